@@ -1,0 +1,113 @@
+# glasslog build: plain GNU make. `make` builds lib/libglasslog.a and bin/*;
+# `make test` runs every test; `make check` runs them under ASan+UBSan.
+# Every target depends on `deps`, which installs missing Debian packages.
+
+CC      ?= cc
+O       ?= build
+BIN     ?= bin
+LIBA    ?= lib/libglasslog.a
+SAN     ?=
+VERSION := 0.1.0
+
+PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread $(WARN) \
+           -Iinclude -Ilib -DGL_VERSION='"$(VERSION)"' -MMD -MP $(SAN)
+LDFLAGS += -pthread $(SAN)
+CRYPTO_LIBS := -lcrypto
+CMOCKA_LIBS := -lcmocka
+
+LIB_SRCS   := $(wildcard lib/*.c)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(O)/%.o)
+CLIENT_SRCS := $(wildcard client/*.c)
+LOG_SRCS   := $(wildcard log/*.c)
+WIT_SRCS   := $(wildcard witness/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
+BENCH_BINS := $(O)/tests/bench/bench_core
+PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
+
+.PHONY: all deps test check lint bench bench-core fuzz run clean test-build
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory build-all
+
+.PHONY: build-all
+build-all: $(LIBA) $(PROGS)
+
+deps:
+	@scripts/deps.sh
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/glasslog: $(CLIENT_SRCS:%.c=$(O)/%.o) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(BIN)/glasslogd: $(LOG_SRCS:%.c=$(O)/%.o) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(BIN)/glasslog-witness: $(WIT_SRCS:%.c=$(O)/%.o) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lcjson $(CRYPTO_LIBS)
+
+$(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(O)/tests/bench/bench_core: $(O)/tests/bench/bench_core.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+test-build: $(LIBA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
+
+# The whole suite: unit tests, fuzz-corpus replay, integration tests.
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/run.sh
+
+# The same suite built with sanitizers, in its own tree.
+check: deps
+	@$(MAKE) --no-print-directory O=build/asan BIN=build/asan/bin \
+	    LIBA=build/asan/libglasslog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test-build
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	    GL_BUILD=build/asan GL_BIN=$(abspath build/asan/bin) tests/run.sh
+
+# libFuzzer builds (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory O=build/fuzz BIN=build/fuzz/bin CC=clang \
+	    LIBA=build/fuzz/libglasslog.a CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	    build/fuzz/libglasslog.a
+	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+bench: bench-core
+
+bench-core: deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@$(O)/tests/bench/bench_core ../shared/vectors
+
+lint: deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr -Iinclude -Ilib --std=c11 lib client log witness
+	clang-tidy --quiet $(LIB_SRCS) $(CLIENT_SRCS) -- -std=c11 -D_POSIX_C_SOURCE=200809L \
+	    -D_DEFAULT_SOURCE -Iinclude -Ilib -DGL_VERSION='"$(VERSION)"'
+
+clean:
+	rm -rf build bin lib/libglasslog.a
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

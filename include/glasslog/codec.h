@@ -1,0 +1,37 @@
+/*
+ * codec: strict base64 (standard alphabet, padded, canonical: unused bits
+ * of the last group must be zero, no whitespace) and lowercase hex. Strict
+ * decoding makes every encoded value have exactly one text form, which
+ * signed formats rely on.
+ */
+#ifndef GLASSLOG_CODEC_H
+#define GLASSLOG_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length of the base64 text for n bytes (without NUL); 0 on overflow. */
+size_t gl_base64_len(size_t n);
+/* Encodes n bytes into out (capacity outmax including the NUL). */
+int gl_base64_encode(const uint8_t *in, size_t n, char *out, size_t outmax);
+/* Decodes text of length inlen into out (capacity outmax); *outlen gets the
+ * byte count. GL_EPARSE on any non-canonical input, GL_ETOOBIG if outmax
+ * is too small. */
+int gl_base64_decode(const char *in, size_t inlen, uint8_t *out,
+                     size_t outmax, size_t *outlen);
+/* Decodes exactly want bytes or fails with GL_EPARSE. */
+int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out,
+                           size_t want);
+
+/* Lowercase hex of n bytes into out (capacity >= 2n+1). */
+int gl_hex_encode(const uint8_t *in, size_t n, char *out, size_t outmax);
+/* Decodes exactly want bytes from 2*want hex digits (lowercase only when
+ * strict, either case otherwise). GL_EPARSE on anything else. */
+int gl_hex_decode_exact(const char *in, size_t inlen, uint8_t *out,
+                        size_t want, int strict);
+
+/* Parses a decimal uint64 with no sign, no leading zeros (except "0"), no
+ * spaces, no overflow. GL_EPARSE otherwise. */
+int gl_parse_u64(const char *s, size_t n, uint64_t *out);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * key: Ed25519 keys in the Go/C2SP signed-note text formats.
+ *
+ *   signer:   PRIVATE+KEY+<name>+<8 hex id>+base64(<type> || 32-byte seed)
+ *   verifier: <name>+<8 hex id>+base64(<type> || 32-byte public key)
+ *
+ * Two types, never mixed: GL_KEY_NOTE (0x01) signs signed notes (logs,
+ * submitters); GL_KEY_COSIG (0x04) signs tlog-cosignature/v1 lines
+ * (witnesses). The key ID is SHA-256(name || "\n" || type || pub)[:4] read
+ * big-endian. A cosigning key that also signed notes could be tricked into
+ * a valid cosignature (a note whose text starts "cosignature/v1\n"), hence
+ * the separation: note.c refuses COSIG keys and cosig.c refuses NOTE keys.
+ *
+ * Structs are plain values (no heap); signers hold the secret seed and must
+ * be wiped with gl_signer_wipe when done.
+ */
+#ifndef GLASSLOG_KEY_H
+#define GLASSLOG_KEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/buf.h"
+
+#define GL_KEY_NOTE 0x01
+#define GL_KEY_COSIG 0x04
+#define GL_KEY_NAME_MAX 256  /* bytes, our cap on key names */
+#define GL_KEY_TEXT_MAX 1024 /* cap on a key string's length */
+
+struct gl_verifier {
+    char name[GL_KEY_NAME_MAX + 1]; /* NUL-terminated */
+    uint32_t id;
+    uint8_t type;                   /* GL_KEY_NOTE or GL_KEY_COSIG */
+    uint8_t pub[32];
+};
+
+struct gl_signer {
+    char name[GL_KEY_NAME_MAX + 1];
+    uint32_t id;
+    uint8_t type;
+    uint8_t seed[32]; /* secret */
+    uint8_t pub[32];
+};
+
+/* 1 if name (n bytes) is a valid key name: non-empty, at most
+ * GL_KEY_NAME_MAX bytes, valid UTF-8, no '+', no whitespace, no control
+ * characters. 0 otherwise. */
+int gl_key_name_valid(const char *name, size_t n);
+/* The key ID of (name, type, pub). */
+uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[32]);
+
+/* Generates a fresh key of the given type from the OS CSPRNG. */
+int gl_signer_generate(const char *name, uint8_t type, struct gl_signer *out);
+/* Parses a signer key string (surrounding whitespace is NOT stripped; one
+ * trailing "\n" is allowed). GL_EPARSE if malformed or the ID mismatches,
+ * GL_EKEYTYPE for an unknown type byte. */
+int gl_signer_parse(const char *s, size_t n, struct gl_signer *out);
+/* Appends the signer key string (no newline) to out. */
+int gl_signer_format(const struct gl_signer *k, struct gl_buf *out);
+/* The verifier for a signer. */
+void gl_signer_verifier(const struct gl_signer *k, struct gl_verifier *out);
+/* Wipes the secret. */
+void gl_signer_wipe(struct gl_signer *k);
+
+/* Parses a verifier key string (one trailing "\n" allowed). */
+int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out);
+/* Appends the verifier key string (no newline) to out. */
+int gl_verifier_format(const struct gl_verifier *k, struct gl_buf *out);
+/* Converts a witness's note-type (0x01) verifier into the cosignature
+ * (0x04) verifier for the same public key (ID recomputed); a 0x04 key is
+ * copied unchanged. *converted (may be NULL) is set to 1 if it converted. */
+int gl_verifier_to_cosig(const struct gl_verifier *in, struct gl_verifier *out,
+                         int *converted);
+
+/* Raw Ed25519 (RFC 8032) over msg. sign: seed -> 64-byte signature.
+ * verify: 0 if valid, GL_EVERIFY if not. */
+int gl_ed25519_sign(const uint8_t seed[32], const void *msg, size_t n,
+                    uint8_t sig[64]);
+int gl_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n,
+                      const uint8_t sig[64]);
+/* Derives the public key of a seed. */
+int gl_ed25519_public(const uint8_t seed[32], uint8_t pub[32]);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * log: one line per event on stderr: "<ISO-8601 UTC time> <level> <msg>".
+ * Thread-safe (one fprintf per line). Messages below the set level are
+ * dropped. The library itself logs nothing; daemons and the CLI do.
+ */
+#ifndef GLASSLOG_LOG_H
+#define GLASSLOG_LOG_H
+
+enum gl_log_level { GL_LOG_DEBUG = 0, GL_LOG_INFO, GL_LOG_WARN, GL_LOG_ERROR };
+
+void gl_log_set_level(enum gl_log_level level);
+/* Parses "debug", "info", "warn", "error"; GL_EINVAL otherwise. */
+int gl_log_parse_level(const char *s, enum gl_log_level *out);
+void gl_log(enum gl_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * note: C2SP signed notes.
+ *
+ *   <text, UTF-8, ends with "\n", no control bytes but "\n">
+ *   "\n"
+ *   ("— " <key name> " " base64(<4-byte key ID> || signature) "\n")+
+ *
+ * The signature block starts after the LAST "\n\n". Parsing checks syntax
+ * only; verifying applies the rules: a signature counts for a known key only
+ * if name AND key ID match; unknown signatures are ignored; a known key's
+ * bad signature rejects the note; a second signature by the same known key
+ * is ignored; no verified signature rejects the note. Only GL_KEY_NOTE
+ * verifiers verify notes. Limits: GL_NOTE_MAX_SIZE bytes, at most
+ * GL_NOTE_MAX_SIGS signature lines.
+ */
+#ifndef GLASSLOG_NOTE_H
+#define GLASSLOG_NOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/key.h"
+
+#define GL_NOTE_MAX_SIZE (1u << 20)
+#define GL_NOTE_MAX_SIGS 100
+#define GL_NOTE_SIG_MAX 128 /* max signature bytes after the key ID */
+
+struct gl_note_sig {
+    const char *name;    /* points into the message, not NUL-terminated */
+    size_t name_len;
+    uint32_t id;         /* the key ID from the signature blob */
+    uint8_t sig[GL_NOTE_SIG_MAX];
+    size_t sig_len;      /* bytes after the key ID */
+    const char *line;    /* the whole line in the message, with its "\n" */
+    size_t line_len;
+};
+
+struct gl_note {
+    const char *text;    /* points into the message: text with final "\n" */
+    size_t text_len;
+    size_t nsigs;
+    struct gl_note_sig *sigs; /* owned array of nsigs */
+};
+
+/* 1 if text (n bytes) is valid note text, 0 if not. */
+int gl_note_text_valid(const char *text, size_t n);
+
+/* Parses msg (len bytes). *out is heap-allocated, freed with gl_note_free,
+ * and points into msg, which must outlive it. GL_EPARSE, GL_ETOOBIG. */
+int gl_note_parse(const char *msg, size_t len, struct gl_note **out);
+void gl_note_free(struct gl_note *n);
+
+/* Verifies a parsed note against known keys. verified (may be NULL) is an
+ * array of n->nsigs flags set to 1 for each signature that verified.
+ * Returns 0 if at least one known signature verified, GL_EVERIFY if a
+ * known key's signature is bad, GL_ENOKEY if none is by a known key. */
+int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys,
+                   size_t nkeys, uint8_t *verified);
+
+/* Signs text with each signer (all GL_KEY_NOTE, else GL_EKEYTYPE) and
+ * appends the complete note to out. GL_EPARSE if text is not valid. */
+int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
+                 size_t nsigners, struct gl_buf *out);
+/* Appends one signature line "— <name> <base64(id || sig)>\n" to out. */
+int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig,
+                       size_t sig_len, struct gl_buf *out);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * sha256: SHA-256 through OpenSSL 3, fast for the many tiny inputs of a
+ * Merkle tree. The EVP_MD is fetched once per process; each thread keeps one
+ * reusable EVP_MD_CTX (re-initialised with EVP_DigestInit_ex2), which is ~3x
+ * faster than one-shot EVP calls for 65-byte node hashes.
+ */
+#ifndef GLASSLOG_SHA256_H
+#define GLASSLOG_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GL_HASH_LEN 32
+
+/* A streaming hash. Owned by the caller: gl_sha256_new / gl_sha256_free. */
+struct gl_sha256;
+
+/* Creates a context (already initialised). *out freed with gl_sha256_free. */
+int gl_sha256_new(struct gl_sha256 **out);
+void gl_sha256_free(struct gl_sha256 *h);
+int gl_sha256_reset(struct gl_sha256 *h);
+int gl_sha256_update(struct gl_sha256 *h, const void *p, size_t n);
+/* Writes the digest and resets h for reuse. */
+int gl_sha256_final(struct gl_sha256 *h, uint8_t out[GL_HASH_LEN]);
+
+/* One-shot hash of one buffer, using this thread's reusable context. */
+int gl_sha256(const void *p, size_t n, uint8_t out[GL_HASH_LEN]);
+/* One-shot hash of prefix byte || a || b (b may be NULL with bn 0): the
+ * shape of every RFC 9162 leaf and node hash, without copying. */
+int gl_sha256_3(uint8_t prefix, const void *a, size_t an, const void *b,
+                size_t bn, uint8_t out[GL_HASH_LEN]);
+
+#endif

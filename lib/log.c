@@ -1,0 +1,63 @@
+/*
+ * log: stderr logger. The line is formatted into a stack buffer and written
+ * with one fputs so concurrent threads never interleave within a line;
+ * over-long messages are truncated, and newlines in messages are replaced
+ * by spaces so one event is always one line.
+ */
+#include "glasslog/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "glasslog/error.h"
+
+static enum gl_log_level log_min = GL_LOG_INFO;
+static const char *const log_names[] = {"debug", "info", "warn", "error"};
+
+void gl_log_set_level(enum gl_log_level level)
+{
+    log_min = level;
+}
+
+int gl_log_parse_level(const char *s, enum gl_log_level *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, log_names[i]) == 0) {
+            *out = (enum gl_log_level)i;
+            return 0;
+        }
+    }
+    return GL_EINVAL;
+}
+
+void gl_log(enum gl_log_level level, const char *fmt, ...)
+{
+    char line[1024];
+    struct tm tm;
+    time_t now;
+    size_t n, i;
+    va_list ap;
+    int k;
+
+    if (level < log_min || level > GL_LOG_ERROR)
+        return;
+    now = time(NULL);
+    gmtime_r(&now, &tm);
+    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    k = snprintf(line + n, sizeof(line) - n, "%s ", log_names[level]);
+    n += k > 0 ? (size_t)k : 0;
+    va_start(ap, fmt);
+    k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        k = 0;
+    n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2;
+    for (i = 0; i < n; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[n++] = '\n';
+    line[n] = 0;
+    fputs(line, stderr);
+}

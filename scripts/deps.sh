@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages glasslog needs, only those missing.
+# Silent and fast when everything is present.
+set -e
+PKGS="build-essential libssl-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
+libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev curl
+cppcheck clang-tidy"
+missing=""
+for p in $PKGS; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

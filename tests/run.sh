@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs the whole suite against one build tree and ends with the line
+# "N passed, N failed". Counts: each cmocka test case, each fuzz corpus
+# replay, each integration script. GL_BUILD is the object tree (build or
+# build/asan), GL_BIN the directory holding the binaries.
+set -u
+cd "$(dirname "$0")/.."
+: "${GL_BUILD:=build}" "${GL_BIN:=$PWD/bin}"
+export GL_BIN GL_BUILD
+export GL_VECTORS="${GL_VECTORS:-$PWD/../shared/vectors}"
+passed=0 failed=0
+failures=()
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+for t in "$GL_BUILD"/tests/unit/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    out="$log/$name.out"
+    "$t" >"$out" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+    p=${p:-0} f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)) failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        failures+=("$name"); echo "FAIL $name"; tail -40 "$out"
+    else
+        echo "ok   $name ($p tests)"
+    fi
+done
+
+for r in "$GL_BUILD"/tests/fuzz/replay_*; do
+    [ -x "$r" ] || continue
+    name=${r##*/replay_}
+    if "$r" "tests/fuzz/corpus/$name" >"$log/fuzz-$name.out" 2>&1; then
+        passed=$((passed + 1)); echo "ok   fuzz-replay $name"
+    else
+        failed=$((failed + 1)); failures+=("fuzz-$name")
+        echo "FAIL fuzz-replay $name"; tail -40 "$log/fuzz-$name.out"
+    fi
+done
+
+for s in tests/integration/[0-9]*.sh; do
+    [ -f "$s" ] || continue
+    name=$(basename "$s" .sh)
+    if timeout 900 bash "$s" >"$log/$name.out" 2>&1; then
+        passed=$((passed + 1)); echo "ok   $name"
+    else
+        failed=$((failed + 1)); failures+=("$name")
+        echo "FAIL $name"; tail -40 "$log/$name.out"
+    fi
+done
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

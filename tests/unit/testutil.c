@@ -1,0 +1,71 @@
+/*
+ * testutil: see testutil.h.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/codec.h"
+
+const char *tu_vectors(void)
+{
+    const char *v = getenv("GL_VECTORS");
+    return v != NULL && *v != 0 ? v : "../shared/vectors";
+}
+
+char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    size_t n = 0, cap = 0, got;
+
+    if (f == NULL)
+        return NULL;
+    do {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *p = realloc(data, cap);
+            if (p == NULL) {
+                free(data);
+                fclose(f);
+                return NULL;
+            }
+            data = p;
+        }
+        got = fread(data + n, 1, 4096, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    data[n] = 0;
+    if (len != NULL)
+        *len = n;
+    return data;
+}
+
+char *tu_read_vector(const char *rel, size_t *len)
+{
+    char path[4096];
+    char *data;
+
+    snprintf(path, sizeof(path), "%s/%s", tu_vectors(), rel);
+    data = tu_read_file(path, len);
+    if (data == NULL)
+        fail_msg("cannot read vector %s", path);
+    return data;
+}
+
+void tu_b64_hash(const char *b64, uint8_t out[32])
+{
+    assert_int_equal(gl_base64_decode_exact(b64, strlen(b64), out, 32), 0);
+}
+
+uint64_t tu_rand(uint64_t *state)
+{
+    /* splitmix64 */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
