@@ -52,7 +52,8 @@ int gl_note_parse(const char *msg, size_t len, struct gl_note **out);
 void gl_note_free(struct gl_note *n);
 
 /* Verifies a parsed note against known keys. verified (may be NULL) is an
- * array of n->nsigs flags set to 1 for each signature that verified.
+ * array of n->nsigs flags set to 1 for each signature that verified, and,
+ * on GL_EVERIFY, to 2 for the known key's signature that failed.
  * Returns 0 if at least one known signature verified, GL_EVERIFY if a
  * known key's signature is bad, GL_ENOKEY if none is by a known key. */
 int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys,

@@ -1,0 +1,38 @@
+/*
+ * cli: helpers shared by the glasslog subcommands: exit codes, error
+ * reporting, bounded file reading, and loading keys from the command line
+ * (a private key from a file; a verifier key given inline or as @FILE).
+ */
+#ifndef GL_CLI_H
+#define GL_CLI_H
+
+#include <stddef.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/key.h"
+
+/* Exit codes shared by every command. */
+enum {
+    CLI_OK = 0,
+    CLI_NOTFOUND = 1,   /* lookup found nothing */
+    CLI_VERIFY = 2,     /* verification failure or alarm */
+    CLI_USAGE = 3,      /* usage, I/O or network error */
+};
+
+/* Prints "glasslog: <msg>\n" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads path ("-" = stdin) into out, failing with GL_ETOOBIG past out->max.
+ * Reports the reason on stderr. */
+int cli_read_file(const char *path, struct gl_buf *out);
+/* Writes data to path atomically enough for keys: O_CREAT|O_EXCL with mode,
+ * then fsync. Fails (GL_EEXIST) if path exists. Reports on stderr. */
+int cli_write_new_file(const char *path, const void *data, size_t n, int mode);
+
+/* Loads a signer key file. Reports on stderr. */
+int cli_load_signer(const char *path, struct gl_signer *out);
+/* Parses a verifier key argument: the key itself, or @FILE. Reports on
+ * stderr. */
+int cli_load_verifier(const char *arg, struct gl_verifier *out);
+
+#endif

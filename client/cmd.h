@@ -1,0 +1,11 @@
+/*
+ * cmd: the glasslog subcommands. Each takes argc/argv starting at its own
+ * name (argv[0] = "keygen", ...) and returns a CLI_* exit code.
+ */
+#ifndef GL_CMD_H
+#define GL_CMD_H
+
+int cmd_keygen_main(int argc, char **argv);
+int cmd_note_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * key: Ed25519 keys in Go's golang.org/x/mod/sumdb/note text formats, so
+ * keys made here work with Go tooling and back. Parsing is strict: exact
+ * "PRIVATE+KEY+" prefix, a valid name, exactly 8 hex digits of key ID that
+ * must equal the ID recomputed from (name, type, public key), canonical
+ * padded base64 of exactly 33 bytes (type || 32-byte key). Only the two
+ * Ed25519 types are known. Seeds are wiped from every temporary.
+ */
+#include "glasslog/key.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/sha256.h"
+#include "utf8.h"
+
+static const char key_priv_prefix[] = "PRIVATE+KEY+";
+
+int gl_key_name_valid(const char *name, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t i = 0, k;
+    uint32_t c;
+
+    if (n == 0 || n > GL_KEY_NAME_MAX)
+        return 0;
+    while (i < n) {
+        k = gl_utf8_decode(s + i, n - i, &c);
+        if (k == 0 || c == '+' || c < 0x20 || c == 0x7f || gl_utf8_is_space(c))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[32])
+{
+    uint8_t tail[34], h[GL_HASH_LEN];
+
+    if (name[0] == 0)
+        return 0;
+    tail[0] = '\n';
+    tail[1] = type;
+    memcpy(tail + 2, pub, 32);
+    if (gl_sha256_3((uint8_t)name[0], name + 1, strlen(name) - 1, tail,
+                    sizeof(tail), h) != 0)
+        return 0; /* only on OpenSSL failure; IDs then never match */
+    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
+int gl_ed25519_public(const uint8_t seed[32], uint8_t pub[32])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    size_t len = 32;
+    int err = 0;
+
+    if (pk == NULL)
+        return GL_ECRYPTO;
+    if (EVP_PKEY_get_raw_public_key(pk, pub, &len) != 1 || len != 32)
+        err = GL_ECRYPTO;
+    EVP_PKEY_free(pk);
+    return err;
+}
+
+int gl_ed25519_sign(const uint8_t seed[32], const void *msg, size_t n,
+                    uint8_t sig[64])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    EVP_MD_CTX *ctx = NULL;
+    size_t len = 64;
+    int err = GL_ECRYPTO;
+
+    if (pk == NULL)
+        goto out;
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk) != 1)
+        goto out;
+    if (EVP_DigestSign(ctx, sig, &len, msg, n) != 1 || len != 64)
+        goto out;
+    err = 0;
+out:
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return err;
+}
+
+int gl_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n,
+                      const uint8_t sig[64])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+    EVP_MD_CTX *ctx = NULL;
+    int err = GL_ECRYPTO;
+
+    if (pk == NULL)
+        goto out;
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) != 1)
+        goto out;
+    err = EVP_DigestVerify(ctx, sig, 64, msg, n) == 1 ? 0 : GL_EVERIFY;
+out:
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return err;
+}
+
+static int key_type_known(uint8_t type)
+{
+    return type == GL_KEY_NOTE || type == GL_KEY_COSIG;
+}
+
+int gl_signer_generate(const char *name, uint8_t type, struct gl_signer *out)
+{
+    struct gl_signer k;
+    int err;
+
+    if (!gl_key_name_valid(name, strlen(name)))
+        return GL_EINVAL;
+    if (!key_type_known(type))
+        return GL_EKEYTYPE;
+    memset(&k, 0, sizeof(k));
+    if (RAND_priv_bytes(k.seed, sizeof(k.seed)) != 1) {
+        err = GL_ECRYPTO;
+        goto out;
+    }
+    if ((err = gl_ed25519_public(k.seed, k.pub)) != 0)
+        goto out;
+    memcpy(k.name, name, strlen(name) + 1);
+    k.type = type;
+    k.id = gl_key_id(k.name, type, k.pub);
+    *out = k;
+out:
+    OPENSSL_cleanse(&k, sizeof(k));
+    return err;
+}
+
+/* Splits "name+hexid+base64" (n bytes, one trailing "\n" allowed) into its
+ * parts, validating name and ID syntax and decoding the 33-byte key. */
+static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
+                     uint32_t *id, uint8_t raw[33])
+{
+    const char *p1, *p2;
+    uint8_t idb[4];
+    size_t name_len;
+
+    if (n > GL_KEY_TEXT_MAX)
+        return GL_ETOOBIG;
+    if (n > 0 && s[n - 1] == '\n')
+        n--;
+    p1 = memchr(s, '+', n);
+    if (p1 == NULL)
+        return GL_EPARSE;
+    name_len = (size_t)(p1 - s);
+    if (!gl_key_name_valid(s, name_len))
+        return GL_EPARSE;
+    p1++;
+    p2 = memchr(p1, '+', n - (size_t)(p1 - s));
+    if (p2 == NULL || p2 - p1 != 8 ||
+        gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
+        return GL_EPARSE;
+    p2++;
+    if (gl_base64_decode_exact(p2, n - (size_t)(p2 - s), raw, 33) != 0)
+        return GL_EPARSE;
+    memcpy(name, s, name_len);
+    name[name_len] = 0;
+    *id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
+    return 0;
+}
+
+int gl_signer_parse(const char *s, size_t n, struct gl_signer *out)
+{
+    const size_t plen = sizeof(key_priv_prefix) - 1;
+    struct gl_signer k;
+    uint8_t raw[33];
+    int err;
+
+    memset(&k, 0, sizeof(k));
+    if (n < plen || memcmp(s, key_priv_prefix, plen) != 0) {
+        err = GL_EPARSE;
+        goto out;
+    }
+    if ((err = key_split(s + plen, n - plen, k.name, &k.id, raw)) != 0)
+        goto out;
+    if (!key_type_known(raw[0])) {
+        err = GL_EKEYTYPE;
+        goto out;
+    }
+    k.type = raw[0];
+    memcpy(k.seed, raw + 1, 32);
+    if ((err = gl_ed25519_public(k.seed, k.pub)) != 0)
+        goto out;
+    if (gl_key_id(k.name, k.type, k.pub) != k.id) {
+        err = GL_EPARSE;
+        goto out;
+    }
+    *out = k;
+out:
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(&k, sizeof(k));
+    return err;
+}
+
+/* Appends "name+id+base64(type || key)". */
+static int key_format(const char *name, uint32_t id, uint8_t type,
+                      const uint8_t key[32], struct gl_buf *out)
+{
+    uint8_t raw[33];
+    char b64[48];
+    int err;
+
+    raw[0] = type;
+    memcpy(raw + 1, key, 32);
+    err = gl_base64_encode(raw, sizeof(raw), b64, sizeof(b64));
+    if (err == 0)
+        err = gl_buf_printf(out, "%s+%08x+%s", name, (unsigned)id, b64);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(b64, sizeof(b64));
+    return err;
+}
+
+int gl_signer_format(const struct gl_signer *k, struct gl_buf *out)
+{
+    size_t mark = out->len;
+    int err = gl_buf_append_str(out, key_priv_prefix);
+
+    if (err == 0)
+        err = key_format(k->name, k->id, k->type, k->seed, out);
+    if (err != 0 && out->data != NULL) {
+        OPENSSL_cleanse(out->data + mark, out->len - mark);
+        out->len = mark;
+        out->data[mark] = 0;
+    }
+    return err;
+}
+
+void gl_signer_verifier(const struct gl_signer *k, struct gl_verifier *out)
+{
+    memcpy(out->name, k->name, sizeof(out->name));
+    out->id = k->id;
+    out->type = k->type;
+    memcpy(out->pub, k->pub, 32);
+}
+
+void gl_signer_wipe(struct gl_signer *k)
+{
+    OPENSSL_cleanse(k, sizeof(*k));
+}
+
+int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out)
+{
+    struct gl_verifier k;
+    uint8_t raw[33];
+    int err;
+
+    memset(&k, 0, sizeof(k));
+    if ((err = key_split(s, n, k.name, &k.id, raw)) != 0)
+        return err;
+    if (!key_type_known(raw[0]))
+        return GL_EKEYTYPE;
+    k.type = raw[0];
+    memcpy(k.pub, raw + 1, 32);
+    if (gl_key_id(k.name, k.type, k.pub) != k.id)
+        return GL_EPARSE;
+    *out = k;
+    return 0;
+}
+
+int gl_verifier_format(const struct gl_verifier *k, struct gl_buf *out)
+{
+    return key_format(k->name, k->id, k->type, k->pub, out);
+}
+
+int gl_verifier_to_cosig(const struct gl_verifier *in, struct gl_verifier *out,
+                         int *converted)
+{
+    if (!key_type_known(in->type))
+        return GL_EKEYTYPE;
+    *out = *in;
+    if (converted != NULL)
+        *converted = in->type == GL_KEY_NOTE;
+    if (in->type == GL_KEY_NOTE) {
+        out->type = GL_KEY_COSIG;
+        out->id = gl_key_id(out->name, GL_KEY_COSIG, out->pub);
+    }
+    return 0;
+}

@@ -1,0 +1,250 @@
+/*
+ * note: C2SP signed notes, byte-compatible with Go's sumdb/note.
+ *
+ * Parsing validates the whole message first (valid UTF-8, no control
+ * characters but "\n", at most GL_NOTE_MAX_SIZE bytes), splits it after
+ * the LAST "\n\n", and parses every signature line strictly:
+ * "— " name " " base64(id || sig) "\n", at least one, at most
+ * GL_NOTE_MAX_SIGS. The parsed note points into the caller's message.
+ *
+ * Verification follows Go's Open: for each signature whose (name, ID)
+ * matches a known note key, a repeated signature by that key is skipped,
+ * otherwise the Ed25519 signature over the text must hold or the whole note
+ * is rejected; signatures by unknown keys are ignored; at least one known
+ * signature must verify.
+ */
+#include "glasslog/note.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "utf8.h"
+
+static const char note_dash[] = "\xe2\x80\x94 "; /* U+2014 EM DASH, space */
+#define NOTE_DASH_LEN 4
+
+int gl_note_text_valid(const char *text, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, k;
+    uint32_t c;
+
+    if (n == 0 || text[n - 1] != '\n')
+        return 0;
+    while (i < n) {
+        k = gl_utf8_decode(s + i, n - i, &c);
+        if (k == 0 || (c < 0x20 && c != '\n'))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* Finds the start of the last "\n\n" in msg, or returns 0 if none. */
+static int note_split(const char *msg, size_t len, size_t *at)
+{
+    size_t i;
+
+    for (i = len; i >= 2; i--) {
+        if (msg[i - 2] == '\n' && msg[i - 1] == '\n') {
+            *at = i - 2;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Parses one signature line (without its "\n") into sig. */
+static int note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig)
+{
+    const char *sp, *b64;
+    uint8_t blob[4 + GL_NOTE_SIG_MAX];
+    size_t name_len, b64_len, blob_len;
+
+    if (n < NOTE_DASH_LEN || memcmp(line, note_dash, NOTE_DASH_LEN) != 0)
+        return GL_EPARSE;
+    line += NOTE_DASH_LEN;
+    n -= NOTE_DASH_LEN;
+    sp = memchr(line, ' ', n);
+    if (sp == NULL)
+        return GL_EPARSE;
+    name_len = (size_t)(sp - line);
+    b64 = sp + 1;
+    b64_len = n - name_len - 1;
+    if (!gl_key_name_valid(line, name_len) || b64_len == 0)
+        return GL_EPARSE;
+    if (gl_base64_decode(b64, b64_len, blob, sizeof(blob), &blob_len) != 0 ||
+        blob_len < 5)
+        return GL_EPARSE;
+    sig->name = line;
+    sig->name_len = name_len;
+    sig->id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
+              (uint32_t)blob[2] << 8 | blob[3];
+    sig->sig_len = blob_len - 4;
+    memcpy(sig->sig, blob + 4, sig->sig_len);
+    return 0;
+}
+
+int gl_note_parse(const char *msg, size_t len, struct gl_note **out)
+{
+    struct gl_note *n = NULL;
+    size_t at, pos;
+    int err;
+
+    if (len > GL_NOTE_MAX_SIZE)
+        return GL_ETOOBIG;
+    if (!gl_note_text_valid(msg, len) || !note_split(msg, len, &at))
+        return GL_EPARSE;
+    n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return GL_ENOMEM;
+    n->text = msg;
+    n->text_len = at + 1;
+    for (pos = at + 2; pos < len;) {
+        const char *nl = memchr(msg + pos, '\n', len - pos);
+        size_t line_len = (size_t)(nl - (msg + pos)); /* nl != NULL: msg ends "\n" */
+        struct gl_note_sig *s;
+        if (n->nsigs == GL_NOTE_MAX_SIGS) {
+            err = GL_ETOOBIG;
+            goto fail;
+        }
+        if (n->sigs == NULL) {
+            n->sigs = calloc(GL_NOTE_MAX_SIGS, sizeof(*n->sigs));
+            if (n->sigs == NULL) {
+                err = GL_ENOMEM;
+                goto fail;
+            }
+        }
+        s = &n->sigs[n->nsigs];
+        if ((err = note_parse_sig(msg + pos, line_len, s)) != 0)
+            goto fail;
+        s->line = msg + pos;
+        s->line_len = line_len + 1;
+        n->nsigs++;
+        pos += line_len + 1;
+    }
+    if (n->nsigs == 0) {
+        err = GL_EPARSE;
+        goto fail;
+    }
+    *out = n;
+    return 0;
+fail:
+    gl_note_free(n);
+    return err;
+}
+
+void gl_note_free(struct gl_note *n)
+{
+    if (n == NULL)
+        return;
+    free(n->sigs);
+    free(n);
+}
+
+/* The index of the known note key matching sig's name and ID, or -1. */
+static long note_find_key(const struct gl_note_sig *sig,
+                          const struct gl_verifier *keys, size_t nkeys)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        if (keys[i].type == GL_KEY_NOTE && keys[i].id == sig->id &&
+            strlen(keys[i].name) == sig->name_len &&
+            memcmp(keys[i].name, sig->name, sig->name_len) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* 1 if signatures a and b name the same key (name and ID). */
+static int note_same_key(const struct gl_note_sig *a, const struct gl_note_sig *b)
+{
+    return a->id == b->id && a->name_len == b->name_len &&
+           memcmp(a->name, b->name, a->name_len) == 0;
+}
+
+int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys,
+                   size_t nkeys, uint8_t *verified)
+{
+    uint8_t ok[GL_NOTE_MAX_SIGS] = {0};
+    size_t good = 0;
+
+    if (n->nsigs > GL_NOTE_MAX_SIGS)
+        return GL_EINVAL;
+    for (size_t i = 0; i < n->nsigs; i++) {
+        const struct gl_note_sig *s = &n->sigs[i];
+        long k = note_find_key(s, keys, nkeys);
+        int dup = 0;
+        if (k < 0)
+            continue;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = ok[j] && note_same_key(&n->sigs[j], s);
+        if (dup)
+            continue;
+        if (s->sig_len != 64 ||
+            gl_ed25519_verify(keys[k].pub, n->text, n->text_len, s->sig) != 0) {
+            ok[i] = 2;
+            good = 0;
+            break;
+        }
+        ok[i] = 1;
+        good++;
+    }
+    if (verified != NULL)
+        memcpy(verified, ok, n->nsigs);
+    for (size_t i = 0; i < n->nsigs; i++)
+        if (ok[i] == 2)
+            return GL_EVERIFY;
+    return good > 0 ? 0 : GL_ENOKEY;
+}
+
+int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig,
+                       size_t sig_len, struct gl_buf *out)
+{
+    uint8_t blob[4 + GL_NOTE_SIG_MAX];
+    char b64[((4 + GL_NOTE_SIG_MAX) + 2) / 3 * 4 + 1];
+    int err;
+
+    if (sig_len == 0 || sig_len > GL_NOTE_SIG_MAX ||
+        !gl_key_name_valid(name, strlen(name)))
+        return GL_EINVAL;
+    blob[0] = (uint8_t)(id >> 24);
+    blob[1] = (uint8_t)(id >> 16);
+    blob[2] = (uint8_t)(id >> 8);
+    blob[3] = (uint8_t)id;
+    memcpy(blob + 4, sig, sig_len);
+    if ((err = gl_base64_encode(blob, 4 + sig_len, b64, sizeof(b64))) != 0)
+        return err;
+    return gl_buf_printf(out, "%s%s %s\n", note_dash, name, b64);
+}
+
+int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
+                 size_t nsigners, struct gl_buf *out)
+{
+    size_t mark = out->len;
+    uint8_t sig[64];
+    int err = 0;
+
+    if (nsigners == 0 || nsigners > GL_NOTE_MAX_SIGS)
+        return GL_EINVAL;
+    if (n > GL_NOTE_MAX_SIZE || !gl_note_text_valid(text, n))
+        return GL_EPARSE;
+    for (size_t i = 0; i < nsigners; i++)
+        if (signers[i].type != GL_KEY_NOTE)
+            return GL_EKEYTYPE;
+    if ((err = gl_buf_append(out, text, n)) != 0 || (err = gl_buf_putc(out, '\n')) != 0)
+        goto fail;
+    for (size_t i = 0; i < nsigners; i++) {
+        if ((err = gl_ed25519_sign(signers[i].seed, text, n, sig)) != 0 ||
+            (err = gl_note_format_sig(signers[i].name, signers[i].id, sig, 64, out)) != 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    if (out->data != NULL) {
+        out->len = mark;
+        out->data[mark] = 0;
+    }
+    return err;
+}

@@ -1,0 +1,45 @@
+/*
+ * utf8: strict UTF-8 decoding; see utf8.h.
+ */
+#include "utf8.h"
+
+/* Decodes one UTF-8 sequence at s (n bytes left) into *cp; returns its
+ * length, or 0 if invalid (overlong, surrogate, > U+10FFFF, truncated). */
+size_t gl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    uint32_t c = s[0], min;
+    size_t len, i;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xe0) == 0xc0)
+        len = 2, c &= 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, c &= 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, c &= 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = c << 6 | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Unicode White_Space (Go's unicode.IsSpace). */
+int gl_utf8_is_space(uint32_t c)
+{
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 ||
+           c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+

@@ -1,0 +1,81 @@
+# Goal: the CLI's keygen and note commands interoperate with Go's
+# sumdb/note formats: the Go known-answer note is reproduced byte for byte,
+# Go-signed notes verify, generated keys have the exact file formats and
+# modes, and every misuse exits non-zero with a reason.
+. "$(dirname "$0")/lib.sh"
+G="$GL_BIN/glasslog"
+V="$GL_VECTORS/notes"
+
+for b in glasslog glasslogd glasslog-witness; do
+    expect_rc 0 "$GL_BIN/$b" --help
+    grep -q usage "$T/out" || fail "$b --help prints no usage"
+    expect_rc 0 "$GL_BIN/$b" --version
+    grep -q "^$b [0-9]" "$T/out" || fail "$b --version"
+done
+
+# Known answer: Go's peter note.
+expect_rc 0 "$G" note sign --key "$V/peter.key" "$V/peter.text"
+cmp -s "$T/out" "$V/peter.note" || fail "note sign differs from Go's peter.note"
+expect_rc 0 "$G" note sign --key "$V/log.key" < "$V/checkpoint.text"
+cmp -s "$T/out" "$V/checkpoint.note" || fail "checkpoint signature differs"
+
+# Verify: inline key, @FILE, two keys, unknown key, tampering.
+expect_rc 0 "$G" note verify --vkey "$(cat "$V/peter.vkey")" "$V/peter.note"
+cmp -s "$T/out" "$V/peter.text" || fail "verify must print exactly the text"
+expect_rc 0 "$G" note verify --vkey "@$V/enoch.vkey" "$V/two-signatures.note"
+expect_rc 0 "$G" note verify --vkey "@$V/enoch.vkey" --vkey "@$V/peter.vkey" < "$V/two-signatures.note"
+expect_rc 1 "$G" note verify --vkey "@$V/enoch.vkey" "$V/peter.note"
+expect_err "no signature by any"
+sed 's/cryptography/cryptoGraphy/' "$V/peter.note" > "$T/tampered"
+expect_rc 1 "$G" note verify --vkey "@$V/peter.vkey" "$T/tampered"
+expect_err "bad signature by PeterNeumann"
+[ ! -s "$T/out" ] || fail "nothing on stdout when not verified"
+printf 'garbage\n' > "$T/garbage"
+expect_rc 1 "$G" note verify --vkey "@$V/peter.vkey" "$T/garbage"
+expect_err "not a valid signed note"
+expect_rc 1 "$G" note verify --vkey "not-a-key" "$V/peter.note"
+expect_err "not a valid verifier key"
+expect_rc 1 "$G" note verify "$V/peter.note"
+
+# Cosignatures in a note are ignored by note verify (unknown to it).
+expect_rc 0 "$G" note verify --vkey "@$V/log.vkey" "$V/checkpoint-cosigned.note"
+
+# keygen: formats, modes, no overwrite.
+expect_rc 0 "$G" keygen --name example.com/test --out "$T/k"
+[ "$(stat -c %a "$T/k")" = 600 ] || fail "private key mode is not 0600"
+[ "$(wc -l < "$T/k")" = 1 ] && [ "$(wc -l < "$T/k.pub")" = 1 ] || fail "one line each"
+grep -Eq '^PRIVATE\+KEY\+example\.com/test\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$T/k" || fail "signer format"
+grep -Eq '^example\.com/test\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$T/k.pub" || fail "verifier format"
+cmp -s "$T/out" "$T/k.pub" || fail "keygen prints the verifier key"
+# The type byte is 0x01 for note keys: base64 of 0x01 || ... starts with "A".
+[ "$(cut -d+ -f3- "$T/k.pub" | cut -c1)" = "A" ] || fail "note key type byte"
+expect_rc 3 "$G" keygen --name example.com/test --out "$T/k"
+expect_err "refusing to overwrite"
+expect_rc 3 "$G" keygen --name "bad name" --out "$T/k2"
+expect_err "invalid key name"
+[ ! -e "$T/k2" ] || fail "no file on error"
+expect_rc 3 "$G" keygen --out "$T/k3"
+
+# A generated key signs, and its .pub verifies (@FILE form).
+printf 'hello world\n' > "$T/text"
+expect_rc 0 "$G" note sign --key "$T/k" "$T/text"
+cp "$T/out" "$T/signed"
+expect_rc 0 "$G" note verify --vkey "@$T/k.pub" "$T/signed"
+cmp -s "$T/out" "$T/text" || fail "round trip text"
+
+# Cosigner keys: 0x04 type, refused for notes.
+expect_rc 0 "$G" keygen --name example.org/w --out "$T/w" --cosigner
+[ "$(cut -d+ -f3- "$T/w.pub" | cut -c1)" = "B" ] || fail "cosig key type byte 0x04"
+expect_rc 3 "$G" note sign --key "$T/w" "$T/text"
+expect_err "cosigning key"
+# Text rules: missing final newline, control characters.
+printf 'no newline' > "$T/bad"
+expect_rc 3 "$G" note sign --key "$T/k" "$T/bad"
+expect_err "ending in a newline"
+printf 'a\tb\n' > "$T/bad"
+expect_rc 3 "$G" note sign --key "$T/k" "$T/bad"
+expect_rc 3 "$G" note sign --key "$T/missing" "$T/text"
+expect_err "cannot open"
+expect_rc 3 "$G" frobnicate
+expect_err "unknown command"
+echo "01-keys-notes: ok"

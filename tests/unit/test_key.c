@@ -1,0 +1,210 @@
+/*
+ * test_key: key strings against Go's sumdb/note vectors (peter, enoch, the
+ * example log and witness keys), generation round trips, and refusal of
+ * every malformed key class.
+ */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "glasslog/error.h"
+#include "glasslog/codec.h"
+#include "glasslog/key.h"
+#include <stdlib.h>
+
+static void strip_nl(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '\n')
+        s[--n] = 0;
+}
+
+/* Parses VECTORS/notes/<skey> and checks its verifier formats to <vkey>. */
+static void check_pair(const char *skey, const char *vkey, uint8_t type)
+{
+    char *sk = tu_read_vector(skey, NULL), *vk = tu_read_vector(vkey, NULL);
+    struct gl_signer s;
+    struct gl_verifier v, v2;
+    struct gl_buf b;
+
+    strip_nl(sk);
+    strip_nl(vk);
+    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s), 0);
+    assert_int_equal(s.type, type);
+    gl_signer_verifier(&s, &v);
+    gl_buf_init(&b, 4096);
+    assert_int_equal(gl_verifier_format(&v, &b), 0);
+    assert_string_equal((char *)b.data, vk);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_signer_format(&s, &b), 0);
+    assert_string_equal((char *)b.data, sk);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v2), 0);
+    assert_memory_equal(v2.pub, v.pub, 32);
+    assert_int_equal(v2.id, v.id);
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    free(sk);
+    free(vk);
+}
+
+static void test_vector_keys(void **state)
+{
+    (void)state;
+    check_pair("notes/peter.key", "notes/peter.vkey", GL_KEY_NOTE);
+    check_pair("notes/log.key", "notes/log.vkey", GL_KEY_NOTE);
+    check_pair("notes/witness.cosig-key", "notes/witness.cosig-vkey", GL_KEY_COSIG);
+}
+
+static void test_key_id_known(void **state)
+{
+    struct gl_verifier v;
+    const char *vk = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+    (void)state;
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v), 0);
+    assert_int_equal(v.id, 0xc74f20a3u);
+    assert_int_equal(gl_key_id("PeterNeumann", GL_KEY_NOTE, v.pub), 0xc74f20a3u);
+    assert_string_equal(v.name, "PeterNeumann");
+}
+
+static void test_generate_roundtrip(void **state)
+{
+    struct gl_signer s, s2;
+    struct gl_verifier v, v2;
+    struct gl_buf b;
+    (void)state;
+    gl_buf_init(&b, 4096);
+    for (int type = GL_KEY_NOTE; type <= GL_KEY_COSIG; type += 3) {
+        assert_int_equal(gl_signer_generate("example.com/x", (uint8_t)type, &s), 0);
+        gl_buf_reset(&b);
+        assert_int_equal(gl_signer_format(&s, &b), 0);
+        assert_int_equal(gl_signer_parse((char *)b.data, b.len, &s2), 0);
+        assert_memory_equal(s.seed, s2.seed, 32);
+        assert_int_equal(s.id, s2.id);
+        gl_signer_verifier(&s, &v);
+        gl_buf_reset(&b);
+        assert_int_equal(gl_verifier_format(&v, &b), 0);
+        assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &v2), 0);
+        assert_int_equal(v2.type, type);
+        assert_int_equal(v2.id, gl_key_id("example.com/x", (uint8_t)type, v.pub));
+    }
+    assert_int_equal(gl_signer_generate("bad name", GL_KEY_NOTE, &s), GL_EINVAL);
+    assert_int_equal(gl_signer_generate("a+b", GL_KEY_NOTE, &s), GL_EINVAL);
+    assert_int_equal(gl_signer_generate("ok", 0x02, &s), GL_EKEYTYPE);
+    gl_buf_release(&b);
+}
+
+static void test_to_cosig(void **state)
+{
+    char *sk = tu_read_vector("notes/witness.cosig-key", NULL);
+    char *vk = tu_read_vector("notes/witness.cosig-vkey", NULL);
+    struct gl_signer s;
+    struct gl_verifier v01, v04, want;
+    int conv = -1;
+    (void)state;
+    strip_nl(sk);
+    strip_nl(vk);
+    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &want), 0);
+    /* The same public key published as a note (0x01) key. */
+    v01 = want;
+    v01.type = GL_KEY_NOTE;
+    v01.id = gl_key_id(v01.name, GL_KEY_NOTE, v01.pub);
+    assert_int_not_equal(v01.id, want.id);
+    assert_int_equal(gl_verifier_to_cosig(&v01, &v04, &conv), 0);
+    assert_int_equal(conv, 1);
+    assert_int_equal(v04.type, GL_KEY_COSIG);
+    assert_int_equal(v04.id, want.id);
+    assert_int_equal(gl_verifier_to_cosig(&want, &v04, &conv), 0);
+    assert_int_equal(conv, 0);
+    assert_int_equal(v04.id, want.id);
+    gl_signer_wipe(&s);
+    free(sk);
+    free(vk);
+}
+
+static void test_malformed(void **state)
+{
+    static const char *bad_vkeys[] = {
+        "",
+        "PeterNeumann",
+        "PeterNeumann+c74f20a3",
+        "PeterNeumann+c74f20a3+",
+        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", /* id */
+        "PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  /* 7 hex */
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T",  /* b64 */
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW=",
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWAA==",
+        " PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n\n",
+        "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20a3+AhpcD2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", /* type 2 */
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+    };
+    static const char *bad_skeys[] = {
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDF",
+        "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+        "private+key+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+BIEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PRIVATE+KEY+",
+    };
+    struct gl_verifier v;
+    struct gl_signer s;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_vkeys) / sizeof(*bad_vkeys); i++)
+        assert_true(gl_verifier_parse(bad_vkeys[i], strlen(bad_vkeys[i]), &v) < 0);
+    for (size_t i = 0; i < sizeof(bad_skeys) / sizeof(*bad_skeys); i++)
+        assert_true(gl_signer_parse(bad_skeys[i], strlen(bad_skeys[i]), &s) < 0);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_true(gl_key_name_valid("example.com/log", 15));
+    assert_true(gl_key_name_valid("\xc3\xa9t\xc3\xa9", 5));
+    assert_false(gl_key_name_valid("", 0));
+    assert_false(gl_key_name_valid("a b", 3));
+    assert_false(gl_key_name_valid("a\tb", 3));
+    assert_false(gl_key_name_valid("a+b", 3));
+    assert_false(gl_key_name_valid("a\xc2\xa0" "b", 4)); /* NBSP */
+    assert_false(gl_key_name_valid("a\xe3\x80\x80", 4)); /* ideographic space */
+    assert_false(gl_key_name_valid("\xc0\xaf", 2));      /* overlong */
+    assert_false(gl_key_name_valid("\xed\xa0\x80", 3));  /* surrogate */
+    assert_false(gl_key_name_valid("\xe2\x80", 2));      /* truncated */
+}
+
+static void test_ed25519(void **state)
+{
+    /* RFC 8032 section 7.1, TEST 1 (empty message). */
+    static const char seed_hex[] =
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    static const char pub_hex[] =
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    static const char sig_hex[] =
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+        "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+    uint8_t seed[32], pub[32], want_pub[32], sig[64], want_sig[64];
+    (void)state;
+    assert_int_equal(gl_hex_decode_exact(seed_hex, 64, seed, 32, 1), 0);
+    assert_int_equal(gl_hex_decode_exact(pub_hex, 64, want_pub, 32, 1), 0);
+    assert_int_equal(gl_hex_decode_exact(sig_hex, 128, want_sig, 64, 1), 0);
+    assert_int_equal(gl_ed25519_public(seed, pub), 0);
+    assert_memory_equal(pub, want_pub, 32);
+    assert_int_equal(gl_ed25519_sign(seed, "", 0, sig), 0);
+    assert_memory_equal(sig, want_sig, 64);
+    assert_int_equal(gl_ed25519_verify(pub, "", 0, sig), 0);
+    sig[10] ^= 1;
+    assert_int_equal(gl_ed25519_verify(pub, "", 0, sig), GL_EVERIFY);
+    assert_int_equal(gl_ed25519_verify(pub, "x", 1, want_sig), GL_EVERIFY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vector_keys),   cmocka_unit_test(test_key_id_known),
+        cmocka_unit_test(test_generate_roundtrip), cmocka_unit_test(test_to_cosig),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_names),
+        cmocka_unit_test(test_ed25519),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,250 @@
+/*
+ * test_note: signed notes against Go's sumdb/note known answers (peter's
+ * note signs byte for byte; the two-signature note verifies with each key
+ * alone) and every verification rule of formats.md.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/error.h"
+#include "glasslog/note.h"
+
+static void load_signer(const char *rel, struct gl_signer *s)
+{
+    size_t n;
+    char *t = tu_read_vector(rel, &n);
+    assert_int_equal(gl_signer_parse(t, n, s), 0);
+    free(t);
+}
+
+static void load_verifier(const char *rel, struct gl_verifier *v)
+{
+    size_t n;
+    char *t = tu_read_vector(rel, &n);
+    assert_int_equal(gl_verifier_parse(t, n, v), 0);
+    free(t);
+}
+
+/* Parses and verifies msg with keys; returns the verify result. */
+static int open_note(const char *msg, size_t n, const struct gl_verifier *keys,
+                     size_t nkeys, uint8_t *verified)
+{
+    struct gl_note *note;
+    int err = gl_note_parse(msg, n, &note);
+    if (err != 0)
+        return err;
+    err = gl_note_verify(note, keys, nkeys, verified);
+    gl_note_free(note);
+    return err;
+}
+
+static void test_peter_sign_kat(void **state)
+{
+    struct gl_signer s;
+    struct gl_buf b;
+    size_t tn, nn;
+    char *text = tu_read_vector("notes/peter.text", &tn);
+    char *note = tu_read_vector("notes/peter.note", &nn);
+    (void)state;
+    load_signer("notes/peter.key", &s);
+    gl_buf_init(&b, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_sign(text, tn, &s, 1, &b), 0);
+    assert_int_equal(b.len, nn);
+    assert_memory_equal(b.data, note, nn);
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    free(text);
+    free(note);
+}
+
+static void test_peter_verify(void **state)
+{
+    struct gl_verifier v;
+    struct gl_note *note;
+    size_t n, tn;
+    char *msg = tu_read_vector("notes/peter.note", &n);
+    char *text = tu_read_vector("notes/peter.text", &tn);
+    uint8_t ok[4];
+    (void)state;
+    load_verifier("notes/peter.vkey", &v);
+    assert_int_equal(gl_note_parse(msg, n, &note), 0);
+    assert_int_equal(note->nsigs, 1);
+    assert_int_equal(note->text_len, tn);
+    assert_memory_equal(note->text, text, tn);
+    assert_int_equal(gl_note_verify(note, &v, 1, ok), 0);
+    assert_int_equal(ok[0], 1);
+    gl_note_free(note);
+    free(msg);
+    free(text);
+}
+
+static void test_two_signatures(void **state)
+{
+    struct gl_verifier keys[2];
+    size_t n;
+    char *msg = tu_read_vector("notes/two-signatures.note", &n);
+    uint8_t ok[2];
+    (void)state;
+    load_verifier("notes/peter.vkey", &keys[0]);
+    load_verifier("notes/enoch.vkey", &keys[1]);
+    assert_int_equal(open_note(msg, n, &keys[0], 1, ok), 0);
+    assert_true(ok[0] == 1 && ok[1] == 0);
+    assert_int_equal(open_note(msg, n, &keys[1], 1, ok), 0);
+    assert_true(ok[0] == 0 && ok[1] == 1);
+    assert_int_equal(open_note(msg, n, keys, 2, ok), 0);
+    assert_true(ok[0] == 1 && ok[1] == 1);
+    free(msg);
+}
+
+static void test_unknown_and_bad(void **state)
+{
+    struct gl_verifier peter, enoch, wrong;
+    size_t n;
+    char *msg = tu_read_vector("notes/peter.note", &n);
+    char *text;
+    (void)state;
+    load_verifier("notes/peter.vkey", &peter);
+    load_verifier("notes/enoch.vkey", &enoch);
+    /* Unknown key only: no verified signature. */
+    assert_int_equal(open_note(msg, n, &enoch, 1, NULL), GL_ENOKEY);
+    /* Same name, other ID: unknown, ignored. */
+    wrong = peter;
+    wrong.id ^= 1;
+    assert_int_equal(open_note(msg, n, &wrong, 1, NULL), GL_ENOKEY);
+    /* Cosignature-type key never verifies notes. */
+    wrong = peter;
+    wrong.type = GL_KEY_COSIG;
+    assert_int_equal(open_note(msg, n, &wrong, 1, NULL), GL_ENOKEY);
+    /* Known key, other public key: bad signature rejects. */
+    wrong = peter;
+    wrong.pub[0] ^= 1;
+    assert_int_equal(open_note(msg, n, &wrong, 1, NULL), GL_EVERIFY);
+    /* Tampered text rejects. */
+    text = malloc(n);
+    memcpy(text, msg, n);
+    text[0] ^= 0x20;
+    assert_int_equal(open_note(text, n, &peter, 1, NULL), GL_EVERIFY);
+    free(text);
+    free(msg);
+}
+
+static void test_bad_sig_among_good(void **state)
+{
+    /* A good signature by one known key does not excuse a bad one by
+     * another known key. */
+    struct gl_verifier keys[2];
+    size_t n;
+    char *msg = tu_read_vector("notes/two-signatures.note", &n);
+    (void)state;
+    load_verifier("notes/peter.vkey", &keys[0]);
+    load_verifier("notes/enoch.vkey", &keys[1]);
+    uint8_t flags[2];
+    keys[1].pub[5] ^= 0x80;
+    assert_int_equal(open_note(msg, n, keys, 2, flags), GL_EVERIFY);
+    assert_int_equal(flags[1], 2);
+    free(msg);
+}
+
+static void test_malformed(void **state)
+{
+    static const char *bad[] = {
+        "",
+        "no newline",
+        "text\n",
+        "text\n\n",
+        "text\n\nnot a signature\n",
+        "text\n\n\xe2\x80\x94 name\n",
+        "text\n\n\xe2\x80\x94 name \n",
+        "text\n\n\xe2\x80\x94 name AAAA\n",           /* < 5 bytes */
+        "text\n\n\xe2\x80\x94 name AAAAAAB=\n",       /* non-canonical */
+        "text\n\n\xe2\x80\x94 na+me AAAAAAAA\n",
+        "text\n\n\xe2\x80\x94 name AAAAAAAA",         /* no final newline */
+        "te\rxt\n\n\xe2\x80\x94 name AAAAAAAA\n",     /* control byte */
+        "te\xffxt\n\n\xe2\x80\x94 name AAAAAAAA\n",   /* invalid UTF-8 */
+        "text\n\n- name AAAAAAAA\n",
+    };
+    struct gl_note *note;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        assert_int_equal(gl_note_parse(bad[i], strlen(bad[i]), &note), GL_EPARSE);
+    /* A valid minimal form parses: 5-byte blob. */
+    assert_int_equal(gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAB=\n", 24, &note),
+                     GL_EPARSE);
+    assert_int_equal(gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAE=\n", 24, &note), 0);
+    assert_int_equal(note->nsigs, 1);
+    assert_int_equal(note->sigs[0].sig_len, 1);
+    assert_int_equal(note->sigs[0].name_len, 4);
+    gl_note_free(note);
+}
+
+static void test_limits(void **state)
+{
+    struct gl_signer s;
+    struct gl_verifier v;
+    struct gl_buf b;
+    struct gl_note *note;
+    const char *sig_line = "\xe2\x80\x94 other AAAAAAE=\n";
+    (void)state;
+    load_signer("notes/peter.key", &s);
+    gl_signer_verifier(&s, &v);
+    gl_buf_init(&b, 2 * GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_sign("hello\n", 6, &s, 1, &b), 0);
+    /* 99 unknown signatures + 1 known = 100: accepted. */
+    for (int i = 0; i < 99; i++)
+        assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), 0);
+    assert_int_equal(note->nsigs, 100);
+    assert_int_equal(gl_note_verify(note, &v, 1, NULL), 0);
+    gl_note_free(note);
+    /* 101: refused. */
+    assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), GL_ETOOBIG);
+    /* Oversized note refused before any work. */
+    gl_buf_reset(&b);
+    for (size_t i = 0; i < GL_NOTE_MAX_SIZE / 8; i++)
+        assert_int_equal(gl_buf_append_str(&b, "1234567\n"), 0);
+    assert_int_equal(gl_buf_append_str(&b, "\n"), 0);
+    assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), GL_ETOOBIG);
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+}
+
+static void test_sign_rules(void **state)
+{
+    struct gl_signer s, c;
+    struct gl_verifier v;
+    struct gl_buf b;
+    size_t n;
+    char *ck = tu_read_vector("notes/witness.cosig-key", &n);
+    (void)state;
+    assert_int_equal(gl_signer_parse(ck, n, &c), 0);
+    load_signer("notes/peter.key", &s);
+    gl_signer_verifier(&s, &v);
+    gl_buf_init(&b, 65536);
+    assert_int_equal(gl_note_sign("x\n", 2, &c, 1, &b), GL_EKEYTYPE);
+    assert_int_equal(gl_note_sign("no newline", 10, &s, 1, &b), GL_EPARSE);
+    assert_int_equal(gl_note_sign("a\tb\n", 4, &s, 1, &b), GL_EPARSE);
+    assert_int_equal(gl_note_sign("", 0, &s, 1, &b), GL_EPARSE);
+    assert_int_equal(b.len, 0);
+    /* Text with an inner blank line still round-trips. */
+    assert_int_equal(gl_note_sign("a\n\nb\n", 5, &s, 1, &b), 0);
+    assert_int_equal(open_note((char *)b.data, b.len, &v, 1, NULL), 0);
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    gl_signer_wipe(&c);
+    free(ck);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_peter_sign_kat), cmocka_unit_test(test_peter_verify),
+        cmocka_unit_test(test_two_signatures), cmocka_unit_test(test_unknown_and_bad),
+        cmocka_unit_test(test_bad_sig_among_good), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_limits),         cmocka_unit_test(test_sign_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
