@@ -1,0 +1,44 @@
+/*
+ * fuzz_note: signed-note parsing and verification, and key-string parsing.
+ * Whatever parses must verify without crashing against the vector keys,
+ * and every parsed signature must lie inside the input.
+ */
+#include "fuzz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/key.h"
+#include "glasslog/note.h"
+
+static const char *const fuzz_vkeys[] = {
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+    "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop",
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct gl_verifier keys[2], v;
+    struct gl_signer s;
+    struct gl_note *n;
+    uint8_t flags[GL_NOTE_MAX_SIGS];
+
+    for (int i = 0; i < 2; i++)
+        if (gl_verifier_parse(fuzz_vkeys[i], strlen(fuzz_vkeys[i]), &keys[i]) != 0)
+            abort();
+    (void)gl_verifier_parse((const char *)data, size, &v);
+    if (gl_signer_parse((const char *)data, size, &s) == 0)
+        gl_signer_wipe(&s);
+    if (gl_note_parse((const char *)data, size, &n) != 0)
+        return 0;
+    if (n->text != (const char *)data || n->text_len > size || n->nsigs == 0)
+        abort();
+    for (size_t i = 0; i < n->nsigs; i++) {
+        const char *l = n->sigs[i].line;
+        if (l < (const char *)data || l + n->sigs[i].line_len > (const char *)data + size)
+            abort();
+    }
+    (void)gl_note_verify(n, keys, 2, flags);
+    gl_note_free(n);
+    return 0;
+}
