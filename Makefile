@@ -6,6 +6,7 @@ CC      ?= cc
 O       ?= build
 BIN     ?= bin
 LIBA    ?= lib/libglasslog.a
+NETA    ?= lib/libglasslog-net.a
 SAN     ?=
 VERSION := 0.1.0
 
@@ -13,14 +14,22 @@ PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread $(WARN) \
+# ALL_CFLAGS: what every compile uses; CFLAGS (optimisation, debug) may be
+# overridden on the command line without losing these.
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread $(WARN) \
            -Iinclude -Ilib -DGL_VERSION='"$(VERSION)"' -MMD -MP $(SAN)
-LDFLAGS += -pthread $(SAN)
+ALL_LDFLAGS = $(LDFLAGS) -pthread $(SAN)
 CRYPTO_LIBS := -lcrypto
+NET_CFLAGS  := $(shell pkg-config --cflags libh2o libuv openssl libcurl 2>/dev/null)
+NET_LIBS    := $(shell pkg-config --libs libh2o libuv openssl libcurl 2>/dev/null)
+STORE_LIBS  := -lrocksdb
+JSON_LIBS   := -lcjson
 CMOCKA_LIBS := -lcmocka
 
 LIB_SRCS   := $(wildcard lib/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)/%.o)
+NET_SRCS   := $(wildcard lib/net/*.c)
+NET_OBJS   := $(NET_SRCS:%.c=$(O)/%.o)
 CLIENT_SRCS := $(wildcard client/*.c)
 LOG_SRCS   := $(wildcard log/*.c)
 WIT_SRCS   := $(wildcard witness/*.c)
@@ -38,41 +47,51 @@ all: deps
 	@$(MAKE) --no-print-directory build-all
 
 .PHONY: build-all
-build-all: $(LIBA) $(PROGS)
+build-all: $(LIBA) $(NETA) $(PROGS)
 
 deps:
 	@scripts/deps.sh
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# The network adapters (h2o server, libcurl client): a separate archive so
+# the pure core links alone.
+$(O)/lib/net/%.o: lib/net/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(NET_CFLAGS) -c $< -o $@
+
+$(NETA): $(NET_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BIN)/glasslog: $(CLIENT_SRCS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
 $(BIN)/glasslogd: $(LOG_SRCS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
 $(BIN)/glasslog-witness: $(WIT_SRCS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lcjson $(CRYPTO_LIBS)
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
 $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
 $(O)/tests/bench/bench_core: $(O)/tests/bench/bench_core.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
-test-build: $(LIBA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
+test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
 test: deps
@@ -82,7 +101,7 @@ test: deps
 # The same suite built with sanitizers, in its own tree.
 check: deps
 	@$(MAKE) --no-print-directory O=build/asan BIN=build/asan/bin \
-	    LIBA=build/asan/libglasslog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    LIBA=build/asan/libglasslog.a NETA=build/asan/libglasslog-net.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test-build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    GL_BUILD=build/asan GL_BIN=$(abspath build/asan/bin) tests/run.sh
@@ -108,6 +127,6 @@ lint: deps
 	    -D_DEFAULT_SOURCE -Iinclude -Ilib -DGL_VERSION='"$(VERSION)"'
 
 clean:
-	rm -rf build bin lib/libglasslog.a
+	rm -rf build bin lib/libglasslog.a lib/libglasslog-net.a
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,218 @@
+/*
+ * checkpoint: parse, format, sign and open tlog-checkpoint v1.0.0 notes.
+ *
+ * Design: the text is walked line by line with a cursor that never passes
+ * n; each line is checked by the strict codec (gl_parse_u64,
+ * gl_base64_decode_exact), so a parsed checkpoint has exactly one text
+ * form. Formatting writes into a private buffer and parses the result back
+ * before appending it to the caller's buffer: whatever gl_checkpoint_format
+ * emits, gl_checkpoint_parse accepts and maps back to the same values, and
+ * on error the caller's buffer is untouched.
+ *
+ * Invariants: a parsed origin is non-empty, at most
+ * GL_CHECKPOINT_ORIGIN_MAX bytes, NUL-terminated and (as note text) free of
+ * control bytes; ext is NULL exactly when ext_len and next are 0; opening
+ * a checkpoint only succeeds when the log key's signature verified and the
+ * origin equals the key's name.
+ */
+#include "glasslog/checkpoint.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+
+/* Cuts the next "\n"-terminated line at *pos; GL_EPARSE if there is none. */
+static int next_line(const char *s, size_t n, size_t *pos, const char **line, size_t *len)
+{
+    const char *nl;
+
+    if (*pos >= n)
+        return GL_EPARSE;
+    nl = memchr(s + *pos, '\n', n - *pos);
+    if (nl == NULL)
+        return GL_EPARSE;
+    *line = s + *pos;
+    *len = (size_t)(nl - *line);
+    *pos += *len + 1;
+    return 0;
+}
+
+static int parse_origin(const char *s, size_t n, size_t *pos, struct gl_checkpoint *c)
+{
+    const char *line;
+    size_t len;
+
+    if (next_line(s, n, pos, &line, &len) != 0 || len == 0)
+        return GL_EPARSE;
+    if (len > GL_CHECKPOINT_ORIGIN_MAX)
+        return GL_ETOOBIG;
+    memcpy(c->origin, line, len);
+    c->origin[len] = 0;
+    return 0;
+}
+
+static int parse_size_root(const char *s, size_t n, size_t *pos, struct gl_checkpoint *c)
+{
+    const char *line;
+    size_t len;
+
+    if (next_line(s, n, pos, &line, &len) != 0 || gl_parse_u64(line, len, &c->size) != 0)
+        return GL_EPARSE;
+    if (next_line(s, n, pos, &line, &len) != 0 ||
+        gl_base64_decode_exact(line, len, c->root, sizeof(c->root)) != 0)
+        return GL_EPARSE;
+    return 0;
+}
+
+/* Extension lines: everything after the root line, each non-empty. */
+static int parse_ext(const char *s, size_t n, size_t pos, struct gl_checkpoint *c)
+{
+    size_t start = pos, len;
+    const char *line;
+
+    c->ext = NULL;
+    c->ext_len = 0;
+    c->next = 0;
+    while (pos < n) {
+        if (next_line(s, n, &pos, &line, &len) != 0 || len == 0)
+            return GL_EPARSE;
+        if (++c->next > GL_CHECKPOINT_EXT_MAX)
+            return GL_ETOOBIG;
+    }
+    if (c->next > 0) {
+        c->ext = s + start;
+        c->ext_len = n - start;
+    }
+    return 0;
+}
+
+int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out)
+{
+    size_t pos = 0;
+    int err;
+
+    if (text == NULL || out == NULL)
+        return GL_EINVAL;
+    if (n > GL_CHECKPOINT_TEXT_MAX)
+        return GL_ETOOBIG;
+    if (!gl_note_text_valid(text, n))
+        return GL_EPARSE;
+    if ((err = parse_origin(text, n, &pos, out)) != 0)
+        return err;
+    if ((err = parse_size_root(text, n, &pos, out)) != 0)
+        return err;
+    return parse_ext(text, n, pos, out);
+}
+
+static int format_lines(const struct gl_checkpoint *c, struct gl_buf *b)
+{
+    char root[45];
+    int err;
+
+    if ((err = gl_base64_encode(c->root, sizeof(c->root), root, sizeof(root))) != 0)
+        return err;
+    if ((err = gl_buf_append_str(b, c->origin)) != 0 ||
+        (err = gl_buf_putc(b, '\n')) != 0 || (err = gl_buf_append_u64(b, c->size)) != 0 ||
+        (err = gl_buf_putc(b, '\n')) != 0 || (err = gl_buf_append_str(b, root)) != 0 ||
+        (err = gl_buf_putc(b, '\n')) != 0)
+        return err;
+    if (c->ext_len > 0)
+        err = gl_buf_append(b, c->ext, c->ext_len);
+    return err;
+}
+
+/* 1 if the parsed-back checkpoint carries exactly c's values. */
+static int same_checkpoint(const struct gl_checkpoint *c,
+                           const struct gl_checkpoint *back)
+{
+    return strcmp(c->origin, back->origin) == 0 && c->size == back->size &&
+           CRYPTO_memcmp(c->root, back->root, sizeof(c->root)) == 0 &&
+           c->ext_len == back->ext_len;
+}
+
+int gl_checkpoint_format(const struct gl_checkpoint *c, struct gl_buf *out)
+{
+    struct gl_checkpoint back;
+    struct gl_buf tmp;
+    int err;
+
+    if (c == NULL || out == NULL || (c->ext_len > 0 && c->ext == NULL))
+        return GL_EINVAL;
+    if (memchr(c->origin, 0, sizeof(c->origin)) == NULL)
+        return GL_EPARSE; /* not NUL-terminated: longer than the cap */
+    gl_buf_init(&tmp, GL_CHECKPOINT_TEXT_MAX);
+    if ((err = format_lines(c, &tmp)) != 0)
+        goto out;
+    if ((err = gl_checkpoint_parse((const char *)tmp.data, tmp.len, &back)) != 0)
+        goto out;
+    if (!same_checkpoint(c, &back)) {
+        err = GL_EPARSE;
+        goto out;
+    }
+    err = gl_buf_append(out, tmp.data, tmp.len);
+out:
+    gl_buf_release(&tmp);
+    return err;
+}
+
+int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
+                       const struct gl_signer *k, struct gl_buf *out)
+{
+    struct gl_checkpoint c;
+    struct gl_buf text;
+    size_t olen;
+    int err;
+
+    if (origin == NULL || root == NULL || k == NULL || out == NULL)
+        return GL_EINVAL;
+    if (k->type != GL_KEY_NOTE)
+        return GL_EKEYTYPE;
+    olen = strnlen(origin, GL_CHECKPOINT_ORIGIN_MAX + 1);
+    if (olen > GL_CHECKPOINT_ORIGIN_MAX)
+        return GL_ETOOBIG;
+    if (strcmp(origin, k->name) != 0)
+        return GL_EINVAL;
+    memset(&c, 0, sizeof(c));
+    memcpy(c.origin, origin, olen + 1);
+    c.size = size;
+    memcpy(c.root, root, sizeof(c.root));
+    gl_buf_init(&text, GL_CHECKPOINT_TEXT_MAX);
+    if ((err = gl_checkpoint_format(&c, &text)) != 0)
+        goto out;
+    err = gl_note_sign((const char *)text.data, text.len, k, 1, out);
+out:
+    gl_buf_release(&text);
+    return err;
+}
+
+int gl_checkpoint_open(const char *msg, size_t len, const struct gl_verifier *log_key,
+                       struct gl_checkpoint *out, struct gl_note **note_out)
+{
+    struct gl_note *n = NULL;
+    int err;
+
+    if (msg == NULL || log_key == NULL || out == NULL)
+        return GL_EINVAL;
+    if (log_key->type != GL_KEY_NOTE)
+        return GL_EKEYTYPE;
+    if ((err = gl_note_parse(msg, len, &n)) != 0)
+        goto out;
+    if ((err = gl_note_verify(n, log_key, 1, NULL)) != 0)
+        goto out;
+    if ((err = gl_checkpoint_parse(n->text, n->text_len, out)) != 0)
+        goto out;
+    if (strcmp(out->origin, log_key->name) != 0) {
+        err = GL_EVERIFY;
+        goto out;
+    }
+    if (note_out != NULL) {
+        *note_out = n;
+        n = NULL;
+    }
+out:
+    gl_note_free(n);
+    return err;
+}

@@ -1,0 +1,247 @@
+/*
+ * tlogproof: parse and format C2SP tlog-proof v1 files.
+ *
+ * Design: a single forward pass over the input with a line cursor that
+ * never passes len: header, optional extra, index, hash lines up to the
+ * first empty line, then the rest is the checkpoint note, which is checked
+ * with gl_note_parse and gl_checkpoint_parse (syntax only). The parsed
+ * proof is one heap block: the struct followed by the decoded extra bytes,
+ * so one free releases everything. Formatting builds the text in a private
+ * bounded buffer and appends it to the caller's only when complete.
+ *
+ * Invariants: nhashes <= GL_TLOGPROOF_MAX_HASHES; extra is NULL exactly
+ * when extra_len is 0, and extra_len <= GL_TLOGPROOF_EXTRA_MAX; whole
+ * proofs are at most GL_TLOGPROOF_MAX_SIZE bytes both ways; format(parse(x))
+ * == x for every accepted x.
+ */
+#include "glasslog/tlogproof.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/checkpoint.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/note.h"
+
+#define EXTRA_PREFIX "extra "
+#define INDEX_PREFIX "index "
+#define B64_CHUNK 768 /* bytes per base64 chunk; a multiple of 3 */
+
+/* Cuts the next "\n"-terminated line at *pos; GL_EPARSE if there is none. */
+static int next_line(const char *s, size_t n, size_t *pos, const char **line, size_t *len)
+{
+    const char *nl;
+
+    if (*pos >= n)
+        return GL_EPARSE;
+    nl = memchr(s + *pos, '\n', n - *pos);
+    if (nl == NULL)
+        return GL_EPARSE;
+    *line = s + *pos;
+    *len = (size_t)(nl - *line);
+    *pos += *len + 1;
+    return 0;
+}
+
+static int has_prefix(const char *line, size_t len, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+
+    return len >= plen && memcmp(line, prefix, plen) == 0;
+}
+
+/* Syntax of the embedded signed checkpoint note. */
+static int check_checkpoint(const char *s, size_t n)
+{
+    struct gl_checkpoint c;
+    struct gl_note *note = NULL;
+    int err;
+
+    if (n == 0)
+        return GL_EPARSE;
+    if ((err = gl_note_parse(s, n, &note)) != 0)
+        return err;
+    err = gl_checkpoint_parse(note->text, note->text_len, &c);
+    gl_note_free(note);
+    return err;
+}
+
+/* Reads the header, the optional extra line (its base64 text returned in
+ * (b64, b64_len), NULL and 0 if absent) and the index line. */
+static int parse_head(const char *s, size_t n, size_t *pos, const char **b64,
+                      size_t *b64_len, uint64_t *index)
+{
+    const char *line;
+    size_t len;
+
+    *b64 = NULL;
+    *b64_len = 0;
+    if (next_line(s, n, pos, &line, &len) != 0 || len != strlen(GL_TLOGPROOF_HEADER) ||
+        memcmp(line, GL_TLOGPROOF_HEADER, len) != 0)
+        return GL_EPARSE;
+    if (next_line(s, n, pos, &line, &len) != 0)
+        return GL_EPARSE;
+    if (has_prefix(line, len, EXTRA_PREFIX)) {
+        *b64 = line + strlen(EXTRA_PREFIX);
+        *b64_len = len - strlen(EXTRA_PREFIX);
+        if (*b64_len == 0)
+            return GL_EPARSE;
+        if (*b64_len > gl_base64_len(GL_TLOGPROOF_EXTRA_MAX))
+            return GL_ETOOBIG;
+        if (next_line(s, n, pos, &line, &len) != 0)
+            return GL_EPARSE;
+    }
+    if (!has_prefix(line, len, INDEX_PREFIX))
+        return GL_EPARSE;
+    return gl_parse_u64(line + strlen(INDEX_PREFIX), len - strlen(INDEX_PREFIX), index);
+}
+
+/* Allocates the proof with room for the decoded extra data and decodes it
+ * (room >= the decoded size, so decoding fails only on malformed text). */
+static int alloc_proof(const char *b64, size_t b64_len, struct gl_tlogproof **out)
+{
+    size_t room = b64_len / 4 * 3, total, got = 0;
+    struct gl_tlogproof *p;
+    int err = 0;
+
+    if (gl_size_add(sizeof(*p), room, &total) != 0)
+        return GL_ETOOBIG;
+    if ((p = calloc(1, total)) == NULL)
+        return GL_ENOMEM;
+    if (b64_len > 0) {
+        if (gl_base64_decode(b64, b64_len, (uint8_t *)(p + 1), room, &got) != 0 ||
+            got == 0)
+            err = GL_EPARSE;
+        else if (got > GL_TLOGPROOF_EXTRA_MAX)
+            err = GL_ETOOBIG;
+        p->extra = (const uint8_t *)(p + 1);
+        p->extra_len = got;
+    }
+    if (err != 0) {
+        free(p);
+        return err;
+    }
+    *out = p;
+    return 0;
+}
+
+/* Hash lines up to and including the empty line. */
+static int parse_hashes(const char *s, size_t n, size_t *pos, struct gl_tlogproof *p)
+{
+    const char *line;
+    size_t len;
+
+    for (;;) {
+        if (next_line(s, n, pos, &line, &len) != 0)
+            return GL_EPARSE;
+        if (len == 0)
+            return 0;
+        if (p->nhashes == GL_TLOGPROOF_MAX_HASHES)
+            return GL_ETOOBIG;
+        if (gl_base64_decode_exact(line, len, p->hashes[p->nhashes], 32) != 0)
+            return GL_EPARSE;
+        p->nhashes++;
+    }
+}
+
+int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out)
+{
+    struct gl_tlogproof *p = NULL;
+    const char *b64;
+    size_t pos = 0, b64_len;
+    uint64_t index;
+    int err;
+
+    if (data == NULL || out == NULL)
+        return GL_EINVAL;
+    if (len > GL_TLOGPROOF_MAX_SIZE)
+        return GL_ETOOBIG;
+    if ((err = parse_head(data, len, &pos, &b64, &b64_len, &index)) != 0)
+        goto out;
+    if ((err = alloc_proof(b64, b64_len, &p)) != 0)
+        goto out;
+    p->index = index;
+    if ((err = parse_hashes(data, len, &pos, p)) != 0)
+        goto out;
+    if ((err = check_checkpoint(data + pos, len - pos)) != 0)
+        goto out;
+    p->checkpoint = data + pos;
+    p->checkpoint_len = len - pos;
+    *out = p;
+    p = NULL;
+out:
+    gl_tlogproof_free(p);
+    return err;
+}
+
+void gl_tlogproof_free(struct gl_tlogproof *p)
+{
+    free(p);
+}
+
+/* Appends base64(p[0..n)) in stack-sized chunks (each a multiple of 3
+ * bytes, so the pieces concatenate into the one canonical encoding). */
+static int append_b64(struct gl_buf *b, const uint8_t *p, size_t n)
+{
+    char chunk[B64_CHUNK / 3 * 4 + 1];
+    int err;
+
+    while (n > 0) {
+        size_t k = n < B64_CHUNK ? n : B64_CHUNK;
+        if ((err = gl_base64_encode(p, k, chunk, sizeof(chunk))) != 0 ||
+            (err = gl_buf_append(b, chunk, gl_base64_len(k))) != 0)
+            return err;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+static int check_format_args(const struct gl_tlogproof *p)
+{
+    if (p->nhashes > GL_TLOGPROOF_MAX_HASHES || p->extra_len > GL_TLOGPROOF_EXTRA_MAX ||
+        p->checkpoint_len > GL_TLOGPROOF_MAX_SIZE)
+        return GL_ETOOBIG;
+    if ((p->extra == NULL) != (p->extra_len == 0) || p->checkpoint == NULL)
+        return GL_EINVAL;
+    return check_checkpoint(p->checkpoint, p->checkpoint_len);
+}
+
+static int format_body(const struct gl_tlogproof *p, struct gl_buf *b)
+{
+    int err;
+
+    if ((err = gl_buf_append_str(b, GL_TLOGPROOF_HEADER "\n")) != 0)
+        return err;
+    if (p->extra_len > 0 && ((err = gl_buf_append_str(b, EXTRA_PREFIX)) != 0 ||
+                             (err = append_b64(b, p->extra, p->extra_len)) != 0 ||
+                             (err = gl_buf_putc(b, '\n')) != 0))
+        return err;
+    if ((err = gl_buf_append_str(b, INDEX_PREFIX)) != 0 ||
+        (err = gl_buf_append_u64(b, p->index)) != 0 || (err = gl_buf_putc(b, '\n')) != 0)
+        return err;
+    for (size_t i = 0; i < p->nhashes; i++)
+        if ((err = append_b64(b, p->hashes[i], 32)) != 0 ||
+            (err = gl_buf_putc(b, '\n')) != 0)
+            return err;
+    if ((err = gl_buf_putc(b, '\n')) != 0)
+        return err;
+    return gl_buf_append(b, p->checkpoint, p->checkpoint_len);
+}
+
+int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out)
+{
+    struct gl_buf tmp;
+    int err;
+
+    if (p == NULL || out == NULL)
+        return GL_EINVAL;
+    if ((err = check_format_args(p)) != 0)
+        return err;
+    gl_buf_init(&tmp, GL_TLOGPROOF_MAX_SIZE);
+    if ((err = format_body(p, &tmp)) == 0)
+        err = gl_buf_append(out, tmp.data, tmp.len);
+    gl_buf_release(&tmp);
+    return err;
+}

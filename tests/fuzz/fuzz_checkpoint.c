@@ -1,0 +1,54 @@
+/*
+ * fuzz_checkpoint: the input as checkpoint text (parse, then format must
+ * give back the same bytes) and as a signed checkpoint note opened with the
+ * vector log key (a success must carry origin == key name and re-parse).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "glasslog/checkpoint.h"
+
+static const char log_vkey[] =
+    "example.com/log+9f5d4526+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0";
+
+static void fuzz_text(const char *s, size_t n)
+{
+    struct gl_checkpoint c;
+    struct gl_buf b;
+
+    if (gl_checkpoint_parse(s, n, &c) != 0)
+        return;
+    if (c.ext_len > n || (c.ext != NULL && (c.ext < s || c.ext + c.ext_len != s + n)))
+        abort();
+    gl_buf_init(&b, GL_CHECKPOINT_TEXT_MAX);
+    if (gl_checkpoint_format(&c, &b) != 0 || b.len != n || memcmp(b.data, s, n) != 0)
+        abort();
+    gl_buf_release(&b);
+}
+
+static void fuzz_open(const char *s, size_t n)
+{
+    struct gl_verifier v;
+    struct gl_checkpoint c;
+    struct gl_note *note = NULL;
+
+    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v) != 0)
+        abort();
+    if (gl_checkpoint_open(s, n, &v, &c, &note) != 0) {
+        if (note != NULL)
+            abort();
+        return;
+    }
+    if (strcmp(c.origin, v.name) != 0 || note == NULL || note->text != s)
+        abort();
+    fuzz_text(note->text, note->text_len);
+    gl_note_free(note);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_text((const char *)data, size);
+    fuzz_open((const char *)data, size);
+    return 0;
+}
