@@ -1,0 +1,987 @@
+/*
+ * policy: C2SP tlog-policy parser, quorum decision, description and
+ * canonical formatting (specs/policy.md).
+ *
+ * Design. Parsing is two passes over a private copy of the text. Pass one
+ * only counts lines per keyword and group members, so every array is
+ * allocated once at its final size (capped at the GL_POLICY_MAX_* limits);
+ * nothing moves afterwards and the accessors can hand out stable pointers.
+ * Pass two validates and defines, line by line, so the error reported is
+ * always the first one in the file. Names and URLs are NUL-terminated in
+ * place inside the copy, which the policy owns.
+ *
+ * Invariants of a parsed policy.
+ *  - Exactly one quorum; it names "none", a witness or a group.
+ *  - A group's members are witnesses or groups with a smaller index (define
+ *    before use), so groups form no cycle and one pass in index order
+ *    decides every group. Each witness or group is a member of at most one
+ *    group, once (tlog-policy: "each defined name can be listed as a group
+ *    member at most once"), so the structure is a forest.
+ *  - 1 <= k <= nmembers <= GL_POLICY_MAX_MEMBERS for every group.
+ *  - Logs and submitters are GL_KEY_NOTE, witnesses GL_KEY_COSIG.
+ *  - No public key appears twice anywhere in the policy; (key name, key ID)
+ *    is unique among logs, among witnesses and among submitters.
+ */
+#include "glasslog/policy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+
+#define MAX_TOKENS (GL_POLICY_MAX_MEMBERS + 3)
+#define MAX_NAMED (GL_POLICY_MAX_WITNESSES + GL_POLICY_MAX_GROUPS)
+#define NAME_SHOWN 64 /* bytes of a name quoted in an error message */
+
+struct gl_policy {
+    char *text;                       /* owned copy; names, URLs point in */
+    struct gl_policy_log *logs;
+    struct gl_verifier *log_keys;
+    size_t nlogs;
+    struct gl_policy_witness *witnesses;
+    struct gl_verifier *witness_keys;
+    size_t nwitnesses;
+    struct gl_policy_group *groups;
+    size_t ngroups;
+    struct gl_policy_ref *members;    /* every group's members, in order */
+    size_t nmembers;
+    struct gl_verifier *submitters;
+    size_t nsubmitters;
+    struct gl_policy_ref quorum;
+};
+
+struct tok {
+    char *s;
+    size_t n;
+};
+
+/* Capacities from pass one; parse state of pass two. */
+struct pstate {
+    struct gl_policy *p;
+    struct gl_policy_error *err;
+    size_t line;
+    size_t cap_logs, cap_witnesses, cap_groups, cap_members, cap_submitters;
+    size_t submitter_line[GL_POLICY_MAX_SUBMITTERS];
+    size_t witness_in[GL_POLICY_MAX_WITNESSES]; /* group index + 1, or 0 */
+    size_t group_in[GL_POLICY_MAX_GROUPS];
+    size_t quorum_line;                          /* 0: no quorum yet */
+};
+
+enum role { ROLE_LOG, ROLE_WITNESS, ROLE_SUBMITTER };
+
+/* ---- errors ---- */
+
+static int fail(struct pstate *ps, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct pstate *ps, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ps->err != NULL) {
+        ps->err->line = ps->line;
+        va_start(ap, fmt);
+        vsnprintf(ps->err->reason, sizeof(ps->err->reason), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static int shown(size_t n)
+{
+    return (int)(n < NAME_SHOWN ? n : NAME_SHOWN);
+}
+
+/* ---- lines and tokens ---- */
+
+struct lines {
+    char *p;
+    char *end;
+    size_t no;
+};
+
+/* Next line (without "\n"); 0 at the end. The last line may lack "\n". */
+static int next_line(struct lines *it, char **line, size_t *len)
+{
+    char *nl;
+
+    if (it->p >= it->end)
+        return 0;
+    nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+    *line = it->p;
+    *len = nl != NULL ? (size_t)(nl - it->p) : (size_t)(it->end - it->p);
+    it->p = nl != NULL ? nl + 1 : it->end;
+    it->no++;
+    return 1;
+}
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Splits on spaces and tabs; stores up to tmax tokens in t, returns the
+ * count of all tokens. A comment line ("#" first after whitespace) has
+ * none. */
+static size_t tokenize(char *line, size_t len, struct tok *t, size_t tmax)
+{
+    size_t i = 0, n = 0, start;
+
+    while (i < len && is_ws(line[i]))
+        i++;
+    if (i < len && line[i] == '#')
+        return 0;
+    while (i < len) {
+        start = i;
+        while (i < len && !is_ws(line[i]))
+            i++;
+        if (n < tmax) {
+            t[n].s = line + start;
+            t[n].n = i - start;
+        }
+        n++;
+        while (i < len && is_ws(line[i]))
+            i++;
+    }
+    return n;
+}
+
+static int tok_is(const struct tok *t, const char *word)
+{
+    return t->n == strlen(word) && memcmp(t->s, word, t->n) == 0;
+}
+
+/* tlog-policy character set: tab, newline, 0x20-0x7E, 0x80-0xFF. */
+static int check_chars(struct pstate *ps, const char *line, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == '\r')
+            return fail(ps, GL_EPARSE, "carriage return (line endings must be \\n)");
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return fail(ps, GL_EPARSE, "control character 0x%02x", c);
+    }
+    return 0;
+}
+
+/* ---- pass one: sizes ---- */
+
+static size_t cap_at(size_t n, size_t max)
+{
+    return n < max ? n : max;
+}
+
+static void count_lines(char *text, size_t n, struct pstate *ps)
+{
+    struct lines it = { text, text + n, 0 };
+    size_t logs = 0, wits = 0, groups = 0, members = 0, subs = 0, nt, len;
+    struct tok first;
+    char *line;
+
+    while (next_line(&it, &line, &len)) {
+        if ((nt = tokenize(line, len, &first, 1)) == 0)
+            continue;
+        logs += tok_is(&first, "log");
+        wits += tok_is(&first, "witness");
+        subs += tok_is(&first, "submitter");
+        if (tok_is(&first, "group")) {
+            groups++;
+            members += nt > 3 ? nt - 3 : 0;
+        }
+    }
+    ps->cap_logs = cap_at(logs, GL_POLICY_MAX_LOGS);
+    ps->cap_witnesses = cap_at(wits, GL_POLICY_MAX_WITNESSES);
+    ps->cap_groups = cap_at(groups, GL_POLICY_MAX_GROUPS);
+    ps->cap_members = cap_at(members, MAX_NAMED);
+    ps->cap_submitters = cap_at(subs, GL_POLICY_MAX_SUBMITTERS);
+}
+
+/* Zeroed array of n items (at least one, so NULL always means failure). */
+static void *alloc_array(size_t n, size_t size)
+{
+    return calloc(n != 0 ? n : 1, size);
+}
+
+static int alloc_policy(const char *text, size_t n, struct pstate *ps)
+{
+    struct gl_policy *p = calloc(1, sizeof(*p));
+    size_t sz;
+
+    ps->p = p;
+    if (p == NULL || gl_size_add(n, 1, &sz) != 0 || (p->text = malloc(sz)) == NULL)
+        return GL_ENOMEM;
+    if (n > 0)
+        memcpy(p->text, text, n);
+    p->text[n] = 0;
+    count_lines(p->text, n, ps);
+    p->logs = alloc_array(ps->cap_logs, sizeof(*p->logs));
+    p->log_keys = alloc_array(ps->cap_logs, sizeof(*p->log_keys));
+    p->witnesses = alloc_array(ps->cap_witnesses, sizeof(*p->witnesses));
+    p->witness_keys = alloc_array(ps->cap_witnesses, sizeof(*p->witness_keys));
+    p->groups = alloc_array(ps->cap_groups, sizeof(*p->groups));
+    p->members = alloc_array(ps->cap_members, sizeof(*p->members));
+    p->submitters = alloc_array(ps->cap_submitters, sizeof(*p->submitters));
+    if (p->logs == NULL || p->log_keys == NULL || p->witnesses == NULL ||
+        p->witness_keys == NULL || p->groups == NULL || p->members == NULL ||
+        p->submitters == NULL)
+        return GL_ENOMEM;
+    return 0;
+}
+
+/* ---- names and keys ---- */
+
+static void terminate(const struct tok *t)
+{
+    t->s[t->n] = 0; /* a separator, "\n" or the copy's final NUL */
+}
+
+static int lookup_name(const struct gl_policy *p, const char *s, size_t n,
+                       struct gl_policy_ref *out)
+{
+    size_t i;
+
+    if (n == 4 && memcmp(s, "none", 4) == 0) {
+        out->kind = GL_POLICY_REF_NONE;
+        out->index = 0;
+        return 0;
+    }
+    for (i = 0; i < p->nwitnesses; i++) {
+        if (strlen(p->witnesses[i].name) == n && memcmp(p->witnesses[i].name, s, n) == 0) {
+            out->kind = GL_POLICY_REF_WITNESS;
+            out->index = i;
+            return 0;
+        }
+    }
+    for (i = 0; i < p->ngroups; i++) {
+        if (strlen(p->groups[i].name) == n && memcmp(p->groups[i].name, s, n) == 0) {
+            out->kind = GL_POLICY_REF_GROUP;
+            out->index = i;
+            return 0;
+        }
+    }
+    return GL_ENOTFOUND;
+}
+
+static size_t ref_line(const struct gl_policy *p, struct gl_policy_ref r)
+{
+    if (r.kind == GL_POLICY_REF_WITNESS)
+        return p->witnesses[r.index].line;
+    if (r.kind == GL_POLICY_REF_GROUP)
+        return p->groups[r.index].line;
+    return 0;
+}
+
+/* A new witness or group name: not too long, not yet defined. */
+static int check_new_name(struct pstate *ps, const struct tok *t)
+{
+    struct gl_policy_ref r;
+
+    if (t->n > GL_POLICY_MAX_NAME)
+        return fail(ps, GL_ETOOBIG, "name longer than %d bytes", GL_POLICY_MAX_NAME);
+    if (lookup_name(ps->p, t->s, t->n, &r) != 0)
+        return 0;
+    if (r.kind == GL_POLICY_REF_NONE)
+        return fail(ps, GL_EPARSE, "the name \"none\" is predefined");
+    return fail(ps, GL_EPARSE, "name \"%.*s\" already defined on line %zu",
+                shown(t->n), t->s, ref_line(ps->p, r));
+}
+
+static int same_name_id(const struct gl_verifier *a, const struct gl_verifier *b)
+{
+    return a->id == b->id && strcmp(a->name, b->name) == 0;
+}
+
+/* Compares v with one existing key of some role. */
+static int check_against(struct pstate *ps, const struct gl_verifier *v,
+                         const struct gl_verifier *old, size_t old_line,
+                         int same_role)
+{
+    if (memcmp(v->pub, old->pub, sizeof(v->pub)) == 0)
+        return fail(ps, GL_EPARSE, "public key already used on line %zu "
+                    "(a key may appear only once)", old_line);
+    if (same_role && same_name_id(v, old))
+        return fail(ps, GL_EPARSE, "key name and key ID collide with line %zu",
+                    old_line);
+    return 0;
+}
+
+static int check_key_unique(struct pstate *ps, const struct gl_verifier *v,
+                            enum role role)
+{
+    const struct gl_policy *p = ps->p;
+    size_t i;
+    int err;
+
+    for (i = 0; i < p->nlogs; i++)
+        if ((err = check_against(ps, v, &p->log_keys[i], p->logs[i].line,
+                                 role == ROLE_LOG)) != 0)
+            return err;
+    for (i = 0; i < p->nwitnesses; i++)
+        if ((err = check_against(ps, v, &p->witness_keys[i],
+                                 p->witnesses[i].line, role == ROLE_WITNESS)) != 0)
+            return err;
+    for (i = 0; i < p->nsubmitters; i++)
+        if ((err = check_against(ps, v, &p->submitters[i],
+                                 ps->submitter_line[i], role == ROLE_SUBMITTER)) != 0)
+            return err;
+    return 0;
+}
+
+static int parse_vkey(struct pstate *ps, const struct tok *t, const char *what,
+                      struct gl_verifier *v)
+{
+    int err;
+
+    memset(v, 0, sizeof(*v));
+    if (t->n > GL_KEY_TEXT_MAX)
+        return fail(ps, GL_ETOOBIG, "%s key longer than %d bytes", what, GL_KEY_TEXT_MAX);
+    err = gl_verifier_parse(t->s, t->n, v);
+    if (err == GL_EKEYTYPE)
+        return fail(ps, err, "%s key has an unsupported key type", what);
+    if (err != 0)
+        return fail(ps, GL_EPARSE, "%s key is not a valid vkey", what);
+    return 0;
+}
+
+/* Optional URL token: NULL if absent. */
+static int parse_url(struct pstate *ps, const struct tok *t, const char **url)
+{
+    *url = NULL;
+    if (t == NULL)
+        return 0;
+    if (t->n > GL_POLICY_MAX_URL)
+        return fail(ps, GL_ETOOBIG, "URL longer than %d bytes", GL_POLICY_MAX_URL);
+    terminate(t);
+    *url = t->s;
+    return 0;
+}
+
+/* ---- pass two: one parser per keyword ---- */
+
+static int parse_log(struct pstate *ps, struct tok *t, size_t nt)
+{
+    struct gl_policy *p = ps->p;
+    struct gl_verifier v;
+    int err;
+
+    if (nt != 2 && nt != 3)
+        return fail(ps, GL_EPARSE, "expected: log <vkey> [<url>]");
+    if (p->nlogs == ps->cap_logs)
+        return fail(ps, GL_ETOOBIG, "more than %d logs", GL_POLICY_MAX_LOGS);
+    if ((err = parse_vkey(ps, &t[1], "log", &v)) != 0)
+        return err;
+    if (v.type != GL_KEY_NOTE)
+        return fail(ps, GL_EKEYTYPE, "log key must be an Ed25519 note key (type 0x01)");
+    if ((err = check_key_unique(ps, &v, ROLE_LOG)) != 0 ||
+        (err = parse_url(ps, nt == 3 ? &t[2] : NULL, &p->logs[p->nlogs].url)) != 0)
+        return err;
+    p->log_keys[p->nlogs] = v;
+    p->logs[p->nlogs].line = ps->line;
+    p->nlogs++;
+    return 0;
+}
+
+static int parse_witness(struct pstate *ps, struct tok *t, size_t nt)
+{
+    struct gl_policy *p = ps->p;
+    struct gl_policy_witness *w;
+    struct gl_verifier v, c;
+    int err, converted = 0;
+
+    if (nt != 3 && nt != 4)
+        return fail(ps, GL_EPARSE, "expected: witness <name> <vkey> [<url>]");
+    if (p->nwitnesses == ps->cap_witnesses)
+        return fail(ps, GL_ETOOBIG, "more than %d witnesses", GL_POLICY_MAX_WITNESSES);
+    if ((err = check_new_name(ps, &t[1])) != 0 ||
+        (err = parse_vkey(ps, &t[2], "witness", &v)) != 0)
+        return err;
+    if ((v.type != GL_KEY_NOTE && v.type != GL_KEY_COSIG) ||
+        gl_verifier_to_cosig(&v, &c, &converted) != 0)
+        return fail(ps, GL_EKEYTYPE, "witness key must be a cosignature key (type 0x04)");
+    if ((err = check_key_unique(ps, &c, ROLE_WITNESS)) != 0)
+        return err;
+    w = &p->witnesses[p->nwitnesses];
+    if ((err = parse_url(ps, nt == 4 ? &t[3] : NULL, &w->url)) != 0)
+        return err;
+    terminate(&t[1]);
+    w->name = t[1].s;
+    w->converted = converted;
+    w->line = ps->line;
+    p->witness_keys[p->nwitnesses++] = c;
+    return 0;
+}
+
+static int parse_threshold(struct pstate *ps, const struct tok *t, size_t n,
+                           struct gl_policy_group *g)
+{
+    uint64_t k;
+
+    if (tok_is(t, "all")) {
+        g->threshold = GL_POLICY_K_ALL;
+        g->k = n;
+        return 0;
+    }
+    if (tok_is(t, "any")) {
+        g->threshold = GL_POLICY_K_ANY;
+        g->k = 1;
+        return 0;
+    }
+    if (gl_parse_u64(t->s, t->n, &k) != 0)
+        return fail(ps, GL_EPARSE, "threshold must be all, any or a decimal number "
+                    "without leading zeros");
+    if (k < 1 || k > n)
+        return fail(ps, GL_EPARSE, "threshold %.*s out of range 1..%zu",
+                    shown(t->n), t->s, n);
+    g->threshold = GL_POLICY_K_NUMBER;
+    g->k = (size_t)k;
+    return 0;
+}
+
+/* Resolves one member token of group gi and appends it. */
+static int add_member(struct pstate *ps, const struct tok *t, size_t gi)
+{
+    struct gl_policy *p = ps->p;
+    struct gl_policy_ref r;
+    size_t *in;
+
+    if (lookup_name(p, t->s, t->n, &r) != 0)
+        return fail(ps, GL_EPARSE, "undefined name \"%.*s\" (names must be "
+                    "defined on an earlier line)", shown(t->n), t->s);
+    if (r.kind == GL_POLICY_REF_NONE)
+        return fail(ps, GL_EPARSE, "\"none\" cannot be a group member");
+    in = r.kind == GL_POLICY_REF_WITNESS ? &ps->witness_in[r.index]
+                                         : &ps->group_in[r.index];
+    if (*in == gi + 1)
+        return fail(ps, GL_EPARSE, "\"%.*s\" listed twice in this group",
+                    shown(t->n), t->s);
+    if (*in != 0)
+        return fail(ps, GL_EPARSE, "\"%.*s\" is already a member of group %s on "
+                    "line %zu (a name may be a member only once)", shown(t->n),
+                    t->s, p->groups[*in - 1].name, p->groups[*in - 1].line);
+    if (p->nmembers == ps->cap_members) /* impossible: each name once */
+        return fail(ps, GL_ETOOBIG, "too many group members");
+    *in = gi + 1;
+    p->members[p->nmembers++] = r;
+    return 0;
+}
+
+static int parse_group(struct pstate *ps, struct tok *t, size_t nt)
+{
+    struct gl_policy *p = ps->p;
+    struct gl_policy_group *g;
+    size_t i, n;
+    int err;
+
+    if (nt < 4)
+        return fail(ps, GL_EPARSE, "expected: group <name> all|any|<k> <member>...");
+    n = nt - 3;
+    if (n > GL_POLICY_MAX_MEMBERS)
+        return fail(ps, GL_ETOOBIG, "more than %d group members", GL_POLICY_MAX_MEMBERS);
+    if (p->ngroups == ps->cap_groups)
+        return fail(ps, GL_ETOOBIG, "more than %d groups", GL_POLICY_MAX_GROUPS);
+    g = &p->groups[p->ngroups];
+    if ((err = check_new_name(ps, &t[1])) != 0 ||
+        (err = parse_threshold(ps, &t[2], n, g)) != 0)
+        return err;
+    g->members = p->members + p->nmembers;
+    for (i = 0; i < n; i++)
+        if ((err = add_member(ps, &t[3 + i], p->ngroups)) != 0)
+            return err;
+    terminate(&t[1]);
+    g->name = t[1].s;
+    g->nmembers = n;
+    g->line = ps->line;
+    p->ngroups++;
+    return 0;
+}
+
+static int parse_quorum(struct pstate *ps, struct tok *t, size_t nt)
+{
+    if (nt != 2)
+        return fail(ps, GL_EPARSE, "expected: quorum <name>|none");
+    if (ps->quorum_line != 0)
+        return fail(ps, GL_EPARSE, "second quorum line (the first is on line %zu)",
+                    ps->quorum_line);
+    if (lookup_name(ps->p, t[1].s, t[1].n, &ps->p->quorum) != 0)
+        return fail(ps, GL_EPARSE, "undefined name \"%.*s\" (names must be "
+                    "defined on an earlier line)", shown(t[1].n), t[1].s);
+    ps->quorum_line = ps->line;
+    return 0;
+}
+
+static int parse_submitter(struct pstate *ps, struct tok *t, size_t nt)
+{
+    struct gl_policy *p = ps->p;
+    struct gl_verifier v;
+    int err;
+
+    if (nt != 2)
+        return fail(ps, GL_EPARSE, "expected: submitter <vkey>");
+    if (p->nsubmitters == ps->cap_submitters)
+        return fail(ps, GL_ETOOBIG, "more than %d submitters", GL_POLICY_MAX_SUBMITTERS);
+    if ((err = parse_vkey(ps, &t[1], "submitter", &v)) != 0)
+        return err;
+    if (v.type != GL_KEY_NOTE)
+        return fail(ps, GL_EKEYTYPE, "submitter key must be an Ed25519 note key (type 0x01)");
+    if ((err = check_key_unique(ps, &v, ROLE_SUBMITTER)) != 0)
+        return err;
+    ps->submitter_line[p->nsubmitters] = ps->line;
+    p->submitters[p->nsubmitters++] = v;
+    return 0;
+}
+
+static const struct {
+    const char *word;
+    int (*parse)(struct pstate *, struct tok *, size_t);
+} keywords[] = {
+    { "log", parse_log },         { "witness", parse_witness },
+    { "group", parse_group },     { "quorum", parse_quorum },
+    { "submitter", parse_submitter },
+};
+
+/* Each keyword parser checks nt before touching t[1..]; t holds the
+ * first MAX_TOKENS tokens, enough for every valid line. */
+static int parse_line(struct pstate *ps, char *line, size_t len)
+{
+    struct tok t[MAX_TOKENS];
+    size_t nt, i;
+    int err;
+
+    if ((err = check_chars(ps, line, len)) != 0)
+        return err;
+    if ((nt = tokenize(line, len, t, MAX_TOKENS)) == 0)
+        return 0;
+    for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+        if (tok_is(&t[0], keywords[i].word))
+            return keywords[i].parse(ps, t, nt);
+    return fail(ps, GL_EPARSE, "unknown keyword \"%.*s\"", shown(t[0].n), t[0].s);
+}
+
+static int parse_all(struct pstate *ps, size_t n)
+{
+    struct lines it = { ps->p->text, ps->p->text + n, 0 };
+    char *line;
+    size_t len;
+    int err;
+
+    while (next_line(&it, &line, &len)) {
+        ps->line = it.no;
+        if ((err = parse_line(ps, line, len)) != 0)
+            return err;
+    }
+    ps->line = 0;
+    if (ps->quorum_line == 0)
+        return fail(ps, GL_EPARSE, "no quorum line (use \"quorum none\" to "
+                    "require no cosignatures)");
+    return 0;
+}
+
+/* Points each entry at its key now that the arrays are final. */
+static void link_keys(struct gl_policy *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nlogs; i++)
+        p->logs[i].key = &p->log_keys[i];
+    for (i = 0; i < p->nwitnesses; i++)
+        p->witnesses[i].key = &p->witness_keys[i];
+}
+
+int gl_policy_parse(const char *text, size_t n, struct gl_policy **out,
+                    struct gl_policy_error *err)
+{
+    struct pstate *ps;
+    int rc;
+
+    if (out == NULL || (text == NULL && n != 0))
+        return GL_EINVAL;
+    *out = NULL;
+    if ((ps = calloc(1, sizeof(*ps))) == NULL)
+        return GL_ENOMEM;
+    ps->err = err;
+    if (err != NULL) {
+        err->line = 0;
+        err->reason[0] = 0;
+    }
+    if (n > GL_POLICY_MAX_SIZE) {
+        rc = fail(ps, GL_ETOOBIG, "policy larger than %d bytes", GL_POLICY_MAX_SIZE);
+        goto out;
+    }
+    if ((rc = alloc_policy(text, n, ps)) != 0) {
+        fail(ps, rc, "out of memory");
+        goto out;
+    }
+    if ((rc = parse_all(ps, n)) != 0)
+        goto out;
+    link_keys(ps->p);
+    *out = ps->p;
+    ps->p = NULL;
+out:
+    gl_policy_free(ps->p);
+    free(ps);
+    return rc;
+}
+
+void gl_policy_free(struct gl_policy *p)
+{
+    if (p == NULL)
+        return;
+    free(p->text);
+    free(p->logs);
+    free(p->log_keys);
+    free(p->witnesses);
+    free(p->witness_keys);
+    free(p->groups);
+    free(p->members);
+    free(p->submitters);
+    free(p);
+}
+
+/* ---- accessors and lookups ---- */
+
+size_t gl_policy_nlogs(const struct gl_policy *p)
+{
+    return p->nlogs;
+}
+
+const struct gl_policy_log *gl_policy_log_at(const struct gl_policy *p, size_t i)
+{
+    return i < p->nlogs ? &p->logs[i] : NULL;
+}
+
+size_t gl_policy_nwitnesses(const struct gl_policy *p)
+{
+    return p->nwitnesses;
+}
+
+const struct gl_policy_witness *gl_policy_witness_at(const struct gl_policy *p,
+                                                     size_t i)
+{
+    return i < p->nwitnesses ? &p->witnesses[i] : NULL;
+}
+
+size_t gl_policy_ngroups(const struct gl_policy *p)
+{
+    return p->ngroups;
+}
+
+const struct gl_policy_group *gl_policy_group_at(const struct gl_policy *p,
+                                                 size_t i)
+{
+    return i < p->ngroups ? &p->groups[i] : NULL;
+}
+
+struct gl_policy_ref gl_policy_quorum(const struct gl_policy *p)
+{
+    return p->quorum;
+}
+
+const struct gl_verifier *gl_policy_log_keys(const struct gl_policy *p, size_t *n)
+{
+    *n = p->nlogs;
+    return p->log_keys;
+}
+
+const struct gl_verifier *gl_policy_witness_keys(const struct gl_policy *p,
+                                                 size_t *n)
+{
+    *n = p->nwitnesses;
+    return p->witness_keys;
+}
+
+const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p,
+                                               size_t *n)
+{
+    *n = p->nsubmitters;
+    return p->submitters;
+}
+
+static int name_is(const char *name, const char *s, size_t n)
+{
+    return strlen(name) == n && memcmp(name, s, n) == 0;
+}
+
+int gl_policy_find_log(const struct gl_policy *p, const char *origin, size_t n,
+                       size_t from, size_t *idx)
+{
+    size_t i;
+
+    for (i = from; i < p->nlogs; i++) {
+        if (name_is(p->log_keys[i].name, origin, n)) {
+            *idx = i;
+            return 0;
+        }
+    }
+    return GL_ENOTFOUND;
+}
+
+static int find_key(const struct gl_verifier *keys, size_t nkeys,
+                    const char *name, size_t n, uint32_t id, size_t *idx)
+{
+    size_t i;
+
+    for (i = 0; i < nkeys; i++) {
+        if (keys[i].id == id && name_is(keys[i].name, name, n)) {
+            *idx = i;
+            return 0;
+        }
+    }
+    return GL_ENOTFOUND;
+}
+
+int gl_policy_find_log_key(const struct gl_policy *p, const char *name,
+                           size_t n, uint32_t id, size_t *idx)
+{
+    return find_key(p->log_keys, p->nlogs, name, n, id, idx);
+}
+
+int gl_policy_find_witness_key(const struct gl_policy *p, const char *name,
+                               size_t n, uint32_t id, size_t *idx)
+{
+    return find_key(p->witness_keys, p->nwitnesses, name, n, id, idx);
+}
+
+int gl_policy_find_name(const struct gl_policy *p, const char *name, size_t n,
+                        struct gl_policy_ref *out)
+{
+    return lookup_name(p, name, n, out);
+}
+
+/* ---- the quorum decision ---- */
+
+int gl_policy_quorum_check(const struct gl_policy *p, const uint8_t *witnessed,
+                           size_t nwitnessed)
+{
+    uint8_t sat[GL_POLICY_MAX_GROUPS] = { 0 };
+    size_t g, m, count;
+
+    static const uint8_t no_witnesses[1];
+
+    if (p == NULL || nwitnessed != p->nwitnesses ||
+        (witnessed == NULL && nwitnessed != 0))
+        return GL_EINVAL;
+    if (witnessed == NULL) /* no witnesses, so no witness refs either */
+        witnessed = no_witnesses;
+    /* Members precede their group, so index order decides every group. */
+    for (g = 0; g < p->ngroups; g++) {
+        const struct gl_policy_group *grp = &p->groups[g];
+        for (m = 0, count = 0; m < grp->nmembers; m++) {
+            struct gl_policy_ref r = grp->members[m];
+            count += r.kind == GL_POLICY_REF_WITNESS ? witnessed[r.index] != 0
+                                                     : sat[r.index];
+        }
+        sat[g] = count >= grp->k;
+    }
+    switch (p->quorum.kind) {
+    case GL_POLICY_REF_NONE:
+        return 0;
+    case GL_POLICY_REF_WITNESS:
+        return witnessed[p->quorum.index] != 0 ? 0 : GL_EQUORUM;
+    default:
+        return sat[p->quorum.index] ? 0 : GL_EQUORUM;
+    }
+}
+
+/* ---- description ---- */
+
+static const char *ref_name(const struct gl_policy *p, struct gl_policy_ref r)
+{
+    if (r.kind == GL_POLICY_REF_WITNESS)
+        return p->witnesses[r.index].name;
+    if (r.kind == GL_POLICY_REF_GROUP)
+        return p->groups[r.index].name;
+    return "none";
+}
+
+/* "witnesses", "groups" or "members", by what the group holds. */
+static const char *member_noun(const struct gl_policy_group *g)
+{
+    size_t i, nw = 0;
+
+    for (i = 0; i < g->nmembers; i++)
+        nw += g->members[i].kind == GL_POLICY_REF_WITNESS;
+    if (nw == g->nmembers)
+        return g->nmembers == 1 ? "witness" : "witnesses";
+    if (nw == 0)
+        return g->nmembers == 1 ? "group" : "groups";
+    return "members";
+}
+
+static int describe_group(const struct gl_policy *p, size_t gi, struct gl_buf *out);
+
+static int describe_member(const struct gl_policy *p, struct gl_policy_ref r,
+                           struct gl_buf *out)
+{
+    int err;
+
+    if ((err = gl_buf_append_str(out, ref_name(p, r))) != 0 ||
+        r.kind != GL_POLICY_REF_GROUP)
+        return err;
+    if ((err = gl_buf_append_str(out, " (")) != 0 ||
+        (err = describe_group(p, r.index, out)) != 0)
+        return err;
+    return gl_buf_putc(out, ')');
+}
+
+/* "2 of 3 witnesses: A, B, C"; groups nest in parentheses (depth is at
+ * most GL_POLICY_MAX_GROUPS, each level a small frame). */
+static int describe_group(const struct gl_policy *p, size_t gi, struct gl_buf *out)
+{
+    const struct gl_policy_group *g = &p->groups[gi];
+    size_t i;
+    int err;
+
+    if (g->k == g->nmembers && g->nmembers > 1)
+        err = gl_buf_printf(out, "all %zu %s: ", g->nmembers, member_noun(g));
+    else if (g->k == 1 && g->nmembers > 1)
+        err = gl_buf_printf(out, "any of %zu %s: ", g->nmembers, member_noun(g));
+    else
+        err = gl_buf_printf(out, "%zu of %zu %s: ", g->k, g->nmembers, member_noun(g));
+    for (i = 0; err == 0 && i < g->nmembers; i++) {
+        if (i > 0 && (err = gl_buf_append_str(out, ", ")) != 0)
+            break;
+        err = describe_member(p, g->members[i], out);
+    }
+    return err;
+}
+
+static int describe_logs(const struct gl_policy *p, struct gl_buf *out)
+{
+    size_t i;
+    int err;
+
+    if (p->nlogs == 0)
+        return gl_buf_append_str(out, "no logs");
+    if ((err = gl_buf_append_str(out, p->nlogs == 1 ? "log " : "logs ")) != 0)
+        return err;
+    for (i = 0; i < p->nlogs; i++)
+        if ((i > 0 && (err = gl_buf_append_str(out, ", ")) != 0) ||
+            (err = gl_buf_append_str(out, p->log_keys[i].name)) != 0)
+            return err;
+    return 0;
+}
+
+static int describe_submitters(const struct gl_policy *p, struct gl_buf *out)
+{
+    size_t i;
+    int err = 0;
+
+    if (p->nsubmitters == 0)
+        return 0;
+    if ((err = gl_buf_append_str(out, p->nsubmitters == 1 ? "; submitter "
+                                                          : "; submitters ")) != 0)
+        return err;
+    for (i = 0; i < p->nsubmitters; i++)
+        if ((i > 0 && (err = gl_buf_append_str(out, ", ")) != 0) ||
+            (err = gl_buf_append_str(out, p->submitters[i].name)) != 0)
+            return err;
+    return 0;
+}
+
+static int describe_quorum(const struct gl_policy *p, struct gl_buf *out)
+{
+    int err;
+
+    if ((err = gl_buf_append_str(out, "; quorum: ")) != 0)
+        return err;
+    switch (p->quorum.kind) {
+    case GL_POLICY_REF_NONE:
+        return gl_buf_append_str(out, "none (no cosignatures required)");
+    case GL_POLICY_REF_WITNESS:
+        return gl_buf_printf(out, "witness %s", ref_name(p, p->quorum));
+    default:
+        return describe_group(p, p->quorum.index, out);
+    }
+}
+
+int gl_policy_describe(const struct gl_policy *p, struct gl_buf *out)
+{
+    int err;
+
+    if (p == NULL || out == NULL)
+        return GL_EINVAL;
+    if ((err = describe_logs(p, out)) != 0 ||
+        (err = describe_quorum(p, out)) != 0)
+        return err;
+    return describe_submitters(p, out);
+}
+
+/* ---- canonical formatting ---- */
+
+static int put_key_url(struct gl_buf *out, const struct gl_verifier *k,
+                       const char *url)
+{
+    int err;
+
+    if ((err = gl_verifier_format(k, out)) != 0)
+        return err;
+    if (url != NULL && ((err = gl_buf_putc(out, ' ')) != 0 ||
+                        (err = gl_buf_append_str(out, url)) != 0))
+        return err;
+    return gl_buf_putc(out, '\n');
+}
+
+static int format_group(const struct gl_policy *p, const struct gl_policy_group *g,
+                        struct gl_buf *out)
+{
+    size_t i;
+    int err;
+
+    if ((err = gl_buf_printf(out, "group %s ", g->name)) != 0)
+        return err;
+    if (g->threshold == GL_POLICY_K_ALL)
+        err = gl_buf_append_str(out, "all");
+    else if (g->threshold == GL_POLICY_K_ANY)
+        err = gl_buf_append_str(out, "any");
+    else
+        err = gl_buf_append_u64(out, g->k);
+    for (i = 0; err == 0 && i < g->nmembers; i++)
+        if ((err = gl_buf_putc(out, ' ')) == 0)
+            err = gl_buf_append_str(out, ref_name(p, g->members[i]));
+    return err != 0 ? err : gl_buf_putc(out, '\n');
+}
+
+static int format_entries(const struct gl_policy *p, struct gl_buf *out)
+{
+    size_t i;
+    int err;
+
+    for (i = 0; i < p->nlogs; i++)
+        if ((err = gl_buf_append_str(out, "log ")) != 0 ||
+            (err = put_key_url(out, &p->log_keys[i], p->logs[i].url)) != 0)
+            return err;
+    for (i = 0; i < p->nwitnesses; i++)
+        if ((err = gl_buf_printf(out, "witness %s ", p->witnesses[i].name)) != 0 ||
+            (err = put_key_url(out, &p->witness_keys[i], p->witnesses[i].url)) != 0)
+            return err;
+    for (i = 0; i < p->ngroups; i++)
+        if ((err = format_group(p, &p->groups[i], out)) != 0)
+            return err;
+    return gl_buf_printf(out, "quorum %s\n", ref_name(p, p->quorum));
+}
+
+int gl_policy_format(const struct gl_policy *p, int flags, struct gl_buf *out)
+{
+    struct gl_buf tmp;
+    size_t i;
+    int err;
+
+    if (p == NULL || out == NULL)
+        return GL_EINVAL;
+    gl_buf_init(&tmp, out->max);
+    if ((err = format_entries(p, &tmp)) != 0)
+        goto out;
+    for (i = 0; !(flags & GL_POLICY_FORMAT_PORTABLE) && i < p->nsubmitters; i++)
+        if ((err = gl_buf_append_str(&tmp, "submitter ")) != 0 ||
+            (err = put_key_url(&tmp, &p->submitters[i], NULL)) != 0)
+            goto out;
+    err = gl_buf_append(out, tmp.data, tmp.len);
+out:
+    gl_buf_release(&tmp);
+    return err;
+}

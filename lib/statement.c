@@ -1,0 +1,503 @@
+/*
+ * statement: parse, verify, format and sign glasslog statements
+ * (specs/statement.md).
+ *
+ * Design. The note layer (note.c) owns the signed-note syntax; this module
+ * adds the statement rules on top: size <= 65535, exactly one 64-byte
+ * Ed25519 signature, and the fixed line grammar of the text. The text is
+ * read with a line cursor, one expected field at a time, so the order is
+ * enforced by construction.
+ *
+ * Invariants.
+ *  - One set of field predicates (kind, token, digest, time, meta key, meta
+ *    value, meta order) serves both the parser and the formatter, so
+ *    format_text(parse(x).fields) == x.text for every valid x.
+ *  - A parsed statement owns nothing; every pointer is into the message.
+ *  - Outputs (gl_buf) change only on success: text and notes are built in
+ *    a private buffer and appended in one step.
+ */
+#include "glasslog/statement.h"
+
+#include <string.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+
+#define ED25519_SIG_LEN 64
+/* "— " + name + " " + base64(4 + 64 bytes) + "\n" around the key name. */
+#define SIG_LINE_OVERHEAD (4 + 1 + 92 + 1)
+
+/* A bounded line reader over the text; every line ends with "\n". */
+struct cursor {
+    const char *p;
+    const char *end;
+};
+
+static const char *const kind_names[] = {
+    [GL_STATEMENT_BUILD] = "build",
+    [GL_STATEMENT_RULE_UPDATE] = "rule-update",
+    [GL_STATEMENT_AUDIT_REPORT] = "audit-report",
+};
+
+const char *gl_statement_kind_name(enum gl_statement_kind kind)
+{
+    if (kind < GL_STATEMENT_BUILD || kind > GL_STATEMENT_AUDIT_REPORT)
+        return NULL;
+    return kind_names[kind];
+}
+
+int gl_statement_kind_parse(const char *s, size_t n,
+                            enum gl_statement_kind *out)
+{
+    int k;
+
+    for (k = GL_STATEMENT_BUILD; k <= GL_STATEMENT_AUDIT_REPORT; k++) {
+        if (strlen(kind_names[k]) == n && memcmp(kind_names[k], s, n) == 0) {
+            *out = (enum gl_statement_kind)k;
+            return 0;
+        }
+    }
+    return GL_EPARSE;
+}
+
+/* ---- field predicates (shared by parse and format) ---- */
+
+static int set_reason(const char **reason, const char *why)
+{
+    if (reason != NULL)
+        *reason = why;
+    return GL_EPARSE;
+}
+
+/* 1..max bytes, each 0x21-0x7E. */
+static int token_valid(const char *s, size_t n, size_t max)
+{
+    size_t i;
+
+    if (s == NULL || n == 0 || n > max)
+        return 0;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static int meta_key_valid(const char *s, size_t n)
+{
+    size_t i;
+
+    if (s == NULL || n == 0 || n > GL_STATEMENT_META_KEY_MAX)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* 0..1024 bytes of 0x20-0x7E, no leading, trailing or double space. */
+static int meta_value_valid(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return 1;
+    if (s == NULL || n > GL_STATEMENT_META_VALUE_MAX || s[0] == ' ' ||
+        s[n - 1] == ' ')
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e || (c == ' ' && s[i - 1] == ' '))
+            return 0;
+    }
+    return 1;
+}
+
+/* Bytewise order of two keys: <0, 0, >0. */
+static int key_cmp(const struct gl_statement_meta *a,
+                   const struct gl_statement_meta *b)
+{
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int c = memcmp(a->key, b->key, n);
+
+    if (c != 0)
+        return c;
+    return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+static int time_valid(uint64_t t)
+{
+    return t >= 1 && t <= (uint64_t)GL_STATEMENT_TIME_MAX;
+}
+
+/* ---- parsing the text ---- */
+
+/* Takes the next line (without its "\n"). GL_EPARSE at the end. */
+static int next_line(struct cursor *c, const char **line, size_t *len)
+{
+    const char *nl;
+
+    if (c->p >= c->end)
+        return GL_EPARSE;
+    nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+    if (nl == NULL)
+        return GL_EPARSE;
+    *line = c->p;
+    *len = (size_t)(nl - c->p);
+    c->p = nl + 1;
+    return 0;
+}
+
+/* Reads the line "<name> <value>" and returns the value. */
+static int take_field(struct cursor *c, const char *name, const char **val,
+                      size_t *vlen)
+{
+    size_t nl = strlen(name), len;
+    const char *line;
+
+    if (next_line(c, &line, &len) != 0 || len <= nl || line[nl] != ' ' ||
+        memcmp(line, name, nl) != 0)
+        return GL_EPARSE;
+    *val = line + nl + 1;
+    *vlen = len - nl - 1;
+    return 0;
+}
+
+static int parse_head(struct cursor *c, struct gl_statement_fields *f,
+                      const char **reason)
+{
+    const char *line, *v;
+    size_t len, vn;
+
+    if (next_line(c, &line, &len) != 0 ||
+        len != strlen(GL_STATEMENT_HEADER) ||
+        memcmp(line, GL_STATEMENT_HEADER, len) != 0)
+        return set_reason(reason, "first line is not glasslog.dev/statement/v1");
+    if (take_field(c, "kind", &v, &vn) != 0)
+        return set_reason(reason, "line 2 is not a kind line");
+    if (gl_statement_kind_parse(v, vn, &f->kind) != 0)
+        return set_reason(reason, "kind is not build, rule-update or audit-report");
+    if (take_field(c, "subject", &f->subject, &f->subject_len) != 0)
+        return set_reason(reason, "line 3 is not a subject line");
+    if (!token_valid(f->subject, f->subject_len, GL_STATEMENT_SUBJECT_MAX))
+        return set_reason(reason, "subject is not 1-256 printable ASCII bytes without spaces");
+    if (take_field(c, "version", &f->version, &f->version_len) != 0)
+        return set_reason(reason, "line 4 is not a version line");
+    if (!token_valid(f->version, f->version_len, GL_STATEMENT_VERSION_MAX))
+        return set_reason(reason, "version is not 1-256 printable ASCII bytes without spaces");
+    return 0;
+}
+
+static int parse_digest_time(struct cursor *c, struct gl_statement_fields *f,
+                             const char **reason)
+{
+    const char *v;
+    size_t vn;
+
+    if (take_field(c, "sha256", &v, &vn) != 0)
+        return set_reason(reason, "line 5 is not a sha256 line");
+    if (vn != 64 || gl_hex_decode_exact(v, vn, f->sha256, 32, 1) != 0)
+        return set_reason(reason, "sha256 is not 64 lowercase hex digits");
+    if (take_field(c, "time", &v, &vn) != 0)
+        return set_reason(reason, "line 6 is not a time line");
+    if (gl_parse_u64(v, vn, &f->time) != 0 || !time_valid(f->time))
+        return set_reason(reason, "time is not a decimal in 1..2^63-1 without leading zeros");
+    return 0;
+}
+
+/* One "meta <key>[ <value>]" line into *m. */
+static int parse_meta_line(const char *line, size_t len,
+                           struct gl_statement_meta *m, const char **reason)
+{
+    const char *sp;
+
+    if (len < 5 || memcmp(line, "meta ", 5) != 0)
+        return set_reason(reason, "unexpected line after time (only meta lines may follow)");
+    m->key = line + 5;
+    sp = memchr(m->key, ' ', len - 5);
+    m->key_len = sp != NULL ? (size_t)(sp - m->key) : len - 5;
+    m->value = sp != NULL ? sp + 1 : m->key + m->key_len;
+    m->value_len = len - 5 - m->key_len - (sp != NULL);
+    if (!meta_key_valid(m->key, m->key_len))
+        return set_reason(reason, "meta key is not 1-64 bytes of [a-z0-9._-]");
+    if ((sp != NULL && m->value_len == 0) ||
+        !meta_value_valid(m->value, m->value_len))
+        return set_reason(reason, "meta value is not 0-1024 printable bytes with single inner spaces");
+    return 0;
+}
+
+static int parse_meta(struct cursor *c, struct gl_statement_fields *f,
+                      const char **reason)
+{
+    const char *line;
+    size_t len;
+    int err;
+
+    f->nmeta = 0;
+    while (c->p < c->end) {
+        struct gl_statement_meta *m = &f->meta[f->nmeta];
+        if (f->nmeta == GL_STATEMENT_META_MAX)
+            return set_reason(reason, "more than 32 meta lines");
+        if (next_line(c, &line, &len) != 0)
+            return set_reason(reason, "text does not end with a newline");
+        if ((err = parse_meta_line(line, len, m, reason)) != 0)
+            return err;
+        if (f->nmeta > 0 && key_cmp(m - 1, m) >= 0)
+            return set_reason(reason, "meta keys are not strictly ascending (duplicate or out of order)");
+        f->nmeta++;
+    }
+    return 0;
+}
+
+static int parse_text(const char *text, size_t n, struct gl_statement_fields *f,
+                      const char **reason)
+{
+    struct cursor c = { text, text + n };
+    int err;
+
+    if ((err = parse_head(&c, f, reason)) != 0)
+        return err;
+    if ((err = parse_digest_time(&c, f, reason)) != 0)
+        return err;
+    return parse_meta(&c, f, reason);
+}
+
+/* The note layer: exactly one 64-byte signature; copies it into out. */
+static int parse_note(const char *msg, size_t n, struct gl_statement *out,
+                      const char **reason)
+{
+    struct gl_note *note = NULL;
+    int err = gl_note_parse(msg, n, &note);
+
+    if (err == GL_ENOMEM)
+        return err;
+    if (err != 0)
+        return set_reason(reason, "not a signed note");
+    err = GL_EPARSE;
+    if (note->nsigs != 1) {
+        set_reason(reason, "a statement has exactly one signature line");
+        goto out;
+    }
+    if (note->sigs[0].sig_len != ED25519_SIG_LEN) {
+        set_reason(reason, "signature is not an Ed25519 note signature");
+        goto out;
+    }
+    out->text = note->text;
+    out->text_len = note->text_len;
+    out->sig = note->sigs[0];
+    err = 0;
+out:
+    gl_note_free(note);
+    return err;
+}
+
+int gl_statement_parse(const char *msg, size_t n, struct gl_statement *out,
+                       const char **reason)
+{
+    int err;
+
+    if (msg == NULL || out == NULL)
+        return GL_EINVAL;
+    if (n > GL_STATEMENT_MAX_SIZE) {
+        set_reason(reason, "statement larger than 65535 bytes");
+        return GL_ETOOBIG;
+    }
+    memset(out, 0, sizeof(*out));
+    if ((err = parse_note(msg, n, out, reason)) != 0)
+        return err;
+    if ((err = parse_text(out->text, out->text_len, &out->fields, reason)) != 0)
+        return err;
+    out->msg = msg;
+    out->msg_len = n;
+    return 0;
+}
+
+/* ---- verification ---- */
+
+static int sig_matches(const struct gl_note_sig *s, const struct gl_verifier *k)
+{
+    return k->id == s->id && strlen(k->name) == s->name_len &&
+           memcmp(k->name, s->name, s->name_len) == 0;
+}
+
+int gl_statement_verify(const struct gl_statement *st,
+                        const struct gl_verifier *submitters, size_t n,
+                        size_t *which)
+{
+    struct gl_note_sig sig;
+    struct gl_note note;
+    size_t i;
+    int err;
+
+    if (st == NULL || st->text == NULL || (submitters == NULL && n != 0))
+        return GL_EINVAL;
+    for (i = 0; i < n; i++)
+        if (submitters[i].type != GL_KEY_NOTE)
+            return GL_EKEYTYPE;
+    sig = st->sig;
+    note.text = st->text;
+    note.text_len = st->text_len;
+    note.nsigs = 1;
+    note.sigs = &sig;
+    if ((err = gl_note_verify(&note, submitters, n, NULL)) != 0)
+        return err;
+    for (i = 0; i < n && !sig_matches(&sig, &submitters[i]); i++)
+        ;
+    if (i == n)
+        return GL_ENOKEY; /* unreachable if note.c keeps its rules */
+    if (which != NULL)
+        *which = i;
+    return 0;
+}
+
+/* ---- formatting and signing ---- */
+
+static int check_fields(const struct gl_statement_fields *f, const char **reason)
+{
+    size_t i;
+
+    if (gl_statement_kind_name(f->kind) == NULL)
+        return set_reason(reason, "kind is not build, rule-update or audit-report");
+    if (!token_valid(f->subject, f->subject_len, GL_STATEMENT_SUBJECT_MAX))
+        return set_reason(reason, "subject is not 1-256 printable ASCII bytes without spaces");
+    if (!token_valid(f->version, f->version_len, GL_STATEMENT_VERSION_MAX))
+        return set_reason(reason, "version is not 1-256 printable ASCII bytes without spaces");
+    if (!time_valid(f->time))
+        return set_reason(reason, "time is not in 1..2^63-1");
+    if (f->nmeta > GL_STATEMENT_META_MAX)
+        return set_reason(reason, "more than 32 meta lines");
+    for (i = 0; i < f->nmeta; i++) {
+        if (!meta_key_valid(f->meta[i].key, f->meta[i].key_len))
+            return set_reason(reason, "meta key is not 1-64 bytes of [a-z0-9._-]");
+        if (!meta_value_valid(f->meta[i].value, f->meta[i].value_len))
+            return set_reason(reason, "meta value is not 0-1024 printable bytes with single inner spaces");
+    }
+    return 0;
+}
+
+/* Indices of f->meta in ascending key order (insertion sort, n <= 32);
+ * GL_EPARSE on a duplicate key. */
+static int sort_meta(const struct gl_statement_fields *f,
+                     size_t order[GL_STATEMENT_META_MAX], const char **reason)
+{
+    size_t i, j;
+
+    for (i = 0; i < f->nmeta; i++) {
+        for (j = i; j > 0 && key_cmp(&f->meta[order[j - 1]], &f->meta[i]) > 0; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (i = 1; i < f->nmeta; i++)
+        if (key_cmp(&f->meta[order[i - 1]], &f->meta[order[i]]) == 0)
+            return set_reason(reason, "duplicate meta key");
+    return 0;
+}
+
+static int put_field(struct gl_buf *b, const char *name, const char *v, size_t n)
+{
+    int err;
+
+    if ((err = gl_buf_append_str(b, name)) != 0 ||
+        (err = gl_buf_putc(b, ' ')) != 0 ||
+        (err = gl_buf_append(b, v, n)) != 0)
+        return err;
+    return gl_buf_putc(b, '\n');
+}
+
+static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
+{
+    const char *kind = gl_statement_kind_name(f->kind);
+    char hex[65];
+    int err;
+
+    if ((err = gl_hex_encode(f->sha256, 32, hex, sizeof(hex))) != 0 ||
+        (err = gl_buf_append_str(b, GL_STATEMENT_HEADER "\n")) != 0 ||
+        (err = put_field(b, "kind", kind, strlen(kind))) != 0 ||
+        (err = put_field(b, "subject", f->subject, f->subject_len)) != 0 ||
+        (err = put_field(b, "version", f->version, f->version_len)) != 0 ||
+        (err = put_field(b, "sha256", hex, 64)) != 0 ||
+        (err = gl_buf_append_str(b, "time ")) != 0 ||
+        (err = gl_buf_append_u64(b, f->time)) != 0)
+        return err;
+    return gl_buf_putc(b, '\n');
+}
+
+static int put_meta(struct gl_buf *b, const struct gl_statement_meta *m)
+{
+    int err;
+
+    if ((err = gl_buf_append_str(b, "meta ")) != 0 ||
+        (err = gl_buf_append(b, m->key, m->key_len)) != 0)
+        return err;
+    if (m->value_len > 0 && ((err = gl_buf_putc(b, ' ')) != 0 ||
+                             (err = gl_buf_append(b, m->value, m->value_len)) != 0))
+        return err;
+    return gl_buf_putc(b, '\n');
+}
+
+/* Validates and writes the text into tmp (initialised by the caller). */
+static int build_text(const struct gl_statement_fields *f, struct gl_buf *tmp,
+                      const char **reason)
+{
+    size_t order[GL_STATEMENT_META_MAX], i;
+    int err;
+
+    if ((err = check_fields(f, reason)) != 0 ||
+        (err = sort_meta(f, order, reason)) != 0 ||
+        (err = put_head(tmp, f)) != 0)
+        return err;
+    for (i = 0; i < f->nmeta; i++)
+        if ((err = put_meta(tmp, &f->meta[order[i]])) != 0)
+            return err;
+    return 0;
+}
+
+int gl_statement_format_text(const struct gl_statement_fields *f,
+                             struct gl_buf *out, const char **reason)
+{
+    struct gl_buf tmp;
+    int err;
+
+    if (f == NULL || out == NULL)
+        return GL_EINVAL;
+    gl_buf_init(&tmp, GL_STATEMENT_MAX_SIZE);
+    if ((err = build_text(f, &tmp, reason)) != 0)
+        goto out;
+    err = gl_buf_append(out, tmp.data, tmp.len);
+out:
+    gl_buf_release(&tmp);
+    return err;
+}
+
+int gl_statement_sign(const struct gl_statement_fields *f,
+                      const struct gl_signer *signer, struct gl_buf *out,
+                      const char **reason)
+{
+    struct gl_buf text, note;
+    size_t total;
+    int err;
+
+    if (f == NULL || signer == NULL || out == NULL)
+        return GL_EINVAL;
+    if (signer->type != GL_KEY_NOTE)
+        return GL_EKEYTYPE;
+    gl_buf_init(&text, GL_STATEMENT_MAX_SIZE);
+    gl_buf_init(&note, GL_STATEMENT_MAX_SIZE);
+    if ((err = build_text(f, &text, reason)) != 0)
+        goto out;
+    /* text + "\n" + signature line; every term is small, no overflow. */
+    total = text.len + 1 + strlen(signer->name) + SIG_LINE_OVERHEAD;
+    err = GL_ETOOBIG;
+    if (total > GL_STATEMENT_MAX_SIZE)
+        goto out;
+    if ((err = gl_note_sign((const char *)text.data, text.len, signer, 1,
+                            &note)) != 0)
+        goto out;
+    err = gl_buf_append(out, note.data, note.len);
+out:
+    gl_buf_release(&note);
+    gl_buf_release(&text);
+    return err;
+}

@@ -1,0 +1,646 @@
+/*
+ * test_statement: statements (specs/statement.md). Round trip sign -> parse
+ * -> verify with fresh keys; format(parse(x)) == x; every malformed class
+ * refused by the parser (texts are re-signed with a real key so that only
+ * the grammar can be at fault); verification outcomes (unknown signer,
+ * tampered text, wrong key types).
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/note.h"
+#include "glasslog/statement.h"
+
+static struct gl_signer sub_a, sub_b, cosigner;
+static struct gl_verifier ver[2];
+
+static const char digest_hex[] =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+static const char good_text[] =
+    "glasslog.dev/statement/v1\n"
+    "kind build\n"
+    "subject example.com/widget\n"
+    "version 1.4.2\n"
+    "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+    "time 1700000000\n"
+    "meta builder ci.example.com runner 7\n"
+    "meta git.commit 0d1c2b3a\n";
+
+static int setup(void **state)
+{
+    (void)state;
+    if (gl_signer_generate("ci.example/release", GL_KEY_NOTE, &sub_a) != 0 ||
+        gl_signer_generate("ci.example/nightly", GL_KEY_NOTE, &sub_b) != 0 ||
+        gl_signer_generate("witness.example", GL_KEY_COSIG, &cosigner) != 0)
+        return -1;
+    gl_signer_verifier(&sub_a, &ver[0]);
+    gl_signer_verifier(&sub_b, &ver[1]);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gl_signer_wipe(&sub_a);
+    gl_signer_wipe(&sub_b);
+    gl_signer_wipe(&cosigner);
+    return 0;
+}
+
+static void base_fields(struct gl_statement_fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->kind = GL_STATEMENT_BUILD;
+    f->subject = "example.com/widget";
+    f->subject_len = strlen(f->subject);
+    f->version = "1.4.2";
+    f->version_len = strlen(f->version);
+    assert_int_equal(gl_hex_decode_exact(digest_hex, 64, f->sha256, 32, 1), 0);
+    f->time = 1700000000;
+}
+
+static void add_meta(struct gl_statement_fields *f, const char *k, const char *v)
+{
+    struct gl_statement_meta *m = &f->meta[f->nmeta++];
+    m->key = k;
+    m->key_len = strlen(k);
+    m->value = v;
+    m->value_len = strlen(v);
+}
+
+/* Signs arbitrary note text with signer (bypassing the statement rules);
+ * returns a malloc'd note (caller frees). */
+static char *sign_raw(const char *text, size_t n, const struct gl_signer *s,
+                      size_t *len)
+{
+    struct gl_buf b;
+    uint8_t *out;
+
+    gl_buf_init(&b, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_sign(text, n, s, 1, &b), 0);
+    assert_int_equal(gl_buf_detach(&b, &out, len), 0);
+    return (char *)out;
+}
+
+static int parse_signed_text(const char *text, size_t n, const char **why)
+{
+    struct gl_statement st;
+    size_t len;
+    char *msg;
+    int rc;
+
+    if (!gl_note_text_valid(text, n)) {
+        /* Not even note text: splice a real signature line after it. */
+        char *good = sign_raw(good_text, strlen(good_text), &sub_a, &len);
+        struct gl_buf b;
+        gl_buf_init(&b, 1 << 20);
+        assert_int_equal(gl_buf_append(&b, text, n), 0);
+        assert_int_equal(gl_buf_append(&b, good + strlen(good_text),
+                                       len - strlen(good_text)), 0);
+        rc = gl_statement_parse((char *)b.data, b.len, &st, why);
+        gl_buf_release(&b);
+        free(good);
+        return rc;
+    }
+    msg = sign_raw(text, n, &sub_a, &len);
+    rc = gl_statement_parse(msg, len, &st, why);
+    free(msg);
+    return rc;
+}
+
+/* ---- round trips ---- */
+
+static void test_sign_parse_verify(void **state)
+{
+    struct gl_statement_fields f;
+    struct gl_statement st;
+    struct gl_buf b, t;
+    const char *why = NULL;
+    size_t which = 99;
+
+    (void)state;
+    base_fields(&f);
+    add_meta(&f, "git.commit", "0d1c2b3a");
+    add_meta(&f, "builder", "ci.example.com runner 7"); /* unsorted input */
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&f, &sub_b, &b, &why), 0);
+    assert_int_equal(memcmp(b.data, good_text, strlen(good_text)), 0);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), 0);
+    assert_null(why);
+    assert_ptr_equal(st.msg, b.data);
+    assert_int_equal(st.msg_len, b.len);
+    assert_int_equal(st.text_len, strlen(good_text));
+    assert_int_equal(st.fields.kind, GL_STATEMENT_BUILD);
+    assert_int_equal(st.fields.subject_len, 18);
+    assert_memory_equal(st.fields.subject, "example.com/widget", 18);
+    assert_memory_equal(st.fields.version, "1.4.2", 5);
+    assert_memory_equal(st.fields.sha256, f.sha256, 32);
+    assert_int_equal(st.fields.time, 1700000000);
+    assert_int_equal(st.fields.nmeta, 2);
+    assert_memory_equal(st.fields.meta[0].key, "builder", 7);
+    assert_int_equal(st.fields.meta[0].value_len, 23);
+    assert_int_equal(st.sig.name_len, strlen(sub_b.name));
+    assert_int_equal(st.sig.id, sub_b.id);
+    assert_int_equal(st.sig.sig_len, 64);
+    assert_int_equal(gl_statement_verify(&st, ver, 2, &which), 0);
+    assert_int_equal(which, 1);
+    assert_int_equal(gl_statement_verify(&st, &ver[1], 1, NULL), 0);
+    /* format(parse(x)) == x */
+    gl_buf_init(&t, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_format_text(&st.fields, &t, NULL), 0);
+    assert_int_equal(t.len, st.text_len);
+    assert_memory_equal(t.data, st.text, t.len);
+    /* the general note layer agrees */
+    {
+        struct gl_note *n;
+        assert_int_equal(gl_note_parse((char *)b.data, b.len, &n), 0);
+        assert_int_equal(gl_note_verify(n, &ver[1], 1, NULL), 0);
+        gl_note_free(n);
+    }
+    gl_buf_release(&t);
+    gl_buf_release(&b);
+}
+
+static void test_signing_is_deterministic(void **state)
+{
+    struct gl_statement_fields f;
+    struct gl_buf a, b;
+
+    (void)state;
+    base_fields(&f);
+    gl_buf_init(&a, GL_STATEMENT_MAX_SIZE);
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &a, NULL), 0);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    gl_buf_release(&a);
+    gl_buf_release(&b);
+}
+
+static void test_all_kinds_and_meta_forms(void **state)
+{
+    static const enum gl_statement_kind kinds[] = {
+        GL_STATEMENT_BUILD, GL_STATEMENT_RULE_UPDATE, GL_STATEMENT_AUDIT_REPORT
+    };
+    struct gl_statement_fields f;
+    struct gl_statement st;
+    struct gl_buf b;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        base_fields(&f);
+        f.kind = kinds[i];
+        f.time = i == 2 ? (uint64_t)INT64_MAX : 1;
+        add_meta(&f, "flag", "");                  /* written "meta flag" */
+        add_meta(&f, "a-b_c.9", "x ~ y");
+        gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+        assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
+        assert_non_null(strstr((char *)b.data, "\nmeta a-b_c.9 x ~ y\nmeta flag\n\n"));
+        assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), 0);
+        assert_int_equal(st.fields.kind, kinds[i]);
+        assert_int_equal(st.fields.time, f.time);
+        assert_int_equal(st.fields.meta[1].value_len, 0);
+        assert_int_equal(gl_statement_verify(&st, ver, 2, NULL), 0);
+        gl_buf_release(&b);
+    }
+}
+
+static void test_kind_names(void **state)
+{
+    enum gl_statement_kind k;
+
+    (void)state;
+    assert_string_equal(gl_statement_kind_name(GL_STATEMENT_RULE_UPDATE), "rule-update");
+    assert_null(gl_statement_kind_name((enum gl_statement_kind)0));
+    assert_null(gl_statement_kind_name((enum gl_statement_kind)4));
+    assert_int_equal(gl_statement_kind_parse("audit-report", 12, &k), 0);
+    assert_int_equal(k, GL_STATEMENT_AUDIT_REPORT);
+    assert_int_equal(gl_statement_kind_parse("audit-repor", 11, &k), GL_EPARSE);
+    assert_int_equal(gl_statement_kind_parse("Build", 5, &k), GL_EPARSE);
+}
+
+/* The largest statement the caps allow still fits the u16 framing. */
+static void test_maximal_statement(void **state)
+{
+    static char subject[GL_STATEMENT_SUBJECT_MAX], keys[32][GL_STATEMENT_META_KEY_MAX + 1];
+    static char value[GL_STATEMENT_META_VALUE_MAX + 1];
+    struct gl_statement_fields f;
+    struct gl_statement st;
+    struct gl_signer big;
+    char name[GL_KEY_NAME_MAX + 1];
+    struct gl_verifier v;
+    struct gl_buf b;
+    size_t i;
+
+    (void)state;
+    memset(subject, '~', sizeof(subject));
+    memset(name, 'n', GL_KEY_NAME_MAX);
+    name[GL_KEY_NAME_MAX] = 0;
+    memset(value, 'v', GL_STATEMENT_META_VALUE_MAX);
+    base_fields(&f);
+    f.subject = subject;
+    f.subject_len = f.version_len = sizeof(subject);
+    f.version = subject;
+    f.time = (uint64_t)INT64_MAX;
+    for (i = 0; i < GL_STATEMENT_META_MAX; i++) {
+        memset(keys[i], 'a' + (char)(i % 26), GL_STATEMENT_META_KEY_MAX);
+        keys[i][0] = (char)('0' + i / 10);
+        keys[i][1] = (char)('0' + i % 10);
+        add_meta(&f, keys[i], value);
+    }
+    assert_int_equal(gl_signer_generate(name, GL_KEY_NOTE, &big), 0);
+    gl_signer_verifier(&big, &v);
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&f, &big, &b, NULL), 0);
+    assert_true(b.len <= GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), 0);
+    assert_int_equal(st.fields.nmeta, 32);
+    assert_int_equal(gl_statement_verify(&st, &v, 1, NULL), 0);
+    gl_buf_release(&b);
+    gl_signer_wipe(&big);
+}
+
+/* The example of specs/statement.md section 6 parses and verifies. */
+static void test_spec_example(void **state)
+{
+    static const char note[] =
+        "glasslog.dev/statement/v1\n"
+        "kind build\n"
+        "subject example.com/widget\n"
+        "version 1.4.2\n"
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+        "time 1700000000\n"
+        "meta builder ci.example.com runner 7\n"
+        "meta git.commit 0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a69788796\n"
+        "\n"
+        "\xe2\x80\x94 docs.example/ci lqevBMeZpt01sfVdH2FeOeBym/oFSqz8v3p0dWphGXXb"
+        "izkmwy6XlWvdQMpKgNseGRTv79FKu+OPkEpCcTWD2Ih4JQM=\n";
+    static const char vkey[] =
+        "docs.example/ci+96a7af04+Aa+umgO7SmMAJFvEpx8xdclQvt6ivruUefWkWjQymSKl";
+    struct gl_statement st;
+    struct gl_verifier v;
+
+    (void)state;
+    assert_int_equal(gl_verifier_parse(vkey, strlen(vkey), &v), 0);
+    assert_int_equal(gl_statement_parse(note, strlen(note), &st, NULL), 0);
+    assert_int_equal(gl_statement_verify(&st, &v, 1, NULL), 0);
+    assert_int_equal(st.fields.nmeta, 2);
+}
+
+/* ---- malformed statements ---- */
+
+struct bad {
+    const char *text;
+    const char *why; /* substring of the reason */
+};
+
+#define H "glasslog.dev/statement/v1\n"
+#define K "kind build\n"
+#define S "subject s\n"
+#define V "version 1\n"
+#define D "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+#define T "time 1\n"
+
+static const struct bad bad_texts[] = {
+    /* header */
+    { "glasslog.dev/statement/v2\n" K S V D T, "first line" },
+    { "Glasslog.dev/statement/v1\n" K S V D T, "first line" },
+    { "glasslog.dev/statement/v1 \n" K S V D T, "first line" },
+    { K S V D T, "first line" },
+    /* missing and misplaced fields */
+    { H S V D T, "line 2 is not a kind line" },
+    { H K V D T, "line 3 is not a subject line" },
+    { H K S D T, "line 4 is not a version line" },
+    { H K S V T, "line 5 is not a sha256 line" },
+    { H K S V D, "line 6 is not a time line" },
+    { H K V S D T, "line 3 is not a subject line" },
+    { H K S V T D, "line 5 is not a sha256 line" },
+    { H K S V D T K, "unexpected line after time" },
+    { H K S V D T "foo bar\n", "unexpected line after time" },
+    { H K S V D T "metadata x y\n", "unexpected line after time" },
+    { H "kind  build\n" S V D T, "kind is not" },
+    { H "kind\n" S V D T, "line 2 is not a kind line" },
+    /* kind */
+    { H "kind Build\n" S V D T, "kind is not" },
+    { H "kind deploy\n" S V D T, "kind is not" },
+    { H "kind build \n" S V D T, "kind is not" },
+    /* subject and version */
+    { H K "subject a b\n" V D T, "subject is not" },
+    { H K "subject  a\n" V D T, "subject is not" },
+    { H K "subject \n" V D T, "subject is not" },
+    { H K "subject a\t\n" V D T, "not a signed note" }, /* tab: a control */
+    { H K "subject caf\xc3\xa9\n" V D T, "subject is not" },
+    { H K S "version 1.0 beta\n" D T, "version is not" },
+    { H K S "version \n" D T, "version is not" },
+    /* digest */
+    { H K S V "sha256 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n" T,
+      "sha256 is not" },
+    { H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0\n" T,
+      "sha256 is not" },
+    { H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a088\n" T,
+      "sha256 is not" },
+    { H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n" T,
+      "sha256 is not" },
+    { H K S V "sha256 n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=\n" T, "sha256 is not" },
+    /* time */
+    { H K S V D "time 0123\n", "time is not" },
+    { H K S V D "time 0\n", "time is not" },
+    { H K S V D "time 9223372036854775808\n", "time is not" },
+    { H K S V D "time 18446744073709551616\n", "time is not" },
+    { H K S V D "time -5\n", "time is not" },
+    { H K S V D "time +5\n", "time is not" },
+    { H K S V D "time 5 \n", "time is not" },
+    { H K S V D "time 1.5\n", "time is not" },
+    { H K S V D "time \n", "time is not" },
+    /* meta */
+    { H K S V D T "meta B x\n", "meta key" },
+    { H K S V D T "meta a/b x\n", "meta key" },
+    { H K S V D T "meta  x\n", "meta key" },
+    { H K S V D T "meta \n", "meta key" },
+    { H K S V D T "meta k \n", "meta value" },
+    { H K S V D T "meta k  x\n", "meta value" },
+    { H K S V D T "meta k x \n", "meta value" },
+    { H K S V D T "meta k x  y\n", "meta value" },
+    { H K S V D T "meta k x\ty\n", "not a signed note" },
+    { H K S V D T "meta k \xc3\xa9\n", "meta value" },
+    { H K S V D T "meta b x\nmeta a x\n", "strictly ascending" },
+    { H K S V D T "meta a x\nmeta a y\n", "strictly ascending" },
+    { H K S V D T "meta ab x\nmeta a x\n", "strictly ascending" },
+};
+
+static void test_malformed_texts(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad_texts) / sizeof(bad_texts[0]); i++) {
+        const char *why = NULL;
+        int rc = parse_signed_text(bad_texts[i].text, strlen(bad_texts[i].text), &why);
+        if (rc != GL_EPARSE || why == NULL || strstr(why, bad_texts[i].why) == NULL)
+            fail_msg("case %zu: want EPARSE \"%s\", got %d \"%s\"\n%s", i,
+                     bad_texts[i].why, rc, why ? why : "(null)", bad_texts[i].text);
+    }
+    /* and the same skeleton, well formed, parses */
+    assert_int_equal(parse_signed_text(H K S V D T, strlen(H K S V D T), NULL), 0);
+    assert_int_equal(parse_signed_text(H K S V D T "meta a x\nmeta ab x\nmeta b\n",
+                                       strlen(H K S V D T) + 26, NULL), 0);
+}
+
+static void test_long_fields(void **state)
+{
+    char text[2048];
+    int n;
+
+    (void)state;
+    n = snprintf(text, sizeof(text), H K "subject %0256d\n" V D T, 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), 0);
+    n = snprintf(text, sizeof(text), H K "subject %0257d\n" V D T, 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), GL_EPARSE);
+    n = snprintf(text, sizeof(text), H K S "version %0257d\n" D T, 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), GL_EPARSE);
+    n = snprintf(text, sizeof(text), H K S V D T "meta %064d x\n", 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), 0);
+    n = snprintf(text, sizeof(text), H K S V D T "meta %065d x\n", 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), GL_EPARSE);
+    n = snprintf(text, sizeof(text), H K S V D T "meta k %01024d\n", 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), 0);
+    n = snprintf(text, sizeof(text), H K S V D T "meta k %01025d\n", 0);
+    assert_int_equal(parse_signed_text(text, (size_t)n, NULL), GL_EPARSE);
+}
+
+static void test_too_many_meta(void **state)
+{
+    struct gl_buf b;
+    const char *why = NULL;
+    size_t i;
+
+    (void)state;
+    gl_buf_init(&b, 1 << 20);
+    assert_int_equal(gl_buf_append_str(&b, H K S V D T), 0);
+    for (i = 0; i < GL_STATEMENT_META_MAX; i++)
+        assert_int_equal(gl_buf_printf(&b, "meta k%02zu v\n", i), 0);
+    assert_int_equal(parse_signed_text((char *)b.data, b.len, NULL), 0);
+    assert_int_equal(gl_buf_append_str(&b, "meta k99 v\n"), 0);
+    assert_int_equal(parse_signed_text((char *)b.data, b.len, &why), GL_EPARSE);
+    assert_string_equal(why, "more than 32 meta lines");
+    gl_buf_release(&b);
+}
+
+/* Line endings and control bytes: refused already by the note layer. */
+static void test_crlf_and_controls(void **state)
+{
+    static const char *texts[] = {
+        "glasslog.dev/statement/v1\r\n" K S V D T,
+        H K S V D "time 1\r\n",
+        H K "subject a\x01" "b\n" V D T,
+        H K "subject a\x7f" "b\n" V D T,
+        H K S V D T "meta k a\x1b[31m\n",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        const char *why = NULL;
+        assert_int_equal(parse_signed_text(texts[i], strlen(texts[i]), &why), GL_EPARSE);
+        assert_non_null(why);
+    }
+}
+
+static void test_signature_lines(void **state)
+{
+    struct gl_statement st;
+    struct gl_signer two[2];
+    struct gl_buf b;
+    const char *why = NULL;
+    uint8_t sig72[72] = { 0 };
+    size_t len;
+    char *msg;
+
+    (void)state;
+    /* two signature lines, even both by known keys */
+    two[0] = sub_a;
+    two[1] = sub_b;
+    gl_buf_init(&b, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_sign(good_text, strlen(good_text), two, 2, &b), 0);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), GL_EPARSE);
+    assert_string_equal(why, "a statement has exactly one signature line");
+    gl_signer_wipe(&two[0]);
+    gl_signer_wipe(&two[1]);
+    /* a cosignature-shaped (72-byte) signature blob */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append_str(&b, good_text), 0);
+    assert_int_equal(gl_buf_putc(&b, '\n'), 0);
+    assert_int_equal(gl_note_format_sig("witness.example", cosigner.id, sig72, 72, &b), 0);
+    why = NULL;
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), GL_EPARSE);
+    assert_string_equal(why, "signature is not an Ed25519 note signature");
+    /* no signature at all */
+    why = NULL;
+    assert_int_equal(gl_statement_parse(good_text, strlen(good_text), &st, &why), GL_EPARSE);
+    assert_string_equal(why, "not a signed note");
+    /* a text line after the signature */
+    msg = sign_raw(good_text, strlen(good_text), &sub_a, &len);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, len), 0);
+    assert_int_equal(gl_buf_append_str(&b, "meta z z\n"), 0);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), GL_EPARSE);
+    /* an empty line inside the text */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append_str(&b, H K S V D T "\n"), 0);
+    assert_int_equal(gl_buf_append(&b, msg + strlen(good_text), len - strlen(good_text)), 0);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), GL_EPARSE);
+    free(msg);
+    gl_buf_release(&b);
+}
+
+static void test_oversize(void **state)
+{
+    struct gl_statement st;
+    const char *why = NULL;
+    char *big = malloc(GL_STATEMENT_MAX_SIZE + 1);
+
+    (void)state;
+    memset(big, 'a', GL_STATEMENT_MAX_SIZE + 1);
+    assert_int_equal(gl_statement_parse(big, GL_STATEMENT_MAX_SIZE + 1, &st, &why),
+                     GL_ETOOBIG);
+    assert_string_equal(why, "statement larger than 65535 bytes");
+    assert_int_equal(gl_statement_parse(big, GL_STATEMENT_MAX_SIZE, &st, NULL), GL_EPARSE);
+    free(big);
+}
+
+/* ---- verification ---- */
+
+static void test_verify_outcomes(void **state)
+{
+    struct gl_statement_fields f;
+    struct gl_statement st;
+    struct gl_verifier mixed[2], same_name;
+    struct gl_signer other;
+    struct gl_buf b;
+    char *p;
+
+    (void)state;
+    base_fields(&f);
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), 0);
+    /* unknown signer */
+    assert_int_equal(gl_statement_verify(&st, &ver[1], 1, NULL), GL_ENOKEY);
+    assert_int_equal(gl_statement_verify(&st, NULL, 0, NULL), GL_ENOKEY);
+    /* same name, other key: the ID differs, so still unknown */
+    assert_int_equal(gl_signer_generate(sub_a.name, GL_KEY_NOTE, &other), 0);
+    gl_signer_verifier(&other, &same_name);
+    gl_signer_wipe(&other);
+    assert_int_equal(gl_statement_verify(&st, &same_name, 1, NULL), GL_ENOKEY);
+    /* a cosignature key in the submitter list is a caller bug */
+    mixed[0] = ver[0];
+    gl_signer_verifier(&cosigner, &mixed[1]);
+    assert_int_equal(gl_statement_verify(&st, mixed, 2, NULL), GL_EKEYTYPE);
+    /* tampered text, still well formed */
+    p = strstr((char *)b.data, "widget");
+    p[0] = 'W';
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), 0);
+    assert_int_equal(gl_statement_verify(&st, ver, 2, NULL), GL_EVERIFY);
+    gl_buf_release(&b);
+}
+
+static void test_sign_refusals(void **state)
+{
+    struct gl_statement_fields f;
+    struct gl_buf b;
+    const char *why = NULL;
+
+    (void)state;
+    base_fields(&f);
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_buf_append_str(&b, "keep"), 0);
+    /* a cosignature key never signs statements */
+    assert_int_equal(gl_statement_sign(&f, &cosigner, &b, NULL), GL_EKEYTYPE);
+    /* invalid fields, out untouched */
+    f.subject = "two words";
+    f.subject_len = 9;
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, &why), GL_EPARSE);
+    assert_non_null(strstr(why, "subject"));
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    base_fields(&f);
+    f.time = 0;
+    assert_int_equal(gl_statement_format_text(&f, &b, &why), GL_EPARSE);
+    assert_non_null(strstr(why, "time"));
+    f.time = (uint64_t)INT64_MAX + 1;
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    base_fields(&f);
+    f.kind = (enum gl_statement_kind)9;
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    base_fields(&f);
+    f.subject = NULL;
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    base_fields(&f);
+    add_meta(&f, "k", "v");
+    add_meta(&f, "k", "w");
+    assert_int_equal(gl_statement_format_text(&f, &b, &why), GL_EPARSE);
+    assert_string_equal(why, "duplicate meta key");
+    base_fields(&f);
+    add_meta(&f, "K", "v");
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    base_fields(&f);
+    add_meta(&f, "k", " v");
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    base_fields(&f);
+    f.nmeta = GL_STATEMENT_META_MAX + 1;
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
+    assert_int_equal(b.len, 4);
+    gl_buf_release(&b);
+    /* out's own max */
+    base_fields(&f);
+    gl_buf_init(&b, 100);
+    assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_ETOOBIG);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), GL_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    gl_buf_release(&b);
+}
+
+static void test_einval(void **state)
+{
+    struct gl_statement st;
+    struct gl_statement_fields f;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    base_fields(&f);
+    assert_int_equal(gl_statement_parse(NULL, 0, &st, NULL), GL_EINVAL);
+    assert_int_equal(gl_statement_parse("x", 1, NULL, NULL), GL_EINVAL);
+    assert_int_equal(gl_statement_verify(&st, ver, 2, NULL), GL_EINVAL);
+    assert_int_equal(gl_statement_verify(NULL, ver, 2, NULL), GL_EINVAL);
+    assert_int_equal(gl_statement_format_text(&f, NULL, NULL), GL_EINVAL);
+    assert_int_equal(gl_statement_sign(&f, NULL, NULL, NULL), GL_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_parse_verify),
+        cmocka_unit_test(test_signing_is_deterministic),
+        cmocka_unit_test(test_all_kinds_and_meta_forms),
+        cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_maximal_statement),
+        cmocka_unit_test(test_spec_example),
+        cmocka_unit_test(test_malformed_texts),
+        cmocka_unit_test(test_long_fields),
+        cmocka_unit_test(test_too_many_meta),
+        cmocka_unit_test(test_crlf_and_controls),
+        cmocka_unit_test(test_signature_lines),
+        cmocka_unit_test(test_oversize),
+        cmocka_unit_test(test_verify_outcomes),
+        cmocka_unit_test(test_sign_refusals),
+        cmocka_unit_test(test_einval),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
