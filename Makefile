@@ -54,7 +54,7 @@ deps:
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter lib/net/% log/% witness/% client/% tests/%,$<),$(NET_CFLAGS) -Ilib/net) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -70,13 +70,13 @@ $(NETA): $(NET_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN)/glasslog: $(CLIENT_SRCS:%.c=$(O)/%.o) $(LIBA)
+$(BIN)/glasslog: $(CLIENT_SRCS:%.c=$(O)/%.o) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-$(BIN)/glasslogd: $(LOG_SRCS:%.c=$(O)/%.o) $(LIBA)
+$(BIN)/glasslogd: $(LOG_SRCS:%.c=$(O)/%.o) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
 $(BIN)/glasslog-witness: $(WIT_SRCS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p $(dir $@)

@@ -7,5 +7,6 @@
 
 int cmd_keygen_main(int argc, char **argv);
 int cmd_note_main(int argc, char **argv);
+int cmd_append_main(int argc, char **argv);
 
 #endif

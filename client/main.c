@@ -18,6 +18,10 @@ static const char usage[] =
     "        sign a note text (IN or stdin); the signed note goes to stdout\n"
     "  note verify --vkey VKEY [--vkey VKEY...] [IN]\n"
     "        verify a signed note; prints its text, exits 0 if verified\n"
+    "  append --log URL --key FILE --kind KIND --subject NAME --version V\n"
+    "         (--file PATH | --sha256 HEX) [--meta K=V...] [--out FILE]\n"
+    "         [--log-vkey VKEY] [--timeout S]\n"
+    "        sign a statement about an artifact and append it to a log\n"
     "\n"
     "Options taking a verifier key accept the key itself or @FILE.\n"
     "Exit codes: 0 success, 1 not found (note verify: not verified),\n"
@@ -32,6 +36,7 @@ struct command {
 static const struct command commands[] = {
     {"keygen", cmd_keygen_main},
     {"note", cmd_note_main},
+    {"append", cmd_append_main},
 };
 
 int main(int argc, char **argv)

@@ -22,6 +22,7 @@
 #include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/merkle.h"
 #include "glasslog/note.h"
 
 #define EXTRA_PREFIX "extra "
@@ -244,4 +245,26 @@ int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out)
         err = gl_buf_append(out, tmp.data, tmp.len);
     gl_buf_release(&tmp);
     return err;
+}
+
+int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[32],
+                        const struct gl_verifier *log_key, struct gl_checkpoint *cp,
+                        const char **what)
+{
+    struct gl_checkpoint c;
+    int rc;
+
+    if (what != NULL)
+        *what = "checkpoint";
+    rc = gl_checkpoint_open(p->checkpoint, p->checkpoint_len, log_key, &c, NULL);
+    if (rc != 0)
+        return rc;
+    if (what != NULL)
+        *what = "inclusion proof";
+    rc = gl_merkle_verify_inclusion(p->index, c.size, leaf,
+                                    (const uint8_t(*)[GL_HASH_LEN])p->hashes, p->nhashes,
+                                    c.root);
+    if (rc == 0 && cp != NULL)
+        *cp = c;
+    return rc;
 }

@@ -1,31 +1,290 @@
 /*
- * glasslogd: the log server. This release ships the verified core library
- * and the client; the server (durable batched appends on RocksDB, C2SP
- * tiles, proof API) is the next milestone (issue #3). Until then the binary
- * answers --help and --version and refuses to run, saying so.
+ * glasslogd: the log server. Start-up is where the safety rules live:
+ *  - a new log is made only with --create, in a missing or empty data
+ *    directory (a lost disk must never silently restart a log at size 0
+ *    under the same key: that would be a second history);
+ *  - an existing store must belong to this log key, and its stored tiles
+ *    must reproduce the root its stored checkpoint signs;
+ * then the sequencer and the HTTP server run on one libuv loop until
+ * SIGINT/SIGTERM, which finishes every accepted append and exits 0.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char usage[] =
-    "usage: glasslogd --data DIR --key FILE --submitters FILE [--listen ADDR:PORT]\n"
-    "                 [--create] ...\n"
-    "\n"
-    "The glasslog transparency log server. Not yet available in this build:\n"
-    "only --help and --version work.\n";
+#include <uv.h>
+
+#include "api.h"
+#include "config.h"
+#include "file.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "glasslog/merkle.h"
+#include "http_server.h"
+#include "seq.h"
+#include "store.h"
+#include "tree.h"
+
+#define MAX_SUBMITTERS 4096
+
+struct daemon {
+    struct config cfg;
+    uv_loop_t loop;
+    struct gl_signer key;
+    struct gl_verifier vkey;
+    struct gl_verifier *submitters;
+    size_t nsubmitters;
+    struct store *store;
+    struct tree *tree;
+    struct gl_buf ckpt;
+    struct tilecache *cache;
+    struct seq *seq;
+    struct gl_http_server *http;
+    struct api api;
+    uv_signal_t sigint, sigterm;
+    int stopping, pending_parts;
+};
+
+static int load_keys(struct daemon *d)
+{
+    size_t bad = 0;
+    int rc;
+
+    if ((rc = gl_file_load_signer(d->cfg.key, &d->key)) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot load the log key %s: %s", d->cfg.key, gl_strerror(rc));
+        return rc;
+    }
+    if (d->key.type != GL_KEY_NOTE) {
+        gl_log(GL_LOG_ERROR, "%s is a witness cosigning key; a log needs a note key",
+               d->cfg.key);
+        return GL_EKEYTYPE;
+    }
+    gl_signer_verifier(&d->key, &d->vkey);
+    rc = gl_file_load_verifiers(d->cfg.submitters, MAX_SUBMITTERS, &d->submitters,
+                                &d->nsubmitters, &bad);
+    if (rc != 0) {
+        gl_log(GL_LOG_ERROR, "cannot load submitters from %s (line %zu): %s",
+               d->cfg.submitters, bad, gl_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; i < d->nsubmitters; i++)
+        if (d->submitters[i].type != GL_KEY_NOTE) {
+            gl_log(GL_LOG_ERROR, "submitter %s is a cosigning key, not a note key",
+                   d->submitters[i].name);
+            return GL_EKEYTYPE;
+        }
+    if (d->nsubmitters == 0)
+        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
+               d->cfg.submitters);
+    return 0;
+}
+
+/* Writes the first state of a new log: its key and a signed size-0
+ * checkpoint (root = SHA-256 of nothing). */
+static int create_log(struct daemon *d)
+{
+    struct store_batch *b = NULL;
+    struct gl_buf ck, vk;
+    uint8_t root[32];
+    int rc;
+
+    gl_buf_init(&ck, 4096);
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
+    gl_merkle_empty_root(root);
+    if ((rc = gl_verifier_format(&d->vkey, &vk)) != 0 ||
+        (rc = gl_checkpoint_sign(d->key.name, 0, root, &d->key, &ck)) != 0 ||
+        (rc = store_batch_new(d->store, &b)) != 0)
+        goto out;
+    store_batch_put_vkey(b, (const char *)vk.data);
+    store_batch_put_state(b, 0, ck.data, ck.len);
+    rc = store_batch_commit(b);
+    if (rc == 0)
+        gl_log(GL_LOG_INFO, "created a new log %s", d->key.name);
+out:
+    store_batch_free(b);
+    gl_buf_release(&ck);
+    gl_buf_release(&vk);
+    return rc;
+}
+
+/* Checks that the store belongs to this key and that its tiles reproduce
+ * the root its checkpoint signs; loads the tree. */
+static int check_store(struct daemon *d)
+{
+    struct gl_buf vk, mine;
+    struct gl_checkpoint c;
+    uint8_t root[32];
+    uint64_t size;
+    int rc;
+
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
+    gl_buf_init(&mine, GL_KEY_TEXT_MAX);
+    if ((rc = store_get_vkey(d->store, &vk)) != 0 || (rc = gl_verifier_format(&d->vkey, &mine)) != 0)
+        goto fail_msg;
+    if (vk.len != mine.len || memcmp(vk.data, mine.data, vk.len) != 0) {
+        gl_log(GL_LOG_ERROR, "the data in %s belongs to log key %s, not %s: refusing to start",
+               d->cfg.data, (char *)vk.data, (char *)mine.data);
+        rc = GL_EINVAL;
+        goto out;
+    }
+    if ((rc = store_get_state(d->store, &size, &d->ckpt)) != 0)
+        goto fail_msg;
+    if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c, NULL)) != 0) {
+        gl_log(GL_LOG_ERROR, "the stored checkpoint is not validly signed by this log key (%s)",
+               gl_strerror(rc));
+        goto out;
+    }
+    if ((rc = tree_load(d->tree, d->store, size)) != 0) {
+        gl_log(GL_LOG_ERROR, "the stored tiles for size %llu are missing or corrupt (%s)",
+               (unsigned long long)size, gl_strerror(rc));
+        goto out;
+    }
+    if ((rc = tree_root(d->tree, root)) != 0 || c.size != size || memcmp(root, c.root, 32) != 0) {
+        gl_log(GL_LOG_ERROR, "the stored tiles do not reproduce the stored checkpoint "
+                             "(size %llu): refusing to start", (unsigned long long)c.size);
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint", d->key.name,
+           (unsigned long long)size);
+    goto out;
+fail_msg:
+    gl_log(GL_LOG_ERROR, "cannot read the store's state: %s", gl_strerror(rc));
+out:
+    gl_buf_release(&vk);
+    gl_buf_release(&mine);
+    return rc;
+}
+
+static int open_store(struct daemon *d)
+{
+    struct store_options o = {d->cfg.data, d->cfg.create, d->cfg.cache_mb};
+    const char *why = "";
+    int rc;
+
+    if ((rc = store_open(&o, &d->store, &why)) != 0) {
+        gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.data, why);
+        return rc;
+    }
+    if (d->cfg.create && (rc = create_log(d)) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot create the log: %s", gl_strerror(rc));
+        return rc;
+    }
+    return check_store(d);
+}
+
+static void on_part_closed(void *arg)
+{
+    struct daemon *d = arg;
+
+    if (--d->pending_parts == 0) {
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        gl_log(GL_LOG_INFO, "stopped");
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    d->pending_parts = 2;
+    gl_log(GL_LOG_INFO, "signal %d: finishing accepted appends, then stopping", signum);
+    gl_http_server_close(d->http, on_part_closed, d);
+    seq_shutdown(d->seq, on_part_closed, d);
+}
+
+static int start(struct daemon *d)
+{
+    struct gl_http_server_config hc;
+    struct seq_config sc = {d->cfg.batch_ms, d->cfg.batch_max, d->cfg.pool_max,
+                            d->cfg.checkpoint_interval};
+    int rc;
+
+    if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
+        (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len, &sc,
+                      &d->seq)) != 0)
+        return rc;
+    d->api.loop = &d->loop;
+    d->api.seq = d->seq;
+    d->api.store = d->store;
+    d->api.cache = d->cache;
+    d->api.submitters = d->submitters;
+    d->api.nsubmitters = d->nsubmitters;
+    d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = d->cfg.listen;
+    hc.max_body = 1 << 20;
+    hc.max_connections = 4096;
+    if ((rc = gl_http_server_new(&d->loop, &hc, api_handle, &d->api, &d->http)) != 0)
+        return rc;
+    d->api.http = d->http;
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sigterm);
+    d->sigint.data = d->sigterm.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
+           (unsigned)gl_http_server_port(d->http));
+    return 0;
+}
+
+/* The threadpool checks submitter signatures: one thread per core. */
+static void size_threadpool(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    char v[16];
+
+    if (getenv("UV_THREADPOOL_SIZE") != NULL)
+        return;
+    snprintf(v, sizeof(v), "%ld", n < 2 ? 2 : n > 64 ? 64 : n);
+    setenv("UV_THREADPOOL_SIZE", v, 1);
+}
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--version") == 0) {
-            printf("glasslogd %s\n", GL_VERSION);
-            return 0;
-        }
+    static struct daemon d;
+    enum gl_log_level lvl;
+    int rc = config_parse(argc, argv, &d.cfg), status = 1;
+
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (gl_log_parse_level(d.cfg.log_level, &lvl) != 0) {
+        fprintf(stderr, "glasslogd: unknown log level %s\n", d.cfg.log_level);
+        return 2;
     }
-    fputs("glasslogd: the log server is not implemented in this build yet\n", stderr);
-    return 3;
+    gl_log_set_level(lvl);
+    size_threadpool();
+    gl_buf_init(&d.ckpt, 4096);
+    if (uv_loop_init(&d.loop) != 0 || (d.tree = malloc(sizeof(*d.tree))) == NULL)
+        return 1;
+    if (load_keys(&d) != 0 || open_store(&d) != 0 || start(&d) != 0)
+        goto out;
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    status = 0;
+out:
+    if (d.http != NULL && !gl_http_server_is_closed(d.http)) {
+        gl_http_server_close(d.http, NULL, NULL);
+        uv_run(&d.loop, UV_RUN_DEFAULT);
+    }
+    gl_http_server_free(d.http);
+    if (d.seq != NULL && status != 0) {
+        seq_shutdown(d.seq, NULL, NULL);
+        uv_run(&d.loop, UV_RUN_DEFAULT);
+    }
+    seq_free(d.seq);
+    tilecache_free(d.cache);
+    store_close(d.store);
+    if (uv_loop_close(&d.loop) != 0)
+        gl_log(GL_LOG_WARN, "event loop closed with handles still open");
+    gl_signer_wipe(&d.key);
+    free(d.submitters);
+    free(d.tree);
+    gl_buf_release(&d.ckpt);
+    return status;
 }

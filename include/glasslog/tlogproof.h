@@ -58,4 +58,16 @@ void gl_tlogproof_free(struct gl_tlogproof *p);
  * anything gl_tlogproof_parse would refuse. */
 int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out);
 
+/* Verifies p for the entry whose leaf hash is `leaf`: the checkpoint must
+ * be signed by log_key (origin = key name) and the inclusion proof must
+ * lead from leaf at p->index to its root. On success *cp (may be NULL)
+ * gets the verified checkpoint. GL_EVERIFY / GL_ENOKEY / GL_ERANGE /
+ * GL_EPARSE as the failing step says; *what (may be NULL) names the step
+ * ("checkpoint", "inclusion proof"). Cosignatures are not checked here. */
+struct gl_checkpoint;
+struct gl_verifier;
+int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[32],
+                        const struct gl_verifier *log_key, struct gl_checkpoint *cp,
+                        const char **what);
+
 #endif

@@ -1,0 +1,320 @@
+/*
+ * cmd_append: `glasslog append`, for build pipelines. Builds and signs a
+ * statement, posts it to the log, optionally verifies the returned proof
+ * against the log's key, writes the offline bundle (a tlog-proof whose
+ * extra line carries the statement, see specs/bundle.md) and prints
+ * "index N" and "leaf_hash HEX".
+ *
+ * Retries: the statement is signed ONCE; on a timeout, a connection error
+ * or a 5xx the SAME bytes are posted again with exponential back-off until
+ * --timeout runs out, so the log's deduplication makes retries safe (a
+ * retry of an append that did land answers with the original index).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "file.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/merkle.h"
+#include "glasslog/sha256.h"
+#include "glasslog/statement.h"
+#include "glasslog/tlogproof.h"
+#include "http_client.h"
+
+#define RESPONSE_MAX (1 << 20)
+
+static const char append_usage[] =
+    "usage: glasslog append --log URL --key SUBMITTER_KEY --kind KIND --subject NAME\n"
+    "         --version V (--file PATH | --sha256 HEX) [--meta K=V ...]\n"
+    "         [--out FILE.tlog-proof] [--log-vkey VKEY] [--timeout SECONDS]\n"
+    "\n"
+    "Signs a statement (kind build, rule-update or audit-report) about the\n"
+    "artifact and appends it to the log. Prints 'index N' and 'leaf_hash HEX'.\n"
+    "  --log-vkey VKEY  verify the log's proof with its key (key or @FILE)\n"
+    "  --out FILE       write the offline bundle (statement + proof)\n"
+    "  --timeout S      give up after S seconds of retries (default 30)\n";
+
+struct append_opts {
+    const char *log, *key, *kind, *subject, *version, *file, *sha, *out, *vkey;
+    const char *meta[GL_STATEMENT_META_MAX];
+    size_t nmeta;
+    long timeout_s;
+};
+
+static int append_parse(int argc, char **argv, struct append_opts *o)
+{
+    static const struct option opts[] = {
+        {"log", required_argument, NULL, 'l'},     {"key", required_argument, NULL, 'k'},
+        {"kind", required_argument, NULL, 'K'},    {"subject", required_argument, NULL, 's'},
+        {"version", required_argument, NULL, 'v'}, {"file", required_argument, NULL, 'f'},
+        {"sha256", required_argument, NULL, 'S'},  {"meta", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},     {"log-vkey", required_argument, NULL, 'V'},
+        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->timeout_s = 30;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': o->log = optarg; break;
+        case 'k': o->key = optarg; break;
+        case 'K': o->kind = optarg; break;
+        case 's': o->subject = optarg; break;
+        case 'v': o->version = optarg; break;
+        case 'f': o->file = optarg; break;
+        case 'S': o->sha = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'V': o->vkey = optarg; break;
+        case 't': o->timeout_s = strtol(optarg, NULL, 10); break;
+        case 'm':
+            if (o->nmeta == GL_STATEMENT_META_MAX) {
+                cli_error("at most %d --meta options", GL_STATEMENT_META_MAX);
+                return -1;
+            }
+            o->meta[o->nmeta++] = optarg;
+            break;
+        case 'h': fputs(append_usage, stdout); return 1;
+        default: fputs(append_usage, stderr); return -1;
+        }
+    }
+    if (!o->log || !o->key || !o->kind || !o->subject || !o->version || optind != argc ||
+        (o->file == NULL) == (o->sha == NULL) || o->timeout_s <= 0 || o->timeout_s > 86400) {
+        cli_error("append needs --log, --key, --kind, --subject, --version, exactly one of "
+                  "--file or --sha256, and a --timeout from 1 to 86400");
+        fputs(append_usage, stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* SHA-256 of a file, streamed. */
+static int hash_file(const char *path, uint8_t out[32])
+{
+    FILE *f = fopen(path, "rb");
+    struct gl_sha256 *h = NULL;
+    char chunk[65536];
+    size_t got;
+    int rc;
+
+    if (f == NULL) {
+        cli_error("cannot open %s", path);
+        return GL_EIO;
+    }
+    if ((rc = gl_sha256_new(&h)) != 0)
+        goto out;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if ((rc = gl_sha256_update(h, chunk, got)) != 0)
+            goto out;
+    rc = ferror(f) ? GL_EIO : gl_sha256_final(h, out);
+    if (rc != 0)
+        cli_error("cannot read %s", path);
+out:
+    gl_sha256_free(h);
+    fclose(f);
+    return rc;
+}
+
+static int append_fields(const struct append_opts *o, struct gl_statement_fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (gl_statement_kind_parse(o->kind, strlen(o->kind), &f->kind) != 0) {
+        cli_error("--kind must be build, rule-update or audit-report");
+        return -1;
+    }
+    f->subject = o->subject;
+    f->subject_len = strlen(o->subject);
+    f->version = o->version;
+    f->version_len = strlen(o->version);
+    f->time = (uint64_t)time(NULL);
+    if (o->sha != NULL && gl_hex_decode_exact(o->sha, strlen(o->sha), f->sha256, 32, 1) != 0) {
+        cli_error("--sha256 must be 64 lowercase hex digits");
+        return -1;
+    }
+    if (o->file != NULL && hash_file(o->file, f->sha256) != 0)
+        return -1;
+    for (size_t i = 0; i < o->nmeta; i++) {
+        const char *eq = strchr(o->meta[i], '=');
+        if (eq == NULL) {
+            cli_error("--meta takes KEY=VALUE, not '%s'", o->meta[i]);
+            return -1;
+        }
+        f->meta[i].key = o->meta[i];
+        f->meta[i].key_len = (size_t)(eq - o->meta[i]);
+        f->meta[i].value = eq + 1;
+        f->meta[i].value_len = strlen(eq + 1);
+    }
+    f->nmeta = o->nmeta;
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Posts the statement until it is answered (not 5xx) or time runs out.
+ * resp is the caller's; 0 with a final answer, GL_EIO otherwise. */
+static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
+                       struct gl_http_response *resp)
+{
+    struct gl_http_client *c;
+    double deadline = now_s() + (double)timeout_s, backoff = 0.2;
+    int rc;
+
+    if ((rc = gl_http_client_new(NULL, &c)) != 0)
+        return rc;
+    for (;;) {
+        double left = deadline - now_s();
+        long ms = left > 10 ? 10000 : (long)(left * 1000) + 1;
+        rc = gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
+        if (rc == 0 && resp->status < 500)
+            break;
+        if (rc == 0)
+            cli_error("log answered %ld, retrying", resp->status);
+        else
+            cli_error("%s, retrying", resp->error[0] ? resp->error : gl_strerror(rc));
+        if (now_s() + backoff >= deadline) {
+            rc = GL_EIO;
+            cli_error("gave up after %ld s", timeout_s);
+            break;
+        }
+        usleep((useconds_t)(backoff * 1e6));
+        backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+        gl_http_response_release(resp);
+    }
+    gl_http_client_free(c);
+    return rc;
+}
+
+/* Checks the log's answer and writes the bundle: 0, CLI_VERIFY or
+ * CLI_USAGE. */
+static int append_finish(const struct append_opts *o, const struct gl_buf *st,
+                         const char *proof_text, uint64_t index, const uint8_t leaf[32])
+{
+    struct gl_tlogproof *tp = NULL;
+    struct gl_verifier vk;
+    struct gl_buf bundle;
+    const char *what = "";
+    int rc = CLI_OK;
+
+    gl_buf_init(&bundle, GL_TLOGPROOF_MAX_SIZE);
+    if (gl_tlogproof_parse(proof_text, strlen(proof_text), &tp) != 0 || tp->index != index) {
+        cli_error("the log's proof is malformed or names another index");
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    if (o->vkey != NULL) {
+        if (cli_load_verifier(o->vkey, &vk) != 0) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (gl_tlogproof_verify(tp, leaf, &vk, NULL, &what) != 0) {
+            cli_error("the log's answer does not verify: bad %s", what);
+            rc = CLI_VERIFY;
+            goto out;
+        }
+    }
+    if (o->out != NULL) {
+        tp->extra = st->data;
+        tp->extra_len = st->len;
+        if (gl_tlogproof_format(tp, &bundle) != 0 ||
+            gl_file_write_new(o->out, bundle.data, bundle.len, 0644) != 0) {
+            cli_error("cannot write %s", o->out);
+            rc = CLI_USAGE;
+        }
+    }
+out:
+    gl_tlogproof_free(tp);
+    gl_buf_release(&bundle);
+    return rc;
+}
+
+/* Reads the JSON answer: index, leaf_hash, proof. */
+static int append_answer(const struct append_opts *o, const struct gl_buf *st,
+                         const struct gl_http_response *resp)
+{
+    cJSON *j = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
+    const cJSON *lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "proof");
+    const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "error");
+    uint8_t leaf[32], got[32];
+    char hex[65];
+    int rc = CLI_VERIFY;
+
+    if (resp->status != 200) {
+        cli_error("the log refused the statement (%ld): %s", resp->status,
+                  cJSON_IsString(er) ? er->valuestring : "no reason given");
+        rc = CLI_USAGE;
+        goto out;
+    }
+    gl_merkle_leaf_hash(st->data, st->len, leaf);
+    if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || !cJSON_IsString(lh) ||
+        !cJSON_IsString(pr) ||
+        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), got, 32, 1) != 0 ||
+        memcmp(got, leaf, 32) != 0) {
+        cli_error("the log's answer is malformed or names another leaf");
+        goto out;
+    }
+    rc = append_finish(o, st, pr->valuestring, (uint64_t)idx->valuedouble, leaf);
+    if (rc == CLI_OK) {
+        gl_hex_encode(leaf, 32, hex, sizeof(hex));
+        printf("index %llu\nleaf_hash %s\n", (unsigned long long)idx->valuedouble, hex);
+    }
+out:
+    cJSON_Delete(j);
+    return rc;
+}
+
+int cmd_append_main(int argc, char **argv)
+{
+    struct append_opts o;
+    struct gl_statement_fields f;
+    struct gl_signer k;
+    struct gl_buf st, url;
+    struct gl_http_response resp;
+    const char *why = NULL;
+    int rc = append_parse(argc, argv, &o);
+
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    if (append_fields(&o, &f) != 0 || cli_load_signer(o.key, &k) != 0)
+        return CLI_USAGE;
+    gl_buf_init(&st, GL_STATEMENT_MAX_SIZE);
+    gl_buf_init(&url, 4096);
+    memset(&resp, 0, sizeof(resp));
+    rc = CLI_USAGE;
+    if (gl_statement_sign(&f, &k, &st, &why) != 0) {
+        cli_error("cannot make the statement: %s", why ? why : "invalid key or fields");
+        goto out;
+    }
+    if (gl_buf_printf(&url, "%s%sapi/v1/add", o.log,
+                      o.log[0] && o.log[strlen(o.log) - 1] == '/' ? "" : "/") != 0) {
+        cli_error("--log URL too long");
+        goto out;
+    }
+    if (append_post((const char *)url.data, &st, o.timeout_s, &resp) != 0)
+        goto out;
+    rc = append_answer(&o, &st, &resp);
+out:
+    gl_signer_wipe(&k);
+    gl_http_response_release(&resp);
+    gl_buf_release(&st);
+    gl_buf_release(&url);
+    return rc;
+}

@@ -1,0 +1,169 @@
+/*
+ * file: bounded reads and durable writes; see file.h. Failures keep errno
+ * for the caller's message.
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glasslog/error.h"
+
+int gl_file_read(const char *path, struct gl_buf *out)
+{
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    char chunk[8192];
+    ssize_t got;
+    int rc = 0, saved;
+
+    if (fd < 0)
+        return GL_EIO;
+    while ((got = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = GL_EIO;
+            break;
+        }
+        if ((rc = gl_buf_append(out, chunk, (size_t)got)) != 0)
+            break;
+    }
+    saved = errno;
+    if (fd != 0)
+        close(fd);
+    errno = saved;
+    return rc;
+}
+
+static int write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return GL_EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return fsync(fd) == 0 ? 0 : GL_EIO;
+}
+
+int gl_file_write_new(const char *path, const void *data, size_t n, int mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode), saved;
+
+    if (fd < 0)
+        return errno == EEXIST ? GL_EEXIST : GL_EIO;
+    if (write_all(fd, data, n) != 0 || close(fd) != 0) {
+        saved = errno;
+        close(fd);
+        unlink(path);
+        errno = saved;
+        return GL_EIO;
+    }
+    return 0;
+}
+
+int gl_file_replace(const char *path, const void *data, size_t n, int mode)
+{
+    struct gl_buf tmp, dir;
+    char *slash;
+    int fd = -1, rc = GL_EIO;
+
+    gl_buf_init(&tmp, 4096);
+    gl_buf_init(&dir, 4096);
+    if (gl_buf_printf(&tmp, "%s.tmp", path) != 0 || gl_buf_append_str(&dir, path) != 0)
+        goto out;
+    fd = open((char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0 || write_all(fd, data, n) != 0 || close(fd) != 0) {
+        if (fd >= 0)
+            close(fd);
+        unlink((char *)tmp.data);
+        goto out;
+    }
+    if (rename((char *)tmp.data, path) != 0)
+        goto out;
+    slash = strrchr((char *)dir.data, '/');
+    if (slash != NULL)
+        *slash = 0;
+    fd = open(slash != NULL ? (char *)dir.data : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        rc = fsync(fd) == 0 ? 0 : GL_EIO;
+        close(fd);
+    }
+out:
+    gl_buf_release(&tmp);
+    gl_buf_release(&dir);
+    return rc;
+}
+
+int gl_file_load_signer(const char *path, struct gl_signer *out)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, GL_KEY_TEXT_MAX + 1);
+    rc = gl_file_read(path, &b);
+    if (rc == 0)
+        rc = gl_signer_parse((const char *)b.data, b.len, out);
+    gl_buf_release(&b);
+    return rc;
+}
+
+int gl_file_load_verifiers(const char *path, size_t max, struct gl_verifier **keys,
+                           size_t *n, size_t *bad_line)
+{
+    struct gl_buf b;
+    struct gl_verifier *k = NULL;
+    size_t count = 0, line = 0;
+    char *p, *end;
+    int rc;
+
+    *bad_line = 0;
+    gl_buf_init(&b, (max + 1) * (GL_KEY_TEXT_MAX + 2));
+    if ((rc = gl_file_read(path, &b)) != 0)
+        goto out;
+    k = calloc(max ? max : 1, sizeof(*k));
+    if (k == NULL) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    for (p = (char *)b.data; p < (char *)b.data + b.len; p = end + 1) {
+        size_t len;
+        end = memchr(p, '\n', (size_t)((char *)b.data + b.len - p));
+        if (end == NULL)
+            end = (char *)b.data + b.len;
+        line++;
+        len = (size_t)(end - p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+            len--;
+        while (len > 0 && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        if (len == 0 || *p == '#')
+            continue;
+        if (count == max) {
+            rc = GL_ETOOBIG;
+            *bad_line = line;
+            goto out;
+        }
+        if ((rc = gl_verifier_parse(p, len, &k[count])) != 0) {
+            *bad_line = line;
+            goto out;
+        }
+        count++;
+    }
+    *keys = k;
+    *n = count;
+    k = NULL;
+out:
+    free(k);
+    gl_buf_release(&b);
+    return rc;
+}

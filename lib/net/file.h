@@ -1,0 +1,32 @@
+/*
+ * file: the few file operations the daemons and the CLI share (reading a
+ * bounded file, creating a new one durably, loading keys and key lists).
+ * Lives in the I/O archive (libglasslog-net.a) so the core stays pure.
+ */
+#ifndef GL_NET_FILE_H
+#define GL_NET_FILE_H
+
+#include <stddef.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/key.h"
+
+/* Appends the contents of path ("-" = stdin) to out; GL_ETOOBIG past
+ * out->max, GL_EIO (errno kept) if it cannot be opened or read. */
+int gl_file_read(const char *path, struct gl_buf *out);
+/* Creates path with O_EXCL and mode, writes data, fsyncs, closes; removes
+ * it again on failure. GL_EEXIST if it exists, GL_EIO otherwise. */
+int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
+/* Replaces path atomically: writes path.tmp, fsyncs, renames, fsyncs the
+ * directory. GL_EIO on failure. */
+int gl_file_replace(const char *path, const void *data, size_t n, int mode);
+
+/* Reads a signer key file. */
+int gl_file_load_signer(const char *path, struct gl_signer *out);
+/* Reads a file of verifier keys, one a line ("#" comments and blank lines
+ * ignored) into *keys (caller frees), at most max keys. On a bad line
+ * *bad_line gets its number. */
+int gl_file_load_verifiers(const char *path, size_t max, struct gl_verifier **keys,
+                           size_t *n, size_t *bad_line);
+
+#endif

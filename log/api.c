@@ -1,0 +1,625 @@
+/*
+ * api: request routing and handlers; see api.h.
+ *
+ * Every error is a JSON {"error": "..."} with its status. Query strings are
+ * parsed strictly (name=value pairs, no percent-encoding: every value we
+ * take is decimal or hex), paths are parsed, never used as file names.
+ * Replies that carry proofs are computed from the published tree at the
+ * time of the reply, so they always match the checkpoint they embed.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "glasslog/merkle.h"
+#include "glasslog/statement.h"
+#include "glasslog/tile.h"
+#include "glasslog/tlogproof.h"
+
+#define LOOKUP_MAX 100
+#define QUERY_VALUE_MAX 128
+
+static const struct gl_http_header hdr_immutable[] = {
+    {"Cache-Control", "public, max-age=31536000, immutable"},
+};
+static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"}};
+static const struct gl_http_header hdr_checkpoint[] = {{"Cache-Control", "public, max-age=2"}};
+static const struct gl_http_header hdr_retry[] = {{"Retry-After", "1"}};
+
+/* --- helpers ---------------------------------------------------------------- */
+
+/* Finds name=value in query; copies value to out (NUL-terminated).
+ * 1 found, 0 absent, -1 malformed or too long. */
+static int query_get(const char *query, const char *name, char *out, size_t max)
+{
+    size_t nlen = strlen(name);
+    const char *p = query;
+
+    while (*p != 0) {
+        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (eq == NULL)
+            return -1;
+        if ((size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
+            size_t vlen = (size_t)(end - eq - 1);
+            if (vlen >= max || memchr(eq + 1, '%', vlen) != NULL)
+                return -1;
+            memcpy(out, eq + 1, vlen);
+            out[vlen] = 0;
+            return 1;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return 0;
+}
+
+/* Reads an optional decimal parameter; -1 malformed, 0 absent, 1 found. */
+static int query_u64(const char *query, const char *name, uint64_t *out)
+{
+    char v[QUERY_VALUE_MAX];
+    int r = query_get(query, name, v, sizeof(v));
+
+    if (r != 1)
+        return r;
+    return gl_parse_u64(v, strlen(v), out) == 0 ? 1 : -1;
+}
+
+static int query_hash(const char *query, const char *name, uint8_t out[32])
+{
+    char v[QUERY_VALUE_MAX];
+    int r = query_get(query, name, v, sizeof(v));
+
+    if (r != 1)
+        return r;
+    return gl_hex_decode_exact(v, strlen(v), out, 32, 1) == 0 ? 1 : -1;
+}
+
+static void hex32(const uint8_t h[32], char out[65])
+{
+    gl_hex_encode(h, 32, out, 65);
+}
+
+/* Sends a cJSON object (consumed) as the reply. */
+static int reply_json(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                      cJSON *obj)
+{
+    char *text = obj != NULL ? cJSON_PrintUnformatted(obj) : NULL;
+    int rc;
+
+    cJSON_Delete(obj);
+    if (text == NULL)
+        return p ? gl_http_pending_reply_error(p, 500, "out of memory")
+                 : gl_http_reply_error(req, 500, "out of memory");
+    if (p != NULL)
+        rc = gl_http_pending_reply(p, status, "application/json", hdr_nocache, 1, text,
+                                   strlen(text));
+    else
+        rc = gl_http_reply(req, status, "application/json", hdr_nocache, 1, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static void api_reader(struct api *a, struct tree_reader *r, struct gl_hash_source *src)
+{
+    r->t = seq_tree(a->seq);
+    r->s = a->store;
+    r->c = a->cache;
+    tree_source(r, src);
+}
+
+/* Appends the tlog-proof of entry index against the published checkpoint. */
+static int api_tlogproof(struct api *a, uint64_t index, struct gl_buf *out)
+{
+    const struct gl_buf *ck = seq_checkpoint(a->seq);
+    struct gl_tlogproof *tp = calloc(1, sizeof(*tp));
+    struct tree_reader r;
+    struct gl_hash_source src;
+    int rc;
+
+    if (tp == NULL)
+        return GL_ENOMEM;
+    api_reader(a, &r, &src);
+    rc = gl_merkle_prove_inclusion(&src, index, r.t->range.size, tp->hashes, &tp->nhashes);
+    if (rc == 0) {
+        tp->index = index;
+        tp->checkpoint = (const char *)ck->data;
+        tp->checkpoint_len = ck->len;
+        rc = gl_tlogproof_format(tp, out);
+    }
+    free(tp);
+    return rc;
+}
+
+/* Adds "hashes": [hex...] to obj. */
+static int json_hashes(cJSON *obj, const uint8_t (*h)[32], size_t n)
+{
+    cJSON *arr = cJSON_AddArrayToObject(obj, "hashes");
+    char hex[65];
+
+    if (arr == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        hex32(h[i], hex);
+        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(hex)))
+            return GL_ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds index, leaf_hash, statement (and proof when with_proof) of entry
+ * index to obj. */
+static int json_entry(struct api *a, cJSON *obj, uint64_t index, int with_proof)
+{
+    struct gl_buf e, proof;
+    uint8_t leaf[32];
+    char hex[65];
+    int rc;
+
+    gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);
+    gl_buf_init(&proof, 1 << 16);
+    if ((rc = store_get_entry(a->store, index, &e)) != 0 ||
+        (rc = gl_merkle_leaf_hash(e.data, e.len, leaf)) != 0)
+        goto out;
+    hex32(leaf, hex);
+    if (!cJSON_AddNumberToObject(obj, "index", (double)index) ||
+        !cJSON_AddStringToObject(obj, "leaf_hash", hex) ||
+        !cJSON_AddStringToObject(obj, "statement", (const char *)e.data)) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    if (with_proof && ((rc = api_tlogproof(a, index, &proof)) != 0 ||
+                       !cJSON_AddStringToObject(obj, "proof", (const char *)proof.data)))
+        rc = rc ? rc : GL_ENOMEM;
+out:
+    gl_buf_release(&e);
+    gl_buf_release(&proof);
+    return rc;
+}
+
+/* --- appends ------------------------------------------------------------------ */
+
+struct add_req {
+    struct api *api;
+    struct gl_http_pending *p;
+    uv_work_t work;
+    struct gl_statement st;
+    int verify_rc;
+    uint8_t leaf[32];
+    size_t len;
+    uint8_t data[];
+};
+
+static void add_finish(struct add_req *ar)
+{
+    gl_http_pending_release(ar->p);
+    free(ar);
+}
+
+static void add_done(void *arg, int status, uint64_t index, int dup)
+{
+    struct add_req *ar = arg;
+    struct gl_buf proof;
+    cJSON *obj;
+    char hex[65];
+
+    if (status != 0) {
+        gl_http_pending_reply(ar->p, 503, "application/json", hdr_retry, 1,
+                              "{\"error\":\"storage failure, try again\"}", 38);
+        add_finish(ar);
+        return;
+    }
+    gl_buf_init(&proof, 1 << 16);
+    obj = cJSON_CreateObject();
+    hex32(ar->leaf, hex);
+    if (obj == NULL || api_tlogproof(ar->api, index, &proof) != 0 ||
+        !cJSON_AddNumberToObject(obj, "index", (double)index) ||
+        !cJSON_AddStringToObject(obj, "leaf_hash", hex) ||
+        !cJSON_AddBoolToObject(obj, "duplicate", dup) ||
+        !cJSON_AddStringToObject(obj, "proof", (const char *)proof.data)) {
+        cJSON_Delete(obj);
+        obj = NULL;
+    }
+    reply_json(NULL, ar->p, 200, obj);
+    gl_buf_release(&proof);
+    add_finish(ar);
+}
+
+static void add_verify_work(uv_work_t *w)
+{
+    struct add_req *ar = w->data;
+
+    ar->verify_rc = gl_statement_verify(&ar->st, ar->api->submitters, ar->api->nsubmitters, NULL);
+    if (ar->verify_rc == 0)
+        ar->verify_rc = gl_merkle_leaf_hash(ar->data, ar->len, ar->leaf);
+}
+
+static void add_verify_after(uv_work_t *w, int status)
+{
+    struct add_req *ar = w->data;
+    struct api *a = ar->api;
+    int rc;
+
+    a->adds_in_verify--;
+    if (status != 0 || ar->verify_rc != 0) {
+        seq_unreserve(a->seq);
+        gl_http_pending_reply_error(ar->p, status != 0 ? 503 : 403,
+                                    status != 0 ? "shutting down"
+                                                : "the submitter signature does not verify");
+        add_finish(ar);
+        return;
+    }
+    rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, ar->st.fields.sha256, add_done, ar);
+    if (rc != 0) {
+        seq_unreserve(a->seq);
+        gl_http_pending_reply_error(ar->p, 503, "out of memory");
+        add_finish(ar);
+    }
+}
+
+/* 1 if a submitter key has the statement signature's name and key ID. */
+static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig)
+{
+    for (size_t i = 0; i < a->nsubmitters; i++)
+        if (a->submitters[i].id == sig->id && strlen(a->submitters[i].name) == sig->name_len &&
+            memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0)
+            return 1;
+    return 0;
+}
+
+static int api_add(struct api *a, struct gl_http_req *req)
+{
+    struct add_req *ar;
+    const char *why = NULL;
+    int rc;
+
+    if (req->body_len > GL_STATEMENT_MAX_SIZE)
+        return gl_http_reply_error(req, 413, "statement larger than 65535 bytes");
+    if ((ar = calloc(1, sizeof(*ar) + req->body_len + 1)) == NULL)
+        return gl_http_reply_error(req, 503, "out of memory");
+    memcpy(ar->data, req->body, req->body_len);
+    ar->len = req->body_len;
+    ar->api = a;
+    if (gl_statement_parse((const char *)ar->data, ar->len, &ar->st, &why) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "malformed statement: %s", why ? why : "syntax");
+        free(ar);
+        return gl_http_reply_error(req, 400, msg);
+    }
+    if (!add_known_submitter(a, &ar->st.sig)) {
+        free(ar);
+        return gl_http_reply_error(req, 403, "unknown submitter key");
+    }
+    if ((rc = seq_reserve(a->seq)) != 0) {
+        free(ar);
+        if (rc == GL_ESTATE)
+            return gl_http_reply(req, 503, "application/json", hdr_retry, 1,
+                                 "{\"error\":\"shutting down\"}", 25);
+        return gl_http_reply(req, 503, "application/json", hdr_retry, 1,
+                             "{\"error\":\"too many pending appends, retry later\"}", 49);
+    }
+    if ((rc = gl_http_defer(req, &ar->p)) != 0)
+        goto fail;
+    ar->work.data = ar;
+    if (uv_queue_work(a->loop, &ar->work, add_verify_work, add_verify_after) != 0) {
+        gl_http_pending_reply_error(ar->p, 503, "cannot queue the signature check");
+        gl_http_pending_release(ar->p);
+        rc = 0;
+        goto fail;
+    }
+    a->adds_in_verify++;
+    return 0;
+fail:
+    seq_unreserve(a->seq);
+    free(ar);
+    return rc;
+}
+
+/* --- reads --------------------------------------------------------------------- */
+
+static int api_checkpoint(struct api *a, struct gl_http_req *req)
+{
+    const struct gl_buf *ck = seq_checkpoint(a->seq);
+
+    return gl_http_reply(req, 200, "text/plain; charset=utf-8", hdr_checkpoint, 1, ck->data,
+                         ck->len);
+}
+
+struct bundle_ctx {
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    struct gl_buf raw; /* the entries' bytes, back to back */
+    size_t n;
+};
+
+static int bundle_collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct bundle_ctx *b = ctx;
+
+    (void)index;
+    b->e[b->n].len = len;
+    b->n++;
+    return gl_buf_append(&b->raw, data, len);
+}
+
+static int api_entry_bundle(struct api *a, struct gl_http_req *req, const struct gl_tile *t)
+{
+    uint64_t size = seq_tree(a->seq)->range.size;
+    struct bundle_ctx *b = calloc(1, sizeof(*b));
+    struct gl_buf out;
+    size_t off = 0;
+    int rc;
+
+    if (b == NULL)
+        return gl_http_reply_error(req, 503, "out of memory");
+    gl_buf_init(&b->raw, GL_TILE_BUNDLE_MAX);
+    gl_buf_init(&out, GL_TILE_BUNDLE_MAX);
+    if (t->index > (size / 256) || t->index * 256 + t->width > size) {
+        rc = gl_http_reply_error(req, 404, "no such entry bundle");
+        goto out;
+    }
+    if ((rc = store_scan_entries(a->store, t->index * 256, t->width, bundle_collect, b)) != 0) {
+        rc = gl_http_reply_error(req, 500, "storage read failed");
+        goto out;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        b->e[i].data = b->raw.data + off;
+        off += b->e[i].len;
+    }
+    if (gl_tile_bundle_encode(b->e, b->n, &out) != 0)
+        rc = gl_http_reply_error(req, 500, "cannot encode the bundle");
+    else
+        rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, out.data,
+                           out.len);
+out:
+    gl_buf_release(&b->raw);
+    gl_buf_release(&out);
+    free(b);
+    return rc;
+}
+
+static int api_tile(struct api *a, struct gl_http_req *req)
+{
+    const struct tree *tr = seq_tree(a->seq);
+    const uint8_t(*hashes)[32];
+    struct gl_tile t;
+    uint32_t avail;
+    uint64_t count;
+    int entries;
+
+    if (gl_tile_path_parse(req->path + 1, strlen(req->path + 1), &t, &entries) != 0)
+        return gl_http_reply_error(req, 400, "malformed tile path");
+    if (entries)
+        return api_entry_bundle(a, req, &t);
+    count = t.level < TREE_TILE_LEVELS ? tr->range.size >> (8 * t.level) : 0;
+    if (t.index > count / 256 || t.index * 256 + t.width > count)
+        return gl_http_reply_error(req, 404, "no such tile");
+    if (tree_tile(tr, a->store, a->cache, t.level, t.index, &hashes, &avail) != 0 ||
+        avail < t.width)
+        return gl_http_reply_error(req, 500, "storage read failed");
+    return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, hashes,
+                         (size_t)t.width * 32);
+}
+
+static int api_entry(struct api *a, struct gl_http_req *req, const char *arg)
+{
+    uint64_t index;
+    cJSON *obj;
+
+    if (gl_parse_u64(arg, strlen(arg), &index) != 0)
+        return gl_http_reply_error(req, 400, "the entry index must be a decimal number");
+    if (index >= seq_tree(a->seq)->range.size)
+        return gl_http_reply_error(req, 404, "no such entry");
+    if ((obj = cJSON_CreateObject()) == NULL || json_entry(a, obj, index, 0) != 0) {
+        cJSON_Delete(obj);
+        return gl_http_reply_error(req, 500, "storage read failed");
+    }
+    return reply_json(req, NULL, 200, obj);
+}
+
+static int api_inclusion(struct api *a, struct gl_http_req *req)
+{
+    uint64_t size = seq_tree(a->seq)->range.size, tree_size = size, index;
+    uint8_t leaf[32], proof[GL_MERKLE_MAX_PROOF][32];
+    struct tree_reader r;
+    struct gl_hash_source src;
+    size_t len;
+    int hi = query_u64(req->query, "index", &index), hl = query_hash(req->query, "leaf_hash", leaf);
+    int hs = query_u64(req->query, "tree_size", &tree_size);
+    cJSON *obj;
+
+    if (hi < 0 || hl < 0 || hs < 0 || hi + hl != 1)
+        return gl_http_reply_error(req, 400, "give exactly one of index=<n> or leaf_hash=<hex>, "
+                                             "and optionally tree_size=<n>");
+    if (tree_size > size)
+        return gl_http_reply_error(req, 400, "tree_size is larger than the log");
+    if (hl == 1) {
+        int rc = store_find_leaf(a->store, leaf, &index);
+        if (rc == GL_ENOTFOUND || (rc == 0 && index >= size))
+            return gl_http_reply_error(req, 404, "no entry with that leaf hash");
+        if (rc != 0)
+            return gl_http_reply_error(req, 500, "storage read failed");
+    }
+    if (index >= tree_size)
+        return gl_http_reply_error(req, 400, "the entry is not in a tree of that size");
+    api_reader(a, &r, &src);
+    if (gl_merkle_prove_inclusion(&src, index, tree_size, proof, &len) != 0)
+        return gl_http_reply_error(req, 500, "cannot compute the proof");
+    if ((obj = cJSON_CreateObject()) == NULL ||
+        !cJSON_AddNumberToObject(obj, "index", (double)index) ||
+        !cJSON_AddNumberToObject(obj, "tree_size", (double)tree_size) ||
+        json_hashes(obj, (const uint8_t(*)[32])proof, len) != 0) {
+        cJSON_Delete(obj);
+        obj = NULL;
+    }
+    return reply_json(req, NULL, 200, obj);
+}
+
+static int api_consistency(struct api *a, struct gl_http_req *req)
+{
+    uint64_t size = seq_tree(a->seq)->range.size, first, second;
+    uint8_t proof[GL_MERKLE_MAX_PROOF][32];
+    struct tree_reader r;
+    struct gl_hash_source src;
+    size_t len;
+    cJSON *obj;
+
+    if (query_u64(req->query, "first", &first) != 1 ||
+        query_u64(req->query, "second", &second) != 1)
+        return gl_http_reply_error(req, 400, "give first=<m> and second=<n>");
+    if (first > second || second > size)
+        return gl_http_reply_error(req, 400, "need first <= second <= the tree size");
+    api_reader(a, &r, &src);
+    if (gl_merkle_prove_consistency(&src, first, second, proof, &len) != 0)
+        return gl_http_reply_error(req, 500, "cannot compute the proof");
+    if ((obj = cJSON_CreateObject()) == NULL ||
+        json_hashes(obj, (const uint8_t(*)[32])proof, len) != 0) {
+        cJSON_Delete(obj);
+        obj = NULL;
+    }
+    return reply_json(req, NULL, 200, obj);
+}
+
+static int api_lookup(struct api *a, struct gl_http_req *req)
+{
+    uint64_t idx[LOOKUP_MAX];
+    uint8_t sha[32];
+    size_t n;
+    cJSON *obj, *arr;
+
+    if (query_hash(req->query, "sha256", sha) != 1)
+        return gl_http_reply_error(req, 400, "give sha256=<64 lowercase hex digits>");
+    if (store_find_subject(a->store, sha, seq_tree(a->seq)->range.size, idx, LOOKUP_MAX, &n) !=
+        0)
+        return gl_http_reply_error(req, 500, "storage read failed");
+    if ((obj = cJSON_CreateObject()) == NULL ||
+        (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL) {
+        cJSON_Delete(obj);
+        return gl_http_reply_error(req, 500, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        if (e == NULL || !cJSON_AddItemToArray(arr, e) || json_entry(a, e, idx[i], 1) != 0) {
+            cJSON_Delete(obj);
+            return gl_http_reply_error(req, 500, "storage read failed");
+        }
+    }
+    return reply_json(req, NULL, 200, obj);
+}
+
+static int api_healthz(struct api *a, struct gl_http_req *req)
+{
+    const struct seq_stats *st = seq_stats(a->seq);
+    double age = (double)time(NULL) - st->last_checkpoint;
+    double limit = 2.0 * a->checkpoint_interval_s + 10;
+
+    if (st->storage_failed)
+        return gl_http_reply_error(req, 503, "storage is failing: the last write failed");
+    if (a->checkpoint_interval_s > 0 && age > limit)
+        return gl_http_reply_error(req, 503, "the checkpoint is stale");
+    return gl_http_reply_text(req, 200, "ok\n");
+}
+
+static int api_metrics(struct api *a, struct gl_http_req *req)
+{
+    const struct seq_stats *st = seq_stats(a->seq);
+    struct gl_http_stats hs;
+    uint64_t hits = 0, misses = 0;
+    struct gl_buf b;
+    int rc = 0;
+
+    memset(&hs, 0, sizeof(hs));
+    if (a->http != NULL)
+        gl_http_server_stats(a->http, &hs);
+    tilecache_stats(a->cache, &hits, &misses);
+    gl_buf_init(&b, 1 << 20);
+#define VAL(n, t, h, v) \
+    if (rc == 0)        \
+    rc = metrics_render_value(&b, n, t, h, (double)(v))
+    VAL("glasslog_tree_size", "gauge", "Entries in the published tree.",
+        seq_tree(a->seq)->range.size);
+    VAL("glasslog_appends_total", "counter", "New entries appended.", st->appends);
+    VAL("glasslog_duplicates_total", "counter", "Submissions answered with an existing entry.",
+        st->duplicates);
+    VAL("glasslog_batches_total", "counter", "Batches made durable.", st->batches);
+    VAL("glasslog_write_failures_total", "counter", "Batches whose write failed.",
+        st->write_failures);
+    VAL("glasslog_pool_entries", "gauge", "Submissions waiting for a batch.", st->pool);
+    VAL("glasslog_pool_reserved", "gauge", "Pool slots in use (incl. being verified).",
+        st->reserved);
+    VAL("glasslog_checkpoint_age_seconds", "gauge", "Seconds since the checkpoint was signed.",
+        (double)time(NULL) - st->last_checkpoint);
+    VAL("glasslog_storage_failed", "gauge", "1 if the last write failed.", st->storage_failed);
+    VAL("glasslog_tile_cache_hits_total", "counter", "Tile cache hits.", hits);
+    VAL("glasslog_tile_cache_misses_total", "counter", "Tile cache misses.", misses);
+    VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.", metrics_rss_bytes());
+    VAL("glasslog_http_requests_total", "counter", "HTTP requests handled.", hs.requests);
+#undef VAL
+    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
+        if (hs.by_code[i] > 0)
+            rc = gl_buf_printf(&b, "glasslog_http_responses_total{code=\"%d\"} %llu\n",
+                               gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
+    if (rc == 0)
+        rc = hist_render(&st->batch_size, "glasslog_batch_entries", "Entries per batch.", &b);
+    if (rc == 0)
+        rc = hist_render(&st->queue_wait, "glasslog_queue_wait_seconds",
+                         "Time from submission to batch cut.", &b);
+    if (rc == 0)
+        rc = hist_render(&st->integrate, "glasslog_integrate_seconds",
+                         "Time from batch cut to durable.", &b);
+    rc = rc != 0 ? gl_http_reply_error(req, 500, "metrics too large")
+                 : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nocache, 1, b.data,
+                                 b.len);
+    gl_buf_release(&b);
+    return rc;
+}
+
+/* --- routing -------------------------------------------------------------------- */
+
+static int is_get(const struct gl_http_req *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+static int method_not_allowed(struct gl_http_req *req, const char *allow)
+{
+    const struct gl_http_header h[] = {{"Allow", allow}, {"Cache-Control", "no-store"}};
+    static const char body[] = "{\"error\":\"method not allowed\"}";
+
+    return gl_http_reply(req, 405, "application/json", h, 2, body, sizeof(body) - 1);
+}
+
+int api_handle(void *ctx, struct gl_http_req *req)
+{
+    struct api *a = ctx;
+    const char *p = req->path;
+
+    if (strcmp(p, "/api/v1/add") == 0)
+        return strcmp(req->method, "POST") == 0 ? api_add(a, req)
+                                                : method_not_allowed(req, "POST");
+    if (!is_get(req))
+        return method_not_allowed(req, "GET, HEAD");
+    if (strcmp(p, "/checkpoint") == 0)
+        return api_checkpoint(a, req);
+    if (strncmp(p, "/tile/", 6) == 0)
+        return api_tile(a, req);
+    if (strncmp(p, "/api/v1/entries/", 16) == 0)
+        return api_entry(a, req, p + 16);
+    if (strcmp(p, "/api/v1/proof/inclusion") == 0)
+        return api_inclusion(a, req);
+    if (strcmp(p, "/api/v1/proof/consistency") == 0)
+        return api_consistency(a, req);
+    if (strcmp(p, "/api/v1/lookup") == 0)
+        return api_lookup(a, req);
+    if (strcmp(p, "/healthz") == 0)
+        return api_healthz(a, req);
+    if (strcmp(p, "/metrics") == 0)
+        return api_metrics(a, req);
+    return gl_http_reply_error(req, 404, "not found");
+}

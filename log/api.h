@@ -1,0 +1,35 @@
+/*
+ * api: glasslogd's HTTP interface (design.md section 5): C2SP tlog-tiles
+ * reads, the JSON API, /healthz and /metrics. The only part of the log
+ * that touches cJSON. Runs on the loop thread; submitter signatures are
+ * checked on the libuv threadpool, appends settle through the sequencer.
+ */
+#ifndef GL_LOG_API_H
+#define GL_LOG_API_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "glasslog/key.h"
+#include "http_server.h"
+#include "seq.h"
+#include "store.h"
+#include "tilecache.h"
+
+struct api {
+    uv_loop_t *loop;
+    struct seq *seq;
+    struct store *store;
+    struct tilecache *cache;
+    struct gl_http_server *http; /* for its counters; set after start */
+    const struct gl_verifier *submitters;
+    size_t nsubmitters;
+    unsigned checkpoint_interval_s;
+    size_t adds_in_verify;       /* signature checks on the threadpool */
+};
+
+/* The gl_http_handler for glasslogd; ctx is a struct api. */
+int api_handle(void *ctx, struct gl_http_req *req);
+
+#endif

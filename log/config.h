@@ -1,0 +1,30 @@
+/*
+ * config: glasslogd's settings, from flags and an optional config file of
+ * the same keys ("key value" lines, "#" comments; flags win). Every
+ * numeric setting has a range; anything out of range or unknown is an
+ * error naming the key.
+ */
+#ifndef GL_LOG_CONFIG_H
+#define GL_LOG_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+    char listen[128];
+    char data[CONFIG_PATH_MAX];
+    char key[CONFIG_PATH_MAX];
+    char submitters[CONFIG_PATH_MAX];
+    unsigned batch_ms, batch_max, pool_max, checkpoint_interval;
+    unsigned cache_mb, tile_cache;
+    char log_level[16];
+    int create;
+};
+
+/* Parses argv into cfg (defaults first, then --config FILE, then flags).
+ * Returns 0, 1 if --help/--version was answered, or -1 after printing the
+ * error to stderr. */
+int config_parse(int argc, char **argv, struct config *cfg);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * seq: the sequencer; contract and invariants in seq.h.
+ *
+ * Threads: the loop thread owns the pool, the published tree (pub) and
+ * checkpoint, the timers and the stats. The writer thread owns `work` and
+ * `next_ckpt` while a batch is in flight (inflight = 1) and reads pub,
+ * which the loop thread does not change meanwhile. They meet at `mu`/`cv`
+ * (loop -> writer: has_work) and `async` (writer -> loop: batch done).
+ * After a commit the two trees and the two checkpoint buffers swap roles.
+ */
+#include "seq.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "glasslog/merkle.h"
+
+#define CKPT_MAX 4096
+
+struct seq_sub {
+    struct seq_sub *next;
+    uint8_t leaf[32], sha[32];
+    double t_submit;
+    seq_done_fn done;
+    void *arg;
+    uint64_t index;
+    int dup;
+    size_t len;
+    uint8_t data[];
+};
+
+/* Open-addressing set of the leaf hashes of the batch in flight. */
+struct leafset {
+    size_t cap; /* power of two */
+    struct leafset_slot {
+        const uint8_t *leaf; /* NULL = empty */
+        uint64_t index;
+    } *slots;
+};
+
+struct seq {
+    uv_loop_t *loop;
+    struct store *store;
+    struct gl_signer key;
+    struct seq_config cfg;
+    struct tree *pub, *work;
+    struct gl_buf ckpt, next_ckpt;
+    struct seq_stats st;
+    /* pool (loop thread) */
+    struct seq_sub *head, *tail;
+    size_t npool, reserved;
+    /* the batch in flight */
+    struct seq_sub **batch;
+    size_t nbatch;
+    int inflight, batch_rc, need_reload;
+    double t_cut, t_done;
+    struct leafset set;
+    /* writer thread */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int has_work, stop, thread_started;
+    /* handles */
+    uv_async_t async;
+    uv_timer_t timer, resign;
+    int open_handles, closing, closed;
+    void (*on_shut)(void *arg);
+    void *shut_arg;
+};
+
+static double now_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_wall(void)
+{
+    return (double)time(NULL);
+}
+
+/* --- writer thread -------------------------------------------------------- */
+
+static struct leafset_slot *leafset_find(struct leafset *set, const uint8_t leaf[32])
+{
+    size_t i;
+
+    memcpy(&i, leaf, sizeof(i));
+    for (i &= set->cap - 1;; i = (i + 1) & (set->cap - 1))
+        if (set->slots[i].leaf == NULL || memcmp(set->slots[i].leaf, leaf, 32) == 0)
+            return &set->slots[i];
+}
+
+/* Sets sub's index: an existing entry's (dup) or the next one (appended to
+ * work and the write batch). */
+static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
+                     struct store_batch *b)
+{
+    struct leafset_slot *slot = leafset_find(&s->set, sub->leaf);
+    uint64_t idx;
+    int rc;
+
+    if (slot->leaf != NULL) {
+        sub->index = slot->index;
+        sub->dup = 1;
+        return 0;
+    }
+    rc = store_find_leaf(s->store, sub->leaf, &idx);
+    if (rc == 0 && idx < old_size) {
+        sub->index = idx;
+        sub->dup = 1;
+        return 0;
+    }
+    if (rc != 0 && rc != GL_ENOTFOUND)
+        return rc;
+    sub->index = s->work->range.size;
+    sub->dup = 0;
+    if ((rc = tree_append(s->work, sub->leaf, b)) != 0)
+        return rc;
+    store_batch_put_entry(b, sub->index, sub->data, sub->len);
+    store_batch_put_leaf(b, sub->leaf, sub->index);
+    store_batch_put_subject(b, sub->sha, sub->index);
+    slot->leaf = sub->leaf;
+    slot->index = sub->index;
+    return 0;
+}
+
+/* Integrates the batch in flight: on the writer thread. */
+static int seq_integrate(struct seq *s)
+{
+    struct store_batch *b = NULL;
+    uint64_t old_size = s->pub->range.size;
+    uint8_t root[32];
+    int rc;
+
+    memcpy(s->work, s->pub, sizeof(*s->work));
+    memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
+    if ((rc = store_batch_new(s->store, &b)) != 0)
+        return rc;
+    for (size_t i = 0; i < s->nbatch; i++)
+        if ((rc = seq_place(s, s->batch[i], old_size, b)) != 0)
+            goto out;
+    if (s->work->range.size == old_size)
+        goto out; /* only duplicates: nothing to write */
+    tree_finish_batch(s->work, old_size, b);
+    gl_buf_reset(&s->next_ckpt);
+    if ((rc = tree_root(s->work, root)) != 0 ||
+        (rc = gl_checkpoint_sign(s->key.name, s->work->range.size, root, &s->key,
+                                 &s->next_ckpt)) != 0)
+        goto out;
+    store_batch_put_state(b, s->work->range.size, s->next_ckpt.data, s->next_ckpt.len);
+    rc = store_batch_commit(b);
+out:
+    store_batch_free(b);
+    return rc;
+}
+
+static void *seq_thread(void *arg)
+{
+    struct seq *s = arg;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->has_work && !s->stop)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->has_work)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        s->batch_rc = seq_integrate(s);
+        s->t_done = now_mono();
+        pthread_mutex_lock(&s->mu);
+        s->has_work = 0;
+        uv_async_send(&s->async);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* --- loop thread ---------------------------------------------------------- */
+
+static void seq_check_shutdown(struct seq *s);
+
+/* Re-reads the durable state after a failed write (which may or may not
+ * have reached the disk): the next tree must extend what is on disk. */
+static int seq_reload(struct seq *s)
+{
+    struct gl_buf ck;
+    uint64_t size;
+    int rc;
+
+    gl_buf_init(&ck, CKPT_MAX);
+    if ((rc = store_get_state(s->store, &size, &ck)) == 0 &&
+        (rc = tree_load(s->work, s->store, size)) == 0) {
+        struct tree *t = s->pub;
+        struct gl_buf tmp = s->ckpt;
+        s->pub = s->work;
+        s->work = t;
+        s->ckpt = ck;
+        ck = tmp;
+        s->need_reload = 0;
+        gl_log(GL_LOG_INFO, "store: reloaded durable state at size %llu",
+               (unsigned long long)size);
+    }
+    gl_buf_release(&ck);
+    return rc;
+}
+
+static void seq_fail_pool(struct seq *s)
+{
+    while (s->head != NULL) {
+        struct seq_sub *sub = s->head;
+        s->head = sub->next;
+        s->npool--;
+        s->reserved--;
+        sub->done(sub->arg, GL_EIO, 0, 0);
+        free(sub);
+    }
+    s->tail = NULL;
+}
+
+/* Hands the oldest batch_max waiting submissions to the writer. */
+static void seq_cut(struct seq *s)
+{
+    double t = now_mono();
+
+    if (s->inflight || s->npool == 0)
+        return;
+    uv_timer_stop(&s->timer);
+    if (s->need_reload && seq_reload(s) != 0) {
+        s->st.write_failures++;
+        seq_fail_pool(s);
+        return;
+    }
+    s->nbatch = 0;
+    while (s->head != NULL && s->nbatch < s->cfg.batch_max) {
+        struct seq_sub *sub = s->head;
+        s->head = sub->next;
+        s->npool--;
+        hist_observe(&s->st.queue_wait, t - sub->t_submit);
+        s->batch[s->nbatch++] = sub;
+    }
+    if (s->head == NULL)
+        s->tail = NULL;
+    s->t_cut = t;
+    s->inflight = 1;
+    pthread_mutex_lock(&s->mu);
+    s->has_work = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void seq_on_timer(uv_timer_t *t)
+{
+    seq_cut(t->data);
+}
+
+/* Cuts now if the oldest submission waited batch_ms (or the pool is
+ * full enough), else arms the timer for the rest of its wait. */
+static void seq_schedule(struct seq *s)
+{
+    double waited;
+
+    if (s->inflight || s->npool == 0)
+        return;
+    waited = now_mono() - s->head->t_submit;
+    if (s->closing || s->npool >= s->cfg.batch_max || waited * 1000 >= s->cfg.batch_ms) {
+        seq_cut(s);
+        return;
+    }
+    uv_timer_start(&s->timer, seq_on_timer,
+                   (uint64_t)(s->cfg.batch_ms - waited * 1000) + 1, 0);
+}
+
+static void seq_settle(struct seq *s)
+{
+    int rc = s->batch_rc;
+
+    s->inflight = 0;
+    if (rc == 0 && s->work->range.size != s->pub->range.size) {
+        struct tree *t = s->pub;
+        struct gl_buf tmp = s->ckpt;
+        s->pub = s->work;
+        s->work = t;
+        s->ckpt = s->next_ckpt;
+        s->next_ckpt = tmp;
+        s->st.last_checkpoint = now_wall();
+    }
+    if (rc == 0) {
+        s->st.storage_failed = 0;
+        s->st.batches++;
+        hist_observe(&s->st.integrate, s->t_done - s->t_cut);
+        hist_observe(&s->st.batch_size, (double)s->nbatch);
+    } else {
+        gl_log(GL_LOG_ERROR, "batch of %zu failed: %s; answering 503", s->nbatch,
+               gl_strerror(rc));
+        s->st.write_failures++;
+        s->st.storage_failed = 1;
+        s->need_reload = 1;
+        if (seq_reload(s) != 0)
+            gl_log(GL_LOG_ERROR, "store: cannot reload the durable state; will retry");
+    }
+    for (size_t i = 0; i < s->nbatch; i++) {
+        struct seq_sub *sub = s->batch[i];
+        if (rc == 0)
+            sub->dup ? s->st.duplicates++ : s->st.appends++;
+        sub->done(sub->arg, rc == 0 ? 0 : GL_EIO, sub->index, sub->dup);
+        free(sub);
+    }
+    s->reserved -= s->nbatch;
+    s->nbatch = 0;
+}
+
+static void seq_on_async(uv_async_t *a)
+{
+    struct seq *s = a->data;
+    int done;
+
+    pthread_mutex_lock(&s->mu);
+    done = s->inflight && !s->has_work;
+    pthread_mutex_unlock(&s->mu);
+    if (!done)
+        return;
+    seq_settle(s);
+    seq_schedule(s);
+    seq_check_shutdown(s);
+}
+
+/* Re-signs an unchanged tree so clients see a live log. Ed25519 is
+ * deterministic, so the bytes stay the same; what changes is that the
+ * log vouched for them again (and /healthz sees it). */
+static void seq_on_resign(uv_timer_t *t)
+{
+    struct seq *s = t->data;
+    uint8_t root[32];
+    struct gl_buf ck;
+
+    if (s->inflight || s->closing)
+        return;
+    gl_buf_init(&ck, CKPT_MAX);
+    if (tree_root(s->pub, root) == 0 &&
+        gl_checkpoint_sign(s->key.name, s->pub->range.size, root, &s->key, &ck) == 0) {
+        gl_buf_release(&s->ckpt);
+        s->ckpt = ck;
+        s->st.last_checkpoint = now_wall();
+        return;
+    }
+    gl_log(GL_LOG_ERROR, "cannot re-sign the checkpoint");
+    gl_buf_release(&ck);
+}
+
+int seq_reserve(struct seq *s)
+{
+    if (s->closing)
+        return GL_ESTATE;
+    if (s->reserved >= s->cfg.pool_max)
+        return GL_ETOOBIG;
+    s->reserved++;
+    return 0;
+}
+
+void seq_unreserve(struct seq *s)
+{
+    s->reserved--;
+    seq_check_shutdown(s);
+}
+
+int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
+               const uint8_t sha[32], seq_done_fn done, void *arg)
+{
+    struct seq_sub *sub = malloc(sizeof(*sub) + len);
+
+    if (sub == NULL)
+        return GL_ENOMEM;
+    memset(sub, 0, sizeof(*sub));
+    memcpy(sub->data, data, len);
+    sub->len = len;
+    memcpy(sub->leaf, leaf, 32);
+    memcpy(sub->sha, sha, 32);
+    sub->done = done;
+    sub->arg = arg;
+    sub->t_submit = now_mono();
+    if (s->tail != NULL)
+        s->tail->next = sub;
+    else
+        s->head = sub;
+    s->tail = sub;
+    s->npool++;
+    if (s->npool >= s->cfg.batch_max || s->closing)
+        seq_cut(s);
+    else if (s->npool == 1 && !s->inflight)
+        uv_timer_start(&s->timer, seq_on_timer, s->cfg.batch_ms, 0);
+    return 0;
+}
+
+const struct tree *seq_tree(const struct seq *s)
+{
+    return s->pub;
+}
+
+const struct gl_buf *seq_checkpoint(const struct seq *s)
+{
+    return &s->ckpt;
+}
+
+const struct seq_stats *seq_stats(const struct seq *s)
+{
+    ((struct seq *)s)->st.pool = s->npool;
+    ((struct seq *)s)->st.reserved = s->reserved;
+    return &s->st;
+}
+
+static void seq_on_close(uv_handle_t *h)
+{
+    struct seq *s = h->data;
+
+    if (--s->open_handles == 0) {
+        s->closed = 1;
+        if (s->on_shut != NULL)
+            s->on_shut(s->shut_arg);
+    }
+}
+
+static void seq_check_shutdown(struct seq *s)
+{
+    if (!s->closing || s->closed || s->open_handles != 3 || s->reserved != 0 || s->inflight)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    s->thread_started = 0;
+    uv_close((uv_handle_t *)&s->async, seq_on_close);
+    uv_close((uv_handle_t *)&s->timer, seq_on_close);
+    uv_close((uv_handle_t *)&s->resign, seq_on_close);
+}
+
+void seq_shutdown(struct seq *s, void (*done)(void *arg), void *arg)
+{
+    if (s->closing)
+        return;
+    s->closing = 1;
+    s->on_shut = done;
+    s->shut_arg = arg;
+    seq_cut(s);
+    seq_check_shutdown(s);
+}
+
+static int seq_init_handles(struct seq *s)
+{
+    if (uv_async_init(s->loop, &s->async, seq_on_async) != 0)
+        return GL_EIO;
+    s->open_handles++;
+    uv_timer_init(s->loop, &s->timer);
+    s->open_handles++;
+    uv_timer_init(s->loop, &s->resign);
+    s->open_handles++;
+    s->async.data = s->timer.data = s->resign.data = s;
+    if (s->cfg.checkpoint_interval_s > 0)
+        uv_timer_start(&s->resign, seq_on_resign, s->cfg.checkpoint_interval_s * 1000ULL,
+                       s->cfg.checkpoint_interval_s * 1000ULL);
+    return 0;
+}
+
+int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
+            const struct tree *tree, const uint8_t *checkpoint, size_t checkpoint_len,
+            const struct seq_config *cfg, struct seq **out)
+{
+    struct seq *s = calloc(1, sizeof(*s));
+    size_t cap = 16;
+    int rc = GL_ENOMEM;
+
+    if (s == NULL)
+        return GL_ENOMEM;
+    if (cfg->batch_max == 0 || cfg->pool_max == 0 || cfg->batch_max > 1u << 20) {
+        free(s);
+        return GL_EINVAL;
+    }
+    s->loop = loop;
+    s->store = store;
+    s->key = *key;
+    s->cfg = *cfg;
+    gl_buf_init(&s->ckpt, CKPT_MAX);
+    gl_buf_init(&s->next_ckpt, CKPT_MAX);
+    while (cap < 2 * (size_t)cfg->batch_max)
+        cap *= 2;
+    s->set.cap = cap;
+    s->set.slots = calloc(cap, sizeof(*s->set.slots));
+    s->batch = calloc(cfg->batch_max, sizeof(*s->batch));
+    s->pub = malloc(sizeof(*s->pub));
+    s->work = malloc(sizeof(*s->work));
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (s->set.slots == NULL || s->batch == NULL || s->pub == NULL || s->work == NULL ||
+        gl_buf_append(&s->ckpt, checkpoint, checkpoint_len) != 0)
+        goto fail;
+    memcpy(s->pub, tree, sizeof(*tree));
+    s->st.last_checkpoint = now_wall();
+    if (pthread_create(&s->thread, NULL, seq_thread, s) != 0) {
+        rc = GL_EIO;
+        goto fail;
+    }
+    s->thread_started = 1;
+    /* Last: only the first handle can fail, and then none is open. */
+    if ((rc = seq_init_handles(s)) != 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    gl_log(GL_LOG_ERROR, "sequencer setup failed: %s", gl_strerror(rc));
+    seq_free(s);
+    return rc;
+}
+
+void seq_free(struct seq *s)
+{
+    if (s == NULL)
+        return;
+    if (s->thread_started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    gl_signer_wipe(&s->key);
+    gl_buf_release(&s->ckpt);
+    gl_buf_release(&s->next_ckpt);
+    free(s->set.slots);
+    free(s->batch);
+    free(s->pub);
+    free(s->work);
+    free(s);
+}

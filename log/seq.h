@@ -1,0 +1,91 @@
+/*
+ * seq: glasslogd's sequencer, the write path of design.md section 2.
+ *
+ *   submit -> bounded pool -> batch cut (batch_ms after the first waiting
+ *   submission, or at batch_max) -> writer thread: dedup, assign indices,
+ *   extend a copy of the tree, sign the new checkpoint, ONE synced RocksDB
+ *   WriteBatch -> loop thread: publish tree + checkpoint, then answer.
+ *
+ * Invariants:
+ *  - at most one batch is in flight; the published tree and checkpoint
+ *    change only on the loop thread, after their batch is durable, so no
+ *    reply and no checkpoint ever describes state that is not on disk;
+ *  - every tree signed extends the durable tree: after a failed write the
+ *    writer reloads the durable state from the store before the next
+ *    batch (the failed batch may or may not have reached the disk);
+ *  - the pool holds at most pool_max submissions, counting those whose
+ *    signatures are still being checked (seq_reserve), so memory is bounded
+ *    and overload answers 503 at once.
+ * All seq_* functions run on the loop thread.
+ */
+#ifndef GL_LOG_SEQ_H
+#define GL_LOG_SEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/key.h"
+#include "metrics.h"
+#include "store.h"
+#include "tree.h"
+
+struct seq;
+struct seq_sub;
+
+/* Called on the loop thread when a submission is settled: status 0 with
+ * *index (and dup = 1 if the entry was already logged), or GL_EIO when the
+ * batch could not be made durable. */
+typedef void (*seq_done_fn)(void *arg, int status, uint64_t index, int dup);
+
+struct seq_config {
+    unsigned batch_ms;     /* cut a batch this long after its first entry */
+    unsigned batch_max;    /* or when this many entries wait */
+    unsigned pool_max;     /* submissions waiting or being verified */
+    unsigned checkpoint_interval_s; /* re-sign an unchanged tree this often */
+};
+
+struct seq_stats {
+    uint64_t appends, duplicates, batches, write_failures;
+    uint64_t pool, reserved;
+    struct hist batch_size;   /* entries per batch (plain numbers) */
+    struct hist queue_wait;   /* seconds from submit to batch cut */
+    struct hist integrate;    /* seconds from batch cut to durable */
+    double last_checkpoint;   /* wall-clock time of the last (re)signing */
+    int storage_failed;       /* the last write failed */
+};
+
+/* Starts the sequencer over an opened store whose durable state is `tree`
+ * and `checkpoint` (copied). key (copied, wiped at free) signs checkpoints;
+ * its name is the origin. *out freed with seq_free after seq_shutdown
+ * completed. */
+int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
+            const struct tree *tree, const uint8_t *checkpoint, size_t checkpoint_len,
+            const struct seq_config *cfg, struct seq **out);
+void seq_free(struct seq *s);
+
+/* Reserves a pool slot for a submission about to be verified.
+ * GL_ETOOBIG if the pool is full, GL_ESTATE when shutting down. */
+int seq_reserve(struct seq *s);
+/* Gives back a reserved slot (the submission was refused). */
+void seq_unreserve(struct seq *s);
+/* Queues a verified submission into its reserved slot: `data` (len bytes,
+ * copied), its leaf hash and artifact digest. done(arg, ...) is called
+ * exactly once, later, on the loop thread. */
+int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
+               const uint8_t sha[32], seq_done_fn done, void *arg);
+
+/* The published tree and signed checkpoint (valid until control returns
+ * to the loop). */
+const struct tree *seq_tree(const struct seq *s);
+const struct gl_buf *seq_checkpoint(const struct seq *s);
+const struct seq_stats *seq_stats(const struct seq *s);
+
+/* Stops taking submissions, settles everything already taken (the batch in
+ * flight and the pool), stops the writer thread and closes the
+ * sequencer's handles, then calls done(arg) on the loop thread. */
+void seq_shutdown(struct seq *s, void (*done)(void *arg), void *arg);
+
+#endif
