@@ -1,0 +1,122 @@
+# Goal: glasslogd end to end on loopback: --create rules, appends and
+# dedup, every tile/bundle/root against an independent recomputation
+# (tlog.py), proofs from the API verifying independently, every bad-input
+# class answering its status with a JSON reason and leaving the tree
+# unchanged, 503 back-pressure, clean SIGTERM, and restart keeping
+# everything (and refusing a different key).
+. "$(dirname "$0")/lib.sh"
+G="$GL_BIN/glasslog"
+PY="python3 $(dirname "$0")/tlog.py"
+make_keys
+
+# A missing data dir without --create is refused; so is --create on data.
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" --submitters "$T/submitters"
+expect_err "missing or empty"
+start_log "$T/data" --create --batch-ms 2
+expect_http 200 GET /checkpoint
+"$G" note verify --vkey "@$T/log.key.pub" "$T/body" > "$T/ck0" || fail "size-0 checkpoint does not verify"
+[ "$(sed -n 2p "$T/ck0")" = 0 ] || fail "new log is not at size 0"
+[ "$(sed -n 3p "$T/ck0")" = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" ] || fail "empty root"
+expect_http 200 GET /healthz
+
+# 600 appends (three bundles, partial tiles on two levels), in parallel.
+seq 600 | xargs -P 8 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
+    LOG_URL='$LOG_URL' append_one prod-{} 1.{} > '$T/a.{}' || exit 255" || fail "appends failed"
+grep -h '^index' "$T"/a.* | sort -u | wc -l | grep -qx 600 || fail "600 distinct indices"
+expect_http 200 GET /checkpoint
+"$G" note verify --vkey "@$T/log.key.pub" "$T/body" > "$T/ck1" || fail "checkpoint verify"
+[ "$(sed -n 2p "$T/ck1")" = 600 ] || fail "size after 600 appends: $(sed -n 2p "$T/ck1")"
+$PY check-tiles "$LOG_URL" || fail "tiles differ from the recomputation"
+$PY check-proofs "$LOG_URL" 40 || fail "proofs do not verify"
+
+# Dedup: the same signed bytes again answer 200 with the original index.
+append_one dup 1 --out "$T/dup.tlog-proof" > "$T/dup1" || fail "append dup"
+sed -n 's/^extra //p' "$T/dup.tlog-proof" | base64 -d > "$T/dup.st"
+expect_http 200 POST /api/v1/add --data-binary "@$T/dup.st"
+grep -q '"duplicate":true' "$T/body" || fail "resubmission not marked duplicate"
+grep -q "\"index\":$(sed -n 's/^index //p' "$T/dup1")," "$T/body" || fail "duplicate got another index"
+expect_http 200 POST /api/v1/add --data-binary "@$T/dup.st" -H 'Content-Type: application/json'
+expect_http 200 GET /checkpoint
+cp "$T/body" "$T/ck-before-bad"
+
+# Bad input: each class answers its status with a JSON reason.
+printf 'not a statement\n' > "$T/junk"
+expect_http 400 POST /api/v1/add --data-binary "@$T/junk"
+grep -q '"error":"malformed statement' "$T/body" || fail "400 reason"
+sed 's/^version 1$/version 2/' "$T/dup.st" > "$T/tampered.st"
+expect_http 403 POST /api/v1/add --data-binary "@$T/tampered.st"
+grep -q 'does not verify' "$T/body" || fail "bad signature reason"
+"$G" append --log "$LOG_URL" --key "$T/other.key" --kind build --subject x --version 1 \
+    --sha256 "$(printf x | sha256sum | cut -c1-64)" > /dev/null 2> "$T/err" && fail "intruder append accepted"
+grep -q "unknown submitter" "$T/err" || fail "403 unknown submitter: $(cat "$T/err")"
+head -c 70000 /dev/zero | tr '\0' 'a' > "$T/big"
+expect_http 413 POST /api/v1/add --data-binary "@$T/big"
+expect_http 404 GET /nope
+grep -q '"error"' "$T/body" || fail "404 has no JSON reason"
+expect_http 405 GET /api/v1/add
+expect_http 405 POST /checkpoint
+expect_http 400 GET /tile/0/1
+expect_http 400 GET /tile/0/000.p/0
+expect_http 404 GET /tile/0/003
+expect_http 404 GET /tile/0/002.p/90
+expect_http 200 GET /tile/0/002.p/89
+expect_http 200 GET /tile/0/002.p/1
+expect_http 200 GET /tile/1/000.p/2
+expect_http 404 GET /tile/1/000.p/3
+expect_http 404 GET /tile/2/000.p/1
+expect_http 404 GET /tile/entries/003
+expect_http 400 GET '/api/v1/proof/inclusion?index=abc'
+expect_http 400 GET '/api/v1/proof/inclusion?index=1&leaf_hash=00'
+expect_http 400 GET '/api/v1/proof/inclusion?index=700'
+expect_http 404 GET "/api/v1/proof/inclusion?leaf_hash=$(printf 'no' | sha256sum | cut -c1-64)"
+expect_http 400 GET '/api/v1/proof/consistency?first=5&second=4'
+expect_http 400 GET '/api/v1/proof/consistency?first=1&second=100000'
+expect_http 404 GET /api/v1/entries/601
+expect_http 400 GET /api/v1/entries/-1
+expect_http 400 GET '/api/v1/lookup?sha256=XYZ'
+expect_http 200 GET /checkpoint
+cmp -s "$T/body" "$T/ck-before-bad" || fail "bad input changed the checkpoint"
+
+# Headers: tiles immutable, checkpoint short-lived, Content-Type exact.
+curl -s -D "$T/h" -o /dev/null "$LOG_URL/tile/0/000"
+grep -qi '^cache-control: public, max-age=31536000, immutable' "$T/h" || fail "tile cache-control"
+grep -qi '^content-type: application/octet-stream' "$T/h" || fail "tile content-type"
+grep -qi '^content-length: 8192' "$T/h" || fail "tile content-length"
+curl -s -D "$T/h" -o /dev/null "$LOG_URL/checkpoint"
+grep -qi '^content-type: text/plain; charset=utf-8' "$T/h" || fail "checkpoint content-type"
+grep -qi '^cache-control: public, max-age=2' "$T/h" || fail "checkpoint cache-control"
+
+# Lookup by artifact digest.
+expect_http 200 GET "/api/v1/lookup?sha256=$(printf 'prod-7 1.7' | sha256sum | cut -c1-64)"
+grep -q '"statements":\[{"index":' "$T/body" || fail "lookup found nothing"
+expect_http 200 GET "/api/v1/lookup?sha256=$(printf 'unknown' | sha256sum | cut -c1-64)"
+grep -q '"statements":\[\]' "$T/body" || fail "lookup of an unknown artifact"
+expect_http 200 GET /metrics
+grep -q '^glasslog_tree_size 601' "$T/body" || fail "metrics tree size"
+grep -q '^glasslog_integrate_seconds_count' "$T/body" || fail "metrics histogram"
+
+# Clean stop, restart keeps everything; other keys and --create refused.
+stop_log
+start_log "$T/data" --create && fail "--create on existing data accepted"
+grep -q "has data" "$LOG_OUT" || fail "--create refusal reason"
+"$G" keygen --name example.com/log --out "$T/log2.key" > /dev/null
+"$GL_BIN/glasslogd" --data "$T/data" --key "$T/log2.key" --submitters "$T/submitters" \
+    --listen 127.0.0.1:0 2> "$T/err" && fail "another key accepted the data"
+grep -q "belongs to log key" "$T/err" || fail "other-key refusal reason: $(cat "$T/err")"
+start_log "$T/data"
+expect_http 200 GET /checkpoint
+cmp -s "$T/body" "$T/ck-before-bad" || fail "restart changed the checkpoint"
+append_one after-restart 1 > /dev/null || fail "append after restart"
+$PY check-tiles "$LOG_URL" || fail "tiles after restart"
+stop_log
+
+# Back-pressure: a pool of 1 answers 503 with Retry-After.
+start_log "$T/data" --pool-max 1 --batch-ms 3000
+append_one slow 1 > /dev/null &
+sleep 0.5
+curl -s -D "$T/h" -o "$T/body" -X POST --data-binary "@$T/dup.st" "$LOG_URL/api/v1/add"
+grep -q '^HTTP/1.1 503' "$T/h" || fail "full pool did not answer 503: $(head -1 "$T/h")"
+grep -qi '^retry-after: 1' "$T/h" || fail "503 without Retry-After"
+wait $! || fail "the slow append failed"
+stop_log
+echo "02-log-api: ok"
