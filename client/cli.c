@@ -5,12 +5,11 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "file.h"
 #include "glasslog/error.h"
 
 void cli_error(const char *fmt, ...)
@@ -26,62 +25,22 @@ void cli_error(const char *fmt, ...)
 
 int cli_read_file(const char *path, struct gl_buf *out)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[8192];
-    size_t got;
-    int err = 0;
+    int err = gl_file_read(path, out);
 
-    if (f == NULL) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
-        return GL_EIO;
-    }
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if ((err = gl_buf_append(out, chunk, got)) != 0) {
-            cli_error("%s: %s (limit %zu bytes)", path, gl_strerror(err), out->max);
-            goto out;
-        }
-    }
-    if (ferror(f)) {
+    if (err == GL_ETOOBIG)
+        cli_error("%s: %s (limit %zu bytes)", path, gl_strerror(err), out->max);
+    else if (err != 0)
         cli_error("cannot read %s: %s", path, strerror(errno));
-        err = GL_EIO;
-    }
-out:
-    if (f != stdin)
-        fclose(f);
     return err;
 }
 
 int cli_write_new_file(const char *path, const void *data, size_t n, int mode)
 {
-    const char *p = data;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    int err = gl_file_write_new(path, data, n, mode);
 
-    if (fd < 0) {
+    if (err != 0)
         cli_error("cannot create %s: %s", path, strerror(errno));
-        return errno == EEXIST ? GL_EEXIST : GL_EIO;
-    }
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        p += w;
-        n -= (size_t)w;
-    }
-    if (fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    return 0;
-fail:
-    cli_error("cannot write %s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-    return GL_EIO;
+    return err;
 }
 
 int cli_load_signer(const char *path, struct gl_signer *out)

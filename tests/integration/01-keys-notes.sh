@@ -75,7 +75,7 @@ expect_err "ending in a newline"
 printf 'a\tb\n' > "$T/bad"
 expect_rc 3 "$G" note sign --key "$T/k" "$T/bad"
 expect_rc 3 "$G" note sign --key "$T/missing" "$T/text"
-expect_err "cannot open"
+expect_err "cannot read"
 expect_rc 3 "$G" frobnicate
 expect_err "unknown command"
 echo "01-keys-notes: ok"
