@@ -114,6 +114,11 @@ fuzz: deps
 	    build/fuzz/libglasslog.a
 	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
+# A working log on 127.0.0.1:8080 (keys and data in var/).
+run: deps
+	@$(MAKE) --no-print-directory build-all
+	@scripts/run.sh
+
 bench: bench-core
 
 bench-core: deps

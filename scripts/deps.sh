@@ -4,12 +4,15 @@
 set -e
 PKGS="build-essential libssl-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev curl
-cppcheck clang-tidy"
+cppcheck clang-tidy nginx-light wrk"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
+# python3 runs the independent reference of the integration tests; any
+# python3 on PATH will do.
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2
 SUDO=""

@@ -1,0 +1,32 @@
+#!/bin/sh
+# make run: a working log on 127.0.0.1:8080 with data in var/log/.
+# First run: makes var/log.key (the log's key; its name is the origin),
+# var/submitter.key (a key allowed to append, listed in var/submitters)
+# and creates the log (--create). Later runs reuse them and never
+# --create again: a lost var/log then stops the log instead of silently
+# starting a second history under the same key.
+set -eu
+cd "$(dirname "$0")/.."
+G=bin/glasslog
+ORIGIN=${GL_ORIGIN:-glasslog.localhost/log}
+LISTEN=${GL_LISTEN:-127.0.0.1:8080}
+mkdir -p var
+[ -f var/log.key ] || $G keygen --name "$ORIGIN" --out var/log.key >/dev/null
+if [ ! -f var/submitter.key ]; then
+    $G keygen --name ci.glasslog.localhost --out var/submitter.key >/dev/null
+    cp var/submitter.key.pub var/submitters
+fi
+create=""
+[ -e var/log/CURRENT ] || create=--create
+cat <<MSG
+glasslog log on http://$LISTEN (data in var/log/)
+log verifier key:
+  $(cat var/log.key.pub)
+append a file's statement:
+  $G append --log http://$LISTEN --key var/submitter.key --kind build \\
+      --subject my-product --version 1.0.0 --file README.md \\
+      --log-vkey @var/log.key.pub --out var/readme.tlog-proof
+Ctrl-C stops the log cleanly.
+MSG
+exec bin/glasslogd --data var/log --key var/log.key --submitters var/submitters \
+    --listen "$LISTEN" $create
