@@ -82,6 +82,19 @@ static int query_hash(const char *query, const char *name, uint8_t out[32])
     return gl_hex_decode_exact(v, strlen(v), out, 32, 1) == 0 ? 1 : -1;
 }
 
+/* 503 with Retry-After and {"error": reason} (reason: a plain literal). */
+static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p, const char *reason)
+{
+    char body[256];
+    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", reason);
+
+    if (n < 0 || (size_t)n >= sizeof(body))
+        n = 0;
+    if (p != NULL)
+        return gl_http_pending_reply(p, 503, "application/json", hdr_retry, 1, body, (size_t)n);
+    return gl_http_reply(req, 503, "application/json", hdr_retry, 1, body, (size_t)n);
+}
+
 static void hex32(const uint8_t h[32], char out[65])
 {
     gl_hex_encode(h, 32, out, 65);
@@ -107,6 +120,20 @@ static int reply_json(struct gl_http_req *req, struct gl_http_pending *p, int st
     return rc;
 }
 
+/* The checkpoint clients get (cosigned when witnesses are configured) and
+ * its size; NULL while none can be served (block mode, no quorum yet). */
+static const struct gl_buf *api_checkpoint_note(struct api *a, uint64_t *size)
+{
+    const struct gl_buf *note;
+
+    if (a->pub == NULL) {
+        *size = seq_tree(a->seq)->range.size;
+        return seq_checkpoint(a->seq);
+    }
+    publish_served(a->pub, &note, size);
+    return note;
+}
+
 static void api_reader(struct api *a, struct tree_reader *r, struct gl_hash_source *src)
 {
     r->t = seq_tree(a->seq);
@@ -118,16 +145,19 @@ static void api_reader(struct api *a, struct tree_reader *r, struct gl_hash_sour
 /* Appends the tlog-proof of entry index against the published checkpoint. */
 static int api_tlogproof(struct api *a, uint64_t index, struct gl_buf *out)
 {
-    const struct gl_buf *ck = seq_checkpoint(a->seq);
-    struct gl_tlogproof *tp = calloc(1, sizeof(*tp));
+    uint64_t size;
+    const struct gl_buf *ck = api_checkpoint_note(a, &size);
+    struct gl_tlogproof *tp;
     struct tree_reader r;
     struct gl_hash_source src;
     int rc;
 
-    if (tp == NULL)
+    if (ck == NULL || index >= size)
+        return GL_ESTATE;
+    if ((tp = calloc(1, sizeof(*tp))) == NULL)
         return GL_ENOMEM;
     api_reader(a, &r, &src);
-    rc = gl_merkle_prove_inclusion(&src, index, r.t->range.size, tp->hashes, &tp->nhashes);
+    rc = gl_merkle_prove_inclusion(&src, index, size, tp->hashes, &tp->nhashes);
     if (rc == 0) {
         tp->index = index;
         tp->checkpoint = (const char *)ck->data;
@@ -188,6 +218,9 @@ out:
 
 struct add_req {
     struct api *api;
+    struct add_req *next;    /* in api->waiting */
+    uint64_t index;
+    int dup;
     struct gl_http_pending *p;
     uv_work_t work;
     struct gl_statement st;
@@ -203,19 +236,15 @@ static void add_finish(struct add_req *ar)
     free(ar);
 }
 
-static void add_done(void *arg, int status, uint64_t index, int dup)
+/* Answers an append whose entry is in the served checkpoint. */
+static void add_reply(struct add_req *ar)
 {
-    struct add_req *ar = arg;
     struct gl_buf proof;
+    uint64_t index = ar->index;
+    int dup = ar->dup;
     cJSON *obj;
     char hex[65];
 
-    if (status != 0) {
-        gl_http_pending_reply(ar->p, 503, "application/json", hdr_retry, 1,
-                              "{\"error\":\"storage failure, try again\"}", 38);
-        add_finish(ar);
-        return;
-    }
     gl_buf_init(&proof, 1 << 16);
     obj = cJSON_CreateObject();
     hex32(ar->leaf, hex);
@@ -230,6 +259,56 @@ static void add_done(void *arg, int status, uint64_t index, int dup)
     reply_json(NULL, ar->p, 200, obj);
     gl_buf_release(&proof);
     add_finish(ar);
+}
+
+void api_served(void *ctx)
+{
+    struct api *a = ctx;
+    struct add_req **pp = &a->waiting;
+    uint64_t size;
+
+    if (api_checkpoint_note(a, &size) == NULL)
+        return;
+    while (*pp != NULL) {
+        struct add_req *ar = *pp;
+        if (ar->index < size) {
+            *pp = ar->next;
+            add_reply(ar);
+        } else {
+            pp = &ar->next;
+        }
+    }
+}
+
+void api_shutdown(struct api *a)
+{
+    while (a->waiting != NULL) {
+        struct add_req *ar = a->waiting;
+        a->waiting = ar->next;
+        reply_retry(NULL, ar->p, "shutting down before the witnesses cosigned; retry");
+        add_finish(ar);
+    }
+}
+
+static void add_done(void *arg, int status, uint64_t index, int dup)
+{
+    struct add_req *ar = arg;
+    uint64_t size;
+
+    if (status != 0) {
+        reply_retry(NULL, ar->p, "storage failure, try again");
+        add_finish(ar);
+        return;
+    }
+    ar->index = index;
+    ar->dup = dup;
+    if (api_checkpoint_note(ar->api, &size) != NULL && index < size) {
+        add_reply(ar);
+        return;
+    }
+    /* Block mode: wait until the witnesses' quorum covers the entry. */
+    ar->next = ar->api->waiting;
+    ar->api->waiting = ar;
 }
 
 static void add_verify_work(uv_work_t *w)
@@ -300,10 +379,8 @@ static int api_add(struct api *a, struct gl_http_req *req)
     if ((rc = seq_reserve(a->seq)) != 0) {
         free(ar);
         if (rc == GL_ESTATE)
-            return gl_http_reply(req, 503, "application/json", hdr_retry, 1,
-                                 "{\"error\":\"shutting down\"}", 25);
-        return gl_http_reply(req, 503, "application/json", hdr_retry, 1,
-                             "{\"error\":\"too many pending appends, retry later\"}", 49);
+            return reply_retry(req, NULL, "shutting down");
+        return reply_retry(req, NULL, "too many pending appends, retry later");
     }
     if ((rc = gl_http_defer(req, &ar->p)) != 0)
         goto fail;
@@ -326,8 +403,11 @@ fail:
 
 static int api_checkpoint(struct api *a, struct gl_http_req *req)
 {
-    const struct gl_buf *ck = seq_checkpoint(a->seq);
+    uint64_t size;
+    const struct gl_buf *ck = api_checkpoint_note(a, &size);
 
+    if (ck == NULL)
+        return reply_retry(req, NULL, "no checkpoint with a witness quorum yet");
     return gl_http_reply(req, 200, "text/plain; charset=utf-8", hdr_checkpoint, 1, ck->data,
                          ck->len);
 }
@@ -495,8 +575,11 @@ static int api_lookup(struct api *a, struct gl_http_req *req)
 
     if (query_hash(req->query, "sha256", sha) != 1)
         return gl_http_reply_error(req, 400, "give sha256=<64 lowercase hex digits>");
-    if (store_find_subject(a->store, sha, seq_tree(a->seq)->range.size, idx, LOOKUP_MAX, &n) !=
-        0)
+    uint64_t served = 0;
+
+    if (api_checkpoint_note(a, &served) == NULL)
+        served = 0;
+    if (store_find_subject(a->store, sha, served, idx, LOOKUP_MAX, &n) != 0)
         return gl_http_reply_error(req, 500, "storage read failed");
     if ((obj = cJSON_CreateObject()) == NULL ||
         (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL) {
@@ -565,6 +648,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         if (hs.by_code[i] > 0)
             rc = gl_buf_printf(&b, "glasslog_http_responses_total{code=\"%d\"} %llu\n",
                                gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
+    if (rc == 0 && a->pub != NULL)
+        rc = publish_metrics(a->pub, &b);
     if (rc == 0)
         rc = hist_render(&st->batch_size, "glasslog_batch_entries", "Entries per batch.", &b);
     if (rc == 0)

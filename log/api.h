@@ -13,6 +13,7 @@
 
 #include "glasslog/key.h"
 #include "http_server.h"
+#include "publish.h"
 #include "seq.h"
 #include "store.h"
 #include "tilecache.h"
@@ -27,7 +28,15 @@ struct api {
     size_t nsubmitters;
     unsigned checkpoint_interval_s;
     size_t adds_in_verify;       /* signature checks on the threadpool */
+    struct publish *pub;         /* witness cosigning, NULL without witnesses */
+    struct add_req *waiting;     /* appends waiting for a served checkpoint */
 };
+
+/* The served checkpoint changed: answer the appends it now covers. */
+void api_served(void *ctx);
+/* Shutting down: answers 503 to appends still waiting for cosignatures
+ * (their entries are durable; a retry gets the original index). */
+void api_shutdown(struct api *a);
 
 /* The gl_http_handler for glasslogd; ctx is a struct api. */
 int api_handle(void *ctx, struct gl_http_req *req);

@@ -36,6 +36,10 @@ static const struct setting settings[] = {
     UINT("cache-mb", cache_mb, 8, 65536, "RocksDB block cache in MiB (64)"),
     UINT("tile-cache", tile_cache, 16, 1u << 20, "hot tiles kept in memory, 8 KiB each (4096)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
+    STR("witnesses", witnesses, "tlog-policy file: witness lines with URLs, groups, quorum"),
+    STR("witness-mode", witness_mode, "block (serve only quorum-cosigned) or fail-open (block)"),
+    UINT("witness-timeout-ms", witness_timeout_ms, 100, 60000,
+         "timeout of one add-checkpoint request (5000)"),
     {"create", K_FLAG, offsetof(struct config, create), 0, 0, 0,
      "make a new log (only in a missing or empty data directory)"},
 };
@@ -46,6 +50,8 @@ static void config_defaults(struct config *c)
     memset(c, 0, sizeof(*c));
     strcpy(c->listen, "127.0.0.1:8080");
     strcpy(c->log_level, "info");
+    strcpy(c->witness_mode, "block");
+    c->witness_timeout_ms = 5000;
     c->batch_ms = 5;
     c->batch_max = 1024;
     c->pool_max = 16384;
@@ -190,6 +196,10 @@ int config_parse(int argc, char **argv, struct config *cfg)
         if (config_set(cfg, s, eq ? eq + 1 : s->kind == K_FLAG ? NULL
                                              : (i + 1 < argc ? argv[++i] : NULL)) != 0)
             return -1;
+    }
+    if (strcmp(cfg->witness_mode, "block") != 0 && strcmp(cfg->witness_mode, "fail-open") != 0) {
+        fprintf(stderr, "glasslogd: --witness-mode must be block or fail-open\n");
+        return -1;
     }
     if (cfg->data[0] == 0 || cfg->key[0] == 0 || cfg->submitters[0] == 0) {
         fprintf(stderr, "glasslogd: --data, --key and --submitters are required\n");

@@ -19,6 +19,9 @@ struct config {
     unsigned batch_ms, batch_max, pool_max, checkpoint_interval;
     unsigned cache_mb, tile_cache;
     char log_level[16];
+    char witnesses[CONFIG_PATH_MAX];
+    char witness_mode[16];
+    unsigned witness_timeout_ms;
     int create;
 };
 

@@ -23,6 +23,7 @@
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
 #include "http_server.h"
+#include "publish.h"
 #include "seq.h"
 #include "store.h"
 #include "tree.h"
@@ -42,6 +43,7 @@ struct daemon {
     struct tilecache *cache;
     struct seq *seq;
     struct gl_http_server *http;
+    struct publish *pub;
     struct api api;
     uv_signal_t sigint, sigterm;
     int stopping, pending_parts;
@@ -175,6 +177,62 @@ static int open_store(struct daemon *d)
     return check_store(d);
 }
 
+static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)[GL_HASH_LEN],
+                             size_t *len)
+{
+    struct daemon *d = ctx;
+    struct tree_reader r = {seq_tree(d->seq), d->store, d->cache};
+    struct gl_hash_source src;
+
+    tree_source(&r, &src);
+    return gl_merkle_prove_consistency(&src, m, n, proof, len);
+}
+
+static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t size)
+{
+    struct daemon *d = ctx;
+
+    if (d->pub != NULL)
+        publish_checkpoint(d->pub, note, len, size);
+}
+
+/* Loads the witness policy and asks every witness, before anything is
+ * signed, whether our data is the history it cosigned. */
+static int setup_witnesses(struct daemon *d)
+{
+    struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
+                                d->cfg.witness_timeout_ms, prove_consistency, api_served, NULL};
+    struct gl_policy_error perr;
+    struct gl_policy *pol = NULL;
+    struct gl_buf text;
+    int rc;
+
+    if (d->cfg.witnesses[0] == 0)
+        return 0;
+    gl_buf_init(&text, 1 << 16);
+    rc = gl_file_read(d->cfg.witnesses, &text);
+    if (rc == 0 && (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &perr)) != 0)
+        gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.witnesses, perr.line, perr.reason);
+    else if (rc != 0)
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.witnesses, gl_strerror(rc));
+    gl_buf_release(&text);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < gl_policy_nwitnesses(pol); i++)
+        if (gl_policy_witness_at(pol, i)->converted)
+            gl_log(GL_LOG_WARN, "witness %s: 0x01 key converted to a cosignature key",
+                   gl_policy_witness_at(pol, i)->name);
+    pc.ctx = &d->api;
+    if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
+        return rc;
+    d->api.pub = d->pub;
+    rc = publish_probe(d->pub, d->ckpt.data, d->ckpt.len, d->tree->range.size);
+    if (rc == 0)
+        gl_log(GL_LOG_INFO, "%zu witness(es), %s mode", gl_policy_nwitnesses(pol),
+               d->cfg.witness_mode);
+    return rc;
+}
+
 static void on_part_closed(void *arg)
 {
     struct daemon *d = arg;
@@ -195,6 +253,8 @@ static void on_signal(uv_signal_t *h, int signum)
     d->stopping = 1;
     d->pending_parts = 2;
     gl_log(GL_LOG_INFO, "signal %d: finishing accepted appends, then stopping", signum);
+    api_shutdown(&d->api);
+    publish_close(d->pub);
     gl_http_server_close(d->http, on_part_closed, d);
     seq_shutdown(d->seq, on_part_closed, d);
 }
@@ -202,11 +262,12 @@ static void on_signal(uv_signal_t *h, int signum)
 static int start(struct daemon *d)
 {
     struct gl_http_server_config hc;
-    struct seq_config sc = {d->cfg.batch_ms, d->cfg.batch_max, d->cfg.pool_max,
-                            d->cfg.checkpoint_interval};
+    struct seq_config sc = {on_checkpoint, d, d->cfg.batch_ms, d->cfg.batch_max,
+                            d->cfg.pool_max, d->cfg.checkpoint_interval};
     int rc;
 
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
+        (rc = setup_witnesses(d)) != 0 ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len, &sc,
                       &d->seq)) != 0)
         return rc;
@@ -277,6 +338,11 @@ out:
         seq_shutdown(d.seq, NULL, NULL);
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
+    if (d.pub != NULL && status != 0) {
+        publish_close(d.pub);
+        uv_run(&d.loop, UV_RUN_DEFAULT);
+    }
+    publish_free(d.pub);
     seq_free(d.seq);
     tilecache_free(d.cache);
     store_close(d.store);

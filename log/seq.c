@@ -186,6 +186,7 @@ static void *seq_thread(void *arg)
 /* --- loop thread ---------------------------------------------------------- */
 
 static void seq_check_shutdown(struct seq *s);
+static void seq_released(struct seq *s);
 
 /* Re-reads the durable state after a failed write (which may or may not
  * have reached the disk): the next tree must extend what is on disk. */
@@ -207,6 +208,7 @@ static int seq_reload(struct seq *s)
         s->need_reload = 0;
         gl_log(GL_LOG_INFO, "store: reloaded durable state at size %llu",
                (unsigned long long)size);
+        seq_released(s);
     }
     gl_buf_release(&ck);
     return rc;
@@ -278,6 +280,13 @@ static void seq_schedule(struct seq *s)
                    (uint64_t)(s->cfg.batch_ms - waited * 1000) + 1, 0);
 }
 
+static void seq_released(struct seq *s)
+{
+    s->st.last_checkpoint = now_wall();
+    if (s->cfg.on_checkpoint != NULL)
+        s->cfg.on_checkpoint(s->cfg.ctx, s->ckpt.data, s->ckpt.len, s->pub->range.size);
+}
+
 static void seq_settle(struct seq *s)
 {
     int rc = s->batch_rc;
@@ -290,7 +299,7 @@ static void seq_settle(struct seq *s)
         s->work = t;
         s->ckpt = s->next_ckpt;
         s->next_ckpt = tmp;
-        s->st.last_checkpoint = now_wall();
+        seq_released(s);
     }
     if (rc == 0) {
         s->st.storage_failed = 0;
@@ -348,7 +357,7 @@ static void seq_on_resign(uv_timer_t *t)
         gl_checkpoint_sign(s->key.name, s->pub->range.size, root, &s->key, &ck) == 0) {
         gl_buf_release(&s->ckpt);
         s->ckpt = ck;
-        s->st.last_checkpoint = now_wall();
+        seq_released(s);
         return;
     }
     gl_log(GL_LOG_ERROR, "cannot re-sign the checkpoint");
@@ -512,6 +521,7 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     if ((rc = seq_init_handles(s)) != 0)
         goto fail;
     *out = s;
+    seq_released(s);
     return 0;
 fail:
     gl_log(GL_LOG_ERROR, "sequencer setup failed: %s", gl_strerror(rc));

@@ -40,7 +40,13 @@ struct seq_sub;
  * batch could not be made durable. */
 typedef void (*seq_done_fn)(void *arg, int status, uint64_t index, int dup);
 
+/* Told of every checkpoint released (new size or re-signed), on the loop
+ * thread, after it is durable. */
+typedef void (*seq_checkpoint_fn)(void *ctx, const uint8_t *note, size_t len, uint64_t size);
+
 struct seq_config {
+    seq_checkpoint_fn on_checkpoint; /* may be NULL */
+    void *ctx;
     unsigned batch_ms;     /* cut a batch this long after its first entry */
     unsigned batch_max;    /* or when this many entries wait */
     unsigned pool_max;     /* submissions waiting or being verified */
