@@ -23,29 +23,14 @@
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
-
-/* Cuts the next "\n"-terminated line at *pos; GL_EPARSE if there is none. */
-static int next_line(const char *s, size_t n, size_t *pos, const char **line, size_t *len)
-{
-    const char *nl;
-
-    if (*pos >= n)
-        return GL_EPARSE;
-    nl = memchr(s + *pos, '\n', n - *pos);
-    if (nl == NULL)
-        return GL_EPARSE;
-    *line = s + *pos;
-    *len = (size_t)(nl - *line);
-    *pos += *len + 1;
-    return 0;
-}
+#include "text.h"
 
 static int parse_origin(const char *s, size_t n, size_t *pos, struct gl_checkpoint *c)
 {
     const char *line;
     size_t len;
 
-    if (next_line(s, n, pos, &line, &len) != 0 || len == 0)
+    if (gl_text_next_line(s, n, pos, &line, &len) != 0 || len == 0)
         return GL_EPARSE;
     if (len > GL_CHECKPOINT_ORIGIN_MAX)
         return GL_ETOOBIG;
@@ -59,9 +44,9 @@ static int parse_size_root(const char *s, size_t n, size_t *pos, struct gl_check
     const char *line;
     size_t len;
 
-    if (next_line(s, n, pos, &line, &len) != 0 || gl_parse_u64(line, len, &c->size) != 0)
+    if (gl_text_next_line(s, n, pos, &line, &len) != 0 || gl_parse_u64(line, len, &c->size) != 0)
         return GL_EPARSE;
-    if (next_line(s, n, pos, &line, &len) != 0 ||
+    if (gl_text_next_line(s, n, pos, &line, &len) != 0 ||
         gl_base64_decode_exact(line, len, c->root, sizeof(c->root)) != 0)
         return GL_EPARSE;
     return 0;
@@ -77,7 +62,7 @@ static int parse_ext(const char *s, size_t n, size_t pos, struct gl_checkpoint *
     c->ext_len = 0;
     c->next = 0;
     while (pos < n) {
-        if (next_line(s, n, &pos, &line, &len) != 0 || len == 0)
+        if (gl_text_next_line(s, n, &pos, &line, &len) != 0 || len == 0)
             return GL_EPARSE;
         if (++c->next > GL_CHECKPOINT_EXT_MAX)
             return GL_ETOOBIG;

@@ -22,28 +22,13 @@
 #include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "text.h"
 #include "glasslog/merkle.h"
 #include "glasslog/note.h"
 
 #define EXTRA_PREFIX "extra "
 #define INDEX_PREFIX "index "
 #define B64_CHUNK 768 /* bytes per base64 chunk; a multiple of 3 */
-
-/* Cuts the next "\n"-terminated line at *pos; GL_EPARSE if there is none. */
-static int next_line(const char *s, size_t n, size_t *pos, const char **line, size_t *len)
-{
-    const char *nl;
-
-    if (*pos >= n)
-        return GL_EPARSE;
-    nl = memchr(s + *pos, '\n', n - *pos);
-    if (nl == NULL)
-        return GL_EPARSE;
-    *line = s + *pos;
-    *len = (size_t)(nl - *line);
-    *pos += *len + 1;
-    return 0;
-}
 
 static int has_prefix(const char *line, size_t len, const char *prefix)
 {
@@ -78,10 +63,10 @@ static int parse_head(const char *s, size_t n, size_t *pos, const char **b64,
 
     *b64 = NULL;
     *b64_len = 0;
-    if (next_line(s, n, pos, &line, &len) != 0 || len != strlen(GL_TLOGPROOF_HEADER) ||
+    if (gl_text_next_line(s, n, pos, &line, &len) != 0 || len != strlen(GL_TLOGPROOF_HEADER) ||
         memcmp(line, GL_TLOGPROOF_HEADER, len) != 0)
         return GL_EPARSE;
-    if (next_line(s, n, pos, &line, &len) != 0)
+    if (gl_text_next_line(s, n, pos, &line, &len) != 0)
         return GL_EPARSE;
     if (has_prefix(line, len, EXTRA_PREFIX)) {
         *b64 = line + strlen(EXTRA_PREFIX);
@@ -90,7 +75,7 @@ static int parse_head(const char *s, size_t n, size_t *pos, const char **b64,
             return GL_EPARSE;
         if (*b64_len > gl_base64_len(GL_TLOGPROOF_EXTRA_MAX))
             return GL_ETOOBIG;
-        if (next_line(s, n, pos, &line, &len) != 0)
+        if (gl_text_next_line(s, n, pos, &line, &len) != 0)
             return GL_EPARSE;
     }
     if (!has_prefix(line, len, INDEX_PREFIX))
@@ -134,7 +119,7 @@ static int parse_hashes(const char *s, size_t n, size_t *pos, struct gl_tlogproo
     size_t len;
 
     for (;;) {
-        if (next_line(s, n, pos, &line, &len) != 0)
+        if (gl_text_next_line(s, n, pos, &line, &len) != 0)
             return GL_EPARSE;
         if (len == 0)
             return 0;

@@ -14,22 +14,6 @@
 
 #define ROOT_B64 "Y4r6mAIpJbrP3a2xXvIv0BmcGsmcKXO2FYJD0T/OBcI="
 
-static void load_signer(const char *rel, struct gl_signer *s)
-{
-    size_t n;
-    char *t = tu_read_vector(rel, &n);
-    assert_int_equal(gl_signer_parse(t, n, s), 0);
-    free(t);
-}
-
-static void load_verifier(const char *rel, struct gl_verifier *v)
-{
-    size_t n;
-    char *t = tu_read_vector(rel, &n);
-    assert_int_equal(gl_verifier_parse(t, n, v), 0);
-    free(t);
-}
-
 static int parse_str(const char *s, struct gl_checkpoint *c)
 {
     return gl_checkpoint_parse(s, strlen(s), c);
@@ -104,7 +88,7 @@ static void test_sign_kat(void **state)
     char *text = tu_read_vector("notes/checkpoint.text", &tn);
     char *note = tu_read_vector("notes/checkpoint.note", &nn);
     (void)state;
-    load_signer("notes/log.key", &s);
+    tu_load_signer("notes/log.key", &s);
     assert_int_equal(gl_checkpoint_parse(text, tn, &c), 0);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_checkpoint_sign(c.origin, c.size, c.root, &s, &b), 0);
@@ -123,8 +107,8 @@ static void test_sign_refuses(void **state)
     uint8_t root[32] = {0};
     char longname[GL_CHECKPOINT_ORIGIN_MAX + 2];
     (void)state;
-    load_signer("notes/log.key", &s);
-    load_signer("notes/witness.cosig-key", &w);
+    tu_load_signer("notes/log.key", &s);
+    tu_load_signer("notes/witness.cosig-key", &w);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_checkpoint_sign("example.org/witness", 1, root, &w, &b),
                      GL_EKEYTYPE);
@@ -145,7 +129,7 @@ static void test_open_vectors(void **state)
                                         "notes/checkpoint-cosigned.note"};
     struct gl_verifier v;
     (void)state;
-    load_verifier("notes/log.vkey", &v);
+    tu_load_verifier("notes/log.vkey", &v);
     for (size_t i = 0; i < 2; i++) {
         struct gl_checkpoint c;
         struct gl_note *note = NULL;
@@ -171,8 +155,8 @@ static void test_open_wrong_keys(void **state)
     size_t n;
     char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
     (void)state;
-    load_verifier("notes/peter.vkey", &peter);
-    load_verifier("notes/witness.cosig-vkey", &wit);
+    tu_load_verifier("notes/peter.vkey", &peter);
+    tu_load_verifier("notes/witness.cosig-vkey", &wit);
     assert_int_equal(gl_checkpoint_open(msg, n, &peter, &c, &note), GL_ENOKEY);
     assert_int_equal(gl_checkpoint_open(msg, n, &wit, &c, &note), GL_EKEYTYPE);
     /* the witness's cosignature is no log signature, whatever the key type */
@@ -197,7 +181,7 @@ static int open_tampered(const char *from, const char *to)
     assert_non_null(at);
     assert_int_equal(strlen(from), strlen(to));
     memcpy(at, to, strlen(to));
-    load_verifier("notes/log.vkey", &v);
+    tu_load_verifier("notes/log.vkey", &v);
     err = gl_checkpoint_open(msg, n, &v, &c, NULL);
     free(msg);
     return err;
@@ -224,7 +208,7 @@ static void test_open_origin_mismatch(void **state)
     struct gl_note *note = NULL;
     struct gl_buf b;
     (void)state;
-    load_signer("notes/log.key", &s);
+    tu_load_signer("notes/log.key", &s);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, strlen(text), &s, 1, &b), 0);
@@ -243,7 +227,7 @@ static void test_open_not_checkpoint(void **state)
     struct gl_checkpoint c;
     struct gl_buf b;
     (void)state;
-    load_signer("notes/log.key", &s);
+    tu_load_signer("notes/log.key", &s);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, strlen(text), &s, 1, &b), 0);

@@ -17,22 +17,6 @@
 
 #define VTIME 1700000000ULL
 
-static void load_signer(const char *rel, struct gl_signer *s)
-{
-    size_t n;
-    char *t = tu_read_vector(rel, &n);
-    assert_int_equal(gl_signer_parse(t, n, s), 0);
-    free(t);
-}
-
-static void load_verifier(const char *rel, struct gl_verifier *v)
-{
-    size_t n;
-    char *t = tu_read_vector(rel, &n);
-    assert_int_equal(gl_verifier_parse(t, n, v), 0);
-    free(t);
-}
-
 /* The cosigned vector, parsed. *msg must be freed after *note. */
 static struct gl_note *load_cosigned(char **msg, size_t *n)
 {
@@ -53,7 +37,7 @@ static void test_verify_vector(void **state)
     char *msg;
     (void)state;
     note = load_cosigned(&msg, &n);
-    load_verifier("notes/witness.cosig-vkey", &w);
+    tu_load_verifier("notes/witness.cosig-vkey", &w);
     assert_int_equal(w.type, GL_KEY_COSIG);
     assert_int_equal(gl_cosig_verify(&w, note->text, note->text_len, &note->sigs[1], &t),
                      0);
@@ -78,7 +62,7 @@ static void test_sign_kat(void **state)
     char *msg;
     (void)state;
     note = load_cosigned(&msg, &n);
-    load_signer("notes/witness.cosig-key", &s);
+    tu_load_signer("notes/witness.cosig-key", &s);
     assert_int_equal(s.type, GL_KEY_COSIG);
     gl_buf_init(&b, 1024);
     assert_int_equal(gl_cosig_sign(&s, note->text, note->text_len, VTIME, &b), 0);
@@ -101,7 +85,7 @@ static void test_converted_note_key(void **state)
     char *msg;
     (void)state;
     note = load_cosigned(&msg, &n);
-    load_verifier("notes/witness.cosig-vkey", &w);
+    tu_load_verifier("notes/witness.cosig-vkey", &w);
     /* the same public key published as a 0x01 vkey string */
     w01 = w;
     w01.type = GL_KEY_NOTE;
@@ -135,9 +119,9 @@ static void test_note_keys_refused(void **state)
     char *msg;
     (void)state;
     note = load_cosigned(&msg, &n);
-    load_signer("notes/log.key", &logk);
-    load_verifier("notes/log.vkey", &logv);
-    load_verifier("notes/witness.cosig-vkey", &ws[0]);
+    tu_load_signer("notes/log.key", &logk);
+    tu_load_verifier("notes/log.vkey", &logv);
+    tu_load_verifier("notes/witness.cosig-vkey", &ws[0]);
     ws[1] = logv;
     gl_buf_init(&b, 1024);
     assert_int_equal(gl_cosig_sign(&logk, note->text, note->text_len, VTIME, &b),
@@ -166,7 +150,7 @@ static int verify_with_time(uint64_t ts)
     int err;
 
     note = load_cosigned(&msg, &n);
-    load_verifier("notes/witness.cosig-vkey", &w);
+    tu_load_verifier("notes/witness.cosig-vkey", &w);
     for (int i = 0; i < 8; i++)
         payload[i] = (uint8_t)(ts >> (56 - 8 * i));
     memcpy(payload + 8, note->sigs[1].sig + 8, 64);
@@ -192,7 +176,7 @@ static int verify_text_tampered(const char *from, const char *to)
     int err;
 
     note = load_cosigned(&msg, &n);
-    load_verifier("notes/witness.cosig-vkey", &w);
+    tu_load_verifier("notes/witness.cosig-vkey", &w);
     text = malloc(note->text_len + 1);
     assert_non_null(text);
     memcpy(text, note->text, note->text_len);
@@ -231,7 +215,7 @@ static void test_payload_length(void **state)
     char *msg;
     (void)state;
     note = load_cosigned(&msg, &n);
-    load_verifier("notes/witness.cosig-vkey", &w);
+    tu_load_verifier("notes/witness.cosig-vkey", &w);
     sig = note->sigs[1];
     sig.sig_len = 64; /* a note-style signature by the witness name and ID */
     assert_int_equal(gl_cosig_verify(&w, note->text, note->text_len, &sig, NULL),
@@ -321,7 +305,7 @@ static void test_counting_rule(void **state)
     char *msg;
     (void)state;
     note = load_cosigned(&msg, &n);
-    load_verifier("notes/witness.cosig-vkey", &ws[0]);
+    tu_load_verifier("notes/witness.cosig-vkey", &ws[0]);
     assert_int_equal(gl_signer_generate("w.example/2", GL_KEY_COSIG, &other), 0);
     gl_signer_verifier(&other, &ws[1]);
     ws[2] = ws[0];

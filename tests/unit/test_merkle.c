@@ -24,27 +24,11 @@ typedef uint8_t hash_t[HLEN];
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Decimal of v into buf (>= 21 bytes), returns its length. */
-static size_t u64_dec(uint64_t v, char *buf)
-{
-    char tmp[20];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = 0;
-    return n;
-}
-
 /* Leaf hash of the reference tree: leaf i is the decimal string of i. */
 static void ref_leaf(uint64_t i, uint8_t out[HLEN])
 {
     char buf[24];
-    size_t n = u64_dec(i, buf);
+    size_t n = tu_u64_dec(i, buf);
 
     assert_int_equal(gl_merkle_leaf_hash(buf, n, out), 0);
 }

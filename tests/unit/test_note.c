@@ -11,22 +11,6 @@
 #include "glasslog/error.h"
 #include "glasslog/note.h"
 
-static void load_signer(const char *rel, struct gl_signer *s)
-{
-    size_t n;
-    char *t = tu_read_vector(rel, &n);
-    assert_int_equal(gl_signer_parse(t, n, s), 0);
-    free(t);
-}
-
-static void load_verifier(const char *rel, struct gl_verifier *v)
-{
-    size_t n;
-    char *t = tu_read_vector(rel, &n);
-    assert_int_equal(gl_verifier_parse(t, n, v), 0);
-    free(t);
-}
-
 /* Parses and verifies msg with keys; returns the verify result. */
 static int open_note(const char *msg, size_t n, const struct gl_verifier *keys,
                      size_t nkeys, uint8_t *verified)
@@ -48,7 +32,7 @@ static void test_peter_sign_kat(void **state)
     char *text = tu_read_vector("notes/peter.text", &tn);
     char *note = tu_read_vector("notes/peter.note", &nn);
     (void)state;
-    load_signer("notes/peter.key", &s);
+    tu_load_signer("notes/peter.key", &s);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, tn, &s, 1, &b), 0);
     assert_int_equal(b.len, nn);
@@ -68,7 +52,7 @@ static void test_peter_verify(void **state)
     char *text = tu_read_vector("notes/peter.text", &tn);
     uint8_t ok[4];
     (void)state;
-    load_verifier("notes/peter.vkey", &v);
+    tu_load_verifier("notes/peter.vkey", &v);
     assert_int_equal(gl_note_parse(msg, n, &note), 0);
     assert_int_equal(note->nsigs, 1);
     assert_int_equal(note->text_len, tn);
@@ -87,8 +71,8 @@ static void test_two_signatures(void **state)
     char *msg = tu_read_vector("notes/two-signatures.note", &n);
     uint8_t ok[2];
     (void)state;
-    load_verifier("notes/peter.vkey", &keys[0]);
-    load_verifier("notes/enoch.vkey", &keys[1]);
+    tu_load_verifier("notes/peter.vkey", &keys[0]);
+    tu_load_verifier("notes/enoch.vkey", &keys[1]);
     assert_int_equal(open_note(msg, n, &keys[0], 1, ok), 0);
     assert_true(ok[0] == 1 && ok[1] == 0);
     assert_int_equal(open_note(msg, n, &keys[1], 1, ok), 0);
@@ -105,8 +89,8 @@ static void test_unknown_and_bad(void **state)
     char *msg = tu_read_vector("notes/peter.note", &n);
     char *text;
     (void)state;
-    load_verifier("notes/peter.vkey", &peter);
-    load_verifier("notes/enoch.vkey", &enoch);
+    tu_load_verifier("notes/peter.vkey", &peter);
+    tu_load_verifier("notes/enoch.vkey", &enoch);
     /* Unknown key only: no verified signature. */
     assert_int_equal(open_note(msg, n, &enoch, 1, NULL), GL_ENOKEY);
     /* Same name, other ID: unknown, ignored. */
@@ -138,8 +122,8 @@ static void test_bad_sig_among_good(void **state)
     size_t n;
     char *msg = tu_read_vector("notes/two-signatures.note", &n);
     (void)state;
-    load_verifier("notes/peter.vkey", &keys[0]);
-    load_verifier("notes/enoch.vkey", &keys[1]);
+    tu_load_verifier("notes/peter.vkey", &keys[0]);
+    tu_load_verifier("notes/enoch.vkey", &keys[1]);
     uint8_t flags[2];
     keys[1].pub[5] ^= 0x80;
     assert_int_equal(open_note(msg, n, keys, 2, flags), GL_EVERIFY);
@@ -187,7 +171,7 @@ static void test_limits(void **state)
     struct gl_note *note;
     const char *sig_line = "\xe2\x80\x94 other AAAAAAE=\n";
     (void)state;
-    load_signer("notes/peter.key", &s);
+    tu_load_signer("notes/peter.key", &s);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, 2 * GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign("hello\n", 6, &s, 1, &b), 0);
@@ -221,7 +205,7 @@ static void test_sign_rules(void **state)
     char *ck = tu_read_vector("notes/witness.cosig-key", &n);
     (void)state;
     assert_int_equal(gl_signer_parse(ck, n, &c), 0);
-    load_signer("notes/peter.key", &s);
+    tu_load_signer("notes/peter.key", &s);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, 65536);
     assert_int_equal(gl_note_sign("x\n", 2, &c, 1, &b), GL_EKEYTYPE);

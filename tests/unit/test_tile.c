@@ -22,21 +22,6 @@
 
 typedef uint8_t hash_t[HLEN];
 
-static size_t u64_dec(uint64_t v, char *buf)
-{
-    char tmp[20];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = 0;
-    return n;
-}
-
 /* ---- paths ----------------------------------------------------------------------------- */
 
 static void check_format(uint32_t level, uint64_t index, uint32_t width, int entries,
@@ -489,7 +474,7 @@ static void tileset_build(struct tileset *t, uint8_t root[HLEN])
     memset(t, 0, sizeof(*t));
     gl_merkle_range_init(&r);
     for (i = 0; i < REF; i++) {
-        size_t n = u64_dec(i, dec);
+        size_t n = tu_u64_dec(i, dec);
         assert_int_equal(gl_merkle_leaf_hash(dec, n, h), 0);
         assert_int_equal(gl_merkle_range_append(&r, h, tileset_add, t), 0);
     }
@@ -583,7 +568,7 @@ static void test_tiles_1000(void **state)
         assert_int_equal(gl_tile_width(0, tile.index, REF, &tile.width), 0);
         for (i = 0; i < tile.width; i++) {
             uint64_t leaf = tile.index * 256 + i;
-            e[i].len = u64_dec(leaf, decs[leaf]);
+            e[i].len = tu_u64_dec(leaf, decs[leaf]);
             e[i].data = (const uint8_t *)decs[leaf];
         }
         gl_buf_reset(&b);
@@ -673,7 +658,7 @@ static void test_tile_source(void **state)
     gl_merkle_range_init(&r);
     assert_int_equal(gl_merkle_range_root(&r, roots[0]), 0);
     for (i = 0; i < REF; i++) {
-        n = u64_dec(i, dec);
+        n = tu_u64_dec(i, dec);
         assert_int_equal(gl_merkle_leaf_hash(dec, n, leaves[i]), 0);
         assert_int_equal(gl_merkle_range_append(&r, leaves[i], NULL, NULL), 0);
         assert_int_equal(gl_merkle_range_root(&r, roots[i + 1]), 0);

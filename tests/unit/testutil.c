@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "glasslog/codec.h"
+#include "glasslog/key.h"
 
 const char *tu_vectors(void)
 {
@@ -68,4 +69,37 @@ uint64_t tu_rand(uint64_t *state)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+void tu_load_signer(const char *rel, struct gl_signer *s)
+{
+    size_t n;
+    char *t = tu_read_vector(rel, &n);
+
+    assert_int_equal(gl_signer_parse(t, n, s), 0);
+    free(t);
+}
+
+void tu_load_verifier(const char *rel, struct gl_verifier *v)
+{
+    size_t n;
+    char *t = tu_read_vector(rel, &n);
+
+    assert_int_equal(gl_verifier_parse(t, n, v), 0);
+    free(t);
+}
+
+size_t tu_u64_dec(uint64_t v, char *buf)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = 0;
+    return n;
 }

@@ -20,6 +20,13 @@ char *tu_read_vector(const char *rel, size_t *len);
 char *tu_read_file(const char *path, size_t *len);
 /* Decodes 32-byte base64; fails the test on error. */
 void tu_b64_hash(const char *b64, uint8_t out[32]);
+/* Parses VECTORS/rel as a signer / verifier key; fails the test if not. */
+struct gl_signer;
+struct gl_verifier;
+void tu_load_signer(const char *rel, struct gl_signer *s);
+void tu_load_verifier(const char *rel, struct gl_verifier *v);
+/* Decimal of v into buf (>= 21 bytes), NUL-terminated; returns its length. */
+size_t tu_u64_dec(uint64_t v, char *buf);
 /* Deterministic pseudo-random numbers for reproducible "random" tests. */
 uint64_t tu_rand(uint64_t *state);
 
