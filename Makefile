@@ -37,10 +37,10 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
-BENCH_BINS := $(O)/tests/bench/bench_core
+BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint bench bench-core fuzz run clean test-build
+.PHONY: all deps test check lint bench bench-core bench-log fuzz run clean test-build
 .DEFAULT_GOAL := all
 
 all: deps
@@ -91,7 +91,12 @@ $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LI
 $(O)/tests/bench/bench_core: $(O)/tests/bench/bench_core.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
-test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
+# The log's load generator and end-to-end checker (make bench-log, and the
+# integration tests).
+$(O)/tests/bench/loadgen: $(O)/tests/bench/loadgen.o $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lm
+
+test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
 test: deps
@@ -119,11 +124,20 @@ run: deps
 	@$(MAKE) --no-print-directory build-all
 	@scripts/run.sh
 
-bench: bench-core
+# Benchmarks: "bench <name> <value> <unit>" lines; any failure exits non-zero.
+# One after the other (never in parallel, even under -j: they share the CPUs).
+bench: deps
+	@$(MAKE) --no-print-directory bench-core
+	@$(MAKE) --no-print-directory bench-log
 
 bench-core: deps
-	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_core
 	@$(O)/tests/bench/bench_core ../shared/vectors
+
+# The running log against the same-run Ed25519 reference and nginx.
+bench-log: deps
+	@$(MAKE) --no-print-directory $(BIN)/glasslog $(BIN)/glasslogd $(O)/tests/bench/loadgen
+	@GL_BIN=$(abspath $(BIN)) GL_LOADGEN=$(abspath $(O)/tests/bench/loadgen) tests/bench/bench_log.sh
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -467,7 +467,7 @@ out:
 static int api_tile(struct api *a, struct gl_http_req *req)
 {
     const struct tree *tr = seq_tree(a->seq);
-    const uint8_t(*hashes)[32];
+    const uint8_t(*nodes)[32];
     struct gl_tile t;
     uint32_t avail;
     uint64_t count;
@@ -480,10 +480,10 @@ static int api_tile(struct api *a, struct gl_http_req *req)
     count = t.level < TREE_TILE_LEVELS ? tr->range.size >> (8 * t.level) : 0;
     if (t.index > count / 256 || t.index * 256 + t.width > count)
         return gl_http_reply_error(req, 404, "no such tile");
-    if (tree_tile(tr, a->store, a->cache, t.level, t.index, &hashes, &avail) != 0 ||
+    if (tree_tile(tr, a->store, a->cache, t.level, t.index, &nodes, &avail) != 0 ||
         avail < t.width)
         return gl_http_reply_error(req, 500, "storage read failed");
-    return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, hashes,
+    return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, nodes,
                          (size_t)t.width * 32);
 }
 

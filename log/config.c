@@ -34,7 +34,7 @@ static const struct setting settings[] = {
     UINT("checkpoint-interval", checkpoint_interval, 0, 86400,
          "re-sign an unchanged tree every N s (60; 0 = never)"),
     UINT("cache-mb", cache_mb, 8, 65536, "RocksDB block cache in MiB (64)"),
-    UINT("tile-cache", tile_cache, 16, 1u << 20, "hot tiles kept in memory, 8 KiB each (4096)"),
+    UINT("tile-cache", tile_cache, 16, 1u << 20, "hot tiles kept in memory with their nodes, 16 KiB each (2048)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
     STR("witnesses", witnesses, "tlog-policy file: witness lines with URLs, groups, quorum"),
     STR("witness-mode", witness_mode, "block (serve only quorum-cosigned) or fail-open (block)"),
@@ -57,7 +57,7 @@ static void config_defaults(struct config *c)
     c->pool_max = 16384;
     c->checkpoint_interval = 60;
     c->cache_mb = 64;
-    c->tile_cache = 4096;
+    c->tile_cache = 2048;
 }
 
 static void config_usage(FILE *f)

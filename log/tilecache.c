@@ -1,5 +1,5 @@
 /*
- * tilecache: direct-mapped cache of full tiles; see tilecache.h.
+ * tilecache: tiles with their interior nodes; see tilecache.h.
  */
 #include "tilecache.h"
 
@@ -7,19 +7,20 @@
 #include <string.h>
 
 #include "glasslog/error.h"
+#include "glasslog/merkle.h"
 
-#define TILE_BYTES 8192
+const uint16_t tile_node_base[9] = {0, 256, 384, 448, 480, 496, 504, 508, 510};
 
 struct slot {
     uint64_t index;
     uint32_t level;
-    uint32_t used;
+    uint32_t width; /* 0: empty */
 };
 
 struct tilecache {
     size_t n;
     struct slot *slots;
-    uint8_t *data;
+    uint8_t (*nodes)[TILE_NODES][32];
     uint64_t hits, misses;
 };
 
@@ -27,12 +28,12 @@ int tilecache_new(size_t nslots, struct tilecache **out)
 {
     struct tilecache *c = calloc(1, sizeof(*c));
 
-    if (c == NULL || nslots == 0 || nslots > SIZE_MAX / TILE_BYTES)
+    if (c == NULL || nslots == 0 || nslots > SIZE_MAX / sizeof(*c->nodes))
         goto fail;
     c->n = nslots;
     c->slots = calloc(nslots, sizeof(*c->slots));
-    c->data = malloc(nslots * TILE_BYTES);
-    if (c->slots == NULL || c->data == NULL)
+    c->nodes = malloc(nslots * sizeof(*c->nodes));
+    if (c->slots == NULL || c->nodes == NULL)
         goto fail;
     *out = c;
     return 0;
@@ -46,7 +47,7 @@ void tilecache_free(struct tilecache *c)
     if (c == NULL)
         return;
     free(c->slots);
-    free(c->data);
+    free(c->nodes);
     free(c);
 }
 
@@ -56,27 +57,38 @@ static size_t slot_of(const struct tilecache *c, uint32_t level, uint64_t index)
     return (size_t)((h >> 17) % c->n);
 }
 
-const uint8_t *tilecache_get(struct tilecache *c, uint32_t level, uint64_t index)
+const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t index,
+                              uint32_t width))[32]
 {
     size_t i = slot_of(c, level, index);
-    struct slot *s = &c->slots[i];
+    const struct slot *s = &c->slots[i];
 
-    if (s->used && s->level == level && s->index == index) {
+    if (s->width == width && s->level == level && s->index == index) {
         c->hits++;
-        return c->data + i * TILE_BYTES;
+        return (const uint8_t(*)[32])c->nodes[i];
     }
     c->misses++;
     return NULL;
 }
 
-void tilecache_put(struct tilecache *c, uint32_t level, uint64_t index, const uint8_t *tile)
+const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
+                              uint32_t width, const uint8_t (*hashes)[32]))[32]
 {
     size_t i = slot_of(c, level, index);
+    uint8_t(*nodes)[32] = c->nodes[i];
 
-    c->slots[i].level = level;
-    c->slots[i].index = index;
-    c->slots[i].used = 1;
-    memcpy(c->data + i * TILE_BYTES, tile, TILE_BYTES);
+    c->slots[i].width = 0;
+    memcpy(nodes, hashes, (size_t)width * 32);
+    for (unsigned k = 1; k <= 8; k++) {
+        uint32_t count = width >> k;
+        for (uint32_t j = 0; j < count; j++)
+            if (gl_merkle_node_hash(nodes[tile_node_base[k - 1] + 2 * j],
+                                    nodes[tile_node_base[k - 1] + 2 * j + 1],
+                                    nodes[tile_node_base[k] + j]) != 0)
+                return NULL;
+    }
+    c->slots[i] = (struct slot){index, level, width};
+    return (const uint8_t(*)[32])nodes;
 }
 
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses)

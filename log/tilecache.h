@@ -1,9 +1,16 @@
 /*
- * tilecache: a bounded cache of full hash tiles (immutable once written),
- * so hot tiles are served and proofs computed without reading the store.
- * Direct-mapped: slot = hash(level, index) mod nslots; a new tile replaces
- * whatever sat in its slot. Memory is fixed at creation (8 KiB a slot).
- * Not thread-safe: used on the loop thread only.
+ * tilecache: a bounded cache of hash tiles WITH their interior nodes, so
+ * proofs never re-hash a tile: a node inside a tile (any Merkle level, not
+ * just multiples of 8) is one lookup.
+ *
+ * An entry is keyed by (level, index, width): a tile of a given width never
+ * changes (a partial tile is a prefix of the final one), so entries never
+ * go stale, partial tiles of the tree's right edge included. It holds the
+ * tile's node tree: height k (0..8) has floor(width / 2^k) complete nodes,
+ * stored at TILE_NODE_BASE[k] + i (511 hashes, 16 KiB, for a full tile).
+ *
+ * Direct-mapped on (level, index): a new entry replaces whatever sat in
+ * its slot. Memory is fixed at creation. Loop thread only.
  */
 #ifndef GL_LOG_TILECACHE_H
 #define GL_LOG_TILECACHE_H
@@ -11,15 +18,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define TILE_NODES 511
+extern const uint16_t tile_node_base[9];
+
 struct tilecache;
 
 /* nslots >= 1. Caller frees with tilecache_free. */
 int tilecache_new(size_t nslots, struct tilecache **out);
 void tilecache_free(struct tilecache *c);
-/* The cached full tile (8192 bytes) or NULL. Valid until the next put. */
-const uint8_t *tilecache_get(struct tilecache *c, uint32_t level, uint64_t index);
-/* Caches a full tile (copies 8192 bytes). */
-void tilecache_put(struct tilecache *c, uint32_t level, uint64_t index, const uint8_t *tile);
+/* The node tree of tile (level, index) at `width`, or NULL. Valid until
+ * the next put. */
+const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t index,
+                              uint32_t width))[32];
+/* Caches the tile whose first `width` hashes are `hashes` (copied) and
+ * computes its interior nodes; returns the cached node tree, or NULL if
+ * hashing failed. */
+const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
+                              uint32_t width, const uint8_t (*hashes)[32]))[32];
 /* Hits and misses so far (for /metrics). */
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses);
 

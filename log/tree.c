@@ -63,34 +63,49 @@ int tree_root(const struct tree *t, uint8_t root[GL_HASH_LEN])
 }
 
 int tree_tile(const struct tree *t, struct store *s, struct tilecache *c, uint32_t level,
-              uint64_t index, const uint8_t (**hashes)[GL_HASH_LEN], uint32_t *width)
+              uint64_t index, const uint8_t (**nodes)[GL_HASH_LEN], uint32_t *width)
 {
     uint64_t count = level >= TREE_TILE_LEVELS ? 0 : level_count(t->range.size, level);
-    const uint8_t *cached;
+    const uint8_t(*hashes)[GL_HASH_LEN];
     uint8_t buf[STORE_TILE_MAX];
     size_t len;
+    uint32_t w;
     int rc;
 
     if (index > count / 256 || (index == count / 256 && count % 256 == 0))
         return GL_ENOTFOUND;
-    if (index == count / 256) {
-        *hashes = (const uint8_t(*)[GL_HASH_LEN])t->edge[level];
-        *width = (uint32_t)(count % 256);
+    w = index == count / 256 ? (uint32_t)(count % 256) : 256;
+    if ((*nodes = tilecache_get(c, level, index, w)) != NULL) {
+        *width = w;
         return 0;
     }
-    cached = c != NULL ? tilecache_get(c, level, index) : NULL;
-    if (cached == NULL) {
+    if (w < 256) {
+        hashes = (const uint8_t(*)[GL_HASH_LEN])t->edge[level];
+    } else {
         if ((rc = store_get_tile(s, level, index, buf, &len)) != 0)
             return rc;
         if (len != STORE_TILE_MAX)
             return GL_EPARSE; /* a tile left of the edge must be full */
-        if (c == NULL)
-            return GL_EINVAL;
-        tilecache_put(c, level, index, buf);
-        cached = tilecache_get(c, level, index);
+        hashes = (const uint8_t(*)[GL_HASH_LEN])buf;
     }
-    *hashes = (const uint8_t(*)[GL_HASH_LEN])cached;
-    *width = 256;
+    if ((*nodes = tilecache_put(c, level, index, w, hashes)) == NULL)
+        return GL_ECRYPTO;
+    *width = w;
+    return 0;
+}
+
+/* A node inside tile span: at height log2(count) of the tile's node tree. */
+static int span_node(const uint8_t (*nodes)[GL_HASH_LEN], uint32_t width,
+                     const struct gl_tile_span *span, uint8_t out[GL_HASH_LEN])
+{
+    unsigned k = 0;
+
+    while ((1u << k) < span->count)
+        k++;
+    if ((1u << k) != span->count || k > 8 || span->start % span->count != 0 ||
+        span->start + span->count > width)
+        return GL_ERANGE;
+    memcpy(out, nodes[tile_node_base[k] + (span->start >> k)], GL_HASH_LEN);
     return 0;
 }
 
@@ -98,15 +113,15 @@ static int tree_read(void *ctx, const struct gl_node_id *ids, size_t n,
                      uint8_t (*out)[GL_HASH_LEN])
 {
     const struct tree_reader *r = ctx;
-    const uint8_t(*hashes)[GL_HASH_LEN];
+    const uint8_t(*nodes)[GL_HASH_LEN];
     struct gl_tile_span span;
     uint32_t width;
     int rc;
 
     for (size_t i = 0; i < n; i++) {
         if ((rc = gl_tile_locate(&ids[i], &span)) != 0 ||
-            (rc = tree_tile(r->t, r->s, r->c, span.level, span.index, &hashes, &width)) != 0 ||
-            (rc = gl_tile_span_hash(hashes, width, &span, out[i])) != 0)
+            (rc = tree_tile(r->t, r->s, r->c, span.level, span.index, &nodes, &width)) != 0 ||
+            (rc = span_node(nodes, width, &span, out[i])) != 0)
             return rc;
     }
     return 0;
@@ -141,7 +156,7 @@ int tree_load(struct tree *t, struct store *s, uint64_t size)
             return GL_EPARSE;
         memcpy(t->edge[l], buf, (count % 256) * GL_HASH_LEN);
     }
-    if ((rc = tilecache_new(16, &c)) != 0)
+    if ((rc = tilecache_new(64, &c)) != 0)
         return rc;
     r.t = t;
     r.s = s;

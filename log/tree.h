@@ -42,12 +42,13 @@ void tree_finish_batch(const struct tree *t, uint64_t old_size, struct store_bat
 /* The root. */
 int tree_root(const struct tree *t, uint8_t root[GL_HASH_LEN]);
 
-/* Reads tile (level, index) as it is at the tree's size: from the edge if
- * it is the partial one, else from the cache or the store (full tiles
- * only). *hashes points at 32 * width bytes valid until the next call on
- * the cache or tree. GL_ENOTFOUND if the tile does not exist yet. */
+/* Reads tile (level, index) as it is at the tree's size, with its interior
+ * nodes (tilecache.h layout; the tile's hashes are the first `width`):
+ * from the cache, else from the edge (the partial tile) or the store (full
+ * tiles), then cached. *nodes is valid until the next call on the cache.
+ * GL_ENOTFOUND if the tile does not exist yet. */
 int tree_tile(const struct tree *t, struct store *s, struct tilecache *c, uint32_t level,
-              uint64_t index, const uint8_t (**hashes)[GL_HASH_LEN], uint32_t *width);
+              uint64_t index, const uint8_t (**nodes)[GL_HASH_LEN], uint32_t *width);
 
 /* A hash source over the tree (for gl_merkle_prove_*, gl_merkle_root_at).
  * The reader must outlive the source's use. */
