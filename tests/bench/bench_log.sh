@@ -10,7 +10,7 @@
 #   2. ref_ed25519_verify_allcores   loadgen ref-verify, the mean of one run
 #                                    just before and one just after step 3
 #   3. append_durable, append_p50/p99_ms, ratio_append_vs_verify,
-#      cpu_glasslogd_us_per_append   loadgen append -c 64, every proof checked
+#      cpu_glasslogd_us_per_append   loadgen append -c 256, every proof checked
 #   4. loadgen verify                random entries + proofs vs /checkpoint
 #   5. tiles_glasslogd, ref_tiles_nginx, ratio_tiles_vs_nginx: wrk over the
 #      full level-0 and level-1 tiles, from glasslogd and from nginx serving
@@ -34,7 +34,7 @@ set -eu
 : "${GL_BIN:?GL_BIN must name the directory holding glasslog and glasslogd}"
 : "${GL_LOADGEN:?GL_LOADGEN must name the loadgen binary}"
 N=${BENCH_N:-66000}
-C=${BENCH_C:-64}
+C=${BENCH_C:-256}
 LIGHT_N=${BENCH_LIGHT_N:-300}
 WRK_D=${BENCH_WRK_SECONDS:-3}
 WRK_ROUNDS=${BENCH_WRK_ROUNDS:-3}
