@@ -188,6 +188,11 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)
     return gl_merkle_prove_consistency(&src, m, n, proof, len);
 }
 
+static void on_served(void *ctx)
+{
+    api_served(&((struct daemon *)ctx)->api);
+}
+
 static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t size)
 {
     struct daemon *d = ctx;
@@ -201,7 +206,7 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
 static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
-                                d->cfg.witness_timeout_ms, prove_consistency, api_served, NULL};
+                                d->cfg.witness_timeout_ms, prove_consistency, on_served, d};
     struct gl_policy_error perr;
     struct gl_policy *pol = NULL;
     struct gl_buf text;
@@ -222,7 +227,6 @@ static int setup_witnesses(struct daemon *d)
         if (gl_policy_witness_at(pol, i)->converted)
             gl_log(GL_LOG_WARN, "witness %s: 0x01 key converted to a cosignature key",
                    gl_policy_witness_at(pol, i)->name);
-    pc.ctx = &d->api;
     if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
         return rc;
     d->api.pub = d->pub;

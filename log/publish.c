@@ -382,6 +382,7 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
 
     if (rc != 0) {
         gl_log(GL_LOG_WARN, "witness %s unreachable at start: %s", w->pw->name, r.error);
+        rc = 0; /* not proof of anything; pushes will retry */
         goto out;
     }
     if (r.status == 409 &&
