@@ -22,10 +22,22 @@ static const char usage[] =
     "         (--file PATH | --sha256 HEX) [--meta K=V...] [--out FILE]\n"
     "         [--log-vkey VKEY] [--timeout S]\n"
     "        sign a statement about an artifact and append it to a log\n"
+    "  policy check FILE\n"
+    "        validate a trust policy and explain it\n"
+    "  verify --policy FILE (--bundle FILE | --proof FILE --statement FILE)\n"
+    "         [--artifact PATH] [--max-age DURATION] [--json]\n"
+    "        check a statement and its proof offline under a policy\n"
+    "  lookup --log URL --policy FILE (PATH | --sha256 HEX) [--state DIR] [--out DIR]\n"
+    "        find and verify the log's statements about an artifact\n"
+    "  monitor --log URL --policy FILE --state DIR [--once] [--watch-submitter VKEY...]\n"
+    "          [--expect FILE] [--on-alarm CMD] [--interval S]\n"
+    "        follow a log, check every entry, raise alarms\n"
+    "  get checkpoint|entry N|proof inclusion|proof consistency|tile PATH --log URL\n"
+    "        print what a log serves\n"
     "\n"
     "Options taking a verifier key accept the key itself or @FILE.\n"
     "Exit codes: 0 success, 1 not found (note verify: not verified),\n"
-    "2 verification failure, 3 usage or I/O error.\n"
+    "2 verification failure or alarm, 3 usage, I/O or network error.\n"
     "Run 'glasslog <command> --help' for a command's help.\n";
 
 struct command {
@@ -36,7 +48,13 @@ struct command {
 static const struct command commands[] = {
     {"keygen", cmd_keygen_main},
     {"note", cmd_note_main},
+    {"evidence", cmd_evidence_main},
     {"append", cmd_append_main},
+    {"policy", cmd_policy_main},
+    {"verify", cmd_verify_main},
+    {"lookup", cmd_lookup_main},
+    {"monitor", cmd_monitor_main},
+    {"get", cmd_get_main},
 };
 
 int main(int argc, char **argv)

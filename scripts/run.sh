@@ -16,6 +16,9 @@ if [ ! -f var/submitter.key ]; then
     $G keygen --name ci.glasslog.localhost --out var/submitter.key >/dev/null
     cp var/submitter.key.pub var/submitters
 fi
+# A policy for `glasslog verify`: this log, this submitter, no witnesses.
+[ -f var/policy ] || printf 'log %s http://%s\nsubmitter %s\nquorum none\n' \
+    "$(cat var/log.key.pub)" "$LISTEN" "$(cat var/submitter.key.pub)" > var/policy
 create=""
 [ -e var/log/CURRENT ] || create=--create
 cat <<MSG
@@ -26,6 +29,8 @@ append a file's statement:
   $G append --log http://$LISTEN --key var/submitter.key --kind build \\
       --subject my-product --version 1.0.0 --file README.md \\
       --log-vkey @var/log.key.pub --out var/readme.tlog-proof
+verify it offline:
+  $G verify --policy var/policy --bundle var/readme.tlog-proof --artifact README.md
 Ctrl-C stops the log cleanly.
 MSG
 exec bin/glasslogd --data var/log --key var/log.key --submitters var/submitters \

@@ -1,31 +1,414 @@
 /*
- * glasslog-witness: the witness. This release ships the verified core library
- * and the client; the witness (tlog-witness server, gossip, split-view
- * evidence) is a later milestone (issue #5). Until then the binary
- * answers --help and --version and refuses to run, saying so.
+ * glasslog-witness: a C2SP tlog-witness that also pulls from logs, gossips
+ * with peer witnesses and keeps split-view evidence (specs/witness.md).
+ *
+ * Start-up is where the safety rules live:
+ *  - the key must be a cosigning key (type 0x04): a witness must never
+ *    hold a key that also signs notes (key.h explains why);
+ *  - the data directory is bound to that key on first use and refused
+ *    with any other key afterwards (state cosigned under one key says
+ *    nothing about another);
+ *  - every stored record is re-checked against its note before serving.
+ * Then the engine (committer thread), the feeder thread and the HTTP
+ * server on one libuv loop run until SIGINT/SIGTERM: stop accepting,
+ * answer the requests in flight, stop the feeder, drain the engine, exit 0.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "alarm.h"
+#include "api.h"
+#include "engine.h"
+#include "feeder.h"
+#include "file.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "http_server.h"
+#include "logs.h"
+#include "peers.h"
+#include "wstore.h"
+
+#define PATH_MAX_LEN 4096
+
+struct options {
+    const char *listen, *data, *key, *logs, *peers, *on_evidence, *log_level;
+    unsigned poll_interval;
+    unsigned cache_mb;
+};
+
+struct witness {
+    struct options o;
+    uv_loop_t loop;
+    struct gl_signer key;
+    struct gl_verifier vkey;
+    struct logs_list logs;
+    struct peers_list peers;
+    struct wstore *store;
+    struct engine *engine;
+    struct feeder *feeder;
+    struct gl_http_server *http;
+    struct api api;
+    int api_ready;
+    uv_signal_t sigint, sigterm;
+    int stopping, signals_ready;
+    char evdir[PATH_MAX_LEN];
+};
 
 static const char usage[] =
-    "usage: glasslog-witness --data DIR --key FILE --logs FILE [--listen ADDR:PORT]\n"
-    "                        [--peers FILE] ...\n"
+    "usage: glasslog-witness --data DIR --key FILE --logs FILE [options]\n"
     "\n"
-    "The glasslog witness. Not yet available in this build:\n"
-    "only --help and --version work.\n";
+    "A C2SP tlog-witness: cosigns checkpoints consistent with what it cosigned\n"
+    "before, pulls from logs, gossips with peers and keeps split-view evidence.\n"
+    "  --listen ADDR:PORT      serve HTTP here (default 127.0.0.1:7380; port 0: any)\n"
+    "  --data DIR              state (RocksDB), created on first use\n"
+    "  --key FILE              cosigning key (glasslog keygen --cosigner)\n"
+    "  --logs FILE             log list: logs/v0, then vkey/origin/qpd/url lines\n"
+    "  --peers FILE            peer witnesses: witness <name> <vkey> <url> lines\n"
+    "  --poll-interval SECONDS pull and gossip period (default 10)\n"
+    "  --on-evidence CMD       run `sh -c CMD _ FILE` for each new evidence file\n"
+    "  --cache-mb N            RocksDB block cache (default 16)\n"
+    "  --log-level LEVEL       debug, info, warn or error (default info)\n"
+    "  --help, --version\n";
+
+/* --- options ---------------------------------------------------------------------- */
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *s == 0 || *end != 0 || v < lo || v > hi)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* 0 to run, 1 after --help/--version, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"key", required_argument, NULL, 'k'},
+        {"logs", required_argument, NULL, 'L'},
+        {"peers", required_argument, NULL, 'p'},
+        {"poll-interval", required_argument, NULL, 'i'},
+        {"on-evidence", required_argument, NULL, 'e'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"cache-mb", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->listen = "127.0.0.1:7380";
+    o->log_level = "info";
+    o->poll_interval = 10;
+    o->cache_mb = 16;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 'L':
+            o->logs = optarg;
+            break;
+        case 'p':
+            o->peers = optarg;
+            break;
+        case 'e':
+            o->on_evidence = optarg;
+            break;
+        case 'v':
+            o->log_level = optarg;
+            break;
+        case 'i':
+            if (parse_uint(optarg, 1, 86400, &o->poll_interval) != 0)
+                return fprintf(stderr, "glasslog-witness: --poll-interval: 1 to 86400\n"),
+                       -1;
+            break;
+        case 'c':
+            if (parse_uint(optarg, 1, 65536, &o->cache_mb) != 0)
+                return fprintf(stderr, "glasslog-witness: --cache-mb: 1 to 65536\n"), -1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 1;
+        case 'V':
+            printf("glasslog-witness %s\n", GL_VERSION);
+            return 1;
+        default:
+            fputs(usage, stderr);
+            return -1;
+        }
+    }
+    if (optind != argc || o->data == NULL || o->key == NULL || o->logs == NULL) {
+        fputs("glasslog-witness: --data, --key and --logs are required (see --help)\n",
+              stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- configuration files -------------------------------------------------------------
+ */
+
+static int load_key(struct witness *w)
+{
+    struct gl_buf vk;
+    int rc = gl_file_load_signer(w->o.key, &w->key);
+
+    if (rc != 0) {
+        gl_log(GL_LOG_ERROR, "cannot load the key %s: %s", w->o.key, gl_strerror(rc));
+        return rc;
+    }
+    if (w->key.type != GL_KEY_COSIG) {
+        gl_log(GL_LOG_ERROR,
+               "%s is a note-signing key; a witness needs a cosigning key "
+               "(glasslog keygen --cosigner)",
+               w->o.key);
+        return GL_EKEYTYPE;
+    }
+    gl_signer_verifier(&w->key, &w->vkey);
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
+    if ((rc = gl_verifier_format(&w->vkey, &vk)) == 0) {
+        printf("%s\n", (char *)vk.data);
+        fflush(stdout);
+        gl_log(GL_LOG_INFO, "witness key (cosignature/v1, 0x04): %s", (char *)vk.data);
+    }
+    gl_buf_release(&vk);
+    return rc;
+}
+
+static int load_logs(struct witness *w)
+{
+    struct gl_buf b;
+    const char *why = "";
+    size_t line = 0, urls = 0;
+    int rc;
+
+    gl_buf_init(&b, LOGS_FILE_MAX);
+    if ((rc = gl_file_read(w->o.logs, &b)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", w->o.logs, gl_strerror(rc));
+    else if ((rc = logs_parse((const char *)b.data, b.len, &w->logs, &line, &why)) != 0)
+        gl_log(GL_LOG_ERROR, "%s:%zu: %s", w->o.logs, line, why);
+    gl_buf_release(&b);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < w->logs.n; i++)
+        urls += w->logs.v[i].url[0] != 0;
+    if (w->logs.skipped > 0)
+        gl_log(GL_LOG_WARN, "%s: skipped %zu logs with keys this build cannot verify",
+               w->o.logs, w->logs.skipped);
+    if (w->logs.unknown > 0)
+        gl_log(GL_LOG_WARN, "%s: ignored %zu lines with unknown keywords", w->o.logs,
+               w->logs.unknown);
+    gl_log(GL_LOG_INFO, "witnessing %zu logs (%zu pulled)", w->logs.n, urls);
+    return 0;
+}
+
+static int load_peers(struct witness *w)
+{
+    struct gl_buf b;
+    const char *why = "";
+    size_t line = 0;
+    int rc;
+
+    if (w->o.peers == NULL)
+        return 0;
+    gl_buf_init(&b, PEERS_FILE_MAX);
+    if ((rc = gl_file_read(w->o.peers, &b)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", w->o.peers, gl_strerror(rc));
+    else if ((rc = peers_parse((const char *)b.data, b.len, &w->peers, &line, &why)) != 0)
+        gl_log(GL_LOG_ERROR, "%s:%zu: %s", w->o.peers, line, why);
+    gl_buf_release(&b);
+    for (size_t i = 0; rc == 0 && i < w->peers.n; i++)
+        if (w->peers.v[i].converted)
+            gl_log(GL_LOG_WARN,
+                   "peer %s: its 0x01 key was converted to a cosignature (0x04) "
+                   "key; publish 0x04 keys for witnesses",
+                   w->peers.v[i].name);
+    if (rc == 0)
+        gl_log(GL_LOG_INFO, "gossiping with %zu peers", w->peers.n);
+    return rc;
+}
+
+/* --- state
+ * ------------------------------------------------------------------------------ */
+
+static void on_evidence(void *arg, const char *id, const char *origin, const char *path)
+{
+    const struct witness *w = arg;
+
+    alarm_raise(w->o.on_evidence, id, origin, path);
+}
+
+static int open_state(struct witness *w)
+{
+    struct engine_config ec;
+    struct gl_buf vk, stored;
+    const char *why = "";
+    int created = 0, rc;
+
+    if ((rc = wstore_open(w->o.data, w->o.cache_mb, &w->store, &why)) != 0) {
+        gl_log(GL_LOG_ERROR, "%s: %s", w->o.data, why);
+        return rc;
+    }
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
+    gl_buf_init(&stored, GL_KEY_TEXT_MAX);
+    if ((rc = gl_verifier_format(&w->vkey, &vk)) == 0 &&
+        (rc = wstore_bind_key(w->store, (const char *)vk.data, &created, &stored)) != 0)
+        gl_log(GL_LOG_ERROR,
+               "the state in %s belongs to witness key %s, not %s: refusing "
+               "to start",
+               w->o.data, stored.len ? (char *)stored.data : "?", (char *)vk.data);
+    if (rc == 0 && created)
+        gl_log(GL_LOG_WARN, "new witness state in %s (nothing cosigned before)",
+               w->o.data);
+    gl_buf_release(&vk);
+    gl_buf_release(&stored);
+    snprintf(w->evdir, sizeof(w->evdir), "%s/evidence", w->o.data);
+    if (rc == 0 && mkdir(w->evdir, 0755) != 0 && errno != EEXIST) {
+        gl_log(GL_LOG_ERROR, "cannot create %s", w->evdir);
+        rc = GL_EIO;
+    }
+    if (rc != 0)
+        return rc;
+    memset(&ec, 0, sizeof(ec));
+    ec.store = w->store;
+    ec.logs = &w->logs;
+    ec.key = &w->key;
+    ec.evidence_dir = w->evdir;
+    ec.on_evidence = on_evidence;
+    ec.arg = w;
+    if ((rc = engine_new(&ec, &w->engine)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot load the witness state: %s", gl_strerror(rc));
+    return rc;
+}
+
+/* --- running
+ * ------------------------------------------------------------------------------ */
+
+static void on_http_closed(void *arg)
+{
+    struct witness *w = arg;
+
+    api_close(&w->api);
+    if (w->signals_ready) {
+        uv_close((uv_handle_t *)&w->sigint, NULL);
+        uv_close((uv_handle_t *)&w->sigterm, NULL);
+        w->signals_ready = 0;
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct witness *w = h->data;
+
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    gl_log(GL_LOG_INFO, "signal %d: answering the requests in flight, then stopping",
+           signum);
+    gl_http_server_close(w->http, on_http_closed, w);
+}
+
+static int start(struct witness *w)
+{
+    struct gl_http_server_config hc;
+    struct feeder_config fc = {w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    size_t urls = 0;
+    int rc;
+
+    if ((rc = api_init(&w->api, &w->loop, w->engine, &w->logs, w->store)) != 0)
+        return rc;
+    w->api_ready = 1;
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = w->o.listen;
+    hc.max_body = ADDCK_BODY_MAX;
+    hc.max_connections = 4096;
+    if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->http)) != 0)
+        return rc;
+    w->api.http = w->http;
+    for (size_t i = 0; i < w->logs.n; i++)
+        urls += w->logs.v[i].url[0] != 0;
+    if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(&fc, &w->feeder)) != 0)
+        return rc;
+    w->api.feeder = w->feeder;
+    uv_signal_init(&w->loop, &w->sigint);
+    uv_signal_init(&w->loop, &w->sigterm);
+    w->sigint.data = w->sigterm.data = w;
+    uv_signal_start(&w->sigint, on_signal, SIGINT);
+    uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+    w->signals_ready = 1;
+    gl_log(GL_LOG_INFO, "witness %s serving %zu logs on %s (port %u)", w->key.name,
+           w->logs.n, w->o.listen, (unsigned)gl_http_server_port(w->http));
+    return 0;
+}
+
+static void shutdown_all(struct witness *w)
+{
+    if (w->http != NULL && !gl_http_server_is_closed(w->http)) {
+        gl_http_server_close(w->http, on_http_closed, w);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+    } else if (w->api_ready && !w->api.async_closed) {
+        api_close(&w->api);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+    }
+    feeder_stop(w->feeder);
+    engine_stop(w->engine);
+    gl_http_server_free(w->http);
+    feeder_free(w->feeder);
+    engine_free(w->engine);
+    wstore_close(w->store);
+    if (w->api_ready)
+        api_release(&w->api);
+    if (uv_loop_close(&w->loop) != 0)
+        gl_log(GL_LOG_WARN, "event loop closed with handles still open");
+}
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--version") == 0) {
-            printf("glasslog-witness %s\n", GL_VERSION);
-            return 0;
-        }
+    static struct witness w;
+    enum gl_log_level lvl;
+    int rc = parse_options(argc, argv, &w.o), status = 1;
+
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (gl_log_parse_level(w.o.log_level, &lvl) != 0) {
+        fprintf(stderr, "glasslog-witness: unknown log level %s\n", w.o.log_level);
+        return 2;
     }
-    fputs("glasslog-witness: the witness is not implemented in this build yet\n", stderr);
-    return 3;
+    gl_log_set_level(lvl);
+    if (uv_loop_init(&w.loop) != 0)
+        return 1;
+    if (load_key(&w) == 0 && load_logs(&w) == 0 && load_peers(&w) == 0 &&
+        open_state(&w) == 0 && start(&w) == 0) {
+        uv_run(&w.loop, UV_RUN_DEFAULT);
+        status = 0;
+    }
+    shutdown_all(&w);
+    gl_signer_wipe(&w.key);
+    logs_release(&w.logs);
+    peers_release(&w.peers);
+    if (status == 0)
+        gl_log(GL_LOG_INFO, "stopped");
+    return status;
 }

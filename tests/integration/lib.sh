@@ -30,25 +30,36 @@ make_keys() {
     "$GL_BIN/glasslog" keygen --name intruder --out "$T/other.key" >/dev/null || fail keygen
 }
 
+# spawn NAME CMD...: runs a server in the background (stderr in SPAWN_OUT,
+# stdout in SPAWN_OUT.stdout) and waits for its "(port N)" log line; sets
+# SPAWN_PID, SPAWN_OUT, SPAWN_URL. Returns non-zero if the server exits.
+spawn() {
+    local name=$1 port="" i
+    shift
+    NSTART=$((NSTART + 1))
+    SPAWN_OUT="$T/$name.$NSTART.log"
+    "$@" > "$SPAWN_OUT.stdout" 2> "$SPAWN_OUT" &
+    SPAWN_PID=$!
+    PIDS="$PIDS $SPAWN_PID"
+    for i in $(seq 200); do
+        port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$SPAWN_OUT")
+        [ -n "$port" ] && break
+        kill -0 "$SPAWN_PID" 2>/dev/null || { wait "$SPAWN_PID"; return 1; }
+        sleep 0.05
+    done
+    [ -n "$port" ] || fail "$name did not start: $(cat "$SPAWN_OUT")"
+    SPAWN_URL="http://127.0.0.1:$port"
+}
+
 # start_log DATA [ARGS...]: starts glasslogd on a free loopback port; sets
 # LOG_PID, LOG_URL and LOG_OUT (its stderr). Returns non-zero if it exits.
 start_log() {
-    local data=$1 port="" i
+    local data=$1 rc=0
     shift
-    NSTART=$((NSTART + 1))
-    LOG_OUT="$T/glasslogd.$NSTART.log"
-    "$GL_BIN/glasslogd" --data "$data" --key "$T/log.key" --submitters "$T/submitters" \
-        --listen 127.0.0.1:0 "$@" >"$LOG_OUT" 2>&1 &
-    LOG_PID=$!
-    PIDS="$PIDS $LOG_PID"
-    for i in $(seq 200); do
-        port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$LOG_OUT")
-        [ -n "$port" ] && break
-        kill -0 "$LOG_PID" 2>/dev/null || { wait "$LOG_PID"; return 1; }
-        sleep 0.05
-    done
-    [ -n "$port" ] || fail "glasslogd did not start: $(cat "$LOG_OUT")"
-    LOG_URL="http://127.0.0.1:$port"
+    spawn glasslogd "$GL_BIN/glasslogd" --data "$data" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 "$@" || rc=$?
+    LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=${SPAWN_URL:-}
+    return $rc
 }
 
 # stop_log: SIGTERM, and the exit status must be 0.
@@ -80,4 +91,36 @@ append_one() {
     "$GL_BIN/glasslog" append --log "$LOG_URL" --key "$T/sub.key" --kind build \
         --subject "$s" --version "$v" --sha256 "$(printf '%s %s' "$s" "$v" | sha256sum | cut -c1-64)" \
         --log-vkey "@$T/log.key.pub" "$@"
+}
+
+# --- glasslog-witness helpers ------------------------------------------------
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# make_witness_keys N...: cosigning keys w<N>.key (name witness<N>.example)
+# and a free port PORT<N> for each.
+make_witness_keys() {
+    local n
+    for n in "$@"; do
+        "$GL_BIN/glasslog" keygen --name "witness$n.example" --cosigner --out "$T/w$n.key" \
+            > /dev/null || fail "witness keygen"
+        eval "PORT$n=$(free_port)"
+    done
+}
+
+# start_witness N LOGSFILE [ARGS...]: witness N on PORT<N> with key w<N>.key
+# and data in $T/wd<N>; sets WPID<N> and WOUT<N> (its stderr).
+start_witness() {
+    local n=$1 logs=$2
+    shift 2
+    spawn "witness$n" "$GL_BIN/glasslog-witness" --listen "127.0.0.1:$(eval echo \$PORT$n)" \
+        --data "$T/wd$n" --key "$T/w$n.key" --logs "$logs" "$@" || fail "witness $n exited: $(cat "$SPAWN_OUT")"
+    eval "WPID$n=$SPAWN_PID; WOUT$n=$SPAWN_OUT"
+}
+
+# stop_witness N: SIGTERM, exit status 0.
+stop_witness() {
+    local pid
+    pid=$(eval echo \$WPID$1)
+    kill -TERM "$pid"
+    wait "$pid" || fail "witness $1 exited $? on SIGTERM"
 }

@@ -1,0 +1,496 @@
+/*
+ * cmd_lookup: `glasslog lookup`, "what does the log say about this
+ * file?". Asks the log for the statements about an artifact digest
+ * (GET /api/v1/lookup?sha256=), and for each one runs the same offline
+ * checks as verify (trust.c) on the returned tlog-proof, with the queried
+ * digest as the artifact, so a statement about another file never passes.
+ *
+ * Then the checkpoint the proofs lead to is compared with the last one
+ * this client saw for that log (state.h, keyed by the log's verifier key):
+ * equal sizes need equal roots; otherwise the log's consistency proof
+ * (GET /api/v1/proof/consistency) between the two must verify. A
+ * verified larger checkpoint replaces the stored one (forward only, under
+ * the state lock); the first one seen is remembered (trust on first use,
+ * said on stderr). An inconsistency is recorded as fork evidence (alarm.h)
+ * and fails the lookup.
+ *
+ * Output: one block per statement on stdout. --out DIR writes each
+ * verified statement's offline bundle as DIR/<index>.tlog-proof
+ * (specs/bundle.md). Exit 0 all found statements verified, 1 none found,
+ * 2 a verification failure or an inconsistent log, 3 usage, I/O, network.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "alarm.h"
+#include "cli.h"
+#include "cmd.h"
+#include "fetch.h"
+#include "file.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/merkle.h"
+#include "glasslog/tlogproof.h"
+#include "state.h"
+#include "trust.h"
+#include "util.h"
+
+#define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
+#define PROOF_RESPONSE_MAX ((size_t)64 << 10)
+
+static const char lookup_usage[] =
+    "usage: glasslog lookup --log URL --policy FILE (PATH | --sha256 HEX)\n"
+    "         [--state DIR] [--out DIR] [--timeout SECONDS]\n"
+    "\n"
+    "Asks the log for the statements about the artifact (the file PATH, or its\n"
+    "SHA-256), verifies each under the policy (as 'glasslog verify' does) and\n"
+    "checks that the log's checkpoint is consistent with the last one this\n"
+    "client saw for that log (kept in --state DIR, default\n"
+    "$XDG_STATE_HOME/glasslog or ~/.local/state/glasslog).\n"
+    "  --out DIR      save each verified statement as DIR/<index>.tlog-proof\n"
+    "  --timeout S    give up on the log after S seconds of retries (60)\n"
+    "Exit: 0 found and verified, 1 not found, 2 verification failure,\n"
+    "3 usage, I/O or network error.\n";
+
+struct lookup_opts {
+    const char *log, *policy, *path, *sha, *state, *out;
+    double timeout_s;
+};
+
+static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
+{
+    static const struct option opts[] = {
+        {"log", required_argument, NULL, 'l'},
+        {"policy", required_argument, NULL, 'p'},
+        {"sha256", required_argument, NULL, 'S'},
+        {"state", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t t;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o->log = optarg;
+            break;
+        case 'p':
+            o->policy = optarg;
+            break;
+        case 'S':
+            o->sha = optarg;
+            break;
+        case 's':
+            o->state = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 't':
+            if (util_parse_u64(optarg, 1, 86400, &t) != 0) {
+                cli_error("--timeout takes seconds from 1 to 86400, not '%s'", optarg);
+                return -1;
+            }
+            o->timeout_s = (double)t;
+            break;
+        case 'h':
+            fputs(lookup_usage, stdout);
+            return 1;
+        default:
+            fputs(lookup_usage, stderr);
+            return -1;
+        }
+    }
+    if (optind < argc)
+        o->path = argv[optind++];
+    if (o->log == NULL || o->policy == NULL || optind != argc ||
+        (o->path == NULL) == (o->sha == NULL)) {
+        cli_error("lookup needs --log, --policy, and exactly one of PATH or --sha256");
+        fputs(lookup_usage, stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* What one run knows: inputs, the log, and the checkpoint already checked
+ * against the state (so a second statement under the same checkpoint does
+ * not repeat the check). */
+struct lookup {
+    const struct lookup_opts *o;
+    struct gl_policy *p;
+    struct fetch f;
+    char root[STATE_PATH_MAX];
+    uint8_t digest[32];
+    char hex[65];
+    int checked; /* a checkpoint passed the state check */
+    uint64_t checked_size;
+    uint8_t checked_root[32];
+    unsigned found, verified;
+};
+
+/* --- consistency with the client's memory ------------------------------------------ */
+
+/* Fetches the log's consistency proof m -> n (0 < m < n). */
+static int fetch_consistency(struct lookup *l, uint64_t m, uint64_t n,
+                             uint8_t (*proof)[GL_HASH_LEN], size_t *len)
+{
+    char path[128];
+    struct gl_buf body;
+    cJSON *j = NULL;
+    const cJSON *h, *arr;
+    int rc;
+
+    snprintf(path, sizeof(path), "api/v1/proof/consistency?first=%llu&second=%llu",
+             (unsigned long long)m, (unsigned long long)n);
+    gl_buf_init(&body, PROOF_RESPONSE_MAX);
+    if ((rc = fetch_get(&l->f, path, PROOF_RESPONSE_MAX, &body)) != 0)
+        goto out;
+    rc = GL_EPARSE;
+    j = cJSON_ParseWithLength((const char *)body.data, body.len);
+    arr = cJSON_GetObjectItemCaseSensitive(j, "hashes");
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > GL_MERKLE_MAX_PROOF)
+        goto out;
+    *len = 0;
+    cJSON_ArrayForEach(h, arr)
+    {
+        if (!cJSON_IsString(h) ||
+            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*len], 32,
+                                1) != 0)
+            goto out;
+        (*len)++;
+    }
+    rc = 0;
+out:
+    if (rc == GL_EPARSE)
+        snprintf(l->f.error, sizeof(l->f.error),
+                 "malformed consistency proof from the log");
+    cJSON_Delete(j);
+    gl_buf_release(&body);
+    return rc;
+}
+
+/* The stored checkpoint: size and root if its log signature verifies.
+ * GL_ENOTFOUND if none. */
+static int stored_checkpoint(struct lookup *l, struct state *s, struct gl_buf *note,
+                             struct trust_checkpoint *tc)
+{
+    char why[TRUST_WHY_MAX];
+    int rc = state_load_checkpoint(s, note);
+
+    if (rc == GL_ENOTFOUND)
+        return rc;
+    if (rc != 0) {
+        cli_error("cannot read the stored checkpoint in %s: %s", s->dir, gl_strerror(rc));
+        return GL_EIO;
+    }
+    rc = trust_checkpoint_open(l->p, (const char *)note->data, note->len, tc, why);
+    if (rc != 0 && rc != GL_EQUORUM) {
+        cli_error(
+            "the stored checkpoint in %s does not verify (%s): remove it to start over",
+            s->dir, why);
+        return GL_EIO;
+    }
+    return 0;
+}
+
+/* Compares the verified checkpoint note (cur, with tc) with the stored one,
+ * records a fork, stores cur when it is newer. 0 consistent; GL_EVERIFY
+ * inconsistent (reported); other codes for I/O or network (reported). */
+static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogproof *pf,
+                        const struct trust_checkpoint *tc)
+{
+    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
+    struct trust_checkpoint *old = malloc(sizeof(*old));
+    struct alarm_ctx a = {.s = s, .url = l->o->log};
+    struct gl_buf note;
+    uint64_t m, n = tc->cp.size;
+    size_t len = 0, nkeys;
+    char dir[STATE_PATH_MAX], detail[256];
+    int rc, stored;
+
+    gl_buf_init(&note, STATE_CHECKPOINT_MAX);
+    if (old == NULL) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    a.log_key = &gl_policy_log_keys(l->p, &nkeys)[tc->log];
+    if ((rc = state_lock(s)) != 0)
+        goto out;
+    if ((rc = stored_checkpoint(l, s, &note, old)) != 0 && rc != GL_ENOTFOUND)
+        goto out;
+    if (rc == GL_ENOTFOUND) {
+        cli_error("first checkpoint seen for log %s (size %llu): remembered in %s",
+                  tc->cp.origin, (unsigned long long)n, s->dir);
+        rc = state_store_checkpoint(s, pf->checkpoint, pf->checkpoint_len, n, tc->cp.root,
+                                    &stored);
+        goto out;
+    }
+    m = old->cp.size;
+    if (m != n && m != 0) {
+        rc = m < n ? fetch_consistency(l, m, n, proof, &len)
+                   : fetch_consistency(l, n, m, proof, &len);
+        if (rc != 0) {
+            cli_error("cannot get the consistency proof between sizes %llu and %llu: %s",
+                      (unsigned long long)m, (unsigned long long)n, l->f.error);
+            rc = m < n ? GL_EIO : GL_EVERIFY;
+            goto out;
+        }
+    }
+    rc = m <= n ? gl_merkle_verify_consistency(m, n, old->cp.root, tc->cp.root,
+                                               (const uint8_t(*)[GL_HASH_LEN])proof, len)
+                : gl_merkle_verify_consistency(n, m, tc->cp.root, old->cp.root,
+                                               (const uint8_t(*)[GL_HASH_LEN])proof, len);
+    if (rc != 0) {
+        snprintf(
+            detail, sizeof(detail),
+            "log %.100s: the checkpoint of size %llu is not consistent with the one of "
+            "size %llu seen before",
+            tc->cp.origin, (unsigned long long)n, (unsigned long long)m);
+        alarm_fork(&a, (const char *)note.data, note.len, m, pf->checkpoint,
+                   pf->checkpoint_len, n, (const uint8_t(*)[GL_HASH_LEN])proof, len, NULL,
+                   detail, dir);
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    rc = state_store_checkpoint(s, pf->checkpoint, pf->checkpoint_len, n, tc->cp.root,
+                                &stored);
+out:
+    state_unlock(s);
+    free(old);
+    gl_buf_release(&note);
+    return rc;
+}
+
+/* Runs the state check once per distinct checkpoint. */
+static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
+                       const struct trust_checkpoint *tc)
+{
+    const struct gl_verifier *keys;
+    struct state s;
+    size_t n;
+    int rc;
+
+    if (l->checked && l->checked_size == tc->cp.size &&
+        util_hash_equal(l->checked_root, tc->cp.root))
+        return 0;
+    keys = gl_policy_log_keys(l->p, &n);
+    if ((rc = state_open(&s, l->root, &keys[tc->log])) != 0)
+        return rc;
+    rc = check_memory(l, &s, pf, tc);
+    state_close(&s);
+    if (rc == 0) {
+        l->checked = 1;
+        l->checked_size = tc->cp.size;
+        memcpy(l->checked_root, tc->cp.root, 32);
+    }
+    return rc;
+}
+
+/* --- one statement ----------------------------------------------------------------- */
+
+static void print_ok(struct lookup *l, uint64_t index, const struct trust_report *r)
+{
+    const struct gl_statement_fields *f = &r->st.fields;
+    size_t n;
+    const struct gl_verifier *subs = gl_policy_submitters(l->p, &n);
+    struct gl_buf b;
+    char t[32];
+
+    gl_buf_init(&b, 1 << 16);
+    util_time_utc(f->time, t);
+    trust_describe_cosigners(l->p, &r->ck, &b);
+    printf("index %llu: %s %.*s %.*s, sha256 %s\n", (unsigned long long)index,
+           gl_statement_kind_name(f->kind), (int)f->subject_len, f->subject,
+           (int)f->version_len, f->version, l->hex);
+    printf("  signed by submitter %s at %s\n", subs[r->submitter].name, t);
+    printf("  in log %s at tree size %llu; cosigned by %s\n", r->ck.cp.origin,
+           (unsigned long long)r->ck.cp.size, (const char *)b.data);
+    printf("  verified\n");
+    gl_buf_release(&b);
+}
+
+/* Writes DIR/<index>.tlog-proof. */
+static int save_bundle(struct lookup *l, uint64_t index, const char *st, size_t len,
+                       struct gl_tlogproof *pf)
+{
+    struct gl_buf b, path;
+    int rc;
+
+    gl_buf_init(&b, (size_t)GL_TLOGPROOF_MAX_SIZE);
+    gl_buf_init(&path, STATE_PATH_MAX);
+    pf->extra = (const uint8_t *)st;
+    pf->extra_len = len;
+    if ((rc = gl_tlogproof_format(pf, &b)) == 0 &&
+        (rc = gl_buf_printf(&path, "%s/%llu.tlog-proof", l->o->out,
+                            (unsigned long long)index)) == 0 &&
+        (rc = gl_file_replace((const char *)path.data, b.data, b.len, 0644)) != 0)
+        cli_error("cannot write %s", (const char *)path.data);
+    pf->extra = NULL;
+    pf->extra_len = 0;
+    gl_buf_release(&b);
+    gl_buf_release(&path);
+    return rc;
+}
+
+/* Verifies one item of the answer: CLI_OK, CLI_VERIFY or CLI_USAGE. */
+static int check_item(struct lookup *l, const cJSON *item, struct trust_report *r)
+{
+    const cJSON *ji = cJSON_GetObjectItemCaseSensitive(item, "index");
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(item, "leaf_hash");
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(item, "statement");
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(item, "proof");
+    struct gl_tlogproof *pf = NULL;
+    struct trust_input in;
+    uint8_t leaf[32];
+    double idx;
+    int rc = CLI_VERIFY;
+
+    if (!cJSON_IsNumber(ji) || !cJSON_IsString(jl) || !cJSON_IsString(js) ||
+        !cJSON_IsString(jp) || (idx = ji->valuedouble) < 0 || idx > 9007199254740992.0 ||
+        gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, 32, 1) != 0 ||
+        gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf) != 0 ||
+        pf->index != (uint64_t)idx) {
+        cli_error(
+            "verification failed: the log's answer is malformed (an item lacks a valid "
+            "index, leaf_hash, statement or proof)");
+        goto out;
+    }
+    memset(&in, 0, sizeof(in));
+    in.statement = js->valuestring;
+    in.statement_len = strlen(js->valuestring);
+    in.proof = pf;
+    in.artifact = l->digest;
+    in.artifact_name = l->o->path;
+    trust_verify(l->p, &in, r);
+    for (int s = 0; s < TRUST_NSTEPS; s++)
+        if (r->state[s] == TRUST_FAILED)
+            cli_error("verification failed: index %llu: %s: %s",
+                      (unsigned long long)pf->index, trust_step_name((enum trust_step)s),
+                      r->why[s]);
+    if (!util_hash_equal(leaf, r->leaf))
+        cli_error(
+            "verification failed: index %llu: the log's leaf_hash is not the hash of "
+            "its statement",
+            (unsigned long long)pf->index);
+    if (r->failed >= 0 || !util_hash_equal(leaf, r->leaf))
+        goto out;
+    if ((rc = check_state(l, pf, &r->ck)) != 0) {
+        rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
+        goto out;
+    }
+    print_ok(l, pf->index, r);
+    rc = CLI_OK;
+    if (l->o->out != NULL &&
+        save_bundle(l, pf->index, in.statement, in.statement_len, pf) != 0)
+        rc = CLI_USAGE;
+out:
+    gl_tlogproof_free(pf);
+    return rc;
+}
+
+/* --- the command ------------------------------------------------------------------- */
+
+static int lookup_run(struct lookup *l)
+{
+    struct gl_buf body, path;
+    struct trust_report *r = malloc(sizeof(*r));
+    const cJSON *arr, *item;
+    cJSON *j = NULL;
+    int rc = CLI_USAGE, one;
+
+    gl_buf_init(&body, LOOKUP_RESPONSE_MAX);
+    gl_buf_init(&path, 256);
+    if (r == NULL || gl_buf_printf(&path, "api/v1/lookup?sha256=%s", l->hex) != 0)
+        goto out;
+    if (fetch_get(&l->f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body) != 0) {
+        cli_error("lookup failed: %s", l->f.error);
+        goto out;
+    }
+    j = cJSON_ParseWithLength((const char *)body.data, body.len);
+    arr = cJSON_GetObjectItemCaseSensitive(j, "statements");
+    if (!cJSON_IsArray(arr)) {
+        cli_error("the log's lookup answer is not {\"statements\": [...]}");
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    rc = CLI_OK;
+    cJSON_ArrayForEach(item, arr)
+    {
+        l->found++;
+        one = check_item(l, item, r);
+        l->verified += one == CLI_OK;
+        if (one != CLI_OK && (rc == CLI_OK || one == CLI_VERIFY))
+            rc = one;
+    }
+    if (l->found == 0) {
+        cli_error("no statement about %s in the log", l->hex);
+        rc = CLI_NOTFOUND;
+    } else {
+        cli_error("%u statement%s found, %u verified", l->found, l->found == 1 ? "" : "s",
+                  l->verified);
+    }
+out:
+    cJSON_Delete(j);
+    free(r);
+    gl_buf_release(&body);
+    gl_buf_release(&path);
+    return rc;
+}
+
+int cmd_lookup_main(int argc, char **argv)
+{
+    struct lookup_opts o;
+    struct lookup l;
+    int rc = lookup_parse(argc, argv, &o);
+
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    memset(&l, 0, sizeof(l));
+    l.o = &o;
+    rc = CLI_USAGE;
+    if (o.state != NULL &&
+        snprintf(l.root, sizeof(l.root), "%s", o.state) >= STATE_PATH_MAX) {
+        cli_error("--state path too long");
+        return CLI_USAGE;
+    }
+    if (o.state == NULL && state_default_root(l.root) != 0) {
+        cli_error("no state directory: set XDG_STATE_HOME or HOME, or give --state DIR");
+        return CLI_USAGE;
+    }
+    if (o.sha != NULL &&
+        gl_hex_decode_exact(o.sha, strlen(o.sha), l.digest, 32, 1) != 0) {
+        cli_error("--sha256 must be 64 lowercase hex digits");
+        return CLI_USAGE;
+    }
+    if (o.path != NULL && util_hash_file(o.path, l.digest) != 0)
+        return CLI_USAGE;
+    gl_hex_encode(l.digest, 32, l.hex, sizeof(l.hex));
+    if (trust_load_policy(o.policy, 1, &l.p) != 0)
+        goto out;
+    if (o.out != NULL && mkdir(o.out, 0755) != 0 && errno != EEXIST) {
+        cli_error("cannot create --out %s: %s", o.out, strerror(errno));
+        goto out;
+    }
+    if (fetch_init(&l.f, o.log, o.timeout_s) != 0) {
+        cli_error("--log %s: %s", o.log,
+                  l.f.error[0] ? l.f.error : "cannot start libcurl");
+        goto out;
+    }
+    rc = lookup_run(&l);
+out:
+    fetch_release(&l.f);
+    gl_policy_free(l.p);
+    return rc;
+}

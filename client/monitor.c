@@ -1,0 +1,754 @@
+/*
+ * monitor: one monitoring cycle over a log; see monitor.h for the steps.
+ *
+ * Trust chain. The stored checkpoint S was verified (log signature,
+ * quorum) and proven consistent with every earlier stored checkpoint. A
+ * new checkpoint N becomes the *target* only after it verified and was
+ * proven consistent with S. Entries are checked against the target: their
+ * leaf hashes extend the compact range saved with the progress, and the
+ * target is stored (becomes S) only when that range's root equals the
+ * target's root. So the progress file never vouches for anything by
+ * itself: a range built from bad data fails the root comparison at the
+ * end of the target (a bad-tree alarm, and the progress is dropped so the
+ * next cycle starts over from entry 0).
+ *
+ * Pipelining: while the workers check bundle k, this thread downloads
+ * bundle k+1 and its tile; after the wait it submits k+1 at once and then
+ * does the sequential part of k (tile comparison, compact range, watched
+ * submitters, alarms, progress file), so both cores stay busy with
+ * signatures. Only this thread touches the network and the state.
+ */
+#include "monitor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "alarm.h"
+#include "cli.h"
+#include "expect.h"
+#include "fetch.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/merkle.h"
+#include "glasslog/note.h"
+#include "glasslog/tile.h"
+#include "glasslog/tlogproof.h"
+#include "pool.h"
+#include "state.h"
+#include "tiles.h"
+#include "trust.h"
+#include "util.h"
+
+#define BAR_MIN_ENTRIES 2048 /* show a progress bar from this many entries */
+#define BAR_PERIOD 0.25      /* seconds between redraws */
+
+struct bundle {
+    uint64_t k;         /* bundle (level-0 tile) index */
+    uint32_t width;     /* entries at the target size */
+    size_t skip;        /* entries [0, skip) were checked before */
+    struct gl_buf data; /* the entry bundle */
+    struct gl_buf tile; /* the level-0 hash tile, width * 32 bytes */
+    size_t n;
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    struct pool_result res[GL_TILE_WIDTH];
+};
+
+struct stats {
+    uint64_t entries, watched, expected, unexpected, verified, other, bad;
+    double t0;
+};
+
+struct monitor {
+    const struct monitor_opts *o;
+    struct gl_policy *p;
+    struct fetch f;
+    struct tiles *ts;
+    struct pool *pool;
+    struct expect ex;
+    struct gl_verifier *keys; /* policy submitters, then extra watched keys */
+    size_t nkeys, nsub;
+    uint8_t *watched; /* per key: 1 if its statements are watched */
+    int have_state;
+    size_t log; /* policy index of the log being monitored */
+    struct state s;
+    struct alarm_ctx a;
+    struct state_progress prog;
+    struct trust_checkpoint tgt; /* the target checkpoint, opened */
+    struct bundle *b[2];
+    struct stats st;
+    double bar_last;
+    uint64_t bar_from, bar_to;
+    unsigned alarms; /* alarms found in this cycle */
+    int fatal;       /* the state cannot be used: stop polling */
+};
+
+/* --- setup ------------------------------------------------------------------------- */
+
+static int same_key(const struct gl_verifier *a, const struct gl_verifier *b)
+{
+    return a->id == b->id && memcmp(a->pub, b->pub, 32) == 0 &&
+           strcmp(a->name, b->name) == 0;
+}
+
+/* Builds keys = policy submitters + watched keys not among them. */
+static int setup_keys(struct monitor *m)
+{
+    const struct gl_verifier *subs = gl_policy_submitters(m->p, &m->nsub);
+    size_t cap = m->nsub + m->o->nwatch;
+
+    m->keys = calloc(cap ? cap : 1, sizeof(*m->keys));
+    m->watched = calloc(cap ? cap : 1, 1);
+    if (m->keys == NULL || m->watched == NULL)
+        return GL_ENOMEM;
+    memcpy(m->keys, subs, m->nsub * sizeof(*subs));
+    m->nkeys = m->nsub;
+    for (size_t i = 0; i < m->o->nwatch; i++) {
+        struct gl_verifier k;
+        size_t j;
+        if (cli_load_verifier(m->o->watch[i], &k) != 0)
+            return GL_EPARSE;
+        if (k.type != GL_KEY_NOTE) {
+            cli_error("--watch-submitter %s is not a note (0x01) key", m->o->watch[i]);
+            return GL_EKEYTYPE;
+        }
+        for (j = 0; j < m->nkeys && !same_key(&m->keys[j], &k); j++)
+            ;
+        if (j == m->nkeys)
+            m->keys[m->nkeys++] = k;
+        m->watched[j] = 1;
+    }
+    if (m->o->nwatch == 0 && m->o->expect != NULL)
+        memset(m->watched, 1, m->nsub);
+    return 0;
+}
+
+int monitor_new(const struct monitor_opts *o, struct monitor **out)
+{
+    struct monitor *m = calloc(1, sizeof(*m));
+    int rc;
+
+    if (m == NULL)
+        return GL_ENOMEM;
+    m->o = o;
+    state_progress_init(&m->prog);
+    m->s.lock_fd = m->s.monitor_fd = -1;
+    if ((rc = trust_load_policy(o->policy, 1, &m->p)) != 0 || (rc = setup_keys(m)) != 0)
+        goto fail;
+    if (o->expect != NULL && (rc = expect_load(o->expect, &m->ex)) != 0)
+        goto fail;
+    if ((rc = fetch_init(&m->f, o->log, o->timeout_s)) != 0) {
+        cli_error("--log %s: %s", o->log,
+                  m->f.error[0] ? m->f.error : "cannot start libcurl");
+        goto fail;
+    }
+    for (int i = 0; i < 2; i++) {
+        if ((m->b[i] = calloc(1, sizeof(*m->b[i]))) == NULL) {
+            rc = GL_ENOMEM;
+            goto fail;
+        }
+        gl_buf_init(&m->b[i]->data, GL_TILE_BUNDLE_MAX);
+        gl_buf_init(&m->b[i]->tile, (size_t)GL_TILE_WIDTH * GL_HASH_LEN);
+    }
+    if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
+        (rc = pool_new(o->threads, &m->pool)) != 0)
+        goto fail;
+    *out = m;
+    return 0;
+fail:
+    monitor_free(m);
+    return rc;
+}
+
+void monitor_free(struct monitor *m)
+{
+    if (m == NULL)
+        return;
+    pool_free(m->pool);
+    tiles_free(m->ts);
+    for (int i = 0; i < 2; i++) {
+        if (m->b[i] == NULL)
+            continue;
+        gl_buf_release(&m->b[i]->data);
+        gl_buf_release(&m->b[i]->tile);
+        free(m->b[i]);
+    }
+    fetch_release(&m->f);
+    state_progress_release(&m->prog);
+    state_close(&m->s);
+    expect_release(&m->ex);
+    free(m->keys);
+    free(m->watched);
+    gl_policy_free(m->p);
+    free(m);
+}
+
+int monitor_reload_expect(struct monitor *m)
+{
+    struct expect ex;
+    int rc;
+
+    if (m->o->expect == NULL)
+        return 0;
+    if ((rc = expect_load(m->o->expect, &ex)) != 0) {
+        cli_error("keeping the previous expected releases");
+        return rc;
+    }
+    expect_release(&m->ex);
+    m->ex = ex;
+    return 0;
+}
+
+/* --- progress bar ------------------------------------------------------------------ */
+
+static void bar_start(struct monitor *m, uint64_t from, uint64_t to)
+{
+    m->bar_from = from;
+    m->bar_to = to;
+    m->bar_last = 0;
+}
+
+static void bar_draw(struct monitor *m, uint64_t at, int last)
+{
+    double now = util_now(), el = now - m->st.t0;
+    uint64_t total = m->bar_to - m->bar_from, done = at - m->bar_from;
+    char bar[41];
+    size_t fill;
+
+    if (!m->o->progress || total < BAR_MIN_ENTRIES ||
+        (!last && now - m->bar_last < BAR_PERIOD))
+        return;
+    m->bar_last = now;
+    fill = (size_t)(40.0 * (double)done / (double)total);
+    memset(bar, '#', fill);
+    memset(bar + fill, '.', 40 - fill);
+    bar[40] = 0;
+    fprintf(stderr, "\r[%s] %llu/%llu entries %3.0f%% %8.0f/s", bar,
+            (unsigned long long)at, (unsigned long long)m->bar_to,
+            100.0 * (double)done / (double)total,
+            el > 0 ? (double)m->st.entries / el : 0.0);
+    if (last)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* --- state and checkpoints --------------------------------------------------------- */
+
+/* Opens the state of policy log `log` (once per run). */
+static int open_state(struct monitor *m, size_t log)
+{
+    size_t n;
+    const struct gl_verifier *keys = gl_policy_log_keys(m->p, &n);
+    int rc;
+
+    if (m->have_state) {
+        if (log == m->log)
+            return 0;
+        cli_error("the log at %s changed keys (now %s): not followed", m->o->log,
+                  keys[log].name);
+        return GL_EVERIFY;
+    }
+    m->fatal = 1;
+    if ((rc = state_open(&m->s, m->o->state, &keys[log])) != 0)
+        return rc;
+    if ((rc = state_lock_monitor(&m->s)) != 0) {
+        cli_error(rc == GL_EEXIST ? "another monitor is running on %s"
+                                  : "cannot lock %s/monitor.lock",
+                  m->s.dir);
+        state_close(&m->s);
+        return rc;
+    }
+    m->have_state = 1;
+    m->fatal = 0;
+    m->log = log;
+    m->a.s = &m->s;
+    m->a.log_key = &keys[log];
+    m->a.url = m->o->log;
+    m->a.on_alarm = m->o->on_alarm;
+    return 0;
+}
+
+/* Opens a checkpoint note from the log or the state (log signature
+ * required; quorum required when need_quorum). */
+static int open_checkpoint(struct monitor *m, const struct gl_buf *note, const char *what,
+                           int need_quorum, struct trust_checkpoint *tc)
+{
+    char why[TRUST_WHY_MAX];
+    int rc = trust_checkpoint_open(m->p, (const char *)note->data, note->len, tc, why);
+
+    if (rc == 0 || (rc == GL_EQUORUM && !need_quorum))
+        return 0;
+    cli_error("%s does not verify: %s", what, why);
+    return rc;
+}
+
+static int fetch_checkpoint(struct monitor *m, struct gl_buf *note,
+                            struct trust_checkpoint *tc)
+{
+    int rc = fetch_get(&m->f, "checkpoint", STATE_CHECKPOINT_MAX, note);
+
+    if (rc != 0) {
+        cli_error("cannot get the log's checkpoint: %s", m->f.error);
+        return CLI_USAGE;
+    }
+    if (open_checkpoint(m, note, "the log's checkpoint", 1, tc) != 0)
+        return CLI_VERIFY;
+    return open_state(m, tc->log) == 0 ? CLI_OK : CLI_USAGE;
+}
+
+/* Records a fork between old (stored) and cur (served). */
+static void fork_alarm(struct monitor *m, const char *origin, const struct gl_buf *old,
+                       uint64_t osize, const struct gl_buf *cur, uint64_t csize,
+                       const uint8_t (*proof)[32], size_t len, const uint8_t *prefix_root,
+                       const char *why)
+{
+    char detail[400], dir[STATE_PATH_MAX];
+
+    snprintf(
+        detail, sizeof(detail),
+        "log %.100s: the checkpoint of size %llu is not consistent with the one of size "
+        "%llu verified before (%s)",
+        origin, (unsigned long long)csize, (unsigned long long)osize, why);
+    m->alarms++;
+    alarm_fork(&m->a, (const char *)old->data, old->len, osize, (const char *)cur->data,
+               cur->len, csize, proof, len, prefix_root, detail, dir);
+}
+
+/* The root of the first lo leaves of the tree of hi leaves, from the tiles,
+ * when lo is a power of two below hi (what a split-view evidence file needs
+ * besides the consistency proof); GL_EINVAL otherwise. */
+static int prefix_root(struct monitor *m, uint64_t lo, uint64_t hi,
+                       uint8_t out[GL_HASH_LEN])
+{
+    struct gl_hash_source src;
+
+    if (lo == 0 || lo >= hi || (lo & (lo - 1)) != 0)
+        return GL_EINVAL;
+    tiles_source(m->ts, hi, &src);
+    return gl_merkle_root_at(&src, lo, out);
+}
+
+/* Is (n, rn) consistent with the stored (s, rs)? Proven from tiles. 0 yes;
+ * GL_EVERIFY no (alarm raised); other codes: could not tell (reported). */
+static int check_consistency(struct monitor *m, const struct gl_buf *snote,
+                             const struct trust_checkpoint *sc,
+                             const struct gl_buf *nnote,
+                             const struct trust_checkpoint *nc)
+{
+    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN], prefix[GL_HASH_LEN];
+    uint64_t s = sc->cp.size, n = nc->cp.size, lo = s < n ? s : n, hi = s < n ? n : s;
+    size_t len = 0;
+    int rc;
+
+    if (s == n || lo == 0) {
+        rc = gl_merkle_verify_consistency(lo, hi, s <= n ? sc->cp.root : nc->cp.root,
+                                          s <= n ? nc->cp.root : sc->cp.root, NULL, 0);
+    } else {
+        rc = tiles_prove_consistency(m->ts, lo, hi, proof, &len);
+        if (rc != 0 && s > n) {
+            cli_error(
+                "the log serves a checkpoint of size %llu, smaller than the size %llu "
+                "verified before, and its tiles cannot prove it a prefix: %s",
+                (unsigned long long)n, (unsigned long long)s,
+                m->f.error[0] ? m->f.error : gl_strerror(rc));
+            return GL_EVERIFY;
+        }
+        if (rc != 0) {
+            cli_error("cannot compute the consistency proof %llu -> %llu from the log's "
+                      "tiles: %s",
+                      (unsigned long long)lo, (unsigned long long)hi,
+                      m->f.error[0] ? m->f.error : gl_strerror(rc));
+            return rc;
+        }
+        rc = gl_merkle_verify_consistency(lo, hi, s < n ? sc->cp.root : nc->cp.root,
+                                          s < n ? nc->cp.root : sc->cp.root,
+                                          (const uint8_t(*)[GL_HASH_LEN])proof, len);
+    }
+    if (rc != 0) {
+        fork_alarm(m, nc->cp.origin, snote, s, nnote, n, (const uint8_t(*)[32])proof, len,
+                   prefix_root(m, lo, hi, prefix) == 0 ? prefix : NULL,
+                   s == n ? "same size, different root"
+                          : "the consistency proof from the log's tiles does not verify");
+        return GL_EVERIFY;
+    }
+    return 0;
+}
+
+/* --- entries ----------------------------------------------------------------------- */
+
+/* Downloads bundle k (and its level-0 tile) at the target size. */
+static int fetch_bundle(struct monitor *m, uint64_t k, uint64_t from, struct bundle *b)
+{
+    struct gl_tile t = {.index = k, .level = 0};
+    char path[GL_TILE_PATH_MAX];
+    int rc;
+
+    b->k = k;
+    if ((rc = gl_tile_width(0, k, m->tgt.cp.size, &b->width)) != 0)
+        return rc;
+    t.width = b->width;
+    b->skip = k * GL_TILE_WIDTH < from ? (size_t)(from - k * GL_TILE_WIDTH) : 0;
+    if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
+        (rc = fetch_get(&m->f, path, GL_TILE_BUNDLE_MAX, &b->data)) != 0 ||
+        (rc = gl_tile_path_format(&t, 0, path, NULL)) != 0 ||
+        (rc = fetch_get(&m->f, path, (size_t)b->width * GL_HASH_LEN, &b->tile)) != 0) {
+        cli_error("cannot download bundle %llu: %s", (unsigned long long)k, m->f.error);
+        return rc;
+    }
+    if (b->tile.len != (size_t)b->width * GL_HASH_LEN ||
+        gl_tile_bundle_decode(b->data.data, b->data.len, b->width, b->e, &b->n) != 0) {
+        cli_error("bundle %llu or its tile is malformed (%zu-byte tile for %u entries)",
+                  (unsigned long long)k, b->tile.len, b->width);
+        return GL_EPARSE;
+    }
+    return 0;
+}
+
+static void submit(struct monitor *m, struct bundle *b)
+{
+    struct pool_job j = {.e = b->e,
+                         .from = b->skip,
+                         .n = b->n,
+                         .keys = m->keys,
+                         .nkeys = m->nkeys,
+                         .out = b->res};
+
+    pool_submit(m->pool, &j);
+}
+
+/* Records entry e (leaf hash `leaf`) at index with its proof against the
+ * target. */
+static void statement_alarm(struct monitor *m, uint64_t index,
+                            const struct gl_tile_entry *e,
+                            const uint8_t leaf[GL_HASH_LEN], const char *kind,
+                            const char *detail)
+{
+    struct gl_tlogproof *tp = calloc(1, sizeof(*tp));
+    struct state_file files[2];
+    struct gl_buf bundle;
+    char dir[STATE_PATH_MAX];
+    size_t nf = 0;
+
+    m->alarms++;
+    gl_buf_init(&bundle, (size_t)GL_TLOGPROOF_MAX_SIZE);
+    files[nf++] = (struct state_file){"statement", e->data, e->len};
+    if (tp != NULL &&
+        tiles_prove_inclusion(m->ts, index, m->tgt.cp.size, tp->hashes, &tp->nhashes) ==
+            0 &&
+        gl_merkle_verify_inclusion(index, m->tgt.cp.size, leaf,
+                                   (const uint8_t(*)[GL_HASH_LEN])tp->hashes, tp->nhashes,
+                                   m->tgt.cp.root) == 0) {
+        tp->index = index;
+        tp->extra = e->data;
+        tp->extra_len = e->len;
+        tp->checkpoint = (const char *)m->prog.target.data;
+        tp->checkpoint_len = m->prog.target.len;
+        if (gl_tlogproof_format(tp, &bundle) == 0)
+            files[nf++] =
+                (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
+    } else {
+        files[nf++] =
+            (struct state_file){"checkpoint", m->prog.target.data, m->prog.target.len};
+    }
+    alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
+    gl_buf_release(&bundle);
+    free(tp);
+}
+
+/* A length for "%.*s" in one-line messages. */
+static int clip(size_t n)
+{
+    return n > 200 ? 200 : (int)n;
+}
+
+/* The sequential checks of entry i of b. */
+static void check_result(struct monitor *m, const struct bundle *b, size_t i)
+{
+    const struct pool_result *r = &b->res[i];
+    const struct gl_statement_fields *f = &r->st.fields;
+    uint64_t index = b->k * GL_TILE_WIDTH + i;
+    char detail[600], hex[65];
+
+    m->st.entries++;
+    if (r->status == POOL_MALFORMED || r->status == POOL_BADSIG) {
+        m->st.bad++;
+        if (r->status == POOL_BADSIG)
+            snprintf(
+                detail, sizeof(detail),
+                "entry %llu claims a signature by submitter %.*s that does not verify",
+                (unsigned long long)index, clip(r->st.sig.name_len), r->st.sig.name);
+        else
+            snprintf(detail, sizeof(detail), "entry %llu is not a valid statement: %s",
+                     (unsigned long long)index, r->reason);
+        statement_alarm(m, index, &b->e[i], r->leaf, "bad-entry", detail);
+        return;
+    }
+    if (r->status == POOL_UNKNOWN) {
+        m->st.other++;
+        return;
+    }
+    if (!m->watched[r->which]) {
+        m->st.verified++;
+        return;
+    }
+    m->st.watched++;
+    if (expect_has(&m->ex, f)) {
+        m->st.expected++;
+        return;
+    }
+    m->st.unexpected++;
+    gl_hex_encode(f->sha256, 32, hex, sizeof(hex));
+    snprintf(detail, sizeof(detail),
+             "entry %llu: unexpected statement by %s: %s %.*s %.*s sha256 %s",
+             (unsigned long long)index, m->keys[r->which].name,
+             gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
+             clip(f->version_len), f->version, hex);
+    statement_alarm(m, index, &b->e[i], r->leaf, "unexpected-statement", detail);
+}
+
+/* Tile comparison, compact range, per-entry checks, progress file. */
+static int finish_bundle(struct monitor *m, struct bundle *b)
+{
+    char detail[200];
+    uint8_t leaf[GL_HASH_LEN];
+    int rc;
+
+    for (size_t i = 0; i < b->n; i++) {
+        const uint8_t *th = b->tile.data + i * GL_HASH_LEN;
+        if (i < b->skip) {
+            if (gl_merkle_leaf_hash(b->e[i].data, b->e[i].len, leaf) != 0)
+                return GL_ECRYPTO;
+        } else {
+            memcpy(leaf, b->res[i].leaf, GL_HASH_LEN);
+        }
+        if (!util_hash_equal(leaf, th)) {
+            snprintf(detail, sizeof(detail),
+                     "entry %llu: its leaf hash differs from hash %zu of the log's tile "
+                     "0/%llu",
+                     (unsigned long long)b->k * GL_TILE_WIDTH + i, i,
+                     (unsigned long long)b->k);
+            statement_alarm(m, b->k * GL_TILE_WIDTH + i, &b->e[i], leaf, "bad-tile",
+                            detail);
+        }
+        if (i < b->skip)
+            continue;
+        if ((rc = gl_merkle_range_append(&m->prog.range, leaf, NULL, NULL)) != 0)
+            return rc;
+        check_result(m, b, i);
+    }
+    bar_draw(m, m->prog.range.size, 0);
+    return state_save_progress(&m->s, &m->prog);
+}
+
+/* Checks entries [prog.range.size, tgt.size), bundle by bundle. */
+static int check_entries(struct monitor *m)
+{
+    uint64_t from = m->prog.range.size, size = m->tgt.cp.size;
+    uint64_t k0 = from / GL_TILE_WIDTH, k1 = (size - 1) / GL_TILE_WIDTH;
+    int rc, next = 0;
+
+    bar_start(m, from, size);
+    if ((rc = fetch_bundle(m, k0, from, m->b[0])) != 0)
+        return rc;
+    submit(m, m->b[0]);
+    for (uint64_t k = k0; k <= k1; k++) {
+        struct bundle *cur = m->b[(k - k0) % 2], *nxt = m->b[(k - k0 + 1) % 2];
+        next = k < k1 ? fetch_bundle(m, k + 1, from, nxt) : 0;
+        pool_wait(m->pool);
+        if (next == 0 && k < k1)
+            submit(m, nxt);
+        if ((rc = finish_bundle(m, cur)) != 0) {
+            if (next == 0 && k < k1)
+                pool_wait(m->pool);
+            return rc;
+        }
+        if (next != 0)
+            return next;
+    }
+    bar_draw(m, m->prog.range.size, 1);
+    return 0;
+}
+
+/* Catches up to the target in m->prog, then stores it: CLI code. */
+static int finish_target(struct monitor *m)
+{
+    struct state_file f = {"checkpoint", m->prog.target.data, m->prog.target.len};
+    uint8_t root[GL_HASH_LEN];
+    char detail[300], dir[STATE_PATH_MAX];
+    int rc, stored;
+
+    if (m->prog.range.size < m->tgt.cp.size && (rc = check_entries(m)) != 0)
+        return rc == GL_EPARSE ? CLI_VERIFY : CLI_USAGE;
+    if (gl_merkle_range_root(&m->prog.range, root) != 0)
+        return CLI_USAGE;
+    if (m->prog.range.size != m->tgt.cp.size || !util_hash_equal(root, m->tgt.cp.root)) {
+        snprintf(
+            detail, sizeof(detail),
+            "the log's entries do not hash to the root of its checkpoint of size %llu: "
+            "the entries or tiles served differ from the signed tree",
+            (unsigned long long)m->tgt.cp.size);
+        m->alarms++;
+        alarm_entry(&m->a, "bad-tree", m->tgt.cp.size, m->tgt.cp.root, &f, 1, detail,
+                    dir);
+        state_drop_progress(&m->s);
+        gl_merkle_range_init(&m->prog.range);
+        return CLI_VERIFY;
+    }
+    if (state_lock(&m->s) != 0)
+        return CLI_USAGE;
+    rc = state_store_checkpoint(&m->s, (const char *)m->prog.target.data,
+                                m->prog.target.len, m->tgt.cp.size, m->tgt.cp.root,
+                                &stored);
+    state_unlock(&m->s);
+    return rc == 0 ? CLI_OK : CLI_USAGE;
+}
+
+/* --- the cycle --------------------------------------------------------------------- */
+
+/* Resumes an interrupted target, if the progress file has one. */
+static int resume(struct monitor *m)
+{
+    int rc = state_load_progress(&m->s, &m->prog);
+
+    if (rc == GL_ENOTFOUND) {
+        gl_merkle_range_init(&m->prog.range);
+        gl_buf_reset(&m->prog.target);
+        return CLI_OK;
+    }
+    if (rc == 0 &&
+        open_checkpoint(m, &m->prog.target, "the progress file's target", 0, &m->tgt) ==
+            0 &&
+        m->prog.range.size <= m->tgt.cp.size) {
+        if (m->prog.range.size == m->tgt.cp.size)
+            return finish_target(m); /* a crash after the last bundle */
+        cli_error("resuming at entry %llu of %llu",
+                  (unsigned long long)m->prog.range.size,
+                  (unsigned long long)m->tgt.cp.size);
+        return finish_target(m);
+    }
+    cli_error("the progress file in %s is damaged: starting over from entry 0", m->s.dir);
+    state_drop_progress(&m->s);
+    gl_merkle_range_init(&m->prog.range);
+    gl_buf_reset(&m->prog.target);
+    return CLI_OK;
+}
+
+/* Adopts the served checkpoint as the target and catches up to it. */
+static int adopt(struct monitor *m, const struct gl_buf *note,
+                 const struct trust_checkpoint *nc)
+{
+    gl_buf_reset(&m->prog.target);
+    if (gl_buf_append(&m->prog.target, note->data, note->len) != 0)
+        return CLI_USAGE;
+    m->tgt = *nc;
+    if (m->prog.range.size > nc->cp.size) /* progress past the target: start over */
+        gl_merkle_range_init(&m->prog.range);
+    if (state_save_progress(&m->s, &m->prog) != 0)
+        return CLI_USAGE;
+    return finish_target(m);
+}
+
+static void report(struct monitor *m, const struct trust_checkpoint *nc, int rc)
+{
+    double el = util_now() - m->st.t0;
+    struct rusage ru;
+
+    memset(&ru, 0, sizeof(ru));
+    getrusage(RUSAGE_SELF, &ru);
+    if (m->st.entries > 0)
+        cli_error(
+            "checked %llu entries in %.2f s, %.0f entries/s on %zu threads, peak RSS %ld "
+            "KiB (%llu by watched submitters: %llu expected, %llu unexpected; %llu by "
+            "other submitters of the policy; %llu by keys outside the policy; %llu bad)",
+            (unsigned long long)m->st.entries, el,
+            el > 0 ? (double)m->st.entries / el : 0, pool_threads(m->pool), ru.ru_maxrss,
+            (unsigned long long)m->st.watched, (unsigned long long)m->st.expected,
+            (unsigned long long)m->st.unexpected, (unsigned long long)m->st.verified,
+            (unsigned long long)m->st.other, (unsigned long long)m->st.bad);
+    printf("log %s: tree size %llu, %s\n", nc->cp.origin, (unsigned long long)nc->cp.size,
+           rc == CLI_OK && m->alarms == 0 ? "verified, no alarm"
+           : m->alarms > 0                ? "ALARM (see stderr and the alarms directory)"
+                                          : "not verified");
+    fflush(stdout);
+}
+
+/* Compares the served checkpoint with the stored one and follows it. */
+static int follow(struct monitor *m, const struct gl_buf *note,
+                  const struct trust_checkpoint *nc)
+{
+    struct trust_checkpoint *sc = malloc(sizeof(*sc));
+    struct gl_buf snote;
+    int rc;
+
+    gl_buf_init(&snote, STATE_CHECKPOINT_MAX);
+    if (sc == NULL) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = state_load_checkpoint(&m->s, &snote);
+    if (rc == GL_ENOTFOUND) {
+        cli_error("first checkpoint of log %s (size %llu): checking every entry",
+                  nc->cp.origin, (unsigned long long)nc->cp.size);
+        rc = adopt(m, note, nc);
+        goto out;
+    }
+    if (rc != 0 || open_checkpoint(m, &snote, "the stored checkpoint", 0, sc) != 0) {
+        cli_error("cannot use the stored checkpoint in %s: remove it to start over",
+                  m->s.dir);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = check_consistency(m, &snote, sc, note, nc);
+    if (rc != 0) {
+        rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
+        goto out;
+    }
+    if (nc->cp.size > sc->cp.size || m->prog.range.size < sc->cp.size)
+        rc = adopt(m, nc->cp.size >= sc->cp.size ? note : &snote,
+                   nc->cp.size >= sc->cp.size ? nc : sc);
+    else if (nc->cp.size == sc->cp.size)
+        rc = state_store_checkpoint(&m->s, (const char *)note->data, note->len,
+                                    nc->cp.size, nc->cp.root, NULL) == 0
+                 ? CLI_OK
+                 : CLI_USAGE;
+    else
+        rc = CLI_OK; /* an older checkpoint, proven a prefix: nothing new */
+out:
+    free(sc);
+    gl_buf_release(&snote);
+    return rc;
+}
+
+int monitor_fatal(const struct monitor *m)
+{
+    return m->fatal;
+}
+
+int monitor_cycle(struct monitor *m)
+{
+    struct trust_checkpoint *nc = malloc(sizeof(*nc));
+    struct gl_buf note;
+    int rc;
+
+    memset(&m->st, 0, sizeof(m->st));
+    m->st.t0 = util_now();
+    m->alarms = 0;
+    gl_buf_init(&note, STATE_CHECKPOINT_MAX);
+    if (nc == NULL) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if ((rc = fetch_checkpoint(m, &note, nc)) != CLI_OK)
+        goto out;
+    if ((rc = resume(m)) == CLI_OK)
+        rc = follow(m, &note, nc);
+    report(m, nc, rc);
+out:
+    if (rc == CLI_OK && m->alarms > 0)
+        rc = CLI_VERIFY;
+    free(nc);
+    gl_buf_release(&note);
+    return rc;
+}

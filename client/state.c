@@ -1,0 +1,397 @@
+/*
+ * state: per-log memory of the client on disk; see state.h for the layout.
+ *
+ * Invariants:
+ *   - Files are only ever replaced with gl_file_replace (write a temporary,
+ *     fsync, rename, fsync the directory); evidence directories appear
+ *     complete or not at all (built as alarms/.tmp-*, then renamed).
+ *   - The stored checkpoint only moves forward. state_store_checkpoint
+ *     re-reads the stored note under the caller's lock and keeps it when it
+ *     describes a larger tree (or the same size with another root: that is
+ *     a fork the caller has already reported, and the first view is kept).
+ *   - Nothing read from here is trusted blindly: callers re-verify the
+ *     stored checkpoint's signature, and the progress file is parsed
+ *     strictly (a damaged one is reported and the monitor starts over).
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "file.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/note.h"
+#include "glasslog/sha256.h"
+
+#define PROGRESS_HEADER "glasslog-monitor-progress v1\n"
+#define PROGRESS_MAX (STATE_CHECKPOINT_MAX + 8192)
+
+int state_default_root(char *out)
+{
+    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    int n;
+
+    if (x != NULL && x[0] == '/')
+        n = snprintf(out, STATE_PATH_MAX, "%s/glasslog", x);
+    else if (home != NULL && home[0] == '/')
+        n = snprintf(out, STATE_PATH_MAX, "%s/.local/state/glasslog", home);
+    else
+        return GL_EINVAL;
+    return n > 0 && n < STATE_PATH_MAX ? 0 : GL_ETOOBIG;
+}
+
+/* mkdir -p with mode for the missing components. */
+static int mkdirs(const char *path, mode_t mode)
+{
+    char tmp[STATE_PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(tmp))
+        return GL_ETOOBIG;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+            return GL_EIO;
+        *p = '/';
+    }
+    return mkdir(tmp, mode) != 0 && errno != EEXIST ? GL_EIO : 0;
+}
+
+static int path_of(const struct state *s, const char *name, char out[STATE_PATH_MAX])
+{
+    int n = snprintf(out, STATE_PATH_MAX, "%s/%s", s->dir, name);
+
+    return n > 0 && n < STATE_PATH_MAX ? 0 : GL_ETOOBIG;
+}
+
+/* Writes the vkey file the first time (for humans looking at the dir). */
+static int write_vkey(const struct state *s, const struct gl_verifier *k)
+{
+    char path[STATE_PATH_MAX];
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, GL_KEY_TEXT_MAX + 2);
+    if ((rc = path_of(s, "vkey", path)) == 0 && access(path, F_OK) != 0 &&
+        (rc = gl_verifier_format(k, &b)) == 0 && (rc = gl_buf_putc(&b, '\n')) == 0)
+        rc = gl_file_replace(path, b.data, b.len, 0644);
+    gl_buf_release(&b);
+    return rc;
+}
+
+int state_open(struct state *s, const char *root, const struct gl_verifier *log_key)
+{
+    struct gl_buf vk;
+    uint8_t h[32];
+    int rc, n;
+
+    memset(s, 0, sizeof(*s));
+    s->lock_fd = s->monitor_fd = -1;
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX + 1);
+    if ((rc = gl_verifier_format(log_key, &vk)) != 0 ||
+        (rc = gl_sha256(vk.data, vk.len, h)) != 0)
+        goto out;
+    gl_hex_encode(h, 32, s->logid, sizeof(s->logid));
+    n = snprintf(s->dir, sizeof(s->dir), "%s/%s", root, s->logid);
+    if (n <= 0 || n >= (int)sizeof(s->dir)) {
+        cli_error("state directory path too long: %s", root);
+        rc = GL_ETOOBIG;
+        goto out;
+    }
+    if ((rc = mkdirs(s->dir, 0700)) != 0 || (rc = write_vkey(s, log_key)) != 0)
+        cli_error("cannot use the state directory %s: %s", s->dir, strerror(errno));
+out:
+    gl_buf_release(&vk);
+    return rc;
+}
+
+void state_close(struct state *s)
+{
+    state_unlock(s);
+    if (s->monitor_fd >= 0)
+        close(s->monitor_fd);
+    s->monitor_fd = -1;
+}
+
+static int lock_file(const struct state *s, const char *name, int how, int *fd)
+{
+    char path[STATE_PATH_MAX];
+
+    if (path_of(s, name, path) != 0)
+        return GL_ETOOBIG;
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return GL_EIO;
+    if (flock(*fd, how) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        close(*fd);
+        *fd = -1;
+        return busy ? GL_EEXIST : GL_EIO;
+    }
+    return 0;
+}
+
+int state_lock(struct state *s)
+{
+    if (s->lock_fd >= 0)
+        return 0;
+    return lock_file(s, "lock", LOCK_EX, &s->lock_fd);
+}
+
+void state_unlock(struct state *s)
+{
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    s->lock_fd = -1;
+}
+
+int state_lock_monitor(struct state *s)
+{
+    if (s->monitor_fd >= 0)
+        return 0;
+    return lock_file(s, "monitor.lock", LOCK_EX | LOCK_NB, &s->monitor_fd);
+}
+
+/* Reads a state file; GL_ENOTFOUND if missing. */
+static int read_state_file(const struct state *s, const char *name, struct gl_buf *out)
+{
+    char path[STATE_PATH_MAX];
+    int rc;
+
+    if ((rc = path_of(s, name, path)) != 0)
+        return rc;
+    rc = gl_file_read(path, out);
+    if (rc == GL_EIO && errno == ENOENT)
+        return GL_ENOTFOUND;
+    return rc;
+}
+
+int state_load_checkpoint(const struct state *s, struct gl_buf *note)
+{
+    return read_state_file(s, "checkpoint", note);
+}
+
+/* Size and root of a stored checkpoint note (syntax only). */
+static int stored_tree(const struct gl_buf *b, uint64_t *size, uint8_t root[32])
+{
+    struct gl_note *n = NULL;
+    struct gl_checkpoint c;
+    int rc;
+
+    if ((rc = gl_note_parse((const char *)b->data, b->len, &n)) == 0 &&
+        (rc = gl_checkpoint_parse(n->text, n->text_len, &c)) == 0) {
+        *size = c.size;
+        memcpy(root, c.root, 32);
+    }
+    gl_note_free(n);
+    return rc;
+}
+
+int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64_t size,
+                           const uint8_t root[32], int *stored)
+{
+    char path[STATE_PATH_MAX];
+    struct gl_buf old;
+    uint64_t osize;
+    uint8_t oroot[32];
+    int rc;
+
+    if (stored != NULL)
+        *stored = 0;
+    gl_buf_init(&old, STATE_CHECKPOINT_MAX);
+    rc = state_load_checkpoint(s, &old);
+    if (rc == 0 && stored_tree(&old, &osize, oroot) == 0 &&
+        (osize > size || (osize == size && memcmp(oroot, root, 32) != 0)))
+        goto out; /* keep the larger (or first) view */
+    if ((rc = path_of(s, "checkpoint", path)) == 0 &&
+        (rc = gl_file_replace(path, note, len, 0644)) != 0)
+        cli_error("cannot write %s: %s", path, strerror(errno));
+    if (rc == 0 && stored != NULL)
+        *stored = 1;
+out:
+    gl_buf_release(&old);
+    return rc == GL_ENOTFOUND ? 0 : rc;
+}
+
+/* --- monitor progress -------------------------------------------------------------- */
+
+void state_progress_init(struct state_progress *p)
+{
+    gl_merkle_range_init(&p->range);
+    gl_buf_init(&p->target, STATE_CHECKPOINT_MAX);
+}
+
+void state_progress_release(struct state_progress *p)
+{
+    gl_buf_release(&p->target);
+}
+
+/* Reads "<prefix><value>\n" at *pos; value is the bytes before "\n". */
+static int take_line(const struct gl_buf *b, size_t *pos, const char *prefix,
+                     const char **val, size_t *vlen)
+{
+    const char *s = (const char *)b->data + *pos, *nl;
+    size_t left = b->len - *pos, pl = strlen(prefix);
+
+    nl = memchr(s, '\n', left);
+    if (nl == NULL || (size_t)(nl - s) < pl || memcmp(s, prefix, pl) != 0)
+        return GL_EPARSE;
+    *val = s + pl;
+    *vlen = (size_t)(nl - s) - pl;
+    *pos += (size_t)(nl - s) + 1;
+    return 0;
+}
+
+static int parse_progress(const struct gl_buf *b, struct state_progress *p)
+{
+    const char *v;
+    size_t pos = 0, vlen;
+    uint64_t checked;
+    int rc;
+
+    if (b->len < sizeof(PROGRESS_HEADER) - 1 ||
+        memcmp(b->data, PROGRESS_HEADER, sizeof(PROGRESS_HEADER) - 1) != 0)
+        return GL_EPARSE;
+    pos = sizeof(PROGRESS_HEADER) - 1;
+    if (take_line(b, &pos, "checked ", &v, &vlen) != 0 ||
+        gl_parse_u64(v, vlen, &checked) != 0 || checked > GL_MERKLE_MAX_SIZE)
+        return GL_EPARSE;
+    gl_merkle_range_init(&p->range);
+    p->range.size = checked;
+    for (unsigned l = 0; l < GL_MERKLE_MAX_HEIGHT; l++) {
+        char prefix[16];
+        if (!(checked >> l & 1))
+            continue;
+        snprintf(prefix, sizeof(prefix), "edge %u ", l);
+        if (take_line(b, &pos, prefix, &v, &vlen) != 0 ||
+            gl_base64_decode_exact(v, vlen, p->range.edge[l], 32) != 0)
+            return GL_EPARSE;
+    }
+    if (take_line(b, &pos, "target", &v, &vlen) != 0 || vlen != 0)
+        return GL_EPARSE;
+    gl_buf_reset(&p->target);
+    rc = gl_buf_append(&p->target, b->data + pos, b->len - pos);
+    return rc != 0 ? rc : (p->target.len == 0 ? GL_EPARSE : 0);
+}
+
+int state_load_progress(const struct state *s, struct state_progress *p)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, PROGRESS_MAX);
+    if ((rc = read_state_file(s, "monitor", &b)) == 0)
+        rc = parse_progress(&b, p) != 0 ? GL_EPARSE : 0;
+    gl_buf_release(&b);
+    return rc;
+}
+
+int state_save_progress(const struct state *s, const struct state_progress *p)
+{
+    char path[STATE_PATH_MAX], b64[48];
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, PROGRESS_MAX);
+    rc = gl_buf_printf(&b, PROGRESS_HEADER "checked %llu\n",
+                       (unsigned long long)p->range.size);
+    for (unsigned l = 0; rc == 0 && l < GL_MERKLE_MAX_HEIGHT; l++) {
+        if (!(p->range.size >> l & 1))
+            continue;
+        gl_base64_encode(p->range.edge[l], 32, b64, sizeof(b64));
+        rc = gl_buf_printf(&b, "edge %u %s\n", l, b64);
+    }
+    if (rc == 0 && (rc = gl_buf_append_str(&b, "target\n")) == 0)
+        rc = gl_buf_append(&b, p->target.data, p->target.len);
+    if (rc == 0 && (rc = path_of(s, "monitor", path)) == 0 &&
+        (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
+        cli_error("cannot write %s: %s", path, strerror(errno));
+    gl_buf_release(&b);
+    return rc;
+}
+
+int state_drop_progress(const struct state *s)
+{
+    char path[STATE_PATH_MAX];
+    int rc = path_of(s, "monitor", path);
+
+    if (rc == 0 && unlink(path) != 0 && errno != ENOENT)
+        rc = GL_EIO;
+    return rc;
+}
+
+/* --- evidence ---------------------------------------------------------------------- */
+
+/* dir/name into out[STATE_PATH_MAX]; name must be a plain file name. */
+static int join(const char *dir, const char *name, char *out)
+{
+    int n;
+
+    if (strchr(name, '/') != NULL)
+        return GL_EINVAL;
+    n = snprintf(out, STATE_PATH_MAX, "%s/%s", dir, name);
+    return n > 0 && n < STATE_PATH_MAX ? 0 : GL_EINVAL;
+}
+
+static int write_in(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[STATE_PATH_MAX];
+
+    if (join(dir, name, path) != 0)
+        return GL_EINVAL;
+    return gl_file_write_new(path, data, len, 0644);
+}
+
+static void remove_tree(const char *dir, const struct state_file *files, size_t n)
+{
+    char path[STATE_PATH_MAX];
+
+    if (join(dir, "alarm", path) == 0)
+        unlink(path);
+    for (size_t i = 0; i < n; i++)
+        if (join(dir, files[i].name, path) == 0)
+            unlink(path);
+    rmdir(dir);
+}
+
+int state_save_evidence(const struct state *s, const char *name, const char *summary,
+                        const struct state_file *files, size_t n, char *path)
+{
+    char alarms[STATE_PATH_MAX], tmp[STATE_PATH_MAX];
+    int rc = GL_EIO;
+
+    if (path_of(s, "alarms", alarms) != 0 ||
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%ld", alarms, name, (long)getpid()) >=
+            (int)sizeof(tmp) ||
+        snprintf(path, STATE_PATH_MAX, "%s/%s", alarms, name) >= STATE_PATH_MAX)
+        return GL_ETOOBIG;
+    if (access(path, F_OK) == 0)
+        return GL_EEXIST;
+    if (mkdirs(alarms, 0700) != 0 || (mkdir(tmp, 0700) != 0 && errno != EEXIST))
+        goto fail;
+    if (write_in(tmp, "alarm", summary, strlen(summary)) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (write_in(tmp, files[i].name, files[i].data, files[i].len) != 0)
+            goto fail;
+    if (rename(tmp, path) == 0)
+        return 0;
+    rc = errno == EEXIST || errno == ENOTEMPTY ? GL_EEXIST : GL_EIO;
+fail:
+    if (rc == GL_EIO)
+        cli_error("cannot record the evidence in %s: %s", path, strerror(errno));
+    remove_tree(tmp, files, n);
+    return rc;
+}

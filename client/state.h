@@ -1,0 +1,106 @@
+/*
+ * state: the client's memory of each log, in a state directory (specs/
+ * client.md, "State directory"):
+ *
+ *   ROOT/                    --state DIR, or $XDG_STATE_HOME/glasslog,
+ *                            or ~/.local/state/glasslog
+ *     <logid>/               logid = lowercase hex SHA-256 of the log's
+ *                            verifier key string ("name+id+base64")
+ *       vkey                 that key, for humans
+ *       checkpoint           the newest verified checkpoint (the signed note
+ *                            as served, cosignatures included)
+ *       lock                 flock(2) for read-verify-replace of checkpoint
+ *       monitor              monitor progress (entries checked, the compact
+ *                            range over them, the target checkpoint)
+ *       monitor.lock         held by a running monitor
+ *       alarms/<name>/       evidence of one alarm: "alarm" (what, when) and
+ *                            the files that prove it
+ *
+ * Keying by the verifier key, not the origin, keeps two logs that share an
+ * origin name (or a re-keyed log) apart. Every file is replaced
+ * atomically (write, fsync, rename, fsync the directory), so a crash
+ * leaves the old or the new version, never a mix. The stored checkpoint
+ * only moves forward: a smaller tree never replaces a larger one.
+ */
+#ifndef GL_CLIENT_STATE_H
+#define GL_CLIENT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/key.h"
+#include "glasslog/merkle.h"
+
+#define STATE_PATH_MAX 4096
+#define STATE_CHECKPOINT_MAX (1u << 20) /* = GL_NOTE_MAX_SIZE */
+
+struct state {
+    char dir[STATE_PATH_MAX]; /* ROOT/<logid> */
+    char logid[65];
+    int lock_fd;    /* "lock", held between state_lock/unlock, or -1 */
+    int monitor_fd; /* "monitor.lock" while held, or -1 */
+};
+
+/* The default root into out[STATE_PATH_MAX]: $XDG_STATE_HOME/glasslog if
+ * that is set and absolute, else $HOME/.local/state/glasslog. GL_EINVAL if
+ * neither can be determined. */
+int state_default_root(char *out);
+
+/* Opens (creating as needed, mode 0700) ROOT/<logid> for log_key. Reports
+ * failures on stderr. 0 or GL_EIO / GL_ETOOBIG. */
+int state_open(struct state *s, const char *root, const struct gl_verifier *log_key);
+/* Releases the locks. Safe to call twice. */
+void state_close(struct state *s);
+
+/* Exclusive lock around a read-verify-replace of the checkpoint (blocks
+ * while another glasslog process holds it). 0 or GL_EIO. */
+int state_lock(struct state *s);
+void state_unlock(struct state *s);
+/* Takes monitor.lock without waiting: GL_EEXIST if another monitor runs on
+ * this state. Released by state_close. */
+int state_lock_monitor(struct state *s);
+
+/* Appends the stored checkpoint note to note. GL_ENOTFOUND if there is
+ * none, GL_EIO / GL_ETOOBIG otherwise. The caller verifies it again. */
+int state_load_checkpoint(const struct state *s, struct gl_buf *note);
+/* Stores note (a checkpoint of `size` leaves and this root, already
+ * verified by the caller) unless the stored one is larger, or of the same
+ * size with another root. *stored (may be NULL) says whether it was
+ * written. 0 or GL_EIO. */
+int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64_t size,
+                           const uint8_t root[32], int *stored);
+
+/* Monitor progress: entries [0, range.size) have been checked, range is
+ * their compact range, target the checkpoint being caught up to (a signed
+ * note, verified when it was adopted). */
+struct state_progress {
+    struct gl_merkle_range range;
+    struct gl_buf target; /* owned; init by state_progress_init */
+};
+
+void state_progress_init(struct state_progress *p);
+void state_progress_release(struct state_progress *p);
+/* Loads the progress into *p (initialised). GL_ENOTFOUND if none,
+ * GL_EPARSE if the file is damaged (the caller starts over). */
+int state_load_progress(const struct state *s, struct state_progress *p);
+/* Replaces the progress file atomically. */
+int state_save_progress(const struct state *s, const struct state_progress *p);
+/* Removes the progress file (after an alarm that invalidates it). */
+int state_drop_progress(const struct state *s);
+
+/* One file of evidence. */
+struct state_file {
+    const char *name; /* plain file name */
+    const void *data;
+    size_t len;
+};
+
+/* Records an alarm: creates alarms/<name>/ holding "alarm" (summary text)
+ * and the n files, atomically (built under a temporary name, then
+ * renamed). path (STATE_PATH_MAX bytes) gets the directory. GL_EEXIST if
+ * this alarm was recorded before (same name), GL_EIO otherwise. */
+int state_save_evidence(const struct state *s, const char *name, const char *summary,
+                        const struct state_file *files, size_t n, char *path);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * trust: policy loading, checkpoint opening and offline verification; see
+ * trust.h.
+ *
+ * Order of the checks (specs/bundle.md): statement syntax, submitter
+ * signature, artifact digest, log signature, witness quorum, cosignature
+ * age, inclusion proof. Every step that can run does, so a report says
+ * everything that is wrong, not just the first thing; a step whose inputs
+ * are untrusted because an earlier step failed is marked BLOCKED (e.g. no
+ * quorum or inclusion check on a checkpoint whose log signature failed).
+ * The verdict is the conjunction: any failure fails the verification.
+ *
+ * Which log key: the policy may list several keys for one origin (key
+ * rotation). The checkpoint is tried against each log key whose name is
+ * its origin; the first that verifies is the signer. A bad signature by
+ * one key and a good one by another is accepted (signed-note rules are
+ * per key), "no log with this origin" and "no valid signature" are
+ * distinct failures.
+ */
+#include "trust.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/merkle.h"
+#include "glasslog/note.h"
+#include "util.h"
+
+static const char *const step_names[TRUST_NSTEPS] = {
+    "statement",      "submitter signature", "artifact",        "log signature",
+    "witness quorum", "checkpoint age",      "inclusion proof",
+};
+
+const char *trust_step_name(enum trust_step s)
+{
+    return (unsigned)s < TRUST_NSTEPS ? step_names[s] : "?";
+}
+
+int trust_load_policy(const char *path, int warn, struct gl_policy **out)
+{
+    struct gl_policy_error perr;
+    struct gl_buf b;
+    int rc;
+
+    *out = NULL;
+    gl_buf_init(&b, GL_POLICY_MAX_SIZE);
+    if ((rc = cli_read_file(path, &b)) != 0)
+        goto out;
+    if ((rc = gl_policy_parse((const char *)b.data, b.len, out, &perr)) != 0) {
+        if (perr.line > 0)
+            cli_error("%s: line %zu: %s", path, perr.line, perr.reason);
+        else
+            cli_error("%s: %s", path, perr.reason);
+        goto out;
+    }
+    for (size_t i = 0; warn && i < gl_policy_nwitnesses(*out); i++) {
+        const struct gl_policy_witness *w = gl_policy_witness_at(*out, i);
+        if (w->converted)
+            cli_error("warning: %s: line %zu: witness %s has a note key (type 0x01); "
+                      "converted to the cosignature key (0x04) with the same public key. "
+                      "A key that signs both notes and cosignatures can be tricked into "
+                      "cosigning: ask the witness for its 0x04 key",
+                      path, w->line, w->name);
+    }
+out:
+    gl_buf_release(&b);
+    return rc;
+}
+
+/* --- checkpoints ------------------------------------------------------------------- */
+
+/* Tries each policy log whose key name is origin. */
+static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len,
+                          const char *origin, struct trust_checkpoint *out,
+                          struct gl_note **note, char *why)
+{
+    size_t n, i = 0;
+    const struct gl_verifier *keys = gl_policy_log_keys(p, &n);
+    int rc = GL_ENOTFOUND, tried = 0;
+
+    for (size_t from = 0; gl_policy_find_log(p, origin, strlen(origin), from, &i) == 0;
+         from = i + 1) {
+        tried++;
+        rc = gl_checkpoint_open(msg, len, &keys[i], &out->cp, note);
+        if (rc == 0) {
+            out->log = i;
+            return 0;
+        }
+    }
+    if (tried == 0) {
+        snprintf(why, TRUST_WHY_MAX, "no log in the policy has origin \"%.200s\"",
+                 origin);
+        return GL_ENOKEY;
+    }
+    if (rc == GL_ENOKEY)
+        snprintf(why, TRUST_WHY_MAX,
+                 "the checkpoint carries no signature by the policy's key for log %.200s",
+                 origin);
+    else
+        snprintf(why, TRUST_WHY_MAX, "the signature of log %.200s does not verify (%s)",
+                 origin, gl_strerror(rc));
+    return rc == GL_ENOKEY ? GL_ENOKEY : GL_EVERIFY;
+}
+
+static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
+                        struct trust_checkpoint *out, char *why)
+{
+    size_t nw;
+    const struct gl_verifier *wk = gl_policy_witness_keys(p, &nw);
+    uint8_t witnessed[GL_POLICY_MAX_WITNESSES];
+    int rc;
+
+    out->nwitnesses = nw;
+    if ((rc = gl_cosig_verify_note(note, wk, nw, out->wst, &out->nvalid)) != 0) {
+        snprintf(why, TRUST_WHY_MAX, "cannot check cosignatures: %s", gl_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        witnessed[i] = out->wst[i].status == 0;
+        if (witnessed[i] && out->wst[i].timestamp > out->newest)
+            out->newest = out->wst[i].timestamp;
+    }
+    out->quorum = gl_policy_quorum_check(p, witnessed, nw);
+    if (out->quorum != 0) {
+        struct gl_buf d;
+        gl_buf_init(&d, TRUST_WHY_MAX);
+        trust_describe_cosigners(p, out, &d);
+        snprintf(
+            why, TRUST_WHY_MAX,
+            "the cosignatures do not satisfy the policy's quorum (%zu of %zu witnesses "
+            "cosigned): cosigned by %s",
+            out->nvalid, nw, d.data ? (const char *)d.data : "?");
+        gl_buf_release(&d);
+    }
+    return out->quorum;
+}
+
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+                          struct trust_checkpoint *out, char *why)
+{
+    struct gl_note *note = NULL, *vnote = NULL;
+    struct gl_checkpoint parsed;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    why[0] = 0;
+    if ((rc = gl_note_parse(msg, len, &note)) != 0 ||
+        (rc = gl_checkpoint_parse(note->text, note->text_len, &parsed)) != 0) {
+        snprintf(why, TRUST_WHY_MAX, "malformed checkpoint (%s)", gl_strerror(rc));
+        goto out;
+    }
+    if ((rc = open_with_logs(p, msg, len, parsed.origin, out, &vnote, why)) != 0)
+        goto out;
+    rc = check_quorum(p, vnote, out, why);
+out:
+    gl_note_free(note);
+    gl_note_free(vnote);
+    return rc;
+}
+
+static int describe_list(const struct gl_policy *p, const struct trust_checkpoint *c,
+                         int status, const char *intro, struct gl_buf *out)
+{
+    int first = 1, rc = 0;
+    char t[32];
+
+    for (size_t i = 0; i < c->nwitnesses && rc == 0; i++) {
+        if (c->wst[i].status != status)
+            continue;
+        rc = gl_buf_printf(out, "%s%s", first ? intro : ", ",
+                           gl_policy_witness_at(p, i)->name);
+        if (rc == 0 && status == 0) {
+            util_time_utc(c->wst[i].timestamp, t);
+            rc = gl_buf_printf(out, " at %s", t);
+        }
+        first = 0;
+    }
+    return rc;
+}
+
+int trust_describe_cosigners(const struct gl_policy *p, const struct trust_checkpoint *c,
+                             struct gl_buf *out)
+{
+    int rc;
+
+    if (c->nvalid == 0)
+        rc = gl_buf_append_str(out, c->nwitnesses == 0 ? "no witnesses in the policy"
+                                                       : "no witness");
+    else
+        rc = describe_list(p, c, 0, "", out);
+    if (rc == 0)
+        rc = describe_list(p, c, GL_ENOKEY, "; not cosigned by ", out);
+    if (rc == 0)
+        rc = describe_list(p, c, GL_EVERIFY, "; INVALID cosignature by ", out);
+    return rc;
+}
+
+/* --- statements -------------------------------------------------------------------- */
+
+int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *msg,
+                    size_t n, struct gl_statement *st, size_t *which, char *why)
+{
+    const char *reason = NULL;
+    int rc;
+
+    if ((rc = gl_statement_parse(msg, n, st, &reason)) != 0) {
+        snprintf(why, TRUST_WHY_MAX, "malformed statement: %s",
+                 reason ? reason : gl_strerror(rc));
+        return rc;
+    }
+    rc = gl_statement_verify(st, keys, nkeys, which);
+    if (rc == GL_ENOKEY)
+        snprintf(why, TRUST_WHY_MAX,
+                 "signed by %.*s (key ID %08x), which is not a submitter of the policy",
+                 (int)(st->sig.name_len > 200 ? 200 : st->sig.name_len), st->sig.name,
+                 st->sig.id);
+    else if (rc != 0)
+        snprintf(why, TRUST_WHY_MAX, "the signature of submitter %.*s does not verify",
+                 (int)(st->sig.name_len > 200 ? 200 : st->sig.name_len), st->sig.name);
+    return rc;
+}
+
+/* --- offline verification ---------------------------------------------------------- */
+
+static void step_fail(struct trust_report *r, enum trust_step s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void step_fail(struct trust_report *r, enum trust_step s, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->state[s] = TRUST_FAILED;
+    va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
+    vsnprintf(r->why[s], TRUST_WHY_MAX, fmt, ap);
+    va_end(ap);
+    if (r->failed < 0 || (int)s < r->failed)
+        r->failed = (int)s;
+}
+
+static void step_statement(const struct gl_policy *p, const struct trust_input *in,
+                           struct trust_report *r)
+{
+    size_t nsub;
+    const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
+    char why[TRUST_WHY_MAX];
+    int rc = trust_statement(subs, nsub, in->statement, in->statement_len, &r->st,
+                             &r->submitter, why);
+
+    if (rc == GL_EPARSE || rc == GL_ETOOBIG) {
+        step_fail(r, TRUST_STATEMENT, "%s", why);
+        r->state[TRUST_SUBMITTER] = TRUST_BLOCKED;
+        r->state[TRUST_ARTIFACT] = in->artifact ? TRUST_BLOCKED : TRUST_NOT_ASKED;
+        return;
+    }
+    r->have_statement = 1;
+    r->state[TRUST_STATEMENT] = TRUST_PASSED;
+    if (rc != 0)
+        step_fail(r, TRUST_SUBMITTER, "%s%s", why,
+                  nsub == 0 ? " (the policy lists none)" : "");
+    else
+        r->state[TRUST_SUBMITTER] = TRUST_PASSED;
+}
+
+static void step_artifact(const struct trust_input *in, struct trust_report *r)
+{
+    char got[65], want[65];
+
+    if (in->artifact == NULL || !r->have_statement)
+        return;
+    if (util_hash_equal(in->artifact, r->st.fields.sha256)) {
+        r->state[TRUST_ARTIFACT] = TRUST_PASSED;
+        return;
+    }
+    gl_hex_encode(in->artifact, 32, got, sizeof(got));
+    gl_hex_encode(r->st.fields.sha256, 32, want, sizeof(want));
+    step_fail(r, TRUST_ARTIFACT, "the SHA-256 of %.100s is %s, the statement says %s",
+              in->artifact_name ? in->artifact_name : "the artifact", got, want);
+}
+
+static void step_checkpoint(const struct gl_policy *p, const struct trust_input *in,
+                            struct trust_report *r)
+{
+    char why[TRUST_WHY_MAX];
+    int rc = trust_checkpoint_open(p, in->proof->checkpoint, in->proof->checkpoint_len,
+                                   &r->ck, why);
+
+    if (rc != 0 && rc != GL_EQUORUM) {
+        step_fail(r, TRUST_LOG, "%s", why);
+        r->state[TRUST_QUORUM] = r->state[TRUST_INCLUSION] = TRUST_BLOCKED;
+        r->state[TRUST_AGE] = in->max_age ? TRUST_BLOCKED : TRUST_NOT_ASKED;
+        return;
+    }
+    r->have_checkpoint = 1;
+    r->state[TRUST_LOG] = TRUST_PASSED;
+    if (rc == GL_EQUORUM)
+        step_fail(r, TRUST_QUORUM, "%s", why);
+    else
+        r->state[TRUST_QUORUM] = TRUST_PASSED;
+}
+
+static void step_age(const struct trust_input *in, struct trust_report *r)
+{
+    char t[32];
+    uint64_t age;
+
+    if (in->max_age == 0 || !r->have_checkpoint)
+        return;
+    if (r->ck.newest == 0) {
+        step_fail(r, TRUST_AGE,
+                  "no valid witness cosignature, so the checkpoint's age is unknown");
+        return;
+    }
+    age = in->now > r->ck.newest ? in->now - r->ck.newest : 0;
+    if (age <= in->max_age) {
+        r->state[TRUST_AGE] = TRUST_PASSED;
+        return;
+    }
+    util_time_utc(r->ck.newest, t);
+    step_fail(r, TRUST_AGE,
+              "the newest witness cosignature (%s) is %llu s old, older than the limit "
+              "of %llu s",
+              t, (unsigned long long)age, (unsigned long long)in->max_age);
+}
+
+static void step_inclusion(const struct trust_input *in, struct trust_report *r)
+{
+    unsigned long long idx = in->proof->index, size;
+    int rc;
+
+    if (!r->have_checkpoint)
+        return;
+    size = r->ck.cp.size;
+    rc = gl_merkle_verify_inclusion(in->proof->index, r->ck.cp.size, r->leaf,
+                                    (const uint8_t(*)[GL_HASH_LEN])in->proof->hashes,
+                                    in->proof->nhashes, r->ck.cp.root);
+    if (rc == GL_ERANGE)
+        step_fail(r, TRUST_INCLUSION,
+                  "index %llu is outside the checkpoint's tree of size %llu", idx, size);
+    else if (rc != 0)
+        step_fail(
+            r, TRUST_INCLUSION,
+            "the proof does not lead from the statement (index %llu) to the root of the "
+            "checkpoint's tree of size %llu",
+            idx, size);
+    else
+        r->state[TRUST_INCLUSION] = TRUST_PASSED;
+}
+
+int trust_verify(const struct gl_policy *p, const struct trust_input *in,
+                 struct trust_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->failed = -1;
+    if (gl_merkle_leaf_hash(in->statement, in->statement_len, r->leaf) != 0) {
+        step_fail(r, TRUST_STATEMENT, "cannot hash the statement");
+        return GL_EVERIFY;
+    }
+    step_statement(p, in, r);
+    step_artifact(in, r);
+    step_checkpoint(p, in, r);
+    step_age(in, r);
+    step_inclusion(in, r);
+    return r->failed < 0 ? 0 : GL_EVERIFY;
+}

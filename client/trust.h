@@ -1,0 +1,116 @@
+/*
+ * trust: what a customer's or monitor's policy (specs/policy.md) accepts.
+ * Loading a policy file, opening a signed checkpoint under it (log
+ * signature by a policy log whose key name is the origin, then witness
+ * cosignatures and the quorum), checking a statement's submitter
+ * signature, and the complete offline verification of a statement with
+ * its tlog-proof (specs/bundle.md), reported step by step.
+ *
+ * Nothing here touches the network or the state directory; verify,
+ * lookup and monitor all go through these functions, so they accept
+ * exactly the same things.
+ */
+#ifndef GL_CLIENT_TRUST_H
+#define GL_CLIENT_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/checkpoint.h"
+#include "glasslog/cosig.h"
+#include "glasslog/policy.h"
+#include "glasslog/statement.h"
+#include "glasslog/tlogproof.h"
+
+#define TRUST_WHY_MAX 320
+
+/* Reads and parses a policy file. Errors (unreadable, "FILE: line N:
+ * reason") are printed on stderr; with warn, so is one warning per
+ * witness whose 0x01 key was converted to 0x04. *out is freed with
+ * gl_policy_free. 0 or a GL_E* code. */
+int trust_load_policy(const char *path, int warn, struct gl_policy **out);
+
+/* A checkpoint opened under a policy. */
+struct trust_checkpoint {
+    struct gl_checkpoint cp; /* the verified checkpoint (cp.ext points
+                                into the note it was opened from) */
+    size_t log;              /* index of the policy log that signed */
+    size_t nwitnesses;       /* = gl_policy_nwitnesses */
+    struct gl_cosig_status wst[GL_POLICY_MAX_WITNESSES]; /* per witness */
+    size_t nvalid;   /* witnesses with a valid cosignature */
+    uint64_t newest; /* newest valid cosignature time, 0 none */
+    int quorum;      /* 0 satisfied, GL_EQUORUM not */
+};
+
+/* Opens the signed checkpoint note msg (len bytes) under p. Returns 0 if
+ * a policy log signed it AND the quorum is satisfied; GL_EQUORUM if the
+ * log signature verified but the quorum is not met (*out is filled, so
+ * the caller can say which witnesses cosigned); otherwise GL_EPARSE /
+ * GL_ENOKEY / GL_EVERIFY / GL_ETOOBIG with why (TRUST_WHY_MAX bytes)
+ * saying what was wrong. */
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+                          struct trust_checkpoint *out, char *why);
+
+/* Appends "A (time), B (time)" for the witnesses that cosigned, or "no
+ * witness" to out; then, if any, "; not cosigned by C, D" and "; invalid
+ * cosignature by E". */
+int trust_describe_cosigners(const struct gl_policy *p, const struct trust_checkpoint *c,
+                             struct gl_buf *out);
+
+/* Parses msg (n bytes) as a statement into *st (pointing into msg) and
+ * verifies its signature against keys. 0 with *which = the signing key's
+ * index; GL_EPARSE / GL_ETOOBIG (malformed), GL_ENOKEY (not signed by any
+ * of keys) or GL_EVERIFY (bad signature), why saying what. */
+int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *msg,
+                    size_t n, struct gl_statement *st, size_t *which, char *why);
+
+/* The steps of an offline verification, in the order they run. */
+enum trust_step {
+    TRUST_STATEMENT = 0, /* statement syntax */
+    TRUST_SUBMITTER,     /* signed by a policy submitter */
+    TRUST_ARTIFACT,      /* artifact SHA-256 equals the statement's */
+    TRUST_LOG,           /* checkpoint signed by the policy's log key */
+    TRUST_QUORUM,        /* witness cosignatures satisfy the quorum */
+    TRUST_AGE,           /* newest cosignature within --max-age */
+    TRUST_INCLUSION,     /* inclusion proof leads to the checkpoint root */
+    TRUST_NSTEPS
+};
+
+enum trust_state {
+    TRUST_NOT_ASKED = 0, /* not requested (no artifact, no max age) */
+    TRUST_PASSED,
+    TRUST_FAILED,
+    TRUST_BLOCKED, /* not run: an earlier step it needs failed */
+};
+
+struct trust_input {
+    const char *statement; /* the entry bytes */
+    size_t statement_len;
+    const struct gl_tlogproof *proof;
+    const uint8_t *artifact;   /* the artifact's SHA-256, or NULL */
+    const char *artifact_name; /* for messages, or NULL */
+    uint64_t max_age;          /* seconds, 0 = no limit */
+    uint64_t now;              /* Unix seconds, for max_age */
+};
+
+struct trust_report {
+    enum trust_state state[TRUST_NSTEPS];
+    char why[TRUST_NSTEPS][TRUST_WHY_MAX]; /* failure reasons */
+    int failed;                            /* first failed step, -1 if none */
+    int have_statement;                    /* st parsed */
+    struct gl_statement st;                /* points into the input statement */
+    size_t submitter;                      /* index of the policy submitter, if passed */
+    int have_checkpoint;                   /* ck opened (log signature verified) */
+    struct trust_checkpoint ck;
+    uint8_t leaf[32]; /* the statement's leaf hash */
+};
+
+/* The step's name as used in messages ("artifact", "witness quorum"...). */
+const char *trust_step_name(enum trust_step s);
+
+/* Runs every check on in; fills *r. 0 if every requested step passed,
+ * GL_EVERIFY otherwise (r->failed names the first failure). */
+int trust_verify(const struct gl_policy *p, const struct trust_input *in,
+                 struct trust_report *r);
+
+#endif

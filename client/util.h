@@ -1,0 +1,39 @@
+/*
+ * util: small helpers of the verify/lookup/monitor/get commands: option
+ * values (durations, counts), hashing an artifact file, time stamps for
+ * humans, and joining a log's URL prefix with a path. No network, no state.
+ */
+#ifndef GL_CLIENT_UTIL_H
+#define GL_CLIENT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/buf.h"
+
+/* Parses a duration: a decimal number of seconds with an optional unit
+ * suffix s, m, h or d ("30s", "10m", "24h", "7d", "90"). 0 or GL_EPARSE
+ * (also for zero, overflow or anything else). */
+int util_parse_duration(const char *s, uint64_t *seconds);
+/* Parses a decimal (canonical, gl_parse_u64 rules) within [lo, hi].
+ * 0 or GL_EPARSE. */
+int util_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* SHA-256 of a file's contents, streamed (any size). 0, or GL_EIO with a
+ * message on stderr naming the file. */
+int util_hash_file(const char *path, uint8_t out[32]);
+
+/* Writes t (Unix seconds) as "YYYY-MM-DDTHH:MM:SSZ" into out[32]. */
+void util_time_utc(uint64_t t, char out[32]);
+
+/* Appends base (a log's URL prefix, trailing "/" optional), "/" and path
+ * (no leading "/") to out. GL_ETOOBIG past out's max. */
+int util_join_url(const char *base, const char *path, struct gl_buf *out);
+
+/* Constant-time equality of two 32-byte hashes: 1 equal, 0 not. */
+int util_hash_equal(const uint8_t a[32], const uint8_t b[32]);
+
+/* Monotonic clock, seconds. */
+double util_now(void);
+
+#endif

@@ -1,0 +1,422 @@
+/*
+ * evidence: split-view evidence files; format and meaning in evidence.h and
+ * specs/evidence.md.
+ *
+ * Design: parsing only finds the pieces (header line, proof lines, the two
+ * notes) with hard caps; every judgement is made by gl_evidence_verify,
+ * which opens both notes with the log's keys, requires one origin, orders
+ * the checkpoints (size, then root) and then decides:
+ *   equal sizes      empty proof; different roots prove SAME_SIZE
+ *   size 0 and more  never a split view (the empty tree prefixes all)
+ *   0 < m < n        the full proof must reproduce the larger signed root;
+ *                    then a size-m root other than the signed one proves
+ *                    NOT_PREFIX, the same root proves consistency.
+ * A proof that does not reproduce the larger root proves nothing at all
+ * (anyone can write random hashes), so it is "invalid", never "split".
+ *
+ * Invariants: gl_evidence_build emits only files that gl_evidence_verify
+ * accepts as proof of a split view; a file's bytes are canonical for its
+ * pair of checkpoints (order fixed, foreign signature lines dropped).
+ */
+#include "glasslog/evidence.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/note.h"
+#include "glasslog/sha256.h"
+
+#define HLEN GL_HASH_LEN
+#define B64_HASH_LEN 44
+
+/* --- parsing -------------------------------------------------------------- */
+
+/* Finds "\n\n" in [p, end); NULL if none. */
+static const char *find_blank(const char *p, const char *end)
+{
+    for (; p + 1 < end; p++)
+        if (p[0] == '\n' && p[1] == '\n')
+            return p;
+    return NULL;
+}
+
+/* Reads the proof lines up to the blank line; *p advances past it. */
+static int parse_proof(const char **p, const char *end, struct gl_evidence *out)
+{
+    const char *q = *p;
+
+    out->nproof = 0;
+    while (q < end && *q != '\n') {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        if (nl == NULL || nl - q != B64_HASH_LEN)
+            return GL_EPARSE;
+        if (out->nproof == GL_EVIDENCE_MAX_PROOF)
+            return GL_ETOOBIG;
+        if (gl_base64_decode_exact(q, B64_HASH_LEN, out->proof[out->nproof], HLEN) != 0)
+            return GL_EPARSE;
+        out->nproof++;
+        q = nl + 1;
+    }
+    if (q >= end)
+        return GL_EPARSE;
+    *p = q + 1;
+    return 0;
+}
+
+int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out)
+{
+    static const char magic[] = GL_EVIDENCE_MAGIC "\n";
+    const char *p = msg, *end = msg + len, *t1, *e1, *t2;
+    int err;
+
+    if (len > GL_EVIDENCE_MAX_SIZE)
+        return GL_ETOOBIG;
+    if (len < sizeof(magic) - 1 || memcmp(msg, magic, sizeof(magic) - 1) != 0)
+        return GL_EPARSE;
+    p += sizeof(magic) - 1;
+    if ((err = parse_proof(&p, end, out)) != 0)
+        return err;
+    /* note 1: text, blank line, signature lines, blank line */
+    if ((t1 = find_blank(p, end)) == NULL || t1 == p ||
+        (e1 = find_blank(t1 + 2, end)) == NULL)
+        return GL_EPARSE;
+    out->note[0] = p;
+    out->note_len[0] = (size_t)(e1 + 1 - p);
+    /* note 2: the rest, with exactly one blank line and a final "\n" */
+    p = e1 + 2;
+    if ((t2 = find_blank(p, end)) == NULL || t2 == p || find_blank(t2 + 2, end) != NULL ||
+        end[-1] != '\n')
+        return GL_EPARSE;
+    out->note[1] = p;
+    out->note_len[1] = (size_t)(end - p);
+    return 0;
+}
+
+/* --- the Merkle part ------------------------------------------------------ */
+
+static int is_pow2(uint64_t m)
+{
+    return m != 0 && (m & (m - 1)) == 0;
+}
+
+static int full_len(uint64_t m, uint64_t n, size_t *want)
+{
+    int err;
+
+    if (m == 0 || m >= n || n > GL_MERKLE_MAX_SIZE)
+        return GL_ERANGE;
+    if ((err = gl_merkle_consistency_len(m, n, want)) != 0)
+        return err;
+    *want += is_pow2(m) ? 1 : 0;
+    return 0;
+}
+
+int gl_evidence_roots(uint64_t m, uint64_t n, const uint8_t (*proof)[GL_HASH_LEN],
+                      size_t len, uint8_t root_m[GL_HASH_LEN],
+                      uint8_t root_n[GL_HASH_LEN])
+{
+    uint8_t fr[HLEN], sr[HLEN];
+    uint64_t fn = m - 1, sn = n - 1;
+    size_t want;
+    int err;
+
+    if ((err = full_len(m, n, &want)) != 0)
+        return err;
+    if (len != want || len == 0)
+        return GL_EVERIFY;
+    while (fn & 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    memcpy(fr, proof[0], HLEN);
+    memcpy(sr, proof[0], HLEN);
+    for (size_t i = 1; i < len; i++) {
+        if (sn == 0)
+            return GL_EVERIFY;
+        if ((fn & 1) || fn == sn) {
+            if ((err = gl_sha256_3(0x01, proof[i], HLEN, fr, HLEN, fr)) != 0 ||
+                (err = gl_sha256_3(0x01, proof[i], HLEN, sr, HLEN, sr)) != 0)
+                return err;
+            while ((fn & 1) == 0 && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else if ((err = gl_sha256_3(0x01, sr, HLEN, proof[i], HLEN, sr)) != 0) {
+            return err;
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    if (sn != 0)
+        return GL_EVERIFY;
+    memcpy(root_m, fr, HLEN);
+    memcpy(root_n, sr, HLEN);
+    return 0;
+}
+
+int gl_evidence_full_proof(uint64_t m, uint64_t n, const uint8_t root_m[GL_HASH_LEN],
+                           const uint8_t (*proof)[GL_HASH_LEN], size_t len,
+                           uint8_t (*full)[GL_HASH_LEN], size_t *nfull)
+{
+    size_t want, k = 0;
+    int err;
+
+    if ((err = full_len(m, n, &want)) != 0)
+        return err;
+    if (len + (is_pow2(m) ? 1 : 0) != want)
+        return GL_EVERIFY;
+    if (is_pow2(m))
+        memcpy(full[k++], root_m, HLEN);
+    memcpy(full[k], proof, len * HLEN);
+    *nfull = want;
+    return 0;
+}
+
+int gl_evidence_id(const char *msg, size_t len, char hex[2 * GL_HASH_LEN + 1])
+{
+    uint8_t h[HLEN];
+    int err = gl_sha256(msg, len, h);
+
+    return err != 0 ? err : gl_hex_encode(h, HLEN, hex, 2 * HLEN + 1);
+}
+
+/* --- verification ---------------------------------------------------------- */
+
+/* One signed checkpoint, opened. */
+struct opened {
+    struct gl_note *note;
+    struct gl_checkpoint c;
+    uint8_t verified[GL_NOTE_MAX_SIGS];
+};
+
+static void opened_release(struct opened *o)
+{
+    gl_note_free(o->note);
+    o->note = NULL;
+}
+
+static void say(struct gl_evidence_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(struct gl_evidence_result *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+    va_end(ap);
+}
+
+/* Opens note i (len bytes): parse, verify with keys, parse the text. */
+static int open_note(const char *msg, size_t len, const struct gl_verifier *keys,
+                     size_t nkeys, struct opened *o, const char *which,
+                     struct gl_evidence_result *r)
+{
+    int err;
+
+    memset(o, 0, sizeof(*o));
+    if ((err = gl_note_parse(msg, len, &o->note)) != 0) {
+        say(r, "the %s checkpoint is not a well-formed signed note", which);
+        return err == GL_ENOMEM ? err : GL_EVERIFY;
+    }
+    err = gl_note_verify(o->note, keys, nkeys, o->verified);
+    if (err == GL_ENOKEY || err == GL_EVERIFY) {
+        say(r,
+            err == GL_ENOKEY ? "the %s checkpoint carries no signature by the log key"
+                             : "the %s checkpoint has a bad signature by the log key",
+            which);
+        err = GL_EVERIFY;
+    } else if (err == 0 &&
+               gl_checkpoint_parse(o->note->text, o->note->text_len, &o->c) != 0) {
+        say(r, "the %s signed note is not a checkpoint", which);
+        err = GL_EVERIFY;
+    }
+    if (err != 0)
+        opened_release(o);
+    return err;
+}
+
+/* 1 if a sorts before b: smaller size, then smaller root. */
+static int sorts_before(const struct gl_checkpoint *a, const struct gl_checkpoint *b)
+{
+    if (a->size != b->size)
+        return a->size < b->size;
+    return memcmp(a->root, b->root, HLEN) < 0;
+}
+
+/* Equal sizes: different roots are a split view. */
+static int judge_same_size(const struct gl_evidence *e, struct gl_evidence_result *r)
+{
+    if (e->nproof != 0) {
+        say(r, "%s", "two checkpoints of one size need an empty proof");
+        return GL_EVERIFY;
+    }
+    if (CRYPTO_memcmp(r->root[0], r->root[1], HLEN) == 0) {
+        r->consistent = 1;
+        say(r, "%s", "the two checkpoints describe the same tree: no split view");
+        return GL_EVERIFY;
+    }
+    r->kind = GL_EVIDENCE_SAME_SIZE;
+    snprintf(r->reason, sizeof(r->reason),
+             "the log signed two different trees of size %llu: a split view",
+             (unsigned long long)r->size[0]);
+    return 0;
+}
+
+/* Different sizes: the full proof decides. */
+static int judge_sizes(const struct gl_evidence *e, struct gl_evidence_result *r)
+{
+    uint8_t root_n[HLEN], empty[HLEN];
+    int err;
+
+    if (r->size[0] == 0) {
+        gl_merkle_empty_root(empty);
+        r->consistent = CRYPTO_memcmp(r->root[0], empty, HLEN) == 0 && e->nproof == 0;
+        say(r, "%s",
+            r->consistent ? "the empty tree is a prefix of every tree: no split view"
+                          : "a size-0 checkpoint needs the empty root and no proof");
+        return GL_EVERIFY;
+    }
+    err = gl_evidence_roots(r->size[0], r->size[1], (const uint8_t(*)[HLEN])e->proof,
+                            e->nproof, r->implied, root_n);
+    if (err == GL_EVERIFY || err == GL_ERANGE) {
+        say(r, "%s",
+            "the proof does not have the length of a full consistency proof "
+            "between the two sizes");
+        return GL_EVERIFY;
+    }
+    if (err != 0)
+        return err;
+    if (CRYPTO_memcmp(root_n, r->root[1], HLEN) != 0) {
+        say(r, "%s",
+            "the proof does not reproduce the larger checkpoint's root, so it "
+            "proves nothing about the log");
+        return GL_EVERIFY;
+    }
+    if (CRYPTO_memcmp(r->implied, r->root[0], HLEN) == 0) {
+        r->consistent = 1;
+        say(r, "%s", "the smaller tree is a prefix of the larger one: no split view");
+        return GL_EVERIFY;
+    }
+    r->kind = GL_EVIDENCE_NOT_PREFIX;
+    snprintf(r->reason, sizeof(r->reason),
+             "the first %llu entries of the signed tree of size %llu do not have the "
+             "root the log signed for size %llu: a split view",
+             (unsigned long long)r->size[0], (unsigned long long)r->size[1],
+             (unsigned long long)r->size[0]);
+    return 0;
+}
+
+int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *keys,
+                       size_t nkeys, struct gl_evidence_result *r)
+{
+    struct opened *o = calloc(2, sizeof(*o));
+    int err, first;
+
+    memset(r, 0, sizeof(*r));
+    if (o == NULL)
+        return GL_ENOMEM;
+    if (keys == NULL || nkeys == 0) {
+        free(o);
+        return GL_EINVAL;
+    }
+    if ((err = open_note(e->note[0], e->note_len[0], keys, nkeys, &o[0], "first", r)) !=
+            0 ||
+        (err = open_note(e->note[1], e->note_len[1], keys, nkeys, &o[1], "second", r)) !=
+            0)
+        goto out;
+    if (strcmp(o[0].c.origin, o[1].c.origin) != 0) {
+        say(r, "%s", "the two checkpoints have different origins");
+        err = GL_EVERIFY;
+        goto out;
+    }
+    snprintf(r->origin, sizeof(r->origin), "%s", o[0].c.origin);
+    first = sorts_before(&o[1].c, &o[0].c) ? 1 : 0;
+    for (int i = 0; i < 2; i++) {
+        r->size[i] = o[i ^ first].c.size;
+        memcpy(r->root[i], o[i ^ first].c.root, HLEN);
+    }
+    err = r->size[0] == r->size[1] ? judge_same_size(e, r) : judge_sizes(e, r);
+out:
+    opened_release(&o[0]);
+    opened_release(&o[1]);
+    free(o);
+    return err;
+}
+
+/* --- building --------------------------------------------------------------- */
+
+/* Appends o's text, the blank line and its log-key signature lines. */
+static int append_stripped(const struct opened *o, struct gl_buf *out)
+{
+    int err = gl_buf_append(out, o->note->text, o->note->text_len);
+
+    if (err == 0)
+        err = gl_buf_putc(out, '\n');
+    for (size_t i = 0; err == 0 && i < o->note->nsigs; i++)
+        if (o->verified[i] == 1)
+            err = gl_buf_append(out, o->note->sigs[i].line, o->note->sigs[i].line_len);
+    return err;
+}
+
+static int format_file(const struct opened *o, const uint8_t (*proof)[HLEN],
+                       size_t nproof, struct gl_buf *b)
+{
+    char line[B64_HASH_LEN + 1];
+    int first = sorts_before(&o[1].c, &o[0].c) ? 1 : 0;
+    int err = gl_buf_append_str(b, GL_EVIDENCE_MAGIC "\n");
+
+    for (size_t i = 0; err == 0 && i < nproof; i++) {
+        if ((err = gl_base64_encode(proof[i], HLEN, line, sizeof(line))) == 0 &&
+            (err = gl_buf_append(b, line, B64_HASH_LEN)) == 0)
+            err = gl_buf_putc(b, '\n');
+    }
+    if (err == 0 && (err = gl_buf_putc(b, '\n')) == 0 &&
+        (err = append_stripped(&o[first], b)) == 0 && (err = gl_buf_putc(b, '\n')) == 0)
+        err = append_stripped(&o[first ^ 1], b);
+    return err;
+}
+
+int gl_evidence_build(const struct gl_verifier *keys, size_t nkeys, const char *note1,
+                      size_t len1, const char *note2, size_t len2,
+                      const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
+                      struct gl_buf *out)
+{
+    struct opened *o = calloc(2, sizeof(*o));
+    struct gl_evidence *e = calloc(1, sizeof(*e));
+    struct gl_evidence_result *r = calloc(1, sizeof(*r));
+    struct gl_buf b;
+    int err;
+
+    gl_buf_init(&b, GL_EVIDENCE_MAX_SIZE);
+    if (o == NULL || e == NULL || r == NULL) {
+        err = GL_ENOMEM;
+        goto out;
+    }
+    if (nproof > GL_EVIDENCE_MAX_PROOF) {
+        err = GL_ETOOBIG;
+        goto out;
+    }
+    if ((err = open_note(note1, len1, keys, nkeys, &o[0], "first", r)) != 0 ||
+        (err = open_note(note2, len2, keys, nkeys, &o[1], "second", r)) != 0 ||
+        (err = format_file(o, proof, nproof, &b)) != 0 ||
+        (err = gl_evidence_parse((const char *)b.data, b.len, e)) != 0)
+        goto out;
+    if ((err = gl_evidence_verify(e, keys, nkeys, r)) == 0)
+        err = gl_buf_append(out, b.data, b.len);
+out:
+    if (o != NULL) {
+        opened_release(&o[0]);
+        opened_release(&o[1]);
+    }
+    gl_buf_release(&b);
+    free(o);
+    free(e);
+    free(r);
+    return err;
+}

@@ -1,0 +1,142 @@
+# Goal: the split-view scenario. For each of two origins, two glasslogd
+# share one key but hold different entries (two data dirs made with
+# --create from the same key file): a same-size fork (3 and 3 entries) and
+# a fork with different sizes where the smaller size is a power of two (2
+# and 5 entries). Witness A pulls one side of each, witness B the other;
+# A and B gossip. Both must hold evidence for both origins within three
+# poll intervals (1 s); every file passes `glasslog evidence verify` with
+# the log key alone (and fails with another key); the --on-evidence hook
+# runs; both witnesses refuse to cosign either origin again; a client with
+# a 2-of-3 policy cannot verify a bundle from the forked side.
+. "$(dirname "$0")/lib.sh"
+G="$GL_BIN/glasslog"
+W="$GL_BIN/glasslog-witness"
+make_keys
+"$G" keygen --name two.example/log --out "$T/log2.key" > /dev/null || fail keygen
+
+# start_glasslogd NAME KEY: a new log in $T/NAME; sets URL_NAME.
+start_glasslogd() {
+    local name=$1 key=$2 out="$T/$1.log" port="" i
+    "$GL_BIN/glasslogd" --data "$T/$name" --create --key "$key" --submitters "$T/submitters" \
+        --listen 127.0.0.1:0 --batch-ms 2 > "$out" 2>&1 &
+    PIDS="$PIDS $!"
+    eval "PID_$name=$!"
+    for i in $(seq 200); do
+        port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$out" 2>/dev/null)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || fail "glasslogd $name did not start: $(cat "$out")"
+    eval "URL_$name=http://127.0.0.1:$port"
+}
+# add NAME N: appends N statements unique to NAME, one by one.
+add() {
+    local url i
+    url=$(eval echo \$URL_$1)
+    for i in $(seq "$2"); do
+        "$G" append --log "$url" --key "$T/sub.key" --kind build --subject "$1-$i" --version 1 \
+            --sha256 "$(printf '%s %s' "$1" "$i" | sha256sum | cut -c1-64)" --out "$T/$1.bundle.$i" \
+            > /dev/null || fail "append to $1"
+    done
+}
+start_glasslogd one_a "$T/log.key"
+start_glasslogd one_b "$T/log.key"
+start_glasslogd two_a "$T/log2.key"
+start_glasslogd two_b "$T/log2.key"
+add one_a 3
+add one_b 3
+add two_a 2
+add two_b 5
+
+PA=$(free_port)
+PB=$(free_port)
+for n in A B C; do "$G" keygen --name "w$n.example" --cosigner --out "$T/w$n.key" > /dev/null || fail keygen; done
+logs() { printf 'logs/v0\nvkey %s\nurl %s\nvkey %s\nurl %s\n' "$(cat "$T/log.key.pub")" "$1" \
+    "$(cat "$T/log2.key.pub")" "$2"; }
+logs "$URL_one_a" "$URL_two_a" > "$T/logsA"
+logs "$URL_one_b" "$URL_two_b" > "$T/logsB"
+echo "witness B $(cat "$T/wB.key.pub") http://127.0.0.1:$PB" > "$T/peersA"
+echo "witness A $(cat "$T/wA.key.pub") http://127.0.0.1:$PA" > "$T/peersB"
+mkdir -p "$T/hooks"
+start_witness() {
+    local n=$1 port=$2
+    spawn "witness$n" "$W" --listen "127.0.0.1:$port" --data "$T/wd$n" --key "$T/w$n.key" \
+        --logs "$T/logs$n" --peers "$T/peers$n" --poll-interval 1 \
+        --on-evidence "cp \"\$1\" '$T/hooks/'; echo \"$n \$GLASSLOG_ORIGIN \$GLASSLOG_EVIDENCE_ID\" >> '$T/hooks.txt'" ||
+        fail "witness $n did not start: $(cat "$SPAWN_OUT")"
+    eval "WPID$n=$SPAWN_PID; WOUT$n=$SPAWN_OUT"
+}
+t0=$(date +%s.%N)
+start_witness A "$PA"
+start_witness B "$PB"
+# evidence_count PORT: number of evidence entries listed.
+evidence_count() { curl -s "http://127.0.0.1:$1/evidence" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+for i in $(seq 100); do
+    [ "$(evidence_count "$PA")" -ge 2 ] && [ "$(evidence_count "$PB")" -ge 2 ] && break
+    sleep 0.1
+done
+t1=$(date +%s.%N)
+took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+[ "$(evidence_count "$PA")" -ge 2 ] && [ "$(evidence_count "$PB")" -ge 2 ] ||
+    fail "no evidence after ${took}s: A: $(tail -5 "$WOUTA") B: $(tail -5 "$WOUTB")"
+# three poll intervals, plus start-up
+awk -v t="$took" 'BEGIN { exit !(t <= 4.5) }' || fail "evidence took ${took}s (> 3 poll intervals)"
+
+# Every file proves the split with the log key alone; not with another key.
+for p in "$PA" "$PB"; do
+    curl -s "http://127.0.0.1:$p/evidence" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin): print(e["id"], e["origin"], e["kind"])' > "$T/ev.$p"
+    grep -q " example.com/log same-size$" "$T/ev.$p" || fail "no same-size evidence at $p: $(cat "$T/ev.$p")"
+    grep -q " two.example/log not-prefix$" "$T/ev.$p" || fail "no not-prefix evidence at $p: $(cat "$T/ev.$p")"
+    while read -r id origin kind; do
+        curl -sf "http://127.0.0.1:$p/evidence/$id" > "$T/e.$id" || fail "GET evidence $id"
+        key="$T/log.key.pub"; other="$T/log2.key.pub"
+        [ "$origin" = two.example/log ] && { key="$T/log2.key.pub"; other="$T/log.key.pub"; }
+        expect_rc 0 "$G" evidence verify --log-vkey "@$key" "$T/e.$id"
+        expect_rc 2 "$G" evidence verify --log-vkey "@$other" "$T/e.$id"
+    done < "$T/ev.$p"
+done
+# Both witnesses agree on the same-size file byte for byte (canonical form).
+[ "$(grep same-size "$T/ev.$PA" | cut -d' ' -f1)" = "$(grep same-size "$T/ev.$PB" | cut -d' ' -f1)" ] ||
+    fail "the two witnesses wrote different same-size evidence"
+for i in $(seq 50); do [ "$(grep -c . "$T/hooks.txt" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
+grep -q "^A example.com/log " "$T/hooks.txt" && grep -q "^B two.example/log " "$T/hooks.txt" ||
+    fail "the --on-evidence hook did not run: $(cat "$T/hooks.txt" 2>/dev/null)"
+[ "$(ls "$T/hooks" | wc -l)" -ge 2 ] || fail "the hook got no file path"
+grep -q ALARM "$WOUTA" && grep -q ALARM "$WOUTB" || fail "no alarm line"
+
+# Neither witness cosigns either origin again, whatever it is sent.
+curl -sf "$URL_one_a/checkpoint" > "$T/ck1a"
+{ printf 'old 3\n\n'; cat "$T/ck1a"; } > "$T/req"
+[ "$(curl -s -o "$T/body" -w '%{http_code}' --data-binary @"$T/req" "http://127.0.0.1:$PA/add-checkpoint")" = 422 ] ||
+    fail "A still cosigns example.com/log: $(cat "$T/body")"
+for p in "$PA" "$PB"; do
+    curl -s "http://127.0.0.1:$p/metrics" | grep -q '^glasslog_witness_split_view_origins 2$' ||
+        fail "split metric at $p"
+done
+
+# A 2-of-3 client cannot verify a bundle from the forked side (B's view):
+# at most B cosigned it.
+HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
+curl -sf "http://127.0.0.1:$PB/$HEX/checkpoint" > "$T/monB" || fail "B monitoring"
+{
+    echo "log $(cat "$T/log.key.pub")"
+    for n in A B C; do echo "witness w$n $(cat "$T/w$n.key.pub")"; done
+    echo "group g 2 wA wB wC"
+    echo "quorum g"
+    echo "submitter $(cat "$T/submitters")"
+} > "$T/policy"
+{ sed '/^$/q' "$T/one_b.bundle.3"; cat "$T/monB"; } > "$T/forked-bundle"
+expect_rc 2 "$G" verify --policy "$T/policy" --bundle "$T/forked-bundle"
+for n in A B; do
+    pid=$(eval echo \$WPID$n)
+    kill -TERM "$pid"
+    wait "$pid" || fail "witness $n exit status"
+done
+for n in one_a one_b two_a two_b; do
+    pid=$(eval echo \$PID_$n)
+    kill -TERM "$pid"
+    wait "$pid" || fail "glasslogd $n exit status"
+done
+echo "13-witness-split: evidence at both witnesses after ${took}s: ok"

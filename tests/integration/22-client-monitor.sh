@@ -1,0 +1,151 @@
+# Goal: `glasslog monitor` against a live glasslogd: catches up over bulk
+# entries of another submitter and the expected releases of the watched
+# one (exit 0); an unexpected statement by the watched submitter is an
+# alarm (exit 2 with --once, evidence whose bundle verifies offline, the
+# --on-alarm hook run with its environment) raised once; the polling mode
+# raises it too; a log that serves an entry bundle or a tile differing from
+# its signed tree (tools/tamper_proxy.py) is an alarm and its checkpoint is
+# not adopted; gzip-encoded bundles and 503s are handled; a checkpoint
+# without the policy's quorum is refused; usage errors exit 3.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+make_keys
+loadgen_tool
+"$G" keygen --name bulk.example.com --out "$T/bulk.key" >> "$T/submitters" || fail keygen
+"$G" keygen --name w1.example --out "$T/w1.key" --cosigner > /dev/null || fail keygen
+LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub") BULKK=$(cat "$T/bulk.key.pub")
+start_log "$T/data" --create --batch-ms 2
+policy "$T/policy" "log $LOGK" "submitter $SUBK" "submitter $BULKK" "quorum none"
+policy "$T/p.ci" "log $LOGK" "submitter $SUBK" "quorum none"
+policy "$T/p.w1" "log $LOGK" "witness W1 $(cat "$T/w1.key.pub")" "quorum W1" "submitter $SUBK"
+
+bulk() { "$LOADGEN" append --log "$LOG_URL" --key "$T/bulk.key" -n "$1" -c 8 --subject-prefix "$2" \
+    > /dev/null 2> "$T/loadgen.err" || fail "loadgen: $(cat "$T/loadgen.err")"; }
+release() { # release VERSION: the CI pipeline appends my-app VERSION
+    echo "my-app $1" > "$T/rel"
+    "$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject my-app --version "$1" \
+        --file "$T/rel" > /dev/null || fail "append my-app $1"
+    echo "build my-app $1 $(sha "$T/rel")" >> "$T/expected.all"
+}
+mon() { # mon STATE [ARGS...]: one monitor pass watching the CI key
+    local s=$1
+    shift
+    "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$s" --once \
+        --watch-submitter "@$T/sub.key.pub" --expect "$T/expected" --no-progress "$@"
+}
+HOOK="env | grep '^GLASSLOG_' | sort > \"$T/hook.\$\$\""
+
+# Catch up: 700 bulk entries (3 bundles) and two expected releases.
+bulk 700 b1
+release 1.0
+release 1.1
+{ echo "# kind subject version sha256"; echo; cat "$T/expected.all"; } > "$T/expected"
+expect_rc 0 mon "$T/s1" --on-alarm "$HOOK"
+expect_out "log example.com/log: tree size 702, verified, no alarm"
+expect_err "first checkpoint of log example.com/log (size 702): checking every entry"
+expect_err "checked 702 entries .* (2 by watched submitters: 2 expected, 0 unexpected; 700 by other submitters of the policy; 0 by keys outside the policy; 0 bad)"
+ID=$(ls "$T/s1")
+[ "$(sed -n 2p "$T/s1/$ID/checkpoint")" = 702 ] || fail "the checkpoint was not stored"
+grep -qx 'checked 702' "$T/s1/$ID/monitor" || fail "progress file"
+
+# An unexpected release: alarm once, evidence verifies, the hook ran.
+release 6.6.6
+tail -1 "$T/expected.all" > "$T/evil.line"
+sed -i '$d' "$T/expected.all"
+release 1.2
+cat "$T/expected.all" > "$T/expected"
+bulk 10 b2
+expect_rc 2 mon "$T/s1" --on-alarm "$HOOK"
+expect_err "ALARM (unexpected-statement): entry 702: unexpected statement by ci.example.com: build my-app 6.6.6 sha256"
+expect_err "1 unexpected"
+expect_out "ALARM"
+EV=$(ls -d "$T/s1/$ID"/alarms/unexpected-statement-702-*) || fail "no evidence directory"
+grep -q '^kind unexpected-statement$' "$EV/alarm" || fail "alarm summary"
+grep -q "^log $LOGK$" "$EV/alarm" || fail "alarm summary names the log"
+expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EV/statement.tlog-proof"
+expect_out "build my-app 6.6.6"
+cmp -s <(sed -n 's/^extra //p' "$EV/statement.tlog-proof" | base64 -d) "$EV/statement" ||
+    fail "evidence statement"
+cat "$T"/hook.* > "$T/hooks"
+grep -q "^GLASSLOG_ALARM_KIND=unexpected-statement$" "$T/hooks" || fail "hook: $(cat "$T/hooks")"
+grep -q "^GLASSLOG_ALARM_DIR=$EV$" "$T/hooks" || fail "hook dir"
+grep -q "^GLASSLOG_LOG_URL=$LOG_URL$" "$T/hooks" || fail "hook url"
+[ "$(sed -n 2p "$T/s1/$ID/checkpoint")" = 714 ] || fail "checkpoint after the alarm"
+rm -f "$T"/hook.*
+expect_rc 0 mon "$T/s1" --on-alarm "$HOOK"
+expect_out "tree size 714, verified, no alarm"
+ls "$T"/hook.* > /dev/null 2>&1 && fail "the hook ran again"
+
+# --expect alone watches the policy's submitters; keys outside the policy
+# are other submitters (no alarm).
+cat "$T/expected.all" "$T/evil.line" > "$T/expected.every"
+expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/p.ci" --state "$T/s2" --once \
+    --expect "$T/expected.every" --no-progress
+expect_err "(4 by watched submitters: 4 expected, 0 unexpected"
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/p.ci" --state "$T/s2b" --once \
+    --expect "$T/expected" --no-progress
+expect_err "1 unexpected; 0 by other submitters of the policy; 710 by keys outside the policy"
+
+# Polling mode: a new unexpected statement is caught between two polls.
+"$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/s1" --interval 1 --no-progress \
+    --watch-submitter "@$T/sub.key.pub" --expect "$T/expected" --on-alarm "$HOOK" \
+    > "$T/poll.out" 2> "$T/poll.err" &
+MPID=$!
+PIDS="$PIDS $MPID"
+sleep 1.5
+release 7.7.7
+for _ in $(seq 100); do ls "$T"/hook.* > /dev/null 2>&1 && break; sleep 0.1; done
+kill "$MPID"
+wait "$MPID" 2>/dev/null
+grep -q "unexpected statement by ci.example.com: build my-app 7.7.7" "$T/poll.err" ||
+    fail "polling monitor missed 7.7.7: $(cat "$T/poll.err")"
+grep -q "^GLASSLOG_ALARM_KIND=unexpected-statement$" "$T"/hook.* || fail "polling hook"
+
+# A log whose bundles or tiles differ from its signed tree.
+start_proxy
+echo bundle-entry > "$MODE"
+LOG_URL0=$LOG_URL LOG_URL=$PROXY_URL
+expect_rc 2 mon "$T/s3"
+expect_err "ALARM (bad-tile): entry 1: its leaf hash differs from hash 1 of the log's tile 0/0"
+expect_err "ALARM (bad-entry): entry 1 claims a signature by submitter bulk.example.com that does not verify"
+expect_err "ALARM (bad-tree): the log's entries do not hash to the root of its checkpoint of size 715"
+ID3=$(ls "$T/s3")
+[ -e "$T/s3/$ID3/checkpoint" ] && fail "a checkpoint with bad entries was stored"
+[ -e "$T/s3/$ID3/monitor" ] && fail "the progress was kept after a bad tree"
+echo tile-hash > "$MODE"
+expect_rc 2 mon "$T/s4"
+expect_err "entry 1: its leaf hash differs from hash 1 of the log's tile 0/0"
+grep -q "bad-tree" "$T/err" && fail "a bad tile made the entries fail the root"
+echo gzip > "$MODE"
+expect_rc 2 mon "$T/s5"
+expect_err "checked 715 entries"
+expect_err "unexpected statement by ci.example.com: build my-app 6.6.6"
+echo flaky > "$MODE"
+expect_rc 2 mon "$T/s6"
+expect_err "checked 715 entries"
+LOG_URL=$LOG_URL0
+
+# A checkpoint without the policy's quorum is refused (nothing stored).
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/p.w1" --state "$T/s7" --once
+expect_err "the log's checkpoint does not verify: the cosignatures do not satisfy the policy's quorum"
+
+# Usage errors and a second monitor on the same state.
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --once
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/s1" --once \
+    --watch-submitter "@$T/sub.key.pub"
+expect_err "needs --expect"
+printf 'build my-app 1.0\n' > "$T/bad.expect"
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/s1" --once \
+    --expect "$T/bad.expect"
+expect_err "bad.expect: line 1: want 4 items"
+if command -v flock > /dev/null; then
+    flock "$T/s1/$ID/monitor.lock" sleep 3 &
+    FPID=$!
+    sleep 0.3
+    expect_rc 3 mon "$T/s1"
+    expect_err "another monitor is running"
+    wait "$FPID"
+fi
+stop_proxy
+stop_log
+echo "22-client-monitor: ok"

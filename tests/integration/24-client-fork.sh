@@ -1,0 +1,75 @@
+# Goal: split views are caught. Three glasslogd share one log key with
+# different entries (A: 4 entries, B: 7, C: 4 others; 4 is a power of two,
+# the case where the evidence needs the prefix root from the tiles). A monitor whose
+# state has followed A, pointed at B (larger) or C (same size), raises a
+# fork alarm: exit 2, the --on-alarm hook, evidence with both checkpoints,
+# the consistency proof the tiles gave and a split-view evidence file that
+# `glasslog evidence verify` accepts; the remembered checkpoint stays A's.
+# A monitor that followed B, pointed at the smaller A, refuses it. lookup
+# with A's state against B records the fork too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+make_keys
+LOGK=$(cat "$T/log.key.pub")
+policy "$T/policy" "log $LOGK" "submitter $(cat "$T/sub.key.pub")" "quorum none"
+ID=$(printf '%s' "$LOGK" | sha256sum | cut -c1-64)
+fill() { # fill PREFIX N: N appends to the current log
+    for i in $(seq "$2"); do append_one "$1" "$i" > /dev/null || fail "append $1 $i"; done
+}
+start_log "$T/a" --create --batch-ms 2
+A=$LOG_URL APID=$LOG_PID
+fill a 4
+start_log "$T/b" --create --batch-ms 2
+B=$LOG_URL BPID=$LOG_PID
+fill b 7
+start_log "$T/c" --create --batch-ms 2
+C=$LOG_URL CPID=$LOG_PID
+fill c 4
+mon() { # mon URL STATE
+    "$G" monitor --log "$1" --policy "$T/policy" --state "$2" --once --no-progress \
+        --on-alarm "env | grep '^GLASSLOG_' > \"$T/hook.\$\$\""
+}
+
+expect_rc 0 mon "$A" "$T/s"
+cp "$T/s/$ID/checkpoint" "$T/a.note"
+
+# B extends nothing of A: fork 4 -> 7.
+expect_rc 2 mon "$B" "$T/s"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 verified before (the consistency proof from the log's tiles does not verify)"
+EV=$(ls -d "$T/s/$ID"/alarms/fork-4-7-*) || fail "no fork evidence"
+for f in alarm checkpoint.old checkpoint.new consistency-proof split-view.evidence; do
+    [ -s "$EV/$f" ] || fail "fork evidence lacks $f"
+done
+cmp -s "$EV/checkpoint.old" "$T/a.note" || fail "evidence: A's checkpoint"
+curl -s "$B/checkpoint" | cmp -s - "$EV/checkpoint.new" || fail "evidence: B's checkpoint"
+head -2 "$EV/consistency-proof" | tr '\n' ' ' | grep -qx 'old 4 new 7 ' || fail "proof file header"
+if "$G" evidence --help > /dev/null 2>&1; then
+    expect_rc 0 "$G" evidence verify --log-vkey "@$T/log.key.pub" "$EV/split-view.evidence"
+fi
+grep -q '^GLASSLOG_ALARM_KIND=fork$' "$T"/hook.* || fail "fork hook"
+cmp -s "$T/s/$ID/checkpoint" "$T/a.note" || fail "the fork replaced the remembered checkpoint"
+expect_rc 2 mon "$B" "$T/s"
+expect_err "ALARM (fork, recorded before in $EV)"
+
+# C: same size, another root.
+expect_rc 2 mon "$C" "$T/s"
+expect_err "is not consistent with the one of size 4 verified before (same size, different root)"
+EV=$(ls -d "$T/s/$ID"/alarms/fork-4-4-*) || fail "no same-size fork evidence"
+if "$G" evidence --help > /dev/null 2>&1; then
+    expect_rc 0 "$G" evidence verify --log-vkey "@$T/log.key.pub" "$EV/split-view.evidence"
+fi
+
+# A smaller tree than the one followed cannot be shown to be a prefix.
+expect_rc 0 mon "$B" "$T/sb"
+expect_rc 2 mon "$A" "$T/sb"
+expect_err "the log serves a checkpoint of size 4, smaller than the size 7 verified before"
+[ "$(sed -n 2p "$T/sb/$ID/checkpoint")" = 7 ] || fail "rolled back the remembered checkpoint"
+
+# lookup with A's memory against B.
+expect_rc 2 "$G" lookup --log "$B" --policy "$T/policy" --state "$T/s" \
+    --sha256 "$(printf 'b 3' | sha256sum | cut -c1-64)"
+expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+LOG_PID=$APID; stop_log
+LOG_PID=$BPID; stop_log
+LOG_PID=$CPID; stop_log
+echo "24-client-fork: ok"

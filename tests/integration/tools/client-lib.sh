@@ -1,0 +1,60 @@
+# Helpers for the client tests (2x-client-*.sh), sourced after lib.sh.
+G="$GL_BIN/glasslog"
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$TOOLS/../../.." && pwd)"
+
+# cosign_tool: sets COSIGN to the test cosigner (tools/cosign.c): the one
+# the Makefile built in $GL_BUILD, else compiled here from the sources.
+cosign_tool() {
+    COSIGN="${GL_BUILD:-build}/tests/integration/tools/cosign"
+    case "$COSIGN" in /*) ;; *) COSIGN="$ROOT/$COSIGN" ;; esac
+    [ -x "$COSIGN" ] && return 0
+    COSIGN="$T/cosign"
+    (cd "$ROOT" && ${CC:-cc} -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -Iinclude -Ilib tests/integration/tools/cosign.c lib/*.c -lcrypto -pthread \
+        -o "$COSIGN") || fail "cannot build the cosign test tool"
+}
+
+# loadgen_tool: sets LOADGEN (tests/bench/loadgen), or fails.
+loadgen_tool() {
+    LOADGEN="${GL_LOADGEN:-${GL_BUILD:-build}/tests/bench/loadgen}"
+    case "$LOADGEN" in /*) ;; *) LOADGEN="$ROOT/$LOADGEN" ;; esac
+    [ -x "$LOADGEN" ] || fail "no loadgen at $LOADGEN (make test-build makes it)"
+}
+
+# policy FILE LINE...: writes a policy, one argument per line.
+policy() {
+    local f=$1
+    shift
+    printf '%s\n' "$@" > "$f"
+}
+
+# start_proxy: a tamper_proxy.py in front of $LOG_URL; sets PROXY_URL and
+# MODE (the file whose content selects the misbehaviour).
+start_proxy() {
+    MODE="$T/proxy.mode"
+    : > "$MODE"
+    rm -f "$T/proxy.port"
+    python3 "$TOOLS/tamper_proxy.py" "$LOG_URL" "$MODE" "$T/proxy.port" 2>"$T/proxy.err" &
+    PROXY_PID=$!
+    PIDS="$PIDS $PROXY_PID"
+    for _ in $(seq 100); do
+        [ -s "$T/proxy.port" ] && break
+        sleep 0.05
+    done
+    [ -s "$T/proxy.port" ] || fail "the tamper proxy did not start: $(cat "$T/proxy.err")"
+    PROXY_URL="http://127.0.0.1:$(cat "$T/proxy.port")"
+}
+
+# stop_proxy: stops the tamper proxy.
+stop_proxy() {
+    kill "$PROXY_PID" 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+    return 0
+}
+
+# expect_out PATTERN: the last command's stdout matches PATTERN.
+expect_out() { grep -q -- "$1" "$T/out" || { cat "$T/out" >&2; fail "stdout lacks '$1'"; }; }
+
+# sha FILE: hex SHA-256 of a file.
+sha() { sha256sum "$1" | cut -c1-64; }

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""A misbehaving log for the client tests: a GET proxy in front of a real
+glasslogd that alters its answers the way a malicious or broken log could,
+so `glasslog lookup` and `glasslog monitor` can be shown to refuse them.
+
+Usage: tamper_proxy.py UPSTREAM_URL MODEFILE PORTFILE
+
+Listens on 127.0.0.1 (a free port, written to PORTFILE). Before each
+request it reads MODEFILE (one word; missing or empty = "none"):
+
+  none               pass everything through
+  gzip               entry bundles gzip-encoded (Content-Encoding: gzip)
+  flaky              the first request for each path answers 503 (retries)
+  lookup-statement   lookup answers: each statement's version changed
+  lookup-proof       lookup answers: the first inclusion hash of each proof
+                     changed
+  lookup-checkpoint  lookup answers: the root in each proof's checkpoint
+                     changed (the log signature no longer verifies)
+  lookup-leaf        lookup answers: each leaf_hash changed
+  bundle-entry       entry bundle 0: entry 1's version changed (same length)
+  tile-hash          level-0 tile 0: hash 1 changed
+Python standard library only.
+"""
+import base64, gzip, http.server, json, sys, threading, urllib.error, urllib.request
+
+UPSTREAM, MODEFILE, PORTFILE = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+seen = set()
+lock = threading.Lock()
+
+
+def mode():
+    try:
+        with open(MODEFILE) as f:
+            return f.read().strip() or "none"
+    except OSError:
+        return "none"
+
+
+def flip_b64_hash(line):
+    raw = bytearray(base64.b64decode(line))
+    raw[0] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def tamper_proof(proof, what):
+    lines = proof.split("\n")
+    if what == "proof":
+        i = next(i for i, l in enumerate(lines) if l.startswith("index ")) + 1
+        if lines[i]:
+            lines[i] = flip_b64_hash(lines[i])
+    elif what == "checkpoint":
+        i = lines.index("") + 3  # blank line, origin, size, root
+        lines[i] = flip_b64_hash(lines[i])
+    return "\n".join(lines)
+
+
+def tamper_lookup(body, m):
+    doc = json.loads(body)
+    for s in doc.get("statements", []):
+        if m == "lookup-statement":
+            s["statement"] = s["statement"].replace("\nversion ", "\nversion x", 1)
+        elif m == "lookup-proof":
+            s["proof"] = tamper_proof(s["proof"], "proof")
+        elif m == "lookup-checkpoint":
+            s["proof"] = tamper_proof(s["proof"], "checkpoint")
+        elif m == "lookup-leaf":
+            s["leaf_hash"] = ("0" if s["leaf_hash"][0] != "0" else "1") + s["leaf_hash"][1:]
+    return json.dumps(doc).encode()
+
+
+def tamper_bundle(body):
+    out, i, n = bytearray(), 0, 0
+    while i < len(body):
+        ln = int.from_bytes(body[i:i + 2], "big")
+        e = bytearray(body[i + 2:i + 2 + ln])
+        if n == 1:
+            k = e.find(b"\nversion ") + 9
+            e[k] = ord("X") if e[k] != ord("X") else ord("Y")
+        out += body[i:i + 2] + e
+        i, n = i + 2 + ln, n + 1
+    return bytes(out)
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, ctype, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        m = mode()
+        if m == "flaky":
+            with lock:
+                first = self.path not in seen
+                seen.add(self.path)
+            if first:
+                return self.reply(503, b'{"error":"try again"}', "application/json",
+                                  [("Retry-After", "0")])
+        try:
+            with urllib.request.urlopen(UPSTREAM + self.path, timeout=30) as r:
+                status, body, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            status, body, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
+        extra = []
+        if status == 200:
+            p = self.path
+            if p.startswith("/api/v1/lookup") and m.startswith("lookup-"):
+                body = tamper_lookup(body, m)
+            elif p.startswith("/tile/entries/000") and m == "bundle-entry":
+                body = tamper_bundle(body)
+            elif p.startswith("/tile/0/000") and m == "tile-hash":
+                b = bytearray(body)
+                b[32] ^= 1
+                body = bytes(b)
+            if p.startswith("/tile/entries/") and m == "gzip":
+                body = gzip.compress(body)
+                extra.append(("Content-Encoding", "gzip"))
+        self.reply(status, body, ctype, extra)
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(PORTFILE + ".tmp", PORTFILE)
+srv.serve_forever()

@@ -1,0 +1,466 @@
+/*
+ * test_client_trust: the client's acceptance rules (client/trust.c), which
+ * glasslog verify, lookup and monitor share, on the public cosigned vector
+ * (checkpoint-cosigned.note: log example.com/log, witness
+ * example.org/witness at 1700000000) and on bundles built in memory:
+ * quorum satisfied or not (single witness, k-of-n groups, a converted 0x01
+ * witness key, a tampered cosignature, an unknown log key), every step of
+ * trust_verify failing on its own, and --max-age. Also the option parsers
+ * (client/util.c) and the expected-releases set (client/expect.c).
+ *
+ * The client modules are compiled into this test directly (they are not
+ * in a library): trust.c, util.c, expect.c and the cli.c they report
+ * through.
+ */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../client/cli.c"
+#include "../../client/expect.c"
+#include "../../client/trust.c"
+#include "../../client/util.c"
+#include "glasslog/merkle.h"
+
+#define VTIME 1700000000ULL
+
+static struct gl_policy *policy_of(const char *text)
+{
+    struct gl_policy *p = NULL;
+    struct gl_policy_error e;
+
+    if (gl_policy_parse(text, strlen(text), &p, &e) != 0)
+        fail_msg("policy: line %zu: %s\n%s", e.line, e.reason, text);
+    return p;
+}
+
+static char *vkey_text(const char *rel)
+{
+    char *s = tu_read_vector(rel, NULL);
+    size_t n = strlen(s);
+
+    while (n > 0 && s[n - 1] == '\n')
+        s[--n] = 0;
+    return s;
+}
+
+static char *fmt_vkey(const struct gl_verifier *k)
+{
+    struct gl_buf b;
+    uint8_t *out;
+    size_t n;
+
+    gl_buf_init(&b, GL_KEY_TEXT_MAX + 1);
+    assert_int_equal(gl_verifier_format(k, &b), 0);
+    assert_int_equal(gl_buf_detach(&b, &out, &n), 0);
+    return (char *)out;
+}
+
+/* A policy text over the vector log and witness, with extra lines. */
+static struct gl_policy *vector_policy(const char *witness_vkey, const char *tail)
+{
+    char *logk = vkey_text("notes/log.vkey"), text[4096];
+    struct gl_policy *p;
+
+    snprintf(text, sizeof(text), "log %s\nwitness W %s\n%s", logk, witness_vkey, tail);
+    p = policy_of(text);
+    free(logk);
+    return p;
+}
+
+static void test_vector_quorum(void **state)
+{
+    char *wk = vkey_text("notes/witness.cosig-vkey"), why[TRUST_WHY_MAX];
+    struct gl_policy *p = vector_policy(wk, "quorum W\n");
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    size_t n;
+    char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
+    (void)state;
+
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), 0);
+    assert_true(tc->cp.size == 1000);
+    assert_string_equal(tc->cp.origin, "example.com/log");
+    assert_int_equal(tc->nvalid, 1);
+    assert_int_equal(tc->wst[0].status, 0);
+    assert_true(tc->newest == VTIME);
+    free(msg);
+    /* The same checkpoint without its cosignature: log fine, quorum not. */
+    msg = tu_read_vector("notes/checkpoint.note", &n);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_true(tc->cp.size == 1000);
+    assert_int_equal(tc->wst[0].status, GL_ENOKEY);
+    assert_non_null(strstr(why, "0 of 1 witnesses cosigned"));
+    free(msg);
+    free(tc);
+    free(wk);
+    gl_policy_free(p);
+}
+
+static void test_vector_groups(void **state)
+{
+    char *wk = vkey_text("notes/witness.cosig-vkey"), tail[4096], *xk, why[TRUST_WHY_MAX];
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    struct gl_signer x;
+    struct gl_verifier xv;
+    struct gl_policy *p;
+    size_t n;
+    char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
+    (void)state;
+
+    assert_int_equal(gl_signer_generate("x.example", GL_KEY_COSIG, &x), 0);
+    gl_signer_verifier(&x, &xv);
+    xk = fmt_vkey(&xv);
+    snprintf(tail, sizeof(tail), "witness X %s\ngroup G 2 W X\nquorum G\n", xk);
+    p = vector_policy(wk, tail);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_non_null(
+        strstr(why, "cosigned by W at 2023-11-14T22:13:20Z; not cosigned by X"));
+    gl_policy_free(p);
+    snprintf(tail, sizeof(tail), "witness X %s\ngroup G any W X\nquorum G\n", xk);
+    p = vector_policy(wk, tail);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), 0);
+    gl_policy_free(p);
+    /* Quorum X alone: W's cosignature does not count for it. */
+    snprintf(tail, sizeof(tail), "witness X %s\nquorum X\n", xk);
+    p = vector_policy(wk, tail);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    gl_policy_free(p);
+    gl_signer_wipe(&x);
+    free(xk);
+    free(wk);
+    free(msg);
+    free(tc);
+}
+
+static void test_vector_converted_and_tampered(void **state)
+{
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    struct gl_verifier w;
+    struct gl_policy *p;
+    char *wk, why[TRUST_WHY_MAX], *line;
+    size_t n;
+    char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
+    (void)state;
+
+    /* The witness's key published as 0x01: converted, still verifies. */
+    tu_load_verifier("notes/witness.cosig-vkey", &w);
+    w.type = GL_KEY_NOTE;
+    w.id = gl_key_id(w.name, GL_KEY_NOTE, w.pub);
+    wk = fmt_vkey(&w);
+    p = vector_policy(wk, "quorum W\n");
+    assert_int_equal(gl_policy_witness_at(p, 0)->converted, 1);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), 0);
+    /* A flipped bit in the cosignature: W's status is EVERIFY. */
+    line = strstr(msg, "— example.org/witness ");
+    assert_non_null(line);
+    line[40] = line[40] == 'A' ? 'B' : 'A';
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_int_equal(tc->wst[0].status, GL_EVERIFY);
+    assert_non_null(strstr(why, "INVALID cosignature by W"));
+    gl_policy_free(p);
+    free(wk);
+    free(msg);
+    free(tc);
+}
+
+static void test_vector_wrong_log(void **state)
+{
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    struct gl_signer other;
+    struct gl_verifier ov;
+    char *ok, text[2048], why[TRUST_WHY_MAX];
+    struct gl_policy *p;
+    size_t n;
+    char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
+    (void)state;
+
+    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &other), 0);
+    gl_signer_verifier(&other, &ov);
+    ok = fmt_vkey(&ov);
+    snprintf(text, sizeof(text), "log %s\nquorum none\n", ok);
+    p = policy_of(text);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_ENOKEY);
+    assert_non_null(
+        strstr(why, "no signature by the policy's key for log example.com/log"));
+    gl_policy_free(p);
+    free(ok);
+    assert_int_equal(gl_signer_generate("example.net/log", GL_KEY_NOTE, &other), 0);
+    gl_signer_verifier(&other, &ov);
+    ok = fmt_vkey(&ov);
+    snprintf(text, sizeof(text), "log %s\nquorum none\n", ok);
+    p = policy_of(text);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_ENOKEY);
+    assert_non_null(strstr(why, "no log in the policy has origin \"example.com/log\""));
+    assert_int_equal(trust_checkpoint_open(p, "junk", 4, tc, why), GL_EPARSE);
+    gl_policy_free(p);
+    gl_signer_wipe(&other);
+    free(ok);
+    free(msg);
+    free(tc);
+}
+
+/* --- a whole bundle, built in memory ----------------------------------------------- */
+
+struct fixture {
+    struct gl_signer log, sub, wit;
+    struct gl_buf st, ck, cosigned;
+    struct gl_tlogproof proof;
+    struct gl_policy *p;
+    uint8_t digest[32];
+};
+
+/* A two-entry tree: entry 0 is some other leaf, entry 1 the statement. */
+static void build(struct fixture *f, uint64_t cosig_time)
+{
+    struct gl_statement_fields sf;
+    struct gl_merkle_range r;
+    struct gl_note *note = NULL;
+    struct gl_buf line;
+    uint8_t other[32], leaf[32], root[32];
+    char text[4096], *lk, *sk, *wk;
+    struct gl_verifier v;
+
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(gl_signer_generate("log.test", GL_KEY_NOTE, &f->log), 0);
+    assert_int_equal(gl_signer_generate("ci.test", GL_KEY_NOTE, &f->sub), 0);
+    assert_int_equal(gl_signer_generate("w.test", GL_KEY_COSIG, &f->wit), 0);
+    memset(&sf, 0, sizeof(sf));
+    sf.kind = GL_STATEMENT_BUILD;
+    sf.subject = "app";
+    sf.subject_len = 3;
+    sf.version = "1.0";
+    sf.version_len = 3;
+    memset(f->digest, 0xab, 32);
+    memcpy(sf.sha256, f->digest, 32);
+    sf.time = VTIME;
+    gl_buf_init(&f->st, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&sf, &f->sub, &f->st, NULL), 0);
+    gl_merkle_leaf_hash("other", 5, other);
+    gl_merkle_leaf_hash(f->st.data, f->st.len, leaf);
+    gl_merkle_range_init(&r);
+    gl_merkle_range_append(&r, other, NULL, NULL);
+    gl_merkle_range_append(&r, leaf, NULL, NULL);
+    gl_merkle_range_root(&r, root);
+    gl_buf_init(&f->ck, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign("log.test", 2, root, &f->log, &f->ck), 0);
+    gl_buf_init(&line, 1024);
+    gl_buf_init(&f->cosigned, 1 << 16);
+    assert_int_equal(gl_note_parse((char *)f->ck.data, f->ck.len, &note), 0);
+    assert_int_equal(
+        gl_cosig_sign(&f->wit, note->text, note->text_len, cosig_time, &line), 0);
+    assert_int_equal(gl_cosig_append((char *)f->ck.data, f->ck.len, (char *)line.data,
+                                     line.len, &f->cosigned),
+                     0);
+    gl_note_free(note);
+    gl_buf_release(&line);
+    f->proof.index = 1;
+    f->proof.nhashes = 1;
+    memcpy(f->proof.hashes[0], other, 32);
+    f->proof.checkpoint = (const char *)f->cosigned.data;
+    f->proof.checkpoint_len = f->cosigned.len;
+    gl_signer_verifier(&f->log, &v);
+    lk = fmt_vkey(&v);
+    gl_signer_verifier(&f->sub, &v);
+    sk = fmt_vkey(&v);
+    gl_signer_verifier(&f->wit, &v);
+    wk = fmt_vkey(&v);
+    snprintf(text, sizeof(text), "log %s\nwitness W %s\nquorum W\nsubmitter %s\n", lk, wk,
+             sk);
+    f->p = policy_of(text);
+    free(lk);
+    free(sk);
+    free(wk);
+}
+
+static void teardown(struct fixture *f)
+{
+    gl_signer_wipe(&f->log);
+    gl_signer_wipe(&f->sub);
+    gl_signer_wipe(&f->wit);
+    gl_buf_release(&f->st);
+    gl_buf_release(&f->ck);
+    gl_buf_release(&f->cosigned);
+    gl_policy_free(f->p);
+}
+
+static int run(struct fixture *f, const uint8_t *artifact, uint64_t max_age, uint64_t now,
+               struct trust_report *r)
+{
+    struct trust_input in = {
+        .statement = (const char *)f->st.data,
+        .statement_len = f->st.len,
+        .proof = &f->proof,
+        .artifact = artifact,
+        .max_age = max_age,
+        .now = now,
+    };
+    return trust_verify(f->p, &in, r);
+}
+
+static void test_verify_steps(void **state)
+{
+    struct fixture f;
+    struct trust_report *r = malloc(sizeof(*r));
+    uint8_t wrong[32];
+    (void)state;
+
+    build(&f, VTIME);
+    assert_int_equal(run(&f, f.digest, 0, 0, r), 0);
+    for (int s = 0; s < TRUST_NSTEPS; s++)
+        assert_true(r->state[s] == (s == TRUST_AGE ? TRUST_NOT_ASKED : TRUST_PASSED) ||
+                    (s == TRUST_ARTIFACT && r->state[s] == TRUST_PASSED));
+    assert_true(r->ck.newest == VTIME);
+    /* Artifact. */
+    memset(wrong, 0xcd, 32);
+    assert_int_equal(run(&f, wrong, 0, 0, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_ARTIFACT);
+    assert_int_equal(r->state[TRUST_INCLUSION], TRUST_PASSED);
+    /* Age: 100 s old against 60 s and 3600 s limits. */
+    assert_int_equal(run(&f, NULL, 60, VTIME + 100, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_AGE);
+    assert_non_null(
+        strstr(r->why[TRUST_AGE], "is 100 s old, older than the limit of 60 s"));
+    assert_int_equal(run(&f, NULL, 3600, VTIME + 100, r), 0);
+    assert_int_equal(r->state[TRUST_AGE], TRUST_PASSED);
+    /* Inclusion: wrong index, then a flipped proof hash. */
+    f.proof.index = 0;
+    assert_int_equal(run(&f, NULL, 0, 0, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_INCLUSION);
+    f.proof.index = 5;
+    assert_int_equal(run(&f, NULL, 0, 0, r), GL_EVERIFY);
+    assert_non_null(
+        strstr(r->why[TRUST_INCLUSION], "outside the checkpoint's tree of size 2"));
+    f.proof.index = 1;
+    f.proof.hashes[0][7] ^= 1;
+    assert_int_equal(run(&f, NULL, 0, 0, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_INCLUSION);
+    f.proof.hashes[0][7] ^= 1;
+    /* No cosignature: quorum fails, inclusion still checked. */
+    f.proof.checkpoint = (const char *)f.ck.data;
+    f.proof.checkpoint_len = f.ck.len;
+    assert_int_equal(run(&f, NULL, 60, VTIME, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_QUORUM);
+    assert_int_equal(r->state[TRUST_AGE], TRUST_FAILED);
+    assert_int_equal(r->state[TRUST_INCLUSION], TRUST_PASSED);
+    /* A tampered statement: its signature and inclusion fail. */
+    f.proof.checkpoint = (const char *)f.cosigned.data;
+    f.proof.checkpoint_len = f.cosigned.len;
+    ((char *)f.st.data)[strlen(GL_STATEMENT_HEADER) + 7] = 'X'; /* "kind bXild" */
+    assert_int_equal(run(&f, NULL, 0, 0, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_STATEMENT);
+    assert_int_equal(r->state[TRUST_SUBMITTER], TRUST_BLOCKED);
+    assert_int_equal(r->state[TRUST_INCLUSION], TRUST_FAILED);
+    teardown(&f);
+    free(r);
+}
+
+static void test_verify_log_failure_blocks(void **state)
+{
+    struct fixture f;
+    struct trust_report *r = malloc(sizeof(*r));
+    char *root;
+    (void)state;
+
+    build(&f, VTIME);
+    root = strchr(strchr((char *)f.cosigned.data, '\n') + 1, '\n') + 1;
+    root[0] = root[0] == 'A' ? 'B' : 'A';
+    assert_int_equal(run(&f, NULL, 60, VTIME, r), GL_EVERIFY);
+    assert_int_equal(r->failed, TRUST_LOG);
+    assert_int_equal(r->state[TRUST_QUORUM], TRUST_BLOCKED);
+    assert_int_equal(r->state[TRUST_AGE], TRUST_BLOCKED);
+    assert_int_equal(r->state[TRUST_INCLUSION], TRUST_BLOCKED);
+    assert_int_equal(r->state[TRUST_SUBMITTER], TRUST_PASSED);
+    teardown(&f);
+    free(r);
+}
+
+/* --- util and expect --------------------------------------------------------------- */
+
+static void test_durations(void **state)
+{
+    uint64_t s;
+    (void)state;
+
+    assert_int_equal(util_parse_duration("30s", &s), 0);
+    assert_true(s == 30);
+    assert_int_equal(util_parse_duration("10m", &s), 0);
+    assert_true(s == 600);
+    assert_int_equal(util_parse_duration("24h", &s), 0);
+    assert_true(s == 86400);
+    assert_int_equal(util_parse_duration("7d", &s), 0);
+    assert_true(s == 604800);
+    assert_int_equal(util_parse_duration("90", &s), 0);
+    assert_true(s == 90);
+    const char *bad[] = {"",
+                         "0",
+                         "0s",
+                         "s",
+                         "1w",
+                         "01h",
+                         "-1",
+                         " 1",
+                         "1.5h",
+                         "1hh",
+                         "18446744073709551615d"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        assert_int_equal(util_parse_duration(bad[i], &s), GL_EPARSE);
+}
+
+static void test_expect(void **state)
+{
+    char path[] = "/tmp/glasslog-expect-XXXXXX";
+    int fd = mkstemp(path);
+    struct gl_statement_fields f;
+    struct expect e;
+    const char *text =
+        "# releases\n\n"
+        "build   app\t1.0 "
+        "abababababababababababababababababababababababababababababababab\n"
+        "rule-update rules 7 "
+        "0000000000000000000000000000000000000000000000000000000000000000\n";
+    (void)state;
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    assert_int_equal(expect_load(path, &e), 0);
+    assert_int_equal(e.n, 2);
+    memset(&f, 0, sizeof(f));
+    f.kind = GL_STATEMENT_BUILD;
+    f.subject = "app";
+    f.subject_len = 3;
+    f.version = "1.0";
+    f.version_len = 3;
+    memset(f.sha256, 0xab, 32);
+    assert_int_equal(expect_has(&e, &f), 1);
+    f.version = "1.1";
+    assert_int_equal(expect_has(&e, &f), 0);
+    f.version = "1.0";
+    f.kind = GL_STATEMENT_AUDIT_REPORT;
+    assert_int_equal(expect_has(&e, &f), 0);
+    expect_release(&e);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "build app 1.0 ABAB\n", 19), 19);
+    close(fd);
+    assert_int_equal(expect_load(path, &e), GL_EPARSE);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vector_quorum),
+        cmocka_unit_test(test_vector_groups),
+        cmocka_unit_test(test_vector_converted_and_tampered),
+        cmocka_unit_test(test_vector_wrong_log),
+        cmocka_unit_test(test_verify_steps),
+        cmocka_unit_test(test_verify_log_failure_blocks),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_expect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

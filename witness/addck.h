@@ -1,0 +1,85 @@
+/*
+ * addck: the C2SP tlog-witness add-checkpoint request as pure functions:
+ * parsing the body, opening the checkpoint with the log's keys, and the
+ * decision against the stored state. No I/O, no locks: the HTTP layer,
+ * the pull feeder and the committer thread all use these.
+ *
+ * Body (at most ADDCK_BODY_MAX bytes):
+ *   old <decimal, no leading zeros>\n
+ *   <base64 hash>\n                    0..ADDCK_MAX_PROOF lines
+ *   \n
+ *   <signed checkpoint note>
+ *
+ * Status order (specs/witness.md): 400 when no note/origin can be found at
+ * all; 404 unknown origin; 403 no valid signature by the log's keys; 400
+ * any other malformation or old > size; 429 (rate limit, HTTP layer);
+ * then addck_decide: 422 origin frozen after a split view, 409 old !=
+ * stored size, 422 size-0 root other than SHA-256(""), non-empty proof
+ * from 0, same size with another root (a split view), bad proof; 200.
+ */
+#ifndef GL_WITNESS_ADDCK_H
+#define GL_WITNESS_ADDCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/checkpoint.h"
+#include "glasslog/note.h"
+#include "logs.h"
+
+#define ADDCK_BODY_MAX ((size_t)64 << 10)
+#define ADDCK_MAX_PROOF 63
+
+/* A parsed body: views into the caller's bytes. */
+struct addck_req {
+    uint64_t old;
+    size_t nproof;
+    uint8_t proof[ADDCK_MAX_PROOF][32];
+    const char *note; /* the signed checkpoint note */
+    size_t note_len;
+    size_t text_len;    /* the note text's length (with its final "\n") */
+    const char *origin; /* the note's first line, not NUL-terminated */
+    size_t origin_len;
+    const char *syntax; /* NULL, or why the rest is malformed (a 400
+                         * reported after the 404 and 403 checks) */
+};
+
+/* Parses body (len bytes). GL_EPARSE (why set) if not even the note and
+ * its origin line can be found (an immediate 400); other malformations
+ * set out->syntax and return 0. */
+int addck_parse(const uint8_t *body, size_t len, struct addck_req *out, const char **why);
+
+/* Opens r's note with log's keys: GL_ENOKEY/GL_EVERIFY (403: no valid
+ * signature), GL_EPARSE (400: not a note or not a checkpoint, origin not
+ * the log's), or 0 with *c the checkpoint (c->ext points into r->note).
+ * *why explains failures. No allocation survives the call. */
+int addck_open(const struct addck_req *r, const struct logs_entry *log,
+               struct gl_checkpoint *c, const char **why);
+
+/* The witness's record of one log. */
+struct addck_state {
+    int has; /* cosigned something already */
+    uint64_t size;
+    uint8_t root[32];
+    int frozen; /* a split view was proven: never cosign again */
+};
+
+enum addck_verdict {
+    ADDCK_OK = 0,
+    ADDCK_BAD_REQUEST, /* 400: old > size */
+    ADDCK_FROZEN,      /* 422: split view proven for this origin */
+    ADDCK_CONFLICT,    /* 409: old != stored size */
+    ADDCK_EMPTY_ROOT,  /* 422: size 0 with a root other than SHA-256("") */
+    ADDCK_BAD_PROOF,   /* 422: the proof does not prove consistency */
+    ADDCK_SPLIT        /* 422: same size, other root: evidence */
+};
+
+/* Decides a request (old, proof, verified checkpoint c) against st. *why
+ * gets a static reason for non-OK verdicts. */
+enum addck_verdict addck_decide(const struct addck_state *st, uint64_t old,
+                                const uint8_t (*proof)[32], size_t nproof,
+                                const struct gl_checkpoint *c, const char **why);
+/* The HTTP status of a verdict. */
+int addck_status(enum addck_verdict v);
+
+#endif

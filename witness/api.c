@@ -1,0 +1,537 @@
+/*
+ * api: routing and handlers; see api.h.
+ *
+ * Replies of the tlog-witness endpoints are plain text (the protocol's
+ * clients parse text; the 409 body is exactly "<size>\n" with Content-Type
+ * text/x.tlog.size); the evidence list is JSON. Paths are parsed, never
+ * used as file names. Rate limits are token buckets per log, refilled at
+ * qpd/86400 tokens per second, holding at most one minute's worth (at
+ * least one); only validly signed requests spend a token.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/evidence.h"
+#include "glasslog/log.h"
+
+#define TEXT "text/plain; charset=utf-8"
+#define EVIDENCE_PAGE 256
+
+static const struct gl_http_header hdr_nostore[] = {{"Cache-Control", "no-store"}};
+
+struct add_req {
+    struct api *api;
+    struct gl_http_pending *p;
+    uv_work_t work;
+    size_t log;
+    int open_rc;
+    const char *why;
+    struct addck_req req;
+    struct wreq w;
+    struct add_req *next;
+    size_t len;
+    uint8_t body[];
+};
+
+/* --- small helpers --------------------------------------------------------------- */
+
+static int reply_text(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                      const char *ctype, const char *text)
+{
+    size_t n = strlen(text);
+
+    return p != NULL ? gl_http_pending_reply(p, status, ctype, hdr_nostore, 1, text, n)
+                     : gl_http_reply(req, status, ctype, hdr_nostore, 1, text, n);
+}
+
+/* A reason line ("<why>\n") with status. */
+static int reply_why(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                     const char *why)
+{
+    char line[512];
+
+    snprintf(line, sizeof(line), "%s\n", why);
+    return reply_text(req, p, status, TEXT, line);
+}
+
+/* Spends one token of log i's bucket; 0 if allowed, -1 if limited. */
+static int rate_take(struct api *a, size_t i)
+{
+    const struct logs_entry *log = &a->logs->v[i];
+    struct api_bucket *b = &a->buckets[i];
+    uint64_t now = uv_now(a->loop);
+    double cap, rate;
+
+    if (log->qpd == 0)
+        return 0;
+    cap = (double)log->qpd / 1440.0;
+    cap = cap < 1.0 ? 1.0 : cap;
+    rate = (double)log->qpd / 86400000.0; /* tokens per ms */
+    if (b->last_ms == 0)
+        b->tokens = cap;
+    else
+        b->tokens += (double)(now - b->last_ms) * rate;
+    b->last_ms = now ? now : 1;
+    if (b->tokens > cap)
+        b->tokens = cap;
+    if (b->tokens < 1.0)
+        return -1;
+    b->tokens -= 1.0;
+    return 0;
+}
+
+/* --- add-checkpoint ---------------------------------------------------------------- */
+
+static void add_free(struct add_req *ar)
+{
+    gl_http_pending_release(ar->p);
+    free(ar);
+}
+
+/* Committer thread: hand the finished request to the loop. */
+static void add_done(struct wreq *w, void *arg)
+{
+    struct add_req *ar = arg;
+    struct api *a = ar->api;
+
+    (void)w;
+    pthread_mutex_lock(&a->mu);
+    ar->next = a->done;
+    a->done = ar;
+    pthread_mutex_unlock(&a->mu);
+    uv_async_send(&a->async);
+}
+
+static void add_reply(struct add_req *ar)
+{
+    const struct wreq *w = &ar->w;
+    char size[32];
+
+    if (w->status == 200) {
+        gl_http_pending_reply(ar->p, 200, TEXT, hdr_nostore, 1, w->line, w->line_len);
+    } else if (w->status == 409) {
+        snprintf(size, sizeof(size), "%llu\n", (unsigned long long)w->stored_size);
+        reply_text(NULL, ar->p, 409, "text/x.tlog.size", size);
+    } else {
+        reply_why(NULL, ar->p, w->status, w->why != NULL ? w->why : "error");
+    }
+}
+
+static void async_closed_cb(uv_handle_t *h)
+{
+    struct api *a = h->data;
+
+    a->async_closed = 1;
+}
+
+static void maybe_close_async(struct api *a)
+{
+    if (a->closing && a->outstanding == 0 && !uv_is_closing((uv_handle_t *)&a->async))
+        uv_close((uv_handle_t *)&a->async, async_closed_cb);
+}
+
+static void on_async(uv_async_t *h)
+{
+    struct api *a = h->data;
+    struct add_req *list;
+
+    pthread_mutex_lock(&a->mu);
+    list = a->done;
+    a->done = NULL;
+    pthread_mutex_unlock(&a->mu);
+    while (list != NULL) {
+        struct add_req *next = list->next;
+        add_reply(list);
+        add_free(list);
+        a->outstanding--;
+        list = next;
+    }
+    maybe_close_async(a);
+}
+
+/* Threadpool: the signature check. */
+static void add_verify(uv_work_t *w)
+{
+    struct add_req *ar = w->data;
+
+    ar->open_rc = addck_open(&ar->req, &ar->api->logs->v[ar->log], &ar->w.ck, &ar->why);
+}
+
+/* The checks between the signature and the engine; 0 to go on. */
+static int add_precheck(struct add_req *ar, int status)
+{
+    struct api *a = ar->api;
+    static const struct gl_http_header retry[] = {{"Retry-After", "60"}};
+
+    if (status != 0)
+        return reply_why(NULL, ar->p, 503, "shutting down"), -1;
+    if (ar->open_rc == GL_ENOKEY || ar->open_rc == GL_EVERIFY)
+        return reply_why(NULL, ar->p, 403, ar->why), -1;
+    if (ar->open_rc != 0)
+        return reply_why(NULL, ar->p, ar->open_rc == GL_EPARSE ? 400 : 500, ar->why), -1;
+    if (ar->req.syntax != NULL)
+        return reply_why(NULL, ar->p, 400, ar->req.syntax), -1;
+    if (ar->req.old > ar->w.ck.size)
+        return reply_why(NULL, ar->p, 400, "old size larger than the checkpoint size"),
+               -1;
+    if (rate_take(a, ar->log) != 0) {
+        a->rate_limited++;
+        gl_http_pending_reply(ar->p, 429, TEXT, retry, 1, "rate limit for this log\n",
+                              24);
+        return -1;
+    }
+    return 0;
+}
+
+static void add_verified(uv_work_t *work, int status)
+{
+    struct add_req *ar = work->data;
+    struct api *a = ar->api;
+    struct wreq *w = &ar->w;
+
+    if (add_precheck(ar, status) != 0) {
+        add_free(ar);
+        a->outstanding--;
+        maybe_close_async(a);
+        return;
+    }
+    w->kind = WREQ_ADD;
+    w->log = ar->log;
+    w->old = ar->req.old;
+    w->nproof = ar->req.nproof;
+    memcpy(w->proof, ar->req.proof, ar->req.nproof * 32);
+    w->note = ar->req.note;
+    w->note_len = ar->req.note_len;
+    w->text_len = ar->req.text_len;
+    snprintf(w->source, sizeof(w->source), "push from %s",
+             gl_http_pending_req(ar->p) ? gl_http_req_peer(gl_http_pending_req(ar->p))
+                                        : "?");
+    w->done = add_done;
+    w->arg = ar;
+    engine_submit(a->engine, w);
+}
+
+static int api_add(struct api *a, struct gl_http_req *req)
+{
+    struct add_req *ar = calloc(1, sizeof(*ar) + req->body_len + 1);
+    const char *why = NULL;
+    int rc;
+
+    if (ar == NULL)
+        return reply_why(req, NULL, 503, "out of memory");
+    memcpy(ar->body, req->body, req->body_len);
+    ar->len = req->body_len;
+    ar->api = a;
+    if (addck_parse(ar->body, ar->len, &ar->req, &why) != 0) {
+        free(ar);
+        return reply_why(req, NULL, 400, why);
+    }
+    if (logs_find(a->logs, ar->req.origin, ar->req.origin_len, &ar->log) != 0) {
+        free(ar);
+        return reply_why(req, NULL, 404, "unknown log origin");
+    }
+    if ((rc = gl_http_defer(req, &ar->p)) != 0) {
+        free(ar);
+        return rc;
+    }
+    ar->work.data = ar;
+    if (uv_queue_work(a->loop, &ar->work, add_verify, add_verified) != 0) {
+        reply_why(NULL, ar->p, 503, "cannot queue the signature check");
+        add_free(ar);
+        return 0;
+    }
+    a->outstanding++;
+    return 0;
+}
+
+/* --- reads -------------------------------------------------------------------------- */
+
+/* "/<64 lowercase hex>/checkpoint" */
+static int api_monitor(struct api *a, struct gl_http_req *req)
+{
+    struct engine_view v;
+    struct gl_buf served;
+    uint8_t h[32];
+    size_t i;
+    int rc;
+
+    if (strlen(req->path) != 76 || strcmp(req->path + 65, "/checkpoint") != 0 ||
+        gl_hex_decode_exact(req->path + 1, 64, h, 32, 1) != 0 ||
+        logs_find_hash(a->logs, h, &i))
+        return reply_why(req, NULL, 404, "not found");
+    gl_buf_init(&served, ADDCK_BODY_MAX + 1024);
+    rc = engine_view(a->engine, i, &v, NULL, &served);
+    if (rc == GL_ENOTFOUND)
+        rc = reply_why(req, NULL, 404, "no checkpoint of this log cosigned yet");
+    else if (rc != 0)
+        rc = reply_why(req, NULL, 500, "cannot read the state");
+    else
+        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, served.data, served.len);
+    gl_buf_release(&served);
+    return rc;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == GL_EVIDENCE_SAME_SIZE    ? "same-size"
+           : kind == GL_EVIDENCE_NOT_PREFIX ? "not-prefix"
+                                            : "unknown";
+}
+
+static cJSON *evidence_json(const struct engine_evidence *m)
+{
+    cJSON *o = cJSON_CreateObject(), *sizes = cJSON_CreateArray();
+
+    if (o == NULL || sizes == NULL || !cJSON_AddStringToObject(o, "id", m->id) ||
+        !cJSON_AddStringToObject(o, "origin", m->origin) ||
+        !cJSON_AddNumberToObject(o, "found_at", (double)m->found_at) ||
+        !cJSON_AddStringToObject(o, "kind", kind_name(m->kind)) ||
+        !cJSON_AddItemToArray(sizes, cJSON_CreateNumber((double)m->size[0])) ||
+        !cJSON_AddItemToArray(sizes, cJSON_CreateNumber((double)m->size[1])) ||
+        !cJSON_AddItemToObject(o, "sizes", sizes) ||
+        !cJSON_AddStringToObject(o, "source", m->source)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int api_evidence_list(struct api *a, struct gl_http_req *req)
+{
+    struct engine_evidence *page = calloc(EVIDENCE_PAGE, sizeof(*page));
+    cJSON *arr = cJSON_CreateArray();
+    size_t from = 0, total = 0, n;
+    char *text = NULL;
+    int ok = page != NULL && arr != NULL, rc;
+
+    do {
+        n = ok ? engine_evidence(a->engine, from, page, EVIDENCE_PAGE, &total) : 0;
+        for (size_t i = 0; i < n && ok; i++) {
+            cJSON *o = evidence_json(&page[i]);
+            ok = o != NULL && cJSON_AddItemToArray(arr, o);
+        }
+        from += n;
+    } while (ok && n > 0 && from < total);
+    if (ok)
+        text = cJSON_PrintUnformatted(arr);
+    rc = text == NULL ? reply_why(req, NULL, 500, "out of memory")
+                      : gl_http_reply(req, 200, "application/json", hdr_nostore, 1, text,
+                                      strlen(text));
+    free(text);
+    cJSON_Delete(arr);
+    free(page);
+    return rc;
+}
+
+static int api_evidence_file(struct api *a, struct gl_http_req *req, const char *hex)
+{
+    struct gl_buf f;
+    uint8_t id[32];
+    int rc;
+
+    if (strlen(hex) != 64 || gl_hex_decode_exact(hex, 64, id, 32, 1) != 0)
+        return reply_why(req, NULL, 404, "no such evidence");
+    gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
+    rc = wstore_get_evidence(a->store, id, &f);
+    if (rc == GL_ENOTFOUND)
+        rc = reply_why(req, NULL, 404, "no such evidence");
+    else if (rc != 0)
+        rc = reply_why(req, NULL, 500, "cannot read the evidence");
+    else
+        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, f.data, f.len);
+    gl_buf_release(&f);
+    return rc;
+}
+
+static int api_healthz(struct api *a, struct gl_http_req *req)
+{
+    struct engine_stats st;
+
+    engine_stats(a->engine, &st);
+    if (st.storage_failed)
+        return reply_why(req, NULL, 503, "storage is failing: the last write failed");
+    return reply_text(req, NULL, 200, TEXT, "ok\n");
+}
+
+/* --- metrics --------------------------------------------------------------------------
+ */
+
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0, rss = 0;
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return (uint64_t)rss * 4096u;
+}
+
+static int metric(struct gl_buf *b, const char *name, const char *type, const char *help,
+                  double v)
+{
+    return gl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
+                         type, name, v);
+}
+
+static int metrics_engine(struct api *a, struct gl_buf *b)
+{
+    struct engine_stats s;
+    int rc = 0;
+
+    engine_stats(a->engine, &s);
+#define M(n, t, h, v)                                                                    \
+    if (rc == 0)                                                                         \
+    rc = metric(b, "glasslog_witness_" n, t, h, (double)(v))
+    M("cosigned_total", "counter", "Checkpoints cosigned (200).", s.cosigned);
+    M("conflicts_total", "counter", "add-checkpoint answered 409.", s.conflicts);
+    M("refused_total", "counter", "Requests refused by the state machine (400/422/5xx).",
+      s.refused);
+    M("batches_total", "counter", "Durable batches (one fsync each).", s.batches);
+    M("batch_requests_total", "counter", "Requests decided in batches.",
+      s.batch_requests);
+    M("batch_max_requests", "gauge", "Largest batch so far.", s.batch_max);
+    M("commit_seconds_total", "counter", "Time spent in synced writes.",
+      s.commit_seconds);
+    M("write_failures_total", "counter", "Batches whose write failed.", s.write_failures);
+    M("storage_failed", "gauge", "1 if the last write failed.", s.storage_failed);
+    M("queue_requests", "gauge", "Requests waiting for the committer.", s.queued);
+    M("evidence_total", "gauge", "Split-view evidence files stored.", s.evidence);
+    M("split_view_origins", "gauge", "Logs frozen after a proven split view.", s.frozen);
+    M("rate_limited_total", "counter", "add-checkpoint answered 429.", a->rate_limited);
+    M("resident_memory_bytes", "gauge", "Resident set size.", rss_bytes());
+#undef M
+    return rc;
+}
+
+static int metrics_feeder(struct api *a, struct gl_buf *b)
+{
+    struct feeder_stats s;
+    int rc = 0;
+
+    feeder_stats(a->feeder, &s);
+#define M(n, h, v)                                                                       \
+    if (rc == 0)                                                                         \
+    rc = metric(b, "glasslog_witness_" n, "counter", h, (double)(v))
+    M("poll_rounds_total", "Pull and gossip rounds.", s.rounds);
+    M("pulls_total", "Checkpoints pulled from logs.", s.pulls);
+    M("pull_errors_total", "Failed pulls.", s.pull_errors);
+    M("gossip_polls_total", "Peer checkpoints fetched.", s.gossip_polls);
+    M("gossip_errors_total", "Failed or invalid peer fetches.", s.gossip_errors);
+    M("caught_up_total", "Checkpoints cosigned from a peer's view.", s.caught_up);
+    M("suspected_total", "Disagreements without a usable proof (not evidence).",
+      s.suspected);
+    M("splits_found_total", "Split views this witness proved itself.", s.splits_found);
+    M("evidence_imported_total", "Evidence files verified and imported from peers.",
+      s.evidence_imported);
+#undef M
+    return rc;
+}
+
+static int api_metrics(struct api *a, struct gl_http_req *req)
+{
+    struct gl_http_stats hs;
+    struct gl_buf b;
+    int rc;
+
+    memset(&hs, 0, sizeof(hs));
+    if (a->http != NULL)
+        gl_http_server_stats(a->http, &hs);
+    gl_buf_init(&b, 1 << 20);
+    rc = metrics_engine(a, &b);
+    if (rc == 0)
+        rc = metrics_feeder(a, &b);
+    if (rc == 0)
+        rc = metric(&b, "glasslog_witness_http_requests_total", "counter",
+                    "HTTP requests handled.", (double)hs.requests);
+    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
+        if (hs.by_code[i] > 0)
+            rc = gl_buf_printf(
+                &b, "glasslog_witness_http_responses_total{code=\"%d\"} %llu\n",
+                gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
+    rc = rc != 0 ? reply_why(req, NULL, 500, "metrics too large")
+                 : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nostore, 1,
+                                 b.data, b.len);
+    gl_buf_release(&b);
+    return rc;
+}
+
+/* --- routing
+ * ----------------------------------------------------------------------------- */
+
+static int method_not_allowed(struct gl_http_req *req, const char *allow)
+{
+    const struct gl_http_header h[] = {{"Allow", allow}, {"Cache-Control", "no-store"}};
+
+    return gl_http_reply(req, 405, TEXT, h, 2, "method not allowed\n", 19);
+}
+
+int api_handle(void *ctx, struct gl_http_req *req)
+{
+    struct api *a = ctx;
+    const char *p = req->path;
+    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+    if (strcmp(p, "/add-checkpoint") == 0)
+        return strcmp(req->method, "POST") == 0 ? api_add(a, req)
+                                                : method_not_allowed(req, "POST");
+    if (!get)
+        return method_not_allowed(req, "GET, HEAD");
+    if (strcmp(p, "/evidence") == 0)
+        return api_evidence_list(a, req);
+    if (strncmp(p, "/evidence/", 10) == 0)
+        return api_evidence_file(a, req, p + 10);
+    if (strcmp(p, "/healthz") == 0)
+        return api_healthz(a, req);
+    if (strcmp(p, "/metrics") == 0)
+        return api_metrics(a, req);
+    return api_monitor(a, req);
+}
+
+/* --- lifecycle
+ * ----------------------------------------------------------------------------- */
+
+int api_init(struct api *a, uv_loop_t *loop, struct engine *e,
+             const struct logs_list *logs, struct wstore *store)
+{
+    memset(a, 0, sizeof(*a));
+    a->loop = loop;
+    a->engine = e;
+    a->logs = logs;
+    a->store = store;
+    if ((a->buckets = calloc(logs->n ? logs->n : 1, sizeof(*a->buckets))) == NULL)
+        return GL_ENOMEM;
+    pthread_mutex_init(&a->mu, NULL);
+    a->async.data = a;
+    if (uv_async_init(loop, &a->async, on_async) != 0) {
+        free(a->buckets);
+        a->buckets = NULL;
+        pthread_mutex_destroy(&a->mu);
+        return GL_EIO;
+    }
+    return 0;
+}
+
+void api_close(struct api *a)
+{
+    a->closing = 1;
+    maybe_close_async(a);
+}
+
+void api_release(struct api *a)
+{
+    if (a->buckets == NULL)
+        return;
+    free(a->buckets);
+    a->buckets = NULL;
+    pthread_mutex_destroy(&a->mu);
+}

@@ -1,0 +1,72 @@
+/*
+ * api: the witness's HTTP interface (specs/witness.md):
+ *
+ *   POST /add-checkpoint                 C2SP tlog-witness
+ *   GET  /<hex SHA-256(origin)>/checkpoint  monitoring: the latest cosigned
+ *                                        checkpoint (log signatures plus
+ *                                        ours), 404 if none
+ *   GET  /evidence                       JSON array of split-view evidence
+ *   GET  /evidence/<id>                  one evidence file
+ *   GET  /healthz, GET /metrics          (Prometheus text)
+ *
+ * add-checkpoint path: the loop thread parses the body and finds the log
+ * (400/404), a threadpool worker verifies the log's signature (403), the
+ * loop checks the remaining 400s and the log's rate limit (429), then the
+ * engine decides, makes the state durable and cosigns (409/422/200); its
+ * completion comes back to the loop through a uv_async_t, which replies.
+ * The monitoring endpoint reads the engine's published state, which the
+ * engine updates before completing the request, so a 200 is always
+ * visible there by the time the client reads it.
+ *
+ * Loop thread only, except the engine's completion hand-off (locked).
+ */
+#ifndef GL_WITNESS_API_H
+#define GL_WITNESS_API_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "engine.h"
+#include "feeder.h"
+#include "http_server.h"
+#include "logs.h"
+#include "wstore.h"
+
+struct api_bucket {
+    double tokens;
+    uint64_t last_ms;
+};
+
+struct add_req;
+
+struct api {
+    uv_loop_t *loop;
+    struct engine *engine;
+    const struct logs_list *logs;
+    struct wstore *store;
+    struct feeder *feeder;       /* may be NULL */
+    struct gl_http_server *http; /* for its counters; may be NULL */
+    struct api_bucket *buckets;  /* one per log */
+    uv_async_t async;
+    pthread_mutex_t mu;   /* guards done */
+    struct add_req *done; /* completed by the engine */
+    size_t outstanding;   /* deferred add-checkpoints */
+    int closing, async_closed;
+    uint64_t rate_limited;
+};
+
+/* Sets a up on loop (registers the async handle). */
+int api_init(struct api *a, uv_loop_t *loop, struct engine *e,
+             const struct logs_list *logs, struct wstore *store);
+/* The HTTP handler (gl_http_handler), ctx = a. */
+int api_handle(void *ctx, struct gl_http_req *req);
+/* The HTTP server has closed: close the async handle once every deferred
+ * request has completed. */
+void api_close(struct api *a);
+/* Frees what api_init allocated (after the loop has run the closes). */
+void api_release(struct api *a);
+
+#endif

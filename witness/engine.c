@@ -1,0 +1,720 @@
+/*
+ * engine: the committer thread and the state it owns; design, threads and
+ * invariants in engine.h.
+ *
+ * State: pub[i] is the published record of log i (what readers see, what
+ * is durable); pend[i] is the record as the batch in progress leaves it,
+ * valid when pend[i].dirty. Only the committer writes either, so it reads
+ * both without the lock; it takes the lock only to publish. Notes are
+ * owned buffers moved from pend to pub at publish time (the replaced ones
+ * are freed), so memory does not grow with the number of requests.
+ */
+#include "engine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "file.h"
+#include "glasslog/codec.h"
+#include "glasslog/cosig.h"
+#include "glasslog/error.h"
+#include "glasslog/evidence.h"
+#include "glasslog/log.h"
+#include "glasslog/note.h"
+
+struct record {
+    struct engine_view v;
+    struct gl_buf note;   /* as received plus our line */
+    struct gl_buf served; /* log signatures plus our line */
+    int dirty;            /* pend only: changed in this batch */
+    int frozen_new;       /* pend only: frozen in this batch */
+};
+
+/* Evidence made durable by the batch in progress. */
+struct new_ev {
+    struct engine_evidence meta;
+    uint8_t id[32];
+    struct gl_buf file;
+};
+
+struct engine {
+    struct engine_config cfg;
+    struct gl_signer key;
+    struct gl_verifier vkey;
+    size_t nlogs;
+    struct record *pub, *pend;
+    size_t *dirty; /* indices of dirty pend records */
+    size_t ndirty;
+    struct new_ev *nev; /* ENGINE_BATCH_MAX entries */
+    size_t nnev;
+    struct engine_evidence *ev; /* the evidence list, ENGINE_EVIDENCE_MAX */
+    size_t nev_total;
+    pthread_mutex_t mu; /* queue, pub, ev, stats */
+    pthread_cond_t cv;
+    struct wreq *head, *tail;
+    size_t queued;
+    int stopping, started;
+    int broken; /* a write failed: refuse every change (fail-stop) */
+    pthread_t thread;
+    struct engine_stats st;
+};
+
+#define NOTE_MAX (ADDCK_BODY_MAX + 1024)
+
+/* --- notes ------------------------------------------------------------------ */
+
+static int same_key(const struct gl_note_sig *s, const struct gl_verifier *k)
+{
+    return s->id == k->id && s->name_len == strlen(k->name) &&
+           memcmp(s->name, k->name, s->name_len) == 0;
+}
+
+static int by_log_key(const struct gl_note_sig *s, const struct logs_entry *log)
+{
+    for (size_t i = 0; i < log->nkeys; i++)
+        if (same_key(s, &log->keys[i]))
+            return 1;
+    return 0;
+}
+
+/* Builds the stored form (note minus our old lines, plus line) and the
+ * served form (text, log lines, line) of a note. */
+static int build_notes(const struct engine *e, const struct logs_entry *log,
+                       const char *msg, size_t len, const char *line, size_t line_len,
+                       struct gl_buf *stored, struct gl_buf *served)
+{
+    struct gl_note *n = NULL;
+    int err = gl_note_parse(msg, len, &n);
+
+    if (err != 0)
+        return err;
+    if ((err = gl_buf_append(stored, n->text, n->text_len)) == 0 &&
+        (err = gl_buf_putc(stored, '\n')) == 0 &&
+        (err = gl_buf_append(served, n->text, n->text_len)) == 0)
+        err = gl_buf_putc(served, '\n');
+    for (size_t i = 0; err == 0 && i < n->nsigs; i++) {
+        const struct gl_note_sig *s = &n->sigs[i];
+        if (!same_key(s, &e->vkey))
+            err = gl_buf_append(stored, s->line, s->line_len);
+        if (err == 0 && by_log_key(s, log))
+            err = gl_buf_append(served, s->line, s->line_len);
+    }
+    if (err == 0 && (err = gl_buf_append(stored, line, line_len)) == 0)
+        err = gl_buf_append(served, line, line_len);
+    gl_note_free(n);
+    return err;
+}
+
+/* --- loading ------------------------------------------------------------------ */
+
+static void record_init(struct record *r)
+{
+    memset(r, 0, sizeof(*r));
+    gl_buf_init(&r->note, NOTE_MAX);
+    gl_buf_init(&r->served, NOTE_MAX);
+}
+
+static void record_release(struct record *r)
+{
+    gl_buf_release(&r->note);
+    gl_buf_release(&r->served);
+}
+
+/* Rebuilds the served form of a loaded record from its stored note. */
+static int load_served(struct engine *e, size_t i, struct record *r)
+{
+    const struct logs_entry *log = &e->cfg.logs->v[i];
+    struct gl_note *n = NULL;
+    struct gl_checkpoint c;
+    int err = gl_note_parse((const char *)r->note.data, r->note.len, &n);
+
+    if (err == 0 && (gl_checkpoint_parse(n->text, n->text_len, &c) != 0 ||
+                     c.size != r->v.size || memcmp(c.root, r->v.root, 32) != 0))
+        err = GL_EPARSE;
+    if (err == 0 && (err = gl_buf_append(&r->served, n->text, n->text_len)) == 0)
+        err = gl_buf_putc(&r->served, '\n');
+    for (size_t k = 0; err == 0 && n != NULL && k < n->nsigs; k++)
+        if (by_log_key(&n->sigs[k], log) || same_key(&n->sigs[k], &e->vkey))
+            err = gl_buf_append(&r->served, n->sigs[k].line, n->sigs[k].line_len);
+    if (err == 0) {
+        for (size_t k = 0; k < n->nsigs; k++)
+            if (same_key(&n->sigs[k], &e->vkey) &&
+                gl_cosig_verify(&e->vkey, n->text, n->text_len, &n->sigs[k],
+                                &r->v.cosigned_at) == 0)
+                break;
+    }
+    gl_note_free(n);
+    return err;
+}
+
+static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
+                    const uint8_t root[32], const uint8_t *note, size_t len)
+{
+    struct engine *e = ctx;
+    struct record *r;
+    size_t i;
+    int err;
+
+    if (logs_find_hash(e->cfg.logs, oh, &i) != 0)
+        return 0; /* a log no longer configured: kept on disk, unused */
+    r = &e->pub[i];
+    r->v.has = 1;
+    r->v.size = size;
+    memcpy(r->v.root, root, 32);
+    if ((err = gl_buf_append(&r->note, note, len)) == 0)
+        err = load_served(e, i, r);
+    if (err != 0)
+        gl_log(GL_LOG_ERROR, "the stored record of %s is corrupt: %s",
+               e->cfg.logs->v[i].origin, gl_strerror(err));
+    return err;
+}
+
+static int load_frozen(void *ctx, const uint8_t oh[32])
+{
+    struct engine *e = ctx;
+    size_t i;
+
+    if (logs_find_hash(e->cfg.logs, oh, &i) == 0)
+        e->pub[i].v.frozen = 1;
+    return 0;
+}
+
+/* Fills meta from an evidence file (origin, kind, sizes). */
+static void describe_evidence(const struct engine *e, const uint8_t *file, size_t len,
+                              struct engine_evidence *m)
+{
+    struct gl_evidence *ev = calloc(1, sizeof(*ev));
+    struct gl_evidence_result *r = calloc(1, sizeof(*r));
+    const char *nl;
+
+    m->log = SIZE_MAX;
+    if (ev == NULL || r == NULL || gl_evidence_parse((const char *)file, len, ev) != 0)
+        goto out;
+    nl = memchr(ev->note[0], '\n', ev->note_len[0]);
+    if (nl == NULL || (size_t)(nl - ev->note[0]) > GL_CHECKPOINT_ORIGIN_MAX)
+        goto out;
+    memcpy(m->origin, ev->note[0], (size_t)(nl - ev->note[0]));
+    m->origin[nl - ev->note[0]] = 0;
+    if (logs_find(e->cfg.logs, m->origin, strlen(m->origin), &m->log) != 0) {
+        m->log = SIZE_MAX;
+        goto out;
+    }
+    if (gl_evidence_verify(ev, e->cfg.logs->v[m->log].keys, e->cfg.logs->v[m->log].nkeys,
+                           r) == 0) {
+        m->kind = (int)r->kind;
+        m->size[0] = r->size[0];
+        m->size[1] = r->size[1];
+    }
+out:
+    free(ev);
+    free(r);
+}
+
+static int load_evidence(void *ctx, const uint8_t id[32], uint64_t found_at,
+                         const char *source, const uint8_t *file, size_t len)
+{
+    struct engine *e = ctx;
+    struct engine_evidence *m;
+
+    if (e->nev_total == ENGINE_EVIDENCE_MAX)
+        return 0;
+    m = &e->ev[e->nev_total++];
+    memset(m, 0, sizeof(*m));
+    gl_hex_encode(id, 32, m->id, sizeof(m->id));
+    m->found_at = found_at;
+    snprintf(m->source, sizeof(m->source), "%s", source);
+    describe_evidence(e, file, len, m);
+    return 0;
+}
+
+/* --- the batch ---------------------------------------------------------------- */
+
+/* The record as the batch has left it so far. */
+static struct record *cur(struct engine *e, size_t i)
+{
+    return e->pend[i].dirty ? &e->pend[i] : &e->pub[i];
+}
+
+/* Makes pend[i] dirty (a copy of pub[i]'s view, empty notes). */
+static struct record *touch(struct engine *e, size_t i)
+{
+    struct record *p = &e->pend[i];
+
+    if (!p->dirty) {
+        p->v = e->pub[i].v;
+        gl_buf_reset(&p->note);
+        gl_buf_reset(&p->served);
+        p->dirty = 1;
+        p->frozen_new = 0;
+        e->dirty[e->ndirty++] = i;
+    }
+    return p;
+}
+
+static int evidence_known(struct engine *e, const char *hex)
+{
+    for (size_t i = 0; i < e->nnev; i++)
+        if (strcmp(e->nev[i].meta.id, hex) == 0)
+            return 1;
+    return engine_has_evidence(e, hex);
+}
+
+/* Adds a proven evidence file to the batch and freezes its log. */
+static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_t len,
+                        const char *source, char id_out[65])
+{
+    struct new_ev *n;
+    struct record *p;
+    int err;
+
+    if ((err = gl_evidence_id((const char *)file, len, id_out)) != 0)
+        return err;
+    if (evidence_known(e, id_out))
+        return GL_EEXIST;
+    if (e->nev_total + e->nnev >= ENGINE_EVIDENCE_MAX)
+        return GL_ETOOBIG;
+    n = &e->nev[e->nnev];
+    memset(&n->meta, 0, sizeof(n->meta));
+    gl_buf_reset(&n->file);
+    if ((err = gl_buf_append(&n->file, file, len)) != 0)
+        return err;
+    gl_hex_decode_exact(id_out, 64, n->id, 32, 1);
+    strcpy(n->meta.id, id_out);
+    n->meta.found_at = (uint64_t)time(NULL);
+    snprintf(n->meta.source, sizeof(n->meta.source), "%s", source);
+    describe_evidence(e, file, len, &n->meta);
+    e->nnev++;
+    p = touch(e, log);
+    if (!p->v.frozen)
+        p->frozen_new = 1;
+    p->v.frozen = 1;
+    return 0;
+}
+
+/* Cosigns r's checkpoint and records it in pend. */
+static int accept_add(struct engine *e, struct wreq *r)
+{
+    const struct logs_entry *log = &e->cfg.logs->v[r->log];
+    struct record *p;
+    struct gl_buf line;
+    int err;
+
+    gl_buf_init(&line, sizeof(r->line) - 1);
+    err = gl_cosig_sign(&e->key, r->note, r->text_len, (uint64_t)time(NULL), &line);
+    if (err == 0) {
+        p = touch(e, r->log);
+        gl_buf_reset(&p->note);
+        gl_buf_reset(&p->served);
+        err = build_notes(e, log, r->note, r->note_len, (const char *)line.data, line.len,
+                          &p->note, &p->served);
+        p->v.has = 1;
+        p->v.size = r->ck.size;
+        memcpy(p->v.root, r->ck.root, 32);
+        p->v.cosigned_at = (uint64_t)time(NULL);
+    }
+    if (err == 0) {
+        memcpy(r->line, line.data, line.len);
+        r->line_len = line.len;
+        r->status = 200;
+    }
+    gl_buf_release(&line);
+    return err;
+}
+
+/* Same size, other root: turn the pair into evidence. */
+static void split_add(struct engine *e, struct wreq *r)
+{
+    const struct logs_entry *log = &e->cfg.logs->v[r->log];
+    const struct record *c = cur(e, r->log);
+    struct gl_buf f;
+    int err;
+
+    gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
+    err = gl_evidence_build(log->keys, log->nkeys, (const char *)c->note.data,
+                            c->note.len, r->note, r->note_len, NULL, 0, &f);
+    if (err == 0)
+        err = add_evidence(e, r->log, f.data, f.len, r->source, r->evidence_id);
+    if (err != 0 && err != GL_EEXIST)
+        gl_log(GL_LOG_ERROR, "%s: cannot record split-view evidence: %s", log->origin,
+               gl_strerror(err));
+    gl_buf_release(&f);
+}
+
+static void process_add(struct engine *e, struct wreq *r)
+{
+    const struct record *c = cur(e, r->log);
+    struct addck_state st = {c->v.has, c->v.size, {0}, c->v.frozen};
+    enum addck_verdict v;
+
+    memcpy(st.root, c->v.root, 32);
+    v = addck_decide(&st, r->old, (const uint8_t(*)[32])r->proof, r->nproof, &r->ck,
+                     &r->why);
+    r->status = addck_status(v);
+    r->stored_size = c->v.has ? c->v.size : 0;
+    if (v == ADDCK_OK && accept_add(e, r) != 0) {
+        r->status = 500;
+        r->why = "cannot cosign";
+    }
+    if (v == ADDCK_SPLIT)
+        split_add(e, r);
+}
+
+static void process_evidence(struct engine *e, struct wreq *r)
+{
+    const struct logs_entry *log = &e->cfg.logs->v[r->log];
+    struct gl_evidence *ev = calloc(1, sizeof(*ev));
+    struct gl_evidence_result *res = calloc(1, sizeof(*res));
+    int err = ev == NULL || res == NULL ? GL_ENOMEM : 0;
+
+    r->status = 422;
+    r->why = "the file does not prove a split view of this log";
+    if (err == 0 && gl_evidence_parse(r->note, r->note_len, ev) == 0 &&
+        gl_evidence_verify(ev, log->keys, log->nkeys, res) == 0 &&
+        strcmp(res->origin, log->origin) == 0) {
+        err = add_evidence(e, r->log, (const uint8_t *)r->note, r->note_len, r->source,
+                           r->evidence_id);
+        r->status = err == 0 || err == GL_EEXIST ? 200 : 500;
+        r->why = err == 0 || err == GL_EEXIST ? NULL : "cannot store the evidence";
+    }
+    free(ev);
+    free(res);
+}
+
+/* Writes the batch's changes; 0 when there is nothing to write. */
+static int write_batch(struct engine *e)
+{
+    struct wstore_batch *b = NULL;
+    int err;
+
+    if (e->ndirty == 0 && e->nnev == 0)
+        return 0;
+    if ((err = wstore_batch_new(e->cfg.store, &b)) != 0)
+        return err;
+    for (size_t k = 0; k < e->ndirty; k++) {
+        size_t i = e->dirty[k];
+        const struct record *p = &e->pend[i];
+        const uint8_t *oh = e->cfg.logs->v[i].origin_hash;
+        if (p->note.len > 0)
+            wstore_batch_put_log(b, oh, p->v.size, p->v.root, p->note.data, p->note.len);
+        if (p->frozen_new)
+            wstore_batch_put_frozen(b, oh);
+    }
+    for (size_t k = 0; k < e->nnev; k++)
+        wstore_batch_put_evidence(b, e->nev[k].id, e->nev[k].meta.found_at,
+                                  e->nev[k].meta.source, e->nev[k].file.data,
+                                  e->nev[k].file.len);
+    err = wstore_batch_commit(b);
+    wstore_batch_free(b);
+    return err;
+}
+
+static void swap_buf(struct gl_buf *a, struct gl_buf *b)
+{
+    struct gl_buf t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
+/* Moves pend into pub and the new evidence into the list (under mu). */
+static void publish(struct engine *e)
+{
+    for (size_t k = 0; k < e->ndirty; k++) {
+        size_t i = e->dirty[k];
+        struct record *p = &e->pend[i], *q = &e->pub[i];
+        q->v = p->v;
+        if (p->note.len > 0) {
+            swap_buf(&q->note, &p->note);
+            swap_buf(&q->served, &p->served);
+        }
+        e->st.frozen += p->frozen_new ? 1 : 0;
+    }
+    for (size_t k = 0; k < e->nnev; k++)
+        e->ev[e->nev_total++] = e->nev[k].meta;
+    e->st.evidence += e->nnev;
+}
+
+/* After a durable batch: a file copy and the alarm for each evidence. */
+static void announce_evidence(struct engine *e)
+{
+    for (size_t k = 0; k < e->nnev; k++) {
+        struct new_ev *n = &e->nev[k];
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", e->cfg.evidence_dir, n->meta.id);
+        if (gl_file_replace(path, n->file.data, n->file.len, 0644) != 0)
+            gl_log(GL_LOG_ERROR, "cannot write the evidence file %s", path);
+        if (e->cfg.on_evidence != NULL)
+            e->cfg.on_evidence(e->cfg.arg, n->meta.id, n->meta.origin, path);
+    }
+}
+
+static void fail_batch(struct wreq *batch)
+{
+    for (struct wreq *r = batch; r != NULL; r = r->next)
+        if (r->status == 200 || r->evidence_id[0] != 0) {
+            r->status = 503;
+            r->why = "the witness could not write its state; try again";
+            r->line_len = 0;
+            r->evidence_id[0] = 0;
+        }
+}
+
+static void count(struct engine *e, struct wreq *batch, size_t n, double secs, int err)
+{
+    e->st.batches++;
+    e->st.batch_requests += n;
+    if (n > e->st.batch_max)
+        e->st.batch_max = n;
+    e->st.commit_seconds += secs;
+    e->st.storage_failed = err != 0 || e->broken;
+    e->st.write_failures += err != 0 ? 1 : 0;
+    for (struct wreq *r = batch; r != NULL; r = r->next) {
+        e->st.cosigned += r->kind == WREQ_ADD && r->status == 200;
+        e->st.conflicts += r->status == 409;
+        e->st.refused += r->status != 200 && r->status != 409;
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_batch(struct engine *e, struct wreq *batch, size_t n)
+{
+    double t0;
+    int err;
+
+    for (struct wreq *r = batch; r != NULL; r = r->next) {
+        r->status = 500;
+        if (e->broken) {
+            r->status = 503;
+            r->why = "the witness's storage failed; it cosigns nothing until restarted";
+        } else if (r->kind == WREQ_ADD)
+            process_add(e, r);
+        else
+            process_evidence(e, r);
+    }
+    t0 = now_s();
+    err = write_batch(e);
+    pthread_mutex_lock(&e->mu);
+    if (err == 0)
+        publish(e);
+    count(e, batch, n, now_s() - t0, err);
+    pthread_mutex_unlock(&e->mu);
+    if (err == 0) {
+        announce_evidence(e);
+    } else {
+        /* The write may or may not have landed: stop changing anything
+         * until a restart reloads the truth from disk. */
+        e->broken = 1;
+        gl_log(GL_LOG_ERROR,
+               "a state write failed: refusing all changes until restarted");
+        fail_batch(batch);
+    }
+    for (size_t k = 0; k < e->ndirty; k++)
+        e->pend[e->dirty[k]].dirty = 0;
+    e->ndirty = e->nnev = 0;
+    while (batch != NULL) {
+        struct wreq *next = batch->next;
+        batch->done(batch, batch->arg);
+        batch = next;
+    }
+}
+
+static void *committer(void *arg)
+{
+    struct engine *e = arg;
+
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        struct wreq *batch, **tail;
+        size_t n = 0;
+        while (e->head == NULL && !e->stopping)
+            pthread_cond_wait(&e->cv, &e->mu);
+        if (e->head == NULL)
+            break;
+        batch = e->head;
+        for (tail = &batch; *tail != NULL && n < ENGINE_BATCH_MAX; tail = &(*tail)->next)
+            n++;
+        e->head = *tail;
+        if (e->head == NULL)
+            e->tail = NULL;
+        *tail = NULL;
+        e->queued -= n;
+        pthread_mutex_unlock(&e->mu);
+        run_batch(e, batch, n);
+        pthread_mutex_lock(&e->mu);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/* --- lifecycle and readers ------------------------------------------------------ */
+
+static int engine_alloc(struct engine *e)
+{
+    size_t n = e->nlogs ? e->nlogs : 1;
+
+    e->pub = calloc(n, sizeof(*e->pub));
+    e->pend = calloc(n, sizeof(*e->pend));
+    e->dirty = calloc(n, sizeof(*e->dirty));
+    e->nev = calloc(ENGINE_BATCH_MAX, sizeof(*e->nev));
+    e->ev = calloc(ENGINE_EVIDENCE_MAX, sizeof(*e->ev));
+    if (!e->pub || !e->pend || !e->dirty || !e->nev || !e->ev)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < e->nlogs; i++) {
+        record_init(&e->pub[i]);
+        record_init(&e->pend[i]);
+    }
+    for (size_t i = 0; i < ENGINE_BATCH_MAX; i++)
+        gl_buf_init(&e->nev[i].file, GL_EVIDENCE_MAX_SIZE);
+    return 0;
+}
+
+int engine_new(const struct engine_config *cfg, struct engine **out)
+{
+    struct engine *e = calloc(1, sizeof(*e));
+    int err;
+
+    if (e == NULL)
+        return GL_ENOMEM;
+    e->cfg = *cfg;
+    e->key = *cfg->key;
+    gl_signer_verifier(&e->key, &e->vkey);
+    e->nlogs = cfg->logs->n;
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    if ((err = engine_alloc(e)) != 0 ||
+        (err = wstore_scan_logs(cfg->store, load_log, e)) != 0 ||
+        (err = wstore_scan_frozen(cfg->store, load_frozen, e)) != 0 ||
+        (err = wstore_scan_evidence(cfg->store, load_evidence, e)) != 0)
+        goto fail;
+    for (size_t i = 0; i < e->nlogs; i++)
+        e->st.frozen += e->pub[i].v.frozen ? 1 : 0;
+    e->st.evidence = e->nev_total;
+    if (pthread_create(&e->thread, NULL, committer, e) != 0) {
+        err = GL_ENOMEM;
+        goto fail;
+    }
+    e->started = 1;
+    *out = e;
+    return 0;
+fail:
+    engine_free(e);
+    return err;
+}
+
+void engine_submit(struct engine *e, struct wreq *r)
+{
+    r->next = NULL;
+    r->status = 0;
+    r->evidence_id[0] = 0;
+    r->line_len = 0;
+    pthread_mutex_lock(&e->mu);
+    if (e->stopping) {
+        pthread_mutex_unlock(&e->mu);
+        r->status = 503;
+        r->why = "the witness is stopping";
+        r->done(r, r->arg);
+        return;
+    }
+    if (e->tail != NULL)
+        e->tail->next = r;
+    else
+        e->head = r;
+    e->tail = r;
+    e->queued++;
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void engine_stop(struct engine *e)
+{
+    if (e == NULL || !e->started)
+        return;
+    pthread_mutex_lock(&e->mu);
+    e->stopping = 1;
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->thread, NULL);
+    e->started = 0;
+}
+
+void engine_free(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    engine_stop(e);
+    for (size_t i = 0; e->pub != NULL && e->pend != NULL && i < e->nlogs; i++) {
+        record_release(&e->pub[i]);
+        record_release(&e->pend[i]);
+    }
+    for (size_t i = 0; e->nev != NULL && i < ENGINE_BATCH_MAX; i++)
+        gl_buf_release(&e->nev[i].file);
+    free(e->pub);
+    free(e->pend);
+    free(e->dirty);
+    free(e->nev);
+    free(e->ev);
+    gl_signer_wipe(&e->key);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+    free(e);
+}
+
+int engine_view(struct engine *e, size_t log, struct engine_view *v,
+                struct gl_buf *stored, struct gl_buf *served)
+{
+    int err = 0;
+
+    if (log >= e->nlogs)
+        return GL_EINVAL;
+    pthread_mutex_lock(&e->mu);
+    *v = e->pub[log].v;
+    if (stored != NULL)
+        err = gl_buf_append(stored, e->pub[log].note.data, e->pub[log].note.len);
+    if (err == 0 && served != NULL)
+        err = gl_buf_append(served, e->pub[log].served.data, e->pub[log].served.len);
+    pthread_mutex_unlock(&e->mu);
+    return err != 0 ? err : v->has ? 0 : GL_ENOTFOUND;
+}
+
+size_t engine_evidence(struct engine *e, size_t from, struct engine_evidence *out,
+                       size_t max, size_t *total)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = from; i < e->nev_total && n < max; i++)
+        out[n++] = e->ev[i];
+    if (total != NULL)
+        *total = e->nev_total;
+    pthread_mutex_unlock(&e->mu);
+    return n;
+}
+
+int engine_has_evidence(struct engine *e, const char *id)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; i < e->nev_total && !found; i++)
+        found = strcmp(e->ev[i].id, id) == 0;
+    pthread_mutex_unlock(&e->mu);
+    return found;
+}
+
+void engine_stats(struct engine *e, struct engine_stats *st)
+{
+    pthread_mutex_lock(&e->mu);
+    *st = e->st;
+    st->queued = e->queued;
+    pthread_mutex_unlock(&e->mu);
+}

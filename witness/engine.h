@@ -1,0 +1,142 @@
+/*
+ * engine: the witness's state machine and its single writer. Every change
+ * to the durable state (cosigning a checkpoint, storing evidence, freezing
+ * an origin) is a request queued here and applied by one committer thread,
+ * in batches:
+ *
+ *   1. take every queued request (at most ENGINE_BATCH_MAX);
+ *   2. decide each against the state as the batch has left it so far
+ *      (addck_decide), cosign the accepted ones, build evidence;
+ *   3. write the whole batch in one RocksDB WriteBatch with sync (one
+ *      fsync for all the origins in the batch: group commit);
+ *   4. only then publish the new state (monitoring endpoint, feeder) and
+ *      complete the requests (done callbacks): no cosignature leaves the
+ *      process before the state that makes it safe is on disk.
+ * If the write fails, every request of the batch that would have changed
+ * the state fails with 503, the published state is unchanged, and the
+ * engine fails stop: it refuses every later change (503) until a restart
+ * reloads the state from disk (the failed write may have landed).
+ * While one batch syncs, new requests queue up and form the next batch,
+ * so throughput grows with load instead of paying one fsync per request.
+ *
+ * Invariants (the witness's promise): for each origin, the sequence of
+ * durable records only grows along consistency proofs checked by
+ * addck_decide, so no two cosigned checkpoints are inconsistent, across
+ * restarts and kill -9. An origin with proven split-view evidence is
+ * frozen (durably, in the same batch as the evidence) and never cosigned
+ * again.
+ *
+ * Threads: engine_submit from any thread; done callbacks run on the
+ * committer thread and must be quick (hand the result over, don't block).
+ * Readers (engine_view, engine_evidence, engine_stats) take the state lock
+ * briefly and copy.
+ */
+#ifndef GL_WITNESS_ENGINE_H
+#define GL_WITNESS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addck.h"
+#include "glasslog/buf.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/key.h"
+#include "logs.h"
+#include "wstore.h"
+
+#define ENGINE_BATCH_MAX 1024
+#define ENGINE_EVIDENCE_MAX 4096 /* listed evidence files (more are refused) */
+#define ENGINE_SOURCE_MAX 320
+
+enum wreq_kind {
+    WREQ_ADD = 0,     /* an add-checkpoint (HTTP, pull or gossip) */
+    WREQ_EVIDENCE = 1 /* a complete evidence file to verify and store */
+};
+
+/* One request. The submitter owns it (and note) and must keep both alive
+ * until done() has been called; the engine only uses `next`. */
+struct wreq {
+    enum wreq_kind kind;
+    size_t log; /* index into the logs list */
+    /* WREQ_ADD: the request, the checkpoint verified by the submitter */
+    uint64_t old;
+    size_t nproof;
+    uint8_t proof[ADDCK_MAX_PROOF][32];
+    struct gl_checkpoint ck; /* from addck_open; ck.ext points into note */
+    const char *note;        /* ADD: the signed note; EVIDENCE: the file */
+    size_t note_len;
+    size_t text_len;                /* ADD: length of the note's text */
+    char source[ENGINE_SOURCE_MAX]; /* who sent it ("push", "pull", "peer x") */
+    /* results, set before done() */
+    int status;           /* 200, 400, 409, 422, 500 or 503 */
+    uint64_t stored_size; /* 409: the witness's size */
+    char line[512];       /* 200 (ADD): our cosignature line */
+    size_t line_len;
+    const char *why;      /* non-200: static reason */
+    char evidence_id[65]; /* evidence stored because of this request */
+    void (*done)(struct wreq *r, void *arg);
+    void *arg;
+    struct wreq *next;
+};
+
+struct engine_config {
+    struct wstore *store;
+    const struct logs_list *logs; /* must outlive the engine */
+    const struct gl_signer *key;  /* GL_KEY_COSIG; copied */
+    const char *evidence_dir;     /* a file copy of each new evidence */
+    /* Called on the committer thread after new evidence is durable. */
+    void (*on_evidence)(void *arg, const char *id, const char *origin, const char *path);
+    void *arg;
+};
+
+/* A copy of one log's record. */
+struct engine_view {
+    int has, frozen;
+    uint64_t size;
+    uint8_t root[32];
+    uint64_t cosigned_at; /* time of our latest cosignature, 0 if none */
+};
+
+struct engine_evidence {
+    char id[65];
+    size_t log; /* SIZE_MAX if the origin is no longer configured */
+    char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
+    uint64_t found_at;
+    int kind; /* enum gl_evidence_kind */
+    uint64_t size[2];
+    char source[ENGINE_SOURCE_MAX];
+};
+
+struct engine_stats {
+    uint64_t cosigned, refused, conflicts, batches, batch_requests, batch_max;
+    double commit_seconds; /* total time in synced writes */
+    uint64_t write_failures, evidence, frozen, queued;
+    int storage_failed; /* the last write failed */
+};
+
+struct engine;
+
+/* Loads the state from cfg->store and starts the committer thread. The
+ * caller stops it with engine_stop and frees it with engine_free. */
+int engine_new(const struct engine_config *cfg, struct engine **out);
+/* Queues r (any thread). After engine_stop, r fails at once with 503. */
+void engine_submit(struct engine *e, struct wreq *r);
+/* Finishes the queued requests and joins the committer. Idempotent. */
+void engine_stop(struct engine *e);
+void engine_free(struct engine *e);
+
+/* Copies log's record into *v, and (if not NULL) its stored note (as
+ * received plus our cosignature) and its served note (log signatures plus
+ * our cosignature, for the monitoring endpoint) into the buffers.
+ * GL_ENOTFOUND if nothing was cosigned yet (v is still filled). */
+int engine_view(struct engine *e, size_t log, struct engine_view *v,
+                struct gl_buf *stored, struct gl_buf *served);
+/* Copies up to max evidence entries starting at index from; returns how
+ * many were copied. *total (may be NULL) gets the count. */
+size_t engine_evidence(struct engine *e, size_t from, struct engine_evidence *out,
+                       size_t max, size_t *total);
+/* 1 if evidence with this hex id is stored. */
+int engine_has_evidence(struct engine *e, const char *id);
+void engine_stats(struct engine *e, struct engine_stats *st);
+
+#endif

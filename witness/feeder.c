@@ -1,0 +1,608 @@
+/*
+ * feeder: pull feeding, gossip and evidence import on one thread; what it
+ * does and why in feeder.h.
+ *
+ * Design: every comparison of two signed checkpoints of one log (ours and
+ * the log's, or ours and a peer's) goes through compare(), which returns
+ * SAME, AHEAD/BEHIND (consistent, with the proof), SPLIT (with a proven
+ * evidence file) or SUSPECT (the log gave no proof that settles it).
+ * Changes to the state only ever go through the engine (engine_submit and
+ * a wait), with the same checks as a pushed add-checkpoint.
+ * Responses are bounded (checkpoints 64 KiB, proofs and lists 1 MiB,
+ * evidence GL_EVIDENCE_MAX_SIZE), and JSON from logs and peers is parsed
+ * with cJSON and validated field by field.
+ */
+#include "feeder.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "addck.h"
+#include "glasslog/codec.h"
+#include "glasslog/cosig.h"
+#include "glasslog/error.h"
+#include "glasslog/evidence.h"
+#include "glasslog/log.h"
+#include "glasslog/merkle.h"
+#include "http_client.h"
+
+#define CKPT_MAX ADDCK_BODY_MAX
+#define JSON_MAX ((size_t)1 << 20)
+#define IMPORT_MAX 16 /* evidence files fetched per peer per round */
+
+struct feeder {
+    struct feeder_config cfg;
+    pthread_t thread;
+    pthread_mutex_t mu; /* stop, stats, done */
+    pthread_cond_t cv;
+    int stop, started, done;
+    struct gl_http_client *http;
+    struct wreq *w; /* the one request in flight */
+    struct feeder_stats st;
+};
+
+enum cmp { CMP_SAME, CMP_AHEAD, CMP_BEHIND, CMP_SPLIT, CMP_SUSPECT, CMP_UNKNOWN };
+
+/* A signed checkpoint of one log, opened. */
+struct side {
+    struct gl_checkpoint c;
+    const char *note;
+    size_t len;
+};
+
+#define COUNT(f, field)                                                                  \
+    do {                                                                                 \
+        pthread_mutex_lock(&(f)->mu);                                                    \
+        (f)->st.field++;                                                                 \
+        pthread_mutex_unlock(&(f)->mu);                                                  \
+    } while (0)
+
+/* --- HTTP ------------------------------------------------------------------------ */
+
+/* GETs url into r (caller releases); 0 if it answered 200. */
+static int get(struct feeder *f, const char *url, size_t max, struct gl_http_response *r)
+{
+    int err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
+
+    if (err != 0)
+        return err;
+    return r->status == 200 ? 0 : GL_ENOTFOUND;
+}
+
+/* GETs url as JSON; *out is the caller's (cJSON_Delete). */
+static int get_json(struct feeder *f, const char *url, cJSON **out)
+{
+    struct gl_http_response r;
+    int err = get(f, url, JSON_MAX, &r);
+
+    *out = NULL;
+    if (err == 0 &&
+        (*out = cJSON_ParseWithLength((const char *)r.body.data, r.body.len)) == NULL)
+        err = GL_EPARSE;
+    gl_http_response_release(&r);
+    return err;
+}
+
+/* Reads {"hashes":[hex...]} into proof (at most GL_MERKLE_MAX_PROOF). */
+static int json_hashes(const cJSON *obj, uint8_t (*proof)[32], size_t *n)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "hashes"), *h;
+
+    *n = 0;
+    if (!cJSON_IsArray(arr))
+        return GL_EPARSE;
+    cJSON_ArrayForEach(h, arr)
+    {
+        if (*n == GL_MERKLE_MAX_PROOF || !cJSON_IsString(h) ||
+            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*n], 32,
+                                0) != 0)
+            return GL_EPARSE;
+        (*n)++;
+    }
+    return 0;
+}
+
+/* The log's consistency proof m -> n. */
+static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t m,
+                       uint64_t n, uint8_t (*proof)[32], size_t *len)
+{
+    char url[LOGS_URL_MAX + 128];
+    cJSON *j;
+    int err;
+
+    snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
+             log->url, (unsigned long long)m, (unsigned long long)n);
+    if ((err = get_json(f, url, &j)) == 0)
+        err = json_hashes(j, proof, len);
+    cJSON_Delete(j);
+    return err;
+}
+
+/* What the log claims is the root of its first m entries (m a power of
+ * two), from entry 0's leaf hash and its inclusion proof at size m. The
+ * claim is only believed if a consistency proof then reproduces a root
+ * the log signed (gl_evidence_build checks). */
+static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uint64_t m,
+                             uint8_t root[32])
+{
+    char url[LOGS_URL_MAX + 128];
+    uint8_t path[GL_MERKLE_MAX_PROOF][32], leaf[32];
+    const cJSON *lh;
+    cJSON *j = NULL;
+    size_t n = 0;
+    int err;
+
+    snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
+    if ((err = get_json(f, url, &j)) != 0)
+        goto out;
+    lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
+    if (!cJSON_IsString(lh) ||
+        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), leaf, 32, 0) != 0) {
+        err = GL_EPARSE;
+        goto out;
+    }
+    cJSON_Delete(j);
+    snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
+             log->url, (unsigned long long)m);
+    if ((err = get_json(f, url, &j)) == 0 && (err = json_hashes(j, path, &n)) == 0)
+        err = gl_merkle_root_from_inclusion(0, m, leaf, (const uint8_t(*)[32])path, n,
+                                            root);
+out:
+    cJSON_Delete(j);
+    return err;
+}
+
+/* GETs a signed checkpoint and opens it with the log's keys. */
+static int fetch_checkpoint(struct feeder *f, const struct logs_entry *log,
+                            const char *url, struct gl_buf *note, struct side *s,
+                            const char **why)
+{
+    struct gl_http_response r;
+    struct addck_req q;
+    int err = get(f, url, CKPT_MAX, &r);
+
+    *why = "no answer";
+    if (err == 0 && (err = gl_buf_append(note, r.body.data, r.body.len)) == 0) {
+        memset(&q, 0, sizeof(q));
+        q.note = (const char *)note->data;
+        q.note_len = note->len;
+        err = addck_open(&q, log, &s->c, why);
+        s->note = q.note;
+        s->len = q.note_len;
+    }
+    gl_http_response_release(&r);
+    return err;
+}
+
+/* --- engine ------------------------------------------------------------------------- */
+
+static void submit_done(struct wreq *w, void *arg)
+{
+    struct feeder *f = arg;
+
+    (void)w;
+    pthread_mutex_lock(&f->mu);
+    f->done = 1;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Submits f->w (filled by the caller) and waits; returns its status. */
+static int submit_wait(struct feeder *f)
+{
+    f->w->done = submit_done;
+    f->w->arg = f;
+    f->done = 0;
+    engine_submit(f->cfg.engine, f->w);
+    pthread_mutex_lock(&f->mu);
+    while (!f->done)
+        pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+    return f->w->status;
+}
+
+static int submit_add(struct feeder *f, size_t log, uint64_t old,
+                      const uint8_t (*proof)[32], size_t n, const struct side *s,
+                      const char *source)
+{
+    struct wreq *w = f->w;
+    const char *blank = NULL;
+
+    memset(w, 0, sizeof(*w));
+    for (size_t i = 0; i + 1 < s->len && blank == NULL; i++)
+        if (s->note[i] == '\n' && s->note[i + 1] == '\n')
+            blank = s->note + i;
+    if (blank == NULL || n > ADDCK_MAX_PROOF)
+        return 400;
+    w->kind = WREQ_ADD;
+    w->log = log;
+    w->old = old;
+    w->nproof = n;
+    memcpy(w->proof, proof, n * 32);
+    w->ck = s->c;
+    w->note = s->note;
+    w->note_len = s->len;
+    w->text_len = (size_t)(blank + 1 - s->note);
+    snprintf(w->source, sizeof(w->source), "%s", source);
+    return submit_wait(f);
+}
+
+static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *file,
+                           const char *source)
+{
+    struct wreq *w = f->w;
+    const struct logs_entry *l = &f->cfg.logs->v[log];
+    int status;
+
+    memset(w, 0, sizeof(*w));
+    w->kind = WREQ_EVIDENCE;
+    w->log = log;
+    w->note = (const char *)file->data;
+    w->note_len = file->len;
+    snprintf(w->source, sizeof(w->source), "%s", source);
+    status = submit_wait(f);
+    if (status != 200)
+        gl_log(GL_LOG_ERROR, "%s: the engine refused split-view evidence from %s: %s",
+               l->origin, source, w->why ? w->why : "?");
+    return status == 200 && w->evidence_id[0] != 0 ? 0 : -1;
+}
+
+/* --- comparing two views -------------------------------------------------------------
+ */
+
+static int is_pow2(uint64_t m)
+{
+    return m != 0 && (m & (m - 1)) == 0;
+}
+
+/* Different sizes: ask the log. On AHEAD/BEHIND *n holds the RFC proof
+ * small -> big; on SPLIT ev holds the evidence file. */
+static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *small,
+                              const struct side *big, uint8_t (*proof)[32], size_t *n,
+                              struct gl_buf *ev, const char **why)
+{
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    uint8_t full[GL_EVIDENCE_MAX_PROOF][32], x[32];
+    size_t nfull;
+
+    *n = 0;
+    if (small->c.size == 0)
+        return CMP_AHEAD;
+    if (log->url[0] == 0)
+        return *why = "the log has no url to ask for a proof", CMP_UNKNOWN;
+    if (fetch_proof(f, log, small->c.size, big->c.size, proof, n) != 0)
+        return *why = "the log gave no consistency proof between the two sizes",
+               CMP_SUSPECT;
+    if (gl_merkle_verify_consistency(small->c.size, big->c.size, small->c.root,
+                                     big->c.root, (const uint8_t(*)[32])proof, *n) == 0)
+        return CMP_AHEAD;
+    memcpy(x, small->c.root, 32);
+    if (is_pow2(small->c.size) && fetch_prefix_root(f, log, small->c.size, x) != 0)
+        return *why = "the log's proof does not verify and it gave no prefix root",
+               CMP_SUSPECT;
+    if (gl_evidence_full_proof(small->c.size, big->c.size, x, (const uint8_t(*)[32])proof,
+                               *n, full, &nfull) != 0)
+        return *why = "the log's proof has the wrong length", CMP_SUSPECT;
+    if (gl_evidence_build(log->keys, log->nkeys, small->note, small->len, big->note,
+                          big->len, (const uint8_t(*)[32])full, nfull, ev) != 0)
+        return *why = "the log's proof neither proves consistency nor a split view",
+               CMP_SUSPECT;
+    return CMP_SPLIT;
+}
+
+/* Compares our view (mine) with theirs; AHEAD: theirs extends ours. */
+static enum cmp compare(struct feeder *f, size_t li, const struct side *mine,
+                        const struct side *theirs, uint8_t (*proof)[32], size_t *n,
+                        struct gl_buf *ev, const char **why)
+{
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    enum cmp c;
+
+    *why = "";
+    *n = 0;
+    if (mine->c.size == theirs->c.size) {
+        if (memcmp(mine->c.root, theirs->c.root, 32) == 0)
+            return CMP_SAME;
+        if (gl_evidence_build(log->keys, log->nkeys, mine->note, mine->len, theirs->note,
+                              theirs->len, NULL, 0, ev) != 0)
+            return *why = "cannot build evidence from two roots of one size", CMP_SUSPECT;
+        return CMP_SPLIT;
+    }
+    if (mine->c.size < theirs->c.size)
+        return compare_sizes(f, li, mine, theirs, proof, n, ev, why);
+    c = compare_sizes(f, li, theirs, mine, proof, n, ev, why);
+    return c == CMP_AHEAD ? CMP_BEHIND : c;
+}
+
+/* Acts on a comparison; source names where theirs came from. */
+static void settle(struct feeder *f, size_t li, const struct engine_view *v,
+                   const struct side *theirs, const struct side *mine, const char *source,
+                   int from_peer)
+{
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    uint8_t proof[GL_MERKLE_MAX_PROOF][32];
+    struct gl_buf ev;
+    const char *why = "";
+    size_t n = 0;
+    enum cmp c;
+
+    gl_buf_init(&ev, GL_EVIDENCE_MAX_SIZE);
+    c = v->has ? compare(f, li, mine, theirs, proof, &n, &ev, &why) : CMP_AHEAD;
+    if (c == CMP_AHEAD &&
+        submit_add(f, li, v->has ? v->size : 0, (const uint8_t(*)[32])proof, n, theirs,
+                   source) == 200 &&
+        from_peer)
+        COUNT(f, caught_up);
+    if (c == CMP_SPLIT) {
+        COUNT(f, splits_found);
+        gl_log(GL_LOG_ERROR,
+               "%s: split view between our checkpoint (size %llu) and %s's "
+               "(size %llu)",
+               log->origin, (unsigned long long)mine->c.size, source,
+               (unsigned long long)theirs->c.size);
+        submit_evidence(f, li, &ev, source);
+    }
+    if (c == CMP_SUSPECT) {
+        COUNT(f, suspected);
+        gl_log(GL_LOG_WARN,
+               "%s: SUSPECTED inconsistency with %s (sizes %llu and %llu): %s; "
+               "will retry",
+               log->origin, source, (unsigned long long)mine->c.size,
+               (unsigned long long)theirs->c.size, why);
+    }
+    gl_buf_release(&ev);
+}
+
+/* Our record of log li: view, and (if has) the stored note opened. */
+static int mine_of(struct feeder *f, size_t li, struct engine_view *v,
+                   struct gl_buf *note, struct side *s)
+{
+    int err = engine_view(f->cfg.engine, li, v, note, NULL);
+
+    if (err == GL_ENOTFOUND)
+        return 0;
+    if (err != 0)
+        return err;
+    memset(s, 0, sizeof(*s));
+    s->c.size = v->size;
+    memcpy(s->c.root, v->root, 32);
+    s->note = (const char *)note->data;
+    s->len = note->len;
+    return 0;
+}
+
+/* --- the round ---------------------------------------------------------------------- */
+
+static void pull(struct feeder *f, size_t li)
+{
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    struct gl_buf tn, mn;
+    struct side theirs, mine;
+    struct engine_view v;
+    char url[LOGS_URL_MAX + 32], source[ENGINE_SOURCE_MAX];
+    const char *why = "";
+
+    gl_buf_init(&tn, CKPT_MAX);
+    gl_buf_init(&mn, CKPT_MAX + 1024);
+    snprintf(url, sizeof(url), "%s/checkpoint", log->url);
+    snprintf(source, sizeof(source), "pull");
+    COUNT(f, pulls);
+    if (fetch_checkpoint(f, log, url, &tn, &theirs, &why) != 0) {
+        COUNT(f, pull_errors);
+        gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url, why);
+    } else if (mine_of(f, li, &v, &mn, &mine) == 0 && !v.frozen) {
+        settle(f, li, &v, &theirs, &mine, source, 0);
+    }
+    gl_buf_release(&tn);
+    gl_buf_release(&mn);
+}
+
+/* 1 if note carries a valid cosignature by peer. */
+static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
+{
+    struct gl_note *n = NULL;
+    struct gl_cosig_status st;
+    size_t nvalid = 0;
+
+    if (gl_note_parse(s->note, s->len, &n) != 0)
+        return 0;
+    if (gl_cosig_verify_note(n, &peer->key, 1, &st, &nvalid) != 0)
+        nvalid = 0;
+    gl_note_free(n);
+    return nvalid == 1;
+}
+
+static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
+{
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    char url[LOGS_URL_MAX + 96], hex[65], source[ENGINE_SOURCE_MAX];
+    struct gl_buf tn, mn;
+    struct side theirs, mine;
+    struct engine_view v;
+    const char *why = "";
+    int err;
+
+    gl_buf_init(&tn, CKPT_MAX);
+    gl_buf_init(&mn, CKPT_MAX + 1024);
+    gl_hex_encode(log->origin_hash, 32, hex, sizeof(hex));
+    snprintf(url, sizeof(url), "%s/%s/checkpoint", peer->url, hex);
+    snprintf(source, sizeof(source), "peer %s", peer->name);
+    COUNT(f, gossip_polls);
+    err = fetch_checkpoint(f, log, url, &tn, &theirs, &why);
+    if (err == GL_ENOTFOUND) {
+        /* the peer has nothing for this log yet */
+    } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
+        COUNT(f, gossip_errors);
+        gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
+               log->origin, peer->name,
+               err != 0 ? why : "no valid cosignature by the peer");
+    } else if (mine_of(f, li, &v, &mn, &mine) == 0 && !v.frozen) {
+        settle(f, li, &v, &theirs, &mine, source, 1);
+    }
+    gl_buf_release(&tn);
+    gl_buf_release(&mn);
+}
+
+/* Fetches and submits one evidence file the peer lists. */
+static void import_one(struct feeder *f, const struct peers_entry *peer, size_t li,
+                       const char *id)
+{
+    char url[LOGS_URL_MAX + 96], got[65], source[ENGINE_SOURCE_MAX];
+    struct gl_http_response r;
+    struct gl_buf file;
+
+    gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
+    snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
+    snprintf(source, sizeof(source), "imported from peer %s", peer->name);
+    if (get(f, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
+        gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
+        gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
+        strcmp(got, id) == 0 && submit_evidence(f, li, &file, source) == 0)
+        COUNT(f, evidence_imported);
+    gl_http_response_release(&r);
+    gl_buf_release(&file);
+}
+
+static void import_evidence(struct feeder *f, const struct peers_entry *peer)
+{
+    char url[LOGS_URL_MAX + 32];
+    const cJSON *o;
+    cJSON *list;
+    int fetched = 0;
+
+    snprintf(url, sizeof(url), "%s/evidence", peer->url);
+    if (get_json(f, url, &list) != 0 || !cJSON_IsArray(list)) {
+        cJSON_Delete(list);
+        return;
+    }
+    cJSON_ArrayForEach(o, list)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
+        uint8_t raw[32];
+        size_t li;
+        if (fetched == IMPORT_MAX || !cJSON_IsString(id) || !cJSON_IsString(origin) ||
+            strlen(id->valuestring) != 64 ||
+            gl_hex_decode_exact(id->valuestring, 64, raw, 32, 1) != 0 ||
+            logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
+                      &li) != 0 ||
+            engine_has_evidence(f->cfg.engine, id->valuestring))
+            continue;
+        fetched++;
+        import_one(f, peer, li, id->valuestring);
+    }
+    cJSON_Delete(list);
+}
+
+static int stopping(struct feeder *f)
+{
+    int s;
+
+    pthread_mutex_lock(&f->mu);
+    s = f->stop;
+    pthread_mutex_unlock(&f->mu);
+    return s;
+}
+
+static void round_once(struct feeder *f)
+{
+    const struct logs_list *logs = f->cfg.logs;
+    const struct peers_list *peers = f->cfg.peers;
+
+    for (size_t i = 0; i < logs->n && !stopping(f); i++)
+        if (logs->v[i].url[0] != 0)
+            pull(f, i);
+    for (size_t p = 0; peers != NULL && p < peers->n && !stopping(f); p++) {
+        for (size_t i = 0; i < logs->n && !stopping(f); i++)
+            gossip(f, &peers->v[p], i);
+        if (!stopping(f))
+            import_evidence(f, &peers->v[p]);
+    }
+    COUNT(f, rounds);
+}
+
+static void *feeder_main(void *arg)
+{
+    struct feeder *f = arg;
+
+    while (!stopping(f)) {
+        struct timespec until;
+        round_once(f);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)f->cfg.poll_interval_s;
+        pthread_mutex_lock(&f->mu);
+        while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT)
+            ;
+        pthread_mutex_unlock(&f->mu);
+    }
+    return NULL;
+}
+
+/* --- lifecycle ------------------------------------------------------------------------
+ */
+
+int feeder_start(const struct feeder_config *cfg, struct feeder **out)
+{
+    struct feeder *f = calloc(1, sizeof(*f));
+    int err;
+
+    if (f == NULL || (f->w = calloc(1, sizeof(*f->w))) == NULL) {
+        free(f);
+        return GL_ENOMEM;
+    }
+    f->cfg = *cfg;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if ((err = gl_http_client_new(NULL, &f->http)) != 0)
+        goto fail;
+    if (pthread_create(&f->thread, NULL, feeder_main, f) != 0) {
+        err = GL_ENOMEM;
+        goto fail;
+    }
+    f->started = 1;
+    *out = f;
+    return 0;
+fail:
+    feeder_free(f);
+    return err;
+}
+
+void feeder_stop(struct feeder *f)
+{
+    if (f == NULL || !f->started)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = 1;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->thread, NULL);
+    f->started = 0;
+}
+
+void feeder_free(struct feeder *f)
+{
+    if (f == NULL)
+        return;
+    feeder_stop(f);
+    gl_http_client_free(f->http);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f->w);
+    free(f);
+}
+
+void feeder_stats(struct feeder *f, struct feeder_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&f->mu);
+    *out = f->st;
+    pthread_mutex_unlock(&f->mu);
+}

@@ -1,0 +1,58 @@
+/*
+ * feeder: the witness's own thread for pull feeding and gossip. Every poll
+ * interval it
+ *   1. pulls: for each log with a url, GETs <url>/checkpoint and, if it is
+ *      newer than ours, the consistency proof from the log's proof API
+ *      (<url>/api/v1/proof/consistency?first=m&second=n), and submits an
+ *      add-checkpoint to the engine exactly as a pushing log would;
+ *   2. gossips: for each peer and each log, GETs the peer's monitoring
+ *      endpoint <peer>/<hex SHA-256(origin)>/checkpoint, checks the log's
+ *      signature and the peer's cosignature, and compares with our record:
+ *        same size, other root           -> split view: evidence
+ *        sizes differ                    -> ask the log (url) for the proof
+ *          it reproduces the larger root
+ *            and the smaller one         -> consistent (catch up if behind)
+ *            but another smaller root    -> split view: evidence
+ *          no usable proof               -> "suspected": log line, metric,
+ *                                           retried next round; no evidence
+ *   3. imports evidence: GETs <peer>/evidence and fetches the files it does
+ *      not hold for logs it witnesses; the engine stores only files that it
+ *      verifies itself with the log's key.
+ * All HTTP here is blocking (libcurl) with short timeouts on this one
+ * thread, so the event loop and the threadpool never wait for a log or a
+ * peer. Evidence only ever comes from gl_evidence_build or a file
+ * gl_evidence_verify accepts, so an honest log can never be accused.
+ */
+#ifndef GL_WITNESS_FEEDER_H
+#define GL_WITNESS_FEEDER_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "logs.h"
+#include "peers.h"
+
+struct feeder_config {
+    struct engine *engine;
+    const struct logs_list *logs;   /* must outlive the feeder */
+    const struct peers_list *peers; /* idem; may be empty */
+    unsigned poll_interval_s;       /* >= 1 */
+    long timeout_ms;                /* per HTTP request */
+};
+
+struct feeder_stats {
+    uint64_t rounds, pulls, pull_errors, gossip_polls, gossip_errors, caught_up,
+        suspected, splits_found, evidence_imported;
+};
+
+struct feeder;
+
+/* Starts the thread. Caller stops it with feeder_stop, then feeder_free. */
+int feeder_start(const struct feeder_config *cfg, struct feeder **out);
+/* Asks the thread to stop and joins it (at most one HTTP timeout). */
+void feeder_stop(struct feeder *f);
+void feeder_free(struct feeder *f);
+/* A copy of the counters (any thread); f may be NULL (zeros). */
+void feeder_stats(struct feeder *f, struct feeder_stats *out);
+
+#endif

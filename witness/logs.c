@@ -1,0 +1,294 @@
+/*
+ * logs: the log list parser; format and caps in logs.h.
+ *
+ * Design: one pass over the lines; an entry opened by `vkey` collects its
+ * attribute lines until the next `vkey` or the end, then is closed:
+ * defaults applied, then merged into an earlier entry of the same origin
+ * or appended. Sorting at the end gives O(log n) lookups by origin (the
+ * add-checkpoint path) and by origin hash (the monitoring path).
+ * Invariants: every kept entry has 1..LOGS_MAX_KEYS GL_KEY_NOTE keys, a
+ * valid origin and its hash; origins are unique.
+ */
+#include "logs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "glasslog/sha256.h"
+
+/* Parser state: the entry being built. */
+struct lp {
+    struct logs_list *l;
+    struct logs_entry cur;
+    int open;     /* an entry is being built */
+    int skipping; /* the current entry has an unsupported key */
+    int has_origin, has_qpd, has_url;
+};
+
+int logs_url_parse(const char *s, size_t n, char out[LOGS_URL_MAX + 1])
+{
+    while (n > 0 && s[n - 1] == '/')
+        n--;
+    if (n == 0 || n > LOGS_URL_MAX)
+        return GL_EPARSE;
+    if (!(n > 7 && memcmp(s, "http://", 7) == 0) &&
+        !(n > 8 && memcmp(s, "https://", 8) == 0))
+        return GL_EPARSE;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] == 0x7f)
+            return GL_EPARSE;
+    memcpy(out, s, n);
+    out[n] = 0;
+    return 0;
+}
+
+static int origin_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > GL_CHECKPOINT_ORIGIN_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Closes the current entry: merge or append. */
+static int lp_close(struct lp *p, const char **why)
+{
+    struct logs_list *l = p->l;
+    struct logs_entry *e = &p->cur;
+
+    if (!p->open || p->skipping)
+        goto done;
+    if (!p->has_origin)
+        strcpy(e->origin, e->keys[0].name);
+    for (size_t i = 0; i < l->n; i++) {
+        struct logs_entry *o = &l->v[i];
+        if (strcmp(o->origin, e->origin) != 0)
+            continue;
+        if (o->nkeys == LOGS_MAX_KEYS) {
+            *why = "too many keys for one origin";
+            return GL_ETOOBIG;
+        }
+        o->keys[o->nkeys++] = e->keys[0];
+        if (o->qpd == 0)
+            o->qpd = e->qpd;
+        if (o->url[0] == 0)
+            strcpy(o->url, e->url);
+        goto done;
+    }
+    if (l->n == LOGS_MAX) {
+        *why = "too many logs";
+        return GL_ETOOBIG;
+    }
+    if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
+        return GL_ECRYPTO;
+    l->v[l->n++] = *e;
+done:
+    memset(&p->cur, 0, sizeof(p->cur));
+    p->open = p->skipping = p->has_origin = p->has_qpd = p->has_url = 0;
+    return 0;
+}
+
+static int lp_vkey(struct lp *p, const char *v, size_t n, const char **why)
+{
+    int err = lp_close(p, why);
+
+    if (err != 0)
+        return err;
+    p->open = 1;
+    err = gl_verifier_parse(v, n, &p->cur.keys[0]);
+    if (err == GL_EKEYTYPE) {
+        p->skipping = 1;
+        p->l->skipped++;
+        return 0;
+    }
+    if (err != 0 || p->cur.keys[0].type != GL_KEY_NOTE) {
+        *why = err != 0 ? "malformed vkey" : "a log key must be a note key (type 0x01)";
+        return GL_EPARSE;
+    }
+    p->cur.nkeys = 1;
+    return 0;
+}
+
+/* One attribute line (key k, value v of n bytes) of the open entry. */
+static int lp_attr(struct lp *p, const char *k, const char *v, size_t n, const char **why)
+{
+    if (!p->open) {
+        *why = "a log attribute before any vkey line";
+        return GL_EPARSE;
+    }
+    if (p->skipping)
+        return 0;
+    if (strcmp(k, "origin") == 0) {
+        if (p->has_origin++ || !origin_valid(v, n)) {
+            *why = "repeated or invalid origin";
+            return GL_EPARSE;
+        }
+        memcpy(p->cur.origin, v, n);
+        p->cur.origin[n] = 0;
+    } else if (strcmp(k, "qpd") == 0) {
+        if (p->has_qpd++ || gl_parse_u64(v, n, &p->cur.qpd) != 0) {
+            *why = "repeated or invalid qpd";
+            return GL_EPARSE;
+        }
+    } else if (strcmp(k, "url") == 0) {
+        if (p->has_url++ || logs_url_parse(v, n, p->cur.url) != 0) {
+            *why = "repeated or invalid url (http:// or https://)";
+            return GL_EPARSE;
+        }
+    }
+    return 0;
+}
+
+/* One non-blank, non-comment line. */
+static int lp_line(struct lp *p, const char *s, size_t n, const char **why)
+{
+    const char *sp = memchr(s, ' ', n);
+    char key[16];
+    size_t kl = sp ? (size_t)(sp - s) : n;
+    const char *v = sp ? sp + 1 : s + n;
+    size_t vn = sp ? n - kl - 1 : 0;
+
+    if (kl >= sizeof(key)) {
+        p->l->unknown++;
+        return 0;
+    }
+    memcpy(key, s, kl);
+    key[kl] = 0;
+    if (strcmp(key, "vkey") == 0)
+        return lp_vkey(p, v, vn, why);
+    if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 || strcmp(key, "url") == 0)
+        return lp_attr(p, key, v, vn, why);
+    if (strcmp(key, "contact") != 0 && strcmp(key, "bastion") != 0)
+        p->l->unknown++;
+    else if (!p->open) {
+        *why = "a log attribute before any vkey line";
+        return GL_EPARSE;
+    }
+    return 0;
+}
+
+static int by_origin(const void *a, const void *b)
+{
+    return strcmp(((const struct logs_entry *)a)->origin,
+                  ((const struct logs_entry *)b)->origin);
+}
+
+static const struct logs_list *sort_list; /* qsort has no context argument */
+
+static int by_hash(const void *a, const void *b)
+{
+    return memcmp(sort_list->v[*(const size_t *)a].origin_hash,
+                  sort_list->v[*(const size_t *)b].origin_hash, 32);
+}
+
+static int lp_finish(struct logs_list *l)
+{
+    qsort(l->v, l->n, sizeof(*l->v), by_origin);
+    if ((l->by_hash = calloc(l->n ? l->n : 1, sizeof(size_t))) == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < l->n; i++)
+        l->by_hash[i] = i;
+    sort_list = l;
+    qsort(l->by_hash, l->n, sizeof(size_t), by_hash);
+    sort_list = NULL;
+    return 0;
+}
+
+int logs_parse(const char *text, size_t n, struct logs_list *out, size_t *bad_line,
+               const char **why)
+{
+    struct lp *p = calloc(1, sizeof(*p));
+    const char *s = text, *end = text + n;
+    size_t line = 0;
+    int err = 0;
+
+    memset(out, 0, sizeof(*out));
+    *bad_line = 0;
+    *why = "";
+    if (p == NULL || (out->v = calloc(LOGS_MAX, sizeof(*out->v))) == NULL) {
+        free(p);
+        return GL_ENOMEM;
+    }
+    p->l = out;
+    if (n > LOGS_FILE_MAX) {
+        *why = "the file is too large";
+        err = GL_ETOOBIG;
+    }
+    while (err == 0 && s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
+        line++;
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+            len--;
+        if (line == 1 && (len != 7 || memcmp(s, "logs/v0", 7) != 0)) {
+            *why = "the first line must be \"logs/v0\"";
+            err = GL_EPARSE;
+        } else if (line > 1 && len > 0 && s[0] != '#') {
+            err = lp_line(p, s, len, why);
+        }
+        s = nl ? nl + 1 : end;
+    }
+    if (err == 0 && line == 0) {
+        *why = "the first line must be \"logs/v0\"";
+        err = GL_EPARSE;
+    }
+    if (err == 0 && (err = lp_close(p, why)) == 0)
+        err = lp_finish(out);
+    else if (err != 0)
+        *bad_line = line;
+    free(p);
+    return err;
+}
+
+void logs_release(struct logs_list *l)
+{
+    free(l->v);
+    free(l->by_hash);
+    memset(l, 0, sizeof(*l));
+}
+
+int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *idx)
+{
+    size_t lo = 0, hi = l->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *o = l->v[mid].origin;
+        size_t ol = strlen(o);
+        int c = memcmp(o, origin, ol < n ? ol : n);
+        if (c == 0)
+            c = ol < n ? -1 : ol > n ? 1 : 0;
+        if (c == 0) {
+            *idx = mid;
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return GL_ENOTFOUND;
+}
+
+int logs_find_hash(const struct logs_list *l, const uint8_t h[32], size_t *idx)
+{
+    size_t lo = 0, hi = l->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(l->v[l->by_hash[mid]].origin_hash, h, 32);
+        if (c == 0) {
+            *idx = l->by_hash[mid];
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return GL_ENOTFOUND;
+}

@@ -1,0 +1,67 @@
+/*
+ * logs: the witness-network log list (--logs FILE), plus glasslog's `url`
+ * extension:
+ *
+ *   logs/v0
+ *   vkey <log verifier key>          starts a log
+ *   origin <origin>                  default: the vkey's name
+ *   qpd <requests per day>           default: no limit
+ *   contact <text>                   kept for nothing (informative)
+ *   bastion <...>                    ignored
+ *   url <log URL>                    glasslog: poll this log (pull feeding)
+ *
+ * Blank lines and "#" comments are skipped; unknown keywords are counted
+ * and skipped (the list format grows); logs whose key type this build
+ * does not verify (not Ed25519) are skipped with their lines. Several
+ * entries with one origin merge into one log with several keys (a key
+ * rotation). The parsed list is sorted by origin; a second index sorts it
+ * by SHA-256(origin) for the monitoring endpoint. Caps: LOGS_FILE_MAX
+ * bytes, LOGS_MAX logs, LOGS_MAX_KEYS keys per origin.
+ */
+#ifndef GL_WITNESS_LOGS_H
+#define GL_WITNESS_LOGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/checkpoint.h"
+#include "glasslog/key.h"
+
+#define LOGS_FILE_MAX ((size_t)1 << 20)
+#define LOGS_MAX 4096
+#define LOGS_MAX_KEYS 4
+#define LOGS_URL_MAX 1024
+
+struct logs_entry {
+    char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
+    uint8_t origin_hash[32];                /* SHA-256(origin) */
+    struct gl_verifier keys[LOGS_MAX_KEYS]; /* GL_KEY_NOTE */
+    size_t nkeys;
+    uint64_t qpd;               /* 0: no limit */
+    char url[LOGS_URL_MAX + 1]; /* "" unless polled; no final '/' */
+};
+
+struct logs_list {
+    struct logs_entry *v; /* owned, n entries sorted by origin */
+    size_t n;
+    size_t *by_hash; /* owned: indices into v sorted by origin_hash */
+    size_t skipped;  /* logs skipped for an unsupported key type */
+    size_t unknown;  /* lines with an unknown keyword */
+};
+
+/* Parses the list (n bytes). On error *bad_line (1-based, 0 if none) and
+ * *why (static text) say what failed; GL_EPARSE, GL_ETOOBIG, GL_ENOMEM.
+ * The caller releases out with logs_release (also after an error). */
+int logs_parse(const char *text, size_t n, struct logs_list *out, size_t *bad_line,
+               const char **why);
+void logs_release(struct logs_list *l);
+/* Checks a URL (http:// or https://, printable ASCII, no spaces, at most
+ * LOGS_URL_MAX bytes) and copies it to out without final '/'s. 0 or
+ * GL_EPARSE. */
+int logs_url_parse(const char *s, size_t n, char out[LOGS_URL_MAX + 1]);
+/* Finds the log with this origin (n bytes). 0 or GL_ENOTFOUND. */
+int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *idx);
+/* Finds the log whose origin hashes to h. 0 or GL_ENOTFOUND. */
+int logs_find_hash(const struct logs_list *l, const uint8_t h[32], size_t *idx);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * peers: the witnesses this one gossips with (--peers FILE), as
+ * tlog-policy witness lines:
+ *
+ *   witness <name> <vkey> <url>
+ *
+ * The vkey is a cosigning key (0x04); a 0x01 key is converted to the 0x04
+ * key of the same public key (peers_entry.converted says so: warn). The
+ * url is the peer's prefix (glasslog witnesses serve submission and
+ * monitoring under one prefix). Other tlog-policy lines (log, group,
+ * quorum), blank lines and "#" comments are skipped. Caps: PEERS_FILE_MAX
+ * bytes, PEERS_MAX peers; names unique.
+ */
+#ifndef GL_WITNESS_PEERS_H
+#define GL_WITNESS_PEERS_H
+
+#include <stddef.h>
+
+#include "glasslog/key.h"
+#include "logs.h"
+
+#define PEERS_FILE_MAX ((size_t)256 << 10)
+#define PEERS_MAX 256
+#define PEERS_NAME_MAX 256
+
+struct peers_entry {
+    char name[PEERS_NAME_MAX + 1];
+    struct gl_verifier key; /* GL_KEY_COSIG */
+    char url[LOGS_URL_MAX + 1];
+    int converted; /* 1: given as a 0x01 key */
+};
+
+struct peers_list {
+    struct peers_entry *v; /* owned */
+    size_t n;
+};
+
+/* Parses the file (n bytes); errors as logs_parse. Release with
+ * peers_release (also after an error). */
+int peers_parse(const char *text, size_t n, struct peers_list *out, size_t *bad_line,
+                const char **why);
+void peers_release(struct peers_list *l);
+
+#endif
