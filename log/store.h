@@ -1,6 +1,6 @@
 /*
- * store: glasslogd's durable state in an embedded RocksDB (the only file of
- * the log that includes rocksdb/c.h).
+ * store: glasslogd's durable state in an embedded RocksDB, through the
+ * shared adapter lib/net/kv.c (the only file that includes rocksdb/c.h).
  *
  * Column families and keys (all integers big-endian, so keys sort in
  * numeric order):

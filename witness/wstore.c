@@ -13,71 +13,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <rocksdb/c.h>
-
 #include "glasslog/error.h"
 #include "glasslog/log.h"
+#include "kv.h"
 
 static const char log_magic[4] = {'G', 'L', 'W', '1'};
 static const char ev_magic[4] = {'G', 'L', 'E', '1'};
 
 struct wstore {
-    rocksdb_t *db;
-    rocksdb_options_t *opts;
-    rocksdb_block_based_table_options_t *table;
-    rocksdb_cache_t *cache;
-    rocksdb_readoptions_t *ropts;
-    rocksdb_writeoptions_t *wopts;
+    struct kv *kv;
 };
 
 struct wstore_batch {
-    struct wstore *s;
-    rocksdb_writebatch_t *wb;
-    size_t count;
+    struct kv_batch *b;
 };
 
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static int wstore_options(struct wstore *s, size_t cache_mb)
-{
-    s->opts = rocksdb_options_create();
-    s->table = rocksdb_block_based_options_create();
-    s->cache = rocksdb_cache_create_lru((cache_mb ? cache_mb : 16) << 20);
-    s->ropts = rocksdb_readoptions_create();
-    s->wopts = rocksdb_writeoptions_create();
-    if (!s->opts || !s->table || !s->cache || !s->ropts || !s->wopts)
-        return GL_ENOMEM;
-    rocksdb_block_based_options_set_block_cache(s->table, s->cache);
-    rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->table, 1);
-    rocksdb_options_set_block_based_table_factory(s->opts, s->table);
-    rocksdb_options_set_create_if_missing(s->opts, 1);
-    rocksdb_options_set_write_buffer_size(s->opts, 8 << 20);
-    rocksdb_options_set_max_write_buffer_number(s->opts, 2);
-    rocksdb_options_set_max_open_files(s->opts, 256);
-    rocksdb_options_set_keep_log_file_num(s->opts, 4);
-    rocksdb_options_set_max_background_jobs(s->opts, 2);
-    rocksdb_options_set_info_log_level(s->opts, 2);
-    rocksdb_writeoptions_set_sync(s->wopts, 1);
-    return 0;
-}
+static const char *const wstore_cfs[1] = {"default"};
 
 int wstore_open(const char *dir, size_t cache_mb, struct wstore **out, const char **why)
 {
+    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, 0};
     struct wstore *s;
-    char *err = NULL;
     int rc;
 
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -86,64 +42,27 @@ int wstore_open(const char *dir, size_t cache_mb, struct wstore **out, const cha
     }
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return GL_ENOMEM;
-    if ((rc = wstore_options(s, cache_mb)) != 0) {
-        *why = "out of memory";
-        goto fail;
-    }
-    s->db = rocksdb_open(s->opts, dir, &err);
-    if (err != NULL) {
-        gl_log(GL_LOG_ERROR, "wstore: cannot open %s: %s", dir, err);
-        free(err);
+    if ((rc = kv_open(&ko, &s->kv)) != 0) {
         *why = "cannot open the RocksDB store (see the error above)";
-        rc = GL_EIO;
-        goto fail;
+        free(s);
+        return rc;
     }
     *out = s;
     return 0;
-fail:
-    wstore_close(s);
-    return rc;
 }
 
 void wstore_close(struct wstore *s)
 {
     if (s == NULL)
         return;
-    if (s->db != NULL)
-        rocksdb_close(s->db);
-    if (s->opts != NULL)
-        rocksdb_options_destroy(s->opts);
-    if (s->table != NULL)
-        rocksdb_block_based_options_destroy(s->table);
-    if (s->cache != NULL)
-        rocksdb_cache_destroy(s->cache);
-    if (s->ropts != NULL)
-        rocksdb_readoptions_destroy(s->ropts);
-    if (s->wopts != NULL)
-        rocksdb_writeoptions_destroy(s->wopts);
+    kv_close(s->kv);
     free(s);
 }
 
 /* Reads key into out; GL_ENOTFOUND if absent. */
 static int wstore_get(struct wstore *s, const void *key, size_t klen, struct gl_buf *out)
 {
-    char *err = NULL;
-    rocksdb_pinnableslice_t *p = rocksdb_get_pinned(s->db, s->ropts, key, klen, &err);
-    const char *v;
-    size_t n;
-    int rc;
-
-    if (err != NULL) {
-        gl_log(GL_LOG_ERROR, "wstore: read failed: %s", err);
-        free(err);
-        return GL_EIO;
-    }
-    if (p == NULL)
-        return GL_ENOTFOUND;
-    v = rocksdb_pinnableslice_value(p, &n);
-    rc = gl_buf_append(out, v, n);
-    rocksdb_pinnableslice_destroy(p);
-    return rc;
+    return kv_get(s->kv, 0, key, klen, out);
 }
 
 int wstore_bind_key(struct wstore *s, const char *vkey, int *created,
@@ -159,11 +78,31 @@ int wstore_bind_key(struct wstore *s, const char *vkey, int *created,
                    : GL_EINVAL;
     if (rc != GL_ENOTFOUND || (rc = wstore_batch_new(s, &b)) != 0)
         return rc;
-    rocksdb_writebatch_put(b->wb, "K", 1, vkey, strlen(vkey));
+    kv_batch_put(b->b, 0, "K", 1, vkey, strlen(vkey));
     rc = wstore_batch_commit(b);
     wstore_batch_free(b);
     *created = rc == 0;
     return rc;
+}
+
+struct prefix_scan {
+    char p;
+    int (*fn)(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n);
+    void *ctx;
+};
+
+static int prefix_record(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                         size_t vlen)
+{
+    struct prefix_scan *ps = ctx;
+
+    if (klen == 0 || k[0] != (uint8_t)ps->p)
+        return 1;
+    if (klen != 33) {
+        gl_log(GL_LOG_ERROR, "wstore: a record has a malformed key");
+        return GL_EPARSE;
+    }
+    return ps->fn(ps->ctx, k + 1, v, vlen);
 }
 
 /* Iterates over the keys starting with prefix p (1 byte) whose key is
@@ -173,34 +112,9 @@ static int wstore_scan(struct wstore *s, char p,
                                  size_t n),
                        void *ctx)
 {
-    rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ropts);
-    char *err = NULL;
-    int rc = 0;
+    struct prefix_scan ps = {p, fn, ctx};
 
-    if (it == NULL)
-        return GL_ENOMEM;
-    for (rocksdb_iter_seek(it, &p, 1); rc == 0 && rocksdb_iter_valid(it);
-         rocksdb_iter_next(it)) {
-        size_t klen, vlen;
-        const char *k = rocksdb_iter_key(it, &klen), *v;
-        if (klen == 0 || k[0] != p)
-            break;
-        if (klen != 33) {
-            gl_log(GL_LOG_ERROR, "wstore: a record has a malformed key");
-            rc = GL_EPARSE;
-            break;
-        }
-        v = rocksdb_iter_value(it, &vlen);
-        rc = fn(ctx, (const uint8_t *)k + 1, (const uint8_t *)v, vlen);
-    }
-    rocksdb_iter_get_error(it, &err);
-    if (err != NULL) {
-        gl_log(GL_LOG_ERROR, "wstore: scan failed: %s", err);
-        free(err);
-        rc = GL_EIO;
-    }
-    rocksdb_iter_destroy(it);
-    return rc;
+    return kv_scan(s->kv, 0, &p, 1, prefix_record, &ps);
 }
 
 struct scan_ctx {
@@ -220,7 +134,7 @@ static int scan_log(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
         gl_log(GL_LOG_ERROR, "wstore: a log record is corrupt");
         return GL_EPARSE;
     }
-    return c->log_fn(c->ctx, k, get_be64(v + 4), v + 12, v + 44, n - 44);
+    return c->log_fn(c->ctx, k, kv_get_be64(v + 4), v + 12, v + 44, n - 44);
 }
 
 int wstore_scan_logs(struct wstore *s,
@@ -262,7 +176,7 @@ static int scan_ev(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
     }
     memcpy(src, v + 13, sl);
     src[sl] = 0;
-    return c->ev_fn(c->ctx, k, get_be64(v + 4), src, v + 13 + sl, n - 13 - sl);
+    return c->ev_fn(c->ctx, k, kv_get_be64(v + 4), src, v + 13 + sl, n - 13 - sl);
 }
 
 int wstore_scan_evidence(struct wstore *s,
@@ -299,13 +213,13 @@ int wstore_get_evidence(struct wstore *s, const uint8_t id[32], struct gl_buf *o
 int wstore_batch_new(struct wstore *s, struct wstore_batch **out)
 {
     struct wstore_batch *b = calloc(1, sizeof(*b));
+    int rc;
 
     if (b == NULL)
         return GL_ENOMEM;
-    b->s = s;
-    if ((b->wb = rocksdb_writebatch_create()) == NULL) {
+    if ((rc = kv_batch_new(s->kv, &b->b)) != 0) {
         free(b);
-        return GL_ENOMEM;
+        return rc;
     }
     *out = b;
     return 0;
@@ -315,7 +229,7 @@ void wstore_batch_free(struct wstore_batch *b)
 {
     if (b == NULL)
         return;
-    rocksdb_writebatch_destroy(b->wb);
+    kv_batch_free(b->b);
     free(b);
 }
 
@@ -323,18 +237,15 @@ void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[32], uint64_t
                           const uint8_t root[32], const void *note, size_t len)
 {
     uint8_t key[33], head[44];
-    const char *parts[2] = {(const char *)head, note};
+    const void *parts[2] = {head, note};
     size_t sizes[2] = {sizeof(head), len};
-    const char *kp[1] = {(const char *)key};
-    size_t ks[1] = {sizeof(key)};
 
     key[0] = 'L';
     memcpy(key + 1, oh, 32);
     memcpy(head, log_magic, 4);
-    be64(head + 4, size);
+    kv_put_be64(head + 4, size);
     memcpy(head + 12, root, 32);
-    rocksdb_writebatch_putv(b->wb, 1, kp, ks, 2, parts, sizes);
-    b->count++;
+    kv_batch_putv(b->b, 0, key, sizeof(key), parts, sizes, 2);
 }
 
 void wstore_batch_put_frozen(struct wstore_batch *b, const uint8_t oh[32])
@@ -343,8 +254,7 @@ void wstore_batch_put_frozen(struct wstore_batch *b, const uint8_t oh[32])
 
     key[0] = 'F';
     memcpy(key + 1, oh, 32);
-    rocksdb_writebatch_put(b->wb, (const char *)key, sizeof(key), "", 0);
-    b->count++;
+    kv_batch_put(b->b, 0, key, sizeof(key), "", 0);
 }
 
 void wstore_batch_put_evidence(struct wstore_batch *b, const uint8_t id[32],
@@ -353,34 +263,23 @@ void wstore_batch_put_evidence(struct wstore_batch *b, const uint8_t id[32],
 {
     uint8_t key[33], head[13];
     size_t sl = strlen(source) > WSTORE_SOURCE_MAX ? WSTORE_SOURCE_MAX : strlen(source);
-    const char *parts[3] = {(const char *)head, source, file};
+    const void *parts[3] = {head, source, file};
     size_t sizes[3] = {sizeof(head), sl, len};
-    const char *kp[1] = {(const char *)key};
-    size_t ks[1] = {sizeof(key)};
 
     key[0] = 'E';
     memcpy(key + 1, id, 32);
     memcpy(head, ev_magic, 4);
-    be64(head + 4, found_at);
+    kv_put_be64(head + 4, found_at);
     head[12] = (uint8_t)sl;
-    rocksdb_writebatch_putv(b->wb, 1, kp, ks, 3, parts, sizes);
-    b->count++;
+    kv_batch_putv(b->b, 0, key, sizeof(key), parts, sizes, 3);
 }
 
 size_t wstore_batch_count(const struct wstore_batch *b)
 {
-    return b->count;
+    return kv_batch_count(b->b);
 }
 
 int wstore_batch_commit(struct wstore_batch *b)
 {
-    char *err = NULL;
-
-    rocksdb_write(b->s->db, b->s->wopts, b->wb, &err);
-    if (err != NULL) {
-        gl_log(GL_LOG_ERROR, "wstore: write failed: %s", err);
-        free(err);
-        return GL_EIO;
-    }
-    return 0;
+    return kv_batch_commit(b->b);
 }

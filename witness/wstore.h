@@ -1,6 +1,6 @@
 /*
- * wstore: the witness's durable state in an embedded RocksDB (the only
- * witness file that includes rocksdb/c.h). One column family, keys by
+ * wstore: the witness's durable state in an embedded RocksDB, through the
+ * shared adapter lib/net/kv.c. One column family, keys by
  * prefix (hashes are SHA-256):
  *
  *   "K"                  -> the witness's cosigning verifier key string

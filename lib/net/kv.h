@@ -1,0 +1,76 @@
+/*
+ * kv: the one adapter to RocksDB (the only file including rocksdb/c.h),
+ * shared by the log's store and the witness's store. It opens a database
+ * with bounded memory (LRU block cache, bounded write buffers, optional
+ * bloom filters), reads, scans in key order, and writes batches with
+ * sync=true: a batch is on disk, atomically, when kv_batch_commit returns.
+ *
+ * Column families are named at open and addressed by their index in that
+ * list (0 is "default"). Errors are logged here, with RocksDB's message,
+ * and returned as GL_EIO.
+ */
+#ifndef GL_NET_KV_H
+#define GL_NET_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/buf.h"
+
+#define KV_MAX_CFS 8
+
+struct kv;
+struct kv_batch;
+
+struct kv_options {
+    const char *dir;
+    const char *const *cfs; /* column family names, cfs[0] "default" */
+    size_t ncfs;            /* 1..KV_MAX_CFS */
+    size_t cache_mb;        /* LRU block cache (shared by all families) */
+    size_t write_buffer_mb; /* per family; two of them at most */
+    int create;             /* create the database if missing */
+    int bloom;              /* bloom filters (point lookups of absent keys) */
+};
+
+/* Opens the database. *out freed with kv_close. GL_EIO (logged). */
+int kv_open(const struct kv_options *o, struct kv **out);
+void kv_close(struct kv *kv);
+
+/* Appends the value of key in family cf to out. GL_ENOTFOUND if absent. */
+int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *out);
+/* Calls fn for each record of family cf from the first key >= start, in
+ * key order, until fn returns non-zero (1 = stop, negative = error, which
+ * is returned) or the family ends. Key and value are valid during the call. */
+int kv_scan(struct kv *kv, int cf, const void *start, size_t slen,
+            int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen),
+            void *ctx);
+
+int kv_batch_new(struct kv *kv, struct kv_batch **out);
+void kv_batch_free(struct kv_batch *b);
+/* Puts the concatenation of n parts as the value of key. */
+void kv_batch_putv(struct kv_batch *b, int cf, const void *key, size_t klen,
+                   const void *const *parts, const size_t *sizes, size_t n);
+void kv_batch_put(struct kv_batch *b, int cf, const void *key, size_t klen,
+                  const void *val, size_t vlen);
+size_t kv_batch_count(const struct kv_batch *b);
+/* Writes the batch atomically and syncs it. GL_EIO (logged) on failure:
+ * then nothing can be assumed about what reached the disk. */
+int kv_batch_commit(struct kv_batch *b);
+
+/* Big-endian integers in keys and records (so keys sort numerically). */
+static inline void kv_put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static inline uint64_t kv_get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+#endif
