@@ -156,11 +156,13 @@ bench-monitor: deps
 	@$(MAKE) --no-print-directory $(PROGS) $(O)/tests/bench/loadgen
 	@GL_BIN=$(abspath $(BIN)) GL_LOADGEN=$(abspath $(O)/tests/bench/loadgen) tests/bench/bench_monitor.sh
 
+LINT_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Ilib -Ilib/net \
+    -DGL_VERSION='"$(VERSION)"'
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -Iinclude -Ilib --std=c11 lib client log witness
-	clang-tidy --quiet $(LIB_SRCS) $(CLIENT_SRCS) -- -std=c11 -D_POSIX_C_SOURCE=200809L \
-	    -D_DEFAULT_SOURCE -Iinclude -Ilib -DGL_VERSION='"$(VERSION)"'
+	    --inline-suppr -Iinclude -Ilib -Ilib/net --std=c11 lib client log witness
+	clang-tidy --quiet $(LIB_SRCS) $(NET_SRCS) $(CLIENT_SRCS) $(LOG_SRCS) $(WIT_SRCS) -- \
+	    $(LINT_FLAGS) $(NET_CFLAGS)
 
 clean:
 	rm -rf build bin lib/libglasslog.a lib/libglasslog-net.a

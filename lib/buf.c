@@ -45,7 +45,7 @@ static int buf_reserve(struct gl_buf *b, size_t extra)
 
     if (gl_size_add(b->len, extra, &need) != 0 || need > b->max)
         return GL_ETOOBIG;
-    if (need < b->cap)
+    if (b->data != NULL && need < b->cap)
         return 0;
     cap = b->cap < 64 ? 64 : b->cap;
     while (cap <= need)

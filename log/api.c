@@ -444,7 +444,7 @@ static int api_entry_bundle(struct api *a, struct gl_http_req *req, const struct
         rc = gl_http_reply_error(req, 404, "no such entry bundle");
         goto out;
     }
-    if ((rc = store_scan_entries(a->store, t->index * 256, t->width, bundle_collect, b)) != 0) {
+    if (store_scan_entries(a->store, t->index * 256, t->width, bundle_collect, b) != 0) {
         rc = gl_http_reply_error(req, 500, "storage read failed");
         goto out;
     }
@@ -505,7 +505,7 @@ static int api_entry(struct api *a, struct gl_http_req *req, const char *arg)
 
 static int api_inclusion(struct api *a, struct gl_http_req *req)
 {
-    uint64_t size = seq_tree(a->seq)->range.size, tree_size = size, index;
+    uint64_t size = seq_tree(a->seq)->range.size, tree_size = size, index = 0;
     uint8_t leaf[32], proof[GL_MERKLE_MAX_PROOF][32];
     struct tree_reader r;
     struct gl_hash_source src;

@@ -22,8 +22,8 @@
 #include "glasslog/note.h"
 #include "http_client.h"
 
-#define PUB_NOTE_MAX 65536
-#define PUB_BODY_MAX (64 * 1024)
+#define PUB_NOTE_MAX ((size_t)65536)
+#define PUB_BODY_MAX ((size_t)64 * 1024)
 #define PUB_TICK_MS 250
 
 struct wit {

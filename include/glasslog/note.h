@@ -22,7 +22,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
 
-#define GL_NOTE_MAX_SIZE (1u << 20)
+#define GL_NOTE_MAX_SIZE ((size_t)1 << 20)
 #define GL_NOTE_MAX_SIGS 100
 #define GL_NOTE_SIG_MAX 128 /* max signature bytes after the key ID */
 

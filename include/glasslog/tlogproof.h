@@ -31,7 +31,7 @@
 #include "glasslog/buf.h"
 
 #define GL_TLOGPROOF_HEADER "c2sp.org/tlog-proof@v1"
-#define GL_TLOGPROOF_MAX_SIZE (256u * 1024) /* bytes of a whole proof */
+#define GL_TLOGPROOF_MAX_SIZE ((size_t)256 * 1024) /* bytes of a whole proof */
 #define GL_TLOGPROOF_EXTRA_MAX 65536u       /* decoded bytes of extra data */
 #define GL_TLOGPROOF_MAX_HASHES 63          /* inclusion-proof hashes */
 
