@@ -91,6 +91,11 @@ $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
+# The witness's parsers are fuzzed with the witness modules they live in.
+$(O)/tests/fuzz/replay_witness: $(O)/tests/fuzz/fuzz_witness.o $(O)/tests/fuzz/replay.o \
+    $(WIT_TEST_OBJS) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
 $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 

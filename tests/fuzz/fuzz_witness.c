@@ -1,0 +1,65 @@
+/*
+ * fuzz_witness: the witness's network- and file-facing parsers: the
+ * tlog-witness add-checkpoint body (parse, open against the example log,
+ * decide against a few stored states), the logs/v0 list and the peers
+ * file. Nothing may crash, and a parsed body's views must lie inside it.
+ */
+#include "fuzz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../witness/addck.h"
+#include "../../witness/logs.h"
+#include "../../witness/peers.h"
+
+static const char fuzz_logs[] =
+    "logs/v0\n"
+    "vkey example.com/log+9f5d4526+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0\n";
+
+static void fuzz_body(const uint8_t *data, size_t size, const struct logs_entry *log)
+{
+    struct addck_req *r = malloc(sizeof(*r));
+    struct addck_state st = {0};
+    struct gl_checkpoint c;
+    const char *why;
+
+    if (r == NULL)
+        return;
+    if (addck_parse(data, size, r, &why) != 0)
+        goto out;
+    if (r->note < (const char *)data || r->note + r->note_len > (const char *)data + size)
+        abort();
+    if (r->syntax != NULL || addck_open(r, log, &c, &why) != 0)
+        goto out;
+    for (int i = 0; i < 3; i++) {
+        st.has = i > 0;
+        st.size = i == 2 ? c.size : 0;
+        memcpy(st.root, c.root, 32);
+        (void)addck_status(addck_decide(&st, r->old, (const uint8_t(*)[32])r->proof, r->nproof,
+                                        &c, &why));
+    }
+out:
+    free(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct logs_list logs, l2;
+    struct peers_list peers;
+    size_t bad;
+    const char *why;
+
+    memset(&logs, 0, sizeof(logs));
+    if (logs_parse(fuzz_logs, sizeof(fuzz_logs) - 1, &logs, &bad, &why) != 0 || logs.n != 1)
+        abort();
+    fuzz_body(data, size, &logs.v[0]);
+    memset(&l2, 0, sizeof(l2));
+    (void)logs_parse((const char *)data, size, &l2, &bad, &why);
+    logs_release(&l2);
+    memset(&peers, 0, sizeof(peers));
+    (void)peers_parse((const char *)data, size, &peers, &bad, &why);
+    peers_release(&peers);
+    logs_release(&logs);
+    return 0;
+}
