@@ -50,8 +50,9 @@ static int dir_is_empty(const char *dir)
 
 int store_open(const struct store_options *o, struct store **out, const char **why)
 {
+    /* Entries (text) compress; tiles, leaf and subject indexes are hashes. */
     struct kv_options ko = {o->dir, cf_names, CF_COUNT, o->cache_mb ? o->cache_mb : 64, 16,
-                            o->create, 1};
+                            1u << CF_DEFAULT | 1u << CF_ENTRIES, o->create, 1};
     struct store *s;
     int empty = dir_is_empty(o->dir), rc;
 

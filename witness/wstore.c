@@ -32,7 +32,7 @@ static const char *const wstore_cfs[1] = {"default"};
 
 int wstore_open(const char *dir, size_t cache_mb, struct wstore **out, const char **why)
 {
-    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, 0};
+    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, 1, 0};
     struct wstore *s;
     int rc;
 

@@ -66,7 +66,8 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
         rocksdb_options_set_block_based_table_factory(c, kv->table);
         rocksdb_options_set_write_buffer_size(c, (o->write_buffer_mb ? o->write_buffer_mb : 8) << 20);
         rocksdb_options_set_max_write_buffer_number(c, 2);
-        rocksdb_options_set_compression(c, rocksdb_lz4_compression);
+        rocksdb_options_set_compression(c, (o->compress >> i) & 1 ? rocksdb_lz4_compression
+                                                                  : rocksdb_no_compression);
     }
     rocksdb_options_set_create_if_missing(kv->opts, o->create);
     rocksdb_options_set_create_missing_column_families(kv->opts, 1);

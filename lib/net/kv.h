@@ -28,6 +28,8 @@ struct kv_options {
     size_t ncfs;            /* 1..KV_MAX_CFS */
     size_t cache_mb;        /* LRU block cache (shared by all families) */
     size_t write_buffer_mb; /* per family; two of them at most */
+    uint32_t compress;      /* bit i set: LZ4 for family i (leave hashes raw:
+                             * they do not compress, it only costs CPU) */
     int create;             /* create the database if missing */
     int bloom;              /* bloom filters (point lookups of absent keys) */
 };
