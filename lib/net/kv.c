@@ -54,9 +54,20 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
     rocksdb_block_based_options_set_block_cache(kv->table, kv->cache);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(kv->table, 1);
     if (o->bloom) {
+        /* Partitioned filters and index: a lookup loads one small filter
+         * partition, not a whole-file filter that a bounded cache keeps
+         * evicting (at millions of keys that re-read dominated appends). */
         if ((kv->bloom = rocksdb_filterpolicy_create_bloom(10)) == NULL)
             return GL_ENOMEM;
         rocksdb_block_based_options_set_filter_policy(kv->table, kv->bloom);
+        rocksdb_block_based_options_set_partition_filters(kv->table, 1);
+        rocksdb_block_based_options_set_index_type(
+            kv->table, rocksdb_block_based_table_index_type_two_level_index_search);
+        rocksdb_block_based_options_set_metadata_block_size(kv->table, 4096);
+        rocksdb_block_based_options_set_pin_top_level_index_and_filter(kv->table, 1);
+        rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(kv->table, 1);
+        rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(
+            kv->table, 1);
     }
     rocksdb_writeoptions_set_sync(kv->wopts, 1);
     for (size_t i = 0; i < o->ncfs; i++) {
