@@ -34,6 +34,7 @@
 #include "cmd.h"
 #include "fetch.h"
 #include "file.h"
+#include "json.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
@@ -149,7 +150,6 @@ static int fetch_consistency(struct lookup *l, uint64_t m, uint64_t n,
     char path[128];
     struct gl_buf body;
     cJSON *j = NULL;
-    const cJSON *h, *arr;
     int rc;
 
     snprintf(path, sizeof(path), "api/v1/proof/consistency?first=%llu&second=%llu",
@@ -159,19 +159,8 @@ static int fetch_consistency(struct lookup *l, uint64_t m, uint64_t n,
         goto out;
     rc = GL_EPARSE;
     j = cJSON_ParseWithLength((const char *)body.data, body.len);
-    arr = cJSON_GetObjectItemCaseSensitive(j, "hashes");
-    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > GL_MERKLE_MAX_PROOF)
-        goto out;
-    *len = 0;
-    cJSON_ArrayForEach(h, arr)
-    {
-        if (!cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*len], 32,
-                                1) != 0)
-            goto out;
-        (*len)++;
-    }
-    rc = 0;
+    if (gl_json_hashes(j, 1, proof, GL_MERKLE_MAX_PROOF, len) == 0)
+        rc = 0;
 out:
     if (rc == GL_EPARSE)
         snprintf(l->f.error, sizeof(l->f.error),

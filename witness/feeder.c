@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "addck.h"
+#include "json.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
 #include "glasslog/error.h"
@@ -89,25 +90,6 @@ static int get_json(struct feeder *f, const char *url, cJSON **out)
     return err;
 }
 
-/* Reads {"hashes":[hex...]} into proof (at most GL_MERKLE_MAX_PROOF). */
-static int json_hashes(const cJSON *obj, uint8_t (*proof)[32], size_t *n)
-{
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "hashes"), *h;
-
-    *n = 0;
-    if (!cJSON_IsArray(arr))
-        return GL_EPARSE;
-    cJSON_ArrayForEach(h, arr)
-    {
-        if (*n == GL_MERKLE_MAX_PROOF || !cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*n], 32,
-                                0) != 0)
-            return GL_EPARSE;
-        (*n)++;
-    }
-    return 0;
-}
-
 /* The log's consistency proof m -> n. */
 static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t m,
                        uint64_t n, uint8_t (*proof)[32], size_t *len)
@@ -119,7 +101,7 @@ static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
     if ((err = get_json(f, url, &j)) == 0)
-        err = json_hashes(j, proof, len);
+        err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
 }
@@ -150,7 +132,7 @@ static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uin
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, url, &j)) == 0 && (err = json_hashes(j, path, &n)) == 0)
+    if ((err = get_json(f, url, &j)) == 0 && (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
         err = gl_merkle_root_from_inclusion(0, m, leaf, (const uint8_t(*)[32])path, n,
                                             root);
 out:

@@ -63,6 +63,7 @@
 #include <curl/curl.h>
 
 #include "file.h"
+#include "json.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
@@ -1075,22 +1076,13 @@ static int decode_inclusion(const struct gl_http_response *r, uint64_t i, uint64
     cJSON *j = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "tree_size");
-    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(j, "hashes"), *h;
     int rc = GL_EVERIFY;
 
     *len = 0;
     if (!cJSON_IsNumber(idx) || idx->valuedouble != (double)i || !cJSON_IsNumber(ts) ||
-        ts->valuedouble != (double)size || !cJSON_IsArray(hs) ||
-        cJSON_GetArraySize(hs) > GL_MERKLE_MAX_PROOF)
+        ts->valuedouble != (double)size ||
+        gl_json_hashes(j, 1, proof, GL_MERKLE_MAX_PROOF, len) != 0)
         goto out;
-    cJSON_ArrayForEach(h, hs)
-    {
-        if (!cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*len], 32,
-                                1) != 0)
-            goto out;
-        (*len)++;
-    }
     rc = 0;
 out:
     cJSON_Delete(j);
