@@ -149,7 +149,7 @@ bench: deps
 
 bench-core: deps
 	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_core
-	@$(O)/tests/bench/bench_core ../shared/vectors
+	@$(O)/tests/bench/bench_core tests/vectors
 
 # The running log against the same-run Ed25519 reference and nginx.
 bench-log: deps

@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 : "${GL_BUILD:=build}" "${GL_BIN:=$PWD/bin}"
 export GL_BIN GL_BUILD
-export GL_VECTORS="${GL_VECTORS:-$PWD/../shared/vectors}"
+export GL_VECTORS="${GL_VECTORS:-$PWD/tests/vectors}"
 passed=0 failed=0
 failures=()
 log=$(mktemp -d)

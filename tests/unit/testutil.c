@@ -13,7 +13,7 @@
 const char *tu_vectors(void)
 {
     const char *v = getenv("GL_VECTORS");
-    return v != NULL && *v != 0 ? v : "../shared/vectors";
+    return v != NULL && *v != 0 ? v : "tests/vectors";
 }
 
 char *tu_read_file(const char *path, size_t *len)

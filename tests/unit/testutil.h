@@ -1,6 +1,6 @@
 /*
  * testutil: helpers shared by the cmocka unit tests: locating and reading
- * the public test vectors (../shared/vectors, or $GL_VECTORS).
+ * the public test vectors (tests/vectors, or $GL_VECTORS).
  */
 #ifndef GL_TESTUTIL_H
 #define GL_TESTUTIL_H
