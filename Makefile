@@ -88,6 +88,12 @@ $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit
     $(WIT_TEST_OBJS) $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
+# Log unit tests link the log modules they test (pure but for file reads).
+LOG_TEST_OBJS := $(O)/log/ratelimit.o $(O)/log/submitters.o
+$(O)/tests/unit/test_log_%: $(O)/tests/unit/test_log_%.o $(O)/tests/unit/testutil.o \
+    $(LOG_TEST_OBJS) $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 

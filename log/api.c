@@ -95,6 +95,20 @@ static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p, const
     return gl_http_reply(req, 503, "application/json", hdr_retry, 1, body, (size_t)n);
 }
 
+/* 429 for a submitter key over its rate limit, with Retry-After: seconds. */
+static int reply_limited(struct gl_http_req *req, uint64_t seconds)
+{
+    char secs[24], body[160];
+    const struct gl_http_header h[] = {{"Retry-After", secs}, {"Cache-Control", "no-store"}};
+    int n;
+
+    snprintf(secs, sizeof(secs), "%llu", (unsigned long long)seconds);
+    n = snprintf(body, sizeof(body),
+                 "{\"error\":\"rate limit of this submitter key exceeded; retry in %s s\"}",
+                 secs);
+    return gl_http_reply(req, 429, "application/json", h, 2, body, (size_t)n);
+}
+
 static void hex32(const uint8_t h[32], char out[65])
 {
     gl_hex_encode(h, 32, out, 65);
@@ -222,6 +236,7 @@ struct add_req {
     uint64_t index;
     int dup;
     struct gl_http_pending *p;
+    size_t submitter;        /* index in api->submitters (and api->limits) */
     uv_work_t work;
     struct gl_statement st;
     int verify_rc;
@@ -335,6 +350,8 @@ static void add_verify_after(uv_work_t *w, int status)
         add_finish(ar);
         return;
     }
+    if (a->limits != NULL) /* verified: only the key's holder spends its tokens */
+        ratelimit_spend(&a->limits[ar->submitter], uv_now(a->loop));
     rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, ar->st.fields.sha256, add_done, ar);
     if (rc != 0) {
         seq_unreserve(a->seq);
@@ -343,13 +360,29 @@ static void add_verify_after(uv_work_t *w, int status)
     }
 }
 
-/* 1 if a submitter key has the statement signature's name and key ID. */
-static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig)
+/* 1 if a submitter key has the statement signature's name and key ID;
+ * *index gets its position. */
+static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig, size_t *index)
 {
     for (size_t i = 0; i < a->nsubmitters; i++)
         if (a->submitters[i].id == sig->id && strlen(a->submitters[i].name) == sig->name_len &&
-            memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0)
+            memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0) {
+            *index = i;
             return 1;
+        }
+    return 0;
+}
+
+/* 1 if the submitter's bucket admits an append now; otherwise answers 429
+ * (the refusal is counted in the bucket). Spent in add_verify_after. */
+static int add_admit(struct api *a, struct gl_http_req *req, size_t submitter)
+{
+    uint64_t retry_after;
+
+    if (a->limits == NULL ||
+        ratelimit_admit(&a->limits[submitter], uv_now(a->loop), &retry_after))
+        return 1;
+    reply_limited(req, retry_after);
     return 0;
 }
 
@@ -372,9 +405,13 @@ static int api_add(struct api *a, struct gl_http_req *req)
         free(ar);
         return gl_http_reply_error(req, 400, msg);
     }
-    if (!add_known_submitter(a, &ar->st.sig)) {
+    if (!add_known_submitter(a, &ar->st.sig, &ar->submitter)) {
         free(ar);
         return gl_http_reply_error(req, 403, "unknown submitter key");
+    }
+    if (!add_admit(a, req, ar->submitter)) { /* before a pool slot is taken */
+        free(ar);
+        return 0;
     }
     if ((rc = seq_reserve(a->seq)) != 0) {
         free(ar);
@@ -621,7 +658,7 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     if (a->http != NULL)
         gl_http_server_stats(a->http, &hs);
     tilecache_stats(a->cache, &hits, &misses);
-    gl_buf_init(&b, 1 << 20);
+    gl_buf_init(&b, 8 << 20); /* room for two series per submitter key (4096) */
 #define VAL(n, t, h, v) \
     if (rc == 0)        \
     rc = metrics_render_value(&b, n, t, h, (double)(v))
@@ -650,6 +687,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
                                gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
     if (rc == 0 && a->pub != NULL)
         rc = publish_metrics(a->pub, &b);
+    if (rc == 0 && a->limits != NULL)
+        rc = ratelimit_render(a->submitters, a->limits, a->nsubmitters, uv_now(a->loop), &b);
     if (rc == 0)
         rc = hist_render(&st->batch_size, "glasslog_batch_entries", "Entries per batch.", &b);
     if (rc == 0)

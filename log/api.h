@@ -14,6 +14,7 @@
 #include "glasslog/key.h"
 #include "http_server.h"
 #include "publish.h"
+#include "ratelimit.h"
 #include "seq.h"
 #include "store.h"
 #include "tilecache.h"
@@ -26,6 +27,7 @@ struct api {
     struct gl_http_server *http; /* for its counters; set after start */
     const struct gl_verifier *submitters;
     size_t nsubmitters;
+    struct ratelimit *limits;    /* nsubmitters buckets, submitters' order; NULL: none */
     unsigned checkpoint_interval_s;
     size_t adds_in_verify;       /* signature checks on the threadpool */
     struct publish *pub;         /* witness cosigning, NULL without witnesses */

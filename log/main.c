@@ -26,6 +26,7 @@
 #include "publish.h"
 #include "seq.h"
 #include "store.h"
+#include "submitters.h"
 #include "tree.h"
 
 #define MAX_SUBMITTERS 4096
@@ -35,8 +36,7 @@ struct daemon {
     uv_loop_t loop;
     struct gl_signer key;
     struct gl_verifier vkey;
-    struct gl_verifier *submitters;
-    size_t nsubmitters;
+    struct submitters subs;
     struct store *store;
     struct tree *tree;
     struct gl_buf ckpt;
@@ -49,9 +49,34 @@ struct daemon {
     int stopping, pending_parts;
 };
 
+/* Loads the submitter keys with their rate limits (submitters.h). */
+static int load_submitters(struct daemon *d)
+{
+    struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
+    const char *why = "";
+    size_t bad = 0, limited = 0;
+    int rc = submitters_load(d->cfg.submitters, MAX_SUBMITTERS, &def, uv_now(&d->loop),
+                             &d->subs, &bad, &why);
+
+    if (rc != 0) {
+        if (bad != 0)
+            gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.submitters, bad, why);
+        else
+            gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.submitters, why);
+        return rc;
+    }
+    for (size_t i = 0; i < d->subs.n; i++)
+        limited += !ratelimit_unlimited(&d->subs.limits[i]);
+    if (d->subs.n == 0)
+        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
+               d->cfg.submitters);
+    else
+        gl_log(GL_LOG_INFO, "%zu submitter key(s), %zu with a rate limit", d->subs.n, limited);
+    return 0;
+}
+
 static int load_keys(struct daemon *d)
 {
-    size_t bad = 0;
     int rc;
 
     if ((rc = gl_file_load_signer(d->cfg.key, &d->key)) != 0) {
@@ -64,23 +89,7 @@ static int load_keys(struct daemon *d)
         return GL_EKEYTYPE;
     }
     gl_signer_verifier(&d->key, &d->vkey);
-    rc = gl_file_load_verifiers(d->cfg.submitters, MAX_SUBMITTERS, &d->submitters,
-                                &d->nsubmitters, &bad);
-    if (rc != 0) {
-        gl_log(GL_LOG_ERROR, "cannot load submitters from %s (line %zu): %s",
-               d->cfg.submitters, bad, gl_strerror(rc));
-        return rc;
-    }
-    for (size_t i = 0; i < d->nsubmitters; i++)
-        if (d->submitters[i].type != GL_KEY_NOTE) {
-            gl_log(GL_LOG_ERROR, "submitter %s is a cosigning key, not a note key",
-                   d->submitters[i].name);
-            return GL_EKEYTYPE;
-        }
-    if (d->nsubmitters == 0)
-        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
-               d->cfg.submitters);
-    return 0;
+    return load_submitters(d);
 }
 
 /* Writes the first state of a new log: its key and a signed size-0
@@ -279,8 +288,9 @@ static int start(struct daemon *d)
     d->api.seq = d->seq;
     d->api.store = d->store;
     d->api.cache = d->cache;
-    d->api.submitters = d->submitters;
-    d->api.nsubmitters = d->nsubmitters;
+    d->api.submitters = d->subs.keys;
+    d->api.nsubmitters = d->subs.n;
+    d->api.limits = d->subs.limits;
     d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
     memset(&hc, 0, sizeof(hc));
     hc.listen = d->cfg.listen;
@@ -353,7 +363,7 @@ out:
     if (uv_loop_close(&d.loop) != 0)
         gl_log(GL_LOG_WARN, "event loop closed with handles still open");
     gl_signer_wipe(&d.key);
-    free(d.submitters);
+    submitters_release(&d.subs);
     free(d.tree);
     gl_buf_release(&d.ckpt);
     return status;

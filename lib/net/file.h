@@ -1,6 +1,6 @@
 /*
  * file: the few file operations the daemons and the CLI share (reading a
- * bounded file, creating a new one durably, loading keys and key lists).
+ * bounded file, creating a new one durably, loading keys).
  * Lives in the I/O archive (libglasslog-net.a) so the core stays pure.
  */
 #ifndef GL_NET_FILE_H
@@ -23,10 +23,5 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode);
 
 /* Reads a signer key file. */
 int gl_file_load_signer(const char *path, struct gl_signer *out);
-/* Reads a file of verifier keys, one a line ("#" comments and blank lines
- * ignored) into *keys (caller frees), at most max keys. On a bad line
- * *bad_line gets its number. */
-int gl_file_load_verifiers(const char *path, size_t max, struct gl_verifier **keys,
-                           size_t *n, size_t *bad_line);
 
 #endif

@@ -16,22 +16,6 @@
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
 
-static void vkey_of(const char *name, uint8_t type, char *out, size_t max)
-{
-    struct gl_signer k;
-    struct gl_verifier v;
-    struct gl_buf b;
-
-    assert_int_equal(gl_signer_generate(name, type, &k), 0);
-    gl_signer_verifier(&k, &v);
-    gl_signer_wipe(&k);
-    gl_buf_init(&b, GL_KEY_TEXT_MAX);
-    assert_int_equal(gl_verifier_format(&v, &b), 0);
-    assert_true(b.len < max);
-    memcpy(out, b.data, b.len + 1);
-    gl_buf_release(&b);
-}
-
 static int parse(const char *text, struct logs_list *l, size_t *line)
 {
     const char *why;
@@ -45,9 +29,9 @@ static void test_logs(void **state)
     size_t line, i;
     uint8_t h[32];
     (void)state;
-    vkey_of("a.example/log", GL_KEY_NOTE, a, sizeof(a));
-    vkey_of("b.example/log", GL_KEY_NOTE, b, sizeof(b));
-    vkey_of("a.example/log", GL_KEY_NOTE, a2, sizeof(a2));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("b.example/log", GL_KEY_NOTE, b, sizeof(b));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a2, sizeof(a2));
     snprintf(text, sizeof(text),
              "logs/v0\n# comment\n\nvkey %s\ncontact ops@b.example\nqpd 86400\nurl "
              "http://127.0.0.1:8080/\nfuture-keyword x\nvkey %s\nbastion b.example\n"
@@ -84,8 +68,8 @@ static void test_logs_errors(void **state)
     struct logs_list l;
     size_t line;
     (void)state;
-    vkey_of("a.example/log", GL_KEY_NOTE, a, sizeof(a));
-    vkey_of("w.example", GL_KEY_COSIG, w, sizeof(w));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
     assert_int_equal(parse("", &l, &line), GL_EPARSE);
     logs_release(&l);
     assert_int_equal(parse("logs/v1\n", &l, &line), GL_EPARSE);
@@ -115,8 +99,8 @@ static void test_peers(void **state)
     const char *why;
     size_t line;
     (void)state;
-    vkey_of("w.example", GL_KEY_COSIG, w, sizeof(w));
-    vkey_of("old.example", GL_KEY_NOTE, n01, sizeof(n01));
+    tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
+    tu_gen_vkey("old.example", GL_KEY_NOTE, n01, sizeof(n01));
     snprintf(text, sizeof(text),
              "# peers\nlog %s\nwitness w1 %s http://127.0.0.1:1/\nwitness w2 %s "
              "https://w2.example/witness\ngroup g 1 w1 w2\nquorum g\n",
