@@ -40,7 +40,8 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint bench bench-core bench-log bench-monitor fuzz run clean test-build
+.PHONY: all deps test check lint bench bench-core bench-log bench-cosign bench-monitor fuzz run clean \
+    test-build
 .DEFAULT_GOAL := all
 
 all: deps
@@ -151,6 +152,7 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory bench-core
 	@$(MAKE) --no-print-directory bench-log
+	@$(MAKE) --no-print-directory bench-cosign
 	@$(MAKE) --no-print-directory bench-monitor
 
 bench-core: deps
@@ -161,6 +163,11 @@ bench-core: deps
 bench-log: deps
 	@$(MAKE) --no-print-directory $(BIN)/glasslog $(BIN)/glasslogd $(O)/tests/bench/loadgen
 	@GL_BIN=$(abspath $(BIN)) GL_LOADGEN=$(abspath $(O)/tests/bench/loadgen) tests/bench/bench_log.sh
+
+# Witness cosigning under open-loop load, block and fail-open modes.
+bench-cosign: deps
+	@$(MAKE) --no-print-directory $(PROGS) $(O)/tests/bench/loadgen
+	@GL_BIN=$(abspath $(BIN)) GL_LOADGEN=$(abspath $(O)/tests/bench/loadgen) tests/bench/bench_cosign.sh
 
 # The monitor catching up over 100k entries vs the same-run reference.
 bench-monitor: deps

@@ -232,7 +232,7 @@ out:
 
 struct add_req {
     struct api *api;
-    struct add_req *next;    /* in api->waiting */
+    struct add_req *prev, *next; /* in api->waiting while parked */
     uint64_t index;
     int dup;
     struct gl_http_pending *p;
@@ -276,21 +276,61 @@ static void add_reply(struct add_req *ar)
     add_finish(ar);
 }
 
+static void park_unlink(struct api *a, struct add_req *ar)
+{
+    if (ar->prev != NULL)
+        ar->prev->next = ar->next;
+    else
+        a->waiting = ar->next;
+    if (ar->next != NULL)
+        ar->next->prev = ar->prev;
+    ar->prev = ar->next = NULL;
+    a->nwaiting--;
+}
+
+/* The client of a parked append went away: forget it now. */
+static void park_gone(void *arg)
+{
+    struct add_req *ar = arg;
+
+    park_unlink(ar->api, ar);
+    ar->api->parked_gone++;
+    add_finish(ar);
+}
+
+/* Parks a durable append until a served checkpoint covers it; 503 when
+ * the waiting list is full (the entry stays logged: a retry gets it). */
+static void park(struct api *a, struct add_req *ar)
+{
+    if (a->nwaiting >= a->waiting_max) {
+        reply_retry(NULL, ar->p, "logged, but too many appends wait for witness "
+                                 "cosignatures; retry for the proof");
+        add_finish(ar);
+        return;
+    }
+    ar->prev = NULL;
+    ar->next = a->waiting;
+    if (a->waiting != NULL)
+        a->waiting->prev = ar;
+    a->waiting = ar;
+    a->nwaiting++;
+    gl_http_pending_on_gone(ar->p, park_gone, ar);
+}
+
 void api_served(void *ctx)
 {
     struct api *a = ctx;
-    struct add_req **pp = &a->waiting;
+    struct add_req *ar, *next;
     uint64_t size;
 
     if (api_checkpoint_note(a, &size) == NULL)
         return;
-    while (*pp != NULL) {
-        struct add_req *ar = *pp;
+    for (ar = a->waiting; ar != NULL; ar = next) {
+        next = ar->next;
         if (ar->index < size) {
-            *pp = ar->next;
+            park_unlink(a, ar);
+            gl_http_pending_on_gone(ar->p, NULL, NULL);
             add_reply(ar);
-        } else {
-            pp = &ar->next;
         }
     }
 }
@@ -299,8 +339,10 @@ void api_shutdown(struct api *a)
 {
     while (a->waiting != NULL) {
         struct add_req *ar = a->waiting;
-        a->waiting = ar->next;
-        reply_retry(NULL, ar->p, "shutting down before the witnesses cosigned; retry");
+        park_unlink(a, ar);
+        gl_http_pending_on_gone(ar->p, NULL, NULL);
+        reply_retry(NULL, ar->p, "logged, but shutting down before the witnesses cosigned; "
+                                 "retry for the proof");
         add_finish(ar);
     }
 }
@@ -321,9 +363,11 @@ static void add_done(void *arg, int status, uint64_t index, int dup)
         add_reply(ar);
         return;
     }
-    /* Block mode: wait until the witnesses' quorum covers the entry. */
-    ar->next = ar->api->waiting;
-    ar->api->waiting = ar;
+    if (!gl_http_pending_alive(ar->p)) { /* nobody left to answer */
+        add_finish(ar);
+        return;
+    }
+    park(ar->api, ar); /* until the witnesses' quorum covers the entry */
 }
 
 static void add_verify_work(uv_work_t *w)
@@ -680,6 +724,10 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     VAL("glasslog_tile_cache_misses_total", "counter", "Tile cache misses.", misses);
     VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.", metrics_rss_bytes());
     VAL("glasslog_http_requests_total", "counter", "HTTP requests handled.", hs.requests);
+    VAL("glasslog_parked_appends", "gauge",
+        "Durable appends waiting for a served checkpoint (witness cosignatures).", a->nwaiting);
+    VAL("glasslog_parked_gone_total", "counter",
+        "Parked appends freed because their client went away.", a->parked_gone);
 #undef VAL
     for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
         if (hs.by_code[i] > 0)

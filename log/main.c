@@ -46,7 +46,8 @@ struct daemon {
     struct publish *pub;
     struct api api;
     uv_signal_t sigint, sigterm;
-    int stopping, pending_parts;
+    uv_timer_t grace;
+    int stopping, pending_parts, seq_done, finished;
 };
 
 /* Loads the submitter keys with their rate limits (submitters.h). */
@@ -197,9 +198,14 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)
     return gl_merkle_prove_consistency(&src, m, n, proof, len);
 }
 
+static void shutdown_maybe_finish(struct daemon *d);
+
 static void on_served(void *ctx)
 {
-    api_served(&((struct daemon *)ctx)->api);
+    struct daemon *d = ctx;
+
+    api_served(&d->api);
+    shutdown_maybe_finish(d);
 }
 
 static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t size)
@@ -246,6 +252,18 @@ static int setup_witnesses(struct daemon *d)
     return rc;
 }
 
+/* --- shutdown ----------------------------------------------------------------
+ * SIGINT/SIGTERM: stop accepting (the listener closes, keep-alive ends, new
+ * appends get 503), settle every append already taken (the sequencer cuts
+ * what is in its pool at once and commits it), then give the witnesses up
+ * to SHUTDOWN_GRACE_MS to cosign what was committed. Appends covered by
+ * then get their 200; in fail-open mode the newest checkpoint is served
+ * and covers the rest; in block mode the rest get 503 with Retry-After
+ * (their entries are durable: a retry gets the original index). Then the
+ * witness client closes, and the loop ends when the last connection has.
+ */
+#define SHUTDOWN_GRACE_MS 3000
+
 static void on_part_closed(void *arg)
 {
     struct daemon *d = arg;
@@ -257,6 +275,48 @@ static void on_part_closed(void *arg)
     }
 }
 
+static void on_grace_closed(uv_handle_t *h)
+{
+    on_part_closed(h->data);
+}
+
+/* Answers every parked append and lets the witness client go. */
+static void shutdown_finish(struct daemon *d)
+{
+    if (d->finished)
+        return;
+    d->finished = 1;
+    uv_timer_stop(&d->grace);
+    uv_close((uv_handle_t *)&d->grace, on_grace_closed);
+    if (d->pub != NULL && strcmp(d->cfg.witness_mode, "fail-open") == 0)
+        publish_serve_newest(d->pub);
+    if (d->api.nwaiting > 0)
+        gl_log(GL_LOG_WARN, "%zu logged appends not cosigned in time: answered 503",
+               d->api.nwaiting);
+    api_shutdown(&d->api);
+    publish_close(d->pub);
+}
+
+static void shutdown_maybe_finish(struct daemon *d)
+{
+    if (d->stopping && d->seq_done && d->api.nwaiting == 0)
+        shutdown_finish(d);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    shutdown_finish(t->data);
+}
+
+static void on_seq_closed(void *arg)
+{
+    struct daemon *d = arg;
+
+    d->seq_done = 1;
+    shutdown_maybe_finish(d);
+    on_part_closed(d);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
@@ -264,12 +324,11 @@ static void on_signal(uv_signal_t *h, int signum)
     if (d->stopping)
         return;
     d->stopping = 1;
-    d->pending_parts = 2;
+    d->pending_parts = 3; /* the HTTP server, the sequencer, the grace timer */
     gl_log(GL_LOG_INFO, "signal %d: finishing accepted appends, then stopping", signum);
-    api_shutdown(&d->api);
-    publish_close(d->pub);
+    uv_timer_start(&d->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
     gl_http_server_close(d->http, on_part_closed, d);
-    seq_shutdown(d->seq, on_part_closed, d);
+    seq_shutdown(d->seq, on_seq_closed, d);
 }
 
 static int start(struct daemon *d)
@@ -292,6 +351,7 @@ static int start(struct daemon *d)
     d->api.nsubmitters = d->subs.n;
     d->api.limits = d->subs.limits;
     d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
+    d->api.waiting_max = d->cfg.pool_max;
     memset(&hc, 0, sizeof(hc));
     hc.listen = d->cfg.listen;
     hc.max_body = 1 << 20;
@@ -299,6 +359,8 @@ static int start(struct daemon *d)
     if ((rc = gl_http_server_new(&d->loop, &hc, api_handle, &d->api, &d->http)) != 0)
         return rc;
     d->api.http = d->http;
+    uv_timer_init(&d->loop, &d->grace);
+    d->grace.data = d;
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;

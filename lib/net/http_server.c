@@ -120,6 +120,8 @@ struct req_impl {
 struct gl_http_pending {
     struct req_impl *req; /* NULL once the request died */
     unsigned refs;
+    void (*on_gone)(void *arg); /* called once if the request dies unanswered */
+    void *gone_arg;
 };
 
 struct glue_handler {
@@ -404,6 +406,8 @@ static void unlist(struct req_impl *ri)
 static int send_reply(struct req_impl *ri, int status, const char *content_type,
                       const struct gl_http_header *headers, size_t nheaders, const void *body,
                       size_t len, int count);
+static void pending_unref(struct gl_http_pending *p);
+static void pending_gone(struct gl_http_pending *p);
 
 /* 1 if the peer of a deferred request has closed or reset its socket. */
 static int client_gone(h2o_req_t *req)
@@ -453,9 +457,16 @@ static void sweep_cb(uv_timer_t *t)
     for (ri = srv->deferred; ri != NULL; ri = next) {
         next = ri->next;
         if (ri->h2o != NULL && client_gone(ri->h2o)) {
+            struct gl_http_pending *p = ri->pending;
             srv->stats.client_gone++;
             ri->h2o->http1_is_persistent = 0;
+            if (p != NULL)
+                p->refs++; /* the reply may dispose of ri and its reference */
             send_reply(ri, STATUS_CLIENT_GONE, NULL, NULL, 0, NULL, 0, 0);
+            if (p != NULL) {
+                pending_gone(p);
+                pending_unref(p);
+            }
         }
     }
     if (srv->closing)
@@ -608,17 +619,30 @@ static void pending_unref(struct gl_http_pending *p)
         free(p);
 }
 
+/* The request behind p died unanswered: tells the owner, once. */
+static void pending_gone(struct gl_http_pending *p)
+{
+    void (*cb)(void *) = p->on_gone;
+
+    p->on_gone = NULL;
+    if (cb != NULL)
+        cb(p->gone_arg);
+}
+
 /* Destructor of the view, run when h2o disposes of the request. */
 static void req_dispose(void *arg)
 {
     struct req_impl *ri = arg;
+    struct gl_http_pending *p = ri->pending;
 
     unlist(ri);
     ri->h2o = NULL;
-    if (ri->pending != NULL) {
-        ri->pending->req = NULL;
-        pending_unref(ri->pending);
+    if (p != NULL) {
         ri->pending = NULL;
+        p->req = NULL;
+        if (!ri->answered)
+            pending_gone(p);
+        pending_unref(p);
     }
 }
 
@@ -797,6 +821,8 @@ int gl_http_defer(struct gl_http_req *req, struct gl_http_pending **out)
         return GL_ENOMEM;
     p->req = ri;
     p->refs = 2; /* the caller's, and the request's (dropped in req_dispose) */
+    p->on_gone = NULL;
+    p->gone_arg = NULL;
     srv = ri->srv;
     ri->pending = p;
     ri->deferred = 1;
@@ -810,6 +836,14 @@ int gl_http_defer(struct gl_http_req *req, struct gl_http_pending **out)
     sweep_update(srv);
     *out = p;
     return 0;
+}
+
+void gl_http_pending_on_gone(struct gl_http_pending *p, void (*cb)(void *arg), void *arg)
+{
+    if (p == NULL)
+        return;
+    p->on_gone = gl_http_pending_alive(p) ? cb : NULL;
+    p->gone_arg = arg;
 }
 
 int gl_http_pending_alive(const struct gl_http_pending *p)

@@ -212,6 +212,12 @@ int gl_http_reply_text(struct gl_http_req *req, int status, const char *text);
  * by the caller, dropped with gl_http_pending_release. GL_ESTATE if req
  * was already answered or deferred. */
 int gl_http_defer(struct gl_http_req *req, struct gl_http_pending **out);
+/* Asks for cb(arg), on the loop thread, if the request dies before it is
+ * answered (its client went away or its connection closed): at most once,
+ * from inside the adapter, which is done with the request by then (the
+ * caller typically releases p there). Replaces an earlier callback; NULL
+ * cancels it. Nothing is called for a request that is no longer alive. */
+void gl_http_pending_on_gone(struct gl_http_pending *p, void (*cb)(void *arg), void *arg);
 /* 1 while the request can still be answered, 0 once it was answered or
  * died (client gone, shutdown). p may be NULL (0). */
 int gl_http_pending_alive(const struct gl_http_pending *p);

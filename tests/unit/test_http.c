@@ -97,7 +97,8 @@ struct fx {
     /* handler side records */
     int gone_alive, gone_rc, gone_fired;
     int badhdr_rc, badstatus_rc, bodyless_rc;
-    int async_done, async_ok;
+    int async_done, async_ok, async_cancelled;
+    struct gl_http_multi *multi;
     int rst_alive, rst_rc, rst_fired;
     struct gl_http_pending *async_pending;
     char echo_seen[512];
@@ -189,6 +190,14 @@ static void defer_for(struct fx *f, struct gl_http_req *req, int kind, uint64_t 
     uv_timer_start(&l->t, on_later, ms, 0);
 }
 
+static void on_async_cancelled(void *arg, int err, struct gl_http_response *resp)
+{
+    struct fx *f = arg;
+
+    if (err == GL_EIO && resp->status == 0 && strcmp(resp->error, "cancelled") == 0)
+        f->async_cancelled++;
+}
+
 static void on_async_done(void *arg, int err, struct gl_http_response *resp)
 {
     struct fx *f = arg;
@@ -197,11 +206,25 @@ static void on_async_done(void *arg, int err, struct gl_http_response *resp)
     if (err == 0 && resp->status == 200 && resp->body.len > 0)
         f->async_ok++;
     if (f->async_done == 3) {
-        char msg[32];
+        struct gl_http_request_spec spec;
+        char msg[32], url[96];
         snprintf(msg, sizeof(msg), "ok %d", f->async_ok);
         gl_http_pending_reply(f->async_pending, 200, "text/plain", NULL, 0, msg, strlen(msg));
         gl_http_pending_release(f->async_pending);
         f->async_pending = NULL;
+        /* One more, cancelled by the close before it can finish; then no
+         * request is taken any more. */
+        snprintf(url, sizeof(url), "%s/echo?cancelled", f->base);
+        memset(&spec, 0, sizeof(spec));
+        spec.url = url;
+        spec.max_response = 4096;
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_cancelled, f), 0);
+        assert_int_equal(gl_http_multi_active(f->multi), 1);
+        gl_http_multi_close(f->multi, NULL, NULL);
+        assert_int_equal(f->async_cancelled, 1);
+        assert_int_equal(gl_http_multi_active(f->multi), 0);
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_cancelled, f),
+                         GL_ESTATE);
     }
 }
 
@@ -299,16 +322,16 @@ static int handler(void *ctx, struct gl_http_req *req)
         struct gl_http_request_spec spec;
         char url[96];
         assert_int_equal(gl_http_defer(req, &f->async_pending), 0);
+        assert_int_equal(gl_http_multi_new(&f->loop, NULL, &f->multi), 0);
         snprintf(url, sizeof(url), "%s/echo?async", f->base);
         memset(&spec, 0, sizeof(spec));
         spec.url = url;
         spec.max_response = 4096;
         spec.timeout_ms = 2000;
         for (int i = 0; i < 3; i++)
-            assert_int_equal(gl_http_request_async(&f->loop, NULL, &spec, on_async_done, f), 0);
+            assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f), 0);
         spec.url = "ftp://example.org/";
-        assert_int_equal(gl_http_request_async(&f->loop, NULL, &spec, on_async_done, f),
-                         GL_EINVAL);
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f), GL_EINVAL);
         return 0;
     }
     return gl_http_reply_error(req, 404, "no such route");
@@ -401,6 +424,7 @@ static void fx_finish(struct fx *f)
     assert_int_equal(st.conns_active, 0);
     assert_int_equal(st.pending, 0);
     gl_http_server_free(f->srv);
+    gl_http_multi_free(f->multi);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     for (int i = 0; i < NSEEN; i++)
         free(f->s[i].body);
@@ -1030,6 +1054,7 @@ static void test_async(void **state)
     assert_int_equal(f.s[0].status, 200);
     assert_string_equal(f.s[0].body, "ok 3");
     assert_int_equal(f.async_done, 3);
+    assert_int_equal(f.async_cancelled, 1);
     assert_string_equal(f.echo_seen, "GET /echo ?async x=- peer=127.0.0.1");
     fx_finish(&f);
 }
