@@ -124,9 +124,9 @@ static void record_release(struct record *r)
 
 /* --- loading ------------------------------------------------------------------ */
 
-/* Rebuilds a loaded record n (parsed from rec) in record form into r:
- * the log's signatures and our latest cosignature (records written before
- * the form was fixed may carry other lines), and our cosignature's time. */
+/* Rebuilds a loaded record n (parsed from rec) in record form into r: the
+ * log's signatures and our cosignature (records written before the form
+ * was fixed may carry other lines), and sets our cosignature's time. */
 static int load_record(struct engine *e, const struct logs_entry *log, const char *rec,
                        const struct gl_note *n, struct record *r)
 {

@@ -5,7 +5,8 @@
  *
  *   "K"                  -> the witness's cosigning verifier key string
  *   "L" || H(origin)     -> log record: "GLW1" || size (8, BE) || root (32)
- *                           || the cosigned note (as received + our line)
+ *                           || the record of the cosigned checkpoint (text,
+ *                           the log's signatures, our cosignature; addck.h)
  *   "F" || H(origin)     -> "" : a split view was proven, never cosign again
  *   "E" || id            -> evidence: "GLE1" || found_at (8, BE) ||
  *                           source length (1) || source || the file
