@@ -4,14 +4,15 @@
 set -e
 PKGS="build-essential libssl-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev curl
-cppcheck clang-tidy nginx-light wrk"
+cppcheck clang-tidy nginx-light wrk python3-cryptography"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
 # python3 runs the independent reference of the integration tests; any
-# python3 on PATH will do.
+# python3 on PATH will do, as long as it has the cryptography module
+# (python3-cryptography for Debian's python3) for the Ed25519 checks.
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2

@@ -161,7 +161,8 @@ static void add_verify(uv_work_t *w)
 {
     struct add_req *ar = w->data;
 
-    ar->open_rc = addck_open(&ar->req, &ar->api->logs->v[ar->log], &ar->w.ck, &ar->why);
+    ar->open_rc = addck_open(&ar->req, &ar->api->logs->v[ar->log], &ar->w.ck, &ar->w.kept,
+                             &ar->why);
 }
 
 /* The checks between the signature and the engine; 0 to go on. */
@@ -209,7 +210,6 @@ static void add_verified(uv_work_t *work, int status)
     memcpy(w->proof, ar->req.proof, ar->req.nproof * 32);
     w->note = ar->req.note;
     w->note_len = ar->req.note_len;
-    w->text_len = ar->req.text_len;
     snprintf(w->source, sizeof(w->source), "push from %s",
              gl_http_pending_req(ar->p) ? gl_http_req_peer(gl_http_pending_req(ar->p))
                                         : "?");
@@ -257,7 +257,7 @@ static int api_add(struct api *a, struct gl_http_req *req)
 static int api_monitor(struct api *a, struct gl_http_req *req)
 {
     struct engine_view v;
-    struct gl_buf served;
+    struct gl_buf note;
     uint8_t h[32];
     size_t i;
     int rc;
@@ -266,15 +266,15 @@ static int api_monitor(struct api *a, struct gl_http_req *req)
         gl_hex_decode_exact(req->path + 1, 64, h, 32, 1) != 0 ||
         logs_find_hash(a->logs, h, &i))
         return reply_why(req, NULL, 404, "not found");
-    gl_buf_init(&served, ADDCK_BODY_MAX + 1024);
-    rc = engine_view(a->engine, i, &v, NULL, &served);
+    gl_buf_init(&note, ADDCK_BODY_MAX + 1024);
+    rc = engine_view(a->engine, i, &v, &note);
     if (rc == GL_ENOTFOUND)
         rc = reply_why(req, NULL, 404, "no checkpoint of this log cosigned yet");
     else if (rc != 0)
         rc = reply_why(req, NULL, 500, "cannot read the state");
     else
-        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, served.data, served.len);
-    gl_buf_release(&served);
+        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, note.data, note.len);
+    gl_buf_release(&note);
     return rc;
 }
 

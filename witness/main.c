@@ -5,6 +5,9 @@
  * Start-up is where the safety rules live:
  *  - the key must be a cosigning key (type 0x04): a witness must never
  *    hold a key that also signs notes (key.h explains why);
+ *  - new state is made only with --create, in a missing or empty data
+ *    directory (a lost disk must never silently restart a witness with no
+ *    memory of what it cosigned: it could then cosign a fork of it);
  *  - the data directory is bound to that key on first use and refused
  *    with any other key afterwards (state cosigned under one key says
  *    nothing about another);
@@ -41,6 +44,7 @@ struct options {
     const char *listen, *data, *key, *logs, *peers, *on_evidence, *log_level;
     unsigned poll_interval;
     unsigned cache_mb;
+    int create;
 };
 
 struct witness {
@@ -67,7 +71,8 @@ static const char usage[] =
     "A C2SP tlog-witness: cosigns checkpoints consistent with what it cosigned\n"
     "before, pulls from logs, gossips with peers and keeps split-view evidence.\n"
     "  --listen ADDR:PORT      serve HTTP here (default 127.0.0.1:7380; port 0: any)\n"
-    "  --data DIR              state (RocksDB), created on first use\n"
+    "  --data DIR              state (RocksDB); must exist unless --create\n"
+    "  --create                make a new witness state (DIR missing or empty)\n"
     "  --key FILE              cosigning key (glasslog keygen --cosigner)\n"
     "  --logs FILE             log list: logs/v0, then vkey/origin/qpd/url lines\n"
     "  --peers FILE            peer witnesses: witness <name> <vkey> <url> lines\n"
@@ -105,6 +110,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"on-evidence", required_argument, NULL, 'e'},
         {"log-level", required_argument, NULL, 'v'},
         {"cache-mb", required_argument, NULL, 'c'},
+        {"create", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -147,6 +153,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'c':
             if (parse_uint(optarg, 1, 65536, &o->cache_mb) != 0)
                 return fprintf(stderr, "glasslog-witness: --cache-mb: 1 to 65536\n"), -1;
+            break;
+        case 'C':
+            o->create = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -267,7 +276,7 @@ static int open_state(struct witness *w)
     const char *why = "";
     int created = 0, rc;
 
-    if ((rc = wstore_open(w->o.data, w->o.cache_mb, &w->store, &why)) != 0) {
+    if ((rc = wstore_open(w->o.data, w->o.cache_mb, w->o.create, &w->store, &why)) != 0) {
         gl_log(GL_LOG_ERROR, "%s: %s", w->o.data, why);
         return rc;
     }
@@ -280,8 +289,8 @@ static int open_state(struct witness *w)
                "to start",
                w->o.data, stored.len ? (char *)stored.data : "?", (char *)vk.data);
     if (rc == 0 && created)
-        gl_log(GL_LOG_WARN, "new witness state in %s (nothing cosigned before)",
-               w->o.data);
+        gl_log(w->o.create ? GL_LOG_INFO : GL_LOG_WARN,
+               "new witness state in %s (nothing cosigned before)", w->o.data);
     gl_buf_release(&vk);
     gl_buf_release(&stored);
     snprintf(w->evdir, sizeof(w->evdir), "%s/evidence", w->o.data);

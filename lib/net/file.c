@@ -4,6 +4,7 @@
  */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -102,6 +103,20 @@ out:
     gl_buf_release(&tmp);
     gl_buf_release(&dir);
     return rc;
+}
+
+int gl_file_dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *ent;
+    int empty = 1;
+
+    if (d == NULL)
+        return errno == ENOENT ? 1 : GL_EIO;
+    while (empty && (ent = readdir(d)) != NULL)
+        empty = strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0;
+    closedir(d);
+    return empty;
 }
 
 int gl_file_load_signer(const char *path, struct gl_signer *out)

@@ -21,6 +21,11 @@ int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
  * directory. GL_EIO on failure. */
 int gl_file_replace(const char *path, const void *data, size_t n, int mode);
 
+/* 1 if the directory dir is missing or holds nothing but "." and "..",
+ * 0 if it holds anything, GL_EIO (errno kept) if it cannot be read (a
+ * daemon deciding whether to make new state there). */
+int gl_file_dir_empty(const char *dir);
+
 /* Reads a signer key file. */
 int gl_file_load_signer(const char *path, struct gl_signer *out);
 

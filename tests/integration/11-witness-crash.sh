@@ -59,8 +59,8 @@ mkbodies honest
 mkbodies fork
 
 start_witness() {
-    spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wdata" --key "$T/w.key" \
-        --logs "$T/logs" || return 1
+    spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wdata" $(create_flag "$T/wdata") \
+        --key "$T/w.key" --logs "$T/logs" || return 1
     WPID=$SPAWN_PID WOUT=$SPAWN_OUT WURL=$SPAWN_URL
 }
 # witness_size: the stored size, from the 409 to "old 0" (0 if it answers 200).
@@ -125,8 +125,8 @@ done
 [ "$(curl -s "$WURL/evidence")" = "[]" ] || fail "an honest chain produced evidence"
 
 # Every acknowledged cosignature verifies with independent code.
-if python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null; then
-    python3 - "$T/w.key.pub" "$T/acks" "$T/b" <<'EOF' || fail "an acknowledged cosignature does not verify"
+need_py_crypto
+python3 - "$T/w.key.pub" "$T/acks" "$T/b" <<'EOF' || fail "an acknowledged cosignature does not verify"
 import base64, hashlib, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 name, kid, kb = open(sys.argv[1]).read().strip().split("+", 2)
@@ -141,7 +141,6 @@ for line in open(sys.argv[2]):
     t = int.from_bytes(blob[4:12], "big")
     pub.verify(blob[12:], ("cosignature/v1\ntime %d\n" % t + text).encode())
 EOF
-fi
 kill -TERM "$WPID"
 wait "$WPID" || fail "witness exit status on SIGTERM"
 echo "11-witness-crash: $(wc -l < "$T/acks") acknowledged cosignatures survived 3 kills: ok"
