@@ -165,4 +165,4 @@ for s in p1 p2 p3; do
     grep -q '"duplicate":true' "$T/ans2.$s" || fail "retry of $s is not a duplicate: $(cat "$T/ans2.$s")"
 done
 stop_log
-echo "15-log-cosign-load: ok"
+echo "05-log-cosign-load: ok"
