@@ -154,8 +154,8 @@ static void test_logs_format(void **state)
     struct logs_list l;
     size_t line;
     (void)state;
-    vkey_of("a.example/log", GL_KEY_NOTE, a, sizeof(a));
-    vkey_of("b.example/log", GL_KEY_NOTE, b, sizeof(b));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("b.example/log", GL_KEY_NOTE, b, sizeof(b));
     snprintf(text, sizeof(text),
              "  # leading comment\n\n\t\n  logs/v0 \t\n\tvkey %s\n  qpd 2147483647\t\r\n"
              "\t# indented comment\n   vkey %s  \n\torigin b origin\n",
