@@ -281,7 +281,7 @@ static void build_with(struct fixture *f, size_t nwit, const uint64_t *times,
     struct gl_statement_fields sf;
     struct gl_merkle_range r;
     uint8_t other[32], leaf[32], root[32];
-    char name[16];
+    char name[32];
 
     memset(f, 0, sizeof(*f));
     assert_true(nwit <= NWIT);
