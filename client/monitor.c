@@ -120,8 +120,15 @@ static int setup_keys(struct monitor *m)
             m->keys[m->nkeys++] = k;
         m->watched[j] = 1;
     }
-    if (m->o->nwatch == 0 && m->o->expect != NULL)
+    if (m->o->nwatch == 0 && m->o->expect != NULL) {
+        if (m->nsub == 0) { /* nothing to watch: --expect would check nothing */
+            cli_error("--expect %s watches the policy's submitters, but %s lists none: "
+                      "add submitter lines or give --watch-submitter",
+                      m->o->expect, m->o->policy);
+            return GL_EINVAL;
+        }
         memset(m->watched, 1, m->nsub);
+    }
     return 0;
 }
 
