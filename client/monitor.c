@@ -22,6 +22,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -283,7 +284,8 @@ static int open_checkpoint(struct monitor *m, const struct gl_buf *note, const c
                            int need_quorum, struct trust_checkpoint *tc)
 {
     char why[TRUST_WHY_MAX];
-    int rc = trust_checkpoint_open(m->p, (const char *)note->data, note->len, tc, why);
+    int rc = trust_checkpoint_open(m->p, (const char *)note->data, note->len,
+                                   (uint64_t)time(NULL), tc, why);
 
     if (rc == 0 || (rc == GL_EQUORUM && !need_quorum))
         return 0;

@@ -23,10 +23,10 @@
  * satisfy the quorum on their own. So one witness with a wrong clock or a
  * stolen key cannot make a checkpoint look fresh unless the quorum needs
  * it. A cosignature dated more than TRUST_FUTURE_SLACK after now counts
- * for neither the age nor the quorum of T, and is reported; it still
- * counts for the witness quorum check itself (cosignature times play no
- * part in acceptance, specs/policy.md). No T (quorum not met by counted
- * cosignatures, or `quorum none`) fails the age check.
+ * for nothing: neither the witness quorum nor the age (a witness whose
+ * clock or key is wrong must not help a checkpoint through), and is
+ * reported. No T (quorum not met by counted cosignatures, or `quorum
+ * none`) fails the age check.
  *
  * Missing input is never a pass: an empty or malformed statement fails
  * the statement step (and blocks the submitter and artifact steps).
@@ -120,7 +120,13 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
     return rc == GL_ENOKEY ? GL_ENOKEY : GL_EVERIFY;
 }
 
-static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
+/* 1 if a cosignature dated ts is too far ahead of now to count. */
+static int dated_ahead(uint64_t ts, uint64_t now)
+{
+    return now != 0 && ts > now && ts - now > TRUST_FUTURE_SLACK;
+}
+
+static int check_quorum(const struct gl_policy *p, const struct gl_note *note, uint64_t now,
                         struct trust_checkpoint *out, char *why)
 {
     size_t nw;
@@ -135,6 +141,11 @@ static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
     }
     for (size_t i = 0; i < nw; i++) {
         witnessed[i] = out->wst[i].status == 0;
+        if (witnessed[i] && dated_ahead(out->wst[i].timestamp, now)) {
+            witnessed[i] = 0;
+            out->future[i] = 1;
+            out->nfuture++;
+        }
         if (witnessed[i] && out->wst[i].timestamp > out->newest)
             out->newest = out->wst[i].timestamp;
     }
@@ -146,14 +157,16 @@ static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
         snprintf(
             why, TRUST_WHY_MAX,
             "the cosignatures do not satisfy the policy's quorum (%zu of %zu witnesses "
-            "cosigned): cosigned by %s",
-            out->nvalid, nw, d.data ? (const char *)d.data : "?");
+            "cosigned%s): cosigned by %s",
+            out->nvalid, nw,
+            out->nfuture ? ", some dated more than 5 minutes in the future, not counted" : "",
+            d.data ? (const char *)d.data : "?");
         gl_buf_release(&d);
     }
     return out->quorum;
 }
 
-int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len, uint64_t now,
                           struct trust_checkpoint *out, char *why)
 {
     struct gl_note *note = NULL, *vnote = NULL;
@@ -169,7 +182,7 @@ int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len
     }
     if ((rc = open_with_logs(p, msg, len, parsed.origin, out, &vnote, why)) != 0)
         goto out;
-    rc = check_quorum(p, vnote, out, why);
+    rc = check_quorum(p, vnote, now, out, why);
 out:
     gl_note_free(note);
     gl_note_free(vnote);
@@ -261,7 +274,7 @@ int trust_age(const struct gl_policy *p, const struct trust_checkpoint *c, uint6
         counted[i] = 0;
         if (w->status != 0)
             continue;
-        if (w->timestamp > now && w->timestamp - now > TRUST_FUTURE_SLACK) {
+        if (dated_ahead(w->timestamp, now)) {
             out->future[i] = 1;
             out->nfuture++;
         } else {
@@ -355,7 +368,7 @@ static void step_checkpoint(const struct gl_policy *p, const struct trust_input 
 {
     char why[TRUST_WHY_MAX];
     int rc = trust_checkpoint_open(p, in->proof->checkpoint, in->proof->checkpoint_len,
-                                   &r->ck, why);
+                                   in->now, &r->ck, why);
 
     if (rc != 0 && rc != GL_EQUORUM) {
         step_fail(r, TRUST_LOG, "%s", why);

@@ -40,16 +40,20 @@ struct trust_checkpoint {
     size_t nvalid;   /* witnesses with a valid cosignature */
     uint64_t newest; /* newest valid cosignature time, 0 none (informational:
                         the age is trust_age's quorum time) */
+    size_t nfuture;  /* valid cosignatures dated too far ahead (not counted) */
+    uint8_t future[GL_POLICY_MAX_WITNESSES]; /* 1: that witness's */
     int quorum;      /* 0 satisfied, GL_EQUORUM not */
 };
 
-/* Opens the signed checkpoint note msg (len bytes) under p. Returns 0 if
- * a policy log signed it AND the quorum is satisfied; GL_EQUORUM if the
- * log signature verified but the quorum is not met (*out is filled, so
- * the caller can say which witnesses cosigned); otherwise GL_EPARSE /
- * GL_ENOKEY / GL_EVERIFY / GL_ETOOBIG with why (TRUST_WHY_MAX bytes)
- * saying what was wrong. */
-int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+/* Opens the signed checkpoint note msg (len bytes) under p at time now
+ * (Unix seconds; 0 = unknown). Returns 0 if a policy log signed it AND the
+ * quorum is satisfied by valid cosignatures not dated more than
+ * TRUST_FUTURE_SLACK after now (those are flagged in out->future and not
+ * counted); GL_EQUORUM if the log signature verified but the quorum is
+ * not met (*out is filled, so the caller can say which witnesses
+ * cosigned); otherwise GL_EPARSE / GL_ENOKEY / GL_EVERIFY / GL_ETOOBIG
+ * with why (TRUST_WHY_MAX bytes) saying what was wrong. */
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len, uint64_t now,
                           struct trust_checkpoint *out, char *why);
 
 /* Appends "A (time), B (time)" for the witnesses that cosigned, or "no
@@ -59,8 +63,9 @@ int trust_describe_cosigners(const struct gl_policy *p, const struct trust_check
                              struct gl_buf *out);
 
 /* How far a cosignature may be dated ahead of the verifier's clock and
- * still count for the age: 5 minutes. A time t counts iff
- * t <= now + TRUST_FUTURE_SLACK (exactly 5 minutes ahead still counts). */
+ * still count, for the quorum and for the age: 5 minutes. A time t counts
+ * iff t <= now + TRUST_FUTURE_SLACK (exactly 5 minutes ahead still
+ * counts). */
 #define TRUST_FUTURE_SLACK 300
 
 /* The checkpoint's age as its witness quorum vouches for it. */

@@ -198,7 +198,7 @@ w = {x["name"]: x for x in d["witnesses"]}
 assert w["W1"]["future"] is True and w["W1"]["time"] == now + 3600, w
 assert "future" not in w["W2"] and "future" not in w["W3"], w
 assert d["quorum_time"] == now - 7200 and 7200 <= d["age"] < 7200 + 600, d
-assert d["newest_cosignature"] == now + 3600, d
+assert d["newest_cosignature"] == now - 10, d  # a future-dated one counts for nothing
 c = {x["check"]: x for x in d["checks"]}
 assert c["witness quorum"]["result"] == "passed", c
 assert c["checkpoint age"]["result"] == "failed" and "W1 at" in c["checkpoint age"]["error"], c
@@ -208,6 +208,12 @@ policy "$T/p.w3" "log $LOGK" "witness W1 $W1" "witness W2 $W2" "witness W3 $W3" 
     "submitter $SUBK"
 expect_rc 2 "$G" verify --policy "$T/p.w3" --bundle "$T/fut.tlog-proof" --max-age 1h
 expect_err "checkpoint age: the freshest quorum of cosignatures dates from $W3T"
+# A future-dated cosignature does not count for the quorum either.
+policy "$T/p.w1only" "log $LOGK" "witness W1 $W1" "witness W2 $W2" "witness W3 $W3" "quorum W1" \
+    "submitter $SUBK"
+expect_rc 2 "$G" verify --policy "$T/p.w1only" --bundle "$T/fut.tlog-proof"
+expect_out "^witness quorum       FAILED "
+expect_err "some dated more than 5 minutes in the future, not counted"
 
 # --- JSON ---------------------------------------------------------------------------------------
 expect_rc 2 "$G" verify --policy "$T/p.w1" --bundle "$T/c1.tlog-proof" --artifact "$T/evil.bin" --json

@@ -83,7 +83,7 @@ static void test_vector_quorum(void **state)
     char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
     (void)state;
 
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), 0);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), 0);
     assert_true(tc->cp.size == 1000);
     assert_string_equal(tc->cp.origin, "example.com/log");
     assert_int_equal(tc->nvalid, 1);
@@ -92,7 +92,7 @@ static void test_vector_quorum(void **state)
     free(msg);
     /* The same checkpoint without its cosignature: log fine, quorum not. */
     msg = tu_read_vector("notes/checkpoint.note", &n);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), GL_EQUORUM);
     assert_true(tc->cp.size == 1000);
     assert_int_equal(tc->wst[0].status, GL_ENOKEY);
     assert_non_null(strstr(why, "0 of 1 witnesses cosigned"));
@@ -118,18 +118,18 @@ static void test_vector_groups(void **state)
     xk = fmt_vkey(&xv);
     snprintf(tail, sizeof(tail), "witness X %s\ngroup G 2 W X\nquorum G\n", xk);
     p = vector_policy(wk, tail);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), GL_EQUORUM);
     assert_non_null(
         strstr(why, "cosigned by W at 2023-11-14T22:13:20Z; not cosigned by X"));
     gl_policy_free(p);
     snprintf(tail, sizeof(tail), "witness X %s\ngroup G any W X\nquorum G\n", xk);
     p = vector_policy(wk, tail);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), 0);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), 0);
     gl_policy_free(p);
     /* Quorum X alone: W's cosignature does not count for it. */
     snprintf(tail, sizeof(tail), "witness X %s\nquorum X\n", xk);
     p = vector_policy(wk, tail);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), GL_EQUORUM);
     gl_policy_free(p);
     gl_signer_wipe(&x);
     free(xk);
@@ -155,12 +155,12 @@ static void test_vector_converted_and_tampered(void **state)
     wk = fmt_vkey(&w);
     p = vector_policy(wk, "quorum W\n");
     assert_int_equal(gl_policy_witness_at(p, 0)->converted, 1);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), 0);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), 0);
     /* A flipped bit in the cosignature: W's status is EVERIFY. */
     line = strstr(msg, "— example.org/witness ");
     assert_non_null(line);
     line[40] = line[40] == 'A' ? 'B' : 'A';
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_EQUORUM);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), GL_EQUORUM);
     assert_int_equal(tc->wst[0].status, GL_EVERIFY);
     assert_non_null(strstr(why, "INVALID cosignature by W"));
     gl_policy_free(p);
@@ -185,7 +185,7 @@ static void test_vector_wrong_log(void **state)
     ok = fmt_vkey(&ov);
     snprintf(text, sizeof(text), "log %s\nquorum none\n", ok);
     p = policy_of(text);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_ENOKEY);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), GL_ENOKEY);
     assert_non_null(
         strstr(why, "no signature by the policy's key for log example.com/log"));
     gl_policy_free(p);
@@ -195,9 +195,9 @@ static void test_vector_wrong_log(void **state)
     ok = fmt_vkey(&ov);
     snprintf(text, sizeof(text), "log %s\nquorum none\n", ok);
     p = policy_of(text);
-    assert_int_equal(trust_checkpoint_open(p, msg, n, tc, why), GL_ENOKEY);
+    assert_int_equal(trust_checkpoint_open(p, msg, n, 0, tc, why), GL_ENOKEY);
     assert_non_null(strstr(why, "no log in the policy has origin \"example.com/log\""));
-    assert_int_equal(trust_checkpoint_open(p, "junk", 4, tc, why), GL_EPARSE);
+    assert_int_equal(trust_checkpoint_open(p, "junk", 4, 0, tc, why), GL_EPARSE);
     gl_policy_free(p);
     gl_signer_wipe(&other);
     free(ok);
@@ -452,9 +452,12 @@ static void test_age_nested_future(void **state)
     build_with(&f, 4, times, "group pair any C D\ngroup top 2 A B pair\nquorum top\n");
     assert_int_equal(run_age(&f, HOUR, r), GL_EVERIFY);
     assert_int_equal(r->failed, TRUST_AGE);
-    assert_int_equal(r->state[TRUST_QUORUM], TRUST_PASSED); /* A counts there */
+    /* A counts for nothing; B and C still make the quorum. */
+    assert_int_equal(r->state[TRUST_QUORUM], TRUST_PASSED);
+    assert_int_equal(r->ck.nfuture, 1);
+    assert_int_equal(r->ck.future[0], 1);
     assert_int_equal(r->state[TRUST_INCLUSION], TRUST_PASSED);
-    assert_true(r->ck.newest == VTIME + HOUR);
+    assert_true(r->ck.newest == VTIME - 10);
     assert_int_equal(r->have_age, 1);
     assert_int_equal(r->age.rc, 0);
     assert_true(r->age.time == VTIME - 2 * HOUR);
@@ -517,7 +520,8 @@ static void test_age_unneeded_witness(void **state)
 static void test_age_future_boundary(void **state)
 {
     /* Exactly TRUST_FUTURE_SLACK (300 s) ahead still counts, with age 0;
-     * 301 s ahead does not, and A was the quorum, so no age is known. */
+     * 301 s ahead does not, neither for the quorum (A was the quorum) nor
+     * for the age. Without a clock (now 0) nothing is dated ahead. */
     struct trust_report *r = malloc(sizeof(*r));
     struct fixture f;
     uint64_t t[2] = {VTIME + 300, VTIME - 10};
@@ -531,8 +535,11 @@ static void test_age_future_boundary(void **state)
     teardown(&f);
     build(&f, VTIME + 301);
     assert_int_equal(run_age(&f, HOUR, r), GL_EVERIFY);
-    assert_int_equal(r->failed, TRUST_AGE);
-    assert_int_equal(r->state[TRUST_QUORUM], TRUST_PASSED);
+    /* A is the quorum and does not count: the quorum fails, then the age. */
+    assert_int_equal(r->failed, TRUST_QUORUM);
+    assert_non_null(strstr(r->why[TRUST_QUORUM],
+                           "some dated more than 5 minutes in the future, not counted"));
+    assert_int_equal(r->state[TRUST_AGE], TRUST_FAILED);
     assert_int_equal(r->age.rc, GL_EQUORUM);
     assert_int_equal(r->age.nfuture, 1);
     assert_non_null(strstr(r->why[TRUST_AGE],
@@ -547,6 +554,10 @@ static void test_age_future_boundary(void **state)
     assert_int_equal(run_age(&f, 60, r), 0);
     assert_true(r->age.age == 10);
     assert_int_equal(r->age.future[0], 1);
+    teardown(&f);
+    build(&f, VTIME + 3 * HOUR);
+    assert_int_equal(run(&f, NULL, 0, 0, r), 0);
+    assert_int_equal(r->ck.nfuture, 0);
     teardown(&f);
     free(r);
 }
