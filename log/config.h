@@ -22,6 +22,7 @@ struct config {
     char witnesses[CONFIG_PATH_MAX];
     char witness_mode[16];
     unsigned witness_timeout_ms;
+    unsigned conns_per_client, request_timeout_ms;
     int create;
 };
 

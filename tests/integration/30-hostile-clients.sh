@@ -1,0 +1,98 @@
+# Goal: glasslogd and glasslog-witness stay available and bounded under
+# hostile clients, with their default limits: one address holding 4,100
+# idle connections gets 64 (the rest are closed at once, counted by the
+# server) while another loopback address is still served within 2 s; 400
+# concurrent 1 MiB request bodies (Content-Length and chunked) are all
+# refused 413 without being buffered (resident memory grows by less than
+# 64 MiB); a request head dribbled one byte at a time is cut at the
+# request timeout; and the limits are settable (--conns-per-client,
+# --request-timeout-ms). Prints the figures.
+. "$(dirname "$0")/lib.sh"
+HOSTILE="python3 $(dirname "$0")/hostile.py"
+HELD=4100
+
+# The client side needs a descriptor per held connection (soft limit only:
+# the daemons started from here must keep the hard limit to raise to).
+ulimit -Sn $((HELD + 512)) 2>/dev/null ||
+    fail "cannot raise the open-file limit to $((HELD + 512)) (hard limit $(ulimit -Hn)): this test holds $HELD connections"
+for a in 127.0.0.2 127.0.1.1 127.0.1.8; do
+    python3 -c "import socket; socket.socket().bind(('$a', 0))" ||
+        fail "cannot bind $a: the test needs all of 127.0.0.0/8 on loopback (Linux)"
+done
+
+# metric NAME URL: the value of a Prometheus line starting with NAME.
+metric() {
+    curl -s --interface 127.0.0.3 "$2/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# --- glasslogd -----------------------------------------------------------------
+make_keys
+start_log "$T/data" --create || fail "glasslogd did not start: $(cat "$LOG_OUT")"
+PORT=${LOG_URL##*:}
+grep -q "http: open-file limit .* connections" "$LOG_OUT" || fail "no fd budget logged"
+grep -q "http: at most [0-9]* connections, 64 per client; request timeout 10000 ms; bodies up to 65535 bytes" \
+    "$LOG_OUT" || fail "limits not logged as expected: $(grep http: "$LOG_OUT")"
+echo "== glasslogd: $(grep -o 'open-file limit.*' "$LOG_OUT")"
+
+$HOSTILE hold "$PORT" $HELD 127.0.0.1 127.0.0.2 /checkpoint > "$T/hold" ||
+    { cat "$T/hold"; fail "glasslogd: held connections"; }
+cat "$T/hold"
+[ "$(awk '$1 == "held_open" { print $2 }' "$T/hold")" -le 64 ] || fail "glasslogd kept more than 64 from one address"
+
+$HOSTILE bodies "$PORT" /api/v1/add "$LOG_PID" 400 8 8 > "$T/bodies" ||
+    { cat "$T/bodies"; fail "glasslogd: large bodies"; }
+cat "$T/bodies"
+[ "$(metric 'glasslog_http_responses_total{code="413"}' "$LOG_URL")" -ge 400 ] ||
+    fail "glasslogd did not count 400 answers 413"
+# still serving normally
+curl -s -o /dev/null -w '%{http_code}' "$LOG_URL/checkpoint" | grep -qx 200 || fail "glasslogd stopped serving"
+stop_log
+grep "http: closing;" "$LOG_OUT"
+refused=$(sed -n 's/.* \([0-9]*\) over the per-client limit.*/\1/p' "$LOG_OUT")
+[ "${refused:-0}" -ge $((HELD - 64)) ] || fail "glasslogd counted ${refused:-none} refusals, want >= $((HELD - 64))"
+grep -q "refused [0-9]* connections over the limit of 64 per client (last from 127.0.0.1)" "$LOG_OUT" ||
+    fail "glasslogd did not log the refusals"
+
+# Settings: 3 per client, 3 s request timeout.
+start_log "$T/data" --conns-per-client 3 --request-timeout-ms 3000 || fail "glasslogd restart"
+PORT=${LOG_URL##*:}
+$HOSTILE hold "$PORT" 10 127.0.0.1 127.0.0.2 /checkpoint > "$T/hold3" ||
+    { cat "$T/hold3"; fail "glasslogd --conns-per-client 3"; }
+[ "$(awk '$1 == "closed_at_once" { print $2 }' "$T/hold3")" -eq 7 ] || { cat "$T/hold3"; fail "10 - 3 not refused"; }
+$HOSTILE slow "$PORT" 3000 > "$T/slow" || { cat "$T/slow"; fail "glasslogd slow head"; }
+cat "$T/slow"
+stop_log
+
+# --- glasslog-witness --------------------------------------------------------------
+printf 'logs/v0\n' > "$T/logs"
+make_witness_keys 1
+start_witness 1 "$T/logs"
+W=http://127.0.0.1:$PORT1
+grep -q "http: at most [0-9]* connections, 64 per client; request timeout 10000 ms; bodies up to 65536 bytes" \
+    "$WOUT1" || fail "witness limits not logged as expected: $(grep http: "$WOUT1")"
+echo "== glasslog-witness: $(grep -o 'open-file limit.*' "$WOUT1")"
+
+$HOSTILE hold "$PORT1" $HELD 127.0.0.1 127.0.0.2 /healthz > "$T/whold" ||
+    { cat "$T/whold"; fail "witness: held connections"; }
+cat "$T/whold"
+$HOSTILE bodies "$PORT1" /add-checkpoint "$WPID1" 400 8 8 > "$T/wbodies" ||
+    { cat "$T/wbodies"; fail "witness: large bodies"; }
+cat "$T/wbodies"
+echo "# witness /metrics"
+curl -s --interface 127.0.0.3 "$W/metrics" | grep -E '^glasslog_witness_http_(conn|resp)' | tee "$T/wm"
+[ "$(metric glasslog_witness_http_connections_refused_per_client_total "$W")" -ge $((HELD - 64)) ] ||
+    fail "witness refusals not counted"
+[ "$(metric 'glasslog_witness_http_responses_total{code="413"}' "$W")" -ge 400 ] ||
+    fail "witness did not count 400 answers 413"
+[ "$(metric glasslog_witness_http_connections_refused_total "$W")" -eq 0 ] ||
+    fail "witness refused connections over its total limit"
+stop_witness 1
+
+start_witness 1 "$T/logs" --conns-per-client 3 --request-timeout-ms 3000
+$HOSTILE hold "$PORT1" 10 127.0.0.1 127.0.0.2 /healthz > "$T/whold3" ||
+    { cat "$T/whold3"; fail "witness --conns-per-client 3"; }
+[ "$(awk '$1 == "closed_at_once" { print $2 }' "$T/whold3")" -eq 7 ] || { cat "$T/whold3"; fail "10 - 3 not refused"; }
+$HOSTILE slow "$PORT1" 3000 > "$T/wslow" || { cat "$T/wslow"; fail "witness slow head"; }
+cat "$T/wslow"
+stop_witness 1
+echo "PASS"
