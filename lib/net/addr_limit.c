@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -67,18 +68,16 @@ static int is_v4(const struct addr_key *k)
 
 void addr_limit_format(const struct addr_key *k, char buf[ADDR_LIMIT_TEXT_MAX])
 {
+    char text[INET6_ADDRSTRLEN];
     struct in6_addr a6;
+    int v4 = is_v4(k);
 
-    if (is_v4(k)) {
-        if (inet_ntop(AF_INET, k->b + 12, buf, ADDR_LIMIT_TEXT_MAX) == NULL)
-            strcpy(buf, "?");
-        return;
-    }
     memcpy(a6.s6_addr, k->b, 16);
-    if (inet_ntop(AF_INET6, &a6, buf, ADDR_LIMIT_TEXT_MAX - 3) == NULL)
-        strcpy(buf, "?");
+    if (inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (const void *)(k->b + 12) : (const void *)&a6,
+                  text, sizeof(text)) == NULL)
+        snprintf(buf, ADDR_LIMIT_TEXT_MAX, "?");
     else
-        strcat(buf, "/64");
+        snprintf(buf, ADDR_LIMIT_TEXT_MAX, "%s%s", text, v4 ? "" : "/64");
 }
 
 int addr_limit_new(size_t capacity, struct addr_limit **out)
@@ -132,7 +131,7 @@ static size_t home(const struct addr_limit *t, const struct addr_key *k)
     uint32_t w;
 
     for (int i = 0; i < KEY_WORDS; i++) {
-        memcpy(&w, k->b + 4 * i, 4);
+        memcpy(&w, k->b + (size_t)4 * (size_t)i, 4);
         h += t->mul[i] * w;
     }
     return (size_t)(h >> t->shift);

@@ -29,9 +29,9 @@
 
 /* Most keys a table can be made for. */
 #define ADDR_LIMIT_MAX_CAPACITY ((size_t)1 << 24)
-/* Longest text addr_limit_format writes, with its NUL
- * ("ffff:ffff:ffff:ffff::/64" or "255.255.255.255"). */
-#define ADDR_LIMIT_TEXT_MAX 48
+/* Room addr_limit_format needs: any inet_ntop text (INET6_ADDRSTRLEN,
+ * 46 with the NUL) and "/64". */
+#define ADDR_LIMIT_TEXT_MAX 64
 
 /* One client, canonical: IPv4 as ::ffff:a.b.c.d (bytes 10-11 0xff), IPv6
  * as its first 8 bytes then 8 zero bytes. The two forms never collide. */

@@ -24,43 +24,48 @@ done
 metric() {
     curl -s --interface 127.0.0.3 "$2/metrics" | awk -v n="$1" '$1 == n { print $2 }'
 }
+# attack NAME PORT PID GET_PATH POST_PATH: 4,100 idle connections from
+# 127.0.0.1 with a probe from 127.0.0.2, then 400 x 1 MiB bodies from
+# 127.0.1.1-8 (50 each, under the per-client limit); prints the figures.
+attack() {
+    local name=$1 port=$2 pid=$3
+    $HOSTILE hold "$port" $HELD 127.0.0.1 127.0.0.2 "$4" 64 > "$T/$name.hold" ||
+        { cat "$T/$name.hold"; fail "$name: held connections"; }
+    cat "$T/$name.hold"
+    $HOSTILE bodies "$port" "$5" "$pid" 400 8 8 > "$T/$name.bodies" ||
+        { cat "$T/$name.bodies"; fail "$name: large bodies"; }
+    cat "$T/$name.bodies"
+}
+
+# settings NAME PORT GET_PATH: the daemon runs with --conns-per-client 3
+# --request-timeout-ms 3000: of 10 connections 3 kept, a dribbled head cut
+# within 3 s (+2 s).
+settings() {
+    local name=$1 port=$2
+    $HOSTILE hold "$port" 10 127.0.0.1 127.0.0.2 "$3" 3 > "$T/$name.hold3" ||
+        { cat "$T/$name.hold3"; fail "$name --conns-per-client 3"; }
+    $HOSTILE slow "$port" 3000 > "$T/$name.slow" || { cat "$T/$name.slow"; fail "$name: slow head"; }
+    cat "$T/$name.slow"
+}
 
 # --- glasslogd -----------------------------------------------------------------
 make_keys
 start_log "$T/data" --create || fail "glasslogd did not start: $(cat "$LOG_OUT")"
-PORT=${LOG_URL##*:}
-grep -q "http: open-file limit .* connections" "$LOG_OUT" || fail "no fd budget logged"
 grep -q "http: at most [0-9]* connections, 64 per client; request timeout 10000 ms; bodies up to 65535 bytes" \
     "$LOG_OUT" || fail "limits not logged as expected: $(grep http: "$LOG_OUT")"
 echo "== glasslogd: $(grep -o 'open-file limit.*' "$LOG_OUT")"
-
-$HOSTILE hold "$PORT" $HELD 127.0.0.1 127.0.0.2 /checkpoint > "$T/hold" ||
-    { cat "$T/hold"; fail "glasslogd: held connections"; }
-cat "$T/hold"
-[ "$(awk '$1 == "held_open" { print $2 }' "$T/hold")" -le 64 ] || fail "glasslogd kept more than 64 from one address"
-
-$HOSTILE bodies "$PORT" /api/v1/add "$LOG_PID" 400 8 8 > "$T/bodies" ||
-    { cat "$T/bodies"; fail "glasslogd: large bodies"; }
-cat "$T/bodies"
+attack glasslogd "${LOG_URL##*:}" "$LOG_PID" /checkpoint /api/v1/add
 [ "$(metric 'glasslog_http_responses_total{code="413"}' "$LOG_URL")" -ge 400 ] ||
     fail "glasslogd did not count 400 answers 413"
-# still serving normally
 curl -s -o /dev/null -w '%{http_code}' "$LOG_URL/checkpoint" | grep -qx 200 || fail "glasslogd stopped serving"
 stop_log
 grep "http: closing;" "$LOG_OUT"
 refused=$(sed -n 's/.* \([0-9]*\) over the per-client limit.*/\1/p' "$LOG_OUT")
-[ "${refused:-0}" -ge $((HELD - 64)) ] || fail "glasslogd counted ${refused:-none} refusals, want >= $((HELD - 64))"
+[ "${refused:-0}" -ge $((HELD - 64)) ] || fail "glasslogd counted ${refused:-no} refusals, want >= $((HELD - 64))"
 grep -q "refused [0-9]* connections over the limit of 64 per client (last from 127.0.0.1)" "$LOG_OUT" ||
     fail "glasslogd did not log the refusals"
-
-# Settings: 3 per client, 3 s request timeout.
 start_log "$T/data" --conns-per-client 3 --request-timeout-ms 3000 || fail "glasslogd restart"
-PORT=${LOG_URL##*:}
-$HOSTILE hold "$PORT" 10 127.0.0.1 127.0.0.2 /checkpoint > "$T/hold3" ||
-    { cat "$T/hold3"; fail "glasslogd --conns-per-client 3"; }
-[ "$(awk '$1 == "closed_at_once" { print $2 }' "$T/hold3")" -eq 7 ] || { cat "$T/hold3"; fail "10 - 3 not refused"; }
-$HOSTILE slow "$PORT" 3000 > "$T/slow" || { cat "$T/slow"; fail "glasslogd slow head"; }
-cat "$T/slow"
+settings glasslogd "${LOG_URL##*:}" /checkpoint
 stop_log
 
 # --- glasslog-witness --------------------------------------------------------------
@@ -71,15 +76,9 @@ W=http://127.0.0.1:$PORT1
 grep -q "http: at most [0-9]* connections, 64 per client; request timeout 10000 ms; bodies up to 65536 bytes" \
     "$WOUT1" || fail "witness limits not logged as expected: $(grep http: "$WOUT1")"
 echo "== glasslog-witness: $(grep -o 'open-file limit.*' "$WOUT1")"
-
-$HOSTILE hold "$PORT1" $HELD 127.0.0.1 127.0.0.2 /healthz > "$T/whold" ||
-    { cat "$T/whold"; fail "witness: held connections"; }
-cat "$T/whold"
-$HOSTILE bodies "$PORT1" /add-checkpoint "$WPID1" 400 8 8 > "$T/wbodies" ||
-    { cat "$T/wbodies"; fail "witness: large bodies"; }
-cat "$T/wbodies"
+attack witness "$PORT1" "$WPID1" /healthz /add-checkpoint
 echo "# witness /metrics"
-curl -s --interface 127.0.0.3 "$W/metrics" | grep -E '^glasslog_witness_http_(conn|resp)' | tee "$T/wm"
+curl -s --interface 127.0.0.3 "$W/metrics" | grep -E '^glasslog_witness_http_(conn|resp)'
 [ "$(metric glasslog_witness_http_connections_refused_per_client_total "$W")" -ge $((HELD - 64)) ] ||
     fail "witness refusals not counted"
 [ "$(metric 'glasslog_witness_http_responses_total{code="413"}' "$W")" -ge 400 ] ||
@@ -87,12 +86,7 @@ curl -s --interface 127.0.0.3 "$W/metrics" | grep -E '^glasslog_witness_http_(co
 [ "$(metric glasslog_witness_http_connections_refused_total "$W")" -eq 0 ] ||
     fail "witness refused connections over its total limit"
 stop_witness 1
-
 start_witness 1 "$T/logs" --conns-per-client 3 --request-timeout-ms 3000
-$HOSTILE hold "$PORT1" 10 127.0.0.1 127.0.0.2 /healthz > "$T/whold3" ||
-    { cat "$T/whold3"; fail "witness --conns-per-client 3"; }
-[ "$(awk '$1 == "closed_at_once" { print $2 }' "$T/whold3")" -eq 7 ] || { cat "$T/whold3"; fail "10 - 3 not refused"; }
-$HOSTILE slow "$PORT1" 3000 > "$T/wslow" || { cat "$T/wslow"; fail "witness slow head"; }
-cat "$T/wslow"
+settings witness "$PORT1" /healthz
 stop_witness 1
 echo "PASS"
