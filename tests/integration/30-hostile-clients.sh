@@ -1,7 +1,8 @@
 # Goal: glasslogd and glasslog-witness stay available and bounded under
-# hostile clients, with their default limits: one address holding 4,100
-# idle connections gets 64 (the rest are closed at once, counted by the
-# server) while another loopback address is still served within 2 s; 400
+# hostile clients, with their default limits: one address opening 4,100
+# connections (each idle after one byte of a request head) keeps 64, the
+# rest closed at once and counted by the server, while another loopback
+# address is still served within 2 s and the first is refused; 400
 # concurrent 1 MiB request bodies (Content-Length and chunked) are all
 # refused 413 without being buffered (resident memory grows by less than
 # 64 MiB); a request head dribbled one byte at a time is cut at the
