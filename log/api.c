@@ -724,6 +724,16 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     VAL("glasslog_tile_cache_misses_total", "counter", "Tile cache misses.", misses);
     VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.", metrics_rss_bytes());
     VAL("glasslog_http_requests_total", "counter", "HTTP requests handled.", hs.requests);
+    VAL("glasslog_http_connections_open", "gauge", "HTTP connections open.", hs.conns_active);
+    VAL("glasslog_http_connections_accepted_total", "counter", "HTTP connections served.",
+        hs.conns_accepted);
+    VAL("glasslog_http_connections_refused_total", "counter",
+        "Connections closed at once: over the total limit (or shutting down).",
+        hs.conns_rejected);
+    VAL("glasslog_http_connections_refused_per_client_total", "counter",
+        "Connections closed at once: over the per-client limit.", hs.conns_rejected_addr);
+    VAL("glasslog_http_connections_stalled_total", "counter",
+        "Connections reset because the client stopped reading its answer.", hs.conns_stalled);
     VAL("glasslog_parked_appends", "gauge",
         "Durable appends waiting for a served checkpoint (witness cosignatures).", a->nwaiting);
     VAL("glasslog_parked_gone_total", "counter",

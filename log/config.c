@@ -46,6 +46,10 @@ static const struct setting settings[] = {
         "appends a second per submitter key, e.g. 0.5 (unlimited); see --submitters"),
     UINT("submit-burst", submit_burst, 1, 1000000,
          "appends a submitter key may make at once (100)"),
+    UINT("conns-per-client", conns_per_client, 1, 65536,
+         "connections at once from one IPv4 address or IPv6 /64 (64)"),
+    UINT("request-timeout-ms", request_timeout_ms, 100, 600000,
+         "a request must arrive in full, and an answer be read, within this (10000)"),
     {"create", K_FLAG, offsetof(struct config, create), 0, 0, 0,
      "make a new log (only in a missing or empty data directory)"},
 };
@@ -58,6 +62,8 @@ static void config_defaults(struct config *c)
     strcpy(c->log_level, "info");
     strcpy(c->witness_mode, "block");
     c->witness_timeout_ms = 5000;
+    c->conns_per_client = 64;
+    c->request_timeout_ms = 10000;
     c->batch_ms = 5;
     c->batch_max = 1024;
     c->pool_max = 16384;

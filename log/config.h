@@ -26,6 +26,7 @@ struct config {
     char submit_rate[32];  /* per submitter key: "unlimited" or appends/s */
     unsigned submit_burst;
     uint64_t submit_rate_u; /* submit_rate parsed (ratelimit_parse_rate) */
+    unsigned conns_per_client, request_timeout_ms;
     int create;
 };
 

@@ -22,7 +22,10 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
+#include "glasslog/policy.h"
+#include "glasslog/statement.h"
 #include "http_server.h"
+#include "kv.h"
 #include "publish.h"
 #include "seq.h"
 #include "store.h"
@@ -30,6 +33,9 @@
 #include "tree.h"
 
 #define MAX_SUBMITTERS 4096
+/* Descriptors kept from HTTP connections: RocksDB's, one outgoing
+ * connection per witness at most, and 64 for libuv, stdio and files. */
+#define FD_RESERVE (KV_FD_RESERVE + GL_POLICY_MAX_WITNESSES + 64)
 
 struct daemon {
     struct config cfg;
@@ -336,6 +342,7 @@ static int start(struct daemon *d)
     struct gl_http_server_config hc;
     struct seq_config sc = {on_checkpoint, d, d->cfg.batch_ms, d->cfg.batch_max,
                             d->cfg.pool_max, d->cfg.checkpoint_interval};
+    unsigned max_conns;
     int rc;
 
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
@@ -352,10 +359,14 @@ static int start(struct daemon *d)
     d->api.limits = d->subs.limits;
     d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
     d->api.waiting_max = d->cfg.pool_max;
+    if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
+        return rc;
     memset(&hc, 0, sizeof(hc));
     hc.listen = d->cfg.listen;
-    hc.max_body = 1 << 20;
-    hc.max_connections = 4096;
+    hc.max_body = GL_STATEMENT_MAX_SIZE; /* POST /api/v1/add: one statement */
+    hc.max_connections = max_conns;
+    hc.max_conns_per_addr = d->cfg.conns_per_client;
+    hc.idle_timeout_ms = d->cfg.request_timeout_ms;
     if ((rc = gl_http_server_new(&d->loop, &hc, api_handle, &d->api, &d->http)) != 0)
         return rc;
     d->api.http = d->http;

@@ -437,6 +437,33 @@ static int metrics_feeder(struct api *a, struct gl_buf *b)
     return rc;
 }
 
+static int metrics_http(const struct gl_http_stats *s, struct gl_buf *b)
+{
+    int rc = 0;
+
+#define M(n, t, h, v)                                                                    \
+    if (rc == 0)                                                                         \
+    rc = metric(b, "glasslog_witness_http_" n, t, h, (double)(v))
+    M("requests_total", "counter", "HTTP requests handled.", s->requests);
+    M("connections_open", "gauge", "HTTP connections open.", s->conns_active);
+    M("connections_accepted_total", "counter", "HTTP connections served.",
+      s->conns_accepted);
+    M("connections_refused_total", "counter",
+      "Connections closed at once: over the total limit (or shutting down).",
+      s->conns_rejected);
+    M("connections_refused_per_client_total", "counter",
+      "Connections closed at once: over the per-client limit.", s->conns_rejected_addr);
+    M("connections_stalled_total", "counter",
+      "Connections reset because the client stopped reading its answer.", s->conns_stalled);
+#undef M
+    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
+        if (s->by_code[i] > 0)
+            rc = gl_buf_printf(
+                b, "glasslog_witness_http_responses_total{code=\"%d\"} %llu\n",
+                gl_http_stat_codes[i], (unsigned long long)s->by_code[i]);
+    return rc;
+}
+
 static int api_metrics(struct api *a, struct gl_http_req *req)
 {
     struct gl_http_stats hs;
@@ -451,13 +478,7 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     if (rc == 0)
         rc = metrics_feeder(a, &b);
     if (rc == 0)
-        rc = metric(&b, "glasslog_witness_http_requests_total", "counter",
-                    "HTTP requests handled.", (double)hs.requests);
-    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
-        if (hs.by_code[i] > 0)
-            rc = gl_buf_printf(
-                &b, "glasslog_witness_http_responses_total{code=\"%d\"} %llu\n",
-                gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
+        rc = metrics_http(&hs, &b);
     rc = rc != 0 ? reply_why(req, NULL, 500, "metrics too large")
                  : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nostore, 1,
                                  b.data, b.len);

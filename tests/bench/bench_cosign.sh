@@ -79,8 +79,9 @@ printf 'group two-of-three 2 w1 w2 w3\nquorum two-of-three\n' >> "$T/witnesses"
 start_log() {
     local name=$1 key=$2 i
     shift 2
+    # (one load generator: lift the per-client connection limit for it)
     spawn "$name" "$GL_BIN/glasslogd" --data "$T/$name.data" --key "$T/$key.key" \
-        --submitters "$T/submitters" --listen 127.0.0.1:0 --create "$@"
+        --submitters "$T/submitters" --listen 127.0.0.1:0 --create --conns-per-client 4096 "$@"
     LPID=${PIDS##* }
     URL="http://127.0.0.1:$PORT"
     for i in $(seq 200); do

@@ -55,7 +55,7 @@ LOADGEN="$GL_BUILD/tests/bench/loadgen"
 start_log "$T/data" --create --batch-ms 20 --witnesses "$T/witnesses"
 wait_checkpoint
 "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" --log-vkey "@$T/log.key.pub" \
-    -n 100 -c 64 --rate 20 --timeout 20 --label block > "$T/block.out" 2> "$T/block.err" ||
+    -n 100 -c 48 --rate 20 --timeout 20 --label block > "$T/block.out" 2> "$T/block.err" ||
     fail "block mode under load: $(cat "$T/block.err")"
 cat "$T/block.out"
 grep -q '^bench block_acked_fraction 1.0000 ratio$' "$T/block.out" || fail "not every append acknowledged"
@@ -73,7 +73,7 @@ stop_log
 start_log "$T/data" --batch-ms 20 --witnesses "$T/witnesses" --witness-mode fail-open
 wait_checkpoint
 "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" --log-vkey "@$T/log.key.pub" \
-    -n 100 -c 64 --rate 20 --timeout 20 --subject-prefix open --label failopen \
+    -n 100 -c 48 --rate 20 --timeout 20 --subject-prefix open --label failopen \
     > "$T/open.out" 2> "$T/open.err" &
 LG=$!
 samples=0
