@@ -803,5 +803,5 @@ int api_handle(void *ctx, struct gl_http_req *req)
         return api_healthz(a, req);
     if (strcmp(p, "/metrics") == 0)
         return api_metrics(a, req);
-    return gl_http_reply_error(req, 404, "not found");
+    return web_handle(a->web, req); /* the explorer, /policy, or 404 */
 }

@@ -18,6 +18,7 @@
 #include "seq.h"
 #include "store.h"
 #include "tilecache.h"
+#include "web.h"
 
 struct api {
     uv_loop_t *loop;
@@ -37,6 +38,7 @@ struct api {
     struct add_req *waiting;
     size_t nwaiting, waiting_max;
     uint64_t parked_gone;        /* parked appends whose client left */
+    struct web *web;             /* the explorer and /policy (web.h); NULL: none */
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */

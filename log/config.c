@@ -50,6 +50,11 @@ static const struct setting settings[] = {
          "connections at once from one IPv4 address or IPv6 /64 (64)"),
     UINT("request-timeout-ms", request_timeout_ms, 100, 600000,
          "a request must arrive in full, and an answer be read, within this (10000)"),
+    STR("web", web,
+        "the explorer's files (default <exe dir>/../share/glasslog/web, else "
+        "<exe dir>/../web; none = no explorer)"),
+    STR("public-policy", public_policy,
+        "a suggested tlog-policy for visitors, served at /policy"),
     {"create", K_FLAG, offsetof(struct config, create), 0, 0, 0,
      "make a new log (only in a missing or empty data directory)"},
 };

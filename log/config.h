@@ -27,6 +27,8 @@ struct config {
     unsigned submit_burst;
     uint64_t submit_rate_u; /* submit_rate parsed (ratelimit_parse_rate) */
     unsigned conns_per_client, request_timeout_ms;
+    char web[CONFIG_PATH_MAX];            /* --web: "" default, "none" off */
+    char public_policy[CONFIG_PATH_MAX];  /* served at /policy; "" none */
     int create;
 };
 

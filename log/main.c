@@ -31,6 +31,7 @@
 #include "store.h"
 #include "submitters.h"
 #include "tree.h"
+#include "web.h"
 
 #define MAX_SUBMITTERS 4096
 /* Descriptors kept from HTTP connections: RocksDB's, one outgoing
@@ -51,6 +52,7 @@ struct daemon {
     struct gl_http_server *http;
     struct publish *pub;
     struct api api;
+    struct web *web; /* the explorer files and /policy */
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
@@ -343,8 +345,13 @@ static int start(struct daemon *d)
     struct seq_config sc = {on_checkpoint, d, d->cfg.batch_ms, d->cfg.batch_max,
                             d->cfg.pool_max, d->cfg.checkpoint_interval};
     unsigned max_conns;
+    char webdir[CONFIG_PATH_MAX];
     int rc;
 
+    if ((rc = web_resolve_dir(d->cfg.web, webdir, sizeof(webdir))) != 0 ||
+        (rc = web_new(webdir, d->cfg.public_policy, &d->web)) != 0)
+        return rc;
+    d->api.web = d->web;
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
         (rc = setup_witnesses(d)) != 0 ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len, &sc,
@@ -432,6 +439,7 @@ out:
     publish_free(d.pub);
     seq_free(d.seq);
     tilecache_free(d.cache);
+    web_free(d.web);
     store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         gl_log(GL_LOG_WARN, "event loop closed with handles still open");

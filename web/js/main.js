@@ -1,0 +1,505 @@
+// main: the explorer's pages (Find, Verify a bundle, Overview, Entry,
+// Your policy) and the router (#/page). Every verdict comes from
+// trust.verify under the visitor's policy; the log is only asked for data.
+import { bin, bytes, toBin, hex, hexDecodeExact, utf8 } from './codec.js';
+import { unavailable } from './crypto.js';
+import { parsePolicy, describePolicy } from './policy.js';
+import { parseTlogProof, formatTlogProof } from './tlogproof.js';
+import { parseStatement } from './statement.js';
+import { parseNote } from './note.js';
+import { parseCheckpoint, verifyCosig } from './checkpoint.js';
+import { verify, openCheckpoint, text, utc } from './trust.js';
+import { quorumTime } from './policy.js';
+import { hashFile } from './hash.js';
+import { get, getJSON, qv, CAPS } from './api.js';
+import { bundlePath, bundleWidth, decodeBundle } from './tiles.js';
+import { $, el, clear, errorBox, warnBox, statementFacts, reportView } from './ui.js';
+
+const KEY_POLICY = 'glasslog.policy', KEY_SOURCE = 'glasslog.policy.source', KEY_MAXAGE = 'glasslog.maxAge';
+const SUGGESTED_NOTE = 'You are using the policy this log suggests (served at /policy). A result verified ' +
+  'under it only proves consistency with what the log itself claims: for real assurance, use a policy from ' +
+  'a source you trust (the vendor\'s own site, a copy you keep).';
+const state = { policy: null, source: null, cantVerify: null };
+const now = () => BigInt(Math.floor(Date.now() / 1000));
+
+// --- policy ---------------------------------------------------------------
+
+async function loadPolicy() {
+  const t = localStorage.getItem(KEY_POLICY);
+  state.policy = null;
+  state.source = localStorage.getItem(KEY_SOURCE);
+  if (t) {
+    try { state.policy = await parsePolicy(t); } catch (e) {
+      state.policyError = `The saved policy is not valid (${e.message}).`;
+    }
+  }
+  showPolicyStatus();
+}
+
+function showPolicyStatus() {
+  const s = $('policy-status');
+  if (!state.policy) {
+    clear(s, 'No policy yet: nothing can be verified until you ', el('a', { href: '#/policy' }, 'set your policy'), '.');
+    return;
+  }
+  clear(s, `Policy (${state.source === 'log' ? 'suggested by this log' : 'yours'}): ${describePolicy(state.policy)}`);
+}
+
+const policyNote = () => (state.source === 'log' ? SUGGESTED_NOTE : null);
+const maxAge = () => Number(localStorage.getItem(KEY_MAXAGE) || 0);
+
+async function savePolicy(textValue, source) {
+  const b = toBin(textValue);
+  const p = await parsePolicy(b); // throws "line N: reason"
+  localStorage.setItem(KEY_POLICY, b);
+  localStorage.setItem(KEY_SOURCE, source);
+  state.policy = p;
+  state.source = source;
+  showPolicyStatus();
+  return p;
+}
+
+function initPolicyPage() {
+  const t = localStorage.getItem(KEY_POLICY);
+  if (t) $('policy-text').value = utf8(t) ?? '';
+  $('max-age').value = localStorage.getItem(KEY_MAXAGE) || '';
+  const msg = $('policy-msg');
+  const saved = (p, source) => clear(msg, el('p', { class: 'ok-msg' }, `Saved: ${describePolicy(p)}.`),
+    source === 'log' ? warnBox(SUGGESTED_NOTE) : null,
+    ...p.witnesses.filter((w) => w.converted).map((w) => warnBox(`Witness ${text(w.name)} (line ${w.line}) has a note key ` +
+      '(type 0x01); it was converted to the cosignature key (0x04) with the same public key. Ask the witness for its 0x04 key.')));
+  $('policy-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const age = $('max-age').value.trim();
+    if (age !== '' && !/^[0-9]+$/.test(age)) { clear(msg, errorBox('The maximum age must be a whole number of seconds.')); return; }
+    localStorage.setItem(KEY_MAXAGE, age);
+    try { saved(await savePolicy($('policy-text').value, 'own'), 'own'); } catch (err) {
+      clear(msg, errorBox(`Not saved: the policy is not valid: ${err.message}`));
+    }
+  });
+  $('policy-file').addEventListener('change', async () => {
+    const f = $('policy-file').files[0];
+    if (!f) return;
+    if (f.size > 65536) { clear(msg, errorBox(`${f.name} is larger than 65536 bytes: not a policy.`)); return; }
+    $('policy-text').value = new TextDecoder().decode(await f.arrayBuffer());
+    clear(msg, el('p', {}, `Loaded ${f.name}: check it, then save it.`));
+  });
+  $('policy-suggested').addEventListener('click', async () => {
+    try {
+      const b = await get('/policy', CAPS.policy, { allow404: true, what: 'the suggested policy' });
+      if (b === null) { clear(msg, errorBox('This log publishes no suggested policy: paste one you trust.')); return; }
+      $('policy-text').value = new TextDecoder().decode(b);
+      saved(await savePolicy($('policy-text').value, 'log'), 'log');
+    } catch (err) {
+      clear(msg, errorBox(`The log's suggested policy cannot be used: ${err.message}`));
+    }
+  });
+  $('policy-forget').addEventListener('click', () => {
+    localStorage.removeItem(KEY_POLICY);
+    localStorage.removeItem(KEY_SOURCE);
+    state.policy = null;
+    $('policy-text').value = '';
+    showPolicyStatus();
+    clear(msg, el('p', {}, 'The policy is forgotten.'));
+  });
+}
+
+// A reason this page cannot verify now, or null.
+function cannotVerify() {
+  if (state.cantVerify) return state.cantVerify;
+  if (!state.policy) return 'No policy is set, so nothing can be verified: set your policy first (Your policy page).';
+  return null;
+}
+
+// --- verifying one statement ----------------------------------------------
+
+// A card for one statement with its proof: facts, checks, verdict.
+async function statementCard(item, ctx) {
+  const card = el('article', { class: 'card', 'data-index': item.index });
+  let st = null;
+  try { st = parseStatement(item.statement); } catch { /* the statement row says why */ }
+  const f = st ? st.fields : null;
+  card.append(el('h3', {}, f ? `Entry ${item.index}: ${f.kind} ${f.subject} ${f.version}` : `Entry ${item.index}`));
+  if (st) card.append(statementFacts(st, item.index));
+  const why = cannotVerify();
+  if (why) { card.append(errorBox(why)); return card; }
+  let proof;
+  try { proof = typeof item.proof === 'string' ? parseTlogProof(item.proof) : item.proof; } catch (e) {
+    card.append(errorBox(`NOT VERIFIED: the proof is not a valid tlog-proof (${e.message}).`));
+    return card;
+  }
+  if (item.index !== undefined && proof.index !== BigInt(item.index)) {
+    card.append(errorBox(`NOT VERIFIED: the log's answer is malformed (index ${item.index}, but its proof is for ${proof.index}).`));
+    return card;
+  }
+  const report = await verify(state.policy, { statement: item.statement, proof, artifact: ctx.artifact || null,
+    artifactName: ctx.artifactName, expect: ctx.expect || null, maxAge: maxAge(), now: now() });
+  let extra = null;
+  if (item.leafHash !== undefined && item.leafHash !== hex(report.leaf))
+    extra = 'the log\'s leaf_hash is not the hash of its statement';
+  card.append(reportView(report, { policyNote: policyNote(), extraFailure: extra }));
+  const links = el('p', { class: 'row' });
+  if (item.index !== undefined) links.append(el('a', { href: `#/entry/${item.index}` }, `Details of entry ${item.index}`));
+  if (report.verified && !extra) {
+    const blob = new Blob([bytes(formatTlogProof({ ...proof, extra: item.statement }))], { type: 'text/plain' });
+    links.append(el('a', { href: URL.createObjectURL(blob), download: `${proof.index}.tlog-proof` }, 'Download the offline bundle'));
+  }
+  if (!ctx.artifact) links.append(compareButton(item, ctx, card));
+  card.append(links);
+  return card;
+}
+
+// "Compare with a file": verifies the same statement again with a file.
+function compareButton(item, ctx, card) {
+  const id = `cmp-${item.index}-${Math.random().toString(36).slice(2)}`;
+  const input = el('input', { type: 'file', id, class: 'compare' });
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    if (!file) return;
+    const digest = await hashFile(file);
+    card.replaceWith(await statementCard(item, { ...ctx, artifact: digest, artifactName: file.name }));
+  });
+  return el('span', {}, el('label', { for: id }, 'Compare with a file: '), input);
+}
+
+// --- Find -----------------------------------------------------------------
+
+async function lookup(query, ctx) {
+  const out = $('find-results');
+  clear(out, el('p', {}, 'Searching the log…'));
+  let answer;
+  try { answer = await getJSON(`/api/v1/lookup?${query}`, CAPS.lookup, { what: 'the lookup' }); } catch (e) {
+    clear(out, errorBox(e.message));
+    return;
+  }
+  const items = answer && Array.isArray(answer.statements) ? answer.statements : null;
+  if (!items) { clear(out, errorBox('The log\'s lookup answer is not {"statements": [...]}.')); return; }
+  if (items.length === 0) { clear(out, el('p', { class: 'error', role: 'alert' }, ctx.none)); return; }
+  const cards = [];
+  for (const it of items) {
+    if (typeof it.statement !== 'string' || typeof it.proof !== 'string' || !Number.isSafeInteger(it.index)) {
+      cards.push(errorBox('NOT VERIFIED: the log\'s answer is malformed (an item lacks a valid index, statement or proof).'));
+      continue;
+    }
+    cards.push(await statementCard({ index: it.index, statement: toBin(it.statement), proof: toBin(it.proof),
+      leafHash: it.leaf_hash }, ctx));
+  }
+  clear(out, el('p', {}, `${items.length} statement${items.length === 1 ? '' : 's'} found.`), cards);
+}
+
+function progress(done, total) {
+  const wrap = $('hash-progress-wrap'), bar = $('hash-progress');
+  wrap.hidden = false;
+  bar.max = total || 1;
+  bar.value = done;
+  $('hash-progress-text').textContent = total ? `${Math.floor(done * 100 / total)} % of ${total} bytes` : '';
+}
+
+async function findFile(file) {
+  const out = $('find-results');
+  clear(out, el('p', {}, `Hashing ${file.name} on this device…`));
+  let digest;
+  try { digest = await hashFile(file, progress); } catch (e) {
+    clear(out, errorBox(`Cannot hash ${file.name}: ${e.message}`));
+    return;
+  }
+  const h = hex(digest);
+  await lookup(`sha256=${h}`, { artifact: digest, artifactName: file.name,
+    none: `No statement for this file: ${file.name} (SHA-256 ${h}) is not in the log.` });
+}
+
+function initFind() {
+  const input = $('file-input'), drop = $('drop');
+  input.addEventListener('change', () => input.files[0] && findFile(input.files[0]));
+  dropZone(drop, (files) => files[0] && findFile(files[0]));
+  $('find-hash').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = $('hash-input').value.trim().toLowerCase();
+    let d;
+    try { d = hexDecodeExact(v, 32, true); } catch {
+      clear($('find-results'), errorBox('A SHA-256 is 64 hexadecimal digits (0-9, a-f).'));
+      return;
+    }
+    lookup(`sha256=${v}`, { artifact: d, artifactName: 'the searched SHA-256', none: `No statement for SHA-256 ${v}.` });
+  });
+  $('find-subject').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const s = $('subject-input').value.trim(), v = $('version-input').value.trim();
+    const tok = /^[\x21-\x7e]{1,256}$/;
+    if (!tok.test(s) || (v && !tok.test(v))) {
+      clear($('find-results'), errorBox('A subject and a version are 1 to 256 printable ASCII characters without spaces.'));
+      return;
+    }
+    lookup(`subject=${qv(s)}${v ? `&version=${qv(v)}` : ''}`, { expect: { subject: s, version: v },
+      none: `No statement for subject ${s}${v ? ` version ${v}` : ''}.` });
+  });
+}
+
+function dropZone(zone, onFiles) {
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    onFiles([...e.dataTransfer.files]);
+  });
+}
+
+// --- Verify a bundle --------------------------------------------------------
+
+async function verifyBundle(bundleFile, artifactFile) {
+  const out = $('bundle-results');
+  if (!bundleFile) { clear(out, errorBox('Pick a .tlog-proof bundle first.')); return; }
+  clear(out, el('p', {}, `Verifying ${bundleFile.name}…`));
+  if (bundleFile.size > 256 * 1024) { clear(out, errorBox(`${bundleFile.name} is larger than 256 KiB: not a bundle.`)); return; }
+  let proof;
+  try { proof = parseTlogProof(bin(new Uint8Array(await bundleFile.arrayBuffer()))); } catch (e) {
+    clear(out, errorBox(`NOT VERIFIED: ${bundleFile.name} is not a valid tlog-proof (${e.message}).`));
+    return;
+  }
+  if (!proof.extra) { clear(out, errorBox(`${bundleFile.name} carries no statement (no extra line): not a glasslog bundle.`)); return; }
+  let artifact = null;
+  if (artifactFile) {
+    try { artifact = await hashFile(artifactFile, progress); } catch (e) {
+      clear(out, errorBox(`Cannot hash ${artifactFile.name}: ${e.message}`));
+      return;
+    }
+  }
+  clear(out, await statementCard({ index: Number(proof.index), statement: proof.extra, proof },
+    { artifact, artifactName: artifactFile ? artifactFile.name : null }));
+}
+
+function initBundle() {
+  $('bundle-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    verifyBundle($('bundle-input').files[0], $('bundle-artifact').files[0]);
+  });
+  dropZone($('bundle-drop'), async (files) => {
+    const isProof = async (f) => f.size <= 256 * 1024 &&
+      new TextDecoder().decode(await f.slice(0, 23).arrayBuffer()) === 'c2sp.org/tlog-proof@v1\n';
+    let b = null, a = null;
+    for (const f of files) if (!b && await isProof(f)) b = f; else a = a || f;
+    verifyBundle(b, a);
+  });
+}
+
+// --- Entry ------------------------------------------------------------------
+
+async function showEntry(index) {
+  const out = $('entry-results');
+  $('entry-h').textContent = `Entry ${index}`;
+  clear(out, el('p', {}, 'Fetching the entry and its proof…'));
+  try {
+    const cpb = await get('/checkpoint', CAPS.checkpoint, { what: 'the checkpoint' });
+    const cpText = bin(cpb);
+    const cp = parseCheckpoint(parseNote(cpText).text);
+    const e = await getJSON(`/api/v1/entries/${index}`, CAPS.json, { what: `entry ${index}`, allow404: true });
+    if (e === null) { clear(out, errorBox(`There is no entry ${index} in this log.`)); return; }
+    if (typeof e.statement !== 'string') throw new Error('the log\'s entry answer has no statement');
+    if (BigInt(index) >= cp.size) {
+      clear(out, warnBox(`Entry ${index} is logged but not yet in the checkpoint the log serves (tree size ${cp.size}); ` +
+        'try again when the witnesses have cosigned a newer one.'));
+      return;
+    }
+    const pr = await getJSON(`/api/v1/proof/inclusion?index=${index}&tree_size=${cp.size}`, CAPS.json, { what: 'the inclusion proof' });
+    if (!pr || !Array.isArray(pr.hashes) || pr.hashes.length > 63) throw new Error('the log\'s inclusion proof answer is malformed');
+    const proof = { index: BigInt(index), hashes: pr.hashes.map((h) => hexDecodeExact(String(h), 32, true)), extra: null, checkpoint: cpText };
+    clear(out, await statementCard({ index, statement: toBin(e.statement), proof, leafHash: e.leaf_hash }, {}));
+  } catch (err) {
+    clear(out, errorBox(err.message));
+  }
+}
+
+// --- Overview ---------------------------------------------------------------
+
+const ov = { size: 0n, page: 0, bundles: new Map(), charts: [] };
+const PAGE = 20;
+
+async function bundle(n) {
+  if (!ov.bundles.has(n)) {
+    const w = bundleWidth(n, ov.size);
+    const data = await get(bundlePath(n, ov.size), CAPS.bundle, { what: `entry bundle ${n}` });
+    ov.bundles.set(n, decodeBundle(data, w).map((x) => bin(x)));
+  }
+  return ov.bundles.get(n);
+}
+
+// Entries [from, to) as [{index, st|null}].
+async function entries(from, to) {
+  const out = [];
+  for (let i = from; i < to; i++) {
+    const b = await bundle(i / 256n);
+    let st = null;
+    try { st = parseStatement(b[Number(i % 256n)]); } catch { /* shown as malformed */ }
+    out.push({ index: i, st });
+  }
+  return out;
+}
+
+async function overview() {
+  const status = $('overview-status');
+  clear(status, el('p', {}, 'Reading the log…'));
+  try {
+    const cpText = bin(await get('/checkpoint', CAPS.checkpoint, { what: 'the checkpoint' }));
+    const note = parseNote(cpText), cp = parseCheckpoint(note.text);
+    ov.size = cp.size;
+    ov.bundles.clear();
+    let opened = null;
+    if (state.policy && !state.cantVerify) opened = await openCheckpoint(state.policy, cpText, now());
+    $('ov-origin').textContent = text(cp.origin);
+    $('ov-size').textContent = cp.size.toString();
+    $('ov-size').dataset.size = cp.size.toString();
+    clear(status, opened ? (opened.ok ? el('p', {}, 'The checkpoint\'s log signature verifies under your policy' +
+      (opened.quorum ? ', and its witness quorum is met.' : `, but: ${opened.why}.`))
+      : errorBox(`The checkpoint does not verify under your policy: ${opened.why}.`))
+      : warnBox('Without a policy the overview shows what the log says, unverified.'));
+    await overviewAge(opened);
+    overviewWitnesses(note, opened);
+    ov.page = 0;
+    await overviewEntries();
+    await overviewCharts();
+  } catch (err) {
+    clear(status, errorBox(err.message));
+  }
+}
+
+async function overviewAge(opened) {
+  const age = $('ov-age');
+  if (opened && opened.ok && state.policy.quorum.kind !== 'none') {
+    const t = quorumTime(state.policy, opened.wst.map((w) => w.time), opened.counted);
+    if (t.time !== undefined) {
+      age.textContent = `${now() > t.time ? now() - t.time : 0n} s (a quorum of your witnesses cosigned at ${utc(t.time)})`;
+      return;
+    }
+  }
+  try {
+    const m = new TextDecoder().decode(await get('/metrics', CAPS.metrics, { what: 'the metrics' }));
+    const line = m.split('\n').find((l) => l.startsWith('glasslog_checkpoint_age_seconds '));
+    age.textContent = line ? `${Math.round(Number(line.split(' ')[1]))} s, as the log reports it (a checkpoint carries no ` +
+      'time of its own; only witness cosignatures date it)' : 'unknown';
+  } catch {
+    age.textContent = 'unknown (the checkpoint carries no time and no witness of your policy dates it)';
+  }
+}
+
+function overviewWitnesses(note, opened) {
+  const tb = $('ov-witnesses').querySelector('tbody');
+  tb.replaceChildren();
+  const t = now();
+  note.sigs.forEach((s) => {
+    if (s.sig.length !== 72) return; // the log's own signature, or not a cosignature
+    let ts = 0n;
+    for (let i = 0; i < 8; i++) ts = ts << 8n | BigInt(s.sig[i]);
+    let checked = 'not in your policy: unverified';
+    if (opened && opened.ok) {
+      const i = state.policy.witnesses.findIndex((w) => w.key.name === s.name && w.key.id === s.id);
+      if (i >= 0) {
+        const w = opened.wst[i];
+        checked = w.status === 'cosigned' && w.time === ts ? (w.future ? 'valid, but dated in the future: not counted'
+          : `valid (witness ${text(state.policy.witnesses[i].name)} of your policy)`) : 'INVALID';
+      }
+    }
+    tb.append(el('tr', {}, el('td', {}, text(s.name)), el('td', {}, utc(ts)),
+      el('td', {}, t >= ts ? `${t - ts} s` : `${ts - t} s in the future`), el('td', {}, checked)));
+  });
+  if (!tb.children.length) tb.append(el('tr', {}, el('td', { colspan: 4 }, 'No witness cosigned the current checkpoint.')));
+}
+
+async function overviewEntries() {
+  const tb = $('ov-entries').querySelector('tbody'), size = ov.size;
+  const pages = size === 0n ? 1n : (size + BigInt(PAGE) - 1n) / BigInt(PAGE);
+  const hi = size - BigInt(ov.page * PAGE), lo = hi > BigInt(PAGE) ? hi - BigInt(PAGE) : 0n;
+  const list = size === 0n ? [] : (await entries(lo, hi)).reverse();
+  tb.replaceChildren(...list.map(({ index, st }) => el('tr', { 'data-index': index.toString() },
+    el('td', {}, el('a', { href: `#/entry/${index}` }, index.toString())),
+    ...(st ? [st.fields.kind, st.fields.subject, st.fields.version, text(st.sig.name), utc(st.fields.time)]
+      : ['(not a valid statement)', '', '', '', '']).map((v) => el('td', {}, v)))));
+  if (size === 0n) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'The log is empty.')));
+  $('ov-entries-caption').textContent = size === 0n ? 'Latest entries' : `Entries ${lo} to ${hi - 1n}, newest first`;
+  $('ov-page').textContent = `Page ${ov.page + 1} of ${pages}`;
+  $('ov-newer').disabled = ov.page === 0;
+  $('ov-older').disabled = BigInt(ov.page + 1) >= pages;
+}
+
+const RECENT = 1024n, SAMPLES = 32;
+
+async function overviewCharts() {
+  const note = $('chart-note');
+  ov.charts.forEach((c) => c.destroy());
+  ov.charts = [];
+  if (!globalThis.Chart) {
+    note.textContent = 'Charts are unavailable: the log serves no Chart.js (Debian package libjs-chart.js).';
+    return;
+  }
+  if (ov.size === 0n) { note.textContent = 'No entries yet.'; return; }
+  const from = ov.size > RECENT ? ov.size - RECENT : 0n;
+  const recent = (await entries(from, ov.size)).filter((e) => e.st);
+  note.textContent = `Times are the submitters' signing times. Kinds: the latest ${recent.length} entries; ` +
+    `growth: ${SAMPLES} samples over the whole log and the latest entries.`;
+  const times = recent.map((e) => Number(e.st.fields.time));
+  const t0 = Math.min(...times), t1 = Math.max(...times), nb = 24, width = Math.max(1, Math.ceil((t1 - t0 + 1) / nb));
+  const kinds = ['build', 'rule-update', 'audit-report'], colors = ['#0b57d0', '#b85c00', '#116329'];
+  const datasets = kinds.map((k, i) => {
+    const counts = new Map();
+    for (const e of recent) if (e.st.fields.kind === k) {
+      const b = t0 + Math.floor((Number(e.st.fields.time) - t0) / width) * width;
+      counts.set(b, (counts.get(b) || 0) + 1);
+    }
+    return { label: k, backgroundColor: colors[i], data: [...counts].map(([x, y]) => ({ x, y })) };
+  });
+  const timeAxis = { type: 'linear', ticks: { maxTicksLimit: 5, callback: (v) => utc(v).replace('T', ' ').slice(0, 16) } };
+  ov.charts.push(new Chart($('chart-kinds'), { type: 'bar', data: { datasets },
+    options: { animation: false, parsing: true, scales: { x: { ...timeAxis, stacked: true, offset: true },
+      y: { stacked: true, beginAtZero: true, title: { display: true, text: 'statements' } } } } }));
+  const points = new Map();
+  const step = ov.size / BigInt(SAMPLES) || 1n;
+  for (let i = 0n; i < ov.size && i < from; i += step) {
+    try {
+      const e = await getJSON(`/api/v1/entries/${i}`, CAPS.json, { what: `entry ${i}` });
+      const st = parseStatement(toBin(e.statement));
+      points.set(i, Number(st.fields.time));
+    } catch { /* a sample less */ }
+  }
+  for (const e of recent) points.set(e.index, Number(e.st.fields.time));
+  const growth = [...points].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([i, t]) => ({ x: t, y: Number(i) + 1 }));
+  ov.charts.push(new Chart($('chart-growth'), { type: 'line', data: { datasets: [{ label: 'tree size', data: growth,
+    borderColor: '#0b57d0', pointRadius: 2, stepped: true }] },
+  options: { animation: false, scales: { x: timeAxis, y: { beginAtZero: true, title: { display: true, text: 'entries' } } } } }));
+}
+
+function initOverview() {
+  $('ov-newer').addEventListener('click', () => { ov.page--; overviewEntries().catch((e) => clear($('overview-status'), errorBox(e.message))); });
+  $('ov-older').addEventListener('click', () => { ov.page++; overviewEntries().catch((e) => clear($('overview-status'), errorBox(e.message))); });
+}
+
+// --- router -------------------------------------------------------------------
+
+function route() {
+  const m = location.hash.match(/^#\/(find|bundle|overview|policy|entry\/(0|[1-9][0-9]{0,18}))$/);
+  const page = m ? m[1].split('/')[0] : 'find';
+  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== `page-${page}`;
+  for (const a of document.querySelectorAll('nav a'))
+    if (a.dataset.page === page) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  document.title = `glasslog explorer: ${page}`;
+  if (page === 'overview') overview();
+  if (page === 'entry') showEntry(m[2]);
+}
+
+async function start() {
+  const why = await unavailable();
+  if (why) {
+    state.cantVerify = `This page cannot verify anything here: ${why}`;
+    $('capability').textContent = state.cantVerify;
+    $('capability').hidden = false;
+  }
+  if (!why) await loadPolicy(); else showPolicyStatus();
+  initPolicyPage();
+  initFind();
+  initBundle();
+  initOverview();
+  window.addEventListener('hashchange', () => { route(); $('main').focus(); });
+  route();
+  document.body.dataset.ready = '1';
+}
+
+start();
