@@ -1,0 +1,350 @@
+// The explorer in a real browser: Debian's chromium, driven by
+// playwright-core, against the real glasslogd that
+// tests/integration/40-explorer.sh started and filled. Every case loads
+// the page as a visitor would, acts through the page (file inputs, forms,
+// keyboard) and asserts on what the page shows, against values the shell
+// script computed independently (sha256sum, the CLI's appends).
+//
+// Environment (all required): LOG_URL, PROXY_URL, MODE_FILE, POLICY,
+// POLICY_WITNESS, POLICY_W1, ARTIFACT, MODIFIED, BUNDLE, BUNDLE_W1,
+// BUNDLE_FUTURE, LARGE, LARGE_SHA, SUBJECT, VERSION, TREE_SIZE, SHOTS.
+// Prints "ok - <case>" or "FAIL - <case>: why" per case and
+// "N passed, N failed"; exits 1 if any case failed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const env = {};
+for (const k of ['LOG_URL', 'PROXY_URL', 'MODE_FILE', 'POLICY', 'POLICY_WITNESS', 'POLICY_W1', 'ARTIFACT',
+  'MODIFIED', 'BUNDLE', 'BUNDLE_W1', 'BUNDLE_FUTURE', 'LARGE', 'LARGE_SHA', 'SUBJECT', 'VERSION', 'TREE_SIZE', 'SHOTS']) {
+  if (!process.env[k]) { console.error(`explorer.test: ${k} is not set`); process.exit(2); }
+  env[k] = process.env[k];
+}
+const read = (f) => fs.readFileSync(f, 'utf8');
+const T = 30000; // generous: two shared cores
+const sha256sum = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+const largeSize = fs.statSync(env.LARGE).size;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+let passed = 0, failed = 0;
+function check(cond, what) { if (!cond) throw new Error(what); }
+
+// A fresh visitor (empty localStorage); collects console errors, CSP
+// violations and page errors, which fail the case.
+async function visitor(opts = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
+  const page = await ctx.newPage();
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) page.problems.push(`console: ${m.text()}`);
+  });
+  return { ctx, page };
+}
+
+// Loads the page afresh (a hash change alone would keep the old page).
+async function open(page, base, hash = '#/find') {
+  await page.goto('about:blank');
+  await page.goto(base + '/' + hash);
+  await page.waitForSelector('body[data-ready]', { timeout: T });
+}
+
+async function setPolicy(page, base, text) {
+  await open(page, base, '#/policy');
+  await page.fill('#policy-text', text);
+  await page.click('#policy-form button[type=submit]');
+  await page.waitForFunction(() => /Saved/.test(document.getElementById('policy-msg').textContent), null, { timeout: T });
+}
+
+// Waits for the first result card's verdict (or a one-line error) in sel.
+async function result(page, sel) {
+  await page.waitForSelector(`${sel} .verdict, ${sel} .error`, { timeout: T });
+  return page.locator(sel);
+}
+
+async function rows(scope) {
+  const out = {};
+  for (const tr of await scope.locator('tr[data-check]').all())
+    out[await tr.getAttribute('data-check')] = (await tr.locator('td.state').textContent()).trim();
+  return out;
+}
+
+const ORDER = ['statement', 'submitter signature', 'artifact', 'log signature', 'witness quorum',
+  'checkpoint age', 'inclusion proof'];
+
+async function expectVerified(scope, want = {}) {
+  const r = await rows(scope.locator('.card').first());
+  check(JSON.stringify(Object.keys(r)) === JSON.stringify(ORDER), `rows are ${Object.keys(r)}`);
+  const v = await scope.locator('.verdict').first().getAttribute('data-verdict');
+  for (const [k, s] of Object.entries(want)) check(r[k] === s, `row ${k} is ${r[k]}, want ${s}`);
+  check(v === 'verified', `verdict ${v}: ${await scope.textContent()}`);
+  return r;
+}
+
+async function expectFailed(scope, row, detail) {
+  const card = scope.locator('.card').first();
+  const r = await rows(card);
+  check(r[row] === 'FAILED', `row ${row} is ${r[row]}, want FAILED (${JSON.stringify(r)})`);
+  const v = await card.locator('.verdict').getAttribute('data-verdict');
+  check(v === 'not-verified', `verdict is ${v}`);
+  if (detail) {
+    const d = await card.locator(`tr[data-check="${row}"] td`).nth(1).textContent();
+    check(detail.test(d), `row ${row} says "${d}", want ${detail}`);
+  }
+  return r;
+}
+
+async function test(name, fn, opts = {}) {
+  const v = await visitor(opts);
+  try {
+    await fn(v.page);
+    check(v.page.problems.length === 0, v.page.problems.join('; '));
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL - ${name}: ${e.message.split('\n')[0]}`);
+  } finally {
+    await v.page.screenshot({ path: path.join(env.SHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true })
+      .catch(() => {});
+    await v.ctx.close();
+  }
+}
+
+const mode = (m) => fs.writeFileSync(env.MODE_FILE, m);
+
+// --- cases --------------------------------------------------------------------
+
+await test('incremental SHA-256 equals WebCrypto', async (page) => {
+  await open(page, env.LOG_URL);
+  const bad = await page.evaluate(async () => {
+    const { Sha256 } = await import('/js/sha256.js');
+    const hex = (u) => [...u].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const errs = [];
+    const lens = [...Array(260).keys(), 1000, 4095, 4096, 4097, 65536 + 13, 1 << 20];
+    for (const n of lens) {
+      const data = new Uint8Array(n);
+      for (let i = 0; i < n; i++) data[i] = (i * 131 + n * 7) & 0xff;
+      const want = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));
+      const h = new Sha256();
+      for (let off = 0, k = 1; off < n; off += k, k = k * 3 + 1) h.update(data.subarray(off, off + k));
+      const got = hex(h.digest());
+      if (got !== want) errs.push(`${n}: ${got} != ${want}`);
+    }
+    return errs;
+  });
+  check(bad.length === 0, bad.join(', '));
+});
+
+await test('a logged file verifies', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  const res = await result(page, '#find-results');
+  await expectVerified(res, { artifact: 'ok', 'log signature': 'ok', 'inclusion proof': 'ok', 'checkpoint age': '-' });
+  const facts = await res.locator('.card dl').first().textContent();
+  check(facts.includes(env.SUBJECT) && facts.includes(env.VERSION), `facts lack the subject/version: ${facts}`);
+});
+
+await test('a modified file is not found and fails the artifact row against the bundle', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await page.setInputFiles('#file-input', env.MODIFIED);
+  await page.waitForSelector('#find-results .error', { timeout: T });
+  const t = await page.textContent('#find-results');
+  check(/No statement for this file/.test(t), `says: ${t}`);
+  await open(page, env.LOG_URL, '#/bundle');
+  await page.setInputFiles('#bundle-input', env.BUNDLE);
+  await page.setInputFiles('#bundle-artifact', env.MODIFIED);
+  await page.click('#bundle-form button[type=submit]');
+  await expectFailed(await result(page, '#bundle-results'), 'artifact', /the SHA-256 of .* is [0-9a-f]{64}, the statement says/);
+});
+
+await test('a bundle verifies offline', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/bundle');
+  const asked = [];
+  page.on('request', (r) => asked.push(r.url()));
+  await page.setInputFiles('#bundle-input', env.BUNDLE);
+  await page.setInputFiles('#bundle-artifact', env.ARTIFACT);
+  await page.click('#bundle-form button[type=submit]');
+  await expectVerified(await result(page, '#bundle-results'), { artifact: 'ok' });
+  check(asked.length === 0, `the bundle's verification asked the network: ${asked.join(', ')}`);
+});
+
+await test('a tampered inclusion proof fails the inclusion proof row', async (page) => {
+  mode('lookup-proof');
+  await setPolicy(page, env.PROXY_URL, read(env.POLICY));
+  await open(page, env.PROXY_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  const r = await expectFailed(await result(page, '#find-results'), 'inclusion proof', /does not lead from the statement/);
+  check(r['log signature'] === 'ok', `log signature ${r['log signature']}`);
+  mode('none');
+});
+
+await test('a tampered checkpoint fails the log signature row', async (page) => {
+  mode('lookup-checkpoint');
+  await setPolicy(page, env.PROXY_URL, read(env.POLICY));
+  await open(page, env.PROXY_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  const r = await expectFailed(await result(page, '#find-results'), 'log signature', /does not verify/);
+  check(r['witness quorum'] === 'skipped' && r['inclusion proof'] === 'skipped', `later rows ${JSON.stringify(r)}`);
+  mode('none');
+});
+
+await test('a tampered statement fails the submitter signature row', async (page) => {
+  mode('lookup-statement');
+  await setPolicy(page, env.PROXY_URL, read(env.POLICY));
+  await open(page, env.PROXY_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  await expectFailed(await result(page, '#find-results'), 'submitter signature', /does not verify/);
+  mode('none');
+});
+
+await test('a policy demanding a missing witness fails the quorum row', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY_WITNESS));
+  await open(page, env.LOG_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  await expectFailed(await result(page, '#find-results'), 'witness quorum', /0 of 2 witnesses cosigned.*not cosigned by W1, W2/);
+});
+
+await test('a cosigned bundle meets a witness quorum; a future-dated cosignature does not count', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY_W1));
+  await open(page, env.LOG_URL, '#/bundle');
+  await page.setInputFiles('#bundle-input', env.BUNDLE_W1);
+  await page.click('#bundle-form button[type=submit]');
+  await expectVerified(await result(page, '#bundle-results'), { 'witness quorum': 'ok' });
+  await page.setInputFiles('#bundle-input', env.BUNDLE_FUTURE);
+  await page.click('#bundle-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#bundle-results .verdict')?.dataset.verdict === 'not-verified',
+    null, { timeout: T });
+  await expectFailed(page.locator('#bundle-results'), 'witness quorum', /dated more than 5 minutes in the future.*W1 at .*dated in the future: not counted/);
+});
+
+await test('the overview shows the right tree size', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/overview');
+  await page.waitForFunction((n) => document.getElementById('ov-size').dataset.size === n, env.TREE_SIZE, { timeout: T });
+  await page.waitForSelector('#ov-entries tbody tr[data-index]', { timeout: T });
+  const first = await page.locator('#ov-entries tbody tr').first().getAttribute('data-index');
+  check(first === String(Number(env.TREE_SIZE) - 1), `newest entry shown is ${first}`);
+  const n = await page.locator('#ov-entries tbody tr').count();
+  check(n === Math.min(20, Number(env.TREE_SIZE)), `${n} entries on the first page`);
+  await page.waitForFunction(() => /latest/.test(document.getElementById('chart-note').textContent), null, { timeout: T });
+  const charts = await page.evaluate(() => ['chart-kinds', 'chart-growth'].map((id) => !!globalThis.Chart.getChart(id)));
+  check(charts.every(Boolean), `charts drawn: ${charts}`);
+  await page.click('#ov-older');
+  await page.waitForFunction(() => /Page 2/.test(document.getElementById('ov-page').textContent), null, { timeout: T });
+  await page.locator('#ov-entries tbody tr a').first().click();
+  await expectVerified(await result(page, '#entry-results'), { 'inclusion proof': 'ok' });
+});
+
+await test('a search by subject and version finds the statement', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await page.fill('#subject-input', env.SUBJECT);
+  await page.fill('#version-input', env.VERSION);
+  await page.click('#find-subject button[type=submit]');
+  const res = await result(page, '#find-results');
+  await expectVerified(res, { artifact: '-', statement: 'ok' });
+  const h = await res.locator('.card h3').first().textContent();
+  check(h.includes(env.SUBJECT) && h.includes(env.VERSION), `found ${h}`);
+});
+
+await test('a large file hashed in chunks, and its pasted SHA-256, verify', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await page.setInputFiles('#file-input', env.LARGE);
+  const res = await result(page, '#find-results');
+  await expectVerified(res, { artifact: 'ok' });
+  const sha = await res.locator('.card dd.mono').first().textContent();
+  check(sha === env.LARGE_SHA, `hash ${sha}, sha256sum says ${env.LARGE_SHA}`);
+  const p = await page.evaluate(() => [document.getElementById('hash-progress').value, document.getElementById('hash-progress').max]);
+  check(p[0] === p[1] && p[1] === largeSize, `progress ${p}, file ${largeSize} bytes`);
+  await page.fill('#hash-input', env.LARGE_SHA);
+  await page.click('#find-hash button[type=submit]');
+  await expectVerified(await result(page, '#find-results'), { artifact: 'ok' });
+});
+
+await test('the suggested policy works and says what it proves', async (page) => {
+  await open(page, env.LOG_URL, '#/find');
+  const s = await page.textContent('#policy-status');
+  check(/No policy yet/.test(s), `status: ${s}`);
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  await page.waitForSelector('#find-results .error', { timeout: T });
+  check(/No policy is set/.test(await page.textContent('#find-results')), 'no refusal without a policy');
+  await open(page, env.LOG_URL, '#/policy');
+  await page.click('#policy-suggested');
+  await page.waitForFunction(() => /Saved/.test(document.getElementById('policy-msg').textContent), null, { timeout: T });
+  await open(page, env.LOG_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  const res = await result(page, '#find-results');
+  await expectVerified(res);
+  check(/only proves consistency with what the log itself claims/.test(await res.textContent()), 'no warning');
+});
+
+await test('an invalid policy is refused with its line', async (page) => {
+  await open(page, env.LOG_URL, '#/policy');
+  await page.fill('#policy-text', 'log nonsense\nquorum none\n');
+  await page.click('#policy-form button[type=submit]');
+  await page.waitForSelector('#policy-msg .error', { timeout: T });
+  const t = await page.textContent('#policy-msg');
+  check(/line 1: log key is not a valid vkey/.test(t), `says: ${t}`);
+});
+
+await test('without WebCrypto the page says why it cannot verify', async (page) => {
+  await page.addInitScript(() => Object.defineProperty(window, 'isSecureContext', { value: false }));
+  await open(page, env.LOG_URL, '#/find');
+  const t = await page.textContent('#capability');
+  check(await page.isVisible('#capability') && /HTTPS/.test(t), `says: ${t}`);
+});
+
+await test('without Ed25519 the page says why it cannot verify', async (page) => {
+  await page.addInitScript(() => {
+    if (!globalThis.crypto || !crypto.subtle) return; // about:blank
+    const imp = crypto.subtle.importKey.bind(crypto.subtle);
+    crypto.subtle.importKey = (f, k, alg, ...rest) => (alg && alg.name === 'Ed25519'
+      ? Promise.reject(new DOMException('not supported', 'NotSupportedError')) : imp(f, k, alg, ...rest));
+  });
+  await open(page, env.LOG_URL, '#/find');
+  const t = await page.textContent('#capability');
+  check(/no Ed25519/.test(t), `says: ${t}`);
+});
+
+await test('keyboard: skip link, navigation and the hash form', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.className) === 'skip', 'first Tab is not the skip link');
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Find', 'second Tab is not the Find link');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.getElementById('page-bundle').hidden, null, { timeout: T });
+  await open(page, env.LOG_URL, '#/find');
+  await page.focus('#hash-input');
+  await page.keyboard.type(sha256sum(env.ARTIFACT));
+  await page.keyboard.press('Enter');
+  await expectVerified(await result(page, '#find-results'), { artifact: 'ok' });
+  const live = await page.getAttribute('#find-results', 'aria-live');
+  check(live === 'polite', 'results are not a live region');
+});
+
+await test('phone width: no horizontal scrolling', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await page.setInputFiles('#file-input', env.ARTIFACT);
+  await expectVerified(await result(page, '#find-results'));
+  const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  check(sw <= w, `page is ${sw} px wide in a ${w} px window`);
+}, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

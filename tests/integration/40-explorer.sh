@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Goal: the explorer (web/), served by a real glasslogd, verifies in a real
+# browser. First the serving: Content-Type, Content-Security-Policy,
+# no-cache with an ETag and 304, no path escapes the web directory, Chart.js
+# from Debian's package, /policy from --public-policy (404 without, a bad
+# policy stops glasslogd at start), and the default web directory of an
+# installed layout and of a checkout. Then tests/browser/explorer.test.mjs
+# drives headless chromium (playwright-core) against this log, with real
+# appends, a tamper proxy in front of it and bundles cosigned by a test
+# witness key: a logged file verifies, a modified file fails the artifact
+# row, tampered proofs and checkpoints fail their rows, a missing witness
+# fails the quorum row, a bundle verifies offline, the overview shows the
+# tree size, a search by subject and version finds the statement.
+# Screenshots go to $GL_BUILD/screenshots/.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+
+command -v node >/dev/null || fail "node is missing (make deps installs nodejs)"
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (make deps installs chromium)"
+[ -d "$ROOT/tests/browser/node_modules/playwright-core" ] ||
+    fail "tests/browser/node_modules/playwright-core is missing (make deps runs npm ci there)"
+[ -f /usr/share/javascript/chart.js/chart.min.js ] || fail "libjs-chart.js is missing (make deps installs it)"
+cosign_tool
+WEB="$ROOT/web"
+SHOTS="${GL_BUILD:-build}/screenshots"
+case "$SHOTS" in /*) ;; *) SHOTS="$ROOT/$SHOTS" ;; esac
+mkdir -p "$SHOTS"
+
+make_keys
+"$G" keygen --name w1.example --out "$T/w1.key" --cosigner > /dev/null || fail keygen
+SUBK=$(cat "$T/sub.key.pub")
+policy "$T/policy" "log $(cat "$T/log.key.pub")" "submitter $SUBK" "quorum none"
+policy "$T/p.w1" "log $(cat "$T/log.key.pub")" "witness W1 $(cat "$T/w1.key.pub")" "submitter $SUBK" "quorum W1"
+
+# --- serving ------------------------------------------------------------------------
+printf 'log nonsense\nquorum none\n' > "$T/bad.policy"
+start_log "$T/d0" --create --web "$WEB" --public-policy "$T/bad.policy" &&
+    fail "glasslogd started with an invalid --public-policy"
+grep -q "bad.policy:1: log key is not a valid vkey" "$LOG_OUT" || fail "no reason for the bad policy: $(cat "$LOG_OUT")"
+start_log "$T/d1" --create --web "$T/no-such-dir" && fail "glasslogd started with a missing --web directory"
+grep -q "not a directory" "$LOG_OUT" || fail "no reason for the missing --web: $(cat "$LOG_OUT")"
+
+start_log "$T/data" --create --web "$WEB" --public-policy "$T/policy" || fail "glasslogd did not start"
+expect_http 200 GET /
+grep -q '<title>glasslog explorer</title>' "$T/body" || fail "/ is not the explorer"
+hdr() { curl -s -D - -o "$T/body" "$@"; }
+hdr "$LOG_URL/" > "$T/h"
+grep -qi '^content-type: text/html; charset=utf-8' "$T/h" || fail "/ Content-Type: $(cat "$T/h")"
+grep -qi "^content-security-policy: default-src 'none'; script-src 'self'; style-src 'self'" "$T/h" ||
+    fail "/ has no strict CSP: $(cat "$T/h")"
+grep -qi "frame-ancestors 'none'" "$T/h" || fail "CSP lacks frame-ancestors"
+grep -qi '^cache-control: no-cache' "$T/h" || fail "/ is not no-cache"
+grep -qi '^x-content-type-options: nosniff' "$T/h" || fail "/ lacks nosniff"
+ETAG=$(sed -n 's/^[Ee][Tt][Aa][Gg]: \(.*\)\r$/\1/p' "$T/h")
+[ "$ETAG" = "\"$(sha256sum "$WEB/index.html" | cut -c1-16)\"" ] || fail "ETag $ETAG is not the content's SHA-256"
+expect_http 304 GET / -H "If-None-Match: $ETAG"
+expect_http 200 GET / -H 'If-None-Match: "0000000000000000"'
+hdr "$LOG_URL/js/main.js" > "$T/h"
+grep -qi '^content-type: text/javascript; charset=utf-8' "$T/h" || fail "main.js Content-Type: $(cat "$T/h")"
+cmp -s "$T/body" "$WEB/js/main.js" || fail "/js/main.js is not web/js/main.js"
+hdr "$LOG_URL/css/explorer.css" | grep -qi '^content-type: text/css' || fail "CSS Content-Type"
+expect_http 200 GET /vendor/chart.js/chart.min.js
+cmp -s "$T/body" /usr/share/javascript/chart.js/chart.min.js || fail "Chart.js is not Debian's"
+for p in /js/../index.html /../README.md /js/%2e%2e/main.js /.hidden /js//main.js /index.html/ /README.md \
+    /tests/browser/package.json /js/main.js.bak; do
+    expect_http 404 GET "$p" --path-as-is
+done
+expect_http 405 POST /js/main.js
+hdr "$LOG_URL/checkpoint" | grep -qi '^cache-control: public, max-age=2' || fail "/checkpoint lost its caching"
+hdr "$LOG_URL/policy" > "$T/h"
+grep -qi '^content-type: text/plain; charset=utf-8' "$T/h" || fail "/policy Content-Type"
+cmp -s "$T/body" "$T/policy" || fail "/policy is not the --public-policy file"
+
+# --- the log's content ----------------------------------------------------------------
+printf 'release 1.0.0 of the widget\n' > "$T/app.bin"
+printf 'release 1.0.0 of the widget!\n' > "$T/modified.bin"
+"$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject example.com/widget \
+    --version 1.0.0 --file "$T/app.bin" --meta builder=ci.example.com --log-vkey "@$T/log.key.pub" \
+    --out "$T/app.tlog-proof" > "$T/out" 2> "$T/err" || fail "append: $(cat "$T/err")"
+for i in $(seq 1 22); do
+    kind=build; [ $((i % 3)) -eq 1 ] && kind=rule-update; [ $((i % 5)) -eq 2 ] && kind=audit-report
+    "$G" append --log "$LOG_URL" --key "$T/sub.key" --kind $kind --subject "example.com/other$((i % 4))" \
+        --version "0.$i" --sha256 "$(printf 'other %s' "$i" | sha256sum | cut -c1-64)" \
+        > /dev/null 2> "$T/err" || fail "append $i: $(cat "$T/err")"
+done
+head -c 70000000 /dev/zero > "$T/large.bin"
+printf 'the large one' >> "$T/large.bin"
+"$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject example.com/large --version 9 \
+    --file "$T/large.bin" > /dev/null 2> "$T/err" || fail "append large: $(cat "$T/err")"
+SIZE=24
+curl -s "$LOG_URL/checkpoint" | sed -n 2p | grep -qx "$SIZE" || fail "the log's tree size is not $SIZE"
+"$G" verify --policy "$T/policy" --bundle "$T/app.tlog-proof" --artifact "$T/app.bin" > /dev/null ||
+    fail "the CLI does not verify the bundle"
+
+# Bundles cosigned by the test witness W1: now, and an hour ahead.
+awk 'h { print; next } { print > "/dev/stderr" } /^$/ { h = 1 }' "$T/app.tlog-proof" \
+    > "$T/note" 2> "$T/head" || fail "split the bundle"
+NOW=$(date +%s)
+"$COSIGN" "$T/w1.key" "$NOW" < "$T/note" > "$T/note.w1" || fail cosign
+cat "$T/head" "$T/note.w1" > "$T/w1.tlog-proof"
+"$COSIGN" "$T/w1.key" $((NOW + 3600)) < "$T/note" > "$T/note.fut" || fail cosign
+cat "$T/head" "$T/note.fut" > "$T/future.tlog-proof"
+"$G" verify --policy "$T/p.w1" --bundle "$T/w1.tlog-proof" > /dev/null || fail "the CLI refuses the W1 bundle"
+"$G" keygen --name w2.example --out "$T/w2.key" --cosigner > /dev/null || fail keygen
+policy "$T/p.wit" "log $(cat "$T/log.key.pub")" "witness W1 $(cat "$T/w1.key.pub")" \
+    "witness W2 $(cat "$T/w2.key.pub")" "group G 1 W1 W2" "submitter $SUBK" "quorum G"
+
+start_proxy
+LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" POLICY_WITNESS="$T/p.wit" \
+    POLICY_W1="$T/p.w1" ARTIFACT="$T/app.bin" MODIFIED="$T/modified.bin" BUNDLE="$T/app.tlog-proof" \
+    BUNDLE_W1="$T/w1.tlog-proof" BUNDLE_FUTURE="$T/future.tlog-proof" LARGE="$T/large.bin" \
+    LARGE_SHA="$(sha "$T/large.bin")" SUBJECT=example.com/widget VERSION=1.0.0 TREE_SIZE=$SIZE SHOTS="$SHOTS" \
+    timeout 600 node "$ROOT/tests/browser/explorer.test.mjs" > "$T/browser.out" 2>&1
+rc=$?
+cat "$T/browser.out"
+[ "$rc" -eq 0 ] || fail "browser tests failed (exit $rc); screenshots in $SHOTS"
+grep -q '^[1-9][0-9]* passed, 0 failed$' "$T/browser.out" || fail "the browser tests ran no case"
+stop_proxy
+stop_log
+
+# --- the default web directory: installed layout, then a checkout ---------------------
+mkdir -p "$T/inst/bin" "$T/inst/share/glasslog" "$T/co/bin"
+cp "$GL_BIN/glasslogd" "$T/inst/bin/" && cp -r "$WEB" "$T/inst/share/glasslog/web" || fail copy
+printf '<!doctype html><title>installed</title>\n' > "$T/inst/share/glasslog/web/index.html"
+cp "$GL_BIN/glasslogd" "$T/co/bin/" && cp -r "$WEB" "$T/co/web" || fail copy
+printf '<!doctype html><title>checkout</title>\n' > "$T/co/web/index.html"
+for layout in inst co; do
+    spawn "glasslogd-$layout" "$T/$layout/bin/glasslogd" --data "$T/data" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 || fail "glasslogd ($layout) did not start"
+    LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+    want=installed; [ $layout = co ] && want=checkout
+    expect_http 200 GET /
+    grep -q "<title>$want</title>" "$T/body" || fail "the $layout layout serves $(cat "$T/body")"
+    expect_http 404 GET /policy
+    grep -q 'no suggested policy' "$T/body" || fail "/policy 404 without a reason"
+    stop_log
+done
+spawn glasslogd-none "$T/co/bin/glasslogd" --data "$T/data" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --web none || fail "glasslogd --web none did not start"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+expect_http 404 GET /
+expect_http 200 GET /checkpoint
+stop_log
+echo "explorer: ok"
