@@ -41,7 +41,7 @@ BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
 .PHONY: all deps test check lint bench bench-core bench-log bench-cosign bench-monitor fuzz run clean \
-    test-build
+    test-build install
 .DEFAULT_GOAL := all
 
 all: deps
@@ -181,6 +181,15 @@ lint: deps
 	    --inline-suppr -Iinclude -Ilib -Ilib/net --std=c11 lib client log witness
 	clang-tidy --quiet $(LIB_SRCS) $(NET_SRCS) $(CLIENT_SRCS) $(LOG_SRCS) $(WIT_SRCS) -- \
 	    $(LINT_FLAGS) $(NET_CFLAGS)
+
+# Installs the programs in $(PREFIX)/bin and the explorer in
+# $(PREFIX)/share/glasslog/web, where glasslogd finds it by default.
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/glasslog
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	rm -rf $(DESTDIR)$(PREFIX)/share/glasslog/web
+	cp -R web $(DESTDIR)$(PREFIX)/share/glasslog/web
 
 clean:
 	rm -rf build bin lib/libglasslog.a lib/libglasslog-net.a

@@ -31,7 +31,9 @@ append a file's statement:
       --log-vkey @var/log.key.pub --out var/readme.tlog-proof
 verify it offline:
   $G verify --policy var/policy --bundle var/readme.tlog-proof --artifact README.md
+or open the explorer, http://$LISTEN/, and drop the file there (its
+"Use the log's suggested policy" button takes var/policy, served at /policy).
 Ctrl-C stops the log cleanly.
 MSG
 exec bin/glasslogd --data var/log --key var/log.key --submitters var/submitters \
-    --listen "$LISTEN" $create
+    --listen "$LISTEN" --public-policy var/policy $create
