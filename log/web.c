@@ -277,11 +277,12 @@ int web_resolve_dir(const char *setting, char *out, size_t max)
         return (size_t)snprintf(out, max, "%s", setting) < max ? 0 : GL_ETOOBIG;
     }
     n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0 && (size_t)n < sizeof(exe) - 1)
+        exe[n] = 0; /* readlink does not terminate */
     if (n <= 0 || (size_t)n >= sizeof(exe) - 1 || (slash = strrchr(exe, '/')) == NULL) {
         gl_log(GL_LOG_WARN, "web: cannot find the running binary: no explorer (give --web)");
         return 0;
     }
-    exe[n] = 0;
     *slash = 0;
     if ((size_t)snprintf(out, max, "%s/../share/glasslog/web", exe) < max && is_dir(out))
         return 0;

@@ -28,6 +28,7 @@ async function loadPolicy() {
   const t = localStorage.getItem(KEY_POLICY);
   state.policy = null;
   state.source = localStorage.getItem(KEY_SOURCE);
+  state.policyError = null;
   if (t) {
     try { state.policy = await parsePolicy(t); } catch (e) {
       state.policyError = `The saved policy is not valid (${e.message}).`;
@@ -39,7 +40,8 @@ async function loadPolicy() {
 function showPolicyStatus() {
   const s = $('policy-status');
   if (!state.policy) {
-    clear(s, 'No policy yet: nothing can be verified until you ', el('a', { href: '#/policy' }, 'set your policy'), '.');
+    clear(s, state.policyError ? `${state.policyError} ` : 'No policy yet: ',
+      'nothing can be verified until you ', el('a', { href: '#/policy' }, 'set your policy'), '.');
     return;
   }
   clear(s, `Policy (${state.source === 'log' ? 'suggested by this log' : 'yours'}): ${describePolicy(state.policy)}`);

@@ -19,7 +19,8 @@ function tokenize(line) {
   return t.split(/[ \t]+/).filter((x) => x.length > 0);
 }
 
-// Parses policy text (a binary string or a JS string of UTF-8 text).
+// Parses policy text: a binary string (the file's bytes; toBin() of
+// typed text) or a Uint8Array.
 // Throws PolicyError ("line N: reason"). Returns {logs, witnesses, groups,
 // quorum, submitters, text}; witnesses carry 0x04 keys (converted flagged).
 export async function parsePolicy(input) {
