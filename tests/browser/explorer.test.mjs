@@ -184,6 +184,29 @@ await test('a bundle verifies offline', async (page) => {
   check(asked.length === 0, `the bundle's verification asked the network: ${asked.join(', ')}`);
 });
 
+// Drops files (name, path) onto the element sel, as a visitor dragging
+// them from the desktop would.
+async function drop(page, sel, files) {
+  const list = files.map(([name, f]) => [name, [...fs.readFileSync(f)]]);
+  const dt = await page.evaluateHandle((fl) => {
+    const d = new DataTransfer();
+    for (const [name, b] of fl) d.items.add(new File([new Uint8Array(b)], name));
+    return d;
+  }, list);
+  await page.dispatchEvent(sel, 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent(sel, 'drop', { dataTransfer: dt });
+}
+
+await test('dropped files: a file on Find, a bundle with its file on Verify a bundle', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await drop(page, '#drop', [['app.bin', env.ARTIFACT]]);
+  await expectVerified(await result(page, '#find-results'), { artifact: 'ok' });
+  await open(page, env.LOG_URL, '#/bundle');
+  await drop(page, '#bundle-drop', [['modified.bin', env.MODIFIED], ['app.tlog-proof', env.BUNDLE]]);
+  await expectFailed(await result(page, '#bundle-results'), 'artifact', /the SHA-256 of modified\.bin/);
+});
+
 await test('a tampered inclusion proof fails the inclusion proof row', async (page) => {
   mode('lookup-proof');
   await setPolicy(page, env.PROXY_URL, read(env.POLICY));
