@@ -40,7 +40,8 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint bench bench-core bench-log bench-monitor fuzz run clean test-build
+.PHONY: all deps test check lint bench bench-core bench-log bench-monitor fuzz run clean test-build \
+    soak
 .DEFAULT_GOAL := all
 
 all: deps
@@ -111,13 +112,33 @@ $(O)/tests/bench/loadgen: $(O)/tests/bench/loadgen.o $(NETA) $(LIBA)
 $(O)/tests/integration/tools/cosign: $(O)/tests/integration/tools/cosign.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
+# Test-only fault shim (LD_PRELOAD, tests/fault/faultfs.c): built without
+# sanitizers even in the check tree; the tests preload the sanitizer
+# runtime before it (tests/integration/lib.sh, fault_preload).
+FAULT_SO := $(O)/tests/fault/faultfs.so
+$(FAULT_SO): tests/fault/faultfs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out $(SAN),$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
+
+# Test-only tool: reads and damages tiles of a stopped log's store.
+$(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $(O)/log/store.o \
+    $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(CRYPTO_LIBS)
+
 test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
-    $(O)/tests/integration/tools/cosign
+    $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SO)
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
 test: deps
 	@$(MAKE) --no-print-directory test-build
 	@GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/run.sh
+
+# Crash soak: 20 kill -9 cycles under load for glasslogd and for the
+# witness (`make test` runs 5 of each); SOAK_CYCLES overrides.
+SOAK_CYCLES ?= 20
+soak: deps
+	@$(MAKE) --no-print-directory test-build
+	@GL_CRASH_CYCLES=$(SOAK_CYCLES) GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/soak.sh
 
 # The same suite built with sanitizers, in its own tree.
 check: deps

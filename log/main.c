@@ -117,7 +117,7 @@ static int check_store(struct daemon *d)
 {
     struct gl_buf vk, mine;
     struct gl_checkpoint c;
-    uint8_t root[32];
+    char why[256];
     uint64_t size;
     int rc;
 
@@ -138,15 +138,12 @@ static int check_store(struct daemon *d)
                gl_strerror(rc));
         goto out;
     }
-    if ((rc = tree_load(d->tree, d->store, size)) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored tiles for size %llu are missing or corrupt (%s)",
-               (unsigned long long)size, gl_strerror(rc));
-        goto out;
-    }
-    if ((rc = tree_root(d->tree, root)) != 0 || c.size != size || memcmp(root, c.root, 32) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored tiles do not reproduce the stored checkpoint "
-                             "(size %llu): refusing to start", (unsigned long long)c.size);
-        rc = GL_EVERIFY;
+    if (c.size != size ||
+        (rc = tree_check(d->tree, d->store, size, c.root, why, sizeof(why))) != 0) {
+        gl_log(GL_LOG_ERROR, "the stored tiles do not match the signed checkpoint (size %llu): "
+               "%s: refusing to start", (unsigned long long)c.size,
+               c.size != size ? "it is not the stored tree size" : why);
+        rc = rc != 0 ? rc : GL_EVERIFY;
         goto out;
     }
     gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint", d->key.name,

@@ -11,8 +11,10 @@
  *    change only on the loop thread, after their batch is durable, so no
  *    reply and no checkpoint ever describes state that is not on disk;
  *  - every tree signed extends the durable tree: after a failed write the
- *    writer reloads the durable state from the store before the next
- *    batch (the failed batch may or may not have reached the disk);
+ *    store is reopened (RocksDB replays its write-ahead log) and the
+ *    durable state reloaded from it before the next batch (the failed
+ *    batch may or may not have reached the disk); until that succeeds,
+ *    appends answer 503 and reads are served (seq.c, seq_recover);
  *  - the pool holds at most pool_max submissions, counting those whose
  *    signatures are still being checked (seq_reserve), so memory is bounded
  *    and overload answers 503 at once.

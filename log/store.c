@@ -87,6 +87,11 @@ void store_close(struct store *s)
     free(s);
 }
 
+int store_reopen(struct store *s)
+{
+    return kv_reopen(s->kv);
+}
+
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
     struct gl_buf st;
@@ -187,6 +192,32 @@ int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out
     }
     gl_buf_release(&b);
     return rc;
+}
+
+struct scan_tiles {
+    uint32_t level;
+    int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len);
+    void *ctx;
+};
+
+static int scan_tile(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    struct scan_tiles *st = ctx;
+
+    if (klen != 9 || k[0] != st->level)
+        return 1;
+    return st->fn(st->ctx, kv_get_be64(k + 1), v, vlen);
+}
+
+int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
+                     int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
+                     void *ctx)
+{
+    struct scan_tiles st = {level, fn, ctx};
+    uint8_t key[9];
+
+    tile_key(key, level, start);
+    return kv_scan(s->kv, CF_TILES, key, 9, scan_tile, &st);
 }
 
 int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
@@ -301,6 +332,14 @@ void store_batch_put_state(struct store_batch *b, uint64_t size, const void *che
     kv_put_be64(st + 4, size);
     kv_batch_put(b->b, CF_DEFAULT, "state", 5, st, 12);
     kv_batch_put(b->b, CF_DEFAULT, "checkpoint", 10, checkpoint, len);
+}
+
+void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t index)
+{
+    uint8_t key[9];
+
+    tile_key(key, level, index);
+    kv_batch_delete(b->b, CF_TILES, key, 9);
 }
 
 void store_batch_put_vkey(struct store_batch *b, const char *vkey)

@@ -44,6 +44,11 @@ struct store_options {
  * store_close. */
 int store_open(const struct store_options *o, struct store **out, const char **why);
 void store_close(struct store *s);
+/* After a failed write: reopens the database, as a restart would (see
+ * kv_reopen: what reached the disk becomes the records; read-only and
+ * GL_EIO if it still cannot be written). Only while no other thread uses
+ * the store. */
+int store_reopen(struct store *s);
 
 /* The tree size and checkpoint last committed (size 0 and an empty buffer
  * for a new store). checkpoint: appended to the caller's buffer. */
@@ -61,6 +66,12 @@ int store_scan_entries(struct store *s, uint64_t start, uint64_t n,
 /* Reads tile (level, index) into out (STORE_TILE_MAX bytes); *len gets the
  * stored length (a multiple of 32). GL_ENOTFOUND if absent. */
 int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out, size_t *len);
+/* Calls fn for each stored tile of `level` from index `start` on, in index
+ * order (data: 32 * width bytes, valid during the call), until fn returns
+ * non-zero (1 = stop, negative = error, returned) or the level ends. */
+int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
+                     int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
+                     void *ctx);
 /* The index of the entry with this leaf hash. GL_ENOTFOUND if none. */
 int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index);
 /* Up to max indices of entries about artifact sha256, ascending, below
@@ -79,6 +90,8 @@ void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,
 void store_batch_put_state(struct store_batch *b, uint64_t size, const void *checkpoint,
                            size_t len);
 void store_batch_put_vkey(struct store_batch *b, const char *vkey);
+/* Deletes a tile (repair and test tools only; glasslogd never deletes). */
+void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t index);
 /* Writes the batch atomically and syncs it to disk. GL_EIO (logged) on any
  * failure: then nothing can be assumed about what reached the disk. */
 int store_batch_commit(struct store_batch *b);
