@@ -18,7 +18,9 @@
  *                 pwritev2, pwritev64v2, fallocate, fallocate64,
  *                 posix_fallocate, posix_fallocate64, ftruncate,
  *                 ftruncate64
- *          sync   fsync, fdatasync, sync_file_range, syncfs
+ *          sync   fsync, fdatasync, sync_file_range (not with flags 0: the
+ *                 kernel does nothing then, and RocksDB asserts that such
+ *                 a probe succeeds), syncfs
  *          any    both (the default)
  * The file is checked (stat: inode, size, mtime) on every call of the
  * functions above; a change re-reads it and restarts the count. Write it
@@ -27,9 +29,12 @@
  *
  * A call is faulted only if its descriptor is a regular file (fstat) whose
  * path (readlink /proc/self/fd/N) is below GL_FAULT_DIR: sockets, pipes,
- * terminals and other paths are never touched. What the list does not
- * cover: msync (RocksDB uses mmap writes only if asked to) and stdio
- * streams (RocksDB's info LOG; their errors are ignored by RocksDB).
+ * terminals and other paths are never touched. Nothing is cached: the two
+ * system calls are made on every call, but only while a fault is armed
+ * (when off, a call costs one stat of the control file). Not covered:
+ * msync (RocksDB writes through mmap only if asked to) and stdio streams
+ * (the daemons write no file through stdio; RocksDB's info LOG uses
+ * write(2) and is faulted like its other files).
  *
  * On the first injected failure after each change of the control file the
  * shim writes one line to stderr, "faultfs: injecting <ERR> into
