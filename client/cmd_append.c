@@ -5,17 +5,20 @@
  * extra line carries the statement, see specs/bundle.md) and prints
  * "index N" and "leaf_hash HEX".
  *
- * Retries: the statement is signed ONCE; on a timeout, a connection error
- * or a 5xx the SAME bytes are posted again with exponential back-off until
- * --timeout runs out, so the log's deduplication makes retries safe (a
- * retry of an append that did land answers with the original index).
+ * Retries: the statement is signed ONCE; on a timeout, a connection error,
+ * a 5xx or a 429 (the submitter key's rate limit) the SAME bytes are posted
+ * again until --timeout runs out, so the log's deduplication makes retries
+ * safe (a retry of an append that did land answers with the original
+ * index). The pause is the answer's Retry-After on 429 and 503 (whole
+ * seconds, honoured exactly), else an exponential back-off; a pause that
+ * would end past --timeout ends the command at once (exit 3) instead of
+ * sleeping in vain.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -29,7 +32,9 @@
 #include "glasslog/sha256.h"
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
+#include "fetch.h"
 #include "http_client.h"
+#include "util.h"
 
 #define RESPONSE_MAX (1 << 20)
 
@@ -160,40 +165,84 @@ static int append_fields(const struct append_opts *o, struct gl_statement_fields
     return 0;
 }
 
-static double now_s(void)
+/* The "error" string of a JSON error answer, or "no reason given"; control
+ * characters shown as '?' (the text goes to a terminal). */
+static void append_reason(const struct gl_http_response *resp, char *out, size_t max)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    cJSON *j = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
+    const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "error");
+
+    snprintf(out, max, "%s", cJSON_IsString(er) ? er->valuestring : "no reason given");
+    for (char *p = out; *p != 0; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    cJSON_Delete(j);
 }
 
-/* Posts the statement until it is answered (not 5xx) or time runs out.
- * resp is the caller's; 0 with a final answer, GL_EIO otherwise. */
+/* The pause before retrying answer resp (rc: the post's result): its
+ * Retry-After on 429 and 503, else backoff. */
+static double append_pause(int rc, const struct gl_http_response *resp, double backoff)
+{
+    double ra;
+
+    if (rc == 0 && (resp->status == 429 || resp->status == 503) &&
+        fetch_retry_after(resp, &ra) == 0 && ra > 0)
+        return ra;
+    return backoff;
+}
+
+/* Says why the post is retried after pause seconds, or (give_up) why it
+ * ends now. rc: the post's result. */
+static void append_retry_msg(int rc, const struct gl_http_response *resp, double pause,
+                             long timeout_s, int give_up)
+{
+    char why[256];
+
+    if (rc != 0) {
+        snprintf(why, sizeof(why), "%s", resp->error[0] ? resp->error : gl_strerror(rc));
+        if (give_up)
+            cli_error("%s; gave up after %ld s (--timeout)", why, timeout_s);
+        else
+            cli_error("%s, retrying in %.1f s", why, pause);
+        return;
+    }
+    append_reason(resp, why, sizeof(why));
+    if (!give_up)
+        cli_error("log answered %ld (%s), retrying in %.1f s", resp->status, why, pause);
+    else if (resp->status == 429)
+        cli_error("rate limited (429: %s): the log allows this submitter key's next append in "
+                  "%.0f s, past the --timeout of %ld s; giving up",
+                  why, pause, timeout_s);
+    else
+        cli_error("log answered %ld (%s); gave up after %ld s (--timeout)", resp->status, why,
+                  timeout_s);
+}
+
+/* Posts the statement until it is answered (not 5xx or 429) or time runs
+ * out. resp is the caller's; 0 with a final answer, GL_EIO otherwise. */
 static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
                        struct gl_http_response *resp)
 {
     struct gl_http_client *c;
-    double deadline = now_s() + (double)timeout_s, backoff = 0.2;
+    double deadline = util_now() + (double)timeout_s, backoff = 0.2, pause;
     int rc;
 
     if ((rc = gl_http_client_new(NULL, &c)) != 0)
         return rc;
     for (;;) {
-        double left = deadline - now_s();
+        double left = deadline - util_now();
         long ms = left > 10 ? 10000 : (long)(left * 1000) + 1;
         rc = gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
-        if (rc == 0 && resp->status < 500)
+        if (rc == 0 && resp->status < 500 && resp->status != 429)
             break;
-        if (rc == 0)
-            cli_error("log answered %ld, retrying", resp->status);
-        else
-            cli_error("%s, retrying", resp->error[0] ? resp->error : gl_strerror(rc));
-        if (now_s() + backoff >= deadline) {
+        pause = append_pause(rc, resp, backoff);
+        if (util_now() + pause >= deadline) {
+            append_retry_msg(rc, resp, pause, timeout_s, 1);
             rc = GL_EIO;
-            cli_error("gave up after %ld s", timeout_s);
             break;
         }
-        usleep((useconds_t)(backoff * 1e6));
+        append_retry_msg(rc, resp, pause, timeout_s, 0);
+        util_sleep(pause);
         backoff = backoff * 2 > 5 ? 5 : backoff * 2;
         gl_http_response_release(resp);
     }
@@ -252,14 +301,13 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
     const cJSON *lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "proof");
-    const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "error");
     uint8_t leaf[32], got[32];
-    char hex[65];
+    char hex[65], why[256];
     int rc = CLI_VERIFY;
 
     if (resp->status != 200) {
-        cli_error("the log refused the statement (%ld): %s", resp->status,
-                  cJSON_IsString(er) ? er->valuestring : "no reason given");
+        append_reason(resp, why, sizeof(why));
+        cli_error("the log refused the statement (%ld): %s", resp->status, why);
         rc = CLI_USAGE;
         goto out;
     }

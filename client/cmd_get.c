@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -162,7 +163,8 @@ static int get_checkpoint(struct fetch *f, const struct get_opts *o)
     fwrite(body.data, 1, body.len, stdout);
     if (p == NULL)
         goto out;
-    vrc = trust_checkpoint_open(p, (const char *)body.data, body.len, tc, why);
+    vrc = trust_checkpoint_open(p, (const char *)body.data, body.len,
+                                (uint64_t)time(NULL), tc, why);
     if (vrc == 0 || vrc == GL_EQUORUM)
         trust_describe_cosigners(p, tc, &d);
     if (vrc == 0)

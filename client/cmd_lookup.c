@@ -184,7 +184,8 @@ static int stored_checkpoint(struct lookup *l, struct state *s, struct gl_buf *n
         cli_error("cannot read the stored checkpoint in %s: %s", s->dir, gl_strerror(rc));
         return GL_EIO;
     }
-    rc = trust_checkpoint_open(l->p, (const char *)note->data, note->len, tc, why);
+    rc = trust_checkpoint_open(l->p, (const char *)note->data, note->len, (uint64_t)time(NULL),
+                               tc, why);
     if (rc != 0 && rc != GL_EQUORUM) {
         cli_error(
             "the stored checkpoint in %s does not verify (%s): remove it to start over",
@@ -362,6 +363,7 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
     in.proof = pf;
     in.artifact = l->digest;
     in.artifact_name = l->o->path;
+    in.now = (uint64_t)time(NULL);
     trust_verify(l->p, &in, r);
     for (int s = 0; s < TRUST_NSTEPS; s++)
         if (r->state[s] == TRUST_FAILED)

@@ -10,6 +10,9 @@
  * --json one JSON object; every failed step is also one
  * "glasslog: verification failed: <step>: <why>" line on stderr. Exit 0
  * only if every step passed, 2 if any failed, 3 for usage or I/O errors.
+ * A witness cosignature dated more than 5 minutes in the future is shown
+ * in the age row, flagged in --json and warned about on stderr, whether or
+ * not --max-age was given.
  * A proof file that does not parse, or a --statement that differs from the
  * bundle's, is a verification failure (exit 2: the file is what is being
  * verified); only unreadable files and bad options are exit 3.
@@ -44,8 +47,9 @@ static const char verify_usage[] =
     "  --bundle FILE     a .tlog-proof whose extra line carries the statement\n"
     "                    (what 'glasslog append --out' and 'lookup --out' write)\n"
     "  --proof FILE      a .tlog-proof; --statement FILE gives the statement\n"
-    "  --max-age D       refuse if the newest witness cosignature is older than\n"
-    "                    D (e.g. 30s, 10m, 24h, 7d)\n"
+    "  --max-age D       refuse unless witnesses satisfying the quorum all\n"
+    "                    cosigned within D (e.g. 30s, 10m, 24h, 7d); cosignatures\n"
+    "                    dated more than 5 minutes in the future do not count\n"
     "  --json            machine-readable report on stdout\n"
     "Exit: 0 verified, 2 a check failed (stderr names it), 3 usage or I/O error.\n";
 
@@ -157,6 +161,30 @@ static void print_step(const struct trust_report *r, enum trust_step s,
     putchar('\n');
 }
 
+/* The age row; b is scratch. Future-dated cosignatures are listed in
+ * every case, even when no age was asked for. */
+static void print_age(const struct gl_policy *p, const struct trust_input *in,
+                      const struct trust_report *r, struct gl_buf *b)
+{
+    const struct trust_age *a = &r->age;
+    char t[32], unasked[TRUST_WHY_MAX + 64];
+    const char *fut = "";
+
+    gl_buf_reset(b);
+    if (r->have_age && a->nfuture > 0 &&
+        gl_buf_printf(b, "; dated more than %d s in the future, not counted: ",
+                      TRUST_FUTURE_SLACK) == 0 &&
+        trust_describe_future(p, &r->ck, a, in->now, b) == 0)
+        fut = (const char *)b->data;
+    snprintf(unasked, sizeof(unasked), "not checked (no --max-age)%.*s", TRUST_WHY_MAX,
+             fut);
+    util_time_utc(a->time, t);
+    print_step(r, TRUST_AGE, unasked,
+               "the freshest quorum of cosignatures dates from %s (%llu s ago), within "
+               "%llu s%s",
+               t, (unsigned long long)a->age, (unsigned long long)in->max_age, fut);
+}
+
 static void print_human(const struct gl_policy *p, const struct trust_input *in,
                         const struct trust_report *r)
 {
@@ -188,10 +216,7 @@ static void print_human(const struct gl_policy *p, const struct trust_input *in,
     print_step(r, TRUST_QUORUM, "", "%scosigned by %s",
                none ? "no cosignature required (quorum none); " : "",
                b.data ? (const char *)b.data : "");
-    util_time_utc(r->ck.newest, t);
-    print_step(r, TRUST_AGE, "not checked (no --max-age)",
-               "newest cosignature %s, within %llu s", t,
-               (unsigned long long)in->max_age);
+    print_age(p, in, r, &b);
     print_step(r, TRUST_INCLUSION, "", "entry %llu of %llu",
                (unsigned long long)in->proof->index, (unsigned long long)r->ck.cp.size);
     gl_buf_reset(&b);
@@ -242,6 +267,8 @@ static cJSON *json_witnesses(const struct gl_policy *p, const struct trust_repor
                                                   : "invalid");
         if (st == 0)
             cJSON_AddNumberToObject(w, "time", (double)r->ck.wst[i].timestamp);
+        if (r->have_age && r->age.future[i])
+            cJSON_AddBoolToObject(w, "future", 1);
     }
     return a;
 }
@@ -283,6 +310,10 @@ static void print_json(const struct gl_policy *p, const struct trust_input *in,
         cJSON_AddItemToObject(o, "witnesses", json_witnesses(p, r));
         if (r->ck.newest != 0)
             cJSON_AddNumberToObject(o, "newest_cosignature", (double)r->ck.newest);
+        if (r->have_age && r->age.rc == 0) {
+            cJSON_AddNumberToObject(o, "quorum_time", (double)r->age.time);
+            cJSON_AddNumberToObject(o, "age", (double)r->age.age);
+        }
     }
     text = cJSON_Print(o);
     if (text != NULL)
@@ -304,6 +335,25 @@ static void print_json_error(const char *step, const char *why)
         printf("%s\n", text);
     free(text);
     cJSON_Delete(o);
+}
+
+/* One stderr warning per cosignature dated more than TRUST_FUTURE_SLACK
+ * after now. */
+static void warn_future(const struct gl_policy *p, const struct trust_input *in,
+                        const struct trust_report *r)
+{
+    char t[32];
+
+    for (size_t i = 0; r->have_age && i < r->ck.nwitnesses; i++) {
+        if (!r->age.future[i])
+            continue;
+        util_time_utc(r->ck.wst[i].timestamp, t);
+        cli_error("warning: the cosignature by witness %s is dated %s, %llu s in the "
+                  "future (a wrong clock here or at the witness?): it does not count "
+                  "for the checkpoint's age",
+                  gl_policy_witness_at(p, i)->name, t,
+                  (unsigned long long)(r->ck.wst[i].timestamp - in->now));
+    }
 }
 
 /* --- inputs ------------------------------------------------------------------------ */
@@ -390,6 +440,7 @@ int cmd_verify_main(int argc, char **argv)
     in.max_age = o.max_age;
     in.now = (uint64_t)time(NULL);
     rc = trust_verify(p, &in, r) == 0 ? CLI_OK : CLI_VERIFY;
+    warn_future(p, &in, r);
     for (int s = 0; s < TRUST_NSTEPS; s++)
         if (r->state[s] == TRUST_FAILED)
             cli_error("verification failed: %s: %s", trust_step_name((enum trust_step)s),

@@ -52,18 +52,28 @@ static void snippet(const struct gl_buf *b, char *out, size_t max)
     out[j] = 0;
 }
 
-/* Seconds to wait before the next attempt: the server's Retry-After when
- * it gave a sane one, else the back-off. */
-static double wait_for(const struct gl_http_response *r, double backoff)
+int fetch_retry_after(const struct gl_http_response *r, double *seconds)
 {
     char *end;
     double ra;
 
-    if (r->status != 0 && r->has_header) {
-        ra = strtod(r->header, &end);
-        if (end != r->header && *end == 0 && ra >= 0)
-            return ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : ra;
-    }
+    if (r->status == 0 || !r->has_header)
+        return GL_ENOTFOUND;
+    ra = strtod(r->header, &end);
+    if (end == r->header || *end != 0 || !(ra >= 0))
+        return GL_ENOTFOUND;
+    *seconds = ra;
+    return 0;
+}
+
+/* Seconds to wait before the next attempt: the server's Retry-After when
+ * it gave a sane one, else the back-off. */
+static double wait_for(const struct gl_http_response *r, double backoff)
+{
+    double ra;
+
+    if (fetch_retry_after(r, &ra) == 0)
+        return ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : ra;
     return backoff;
 }
 

@@ -30,6 +30,7 @@
 #define FETCH_DEFAULT_BUDGET_S 60.0
 
 struct gl_http_client;
+struct gl_http_response;
 
 struct fetch {
     struct gl_http_client *http; /* owned */
@@ -53,5 +54,11 @@ void fetch_release(struct fetch *f);
  * GL_ENOTFOUND for 404, GL_ETOOBIG past max, GL_EIO for anything else
  * (f->error says what). */
 int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body);
+
+/* The Retry-After of an answer r whose capture_header was "Retry-After"
+ * (the adapter's default): its delay in seconds (a non-negative decimal;
+ * an HTTP date is not understood) into *seconds. 0, or GL_ENOTFOUND when
+ * absent or unusable. */
+int fetch_retry_after(const struct gl_http_response *r, double *seconds);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -120,8 +121,15 @@ static int setup_keys(struct monitor *m)
             m->keys[m->nkeys++] = k;
         m->watched[j] = 1;
     }
-    if (m->o->nwatch == 0 && m->o->expect != NULL)
+    if (m->o->nwatch == 0 && m->o->expect != NULL) {
+        if (m->nsub == 0) { /* nothing to watch: --expect would check nothing */
+            cli_error("--expect %s watches the policy's submitters, but %s lists none: "
+                      "add submitter lines or give --watch-submitter",
+                      m->o->expect, m->o->policy);
+            return GL_EINVAL;
+        }
         memset(m->watched, 1, m->nsub);
+    }
     return 0;
 }
 
@@ -276,7 +284,8 @@ static int open_checkpoint(struct monitor *m, const struct gl_buf *note, const c
                            int need_quorum, struct trust_checkpoint *tc)
 {
     char why[TRUST_WHY_MAX];
-    int rc = trust_checkpoint_open(m->p, (const char *)note->data, note->len, tc, why);
+    int rc = trust_checkpoint_open(m->p, (const char *)note->data, note->len,
+                                   (uint64_t)time(NULL), tc, why);
 
     if (rc == 0 || (rc == GL_EQUORUM && !need_quorum))
         return 0;

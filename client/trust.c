@@ -16,6 +16,20 @@
  * one key and a good one by another is accepted (signed-note rules are
  * per key), "no log with this origin" and "no valid signature" are
  * distinct failures.
+ *
+ * Age (specs/client.md, "checkpoint age"). The age is now - T, where T is
+ * the quorum's time (gl_policy_quorum_time): the latest time such that
+ * the policy witnesses whose valid cosignatures are dated T or later
+ * satisfy the quorum on their own. So one witness with a wrong clock or a
+ * stolen key cannot make a checkpoint look fresh unless the quorum needs
+ * it. A cosignature dated more than TRUST_FUTURE_SLACK after now counts
+ * for nothing: neither the witness quorum nor the age (a witness whose
+ * clock or key is wrong must not help a checkpoint through), and is
+ * reported. No T (quorum not met by counted cosignatures, or `quorum
+ * none`) fails the age check.
+ *
+ * Missing input is never a pass: an empty or malformed statement fails
+ * the statement step (and blocks the submitter and artifact steps).
  */
 #include "trust.h"
 
@@ -106,7 +120,13 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
     return rc == GL_ENOKEY ? GL_ENOKEY : GL_EVERIFY;
 }
 
-static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
+/* 1 if a cosignature dated ts is too far ahead of now to count. */
+static int dated_ahead(uint64_t ts, uint64_t now)
+{
+    return now != 0 && ts > now && ts - now > TRUST_FUTURE_SLACK;
+}
+
+static int check_quorum(const struct gl_policy *p, const struct gl_note *note, uint64_t now,
                         struct trust_checkpoint *out, char *why)
 {
     size_t nw;
@@ -121,6 +141,11 @@ static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
     }
     for (size_t i = 0; i < nw; i++) {
         witnessed[i] = out->wst[i].status == 0;
+        if (witnessed[i] && dated_ahead(out->wst[i].timestamp, now)) {
+            witnessed[i] = 0;
+            out->future[i] = 1;
+            out->nfuture++;
+        }
         if (witnessed[i] && out->wst[i].timestamp > out->newest)
             out->newest = out->wst[i].timestamp;
     }
@@ -132,14 +157,16 @@ static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
         snprintf(
             why, TRUST_WHY_MAX,
             "the cosignatures do not satisfy the policy's quorum (%zu of %zu witnesses "
-            "cosigned): cosigned by %s",
-            out->nvalid, nw, d.data ? (const char *)d.data : "?");
+            "cosigned%s): cosigned by %s",
+            out->nvalid, nw,
+            out->nfuture ? ", some dated more than 5 minutes in the future, not counted" : "",
+            d.data ? (const char *)d.data : "?");
         gl_buf_release(&d);
     }
     return out->quorum;
 }
 
-int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len, uint64_t now,
                           struct trust_checkpoint *out, char *why)
 {
     struct gl_note *note = NULL, *vnote = NULL;
@@ -155,7 +182,7 @@ int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len
     }
     if ((rc = open_with_logs(p, msg, len, parsed.origin, out, &vnote, why)) != 0)
         goto out;
-    rc = check_quorum(p, vnote, out, why);
+    rc = check_quorum(p, vnote, now, out, why);
 out:
     gl_note_free(note);
     gl_note_free(vnote);
@@ -207,10 +234,15 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
     const char *reason = NULL;
     int rc;
 
+    memset(st, 0, sizeof(*st));
+    if (n == 0 || msg == NULL) {
+        snprintf(why, TRUST_WHY_MAX, "empty statement (0 bytes)");
+        return GL_EPARSE;
+    }
     if ((rc = gl_statement_parse(msg, n, st, &reason)) != 0) {
         snprintf(why, TRUST_WHY_MAX, "malformed statement: %s",
                  reason ? reason : gl_strerror(rc));
-        return rc;
+        return rc == GL_ETOOBIG ? GL_ETOOBIG : GL_EPARSE;
     }
     rc = gl_statement_verify(st, keys, nkeys, which);
     if (rc == GL_ENOKEY)
@@ -221,6 +253,55 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
     else if (rc != 0)
         snprintf(why, TRUST_WHY_MAX, "the signature of submitter %.*s does not verify",
                  (int)(st->sig.name_len > 200 ? 200 : st->sig.name_len), st->sig.name);
+    return rc == 0 || rc == GL_ENOKEY ? rc : GL_EVERIFY;
+}
+
+/* --- age --------------------------------------------------------------------------- */
+
+int trust_age(const struct gl_policy *p, const struct trust_checkpoint *c, uint64_t now,
+              struct trust_age *out)
+{
+    uint64_t times[GL_POLICY_MAX_WITNESSES];
+    uint8_t counted[GL_POLICY_MAX_WITNESSES];
+
+    memset(out, 0, sizeof(*out));
+    out->rc = GL_EINVAL;
+    if (now == 0 || c->nwitnesses != gl_policy_nwitnesses(p))
+        return out->rc;
+    for (size_t i = 0; i < c->nwitnesses; i++) {
+        const struct gl_cosig_status *w = &c->wst[i];
+        times[i] = w->timestamp;
+        counted[i] = 0;
+        if (w->status != 0)
+            continue;
+        if (dated_ahead(w->timestamp, now)) {
+            out->future[i] = 1;
+            out->nfuture++;
+        } else {
+            counted[i] = 1;
+        }
+    }
+    out->rc = gl_policy_quorum_time(p, times, counted, c->nwitnesses, &out->time);
+    if (out->rc == 0)
+        out->age = now > out->time ? now - out->time : 0;
+    return out->rc;
+}
+
+int trust_describe_future(const struct gl_policy *p, const struct trust_checkpoint *c,
+                          const struct trust_age *a, uint64_t now, struct gl_buf *out)
+{
+    int first = 1, rc = 0;
+    char t[32];
+
+    for (size_t i = 0; i < c->nwitnesses && rc == 0; i++) {
+        if (!a->future[i])
+            continue;
+        util_time_utc(c->wst[i].timestamp, t);
+        rc = gl_buf_printf(out, "%s%s at %s (%llu s ahead)", first ? "" : ", ",
+                           gl_policy_witness_at(p, i)->name, t,
+                           (unsigned long long)(c->wst[i].timestamp - now));
+        first = 0;
+    }
     return rc;
 }
 
@@ -251,7 +332,7 @@ static void step_statement(const struct gl_policy *p, const struct trust_input *
     int rc = trust_statement(subs, nsub, in->statement, in->statement_len, &r->st,
                              &r->submitter, why);
 
-    if (rc == GL_EPARSE || rc == GL_ETOOBIG) {
+    if (rc != 0 && rc != GL_ENOKEY && rc != GL_EVERIFY) {
         step_fail(r, TRUST_STATEMENT, "%s", why);
         r->state[TRUST_SUBMITTER] = TRUST_BLOCKED;
         r->state[TRUST_ARTIFACT] = in->artifact ? TRUST_BLOCKED : TRUST_NOT_ASKED;
@@ -287,7 +368,7 @@ static void step_checkpoint(const struct gl_policy *p, const struct trust_input 
 {
     char why[TRUST_WHY_MAX];
     int rc = trust_checkpoint_open(p, in->proof->checkpoint, in->proof->checkpoint_len,
-                                   &r->ck, why);
+                                   in->now, &r->ck, why);
 
     if (rc != 0 && rc != GL_EQUORUM) {
         step_fail(r, TRUST_LOG, "%s", why);
@@ -303,28 +384,44 @@ static void step_checkpoint(const struct gl_policy *p, const struct trust_input 
         r->state[TRUST_QUORUM] = TRUST_PASSED;
 }
 
-static void step_age(const struct trust_input *in, struct trust_report *r)
+static void step_age(const struct gl_policy *p, const struct trust_input *in,
+                     struct trust_report *r)
 {
-    char t[32];
-    uint64_t age;
+    const struct trust_age *a = &r->age;
+    char t[32], fut[TRUST_WHY_MAX];
+    struct gl_buf b;
 
     if (in->max_age == 0 || !r->have_checkpoint)
         return;
-    if (r->ck.newest == 0) {
-        step_fail(r, TRUST_AGE,
-                  "no valid witness cosignature, so the checkpoint's age is unknown");
+    if (!r->have_age) {
+        step_fail(r, TRUST_AGE, "the current time is unknown");
         return;
     }
-    age = in->now > r->ck.newest ? in->now - r->ck.newest : 0;
-    if (age <= in->max_age) {
+    fut[0] = 0;
+    gl_buf_init(&b, 1 << 16);
+    if (a->nfuture > 0 && trust_describe_future(p, &r->ck, a, in->now, &b) == 0)
+        snprintf(fut, sizeof(fut),
+                 "; not counted, dated more than %d s in the future: %.*s",
+                 TRUST_FUTURE_SLACK, (int)(b.len > 200 ? 200 : b.len),
+                 (const char *)b.data);
+    gl_buf_release(&b);
+    util_time_utc(a->time, t);
+    if (a->rc == 0 && a->age <= in->max_age)
         r->state[TRUST_AGE] = TRUST_PASSED;
-        return;
-    }
-    util_time_utc(r->ck.newest, t);
-    step_fail(r, TRUST_AGE,
-              "the newest witness cosignature (%s) is %llu s old, older than the limit "
-              "of %llu s",
-              t, (unsigned long long)age, (unsigned long long)in->max_age);
+    else if (a->rc == 0)
+        step_fail(r, TRUST_AGE,
+                  "the freshest quorum of cosignatures dates from %s, %llu s ago, older "
+                  "than the limit of %llu s%s",
+                  t, (unsigned long long)a->age, (unsigned long long)in->max_age, fut);
+    else if (a->rc == GL_ENOTFOUND)
+        step_fail(r, TRUST_AGE,
+                  "the policy's quorum is none: no witness vouches for the checkpoint's "
+                  "time, so its age is unknown");
+    else
+        step_fail(r, TRUST_AGE,
+                  "the valid cosignatures (not dated in the future) do not satisfy the "
+                  "policy's quorum, so the checkpoint's age is unknown%s",
+                  fut);
 }
 
 static void step_inclusion(const struct trust_input *in, struct trust_report *r)
@@ -357,13 +454,19 @@ int trust_verify(const struct gl_policy *p, const struct trust_input *in,
     memset(r, 0, sizeof(*r));
     r->failed = -1;
     if (gl_merkle_leaf_hash(in->statement, in->statement_len, r->leaf) != 0) {
+        for (int s = 0; s < TRUST_NSTEPS; s++)
+            r->state[s] = TRUST_BLOCKED;
+        r->state[TRUST_ARTIFACT] = in->artifact ? TRUST_BLOCKED : TRUST_NOT_ASKED;
+        r->state[TRUST_AGE] = in->max_age ? TRUST_BLOCKED : TRUST_NOT_ASKED;
         step_fail(r, TRUST_STATEMENT, "cannot hash the statement");
         return GL_EVERIFY;
     }
     step_statement(p, in, r);
     step_artifact(in, r);
     step_checkpoint(p, in, r);
-    step_age(in, r);
+    if (r->have_checkpoint && in->now != 0)
+        r->have_age = trust_age(p, &r->ck, in->now, &r->age) != GL_EINVAL;
+    step_age(p, in, r);
     step_inclusion(in, r);
     return r->failed < 0 ? 0 : GL_EVERIFY;
 }

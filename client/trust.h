@@ -38,17 +38,22 @@ struct trust_checkpoint {
     size_t nwitnesses;       /* = gl_policy_nwitnesses */
     struct gl_cosig_status wst[GL_POLICY_MAX_WITNESSES]; /* per witness */
     size_t nvalid;   /* witnesses with a valid cosignature */
-    uint64_t newest; /* newest valid cosignature time, 0 none */
+    uint64_t newest; /* newest valid cosignature time, 0 none (informational:
+                        the age is trust_age's quorum time) */
+    size_t nfuture;  /* valid cosignatures dated too far ahead (not counted) */
+    uint8_t future[GL_POLICY_MAX_WITNESSES]; /* 1: that witness's */
     int quorum;      /* 0 satisfied, GL_EQUORUM not */
 };
 
-/* Opens the signed checkpoint note msg (len bytes) under p. Returns 0 if
- * a policy log signed it AND the quorum is satisfied; GL_EQUORUM if the
- * log signature verified but the quorum is not met (*out is filled, so
- * the caller can say which witnesses cosigned); otherwise GL_EPARSE /
- * GL_ENOKEY / GL_EVERIFY / GL_ETOOBIG with why (TRUST_WHY_MAX bytes)
- * saying what was wrong. */
-int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+/* Opens the signed checkpoint note msg (len bytes) under p at time now
+ * (Unix seconds; 0 = unknown). Returns 0 if a policy log signed it AND the
+ * quorum is satisfied by valid cosignatures not dated more than
+ * TRUST_FUTURE_SLACK after now (those are flagged in out->future and not
+ * counted); GL_EQUORUM if the log signature verified but the quorum is
+ * not met (*out is filled, so the caller can say which witnesses
+ * cosigned); otherwise GL_EPARSE / GL_ENOKEY / GL_EVERIFY / GL_ETOOBIG
+ * with why (TRUST_WHY_MAX bytes) saying what was wrong. */
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len, uint64_t now,
                           struct trust_checkpoint *out, char *why);
 
 /* Appends "A (time), B (time)" for the witnesses that cosigned, or "no
@@ -57,10 +62,43 @@ int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len
 int trust_describe_cosigners(const struct gl_policy *p, const struct trust_checkpoint *c,
                              struct gl_buf *out);
 
+/* How far a cosignature may be dated ahead of the verifier's clock and
+ * still count, for the quorum and for the age: 5 minutes. A time t counts
+ * iff t <= now + TRUST_FUTURE_SLACK (exactly 5 minutes ahead still
+ * counts). */
+#define TRUST_FUTURE_SLACK 300
+
+/* The checkpoint's age as its witness quorum vouches for it. */
+struct trust_age {
+    int rc;        /* 0: T found; GL_EQUORUM: the valid, not future-dated
+                      cosignatures do not satisfy the quorum; GL_ENOTFOUND:
+                      the quorum is none, no witness vouches for a time */
+    uint64_t time; /* T (rc 0): the latest time such that the counted
+                      cosignatures dated T or later satisfy the quorum */
+    uint64_t age;  /* now - T, 0 if T is ahead of now (rc 0) */
+    size_t nfuture;
+    uint8_t future[GL_POLICY_MAX_WITNESSES]; /* 1: valid cosignature dated
+                      more than TRUST_FUTURE_SLACK after now (not counted) */
+};
+
+/* Computes the age of the checkpoint c (opened under p) at now (Unix
+ * seconds, nonzero): the witnesses with a valid cosignature dated at most
+ * TRUST_FUTURE_SLACK after now are counted, the others with a valid one
+ * are flagged future, and T is gl_policy_quorum_time over the counted
+ * ones. Fills *out; returns out->rc (or GL_EINVAL for bad arguments). */
+int trust_age(const struct gl_policy *p, const struct trust_checkpoint *c, uint64_t now,
+              struct trust_age *out);
+
+/* Appends "W1 at <time> (<s> s ahead), W2 ..." for the witnesses a flags
+ * as future, to out. */
+int trust_describe_future(const struct gl_policy *p, const struct trust_checkpoint *c,
+                          const struct trust_age *a, uint64_t now, struct gl_buf *out);
+
 /* Parses msg (n bytes) as a statement into *st (pointing into msg) and
  * verifies its signature against keys. 0 with *which = the signing key's
- * index; GL_EPARSE / GL_ETOOBIG (malformed), GL_ENOKEY (not signed by any
- * of keys) or GL_EVERIFY (bad signature), why saying what. */
+ * index; GL_EPARSE / GL_ETOOBIG (malformed or empty: msg may be NULL
+ * when n is 0), GL_ENOKEY (not signed by any of keys) or GL_EVERIFY (bad
+ * signature), why saying what in every case. */
 int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *msg,
                     size_t n, struct gl_statement *st, size_t *which, char *why);
 
@@ -71,7 +109,7 @@ enum trust_step {
     TRUST_ARTIFACT,      /* artifact SHA-256 equals the statement's */
     TRUST_LOG,           /* checkpoint signed by the policy's log key */
     TRUST_QUORUM,        /* witness cosignatures satisfy the quorum */
-    TRUST_AGE,           /* newest cosignature within --max-age */
+    TRUST_AGE,           /* the quorum's cosignature time within --max-age */
     TRUST_INCLUSION,     /* inclusion proof leads to the checkpoint root */
     TRUST_NSTEPS
 };
@@ -90,7 +128,8 @@ struct trust_input {
     const uint8_t *artifact;   /* the artifact's SHA-256, or NULL */
     const char *artifact_name; /* for messages, or NULL */
     uint64_t max_age;          /* seconds, 0 = no limit */
-    uint64_t now;              /* Unix seconds, for max_age */
+    uint64_t now;              /* Unix seconds; 0 = unknown (then max_age
+                                  must be 0 and no age is computed) */
 };
 
 struct trust_report {
@@ -102,6 +141,8 @@ struct trust_report {
     size_t submitter;                      /* index of the policy submitter, if passed */
     int have_checkpoint;                   /* ck opened (log signature verified) */
     struct trust_checkpoint ck;
+    int have_age;          /* age computed: checkpoint opened and now known */
+    struct trust_age age;
     uint8_t leaf[32]; /* the statement's leaf hash */
 };
 

@@ -35,5 +35,7 @@ int util_hash_equal(const uint8_t a[32], const uint8_t b[32]);
 
 /* Monotonic clock, seconds. */
 double util_now(void);
+/* Sleeps for seconds (any length; fractions too), resuming after signals. */
+void util_sleep(double seconds);
 
 #endif

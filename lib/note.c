@@ -56,8 +56,7 @@ static int note_split(const char *msg, size_t len, size_t *at)
     return 0;
 }
 
-/* Parses one signature line (without its "\n") into sig. */
-static int note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig)
+int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig)
 {
     const char *sp, *b64;
     uint8_t blob[4 + GL_NOTE_SIG_MAX];
@@ -118,7 +117,7 @@ int gl_note_parse(const char *msg, size_t len, struct gl_note **out)
             }
         }
         s = &n->sigs[n->nsigs];
-        if ((err = note_parse_sig(msg + pos, line_len, s)) != 0)
+        if ((err = gl_note_parse_sig(msg + pos, line_len, s)) != 0)
             goto fail;
         s->line = msg + pos;
         s->line_len = line_len + 1;

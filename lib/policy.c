@@ -787,6 +787,71 @@ int gl_policy_quorum_check(const struct gl_policy *p, const uint8_t *witnessed,
     }
 }
 
+/* ---- the quorum's time ---- */
+
+static int cmp_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Whether the counted witnesses dated at or after t satisfy the quorum. */
+static int quorum_since(const struct gl_policy *p, const uint64_t *times,
+                        const uint8_t *counted, uint64_t t)
+{
+    uint8_t w[GL_POLICY_MAX_WITNESSES];
+    size_t i;
+
+    for (i = 0; i < p->nwitnesses; i++)
+        w[i] = counted[i] != 0 && times[i] >= t;
+    return gl_policy_quorum_check(p, w, p->nwitnesses) == 0;
+}
+
+/* Distinct counted times, sorted descending; returns their number. */
+static size_t distinct_times(const uint64_t *times, const uint8_t *counted, size_t n,
+                             uint64_t *out)
+{
+    size_t i, m = 0, d = 0;
+
+    for (i = 0; i < n; i++)
+        if (counted[i])
+            out[m++] = times[i];
+    qsort(out, m, sizeof(*out), cmp_desc);
+    for (i = 0; i < m; i++)
+        if (d == 0 || out[i] != out[d - 1])
+            out[d++] = out[i];
+    return d;
+}
+
+int gl_policy_quorum_time(const struct gl_policy *p, const uint64_t *times,
+                          const uint8_t *counted, size_t n, uint64_t *t)
+{
+    uint64_t cand[GL_POLICY_MAX_WITNESSES];
+    size_t d, lo, hi;
+
+    if (p == NULL || t == NULL || n != p->nwitnesses ||
+        ((times == NULL || counted == NULL) && n != 0))
+        return GL_EINVAL;
+    if (p->quorum.kind == GL_POLICY_REF_NONE)
+        return GL_ENOTFOUND;
+    d = distinct_times(times, counted, n, cand);
+    if (d == 0 || !quorum_since(p, times, counted, cand[d - 1]))
+        return GL_EQUORUM;
+    /* Satisfaction only grows as the threshold falls (cand[j] descends
+     * with j): find the first j at which it holds; cand[hi] always does. */
+    lo = 0;
+    hi = d - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (quorum_since(p, times, counted, cand[mid]))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *t = cand[hi];
+    return 0;
+}
+
 /* ---- description ---- */
 
 static const char *ref_name(const struct gl_policy *p, struct gl_policy_ref r)

@@ -95,6 +95,20 @@ static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p, const
     return gl_http_reply(req, 503, "application/json", hdr_retry, 1, body, (size_t)n);
 }
 
+/* 429 for a submitter key over its rate limit, with Retry-After: seconds. */
+static int reply_limited(struct gl_http_req *req, uint64_t seconds)
+{
+    char secs[24], body[160];
+    const struct gl_http_header h[] = {{"Retry-After", secs}, {"Cache-Control", "no-store"}};
+    int n;
+
+    snprintf(secs, sizeof(secs), "%llu", (unsigned long long)seconds);
+    n = snprintf(body, sizeof(body),
+                 "{\"error\":\"rate limit of this submitter key exceeded; retry in %s s\"}",
+                 secs);
+    return gl_http_reply(req, 429, "application/json", h, 2, body, (size_t)n);
+}
+
 static void hex32(const uint8_t h[32], char out[65])
 {
     gl_hex_encode(h, 32, out, 65);
@@ -218,10 +232,11 @@ out:
 
 struct add_req {
     struct api *api;
-    struct add_req *next;    /* in api->waiting */
+    struct add_req *prev, *next; /* in api->waiting while parked */
     uint64_t index;
     int dup;
     struct gl_http_pending *p;
+    size_t submitter;        /* index in api->submitters (and api->limits) */
     uv_work_t work;
     struct gl_statement st;
     int verify_rc;
@@ -261,21 +276,61 @@ static void add_reply(struct add_req *ar)
     add_finish(ar);
 }
 
+static void park_unlink(struct api *a, struct add_req *ar)
+{
+    if (ar->prev != NULL)
+        ar->prev->next = ar->next;
+    else
+        a->waiting = ar->next;
+    if (ar->next != NULL)
+        ar->next->prev = ar->prev;
+    ar->prev = ar->next = NULL;
+    a->nwaiting--;
+}
+
+/* The client of a parked append went away: forget it now. */
+static void park_gone(void *arg)
+{
+    struct add_req *ar = arg;
+
+    park_unlink(ar->api, ar);
+    ar->api->parked_gone++;
+    add_finish(ar);
+}
+
+/* Parks a durable append until a served checkpoint covers it; 503 when
+ * the waiting list is full (the entry stays logged: a retry gets it). */
+static void park(struct api *a, struct add_req *ar)
+{
+    if (a->nwaiting >= a->waiting_max) {
+        reply_retry(NULL, ar->p, "logged, but too many appends wait for witness "
+                                 "cosignatures; retry for the proof");
+        add_finish(ar);
+        return;
+    }
+    ar->prev = NULL;
+    ar->next = a->waiting;
+    if (a->waiting != NULL)
+        a->waiting->prev = ar;
+    a->waiting = ar;
+    a->nwaiting++;
+    gl_http_pending_on_gone(ar->p, park_gone, ar);
+}
+
 void api_served(void *ctx)
 {
     struct api *a = ctx;
-    struct add_req **pp = &a->waiting;
+    struct add_req *ar, *next;
     uint64_t size;
 
     if (api_checkpoint_note(a, &size) == NULL)
         return;
-    while (*pp != NULL) {
-        struct add_req *ar = *pp;
+    for (ar = a->waiting; ar != NULL; ar = next) {
+        next = ar->next;
         if (ar->index < size) {
-            *pp = ar->next;
+            park_unlink(a, ar);
+            gl_http_pending_on_gone(ar->p, NULL, NULL);
             add_reply(ar);
-        } else {
-            pp = &ar->next;
         }
     }
 }
@@ -284,8 +339,10 @@ void api_shutdown(struct api *a)
 {
     while (a->waiting != NULL) {
         struct add_req *ar = a->waiting;
-        a->waiting = ar->next;
-        reply_retry(NULL, ar->p, "shutting down before the witnesses cosigned; retry");
+        park_unlink(a, ar);
+        gl_http_pending_on_gone(ar->p, NULL, NULL);
+        reply_retry(NULL, ar->p, "logged, but shutting down before the witnesses cosigned; "
+                                 "retry for the proof");
         add_finish(ar);
     }
 }
@@ -306,9 +363,11 @@ static void add_done(void *arg, int status, uint64_t index, int dup)
         add_reply(ar);
         return;
     }
-    /* Block mode: wait until the witnesses' quorum covers the entry. */
-    ar->next = ar->api->waiting;
-    ar->api->waiting = ar;
+    if (!gl_http_pending_alive(ar->p)) { /* nobody left to answer */
+        add_finish(ar);
+        return;
+    }
+    park(ar->api, ar); /* until the witnesses' quorum covers the entry */
 }
 
 static void add_verify_work(uv_work_t *w)
@@ -335,6 +394,8 @@ static void add_verify_after(uv_work_t *w, int status)
         add_finish(ar);
         return;
     }
+    if (a->limits != NULL) /* verified: only the key's holder spends its tokens */
+        ratelimit_spend(&a->limits[ar->submitter], uv_now(a->loop));
     rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, ar->st.fields.sha256, add_done, ar);
     if (rc != 0) {
         seq_unreserve(a->seq);
@@ -343,13 +404,29 @@ static void add_verify_after(uv_work_t *w, int status)
     }
 }
 
-/* 1 if a submitter key has the statement signature's name and key ID. */
-static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig)
+/* 1 if a submitter key has the statement signature's name and key ID;
+ * *index gets its position. */
+static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig, size_t *index)
 {
     for (size_t i = 0; i < a->nsubmitters; i++)
         if (a->submitters[i].id == sig->id && strlen(a->submitters[i].name) == sig->name_len &&
-            memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0)
+            memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0) {
+            *index = i;
             return 1;
+        }
+    return 0;
+}
+
+/* 1 if the submitter's bucket admits an append now; otherwise answers 429
+ * (the refusal is counted in the bucket). Spent in add_verify_after. */
+static int add_admit(struct api *a, struct gl_http_req *req, size_t submitter)
+{
+    uint64_t retry_after;
+
+    if (a->limits == NULL ||
+        ratelimit_admit(&a->limits[submitter], uv_now(a->loop), &retry_after))
+        return 1;
+    reply_limited(req, retry_after);
     return 0;
 }
 
@@ -372,9 +449,13 @@ static int api_add(struct api *a, struct gl_http_req *req)
         free(ar);
         return gl_http_reply_error(req, 400, msg);
     }
-    if (!add_known_submitter(a, &ar->st.sig)) {
+    if (!add_known_submitter(a, &ar->st.sig, &ar->submitter)) {
         free(ar);
         return gl_http_reply_error(req, 403, "unknown submitter key");
+    }
+    if (!add_admit(a, req, ar->submitter)) { /* before a pool slot is taken */
+        free(ar);
+        return 0;
     }
     if ((rc = seq_reserve(a->seq)) != 0) {
         free(ar);
@@ -621,7 +702,7 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     if (a->http != NULL)
         gl_http_server_stats(a->http, &hs);
     tilecache_stats(a->cache, &hits, &misses);
-    gl_buf_init(&b, 1 << 20);
+    gl_buf_init(&b, 8 << 20); /* room for two series per submitter key (4096) */
 #define VAL(n, t, h, v) \
     if (rc == 0)        \
     rc = metrics_render_value(&b, n, t, h, (double)(v))
@@ -643,6 +724,20 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     VAL("glasslog_tile_cache_misses_total", "counter", "Tile cache misses.", misses);
     VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.", metrics_rss_bytes());
     VAL("glasslog_http_requests_total", "counter", "HTTP requests handled.", hs.requests);
+    VAL("glasslog_http_connections_open", "gauge", "HTTP connections open.", hs.conns_active);
+    VAL("glasslog_http_connections_accepted_total", "counter", "HTTP connections served.",
+        hs.conns_accepted);
+    VAL("glasslog_http_connections_refused_total", "counter",
+        "Connections closed at once: over the total limit (or shutting down).",
+        hs.conns_rejected);
+    VAL("glasslog_http_connections_refused_per_client_total", "counter",
+        "Connections closed at once: over the per-client limit.", hs.conns_rejected_addr);
+    VAL("glasslog_http_connections_stalled_total", "counter",
+        "Connections reset because the client stopped reading its answer.", hs.conns_stalled);
+    VAL("glasslog_parked_appends", "gauge",
+        "Durable appends waiting for a served checkpoint (witness cosignatures).", a->nwaiting);
+    VAL("glasslog_parked_gone_total", "counter",
+        "Parked appends freed because their client went away.", a->parked_gone);
 #undef VAL
     for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
         if (hs.by_code[i] > 0)
@@ -650,6 +745,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
                                gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
     if (rc == 0 && a->pub != NULL)
         rc = publish_metrics(a->pub, &b);
+    if (rc == 0 && a->limits != NULL)
+        rc = ratelimit_render(a->submitters, a->limits, a->nsubmitters, uv_now(a->loop), &b);
     if (rc == 0)
         rc = hist_render(&st->batch_size, "glasslog_batch_entries", "Entries per batch.", &b);
     if (rc == 0)

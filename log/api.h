@@ -14,6 +14,7 @@
 #include "glasslog/key.h"
 #include "http_server.h"
 #include "publish.h"
+#include "ratelimit.h"
 #include "seq.h"
 #include "store.h"
 #include "tilecache.h"
@@ -26,16 +27,22 @@ struct api {
     struct gl_http_server *http; /* for its counters; set after start */
     const struct gl_verifier *submitters;
     size_t nsubmitters;
+    struct ratelimit *limits;    /* nsubmitters buckets, submitters' order; NULL: none */
     unsigned checkpoint_interval_s;
     size_t adds_in_verify;       /* signature checks on the threadpool */
     struct publish *pub;         /* witness cosigning, NULL without witnesses */
-    struct add_req *waiting;     /* appends waiting for a served checkpoint */
+    /* Appends durable but not yet in the served checkpoint ("parked"):
+     * a doubly linked list of at most waiting_max; one whose client
+     * leaves is freed at once. */
+    struct add_req *waiting;
+    size_t nwaiting, waiting_max;
+    uint64_t parked_gone;        /* parked appends whose client left */
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */
 void api_served(void *ctx);
-/* Shutting down: answers 503 to appends still waiting for cosignatures
- * (their entries are durable; a retry gets the original index). */
+/* Shutting down: answers 503 with Retry-After to the appends still
+ * parked (their entries are durable; a retry gets the original index). */
 void api_shutdown(struct api *a);
 
 /* The gl_http_handler for glasslogd; ctx is a struct api. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "glasslog/codec.h"
+#include "ratelimit.h"
 
 enum kind { K_STR, K_UINT, K_FLAG };
 
@@ -27,7 +28,8 @@ static const struct setting settings[] = {
     STR("listen", listen, "ADDR:PORT to serve HTTP on (default 127.0.0.1:8080)"),
     STR("data", data, "data directory (RocksDB)"),
     STR("key", key, "the log's private key file; its name is the origin"),
-    STR("submitters", submitters, "file of verifier keys allowed to submit, one a line"),
+    STR("submitters", submitters,
+        "file of verifier keys allowed to submit, one a line [rate=R] [burst=B]"),
     UINT("batch-ms", batch_ms, 0, 10000, "cut a batch this many ms after its first entry (5)"),
     UINT("batch-max", batch_max, 1, 65536, "or once this many entries wait (1024)"),
     UINT("pool-max", pool_max, 1, 1000000, "pending appends before 503 (16384)"),
@@ -40,6 +42,14 @@ static const struct setting settings[] = {
     STR("witness-mode", witness_mode, "block (serve only quorum-cosigned) or fail-open (block)"),
     UINT("witness-timeout-ms", witness_timeout_ms, 100, 60000,
          "timeout of one add-checkpoint request (5000)"),
+    STR("submit-rate", submit_rate,
+        "appends a second per submitter key, e.g. 0.5 (unlimited); see --submitters"),
+    UINT("submit-burst", submit_burst, 1, 1000000,
+         "appends a submitter key may make at once (100)"),
+    UINT("conns-per-client", conns_per_client, 1, 65536,
+         "connections at once from one IPv4 address or IPv6 /64 (64)"),
+    UINT("request-timeout-ms", request_timeout_ms, 100, 600000,
+         "a request must arrive in full, and an answer be read, within this (10000)"),
     {"create", K_FLAG, offsetof(struct config, create), 0, 0, 0,
      "make a new log (only in a missing or empty data directory)"},
 };
@@ -52,12 +62,16 @@ static void config_defaults(struct config *c)
     strcpy(c->log_level, "info");
     strcpy(c->witness_mode, "block");
     c->witness_timeout_ms = 5000;
+    c->conns_per_client = 64;
+    c->request_timeout_ms = 10000;
     c->batch_ms = 5;
     c->batch_max = 1024;
     c->pool_max = 16384;
     c->checkpoint_interval = 60;
     c->cache_mb = 64;
     c->tile_cache = 2048;
+    strcpy(c->submit_rate, "unlimited");
+    c->submit_burst = 100;
 }
 
 static void config_usage(FILE *f)
@@ -199,6 +213,11 @@ int config_parse(int argc, char **argv, struct config *cfg)
     }
     if (strcmp(cfg->witness_mode, "block") != 0 && strcmp(cfg->witness_mode, "fail-open") != 0) {
         fprintf(stderr, "glasslogd: --witness-mode must be block or fail-open\n");
+        return -1;
+    }
+    if (ratelimit_parse_rate(cfg->submit_rate, strlen(cfg->submit_rate), &cfg->submit_rate_u) != 0) {
+        fprintf(stderr, "glasslogd: submit-rate takes %s, not \"%s\"\n", RATELIMIT_RATE_SYNTAX,
+                cfg->submit_rate);
         return -1;
     }
     if (cfg->data[0] == 0 || cfg->key[0] == 0 || cfg->submitters[0] == 0) {

@@ -8,6 +8,7 @@
 #define GL_LOG_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONFIG_PATH_MAX 1024
 
@@ -22,6 +23,10 @@ struct config {
     char witnesses[CONFIG_PATH_MAX];
     char witness_mode[16];
     unsigned witness_timeout_ms;
+    char submit_rate[32];  /* per submitter key: "unlimited" or appends/s */
+    unsigned submit_burst;
+    uint64_t submit_rate_u; /* submit_rate parsed (ratelimit_parse_rate) */
+    unsigned conns_per_client, request_timeout_ms;
     int create;
 };
 

@@ -22,21 +22,27 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
+#include "glasslog/policy.h"
+#include "glasslog/statement.h"
 #include "http_server.h"
+#include "kv.h"
 #include "publish.h"
 #include "seq.h"
 #include "store.h"
+#include "submitters.h"
 #include "tree.h"
 
 #define MAX_SUBMITTERS 4096
+/* Descriptors kept from HTTP connections: RocksDB's, one outgoing
+ * connection per witness at most, and 64 for libuv, stdio and files. */
+#define FD_RESERVE (KV_FD_RESERVE + GL_POLICY_MAX_WITNESSES + 64)
 
 struct daemon {
     struct config cfg;
     uv_loop_t loop;
     struct gl_signer key;
     struct gl_verifier vkey;
-    struct gl_verifier *submitters;
-    size_t nsubmitters;
+    struct submitters subs;
     struct store *store;
     struct tree *tree;
     struct gl_buf ckpt;
@@ -46,12 +52,38 @@ struct daemon {
     struct publish *pub;
     struct api api;
     uv_signal_t sigint, sigterm;
-    int stopping, pending_parts;
+    uv_timer_t grace;
+    int stopping, pending_parts, seq_done, finished;
 };
+
+/* Loads the submitter keys with their rate limits (submitters.h). */
+static int load_submitters(struct daemon *d)
+{
+    struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
+    const char *why = "";
+    size_t bad = 0, limited = 0;
+    int rc = submitters_load(d->cfg.submitters, MAX_SUBMITTERS, &def, uv_now(&d->loop),
+                             &d->subs, &bad, &why);
+
+    if (rc != 0) {
+        if (bad != 0)
+            gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.submitters, bad, why);
+        else
+            gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.submitters, why);
+        return rc;
+    }
+    for (size_t i = 0; i < d->subs.n; i++)
+        limited += !ratelimit_unlimited(&d->subs.limits[i]);
+    if (d->subs.n == 0)
+        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
+               d->cfg.submitters);
+    else
+        gl_log(GL_LOG_INFO, "%zu submitter key(s), %zu with a rate limit", d->subs.n, limited);
+    return 0;
+}
 
 static int load_keys(struct daemon *d)
 {
-    size_t bad = 0;
     int rc;
 
     if ((rc = gl_file_load_signer(d->cfg.key, &d->key)) != 0) {
@@ -64,23 +96,7 @@ static int load_keys(struct daemon *d)
         return GL_EKEYTYPE;
     }
     gl_signer_verifier(&d->key, &d->vkey);
-    rc = gl_file_load_verifiers(d->cfg.submitters, MAX_SUBMITTERS, &d->submitters,
-                                &d->nsubmitters, &bad);
-    if (rc != 0) {
-        gl_log(GL_LOG_ERROR, "cannot load submitters from %s (line %zu): %s",
-               d->cfg.submitters, bad, gl_strerror(rc));
-        return rc;
-    }
-    for (size_t i = 0; i < d->nsubmitters; i++)
-        if (d->submitters[i].type != GL_KEY_NOTE) {
-            gl_log(GL_LOG_ERROR, "submitter %s is a cosigning key, not a note key",
-                   d->submitters[i].name);
-            return GL_EKEYTYPE;
-        }
-    if (d->nsubmitters == 0)
-        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
-               d->cfg.submitters);
-    return 0;
+    return load_submitters(d);
 }
 
 /* Writes the first state of a new log: its key and a signed size-0
@@ -185,9 +201,14 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)
     return gl_merkle_prove_consistency(&src, m, n, proof, len);
 }
 
+static void shutdown_maybe_finish(struct daemon *d);
+
 static void on_served(void *ctx)
 {
-    api_served(&((struct daemon *)ctx)->api);
+    struct daemon *d = ctx;
+
+    api_served(&d->api);
+    shutdown_maybe_finish(d);
 }
 
 static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t size)
@@ -234,6 +255,18 @@ static int setup_witnesses(struct daemon *d)
     return rc;
 }
 
+/* --- shutdown ----------------------------------------------------------------
+ * SIGINT/SIGTERM: stop accepting (the listener closes, keep-alive ends, new
+ * appends get 503), settle every append already taken (the sequencer cuts
+ * what is in its pool at once and commits it), then give the witnesses up
+ * to SHUTDOWN_GRACE_MS to cosign what was committed. Appends covered by
+ * then get their 200; in fail-open mode the newest checkpoint is served
+ * and covers the rest; in block mode the rest get 503 with Retry-After
+ * (their entries are durable: a retry gets the original index). Then the
+ * witness client closes, and the loop ends when the last connection has.
+ */
+#define SHUTDOWN_GRACE_MS 3000
+
 static void on_part_closed(void *arg)
 {
     struct daemon *d = arg;
@@ -245,6 +278,48 @@ static void on_part_closed(void *arg)
     }
 }
 
+static void on_grace_closed(uv_handle_t *h)
+{
+    on_part_closed(h->data);
+}
+
+/* Answers every parked append and lets the witness client go. */
+static void shutdown_finish(struct daemon *d)
+{
+    if (d->finished)
+        return;
+    d->finished = 1;
+    uv_timer_stop(&d->grace);
+    uv_close((uv_handle_t *)&d->grace, on_grace_closed);
+    if (d->pub != NULL && strcmp(d->cfg.witness_mode, "fail-open") == 0)
+        publish_serve_newest(d->pub);
+    if (d->api.nwaiting > 0)
+        gl_log(GL_LOG_WARN, "%zu logged appends not cosigned in time: answered 503",
+               d->api.nwaiting);
+    api_shutdown(&d->api);
+    publish_close(d->pub);
+}
+
+static void shutdown_maybe_finish(struct daemon *d)
+{
+    if (d->stopping && d->seq_done && d->api.nwaiting == 0)
+        shutdown_finish(d);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    shutdown_finish(t->data);
+}
+
+static void on_seq_closed(void *arg)
+{
+    struct daemon *d = arg;
+
+    d->seq_done = 1;
+    shutdown_maybe_finish(d);
+    on_part_closed(d);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
@@ -252,12 +327,11 @@ static void on_signal(uv_signal_t *h, int signum)
     if (d->stopping)
         return;
     d->stopping = 1;
-    d->pending_parts = 2;
+    d->pending_parts = 3; /* the HTTP server, the sequencer, the grace timer */
     gl_log(GL_LOG_INFO, "signal %d: finishing accepted appends, then stopping", signum);
-    api_shutdown(&d->api);
-    publish_close(d->pub);
+    uv_timer_start(&d->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
     gl_http_server_close(d->http, on_part_closed, d);
-    seq_shutdown(d->seq, on_part_closed, d);
+    seq_shutdown(d->seq, on_seq_closed, d);
 }
 
 static int start(struct daemon *d)
@@ -265,6 +339,7 @@ static int start(struct daemon *d)
     struct gl_http_server_config hc;
     struct seq_config sc = {on_checkpoint, d, d->cfg.batch_ms, d->cfg.batch_max,
                             d->cfg.pool_max, d->cfg.checkpoint_interval};
+    unsigned max_conns;
     int rc;
 
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
@@ -276,16 +351,24 @@ static int start(struct daemon *d)
     d->api.seq = d->seq;
     d->api.store = d->store;
     d->api.cache = d->cache;
-    d->api.submitters = d->submitters;
-    d->api.nsubmitters = d->nsubmitters;
+    d->api.submitters = d->subs.keys;
+    d->api.nsubmitters = d->subs.n;
+    d->api.limits = d->subs.limits;
     d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
+    d->api.waiting_max = d->cfg.pool_max;
+    if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
+        return rc;
     memset(&hc, 0, sizeof(hc));
     hc.listen = d->cfg.listen;
-    hc.max_body = 1 << 20;
-    hc.max_connections = 4096;
+    hc.max_body = GL_STATEMENT_MAX_SIZE; /* POST /api/v1/add: one statement */
+    hc.max_connections = max_conns;
+    hc.max_conns_per_addr = d->cfg.conns_per_client;
+    hc.idle_timeout_ms = d->cfg.request_timeout_ms;
     if ((rc = gl_http_server_new(&d->loop, &hc, api_handle, &d->api, &d->http)) != 0)
         return rc;
     d->api.http = d->http;
+    uv_timer_init(&d->loop, &d->grace);
+    d->grace.data = d;
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;
@@ -350,7 +433,7 @@ out:
     if (uv_loop_close(&d.loop) != 0)
         gl_log(GL_LOG_WARN, "event loop closed with handles still open");
     gl_signer_wipe(&d.key);
-    free(d.submitters);
+    submitters_release(&d.subs);
     free(d.tree);
     gl_buf_release(&d.ckpt);
     return status;

@@ -1,20 +1,31 @@
 /*
  * publish: witness cosigning of glasslogd's checkpoints; see publish.h.
  *
- * Each witness is a small state machine driven by a 250 ms timer and by
- * new checkpoints: idle -> request in flight -> (200: line kept, size
- * known | 409: size learnt, retry now | 422, 4xx, 5xx, 429, transport
- * error: back off). Every new checkpoint is a new generation; lines are
- * kept only for the current generation, so the served note always carries
- * cosignatures of exactly its own text.
+ * State:
+ *  - the history: a ring of at most PUB_HISTORY entries, one per released
+ *    size, ascending; each holds the log-signed note and, per witness, the
+ *    cosignature line it gave for that note (if any) and the release
+ *    number ("gen") it was asked at. An entry is "fresh" for a witness
+ *    when its line was asked at the entry's latest release: re-releasing a
+ *    size bumps the entry's gen, so the witnesses are asked again. Entries
+ *    below the served size are dropped; when the ring is full the oldest
+ *    goes (a late line for it is then ignored).
+ *  - the round: the size every idle witness is asked about (see
+ *    publish.h); it only grows.
+ *  - per witness: the size it has cosigned (known), one request in flight
+ *    at most, back-off and health (the last exchange went well).
+ * Invariants: the served note always carries cosignatures of exactly its
+ * own text (each line is verified against that text before it is kept);
+ * served_size never decreases; the round target is in the history while
+ * has_round is set.
  */
 #include "publish.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "file.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
 #include "glasslog/error.h"
@@ -24,16 +35,27 @@
 
 #define PUB_NOTE_MAX ((size_t)65536)
 #define PUB_BODY_MAX ((size_t)64 * 1024)
+#define PUB_LINE_MAX ((size_t)1024)
+#define PUB_HISTORY 64
 #define PUB_TICK_MS 250
+#define PUB_BACKOFF_FIRST 0.5
+#define PUB_BACKOFF_MAX 30.0
+
+struct entry {
+    uint64_t size, gen;
+    struct gl_buf note;      /* the log-signed checkpoint */
+    struct gl_buf *line;     /* [nw]: a witness's cosignature line, or empty */
+    uint64_t *line_gen;      /* [nw]: the gen it was asked at (0: no line) */
+};
 
 struct wit {
     struct publish *p;
     const struct gl_policy_witness *pw;
     struct gl_buf url;       /* <url>/add-checkpoint */
     uint64_t known;          /* size the witness has cosigned */
-    int known_valid, inflight, has_line;
+    int known_valid, inflight, conflicts, healthy;
+    uint64_t inflight_size;
     double retry_at, backoff;
-    struct gl_buf line;      /* its cosignature of the current generation */
     uint64_t ok, failures;
 };
 
@@ -41,20 +63,25 @@ struct publish {
     uv_loop_t *loop;
     struct gl_policy *pol;
     struct publish_config cfg;
+    struct gl_http_multi *http;
     struct wit *w;
     size_t nw;
-    struct gl_buf target;    /* latest log-signed checkpoint */
-    uint64_t target_size, gen;
-    int has_target;
+    struct entry ring[PUB_HISTORY];
+    size_t head, count;      /* ring[head] is the oldest of count entries */
+    uint64_t gen;            /* releases so far */
+    uint64_t round;          /* the round's target size, if has_round */
+    int has_round;
+    uint8_t *flags;          /* [nw] scratch for quorum checks */
     struct gl_buf served;
     uint64_t served_size;
-    int has_served, quorum_met, closing;
+    int has_served, served_quorum, closing;
+    uint64_t rounds;
     uv_timer_t timer;
 };
 
 struct push {
     struct wit *w;
-    uint64_t gen, size;
+    uint64_t size, gen;
 };
 
 static double now_s(void)
@@ -65,8 +92,186 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Builds the add-checkpoint body for w at the current target. */
-static int push_body(struct publish *p, struct wit *w, struct gl_buf *body)
+/* --- the history ------------------------------------------------------------ */
+
+static struct entry *entry_at(struct publish *p, size_t i)
+{
+    assert(i < p->count);
+    return &p->ring[(p->head + i) % PUB_HISTORY];
+}
+
+static struct entry *newest(struct publish *p)
+{
+    return p->count > 0 ? entry_at(p, p->count - 1) : NULL;
+}
+
+static struct entry *find(struct publish *p, uint64_t size)
+{
+    for (size_t i = 0; i < p->count; i++)
+        if (entry_at(p, i)->size == size)
+            return entry_at(p, i);
+    return NULL;
+}
+
+static void entry_clear(struct publish *p, struct entry *e)
+{
+    gl_buf_reset(&e->note);
+    for (size_t i = 0; i < p->nw; i++) {
+        gl_buf_reset(&e->line[i]);
+        e->line_gen[i] = 0;
+    }
+}
+
+static void drop_oldest(struct publish *p)
+{
+    struct entry *e = entry_at(p, 0);
+
+    if (p->has_round && e->size == p->round)
+        p->has_round = 0;
+    entry_clear(p, e);
+    p->head = (p->head + 1) % PUB_HISTORY;
+    p->count--;
+}
+
+/* Sets p->flags to the witnesses with a line for e (fresh ones only, if
+ * fresh), and says whether they make a quorum. */
+static int entry_quorum(struct publish *p, const struct entry *e, int fresh)
+{
+    for (size_t i = 0; i < p->nw; i++)
+        p->flags[i] = e->line_gen[i] != 0 && (!fresh || e->line_gen[i] >= e->gen);
+    return gl_policy_quorum_check(p->pol, p->flags, p->nw) == 0;
+}
+
+/* 1 if the witnesses that last answered well could make a quorum. */
+static int quorum_reachable(struct publish *p)
+{
+    for (size_t i = 0; i < p->nw; i++)
+        p->flags[i] = (uint8_t)p->w[i].healthy;
+    return gl_policy_quorum_check(p->pol, p->flags, p->nw) == 0;
+}
+
+/* --- the served checkpoint --------------------------------------------------------- */
+
+/* Writes e's note with every line it has into out. */
+static int join_lines(struct publish *p, const struct entry *e, struct gl_buf *out)
+{
+    struct gl_buf lines;
+    int rc = 0;
+
+    gl_buf_init(&lines, PUB_NOTE_MAX);
+    for (size_t i = 0; i < p->nw && rc == 0; i++)
+        rc = gl_buf_append(&lines, e->line[i].data, e->line[i].len);
+    if (rc == 0 && lines.len > 0)
+        rc = gl_cosig_append((const char *)e->note.data, e->note.len, (const char *)lines.data,
+                             lines.len, out);
+    else if (rc == 0)
+        rc = gl_buf_append(out, e->note.data, e->note.len);
+    gl_buf_release(&lines);
+    return rc;
+}
+
+/* Serves e (with its lines) if that changes what is served. */
+static void serve(struct publish *p, struct entry *e, int quorum)
+{
+    struct gl_buf note;
+
+    assert(!p->has_served || e->size >= p->served_size);
+    gl_buf_init(&note, PUB_NOTE_MAX);
+    if (join_lines(p, e, &note) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot assemble the cosigned checkpoint of size %llu",
+               (unsigned long long)e->size);
+        goto out;
+    }
+    if (!quorum && (!p->has_served || p->served_quorum))
+        gl_log(GL_LOG_WARN, "witness quorum not met for size %llu: serving it anyway "
+                            "(fail-open)", (unsigned long long)e->size);
+    p->served_quorum = quorum;
+    if (p->has_served && note.len == p->served.len &&
+        memcmp(note.data, p->served.data, note.len) == 0)
+        goto out;
+    gl_buf_release(&p->served);
+    p->served = note;
+    gl_buf_init(&note, PUB_NOTE_MAX);
+    p->served_size = e->size;
+    p->has_served = 1;
+    while (p->count > 1 && entry_at(p, 0)->size < p->served_size)
+        drop_oldest(p);
+    if (p->cfg.served != NULL)
+        p->cfg.served(p->cfg.ctx);
+out:
+    gl_buf_release(&note);
+}
+
+/* Serves the newest checkpoint with a quorum, or (fail-open, when no quorum
+ * can form) the newest one. */
+static void update_served(struct publish *p)
+{
+    for (size_t i = p->count; i-- > 0;) {
+        struct entry *e = entry_at(p, i);
+        if (p->has_served && e->size < p->served_size)
+            break;
+        if (entry_quorum(p, e, 0)) {
+            serve(p, e, 1);
+            return;
+        }
+    }
+    if (!p->cfg.block && p->count > 0 && !quorum_reachable(p))
+        serve(p, newest(p), 0);
+}
+
+void publish_serve_newest(struct publish *p)
+{
+    if (p->count > 0)
+        serve(p, newest(p), entry_quorum(p, newest(p), 0));
+}
+
+/* --- rounds ---------------------------------------------------------------------- */
+
+/* Ends the round if its target has a fresh quorum or nobody is being asked
+ * about it any more; a new round targets the newest checkpoint. */
+static void update_round(struct publish *p)
+{
+    struct entry *e = p->has_round ? find(p, p->round) : NULL;
+
+    if (e != NULL) {
+        if (!entry_quorum(p, e, 1)) {
+            for (size_t i = 0; i < p->nw; i++)
+                if (p->w[i].inflight && p->w[i].inflight_size == p->round)
+                    return;
+        }
+        if (e == newest(p) && entry_quorum(p, e, 1))
+            return; /* done, and nothing newer to ask about yet */
+    }
+    if (p->count == 0)
+        return;
+    if (!p->has_round || newest(p)->size != p->round || e == NULL)
+        p->rounds++;
+    p->round = newest(p)->size;
+    p->has_round = 1;
+}
+
+/* What w should be asked about now, or NULL: the round's target, or the
+ * newest checkpoint if the witness is already past the target. */
+static struct entry *wit_target(struct wit *w)
+{
+    struct publish *p = w->p;
+    size_t i = (size_t)(w - p->w);
+    struct entry *e = p->has_round ? find(p, p->round) : NULL;
+
+    if (e != NULL && w->known_valid && w->known > e->size)
+        e = newest(p);
+    if (e == NULL || (w->known_valid && w->known > e->size))
+        return NULL;
+    if (e->line_gen[i] != 0 && e->line_gen[i] >= e->gen)
+        return NULL; /* already fresh */
+    return e;
+}
+
+/* --- one witness ------------------------------------------------------------------ */
+
+/* Builds the add-checkpoint body asking w to cosign e. */
+static int push_body(struct publish *p, struct wit *w, const struct entry *e,
+                     struct gl_buf *body)
 {
     uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     char b64[48];
@@ -74,9 +279,9 @@ static int push_body(struct publish *p, struct wit *w, struct gl_buf *body)
     size_t n = 0;
     int rc;
 
-    if (old > p->target_size)
+    if (old > e->size)
         return GL_ESTATE;
-    if (old > 0 && (rc = p->cfg.prove(p->cfg.ctx, old, p->target_size, proof, &n)) != 0)
+    if (old > 0 && (rc = p->cfg.prove(p->cfg.ctx, old, e->size, proof, &n)) != 0)
         return rc;
     if ((rc = gl_buf_printf(body, "old %llu\n", (unsigned long long)old)) != 0)
         return rc;
@@ -87,81 +292,34 @@ static int push_body(struct publish *p, struct wit *w, struct gl_buf *body)
     }
     if ((rc = gl_buf_putc(body, '\n')) != 0)
         return rc;
-    return gl_buf_append(body, p->target.data, p->target.len);
-}
-
-/* Joins the current target and the kept lines into out. */
-static int join_lines(struct publish *p, struct gl_buf *out, uint8_t *flags)
-{
-    struct gl_buf lines;
-    int rc = 0;
-
-    gl_buf_init(&lines, PUB_NOTE_MAX);
-    for (size_t i = 0; i < p->nw && rc == 0; i++) {
-        flags[i] = (uint8_t)p->w[i].has_line;
-        if (p->w[i].has_line)
-            rc = gl_buf_append(&lines, p->w[i].line.data, p->w[i].line.len);
-    }
-    if (rc == 0 && lines.len > 0)
-        rc = gl_cosig_append((const char *)p->target.data, p->target.len,
-                             (const char *)lines.data, lines.len, out);
-    else if (rc == 0)
-        rc = gl_buf_append(out, p->target.data, p->target.len);
-    gl_buf_release(&lines);
-    return rc;
-}
-
-static void update_served(struct publish *p)
-{
-    uint8_t *flags = calloc(p->nw ? p->nw : 1, 1);
-    struct gl_buf note;
-    int quorum;
-
-    gl_buf_init(&note, PUB_NOTE_MAX);
-    if (flags == NULL || !p->has_target || join_lines(p, &note, flags) != 0)
-        goto out;
-    quorum = gl_policy_quorum_check(p->pol, flags, p->nw) == 0;
-    if (quorum != p->quorum_met && !quorum && !p->cfg.block)
-        gl_log(GL_LOG_WARN, "witness quorum not met for size %llu: serving it anyway "
-                            "(fail-open)", (unsigned long long)p->target_size);
-    p->quorum_met = quorum;
-    if (!quorum && p->cfg.block)
-        goto out;
-    if (p->has_served && note.len == p->served.len &&
-        memcmp(note.data, p->served.data, note.len) == 0)
-        goto out;
-    gl_buf_release(&p->served);
-    p->served = note;
-    gl_buf_init(&note, PUB_NOTE_MAX);
-    p->served_size = p->target_size;
-    p->has_served = 1;
-    if (p->cfg.served != NULL)
-        p->cfg.served(p->cfg.ctx);
-out:
-    gl_buf_release(&note);
-    free(flags);
+    return gl_buf_append(body, e->note.data, e->note.len);
 }
 
 static void wit_backoff(struct wit *w, const char *why, long status)
 {
     w->failures++;
-    w->backoff = w->backoff < 0.5 ? 0.5 : w->backoff * 2 > 30 ? 30 : w->backoff * 2;
+    w->healthy = 0;
+    w->backoff = w->backoff < PUB_BACKOFF_FIRST      ? PUB_BACKOFF_FIRST
+                 : w->backoff * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX
+                                                     : w->backoff * 2;
     w->retry_at = now_s() + w->backoff;
     gl_log(GL_LOG_WARN, "witness %s: %s (%ld); retrying in %.1f s", w->pw->name, why, status,
            w->backoff);
 }
 
-/* Checks a 200 answer's cosignature line(s) and keeps this witness's. */
-static int wit_take_line(struct wit *w, const struct gl_buf *body)
+/* Checks a 200 answer's cosignature line(s) for e and keeps this
+ * witness's, asked at gen. */
+static int wit_take_line(struct wit *w, struct entry *e, uint64_t gen,
+                         const struct gl_buf *body)
 {
-    struct publish *p = w->p;
+    size_t i = (size_t)(w - w->p->w);
     struct gl_cosig_status st;
     struct gl_note *n = NULL;
     struct gl_buf joined;
     int rc;
 
     gl_buf_init(&joined, PUB_NOTE_MAX);
-    if ((rc = gl_cosig_append((const char *)p->target.data, p->target.len,
+    if ((rc = gl_cosig_append((const char *)e->note.data, e->note.len,
                               (const char *)body->data, body->len, &joined)) != 0 ||
         (rc = gl_note_parse((const char *)joined.data, joined.len, &n)) != 0 ||
         (rc = gl_cosig_verify_note(n, w->pw->key, 1, &st, NULL)) != 0)
@@ -170,48 +328,66 @@ static int wit_take_line(struct wit *w, const struct gl_buf *body)
         rc = GL_EVERIFY;
         goto out;
     }
-    gl_buf_reset(&w->line);
-    rc = gl_buf_append(&w->line, n->sigs[st.sig].line, n->sigs[st.sig].line_len);
-    w->has_line = rc == 0;
+    gl_buf_reset(&e->line[i]);
+    if ((rc = gl_buf_append(&e->line[i], n->sigs[st.sig].line, n->sigs[st.sig].line_len)) == 0)
+        e->line_gen[i] = gen;
 out:
     gl_note_free(n);
     gl_buf_release(&joined);
     return rc;
 }
 
-static void wit_kick(struct wit *w);
+static void kick_all(struct publish *p);
+
+/* A 409: the witness's size is `size`. Retried at once, unless the last
+ * answer was a 409 too. */
+static void wit_conflict(struct wit *w, uint64_t size)
+{
+    struct publish *p = w->p;
+    struct entry *e = newest(p);
+
+    w->known = size;
+    w->known_valid = 1;
+    if (e != NULL && size > e->size) {
+        gl_log(GL_LOG_ERROR, "witness %s has cosigned size %llu, larger than ours (%llu): "
+                             "this log's data was lost or replaced",
+               w->pw->name, (unsigned long long)size, (unsigned long long)e->size);
+        wit_backoff(w, "witness is ahead of the log", 409);
+    } else if (w->conflicts++ > 0) {
+        wit_backoff(w, "409 twice in a row", 409);
+    }
+}
 
 static void on_push(void *arg, int err, struct gl_http_response *resp)
 {
     struct push *ps = arg;
     struct wit *w = ps->w;
     struct publish *p = w->p;
+    struct entry *e = find(p, ps->size);
     uint64_t size;
 
     w->inflight = 0;
+    if (p->closing) {
+        free(ps);
+        return;
+    }
     if (err != 0) {
         wit_backoff(w, resp->error[0] ? resp->error : gl_strerror(err), 0);
     } else if (resp->status == 200) {
         w->known = ps->size;
         w->known_valid = 1;
-        w->backoff = 0;
-        if (ps->gen == p->gen && wit_take_line(w, &resp->body) == 0) {
-            w->ok++;
-            update_served(p);
-        } else if (ps->gen == p->gen) {
+        w->conflicts = 0;
+        if (e != NULL && wit_take_line(w, e, ps->gen, &resp->body) != 0) {
             wit_backoff(w, "answered 200 without a valid cosignature", 200);
+        } else {
+            w->ok++;
+            w->healthy = 1;
+            w->backoff = 0;
         }
     } else if (resp->status == 409 &&
                gl_parse_u64((const char *)resp->body.data,
                             resp->body.len > 0 ? resp->body.len - 1 : 0, &size) == 0) {
-        w->known = size;
-        w->known_valid = 1;
-        if (size > p->target_size)
-            gl_log(GL_LOG_ERROR, "witness %s has cosigned size %llu, larger than ours (%llu): "
-                                 "this log's data was lost or replaced",
-                   w->pw->name, (unsigned long long)size, (unsigned long long)p->target_size);
-        if (size > p->target_size)
-            wit_backoff(w, "witness is ahead of the log", 409);
+        wit_conflict(w, size);
     } else {
         if (resp->status == 422)
             gl_log(GL_LOG_ERROR, "witness %s says our checkpoint is inconsistent with what it "
@@ -219,29 +395,31 @@ static void on_push(void *arg, int err, struct gl_http_response *resp)
         wit_backoff(w, "add-checkpoint refused", resp->status);
     }
     free(ps);
-    if (!p->closing)
-        wit_kick(w);
+    update_served(p);
+    update_round(p);
+    kick_all(p);
 }
 
-/* Sends the current target to w if it needs it and may be asked now. */
+/* Asks w about its target if it has one and may be asked now. */
 static void wit_kick(struct wit *w)
 {
     struct publish *p = w->p;
     struct gl_http_request_spec spec;
+    struct entry *e;
     struct gl_buf body;
     struct push *ps;
 
-    if (p->closing || !p->has_target || w->inflight || w->has_line || now_s() < w->retry_at)
+    if (p->closing || w->inflight || now_s() < w->retry_at || (e = wit_target(w)) == NULL)
         return;
     gl_buf_init(&body, PUB_BODY_MAX);
     ps = malloc(sizeof(*ps));
-    if (ps == NULL || push_body(p, w, &body) != 0) {
+    if (ps == NULL || push_body(p, w, e, &body) != 0) {
         free(ps);
         gl_buf_release(&body);
         wit_backoff(w, "cannot build the request", 0);
         return;
     }
-    *ps = (struct push){w, p->gen, p->target_size};
+    *ps = (struct push){w, e->size, e->gen};
     memset(&spec, 0, sizeof(spec));
     spec.method = "POST";
     spec.url = (const char *)w->url.data;
@@ -250,40 +428,59 @@ static void wit_kick(struct wit *w)
     spec.body_len = body.len;
     spec.max_response = PUB_BODY_MAX;
     spec.timeout_ms = p->cfg.timeout_ms;
-    if (gl_http_request_async(p->loop, NULL, &spec, on_push, ps) == 0)
+    if (gl_http_multi_request(p->http, &spec, on_push, ps) == 0) {
         w->inflight = 1;
-    else {
+        w->inflight_size = e->size;
+    } else {
         free(ps);
         wit_backoff(w, "cannot queue the request", 0);
     }
     gl_buf_release(&body);
 }
 
-static void on_tick(uv_timer_t *t)
+static void kick_all(struct publish *p)
 {
-    struct publish *p = t->data;
-
     for (size_t i = 0; i < p->nw; i++)
         wit_kick(&p->w[i]);
 }
 
+static void on_tick(uv_timer_t *t)
+{
+    struct publish *p = t->data;
+
+    update_round(p);
+    kick_all(p);
+}
+
+/* --- the interface ----------------------------------------------------------------- */
+
 void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len, uint64_t size)
 {
-    gl_buf_reset(&p->target);
-    if (gl_buf_append(&p->target, note, len) != 0) {
-        gl_log(GL_LOG_ERROR, "checkpoint too large to publish");
+    struct entry *e = newest(p);
+
+    if (e != NULL && size < e->size) {
+        gl_log(GL_LOG_ERROR, "checkpoint of size %llu after size %llu: not published",
+               (unsigned long long)size, (unsigned long long)e->size);
         return;
     }
-    p->target_size = size;
-    p->has_target = 1;
-    p->gen++;
-    for (size_t i = 0; i < p->nw; i++) {
-        p->w[i].has_line = 0;
-        p->w[i].retry_at = 0;
+    if (e == NULL || e->size != size) {
+        if (p->count == PUB_HISTORY)
+            drop_oldest(p);
+        p->count++;
+        e = newest(p);
+        e->size = size;
     }
+    gl_buf_reset(&e->note);
+    if (gl_buf_append(&e->note, note, len) != 0) {
+        gl_log(GL_LOG_ERROR, "checkpoint too large to publish");
+        p->count--;
+        entry_clear(p, e);
+        return;
+    }
+    e->gen = ++p->gen;
     update_served(p);
-    if (!p->closing) /* push on the next loop turn, then every tick */
-        uv_timer_start(&p->timer, on_tick, 0, PUB_TICK_MS);
+    update_round(p);
+    kick_all(p);
 }
 
 void publish_served(const struct publish *p, const struct gl_buf **note, uint64_t *size)
@@ -296,10 +493,10 @@ int publish_new(uv_loop_t *loop, struct gl_policy *pol, const struct publish_con
                 struct publish **out)
 {
     struct publish *p = calloc(1, sizeof(*p));
-    size_t n = gl_policy_nwitnesses(pol);
+    size_t n = gl_policy_nwitnesses(pol), m = n ? n : 1;
+    int rc = GL_ENOMEM;
 
-    if (p == NULL || (p->w = calloc(n ? n : 1, sizeof(*p->w))) == NULL) {
-        free(p);
+    if (p == NULL) {
         gl_policy_free(pol);
         return GL_ENOMEM;
     }
@@ -307,28 +504,48 @@ int publish_new(uv_loop_t *loop, struct gl_policy *pol, const struct publish_con
     p->pol = pol;
     p->cfg = *cfg;
     p->nw = n;
-    gl_buf_init(&p->target, PUB_NOTE_MAX);
     gl_buf_init(&p->served, PUB_NOTE_MAX);
+    if ((p->w = calloc(m, sizeof(*p->w))) == NULL || (p->flags = calloc(m, 1)) == NULL)
+        goto fail;
+    for (size_t i = 0; i < PUB_HISTORY; i++) {
+        struct entry *e = &p->ring[i];
+        gl_buf_init(&e->note, PUB_NOTE_MAX);
+        if ((e->line = calloc(m, sizeof(*e->line))) == NULL ||
+            (e->line_gen = calloc(m, sizeof(*e->line_gen))) == NULL)
+            goto fail;
+        for (size_t j = 0; j < n; j++)
+            gl_buf_init(&e->line[j], PUB_LINE_MAX);
+    }
     for (size_t i = 0; i < n; i++) {
         struct wit *w = &p->w[i];
         const char *u;
         w->p = p;
         w->pw = gl_policy_witness_at(pol, i);
+        w->healthy = 1;
         u = w->pw->url;
         gl_buf_init(&w->url, 2048);
-        gl_buf_init(&w->line, 1024);
         if (u == NULL || gl_buf_printf(&w->url, "%s%sadd-checkpoint", u,
                                        u[0] && u[strlen(u) - 1] == '/' ? "" : "/") != 0) {
             gl_log(GL_LOG_ERROR, "witness %s has no usable URL", w->pw->name);
-            publish_free(p);
-            return GL_EINVAL;
+            rc = GL_EINVAL;
+            goto fail;
         }
     }
+    if ((rc = gl_http_multi_new(loop, NULL, &p->http)) != 0)
+        goto fail;
     uv_timer_init(loop, &p->timer);
     p->timer.data = p;
     uv_timer_start(&p->timer, on_tick, PUB_TICK_MS, PUB_TICK_MS);
     *out = p;
     return 0;
+fail:
+    publish_free(p);
+    return rc;
+}
+
+static void on_http_closed(void *arg)
+{
+    (void)arg;
 }
 
 void publish_close(struct publish *p)
@@ -338,18 +555,26 @@ void publish_close(struct publish *p)
     p->closing = 1;
     uv_timer_stop(&p->timer);
     uv_close((uv_handle_t *)&p->timer, NULL);
+    gl_http_multi_close(p->http, on_http_closed, p);
 }
 
 void publish_free(struct publish *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < p->nw; i++) {
+    for (size_t i = 0; p->w != NULL && i < p->nw; i++)
         gl_buf_release(&p->w[i].url);
-        gl_buf_release(&p->w[i].line);
+    for (size_t i = 0; i < PUB_HISTORY; i++) {
+        struct entry *e = &p->ring[i];
+        gl_buf_release(&e->note);
+        for (size_t j = 0; e->line != NULL && j < p->nw; j++)
+            gl_buf_release(&e->line[j]);
+        free(e->line);
+        free(e->line_gen);
     }
+    gl_http_multi_free(p->http);
     free(p->w);
-    gl_buf_release(&p->target);
+    free(p->flags);
     gl_buf_release(&p->served);
     gl_policy_free(p->pol);
     free(p);
@@ -368,7 +593,7 @@ static int probe_one(struct gl_http_client *c, struct wit *w, uint64_t old, cons
         rc = gl_buf_append(&body, note, len);
     if (rc == 0)
         rc = gl_http_post(c, (const char *)w->url.data, "text/plain", body.data, body.len,
-                          PUB_BODY_MAX, 5000, resp);
+                          PUB_BODY_MAX, (long)w->p->cfg.timeout_ms, resp);
     gl_buf_release(&body);
     return rc;
 }
@@ -382,6 +607,7 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
 
     if (rc != 0) {
         gl_log(GL_LOG_WARN, "witness %s unreachable at start: %s", w->pw->name, r.error);
+        w->healthy = 0;
         rc = 0; /* not proof of anything; pushes will retry */
         goto out;
     }
@@ -408,6 +634,7 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
         w->known_valid = 1;
     } else {
         gl_log(GL_LOG_WARN, "witness %s answered %ld at start", w->pw->name, r.status);
+        w->healthy = 0;
     }
 out:
     gl_http_response_release(&r);
@@ -429,26 +656,40 @@ int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t s
 
 int publish_metrics(const struct publish *p, struct gl_buf *out)
 {
+    const struct entry *e = p->count > 0 ? &p->ring[(p->head + p->count - 1) % PUB_HISTORY]
+                                         : NULL;
     int rc = gl_buf_printf(out, "# TYPE glasslog_witness_cosignatures_total counter\n"
                                 "# TYPE glasslog_witness_failures_total counter\n"
-                                "# TYPE glasslog_witness_size gauge\n");
+                                "# TYPE glasslog_witness_size gauge\n"
+                                "# TYPE glasslog_witness_healthy gauge\n");
 
     for (size_t i = 0; i < p->nw && rc == 0; i++) {
         const struct wit *w = &p->w[i];
+        const char *n = w->pw->name;
         rc = gl_buf_printf(out,
                            "glasslog_witness_cosignatures_total{witness=\"%s\"} %llu\n"
                            "glasslog_witness_failures_total{witness=\"%s\"} %llu\n"
-                           "glasslog_witness_size{witness=\"%s\"} %llu\n",
-                           w->pw->name, (unsigned long long)w->ok, w->pw->name,
-                           (unsigned long long)w->failures, w->pw->name,
-                           (unsigned long long)w->known);
+                           "glasslog_witness_size{witness=\"%s\"} %llu\n"
+                           "glasslog_witness_healthy{witness=\"%s\"} %d\n",
+                           n, (unsigned long long)w->ok, n, (unsigned long long)w->failures, n,
+                           (unsigned long long)w->known, n, w->healthy);
     }
     if (rc == 0)
-        rc = gl_buf_printf(out, "# HELP glasslog_witness_quorum_met 1 if the latest checkpoint "
-                                "has a quorum of cosignatures.\n# TYPE glasslog_witness_quorum_met "
-                                "gauge\nglasslog_witness_quorum_met %d\n"
-                                "# TYPE glasslog_served_checkpoint_size gauge\n"
-                                "glasslog_served_checkpoint_size %llu\n",
-                           p->quorum_met, (unsigned long long)p->served_size);
+        rc = gl_buf_printf(
+            out,
+            "# HELP glasslog_witness_quorum_met 1 if the served checkpoint has a quorum of "
+            "cosignatures.\n# TYPE glasslog_witness_quorum_met gauge\n"
+            "glasslog_witness_quorum_met %d\n"
+            "# TYPE glasslog_served_checkpoint_size gauge\n"
+            "glasslog_served_checkpoint_size %llu\n"
+            "# HELP glasslog_unwitnessed_entries Entries durable but not yet in the served "
+            "checkpoint.\n# TYPE glasslog_unwitnessed_entries gauge\n"
+            "glasslog_unwitnessed_entries %llu\n"
+            "# TYPE glasslog_witness_rounds_total counter\n"
+            "glasslog_witness_rounds_total %llu\n",
+            p->has_served && p->served_quorum, (unsigned long long)p->served_size,
+            (unsigned long long)(e != NULL && e->size > p->served_size ? e->size - p->served_size
+                                                                       : 0),
+            (unsigned long long)p->rounds);
     return rc;
 }

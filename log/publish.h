@@ -3,19 +3,29 @@
  * (C2SP tlog-witness add-checkpoint) and decides which checkpoint is
  * served.
  *
- * For each new checkpoint the sequencer releases (already durable), every
- * witness gets one add-checkpoint request, in parallel, with a consistency
- * proof from the size that witness last cosigned (learnt from a 409 when
- * unknown). One request in flight per witness and only the latest
- * checkpoint is pushed; 429 and errors back off (0.5 s doubling to 30 s)
- * and retry. Each cosignature line is verified before it is kept.
+ * Every checkpoint the sequencer releases (already durable) joins a short
+ * history; a cosignature for any checkpoint of the history counts for that
+ * checkpoint, however late it arrives. Witnesses are asked in rounds: a
+ * round targets the newest checkpoint at the time it starts, every witness
+ * without a cosignature of it is asked (one request in flight per witness;
+ * a busy witness is asked as soon as its answer comes back), and the round
+ * ends when the target has a quorum, or when no request for it is left in
+ * flight; the next round targets the newest checkpoint then. So witnesses
+ * are always asked about the same checkpoint (a quorum forms even when
+ * batches come faster than a witness answers), and each checkpoint that
+ * gets a quorum releases every append it covers. A witness's 409 teaches
+ * its size and is retried at once; a second 409 in a row, 429, errors and
+ * timeouts back off (0.5 s doubling to 30 s).
  *
- * Served checkpoint: in block mode, the latest checkpoint whose
+ * Served checkpoint: in block mode, the newest checkpoint whose
  * cosignatures satisfy the witness policy's quorum (nothing is served
  * before the first one, so a new log's size-0 checkpoint is cosigned
- * before it is served); in fail-open mode, the latest checkpoint at once,
- * with whatever cosignatures have arrived (a metric and a warning say when
- * the quorum is missing).
+ * before it is served). In fail-open mode the same, as long as the
+ * witnesses that last answered well could still make a quorum; once they
+ * cannot (errors, timeouts), the newest checkpoint at once, with whatever
+ * cosignatures it has (a metric and a warning say so). The served size
+ * never goes down. Re-releasing the same size (the periodic re-signing)
+ * asks the witnesses again, so served cosignatures stay fresh.
  *
  * Safety: at start, publish_probe asks every witness for its state; a
  * witness that has cosigned a larger tree, or another root at our size,
@@ -55,22 +65,28 @@ struct publish_config {
 int publish_new(uv_loop_t *loop, struct gl_policy *pol, const struct publish_config *cfg,
                 struct publish **out);
 void publish_free(struct publish *p);
-/* Stops timers and lets requests in flight finish; the loop can end. */
+/* Cancels the requests in flight and closes the handles; the loop can end
+ * once they are closed. The served checkpoint stays readable. */
 void publish_close(struct publish *p);
 
 /* Start-up check, blocking (before the loop runs): for each reachable
  * witness learns its size and, at our own size, whether it agrees with
  * our checkpoint. GL_ESTATE (logged, with the witness and sizes) if a
  * witness proves our data lost or replaced. Unreachable witnesses are
- * logged and skipped. */
+ * logged and skipped (and count as failing until they answer). */
 int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size);
 
-/* A new durable checkpoint (log-signed note of `size`): pushed to all. */
+/* A new durable checkpoint (log-signed note of `size`, never smaller than
+ * the previous one): pushed to the witnesses. */
 void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len, uint64_t size);
 
 /* The served checkpoint (note with cosignatures) and its size; *note NULL
  * while nothing can be served (block mode before the first quorum). */
 void publish_served(const struct publish *p, const struct gl_buf **note, uint64_t *size);
+
+/* Fail-open shutdown: serves the newest checkpoint now, with the
+ * cosignatures it has (calls the served callback if it changed). */
+void publish_serve_newest(struct publish *p);
 
 /* Appends Prometheus lines about witnesses to out. */
 int publish_metrics(const struct publish *p, struct gl_buf *out);

@@ -11,7 +11,8 @@ for p in $PKGS; do
     case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
 # python3 runs the independent reference of the integration tests; any
-# python3 on PATH will do.
+# python3 on PATH will do, as long as it has the cryptography module
+# (python3-cryptography for Debian's python3) for the Ed25519 checks.
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2

@@ -52,7 +52,7 @@ static const char *parse_header(const char *s, const char *end, struct addck_req
 
 int addck_parse(const uint8_t *body, size_t len, struct addck_req *out, const char **why)
 {
-    const char *s = (const char *)body, *end = s + len, *blank, *nl, *sep;
+    const char *s = (const char *)body, *end = s + len, *blank, *nl;
 
     memset(out, 0, sizeof(*out));
     if (len > ADDCK_BODY_MAX) {
@@ -72,23 +72,109 @@ int addck_parse(const uint8_t *body, size_t len, struct addck_req *out, const ch
     }
     out->origin = out->note;
     out->origin_len = (size_t)(nl - out->note);
-    sep = find_blank(out->note, end);
-    out->text_len = sep ? (size_t)(sep + 1 - out->note) : 0;
     out->syntax = parse_header(s, blank + 1, out);
     return 0;
 }
 
-int addck_open(const struct addck_req *r, const struct logs_entry *log,
-               struct gl_checkpoint *c, const char **why)
+/* The signature block of a note: the bytes after its last "\n\n" (the
+ * signed-note rule), or NULL if it has none. */
+static const char *sig_block(const char *note, size_t len)
 {
-    struct gl_note *note = NULL;
-    int err = gl_note_parse(r->note, r->note_len, &note);
+    for (size_t i = len; i >= 2; i--)
+        if (note[i - 2] == '\n' && note[i - 1] == '\n')
+            return note + i;
+    return NULL;
+}
 
-    if (err != 0) {
-        *why = "the checkpoint is not a well-formed signed note";
-        return err == GL_ENOMEM ? err : GL_EPARSE;
+/* Number of lines in [s, end) (a final line without "\n" counts). */
+static size_t count_lines(const char *s, const char *end)
+{
+    size_t n = 0;
+
+    for (const char *p = s; p < end; p++)
+        n += *p == '\n';
+    return n + (s < end && end[-1] != '\n');
+}
+
+/* 1 if the signature line [s, s+n) names one of log's keys: "— " <name>
+ * " " <base64>, the name equal to the key's and the key ID (the first four
+ * bytes of the base64, decoded from its first 8 characters alone, so that
+ * what follows may be malformed) equal to the key's ID. */
+static int names_log_key(const char *s, size_t n, const struct logs_entry *log)
+{
+    static const char dash[] = "\xe2\x80\x94 ";
+    const char *sp;
+    uint8_t blob[6];
+    size_t name_len, got;
+    uint32_t id;
+
+    if (n < 4 || memcmp(s, dash, 4) != 0 || (sp = memchr(s + 4, ' ', n - 4)) == NULL)
+        return 0;
+    name_len = (size_t)(sp - (s + 4));
+    if ((size_t)(s + n - (sp + 1)) < 8 || gl_base64_decode(sp + 1, 8, blob, 6, &got) != 0)
+        return 0;
+    id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+    for (size_t i = 0; i < log->nkeys; i++)
+        if (log->keys[i].id == id && strlen(log->keys[i].name) == name_len &&
+            memcmp(log->keys[i].name, s + 4, name_len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Why a note the strict parser refused is refused: GL_EVERIFY (403) if one
+ * of its signature lines names one of the log's keys but is malformed (a
+ * signature by a trusted key that does not verify), GL_EPARSE (400) for
+ * any other malformation. */
+static int refused_note(const char *note, size_t len, const struct logs_entry *log,
+                        const char **why)
+{
+    const char *s = sig_block(note, len), *end = note + len;
+    struct gl_note_sig sig;
+
+    while (s != NULL && s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+        if (names_log_key(s, n, log) && gl_note_parse_sig(s, n, &sig) != 0) {
+            *why = "a signature line by the log's key is malformed";
+            return GL_EVERIFY;
+        }
+        s += n + 1;
     }
-    err = gl_note_verify(note, log->keys, log->nkeys, NULL);
+    *why = "the checkpoint is not a well-formed signed note";
+    return GL_EPARSE;
+}
+
+/* Fills kept from a verified note: its text and the signatures that
+ * verified (flags from gl_note_verify: at most one per log key). */
+static void keep(const char *msg, const struct gl_note *note, const uint8_t *verified,
+                 struct addck_kept *kept)
+{
+    kept->text_len = note->text_len;
+    kept->n = 0;
+    for (size_t i = 0; i < note->nsigs && kept->n < LOGS_MAX_KEYS; i++) {
+        if (verified[i] != 1)
+            continue;
+        kept->line[kept->n].off = (size_t)(note->sigs[i].line - msg);
+        kept->line[kept->n].len = note->sigs[i].line_len;
+        kept->n++;
+    }
+}
+
+int addck_open(const struct addck_req *r, const struct logs_entry *log,
+               struct gl_checkpoint *c, struct addck_kept *kept, const char **why)
+{
+    const char *block = sig_block(r->note, r->note_len);
+    struct gl_note *note = NULL;
+    uint8_t verified[GL_NOTE_MAX_SIGS];
+    int err;
+
+    if (block != NULL && count_lines(block, r->note + r->note_len) > GL_NOTE_MAX_SIGS) {
+        *why = "the note has more signature lines than a signed note may have (100)";
+        return GL_EPARSE;
+    }
+    if ((err = gl_note_parse(r->note, r->note_len, &note)) != 0)
+        return err == GL_ENOMEM ? err : refused_note(r->note, r->note_len, log, why);
+    err = gl_note_verify(note, log->keys, log->nkeys, verified);
     if (err == GL_ENOKEY || err == GL_EVERIFY) {
         *why = err == GL_ENOKEY ? "no signature by the log's key"
                                 : "a bad signature by the log's key";
@@ -96,8 +182,36 @@ int addck_open(const struct addck_req *r, const struct logs_entry *log,
                             strcmp(c->origin, log->origin) != 0)) {
         *why = "the signed note is not a valid checkpoint";
         err = GL_EPARSE;
+    } else if (err == 0) {
+        keep(r->note, note, verified, kept);
     }
     gl_note_free(note);
+    return err;
+}
+
+int addck_record(const char *note, const struct addck_kept *kept, const char *extra,
+                 size_t extra_len, struct gl_buf *out)
+{
+    int err = gl_buf_append(out, note, kept->text_len);
+
+    if (err == 0)
+        err = gl_buf_putc(out, '\n');
+    for (size_t i = 0; err == 0 && i < kept->n; i++)
+        err = gl_buf_append(out, note + kept->line[i].off, kept->line[i].len);
+    if (err == 0 && extra_len > 0)
+        err = gl_buf_append(out, extra, extra_len);
+    return err;
+}
+
+int addck_record_open(const char *rec, size_t len, struct gl_checkpoint *c,
+                      struct gl_note **n)
+{
+    int err = gl_note_parse(rec, len, n);
+
+    if (err == 0 && (err = gl_checkpoint_parse((*n)->text, (*n)->text_len, c)) != 0) {
+        gl_note_free(*n);
+        *n = NULL;
+    }
     return err;
 }
 

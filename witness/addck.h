@@ -11,11 +11,20 @@
  *   <signed checkpoint note>
  *
  * Status order (specs/witness.md): 400 when no note/origin can be found at
- * all; 404 unknown origin; 403 no valid signature by the log's keys; 400
+ * all; 404 unknown origin; 400 more signature lines than the signed-note
+ * parser accepts; 403 no valid signature by the log's keys, or a line by
+ * one of them (name and key ID) that is malformed or does not verify; 400
  * any other malformation or old > size; 429 (rate limit, HTTP layer);
  * then addck_decide: 422 origin frozen after a split view, 409 old !=
  * stored size, 422 size-0 root other than SHA-256(""), non-empty proof
  * from 0, same size with another root (a split view), bad proof; 200.
+ *
+ * Records: what the witness stores (and serves, and loads again) for a log
+ * is never the note as received but addck_record's form: the text, the
+ * log's verified signature lines (at most one per log key) and the
+ * witness's own cosignature. So a record has at most LOGS_MAX_KEYS + 1
+ * signature lines whatever a request carried, and store and load go
+ * through the same parser (addck_record_open).
  */
 #ifndef GL_WITNESS_ADDCK_H
 #define GL_WITNESS_ADDCK_H
@@ -23,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glasslog/buf.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/note.h"
 #include "logs.h"
@@ -37,7 +47,6 @@ struct addck_req {
     uint8_t proof[ADDCK_MAX_PROOF][32];
     const char *note; /* the signed checkpoint note */
     size_t note_len;
-    size_t text_len;    /* the note text's length (with its final "\n") */
     const char *origin; /* the note's first line, not NUL-terminated */
     size_t origin_len;
     const char *syntax; /* NULL, or why the rest is malformed (a 400
@@ -49,12 +58,40 @@ struct addck_req {
  * set out->syntax and return 0. */
 int addck_parse(const uint8_t *body, size_t len, struct addck_req *out, const char **why);
 
-/* Opens r's note with log's keys: GL_ENOKEY/GL_EVERIFY (403: no valid
- * signature), GL_EPARSE (400: not a note or not a checkpoint, origin not
- * the log's), or 0 with *c the checkpoint (c->ext points into r->note).
- * *why explains failures. No allocation survives the call. */
+/* What the witness keeps of a verified note: its text (the first
+ * text_len bytes) and the log's signature lines that verified, as offsets
+ * into the note (each line with its "\n"), at most one per log key. */
+struct addck_kept {
+    size_t text_len;
+    size_t n;
+    struct {
+        size_t off, len;
+    } line[LOGS_MAX_KEYS];
+};
+
+/* Opens r's note with log's keys: GL_EPARSE (400: more signature lines
+ * than GL_NOTE_MAX_SIGS, not a note or not a checkpoint, origin not the
+ * log's), GL_ENOKEY/GL_EVERIFY (403: no valid signature by the log's keys,
+ * or a signature line naming one of them, by key name and key ID, that is
+ * malformed or does not verify), or 0 with *c the checkpoint (c->ext
+ * points into r->note) and *kept what a record keeps of the note. *why
+ * explains failures. No allocation survives the call. */
 int addck_open(const struct addck_req *r, const struct logs_entry *log,
-               struct gl_checkpoint *c, const char **why);
+               struct gl_checkpoint *c, struct addck_kept *kept, const char **why);
+
+/* Appends the record of a note to out: its text, the blank line, the kept
+ * signature lines, then extra (extra_len bytes of whole signature lines,
+ * e.g. the witness's cosignature; may be empty). kept must come from
+ * addck_open on this note. GL_ETOOBIG past out->max. */
+int addck_record(const char *note, const struct addck_kept *kept, const char *extra,
+                 size_t extra_len, struct gl_buf *out);
+
+/* Opens a record (built by addck_record, or read back from disk) with the
+ * one signed-note parser and checkpoint parser the witness uses: 0 with
+ * *c (c->ext points into rec) and *n (the parsed note, freed by the caller
+ * with gl_note_free), GL_EPARSE or GL_ETOOBIG if either refuses it. */
+int addck_record_open(const char *rec, size_t len, struct gl_checkpoint *c,
+                      struct gl_note **n);
 
 /* The witness's record of one log. */
 struct addck_state {

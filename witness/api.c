@@ -161,7 +161,8 @@ static void add_verify(uv_work_t *w)
 {
     struct add_req *ar = w->data;
 
-    ar->open_rc = addck_open(&ar->req, &ar->api->logs->v[ar->log], &ar->w.ck, &ar->why);
+    ar->open_rc = addck_open(&ar->req, &ar->api->logs->v[ar->log], &ar->w.ck, &ar->w.kept,
+                             &ar->why);
 }
 
 /* The checks between the signature and the engine; 0 to go on. */
@@ -209,7 +210,6 @@ static void add_verified(uv_work_t *work, int status)
     memcpy(w->proof, ar->req.proof, ar->req.nproof * 32);
     w->note = ar->req.note;
     w->note_len = ar->req.note_len;
-    w->text_len = ar->req.text_len;
     snprintf(w->source, sizeof(w->source), "push from %s",
              gl_http_pending_req(ar->p) ? gl_http_req_peer(gl_http_pending_req(ar->p))
                                         : "?");
@@ -257,7 +257,7 @@ static int api_add(struct api *a, struct gl_http_req *req)
 static int api_monitor(struct api *a, struct gl_http_req *req)
 {
     struct engine_view v;
-    struct gl_buf served;
+    struct gl_buf note;
     uint8_t h[32];
     size_t i;
     int rc;
@@ -266,15 +266,15 @@ static int api_monitor(struct api *a, struct gl_http_req *req)
         gl_hex_decode_exact(req->path + 1, 64, h, 32, 1) != 0 ||
         logs_find_hash(a->logs, h, &i))
         return reply_why(req, NULL, 404, "not found");
-    gl_buf_init(&served, ADDCK_BODY_MAX + 1024);
-    rc = engine_view(a->engine, i, &v, NULL, &served);
+    gl_buf_init(&note, ADDCK_BODY_MAX + 1024);
+    rc = engine_view(a->engine, i, &v, &note);
     if (rc == GL_ENOTFOUND)
         rc = reply_why(req, NULL, 404, "no checkpoint of this log cosigned yet");
     else if (rc != 0)
         rc = reply_why(req, NULL, 500, "cannot read the state");
     else
-        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, served.data, served.len);
-    gl_buf_release(&served);
+        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, note.data, note.len);
+    gl_buf_release(&note);
     return rc;
 }
 
@@ -437,6 +437,33 @@ static int metrics_feeder(struct api *a, struct gl_buf *b)
     return rc;
 }
 
+static int metrics_http(const struct gl_http_stats *s, struct gl_buf *b)
+{
+    int rc = 0;
+
+#define M(n, t, h, v)                                                                    \
+    if (rc == 0)                                                                         \
+    rc = metric(b, "glasslog_witness_http_" n, t, h, (double)(v))
+    M("requests_total", "counter", "HTTP requests handled.", s->requests);
+    M("connections_open", "gauge", "HTTP connections open.", s->conns_active);
+    M("connections_accepted_total", "counter", "HTTP connections served.",
+      s->conns_accepted);
+    M("connections_refused_total", "counter",
+      "Connections closed at once: over the total limit (or shutting down).",
+      s->conns_rejected);
+    M("connections_refused_per_client_total", "counter",
+      "Connections closed at once: over the per-client limit.", s->conns_rejected_addr);
+    M("connections_stalled_total", "counter",
+      "Connections reset because the client stopped reading its answer.", s->conns_stalled);
+#undef M
+    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
+        if (s->by_code[i] > 0)
+            rc = gl_buf_printf(
+                b, "glasslog_witness_http_responses_total{code=\"%d\"} %llu\n",
+                gl_http_stat_codes[i], (unsigned long long)s->by_code[i]);
+    return rc;
+}
+
 static int api_metrics(struct api *a, struct gl_http_req *req)
 {
     struct gl_http_stats hs;
@@ -451,13 +478,7 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     if (rc == 0)
         rc = metrics_feeder(a, &b);
     if (rc == 0)
-        rc = metric(&b, "glasslog_witness_http_requests_total", "counter",
-                    "HTTP requests handled.", (double)hs.requests);
-    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
-        if (hs.by_code[i] > 0)
-            rc = gl_buf_printf(
-                &b, "glasslog_witness_http_responses_total{code=\"%d\"} %llu\n",
-                gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
+        rc = metrics_http(&hs, &b);
     rc = rc != 0 ? reply_why(req, NULL, 500, "metrics too large")
                  : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nostore, 1,
                                  b.data, b.len);

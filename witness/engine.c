@@ -6,8 +6,15 @@
  * is durable); pend[i] is the record as the batch in progress leaves it,
  * valid when pend[i].dirty. Only the committer writes either, so it reads
  * both without the lock; it takes the lock only to publish. Notes are
- * owned buffers moved from pend to pub at publish time (the replaced ones
- * are freed), so memory does not grow with the number of requests.
+ * owned buffers swapped from pend to pub at publish time, so memory does
+ * not grow with the number of requests.
+ *
+ * Records: a log's note is kept in one form only, addck_record's (text,
+ * the log's verified signatures, our cosignature), which is what is
+ * written, served and used as our side of evidence. A record enters pend
+ * only after record_check, the same check loading applies, so the witness
+ * never writes a record it could not load again (a record that failed to
+ * load would stop the witness from starting).
  */
 #include "engine.h"
 
@@ -27,10 +34,9 @@
 
 struct record {
     struct engine_view v;
-    struct gl_buf note;   /* as received plus our line */
-    struct gl_buf served; /* log signatures plus our line */
-    int dirty;            /* pend only: changed in this batch */
-    int frozen_new;       /* pend only: frozen in this batch */
+    struct gl_buf note; /* the record (addck_record): stored and served */
+    int dirty;          /* pend only: changed in this batch */
+    int frozen_new;     /* pend only: frozen in this batch */
 };
 
 /* Evidence made durable by the batch in progress. */
@@ -58,13 +64,20 @@ struct engine {
     size_t queued;
     int stopping, started;
     int broken; /* a write failed: refuse every change (fail-stop) */
+    struct gl_buf scratch; /* committer: a record being built */
     pthread_t thread;
     struct engine_stats st;
 };
 
 #define NOTE_MAX (ADDCK_BODY_MAX + 1024)
 
-/* --- notes ------------------------------------------------------------------ */
+/* A record holds at most one signature per log key and our cosignature,
+ * and at most NOTE_MAX bytes: the signed-note parser that loads it again
+ * must accept that much. */
+_Static_assert(LOGS_MAX_KEYS + 1 <= GL_NOTE_MAX_SIGS, "records must stay loadable");
+_Static_assert(NOTE_MAX <= GL_NOTE_MAX_SIZE, "records must stay loadable");
+
+/* --- records ------------------------------------------------------------------ */
 
 static int same_key(const struct gl_note_sig *s, const struct gl_verifier *k)
 {
@@ -80,95 +93,83 @@ static int by_log_key(const struct gl_note_sig *s, const struct logs_entry *log)
     return 0;
 }
 
-/* Builds the stored form (note minus our old lines, plus line) and the
- * served form (text, log lines, line) of a note. */
-static int build_notes(const struct engine *e, const struct logs_entry *log,
-                       const char *msg, size_t len, const char *line, size_t line_len,
-                       struct gl_buf *stored, struct gl_buf *served)
+/* Opens a record of log and checks that it is that log's checkpoint at
+ * (size, root): the one check every record passes before it is stored and
+ * after it is loaded. *n (caller frees) is the parsed record. */
+static int record_check(const struct logs_entry *log, const uint8_t *rec, size_t len,
+                        uint64_t size, const uint8_t root[32], struct gl_note **n)
 {
-    struct gl_note *n = NULL;
-    int err = gl_note_parse(msg, len, &n);
+    struct gl_checkpoint c;
+    int err = addck_record_open((const char *)rec, len, &c, n);
 
-    if (err != 0)
-        return err;
-    if ((err = gl_buf_append(stored, n->text, n->text_len)) == 0 &&
-        (err = gl_buf_putc(stored, '\n')) == 0 &&
-        (err = gl_buf_append(served, n->text, n->text_len)) == 0)
-        err = gl_buf_putc(served, '\n');
-    for (size_t i = 0; err == 0 && i < n->nsigs; i++) {
-        const struct gl_note_sig *s = &n->sigs[i];
-        if (!same_key(s, &e->vkey))
-            err = gl_buf_append(stored, s->line, s->line_len);
-        if (err == 0 && by_log_key(s, log))
-            err = gl_buf_append(served, s->line, s->line_len);
+    if (err == 0 && (strcmp(c.origin, log->origin) != 0 || c.size != size ||
+                     memcmp(c.root, root, 32) != 0)) {
+        gl_note_free(*n);
+        *n = NULL;
+        err = GL_EPARSE;
     }
-    if (err == 0 && (err = gl_buf_append(stored, line, line_len)) == 0)
-        err = gl_buf_append(served, line, line_len);
-    gl_note_free(n);
     return err;
 }
-
-/* --- loading ------------------------------------------------------------------ */
 
 static void record_init(struct record *r)
 {
     memset(r, 0, sizeof(*r));
     gl_buf_init(&r->note, NOTE_MAX);
-    gl_buf_init(&r->served, NOTE_MAX);
 }
 
 static void record_release(struct record *r)
 {
     gl_buf_release(&r->note);
-    gl_buf_release(&r->served);
 }
 
-/* Rebuilds the served form of a loaded record from its stored note. */
-static int load_served(struct engine *e, size_t i, struct record *r)
-{
-    const struct logs_entry *log = &e->cfg.logs->v[i];
-    struct gl_note *n = NULL;
-    struct gl_checkpoint c;
-    int err = gl_note_parse((const char *)r->note.data, r->note.len, &n);
+/* --- loading ------------------------------------------------------------------ */
 
-    if (err == 0 && (gl_checkpoint_parse(n->text, n->text_len, &c) != 0 ||
-                     c.size != r->v.size || memcmp(c.root, r->v.root, 32) != 0))
-        err = GL_EPARSE;
-    if (err == 0 && (err = gl_buf_append(&r->served, n->text, n->text_len)) == 0)
-        err = gl_buf_putc(&r->served, '\n');
-    for (size_t k = 0; err == 0 && n != NULL && k < n->nsigs; k++)
-        if (by_log_key(&n->sigs[k], log) || same_key(&n->sigs[k], &e->vkey))
-            err = gl_buf_append(&r->served, n->sigs[k].line, n->sigs[k].line_len);
-    if (err == 0) {
-        for (size_t k = 0; k < n->nsigs; k++)
-            if (same_key(&n->sigs[k], &e->vkey) &&
-                gl_cosig_verify(&e->vkey, n->text, n->text_len, &n->sigs[k],
-                                &r->v.cosigned_at) == 0)
-                break;
+/* Rebuilds a loaded record n (parsed from rec) in record form into r: the
+ * log's signatures and our cosignature (records written before the form
+ * was fixed may carry other lines), and sets our cosignature's time. */
+static int load_record(struct engine *e, const struct logs_entry *log, const char *rec,
+                       const struct gl_note *n, struct record *r)
+{
+    struct addck_kept kept = {n->text_len, 0, {{0, 0}}};
+    const struct gl_note_sig *ours = NULL;
+
+    for (size_t k = 0; k < n->nsigs; k++) {
+        const struct gl_note_sig *s = &n->sigs[k];
+        if (by_log_key(s, log) && kept.n < LOGS_MAX_KEYS) {
+            kept.line[kept.n].off = (size_t)(s->line - rec);
+            kept.line[kept.n++].len = s->line_len;
+        } else if (same_key(s, &e->vkey) &&
+                   gl_cosig_verify(&e->vkey, n->text, n->text_len, s, &r->v.cosigned_at) == 0) {
+            ours = s;
+        }
     }
-    gl_note_free(n);
-    return err;
+    return addck_record(rec, &kept, ours ? ours->line : NULL, ours ? ours->line_len : 0,
+                        &r->note);
 }
 
 static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
                     const uint8_t root[32], const uint8_t *note, size_t len)
 {
     struct engine *e = ctx;
+    const struct logs_entry *log;
+    struct gl_note *n = NULL;
     struct record *r;
     size_t i;
     int err;
 
     if (logs_find_hash(e->cfg.logs, oh, &i) != 0)
         return 0; /* a log no longer configured: kept on disk, unused */
+    log = &e->cfg.logs->v[i];
     r = &e->pub[i];
     r->v.has = 1;
     r->v.size = size;
     memcpy(r->v.root, root, 32);
-    if ((err = gl_buf_append(&r->note, note, len)) == 0)
-        err = load_served(e, i, r);
+    if ((err = record_check(log, note, len, size, root, &n)) == 0)
+        err = load_record(e, log, (const char *)note, n, r);
+    gl_note_free(n);
     if (err != 0)
-        gl_log(GL_LOG_ERROR, "the stored record of %s is corrupt: %s",
-               e->cfg.logs->v[i].origin, gl_strerror(err));
+        gl_log(GL_LOG_ERROR, "the stored record of %s is corrupt: %s", log->origin,
+               gl_strerror(err));
     return err;
 }
 
@@ -232,6 +233,14 @@ static int load_evidence(void *ctx, const uint8_t id[32], uint64_t found_at,
 
 /* --- the batch ---------------------------------------------------------------- */
 
+static void swap_buf(struct gl_buf *a, struct gl_buf *b)
+{
+    struct gl_buf t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
 /* The record as the batch has left it so far. */
 static struct record *cur(struct engine *e, size_t i)
 {
@@ -246,7 +255,6 @@ static struct record *touch(struct engine *e, size_t i)
     if (!p->dirty) {
         p->v = e->pub[i].v;
         gl_buf_reset(&p->note);
-        gl_buf_reset(&p->served);
         p->dirty = 1;
         p->frozen_new = 0;
         e->dirty[e->ndirty++] = i;
@@ -294,37 +302,42 @@ static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_
     return 0;
 }
 
-/* Cosigns r's checkpoint and records it in pend. */
+/* Cosigns r's checkpoint and records it in pend. The record is built
+ * aside and checked as a load would check it, so pend changes only if the
+ * record can be loaded again. */
 static int accept_add(struct engine *e, struct wreq *r)
 {
     const struct logs_entry *log = &e->cfg.logs->v[r->log];
+    struct gl_note *n = NULL;
     struct record *p;
     struct gl_buf line;
     int err;
 
     gl_buf_init(&line, sizeof(r->line) - 1);
-    err = gl_cosig_sign(&e->key, r->note, r->text_len, (uint64_t)time(NULL), &line);
-    if (err == 0) {
+    gl_buf_reset(&e->scratch);
+    if ((err = gl_cosig_sign(&e->key, r->note, r->kept.text_len, (uint64_t)time(NULL),
+                             &line)) == 0 &&
+        (err = addck_record(r->note, &r->kept, (const char *)line.data, line.len,
+                            &e->scratch)) == 0 &&
+        (err = record_check(log, e->scratch.data, e->scratch.len, r->ck.size, r->ck.root,
+                            &n)) == 0) {
         p = touch(e, r->log);
-        gl_buf_reset(&p->note);
-        gl_buf_reset(&p->served);
-        err = build_notes(e, log, r->note, r->note_len, (const char *)line.data, line.len,
-                          &p->note, &p->served);
+        swap_buf(&p->note, &e->scratch);
         p->v.has = 1;
         p->v.size = r->ck.size;
         memcpy(p->v.root, r->ck.root, 32);
         p->v.cosigned_at = (uint64_t)time(NULL);
-    }
-    if (err == 0) {
         memcpy(r->line, line.data, line.len);
         r->line_len = line.len;
         r->status = 200;
     }
+    gl_note_free(n);
     gl_buf_release(&line);
     return err;
 }
 
-/* Same size, other root: turn the pair into evidence. */
+/* Same size, other root: turn the pair into evidence (our record and the
+ * request's note in record form). */
 static void split_add(struct engine *e, struct wreq *r)
 {
     const struct logs_entry *log = &e->cfg.logs->v[r->log];
@@ -333,8 +346,12 @@ static void split_add(struct engine *e, struct wreq *r)
     int err;
 
     gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
-    err = gl_evidence_build(log->keys, log->nkeys, (const char *)c->note.data,
-                            c->note.len, r->note, r->note_len, NULL, 0, &f);
+    gl_buf_reset(&e->scratch);
+    err = addck_record(r->note, &r->kept, NULL, 0, &e->scratch);
+    if (err == 0)
+        err = gl_evidence_build(log->keys, log->nkeys, (const char *)c->note.data,
+                                c->note.len, (const char *)e->scratch.data,
+                                e->scratch.len, NULL, 0, &f);
     if (err == 0)
         err = add_evidence(e, r->log, f.data, f.len, r->source, r->evidence_id);
     if (err != 0 && err != GL_EEXIST)
@@ -411,14 +428,6 @@ static int write_batch(struct engine *e)
     return err;
 }
 
-static void swap_buf(struct gl_buf *a, struct gl_buf *b)
-{
-    struct gl_buf t = *a;
-
-    *a = *b;
-    *b = t;
-}
-
 /* Moves pend into pub and the new evidence into the list (under mu). */
 static void publish(struct engine *e)
 {
@@ -426,10 +435,8 @@ static void publish(struct engine *e)
         size_t i = e->dirty[k];
         struct record *p = &e->pend[i], *q = &e->pub[i];
         q->v = p->v;
-        if (p->note.len > 0) {
+        if (p->note.len > 0)
             swap_buf(&q->note, &p->note);
-            swap_buf(&q->served, &p->served);
-        }
         e->st.frozen += p->frozen_new ? 1 : 0;
     }
     for (size_t k = 0; k < e->nnev; k++)
@@ -575,6 +582,7 @@ static int engine_alloc(struct engine *e)
     }
     for (size_t i = 0; i < ENGINE_BATCH_MAX; i++)
         gl_buf_init(&e->nev[i].file, GL_EVIDENCE_MAX_SIZE);
+    gl_buf_init(&e->scratch, NOTE_MAX);
     return 0;
 }
 
@@ -658,6 +666,7 @@ void engine_free(struct engine *e)
     }
     for (size_t i = 0; e->nev != NULL && i < ENGINE_BATCH_MAX; i++)
         gl_buf_release(&e->nev[i].file);
+    gl_buf_release(&e->scratch);
     free(e->pub);
     free(e->pend);
     free(e->dirty);
@@ -669,8 +678,7 @@ void engine_free(struct engine *e)
     free(e);
 }
 
-int engine_view(struct engine *e, size_t log, struct engine_view *v,
-                struct gl_buf *stored, struct gl_buf *served)
+int engine_view(struct engine *e, size_t log, struct engine_view *v, struct gl_buf *note)
 {
     int err = 0;
 
@@ -678,10 +686,8 @@ int engine_view(struct engine *e, size_t log, struct engine_view *v,
         return GL_EINVAL;
     pthread_mutex_lock(&e->mu);
     *v = e->pub[log].v;
-    if (stored != NULL)
-        err = gl_buf_append(stored, e->pub[log].note.data, e->pub[log].note.len);
-    if (err == 0 && served != NULL)
-        err = gl_buf_append(served, e->pub[log].served.data, e->pub[log].served.len);
+    if (note != NULL)
+        err = gl_buf_append(note, e->pub[log].note.data, e->pub[log].note.len);
     pthread_mutex_unlock(&e->mu);
     return err != 0 ? err : v->has ? 0 : GL_ENOTFOUND;
 }

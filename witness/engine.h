@@ -63,9 +63,9 @@ struct wreq {
     size_t nproof;
     uint8_t proof[ADDCK_MAX_PROOF][32];
     struct gl_checkpoint ck; /* from addck_open; ck.ext points into note */
+    struct addck_kept kept;  /* from addck_open: what the record keeps */
     const char *note;        /* ADD: the signed note; EVIDENCE: the file */
     size_t note_len;
-    size_t text_len;                /* ADD: length of the note's text */
     char source[ENGINE_SOURCE_MAX]; /* who sent it ("push", "pull", "peer x") */
     /* results, set before done() */
     int status;           /* 200, 400, 409, 422, 500 or 503 */
@@ -125,12 +125,12 @@ void engine_submit(struct engine *e, struct wreq *r);
 void engine_stop(struct engine *e);
 void engine_free(struct engine *e);
 
-/* Copies log's record into *v, and (if not NULL) its stored note (as
- * received plus our cosignature) and its served note (log signatures plus
- * our cosignature, for the monitoring endpoint) into the buffers.
- * GL_ENOTFOUND if nothing was cosigned yet (v is still filled). */
-int engine_view(struct engine *e, size_t log, struct engine_view *v,
-                struct gl_buf *stored, struct gl_buf *served);
+/* Copies log's record into *v, and (if not NULL) appends its note to
+ * note: the one form that is stored, served by the monitoring endpoint
+ * and used as our side in evidence (addck_record: text, the log's
+ * signatures, our cosignature). GL_ENOTFOUND if nothing was cosigned yet
+ * (v is still filled). */
+int engine_view(struct engine *e, size_t log, struct engine_view *v, struct gl_buf *note);
 /* Copies up to max evidence entries starting at index from; returns how
  * many were copied. *total (may be NULL) gets the count. */
 size_t engine_evidence(struct engine *e, size_t from, struct engine_evidence *out,

@@ -53,6 +53,7 @@ enum cmp { CMP_SAME, CMP_AHEAD, CMP_BEHIND, CMP_SPLIT, CMP_SUSPECT, CMP_UNKNOWN 
 /* A signed checkpoint of one log, opened. */
 struct side {
     struct gl_checkpoint c;
+    struct addck_kept kept; /* fetched sides: what a record keeps */
     const char *note;
     size_t len;
 };
@@ -154,7 +155,7 @@ static int fetch_checkpoint(struct feeder *f, const struct logs_entry *log,
         memset(&q, 0, sizeof(q));
         q.note = (const char *)note->data;
         q.note_len = note->len;
-        err = addck_open(&q, log, &s->c, why);
+        err = addck_open(&q, log, &s->c, &s->kept, why);
         s->note = q.note;
         s->len = q.note_len;
     }
@@ -194,13 +195,9 @@ static int submit_add(struct feeder *f, size_t log, uint64_t old,
                       const char *source)
 {
     struct wreq *w = f->w;
-    const char *blank = NULL;
 
     memset(w, 0, sizeof(*w));
-    for (size_t i = 0; i + 1 < s->len && blank == NULL; i++)
-        if (s->note[i] == '\n' && s->note[i + 1] == '\n')
-            blank = s->note + i;
-    if (blank == NULL || n > ADDCK_MAX_PROOF)
+    if (n > ADDCK_MAX_PROOF)
         return 400;
     w->kind = WREQ_ADD;
     w->log = log;
@@ -208,9 +205,9 @@ static int submit_add(struct feeder *f, size_t log, uint64_t old,
     w->nproof = n;
     memcpy(w->proof, proof, n * 32);
     w->ck = s->c;
+    w->kept = s->kept;
     w->note = s->note;
     w->note_len = s->len;
-    w->text_len = (size_t)(blank + 1 - s->note);
     snprintf(w->source, sizeof(w->source), "%s", source);
     return submit_wait(f);
 }
@@ -345,7 +342,7 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
 static int mine_of(struct feeder *f, size_t li, struct engine_view *v,
                    struct gl_buf *note, struct side *s)
 {
-    int err = engine_view(f->cfg.engine, li, v, note, NULL);
+    int err = engine_view(f->cfg.engine, li, v, note);
 
     if (err == GL_ENOTFOUND)
         return 0;

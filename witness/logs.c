@@ -130,8 +130,13 @@ static int lp_attr(struct lp *p, const char *k, const char *v, size_t n, const c
         memcpy(p->cur.origin, v, n);
         p->cur.origin[n] = 0;
     } else if (strcmp(k, "qpd") == 0) {
-        if (p->has_qpd++ || gl_parse_u64(v, n, &p->cur.qpd) != 0) {
-            *why = "repeated or invalid qpd";
+        if (p->has_qpd++) {
+            *why = "repeated qpd";
+            return GL_EPARSE;
+        }
+        if (gl_parse_u64(v, n, &p->cur.qpd) != 0 || p->cur.qpd < 1 ||
+            p->cur.qpd > LOGS_QPD_MAX) {
+            *why = "qpd must be a decimal from 1 to 2147483647 (2^31 - 1)";
             return GL_EPARSE;
         }
     } else if (strcmp(k, "url") == 0) {
@@ -171,6 +176,18 @@ static int lp_line(struct lp *p, const char *s, size_t n, const char **why)
     return 0;
 }
 
+/* Removes leading spaces and tabs, and trailing spaces, tabs and "\r"
+ * (a list saved with CRLF line ends) from the line [*s, *s + *n). */
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r'))
+        (*n)--;
+}
+
 static int by_origin(const void *a, const void *b)
 {
     return strcmp(((const struct logs_entry *)a)->origin,
@@ -204,7 +221,7 @@ int logs_parse(const char *text, size_t n, struct logs_list *out, size_t *bad_li
     struct lp *p = calloc(1, sizeof(*p));
     const char *s = text, *end = text + n;
     size_t line = 0;
-    int err = 0;
+    int err = 0, header = 0;
 
     memset(out, 0, sizeof(*out));
     *bad_line = 0;
@@ -220,20 +237,25 @@ int logs_parse(const char *text, size_t n, struct logs_list *out, size_t *bad_li
     }
     while (err == 0 && s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *t = s;
         size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
         line++;
-        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-            len--;
-        if (line == 1 && (len != 7 || memcmp(s, "logs/v0", 7) != 0)) {
-            *why = "the first line must be \"logs/v0\"";
-            err = GL_EPARSE;
-        } else if (line > 1 && len > 0 && s[0] != '#') {
-            err = lp_line(p, s, len, why);
+        trim(&t, &len);
+        if (len == 0 || t[0] == '#') {
+            /* blank or comment, anywhere */
+        } else if (!header) {
+            header = 1;
+            if (len != 7 || memcmp(t, "logs/v0", 7) != 0) {
+                *why = "the first line that is not a comment must be \"logs/v0\"";
+                err = GL_EPARSE;
+            }
+        } else {
+            err = lp_line(p, t, len, why);
         }
         s = nl ? nl + 1 : end;
     }
-    if (err == 0 && line == 0) {
-        *why = "the first line must be \"logs/v0\"";
+    if (err == 0 && !header) {
+        *why = "no \"logs/v0\" line";
         err = GL_EPARSE;
     }
     if (err == 0 && (err = lp_close(p, why)) == 0)

@@ -1,20 +1,22 @@
 /*
- * logs: the witness-network log list (--logs FILE), plus glasslog's `url`
- * extension:
+ * logs: the witness-network log list (--logs FILE, C2SP tlog-list), plus
+ * glasslog's `url` extension:
  *
  *   logs/v0
  *   vkey <log verifier key>          starts a log
  *   origin <origin>                  default: the vkey's name
- *   qpd <requests per day>           default: no limit
+ *   qpd <requests per day>           1 to 2^31 - 1; default: no limit
  *   contact <text>                   kept for nothing (informative)
  *   bastion <...>                    ignored
  *   url <log URL>                    glasslog: poll this log (pull feeding)
  *
- * Blank lines and "#" comments are skipped; unknown keywords are counted
- * and skipped (the list format grows); logs whose key type this build
- * does not verify (not Ed25519) are skipped with their lines. Several
- * entries with one origin merge into one log with several keys (a key
- * rotation). The parsed list is sorted by origin; a second index sorts it
+ * Every line is trimmed of leading and trailing spaces and tabs (and a
+ * trailing "\r") first. Blank lines and "#" comments are skipped anywhere,
+ * also before the logs/v0 line; unknown keywords are counted and skipped
+ * (the list format grows); logs whose key type this build does not verify
+ * (not Ed25519) are skipped with their lines. Attribute lines may come in
+ * any order after their vkey. Several entries with one origin merge into
+ * one log with several keys (a key rotation). The parsed list is sorted by origin; a second index sorts it
  * by SHA-256(origin) for the monitoring endpoint. Caps: LOGS_FILE_MAX
  * bytes, LOGS_MAX logs, LOGS_MAX_KEYS keys per origin.
  */
@@ -31,13 +33,14 @@
 #define LOGS_MAX 4096
 #define LOGS_MAX_KEYS 4
 #define LOGS_URL_MAX 1024
+#define LOGS_QPD_MAX 2147483647u /* 2^31 - 1 (tlog-list) */
 
 struct logs_entry {
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
     uint8_t origin_hash[32];                /* SHA-256(origin) */
     struct gl_verifier keys[LOGS_MAX_KEYS]; /* GL_KEY_NOTE */
     size_t nkeys;
-    uint64_t qpd;               /* 0: no limit */
+    uint64_t qpd;               /* 1..LOGS_QPD_MAX, or 0: no qpd line, no limit */
     char url[LOGS_URL_MAX + 1]; /* "" unless polled; no final '/' */
 };
 

@@ -5,6 +5,9 @@
  * Start-up is where the safety rules live:
  *  - the key must be a cosigning key (type 0x04): a witness must never
  *    hold a key that also signs notes (key.h explains why);
+ *  - new state is made only with --create, in a missing or empty data
+ *    directory (a lost disk must never silently restart a witness with no
+ *    memory of what it cosigned: it could then cosign a fork of it);
  *  - the data directory is bound to that key on first use and refused
  *    with any other key afterwards (state cosigned under one key says
  *    nothing about another);
@@ -31,16 +34,22 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "http_server.h"
+#include "kv.h"
 #include "logs.h"
 #include "peers.h"
 #include "wstore.h"
 
 #define PATH_MAX_LEN 4096
+/* Descriptors kept from HTTP connections: RocksDB's, and 128 for the
+ * feeder's connections, evidence files, alarm commands, libuv and stdio. */
+#define FD_RESERVE (KV_FD_RESERVE + 128)
 
 struct options {
     const char *listen, *data, *key, *logs, *peers, *on_evidence, *log_level;
     unsigned poll_interval;
     unsigned cache_mb;
+    int create;
+    unsigned conns_per_client, request_timeout_ms;
 };
 
 struct witness {
@@ -67,13 +76,18 @@ static const char usage[] =
     "A C2SP tlog-witness: cosigns checkpoints consistent with what it cosigned\n"
     "before, pulls from logs, gossips with peers and keeps split-view evidence.\n"
     "  --listen ADDR:PORT      serve HTTP here (default 127.0.0.1:7380; port 0: any)\n"
-    "  --data DIR              state (RocksDB), created on first use\n"
+    "  --data DIR              state (RocksDB); must exist unless --create\n"
+    "  --create                make a new witness state (DIR missing or empty)\n"
     "  --key FILE              cosigning key (glasslog keygen --cosigner)\n"
     "  --logs FILE             log list: logs/v0, then vkey/origin/qpd/url lines\n"
     "  --peers FILE            peer witnesses: witness <name> <vkey> <url> lines\n"
     "  --poll-interval SECONDS pull and gossip period (default 10)\n"
     "  --on-evidence CMD       run `sh -c CMD _ FILE` for each new evidence file\n"
     "  --cache-mb N            RocksDB block cache (default 16)\n"
+    "  --conns-per-client N    connections at once from one IPv4 address or IPv6 /64\n"
+    "                          (default 64)\n"
+    "  --request-timeout-ms MS a request must arrive in full, and an answer be read,\n"
+    "                          within this (default 10000)\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  --help, --version\n";
 
@@ -105,6 +119,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"on-evidence", required_argument, NULL, 'e'},
         {"log-level", required_argument, NULL, 'v'},
         {"cache-mb", required_argument, NULL, 'c'},
+        {"create", no_argument, NULL, 'X'},
+        {"conns-per-client", required_argument, NULL, 'C'},
+        {"request-timeout-ms", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -116,6 +133,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->log_level = "info";
     o->poll_interval = 10;
     o->cache_mb = 16;
+    o->conns_per_client = GL_HTTP_DEFAULT_CONNS_PER_ADDR;
+    o->request_timeout_ms = 10000;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -147,6 +166,21 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'c':
             if (parse_uint(optarg, 1, 65536, &o->cache_mb) != 0)
                 return fprintf(stderr, "glasslog-witness: --cache-mb: 1 to 65536\n"), -1;
+            break;
+        case 'C':
+            if (parse_uint(optarg, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT, &o->conns_per_client) != 0)
+                return fprintf(stderr, "glasslog-witness: --conns-per-client: 1 to %u\n",
+                               GL_HTTP_MAX_CONNECTIONS_LIMIT),
+                       -1;
+            break;
+        case 'T':
+            if (parse_uint(optarg, 100, 600000, &o->request_timeout_ms) != 0)
+                return fprintf(stderr,
+                               "glasslog-witness: --request-timeout-ms: 100 to 600000\n"),
+                       -1;
+            break;
+        case 'X':
+            o->create = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -267,7 +301,7 @@ static int open_state(struct witness *w)
     const char *why = "";
     int created = 0, rc;
 
-    if ((rc = wstore_open(w->o.data, w->o.cache_mb, &w->store, &why)) != 0) {
+    if ((rc = wstore_open(w->o.data, w->o.cache_mb, w->o.create, &w->store, &why)) != 0) {
         gl_log(GL_LOG_ERROR, "%s: %s", w->o.data, why);
         return rc;
     }
@@ -280,8 +314,8 @@ static int open_state(struct witness *w)
                "to start",
                w->o.data, stored.len ? (char *)stored.data : "?", (char *)vk.data);
     if (rc == 0 && created)
-        gl_log(GL_LOG_WARN, "new witness state in %s (nothing cosigned before)",
-               w->o.data);
+        gl_log(w->o.create ? GL_LOG_INFO : GL_LOG_WARN,
+               "new witness state in %s (nothing cosigned before)", w->o.data);
     gl_buf_release(&vk);
     gl_buf_release(&stored);
     snprintf(w->evdir, sizeof(w->evdir), "%s/evidence", w->o.data);
@@ -335,15 +369,20 @@ static int start(struct witness *w)
     struct gl_http_server_config hc;
     struct feeder_config fc = {w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
     size_t urls = 0;
+    unsigned max_conns;
     int rc;
 
     if ((rc = api_init(&w->api, &w->loop, w->engine, &w->logs, w->store)) != 0)
         return rc;
     w->api_ready = 1;
+    if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
+        return rc;
     memset(&hc, 0, sizeof(hc));
     hc.listen = w->o.listen;
-    hc.max_body = ADDCK_BODY_MAX;
-    hc.max_connections = 4096;
+    hc.max_body = ADDCK_BODY_MAX; /* POST /add-checkpoint */
+    hc.max_connections = max_conns;
+    hc.max_conns_per_addr = w->o.conns_per_client;
+    hc.idle_timeout_ms = w->o.request_timeout_ms;
     if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->http)) != 0)
         return rc;
     w->api.http = w->http;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "glasslog/error.h"
+#include "file.h"
 #include "glasslog/log.h"
 #include "kv.h"
 
@@ -30,13 +31,27 @@ struct wstore_batch {
 
 static const char *const wstore_cfs[1] = {"default"};
 
-int wstore_open(const char *dir, size_t cache_mb, struct wstore **out, const char **why)
+int wstore_open(const char *dir, size_t cache_mb, int create, struct wstore **out,
+                const char **why)
 {
-    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, 1, 0};
+    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, create, 0};
     struct wstore *s;
-    int rc;
+    int empty = gl_file_dir_empty(dir), rc;
 
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (empty < 0) {
+        *why = "cannot read the data directory";
+        return GL_EIO;
+    }
+    if (empty && !create) {
+        *why = "the data directory is missing or empty: refusing to start a witness "
+               "with no memory of what it cosigned (use --create for a new witness)";
+        return GL_ENOTFOUND;
+    }
+    if (!empty && create) {
+        *why = "--create needs a missing or empty data directory; this one has data";
+        return GL_EEXIST;
+    }
+    if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
         *why = "cannot create the data directory";
         return GL_EIO;
     }

@@ -5,7 +5,8 @@
  *
  *   "K"                  -> the witness's cosigning verifier key string
  *   "L" || H(origin)     -> log record: "GLW1" || size (8, BE) || root (32)
- *                           || the cosigned note (as received + our line)
+ *                           || the record of the cosigned checkpoint (text,
+ *                           the log's signatures, our cosignature; addck.h)
  *   "F" || H(origin)     -> "" : a split view was proven, never cosign again
  *   "E" || id            -> evidence: "GLE1" || found_at (8, BE) ||
  *                           source length (1) || source || the file
@@ -29,9 +30,13 @@
 struct wstore;
 struct wstore_batch;
 
-/* Opens (creating if missing) the store in dir. *why gets a static
- * reason on error. Caller frees with wstore_close. */
-int wstore_open(const char *dir, size_t cache_mb, struct wstore **out, const char **why);
+/* Opens the store in dir. Without create, dir must hold a store (a
+ * missing or empty dir is GL_ENOTFOUND: a witness that lost its state must
+ * not start afresh under its old key by accident); with create, dir must
+ * be missing or empty (GL_EEXIST otherwise) and a new store is made. *why
+ * gets a static reason on error. Caller frees with wstore_close. */
+int wstore_open(const char *dir, size_t cache_mb, int create, struct wstore **out,
+                const char **why);
 void wstore_close(struct wstore *s);
 
 /* Binds the store to a witness key: stores vkey in a new store (*created

@@ -50,6 +50,11 @@ int gl_note_text_valid(const char *text, size_t n);
  * and points into msg, which must outlive it. GL_EPARSE, GL_ETOOBIG. */
 int gl_note_parse(const char *msg, size_t len, struct gl_note **out);
 void gl_note_free(struct gl_note *n);
+/* Parses one signature line (n bytes, without its "\n") strictly, as
+ * gl_note_parse parses each of them; sig->line is left unset. GL_EPARSE
+ * if malformed. (A witness uses it to tell a malformed line by a key it
+ * trusts, a 403, from other malformations, a 400.) */
+int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig);
 
 /* Verifies a parsed note against known keys. verified (may be NULL) is an
  * array of n->nsigs flags set to 1 for each signature that verified, and,

@@ -141,6 +141,21 @@ int gl_policy_find_name(const struct gl_policy *p, const char *name, size_t n,
 int gl_policy_quorum_check(const struct gl_policy *p, const uint8_t *witnessed,
                            size_t nwitnessed);
 
+/* The quorum's time: the latest T such that the witnesses i with
+ * counted[i] nonzero and times[i] >= T satisfy the quorum on their own
+ * (times[i] of uncounted witnesses is ignored). This is the freshness a
+ * quorum vouches for: a witness the quorum does not need cannot move T,
+ * however recent its time. times and counted hold n entries, one per
+ * witness index; n must equal gl_policy_nwitnesses(p) (else GL_EINVAL).
+ * Returns 0 with *t = T; GL_EQUORUM if all counted witnesses together do
+ * not satisfy the quorum (no T exists); GL_ENOTFOUND for `quorum none`,
+ * which needs no witness, so no cosignature time speaks for it. Adding
+ * witnesses never unsatisfies a quorum, so T is found by a binary search
+ * over the distinct counted times: a sort (qsort) plus O(log n) quorum
+ * decisions. */
+int gl_policy_quorum_time(const struct gl_policy *p, const uint64_t *times,
+                          const uint8_t *counted, size_t n, uint64_t *t);
+
 /* Appends a one-line human explanation (no final newline) to out, e.g.
  * "log example.com/log; quorum: 2 of 3 witnesses: A, B, C". Nested groups
  * are described in parentheses. GL_ETOOBIG past out's max, GL_ENOMEM. */

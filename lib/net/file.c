@@ -4,6 +4,7 @@
  */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -104,6 +105,20 @@ out:
     return rc;
 }
 
+int gl_file_dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *ent;
+    int empty = 1;
+
+    if (d == NULL)
+        return errno == ENOENT ? 1 : GL_EIO;
+    while (empty && (ent = readdir(d)) != NULL)
+        empty = strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 int gl_file_load_signer(const char *path, struct gl_signer *out)
 {
     struct gl_buf b;
@@ -113,57 +128,6 @@ int gl_file_load_signer(const char *path, struct gl_signer *out)
     rc = gl_file_read(path, &b);
     if (rc == 0)
         rc = gl_signer_parse((const char *)b.data, b.len, out);
-    gl_buf_release(&b);
-    return rc;
-}
-
-int gl_file_load_verifiers(const char *path, size_t max, struct gl_verifier **keys,
-                           size_t *n, size_t *bad_line)
-{
-    struct gl_buf b;
-    struct gl_verifier *k = NULL;
-    size_t count = 0, line = 0;
-    char *p, *end;
-    int rc;
-
-    *bad_line = 0;
-    gl_buf_init(&b, (max + 1) * (GL_KEY_TEXT_MAX + 2));
-    if ((rc = gl_file_read(path, &b)) != 0)
-        goto out;
-    k = calloc(max ? max : 1, sizeof(*k));
-    if (k == NULL) {
-        rc = GL_ENOMEM;
-        goto out;
-    }
-    for (p = (char *)b.data; p < (char *)b.data + b.len; p = end + 1) {
-        size_t len;
-        end = memchr(p, '\n', (size_t)((char *)b.data + b.len - p));
-        if (end == NULL)
-            end = (char *)b.data + b.len;
-        line++;
-        len = (size_t)(end - p);
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
-            len--;
-        while (len > 0 && (*p == ' ' || *p == '\t'))
-            p++, len--;
-        if (len == 0 || *p == '#')
-            continue;
-        if (count == max) {
-            rc = GL_ETOOBIG;
-            *bad_line = line;
-            goto out;
-        }
-        if ((rc = gl_verifier_parse(p, len, &k[count])) != 0) {
-            *bad_line = line;
-            goto out;
-        }
-        count++;
-    }
-    *keys = k;
-    *n = count;
-    k = NULL;
-out:
-    free(k);
     gl_buf_release(&b);
     return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * file: the few file operations the daemons and the CLI share (reading a
- * bounded file, creating a new one durably, loading keys and key lists).
+ * bounded file, creating a new one durably, loading keys).
  * Lives in the I/O archive (libglasslog-net.a) so the core stays pure.
  */
 #ifndef GL_NET_FILE_H
@@ -21,12 +21,12 @@ int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
  * directory. GL_EIO on failure. */
 int gl_file_replace(const char *path, const void *data, size_t n, int mode);
 
+/* 1 if the directory dir is missing or holds nothing but "." and "..",
+ * 0 if it holds anything, GL_EIO (errno kept) if it cannot be read (a
+ * daemon deciding whether to make new state there). */
+int gl_file_dir_empty(const char *dir);
+
 /* Reads a signer key file. */
 int gl_file_load_signer(const char *path, struct gl_signer *out);
-/* Reads a file of verifier keys, one a line ("#" comments and blank lines
- * ignored) into *keys (caller frees), at most max keys. On a bad line
- * *bad_line gets its number. */
-int gl_file_load_verifiers(const char *path, size_t max, struct gl_verifier **keys,
-                           size_t *n, size_t *bad_line);
 
 #endif

@@ -18,13 +18,18 @@
  *     enforced by CURLOPT_PROTOCOLS_STR), and every size is capped.
  *   - CURLOPT_NOSIGNAL: no SIGALRM tricks, safe in threads (DNS timeouts
  *     rely on the threaded resolver Debian's libcurl is built with).
- *   - An async work item owns deep copies of its spec and config, its own
- *     client, and its response; the work callback (threadpool) touches
- *     only the item; the after-work callback (loop thread) calls back and
- *     frees the item.
+ *   - The loop client (gl_http_multi) drives curl's multi interface from
+ *     libuv: curl tells which sockets to watch (on_socket: one uv_poll_t
+ *     per socket, found again through curl_multi_assign) and when to wake
+ *     it (on_curl_timer: one uv_timer_t); libuv's events go back through
+ *     curl_multi_socket_action. curl is never called from inside its own
+ *     callbacks. A transfer owns a copy of its body and its own easy
+ *     handle; connections are cached by the multi handle and reused.
+ *     Callbacks run on the loop thread, exactly once per accepted request.
  */
 #include "net/http_client.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@
 #include <curl/curl.h>
 
 #include "glasslog/error.h"
+#include "glasslog/log.h"
 
 #ifndef GL_VERSION
 #define GL_VERSION "dev"
@@ -49,7 +55,6 @@ struct gl_http_client {
     char *ca_file;        /* owned, or NULL */
     char *capture_header; /* owned */
     long connect_timeout_ms;
-    char errbuf[CURL_ERROR_SIZE];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -58,11 +63,6 @@ static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 static void curl_init(void)
 {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? strdup(s) : NULL;
 }
 
 static int is_tchar(unsigned char c)
@@ -278,59 +278,53 @@ static int build_headers(const struct gl_http_request_spec *s, int post,
     return 0;
 }
 
-int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec *s,
-                    struct gl_http_response *out)
-{
-    struct curl_slist *hdrs = NULL;
-    struct curl_header *h = NULL;
+/* What one transfer needs while curl runs it: where the body goes, the
+ * header list, curl's error text. Owned by the caller of easy_setup, which
+ * must keep it alive until easy_result. */
+struct xfer_state {
     struct xfer x;
-    CURL *e;
-    CURLcode rc;
-    char *ct = NULL;
-    int err, post;
+    struct curl_slist *hdrs;
+    char errbuf[CURL_ERROR_SIZE];
+};
 
-    if (out == NULL)
-        return GL_EINVAL;
-    response_init(out, s != NULL ? s->max_response : 0);
-    if (c == NULL || s == NULL) {
-        set_error(out, "no client or request");
-        return GL_EINVAL;
-    }
-    if ((err = check_spec(s, out)) != 0)
-        return err;
-    post = s->method != NULL && strcmp(s->method, "POST") == 0;
-    if ((err = build_headers(s, post, &hdrs)) != 0) {
+/* Sets every option of request s on the (reset) easy handle e; the body
+ * pointer is s->body itself (not copied). On error writes why into out. */
+static int easy_setup(CURL *e, const char *ca_file, long connect_timeout_ms,
+                      const struct gl_http_request_spec *s, struct xfer_state *xs,
+                      struct gl_http_response *out)
+{
+    int post = s->method != NULL && strcmp(s->method, "POST") == 0, err;
+    CURLcode rc = CURLE_OK;
+
+    if ((err = build_headers(s, post, &xs->hdrs)) != 0) {
         set_error(out, "out of memory");
         return err;
     }
-    e = c->easy;
-    curl_easy_reset(e);
-    c->errbuf[0] = 0;
-    x.body = &out->body;
-    x.too_big = x.nomem = 0;
-    rc = CURLE_OK;
+    xs->errbuf[0] = 0;
+    xs->x.body = &out->body;
+    xs->x.too_big = xs->x.nomem = 0;
 #define SETOPT(opt, val)                                                                   \
     do {                                                                                   \
         if (rc == CURLE_OK)                                                                \
             rc = curl_easy_setopt(e, opt, val);                                            \
     } while (0)
-    SETOPT(CURLOPT_ERRORBUFFER, c->errbuf);
+    SETOPT(CURLOPT_ERRORBUFFER, xs->errbuf);
     SETOPT(CURLOPT_URL, s->url);
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(CURLOPT_NOSIGNAL, 1L);
     SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(CURLOPT_TIMEOUT_MS, s->timeout_ms != 0 ? s->timeout_ms
                                                   : GL_HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
-    if (c->connect_timeout_ms != 0)
-        SETOPT(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    if (connect_timeout_ms != 0)
+        SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     SETOPT(CURLOPT_USERAGENT, "glasslog/" GL_VERSION);
     SETOPT(CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(CURLOPT_WRITEFUNCTION, on_write);
-    SETOPT(CURLOPT_WRITEDATA, &x);
-    if (c->ca_file != NULL)
-        SETOPT(CURLOPT_CAINFO, c->ca_file);
-    if (hdrs != NULL)
-        SETOPT(CURLOPT_HTTPHEADER, hdrs);
+    SETOPT(CURLOPT_WRITEDATA, &xs->x);
+    if (ca_file != NULL)
+        SETOPT(CURLOPT_CAINFO, ca_file);
+    if (xs->hdrs != NULL)
+        SETOPT(CURLOPT_HTTPHEADER, xs->hdrs);
     if (post) {
         SETOPT(CURLOPT_POST, 1L);
         SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body_len);
@@ -341,18 +335,26 @@ int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec 
 #undef SETOPT
     if (rc != CURLE_OK) {
         set_error(out, "curl setup: %s", curl_easy_strerror(rc));
-        err = rc == CURLE_OUT_OF_MEMORY ? GL_ENOMEM : GL_EINVAL;
-        goto out;
+        return rc == CURLE_OUT_OF_MEMORY ? GL_ENOMEM : GL_EINVAL;
     }
+    return 0;
+}
 
-    rc = curl_easy_perform(e);
+/* Fills out from a finished transfer (status, Content-Type, the captured
+ * header) and maps curl's result rc to a GL_E* code (0: a response came). */
+static int easy_result(CURL *e, CURLcode rc, const char *capture_header, size_t max_response,
+                       const struct xfer_state *xs, struct gl_http_response *out)
+{
+    struct curl_header *h = NULL;
+    char *ct = NULL;
+    int err;
 
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
     if (out->status != 0) {
         if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
             capture(out->content_type, ct);
-        if (s->capture_header != NULL &&
-            curl_easy_header(e, s->capture_header, 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+        if (capture_header != NULL &&
+            curl_easy_header(e, capture_header, 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
             out->has_header = capture(out->header, h->value);
     }
     switch (rc) {
@@ -360,10 +362,10 @@ int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec 
         err = 0;
         break;
     case CURLE_WRITE_ERROR:
-        if (x.too_big) {
-            set_error(out, "response body larger than %zu bytes", s->max_response);
+        if (xs->x.too_big) {
+            set_error(out, "response body larger than %zu bytes", max_response);
             err = GL_ETOOBIG;
-        } else if (x.nomem) {
+        } else if (xs->x.nomem) {
             set_error(out, "out of memory");
             err = GL_ENOMEM;
         } else {
@@ -386,11 +388,34 @@ int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec 
         break;
     }
     if (err != 0 && out->error[0] == 0)
-        set_error(out, "%s", c->errbuf[0] != 0 ? c->errbuf : curl_easy_strerror(rc));
-out:
-    /* The handle keeps pointers to hdrs, x and the body until reset. */
-    curl_easy_reset(e);
-    curl_slist_free_all(hdrs);
+        set_error(out, "%s", xs->errbuf[0] != 0 ? xs->errbuf : curl_easy_strerror(rc));
+    return err;
+}
+
+int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec *s,
+                    struct gl_http_response *out)
+{
+    struct xfer_state xs;
+    int err;
+
+    if (out == NULL)
+        return GL_EINVAL;
+    response_init(out, s != NULL ? s->max_response : 0);
+    if (c == NULL || s == NULL) {
+        set_error(out, "no client or request");
+        return GL_EINVAL;
+    }
+    if ((err = check_spec(s, out)) != 0)
+        return err;
+    memset(&xs, 0, sizeof(xs));
+    curl_easy_reset(c->easy);
+    if ((err = easy_setup(c->easy, c->ca_file, c->connect_timeout_ms, s, &xs, out)) == 0)
+        err = easy_result(c->easy, curl_easy_perform(c->easy), s->capture_header,
+                          s->max_response, &xs, out);
+    /* The handle keeps pointers to the header list, xs and the body until
+     * reset. */
+    curl_easy_reset(c->easy);
+    curl_slist_free_all(xs.hdrs);
     return err;
 }
 
@@ -426,133 +451,313 @@ int gl_http_post(struct gl_http_client *c, const char *url, const char *content_
     return gl_http_request(c, &s, out);
 }
 
-/* ---- async: one blocking request on the libuv threadpool ---- */
+/* ---- the loop client: curl's multi interface driven by libuv ---- */
 
-struct async_item {
-    uv_work_t work;
+/* One request in flight on a gl_http_multi. */
+struct transfer {
+    struct gl_http_multi *m;
+    struct transfer *prev, *next;
+    CURL *easy;
+    struct xfer_state xs;
+    struct gl_http_response resp;
+    char *capture_header; /* owned, or NULL */
+    size_t max_response;
+    void *body;           /* owned copy of the request body, or NULL */
     gl_http_async_cb cb;
     void *arg;
-    struct gl_http_client_config cfg; /* strings owned */
-    struct gl_http_request_spec spec; /* strings, body and headers owned */
-    struct gl_http_header *headers;
-    struct gl_http_response resp;
-    int err;
 };
 
-static void async_item_free(struct async_item *it)
+/* A socket curl asked us to watch. */
+struct sock {
+    uv_poll_t poll; /* first member: the close callback gets &poll */
+    struct gl_http_multi *m;
+    curl_socket_t fd;
+};
+
+struct gl_http_multi {
+    uv_loop_t *loop;
+    CURLM *multi;         /* NULL once closed */
+    uv_timer_t timer;
+    char *ca_file;        /* owned, or NULL */
+    long connect_timeout_ms;
+    struct transfer *xfers;
+    size_t nxfers, nsocks;
+    int closing, timer_closed, closed;
+    void (*on_closed)(void *arg);
+    void *on_closed_arg;
+};
+
+static void transfer_free(struct transfer *t)
 {
-    if (it == NULL)
-        return;
-    free((char *)it->cfg.ca_file);
-    free((char *)it->cfg.capture_header);
-    free((char *)it->spec.method);
-    free((char *)it->spec.url);
-    free((char *)it->spec.content_type);
-    free((void *)it->spec.body);
-    free((char *)it->spec.capture_header);
-    for (size_t i = 0; it->headers != NULL && i < it->spec.nheaders; i++) {
-        free((char *)it->headers[i].name);
-        free((char *)it->headers[i].value);
-    }
-    free(it->headers);
-    gl_http_response_release(&it->resp);
-    free(it);
+    if (t->easy != NULL)
+        curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->xs.hdrs);
+    gl_http_response_release(&t->resp);
+    free(t->capture_header);
+    free(t->body);
+    free(t);
 }
 
-/* Deep-copies cfg and spec into it; GL_ENOMEM. */
-static int async_copy(struct async_item *it, const struct gl_http_client_config *cfg,
-                      const struct gl_http_request_spec *s)
+static void transfer_unlink(struct gl_http_multi *m, struct transfer *t)
 {
-    void *body = NULL;
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        m->xfers = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    m->nxfers--;
+    curl_multi_remove_handle(m->multi, t->easy);
+}
 
-    if (cfg != NULL) {
-        it->cfg.connect_timeout_ms = cfg->connect_timeout_ms;
-        if ((cfg->ca_file != NULL && (it->cfg.ca_file = strdup(cfg->ca_file)) == NULL) ||
-            (cfg->capture_header != NULL &&
-             (it->cfg.capture_header = strdup(cfg->capture_header)) == NULL))
-            return GL_ENOMEM;
+/* Ends t: out of the multi handle, callback, freed. The callback may start
+ * new requests. */
+static void transfer_end(struct gl_http_multi *m, struct transfer *t, int err)
+{
+    transfer_unlink(m, t);
+    t->cb(t->arg, err, &t->resp);
+    transfer_free(t);
+}
+
+/* Ends every transfer curl reports finished. */
+static void collect_done(struct gl_http_multi *m)
+{
+    struct transfer *t;
+    CURLMsg *msg;
+    CURLcode rc;
+    int left;
+
+    while (m->multi != NULL && (msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        rc = msg->data.result;
+        t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        assert(t != NULL && t->easy == msg->easy_handle);
+        transfer_end(m, t, easy_result(t->easy, rc, t->capture_header, t->max_response,
+                                       &t->xs, &t->resp));
     }
-    it->spec.body_len = s->body_len;
-    it->spec.max_response = s->max_response;
-    it->spec.timeout_ms = s->timeout_ms;
-    if ((s->method != NULL && (it->spec.method = strdup(s->method)) == NULL) ||
-        (it->spec.url = strdup(s->url)) == NULL ||
-        (s->content_type != NULL && (it->spec.content_type = strdup(s->content_type)) == NULL) ||
-        (s->capture_header != NULL &&
-         (it->spec.capture_header = strdup(s->capture_header)) == NULL))
-        return GL_ENOMEM;
-    if (s->body_len > 0) {
-        if ((body = malloc(s->body_len)) == NULL)
-            return GL_ENOMEM;
-        memcpy(body, s->body, s->body_len);
-        it->spec.body = body;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct sock *s = (struct sock *)h;
+    struct gl_http_multi *m = s->m;
+    int flags = 0, running;
+
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(m->multi, s->fd, flags, &running);
+    collect_done(m);
+}
+
+static void maybe_closed(struct gl_http_multi *m)
+{
+    void (*cb)(void *);
+
+    if (!m->closing || m->closed || !m->timer_closed || m->nsocks > 0)
+        return;
+    m->closed = 1;
+    cb = m->on_closed;
+    m->on_closed = NULL;
+    if (cb != NULL)
+        cb(m->on_closed_arg);
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    struct sock *s = (struct sock *)h;
+    struct gl_http_multi *m = s->m;
+
+    free(s);
+    m->nsocks--;
+    maybe_closed(m);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch, re-watch or forget one socket. */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct gl_http_multi *m = userp;
+    struct sock *s = socketp;
+    int events = 0;
+
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        if (s != NULL) {
+            uv_poll_stop(&s->poll);
+            if (m->multi != NULL)
+                curl_multi_assign(m->multi, fd, NULL);
+            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+        }
+        return 0;
     }
-    if (s->nheaders > 0) {
-        if ((it->headers = calloc(s->nheaders, sizeof(*it->headers))) == NULL)
-            return GL_ENOMEM;
-        it->spec.headers = it->headers;
-        it->spec.nheaders = s->nheaders;
-        for (size_t i = 0; i < s->nheaders; i++)
-            if ((it->headers[i].name = dup_or_null(s->headers[i].name)) == NULL ||
-                (it->headers[i].value = dup_or_null(s->headers[i].value)) == NULL)
-                return GL_ENOMEM;
+    if (s == NULL) {
+        if ((s = calloc(1, sizeof(*s))) == NULL)
+            return -1;
+        if (uv_poll_init_socket(m->loop, &s->poll, fd) != 0) {
+            free(s);
+            return -1;
+        }
+        s->m = m;
+        s->fd = fd;
+        m->nsocks++;
+        curl_multi_assign(m->multi, fd, s);
     }
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
+}
+
+static void on_uv_timer(uv_timer_t *t)
+{
+    struct gl_http_multi *m = t->data;
+    int running;
+
+    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    collect_done(m);
+}
+
+/* CURLMOPT_TIMERFUNCTION: curl wants to be called after timeout_ms (or
+ * never, when negative). Never calls curl from here (no recursion). */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct gl_http_multi *m = userp;
+
+    (void)multi;
+    if (timeout_ms < 0)
+        uv_timer_stop(&m->timer);
+    else
+        uv_timer_start(&m->timer, on_uv_timer, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
-static void async_work(uv_work_t *w)
+int gl_http_multi_new(uv_loop_t *loop, const struct gl_http_client_config *cfg,
+                      struct gl_http_multi **out)
 {
-    struct async_item *it = w->data;
-    struct gl_http_client *c = NULL;
+    struct gl_http_multi *m;
 
-    it->err = gl_http_client_new(&it->cfg, &c);
-    if (it->err == 0)
-        it->err = gl_http_request(c, &it->spec, &it->resp);
-    else
-        set_error(&it->resp, "client setup: %s", gl_strerror(it->err));
-    gl_http_client_free(c);
-}
-
-static void async_done(uv_work_t *w, int status)
-{
-    struct async_item *it = w->data;
-
-    if (status != 0) {
-        it->err = GL_EIO;
-        set_error(&it->resp, "%s", status == UV_ECANCELED ? "cancelled" : uv_strerror(status));
+    if (loop == NULL || out == NULL ||
+        (cfg != NULL && (cfg->connect_timeout_ms < 0 ||
+                         cfg->connect_timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
+                         (cfg->ca_file != NULL && strlen(cfg->ca_file) > MAX_PATH_OPT))))
+        return GL_EINVAL;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return GL_EIO;
+    if ((m = calloc(1, sizeof(*m))) == NULL)
+        return GL_ENOMEM;
+    m->loop = loop;
+    m->connect_timeout_ms = cfg != NULL ? cfg->connect_timeout_ms : 0;
+    if ((cfg != NULL && cfg->ca_file != NULL && (m->ca_file = strdup(cfg->ca_file)) == NULL) ||
+        (m->multi = curl_multi_init()) == NULL) {
+        free(m->ca_file);
+        free(m);
+        return GL_ENOMEM;
     }
-    it->cb(it->arg, it->err, &it->resp);
-    async_item_free(it);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    uv_timer_init(loop, &m->timer);
+    m->timer.data = m;
+    *out = m;
+    return 0;
 }
 
-int gl_http_request_async(uv_loop_t *loop, const struct gl_http_client_config *cfg,
-                          const struct gl_http_request_spec *spec, gl_http_async_cb cb,
-                          void *arg)
+int gl_http_multi_request(struct gl_http_multi *m, const struct gl_http_request_spec *spec,
+                          gl_http_async_cb cb, void *arg)
 {
-    struct async_item *it = NULL;
-    struct gl_http_response tmp;
+    struct gl_http_request_spec s;
+    struct transfer *t;
     int err;
 
-    if (loop == NULL || spec == NULL || cb == NULL)
+    if (m == NULL || spec == NULL || cb == NULL)
         return GL_EINVAL;
-    response_init(&tmp, 0);
-    if ((err = check_spec(spec, &tmp)) != 0)
-        return err;
-    if ((it = calloc(1, sizeof(*it))) == NULL)
+    if (m->closing)
+        return GL_ESTATE;
+    if ((t = calloc(1, sizeof(*t))) == NULL)
         return GL_ENOMEM;
-    if ((err = async_copy(it, cfg, spec)) != 0)
+    response_init(&t->resp, spec->max_response);
+    if ((err = check_spec(spec, &t->resp)) != 0)
         goto fail;
-    response_init(&it->resp, spec->max_response);
-    it->cb = cb;
-    it->arg = arg;
-    it->work.data = it;
-    if (uv_queue_work(loop, &it->work, async_work, async_done) != 0) {
-        err = GL_EIO;
+    s = *spec;
+    err = GL_ENOMEM;
+    if ((s.body_len > 0 && (t->body = malloc(s.body_len)) == NULL) ||
+        (s.capture_header != NULL && (t->capture_header = strdup(s.capture_header)) == NULL) ||
+        (t->easy = curl_easy_init()) == NULL)
+        goto fail;
+    if (s.body_len > 0)
+        s.body = memcpy(t->body, s.body, s.body_len);
+    t->max_response = s.max_response;
+    if ((err = easy_setup(t->easy, m->ca_file, m->connect_timeout_ms, &s, &t->xs, &t->resp)) != 0)
+        goto fail;
+    if (curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t) != CURLE_OK ||
+        curl_multi_add_handle(m->multi, t->easy) != CURLM_OK) {
+        err = GL_ENOMEM;
         goto fail;
     }
+    t->m = m;
+    t->cb = cb;
+    t->arg = arg;
+    t->next = m->xfers;
+    if (m->xfers != NULL)
+        m->xfers->prev = t;
+    m->xfers = t;
+    m->nxfers++;
     return 0;
 
 fail:
-    async_item_free(it);
+    transfer_free(t);
     return err;
+}
+
+size_t gl_http_multi_active(const struct gl_http_multi *m)
+{
+    return m != NULL ? m->nxfers : 0;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct gl_http_multi *m = h->data;
+
+    m->timer_closed = 1;
+    maybe_closed(m);
+}
+
+void gl_http_multi_close(struct gl_http_multi *m, void (*on_closed)(void *arg), void *arg)
+{
+    if (m == NULL || m->closing)
+        return;
+    m->closing = 1;
+    m->on_closed = on_closed;
+    m->on_closed_arg = arg;
+    while (m->xfers != NULL) {
+        struct transfer *t = m->xfers;
+        set_error(&t->resp, "cancelled");
+        transfer_end(m, t, GL_EIO);
+    }
+    /* Closes cached connections; curl forgets their sockets through
+     * on_socket (CURL_POLL_REMOVE), which closes their poll handles. */
+    curl_multi_cleanup(m->multi);
+    m->multi = NULL;
+    uv_timer_stop(&m->timer);
+    uv_close((uv_handle_t *)&m->timer, on_timer_closed);
+}
+
+void gl_http_multi_free(struct gl_http_multi *m)
+{
+    if (m == NULL)
+        return;
+    if (!m->closed) {
+        gl_log(GL_LOG_ERROR, "http: client freed before it was closed; leaking it");
+        return;
+    }
+    free(m->ca_file);
+    free(m);
 }

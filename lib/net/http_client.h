@@ -22,14 +22,10 @@
  * connect included, is bounded by timeout_ms. User-Agent is
  * "glasslog/<GL_VERSION>".
  *
- * Non-blocking use from the libuv loop: gl_http_request_async runs one
- * blocking request on libuv's threadpool (uv_queue_work) with its own curl
- * handle (no connection reuse between async calls) and calls back on the
- * loop thread. Caveat: the request occupies a threadpool thread for up to
- * its timeout, and that pool (UV_THREADPOOL_SIZE, default 4) is shared
- * with every other uv_queue_work user (e.g. glasslogd's batch commits).
- * Daemons that push to several witnesses should raise UV_THREADPOOL_SIZE
- * (setenv before the loop's first uv_queue_work) and keep timeouts short.
+ * Non-blocking use from the libuv loop: a struct gl_http_multi runs any
+ * number of requests at once on the loop's own thread (curl's multi
+ * interface on libuv poll and timer handles: no threadpool thread is ever
+ * blocked), reusing connections between requests to the same server.
  *
  * Errors: 0 means an HTTP response arrived (any status: check
  * out->status). GL_ETOOBIG: the body passed the cap (status and headers
@@ -77,7 +73,7 @@ struct gl_http_client_config {
     long connect_timeout_ms;
 };
 
-/* One request. Only read during the call (gl_http_request_async copies it). */
+/* One request. Only read during the call (gl_http_multi_request copies it). */
 struct gl_http_request_spec {
     const char *method;       /* "GET" (also when NULL) or "POST" */
     const char *url;          /* http:// or https://, at most GL_HTTP_CLIENT_MAX_URL */
@@ -126,20 +122,35 @@ int gl_http_post(struct gl_http_client *c, const char *url, const char *content_
 /* Frees the body; leaves an empty response. */
 void gl_http_response_release(struct gl_http_response *r);
 
-/* Completion of gl_http_request_async, on the loop thread. err and *resp
- * as gl_http_request's (err is GL_EIO with error "cancelled" if libuv
- * cancelled the work). resp is valid during the call only; the callback
- * may take the body with gl_buf_detach(&resp->body, ...). */
+/* Completion of a gl_http_multi request, on the loop thread. err and
+ * *resp as gl_http_request's (err is GL_EIO with error "cancelled" when
+ * the client was closed first). resp is valid during the call only; the
+ * callback may take the body with gl_buf_detach(&resp->body, ...) and may
+ * start new requests. */
 typedef void (*gl_http_async_cb)(void *arg, int err, struct gl_http_response *resp);
 
-/* Queues spec (deep-copied: the caller may free it at once) on loop's
- * threadpool, performed with a fresh client made from cfg (NULL:
- * defaults; copied too); cb(arg, ...) runs later on the loop thread. Call
- * on the loop thread. On failure (GL_EINVAL for a bad spec, GL_ENOMEM,
- * GL_EIO if libuv refuses the work) cb is never called. The loop stays
- * alive until cb has run. */
-int gl_http_request_async(uv_loop_t *loop, const struct gl_http_client_config *cfg,
-                          const struct gl_http_request_spec *spec, gl_http_async_cb cb,
-                          void *arg);
+struct gl_http_multi;
+
+/* Creates a loop client on `loop` (which the caller owns and runs); cfg
+ * may be NULL (defaults; capture_header is per request) and is copied.
+ * Loop thread only, like every gl_http_multi_* call. Freed with
+ * gl_http_multi_close, then running the loop, then gl_http_multi_free.
+ * GL_EINVAL, GL_ENOMEM, GL_EIO (curl init). */
+int gl_http_multi_new(uv_loop_t *loop, const struct gl_http_client_config *cfg,
+                      struct gl_http_multi **out);
+/* Starts spec (copied, body included: the caller may free it at once);
+ * cb(arg, ...) runs later, exactly once. On failure (GL_EINVAL for a bad
+ * spec, GL_ENOMEM, GL_ESTATE once closing) cb is never called. */
+int gl_http_multi_request(struct gl_http_multi *m, const struct gl_http_request_spec *spec,
+                          gl_http_async_cb cb, void *arg);
+/* Requests in flight. */
+size_t gl_http_multi_active(const struct gl_http_multi *m);
+/* Cancels every request in flight (their callbacks run now, "cancelled"),
+ * closes the cached connections and the handles; on_closed(arg) (may be
+ * NULL) runs on the loop thread once all are closed. Later calls are
+ * ignored. */
+void gl_http_multi_close(struct gl_http_multi *m, void (*on_closed)(void *arg), void *arg);
+/* Frees m after its close completed (else logs and leaks it). NULL: no-op. */
+void gl_http_multi_free(struct gl_http_multi *m);
 
 #endif

@@ -14,7 +14,11 @@
  *     then on and closes the handle itself; our close callback (the second
  *     argument of h2o_uv_socket_create, run after h2o freed its socket)
  *     unlinks and frees the conn. Connections refused over max_connections
- *     never reach h2o and are closed by us with the same callback.
+ *     or max_conns_per_addr never reach h2o and are closed by us with the
+ *     same callback.
+ *   - srv->clients (addr_limit): served connections per client, counted
+ *     at accept (admit) and released in on_conn_closed; a conn knows its
+ *     key and whether it was counted.
  *   - struct req_impl (one per request, in the request's pool via
  *     h2o_mem_alloc_shared): the view given to the handler. Its destructor
  *     (req_dispose) runs when h2o disposes of the request: it unlinks it
@@ -41,7 +45,18 @@
  * 2.2's HTTP/1 has no shutdown hook of its own (H2O_HTTP1_CALLBACKS has
  * request_shutdown = NULL), hence this; setting ctx.shutdown_requested
  * makes it answer requests parsed from then on with "Connection: close".
- * The timer runs only while there is something to sweep.
+ * The sweep also watches every response being written (check_progress):
+ * h2o arms no timer then, so a client that never reads would keep its
+ * connection forever. Walking all connections costs O(connections) per
+ * tick, a few microseconds per thousand. The timer runs only while there
+ * is something to sweep: a deferred request or an open connection.
+ *
+ * Timeouts otherwise are h2o's: http1.req_timeout is armed when h2o starts
+ * reading a request (at accept, and after each response) and cleared when
+ * the request is complete; reads do not re-arm it. So it is a deadline for
+ * idle keep-alive connections and for a whole head and body, which is
+ * what defeats slowloris (test_http checks a client dribbling its head and
+ * its body).
  *
  * Loop lifetime: h2o_context_init creates a uv_async_t (its inter-thread
  * queue, unused here) that would keep uv_run from ever returning; it is
@@ -62,6 +77,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,6 +88,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
+#include "net/addr_limit.h"
 #include "utf8.h"
 
 #ifndef GL_VERSION
@@ -81,6 +100,7 @@
 #define DEFAULT_IDLE_TIMEOUT_MS 10000u
 #define DEFAULT_LIVENESS_MS 500u
 #define CLOSING_SWEEP_MS 50u
+#define REFUSAL_REPORT_MS 10000u
 #define LISTEN_BACKLOG 511
 #define MAX_SERVER_NAME 64
 #define MAX_METHOD 32
@@ -103,8 +123,15 @@ struct conn {
     uv_tcp_t tcp; /* first member: close callbacks get &tcp */
     struct gl_http_server *srv;
     struct conn *prev, *next;
+    struct addr_key client;
+    int counted;  /* counted in srv->clients under `client` */
     int served;   /* handed to h2o (else refused, being closed) */
     int shut;     /* read side shut down during shutdown */
+    int killed;   /* reset after a stalled response */
+    /* response progress, seen by the sweep */
+    int writing;
+    size_t queued, written; /* bytes unacknowledged; h2o's bytes_written */
+    uint64_t progress_at;
 };
 
 struct req_impl {
@@ -120,6 +147,8 @@ struct req_impl {
 struct gl_http_pending {
     struct req_impl *req; /* NULL once the request died */
     unsigned refs;
+    void (*on_gone)(void *arg); /* called once if the request dies unanswered */
+    void *gone_arg;
 };
 
 struct glue_handler {
@@ -141,8 +170,13 @@ struct gl_http_server {
     struct req_impl *deferred;
     size_t nconns;  /* conns in the list (served or being refused) */
     size_t nserved; /* of which handed to h2o */
-    unsigned max_conns;
-    uint64_t sweep_ms;
+    unsigned max_conns, max_per_addr;
+    struct addr_limit *clients; /* served conns per client */
+    uint64_t sweep_ms, timeout_ms;
+    /* refusals since the last report (logged at most every
+     * REFUSAL_REPORT_MS) */
+    uint64_t report_at, refused_total, refused_addr;
+    char refused_last[ADDR_LIMIT_TEXT_MAX];
     uint16_t port;
     int closing, listener_closed, sweep_active, sweep_closing, sweep_closed, closed;
     void (*on_closed)(void *arg);
@@ -367,7 +401,7 @@ static void sweep_cb(uv_timer_t *t);
 
 static void sweep_update(struct gl_http_server *srv)
 {
-    int need = srv->deferred != NULL || (srv->closing && srv->nserved > 0);
+    int need = srv->deferred != NULL || srv->nserved > 0;
     uint64_t ms = srv->sweep_ms;
 
     if (srv->sweep_closing)
@@ -404,6 +438,8 @@ static void unlist(struct req_impl *ri)
 static int send_reply(struct req_impl *ri, int status, const char *content_type,
                       const struct gl_http_header *headers, size_t nheaders, const void *body,
                       size_t len, int count);
+static void pending_unref(struct gl_http_pending *p);
+static void pending_gone(struct gl_http_pending *p);
 
 /* 1 if the peer of a deferred request has closed or reset its socket. */
 static int client_gone(h2o_req_t *req)
@@ -434,7 +470,7 @@ static void shut_idle_conns(struct gl_http_server *srv)
         h2o_socket_t *sock;
         int fd;
 
-        if (!c->served || c->shut || uv_is_closing((uv_handle_t *)&c->tcp))
+        if (!c->served || c->shut || c->killed || uv_is_closing((uv_handle_t *)&c->tcp))
             continue;
         sock = c->tcp.data; /* set by h2o_uv_socket_create */
         if (sock == NULL || sock->input == NULL || sock->input->size != 0 ||
@@ -445,19 +481,74 @@ static void shut_idle_conns(struct gl_http_server *srv)
     }
 }
 
+/* Resets a connection whose response has made no progress (the client
+ * reads nothing) for the request timeout. h2o's http1 arms no timer while
+ * it writes, so without this a client that asks for a large response and
+ * never reads would hold its connection and the response forever.
+ * Progress: the bytes not yet acknowledged by the client (libuv's write
+ * queue plus the kernel's send queue, SIOCOUTQ: unsent and unacked)
+ * change, or h2o hands the socket another write. The kernel's part
+ * matters: a client reading steadily may drain a large send buffer for a
+ * while before libuv may queue more. A client that reads nothing shows a
+ * zero window and acknowledges nothing. The reset: SO_LINGER 0 (the close
+ * sends RST and frees the kernel's buffers) and shutdown(SHUT_RDWR), so
+ * the pending write fails and h2o closes the connection itself. */
+static void check_progress(struct gl_http_server *srv, struct conn *c, uint64_t now)
+{
+    static const struct linger reset = {1, 0};
+    h2o_socket_t *sock = c->tcp.data; /* set by h2o_uv_socket_create */
+    size_t queued;
+    int fd, unacked = 0;
+
+    if (!c->served || c->killed || sock == NULL || uv_is_closing((uv_handle_t *)&c->tcp) ||
+        (fd = h2o_socket_get_fd(sock)) < 0)
+        return;
+    if (!h2o_socket_is_writing(sock)) {
+        c->writing = 0;
+        return;
+    }
+    if (ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked < 0)
+        unacked = 0;
+    queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + (size_t)unacked;
+    if (!c->writing || queued != c->queued || sock->bytes_written != c->written) {
+        c->writing = 1;
+        c->queued = queued;
+        c->written = sock->bytes_written;
+        c->progress_at = now;
+        return;
+    }
+    if (now - c->progress_at < srv->timeout_ms)
+        return;
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    if (shutdown(fd, SHUT_RDWR) == 0) {
+        c->killed = 1;
+        srv->stats.conns_stalled++;
+    }
+}
+
 static void sweep_cb(uv_timer_t *t)
 {
     struct gl_http_server *srv = t->data;
     struct req_impl *ri, *next;
+    uint64_t now = uv_now(srv->loop);
 
     for (ri = srv->deferred; ri != NULL; ri = next) {
         next = ri->next;
         if (ri->h2o != NULL && client_gone(ri->h2o)) {
+            struct gl_http_pending *p = ri->pending;
             srv->stats.client_gone++;
             ri->h2o->http1_is_persistent = 0;
+            if (p != NULL)
+                p->refs++; /* the reply may dispose of ri and its reference */
             send_reply(ri, STATUS_CLIENT_GONE, NULL, NULL, 0, NULL, 0, 0);
+            if (p != NULL) {
+                pending_gone(p);
+                pending_unref(p);
+            }
         }
     }
+    for (struct conn *c = srv->conns; c != NULL; c = c->next)
+        check_progress(srv, c, now);
     if (srv->closing)
         shut_idle_conns(srv);
     sweep_update(srv);
@@ -520,6 +611,13 @@ void gl_http_server_close(struct gl_http_server *srv, void (*on_closed)(void *ar
     srv->closing = 1;
     srv->on_closed = on_closed;
     srv->on_closed_arg = arg;
+    gl_log(GL_LOG_INFO,
+           "http: closing; %llu connections served, %llu refused over the total limit, "
+           "%llu over the per-client limit, %llu reset for a stalled response",
+           (unsigned long long)srv->stats.conns_accepted,
+           (unsigned long long)srv->stats.conns_rejected,
+           (unsigned long long)srv->stats.conns_rejected_addr,
+           (unsigned long long)srv->stats.conns_stalled);
     /* h2o 2.2's http1 reads this flag: requests parsed from now on are
      * answered with "Connection: close". (h2o_context_request_shutdown
      * would also arm HTTP/2's one-second GOAWAY timer, useless here.) */
@@ -552,6 +650,8 @@ static void on_conn_closed(uv_handle_t *h)
     if (c->next != NULL)
         c->next->prev = c->prev;
     srv->nconns--;
+    if (c->counted)
+        addr_limit_release(srv->clients, &c->client);
     if (c->served) {
         srv->nserved--;
         srv->stats.conns_active--;
@@ -559,6 +659,57 @@ static void on_conn_closed(uv_handle_t *h)
     free(c);
     sweep_update(srv);
     maybe_finish_close(srv);
+}
+
+/* Counts a refused connection and, at most every REFUSAL_REPORT_MS, logs
+ * the refusals since the last report (a flood must not flood the log). */
+static void note_refusal(struct gl_http_server *srv, const struct conn *c, int per_addr)
+{
+    uint64_t now = uv_now(srv->loop);
+
+    if (per_addr) {
+        srv->stats.conns_rejected_addr++;
+        srv->refused_addr++;
+        addr_limit_format(&c->client, srv->refused_last);
+    } else {
+        srv->stats.conns_rejected++;
+        srv->refused_total++;
+    }
+    if (srv->closing || now < srv->report_at)
+        return;
+    if (srv->refused_addr > 0)
+        gl_log(GL_LOG_WARN,
+               "http: refused %llu connections over the limit of %u per client (last "
+               "from %s) since the last report",
+               (unsigned long long)srv->refused_addr, srv->max_per_addr, srv->refused_last);
+    if (srv->refused_total > 0)
+        gl_log(GL_LOG_WARN,
+               "http: refused %llu connections over the limit of %u in all since the last "
+               "report",
+               (unsigned long long)srv->refused_total, srv->max_conns);
+    srv->refused_addr = srv->refused_total = 0;
+    srv->report_at = now + REFUSAL_REPORT_MS;
+}
+
+/* Whether the accepted connection c may be served: under the total and
+ * per-client limits (and then counted for its client). */
+static int admit(struct gl_http_server *srv, struct conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+
+    if (srv->closing || srv->nserved >= srv->max_conns ||
+        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0 ||
+        addr_limit_key((struct sockaddr *)&ss, (size_t)len, &c->client) != 0) {
+        note_refusal(srv, c, 0);
+        return 0;
+    }
+    if (addr_limit_acquire(srv->clients, &c->client, srv->max_per_addr) != 0) {
+        note_refusal(srv, c, 1);
+        return 0;
+    }
+    c->counted = 1;
+    return 1;
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -585,9 +736,12 @@ static void on_connection(uv_stream_t *listener, int status)
         srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->closing ||
-        srv->nserved >= srv->max_conns) {
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
         srv->stats.conns_rejected++;
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+        return;
+    }
+    if (!admit(srv, c)) {
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
         return;
     }
@@ -598,6 +752,7 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, on_conn_closed);
     h2o_accept(&srv->accept_ctx, sock);
+    sweep_update(srv);
 }
 
 /* ---- requests ---- */
@@ -608,17 +763,30 @@ static void pending_unref(struct gl_http_pending *p)
         free(p);
 }
 
+/* The request behind p died unanswered: tells the owner, once. */
+static void pending_gone(struct gl_http_pending *p)
+{
+    void (*cb)(void *) = p->on_gone;
+
+    p->on_gone = NULL;
+    if (cb != NULL)
+        cb(p->gone_arg);
+}
+
 /* Destructor of the view, run when h2o disposes of the request. */
 static void req_dispose(void *arg)
 {
     struct req_impl *ri = arg;
+    struct gl_http_pending *p = ri->pending;
 
     unlist(ri);
     ri->h2o = NULL;
-    if (ri->pending != NULL) {
-        ri->pending->req = NULL;
-        pending_unref(ri->pending);
+    if (p != NULL) {
         ri->pending = NULL;
+        p->req = NULL;
+        if (!ri->answered)
+            pending_gone(p);
+        pending_unref(p);
     }
 }
 
@@ -797,6 +965,8 @@ int gl_http_defer(struct gl_http_req *req, struct gl_http_pending **out)
         return GL_ENOMEM;
     p->req = ri;
     p->refs = 2; /* the caller's, and the request's (dropped in req_dispose) */
+    p->on_gone = NULL;
+    p->gone_arg = NULL;
     srv = ri->srv;
     ri->pending = p;
     ri->deferred = 1;
@@ -810,6 +980,14 @@ int gl_http_defer(struct gl_http_req *req, struct gl_http_pending **out)
     sweep_update(srv);
     *out = p;
     return 0;
+}
+
+void gl_http_pending_on_gone(struct gl_http_pending *p, void (*cb)(void *arg), void *arg)
+{
+    if (p == NULL)
+        return;
+    p->on_gone = gl_http_pending_alive(p) ? cb : NULL;
+    p->gone_arg = arg;
 }
 
 int gl_http_pending_alive(const struct gl_http_pending *p)
@@ -905,6 +1083,49 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---- server ---- */
 
+int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections)
+{
+    struct rlimit rl;
+    rlim_t want, left;
+
+    if (max_connections == NULL || reserve_fds > GL_HTTP_MAX_FD_RESERVE ||
+        getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return GL_EINVAL;
+    /* RLIM_INFINITY is above what the kernel allows (fs.nr_open): then
+     * ask for the most any descriptor budget here can use. */
+    want = rl.rlim_max == RLIM_INFINITY
+               ? (rlim_t)GL_HTTP_MAX_CONNECTIONS_LIMIT + reserve_fds
+               : rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        struct rlimit up = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl.rlim_cur = want;
+        else
+            gl_log(GL_LOG_WARN, "http: cannot raise the open-file limit from %llu to %llu: %s",
+                   (unsigned long long)rl.rlim_cur, (unsigned long long)want,
+                   strerror(errno));
+    }
+    left = rl.rlim_cur > reserve_fds ? rl.rlim_cur - reserve_fds : 0;
+    if (left > GL_HTTP_MAX_CONNECTIONS_LIMIT)
+        left = GL_HTTP_MAX_CONNECTIONS_LIMIT;
+    if (left < GL_HTTP_MIN_CONNECTIONS) {
+        gl_log(GL_LOG_ERROR,
+               "http: the open-file limit is %llu (hard %llu): with %u kept for storage and "
+               "the rest, fewer than %u connections fit; raise it (ulimit -Hn, LimitNOFILE=) "
+               "to at least %u",
+               (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, reserve_fds,
+               GL_HTTP_MIN_CONNECTIONS, reserve_fds + GL_HTTP_MIN_CONNECTIONS);
+        return GL_ERANGE;
+    }
+    gl_log(GL_LOG_INFO,
+           "http: open-file limit %llu (hard %llu), %u kept for storage and the rest: "
+           "%llu connections",
+           (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, reserve_fds,
+           (unsigned long long)left);
+    *max_connections = (unsigned)left;
+    return 0;
+}
+
 static int valid_server_name(const char *s)
 {
     size_t n = 0;
@@ -966,6 +1187,7 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
         return GL_EINVAL;
     if (cfg->max_body > GL_HTTP_MAX_BODY_LIMIT ||
         cfg->max_connections > GL_HTTP_MAX_CONNECTIONS_LIMIT ||
+        cfg->max_conns_per_addr > GL_HTTP_MAX_CONNECTIONS_LIMIT ||
         (cfg->server_name != NULL && !valid_server_name(cfg->server_name)))
         return GL_EINVAL;
     if ((err = open_listener(cfg->listen, &fd, &port)) != 0)
@@ -980,7 +1202,12 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
     srv->ctx = ctx;
     srv->port = port;
     srv->max_conns = cfg->max_connections != 0 ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
+    srv->max_per_addr = cfg->max_conns_per_addr != 0 ? cfg->max_conns_per_addr
+                                                     : GL_HTTP_DEFAULT_CONNS_PER_ADDR;
     srv->sweep_ms = cfg->liveness_check_ms != 0 ? cfg->liveness_check_ms : DEFAULT_LIVENESS_MS;
+    srv->timeout_ms = cfg->idle_timeout_ms != 0 ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
+    if ((err = addr_limit_new(srv->max_conns, &srv->clients)) != 0)
+        goto fail;
     snprintf(srv->server_name, sizeof(srv->server_name), "%s",
              cfg->server_name != NULL ? cfg->server_name : "glasslog/" GL_VERSION);
 
@@ -1012,8 +1239,7 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
     srv->config.server_name = h2o_iovec_init(srv->server_name, strlen(srv->server_name));
     srv->config.max_request_entity_size =
         cfg->max_body != 0 ? cfg->max_body : DEFAULT_MAX_BODY;
-    srv->config.http1.req_timeout =
-        cfg->idle_timeout_ms != 0 ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
+    srv->config.http1.req_timeout = srv->timeout_ms;
     srv->config.http1.upgrade_to_http2 = 0;
     hostconf = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")),
                                         65535);
@@ -1030,14 +1256,21 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
     if (!w.found)
         gl_log(GL_LOG_WARN, "http: h2o's queue handle not found; uv_run will not return "
                             "by itself after shutdown");
+    gl_log(GL_LOG_INFO,
+           "http: at most %u connections, %u per client; request timeout %llu ms; "
+           "bodies up to %zu bytes",
+           srv->max_conns, srv->max_per_addr, (unsigned long long)srv->timeout_ms,
+           srv->config.max_request_entity_size);
     *out = srv;
     return 0;
 
 fail:
     if (fd >= 0)
         close(fd);
-    if (srv != NULL)
+    if (srv != NULL) {
         free(srv->listener);
+        addr_limit_free(srv->clients);
+    }
     free(srv);
     return err;
 }
@@ -1064,5 +1297,6 @@ void gl_http_server_free(struct gl_http_server *srv)
     }
     h2o_context_dispose(&srv->h2octx);
     h2o_config_dispose(&srv->config);
+    addr_limit_free(srv->clients);
     free(srv);
 }

@@ -8,11 +8,28 @@
  * accessor, must be called on that thread (a worker thread hands its result
  * back with uv_queue_work's after_work_cb or a uv_async_t, then replies).
  *
+ * Connections (what a hostile client can hold):
+ *   - at most max_connections open, and at most max_conns_per_addr from
+ *     one client (an IPv4 address or an IPv6 /64); a connection over
+ *     either is accepted and closed at once, counted in the stats, and
+ *     the refusals are logged at most every 10 s. Daemons size
+ *     max_connections with gl_http_fd_budget, so connections can never
+ *     take the descriptors storage needs;
+ *   - a request must arrive in full within the request timeout of accept
+ *     or of the previous response, however slowly its bytes trickle in;
+ *     a response must keep being read (see idle_timeout_ms);
+ *   - a body is held in memory only up to max_body bytes (below).
+ *
  * Request lifecycle:
- *   1. h2o parses the request head and reads the whole body (at most
- *      max_body bytes; beyond that h2o itself answers 413 and closes). h2o
- *      caps the request head at 100 headers and 417,792 bytes (H2O_MAX_REQLEN,
- *      fixed when libh2o was built); a larger head gets a 400.
+ *   1. h2o parses the request head and reads the whole body, at most
+ *      max_body bytes: a Content-Length above it gets h2o's 413 right
+ *      after the head, before any of the body is read; a chunked body is
+ *      cut with a 413 as soon as its decoded size reaches max_body (h2o
+ *      2.2.5 counts ">=", so a chunked body must stay under max_body,
+ *      while a Content-Length body may be exactly max_body). Either 413
+ *      closes the connection. h2o caps the request head at 100 headers
+ *      and 417,792 bytes (H2O_MAX_REQLEN, fixed when libh2o was built); a
+ *      larger head gets a 400.
  *   2. The adapter refuses request targets that do not start with '/',
  *      contain a NUL (400) or exceed GL_HTTP_MAX_TARGET bytes (414), then
  *      calls the handler once with a struct gl_http_req view.
@@ -57,7 +74,8 @@
  *
  * Not JSON: the few errors h2o sends before a request exists (malformed
  * request line or head, head over H2O_MAX_REQLEN) are its own plain-text
- * 400s; 413 and 417 come from h2o too, with h2o's short text bodies.
+ * 400s; 413 and 417 come from h2o too, with h2o's one-line text bodies
+ * ("request entity is too large", text/plain).
  */
 #ifndef GL_NET_HTTP_SERVER_H
 #define GL_NET_HTTP_SERVER_H
@@ -73,6 +91,11 @@
 /* Caps on the configuration. */
 #define GL_HTTP_MAX_BODY_LIMIT ((size_t)256 << 20)
 #define GL_HTTP_MAX_CONNECTIONS_LIMIT 65536u
+#define GL_HTTP_DEFAULT_CONNS_PER_ADDR 64u
+/* gl_http_fd_budget refuses to leave fewer connections than this, and
+ * takes a reserve of at most GL_HTTP_MAX_FD_RESERVE descriptors. */
+#define GL_HTTP_MIN_CONNECTIONS 64u
+#define GL_HTTP_MAX_FD_RESERVE (1u << 20)
 /* Caps on one reply. */
 #define GL_HTTP_MAX_REPLY_HEADERS 16
 #define GL_HTTP_MAX_REPLY_BODY ((size_t)256 << 20)
@@ -99,11 +122,24 @@ struct gl_http_server_config {
      * 64 printable ASCII characters. */
     const char *server_name;
     /* Connections open at once; more are accepted and closed at once.
-     * 0 = 1024; at most GL_HTTP_MAX_CONNECTIONS_LIMIT. */
+     * 0 = 1024; at most GL_HTTP_MAX_CONNECTIONS_LIMIT. A daemon derives it
+     * from its file-descriptor limit with gl_http_fd_budget. */
     unsigned max_connections;
-    /* Time allowed to receive a request head and body, and idle time of a
-     * keep-alive connection between requests (h2o's http1 req_timeout).
-     * 0 = 10000 ms. */
+    /* Connections open at once from one client: an IPv4 address, or an
+     * IPv6 /64 (see addr_limit.h). More are accepted and closed at once.
+     * 0 = GL_HTTP_DEFAULT_CONNS_PER_ADDR. */
+    unsigned max_conns_per_addr;
+    /* The request timeout (0 = 10000 ms), in two parts:
+     *  - a whole request (head and body) must arrive within it, counted
+     *    from accept or from the end of the previous response (h2o's
+     *    http1 req_timeout: a deadline, not reset when bytes arrive, so an
+     *    idle connection and one dribbling its head or body are closed
+     *    alike);
+     *  - a response being written must make progress (the client reads
+     *    some of it) within it, else the connection is reset (checked by
+     *    the sweep, so within timeout + liveness_check_ms).
+     * A request the handler deferred has no deadline here (see the
+     * liveness check). */
     unsigned idle_timeout_ms;
     /* How often the sockets of deferred requests are checked for a client
      * that went away. 0 = 500 ms. */
@@ -142,11 +178,22 @@ struct gl_http_stats {
     uint64_t by_code[GL_HTTP_STAT_NCODES];
     uint64_t requests;       /* requests handed to the handler */
     uint64_t conns_accepted; /* connections served */
-    uint64_t conns_rejected; /* closed at once: over max_connections */
+    uint64_t conns_rejected; /* closed at once: over max_connections, or
+                              * during shutdown, or peer unknown */
+    uint64_t conns_rejected_addr; /* closed at once: over max_conns_per_addr */
+    uint64_t conns_stalled;  /* reset: a response made no progress */
     uint64_t conns_active;   /* open now */
     uint64_t pending;        /* deferred requests not answered yet */
     uint64_t client_gone;    /* deferred requests whose client left first */
 };
+
+/* Raises the process's soft RLIMIT_NOFILE to its hard limit and sets
+ * *max_connections to what is left for connections once reserve_fds are
+ * set aside for everything else the process opens (storage, outgoing
+ * connections, libuv's own descriptors, stdio), capped at
+ * GL_HTTP_MAX_CONNECTIONS_LIMIT. Logs the limits. GL_ERANGE (logged) if
+ * that leaves fewer than GL_HTTP_MIN_CONNECTIONS. Call once at start. */
+int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections);
 
 /* Creates a server listening on cfg->listen and serving on `loop` (which
  * the caller owns and runs). handler(ctx, req) is called for every request.
@@ -212,6 +259,12 @@ int gl_http_reply_text(struct gl_http_req *req, int status, const char *text);
  * by the caller, dropped with gl_http_pending_release. GL_ESTATE if req
  * was already answered or deferred. */
 int gl_http_defer(struct gl_http_req *req, struct gl_http_pending **out);
+/* Asks for cb(arg), on the loop thread, if the request dies before it is
+ * answered (its client went away or its connection closed): at most once,
+ * from inside the adapter, which is done with the request by then (the
+ * caller typically releases p there). Replaces an earlier callback; NULL
+ * cancels it. Nothing is called for a request that is no longer alive. */
+void gl_http_pending_on_gone(struct gl_http_pending *p, void (*cb)(void *arg), void *arg);
 /* 1 while the request can still be answered, 0 once it was answered or
  * died (client gone, shutdown). p may be NULL (0). */
 int gl_http_pending_alive(const struct gl_http_pending *p);

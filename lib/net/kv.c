@@ -107,7 +107,7 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
     }
     rocksdb_options_set_create_if_missing(kv->opts, o->create);
     rocksdb_options_set_create_missing_column_families(kv->opts, 1);
-    rocksdb_options_set_max_open_files(kv->opts, 512);
+    rocksdb_options_set_max_open_files(kv->opts, KV_MAX_OPEN_FILES);
     rocksdb_options_set_keep_log_file_num(kv->opts, 4);
     rocksdb_options_set_max_background_jobs(kv->opts, 2);
     rocksdb_options_set_info_log_level(kv->opts, 4); /* fatal only: see the top */

@@ -18,6 +18,13 @@
 #include "glasslog/buf.h"
 
 #define KV_MAX_CFS 8
+/* Table files RocksDB keeps open at most (its max_open_files). */
+#define KV_MAX_OPEN_FILES 512
+/* Descriptors one open database may hold: the table files, plus the WAL,
+ * MANIFEST, CURRENT, LOCK, the info LOG, directory handles and the files
+ * of running flushes and compactions. Daemons set this many aside before
+ * sizing their connection limit (gl_http_fd_budget). */
+#define KV_FD_RESERVE (KV_MAX_OPEN_FILES + 64)
 
 struct kv;
 struct kv_batch;

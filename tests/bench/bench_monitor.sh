@@ -51,7 +51,10 @@ G="$GL_BIN/glasslog"
 "$G" keygen --name bench.example/ci --out "$T/sub.key" > "$T/submitters"
 printf 'log %s\nsubmitter %s\nquorum none\n' "$(cat "$T/log.key.pub")" "$(cat "$T/sub.key.pub")" \
     > "$T/policy"
+# The load generator is one client with many connections: lift the
+# per-client connection limit (64) for it.
 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" --submitters "$T/submitters" \
+    --conns-per-client 4096 \
     --listen 127.0.0.1:0 --create > "$T/glasslogd.log" 2>&1 &
 LOG_PID=$!
 port=""

@@ -6,6 +6,12 @@
  *               clock starts: signing is the client's cost, not the log's),
  *               posts them over C keep-alive connections, one request in
  *               flight per connection, and reports throughput and latency.
+ *               Closed loop by default (a connection posts its next
+ *               statement as soon as it has an answer); with --rate R,
+ *               open loop: statement i is due at i/R seconds, whatever the
+ *               answers, and its latency counts from that due time (so a
+ *               log that falls behind shows it, even while every connection
+ *               is busy: no coordinated omission).
  *   verify      fetches /checkpoint and K random entries with inclusion
  *               proofs by index, and checks them all with the library.
  *   ref-verify  the same-run reference figure: Ed25519 verifies/s on all
@@ -95,6 +101,7 @@
 static const char usage[] =
     "usage: loadgen append --log URL --key SUBMITTER_KEY -n N -c C [--log-vkey VKEY]\n"
     "         [--ack-log FILE] [--seed S] [--subject-prefix P] [--timeout SEC]\n"
+    "         [--rate R] [--label NAME]\n"
     "       loadgen verify --log URL --log-vkey VKEY -n K [--seed S]\n"
     "       loadgen ref-verify [-t THREADS] [--seconds SEC]\n"
     "\n"
@@ -104,16 +111,19 @@ static const char usage[] =
     "  --ack-log FILE   append '<index> <leaf_hash>' per acknowledged entry\n"
     "  --seed S         statement contents (default: random); same seed, same bytes\n"
     "  --timeout SEC    give up on a statement SEC s after its first attempt (30)\n"
+    "  --rate R         open loop: post R statements per second (fractions allowed)\n"
+    "  --label NAME     name the figures NAME_* instead of append_*, and add\n"
+    "                   NAME_acked_fraction\n"
     "verify      check K random entries and inclusion proofs against /checkpoint\n"
     "ref-verify  Ed25519 verifies/s on THREADS threads (default: all cores)\n"
     "            for SEC seconds (3)\n"
     "Exit: 0 ok, 2 verification failure, 3 usage, I/O or network error.\n";
 
 struct opts {
-    const char *log, *key, *vkey, *ack_log, *prefix;
+    const char *log, *key, *vkey, *ack_log, *prefix, *label;
     uint64_t seed;
     long n, c, threads;
-    double seconds, timeout_s;
+    double seconds, timeout_s, rate;
 };
 
 static double now(void)
@@ -166,6 +176,22 @@ static int parse_u64(const char *what, const char *s, uint64_t *out)
     return 0;
 }
 
+static int parse_rate(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != 0 || !(v >= 0.01 && v <= 1e6)) {
+        fprintf(stderr, "loadgen: --rate must be a number from 0.01 to 1000000, not '%s'\n",
+                s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int prefix_valid(const char *p)
 {
     size_t n = strlen(p);
@@ -190,6 +216,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"subject-prefix", required_argument, NULL, 'p'},
         {"timeout", required_argument, NULL, 'T'},
         {"seconds", required_argument, NULL, 'S'},
+        {"rate", required_argument, NULL, 'r'},
+        {"label", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -198,6 +226,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
     memset(o, 0, sizeof(*o));
     o->prefix = "loadgen";
+    o->label = "append";
     o->timeout_s = 30;
     o->seconds = 3;
     o->threads = ncpus();
@@ -241,6 +270,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'S':
             if ((bad = parse_long("--seconds", optarg, 1, 600, &v)) == 0)
                 o->seconds = (double)v;
+            break;
+        case 'r':
+            bad = parse_rate(optarg, &o->rate);
+            break;
+        case 'L':
+            o->label = optarg;
+            bad = prefix_valid(optarg) ? 0 : -1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -708,6 +744,12 @@ static void collect_done(struct engine *g)
     }
 }
 
+/* When statement i is due: at once in a closed loop, at i/rate open. */
+static double due(const struct engine *g, size_t i)
+{
+    return g->o->rate > 0 ? g->t0 + (double)i / g->o->rate : 0;
+}
+
 /* Starts every idle slot that has (or can take) a statement due by t. */
 static int start_slots(struct engine *g, double t)
 {
@@ -715,8 +757,10 @@ static int start_slots(struct engine *g, double t)
         struct slot *s = &g->slots[i];
         if (s->busy)
             continue;
-        if (s->st == NULL && g->next < g->n) {
-            s->st = &g->st[g->next++];
+        if (s->st == NULL && g->next < g->n && t >= due(g, g->next)) {
+            s->st = &g->st[g->next];
+            s->st->t_first = g->o->rate > 0 ? due(g, g->next) : 0;
+            g->next++;
             s->ready_at = 0;
             s->backoff = BACKOFF_FIRST;
         }
@@ -745,6 +789,8 @@ static double next_wakeup(const struct engine *g, double t)
     for (size_t i = 0; i < g->nslots; i++)
         if (!g->slots[i].busy && g->slots[i].st != NULL)
             w = fmin(w, g->slots[i].ready_at - t);
+    if (g->o->rate > 0 && g->next < g->n)
+        w = fmin(w, due(g, g->next) - t);
     return w < 0 ? 0 : w;
 }
 
@@ -840,9 +886,16 @@ static int print_figures(const struct engine *g)
         if (g->st[i].state == ST_OK)
             lat[k++] = g->st[i].latency;
     qsort(lat, k, sizeof(*lat), cmp_double);
-    printf("bench append_durable %.0f appends/s\n", secs > 0 ? (double)k / secs : 0.0);
-    printf("bench append_p50_ms %.2f ms\n", k ? percentile(lat, k, 50) * 1000 : 0.0);
-    printf("bench append_p99_ms %.2f ms\n", k ? percentile(lat, k, 99) * 1000 : 0.0);
+    if (g->o->rate > 0)
+        printf("bench %s_rate %.1f appends/s\n", g->o->label, g->o->rate);
+    else
+        printf("bench %s_durable %.0f appends/s\n", g->o->label,
+               secs > 0 ? (double)k / secs : 0.0);
+    printf("bench %s_p50_ms %.2f ms\n", g->o->label, k ? percentile(lat, k, 50) * 1000 : 0.0);
+    printf("bench %s_p99_ms %.2f ms\n", g->o->label, k ? percentile(lat, k, 99) * 1000 : 0.0);
+    if (strcmp(g->o->label, "append") != 0)
+        printf("bench %s_acked_fraction %.4f ratio\n", g->o->label,
+               g->n > 0 ? (double)k / (double)g->n : 0.0);
     fflush(stdout);
     free(lat);
     fprintf(

@@ -30,7 +30,7 @@ for i in $(seq "$ORIGINS"); do
     echo "$T/again$i" >> "$T/bodies"
 done
 "$G" keygen --name bench.example/witness --cosigner --out "$T/w.key" > /dev/null
-"$GL_BIN/glasslog-witness" --listen 127.0.0.1:0 --data "$T/data" --key "$T/w.key" \
+"$GL_BIN/glasslog-witness" --listen 127.0.0.1:0 --data "$T/data" --create --key "$T/w.key" \
     --logs "$T/logs" > /dev/null 2> "$T/w.log" &
 WPID=$!
 PORT=""

@@ -17,11 +17,41 @@ static const char fuzz_logs[] =
     "logs/v0\n"
     "vkey example.com/log+9f5d4526+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0\n";
 
+/* The record of an opened note must hold whole lines of the note and open
+ * again, with our cosignature line added, as the same checkpoint: the
+ * witness must be able to load whatever it stores. */
+static void check_record(const struct addck_req *r, const struct addck_kept *kept,
+                         const struct gl_checkpoint *c)
+{
+    static const char ours[] =
+        "\xe2\x80\x94 witness.example/w AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n";
+    struct gl_checkpoint again;
+    struct gl_note *n = NULL;
+    struct gl_buf rec;
+
+    if (kept->n == 0 || kept->n > LOGS_MAX_KEYS || kept->text_len > r->note_len)
+        abort();
+    for (size_t i = 0; i < kept->n; i++)
+        if (kept->line[i].off + kept->line[i].len > r->note_len ||
+            r->note[kept->line[i].off + kept->line[i].len - 1] != '\n')
+            abort();
+    gl_buf_init(&rec, ADDCK_BODY_MAX + 1024);
+    if (addck_record(r->note, kept, ours, sizeof(ours) - 1, &rec) != 0 ||
+        addck_record_open((const char *)rec.data, rec.len, &again, &n) != 0 ||
+        n->nsigs != kept->n + 1 || again.size != c->size ||
+        memcmp(again.root, c->root, 32) != 0)
+        abort();
+    gl_note_free(n);
+    gl_buf_release(&rec);
+}
+
 static void fuzz_body(const uint8_t *data, size_t size, const struct logs_entry *log)
 {
     struct addck_req *r = malloc(sizeof(*r));
     struct addck_state st = {0};
     struct gl_checkpoint c;
+    struct addck_kept kept;
     const char *why;
 
     if (r == NULL)
@@ -30,8 +60,9 @@ static void fuzz_body(const uint8_t *data, size_t size, const struct logs_entry 
         goto out;
     if (r->note < (const char *)data || r->note + r->note_len > (const char *)data + size)
         abort();
-    if (r->syntax != NULL || addck_open(r, log, &c, &why) != 0)
+    if (r->syntax != NULL || addck_open(r, log, &c, &kept, &why) != 0)
         goto out;
+    check_record(r, &kept, &c);
     for (int i = 0; i < 3; i++) {
         st.has = i > 0;
         st.size = i == 2 ? c.size : 0;

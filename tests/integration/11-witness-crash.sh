@@ -19,14 +19,16 @@ STEPS=$((200 * CYCLES + 100)) # more checkpoints than the stream can post
 "$G" keygen --name example.com/log --out "$T/log.key" > /dev/null || fail keygen
 "$G" keygen --name witness.example/crash --cosigner --out "$T/w.key" > /dev/null || fail keygen
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
-# Bodies: $T/b/<kind>.<size> ("old <m>", proof lines, blank, signed note).
+# Bodies: $T/b/<kind>.<size> ("old <m>", proof lines, blank, signed note),
+# signed and checked with independent code (python3's cryptography).
+need_py_crypto
 mkdir -p "$T/b"
 python3 "$CHAIN" honest "$STEPS" 3 "$T/honest.txt" "$T/log.key" "$T/b" || fail "chain"
 python3 "$CHAIN" fork 60 3 "$T/fork.txt" "$T/log.key" "$T/b" || fail "fork chain"
 
 start_witness() {
-    spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wdata" --key "$T/w.key" \
-        --logs "$T/logs" || return 1
+    spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wdata" $(create_flag "$T/wdata") \
+        --key "$T/w.key" --logs "$T/logs" || return 1
     WPID=$SPAWN_PID WOUT=$SPAWN_OUT WURL=$SPAWN_URL
 }
 # witness_size: the stored size, from the 409 to "old 0" (0 if it answers 200).

@@ -50,9 +50,14 @@ for n in 1 2 3; do
     [ "$(sed -n '1,3p' "$T/mon$n")" = "$(sed -n '1,3p' "$T/ck")" ] || fail "witness $n serves another tree"
     grep "^— witness$n.example " "$T/mon$n" >> "$T/ck-all" || fail "witness $n: no cosignature"
     grep -q "^— example.com/log " "$T/mon$n" || fail "witness $n: no log signature"
+    # what it holds is exactly the log's note plus its own cosignature,
+    # whether pulled (1, 2) or learned from peers' cosigned notes (3)
+    grep -v "^— witness$n.example " "$T/mon$n" | cmp -s - "$T/ck" ||
+        fail "witness $n serves more than the log's note and its cosignature: $(cat "$T/mon$n")"
+    [ "$(grep -c "^— " "$T/mon$n")" = 2 ] || fail "witness $n: signature lines: $(cat "$T/mon$n")"
 done
-if python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null; then
-    python3 - "$T/ck-all" "$T"/w1.key.pub "$T"/w2.key.pub "$T"/w3.key.pub <<'EOF' || fail "cosignatures do not verify independently"
+need_py_crypto
+python3 - "$T/ck-all" "$T"/w1.key.pub "$T"/w2.key.pub "$T"/w3.key.pub <<'EOF' || fail "cosignatures do not verify independently"
 import base64, hashlib, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 note = open(sys.argv[1]).read()
@@ -70,7 +75,6 @@ for vk in sys.argv[2:]:
             ok += 1
 assert ok == 3, ok
 EOF
-fi
 
 # A 2-of-3 policy accepts the bundle with the cosignatures, not with one.
 {

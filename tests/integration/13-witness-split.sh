@@ -60,8 +60,8 @@ echo "witness A $(cat "$T/wA.key.pub") http://127.0.0.1:$PA" > "$T/peersB"
 mkdir -p "$T/hooks"
 start_witness() {
     local n=$1 port=$2
-    spawn "witness$n" "$W" --listen "127.0.0.1:$port" --data "$T/wd$n" --key "$T/w$n.key" \
-        --logs "$T/logs$n" --peers "$T/peers$n" --poll-interval 1 \
+    spawn "witness$n" "$W" --listen "127.0.0.1:$port" --data "$T/wd$n" $(create_flag "$T/wd$n") \
+        --key "$T/w$n.key" --logs "$T/logs$n" --peers "$T/peers$n" --poll-interval 1 \
         --on-evidence "cp \"\$1\" '$T/hooks/'; echo \"$n \$GLASSLOG_ORIGIN \$GLASSLOG_EVIDENCE_ID\" >> '$T/hooks.txt'" ||
         fail "witness $n did not start: $(cat "$SPAWN_OUT")"
     eval "WPID$n=$SPAWN_PID; WOUT$n=$SPAWN_OUT"

@@ -2,8 +2,11 @@
 # bundles written by a live glasslogd: a good bundle verifies; a tampered
 # artifact, statement, proof, checkpoint, a missing or insufficient witness
 # quorum and a stale cosignature (--max-age) each fail with exit 2 and a
-# message naming the failed check; --json reports the same; usage and I/O
-# errors exit 3. Witness cosignatures are made with tools/cosign.c (a
+# message naming the failed check; --max-age is the age of the freshest
+# quorum of cosignatures (a witness dated in the future or not needed by
+# the quorum cannot make a checkpoint fresh; future ones are reported); an
+# empty or malformed statement fails the statement row in the table and in
+# --json alike; --json reports the same; usage and I/O errors exit 3. Witness cosignatures are made with tools/cosign.c (a
 # stand-in witness); 0x01 witness keys are accepted by conversion.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
@@ -11,11 +14,12 @@ make_keys
 cosign_tool
 "$G" keygen --name w1.example --out "$T/w1.key" --cosigner > /dev/null || fail keygen
 "$G" keygen --name w2.example --out "$T/w2.key" --cosigner > /dev/null || fail keygen
+"$G" keygen --name w3.example --out "$T/w3.key" --cosigner > /dev/null || fail keygen
 "$G" keygen --name wn.example --out "$T/wn.key" > /dev/null || fail keygen   # a 0x01 witness key
 "$G" keygen --name ci2.example.com --out "$T/sub2.key" > /dev/null || fail keygen
 "$G" keygen --name example.com/log --out "$T/log2.key" > /dev/null || fail keygen
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
-W1=$(cat "$T/w1.key.pub") W2=$(cat "$T/w2.key.pub") WN=$(cat "$T/wn.key.pub")
+W1=$(cat "$T/w1.key.pub") W2=$(cat "$T/w2.key.pub") W3=$(cat "$T/w3.key.pub") WN=$(cat "$T/wn.key.pub")
 start_log "$T/data" --create --batch-ms 2
 
 # A bundle with a non-empty inclusion proof: index 3 of a tree of 4.
@@ -159,11 +163,57 @@ expect_rc 0 "$G" verify --policy "$T/p.w1" --bundle "$T/c1.tlog-proof" --max-age
 expect_out "^checkpoint age       ok "
 cosigned "$T/old.tlog-proof" "$T/w1.key" "$((NOW - 3 * 86400))"
 expect_rc 2 "$G" verify --policy "$T/p.w1" --bundle "$T/old.tlog-proof" --max-age 2d
-expect_err "verification failed: checkpoint age: the newest witness cosignature (.*) is 2592[0-9][0-9] s old, older than the limit of 172800 s"
+expect_err "verification failed: checkpoint age: the freshest quorum of cosignatures dates from $(date -u -d "@$((NOW - 3 * 86400))" +%Y-%m-%dT%H:%M:%SZ), 2592[0-9][0-9] s ago, older than the limit of 172800 s"
 expect_rc 0 "$G" verify --policy "$T/p.w1" --bundle "$T/old.tlog-proof" --max-age 7d
 expect_rc 0 "$G" verify --policy "$T/p.w1" --bundle "$T/old.tlog-proof" --max-age 73h
 expect_rc 2 "$G" verify --policy "$T/p.none" --bundle "$B" --max-age 30s
-expect_err "checkpoint age: no valid witness cosignature, so the checkpoint's age is unknown"
+expect_err "checkpoint age: the policy's quorum is none: no witness vouches for the checkpoint's time"
+expect_rc 2 "$G" verify --policy "$T/p.w1" --bundle "$B" --max-age 30s
+expect_err "checkpoint age: the valid cosignatures (not dated in the future) do not satisfy the policy's quorum"
+
+# 2 of 3: W1 dated 1 h in the future (not counted, reported), W2 10 s ago,
+# W3 2 h ago: the freshest quorum is W2 and W3, 2 h old.
+policy "$T/p.2of3" "log $LOGK" "witness W1 $W1" "witness W2 $W2" "witness W3 $W3" \
+    "group G 2 W1 W2 W3" "quorum G" "submitter $SUBK"
+cosigned "$T/fut.tlog-proof" "$T/w1.key" "$((NOW + 3600))" "$T/w2.key" "$((NOW - 10))" \
+    "$T/w3.key" "$((NOW - 7200))"
+W1T=$(date -u -d "@$((NOW + 3600))" +%Y-%m-%dT%H:%M:%SZ)
+W3T=$(date -u -d "@$((NOW - 7200))" +%Y-%m-%dT%H:%M:%SZ)
+expect_rc 2 "$G" verify --policy "$T/p.2of3" --bundle "$T/fut.tlog-proof" --max-age 1h
+expect_err "verification failed: checkpoint age: the freshest quorum of cosignatures dates from $W3T, 72[0-9][0-9] s ago, older than the limit of 3600 s; not counted, dated more than 300 s in the future: W1 at $W1T ([0-9]* s ahead)"
+expect_err "warning: the cosignature by witness W1 is dated $W1T, [0-9]* s in the future"
+expect_out "^witness quorum       ok "
+expect_out "^checkpoint age       FAILED "
+expect_rc 0 "$G" verify --policy "$T/p.2of3" --bundle "$T/fut.tlog-proof" --max-age 3h
+expect_out "^checkpoint age       ok      the freshest quorum of cosignatures dates from $W3T (72[0-9][0-9] s ago), within 10800 s; dated more than 300 s in the future, not counted: W1 at $W1T"
+expect_rc 0 "$G" verify --policy "$T/p.2of3" --bundle "$T/fut.tlog-proof"
+expect_out "^checkpoint age       -       not checked (no --max-age); dated more than 300 s in the future, not counted: W1 at $W1T"
+expect_err "warning: the cosignature by witness W1 is dated $W1T"
+expect_rc 2 "$G" verify --policy "$T/p.2of3" --bundle "$T/fut.tlog-proof" --max-age 1h --json
+python3 - "$T/out" "$NOW" <<'PY' || fail "JSON age report: $(cat "$T/out")"
+import json, sys
+d, now = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert d["verified"] is False and d["failed"] == "checkpoint age", d
+w = {x["name"]: x for x in d["witnesses"]}
+assert w["W1"]["future"] is True and w["W1"]["time"] == now + 3600, w
+assert "future" not in w["W2"] and "future" not in w["W3"], w
+assert d["quorum_time"] == now - 7200 and 7200 <= d["age"] < 7200 + 600, d
+assert d["newest_cosignature"] == now - 10, d  # a future-dated one counts for nothing
+c = {x["check"]: x for x in d["checks"]}
+assert c["witness quorum"]["result"] == "passed", c
+assert c["checkpoint age"]["result"] == "failed" and "W1 at" in c["checkpoint age"]["error"], c
+PY
+# A witness outside the quorum, dated 10 s ago, does not make it fresh.
+policy "$T/p.w3" "log $LOGK" "witness W1 $W1" "witness W2 $W2" "witness W3 $W3" "quorum W3" \
+    "submitter $SUBK"
+expect_rc 2 "$G" verify --policy "$T/p.w3" --bundle "$T/fut.tlog-proof" --max-age 1h
+expect_err "checkpoint age: the freshest quorum of cosignatures dates from $W3T"
+# A future-dated cosignature does not count for the quorum either.
+policy "$T/p.w1only" "log $LOGK" "witness W1 $W1" "witness W2 $W2" "witness W3 $W3" "quorum W1" \
+    "submitter $SUBK"
+expect_rc 2 "$G" verify --policy "$T/p.w1only" --bundle "$T/fut.tlog-proof"
+expect_out "^witness quorum       FAILED "
+expect_err "some dated more than 5 minutes in the future, not counted"
 
 # --- JSON ---------------------------------------------------------------------------------------
 expect_rc 2 "$G" verify --policy "$T/p.w1" --bundle "$T/c1.tlog-proof" --artifact "$T/evil.bin" --json
@@ -181,6 +231,29 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verified"
     "$T/out" || fail "JSON success report"
 expect_rc 2 "$G" verify --policy "$T/p.none" --bundle "$T/junk.tlog-proof" --json
 grep -q '"failed":[[:space:]]*"proof"' "$T/out" || fail "JSON for an unparsable proof"
+
+# Empty and malformed statements fail the statement row, table and JSON.
+: > "$T/empty.st"
+expect_rc 2 "$G" verify --policy "$T/p.none" --proof "$T/noextra.tlog-proof" --statement "$T/empty.st"
+expect_err "verification failed: statement: empty statement (0 bytes)"
+expect_out "^statement            FAILED  empty statement (0 bytes)"
+expect_out "^submitter signature  skipped"
+expect_out "^NOT VERIFIED"
+for st in empty garbage; do
+    expect_rc 2 "$G" verify --policy "$T/p.none" --proof "$T/noextra.tlog-proof" \
+        --statement "$T/$st.st" --artifact "$T/app.bin" --json
+    python3 - "$T/out" "$st" <<'PY' || fail "JSON for the $st statement: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = "empty statement (0 bytes)" if sys.argv[2] == "empty" else "malformed statement"
+assert d["verified"] is False and d["failed"] == "statement" and want in d["error"], d
+c = {x["check"]: x for x in d["checks"]}
+assert c["statement"]["result"] == "failed" and want in c["statement"]["error"], c
+assert c["submitter signature"]["result"] == "skipped", c
+assert c["artifact"]["result"] == "skipped", c
+assert "statement" not in d, d
+PY
+done
 
 # --- usage and I/O --------------------------------------------------------------------------------
 expect_rc 3 "$G" verify --bundle "$B"

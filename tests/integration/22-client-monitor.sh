@@ -6,7 +6,8 @@
 # raises it too; a log that serves an entry bundle or a tile differing from
 # its signed tree (tools/tamper_proxy.py) is an alarm and its checkpoint is
 # not adopted; gzip-encoded bundles and 503s are handled; a checkpoint
-# without the policy's quorum is refused; usage errors exit 3.
+# without the policy's quorum is refused; usage errors exit 3 (so does
+# --expect with nothing to watch).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -138,6 +139,10 @@ printf 'build my-app 1.0\n' > "$T/bad.expect"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/s1" --once \
     --expect "$T/bad.expect"
 expect_err "bad.expect: line 1: want 4 items"
+policy "$T/p.nosub" "log $LOGK" "quorum none"
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/p.nosub" --state "$T/s1" --once \
+    --expect "$T/expected"
+expect_err "watches the policy's submitters, but .*p.nosub lists none"
 if command -v flock > /dev/null; then
     flock "$T/s1/$ID/monitor.lock" sleep 3 &
     FPID=$!

@@ -7,6 +7,13 @@ T=$(mktemp -d)
 
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# need_py_crypto: the independent Ed25519 checks need python3's cryptography
+# module (Debian: python3-cryptography, installed by make deps); fail, never
+# skip, without it.
+need_py_crypto() {
+    python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null ||
+        fail "python3 has no cryptography module (python3-cryptography): cannot check signatures independently"
+}
 # expect_rc WANT CMD...: runs CMD, fails unless it exits with WANT.
 expect_rc() {
     local want=$1; shift
@@ -108,13 +115,19 @@ make_witness_keys() {
     done
 }
 
+# create_flag DIR: prints --create if DIR does not exist yet (a witness's
+# first start), nothing otherwise, so restarts take the real path.
+create_flag() { [ -e "$1" ] || echo --create; }
+
 # start_witness N LOGSFILE [ARGS...]: witness N on PORT<N> with key w<N>.key
-# and data in $T/wd<N>; sets WPID<N> and WOUT<N> (its stderr).
+# and data in $T/wd<N> (--create the first time); sets WPID<N> and WOUT<N>
+# (its stderr).
 start_witness() {
     local n=$1 logs=$2
     shift 2
     spawn "witness$n" "$GL_BIN/glasslog-witness" --listen "127.0.0.1:$(eval echo \$PORT$n)" \
-        --data "$T/wd$n" --key "$T/w$n.key" --logs "$logs" "$@" || fail "witness $n exited: $(cat "$SPAWN_OUT")"
+        --data "$T/wd$n" $(create_flag "$T/wd$n") --key "$T/w$n.key" --logs "$logs" "$@" ||
+        fail "witness $n exited: $(cat "$SPAWN_OUT")"
     eval "WPID$n=$SPAWN_PID; WOUT$n=$SPAWN_OUT"
 }
 

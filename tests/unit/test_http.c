@@ -16,12 +16,19 @@
  * unanswered and failed handlers, max_connections, shutdown with idle
  * keep-alive and deferred requests, client size cap, timeout, refused
  * connection, gzip decoding (and the cap on decoded bytes), the threadpool
- * async client, bad configurations.
+ * async client, bad configurations; and what hostile clients can hold:
+ * the per-client connection limit (IPv4 from two loopback addresses, and
+ * IPv6), a request head or body dribbled in (cut at the request timeout,
+ * which arriving bytes do not extend), a client that stops reading a large
+ * answer (reset) next to one that reads slowly (served), and the body cap
+ * for Content-Length and chunked bodies.
  */
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,7 +104,8 @@ struct fx {
     /* handler side records */
     int gone_alive, gone_rc, gone_fired;
     int badhdr_rc, badstatus_rc, bodyless_rc;
-    int async_done, async_ok;
+    int async_done, async_ok, async_cancelled;
+    struct gl_http_multi *multi;
     int rst_alive, rst_rc, rst_fired;
     struct gl_http_pending *async_pending;
     char echo_seen[512];
@@ -109,6 +117,10 @@ struct fx {
     double raw_ms[8];
     uint8_t *post; /* the binary body sent */
     size_t post_len;
+    int retries;
+    size_t big_got[2];
+    int big_end[2];
+    double big_ms[2];
 };
 
 static double now_ms(void)
@@ -189,6 +201,14 @@ static void defer_for(struct fx *f, struct gl_http_req *req, int kind, uint64_t 
     uv_timer_start(&l->t, on_later, ms, 0);
 }
 
+static void on_async_cancelled(void *arg, int err, struct gl_http_response *resp)
+{
+    struct fx *f = arg;
+
+    if (err == GL_EIO && resp->status == 0 && strcmp(resp->error, "cancelled") == 0)
+        f->async_cancelled++;
+}
+
 static void on_async_done(void *arg, int err, struct gl_http_response *resp)
 {
     struct fx *f = arg;
@@ -197,11 +217,25 @@ static void on_async_done(void *arg, int err, struct gl_http_response *resp)
     if (err == 0 && resp->status == 200 && resp->body.len > 0)
         f->async_ok++;
     if (f->async_done == 3) {
-        char msg[32];
+        struct gl_http_request_spec spec;
+        char msg[32], url[96];
         snprintf(msg, sizeof(msg), "ok %d", f->async_ok);
         gl_http_pending_reply(f->async_pending, 200, "text/plain", NULL, 0, msg, strlen(msg));
         gl_http_pending_release(f->async_pending);
         f->async_pending = NULL;
+        /* One more, cancelled by the close before it can finish; then no
+         * request is taken any more. */
+        snprintf(url, sizeof(url), "%s/echo?cancelled", f->base);
+        memset(&spec, 0, sizeof(spec));
+        spec.url = url;
+        spec.max_response = 4096;
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_cancelled, f), 0);
+        assert_int_equal(gl_http_multi_active(f->multi), 1);
+        gl_http_multi_close(f->multi, NULL, NULL);
+        assert_int_equal(f->async_cancelled, 1);
+        assert_int_equal(gl_http_multi_active(f->multi), 0);
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_cancelled, f),
+                         GL_ESTATE);
     }
 }
 
@@ -236,6 +270,16 @@ static int handler(void *ctx, struct gl_http_req *req)
         memset(b, 'x', BIG_LEN);
         rc = gl_http_reply(req, 200, "application/octet-stream", NULL, 0, b, BIG_LEN);
         free(b); /* the reply holds its own copy */
+        return rc;
+    }
+    if (strcmp(p, "/huge") == 0) { /* ?<MiB> */
+        size_t n = strtoul(req->query, NULL, 10) << 20;
+        char *b = malloc(n);
+        int rc;
+        assert_non_null(b);
+        memset(b, 'h', n);
+        rc = gl_http_reply(req, 200, "application/octet-stream", NULL, 0, b, n);
+        free(b);
         return rc;
     }
     if (strcmp(p, "/gzip") == 0) {
@@ -299,16 +343,16 @@ static int handler(void *ctx, struct gl_http_req *req)
         struct gl_http_request_spec spec;
         char url[96];
         assert_int_equal(gl_http_defer(req, &f->async_pending), 0);
+        assert_int_equal(gl_http_multi_new(&f->loop, NULL, &f->multi), 0);
         snprintf(url, sizeof(url), "%s/echo?async", f->base);
         memset(&spec, 0, sizeof(spec));
         spec.url = url;
         spec.max_response = 4096;
         spec.timeout_ms = 2000;
         for (int i = 0; i < 3; i++)
-            assert_int_equal(gl_http_request_async(&f->loop, NULL, &spec, on_async_done, f), 0);
+            assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f), 0);
         spec.url = "ftp://example.org/";
-        assert_int_equal(gl_http_request_async(&f->loop, NULL, &spec, on_async_done, f),
-                         GL_EINVAL);
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f), GL_EINVAL);
         return 0;
     }
     return gl_http_reply_error(req, 404, "no such route");
@@ -345,6 +389,13 @@ static void *client_main(void *arg)
     return NULL;
 }
 
+/* A configuration of defaults listening on `listen`. */
+static void cfg_local(struct gl_http_server_config *cfg, const char *listen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->listen = listen;
+}
+
 /* Runs a server with cfg_in (NULL: defaults on 127.0.0.1:0) and client in
  * a thread until the client is done and the server has shut down. With
  * hold, the client thread keeps running (holding its connections) until
@@ -361,8 +412,7 @@ static void fx_run(struct fx *f, const struct gl_http_server_config *cfg_in, cli
     if (cfg_in != NULL) {
         cfg = *cfg_in;
     } else {
-        memset(&cfg, 0, sizeof(cfg));
-        cfg.listen = "127.0.0.1:0";
+        cfg_local(&cfg, "127.0.0.1:0");
     }
     if (cfg.server_name == NULL)
         cfg.server_name = "glasslog-test";
@@ -401,6 +451,7 @@ static void fx_finish(struct fx *f)
     assert_int_equal(st.conns_active, 0);
     assert_int_equal(st.pending, 0);
     gl_http_server_free(f->srv);
+    gl_http_multi_free(f->multi);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     for (int i = 0; i < NSEEN; i++)
         free(f->s[i].body);
@@ -470,24 +521,50 @@ static const char *ci_find(const char *hay, const char *needle)
     return NULL;
 }
 
-static int raw_connect(uint16_t port)
+/* A TCP connection to the server from address `from` ("127.0.0.1",
+ * "127.0.0.2", "::1": any loopback address; the server's address is the
+ * same family's loopback), with a 2 s receive timeout and, if rcvbuf > 0,
+ * that receive buffer. -1 on failure. */
+static int raw_connect_ex(const char *from, uint16_t port, int rcvbuf)
 {
-    struct sockaddr_in sin;
+    struct sockaddr_storage src, dst;
     struct timeval tv = {2, 0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    socklen_t len;
+    int v6 = strchr(from, ':') != NULL, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    memset(&src, 0, sizeof(src));
+    memset(&dst, 0, sizeof(dst));
+    if (v6) {
+        struct sockaddr_in6 *s = (struct sockaddr_in6 *)&src, *d = (struct sockaddr_in6 *)&dst;
+        s->sin6_family = d->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, from, &s->sin6_addr);
+        d->sin6_addr = in6addr_loopback;
+        d->sin6_port = htons(port);
+        len = sizeof(*s);
+    } else {
+        struct sockaddr_in *s = (struct sockaddr_in *)&src, *d = (struct sockaddr_in *)&dst;
+        s->sin_family = d->sin_family = AF_INET;
+        inet_pton(AF_INET, from, &s->sin_addr);
+        d->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        d->sin_port = htons(port);
+        len = sizeof(*s);
+    }
+    if (bind(fd, (struct sockaddr *)&src, len) != 0 ||
+        connect(fd, (struct sockaddr *)&dst, len) != 0) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+static int raw_connect(uint16_t port)
+{
+    return raw_connect_ex("127.0.0.1", port, 0);
 }
 
 /* Sends req (len bytes) and reads one response: the head, then (unless
@@ -880,8 +957,7 @@ static void test_shutdown_idle(void **state)
     struct gl_http_server_config cfg;
     (void)state;
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.listen = "127.0.0.1:0";
+    cfg_local(&cfg, "127.0.0.1:0");
     cfg.idle_timeout_ms = 5000; /* only the shutdown can close it quickly */
     cfg.liveness_check_ms = 1000;
     fx_run(&f, &cfg, client_idle, 1);
@@ -942,8 +1018,7 @@ static void test_max_connections(void **state)
     struct gl_http_stats st;
     (void)state;
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.listen = "127.0.0.1:0";
+    cfg_local(&cfg, "127.0.0.1:0");
     cfg.max_connections = 2;
     fx_run(&f, &cfg, client_maxconn, 0);
     assert_true(strncmp(f.raw[0], "HTTP/1.1 200 OK\r\n", 17) == 0);
@@ -997,8 +1072,7 @@ static void test_timeouts(void **state)
     struct gl_http_server_config cfg;
     (void)state;
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.listen = "127.0.0.1:0";
+    cfg_local(&cfg, "127.0.0.1:0");
     cfg.idle_timeout_ms = 200;
     cfg.liveness_check_ms = 5000;
     fx_run(&f, &cfg, client_timeouts, 0);
@@ -1010,6 +1084,356 @@ static void test_timeouts(void **state)
     assert_int_equal(f.rst_alive, 1);
     assert_int_equal(f.rst_rc, 0);
     assert_true(strncmp(f.raw[2], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    fx_finish(&f);
+}
+
+/* Two connections fill 127.0.0.1's quota: a third is closed at once,
+ * 127.0.0.2 is still served, and once one of the two closes 127.0.0.1 is
+ * served again. */
+static void client_per_client(struct fx *f)
+{
+    static const char req[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+    int a = raw_connect(f->port), b = raw_connect(f->port), c, d, e = -1;
+    double t0;
+
+    raw_exchange(f, a, 0, req, strlen(req), 0);
+    raw_exchange(f, b, 1, req, strlen(req), 0);
+    c = raw_connect(f->port);
+    t0 = now_ms();
+    f->raw_eof[2] = c >= 0 && raw_wait_eof(c);
+    f->raw_ms[2] = now_ms() - t0;
+    if (c >= 0)
+        close(c);
+    d = raw_connect_ex("127.0.0.2", f->port, 0);
+    raw_exchange(f, d, 3, req, strlen(req), 0);
+    close(d);
+    close(a);
+    /* the server sees a's close soon; until then 127.0.0.1 stays full */
+    for (f->retries = 0; f->retries < 250; f->retries++) {
+        e = raw_connect(f->port);
+        raw_exchange(f, e, 4, req, strlen(req), 0);
+        if (f->raw_len[4] > 0)
+            break;
+        close(e);
+        e = -1;
+        sleep_ms(20);
+    }
+    if (e >= 0)
+        close(e);
+    close(b);
+}
+
+static void test_per_client(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.max_conns_per_addr = 2;
+    fx_run(&f, &cfg, client_per_client, 0);
+    assert_true(strncmp(f.raw[0], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_true(strncmp(f.raw[1], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_int_equal(f.raw_eof[2], 1);
+    assert_true(f.raw_ms[2] < 1000);
+    assert_true(strncmp(f.raw[3], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(f.raw[3], "peer=127.0.0.2"));
+    assert_true(f.retries < 250);
+    assert_true(strncmp(f.raw[4], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.conns_accepted, 4);
+    assert_int_equal(st.conns_rejected_addr, 1 + (uint64_t)f.retries);
+    assert_int_equal(st.conns_rejected, 0);
+    fx_finish(&f);
+}
+
+static void client_per_client6(struct fx *f)
+{
+    static const char req[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+    int a = raw_connect_ex("::1", f->port, 0), b;
+
+    raw_exchange(f, a, 0, req, strlen(req), 0);
+    b = raw_connect_ex("::1", f->port, 0);
+    f->raw_eof[1] = b >= 0 && raw_wait_eof(b);
+    if (b >= 0)
+        close(b);
+    close(a);
+}
+
+/* The same limit over IPv6, where the client is the peer's /64. */
+static void test_per_client_ipv6(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    struct sockaddr_in6 sa;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+    (void)state;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        print_message("no IPv6 loopback on this host: IPv6 per-client limit not run\n");
+        skip();
+    }
+    cfg_local(&cfg, "[::1]:0");
+    cfg.max_conns_per_addr = 1;
+    fx_run(&f, &cfg, client_per_client6, 0);
+    assert_true(strncmp(f.raw[0], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(f.raw[0], "peer=::1"));
+    assert_int_equal(f.raw_eof[1], 1);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.conns_accepted, 1);
+    assert_int_equal(st.conns_rejected_addr, 1);
+    fx_finish(&f);
+}
+
+/* Sends msg one byte every gap_ms until the server closes the connection.
+ * Returns the ms from the first byte to the close, or -1 if everything
+ * was sent (or the server answered) without a close; *eof: it was a close. */
+static double dribble(int fd, const char *msg, size_t len, int gap_ms, int *eof)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    double t0 = now_ms();
+    char c;
+
+    *eof = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (send(fd, msg + i, 1, MSG_NOSIGNAL) != 1) {
+            *eof = 1;
+            return now_ms() - t0;
+        }
+        if (poll(&p, 1, gap_ms) > 0) {
+            ssize_t k = recv(fd, &c, 1, 0);
+            *eof = k == 0 || (k < 0 && errno == ECONNRESET);
+            return *eof ? now_ms() - t0 : -1;
+        }
+    }
+    return -1;
+}
+
+/* Slowloris: a head, a Content-Length body and a chunked body each
+ * trickling in (one byte per 40 ms, seconds' worth) are cut at the request
+ * timeout, which arriving bytes do not extend; and after a response the
+ * deadline starts again. */
+static void client_slow(struct fx *f)
+{
+    static const char post[] = "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 150\r\n\r\n";
+    static const char chunked[] = "POST /body HTTP/1.1\r\nHost: x\r\n"
+                                  "Transfer-Encoding: chunked\r\n\r\n";
+    static const char req[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+    char head[256], body[256];
+    size_t n = 0;
+    double t0;
+    int fd;
+
+    n = (size_t)snprintf(head, sizeof(head), "GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: ");
+    memset(head + n, 'p', 150);
+    memcpy(head + n + 150, "\r\n\r\n", 5);
+    fd = raw_connect(f->port);
+    f->raw_ms[0] = dribble(fd, head, n + 154, 40, &f->raw_eof[0]);
+    close(fd);
+    memset(body, 'b', 150);
+    fd = raw_connect(f->port);
+    send(fd, post, strlen(post), MSG_NOSIGNAL);
+    f->raw_ms[1] = dribble(fd, body, 150, 40, &f->raw_eof[1]);
+    close(fd);
+    for (n = 0; n + 6 <= 180; n += 6)
+        memcpy(body + n, "1\r\na\r\n", 6);
+    fd = raw_connect(f->port);
+    send(fd, chunked, strlen(chunked), MSG_NOSIGNAL);
+    f->raw_ms[2] = dribble(fd, body, 180, 40, &f->raw_eof[2]);
+    close(fd);
+    /* a request 300 ms after connecting, then silence */
+    fd = raw_connect(f->port);
+    sleep_ms(300);
+    raw_exchange(f, fd, 3, req, strlen(req), 0);
+    t0 = now_ms();
+    f->raw_eof[3] = raw_wait_eof(fd);
+    f->raw_ms[3] = now_ms() - t0;
+    close(fd);
+}
+
+static void test_slow_clients(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.idle_timeout_ms = 400;
+    fx_run(&f, &cfg, client_slow, 0);
+    for (int i = 0; i < 3; i++) {
+        /* sending it all would take 6 s or more */
+        assert_int_equal(f.raw_eof[i], 1);
+        assert_true(f.raw_ms[i] >= 350 && f.raw_ms[i] < 2500);
+    }
+    assert_true(strncmp(f.raw[3], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_int_equal(f.raw_eof[3], 1);
+    assert_true(f.raw_ms[3] >= 350 && f.raw_ms[3] < 2500);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.requests, 1);
+    fx_finish(&f);
+}
+
+/* Reads a response, pausing pause_ms between reads, until it is complete
+ * (head + Content-Length), the connection ends, or 2 s pass without data.
+ * *end: 1 complete, 0 EOF, else -errno (-EAGAIN: timed out). */
+static size_t drain(int fd, int pause_ms, int *end)
+{
+    static char buf[1 << 20];
+    char head[4096];
+    size_t got = 0, hlen = 0, want = SIZE_MAX;
+    ssize_t k;
+
+    for (;;) {
+        k = recv(fd, buf, sizeof(buf), 0);
+        if (k <= 0) {
+            *end = k == 0 ? 0 : -errno;
+            return got;
+        }
+        if (hlen < sizeof(head) - 1) {
+            size_t c = (size_t)k < sizeof(head) - 1 - hlen ? (size_t)k : sizeof(head) - 1 - hlen;
+            memcpy(head + hlen, buf, c);
+            hlen += c;
+            head[hlen] = 0;
+        }
+        got += (size_t)k;
+        if (want == SIZE_MAX && strstr(head, "\r\n\r\n") != NULL &&
+            ci_find(head, "\r\nContent-Length:") != NULL)
+            want = (size_t)(strstr(head, "\r\n\r\n") + 4 - head) +
+                   strtoul(ci_find(head, "\r\nContent-Length:") + 17, NULL, 10);
+        if (got >= want) {
+            *end = 1;
+            return got;
+        }
+        if (pause_ms > 0)
+            sleep_ms(pause_ms);
+    }
+}
+
+/* A client that asks for 32 MiB and reads nothing is reset; one that keeps
+ * reading, slowly, gets all of its 8 MiB although that takes longer than
+ * the timeout. */
+static void client_stalled(struct fx *f)
+{
+    static const char huge32[] = "GET /huge?32 HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char huge8[] = "GET /huge?8 HTTP/1.1\r\nHost: x\r\n\r\n";
+    double t0;
+    int fd;
+
+    fd = raw_connect_ex("127.0.0.1", f->port, 4096);
+    send(fd, huge32, strlen(huge32), MSG_NOSIGNAL);
+    sleep_ms(3000); /* 10 x the timeout: the reset comes long before */
+    f->big_got[0] = drain(fd, 0, &f->big_end[0]);
+    close(fd);
+    fd = raw_connect_ex("127.0.0.1", f->port, 65536);
+    t0 = now_ms();
+    send(fd, huge8, strlen(huge8), MSG_NOSIGNAL);
+    f->big_got[1] = drain(fd, 20, &f->big_end[1]);
+    f->big_ms[1] = now_ms() - t0;
+    close(fd);
+}
+
+static void test_stalled_reader(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.idle_timeout_ms = 300;
+    cfg.liveness_check_ms = 50;
+    fx_run(&f, &cfg, client_stalled, 0);
+    assert_true(f.big_got[0] < ((size_t)32 << 20));
+    assert_true(f.big_end[0] == 0 || f.big_end[0] == -ECONNRESET);
+    assert_int_equal(f.big_end[1], 1);
+    assert_true(f.big_got[1] > ((size_t)8 << 20));
+    assert_true(f.big_ms[1] > 600);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.conns_stalled, 1);
+    assert_int_equal(stat_code(&st, 200), 2);
+    fx_finish(&f);
+}
+
+/* Body caps (max_body 1000): a Content-Length over it is refused before
+ * any body byte is sent; exactly max_body is served; a chunked body must
+ * stay under it (h2o counts ">="); a chunked stream of 1 MiB is cut. */
+static void client_caps(struct fx *f)
+{
+    static const char over[] = "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n";
+    static const char chunk_head[] = "POST /body HTTP/1.1\r\nHost: x\r\n"
+                                     "Transfer-Encoding: chunked\r\n\r\n";
+    struct gl_buf b;
+    char chunk[1100];
+    double t0;
+    int fd;
+
+    gl_buf_init(&b, 1 << 16);
+    fd = raw_connect(f->port);
+    t0 = now_ms();
+    raw_exchange(f, fd, 0, over, strlen(over), 0);
+    f->raw_ms[0] = now_ms() - t0;
+    close(fd);
+    gl_buf_printf(&b, "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+    for (int i = 0; i < 1000; i++)
+        gl_buf_append(&b, "c", 1);
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 1, (const char *)b.data, b.len, 1);
+    close(fd);
+    for (int slot = 2, n = 999; slot <= 3; slot++, n++) {
+        gl_buf_reset(&b);
+        gl_buf_printf(&b, "%s%x\r\n", chunk_head, n);
+        for (int i = 0; i < n; i++)
+            gl_buf_append(&b, "c", 1);
+        gl_buf_append_str(&b, "\r\n0\r\n\r\n");
+        fd = raw_connect(f->port);
+        raw_exchange(f, fd, slot, (const char *)b.data, b.len, 1);
+        close(fd);
+    }
+    fd = raw_connect(f->port);
+    send(fd, chunk_head, strlen(chunk_head), MSG_NOSIGNAL);
+    memcpy(chunk, "400\r\n", 5);
+    memset(chunk + 5, 'c', 1024);
+    memcpy(chunk + 5 + 1024, "\r\n", 2);
+    for (int i = 0; i < 1024; i++)
+        if (send(fd, chunk, 5 + 1024 + 2, MSG_NOSIGNAL) < 0)
+            break;
+    raw_exchange(f, fd, 4, NULL, 0, 0);
+    close(fd);
+    gl_buf_release(&b);
+}
+
+static void test_body_caps(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.max_body = 1000;
+    fx_run(&f, &cfg, client_caps, 0);
+    assert_true(strncmp(f.raw[0], "HTTP/1.1 413 ", 13) == 0);
+    assert_non_null(ci_find(f.raw[0], "\r\nConnection: close\r\n"));
+    assert_string_equal(strstr(f.raw[0], "\r\n\r\n") + 4, "request entity is too large");
+    assert_true(f.raw_ms[0] < 1500); /* no body was sent: answered from the head */
+    assert_true(strncmp(f.raw[1], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(ci_find(f.raw[1], "\r\nContent-Length: 1000\r\n"));
+    assert_true(strncmp(f.raw[2], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(ci_find(f.raw[2], "\r\nContent-Length: 999\r\n"));
+    assert_true(strncmp(f.raw[3], "HTTP/1.1 413 ", 13) == 0);
+    assert_true(strncmp(f.raw[4], "HTTP/1.1 413 ", 13) == 0);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(stat_code(&st, 413), 3);
+    assert_int_equal(st.requests, 2);
     fx_finish(&f);
 }
 
@@ -1030,6 +1454,7 @@ static void test_async(void **state)
     assert_int_equal(f.s[0].status, 200);
     assert_string_equal(f.s[0].body, "ok 3");
     assert_int_equal(f.async_done, 3);
+    assert_int_equal(f.async_cancelled, 1);
     assert_string_equal(f.echo_seen, "GET /echo ?async x=- peer=127.0.0.1");
     fx_finish(&f);
 }
@@ -1111,6 +1536,9 @@ int main(void)
         cmocka_unit_test(test_shutdown_idle), cmocka_unit_test(test_shutdown_pending),
         cmocka_unit_test(test_max_connections), cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_async),
+        cmocka_unit_test(test_per_client),    cmocka_unit_test(test_per_client_ipv6),
+        cmocka_unit_test(test_slow_clients),  cmocka_unit_test(test_stalled_reader),
+        cmocka_unit_test(test_body_caps),
         cmocka_unit_test(test_config),
     };
 

@@ -1,7 +1,8 @@
 /*
  * test_policy: tlog-policy parsing (the C2SP example, every refusal class
  * with its line number), quorum decisions (all/any/k-of-n, nested groups,
- * none, single witness), 0x01 witness key conversion with the shared
+ * none, single witness), the quorum's time (gl_policy_quorum_time, checked
+ * against an independent max-min over witness subsets), 0x01 witness key conversion with the shared
  * vectors, lookups, describe and canonical format round trips.
  *
  * Policy texts are templates: $L is the log key (notes/log.vkey, 0x01),
@@ -344,17 +345,19 @@ static void test_quorum_k_of_n(void **state)
     }
 }
 
+/* quorum = all(any(all(a, b), 2 of (c, inner(d alone)))) over 4 keys. */
+static const char nested_policy[] = "witness a $1\nwitness b $2\nwitness c $3\n"
+                                    "witness d $4\n"
+                                    "group ab all a b\n"
+                                    "group dd 1 d\n"
+                                    "group cd 2 c dd\n"
+                                    "group top any ab cd\n"
+                                    "group root all top\n"
+                                    "quorum root\n";
+
 static void test_quorum_nested(void **state)
 {
-    /* quorum = any(all(a, b), 2 of (c, inner(d alone), e?)) over 4 keys. */
-    struct gl_policy *p = parse_ok("witness a $1\nwitness b $2\nwitness c $3\n"
-                                   "witness d $4\n"
-                                   "group ab all a b\n"
-                                   "group dd 1 d\n"
-                                   "group cd 2 c dd\n"
-                                   "group top any ab cd\n"
-                                   "group root all top\n"
-                                   "quorum root\n");
+    struct gl_policy *p = parse_ok(nested_policy);
     unsigned mask;
 
     (void)state;
@@ -380,6 +383,173 @@ static void test_quorum_single_and_none(void **state)
     p = parse_ok("witness a $1\nquorum none\n");
     w[0] = 0;
     assert_int_equal(gl_policy_quorum_check(p, w, 1), 0);
+    gl_policy_free(p);
+}
+
+/* ---- the quorum's time ---- */
+
+/* The independent definition: the largest, over the sets S of counted
+ * witnesses that satisfy the quorum, of the oldest time in S. 0 if no S. */
+static uint64_t max_min_over_subsets(const struct gl_policy *p, const uint64_t *times,
+                                     const uint8_t *counted)
+{
+    size_t n = gl_policy_nwitnesses(p);
+    uint64_t best = 0;
+    unsigned s, i;
+
+    for (s = 1; s < (1u << n); s++) {
+        uint64_t oldest = UINT64_MAX;
+        int ok = 1;
+        for (i = 0; i < n; i++)
+            if ((s >> i) & 1) {
+                ok &= counted[i] != 0;
+                if (times[i] < oldest)
+                    oldest = times[i];
+            }
+        if (ok && decide(p, s) == 0 && oldest > best)
+            best = oldest;
+    }
+    return best;
+}
+
+static void test_quorum_time_nested_exhaustive(void **state)
+{
+    struct gl_policy *p = parse_ok(nested_policy);
+    uint64_t times[4], t;
+    uint8_t counted[4];
+    unsigned combo, i, checked = 0;
+
+    (void)state;
+    /* Each witness: absent (0) or dated 10, 20 or 30 (1..3), so 4^4 cases;
+     * digit 3 of a combo with bit 8 set marks witness a as not counted
+     * despite a time (a future-dated cosignature). */
+    for (combo = 0; combo < 512; combo++) {
+        for (i = 0; i < 4; i++) {
+            unsigned v = (combo >> (2 * i)) & 3;
+            times[i] = v * 10;
+            counted[i] = v != 0;
+        }
+        if (combo & 256) {
+            if (!counted[0])
+                continue;
+            counted[0] = 0;
+            times[0] = 1000; /* must be ignored */
+        }
+        uint64_t want = max_min_over_subsets(p, times, counted);
+        t = 12345;
+        int rc = gl_policy_quorum_time(p, times, counted, 4, &t);
+        if (want == 0) {
+            assert_int_equal(rc, GL_EQUORUM);
+            assert_true(t == 12345); /* untouched */
+        } else {
+            assert_int_equal(rc, 0);
+            if (t != want)
+                fail_msg("combo %u: T %llu, want %llu", combo, (unsigned long long)t,
+                         (unsigned long long)want);
+        }
+        checked++;
+    }
+    assert_true(checked > 256);
+    /* The spelled-out case: a, b at 30 and 10 (ab needs both: 10), c at 20
+     * and d at 20 (cd: 20): T = 20, not a's 30. */
+    uint64_t t1[4] = {30, 10, 20, 20};
+    uint8_t c1[4] = {1, 1, 1, 1};
+    assert_int_equal(gl_policy_quorum_time(p, t1, c1, 4, &t), 0);
+    assert_true(t == 20);
+    gl_policy_free(p);
+}
+
+static void test_quorum_time_k_of_n(void **state)
+{
+    /* 2 of 3: the second-newest counted time, whatever the others say. */
+    struct gl_policy *p =
+        parse_ok("witness a $1\nwitness b $2\nwitness c $3\nwitness d $4\n"
+                 "group g 2 a b c\nquorum g\n");
+    uint64_t times[4] = {1700003600, 1699999990, 1699992800, 1700000000}, t = 0;
+    uint8_t counted[4] = {0, 1, 1, 1}; /* a future-dated; d not in the quorum */
+
+    (void)state;
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, 4, &t), 0);
+    assert_true(t == 1699992800);
+    counted[0] = 1; /* counted, a and b make the quorum: b's time */
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, 4, &t), 0);
+    assert_true(t == 1699999990);
+    counted[1] = counted[2] = 0; /* only a (and d, outside): no T */
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, 4, &t), GL_EQUORUM);
+    counted[0] = 0; /* nothing counted */
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, 4, &t), GL_EQUORUM);
+    /* Equal times: one candidate. */
+    uint64_t same[4] = {5, 5, 5, 9};
+    uint8_t all[4] = {1, 1, 1, 1};
+    assert_int_equal(gl_policy_quorum_time(p, same, all, 4, &t), 0);
+    assert_true(t == 5);
+    /* Bad arguments. */
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, 3, &t), GL_EINVAL);
+    assert_int_equal(gl_policy_quorum_time(p, NULL, counted, 4, &t), GL_EINVAL);
+    assert_int_equal(gl_policy_quorum_time(p, times, NULL, 4, &t), GL_EINVAL);
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, 4, NULL), GL_EINVAL);
+    assert_int_equal(gl_policy_quorum_time(NULL, times, counted, 4, &t), GL_EINVAL);
+    gl_policy_free(p);
+    /* A single witness as the quorum. */
+    p = parse_ok("witness a $1\nwitness b $2\nquorum b\n");
+    assert_int_equal(gl_policy_quorum_time(p, times, all, 2, &t), 0);
+    assert_true(t == 1699999990);
+    gl_policy_free(p);
+    /* quorum none: no witness vouches for a time, even with cosignatures. */
+    p = parse_ok("witness a $1\nquorum none\n");
+    assert_int_equal(gl_policy_quorum_time(p, times, all, 1, &t), GL_ENOTFOUND);
+    gl_policy_free(p);
+    p = parse_ok("quorum none\n");
+    assert_int_equal(gl_policy_quorum_time(p, NULL, NULL, 0, &t), GL_ENOTFOUND);
+    gl_policy_free(p);
+}
+
+static int cmp_u64_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void test_quorum_time_wide(void **state)
+{
+    /* 200 witnesses, quorum 150 of them: T is the 150th newest counted
+     * time (independently: a sorted copy). Pseudo-random times with ties. */
+    enum { N = 200, K = 150 };
+    struct gl_buf b;
+    uint64_t times[N], sorted[N], t = 0, x = 88172645463325252ULL;
+    uint8_t counted[N];
+    char key[VKEY_MAX], name[32];
+    struct gl_policy *p;
+    size_t i, m = 0;
+    uint8_t *text;
+
+    (void)state;
+    gl_buf_init(&b, 1 << 20);
+    for (i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "w%zu.example", i);
+        gen_vkey(name, GL_KEY_COSIG, key);
+        assert_int_equal(gl_buf_printf(&b, "witness w%zu %s\n", i, key), 0);
+    }
+    assert_int_equal(gl_buf_printf(&b, "group g %d", K), 0);
+    for (i = 0; i < N; i++)
+        assert_int_equal(gl_buf_printf(&b, " w%zu", i), 0);
+    assert_int_equal(gl_buf_append_str(&b, "\nquorum g\n"), 0);
+    assert_int_equal(gl_buf_detach(&b, &text, &i), 0);
+    p = parse_text_ok((const char *)text, i);
+    free(text);
+    for (i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        times[i] = 1700000000 + x % 500;
+        counted[i] = (x >> 20) % 10 != 0; /* about 90% counted */
+        if (counted[i])
+            sorted[m++] = times[i];
+    }
+    assert_true(m >= K);
+    qsort(sorted, m, sizeof(*sorted), cmp_u64_desc);
+    assert_int_equal(gl_policy_quorum_time(p, times, counted, N, &t), 0);
+    assert_true(t == sorted[K - 1]);
     gl_policy_free(p);
 }
 
@@ -790,6 +960,9 @@ int main(void)
         cmocka_unit_test(test_quorum_k_of_n),
         cmocka_unit_test(test_quorum_nested),
         cmocka_unit_test(test_quorum_single_and_none),
+        cmocka_unit_test(test_quorum_time_nested_exhaustive),
+        cmocka_unit_test(test_quorum_time_k_of_n),
+        cmocka_unit_test(test_quorum_time_wide),
         cmocka_unit_test(test_witness_conversion_vectors),
         cmocka_unit_test(test_submitters),
         cmocka_unit_test(test_find_logs),

@@ -2,8 +2,12 @@
  * test_witness_addck: the witness's add-checkpoint logic without a server:
  * body parsing (the note and origin are found even when the header is
  * malformed, so 404/403 can come first), opening the checkpoint with the
- * log's keys (vector key and note), and every verdict of addck_decide,
- * with consistency proofs from the reference-tree vectors.
+ * log's keys (vector key and note), the signature-line rules (100 lines at
+ * most: 400; a malformed line by the log's key: 403; other malformations:
+ * 400), the record a witness keeps (only the log's verified signatures,
+ * loadable again with its cosignature whatever the request carried), and
+ * every verdict of addck_decide, with consistency proofs from the
+ * reference-tree vectors.
  */
 #include "testutil.h"
 
@@ -13,6 +17,7 @@
 
 #include "../../witness/addck.h"
 #include "glasslog/codec.h"
+#include "glasslog/cosig.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
 
@@ -50,7 +55,6 @@ static void test_parse(void **state)
     assert_true(r.old == 0 && r.nproof == 0);
     assert_int_equal(r.origin_len, strlen("example.com/log"));
     assert_memory_equal(r.origin, "example.com/log", r.origin_len);
-    assert_int_equal(r.text_len, strstr(r.note, "\n\n") + 1 - r.note);
     free(b);
     /* a malformed header still yields the note (400 reported later) */
     b = vector_body("old 01\n\n", &n);
@@ -92,6 +96,7 @@ static void test_open(void **state)
     struct addck_req r;
     struct logs_entry e;
     struct gl_checkpoint c;
+    struct addck_kept kept;
     struct gl_signer other;
     const char *why = NULL;
     size_t n;
@@ -99,18 +104,211 @@ static void test_open(void **state)
     (void)state;
     log_entry(&e);
     assert_int_equal(addck_parse((uint8_t *)b, n, &r, &why), 0);
-    assert_int_equal(addck_open(&r, &e, &c, &why), 0);
+    assert_int_equal(addck_open(&r, &e, &c, &kept, &why), 0);
     assert_true(c.size == 1000);
+    /* kept: the text up to the blank line and the one log signature line */
+    assert_int_equal(kept.text_len, strstr(r.note, "\n\n") + 1 - r.note);
+    assert_int_equal(kept.n, 1);
+    assert_int_equal(kept.line[0].off, kept.text_len + 1);
+    assert_int_equal(kept.line[0].off + kept.line[0].len, r.note_len);
     /* another key with the same name: no signature by the log's key */
     assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &other), 0);
     gl_signer_verifier(&other, &e.keys[0]);
     gl_signer_wipe(&other);
-    assert_int_equal(addck_open(&r, &e, &c, &why), GL_ENOKEY);
+    assert_int_equal(addck_open(&r, &e, &c, &kept, &why), GL_ENOKEY);
     /* a tampered text: the known key's signature fails */
     log_entry(&e);
     b[strlen("old 0\n\nexample.com/log\n")] = '2';
-    assert_int_equal(addck_open(&r, &e, &c, &why), GL_EVERIFY);
+    assert_int_equal(addck_open(&r, &e, &c, &kept, &why), GL_EVERIFY);
     free(b);
+}
+
+/* The vector checkpoint's text and its log signature line (with "\n"). */
+struct vec {
+    char *note;
+    size_t text_len;
+    const char *sig;
+    size_t sig_len;
+};
+
+static void vec_load(struct vec *v)
+{
+    size_t n;
+
+    v->note = tu_read_vector("notes/checkpoint.note", &n);
+    v->text_len = (size_t)(strstr(v->note, "\n\n") + 1 - v->note);
+    v->sig = v->note + v->text_len + 1;
+    v->sig_len = n - v->text_len - 1;
+}
+
+/* A body "old 0", the vector text, then the lines (each ending "\n"). */
+static void body_with(const struct vec *v, const struct gl_buf *lines, struct gl_buf *b)
+{
+    gl_buf_reset(b);
+    assert_int_equal(gl_buf_append(b, "old 0\n\n", 7), 0);
+    assert_int_equal(gl_buf_append(b, v->note, v->text_len + 1), 0);
+    assert_int_equal(gl_buf_append(b, lines->data, lines->len), 0);
+}
+
+/* Appends k signature lines by unknown keys (well-formed, 64 bytes each). */
+static void junk_lines(size_t k, struct gl_buf *out)
+{
+    uint8_t sig[64];
+
+    memset(sig, 0x5a, sizeof(sig));
+    for (size_t i = 0; i < k; i++)
+        assert_int_equal(gl_note_format_sig("junk.example/k", (uint32_t)i, sig, 64, out), 0);
+}
+
+/* Opens body b against the vector log: addck_open's result. */
+static int open_body(const struct gl_buf *b, struct gl_checkpoint *c, struct addck_kept *kept,
+                     struct addck_req *r)
+{
+    struct logs_entry e;
+    const char *why = NULL;
+
+    log_entry(&e);
+    assert_int_equal(addck_parse(b->data, b->len, r, &why), 0);
+    assert_null(r->syntax);
+    return addck_open(r, &e, c, kept, &why);
+}
+
+/* A note at the signed-note cap (the log's signature and 99 junk lines)
+ * is accepted; its record keeps only the log's line, and with the
+ * witness's cosignature added it parses again, as a load would. */
+static void test_record(void **state)
+{
+    struct vec v;
+    struct gl_buf lines, body, rec, line;
+    struct addck_req r;
+    struct addck_kept kept;
+    struct gl_checkpoint c, again;
+    struct gl_signer w;
+    struct gl_verifier wv, logv;
+    struct gl_note *n = NULL;
+    uint64_t t = 0;
+    (void)state;
+    vec_load(&v);
+    gl_buf_init(&lines, 1 << 20);
+    gl_buf_init(&body, 1 << 20);
+    gl_buf_init(&rec, 1 << 20);
+    gl_buf_init(&line, 512);
+    assert_int_equal(gl_buf_append(&lines, v.sig, v.sig_len), 0);
+    junk_lines(GL_NOTE_MAX_SIGS - 1, &lines);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), 0);
+    assert_int_equal(kept.n, 1);
+    assert_int_equal(kept.line[0].len, v.sig_len);
+    assert_memory_equal(r.note + kept.line[0].off, v.sig, v.sig_len);
+    assert_int_equal(gl_signer_generate("witness.example/w", GL_KEY_COSIG, &w), 0);
+    gl_signer_verifier(&w, &wv);
+    assert_int_equal(gl_cosig_sign(&w, r.note, kept.text_len, 1700000000, &line), 0);
+    assert_int_equal(addck_record(r.note, &kept, (const char *)line.data, line.len, &rec), 0);
+    /* exactly text, blank line, the log's line, ours */
+    assert_int_equal(rec.len, v.text_len + 1 + v.sig_len + line.len);
+    assert_int_equal(addck_record_open((const char *)rec.data, rec.len, &again, &n), 0);
+    assert_int_equal(n->nsigs, 2);
+    assert_true(again.size == 1000 && memcmp(again.root, c.root, 32) == 0);
+    tu_load_verifier("notes/log.vkey", &logv);
+    assert_int_equal(gl_note_verify(n, &logv, 1, NULL), 0);
+    assert_int_equal(gl_cosig_verify(&wv, n->text, n->text_len, &n->sigs[1], &t), 0);
+    assert_true(t == 1700000000);
+    gl_note_free(n);
+    /* the log's line repeated 99 times: kept once */
+    gl_buf_reset(&lines);
+    for (int i = 0; i < GL_NOTE_MAX_SIGS; i++)
+        assert_int_equal(gl_buf_append(&lines, v.sig, v.sig_len), 0);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), 0);
+    assert_int_equal(kept.n, 1);
+    /* one line more than the parser accepts: 400 before any signature */
+    gl_buf_reset(&lines);
+    assert_int_equal(gl_buf_append(&lines, v.sig, v.sig_len), 0);
+    junk_lines(GL_NOTE_MAX_SIGS, &lines);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EPARSE);
+    gl_signer_wipe(&w);
+    gl_buf_release(&lines);
+    gl_buf_release(&body);
+    gl_buf_release(&rec);
+    gl_buf_release(&line);
+    free(v.note);
+}
+
+static const char b64chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* The log's line with its base64 made non-canonical (a padding bit set in
+ * the last character before "="): the key ID still reads leniently. */
+static void noncanonical_sig(const struct vec *v, struct gl_buf *out)
+{
+    char *l = malloc(v->sig_len + 1);
+    char *eq;
+
+    memcpy(l, v->sig, v->sig_len);
+    l[v->sig_len] = 0;
+    eq = strchr(l, '=');
+    assert_non_null(eq);
+    eq[-1] = b64chars[(strchr(b64chars, eq[-1]) - b64chars) | 1];
+    assert_int_equal(gl_buf_append(out, l, v->sig_len), 0);
+    free(l);
+}
+
+/* 403 for a signature line that names the log's key (name and key ID)
+ * but fails strict parsing; 400 for other malformations. */
+static void test_sig_status(void **state)
+{
+    struct vec v;
+    struct gl_buf lines, body;
+    struct addck_req r;
+    struct addck_kept kept;
+    struct gl_checkpoint c;
+    const char *lit;
+    char *l;
+    (void)state;
+    vec_load(&v);
+    gl_buf_init(&lines, 1 << 20);
+    gl_buf_init(&body, 1 << 20);
+    /* non-canonical base64 by the log's key: 403 */
+    noncanonical_sig(&v, &lines);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EVERIFY);
+    /* the same next to a valid log signature: still 403 */
+    assert_int_equal(gl_buf_append(&lines, v.sig, v.sig_len), 0);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EVERIFY);
+    /* a truncated signature by the log's key (8 base64 characters left) */
+    gl_buf_reset(&lines);
+    l = strndup(v.sig, v.sig_len);
+    strcpy(strchr(l + 4, ' ') + 1 + 8, "!\n"); /* after the em dash, the name */
+    assert_int_equal(gl_buf_append(&lines, l, strlen(l)), 0);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EVERIFY);
+    free(l);
+    /* the log's name with another key ID, malformed: an unknown key, 400 */
+    gl_buf_reset(&lines);
+    noncanonical_sig(&v, &lines);
+    l = (char *)lines.data + strlen("\xe2\x80\x94 example.com/log ");
+    *l = *l == 'A' ? 'B' : 'A'; /* another key ID */
+    assert_int_equal(gl_buf_append(&lines, v.sig, v.sig_len), 0);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EPARSE);
+    /* a valid log signature beside a malformed line by another key: 400 */
+    gl_buf_reset(&lines);
+    assert_int_equal(gl_buf_append(&lines, v.sig, v.sig_len), 0);
+    lit = "\xe2\x80\x94 junk.example AAAA!!!!\n";
+    assert_int_equal(gl_buf_append(&lines, lit, strlen(lit)), 0);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EPARSE);
+    /* the log's name with fewer than 8 base64 characters: no key ID, 400 */
+    gl_buf_reset(&lines);
+    lit = "\xe2\x80\x94 example.com/log AAAA\n";
+    assert_int_equal(gl_buf_append(&lines, lit, strlen(lit)), 0);
+    body_with(&v, &lines, &body);
+    assert_int_equal(open_body(&body, &c, &kept, &r), GL_EPARSE);
+    gl_buf_release(&lines);
+    gl_buf_release(&body);
+    free(v.note);
 }
 
 /* A checkpoint struct for the reference tree at size n. */
@@ -180,6 +378,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_open),
+        cmocka_unit_test(test_record),
+        cmocka_unit_test(test_sig_status),
         cmocka_unit_test(test_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
  * test_witness_logs: the witness's configuration files: the log list
  * (logs/v0 with vkey/origin/qpd/contact/bastion/url lines, comments,
  * unknown keywords skipped, one origin with two keys merged, lookups by
- * origin and by origin hash) and the peer list (tlog-policy witness lines,
- * a 0x01 key converted and flagged), and their errors with line numbers.
+ * origin and by origin hash; a list in the published witness-network shape
+ * with comments before the header and indented lines; qpd limited to 1 ..
+ * 2^31 - 1) and the peer list (tlog-policy witness lines, a 0x01 key
+ * converted and flagged), and their errors with line numbers.
  */
 #include "testutil.h"
 
@@ -15,22 +17,6 @@
 #include "../../witness/peers.h"
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
-
-static void vkey_of(const char *name, uint8_t type, char *out, size_t max)
-{
-    struct gl_signer k;
-    struct gl_verifier v;
-    struct gl_buf b;
-
-    assert_int_equal(gl_signer_generate(name, type, &k), 0);
-    gl_signer_verifier(&k, &v);
-    gl_signer_wipe(&k);
-    gl_buf_init(&b, GL_KEY_TEXT_MAX);
-    assert_int_equal(gl_verifier_format(&v, &b), 0);
-    assert_true(b.len < max);
-    memcpy(out, b.data, b.len + 1);
-    gl_buf_release(&b);
-}
 
 static int parse(const char *text, struct logs_list *l, size_t *line)
 {
@@ -45,9 +31,9 @@ static void test_logs(void **state)
     size_t line, i;
     uint8_t h[32];
     (void)state;
-    vkey_of("a.example/log", GL_KEY_NOTE, a, sizeof(a));
-    vkey_of("b.example/log", GL_KEY_NOTE, b, sizeof(b));
-    vkey_of("a.example/log", GL_KEY_NOTE, a2, sizeof(a2));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("b.example/log", GL_KEY_NOTE, b, sizeof(b));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a2, sizeof(a2));
     snprintf(text, sizeof(text),
              "logs/v0\n# comment\n\nvkey %s\ncontact ops@b.example\nqpd 86400\nurl "
              "http://127.0.0.1:8080/\nfuture-keyword x\nvkey %s\nbastion b.example\n"
@@ -84,8 +70,8 @@ static void test_logs_errors(void **state)
     struct logs_list l;
     size_t line;
     (void)state;
-    vkey_of("a.example/log", GL_KEY_NOTE, a, sizeof(a));
-    vkey_of("w.example", GL_KEY_COSIG, w, sizeof(w));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
     assert_int_equal(parse("", &l, &line), GL_EPARSE);
     logs_release(&l);
     assert_int_equal(parse("logs/v1\n", &l, &line), GL_EPARSE);
@@ -108,6 +94,101 @@ static void test_logs_errors(void **state)
     logs_release(&l);
 }
 
+/* The fixture in the shape of the published witness-network lists loads
+ * every log with its origin, key and qpd. */
+static void test_logs_published(void **state)
+{
+    static const struct {
+        const char *origin, *vkey;
+        uint64_t qpd;
+    } want[] = {
+        {"arche2099h1.staging.ct.example.org",
+         "arche2099h1.staging.ct.example.org+50fa9183+ARcH+qo6brOHtJTCEVwplvLE38rN06Ze8pAft"
+         "STSZiii",
+         86400},
+        {"sigsum.org/v1/tree/f8aedeb048ae3e51aea8828b62b2da34b02a4d63444679fb2712dbd3da7181cd",
+         "sigsum.org/v1/tree/f8aedeb048ae3e51aea8828b62b2da34b02a4d63444679fb2712dbd3da7181cd"
+         "+a9ad0f5f+AUwgJsy8ERiZXLHUuB9w9bRYrbnNXIeksE6kbP5tqCG9",
+         8640},
+        {"something-not-equal-to-vkey-keyname",
+         "example.com/witnessed-log+122cbf4f+AXKPPdnGN3NvxyTl9x9RifQGSQjZtsMvWxvsX940ISg5", 24},
+        {"log2099-alpha1.rekor.example.dev",
+         "log2099-alpha1.rekor.example.dev+66fbf170+AR+XGtJ8Qdgj9mdoY+Q7uzfDy70Kttw15xlpDJ+wz"
+         "+4u",
+         86400},
+        {"keyserver.example.net",
+         "keyserver.example.net+d96fca67+Ab+6XZnRVn2GvBRd67smDmHQFle7bahaqj8Zv3SCU8kT", 1440},
+    };
+    struct logs_list l;
+    struct gl_verifier v;
+    const char *why;
+    size_t n, line, i;
+    char *text = tu_read_file("tests/unit/fixtures/witness-network.logs", &n);
+    (void)state;
+    if (text == NULL)
+        fail_msg("cannot read tests/unit/fixtures/witness-network.logs (run from the "
+                 "repository root)");
+    assert_int_equal(logs_parse(text, n, &l, &line, &why), 0);
+    assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
+    assert_int_equal(l.unknown, 0);
+    assert_int_equal(l.skipped, 0);
+    for (size_t k = 0; k < l.n; k++) {
+        assert_int_equal(logs_find(&l, want[k].origin, strlen(want[k].origin), &i), 0);
+        assert_int_equal(gl_verifier_parse(want[k].vkey, strlen(want[k].vkey), &v), 0);
+        assert_int_equal(l.v[i].nkeys, 1);
+        assert_string_equal(l.v[i].keys[0].name, v.name);
+        assert_true(l.v[i].keys[0].id == v.id);
+        assert_memory_equal(l.v[i].keys[0].pub, v.pub, sizeof(v.pub));
+        assert_true(l.v[i].qpd == want[k].qpd);
+        assert_string_equal(l.v[i].url, "");
+    }
+    logs_release(&l);
+    free(text);
+}
+
+/* Lines are trimmed at both ends; comments and blank lines may come before
+ * the header; qpd is 1 to 2^31 - 1, anything else names its line. */
+static void test_logs_format(void **state)
+{
+    char a[256], b[256], text[2048];
+    struct logs_list l;
+    size_t line;
+    (void)state;
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("b.example/log", GL_KEY_NOTE, b, sizeof(b));
+    snprintf(text, sizeof(text),
+             "  # leading comment\n\n\t\n  logs/v0 \t\n\tvkey %s\n  qpd 2147483647\t\r\n"
+             "\t# indented comment\n   vkey %s  \n\torigin b origin\n",
+             a, b);
+    assert_int_equal(parse(text, &l, &line), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].origin, "a.example/log");
+    assert_true(l.v[0].qpd == 2147483647);
+    assert_string_equal(l.v[1].origin, "b origin");
+    assert_true(l.v[1].qpd == 0); /* no qpd line: no limit */
+    logs_release(&l);
+    /* the first line that is not a comment must be the header */
+    snprintf(text, sizeof(text), "# list\n\nvkey %s\nlogs/v0\n", a);
+    assert_int_equal(parse(text, &l, &line), GL_EPARSE);
+    assert_int_equal(line, 3);
+    logs_release(&l);
+    assert_int_equal(parse("# only comments\n\n", &l, &line), GL_EPARSE);
+    logs_release(&l);
+    /* qpd out of range or not canonical */
+    static const char *const bad[] = {"0", "2147483648", "01", "+5", "4294967296", "1e3",
+                                      ""};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        snprintf(text, sizeof(text), "# c\nlogs/v0\nvkey %s\ncontact x\nqpd %s\n", a, bad[k]);
+        assert_int_equal(parse(text, &l, &line), GL_EPARSE);
+        assert_int_equal(line, 5);
+        logs_release(&l);
+    }
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\nqpd 1\n", a);
+    assert_int_equal(parse(text, &l, &line), 0);
+    assert_true(l.v[0].qpd == 1);
+    logs_release(&l);
+}
+
 static void test_peers(void **state)
 {
     char w[256], n01[256], text[2048];
@@ -115,8 +196,8 @@ static void test_peers(void **state)
     const char *why;
     size_t line;
     (void)state;
-    vkey_of("w.example", GL_KEY_COSIG, w, sizeof(w));
-    vkey_of("old.example", GL_KEY_NOTE, n01, sizeof(n01));
+    tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
+    tu_gen_vkey("old.example", GL_KEY_NOTE, n01, sizeof(n01));
     snprintf(text, sizeof(text),
              "# peers\nlog %s\nwitness w1 %s http://127.0.0.1:1/\nwitness w2 %s "
              "https://w2.example/witness\ngroup g 1 w1 w2\nquorum g\n",
@@ -147,6 +228,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_logs),
         cmocka_unit_test(test_logs_errors),
+        cmocka_unit_test(test_logs_published),
+        cmocka_unit_test(test_logs_format),
         cmocka_unit_test(test_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

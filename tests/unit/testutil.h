@@ -25,6 +25,10 @@ struct gl_signer;
 struct gl_verifier;
 void tu_load_signer(const char *rel, struct gl_signer *s);
 void tu_load_verifier(const char *rel, struct gl_verifier *v);
+/* Generates a fresh key named name of type (GL_KEY_NOTE or GL_KEY_COSIG)
+ * and writes its verifier key text (NUL-terminated) to out, which has max
+ * bytes; fails the test if it does not fit. */
+void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max);
 /* Decimal of v into buf (>= 21 bytes), NUL-terminated; returns its length. */
 size_t tu_u64_dec(uint64_t v, char *buf);
 /* Deterministic pseudo-random numbers for reproducible "random" tests. */

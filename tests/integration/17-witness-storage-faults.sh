@@ -18,16 +18,18 @@ TOOLS="$(dirname "$0")/tools"
 "$G" keygen --name example.com/log --out "$T/log.key" > /dev/null || fail keygen
 "$G" keygen --name witness.example/faults --cosigner --out "$T/w.key" > /dev/null || fail keygen
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+need_py_crypto
 mkdir -p "$T/b"
 python3 "$TOOLS/chain.py" honest 40 3 "$T/honest.txt" "$T/log.key" "$T/b" || fail "chain"
 python3 "$TOOLS/chain.py" fork 10 3 "$T/fork.txt" "$T/log.key" "$T/b" || fail "fork chain"
 MON="/$(printf %s example.com/log | sha256sum | cut -c1-64)/checkpoint"
 
-# start_w DATA: the witness under the fault shim; sets WPID, WOUT, WURL.
+# start_w DATA: the witness under the fault shim (--create the first
+# time); sets WPID, WOUT, WURL.
 start_w() {
     local rc=0
-    spawn witness $FAULT_WRAP "$W" --listen 127.0.0.1:0 --data "$1" --key "$T/w.key" \
-        --logs "$T/logs" || rc=$?
+    spawn witness $FAULT_WRAP "$W" --listen 127.0.0.1:0 --data "$1" $(create_flag "$1") \
+        --key "$T/w.key" --logs "$T/logs" || rc=$?
     WPID=$SPAWN_PID WOUT=$SPAWN_OUT WURL=${SPAWN_URL:-}
     return $rc
 }
@@ -99,4 +101,4 @@ fault_set off
 start_w "$data" || fail "start once the disk works: $(cat "$WOUT")"
 kill -TERM "$WPID"
 wait "$WPID" || fail "exit status on SIGTERM"
-echo "15-witness-storage-faults: ok"
+echo "17-witness-storage-faults: ok"

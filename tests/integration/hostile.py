@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Hostile HTTP clients for 30-hostile-clients.sh, raw sockets only.
+Each command prints its figures ("name value" lines after a "# what"
+line) and exits 1 with "FAIL: ..." when what it saw breaks a bound.
+
+  hostile.py hold PORT N FROM PROBE_FROM PATH LIMIT
+      opens N idle connections from address FROM (each sends one byte of a
+      request head, then nothing) and keeps them; all but
+      LIMIT must be closed by the server; then, while they are held, GETs
+      PATH once from PROBE_FROM (must answer 200 within 2 s) and once more
+      from FROM (must be closed unanswered: FROM is at its limit).
+  hostile.py bodies PORT PATH PID N CHUNKED SOURCES
+      N concurrent POSTs of 1 MiB bodies to PATH (the last CHUNKED of them
+      chunked, the rest with Content-Length: 1048576), spread over SOURCES
+      loopback addresses (127.0.1.1, 127.0.1.2, ...); every one must be
+      answered 413, and the server's resident memory (VmRSS of PID,
+      sampled every 10 ms) must grow by less than 64 MiB.
+  hostile.py slow PORT TIMEOUT_MS
+      sends a request head one byte every 100 ms (it would take 20 s):
+      the server must close the connection within TIMEOUT_MS + 2 s.
+"""
+import select, socket, sys, threading, time
+
+MIB = 1 << 20
+WAIT = 60.0  # generous: the machine may be loaded
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    fail("no VmRSS for pid %d" % pid)
+
+
+def connect_all(port, sources, n):
+    """n non-blocking connects, source address sources[i % len]; returns
+    the connected sockets once every connect has finished (or failed)."""
+    socks, pending = [], {}
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.bind((sources[i % len(sources)], 0))
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        pending[s.fileno()] = s
+    poller = select.poll()
+    for fd in pending:
+        poller.register(fd, select.POLLOUT)
+    end = time.monotonic() + WAIT
+    while pending and time.monotonic() < end:
+        for fd, _ in poller.poll(200):
+            s = pending.pop(fd)
+            poller.unregister(fd)
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                socks.append(s)
+            else:
+                s.close()
+    if pending:
+        fail("%d connects still pending after %.0f s" % (len(pending), WAIT))
+    return socks
+
+
+def closed_by_server(s):
+    """True if the server has closed s (EOF or reset), without waiting."""
+    try:
+        return s.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def get(port, src, path):
+    """GET path from src; returns (status or None if closed unanswered, ms)."""
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    data = b""
+    try:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    s.close()
+    ms = (time.monotonic() - t0) * 1000
+    if not data.startswith(b"HTTP/1.1 "):
+        return None, ms
+    return int(data[9:12]), ms
+
+
+def cmd_hold(port, n, src, probe_src, path, limit):
+    socks = connect_all(port, [src], n)
+    # A connect completes on this side before the server accepts it, and
+    # when the burst overflows the server's accept queue the handshake's
+    # last ACK is dropped: the server never sees that connection unless
+    # something more arrives. So each connection sends one byte (a request
+    # head that never completes, as idle as it gets), which the kernel
+    # retransmits until the server has it.
+    for s in socks:
+        s.send(b"G")
+    # The server closes refused connections at once: wait until all but
+    # `limit` are closed. A server without the limit would close none,
+    # then all at its request timeout.
+    t0, end = time.monotonic(), time.monotonic() + WAIT
+    while True:
+        closed = sum(1 for s in socks if closed_by_server(s))
+        if closed >= n - limit or time.monotonic() > end:
+            break
+        time.sleep(0.2)
+    wait_ms = (time.monotonic() - t0) * 1000
+    held = len(socks) - closed
+    status, ms = get(port, probe_src, path)
+    again, _ = get(port, src, path)
+    print("# %d idle connections from %s" % (n, src))
+    print("connected %d" % len(socks))
+    print("closed_at_once %d" % closed)
+    print("held_open %d" % held)
+    print("refusals_seen_after_ms %.0f" % wait_ms)
+    print("probe_from_%s_status %s" % (probe_src, status))
+    print("probe_from_%s_ms %.0f" % (probe_src, ms))
+    print("probe_from_%s_status %s" % (src, again))
+    for s in socks:
+        s.close()
+    if held != limit:
+        fail("%d connections from %s were open when the rest were closed, want %d"
+             % (held, src, limit))
+    if status != 200 or ms > 2000:
+        fail("GET %s from %s: %s in %.0f ms, want 200 within 2 s" % (path, probe_src, status, ms))
+    if again is not None:
+        fail("%s at its limit was still answered (%s)" % (src, again))
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, rss_kib(pid), False
+
+    def run(self):
+        while not self.stop:
+            self.peak = max(self.peak, rss_kib(self.pid))
+            time.sleep(0.01)
+
+
+def cmd_bodies(port, path, pid, n, chunked, nsources):
+    sources = ["127.0.1.%d" % (i + 1) for i in range(nsources)]
+    before = rss_kib(pid)
+    sampler = Sampler(pid)
+    sampler.start()
+    socks = connect_all(port, sources, n)
+    if len(socks) != n:
+        fail("only %d of %d connections made" % (len(socks), n))
+    chunk = b"%x\r\n" % (64 << 10) + b"b" * (64 << 10) + b"\r\n"
+    out, resp = {}, {}
+    for i, s in enumerate(socks):
+        if i >= n - chunked:
+            head = b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" % path.encode()
+            body = chunk * 16 + b"0\r\n\r\n"
+        else:
+            head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (path.encode(), MIB)
+            body = b"a" * MIB
+        out[s.fileno()] = memoryview(head + body)
+        resp[s.fileno()] = b""
+    by_fd = {s.fileno(): s for s in socks}
+    open_fds = set(by_fd)
+    poller = select.poll()
+    for fd in open_fds:
+        poller.register(fd, select.POLLIN | select.POLLOUT)
+    end = time.monotonic() + WAIT
+    while open_fds and time.monotonic() < end:
+        for fd, ev in poller.poll(200):
+            s = by_fd[fd]
+            if ev & select.POLLOUT and len(out[fd]) > 0:
+                try:
+                    k = s.send(out[fd][:256 << 10])
+                    out[fd] = out[fd][k:]
+                except BlockingIOError:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    out[fd] = out[fd][:0]
+            if len(out[fd]) == 0:
+                poller.modify(fd, select.POLLIN)
+            if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                try:
+                    b = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    b = b""
+                resp[fd] += b
+                if not b:
+                    poller.unregister(fd)
+                    open_fds.discard(fd)
+    time.sleep(0.5)
+    sampler.stop = True
+    sampler.join()
+    after = rss_kib(pid)
+    statuses = {}
+    for fd in by_fd:
+        r = resp[fd]
+        st = r[9:12].decode() if r.startswith(b"HTTP/1.1 ") else "none"
+        statuses[st] = statuses.get(st, 0) + 1
+        by_fd[fd].close()
+    growth = sampler.peak - before
+    print("# %d x 1 MiB bodies (%d chunked) from %d addresses to %s" % (n, chunked, nsources, path))
+    for st in sorted(statuses):
+        print("answered_%s %d" % (st, statuses[st]))
+    print("unfinished %d" % len(open_fds))
+    print("rss_before_kib %d" % before)
+    print("rss_peak_kib %d" % sampler.peak)
+    print("rss_after_kib %d" % after)
+    print("rss_growth_kib %d" % growth)
+    if open_fds:
+        fail("%d connections neither answered nor closed in %.0f s" % (len(open_fds), WAIT))
+    if statuses.get("413", 0) != n:
+        fail("want %d answers 413, got %s" % (n, statuses))
+    if growth >= 64 * 1024:
+        fail("resident memory grew by %d KiB (limit 64 MiB)" % growth)
+
+
+def cmd_slow(port, timeout_ms):
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 200 + b"\r\n\r\n"
+    s = socket.create_connection(("127.0.0.1", port))
+    t0 = time.monotonic()
+    closed_ms = None
+    for i in range(len(head)):
+        try:
+            s.send(head[i:i + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            closed_ms = (time.monotonic() - t0) * 1000
+            break
+        r, _, _ = select.select([s], [], [], 0.1)
+        if r:
+            try:
+                data = s.recv(100)
+            except ConnectionResetError:
+                data = b""
+            if data:
+                fail("the server answered a request it never got in full: %r" % data[:40])
+            closed_ms = (time.monotonic() - t0) * 1000
+            break
+    s.close()
+    print("# a request head sent one byte every 100 ms")
+    print("bytes_sent_before_close %d" % i)
+    print("closed_after_ms %s" % ("%.0f" % closed_ms if closed_ms is not None else "never"))
+    if closed_ms is None or closed_ms > timeout_ms + 2000:
+        fail("slow head not cut within %d ms + 2 s" % timeout_ms)
+
+
+def main(a):
+    if len(a) == 7 and a[0] == "hold":
+        cmd_hold(int(a[1]), int(a[2]), a[3], a[4], a[5], int(a[6]))
+    elif len(a) == 7 and a[0] == "bodies":
+        cmd_bodies(int(a[1]), a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6]))
+    elif len(a) == 3 and a[0] == "slow":
+        cmd_slow(int(a[1]), int(a[2]))
+    else:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""delayproxy: a TCP proxy that delays everything a client sends by a fixed
+time before the server sees it (answers flow back at once), so each HTTP
+request reaches the server DELAY ms late: a witness "DELAY ms away".
+
+    delayproxy.py UPSTREAM_PORT DELAY_MS [LISTEN_PORT]
+
+Listens on 127.0.0.1 (LISTEN_PORT, or any free port) and prints
+"listening on port N" once ready. Bytes keep their order; a chunk read at
+time t is written at t + DELAY (a delay line, not a rate limit). Runs until
+killed. Test tool only.
+"""
+import asyncio
+import sys
+
+
+async def pump_delayed(reader, writer, delay):
+    loop = asyncio.get_running_loop()
+    queue = asyncio.Queue()
+
+    async def feed():
+        while True:
+            data = await reader.read(65536)
+            queue.put_nowait((loop.time() + delay, data))
+            if not data:
+                return
+
+    async def drain():
+        while True:
+            when, data = await queue.get()
+            wait = when - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not data:
+                if writer.can_write_eof():
+                    writer.write_eof()
+                return
+            writer.write(data)
+            await writer.drain()
+
+    await asyncio.gather(feed(), drain())
+
+
+async def pump(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            if writer.can_write_eof():
+                writer.write_eof()
+            return
+        writer.write(data)
+        await writer.drain()
+
+
+async def serve(upstream, delay):
+    async def handle(creader, cwriter):
+        try:
+            ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
+        except OSError:
+            cwriter.close()
+            return
+        try:
+            await asyncio.gather(pump_delayed(creader, uwriter, delay), pump(ureader, cwriter))
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            uwriter.close()
+            cwriter.close()
+
+    port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+    print("listening on port %d" % server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def main():
+    if len(sys.argv) not in (3, 4):
+        sys.exit(__doc__)
+    asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]) / 1000.0))
+
+
+if __name__ == "__main__":
+    main()
