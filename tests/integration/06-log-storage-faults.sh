@@ -116,4 +116,4 @@ LOG_WRAP=$FAULT_WRAP start_log "$data" --batch-ms 2 || fail "restart once the di
 reads_work "after the failed restart"
 ack restart 4
 stop_log
-echo "04-log-storage-faults: ok"
+echo "06-log-storage-faults: ok"

@@ -58,4 +58,4 @@ damaged "missing partial tile" "tile/1/000.p/3 is missing" delete 1 0
 start_log "$T/data" || fail "the undamaged store does not start: $(cat "$LOG_OUT")"
 $PY check-tiles "$LOG_URL" || fail "tiles of the undamaged store"
 stop_log
-echo "05-log-corrupt-tile: ok"
+echo "07-log-corrupt-tile: ok"

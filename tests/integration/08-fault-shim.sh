@@ -1,4 +1,4 @@
-# Goal: the fault shim (tests/fault/faultfs.c) that 04 and 15 rely on does
+# Goal: the fault shim (tests/fault/faultfs.c) that 06 and 17 rely on does
 # what they assume. A Python process preloaded with it writes and syncs
 # through the C library (os.write, os.fsync, ...) while the test changes
 # the control file: "enospc N" lets N matching calls through and fails
@@ -109,4 +109,4 @@ exec 3>&-
 wait "$probe" || fail "probe: $(cat "$T/run.err")"
 [ "$(cut -d' ' -f3 "$T/run.out" | tr '\n' ' ')" = "EIO ok " ] ||
     fail "a cleared fault was not seen: $(cat "$T/run.out")"
-echo "06-fault-shim: ok"
+echo "08-fault-shim: ok"
