@@ -45,6 +45,7 @@ spawn() {
     shift
     NSTART=$((NSTART + 1))
     SPAWN_OUT="$T/$name.$NSTART.log"
+    : > "$SPAWN_OUT" # exists before the wait below reads it
     "$@" > "$SPAWN_OUT.stdout" 2> "$SPAWN_OUT" &
     SPAWN_PID=$!
     PIDS="$PIDS $SPAWN_PID"
