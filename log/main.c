@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "entryindex.h"
 #include "file.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/error.h"
@@ -117,7 +118,7 @@ static int create_log(struct daemon *d)
         goto out;
     store_batch_put_vkey(b, (const char *)vk.data);
     store_batch_put_state(b, 0, ck.data, ck.len);
-    rc = store_batch_commit(b);
+    rc = store_batch_commit(b, NULL);
     if (rc == 0)
         gl_log(GL_LOG_INFO, "created a new log %s", d->key.name);
 out:
@@ -175,19 +176,23 @@ out:
 
 static int open_store(struct daemon *d)
 {
-    struct store_options o = {d->cfg.data, d->cfg.create, d->cfg.cache_mb};
+    struct store_options o = {d->cfg.store[0] ? d->cfg.store : NULL,
+                              d->cfg.data[0] ? d->cfg.data : NULL, d->cfg.create,
+                              d->cfg.cache_mb};
     const char *why = "";
     int rc;
 
     if ((rc = store_open(&o, &d->store, &why)) != 0) {
-        gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.data, why);
+        gl_log(GL_LOG_ERROR, "%s: %s", o.url != NULL ? "the store" : d->cfg.data, why);
         return rc;
     }
     if (d->cfg.create && (rc = create_log(d)) != 0) {
         gl_log(GL_LOG_ERROR, "cannot create the log: %s", gl_strerror(rc));
         return rc;
     }
-    return check_store(d);
+    if ((rc = check_store(d)) != 0)
+        return rc;
+    return entryindex_update(d->store, d->tree->range.size);
 }
 
 static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)[GL_HASH_LEN],

@@ -25,7 +25,8 @@
 
 struct seq_sub {
     struct seq_sub *next;
-    uint8_t leaf[32], sha[32];
+    uint8_t leaf[32];
+    struct entryindex ix;
     double t_submit;
     seq_done_fn done;
     void *arg;
@@ -127,7 +128,7 @@ static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
         return rc;
     store_batch_put_entry(b, sub->index, sub->data, sub->len);
     store_batch_put_leaf(b, sub->leaf, sub->index);
-    store_batch_put_subject(b, sub->sha, sub->index);
+    entryindex_put(&sub->ix, sub->data, sub->index, b);
     slot->leaf = sub->leaf;
     slot->index = sub->index;
     return 0;
@@ -157,7 +158,7 @@ static int seq_integrate(struct seq *s)
                                  &s->next_ckpt)) != 0)
         goto out;
     store_batch_put_state(b, s->work->range.size, s->next_ckpt.data, s->next_ckpt.len);
-    rc = store_batch_commit(b);
+    rc = store_batch_commit(b, &(struct store_expect){old_size, 0});
 out:
     store_batch_free(b);
     return rc;
@@ -410,7 +411,7 @@ void seq_unreserve(struct seq *s)
 }
 
 int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
-               const uint8_t sha[32], seq_done_fn done, void *arg)
+               const struct entryindex *ix, seq_done_fn done, void *arg)
 {
     struct seq_sub *sub = malloc(sizeof(*sub) + len);
 
@@ -420,7 +421,7 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t lea
     memcpy(sub->data, data, len);
     sub->len = len;
     memcpy(sub->leaf, leaf, 32);
-    memcpy(sub->sha, sha, 32);
+    sub->ix = *ix;
     sub->done = done;
     sub->arg = arg;
     sub->t_submit = now_mono();

@@ -30,6 +30,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
+#include "entryindex.h"
 #include "metrics.h"
 #include "store.h"
 #include "tree.h"
@@ -80,10 +81,10 @@ int seq_reserve(struct seq *s);
 /* Gives back a reserved slot (the submission was refused). */
 void seq_unreserve(struct seq *s);
 /* Queues a verified submission into its reserved slot: `data` (len bytes,
- * copied), its leaf hash and artifact digest. done(arg, ...) is called
- * exactly once, later, on the loop thread. */
+ * copied), its leaf hash and its index keys (offsets into data). done(arg,
+ * ...) is called exactly once, later, on the loop thread. */
 int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
-               const uint8_t sha[32], seq_done_fn done, void *arg);
+               const struct entryindex *ix, seq_done_fn done, void *arg);
 
 /* The published tree and signed checkpoint (valid until control returns
  * to the loop). */

@@ -52,7 +52,7 @@ static int edit(const char *cmd, uint64_t arg, uint8_t *data, size_t *len)
 
 int main(int argc, char **argv)
 {
-    struct store_options o = {NULL, 0, 8};
+    struct store_options o = {NULL, NULL, 0, 8};
     struct store *s = NULL;
     struct store_batch *b = NULL;
     static uint8_t tile[STORE_TILE_MAX];
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         store_batch_put_tile(b, (uint32_t)level, index, tile, len);
     else
         store_batch_delete_tile(b, (uint32_t)level, index);
-    if ((err = store_batch_commit(b)) != 0)
+    if ((err = store_batch_commit(b, NULL)) != 0)
         goto fail;
     rc = 0;
     goto out;
