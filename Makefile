@@ -41,7 +41,7 @@ BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
 .PHONY: all deps test check lint bench bench-core bench-log bench-cosign bench-monitor fuzz run clean \
-    test-build install
+    test-build soak install
 .DEFAULT_GOAL := all
 
 all: deps
@@ -71,28 +71,45 @@ $(NETA): $(NET_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN)/glasslog: $(CLIENT_SRCS:%.c=$(O)/%.o) $(NETA) $(LIBA)
+# Each program is its main.o plus an internal archive of its modules, so
+# tests and tools link the modules they use (the linker takes only those)
+# instead of compiling them again.
+LOG_ARCH := $(O)/log/liblog.a
+WIT_ARCH := $(O)/witness/libwitness.a
+CLIENT_ARCH := $(O)/client/libclient.a
+$(LOG_ARCH): $(filter-out $(O)/log/main.o,$(LOG_SRCS:%.c=$(O)/%.o))
+$(WIT_ARCH): $(filter-out $(O)/witness/main.o,$(WIT_SRCS:%.c=$(O)/%.o))
+$(CLIENT_ARCH): $(filter-out $(O)/client/main.o,$(CLIENT_SRCS:%.c=$(O)/%.o))
+$(LOG_ARCH) $(WIT_ARCH) $(CLIENT_ARCH):
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/glasslog: $(O)/client/main.o $(CLIENT_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-$(BIN)/glasslogd: $(LOG_SRCS:%.c=$(O)/%.o) $(NETA) $(LIBA)
+$(BIN)/glasslogd: $(O)/log/main.o $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-$(BIN)/glasslog-witness: $(WIT_SRCS:%.c=$(O)/%.o) $(NETA) $(LIBA)
+$(BIN)/glasslog-witness: $(O)/witness/main.o $(WIT_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-# Witness unit tests link the pure witness modules they test.
-WIT_TEST_OBJS := $(O)/witness/addck.o $(O)/witness/logs.o $(O)/witness/peers.o
+# Unit tests named test_log_*, test_witness_*, test_client_* link that
+# program's modules.
 $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit/testutil.o \
-    $(WIT_TEST_OBJS) $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+    $(WIT_ARCH) $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) \
+	    $(CRYPTO_LIBS)
 
-# Log unit tests link the log modules they test (pure but for file reads).
-LOG_TEST_OBJS := $(O)/log/ratelimit.o $(O)/log/submitters.o
 $(O)/tests/unit/test_log_%: $(O)/tests/unit/test_log_%.o $(O)/tests/unit/testutil.o \
-    $(LOG_TEST_OBJS) $(NETA) $(LIBA)
+    $(LOG_ARCH) $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) \
+	    $(CRYPTO_LIBS)
+
+$(O)/tests/unit/test_client_%: $(O)/tests/unit/test_client_%.o $(O)/tests/unit/testutil.o \
+    $(CLIENT_ARCH) $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA)
@@ -100,8 +117,8 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA
 
 # The witness's parsers are fuzzed with the witness modules they live in.
 $(O)/tests/fuzz/replay_witness: $(O)/tests/fuzz/fuzz_witness.o $(O)/tests/fuzz/replay.o \
-    $(WIT_TEST_OBJS) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+    $(WIT_ARCH) $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
 $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
@@ -118,13 +135,33 @@ $(O)/tests/bench/loadgen: $(O)/tests/bench/loadgen.o $(NETA) $(LIBA)
 $(O)/tests/integration/tools/cosign: $(O)/tests/integration/tools/cosign.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
+# Test-only fault shim (LD_PRELOAD, tests/fault/faultfs.c): built without
+# sanitizers even in the check tree; the tests preload the sanitizer
+# runtime before it (tests/integration/lib.sh, fault_preload).
+FAULT_SO := $(O)/tests/fault/faultfs.so
+$(FAULT_SO): tests/fault/faultfs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out $(SAN),$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
+
+# Test-only tool: reads and damages tiles of a stopped log's store.
+$(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $(LOG_ARCH) \
+    $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(CRYPTO_LIBS)
+
 test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
-    $(O)/tests/integration/tools/cosign
+    $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SO)
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
 test: deps
 	@$(MAKE) --no-print-directory test-build
 	@GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/run.sh
+
+# Crash soak: 20 kill -9 cycles under load for glasslogd and for the
+# witness (`make test` runs 5 of each); SOAK_CYCLES overrides.
+SOAK_CYCLES ?= 20
+soak: deps
+	@$(MAKE) --no-print-directory test-build
+	@GL_CRASH_CYCLES=$(SOAK_CYCLES) GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/soak.sh
 
 # The same suite built with sanitizers, in its own tree.
 check: deps

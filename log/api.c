@@ -36,9 +36,10 @@ static const struct gl_http_header hdr_retry[] = {{"Retry-After", "1"}};
 
 /* --- helpers ---------------------------------------------------------------- */
 
-/* Finds name=value in query; copies value to out (NUL-terminated).
- * 1 found, 0 absent, -1 malformed or too long. */
-static int query_get(const char *query, const char *name, char *out, size_t max)
+/* Finds name=value in query; copies value to out (NUL-terminated), as it
+ * is (percent escapes included). 1 found, 0 absent, -1 malformed or too
+ * long. */
+static int query_get_raw(const char *query, const char *name, char *out, size_t max)
 {
     size_t nlen = strlen(name);
     const char *p = query;
@@ -50,7 +51,7 @@ static int query_get(const char *query, const char *name, char *out, size_t max)
             return -1;
         if ((size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
             size_t vlen = (size_t)(end - eq - 1);
-            if (vlen >= max || memchr(eq + 1, '%', vlen) != NULL)
+            if (vlen >= max)
                 return -1;
             memcpy(out, eq + 1, vlen);
             out[vlen] = 0;
@@ -59,6 +60,15 @@ static int query_get(const char *query, const char *name, char *out, size_t max)
         p = amp ? amp + 1 : end;
     }
     return 0;
+}
+
+/* As query_get_raw, for values that are never percent-encoded (decimal,
+ * hex): a '%' makes the value malformed. */
+static int query_get(const char *query, const char *name, char *out, size_t max)
+{
+    int r = query_get_raw(query, name, out, max);
+
+    return r == 1 && strchr(out, '%') != NULL ? -1 : r;
 }
 
 /* Reads an optional decimal parameter; -1 malformed, 0 absent, 1 found. */
@@ -70,6 +80,36 @@ static int query_u64(const char *query, const char *name, uint64_t *out)
     if (r != 1)
         return r;
     return gl_parse_u64(v, strlen(v), out) == 0 ? 1 : -1;
+}
+
+/* Reads an optional text parameter, percent-decoded (%XX, either case;
+ * nothing else is special), into out (max bytes with its NUL); the value
+ * must be 1..max-1 bytes 0x21-0x7E once decoded. -1 malformed, 0 absent,
+ * 1 found (*len gets its length). */
+static int query_text(const char *query, const char *name, char *out, size_t max, size_t *len)
+{
+    char v[3 * (GL_STATEMENT_SUBJECT_MAX + GL_STATEMENT_VERSION_MAX) + 1];
+    size_t n = 0;
+    int r = query_get_raw(query, name, v, sizeof(v));
+
+    if (r != 1)
+        return r;
+    for (const char *p = v; *p != 0; p++) {
+        unsigned c = (unsigned char)*p;
+        if (c == '%') {
+            uint8_t byte;
+            if (gl_hex_decode_exact(p + 1, 2, &byte, 1, 0) != 0)
+                return -1;
+            c = byte;
+            p += 2;
+        }
+        if (c < 0x21 || c > 0x7e || n + 1 >= max)
+            return -1;
+        out[n++] = (char)c;
+    }
+    out[n] = 0;
+    *len = n;
+    return n > 0 ? 1 : -1;
 }
 
 static int query_hash(const char *query, const char *name, uint8_t out[32])
@@ -381,6 +421,7 @@ static void add_verify_work(uv_work_t *w)
 
 static void add_verify_after(uv_work_t *w, int status)
 {
+    struct entryindex ix;
     struct add_req *ar = w->data;
     struct api *a = ar->api;
     int rc;
@@ -396,7 +437,8 @@ static void add_verify_after(uv_work_t *w, int status)
     }
     if (a->limits != NULL) /* verified: only the key's holder spends its tokens */
         ratelimit_spend(&a->limits[ar->submitter], uv_now(a->loop));
-    rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, ar->st.fields.sha256, add_done, ar);
+    entryindex_of(&ar->st, ar->data, &ix);
+    rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, &ix, add_done, ar);
     if (rc != 0) {
         seq_unreserve(a->seq);
         gl_http_pending_reply_error(ar->p, 503, "out of memory");
@@ -647,20 +689,52 @@ static int api_consistency(struct api *a, struct gl_http_req *req)
     return reply_json(req, NULL, 200, obj);
 }
 
+/* The lookup's index and key: sha256=<hex>, or subject=<s>[&version=<v>]
+ * (percent-decoded, each 1..256 bytes 0x21-0x7E as in a statement).
+ * 0, or -1 with *why. */
+static int lookup_key(const char *query, enum store_index *kind, uint8_t *key, size_t *klen,
+                      const char **why)
+{
+    char subject[GL_STATEMENT_SUBJECT_MAX + 1], version[GL_STATEMENT_VERSION_MAX + 1];
+    size_t slen = 0, vlen = 0;
+    int hh = query_hash(query, "sha256", key);
+    int hs = query_text(query, "subject", subject, sizeof(subject), &slen);
+    int hv = query_text(query, "version", version, sizeof(version), &vlen);
+
+    *why = "give sha256=<64 lowercase hex digits>, or subject=<subject> and optionally "
+           "version=<version> (percent-encoded, 1 to 256 printable ASCII bytes each)";
+    if (hh < 0 || hs < 0 || hv < 0 || hh + hs != 1 || (hv == 1 && hs != 1))
+        return -1;
+    if (hh == 1) {
+        *kind = STORE_INDEX_ARTIFACT;
+        *klen = 32;
+        return 0;
+    }
+    if (hv == 1) {
+        *kind = STORE_INDEX_SUBJECT_VERSION;
+        return entryindex_subject_version(subject, slen, version, vlen, key, klen) == 0 ? 0
+                                                                                      : -1;
+    }
+    *kind = STORE_INDEX_SUBJECT;
+    memcpy(key, subject, slen);
+    *klen = slen;
+    return 0;
+}
+
 static int api_lookup(struct api *a, struct gl_http_req *req)
 {
-    uint64_t idx[LOOKUP_MAX];
-    uint8_t sha[32];
-    size_t n;
+    uint64_t idx[LOOKUP_MAX], served = 0;
+    uint8_t key[STORE_INDEX_KEY_MAX];
+    enum store_index kind;
+    const char *why;
+    size_t n, klen;
     cJSON *obj, *arr;
 
-    if (query_hash(req->query, "sha256", sha) != 1)
-        return gl_http_reply_error(req, 400, "give sha256=<64 lowercase hex digits>");
-    uint64_t served = 0;
-
+    if (lookup_key(req->query, &kind, key, &klen, &why) != 0)
+        return gl_http_reply_error(req, 400, why);
     if (api_checkpoint_note(a, &served) == NULL)
         served = 0;
-    if (store_find_subject(a->store, sha, served, idx, LOOKUP_MAX, &n) != 0)
+    if (store_find_index(a->store, kind, key, klen, served, idx, LOOKUP_MAX, &n) != 0)
         return gl_http_reply_error(req, 500, "storage read failed");
     if ((obj = cJSON_CreateObject()) == NULL ||
         (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL) {

@@ -26,7 +26,8 @@ struct setting {
 
 static const struct setting settings[] = {
     STR("listen", listen, "ADDR:PORT to serve HTTP on (default 127.0.0.1:8080)"),
-    STR("data", data, "data directory (RocksDB)"),
+    STR("data", data, "data directory (the embedded RocksDB store)"),
+    STR("store", store, "instead of --data: mem: (in memory, for tests)"),
     STR("key", key, "the log's private key file; its name is the origin"),
     STR("submitters", submitters,
         "file of verifier keys allowed to submit, one a line [rate=R] [burst=B]"),
@@ -81,7 +82,7 @@ static void config_defaults(struct config *c)
 
 static void config_usage(FILE *f)
 {
-    fputs("usage: glasslogd --data DIR --key FILE --submitters FILE [options]\n\n"
+    fputs("usage: glasslogd --data DIR | --store URL --key FILE --submitters FILE [options]\n\n"
           "The glasslog transparency log server. Options (also as \"key value\"\n"
           "lines in --config FILE; flags win):\n", f);
     for (size_t i = 0; i < NSETTINGS; i++)
@@ -225,8 +226,13 @@ int config_parse(int argc, char **argv, struct config *cfg)
                 cfg->submit_rate);
         return -1;
     }
-    if (cfg->data[0] == 0 || cfg->key[0] == 0 || cfg->submitters[0] == 0) {
-        fprintf(stderr, "glasslogd: --data, --key and --submitters are required\n");
+    if ((cfg->data[0] == 0) == (cfg->store[0] == 0)) {
+        fprintf(stderr, "glasslogd: give exactly one of --data DIR and --store URL\n");
+        config_usage(stderr);
+        return -1;
+    }
+    if (cfg->key[0] == 0 || cfg->submitters[0] == 0) {
+        fprintf(stderr, "glasslogd: --key and --submitters are required\n");
         config_usage(stderr);
         return -1;
     }

@@ -15,6 +15,7 @@
 struct config {
     char listen[128];
     char data[CONFIG_PATH_MAX];
+    char store[CONFIG_PATH_MAX];
     char key[CONFIG_PATH_MAX];
     char submitters[CONFIG_PATH_MAX];
     unsigned batch_ms, batch_max, pool_max, checkpoint_interval;

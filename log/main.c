@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "entryindex.h"
 #include "file.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/error.h"
@@ -119,7 +120,7 @@ static int create_log(struct daemon *d)
         goto out;
     store_batch_put_vkey(b, (const char *)vk.data);
     store_batch_put_state(b, 0, ck.data, ck.len);
-    rc = store_batch_commit(b);
+    rc = store_batch_commit(b, NULL);
     if (rc == 0)
         gl_log(GL_LOG_INFO, "created a new log %s", d->key.name);
 out:
@@ -135,7 +136,7 @@ static int check_store(struct daemon *d)
 {
     struct gl_buf vk, mine;
     struct gl_checkpoint c;
-    uint8_t root[32];
+    char why[256];
     uint64_t size;
     int rc;
 
@@ -156,15 +157,12 @@ static int check_store(struct daemon *d)
                gl_strerror(rc));
         goto out;
     }
-    if ((rc = tree_load(d->tree, d->store, size)) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored tiles for size %llu are missing or corrupt (%s)",
-               (unsigned long long)size, gl_strerror(rc));
-        goto out;
-    }
-    if ((rc = tree_root(d->tree, root)) != 0 || c.size != size || memcmp(root, c.root, 32) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored tiles do not reproduce the stored checkpoint "
-                             "(size %llu): refusing to start", (unsigned long long)c.size);
-        rc = GL_EVERIFY;
+    if (c.size != size ||
+        (rc = tree_check(d->tree, d->store, size, c.root, why, sizeof(why))) != 0) {
+        gl_log(GL_LOG_ERROR, "the stored tiles do not match the signed checkpoint (size %llu): "
+               "%s: refusing to start", (unsigned long long)c.size,
+               c.size != size ? "it is not the stored tree size" : why);
+        rc = rc != 0 ? rc : GL_EVERIFY;
         goto out;
     }
     gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint", d->key.name,
@@ -180,19 +178,23 @@ out:
 
 static int open_store(struct daemon *d)
 {
-    struct store_options o = {d->cfg.data, d->cfg.create, d->cfg.cache_mb};
+    struct store_options o = {d->cfg.store[0] ? d->cfg.store : NULL,
+                              d->cfg.data[0] ? d->cfg.data : NULL, d->cfg.create,
+                              d->cfg.cache_mb};
     const char *why = "";
     int rc;
 
     if ((rc = store_open(&o, &d->store, &why)) != 0) {
-        gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.data, why);
+        gl_log(GL_LOG_ERROR, "%s: %s", o.url != NULL ? "the store" : d->cfg.data, why);
         return rc;
     }
     if (d->cfg.create && (rc = create_log(d)) != 0) {
         gl_log(GL_LOG_ERROR, "cannot create the log: %s", gl_strerror(rc));
         return rc;
     }
-    return check_store(d);
+    if ((rc = check_store(d)) != 0)
+        return rc;
+    return entryindex_update(d->store, d->tree->range.size);
 }
 
 static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)[GL_HASH_LEN],

@@ -21,10 +21,12 @@
 #include "glasslog/merkle.h"
 
 #define CKPT_MAX 4096
+#define RECOVER_INTERVAL_S 1.0 /* between attempts to reopen a failed store */
 
 struct seq_sub {
     struct seq_sub *next;
-    uint8_t leaf[32], sha[32];
+    uint8_t leaf[32];
+    struct entryindex ix;
     double t_submit;
     seq_done_fn done;
     void *arg;
@@ -58,7 +60,7 @@ struct seq {
     struct seq_sub **batch;
     size_t nbatch;
     int inflight, batch_rc, need_reload;
-    double t_cut, t_done;
+    double t_cut, t_done, t_recover;
     struct leafset set;
     /* writer thread */
     pthread_t thread;
@@ -126,7 +128,7 @@ static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
         return rc;
     store_batch_put_entry(b, sub->index, sub->data, sub->len);
     store_batch_put_leaf(b, sub->leaf, sub->index);
-    store_batch_put_subject(b, sub->sha, sub->index);
+    entryindex_put(&sub->ix, sub->data, sub->index, b);
     slot->leaf = sub->leaf;
     slot->index = sub->index;
     return 0;
@@ -156,7 +158,7 @@ static int seq_integrate(struct seq *s)
                                  &s->next_ckpt)) != 0)
         goto out;
     store_batch_put_state(b, s->work->range.size, s->next_ckpt.data, s->next_ckpt.len);
-    rc = store_batch_commit(b);
+    rc = store_batch_commit(b, &(struct store_expect){old_size, 0});
 out:
     store_batch_free(b);
     return rc;
@@ -214,6 +216,34 @@ static int seq_reload(struct seq *s)
     return rc;
 }
 
+/* After a failed write. RocksDB keeps refusing writes after one failed
+ * (its background error state; and the failed batch may sit in its
+ * write-ahead log without being in its memtables), so the store is
+ * reopened, as a restart would: the write-ahead log is replayed, what
+ * reached the disk (all of the failed batch or none of it) becomes the
+ * records and is flushed to synced tables, and the durable state is
+ * reloaded from there. Nothing is written through the failed handle
+ * again. If the disk still fails, the store stays open read-only (reads
+ * keep working) and appends answer 503; tried again at the next batch or
+ * re-signing, at most once per RECOVER_INTERVAL_S. */
+static int seq_recover(struct seq *s)
+{
+    double t = now_mono();
+    int rc;
+
+    if (s->t_recover != 0 && t - s->t_recover < RECOVER_INTERVAL_S)
+        return GL_EIO;
+    s->t_recover = t;
+    if ((rc = store_reopen(s->store)) != 0 || (rc = seq_reload(s)) != 0) {
+        gl_log(GL_LOG_ERROR, "store: not recovered (%s); appends answer 503, retrying",
+               gl_strerror(rc));
+        return rc;
+    }
+    s->st.storage_failed = 0;
+    gl_log(GL_LOG_INFO, "store: recovered; appending again");
+    return 0;
+}
+
 static void seq_fail_pool(struct seq *s)
 {
     while (s->head != NULL) {
@@ -235,8 +265,7 @@ static void seq_cut(struct seq *s)
     if (s->inflight || s->npool == 0)
         return;
     uv_timer_stop(&s->timer);
-    if (s->need_reload && seq_reload(s) != 0) {
-        s->st.write_failures++;
+    if (s->need_reload && seq_recover(s) != 0) {
         seq_fail_pool(s);
         return;
     }
@@ -312,8 +341,7 @@ static void seq_settle(struct seq *s)
         s->st.write_failures++;
         s->st.storage_failed = 1;
         s->need_reload = 1;
-        if (seq_reload(s) != 0)
-            gl_log(GL_LOG_ERROR, "store: cannot reload the durable state; will retry");
+        seq_recover(s);
     }
     for (size_t i = 0; i < s->nbatch; i++) {
         struct seq_sub *sub = s->batch[i];
@@ -352,6 +380,8 @@ static void seq_on_resign(uv_timer_t *t)
 
     if (s->inflight || s->closing)
         return;
+    if (s->need_reload && seq_recover(s) == 0)
+        return; /* recovered: the reloaded checkpoint was just released */
     gl_buf_init(&ck, CKPT_MAX);
     if (tree_root(s->pub, root) == 0 &&
         gl_checkpoint_sign(s->key.name, s->pub->range.size, root, &s->key, &ck) == 0) {
@@ -381,7 +411,7 @@ void seq_unreserve(struct seq *s)
 }
 
 int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
-               const uint8_t sha[32], seq_done_fn done, void *arg)
+               const struct entryindex *ix, seq_done_fn done, void *arg)
 {
     struct seq_sub *sub = malloc(sizeof(*sub) + len);
 
@@ -391,7 +421,7 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t lea
     memcpy(sub->data, data, len);
     sub->len = len;
     memcpy(sub->leaf, leaf, 32);
-    memcpy(sub->sha, sha, 32);
+    sub->ix = *ix;
     sub->done = done;
     sub->arg = arg;
     sub->t_submit = now_mono();

@@ -11,8 +11,10 @@
  *    change only on the loop thread, after their batch is durable, so no
  *    reply and no checkpoint ever describes state that is not on disk;
  *  - every tree signed extends the durable tree: after a failed write the
- *    writer reloads the durable state from the store before the next
- *    batch (the failed batch may or may not have reached the disk);
+ *    store is reopened (RocksDB replays its write-ahead log) and the
+ *    durable state reloaded from it before the next batch (the failed
+ *    batch may or may not have reached the disk); until that succeeds,
+ *    appends answer 503 and reads are served (seq.c, seq_recover);
  *  - the pool holds at most pool_max submissions, counting those whose
  *    signatures are still being checked (seq_reserve), so memory is bounded
  *    and overload answers 503 at once.
@@ -28,6 +30,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
+#include "entryindex.h"
 #include "metrics.h"
 #include "store.h"
 #include "tree.h"
@@ -78,10 +81,10 @@ int seq_reserve(struct seq *s);
 /* Gives back a reserved slot (the submission was refused). */
 void seq_unreserve(struct seq *s);
 /* Queues a verified submission into its reserved slot: `data` (len bytes,
- * copied), its leaf hash and artifact digest. done(arg, ...) is called
- * exactly once, later, on the loop thread. */
+ * copied), its leaf hash and its index keys (offsets into data). done(arg,
+ * ...) is called exactly once, later, on the loop thread. */
 int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
-               const uint8_t sha[32], seq_done_fn done, void *arg);
+               const struct entryindex *ix, seq_done_fn done, void *arg);
 
 /* The published tree and signed checkpoint (valid until control returns
  * to the loop). */

@@ -1,251 +1,135 @@
 /*
- * store: glasslogd's records on top of the shared RocksDB adapter (kv);
- * layout and guarantees in store.h.
- *
- * The "state" value is: magic "GLS1" (4) || size (8). It is written in the
- * same WriteBatch as the entries, tiles and checkpoint of that size, so
- * after any crash the state, the checkpoint and the tree agree (glasslogd
- * re-checks this at start anyway).
+ * store: the backend-neutral half of store.h: choosing the backend,
+ * checking arguments, recording batches, dispatching. Backends implement
+ * store_impl.h. A batch records each put into one arena as it comes, so a
+ * backend sees the whole batch at commit and can write it in one atomic
+ * operation (a RocksDB WriteBatch, one SQL transaction).
  */
-#include "store.h"
+#include "store_impl.h"
 
-#include <dirent.h>
-#include <errno.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "glasslog/error.h"
-#include "glasslog/log.h"
-#include "kv.h"
 
-enum { CF_DEFAULT, CF_ENTRIES, CF_TILES, CF_LEAVES, CF_SUBJECTS, CF_COUNT };
-static const char *const cf_names[CF_COUNT] = {"default", "entries", "tiles", "leaves",
-                                               "subjects"};
-static const char state_magic[4] = {'G', 'L', 'S', '1'};
+#define STORE_BATCH_MAX ((size_t)1 << 30) /* bytes recorded in one batch */
 
-struct store {
-    struct kv *kv;
-};
-
-struct store_batch {
-    struct kv_batch *b;
-};
-
-/* 1 if dir is missing or has no entries but . and .. ; 0 otherwise. */
-static int dir_is_empty(const char *dir)
+static int is_pg_url(const char *u)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int empty = 1;
-
-    if (d == NULL)
-        return errno == ENOENT;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            empty = 0;
-    closedir(d);
-    return empty;
+    return strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0;
 }
 
 int store_open(const struct store_options *o, struct store **out, const char **why)
 {
-    /* Entries (text) compress; tiles, leaf and subject indexes are hashes. */
-    struct kv_options ko = {o->dir, cf_names, CF_COUNT, o->cache_mb ? o->cache_mb : 64, 16,
-                            1u << CF_DEFAULT | 1u << CF_ENTRIES, o->create, 1};
-    struct store *s;
-    int empty = dir_is_empty(o->dir), rc;
+    static const char *unused;
 
-    if (empty && !o->create) {
-        *why = "the data directory is missing or empty (use --create to make a new log)";
-        return GL_ENOTFOUND;
+    if (why == NULL)
+        why = &unused;
+    if (o == NULL || out == NULL || (o->url == NULL && o->dir == NULL)) {
+        *why = "no store given";
+        return GL_EINVAL;
     }
-    if (!empty && o->create) {
-        *why = "--create needs a missing or empty data directory; this one has data";
-        return GL_EEXIST;
+    if (o->url == NULL)
+        return store_rocksdb_open(o, out, why);
+    if (strcmp(o->url, "mem:") == 0)
+        return store_mem_open(o, out, why);
+    if (is_pg_url(o->url)) {
+        *why = "this glasslogd was built without the PostgreSQL backend";
+        return GL_EINVAL;
     }
-    if (o->create && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
-        *why = "cannot create the data directory";
-        return GL_EIO;
-    }
-    if ((s = calloc(1, sizeof(*s))) == NULL)
-        return GL_ENOMEM;
-    if ((rc = kv_open(&ko, &s->kv)) != 0) {
-        *why = "cannot open the RocksDB store (see the error above)";
-        free(s);
-        return rc;
-    }
-    *out = s;
-    return 0;
+    *why = "unknown store (want a postgresql:// URL, or --data DIR)";
+    return GL_EINVAL;
 }
 
 void store_close(struct store *s)
 {
-    if (s == NULL)
-        return;
-    kv_close(s->kv);
-    free(s);
+    if (s != NULL)
+        s->ops->close(s);
+}
+
+const char *store_backend(const struct store *s)
+{
+    return s->ops->name;
+}
+
+int store_reopen(struct store *s)
+{
+    return s->ops->reopen(s);
 }
 
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
-    struct gl_buf st;
-    int rc;
-
-    gl_buf_init(&st, 64);
-    rc = kv_get(s->kv, CF_DEFAULT, "state", 5, &st);
-    if (rc == GL_ENOTFOUND) {
-        *size = 0;
-        rc = 0;
-        goto out;
-    }
-    if (rc != 0)
-        goto out;
-    if (st.len != 12 || memcmp(st.data, state_magic, 4) != 0) {
-        gl_log(GL_LOG_ERROR, "store: the tree state record is corrupt");
-        rc = GL_EPARSE;
-        goto out;
-    }
-    *size = kv_get_be64(st.data + 4);
-    rc = kv_get(s->kv, CF_DEFAULT, "checkpoint", 10, checkpoint);
-out:
-    gl_buf_release(&st);
-    return rc;
+    return s->ops->get_state(s, size, checkpoint);
 }
 
 int store_get_vkey(struct store *s, struct gl_buf *out)
 {
-    return kv_get(s->kv, CF_DEFAULT, "vkey", 4, out);
+    return s->ops->get_vkey(s, out);
 }
 
 int store_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
 {
-    uint8_t key[8];
-
-    kv_put_be64(key, index);
-    return kv_get(s->kv, CF_ENTRIES, key, 8, out);
+    return s->ops->get_entry(s, index, out);
 }
 
-struct scan_entries {
-    uint64_t next, end;
-    int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len);
-    void *ctx;
-};
-
-static int scan_entry(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn, void *ctx)
 {
-    struct scan_entries *se = ctx;
-    int rc;
-
-    if (klen != 8 || kv_get_be64(k) != se->next)
-        return GL_ENOTFOUND;
-    if ((rc = se->fn(se->ctx, se->next, v, vlen)) != 0)
-        return rc;
-    return ++se->next == se->end ? 1 : 0;
-}
-
-int store_scan_entries(struct store *s, uint64_t start, uint64_t n,
-                       int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
-                       void *ctx)
-{
-    struct scan_entries se = {start, start + n, fn, ctx};
-    uint8_t key[8];
-    int rc;
-
     if (n == 0)
         return 0;
-    kv_put_be64(key, start);
-    rc = kv_scan(s->kv, CF_ENTRIES, key, 8, scan_entry, &se);
-    return rc != 0 ? rc : se.next == se.end ? 0 : GL_ENOTFOUND;
-}
-
-static void tile_key(uint8_t key[9], uint32_t level, uint64_t index)
-{
-    key[0] = (uint8_t)level;
-    kv_put_be64(key + 1, index);
+    if (start + n < start)
+        return GL_EOVERFLOW;
+    return s->ops->scan_entries(s, start, n, fn, ctx);
 }
 
 int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out, size_t *len)
 {
-    struct gl_buf b;
-    uint8_t key[9];
-    int rc;
+    return s->ops->get_tile(s, level, index, out, len);
+}
 
-    tile_key(key, level, index);
-    gl_buf_init(&b, STORE_TILE_MAX);
-    if ((rc = kv_get(s->kv, CF_TILES, key, 9, &b)) == 0) {
-        if (b.len % 32 != 0) {
-            gl_log(GL_LOG_ERROR, "store: corrupt tile record (%zu bytes)", b.len);
-            rc = GL_EPARSE;
-        } else {
-            memcpy(out, b.data, b.len);
-            *len = b.len;
-        }
-    } else if (rc == GL_ETOOBIG) {
-        gl_log(GL_LOG_ERROR, "store: corrupt tile record (too large)");
-        rc = GL_EPARSE;
-    }
-    gl_buf_release(&b);
-    return rc;
+int store_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
+                     void *ctx)
+{
+    return s->ops->scan_tiles(s, level, start, fn, ctx);
 }
 
 int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
 {
-    struct gl_buf b;
-    int rc;
-
-    gl_buf_init(&b, 8);
-    rc = kv_get(s->kv, CF_LEAVES, hash, 32, &b);
-    if (rc == 0 && b.len != 8)
-        rc = GL_EPARSE;
-    if (rc == 0)
-        *index = kv_get_be64(b.data);
-    gl_buf_release(&b);
-    return rc == GL_ETOOBIG ? GL_EPARSE : rc;
+    return s->ops->find_leaf(s, hash, index);
 }
 
-struct scan_subject {
-    const uint8_t *sha;
-    uint64_t below, *indices;
-    size_t max, n;
-};
-
-static int scan_subject(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+static int valid_index(enum store_index kind, size_t klen)
 {
-    struct scan_subject *ss = ctx;
-    uint64_t idx;
-
-    (void)v;
-    (void)vlen;
-    if (klen != 40 || memcmp(k, ss->sha, 32) != 0 || ss->n == ss->max)
-        return 1;
-    idx = kv_get_be64(k + 32);
-    if (idx < ss->below)
-        ss->indices[ss->n++] = idx;
-    return 0;
+    return kind >= STORE_INDEX_ARTIFACT && kind < STORE_INDEX_NKINDS && klen > 0 &&
+           klen <= STORE_INDEX_KEY_MAX && (kind != STORE_INDEX_ARTIFACT || klen == 32);
 }
 
-int store_find_subject(struct store *s, const uint8_t sha[32], uint64_t below,
-                       uint64_t *indices, size_t max, size_t *n)
+int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
+                     uint64_t below, uint64_t *indices, size_t max, size_t *n)
 {
-    struct scan_subject ss = {sha, below, indices, max, 0};
-    int rc = kv_scan(s->kv, CF_SUBJECTS, sha, 32, scan_subject, &ss);
-
-    *n = ss.n;
-    return rc;
+    *n = 0;
+    if (!valid_index(kind, klen) || key == NULL)
+        return GL_EINVAL;
+    if (max == 0)
+        return 0;
+    return s->ops->find_index(s, kind, key, klen, below, indices, max, n);
 }
+
+int store_get_index_version(struct store *s, uint32_t *version)
+{
+    return s->ops->get_index_version(s, version);
+}
+
+/* --- batches ------------------------------------------------------------------------ */
 
 int store_batch_new(struct store *s, struct store_batch **out)
 {
-    struct store_batch *b = malloc(sizeof(*b));
-    int rc;
+    struct store_batch *b = calloc(1, sizeof(*b));
 
     if (b == NULL)
         return GL_ENOMEM;
-    if ((rc = kv_batch_new(s->kv, &b->b)) != 0) {
-        free(b);
-        return rc;
-    }
+    b->s = s;
+    gl_buf_init(&b->arena, STORE_BATCH_MAX);
     *out = b;
     return 0;
 }
@@ -254,61 +138,106 @@ void store_batch_free(struct store_batch *b)
 {
     if (b == NULL)
         return;
-    kv_batch_free(b->b);
+    gl_buf_release(&b->arena);
+    free(b->puts);
     free(b);
+}
+
+/* Records one put (its key and value copied into the arena). */
+static void record(struct store_batch *b, enum store_put_kind kind, uint32_t a, uint64_t n,
+                   const void *key, size_t klen, const void *val, size_t vlen)
+{
+    struct store_put *p;
+
+    if (b->err != 0)
+        return;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct store_put *np = realloc(b->puts, cap * sizeof(*np));
+        if (np == NULL) {
+            b->err = GL_ENOMEM;
+            return;
+        }
+        b->puts = np;
+        b->cap = cap;
+    }
+    p = &b->puts[b->n];
+    p->kind = kind;
+    p->a = a;
+    p->n = n;
+    p->key_off = b->arena.len;
+    p->klen = klen;
+    if (klen > 0 && (b->err = gl_buf_append(&b->arena, key, klen)) != 0)
+        return;
+    p->val_off = b->arena.len;
+    p->vlen = vlen;
+    if (vlen > 0 && (b->err = gl_buf_append(&b->arena, val, vlen)) != 0)
+        return;
+    b->n++;
 }
 
 void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data, size_t len)
 {
-    uint8_t key[8];
-
-    kv_put_be64(key, index);
-    kv_batch_put(b->b, CF_ENTRIES, key, 8, data, len);
+    record(b, STORE_PUT_ENTRY, 0, index, NULL, 0, data, len);
 }
 
 void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[32], uint64_t index)
 {
-    uint8_t v[8];
-
-    kv_put_be64(v, index);
-    kv_batch_put(b->b, CF_LEAVES, hash, 32, v, 8);
+    record(b, STORE_PUT_LEAF, 0, index, hash, 32, NULL, 0);
 }
 
-void store_batch_put_subject(struct store_batch *b, const uint8_t sha[32], uint64_t index)
+void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
+                           size_t klen, uint64_t index)
 {
-    uint8_t key[40];
-
-    memcpy(key, sha, 32);
-    kv_put_be64(key + 32, index);
-    kv_batch_put(b->b, CF_SUBJECTS, key, 40, "", 0);
+    if (!valid_index(kind, klen)) {
+        if (b->err == 0)
+            b->err = GL_EINVAL;
+        return;
+    }
+    record(b, STORE_PUT_INDEX, (uint32_t)kind, index, key, klen, NULL, 0);
 }
 
 void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,
                           const void *data, size_t len)
 {
-    uint8_t key[9];
-
-    tile_key(key, level, index);
-    kv_batch_put(b->b, CF_TILES, key, 9, data, len);
+    if (len == 0 || len > STORE_TILE_MAX || len % 32 != 0) {
+        if (b->err == 0)
+            b->err = GL_EINVAL;
+        return;
+    }
+    record(b, STORE_PUT_TILE, level, index, NULL, 0, data, len);
 }
 
 void store_batch_put_state(struct store_batch *b, uint64_t size, const void *checkpoint,
                            size_t len)
 {
-    uint8_t st[12];
-
-    memcpy(st, state_magic, 4);
-    kv_put_be64(st + 4, size);
-    kv_batch_put(b->b, CF_DEFAULT, "state", 5, st, 12);
-    kv_batch_put(b->b, CF_DEFAULT, "checkpoint", 10, checkpoint, len);
+    record(b, STORE_PUT_STATE, 0, size, NULL, 0, checkpoint, len);
 }
 
 void store_batch_put_vkey(struct store_batch *b, const char *vkey)
 {
-    kv_batch_put(b->b, CF_DEFAULT, "vkey", 4, vkey, strlen(vkey));
+    record(b, STORE_PUT_VKEY, 0, 0, NULL, 0, vkey, strlen(vkey));
 }
 
-int store_batch_commit(struct store_batch *b)
+void store_batch_put_index_version(struct store_batch *b, uint32_t version)
 {
-    return kv_batch_commit(b->b);
+    record(b, STORE_PUT_INDEX_VERSION, 0, version, NULL, 0, NULL, 0);
+}
+
+void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t index)
+{
+    record(b, STORE_DELETE_TILE, level, index, NULL, 0, NULL, 0);
+}
+
+size_t store_batch_count(const struct store_batch *b)
+{
+    return b->n;
+}
+
+int store_batch_commit(struct store_batch *b, const struct store_expect *expect)
+{
+    if (b->err != 0)
+        return b->err;
+    assert(b->arena.len <= STORE_BATCH_MAX);
+    return b->s->ops->commit(b->s, b, expect);
 }

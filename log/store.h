@@ -1,23 +1,58 @@
 /*
- * store: glasslogd's durable state in an embedded RocksDB, through the
- * shared adapter lib/net/kv.c (the only file that includes rocksdb/c.h).
+ * store: glasslogd's durable state behind one contract, whatever holds it.
+ * Backends are separate files chosen at run time by store_open:
+ *   rocksdb     (store_rocksdb.c) an embedded RocksDB in a data directory,
+ *               used by one process (RocksDB locks the directory);
+ *   mem         (store_mem.c) in memory, for tests; nothing survives close;
+ *   postgresql  (store_pg.c) a PostgreSQL database, which several glasslogd
+ *               processes may share.
  *
- * Column families and keys (all integers big-endian, so keys sort in
- * numeric order):
- *   default   "state"                 -> struct store_state, see store.c
- *             "checkpoint"            -> the latest signed checkpoint note
- *             "vkey"                  -> the log's verifier key string
- *   entries   index (8)               -> statement bytes
- *   tiles     level (1) || index (8)  -> 32 * width bytes; a partial tile is
- *                                        a prefix of the full one, so one
- *                                        key serves every width
- *   leaves    leaf hash (32)          -> index (8)
- *   subjects  artifact sha256 (32) || index (8) -> "" (prefix scan)
+ * What is stored: the entries (index -> statement bytes), the hash tiles
+ * ((level, index) -> 32 * width bytes; a partial tile is a prefix of the
+ * full one, so one record serves every width), the leaf-hash index (leaf
+ * hash -> index), the secondary indexes (enum store_index: (kind, key) ->
+ * indices), the tree state (size and the log-signed checkpoint of that
+ * size) and the log's verifier key.
  *
- * Every batch of appends is one WriteBatch written with sync=true, so a
- * crash leaves either all of it or none. Reads may run on any thread
- * (RocksDB is thread-safe); writes come from one thread at a time.
- * Memory: one LRU block cache (cache_mb) and bounded write buffers.
+ * THE CONTRACT. Every backend guarantees, and every caller may rely on:
+ *  1. Atomicity. A batch (its entries, tiles, indexes and the state with
+ *     its checkpoint) is committed all or nothing, also across a crash or
+ *     a lost connection: no reader, now or after a restart, ever sees a
+ *     checkpoint without every record of its tree, or records of a batch
+ *     without its state.
+ *  2. Durability before return. store_batch_commit returns 0 only once the
+ *     batch is durable (RocksDB: WAL fsync'd; PostgreSQL: COMMIT returned,
+ *     durable as the server's synchronous_commit makes it). Nothing built
+ *     from a batch (a reply, a released checkpoint) may leave the process
+ *     before that return.
+ *  3. Compare-and-set. A commit names the state it extends (struct
+ *     store_expect: its size, and the sequencer epoch of shared backends).
+ *     If the stored state is no longer that one, nothing is written and
+ *     the commit returns GL_ESTATE: another sequencer published (or this
+ *     one lost its lease). The caller must stop sequencing; it never
+ *     retries a lost race.
+ *  4. Unknown outcome. GL_EIO from a commit means the batch may or may not
+ *     be durable (a disk error, a connection lost during COMMIT). The
+ *     caller re-reads the state (store_reopen, then store_get_state) and
+ *     builds on what is there; it never assumes either way.
+ *  5. Concurrent readers. Reads may run on any thread, while a commit runs
+ *     on another (or in another process). A reader sees only committed
+ *     data; after store_get_state returned size N, every record of the
+ *     tree of size N is readable. Records of a larger tree may be visible
+ *     too (tiles then hold more hashes than the reader's tree needs: take
+ *     the prefix). Within a process, a read after a commit returned sees
+ *     that commit.
+ *  6. One writer. Only the sequencer commits, from one thread at a time.
+ *     Shared backends let several processes try; the compare-and-set (3)
+ *     keeps their trees from ever diverging.
+ *  7. Never two histories. store_open with create makes a new, empty log
+ *     only where there is none (missing or empty directory, empty
+ *     database schema); without create it refuses a missing or empty one.
+ *     Records are only added (tiles grow as prefixes), never changed or
+ *     removed, except by repair and test tools (store_batch_delete_tile).
+ * Errors: GL_ENOTFOUND for an absent record, GL_EPARSE for a corrupt one
+ * (logged), GL_EIO for I/O failures (logged), GL_ENOMEM, GL_EINVAL for bad
+ * arguments.
  */
 #ifndef GL_LOG_STORE_H
 #define GL_LOG_STORE_H
@@ -27,60 +62,110 @@
 
 #include "glasslog/buf.h"
 
-#define STORE_TILE_MAX 8192 /* 256 hashes */
+#define STORE_TILE_MAX 8192          /* 256 hashes */
+#define STORE_INDEX_KEY_MAX 512      /* bytes of a secondary-index key */
 
 struct store;
 struct store_batch;
 
-struct store_options {
-    const char *dir;
-    int create;          /* make a new log: dir must be missing or empty */
-    size_t cache_mb;     /* block cache, MiB (0 = 64) */
+/* The secondary indexes: what a key of each kind is. Every backend
+ * serves every kind. */
+enum store_index {
+    STORE_INDEX_ARTIFACT = 1,        /* artifact SHA-256 (32 bytes) */
+    STORE_INDEX_SUBJECT = 2,         /* subject (its bytes) */
+    STORE_INDEX_SUBJECT_VERSION = 3, /* subject, a 0 byte, version */
+    STORE_INDEX_NKINDS = 4           /* one past the last kind */
 };
 
-/* Opens (or, with create, makes) the store. Refuses (GL_ENOTFOUND) a missing
- * or empty dir without create, and (GL_EEXIST) a non-empty one with create.
- * *why gets a static one-line reason on error. Caller frees with
- * store_close. */
+struct store_options {
+    /* Where the store is: "mem:" (in memory), a PostgreSQL connection
+     * string ("postgresql://..." or "postgres://..."), or NULL to use dir. */
+    const char *url;
+    const char *dir;     /* RocksDB data directory (when url is NULL) */
+    int create;          /* make a new log where there is none */
+    size_t cache_mb;     /* RocksDB block cache, MiB (0 = 64) */
+};
+
+/* The state a commit extends (the compare-and-set of rule 3). */
+struct store_expect {
+    uint64_t size;       /* the stored tree size the batch was built on */
+    uint64_t epoch;      /* the sequencer's epoch (shared backends; else 0) */
+};
+
+/* Opens (or, with create, makes) the store o describes. Refuses
+ * (GL_ENOTFOUND) a missing or empty store without create, and (GL_EEXIST)
+ * one with data with create. *why gets a static one-line reason on error.
+ * Caller frees with store_close. */
 int store_open(const struct store_options *o, struct store **out, const char **why);
 void store_close(struct store *s);
+/* The backend's name: "rocksdb", "mem" or "postgresql". */
+const char *store_backend(const struct store *s);
+/* After a failed commit: reconnects or reopens the store as a restart
+ * would, so that what reached the disk becomes the records (rule 4). If it
+ * cannot be written any more it stays readable and GL_EIO is returned
+ * (logged). Only while no other thread uses s. */
+int store_reopen(struct store *s);
 
-/* The tree size and checkpoint last committed (size 0 and an empty buffer
+/* --- reads (any thread; rule 5) ------------------------------------------- */
+
+/* The tree size and checkpoint last committed (size 0 and nothing appended
  * for a new store). checkpoint: appended to the caller's buffer. */
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
 /* The verifier key the store was made with (GL_ENOTFOUND if none yet). */
 int store_get_vkey(struct store *s, struct gl_buf *out);
-
 /* Appends entry `index` to out. GL_ENOTFOUND if absent. */
 int store_get_entry(struct store *s, uint64_t index, struct gl_buf *out);
 /* Calls fn for entries [start, start + n) in order; stops at the first
- * missing one (GL_ENOTFOUND) or fn's non-zero return. */
+ * missing one (GL_ENOTFOUND) or fn's non-zero return (returned). data is
+ * valid during the call. */
 int store_scan_entries(struct store *s, uint64_t start, uint64_t n,
                        int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
                        void *ctx);
 /* Reads tile (level, index) into out (STORE_TILE_MAX bytes); *len gets the
  * stored length (a multiple of 32). GL_ENOTFOUND if absent. */
 int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out, size_t *len);
+/* Calls fn for each stored tile of `level` from index `start` on, in index
+ * order (data: 32 * width bytes, valid during the call), until fn returns
+ * non-zero (1 = stop, negative = error, returned) or the level ends. */
+int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
+                     int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
+                     void *ctx);
 /* The index of the entry with this leaf hash. GL_ENOTFOUND if none. */
 int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index);
-/* Up to max indices of entries about artifact sha256, ascending, below
- * `below` (the published size). */
-int store_find_subject(struct store *s, const uint8_t sha[32], uint64_t below,
-                       uint64_t *indices, size_t max, size_t *n);
+/* Up to max indices of entries under (kind, key) (klen bytes, at most
+ * STORE_INDEX_KEY_MAX), ascending, below `below` (a published size);
+ * *n gets how many. */
+int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
+                     uint64_t below, uint64_t *indices, size_t max, size_t *n);
+/* The version of the secondary indexes the store holds (0: none yet; see
+ * store_batch_put_index_version). */
+int store_get_index_version(struct store *s, uint32_t *version);
 
-/* A write batch for s (caller frees with store_batch_free after commit). */
+/* --- the write batch (one writer; rules 1-4) ---------------------------------
+ * A batch records its puts in memory (copying their data) and writes them
+ * at commit. Caller frees it with store_batch_free, committed or not. The
+ * put functions never fail: a batch that could not record a put (out of
+ * memory, a key over its cap) fails at commit with that error. */
 int store_batch_new(struct store *s, struct store_batch **out);
 void store_batch_free(struct store_batch *b);
 void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data, size_t len);
 void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[32], uint64_t index);
-void store_batch_put_subject(struct store_batch *b, const uint8_t sha[32], uint64_t index);
+void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
+                           size_t klen, uint64_t index);
 void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,
                           const void *data, size_t len);
 void store_batch_put_state(struct store_batch *b, uint64_t size, const void *checkpoint,
                            size_t len);
 void store_batch_put_vkey(struct store_batch *b, const char *vkey);
-/* Writes the batch atomically and syncs it to disk. GL_EIO (logged) on any
- * failure: then nothing can be assumed about what reached the disk. */
-int store_batch_commit(struct store_batch *b);
+void store_batch_put_index_version(struct store_batch *b, uint32_t version);
+/* Deletes a tile (repair and test tools only; glasslogd never deletes). */
+void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t index);
+/* Records put so far. */
+size_t store_batch_count(const struct store_batch *b);
+/* Writes the batch atomically and durably (rules 1-4). expect: the state
+ * it extends, or NULL (no check: creation and tools). 0, GL_ESTATE (lost
+ * race: nothing written), GL_EIO (outcome unknown), or the error a put
+ * could not record. */
+int store_batch_commit(struct store_batch *b, const struct store_expect *expect);
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "tree.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "glasslog/error.h"
@@ -169,5 +171,188 @@ int tree_load(struct tree *t, struct store *s, uint64_t size)
             t->range = range;
     }
     tilecache_free(c);
+    return rc;
+}
+
+/* --- the start-up check ---------------------------------------------------- */
+
+/* Writes tile (level, index) of width w (256: full) as a C2SP path. */
+static void tile_name(uint32_t level, uint64_t index, uint32_t w, char out[GL_TILE_PATH_MAX])
+{
+    struct gl_tile t = {index, level, w};
+
+    if (gl_tile_path_format(&t, 0, out, NULL) != 0)
+        snprintf(out, GL_TILE_PATH_MAX, "tile/%u/?", (unsigned)level);
+}
+
+/* Every partial tile of the edge is stored and long enough. */
+static int check_edge(struct store *s, uint64_t size, uint8_t *buf, char *why, size_t n)
+{
+    char name[GL_TILE_PATH_MAX];
+    size_t len;
+    int rc;
+
+    for (uint32_t l = 0; l < TREE_TILE_LEVELS; l++) {
+        uint64_t count = level_count(size, l);
+        uint32_t w = (uint32_t)(count % 256);
+        if (w == 0)
+            continue;
+        tile_name(l, count / 256, w, name);
+        if ((rc = store_get_tile(s, l, count / 256, buf, &len)) != 0) {
+            snprintf(why, n, "%s is %s", name, rc == GL_ENOTFOUND ? "missing" : "unreadable");
+            return rc;
+        }
+        if (len < (size_t)w * GL_HASH_LEN) {
+            snprintf(why, n, "%s is short (%zu bytes, want %u)", name, len, w * GL_HASH_LEN);
+            return GL_EPARSE;
+        }
+    }
+    return 0;
+}
+
+/* "the partial tiles of the right edge (<paths>) do not reproduce ..." */
+static void edge_names(uint64_t size, char *why, size_t n)
+{
+    char name[GL_TILE_PATH_MAX];
+    size_t used = (size_t)snprintf(why, n, "the partial tiles of the right edge (");
+
+    for (uint32_t l = 0; l < TREE_TILE_LEVELS && used < n; l++) {
+        uint64_t count = level_count(size, l);
+        if (count % 256 == 0)
+            continue;
+        tile_name(l, count / 256, (uint32_t)(count % 256), name);
+        used += (size_t)snprintf(why + used, n - used, "%s%s", why[used - 1] == '(' ? "" : " ",
+                                 name);
+    }
+    if (used < n)
+        snprintf(why + used, n - used, ") do not reproduce the signed root");
+}
+
+struct level_check {
+    const struct tree *t;
+    struct store *s;
+    uint32_t level;
+    uint64_t next, full; /* next index expected; full tiles at this level */
+    uint64_t parent;     /* index of the full parent tile in buf, or UINT64_MAX */
+    uint8_t buf[STORE_TILE_MAX];
+    char *why;
+    size_t why_len;
+};
+
+/* The entry one level up that full tile `index` must hash to. */
+static int parent_hash(struct level_check *c, uint64_t index, const uint8_t **want)
+{
+    uint64_t p = index / 256, up = level_count(c->t->range.size, c->level + 1);
+    char name[GL_TILE_PATH_MAX];
+    size_t len;
+    int rc;
+
+    if (p == up / 256) { /* the partial tile of the edge: checked by the root */
+        *want = c->t->edge[c->level + 1][index % 256];
+        return 0;
+    }
+    if (c->parent != p) { /* a full tile checked at the level above */
+        if ((rc = store_get_tile(c->s, c->level + 1, p, c->buf, &len)) != 0 ||
+            len != STORE_TILE_MAX) {
+            tile_name(c->level + 1, p, 256, name);
+            snprintf(c->why, c->why_len, "%s vanished during the check", name);
+            return rc != 0 ? rc : GL_EPARSE;
+        }
+        c->parent = p;
+    }
+    *want = c->buf + (index % 256) * GL_HASH_LEN;
+    return 0;
+}
+
+static int check_tile(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct level_check *c = ctx;
+    char name[GL_TILE_PATH_MAX];
+    const uint8_t *want;
+    uint8_t h[GL_HASH_LEN];
+    int rc;
+
+    if (index >= c->full)
+        return 1; /* the edge: checked against the root */
+    if (index != c->next) {
+        tile_name(c->level, c->next, 256, name);
+        snprintf(c->why, c->why_len, "%s is missing", name);
+        return GL_ENOTFOUND;
+    }
+    tile_name(c->level, index, 256, name);
+    if (len != STORE_TILE_MAX) {
+        snprintf(c->why, c->why_len, "%s is %zu bytes long, not %d (a full tile)", name, len,
+                 STORE_TILE_MAX);
+        return GL_EPARSE;
+    }
+    if ((rc = parent_hash(c, index, &want)) != 0)
+        return rc;
+    if ((rc = gl_tile_hash((const uint8_t(*)[GL_HASH_LEN])data, h)) != 0)
+        return rc;
+    if (memcmp(h, want, GL_HASH_LEN) != 0) {
+        snprintf(c->why, c->why_len, "%s does not hash to its entry one level up", name);
+        return GL_EVERIFY;
+    }
+    c->next++;
+    return 0;
+}
+
+/* The full tiles of one level, against the level above. */
+static int check_level(struct level_check *c)
+{
+    char name[GL_TILE_PATH_MAX];
+    int rc;
+
+    c->next = 0;
+    c->parent = UINT64_MAX;
+    c->full = level_count(c->t->range.size, c->level) / 256;
+    if (c->full == 0)
+        return 0;
+    if ((rc = store_scan_tiles(c->s, c->level, 0, check_tile, c)) != 0) {
+        if (c->why[0] == 0)
+            snprintf(c->why, c->why_len, "the tiles of level %u are unreadable (%s)",
+                     (unsigned)c->level, gl_strerror(rc));
+        return rc;
+    }
+    if (c->next != c->full) {
+        tile_name(c->level, c->next, 256, name);
+        snprintf(c->why, c->why_len, "%s is missing", name);
+        return GL_ENOTFOUND;
+    }
+    return 0;
+}
+
+int tree_check(struct tree *t, struct store *s, uint64_t size, const uint8_t root[GL_HASH_LEN],
+               char *why, size_t why_len)
+{
+    struct level_check *c;
+    uint8_t got[GL_HASH_LEN];
+    int rc;
+
+    why[0] = 0;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return GL_ENOMEM;
+    if ((rc = check_edge(s, size, c->buf, why, why_len)) != 0)
+        goto out;
+    if ((rc = tree_load(t, s, size)) != 0 || (rc = tree_root(t, got)) != 0) {
+        snprintf(why, why_len, "the partial tiles of the right edge are unusable (%s)",
+                 gl_strerror(rc));
+        goto out;
+    }
+    if (memcmp(got, root, GL_HASH_LEN) != 0) {
+        edge_names(size, why, why_len);
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    c->t = t;
+    c->s = s;
+    c->why = why;
+    c->why_len = why_len;
+    for (int l = TREE_TILE_LEVELS - 2; l >= 0 && rc == 0; l--) {
+        c->level = (uint32_t)l;
+        rc = check_level(c);
+    }
+out:
+    free(c);
     return rc;
 }

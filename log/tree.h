@@ -35,6 +35,17 @@ void tree_init(struct tree *t);
  * compact range (read from the stored tiles, so this recomputes the root
  * from disk). GL_ENOTFOUND/GL_EPARSE if tiles are missing or short. */
 int tree_load(struct tree *t, struct store *s, uint64_t size);
+/* The start-up check: loads t at `size` (as tree_load) and checks that
+ * every stored tile of that tree agrees with `root` (the signed
+ * checkpoint's): the right edge (the partial tiles) must reproduce root,
+ * and every full tile must be 256 hashes long and hash to its entry one
+ * level up, checked from the top level down, so a mismatch is blamed on
+ * the tile that is wrong. Reads and hashes every stored tile once: O(size)
+ * time, O(1) memory. GL_ENOTFOUND (a tile is missing), GL_EPARSE (a tile
+ * has the wrong length) or GL_EVERIFY (wrong hashes); why gets a one-line
+ * reason naming the tile by its C2SP path. */
+int tree_check(struct tree *t, struct store *s, uint64_t size, const uint8_t root[GL_HASH_LEN],
+               char *why, size_t why_len);
 /* Appends one leaf hash; full tiles completed go into b. */
 int tree_append(struct tree *t, const uint8_t leaf[GL_HASH_LEN], struct store_batch *b);
 /* Puts the partial tiles that changed since the tree had old_size leaves. */

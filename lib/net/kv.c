@@ -1,12 +1,33 @@
 /*
  * kv: RocksDB adapter; see kv.h. Every handle made at open is kept in
  * struct kv and destroyed by kv_close, in reverse order, whatever point
- * the open reached.
+ * the open reached. The database handle and its column family handles
+ * (kv_open_db / kv_close_db) can be replaced by kv_reopen while the
+ * options, cache and names stay; db is NULL only between a failed
+ * kv_reopen and the next successful one, and every call then fails with
+ * GL_EIO.
+ *
+ * Write failures. The Debian build of RocksDB keeps its assertions, and
+ * a file writer that failed once aborts the process on its next write.
+ * RocksDB's info LOG is such a writer, and RocksDB logs every background
+ * error to it, so on a full disk the error line fails and the next one
+ * aborts. Hence: the info LOG takes fatal lines only (the header at open
+ * is always written); every error reaches our log anyway, through the
+ * status of the call that failed (a background flush or compaction error
+ * fails the next write). And before opening for writing, kv_probe writes
+ * and syncs a small file in the directory, so a disk that is known to
+ * fail gets a clear error instead of an abort in the middle of the LOG
+ * header (a disk that fails between the probe and the open still can).
  */
 #include "kv.h"
 
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rocksdb/c.h>
 
@@ -24,12 +45,16 @@ struct kv {
     rocksdb_filterpolicy_t *bloom;
     rocksdb_readoptions_t *ropts;
     rocksdb_writeoptions_t *wopts;
+    const char *cfs[KV_MAX_CFS]; /* the caller's names */
+    char *dir;
+    int readonly; /* db was opened read-only by kv_reopen */
 };
 
 struct kv_batch {
     struct kv *kv;
     rocksdb_writebatch_t *wb;
     size_t count;
+    int broken; /* a put found no open database: commit fails */
 };
 
 /* 0, or GL_EIO after logging and freeing RocksDB's message. */
@@ -85,14 +110,77 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
     rocksdb_options_set_max_open_files(kv->opts, KV_MAX_OPEN_FILES);
     rocksdb_options_set_keep_log_file_num(kv->opts, 4);
     rocksdb_options_set_max_background_jobs(kv->opts, 2);
-    rocksdb_options_set_info_log_level(kv->opts, 2); /* warnings and up */
+    rocksdb_options_set_info_log_level(kv->opts, 4); /* fatal only: see the top */
     return 0;
+}
+
+/* Writes, syncs and removes a small file in dir: GL_EIO (logged) if the
+ * disk refuses (full, failing). 0 if dir does not exist yet (RocksDB
+ * creates it). */
+static int kv_probe(const char *dir)
+{
+    static const char name[] = "/glasslog-write-probe";
+    static const char block[4096];
+    char path[4096];
+    ssize_t w;
+    int fd, err = 0;
+
+    if (strlen(dir) + sizeof(name) > sizeof(path))
+        return GL_EINVAL;
+    snprintf(path, sizeof(path), "%s%s", dir, name);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        err = errno;
+    }
+    for (int i = 0; fd >= 0 && err == 0 && i < 16; i++)
+        if ((w = write(fd, block, sizeof(block))) != (ssize_t)sizeof(block))
+            err = w < 0 ? errno : ENOSPC; /* a short write: the disk is full */
+    if (fd >= 0 && err == 0 && fdatasync(fd) != 0)
+        err = errno;
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    if (err == 0)
+        return 0;
+    gl_log(GL_LOG_ERROR, "store: %s is not writable: %s", dir, strerror(err));
+    return GL_EIO;
+}
+
+static int kv_open_db(struct kv *kv, int readonly)
+{
+    const rocksdb_options_t *const *cf_opts = (const rocksdb_options_t *const *)kv->cf_opts;
+    char *err = NULL;
+
+    assert(kv->db == NULL);
+    if (readonly)
+        kv->db = rocksdb_open_for_read_only_column_families(kv->opts, kv->dir, (int)kv->ncfs,
+                                                            kv->cfs, cf_opts, kv->cf, 0, &err);
+    else
+        kv->db = rocksdb_open_column_families(kv->opts, kv->dir, (int)kv->ncfs, kv->cfs,
+                                              cf_opts, kv->cf, &err);
+    if (err != NULL)
+        kv->db = NULL; /* RocksDB leaves it NULL on error; make sure */
+    kv->readonly = readonly;
+    return kv_check(err, kv->dir);
+}
+
+static void kv_close_db(struct kv *kv)
+{
+    for (size_t i = 0; i < kv->ncfs; i++)
+        if (kv->cf[i] != NULL) {
+            rocksdb_column_family_handle_destroy(kv->cf[i]);
+            kv->cf[i] = NULL;
+        }
+    if (kv->db != NULL)
+        rocksdb_close(kv->db);
+    kv->db = NULL;
 }
 
 int kv_open(const struct kv_options *o, struct kv **out)
 {
     struct kv *kv;
-    char *err = NULL;
     int rc;
 
     if (o->ncfs == 0 || o->ncfs > KV_MAX_CFS)
@@ -100,13 +188,17 @@ int kv_open(const struct kv_options *o, struct kv **out)
     if ((kv = calloc(1, sizeof(*kv))) == NULL)
         return GL_ENOMEM;
     kv->ncfs = o->ncfs;
-    if ((rc = kv_options(kv, o)) != 0)
+    memcpy(kv->cfs, o->cfs, o->ncfs * sizeof(*kv->cfs));
+    if ((kv->dir = strdup(o->dir)) == NULL) {
+        rc = GL_ENOMEM;
         goto fail;
-    kv->db = rocksdb_open_column_families(kv->opts, o->dir, (int)o->ncfs, o->cfs,
-                                          (const rocksdb_options_t *const *)kv->cf_opts,
-                                          kv->cf, &err);
-    if ((rc = kv_check(err, o->dir)) != 0)
+    }
+    if ((rc = kv_options(kv, o)) != 0 || (rc = kv_probe(kv->dir)) != 0 ||
+        (rc = kv_open_db(kv, 0)) != 0)
         goto fail;
+    /* Later opens (kv_reopen) never make a database: a data directory
+     * that vanished must not come back empty. */
+    rocksdb_options_set_create_if_missing(kv->opts, 0);
     *out = kv;
     return 0;
 fail:
@@ -114,15 +206,28 @@ fail:
     return rc;
 }
 
+int kv_reopen(struct kv *kv)
+{
+    int rc;
+
+    kv_close_db(kv);
+    if ((rc = kv_probe(kv->dir)) == 0 && (rc = kv_open_db(kv, 0)) == 0) {
+        gl_log(GL_LOG_INFO, "store: %s reopened", kv->dir);
+        return 0;
+    }
+    if (kv_open_db(kv, 1) == 0)
+        gl_log(GL_LOG_WARN, "store: %s cannot be opened for writing; serving reads from a "
+                            "read-only view", kv->dir);
+    else
+        gl_log(GL_LOG_ERROR, "store: %s cannot be opened at all; reads fail too", kv->dir);
+    return rc;
+}
+
 void kv_close(struct kv *kv)
 {
     if (kv == NULL)
         return;
-    for (size_t i = 0; i < kv->ncfs; i++)
-        if (kv->cf[i] != NULL)
-            rocksdb_column_family_handle_destroy(kv->cf[i]);
-    if (kv->db != NULL)
-        rocksdb_close(kv->db);
+    kv_close_db(kv);
     for (size_t i = 0; i < kv->ncfs; i++)
         if (kv->cf_opts[i] != NULL)
             rocksdb_options_destroy(kv->cf_opts[i]);
@@ -136,18 +241,30 @@ void kv_close(struct kv *kv)
         rocksdb_readoptions_destroy(kv->ropts);
     if (kv->wopts != NULL)
         rocksdb_writeoptions_destroy(kv->wopts);
+    free(kv->dir);
     free(kv);
+}
+
+/* GL_EIO (logged) when no database is open (after a failed kv_reopen). */
+static int kv_closed(const struct kv *kv)
+{
+    if (kv->db != NULL)
+        return 0;
+    gl_log(GL_LOG_ERROR, "store: %s is not open (it failed and could not be reopened)", kv->dir);
+    return GL_EIO;
 }
 
 int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *out)
 {
     char *err = NULL;
-    rocksdb_pinnableslice_t *p =
-        rocksdb_get_pinned_cf(kv->db, kv->ropts, kv->cf[cf], key, klen, &err);
+    rocksdb_pinnableslice_t *p;
     const char *v;
     size_t n;
     int rc;
 
+    if ((rc = kv_closed(kv)) != 0)
+        return rc;
+    p = rocksdb_get_pinned_cf(kv->db, kv->ropts, kv->cf[cf], key, klen, &err);
     if ((rc = kv_check(err, "read failed")) != 0)
         return rc;
     if (p == NULL)
@@ -162,11 +279,13 @@ int kv_scan(struct kv *kv, int cf, const void *start, size_t slen,
             int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen),
             void *ctx)
 {
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(kv->db, kv->ropts, kv->cf[cf]);
+    rocksdb_iterator_t *it;
     char *err = NULL;
-    int rc = 0;
+    int rc;
 
-    if (it == NULL)
+    if ((rc = kv_closed(kv)) != 0)
+        return rc;
+    if ((it = rocksdb_create_iterator_cf(kv->db, kv->ropts, kv->cf[cf])) == NULL)
         return GL_ENOMEM;
     for (rocksdb_iter_seek(it, start, slen); rc == 0 && rocksdb_iter_valid(it);
          rocksdb_iter_next(it)) {
@@ -205,12 +324,23 @@ void kv_batch_free(struct kv_batch *b)
     free(b);
 }
 
+/* The handle of family cf, or NULL (and the batch broken) when no
+ * database is open. */
+static rocksdb_column_family_handle_t *batch_cf(struct kv_batch *b, int cf)
+{
+    if (b->kv->cf[cf] == NULL)
+        b->broken = 1;
+    return b->kv->cf[cf];
+}
+
 void kv_batch_putv(struct kv_batch *b, int cf, const void *key, size_t klen,
                    const void *const *parts, const size_t *sizes, size_t n)
 {
     const char *kp[1] = {key};
     size_t ks[1] = {klen};
 
+    if (batch_cf(b, cf) == NULL)
+        return;
     rocksdb_writebatch_putv_cf(b->wb, b->kv->cf[cf], 1, kp, ks, (int)n,
                                (const char *const *)parts, sizes);
     b->count++;
@@ -219,7 +349,17 @@ void kv_batch_putv(struct kv_batch *b, int cf, const void *key, size_t klen,
 void kv_batch_put(struct kv_batch *b, int cf, const void *key, size_t klen, const void *val,
                   size_t vlen)
 {
+    if (batch_cf(b, cf) == NULL)
+        return;
     rocksdb_writebatch_put_cf(b->wb, b->kv->cf[cf], key, klen, val, vlen);
+    b->count++;
+}
+
+void kv_batch_delete(struct kv_batch *b, int cf, const void *key, size_t klen)
+{
+    if (batch_cf(b, cf) == NULL)
+        return;
+    rocksdb_writebatch_delete_cf(b->wb, b->kv->cf[cf], key, klen);
     b->count++;
 }
 
@@ -231,7 +371,15 @@ size_t kv_batch_count(const struct kv_batch *b)
 int kv_batch_commit(struct kv_batch *b)
 {
     char *err = NULL;
+    int rc;
 
+    if ((rc = kv_closed(b->kv)) != 0)
+        return rc;
+    if (b->broken || b->kv->readonly) {
+        gl_log(GL_LOG_ERROR, "store: %s is open read-only after a failure; not writing",
+               b->kv->dir);
+        return GL_EIO;
+    }
     rocksdb_write(b->kv->db, b->kv->wopts, b->wb, &err);
     return kv_check(err, "write failed");
 }

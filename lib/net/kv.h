@@ -41,9 +41,19 @@ struct kv_options {
     int bloom;              /* bloom filters (point lookups of absent keys) */
 };
 
-/* Opens the database. *out freed with kv_close. GL_EIO (logged). */
+/* Opens the database. *out freed with kv_close. GL_EIO (logged). The
+ * column family names must outlive *out (kv_reopen uses them). */
 int kv_open(const struct kv_options *o, struct kv **out);
 void kv_close(struct kv *kv);
+/* Closes and opens the database again, as a restart would: RocksDB replays
+ * its write-ahead log, so the records are what reached the disk, and a
+ * database that refuses writes after a failed one (RocksDB's background
+ * error state) becomes writable again if the disk is. Never creates a
+ * database. If it cannot be opened for writing it is opened read-only
+ * (reads keep working, commits fail) and GL_EIO is returned (logged).
+ * The caller must make sure no other thread uses kv meanwhile, and must
+ * not commit a batch built before the call. */
+int kv_reopen(struct kv *kv);
 
 /* Appends the value of key in family cf to out. GL_ENOTFOUND if absent. */
 int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *out);
@@ -61,6 +71,8 @@ void kv_batch_putv(struct kv_batch *b, int cf, const void *key, size_t klen,
                    const void *const *parts, const size_t *sizes, size_t n);
 void kv_batch_put(struct kv_batch *b, int cf, const void *key, size_t klen,
                   const void *val, size_t vlen);
+/* Deletes key (repair and test tools; the daemons only add records). */
+void kv_batch_delete(struct kv_batch *b, int cf, const void *key, size_t klen);
 size_t kv_batch_count(const struct kv_batch *b);
 /* Writes the batch atomically and syncs it. GL_EIO (logged) on failure:
  * then nothing can be assumed about what reached the disk. */

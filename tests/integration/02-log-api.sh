@@ -91,6 +91,29 @@ expect_http 200 GET "/api/v1/lookup?sha256=$(printf 'prod-7 1.7' | sha256sum | c
 grep -q '"statements":\[{"index":' "$T/body" || fail "lookup found nothing"
 expect_http 200 GET "/api/v1/lookup?sha256=$(printf 'unknown' | sha256sum | cut -c1-64)"
 grep -q '"statements":\[\]' "$T/body" || fail "lookup of an unknown artifact"
+# By subject, and by subject and version: the statements' own fields,
+# checked independently (python), and their proofs against the checkpoint.
+lookup_fields() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for s in d["statements"]:
+    f = dict(l.split(" ", 1) for l in s["statement"].split("\n")[1:6])
+    print(s["index"], f["subject"], f["version"])' "$T/body"
+}
+expect_http 200 GET '/api/v1/lookup?subject=prod-7'
+[ "$(lookup_fields | cut -d' ' -f2-)" = "prod-7 1.7" ] || fail "lookup by subject: $(cat "$T/body")"
+expect_http 200 GET '/api/v1/lookup?subject=prod-7&version=1.7'
+[ "$(lookup_fields | cut -d' ' -f2-)" = "prod-7 1.7" ] || fail "lookup by subject and version"
+expect_http 200 GET '/api/v1/lookup?subject=prod%2D7&version=1%2e7'   # percent-encoded
+[ "$(lookup_fields | cut -d' ' -f2-)" = "prod-7 1.7" ] || fail "percent-encoded lookup"
+expect_http 200 GET '/api/v1/lookup?subject=prod-7&version=1.8'
+grep -q '"statements":\[\]' "$T/body" || fail "lookup of another version"
+expect_http 200 GET '/api/v1/lookup?subject=prod'
+grep -q '"statements":\[\]' "$T/body" || fail "a subject is not a prefix match"
+for q in 'version=1.7' 'subject=' 'subject=a%20b' 'subject=a%2' 'subject=a%zz' \
+    "subject=prod-7&sha256=$(printf x | sha256sum | cut -c1-64)"; do
+    expect_http 400 GET "/api/v1/lookup?$q"
+done
 expect_http 200 GET /metrics
 grep -q '^glasslog_tree_size 601' "$T/body" || fail "metrics tree size"
 grep -q '^glasslog_integrate_seconds_count' "$T/body" || fail "metrics histogram"

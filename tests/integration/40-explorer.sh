@@ -114,7 +114,7 @@ LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" P
 rc=$?
 cat "$T/browser.out"
 [ "$rc" -eq 0 ] || fail "browser tests failed (exit $rc); screenshots in $SHOTS"
-grep -Eq '^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped)?$' "$T/browser.out" || fail "the browser tests ran no case"
+grep -q '^[1-9][0-9]* passed, 0 failed$' "$T/browser.out" || fail "the browser tests ran no case"
 stop_proxy
 stop_log
 

@@ -45,6 +45,7 @@ spawn() {
     shift
     NSTART=$((NSTART + 1))
     SPAWN_OUT="$T/$name.$NSTART.log"
+    : > "$SPAWN_OUT" # exists before the wait below reads it
     "$@" > "$SPAWN_OUT.stdout" 2> "$SPAWN_OUT" &
     SPAWN_PID=$!
     PIDS="$PIDS $SPAWN_PID"
@@ -60,10 +61,11 @@ spawn() {
 
 # start_log DATA [ARGS...]: starts glasslogd on a free loopback port; sets
 # LOG_PID, LOG_URL and LOG_OUT (its stderr). Returns non-zero if it exits.
+# A non-empty LOG_WRAP (e.g. FAULT_WRAP) is a command prefix for it.
 start_log() {
     local data=$1 rc=0
     shift
-    spawn glasslogd "$GL_BIN/glasslogd" --data "$data" --key "$T/log.key" \
+    spawn glasslogd ${LOG_WRAP:-} "$GL_BIN/glasslogd" --data "$data" --key "$T/log.key" \
         --submitters "$T/submitters" --listen 127.0.0.1:0 "$@" || rc=$?
     LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=${SPAWN_URL:-}
     return $rc
@@ -136,4 +138,46 @@ stop_witness() {
     pid=$(eval echo \$WPID$1)
     kill -TERM "$pid"
     wait "$pid" || fail "witness $1 exited $? on SIGTERM"
+}
+
+# --- storage faults (tests/fault/faultfs.c) ---------------------------------
+# fault_wrap DIR: sets FAULT_WRAP, a command prefix ("env ...") that runs a
+# daemon with the fault shim preloaded, faulting regular files under DIR as
+# $T/fault.ctl says; the control starts "off" (fault_set changes it). Under
+# AddressSanitizer the sanitizer's runtime must come first in LD_PRELOAD:
+# it is taken from the daemon's own dependencies.
+fault_wrap() {
+    local root so asan
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    so=${GL_BUILD:-build}/tests/fault/faultfs.so
+    case "$so" in /*) ;; *) so="$root/$so" ;; esac
+    [ -f "$so" ] || fail "no fault shim at $so (make test-build makes it)"
+    asan=$(ldd "$GL_BIN/glasslogd" | awk '/libasan/ { print $3 }')
+    fault_set off
+    FAULT_WRAP="env LD_PRELOAD=${asan:+$asan:}$so GL_FAULT_DIR=$1 GL_FAULT_CTL=$T/fault.ctl"
+}
+
+# fault_set LINE: replaces the control file at once (rename): "off", or
+# "enospc|eio AFTER [write|sync]" (the first AFTER matching calls pass).
+fault_set() {
+    printf '%s\n' "$*" > "$T/fault.ctl.new" && mv -f "$T/fault.ctl.new" "$T/fault.ctl" ||
+        fail "cannot write the fault control file"
+}
+
+# statement SUBJECT VERSION: a statement signed by sub.key, on stdout.
+statement() {
+    printf 'glasslog.dev/statement/v1\nkind build\nsubject %s\nversion %s\nsha256 %s\ntime %s\n' \
+        "$1" "$2" "$(printf '%s %s' "$1" "$2" | sha256sum | cut -c1-64)" "$(date +%s)" |
+        "$GL_BIN/glasslog" note sign --key "$T/sub.key"
+}
+
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or
+# SECONDS pass (1).
+wait_until() {
+    local end=$(( $(date +%s) + $1 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.1
+    done
 }

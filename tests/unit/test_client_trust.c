@@ -22,10 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../client/cli.c"
-#include "../../client/expect.c"
-#include "../../client/trust.c"
-#include "../../client/util.c"
+#include "../../client/cli.h"
+#include "../../client/expect.h"
+#include "../../client/trust.h"
+#include "../../client/util.h"
+#include "glasslog/error.h"
 #include "glasslog/merkle.h"
 
 #define VTIME 1700000000ULL

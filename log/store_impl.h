@@ -1,0 +1,92 @@
+/*
+ * store_impl: what a storage backend implements (internal to log/; users
+ * see only store.h). store.c checks arguments, records batches and
+ * dispatches; a backend implements the reads and the commit of a recorded
+ * batch, and honours every rule of the contract in store.h.
+ *
+ * A backend's handle starts with a struct store (its ops), so store.c can
+ * dispatch on any handle. A recorded batch is a list of puts whose keys
+ * and values live in one arena (offsets, not pointers: the arena grows);
+ * store_put_key/store_put_val resolve them.
+ */
+#ifndef GL_LOG_STORE_IMPL_H
+#define GL_LOG_STORE_IMPL_H
+
+#include "store.h"
+
+enum store_put_kind {
+    STORE_PUT_ENTRY,         /* n = index, val = statement */
+    STORE_PUT_LEAF,          /* key = leaf hash (32), n = index */
+    STORE_PUT_INDEX,         /* a = kind, key, n = index */
+    STORE_PUT_TILE,          /* a = level, n = tile index, val = hashes */
+    STORE_PUT_STATE,         /* n = size, val = checkpoint */
+    STORE_PUT_VKEY,          /* val = verifier key text */
+    STORE_PUT_INDEX_VERSION, /* n = version */
+    STORE_DELETE_TILE,       /* a = level, n = tile index */
+};
+
+struct store_put {
+    enum store_put_kind kind;
+    uint32_t a;
+    uint64_t n;
+    size_t key_off, klen, val_off, vlen; /* into the batch's arena */
+};
+
+struct store_batch {
+    struct store *s;
+    struct store_put *puts;
+    size_t n, cap;
+    struct gl_buf arena;
+    int err; /* the first put that could not be recorded */
+};
+
+static inline const uint8_t *store_put_key(const struct store_batch *b,
+                                           const struct store_put *p)
+{
+    return b->arena.data + p->key_off;
+}
+
+static inline const uint8_t *store_put_val(const struct store_batch *b,
+                                           const struct store_put *p)
+{
+    return b->arena.data + p->val_off;
+}
+
+typedef int (*store_scan_fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len);
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    int (*reopen)(struct store *s);
+    int (*get_state)(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
+    int (*get_vkey)(struct store *s, struct gl_buf *out);
+    int (*get_entry)(struct store *s, uint64_t index, struct gl_buf *out);
+    int (*scan_entries)(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
+                        void *ctx);
+    int (*get_tile)(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
+                    size_t *len);
+    int (*scan_tiles)(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
+                      void *ctx);
+    int (*find_leaf)(struct store *s, const uint8_t hash[32], uint64_t *index);
+    int (*find_index)(struct store *s, enum store_index kind, const void *key, size_t klen,
+                      uint64_t below, uint64_t *indices, size_t max, size_t *n);
+    int (*get_index_version)(struct store *s, uint32_t *version);
+    /* Writes b atomically and durably if the stored state is expect (NULL:
+     * unchecked); see store.h rules 1-4. */
+    int (*commit)(struct store *s, const struct store_batch *b,
+                  const struct store_expect *expect);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* The backends' constructors (same contract as store_open). */
+int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why);
+int store_mem_open(const struct store_options *o, struct store **out, const char **why);
+
+/* Test hook of the mem backend: its next n commits fail with err (nothing
+ * written), as a failing disk's would. */
+void store_mem_fail_commits(struct store *s, int n, int err);
+
+#endif

@@ -1,0 +1,444 @@
+/*
+ * store_rocksdb: the embedded backend of store.h, on the shared RocksDB
+ * adapter (lib/net/kv.c, the only file that includes rocksdb/c.h).
+ *
+ * Column families and keys (integers big-endian, so keys sort in numeric
+ * order):
+ *   default   "state"      -> "GLS1" || size (8)
+ *             "checkpoint" -> the checkpoint note of that size
+ *             "vkey"       -> the log's verifier key text
+ *             "indexver"   -> version of the secondary indexes (4)
+ *   entries   index (8)                -> statement bytes
+ *   tiles     level (1) || index (8)   -> 32 * width bytes (prefix rule)
+ *   leaves    leaf hash (32)           -> index (8)
+ *   subjects  sha256 (32) || index (8) -> ""   (STORE_INDEX_ARTIFACT)
+ *   index     kind (1) || key length (2) || key || index (8) -> ""
+ *                                             (the other kinds)
+ * The artifact index keeps its own family (the layout logs were made
+ * with); the key length in "index" keeps one key from being a prefix scan
+ * of a longer one.
+ *
+ * The contract: a batch is one WriteBatch written with sync=true (rules 1,
+ * 2: all or nothing after a crash, durable on return). RocksDB locks the
+ * directory for one process, so the compare-and-set (rule 3) is checked
+ * against the size this process last committed or read (`size`, under
+ * `mu`); a failed write sets `unknown`, and the size is re-read by
+ * store_reopen before the next commit (rule 4). Reads are RocksDB's
+ * (thread-safe, read-committed; rule 5).
+ */
+#include "store_impl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "file.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "kv.h"
+
+enum { CF_DEFAULT, CF_ENTRIES, CF_TILES, CF_LEAVES, CF_SUBJECTS, CF_INDEX, CF_COUNT };
+static const char *const cf_names[CF_COUNT] = {"default", "entries", "tiles",
+                                               "leaves",  "subjects", "index"};
+static const char state_magic[4] = {'G', 'L', 'S', '1'};
+
+struct rdb {
+    struct store base;
+    struct kv *kv;
+    pthread_mutex_t mu;
+    uint64_t size; /* the committed tree size (for the compare-and-set) */
+    int unknown;   /* a commit failed: size must be re-read */
+};
+
+static struct rdb *rdb(struct store *s)
+{
+    return (struct rdb *)s;
+}
+
+static void tile_key(uint8_t key[9], uint32_t level, uint64_t index)
+{
+    key[0] = (uint8_t)level;
+    kv_put_be64(key + 1, index);
+}
+
+/* "index" family key prefix: kind, key length, key; returns its length. */
+static size_t index_prefix(uint8_t *out, enum store_index kind, const void *key, size_t klen)
+{
+    out[0] = (uint8_t)kind;
+    out[1] = (uint8_t)(klen >> 8);
+    out[2] = (uint8_t)klen;
+    memcpy(out + 3, key, klen);
+    return 3 + klen;
+}
+
+/* --- reads -------------------------------------------------------------------------- */
+
+static int rdb_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
+{
+    struct gl_buf st;
+    int rc;
+
+    gl_buf_init(&st, 64);
+    rc = kv_get(rdb(s)->kv, CF_DEFAULT, "state", 5, &st);
+    if (rc == GL_ENOTFOUND) {
+        *size = 0;
+        rc = 0;
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    if (st.len != 12 || memcmp(st.data, state_magic, 4) != 0) {
+        gl_log(GL_LOG_ERROR, "store: the tree state record is corrupt");
+        rc = GL_EPARSE;
+        goto out;
+    }
+    *size = kv_get_be64(st.data + 4);
+    rc = kv_get(rdb(s)->kv, CF_DEFAULT, "checkpoint", 10, checkpoint);
+out:
+    gl_buf_release(&st);
+    return rc;
+}
+
+static int rdb_get_vkey(struct store *s, struct gl_buf *out)
+{
+    return kv_get(rdb(s)->kv, CF_DEFAULT, "vkey", 4, out);
+}
+
+static int rdb_get_index_version(struct store *s, uint32_t *version)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, 4);
+    rc = kv_get(rdb(s)->kv, CF_DEFAULT, "indexver", 8, &b);
+    if (rc == GL_ENOTFOUND) {
+        *version = 0;
+        rc = 0;
+    } else if (rc == 0 && b.len != 4) {
+        rc = GL_EPARSE;
+    } else if (rc == 0) {
+        *version = (uint32_t)b.data[0] << 24 | (uint32_t)b.data[1] << 16 |
+                   (uint32_t)b.data[2] << 8 | b.data[3];
+    }
+    gl_buf_release(&b);
+    return rc == GL_ETOOBIG ? GL_EPARSE : rc;
+}
+
+static int rdb_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
+{
+    uint8_t key[8];
+
+    kv_put_be64(key, index);
+    return kv_get(rdb(s)->kv, CF_ENTRIES, key, 8, out);
+}
+
+struct scan_entries {
+    uint64_t next, end;
+    store_scan_fn fn;
+    void *ctx;
+};
+
+static int scan_entry(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    struct scan_entries *se = ctx;
+    int rc;
+
+    if (klen != 8 || kv_get_be64(k) != se->next)
+        return GL_ENOTFOUND;
+    if ((rc = se->fn(se->ctx, se->next, v, vlen)) != 0)
+        return rc;
+    return ++se->next == se->end ? 1 : 0;
+}
+
+static int rdb_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
+                            void *ctx)
+{
+    struct scan_entries se = {start, start + n, fn, ctx};
+    uint8_t key[8];
+    int rc;
+
+    kv_put_be64(key, start);
+    rc = kv_scan(rdb(s)->kv, CF_ENTRIES, key, 8, scan_entry, &se);
+    return rc != 0 ? rc : se.next == se.end ? 0 : GL_ENOTFOUND;
+}
+
+static int rdb_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
+                        size_t *len)
+{
+    struct gl_buf b;
+    uint8_t key[9];
+    int rc;
+
+    tile_key(key, level, index);
+    gl_buf_init(&b, STORE_TILE_MAX);
+    if ((rc = kv_get(rdb(s)->kv, CF_TILES, key, 9, &b)) == 0) {
+        if (b.len % 32 != 0) {
+            gl_log(GL_LOG_ERROR, "store: corrupt tile record (%zu bytes)", b.len);
+            rc = GL_EPARSE;
+        } else {
+            memcpy(out, b.data, b.len);
+            *len = b.len;
+        }
+    } else if (rc == GL_ETOOBIG) {
+        gl_log(GL_LOG_ERROR, "store: corrupt tile record (too large)");
+        rc = GL_EPARSE;
+    }
+    gl_buf_release(&b);
+    return rc;
+}
+
+struct scan_tiles {
+    uint32_t level;
+    store_scan_fn fn;
+    void *ctx;
+};
+
+static int scan_tile(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    struct scan_tiles *st = ctx;
+
+    if (klen != 9 || k[0] != st->level)
+        return 1;
+    return st->fn(st->ctx, kv_get_be64(k + 1), v, vlen);
+}
+
+static int rdb_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
+                          void *ctx)
+{
+    struct scan_tiles st = {level, fn, ctx};
+    uint8_t key[9];
+
+    tile_key(key, level, start);
+    return kv_scan(rdb(s)->kv, CF_TILES, key, 9, scan_tile, &st);
+}
+
+static int rdb_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, 8);
+    rc = kv_get(rdb(s)->kv, CF_LEAVES, hash, 32, &b);
+    if (rc == 0 && b.len != 8)
+        rc = GL_EPARSE;
+    if (rc == 0)
+        *index = kv_get_be64(b.data);
+    gl_buf_release(&b);
+    return rc == GL_ETOOBIG ? GL_EPARSE : rc;
+}
+
+struct scan_index {
+    const uint8_t *prefix;
+    size_t plen;
+    uint64_t below, *indices;
+    size_t max, n;
+};
+
+static int scan_index(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    struct scan_index *si = ctx;
+    uint64_t idx;
+
+    (void)v;
+    (void)vlen;
+    if (klen != si->plen + 8 || memcmp(k, si->prefix, si->plen) != 0 || si->n == si->max)
+        return 1;
+    idx = kv_get_be64(k + si->plen);
+    if (idx < si->below)
+        si->indices[si->n++] = idx;
+    return 0;
+}
+
+static int rdb_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
+                          uint64_t below, uint64_t *indices, size_t max, size_t *n)
+{
+    uint8_t prefix[3 + STORE_INDEX_KEY_MAX];
+    struct scan_index si = {prefix, 0, below, indices, max, 0};
+    int cf = kind == STORE_INDEX_ARTIFACT ? CF_SUBJECTS : CF_INDEX, rc;
+
+    if (cf == CF_SUBJECTS) {
+        memcpy(prefix, key, klen);
+        si.plen = klen;
+    } else {
+        si.plen = index_prefix(prefix, kind, key, klen);
+    }
+    rc = kv_scan(rdb(s)->kv, cf, prefix, si.plen, scan_index, &si);
+    *n = si.n;
+    return rc;
+}
+
+/* --- commit -------------------------------------------------------------------------- */
+
+static void put_one(struct kv_batch *kb, const struct store_batch *b, const struct store_put *p)
+{
+    const uint8_t *key = store_put_key(b, p), *val = store_put_val(b, p);
+    uint8_t k[3 + STORE_INDEX_KEY_MAX + 8], v[12];
+    size_t n;
+
+    switch (p->kind) {
+    case STORE_PUT_ENTRY:
+        kv_put_be64(k, p->n);
+        kv_batch_put(kb, CF_ENTRIES, k, 8, val, p->vlen);
+        break;
+    case STORE_PUT_LEAF:
+        kv_put_be64(v, p->n);
+        kv_batch_put(kb, CF_LEAVES, key, 32, v, 8);
+        break;
+    case STORE_PUT_INDEX:
+        if (p->a == STORE_INDEX_ARTIFACT) {
+            memcpy(k, key, 32);
+            n = 32;
+        } else {
+            n = index_prefix(k, (enum store_index)p->a, key, p->klen);
+        }
+        kv_put_be64(k + n, p->n);
+        kv_batch_put(kb, p->a == STORE_INDEX_ARTIFACT ? CF_SUBJECTS : CF_INDEX, k, n + 8, "",
+                     0);
+        break;
+    case STORE_PUT_TILE:
+        tile_key(k, p->a, p->n);
+        kv_batch_put(kb, CF_TILES, k, 9, val, p->vlen);
+        break;
+    case STORE_DELETE_TILE:
+        tile_key(k, p->a, p->n);
+        kv_batch_delete(kb, CF_TILES, k, 9);
+        break;
+    case STORE_PUT_STATE:
+        memcpy(v, state_magic, 4);
+        kv_put_be64(v + 4, p->n);
+        kv_batch_put(kb, CF_DEFAULT, "state", 5, v, 12);
+        kv_batch_put(kb, CF_DEFAULT, "checkpoint", 10, val, p->vlen);
+        break;
+    case STORE_PUT_VKEY:
+        kv_batch_put(kb, CF_DEFAULT, "vkey", 4, val, p->vlen);
+        break;
+    case STORE_PUT_INDEX_VERSION:
+        v[0] = (uint8_t)(p->n >> 24);
+        v[1] = (uint8_t)(p->n >> 16);
+        v[2] = (uint8_t)(p->n >> 8);
+        v[3] = (uint8_t)p->n;
+        kv_batch_put(kb, CF_DEFAULT, "indexver", 8, v, 4);
+        break;
+    }
+}
+
+static int rdb_commit(struct store *s, const struct store_batch *b,
+                      const struct store_expect *expect)
+{
+    struct rdb *r = rdb(s);
+    struct kv_batch *kb = NULL;
+    uint64_t size;
+    int rc;
+
+    pthread_mutex_lock(&r->mu);
+    size = r->size;
+    if (expect != NULL && (r->unknown || expect->size != r->size)) {
+        rc = GL_ESTATE;
+        goto out;
+    }
+    if ((rc = kv_batch_new(r->kv, &kb)) != 0)
+        goto out;
+    for (size_t i = 0; i < b->n; i++) {
+        put_one(kb, b, &b->puts[i]);
+        if (b->puts[i].kind == STORE_PUT_STATE)
+            size = b->puts[i].n;
+    }
+    if ((rc = kv_batch_commit(kb)) == 0)
+        r->size = size;
+    else
+        r->unknown = 1;
+out:
+    pthread_mutex_unlock(&r->mu);
+    kv_batch_free(kb);
+    return rc;
+}
+
+/* --- lifecycle ----------------------------------------------------------------------- */
+
+/* Reads the committed size into r->size. */
+static int load_size(struct rdb *r)
+{
+    struct gl_buf ck;
+    uint64_t size;
+    int rc;
+
+    gl_buf_init(&ck, 1 << 16);
+    rc = rdb_get_state(&r->base, &size, &ck);
+    gl_buf_release(&ck);
+    if (rc == 0) {
+        pthread_mutex_lock(&r->mu);
+        r->size = size;
+        r->unknown = 0;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return rc;
+}
+
+static int rdb_reopen(struct store *s)
+{
+    int rc = kv_reopen(rdb(s)->kv);
+
+    return rc != 0 ? rc : load_size(rdb(s));
+}
+
+static void rdb_close(struct store *s)
+{
+    struct rdb *r = rdb(s);
+
+    kv_close(r->kv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+static const struct store_ops rdb_ops = {
+    "rocksdb",        rdb_close,       rdb_reopen,         rdb_get_state,
+    rdb_get_vkey,     rdb_get_entry,   rdb_scan_entries,   rdb_get_tile,
+    rdb_scan_tiles,   rdb_find_leaf,   rdb_find_index,     rdb_get_index_version,
+    rdb_commit,
+};
+
+int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why)
+{
+    /* Entries (text) compress; tiles, leaf and secondary indexes are
+     * hashes and short keys. */
+    struct kv_options ko = {o->dir, cf_names, CF_COUNT, o->cache_mb ? o->cache_mb : 64, 16,
+                            1u << CF_DEFAULT | 1u << CF_ENTRIES, o->create, 1};
+    struct rdb *r;
+    int empty = gl_file_dir_empty(o->dir), rc;
+
+    if (empty < 0) {
+        *why = "cannot read the data directory";
+        return GL_EIO;
+    }
+    if (empty && !o->create) {
+        *why = "the data directory is missing or empty (use --create to make a new log)";
+        return GL_ENOTFOUND;
+    }
+    if (!empty && o->create) {
+        *why = "--create needs a missing or empty data directory; this one has data";
+        return GL_EEXIST;
+    }
+    if (o->create && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
+        *why = "cannot create the data directory";
+        return GL_EIO;
+    }
+    if ((r = calloc(1, sizeof(*r))) == NULL)
+        return GL_ENOMEM;
+    r->base.ops = &rdb_ops;
+    pthread_mutex_init(&r->mu, NULL);
+    if ((rc = kv_open(&ko, &r->kv)) != 0) {
+        *why = "cannot open the RocksDB store (see the error above)";
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return rc;
+    }
+    if ((rc = load_size(r)) != 0) {
+        *why = "cannot read the store's state";
+        rdb_close(&r->base);
+        return rc;
+    }
+    *out = &r->base;
+    return 0;
+}
