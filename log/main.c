@@ -54,16 +54,13 @@ struct daemon {
 static int load_submitters(struct daemon *d)
 {
     struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
-    const char *why = "";
-    size_t bad = 0, limited = 0;
+    struct gl_err why;
+    size_t limited = 0;
     int rc = submitters_load(d->cfg.submitters, MAX_SUBMITTERS, &def, uv_now(&d->loop),
-                             &d->subs, &bad, &why);
+                             &d->subs, &why);
 
     if (rc != 0) {
-        if (bad != 0)
-            gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.submitters, bad, why);
-        else
-            gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.submitters, why);
+        gl_log_err(GL_LOG_ERROR, d->cfg.submitters, &why);
         return rc;
     }
     for (size_t i = 0; i < d->subs.n; i++)
@@ -78,10 +75,11 @@ static int load_submitters(struct daemon *d)
 
 static int load_keys(struct daemon *d)
 {
+    struct gl_err why;
     int rc;
 
-    if ((rc = gl_file_load_signer(d->cfg.key, &d->key)) != 0) {
-        gl_log(GL_LOG_ERROR, "cannot load the log key %s: %s", d->cfg.key, gl_strerror(rc));
+    if ((rc = gl_file_load_signer(d->cfg.key, &d->key, &why)) != 0) {
+        gl_log_err(GL_LOG_ERROR, d->cfg.key, &why);
         return rc;
     }
     if (d->key.type != GL_KEY_NOTE) {
@@ -127,6 +125,8 @@ static int check_store(struct daemon *d)
 {
     struct gl_buf vk, mine;
     struct gl_checkpoint c;
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + 32];
     uint8_t root[32];
     uint64_t size;
     int rc;
@@ -143,9 +143,11 @@ static int check_store(struct daemon *d)
     }
     if ((rc = store_get_state(d->store, &size, &d->ckpt)) != 0)
         goto fail_msg;
-    if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c, NULL)) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored checkpoint is not validly signed by this log key (%s)",
-               gl_strerror(rc));
+    if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c,
+                                 NULL, &why)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "the stored checkpoint is not validly signed by this log key: %s",
+               gl_err_format(&why, NULL, msg, sizeof(msg)));
         goto out;
     }
     if ((rc = tree_load(d->tree, d->store, size)) != 0) {
@@ -222,7 +224,7 @@ static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
                                 d->cfg.witness_timeout_ms, prove_consistency, on_served, d};
-    struct gl_policy_error perr;
+    struct gl_err why;
     struct gl_policy *pol = NULL;
     struct gl_buf text;
     int rc;
@@ -231,8 +233,9 @@ static int setup_witnesses(struct daemon *d)
         return 0;
     gl_buf_init(&text, 1 << 16);
     rc = gl_file_read(d->cfg.witnesses, &text);
-    if (rc == 0 && (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &perr)) != 0)
-        gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.witnesses, perr.line, perr.reason);
+    if (rc == 0 &&
+        (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, d->cfg.witnesses, &why);
     else if (rc != 0)
         gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.witnesses, gl_strerror(rc));
     gl_buf_release(&text);

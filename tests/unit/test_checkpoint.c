@@ -16,7 +16,7 @@
 
 static int parse_str(const char *s, struct gl_checkpoint *c)
 {
-    return gl_checkpoint_parse(s, strlen(s), c);
+    return gl_checkpoint_parse(s, strlen(s), c, NULL);
 }
 
 static void test_parse_vector(void **state)
@@ -26,7 +26,7 @@ static void test_parse_vector(void **state)
     size_t n;
     char *text = tu_read_vector("notes/checkpoint.text", &n);
     (void)state;
-    assert_int_equal(gl_checkpoint_parse(text, n, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(text, n, &c, NULL), 0);
     assert_string_equal(c.origin, "example.com/log");
     assert_true(c.size == 1000);
     tu_b64_hash(ROOT_B64, root);
@@ -89,7 +89,7 @@ static void test_sign_kat(void **state)
     char *note = tu_read_vector("notes/checkpoint.note", &nn);
     (void)state;
     tu_load_signer("notes/log.key", &s);
-    assert_int_equal(gl_checkpoint_parse(text, tn, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(text, tn, &c, NULL), 0);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_checkpoint_sign(c.origin, c.size, c.root, &s, &b), 0);
     assert_int_equal(b.len, nn);
@@ -135,14 +135,14 @@ static void test_open_vectors(void **state)
         struct gl_note *note = NULL;
         size_t n;
         char *msg = tu_read_vector(files[i], &n);
-        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, &note), 0);
+        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, &note, NULL), 0);
         assert_string_equal(c.origin, "example.com/log");
         assert_true(c.size == 1000);
         assert_non_null(note);
         assert_int_equal(note->nsigs, i + 1);
         assert_ptr_equal(note->text, msg);
         gl_note_free(note);
-        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, NULL), 0);
+        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, NULL, NULL), 0);
         free(msg);
     }
 }
@@ -157,13 +157,13 @@ static void test_open_wrong_keys(void **state)
     (void)state;
     tu_load_verifier("notes/peter.vkey", &peter);
     tu_load_verifier("notes/witness.cosig-vkey", &wit);
-    assert_int_equal(gl_checkpoint_open(msg, n, &peter, &c, &note), GL_ENOKEY);
-    assert_int_equal(gl_checkpoint_open(msg, n, &wit, &c, &note), GL_EKEYTYPE);
+    assert_int_equal(gl_checkpoint_open(msg, n, &peter, &c, &note, NULL), GL_ENOKEY);
+    assert_int_equal(gl_checkpoint_open(msg, n, &wit, &c, &note, NULL), GL_EKEYTYPE);
     /* the witness's cosignature is no log signature, whatever the key type */
     conv = wit;
     conv.type = GL_KEY_NOTE;
     conv.id = gl_key_id(conv.name, GL_KEY_NOTE, conv.pub);
-    assert_int_equal(gl_checkpoint_open(msg, n, &conv, &c, &note), GL_ENOKEY);
+    assert_int_equal(gl_checkpoint_open(msg, n, &conv, &c, &note, NULL), GL_ENOKEY);
     assert_null(note);
     free(msg);
 }
@@ -182,7 +182,7 @@ static int open_tampered(const char *from, const char *to)
     assert_int_equal(strlen(from), strlen(to));
     memcpy(at, to, strlen(to));
     tu_load_verifier("notes/log.vkey", &v);
-    err = gl_checkpoint_open(msg, n, &v, &c, NULL);
+    err = gl_checkpoint_open(msg, n, &v, &c, NULL, NULL);
     free(msg);
     return err;
 }
@@ -212,7 +212,7 @@ static void test_open_origin_mismatch(void **state)
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, strlen(text), &s, 1, &b), 0);
-    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, &note),
+    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, &note, NULL),
                      GL_EVERIFY);
     assert_null(note);
     gl_buf_release(&b);
@@ -231,8 +231,9 @@ static void test_open_not_checkpoint(void **state)
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, strlen(text), &s, 1, &b), 0);
-    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL), GL_EPARSE);
-    assert_int_equal(gl_checkpoint_open("", 0, &v, &c, NULL), GL_EPARSE);
+    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, NULL),
+                     GL_EPARSE);
+    assert_int_equal(gl_checkpoint_open("", 0, &v, &c, NULL, NULL), GL_EPARSE);
     gl_buf_release(&b);
     gl_signer_wipe(&s);
 }
@@ -282,9 +283,9 @@ static void test_malformed(void **state)
             fail_msg("case %zu: got %d", i, err);
     }
     /* an embedded NUL is a control byte */
-    assert_int_equal(gl_checkpoint_parse("o\0\n1\n" ROOT_B64 "\n", 5 + 45, &c),
+    assert_int_equal(gl_checkpoint_parse("o\0\n1\n" ROOT_B64 "\n", 5 + 45, &c, NULL),
                      GL_EPARSE);
-    assert_int_equal(gl_checkpoint_parse(NULL, 0, &c), GL_EINVAL);
+    assert_int_equal(gl_checkpoint_parse(NULL, 0, &c, NULL), GL_EINVAL);
 }
 
 static void test_caps(void **state)
@@ -297,19 +298,20 @@ static void test_caps(void **state)
     /* origin of exactly 256 bytes accepted, 257 refused */
     memset(t, 'a', 256);
     n = 256 + (size_t)sprintf(t + 256, "\n1\n%s\n", ROOT_B64);
-    assert_int_equal(gl_checkpoint_parse(t, n, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(t, n, &c, NULL), 0);
     assert_int_equal(strlen(c.origin), 256);
     memset(t, 'a', 257);
     n = 257 + (size_t)sprintf(t + 257, "\n1\n%s\n", ROOT_B64);
-    assert_int_equal(gl_checkpoint_parse(t, n, &c), GL_ETOOBIG);
+    assert_int_equal(gl_checkpoint_parse(t, n, &c, NULL), GL_ETOOBIG);
     /* whole text capped at GL_CHECKPOINT_TEXT_MAX */
     n = (size_t)sprintf(t, "o\n1\n%s\n", ROOT_B64);
     memset(t + n, 'e', GL_CHECKPOINT_TEXT_MAX - n - 1);
     t[GL_CHECKPOINT_TEXT_MAX - 1] = '\n';
-    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX, &c, NULL), 0);
     t[GL_CHECKPOINT_TEXT_MAX - 1] = 'e';
     t[GL_CHECKPOINT_TEXT_MAX] = '\n';
-    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX + 1, &c), GL_ETOOBIG);
+    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX + 1, &c, NULL),
+                     GL_ETOOBIG);
     free(t);
 }
 
@@ -368,7 +370,8 @@ static void test_sign_open_roundtrip(void **state)
             root[k] = (uint8_t)tu_rand(&seed);
         gl_buf_init(&b, GL_NOTE_MAX_SIZE);
         assert_int_equal(gl_checkpoint_sign("log.example/a", size, root, &s, &b), 0);
-        assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL), 0);
+        assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, NULL),
+                         0);
         assert_true(c.size == size);
         assert_memory_equal(c.root, root, 32);
         gl_buf_release(&b);

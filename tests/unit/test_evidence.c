@@ -114,7 +114,8 @@ static int build_verify(const struct gl_buf *a, const struct gl_buf *b,
     rc = gl_evidence_build(&v, 1, (const char *)a->data, a->len, (const char *)b->data,
                            b->len, proof, n, file);
     if (rc == 0) {
-        assert_int_equal(gl_evidence_parse((const char *)file->data, file->len, e), 0);
+        assert_int_equal(gl_evidence_parse((const char *)file->data, file->len, e, NULL),
+                         0);
         assert_int_equal(gl_evidence_verify(e, &v, 1, r), 0);
     }
     free(e);
@@ -129,7 +130,7 @@ static int verify_text(const char *text, size_t len, struct gl_evidence_result *
     int rc;
 
     tu_load_verifier("notes/log.vkey", &v);
-    rc = gl_evidence_parse(text, len, e);
+    rc = gl_evidence_parse(text, len, e, NULL);
     if (rc == 0)
         rc = gl_evidence_verify(e, &v, 1, r);
     free(e);
@@ -326,10 +327,10 @@ static void test_foreign_keys_and_lines(void **state)
     gl_signer_verifier(&other, &v);
     {
         struct gl_evidence e;
-        assert_int_equal(gl_evidence_parse((char *)f1.data, f1.len, &e), 0);
+        assert_int_equal(gl_evidence_parse((char *)f1.data, f1.len, &e, NULL), 0);
         assert_int_equal(gl_evidence_verify(&e, &v, 1, &r), GL_EVERIFY);
         assert_int_equal(r.consistent, 0);
-        assert_non_null(strstr(r.reason, "no signature by the log key"));
+        assert_non_null(strstr(r.why.reason, "no signature by the log key"));
     }
     gl_signer_wipe(&other);
     gl_signer_wipe(&wk);
@@ -354,30 +355,30 @@ static void test_parse_errors(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(gl_evidence_parse(bad[i], strlen(bad[i]), &e), GL_EPARSE);
+        assert_int_equal(gl_evidence_parse(bad[i], strlen(bad[i]), &e, NULL), GL_EPARSE);
     ref_root(1000, real);
     fake_root(fake, 4);
     signed_ck(1000, real, &a);
     signed_ck(1000, fake, &b);
     raw_file(&a, &b, NULL, 0, &f);
-    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e), 0);
+    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), 0);
     assert_int_equal(e.note_len[0], a.len);
     assert_int_equal(e.note_len[1], b.len);
     /* trailing garbage after the second note */
     assert_int_equal(gl_buf_append_str(&f, "\nmore\n"), 0);
-    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e), GL_EPARSE);
+    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), GL_EPARSE);
     gl_buf_release(&f);
     /* too many proof lines */
     {
         uint8_t(*p)[32] = calloc(MAXP + 1, 32);
         raw_file(&a, &b, (const uint8_t(*)[32])p, MAXP + 1, &f);
-        assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e), GL_ETOOBIG);
+        assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), GL_ETOOBIG);
         gl_buf_release(&f);
         free(p);
     }
     {
         char *big = calloc(1, GL_EVIDENCE_MAX_SIZE + 1);
-        assert_int_equal(gl_evidence_parse(big, GL_EVIDENCE_MAX_SIZE + 1, &e),
+        assert_int_equal(gl_evidence_parse(big, GL_EVIDENCE_MAX_SIZE + 1, &e, NULL),
                          GL_ETOOBIG);
         free(big);
     }

@@ -29,7 +29,7 @@ static void check_pair(const char *skey, const char *vkey, uint8_t type)
 
     strip_nl(sk);
     strip_nl(vk);
-    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s), 0);
+    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s, NULL), 0);
     assert_int_equal(s.type, type);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, 4096);
@@ -38,7 +38,7 @@ static void check_pair(const char *skey, const char *vkey, uint8_t type)
     gl_buf_reset(&b);
     assert_int_equal(gl_signer_format(&s, &b), 0);
     assert_string_equal((char *)b.data, sk);
-    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v2), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v2, NULL), 0);
     assert_memory_equal(v2.pub, v.pub, 32);
     assert_int_equal(v2.id, v.id);
     gl_buf_release(&b);
@@ -60,7 +60,7 @@ static void test_key_id_known(void **state)
     struct gl_verifier v;
     const char *vk = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     (void)state;
-    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v, NULL), 0);
     assert_int_equal(v.id, 0xc74f20a3u);
     assert_int_equal(gl_key_id("PeterNeumann", GL_KEY_NOTE, v.pub), 0xc74f20a3u);
     assert_string_equal(v.name, "PeterNeumann");
@@ -77,13 +77,13 @@ static void test_generate_roundtrip(void **state)
         assert_int_equal(gl_signer_generate("example.com/x", (uint8_t)type, &s), 0);
         gl_buf_reset(&b);
         assert_int_equal(gl_signer_format(&s, &b), 0);
-        assert_int_equal(gl_signer_parse((char *)b.data, b.len, &s2), 0);
+        assert_int_equal(gl_signer_parse((char *)b.data, b.len, &s2, NULL), 0);
         assert_memory_equal(s.seed, s2.seed, 32);
         assert_int_equal(s.id, s2.id);
         gl_signer_verifier(&s, &v);
         gl_buf_reset(&b);
         assert_int_equal(gl_verifier_format(&v, &b), 0);
-        assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &v2), 0);
+        assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &v2, NULL), 0);
         assert_int_equal(v2.type, type);
         assert_int_equal(v2.id, gl_key_id("example.com/x", (uint8_t)type, v.pub));
     }
@@ -103,8 +103,8 @@ static void test_to_cosig(void **state)
     (void)state;
     strip_nl(sk);
     strip_nl(vk);
-    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s), 0);
-    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &want), 0);
+    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s, NULL), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &want, NULL), 0);
     /* The same public key published as a note (0x01) key. */
     v01 = want;
     v01.type = GL_KEY_NOTE;
@@ -152,9 +152,9 @@ static void test_malformed(void **state)
     struct gl_signer s;
     (void)state;
     for (size_t i = 0; i < sizeof(bad_vkeys) / sizeof(*bad_vkeys); i++)
-        assert_true(gl_verifier_parse(bad_vkeys[i], strlen(bad_vkeys[i]), &v) < 0);
+        assert_true(gl_verifier_parse(bad_vkeys[i], strlen(bad_vkeys[i]), &v, NULL) < 0);
     for (size_t i = 0; i < sizeof(bad_skeys) / sizeof(*bad_skeys); i++)
-        assert_true(gl_signer_parse(bad_skeys[i], strlen(bad_skeys[i]), &s) < 0);
+        assert_true(gl_signer_parse(bad_skeys[i], strlen(bad_skeys[i]), &s, NULL) < 0);
 }
 
 static void test_names(void **state)

@@ -16,7 +16,7 @@ static int open_note(const char *msg, size_t n, const struct gl_verifier *keys,
                      size_t nkeys, uint8_t *verified)
 {
     struct gl_note *note;
-    int err = gl_note_parse(msg, n, &note);
+    int err = gl_note_parse(msg, n, &note, NULL);
     if (err != 0)
         return err;
     err = gl_note_verify(note, keys, nkeys, verified);
@@ -53,7 +53,7 @@ static void test_peter_verify(void **state)
     uint8_t ok[4];
     (void)state;
     tu_load_verifier("notes/peter.vkey", &v);
-    assert_int_equal(gl_note_parse(msg, n, &note), 0);
+    assert_int_equal(gl_note_parse(msg, n, &note, NULL), 0);
     assert_int_equal(note->nsigs, 1);
     assert_int_equal(note->text_len, tn);
     assert_memory_equal(note->text, text, tn);
@@ -152,11 +152,13 @@ static void test_malformed(void **state)
     struct gl_note *note;
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-        assert_int_equal(gl_note_parse(bad[i], strlen(bad[i]), &note), GL_EPARSE);
+        assert_int_equal(gl_note_parse(bad[i], strlen(bad[i]), &note, NULL), GL_EPARSE);
     /* A valid minimal form parses: 5-byte blob. */
-    assert_int_equal(gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAB=\n", 24, &note),
-                     GL_EPARSE);
-    assert_int_equal(gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAE=\n", 24, &note), 0);
+    assert_int_equal(
+        gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAB=\n", 24, &note, NULL),
+        GL_EPARSE);
+    assert_int_equal(
+        gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAE=\n", 24, &note, NULL), 0);
     assert_int_equal(note->nsigs, 1);
     assert_int_equal(note->sigs[0].sig_len, 1);
     assert_int_equal(note->sigs[0].name_len, 4);
@@ -178,20 +180,20 @@ static void test_limits(void **state)
     /* 99 unknown signatures + 1 known = 100: accepted. */
     for (int i = 0; i < 99; i++)
         assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
     assert_int_equal(note->nsigs, 100);
     assert_int_equal(gl_note_verify(note, &v, 1, NULL), 0);
     gl_note_free(note);
     /* 101: refused. */
     assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), GL_ETOOBIG);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), GL_ETOOBIG);
     /* Oversized note refused before any work. */
     gl_buf_reset(&b);
     for (size_t i = 0; i < GL_NOTE_MAX_SIZE / 8; i++)
         assert_int_equal(gl_buf_append_str(&b, "1234567\n"), 0);
     assert_int_equal(gl_buf_append_str(&b, "\n"), 0);
     assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), GL_ETOOBIG);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), GL_ETOOBIG);
     gl_buf_release(&b);
     gl_signer_wipe(&s);
 }
@@ -204,7 +206,7 @@ static void test_sign_rules(void **state)
     size_t n;
     char *ck = tu_read_vector("notes/witness.cosig-key", &n);
     (void)state;
-    assert_int_equal(gl_signer_parse(ck, n, &c), 0);
+    assert_int_equal(gl_signer_parse(ck, n, &c, NULL), 0);
     tu_load_signer("notes/peter.key", &s);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, 65536);

@@ -43,7 +43,7 @@ static int parse_head(const char *head)
     int err;
 
     build(&b, head);
-    err = gl_tlogproof_parse((char *)b.data, b.len, &p);
+    err = gl_tlogproof_parse((char *)b.data, b.len, &p, NULL);
     if (err == 0)
         gl_tlogproof_free(p);
     else
@@ -58,7 +58,7 @@ static void roundtrip(const struct gl_buf *b, struct gl_tlogproof **out)
     struct gl_tlogproof *p = NULL;
     struct gl_buf f;
 
-    assert_int_equal(gl_tlogproof_parse((char *)b->data, b->len, &p), 0);
+    assert_int_equal(gl_tlogproof_parse((char *)b->data, b->len, &p, NULL), 0);
     gl_buf_init(&f, GL_TLOGPROOF_MAX_SIZE);
     assert_int_equal(gl_tlogproof_format(p, &f), 0);
     assert_int_equal(f.len, b->len);
@@ -92,9 +92,9 @@ static void test_roundtrip_full(void **state)
     assert_ptr_equal(p->checkpoint, (char *)b.data + b.len - n);
     /* the embedded checkpoint opens with the log key */
     vk = tu_read_vector("notes/log.vkey", &n);
-    assert_int_equal(gl_verifier_parse(vk, n, &v), 0);
-    assert_int_equal(gl_checkpoint_open(p->checkpoint, p->checkpoint_len, &v, &c, NULL),
-                     0);
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), 0);
+    assert_int_equal(
+        gl_checkpoint_open(p->checkpoint, p->checkpoint_len, &v, &c, NULL, NULL), 0);
     assert_true(c.size == 1000);
     gl_tlogproof_free(p);
     gl_buf_release(&b);
@@ -143,7 +143,7 @@ static void test_format_from_struct(void **state)
     build(&want, HDR "extra AP8=\nindex 7\n" H0 "\n");
     assert_int_equal(b.len, want.len);
     assert_memory_equal(b.data, want.data, b.len);
-    assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q), 0);
+    assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q, NULL), 0);
     assert_int_equal(q->extra_len, 2);
     assert_memory_equal(q->extra, "\x00\xff", 2);
     gl_tlogproof_free(q);
@@ -260,7 +260,7 @@ static void test_malformed(void **state)
 static int parse_raw(const char *s, size_t n)
 {
     struct gl_tlogproof *p = NULL;
-    int err = gl_tlogproof_parse(s, n, &p);
+    int err = gl_tlogproof_parse(s, n, &p, NULL);
 
     gl_tlogproof_free(p);
     return err;
@@ -388,7 +388,7 @@ static void test_random_roundtrips(void **state)
         gl_buf_init(&b, GL_TLOGPROOF_MAX_SIZE);
         gl_buf_init(&f, GL_TLOGPROOF_MAX_SIZE);
         assert_int_equal(gl_tlogproof_format(&p, &b), 0);
-        assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q), 0);
+        assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q, NULL), 0);
         assert_true(q->index == p.index);
         assert_int_equal(q->nhashes, p.nhashes);
         assert_memory_equal(q->hashes, p.hashes, p.nhashes * 32);

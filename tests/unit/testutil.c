@@ -76,7 +76,7 @@ void tu_load_signer(const char *rel, struct gl_signer *s)
     size_t n;
     char *t = tu_read_vector(rel, &n);
 
-    assert_int_equal(gl_signer_parse(t, n, s), 0);
+    assert_int_equal(gl_signer_parse(t, n, s, NULL), 0);
     free(t);
 }
 
@@ -85,7 +85,7 @@ void tu_load_verifier(const char *rel, struct gl_verifier *v)
     size_t n;
     char *t = tu_read_vector(rel, &n);
 
-    assert_int_equal(gl_verifier_parse(t, n, v), 0);
+    assert_int_equal(gl_verifier_parse(t, n, v, NULL), 0);
     free(t);
 }
 
