@@ -106,6 +106,13 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
     return 0;
 }
 
+/* The line of msg that holds signature line `no` (1-based) after the
+ * blank line at msg[at + 1] (counted only when a refusal needs it). */
+static size_t sig_line_no(const char *msg, size_t at, size_t no)
+{
+    return gl_text_line_at(msg, at + 2) - 1 + no;
+}
+
 /* Parses the signature lines after the blank line (msg[at + 2..len)). */
 static int parse_sigs(const char *msg, size_t len, size_t at, struct gl_note *n,
                       struct gl_err *why)
@@ -116,19 +123,18 @@ static int parse_sigs(const char *msg, size_t len, size_t at, struct gl_note *n,
     int err;
 
     gl_text_init(&t, msg + at + 2, len - at - 2, 0);
-    t.line = gl_text_line_at(msg, at + 2) - 1;
     while ((err = gl_text_line(&t, &line, &line_len)) == 0) {
         struct gl_note_sig *s;
         if (n->nsigs == GL_NOTE_MAX_SIGS)
-            return gl_err_set(why, GL_ETOOBIG, t.line, "more than %d signature lines",
-                              GL_NOTE_MAX_SIGS);
+            return gl_err_set(why, GL_ETOOBIG, sig_line_no(msg, at, t.line),
+                              "more than %d signature lines", GL_NOTE_MAX_SIGS);
         if (n->sigs == NULL &&
             (n->sigs = calloc(GL_NOTE_MAX_SIGS, sizeof(*n->sigs))) == NULL)
             return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
         s = &n->sigs[n->nsigs];
         if ((err = gl_note_parse_sig(line, line_len, s, why)) != 0) {
             if (why != NULL)
-                why->line = t.line;
+                why->line = sig_line_no(msg, at, t.line);
             return err;
         }
         s->line = line;

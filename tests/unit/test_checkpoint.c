@@ -288,6 +288,73 @@ static void test_malformed(void **state)
     assert_int_equal(gl_checkpoint_parse(NULL, 0, &c, NULL), GL_EINVAL);
 }
 
+/* Every refusal names its line of the text (0: not tied to one) and what
+ * is wrong; opening also says which key failed. */
+static void test_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        size_t line;
+        const char *why;
+    } bad[] = {
+        {"", GL_EPARSE, 0, "empty text"},
+        {"\n1000\n" ROOT_B64 "\n", GL_EPARSE, 1, "empty origin line"},
+        {"example.com/log\n01000\n" ROOT_B64 "\n", GL_EPARSE, 2,
+         "tree size is not a decimal without leading zeros"},
+        {"example.com/log\n1000\n", GL_EPARSE, 3, "missing root hash line"},
+        {"example.com/log\n1000\nY4r6mAIpJbrP3a2xXvIv0BmcGsmcKXO2FYJD0T/OBcJ=\n",
+         GL_EPARSE, 3, "root hash is not base64 of 32 bytes"},
+        {"example.com/log\n1000\n" ROOT_B64 "\next\n\n", GL_EPARSE, 5,
+         "empty extension line"},
+        {"example.com/log\n1000\n" ROOT_B64 "\next", GL_EPARSE, 4,
+         "the last line does not end with a newline"},
+        {"example.com/log\n1000\r\n" ROOT_B64 "\n", GL_EPARSE, 2,
+         "control character 0x0d"},
+        {"example.com/log\n1000\n" ROOT_B64
+         "\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n"
+         "15\n16\n17\n",
+         GL_ETOOBIG, 20, "more than 16 extension lines"},
+    };
+    const char *other = "example.com/other\n1000\n" ROOT_B64 "\n";
+    struct gl_verifier v, peter, wit;
+    struct gl_checkpoint c;
+    struct gl_signer s;
+    struct gl_err why;
+    struct gl_buf b;
+    size_t n;
+    char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(gl_checkpoint_parse(bad[i].text, strlen(bad[i].text), &c, &why),
+                      &why, bad[i].rc, bad[i].line, bad[i].why);
+    tu_load_signer("notes/log.key", &s);
+    gl_signer_verifier(&s, &v);
+    tu_load_verifier("notes/peter.vkey", &peter);
+    tu_load_verifier("notes/witness.cosig-vkey", &wit);
+    tu_expect_why(gl_checkpoint_open(msg, n, &peter, &c, NULL, &why), &why, GL_ENOKEY, 0,
+                  "no signature by the log key PeterNeumann+c74f20a3");
+    tu_expect_why(gl_checkpoint_open(msg, n, &wit, &c, NULL, &why), &why, GL_EKEYTYPE, 0,
+                  "is not a note key");
+    memcpy(strstr(msg, "\n1000\n"), "\n1001\n", 6);
+    tu_expect_why(
+        gl_checkpoint_open(msg, n, &v, &c, NULL, &why), &why, GL_EVERIFY, 0,
+        "the signature by the log key example.com/log+9f5d4526 does not verify");
+    gl_buf_init(&b, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_sign(other, strlen(other), &s, 1, &b), 0);
+    tu_expect_why(
+        gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, &why), &why, GL_EVERIFY,
+        1, "origin \"example.com/other\" is not the log key's name example.com/log");
+    gl_buf_reset(&b);
+    assert_int_equal(gl_note_sign("example.com/log\nx\n", 18, &s, 1, &b), 0);
+    tu_expect_why(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, &why), &why,
+                  GL_EPARSE, 2, "tree size is not a decimal");
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    free(msg);
+}
+
 static void test_caps(void **state)
 {
     char *t = malloc(GL_CHECKPOINT_TEXT_MAX + 100);
@@ -393,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_open_origin_mismatch),
         cmocka_unit_test(test_open_not_checkpoint),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_format_refuses),
         cmocka_unit_test(test_sign_open_roundtrip),

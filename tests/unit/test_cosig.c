@@ -360,6 +360,7 @@ static void test_append(void **state)
 {
     struct gl_note *cos;
     struct gl_buf out, two;
+    struct gl_err why;
     size_t ln, cn;
     char *logn = tu_read_vector("notes/checkpoint.note", &ln);
     char *cosn;
@@ -383,14 +384,17 @@ static void test_append(void **state)
     gl_buf_init(&two, 1024);
     assert_int_equal(gl_buf_append(&two, line, line_len), 0);
     assert_int_equal(gl_buf_append(&two, line, line_len), 0);
-    assert_int_equal(gl_cosig_append(logn, ln, (char *)two.data, two.len, &out, NULL),
-                     GL_EEXIST);
-    /* malformed lines */
-    assert_int_equal(gl_cosig_append(logn, ln, line, line_len - 1, &out, NULL),
-                     GL_EPARSE);
+    tu_expect_why(gl_cosig_append(logn, ln, (char *)two.data, two.len, &out, &why), &why,
+                  GL_EEXIST, 0,
+                  "added signature 2 repeats the key example.org/witness+84e6a7f4");
+    /* malformed lines: the reason names the line of the note they make */
+    tu_expect_why(gl_cosig_append(logn, ln, line, line_len - 1, &out, &why), &why,
+                  GL_EPARSE, 0, "the added lines do not end with a newline");
     assert_int_equal(gl_cosig_append(logn, ln, "", 0, &out, NULL), GL_EPARSE);
     assert_int_equal(gl_cosig_append(logn, ln, "\n", 1, &out, NULL), GL_EPARSE);
-    assert_int_equal(gl_cosig_append(logn, ln, "garbage\n", 8, &out, NULL), GL_EPARSE);
+    tu_expect_why(gl_cosig_append(logn, ln, "garbage\n", 8, &out, &why), &why, GL_EPARSE,
+                  6,
+                  "the note with the added lines: a signature line does not start with");
     gl_buf_reset(&two);
     assert_int_equal(gl_buf_putc(&two, '\n'), 0);
     assert_int_equal(gl_buf_append(&two, line, line_len), 0);
@@ -399,7 +403,8 @@ static void test_append(void **state)
     /* malformed base note */
     assert_int_equal(gl_cosig_append(logn, ln - 1, line, line_len, &out, NULL),
                      GL_EPARSE);
-    assert_int_equal(gl_cosig_append("x\n", 2, line, line_len, &out, NULL), GL_EPARSE);
+    tu_expect_why(gl_cosig_append("x\n", 2, line, line_len, &out, &why), &why, GL_EPARSE,
+                  0, "no blank line between the text and the signatures");
     assert_int_equal(out.len, 4);
     gl_buf_release(&two);
     gl_buf_release(&out);

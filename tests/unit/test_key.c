@@ -157,6 +157,48 @@ static void test_malformed(void **state)
         assert_true(gl_signer_parse(bad_skeys[i], strlen(bad_skeys[i]), &s, NULL) < 0);
 }
 
+/* Key strings have no lines: every refusal has line 0 and says what is
+ * wrong; a private key's refusal never quotes the key. */
+static void test_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *key;
+        int rc;
+        const char *why;
+    } bad[] = {
+        {"PeterNeumann", GL_EPARSE, "not a key: want <name>+<id>+<base64>"},
+        {"Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", GL_EPARSE,
+         "invalid key name"},
+        {"PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", GL_EPARSE,
+         "the key ID is not 8 hex digits"},
+        {"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T", GL_EPARSE,
+         "the key is not base64 of a type byte and 32 key bytes"},
+        {"PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", GL_EPARSE,
+         "the key ID does not match the key"},
+        {"PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+         GL_EKEYTYPE, "unknown key type 0x02"},
+    };
+    static const char skey[] =
+        "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    char big[GL_KEY_TEXT_MAX + 2];
+    struct gl_verifier v;
+    struct gl_signer s;
+    struct gl_err why;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(gl_verifier_parse(bad[i].key, strlen(bad[i].key), &v, &why), &why,
+                      bad[i].rc, 0, bad[i].why);
+    memset(big, 'a', sizeof(big));
+    tu_expect_why(gl_verifier_parse(big, sizeof(big), &v, &why), &why, GL_ETOOBIG, 0,
+                  "key longer than 1024 bytes");
+    tu_expect_why(gl_signer_parse(skey + 12, strlen(skey) - 12, &s, &why), &why,
+                  GL_EPARSE, 0, "a private key starts with PRIVATE+KEY+");
+    tu_expect_why(gl_signer_parse(skey, strlen(skey), &s, &why), &why, GL_EPARSE, 0,
+                  "the key ID does not match the key");
+    assert_null(strstr(why.reason, "AYEKFALV"));
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -201,9 +243,13 @@ static void test_ed25519(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vector_keys),   cmocka_unit_test(test_key_id_known),
-        cmocka_unit_test(test_generate_roundtrip), cmocka_unit_test(test_to_cosig),
-        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_names),
+        cmocka_unit_test(test_vector_keys),
+        cmocka_unit_test(test_key_id_known),
+        cmocka_unit_test(test_generate_roundtrip),
+        cmocka_unit_test(test_to_cosig),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_refusals_say_why),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_ed25519),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,6 +212,38 @@ static void test_path_malformed(void **state)
     assert_int_equal(gl_tile_path_format(&t, 0, buf, NULL), GL_EINVAL);
 }
 
+/* Paths have no lines: every refusal has line 0 and names the part that
+ * is wrong. */
+static void test_path_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *path;
+        const char *why;
+    } bad[] = {
+        {"tiles/0/000", "a tile path starts with tile/"},
+        {"tile/64/000", "want tile/<level>/"},
+        {"tile/00/000", "want tile/<level>/"},
+        {"tile/0/1", "the tile index is not 3-digit groups"},
+        {"tile/0/x000/001", "the tile index is not 3-digit groups"},
+        {"tile/0/000.p/256", "the partial width after .p/ is not 1 to 255"},
+        {"tile/0/000.p/0", "a partial tile has width 1 to 255"},
+        {"tile/0/000/", "unexpected bytes after the tile path"},
+    };
+    char buf[GL_TILE_PATH_MAX];
+    struct gl_tile t;
+    struct gl_err why;
+    int ent;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(
+            gl_tile_path_parse(bad[i].path, strlen(bad[i].path), &t, &ent, &why), &why,
+            GL_EPARSE, 0, bad[i].why);
+    memset(buf, 'x', sizeof(buf));
+    tu_expect_why(gl_tile_path_parse(buf, sizeof(buf), &t, &ent, &why), &why, GL_ETOOBIG,
+                  0, "tile path longer than 63 bytes");
+}
+
 /* ---- arithmetic --------------------------------------------------------------------------- */
 
 static void check_locate(uint32_t level, uint64_t index, uint32_t tl, uint64_t ti,
@@ -717,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_path_format),
         cmocka_unit_test(test_path_roundtrip),
         cmocka_unit_test(test_path_malformed),
+        cmocka_unit_test(test_path_refusals_say_why),
         cmocka_unit_test(test_math),
         cmocka_unit_test(test_tiles_for_proofs),
         cmocka_unit_test(test_bundle),

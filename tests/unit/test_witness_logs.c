@@ -72,25 +72,29 @@ static void test_logs_errors(void **state)
     (void)state;
     tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
     tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
-    assert_int_equal(parse("", &l, &why), GL_EPARSE);
+    tu_expect_why(parse("", &l, &why), &why, GL_EPARSE, 0, "no \"logs/v0\" line");
     logs_release(&l);
-    assert_int_equal(parse("logs/v1\n", &l, &why), GL_EPARSE);
-    assert_int_equal(why.line, 1);
+    tu_expect_why(parse("# c\n\n", &l, &why), &why, GL_EPARSE, 2, "no \"logs/v0\" line");
     logs_release(&l);
-    assert_int_equal(parse("logs/v0\nqpd 5\n", &l, &why), GL_EPARSE);
-    assert_int_equal(why.line, 2);
+    tu_expect_why(parse("logs/v1\n", &l, &why), &why, GL_EPARSE, 1,
+                  "must be \"logs/v0\"");
+    logs_release(&l);
+    tu_expect_why(parse("logs/v0\nqpd 5\n", &l, &why), &why, GL_EPARSE, 2,
+                  "a log attribute before any vkey line");
     logs_release(&l);
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nurl ftp://x\n", a);
-    assert_int_equal(parse(text, &l, &why), GL_EPARSE);
-    assert_int_equal(why.line, 3);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 3,
+                  "repeated or invalid url (http:// or https://)");
     logs_release(&l);
-    snprintf(text, sizeof(text), "logs/v0\nvkey %s\nqpd -1\n", a);
-    assert_int_equal(parse(text, &l, &why), GL_EPARSE);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n\n  qpd -1\n", a);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 4, "qpd must be a decimal");
     logs_release(&l);
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", w);
-    assert_int_equal(parse(text, &l, &why), GL_EPARSE);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 2,
+                  "a log key must be a note key (type 0x01)");
     logs_release(&l);
-    assert_int_equal(parse("logs/v0\nvkey junk\n", &l, &why), GL_EPARSE);
+    tu_expect_why(parse("logs/v0\nvkey junk\n", &l, &why), &why, GL_EPARSE, 2,
+                  "malformed vkey: not a key");
     logs_release(&l);
 }
 
@@ -211,15 +215,16 @@ static void test_peers(void **state)
     assert_int_equal(p.v[1].key.type, GL_KEY_COSIG);
     peers_release(&p);
     snprintf(text, sizeof(text), "witness w1 %s\n", w);
-    assert_int_equal(peers_parse(text, strlen(text), &p, &why), GL_EPARSE);
-    assert_int_equal(why.line, 1);
+    tu_expect_why(peers_parse(text, strlen(text), &p, &why), &why, GL_EPARSE, 1,
+                  "want: witness <name> <vkey> <url>");
     peers_release(&p);
     snprintf(text, sizeof(text), "witness w1 %s http://a\nwitness w1 %s http://b\n", w,
              w);
-    assert_int_equal(peers_parse(text, strlen(text), &p, &why), GL_EPARSE);
-    assert_int_equal(why.line, 2);
+    tu_expect_why(peers_parse(text, strlen(text), &p, &why), &why, GL_EPARSE, 2,
+                  "two peers named w1");
     peers_release(&p);
-    assert_int_equal(peers_parse("peer x\n", 7, &p, &why), GL_EPARSE);
+    tu_expect_why(peers_parse("# c\r\npeer x\n", 12, &p, &why), &why, GL_EPARSE, 2,
+                  "unknown line (want: witness <name> <vkey> <url>)");
     peers_release(&p);
 }
 
