@@ -444,7 +444,8 @@ static void test_too_many_meta(void **state)
     gl_buf_release(&b);
 }
 
-/* Line endings and control bytes: refused already by the note layer. */
+/* Line endings and control bytes: refused by the note layer (CR, C0 controls)
+ * or by the field rules (DEL), always with a reason and a line. */
 static void test_crlf_and_controls(void **state)
 {
     static const char *texts[] = {
