@@ -18,6 +18,7 @@ void cli_error(const char *fmt, ...)
 
     fputs("glasslog: ", stderr);
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);

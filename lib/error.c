@@ -44,36 +44,36 @@ static void one_line(char *s)
             *s = '?';
 }
 
-int gl_err_set(struct gl_err *e, int code, size_t line, const char *fmt, ...)
+void gl_err_fill(struct gl_err *e, int code, size_t line, const char *fmt, ...)
 {
     va_list ap;
 
     if (e == NULL)
-        return code;
+        return;
     e->line = line;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
     va_end(ap);
     one_line(e->reason);
     if (e->reason[0] == 0) /* never empty: a format bug still says something */
         snprintf(e->reason, sizeof(e->reason), "%s", gl_strerror(code));
-    return code;
 }
 
-int gl_err_wrap(struct gl_err *e, int code, size_t line_offset, const char *prefix)
+void gl_err_nest(struct gl_err *e, int code, size_t line_offset, const char *prefix)
 {
     char inner[GL_ERR_REASON_MAX];
 
     if (e == NULL)
-        return code;
+        return;
     if (e->line != 0)
         e->line += line_offset;
     if (prefix == NULL)
-        return code;
+        return;
     memcpy(inner, e->reason, sizeof(inner));
     inner[sizeof(inner) - 1] = 0;
-    return gl_err_set(e, code, e->line, "%s: %s", prefix,
-                      inner[0] != 0 ? inner : gl_strerror(code));
+    gl_err_fill(e, code, e->line, "%s: %s", prefix,
+                inner[0] != 0 ? inner : gl_strerror(code));
 }
 
 const char *gl_err_format(const struct gl_err *e, const char *where, char *out,

@@ -19,6 +19,7 @@
  */
 #include "glasslog/statement.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "glasslog/codec.h"
@@ -137,10 +138,13 @@ static int take_field(struct gl_text *t, const char *name, const char **val, siz
 {
     size_t nl = strlen(name), len;
     const char *line;
+    char what[16];
     int err;
 
-    if ((err = gl_text_line(t, &line, &len)) != 0)
-        return gl_err_set(why, GL_EPARSE, t->line + 1, "missing %s line", name);
+    if ((err = gl_text_line(t, &line, &len)) != 0) {
+        snprintf(what, sizeof(what), "%s line", name);
+        return gl_text_missing(t, err, what, why);
+    }
     if (len <= nl || line[nl] != ' ' || memcmp(line, name, nl) != 0)
         return gl_err_set(why, GL_EPARSE, t->line, "expected a \"%s <value>\" line",
                           name);

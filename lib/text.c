@@ -75,14 +75,6 @@ int gl_text_line(struct gl_text *t, const char **line, size_t *len)
     }
 }
 
-int gl_text_missing(const struct gl_text *t, int err, const char *what,
-                    struct gl_err *why)
-{
-    if (err == GL_ENOTFOUND)
-        return gl_err_set(why, GL_EPARSE, t->line + 1, "missing %s", what);
-    return gl_err_set(why, GL_EPARSE, t->line, "%s does not end with a newline", what);
-}
-
 size_t gl_text_line_at(const char *s, size_t off)
 {
     size_t line = 1;

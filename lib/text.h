@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include "glasslog/error.h"
+
 #define GL_TEXT_OPEN_END 1u
 #define GL_TEXT_CR 2u
 #define GL_TEXT_TRIM_START 4u
@@ -54,10 +56,15 @@ int gl_text_line(struct gl_text *t, const char **line, size_t *len);
 /* For a strict format: why a line it needs could not be cut (err from
  * gl_text_line): "missing <what>" at the line after the last one (end of
  * the input), or "<what> does not end with a newline" at that line. Fills
- * why (may be NULL) and returns GL_EPARSE. */
-struct gl_err;
-int gl_text_missing(const struct gl_text *t, int err, const char *what,
-                    struct gl_err *why);
+ * why (may be NULL) and returns GL_EPARSE (inline, so that analysers see
+ * it). */
+static inline int gl_text_missing(const struct gl_text *t, int err, const char *what,
+                                  struct gl_err *why)
+{
+    if (err == GL_ENOTFOUND)
+        return gl_err_set(why, GL_EPARSE, t->line + 1, "missing %s", what);
+    return gl_err_set(why, GL_EPARSE, t->line, "%s does not end with a newline", what);
+}
 
 /* The 1-based number of the line that holds byte off of s (counting the
  * "\n"s in s[0..off)). */

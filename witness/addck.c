@@ -186,7 +186,7 @@ static int open_note(const struct gl_note *note, const struct logs_entry *log,
     if (err != 0)
         return gl_err_set(why, err, 0, "cannot verify the signatures: %s",
                           gl_strerror(err));
-    if ((err = gl_checkpoint_parse(note->text, note->text_len, c, why)) != 0)
+    if (gl_checkpoint_parse(note->text, note->text_len, c, why) != 0)
         return gl_err_wrap(why, GL_EPARSE, 0,
                            "the signed note is not a valid checkpoint");
     if (strcmp(c->origin, log->origin) != 0)

@@ -49,18 +49,35 @@ struct gl_err {
                                        empty after a failure */
 };
 
-/* Sets *e (no-op when e is NULL) to line and the printf-style reason,
- * truncated to fit, control bytes replaced by '?' so it stays one line.
- * Returns code, so that a parser can write
- *     return gl_err_set(why, GL_EPARSE, line, "...", ...);  */
-int gl_err_set(struct gl_err *e, int code, size_t line, const char *fmt, ...)
+/* gl_err_set(e, code, line, fmt, ...): sets *e (no-op when e is NULL) to
+ * line and the printf-style reason, truncated to fit, control bytes
+ * replaced by '?' so it stays one line (an empty reason becomes
+ * gl_strerror(code)), and evaluates to code, so that a parser can write
+ *     return gl_err_set(why, GL_EPARSE, line, "...", ...);
+ * A (GNU C) statement expression rather than a function so that compilers
+ * and analysers see that the result is code (no false "maybe
+ * uninitialized" on the parser's outputs); gl_err_fill does the work. */
+#define gl_err_set(e, code, line, ...)                                                   \
+    __extension__({                                                                      \
+        int gl_err_code_ = (code);                                                       \
+        gl_err_fill((e), gl_err_code_, (line), __VA_ARGS__);                             \
+        gl_err_code_;                                                                    \
+    })
+void gl_err_fill(struct gl_err *e, int code, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Puts context on a reason that a nested parser set: a non-zero line
  * moves down by line_offset (the nested input started after line_offset
  * lines of the outer one) and, unless prefix is NULL, the reason becomes
- * "<prefix>: <reason>". No-op when e is NULL. Returns code. */
-int gl_err_wrap(struct gl_err *e, int code, size_t line_offset, const char *prefix);
+ * "<prefix>: <reason>". No-op when e is NULL. Returns code (inline, so
+ * that analysers see it; gl_err_nest does the work). */
+void gl_err_nest(struct gl_err *e, int code, size_t line_offset, const char *prefix);
+static inline int gl_err_wrap(struct gl_err *e, int code, size_t line_offset,
+                              const char *prefix)
+{
+    gl_err_nest(e, code, line_offset, prefix);
+    return code;
+}
 
 /* Formats e for a message into out (max bytes, NUL-terminated, truncated
  * to fit): "WHERE:LINE: reason", or "WHERE: reason" when e->line is 0;
