@@ -125,11 +125,11 @@ static int check_store(struct daemon *d)
 {
     struct gl_buf vk, mine;
     struct gl_checkpoint c;
-    struct gl_err why;
-    char msg[GL_ERR_REASON_MAX + 32];
     uint8_t root[32];
     uint64_t size;
     int rc;
+    struct gl_err ck_why;
+    char msg[GL_ERR_REASON_MAX + 32];
 
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_buf_init(&mine, GL_KEY_TEXT_MAX);
@@ -144,10 +144,10 @@ static int check_store(struct daemon *d)
     if ((rc = store_get_state(d->store, &size, &d->ckpt)) != 0)
         goto fail_msg;
     if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c,
-                                 NULL, &why)) != 0) {
+                                 NULL, &ck_why)) != 0) {
         gl_log(GL_LOG_ERROR,
                "the stored checkpoint is not validly signed by this log key: %s",
-               gl_err_format(&why, NULL, msg, sizeof(msg)));
+               gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
         goto out;
     }
     if ((rc = tree_load(d->tree, d->store, size)) != 0) {
