@@ -140,8 +140,8 @@ static int note_root(const char *msg, size_t len, uint8_t root[GL_HASH_LEN])
     struct gl_checkpoint c;
     int rc;
 
-    if ((rc = gl_note_parse(msg, len, &note)) == 0 &&
-        (rc = gl_checkpoint_parse(note->text, note->text_len, &c)) == 0)
+    if ((rc = gl_note_parse(msg, len, &note, NULL)) == 0 &&
+        (rc = gl_checkpoint_parse(note->text, note->text_len, &c, NULL)) == 0)
         memcpy(root, c.root, GL_HASH_LEN);
     gl_note_free(note);
     return rc;

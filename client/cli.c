@@ -18,9 +18,17 @@ void cli_error(const char *fmt, ...)
 
     fputs("glasslog: ", stderr);
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void cli_err(const char *where, const struct gl_err *e)
+{
+    char msg[GL_ERR_REASON_MAX + 4200];
+
+    cli_error("%s", gl_err_format(e, where, msg, sizeof(msg)));
 }
 
 int cli_read_file(const char *path, struct gl_buf *out)
@@ -45,14 +53,17 @@ int cli_write_new_file(const char *path, const void *data, size_t n, int mode)
 
 int cli_load_signer(const char *path, struct gl_signer *out)
 {
+    struct gl_err why;
     struct gl_buf b;
     int err;
 
     gl_buf_init(&b, GL_KEY_TEXT_MAX + 1);
     if ((err = cli_read_file(path, &b)) != 0)
         goto out;
-    if ((err = gl_signer_parse((const char *)b.data, b.len, out)) != 0)
-        cli_error("%s: not a valid private key (%s)", path, gl_strerror(err));
+    if ((err = gl_signer_parse((const char *)b.data, b.len, out, &why)) != 0) {
+        gl_err_wrap(&why, err, 0, "not a valid private key");
+        cli_err(path, &why);
+    }
 out:
     gl_buf_release(&b);
     return err;
@@ -60,6 +71,7 @@ out:
 
 int cli_load_verifier(const char *arg, struct gl_verifier *out)
 {
+    struct gl_err why;
     struct gl_buf b;
     const char *text = arg;
     size_t n = strlen(arg);
@@ -72,8 +84,10 @@ int cli_load_verifier(const char *arg, struct gl_verifier *out)
         text = (const char *)b.data;
         n = b.len;
     }
-    if ((err = gl_verifier_parse(text, n, out)) != 0)
-        cli_error("%s: not a valid verifier key (%s)", arg, gl_strerror(err));
+    if ((err = gl_verifier_parse(text, n, out, &why)) != 0) {
+        gl_err_wrap(&why, err, 0, "not a valid verifier key");
+        cli_err(arg, &why);
+    }
 out:
     gl_buf_release(&b);
     return err;

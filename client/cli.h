@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 
 /* Exit codes shared by every command. */
@@ -21,6 +22,10 @@ enum {
 
 /* Prints "glasslog: <msg>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints why a parser refused where (a file name or an argument), the one
+ * way the client reports it: "glasslog: WHERE:LINE: reason", or
+ * "glasslog: WHERE: reason" when the line is 0. */
+void cli_err(const char *where, const struct gl_err *e);
 
 /* Reads path ("-" = stdin) into out, failing with GL_ETOOBIG past out->max.
  * Reports the reason on stderr. */

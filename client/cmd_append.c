@@ -258,12 +258,20 @@ static int append_finish(const struct append_opts *o, const struct gl_buf *st,
     struct gl_tlogproof *tp = NULL;
     struct gl_verifier vk;
     struct gl_buf bundle;
-    const char *what = "";
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + 32];
     int rc = CLI_OK;
 
     gl_buf_init(&bundle, GL_TLOGPROOF_MAX_SIZE);
-    if (gl_tlogproof_parse(proof_text, strlen(proof_text), &tp) != 0 || tp->index != index) {
-        cli_error("the log's proof is malformed or names another index");
+    if (gl_tlogproof_parse(proof_text, strlen(proof_text), &tp, &why) != 0) {
+        cli_error("the log's proof is malformed: %s",
+                  gl_err_format(&why, NULL, msg, sizeof(msg)));
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    if (tp->index != index) {
+        cli_error("the log's proof names index %llu, its answer %llu",
+                  (unsigned long long)tp->index, (unsigned long long)index);
         rc = CLI_VERIFY;
         goto out;
     }
@@ -272,8 +280,8 @@ static int append_finish(const struct append_opts *o, const struct gl_buf *st,
             rc = CLI_USAGE;
             goto out;
         }
-        if (gl_tlogproof_verify(tp, leaf, &vk, NULL, &what) != 0) {
-            cli_error("the log's answer does not verify: bad %s", what);
+        if (gl_tlogproof_verify(tp, leaf, &vk, NULL, &why) != 0) {
+            cli_error("the log's answer does not verify: %s", why.reason);
             rc = CLI_VERIFY;
             goto out;
         }
@@ -336,7 +344,7 @@ int cmd_append_main(int argc, char **argv)
     struct gl_signer k;
     struct gl_buf st, url;
     struct gl_http_response resp;
-    const char *why = NULL;
+    struct gl_err why;
     int rc = append_parse(argc, argv, &o);
 
     if (rc != 0)
@@ -348,7 +356,7 @@ int cmd_append_main(int argc, char **argv)
     memset(&resp, 0, sizeof(resp));
     rc = CLI_USAGE;
     if (gl_statement_sign(&f, &k, &st, &why) != 0) {
-        cli_error("cannot make the statement: %s", why ? why : "invalid key or fields");
+        cli_error("cannot make the statement: %s", why.reason);
         goto out;
     }
     if (gl_buf_printf(&url, "%s%sapi/v1/add", o.log,

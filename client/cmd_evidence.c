@@ -38,16 +38,19 @@ static void print_root(const char *label, uint64_t size, const uint8_t root[32])
     printf("  %s size %llu, root %s\n", label, (unsigned long long)size, hex);
 }
 
-static void explain(const struct gl_evidence_result *r, int proven)
+static void explain(const char *path, const struct gl_evidence_result *r, int proven)
 {
+    char why[GL_ERR_REASON_MAX + 4200];
+
     if (!proven) {
         printf("%s: %s\n", r->consistent ? "NO SPLIT VIEW" : "INVALID EVIDENCE",
-               r->reason);
+               r->why.line != 0 ? gl_err_format(&r->why, path, why, sizeof(why))
+                                : r->why.reason);
         if (r->origin[0] != 0)
             printf("  log %s\n", r->origin);
         return;
     }
-    printf("SPLIT VIEW PROVEN: log %s: %s.\n", r->origin, r->reason);
+    printf("SPLIT VIEW PROVEN: log %s: %s.\n", r->origin, r->why.reason);
     print_root("checkpoint 1:", r->size[0], r->root[0]);
     print_root("checkpoint 2:", r->size[1], r->root[1]);
     if (r->kind == GL_EVIDENCE_NOT_PREFIX)
@@ -68,6 +71,8 @@ static int evidence_verify(int argc, char **argv)
     struct gl_verifier keys[EVIDENCE_MAX_VKEYS];
     struct gl_evidence *e = NULL;
     struct gl_evidence_result r;
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + 4200];
     struct gl_buf file;
     size_t nkeys = 0;
     int c, err, rc = CLI_USAGE;
@@ -103,8 +108,10 @@ static int evidence_verify(int argc, char **argv)
     if (cli_read_file(argv[optind], &file) != 0 || (e = calloc(1, sizeof(*e))) == NULL)
         goto out;
     rc = CLI_VERIFY;
-    if ((err = gl_evidence_parse((const char *)file.data, file.len, e)) != 0) {
-        printf("INVALID EVIDENCE: not a glasslog evidence file (%s)\n", gl_strerror(err));
+    if ((err = gl_evidence_parse((const char *)file.data, file.len, e, &why)) != 0) {
+        gl_err_wrap(&why, err, 0, "not a glasslog evidence file");
+        printf("INVALID EVIDENCE: %s\n",
+               gl_err_format(&why, argv[optind], msg, sizeof(msg)));
         goto out;
     }
     err = gl_evidence_verify(e, keys, nkeys, &r);
@@ -113,7 +120,7 @@ static int evidence_verify(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
-    explain(&r, err == 0);
+    explain(argv[optind], &r, err == 0);
     rc = err == 0 ? CLI_OK : CLI_VERIFY;
 out:
     free(e);

@@ -336,6 +336,7 @@ static int get_tile(struct fetch *f, const struct get_opts *o)
     const char *arg = o->nargs == 2 ? o->args[1] : "";
     char path[GL_TILE_PATH_MAX + 8], hex[65];
     struct gl_tile t;
+    struct gl_err why;
     struct gl_buf body;
     int entries, rc;
 
@@ -343,9 +344,15 @@ static int get_tile(struct fetch *f, const struct get_opts *o)
         snprintf(path, sizeof(path), "tile/%s", arg);
     else
         snprintf(path, sizeof(path), "%s", arg);
-    if (o->nargs != 2 || gl_tile_path_parse(path, strlen(path), &t, &entries) != 0) {
+    if (o->nargs != 2) {
         cli_error(
             "get tile takes a tile path such as tile/0/000 or tile/entries/x001/234.p/7");
+        return CLI_USAGE;
+    }
+    if ((rc = gl_tile_path_parse(path, strlen(path), &t, &entries, &why)) != 0) {
+        gl_err_wrap(&why, rc, 0,
+                    "not a tile path such as tile/0/000 or tile/entries/x001/234.p/7");
+        cli_err(path, &why);
         return CLI_USAGE;
     }
     gl_buf_init(&body, entries ? GL_TILE_BUNDLE_MAX : (size_t)t.width * 32);

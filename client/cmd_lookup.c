@@ -350,7 +350,7 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
     if (!cJSON_IsNumber(ji) || !cJSON_IsString(jl) || !cJSON_IsString(js) ||
         !cJSON_IsString(jp) || (idx = ji->valuedouble) < 0 || idx > 9007199254740992.0 ||
         gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, 32, 1) != 0 ||
-        gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf) != 0 ||
+        gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) != 0 ||
         pf->index != (uint64_t)idx) {
         cli_error(
             "verification failed: the log's answer is malformed (an item lacks a valid "

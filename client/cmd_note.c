@@ -36,6 +36,7 @@ static int note_sign(int argc, char **argv)
     const char *keyfile = NULL, *in = "-";
     struct gl_signer k;
     struct gl_buf text, out;
+    struct gl_err why;
     int c, err, rc = CLI_USAGE;
 
     optind = 1;
@@ -62,9 +63,9 @@ static int note_sign(int argc, char **argv)
     }
     if (cli_read_file(in, &text) != 0)
         goto out;
-    if (!gl_note_text_valid((char *)text.data, text.len)) {
-        cli_error("%s: note text must be non-empty UTF-8 ending in a newline, "
-                  "without control characters other than newline", in);
+    if (gl_note_text_check((char *)text.data, text.len, &why) != 0) {
+        gl_err_wrap(&why, GL_EPARSE, 0, "not note text");
+        cli_err(in, &why);
         goto out;
     }
     if ((err = gl_note_sign((char *)text.data, text.len, &k, 1, &out)) != 0) {
@@ -114,6 +115,7 @@ static int note_verify(int argc, char **argv)
     size_t nkeys = 0;
     const char *in = "-";
     struct gl_note *n = NULL;
+    struct gl_err why;
     struct gl_buf msg;
     int c, err, rc = 1;
 
@@ -145,8 +147,9 @@ static int note_verify(int argc, char **argv)
     gl_buf_init(&msg, GL_NOTE_MAX_SIZE);
     if (cli_read_file(in, &msg) != 0)
         goto out;
-    if ((err = gl_note_parse((char *)msg.data, msg.len, &n)) != 0) {
-        cli_error("%s: not a valid signed note (%s)", in, gl_strerror(err));
+    if ((err = gl_note_parse((char *)msg.data, msg.len, &n, &why)) != 0) {
+        gl_err_wrap(&why, err, 0, "not a valid signed note");
+        cli_err(in, &why);
         goto out;
     }
     if ((err = gl_note_verify(n, keys, nkeys, flags)) != 0) {

@@ -369,14 +369,15 @@ struct verify_inputs {
  * or CLI_USAGE. */
 static int read_inputs(const struct verify_opts *o, struct verify_inputs *v)
 {
+    struct gl_err why;
     int rc;
 
     if (cli_read_file(o->proof, &v->proof_text) != 0)
         return CLI_USAGE;
     if ((rc = gl_tlogproof_parse((const char *)v->proof_text.data, v->proof_text.len,
-                                 &v->proof)) != 0) {
-        snprintf(v->why, sizeof(v->why), "%s is not a valid tlog-proof (%s)", o->proof,
-                 gl_strerror(rc));
+                                 &v->proof, &why)) != 0) {
+        gl_err_wrap(&why, rc, 0, "not a valid tlog-proof");
+        gl_err_format(&why, o->proof, v->why, sizeof(v->why));
         return CLI_VERIFY;
     }
     if (o->statement != NULL && cli_read_file(o->statement, &v->statement) != 0)

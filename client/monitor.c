@@ -478,7 +478,7 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
     const struct pool_result *r = &b->res[i];
     const struct gl_statement_fields *f = &r->st.fields;
     uint64_t index = b->k * GL_TILE_WIDTH + i;
-    char detail[600], hex[65];
+    char detail[600], hex[65], reason[GL_ERR_REASON_MAX + 32];
 
     m->st.entries++;
     if (r->status == POOL_MALFORMED || r->status == POOL_BADSIG) {
@@ -490,7 +490,8 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
                 (unsigned long long)index, clip(r->st.sig.name_len), r->st.sig.name);
         else
             snprintf(detail, sizeof(detail), "entry %llu is not a valid statement: %s",
-                     (unsigned long long)index, r->reason);
+                     (unsigned long long)index,
+                     gl_err_format(&r->why, NULL, reason, sizeof(reason)));
         statement_alarm(m, index, &b->e[i], r->leaf, "bad-entry", detail);
         return;
     }
@@ -619,7 +620,9 @@ static int finish_target(struct monitor *m)
 /* Resumes an interrupted target, if the progress file has one. */
 static int resume(struct monitor *m)
 {
-    int rc = state_load_progress(&m->s, &m->prog);
+    char msg[GL_ERR_REASON_MAX + 32];
+    struct gl_err why;
+    int rc = state_load_progress(&m->s, &m->prog, &why);
 
     if (rc == GL_ENOTFOUND) {
         gl_merkle_range_init(&m->prog.range);
@@ -637,7 +640,12 @@ static int resume(struct monitor *m)
                   (unsigned long long)m->tgt.cp.size);
         return finish_target(m);
     }
-    cli_error("the progress file in %s is damaged: starting over from entry 0", m->s.dir);
+    if (rc != 0)
+        cli_error("the progress file in %s is damaged (%s): starting over from entry 0",
+                  m->s.dir, gl_err_format(&why, NULL, msg, sizeof(msg)));
+    else
+        cli_error("the progress file in %s is damaged: starting over from entry 0",
+                  m->s.dir);
     state_drop_progress(&m->s);
     gl_merkle_range_init(&m->prog.range);
     gl_buf_reset(&m->prog.target);

@@ -41,17 +41,14 @@ void pool_check(const struct gl_tile_entry *e, const struct gl_verifier *keys,
 {
     int rc;
 
-    out->reason = NULL;
     out->which = 0;
     if (gl_merkle_leaf_hash(e->data, e->len, out->leaf) != 0) {
         out->status = POOL_MALFORMED;
-        out->reason = "cannot hash the entry";
+        gl_err_set(&out->why, GL_ECRYPTO, 0, "cannot hash the entry");
         return;
     }
-    if (gl_statement_parse((const char *)e->data, e->len, &out->st, &out->reason) != 0) {
+    if (gl_statement_parse((const char *)e->data, e->len, &out->st, &out->why) != 0) {
         out->status = POOL_MALFORMED;
-        if (out->reason == NULL)
-            out->reason = "not a statement";
         return;
     }
     rc = gl_statement_verify(&out->st, keys, nkeys, &out->which);

@@ -27,14 +27,14 @@ enum pool_status {
     POOL_OK = 0,    /* well formed, signed by keys[which] */
     POOL_UNKNOWN,   /* well formed, signed by a key not in the list */
     POOL_BADSIG,    /* a listed key's name and ID, bad signature */
-    POOL_MALFORMED, /* not a statement (reason says why) */
+    POOL_MALFORMED, /* not a statement (why says why) */
 };
 
 /* The outcome for one entry. st points into the entry's bytes. */
 struct pool_result {
     uint8_t leaf[32];
     enum pool_status status;
-    const char *reason; /* static, for POOL_MALFORMED */
+    struct gl_err why; /* for POOL_MALFORMED: what is wrong (lines of the entry) */
     size_t which;
     struct gl_statement st; /* valid unless POOL_MALFORMED */
 };

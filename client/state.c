@@ -31,6 +31,7 @@
 #include "glasslog/error.h"
 #include "glasslog/note.h"
 #include "glasslog/sha256.h"
+#include "text.h"
 
 #define PROGRESS_HEADER "glasslog-monitor-progress v1\n"
 #define PROGRESS_MAX (STATE_CHECKPOINT_MAX + 8192)
@@ -190,8 +191,8 @@ static int stored_tree(const struct gl_buf *b, uint64_t *size, uint8_t root[32])
     struct gl_checkpoint c;
     int rc;
 
-    if ((rc = gl_note_parse((const char *)b->data, b->len, &n)) == 0 &&
-        (rc = gl_checkpoint_parse(n->text, n->text_len, &c)) == 0) {
+    if ((rc = gl_note_parse((const char *)b->data, b->len, &n, NULL)) == 0 &&
+        (rc = gl_checkpoint_parse(n->text, n->text_len, &c, NULL)) == 0) {
         *size = c.size;
         memcpy(root, c.root, 32);
     }
@@ -238,36 +239,43 @@ void state_progress_release(struct state_progress *p)
     gl_buf_release(&p->target);
 }
 
-/* Reads "<prefix><value>\n" at *pos; value is the bytes before "\n". */
-static int take_line(const struct gl_buf *b, size_t *pos, const char *prefix,
-                     const char **val, size_t *vlen)
+/* Reads the line "<prefix><value>" and returns the value. */
+static int take_line(struct gl_text *t, const char *prefix, const char **val,
+                     size_t *vlen, struct gl_err *why)
 {
-    const char *s = (const char *)b->data + *pos, *nl;
-    size_t left = b->len - *pos, pl = strlen(prefix);
+    size_t pl = strlen(prefix), len;
+    const char *line;
+    int rc;
 
-    nl = memchr(s, '\n', left);
-    if (nl == NULL || (size_t)(nl - s) < pl || memcmp(s, prefix, pl) != 0)
-        return GL_EPARSE;
-    *val = s + pl;
-    *vlen = (size_t)(nl - s) - pl;
-    *pos += (size_t)(nl - s) + 1;
+    if ((rc = gl_text_line(t, &line, &len)) != 0)
+        return gl_text_missing(t, rc, "line", why);
+    if (len < pl || memcmp(line, prefix, pl) != 0)
+        return gl_err_set(why, GL_EPARSE, t->line, "expected a \"%s\" line", prefix);
+    *val = line + pl;
+    *vlen = len - pl;
     return 0;
 }
 
-static int parse_progress(const struct gl_buf *b, struct state_progress *p)
+static int parse_progress(const struct gl_buf *b, struct state_progress *p,
+                          struct gl_err *why)
 {
+    struct gl_text t;
     const char *v;
-    size_t pos = 0, vlen;
+    size_t vlen;
     uint64_t checked;
     int rc;
 
+    gl_text_init(&t, (const char *)b->data, b->len, 0);
     if (b->len < sizeof(PROGRESS_HEADER) - 1 ||
         memcmp(b->data, PROGRESS_HEADER, sizeof(PROGRESS_HEADER) - 1) != 0)
-        return GL_EPARSE;
-    pos = sizeof(PROGRESS_HEADER) - 1;
-    if (take_line(b, &pos, "checked ", &v, &vlen) != 0 ||
-        gl_parse_u64(v, vlen, &checked) != 0 || checked > GL_MERKLE_MAX_SIZE)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 1, "the first line is not %.*s",
+                          (int)sizeof(PROGRESS_HEADER) - 2, PROGRESS_HEADER);
+    t.pos = sizeof(PROGRESS_HEADER) - 1;
+    t.line = 1;
+    if ((rc = take_line(&t, "checked ", &v, &vlen, why)) != 0)
+        return rc;
+    if (gl_parse_u64(v, vlen, &checked) != 0 || checked > GL_MERKLE_MAX_SIZE)
+        return gl_err_set(why, GL_EPARSE, t.line, "checked is not a tree size");
     gl_merkle_range_init(&p->range);
     p->range.size = checked;
     for (unsigned l = 0; l < GL_MERKLE_MAX_HEIGHT; l++) {
@@ -275,25 +283,37 @@ static int parse_progress(const struct gl_buf *b, struct state_progress *p)
         if (!(checked >> l & 1))
             continue;
         snprintf(prefix, sizeof(prefix), "edge %u ", l);
-        if (take_line(b, &pos, prefix, &v, &vlen) != 0 ||
-            gl_base64_decode_exact(v, vlen, p->range.edge[l], 32) != 0)
-            return GL_EPARSE;
+        if ((rc = take_line(&t, prefix, &v, &vlen, why)) != 0)
+            return rc;
+        if (gl_base64_decode_exact(v, vlen, p->range.edge[l], 32) != 0)
+            return gl_err_set(why, GL_EPARSE, t.line,
+                              "the edge is not base64 of 32 bytes");
     }
-    if (take_line(b, &pos, "target", &v, &vlen) != 0 || vlen != 0)
-        return GL_EPARSE;
+    if ((rc = take_line(&t, "target", &v, &vlen, why)) != 0)
+        return rc;
+    if (vlen != 0)
+        return gl_err_set(why, GL_EPARSE, t.line, "expected a \"target\" line");
     gl_buf_reset(&p->target);
-    rc = gl_buf_append(&p->target, b->data + pos, b->len - pos);
-    return rc != 0 ? rc : (p->target.len == 0 ? GL_EPARSE : 0);
+    if ((rc = gl_buf_append(&p->target, b->data + t.pos, b->len - t.pos)) != 0)
+        return gl_err_set(why, rc, 0, "the target: %s", gl_strerror(rc));
+    if (p->target.len == 0)
+        return gl_err_set(why, GL_EPARSE, t.line + 1, "no target checkpoint");
+    return 0;
 }
 
-int state_load_progress(const struct state *s, struct state_progress *p)
+int state_load_progress(const struct state *s, struct state_progress *p,
+                        struct gl_err *why)
 {
     struct gl_buf b;
     int rc;
 
     gl_buf_init(&b, PROGRESS_MAX);
-    if ((rc = read_state_file(s, "monitor", &b)) == 0)
-        rc = parse_progress(&b, p) != 0 ? GL_EPARSE : 0;
+    if ((rc = read_state_file(s, "monitor", &b)) == GL_ENOTFOUND)
+        gl_err_set(why, rc, 0, "no progress file");
+    else if (rc != 0)
+        gl_err_set(why, rc, 0, "cannot read the progress file: %s", gl_strerror(rc));
+    else
+        rc = parse_progress(&b, p, why) != 0 ? GL_EPARSE : 0;
     gl_buf_release(&b);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "glasslog/merkle.h"
 
@@ -82,8 +83,11 @@ struct state_progress {
 void state_progress_init(struct state_progress *p);
 void state_progress_release(struct state_progress *p);
 /* Loads the progress into *p (initialised). GL_ENOTFOUND if none,
- * GL_EPARSE if the file is damaged (the caller starts over). */
-int state_load_progress(const struct state *s, struct state_progress *p);
+ * GL_EPARSE if the file is damaged (the caller starts over), GL_EIO /
+ * GL_ETOOBIG if it cannot be read; why (may be NULL) says which, with the
+ * line of the file for damage. */
+int state_load_progress(const struct state *s, struct state_progress *p,
+                        struct gl_err *why);
 /* Replaces the progress file atomically. */
 int state_save_progress(const struct state *s, const struct state_progress *p);
 /* Removes the progress file (after an alarm that invalidates it). */

@@ -56,7 +56,7 @@ const char *trust_step_name(enum trust_step s)
 
 int trust_load_policy(const char *path, int warn, struct gl_policy **out)
 {
-    struct gl_policy_error perr;
+    struct gl_err why;
     struct gl_buf b;
     int rc;
 
@@ -64,17 +64,14 @@ int trust_load_policy(const char *path, int warn, struct gl_policy **out)
     gl_buf_init(&b, GL_POLICY_MAX_SIZE);
     if ((rc = cli_read_file(path, &b)) != 0)
         goto out;
-    if ((rc = gl_policy_parse((const char *)b.data, b.len, out, &perr)) != 0) {
-        if (perr.line > 0)
-            cli_error("%s: line %zu: %s", path, perr.line, perr.reason);
-        else
-            cli_error("%s: %s", path, perr.reason);
+    if ((rc = gl_policy_parse((const char *)b.data, b.len, out, &why)) != 0) {
+        cli_err(path, &why);
         goto out;
     }
     for (size_t i = 0; warn && i < gl_policy_nwitnesses(*out); i++) {
         const struct gl_policy_witness *w = gl_policy_witness_at(*out, i);
         if (w->converted)
-            cli_error("warning: %s: line %zu: witness %s has a note key (type 0x01); "
+            cli_error("warning: %s:%zu: witness %s has a note key (type 0x01); "
                       "converted to the cosignature key (0x04) with the same public key. "
                       "A key that signs both notes and cosignatures can be tricked into "
                       "cosigning: ask the witness for its 0x04 key",
@@ -99,7 +96,7 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
     for (size_t from = 0; gl_policy_find_log(p, origin, strlen(origin), from, &i) == 0;
          from = i + 1) {
         tried++;
-        rc = gl_checkpoint_open(msg, len, &keys[i], &out->cp, note);
+        rc = gl_checkpoint_open(msg, len, &keys[i], &out->cp, note, NULL);
         if (rc == 0) {
             out->log = i;
             return 0;
@@ -171,13 +168,16 @@ int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len
 {
     struct gl_note *note = NULL, *vnote = NULL;
     struct gl_checkpoint parsed;
+    struct gl_err perr;
+    char reason[GL_ERR_REASON_MAX + 32];
     int rc;
 
     memset(out, 0, sizeof(*out));
     why[0] = 0;
-    if ((rc = gl_note_parse(msg, len, &note)) != 0 ||
-        (rc = gl_checkpoint_parse(note->text, note->text_len, &parsed)) != 0) {
-        snprintf(why, TRUST_WHY_MAX, "malformed checkpoint (%s)", gl_strerror(rc));
+    if ((rc = gl_note_parse(msg, len, &note, &perr)) != 0 ||
+        (rc = gl_checkpoint_parse(note->text, note->text_len, &parsed, &perr)) != 0) {
+        snprintf(why, TRUST_WHY_MAX, "malformed checkpoint: %s",
+                 gl_err_format(&perr, NULL, reason, sizeof(reason)));
         goto out;
     }
     if ((rc = open_with_logs(p, msg, len, parsed.origin, out, &vnote, why)) != 0)
@@ -231,7 +231,8 @@ int trust_describe_cosigners(const struct gl_policy *p, const struct trust_check
 int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *msg,
                     size_t n, struct gl_statement *st, size_t *which, char *why)
 {
-    const char *reason = NULL;
+    struct gl_err perr;
+    char reason[GL_ERR_REASON_MAX + 32];
     int rc;
 
     memset(st, 0, sizeof(*st));
@@ -239,9 +240,9 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
         snprintf(why, TRUST_WHY_MAX, "empty statement (0 bytes)");
         return GL_EPARSE;
     }
-    if ((rc = gl_statement_parse(msg, n, st, &reason)) != 0) {
+    if ((rc = gl_statement_parse(msg, n, st, &perr)) != 0) {
         snprintf(why, TRUST_WHY_MAX, "malformed statement: %s",
-                 reason ? reason : gl_strerror(rc));
+                 gl_err_format(&perr, NULL, reason, sizeof(reason)));
         return rc == GL_ETOOBIG ? GL_ETOOBIG : GL_EPARSE;
     }
     rc = gl_statement_verify(st, keys, nkeys, which);

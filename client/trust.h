@@ -24,7 +24,7 @@
 
 #define TRUST_WHY_MAX 320
 
-/* Reads and parses a policy file. Errors (unreadable, "FILE: line N:
+/* Reads and parses a policy file. Errors (unreadable, "FILE:LINE:
  * reason") are printed on stderr; with warn, so is one warning per
  * witness whose 0x01 key was converted to 0x04. *out is freed with
  * gl_policy_free. 0 or a GL_E* code. */

@@ -1,8 +1,9 @@
 /*
  * checkpoint: parse, format, sign and open tlog-checkpoint v1.0.0 notes.
  *
- * Design: the text is walked line by line with a cursor that never passes
- * n; each line is checked by the strict codec (gl_parse_u64,
+ * Design: the text is walked line by line with the strict line cutter
+ * (text.h), which never passes n and numbers the lines for error reasons;
+ * each line is checked by the strict codec (gl_parse_u64,
  * gl_base64_decode_exact), so a parsed checkpoint has exactly one text
  * form. Formatting writes into a private buffer and parses the result back
  * before appending it to the caller's buffer: whatever gl_checkpoint_format
@@ -25,71 +26,83 @@
 #include "glasslog/error.h"
 #include "text.h"
 
-static int parse_origin(const char *s, size_t n, size_t *pos, struct gl_checkpoint *c)
+static int parse_origin(struct gl_text *t, struct gl_checkpoint *c, struct gl_err *why)
 {
     const char *line;
     size_t len;
 
-    if (gl_text_next_line(s, n, pos, &line, &len) != 0 || len == 0)
-        return GL_EPARSE;
+    if (gl_text_line(t, &line, &len) != 0 || len == 0)
+        return gl_err_set(why, GL_EPARSE, 1, "empty origin line");
     if (len > GL_CHECKPOINT_ORIGIN_MAX)
-        return GL_ETOOBIG;
+        return gl_err_set(why, GL_ETOOBIG, t->line, "origin longer than %d bytes",
+                          GL_CHECKPOINT_ORIGIN_MAX);
     memcpy(c->origin, line, len);
     c->origin[len] = 0;
     return 0;
 }
 
-static int parse_size_root(const char *s, size_t n, size_t *pos, struct gl_checkpoint *c)
+static int parse_size_root(struct gl_text *t, struct gl_checkpoint *c, struct gl_err *why)
 {
     const char *line;
     size_t len;
 
-    if (gl_text_next_line(s, n, pos, &line, &len) != 0 || gl_parse_u64(line, len, &c->size) != 0)
-        return GL_EPARSE;
-    if (gl_text_next_line(s, n, pos, &line, &len) != 0 ||
-        gl_base64_decode_exact(line, len, c->root, sizeof(c->root)) != 0)
-        return GL_EPARSE;
+    int err;
+
+    if ((err = gl_text_line(t, &line, &len)) != 0)
+        return gl_text_missing(t, err, "tree size line", why);
+    if (gl_parse_u64(line, len, &c->size) != 0)
+        return gl_err_set(why, GL_EPARSE, t->line,
+                          "tree size is not a decimal without leading zeros");
+    if ((err = gl_text_line(t, &line, &len)) != 0)
+        return gl_text_missing(t, err, "root hash line", why);
+    if (gl_base64_decode_exact(line, len, c->root, sizeof(c->root)) != 0)
+        return gl_err_set(why, GL_EPARSE, t->line, "root hash is not base64 of 32 bytes");
     return 0;
 }
 
 /* Extension lines: everything after the root line, each non-empty. */
-static int parse_ext(const char *s, size_t n, size_t pos, struct gl_checkpoint *c)
+static int parse_ext(struct gl_text *t, struct gl_checkpoint *c, struct gl_err *why)
 {
-    size_t start = pos, len;
+    size_t start = t->pos, len;
     const char *line;
 
     c->ext = NULL;
     c->ext_len = 0;
     c->next = 0;
-    while (pos < n) {
-        if (gl_text_next_line(s, n, &pos, &line, &len) != 0 || len == 0)
-            return GL_EPARSE;
+    while (gl_text_line(t, &line, &len) == 0) {
+        if (len == 0)
+            return gl_err_set(why, GL_EPARSE, t->line, "empty extension line");
         if (++c->next > GL_CHECKPOINT_EXT_MAX)
-            return GL_ETOOBIG;
+            return gl_err_set(why, GL_ETOOBIG, t->line, "more than %d extension lines",
+                              GL_CHECKPOINT_EXT_MAX);
     }
     if (c->next > 0) {
-        c->ext = s + start;
-        c->ext_len = n - start;
+        c->ext = t->s + start;
+        c->ext_len = t->n - start;
     }
     return 0;
 }
 
-int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out)
+int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out,
+                        struct gl_err *why)
 {
-    size_t pos = 0;
+    struct gl_text t;
     int err;
 
     if (text == NULL || out == NULL)
-        return GL_EINVAL;
+        return gl_err_set(why, GL_EINVAL, 0, "no checkpoint text");
     if (n > GL_CHECKPOINT_TEXT_MAX)
-        return GL_ETOOBIG;
-    if (!gl_note_text_valid(text, n))
-        return GL_EPARSE;
-    if ((err = parse_origin(text, n, &pos, out)) != 0)
+        return gl_err_set(why, GL_ETOOBIG, 0, "checkpoint text larger than %d bytes",
+                          GL_CHECKPOINT_TEXT_MAX);
+    if ((err = gl_note_text_check(text, n, why)) != 0)
         return err;
-    if ((err = parse_size_root(text, n, &pos, out)) != 0)
+    /* Valid note text ends with "\n": every line the cursor cuts is whole. */
+    gl_text_init(&t, text, n, 0);
+    if ((err = parse_origin(&t, out, why)) != 0)
         return err;
-    return parse_ext(text, n, pos, out);
+    if ((err = parse_size_root(&t, out, why)) != 0)
+        return err;
+    return parse_ext(&t, out, why);
 }
 
 static int format_lines(const struct gl_checkpoint *c, struct gl_buf *b)
@@ -131,7 +144,7 @@ int gl_checkpoint_format(const struct gl_checkpoint *c, struct gl_buf *out)
     gl_buf_init(&tmp, GL_CHECKPOINT_TEXT_MAX);
     if ((err = format_lines(c, &tmp)) != 0)
         goto out;
-    if ((err = gl_checkpoint_parse((const char *)tmp.data, tmp.len, &back)) != 0)
+    if ((err = gl_checkpoint_parse((const char *)tmp.data, tmp.len, &back, NULL)) != 0)
         goto out;
     if (!same_checkpoint(c, &back)) {
         err = GL_EPARSE;
@@ -173,24 +186,46 @@ out:
     return err;
 }
 
+/* Verifies the log's signature on n, naming the key in why. */
+static int verify_log_sig(const struct gl_note *n, const struct gl_verifier *log_key,
+                          struct gl_err *why)
+{
+    int err = gl_note_verify(n, log_key, 1, NULL);
+
+    if (err == GL_ENOKEY)
+        return gl_err_set(why, err, 0, "no signature by the log key %s+%08x",
+                          log_key->name, (unsigned)log_key->id);
+    if (err == GL_EVERIFY)
+        return gl_err_set(why, err, 0,
+                          "the signature by the log key %s+%08x does not verify",
+                          log_key->name, (unsigned)log_key->id);
+    if (err != 0)
+        return gl_err_set(why, err, 0, "cannot verify the log signature: %s",
+                          gl_strerror(err));
+    return 0;
+}
+
 int gl_checkpoint_open(const char *msg, size_t len, const struct gl_verifier *log_key,
-                       struct gl_checkpoint *out, struct gl_note **note_out)
+                       struct gl_checkpoint *out, struct gl_note **note_out,
+                       struct gl_err *why)
 {
     struct gl_note *n = NULL;
     int err;
 
     if (msg == NULL || log_key == NULL || out == NULL)
-        return GL_EINVAL;
+        return gl_err_set(why, GL_EINVAL, 0, "no checkpoint or no log key");
     if (log_key->type != GL_KEY_NOTE)
-        return GL_EKEYTYPE;
-    if ((err = gl_note_parse(msg, len, &n)) != 0)
+        return gl_err_set(why, GL_EKEYTYPE, 0,
+                          "the log key %s is not a note key (type 0x01)", log_key->name);
+    if ((err = gl_note_parse(msg, len, &n, why)) != 0)
         goto out;
-    if ((err = gl_note_verify(n, log_key, 1, NULL)) != 0)
+    if ((err = verify_log_sig(n, log_key, why)) != 0)
         goto out;
-    if ((err = gl_checkpoint_parse(n->text, n->text_len, out)) != 0)
+    if ((err = gl_checkpoint_parse(n->text, n->text_len, out, why)) != 0)
         goto out;
     if (strcmp(out->origin, log_key->name) != 0) {
-        err = GL_EVERIFY;
+        err = gl_err_set(why, GL_EVERIFY, 1, "origin \"%s\" is not the log key's name %s",
+                         out->origin, log_key->name);
         goto out;
     }
     if (note_out != NULL) {

@@ -73,7 +73,7 @@ int gl_cosig_sign(const struct gl_signer *k, const char *text, size_t n,
         return GL_EKEYTYPE;
     if (timestamp > GL_COSIG_TIME_MAX)
         return GL_ERANGE;
-    if ((err = gl_checkpoint_parse(text, n, &c)) != 0)
+    if ((err = gl_checkpoint_parse(text, n, &c, NULL)) != 0)
         return err;
     if ((err = cosig_message(text, n, timestamp, &msg)) != 0)
         goto out;
@@ -192,40 +192,49 @@ static int same_signer(const struct gl_note_sig *a, const struct gl_note_sig *b)
 /* Checks that joined (old note + lines) kept old's text, gained exactly
  * nlines signatures, and that no new line repeats an earlier signer. */
 static int check_appended(const struct gl_note *old, const struct gl_note *joined,
-                          size_t nlines)
+                          size_t nlines, struct gl_err *why)
 {
     if (joined->text_len != old->text_len || joined->nsigs < old->nsigs ||
         joined->nsigs - old->nsigs != nlines)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the added lines are not signature lines after the note's");
     for (size_t j = old->nsigs; j < joined->nsigs; j++)
         for (size_t k = 0; k < j; k++)
             if (same_signer(&joined->sigs[j], &joined->sigs[k]))
-                return GL_EEXIST;
+                return gl_err_set(why, GL_EEXIST, 0,
+                                  "added signature %zu repeats the key %.*s+%08x",
+                                  j - old->nsigs + 1, (int)joined->sigs[j].name_len,
+                                  joined->sigs[j].name, (unsigned)joined->sigs[j].id);
     return 0;
 }
 
 int gl_cosig_append(const char *msg, size_t len, const char *lines, size_t n,
-                    struct gl_buf *out)
+                    struct gl_buf *out, struct gl_err *why)
 {
     struct gl_note *old = NULL, *joined = NULL;
     struct gl_buf tmp;
     int err;
 
     if (msg == NULL || lines == NULL || out == NULL)
-        return GL_EINVAL;
+        return gl_err_set(why, GL_EINVAL, 0, "no note or no lines");
     if (n == 0 || lines[n - 1] != '\n')
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0, "the added lines do not end with a newline");
     gl_buf_init(&tmp, GL_NOTE_MAX_SIZE);
-    if ((err = gl_note_parse(msg, len, &old)) != 0)
+    if ((err = gl_note_parse(msg, len, &old, why)) != 0)
         goto out;
     if ((err = gl_buf_append(&tmp, msg, len)) != 0 ||
-        (err = gl_buf_append(&tmp, lines, n)) != 0)
+        (err = gl_buf_append(&tmp, lines, n)) != 0) {
+        gl_err_set(why, err, 0, "the note with the added lines: %s", gl_strerror(err));
         goto out;
-    if ((err = gl_note_parse((const char *)tmp.data, tmp.len, &joined)) != 0)
+    }
+    if ((err = gl_note_parse((const char *)tmp.data, tmp.len, &joined, why)) != 0) {
+        gl_err_wrap(why, err, 0, "the note with the added lines");
         goto out;
-    if ((err = check_appended(old, joined, count_lines(lines, n))) != 0)
+    }
+    if ((err = check_appended(old, joined, count_lines(lines, n), why)) != 0)
         goto out;
-    err = gl_buf_append(out, tmp.data, tmp.len);
+    if ((err = gl_buf_append(out, tmp.data, tmp.len)) != 0)
+        gl_err_set(why, err, 0, "the note with the added lines: %s", gl_strerror(err));
 out:
     gl_note_free(joined);
     gl_note_free(old);

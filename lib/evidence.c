@@ -20,7 +20,6 @@
  */
 #include "glasslog/evidence.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include "glasslog/error.h"
 #include "glasslog/note.h"
 #include "glasslog/sha256.h"
+#include "text.h"
 
 #define HLEN GL_HASH_LEN
 #define B64_HASH_LEN 44
@@ -46,53 +46,62 @@ static const char *find_blank(const char *p, const char *end)
     return NULL;
 }
 
-/* Reads the proof lines up to the blank line; *p advances past it. */
-static int parse_proof(const char **p, const char *end, struct gl_evidence *out)
+/* Reads the magic line and the proof lines up to the empty line. */
+static int parse_proof(struct gl_text *t, struct gl_evidence *out, struct gl_err *why)
 {
-    const char *q = *p;
+    const char *line;
+    size_t len;
+    int err;
 
+    if (gl_text_line(t, &line, &len) != 0 || len != strlen(GL_EVIDENCE_MAGIC) ||
+        memcmp(line, GL_EVIDENCE_MAGIC, len) != 0)
+        return gl_err_set(why, GL_EPARSE, 1, "the first line is not " GL_EVIDENCE_MAGIC);
     out->nproof = 0;
-    while (q < end && *q != '\n') {
-        const char *nl = memchr(q, '\n', (size_t)(end - q));
-        if (nl == NULL || nl - q != B64_HASH_LEN)
-            return GL_EPARSE;
+    while ((err = gl_text_line(t, &line, &len)) == 0 && len != 0) {
+        if (len != B64_HASH_LEN)
+            return gl_err_set(why, GL_EPARSE, t->line,
+                              "a proof line is not one base64 hash");
         if (out->nproof == GL_EVIDENCE_MAX_PROOF)
-            return GL_ETOOBIG;
-        if (gl_base64_decode_exact(q, B64_HASH_LEN, out->proof[out->nproof], HLEN) != 0)
-            return GL_EPARSE;
+            return gl_err_set(why, GL_ETOOBIG, t->line, "more than %d proof lines",
+                              GL_EVIDENCE_MAX_PROOF);
+        if (gl_base64_decode_exact(line, B64_HASH_LEN, out->proof[out->nproof], HLEN) !=
+            0)
+            return gl_err_set(why, GL_EPARSE, t->line,
+                              "a proof line is not one base64 hash");
         out->nproof++;
-        q = nl + 1;
     }
-    if (q >= end)
-        return GL_EPARSE;
-    *p = q + 1;
+    if (err != 0)
+        return gl_text_missing(t, err, "empty line after the proof", why);
     return 0;
 }
 
-int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out)
+int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out,
+                      struct gl_err *why)
 {
-    static const char magic[] = GL_EVIDENCE_MAGIC "\n";
-    const char *p = msg, *end = msg + len, *t1, *e1, *t2;
+    const char *p, *end = msg + len, *t1, *e1, *t2;
+    struct gl_text t;
     int err;
 
     if (len > GL_EVIDENCE_MAX_SIZE)
-        return GL_ETOOBIG;
-    if (len < sizeof(magic) - 1 || memcmp(msg, magic, sizeof(magic) - 1) != 0)
-        return GL_EPARSE;
-    p += sizeof(magic) - 1;
-    if ((err = parse_proof(&p, end, out)) != 0)
+        return gl_err_set(why, GL_ETOOBIG, 0, "evidence file larger than %zu bytes",
+                          GL_EVIDENCE_MAX_SIZE);
+    gl_text_init(&t, msg, len, 0);
+    if ((err = parse_proof(&t, out, why)) != 0)
         return err;
+    p = msg + t.pos;
     /* note 1: text, blank line, signature lines, blank line */
     if ((t1 = find_blank(p, end)) == NULL || t1 == p ||
         (e1 = find_blank(t1 + 2, end)) == NULL)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, t.line + 1,
+                          "the first checkpoint note is not followed by an empty line");
     out->note[0] = p;
     out->note_len[0] = (size_t)(e1 + 1 - p);
     /* note 2: the rest, with exactly one blank line and a final "\n" */
     p = e1 + 2;
     if ((t2 = find_blank(p, end)) == NULL || t2 == p || find_blank(t2 + 2, end) != NULL ||
         end[-1] != '\n')
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, gl_text_line_at(msg, (size_t)(p - msg)),
+                          "the second checkpoint is not one signed note ending the file");
     out->note[1] = p;
     out->note_len[1] = (size_t)(end - p);
     return 0;
@@ -201,40 +210,32 @@ static void opened_release(struct opened *o)
     o->note = NULL;
 }
 
-static void say(struct gl_evidence_result *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(struct gl_evidence_result *r, const char *fmt, ...)
+/* Opens note i (len bytes, starting after `before` lines of the file):
+ * parse, verify with keys, parse the text. */
+static int open_note(const char *msg, size_t len, size_t before,
+                     const struct gl_verifier *keys, size_t nkeys, struct opened *o,
+                     const char *which, struct gl_evidence_result *r)
 {
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
-    va_end(ap);
-}
-
-/* Opens note i (len bytes): parse, verify with keys, parse the text. */
-static int open_note(const char *msg, size_t len, const struct gl_verifier *keys,
-                     size_t nkeys, struct opened *o, const char *which,
-                     struct gl_evidence_result *r)
-{
+    char prefix[64];
     int err;
 
     memset(o, 0, sizeof(*o));
-    if ((err = gl_note_parse(msg, len, &o->note)) != 0) {
-        say(r, "the %s checkpoint is not a well-formed signed note", which);
-        return err == GL_ENOMEM ? err : GL_EVERIFY;
-    }
+    snprintf(prefix, sizeof(prefix), "the %s checkpoint", which);
+    if ((err = gl_note_parse(msg, len, &o->note, &r->why)) != 0)
+        return gl_err_wrap(&r->why, err == GL_ENOMEM ? err : GL_EVERIFY, before, prefix);
     err = gl_note_verify(o->note, keys, nkeys, o->verified);
     if (err == GL_ENOKEY || err == GL_EVERIFY) {
-        say(r,
-            err == GL_ENOKEY ? "the %s checkpoint carries no signature by the log key"
+        err = gl_err_set(&r->why, GL_EVERIFY, 0,
+                         err == GL_ENOKEY
+                             ? "the %s checkpoint carries no signature by the log key"
                              : "the %s checkpoint has a bad signature by the log key",
-            which);
-        err = GL_EVERIFY;
-    } else if (err == 0 &&
-               gl_checkpoint_parse(o->note->text, o->note->text_len, &o->c) != 0) {
-        say(r, "the %s signed note is not a checkpoint", which);
-        err = GL_EVERIFY;
+                         which);
+    } else if (err == 0 && gl_checkpoint_parse(o->note->text, o->note->text_len, &o->c,
+                                               &r->why) != 0) {
+        err = gl_err_wrap(&r->why, GL_EVERIFY, before, prefix);
+    } else if (err != 0) {
+        gl_err_set(&r->why, err, 0, "cannot verify the %s checkpoint: %s", which,
+                   gl_strerror(err));
     }
     if (err != 0)
         opened_release(o);
@@ -253,19 +254,18 @@ static int sorts_before(const struct gl_checkpoint *a, const struct gl_checkpoin
 static int judge_same_size(const struct gl_evidence *e, struct gl_evidence_result *r)
 {
     if (e->nproof != 0) {
-        say(r, "%s", "two checkpoints of one size need an empty proof");
-        return GL_EVERIFY;
+        return gl_err_set(&r->why, GL_EVERIFY, 0,
+                          "two checkpoints of one size need an empty proof");
     }
     if (CRYPTO_memcmp(r->root[0], r->root[1], HLEN) == 0) {
         r->consistent = 1;
-        say(r, "%s", "the two checkpoints describe the same tree: no split view");
-        return GL_EVERIFY;
+        return gl_err_set(&r->why, GL_EVERIFY, 0,
+                          "the two checkpoints describe the same tree: no split view");
     }
     r->kind = GL_EVIDENCE_SAME_SIZE;
-    snprintf(r->reason, sizeof(r->reason),
-             "the log signed two different trees of size %llu: a split view",
-             (unsigned long long)r->size[0]);
-    return 0;
+    return gl_err_set(&r->why, 0, 0,
+                      "the log signed two different trees of size %llu: a split view",
+                      (unsigned long long)r->size[0]);
 }
 
 /* Different sizes: the full proof decides. */
@@ -277,39 +277,36 @@ static int judge_sizes(const struct gl_evidence *e, struct gl_evidence_result *r
     if (r->size[0] == 0) {
         gl_merkle_empty_root(empty);
         r->consistent = CRYPTO_memcmp(r->root[0], empty, HLEN) == 0 && e->nproof == 0;
-        say(r, "%s",
-            r->consistent ? "the empty tree is a prefix of every tree: no split view"
-                          : "a size-0 checkpoint needs the empty root and no proof");
-        return GL_EVERIFY;
+        return gl_err_set(&r->why, GL_EVERIFY, 0, "%s",
+                          r->consistent
+                              ? "the empty tree is a prefix of every tree: no split view"
+                              : "a size-0 checkpoint needs the empty root and no proof");
     }
     err = gl_evidence_roots(r->size[0], r->size[1], (const uint8_t(*)[HLEN])e->proof,
                             e->nproof, r->implied, root_n);
-    if (err == GL_EVERIFY || err == GL_ERANGE) {
-        say(r, "%s",
-            "the proof does not have the length of a full consistency proof "
-            "between the two sizes");
-        return GL_EVERIFY;
-    }
+    if (err == GL_EVERIFY || err == GL_ERANGE)
+        return gl_err_set(&r->why, GL_EVERIFY, 0,
+                          "the proof does not have the length of a full consistency "
+                          "proof between the two sizes");
     if (err != 0)
-        return err;
-    if (CRYPTO_memcmp(root_n, r->root[1], HLEN) != 0) {
-        say(r, "%s",
-            "the proof does not reproduce the larger checkpoint's root, so it "
-            "proves nothing about the log");
-        return GL_EVERIFY;
-    }
+        return gl_err_set(&r->why, err, 0, "cannot run the proof: %s", gl_strerror(err));
+    if (CRYPTO_memcmp(root_n, r->root[1], HLEN) != 0)
+        return gl_err_set(&r->why, GL_EVERIFY, 0,
+                          "the proof does not reproduce the larger checkpoint's root, so "
+                          "it proves nothing about the log");
     if (CRYPTO_memcmp(r->implied, r->root[0], HLEN) == 0) {
         r->consistent = 1;
-        say(r, "%s", "the smaller tree is a prefix of the larger one: no split view");
-        return GL_EVERIFY;
+        return gl_err_set(
+            &r->why, GL_EVERIFY, 0,
+            "the smaller tree is a prefix of the larger one: no split view");
     }
     r->kind = GL_EVIDENCE_NOT_PREFIX;
-    snprintf(r->reason, sizeof(r->reason),
-             "the first %llu entries of the signed tree of size %llu do not have the "
-             "root the log signed for size %llu: a split view",
-             (unsigned long long)r->size[0], (unsigned long long)r->size[1],
-             (unsigned long long)r->size[0]);
-    return 0;
+    return gl_err_set(
+        &r->why, 0, 0,
+        "the first %llu entries of the signed tree of size %llu do not have "
+        "the root the log signed for size %llu: a split view",
+        (unsigned long long)r->size[0], (unsigned long long)r->size[1],
+        (unsigned long long)r->size[0]);
 }
 
 int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *keys,
@@ -318,21 +315,27 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
     struct opened *o = calloc(2, sizeof(*o));
     int err, first;
 
+    size_t before[2];
+
     memset(r, 0, sizeof(*r));
     if (o == NULL)
-        return GL_ENOMEM;
+        return gl_err_set(&r->why, GL_ENOMEM, 0, "out of memory");
     if (keys == NULL || nkeys == 0) {
         free(o);
-        return GL_EINVAL;
+        return gl_err_set(&r->why, GL_EINVAL, 0, "no log key");
     }
-    if ((err = open_note(e->note[0], e->note_len[0], keys, nkeys, &o[0], "first", r)) !=
-            0 ||
-        (err = open_note(e->note[1], e->note_len[1], keys, nkeys, &o[1], "second", r)) !=
-            0)
+    /* The magic line, the proof lines and the empty line come first; an
+     * empty line separates the notes. */
+    before[0] = e->nproof + 2;
+    before[1] = before[0] + gl_text_line_at(e->note[0], e->note_len[0]);
+    if ((err = open_note(e->note[0], e->note_len[0], before[0], keys, nkeys, &o[0],
+                         "first", r)) != 0 ||
+        (err = open_note(e->note[1], e->note_len[1], before[1], keys, nkeys, &o[1],
+                         "second", r)) != 0)
         goto out;
     if (strcmp(o[0].c.origin, o[1].c.origin) != 0) {
-        say(r, "%s", "the two checkpoints have different origins");
-        err = GL_EVERIFY;
+        err = gl_err_set(&r->why, GL_EVERIFY, 0,
+                         "the two checkpoints have different origins");
         goto out;
     }
     snprintf(r->origin, sizeof(r->origin), "%s", o[0].c.origin);
@@ -402,10 +405,10 @@ int gl_evidence_build(const struct gl_verifier *keys, size_t nkeys, const char *
         err = GL_ETOOBIG;
         goto out;
     }
-    if ((err = open_note(note1, len1, keys, nkeys, &o[0], "first", r)) != 0 ||
-        (err = open_note(note2, len2, keys, nkeys, &o[1], "second", r)) != 0 ||
+    if ((err = open_note(note1, len1, 0, keys, nkeys, &o[0], "first", r)) != 0 ||
+        (err = open_note(note2, len2, 0, keys, nkeys, &o[1], "second", r)) != 0 ||
         (err = format_file(o, proof, nproof, &b)) != 0 ||
-        (err = gl_evidence_parse((const char *)b.data, b.len, e)) != 0)
+        (err = gl_evidence_parse((const char *)b.data, b.len, e, NULL)) != 0)
         goto out;
     if ((err = gl_evidence_verify(e, keys, nkeys, r)) == 0)
         err = gl_buf_append(out, b.data, b.len);

@@ -4,7 +4,8 @@
  * "PRIVATE+KEY+" prefix, a valid name, exactly 8 hex digits of key ID that
  * must equal the ID recomputed from (name, type, public key), canonical
  * padded base64 of exactly 33 bytes (type || 32-byte key). Only the two
- * Ed25519 types are known. Seeds are wiped from every temporary.
+ * Ed25519 types are known. Seeds are wiped from every temporary, and
+ * refusal reasons never quote the key text (it may be a private key).
  */
 #include "glasslog/key.h"
 
@@ -141,37 +142,54 @@ out:
 /* Splits "name+hexid+base64" (n bytes, one trailing "\n" allowed) into its
  * parts, validating name and ID syntax and decoding the 33-byte key. */
 static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
-                     uint32_t *id, uint8_t raw[33])
+                     uint32_t *id, uint8_t raw[33], struct gl_err *why)
 {
     const char *p1, *p2;
     uint8_t idb[4];
     size_t name_len;
 
     if (n > GL_KEY_TEXT_MAX)
-        return GL_ETOOBIG;
+        return gl_err_set(why, GL_ETOOBIG, 0, "key longer than %d bytes",
+                          GL_KEY_TEXT_MAX);
     if (n > 0 && s[n - 1] == '\n')
         n--;
     p1 = memchr(s, '+', n);
     if (p1 == NULL)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0, "not a key: want <name>+<id>+<base64>");
     name_len = (size_t)(p1 - s);
     if (!gl_key_name_valid(s, name_len))
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "invalid key name (1 to %d bytes of UTF-8, no \"+\", spaces or "
+                          "control characters)",
+                          GL_KEY_NAME_MAX);
     p1++;
     p2 = memchr(p1, '+', n - (size_t)(p1 - s));
     if (p2 == NULL || p2 - p1 != 8 ||
         gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0, "the key ID is not 8 hex digits");
     p2++;
     if (gl_base64_decode_exact(p2, n - (size_t)(p2 - s), raw, 33) != 0)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the key is not base64 of a type byte and 32 key bytes");
     memcpy(name, s, name_len);
     name[name_len] = 0;
     *id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
     return 0;
 }
 
-int gl_signer_parse(const char *s, size_t n, struct gl_signer *out)
+/* The type byte must be known and the ID must be the one of (name, type,
+ * pub). */
+static int key_check(const char *name, uint8_t type, uint32_t id, const uint8_t pub[32],
+                     struct gl_err *why)
+{
+    if (!key_type_known(type))
+        return gl_err_set(why, GL_EKEYTYPE, 0, "unknown key type 0x%02x", type);
+    if (gl_key_id(name, type, pub) != id)
+        return gl_err_set(why, GL_EPARSE, 0, "the key ID does not match the key");
+    return 0;
+}
+
+int gl_signer_parse(const char *s, size_t n, struct gl_signer *out, struct gl_err *why)
 {
     const size_t plen = sizeof(key_priv_prefix) - 1;
     struct gl_signer k;
@@ -180,23 +198,23 @@ int gl_signer_parse(const char *s, size_t n, struct gl_signer *out)
 
     memset(&k, 0, sizeof(k));
     if (n < plen || memcmp(s, key_priv_prefix, plen) != 0) {
-        err = GL_EPARSE;
+        err = gl_err_set(why, GL_EPARSE, 0, "a private key starts with PRIVATE+KEY+");
         goto out;
     }
-    if ((err = key_split(s + plen, n - plen, k.name, &k.id, raw)) != 0)
+    if ((err = key_split(s + plen, n - plen, k.name, &k.id, raw, why)) != 0)
         goto out;
     if (!key_type_known(raw[0])) {
-        err = GL_EKEYTYPE;
+        err = gl_err_set(why, GL_EKEYTYPE, 0, "unknown key type 0x%02x", raw[0]);
         goto out;
     }
     k.type = raw[0];
     memcpy(k.seed, raw + 1, 32);
-    if ((err = gl_ed25519_public(k.seed, k.pub)) != 0)
-        goto out;
-    if (gl_key_id(k.name, k.type, k.pub) != k.id) {
-        err = GL_EPARSE;
+    if ((err = gl_ed25519_public(k.seed, k.pub)) != 0) {
+        gl_err_set(why, err, 0, "cannot derive the public key: %s", gl_strerror(err));
         goto out;
     }
+    if ((err = key_check(k.name, k.type, k.id, k.pub, why)) != 0)
+        goto out;
     *out = k;
 out:
     OPENSSL_cleanse(raw, sizeof(raw));
@@ -250,21 +268,20 @@ void gl_signer_wipe(struct gl_signer *k)
     OPENSSL_cleanse(k, sizeof(*k));
 }
 
-int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out)
+int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out,
+                      struct gl_err *why)
 {
     struct gl_verifier k;
     uint8_t raw[33];
     int err;
 
     memset(&k, 0, sizeof(k));
-    if ((err = key_split(s, n, k.name, &k.id, raw)) != 0)
+    if ((err = key_split(s, n, k.name, &k.id, raw, why)) != 0)
         return err;
-    if (!key_type_known(raw[0]))
-        return GL_EKEYTYPE;
     k.type = raw[0];
     memcpy(k.pub, raw + 1, 32);
-    if (gl_key_id(k.name, k.type, k.pub) != k.id)
-        return GL_EPARSE;
+    if ((err = key_check(k.name, k.type, k.id, k.pub, why)) != 0)
+        return err;
     *out = k;
     return 0;
 }

@@ -61,3 +61,10 @@ void gl_log(enum gl_log_level level, const char *fmt, ...)
     line[n] = 0;
     fputs(line, stderr);
 }
+
+void gl_log_err(enum gl_log_level level, const char *where, const struct gl_err *e)
+{
+    char msg[GL_ERR_REASON_MAX + 1024];
+
+    gl_log(level, "%s", gl_err_format(e, where, msg, sizeof(msg)));
+}

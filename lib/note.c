@@ -5,7 +5,9 @@
  * characters but "\n", at most GL_NOTE_MAX_SIZE bytes), splits it after
  * the LAST "\n\n", and parses every signature line strictly:
  * "— " name " " base64(id || sig) "\n", at least one, at most
- * GL_NOTE_MAX_SIGS. The parsed note points into the caller's message.
+ * GL_NOTE_MAX_SIGS, with the strict line cutter (every line ends "\n").
+ * The parsed note points into the caller's message. A refusal names the
+ * first problem and its line (lines of the whole message).
  *
  * Verification follows Go's Open: for each signature whose (name, ID)
  * matches a known note key, a repeated signature by that key is skipped,
@@ -15,31 +17,40 @@
  */
 #include "glasslog/note.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "text.h"
 #include "utf8.h"
 
 static const char note_dash[] = "\xe2\x80\x94 "; /* U+2014 EM DASH, space */
 #define NOTE_DASH_LEN 4
 
-int gl_note_text_valid(const char *text, size_t n)
+int gl_note_text_check(const char *text, size_t n, struct gl_err *why)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0, k;
     uint32_t c;
 
-    if (n == 0 || text[n - 1] != '\n')
-        return 0;
+    if (n == 0)
+        return gl_err_set(why, GL_EPARSE, 0, "empty text");
     while (i < n) {
         k = gl_utf8_decode(s + i, n - i, &c);
-        if (k == 0 || (c < 0x20 && c != '\n'))
-            return 0;
+        if (k == 0)
+            return gl_err_set(why, GL_EPARSE, gl_text_line_at(text, i), "invalid UTF-8");
+        if (c < 0x20 && c != '\n')
+            return gl_err_set(why, GL_EPARSE, gl_text_line_at(text, i),
+                              "control character 0x%02x (only \"\\n\" may appear)",
+                              (unsigned)c);
         i += k;
     }
-    return 1;
+    if (text[n - 1] != '\n')
+        return gl_err_set(why, GL_EPARSE, gl_text_line_at(text, n - 1),
+                          "the last line does not end with a newline");
+    return 0;
 }
 
 /* Finds the start of the last "\n\n" in msg, or returns 0 if none. */
@@ -56,27 +67,36 @@ static int note_split(const char *msg, size_t len, size_t *at)
     return 0;
 }
 
-int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig)
+int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
+                      struct gl_err *why)
 {
     const char *sp, *b64;
     uint8_t blob[4 + GL_NOTE_SIG_MAX];
     size_t name_len, b64_len, blob_len;
 
     if (n < NOTE_DASH_LEN || memcmp(line, note_dash, NOTE_DASH_LEN) != 0)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "a signature line does not start with \"\xe2\x80\x94 \" "
+                          "(em dash, space)");
     line += NOTE_DASH_LEN;
     n -= NOTE_DASH_LEN;
     sp = memchr(line, ' ', n);
     if (sp == NULL)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "a signature line is not \"\xe2\x80\x94 <name> <base64>\"");
     name_len = (size_t)(sp - line);
     b64 = sp + 1;
     b64_len = n - name_len - 1;
-    if (!gl_key_name_valid(line, name_len) || b64_len == 0)
-        return GL_EPARSE;
+    if (!gl_key_name_valid(line, name_len))
+        return gl_err_set(why, GL_EPARSE, 0, "invalid key name in a signature line");
+    if (b64_len == 0)
+        return gl_err_set(why, GL_EPARSE, 0, "empty signature after the key name");
     if (gl_base64_decode(b64, b64_len, blob, sizeof(blob), &blob_len) != 0 ||
         blob_len < 5)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the signature is not base64 of a key ID and at most %d "
+                          "signature bytes",
+                          GL_NOTE_SIG_MAX);
     sig->name = line;
     sig->name_len = name_len;
     sig->id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
@@ -86,53 +106,72 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig)
     return 0;
 }
 
-int gl_note_parse(const char *msg, size_t len, struct gl_note **out)
+/* The line of msg that holds signature line `no` (1-based) after the
+ * blank line at msg[at + 1] (counted only when a refusal needs it). */
+static size_t sig_line_no(const char *msg, size_t at, size_t no)
+{
+    return gl_text_line_at(msg, at + 2) - 1 + no;
+}
+
+/* Parses the signature lines after the blank line (msg[at + 2..len)). */
+static int parse_sigs(const char *msg, size_t len, size_t at, struct gl_note *n,
+                      struct gl_err *why)
+{
+    struct gl_text t;
+    const char *line;
+    size_t line_len;
+    int err;
+
+    gl_text_init(&t, msg + at + 2, len - at - 2, 0);
+    while ((err = gl_text_line(&t, &line, &line_len)) == 0) {
+        struct gl_note_sig *s;
+        if (n->nsigs == GL_NOTE_MAX_SIGS)
+            return gl_err_set(why, GL_ETOOBIG, sig_line_no(msg, at, t.line),
+                              "more than %d signature lines", GL_NOTE_MAX_SIGS);
+        if (n->sigs == NULL &&
+            (n->sigs = calloc(GL_NOTE_MAX_SIGS, sizeof(*n->sigs))) == NULL)
+            return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
+        s = &n->sigs[n->nsigs];
+        if ((err = gl_note_parse_sig(line, line_len, s, why)) != 0) {
+            if (why != NULL)
+                why->line = sig_line_no(msg, at, t.line);
+            return err;
+        }
+        s->line = line;
+        s->line_len = line_len + 1;
+        n->nsigs++;
+    }
+    assert(err == GL_ENOTFOUND); /* msg ends with "\n": every line is complete */
+    if (n->nsigs == 0)
+        return gl_err_set(why, GL_EPARSE, 0, "no signature line after the blank line");
+    return 0;
+}
+
+int gl_note_parse(const char *msg, size_t len, struct gl_note **out, struct gl_err *why)
 {
     struct gl_note *n = NULL;
-    size_t at, pos;
+    size_t at;
     int err;
 
     if (len > GL_NOTE_MAX_SIZE)
-        return GL_ETOOBIG;
-    if (!gl_note_text_valid(msg, len) || !note_split(msg, len, &at))
-        return GL_EPARSE;
+        return gl_err_set(why, GL_ETOOBIG, 0, "signed note larger than %zu bytes",
+                          GL_NOTE_MAX_SIZE);
+    if ((err = gl_note_text_check(msg, len, why)) != 0)
+        return err;
+    if (!note_split(msg, len, &at))
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "no blank line between the text and the signatures");
     n = calloc(1, sizeof(*n));
     if (n == NULL)
-        return GL_ENOMEM;
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
     n->text = msg;
     n->text_len = at + 1;
-    for (pos = at + 2; pos < len;) {
-        const char *nl = memchr(msg + pos, '\n', len - pos);
-        size_t line_len = (size_t)(nl - (msg + pos)); /* nl != NULL: msg ends "\n" */
-        struct gl_note_sig *s;
-        if (n->nsigs == GL_NOTE_MAX_SIGS) {
-            err = GL_ETOOBIG;
-            goto fail;
-        }
-        if (n->sigs == NULL) {
-            n->sigs = calloc(GL_NOTE_MAX_SIGS, sizeof(*n->sigs));
-            if (n->sigs == NULL) {
-                err = GL_ENOMEM;
-                goto fail;
-            }
-        }
-        s = &n->sigs[n->nsigs];
-        if ((err = gl_note_parse_sig(msg + pos, line_len, s)) != 0)
-            goto fail;
-        s->line = msg + pos;
-        s->line_len = line_len + 1;
-        n->nsigs++;
-        pos += line_len + 1;
-    }
-    if (n->nsigs == 0) {
-        err = GL_EPARSE;
-        goto fail;
+    if ((err = parse_sigs(msg, len, at, n, why)) != 0) {
+        gl_note_free(n);
+        return err;
     }
     *out = n;
     return 0;
-fail:
-    gl_note_free(n);
-    return err;
 }
 
 void gl_note_free(struct gl_note *n)
@@ -227,7 +266,7 @@ int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
 
     if (nsigners == 0 || nsigners > GL_NOTE_MAX_SIGS)
         return GL_EINVAL;
-    if (n > GL_NOTE_MAX_SIZE || !gl_note_text_valid(text, n))
+    if (n > GL_NOTE_MAX_SIZE || gl_note_text_check(text, n, NULL) != 0)
         return GL_EPARSE;
     for (size_t i = 0; i < nsigners; i++)
         if (signers[i].type != GL_KEY_NOTE)

@@ -24,13 +24,12 @@
  */
 #include "glasslog/policy.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "text.h"
 
 #define MAX_TOKENS (GL_POLICY_MAX_MEMBERS + 3)
 #define MAX_NAMED (GL_POLICY_MAX_WITNESSES + GL_POLICY_MAX_GROUPS)
@@ -61,7 +60,7 @@ struct tok {
 /* Capacities from pass one; parse state of pass two. */
 struct pstate {
     struct gl_policy *p;
-    struct gl_policy_error *err;
+    struct gl_err *why;
     size_t line;
     size_t cap_logs, cap_witnesses, cap_groups, cap_members, cap_submitters;
     size_t submitter_line[GL_POLICY_MAX_SUBMITTERS];
@@ -72,23 +71,7 @@ struct pstate {
 
 enum role { ROLE_LOG, ROLE_WITNESS, ROLE_SUBMITTER };
 
-/* ---- errors ---- */
-
-static int fail(struct pstate *ps, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct pstate *ps, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (ps->err != NULL) {
-        ps->err->line = ps->line;
-        va_start(ap, fmt);
-        vsnprintf(ps->err->reason, sizeof(ps->err->reason), fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
+/* ---- errors: gl_err_set(ps->why, code, ps->line, ...) ---- */
 
 static int shown(size_t n)
 {
@@ -97,25 +80,18 @@ static int shown(size_t n)
 
 /* ---- lines and tokens ---- */
 
-struct lines {
-    char *p;
-    char *end;
-    size_t no;
-};
-
-/* Next line (without "\n"); 0 at the end. The last line may lack "\n". */
-static int next_line(struct lines *it, char **line, size_t *len)
+/* The policy's lines: the last may lack "\n"; nothing is trimmed, as
+ * check_chars must see every byte (comments included). */
+static void lines_init(struct gl_text *t, const char *text, size_t n)
 {
-    char *nl;
+    gl_text_init(t, text, n, GL_TEXT_OPEN_END);
+}
 
-    if (it->p >= it->end)
-        return 0;
-    nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
-    *line = it->p;
-    *len = nl != NULL ? (size_t)(nl - it->p) : (size_t)(it->end - it->p);
-    it->p = nl != NULL ? nl + 1 : it->end;
-    it->no++;
-    return 1;
+/* The cursor runs over the policy's own copy of the text, so its lines may
+ * be written (tokens are NUL-terminated in place). */
+static char *own(const struct gl_policy *p, const char *line)
+{
+    return p->text + (line - p->text);
 }
 
 static int is_ws(char c)
@@ -162,9 +138,11 @@ static int check_chars(struct pstate *ps, const char *line, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)line[i];
         if (c == '\r')
-            return fail(ps, GL_EPARSE, "carriage return (line endings must be \\n)");
+            return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                              "carriage return (line endings must be \\n)");
         if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return fail(ps, GL_EPARSE, "control character 0x%02x", c);
+            return gl_err_set(ps->why, GL_EPARSE, ps->line, "control character 0x%02x",
+                              c);
     }
     return 0;
 }
@@ -176,15 +154,16 @@ static size_t cap_at(size_t n, size_t max)
     return n < max ? n : max;
 }
 
-static void count_lines(char *text, size_t n, struct pstate *ps)
+static void count_lines(const struct gl_policy *p, size_t n, struct pstate *ps)
 {
-    struct lines it = { text, text + n, 0 };
+    struct gl_text it;
     size_t logs = 0, wits = 0, groups = 0, members = 0, subs = 0, nt, len;
     struct tok first;
-    char *line;
+    const char *line;
 
-    while (next_line(&it, &line, &len)) {
-        if ((nt = tokenize(line, len, &first, 1)) == 0)
+    lines_init(&it, p->text, n);
+    while (gl_text_line(&it, &line, &len) == 0) {
+        if ((nt = tokenize(own(p, line), len, &first, 1)) == 0)
             continue;
         logs += tok_is(&first, "log");
         wits += tok_is(&first, "witness");
@@ -218,7 +197,7 @@ static int alloc_policy(const char *text, size_t n, struct pstate *ps)
     if (n > 0)
         memcpy(p->text, text, n);
     p->text[n] = 0;
-    count_lines(p->text, n, ps);
+    count_lines(p, n, ps);
     p->logs = alloc_array(ps->cap_logs, sizeof(*p->logs));
     p->log_keys = alloc_array(ps->cap_logs, sizeof(*p->log_keys));
     p->witnesses = alloc_array(ps->cap_witnesses, sizeof(*p->witnesses));
@@ -282,13 +261,16 @@ static int check_new_name(struct pstate *ps, const struct tok *t)
     struct gl_policy_ref r;
 
     if (t->n > GL_POLICY_MAX_NAME)
-        return fail(ps, GL_ETOOBIG, "name longer than %d bytes", GL_POLICY_MAX_NAME);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "name longer than %d bytes",
+                          GL_POLICY_MAX_NAME);
     if (lookup_name(ps->p, t->s, t->n, &r) != 0)
         return 0;
     if (r.kind == GL_POLICY_REF_NONE)
-        return fail(ps, GL_EPARSE, "the name \"none\" is predefined");
-    return fail(ps, GL_EPARSE, "name \"%.*s\" already defined on line %zu",
-                shown(t->n), t->s, ref_line(ps->p, r));
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "the name \"none\" is predefined");
+    return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                      "name \"%.*s\" already defined on line %zu", shown(t->n), t->s,
+                      ref_line(ps->p, r));
 }
 
 static int same_name_id(const struct gl_verifier *a, const struct gl_verifier *b)
@@ -302,11 +284,13 @@ static int check_against(struct pstate *ps, const struct gl_verifier *v,
                          int same_role)
 {
     if (memcmp(v->pub, old->pub, sizeof(v->pub)) == 0)
-        return fail(ps, GL_EPARSE, "public key already used on line %zu "
-                    "(a key may appear only once)", old_line);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "public key already used on line %zu "
+                          "(a key may appear only once)",
+                          old_line);
     if (same_role && same_name_id(v, old))
-        return fail(ps, GL_EPARSE, "key name and key ID collide with line %zu",
-                    old_line);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "key name and key ID collide with line %zu", old_line);
     return 0;
 }
 
@@ -335,16 +319,16 @@ static int check_key_unique(struct pstate *ps, const struct gl_verifier *v,
 static int parse_vkey(struct pstate *ps, const struct tok *t, const char *what,
                       struct gl_verifier *v)
 {
+    struct gl_err kerr;
     int err;
 
     memset(v, 0, sizeof(*v));
     if (t->n > GL_KEY_TEXT_MAX)
-        return fail(ps, GL_ETOOBIG, "%s key longer than %d bytes", what, GL_KEY_TEXT_MAX);
-    err = gl_verifier_parse(t->s, t->n, v);
-    if (err == GL_EKEYTYPE)
-        return fail(ps, err, "%s key has an unsupported key type", what);
-    if (err != 0)
-        return fail(ps, GL_EPARSE, "%s key is not a valid vkey", what);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "%s key longer than %d bytes",
+                          what, GL_KEY_TEXT_MAX);
+    if ((err = gl_verifier_parse(t->s, t->n, v, &kerr)) != 0)
+        return gl_err_set(ps->why, err == GL_EKEYTYPE ? err : GL_EPARSE, ps->line,
+                          "%s key is not a valid vkey: %s", what, kerr.reason);
     return 0;
 }
 
@@ -355,7 +339,8 @@ static int parse_url(struct pstate *ps, const struct tok *t, const char **url)
     if (t == NULL)
         return 0;
     if (t->n > GL_POLICY_MAX_URL)
-        return fail(ps, GL_ETOOBIG, "URL longer than %d bytes", GL_POLICY_MAX_URL);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "URL longer than %d bytes",
+                          GL_POLICY_MAX_URL);
     terminate(t);
     *url = t->s;
     return 0;
@@ -370,13 +355,15 @@ static int parse_log(struct pstate *ps, struct tok *t, size_t nt)
     int err;
 
     if (nt != 2 && nt != 3)
-        return fail(ps, GL_EPARSE, "expected: log <vkey> [<url>]");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line, "expected: log <vkey> [<url>]");
     if (p->nlogs == ps->cap_logs)
-        return fail(ps, GL_ETOOBIG, "more than %d logs", GL_POLICY_MAX_LOGS);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d logs",
+                          GL_POLICY_MAX_LOGS);
     if ((err = parse_vkey(ps, &t[1], "log", &v)) != 0)
         return err;
     if (v.type != GL_KEY_NOTE)
-        return fail(ps, GL_EKEYTYPE, "log key must be an Ed25519 note key (type 0x01)");
+        return gl_err_set(ps->why, GL_EKEYTYPE, ps->line,
+                          "log key must be an Ed25519 note key (type 0x01)");
     if ((err = check_key_unique(ps, &v, ROLE_LOG)) != 0 ||
         (err = parse_url(ps, nt == 3 ? &t[2] : NULL, &p->logs[p->nlogs].url)) != 0)
         return err;
@@ -394,15 +381,18 @@ static int parse_witness(struct pstate *ps, struct tok *t, size_t nt)
     int err, converted = 0;
 
     if (nt != 3 && nt != 4)
-        return fail(ps, GL_EPARSE, "expected: witness <name> <vkey> [<url>]");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "expected: witness <name> <vkey> [<url>]");
     if (p->nwitnesses == ps->cap_witnesses)
-        return fail(ps, GL_ETOOBIG, "more than %d witnesses", GL_POLICY_MAX_WITNESSES);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d witnesses",
+                          GL_POLICY_MAX_WITNESSES);
     if ((err = check_new_name(ps, &t[1])) != 0 ||
         (err = parse_vkey(ps, &t[2], "witness", &v)) != 0)
         return err;
     if ((v.type != GL_KEY_NOTE && v.type != GL_KEY_COSIG) ||
         gl_verifier_to_cosig(&v, &c, &converted) != 0)
-        return fail(ps, GL_EKEYTYPE, "witness key must be a cosignature key (type 0x04)");
+        return gl_err_set(ps->why, GL_EKEYTYPE, ps->line,
+                          "witness key must be a cosignature key (type 0x04)");
     if ((err = check_key_unique(ps, &c, ROLE_WITNESS)) != 0)
         return err;
     w = &p->witnesses[p->nwitnesses];
@@ -432,11 +422,12 @@ static int parse_threshold(struct pstate *ps, const struct tok *t, size_t n,
         return 0;
     }
     if (gl_parse_u64(t->s, t->n, &k) != 0)
-        return fail(ps, GL_EPARSE, "threshold must be all, any or a decimal number "
-                    "without leading zeros");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "threshold must be all, any or a decimal number "
+                          "without leading zeros");
     if (k < 1 || k > n)
-        return fail(ps, GL_EPARSE, "threshold %.*s out of range 1..%zu",
-                    shown(t->n), t->s, n);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "threshold %.*s out of range 1..%zu", shown(t->n), t->s, n);
     g->threshold = GL_POLICY_K_NUMBER;
     g->k = (size_t)k;
     return 0;
@@ -450,21 +441,26 @@ static int add_member(struct pstate *ps, const struct tok *t, size_t gi)
     size_t *in;
 
     if (lookup_name(p, t->s, t->n, &r) != 0)
-        return fail(ps, GL_EPARSE, "undefined name \"%.*s\" (names must be "
-                    "defined on an earlier line)", shown(t->n), t->s);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "undefined name \"%.*s\" (names must be "
+                          "defined on an earlier line)",
+                          shown(t->n), t->s);
     if (r.kind == GL_POLICY_REF_NONE)
-        return fail(ps, GL_EPARSE, "\"none\" cannot be a group member");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "\"none\" cannot be a group member");
     in = r.kind == GL_POLICY_REF_WITNESS ? &ps->witness_in[r.index]
                                          : &ps->group_in[r.index];
     if (*in == gi + 1)
-        return fail(ps, GL_EPARSE, "\"%.*s\" listed twice in this group",
-                    shown(t->n), t->s);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "\"%.*s\" listed twice in this group", shown(t->n), t->s);
     if (*in != 0)
-        return fail(ps, GL_EPARSE, "\"%.*s\" is already a member of group %s on "
-                    "line %zu (a name may be a member only once)", shown(t->n),
-                    t->s, p->groups[*in - 1].name, p->groups[*in - 1].line);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "\"%.*s\" is already a member of group %s on "
+                          "line %zu (a name may be a member only once)",
+                          shown(t->n), t->s, p->groups[*in - 1].name,
+                          p->groups[*in - 1].line);
     if (p->nmembers == ps->cap_members) /* impossible: each name once */
-        return fail(ps, GL_ETOOBIG, "too many group members");
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "too many group members");
     *in = gi + 1;
     p->members[p->nmembers++] = r;
     return 0;
@@ -478,12 +474,15 @@ static int parse_group(struct pstate *ps, struct tok *t, size_t nt)
     int err;
 
     if (nt < 4)
-        return fail(ps, GL_EPARSE, "expected: group <name> all|any|<k> <member>...");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "expected: group <name> all|any|<k> <member>...");
     n = nt - 3;
     if (n > GL_POLICY_MAX_MEMBERS)
-        return fail(ps, GL_ETOOBIG, "more than %d group members", GL_POLICY_MAX_MEMBERS);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d group members",
+                          GL_POLICY_MAX_MEMBERS);
     if (p->ngroups == ps->cap_groups)
-        return fail(ps, GL_ETOOBIG, "more than %d groups", GL_POLICY_MAX_GROUPS);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d groups",
+                          GL_POLICY_MAX_GROUPS);
     g = &p->groups[p->ngroups];
     if ((err = check_new_name(ps, &t[1])) != 0 ||
         (err = parse_threshold(ps, &t[2], n, g)) != 0)
@@ -503,13 +502,16 @@ static int parse_group(struct pstate *ps, struct tok *t, size_t nt)
 static int parse_quorum(struct pstate *ps, struct tok *t, size_t nt)
 {
     if (nt != 2)
-        return fail(ps, GL_EPARSE, "expected: quorum <name>|none");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line, "expected: quorum <name>|none");
     if (ps->quorum_line != 0)
-        return fail(ps, GL_EPARSE, "second quorum line (the first is on line %zu)",
-                    ps->quorum_line);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "second quorum line (the first is on line %zu)",
+                          ps->quorum_line);
     if (lookup_name(ps->p, t[1].s, t[1].n, &ps->p->quorum) != 0)
-        return fail(ps, GL_EPARSE, "undefined name \"%.*s\" (names must be "
-                    "defined on an earlier line)", shown(t[1].n), t[1].s);
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "undefined name \"%.*s\" (names must be "
+                          "defined on an earlier line)",
+                          shown(t[1].n), t[1].s);
     ps->quorum_line = ps->line;
     return 0;
 }
@@ -521,13 +523,15 @@ static int parse_submitter(struct pstate *ps, struct tok *t, size_t nt)
     int err;
 
     if (nt != 2)
-        return fail(ps, GL_EPARSE, "expected: submitter <vkey>");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line, "expected: submitter <vkey>");
     if (p->nsubmitters == ps->cap_submitters)
-        return fail(ps, GL_ETOOBIG, "more than %d submitters", GL_POLICY_MAX_SUBMITTERS);
+        return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d submitters",
+                          GL_POLICY_MAX_SUBMITTERS);
     if ((err = parse_vkey(ps, &t[1], "submitter", &v)) != 0)
         return err;
     if (v.type != GL_KEY_NOTE)
-        return fail(ps, GL_EKEYTYPE, "submitter key must be an Ed25519 note key (type 0x01)");
+        return gl_err_set(ps->why, GL_EKEYTYPE, ps->line,
+                          "submitter key must be an Ed25519 note key (type 0x01)");
     if ((err = check_key_unique(ps, &v, ROLE_SUBMITTER)) != 0)
         return err;
     ps->submitter_line[p->nsubmitters] = ps->line;
@@ -559,25 +563,28 @@ static int parse_line(struct pstate *ps, char *line, size_t len)
     for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
         if (tok_is(&t[0], keywords[i].word))
             return keywords[i].parse(ps, t, nt);
-    return fail(ps, GL_EPARSE, "unknown keyword \"%.*s\"", shown(t[0].n), t[0].s);
+    return gl_err_set(ps->why, GL_EPARSE, ps->line, "unknown keyword \"%.*s\"",
+                      shown(t[0].n), t[0].s);
 }
 
 static int parse_all(struct pstate *ps, size_t n)
 {
-    struct lines it = { ps->p->text, ps->p->text + n, 0 };
-    char *line;
+    struct gl_text it;
+    const char *line;
     size_t len;
     int err;
 
-    while (next_line(&it, &line, &len)) {
-        ps->line = it.no;
-        if ((err = parse_line(ps, line, len)) != 0)
+    lines_init(&it, ps->p->text, n);
+    while (gl_text_line(&it, &line, &len) == 0) {
+        ps->line = it.line;
+        if ((err = parse_line(ps, own(ps->p, line), len)) != 0)
             return err;
     }
     ps->line = 0;
     if (ps->quorum_line == 0)
-        return fail(ps, GL_EPARSE, "no quorum line (use \"quorum none\" to "
-                    "require no cosignatures)");
+        return gl_err_set(ps->why, GL_EPARSE, 0,
+                          "no quorum line (use \"quorum none\" to "
+                          "require no cosignatures)");
     return 0;
 }
 
@@ -593,27 +600,24 @@ static void link_keys(struct gl_policy *p)
 }
 
 int gl_policy_parse(const char *text, size_t n, struct gl_policy **out,
-                    struct gl_policy_error *err)
+                    struct gl_err *why)
 {
     struct pstate *ps;
     int rc;
 
     if (out == NULL || (text == NULL && n != 0))
-        return GL_EINVAL;
+        return gl_err_set(why, GL_EINVAL, 0, "no policy text");
     *out = NULL;
     if ((ps = calloc(1, sizeof(*ps))) == NULL)
-        return GL_ENOMEM;
-    ps->err = err;
-    if (err != NULL) {
-        err->line = 0;
-        err->reason[0] = 0;
-    }
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
+    ps->why = why;
     if (n > GL_POLICY_MAX_SIZE) {
-        rc = fail(ps, GL_ETOOBIG, "policy larger than %d bytes", GL_POLICY_MAX_SIZE);
+        rc = gl_err_set(why, GL_ETOOBIG, 0, "policy larger than %d bytes",
+                        GL_POLICY_MAX_SIZE);
         goto out;
     }
     if ((rc = alloc_policy(text, n, ps)) != 0) {
-        fail(ps, rc, "out of memory");
+        gl_err_set(why, rc, 0, "out of memory");
         goto out;
     }
     if ((rc = parse_all(ps, n)) != 0)

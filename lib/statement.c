@@ -5,8 +5,9 @@
  * Design. The note layer (note.c) owns the signed-note syntax; this module
  * adds the statement rules on top: size <= 65535, exactly one 64-byte
  * Ed25519 signature, and the fixed line grammar of the text. The text is
- * read with a line cursor, one expected field at a time, so the order is
- * enforced by construction.
+ * read with the strict line cutter (text.h), one expected field at a
+ * time, so the order is enforced by construction; a refusal names the
+ * first problem and its line.
  *
  * Invariants.
  *  - One set of field predicates (kind, token, digest, time, meta key, meta
@@ -18,20 +19,16 @@
  */
 #include "glasslog/statement.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "text.h"
 
 #define ED25519_SIG_LEN 64
 /* "— " + name + " " + base64(4 + 64 bytes) + "\n" around the key name. */
 #define SIG_LINE_OVERHEAD (4 + 1 + 92 + 1)
-
-/* A bounded line reader over the text; every line ends with "\n". */
-struct cursor {
-    const char *p;
-    const char *end;
-};
 
 static const char *const kind_names[] = {
     [GL_STATEMENT_BUILD] = "build",
@@ -62,12 +59,13 @@ int gl_statement_kind_parse(const char *s, size_t n,
 
 /* ---- field predicates (shared by parse and format) ---- */
 
-static int set_reason(const char **reason, const char *why)
-{
-    if (reason != NULL)
-        *reason = why;
-    return GL_EPARSE;
-}
+/* Reasons shared by the parser and the formatter. */
+#define WHY_KIND "kind is not build, rule-update or audit-report"
+#define WHY_SUBJECT "subject is not 1-256 printable ASCII bytes without spaces"
+#define WHY_VERSION "version is not 1-256 printable ASCII bytes without spaces"
+#define WHY_META_MAX "more than 32 meta lines"
+#define WHY_META_KEY "meta key is not 1-64 bytes of [a-z0-9._-]"
+#define WHY_META_VALUE "meta value is not 0-1024 printable bytes with single inner spaces"
 
 /* 1..max bytes, each 0x21-0x7E. */
 static int token_valid(const char *s, size_t n, size_t max)
@@ -134,154 +132,154 @@ static int time_valid(uint64_t t)
 
 /* ---- parsing the text ---- */
 
-/* Takes the next line (without its "\n"). GL_EPARSE at the end. */
-static int next_line(struct cursor *c, const char **line, size_t *len)
-{
-    const char *nl;
-
-    if (c->p >= c->end)
-        return GL_EPARSE;
-    nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
-    if (nl == NULL)
-        return GL_EPARSE;
-    *line = c->p;
-    *len = (size_t)(nl - c->p);
-    c->p = nl + 1;
-    return 0;
-}
-
 /* Reads the line "<name> <value>" and returns the value. */
-static int take_field(struct cursor *c, const char *name, const char **val,
-                      size_t *vlen)
+static int take_field(struct gl_text *t, const char *name, const char **val, size_t *vlen,
+                      struct gl_err *why)
 {
     size_t nl = strlen(name), len;
     const char *line;
+    char what[16];
+    int err;
 
-    if (next_line(c, &line, &len) != 0 || len <= nl || line[nl] != ' ' ||
-        memcmp(line, name, nl) != 0)
-        return GL_EPARSE;
+    if ((err = gl_text_line(t, &line, &len)) != 0) {
+        snprintf(what, sizeof(what), "%s line", name);
+        return gl_text_missing(t, err, what, why);
+    }
+    if (len <= nl || line[nl] != ' ' || memcmp(line, name, nl) != 0)
+        return gl_err_set(why, GL_EPARSE, t->line, "expected a \"%s <value>\" line",
+                          name);
     *val = line + nl + 1;
     *vlen = len - nl - 1;
     return 0;
 }
 
-static int parse_head(struct cursor *c, struct gl_statement_fields *f,
-                      const char **reason)
+static int parse_head(struct gl_text *t, struct gl_statement_fields *f,
+                      struct gl_err *why)
 {
     const char *line, *v;
     size_t len, vn;
+    int err;
 
-    if (next_line(c, &line, &len) != 0 ||
-        len != strlen(GL_STATEMENT_HEADER) ||
+    if (gl_text_line(t, &line, &len) != 0 || len != strlen(GL_STATEMENT_HEADER) ||
         memcmp(line, GL_STATEMENT_HEADER, len) != 0)
-        return set_reason(reason, "first line is not glasslog.dev/statement/v1");
-    if (take_field(c, "kind", &v, &vn) != 0)
-        return set_reason(reason, "line 2 is not a kind line");
+        return gl_err_set(why, GL_EPARSE, 1, "first line is not " GL_STATEMENT_HEADER);
+    if ((err = take_field(t, "kind", &v, &vn, why)) != 0)
+        return err;
     if (gl_statement_kind_parse(v, vn, &f->kind) != 0)
-        return set_reason(reason, "kind is not build, rule-update or audit-report");
-    if (take_field(c, "subject", &f->subject, &f->subject_len) != 0)
-        return set_reason(reason, "line 3 is not a subject line");
+        return gl_err_set(why, GL_EPARSE, t->line, WHY_KIND);
+    if ((err = take_field(t, "subject", &f->subject, &f->subject_len, why)) != 0)
+        return err;
     if (!token_valid(f->subject, f->subject_len, GL_STATEMENT_SUBJECT_MAX))
-        return set_reason(reason, "subject is not 1-256 printable ASCII bytes without spaces");
-    if (take_field(c, "version", &f->version, &f->version_len) != 0)
-        return set_reason(reason, "line 4 is not a version line");
+        return gl_err_set(why, GL_EPARSE, t->line, WHY_SUBJECT);
+    if ((err = take_field(t, "version", &f->version, &f->version_len, why)) != 0)
+        return err;
     if (!token_valid(f->version, f->version_len, GL_STATEMENT_VERSION_MAX))
-        return set_reason(reason, "version is not 1-256 printable ASCII bytes without spaces");
+        return gl_err_set(why, GL_EPARSE, t->line, WHY_VERSION);
     return 0;
 }
 
-static int parse_digest_time(struct cursor *c, struct gl_statement_fields *f,
-                             const char **reason)
+static int parse_digest_time(struct gl_text *t, struct gl_statement_fields *f,
+                             struct gl_err *why)
 {
     const char *v;
     size_t vn;
+    int err;
 
-    if (take_field(c, "sha256", &v, &vn) != 0)
-        return set_reason(reason, "line 5 is not a sha256 line");
+    if ((err = take_field(t, "sha256", &v, &vn, why)) != 0)
+        return err;
     if (vn != 64 || gl_hex_decode_exact(v, vn, f->sha256, 32, 1) != 0)
-        return set_reason(reason, "sha256 is not 64 lowercase hex digits");
-    if (take_field(c, "time", &v, &vn) != 0)
-        return set_reason(reason, "line 6 is not a time line");
+        return gl_err_set(why, GL_EPARSE, t->line,
+                          "sha256 is not 64 lowercase hex digits");
+    if ((err = take_field(t, "time", &v, &vn, why)) != 0)
+        return err;
     if (gl_parse_u64(v, vn, &f->time) != 0 || !time_valid(f->time))
-        return set_reason(reason, "time is not a decimal in 1..2^63-1 without leading zeros");
+        return gl_err_set(why, GL_EPARSE, t->line,
+                          "time is not a decimal in 1..2^63-1 without leading zeros");
     return 0;
 }
 
-/* One "meta <key>[ <value>]" line into *m. */
-static int parse_meta_line(const char *line, size_t len,
-                           struct gl_statement_meta *m, const char **reason)
+/* One "meta <key>[ <value>]" line (line number no) into *m. */
+static int parse_meta_line(const char *line, size_t len, size_t no,
+                           struct gl_statement_meta *m, struct gl_err *why)
 {
     const char *sp;
 
     if (len < 5 || memcmp(line, "meta ", 5) != 0)
-        return set_reason(reason, "unexpected line after time (only meta lines may follow)");
+        return gl_err_set(why, GL_EPARSE, no,
+                          "unexpected line after time (only meta lines may follow)");
     m->key = line + 5;
     sp = memchr(m->key, ' ', len - 5);
     m->key_len = sp != NULL ? (size_t)(sp - m->key) : len - 5;
     m->value = sp != NULL ? sp + 1 : m->key + m->key_len;
     m->value_len = len - 5 - m->key_len - (sp != NULL);
     if (!meta_key_valid(m->key, m->key_len))
-        return set_reason(reason, "meta key is not 1-64 bytes of [a-z0-9._-]");
+        return gl_err_set(why, GL_EPARSE, no, WHY_META_KEY);
     if ((sp != NULL && m->value_len == 0) ||
         !meta_value_valid(m->value, m->value_len))
-        return set_reason(reason, "meta value is not 0-1024 printable bytes with single inner spaces");
+        return gl_err_set(why, GL_EPARSE, no, WHY_META_VALUE);
     return 0;
 }
 
-static int parse_meta(struct cursor *c, struct gl_statement_fields *f,
-                      const char **reason)
+static int parse_meta(struct gl_text *t, struct gl_statement_fields *f,
+                      struct gl_err *why)
 {
     const char *line;
     size_t len;
     int err;
 
     f->nmeta = 0;
-    while (c->p < c->end) {
+    while ((err = gl_text_line(t, &line, &len)) == 0) {
         struct gl_statement_meta *m = &f->meta[f->nmeta];
         if (f->nmeta == GL_STATEMENT_META_MAX)
-            return set_reason(reason, "more than 32 meta lines");
-        if (next_line(c, &line, &len) != 0)
-            return set_reason(reason, "text does not end with a newline");
-        if ((err = parse_meta_line(line, len, m, reason)) != 0)
+            return gl_err_set(why, GL_EPARSE, t->line, WHY_META_MAX);
+        if ((err = parse_meta_line(line, len, t->line, m, why)) != 0)
             return err;
         if (f->nmeta > 0 && key_cmp(m - 1, m) >= 0)
-            return set_reason(reason, "meta keys are not strictly ascending (duplicate or out of order)");
+            return gl_err_set(why, GL_EPARSE, t->line,
+                              "meta keys are not strictly ascending (duplicate or out of "
+                              "order)");
         f->nmeta++;
     }
+    if (err != GL_ENOTFOUND)
+        return gl_text_missing(t, err, "a meta line", why);
     return 0;
 }
 
+/* The text of a note ends with "\n", so every line is complete. */
 static int parse_text(const char *text, size_t n, struct gl_statement_fields *f,
-                      const char **reason)
+                      struct gl_err *why)
 {
-    struct cursor c = { text, text + n };
+    struct gl_text t;
     int err;
 
-    if ((err = parse_head(&c, f, reason)) != 0)
+    gl_text_init(&t, text, n, 0);
+    if ((err = parse_head(&t, f, why)) != 0)
         return err;
-    if ((err = parse_digest_time(&c, f, reason)) != 0)
+    if ((err = parse_digest_time(&t, f, why)) != 0)
         return err;
-    return parse_meta(&c, f, reason);
+    return parse_meta(&t, f, why);
 }
 
 /* The note layer: exactly one 64-byte signature; copies it into out. */
 static int parse_note(const char *msg, size_t n, struct gl_statement *out,
-                      const char **reason)
+                      struct gl_err *why)
 {
     struct gl_note *note = NULL;
-    int err = gl_note_parse(msg, n, &note);
+    int err = gl_note_parse(msg, n, &note, why);
 
     if (err == GL_ENOMEM)
         return err;
     if (err != 0)
-        return set_reason(reason, "not a signed note");
+        return gl_err_wrap(why, GL_EPARSE, 0, "not a signed note");
     err = GL_EPARSE;
     if (note->nsigs != 1) {
-        set_reason(reason, "a statement has exactly one signature line");
+        gl_err_set(why, err, 0, "a statement has exactly one signature line, not %zu",
+                   note->nsigs);
         goto out;
     }
     if (note->sigs[0].sig_len != ED25519_SIG_LEN) {
-        set_reason(reason, "signature is not an Ed25519 note signature");
+        gl_err_set(why, err, gl_text_line_at(msg, (size_t)(note->sigs[0].line - msg)),
+                   "the signature is not an Ed25519 note signature (64 bytes)");
         goto out;
     }
     out->text = note->text;
@@ -294,20 +292,19 @@ out:
 }
 
 int gl_statement_parse(const char *msg, size_t n, struct gl_statement *out,
-                       const char **reason)
+                       struct gl_err *why)
 {
     int err;
 
     if (msg == NULL || out == NULL)
-        return GL_EINVAL;
-    if (n > GL_STATEMENT_MAX_SIZE) {
-        set_reason(reason, "statement larger than 65535 bytes");
-        return GL_ETOOBIG;
-    }
+        return gl_err_set(why, GL_EINVAL, 0, "no statement");
+    if (n > GL_STATEMENT_MAX_SIZE)
+        return gl_err_set(why, GL_ETOOBIG, 0, "statement larger than %d bytes",
+                          GL_STATEMENT_MAX_SIZE);
     memset(out, 0, sizeof(*out));
-    if ((err = parse_note(msg, n, out, reason)) != 0)
+    if ((err = parse_note(msg, n, out, why)) != 0)
         return err;
-    if ((err = parse_text(out->text, out->text_len, &out->fields, reason)) != 0)
+    if ((err = parse_text(out->text, out->text_len, &out->fields, why)) != 0)
         return err;
     out->msg = msg;
     out->msg_len = n;
@@ -354,25 +351,25 @@ int gl_statement_verify(const struct gl_statement *st,
 
 /* ---- formatting and signing ---- */
 
-static int check_fields(const struct gl_statement_fields *f, const char **reason)
+static int check_fields(const struct gl_statement_fields *f, struct gl_err *why)
 {
     size_t i;
 
     if (gl_statement_kind_name(f->kind) == NULL)
-        return set_reason(reason, "kind is not build, rule-update or audit-report");
+        return gl_err_set(why, GL_EPARSE, 0, WHY_KIND);
     if (!token_valid(f->subject, f->subject_len, GL_STATEMENT_SUBJECT_MAX))
-        return set_reason(reason, "subject is not 1-256 printable ASCII bytes without spaces");
+        return gl_err_set(why, GL_EPARSE, 0, WHY_SUBJECT);
     if (!token_valid(f->version, f->version_len, GL_STATEMENT_VERSION_MAX))
-        return set_reason(reason, "version is not 1-256 printable ASCII bytes without spaces");
+        return gl_err_set(why, GL_EPARSE, 0, WHY_VERSION);
     if (!time_valid(f->time))
-        return set_reason(reason, "time is not in 1..2^63-1");
+        return gl_err_set(why, GL_EPARSE, 0, "time is not in 1..2^63-1");
     if (f->nmeta > GL_STATEMENT_META_MAX)
-        return set_reason(reason, "more than 32 meta lines");
+        return gl_err_set(why, GL_EPARSE, 0, WHY_META_MAX);
     for (i = 0; i < f->nmeta; i++) {
         if (!meta_key_valid(f->meta[i].key, f->meta[i].key_len))
-            return set_reason(reason, "meta key is not 1-64 bytes of [a-z0-9._-]");
+            return gl_err_set(why, GL_EPARSE, 0, WHY_META_KEY);
         if (!meta_value_valid(f->meta[i].value, f->meta[i].value_len))
-            return set_reason(reason, "meta value is not 0-1024 printable bytes with single inner spaces");
+            return gl_err_set(why, GL_EPARSE, 0, WHY_META_VALUE);
     }
     return 0;
 }
@@ -380,7 +377,7 @@ static int check_fields(const struct gl_statement_fields *f, const char **reason
 /* Indices of f->meta in ascending key order (insertion sort, n <= 32);
  * GL_EPARSE on a duplicate key. */
 static int sort_meta(const struct gl_statement_fields *f,
-                     size_t order[GL_STATEMENT_META_MAX], const char **reason)
+                     size_t order[GL_STATEMENT_META_MAX], struct gl_err *why)
 {
     size_t i, j;
 
@@ -391,7 +388,7 @@ static int sort_meta(const struct gl_statement_fields *f,
     }
     for (i = 1; i < f->nmeta; i++)
         if (key_cmp(&f->meta[order[i - 1]], &f->meta[order[i]]) == 0)
-            return set_reason(reason, "duplicate meta key");
+            return gl_err_set(why, GL_EPARSE, 0, "duplicate meta key");
     return 0;
 }
 
@@ -439,63 +436,65 @@ static int put_meta(struct gl_buf *b, const struct gl_statement_meta *m)
 
 /* Validates and writes the text into tmp (initialised by the caller). */
 static int build_text(const struct gl_statement_fields *f, struct gl_buf *tmp,
-                      const char **reason)
+                      struct gl_err *why)
 {
     size_t order[GL_STATEMENT_META_MAX], i;
     int err;
 
-    if ((err = check_fields(f, reason)) != 0 ||
-        (err = sort_meta(f, order, reason)) != 0 ||
-        (err = put_head(tmp, f)) != 0)
+    if ((err = check_fields(f, why)) != 0 || (err = sort_meta(f, order, why)) != 0)
         return err;
+    if ((err = put_head(tmp, f)) != 0)
+        return gl_err_set(why, err, 0, "statement text: %s", gl_strerror(err));
     for (i = 0; i < f->nmeta; i++)
         if ((err = put_meta(tmp, &f->meta[order[i]])) != 0)
-            return err;
+            return gl_err_set(why, err, 0, "statement text: %s", gl_strerror(err));
     return 0;
 }
 
-int gl_statement_format_text(const struct gl_statement_fields *f,
-                             struct gl_buf *out, const char **reason)
+int gl_statement_format_text(const struct gl_statement_fields *f, struct gl_buf *out,
+                             struct gl_err *why)
 {
     struct gl_buf tmp;
     int err;
 
     if (f == NULL || out == NULL)
-        return GL_EINVAL;
+        return gl_err_set(why, GL_EINVAL, 0, "no fields or no output");
     gl_buf_init(&tmp, GL_STATEMENT_MAX_SIZE);
-    if ((err = build_text(f, &tmp, reason)) != 0)
+    if ((err = build_text(f, &tmp, why)) != 0)
         goto out;
-    err = gl_buf_append(out, tmp.data, tmp.len);
+    if ((err = gl_buf_append(out, tmp.data, tmp.len)) != 0)
+        gl_err_set(why, err, 0, "statement text: %s", gl_strerror(err));
 out:
     gl_buf_release(&tmp);
     return err;
 }
 
-int gl_statement_sign(const struct gl_statement_fields *f,
-                      const struct gl_signer *signer, struct gl_buf *out,
-                      const char **reason)
+int gl_statement_sign(const struct gl_statement_fields *f, const struct gl_signer *signer,
+                      struct gl_buf *out, struct gl_err *why)
 {
     struct gl_buf text, note;
     size_t total;
     int err;
 
     if (f == NULL || signer == NULL || out == NULL)
-        return GL_EINVAL;
+        return gl_err_set(why, GL_EINVAL, 0, "no fields, signer or output");
     if (signer->type != GL_KEY_NOTE)
-        return GL_EKEYTYPE;
+        return gl_err_set(why, GL_EKEYTYPE, 0,
+                          "the signer is not a note key (type 0x01)");
     gl_buf_init(&text, GL_STATEMENT_MAX_SIZE);
     gl_buf_init(&note, GL_STATEMENT_MAX_SIZE);
-    if ((err = build_text(f, &text, reason)) != 0)
+    if ((err = build_text(f, &text, why)) != 0)
         goto out;
     /* text + "\n" + signature line; every term is small, no overflow. */
     total = text.len + 1 + strlen(signer->name) + SIG_LINE_OVERHEAD;
-    err = GL_ETOOBIG;
-    if (total > GL_STATEMENT_MAX_SIZE)
+    if (total > GL_STATEMENT_MAX_SIZE) {
+        err = gl_err_set(why, GL_ETOOBIG, 0, "the signed statement would exceed %d bytes",
+                         GL_STATEMENT_MAX_SIZE);
         goto out;
-    if ((err = gl_note_sign((const char *)text.data, text.len, signer, 1,
-                            &note)) != 0)
-        goto out;
-    err = gl_buf_append(out, note.data, note.len);
+    }
+    if ((err = gl_note_sign((const char *)text.data, text.len, signer, 1, &note)) != 0 ||
+        (err = gl_buf_append(out, note.data, note.len)) != 0)
+        gl_err_set(why, err, 0, "cannot sign the statement: %s", gl_strerror(err));
 out:
     gl_buf_release(&note);
     gl_buf_release(&text);

@@ -275,40 +275,54 @@ static int cur_index(struct cursor *c, uint64_t *out)
     return 0;
 }
 
-static int parse_path(struct cursor *c, struct gl_tile *t, int *entries)
+static int parse_path(struct cursor *c, struct gl_tile *t, int *entries,
+                      struct gl_err *why)
 {
     if (!cur_lit(c, "tile/"))
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0, "a tile path starts with tile/");
     t->level = 0;
     *entries = cur_lit(c, "entries/");
     if (!*entries &&
         (cur_small(c, 2, GL_TILE_MAX_LEVEL, &t->level) != 0 || !cur_lit(c, "/")))
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "want tile/<level>/ (level 0 to %d, no leading zeros) or "
+                          "tile/entries/",
+                          GL_TILE_MAX_LEVEL);
     if (cur_index(c, &t->index) != 0)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the tile index is not 3-digit groups, all but the last "
+                          "x-prefixed (x001/234)");
     t->width = GL_TILE_WIDTH;
     if (cur_lit(c, ".p/") && cur_small(c, 3, GL_TILE_WIDTH - 1, &t->width) != 0)
-        return GL_EPARSE;
-    if (t->width == 0 || c->at != c->len)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the partial width after .p/ is not 1 to %d without leading "
+                          "zeros",
+                          GL_TILE_WIDTH - 1);
+    if (t->width == 0)
+        return gl_err_set(why, GL_EPARSE, 0, "a partial tile has width 1 to %d",
+                          GL_TILE_WIDTH - 1);
+    if (c->at != c->len)
+        return gl_err_set(why, GL_EPARSE, 0, "unexpected bytes after the tile path");
     return 0;
 }
 
-int gl_tile_path_parse(const char *path, size_t len, struct gl_tile *t,
-                       int *entries)
+int gl_tile_path_parse(const char *path, size_t len, struct gl_tile *t, int *entries,
+                       struct gl_err *why)
 {
     struct cursor c = {path, len, 0};
     struct gl_tile got;
     char again[GL_TILE_PATH_MAX];
     size_t n;
-    int ent;
+    int ent = 0, err;
 
     if (len >= GL_TILE_PATH_MAX)
-        return GL_ETOOBIG;
-    if (parse_path(&c, &got, &ent) != 0 ||
-        gl_tile_path_format(&got, ent, again, &n) != 0 || n != len ||
+        return gl_err_set(why, GL_ETOOBIG, 0, "tile path longer than %d bytes",
+                          GL_TILE_PATH_MAX - 1);
+    if ((err = parse_path(&c, &got, &ent, why)) != 0)
+        return err;
+    if (gl_tile_path_format(&got, ent, again, &n) != 0 || n != len ||
         memcmp(again, path, len) != 0)
-        return GL_EPARSE;
+        return gl_err_set(why, GL_EPARSE, 0, "not the canonical form of a tile path");
     *t = got;
     *entries = ent;
     return 0;

@@ -475,7 +475,7 @@ static int add_admit(struct api *a, struct gl_http_req *req, size_t submitter)
 static int api_add(struct api *a, struct gl_http_req *req)
 {
     struct add_req *ar;
-    const char *why = NULL;
+    struct gl_err why;
     int rc;
 
     if (req->body_len > GL_STATEMENT_MAX_SIZE)
@@ -486,8 +486,9 @@ static int api_add(struct api *a, struct gl_http_req *req)
     ar->len = req->body_len;
     ar->api = a;
     if (gl_statement_parse((const char *)ar->data, ar->len, &ar->st, &why) != 0) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "malformed statement: %s", why ? why : "syntax");
+        char msg[GL_ERR_REASON_MAX + 64], reason[GL_ERR_REASON_MAX + 32];
+        snprintf(msg, sizeof(msg), "malformed statement: %s",
+                 gl_err_format(&why, NULL, reason, sizeof(reason)));
         free(ar);
         return gl_http_reply_error(req, 400, msg);
     }
@@ -592,12 +593,17 @@ static int api_tile(struct api *a, struct gl_http_req *req)
     const struct tree *tr = seq_tree(a->seq);
     const uint8_t(*nodes)[32];
     struct gl_tile t;
+    struct gl_err why;
     uint32_t avail;
     uint64_t count;
     int entries;
 
-    if (gl_tile_path_parse(req->path + 1, strlen(req->path + 1), &t, &entries) != 0)
-        return gl_http_reply_error(req, 400, "malformed tile path");
+    if (gl_tile_path_parse(req->path + 1, strlen(req->path + 1), &t, &entries, &why) !=
+        0) {
+        char msg[GL_ERR_REASON_MAX + 32];
+        snprintf(msg, sizeof(msg), "malformed tile path: %s", why.reason);
+        return gl_http_reply_error(req, 400, msg);
+    }
     if (entries)
         return api_entry_bundle(a, req, &t);
     count = t.level < TREE_TILE_LEVELS ? tr->range.size >> (8 * t.level) : 0;

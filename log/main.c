@@ -63,16 +63,13 @@ struct daemon {
 static int load_submitters(struct daemon *d)
 {
     struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
-    const char *why = "";
-    size_t bad = 0, limited = 0;
+    struct gl_err why;
+    size_t limited = 0;
     int rc = submitters_load(d->cfg.submitters, MAX_SUBMITTERS, &def, uv_now(&d->loop),
-                             &d->subs, &bad, &why);
+                             &d->subs, &why);
 
     if (rc != 0) {
-        if (bad != 0)
-            gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.submitters, bad, why);
-        else
-            gl_log(GL_LOG_ERROR, "%s: %s", d->cfg.submitters, why);
+        gl_log_err(GL_LOG_ERROR, d->cfg.submitters, &why);
         return rc;
     }
     for (size_t i = 0; i < d->subs.n; i++)
@@ -87,10 +84,11 @@ static int load_submitters(struct daemon *d)
 
 static int load_keys(struct daemon *d)
 {
+    struct gl_err why;
     int rc;
 
-    if ((rc = gl_file_load_signer(d->cfg.key, &d->key)) != 0) {
-        gl_log(GL_LOG_ERROR, "cannot load the log key %s: %s", d->cfg.key, gl_strerror(rc));
+    if ((rc = gl_file_load_signer(d->cfg.key, &d->key, &why)) != 0) {
+        gl_log_err(GL_LOG_ERROR, d->cfg.key, &why);
         return rc;
     }
     if (d->key.type != GL_KEY_NOTE) {
@@ -139,6 +137,8 @@ static int check_store(struct daemon *d)
     char why[256];
     uint64_t size;
     int rc;
+    struct gl_err ck_why;
+    char msg[GL_ERR_REASON_MAX + 32];
 
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_buf_init(&mine, GL_KEY_TEXT_MAX);
@@ -152,9 +152,11 @@ static int check_store(struct daemon *d)
     }
     if ((rc = store_get_state(d->store, &size, &d->ckpt)) != 0)
         goto fail_msg;
-    if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c, NULL)) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored checkpoint is not validly signed by this log key (%s)",
-               gl_strerror(rc));
+    if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c,
+                                 NULL, &ck_why)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "the stored checkpoint is not validly signed by this log key: %s",
+               gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
         goto out;
     }
     if (c.size != size ||
@@ -232,7 +234,7 @@ static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
                                 d->cfg.witness_timeout_ms, prove_consistency, on_served, d};
-    struct gl_policy_error perr;
+    struct gl_err why;
     struct gl_policy *pol = NULL;
     struct gl_buf text;
     int rc;
@@ -241,8 +243,9 @@ static int setup_witnesses(struct daemon *d)
         return 0;
     gl_buf_init(&text, 1 << 16);
     rc = gl_file_read(d->cfg.witnesses, &text);
-    if (rc == 0 && (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &perr)) != 0)
-        gl_log(GL_LOG_ERROR, "%s:%zu: %s", d->cfg.witnesses, perr.line, perr.reason);
+    if (rc == 0 &&
+        (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, d->cfg.witnesses, &why);
     else if (rc != 0)
         gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.witnesses, gl_strerror(rc));
     gl_buf_release(&text);

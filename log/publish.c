@@ -22,6 +22,7 @@
 #include "publish.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -162,8 +163,8 @@ static int join_lines(struct publish *p, const struct entry *e, struct gl_buf *o
     for (size_t i = 0; i < p->nw && rc == 0; i++)
         rc = gl_buf_append(&lines, e->line[i].data, e->line[i].len);
     if (rc == 0 && lines.len > 0)
-        rc = gl_cosig_append((const char *)e->note.data, e->note.len, (const char *)lines.data,
-                             lines.len, out);
+        rc = gl_cosig_append((const char *)e->note.data, e->note.len,
+                             (const char *)lines.data, lines.len, out, NULL);
     else if (rc == 0)
         rc = gl_buf_append(out, e->note.data, e->note.len);
     gl_buf_release(&lines);
@@ -308,9 +309,9 @@ static void wit_backoff(struct wit *w, const char *why, long status)
 }
 
 /* Checks a 200 answer's cosignature line(s) for e and keeps this
- * witness's, asked at gen. */
+ * witness's, asked at gen; why says what is wrong with a refused one. */
 static int wit_take_line(struct wit *w, struct entry *e, uint64_t gen,
-                         const struct gl_buf *body)
+                         const struct gl_buf *body, struct gl_err *why)
 {
     size_t i = (size_t)(w - w->p->w);
     struct gl_cosig_status st;
@@ -320,12 +321,17 @@ static int wit_take_line(struct wit *w, struct entry *e, uint64_t gen,
 
     gl_buf_init(&joined, PUB_NOTE_MAX);
     if ((rc = gl_cosig_append((const char *)e->note.data, e->note.len,
-                              (const char *)body->data, body->len, &joined)) != 0 ||
-        (rc = gl_note_parse((const char *)joined.data, joined.len, &n)) != 0 ||
-        (rc = gl_cosig_verify_note(n, w->pw->key, 1, &st, NULL)) != 0)
+                              (const char *)body->data, body->len, &joined, why)) != 0 ||
+        (rc = gl_note_parse((const char *)joined.data, joined.len, &n, why)) != 0)
         goto out;
+    if ((rc = gl_cosig_verify_note(n, w->pw->key, 1, &st, NULL)) != 0) {
+        gl_err_set(why, rc, 0, "cannot check the cosignature: %s", gl_strerror(rc));
+        goto out;
+    }
     if (st.status != 0) {
-        rc = GL_EVERIFY;
+        rc = gl_err_set(why, GL_EVERIFY, 0, "%s",
+                        st.status == GL_ENOKEY ? "no line by the witness's key"
+                                               : "the cosignature does not verify");
         goto out;
     }
     gl_buf_reset(&e->line[i]);
@@ -364,6 +370,8 @@ static void on_push(void *arg, int err, struct gl_http_response *resp)
     struct wit *w = ps->w;
     struct publish *p = w->p;
     struct entry *e = find(p, ps->size);
+    char msg[GL_ERR_REASON_MAX + 64], reason[GL_ERR_REASON_MAX + 32];
+    struct gl_err why;
     uint64_t size;
 
     w->inflight = 0;
@@ -377,8 +385,10 @@ static void on_push(void *arg, int err, struct gl_http_response *resp)
         w->known = ps->size;
         w->known_valid = 1;
         w->conflicts = 0;
-        if (e != NULL && wit_take_line(w, e, ps->gen, &resp->body) != 0) {
-            wit_backoff(w, "answered 200 without a valid cosignature", 200);
+        if (e != NULL && wit_take_line(w, e, ps->gen, &resp->body, &why) != 0) {
+            snprintf(msg, sizeof(msg), "answered 200 without a valid cosignature: %s",
+                     gl_err_format(&why, NULL, reason, sizeof(reason)));
+            wit_backoff(w, msg, 200);
         } else {
             w->ok++;
             w->healthy = 1;

@@ -1,7 +1,9 @@
 /*
  * submitters: the --submitters file; format and caps in submitters.h.
  *
- * Design: one pass over the lines; each line is split into
+ * Design: one pass over the lines (text.h: a last line without "\n", a
+ * "\r" before the "\n" dropped, the length capped before trimming, leading
+ * blanks trimmed, blank lines and comments skipped); each line is split into
  * whitespace-separated tokens (the key, then options, then an optional
  * "#" comment). A key is checked against the ones before it (key ID
  * first, so the quadratic scan is cheap at the 4096-key cap); its bucket
@@ -11,11 +13,13 @@
  */
 #include "submitters.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "file.h"
 #include "glasslog/error.h"
+#include "text.h"
 
 struct line_opts {
     int has_rate, has_burst;
@@ -42,33 +46,27 @@ static size_t next_token(const char **p, const char *end, const char **tok)
     return (size_t)(s - *tok);
 }
 
-/* One rate= or burst= option of a line. */
-static int parse_option(const char *t, size_t n, struct line_opts *o, const char **why)
+/* One rate= or burst= option of line `line`. */
+static int parse_option(const char *t, size_t n, struct line_opts *o, size_t line,
+                        struct gl_err *why)
 {
     if (n >= 5 && memcmp(t, "rate=", 5) == 0) {
-        if (o->has_rate++) {
-            *why = "rate= given twice";
-            return GL_EPARSE;
-        }
-        if (ratelimit_parse_rate(t + 5, n - 5, &o->lim.rate_u) != 0) {
-            *why = "rate= takes " RATELIMIT_RATE_SYNTAX;
-            return GL_EPARSE;
-        }
+        if (o->has_rate++)
+            return gl_err_set(why, GL_EPARSE, line, "rate= given twice");
+        if (ratelimit_parse_rate(t + 5, n - 5, &o->lim.rate_u) != 0)
+            return gl_err_set(why, GL_EPARSE, line, "rate= takes " RATELIMIT_RATE_SYNTAX);
         return 0;
     }
     if (n >= 6 && memcmp(t, "burst=", 6) == 0) {
-        if (o->has_burst++) {
-            *why = "burst= given twice";
-            return GL_EPARSE;
-        }
-        if (ratelimit_parse_burst(t + 6, n - 6, &o->lim.burst) != 0) {
-            *why = "burst= takes a whole number from 1 to 1000000";
-            return GL_EPARSE;
-        }
+        if (o->has_burst++)
+            return gl_err_set(why, GL_EPARSE, line, "burst= given twice");
+        if (ratelimit_parse_burst(t + 6, n - 6, &o->lim.burst) != 0)
+            return gl_err_set(why, GL_EPARSE, line,
+                              "burst= takes a whole number from 1 to 1000000");
         return 0;
     }
-    *why = "unknown option (a key may be followed by rate=R and burst=B)";
-    return GL_EPARSE;
+    return gl_err_set(why, GL_EPARSE, line,
+                      "unknown option (a key may be followed by rate=R and burst=B)");
 }
 
 /* 1 if k's name and ID are already among the first n keys. */
@@ -80,36 +78,32 @@ static int listed(const struct gl_verifier *keys, size_t n, const struct gl_veri
     return 0;
 }
 
-/* One line (no newline) of at most SUBMITTERS_LINE_MAX bytes, not blank. */
-static int parse_line(const char *s, const char *end, size_t max,
+/* One line `line` (s..end, no newline), not blank, not a comment. */
+static int parse_line(const char *s, const char *end, size_t line, size_t max,
                       const struct ratelimit_limit *defaults, uint64_t now_ms,
-                      struct submitters *out, const char **why)
+                      struct submitters *out, struct gl_err *why)
 {
     struct gl_verifier *k = &out->keys[out->n];
     struct line_opts o;
+    struct gl_err kerr;
     const char *tok;
     size_t n = next_token(&s, end, &tok);
     int rc;
 
-    if (out->n == max) {
-        *why = "too many submitter keys";
-        return GL_ETOOBIG;
-    }
-    if (gl_verifier_parse(tok, n, k) != 0) {
-        *why = "malformed verifier key (name+id+base64)";
-        return GL_EPARSE;
-    }
-    if (k->type != GL_KEY_NOTE) {
-        *why = "a cosigning key, not a note key (type 0x01)";
-        return GL_EKEYTYPE;
-    }
-    if (listed(out->keys, out->n, k)) {
-        *why = "this key (name and key ID) is listed twice";
-        return GL_EEXIST;
-    }
+    if (out->n == max)
+        return gl_err_set(why, GL_ETOOBIG, line, "more than %zu submitter keys", max);
+    if (gl_verifier_parse(tok, n, k, &kerr) != 0)
+        return gl_err_set(why, GL_EPARSE, line, "malformed verifier key: %s",
+                          kerr.reason);
+    if (k->type != GL_KEY_NOTE)
+        return gl_err_set(why, GL_EKEYTYPE, line,
+                          "a cosigning key, not a note key (type 0x01)");
+    if (listed(out->keys, out->n, k))
+        return gl_err_set(why, GL_EEXIST, line,
+                          "this key (name and key ID) is listed twice");
     memset(&o, 0, sizeof(o));
     while ((n = next_token(&s, end, &tok)) > 0 && tok[0] != '#')
-        if ((rc = parse_option(tok, n, &o, why)) != 0)
+        if ((rc = parse_option(tok, n, &o, line, why)) != 0)
             return rc;
     if (!o.has_rate)
         o.lim.rate_u = defaults->rate_u;
@@ -122,67 +116,48 @@ static int parse_line(const char *s, const char *end, size_t max,
 
 int submitters_parse(const char *text, size_t len, size_t max,
                      const struct ratelimit_limit *defaults, uint64_t now_ms,
-                     struct submitters *out, size_t *bad_line, const char **why)
+                     struct submitters *out, struct gl_err *why)
 {
-    const char *p = text, *end = text + len, *nl, *s, *e;
-    size_t line = 0;
-    int rc = 0;
+    struct gl_text t;
+    const char *s;
+    size_t n;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    *bad_line = 0;
-    *why = "";
-    if (len > SUBMITTERS_FILE_MAX) {
-        *why = "the file is larger than 8 MiB";
-        return GL_ETOOBIG;
-    }
+    if (len > SUBMITTERS_FILE_MAX)
+        return gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than 8 MiB");
     out->keys = calloc(max ? max : 1, sizeof(*out->keys));
     out->limits = calloc(max ? max : 1, sizeof(*out->limits));
-    if (out->keys == NULL || out->limits == NULL) {
-        *why = "out of memory";
-        return GL_ENOMEM;
-    }
-    for (; p < end && rc == 0; p = nl < end ? nl + 1 : end) {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        nl = nl != NULL ? nl : end;
-        line++;
-        s = p;
-        e = nl;
-        if (e > s && e[-1] == '\r')
-            e--;
-        if ((size_t)(e - s) > SUBMITTERS_LINE_MAX) {
-            *why = "line longer than the cap (a key and its options)";
-            rc = GL_ETOOBIG;
-            break;
-        }
-        while (s < e && is_blank(*s))
-            s++;
-        if (s == e || *s == '#')
-            continue;
-        rc = parse_line(s, e, max, defaults, now_ms, out, why);
-    }
-    if (rc != 0)
-        *bad_line = line;
-    return rc;
+    if (out->keys == NULL || out->limits == NULL)
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
+    gl_text_init(&t, text, len,
+                 GL_TEXT_OPEN_END | GL_TEXT_CR | GL_TEXT_TRIM_START | GL_TEXT_SKIP);
+    t.max = SUBMITTERS_LINE_MAX;
+    while ((rc = gl_text_line(&t, &s, &n)) == 0)
+        if ((rc = parse_line(s, s + n, t.line, max, defaults, now_ms, out, why)) != 0)
+            return rc;
+    if (rc == GL_ETOOBIG)
+        return gl_err_set(why, rc, t.line,
+                          "line longer than the cap (a key and its options)");
+    return 0;
 }
 
 int submitters_load(const char *path, size_t max, const struct ratelimit_limit *defaults,
-                    uint64_t now_ms, struct submitters *out, size_t *bad_line,
-                    const char **why)
+                    uint64_t now_ms, struct submitters *out, struct gl_err *why)
 {
     struct gl_buf b;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    *bad_line = 0;
     gl_buf_init(&b, SUBMITTERS_FILE_MAX);
     rc = gl_file_read(path, &b);
     if (rc == GL_ETOOBIG)
-        *why = "the file is larger than 8 MiB";
+        gl_err_set(why, rc, 0, "the file is larger than 8 MiB");
     else if (rc != 0)
-        *why = "cannot read the file";
+        gl_err_set(why, rc, 0, "cannot read the file: %s", strerror(errno));
     else
         rc = submitters_parse(b.data != NULL ? (const char *)b.data : "", b.len, max,
-                              defaults, now_ms, out, bad_line, why);
+                              defaults, now_ms, out, why);
     gl_buf_release(&b);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "ratelimit.h"
 
@@ -40,18 +41,17 @@ struct submitters {
 
 /* Parses the file's text (len bytes) into out: at most max keys, each
  * with a full bucket at now_ms built from its options and the defaults.
- * On error *bad_line (1-based; 0 if not tied to a line) and *why (static
- * text) say what was wrong: GL_EPARSE, GL_ETOOBIG (a line, the file or the
- * key count over its cap), GL_EKEYTYPE (a cosigning key), GL_EEXIST (a key
- * listed twice), GL_ENOMEM. The caller releases out (also after an error). */
+ * Errors: GL_EPARSE, GL_ETOOBIG (a line, the file or the key count over
+ * its cap), GL_EKEYTYPE (a cosigning key), GL_EEXIST (a key listed twice),
+ * GL_ENOMEM, with why (may be NULL) saying what was wrong and on which
+ * line. The caller releases out (also after an error). */
 int submitters_parse(const char *text, size_t len, size_t max,
                      const struct ratelimit_limit *defaults, uint64_t now_ms,
-                     struct submitters *out, size_t *bad_line, const char **why);
+                     struct submitters *out, struct gl_err *why);
 /* Reads path and parses it as submitters_parse does; GL_EIO (errno kept)
- * if the file cannot be read, with *why saying so. */
+ * if the file cannot be read, with why saying so. */
 int submitters_load(const char *path, size_t max, const struct ratelimit_limit *defaults,
-                    uint64_t now_ms, struct submitters *out, size_t *bad_line,
-                    const char **why);
+                    uint64_t now_ms, struct submitters *out, struct gl_err *why);
 /* Frees what s owns and empties it. Safe on an empty or released s. */
 void submitters_release(struct submitters *s);
 

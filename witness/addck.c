@@ -16,6 +16,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
+#include "text.h"
 
 /* Finds "\n\n" in [p, end). */
 static const char *find_blank(const char *p, const char *end)
@@ -26,53 +27,53 @@ static const char *find_blank(const char *p, const char *end)
     return NULL;
 }
 
-/* Parses the header (old line and proof lines) in [s, end), which ends
- * just before the blank line. Returns NULL or why it is malformed. */
-static const char *parse_header(const char *s, const char *end, struct addck_req *r)
+/* Parses the header (old line and proof lines) in s[0..n), which ends
+ * with the "\n" before the blank line: 0, or GL_EPARSE with why (lines of
+ * the body) saying how it is malformed. */
+static int parse_header(const char *s, size_t n, struct addck_req *r, struct gl_err *why)
 {
-    const char *nl = memchr(s, '\n', (size_t)(end - s));
-    size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
+    struct gl_text t;
+    const char *line;
+    size_t len;
 
-    if (len < 5 || memcmp(s, "old ", 4) != 0 ||
-        gl_parse_u64(s + 4, len - 4, &r->old) != 0)
-        return "the first line must be \"old <size>\"";
-    s += len + 1;
-    while (s < end) {
-        nl = memchr(s, '\n', (size_t)(end - s));
-        len = nl ? (size_t)(nl - s) : (size_t)(end - s);
+    gl_text_init(&t, s, n, 0);
+    if (gl_text_line(&t, &line, &len) != 0 || len < 5 || memcmp(line, "old ", 4) != 0 ||
+        gl_parse_u64(line + 4, len - 4, &r->old) != 0)
+        return gl_err_set(why, GL_EPARSE, 1, "the first line must be \"old <size>\"");
+    while (gl_text_line(&t, &line, &len) == 0) {
         if (r->nproof == ADDCK_MAX_PROOF)
-            return "more than 63 consistency proof lines";
-        if (len != 44 || gl_base64_decode_exact(s, len, r->proof[r->nproof], 32) != 0)
-            return "a consistency proof line is not one base64 hash";
+            return gl_err_set(why, GL_EPARSE, t.line,
+                              "more than %d consistency proof lines", ADDCK_MAX_PROOF);
+        if (len != 44 || gl_base64_decode_exact(line, len, r->proof[r->nproof], 32) != 0)
+            return gl_err_set(why, GL_EPARSE, t.line,
+                              "a consistency proof line is not one base64 hash");
         r->nproof++;
-        s += len + 1;
     }
-    return NULL;
+    return 0;
 }
 
-int addck_parse(const uint8_t *body, size_t len, struct addck_req *out, const char **why)
+int addck_parse(const uint8_t *body, size_t len, struct addck_req *out,
+                struct gl_err *why)
 {
     const char *s = (const char *)body, *end = s + len, *blank, *nl;
 
     memset(out, 0, sizeof(*out));
-    if (len > ADDCK_BODY_MAX) {
-        *why = "the body is larger than 64 KiB";
-        return GL_EPARSE;
-    }
-    if ((blank = find_blank(s, end)) == NULL) {
-        *why = "no blank line between the header and the checkpoint";
-        return GL_EPARSE;
-    }
+    if (len > ADDCK_BODY_MAX)
+        return gl_err_set(why, GL_EPARSE, 0, "the body is larger than %zu KiB",
+                          ADDCK_BODY_MAX >> 10);
+    if ((blank = find_blank(s, end)) == NULL)
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "no blank line between the header and the checkpoint");
     out->note = blank + 2;
     out->note_len = (size_t)(end - out->note);
+    out->head_lines = gl_text_line_at(s, (size_t)(out->note - s)) - 1;
     nl = memchr(out->note, '\n', out->note_len);
-    if (nl == NULL || nl == out->note) {
-        *why = "no checkpoint origin line after the blank line";
-        return GL_EPARSE;
-    }
+    if (nl == NULL || nl == out->note)
+        return gl_err_set(why, GL_EPARSE, out->head_lines + 1,
+                          "no checkpoint origin line after the blank line");
     out->origin = out->note;
     out->origin_len = (size_t)(nl - out->note);
-    out->syntax = parse_header(s, blank + 1, out);
+    out->malformed = parse_header(s, (size_t)(blank + 1 - s), out, &out->syntax) != 0;
     return 0;
 }
 
@@ -86,14 +87,23 @@ static const char *sig_block(const char *note, size_t len)
     return NULL;
 }
 
-/* Number of lines in [s, end) (a final line without "\n" counts). */
-static size_t count_lines(const char *s, const char *end)
+/* The lines of [s, s + n), a last line without "\n" included. */
+static void sig_lines(struct gl_text *t, const char *s, size_t n)
 {
-    size_t n = 0;
+    gl_text_init(t, s, n, GL_TEXT_OPEN_END);
+}
 
-    for (const char *p = s; p < end; p++)
-        n += *p == '\n';
-    return n + (s < end && end[-1] != '\n');
+/* Number of lines in [s, s + n) (a final line without "\n" counts). */
+static size_t count_lines(const char *s, size_t n)
+{
+    struct gl_text t;
+    const char *line;
+    size_t len;
+
+    sig_lines(&t, s, n);
+    while (gl_text_line(&t, &line, &len) == 0)
+        ;
+    return t.line;
 }
 
 /* 1 if the signature line [s, s+n) names one of log's keys: "— " <name>
@@ -121,27 +131,29 @@ static int names_log_key(const char *s, size_t n, const struct logs_entry *log)
     return 0;
 }
 
-/* Why a note the strict parser refused is refused: GL_EVERIFY (403) if one
- * of its signature lines names one of the log's keys but is malformed (a
- * signature by a trusted key that does not verify), GL_EPARSE (400) for
- * any other malformation. */
+/* Why a note the strict parser refused (saying why in *why, lines of the
+ * note) is refused: GL_EVERIFY (403) if one of its signature lines names
+ * one of the log's keys but is malformed (a signature by a trusted key
+ * that does not verify), GL_EPARSE (400) for any other malformation. */
 static int refused_note(const char *note, size_t len, const struct logs_entry *log,
-                        const char **why)
+                        struct gl_err *why)
 {
-    const char *s = sig_block(note, len), *end = note + len;
+    const char *block = sig_block(note, len), *line;
+    size_t before, n;
     struct gl_note_sig sig;
+    struct gl_text t;
 
-    while (s != NULL && s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-        if (names_log_key(s, n, log) && gl_note_parse_sig(s, n, &sig) != 0) {
-            *why = "a signature line by the log's key is malformed";
-            return GL_EVERIFY;
-        }
-        s += n + 1;
+    if (block != NULL) {
+        before = gl_text_line_at(note, (size_t)(block - note)) - 1;
+        sig_lines(&t, block, (size_t)(note + len - block));
+        while (gl_text_line(&t, &line, &n) == 0)
+            if (names_log_key(line, n, log) &&
+                gl_note_parse_sig(line, n, &sig, NULL) != 0)
+                return gl_err_set(why, GL_EVERIFY, before + t.line,
+                                  "a signature line by the log's key is malformed");
     }
-    *why = "the checkpoint is not a well-formed signed note";
-    return GL_EPARSE;
+    return gl_err_wrap(why, GL_EPARSE, 0,
+                       "the checkpoint is not a well-formed signed note");
 }
 
 /* Fills kept from a verified note: its text and the signatures that
@@ -160,33 +172,48 @@ static void keep(const char *msg, const struct gl_note *note, const uint8_t *ver
     }
 }
 
+/* Verifies the note with the log's keys and parses its checkpoint, which
+ * must be the log's. */
+static int open_note(const struct gl_note *note, const struct logs_entry *log,
+                     struct gl_checkpoint *c, uint8_t *verified, struct gl_err *why)
+{
+    int err = gl_note_verify(note, log->keys, log->nkeys, verified);
+
+    if (err == GL_ENOKEY)
+        return gl_err_set(why, err, 0, "no signature by the log's key");
+    if (err == GL_EVERIFY)
+        return gl_err_set(why, err, 0, "a bad signature by the log's key");
+    if (err != 0)
+        return gl_err_set(why, err, 0, "cannot verify the signatures: %s",
+                          gl_strerror(err));
+    if (gl_checkpoint_parse(note->text, note->text_len, c, why) != 0)
+        return gl_err_wrap(why, GL_EPARSE, 0,
+                           "the signed note is not a valid checkpoint");
+    if (strcmp(c->origin, log->origin) != 0)
+        return gl_err_set(why, GL_EPARSE, 1, "the checkpoint's origin is not the log's");
+    return 0;
+}
+
 int addck_open(const struct addck_req *r, const struct logs_entry *log,
-               struct gl_checkpoint *c, struct addck_kept *kept, const char **why)
+               struct gl_checkpoint *c, struct addck_kept *kept, struct gl_err *why)
 {
     const char *block = sig_block(r->note, r->note_len);
     struct gl_note *note = NULL;
     uint8_t verified[GL_NOTE_MAX_SIGS];
     int err;
 
-    if (block != NULL && count_lines(block, r->note + r->note_len) > GL_NOTE_MAX_SIGS) {
-        *why = "the note has more signature lines than a signed note may have (100)";
-        return GL_EPARSE;
-    }
-    if ((err = gl_note_parse(r->note, r->note_len, &note)) != 0)
-        return err == GL_ENOMEM ? err : refused_note(r->note, r->note_len, log, why);
-    err = gl_note_verify(note, log->keys, log->nkeys, verified);
-    if (err == GL_ENOKEY || err == GL_EVERIFY) {
-        *why = err == GL_ENOKEY ? "no signature by the log's key"
-                                : "a bad signature by the log's key";
-    } else if (err == 0 && (gl_checkpoint_parse(note->text, note->text_len, c) != 0 ||
-                            strcmp(c->origin, log->origin) != 0)) {
-        *why = "the signed note is not a valid checkpoint";
-        err = GL_EPARSE;
-    } else if (err == 0) {
+    if (block != NULL &&
+        count_lines(block, (size_t)(r->note + r->note_len - block)) > GL_NOTE_MAX_SIGS)
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the note has more signature lines than a signed note may have "
+                          "(%d)",
+                          GL_NOTE_MAX_SIGS);
+    if ((err = gl_note_parse(r->note, r->note_len, &note, why)) != 0)
+        err = err == GL_ENOMEM ? err : refused_note(r->note, r->note_len, log, why);
+    else if ((err = open_note(note, log, c, verified, why)) == 0)
         keep(r->note, note, verified, kept);
-    }
     gl_note_free(note);
-    return err;
+    return err != 0 ? gl_err_wrap(why, err, r->head_lines, NULL) : 0;
 }
 
 int addck_record(const char *note, const struct addck_kept *kept, const char *extra,
@@ -204,11 +231,12 @@ int addck_record(const char *note, const struct addck_kept *kept, const char *ex
 }
 
 int addck_record_open(const char *rec, size_t len, struct gl_checkpoint *c,
-                      struct gl_note **n)
+                      struct gl_note **n, struct gl_err *why)
 {
-    int err = gl_note_parse(rec, len, n);
+    int err = gl_note_parse(rec, len, n, why);
 
-    if (err == 0 && (err = gl_checkpoint_parse((*n)->text, (*n)->text_len, c)) != 0) {
+    if (err == 0 &&
+        (err = gl_checkpoint_parse((*n)->text, (*n)->text_len, c, why)) != 0) {
         gl_note_free(*n);
         *n = NULL;
     }

@@ -49,14 +49,19 @@ struct addck_req {
     size_t note_len;
     const char *origin; /* the note's first line, not NUL-terminated */
     size_t origin_len;
-    const char *syntax; /* NULL, or why the rest is malformed (a 400
-                         * reported after the 404 and 403 checks) */
+    size_t head_lines;    /* lines of the body before the note (0: the note
+                           * alone), to number the body's lines in reasons */
+    int malformed;        /* 1: the header is malformed, a 400 reported after
+                           * the 404 and 403 checks; syntax says why */
+    struct gl_err syntax; /* set only when malformed */
 };
 
-/* Parses body (len bytes). GL_EPARSE (why set) if not even the note and
- * its origin line can be found (an immediate 400); other malformations
- * set out->syntax and return 0. */
-int addck_parse(const uint8_t *body, size_t len, struct addck_req *out, const char **why);
+/* Parses body (len bytes). GL_EPARSE, with why (may be NULL) saying why,
+ * if not even the note and its origin line can be found (an immediate
+ * 400); other malformations set out->malformed and out->syntax and return
+ * 0. Lines in reasons are lines of the body. */
+int addck_parse(const uint8_t *body, size_t len, struct addck_req *out,
+                struct gl_err *why);
 
 /* What the witness keeps of a verified note: its text (the first
  * text_len bytes) and the log's signature lines that verified, as offsets
@@ -74,10 +79,11 @@ struct addck_kept {
  * log's), GL_ENOKEY/GL_EVERIFY (403: no valid signature by the log's keys,
  * or a signature line naming one of them, by key name and key ID, that is
  * malformed or does not verify), or 0 with *c the checkpoint (c->ext
- * points into r->note) and *kept what a record keeps of the note. *why
- * explains failures. No allocation survives the call. */
+ * points into r->note) and *kept what a record keeps of the note. why
+ * (may be NULL) explains failures, with lines of the body (r->head_lines
+ * lines before the note). No allocation survives the call. */
 int addck_open(const struct addck_req *r, const struct logs_entry *log,
-               struct gl_checkpoint *c, struct addck_kept *kept, const char **why);
+               struct gl_checkpoint *c, struct addck_kept *kept, struct gl_err *why);
 
 /* Appends the record of a note to out: its text, the blank line, the kept
  * signature lines, then extra (extra_len bytes of whole signature lines,
@@ -89,9 +95,10 @@ int addck_record(const char *note, const struct addck_kept *kept, const char *ex
 /* Opens a record (built by addck_record, or read back from disk) with the
  * one signed-note parser and checkpoint parser the witness uses: 0 with
  * *c (c->ext points into rec) and *n (the parsed note, freed by the caller
- * with gl_note_free), GL_EPARSE or GL_ETOOBIG if either refuses it. */
+ * with gl_note_free), GL_EPARSE or GL_ETOOBIG if either refuses it, with
+ * why (may be NULL) saying why. */
 int addck_record_open(const char *rec, size_t len, struct gl_checkpoint *c,
-                      struct gl_note **n);
+                      struct gl_note **n, struct gl_err *why);
 
 /* The witness's record of one log. */
 struct addck_state {

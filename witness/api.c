@@ -32,7 +32,7 @@ struct add_req {
     uv_work_t work;
     size_t log;
     int open_rc;
-    const char *why;
+    struct gl_err why; /* why addck_open failed */
     struct addck_req req;
     struct wreq w;
     struct add_req *next;
@@ -59,6 +59,15 @@ static int reply_why(struct gl_http_req *req, struct gl_http_pending *p, int sta
 
     snprintf(line, sizeof(line), "%s\n", why);
     return reply_text(req, p, status, TEXT, line);
+}
+
+/* A parser's refusal ("line N: reason\n", lines of the body) with status. */
+static int reply_err(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                     const struct gl_err *e)
+{
+    char why[GL_ERR_REASON_MAX + 32];
+
+    return reply_why(req, p, status, gl_err_format(e, NULL, why, sizeof(why)));
 }
 
 /* Spends one token of log i's bucket; 0 if allowed, -1 if limited. */
@@ -174,11 +183,11 @@ static int add_precheck(struct add_req *ar, int status)
     if (status != 0)
         return reply_why(NULL, ar->p, 503, "shutting down"), -1;
     if (ar->open_rc == GL_ENOKEY || ar->open_rc == GL_EVERIFY)
-        return reply_why(NULL, ar->p, 403, ar->why), -1;
+        return reply_err(NULL, ar->p, 403, &ar->why), -1;
     if (ar->open_rc != 0)
-        return reply_why(NULL, ar->p, ar->open_rc == GL_EPARSE ? 400 : 500, ar->why), -1;
-    if (ar->req.syntax != NULL)
-        return reply_why(NULL, ar->p, 400, ar->req.syntax), -1;
+        return reply_err(NULL, ar->p, ar->open_rc == GL_EPARSE ? 400 : 500, &ar->why), -1;
+    if (ar->req.malformed)
+        return reply_err(NULL, ar->p, 400, &ar->req.syntax), -1;
     if (ar->req.old > ar->w.ck.size)
         return reply_why(NULL, ar->p, 400, "old size larger than the checkpoint size"),
                -1;
@@ -221,7 +230,6 @@ static void add_verified(uv_work_t *work, int status)
 static int api_add(struct api *a, struct gl_http_req *req)
 {
     struct add_req *ar = calloc(1, sizeof(*ar) + req->body_len + 1);
-    const char *why = NULL;
     int rc;
 
     if (ar == NULL)
@@ -229,9 +237,10 @@ static int api_add(struct api *a, struct gl_http_req *req)
     memcpy(ar->body, req->body, req->body_len);
     ar->len = req->body_len;
     ar->api = a;
-    if (addck_parse(ar->body, ar->len, &ar->req, &why) != 0) {
+    if (addck_parse(ar->body, ar->len, &ar->req, &ar->why) != 0) {
+        rc = reply_err(req, NULL, 400, &ar->why);
         free(ar);
-        return reply_why(req, NULL, 400, why);
+        return rc;
     }
     if (logs_find(a->logs, ar->req.origin, ar->req.origin_len, &ar->log) != 0) {
         free(ar);

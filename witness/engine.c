@@ -95,18 +95,22 @@ static int by_log_key(const struct gl_note_sig *s, const struct logs_entry *log)
 
 /* Opens a record of log and checks that it is that log's checkpoint at
  * (size, root): the one check every record passes before it is stored and
- * after it is loaded. *n (caller frees) is the parsed record. */
+ * after it is loaded. *n (caller frees) is the parsed record; why (may be
+ * NULL) says what is wrong with a refused one. */
 static int record_check(const struct logs_entry *log, const uint8_t *rec, size_t len,
-                        uint64_t size, const uint8_t root[32], struct gl_note **n)
+                        uint64_t size, const uint8_t root[32], struct gl_note **n,
+                        struct gl_err *why)
 {
     struct gl_checkpoint c;
-    int err = addck_record_open((const char *)rec, len, &c, n);
+    int err = addck_record_open((const char *)rec, len, &c, n, why);
 
     if (err == 0 && (strcmp(c.origin, log->origin) != 0 || c.size != size ||
                      memcmp(c.root, root, 32) != 0)) {
         gl_note_free(*n);
         *n = NULL;
-        err = GL_EPARSE;
+        err = gl_err_set(why, GL_EPARSE, 0,
+                         "not the log's checkpoint of size %llu it is stored as",
+                         (unsigned long long)size);
     }
     return err;
 }
@@ -153,6 +157,8 @@ static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
     struct engine *e = ctx;
     const struct logs_entry *log;
     struct gl_note *n = NULL;
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + 32];
     struct record *r;
     size_t i;
     int err;
@@ -164,12 +170,13 @@ static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
     r->v.has = 1;
     r->v.size = size;
     memcpy(r->v.root, root, 32);
-    if ((err = record_check(log, note, len, size, root, &n)) == 0)
-        err = load_record(e, log, (const char *)note, n, r);
-    gl_note_free(n);
-    if (err != 0)
+    if ((err = record_check(log, note, len, size, root, &n, &why)) != 0)
         gl_log(GL_LOG_ERROR, "the stored record of %s is corrupt: %s", log->origin,
+               gl_err_format(&why, NULL, msg, sizeof(msg)));
+    else if ((err = load_record(e, log, (const char *)note, n, r)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot load the stored record of %s: %s", log->origin,
                gl_strerror(err));
+    gl_note_free(n);
     return err;
 }
 
@@ -192,7 +199,8 @@ static void describe_evidence(const struct engine *e, const uint8_t *file, size_
     const char *nl;
 
     m->log = SIZE_MAX;
-    if (ev == NULL || r == NULL || gl_evidence_parse((const char *)file, len, ev) != 0)
+    if (ev == NULL || r == NULL ||
+        gl_evidence_parse((const char *)file, len, ev, NULL) != 0)
         goto out;
     nl = memchr(ev->note[0], '\n', ev->note_len[0]);
     if (nl == NULL || (size_t)(nl - ev->note[0]) > GL_CHECKPOINT_ORIGIN_MAX)
@@ -320,7 +328,7 @@ static int accept_add(struct engine *e, struct wreq *r)
         (err = addck_record(r->note, &r->kept, (const char *)line.data, line.len,
                             &e->scratch)) == 0 &&
         (err = record_check(log, e->scratch.data, e->scratch.len, r->ck.size, r->ck.root,
-                            &n)) == 0) {
+                            &n, NULL)) == 0) {
         p = touch(e, r->log);
         swap_buf(&p->note, &e->scratch);
         p->v.has = 1;
@@ -388,7 +396,7 @@ static void process_evidence(struct engine *e, struct wreq *r)
 
     r->status = 422;
     r->why = "the file does not prove a split view of this log";
-    if (err == 0 && gl_evidence_parse(r->note, r->note_len, ev) == 0 &&
+    if (err == 0 && gl_evidence_parse(r->note, r->note_len, ev, NULL) == 0 &&
         gl_evidence_verify(ev, log->keys, log->nkeys, res) == 0 &&
         strcmp(res->origin, log->origin) == 0) {
         err = add_evidence(e, r->log, (const uint8_t *)r->note, r->note_len, r->source,

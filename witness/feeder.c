@@ -141,17 +141,19 @@ out:
     return err;
 }
 
-/* GETs a signed checkpoint and opens it with the log's keys. */
+/* GETs a signed checkpoint and opens it with the log's keys; why (lines
+ * of the note) says why not. */
 static int fetch_checkpoint(struct feeder *f, const struct logs_entry *log,
                             const char *url, struct gl_buf *note, struct side *s,
-                            const char **why)
+                            struct gl_err *why)
 {
     struct gl_http_response r;
     struct addck_req q;
     int err = get(f, url, CKPT_MAX, &r);
 
-    *why = "no answer";
-    if (err == 0 && (err = gl_buf_append(note, r.body.data, r.body.len)) == 0) {
+    if (err != 0 || (err = gl_buf_append(note, r.body.data, r.body.len)) != 0) {
+        gl_err_set(why, err, 0, "no answer (%s)", gl_strerror(err));
+    } else {
         memset(&q, 0, sizeof(q));
         q.note = (const char *)note->data;
         q.note_len = note->len;
@@ -365,7 +367,8 @@ static void pull(struct feeder *f, size_t li)
     struct side theirs, mine;
     struct engine_view v;
     char url[LOGS_URL_MAX + 32], source[ENGINE_SOURCE_MAX];
-    const char *why = "";
+    char msg[GL_ERR_REASON_MAX + 32];
+    struct gl_err why;
 
     gl_buf_init(&tn, CKPT_MAX);
     gl_buf_init(&mn, CKPT_MAX + 1024);
@@ -374,7 +377,8 @@ static void pull(struct feeder *f, size_t li)
     COUNT(f, pulls);
     if (fetch_checkpoint(f, log, url, &tn, &theirs, &why) != 0) {
         COUNT(f, pull_errors);
-        gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url, why);
+        gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url,
+               gl_err_format(&why, NULL, msg, sizeof(msg)));
     } else if (mine_of(f, li, &v, &mn, &mine) == 0 && !v.frozen) {
         settle(f, li, &v, &theirs, &mine, source, 0);
     }
@@ -389,7 +393,7 @@ static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
     struct gl_cosig_status st;
     size_t nvalid = 0;
 
-    if (gl_note_parse(s->note, s->len, &n) != 0)
+    if (gl_note_parse(s->note, s->len, &n, NULL) != 0)
         return 0;
     if (gl_cosig_verify_note(n, &peer->key, 1, &st, &nvalid) != 0)
         nvalid = 0;
@@ -404,7 +408,8 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
     struct gl_buf tn, mn;
     struct side theirs, mine;
     struct engine_view v;
-    const char *why = "";
+    char msg[GL_ERR_REASON_MAX + 32];
+    struct gl_err why;
     int err;
 
     gl_buf_init(&tn, CKPT_MAX);
@@ -420,7 +425,8 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
         COUNT(f, gossip_errors);
         gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
                log->origin, peer->name,
-               err != 0 ? why : "no valid cosignature by the peer");
+               err != 0 ? gl_err_format(&why, NULL, msg, sizeof(msg))
+                        : "no valid cosignature by the peer");
     } else if (mine_of(f, li, &v, &mn, &mine) == 0 && !v.frozen) {
         settle(f, li, &v, &theirs, &mine, source, 1);
     }

@@ -1,12 +1,12 @@
 /*
  * logs: the log list parser; format and caps in logs.h.
  *
- * Design: one pass over the lines; an entry opened by `vkey` collects its
- * attribute lines until the next `vkey` or the end, then is closed:
- * defaults applied, then merged into an earlier entry of the same origin
- * or appended. Sorting at the end gives O(log n) lookups by origin (the
- * add-checkpoint path) and by origin hash (the monitoring path).
- * Invariants: every kept entry has 1..LOGS_MAX_KEYS GL_KEY_NOTE keys, a
+ * Design: one pass over the lines (the line cutter of text.h, trimming
+ * both ends and skipping blank lines and comments); an entry opened by `vkey` collects
+ * its attribute lines until the next `vkey` or the end, then is closed: defaults applied,
+ * then merged into an earlier entry of the same origin or appended. Sorting at the end
+ * gives O(log n) lookups by origin (the add-checkpoint path) and by origin hash (the
+ * monitoring path). Invariants: every kept entry has 1..LOGS_MAX_KEYS GL_KEY_NOTE keys, a
  * valid origin and its hash; origins are unique.
  */
 #include "logs.h"
@@ -17,10 +17,13 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
+#include "text.h"
 
 /* Parser state: the entry being built. */
 struct lp {
     struct logs_list *l;
+    struct gl_err *why;
+    size_t line; /* the line being parsed, for errors */
     struct logs_entry cur;
     int open;     /* an entry is being built */
     int skipping; /* the current entry has an unsupported key */
@@ -55,7 +58,7 @@ static int origin_valid(const char *s, size_t n)
 }
 
 /* Closes the current entry: merge or append. */
-static int lp_close(struct lp *p, const char **why)
+static int lp_close(struct lp *p)
 {
     struct logs_list *l = p->l;
     struct logs_entry *e = &p->cur;
@@ -68,10 +71,10 @@ static int lp_close(struct lp *p, const char **why)
         struct logs_entry *o = &l->v[i];
         if (strcmp(o->origin, e->origin) != 0)
             continue;
-        if (o->nkeys == LOGS_MAX_KEYS) {
-            *why = "too many keys for one origin";
-            return GL_ETOOBIG;
-        }
+        if (o->nkeys == LOGS_MAX_KEYS)
+            return gl_err_set(p->why, GL_ETOOBIG, p->line,
+                              "more than %d keys for the origin %s", LOGS_MAX_KEYS,
+                              e->origin);
         o->keys[o->nkeys++] = e->keys[0];
         if (o->qpd == 0)
             o->qpd = e->qpd;
@@ -79,12 +82,10 @@ static int lp_close(struct lp *p, const char **why)
             strcpy(o->url, e->url);
         goto done;
     }
-    if (l->n == LOGS_MAX) {
-        *why = "too many logs";
-        return GL_ETOOBIG;
-    }
+    if (l->n == LOGS_MAX)
+        return gl_err_set(p->why, GL_ETOOBIG, p->line, "more than %d logs", LOGS_MAX);
     if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
-        return GL_ECRYPTO;
+        return gl_err_set(p->why, GL_ECRYPTO, p->line, "cannot hash the origin");
     l->v[l->n++] = *e;
 done:
     memset(&p->cur, 0, sizeof(p->cur));
@@ -92,64 +93,63 @@ done:
     return 0;
 }
 
-static int lp_vkey(struct lp *p, const char *v, size_t n, const char **why)
+static int lp_vkey(struct lp *p, const char *v, size_t n)
 {
-    int err = lp_close(p, why);
+    struct gl_err kerr;
+    int err = lp_close(p);
 
     if (err != 0)
         return err;
     p->open = 1;
-    err = gl_verifier_parse(v, n, &p->cur.keys[0]);
+    err = gl_verifier_parse(v, n, &p->cur.keys[0], &kerr);
     if (err == GL_EKEYTYPE) {
         p->skipping = 1;
         p->l->skipped++;
         return 0;
     }
-    if (err != 0 || p->cur.keys[0].type != GL_KEY_NOTE) {
-        *why = err != 0 ? "malformed vkey" : "a log key must be a note key (type 0x01)";
-        return GL_EPARSE;
-    }
+    if (err != 0)
+        return gl_err_set(p->why, GL_EPARSE, p->line, "malformed vkey: %s", kerr.reason);
+    if (p->cur.keys[0].type != GL_KEY_NOTE)
+        return gl_err_set(p->why, GL_EPARSE, p->line,
+                          "a log key must be a note key (type 0x01)");
     p->cur.nkeys = 1;
     return 0;
 }
 
-/* One attribute line (key k, value v of n bytes) of the open entry. */
-static int lp_attr(struct lp *p, const char *k, const char *v, size_t n, const char **why)
+static int lp_no_entry(const struct lp *p)
 {
-    if (!p->open) {
-        *why = "a log attribute before any vkey line";
-        return GL_EPARSE;
-    }
+    return gl_err_set(p->why, GL_EPARSE, p->line, "a log attribute before any vkey line");
+}
+
+/* One attribute line (key k, value v of n bytes) of the open entry. */
+static int lp_attr(struct lp *p, const char *k, const char *v, size_t n)
+{
+    if (!p->open)
+        return lp_no_entry(p);
     if (p->skipping)
         return 0;
     if (strcmp(k, "origin") == 0) {
-        if (p->has_origin++ || !origin_valid(v, n)) {
-            *why = "repeated or invalid origin";
-            return GL_EPARSE;
-        }
+        if (p->has_origin++ || !origin_valid(v, n))
+            return gl_err_set(p->why, GL_EPARSE, p->line, "repeated or invalid origin");
         memcpy(p->cur.origin, v, n);
         p->cur.origin[n] = 0;
     } else if (strcmp(k, "qpd") == 0) {
-        if (p->has_qpd++) {
-            *why = "repeated qpd";
-            return GL_EPARSE;
-        }
+        if (p->has_qpd++)
+            return gl_err_set(p->why, GL_EPARSE, p->line, "repeated qpd");
         if (gl_parse_u64(v, n, &p->cur.qpd) != 0 || p->cur.qpd < 1 ||
-            p->cur.qpd > LOGS_QPD_MAX) {
-            *why = "qpd must be a decimal from 1 to 2147483647 (2^31 - 1)";
-            return GL_EPARSE;
-        }
+            p->cur.qpd > LOGS_QPD_MAX)
+            return gl_err_set(p->why, GL_EPARSE, p->line,
+                              "qpd must be a decimal from 1 to 2147483647 (2^31 - 1)");
     } else if (strcmp(k, "url") == 0) {
-        if (p->has_url++ || logs_url_parse(v, n, p->cur.url) != 0) {
-            *why = "repeated or invalid url (http:// or https://)";
-            return GL_EPARSE;
-        }
+        if (p->has_url++ || logs_url_parse(v, n, p->cur.url) != 0)
+            return gl_err_set(p->why, GL_EPARSE, p->line,
+                              "repeated or invalid url (http:// or https://)");
     }
     return 0;
 }
 
 /* One non-blank, non-comment line. */
-static int lp_line(struct lp *p, const char *s, size_t n, const char **why)
+static int lp_line(struct lp *p, const char *s, size_t n)
 {
     const char *sp = memchr(s, ' ', n);
     char key[16];
@@ -164,28 +164,14 @@ static int lp_line(struct lp *p, const char *s, size_t n, const char **why)
     memcpy(key, s, kl);
     key[kl] = 0;
     if (strcmp(key, "vkey") == 0)
-        return lp_vkey(p, v, vn, why);
+        return lp_vkey(p, v, vn);
     if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 || strcmp(key, "url") == 0)
-        return lp_attr(p, key, v, vn, why);
+        return lp_attr(p, key, v, vn);
     if (strcmp(key, "contact") != 0 && strcmp(key, "bastion") != 0)
         p->l->unknown++;
-    else if (!p->open) {
-        *why = "a log attribute before any vkey line";
-        return GL_EPARSE;
-    }
+    else if (!p->open)
+        return lp_no_entry(p);
     return 0;
-}
-
-/* Removes leading spaces and tabs, and trailing spaces, tabs and "\r"
- * (a list saved with CRLF line ends) from the line [*s, *s + *n). */
-static void trim(const char **s, size_t *n)
-{
-    while (*n > 0 && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r'))
-        (*n)--;
 }
 
 static int by_origin(const void *a, const void *b)
@@ -215,53 +201,51 @@ static int lp_finish(struct logs_list *l)
     return 0;
 }
 
-int logs_parse(const char *text, size_t n, struct logs_list *out, size_t *bad_line,
-               const char **why)
+/* The lines: the first that is not blank or a comment must be logs/v0.
+ * Blank lines and comments are skipped anywhere, every line is trimmed at
+ * both ends (a list saved with CRLF line ends too). */
+static int lp_lines(struct lp *p, const char *text, size_t n)
 {
-    struct lp *p = calloc(1, sizeof(*p));
-    const char *s = text, *end = text + n;
-    size_t line = 0;
+    struct gl_text t;
+    const char *line;
+    size_t len;
     int err = 0, header = 0;
 
+    gl_text_init(&t, text, n,
+                 GL_TEXT_OPEN_END | GL_TEXT_TRIM_START | GL_TEXT_TRIM_END | GL_TEXT_SKIP);
+    while (err == 0 && gl_text_line(&t, &line, &len) == 0) {
+        p->line = t.line;
+        if (header)
+            err = lp_line(p, line, len);
+        else if (len != 7 || memcmp(line, "logs/v0", 7) != 0)
+            err = gl_err_set(p->why, GL_EPARSE, t.line,
+                             "the first line that is not a comment must be \"logs/v0\"");
+        header = 1;
+    }
+    p->line = t.line;
+    if (err == 0 && !header)
+        err = gl_err_set(p->why, GL_EPARSE, t.line, "no \"logs/v0\" line");
+    return err;
+}
+
+int logs_parse(const char *text, size_t n, struct logs_list *out, struct gl_err *why)
+{
+    struct lp *p = calloc(1, sizeof(*p));
+    int err;
+
     memset(out, 0, sizeof(*out));
-    *bad_line = 0;
-    *why = "";
     if (p == NULL || (out->v = calloc(LOGS_MAX, sizeof(*out->v))) == NULL) {
         free(p);
-        return GL_ENOMEM;
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
     }
     p->l = out;
-    if (n > LOGS_FILE_MAX) {
-        *why = "the file is too large";
-        err = GL_ETOOBIG;
-    }
-    while (err == 0 && s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        const char *t = s;
-        size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-        line++;
-        trim(&t, &len);
-        if (len == 0 || t[0] == '#') {
-            /* blank or comment, anywhere */
-        } else if (!header) {
-            header = 1;
-            if (len != 7 || memcmp(t, "logs/v0", 7) != 0) {
-                *why = "the first line that is not a comment must be \"logs/v0\"";
-                err = GL_EPARSE;
-            }
-        } else {
-            err = lp_line(p, t, len, why);
-        }
-        s = nl ? nl + 1 : end;
-    }
-    if (err == 0 && !header) {
-        *why = "no \"logs/v0\" line";
-        err = GL_EPARSE;
-    }
-    if (err == 0 && (err = lp_close(p, why)) == 0)
-        err = lp_finish(out);
-    else if (err != 0)
-        *bad_line = line;
+    p->why = why;
+    if (n > LOGS_FILE_MAX)
+        err = gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %zu bytes",
+                         LOGS_FILE_MAX);
+    else if ((err = lp_lines(p, text, n)) == 0 && (err = lp_close(p)) == 0 &&
+             (err = lp_finish(out)) != 0)
+        gl_err_set(why, err, 0, "out of memory");
     free(p);
     return err;
 }

@@ -10,14 +10,15 @@
  *   bastion <...>                    ignored
  *   url <log URL>                    glasslog: poll this log (pull feeding)
  *
- * Every line is trimmed of leading and trailing spaces and tabs (and a
- * trailing "\r") first. Blank lines and "#" comments are skipped anywhere,
+ * Every line is trimmed of leading and trailing spaces and tabs (and
+ * trailing "\r"s) first. Blank lines and "#" comments are skipped anywhere,
  * also before the logs/v0 line; unknown keywords are counted and skipped
  * (the list format grows); logs whose key type this build does not verify
  * (not Ed25519) are skipped with their lines. Attribute lines may come in
  * any order after their vkey. Several entries with one origin merge into
- * one log with several keys (a key rotation). The parsed list is sorted by origin; a second index sorts it
- * by SHA-256(origin) for the monitoring endpoint. Caps: LOGS_FILE_MAX
+ * one log with several keys (a key rotation). The parsed list is sorted
+ * by origin; a second index sorts it by SHA-256(origin) for the
+ * monitoring endpoint. Caps: LOGS_FILE_MAX
  * bytes, LOGS_MAX logs, LOGS_MAX_KEYS keys per origin.
  */
 #ifndef GL_WITNESS_LOGS_H
@@ -27,6 +28,7 @@
 #include <stdint.h>
 
 #include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 
 #define LOGS_FILE_MAX ((size_t)1 << 20)
@@ -52,11 +54,10 @@ struct logs_list {
     size_t unknown;  /* lines with an unknown keyword */
 };
 
-/* Parses the list (n bytes). On error *bad_line (1-based, 0 if none) and
- * *why (static text) say what failed; GL_EPARSE, GL_ETOOBIG, GL_ENOMEM.
- * The caller releases out with logs_release (also after an error). */
-int logs_parse(const char *text, size_t n, struct logs_list *out, size_t *bad_line,
-               const char **why);
+/* Parses the list (n bytes). GL_EPARSE, GL_ETOOBIG, GL_ENOMEM, with why
+ * (may be NULL) saying what failed and on which line. The caller releases
+ * out with logs_release (also after an error). */
+int logs_parse(const char *text, size_t n, struct logs_list *out, struct gl_err *why);
 void logs_release(struct logs_list *l);
 /* Checks a URL (http:// or https://, printable ASCII, no spaces, at most
  * LOGS_URL_MAX bytes) and copies it to out without final '/'s. 0 or

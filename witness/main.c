@@ -207,10 +207,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int load_key(struct witness *w)
 {
     struct gl_buf vk;
-    int rc = gl_file_load_signer(w->o.key, &w->key);
+    struct gl_err why;
+    int rc = gl_file_load_signer(w->o.key, &w->key, &why);
 
     if (rc != 0) {
-        gl_log(GL_LOG_ERROR, "cannot load the key %s: %s", w->o.key, gl_strerror(rc));
+        gl_log_err(GL_LOG_ERROR, w->o.key, &why);
         return rc;
     }
     if (w->key.type != GL_KEY_COSIG) {
@@ -234,15 +235,15 @@ static int load_key(struct witness *w)
 static int load_logs(struct witness *w)
 {
     struct gl_buf b;
-    const char *why = "";
-    size_t line = 0, urls = 0;
+    struct gl_err why;
+    size_t urls = 0;
     int rc;
 
     gl_buf_init(&b, LOGS_FILE_MAX);
     if ((rc = gl_file_read(w->o.logs, &b)) != 0)
         gl_log(GL_LOG_ERROR, "cannot read %s: %s", w->o.logs, gl_strerror(rc));
-    else if ((rc = logs_parse((const char *)b.data, b.len, &w->logs, &line, &why)) != 0)
-        gl_log(GL_LOG_ERROR, "%s:%zu: %s", w->o.logs, line, why);
+    else if ((rc = logs_parse((const char *)b.data, b.len, &w->logs, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, w->o.logs, &why);
     gl_buf_release(&b);
     if (rc != 0)
         return rc;
@@ -261,8 +262,7 @@ static int load_logs(struct witness *w)
 static int load_peers(struct witness *w)
 {
     struct gl_buf b;
-    const char *why = "";
-    size_t line = 0;
+    struct gl_err why;
     int rc;
 
     if (w->o.peers == NULL)
@@ -270,8 +270,8 @@ static int load_peers(struct witness *w)
     gl_buf_init(&b, PEERS_FILE_MAX);
     if ((rc = gl_file_read(w->o.peers, &b)) != 0)
         gl_log(GL_LOG_ERROR, "cannot read %s: %s", w->o.peers, gl_strerror(rc));
-    else if ((rc = peers_parse((const char *)b.data, b.len, &w->peers, &line, &why)) != 0)
-        gl_log(GL_LOG_ERROR, "%s:%zu: %s", w->o.peers, line, why);
+    else if ((rc = peers_parse((const char *)b.data, b.len, &w->peers, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, w->o.peers, &why);
     gl_buf_release(&b);
     for (size_t i = 0; rc == 0 && i < w->peers.n; i++)
         if (w->peers.v[i].converted)

@@ -1,8 +1,10 @@
 /*
  * peers: the peer-witness list parser; format and caps in peers.h.
- * Each `witness` line is split on single spaces into exactly three
- * fields; everything else but the other tlog-policy keywords is an error
- * (a typo in a peer list silently removing a peer would weaken gossip).
+ * Lines are cut by text.h (trailing spaces, tabs and "\r" trimmed, blank
+ * lines and "#" comments skipped). Each `witness` line is split on single
+ * spaces into exactly three fields after the keyword; everything else but
+ * the other tlog-policy keywords is an error (a typo in a peer list
+ * silently removing a peer would weaken gossip).
  */
 #include "peers.h"
 
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "glasslog/error.h"
+#include "text.h"
 
 static int starts(const char *s, size_t n, const char *word)
 {
@@ -36,76 +39,59 @@ static size_t split(const char *s, size_t n, const char **f, size_t *fl, size_t 
     return k;
 }
 
-static int peer_line(struct peers_list *l, const char *s, size_t n, const char **why)
+static int peer_line(struct peers_list *l, const char *s, size_t n, size_t line,
+                     struct gl_err *why)
 {
     const char *f[4];
     size_t fl[4];
     struct gl_verifier v;
+    struct gl_err kerr;
     struct peers_entry *e = &l->v[l->n];
 
-    if (split(s, n, f, fl, 4) != 4 || fl[1] == 0 || fl[1] > PEERS_NAME_MAX) {
-        *why = "want: witness <name> <vkey> <url>";
-        return GL_EPARSE;
-    }
-    if (l->n == PEERS_MAX) {
-        *why = "too many peers";
-        return GL_ETOOBIG;
-    }
+    if (split(s, n, f, fl, 4) != 4 || fl[1] == 0 || fl[1] > PEERS_NAME_MAX)
+        return gl_err_set(why, GL_EPARSE, line, "want: witness <name> <vkey> <url>");
+    if (l->n == PEERS_MAX)
+        return gl_err_set(why, GL_ETOOBIG, line, "more than %d peers", PEERS_MAX);
     memset(e, 0, sizeof(*e));
     memcpy(e->name, f[1], fl[1]);
     for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i].name, e->name) == 0) {
-            *why = "two peers with one name";
-            return GL_EPARSE;
-        }
-    if (gl_verifier_parse(f[2], fl[2], &v) != 0 ||
-        gl_verifier_to_cosig(&v, &e->key, &e->converted) != 0) {
-        *why = "malformed or unsupported witness vkey";
-        return GL_EPARSE;
-    }
-    if (logs_url_parse(f[3], fl[3], e->url) != 0) {
-        *why = "invalid url (http:// or https://)";
-        return GL_EPARSE;
-    }
+        if (strcmp(l->v[i].name, e->name) == 0)
+            return gl_err_set(why, GL_EPARSE, line, "two peers named %s", e->name);
+    if (gl_verifier_parse(f[2], fl[2], &v, &kerr) != 0)
+        return gl_err_set(why, GL_EPARSE, line, "malformed witness vkey: %s",
+                          kerr.reason);
+    if (gl_verifier_to_cosig(&v, &e->key, &e->converted) != 0)
+        return gl_err_set(why, GL_EPARSE, line, "unsupported witness key type");
+    if (logs_url_parse(f[3], fl[3], e->url) != 0)
+        return gl_err_set(why, GL_EPARSE, line, "invalid url (http:// or https://)");
     l->n++;
     return 0;
 }
 
-int peers_parse(const char *text, size_t n, struct peers_list *out, size_t *bad_line,
-                const char **why)
+int peers_parse(const char *text, size_t n, struct peers_list *out, struct gl_err *why)
 {
-    const char *s = text, *end = text + n;
-    size_t line = 0;
+    struct gl_text t;
+    const char *s;
+    size_t len;
     int err = 0;
 
     memset(out, 0, sizeof(*out));
-    *bad_line = 0;
-    *why = "";
-    if (n > PEERS_FILE_MAX) {
-        *why = "the file is too large";
-        return GL_ETOOBIG;
-    }
+    if (n > PEERS_FILE_MAX)
+        return gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %zu bytes",
+                          PEERS_FILE_MAX);
     if ((out->v = calloc(PEERS_MAX, sizeof(*out->v))) == NULL)
-        return GL_ENOMEM;
-    while (err == 0 && s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-        line++;
-        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-            len--;
-        if (len == 0 || s[0] == '#' || starts(s, len, "log") || starts(s, len, "group") ||
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
+    gl_text_init(&t, text, n, GL_TEXT_OPEN_END | GL_TEXT_TRIM_END | GL_TEXT_SKIP);
+    while (err == 0 && gl_text_line(&t, &s, &len) == 0) {
+        if (starts(s, len, "log") || starts(s, len, "group") ||
             starts(s, len, "quorum") || starts(s, len, "submitter"))
-            ;
-        else if (starts(s, len, "witness"))
-            err = peer_line(out, s, len, why);
-        else {
-            *why = "unknown line (want: witness <name> <vkey> <url>)";
-            err = GL_EPARSE;
-        }
-        s = nl ? nl + 1 : end;
+            continue;
+        if (starts(s, len, "witness"))
+            err = peer_line(out, s, len, t.line, why);
+        else
+            err = gl_err_set(why, GL_EPARSE, t.line,
+                             "unknown line (want: witness <name> <vkey> <url>)");
     }
-    if (err != 0)
-        *bad_line = line;
     return err;
 }
 

@@ -35,10 +35,9 @@ struct peers_list {
     size_t n;
 };
 
-/* Parses the file (n bytes); errors as logs_parse. Release with
+/* Parses the file (n bytes); errors and why as logs_parse. Release with
  * peers_release (also after an error). */
-int peers_parse(const char *text, size_t n, struct peers_list *out, size_t *bad_line,
-                const char **why);
+int peers_parse(const char *text, size_t n, struct peers_list *out, struct gl_err *why);
 void peers_release(struct peers_list *l);
 
 #endif

@@ -47,8 +47,10 @@ struct gl_checkpoint {
 
 /* Parses checkpoint note text (n bytes, without the blank line and
  * signatures). out->ext points into text, which must outlive *out.
- * GL_ETOOBIG past a cap, GL_EPARSE if malformed; *out undefined then. */
-int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out);
+ * GL_ETOOBIG past a cap, GL_EPARSE if malformed; *out undefined then, and
+ * why (may be NULL) names the problem and its line. */
+int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out,
+                        struct gl_err *why);
 
 /* Appends the note text of c (extension lines included) to out. Fails
  * with GL_EPARSE, leaving out unchanged, unless the result would parse
@@ -70,8 +72,10 @@ int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32]
  * gl_note_free), e.g. to check cosignatures. Errors: GL_EKEYTYPE (log_key
  * not GL_KEY_NOTE), GL_EPARSE/GL_ETOOBIG (malformed), GL_ENOKEY (no
  * signature by log_key), GL_EVERIFY (bad log signature, origin differs
- * from the key name). On error nothing is allocated. */
+ * from the key name). On error nothing is allocated and why (may be NULL)
+ * says what was wrong (lines of msg for syntax). */
 int gl_checkpoint_open(const char *msg, size_t len, const struct gl_verifier *log_key,
-                       struct gl_checkpoint *out, struct gl_note **note_out);
+                       struct gl_checkpoint *out, struct gl_note **note_out,
+                       struct gl_err *why);
 
 #endif

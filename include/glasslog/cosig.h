@@ -80,8 +80,9 @@ int gl_cosig_verify_note(const struct gl_note *note, const struct gl_verifier *w
  * gl_cosig_verify first). GL_EPARSE if msg or lines are malformed,
  * GL_EEXIST if a line's (name, key ID) already signs msg or repeats in
  * lines, GL_ETOOBIG past the note caps (GL_NOTE_MAX_SIZE,
- * GL_NOTE_MAX_SIGS). */
+ * GL_NOTE_MAX_SIGS); why (may be NULL) then says why, its line numbers
+ * counting the lines of msg followed by those of lines. */
 int gl_cosig_append(const char *msg, size_t len, const char *lines, size_t n,
-                    struct gl_buf *out);
+                    struct gl_buf *out, struct gl_err *why);
 
 #endif

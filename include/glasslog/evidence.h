@@ -34,6 +34,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "glasslog/merkle.h"
 
@@ -65,18 +66,23 @@ struct gl_evidence_result {
     uint8_t root[2][GL_HASH_LEN];
     uint8_t implied[GL_HASH_LEN]; /* NOT_PREFIX: the true root of the
                                    * first size[0] entries of tree 2 */
-    char reason[320];             /* one human-readable sentence */
+    struct gl_err why;            /* what the file proves, or why it proves
+                                   * nothing (one sentence; a line of the
+                                   * file when a note in it is malformed) */
 };
 
 /* Parses a file (syntax only: notes are not opened). GL_ETOOBIG past the
- * caps, GL_EPARSE otherwise. *out points into msg. */
-int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out);
+ * caps, GL_EPARSE otherwise, with why (may be NULL) naming the problem
+ * and its line. *out points into msg. */
+int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out,
+                      struct gl_err *why);
 
-/* Checks what e proves against the log's verifier keys (GL_KEY_NOTE; a
- * log may have several during a key rotation; nkeys >= 1). Returns 0 only
- * if e proves a split view (r->kind says which); GL_EVERIFY if it proves
- * none: r->consistent tells "valid and consistent" from "invalid", and
- * r->reason explains. GL_ENOMEM/GL_ECRYPTO/GL_EINVAL on failures. */
+/* Checks what e (from gl_evidence_parse) proves against the log's
+ * verifier keys (GL_KEY_NOTE; a log may have several during a key
+ * rotation; nkeys >= 1). Returns 0 only if e proves a split view (r->kind
+ * says which); GL_EVERIFY if it proves none: r->consistent tells "valid
+ * and consistent" from "invalid". r->why explains in every case.
+ * GL_ENOMEM/GL_ECRYPTO/GL_EINVAL on failures. */
 int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *keys,
                        size_t nkeys, struct gl_evidence_result *r);
 

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 
 #define GL_KEY_NOTE 0x01
 #define GL_KEY_COSIG 0x04
@@ -53,8 +54,10 @@ uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[32]);
 int gl_signer_generate(const char *name, uint8_t type, struct gl_signer *out);
 /* Parses a signer key string (surrounding whitespace is NOT stripped; one
  * trailing "\n" is allowed). GL_EPARSE if malformed or the ID mismatches,
- * GL_EKEYTYPE for an unknown type byte. */
-int gl_signer_parse(const char *s, size_t n, struct gl_signer *out);
+ * GL_ETOOBIG over GL_KEY_TEXT_MAX bytes, GL_EKEYTYPE for an unknown type
+ * byte; why (may be NULL; line 0) then says which, never quoting the key.
+ * The caller wipes *out. */
+int gl_signer_parse(const char *s, size_t n, struct gl_signer *out, struct gl_err *why);
 /* Appends the signer key string (no newline) to out. */
 int gl_signer_format(const struct gl_signer *k, struct gl_buf *out);
 /* The verifier for a signer. */
@@ -62,8 +65,10 @@ void gl_signer_verifier(const struct gl_signer *k, struct gl_verifier *out);
 /* Wipes the secret. */
 void gl_signer_wipe(struct gl_signer *k);
 
-/* Parses a verifier key string (one trailing "\n" allowed). */
-int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out);
+/* Parses a verifier key string (one trailing "\n" allowed). Errors and
+ * why as gl_signer_parse. */
+int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out,
+                      struct gl_err *why);
 /* Appends the verifier key string (no newline) to out. */
 int gl_verifier_format(const struct gl_verifier *k, struct gl_buf *out);
 /* Converts a witness's note-type (0x01) verifier into the cosignature

@@ -14,4 +14,9 @@ int gl_log_parse_level(const char *s, enum gl_log_level *out);
 void gl_log(enum gl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Logs why a parser refused the file `where`, the one way the daemons
+ * report it: "WHERE:LINE: reason", or "WHERE: reason" for line 0. */
+struct gl_err;
+void gl_log_err(enum gl_log_level level, const char *where, const struct gl_err *e);
+
 #endif

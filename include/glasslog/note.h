@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 
 #define GL_NOTE_MAX_SIZE ((size_t)1 << 20)
@@ -43,18 +44,23 @@ struct gl_note {
     struct gl_note_sig *sigs; /* owned array of nsigs */
 };
 
-/* 1 if text (n bytes) is valid note text, 0 if not. */
-int gl_note_text_valid(const char *text, size_t n);
+/* 0 if text (n bytes) is valid note text (non-empty, UTF-8, no control
+ * bytes but "\n", ends with "\n"); GL_EPARSE otherwise, with why (may be
+ * NULL) naming the problem and its line. */
+int gl_note_text_check(const char *text, size_t n, struct gl_err *why);
 
 /* Parses msg (len bytes). *out is heap-allocated, freed with gl_note_free,
- * and points into msg, which must outlive it. GL_EPARSE, GL_ETOOBIG. */
-int gl_note_parse(const char *msg, size_t len, struct gl_note **out);
+ * and points into msg, which must outlive it. GL_EPARSE, GL_ETOOBIG,
+ * GL_ENOMEM; why (may be NULL) then says why (lines of msg). */
+int gl_note_parse(const char *msg, size_t len, struct gl_note **out, struct gl_err *why);
 void gl_note_free(struct gl_note *n);
 /* Parses one signature line (n bytes, without its "\n") strictly, as
  * gl_note_parse parses each of them; sig->line is left unset. GL_EPARSE
- * if malformed. (A witness uses it to tell a malformed line by a key it
- * trusts, a 403, from other malformations, a 400.) */
-int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig);
+ * if malformed, why (may be NULL; line 0) saying how. (A witness uses it
+ * to tell a malformed line by a key it trusts, a 403, from other
+ * malformations, a 400.) */
+int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
+                      struct gl_err *why);
 
 /* Verifies a parsed note against known keys. verified (may be NULL) is an
  * array of n->nsigs flags set to 1 for each signature that verified, and,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 
 #define GL_POLICY_MAX_SIZE 65536   /* bytes of policy text (bounds lines) */
@@ -73,22 +74,17 @@ struct gl_policy_group {
     size_t line;
 };
 
-/* Where and why parsing failed. */
-struct gl_policy_error {
-    size_t line;                   /* 1-based; 0 if not tied to a line */
-    char reason[192];              /* NUL-terminated, human-readable */
-};
-
 struct gl_policy; /* opaque */
 
 /* Parses policy text of n bytes (NUL bytes are refused; text need not be
  * NUL-terminated). On success *out is a new policy the caller frees with
  * gl_policy_free; text is not referenced afterwards. On failure *out is
- * NULL and err (may be NULL) says where and why. GL_ETOOBIG for a size cap,
- * GL_EKEYTYPE for a key of the wrong type, GL_EPARSE for anything else
- * malformed, GL_ENOMEM. */
+ * NULL and why (may be NULL) says why and where: the first error in file
+ * order, line 0 for whole-file problems (size, no quorum line).
+ * GL_ETOOBIG for a size cap, GL_EKEYTYPE for a key of the wrong type,
+ * GL_EPARSE for anything else malformed, GL_ENOMEM. */
 int gl_policy_parse(const char *text, size_t n, struct gl_policy **out,
-                    struct gl_policy_error *err);
+                    struct gl_err *why);
 /* Frees p and everything it owns. NULL is a no-op. */
 void gl_policy_free(struct gl_policy *p);
 

@@ -81,12 +81,12 @@ int gl_statement_kind_parse(const char *s, size_t n,
 
 /* Parses a signed statement of n bytes. *out owns nothing (no free): it
  * points into msg, which must outlive it. On failure *out is unspecified
- * and reason (may be NULL) receives a static string naming the first
- * problem (reason is untouched on success). GL_ETOOBIG over
- * GL_STATEMENT_MAX_SIZE, GL_EPARSE for anything malformed (note syntax,
- * signature count or type, any field), GL_ENOMEM. */
+ * and why (may be NULL) names the first problem and its line (why is
+ * untouched on success). GL_ETOOBIG over GL_STATEMENT_MAX_SIZE, GL_EPARSE
+ * for anything malformed (note syntax, signature count or type, any
+ * field), GL_ENOMEM. */
 int gl_statement_parse(const char *msg, size_t n, struct gl_statement *out,
-                       const char **reason);
+                       struct gl_err *why);
 
 /* Verifies the signature of a parsed statement against the submitter keys
  * (all GL_KEY_NOTE, else GL_EKEYTYPE). On success *which (may be NULL) is
@@ -100,19 +100,18 @@ int gl_statement_verify(const struct gl_statement *st,
 /* Validates fields with the parser's rules and appends the statement text
  * (final "\n" included) to out. Meta entries may be in any order; they are
  * written in ascending key order (duplicate keys: GL_EPARSE). GL_EPARSE if
- * any field is invalid (reason, may be NULL, says which), GL_ETOOBIG past
- * out's max, GL_ENOMEM. out is unchanged on failure. */
-int gl_statement_format_text(const struct gl_statement_fields *f,
-                             struct gl_buf *out, const char **reason);
+ * any field is invalid, GL_ETOOBIG past out's max, GL_ENOMEM; why (may be
+ * NULL; line 0) says which. out is unchanged on failure. */
+int gl_statement_format_text(const struct gl_statement_fields *f, struct gl_buf *out,
+                             struct gl_err *why);
 
 /* Formats the text and appends the complete signed statement (text, empty
  * line, one signature line by signer) to out. signer must be GL_KEY_NOTE
- * (else GL_EKEYTYPE). GL_EPARSE for invalid fields (reason as above),
- * GL_ETOOBIG if the note would exceed GL_STATEMENT_MAX_SIZE or out's max.
- * out is unchanged on failure. The caller keeps ownership of signer (and
- * wipes it). */
-int gl_statement_sign(const struct gl_statement_fields *f,
-                      const struct gl_signer *signer, struct gl_buf *out,
-                      const char **reason);
+ * (else GL_EKEYTYPE). GL_EPARSE for invalid fields, GL_ETOOBIG if the note
+ * would exceed GL_STATEMENT_MAX_SIZE or out's max; why (may be NULL; line
+ * 0) says which. out is unchanged on failure. The caller keeps ownership
+ * of signer (and wipes it). */
+int gl_statement_sign(const struct gl_statement_fields *f, const struct gl_signer *signer,
+                      struct gl_buf *out, struct gl_err *why);
 
 #endif

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/merkle.h"
 #include "glasslog/sha256.h"
 
@@ -97,9 +98,10 @@ int gl_tile_hash(const uint8_t (*hashes)[GL_HASH_LEN], uint8_t out[GL_HASH_LEN])
 int gl_tile_path_format(const struct gl_tile *t, int entries, char *out,
                         size_t *len);
 /* Parses path[0..len) (no NUL needed) into *t and *entries. GL_EPARSE for
- * anything the formatter would not produce, GL_ETOOBIG past the cap. */
-int gl_tile_path_parse(const char *path, size_t len, struct gl_tile *t,
-                       int *entries);
+ * anything the formatter would not produce, GL_ETOOBIG past the cap; why
+ * (may be NULL; line 0) then says what is wrong. */
+int gl_tile_path_parse(const char *path, size_t len, struct gl_tile *t, int *entries,
+                       struct gl_err *why);
 
 /* --- entry bundles ------------------------------------------------------------ */
 

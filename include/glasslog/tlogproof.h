@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 
 #define GL_TLOGPROOF_HEADER "c2sp.org/tlog-proof@v1"
 #define GL_TLOGPROOF_MAX_SIZE ((size_t)256 * 1024) /* bytes of a whole proof */
@@ -48,8 +49,10 @@ struct gl_tlogproof {
 /* Parses a proof (len bytes). *out is heap-allocated and freed with
  * gl_tlogproof_free; its extra bytes are owned by it (same allocation),
  * its checkpoint points into data, which must outlive *out. Errors:
- * GL_ETOOBIG past a cap, GL_EPARSE if malformed, GL_ENOMEM. */
-int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out);
+ * GL_ETOOBIG past a cap, GL_EPARSE if malformed, GL_ENOMEM; why (may be
+ * NULL) then names the problem and its line. */
+int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out,
+                       struct gl_err *why);
 /* Frees a parsed proof; NULL is a no-op. */
 void gl_tlogproof_free(struct gl_tlogproof *p);
 
@@ -62,12 +65,13 @@ int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out);
  * be signed by log_key (origin = key name) and the inclusion proof must
  * lead from leaf at p->index to its root. On success *cp (may be NULL)
  * gets the verified checkpoint. GL_EVERIFY / GL_ENOKEY / GL_ERANGE /
- * GL_EPARSE as the failing step says; *what (may be NULL) names the step
- * ("checkpoint", "inclusion proof"). Cosignatures are not checked here. */
+ * GL_EPARSE as the failing step says; why (may be NULL) then starts with
+ * the step ("checkpoint: ...", "inclusion proof: ..."). Cosignatures are
+ * not checked here. */
 struct gl_checkpoint;
 struct gl_verifier;
 int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[32],
                         const struct gl_verifier *log_key, struct gl_checkpoint *cp,
-                        const char **what);
+                        struct gl_err *why);
 
 #endif

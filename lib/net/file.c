@@ -119,15 +119,19 @@ int gl_file_dir_empty(const char *dir)
     return empty;
 }
 
-int gl_file_load_signer(const char *path, struct gl_signer *out)
+int gl_file_load_signer(const char *path, struct gl_signer *out, struct gl_err *why)
 {
     struct gl_buf b;
     int rc;
 
     gl_buf_init(&b, GL_KEY_TEXT_MAX + 1);
     rc = gl_file_read(path, &b);
-    if (rc == 0)
-        rc = gl_signer_parse((const char *)b.data, b.len, out);
+    if (rc == GL_ETOOBIG)
+        gl_err_set(why, rc, 0, "larger than a key (%d bytes)", GL_KEY_TEXT_MAX);
+    else if (rc != 0)
+        gl_err_set(why, rc, 0, "cannot read the file: %s", strerror(errno));
+    else
+        rc = gl_signer_parse((const char *)b.data, b.len, out, why);
     gl_buf_release(&b);
     return rc;
 }

@@ -26,7 +26,9 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode);
  * daemon deciding whether to make new state there). */
 int gl_file_dir_empty(const char *dir);
 
-/* Reads a signer key file. */
-int gl_file_load_signer(const char *path, struct gl_signer *out);
+/* Reads a signer key file into *out (the caller wipes it). GL_EIO (errno
+ * kept), GL_ETOOBIG or the errors of gl_signer_parse, with why (may be
+ * NULL) saying what was wrong. */
+int gl_file_load_signer(const char *path, struct gl_signer *out, struct gl_err *why);
 
 #endif

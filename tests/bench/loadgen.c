@@ -311,7 +311,7 @@ static int load_vkey(const char *arg, struct gl_verifier *out)
     else
         rc = gl_buf_append_str(&b, arg);
     if (rc == 0)
-        rc = gl_verifier_parse((const char *)b.data, b.len, out);
+        rc = gl_verifier_parse((const char *)b.data, b.len, out, NULL);
     if (rc != 0)
         fprintf(stderr, "loadgen: %s: not a verifier key or @FILE (%s)\n", arg,
                 gl_strerror(rc));
@@ -354,7 +354,7 @@ static int make_statement(const struct opts *o, const struct gl_signer *k, size_
 {
     struct gl_statement_fields f;
     char subject[MAX_PREFIX + 32], version[32], digest_in[96];
-    const char *why = NULL;
+    struct gl_err why = {0, ""};
     struct gl_buf b;
     int rc, dn;
 
@@ -376,7 +376,7 @@ static int make_statement(const struct opts *o, const struct gl_signer *k, size_
         rc = gl_buf_detach(&b, &st->data, &st->len);
     if (rc != 0)
         fprintf(stderr, "loadgen: cannot make statement %zu: %s\n", i,
-                why ? why : gl_strerror(rc));
+                why.reason[0] != 0 ? why.reason : gl_strerror(rc));
     gl_buf_release(&b);
     return rc;
 }
@@ -941,28 +941,30 @@ static int check_proof(const struct stmt *st, const struct gl_verifier *vk,
                        struct gl_buf *cache, struct gl_checkpoint *cp, uint64_t *nckpt)
 {
     struct gl_tlogproof *tp = NULL;
-    const char *what = "proof syntax";
-    int rc = gl_tlogproof_parse(st->proof, strlen(st->proof), &tp);
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + 32];
+    int rc = gl_tlogproof_parse(st->proof, strlen(st->proof), &tp, &why);
 
     if (rc == 0 && tp->index != st->index) {
-        what = "index";
-        rc = GL_EVERIFY;
+        rc = gl_err_set(&why, GL_EVERIFY, 0, "index %llu, not %llu",
+                        (unsigned long long)tp->index, (unsigned long long)st->index);
     } else if (rc == 0 && cache->len == tp->checkpoint_len && cache->len > 0 &&
                memcmp(cache->data, tp->checkpoint, cache->len) == 0) {
-        what = "inclusion proof";
         rc = gl_merkle_verify_inclusion(tp->index, cp->size, st->leaf,
                                         (const uint8_t(*)[GL_HASH_LEN])tp->hashes,
                                         tp->nhashes, cp->root);
-    } else if (rc == 0 && (rc = gl_tlogproof_verify(tp, st->leaf, vk, cp, &what)) == 0) {
+        if (rc != 0)
+            gl_err_set(&why, rc, 0, "inclusion proof: %s", gl_strerror(rc));
+    } else if (rc == 0 && (rc = gl_tlogproof_verify(tp, st->leaf, vk, cp, &why)) == 0) {
         gl_buf_reset(cache);
         (*nckpt)++;
         if (gl_buf_append(cache, tp->checkpoint, tp->checkpoint_len) != 0)
             gl_buf_reset(cache);
     }
     if (rc != 0)
-        fprintf(stderr,
-                "loadgen: the proof for index %llu does not verify: bad %s (%s)\n",
-                (unsigned long long)st->index, what, gl_strerror(rc));
+        fprintf(stderr, "loadgen: the proof for index %llu does not verify: %s\n",
+                (unsigned long long)st->index,
+                gl_err_format(&why, NULL, msg, sizeof(msg)));
     gl_tlogproof_free(tp);
     return rc;
 }
@@ -1035,7 +1037,7 @@ static int cmd_append(const struct opts *o)
         fprintf(stderr, "loadgen: append needs --log, --key, -n and -c\n%s", usage);
         return EXIT_USAGE;
     }
-    if ((lrc = gl_file_load_signer(o->key, &k)) != 0) {
+    if ((lrc = gl_file_load_signer(o->key, &k, NULL)) != 0) {
         fprintf(stderr, "loadgen: cannot load %s: %s\n", o->key, gl_strerror(lrc));
         return EXIT_USAGE;
     }
@@ -1184,7 +1186,8 @@ static int cmd_verify(const struct opts *o)
     if (load_vkey(o->vkey, &vk) != 0 || gl_http_client_new(NULL, &c) != 0 ||
         get_ok(c, o->log, "checkpoint", &r) != 0)
         goto out;
-    if (gl_checkpoint_open((const char *)r.body.data, r.body.len, &vk, &cp, NULL) != 0) {
+    if (gl_checkpoint_open((const char *)r.body.data, r.body.len, &vk, &cp, NULL, NULL) !=
+        0) {
         fprintf(stderr, "loadgen: the checkpoint is not signed by the log key\n");
         rc = EXIT_VERIFY;
         goto out;

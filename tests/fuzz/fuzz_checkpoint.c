@@ -2,6 +2,7 @@
  * fuzz_checkpoint: the input as checkpoint text (parse, then format must
  * give back the same bytes) and as a signed checkpoint note opened with the
  * vector log key (a success must carry origin == key name and re-parse).
+ * Every refusal must say why (fuzz_check_why).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,15 @@ static const char log_vkey[] =
 static void fuzz_text(const char *s, size_t n)
 {
     struct gl_checkpoint c;
+    struct gl_err why;
     struct gl_buf b;
+    int rc;
 
-    if (gl_checkpoint_parse(s, n, &c) != 0)
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_checkpoint_parse(s, n, &c, &why)) != 0) {
+        fuzz_check_why(rc, &why, (const uint8_t *)s, n);
         return;
+    }
     if (c.ext_len > n || (c.ext != NULL && (c.ext < s || c.ext + c.ext_len != s + n)))
         abort();
     gl_buf_init(&b, GL_CHECKPOINT_TEXT_MAX);
@@ -32,12 +38,16 @@ static void fuzz_open(const char *s, size_t n)
     struct gl_verifier v;
     struct gl_checkpoint c;
     struct gl_note *note = NULL;
+    struct gl_err why;
+    int rc;
 
-    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v) != 0)
+    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v, NULL) != 0)
         abort();
-    if (gl_checkpoint_open(s, n, &v, &c, &note) != 0) {
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_checkpoint_open(s, n, &v, &c, &note, &why)) != 0) {
         if (note != NULL)
             abort();
+        fuzz_check_why(rc, &why, (const uint8_t *)s, n);
         return;
     }
     if (strcmp(c.origin, v.name) != 0 || note == NULL || note->text != s)

@@ -4,7 +4,7 @@
  * count must agree); as signature lines appended to the vector checkpoint
  * note (a success must parse with exactly the new lines); and, when the
  * note text is a checkpoint, cosigned with the vector witness key (public
- * test vector) and verified back.
+ * test vector) and verified back. Refusals must say why (fuzz_check_why).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +46,13 @@ static void cosign_back(const struct gl_note *note, const struct gl_verifier *w)
     struct gl_buf b;
     uint64_t t = 0;
 
-    if (gl_signer_parse(witness_key, strlen(witness_key), &k) != 0)
+    if (gl_signer_parse(witness_key, strlen(witness_key), &k, NULL) != 0)
         abort();
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     if (gl_buf_append(&b, note->text, note->text_len) != 0 || gl_buf_putc(&b, '\n') != 0)
         abort();
     if (gl_cosig_sign(&k, note->text, note->text_len, 1700000000, &b) == 0) {
-        if (gl_note_parse((const char *)b.data, b.len, &signed_note) != 0 ||
+        if (gl_note_parse((const char *)b.data, b.len, &signed_note, NULL) != 0 ||
             gl_cosig_verify(w, signed_note->text, signed_note->text_len,
                             &signed_note->sigs[0], &t) != 0 ||
             t != 1700000000)
@@ -63,18 +63,34 @@ static void cosign_back(const struct gl_note *note, const struct gl_verifier *w)
     gl_signer_wipe(&k);
 }
 
+/* Why's lines count the note's lines, then the appended ones. */
+static void check_append_why(int rc, const struct gl_err *why, const char *s, size_t n)
+{
+    struct gl_buf joined;
+
+    gl_buf_init(&joined, sizeof(log_note) + n);
+    if (gl_buf_append_str(&joined, log_note) != 0 || gl_buf_append(&joined, s, n) != 0)
+        abort();
+    fuzz_check_why(rc, why, joined.data, joined.len);
+    gl_buf_release(&joined);
+}
+
 static void append_lines(const char *s, size_t n)
 {
     struct gl_note *note = NULL;
+    struct gl_err why;
     struct gl_buf b;
+    int rc;
 
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
-    if (gl_cosig_append(log_note, sizeof(log_note) - 1, s, n, &b) == 0) {
-        if (gl_note_parse((const char *)b.data, b.len, &note) != 0 || note->nsigs < 2 ||
-            b.len != sizeof(log_note) - 1 + n)
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_cosig_append(log_note, sizeof(log_note) - 1, s, n, &b, &why)) == 0) {
+        if (gl_note_parse((const char *)b.data, b.len, &note, NULL) != 0 ||
+            note->nsigs < 2 || b.len != sizeof(log_note) - 1 + n)
             abort();
         gl_note_free(note);
     }
+    check_append_why(rc, &why, s, n);
     gl_buf_release(&b);
 }
 
@@ -84,9 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct gl_verifier w;
     struct gl_note *note = NULL;
 
-    if (gl_verifier_parse(witness_vkey, strlen(witness_vkey), &w) != 0)
+    if (gl_verifier_parse(witness_vkey, strlen(witness_vkey), &w, NULL) != 0)
         abort();
-    if (gl_note_parse(s, size, &note) == 0) {
+    if (gl_note_parse(s, size, &note, NULL) == 0) {
         check_note(note, &w);
         cosign_back(note, &w);
         gl_note_free(note);

@@ -3,7 +3,8 @@
  * vector log key (a success must name a split view with consistent sizes
  * and two different roots, or ordered sizes); and, read as a size pair
  * plus hashes, run through gl_evidence_roots (it must never accept a
- * proof of the wrong length).
+ * proof of the wrong length). Parsing and verifying must say why
+ * (fuzz_check_why).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,20 @@ static void check_file(const char *s, size_t n, const struct gl_verifier *v)
 {
     struct gl_evidence *e = calloc(1, sizeof(*e));
     struct gl_evidence_result r;
+    struct gl_err why;
     int rc;
 
     if (e == NULL)
         abort();
-    if (gl_evidence_parse(s, n, e) == 0) {
+    memset(&why, 0, sizeof(why));
+    rc = gl_evidence_parse(s, n, e, &why);
+    fuzz_check_why(rc, &why, (const uint8_t *)s, n);
+    if (rc == 0) {
         if (e->nproof > GL_EVIDENCE_MAX_PROOF)
             abort();
         rc = gl_evidence_verify(e, v, 1, &r);
+        /* r.why explains both outcomes */
+        fuzz_check_why(GL_EVERIFY, &r.why, (const uint8_t *)s, n);
         if (rc == 0 &&
             (r.kind == GL_EVIDENCE_NONE || r.consistent || r.size[0] > r.size[1] ||
              (r.kind == GL_EVIDENCE_SAME_SIZE && r.size[0] != r.size[1])))
@@ -71,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct gl_verifier v;
 
-    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v) != 0)
+    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v, NULL) != 0)
         abort();
     check_file((const char *)data, size, &v);
     check_roots(data, size);

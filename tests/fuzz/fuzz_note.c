@@ -1,7 +1,8 @@
 /*
  * fuzz_note: signed-note parsing and verification, and key-string parsing.
  * Whatever parses must verify without crashing against the vector keys,
- * and every parsed signature must lie inside the input.
+ * and every parsed signature must lie inside the input; every refusal
+ * must say why (fuzz_check_why).
  */
 #include "fuzz.h"
 
@@ -21,16 +22,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct gl_verifier keys[2], v;
     struct gl_signer s;
     struct gl_note *n;
+    struct gl_note_sig sig;
+    struct gl_err why;
     uint8_t flags[GL_NOTE_MAX_SIGS];
+    int rc;
 
     for (int i = 0; i < 2; i++)
-        if (gl_verifier_parse(fuzz_vkeys[i], strlen(fuzz_vkeys[i]), &keys[i]) != 0)
+        if (gl_verifier_parse(fuzz_vkeys[i], strlen(fuzz_vkeys[i]), &keys[i], NULL) != 0)
             abort();
-    (void)gl_verifier_parse((const char *)data, size, &v);
-    if (gl_signer_parse((const char *)data, size, &s) == 0)
+    memset(&why, 0, sizeof(why));
+    fuzz_check_why(gl_verifier_parse((const char *)data, size, &v, &why), &why, data,
+                   size);
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_signer_parse((const char *)data, size, &s, &why)) == 0)
         gl_signer_wipe(&s);
-    if (gl_note_parse((const char *)data, size, &n) != 0)
+    fuzz_check_why(rc, &why, data, size);
+    memset(&why, 0, sizeof(why));
+    fuzz_check_why(gl_note_parse_sig((const char *)data, size, &sig, &why), &why, data,
+                   size);
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_note_parse((const char *)data, size, &n, &why)) != 0) {
+        fuzz_check_why(rc, &why, data, size);
         return 0;
+    }
     if (n->text != (const char *)data || n->text_len > size || n->nsigs == 0)
         abort();
     for (size_t i = 0; i < n->nsigs; i++) {

@@ -15,18 +15,6 @@
 
 #define OUT_MAX (1u << 20)
 
-static void check_error(int rc, const struct gl_policy_error *e,
-                        const uint8_t *data, size_t size)
-{
-    size_t lines = 1;
-
-    for (size_t i = 0; i < size; i++)
-        lines += data[i] == '\n';
-    if (rc >= 0 || e->reason[0] == 0 || e->line > lines ||
-        memchr(e->reason, 0, sizeof(e->reason)) == NULL)
-        abort();
-}
-
 /* format(p) parses, and formatting that again gives the same text. */
 static void check_format(const struct gl_policy *p, int flags)
 {
@@ -95,14 +83,16 @@ static void check_quorum(const struct gl_policy *p, const uint8_t *data, size_t 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct gl_policy *p = NULL;
-    struct gl_policy_error e;
+    struct gl_err e;
     struct gl_buf d;
-    int rc = gl_policy_parse((const char *)data, size, &p, &e);
+    int rc;
 
+    memset(&e, 0, sizeof(e));
+    rc = gl_policy_parse((const char *)data, size, &p, &e);
     if (rc != 0) {
-        if (p != NULL)
+        if (p != NULL || rc > 0)
             abort();
-        check_error(rc, &e, data, size);
+        fuzz_check_why(rc, &e, data, size);
         return 0;
     }
     gl_buf_init(&d, OUT_MAX);

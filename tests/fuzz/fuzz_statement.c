@@ -77,16 +77,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct gl_statement st;
     struct gl_signer s;
     struct gl_verifier v;
-    const char *why = NULL;
+    struct gl_err why;
     int rc;
 
-    if (gl_signer_parse(fuzz_skey, strlen(fuzz_skey), &s) != 0)
+    if (gl_signer_parse(fuzz_skey, strlen(fuzz_skey), &s, NULL) != 0)
         abort();
     gl_signer_verifier(&s, &v);
+    memset(&why, 0, sizeof(why));
     rc = gl_statement_parse((const char *)data, size, &st, &why);
     if (rc != 0) {
-        if (why == NULL && rc != GL_ENOMEM)
-            abort();
+        fuzz_check_why(rc, &why, data, size);
         goto out;
     }
     check_pointers(&st, data, size);

@@ -2,7 +2,7 @@
  * fuzz_tilepath: the input as a tile path (a success must format back to
  * exactly the input and describe a possible tile) and as an entry bundle
  * (a success must account for every byte and re-encode to the input). Any
- * inconsistency aborts.
+ * inconsistency aborts, and so does a path refused without a reason.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +15,15 @@ static void fuzz_path(const char *s, size_t n)
 {
     struct gl_tile t;
     char out[GL_TILE_PATH_MAX];
+    struct gl_err why;
     size_t len;
-    int entries;
+    int entries, rc;
 
-    if (gl_tile_path_parse(s, n, &t, &entries) != 0)
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_tile_path_parse(s, n, &t, &entries, &why)) != 0) {
+        fuzz_check_why(rc, &why, (const uint8_t *)s, n);
         return;
+    }
     if (t.level > GL_TILE_MAX_LEVEL || t.width == 0 || t.width > GL_TILE_WIDTH ||
         (entries && t.level != 0))
         abort();

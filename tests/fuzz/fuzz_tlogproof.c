@@ -1,6 +1,7 @@
 /*
  * fuzz_tlogproof: parse the input as a tlog-proof; every accepted input
- * must format back to exactly the same bytes and respect the caps.
+ * must format back to exactly the same bytes and respect the caps, every
+ * refused one must say why (fuzz_check_why).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
     struct gl_tlogproof *p = NULL;
+    struct gl_err why;
     struct gl_buf b;
+    int rc;
 
-    if (gl_tlogproof_parse(s, size, &p) != 0) {
+    memset(&why, 0, sizeof(why));
+    if ((rc = gl_tlogproof_parse(s, size, &p, &why)) != 0) {
         if (p != NULL)
             abort();
+        fuzz_check_why(rc, &why, data, size);
         return 0;
     }
     if (p->nhashes > GL_TLOGPROOF_MAX_HASHES || p->extra_len > GL_TLOGPROOF_EXTRA_MAX ||

@@ -2,7 +2,8 @@
  * fuzz_witness: the witness's network- and file-facing parsers: the
  * tlog-witness add-checkpoint body (parse, open against the example log,
  * decide against a few stored states), the logs/v0 list and the peers
- * file. Nothing may crash, and a parsed body's views must lie inside it.
+ * file. Nothing may crash, a parsed body's views must lie inside it, and
+ * every refusal must say why (fuzz_check_why).
  */
 #include "fuzz.h"
 
@@ -38,7 +39,7 @@ static void check_record(const struct addck_req *r, const struct addck_kept *kep
             abort();
     gl_buf_init(&rec, ADDCK_BODY_MAX + 1024);
     if (addck_record(r->note, kept, ours, sizeof(ours) - 1, &rec) != 0 ||
-        addck_record_open((const char *)rec.data, rec.len, &again, &n) != 0 ||
+        addck_record_open((const char *)rec.data, rec.len, &again, &n, NULL) != 0 ||
         n->nsigs != kept->n + 1 || again.size != c->size ||
         memcmp(again.root, c->root, 32) != 0)
         abort();
@@ -52,23 +53,34 @@ static void fuzz_body(const uint8_t *data, size_t size, const struct logs_entry 
     struct addck_state st = {0};
     struct gl_checkpoint c;
     struct addck_kept kept;
-    const char *why;
+    struct gl_err why;
+    const char *decided;
+    int rc;
 
     if (r == NULL)
         return;
-    if (addck_parse(data, size, r, &why) != 0)
+    memset(&why, 0, sizeof(why));
+    if ((rc = addck_parse(data, size, r, &why)) != 0) {
+        fuzz_check_why(rc, &why, data, size);
         goto out;
+    }
     if (r->note < (const char *)data || r->note + r->note_len > (const char *)data + size)
         abort();
-    if (r->syntax != NULL || addck_open(r, log, &c, &kept, &why) != 0)
+    if (r->malformed) {
+        fuzz_check_why(GL_EPARSE, &r->syntax, data, size);
         goto out;
+    }
+    if ((rc = addck_open(r, log, &c, &kept, &why)) != 0) {
+        fuzz_check_why(rc, &why, data, size);
+        goto out;
+    }
     check_record(r, &kept, &c);
     for (int i = 0; i < 3; i++) {
         st.has = i > 0;
         st.size = i == 2 ? c.size : 0;
         memcpy(st.root, c.root, 32);
-        (void)addck_status(addck_decide(&st, r->old, (const uint8_t(*)[32])r->proof, r->nproof,
-                                        &c, &why));
+        (void)addck_status(addck_decide(&st, r->old, (const uint8_t(*)[32])r->proof,
+                                        r->nproof, &c, &decided));
     }
 out:
     free(r);
@@ -78,18 +90,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct logs_list logs, l2;
     struct peers_list peers;
-    size_t bad;
-    const char *why;
+    struct gl_err why;
 
     memset(&logs, 0, sizeof(logs));
-    if (logs_parse(fuzz_logs, sizeof(fuzz_logs) - 1, &logs, &bad, &why) != 0 || logs.n != 1)
+    if (logs_parse(fuzz_logs, sizeof(fuzz_logs) - 1, &logs, NULL) != 0 || logs.n != 1)
         abort();
     fuzz_body(data, size, &logs.v[0]);
     memset(&l2, 0, sizeof(l2));
-    (void)logs_parse((const char *)data, size, &l2, &bad, &why);
+    memset(&why, 0, sizeof(why));
+    fuzz_check_why(logs_parse((const char *)data, size, &l2, &why), &why, data, size);
     logs_release(&l2);
     memset(&peers, 0, sizeof(peers));
-    (void)peers_parse((const char *)data, size, &peers, &bad, &why);
+    memset(&why, 0, sizeof(why));
+    fuzz_check_why(peers_parse((const char *)data, size, &peers, &why), &why, data, size);
     peers_release(&peers);
     logs_release(&logs);
     return 0;

@@ -44,10 +44,10 @@ expect_rc 0 "$G" policy check "$T/p.w1"
 expect_out "quorum: witness W1"
 policy "$T/p.bad" "log $LOGK" "witnes W1 $W1" "quorum none"
 expect_rc 2 "$G" policy check "$T/p.bad"
-expect_err "p.bad: line 2:"
+expect_err "p.bad:2: unknown keyword \"witnes\""
 printf 'log %s\r\nquorum none\r\n' "$LOGK" > "$T/p.crlf"
 expect_rc 2 "$G" policy check "$T/p.crlf"
-expect_err "line 1: .*carriage return"
+expect_err "p.crlf:1: carriage return"
 expect_rc 3 "$G" policy check "$T/missing"
 expect_rc 3 "$G" policy
 
@@ -107,7 +107,7 @@ expect_rc 2 "$G" verify --policy "$T/p.log2" --bundle "$B"
 expect_err "log signature: the checkpoint carries no signature by the policy's key for log example.com/log"
 printf 'c2sp.org/tlog-proof@v1\nindex x\n' > "$T/junk.tlog-proof"
 expect_rc 2 "$G" verify --policy "$T/p.none" --bundle "$T/junk.tlog-proof"
-expect_err "verification failed: proof: .*junk.tlog-proof is not a valid tlog-proof"
+expect_err "verification failed: proof: .*junk.tlog-proof:2: not a valid tlog-proof: index is not a decimal"
 
 # --- witness quorum -------------------------------------------------------------------
 NOW=$(date +%s)

@@ -16,7 +16,7 @@
 
 static int parse_str(const char *s, struct gl_checkpoint *c)
 {
-    return gl_checkpoint_parse(s, strlen(s), c);
+    return gl_checkpoint_parse(s, strlen(s), c, NULL);
 }
 
 static void test_parse_vector(void **state)
@@ -26,7 +26,7 @@ static void test_parse_vector(void **state)
     size_t n;
     char *text = tu_read_vector("notes/checkpoint.text", &n);
     (void)state;
-    assert_int_equal(gl_checkpoint_parse(text, n, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(text, n, &c, NULL), 0);
     assert_string_equal(c.origin, "example.com/log");
     assert_true(c.size == 1000);
     tu_b64_hash(ROOT_B64, root);
@@ -89,7 +89,7 @@ static void test_sign_kat(void **state)
     char *note = tu_read_vector("notes/checkpoint.note", &nn);
     (void)state;
     tu_load_signer("notes/log.key", &s);
-    assert_int_equal(gl_checkpoint_parse(text, tn, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(text, tn, &c, NULL), 0);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_checkpoint_sign(c.origin, c.size, c.root, &s, &b), 0);
     assert_int_equal(b.len, nn);
@@ -135,14 +135,14 @@ static void test_open_vectors(void **state)
         struct gl_note *note = NULL;
         size_t n;
         char *msg = tu_read_vector(files[i], &n);
-        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, &note), 0);
+        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, &note, NULL), 0);
         assert_string_equal(c.origin, "example.com/log");
         assert_true(c.size == 1000);
         assert_non_null(note);
         assert_int_equal(note->nsigs, i + 1);
         assert_ptr_equal(note->text, msg);
         gl_note_free(note);
-        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, NULL), 0);
+        assert_int_equal(gl_checkpoint_open(msg, n, &v, &c, NULL, NULL), 0);
         free(msg);
     }
 }
@@ -157,13 +157,13 @@ static void test_open_wrong_keys(void **state)
     (void)state;
     tu_load_verifier("notes/peter.vkey", &peter);
     tu_load_verifier("notes/witness.cosig-vkey", &wit);
-    assert_int_equal(gl_checkpoint_open(msg, n, &peter, &c, &note), GL_ENOKEY);
-    assert_int_equal(gl_checkpoint_open(msg, n, &wit, &c, &note), GL_EKEYTYPE);
+    assert_int_equal(gl_checkpoint_open(msg, n, &peter, &c, &note, NULL), GL_ENOKEY);
+    assert_int_equal(gl_checkpoint_open(msg, n, &wit, &c, &note, NULL), GL_EKEYTYPE);
     /* the witness's cosignature is no log signature, whatever the key type */
     conv = wit;
     conv.type = GL_KEY_NOTE;
     conv.id = gl_key_id(conv.name, GL_KEY_NOTE, conv.pub);
-    assert_int_equal(gl_checkpoint_open(msg, n, &conv, &c, &note), GL_ENOKEY);
+    assert_int_equal(gl_checkpoint_open(msg, n, &conv, &c, &note, NULL), GL_ENOKEY);
     assert_null(note);
     free(msg);
 }
@@ -182,7 +182,7 @@ static int open_tampered(const char *from, const char *to)
     assert_int_equal(strlen(from), strlen(to));
     memcpy(at, to, strlen(to));
     tu_load_verifier("notes/log.vkey", &v);
-    err = gl_checkpoint_open(msg, n, &v, &c, NULL);
+    err = gl_checkpoint_open(msg, n, &v, &c, NULL, NULL);
     free(msg);
     return err;
 }
@@ -212,7 +212,7 @@ static void test_open_origin_mismatch(void **state)
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, strlen(text), &s, 1, &b), 0);
-    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, &note),
+    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, &note, NULL),
                      GL_EVERIFY);
     assert_null(note);
     gl_buf_release(&b);
@@ -231,8 +231,9 @@ static void test_open_not_checkpoint(void **state)
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(text, strlen(text), &s, 1, &b), 0);
-    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL), GL_EPARSE);
-    assert_int_equal(gl_checkpoint_open("", 0, &v, &c, NULL), GL_EPARSE);
+    assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, NULL),
+                     GL_EPARSE);
+    assert_int_equal(gl_checkpoint_open("", 0, &v, &c, NULL, NULL), GL_EPARSE);
     gl_buf_release(&b);
     gl_signer_wipe(&s);
 }
@@ -282,9 +283,76 @@ static void test_malformed(void **state)
             fail_msg("case %zu: got %d", i, err);
     }
     /* an embedded NUL is a control byte */
-    assert_int_equal(gl_checkpoint_parse("o\0\n1\n" ROOT_B64 "\n", 5 + 45, &c),
+    assert_int_equal(gl_checkpoint_parse("o\0\n1\n" ROOT_B64 "\n", 5 + 45, &c, NULL),
                      GL_EPARSE);
-    assert_int_equal(gl_checkpoint_parse(NULL, 0, &c), GL_EINVAL);
+    assert_int_equal(gl_checkpoint_parse(NULL, 0, &c, NULL), GL_EINVAL);
+}
+
+/* Every refusal names its line of the text (0: not tied to one) and what
+ * is wrong; opening also says which key failed. */
+static void test_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        size_t line;
+        const char *why;
+    } bad[] = {
+        {"", GL_EPARSE, 0, "empty text"},
+        {"\n1000\n" ROOT_B64 "\n", GL_EPARSE, 1, "empty origin line"},
+        {"example.com/log\n01000\n" ROOT_B64 "\n", GL_EPARSE, 2,
+         "tree size is not a decimal without leading zeros"},
+        {"example.com/log\n1000\n", GL_EPARSE, 3, "missing root hash line"},
+        {"example.com/log\n1000\nY4r6mAIpJbrP3a2xXvIv0BmcGsmcKXO2FYJD0T/OBcJ=\n",
+         GL_EPARSE, 3, "root hash is not base64 of 32 bytes"},
+        {"example.com/log\n1000\n" ROOT_B64 "\next\n\n", GL_EPARSE, 5,
+         "empty extension line"},
+        {"example.com/log\n1000\n" ROOT_B64 "\next", GL_EPARSE, 4,
+         "the last line does not end with a newline"},
+        {"example.com/log\n1000\r\n" ROOT_B64 "\n", GL_EPARSE, 2,
+         "control character 0x0d"},
+        {"example.com/log\n1000\n" ROOT_B64
+         "\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n"
+         "15\n16\n17\n",
+         GL_ETOOBIG, 20, "more than 16 extension lines"},
+    };
+    const char *other = "example.com/other\n1000\n" ROOT_B64 "\n";
+    struct gl_verifier v, peter, wit;
+    struct gl_checkpoint c;
+    struct gl_signer s;
+    struct gl_err why;
+    struct gl_buf b;
+    size_t n;
+    char *msg = tu_read_vector("notes/checkpoint-cosigned.note", &n);
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(gl_checkpoint_parse(bad[i].text, strlen(bad[i].text), &c, &why),
+                      &why, bad[i].rc, bad[i].line, bad[i].why);
+    tu_load_signer("notes/log.key", &s);
+    gl_signer_verifier(&s, &v);
+    tu_load_verifier("notes/peter.vkey", &peter);
+    tu_load_verifier("notes/witness.cosig-vkey", &wit);
+    tu_expect_why(gl_checkpoint_open(msg, n, &peter, &c, NULL, &why), &why, GL_ENOKEY, 0,
+                  "no signature by the log key PeterNeumann+c74f20a3");
+    tu_expect_why(gl_checkpoint_open(msg, n, &wit, &c, NULL, &why), &why, GL_EKEYTYPE, 0,
+                  "is not a note key");
+    memcpy(strstr(msg, "\n1000\n"), "\n1001\n", 6);
+    tu_expect_why(
+        gl_checkpoint_open(msg, n, &v, &c, NULL, &why), &why, GL_EVERIFY, 0,
+        "the signature by the log key example.com/log+9f5d4526 does not verify");
+    gl_buf_init(&b, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_sign(other, strlen(other), &s, 1, &b), 0);
+    tu_expect_why(
+        gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, &why), &why, GL_EVERIFY,
+        1, "origin \"example.com/other\" is not the log key's name example.com/log");
+    gl_buf_reset(&b);
+    assert_int_equal(gl_note_sign("example.com/log\nx\n", 18, &s, 1, &b), 0);
+    tu_expect_why(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, &why), &why,
+                  GL_EPARSE, 2, "tree size is not a decimal");
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    free(msg);
 }
 
 static void test_caps(void **state)
@@ -297,19 +365,20 @@ static void test_caps(void **state)
     /* origin of exactly 256 bytes accepted, 257 refused */
     memset(t, 'a', 256);
     n = 256 + (size_t)sprintf(t + 256, "\n1\n%s\n", ROOT_B64);
-    assert_int_equal(gl_checkpoint_parse(t, n, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(t, n, &c, NULL), 0);
     assert_int_equal(strlen(c.origin), 256);
     memset(t, 'a', 257);
     n = 257 + (size_t)sprintf(t + 257, "\n1\n%s\n", ROOT_B64);
-    assert_int_equal(gl_checkpoint_parse(t, n, &c), GL_ETOOBIG);
+    assert_int_equal(gl_checkpoint_parse(t, n, &c, NULL), GL_ETOOBIG);
     /* whole text capped at GL_CHECKPOINT_TEXT_MAX */
     n = (size_t)sprintf(t, "o\n1\n%s\n", ROOT_B64);
     memset(t + n, 'e', GL_CHECKPOINT_TEXT_MAX - n - 1);
     t[GL_CHECKPOINT_TEXT_MAX - 1] = '\n';
-    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX, &c), 0);
+    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX, &c, NULL), 0);
     t[GL_CHECKPOINT_TEXT_MAX - 1] = 'e';
     t[GL_CHECKPOINT_TEXT_MAX] = '\n';
-    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX + 1, &c), GL_ETOOBIG);
+    assert_int_equal(gl_checkpoint_parse(t, GL_CHECKPOINT_TEXT_MAX + 1, &c, NULL),
+                     GL_ETOOBIG);
     free(t);
 }
 
@@ -368,7 +437,8 @@ static void test_sign_open_roundtrip(void **state)
             root[k] = (uint8_t)tu_rand(&seed);
         gl_buf_init(&b, GL_NOTE_MAX_SIZE);
         assert_int_equal(gl_checkpoint_sign("log.example/a", size, root, &s, &b), 0);
-        assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL), 0);
+        assert_int_equal(gl_checkpoint_open((char *)b.data, b.len, &v, &c, NULL, NULL),
+                         0);
         assert_true(c.size == size);
         assert_memory_equal(c.root, root, 32);
         gl_buf_release(&b);
@@ -390,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_open_origin_mismatch),
         cmocka_unit_test(test_open_not_checkpoint),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_format_refuses),
         cmocka_unit_test(test_sign_open_roundtrip),

@@ -34,7 +34,7 @@
 static struct gl_policy *policy_of(const char *text)
 {
     struct gl_policy *p = NULL;
-    struct gl_policy_error e;
+    struct gl_err e;
 
     if (gl_policy_parse(text, strlen(text), &p, &e) != 0)
         fail_msg("policy: line %zu: %s\n%s", e.line, e.reason, text);
@@ -229,7 +229,7 @@ static void cosign_all(struct fixture *f, const uint64_t *times)
     struct gl_buf line;
 
     gl_buf_init(&line, 1 << 12);
-    assert_int_equal(gl_note_parse((char *)f->ck.data, f->ck.len, &note), 0);
+    assert_int_equal(gl_note_parse((char *)f->ck.data, f->ck.len, &note, NULL), 0);
     for (size_t i = 0; i < f->nwit; i++)
         if (times[i] != 0)
             assert_int_equal(gl_cosig_sign(&f->wit[i], note->text, note->text_len,
@@ -240,7 +240,7 @@ static void cosign_all(struct fixture *f, const uint64_t *times)
         assert_int_equal(gl_buf_append(&f->cosigned, f->ck.data, f->ck.len), 0);
     else
         assert_int_equal(gl_cosig_append((char *)f->ck.data, f->ck.len, (char *)line.data,
-                                         line.len, &f->cosigned),
+                                         line.len, &f->cosigned, NULL),
                          0);
     gl_note_free(note);
     gl_buf_release(&line);

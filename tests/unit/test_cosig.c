@@ -22,7 +22,7 @@ static struct gl_note *load_cosigned(char **msg, size_t *n)
 {
     struct gl_note *note = NULL;
     *msg = tu_read_vector("notes/checkpoint-cosigned.note", n);
-    assert_int_equal(gl_note_parse(*msg, *n, &note), 0);
+    assert_int_equal(gl_note_parse(*msg, *n, &note, NULL), 0);
     assert_int_equal(note->nsigs, 2);
     return note;
 }
@@ -92,7 +92,7 @@ static void test_converted_note_key(void **state)
     w01.id = gl_key_id(w01.name, GL_KEY_NOTE, w01.pub);
     gl_buf_init(&b, GL_KEY_TEXT_MAX);
     assert_int_equal(gl_verifier_format(&w01, &b), 0);
-    assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &back), 0);
+    assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &back, NULL), 0);
     assert_int_equal(back.type, GL_KEY_NOTE);
     assert_int_equal(
         gl_cosig_verify(&back, note->text, note->text_len, &note->sigs[1], &t),
@@ -157,7 +157,7 @@ static int verify_with_time(uint64_t ts)
     gl_buf_init(&b, 4096);
     assert_int_equal(gl_buf_append(&b, note->text, note->text_len + 1), 0);
     assert_int_equal(gl_note_format_sig(w.name, w.id, payload, sizeof(payload), &b), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &forged), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &forged, NULL), 0);
     err = gl_cosig_verify(&w, forged->text, forged->text_len, &forged->sigs[0], NULL);
     gl_note_free(forged);
     gl_buf_release(&b);
@@ -261,7 +261,7 @@ static void test_sign_rules(void **state)
         assert_int_equal(gl_buf_append_str(&b, ext), 0);
         assert_int_equal(gl_buf_putc(&b, '\n'), 0);
         assert_int_equal(gl_cosig_sign(&s, ext, strlen(ext), times[i], &b), 0);
-        assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), 0);
+        assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
         assert_int_equal(
             gl_cosig_verify(&v, note->text, note->text_len, &note->sigs[0], &t), 0);
         assert_true(t == times[i]);
@@ -287,7 +287,7 @@ static void count_note(const void *lines, size_t ln, const struct gl_verifier *w
     assert_int_equal(gl_buf_append(&b, text, tn), 0);
     assert_int_equal(gl_buf_putc(&b, '\n'), 0);
     assert_int_equal(gl_buf_append(&b, lines, ln), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
     assert_int_equal(gl_cosig_verify_note(note, ws, nw, st, nvalid), 0);
     gl_note_free(note);
     gl_buf_release(&b);
@@ -360,6 +360,7 @@ static void test_append(void **state)
 {
     struct gl_note *cos;
     struct gl_buf out, two;
+    struct gl_err why;
     size_t ln, cn;
     char *logn = tu_read_vector("notes/checkpoint.note", &ln);
     char *cosn;
@@ -370,34 +371,40 @@ static void test_append(void **state)
     line = cos->sigs[1].line;
     line_len = cos->sigs[1].line_len;
     gl_buf_init(&out, GL_NOTE_MAX_SIZE);
-    assert_int_equal(gl_cosig_append(logn, ln, line, line_len, &out), 0);
+    assert_int_equal(gl_cosig_append(logn, ln, line, line_len, &out, NULL), 0);
     assert_int_equal(out.len, cn);
     assert_memory_equal(out.data, cosn, cn);
     gl_buf_reset(&out);
     assert_int_equal(gl_buf_append_str(&out, "keep"), 0);
     /* already cosigned by that witness; the log's own line too */
-    assert_int_equal(gl_cosig_append(cosn, cn, line, line_len, &out), GL_EEXIST);
+    assert_int_equal(gl_cosig_append(cosn, cn, line, line_len, &out, NULL), GL_EEXIST);
     assert_int_equal(
-        gl_cosig_append(logn, ln, cos->sigs[0].line, cos->sigs[0].line_len, &out),
+        gl_cosig_append(logn, ln, cos->sigs[0].line, cos->sigs[0].line_len, &out, NULL),
         GL_EEXIST);
     gl_buf_init(&two, 1024);
     assert_int_equal(gl_buf_append(&two, line, line_len), 0);
     assert_int_equal(gl_buf_append(&two, line, line_len), 0);
-    assert_int_equal(gl_cosig_append(logn, ln, (char *)two.data, two.len, &out),
-                     GL_EEXIST);
-    /* malformed lines */
-    assert_int_equal(gl_cosig_append(logn, ln, line, line_len - 1, &out), GL_EPARSE);
-    assert_int_equal(gl_cosig_append(logn, ln, "", 0, &out), GL_EPARSE);
-    assert_int_equal(gl_cosig_append(logn, ln, "\n", 1, &out), GL_EPARSE);
-    assert_int_equal(gl_cosig_append(logn, ln, "garbage\n", 8, &out), GL_EPARSE);
+    tu_expect_why(gl_cosig_append(logn, ln, (char *)two.data, two.len, &out, &why), &why,
+                  GL_EEXIST, 0,
+                  "added signature 2 repeats the key example.org/witness+84e6a7f4");
+    /* malformed lines: the reason names the line of the note they make */
+    tu_expect_why(gl_cosig_append(logn, ln, line, line_len - 1, &out, &why), &why,
+                  GL_EPARSE, 0, "the added lines do not end with a newline");
+    assert_int_equal(gl_cosig_append(logn, ln, "", 0, &out, NULL), GL_EPARSE);
+    assert_int_equal(gl_cosig_append(logn, ln, "\n", 1, &out, NULL), GL_EPARSE);
+    tu_expect_why(gl_cosig_append(logn, ln, "garbage\n", 8, &out, &why), &why, GL_EPARSE,
+                  6,
+                  "the note with the added lines: a signature line does not start with");
     gl_buf_reset(&two);
     assert_int_equal(gl_buf_putc(&two, '\n'), 0);
     assert_int_equal(gl_buf_append(&two, line, line_len), 0);
-    assert_int_equal(gl_cosig_append(logn, ln, (char *)two.data, two.len, &out),
+    assert_int_equal(gl_cosig_append(logn, ln, (char *)two.data, two.len, &out, NULL),
                      GL_EPARSE);
     /* malformed base note */
-    assert_int_equal(gl_cosig_append(logn, ln - 1, line, line_len, &out), GL_EPARSE);
-    assert_int_equal(gl_cosig_append("x\n", 2, line, line_len, &out), GL_EPARSE);
+    assert_int_equal(gl_cosig_append(logn, ln - 1, line, line_len, &out, NULL),
+                     GL_EPARSE);
+    tu_expect_why(gl_cosig_append("x\n", 2, line, line_len, &out, &why), &why, GL_EPARSE,
+                  0, "no blank line between the text and the signatures");
     assert_int_equal(out.len, 4);
     gl_buf_release(&two);
     gl_buf_release(&out);
@@ -415,7 +422,7 @@ static void test_append_caps(void **state)
     char *logn = tu_read_vector("notes/checkpoint.note", &ln);
     char name[32];
     (void)state;
-    assert_int_equal(gl_note_parse(logn, ln, &parsed), 0);
+    assert_int_equal(gl_note_parse(logn, ln, &parsed, NULL), 0);
     gl_buf_init(&note, GL_NOTE_MAX_SIZE);
     gl_buf_init(&lines, GL_NOTE_MAX_SIZE);
     gl_buf_init(&out, GL_NOTE_MAX_SIZE);
@@ -429,14 +436,14 @@ static void test_append_caps(void **state)
         gl_signer_wipe(&k);
         if (i == GL_NOTE_MAX_SIGS - 2) {
             assert_int_equal(gl_cosig_append((char *)note.data, note.len,
-                                             (char *)lines.data, lines.len, &out),
+                                             (char *)lines.data, lines.len, &out, NULL),
                              0);
         }
     }
     gl_buf_reset(&out);
-    assert_int_equal(
-        gl_cosig_append((char *)note.data, note.len, (char *)lines.data, lines.len, &out),
-        GL_ETOOBIG);
+    assert_int_equal(gl_cosig_append((char *)note.data, note.len, (char *)lines.data,
+                                     lines.len, &out, NULL),
+                     GL_ETOOBIG);
     assert_int_equal(out.len, 0);
     gl_note_free(parsed);
     gl_buf_release(&note);

@@ -18,6 +18,7 @@
 #include "glasslog/cosig.h"
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
+#include "glasslog/note.h"
 
 #define ORIGIN "example.com/log"
 #define MAXP GL_EVIDENCE_MAX_PROOF
@@ -114,7 +115,8 @@ static int build_verify(const struct gl_buf *a, const struct gl_buf *b,
     rc = gl_evidence_build(&v, 1, (const char *)a->data, a->len, (const char *)b->data,
                            b->len, proof, n, file);
     if (rc == 0) {
-        assert_int_equal(gl_evidence_parse((const char *)file->data, file->len, e), 0);
+        assert_int_equal(gl_evidence_parse((const char *)file->data, file->len, e, NULL),
+                         0);
         assert_int_equal(gl_evidence_verify(e, &v, 1, r), 0);
     }
     free(e);
@@ -129,7 +131,7 @@ static int verify_text(const char *text, size_t len, struct gl_evidence_result *
     int rc;
 
     tu_load_verifier("notes/log.vkey", &v);
-    rc = gl_evidence_parse(text, len, e);
+    rc = gl_evidence_parse(text, len, e, NULL);
     if (rc == 0)
         rc = gl_evidence_verify(e, &v, 1, r);
     free(e);
@@ -326,10 +328,10 @@ static void test_foreign_keys_and_lines(void **state)
     gl_signer_verifier(&other, &v);
     {
         struct gl_evidence e;
-        assert_int_equal(gl_evidence_parse((char *)f1.data, f1.len, &e), 0);
+        assert_int_equal(gl_evidence_parse((char *)f1.data, f1.len, &e, NULL), 0);
         assert_int_equal(gl_evidence_verify(&e, &v, 1, &r), GL_EVERIFY);
         assert_int_equal(r.consistent, 0);
-        assert_non_null(strstr(r.reason, "no signature by the log key"));
+        assert_non_null(strstr(r.why.reason, "no signature by the log key"));
     }
     gl_signer_wipe(&other);
     gl_signer_wipe(&wk);
@@ -354,35 +356,89 @@ static void test_parse_errors(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(gl_evidence_parse(bad[i], strlen(bad[i]), &e), GL_EPARSE);
+        assert_int_equal(gl_evidence_parse(bad[i], strlen(bad[i]), &e, NULL), GL_EPARSE);
     ref_root(1000, real);
     fake_root(fake, 4);
     signed_ck(1000, real, &a);
     signed_ck(1000, fake, &b);
     raw_file(&a, &b, NULL, 0, &f);
-    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e), 0);
+    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), 0);
     assert_int_equal(e.note_len[0], a.len);
     assert_int_equal(e.note_len[1], b.len);
     /* trailing garbage after the second note */
     assert_int_equal(gl_buf_append_str(&f, "\nmore\n"), 0);
-    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e), GL_EPARSE);
+    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), GL_EPARSE);
     gl_buf_release(&f);
     /* too many proof lines */
     {
         uint8_t(*p)[32] = calloc(MAXP + 1, 32);
         raw_file(&a, &b, (const uint8_t(*)[32])p, MAXP + 1, &f);
-        assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e), GL_ETOOBIG);
+        assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), GL_ETOOBIG);
         gl_buf_release(&f);
         free(p);
     }
     {
         char *big = calloc(1, GL_EVIDENCE_MAX_SIZE + 1);
-        assert_int_equal(gl_evidence_parse(big, GL_EVIDENCE_MAX_SIZE + 1, &e),
+        assert_int_equal(gl_evidence_parse(big, GL_EVIDENCE_MAX_SIZE + 1, &e, NULL),
                          GL_ETOOBIG);
         free(big);
     }
     gl_buf_release(&a);
     gl_buf_release(&b);
+}
+
+/* Parse refusals name their line of the file; so does verification when
+ * a note in the file is malformed (its lines counted in the file). */
+static void test_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *text;
+        size_t line;
+        const char *why;
+    } bad[] = {
+        {"glasslog.dev/evidence/v2\n\n", 1,
+         "the first line is not glasslog.dev/evidence/v1"},
+        {GL_EVIDENCE_MAGIC "\n", 2, "missing empty line after the proof"},
+        {GL_EVIDENCE_MAGIC "\nnot-base64\n\n", 2, "a proof line is not one base64 hash"},
+        {GL_EVIDENCE_MAGIC "\n\nexample.com/log\n1\n", 3,
+         "the first checkpoint note is not followed by an empty line"},
+    };
+    char text[128], root64[45];
+    struct gl_evidence *e = calloc(1, sizeof(*e));
+    struct gl_evidence_result r;
+    struct gl_buf a, b, f;
+    struct gl_signer k;
+    struct gl_verifier v;
+    struct gl_err why;
+    uint8_t real[32];
+    int n;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(gl_evidence_parse(bad[i].text, strlen(bad[i].text), e, &why), &why,
+                      GL_EPARSE, bad[i].line, bad[i].why);
+    /* a signed note whose size line (its line 2) is malformed, second in a
+     * file: magic, empty line, the first note's 5 lines, empty line, then
+     * the bad note from line 9 */
+    ref_root(1000, real);
+    signed_ck(1000, real, &a);
+    log_keys(&k, &v);
+    assert_int_equal(gl_base64_encode(real, 32, root64, sizeof(root64)), 0);
+    n = snprintf(text, sizeof(text), ORIGIN "\n01000\n%s\n", root64);
+    gl_buf_init(&b, 1 << 16);
+    assert_int_equal(gl_note_sign(text, (size_t)n, &k, 1, &b), 0);
+    raw_file(&a, &b, NULL, 0, &f);
+    assert_int_equal(gl_evidence_parse((char *)f.data, f.len, e, &why), 0);
+    assert_int_equal(gl_evidence_verify(e, &v, 1, &r), GL_EVERIFY);
+    assert_int_equal(r.why.line, 10);
+    assert_string_equal(
+        r.why.reason,
+        "the second checkpoint: tree size is not a decimal without leading zeros");
+    gl_signer_wipe(&k);
+    gl_buf_release(&a);
+    gl_buf_release(&b);
+    gl_buf_release(&f);
+    free(e);
 }
 
 static void test_id(void **state)
@@ -404,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_empty_tree),
         cmocka_unit_test(test_foreign_keys_and_lines),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

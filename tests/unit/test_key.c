@@ -29,7 +29,7 @@ static void check_pair(const char *skey, const char *vkey, uint8_t type)
 
     strip_nl(sk);
     strip_nl(vk);
-    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s), 0);
+    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s, NULL), 0);
     assert_int_equal(s.type, type);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, 4096);
@@ -38,7 +38,7 @@ static void check_pair(const char *skey, const char *vkey, uint8_t type)
     gl_buf_reset(&b);
     assert_int_equal(gl_signer_format(&s, &b), 0);
     assert_string_equal((char *)b.data, sk);
-    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v2), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v2, NULL), 0);
     assert_memory_equal(v2.pub, v.pub, 32);
     assert_int_equal(v2.id, v.id);
     gl_buf_release(&b);
@@ -60,7 +60,7 @@ static void test_key_id_known(void **state)
     struct gl_verifier v;
     const char *vk = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     (void)state;
-    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &v, NULL), 0);
     assert_int_equal(v.id, 0xc74f20a3u);
     assert_int_equal(gl_key_id("PeterNeumann", GL_KEY_NOTE, v.pub), 0xc74f20a3u);
     assert_string_equal(v.name, "PeterNeumann");
@@ -77,13 +77,13 @@ static void test_generate_roundtrip(void **state)
         assert_int_equal(gl_signer_generate("example.com/x", (uint8_t)type, &s), 0);
         gl_buf_reset(&b);
         assert_int_equal(gl_signer_format(&s, &b), 0);
-        assert_int_equal(gl_signer_parse((char *)b.data, b.len, &s2), 0);
+        assert_int_equal(gl_signer_parse((char *)b.data, b.len, &s2, NULL), 0);
         assert_memory_equal(s.seed, s2.seed, 32);
         assert_int_equal(s.id, s2.id);
         gl_signer_verifier(&s, &v);
         gl_buf_reset(&b);
         assert_int_equal(gl_verifier_format(&v, &b), 0);
-        assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &v2), 0);
+        assert_int_equal(gl_verifier_parse((char *)b.data, b.len, &v2, NULL), 0);
         assert_int_equal(v2.type, type);
         assert_int_equal(v2.id, gl_key_id("example.com/x", (uint8_t)type, v.pub));
     }
@@ -103,8 +103,8 @@ static void test_to_cosig(void **state)
     (void)state;
     strip_nl(sk);
     strip_nl(vk);
-    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s), 0);
-    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &want), 0);
+    assert_int_equal(gl_signer_parse(sk, strlen(sk), &s, NULL), 0);
+    assert_int_equal(gl_verifier_parse(vk, strlen(vk), &want, NULL), 0);
     /* The same public key published as a note (0x01) key. */
     v01 = want;
     v01.type = GL_KEY_NOTE;
@@ -152,9 +152,51 @@ static void test_malformed(void **state)
     struct gl_signer s;
     (void)state;
     for (size_t i = 0; i < sizeof(bad_vkeys) / sizeof(*bad_vkeys); i++)
-        assert_true(gl_verifier_parse(bad_vkeys[i], strlen(bad_vkeys[i]), &v) < 0);
+        assert_true(gl_verifier_parse(bad_vkeys[i], strlen(bad_vkeys[i]), &v, NULL) < 0);
     for (size_t i = 0; i < sizeof(bad_skeys) / sizeof(*bad_skeys); i++)
-        assert_true(gl_signer_parse(bad_skeys[i], strlen(bad_skeys[i]), &s) < 0);
+        assert_true(gl_signer_parse(bad_skeys[i], strlen(bad_skeys[i]), &s, NULL) < 0);
+}
+
+/* Key strings have no lines: every refusal has line 0 and says what is
+ * wrong; a private key's refusal never quotes the key. */
+static void test_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *key;
+        int rc;
+        const char *why;
+    } bad[] = {
+        {"PeterNeumann", GL_EPARSE, "not a key: want <name>+<id>+<base64>"},
+        {"Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", GL_EPARSE,
+         "invalid key name"},
+        {"PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", GL_EPARSE,
+         "the key ID is not 8 hex digits"},
+        {"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T", GL_EPARSE,
+         "the key is not base64 of a type byte and 32 key bytes"},
+        {"PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", GL_EPARSE,
+         "the key ID does not match the key"},
+        {"PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+         GL_EKEYTYPE, "unknown key type 0x02"},
+    };
+    static const char skey[] =
+        "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    char big[GL_KEY_TEXT_MAX + 2];
+    struct gl_verifier v;
+    struct gl_signer s;
+    struct gl_err why;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(gl_verifier_parse(bad[i].key, strlen(bad[i].key), &v, &why), &why,
+                      bad[i].rc, 0, bad[i].why);
+    memset(big, 'a', sizeof(big));
+    tu_expect_why(gl_verifier_parse(big, sizeof(big), &v, &why), &why, GL_ETOOBIG, 0,
+                  "key longer than 1024 bytes");
+    tu_expect_why(gl_signer_parse(skey + 12, strlen(skey) - 12, &s, &why), &why,
+                  GL_EPARSE, 0, "a private key starts with PRIVATE+KEY+");
+    tu_expect_why(gl_signer_parse(skey, strlen(skey), &s, &why), &why, GL_EPARSE, 0,
+                  "the key ID does not match the key");
+    assert_null(strstr(why.reason, "AYEKFALV"));
 }
 
 static void test_names(void **state)
@@ -201,9 +243,13 @@ static void test_ed25519(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vector_keys),   cmocka_unit_test(test_key_id_known),
-        cmocka_unit_test(test_generate_roundtrip), cmocka_unit_test(test_to_cosig),
-        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_names),
+        cmocka_unit_test(test_vector_keys),
+        cmocka_unit_test(test_key_id_known),
+        cmocka_unit_test(test_generate_roundtrip),
+        cmocka_unit_test(test_to_cosig),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_refusals_say_why),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_ed25519),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,23 +33,23 @@ static int setup(void **state)
 }
 
 static int parse(const char *text, size_t max, const struct ratelimit_limit *def,
-                 struct submitters *s, size_t *line, const char **why)
+                 struct submitters *s, struct gl_err *why)
 {
-    return submitters_parse(text, strlen(text), max, def, 1000, s, line, why);
+    return submitters_parse(text, strlen(text), max, def, 1000, s, why);
 }
 
 static void test_old_format(void **state)
 {
     char text[2048];
     struct submitters s;
-    const char *why;
-    size_t line = 99;
+    struct gl_err why = {99, "untouched"};
     (void)state;
 
     snprintf(text, sizeof(text), "# submitters\n\n  %s  \r\n\t\n# %s\n%s\r\n%s", ka, kc, kb,
              kc);
-    assert_int_equal(parse(text, 16, &unlimited, &s, &line, &why), 0);
-    assert_int_equal(line, 0);
+    assert_int_equal(parse(text, 16, &unlimited, &s, &why), 0);
+    assert_int_equal(why.line, 99); /* success leaves why alone */
+    assert_string_equal(why.reason, "untouched");
     assert_int_equal(s.n, 3);
     assert_string_equal(s.keys[0].name, "a.example");
     assert_string_equal(s.keys[1].name, "b.example");
@@ -63,7 +63,7 @@ static void test_old_format(void **state)
     assert_int_equal(s.n, 0);
 
     /* an empty file is valid (and refuses every append) */
-    assert_int_equal(parse("", 16, &unlimited, &s, &line, &why), 0);
+    assert_int_equal(parse("", 16, &unlimited, &s, NULL), 0);
     assert_int_equal(s.n, 0);
     submitters_release(&s);
 }
@@ -72,8 +72,6 @@ static void test_options(void **state)
 {
     char text[2048];
     struct submitters s;
-    const char *why;
-    size_t line;
     uint64_t ra;
     (void)state;
 
@@ -82,7 +80,7 @@ static void test_options(void **state)
              "%s\tburst=7   # only the burst; the rate is the default\n"
              "%s rate=unlimited #exempt\n",
              ka, kb, kc);
-    assert_int_equal(parse(text, 16, &one_per_s, &s, &line, &why), 0);
+    assert_int_equal(parse(text, 16, &one_per_s, &s, NULL), 0);
     assert_int_equal(s.n, 3);
     assert_int_equal(s.limits[0].lim.rate_u, 500000);
     assert_int_equal(s.limits[0].lim.burst, 3);
@@ -100,7 +98,7 @@ static void test_options(void **state)
 
     /* bare keys take both defaults; an option may also come alone */
     snprintf(text, sizeof(text), "%s\n%s rate=2\n", ka, kb);
-    assert_int_equal(parse(text, 16, &one_per_s, &s, &line, &why), 0);
+    assert_int_equal(parse(text, 16, &one_per_s, &s, NULL), 0);
     assert_int_equal(s.limits[0].lim.rate_u, 1000000);
     assert_int_equal(s.limits[0].lim.burst, 5);
     assert_int_equal(s.limits[1].lim.rate_u, 2000000);
@@ -113,14 +111,12 @@ static void expect_error(const char *text, size_t max, int rc, size_t want_line,
                          const char *what)
 {
     struct submitters s;
-    const char *why = NULL;
-    size_t line = 0;
+    struct gl_err why = {0, ""};
 
-    assert_int_equal(parse(text, max, &one_per_s, &s, &line, &why), rc);
-    assert_int_equal(line, want_line);
-    assert_non_null(why);
-    if (strstr(why, what) == NULL)
-        fail_msg("reason \"%s\" does not mention \"%s\"", why, what);
+    assert_int_equal(parse(text, max, &one_per_s, &s, &why), rc);
+    assert_int_equal(why.line, want_line);
+    if (strstr(why.reason, what) == NULL)
+        fail_msg("reason \"%s\" does not mention \"%s\"", why.reason, what);
     submitters_release(&s);
 }
 
@@ -156,7 +152,7 @@ static void test_errors(void **state)
     snprintf(text, sizeof(text), "%s\n%s\n# again:\n%s rate=3\n", ka, kb, ka);
     expect_error(text, 16, GL_EEXIST, 4, "listed twice");
     snprintf(text, sizeof(text), "%s\n%s\n%s\n", ka, kb, kc);
-    expect_error(text, 2, GL_ETOOBIG, 3, "too many");
+    expect_error(text, 2, GL_ETOOBIG, 3, "more than 2 submitter keys");
     /* a key glued to an option is a malformed key, not a key */
     snprintf(text, sizeof(text), "%s,rate=1\n", ka);
     expect_error(text, 16, GL_EPARSE, 1, "malformed verifier key");
@@ -172,8 +168,7 @@ static void test_load(void **state)
 {
     char path[] = "/tmp/glasslog-submitters-XXXXXX", text[1024];
     struct submitters s;
-    const char *why;
-    size_t line;
+    struct gl_err why = {0, ""};
     int fd = mkstemp(path);
     (void)state;
 
@@ -181,15 +176,15 @@ static void test_load(void **state)
     snprintf(text, sizeof(text), "%s rate=0.25 burst=2\n", ka);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
-    assert_int_equal(submitters_load(path, 16, &unlimited, 0, &s, &line, &why), 0);
+    assert_int_equal(submitters_load(path, 16, &unlimited, 0, &s, &why), 0);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.limits[0].lim.rate_u, 250000);
     assert_int_equal(s.limits[0].lim.burst, 2);
     submitters_release(&s);
     unlink(path);
-    assert_int_equal(submitters_load(path, 16, &unlimited, 0, &s, &line, &why), GL_EIO);
-    assert_int_equal(line, 0);
-    assert_string_equal(why, "cannot read the file");
+    assert_int_equal(submitters_load(path, 16, &unlimited, 0, &s, &why), GL_EIO);
+    assert_int_equal(why.line, 0);
+    assert_non_null(strstr(why.reason, "cannot read the file: "));
     submitters_release(&s);
 }
 

@@ -16,7 +16,7 @@ static int open_note(const char *msg, size_t n, const struct gl_verifier *keys,
                      size_t nkeys, uint8_t *verified)
 {
     struct gl_note *note;
-    int err = gl_note_parse(msg, n, &note);
+    int err = gl_note_parse(msg, n, &note, NULL);
     if (err != 0)
         return err;
     err = gl_note_verify(note, keys, nkeys, verified);
@@ -53,7 +53,7 @@ static void test_peter_verify(void **state)
     uint8_t ok[4];
     (void)state;
     tu_load_verifier("notes/peter.vkey", &v);
-    assert_int_equal(gl_note_parse(msg, n, &note), 0);
+    assert_int_equal(gl_note_parse(msg, n, &note, NULL), 0);
     assert_int_equal(note->nsigs, 1);
     assert_int_equal(note->text_len, tn);
     assert_memory_equal(note->text, text, tn);
@@ -133,30 +133,45 @@ static void test_bad_sig_among_good(void **state)
 
 static void test_malformed(void **state)
 {
-    static const char *bad[] = {
-        "",
-        "no newline",
-        "text\n",
-        "text\n\n",
-        "text\n\nnot a signature\n",
-        "text\n\n\xe2\x80\x94 name\n",
-        "text\n\n\xe2\x80\x94 name \n",
-        "text\n\n\xe2\x80\x94 name AAAA\n",           /* < 5 bytes */
-        "text\n\n\xe2\x80\x94 name AAAAAAB=\n",       /* non-canonical */
-        "text\n\n\xe2\x80\x94 na+me AAAAAAAA\n",
-        "text\n\n\xe2\x80\x94 name AAAAAAAA",         /* no final newline */
-        "te\rxt\n\n\xe2\x80\x94 name AAAAAAAA\n",     /* control byte */
-        "te\xffxt\n\n\xe2\x80\x94 name AAAAAAAA\n",   /* invalid UTF-8 */
-        "text\n\n- name AAAAAAAA\n",
+    /* Each refusal names its line (0: not tied to one) and what is wrong. */
+    static const struct {
+        const char *msg;
+        size_t line;
+        const char *why;
+    } bad[] = {
+        {"", 0, "empty text"},
+        {"no newline", 1, "the last line does not end with a newline"},
+        {"text\n", 0, "no blank line between the text and the signatures"},
+        {"text\n\n", 0, "no signature line after the blank line"},
+        {"text\n\nnot a signature\n", 3, "does not start with"},
+        {"text\n\n\xe2\x80\x94 name\n", 3, "a signature line is not"},
+        {"text\n\n\xe2\x80\x94 name \n", 3, "empty signature after the key name"},
+        {"text\n\n\xe2\x80\x94 name AAAA\n", 3,
+         "the signature is not base64"}, /* < 5 bytes */
+        {"text\n\n\xe2\x80\x94 name AAAAAAB=\n", 3,
+         "the signature is not base64"}, /* non-canonical */
+        {"text\n\n\xe2\x80\x94 na+me AAAAAAAA\n", 3, "invalid key name"},
+        {"text\n\n\xe2\x80\x94 name AAAAAAAA", 3,
+         "the last line does not end with a newline"},
+        {"te\rxt\n\n\xe2\x80\x94 name AAAAAAAA\n", 1, "control character 0x0d"},
+        {"a\nte\xffxt\n\n\xe2\x80\x94 name AAAAAAAA\n", 2, "invalid UTF-8"},
+        {"text\n\n- name AAAAAAAA\n", 3, "does not start with"},
+        /* the signatures start after the last blank line */
+        {"a\nb\n\nc\n\n\xe2\x80\x94 name AAAAAAE=\n\xe2\x80\x94 x\n", 7,
+         "a signature line is not"},
     };
     struct gl_note *note;
+    struct gl_err why;
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-        assert_int_equal(gl_note_parse(bad[i], strlen(bad[i]), &note), GL_EPARSE);
+        tu_expect_why(gl_note_parse(bad[i].msg, strlen(bad[i].msg), &note, &why), &why,
+                      GL_EPARSE, bad[i].line, bad[i].why);
     /* A valid minimal form parses: 5-byte blob. */
-    assert_int_equal(gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAB=\n", 24, &note),
-                     GL_EPARSE);
-    assert_int_equal(gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAE=\n", 24, &note), 0);
+    assert_int_equal(
+        gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAB=\n", 24, &note, NULL),
+        GL_EPARSE);
+    assert_int_equal(
+        gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAE=\n", 24, &note, NULL), 0);
     assert_int_equal(note->nsigs, 1);
     assert_int_equal(note->sigs[0].sig_len, 1);
     assert_int_equal(note->sigs[0].name_len, 4);
@@ -169,6 +184,7 @@ static void test_limits(void **state)
     struct gl_verifier v;
     struct gl_buf b;
     struct gl_note *note;
+    struct gl_err why;
     const char *sig_line = "\xe2\x80\x94 other AAAAAAE=\n";
     (void)state;
     tu_load_signer("notes/peter.key", &s);
@@ -178,20 +194,22 @@ static void test_limits(void **state)
     /* 99 unknown signatures + 1 known = 100: accepted. */
     for (int i = 0; i < 99; i++)
         assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
     assert_int_equal(note->nsigs, 100);
     assert_int_equal(gl_note_verify(note, &v, 1, NULL), 0);
     gl_note_free(note);
-    /* 101: refused. */
+    /* 101: refused, at the 101st signature line ("hello", blank, 100 lines) */
     assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), GL_ETOOBIG);
+    tu_expect_why(gl_note_parse((char *)b.data, b.len, &note, &why), &why, GL_ETOOBIG,
+                  103, "more than 100 signature lines");
     /* Oversized note refused before any work. */
     gl_buf_reset(&b);
     for (size_t i = 0; i < GL_NOTE_MAX_SIZE / 8; i++)
         assert_int_equal(gl_buf_append_str(&b, "1234567\n"), 0);
     assert_int_equal(gl_buf_append_str(&b, "\n"), 0);
     assert_int_equal(gl_buf_append_str(&b, sig_line), 0);
-    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note), GL_ETOOBIG);
+    tu_expect_why(gl_note_parse((char *)b.data, b.len, &note, &why), &why, GL_ETOOBIG, 0,
+                  "signed note larger than 1048576 bytes");
     gl_buf_release(&b);
     gl_signer_wipe(&s);
 }
@@ -204,7 +222,7 @@ static void test_sign_rules(void **state)
     size_t n;
     char *ck = tu_read_vector("notes/witness.cosig-key", &n);
     (void)state;
-    assert_int_equal(gl_signer_parse(ck, n, &c), 0);
+    assert_int_equal(gl_signer_parse(ck, n, &c, NULL), 0);
     tu_load_signer("notes/peter.key", &s);
     gl_signer_verifier(&s, &v);
     gl_buf_init(&b, 65536);

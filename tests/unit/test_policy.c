@@ -113,7 +113,7 @@ static char *expand(const char *tmpl)
 static struct gl_policy *parse_text_ok(const char *text, size_t n)
 {
     struct gl_policy *p = NULL;
-    struct gl_policy_error e;
+    struct gl_err e;
     int rc = gl_policy_parse(text, n, &p, &e);
 
     if (rc != 0)
@@ -135,7 +135,7 @@ static void check_bad_text(const char *text, size_t n, int rc, size_t line,
                            const char *why)
 {
     struct gl_policy *p = (struct gl_policy *)&p; /* must be reset to NULL */
-    struct gl_policy_error e;
+    struct gl_err e;
     int got = gl_policy_parse(text, n, &p, &e);
 
     if (got != rc || e.line != line || strstr(e.reason, why) == NULL)
@@ -566,8 +566,8 @@ static void test_witness_conversion_vectors(void **state)
     size_t n, idx;
 
     (void)state;
-    assert_int_equal(gl_verifier_parse(k_enoch, strlen(k_enoch), &enoch), 0);
-    assert_int_equal(gl_verifier_parse(k_cosig, strlen(k_cosig), &cosig), 0);
+    assert_int_equal(gl_verifier_parse(k_enoch, strlen(k_enoch), &enoch, NULL), 0);
+    assert_int_equal(gl_verifier_parse(k_cosig, strlen(k_cosig), &cosig, NULL), 0);
     assert_int_equal(w0->converted, 1);
     assert_int_equal(w0->key->type, GL_KEY_COSIG);
     assert_memory_equal(w0->key->pub, enoch.pub, 32);
@@ -674,9 +674,10 @@ static const struct bad bad_cases[] = {
     { "submitter\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
     { "submitter $N https://x/\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
     /* keys */
-    { "log not-a-key\nquorum none\n", GL_EPARSE, 1, "not a valid vkey" },
+    { "log not-a-key\nquorum none\n", GL_EPARSE, 1,
+      "log key is not a valid vkey: not a key: want <name>+<id>+<base64>" },
     { "quorum none\nlog example.com/log+00000000+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0\n",
-      GL_EPARSE, 2, "not a valid vkey" },
+      GL_EPARSE, 2, "log key is not a valid vkey: the key ID does not match the key" },
     { "log $C\nquorum none\n", GL_EKEYTYPE, 1, "type 0x01" },
     { "submitter $1\nquorum none\n", GL_EKEYTYPE, 1, "type 0x01" },
     { "witness a not+a+key\nquorum none\n", GL_EPARSE, 1, "not a valid vkey" },
@@ -748,7 +749,7 @@ static void test_same_pub_other_name(void **state)
     char other[VKEY_MAX], tmpl[2048];
 
     (void)state;
-    assert_int_equal(gl_verifier_parse(k_w[0], strlen(k_w[0]), &v), 0);
+    assert_int_equal(gl_verifier_parse(k_w[0], strlen(k_w[0]), &v, NULL), 0);
     snprintf(v.name, sizeof(v.name), "renamed.example");
     v.id = gl_key_id(v.name, v.type, v.pub);
     format_verifier(&v, other);

@@ -88,14 +88,14 @@ static char *sign_raw(const char *text, size_t n, const struct gl_signer *s,
     return (char *)out;
 }
 
-static int parse_signed_text(const char *text, size_t n, const char **why)
+static int parse_signed_text(const char *text, size_t n, struct gl_err *why)
 {
     struct gl_statement st;
     size_t len;
     char *msg;
     int rc;
 
-    if (!gl_note_text_valid(text, n)) {
+    if (gl_note_text_check(text, n, NULL) != 0) {
         /* Not even note text: splice a real signature line after it. */
         char *good = sign_raw(good_text, strlen(good_text), &sub_a, &len);
         struct gl_buf b;
@@ -121,7 +121,7 @@ static void test_sign_parse_verify(void **state)
     struct gl_statement_fields f;
     struct gl_statement st;
     struct gl_buf b, t;
-    const char *why = NULL;
+    struct gl_err why = {7, "untouched"};
     size_t which = 99;
 
     (void)state;
@@ -132,7 +132,8 @@ static void test_sign_parse_verify(void **state)
     assert_int_equal(gl_statement_sign(&f, &sub_b, &b, &why), 0);
     assert_int_equal(memcmp(b.data, good_text, strlen(good_text)), 0);
     assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), 0);
-    assert_null(why);
+    assert_int_equal(why.line, 7); /* success leaves why alone */
+    assert_string_equal(why.reason, "untouched");
     assert_ptr_equal(st.msg, b.data);
     assert_int_equal(st.msg_len, b.len);
     assert_int_equal(st.text_len, strlen(good_text));
@@ -159,7 +160,7 @@ static void test_sign_parse_verify(void **state)
     /* the general note layer agrees */
     {
         struct gl_note *n;
-        assert_int_equal(gl_note_parse((char *)b.data, b.len, &n), 0);
+        assert_int_equal(gl_note_parse((char *)b.data, b.len, &n, NULL), 0);
         assert_int_equal(gl_note_verify(n, &ver[1], 1, NULL), 0);
         gl_note_free(n);
     }
@@ -289,7 +290,7 @@ static void test_spec_example(void **state)
     struct gl_verifier v;
 
     (void)state;
-    assert_int_equal(gl_verifier_parse(vkey, strlen(vkey), &v), 0);
+    assert_int_equal(gl_verifier_parse(vkey, strlen(vkey), &v, NULL), 0);
     assert_int_equal(gl_statement_parse(note, strlen(note), &st, NULL), 0);
     assert_int_equal(gl_statement_verify(&st, &v, 1, NULL), 0);
     assert_int_equal(st.fields.nmeta, 2);
@@ -299,6 +300,7 @@ static void test_spec_example(void **state)
 
 struct bad {
     const char *text;
+    size_t line;     /* the line the refusal names */
     const char *why; /* substring of the reason */
 };
 
@@ -311,69 +313,73 @@ struct bad {
 
 static const struct bad bad_texts[] = {
     /* header */
-    { "glasslog.dev/statement/v2\n" K S V D T, "first line" },
-    { "Glasslog.dev/statement/v1\n" K S V D T, "first line" },
-    { "glasslog.dev/statement/v1 \n" K S V D T, "first line" },
-    { K S V D T, "first line" },
+    {"glasslog.dev/statement/v2\n" K S V D T, 1, "first line"},
+    {"Glasslog.dev/statement/v1\n" K S V D T, 1, "first line"},
+    {"glasslog.dev/statement/v1 \n" K S V D T, 1, "first line"},
+    {K S V D T, 1, "first line"},
     /* missing and misplaced fields */
-    { H S V D T, "line 2 is not a kind line" },
-    { H K V D T, "line 3 is not a subject line" },
-    { H K S D T, "line 4 is not a version line" },
-    { H K S V T, "line 5 is not a sha256 line" },
-    { H K S V D, "line 6 is not a time line" },
-    { H K V S D T, "line 3 is not a subject line" },
-    { H K S V T D, "line 5 is not a sha256 line" },
-    { H K S V D T K, "unexpected line after time" },
-    { H K S V D T "foo bar\n", "unexpected line after time" },
-    { H K S V D T "metadata x y\n", "unexpected line after time" },
-    { H "kind  build\n" S V D T, "kind is not" },
-    { H "kind\n" S V D T, "line 2 is not a kind line" },
+    {H S V D T, 2, "expected a \"kind <value>\" line"},
+    {H K V D T, 3, "expected a \"subject <value>\" line"},
+    {H K S D T, 4, "expected a \"version <value>\" line"},
+    {H K S V T, 5, "expected a \"sha256 <value>\" line"},
+    {H K S V D, 6, "missing time line"},
+    {H K V S D T, 3, "expected a \"subject <value>\" line"},
+    {H K S V T D, 5, "expected a \"sha256 <value>\" line"},
+    {H K S V D T K, 7, "unexpected line after time"},
+    {H K S V D T "foo bar\n", 7, "unexpected line after time"},
+    {H K S V D T "metadata x y\n", 7, "unexpected line after time"},
+    {H "kind  build\n" S V D T, 2, "kind is not"},
+    {H "kind\n" S V D T, 2, "expected a \"kind <value>\" line"},
     /* kind */
-    { H "kind Build\n" S V D T, "kind is not" },
-    { H "kind deploy\n" S V D T, "kind is not" },
-    { H "kind build \n" S V D T, "kind is not" },
+    {H "kind Build\n" S V D T, 2, "kind is not"},
+    {H "kind deploy\n" S V D T, 2, "kind is not"},
+    {H "kind build \n" S V D T, 2, "kind is not"},
     /* subject and version */
-    { H K "subject a b\n" V D T, "subject is not" },
-    { H K "subject  a\n" V D T, "subject is not" },
-    { H K "subject \n" V D T, "subject is not" },
-    { H K "subject a\t\n" V D T, "not a signed note" }, /* tab: a control */
-    { H K "subject caf\xc3\xa9\n" V D T, "subject is not" },
-    { H K S "version 1.0 beta\n" D T, "version is not" },
-    { H K S "version \n" D T, "version is not" },
+    {H K "subject a b\n" V D T, 3, "subject is not"},
+    {H K "subject  a\n" V D T, 3, "subject is not"},
+    {H K "subject \n" V D T, 3, "subject is not"},
+    {H K "subject a\t\n" V D T, 3, "not a signed note: control character 0x09"},
+    {H K "subject caf\xc3\xa9\n" V D T, 3, "subject is not"},
+    {H K S "version 1.0 beta\n" D T, 4, "version is not"},
+    {H K S "version \n" D T, 4, "version is not"},
     /* digest */
-    { H K S V "sha256 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n" T,
-      "sha256 is not" },
-    { H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0\n" T,
-      "sha256 is not" },
-    { H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a088\n" T,
-      "sha256 is not" },
-    { H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n" T,
-      "sha256 is not" },
-    { H K S V "sha256 n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=\n" T, "sha256 is not" },
+    {H K S V
+     "sha256 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n" T,
+     5, "sha256 is not"},
+    {H K S V "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0\n" T,
+     5, "sha256 is not"},
+    {H K S V
+     "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a088\n" T,
+     5, "sha256 is not"},
+    {H K S V
+     "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n" T,
+     5, "sha256 is not"},
+    {H K S V "sha256 n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=\n" T, 5,
+     "sha256 is not"},
     /* time */
-    { H K S V D "time 0123\n", "time is not" },
-    { H K S V D "time 0\n", "time is not" },
-    { H K S V D "time 9223372036854775808\n", "time is not" },
-    { H K S V D "time 18446744073709551616\n", "time is not" },
-    { H K S V D "time -5\n", "time is not" },
-    { H K S V D "time +5\n", "time is not" },
-    { H K S V D "time 5 \n", "time is not" },
-    { H K S V D "time 1.5\n", "time is not" },
-    { H K S V D "time \n", "time is not" },
+    {H K S V D "time 0123\n", 6, "time is not"},
+    {H K S V D "time 0\n", 6, "time is not"},
+    {H K S V D "time 9223372036854775808\n", 6, "time is not"},
+    {H K S V D "time 18446744073709551616\n", 6, "time is not"},
+    {H K S V D "time -5\n", 6, "time is not"},
+    {H K S V D "time +5\n", 6, "time is not"},
+    {H K S V D "time 5 \n", 6, "time is not"},
+    {H K S V D "time 1.5\n", 6, "time is not"},
+    {H K S V D "time \n", 6, "time is not"},
     /* meta */
-    { H K S V D T "meta B x\n", "meta key" },
-    { H K S V D T "meta a/b x\n", "meta key" },
-    { H K S V D T "meta  x\n", "meta key" },
-    { H K S V D T "meta \n", "meta key" },
-    { H K S V D T "meta k \n", "meta value" },
-    { H K S V D T "meta k  x\n", "meta value" },
-    { H K S V D T "meta k x \n", "meta value" },
-    { H K S V D T "meta k x  y\n", "meta value" },
-    { H K S V D T "meta k x\ty\n", "not a signed note" },
-    { H K S V D T "meta k \xc3\xa9\n", "meta value" },
-    { H K S V D T "meta b x\nmeta a x\n", "strictly ascending" },
-    { H K S V D T "meta a x\nmeta a y\n", "strictly ascending" },
-    { H K S V D T "meta ab x\nmeta a x\n", "strictly ascending" },
+    {H K S V D T "meta B x\n", 7, "meta key"},
+    {H K S V D T "meta a/b x\n", 7, "meta key"},
+    {H K S V D T "meta  x\n", 7, "meta key"},
+    {H K S V D T "meta \n", 7, "meta key"},
+    {H K S V D T "meta k \n", 7, "meta value"},
+    {H K S V D T "meta k  x\n", 7, "meta value"},
+    {H K S V D T "meta k x \n", 7, "meta value"},
+    {H K S V D T "meta k x  y\n", 7, "meta value"},
+    {H K S V D T "meta k x\ty\n", 7, "not a signed note: control character 0x09"},
+    {H K S V D T "meta k \xc3\xa9\n", 7, "meta value"},
+    {H K S V D T "meta b x\nmeta a x\n", 8, "strictly ascending"},
+    {H K S V D T "meta a x\nmeta a y\n", 8, "strictly ascending"},
+    {H K S V D T "meta ab x\nmeta a x\n", 8, "strictly ascending"},
 };
 
 static void test_malformed_texts(void **state)
@@ -382,11 +388,14 @@ static void test_malformed_texts(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(bad_texts) / sizeof(bad_texts[0]); i++) {
-        const char *why = NULL;
+        struct gl_err why = {0, ""};
         int rc = parse_signed_text(bad_texts[i].text, strlen(bad_texts[i].text), &why);
-        if (rc != GL_EPARSE || why == NULL || strstr(why, bad_texts[i].why) == NULL)
-            fail_msg("case %zu: want EPARSE \"%s\", got %d \"%s\"\n%s", i,
-                     bad_texts[i].why, rc, why ? why : "(null)", bad_texts[i].text);
+        if (rc != GL_EPARSE || why.line != bad_texts[i].line ||
+            strstr(why.reason, bad_texts[i].why) == NULL)
+            fail_msg(
+                "case %zu: want EPARSE at line %zu \"%s\", got %d at line %zu \"%s\"\n%s",
+                i, bad_texts[i].line, bad_texts[i].why, rc, why.line, why.reason,
+                bad_texts[i].text);
     }
     /* and the same skeleton, well formed, parses */
     assert_int_equal(parse_signed_text(H K S V D T, strlen(H K S V D T), NULL), 0);
@@ -419,7 +428,7 @@ static void test_long_fields(void **state)
 static void test_too_many_meta(void **state)
 {
     struct gl_buf b;
-    const char *why = NULL;
+    struct gl_err why;
     size_t i;
 
     (void)state;
@@ -430,11 +439,13 @@ static void test_too_many_meta(void **state)
     assert_int_equal(parse_signed_text((char *)b.data, b.len, NULL), 0);
     assert_int_equal(gl_buf_append_str(&b, "meta k99 v\n"), 0);
     assert_int_equal(parse_signed_text((char *)b.data, b.len, &why), GL_EPARSE);
-    assert_string_equal(why, "more than 32 meta lines");
+    assert_string_equal(why.reason, "more than 32 meta lines");
+    assert_int_equal(why.line, 7 + GL_STATEMENT_META_MAX);
     gl_buf_release(&b);
 }
 
-/* Line endings and control bytes: refused already by the note layer. */
+/* Line endings and control bytes: refused by the note layer (CR, C0 controls)
+ * or by the field rules (DEL), always with a reason and a line. */
 static void test_crlf_and_controls(void **state)
 {
     static const char *texts[] = {
@@ -448,9 +459,10 @@ static void test_crlf_and_controls(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        const char *why = NULL;
+        struct gl_err why = {0, ""};
         assert_int_equal(parse_signed_text(texts[i], strlen(texts[i]), &why), GL_EPARSE);
-        assert_non_null(why);
+        assert_true(why.reason[0] != 0);
+        assert_true(why.line >= 1 && why.line <= 7);
     }
 }
 
@@ -459,7 +471,7 @@ static void test_signature_lines(void **state)
     struct gl_statement st;
     struct gl_signer two[2];
     struct gl_buf b;
-    const char *why = NULL;
+    struct gl_err why;
     uint8_t sig72[72] = { 0 };
     size_t len;
     char *msg;
@@ -471,21 +483,25 @@ static void test_signature_lines(void **state)
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     assert_int_equal(gl_note_sign(good_text, strlen(good_text), two, 2, &b), 0);
     assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), GL_EPARSE);
-    assert_string_equal(why, "a statement has exactly one signature line");
+    assert_string_equal(why.reason, "a statement has exactly one signature line, not 2");
     gl_signer_wipe(&two[0]);
     gl_signer_wipe(&two[1]);
     /* a cosignature-shaped (72-byte) signature blob */
     gl_buf_reset(&b);
     assert_int_equal(gl_buf_append_str(&b, good_text), 0);
     assert_int_equal(gl_buf_putc(&b, '\n'), 0);
-    assert_int_equal(gl_note_format_sig("witness.example", cosigner.id, sig72, 72, &b), 0);
-    why = NULL;
+    assert_int_equal(gl_note_format_sig("witness.example", cosigner.id, sig72, 72, &b),
+                     0);
     assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), GL_EPARSE);
-    assert_string_equal(why, "signature is not an Ed25519 note signature");
+    assert_string_equal(why.reason,
+                        "the signature is not an Ed25519 note signature (64 bytes)");
+    assert_int_equal(why.line, 10); /* 8 lines of text, the blank line, the signature */
     /* no signature at all */
-    why = NULL;
     assert_int_equal(gl_statement_parse(good_text, strlen(good_text), &st, &why), GL_EPARSE);
-    assert_string_equal(why, "not a signed note");
+    assert_string_equal(
+        why.reason,
+        "not a signed note: no blank line between the text and the signatures");
+    assert_int_equal(why.line, 0);
     /* a text line after the signature */
     msg = sign_raw(good_text, strlen(good_text), &sub_a, &len);
     gl_buf_reset(&b);
@@ -504,14 +520,15 @@ static void test_signature_lines(void **state)
 static void test_oversize(void **state)
 {
     struct gl_statement st;
-    const char *why = NULL;
+    struct gl_err why;
     char *big = malloc(GL_STATEMENT_MAX_SIZE + 1);
 
     (void)state;
     memset(big, 'a', GL_STATEMENT_MAX_SIZE + 1);
     assert_int_equal(gl_statement_parse(big, GL_STATEMENT_MAX_SIZE + 1, &st, &why),
                      GL_ETOOBIG);
-    assert_string_equal(why, "statement larger than 65535 bytes");
+    assert_string_equal(why.reason, "statement larger than 65535 bytes");
+    assert_int_equal(why.line, 0);
     assert_int_equal(gl_statement_parse(big, GL_STATEMENT_MAX_SIZE, &st, NULL), GL_EPARSE);
     free(big);
 }
@@ -556,7 +573,7 @@ static void test_sign_refusals(void **state)
 {
     struct gl_statement_fields f;
     struct gl_buf b;
-    const char *why = NULL;
+    struct gl_err why;
 
     (void)state;
     base_fields(&f);
@@ -568,12 +585,12 @@ static void test_sign_refusals(void **state)
     f.subject = "two words";
     f.subject_len = 9;
     assert_int_equal(gl_statement_sign(&f, &sub_a, &b, &why), GL_EPARSE);
-    assert_non_null(strstr(why, "subject"));
+    assert_non_null(strstr(why.reason, "subject"));
     assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
     base_fields(&f);
     f.time = 0;
     assert_int_equal(gl_statement_format_text(&f, &b, &why), GL_EPARSE);
-    assert_non_null(strstr(why, "time"));
+    assert_non_null(strstr(why.reason, "time"));
     f.time = (uint64_t)INT64_MAX + 1;
     assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);
     base_fields(&f);
@@ -586,7 +603,7 @@ static void test_sign_refusals(void **state)
     add_meta(&f, "k", "v");
     add_meta(&f, "k", "w");
     assert_int_equal(gl_statement_format_text(&f, &b, &why), GL_EPARSE);
-    assert_string_equal(why, "duplicate meta key");
+    assert_string_equal(why.reason, "duplicate meta key");
     base_fields(&f);
     add_meta(&f, "K", "v");
     assert_int_equal(gl_statement_format_text(&f, &b, NULL), GL_EPARSE);

@@ -35,7 +35,7 @@ static void check_format(uint32_t level, uint64_t index, uint32_t width, int ent
     assert_int_equal(gl_tile_path_format(&t, entries, out, &len), 0);
     assert_string_equal(out, want);
     assert_int_equal(len, strlen(want));
-    assert_int_equal(gl_tile_path_parse(want, strlen(want), &back, &ent), 0);
+    assert_int_equal(gl_tile_path_parse(want, strlen(want), &back, &ent, NULL), 0);
     assert_int_equal(ent, entries);
     assert_int_equal(back.level, level);
     assert_int_equal(back.index, index);
@@ -79,7 +79,7 @@ static void test_path_roundtrip(void **state)
         t.width = k % 2 ? 256 : 1 + (uint32_t)(tu_rand(&rng) % 256);
         assert_int_equal(gl_tile_path_format(&t, entries, out, &len), 0);
         assert_true(len < GL_TILE_PATH_MAX);
-        assert_int_equal(gl_tile_path_parse(out, len, &back, &ent), 0);
+        assert_int_equal(gl_tile_path_parse(out, len, &back, &ent, NULL), 0);
         assert_int_equal(ent, entries);
         assert_int_equal(back.level, t.level);
         assert_int_equal(back.index, t.index);
@@ -88,7 +88,7 @@ static void test_path_roundtrip(void **state)
          * path (e.g. "tile/0/000.p/23" of "tile/0/000.p/232") */
         for (size_t n = 0; n < len; n++) {
             char again[GL_TILE_PATH_MAX];
-            if (gl_tile_path_parse(out, n, &back, &ent) != 0)
+            if (gl_tile_path_parse(out, n, &back, &ent, NULL) != 0)
                 continue;
             assert_int_equal(gl_tile_path_format(&back, ent, again, NULL), 0);
             assert_int_equal(strlen(again), n);
@@ -184,7 +184,7 @@ static void test_path_malformed(void **state)
     (void)state;
 
     for (i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
-        err = gl_tile_path_parse(bad_paths[i], strlen(bad_paths[i]), &t, &ent);
+        err = gl_tile_path_parse(bad_paths[i], strlen(bad_paths[i]), &t, &ent, NULL);
         if (err == 0)
             fail_msg("accepted malformed path \"%s\"", bad_paths[i]);
         assert_true(err == GL_EPARSE || err == GL_ETOOBIG);
@@ -194,11 +194,11 @@ static void test_path_malformed(void **state)
     assert_int_equal(ent, 7);
     /* an embedded NUL is not the end of the path */
     memcpy(buf, "tile/0/000\0", 11);
-    assert_int_equal(gl_tile_path_parse(buf, 11, &t, &ent), GL_EPARSE);
-    assert_int_equal(gl_tile_path_parse(buf, 10, &t, &ent), 0);
+    assert_int_equal(gl_tile_path_parse(buf, 11, &t, &ent, NULL), GL_EPARSE);
+    assert_int_equal(gl_tile_path_parse(buf, 10, &t, &ent, NULL), 0);
     /* size cap */
     memset(buf, '0', sizeof(buf));
-    assert_int_equal(gl_tile_path_parse(buf, sizeof(buf), &t, &ent), GL_ETOOBIG);
+    assert_int_equal(gl_tile_path_parse(buf, sizeof(buf), &t, &ent, NULL), GL_ETOOBIG);
     /* the formatter refuses impossible tiles */
     t.level = 64;
     t.width = 256;
@@ -210,6 +210,38 @@ static void test_path_malformed(void **state)
     assert_int_equal(gl_tile_path_format(&t, 0, buf, NULL), GL_EINVAL);
     t.width = 257;
     assert_int_equal(gl_tile_path_format(&t, 0, buf, NULL), GL_EINVAL);
+}
+
+/* Paths have no lines: every refusal has line 0 and names the part that
+ * is wrong. */
+static void test_path_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *path;
+        const char *why;
+    } bad[] = {
+        {"tiles/0/000", "a tile path starts with tile/"},
+        {"tile/64/000", "want tile/<level>/"},
+        {"tile/00/000", "want tile/<level>/"},
+        {"tile/0/1", "the tile index is not 3-digit groups"},
+        {"tile/0/x000/001", "the tile index is not 3-digit groups"},
+        {"tile/0/000.p/256", "the partial width after .p/ is not 1 to 255"},
+        {"tile/0/000.p/0", "a partial tile has width 1 to 255"},
+        {"tile/0/000/", "unexpected bytes after the tile path"},
+    };
+    char buf[GL_TILE_PATH_MAX];
+    struct gl_tile t;
+    struct gl_err why;
+    int ent;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        tu_expect_why(
+            gl_tile_path_parse(bad[i].path, strlen(bad[i].path), &t, &ent, &why), &why,
+            GL_EPARSE, 0, bad[i].why);
+    memset(buf, 'x', sizeof(buf));
+    tu_expect_why(gl_tile_path_parse(buf, sizeof(buf), &t, &ent, &why), &why, GL_ETOOBIG,
+                  0, "tile path longer than 63 bytes");
 }
 
 /* ---- arithmetic --------------------------------------------------------------------------- */
@@ -717,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_path_format),
         cmocka_unit_test(test_path_roundtrip),
         cmocka_unit_test(test_path_malformed),
+        cmocka_unit_test(test_path_refusals_say_why),
         cmocka_unit_test(test_math),
         cmocka_unit_test(test_tiles_for_proofs),
         cmocka_unit_test(test_bundle),

@@ -43,7 +43,7 @@ static int parse_head(const char *head)
     int err;
 
     build(&b, head);
-    err = gl_tlogproof_parse((char *)b.data, b.len, &p);
+    err = gl_tlogproof_parse((char *)b.data, b.len, &p, NULL);
     if (err == 0)
         gl_tlogproof_free(p);
     else
@@ -58,7 +58,7 @@ static void roundtrip(const struct gl_buf *b, struct gl_tlogproof **out)
     struct gl_tlogproof *p = NULL;
     struct gl_buf f;
 
-    assert_int_equal(gl_tlogproof_parse((char *)b->data, b->len, &p), 0);
+    assert_int_equal(gl_tlogproof_parse((char *)b->data, b->len, &p, NULL), 0);
     gl_buf_init(&f, GL_TLOGPROOF_MAX_SIZE);
     assert_int_equal(gl_tlogproof_format(p, &f), 0);
     assert_int_equal(f.len, b->len);
@@ -92,9 +92,9 @@ static void test_roundtrip_full(void **state)
     assert_ptr_equal(p->checkpoint, (char *)b.data + b.len - n);
     /* the embedded checkpoint opens with the log key */
     vk = tu_read_vector("notes/log.vkey", &n);
-    assert_int_equal(gl_verifier_parse(vk, n, &v), 0);
-    assert_int_equal(gl_checkpoint_open(p->checkpoint, p->checkpoint_len, &v, &c, NULL),
-                     0);
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), 0);
+    assert_int_equal(
+        gl_checkpoint_open(p->checkpoint, p->checkpoint_len, &v, &c, NULL, NULL), 0);
     assert_true(c.size == 1000);
     gl_tlogproof_free(p);
     gl_buf_release(&b);
@@ -143,7 +143,7 @@ static void test_format_from_struct(void **state)
     build(&want, HDR "extra AP8=\nindex 7\n" H0 "\n");
     assert_int_equal(b.len, want.len);
     assert_memory_equal(b.data, want.data, b.len);
-    assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q), 0);
+    assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q, NULL), 0);
     assert_int_equal(q->extra_len, 2);
     assert_memory_equal(q->extra, "\x00\xff", 2);
     gl_tlogproof_free(q);
@@ -257,10 +257,63 @@ static void test_malformed(void **state)
     }
 }
 
+/* Every refusal names its line of the proof (a checkpoint's lines
+ * counted in the whole file) and what is wrong. */
+static void test_refusals_say_why(void **state)
+{
+    static const struct {
+        const char *head; /* then "\n" and the cosigned vector note */
+        int rc;
+        size_t line;
+        const char *why;
+    } bad[] = {
+        {"c2sp.org/tlog-proof@v2\nindex 1\n", GL_EPARSE, 1,
+         "the first line is not c2sp.org/tlog-proof@v1"},
+        {HDR "extra \nindex 1\n", GL_EPARSE, 2, "empty extra data"},
+        {HDR "extra aGVsbG9=\nindex 1\n", GL_EPARSE, 2,
+         "extra data is not canonical base64"},
+        {HDR "extra aGVsbG8=\nindex 01\n", GL_EPARSE, 3,
+         "index is not a decimal without leading zeros"},
+        {HDR "\nindex 1\n", GL_EPARSE, 2, "expected \"index <decimal>\""},
+        {HDR "index 1\n" H0 "\n" H1 " \n", GL_EPARSE, 4,
+         "a proof hash is not base64 of 32 bytes"},
+    };
+    struct gl_tlogproof *p = NULL;
+    struct gl_err why;
+    struct gl_buf b;
+    size_t n;
+    char *note = cosigned(&n);
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        build(&b, bad[i].head);
+        tu_expect_why(gl_tlogproof_parse((char *)b.data, b.len, &p, &why), &why,
+                      bad[i].rc, bad[i].line, bad[i].why);
+        gl_buf_release(&b);
+    }
+    gl_buf_init(&b, GL_TLOGPROOF_MAX_SIZE);
+    /* no empty line before the checkpoint: the line after the last */
+    tu_expect_why(gl_tlogproof_parse(HDR "index 1\n", strlen(HDR) + 8, &p, &why), &why,
+                  GL_EPARSE, 3, "missing empty line before the checkpoint");
+    tu_expect_why(gl_tlogproof_parse(HDR "index 1\n\n", strlen(HDR) + 9, &p, &why), &why,
+                  GL_EPARSE, 3, "no checkpoint after the empty line");
+    /* the checkpoint's size line (its line 2) is line 5 of the proof */
+    assert_int_equal(gl_buf_printf(&b, HDR "index 1\n\n%s", note), 0);
+    memcpy(strstr((char *)b.data, "\n1000\n"), "\n0100\n", 6);
+    tu_expect_why(gl_tlogproof_parse((char *)b.data, b.len, &p, &why), &why, GL_EPARSE, 5,
+                  "checkpoint: tree size is not a decimal");
+    /* the note's last line (its 6th) cut short: line 9 of the proof */
+    tu_expect_why(gl_tlogproof_parse((char *)b.data, b.len - 1, &p, &why), &why,
+                  GL_EPARSE, 9, "checkpoint: the last line does not end with a newline");
+    assert_null(p);
+    gl_buf_release(&b);
+    free(note);
+}
+
 static int parse_raw(const char *s, size_t n)
 {
     struct gl_tlogproof *p = NULL;
-    int err = gl_tlogproof_parse(s, n, &p);
+    int err = gl_tlogproof_parse(s, n, &p, NULL);
 
     gl_tlogproof_free(p);
     return err;
@@ -388,7 +441,7 @@ static void test_random_roundtrips(void **state)
         gl_buf_init(&b, GL_TLOGPROOF_MAX_SIZE);
         gl_buf_init(&f, GL_TLOGPROOF_MAX_SIZE);
         assert_int_equal(gl_tlogproof_format(&p, &b), 0);
-        assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q), 0);
+        assert_int_equal(gl_tlogproof_parse((char *)b.data, b.len, &q, NULL), 0);
         assert_true(q->index == p.index);
         assert_int_equal(q->nhashes, p.nhashes);
         assert_memory_equal(q->hashes, p.hashes, p.nhashes * 32);
@@ -414,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_hash_count),
         cmocka_unit_test(test_extra_caps),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_bad_checkpoint),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_format_refuses),

@@ -46,12 +46,13 @@ static void log_entry(struct logs_entry *e)
 static void test_parse(void **state)
 {
     struct addck_req r;
-    const char *why = NULL;
+    struct gl_err why;
     size_t n;
     char *b = vector_body("old 0\n\n", &n);
     (void)state;
     assert_int_equal(addck_parse((uint8_t *)b, n, &r, &why), 0);
-    assert_null(r.syntax);
+    assert_false(r.malformed);
+    assert_int_equal(r.head_lines, 2);
     assert_true(r.old == 0 && r.nproof == 0);
     assert_int_equal(r.origin_len, strlen("example.com/log"));
     assert_memory_equal(r.origin, "example.com/log", r.origin_len);
@@ -59,11 +60,16 @@ static void test_parse(void **state)
     /* a malformed header still yields the note (400 reported later) */
     b = vector_body("old 01\n\n", &n);
     assert_int_equal(addck_parse((uint8_t *)b, n, &r, &why), 0);
-    assert_non_null(r.syntax);
+    assert_true(r.malformed);
+    assert_int_equal(r.syntax.line, 1);
+    assert_string_equal(r.syntax.reason, "the first line must be \"old <size>\"");
     free(b);
     b = vector_body("old 5\nnot-a-hash\n\n", &n);
     assert_int_equal(addck_parse((uint8_t *)b, n, &r, &why), 0);
-    assert_non_null(r.syntax);
+    assert_true(r.malformed);
+    assert_int_equal(r.syntax.line, 2);
+    assert_string_equal(r.syntax.reason,
+                        "a consistency proof line is not one base64 hash");
     free(b);
     /* 63 proof lines are fine, 64 are not */
     {
@@ -75,20 +81,26 @@ static void test_parse(void **state)
         strcpy(hdr + k, "\n");
         b = vector_body(hdr, &n);
         assert_int_equal(addck_parse((uint8_t *)b, n, &r, &why), 0);
-        assert_non_null(r.syntax);
+        assert_true(r.malformed);
+        assert_int_equal(r.syntax.line, 65);
+        assert_string_equal(r.syntax.reason, "more than 63 consistency proof lines");
         free(b);
         strcpy(hdr + k - 45, "\n");
         b = vector_body(hdr, &n);
         assert_int_equal(addck_parse((uint8_t *)b, n, &r, &why), 0);
-        assert_null(r.syntax);
+        assert_false(r.malformed);
         assert_int_equal(r.nproof, 63);
         free(b);
     }
     /* no blank line, or nothing after it: an immediate 400 */
     assert_int_equal(addck_parse((const uint8_t *)"old 0\n", 6, &r, &why), GL_EPARSE);
+    assert_string_equal(why.reason,
+                        "no blank line between the header and the checkpoint");
     assert_int_equal(addck_parse((const uint8_t *)"old 0\n\n", 7, &r, &why), GL_EPARSE);
     assert_int_equal(addck_parse((const uint8_t *)"old 0\n\n\nx\n", 10, &r, &why),
                      GL_EPARSE);
+    assert_int_equal(why.line, 3);
+    assert_string_equal(why.reason, "no checkpoint origin line after the blank line");
 }
 
 static void test_open(void **state)
@@ -98,7 +110,7 @@ static void test_open(void **state)
     struct gl_checkpoint c;
     struct addck_kept kept;
     struct gl_signer other;
-    const char *why = NULL;
+    struct gl_err why;
     size_t n;
     char *b = vector_body("old 0\n\n", &n);
     (void)state;
@@ -116,10 +128,12 @@ static void test_open(void **state)
     gl_signer_verifier(&other, &e.keys[0]);
     gl_signer_wipe(&other);
     assert_int_equal(addck_open(&r, &e, &c, &kept, &why), GL_ENOKEY);
+    assert_string_equal(why.reason, "no signature by the log's key");
     /* a tampered text: the known key's signature fails */
     log_entry(&e);
     b[strlen("old 0\n\nexample.com/log\n")] = '2';
     assert_int_equal(addck_open(&r, &e, &c, &kept, &why), GL_EVERIFY);
+    assert_string_equal(why.reason, "a bad signature by the log's key");
     free(b);
 }
 
@@ -165,12 +179,11 @@ static int open_body(const struct gl_buf *b, struct gl_checkpoint *c, struct add
                      struct addck_req *r)
 {
     struct logs_entry e;
-    const char *why = NULL;
 
     log_entry(&e);
-    assert_int_equal(addck_parse(b->data, b->len, r, &why), 0);
-    assert_null(r->syntax);
-    return addck_open(r, &e, c, kept, &why);
+    assert_int_equal(addck_parse(b->data, b->len, r, NULL), 0);
+    assert_false(r->malformed);
+    return addck_open(r, &e, c, kept, NULL);
 }
 
 /* A note at the signed-note cap (the log's signature and 99 junk lines)
@@ -206,7 +219,8 @@ static void test_record(void **state)
     assert_int_equal(addck_record(r.note, &kept, (const char *)line.data, line.len, &rec), 0);
     /* exactly text, blank line, the log's line, ours */
     assert_int_equal(rec.len, v.text_len + 1 + v.sig_len + line.len);
-    assert_int_equal(addck_record_open((const char *)rec.data, rec.len, &again, &n), 0);
+    assert_int_equal(addck_record_open((const char *)rec.data, rec.len, &again, &n, NULL),
+                     0);
     assert_int_equal(n->nsigs, 2);
     assert_true(again.size == 1000 && memcmp(again.root, c.root, 32) == 0);
     tu_load_verifier("notes/log.vkey", &logv);

@@ -18,17 +18,17 @@
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
 
-static int parse(const char *text, struct logs_list *l, size_t *line)
+static int parse(const char *text, struct logs_list *l, struct gl_err *why)
 {
-    const char *why;
-    return logs_parse(text, strlen(text), l, line, &why);
+    return logs_parse(text, strlen(text), l, why);
 }
 
 static void test_logs(void **state)
 {
     char a[256], b[256], a2[256], text[4096];
     struct logs_list l;
-    size_t line, i;
+    struct gl_err why;
+    size_t i;
     uint8_t h[32];
     (void)state;
     tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
@@ -39,7 +39,7 @@ static void test_logs(void **state)
              "http://127.0.0.1:8080/\nfuture-keyword x\nvkey %s\nbastion b.example\n"
              "vkey %s\norigin custom origin\n",
              b, a, a2);
-    assert_int_equal(parse(text, &l, &line), 0);
+    assert_int_equal(parse(text, &l, &why), 0);
     assert_int_equal(l.n, 3);
     assert_int_equal(l.unknown, 1);
     /* sorted by origin */
@@ -57,7 +57,7 @@ static void test_logs(void **state)
     logs_release(&l);
     /* one origin, two keys: merged */
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nvkey %s\nqpd 5\n", a, a2);
-    assert_int_equal(parse(text, &l, &line), 0);
+    assert_int_equal(parse(text, &l, &why), 0);
     assert_int_equal(l.n, 1);
     assert_int_equal(l.v[0].nkeys, 2);
     assert_true(l.v[0].qpd == 5);
@@ -68,29 +68,33 @@ static void test_logs_errors(void **state)
 {
     char a[256], w[256], text[1024];
     struct logs_list l;
-    size_t line;
+    struct gl_err why;
     (void)state;
     tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
     tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
-    assert_int_equal(parse("", &l, &line), GL_EPARSE);
+    tu_expect_why(parse("", &l, &why), &why, GL_EPARSE, 0, "no \"logs/v0\" line");
     logs_release(&l);
-    assert_int_equal(parse("logs/v1\n", &l, &line), GL_EPARSE);
-    assert_int_equal(line, 1);
+    tu_expect_why(parse("# c\n\n", &l, &why), &why, GL_EPARSE, 2, "no \"logs/v0\" line");
     logs_release(&l);
-    assert_int_equal(parse("logs/v0\nqpd 5\n", &l, &line), GL_EPARSE);
-    assert_int_equal(line, 2);
+    tu_expect_why(parse("logs/v1\n", &l, &why), &why, GL_EPARSE, 1,
+                  "must be \"logs/v0\"");
+    logs_release(&l);
+    tu_expect_why(parse("logs/v0\nqpd 5\n", &l, &why), &why, GL_EPARSE, 2,
+                  "a log attribute before any vkey line");
     logs_release(&l);
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nurl ftp://x\n", a);
-    assert_int_equal(parse(text, &l, &line), GL_EPARSE);
-    assert_int_equal(line, 3);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 3,
+                  "repeated or invalid url (http:// or https://)");
     logs_release(&l);
-    snprintf(text, sizeof(text), "logs/v0\nvkey %s\nqpd -1\n", a);
-    assert_int_equal(parse(text, &l, &line), GL_EPARSE);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n\n  qpd -1\n", a);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 4, "qpd must be a decimal");
     logs_release(&l);
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", w);
-    assert_int_equal(parse(text, &l, &line), GL_EPARSE);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 2,
+                  "a log key must be a note key (type 0x01)");
     logs_release(&l);
-    assert_int_equal(parse("logs/v0\nvkey junk\n", &l, &line), GL_EPARSE);
+    tu_expect_why(parse("logs/v0\nvkey junk\n", &l, &why), &why, GL_EPARSE, 2,
+                  "malformed vkey: not a key");
     logs_release(&l);
 }
 
@@ -121,20 +125,21 @@ static void test_logs_published(void **state)
     };
     struct logs_list l;
     struct gl_verifier v;
-    const char *why;
-    size_t n, line, i;
+    struct gl_err why;
+    size_t n, i;
     char *text = tu_read_file("tests/unit/fixtures/witness-network.logs", &n);
     (void)state;
     if (text == NULL)
         fail_msg("cannot read tests/unit/fixtures/witness-network.logs (run from the "
                  "repository root)");
-    assert_int_equal(logs_parse(text, n, &l, &line, &why), 0);
+    assert_int_equal(logs_parse(text, n, &l, &why), 0);
     assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
     assert_int_equal(l.unknown, 0);
     assert_int_equal(l.skipped, 0);
     for (size_t k = 0; k < l.n; k++) {
         assert_int_equal(logs_find(&l, want[k].origin, strlen(want[k].origin), &i), 0);
-        assert_int_equal(gl_verifier_parse(want[k].vkey, strlen(want[k].vkey), &v), 0);
+        assert_int_equal(gl_verifier_parse(want[k].vkey, strlen(want[k].vkey), &v, NULL),
+                         0);
         assert_int_equal(l.v[i].nkeys, 1);
         assert_string_equal(l.v[i].keys[0].name, v.name);
         assert_true(l.v[i].keys[0].id == v.id);
@@ -152,7 +157,7 @@ static void test_logs_format(void **state)
 {
     char a[256], b[256], text[2048];
     struct logs_list l;
-    size_t line;
+    struct gl_err why;
     (void)state;
     tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
     tu_gen_vkey("b.example/log", GL_KEY_NOTE, b, sizeof(b));
@@ -160,7 +165,7 @@ static void test_logs_format(void **state)
              "  # leading comment\n\n\t\n  logs/v0 \t\n\tvkey %s\n  qpd 2147483647\t\r\n"
              "\t# indented comment\n   vkey %s  \n\torigin b origin\n",
              a, b);
-    assert_int_equal(parse(text, &l, &line), 0);
+    assert_int_equal(parse(text, &l, &why), 0);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.v[0].origin, "a.example/log");
     assert_true(l.v[0].qpd == 2147483647);
@@ -169,22 +174,22 @@ static void test_logs_format(void **state)
     logs_release(&l);
     /* the first line that is not a comment must be the header */
     snprintf(text, sizeof(text), "# list\n\nvkey %s\nlogs/v0\n", a);
-    assert_int_equal(parse(text, &l, &line), GL_EPARSE);
-    assert_int_equal(line, 3);
+    assert_int_equal(parse(text, &l, &why), GL_EPARSE);
+    assert_int_equal(why.line, 3);
     logs_release(&l);
-    assert_int_equal(parse("# only comments\n\n", &l, &line), GL_EPARSE);
+    assert_int_equal(parse("# only comments\n\n", &l, &why), GL_EPARSE);
     logs_release(&l);
     /* qpd out of range or not canonical */
     static const char *const bad[] = {"0", "2147483648", "01", "+5", "4294967296", "1e3",
                                       ""};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         snprintf(text, sizeof(text), "# c\nlogs/v0\nvkey %s\ncontact x\nqpd %s\n", a, bad[k]);
-        assert_int_equal(parse(text, &l, &line), GL_EPARSE);
-        assert_int_equal(line, 5);
+        assert_int_equal(parse(text, &l, &why), GL_EPARSE);
+        assert_int_equal(why.line, 5);
         logs_release(&l);
     }
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nqpd 1\n", a);
-    assert_int_equal(parse(text, &l, &line), 0);
+    assert_int_equal(parse(text, &l, &why), 0);
     assert_true(l.v[0].qpd == 1);
     logs_release(&l);
 }
@@ -193,8 +198,7 @@ static void test_peers(void **state)
 {
     char w[256], n01[256], text[2048];
     struct peers_list p;
-    const char *why;
-    size_t line;
+    struct gl_err why;
     (void)state;
     tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
     tu_gen_vkey("old.example", GL_KEY_NOTE, n01, sizeof(n01));
@@ -202,7 +206,7 @@ static void test_peers(void **state)
              "# peers\nlog %s\nwitness w1 %s http://127.0.0.1:1/\nwitness w2 %s "
              "https://w2.example/witness\ngroup g 1 w1 w2\nquorum g\n",
              n01, w, n01);
-    assert_int_equal(peers_parse(text, strlen(text), &p, &line, &why), 0);
+    assert_int_equal(peers_parse(text, strlen(text), &p, &why), 0);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.v[0].name, "w1");
     assert_string_equal(p.v[0].url, "http://127.0.0.1:1");
@@ -211,15 +215,16 @@ static void test_peers(void **state)
     assert_int_equal(p.v[1].key.type, GL_KEY_COSIG);
     peers_release(&p);
     snprintf(text, sizeof(text), "witness w1 %s\n", w);
-    assert_int_equal(peers_parse(text, strlen(text), &p, &line, &why), GL_EPARSE);
-    assert_int_equal(line, 1);
+    tu_expect_why(peers_parse(text, strlen(text), &p, &why), &why, GL_EPARSE, 1,
+                  "want: witness <name> <vkey> <url>");
     peers_release(&p);
     snprintf(text, sizeof(text), "witness w1 %s http://a\nwitness w1 %s http://b\n", w,
              w);
-    assert_int_equal(peers_parse(text, strlen(text), &p, &line, &why), GL_EPARSE);
-    assert_int_equal(line, 2);
+    tu_expect_why(peers_parse(text, strlen(text), &p, &why), &why, GL_EPARSE, 2,
+                  "two peers named w1");
     peers_release(&p);
-    assert_int_equal(peers_parse("peer x\n", 7, &p, &line, &why), GL_EPARSE);
+    tu_expect_why(peers_parse("# c\r\npeer x\n", 12, &p, &why), &why, GL_EPARSE, 2,
+                  "unknown line (want: witness <name> <vkey> <url>)");
     peers_release(&p);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "glasslog/codec.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 
 const char *tu_vectors(void)
@@ -76,7 +77,7 @@ void tu_load_signer(const char *rel, struct gl_signer *s)
     size_t n;
     char *t = tu_read_vector(rel, &n);
 
-    assert_int_equal(gl_signer_parse(t, n, s), 0);
+    assert_int_equal(gl_signer_parse(t, n, s, NULL), 0);
     free(t);
 }
 
@@ -85,7 +86,7 @@ void tu_load_verifier(const char *rel, struct gl_verifier *v)
     size_t n;
     char *t = tu_read_vector(rel, &n);
 
-    assert_int_equal(gl_verifier_parse(t, n, v), 0);
+    assert_int_equal(gl_verifier_parse(t, n, v, NULL), 0);
     free(t);
 }
 
@@ -118,4 +119,12 @@ size_t tu_u64_dec(uint64_t v, char *buf)
         buf[i] = tmp[n - 1 - i];
     buf[n] = 0;
     return n;
+}
+
+void tu_expect_why(int got, const struct gl_err *why, int rc, size_t line,
+                   const char *reason)
+{
+    if (got != rc || why->line != line || strstr(why->reason, reason) == NULL)
+        fail_msg("want %d at line %zu \"%s\", got %d at line %zu \"%s\"", rc, line,
+                 reason, got, why->line, why->reason);
 }

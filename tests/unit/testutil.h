@@ -33,5 +33,11 @@ void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max);
 size_t tu_u64_dec(uint64_t v, char *buf);
 /* Deterministic pseudo-random numbers for reproducible "random" tests. */
 uint64_t tu_rand(uint64_t *state);
+/* A parser's refusal: got (its return code) must be rc, and why must name
+ * line and carry a reason containing `reason`; fails the test otherwise,
+ * printing what it got. */
+struct gl_err;
+void tu_expect_why(int got, const struct gl_err *why, int rc, size_t line,
+                   const char *reason);
 
 #endif

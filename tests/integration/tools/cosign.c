@@ -53,7 +53,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if ((kf = fopen(argv[1], "r")) == NULL || read_all(kf, &key) != 0 ||
-        gl_signer_parse((const char *)key.data, key.len, &k) != 0) {
+        gl_signer_parse((const char *)key.data, key.len, &k, NULL) != 0) {
         fprintf(stderr, "cosign: cannot load the cosigning key %s\n", argv[1]);
         if (kf != NULL)
             fclose(kf);
@@ -65,13 +65,13 @@ int main(int argc, char **argv)
         k.id = gl_key_id(k.name, GL_KEY_COSIG, k.pub);
     }
     if (read_all(stdin, &note) != 0 ||
-        gl_note_parse((const char *)note.data, note.len, &parsed) != 0) {
+        gl_note_parse((const char *)note.data, note.len, &parsed, NULL) != 0) {
         fprintf(stderr, "cosign: stdin is not a signed note\n");
         goto wipe;
     }
     if ((rc = gl_cosig_sign(&k, parsed->text, parsed->text_len, t, &line)) != 0 ||
         (rc = gl_cosig_append((const char *)note.data, note.len, (const char *)line.data,
-                              line.len, &out)) != 0) {
+                              line.len, &out, NULL)) != 0) {
         fprintf(stderr, "cosign: %s\n", gl_strerror(rc));
         rc = 1;
         goto wipe;
