@@ -193,7 +193,7 @@ static int web_walk(struct web *w, const char *fs, const char *url, int depth)
 /* Reads and checks the suggested policy, served at /policy. */
 static int web_policy(struct web *w, const char *path)
 {
-    struct gl_policy_error perr;
+    struct gl_err perr;
     struct gl_policy *p = NULL;
     const struct web_file *f;
     int rc;
@@ -203,9 +203,10 @@ static int web_policy(struct web *w, const char *path)
         return rc;
     f = &w->f[w->n - 1];
     rc = gl_policy_parse((const char *)f->data, f->len, &p, &perr);
-    if (rc != 0)
-        gl_log(GL_LOG_ERROR, "%s:%zu: %s (the --public-policy must be a valid policy)", path,
-               perr.line, perr.reason);
+    if (rc != 0) {
+        gl_log_err(GL_LOG_ERROR, path, &perr);
+        gl_log(GL_LOG_ERROR, "the --public-policy must be a valid policy");
+    }
     gl_policy_free(p);
     return rc;
 }
