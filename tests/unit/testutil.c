@@ -3,12 +3,18 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/key.h"
+#include "glasslog/merkle.h"
+#include "glasslog/sha256.h"
 
 const char *tu_vectors(void)
 {
@@ -118,4 +124,93 @@ size_t tu_u64_dec(uint64_t v, char *buf)
         buf[i] = tmp[n - 1 - i];
     buf[n] = 0;
     return n;
+}
+
+void tu_ref_leaf(uint64_t i, uint8_t out[32])
+{
+    char buf[24];
+    size_t n = tu_u64_dec(i, buf);
+
+    assert_int_equal(gl_merkle_leaf_hash(buf, n, out), 0);
+}
+
+int tu_ref_root(uint64_t size, uint8_t out[32])
+{
+    char *text = tu_read_vector("tree/roots.txt", NULL), *line, *save = NULL;
+    int found = 0;
+
+    for (line = strtok_r(text, "\n", &save); line != NULL && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        const char *sp = strchr(line, ' ');
+        uint64_t n;
+        if (line[0] == '#' || sp == NULL)
+            continue;
+        assert_int_equal(gl_parse_u64(line, (size_t)(sp - line), &n), 0);
+        if (n == size) {
+            tu_b64_hash(sp + 1, out);
+            found = 1;
+        }
+    }
+    free(text);
+    return found;
+}
+
+void tu_mth(const uint8_t (*leaves)[32], uint64_t n, uint8_t out[32])
+{
+    uint8_t left[32], right[32];
+    uint64_t k = 1;
+
+    if (n == 0) {
+        assert_int_equal(gl_sha256("", 0, out), 0);
+        return;
+    }
+    if (n == 1) {
+        memcpy(out, leaves[0], 32);
+        return;
+    }
+    while (k * 2 < n)
+        k *= 2;
+    tu_mth(leaves, k, left);
+    tu_mth(leaves + k, n - k, right);
+    assert_int_equal(gl_sha256_3(0x01, left, 32, right, 32, out), 0);
+}
+
+void tu_tempdir(const char *prefix, char *out, size_t max)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(out, max, "%s/%s.XXXXXX", tmp != NULL && *tmp != 0 ? tmp : "/tmp", prefix);
+
+    assert_true(n > 0 && (size_t)n < max);
+    if (mkdtemp(out) == NULL)
+        fail_msg("cannot make a temporary directory %s: %s", out, strerror(errno));
+}
+
+void tu_rmtree(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    char sub[4096];
+
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return;
+        fail_msg("cannot stat %s: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if ((d = opendir(path)) == NULL)
+            fail_msg("cannot open %s: %s", path, strerror(errno));
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            assert_true((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) <
+                        sizeof(sub));
+            tu_rmtree(sub);
+        }
+        closedir(d);
+        if (rmdir(path) != 0)
+            fail_msg("cannot remove %s: %s", path, strerror(errno));
+    } else if (unlink(path) != 0) {
+        fail_msg("cannot remove %s: %s", path, strerror(errno));
+    }
 }

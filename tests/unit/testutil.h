@@ -1,6 +1,8 @@
 /*
  * testutil: helpers shared by the cmocka unit tests: locating and reading
- * the public test vectors (tests/vectors, or $GL_VECTORS).
+ * the public test vectors (tests/vectors, or $GL_VECTORS), the reference
+ * tree of tests/vectors/README.md, an independent Merkle root, temporary
+ * directories.
  */
 #ifndef GL_TESTUTIL_H
 #define GL_TESTUTIL_H
@@ -33,5 +35,24 @@ void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max);
 size_t tu_u64_dec(uint64_t v, char *buf);
 /* Deterministic pseudo-random numbers for reproducible "random" tests. */
 uint64_t tu_rand(uint64_t *state);
+
+/* The leaf hash of leaf i of the reference tree (leaf i is the ASCII
+ * decimal of i, tests/vectors/README.md). */
+void tu_ref_leaf(uint64_t i, uint8_t out[32]);
+/* The root of the reference tree at `size`, from tree/roots.txt; 1 if the
+ * vectors have it, else 0 (out untouched). */
+int tu_ref_root(uint64_t size, uint8_t out[32]);
+/* RFC 9162 MTH of the n leaf hashes (SHA-256 of 0x01 || left || right,
+ * split at the largest power of two below n; SHA-256("") for n = 0),
+ * computed recursively: a reference independent of lib/merkle.c's compact
+ * range. Fails the test if hashing fails. */
+void tu_mth(const uint8_t (*leaves)[32], uint64_t n, uint8_t out[32]);
+/* Makes a new empty directory under $TMPDIR (or /tmp) and writes its path
+ * to out (max bytes); fails the test if it cannot. Remove it with
+ * tu_rmtree. */
+void tu_tempdir(const char *prefix, char *out, size_t max);
+/* Removes path and everything below it (no symlinks followed); fails the
+ * test if something cannot be removed. */
+void tu_rmtree(const char *path);
 
 #endif
