@@ -155,6 +155,39 @@ int tu_ref_root(uint64_t size, uint8_t out[32])
     return found;
 }
 
+size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap)
+{
+    char *text = tu_read_vector(rel, NULL), *p = text;
+    struct tu_proof_case *c = NULL;
+    size_t n = 0;
+
+    while (*p != 0) {
+        char *end = strchr(p, '\n'), b64[64];
+        unsigned long long a, b;
+        if (end != NULL)
+            *end = 0;
+        if (p[0] == '#' || p[0] == 0) {
+            /* comment or the blank line after a case */
+        } else if (strchr(p, ' ') != NULL) { /* "a b [leaf]" opens a case */
+            assert_true(n < cap);
+            c = &out[n++];
+            memset(c, 0, sizeof(*c));
+            assert_int_equal(sscanf(p, "%llu %llu %63s", &a, &b, b64), with_leaf ? 3 : 2);
+            c->a = a;
+            c->b = b;
+            if (with_leaf)
+                tu_b64_hash(b64, c->leaf);
+        } else { /* a proof hash */
+            assert_non_null(c);
+            assert_true(c->len < 64);
+            tu_b64_hash(p, c->proof[c->len++]);
+        }
+        p = end != NULL ? end + 1 : p + strlen(p);
+    }
+    free(text);
+    return n;
+}
+
 void tu_mth(const uint8_t (*leaves)[32], uint64_t n, uint8_t out[32])
 {
     uint8_t left[32], right[32];

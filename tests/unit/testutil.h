@@ -42,6 +42,17 @@ void tu_ref_leaf(uint64_t i, uint8_t out[32]);
 /* The root of the reference tree at `size`, from tree/roots.txt; 1 if the
  * vectors have it, else 0 (out untouched). */
 int tu_ref_root(uint64_t size, uint8_t out[32]);
+/* A case of tree/inclusion.txt (a = index, b = tree size, with the leaf
+ * hash) or tree/consistency.txt (a = m, b = n): the proof, len hashes. */
+struct tu_proof_case {
+    uint64_t a, b;
+    uint8_t leaf[32];
+    size_t len;
+    uint8_t proof[64][32];
+};
+/* Reads the cases of such a file (with_leaf: inclusion.txt) into
+ * out[cap]; returns how many. Fails the test on a malformed file. */
+size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap);
 /* RFC 9162 MTH of the n leaf hashes (SHA-256 of 0x01 || left || right,
  * split at the largest power of two below n; SHA-256("") for n = 0),
  * computed recursively: a reference independent of lib/merkle.c's compact
