@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "glasslog/codec.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "glasslog/merkle.h"
 #include "glasslog/sha256.h"
+#include "glasslog/statement.h"
 
 const char *tu_vectors(void)
 {
@@ -153,6 +155,29 @@ int tu_ref_root(uint64_t size, uint8_t out[32])
     }
     free(text);
     return found;
+}
+
+void tu_statement(const struct gl_signer *sub, const char *subject, const char *version,
+                  uint64_t k, struct gl_buf *out, uint8_t sha256[32])
+{
+    struct gl_statement_fields f;
+    char artifact[48];
+    const char *why = NULL;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.kind = GL_STATEMENT_BUILD;
+    f.subject = subject;
+    f.subject_len = strlen(subject);
+    f.version = version;
+    f.version_len = strlen(version);
+    snprintf(artifact, sizeof(artifact), "artifact %llu", (unsigned long long)k);
+    assert_int_equal(gl_sha256(artifact, strlen(artifact), f.sha256), 0);
+    f.time = 1700000000 + k;
+    if ((rc = gl_statement_sign(&f, sub, out, &why)) != 0)
+        fail_msg("cannot sign a statement: %s (%s)", gl_strerror(rc), why ? why : "");
+    if (sha256 != NULL)
+        memcpy(sha256, f.sha256, 32);
 }
 
 size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap)

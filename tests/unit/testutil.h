@@ -23,6 +23,7 @@ char *tu_read_file(const char *path, size_t *len);
 /* Decodes 32-byte base64; fails the test on error. */
 void tu_b64_hash(const char *b64, uint8_t out[32]);
 /* Parses VECTORS/rel as a signer / verifier key; fails the test if not. */
+struct gl_buf;
 struct gl_signer;
 struct gl_verifier;
 void tu_load_signer(const char *rel, struct gl_signer *s);
@@ -42,6 +43,12 @@ void tu_ref_leaf(uint64_t i, uint8_t out[32]);
 /* The root of the reference tree at `size`, from tree/roots.txt; 1 if the
  * vectors have it, else 0 (out untouched). */
 int tu_ref_root(uint64_t size, uint8_t out[32]);
+/* Appends a build statement (include/glasslog/statement.h) about artifact
+ * k to out, signed by sub: subject and version as given, sha256 =
+ * SHA-256 of "artifact <k>" (also written to sha256 if not NULL), time
+ * 1700000000 + k. Fails the test if signing fails. */
+void tu_statement(const struct gl_signer *sub, const char *subject, const char *version,
+                  uint64_t k, struct gl_buf *out, uint8_t sha256[32]);
 /* A case of tree/inclusion.txt (a = index, b = tree size, with the leaf
  * hash) or tree/consistency.txt (a = m, b = n): the proof, len hashes. */
 struct tu_proof_case {
