@@ -282,6 +282,21 @@ static void commit(struct store_batch *b, const struct store_expect *expect, int
     store_batch_free(b);
 }
 
+#define UNCHECKED UINT64_MAX
+
+/* Commits entries [from, to) with their leaves and the state `to`,
+ * expecting the stored size `expect` (UNCHECKED: none); want is the
+ * commit's result. */
+static void commit_entries(struct store *s, uint64_t from, uint64_t to, uint64_t expect, int want)
+{
+    struct store_batch *b;
+
+    assert_int_equal(store_batch_new(s, &b), 0);
+    put_entries(b, from, to);
+    put_state(b, to);
+    commit(b, expect == UNCHECKED ? NULL : &(struct store_expect){expect, 0}, want);
+}
+
 /* --- scan callbacks ----------------------------------------------------------------- */
 
 struct seen {
@@ -581,10 +596,7 @@ static void test_compare_and_set(void **state)
     uint8_t leaf[32];
     size_t n;
 
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 0, 3);
-    put_state(b, 3);
-    commit(b, NULL, 0);
+    commit_entries(f->s, 0, 3, UNCHECKED, 0);
 
     /* stale or wrong expectations: GL_ESTATE and nothing written */
     for (uint64_t stale = 0; stale < 6; stale++) {
@@ -613,19 +625,13 @@ static void test_compare_and_set(void **state)
     }
 
     /* the right one */
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 3, 4);
-    put_state(b, 4);
-    commit(b, &(struct store_expect){3, 0}, 0);
+    commit_entries(f->s, 3, 4, 3, 0);
     check_state(f->s, 4);
     check_entry(f->s, 3);
     check_leaf(f->s, 3);
 
     /* the old size is stale now */
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 4, 5);
-    put_state(b, 5);
-    commit(b, &(struct store_expect){3, 0}, GL_ESTATE);
+    commit_entries(f->s, 4, 5, 3, GL_ESTATE);
     check_absent_entry(f->s, 4);
 
     /* a batch without a state keeps the size */
@@ -637,15 +643,9 @@ static void test_compare_and_set(void **state)
 
     /* after a restart the expectation is still the stored size */
     fx_restart(f);
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 4, 5);
-    put_state(b, 5);
-    commit(b, &(struct store_expect){3, 0}, GL_ESTATE);
+    commit_entries(f->s, 4, 5, 3, GL_ESTATE);
     check_absent_entry(f->s, 4);
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 4, 5);
-    put_state(b, 5);
-    commit(b, &(struct store_expect){4, 0}, 0);
+    commit_entries(f->s, 4, 5, 4, 0);
     check_state(f->s, 5);
     check_entry(f->s, 4);
 
@@ -849,10 +849,7 @@ static void test_reopen(void **state)
     }
     /* commits go on after a reopen */
     assert_int_equal(store_reopen(f->s), 0);
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 10, 11);
-    put_state(b, 11);
-    commit(b, &(struct store_expect){10, 0}, 0);
+    commit_entries(f->s, 10, 11, 10, 0);
     check_entry(f->s, 10);
     check_state(f->s, 11);
 
@@ -872,7 +869,6 @@ static void test_open_rules(void **state)
     enum kind k = *(enum kind *)*state;
     struct store_options o = {NULL, NULL, 1, 8};
     struct store *s = NULL, *s2 = NULL;
-    struct store_batch *b;
     const char *why = NULL;
     char tmp[256], dir[300];
     struct stat st;
@@ -899,10 +895,7 @@ static void test_open_rules(void **state)
         assert_int_equal(store_open(&o, &s, &why), 0);
         assert_string_equal(store_backend(s), "mem");
         check_empty(s);
-        assert_int_equal(store_batch_new(s, &b), 0);
-        put_entries(b, 0, 2);
-        put_state(b, 2);
-        commit(b, NULL, 0);
+        commit_entries(s, 0, 2, UNCHECKED, 0);
         /* every open is a new store of its own */
         assert_int_equal(store_open(&o, &s2, &why), 0);
         check_empty(s2);
@@ -930,10 +923,7 @@ static void test_open_rules(void **state)
     assert_int_equal(store_open(&o, &s, &why), 0); /* made where missing */
     assert_string_equal(store_backend(s), "rocksdb");
     check_empty(s);
-    assert_int_equal(store_batch_new(s, &b), 0);
-    put_entries(b, 0, 2);
-    put_state(b, 2);
-    commit(b, NULL, 0);
+    commit_entries(s, 0, 2, UNCHECKED, 0);
     store_close(s);
     why = NULL;
     assert_int_equal(store_open(&o, &s, &why), GL_EEXIST); /* has data */
@@ -959,10 +949,7 @@ static void test_failed_commit(void **state)
     uint8_t leaf[32];
     uint64_t got;
 
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    put_entries(b, 0, 2);
-    put_state(b, 2);
-    commit(b, NULL, 0);
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
 
     store_mem_fail_commits(f->s, 2, GL_EIO);
     for (int i = 0; i < 2; i++) {
