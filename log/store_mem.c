@@ -7,7 +7,8 @@
  * tiles by (level, index), leaves by hash, the secondary indexes by
  * (kind, key) with a sorted array of indices; entries in an array by
  * index. A tile scan collects the level's tiles and sorts them (O(tiles),
- * fine for tests), so it passes over gaps as RocksDB's key order does. One rwlock: readers share it, a commit takes it exclusively and
+ * fine for tests), so it passes over gaps as RocksDB's key order does.
+ * One rwlock: readers share it, a commit takes it exclusively and
  * applies the whole batch under it, so readers see all of a batch or none
  * (rules 1 and 5; rule 2 is moot in memory). The compare-and-set (rule 3)
  * compares with the size under the same lock. An allocation failure in
