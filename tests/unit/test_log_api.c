@@ -311,8 +311,10 @@ static void client_seeded(struct fx *f)
         "/tile/1/000.p/4",   "/tile/2/000.p/1",     "/tile/entries/003", "/tile/entries/004.p/1",
         "/tile/8/000.p/1",   "/tile/entries/x001/000",
     };
-    static const char *const malformed[] = {"/tile/0/3", "/tile/0/abc", "/tile/x", "/tile/0/000.p/0",
-                                            "/tile/0/000.p/256", "/tile/entries/000.p/"};
+    static const char *const malformed[] = {
+        "/tile/0/3",         "/tile/0/abc",          "/tile/x",
+        "/tile/0/000.p/0",   "/tile/0/000.p/256",    "/tile/entries/000.p/",
+    };
     struct tu_proof_case *cases = calloc(64, sizeof(*cases));
     struct reply r;
     char path[256], hex[65];
