@@ -13,8 +13,6 @@
 
 #include "glasslog/error.h"
 
-#define STORE_BATCH_MAX ((size_t)1 << 30) /* bytes recorded in one batch */
-
 static int is_pg_url(const char *u)
 {
     return strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0;

@@ -14,6 +14,11 @@
 
 #include "store.h"
 
+/* Bytes recorded in one batch: also the most any one record can hold
+ * (an entry, a checkpoint), so a backend that copies records sizes its
+ * buffers by it. */
+#define STORE_BATCH_MAX ((size_t)1 << 30)
+
 enum store_put_kind {
     STORE_PUT_ENTRY,         /* n = index, val = statement */
     STORE_PUT_LEAF,          /* key = leaf hash (32), n = index */

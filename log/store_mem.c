@@ -6,7 +6,9 @@
  * Records live in hash maps with byte keys (chained, FNV-1a, doubling):
  * tiles by (level, index), leaves by hash, the secondary indexes by
  * (kind, key) with a sorted array of indices; entries in an array by
- * index. One rwlock: readers share it, a commit takes it exclusively and
+ * index. A tile scan collects the level's tiles and sorts them (O(tiles),
+ * fine for tests), so it passes over gaps as RocksDB's key order does.
+ * One rwlock: readers share it, a commit takes it exclusively and
  * applies the whole batch under it, so readers see all of a batch or none
  * (rules 1 and 5; rule 2 is moot in memory). The compare-and-set (rule 3)
  * compares with the size under the same lock. An allocation failure in
@@ -244,7 +246,7 @@ static int mem_scan_entries(struct store *s, uint64_t start, uint64_t n, store_s
         rc = fn(ctx, i, m->entries[i].data, m->entries[i].len);
     }
     pthread_rwlock_unlock(&m->lock);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 static int mem_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
@@ -266,22 +268,46 @@ static int mem_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t
     return rc;
 }
 
+struct tile_ref {
+    uint64_t index;
+    const struct mnode *x;
+};
+
+static int tile_ref_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct tile_ref *)a)->index, y = ((const struct tile_ref *)b)->index;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The stored tiles of the level from start on, gaps skipped: collected
+ * from the map and sorted, then handed to fn (all under the read lock). */
 static int mem_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
                           void *ctx)
 {
     struct mem *m = mem(s);
-    struct mnode *x;
-    uint8_t key[9];
+    struct tile_ref *refs = NULL;
+    size_t n = 0;
     int rc = 0;
 
     pthread_rwlock_rdlock(&m->lock);
-    for (uint64_t i = start; rc == 0; i++) {
-        tile_key(key, level, i);
-        if ((x = mmap_find(&m->tiles, key, 9)) == NULL)
-            break;
-        rc = fn(ctx, i, x->val.data, x->val.len);
+    if (m->tiles.n > 0 && (refs = malloc(m->tiles.n * sizeof(*refs))) == NULL)
+        rc = GL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < m->tiles.nb; i++) {
+        for (const struct mnode *x = m->tiles.b[i]; x != NULL; x = x->next) {
+            uint64_t index = 0;
+            for (int k = 1; k < 9; k++)
+                index = index << 8 | x->key[k];
+            if (x->key[0] == (uint8_t)level && index >= start)
+                refs[n++] = (struct tile_ref){index, x};
+        }
     }
+    if (n > 1)
+        qsort(refs, n, sizeof(*refs), tile_ref_cmp);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = fn(ctx, refs[i].index, refs[i].x->val.data, refs[i].x->val.len);
     pthread_rwlock_unlock(&m->lock);
+    free(refs);
     return rc < 0 ? rc : 0;
 }
 
@@ -328,7 +354,7 @@ static void put_entry(struct mem *m, uint64_t index, const uint8_t *data, size_t
     if (index >= m->nentries)
         m->nentries = index + 1;
     if (!m->present[index])
-        gl_buf_init(&m->entries[index], (size_t)1 << 20);
+        gl_buf_init(&m->entries[index], STORE_BATCH_MAX);
     gl_buf_reset(&m->entries[index]);
     if (gl_buf_append(&m->entries[index], data, len) != 0)
         oom();
@@ -474,8 +500,8 @@ int store_mem_open(const struct store_options *o, struct store **out, const char
         return GL_ENOMEM;
     m->base.ops = &mem_ops;
     pthread_rwlock_init(&m->lock, NULL);
-    gl_buf_init(&m->checkpoint, (size_t)1 << 16);
-    gl_buf_init(&m->vkey, 4096);
+    gl_buf_init(&m->checkpoint, STORE_BATCH_MAX);
+    gl_buf_init(&m->vkey, STORE_BATCH_MAX);
     *out = &m->base;
     return 0;
 }

@@ -75,19 +75,25 @@ static size_t index_prefix(uint8_t *out, enum store_index kind, const void *key,
 
 /* --- reads -------------------------------------------------------------------------- */
 
+/* The state and its checkpoint from one snapshot (rule 5: a commit
+ * between two plain reads would pair a size with a later checkpoint). A
+ * new store has neither. */
 static int rdb_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
+    static const void *const keys[2] = {"state", "checkpoint"};
+    static const size_t klens[2] = {5, 10};
     struct gl_buf st;
-    int rc;
+    struct gl_buf *outs[2] = {&st, checkpoint};
+    int rcs[2] = {0, 0}, rc;
 
     gl_buf_init(&st, 64);
-    rc = kv_get(rdb(s)->kv, CF_DEFAULT, "state", 5, &st);
-    if (rc == GL_ENOTFOUND) {
+    if ((rc = kv_get_all(rdb(s)->kv, CF_DEFAULT, 2, keys, klens, outs, rcs)) != 0)
+        goto out;
+    if (rcs[0] == GL_ENOTFOUND) {
         *size = 0;
-        rc = 0;
         goto out;
     }
-    if (rc != 0)
+    if ((rc = rcs[0]) != 0)
         goto out;
     if (st.len != 12 || memcmp(st.data, state_magic, 4) != 0) {
         gl_log(GL_LOG_ERROR, "store: the tree state record is corrupt");
@@ -95,7 +101,7 @@ static int rdb_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpo
         goto out;
     }
     *size = kv_get_be64(st.data + 4);
-    rc = kv_get(rdb(s)->kv, CF_DEFAULT, "checkpoint", 10, checkpoint);
+    rc = rcs[1];
 out:
     gl_buf_release(&st);
     return rc;
@@ -138,30 +144,32 @@ struct scan_entries {
     uint64_t next, end;
     store_scan_fn fn;
     void *ctx;
+    int ret; /* fn's non-zero return, which ends the scan */
 };
 
 static int scan_entry(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
 {
     struct scan_entries *se = ctx;
-    int rc;
 
     if (klen != 8 || kv_get_be64(k) != se->next)
         return GL_ENOTFOUND;
-    if ((rc = se->fn(se->ctx, se->next, v, vlen)) != 0)
-        return rc;
+    if ((se->ret = se->fn(se->ctx, se->next, v, vlen)) != 0)
+        return se->ret;
     return ++se->next == se->end ? 1 : 0;
 }
 
 static int rdb_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
                             void *ctx)
 {
-    struct scan_entries se = {start, start + n, fn, ctx};
+    struct scan_entries se = {start, start + n, fn, ctx, 0};
     uint8_t key[8];
     int rc;
 
     kv_put_be64(key, start);
     rc = kv_scan(rdb(s)->kv, CF_ENTRIES, key, 8, scan_entry, &se);
-    return rc != 0 ? rc : se.next == se.end ? 0 : GL_ENOTFOUND;
+    if (rc != 0 || se.ret != 0)
+        return rc != 0 ? rc : se.ret;
+    return se.next == se.end ? 0 : GL_ENOTFOUND;
 }
 
 static int rdb_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,

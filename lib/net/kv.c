@@ -254,7 +254,9 @@ static int kv_closed(const struct kv *kv)
     return GL_EIO;
 }
 
-int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *out)
+/* kv_get with read options ro (the default ones, or a snapshot's). */
+static int kv_get_ro(struct kv *kv, const rocksdb_readoptions_t *ro, int cf, const void *key,
+                     size_t klen, struct gl_buf *out)
 {
     char *err = NULL;
     rocksdb_pinnableslice_t *p;
@@ -262,9 +264,7 @@ int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *o
     size_t n;
     int rc;
 
-    if ((rc = kv_closed(kv)) != 0)
-        return rc;
-    p = rocksdb_get_pinned_cf(kv->db, kv->ropts, kv->cf[cf], key, klen, &err);
+    p = rocksdb_get_pinned_cf(kv->db, ro, kv->cf[cf], key, klen, &err);
     if ((rc = kv_check(err, "read failed")) != 0)
         return rc;
     if (p == NULL)
@@ -273,6 +273,35 @@ int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *o
     rc = gl_buf_append(out, v, n);
     rocksdb_pinnableslice_destroy(p);
     return rc;
+}
+
+int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *out)
+{
+    int rc;
+
+    if ((rc = kv_closed(kv)) != 0)
+        return rc;
+    return kv_get_ro(kv, kv->ropts, cf, key, klen, out);
+}
+
+int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys, const size_t *klens,
+               struct gl_buf *const *outs, int *rcs)
+{
+    const rocksdb_snapshot_t *snap;
+    rocksdb_readoptions_t *ro;
+    int rc;
+
+    if ((rc = kv_closed(kv)) != 0)
+        return rc;
+    if ((ro = rocksdb_readoptions_create()) == NULL)
+        return GL_ENOMEM;
+    snap = rocksdb_create_snapshot(kv->db);
+    rocksdb_readoptions_set_snapshot(ro, snap);
+    for (size_t i = 0; i < n; i++)
+        rcs[i] = kv_get_ro(kv, ro, cf, keys[i], klens[i], outs[i]);
+    rocksdb_release_snapshot(kv->db, snap);
+    rocksdb_readoptions_destroy(ro);
+    return 0;
 }
 
 int kv_scan(struct kv *kv, int cf, const void *start, size_t slen,

@@ -3,13 +3,20 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/key.h"
+#include "glasslog/merkle.h"
+#include "glasslog/sha256.h"
+#include "glasslog/statement.h"
 
 const char *tu_vectors(void)
 {
@@ -127,4 +134,149 @@ void tu_expect_why(int got, const struct gl_err *why, int rc, size_t line,
     if (got != rc || why->line != line || strstr(why->reason, reason) == NULL)
         fail_msg("want %d at line %zu \"%s\", got %d at line %zu \"%s\"", rc, line,
                  reason, got, why->line, why->reason);
+}
+
+void tu_ref_leaf(uint64_t i, uint8_t out[32])
+{
+    char buf[24];
+    size_t n = tu_u64_dec(i, buf);
+
+    assert_int_equal(gl_merkle_leaf_hash(buf, n, out), 0);
+}
+
+int tu_ref_root(uint64_t size, uint8_t out[32])
+{
+    char *text = tu_read_vector("tree/roots.txt", NULL), *line, *save = NULL;
+    int found = 0;
+
+    for (line = strtok_r(text, "\n", &save); line != NULL && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        const char *sp = strchr(line, ' ');
+        uint64_t n;
+        if (line[0] == '#' || sp == NULL)
+            continue;
+        assert_int_equal(gl_parse_u64(line, (size_t)(sp - line), &n), 0);
+        if (n == size) {
+            tu_b64_hash(sp + 1, out);
+            found = 1;
+        }
+    }
+    free(text);
+    return found;
+}
+
+void tu_statement(const struct gl_signer *sub, const char *subject, const char *version,
+                  uint64_t k, struct gl_buf *out, uint8_t sha256[32])
+{
+    struct gl_statement_fields f;
+    struct gl_err why;
+    char artifact[48];
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.kind = GL_STATEMENT_BUILD;
+    f.subject = subject;
+    f.subject_len = strlen(subject);
+    f.version = version;
+    f.version_len = strlen(version);
+    snprintf(artifact, sizeof(artifact), "artifact %llu", (unsigned long long)k);
+    assert_int_equal(gl_sha256(artifact, strlen(artifact), f.sha256), 0);
+    f.time = 1700000000 + k;
+    if ((rc = gl_statement_sign(&f, sub, out, &why)) != 0)
+        fail_msg("cannot sign a statement: %s (%s)", gl_strerror(rc), why.reason);
+    if (sha256 != NULL)
+        memcpy(sha256, f.sha256, 32);
+}
+
+size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap)
+{
+    char *text = tu_read_vector(rel, NULL), *p = text;
+    struct tu_proof_case *c = NULL;
+    size_t n = 0;
+
+    while (*p != 0) {
+        char *end = strchr(p, '\n'), b64[64];
+        unsigned long long a, b;
+        if (end != NULL)
+            *end = 0;
+        if (p[0] == '#' || p[0] == 0) {
+            /* comment or the blank line after a case */
+        } else if (strchr(p, ' ') != NULL) { /* "a b [leaf]" opens a case */
+            assert_true(n < cap);
+            c = &out[n++];
+            memset(c, 0, sizeof(*c));
+            assert_int_equal(sscanf(p, "%llu %llu %63s", &a, &b, b64), with_leaf ? 3 : 2);
+            c->a = a;
+            c->b = b;
+            if (with_leaf)
+                tu_b64_hash(b64, c->leaf);
+        } else { /* a proof hash */
+            assert_non_null(c);
+            assert_true(c->len < 64);
+            tu_b64_hash(p, c->proof[c->len++]);
+        }
+        p = end != NULL ? end + 1 : p + strlen(p);
+    }
+    free(text);
+    return n;
+}
+
+void tu_mth(const uint8_t (*leaves)[32], uint64_t n, uint8_t out[32])
+{
+    uint8_t left[32], right[32];
+    uint64_t k = 1;
+
+    if (n == 0) {
+        assert_int_equal(gl_sha256("", 0, out), 0);
+        return;
+    }
+    if (n == 1) {
+        memcpy(out, leaves[0], 32);
+        return;
+    }
+    while (k * 2 < n)
+        k *= 2;
+    tu_mth(leaves, k, left);
+    tu_mth(leaves + k, n - k, right);
+    assert_int_equal(gl_sha256_3(0x01, left, 32, right, 32, out), 0);
+}
+
+void tu_tempdir(const char *prefix, char *out, size_t max)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(out, max, "%s/%s.XXXXXX", tmp != NULL && *tmp != 0 ? tmp : "/tmp", prefix);
+
+    assert_true(n > 0 && (size_t)n < max);
+    if (mkdtemp(out) == NULL)
+        fail_msg("cannot make a temporary directory %s: %s", out, strerror(errno));
+}
+
+void tu_rmtree(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    char sub[4096];
+
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return;
+        fail_msg("cannot stat %s: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if ((d = opendir(path)) == NULL)
+            fail_msg("cannot open %s: %s", path, strerror(errno));
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            assert_true((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) <
+                        sizeof(sub));
+            tu_rmtree(sub);
+        }
+        closedir(d);
+        if (rmdir(path) != 0)
+            fail_msg("cannot remove %s: %s", path, strerror(errno));
+    } else if (unlink(path) != 0) {
+        fail_msg("cannot remove %s: %s", path, strerror(errno));
+    }
 }

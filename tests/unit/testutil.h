@@ -1,6 +1,8 @@
 /*
  * testutil: helpers shared by the cmocka unit tests: locating and reading
- * the public test vectors (tests/vectors, or $GL_VECTORS).
+ * the public test vectors (tests/vectors, or $GL_VECTORS), the reference
+ * tree of tests/vectors/README.md, an independent Merkle root, temporary
+ * directories.
  */
 #ifndef GL_TESTUTIL_H
 #define GL_TESTUTIL_H
@@ -21,6 +23,7 @@ char *tu_read_file(const char *path, size_t *len);
 /* Decodes 32-byte base64; fails the test on error. */
 void tu_b64_hash(const char *b64, uint8_t out[32]);
 /* Parses VECTORS/rel as a signer / verifier key; fails the test if not. */
+struct gl_buf;
 struct gl_signer;
 struct gl_verifier;
 void tu_load_signer(const char *rel, struct gl_signer *s);
@@ -39,5 +42,41 @@ uint64_t tu_rand(uint64_t *state);
 struct gl_err;
 void tu_expect_why(int got, const struct gl_err *why, int rc, size_t line,
                    const char *reason);
+
+/* The leaf hash of leaf i of the reference tree (leaf i is the ASCII
+ * decimal of i, tests/vectors/README.md). */
+void tu_ref_leaf(uint64_t i, uint8_t out[32]);
+/* The root of the reference tree at `size`, from tree/roots.txt; 1 if the
+ * vectors have it, else 0 (out untouched). */
+int tu_ref_root(uint64_t size, uint8_t out[32]);
+/* Appends a build statement (include/glasslog/statement.h) about artifact
+ * k to out, signed by sub: subject and version as given, sha256 =
+ * SHA-256 of "artifact <k>" (also written to sha256 if not NULL), time
+ * 1700000000 + k. Fails the test if signing fails. */
+void tu_statement(const struct gl_signer *sub, const char *subject, const char *version,
+                  uint64_t k, struct gl_buf *out, uint8_t sha256[32]);
+/* A case of tree/inclusion.txt (a = index, b = tree size, with the leaf
+ * hash) or tree/consistency.txt (a = m, b = n): the proof, len hashes. */
+struct tu_proof_case {
+    uint64_t a, b;
+    uint8_t leaf[32];
+    size_t len;
+    uint8_t proof[64][32];
+};
+/* Reads the cases of such a file (with_leaf: inclusion.txt) into
+ * out[cap]; returns how many. Fails the test on a malformed file. */
+size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap);
+/* RFC 9162 MTH of the n leaf hashes (SHA-256 of 0x01 || left || right,
+ * split at the largest power of two below n; SHA-256("") for n = 0),
+ * computed recursively: a reference independent of lib/merkle.c's compact
+ * range. Fails the test if hashing fails. */
+void tu_mth(const uint8_t (*leaves)[32], uint64_t n, uint8_t out[32]);
+/* Makes a new empty directory under $TMPDIR (or /tmp) and writes its path
+ * to out (max bytes); fails the test if it cannot. Remove it with
+ * tu_rmtree. */
+void tu_tempdir(const char *prefix, char *out, size_t max);
+/* Removes path and everything below it (no symlinks followed); fails the
+ * test if something cannot be removed. */
+void tu_rmtree(const char *path);
 
 #endif

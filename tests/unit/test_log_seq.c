@@ -1,0 +1,670 @@
+/*
+ * test_log_seq: glasslogd's sequencer (log/seq.c) on a libuv loop in the
+ * test thread, over a mem store, with a freshly generated log key and
+ * real signed statements. Callbacks only record what they were told; the
+ * assertions run after the loop returned control.
+ *
+ * Covered: submissions settle with consecutive indices in submission
+ * order, and what settled is durable (entries, leaf index, the secondary
+ * indexes, tiles that tree_check accepts); duplicates within a batch and
+ * across batches get the original index with dup = 1 and write nothing;
+ * batch_max and batch_ms each cut batches (the batch statistics count
+ * them); every released checkpoint verifies with the log key, equals the
+ * stored one, and its root is a recursive MTH of the leaves in index
+ * order; a failing commit (store_mem_fail_commits) answers its batch
+ * GL_EIO, leaves the published tree and checkpoint as they were, and the
+ * next batch once the failure cleared extends the durable tree (also
+ * after two failures in a row, which make the sequencer wait before
+ * reloading); seq_reserve refuses a full pool with GL_ETOOBIG and
+ * everything once shutting down with GL_ESTATE; seq_shutdown settles the
+ * pool and waits for reserved slots before calling its callback once.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "../../log/seq.h"
+#include "../../log/store_impl.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
+#include "glasslog/key.h"
+#include "glasslog/merkle.h"
+#include "glasslog/statement.h"
+
+#define MAXSUB 64
+#define ORIGIN "example.com/seqtest"
+
+struct fx;
+
+/* One submission: its statement and what its done callback was told. */
+struct sub {
+    struct fx *f;
+    struct gl_buf data;
+    uint8_t leaf[32], sha256[32];
+    struct entryindex ix;
+    char subject[32], version[32];
+    int settled, status, dup, order;
+    uint64_t index;
+};
+
+struct fx {
+    uv_loop_t loop;
+    uv_timer_t tick; /* wakes the loop, so waits can time out */
+    struct store *s;
+    struct gl_signer key, submitter;
+    struct gl_verifier vkey;
+    struct seq *seq;
+    struct sub sub[MAXSUB];
+    int order;            /* callbacks so far */
+    int shut, shut_order; /* seq_shutdown's callback */
+    int nckpt;            /* checkpoints released */
+    uint64_t ckpt_size;   /* the last one's size */
+    struct gl_buf ckpt;   /* the last one */
+    uint8_t (*by_index)[32]; /* leaf hashes of the log, by index */
+    uint64_t logged;
+};
+
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t size)
+{
+    struct fx *f = ctx;
+
+    f->nckpt++;
+    f->ckpt_size = size;
+    gl_buf_reset(&f->ckpt);
+    if (gl_buf_append(&f->ckpt, note, len) != 0)
+        f->ckpt_size = UINT64_MAX; /* noticed by the checks */
+}
+
+static void on_done(void *arg, int status, uint64_t index, int dup)
+{
+    struct sub *s = arg;
+
+    s->settled++;
+    s->status = status;
+    s->index = index;
+    s->dup = dup;
+    s->order = ++s->f->order;
+}
+
+static void on_shut(void *arg)
+{
+    struct fx *f = arg;
+
+    f->shut++;
+    f->shut_order = ++f->order;
+}
+
+/* Makes submission k: a statement about artifact k (subject app-<k % 3>,
+ * version 1.<k>), its leaf hash and index keys. */
+static void make_sub(struct fx *f, int k)
+{
+    struct sub *s = &f->sub[k];
+    struct gl_statement st;
+
+    s->f = f;
+    snprintf(s->subject, sizeof(s->subject), "app-%d", k % 3);
+    snprintf(s->version, sizeof(s->version), "1.%d", k);
+    gl_buf_init(&s->data, GL_STATEMENT_MAX_SIZE);
+    tu_statement(&f->submitter, s->subject, s->version, (uint64_t)k, &s->data, s->sha256);
+    assert_int_equal(gl_merkle_leaf_hash(s->data.data, s->data.len, s->leaf), 0);
+    assert_int_equal(gl_statement_parse((const char *)s->data.data, s->data.len, &st, NULL), 0);
+    entryindex_of(&st, s->data.data, &s->ix);
+}
+
+/* A new log (its key and the signed size-0 checkpoint, as glasslogd
+ * --create writes them) and a sequencer over it. */
+static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_max)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct store_options o = {"mem:", NULL, 1, 0};
+    struct seq_config cfg = {on_checkpoint, NULL, batch_ms, batch_max, pool_max, 0};
+    struct store_batch *b;
+    struct gl_buf ck;
+    struct tree *t = malloc(sizeof(*t));
+    uint8_t root[32];
+
+    assert_non_null(f);
+    assert_non_null(t);
+    cfg.ctx = f;
+    f->by_index = calloc(MAXSUB, 32);
+    assert_non_null(f->by_index);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    assert_int_equal(uv_timer_init(&f->loop, &f->tick), 0);
+    assert_int_equal(uv_timer_start(&f->tick, on_tick, 10, 10), 0);
+    assert_int_equal(store_open(&o, &f->s, NULL), 0);
+    assert_int_equal(gl_signer_generate(ORIGIN, GL_KEY_NOTE, &f->key), 0);
+    gl_signer_verifier(&f->key, &f->vkey);
+    assert_int_equal(gl_signer_generate("ci.example.com", GL_KEY_NOTE, &f->submitter), 0);
+    gl_buf_init(&f->ckpt, 4096);
+    gl_buf_init(&ck, 4096);
+    gl_merkle_empty_root(root);
+    assert_int_equal(gl_checkpoint_sign(ORIGIN, 0, root, &f->key, &ck), 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_state(b, 0, ck.data, ck.len);
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+    tree_init(t);
+    assert_int_equal(seq_new(&f->loop, f->s, &f->key, t, ck.data, ck.len, &cfg, &f->seq), 0);
+    free(t);
+    gl_buf_release(&ck);
+    for (int k = 0; k < MAXSUB; k++)
+        make_sub(f, k);
+    /* seq_new released the starting checkpoint */
+    assert_int_equal(f->nckpt, 1);
+    assert_int_equal(f->ckpt_size, 0);
+    return f;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Runs the loop until pred(f, arg) or timeout_ms (then fails). */
+static void run_until(struct fx *f, int (*pred)(struct fx *f, int arg), int arg,
+                      double timeout_ms)
+{
+    double end = now_ms() + timeout_ms;
+
+    while (!pred(f, arg)) {
+        if (now_ms() > end)
+            fail_msg("timed out after %.0f ms waiting for the sequencer", timeout_ms);
+        uv_run(&f->loop, UV_RUN_ONCE);
+    }
+}
+
+/* Runs the loop for ms milliseconds. */
+static void run_for(struct fx *f, double ms)
+{
+    double end = now_ms() + ms;
+
+    while (now_ms() < end)
+        uv_run(&f->loop, UV_RUN_ONCE);
+}
+
+static int settled_n(struct fx *f, int n)
+{
+    int got = 0;
+
+    for (int k = 0; k < MAXSUB; k++)
+        got += f->sub[k].settled;
+    return got >= n;
+}
+
+static int is_shut(struct fx *f, int arg)
+{
+    (void)arg;
+    return f->shut > 0;
+}
+
+static void submit(struct fx *f, int k)
+{
+    struct sub *s = &f->sub[k];
+
+    s->settled = 0;
+    assert_int_equal(seq_reserve(f->seq), 0);
+    assert_int_equal(seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done, s),
+                     0);
+}
+
+/* Submits ks[0..n), waits until they settled, checks each settled once. */
+static void submit_wait(struct fx *f, const int *ks, int n)
+{
+    int before = 0;
+
+    for (int k = 0; k < MAXSUB; k++)
+        before += f->sub[k].settled;
+    for (int i = 0; i < n; i++)
+        before -= f->sub[ks[i]].settled;
+    for (int i = 0; i < n; i++)
+        submit(f, ks[i]);
+    run_until(f, settled_n, before + n, 20000);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(f->sub[ks[i]].settled, 1);
+}
+
+/* Submission k settled as a new entry at index. */
+static void check_new(struct fx *f, int k, uint64_t index)
+{
+    struct sub *s = &f->sub[k];
+
+    assert_int_equal(s->status, 0);
+    assert_int_equal(s->dup, 0);
+    assert_int_equal(s->index, index);
+    assert_true(index < MAXSUB);
+    memcpy(f->by_index[index], s->leaf, 32);
+    if (index + 1 > f->logged)
+        f->logged = index + 1;
+}
+
+/* The published state is the log of f->logged entries: the checkpoint
+ * verifies with the log key, names that size and the MTH of the leaves
+ * in index order; the store holds it (state, checkpoint, tiles). */
+static void check_published(struct fx *f)
+{
+    const struct gl_buf *ck = seq_checkpoint(f->seq);
+    struct gl_checkpoint cp;
+    struct gl_buf stored;
+    struct tree *t = malloc(sizeof(*t));
+    uint8_t root[32];
+    uint64_t size = 0;
+    char why[256];
+
+    assert_non_null(t);
+    assert_int_equal(gl_checkpoint_open((const char *)ck->data, ck->len, &f->vkey, &cp, NULL, NULL), 0);
+    assert_string_equal(cp.origin, ORIGIN);
+    assert_int_equal(cp.size, f->logged);
+    tu_mth((const uint8_t(*)[32])f->by_index, f->logged, root);
+    assert_memory_equal(cp.root, root, 32);
+    assert_int_equal(seq_tree(f->seq)->range.size, f->logged);
+    /* released to on_checkpoint, and durable */
+    assert_int_equal(f->ckpt_size, f->logged);
+    assert_int_equal(f->ckpt.len, ck->len);
+    assert_memory_equal(f->ckpt.data, ck->data, ck->len);
+    gl_buf_init(&stored, 4096);
+    assert_int_equal(store_get_state(f->s, &size, &stored), 0);
+    assert_int_equal(size, f->logged);
+    assert_int_equal(stored.len, ck->len);
+    assert_memory_equal(stored.data, ck->data, ck->len);
+    gl_buf_release(&stored);
+    assert_int_equal(tree_check(t, f->s, size, root, why, sizeof(why)), 0);
+    free(t);
+}
+
+/* Entry index of the store is submission k's statement, findable by its
+ * leaf hash and every secondary index. */
+static void check_stored(struct fx *f, int k, uint64_t index)
+{
+    struct sub *s = &f->sub[k];
+    struct gl_buf e;
+    uint64_t got, idx[MAXSUB];
+    uint8_t key[STORE_INDEX_KEY_MAX];
+    size_t n, klen;
+    int found;
+
+    gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(store_get_entry(f->s, index, &e), 0);
+    assert_int_equal(e.len, s->data.len);
+    assert_memory_equal(e.data, s->data.data, e.len);
+    gl_buf_release(&e);
+    assert_int_equal(store_find_leaf(f->s, s->leaf, &got), 0);
+    assert_int_equal(got, index);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, s->sha256, 32, UINT64_MAX, idx,
+                                      MAXSUB, &n),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(idx[0], index);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, s->subject, strlen(s->subject),
+                                      UINT64_MAX, idx, MAXSUB, &n),
+                     0);
+    found = 0;
+    for (size_t i = 0; i < n; i++) {
+        found += idx[i] == index;
+        assert_true(i == 0 || idx[i] > idx[i - 1]);
+    }
+    assert_int_equal(found, 1);
+    klen = (size_t)snprintf((char *)key, sizeof(key), "%s", s->subject) + 1;
+    klen += (size_t)snprintf((char *)key + klen, sizeof(key) - klen, "%s", s->version);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, UINT64_MAX,
+                                      idx, MAXSUB, &n),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(idx[0], index);
+}
+
+static void fx_free(struct fx *f)
+{
+    if (!f->shut)
+        seq_shutdown(f->seq, on_shut, f);
+    run_until(f, is_shut, 0, 20000);
+    assert_int_equal(f->shut, 1);
+    seq_free(f->seq);
+    uv_close((uv_handle_t *)&f->tick, NULL);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    store_close(f->s);
+    for (int k = 0; k < MAXSUB; k++)
+        gl_buf_release(&f->sub[k].data);
+    gl_buf_release(&f->ckpt);
+    gl_signer_wipe(&f->key);
+    gl_signer_wipe(&f->submitter);
+    free(f->by_index);
+    free(f);
+}
+
+/* --- the tests ------------------------------------------------------------------------ */
+
+static void test_consecutive(void **state)
+{
+    struct fx *f = fx_new(5, 64, 64);
+    const struct seq_stats *st;
+    (void)state;
+
+    submit_wait(f, (int[]){0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 10);
+    for (int k = 0; k < 10; k++) {
+        check_new(f, k, (uint64_t)k);
+        check_stored(f, k, (uint64_t)k);
+    }
+    for (int k = 1; k < 10; k++) /* answered in submission order */
+        assert_true(f->sub[k].order > f->sub[k - 1].order);
+    check_published(f);
+    /* more, in several batches */
+    for (int k = 10; k < 40; k += 6)
+        submit_wait(f, (int[]){k, k + 1, k + 2, k + 3, k + 4, k + 5}, 6);
+    for (int k = 10; k < 40; k++) {
+        check_new(f, k, (uint64_t)k);
+        check_stored(f, k, (uint64_t)k);
+    }
+    check_published(f);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->appends, 40);
+    assert_int_equal(st->duplicates, 0);
+    assert_int_equal(st->write_failures, 0);
+    assert_int_equal(st->batch_size.n, st->batches);
+    assert_true(st->batches >= 6);
+    assert_true(st->batch_size.sum == 40.0);
+    assert_int_equal(st->pool, 0);
+    assert_int_equal(st->reserved, 0);
+    fx_free(f);
+}
+
+static void test_duplicates(void **state)
+{
+    struct fx *f = fx_new(20, 64, 64);
+    struct gl_buf ck;
+    const struct seq_stats *st;
+    int nckpt;
+    (void)state;
+
+    /* within one batch: the second copy of 0 gets 0 */
+    submit(f, 0);
+    submit(f, 1);
+    {
+        struct sub *copy = &f->sub[MAXSUB - 1];
+        gl_buf_reset(&copy->data);
+        assert_int_equal(gl_buf_append(&copy->data, f->sub[0].data.data, f->sub[0].data.len), 0);
+        memcpy(copy->leaf, f->sub[0].leaf, 32);
+        copy->ix = f->sub[0].ix;
+        submit(f, MAXSUB - 1);
+    }
+    run_until(f, settled_n, 3, 20000);
+    check_new(f, 0, 0);
+    check_new(f, 1, 1);
+    assert_int_equal(f->sub[MAXSUB - 1].status, 0);
+    assert_int_equal(f->sub[MAXSUB - 1].dup, 1);
+    assert_int_equal(f->sub[MAXSUB - 1].index, 0);
+    assert_int_equal(seq_stats(f->seq)->batches, 1); /* it was one batch */
+    check_published(f);
+
+    /* across batches: 0 again with a new one */
+    submit_wait(f, (int[]){0, 2}, 2);
+    assert_int_equal(f->sub[0].status, 0);
+    assert_int_equal(f->sub[0].dup, 1);
+    assert_int_equal(f->sub[0].index, 0);
+    check_new(f, 2, 2);
+    check_stored(f, 2, 2);
+    check_published(f);
+
+    /* only duplicates: nothing written, nothing released */
+    gl_buf_init(&ck, 4096);
+    assert_int_equal(gl_buf_append(&ck, seq_checkpoint(f->seq)->data,
+                                   seq_checkpoint(f->seq)->len),
+                     0);
+    nckpt = f->nckpt;
+    submit_wait(f, (int[]){1, 2}, 2);
+    assert_int_equal(f->sub[1].index, 1);
+    assert_int_equal(f->sub[1].dup, 1);
+    assert_int_equal(f->sub[2].index, 2);
+    assert_int_equal(f->sub[2].dup, 1);
+    assert_int_equal(f->nckpt, nckpt);
+    assert_int_equal(seq_checkpoint(f->seq)->len, ck.len);
+    assert_memory_equal(seq_checkpoint(f->seq)->data, ck.data, ck.len);
+    check_published(f);
+    {
+        struct gl_buf e;
+        gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);
+        assert_int_equal(store_get_entry(f->s, 3, &e), GL_ENOTFOUND);
+        gl_buf_release(&e);
+    }
+    gl_buf_release(&ck);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->appends, 3);
+    assert_int_equal(st->duplicates, 4);
+    fx_free(f);
+}
+
+static void test_batch_max_cuts(void **state)
+{
+    struct fx *f = fx_new(600000, 4, 64); /* the timer never cuts here */
+    const struct seq_stats *st;
+    (void)state;
+
+    for (int k = 0; k < 10; k++)
+        submit(f, k);
+    run_until(f, settled_n, 8, 20000);
+    run_for(f, 300);
+    st = seq_stats(f->seq);
+    assert_true(settled_n(f, 8) && !settled_n(f, 9)); /* two wait for more */
+    for (int k = 0; k < 8; k++)
+        check_new(f, k, (uint64_t)k);
+    assert_int_equal(f->sub[8].settled + f->sub[9].settled, 0);
+    assert_int_equal(st->batches, 2);
+    assert_int_equal(st->batch_size.n, 2);
+    assert_true(st->batch_size.sum == 8.0);
+    assert_int_equal(st->pool, 2);
+    check_published(f);
+    /* two more make four: cut at once */
+    submit(f, 10);
+    submit(f, 11);
+    run_until(f, settled_n, 12, 20000);
+    for (int k = 8; k < 12; k++)
+        check_new(f, k, (uint64_t)k);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->batches, 3);
+    assert_true(st->batch_size.sum == 12.0);
+    check_published(f);
+    fx_free(f);
+}
+
+static void test_batch_ms_cuts(void **state)
+{
+    struct fx *f = fx_new(40, 1000, 1000);
+    const struct seq_stats *st;
+    double waited;
+    (void)state;
+
+    uv_update_time(&f->loop);
+    submit(f, 0);
+    submit(f, 1);
+    submit(f, 2);
+    run_until(f, settled_n, 3, 20000);
+    for (int k = 0; k < 3; k++)
+        check_new(f, k, (uint64_t)k);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->batches, 1);
+    assert_true(st->batch_size.sum == 3.0);
+    /* they waited for the timer (libuv counts whole milliseconds) */
+    assert_int_equal(st->queue_wait.n, 3);
+    waited = st->queue_wait.sum / 3;
+    if (waited < 0.038)
+        fail_msg("cut after %.1f ms, before batch_ms (40 ms)", waited * 1e3);
+    check_published(f);
+    /* and again, for a later submission */
+    uv_update_time(&f->loop);
+    submit(f, 3);
+    run_until(f, settled_n, 4, 20000);
+    check_new(f, 3, 3);
+    assert_int_equal(seq_stats(f->seq)->batches, 2);
+    check_published(f);
+    fx_free(f);
+}
+
+static void test_write_failure(void **state)
+{
+    struct fx *f = fx_new(5, 64, 64);
+    struct gl_buf ck, e;
+    const struct seq_stats *st;
+    int k, tries = 0, failing_seen = 0;
+    (void)state;
+
+    submit_wait(f, (int[]){0, 1, 2}, 3);
+    for (k = 0; k < 3; k++)
+        check_new(f, k, (uint64_t)k);
+    check_published(f);
+    gl_buf_init(&ck, 4096);
+    gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_buf_append(&ck, seq_checkpoint(f->seq)->data,
+                                   seq_checkpoint(f->seq)->len),
+                     0);
+
+    /* one failed commit: its batch gets GL_EIO, nothing changes */
+    store_mem_fail_commits(f->s, 1, GL_EIO);
+    submit_wait(f, (int[]){3, 4}, 2);
+    assert_int_equal(f->sub[3].status, GL_EIO);
+    assert_int_equal(f->sub[4].status, GL_EIO);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->write_failures, 1);
+    assert_int_equal(st->storage_failed, 0); /* reopened and reloaded at once */
+    assert_int_equal(st->appends, 3);
+    assert_int_equal(seq_tree(f->seq)->range.size, 3);
+    assert_int_equal(seq_checkpoint(f->seq)->len, ck.len);
+    assert_memory_equal(seq_checkpoint(f->seq)->data, ck.data, ck.len);
+    assert_int_equal(store_get_entry(f->s, 3, &e), GL_ENOTFOUND);
+    check_published(f);
+
+    /* the failure cleared: the next batch extends the durable tree */
+    submit_wait(f, (int[]){3, 4}, 2);
+    check_new(f, 3, 3);
+    check_new(f, 4, 4);
+    check_stored(f, 3, 3);
+    check_stored(f, 4, 4);
+    assert_int_equal(seq_stats(f->seq)->storage_failed, 0);
+    check_published(f);
+
+    /* two in a row: the sequencer waits (RECOVER_INTERVAL_S) before it
+     * reloads the store, answering GL_EIO meanwhile; then 5 gets 5 */
+    store_mem_fail_commits(f->s, 2, GL_EIO);
+    do {
+        assert_true(++tries < 400);
+        if (tries > 1) {
+            assert_int_equal(f->sub[5].status, GL_EIO);
+            assert_int_equal(seq_tree(f->seq)->range.size, 5);
+            failing_seen |= seq_stats(f->seq)->storage_failed; /* /healthz says 503 */
+            run_for(f, 20);
+        }
+        submit_wait(f, (int[]){5}, 1);
+    } while (f->sub[5].status != 0);
+    assert_true(tries >= 3);
+    assert_true(failing_seen);
+    check_new(f, 5, 5);
+    check_stored(f, 5, 5);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->write_failures, 3);
+    assert_int_equal(st->storage_failed, 0);
+    assert_int_equal(st->appends, 6);
+    check_published(f);
+    gl_buf_release(&ck);
+    gl_buf_release(&e);
+    fx_free(f);
+}
+
+static void test_reserve(void **state)
+{
+    struct fx *f = fx_new(600000, 100, 3);
+    (void)state;
+
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(seq_reserve(f->seq), 0);
+    assert_int_equal(seq_reserve(f->seq), GL_ETOOBIG);
+    seq_unreserve(f->seq);
+    assert_int_equal(seq_reserve(f->seq), 0);
+    assert_int_equal(seq_reserve(f->seq), GL_ETOOBIG);
+    assert_int_equal(seq_stats(f->seq)->reserved, 3);
+    for (int i = 0; i < 3; i++)
+        seq_unreserve(f->seq);
+    /* submitted but not settled still hold their slots */
+    submit(f, 0);
+    submit(f, 1);
+    submit(f, 2);
+    assert_int_equal(seq_reserve(f->seq), GL_ETOOBIG);
+    assert_int_equal(seq_stats(f->seq)->pool, 3);
+    seq_shutdown(f->seq, on_shut, f);
+    assert_int_equal(seq_reserve(f->seq), GL_ESTATE);
+    run_until(f, is_shut, 0, 20000);
+    for (int k = 0; k < 3; k++)
+        check_new(f, k, (uint64_t)k);
+    check_published(f);
+    assert_int_equal(seq_reserve(f->seq), GL_ESTATE);
+    fx_free(f);
+}
+
+static void test_shutdown(void **state)
+{
+    struct fx *f = fx_new(600000, 100, 10);
+    (void)state;
+
+    for (int k = 0; k < 5; k++)
+        submit(f, k);
+    assert_int_equal(seq_reserve(f->seq), 0); /* being verified, say */
+    run_for(f, 100);
+    assert_false(settled_n(f, 1)); /* nothing cuts before the shutdown */
+    seq_shutdown(f->seq, on_shut, f);
+    seq_shutdown(f->seq, NULL, NULL); /* ignored */
+    run_until(f, settled_n, 5, 20000);
+    for (int k = 0; k < 5; k++)
+        check_new(f, k, (uint64_t)k);
+    run_for(f, 200);
+    assert_int_equal(f->shut, 0); /* the reserved slot is still taken */
+    /* its submission arrives: committed at once, then the callback */
+    {
+        struct sub *s = &f->sub[5];
+        assert_int_equal(seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done,
+                                    s),
+                         0);
+    }
+    run_until(f, is_shut, 0, 20000);
+    check_new(f, 5, 5);
+    check_stored(f, 5, 5);
+    assert_int_equal(f->shut, 1);
+    assert_true(f->shut_order > f->sub[5].order);
+    check_published(f);
+    fx_free(f);
+
+    /* a reserved slot given back also lets the shutdown finish */
+    f = fx_new(600000, 100, 10);
+    submit(f, 0);
+    assert_int_equal(seq_reserve(f->seq), 0);
+    seq_shutdown(f->seq, on_shut, f);
+    run_until(f, settled_n, 1, 20000);
+    run_for(f, 50);
+    assert_int_equal(f->shut, 0);
+    seq_unreserve(f->seq);
+    run_until(f, is_shut, 0, 20000);
+    check_new(f, 0, 0);
+    check_published(f);
+    fx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_consecutive),   cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_batch_max_cuts), cmocka_unit_test(test_batch_ms_cuts),
+        cmocka_unit_test(test_write_failure), cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_shutdown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1088 @@
+/*
+ * test_log_store: the storage contract of log/store.h, one set of tests
+ * run against both backends: "mem:" and RocksDB in a temporary directory.
+ * What a batch writes is read back record by record and compared with what
+ * the test put (entries, scan_entries in order and stopping at a gap or at
+ * the callback's return, tiles and the prefix rule, scan_tiles per level,
+ * the leaf index, every secondary-index kind with below, ascending order,
+ * max and set semantics), the compare-and-set (a stale expect.size gets
+ * GL_ESTATE and writes nothing), store_batch_count, puts over their caps
+ * failing the whole commit, the index version, delete_tile,
+ * store_reopen (and, for RocksDB, closing and opening the directory
+ * again), the create rules, and concurrent readers seeing only whole
+ * batches (rule 5). The mem backend's test hook fails commits: nothing of
+ * a failed commit is written.
+ */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../log/store_impl.h"
+#include "glasslog/error.h"
+#include "glasslog/merkle.h"
+
+enum kind { MEM, ROCKSDB };
+static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB;
+
+struct fx {
+    enum kind kind;
+    char tmp[256];  /* RocksDB: the temporary directory */
+    char dir[300];  /* RocksDB: the store, tmp/db (missing until created) */
+    struct store *s;
+};
+
+#define ENTRY_MAX ((size_t)4 << 20)
+#define BIG_ENTRY ((size_t)3 << 19) /* 1.5 MiB: larger than any statement */
+
+static int fx_open(struct fx *f, int create, struct store **out, const char **why)
+{
+    struct store_options o = {f->kind == MEM ? "mem:" : NULL,
+                              f->kind == MEM ? NULL : f->dir, create, 8};
+
+    return store_open(&o, out, why);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    const char *why = NULL;
+
+    assert_non_null(f);
+    f->kind = *(enum kind *)*state;
+    if (f->kind == ROCKSDB) {
+        tu_tempdir("glasslog-store", f->tmp, sizeof(f->tmp));
+        snprintf(f->dir, sizeof(f->dir), "%s/db", f->tmp);
+    }
+    assert_int_equal(fx_open(f, 1, &f->s, &why), 0);
+    assert_string_equal(store_backend(f->s), f->kind == MEM ? "mem" : "rocksdb");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+
+    store_close(f->s);
+    if (f->kind == ROCKSDB)
+        tu_rmtree(f->tmp);
+    free(f);
+    return 0;
+}
+
+/* RocksDB: closes the store and opens its directory again (without
+ * create), as a restart would. mem: store_reopen (nothing survives a
+ * close there). */
+static void fx_restart(struct fx *f)
+{
+    const char *why = NULL;
+
+    if (f->kind == MEM) {
+        assert_int_equal(store_reopen(f->s), 0);
+        return;
+    }
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(fx_open(f, 0, &f->s, &why), 0);
+}
+
+/* --- what a test puts, and checks ------------------------------------------------- */
+
+/* Entry i of the tests: "entry <i>", but entry 3 is binary (NUL bytes
+ * included) and entry 7 is BIG_ENTRY bytes. Caller frees. */
+static uint8_t *entry_data(uint64_t i, size_t *len)
+{
+    size_t n = i == 7 ? BIG_ENTRY : i == 3 ? 100 : 32;
+    uint8_t *d = malloc(n);
+    uint64_t rng = i + 1;
+
+    assert_non_null(d);
+    if (i == 3 || i == 7) {
+        for (size_t k = 0; k < n; k++)
+            d[k] = (uint8_t)(tu_rand(&rng) & (k % 10 == 0 ? 0 : 0xff));
+    } else {
+        n = (size_t)snprintf((char *)d, n, "entry %llu", (unsigned long long)i);
+    }
+    *len = n;
+    return d;
+}
+
+static void leaf_of(uint64_t i, uint8_t out[32])
+{
+    size_t n;
+    uint8_t *d = entry_data(i, &n);
+
+    assert_int_equal(gl_merkle_leaf_hash(d, n, out), 0);
+    free(d);
+}
+
+/* Tile hashes: hash k of tile (level, index) is a pattern naming all three. */
+static void tile_data(uint32_t level, uint64_t index, size_t width, uint8_t *out)
+{
+    for (size_t k = 0; k < width; k++) {
+        uint64_t rng = ((uint64_t)level << 56) ^ (index << 16) ^ k;
+        for (size_t j = 0; j < 32; j += 8) {
+            uint64_t v = tu_rand(&rng);
+            memcpy(out + k * 32 + j, &v, 8);
+        }
+    }
+}
+
+static void put_entries(struct store_batch *b, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++) {
+        size_t n;
+        uint8_t *d = entry_data(i, &n), leaf[32];
+        store_batch_put_entry(b, i, d, n);
+        assert_int_equal(gl_merkle_leaf_hash(d, n, leaf), 0);
+        store_batch_put_leaf(b, leaf, i);
+        free(d);
+    }
+}
+
+static void put_tile(struct store_batch *b, uint32_t level, uint64_t index, size_t width)
+{
+    uint8_t t[STORE_TILE_MAX];
+
+    tile_data(level, index, width, t);
+    store_batch_put_tile(b, level, index, t, width * 32);
+}
+
+static void checkpoint_text(uint64_t size, char *out, size_t max)
+{
+    snprintf(out, max, "example.com/log\n%llu\nroot of %llu\n", (unsigned long long)size,
+             (unsigned long long)size);
+}
+
+static void put_state(struct store_batch *b, uint64_t size)
+{
+    char ck[128];
+
+    checkpoint_text(size, ck, sizeof(ck));
+    store_batch_put_state(b, size, ck, strlen(ck));
+}
+
+/* The state is want with its checkpoint; size 0 is a new store's (no
+ * checkpoint yet). */
+static void check_state(struct store *s, uint64_t want)
+{
+    char ck[128] = "";
+    struct gl_buf b;
+    uint64_t size = 12345;
+
+    if (want > 0)
+        checkpoint_text(want, ck, sizeof(ck));
+    gl_buf_init(&b, 4096);
+    assert_int_equal(gl_buf_append_str(&b, "x"), 0); /* appended, not replaced */
+    assert_int_equal(store_get_state(s, &size, &b), 0);
+    assert_int_equal(size, want);
+    assert_int_equal(b.len, 1 + strlen(ck));
+    assert_memory_equal(b.data + 1, ck, strlen(ck));
+    gl_buf_release(&b);
+}
+
+static void check_entry(struct store *s, uint64_t i)
+{
+    struct gl_buf b;
+    size_t n;
+    uint8_t *d = entry_data(i, &n);
+
+    gl_buf_init(&b, ENTRY_MAX);
+    assert_int_equal(store_get_entry(s, i, &b), 0);
+    assert_int_equal(b.len, n);
+    assert_memory_equal(b.data, d, n);
+    gl_buf_release(&b);
+    free(d);
+}
+
+static void check_absent_entry(struct store *s, uint64_t i)
+{
+    struct gl_buf b;
+
+    gl_buf_init(&b, ENTRY_MAX);
+    assert_int_equal(store_get_entry(s, i, &b), GL_ENOTFOUND);
+    assert_int_equal(b.len, 0);
+    gl_buf_release(&b);
+}
+
+static void check_tile(struct store *s, uint32_t level, uint64_t index, size_t width)
+{
+    uint8_t got[STORE_TILE_MAX], want[STORE_TILE_MAX];
+    size_t len = 0;
+
+    tile_data(level, index, width, want);
+    assert_int_equal(store_get_tile(s, level, index, got, &len), 0);
+    assert_int_equal(len, width * 32);
+    assert_memory_equal(got, want, len);
+}
+
+static void check_absent_tile(struct store *s, uint32_t level, uint64_t index)
+{
+    uint8_t got[STORE_TILE_MAX];
+    size_t len = 0;
+
+    assert_int_equal(store_get_tile(s, level, index, got, &len), GL_ENOTFOUND);
+}
+
+static void check_leaf(struct store *s, uint64_t i)
+{
+    uint8_t leaf[32];
+    uint64_t got = UINT64_MAX;
+
+    leaf_of(i, leaf);
+    assert_int_equal(store_find_leaf(s, leaf, &got), 0);
+    assert_int_equal(got, i);
+}
+
+/* find_index(kind, key, below, max) gives exactly want[0..nwant). */
+static void check_index(struct store *s, enum store_index kind, const char *key, size_t klen,
+                        uint64_t below, size_t max, const uint64_t *want, size_t nwant)
+{
+    uint64_t got[64];
+    size_t n = 99;
+
+    assert_true(max <= 64);
+    assert_int_equal(store_find_index(s, kind, key, klen, below, got, max, &n), 0);
+    assert_int_equal(n, nwant);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
+}
+
+static void check_empty(struct store *s)
+{
+    struct gl_buf b;
+    uint64_t size = 1, idx[4];
+    uint32_t version = 9;
+    uint8_t leaf[32] = {0};
+    size_t n = 9;
+
+    gl_buf_init(&b, 4096);
+    assert_int_equal(store_get_state(s, &size, &b), 0);
+    assert_int_equal(size, 0);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(store_get_vkey(s, &b), GL_ENOTFOUND);
+    assert_int_equal(store_get_index_version(s, &version), 0);
+    assert_int_equal(version, 0);
+    gl_buf_release(&b);
+    check_absent_entry(s, 0);
+    check_absent_tile(s, 0, 0);
+    assert_int_equal(store_find_leaf(s, leaf, &size), GL_ENOTFOUND);
+    assert_int_equal(store_find_index(s, STORE_INDEX_SUBJECT, "a", 1, 100, idx, 4, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+static void commit(struct store_batch *b, const struct store_expect *expect, int want)
+{
+    assert_int_equal(store_batch_commit(b, expect), want);
+    store_batch_free(b);
+}
+
+#define UNCHECKED UINT64_MAX
+
+/* Commits entries [from, to) with their leaves and the state `to`,
+ * expecting the stored size `expect` (UNCHECKED: none); want is the
+ * commit's result. */
+static void commit_entries(struct store *s, uint64_t from, uint64_t to, uint64_t expect, int want)
+{
+    struct store_batch *b;
+
+    assert_int_equal(store_batch_new(s, &b), 0);
+    put_entries(b, from, to);
+    put_state(b, to);
+    commit(b, expect == UNCHECKED ? NULL : &(struct store_expect){expect, 0}, want);
+}
+
+/* --- scan callbacks ----------------------------------------------------------------- */
+
+struct seen {
+    uint64_t idx[64];
+    size_t len[64];
+    size_t n;
+    uint64_t stop_at; /* return ret at this index */
+    int ret;
+    int check_entries; /* compare data with entry_data */
+    uint32_t level;    /* tiles: compare data with tile_data */
+};
+
+static int on_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct seen *sn = ctx;
+    size_t n;
+    uint8_t *want = entry_data(index, &n);
+    int same = n == len && memcmp(want, data, n) == 0;
+
+    free(want);
+    assert_true(sn->n < 64);
+    assert_true(same);
+    sn->idx[sn->n] = index;
+    sn->len[sn->n++] = len;
+    return index == sn->stop_at ? sn->ret : 0;
+}
+
+static int on_tile(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct seen *sn = ctx;
+    uint8_t want[STORE_TILE_MAX];
+
+    assert_true(sn->n < 64);
+    assert_true(len > 0 && len <= STORE_TILE_MAX && len % 32 == 0);
+    tile_data(sn->level, index, len / 32, want);
+    assert_memory_equal(data, want, len);
+    sn->idx[sn->n] = index;
+    sn->len[sn->n++] = len;
+    return index == sn->stop_at ? sn->ret : 0;
+}
+
+static void check_seen(const struct seen *sn, const uint64_t *want, size_t n)
+{
+    assert_int_equal(sn->n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sn->idx[i], want[i]);
+}
+
+static int scan_entries(struct store *s, uint64_t start, uint64_t n, uint64_t stop_at, int ret,
+                        struct seen *sn)
+{
+    memset(sn, 0, sizeof(*sn));
+    sn->stop_at = stop_at;
+    sn->ret = ret;
+    return store_scan_entries(s, start, n, on_entry, sn);
+}
+
+static int scan_tiles(struct store *s, uint32_t level, uint64_t start, uint64_t stop_at,
+                      int ret, struct seen *sn)
+{
+    memset(sn, 0, sizeof(*sn));
+    sn->stop_at = stop_at;
+    sn->ret = ret;
+    sn->level = level;
+    return store_scan_tiles(s, level, start, on_tile, sn);
+}
+
+/* --- the tests ------------------------------------------------------------------------ */
+
+static const uint8_t artifact_a[32] = {0xaa, 1, 2, 3};
+static const uint8_t artifact_b[32] = {0xbb, 1, 2, 3};
+static const char sv_key[] = "app\0" "1.0"; /* subject, 0, version */
+
+/* Batch 1 of test_read_back: entries 0..9 with their leaves, four tiles on
+ * three levels, indexes of every kind (put out of order), state 10, the
+ * verifier key and index version 1. Returns how many puts it made. */
+static size_t put_batch1(struct store_batch *b)
+{
+    put_entries(b, 0, 10);
+    put_tile(b, 0, 0, 256);
+    put_tile(b, 0, 1, 5);
+    put_tile(b, 1, 0, 1);
+    put_tile(b, 2, 7, 3);
+    store_batch_put_index(b, STORE_INDEX_ARTIFACT, artifact_a, 32, 4);
+    store_batch_put_index(b, STORE_INDEX_ARTIFACT, artifact_a, 32, 1);
+    store_batch_put_index(b, STORE_INDEX_ARTIFACT, artifact_b, 32, 9);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 5);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 0);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 2);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app2", 4, 3);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 0);
+    put_state(b, 10);
+    store_batch_put_vkey(b, "example.com/log+01234567+AAAA");
+    store_batch_put_index_version(b, 1);
+    return 10 * 2 + 4 + 8 + 3;
+}
+
+static void test_read_back(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    struct seen sn;
+    struct gl_buf vk;
+    uint32_t version = 0;
+    uint8_t leaf[32], tile[STORE_TILE_MAX], old[STORE_TILE_MAX];
+    size_t len, oldlen;
+    uint64_t size = 0;
+    static const uint64_t all[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    assert_int_equal(store_batch_count(b), 0);
+    len = put_batch1(b);
+    assert_int_equal(store_batch_count(b), len);
+    commit(b, &(struct store_expect){0, 0}, 0);
+
+    check_state(f->s, 10);
+    gl_buf_init(&vk, 4096);
+    assert_int_equal(store_get_vkey(f->s, &vk), 0);
+    assert_string_equal((const char *)vk.data, "example.com/log+01234567+AAAA");
+    gl_buf_release(&vk);
+    for (uint64_t i = 0; i < 10; i++) {
+        check_entry(f->s, i);
+        check_leaf(f->s, i);
+    }
+    check_absent_entry(f->s, 10);
+    leaf_of(10, leaf);
+    assert_int_equal(store_find_leaf(f->s, leaf, &size), GL_ENOTFOUND);
+    assert_int_equal(store_get_index_version(f->s, &version), 0);
+    assert_int_equal(version, 1);
+
+    /* scan_entries: in order, stops at the end of what is stored, or
+     * where the callback says (its value returned) */
+    assert_int_equal(scan_entries(f->s, 0, 10, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 10);
+    assert_int_equal(sn.len[7], BIG_ENTRY);
+    assert_int_equal(scan_entries(f->s, 8, 5, UINT64_MAX, 0, &sn), GL_ENOTFOUND);
+    check_seen(&sn, all + 8, 2);
+    assert_int_equal(scan_entries(f->s, 3, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 0);
+    assert_int_equal(scan_entries(f->s, 0, 10, 2, 7, &sn), 7);
+    check_seen(&sn, all, 3);
+    assert_int_equal(scan_entries(f->s, 1, 9, 2, GL_EPARSE, &sn), GL_EPARSE);
+    check_seen(&sn, all + 1, 2);
+    assert_int_equal(scan_entries(f->s, 20, 5, UINT64_MAX, 0, &sn), GL_ENOTFOUND);
+    check_seen(&sn, all, 0);
+
+    /* tiles and their levels */
+    check_tile(f->s, 0, 0, 256);
+    check_tile(f->s, 0, 1, 5);
+    check_tile(f->s, 1, 0, 1);
+    check_tile(f->s, 2, 7, 3);
+    check_absent_tile(f->s, 0, 2);
+    check_absent_tile(f->s, 1, 1);
+    check_absent_tile(f->s, 2, 6);
+    check_absent_tile(f->s, 3, 7);
+    assert_int_equal(scan_tiles(f->s, 0, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 2);
+    assert_int_equal(sn.len[0], STORE_TILE_MAX);
+    assert_int_equal(sn.len[1], 5 * 32);
+    assert_int_equal(scan_tiles(f->s, 0, 1, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all + 1, 1);
+    assert_int_equal(scan_tiles(f->s, 0, 0, 0, 1, &sn), 0); /* 1 = stop */
+    check_seen(&sn, all, 1);
+    assert_int_equal(scan_tiles(f->s, 0, 0, 1, GL_EPARSE, &sn), GL_EPARSE);
+    check_seen(&sn, all, 2);
+    assert_int_equal(scan_tiles(f->s, 1, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 1);
+    assert_int_equal(scan_tiles(f->s, 2, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all + 7, 1);
+    assert_int_equal(scan_tiles(f->s, 2, 8, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 0);
+    assert_int_equal(scan_tiles(f->s, 3, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 0);
+
+    /* secondary indexes: per kind and key, ascending, below, max */
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10, (uint64_t[]){0, 2, 5}, 3);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 5, 10, (uint64_t[]){0, 2}, 2);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 6, 10, (uint64_t[]){0, 2, 5}, 3);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 0, 10, NULL, 0);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 2, (uint64_t[]){0, 2}, 2);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 1, (uint64_t[]){0}, 1);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app2", 4, 100, 10, (uint64_t[]){3}, 1);
+    check_index(f->s, STORE_INDEX_SUBJECT, "ap", 2, 100, 10, NULL, 0);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app20", 5, 100, 10, NULL, 0);
+    check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 100, 10,
+                (uint64_t[]){1, 4}, 2);
+    check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_b, 32, 100, 10,
+                (uint64_t[]){9}, 1);
+    check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_b, 32, 9, 10, NULL, 0);
+    check_index(f->s, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 100, 10,
+                (uint64_t[]){0}, 1);
+    /* the kinds are separate name spaces */
+    check_index(f->s, STORE_INDEX_SUBJECT_VERSION, "app", 3, 100, 10, NULL, 0);
+    check_index(f->s, STORE_INDEX_SUBJECT, sv_key, sizeof(sv_key) - 1, 100, 10, NULL, 0);
+
+    /* batch 2 extends it: a wider tile over the partial one (the prefix
+     * rule), more indices for a key (one of them already there) */
+    oldlen = 0;
+    assert_int_equal(store_get_tile(f->s, 0, 1, old, &oldlen), 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 10, 12);
+    put_tile(b, 0, 1, 12);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 11);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 1);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 5);
+    put_state(b, 12);
+    store_batch_put_index_version(b, 2);
+    assert_int_equal(store_batch_count(b), 2 * 2 + 1 + 3 + 1 + 1);
+    commit(b, &(struct store_expect){10, 0}, 0);
+    check_state(f->s, 12);
+    check_entry(f->s, 10);
+    check_entry(f->s, 11);
+    check_leaf(f->s, 11);
+    check_tile(f->s, 0, 1, 12);
+    assert_int_equal(store_get_tile(f->s, 0, 1, tile, &len), 0);
+    assert_int_equal(len, 12 * 32);
+    assert_memory_equal(tile, old, oldlen); /* the old partial is its prefix */
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10, (uint64_t[]){0, 1, 2, 5, 11}, 5);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 11, 10, (uint64_t[]){0, 1, 2, 5}, 4);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 3, (uint64_t[]){0, 1, 2}, 3);
+    assert_int_equal(store_get_index_version(f->s, &version), 0);
+    assert_int_equal(version, 2);
+    assert_int_equal(scan_entries(f->s, 0, 12, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all, 12);
+}
+
+static void test_bad_index_queries(void **state)
+{
+    struct fx *f = *state;
+    uint64_t idx[4];
+    char key[STORE_INDEX_KEY_MAX + 1];
+    size_t n;
+
+    memset(key, 'k', sizeof(key));
+    n = 9;
+    assert_int_equal(store_find_index(f->s, (enum store_index)0, "a", 1, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(n, 0);
+    n = 9;
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_NKINDS, "a", 1, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, "a", 0, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, key, sizeof(key), 10, idx, 4,
+                                      &n),
+                     GL_EINVAL);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 31, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 33, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, NULL, 1, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, key, STORE_INDEX_KEY_MAX, 10,
+                                      idx, 4, &n),
+                     0);
+    assert_int_equal(n, 0);
+}
+
+static void test_scan_gaps(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    struct seen sn;
+    static const uint64_t all[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 0, 5);
+    put_entries(b, 6, 10);
+    put_tile(b, 0, 0, 256);
+    put_tile(b, 0, 1, 256);
+    put_tile(b, 0, 3, 256);
+    put_tile(b, 0, 4, 9);
+    commit(b, NULL, 0);
+
+    assert_int_equal(scan_entries(f->s, 0, 10, UINT64_MAX, 0, &sn), GL_ENOTFOUND);
+    check_seen(&sn, all, 5);
+    assert_int_equal(scan_entries(f->s, 6, 4, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, all + 6, 4);
+    assert_int_equal(scan_entries(f->s, 5, 1, UINT64_MAX, 0, &sn), GL_ENOTFOUND);
+    check_seen(&sn, all, 0);
+
+    /* scan_tiles calls fn for each stored tile of the level: past a gap */
+    assert_int_equal(scan_tiles(f->s, 0, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, (uint64_t[]){0, 1, 3, 4}, 4);
+    assert_int_equal(scan_tiles(f->s, 0, 2, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, (uint64_t[]){3, 4}, 2);
+    assert_int_equal(sn.len[1], 9 * 32);
+}
+
+static void test_compare_and_set(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    uint64_t idx[4], got;
+    uint32_t version = 9;
+    uint8_t leaf[32];
+    size_t n;
+
+    commit_entries(f->s, 0, 3, UNCHECKED, 0);
+
+    /* stale or wrong expectations: GL_ESTATE and nothing written */
+    for (uint64_t stale = 0; stale < 6; stale++) {
+        if (stale == 3)
+            continue;
+        assert_int_equal(store_batch_new(f->s, &b), 0);
+        put_entries(b, 3, 4);
+        put_tile(b, 0, 0, 4);
+        store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 3);
+        store_batch_put_index_version(b, 5);
+        store_batch_put_vkey(b, "example.com/log+01234567+AAAA");
+        put_state(b, 4);
+        commit(b, &(struct store_expect){stale, 0}, GL_ESTATE);
+        check_state(f->s, 3);
+        check_absent_entry(f->s, 3);
+        check_absent_tile(f->s, 0, 0);
+        leaf_of(3, leaf);
+        assert_int_equal(store_find_leaf(f->s, leaf, &got), GL_ENOTFOUND);
+        n = 9;
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, idx, 4, &n),
+                         0);
+        assert_int_equal(n, 0);
+        assert_int_equal(store_get_index_version(f->s, &version), 0);
+        assert_int_equal(version, 0);
+        assert_int_equal(store_get_vkey(f->s, &(struct gl_buf){0}), GL_ENOTFOUND);
+    }
+
+    /* the right one */
+    commit_entries(f->s, 3, 4, 3, 0);
+    check_state(f->s, 4);
+    check_entry(f->s, 3);
+    check_leaf(f->s, 3);
+
+    /* the old size is stale now */
+    commit_entries(f->s, 4, 5, 3, GL_ESTATE);
+    check_absent_entry(f->s, 4);
+
+    /* a batch without a state keeps the size */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 1);
+    commit(b, &(struct store_expect){4, 0}, 0);
+    check_state(f->s, 4);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 4, (uint64_t[]){1}, 1);
+
+    /* after a restart the expectation is still the stored size */
+    fx_restart(f);
+    commit_entries(f->s, 4, 5, 3, GL_ESTATE);
+    check_absent_entry(f->s, 4);
+    commit_entries(f->s, 4, 5, 4, 0);
+    check_state(f->s, 5);
+    check_entry(f->s, 4);
+
+    /* no expectation: unchecked (creation and tools) */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_state(b, 7);
+    commit(b, NULL, 0);
+    check_state(f->s, 7);
+}
+
+/* A batch holding one valid entry and one put over a cap (made by bad):
+ * the put is not counted, the commit fails with GL_EINVAL, and the valid
+ * entry is not written either. */
+static void check_refused(struct fx *f, void (*bad)(struct store_batch *b))
+{
+    struct store_batch *b;
+    size_t before;
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 0, 1);
+    before = store_batch_count(b);
+    bad(b);
+    assert_int_equal(store_batch_count(b), before);
+    put_state(b, 1);
+    commit(b, &(struct store_expect){0, 0}, GL_EINVAL);
+    check_absent_entry(f->s, 0);
+    check_state(f->s, 0);
+}
+
+static void bad_long_key(struct store_batch *b)
+{
+    char key[STORE_INDEX_KEY_MAX + 1];
+
+    memset(key, 'k', sizeof(key));
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, key, sizeof(key), 0);
+}
+
+static void bad_empty_key(struct store_batch *b)
+{
+    store_batch_put_index(b, STORE_INDEX_SUBJECT_VERSION, "", 0, 0);
+}
+
+static void bad_artifact_len(struct store_batch *b)
+{
+    store_batch_put_index(b, STORE_INDEX_ARTIFACT, artifact_a, 31, 0);
+}
+
+static void bad_index_kind(struct store_batch *b)
+{
+    store_batch_put_index(b, STORE_INDEX_NKINDS, "a", 1, 0);
+}
+
+static void bad_big_tile(struct store_batch *b)
+{
+    static uint8_t t[STORE_TILE_MAX + 32];
+
+    store_batch_put_tile(b, 0, 0, t, sizeof(t));
+}
+
+static void bad_ragged_tile(struct store_batch *b)
+{
+    static uint8_t t[33];
+
+    store_batch_put_tile(b, 0, 0, t, sizeof(t));
+}
+
+static void bad_empty_tile(struct store_batch *b)
+{
+    static uint8_t t[32];
+
+    store_batch_put_tile(b, 0, 0, t, 0);
+}
+
+static void test_count_and_caps(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    char key[STORE_INDEX_KEY_MAX];
+    uint8_t leaf[32] = {1};
+
+    /* every kind of put counts one record */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_entry(b, 0, "e", 1);
+    assert_int_equal(store_batch_count(b), 1);
+    store_batch_put_leaf(b, leaf, 0);
+    assert_int_equal(store_batch_count(b), 2);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, "s", 1, 0);
+    assert_int_equal(store_batch_count(b), 3);
+    put_tile(b, 0, 0, 1);
+    assert_int_equal(store_batch_count(b), 4);
+    store_batch_delete_tile(b, 5, 5);
+    assert_int_equal(store_batch_count(b), 5);
+    store_batch_put_vkey(b, "k");
+    assert_int_equal(store_batch_count(b), 6);
+    store_batch_put_index_version(b, 1);
+    assert_int_equal(store_batch_count(b), 7);
+    put_state(b, 1);
+    assert_int_equal(store_batch_count(b), 8);
+    store_batch_free(b);
+
+    check_refused(f, bad_long_key);
+    check_refused(f, bad_empty_key);
+    check_refused(f, bad_artifact_len);
+    check_refused(f, bad_index_kind);
+    check_refused(f, bad_big_tile);
+    check_refused(f, bad_ragged_tile);
+    check_refused(f, bad_empty_tile);
+
+    /* exactly at the caps is fine */
+    memset(key, 'k', sizeof(key));
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 0, 1);
+    store_batch_put_index(b, STORE_INDEX_SUBJECT, key, sizeof(key), 0);
+    put_tile(b, 3, 0, 256);
+    put_state(b, 1);
+    assert_int_equal(store_batch_count(b), 5);
+    commit(b, &(struct store_expect){0, 0}, 0);
+    check_entry(f->s, 0);
+    check_tile(f->s, 3, 0, 256);
+    check_index(f->s, STORE_INDEX_SUBJECT, key, sizeof(key), 10, 4, (uint64_t[]){0}, 1);
+}
+
+static void test_delete_tile(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    struct seen sn;
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_tile(b, 0, 0, 256);
+    put_tile(b, 0, 1, 256);
+    put_tile(b, 0, 2, 7);
+    put_tile(b, 1, 1, 2);
+    commit(b, NULL, 0);
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_delete_tile(b, 0, 1);
+    store_batch_delete_tile(b, 4, 4); /* absent: nothing to do */
+    commit(b, NULL, 0);
+    check_tile(f->s, 0, 0, 256);
+    check_absent_tile(f->s, 0, 1);
+    check_tile(f->s, 0, 2, 7);
+    check_tile(f->s, 1, 1, 2);
+    assert_int_equal(scan_tiles(f->s, 0, 0, UINT64_MAX, 0, &sn), 0);
+    check_seen(&sn, (uint64_t[]){0, 2}, 2);
+
+    /* within one batch the puts apply in order */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_tile(b, 3, 0, 4);
+    store_batch_delete_tile(b, 3, 0);
+    store_batch_delete_tile(b, 3, 1);
+    put_tile(b, 3, 1, 4);
+    commit(b, NULL, 0);
+    check_absent_tile(f->s, 3, 0);
+    check_tile(f->s, 3, 1, 4);
+
+    /* a deleted tile can be put again */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_tile(b, 0, 1, 256);
+    commit(b, NULL, 0);
+    check_tile(f->s, 0, 1, 256);
+    fx_restart(f);
+    check_tile(f->s, 0, 1, 256);
+    check_absent_tile(f->s, 3, 0);
+}
+
+static void test_reopen(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    struct store *other = NULL;
+    struct gl_buf vk;
+    uint32_t version = 0;
+    const char *why = NULL;
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_batch1(b);
+    commit(b, &(struct store_expect){0, 0}, 0);
+    assert_int_equal(store_reopen(f->s), 0);
+    for (int round = 0; round < 2; round++) {
+        check_state(f->s, 10);
+        for (uint64_t i = 0; i < 10; i++) {
+            check_entry(f->s, i);
+            check_leaf(f->s, i);
+        }
+        check_tile(f->s, 0, 0, 256);
+        check_tile(f->s, 0, 1, 5);
+        check_tile(f->s, 2, 7, 3);
+        check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10, (uint64_t[]){0, 2, 5}, 3);
+        check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 100, 10,
+                    (uint64_t[]){1, 4}, 2);
+        check_index(f->s, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 100, 10,
+                    (uint64_t[]){0}, 1);
+        assert_int_equal(store_get_index_version(f->s, &version), 0);
+        assert_int_equal(version, 1);
+        gl_buf_init(&vk, 4096);
+        assert_int_equal(store_get_vkey(f->s, &vk), 0);
+        assert_string_equal((const char *)vk.data, "example.com/log+01234567+AAAA");
+        gl_buf_release(&vk);
+        fx_restart(f);
+    }
+    /* commits go on after a reopen */
+    assert_int_equal(store_reopen(f->s), 0);
+    commit_entries(f->s, 10, 11, 10, 0);
+    check_entry(f->s, 10);
+    check_state(f->s, 11);
+
+    if (f->kind == ROCKSDB) { /* --create refuses a directory with data */
+        store_close(f->s);
+        f->s = NULL;
+        assert_int_equal(fx_open(f, 1, &other, &why), GL_EEXIST);
+        assert_non_null(why);
+        assert_int_equal(fx_open(f, 0, &f->s, &why), 0);
+        check_state(f->s, 11);
+        check_entry(f->s, 10);
+    }
+}
+
+static void test_open_rules(void **state)
+{
+    enum kind k = *(enum kind *)*state;
+    struct store_options o = {NULL, NULL, 1, 8};
+    struct store *s = NULL, *s2 = NULL;
+    const char *why = NULL;
+    char tmp[256], dir[300];
+    struct stat st;
+
+    /* arguments */
+    assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
+    assert_non_null(why);
+    o.url = "nosuch:";
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
+    assert_non_null(why);
+    o.url = "postgresql://localhost/log";
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
+    assert_non_null(why);
+
+    if (k == MEM) {
+        o.url = "mem:";
+        o.create = 0;
+        why = NULL;
+        assert_int_equal(store_open(&o, &s, &why), GL_ENOTFOUND);
+        assert_non_null(why);
+        o.create = 1;
+        assert_int_equal(store_open(&o, &s, &why), 0);
+        assert_string_equal(store_backend(s), "mem");
+        check_empty(s);
+        commit_entries(s, 0, 2, UNCHECKED, 0);
+        /* every open is a new store of its own */
+        assert_int_equal(store_open(&o, &s2, &why), 0);
+        check_empty(s2);
+        check_state(s, 2);
+        store_close(s2);
+        store_close(s);
+        return;
+    }
+
+    tu_tempdir("glasslog-store", tmp, sizeof(tmp));
+    snprintf(dir, sizeof(dir), "%s/db", tmp);
+    o.url = NULL;
+    o.dir = dir;
+    o.create = 0;
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_ENOTFOUND); /* missing */
+    assert_non_null(why);
+    assert_int_equal(stat(dir, &st), -1); /* and not made */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_ENOTFOUND); /* empty */
+    assert_non_null(why);
+    assert_int_equal(rmdir(dir), 0);
+    o.create = 1;
+    assert_int_equal(store_open(&o, &s, &why), 0); /* made where missing */
+    assert_string_equal(store_backend(s), "rocksdb");
+    check_empty(s);
+    commit_entries(s, 0, 2, UNCHECKED, 0);
+    store_close(s);
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_EEXIST); /* has data */
+    assert_non_null(why);
+    o.create = 0;
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    check_state(s, 2);
+    check_entry(s, 1);
+    store_close(s);
+    tu_rmtree(dir);
+    assert_int_equal(mkdir(dir, 0700), 0); /* an empty directory can be made a log */
+    o.create = 1;
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    check_empty(s);
+    store_close(s);
+    tu_rmtree(tmp);
+}
+
+static void test_failed_commit(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    uint8_t leaf[32];
+    uint64_t got;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+
+    store_mem_fail_commits(f->s, 2, GL_EIO);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_batch_new(f->s, &b), 0);
+        put_entries(b, 2, 4);
+        put_tile(b, 0, 0, 4);
+        store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 2);
+        store_batch_put_index_version(b, 1);
+        put_state(b, 4);
+        commit(b, &(struct store_expect){2, 0}, GL_EIO);
+        check_state(f->s, 2);
+        check_absent_entry(f->s, 2);
+        check_absent_entry(f->s, 3);
+        leaf_of(2, leaf);
+        assert_int_equal(store_find_leaf(f->s, leaf, &got), GL_ENOTFOUND);
+        check_absent_tile(f->s, 0, 0);
+        check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 4, NULL, 0);
+    }
+    /* the failure cleared: the same batch goes through */
+    assert_int_equal(store_reopen(f->s), 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 2, 4);
+    put_tile(b, 0, 0, 4);
+    put_state(b, 4);
+    commit(b, &(struct store_expect){2, 0}, 0);
+    check_state(f->s, 4);
+    check_entry(f->s, 3);
+    check_tile(f->s, 0, 0, 4);
+
+    /* whatever error the hook is given is the commit's */
+    store_mem_fail_commits(f->s, 1, GL_ENOMEM);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_state(b, 5);
+    commit(b, NULL, GL_ENOMEM);
+    check_state(f->s, 4);
+}
+
+/* Rule 5: a reader on another thread sees whole batches only. The writer
+ * commits batch i = entry i, its leaf, tile (0, i) and state i + 1; the
+ * reader checks, for every state it reads, that the checkpoint names that
+ * size and that every record of the newest batch is there. */
+#define RACE_BATCHES 300
+
+struct race {
+    struct store *s;
+    int rc;
+    volatile int done;
+};
+
+static void *race_writer(void *arg)
+{
+    struct race *r = arg;
+
+    for (uint64_t i = 0; i < RACE_BATCHES && r->rc == 0; i++) {
+        struct store_batch *b;
+        if ((r->rc = store_batch_new(r->s, &b)) != 0)
+            break;
+        put_entries(b, i, i + 1);
+        put_tile(b, 0, i, 1);
+        put_state(b, i + 1);
+        r->rc = store_batch_commit(b, &(struct store_expect){i, 0});
+        store_batch_free(b);
+    }
+    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+    struct fx *f = *state;
+    struct race r = {f->s, 0, 0};
+    pthread_t t;
+    uint64_t last = 0, reads = 0;
+    int torn = 0, missing = 0, backwards = 0;
+
+    assert_int_equal(pthread_create(&t, NULL, race_writer, &r), 0);
+    for (;;) {
+        int done = __atomic_load_n(&r.done, __ATOMIC_SEQ_CST);
+        struct gl_buf ck, e;
+        char want[128];
+        uint64_t size = 0;
+        uint8_t tile[STORE_TILE_MAX];
+        size_t len;
+
+        gl_buf_init(&ck, 4096);
+        gl_buf_init(&e, ENTRY_MAX);
+        assert_int_equal(store_get_state(f->s, &size, &ck), 0);
+        reads++;
+        if (size < last)
+            backwards++;
+        last = size;
+        if (size > 0) {
+            checkpoint_text(size, want, sizeof(want));
+            if (ck.len != strlen(want) || memcmp(ck.data, want, ck.len) != 0)
+                torn++;
+            if (store_get_entry(f->s, size - 1, &e) != 0 ||
+                store_get_tile(f->s, 0, size - 1, tile, &len) != 0)
+                missing++;
+        }
+        gl_buf_release(&ck);
+        gl_buf_release(&e);
+        if (done)
+            break;
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(torn, 0);
+    assert_int_equal(missing, 0);
+    assert_int_equal(backwards, 0);
+    assert_int_equal(last, RACE_BATCHES);
+    assert_true(reads > 1);
+}
+
+/* The test on each backend, named after it. */
+#define ON(fn, k) {#fn " (" #k ")", fn, setup, teardown, &kind_##k}
+#define BOTH(fn) ON(fn, mem), ON(fn, rocksdb)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        {"test_open_rules (mem)", test_open_rules, NULL, NULL, &kind_mem},
+        {"test_open_rules (rocksdb)", test_open_rules, NULL, NULL, &kind_rocksdb},
+        BOTH(test_read_back),
+        BOTH(test_bad_index_queries),
+        BOTH(test_scan_gaps),
+        BOTH(test_compare_and_set),
+        BOTH(test_count_and_caps),
+        BOTH(test_delete_tile),
+        BOTH(test_reopen),
+        BOTH(test_concurrent_readers),
+        /* the mem backend's failure hook (RocksDB's failures are the fault
+         * shim's: tests/integration/06-log-storage-faults.sh) */
+        ON(test_failed_commit, mem),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
