@@ -180,6 +180,18 @@ void gl_http_response_release(struct gl_http_response *r)
         gl_buf_release(&r->body);
 }
 
+/* Checks a client configuration (NULL: defaults) and initialises curl
+ * once per process. GL_EINVAL, GL_EIO. */
+static int client_init(const struct gl_http_client_config *cfg)
+{
+    if (cfg != NULL &&
+        (cfg->connect_timeout_ms < 0 || cfg->connect_timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
+         (cfg->ca_file != NULL && strlen(cfg->ca_file) > MAX_PATH_OPT)))
+        return GL_EINVAL;
+    pthread_once(&curl_once, curl_init);
+    return curl_init_rc == CURLE_OK ? 0 : GL_EIO;
+}
+
 int gl_http_client_new(const struct gl_http_client_config *cfg, struct gl_http_client **out)
 {
     struct gl_http_client *c;
@@ -187,14 +199,10 @@ int gl_http_client_new(const struct gl_http_client_config *cfg, struct gl_http_c
                                                                  : DEFAULT_CAPTURE;
     int err;
 
-    if (out == NULL || !valid_name(cap) ||
-        (cfg != NULL && (cfg->connect_timeout_ms < 0 ||
-                         cfg->connect_timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
-                         (cfg->ca_file != NULL && strlen(cfg->ca_file) > MAX_PATH_OPT))))
+    if (out == NULL || !valid_name(cap))
         return GL_EINVAL;
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return GL_EIO;
+    if ((err = client_init(cfg)) != 0)
+        return err;
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return GL_ENOMEM;
     if ((c->capture_header = strdup(cap)) == NULL ||
@@ -642,14 +650,12 @@ int gl_http_multi_new(uv_loop_t *loop, const struct gl_http_client_config *cfg,
 {
     struct gl_http_multi *m;
 
-    if (loop == NULL || out == NULL ||
-        (cfg != NULL && (cfg->connect_timeout_ms < 0 ||
-                         cfg->connect_timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
-                         (cfg->ca_file != NULL && strlen(cfg->ca_file) > MAX_PATH_OPT))))
+    int err;
+
+    if (loop == NULL || out == NULL)
         return GL_EINVAL;
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return GL_EIO;
+    if ((err = client_init(cfg)) != 0)
+        return err;
     if ((m = calloc(1, sizeof(*m))) == NULL)
         return GL_ENOMEM;
     m->loop = loop;
