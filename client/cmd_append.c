@@ -29,7 +29,6 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
-#include "glasslog/sha256.h"
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
 #include "fetch.h"
@@ -105,33 +104,6 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
     return 0;
 }
 
-/* SHA-256 of a file, streamed. */
-static int hash_file(const char *path, uint8_t out[32])
-{
-    FILE *f = fopen(path, "rb");
-    struct gl_sha256 *h = NULL;
-    char chunk[65536];
-    size_t got;
-    int rc;
-
-    if (f == NULL) {
-        cli_error("cannot open %s", path);
-        return GL_EIO;
-    }
-    if ((rc = gl_sha256_new(&h)) != 0)
-        goto out;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((rc = gl_sha256_update(h, chunk, got)) != 0)
-            goto out;
-    rc = ferror(f) ? GL_EIO : gl_sha256_final(h, out);
-    if (rc != 0)
-        cli_error("cannot read %s", path);
-out:
-    gl_sha256_free(h);
-    fclose(f);
-    return rc;
-}
-
 static int append_fields(const struct append_opts *o, struct gl_statement_fields *f)
 {
     memset(f, 0, sizeof(*f));
@@ -148,7 +120,7 @@ static int append_fields(const struct append_opts *o, struct gl_statement_fields
         cli_error("--sha256 must be 64 lowercase hex digits");
         return -1;
     }
-    if (o->file != NULL && hash_file(o->file, f->sha256) != 0)
+    if (o->file != NULL && util_hash_file(o->file, f->sha256) != 0)
         return -1;
     for (size_t i = 0; i < o->nmeta; i++) {
         const char *eq = strchr(o->meta[i], '=');
