@@ -66,6 +66,7 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    uint64_t t;
     int c;
 
     memset(o, 0, sizeof(*o));
@@ -82,7 +83,11 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         case 'S': o->sha = optarg; break;
         case 'o': o->out = optarg; break;
         case 'V': o->vkey = optarg; break;
-        case 't': o->timeout_s = strtol(optarg, NULL, 10); break;
+        case 't':
+            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
+                return -1;
+            o->timeout_s = (long)t;
+            break;
         case 'm':
             if (o->nmeta == GL_STATEMENT_META_MAX) {
                 cli_error("at most %d --meta options", GL_STATEMENT_META_MAX);
@@ -95,9 +100,9 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         }
     }
     if (!o->log || !o->key || !o->kind || !o->subject || !o->version || optind != argc ||
-        (o->file == NULL) == (o->sha == NULL) || o->timeout_s <= 0 || o->timeout_s > 86400) {
-        cli_error("append needs --log, --key, --kind, --subject, --version, exactly one of "
-                  "--file or --sha256, and a --timeout from 1 to 86400");
+        (o->file == NULL) == (o->sha == NULL)) {
+        cli_error("append needs --log, --key, --kind, --subject, --version, and exactly one "
+                  "of --file or --sha256");
         fputs(append_usage, stderr);
         return -1;
     }
