@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
+#include "chain.h"
 #include "cli.h"
 #include "cmd.h"
 #include "fetch.h"
@@ -57,12 +58,17 @@ static const char lookup_usage[] =
     "$XDG_STATE_HOME/glasslog or ~/.local/state/glasslog).\n"
     "  --out DIR      save each verified statement as DIR/<index>.tlog-proof\n"
     "  --timeout S    give up on the log after S seconds of retries (60)\n"
+    "  --chain PATH   instead: find and verify the provenance chain of the build\n"
+    "                 PATH (source, rebuilds, audits) under the policy's roles\n"
+    "  --chain-out F  with --chain: write the chain as a chain bundle to F\n"
+    "  --json         with --chain: the verdict as JSON\n"
     "Exit: 0 found and verified, 1 not found, 2 verification failure,\n"
     "3 usage, I/O or network error.\n";
 
 struct lookup_opts {
-    const char *log, *policy, *path, *sha, *state, *out;
+    const char *log, *policy, *path, *sha, *state, *out, *chain, *chain_out;
     double timeout_s;
+    int json;
 };
 
 static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
@@ -74,6 +80,9 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
         {"state", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},
         {"timeout", required_argument, NULL, 't'},
+        {"chain", required_argument, NULL, 'c'},
+        {"chain-out", required_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +108,15 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
         case 'o':
             o->out = optarg;
             break;
+        case 'c':
+            o->chain = o->path = optarg;
+            break;
+        case 'C':
+            o->chain_out = optarg;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
         case 't':
             if (util_parse_u64(optarg, 1, 86400, &t) != 0) {
                 cli_error("--timeout takes seconds from 1 to 86400, not '%s'", optarg);
@@ -114,11 +132,14 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
             return -1;
         }
     }
-    if (optind < argc)
+    if (optind < argc && o->chain == NULL)
         o->path = argv[optind++];
     if (o->log == NULL || o->policy == NULL || optind != argc ||
-        (o->path == NULL) == (o->sha == NULL)) {
-        cli_error("lookup needs --log, --policy, and exactly one of PATH or --sha256");
+        (o->path == NULL) == (o->sha == NULL) ||
+        (o->chain == NULL && (o->chain_out != NULL || o->json)) ||
+        (o->chain != NULL && o->out != NULL)) {
+        cli_error("lookup needs --log, --policy, and exactly one of PATH, --sha256 or "
+                  "--chain PATH (--chain-out and --json only with --chain, --out not)");
         fputs(lookup_usage, stderr);
         return -1;
     }
@@ -472,6 +493,10 @@ int cmd_lookup_main(int argc, char **argv)
         goto out;
     if (o.out != NULL && mkdir(o.out, 0755) != 0 && errno != EEXIST) {
         cli_error("cannot create --out %s: %s", o.out, strerror(errno));
+        goto out;
+    }
+    if (o.chain != NULL) {
+        rc = chain_lookup(l.p, o.log, o.timeout_s, l.digest, o.chain_out, o.json);
         goto out;
     }
     if (fetch_init(&l.f, o.log, o.timeout_s) != 0) {

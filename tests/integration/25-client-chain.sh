@@ -1,0 +1,100 @@
+# Goal: the provenance chain end to end against a live glasslogd. The vendor
+# logs a source snapshot (a directory: its tree digest) and the build made
+# from it; an independent rebuilder rebuilds the same tree and logs a
+# rebuild in one command; an auditor logs a report covering the source; a
+# customer verifies the update with `lookup --chain` (online) and with
+# `verify --chain-bundle` (offline, from the bundle the lookup wrote), as a
+# tree and as JSON. Then the failures: a second update whose rebuild
+# differs (verify fails on that link; the monitor raises an alarm with the
+# statements as evidence), a build of unaudited source (fails when the
+# policy requires an audit), a rebuild by a key that is not a rebuilder
+# (does not count), a build naming a source never logged (monitor alarm).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+make_keys
+for k in vendor rb1 rb2 auditor stranger; do
+    "$G" keygen --name "$k.example" --out "$T/$k.key" >> "$T/submitters" || fail keygen
+done
+LOGK=$(cat "$T/log.key.pub")
+pub() { cat "$T/$1.key.pub"; }
+start_log "$T/data" --create --batch-ms 2
+policy "$T/policy" "log $LOGK" "quorum none" \
+    "submitter $(pub vendor) builder" "submitter $(pub rb1) rebuilder" \
+    "submitter $(pub rb2) rebuilder" "submitter $(pub auditor) auditor" \
+    "submitter $(pub stranger)" "require rebuilds 1" "require audit"
+# The same policy without the audit requirement.
+grep -v '^require audit' "$T/policy" > "$T/policy-noaudit"
+app() { "$G" append --log "$LOG_URL" --log-vkey "@$T/log.key.pub" "$@" > /dev/null || fail "append $*"; }
+
+# --- the story ---------------------------------------------------------------
+mkdir -p "$T/src/lib" "$T/rebuild-src/lib"
+printf 'int main(void) { return 0; }\n' > "$T/src/main.c"
+printf 'hello\n' > "$T/src/lib/README"
+printf '#!/bin/sh\ncat main.c lib/README\n' > "$T/src/build.sh" && chmod 755 "$T/src/build.sh"
+cp -a "$T/src/." "$T/rebuild-src/"
+# The tree digest, computed independently (specs/statement.md section 10).
+SRC=$(cd "$T/src" && {
+    printf 'glasslog.dev/srctree/v1\n'
+    for f in $(find . -type f | sed 's|^\./||' | LC_ALL=C sort); do
+        t=file; [ -x "$f" ] && t=exec
+        printf '%s %s %s\n' "$t" "$(sha256sum "$f" | cut -c1-64)" "$f"
+    done
+} | sha256sum | cut -c1-64)
+(cd "$T/src" && ./build.sh) > "$T/widget.bin"
+(cd "$T/rebuild-src" && ./build.sh) > "$T/rebuilt.bin"
+cmp -s "$T/widget.bin" "$T/rebuilt.bin" || fail "the test build is not reproducible"
+
+app --key "$T/vendor.key" --kind source --subject widget --version 1.0 --dir "$T/src"
+app --key "$T/vendor.key" --kind build --subject widget --version 1.0 --file "$T/widget.bin" \
+    --source-dir "$T/src"
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 1.0 --file "$T/rebuilt.bin" \
+    --source-dir "$T/rebuild-src"
+echo "report: fine" > "$T/report.txt"
+app --key "$T/auditor.key" --kind audit-report --subject widget --version 1.0 \
+    --file "$T/report.txt" --audited "$SRC" --scope "full source review"
+# The log's source index finds all four by the independently computed digest.
+expect_http 200 GET "/api/v1/lookup?source=$SRC"
+[ "$(grep -o '"index"' "$T/body" | wc -l)" = 4 ] || fail "lookup?source= found $(cat "$T/body")"
+
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/widget.bin" \
+    --chain-out "$T/widget.chain"
+expect_out "^chain of build widget 1.0 sha256 $(sha "$T/widget.bin")"
+expect_out "^build #1 by vendor.example (builder): ok"
+expect_out "source #0 by vendor.example (builder): ok"
+expect_out "rebuild #2 by rb1.example (rebuilder): ok: reproduced the build"
+expect_out "rebuilds: ok: 1 of the 1 required rebuilder reproduced it"
+expect_out "audit #3 by auditor.example (auditor): ok: covers the source (scope: full source review)"
+expect_out "^overall: verified"
+head -1 "$T/widget.chain" | grep -qx 'glasslog.dev/chain-bundle/v1' || fail "chain bundle header"
+[ "$(grep -c '^proof ' "$T/widget.chain")" = 4 ] || fail "the chain bundle holds 4 proofs"
+
+# Offline: the bundle and the artifact, no log.
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --artifact "$T/widget.bin"
+expect_out "^overall: verified"
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --json
+python3 - "$T/out" <<'PY' || fail "JSON verdict"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["verdict"] == "verified", j
+links = [(l["link"], l["verdict"]) for l in j["links"]]
+assert ("build", "ok") in links and ("source", "ok") in links, links
+assert ("rebuild", "ok") in links and ("audit", "ok") in links, links
+PY
+# Another file is not the build.
+echo tampered > "$T/evil.bin"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --artifact "$T/evil.bin"
+expect_err "verification failed: build #1: the artifact's sha256"
+# A chain bundle with a byte changed in a statement does not verify.
+python3 - "$T/widget.chain" "$T/bad.chain" <<'PY'
+import sys, base64, re
+data = open(sys.argv[1], 'rb').read()
+def flip(m):
+    st = base64.b64decode(m.group(1)).replace(b'version 1.0', b'version 1.1', 1)
+    return b'extra ' + base64.b64encode(st)
+# only the first extra line (the head) changes; the frame length stays right
+# because the base64 length is the same
+out = re.sub(rb'extra ([A-Za-z0-9+/=]+)', flip, data, count=1)
+open(sys.argv[2], 'wb').write(out)
+PY
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/bad.chain"
+expect_err "verification failed: build #1: does not verify"
