@@ -98,3 +98,98 @@ open(sys.argv[2], 'wb').write(out)
 PY
 expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/bad.chain"
 expect_err "verification failed: build #1: does not verify"
+
+# --- the failures ------------------------------------------------------------
+# release V: a source tree src-V, its build (by the vendor) in $T/V.bin.
+release() {
+    local v=$1
+    mkdir -p "$T/src-$v"
+    printf 'version %s\n' "$v" > "$T/src-$v/VERSION"
+    cp "$T/src-$v/VERSION" "$T/$v.bin"
+    app --key "$T/vendor.key" --kind source --subject widget --version "$v" --dir "$T/src-$v"
+    app --key "$T/vendor.key" --kind build --subject widget --version "$v" --file "$T/$v.bin" \
+        --source-dir "$T/src-$v"
+}
+audit() {
+    app --key "$T/auditor.key" --kind audit-report --subject widget --version "$1" \
+        --file "$T/report.txt" --audited "$(tree "$T/src-$1")" \
+        --scope "diff review"
+}
+tree() { (cd "$1" && { printf 'glasslog.dev/srctree/v1\n'
+    for f in $(find . -type f | sed 's|^\./||' | LC_ALL=C sort); do
+        printf 'file %s %s\n' "$(sha256sum "$f" | cut -c1-64)" "$f"; done; } | sha256sum | cut -c1-64); }
+
+# 2.0: the rebuilder obtains another binary. The link fails, and the chain.
+release 2.0
+audit 2.0
+echo "something else" > "$T/2.0-rebuilt.bin"
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 2.0 --file "$T/2.0-rebuilt.bin" \
+    --source-dir "$T/src-2.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/2.0.bin" \
+    --chain-out "$T/2.0.chain"
+expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL: rebuilt $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., which differs from the build's $(sha "$T/2.0.bin" | cut -c1-16)"
+expect_out "rebuilds: FAIL: 0 of the 1 required"
+expect_out "^overall: FAILED"
+expect_err "verification failed: rebuild #"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/2.0.chain" --artifact "$T/2.0.bin"
+expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL: rebuilt"
+# ... even when another rebuilder reproduces it: a named rebuilder disagrees.
+cp "$T/2.0.bin" "$T/2.0-rb2.bin"
+app --key "$T/rb2.key" --kind rebuild --subject widget --version 2.0 --file "$T/2.0-rb2.bin" \
+    --source-dir "$T/src-2.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/2.0.bin"
+expect_out "rebuild #[0-9]* by rb2.example (rebuilder): ok: reproduced"
+expect_out "rebuilds: ok: 1 of the 1 required"
+expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL"
+
+# 3.0: reproduced but never audited: fails only under a policy requiring it.
+release 3.0
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 3.0 --file "$T/3.0.bin" \
+    --source-dir "$T/src-3.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/3.0.bin" \
+    --chain-out "$T/3.0.chain"
+expect_out "audits: FAIL: the policy requires an audit, and no auditor's report covers the source"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/3.0.chain" --artifact "$T/3.0.bin"
+expect_rc 0 "$G" verify --policy "$T/policy-noaudit" --chain-bundle "$T/3.0.chain" --artifact "$T/3.0.bin"
+expect_out "audits: does not count: no auditor covered the source; the policy requires none"
+# An audit report by a key that is not an auditor does not cover it.
+app --key "$T/stranger.key" --kind audit-report --subject widget --version 3.0 \
+    --file "$T/report.txt" --audited "$(tree "$T/src-3.0")" --scope "self review"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/3.0.bin"
+expect_out "audit #[0-9]* by stranger.example (no role): does not count: not signed by an auditor"
+
+# 4.0: audited, rebuilt identically by a key that is no rebuilder: does not count.
+release 4.0
+audit 4.0
+app --key "$T/stranger.key" --kind rebuild --subject widget --version 4.0 --file "$T/4.0.bin" \
+    --source-dir "$T/src-4.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/4.0.bin"
+expect_out "rebuild #[0-9]* by stranger.example (no role): does not count: not signed by a rebuilder"
+expect_out "rebuilds: FAIL: 0 of the 1 required"
+app --key "$T/rb2.key" --kind rebuild --subject widget --version 4.0 --file "$T/4.0.bin" \
+    --source-dir "$T/src-4.0"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/4.0.bin"
+
+# 5.0: a build naming a source that was never logged.
+mkdir -p "$T/src-5.0" && echo five > "$T/src-5.0/VERSION" && cp "$T/src-5.0/VERSION" "$T/5.0.bin"
+app --key "$T/vendor.key" --kind build --subject widget --version 5.0 --file "$T/5.0.bin" \
+    --source-dir "$T/src-5.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/5.0.bin"
+expect_out "source: FAIL: no source statement by a builder for $(tree "$T/src-5.0" | cut -c1-16)"
+
+# A v1 build names no source: no chain. A v2 build by a key that is not a
+# builder heads a chain that fails at once.
+echo other > "$T/other.bin"
+app --key "$T/vendor.key" --kind build --subject other --version 1 --file "$T/other.bin"
+expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/other.bin"
+expect_err "no v2 build or rule-update statement about this artifact"
+app --key "$T/stranger.key" --kind build --subject widget --version 1.0 --file "$T/other.bin" \
+    --source-dir "$T/src"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/other.bin"
+expect_out "build #[0-9]* by stranger.example (no role): FAIL: signed by stranger.example, which the policy does not name a builder"
+# Usage errors.
+expect_rc 3 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/2.0.bin" --out "$T/x"
+expect_rc 3 "$G" verify --policy "$T/policy" --chain-bundle "$T/nosuch"
+expect_rc 3 "$G" append --log "$LOG_URL" --key "$T/rb1.key" --kind rebuild --subject w --version 1 \
+    --file "$T/2.0.bin"
+expect_err "a rebuild needs one"
