@@ -43,6 +43,7 @@ struct monitor_opts {
     size_t threads;   /* 0 = one per core */
     double timeout_s; /* per request, retries included */
     int progress;     /* 1: progress bar on stderr (a terminal) */
+    uint64_t audit_within; /* seconds; 0: no unaudited-source alarm */
 };
 
 struct monitor;

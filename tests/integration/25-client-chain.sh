@@ -193,3 +193,50 @@ expect_rc 3 "$G" verify --policy "$T/policy" --chain-bundle "$T/nosuch"
 expect_rc 3 "$G" append --log "$LOG_URL" --key "$T/rb1.key" --kind rebuild --subject w --version 1 \
     --file "$T/2.0.bin"
 expect_err "a rebuild needs one"
+
+# --- the monitor -------------------------------------------------------------
+# Builds made over a second ago and never covered by an auditor's report
+# (3.0, 5.0) raise unaudited-source; the differing rebuild of 2.0
+# rebuild-differs; 5.0's unknown source source-not-logged. Nothing else:
+# 1.0, 2.0 and 4.0 are audited, and statements by keys without the role
+# (the stranger's build, rebuild and audit) prove nothing either way.
+sleep 2
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
+    --no-progress --audit-within 1s
+ID=$(ls "$T/mon")
+A="$T/mon/$ID/alarms"
+ls "$A" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms"
+idx() { # the log index of the statement of kind $1 about file $2
+    "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/lk" "$2" 2>/dev/null |
+        sed -n "s/^index \([0-9]*\): $1 .*/\1/p" | head -1
+}
+B2=$(idx build "$T/2.0.bin") B3=$(idx build "$T/3.0.bin") B5=$(idx build "$T/5.0.bin")
+R2=$(idx rebuild "$T/2.0-rebuilt.bin")
+printf '%s\n' "rebuild-differs-$R2" "source-not-logged-$B5" "unaudited-source-$B3" \
+    "unaudited-source-$B5" | sort > "$T/want"
+diff "$T/want" "$T/alarms" > /dev/null || fail "alarms: want $(cat "$T/want"), got $(cat "$T/alarms")"
+expect_err "ALARM (rebuild-differs): entry $R2: rebuild of widget 2.0 has sha256 $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., the build at entry $B2 of the same source has $(sha "$T/2.0.bin" | cut -c1-16)"
+expect_err "ALARM (source-not-logged): entry $B5: build of widget 5.0 names source"
+expect_err "ALARM (unaudited-source): entry $B3: build of widget 3.0: no auditor's report covers its source"
+# The evidence: the statement with its offline bundle, and the related one.
+EV=$(ls -d "$A"/rebuild-differs-$R2-*)
+for f in statement statement.tlog-proof related.statement related.tlog-proof; do
+    [ -s "$EV/$f" ] || fail "rebuild-differs evidence lacks $f"
+done
+grep -q '^kind rebuild$' "$EV/statement" || fail "evidence: the rebuild"
+grep -q '^kind build$' "$EV/related.statement" || fail "evidence: the vendor's build"
+expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EV/statement.tlog-proof" \
+    --artifact "$T/2.0-rebuilt.bin"
+expect_rc 0 "$G" verify --policy "$T/policy" --proof "$EV/related.tlog-proof" \
+    --statement "$EV/related.statement" --artifact "$T/2.0.bin"
+# Checked once: a second pass finds nothing new, and nothing is pending.
+expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
+    --no-progress --audit-within 1s
+[ ! -s "$T/mon/$ID/chain-pending" ] || fail "pending audit checks left: $(cat "$T/mon/$ID/chain-pending")"
+# Without --audit-within, and a fresh state: only the two other alarms.
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2" --once --no-progress
+[ "$(ls "$T/mon2/$ID/alarms" | sed 's/-[0-9]*-[0-9a-f]*$//' | sort | tr '\n' ' ')" = \
+  "rebuild-differs source-not-logged " ] || fail "alarms without --audit-within: $(ls "$T/mon2/$ID/alarms")"
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
+    --audit-within soon
+expect_err "--audit-within takes a duration"
