@@ -583,24 +583,35 @@ static int write_bundle(const struct gathered *g, size_t head, const char *out)
     return rc;
 }
 
-int chain_lookup(const struct gl_policy *p, const char *log, double timeout_s,
-                 const uint8_t digest[32], const char *out, int json)
+/* The client's memory against every proof whose checkpoint verified
+ * (state skips a checkpoint it has checked). CLI_OK, CLI_VERIFY, CLI_USAGE. */
+static int check_memory(const struct gathered *g, const struct chain_report *r,
+                        chain_state_fn state, void *ctx)
+{
+    int rc;
+
+    (void)r;
+    for (size_t i = 0; state != NULL && i < g->n; i++) {
+        if ((rc = state(ctx, g->proofs[i])) == GL_EVERIFY)
+            return CLI_VERIFY;
+        if (rc != 0)
+            return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t digest[32],
+                 const char *out, int json, chain_state_fn state, void *ctx)
 {
     struct gathered *g = calloc(1, sizeof(*g));
     struct chain_report *r = malloc(sizeof(*r));
     struct gl_statement st;
-    struct fetch f;
     size_t head = 0;
-    int rc = CLI_USAGE;
+    int rc = CLI_USAGE, mem;
 
-    memset(&f, 0, sizeof(f));
     if (g == NULL || r == NULL)
         goto out;
-    if (fetch_init(&f, log, timeout_s) != 0) {
-        cli_error("--log %s: %s", log, f.error[0] ? f.error : "cannot start libcurl");
-        goto out;
-    }
-    if (ask(&f, "sha256", digest, &g->answers[0]) != 0)
+    if (ask(f, "sha256", digest, &g->answers[0]) != 0)
         goto out;
     if ((rc = gather(g, g->answers[0])) != 0)
         goto out;
@@ -611,7 +622,7 @@ int chain_lookup(const struct gl_policy *p, const char *log, double timeout_s,
     }
     rc = CLI_USAGE;
     if (gl_statement_parse(g->items[head].stmt, g->items[head].len, &st, NULL) != 0 ||
-        ask(&f, "source", st.fields.source, &g->answers[1]) != 0)
+        ask(f, "source", st.fields.source, &g->answers[1]) != 0)
         goto out;
     if ((rc = gather(g, g->answers[1])) != 0)
         goto out;
@@ -621,10 +632,11 @@ int chain_lookup(const struct gl_policy *p, const char *log, double timeout_s,
     }
     chain_print(p, r, json);
     rc = r->ok ? CLI_OK : CLI_VERIFY;
+    if ((mem = check_memory(g, r, state, ctx)) != CLI_OK && (rc == CLI_OK || mem == CLI_VERIFY))
+        rc = mem;
     if (out != NULL && write_bundle(g, head, out) != 0)
         rc = CLI_USAGE;
 out:
-    fetch_release(&f);
     if (g != NULL) {
         for (size_t i = 0; i < g->n; i++)
             gl_tlogproof_free(g->proofs[i]);

@@ -74,10 +74,17 @@ void chain_print(const struct gl_policy *p, const struct chain_report *r, int js
 int chain_verify_bundle(const struct gl_policy *p, const char *path, const char *artifact,
                         uint64_t max_age, int json);
 
-/* lookup --chain PATH: asks the log (base URL log) for the chain of the
- * artifact whose SHA-256 is digest, judges it, optionally writes it to
- * out as a chain bundle. A CLI_* exit code. */
-int chain_lookup(const struct gl_policy *p, const char *log, double timeout_s,
-                 const uint8_t digest[32], const char *out, int json);
+/* Checks a proof's checkpoint against the client's memory (lookup's
+ * state directory): 0, GL_EVERIFY (inconsistent: reported), or another
+ * code (I/O, network: reported). */
+typedef int (*chain_state_fn)(void *ctx, const struct gl_tlogproof *proof);
+
+struct fetch;
+/* lookup --chain PATH: asks the log (through f) for the chain of the
+ * artifact whose SHA-256 is digest, judges it, checks every proof's
+ * checkpoint with state(ctx, proof), optionally writes the chain to out
+ * as a chain bundle. A CLI_* exit code. */
+int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t digest[32],
+                 const char *out, int json, chain_state_fn state, void *ctx);
 
 #endif

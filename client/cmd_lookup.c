@@ -412,6 +412,24 @@ out:
     return rc;
 }
 
+/* --chain: a proof's checkpoint against the client's memory, when it
+ * verifies under the policy (one that does not already failed its link). */
+static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
+{
+    struct lookup *l = ctx;
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    char why[TRUST_WHY_MAX];
+    int rc;
+
+    if (tc == NULL)
+        return GL_ENOMEM;
+    rc = trust_checkpoint_open(l->p, pf->checkpoint, pf->checkpoint_len,
+                               (uint64_t)time(NULL), tc, why);
+    rc = rc == 0 ? check_state(l, pf, tc) : 0;
+    free(tc);
+    return rc;
+}
+
 /* --- the command ------------------------------------------------------------------- */
 
 static int lookup_run(struct lookup *l)
@@ -495,16 +513,14 @@ int cmd_lookup_main(int argc, char **argv)
         cli_error("cannot create --out %s: %s", o.out, strerror(errno));
         goto out;
     }
-    if (o.chain != NULL) {
-        rc = chain_lookup(l.p, o.log, o.timeout_s, l.digest, o.chain_out, o.json);
-        goto out;
-    }
     if (fetch_init(&l.f, o.log, o.timeout_s) != 0) {
         cli_error("--log %s: %s", o.log,
                   l.f.error[0] ? l.f.error : "cannot start libcurl");
         goto out;
     }
-    rc = lookup_run(&l);
+    rc = o.chain != NULL ? chain_lookup(l.p, &l.f, l.digest, o.chain_out, o.json,
+                                        chain_memory, &l)
+                         : lookup_run(&l);
 out:
     fetch_release(&l.f);
     gl_policy_free(l.p);

@@ -56,7 +56,7 @@ app --key "$T/auditor.key" --kind audit-report --subject widget --version 1.0 \
 expect_http 200 GET "/api/v1/lookup?source=$SRC"
 [ "$(grep -o '"index"' "$T/body" | wc -l)" = 4 ] || fail "lookup?source= found $(cat "$T/body")"
 
-expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/widget.bin" \
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/widget.bin" \
     --chain-out "$T/widget.chain"
 expect_out "^chain of build widget 1.0 sha256 $(sha "$T/widget.bin")"
 expect_out "^build #1 by vendor.example (builder): ok"
@@ -65,6 +65,7 @@ expect_out "rebuild #2 by rb1.example (rebuilder): ok: reproduced the build"
 expect_out "rebuilds: ok: 1 of the 1 required rebuilder reproduced it"
 expect_out "audit #3 by auditor.example (auditor): ok: covers the source (scope: full source review)"
 expect_out "^overall: verified"
+expect_err "first checkpoint seen for log example.com/log (size 4): remembered"
 head -1 "$T/widget.chain" | grep -qx 'glasslog.dev/chain-bundle/v1' || fail "chain bundle header"
 [ "$(grep -c '^proof ' "$T/widget.chain")" = 4 ] || fail "the chain bundle holds 4 proofs"
 
@@ -99,6 +100,15 @@ PY
 expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/bad.chain"
 expect_err "verification failed: build #1: does not verify"
 
+# The client's memory: a remembered checkpoint the log's tree does not
+# extend (a fork) fails the chain lookup like any lookup.
+ID=$(ls "$T/st")
+printf 'example.com/log\n3\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/forked.note" || fail "sign the forked checkpoint"
+mkdir -p "$T/st2/$ID" && cp "$T/forked.note" "$T/st2/$ID/checkpoint"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st2" --chain "$T/widget.bin"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent"
+
 # --- the failures ------------------------------------------------------------
 # release V: a source tree src-V, its build (by the vendor) in $T/V.bin.
 release() {
@@ -125,7 +135,7 @@ audit 2.0
 echo "something else" > "$T/2.0-rebuilt.bin"
 app --key "$T/rb1.key" --kind rebuild --subject widget --version 2.0 --file "$T/2.0-rebuilt.bin" \
     --source-dir "$T/src-2.0"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/2.0.bin" \
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/2.0.bin" \
     --chain-out "$T/2.0.chain"
 expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL: rebuilt $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., which differs from the build's $(sha "$T/2.0.bin" | cut -c1-16)"
 expect_out "rebuilds: FAIL: 0 of the 1 required"
@@ -137,7 +147,7 @@ expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL: rebuilt"
 cp "$T/2.0.bin" "$T/2.0-rb2.bin"
 app --key "$T/rb2.key" --kind rebuild --subject widget --version 2.0 --file "$T/2.0-rb2.bin" \
     --source-dir "$T/src-2.0"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/2.0.bin"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/2.0.bin"
 expect_out "rebuild #[0-9]* by rb2.example (rebuilder): ok: reproduced"
 expect_out "rebuilds: ok: 1 of the 1 required"
 expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL"
@@ -146,7 +156,7 @@ expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL"
 release 3.0
 app --key "$T/rb1.key" --kind rebuild --subject widget --version 3.0 --file "$T/3.0.bin" \
     --source-dir "$T/src-3.0"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/3.0.bin" \
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/3.0.bin" \
     --chain-out "$T/3.0.chain"
 expect_out "audits: FAIL: the policy requires an audit, and no auditor's report covers the source"
 expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/3.0.chain" --artifact "$T/3.0.bin"
@@ -155,7 +165,7 @@ expect_out "audits: does not count: no auditor covered the source; the policy re
 # An audit report by a key that is not an auditor does not cover it.
 app --key "$T/stranger.key" --kind audit-report --subject widget --version 3.0 \
     --file "$T/report.txt" --audited "$(tree "$T/src-3.0")" --scope "self review"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/3.0.bin"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/3.0.bin"
 expect_out "audit #[0-9]* by stranger.example (no role): does not count: not signed by an auditor"
 
 # 4.0: audited, rebuilt identically by a key that is no rebuilder: does not count.
@@ -163,32 +173,32 @@ release 4.0
 audit 4.0
 app --key "$T/stranger.key" --kind rebuild --subject widget --version 4.0 --file "$T/4.0.bin" \
     --source-dir "$T/src-4.0"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/4.0.bin"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/4.0.bin"
 expect_out "rebuild #[0-9]* by stranger.example (no role): does not count: not signed by a rebuilder"
 expect_out "rebuilds: FAIL: 0 of the 1 required"
 app --key "$T/rb2.key" --kind rebuild --subject widget --version 4.0 --file "$T/4.0.bin" \
     --source-dir "$T/src-4.0"
-expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/4.0.bin"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/4.0.bin"
 
 # 5.0: a build naming a source that was never logged.
 mkdir -p "$T/src-5.0" && echo five > "$T/src-5.0/VERSION" && cp "$T/src-5.0/VERSION" "$T/5.0.bin"
 app --key "$T/vendor.key" --kind build --subject widget --version 5.0 --file "$T/5.0.bin" \
     --source-dir "$T/src-5.0"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/5.0.bin"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/5.0.bin"
 expect_out "source: FAIL: no source statement by a builder for $(tree "$T/src-5.0" | cut -c1-16)"
 
 # A v1 build names no source: no chain. A v2 build by a key that is not a
 # builder heads a chain that fails at once.
 echo other > "$T/other.bin"
 app --key "$T/vendor.key" --kind build --subject other --version 1 --file "$T/other.bin"
-expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/other.bin"
+expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/other.bin"
 expect_err "no v2 build or rule-update statement about this artifact"
 app --key "$T/stranger.key" --kind build --subject widget --version 1.0 --file "$T/other.bin" \
     --source-dir "$T/src"
-expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/other.bin"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/other.bin"
 expect_out "build #[0-9]* by stranger.example (no role): FAIL: signed by stranger.example, which the policy does not name a builder"
 # Usage errors.
-expect_rc 3 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --chain "$T/2.0.bin" --out "$T/x"
+expect_rc 3 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/2.0.bin" --out "$T/x"
 expect_rc 3 "$G" verify --policy "$T/policy" --chain-bundle "$T/nosuch"
 expect_rc 3 "$G" append --log "$LOG_URL" --key "$T/rb1.key" --kind rebuild --subject w --version 1 \
     --file "$T/2.0.bin"
