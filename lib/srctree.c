@@ -85,11 +85,11 @@ static int walk_one(struct walk *w, const char *rel, const char *name, int depth
     struct stat st;
     int n = snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", name);
 
-    if (n < 0 || !path_ok(sub, (size_t)n))
+    if (n < 0 || !path_ok(sub, (size_t)n)) /* name unchecked: not printed */
         return gl_err_set(w->why, GL_EPARSE, 0,
-                          "%.200s/%.200s: path is not 1-%d printable ASCII bytes without "
-                          "spaces",
-                          rel, name, GL_SRCTREE_MAX_PATH);
+                          "%.300s: an entry's path is not 1-%d printable ASCII bytes "
+                          "without spaces",
+                          rel[0] ? rel : ".", GL_SRCTREE_MAX_PATH);
     if (full_path(w, sub, full, sizeof(full)) != 0 || lstat(full, &st) != 0)
         return gl_err_set(w->why, GL_EIO, 0, "cannot stat %.300s", full);
     if (S_ISDIR(st.st_mode))
