@@ -392,9 +392,8 @@ static void print_json(const struct chain_report *r)
     cJSON_Delete(o);
 }
 
-void chain_print(const struct gl_policy *p, const struct chain_report *r, int json)
+void chain_print(const struct chain_report *r, int json)
 {
-    (void)p;
     for (size_t i = 0; i < r->nrows; i++) {
         const struct chain_row *w = &r->rows[i];
         if (w->verdict != CHAIN_FAIL)
@@ -448,7 +447,7 @@ int chain_verify_bundle(const struct gl_policy *p, const char *path, const char 
         rc = CLI_USAGE;
         goto out;
     }
-    chain_print(p, r, json);
+    chain_print(r, json);
     rc = r->ok ? CLI_OK : CLI_VERIFY;
 out:
     free(r);
@@ -585,12 +584,10 @@ static int write_bundle(const struct gathered *g, size_t head, const char *out)
 
 /* The client's memory against every proof whose checkpoint verified
  * (state skips a checkpoint it has checked). CLI_OK, CLI_VERIFY, CLI_USAGE. */
-static int check_memory(const struct gathered *g, const struct chain_report *r,
-                        chain_state_fn state, void *ctx)
+static int check_memory(const struct gathered *g, chain_state_fn state, void *ctx)
 {
     int rc;
 
-    (void)r;
     for (size_t i = 0; state != NULL && i < g->n; i++) {
         if ((rc = state(ctx, g->proofs[i])) == GL_EVERIFY)
             return CLI_VERIFY;
@@ -630,9 +627,9 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
         rc = CLI_USAGE;
         goto out;
     }
-    chain_print(p, r, json);
+    chain_print(r, json);
     rc = r->ok ? CLI_OK : CLI_VERIFY;
-    if ((mem = check_memory(g, r, state, ctx)) != CLI_OK && (rc == CLI_OK || mem == CLI_VERIFY))
+    if ((mem = check_memory(g, state, ctx)) != CLI_OK && (rc == CLI_OK || mem == CLI_VERIFY))
         rc = mem;
     if (out != NULL && write_bundle(g, head, out) != 0)
         rc = CLI_USAGE;

@@ -67,7 +67,7 @@ int chain_eval(const struct gl_policy *p, const struct chain_item *items, size_t
 /* Prints the report as a tree on stdout (json: one JSON object), and one
  * "glasslog: verification failed: <link> #<index>: <why>" line on stderr
  * per failed link. */
-void chain_print(const struct gl_policy *p, const struct chain_report *r, int json);
+void chain_print(const struct chain_report *r, int json);
 
 /* verify --chain-bundle FILE [--artifact PATH]: reads and judges a chain
  * bundle offline. A CLI_* exit code. */
