@@ -30,6 +30,11 @@
  *                         bad-entry.
  *   bad-tree              the entries do not hash to the checkpoint's root.
  *                         Files: checkpoint.
+ *   rebuild-differs, source-not-logged, unaudited-source
+ *                         the provenance-chain alarms (chainwatch.h).
+ *                         Files as for unexpected-statement, plus
+ *                         related.statement and related.tlog-proof for
+ *                         the other statement of the finding.
  *
  * Directory names are deterministic (kind, sizes or index, a hash prefix),
  * so one finding is recorded and announced once however often it is seen.

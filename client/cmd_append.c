@@ -5,6 +5,14 @@
  * extra line carries the statement, see specs/bundle.md) and prints
  * "index N" and "leaf_hash HEX".
  *
+ * The provenance chain (specs/statement.md section 9): --kind source
+ * with --dir (the tree digest, srctree.h) or --file (an archive);
+ * --source-sha256 or --source-dir on a build, rule-update or rebuild;
+ * --audited and --scope on an audit-report. Any of these, or the kinds
+ * source and rebuild, make a v2 statement; without them a v1 statement,
+ * as before. A rebuilder appends "rebuild" in one command: --source-dir
+ * hashes the source tree it built from, --file the artifact it got.
+ *
  * Retries: the statement is signed ONCE; on a timeout, a connection error,
  * a 5xx or a 429 (the submitter key's rate limit) the SAME bytes are posted
  * again until --timeout runs out, so the log's deduplication makes retries
@@ -29,6 +37,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
+#include "glasslog/srctree.h"
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
 #include "fetch.h"
@@ -39,19 +48,30 @@
 
 static const char append_usage[] =
     "usage: glasslog append --log URL --key SUBMITTER_KEY --kind KIND --subject NAME\n"
-    "         --version V (--file PATH | --sha256 HEX) [--meta K=V ...]\n"
+    "         --version V (--file PATH | --sha256 HEX | --dir DIR) [--meta K=V ...]\n"
+    "         [--source-sha256 HEX | --source-dir DIR] [--audited HEX ... --scope TEXT]\n"
     "         [--out FILE.tlog-proof] [--log-vkey VKEY] [--timeout SECONDS]\n"
     "\n"
-    "Signs a statement (kind build, rule-update or audit-report) about the\n"
-    "artifact and appends it to the log. Prints 'index N' and 'leaf_hash HEX'.\n"
+    "Signs a statement (kind build, rule-update, audit-report, source or\n"
+    "rebuild) about the artifact and appends it to the log. Prints 'index N'\n"
+    "and 'leaf_hash HEX'.\n"
+    "  --dir DIR        (kind source) the tree digest of a source directory\n"
+    "  --source-sha256 HEX, --source-dir DIR  the source a build, rule-update\n"
+    "                   or rebuild was made from (an archive's SHA-256, or a\n"
+    "                   directory's tree digest)\n"
+    "  --audited HEX    (audit-report, up to 16) a source digest audited;\n"
+    "  --scope TEXT     with --audited: what the audit covered\n"
     "  --log-vkey VKEY  verify the log's proof with its key (key or @FILE)\n"
     "  --out FILE       write the offline bundle (statement + proof)\n"
     "  --timeout S      give up after S seconds of retries (default 30)\n";
 
 struct append_opts {
     const char *log, *key, *kind, *subject, *version, *file, *sha, *out, *vkey;
+    const char *dir, *source_sha, *source_dir, *scope;
     const char *meta[GL_STATEMENT_META_MAX];
     size_t nmeta;
+    const char *audited[GL_STATEMENT_AUDITED_MAX];
+    size_t naudited;
     long timeout_s;
 };
 
@@ -64,6 +84,9 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         {"sha256", required_argument, NULL, 'S'},  {"meta", required_argument, NULL, 'm'},
         {"out", required_argument, NULL, 'o'},     {"log-vkey", required_argument, NULL, 'V'},
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"dir", required_argument, NULL, 'd'},     {"source-sha256", required_argument, NULL, 'x'},
+        {"source-dir", required_argument, NULL, 'X'}, {"audited", required_argument, NULL, 'a'},
+        {"scope", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     uint64_t t;
@@ -87,6 +110,16 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
             if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
                 return -1;
             o->timeout_s = (long)t;
+        case 'd': o->dir = optarg; break;
+        case 'x': o->source_sha = optarg; break;
+        case 'X': o->source_dir = optarg; break;
+        case 'c': o->scope = optarg; break;
+        case 'a':
+            if (o->naudited == GL_STATEMENT_AUDITED_MAX) {
+                cli_error("at most %d --audited options", GL_STATEMENT_AUDITED_MAX);
+                return -1;
+            }
+            o->audited[o->naudited++] = optarg;
             break;
         case 'm':
             if (o->nmeta == GL_STATEMENT_META_MAX) {
@@ -100,12 +133,73 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         }
     }
     if (!o->log || !o->key || !o->kind || !o->subject || !o->version || optind != argc ||
-        (o->file == NULL) == (o->sha == NULL)) {
-        cli_error("append needs --log, --key, --kind, --subject, --version, and exactly one "
-                  "of --file or --sha256");
+        (o->file != NULL) + (o->sha != NULL) + (o->dir != NULL) != 1 ||
+        (o->source_sha != NULL && o->source_dir != NULL)) {
+        cli_error("append needs --log, --key, --kind, --subject, --version, exactly one of "
+                  "--file, --sha256 or --dir, at most one of --source-sha256 and "
+                  "--source-dir");
         fputs(append_usage, stderr);
         return -1;
     }
+    return 0;
+}
+
+/* A digest option: 64 lowercase hex digits into out. */
+static int digest_opt(const char *opt, const char *hex, uint8_t out[32])
+{
+    if (gl_hex_decode_exact(hex, strlen(hex), out, 32, 1) != 0) {
+        cli_error("%s must be 64 lowercase hex digits, not '%.80s'", opt, hex);
+        return -1;
+    }
+    return 0;
+}
+
+/* The tree digest of a source directory (reported on failure). */
+static int tree_digest(const char *dir, uint8_t out[32])
+{
+    struct gl_err why;
+
+    if (gl_srctree_digest(dir, out, NULL, &why) != 0) {
+        cli_error("cannot hash the source tree %s: %s", dir, why.reason);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmp_digest(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+/* The v2 links the options give, checked against the kind. */
+static int append_links(const struct append_opts *o, struct gl_statement_fields *f)
+{
+    int has_src = o->source_sha != NULL || o->source_dir != NULL, audit = o->naudited > 0;
+
+    if (f->kind == GL_STATEMENT_SOURCE || f->kind == GL_STATEMENT_REBUILD || has_src || audit)
+        f->format = 2;
+    if (gl_statement_has_source(f) != has_src || (o->dir != NULL && f->kind != GL_STATEMENT_SOURCE) ||
+        (audit && f->kind != GL_STATEMENT_AUDIT_REPORT) || (audit != (o->scope != NULL))) {
+        cli_error("--source-sha256/--source-dir go with (and a rebuild needs one) build, "
+                  "rule-update or rebuild; --dir with source; --audited with --scope, on an "
+                  "audit-report");
+        return -1;
+    }
+    if ((o->source_sha && digest_opt("--source-sha256", o->source_sha, f->source) != 0) ||
+        (o->source_dir && tree_digest(o->source_dir, f->source) != 0))
+        return -1;
+    for (size_t i = 0; i < o->naudited; i++)
+        if (digest_opt("--audited", o->audited[i], f->audited[i]) != 0)
+            return -1;
+    f->naudited = o->naudited;
+    qsort(f->audited, f->naudited, 32, cmp_digest);
+    for (size_t i = 1; i < f->naudited; i++)
+        if (memcmp(f->audited[i - 1], f->audited[i], 32) == 0) {
+            cli_error("--audited names the same digest twice");
+            return -1;
+        }
+    f->scope = o->scope;
+    f->scope_len = o->scope != NULL ? strlen(o->scope) : 0;
     return 0;
 }
 
@@ -113,19 +207,21 @@ static int append_fields(const struct append_opts *o, struct gl_statement_fields
 {
     memset(f, 0, sizeof(*f));
     if (gl_statement_kind_parse(o->kind, strlen(o->kind), &f->kind) != 0) {
-        cli_error("--kind must be build, rule-update or audit-report");
+        cli_error("--kind must be build, rule-update, audit-report, source or rebuild");
         return -1;
     }
+    if (append_links(o, f) != 0)
+        return -1;
     f->subject = o->subject;
     f->subject_len = strlen(o->subject);
     f->version = o->version;
     f->version_len = strlen(o->version);
     f->time = (uint64_t)time(NULL);
-    if (o->sha != NULL && gl_hex_decode_exact(o->sha, strlen(o->sha), f->sha256, 32, 1) != 0) {
-        cli_error("--sha256 must be 64 lowercase hex digits");
+    if (o->sha != NULL && digest_opt("--sha256", o->sha, f->sha256) != 0)
         return -1;
-    }
     if (o->file != NULL && util_hash_file(o->file, f->sha256) != 0)
+        return -1;
+    if (o->dir != NULL && tree_digest(o->dir, f->sha256) != 0)
         return -1;
     for (size_t i = 0; i < o->nmeta; i++) {
         const char *eq = strchr(o->meta[i], '=');

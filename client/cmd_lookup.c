@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
+#include "chain.h"
 #include "cli.h"
 #include "cmd.h"
 #include "consist.h"
@@ -58,12 +59,17 @@ static const char lookup_usage[] =
     "$XDG_STATE_HOME/glasslog or ~/.local/state/glasslog).\n"
     "  --out DIR      save each verified statement as DIR/<index>.tlog-proof\n"
     "  --timeout S    give up on the log after S seconds of retries (60)\n"
+    "  --chain PATH   instead: find and verify the provenance chain of the build\n"
+    "                 PATH (source, rebuilds, audits) under the policy's roles\n"
+    "  --chain-out F  with --chain: write the chain as a chain bundle to F\n"
+    "  --json         with --chain: the verdict as JSON\n"
     "Exit: 0 found and verified, 1 not found, 2 verification failure,\n"
     "3 usage, I/O or network error.\n";
 
 struct lookup_opts {
-    const char *log, *policy, *path, *sha, *state, *out;
+    const char *log, *policy, *path, *sha, *state, *out, *chain, *chain_out;
     double timeout_s;
+    int json;
 };
 
 static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
@@ -75,6 +81,9 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
         {"state", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},
         {"timeout", required_argument, NULL, 't'},
+        {"chain", required_argument, NULL, 'c'},
+        {"chain-out", required_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -100,6 +109,15 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
         case 'o':
             o->out = optarg;
             break;
+        case 'c':
+            o->chain = o->path = optarg;
+            break;
+        case 'C':
+            o->chain_out = optarg;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
         case 't':
             if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
                 return -1;
@@ -113,11 +131,14 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
             return -1;
         }
     }
-    if (optind < argc)
+    if (optind < argc && o->chain == NULL)
         o->path = argv[optind++];
     if (o->log == NULL || o->policy == NULL || optind != argc ||
-        (o->path == NULL) == (o->sha == NULL)) {
-        cli_error("lookup needs --log, --policy, and exactly one of PATH or --sha256");
+        (o->path == NULL) == (o->sha == NULL) ||
+        (o->chain == NULL && (o->chain_out != NULL || o->json)) ||
+        (o->chain != NULL && o->out != NULL)) {
+        cli_error("lookup needs --log, --policy, and exactly one of PATH, --sha256 or "
+                  "--chain PATH (--chain-out and --json only with --chain, --out not)");
         fputs(lookup_usage, stderr);
         return -1;
     }
@@ -372,6 +393,24 @@ out:
     return rc;
 }
 
+/* --chain: a proof's checkpoint against the client's memory, when it
+ * verifies under the policy (one that does not already failed its link). */
+static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
+{
+    struct lookup *l = ctx;
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    char why[TRUST_WHY_MAX];
+    int rc;
+
+    if (tc == NULL)
+        return GL_ENOMEM;
+    rc = trust_checkpoint_open(l->p, pf->checkpoint, pf->checkpoint_len,
+                               (uint64_t)time(NULL), tc, why);
+    rc = rc == 0 ? check_state(l, pf, tc) : 0;
+    free(tc);
+    return rc;
+}
+
 /* --- the command ------------------------------------------------------------------- */
 
 static int lookup_run(struct lookup *l)
@@ -460,7 +499,9 @@ int cmd_lookup_main(int argc, char **argv)
                   l.f.error[0] ? l.f.error : "cannot start libcurl");
         goto out;
     }
-    rc = lookup_run(&l);
+    rc = o.chain != NULL ? chain_lookup(l.p, &l.f, l.digest, o.chain_out, o.json,
+                                        chain_memory, &l)
+                         : lookup_run(&l);
 out:
     fetch_release(&l.f);
     gl_policy_free(l.p);

@@ -41,7 +41,11 @@ static const char monitor_usage[] =
     "  --once           one pass, then exit: 0 ok, 2 alarm, 3 error\n"
     "  --interval S     seconds between polls without --once (60)\n"
     "  --threads N      signature-checking threads (default: one per core)\n"
-    "  --timeout S      give up on a request after S seconds of retries (60)\n";
+    "  --timeout S      give up on a request after S seconds of retries (60)\n"
+    "  --audit-within D alarm when a vendor build's source has no auditor's\n"
+    "                   report D (e.g. 7d) after the build's time\n"
+    "Chain alarms (v2 statements): a rebuild whose digest differs from the\n"
+    "vendor's build of the same source, a build naming a source never logged.\n";
 
 static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *once,
                          uint64_t *interval)
@@ -58,6 +62,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
         {"threads", required_argument, NULL, 'T'},
         {"timeout", required_argument, NULL, 't'},
         {"no-progress", no_argument, NULL, 'n'},
+        {"audit-within", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -91,6 +96,13 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
             break;
         case 'n':
             o->progress = 0;
+            break;
+        case 'A':
+            if (util_parse_duration(optarg, &o->audit_within) != 0) {
+                cli_error("--audit-within takes a duration such as 10m, 24h or 7d, not '%s'",
+                          optarg);
+                return -1;
+            }
             break;
         case 'w':
             if (o->nwatch == MONITOR_MAX_WATCH) {

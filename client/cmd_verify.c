@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chain.h"
 #include "cli.h"
 #include "cmd.h"
 #include "glasslog/codec.h"
@@ -36,7 +37,7 @@
 
 static const char verify_usage[] =
     "usage: glasslog verify --policy FILE\n"
-    "         (--bundle FILE | --proof FILE --statement FILE)\n"
+    "         (--bundle FILE | --proof FILE --statement FILE | --chain-bundle FILE)\n"
     "         [--artifact PATH] [--max-age DURATION] [--json]\n"
     "\n"
     "Checks offline that the statement is signed by a submitter of the policy,\n"
@@ -47,6 +48,9 @@ static const char verify_usage[] =
     "  --bundle FILE     a .tlog-proof whose extra line carries the statement\n"
     "                    (what 'glasslog append --out' and 'lookup --out' write)\n"
     "  --proof FILE      a .tlog-proof; --statement FILE gives the statement\n"
+    "  --chain-bundle F  a provenance chain ('glasslog lookup --chain-out'):\n"
+    "                    verify every statement and every link under the\n"
+    "                    policy's roles and requirements\n"
     "  --max-age D       refuse unless witnesses satisfying the quorum all\n"
     "                    cosigned within D (e.g. 30s, 10m, 24h, 7d); cosignatures\n"
     "                    dated more than 5 minutes in the future do not count\n"
@@ -54,7 +58,7 @@ static const char verify_usage[] =
     "Exit: 0 verified, 2 a check failed (stderr names it), 3 usage or I/O error.\n";
 
 struct verify_opts {
-    const char *policy, *proof, *statement, *artifact;
+    const char *policy, *proof, *statement, *artifact, *chain;
     uint64_t max_age;
     int json;
 };
@@ -65,6 +69,7 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
         {"policy", required_argument, NULL, 'p'},
         {"proof", required_argument, NULL, 'P'},
         {"bundle", required_argument, NULL, 'b'},
+        {"chain-bundle", required_argument, NULL, 'c'},
         {"statement", required_argument, NULL, 's'},
         {"artifact", required_argument, NULL, 'a'},
         {"max-age", required_argument, NULL, 'm'},
@@ -84,6 +89,10 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
         case 'P':
         case 'b':
             o->proof = optarg;
+            nproof++;
+            break;
+        case 'c':
+            o->chain = optarg;
             nproof++;
             break;
         case 's':
@@ -111,8 +120,10 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
             return -1;
         }
     }
-    if (o->policy == NULL || nproof != 1 || optind != argc) {
-        cli_error("verify needs --policy and exactly one of --bundle or --proof");
+    if (o->policy == NULL || nproof != 1 || optind != argc ||
+        (o->chain != NULL && o->statement != NULL)) {
+        cli_error("verify needs --policy and exactly one of --bundle, --proof or "
+                  "--chain-bundle");
         fputs(verify_usage, stderr);
         return -1;
     }
@@ -418,6 +429,10 @@ int cmd_verify_main(int argc, char **argv)
     gl_buf_init(&v.statement, GL_STATEMENT_MAX_SIZE);
     if (trust_load_policy(o.policy, 1, &p) != 0) {
         rc = CLI_USAGE;
+        goto out;
+    }
+    if (o.chain != NULL) {
+        rc = chain_verify_bundle(p, o.chain, o.artifact, o.max_age, o.json);
         goto out;
     }
     if ((rc = read_inputs(&o, &v)) != 0) {

@@ -19,6 +19,7 @@
  * signatures. Only this thread touches the network and the state.
  */
 #include "monitor.h"
+#include "chainwatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ struct monitor {
     struct stats st;
     double bar_last;
     uint64_t bar_from, bar_to;
+    struct chainwatch *cw; /* the provenance-chain alarms */
     unsigned alarms; /* alarms found in this cycle */
     int fatal;       /* the state cannot be used: stop polling */
 };
@@ -134,6 +136,8 @@ static int setup_keys(struct monitor *m)
     return 0;
 }
 
+static void chain_alarm(void *ctx, const struct chainwatch_alarm *a);
+
 int monitor_new(const struct monitor_opts *o, struct monitor **out)
 {
     struct monitor *m = calloc(1, sizeof(*m));
@@ -162,7 +166,9 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
         gl_buf_init(&m->b[i]->tile, (size_t)GL_TILE_WIDTH * GL_HASH_LEN);
     }
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
-        (rc = pool_new(o->threads, &m->pool)) != 0)
+        (rc = pool_new(o->threads, &m->pool)) != 0 ||
+        (rc = chainwatch_new(m->p, o->log, o->timeout_s, o->audit_within, chain_alarm, m,
+                             &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -175,6 +181,7 @@ void monitor_free(struct monitor *m)
 {
     if (m == NULL)
         return;
+    chainwatch_free(m->cw);
     pool_free(m->pool);
     tiles_free(m->ts);
     for (int i = 0; i < 2; i++) {
@@ -399,13 +406,15 @@ static void submit(struct monitor *m, struct bundle *b)
 
 /* Records entry e (leaf hash `leaf`) at index with its proof against the
  * target. */
-static void statement_alarm(struct monitor *m, uint64_t index,
-                            const struct gl_tile_entry *e,
-                            const uint8_t leaf[GL_HASH_LEN], const char *kind,
-                            const char *detail)
+/* As statement_alarm, with more evidence files (nextra <= 2). */
+static void statement_alarm_with(struct monitor *m, uint64_t index,
+                                 const struct gl_tile_entry *e,
+                                 const uint8_t leaf[GL_HASH_LEN], const char *kind,
+                                 const char *detail, const struct state_file *extra,
+                                 size_t nextra)
 {
     struct gl_tlogproof *tp = calloc(1, sizeof(*tp));
-    struct state_file files[2];
+    struct state_file files[4];
     struct gl_buf bundle;
     char dir[STATE_PATH_MAX];
     size_t nf = 0;
@@ -431,9 +440,39 @@ static void statement_alarm(struct monitor *m, uint64_t index,
         files[nf++] =
             (struct state_file){"checkpoint", m->prog.target.data, m->prog.target.len};
     }
+    for (size_t i = 0; i < nextra && i < 2; i++)
+        files[nf++] = extra[i];
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
     free(tp);
+}
+
+static void statement_alarm(struct monitor *m, uint64_t index,
+                            const struct gl_tile_entry *e,
+                            const uint8_t leaf[GL_HASH_LEN], const char *kind,
+                            const char *detail)
+{
+    statement_alarm_with(m, index, e, leaf, kind, detail, NULL, 0);
+}
+
+/* chainwatch's alarms: the entry, and the related statement with the
+ * log's proof for it. */
+static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
+{
+    struct monitor *m = ctx;
+    struct gl_tile_entry e = {.data = (const uint8_t *)a->stmt, .len = a->len};
+    struct state_file extra[2];
+    uint8_t leaf[GL_HASH_LEN];
+    size_t n = 0;
+
+    if (gl_merkle_leaf_hash(e.data, e.len, leaf) != 0)
+        return;
+    if (a->related != NULL) {
+        extra[n++] = (struct state_file){"related.statement", a->related, a->related_len};
+        extra[n++] = (struct state_file){"related.tlog-proof", a->related_proof,
+                                         strlen(a->related_proof)};
+    }
+    statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, extra, n);
 }
 
 /* A length for "%.*s" in one-line messages. */
@@ -469,6 +508,10 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
         m->st.other++;
         return;
     }
+    /* Chain alarms (a log that cannot answer is reported on stderr). */
+    if (r->which < m->nsub && f->format == 2)
+        (void)chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
+                               b->e[i].len, &r->st, r->which);
     if (!m->watched[r->which]) {
         m->st.verified++;
         return;
@@ -731,6 +774,8 @@ int monitor_cycle(struct monitor *m)
         goto out;
     if ((rc = resume(m)) == CLI_OK)
         rc = follow(m, &note, nc);
+    if (rc == CLI_OK && chainwatch_due(m->cw, m->s.dir, (uint64_t)time(NULL)) != 0)
+        rc = CLI_USAGE;
     report(m, nc, rc);
 out:
     if (rc == CLI_OK && m->alarms > 0)

@@ -18,7 +18,9 @@
  *      statements by watched submitters not in the expected-releases file
  *      are alarms; the leaf hashes extend a compact range whose root must
  *      equal the checkpoint's root at the end, which authenticates every
- *      entry (and tile) checked; then the checkpoint is stored.
+ *      entry (and tile) checked; then the checkpoint is stored. Verified
+ *      v2 statements also go through the chain checks (chainwatch.h),
+ *      whose pending audit checks run at the end of the cycle.
  *
  * Memory is fixed: two bundle buffers (the next bundle downloads while the
  * workers check the current one), one compact range, a 64-tile cache.
@@ -43,6 +45,7 @@ struct monitor_opts {
     size_t threads;   /* 0 = one per core */
     double timeout_s; /* per request, retries included */
     int progress;     /* 1: progress bar on stderr (a terminal) */
+    uint64_t audit_within; /* seconds; 0: no unaudited-source alarm */
 };
 
 struct monitor;

@@ -48,8 +48,11 @@ struct gl_policy {
     struct gl_policy_ref *members;    /* every group's members, in order */
     size_t nmembers;
     struct gl_verifier *submitters;
+    uint8_t *roles;                   /* enum gl_policy_role per submitter */
     size_t nsubmitters;
     struct gl_policy_ref quorum;
+    size_t require_rebuilds;          /* 0: none required */
+    int require_audit;
 };
 
 struct tok {
@@ -67,6 +70,7 @@ struct pstate {
     size_t witness_in[GL_POLICY_MAX_WITNESSES]; /* group index + 1, or 0 */
     size_t group_in[GL_POLICY_MAX_GROUPS];
     size_t quorum_line;                          /* 0: no quorum yet */
+    size_t rebuilds_line, audit_line;            /* require lines, 0: none */
 };
 
 enum role { ROLE_LOG, ROLE_WITNESS, ROLE_SUBMITTER };
@@ -205,9 +209,10 @@ static int alloc_policy(const char *text, size_t n, struct pstate *ps)
     p->groups = alloc_array(ps->cap_groups, sizeof(*p->groups));
     p->members = alloc_array(ps->cap_members, sizeof(*p->members));
     p->submitters = alloc_array(ps->cap_submitters, sizeof(*p->submitters));
+    p->roles = alloc_array(ps->cap_submitters, sizeof(*p->roles));
     if (p->logs == NULL || p->log_keys == NULL || p->witnesses == NULL ||
         p->witness_keys == NULL || p->groups == NULL || p->members == NULL ||
-        p->submitters == NULL)
+        p->submitters == NULL || p->roles == NULL)
         return GL_ENOMEM;
     return 0;
 }
@@ -516,14 +521,44 @@ static int parse_quorum(struct pstate *ps, struct tok *t, size_t nt)
     return 0;
 }
 
+static const char *const role_names[] = {
+    [GL_POLICY_ROLE_NONE] = "", [GL_POLICY_ROLE_BUILDER] = "builder",
+    [GL_POLICY_ROLE_REBUILDER] = "rebuilder", [GL_POLICY_ROLE_AUDITOR] = "auditor",
+};
+
+const char *gl_policy_role_name(enum gl_policy_role r)
+{
+    if (r < GL_POLICY_ROLE_BUILDER || r > GL_POLICY_ROLE_AUDITOR)
+        return NULL;
+    return role_names[r];
+}
+
+static int parse_role(struct pstate *ps, const struct tok *t, uint8_t *role)
+{
+    int r;
+
+    for (r = GL_POLICY_ROLE_BUILDER; r <= GL_POLICY_ROLE_AUDITOR; r++)
+        if (tok_is(t, role_names[r])) {
+            *role = (uint8_t)r;
+            return 0;
+        }
+    return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                      "unknown submitter role \"%.*s\" (builder, rebuilder or auditor)",
+                      shown(t->n), t->s);
+}
+
 static int parse_submitter(struct pstate *ps, struct tok *t, size_t nt)
 {
     struct gl_policy *p = ps->p;
     struct gl_verifier v;
+    uint8_t role = GL_POLICY_ROLE_NONE;
     int err;
 
-    if (nt != 2)
-        return gl_err_set(ps->why, GL_EPARSE, ps->line, "expected: submitter <vkey>");
+    if (nt != 2 && nt != 3)
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "expected: submitter <vkey> [builder|rebuilder|auditor]");
+    if (nt == 3 && (err = parse_role(ps, &t[2], &role)) != 0)
+        return err;
     if (p->nsubmitters == ps->cap_submitters)
         return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d submitters",
                           GL_POLICY_MAX_SUBMITTERS);
@@ -535,7 +570,70 @@ static int parse_submitter(struct pstate *ps, struct tok *t, size_t nt)
     if ((err = check_key_unique(ps, &v, ROLE_SUBMITTER)) != 0)
         return err;
     ps->submitter_line[p->nsubmitters] = ps->line;
+    p->roles[p->nsubmitters] = role;
     p->submitters[p->nsubmitters++] = v;
+    return 0;
+}
+
+/* require rebuilds <k> | require audit: each at most once. */
+static int parse_require(struct pstate *ps, struct tok *t, size_t nt)
+{
+    struct gl_policy *p = ps->p;
+    uint64_t k;
+
+    if (nt == 2 && tok_is(&t[1], "audit")) {
+        if (ps->audit_line != 0)
+            return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                              "second \"require audit\" line (first on line %zu)",
+                              ps->audit_line);
+        ps->audit_line = ps->line;
+        p->require_audit = 1;
+        return 0;
+    }
+    if (nt != 3 || !tok_is(&t[1], "rebuilds"))
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "expected: require rebuilds <k> | require audit");
+    if (ps->rebuilds_line != 0)
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "second \"require rebuilds\" line (first on line %zu)",
+                          ps->rebuilds_line);
+    if (gl_parse_u64(t[2].s, t[2].n, &k) != 0 || k < 1 || k > GL_POLICY_MAX_SUBMITTERS)
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "rebuild count is not a decimal in 1..%d without leading zeros",
+                          GL_POLICY_MAX_SUBMITTERS);
+    ps->rebuilds_line = ps->line;
+    p->require_rebuilds = (size_t)k;
+    return 0;
+}
+
+static size_t count_role(const struct gl_policy *p, enum gl_policy_role r)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < p->nsubmitters; i++)
+        n += p->roles[i] == r;
+    return n;
+}
+
+/* After the last line: the requirements can be met by the roles given. */
+static int check_requirements(struct pstate *ps)
+{
+    const struct gl_policy *p = ps->p;
+    size_t rebuilders = count_role(p, GL_POLICY_ROLE_REBUILDER);
+    size_t first = ps->rebuilds_line != 0 ? ps->rebuilds_line : ps->audit_line;
+
+    if (ps->audit_line != 0 && ps->audit_line < first)
+        first = ps->audit_line;
+    if (first != 0 && count_role(p, GL_POLICY_ROLE_BUILDER) == 0)
+        return gl_err_set(ps->why, GL_EPARSE, first,
+                          "a requirement needs at least one \"submitter <vkey> builder\"");
+    if (p->require_rebuilds > rebuilders)
+        return gl_err_set(ps->why, GL_EPARSE, ps->rebuilds_line,
+                          "require rebuilds %zu, but the policy names %zu rebuilder%s",
+                          p->require_rebuilds, rebuilders, rebuilders == 1 ? "" : "s");
+    if (p->require_audit && count_role(p, GL_POLICY_ROLE_AUDITOR) == 0)
+        return gl_err_set(ps->why, GL_EPARSE, ps->audit_line,
+                          "require audit, but the policy names no auditor");
     return 0;
 }
 
@@ -545,7 +643,7 @@ static const struct {
 } keywords[] = {
     { "log", parse_log },         { "witness", parse_witness },
     { "group", parse_group },     { "quorum", parse_quorum },
-    { "submitter", parse_submitter },
+    { "submitter", parse_submitter }, { "require", parse_require },
 };
 
 /* Each keyword parser checks nt before touching t[1..]; t holds the
@@ -585,7 +683,7 @@ static int parse_all(struct pstate *ps, size_t n)
         return gl_err_set(ps->why, GL_EPARSE, 0,
                           "no quorum line (use \"quorum none\" to "
                           "require no cosignatures)");
-    return 0;
+    return check_requirements(ps);
 }
 
 /* Points each entry at its key now that the arrays are final. */
@@ -643,6 +741,7 @@ void gl_policy_free(struct gl_policy *p)
     free(p->groups);
     free(p->members);
     free(p->submitters);
+    free(p->roles);
     free(p);
 }
 
@@ -703,6 +802,21 @@ const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p,
 {
     *n = p->nsubmitters;
     return p->submitters;
+}
+
+enum gl_policy_role gl_policy_submitter_role(const struct gl_policy *p, size_t i)
+{
+    return i < p->nsubmitters ? (enum gl_policy_role)p->roles[i] : GL_POLICY_ROLE_NONE;
+}
+
+size_t gl_policy_require_rebuilds(const struct gl_policy *p)
+{
+    return p->require_rebuilds;
+}
+
+int gl_policy_require_audit(const struct gl_policy *p)
+{
+    return p->require_audit;
 }
 
 static int name_is(const char *name, const char *s, size_t n)
@@ -947,8 +1061,17 @@ static int describe_submitters(const struct gl_policy *p, struct gl_buf *out)
         return err;
     for (i = 0; i < p->nsubmitters; i++)
         if ((i > 0 && (err = gl_buf_append_str(out, ", ")) != 0) ||
-            (err = gl_buf_append_str(out, p->submitters[i].name)) != 0)
+            (err = gl_buf_append_str(out, p->submitters[i].name)) != 0 ||
+            (p->roles[i] != GL_POLICY_ROLE_NONE &&
+             (err = gl_buf_printf(out, " (%s)", role_names[p->roles[i]])) != 0))
             return err;
+    if (p->require_rebuilds > 0 &&
+        (err = gl_buf_printf(out, "; requires %zu rebuild%s", p->require_rebuilds,
+                             p->require_rebuilds == 1 ? "" : "s")) != 0)
+        return err;
+    if (p->require_audit &&
+        (err = gl_buf_append_str(out, "; requires an audit of the source")) != 0)
+        return err;
     return 0;
 }
 
@@ -1034,10 +1157,29 @@ static int format_entries(const struct gl_policy *p, struct gl_buf *out)
     return gl_buf_printf(out, "quorum %s\n", ref_name(p, p->quorum));
 }
 
+/* The glasslog extension lines: submitters (with roles), requirements. */
+static int format_glasslog(const struct gl_policy *p, struct gl_buf *out)
+{
+    size_t i;
+    int err;
+
+    for (i = 0; i < p->nsubmitters; i++)
+        if ((err = gl_buf_append_str(out, "submitter ")) != 0 ||
+            (err = put_key_url(out, &p->submitters[i],
+                               p->roles[i] != GL_POLICY_ROLE_NONE ? role_names[p->roles[i]]
+                                                                  : NULL)) != 0)
+            return err;
+    if (p->require_rebuilds > 0 &&
+        (err = gl_buf_printf(out, "require rebuilds %zu\n", p->require_rebuilds)) != 0)
+        return err;
+    if (p->require_audit && (err = gl_buf_append_str(out, "require audit\n")) != 0)
+        return err;
+    return 0;
+}
+
 int gl_policy_format(const struct gl_policy *p, int flags, struct gl_buf *out)
 {
     struct gl_buf tmp;
-    size_t i;
     int err;
 
     if (p == NULL || out == NULL)
@@ -1045,10 +1187,8 @@ int gl_policy_format(const struct gl_policy *p, int flags, struct gl_buf *out)
     gl_buf_init(&tmp, out->max);
     if ((err = format_entries(p, &tmp)) != 0)
         goto out;
-    for (i = 0; !(flags & GL_POLICY_FORMAT_PORTABLE) && i < p->nsubmitters; i++)
-        if ((err = gl_buf_append_str(&tmp, "submitter ")) != 0 ||
-            (err = put_key_url(&tmp, &p->submitters[i], NULL)) != 0)
-            goto out;
+    if (!(flags & GL_POLICY_FORMAT_PORTABLE) && (err = format_glasslog(p, &tmp)) != 0)
+        goto out;
     err = gl_buf_append(out, tmp.data, tmp.len);
 out:
     gl_buf_release(&tmp);

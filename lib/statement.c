@@ -34,11 +34,13 @@ static const char *const kind_names[] = {
     [GL_STATEMENT_BUILD] = "build",
     [GL_STATEMENT_RULE_UPDATE] = "rule-update",
     [GL_STATEMENT_AUDIT_REPORT] = "audit-report",
+    [GL_STATEMENT_SOURCE] = "source",
+    [GL_STATEMENT_REBUILD] = "rebuild",
 };
 
 const char *gl_statement_kind_name(enum gl_statement_kind kind)
 {
-    if (kind < GL_STATEMENT_BUILD || kind > GL_STATEMENT_AUDIT_REPORT)
+    if (kind < GL_STATEMENT_BUILD || kind > GL_STATEMENT_REBUILD)
         return NULL;
     return kind_names[kind];
 }
@@ -48,7 +50,7 @@ int gl_statement_kind_parse(const char *s, size_t n,
 {
     int k;
 
-    for (k = GL_STATEMENT_BUILD; k <= GL_STATEMENT_AUDIT_REPORT; k++) {
+    for (k = GL_STATEMENT_BUILD; k <= GL_STATEMENT_REBUILD; k++) {
         if (strlen(kind_names[k]) == n && memcmp(kind_names[k], s, n) == 0) {
             *out = (enum gl_statement_kind)k;
             return 0;
@@ -61,11 +63,33 @@ int gl_statement_kind_parse(const char *s, size_t n,
 
 /* Reasons shared by the parser and the formatter. */
 #define WHY_KIND "kind is not build, rule-update or audit-report"
+#define WHY_KIND2 "kind is not build, rule-update, audit-report, source or rebuild"
+#define WHY_SCOPE "scope is not 1-1024 printable bytes with single inner spaces"
 #define WHY_SUBJECT "subject is not 1-256 printable ASCII bytes without spaces"
 #define WHY_VERSION "version is not 1-256 printable ASCII bytes without spaces"
 #define WHY_META_MAX "more than 32 meta lines"
 #define WHY_META_KEY "meta key is not 1-64 bytes of [a-z0-9._-]"
 #define WHY_META_VALUE "meta value is not 0-1024 printable bytes with single inner spaces"
+
+/* 1 if kind exists in statement format 1 or 2. */
+static int kind_valid(unsigned format, enum gl_statement_kind kind)
+{
+    if (format == 2)
+        return gl_statement_kind_name(kind) != NULL;
+    return format == 1 && kind >= GL_STATEMENT_BUILD && kind <= GL_STATEMENT_AUDIT_REPORT;
+}
+
+int gl_statement_has_source(const struct gl_statement_fields *f)
+{
+    return f->format == 2 && (f->kind == GL_STATEMENT_BUILD ||
+                               f->kind == GL_STATEMENT_RULE_UPDATE ||
+                               f->kind == GL_STATEMENT_REBUILD);
+}
+
+static int is_v2_audit(const struct gl_statement_fields *f)
+{
+    return f->format == 2 && f->kind == GL_STATEMENT_AUDIT_REPORT;
+}
 
 /* 1..max bytes, each 0x21-0x7E. */
 static int token_valid(const char *s, size_t n, size_t max)
@@ -160,13 +184,20 @@ static int parse_head(struct gl_text *t, struct gl_statement_fields *f,
     size_t len, vn;
     int err;
 
-    if (gl_text_line(t, &line, &len) != 0 || len != strlen(GL_STATEMENT_HEADER) ||
-        memcmp(line, GL_STATEMENT_HEADER, len) != 0)
-        return gl_err_set(why, GL_EPARSE, 1, "first line is not " GL_STATEMENT_HEADER);
+    if (gl_text_line(t, &line, &len) != 0 || len != strlen(GL_STATEMENT_HEADER))
+        return gl_err_set(why, GL_EPARSE, 1, "first line is not " GL_STATEMENT_HEADER
+                          " or " GL_STATEMENT_HEADER_V2);
+    if (memcmp(line, GL_STATEMENT_HEADER, len) == 0)
+        f->format = 1;
+    else if (memcmp(line, GL_STATEMENT_HEADER_V2, len) == 0)
+        f->format = 2;
+    else
+        return gl_err_set(why, GL_EPARSE, 1, "first line is not " GL_STATEMENT_HEADER
+                          " or " GL_STATEMENT_HEADER_V2);
     if ((err = take_field(t, "kind", &v, &vn, why)) != 0)
         return err;
-    if (gl_statement_kind_parse(v, vn, &f->kind) != 0)
-        return gl_err_set(why, GL_EPARSE, t->line, WHY_KIND);
+    if (gl_statement_kind_parse(v, vn, &f->kind) != 0 || !kind_valid(f->format, f->kind))
+        return gl_err_set(why, GL_EPARSE, t->line, f->format == 2 ? WHY_KIND2 : WHY_KIND);
     if ((err = take_field(t, "subject", &f->subject, &f->subject_len, why)) != 0)
         return err;
     if (!token_valid(f->subject, f->subject_len, GL_STATEMENT_SUBJECT_MAX))
@@ -198,6 +229,74 @@ static int parse_digest_time(struct gl_text *t, struct gl_statement_fields *f,
     return 0;
 }
 
+/* A "<name> <64 lowercase hex>" line into out. */
+static int take_digest(struct gl_text *t, const char *name, uint8_t out[32],
+                       struct gl_err *why)
+{
+    const char *v;
+    size_t vn;
+    int err;
+
+    if ((err = take_field(t, name, &v, &vn, why)) != 0)
+        return err;
+    if (vn != 64 || gl_hex_decode_exact(v, vn, out, 32, 1) != 0)
+        return gl_err_set(why, GL_EPARSE, t->line, "%s is not 64 lowercase hex digits",
+                          name);
+    return 0;
+}
+
+/* 1 if the next line starts with "<name> " (the cursor does not move). */
+static int next_is(const struct gl_text *t, const char *name)
+{
+    struct gl_text peek = *t;
+    size_t nl = strlen(name), len;
+    const char *line;
+
+    return gl_text_line(&peek, &line, &len) == 0 && len > nl && line[nl] == ' ' &&
+           memcmp(line, name, nl) == 0;
+}
+
+/* The audited lines of a v2 audit-report: 1..AUDITED_MAX, ascending. */
+static int parse_audited(struct gl_text *t, struct gl_statement_fields *f,
+                         struct gl_err *why)
+{
+    int err;
+
+    f->naudited = 0;
+    do {
+        if (f->naudited == GL_STATEMENT_AUDITED_MAX)
+            return gl_err_set(why, GL_EPARSE, t->line + 1, "more than %d audited lines",
+                              GL_STATEMENT_AUDITED_MAX);
+        if ((err = take_digest(t, "audited", f->audited[f->naudited], why)) != 0)
+            return err;
+        if (f->naudited > 0 &&
+            memcmp(f->audited[f->naudited - 1], f->audited[f->naudited], 32) >= 0)
+            return gl_err_set(why, GL_EPARSE, t->line,
+                              "audited digests are not strictly ascending (duplicate or "
+                              "out of order)");
+        f->naudited++;
+    } while (next_is(t, "audited"));
+    return 0;
+}
+
+/* The v2 link lines between time and meta, as the kind requires. */
+static int parse_links(struct gl_text *t, struct gl_statement_fields *f,
+                       struct gl_err *why)
+{
+    int err;
+
+    if (gl_statement_has_source(f))
+        return take_digest(t, "source", f->source, why);
+    if (!is_v2_audit(f))
+        return 0;
+    if ((err = parse_audited(t, f, why)) != 0 ||
+        (err = take_field(t, "scope", &f->scope, &f->scope_len, why)) != 0)
+        return err;
+    if (f->scope_len == 0 || !meta_value_valid(f->scope, f->scope_len))
+        return gl_err_set(why, GL_EPARSE, t->line, WHY_SCOPE);
+    return 0;
+}
+
 /* One "meta <key>[ <value>]" line (line number no) into *m. */
 static int parse_meta_line(const char *line, size_t len, size_t no,
                            struct gl_statement_meta *m, struct gl_err *why)
@@ -206,7 +305,8 @@ static int parse_meta_line(const char *line, size_t len, size_t no,
 
     if (len < 5 || memcmp(line, "meta ", 5) != 0)
         return gl_err_set(why, GL_EPARSE, no,
-                          "unexpected line after time (only meta lines may follow)");
+                          "unexpected line after time and the kind's links (only meta "
+                          "lines may follow)");
     m->key = line + 5;
     sp = memchr(m->key, ' ', len - 5);
     m->key_len = sp != NULL ? (size_t)(sp - m->key) : len - 5;
@@ -255,7 +355,7 @@ static int parse_text(const char *text, size_t n, struct gl_statement_fields *f,
     gl_text_init(&t, text, n, 0);
     if ((err = parse_head(&t, f, why)) != 0)
         return err;
-    if ((err = parse_digest_time(&t, f, why)) != 0)
+    if ((err = parse_digest_time(&t, f, why)) != 0 || (err = parse_links(&t, f, why)) != 0)
         return err;
     return parse_meta(&t, f, why);
 }
@@ -351,12 +451,37 @@ int gl_statement_verify(const struct gl_statement *st,
 
 /* ---- formatting and signing ---- */
 
-static int check_fields(const struct gl_statement_fields *f, struct gl_err *why)
+/* The v2 links: audited digests ascending, scope valid. */
+static int check_links(const struct gl_statement_fields *f, struct gl_err *why)
 {
     size_t i;
 
-    if (gl_statement_kind_name(f->kind) == NULL)
-        return gl_err_set(why, GL_EPARSE, 0, WHY_KIND);
+    if (!is_v2_audit(f))
+        return 0;
+    if (f->naudited == 0 || f->naudited > GL_STATEMENT_AUDITED_MAX)
+        return gl_err_set(why, GL_EPARSE, 0, "an audit-report names 1 to %d audited digests",
+                          GL_STATEMENT_AUDITED_MAX);
+    for (i = 1; i < f->naudited; i++)
+        if (memcmp(f->audited[i - 1], f->audited[i], 32) >= 0)
+            return gl_err_set(why, GL_EPARSE, 0,
+                              "audited digests are not strictly ascending (duplicate or "
+                              "out of order)");
+    if (f->scope_len == 0 || !meta_value_valid(f->scope, f->scope_len))
+        return gl_err_set(why, GL_EPARSE, 0, WHY_SCOPE);
+    return 0;
+}
+
+static int check_fields(const struct gl_statement_fields *f, struct gl_err *why)
+{
+    size_t i;
+    int err;
+
+    if (f->format > 2)
+        return gl_err_set(why, GL_EPARSE, 0, "statement version is not 1 or 2");
+    if (!kind_valid(f->format == 0 ? 1 : f->format, f->kind))
+        return gl_err_set(why, GL_EPARSE, 0, f->format == 2 ? WHY_KIND2 : WHY_KIND);
+    if ((err = check_links(f, why)) != 0)
+        return err;
     if (!token_valid(f->subject, f->subject_len, GL_STATEMENT_SUBJECT_MAX))
         return gl_err_set(why, GL_EPARSE, 0, WHY_SUBJECT);
     if (!token_valid(f->version, f->version_len, GL_STATEMENT_VERSION_MAX))
@@ -410,7 +535,8 @@ static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
     int err;
 
     if ((err = gl_hex_encode(f->sha256, 32, hex, sizeof(hex))) != 0 ||
-        (err = gl_buf_append_str(b, GL_STATEMENT_HEADER "\n")) != 0 ||
+        (err = gl_buf_append_str(b, f->format == 2 ? GL_STATEMENT_HEADER_V2 "\n"
+                                                    : GL_STATEMENT_HEADER "\n")) != 0 ||
         (err = put_field(b, "kind", kind, strlen(kind))) != 0 ||
         (err = put_field(b, "subject", f->subject, f->subject_len)) != 0 ||
         (err = put_field(b, "version", f->version, f->version_len)) != 0 ||
@@ -419,6 +545,31 @@ static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
         (err = gl_buf_append_u64(b, f->time)) != 0)
         return err;
     return gl_buf_putc(b, '\n');
+}
+
+static int put_digest(struct gl_buf *b, const char *name, const uint8_t d[32])
+{
+    char hex[65];
+    int err;
+
+    if ((err = gl_hex_encode(d, 32, hex, sizeof(hex))) != 0)
+        return err;
+    return put_field(b, name, hex, 64);
+}
+
+static int put_links(struct gl_buf *b, const struct gl_statement_fields *f)
+{
+    size_t i;
+    int err;
+
+    if (gl_statement_has_source(f))
+        return put_digest(b, "source", f->source);
+    if (!is_v2_audit(f))
+        return 0;
+    for (i = 0; i < f->naudited; i++)
+        if ((err = put_digest(b, "audited", f->audited[i])) != 0)
+            return err;
+    return put_field(b, "scope", f->scope, f->scope_len);
 }
 
 static int put_meta(struct gl_buf *b, const struct gl_statement_meta *m)
@@ -443,7 +594,7 @@ static int build_text(const struct gl_statement_fields *f, struct gl_buf *tmp,
 
     if ((err = check_fields(f, why)) != 0 || (err = sort_meta(f, order, why)) != 0)
         return err;
-    if ((err = put_head(tmp, f)) != 0)
+    if ((err = put_head(tmp, f)) != 0 || (err = put_links(tmp, f)) != 0)
         return gl_err_set(why, err, 0, "statement text: %s", gl_strerror(err));
     for (i = 0; i < f->nmeta; i++)
         if ((err = put_meta(tmp, &f->meta[order[i]])) != 0)

@@ -695,7 +695,8 @@ static int api_consistency(struct api *a, struct gl_http_req *req)
     return reply_json(req, NULL, 200, obj);
 }
 
-/* The lookup's index and key: sha256=<hex>, or subject=<s>[&version=<v>]
+/* The lookup's index and key: sha256=<hex>, source=<hex>, or
+ * subject=<s>[&version=<v>]
  * (percent-decoded, each 1..256 bytes 0x21-0x7E as in a statement).
  * 0, or -1 with *why. */
 static int lookup_key(const char *query, enum store_index *kind, uint8_t *key, size_t *klen,
@@ -703,16 +704,21 @@ static int lookup_key(const char *query, enum store_index *kind, uint8_t *key, s
 {
     char subject[GL_STATEMENT_SUBJECT_MAX + 1], version[GL_STATEMENT_VERSION_MAX + 1];
     size_t slen = 0, vlen = 0;
+    uint8_t src[32];
     int hh = query_hash(query, "sha256", key);
+    int hx = query_hash(query, "source", src);
     int hs = query_text(query, "subject", subject, sizeof(subject), &slen);
     int hv = query_text(query, "version", version, sizeof(version), &vlen);
 
-    *why = "give sha256=<64 lowercase hex digits>, or subject=<subject> and optionally "
-           "version=<version> (percent-encoded, 1 to 256 printable ASCII bytes each)";
-    if (hh < 0 || hs < 0 || hv < 0 || hh + hs != 1 || (hv == 1 && hs != 1))
+    *why = "give sha256=<64 lowercase hex digits>, source=<64 lowercase hex digits>, or "
+           "subject=<subject> and optionally version=<version> (percent-encoded, 1 to 256 "
+           "printable ASCII bytes each)";
+    if (hh < 0 || hx < 0 || hs < 0 || hv < 0 || hh + hx + hs != 1 || (hv == 1 && hs != 1))
         return -1;
-    if (hh == 1) {
-        *kind = STORE_INDEX_ARTIFACT;
+    if (hh == 1 || hx == 1) {
+        *kind = hh == 1 ? STORE_INDEX_ARTIFACT : STORE_INDEX_SOURCE;
+        if (hx == 1)
+            memcpy(key, src, 32);
         *klen = 32;
         return 0;
     }

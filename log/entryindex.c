@@ -26,6 +26,15 @@ void entryindex_of(const struct gl_statement *st, const uint8_t *entry,
     out->subject_len = (uint32_t)st->fields.subject_len;
     out->version_off = (uint32_t)(st->fields.version - base);
     out->version_len = (uint32_t)st->fields.version_len;
+    out->nsources = 0;
+    if (st->fields.format != 2)
+        return;
+    if (st->fields.kind == GL_STATEMENT_SOURCE)
+        memcpy(out->sources[out->nsources++], st->fields.sha256, 32);
+    else if (gl_statement_has_source(&st->fields))
+        memcpy(out->sources[out->nsources++], st->fields.source, 32);
+    for (size_t i = 0; i < st->fields.naudited && out->nsources < ENTRYINDEX_SOURCES_MAX; i++)
+        memcpy(out->sources[out->nsources++], st->fields.audited[i], 32);
 }
 
 int entryindex_subject_version(const char *subject, size_t slen, const char *version,
@@ -53,6 +62,8 @@ void entryindex_put(const struct entryindex *ix, const uint8_t *entry, uint64_t 
                                    (const char *)entry + ix->version_off, ix->version_len, key,
                                    &klen) == 0)
         store_batch_put_index(b, STORE_INDEX_SUBJECT_VERSION, key, klen, index);
+    for (uint32_t i = 0; i < ix->nsources; i++)
+        store_batch_put_index(b, STORE_INDEX_SOURCE, ix->sources[i], 32, index);
 }
 
 struct reindex {

@@ -5,7 +5,11 @@
  * (index version below ENTRYINDEX_VERSION) is re-indexed at start.
  *
  * Keys (store.h enum store_index): ARTIFACT = the statement's sha256;
- * SUBJECT = its subject; SUBJECT_VERSION = subject, a 0 byte, version.
+ * SUBJECT = its subject; SUBJECT_VERSION = subject, a 0 byte, version;
+ * SOURCE = every source digest the statement is about (v2): a source
+ * statement's own sha256, the source of a build, rule-update or rebuild,
+ * each audited digest of an audit-report. So one SOURCE lookup finds a
+ * source snapshot with everything built from and said about it.
  * A struct entryindex is a compact view: offsets into the entry's own
  * bytes, so it can travel with the entry at no copying cost.
  */
@@ -19,12 +23,15 @@
 #include "store.h"
 
 /* Bump when the kinds or the keys change: stores below it are re-indexed. */
-#define ENTRYINDEX_VERSION 1
+#define ENTRYINDEX_VERSION 2
+#define ENTRYINDEX_SOURCES_MAX GL_STATEMENT_AUDITED_MAX
 
 struct entryindex {
     uint8_t sha256[32];
     uint32_t subject_off, subject_len; /* into the entry's bytes */
     uint32_t version_off, version_len;
+    uint32_t nsources;                 /* 0..ENTRYINDEX_SOURCES_MAX */
+    uint8_t sources[ENTRYINDEX_SOURCES_MAX][32];
 };
 
 /* The keys of statement st, parsed from the bytes at entry (st points into

@@ -99,7 +99,8 @@ int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
 static int valid_index(enum store_index kind, size_t klen)
 {
     return kind >= STORE_INDEX_ARTIFACT && kind < STORE_INDEX_NKINDS && klen > 0 &&
-           klen <= STORE_INDEX_KEY_MAX && (kind != STORE_INDEX_ARTIFACT || klen == 32);
+           klen <= STORE_INDEX_KEY_MAX && (kind != STORE_INDEX_ARTIFACT || klen == 32) &&
+           (kind != STORE_INDEX_SOURCE || klen == 32);
 }
 
 int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,

@@ -74,7 +74,8 @@ enum store_index {
     STORE_INDEX_ARTIFACT = 1,        /* artifact SHA-256 (32 bytes) */
     STORE_INDEX_SUBJECT = 2,         /* subject (its bytes) */
     STORE_INDEX_SUBJECT_VERSION = 3, /* subject, a 0 byte, version */
-    STORE_INDEX_NKINDS = 4           /* one past the last kind */
+    STORE_INDEX_SOURCE = 4,          /* a source snapshot's SHA-256 (32 bytes) */
+    STORE_INDEX_NKINDS = 5           /* one past the last kind */
 };
 
 struct store_options {

@@ -7,7 +7,9 @@
  *   witness <name> <vkey> [<url>]      vkey type 0x04 (0x01 converted)
  *   group <name> all|any|<k> <member>...
  *   quorum <name>|none                 exactly one
- *   submitter <vkey>                   (glasslog) 0x01 key signing statements
+ *   submitter <vkey> [<role>]          (glasslog) 0x01 key signing statements;
+ *                                      role builder|rebuilder|auditor
+ *   require rebuilds <k> | require audit   (glasslog) what a chain needs
  *
  * A parsed policy is an opaque heap object owning all its strings; every
  * pointer an accessor returns lives as long as the policy.
@@ -74,6 +76,14 @@ struct gl_policy_group {
     size_t line;
 };
 
+/* A submitter's role in the provenance chain (specs/policy.md 4). */
+enum gl_policy_role {
+    GL_POLICY_ROLE_NONE = 0,       /* a plain submitter */
+    GL_POLICY_ROLE_BUILDER = 1,    /* the vendor's: source, build, rule-update */
+    GL_POLICY_ROLE_REBUILDER = 2,  /* independent: rebuild */
+    GL_POLICY_ROLE_AUDITOR = 3,    /* audit-report */
+};
+
 struct gl_policy; /* opaque */
 
 /* Parses policy text of n bytes (NUL bytes are refused; text need not be
@@ -110,6 +120,15 @@ const struct gl_verifier *gl_policy_witness_keys(const struct gl_policy *p,
                                                  size_t *n);
 const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p,
                                                size_t *n);
+
+/* The role of submitter i (NONE past the end). */
+enum gl_policy_role gl_policy_submitter_role(const struct gl_policy *p, size_t i);
+/* "builder", "rebuilder", "auditor"; NULL for NONE or an invalid value. */
+const char *gl_policy_role_name(enum gl_policy_role r);
+/* The requirements: distinct rebuilder keys that must have reproduced a
+ * build (0: none), and whether its source needs an auditor's report. */
+size_t gl_policy_require_rebuilds(const struct gl_policy *p);
+int gl_policy_require_audit(const struct gl_policy *p);
 
 /* Finds the first log at index >= from whose origin (key name) is the n
  * bytes at origin. A policy may list several keys for one origin (key
@@ -158,7 +177,8 @@ int gl_policy_quorum_time(const struct gl_policy *p, const uint64_t *times,
 int gl_policy_describe(const struct gl_policy *p, struct gl_buf *out);
 
 /* Flags for gl_policy_format. */
-#define GL_POLICY_FORMAT_PORTABLE 1 /* omit `submitter` lines (plain C2SP) */
+#define GL_POLICY_FORMAT_PORTABLE 1 /* omit `submitter` and `require` lines
+                                       (plain C2SP) */
 
 /* Appends the policy in canonical form to out: logs, witnesses, groups (in
  * definition order), quorum, then submitters; single spaces, no comments,

@@ -13,6 +13,13 @@
  * a signed note with exactly one Ed25519 (0x01) signature line, at most
  * 65535 bytes in all. The leaf is the whole note.
  *
+ * Version 2 (header glasslog.dev/statement/v2) adds the kinds source and
+ * rebuild and the link lines between time and meta:
+ *   source <64 lowercase hex>      build, rule-update, rebuild: exactly one
+ *   audited <64 lowercase hex>     audit-report: 1..16, strictly ascending
+ *   scope <1..1024 printable, single spaces>   audit-report: exactly one
+ * A v1 text keeps its three kinds and has no link lines.
+ *
  * A parsed statement owns no memory: it points into the caller's message.
  */
 #ifndef GLASSLOG_STATEMENT_H
@@ -26,6 +33,7 @@
 #include "glasslog/note.h"
 
 #define GL_STATEMENT_HEADER "glasslog.dev/statement/v1"
+#define GL_STATEMENT_HEADER_V2 "glasslog.dev/statement/v2"
 #define GL_STATEMENT_MAX_SIZE 65535   /* whole signed note (u16 framing) */
 #define GL_STATEMENT_SUBJECT_MAX 256
 #define GL_STATEMENT_VERSION_MAX 256
@@ -33,11 +41,15 @@
 #define GL_STATEMENT_META_KEY_MAX 64
 #define GL_STATEMENT_META_VALUE_MAX 1024
 #define GL_STATEMENT_TIME_MAX INT64_MAX
+#define GL_STATEMENT_AUDITED_MAX 16   /* audited lines of a v2 audit-report */
+#define GL_STATEMENT_SCOPE_MAX 1024
 
 enum gl_statement_kind {
     GL_STATEMENT_BUILD = 1,
     GL_STATEMENT_RULE_UPDATE = 2,
     GL_STATEMENT_AUDIT_REPORT = 3,
+    GL_STATEMENT_SOURCE = 4,         /* v2 only: a source snapshot */
+    GL_STATEMENT_REBUILD = 5,        /* v2 only: an independent rebuild */
 };
 
 /* One meta fact. Neither string is NUL-terminated; value may be empty. */
@@ -51,6 +63,8 @@ struct gl_statement_meta {
 /* The content of a statement. As parse output every pointer points into the
  * parsed message; as format/sign input the caller owns the strings. */
 struct gl_statement_fields {
+    unsigned format;                 /* statement version: 1 or 2 (format/sign
+                                        take 0 as 1) */
     enum gl_statement_kind kind;
     const char *subject;             /* not NUL-terminated */
     size_t subject_len;
@@ -58,6 +72,12 @@ struct gl_statement_fields {
     size_t version_len;
     uint8_t sha256[32];              /* the artifact's digest */
     uint64_t time;                   /* Unix seconds when signed */
+    /* v2 links (see gl_statement_has_source); zero in v1. */
+    uint8_t source[32];              /* the source snapshot's digest */
+    size_t naudited;                 /* audit-report: 1..AUDITED_MAX */
+    uint8_t audited[GL_STATEMENT_AUDITED_MAX][32]; /* strictly ascending */
+    const char *scope;               /* audit-report; not NUL-terminated */
+    size_t scope_len;
     size_t nmeta;
     struct gl_statement_meta meta[GL_STATEMENT_META_MAX];
 };
@@ -75,11 +95,16 @@ struct gl_statement {
 
 /* The kind's name ("build", ...), or NULL if kind is not a valid kind. */
 const char *gl_statement_kind_name(enum gl_statement_kind kind);
-/* Parses a kind name of n bytes. 0, or GL_EPARSE. */
+/* Parses a kind name of n bytes (any of the five; whether the kind exists
+ * in a statement's version is the parser's business). 0, or GL_EPARSE. */
 int gl_statement_kind_parse(const char *s, size_t n,
                             enum gl_statement_kind *out);
 
-/* Parses a signed statement of n bytes. *out owns nothing (no free): it
+/* 1 if a statement with these fields carries a "source" line (a v2 build,
+ * rule-update or rebuild), else 0. */
+int gl_statement_has_source(const struct gl_statement_fields *f);
+
+/* Parses a signed statement of n bytes (v1 or v2). *out owns nothing (no free): it
  * points into msg, which must outlive it. On failure *out is unspecified
  * and why (may be NULL) names the first problem and its line (why is
  * untouched on success). GL_ETOOBIG over GL_STATEMENT_MAX_SIZE, GL_EPARSE

@@ -33,7 +33,9 @@ static void check_pointers(const struct gl_statement *st, const uint8_t *data,
         !inside(f->subject, f->subject_len, data, size) ||
         !inside(f->version, f->version_len, data, size) ||
         !inside(st->sig.name, st->sig.name_len, data, size) ||
-        f->nmeta > GL_STATEMENT_META_MAX || st->sig.sig_len != 64)
+        f->nmeta > GL_STATEMENT_META_MAX || st->sig.sig_len != 64 ||
+        (f->format != 1 && f->format != 2) || f->naudited > GL_STATEMENT_AUDITED_MAX ||
+        (f->scope_len > 0 && !inside(f->scope, f->scope_len, data, size)))
         abort();
     for (size_t i = 0; i < f->nmeta; i++)
         if (!inside(f->meta[i].key, f->meta[i].key_len, data, size) ||

@@ -61,6 +61,45 @@ static const char *subject_of(int k)
     return k < 4 ? first[k] : "filler";
 }
 
+/* Appended statements CHAIN0..CHAIN0+3 are a v2 chain about the source
+ * digest SHA-256("src"): its source statement, a build, a rebuild and an
+ * audit report (which also audits SHA-256("other src")). */
+#define CHAIN0 4
+
+static void chain_statement(const struct gl_signer *sub, int k, const char *version,
+                            struct gl_buf *out, uint8_t sha256[32])
+{
+    static const enum gl_statement_kind kinds[4] = {
+        GL_STATEMENT_SOURCE, GL_STATEMENT_BUILD, GL_STATEMENT_REBUILD,
+        GL_STATEMENT_AUDIT_REPORT};
+    struct gl_statement_fields f;
+    uint8_t other[32];
+
+    memset(&f, 0, sizeof(f));
+    f.format = 2;
+    f.kind = kinds[k - CHAIN0];
+    f.subject = "filler";
+    f.subject_len = 6;
+    f.version = version;
+    f.version_len = strlen(version);
+    f.time = 1700000000;
+    assert_int_equal(gl_sha256("src", 3, f.source), 0);
+    assert_int_equal(gl_sha256("other src", 9, other), 0);
+    memcpy(f.sha256, f.source, 32);
+    if (f.kind != GL_STATEMENT_SOURCE)
+        assert_int_equal(gl_sha256(version, strlen(version), f.sha256), 0);
+    if (f.kind == GL_STATEMENT_AUDIT_REPORT) {
+        int lt = memcmp(f.source, other, 32) < 0;
+        memcpy(f.audited[0], lt ? f.source : other, 32);
+        memcpy(f.audited[1], lt ? other : f.source, 32);
+        f.naudited = 2;
+        f.scope = "everything";
+        f.scope_len = 10;
+    }
+    assert_int_equal(gl_statement_sign(&f, sub, out, NULL), 0);
+    memcpy(sha256, f.sha256, 32);
+}
+
 struct fx;
 typedef void (*client_fn)(struct fx *f);
 
@@ -529,6 +568,31 @@ static void client_lookups(struct fx *f)
     memset(hex, 'a', 64);
     snprintf(q, sizeof(q), "sha256=%.64s", hex);
     expect_lookup(f, q, NULL, 0);
+    snprintf(q, sizeof(q), "source=%.64s", hex);
+    expect_lookup(f, q, NULL, 0);
+    /* the source index: everything linked to a source digest */
+    {
+        uint8_t d[32];
+        assert_int_equal(gl_sha256("src", 3, d), 0);
+        hex32(d, hex);
+        snprintf(q, sizeof(q), "source=%s", hex);
+        expect_lookup(f, q, (int[]){CHAIN0, CHAIN0 + 1, CHAIN0 + 2, CHAIN0 + 3}, 4);
+        snprintf(q, sizeof(q), "sha256=%s", hex); /* the source statement's digest */
+        expect_lookup(f, q, (int[]){CHAIN0}, 1);
+        assert_int_equal(gl_sha256("other src", 9, d), 0);
+        hex32(d, hex);
+        snprintf(q, sizeof(q), "source=%s", hex);
+        expect_lookup(f, q, (int[]){CHAIN0 + 3}, 1);
+        hex32(f->stmt_sha[0], hex); /* a v1 build's digest is no source */
+        snprintf(q, sizeof(q), "source=%s", hex);
+        expect_lookup(f, q, NULL, 0);
+        snprintf(q, sizeof(q), "/api/v1/lookup?source=%s&sha256=%s", hex, hex);
+        expect_error(f, "GET", q, NULL, 0, 400, "give sha256");
+        snprintf(q, sizeof(q), "/api/v1/lookup?source=%s&subject=filler", hex);
+        expect_error(f, "GET", q, NULL, 0, 400, "give sha256");
+        snprintf(q, sizeof(q), "/api/v1/lookup?source=%.63s", hex);
+        expect_error(f, "GET", q, NULL, 0, 400, "give sha256");
+    }
 
     /* malformed lookups */
     static const char *const bad[] = {
@@ -848,8 +912,11 @@ static void run_api(client_fn scenario, int with_appends, int min_checks)
     for (int k = 0; k < NAPPEND; k++) {
         snprintf(f->version[k], sizeof(f->version[k]), k == 3 ? "v/%d" : "1.%d", k);
         gl_buf_init(&f->stmt[k], GL_STATEMENT_MAX_SIZE);
-        tu_statement(&f->sub, subject_of(k), f->version[k], (uint64_t)k, &f->stmt[k],
-                     f->stmt_sha[k]);
+        if (k >= CHAIN0 && k < CHAIN0 + 4)
+            chain_statement(&f->sub, k, f->version[k], &f->stmt[k], f->stmt_sha[k]);
+        else
+            tu_statement(&f->sub, subject_of(k), f->version[k], (uint64_t)k, &f->stmt[k],
+                         f->stmt_sha[k]);
         assert_int_equal(gl_merkle_leaf_hash(f->stmt[k].data, f->stmt[k].len, f->stmt_leaf[k]),
                          0);
     }

@@ -388,10 +388,12 @@ static size_t put_batch1(struct store_batch *b)
     store_batch_put_index(b, STORE_INDEX_SUBJECT, "app", 3, 2);
     store_batch_put_index(b, STORE_INDEX_SUBJECT, "app2", 4, 3);
     store_batch_put_index(b, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 0);
+    store_batch_put_index(b, STORE_INDEX_SOURCE, artifact_a, 32, 7);
+    store_batch_put_index(b, STORE_INDEX_SOURCE, artifact_a, 32, 2);
     put_state(b, 10);
     store_batch_put_vkey(b, "example.com/log+01234567+AAAA");
     store_batch_put_index_version(b, 1);
-    return 10 * 2 + 4 + 8 + 3;
+    return 10 * 2 + 4 + 10 + 3;
 }
 
 static void test_read_back(void **state)
@@ -488,7 +490,12 @@ static void test_read_back(void **state)
     check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_b, 32, 9, 10, NULL, 0);
     check_index(f->s, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 100, 10,
                 (uint64_t[]){0}, 1);
+    check_index(f->s, STORE_INDEX_SOURCE, (const char *)artifact_a, 32, 100, 10,
+                (uint64_t[]){2, 7}, 2);
+    check_index(f->s, STORE_INDEX_SOURCE, (const char *)artifact_a, 32, 7, 10,
+                (uint64_t[]){2}, 1);
     /* the kinds are separate name spaces */
+    check_index(f->s, STORE_INDEX_SOURCE, (const char *)artifact_b, 32, 100, 10, NULL, 0);
     check_index(f->s, STORE_INDEX_SUBJECT_VERSION, "app", 3, 100, 10, NULL, 0);
     check_index(f->s, STORE_INDEX_SUBJECT, sv_key, sizeof(sv_key) - 1, 100, 10, NULL, 0);
 
@@ -547,6 +554,8 @@ static void test_bad_index_queries(void **state)
     assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 31, 10, idx, 4, &n),
                      GL_EINVAL);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 33, 10, idx, 4, &n),
+                     GL_EINVAL);
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SOURCE, key, 31, 10, idx, 4, &n),
                      GL_EINVAL);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, NULL, 1, 10, idx, 4, &n),
                      GL_EINVAL);

@@ -607,6 +607,38 @@ static void test_submitters(void **state)
     gl_policy_free(p);
 }
 
+/* Roles on submitter lines; requirements; requirements may come before
+ * the roles they count (checked at the end of the file). */
+static void test_roles(void **state)
+{
+    struct gl_policy *p = parse_ok("log $L\nrequire audit\nsubmitter $N builder\n"
+                                   "submitter $M rebuilder\nsubmitter $E auditor\n"
+                                   "require rebuilds 1\nquorum none\n");
+    struct gl_policy *q = parse_ok("log $L\nsubmitter $N\nquorum none\n");
+    char *d;
+
+    (void)state;
+    assert_int_equal(gl_policy_submitter_role(p, 0), GL_POLICY_ROLE_BUILDER);
+    assert_int_equal(gl_policy_submitter_role(p, 1), GL_POLICY_ROLE_REBUILDER);
+    assert_int_equal(gl_policy_submitter_role(p, 2), GL_POLICY_ROLE_AUDITOR);
+    assert_int_equal(gl_policy_submitter_role(p, 3), GL_POLICY_ROLE_NONE);
+    assert_int_equal(gl_policy_require_rebuilds(p), 1);
+    assert_int_equal(gl_policy_require_audit(p), 1);
+    assert_int_equal(gl_policy_submitter_role(q, 0), GL_POLICY_ROLE_NONE);
+    assert_int_equal(gl_policy_require_rebuilds(q), 0);
+    assert_int_equal(gl_policy_require_audit(q), 0);
+    assert_string_equal(gl_policy_role_name(GL_POLICY_ROLE_REBUILDER), "rebuilder");
+    assert_null(gl_policy_role_name(GL_POLICY_ROLE_NONE));
+    assert_null(gl_policy_role_name((enum gl_policy_role)4));
+    d = describe(p);
+    assert_non_null(strstr(d, "; submitters ci.example/release (builder), "
+                              "ci.example/nightly (rebuilder), "));
+    assert_non_null(strstr(d, " (auditor); requires 1 rebuild; requires an audit of the source"));
+    free(d);
+    gl_policy_free(q);
+    gl_policy_free(p);
+}
+
 static void test_find_logs(void **state)
 {
     struct gl_policy *p;
@@ -672,7 +704,32 @@ static const struct bad bad_cases[] = {
     { "quorum none extra\n", GL_EPARSE, 1, "expected: quorum" },
     { "quorum none\nquorum none\n", GL_EPARSE, 2, "second quorum line (the first is on line 1)" },
     { "submitter\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
-    { "submitter $N https://x/\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
+    { "submitter $N https://x/\nquorum none\n", GL_EPARSE, 1, "unknown submitter role" },
+    /* roles and requirements */
+    { "submitter $N builder x\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
+    { "submitter $N Builder\nquorum none\n", GL_EPARSE, 1,
+      "unknown submitter role \"Builder\"" },
+    { "submitter $N builder\nrequire\nquorum none\n", GL_EPARSE, 2, "expected: require" },
+    { "submitter $N builder\nrequire rebuild 1\nquorum none\n", GL_EPARSE, 2,
+      "expected: require" },
+    { "submitter $N builder\nrequire audit now\nquorum none\n", GL_EPARSE, 2,
+      "expected: require" },
+    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 0\nquorum none\n",
+      GL_EPARSE, 3, "rebuild count is not" },
+    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 01\nquorum none\n",
+      GL_EPARSE, 3, "rebuild count is not" },
+    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 257\nquorum none\n",
+      GL_EPARSE, 3, "rebuild count is not" },
+    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 2\nquorum none\n",
+      GL_EPARSE, 3, "require rebuilds 2, but the policy names 1 rebuilder" },
+    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 1\n"
+      "require rebuilds 1\nquorum none\n", GL_EPARSE, 4, "second \"require rebuilds\"" },
+    { "submitter $N builder\nsubmitter $E auditor\nrequire audit\nrequire audit\n"
+      "quorum none\n", GL_EPARSE, 4, "second \"require audit\" line (first on line 3)" },
+    { "submitter $N builder\nrequire audit\nquorum none\n", GL_EPARSE, 2,
+      "policy names no auditor" },
+    { "submitter $M rebuilder\nquorum none\nrequire rebuilds 1\n", GL_EPARSE, 3,
+      "needs at least one \"submitter <vkey> builder\"" },
     /* keys */
     { "log not-a-key\nquorum none\n", GL_EPARSE, 1,
       "log key is not a valid vkey: not a key: want <name>+<id>+<base64>" },
@@ -948,6 +1005,24 @@ static void test_format_round_trip(void **state)
     free(f2);
     gl_policy_free(q);
     gl_policy_free(p);
+    /* roles and requirements survive the round trip; portable drops them */
+    p = parse_ok("require audit\nsubmitter $M rebuilder\nsubmitter $N builder\n"
+                 "require rebuilds 1\nsubmitter $E auditor\nquorum none\n");
+    f1 = format(p, 0);
+    want = expand("quorum none\nsubmitter $M rebuilder\nsubmitter $N builder\n"
+                  "submitter $E auditor\nrequire rebuilds 1\nrequire audit\n");
+    assert_string_equal(f1, want);
+    q = parse_text_ok(f1, strlen(f1));
+    f2 = format(q, 0);
+    assert_string_equal(f1, f2);
+    fp = format(p, GL_POLICY_FORMAT_PORTABLE);
+    assert_string_equal(fp, "quorum none\n");
+    free(fp);
+    free(want);
+    free(f1);
+    free(f2);
+    gl_policy_free(q);
+    gl_policy_free(p);
 }
 
 int main(void)
@@ -966,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_quorum_time_wide),
         cmocka_unit_test(test_witness_conversion_vectors),
         cmocka_unit_test(test_submitters),
+        cmocka_unit_test(test_roles),
         cmocka_unit_test(test_find_logs),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_nul_byte),

@@ -221,7 +221,11 @@ static void test_kind_names(void **state)
     (void)state;
     assert_string_equal(gl_statement_kind_name(GL_STATEMENT_RULE_UPDATE), "rule-update");
     assert_null(gl_statement_kind_name((enum gl_statement_kind)0));
-    assert_null(gl_statement_kind_name((enum gl_statement_kind)4));
+    assert_string_equal(gl_statement_kind_name(GL_STATEMENT_SOURCE), "source");
+    assert_string_equal(gl_statement_kind_name(GL_STATEMENT_REBUILD), "rebuild");
+    assert_null(gl_statement_kind_name((enum gl_statement_kind)6));
+    assert_int_equal(gl_statement_kind_parse("rebuild", 7, &k), 0);
+    assert_int_equal(k, GL_STATEMENT_REBUILD);
     assert_int_equal(gl_statement_kind_parse("audit-report", 12, &k), 0);
     assert_int_equal(k, GL_STATEMENT_AUDIT_REPORT);
     assert_int_equal(gl_statement_kind_parse("audit-repor", 11, &k), GL_EPARSE);
@@ -313,7 +317,8 @@ struct bad {
 
 static const struct bad bad_texts[] = {
     /* header */
-    {"glasslog.dev/statement/v2\n" K S V D T, 1, "first line"},
+    {"glasslog.dev/statement/v3\n" K S V D T, 1, "first line"},
+    {"glasslog.dev/statement/v\n" K S V D T, 1, "first line"},
     {"Glasslog.dev/statement/v1\n" K S V D T, 1, "first line"},
     {"glasslog.dev/statement/v1 \n" K S V D T, 1, "first line"},
     {K S V D T, 1, "first line"},
@@ -381,6 +386,177 @@ static const struct bad bad_texts[] = {
     {H K S V D T "meta a x\nmeta a y\n", 8, "strictly ascending"},
     {H K S V D T "meta ab x\nmeta a x\n", 8, "strictly ascending"},
 };
+
+#define H2 "glasslog.dev/statement/v2\n"
+#define X1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define X2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define SRC "source " X1 "\n"
+#define AUD "audited " X1 "\naudited " X2 "\n"
+#define SCOPE "scope full source review\n"
+
+/* Version 2: kinds per version, the link lines each kind requires. */
+static const struct bad bad_texts_v2[] = {
+    /* new kinds need the v2 header */
+    {H "kind source\n" S V D T, 2, "kind is not build, rule-update or audit-report"},
+    {H "kind rebuild\n" S V D T SRC, 2, "kind is not build, rule-update or audit-report"},
+    {H2 "kind deploy\n" S V D T, 2, "kind is not build, rule-update, audit-report"},
+    /* v1 has no links */
+    {H K S V D T SRC, 7, "unexpected line after time"},
+    /* build, rule-update, rebuild: exactly one source line */
+    {H2 K S V D T, 7, "missing source line"},
+    {H2 "kind rebuild\n" S V D T "meta a b\n", 7, "expected a \"source <value>\" line"},
+    {H2 K S V D T "source " X1 "0\n", 7, "source is not 64 lowercase hex"},
+    {H2 K S V D T "source 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n", 7,
+     "source is not 64 lowercase hex"},
+    {H2 K S V D T SRC SRC, 8, "unexpected line after time"},
+    {H2 "kind rule-update\n" S V D SRC T, 6, "expected a \"time <value>\" line"},
+    /* source: no links at all */
+    {H2 "kind source\n" S V D T SRC, 7, "unexpected line after time"},
+    {H2 "kind source\n" S V D T AUD SCOPE, 7, "unexpected line after time"},
+    /* audit-report: 1..16 ascending audited lines, then one scope */
+    {H2 "kind audit-report\n" S V D T SCOPE, 7, "expected a \"audited <value>\" line"},
+    {H2 "kind audit-report\n" S V D T AUD, 9, "missing scope line"},
+    {H2 "kind audit-report\n" S V D T "audited " X2 "\naudited " X1 "\n" SCOPE, 8,
+     "strictly ascending"},
+    {H2 "kind audit-report\n" S V D T "audited " X1 "\naudited " X1 "\n" SCOPE, 8,
+     "strictly ascending"},
+    {H2 "kind audit-report\n" S V D T AUD "scope \n", 9, "scope is not"},
+    {H2 "kind audit-report\n" S V D T AUD "scope a  b\n", 9, "scope is not"},
+    {H2 "kind audit-report\n" S V D T AUD "scope\n", 9, "expected a \"scope <value>\" line"},
+    {H2 "kind audit-report\n" S V D T AUD SCOPE SCOPE, 10, "unexpected line after time"},
+    {H2 "kind audit-report\n" S V D T SRC AUD SCOPE, 7, "expected a \"audited <value>\""},
+};
+
+static void test_malformed_v2(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad_texts_v2) / sizeof(bad_texts_v2[0]); i++) {
+        struct gl_err why = {0, ""};
+        const struct bad *b = &bad_texts_v2[i];
+        int rc = parse_signed_text(b->text, strlen(b->text), &why);
+        if (rc != GL_EPARSE || why.line != b->line || strstr(why.reason, b->why) == NULL)
+            fail_msg("case %zu: want EPARSE at line %zu \"%s\", got %d at line %zu \"%s\"\n%s",
+                     i, b->line, b->why, rc, why.line, why.reason, b->text);
+    }
+}
+
+/* 17 audited lines are one too many; 16 parse. */
+static void test_audited_cap(void **state)
+{
+    char text[4096];
+    struct gl_err why = {0, ""};
+    size_t n, i;
+
+    (void)state;
+    for (int count = 16; count <= 17; count++) {
+        n = (size_t)snprintf(text, sizeof(text), H2 "kind audit-report\n" S V D T);
+        for (i = 0; i < (size_t)count; i++)
+            n += (size_t)snprintf(text + n, sizeof(text) - n,
+                                  "audited %062zx%02zx\n", (size_t)0, i);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, SCOPE);
+        if (count == 16) {
+            assert_int_equal(parse_signed_text(text, n, &why), 0);
+        } else {
+            assert_int_equal(parse_signed_text(text, n, &why), GL_EPARSE);
+            assert_int_equal(why.line, 7 + 16);
+            assert_non_null(strstr(why.reason, "more than 16 audited"));
+        }
+    }
+}
+
+/* Each v2 kind signs, parses back to the same fields and formats back to
+ * the same text; v1 fields (format 0 or 1) still give a v1 text. */
+static void test_v2_round_trips(void **state)
+{
+    static const char want_audit[] =
+        H2 "kind audit-report\n" "subject example.com/widget\n" "version 1.4.2\n"
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+        "time 1700000000\n" AUD SCOPE "meta firm audits.example\n";
+    static const enum gl_statement_kind kinds[] = {
+        GL_STATEMENT_SOURCE, GL_STATEMENT_BUILD, GL_STATEMENT_RULE_UPDATE,
+        GL_STATEMENT_REBUILD, GL_STATEMENT_AUDIT_REPORT};
+    struct gl_statement_fields f;
+    struct gl_statement st;
+    struct gl_buf b, t;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        base_fields(&f);
+        f.format = 2;
+        f.kind = kinds[i];
+        memset(f.source, 0x11, 32);
+        if (f.kind == GL_STATEMENT_AUDIT_REPORT) {
+            f.naudited = 2;
+            memset(f.audited[0], 0x11, 32);
+            memset(f.audited[1], 0x22, 32);
+            f.scope = "full source review";
+            f.scope_len = strlen(f.scope);
+            add_meta(&f, "firm", "audits.example");
+        }
+        gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+        assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
+        assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), 0);
+        assert_int_equal(st.fields.format, 2);
+        assert_int_equal(st.fields.kind, kinds[i]);
+        assert_memory_equal(b.data, H2, strlen(H2));
+        assert_int_equal(gl_statement_has_source(&st.fields),
+                         f.kind == GL_STATEMENT_BUILD || f.kind == GL_STATEMENT_RULE_UPDATE ||
+                             f.kind == GL_STATEMENT_REBUILD);
+        if (gl_statement_has_source(&st.fields))
+            assert_memory_equal(st.fields.source, f.source, 32);
+        else
+            assert_null(strstr((char *)b.data, "\nsource "));
+        if (f.kind == GL_STATEMENT_AUDIT_REPORT) {
+            assert_memory_equal(b.data, want_audit, strlen(want_audit));
+            assert_int_equal(st.fields.naudited, 2);
+            assert_memory_equal(st.fields.audited[1], f.audited[1], 32);
+            assert_int_equal(st.fields.scope_len, 18);
+            assert_memory_equal(st.fields.scope, "full source review", 18);
+        }
+        gl_buf_init(&t, GL_STATEMENT_MAX_SIZE);
+        assert_int_equal(gl_statement_format_text(&st.fields, &t, NULL), 0);
+        assert_int_equal(t.len, st.text_len);
+        assert_memory_equal(t.data, st.text, t.len);
+        gl_buf_release(&t);
+        gl_buf_release(&b);
+    }
+    /* format 1 (and 0) refuse the new kinds and write v1 */
+    base_fields(&f);
+    f.kind = GL_STATEMENT_SOURCE;
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), GL_EPARSE);
+    f.kind = GL_STATEMENT_BUILD;
+    f.format = 1;
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
+    assert_memory_equal(b.data, H, strlen(H));
+    assert_null(strstr((char *)b.data, "source "));
+    gl_buf_release(&b);
+    /* the formatter checks the links as the parser does */
+    base_fields(&f);
+    f.format = 2;
+    f.kind = GL_STATEMENT_AUDIT_REPORT;
+    f.scope = "x";
+    f.scope_len = 1;
+    gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), GL_EPARSE); /* 0 audited */
+    f.naudited = 2;
+    memset(f.audited[0], 0x22, 32);
+    memset(f.audited[1], 0x11, 32);
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), GL_EPARSE); /* order */
+    memset(f.audited[0], 0x01, 32);
+    f.scope_len = 0;
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), GL_EPARSE); /* no scope */
+    f.format = 3;
+    f.scope_len = 1;
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), GL_EPARSE);
+    f.format = 2;
+    assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
+    assert_int_equal(b.len > 0, 1);
+    gl_buf_release(&b);
+}
 
 static void test_malformed_texts(void **state)
 {
@@ -650,6 +826,9 @@ int main(void)
         cmocka_unit_test(test_maximal_statement),
         cmocka_unit_test(test_spec_example),
         cmocka_unit_test(test_malformed_texts),
+        cmocka_unit_test(test_malformed_v2),
+        cmocka_unit_test(test_audited_cap),
+        cmocka_unit_test(test_v2_round_trips),
         cmocka_unit_test(test_long_fields),
         cmocka_unit_test(test_too_many_meta),
         cmocka_unit_test(test_crlf_and_controls),

@@ -1,0 +1,646 @@
+/*
+ * chain: see chain.h. The judgement (specs/client.md, "The provenance
+ * chain"), for the head H (a v2 build or rule-update naming source X,
+ * subject N, version V):
+ *
+ *   build     H verifies, is signed by a builder, names the artifact;
+ *   source    a verified source statement with digest X, subject N,
+ *             version V, by a builder (at least one);
+ *   rebuild   each rebuild of X for N V: by a rebuilder with H's digest
+ *             reproduces it; by a rebuilder with another digest FAILS;
+ *             by any other key does not count;
+ *   rebuilds  distinct rebuilder keys that reproduced H >= the policy's
+ *             "require rebuilds";
+ *   audit     each audit-report listing X: by an auditor it covers X,
+ *             by any other key it does not count; with "require audit"
+ *             at least one must cover X.
+ *
+ * A statement that does not verify on its own fails its row; statements
+ * that are about something else are shown as ignored. Memory: one trust
+ * report at a time (heap), rows in the caller's report.
+ */
+#include "chain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "fetch.h"
+#include "file.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "util.h"
+
+#define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
+
+/* What chain_eval knows of each item after verifying it alone. */
+struct judged {
+    int parsed, verified, known; /* known: signed by a policy submitter */
+    struct gl_statement st;
+    enum gl_policy_role role;
+    size_t signer;
+    char why[TRUST_WHY_MAX];
+};
+
+static int same_text(const char *a, size_t an, const char *b, size_t bn)
+{
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+static int same_product(const struct gl_statement_fields *a, const struct gl_statement_fields *b)
+{
+    return same_text(a->subject, a->subject_len, b->subject, b->subject_len) &&
+           same_text(a->version, a->version_len, b->version, b->version_len);
+}
+
+static void short_hex(const uint8_t d[32], char out[17])
+{
+    gl_hex_encode(d, 8, out, 17);
+}
+
+/* Verifies item i alone (trust.c) into *j. */
+static void judge_item(const struct gl_policy *p, const struct chain_item *it, uint64_t max_age,
+                       uint64_t now, struct trust_report *tr, struct judged *j)
+{
+    struct trust_input in;
+
+    memset(j, 0, sizeof(*j));
+    memset(&in, 0, sizeof(in));
+    in.statement = it->stmt;
+    in.statement_len = it->len;
+    in.proof = it->proof;
+    in.max_age = max_age;
+    in.now = now;
+    trust_verify(p, &in, tr);
+    j->parsed = tr->have_statement;
+    if (j->parsed)
+        j->st = tr->st;
+    j->verified = tr->failed < 0;
+    if (!j->verified && tr->failed >= 0)
+        snprintf(j->why, sizeof(j->why), "does not verify: %s: %s",
+                 trust_step_name((enum trust_step)tr->failed), tr->why[tr->failed]);
+    if (tr->state[TRUST_SUBMITTER] == TRUST_PASSED) {
+        j->known = 1;
+        j->signer = tr->submitter;
+        j->role = gl_policy_submitter_role(p, tr->submitter);
+    }
+}
+
+static struct chain_row *add_row(struct chain_report *r, const char *link, int item,
+                                 const struct chain_item *items, const struct gl_policy *p,
+                                 const struct judged *j)
+{
+    struct chain_row *row = &r->rows[r->nrows++];
+    size_t nsub;
+    const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
+
+    memset(row, 0, sizeof(*row));
+    row->link = link;
+    row->item = item;
+    if (item < 0)
+        return row;
+    row->index = items[item].proof->index;
+    row->role = j->role != GL_POLICY_ROLE_NONE ? gl_policy_role_name(j->role) : "no role";
+    if (j->known)
+        snprintf(row->signer, sizeof(row->signer), "%s", subs[j->signer].name);
+    else if (j->parsed)
+        snprintf(row->signer, sizeof(row->signer), "%.*s (not in the policy)",
+                 (int)(j->st.sig.name_len > 100 ? 100 : j->st.sig.name_len), j->st.sig.name);
+    return row;
+}
+
+static void set(struct chain_row *row, enum chain_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set(struct chain_row *row, enum chain_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+
+    row->verdict = v;
+    va_start(ap, fmt);
+    vsnprintf(row->why, sizeof(row->why), fmt, ap);
+    va_end(ap);
+}
+
+/* The head row. 0 if the chain can be followed from it. */
+static int judge_head(struct chain_report *r, const struct gl_policy *p,
+                      const struct chain_item *items, size_t head, const struct judged *j,
+                      const uint8_t *artifact)
+{
+    struct chain_row *row = add_row(r, "build", (int)head, items, p, j);
+    char a[17], b[17];
+
+    if (!j->parsed) {
+        set(row, CHAIN_FAIL, "%s", j->why[0] ? j->why : "not a statement");
+        return -1;
+    }
+    r->have_head = 1;
+    r->head = j->st;
+    if (j->st.fields.kind == GL_STATEMENT_RULE_UPDATE)
+        row->link = "rule-update";
+    if (j->st.fields.format != 2 || !gl_statement_has_source(&j->st.fields) ||
+        j->st.fields.kind == GL_STATEMENT_REBUILD) {
+        set(row, CHAIN_FAIL, "not a v2 build or rule-update (it names no source)");
+        return -1;
+    }
+    if (!j->verified)
+        set(row, CHAIN_FAIL, "%s", j->why);
+    else if (j->role != GL_POLICY_ROLE_BUILDER)
+        set(row, CHAIN_FAIL, "signed by %s, which the policy does not name a builder",
+            row->signer);
+    else if (artifact != NULL && !util_hash_equal(artifact, j->st.fields.sha256)) {
+        short_hex(artifact, a);
+        short_hex(j->st.fields.sha256, b);
+        set(row, CHAIN_FAIL, "the artifact's sha256 %s... is not the build's %s...", a, b);
+    } else {
+        short_hex(j->st.fields.source, a);
+        set(row, CHAIN_OK, "signed by a builder, in the log under the policy; source %s...", a);
+    }
+    return 0;
+}
+
+/* Source rows: at least one good source statement. */
+static void judge_sources(struct chain_report *r, const struct gl_policy *p,
+                          const struct chain_item *items, size_t n, size_t head,
+                          const struct judged *js)
+{
+    const struct gl_statement_fields *h = &r->head.fields;
+    struct chain_row *row;
+    int good = 0;
+    char x[17];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct judged *j = &js[i];
+        if (i == head || !j->parsed || j->st.fields.kind != GL_STATEMENT_SOURCE ||
+            memcmp(j->st.fields.sha256, h->source, 32) != 0)
+            continue;
+        row = add_row(r, "source", (int)i, items, p, j);
+        if (!j->verified)
+            set(row, CHAIN_FAIL, "%s", j->why);
+        else if (!same_product(&j->st.fields, h))
+            set(row, CHAIN_IGNORED, "a snapshot of another subject or version");
+        else if (j->role != GL_POLICY_ROLE_BUILDER)
+            set(row, CHAIN_IGNORED, "not signed by a builder: does not count");
+        else {
+            set(row, CHAIN_OK, "the source snapshot, logged by a builder");
+            good++;
+        }
+    }
+    if (good == 0) {
+        short_hex(h->source, x);
+        row = add_row(r, "source", -1, items, p, NULL);
+        set(row, CHAIN_FAIL, "no source statement by a builder for %s... in the log", x);
+    }
+}
+
+/* Rebuild rows and the count the policy requires. */
+static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
+                           const struct chain_item *items, size_t n, const struct judged *js)
+{
+    const struct gl_statement_fields *h = &r->head.fields;
+    uint8_t counted[GL_POLICY_MAX_SUBMITTERS] = {0};
+    size_t need = gl_policy_require_rebuilds(p), have = 0;
+    struct chain_row *row;
+    char a[17], b[17];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct judged *j = &js[i];
+        if (!j->parsed || j->st.fields.kind != GL_STATEMENT_REBUILD ||
+            memcmp(j->st.fields.source, h->source, 32) != 0 || !same_product(&j->st.fields, h))
+            continue;
+        row = add_row(r, "rebuild", (int)i, items, p, j);
+        short_hex(j->st.fields.sha256, a);
+        short_hex(h->sha256, b);
+        if (!j->verified)
+            set(row, CHAIN_FAIL, "%s", j->why);
+        else if (j->role != GL_POLICY_ROLE_REBUILDER)
+            set(row, CHAIN_IGNORED, "not signed by a rebuilder: does not count");
+        else if (!util_hash_equal(j->st.fields.sha256, h->sha256))
+            set(row, CHAIN_FAIL, "rebuilt %s..., which differs from the build's %s...", a,
+                b);
+        else {
+            set(row, CHAIN_OK, "reproduced the build (%s...)", a);
+            have += !counted[j->signer];
+            counted[j->signer] = 1;
+        }
+    }
+    row = add_row(r, "rebuilds", -1, items, p, NULL);
+    if (need == 0)
+        set(row, CHAIN_IGNORED, "%zu rebuilder%s reproduced it; the policy requires none",
+            have, have == 1 ? "" : "s");
+    else
+        set(row, have >= need ? CHAIN_OK : CHAIN_FAIL,
+            "%zu of the %zu required rebuilder%s reproduced it", have, need,
+            need == 1 ? "" : "s");
+}
+
+static int lists_source(const struct gl_statement_fields *f, const uint8_t x[32])
+{
+    for (size_t i = 0; i < f->naudited; i++)
+        if (memcmp(f->audited[i], x, 32) == 0)
+            return 1;
+    return 0;
+}
+
+static void judge_audits(struct chain_report *r, const struct gl_policy *p,
+                         const struct chain_item *items, size_t n, const struct judged *js)
+{
+    const struct gl_statement_fields *h = &r->head.fields;
+    struct chain_row *row;
+    int covered = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct judged *j = &js[i];
+        if (!j->parsed || j->st.fields.kind != GL_STATEMENT_AUDIT_REPORT ||
+            !lists_source(&j->st.fields, h->source))
+            continue;
+        row = add_row(r, "audit", (int)i, items, p, j);
+        if (!j->verified)
+            set(row, CHAIN_FAIL, "%s", j->why);
+        else if (j->role != GL_POLICY_ROLE_AUDITOR)
+            set(row, CHAIN_IGNORED, "not signed by an auditor: does not count");
+        else {
+            set(row, CHAIN_OK, "covers the source (scope: %.*s)",
+                (int)(j->st.fields.scope_len > 200 ? 200 : j->st.fields.scope_len),
+                j->st.fields.scope);
+            covered = 1;
+        }
+    }
+    row = add_row(r, "audits", -1, items, p, NULL);
+    if (!gl_policy_require_audit(p))
+        set(row, CHAIN_IGNORED, "%s; the policy requires none",
+            covered ? "an auditor covered the source" : "no auditor covered the source");
+    else
+        set(row, covered ? CHAIN_OK : CHAIN_FAIL, "%s",
+            covered ? "the source is covered by an auditor's report"
+                    : "the policy requires an audit, and no auditor's report covers the "
+                      "source");
+}
+
+int chain_eval(const struct gl_policy *p, const struct chain_item *items, size_t n,
+               size_t head, const uint8_t *artifact, uint64_t max_age, uint64_t now,
+               struct chain_report *r)
+{
+    struct trust_report *tr;
+    struct judged *js;
+
+    if (p == NULL || items == NULL || r == NULL || n == 0 || n > CHAIN_MAX || head >= n)
+        return GL_EINVAL;
+    memset(r, 0, sizeof(*r));
+    tr = malloc(sizeof(*tr));
+    js = calloc(n, sizeof(*js));
+    if (tr == NULL || js == NULL) {
+        free(tr);
+        free(js);
+        return GL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        judge_item(p, &items[i], max_age, now, tr, &js[i]);
+    if (judge_head(r, p, items, head, &js[head], artifact) == 0) {
+        judge_sources(r, p, items, n, head, js);
+        judge_rebuilds(r, p, items, n, js);
+        judge_audits(r, p, items, n, js);
+    }
+    r->ok = 1;
+    for (size_t i = 0; i < r->nrows; i++)
+        r->ok &= r->rows[i].verdict != CHAIN_FAIL;
+    free(tr);
+    free(js);
+    return r->ok ? 0 : GL_EVERIFY;
+}
+
+/* --- output ------------------------------------------------------------------------- */
+
+static const char *verdict_word(enum chain_verdict v)
+{
+    return v == CHAIN_OK ? "ok" : v == CHAIN_FAIL ? "FAIL" : "does not count";
+}
+
+static void print_tree(const struct chain_report *r)
+{
+    const struct gl_statement_fields *h = &r->head.fields;
+    char hex[65];
+
+    if (r->have_head) {
+        gl_hex_encode(h->sha256, 32, hex, sizeof(hex));
+        printf("chain of %s %.*s %.*s sha256 %s\n", gl_statement_kind_name(h->kind),
+               (int)h->subject_len, h->subject, (int)h->version_len, h->version, hex);
+    } else {
+        printf("chain (no readable head statement)\n");
+    }
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct chain_row *w = &r->rows[i];
+        const char *branch = i == 0 ? "" : i + 1 == r->nrows ? "  `- " : "  |- ";
+        if (w->item >= 0)
+            printf("%s%s #%llu by %s (%s): %s: %s\n", branch, w->link,
+                   (unsigned long long)w->index, w->signer[0] ? w->signer : "?", w->role,
+                   verdict_word(w->verdict), w->why);
+        else
+            printf("%s%s: %s: %s\n", branch, w->link, verdict_word(w->verdict), w->why);
+    }
+    printf("overall: %s\n", r->ok ? "verified" : "FAILED");
+}
+
+static void print_json(const struct chain_report *r)
+{
+    cJSON *o = cJSON_CreateObject(), *links, *head;
+    char hex[65], *s;
+
+    if (o == NULL)
+        return;
+    cJSON_AddStringToObject(o, "verdict", r->ok ? "verified" : "failed");
+    if (r->have_head && (head = cJSON_AddObjectToObject(o, "head")) != NULL) {
+        const struct gl_statement_fields *h = &r->head.fields;
+        char sub[GL_STATEMENT_SUBJECT_MAX + 1], ver[GL_STATEMENT_VERSION_MAX + 1];
+        snprintf(sub, sizeof(sub), "%.*s", (int)h->subject_len, h->subject);
+        snprintf(ver, sizeof(ver), "%.*s", (int)h->version_len, h->version);
+        cJSON_AddStringToObject(head, "kind", gl_statement_kind_name(h->kind));
+        cJSON_AddStringToObject(head, "subject", sub);
+        cJSON_AddStringToObject(head, "version", ver);
+        gl_hex_encode(h->sha256, 32, hex, sizeof(hex));
+        cJSON_AddStringToObject(head, "sha256", hex);
+        if (gl_statement_has_source(h)) {
+            gl_hex_encode(h->source, 32, hex, sizeof(hex));
+            cJSON_AddStringToObject(head, "source", hex);
+        }
+    }
+    if ((links = cJSON_AddArrayToObject(o, "links")) != NULL)
+        for (size_t i = 0; i < r->nrows; i++) {
+            const struct chain_row *w = &r->rows[i];
+            cJSON *l = cJSON_CreateObject();
+            if (l == NULL || !cJSON_AddItemToArray(links, l))
+                break;
+            cJSON_AddStringToObject(l, "link", w->link);
+            if (w->item >= 0) {
+                cJSON_AddNumberToObject(l, "index", (double)w->index);
+                cJSON_AddStringToObject(l, "signer", w->signer);
+                cJSON_AddStringToObject(l, "role", w->role);
+            }
+            cJSON_AddStringToObject(l, "verdict", w->verdict == CHAIN_OK     ? "ok"
+                                                  : w->verdict == CHAIN_FAIL ? "fail"
+                                                                             : "ignored");
+            cJSON_AddStringToObject(l, "reason", w->why);
+        }
+    if ((s = cJSON_PrintUnformatted(o)) != NULL)
+        printf("%s\n", s);
+    free(s);
+    cJSON_Delete(o);
+}
+
+void chain_print(const struct chain_report *r, int json)
+{
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct chain_row *w = &r->rows[i];
+        if (w->verdict != CHAIN_FAIL)
+            continue;
+        if (w->item >= 0)
+            cli_error("verification failed: %s #%llu: %s", w->link,
+                      (unsigned long long)w->index, w->why);
+        else
+            cli_error("verification failed: %s: %s", w->link, w->why);
+    }
+    if (json)
+        print_json(r);
+    else
+        print_tree(r);
+}
+
+/* --- offline: a chain bundle -------------------------------------------------------- */
+
+int chain_verify_bundle(const struct gl_policy *p, const char *path, const char *artifact,
+                        uint64_t max_age, int json)
+{
+    struct chain_item items[CHAIN_MAX];
+    struct gl_chainbundle *b = NULL;
+    struct chain_report *r = NULL;
+    uint8_t digest[32];
+    struct gl_buf text;
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + 64];
+    int rc = CLI_USAGE;
+
+    gl_buf_init(&text, GL_CHAINBUNDLE_MAX_SIZE);
+    if (cli_read_file(path, &text) != 0 ||
+        (artifact != NULL && util_hash_file(artifact, digest) != 0))
+        goto out;
+    if (gl_chainbundle_parse((const char *)text.data, text.len, &b, &why) != 0) {
+        cli_error("verification failed: chain bundle: %s",
+                  gl_err_format(&why, path, msg, sizeof(msg)));
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        items[i].stmt = (const char *)b->proofs[i]->extra;
+        items[i].len = b->proofs[i]->extra_len;
+        items[i].proof = b->proofs[i];
+    }
+    if ((r = malloc(sizeof(*r))) == NULL)
+        goto out;
+    rc = chain_eval(p, items, b->n, 0, artifact != NULL ? digest : NULL, max_age,
+                    (uint64_t)time(NULL), r);
+    if (rc != 0 && rc != GL_EVERIFY) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    chain_print(r, json);
+    rc = r->ok ? CLI_OK : CLI_VERIFY;
+out:
+    free(r);
+    gl_chainbundle_free(b);
+    gl_buf_release(&text);
+    return rc;
+}
+
+/* --- online: from the log's lookup API ---------------------------------------------- */
+
+struct gathered {
+    struct chain_item items[CHAIN_MAX];
+    struct gl_tlogproof *proofs[CHAIN_MAX];
+    size_t n;
+    cJSON *answers[2]; /* the JSON the items point into */
+};
+
+/* Adds the items of one lookup answer (skipping indexes already held).
+ * 0, CLI_VERIFY (malformed answer) or CLI_USAGE (too many). */
+static int gather(struct gathered *g, const cJSON *answer)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(answer, "statements"), *it;
+
+    if (!cJSON_IsArray(arr)) {
+        cli_error("the log's lookup answer is not {\"statements\": [...]}");
+        return CLI_VERIFY;
+    }
+    cJSON_ArrayForEach(it, arr)
+    {
+        const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
+        const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
+        struct gl_tlogproof *pf = NULL;
+        size_t k;
+        if (!cJSON_IsString(js) || !cJSON_IsString(jp) ||
+            gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) != 0) {
+            cli_error("verification failed: the log's answer is malformed (an item lacks a "
+                      "valid statement or proof)");
+            return CLI_VERIFY;
+        }
+        for (k = 0; k < g->n && g->proofs[k]->index != pf->index; k++)
+            ;
+        if (k < g->n) {
+            gl_tlogproof_free(pf);
+            continue;
+        }
+        if (g->n == CHAIN_MAX) {
+            gl_tlogproof_free(pf);
+            cli_error("the chain holds more than %d statements", CHAIN_MAX);
+            return CLI_USAGE;
+        }
+        g->proofs[g->n] = pf;
+        g->items[g->n].stmt = js->valuestring;
+        g->items[g->n].len = strlen(js->valuestring);
+        g->items[g->n].proof = pf;
+        g->n++;
+    }
+    return 0;
+}
+
+static int ask(struct fetch *f, const char *param, const uint8_t d[32], cJSON **out)
+{
+    struct gl_buf body, path;
+    char hex[65];
+    int rc;
+
+    gl_hex_encode(d, 32, hex, sizeof(hex));
+    gl_buf_init(&body, LOOKUP_RESPONSE_MAX);
+    gl_buf_init(&path, 256);
+    if ((rc = gl_buf_printf(&path, "api/v1/lookup?%s=%s", param, hex)) == 0 &&
+        (rc = fetch_get(f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body)) != 0)
+        cli_error("lookup failed: %s", f->error);
+    if (rc == 0 && (*out = cJSON_ParseWithLength((const char *)body.data, body.len)) == NULL) {
+        cli_error("the log's lookup answer is not JSON");
+        rc = GL_EPARSE;
+    }
+    gl_buf_release(&body);
+    gl_buf_release(&path);
+    return rc;
+}
+
+/* The head among the artifact's statements: the first v2 build or
+ * rule-update naming digest, preferably signed by a builder. */
+static int find_head(const struct gl_policy *p, const struct gathered *g,
+                     const uint8_t digest[32], size_t *head)
+{
+    const struct gl_verifier *subs;
+    int found = 0;
+    size_t nsub, which;
+
+    subs = gl_policy_submitters(p, &nsub);
+    for (size_t i = 0; i < g->n; i++) {
+        struct gl_statement st;
+        if (gl_statement_parse(g->items[i].stmt, g->items[i].len, &st, NULL) != 0 ||
+            st.fields.format != 2 || !gl_statement_has_source(&st.fields) ||
+            st.fields.kind == GL_STATEMENT_REBUILD ||
+            !util_hash_equal(st.fields.sha256, digest))
+            continue;
+        if (!found)
+            *head = i;
+        found = 1;
+        if (gl_statement_verify(&st, subs, nsub, &which) == 0 &&
+            gl_policy_submitter_role(p, which) == GL_POLICY_ROLE_BUILDER) {
+            *head = i;
+            return 0;
+        }
+    }
+    return found ? 0 : GL_ENOTFOUND;
+}
+
+static int write_bundle(const struct gathered *g, size_t head, const char *out)
+{
+    struct gl_tlogproof *order[CHAIN_MAX];
+    struct gl_tlogproof copies[CHAIN_MAX];
+    struct gl_buf b;
+    size_t k = 0;
+    int rc;
+
+    for (size_t i = 0; i < g->n; i++) {
+        size_t src = i == 0 ? head : (i <= head ? i - 1 : i);
+        copies[i] = *g->proofs[src];
+        copies[i].extra = (const uint8_t *)g->items[src].stmt;
+        copies[i].extra_len = g->items[src].len;
+        order[k++] = &copies[i];
+    }
+    gl_buf_init(&b, GL_CHAINBUNDLE_MAX_SIZE);
+    rc = gl_chainbundle_format(order, k, &b);
+    if (rc == 0 && (rc = gl_file_replace(out, b.data, b.len, 0644)) != 0)
+        cli_error("cannot write %s", out);
+    else if (rc != 0)
+        cli_error("cannot make the chain bundle: %s", gl_strerror(rc));
+    gl_buf_release(&b);
+    return rc;
+}
+
+/* The client's memory against every proof whose checkpoint verified
+ * (state skips a checkpoint it has checked). CLI_OK, CLI_VERIFY, CLI_USAGE. */
+static int check_memory(const struct gathered *g, chain_state_fn state, void *ctx)
+{
+    int rc;
+
+    for (size_t i = 0; state != NULL && i < g->n; i++) {
+        if ((rc = state(ctx, g->proofs[i])) == GL_EVERIFY)
+            return CLI_VERIFY;
+        if (rc != 0)
+            return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t digest[32],
+                 const char *out, int json, chain_state_fn state, void *ctx)
+{
+    struct gathered *g = calloc(1, sizeof(*g));
+    struct chain_report *r = malloc(sizeof(*r));
+    struct gl_statement st;
+    size_t head = 0;
+    int rc = CLI_USAGE, mem;
+
+    if (g == NULL || r == NULL)
+        goto out;
+    if (ask(f, "sha256", digest, &g->answers[0]) != 0)
+        goto out;
+    if ((rc = gather(g, g->answers[0])) != 0)
+        goto out;
+    if (find_head(p, g, digest, &head) != 0) {
+        cli_error("no v2 build or rule-update statement about this artifact in the log");
+        rc = CLI_NOTFOUND;
+        goto out;
+    }
+    rc = CLI_USAGE;
+    if (gl_statement_parse(g->items[head].stmt, g->items[head].len, &st, NULL) != 0 ||
+        ask(f, "source", st.fields.source, &g->answers[1]) != 0)
+        goto out;
+    if ((rc = gather(g, g->answers[1])) != 0)
+        goto out;
+    if (chain_eval(p, g->items, g->n, head, digest, 0, (uint64_t)time(NULL), r) == GL_EINVAL) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    chain_print(r, json);
+    rc = r->ok ? CLI_OK : CLI_VERIFY;
+    if ((mem = check_memory(g, state, ctx)) != CLI_OK && (rc == CLI_OK || mem == CLI_VERIFY))
+        rc = mem;
+    if (out != NULL && write_bundle(g, head, out) != 0)
+        rc = CLI_USAGE;
+out:
+    if (g != NULL) {
+        for (size_t i = 0; i < g->n; i++)
+            gl_tlogproof_free(g->proofs[i]);
+        cJSON_Delete(g->answers[0]);
+        cJSON_Delete(g->answers[1]);
+    }
+    free(g);
+    free(r);
+    return rc;
+}

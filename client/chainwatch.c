@@ -1,0 +1,422 @@
+/*
+ * chainwatch: see chainwatch.h. Each check is one source lookup; the
+ * statements of the answer are parsed and their signatures verified
+ * against the policy's submitters (an entry that does not verify is not
+ * evidence of anything and is skipped). The pending audit checks are a
+ * small array, sorted by nothing, deduplicated by build index, written
+ * whole (gl_file_replace: atomic) whenever it changes.
+ */
+#include "chainwatch.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "fetch.h"
+#include "file.h"
+#include "glasslog/codec.h"
+#include "glasslog/error.h"
+#include "state.h"
+
+#define ANSWER_MAX ((size_t)32 << 20)
+#define PENDING_FILE "chain-pending"
+
+struct pending {
+    uint64_t due, index;
+    uint8_t source[32];
+};
+
+struct chainwatch {
+    const struct gl_policy *p;
+    struct fetch f;
+    uint64_t audit_within;
+    chainwatch_alarm_fn fn;
+    void *ctx;
+    int named[4]; /* per role: the policy names at least one key */
+    struct pending *pend;
+    size_t npend;
+    int loaded;
+};
+
+/* One statement of a lookup answer, verified. */
+struct linked {
+    uint64_t index;
+    const char *stmt, *proof;
+    struct gl_statement st;
+    enum gl_policy_role role;
+};
+
+struct answer {
+    cJSON *json;
+    struct linked *l;
+    size_t n;
+};
+
+int chainwatch_new(const struct gl_policy *p, const char *log, double timeout_s,
+                   uint64_t audit_within, chainwatch_alarm_fn fn, void *ctx,
+                   struct chainwatch **out)
+{
+    struct chainwatch *w = calloc(1, sizeof(*w));
+    size_t n;
+
+    if (w == NULL)
+        return GL_ENOMEM;
+    w->p = p;
+    w->audit_within = audit_within;
+    w->fn = fn;
+    w->ctx = ctx;
+    gl_policy_submitters(p, &n);
+    for (size_t i = 0; i < n; i++)
+        w->named[gl_policy_submitter_role(p, i)] = 1;
+    if (fetch_init(&w->f, log, timeout_s) != 0) {
+        free(w);
+        return GL_EIO;
+    }
+    *out = w;
+    return 0;
+}
+
+void chainwatch_free(struct chainwatch *w)
+{
+    if (w == NULL)
+        return;
+    fetch_release(&w->f);
+    free(w->pend);
+    free(w);
+}
+
+/* Whether a statement signed with this role counts as by `want`. */
+static int plays(const struct chainwatch *w, enum gl_policy_role role, enum gl_policy_role want)
+{
+    return !w->named[want] || role == want;
+}
+
+static int same_product(const struct gl_statement_fields *a, const struct gl_statement_fields *b)
+{
+    return a->subject_len == b->subject_len && a->version_len == b->version_len &&
+           memcmp(a->subject, b->subject, a->subject_len) == 0 &&
+           memcmp(a->version, b->version, a->version_len) == 0;
+}
+
+static int is_build(const struct gl_statement_fields *f)
+{
+    return f->format == 2 && (f->kind == GL_STATEMENT_BUILD || f->kind == GL_STATEMENT_RULE_UPDATE);
+}
+
+static void answer_free(struct answer *a)
+{
+    cJSON_Delete(a->json);
+    free(a->l);
+    memset(a, 0, sizeof(*a));
+}
+
+/* Keeps item it of the answer if its statement verifies. */
+static void take(struct chainwatch *w, const cJSON *it, struct answer *a)
+{
+    const cJSON *ji = cJSON_GetObjectItemCaseSensitive(it, "index");
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
+    const struct gl_verifier *subs;
+    struct linked *l = &a->l[a->n];
+    size_t nsub, which;
+
+    if (!cJSON_IsNumber(ji) || ji->valuedouble < 0 || !cJSON_IsString(js) ||
+        !cJSON_IsString(jp))
+        return;
+    subs = gl_policy_submitters(w->p, &nsub);
+    if (gl_statement_parse(js->valuestring, strlen(js->valuestring), &l->st, NULL) != 0 ||
+        gl_statement_verify(&l->st, subs, nsub, &which) != 0)
+        return;
+    l->index = (uint64_t)ji->valuedouble;
+    l->stmt = js->valuestring;
+    l->proof = jp->valuestring;
+    l->role = gl_policy_submitter_role(w->p, which);
+    a->n++;
+}
+
+/* GET lookup?source=X into *a. */
+static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *a)
+{
+    const cJSON *arr, *it;
+    struct gl_buf body;
+    char path[128], hex[65];
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    gl_hex_encode(x, 32, hex, sizeof(hex));
+    snprintf(path, sizeof(path), "api/v1/lookup?source=%s", hex);
+    gl_buf_init(&body, ANSWER_MAX);
+    if ((rc = fetch_get(&w->f, path, ANSWER_MAX, &body)) != 0) {
+        cli_error("chain check: lookup?source=%.16s... failed: %s", hex, w->f.error);
+        gl_buf_release(&body);
+        return GL_EIO;
+    }
+    a->json = cJSON_ParseWithLength((const char *)body.data, body.len);
+    gl_buf_release(&body);
+    arr = cJSON_GetObjectItemCaseSensitive(a->json, "statements");
+    if (!cJSON_IsArray(arr) ||
+        (a->l = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*a->l))) == NULL) {
+        cli_error("chain check: the log's lookup answer is malformed");
+        answer_free(a);
+        return GL_EIO;
+    }
+    cJSON_ArrayForEach(it, arr)
+        take(w, it, a);
+    return 0;
+}
+
+static void found(struct chainwatch *w, const char *kind, uint64_t index, const char *stmt,
+                  size_t len, const struct linked *rel, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void found(struct chainwatch *w, const char *kind, uint64_t index, const char *stmt,
+                  size_t len, const struct linked *rel, const char *fmt, ...)
+{
+    struct chainwatch_alarm a;
+    va_list ap;
+
+    memset(&a, 0, sizeof(a));
+    a.kind = kind;
+    a.index = index;
+    a.stmt = stmt;
+    a.len = len;
+    if (rel != NULL) {
+        a.related = rel->stmt;
+        a.related_len = strlen(rel->stmt);
+        a.related_proof = rel->proof;
+    }
+    va_start(ap, fmt);
+    vsnprintf(a.detail, sizeof(a.detail), fmt, ap);
+    va_end(ap);
+    w->fn(w->ctx, &a);
+}
+
+static int clip(size_t n)
+{
+    return n > 100 ? 100 : (int)n;
+}
+
+/* Builds and rebuilds of the same product with other digests, logged
+ * before index. */
+static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt, size_t len,
+                          const struct gl_statement_fields *f, int is_rebuild,
+                          const struct answer *a)
+{
+    char mine[17], theirs[17];
+
+    for (size_t i = 0; i < a->n; i++) {
+        const struct linked *l = &a->l[i];
+        const struct gl_statement_fields *g = &l->st.fields;
+        int other = is_rebuild ? is_build(g) && plays(w, l->role, GL_POLICY_ROLE_BUILDER)
+                               : g->kind == GL_STATEMENT_REBUILD &&
+                                     plays(w, l->role, GL_POLICY_ROLE_REBUILDER);
+        if (!other || l->index >= index || !same_product(f, g) ||
+            memcmp(f->sha256, g->sha256, 32) == 0)
+            continue;
+        gl_hex_encode(f->sha256, 8, mine, sizeof(mine));
+        gl_hex_encode(g->sha256, 8, theirs, sizeof(theirs));
+        found(w, "rebuild-differs", index, stmt, len, l,
+              "entry %" PRIu64 ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
+              " of the same source has %s...",
+              index, is_rebuild ? "rebuild" : "build", clip(f->subject_len), f->subject,
+              clip(f->version_len), f->version, mine, is_rebuild ? "build" : "rebuild",
+              l->index, theirs);
+        return;
+    }
+}
+
+static int has_source(const struct chainwatch *w, const struct gl_statement_fields *f,
+                      const struct answer *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->l[i].st.fields.kind == GL_STATEMENT_SOURCE &&
+            memcmp(a->l[i].st.fields.sha256, f->source, 32) == 0 &&
+            plays(w, a->l[i].role, GL_POLICY_ROLE_BUILDER))
+            return 1;
+    return 0;
+}
+
+/* --- pending audit checks ------------------------------------------------------------ */
+
+static int pending_path(const char *dir, char *out)
+{
+    return snprintf(out, STATE_PATH_MAX, "%s/" PENDING_FILE, dir) >= STATE_PATH_MAX ? -1 : 0;
+}
+
+static int pending_load(struct chainwatch *w, const char *dir)
+{
+    char path[STATE_PATH_MAX], hex[65];
+    struct gl_buf b;
+    const char *p;
+    int rc;
+
+    if (w->loaded)
+        return 0;
+    if (pending_path(dir, path) != 0)
+        return GL_ETOOBIG;
+    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
+    errno = 0;
+    rc = gl_file_read(path, &b);
+    if (rc == GL_EIO && errno == ENOENT)
+        rc = 0;
+    w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend));
+    if (w->pend == NULL)
+        rc = GL_ENOMEM;
+    for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
+        struct pending *e = &w->pend[w->npend];
+        unsigned long long due, index;
+        if (w->npend == CHAINWATCH_MAX_PENDING ||
+            sscanf(p, "%llu %llu %64s", &due, &index, hex) != 3 ||
+            gl_hex_decode_exact(hex, strlen(hex), e->source, 32, 1) != 0) {
+            cli_error("%s is malformed: remove it to drop the pending audit checks", path);
+            rc = GL_EPARSE;
+            break;
+        }
+        e->due = due;
+        e->index = index;
+        w->npend++;
+        if ((p = strchr(p, '\n')) != NULL)
+            p++;
+    }
+    gl_buf_release(&b);
+    w->loaded = rc == 0;
+    return rc;
+}
+
+static int pending_save(const struct chainwatch *w, const char *dir)
+{
+    char path[STATE_PATH_MAX], hex[65];
+    struct gl_buf b;
+    int rc = 0;
+
+    if (pending_path(dir, path) != 0)
+        return GL_ETOOBIG;
+    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
+    for (size_t i = 0; rc == 0 && i < w->npend; i++) {
+        gl_hex_encode(w->pend[i].source, 32, hex, sizeof(hex));
+        rc = gl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %s\n", w->pend[i].due,
+                           w->pend[i].index, hex);
+    }
+    if (rc == 0 && (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
+        cli_error("cannot write %s", path);
+    gl_buf_release(&b);
+    return rc;
+}
+
+static int pending_add(struct chainwatch *w, const char *dir, uint64_t index,
+                       const struct gl_statement_fields *f)
+{
+    struct pending *e;
+    int rc;
+
+    if ((rc = pending_load(w, dir)) != 0)
+        return rc;
+    for (size_t i = 0; i < w->npend; i++)
+        if (w->pend[i].index == index)
+            return 0;
+    if (w->npend == CHAINWATCH_MAX_PENDING) {
+        cli_error("more than %d builds wait for an audit: not tracking entry %" PRIu64,
+                  CHAINWATCH_MAX_PENDING, index);
+        return 0;
+    }
+    e = &w->pend[w->npend++];
+    e->index = index;
+    e->due = f->time > UINT64_MAX - w->audit_within ? UINT64_MAX : f->time + w->audit_within;
+    memcpy(e->source, f->source, 32);
+    return pending_save(w, dir);
+}
+
+/* --- entry points ------------------------------------------------------------------- */
+
+int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
+                     const char *stmt, size_t len, const struct gl_statement *st,
+                     size_t which)
+{
+    const struct gl_statement_fields *f = &st->fields;
+    enum gl_policy_role role = gl_policy_submitter_role(w->p, which);
+    int build = is_build(f) && plays(w, role, GL_POLICY_ROLE_BUILDER);
+    int rebuild = f->kind == GL_STATEMENT_REBUILD && plays(w, role, GL_POLICY_ROLE_REBUILDER);
+    struct answer a;
+    char hex[17];
+    int rc;
+
+    if (!build && !rebuild)
+        return 0;
+    if ((rc = ask_source(w, f->source, &a)) != 0)
+        return rc;
+    check_differs(w, index, stmt, len, f, rebuild, &a);
+    if (build && !has_source(w, f, &a)) {
+        gl_hex_encode(f->source, 8, hex, sizeof(hex));
+        found(w, "source-not-logged", index, stmt, len, NULL,
+              "entry %" PRIu64 ": build of %.*s %.*s names source %s..., which the log holds "
+              "no source statement for",
+              index, clip(f->subject_len), f->subject, clip(f->version_len), f->version, hex);
+    }
+    answer_free(&a);
+    if (build && w->audit_within > 0)
+        return pending_add(w, state_dir, index, f);
+    return 0;
+}
+
+static int audited(const struct chainwatch *w, const uint8_t x[32], const struct answer *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        const struct gl_statement_fields *g = &a->l[i].st.fields;
+        if (g->kind != GL_STATEMENT_AUDIT_REPORT || !plays(w, a->l[i].role, GL_POLICY_ROLE_AUDITOR))
+            continue;
+        for (size_t k = 0; k < g->naudited; k++)
+            if (memcmp(g->audited[k], x, 32) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* The due check of pending entry e: alarm if no auditor covered it. */
+static int check_due(struct chainwatch *w, const struct pending *e)
+{
+    const struct linked *build = NULL;
+    struct answer a;
+    char hex[17];
+    int rc;
+
+    if ((rc = ask_source(w, e->source, &a)) != 0)
+        return rc;
+    for (size_t i = 0; i < a.n; i++)
+        if (a.l[i].index == e->index)
+            build = &a.l[i];
+    if (!audited(w, e->source, &a) && build != NULL) {
+        const struct gl_statement_fields *f = &build->st.fields;
+        gl_hex_encode(e->source, 8, hex, sizeof(hex));
+        found(w, "unaudited-source", e->index, build->stmt, strlen(build->stmt), build,
+              "entry %" PRIu64 ": build of %.*s %.*s: no auditor's report covers its source "
+              "%s... within the configured time",
+              e->index, clip(f->subject_len), f->subject, clip(f->version_len), f->version,
+              hex);
+    }
+    answer_free(&a);
+    return 0;
+}
+
+int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)
+{
+    size_t keep = 0, before;
+    int rc;
+
+    if (w->audit_within == 0)
+        return 0;
+    if ((rc = pending_load(w, state_dir)) != 0)
+        return rc;
+    before = w->npend;
+    for (size_t i = 0; i < w->npend; i++) {
+        if (w->pend[i].due > now || check_due(w, &w->pend[i]) != 0)
+            w->pend[keep++] = w->pend[i]; /* not yet, or the log did not answer */
+    }
+    w->npend = keep;
+    return keep != before ? pending_save(w, state_dir) : 0;
+}

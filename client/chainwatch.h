@@ -1,0 +1,67 @@
+/*
+ * chainwatch: the monitor's provenance-chain alarms (specs/client.md,
+ * "Chain alarms"). For every verified v2 statement the monitor meets it
+ * asks the log's source index (GET /api/v1/lookup?source=X) what else is
+ * linked to the same source and raises:
+ *
+ *   rebuild-differs     a rebuild and a vendor build of the same source,
+ *                       subject and version with different digests
+ *                       (raised on the later of the two, once);
+ *   source-not-logged   a vendor build naming a source digest for which
+ *                       the log holds no source statement (by a builder);
+ *   unaudited-source    (with --audit-within D) a vendor build whose
+ *                       source no auditor's report covers D after the
+ *                       build's time. Pending checks are kept in the state
+ *                       directory (chain-pending) across restarts.
+ *
+ * "Vendor build" means signed by a builder when the policy names builders,
+ * by any policy submitter otherwise; likewise rebuilders and auditors.
+ * The network goes through its own fetch (one HTTP client), so it never
+ * shares one with the monitor's tile downloads.
+ */
+#ifndef GL_CLIENT_CHAINWATCH_H
+#define GL_CLIENT_CHAINWATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/policy.h"
+#include "glasslog/statement.h"
+
+#define CHAINWATCH_MAX_PENDING 100000
+
+struct chainwatch;
+
+/* What an alarm carries: the entry it is about (index, its bytes) and the
+ * related statement with the log's tlog-proof text for it (both may be
+ * NULL). */
+struct chainwatch_alarm {
+    const char *kind;
+    uint64_t index;
+    const char *stmt;
+    size_t len;
+    const char *related, *related_proof;
+    size_t related_len;
+    char detail[512];
+};
+
+typedef void (*chainwatch_alarm_fn)(void *ctx, const struct chainwatch_alarm *a);
+
+/* audit_within: seconds, 0 = no unaudited-source alarm. p and log are
+ * borrowed. Caller frees with chainwatch_free. 0 or GL_E*. */
+int chainwatch_new(const struct gl_policy *p, const char *log, double timeout_s,
+                   uint64_t audit_within, chainwatch_alarm_fn fn, void *ctx,
+                   struct chainwatch **out);
+void chainwatch_free(struct chainwatch *w);
+
+/* The statement at index (its bytes: stmt, parsed: st, verified, signed
+ * by policy submitter which). state_dir: where chain-pending lives.
+ * 0, or GL_EIO when the log could not be asked (reported on stderr). */
+int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
+                     const char *stmt, size_t len, const struct gl_statement *st,
+                     size_t which);
+
+/* Runs the pending audit checks due at now (Unix seconds). 0 or GL_EIO. */
+int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now);
+
+#endif

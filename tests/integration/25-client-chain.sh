@@ -1,0 +1,252 @@
+# Goal: the provenance chain end to end against a live glasslogd. The vendor
+# logs a source snapshot (a directory: its tree digest) and the build made
+# from it; an independent rebuilder rebuilds the same tree and logs a
+# rebuild in one command; an auditor logs a report covering the source; a
+# customer verifies the update with `lookup --chain` (online) and with
+# `verify --chain-bundle` (offline, from the bundle the lookup wrote), as a
+# tree and as JSON. Then the failures: a second update whose rebuild
+# differs (verify fails on that link; the monitor raises an alarm with the
+# statements as evidence), a build of unaudited source (fails when the
+# policy requires an audit), a rebuild by a key that is not a rebuilder
+# (does not count), a build naming a source never logged (monitor alarm).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+make_keys
+for k in vendor rb1 rb2 auditor stranger; do
+    "$G" keygen --name "$k.example" --out "$T/$k.key" >> "$T/submitters" || fail keygen
+done
+LOGK=$(cat "$T/log.key.pub")
+pub() { cat "$T/$1.key.pub"; }
+start_log "$T/data" --create --batch-ms 2
+policy "$T/policy" "log $LOGK" "quorum none" \
+    "submitter $(pub vendor) builder" "submitter $(pub rb1) rebuilder" \
+    "submitter $(pub rb2) rebuilder" "submitter $(pub auditor) auditor" \
+    "submitter $(pub stranger)" "require rebuilds 1" "require audit"
+# The same policy without the audit requirement.
+grep -v '^require audit' "$T/policy" > "$T/policy-noaudit"
+app() { "$G" append --log "$LOG_URL" --log-vkey "@$T/log.key.pub" "$@" > /dev/null || fail "append $*"; }
+
+# --- the story ---------------------------------------------------------------
+mkdir -p "$T/src/lib" "$T/rebuild-src/lib"
+printf 'int main(void) { return 0; }\n' > "$T/src/main.c"
+printf 'hello\n' > "$T/src/lib/README"
+printf '#!/bin/sh\ncat main.c lib/README\n' > "$T/src/build.sh" && chmod 755 "$T/src/build.sh"
+cp -a "$T/src/." "$T/rebuild-src/"
+# The tree digest, computed independently (specs/statement.md section 10).
+SRC=$(cd "$T/src" && {
+    printf 'glasslog.dev/srctree/v1\n'
+    for f in $(find . -type f | sed 's|^\./||' | LC_ALL=C sort); do
+        t=file; [ -x "$f" ] && t=exec
+        printf '%s %s %s\n' "$t" "$(sha256sum "$f" | cut -c1-64)" "$f"
+    done
+} | sha256sum | cut -c1-64)
+(cd "$T/src" && ./build.sh) > "$T/widget.bin"
+(cd "$T/rebuild-src" && ./build.sh) > "$T/rebuilt.bin"
+cmp -s "$T/widget.bin" "$T/rebuilt.bin" || fail "the test build is not reproducible"
+
+app --key "$T/vendor.key" --kind source --subject widget --version 1.0 --dir "$T/src"
+app --key "$T/vendor.key" --kind build --subject widget --version 1.0 --file "$T/widget.bin" \
+    --source-dir "$T/src"
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 1.0 --file "$T/rebuilt.bin" \
+    --source-dir "$T/rebuild-src"
+echo "report: fine" > "$T/report.txt"
+app --key "$T/auditor.key" --kind audit-report --subject widget --version 1.0 \
+    --file "$T/report.txt" --audited "$SRC" --scope "full source review"
+# The log's source index finds all four by the independently computed digest.
+expect_http 200 GET "/api/v1/lookup?source=$SRC"
+[ "$(grep -o '"index"' "$T/body" | wc -l)" = 4 ] || fail "lookup?source= found $(cat "$T/body")"
+
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/widget.bin" \
+    --chain-out "$T/widget.chain"
+expect_out "^chain of build widget 1.0 sha256 $(sha "$T/widget.bin")"
+expect_out "^build #1 by vendor.example (builder): ok"
+expect_out "source #0 by vendor.example (builder): ok"
+expect_out "rebuild #2 by rb1.example (rebuilder): ok: reproduced the build"
+expect_out "rebuilds: ok: 1 of the 1 required rebuilder reproduced it"
+expect_out "audit #3 by auditor.example (auditor): ok: covers the source (scope: full source review)"
+expect_out "^overall: verified"
+expect_err "first checkpoint seen for log example.com/log (size 4): remembered"
+head -1 "$T/widget.chain" | grep -qx 'glasslog.dev/chain-bundle/v1' || fail "chain bundle header"
+[ "$(grep -c '^proof ' "$T/widget.chain")" = 4 ] || fail "the chain bundle holds 4 proofs"
+
+# Offline: the bundle and the artifact, no log.
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --artifact "$T/widget.bin"
+expect_out "^overall: verified"
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --json
+python3 - "$T/out" <<'PY' || fail "JSON verdict"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["verdict"] == "verified", j
+links = [(l["link"], l["verdict"]) for l in j["links"]]
+assert ("build", "ok") in links and ("source", "ok") in links, links
+assert ("rebuild", "ok") in links and ("audit", "ok") in links, links
+PY
+# Another file is not the build.
+echo tampered > "$T/evil.bin"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --artifact "$T/evil.bin"
+expect_err "verification failed: build #1: the artifact's sha256"
+# A chain bundle with a byte changed in a statement does not verify.
+python3 - "$T/widget.chain" "$T/bad.chain" <<'PY'
+import sys, base64, re
+data = open(sys.argv[1], 'rb').read()
+def flip(m):
+    st = base64.b64decode(m.group(1)).replace(b'version 1.0', b'version 1.1', 1)
+    return b'extra ' + base64.b64encode(st)
+# only the first extra line (the head) changes; the frame length stays right
+# because the base64 length is the same
+out = re.sub(rb'extra ([A-Za-z0-9+/=]+)', flip, data, count=1)
+open(sys.argv[2], 'wb').write(out)
+PY
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/bad.chain"
+expect_err "verification failed: build #1: does not verify"
+
+# The client's memory: a remembered checkpoint the log's tree does not
+# extend (a fork) fails the chain lookup like any lookup.
+ID=$(ls "$T/st")
+printf 'example.com/log\n3\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/forked.note" || fail "sign the forked checkpoint"
+mkdir -p "$T/st2/$ID" && cp "$T/forked.note" "$T/st2/$ID/checkpoint"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st2" --chain "$T/widget.bin"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent"
+
+# --- the failures ------------------------------------------------------------
+# release V: a source tree src-V, its build (by the vendor) in $T/V.bin.
+release() {
+    local v=$1
+    mkdir -p "$T/src-$v"
+    printf 'version %s\n' "$v" > "$T/src-$v/VERSION"
+    cp "$T/src-$v/VERSION" "$T/$v.bin"
+    app --key "$T/vendor.key" --kind source --subject widget --version "$v" --dir "$T/src-$v"
+    app --key "$T/vendor.key" --kind build --subject widget --version "$v" --file "$T/$v.bin" \
+        --source-dir "$T/src-$v"
+}
+audit() {
+    app --key "$T/auditor.key" --kind audit-report --subject widget --version "$1" \
+        --file "$T/report.txt" --audited "$(tree "$T/src-$1")" \
+        --scope "diff review"
+}
+tree() { (cd "$1" && { printf 'glasslog.dev/srctree/v1\n'
+    for f in $(find . -type f | sed 's|^\./||' | LC_ALL=C sort); do
+        printf 'file %s %s\n' "$(sha256sum "$f" | cut -c1-64)" "$f"; done; } | sha256sum | cut -c1-64); }
+
+# 2.0: the rebuilder obtains another binary. The link fails, and the chain.
+release 2.0
+audit 2.0
+echo "something else" > "$T/2.0-rebuilt.bin"
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 2.0 --file "$T/2.0-rebuilt.bin" \
+    --source-dir "$T/src-2.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/2.0.bin" \
+    --chain-out "$T/2.0.chain"
+expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL: rebuilt $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., which differs from the build's $(sha "$T/2.0.bin" | cut -c1-16)"
+expect_out "rebuilds: FAIL: 0 of the 1 required"
+expect_out "^overall: FAILED"
+expect_err "verification failed: rebuild #"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/2.0.chain" --artifact "$T/2.0.bin"
+expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL: rebuilt"
+# ... even when another rebuilder reproduces it: a named rebuilder disagrees.
+cp "$T/2.0.bin" "$T/2.0-rb2.bin"
+app --key "$T/rb2.key" --kind rebuild --subject widget --version 2.0 --file "$T/2.0-rb2.bin" \
+    --source-dir "$T/src-2.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/2.0.bin"
+expect_out "rebuild #[0-9]* by rb2.example (rebuilder): ok: reproduced"
+expect_out "rebuilds: ok: 1 of the 1 required"
+expect_out "rebuild #[0-9]* by rb1.example (rebuilder): FAIL"
+
+# 3.0: reproduced but never audited: fails only under a policy requiring it.
+release 3.0
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 3.0 --file "$T/3.0.bin" \
+    --source-dir "$T/src-3.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/3.0.bin" \
+    --chain-out "$T/3.0.chain"
+expect_out "audits: FAIL: the policy requires an audit, and no auditor's report covers the source"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/3.0.chain" --artifact "$T/3.0.bin"
+expect_rc 0 "$G" verify --policy "$T/policy-noaudit" --chain-bundle "$T/3.0.chain" --artifact "$T/3.0.bin"
+expect_out "audits: does not count: no auditor covered the source; the policy requires none"
+# An audit report by a key that is not an auditor does not cover it.
+app --key "$T/stranger.key" --kind audit-report --subject widget --version 3.0 \
+    --file "$T/report.txt" --audited "$(tree "$T/src-3.0")" --scope "self review"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/3.0.bin"
+expect_out "audit #[0-9]* by stranger.example (no role): does not count: not signed by an auditor"
+
+# 4.0: audited, rebuilt identically by a key that is no rebuilder: does not count.
+release 4.0
+audit 4.0
+app --key "$T/stranger.key" --kind rebuild --subject widget --version 4.0 --file "$T/4.0.bin" \
+    --source-dir "$T/src-4.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/4.0.bin"
+expect_out "rebuild #[0-9]* by stranger.example (no role): does not count: not signed by a rebuilder"
+expect_out "rebuilds: FAIL: 0 of the 1 required"
+app --key "$T/rb2.key" --kind rebuild --subject widget --version 4.0 --file "$T/4.0.bin" \
+    --source-dir "$T/src-4.0"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/4.0.bin"
+
+# 5.0: a build naming a source that was never logged.
+mkdir -p "$T/src-5.0" && echo five > "$T/src-5.0/VERSION" && cp "$T/src-5.0/VERSION" "$T/5.0.bin"
+app --key "$T/vendor.key" --kind build --subject widget --version 5.0 --file "$T/5.0.bin" \
+    --source-dir "$T/src-5.0"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/5.0.bin"
+expect_out "source: FAIL: no source statement by a builder for $(tree "$T/src-5.0" | cut -c1-16)"
+
+# A v1 build names no source: no chain. A v2 build by a key that is not a
+# builder heads a chain that fails at once.
+echo other > "$T/other.bin"
+app --key "$T/vendor.key" --kind build --subject other --version 1 --file "$T/other.bin"
+expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/other.bin"
+expect_err "no v2 build or rule-update statement about this artifact"
+app --key "$T/stranger.key" --kind build --subject widget --version 1.0 --file "$T/other.bin" \
+    --source-dir "$T/src"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/other.bin"
+expect_out "build #[0-9]* by stranger.example (no role): FAIL: signed by stranger.example, which the policy does not name a builder"
+# Usage errors.
+expect_rc 3 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/2.0.bin" --out "$T/x"
+expect_rc 3 "$G" verify --policy "$T/policy" --chain-bundle "$T/nosuch"
+expect_rc 3 "$G" append --log "$LOG_URL" --key "$T/rb1.key" --kind rebuild --subject w --version 1 \
+    --file "$T/2.0.bin"
+expect_err "a rebuild needs one"
+
+# --- the monitor -------------------------------------------------------------
+# Builds made over a second ago and never covered by an auditor's report
+# (3.0, 5.0) raise unaudited-source; the differing rebuild of 2.0
+# rebuild-differs; 5.0's unknown source source-not-logged. Nothing else:
+# 1.0, 2.0 and 4.0 are audited, and statements by keys without the role
+# (the stranger's build, rebuild and audit) prove nothing either way.
+sleep 2
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
+    --no-progress --audit-within 1s
+ID=$(ls "$T/mon")
+A="$T/mon/$ID/alarms"
+ls "$A" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms"
+idx() { # the log index of the statement of kind $1 about file $2
+    "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/lk" "$2" 2>/dev/null |
+        sed -n "s/^index \([0-9]*\): $1 .*/\1/p" | head -1
+}
+B2=$(idx build "$T/2.0.bin") B3=$(idx build "$T/3.0.bin") B5=$(idx build "$T/5.0.bin")
+R2=$(idx rebuild "$T/2.0-rebuilt.bin")
+printf '%s\n' "rebuild-differs-$R2" "source-not-logged-$B5" "unaudited-source-$B3" \
+    "unaudited-source-$B5" | sort > "$T/want"
+diff "$T/want" "$T/alarms" > /dev/null || fail "alarms: want $(cat "$T/want"), got $(cat "$T/alarms")"
+expect_err "ALARM (rebuild-differs): entry $R2: rebuild of widget 2.0 has sha256 $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., the build at entry $B2 of the same source has $(sha "$T/2.0.bin" | cut -c1-16)"
+expect_err "ALARM (source-not-logged): entry $B5: build of widget 5.0 names source"
+expect_err "ALARM (unaudited-source): entry $B3: build of widget 3.0: no auditor's report covers its source"
+# The evidence: the statement with its offline bundle, and the related one.
+EV=$(ls -d "$A"/rebuild-differs-$R2-*)
+for f in statement statement.tlog-proof related.statement related.tlog-proof; do
+    [ -s "$EV/$f" ] || fail "rebuild-differs evidence lacks $f"
+done
+grep -q '^kind rebuild$' "$EV/statement" || fail "evidence: the rebuild"
+grep -q '^kind build$' "$EV/related.statement" || fail "evidence: the vendor's build"
+expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EV/statement.tlog-proof" \
+    --artifact "$T/2.0-rebuilt.bin"
+expect_rc 0 "$G" verify --policy "$T/policy" --proof "$EV/related.tlog-proof" \
+    --statement "$EV/related.statement" --artifact "$T/2.0.bin"
+# Checked once: a second pass finds nothing new, and nothing is pending.
+expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
+    --no-progress --audit-within 1s
+[ ! -s "$T/mon/$ID/chain-pending" ] || fail "pending audit checks left: $(cat "$T/mon/$ID/chain-pending")"
+# Without --audit-within, and a fresh state: only the two other alarms.
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2" --once --no-progress
+[ "$(ls "$T/mon2/$ID/alarms" | sed 's/-[0-9]*-[0-9a-f]*$//' | sort | tr '\n' ' ')" = \
+  "rebuild-differs source-not-logged " ] || fail "alarms without --audit-within: $(ls "$T/mon2/$ID/alarms")"
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
+    --audit-within soon
+expect_err "--audit-within takes a duration"
