@@ -22,6 +22,7 @@
 /* Parser state: the entry being built. */
 struct lp {
     struct logs_list *l;
+    size_t cap; /* entries l->v has room for; it grows to LOGS_MAX */
     struct gl_err *why;
     size_t line; /* the line being parsed, for errors */
     struct logs_entry cur;
@@ -57,11 +58,30 @@ static int origin_valid(const char *s, size_t n)
     return 1;
 }
 
+/* Makes room in l->v for one more entry: doubles, up to LOGS_MAX (a short
+ * list costs what it holds, not the cap). */
+static int lp_room(struct lp *p)
+{
+    size_t nc = p->cap ? p->cap * 2 : 8;
+    struct logs_entry *v;
+
+    if (p->l->n < p->cap)
+        return 0;
+    if (nc > LOGS_MAX)
+        nc = LOGS_MAX;
+    if ((v = realloc(p->l->v, nc * sizeof(*v))) == NULL)
+        return gl_err_set(p->why, GL_ENOMEM, p->line, "out of memory");
+    p->l->v = v;
+    p->cap = nc;
+    return 0;
+}
+
 /* Closes the current entry: merge or append. */
 static int lp_close(struct lp *p)
 {
     struct logs_list *l = p->l;
     struct logs_entry *e = &p->cur;
+    int err;
 
     if (!p->open || p->skipping)
         goto done;
@@ -84,6 +104,8 @@ static int lp_close(struct lp *p)
     }
     if (l->n == LOGS_MAX)
         return gl_err_set(p->why, GL_ETOOBIG, p->line, "more than %d logs", LOGS_MAX);
+    if ((err = lp_room(p)) != 0)
+        return err;
     if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
         return gl_err_set(p->why, GL_ECRYPTO, p->line, "cannot hash the origin");
     l->v[l->n++] = *e;
@@ -190,7 +212,8 @@ static int by_hash(const void *a, const void *b)
 
 static int lp_finish(struct logs_list *l)
 {
-    qsort(l->v, l->n, sizeof(*l->v), by_origin);
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), by_origin);
     if ((l->by_hash = calloc(l->n ? l->n : 1, sizeof(size_t))) == NULL)
         return GL_ENOMEM;
     for (size_t i = 0; i < l->n; i++)
@@ -234,10 +257,8 @@ int logs_parse(const char *text, size_t n, struct logs_list *out, struct gl_err 
     int err;
 
     memset(out, 0, sizeof(*out));
-    if (p == NULL || (out->v = calloc(LOGS_MAX, sizeof(*out->v))) == NULL) {
-        free(p);
+    if (p == NULL)
         return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
-    }
     p->l = out;
     p->why = why;
     if (n > LOGS_FILE_MAX)
