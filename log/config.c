@@ -1,15 +1,22 @@
 /*
  * config: flag and config-file parsing for glasslogd; see config.h. One
  * table describes every setting, so flags, the file and --help agree.
+ * The file is read whole (at most CONFIG_FILE_MAX bytes) and parsed from
+ * memory by config_text, with the line cutter of text.h.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
+#include "glasslog/buf.h"
 #include "glasslog/codec.h"
+#include "glasslog/error.h"
 #include "ratelimit.h"
+#include "text.h"
 
 enum kind { K_STR, K_UINT, K_FLAG };
 
@@ -99,89 +106,110 @@ static const struct setting *config_find(const char *name, size_t n)
     return NULL;
 }
 
-/* Sets one setting from text value (NULL for a flag). */
-static int config_set(struct config *c, const struct setting *s, const char *value)
+/* Sets one setting from text value (NULL for a flag); line (0 for a flag)
+ * goes into why. 0 or GL_EPARSE. */
+static int config_set(struct config *c, const struct setting *s, const char *value,
+                      size_t line, struct gl_err *why)
 {
     char *field = (char *)c + s->off;
     uint64_t v;
 
     if (s->kind == K_FLAG) {
-        if (value != NULL && strcmp(value, "true") != 0 && strcmp(value, "1") != 0) {
-            fprintf(stderr, "glasslogd: %s takes no value (or \"true\")\n", s->name);
-            return -1;
-        }
+        if (value != NULL && strcmp(value, "true") != 0 && strcmp(value, "1") != 0)
+            return gl_err_set(why, GL_EPARSE, line, "%s takes no value (or \"true\")",
+                              s->name);
         *(int *)field = 1;
         return 0;
     }
-    if (value == NULL) {
-        fprintf(stderr, "glasslogd: --%s needs a value\n", s->name);
-        return -1;
-    }
+    if (value == NULL)
+        return gl_err_set(why, GL_EPARSE, line, "--%s needs a value", s->name);
     if (s->kind == K_STR) {
-        if (strlen(value) >= s->size || value[0] == 0) {
-            fprintf(stderr, "glasslogd: %s: empty or longer than %zu bytes\n", s->name,
-                    s->size - 1);
-            return -1;
-        }
+        if (strlen(value) >= s->size || value[0] == 0)
+            return gl_err_set(why, GL_EPARSE, line, "%s: empty or longer than %zu bytes",
+                              s->name, s->size - 1);
         strcpy(field, value);
         return 0;
     }
-    if (gl_parse_u64(value, strlen(value), &v) != 0 || v < s->min || v > s->max) {
-        fprintf(stderr, "glasslogd: %s must be a whole number from %u to %u, not \"%s\"\n",
-                s->name, s->min, s->max, value);
-        return -1;
-    }
+    if (gl_parse_u64(value, strlen(value), &v) != 0 || v < s->min || v > s->max)
+        return gl_err_set(why, GL_EPARSE, line,
+                          "%s must be a whole number from %u to %u, not \"%.40s\"", s->name,
+                          s->min, s->max, value);
     *(unsigned *)field = (unsigned)v;
+    return 0;
+}
+
+/* One line of a config file (not blank, not a comment, trimmed at both
+ * ends, at most CONFIG_LINE_MAX bytes): "key value", "key=value" or a
+ * flag's "key"; no control characters but tabs. */
+static int config_line(struct config *c, const char *p, size_t n, size_t line,
+                       struct gl_err *why)
+{
+    char val[CONFIG_LINE_MAX + 1];
+    size_t kl = 0, vo;
+    const struct setting *s;
+
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+            return gl_err_set(why, GL_EPARSE, line,
+                              "a control character (byte 0x%02x) in the line",
+                              (unsigned char)p[i]);
+    while (kl < n && p[kl] != ' ' && p[kl] != '\t' && p[kl] != '=')
+        kl++;
+    for (vo = kl; vo < n && (p[vo] == ' ' || p[vo] == '\t' || p[vo] == '='); vo++)
+        ;
+    if ((s = config_find(p, kl)) == NULL)
+        return gl_err_set(why, GL_EPARSE, line, "unknown setting \"%.*s\"",
+                          (int)(kl < 64 ? kl : 64), p);
+    memcpy(val, p + vo, n - vo);
+    val[n - vo] = 0;
+    return config_set(c, s, vo < n ? val : NULL, line, why);
+}
+
+int config_text(const char *text, size_t len, struct config *cfg, struct gl_err *why)
+{
+    struct gl_text t;
+    const char *p;
+    size_t n;
+    int rc;
+
+    if (len > CONFIG_FILE_MAX)
+        return gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %u bytes",
+                          CONFIG_FILE_MAX);
+    gl_text_init(&t, text, len,
+                 GL_TEXT_OPEN_END | GL_TEXT_CR | GL_TEXT_TRIM_START | GL_TEXT_TRIM_END |
+                     GL_TEXT_SKIP);
+    t.max = CONFIG_LINE_MAX;
+    while ((rc = gl_text_line(&t, &p, &n)) == 0)
+        if ((rc = config_line(cfg, p, n, t.line, why)) != 0)
+            return rc;
+    if (rc == GL_ETOOBIG)
+        return gl_err_set(why, rc, t.line, "line longer than %u bytes", CONFIG_LINE_MAX);
     return 0;
 }
 
 static int config_file(struct config *c, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char line[2048];
-    int lineno = 0, rc = 0;
+    struct gl_buf b;
+    struct gl_err why;
+    char msg[GL_ERR_REASON_MAX + CONFIG_PATH_MAX];
+    int rc;
 
-    if (f == NULL) {
-        fprintf(stderr, "glasslogd: cannot open config file %s\n", path);
-        return -1;
-    }
-    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-        char *p = line, *key, *val;
-        const struct setting *s;
-        lineno++;
-        if (strchr(line, '\n') == NULL && !feof(f)) {
-            fprintf(stderr, "glasslogd: %s:%d: line too long\n", path, lineno);
-            rc = -1;
-            break;
-        }
-        line[strcspn(line, "\r\n")] = 0;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == 0 || *p == '#')
-            continue;
-        key = p;
-        p += strcspn(p, " \t=");
-        val = p;
-        if (*p != 0) {
-            *p++ = 0;
-            val = p + strspn(p, " \t=");
-        }
-        s = config_find(key, strlen(key));
-        if (s == NULL) {
-            fprintf(stderr, "glasslogd: %s:%d: unknown setting \"%s\"\n", path, lineno, key);
-            rc = -1;
-        } else {
-            rc = config_set(c, s, *val ? val : NULL);
-            if (rc != 0)
-                fprintf(stderr, "glasslogd: (in %s:%d)\n", path, lineno);
-        }
-    }
-    fclose(f);
+    gl_buf_init(&b, CONFIG_FILE_MAX);
+    if ((rc = gl_file_read(path, &b)) == GL_ETOOBIG)
+        fprintf(stderr, "glasslogd: config file %s is larger than %u bytes\n", path,
+                CONFIG_FILE_MAX);
+    else if (rc != 0)
+        fprintf(stderr, "glasslogd: cannot read config file %s: %s\n", path, strerror(errno));
+    else if ((rc = config_text(b.data != NULL ? (const char *)b.data : "", b.len, c, &why)) != 0)
+        fprintf(stderr, "glasslogd: %s\n", gl_err_format(&why, path, msg, sizeof(msg)));
+    gl_buf_release(&b);
     return rc;
 }
 
 int config_parse(int argc, char **argv, struct config *cfg)
 {
+    struct gl_err why;
+
     config_defaults(cfg);
     for (int i = 1; i < argc; i++) /* --config first, so flags win */
         if (strcmp(argv[i], "--config") == 0) {
@@ -213,9 +241,12 @@ int config_parse(int argc, char **argv, struct config *cfg)
             fprintf(stderr, "glasslogd: unknown option %s (see --help)\n", a);
             return -1;
         }
-        if (config_set(cfg, s, eq ? eq + 1 : s->kind == K_FLAG ? NULL
-                                             : (i + 1 < argc ? argv[++i] : NULL)) != 0)
+        if (config_set(cfg, s,
+                       eq ? eq + 1 : s->kind == K_FLAG ? NULL : (i + 1 < argc ? argv[++i] : NULL),
+                       0, &why) != 0) {
+            fprintf(stderr, "glasslogd: %s\n", why.reason);
             return -1;
+        }
     }
     if (strcmp(cfg->witness_mode, "block") != 0 && strcmp(cfg->witness_mode, "fail-open") != 0) {
         fprintf(stderr, "glasslogd: --witness-mode must be block or fail-open\n");
