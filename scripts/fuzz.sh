@@ -11,7 +11,11 @@
 set -eu
 build=$1 secs=$2
 shift 2
-[ $# -gt 0 ] || { echo "fuzz: no targets given" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "fuzz: no targets given (FUZZ_TARGETS)" >&2; exit 2; }
+case $secs in
+    '' | *[!0-9]* | 0) # libFuzzer would take 0 for "no limit"
+        echo "fuzz: FUZZ_SECONDS must be a whole number above 0, not \"$secs\"" >&2; exit 2 ;;
+esac
 status=0
 
 # CPU seconds (user+system) of this shell's children so far: `times` run
