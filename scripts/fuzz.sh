@@ -3,9 +3,11 @@
 # for SECONDS each, one after the other, each starting from a copy of its
 # checked-in corpus (new inputs stay in BUILD_DIR/corpus, not in git;
 # crash inputs go to BUILD_DIR/artifacts/NAME/). Prints one line a target:
-#   fuzz NAME seconds=S execs=N exec/s=R cpu-min=C crashes=K
-# (execs and exec/s from libFuzzer's final stats, CPU from the shell's
-# `times`: user+system of the fuzzer process). Exits non-zero if any
+#   fuzz NAME seconds=S execs=N exec/s=R cpu-min=C exec/cpu-s=E crashes=K
+# (execs and exec/s, over wall-clock time, from libFuzzer's final stats;
+# CPU from the shell's `times`: user+system of the fuzzer process; E =
+# execs per CPU-second, the rate on a machine the fuzzer does not share).
+# Exits non-zero if any
 # target found a crash, leak, timeout or out-of-memory.
 # Usage: scripts/fuzz.sh BUILD_DIR SECONDS NAME...
 set -eu
@@ -50,7 +52,8 @@ for name in "$@"; do
     crashes=$(find "$art" -type f -newer "$art/.start" | wc -l)
     [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes=1
     echo "fuzz $name seconds=$secs execs=${execs:-?} exec/s=${rate:-?}" \
-        "cpu-min=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.2f", (b - a) / 60}')" \
+        "$(awk -v a="$before" -v b="$after" -v e="${execs:-0}" 'BEGIN {
+            c = b - a; printf "cpu-min=%.2f exec/cpu-s=%d", c / 60, c > 0 ? e / c : 0 }')" \
         "crashes=$crashes"
     if [ "$rc" -ne 0 ]; then
         echo "fuzz $name: FINDING (exit $rc), see $logf and $art/"
