@@ -53,7 +53,7 @@ for name in "$@"; do
     [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes=1
     echo "fuzz $name seconds=$secs execs=${execs:-?} exec/s=${rate:-?}" \
         "$(awk -v a="$before" -v b="$after" -v e="${execs:-0}" 'BEGIN {
-            c = b - a; printf "cpu-min=%.2f exec/cpu-s=%d", c / 60, c > 0 ? e / c : 0 }')" \
+            c = b - a; printf("cpu-min=%.2f exec/cpu-s=%d", c / 60, (c > 0 ? e / c : 0)) }')" \
         "crashes=$crashes"
     if [ "$rc" -ne 0 ]; then
         echo "fuzz $name: FINDING (exit $rc), see $logf and $art/"
