@@ -121,14 +121,14 @@ int expect_parse(const char *text, size_t len, struct expect *e, struct gl_err *
     struct gl_text t;
     const char *p, *reason = NULL;
     size_t n, cap = 0;
-    int rc;
+    int rc = 0;
 
     memset(e, 0, sizeof(*e));
     if (len > EXPECT_MAX_SIZE)
         return gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %u bytes",
                           EXPECT_MAX_SIZE);
     gl_text_init(&t, text, len, GL_TEXT_OPEN_END | GL_TEXT_TRIM_START | GL_TEXT_SKIP);
-    while ((rc = gl_text_line(&t, &p, &n)) == 0) {
+    while (gl_text_line(&t, &p, &n) == 0) {
         if (e->n == cap && (rc = grow(e, &cap)) != 0) {
             gl_err_set(why, rc, t.line, "out of memory");
             goto out;
@@ -139,7 +139,6 @@ int expect_parse(const char *text, size_t len, struct expect *e, struct gl_err *
         }
         e->n++;
     }
-    rc = 0;
     if (e->n > 1)
         qsort(e->h, e->n, 32, cmp_hash);
 out:

@@ -127,7 +127,7 @@ static int config_set(struct config *c, const struct setting *s, const char *val
         if (strlen(value) >= s->size || value[0] == 0)
             return gl_err_set(why, GL_EPARSE, line, "%s: empty or longer than %zu bytes",
                               s->name, s->size - 1);
-        strcpy(field, value);
+        memcpy(field, value, strlen(value) + 1);
         return 0;
     }
     if (gl_parse_u64(value, strlen(value), &v) != 0 || v < s->min || v > s->max)

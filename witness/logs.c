@@ -21,7 +21,7 @@
 #include "text.h"
 
 /* The origin index's slots: twice the most logs, a power of two. */
-#define LP_SLOTS (2 * LOGS_MAX)
+#define LP_SLOTS ((size_t)2 * LOGS_MAX)
 _Static_assert((LP_SLOTS & (LP_SLOTS - 1)) == 0 && LOGS_MAX < 65536,
                "slots: a power of two, indices fit uint16_t");
 
