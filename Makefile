@@ -115,13 +115,22 @@ $(O)/tests/unit/test_client_%: $(O)/tests/unit/test_client_%.o $(O)/tests/unit/t
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-# The witness's parsers are fuzzed with the witness modules they live in.
-$(O)/tests/fuzz/replay_witness: $(O)/tests/fuzz/fuzz_witness.o $(O)/tests/fuzz/replay.o \
-    $(WIT_ARCH) $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
-
-$(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+# Fuzz targets: replay_NAME (the corpus replayer, `make test`) and, in
+# the libFuzzer tree of `make fuzz`, fuzz_NAME. A target of a program's
+# own parsers links that program's modules (FUZZ_WITH_NAME).
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_WITH_witness := $(WIT_ARCH)
+FUZZ_WITH_config := $(LOG_ARCH)
+FUZZ_WITH_expect := $(CLIENT_ARCH)
+FUZZ_LIBS := $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+define fuzz_rules
+$(O)/tests/fuzz/replay_$(1): $(O)/tests/fuzz/fuzz_$(1).o $(O)/tests/fuzz/replay.o \
+    $(FUZZ_WITH_$(1)) $(NETA) $(LIBA)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(FUZZ_LIBS)
+$(O)/tests/fuzz/fuzz_$(1): $(O)/tests/fuzz/fuzz_$(1).o $(FUZZ_WITH_$(1)) $(NETA) $(LIBA)
+	$$(CC) $$(ALL_LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $$(FUZZ_LIBS)
+endef
+$(foreach t,$(FUZZ_NAMES),$(eval $(call fuzz_rules,$(t))))
 
 $(O)/tests/bench/bench_core: $(O)/tests/bench/bench_core.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
@@ -171,13 +180,17 @@ check: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    GL_BUILD=build/asan GL_BIN=$(abspath build/asan/bin) tests/run.sh
 
-# libFuzzer builds (clang); FUZZ_SECONDS per target.
+# libFuzzer builds (clang, ASan+UBSan) in build/fuzz; each target of
+# FUZZ_TARGETS (default: all) runs FUZZ_SECONDS and prints a stats line.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
 fuzz: deps
 	@$(MAKE) --no-print-directory O=build/fuzz BIN=build/fuzz/bin CC=clang \
-	    LIBA=build/fuzz/libglasslog.a CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-	    build/fuzz/libglasslog.a
-	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+	    LIBA=build/fuzz/libglasslog.a NETA=build/fuzz/libglasslog-net.a \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	    $(FUZZ_TARGETS:%=build/fuzz/tests/fuzz/fuzz_%)
+	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # A working log on 127.0.0.1:8080 (keys and data in var/).
 run: deps

@@ -110,6 +110,7 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
             if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
                 return -1;
             o->timeout_s = (long)t;
+            break;
         case 'd': o->dir = optarg; break;
         case 'x': o->source_sha = optarg; break;
         case 'X': o->source_dir = optarg; break;

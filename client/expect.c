@@ -3,6 +3,8 @@
  * hashes; see expect.h. Both the file's lines and the statements are
  * brought to one canonical line before hashing, so spacing in the file
  * does not matter and equality is exact byte equality of the fields.
+ * expect_load reads the file whole and parses it from memory with
+ * expect_parse (lines cut by text.h).
  */
 #include "expect.h"
 
@@ -13,6 +15,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
+#include "text.h"
 
 #define ITEMS 4
 
@@ -113,42 +116,48 @@ static int grow(struct expect *e, size_t *cap)
     return 0;
 }
 
-int expect_load(const char *path, struct expect *e)
+int expect_parse(const char *text, size_t len, struct expect *e, struct gl_err *why)
 {
-    struct gl_buf b;
-    const char *why = NULL;
-    size_t cap = 0, line = 0;
-    int rc;
+    struct gl_text t;
+    const char *p, *reason = NULL;
+    size_t n, cap = 0;
+    int rc = 0;
 
     memset(e, 0, sizeof(*e));
-    gl_buf_init(&b, EXPECT_MAX_SIZE);
-    if ((rc = cli_read_file(path, &b)) != 0)
-        goto out;
-    for (const char *p = (const char *)b.data, *end = p + b.len, *nl; p < end;
-         p = nl + 1) {
-        size_t len, i = 0;
-        nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL)
-            nl = end;
-        len = (size_t)(nl - p);
-        line++;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (i == len || p[i] == '#')
-            continue;
-        if (e->n == cap && (rc = grow(e, &cap)) != 0)
+    if (len > EXPECT_MAX_SIZE)
+        return gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %u bytes",
+                          EXPECT_MAX_SIZE);
+    gl_text_init(&t, text, len, GL_TEXT_OPEN_END | GL_TEXT_TRIM_START | GL_TEXT_SKIP);
+    while (gl_text_line(&t, &p, &n) == 0) {
+        if (e->n == cap && (rc = grow(e, &cap)) != 0) {
+            gl_err_set(why, rc, t.line, "out of memory");
             goto out;
-        if ((rc = parse_line(p, len, e->h[e->n], &why)) != 0) {
-            cli_error("%s: line %zu: %s", path, line, why ? why : gl_strerror(rc));
+        }
+        if ((rc = parse_line(p, n, e->h[e->n], &reason)) != 0) {
+            gl_err_set(why, rc, t.line, "%s", reason != NULL ? reason : gl_strerror(rc));
             goto out;
         }
         e->n++;
     }
-    if (e->n > 0)
+    if (e->n > 1)
         qsort(e->h, e->n, 32, cmp_hash);
 out:
     if (rc != 0)
         expect_release(e);
+    return rc;
+}
+
+int expect_load(const char *path, struct expect *e)
+{
+    struct gl_buf b;
+    struct gl_err why;
+    int rc;
+
+    memset(e, 0, sizeof(*e));
+    gl_buf_init(&b, EXPECT_MAX_SIZE);
+    if ((rc = cli_read_file(path, &b)) == 0 &&
+        (rc = expect_parse(b.data != NULL ? (const char *)b.data : "", b.len, e, &why)) != 0)
+        cli_err(path, &why);
     gl_buf_release(&b);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glasslog/error.h"
 #include "glasslog/statement.h"
 
 #define EXPECT_MAX_SIZE (64u << 20) /* bytes of the file */
@@ -28,9 +29,13 @@ struct expect {
     size_t n;
 };
 
-/* Loads path into *e (zeroed first). Errors are printed ("FILE: line N:
- * why"). 0, GL_EPARSE, GL_EIO, GL_ETOOBIG, GL_ENOMEM. Free with
- * expect_release. */
+/* Parses the file's text (len bytes, any bytes) into *e (zeroed first).
+ * 0, or GL_EPARSE, GL_ETOOBIG, GL_ENOMEM with why (may be NULL) naming the
+ * line and what was wrong; *e is then empty. Free with expect_release. */
+int expect_parse(const char *text, size_t len, struct expect *e, struct gl_err *why);
+/* Loads path into *e (zeroed first) with expect_parse. Errors are printed
+ * ("FILE:LINE: why"). 0, GL_EPARSE, GL_EIO, GL_ETOOBIG, GL_ENOMEM. Free
+ * with expect_release. */
 int expect_load(const char *path, struct expect *e);
 void expect_release(struct expect *e);
 /* 1 if the statement's (kind, subject, version, sha256) is listed. */

@@ -91,3 +91,8 @@ int config_parse(int argc, char **argv, struct config *cfg)
     }
     return 0;
 }
+
+int config_text(const char *text, size_t len, struct config *cfg, struct gl_err *why)
+{
+    return gl_opts_text(&table, text, len, cfg, why);
+}

@@ -1,14 +1,16 @@
 /*
  * config: glasslogd's settings, from flags and an optional config file of
- * the same keys ("key value" lines, "#" comments; flags win). Every
- * numeric setting has a range; anything out of range or unknown is an
- * error naming the key.
+ * the same keys ("key value" lines, "#" comments; flags win; see
+ * config_text). Every numeric setting has a range; anything out of range
+ * or unknown is an error naming the key.
  */
 #ifndef GL_LOG_CONFIG_H
 #define GL_LOG_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "glasslog/error.h"
 
 #define CONFIG_PATH_MAX 1024
 
@@ -37,5 +39,14 @@ struct config {
  * Returns 0, 1 if --help/--version was answered, or -1 after printing the
  * error to stderr. */
 int config_parse(int argc, char **argv, struct config *cfg);
+
+/* Applies the settings of a config file's text (len bytes, any bytes) to
+ * *cfg, over what it holds; config_parse reads --config FILE with it.
+ * Lines are trimmed at both ends ("\r\n" line ends allowed); blank lines
+ * and "#" comments are skipped; others are "key value", "key=value" or a
+ * flag's "key", without control characters but tabs. 0, or GL_EPARSE /
+ * GL_ETOOBIG with why (may be NULL) naming the line and what was wrong;
+ * *cfg may then hold the settings of the lines before it. */
+int config_text(const char *text, size_t len, struct config *cfg, struct gl_err *why);
 
 #endif

@@ -4,7 +4,8 @@
  * Design: one pass over the lines (the line cutter of text.h, trimming
  * both ends and skipping blank lines and comments); an entry opened by `vkey` collects
  * its attribute lines until the next `vkey` or the end, then is closed: defaults applied,
- * then merged into an earlier entry of the same origin or appended. Sorting at the end
+ * then merged into an earlier entry of the same origin (found through a hash index of
+ * the origins, so a long list costs linear time) or appended. Sorting at the end
  * gives O(log n) lookups by origin (the add-checkpoint path) and by origin hash (the
  * monitoring path). Invariants: every kept entry has 1..LOGS_MAX_KEYS GL_KEY_NOTE keys, a
  * valid origin and its hash; origins are unique.
@@ -19,15 +20,22 @@
 #include "glasslog/sha256.h"
 #include "text.h"
 
-/* Parser state: the entry being built. */
+/* The origin index's slots: twice the most logs, a power of two. */
+#define LP_SLOTS ((size_t)2 * LOGS_MAX)
+_Static_assert((LP_SLOTS & (LP_SLOTS - 1)) == 0 && LOGS_MAX < 65536,
+               "slots: a power of two, indices fit uint16_t");
+
+/* Parser state: the entry being built, the origin index of the list. */
 struct lp {
     struct logs_list *l;
+    size_t cap; /* entries l->v has room for; it grows to LOGS_MAX */
     struct gl_err *why;
     size_t line; /* the line being parsed, for errors */
     struct logs_entry cur;
     int open;     /* an entry is being built */
     int skipping; /* the current entry has an unsupported key */
     int has_origin, has_qpd, has_url;
+    uint16_t slot[LP_SLOTS]; /* origin -> 1 + index in l->v; 0: empty */
 };
 
 int logs_url_parse(const char *s, size_t n, char out[LOGS_URL_MAX + 1])
@@ -57,20 +65,53 @@ static int origin_valid(const char *s, size_t n)
     return 1;
 }
 
+/* Makes room in l->v for one more entry: doubles, up to LOGS_MAX (a short
+ * list costs what it holds, not the cap). */
+static int lp_room(struct lp *p)
+{
+    size_t nc = p->cap ? p->cap * 2 : 8;
+    struct logs_entry *v;
+
+    if (p->l->n < p->cap)
+        return 0;
+    if (nc > LOGS_MAX)
+        nc = LOGS_MAX;
+    if ((v = realloc(p->l->v, nc * sizeof(*v))) == NULL)
+        return gl_err_set(p->why, GL_ENOMEM, p->line, "out of memory");
+    p->l->v = v;
+    p->cap = nc;
+    return 0;
+}
+
+/* The slot of p->slot for e's origin: the one holding it, or the empty
+ * one where it goes (linear probing from the origin's hash; the table is
+ * at most half full, so the walk ends). */
+static uint16_t *lp_slot(struct lp *p, const struct logs_entry *e)
+{
+    size_t i = ((size_t)e->origin_hash[0] << 8 | e->origin_hash[1]) % LP_SLOTS;
+
+    while (p->slot[i] != 0 && strcmp(p->l->v[p->slot[i] - 1].origin, e->origin) != 0)
+        i = (i + 1) % LP_SLOTS;
+    return &p->slot[i];
+}
+
 /* Closes the current entry: merge or append. */
 static int lp_close(struct lp *p)
 {
     struct logs_list *l = p->l;
     struct logs_entry *e = &p->cur;
+    uint16_t *slot;
+    int err;
 
     if (!p->open || p->skipping)
         goto done;
     if (!p->has_origin)
         strcpy(e->origin, e->keys[0].name);
-    for (size_t i = 0; i < l->n; i++) {
-        struct logs_entry *o = &l->v[i];
-        if (strcmp(o->origin, e->origin) != 0)
-            continue;
+    if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
+        return gl_err_set(p->why, GL_ECRYPTO, p->line, "cannot hash the origin");
+    slot = lp_slot(p, e);
+    if (*slot != 0) {
+        struct logs_entry *o = &l->v[*slot - 1];
         if (o->nkeys == LOGS_MAX_KEYS)
             return gl_err_set(p->why, GL_ETOOBIG, p->line,
                               "more than %d keys for the origin %s", LOGS_MAX_KEYS,
@@ -84,9 +125,10 @@ static int lp_close(struct lp *p)
     }
     if (l->n == LOGS_MAX)
         return gl_err_set(p->why, GL_ETOOBIG, p->line, "more than %d logs", LOGS_MAX);
-    if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
-        return gl_err_set(p->why, GL_ECRYPTO, p->line, "cannot hash the origin");
+    if ((err = lp_room(p)) != 0)
+        return err;
     l->v[l->n++] = *e;
+    *slot = (uint16_t)l->n;
 done:
     memset(&p->cur, 0, sizeof(p->cur));
     p->open = p->skipping = p->has_origin = p->has_qpd = p->has_url = 0;
@@ -190,7 +232,8 @@ static int by_hash(const void *a, const void *b)
 
 static int lp_finish(struct logs_list *l)
 {
-    qsort(l->v, l->n, sizeof(*l->v), by_origin);
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), by_origin);
     if ((l->by_hash = calloc(l->n ? l->n : 1, sizeof(size_t))) == NULL)
         return GL_ENOMEM;
     for (size_t i = 0; i < l->n; i++)
@@ -234,10 +277,8 @@ int logs_parse(const char *text, size_t n, struct logs_list *out, struct gl_err 
     int err;
 
     memset(out, 0, sizeof(*out));
-    if (p == NULL || (out->v = calloc(LOGS_MAX, sizeof(*out->v))) == NULL) {
-        free(p);
+    if (p == NULL)
         return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
-    }
     p->l = out;
     p->why = why;
     if (n > LOGS_FILE_MAX)

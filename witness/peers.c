@@ -39,19 +39,41 @@ static size_t split(const char *s, size_t n, const char **f, size_t *fl, size_t 
     return k;
 }
 
-static int peer_line(struct peers_list *l, const char *s, size_t n, size_t line,
-                     struct gl_err *why)
+/* Makes room in l->v (room entries) for one more peer: doubles, up to
+ * PEERS_MAX. */
+static int peer_room(struct peers_list *l, size_t *room, size_t line, struct gl_err *why)
+{
+    size_t nc = *room ? *room * 2 : 8;
+    struct peers_entry *v;
+
+    if (l->n < *room)
+        return 0;
+    if (nc > PEERS_MAX)
+        nc = PEERS_MAX;
+    if ((v = realloc(l->v, nc * sizeof(*v))) == NULL)
+        return gl_err_set(why, GL_ENOMEM, line, "out of memory");
+    l->v = v;
+    *room = nc;
+    return 0;
+}
+
+static int peer_line(struct peers_list *l, size_t *room, const char *s, size_t n,
+                     size_t line, struct gl_err *why)
 {
     const char *f[4];
     size_t fl[4];
     struct gl_verifier v;
     struct gl_err kerr;
-    struct peers_entry *e = &l->v[l->n];
+    struct peers_entry *e;
+    int err;
 
     if (split(s, n, f, fl, 4) != 4 || fl[1] == 0 || fl[1] > PEERS_NAME_MAX)
         return gl_err_set(why, GL_EPARSE, line, "want: witness <name> <vkey> <url>");
     if (l->n == PEERS_MAX)
         return gl_err_set(why, GL_ETOOBIG, line, "more than %d peers", PEERS_MAX);
+    if ((err = peer_room(l, room, line, why)) != 0)
+        return err;
+    e = &l->v[l->n];
     memset(e, 0, sizeof(*e));
     memcpy(e->name, f[1], fl[1]);
     for (size_t i = 0; i < l->n; i++)
@@ -72,22 +94,20 @@ int peers_parse(const char *text, size_t n, struct peers_list *out, struct gl_er
 {
     struct gl_text t;
     const char *s;
-    size_t len;
+    size_t len, room = 0;
     int err = 0;
 
     memset(out, 0, sizeof(*out));
     if (n > PEERS_FILE_MAX)
         return gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %zu bytes",
                           PEERS_FILE_MAX);
-    if ((out->v = calloc(PEERS_MAX, sizeof(*out->v))) == NULL)
-        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
     gl_text_init(&t, text, n, GL_TEXT_OPEN_END | GL_TEXT_TRIM_END | GL_TEXT_SKIP);
     while (err == 0 && gl_text_line(&t, &s, &len) == 0) {
         if (starts(s, len, "log") || starts(s, len, "group") ||
             starts(s, len, "quorum") || starts(s, len, "submitter"))
             continue;
         if (starts(s, len, "witness"))
-            err = peer_line(out, s, len, t.line, why);
+            err = peer_line(out, &room, s, len, t.line, why);
         else
             err = gl_err_set(why, GL_EPARSE, t.line,
                              "unknown line (want: witness <name> <vkey> <url>)");

@@ -2,8 +2,8 @@
  * options: see options.h. Values are checked with the core's parsers
  * (gl_parse_u64: canonical decimal, no sign, no spaces, no suffix), so
  * "10x", "-1", " 5" and "" are refused. A config file is read whole
- * (OPTS_FILE_MAX bytes) and cut with lib/text.h; a line longer than
- * OPTS_LINE_MAX - 1 bytes is refused.
+ * (GL_OPTS_FILE_MAX bytes) and cut with lib/text.h; a line longer than
+ * GL_OPTS_LINE_MAX bytes is refused.
  *
  * Invariant: a string field always holds a NUL-terminated value shorter
  * than its buffer (checked before copying).
@@ -21,8 +21,6 @@
 #include "glasslog/error.h"
 #include "text.h"
 
-#define OPTS_FILE_MAX (1 << 20)
-#define OPTS_LINE_MAX 2048
 
 static void set_defaults(const struct gl_opts *t, void *cfg)
 {
@@ -72,45 +70,37 @@ static const struct gl_opt *find(const struct gl_opts *t, const char *name, size
 }
 
 /* Sets one setting from its text (NULL: none given). */
-static int set(const struct gl_opts *t, void *cfg, const struct gl_opt *o, const char *value)
+static int set(void *cfg, const struct gl_opt *o, const char *value, struct gl_err *why)
 {
     char *field = (char *)cfg + o->off;
     uint64_t v;
 
     if (o->kind == GL_OPT_KIND_FLAG) {
-        if (value != NULL && strcmp(value, "true") != 0 && strcmp(value, "1") != 0) {
-            fprintf(stderr, "%s: %s takes no value (or \"true\")\n", t->prog, o->name);
-            return -1;
-        }
+        if (value != NULL && strcmp(value, "true") != 0 && strcmp(value, "1") != 0)
+            return gl_err_set(why, GL_EPARSE, 0, "%s takes no value (or \"true\")", o->name);
         *(int *)field = 1;
         return 0;
     }
-    if (value == NULL) {
-        fprintf(stderr, "%s: --%s needs a value\n", t->prog, o->name);
-        return -1;
-    }
+    if (value == NULL)
+        return gl_err_set(why, GL_EPARSE, 0, "%s needs a value", o->name);
     if (o->kind == GL_OPT_KIND_STR) {
-        if (strlen(value) >= o->size || value[0] == 0) {
-            fprintf(stderr, "%s: %s: empty or longer than %zu bytes\n", t->prog, o->name,
-                    o->size - 1);
-            return -1;
-        }
+        if (strlen(value) >= o->size || value[0] == 0)
+            return gl_err_set(why, GL_EPARSE, 0, "%s: empty or longer than %zu bytes",
+                              o->name, o->size - 1);
         memcpy(field, value, strlen(value) + 1);
         return 0;
     }
-    if (gl_parse_u64(value, strlen(value), &v) != 0 || v < o->min || v > o->max) {
-        fprintf(stderr, "%s: %s must be a whole number from %u to %u, not \"%s\"\n", t->prog,
-                o->name, o->min, o->max, value);
-        return -1;
-    }
+    if (gl_parse_u64(value, strlen(value), &v) != 0 || v < o->min || v > o->max)
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "%s must be a whole number from %u to %u, not \"%.64s\"", o->name,
+                          o->min, o->max, value);
     *(unsigned *)field = (unsigned)v;
     return 0;
 }
 
 /* One "key value" line (NUL-terminated, trimmed, not blank) of a config
  * file. */
-static int file_line(const struct gl_opts *t, void *cfg, char *p, const char *path,
-                     size_t lineno)
+static int text_line(const struct gl_opts *t, void *cfg, char *p, struct gl_err *why)
 {
     const struct gl_opt *o;
     char *key = p, *val;
@@ -121,52 +111,75 @@ static int file_line(const struct gl_opts *t, void *cfg, char *p, const char *pa
         *p++ = 0;
         val = p + strspn(p, " \t=");
     }
-    if ((o = find(t, key, strlen(key))) == NULL) {
-        fprintf(stderr, "%s: %s:%zu: unknown setting \"%s\"\n", t->prog, path, lineno, key);
-        return -1;
+    if ((o = find(t, key, strlen(key))) == NULL)
+        return gl_err_set(why, GL_EPARSE, 0, "unknown setting \"%.64s\"", key);
+    return set(cfg, o, *val ? val : NULL, why);
+}
+
+int gl_opts_text(const struct gl_opts *t, const char *text, size_t len, void *cfg,
+                 struct gl_err *why)
+{
+    char line[GL_OPTS_LINE_MAX + 1];
+    struct gl_text tx;
+    const char *s;
+    size_t n;
+    int rc;
+
+    if (len > GL_OPTS_FILE_MAX)
+        return gl_err_set(why, GL_ETOOBIG, 0, "larger than %u bytes", GL_OPTS_FILE_MAX);
+    gl_text_init(&tx, text, len,
+                 GL_TEXT_OPEN_END | GL_TEXT_CR | GL_TEXT_TRIM_START | GL_TEXT_TRIM_END |
+                     GL_TEXT_SKIP);
+    tx.max = sizeof(line) - 1;
+    while ((rc = gl_text_line(&tx, &s, &n)) == 0) {
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+                return gl_err_set(why, GL_EPARSE, tx.line,
+                                  "a control character (byte 0x%02x)", (unsigned char)s[i]);
+        memcpy(line, s, n);
+        line[n] = 0;
+        if ((rc = text_line(t, cfg, line, why)) != 0) {
+            if (why != NULL)
+                why->line = tx.line;
+            return rc;
+        }
     }
-    if (set(t, cfg, o, *val ? val : NULL) != 0) {
-        fprintf(stderr, "%s: (in %s:%zu)\n", t->prog, path, lineno);
-        return -1;
-    }
+    if (rc == GL_ETOOBIG)
+        return gl_err_set(why, rc, tx.line, "line longer than %zu bytes", tx.max);
     return 0;
 }
 
 static int read_file(const struct gl_opts *t, void *cfg, const char *path)
 {
-    char line[OPTS_LINE_MAX];
-    struct gl_text tx;
+    char msg[2048];
+    struct gl_err why;
     struct gl_buf b;
-    const char *s;
-    size_t n;
     int rc;
 
-    gl_buf_init(&b, OPTS_FILE_MAX);
+    gl_buf_init(&b, GL_OPTS_FILE_MAX);
     if ((rc = gl_file_read(path, &b)) != 0) {
         fprintf(stderr, "%s: cannot read config file %s: %s\n", t->prog, path,
-                rc == GL_ETOOBIG ? "larger than 1 MiB" : strerror(errno));
+                rc == GL_ETOOBIG ? "too large" : strerror(errno));
         gl_buf_release(&b);
         return -1;
     }
-    gl_text_init(&tx, (const char *)b.data, b.len,
-                 GL_TEXT_OPEN_END | GL_TEXT_CR | GL_TEXT_TRIM_START | GL_TEXT_TRIM_END |
-                     GL_TEXT_SKIP);
-    tx.max = sizeof(line) - 1;
-    while ((rc = gl_text_line(&tx, &s, &n)) == 0) {
-        if (memchr(s, 0, n) != NULL) {
-            fprintf(stderr, "%s: %s:%zu: not text (a NUL byte)\n", t->prog, path, tx.line);
-            break;
-        }
-        memcpy(line, s, n);
-        line[n] = 0;
-        if (file_line(t, cfg, line, path, tx.line) != 0)
-            break;
-    }
-    if (rc == GL_ETOOBIG)
-        fprintf(stderr, "%s: %s:%zu: line longer than %zu bytes\n", t->prog, path, tx.line,
-                tx.max);
+    rc = gl_opts_text(t, b.data != NULL ? (const char *)b.data : "", b.len, cfg, &why);
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", t->prog, gl_err_format(&why, path, msg, sizeof(msg)));
     gl_buf_release(&b);
-    return rc == GL_ENOTFOUND ? 0 : -1;
+    return rc != 0 ? -1 : 0;
+}
+
+/* A flag's value, reported on stderr when refused. */
+static int set_flag(const struct gl_opts *t, void *cfg, const struct gl_opt *o,
+                    const char *value)
+{
+    struct gl_err why;
+
+    if (set(cfg, o, value, &why) == 0)
+        return 0;
+    fprintf(stderr, "%s: %s\n", t->prog, why.reason);
+    return -1;
 }
 
 int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
@@ -205,8 +218,8 @@ int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
             fprintf(stderr, "%s: unknown option %s (see --help)\n", t->prog, a);
             return -1;
         }
-        if (set(t, cfg, o,
-                eq                          ? eq + 1
+        if (set_flag(t, cfg, o,
+                     eq                          ? eq + 1
                 : o->kind == GL_OPT_KIND_FLAG ? NULL
                 : i + 1 < argc              ? argv[++i]
                                             : NULL) != 0)

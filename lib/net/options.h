@@ -20,6 +20,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "glasslog/error.h"
+
+#define GL_OPTS_FILE_MAX (64u << 10) /* bytes of a config file */
+#define GL_OPTS_LINE_MAX 2048u       /* bytes of one of its lines */
+
 enum gl_opt_kind { GL_OPT_KIND_STR, GL_OPT_KIND_UINT, GL_OPT_KIND_FLAG };
 
 struct gl_opt {
@@ -58,6 +63,12 @@ struct gl_opts {
  * printing the error on stderr. */
 int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg);
 
+/* Applies a config file's text (len bytes, at most GL_OPTS_FILE_MAX) over
+ * what *cfg holds: "key value" lines ("=" may separate), "#" comments,
+ * blank lines. 0, or a negative code with *why (if not NULL) naming the
+ * line and what was wrong; cfg may then be partly updated. */
+int gl_opts_text(const struct gl_opts *t, const char *text, size_t len, void *cfg,
+                 struct gl_err *why);
 /* Prints the usage text and one line per setting ("--name ARG  help
  * (default X)"), then --config and --help. */
 void gl_opts_usage(const struct gl_opts *t, FILE *f);

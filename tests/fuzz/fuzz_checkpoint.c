@@ -13,6 +13,20 @@
 static const char log_vkey[] =
     "example.com/log+9f5d4526+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0";
 
+/* The vector log key, parsed once for all runs. */
+static const struct gl_verifier *fuzz_log_key(void)
+{
+    static struct gl_verifier v;
+    static int ready;
+
+    if (!ready) {
+        if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v, NULL) != 0)
+            abort();
+        ready = 1;
+    }
+    return &v;
+}
+
 static void fuzz_text(const char *s, size_t n)
 {
     struct gl_checkpoint c;
@@ -35,22 +49,20 @@ static void fuzz_text(const char *s, size_t n)
 
 static void fuzz_open(const char *s, size_t n)
 {
-    struct gl_verifier v;
+    const struct gl_verifier *v = fuzz_log_key();
     struct gl_checkpoint c;
     struct gl_note *note = NULL;
     struct gl_err why;
     int rc;
 
-    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v, NULL) != 0)
-        abort();
     memset(&why, 0, sizeof(why));
-    if ((rc = gl_checkpoint_open(s, n, &v, &c, &note, &why)) != 0) {
+    if ((rc = gl_checkpoint_open(s, n, v, &c, &note, &why)) != 0) {
         if (note != NULL)
             abort();
         fuzz_check_why(rc, &why, (const uint8_t *)s, n);
         return;
     }
-    if (strcmp(c.origin, v.name) != 0 || note == NULL || note->text != s)
+    if (strcmp(c.origin, v->name) != 0 || note == NULL || note->text != s)
         abort();
     fuzz_text(note->text, note->text_len);
     gl_note_free(note);

@@ -39,19 +39,32 @@ static void check_note(const struct gl_note *note, const struct gl_verifier *w)
         abort();
 }
 
+/* The vector witness key (a public test key: kept, not wiped), parsed
+ * once for all runs. */
+static const struct gl_signer *fuzz_witness_key(void)
+{
+    static struct gl_signer k;
+    static int ready;
+
+    if (!ready) {
+        if (gl_signer_parse(witness_key, strlen(witness_key), &k, NULL) != 0)
+            abort();
+        ready = 1;
+    }
+    return &k;
+}
+
 static void cosign_back(const struct gl_note *note, const struct gl_verifier *w)
 {
-    struct gl_signer k;
+    const struct gl_signer *k = fuzz_witness_key();
     struct gl_note *signed_note = NULL;
     struct gl_buf b;
     uint64_t t = 0;
 
-    if (gl_signer_parse(witness_key, strlen(witness_key), &k, NULL) != 0)
-        abort();
     gl_buf_init(&b, GL_NOTE_MAX_SIZE);
     if (gl_buf_append(&b, note->text, note->text_len) != 0 || gl_buf_putc(&b, '\n') != 0)
         abort();
-    if (gl_cosig_sign(&k, note->text, note->text_len, 1700000000, &b) == 0) {
+    if (gl_cosig_sign(k, note->text, note->text_len, 1700000000, &b) == 0) {
         if (gl_note_parse((const char *)b.data, b.len, &signed_note, NULL) != 0 ||
             gl_cosig_verify(w, signed_note->text, signed_note->text_len,
                             &signed_note->sigs[0], &t) != 0 ||
@@ -60,7 +73,6 @@ static void cosign_back(const struct gl_note *note, const struct gl_verifier *w)
         gl_note_free(signed_note);
     }
     gl_buf_release(&b);
-    gl_signer_wipe(&k);
 }
 
 /* Why's lines count the note's lines, then the appended ones. */
@@ -97,11 +109,15 @@ static void append_lines(const char *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
-    struct gl_verifier w;
+    static struct gl_verifier w; /* the vector witness key, parsed once */
+    static int ready;
     struct gl_note *note = NULL;
 
-    if (gl_verifier_parse(witness_vkey, strlen(witness_vkey), &w, NULL) != 0)
-        abort();
+    if (!ready) {
+        if (gl_verifier_parse(witness_vkey, strlen(witness_vkey), &w, NULL) != 0)
+            abort();
+        ready = 1;
+    }
     if (gl_note_parse(s, size, &note, NULL) == 0) {
         check_note(note, &w);
         cosign_back(note, &w);

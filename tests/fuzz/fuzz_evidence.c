@@ -76,10 +76,14 @@ static void check_roots(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct gl_verifier v;
+    static struct gl_verifier v; /* the vector log key, parsed once */
+    static int ready;
 
-    if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v, NULL) != 0)
-        abort();
+    if (!ready) {
+        if (gl_verifier_parse(log_vkey, strlen(log_vkey), &v, NULL) != 0)
+            abort();
+        ready = 1;
+    }
     check_file((const char *)data, size, &v);
     check_roots(data, size);
     return 0;

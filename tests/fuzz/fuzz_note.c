@@ -19,7 +19,9 @@ static const char *const fuzz_vkeys[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct gl_verifier keys[2], v;
+    static struct gl_verifier keys[2]; /* the vector keys, parsed once */
+    static int ready;
+    struct gl_verifier v;
     struct gl_signer s;
     struct gl_note *n;
     struct gl_note_sig sig;
@@ -27,9 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t flags[GL_NOTE_MAX_SIGS];
     int rc;
 
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2 && !ready; i++)
         if (gl_verifier_parse(fuzz_vkeys[i], strlen(fuzz_vkeys[i]), &keys[i], NULL) != 0)
             abort();
+    ready = 1;
     memset(&why, 0, sizeof(why));
     fuzz_check_why(gl_verifier_parse((const char *)data, size, &v, &why), &why, data,
                    size);

@@ -43,7 +43,7 @@ printf '# settings\nbatch-ms 7x\n' > "$T/log.conf"
 expect_rc 2 "$GL_BIN/glasslogd" --config "$T/log.conf" --store mem: --key "$T/none.key" \
     --submitters "$T/none"
 expect_err "batch-ms must be a whole number from 0 to 10000, not \"7x\""
-expect_err "(in $T/log.conf:2)"
+expect_err "$T/log.conf:2: batch-ms must be a whole number"
 printf 'poll-interval 5\nno-such-setting 1\n' > "$T/w.conf"
 expect_rc 2 "$GL_BIN/glasslog-witness" --config "$T/w.conf" --data "$T/w" --key "$T/none.key" \
     --logs "$T/none"

@@ -138,7 +138,7 @@ expect_err "needs --expect"
 printf 'build my-app 1.0\n' > "$T/bad.expect"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/s1" --once \
     --expect "$T/bad.expect"
-expect_err "bad.expect: line 1: want 4 items"
+expect_err "bad.expect:1: want 4 items"
 policy "$T/p.nosub" "log $LOGK" "quorum none"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/p.nosub" --state "$T/s1" --once \
     --expect "$T/expected"

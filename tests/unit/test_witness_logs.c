@@ -4,7 +4,8 @@
  * unknown keywords skipped, one origin with two keys merged, lookups by
  * origin and by origin hash; a list in the published witness-network shape
  * with comments before the header and indented lines; qpd limited to 1 ..
- * 2^31 - 1) and the peer list (tlog-policy witness lines, a 0x01 key
+ * 2^31 - 1; a list of LOGS_MAX logs given twice, merged, and the caps)
+ * and the peer list (tlog-policy witness lines, a 0x01 key
  * converted and flagged), and their errors with line numbers.
  */
 #include "testutil.h"
@@ -15,6 +16,7 @@
 
 #include "../../witness/logs.h"
 #include "../../witness/peers.h"
+#include "glasslog/buf.h"
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
 
@@ -228,6 +230,54 @@ static void test_peers(void **state)
     peers_release(&p);
 }
 
+/* A list at the cap: LOGS_MAX origins, each given twice (merged into one
+ * log with two keys, the qpd of its second entry), all found; one more
+ * origin, or a fifth key for one, is refused at its line. */
+static void test_logs_many(void **state)
+{
+    char a[256], o[32];
+    struct gl_buf text;
+    struct logs_list l;
+    struct gl_err why;
+    size_t i, line = 1;
+    (void)state;
+
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    gl_buf_init(&text, 4u << 20);
+    assert_int_equal(gl_buf_append_str(&text, "logs/v0\n"), 0);
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < LOGS_MAX; k++) {
+            assert_int_equal(gl_buf_printf(&text, "vkey %s\norigin o%d\n", a, k), 0);
+            if (round == 1)
+                assert_int_equal(gl_buf_printf(&text, "qpd %d\n", k + 1), 0);
+            line += round == 1 ? 3 : 2;
+        }
+    assert_int_equal(logs_parse((const char *)text.data, text.len, &l, &why), 0);
+    assert_int_equal(l.n, LOGS_MAX);
+    for (int k = 0; k < LOGS_MAX; k++) {
+        snprintf(o, sizeof(o), "o%d", k);
+        assert_int_equal(logs_find(&l, o, strlen(o), &i), 0);
+        assert_int_equal(l.v[i].nkeys, 2);
+        assert_true(l.v[i].qpd == (uint64_t)k + 1);
+    }
+    logs_release(&l);
+    /* one origin more: refused when its entry closes (the end, line + 2) */
+    assert_int_equal(gl_buf_printf(&text, "vkey %s\norigin new\n", a), 0);
+    tu_expect_why(logs_parse((const char *)text.data, text.len, &l, &why), &why, GL_ETOOBIG,
+                  line + 2, "more than 4096 logs");
+    logs_release(&l);
+    /* a fifth key for o7: refused when its entry closes (the next vkey) */
+    gl_buf_reset(&text);
+    assert_int_equal(gl_buf_append_str(&text, "logs/v0\n"), 0);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(gl_buf_printf(&text, "vkey %s\norigin o7\n", a), 0);
+    assert_int_equal(gl_buf_printf(&text, "vkey %s\n", a), 0);
+    tu_expect_why(logs_parse((const char *)text.data, text.len, &l, &why), &why, GL_ETOOBIG,
+                  12, "more than 4 keys for the origin o7");
+    logs_release(&l);
+    gl_buf_release(&text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_logs_errors),
         cmocka_unit_test(test_logs_published),
         cmocka_unit_test(test_logs_format),
+        cmocka_unit_test(test_logs_many),
         cmocka_unit_test(test_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
