@@ -17,6 +17,7 @@
  */
 #include "glasslog/tlogproof.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +172,8 @@ int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out,
         goto out;
     p->checkpoint = data + t.pos;
     p->checkpoint_len = len - t.pos;
+    assert(p->nhashes <= GL_TLOGPROOF_MAX_HASHES && p->extra_len <= GL_TLOGPROOF_EXTRA_MAX);
+    assert((p->extra == NULL) == (p->extra_len == 0));
     *out = p;
     p = NULL;
 out:

@@ -10,6 +10,7 @@
  */
 #include "seq.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,7 @@ static void seq_cut(struct seq *s)
     }
     if (s->head == NULL)
         s->tail = NULL;
+    assert(s->nbatch >= 1 && s->nbatch <= s->cfg.batch_max);
     s->t_cut = t;
     s->inflight = 1;
     pthread_mutex_lock(&s->mu);
@@ -320,6 +322,9 @@ static void seq_settle(struct seq *s)
 {
     int rc = s->batch_rc;
 
+    assert(s->inflight); /* at most one batch in flight, and this is it */
+    /* every tree signed extends the published one */
+    assert(rc != 0 || s->work->range.size >= s->pub->range.size);
     s->inflight = 0;
     if (rc == 0 && s->work->range.size != s->pub->range.size) {
         struct tree *t = s->pub;
@@ -406,6 +411,7 @@ int seq_reserve(struct seq *s)
 
 void seq_unreserve(struct seq *s)
 {
+    assert(s->reserved > 0);
     s->reserved--;
     seq_check_shutdown(s);
 }

@@ -13,6 +13,7 @@
  */
 #include "submitters.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,7 @@ static int parse_line(const char *s, const char *end, size_t line, size_t max,
         o.lim.burst = defaults->burst;
     ratelimit_init(&out->limits[out->n], &o.lim, now_ms);
     out->n++;
+    assert(out->n <= max && k->type == GL_KEY_NOTE);
     return 0;
 }
 

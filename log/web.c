@@ -17,6 +17,7 @@
  */
 #include "web.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -123,6 +124,7 @@ static int web_add(struct web *w, const char *path, const char *url, const char 
     snprintf(f->url, sizeof(f->url), "%s", url);
     f->type = type;
     w->n++;
+    assert(w->n <= WEB_SLOTS && f->url[0] == '/' && strlen(f->etag) == 18);
     return 0;
 }
 

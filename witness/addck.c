@@ -9,6 +9,7 @@
  */
 #include "addck.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -274,6 +275,7 @@ enum addck_verdict addck_decide(const struct addck_state *st, uint64_t old,
                    ADDCK_BAD_PROOF;
         return ADDCK_OK;
     }
+    assert(!st->frozen && old <= c->size);
     if (old == 0)
         return ADDCK_OK;
     if (gl_merkle_verify_consistency(old, c->size, st->root, c->root, proof, nproof) != 0)

@@ -18,6 +18,7 @@
  */
 #include "engine.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,9 @@ static int accept_add(struct engine *e, struct wreq *r)
         (err = record_check(log, e->scratch.data, e->scratch.len, r->ck.size, r->ck.root,
                             &n, NULL)) == 0) {
         p = touch(e, r->log);
+        /* the witness's promise: a log's cosigned tree never shrinks, and
+         * a frozen log is never cosigned */
+        assert(!p->v.frozen && (!p->v.has || r->ck.size >= p->v.size));
         swap_buf(&p->note, &e->scratch);
         p->v.has = 1;
         p->v.size = r->ck.size;

@@ -11,6 +11,7 @@
  */
 #include "logs.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,8 @@ static int lp_close(struct lp *p)
     if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
         return gl_err_set(p->why, GL_ECRYPTO, p->line, "cannot hash the origin");
     l->v[l->n++] = *e;
+    assert(l->n <= LOGS_MAX && e->nkeys >= 1 && e->nkeys <= LOGS_MAX_KEYS &&
+           e->keys[0].type == GL_KEY_NOTE && e->origin[0] != 0);
 done:
     memset(&p->cur, 0, sizeof(p->cur));
     p->open = p->skipping = p->has_origin = p->has_qpd = p->has_url = 0;
