@@ -20,11 +20,12 @@
 #include <stdint.h>
 
 #include "glasslog/statement.h"
+#include "glasslog/sha256.h"
 
 #define EXPECT_MAX_SIZE (64u << 20) /* bytes of the file */
 
 struct expect {
-    uint8_t (*h)[32]; /* owned, sorted */
+    uint8_t (*h)[GL_HASH_LEN]; /* owned, sorted */
     size_t n;
 };
 

@@ -161,7 +161,7 @@ out:
     return err;
 }
 
-int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
+int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[GL_HASH_LEN],
                        const struct gl_signer *k, struct gl_buf *out)
 {
     struct gl_checkpoint c;

@@ -225,7 +225,7 @@ static int lookup_name(const struct gl_policy *p, const char *s, size_t n,
 {
     size_t i;
 
-    if (n == 4 && memcmp(s, "none", 4) == 0) {
+    if (gl_mem_is(s, n, "none")) {
         out->kind = GL_POLICY_REF_NONE;
         out->index = 0;
         return 0;

@@ -24,6 +24,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
 #include "glasslog/note.h"
+#include "glasslog/sha256.h"
 
 #define GL_STATEMENT_HEADER "glasslog.dev/statement/v1"
 #define GL_STATEMENT_MAX_SIZE 65535   /* whole signed note (u16 framing) */
@@ -56,7 +57,7 @@ struct gl_statement_fields {
     size_t subject_len;
     const char *version;             /* not NUL-terminated */
     size_t version_len;
-    uint8_t sha256[32];              /* the artifact's digest */
+    uint8_t sha256[GL_HASH_LEN];              /* the artifact's digest */
     uint64_t time;                   /* Unix seconds when signed */
     size_t nmeta;
     struct gl_statement_meta meta[GL_STATEMENT_META_MAX];
