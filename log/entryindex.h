@@ -22,7 +22,7 @@
 #define ENTRYINDEX_VERSION 1
 
 struct entryindex {
-    uint8_t sha256[32];
+    uint8_t sha256[GL_HASH_LEN];
     uint32_t subject_off, subject_len; /* into the entry's bytes */
     uint32_t version_off, version_len;
 };

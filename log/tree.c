@@ -90,7 +90,7 @@ int tree_tile(const struct tree *t, struct store *s, struct tilecache *c, uint32
         return 0;
     }
     if (w < 256) {
-        hashes = (const uint8_t(*)[GL_HASH_LEN])t->edge[level];
+        hashes = t->edge[level];
     } else {
         if ((rc = store_get_tile(s, level, index, buf, &len)) != 0)
             return rc;
