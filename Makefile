@@ -13,6 +13,8 @@ VERSION := 0.1.0
 PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla
+# assert() is on in every build (no -DNDEBUG here or in `make check`):
+# README, Conventions.
 CFLAGS  ?= -O2 -g
 # ALL_CFLAGS: what every compile uses; CFLAGS (optimisation, debug) may be
 # overridden on the command line without losing these.

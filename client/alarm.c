@@ -115,7 +115,7 @@ static void split_view(const struct alarm_ctx *a, const char *old, size_t oldlen
                                                     proof, len, full, &nfull) != 0))
         return;
     if (gl_evidence_build(a->log_key, 1, old, oldlen, cur, curlen,
-                          (const uint8_t(*)[GL_HASH_LEN])full, nfull, out) != 0)
+                          gl_hashes_const(full), nfull, out) != 0)
         gl_buf_reset(out);
 }
 

@@ -327,7 +327,7 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
 /* Checks the log's answer and writes the bundle: 0, CLI_VERIFY or
  * CLI_USAGE. */
 static int append_finish(const struct append_opts *o, const struct gl_buf *st,
-                         const char *proof_text, uint64_t index, const uint8_t leaf[32])
+                         const char *proof_text, uint64_t index, const uint8_t leaf[GL_HASH_LEN])
 {
     struct gl_tlogproof *tp = NULL;
     struct gl_verifier vk;
@@ -383,7 +383,7 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
     const cJSON *lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "proof");
-    uint8_t leaf[32], got[32];
+    uint8_t leaf[GL_HASH_LEN], got[GL_HASH_LEN];
     char hex[65], why[256];
     int rc = CLI_VERIFY;
 
@@ -396,14 +396,14 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
     gl_merkle_leaf_hash(st->data, st->len, leaf);
     if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || !cJSON_IsString(lh) ||
         !cJSON_IsString(pr) ||
-        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), got, 32, 1) != 0 ||
-        memcmp(got, leaf, 32) != 0) {
+        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), got, GL_HASH_LEN, 1) != 0 ||
+        memcmp(got, leaf, GL_HASH_LEN) != 0) {
         cli_error("the log's answer is malformed or names another leaf");
         goto out;
     }
     rc = append_finish(o, st, pr->valuestring, (uint64_t)idx->valuedouble, leaf);
     if (rc == CLI_OK) {
-        gl_hex_encode(leaf, 32, hex, sizeof(hex));
+        gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
         printf("index %llu\nleaf_hash %s\n", (unsigned long long)idx->valuedouble, hex);
     }
 out:

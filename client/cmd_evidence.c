@@ -30,11 +30,11 @@ static const char evidence_usage[] =
     "split view). Exit 2: it proves nothing (consistent or invalid).\n"
     "Exit 3: usage or I/O error. FILE may be - for stdin.\n";
 
-static void print_root(const char *label, uint64_t size, const uint8_t root[32])
+static void print_root(const char *label, uint64_t size, const uint8_t root[GL_HASH_LEN])
 {
     char hex[65];
 
-    gl_hex_encode(root, 32, hex, sizeof(hex));
+    gl_hex_encode(root, GL_HASH_LEN, hex, sizeof(hex));
     printf("  %s size %llu, root %s\n", label, (unsigned long long)size, hex);
 }
 

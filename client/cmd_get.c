@@ -31,6 +31,7 @@
 #include "glasslog/merkle.h"
 #include "glasslog/note.h"
 #include "glasslog/tile.h"
+#include "text.h"
 #include "trust.h"
 #include "util.h"
 
@@ -205,7 +206,7 @@ static int get_entry(struct fetch *f, const struct get_opts *o)
     char path[64], hex[65];
     cJSON *j = NULL;
     const cJSON *lh, *st;
-    uint8_t leaf[32];
+    uint8_t leaf[GL_HASH_LEN];
     int rc;
 
     if (o->nargs != 2 || dec_arg("entry", o->args[1]) != 0)
@@ -221,7 +222,7 @@ static int get_entry(struct fetch *f, const struct get_opts *o)
         goto out;
     }
     gl_merkle_leaf_hash(st->valuestring, strlen(st->valuestring), leaf);
-    gl_hex_encode(leaf, 32, hex, sizeof(hex));
+    gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
     if (strcmp(hex, lh->valuestring) != 0) {
         cli_error("the log's leaf_hash %s is not the hash of its statement (%s)",
                   lh->valuestring, hex);
@@ -237,7 +238,7 @@ out:
 static int print_hashes(const cJSON *j)
 {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "hashes"), *h;
-    uint8_t tmp[32];
+    uint8_t tmp[GL_HASH_LEN];
 
     if (!cJSON_IsArray(arr)) {
         cli_error("the answer has no hashes");
@@ -246,7 +247,7 @@ static int print_hashes(const cJSON *j)
     cJSON_ArrayForEach(h, arr)
     {
         if (!cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), tmp, 32, 1) !=
+            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), tmp, GL_HASH_LEN, 1) !=
                 0) {
             cli_error("the answer has a malformed hash");
             return CLI_VERIFY;
@@ -264,11 +265,11 @@ static int get_proof(struct fetch *f, const struct get_opts *o)
     int rc, n;
 
     if (o->nargs == 2 && strcmp(o->args[1], "inclusion") == 0) {
-        uint8_t h[32];
+        uint8_t h[GL_HASH_LEN];
         if ((o->index == NULL) == (o->leaf == NULL) ||
             (o->index != NULL && dec_arg("--index", o->index) != 0) ||
             (o->leaf != NULL &&
-             gl_hex_decode_exact(o->leaf, strlen(o->leaf), h, 32, 1) != 0) ||
+             gl_hex_decode_exact(o->leaf, strlen(o->leaf), h, GL_HASH_LEN, 1) != 0) ||
             (o->tree_size != NULL && dec_arg("--tree-size", o->tree_size) != 0)) {
             cli_error(
                 "proof inclusion needs exactly one of --index N or --leaf-hash HEX (64 "
@@ -338,7 +339,7 @@ static int get_tile(struct fetch *f, const struct get_opts *o)
     struct gl_buf body;
     int entries, rc;
 
-    if (strncmp(arg, "tile/", 5) != 0)
+    if (!gl_str_prefix(arg, "tile/"))
         snprintf(path, sizeof(path), "tile/%s", arg);
     else
         snprintf(path, sizeof(path), "%s", arg);
@@ -353,17 +354,17 @@ static int get_tile(struct fetch *f, const struct get_opts *o)
         cli_err(path, &why);
         return CLI_USAGE;
     }
-    gl_buf_init(&body, entries ? GL_TILE_BUNDLE_MAX : (size_t)t.width * 32);
+    gl_buf_init(&body, entries ? GL_TILE_BUNDLE_MAX : (size_t)t.width * GL_HASH_LEN);
     if ((rc = fetch_get(f, path, body.max, &body)) != 0) {
         rc = fetch_failed(f, rc);
     } else if (entries) {
         rc = print_bundle(&body, &t);
-    } else if (body.len != (size_t)t.width * 32) {
-        cli_error("the tile has %zu bytes, want %u", body.len, t.width * 32);
+    } else if (body.len != (size_t)t.width * GL_HASH_LEN) {
+        cli_error("the tile has %zu bytes, want %u", body.len, t.width * GL_HASH_LEN);
         rc = CLI_VERIFY;
     } else {
         for (uint32_t i = 0; i < t.width; i++) {
-            gl_hex_encode(body.data + (size_t)i * 32, 32, hex, sizeof(hex));
+            gl_hex_encode(body.data + (size_t)i * GL_HASH_LEN, GL_HASH_LEN, hex, sizeof(hex));
             printf("%u %s\n", i, hex);
         }
     }

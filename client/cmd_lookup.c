@@ -153,11 +153,11 @@ struct lookup {
     struct gl_policy *p;
     struct fetch f;
     char root[STATE_PATH_MAX];
-    uint8_t digest[32];
+    uint8_t digest[GL_HASH_LEN];
     char hex[65];
     int checked; /* a checkpoint passed the state check */
     uint64_t checked_size;
-    uint8_t checked_root[32];
+    uint8_t checked_root[GL_HASH_LEN];
     unsigned found, verified;
 };
 
@@ -285,7 +285,7 @@ static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
     if (rc == 0) {
         l->checked = 1;
         l->checked_size = tc->cp.size;
-        memcpy(l->checked_root, tc->cp.root, 32);
+        memcpy(l->checked_root, tc->cp.root, GL_HASH_LEN);
     }
     return rc;
 }
@@ -345,13 +345,13 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(item, "proof");
     struct gl_tlogproof *pf = NULL;
     struct trust_input in;
-    uint8_t leaf[32];
+    uint8_t leaf[GL_HASH_LEN];
     double idx;
     int rc = CLI_VERIFY;
 
     if (!cJSON_IsNumber(ji) || !cJSON_IsString(jl) || !cJSON_IsString(js) ||
         !cJSON_IsString(jp) || (idx = ji->valuedouble) < 0 || idx > 9007199254740992.0 ||
-        gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, 32, 1) != 0 ||
+        gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, GL_HASH_LEN, 1) != 0 ||
         gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) != 0 ||
         pf->index != (uint64_t)idx) {
         cli_error(
@@ -481,13 +481,13 @@ int cmd_lookup_main(int argc, char **argv)
         return CLI_USAGE;
     }
     if (o.sha != NULL &&
-        gl_hex_decode_exact(o.sha, strlen(o.sha), l.digest, 32, 1) != 0) {
+        gl_hex_decode_exact(o.sha, strlen(o.sha), l.digest, GL_HASH_LEN, 1) != 0) {
         cli_error("--sha256 must be 64 lowercase hex digits");
         return CLI_USAGE;
     }
     if (o.path != NULL && util_hash_file(o.path, l.digest) != 0)
         return CLI_USAGE;
-    gl_hex_encode(l.digest, 32, l.hex, sizeof(l.hex));
+    gl_hex_encode(l.digest, GL_HASH_LEN, l.hex, sizeof(l.hex));
     if (trust_load_policy(o.policy, 1, &l.p) != 0)
         goto out;
     if (o.out != NULL && mkdir(o.out, 0755) != 0 && errno != EEXIST) {

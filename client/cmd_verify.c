@@ -207,7 +207,7 @@ static void print_human(const struct gl_policy *p, const struct trust_input *in,
     int none = gl_policy_quorum(p).kind == GL_POLICY_REF_NONE;
 
     gl_buf_init(&b, 1 << 16);
-    gl_hex_encode(f->sha256, 32, hex, sizeof(hex));
+    gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex));
     util_time_utc(f->time, t);
     print_step(r, TRUST_STATEMENT, "", "%s %.*s %.*s, sha256 %s, signed %s",
                gl_statement_kind_name(f->kind), (int)f->subject_len, f->subject,
@@ -249,7 +249,7 @@ static cJSON *json_statement(const struct gl_policy *p, const struct trust_repor
 
     if (o == NULL)
         return NULL;
-    gl_hex_encode(f->sha256, 32, hex, sizeof(hex));
+    gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex));
     cJSON_AddStringToObject(o, "kind", gl_statement_kind_name(f->kind));
     snprintf(buf, sizeof(buf), "%.*s", (int)f->subject_len, f->subject);
     cJSON_AddStringToObject(o, "subject", buf);
@@ -310,11 +310,11 @@ static void print_json(const struct gl_policy *p, const struct trust_input *in,
     }
     if (r->have_statement)
         cJSON_AddItemToObject(o, "statement", json_statement(p, r));
-    gl_hex_encode(r->leaf, 32, hex, sizeof(hex));
+    gl_hex_encode(r->leaf, GL_HASH_LEN, hex, sizeof(hex));
     cJSON_AddStringToObject(o, "leaf_hash", hex);
     cJSON_AddNumberToObject(o, "index", (double)in->proof->index);
     if (r->have_checkpoint) {
-        gl_hex_encode(r->ck.cp.root, 32, hex, sizeof(hex));
+        gl_hex_encode(r->ck.cp.root, GL_HASH_LEN, hex, sizeof(hex));
         cJSON_AddStringToObject(o, "origin", r->ck.cp.origin);
         cJSON_AddNumberToObject(o, "tree_size", (double)r->ck.cp.size);
         cJSON_AddStringToObject(o, "root", hex);
@@ -372,7 +372,7 @@ static void warn_future(const struct gl_policy *p, const struct trust_input *in,
 struct verify_inputs {
     struct gl_buf proof_text, statement;
     struct gl_tlogproof *proof;
-    uint8_t artifact[32];
+    uint8_t artifact[GL_HASH_LEN];
     char why[TRUST_WHY_MAX]; /* why the inputs fail verification */
 };
 

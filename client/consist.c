@@ -72,11 +72,11 @@ int consist_check(struct alarm_ctx *a, const struct consist_source *src,
         }
         assert(len <= GL_MERKLE_MAX_PROOF);
     }
-    rc = gl_merkle_verify_consistency(lo, hi, rlo, rhi, (const uint8_t(*)[GL_HASH_LEN])proof,
+    rc = gl_merkle_verify_consistency(lo, hi, rlo, rhi, gl_hashes_const(proof),
                                       len);
     if (rc == 0)
         return 0;
-    fork_alarm(a, src, old, cur, (const uint8_t(*)[GL_HASH_LEN])proof, len);
+    fork_alarm(a, src, old, cur, gl_hashes_const(proof), len);
     if (forked != NULL)
         *forked = 1;
     return GL_EVERIFY;

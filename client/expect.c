@@ -21,12 +21,12 @@
 
 static int cmp_hash(const void *a, const void *b)
 {
-    return memcmp(a, b, 32);
+    return memcmp(a, b, GL_HASH_LEN);
 }
 
 /* SHA-256 of "kind subject version hex" from its parts. */
 static int line_hash(const char *kind, size_t kl, const char *subj, size_t sl,
-                     const char *ver, size_t vl, const char *hex, uint8_t out[32])
+                     const char *ver, size_t vl, const char *hex, uint8_t out[GL_HASH_LEN])
 {
     struct gl_sha256 *h;
     int rc;
@@ -77,12 +77,12 @@ static int split(const char *p, size_t len, const char **it, size_t *il)
 }
 
 /* Parses one non-comment line into its hash; why names the problem. */
-static int parse_line(const char *p, size_t len, uint8_t out[32], const char **why)
+static int parse_line(const char *p, size_t len, uint8_t out[GL_HASH_LEN], const char **why)
 {
     const char *it[ITEMS];
     size_t il[ITEMS];
     enum gl_statement_kind kind;
-    uint8_t digest[32];
+    uint8_t digest[GL_HASH_LEN];
 
     if (split(p, len, it, il) != 0) {
         *why = "want 4 items: <kind> <subject> <version> <sha256>";
@@ -97,7 +97,7 @@ static int parse_line(const char *p, size_t len, uint8_t out[32], const char **w
         *why = "subject and version must be 1 to 256 printable ASCII characters";
         return GL_EPARSE;
     }
-    if (il[3] != 64 || gl_hex_decode_exact(it[3], 64, digest, 32, 1) != 0) {
+    if (il[3] != 64 || gl_hex_decode_exact(it[3], 64, digest, GL_HASH_LEN, 1) != 0) {
         *why = "the sha256 must be 64 lowercase hex digits";
         return GL_EPARSE;
     }
@@ -109,7 +109,7 @@ static int grow(struct expect *e, size_t *cap)
     size_t nc = *cap ? *cap * 2 : 256;
     void *p;
 
-    if (nc > SIZE_MAX / 32 || (p = realloc(e->h, nc * 32)) == NULL)
+    if (nc > SIZE_MAX / sizeof(*e->h) || (p = realloc(e->h, nc * sizeof(*e->h))) == NULL)
         return GL_ENOMEM;
     e->h = p;
     *cap = nc;
@@ -140,7 +140,7 @@ int expect_parse(const char *text, size_t len, struct expect *e, struct gl_err *
         e->n++;
     }
     if (e->n > 1)
-        qsort(e->h, e->n, 32, cmp_hash);
+        qsort(e->h, e->n, sizeof(*e->h), cmp_hash);
 out:
     if (rc != 0)
         expect_release(e);
@@ -172,14 +172,14 @@ void expect_release(struct expect *e)
 int expect_has(const struct expect *e, const struct gl_statement_fields *f)
 {
     const char *kind = gl_statement_kind_name(f->kind);
-    uint8_t h[32];
+    uint8_t h[GL_HASH_LEN];
     char hex[65];
 
     if (e->n == 0 || kind == NULL)
         return 0;
-    gl_hex_encode(f->sha256, 32, hex, sizeof(hex));
+    gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex));
     if (line_hash(kind, strlen(kind), f->subject, f->subject_len, f->version,
                   f->version_len, hex, h) != 0)
         return 0;
-    return bsearch(h, e->h, e->n, 32, cmp_hash) != NULL;
+    return bsearch(h, e->h, e->n, sizeof(*e->h), cmp_hash) != NULL;
 }

@@ -21,11 +21,12 @@
 
 #include "glasslog/error.h"
 #include "glasslog/statement.h"
+#include "glasslog/sha256.h"
 
 #define EXPECT_MAX_SIZE (64u << 20) /* bytes of the file */
 
 struct expect {
-    uint8_t (*h)[32]; /* owned, sorted */
+    uint8_t (*h)[GL_HASH_LEN]; /* owned, sorted */
     size_t n;
 };
 

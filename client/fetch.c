@@ -14,6 +14,7 @@
 
 #include "glasslog/error.h"
 #include "http_client.h"
+#include "text.h"
 #include "util.h"
 
 #define URL_MAX 8192
@@ -26,7 +27,7 @@
 int fetch_init(struct fetch *f, const char *base, double budget_s)
 {
     memset(f, 0, sizeof(*f));
-    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) {
+    if (!gl_str_prefix(base, "http://") && !gl_str_prefix(base, "https://")) {
         snprintf(f->error, sizeof(f->error),
                  "the log URL must start with http:// or https://");
         return GL_EINVAL;

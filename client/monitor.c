@@ -93,7 +93,7 @@ struct monitor {
 
 static int same_key(const struct gl_verifier *a, const struct gl_verifier *b)
 {
-    return a->id == b->id && memcmp(a->pub, b->pub, 32) == 0 &&
+    return a->id == b->id && memcmp(a->pub, b->pub, GL_KEY_LEN) == 0 &&
            strcmp(a->name, b->name) == 0;
 }
 
@@ -426,7 +426,7 @@ static void statement_alarm_with(struct monitor *m, uint64_t index,
         tiles_prove_inclusion(m->ts, index, m->tgt.cp.size, tp->hashes, &tp->nhashes) ==
             0 &&
         gl_merkle_verify_inclusion(index, m->tgt.cp.size, leaf,
-                                   (const uint8_t(*)[GL_HASH_LEN])tp->hashes, tp->nhashes,
+                                   gl_hashes_const(tp->hashes), tp->nhashes,
                                    m->tgt.cp.root) == 0) {
         tp->index = index;
         tp->extra = e->data;
@@ -522,7 +522,7 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
         return;
     }
     m->st.unexpected++;
-    gl_hex_encode(f->sha256, 32, hex, sizeof(hex));
+    gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex));
     snprintf(detail, sizeof(detail),
              "entry %llu: unexpected statement by %s: %s %.*s %.*s sha256 %s",
              (unsigned long long)index, m->keys[r->which].name,

@@ -13,6 +13,7 @@
  */
 #include "pool.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -84,6 +85,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         run_job(p, &j);
         pthread_mutex_lock(&p->mu);
+        assert(p->busy > 0); /* one decrement per worker per job */
         if (--p->busy == 0)
             pthread_cond_signal(&p->done);
     }
@@ -141,6 +143,7 @@ size_t pool_threads(const struct pool *p)
 void pool_submit(struct pool *p, const struct pool_job *job)
 {
     pthread_mutex_lock(&p->mu);
+    assert(p->busy == 0); /* one job at a time: pool_wait before the next */
     p->job = *job;
     atomic_store(&p->next, job->from);
     p->busy = p->nthreads;

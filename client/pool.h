@@ -32,7 +32,7 @@ enum pool_status {
 
 /* The outcome for one entry. st points into the entry's bytes. */
 struct pool_result {
-    uint8_t leaf[32];
+    uint8_t leaf[GL_HASH_LEN];
     enum pool_status status;
     struct gl_err why; /* for POOL_MALFORMED: what is wrong (lines of the entry) */
     size_t which;

@@ -95,7 +95,7 @@ static int write_vkey(const struct state *s, const struct gl_verifier *k)
 int state_open(struct state *s, const char *root, const struct gl_verifier *log_key)
 {
     struct gl_buf vk;
-    uint8_t h[32];
+    uint8_t h[GL_HASH_LEN];
     int rc, n;
 
     memset(s, 0, sizeof(*s));
@@ -104,7 +104,7 @@ int state_open(struct state *s, const char *root, const struct gl_verifier *log_
     if ((rc = gl_verifier_format(log_key, &vk)) != 0 ||
         (rc = gl_sha256(vk.data, vk.len, h)) != 0)
         goto out;
-    gl_hex_encode(h, 32, s->logid, sizeof(s->logid));
+    gl_hex_encode(h, GL_HASH_LEN, s->logid, sizeof(s->logid));
     n = snprintf(s->dir, sizeof(s->dir), "%s/%s", root, s->logid);
     if (n <= 0 || n >= (int)sizeof(s->dir)) {
         cli_error("state directory path too long: %s", root);
@@ -185,7 +185,7 @@ int state_load_checkpoint(const struct state *s, struct gl_buf *note)
 }
 
 /* Size and root of a stored checkpoint note (syntax only). */
-static int stored_tree(const struct gl_buf *b, uint64_t *size, uint8_t root[32])
+static int stored_tree(const struct gl_buf *b, uint64_t *size, uint8_t root[GL_HASH_LEN])
 {
     struct gl_note *n = NULL;
     struct gl_checkpoint c;
@@ -194,19 +194,19 @@ static int stored_tree(const struct gl_buf *b, uint64_t *size, uint8_t root[32])
     if ((rc = gl_note_parse((const char *)b->data, b->len, &n, NULL)) == 0 &&
         (rc = gl_checkpoint_parse(n->text, n->text_len, &c, NULL)) == 0) {
         *size = c.size;
-        memcpy(root, c.root, 32);
+        memcpy(root, c.root, GL_HASH_LEN);
     }
     gl_note_free(n);
     return rc;
 }
 
 int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64_t size,
-                           const uint8_t root[32], int *stored)
+                           const uint8_t root[GL_HASH_LEN], int *stored)
 {
     char path[STATE_PATH_MAX];
     struct gl_buf old;
     uint64_t osize;
-    uint8_t oroot[32];
+    uint8_t oroot[GL_HASH_LEN];
     int rc;
 
     if (stored != NULL)
@@ -214,7 +214,7 @@ int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64
     gl_buf_init(&old, STATE_CHECKPOINT_MAX);
     rc = state_load_checkpoint(s, &old);
     if (rc == 0 && stored_tree(&old, &osize, oroot) == 0 &&
-        (osize > size || (osize == size && memcmp(oroot, root, 32) != 0)))
+        (osize > size || (osize == size && memcmp(oroot, root, GL_HASH_LEN) != 0)))
         goto out; /* keep the larger (or first) view */
     if ((rc = path_of(s, "checkpoint", path)) == 0 &&
         (rc = gl_file_replace(path, note, len, 0644)) != 0)
@@ -285,7 +285,7 @@ static int parse_progress(const struct gl_buf *b, struct state_progress *p,
         snprintf(prefix, sizeof(prefix), "edge %u ", l);
         if ((rc = take_line(&t, prefix, &v, &vlen, why)) != 0)
             return rc;
-        if (gl_base64_decode_exact(v, vlen, p->range.edge[l], 32) != 0)
+        if (gl_base64_decode_exact(v, vlen, p->range.edge[l], GL_HASH_LEN) != 0)
             return gl_err_set(why, GL_EPARSE, t.line,
                               "the edge is not base64 of 32 bytes");
     }
@@ -330,7 +330,7 @@ int state_save_progress(const struct state *s, const struct state_progress *p)
     for (unsigned l = 0; rc == 0 && l < GL_MERKLE_MAX_HEIGHT; l++) {
         if (!(p->range.size >> l & 1))
             continue;
-        gl_base64_encode(p->range.edge[l], 32, b64, sizeof(b64));
+        gl_base64_encode(p->range.edge[l], GL_HASH_LEN, b64, sizeof(b64));
         rc = gl_buf_printf(&b, "edge %u %s\n", l, b64);
     }
     if (rc == 0 && (rc = gl_buf_append_str(&b, "target\n")) == 0)

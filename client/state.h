@@ -70,7 +70,7 @@ int state_load_checkpoint(const struct state *s, struct gl_buf *note);
  * size with another root. *stored (may be NULL) says whether it was
  * written. 0 or GL_EIO. */
 int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64_t size,
-                           const uint8_t root[32], int *stored);
+                           const uint8_t root[GL_HASH_LEN], int *stored);
 
 /* Monitor progress: entries [0, range.size) have been checked, range is
  * their compact range, target the checkpoint being caught up to (a signed

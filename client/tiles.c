@@ -11,6 +11,7 @@
  */
 #include "tiles.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,11 @@ int tiles_get(struct tiles *ts, const struct gl_tile *t, const uint8_t (**h)[GL_
     struct gl_buf body;
     int rc;
 
+    /* a slot's width is the hashes it holds: 1 to GL_TILE_WIDTH (0 = empty) */
+    assert(t->width >= 1 && t->width <= GL_TILE_WIDTH);
     if (s != NULL) {
         s->used = ++ts->clock;
-        *h = (const uint8_t(*)[GL_HASH_LEN])s->h;
+        *h = gl_hashes_const(s->h);
         return 0;
     }
     if ((rc = gl_tile_path_format(t, 0, path, NULL)) != 0)
@@ -81,7 +84,7 @@ int tiles_get(struct tiles *ts, const struct gl_tile *t, const uint8_t (**h)[GL_
     s->used = ++ts->clock;
     memcpy(s->h, body.data, body.len);
     ts->fetched++;
-    *h = (const uint8_t(*)[GL_HASH_LEN])s->h;
+    *h = gl_hashes_const(s->h);
 out:
     gl_buf_release(&body);
     return rc;

@@ -358,8 +358,8 @@ static void step_artifact(const struct trust_input *in, struct trust_report *r)
         r->state[TRUST_ARTIFACT] = TRUST_PASSED;
         return;
     }
-    gl_hex_encode(in->artifact, 32, got, sizeof(got));
-    gl_hex_encode(r->st.fields.sha256, 32, want, sizeof(want));
+    gl_hex_encode(in->artifact, GL_HASH_LEN, got, sizeof(got));
+    gl_hex_encode(r->st.fields.sha256, GL_HASH_LEN, want, sizeof(want));
     step_fail(r, TRUST_ARTIFACT, "the SHA-256 of %.100s is %s, the statement says %s",
               in->artifact_name ? in->artifact_name : "the artifact", got, want);
 }
@@ -434,7 +434,7 @@ static void step_inclusion(const struct trust_input *in, struct trust_report *r)
         return;
     size = r->ck.cp.size;
     rc = gl_merkle_verify_inclusion(in->proof->index, r->ck.cp.size, r->leaf,
-                                    (const uint8_t(*)[GL_HASH_LEN])in->proof->hashes,
+                                    in->proof->hashes,
                                     in->proof->nhashes, r->ck.cp.root);
     if (rc == GL_ERANGE)
         step_fail(r, TRUST_INCLUSION,

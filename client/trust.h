@@ -21,6 +21,7 @@
 #include "glasslog/policy.h"
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
+#include "glasslog/sha256.h"
 
 #define TRUST_WHY_MAX 320
 
@@ -143,7 +144,7 @@ struct trust_report {
     struct trust_checkpoint ck;
     int have_age;          /* age computed: checkpoint opened and now known */
     struct trust_age age;
-    uint8_t leaf[32]; /* the statement's leaf hash */
+    uint8_t leaf[GL_HASH_LEN]; /* the statement's leaf hash */
 };
 
 /* The step's name as used in messages ("artifact", "witness quorum"...). */

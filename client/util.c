@@ -69,7 +69,7 @@ int util_opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint
     return GL_EPARSE;
 }
 
-int util_hash_file(const char *path, uint8_t out[32])
+int util_hash_file(const char *path, uint8_t out[GL_HASH_LEN])
 {
     FILE *f = fopen(path, "rb");
     struct gl_sha256 *h = NULL;
@@ -114,9 +114,9 @@ int util_join_url(const char *base, const char *path, struct gl_buf *out)
                          path);
 }
 
-int util_hash_equal(const uint8_t a[32], const uint8_t b[32])
+int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN])
 {
-    return CRYPTO_memcmp(a, b, 32) == 0;
+    return CRYPTO_memcmp(a, b, GL_HASH_LEN) == 0;
 }
 
 double util_now(void)

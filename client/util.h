@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/sha256.h"
 
 /* Parses a duration: a decimal number of seconds with an optional unit
  * suffix s, m, h or d ("30s", "10m", "24h", "7d", "90"). 0 or GL_EPARSE
@@ -25,7 +26,7 @@ int util_opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint
 
 /* SHA-256 of a file's contents, streamed (any size). 0, or GL_EIO with a
  * message on stderr naming the file. */
-int util_hash_file(const char *path, uint8_t out[32]);
+int util_hash_file(const char *path, uint8_t out[GL_HASH_LEN]);
 
 /* Writes t (Unix seconds) as "YYYY-MM-DDTHH:MM:SSZ" into out[32]. */
 void util_time_utc(uint64_t t, char out[32]);
@@ -35,7 +36,7 @@ void util_time_utc(uint64_t t, char out[32]);
 int util_join_url(const char *base, const char *path, struct gl_buf *out);
 
 /* Constant-time equality of two 32-byte hashes: 1 equal, 0 not. */
-int util_hash_equal(const uint8_t a[32], const uint8_t b[32]);
+int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN]);
 
 /* Monotonic clock, seconds. */
 double util_now(void);

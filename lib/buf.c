@@ -5,6 +5,7 @@
  */
 #include "glasslog/buf.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static int buf_reserve(struct gl_buf *b, size_t extra)
         return GL_ENOMEM;
     b->data = p;
     b->cap = cap;
+    assert(need < b->cap);
     return 0;
 }
 
@@ -70,6 +72,7 @@ int gl_buf_append(struct gl_buf *b, const void *p, size_t n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = 0;
+    assert(b->len <= b->max && b->len < b->cap);
     return 0;
 }
 
@@ -100,6 +103,7 @@ int gl_buf_printf(struct gl_buf *b, const char *fmt, ...)
     vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
+    assert(b->len <= b->max && b->len < b->cap && b->data[b->len] == 0);
     return 0;
 }
 

@@ -18,6 +18,7 @@
  */
 #include "glasslog/checkpoint.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -102,7 +103,11 @@ int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out,
         return err;
     if ((err = parse_size_root(&t, out, why)) != 0)
         return err;
-    return parse_ext(&t, out, why);
+    if ((err = parse_ext(&t, out, why)) != 0)
+        return err;
+    assert(out->origin[0] != 0 && strlen(out->origin) <= GL_CHECKPOINT_ORIGIN_MAX);
+    assert((out->ext == NULL) == (out->ext_len == 0) && (out->ext_len == 0) == (out->next == 0));
+    return 0;
 }
 
 static int format_lines(const struct gl_checkpoint *c, struct gl_buf *b)
@@ -156,7 +161,7 @@ out:
     return err;
 }
 
-int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
+int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[GL_HASH_LEN],
                        const struct gl_signer *k, struct gl_buf *out)
 {
     struct gl_checkpoint c;

@@ -9,6 +9,7 @@
  */
 #include "glasslog/error.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,7 @@ void gl_err_fill(struct gl_err *e, int code, size_t line, const char *fmt, ...)
     one_line(e->reason);
     if (e->reason[0] == 0) /* never empty: a format bug still says something */
         snprintf(e->reason, sizeof(e->reason), "%s", gl_strerror(code));
+    assert(e->reason[0] != 0 && memchr(e->reason, 0, sizeof(e->reason)) != NULL);
 }
 
 void gl_err_nest(struct gl_err *e, int code, size_t line_offset, const char *prefix)

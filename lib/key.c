@@ -39,7 +39,7 @@ int gl_key_name_valid(const char *name, size_t n)
     return 1;
 }
 
-uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[32])
+uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[GL_KEY_LEN])
 {
     uint8_t tail[34], h[GL_HASH_LEN];
 
@@ -47,31 +47,31 @@ uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[32])
         return 0;
     tail[0] = '\n';
     tail[1] = type;
-    memcpy(tail + 2, pub, 32);
+    memcpy(tail + 2, pub, GL_KEY_LEN);
     if (gl_sha256_3((uint8_t)name[0], name + 1, strlen(name) - 1, tail,
                     sizeof(tail), h) != 0)
         return 0; /* only on OpenSSL failure; IDs then never match */
     return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 
-int gl_ed25519_public(const uint8_t seed[32], uint8_t pub[32])
+int gl_ed25519_public(const uint8_t seed[GL_KEY_LEN], uint8_t pub[GL_KEY_LEN])
 {
-    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-    size_t len = 32;
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, GL_KEY_LEN);
+    size_t len = GL_KEY_LEN;
     int err = 0;
 
     if (pk == NULL)
         return GL_ECRYPTO;
-    if (EVP_PKEY_get_raw_public_key(pk, pub, &len) != 1 || len != 32)
+    if (EVP_PKEY_get_raw_public_key(pk, pub, &len) != 1 || len != GL_KEY_LEN)
         err = GL_ECRYPTO;
     EVP_PKEY_free(pk);
     return err;
 }
 
-int gl_ed25519_sign(const uint8_t seed[32], const void *msg, size_t n,
+int gl_ed25519_sign(const uint8_t seed[GL_KEY_LEN], const void *msg, size_t n,
                     uint8_t sig[64])
 {
-    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, GL_KEY_LEN);
     EVP_MD_CTX *ctx = NULL;
     size_t len = 64;
     int err = GL_ECRYPTO;
@@ -90,10 +90,10 @@ out:
     return err;
 }
 
-int gl_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n,
+int gl_ed25519_verify(const uint8_t pub[GL_KEY_LEN], const void *msg, size_t n,
                       const uint8_t sig[64])
 {
-    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, GL_KEY_LEN);
     EVP_MD_CTX *ctx = NULL;
     int err = GL_ECRYPTO;
 
@@ -179,7 +179,7 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
 
 /* The type byte must be known and the ID must be the one of (name, type,
  * pub). */
-static int key_check(const char *name, uint8_t type, uint32_t id, const uint8_t pub[32],
+static int key_check(const char *name, uint8_t type, uint32_t id, const uint8_t pub[GL_KEY_LEN],
                      struct gl_err *why)
 {
     if (!key_type_known(type))
@@ -208,7 +208,7 @@ int gl_signer_parse(const char *s, size_t n, struct gl_signer *out, struct gl_er
         goto out;
     }
     k.type = raw[0];
-    memcpy(k.seed, raw + 1, 32);
+    memcpy(k.seed, raw + 1, GL_KEY_LEN);
     if ((err = gl_ed25519_public(k.seed, k.pub)) != 0) {
         gl_err_set(why, err, 0, "cannot derive the public key: %s", gl_strerror(err));
         goto out;
@@ -224,14 +224,14 @@ out:
 
 /* Appends "name+id+base64(type || key)". */
 static int key_format(const char *name, uint32_t id, uint8_t type,
-                      const uint8_t key[32], struct gl_buf *out)
+                      const uint8_t key[GL_KEY_LEN], struct gl_buf *out)
 {
     uint8_t raw[33];
     char b64[48];
     int err;
 
     raw[0] = type;
-    memcpy(raw + 1, key, 32);
+    memcpy(raw + 1, key, GL_KEY_LEN);
     err = gl_base64_encode(raw, sizeof(raw), b64, sizeof(b64));
     if (err == 0)
         err = gl_buf_printf(out, "%s+%08x+%s", name, (unsigned)id, b64);
@@ -260,7 +260,7 @@ void gl_signer_verifier(const struct gl_signer *k, struct gl_verifier *out)
     memcpy(out->name, k->name, sizeof(out->name));
     out->id = k->id;
     out->type = k->type;
-    memcpy(out->pub, k->pub, 32);
+    memcpy(out->pub, k->pub, GL_KEY_LEN);
 }
 
 void gl_signer_wipe(struct gl_signer *k)
@@ -279,7 +279,7 @@ int gl_verifier_parse(const char *s, size_t n, struct gl_verifier *out,
     if ((err = key_split(s, n, k.name, &k.id, raw, why)) != 0)
         return err;
     k.type = raw[0];
-    memcpy(k.pub, raw + 1, 32);
+    memcpy(k.pub, raw + 1, GL_KEY_LEN);
     if ((err = key_check(k.name, k.type, k.id, k.pub, why)) != 0)
         return err;
     *out = k;

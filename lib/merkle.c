@@ -33,6 +33,7 @@
  */
 #include "glasslog/merkle.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -143,6 +144,7 @@ int gl_merkle_range_append(struct gl_merkle_range *r,
         if ((err = report(fn, ctx, &id, cur)) != 0)
             return err;
     }
+    assert(level < GL_MERKLE_MAX_HEIGHT && (size >> level & 1) == 1);
     memcpy(r->edge[level], cur, HLEN);
     r->size = size;
     return 0;
@@ -262,6 +264,8 @@ static size_t range_nodes(uint64_t lo, uint64_t hi, struct gl_node_id *ids)
     uint64_t rem = hi - lo, x = lo;
     size_t n = 0;
 
+    /* aligned: lo is a multiple of the smallest power of two >= hi - lo */
+    assert(lo <= hi && (rem <= 1 || (lo & ((UINT64_C(1) << bitlen64(rem - 1)) - 1)) == 0));
     while (rem != 0) {
         unsigned level = bitlen64(rem) - 1;
         ids[n].level = level;

@@ -24,6 +24,7 @@
  */
 #include "glasslog/policy.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,7 +230,7 @@ static int lookup_name(const struct gl_policy *p, const char *s, size_t n,
 {
     size_t i;
 
-    if (n == 4 && memcmp(s, "none", 4) == 0) {
+    if (gl_mem_is(s, n, "none")) {
         out->kind = GL_POLICY_REF_NONE;
         out->index = 0;
         return 0;
@@ -697,6 +698,26 @@ static void link_keys(struct gl_policy *p)
         p->witnesses[i].key = &p->witness_keys[i];
 }
 
+/* The cheap invariants of a parsed policy (top of the file), asserted. */
+static void check_invariants(const struct gl_policy *p)
+{
+#ifndef NDEBUG
+    for (size_t i = 0; i < p->ngroups; i++) {
+        const struct gl_policy_group *g = &p->groups[i];
+        assert(g->k >= 1 && g->k <= g->nmembers && g->nmembers <= GL_POLICY_MAX_MEMBERS);
+        for (size_t m = 0; m < g->nmembers; m++) /* define before use: no cycle */
+            assert(g->members[m].kind != GL_POLICY_REF_GROUP || g->members[m].index < i);
+    }
+    for (size_t i = 0; i < p->nlogs; i++)
+        assert(p->log_keys[i].type == GL_KEY_NOTE);
+    for (size_t i = 0; i < p->nwitnesses; i++)
+        assert(p->witness_keys[i].type == GL_KEY_COSIG);
+    for (size_t i = 0; i < p->nsubmitters; i++)
+        assert(p->submitters[i].type == GL_KEY_NOTE);
+#endif
+    (void)p;
+}
+
 int gl_policy_parse(const char *text, size_t n, struct gl_policy **out,
                     struct gl_err *why)
 {
@@ -721,6 +742,7 @@ int gl_policy_parse(const char *text, size_t n, struct gl_policy **out,
     if ((rc = parse_all(ps, n)) != 0)
         goto out;
     link_keys(ps->p);
+    check_invariants(ps->p);
     *out = ps->p;
     ps->p = NULL;
 out:

@@ -218,7 +218,7 @@ static int parse_digest_time(struct gl_text *t, struct gl_statement_fields *f,
 
     if ((err = take_field(t, "sha256", &v, &vn, why)) != 0)
         return err;
-    if (vn != 64 || gl_hex_decode_exact(v, vn, f->sha256, 32, 1) != 0)
+    if (vn != 64 || gl_hex_decode_exact(v, vn, f->sha256, GL_HASH_LEN, 1) != 0)
         return gl_err_set(why, GL_EPARSE, t->line,
                           "sha256 is not 64 lowercase hex digits");
     if ((err = take_field(t, "time", &v, &vn, why)) != 0)
@@ -303,13 +303,13 @@ static int parse_meta_line(const char *line, size_t len, size_t no,
 {
     const char *sp;
 
-    if (len < 5 || memcmp(line, "meta ", 5) != 0)
+    if (!gl_mem_prefix(line, len, "meta "))
         return gl_err_set(why, GL_EPARSE, no,
                           "unexpected line after time and the kind's links (only meta "
                           "lines may follow)");
-    m->key = line + 5;
-    sp = memchr(m->key, ' ', len - 5);
-    m->key_len = sp != NULL ? (size_t)(sp - m->key) : len - 5;
+    m->key = line + GL_LIT_LEN("meta ");
+    sp = memchr(m->key, ' ', len - GL_LIT_LEN("meta "));
+    m->key_len = sp != NULL ? (size_t)(sp - m->key) : len - GL_LIT_LEN("meta ");
     m->value = sp != NULL ? sp + 1 : m->key + m->key_len;
     m->value_len = len - 5 - m->key_len - (sp != NULL);
     if (!meta_key_valid(m->key, m->key_len))
@@ -534,7 +534,7 @@ static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
     char hex[65];
     int err;
 
-    if ((err = gl_hex_encode(f->sha256, 32, hex, sizeof(hex))) != 0 ||
+    if ((err = gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex))) != 0 ||
         (err = gl_buf_append_str(b, f->format == 2 ? GL_STATEMENT_HEADER_V2 "\n"
                                                     : GL_STATEMENT_HEADER "\n")) != 0 ||
         (err = put_field(b, "kind", kind, strlen(kind))) != 0 ||

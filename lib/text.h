@@ -22,6 +22,7 @@
 #define GL_TEXT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "glasslog/error.h"
 
@@ -69,5 +70,16 @@ static inline int gl_text_missing(const struct gl_text *t, int err, const char *
 /* The 1-based number of the line that holds byte off of s (counting the
  * "\n"s in s[0..off)). */
 size_t gl_text_line_at(const char *s, size_t off);
+
+/* Literal strings, their lengths counted by the compiler, never by hand
+ * (lit must be a string literal: `lit ""` refuses anything else).
+ *   GL_LIT_LEN(lit)            strlen of the literal
+ *   gl_str_prefix(s, lit)      NUL-terminated s starts with lit
+ *   gl_mem_prefix(s, n, lit)   the n bytes at s start with lit
+ *   gl_mem_is(s, n, lit)       the n bytes at s are exactly lit */
+#define GL_LIT_LEN(lit) (sizeof(lit "") - 1)
+#define gl_str_prefix(s, lit) (strncmp((s), lit "", GL_LIT_LEN(lit)) == 0)
+#define gl_mem_prefix(s, n, lit) ((n) >= GL_LIT_LEN(lit) && memcmp((s), lit "", GL_LIT_LEN(lit)) == 0)
+#define gl_mem_is(s, n, lit) ((n) == GL_LIT_LEN(lit) && memcmp((s), lit "", GL_LIT_LEN(lit)) == 0)
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "glasslog/tile.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "glasslog/error.h"
@@ -36,6 +37,8 @@ int gl_tile_locate(const struct gl_node_id *id, struct gl_tile_span *out)
     out->index = first / GL_TILE_WIDTH;
     out->start = (uint32_t)(first % GL_TILE_WIDTH);
     out->count = (uint32_t)1 << k;
+    /* a span stays inside one tile */
+    assert(out->start % out->count == 0 && out->start + out->count <= GL_TILE_WIDTH);
     return 0;
 }
 
@@ -54,6 +57,7 @@ int gl_tile_width(uint32_t level, uint64_t index, uint64_t size,
     }
     if (index == full && hashes % GL_TILE_WIDTH != 0) {
         *width = (uint32_t)(hashes % GL_TILE_WIDTH);
+        assert(*width > 0 && *width < GL_TILE_WIDTH);
         return 0;
     }
     return GL_ERANGE;

@@ -17,6 +17,7 @@
  */
 #include "glasslog/tlogproof.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,7 +138,7 @@ static int parse_hashes(struct gl_text *t, struct gl_tlogproof *p, struct gl_err
         if (p->nhashes == GL_TLOGPROOF_MAX_HASHES)
             return gl_err_set(why, GL_ETOOBIG, t->line, "more than %d proof hashes",
                               GL_TLOGPROOF_MAX_HASHES);
-        if (gl_base64_decode_exact(line, len, p->hashes[p->nhashes], 32) != 0)
+        if (gl_base64_decode_exact(line, len, p->hashes[p->nhashes], GL_HASH_LEN) != 0)
             return gl_err_set(why, GL_EPARSE, t->line,
                               "a proof hash is not base64 of 32 bytes");
         p->nhashes++;
@@ -171,6 +172,8 @@ int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out,
         goto out;
     p->checkpoint = data + t.pos;
     p->checkpoint_len = len - t.pos;
+    assert(p->nhashes <= GL_TLOGPROOF_MAX_HASHES && p->extra_len <= GL_TLOGPROOF_EXTRA_MAX);
+    assert((p->extra == NULL) == (p->extra_len == 0));
     *out = p;
     p = NULL;
 out:
@@ -225,7 +228,7 @@ static int format_body(const struct gl_tlogproof *p, struct gl_buf *b)
         (err = gl_buf_append_u64(b, p->index)) != 0 || (err = gl_buf_putc(b, '\n')) != 0)
         return err;
     for (size_t i = 0; i < p->nhashes; i++)
-        if ((err = append_b64(b, p->hashes[i], 32)) != 0 ||
+        if ((err = append_b64(b, p->hashes[i], GL_HASH_LEN)) != 0 ||
             (err = gl_buf_putc(b, '\n')) != 0)
             return err;
     if ((err = gl_buf_putc(b, '\n')) != 0)
@@ -249,7 +252,7 @@ int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out)
     return err;
 }
 
-int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[32],
+int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[GL_HASH_LEN],
                         const struct gl_verifier *log_key, struct gl_checkpoint *cp,
                         struct gl_err *why)
 {
@@ -260,7 +263,7 @@ int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[32],
     if (rc != 0)
         return gl_err_wrap(why, rc, 0, "checkpoint");
     rc = gl_merkle_verify_inclusion(p->index, c.size, leaf,
-                                    (const uint8_t(*)[GL_HASH_LEN])p->hashes, p->nhashes,
+                                    p->hashes, p->nhashes,
                                     c.root);
     if (rc == GL_ERANGE)
         return gl_err_set(why, rc, 0,

@@ -23,6 +23,7 @@
 #include "glasslog/statement.h"
 #include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
+#include "text.h"
 
 #define LOOKUP_MAX 100
 #define QUERY_VALUE_MAX 128
@@ -112,14 +113,14 @@ static int query_text(const char *query, const char *name, char *out, size_t max
     return n > 0 ? 1 : -1;
 }
 
-static int query_hash(const char *query, const char *name, uint8_t out[32])
+static int query_hash(const char *query, const char *name, uint8_t out[GL_HASH_LEN])
 {
     char v[QUERY_VALUE_MAX];
     int r = query_get(query, name, v, sizeof(v));
 
     if (r != 1)
         return r;
-    return gl_hex_decode_exact(v, strlen(v), out, 32, 1) == 0 ? 1 : -1;
+    return gl_hex_decode_exact(v, strlen(v), out, GL_HASH_LEN, 1) == 0 ? 1 : -1;
 }
 
 /* 503 with Retry-After and {"error": reason} (reason: a plain literal). */
@@ -149,9 +150,9 @@ static int reply_limited(struct gl_http_req *req, uint64_t seconds)
     return gl_http_reply(req, 429, "application/json", h, 2, body, (size_t)n);
 }
 
-static void hex32(const uint8_t h[32], char out[65])
+static void hex32(const uint8_t h[GL_HASH_LEN], char out[65])
 {
-    gl_hex_encode(h, 32, out, 65);
+    gl_hex_encode(h, GL_HASH_LEN, out, 65);
 }
 
 /* Sends a cJSON object (consumed) as the reply. */
@@ -223,7 +224,7 @@ static int api_tlogproof(struct api *a, uint64_t index, struct gl_buf *out)
 }
 
 /* Adds "hashes": [hex...] to obj. */
-static int json_hashes(cJSON *obj, const uint8_t (*h)[32], size_t n)
+static int json_hashes(cJSON *obj, const uint8_t (*h)[GL_HASH_LEN], size_t n)
 {
     cJSON *arr = cJSON_AddArrayToObject(obj, "hashes");
     char hex[65];
@@ -243,7 +244,7 @@ static int json_hashes(cJSON *obj, const uint8_t (*h)[32], size_t n)
 static int json_entry(struct api *a, cJSON *obj, uint64_t index, int with_proof)
 {
     struct gl_buf e, proof;
-    uint8_t leaf[32];
+    uint8_t leaf[GL_HASH_LEN];
     char hex[65];
     int rc;
 
@@ -280,7 +281,7 @@ struct add_req {
     uv_work_t work;
     struct gl_statement st;
     int verify_rc;
-    uint8_t leaf[32];
+    uint8_t leaf[GL_HASH_LEN];
     size_t len;
     uint8_t data[];
 };
@@ -591,7 +592,7 @@ out:
 static int api_tile(struct api *a, struct gl_http_req *req)
 {
     const struct tree *tr = seq_tree(a->seq);
-    const uint8_t(*nodes)[32];
+    const uint8_t(*nodes)[GL_HASH_LEN];
     struct gl_tile t;
     struct gl_err why;
     uint32_t avail;
@@ -613,7 +614,7 @@ static int api_tile(struct api *a, struct gl_http_req *req)
         avail < t.width)
         return gl_http_reply_error(req, 500, "storage read failed");
     return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, nodes,
-                         (size_t)t.width * 32);
+                         (size_t)t.width * GL_HASH_LEN);
 }
 
 static int api_entry(struct api *a, struct gl_http_req *req, const char *arg)
@@ -635,7 +636,7 @@ static int api_entry(struct api *a, struct gl_http_req *req, const char *arg)
 static int api_inclusion(struct api *a, struct gl_http_req *req)
 {
     uint64_t size = seq_tree(a->seq)->range.size, tree_size = size, index = 0;
-    uint8_t leaf[32], proof[GL_MERKLE_MAX_PROOF][32];
+    uint8_t leaf[GL_HASH_LEN], proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     struct tree_reader r;
     struct gl_hash_source src;
     size_t len;
@@ -663,7 +664,7 @@ static int api_inclusion(struct api *a, struct gl_http_req *req)
     if ((obj = cJSON_CreateObject()) == NULL ||
         !cJSON_AddNumberToObject(obj, "index", (double)index) ||
         !cJSON_AddNumberToObject(obj, "tree_size", (double)tree_size) ||
-        json_hashes(obj, (const uint8_t(*)[32])proof, len) != 0) {
+        json_hashes(obj, gl_hashes_const(proof), len) != 0) {
         cJSON_Delete(obj);
         obj = NULL;
     }
@@ -673,7 +674,7 @@ static int api_inclusion(struct api *a, struct gl_http_req *req)
 static int api_consistency(struct api *a, struct gl_http_req *req)
 {
     uint64_t size = seq_tree(a->seq)->range.size, first, second;
-    uint8_t proof[GL_MERKLE_MAX_PROOF][32];
+    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     struct tree_reader r;
     struct gl_hash_source src;
     size_t len;
@@ -688,7 +689,7 @@ static int api_consistency(struct api *a, struct gl_http_req *req)
     if (gl_merkle_prove_consistency(&src, first, second, proof, &len) != 0)
         return gl_http_reply_error(req, 500, "cannot compute the proof");
     if ((obj = cJSON_CreateObject()) == NULL ||
-        json_hashes(obj, (const uint8_t(*)[32])proof, len) != 0) {
+        json_hashes(obj, gl_hashes_const(proof), len) != 0) {
         cJSON_Delete(obj);
         obj = NULL;
     }
@@ -864,10 +865,10 @@ int api_handle(void *ctx, struct gl_http_req *req)
         return method_not_allowed(req, "GET, HEAD");
     if (strcmp(p, "/checkpoint") == 0)
         return api_checkpoint(a, req);
-    if (strncmp(p, "/tile/", 6) == 0)
+    if (gl_str_prefix(p, "/tile/"))
         return api_tile(a, req);
-    if (strncmp(p, "/api/v1/entries/", 16) == 0)
-        return api_entry(a, req, p + 16);
+    if (gl_str_prefix(p, "/api/v1/entries/"))
+        return api_entry(a, req, p + GL_LIT_LEN("/api/v1/entries/"));
     if (strcmp(p, "/api/v1/proof/inclusion") == 0)
         return api_inclusion(a, req);
     if (strcmp(p, "/api/v1/proof/consistency") == 0)

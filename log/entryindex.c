@@ -21,7 +21,7 @@ void entryindex_of(const struct gl_statement *st, const uint8_t *entry,
     const char *base = (const char *)entry;
 
     assert(st->fields.subject >= base && st->fields.version >= base);
-    memcpy(out->sha256, st->fields.sha256, 32);
+    memcpy(out->sha256, st->fields.sha256, GL_HASH_LEN);
     out->subject_off = (uint32_t)(st->fields.subject - base);
     out->subject_len = (uint32_t)st->fields.subject_len;
     out->version_off = (uint32_t)(st->fields.version - base);
@@ -56,7 +56,7 @@ void entryindex_put(const struct entryindex *ix, const uint8_t *entry, uint64_t 
     uint8_t key[STORE_INDEX_KEY_MAX];
     size_t klen;
 
-    store_batch_put_index(b, STORE_INDEX_ARTIFACT, ix->sha256, 32, index);
+    store_batch_put_index(b, STORE_INDEX_ARTIFACT, ix->sha256, GL_HASH_LEN, index);
     store_batch_put_index(b, STORE_INDEX_SUBJECT, subject, ix->subject_len, index);
     if (entryindex_subject_version(subject, ix->subject_len,
                                    (const char *)entry + ix->version_off, ix->version_len, key,

@@ -27,7 +27,7 @@
 #define ENTRYINDEX_SOURCES_MAX GL_STATEMENT_AUDITED_MAX
 
 struct entryindex {
-    uint8_t sha256[32];
+    uint8_t sha256[GL_HASH_LEN];
     uint32_t subject_off, subject_len; /* into the entry's bytes */
     uint32_t version_off, version_len;
     uint32_t nsources;                 /* 0..ENTRYINDEX_SOURCES_MAX */

@@ -16,6 +16,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "metrics.h"
+#include "text.h"
 
 #define RATE_DECIMALS 6
 #define RATE_SCALE 1000000ULL          /* 10^RATE_DECIMALS */
@@ -97,7 +98,7 @@ int ratelimit_parse_rate(const char *s, size_t n, uint64_t *rate_u)
     size_t ilen = dot != NULL ? (size_t)(dot - s) : n, flen = dot != NULL ? n - ilen - 1 : 0;
     uint64_t whole, frac = 0, scale = RATE_SCALE;
 
-    if (n == 9 && memcmp(s, "unlimited", 9) == 0) {
+    if (gl_mem_is(s, n, "unlimited")) {
         *rate_u = 0;
         return 0;
     }

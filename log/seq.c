@@ -10,6 +10,7 @@
  */
 #include "seq.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 
 struct seq_sub {
     struct seq_sub *next;
-    uint8_t leaf[32];
+    uint8_t leaf[GL_HASH_LEN];
     struct entryindex ix;
     double t_submit;
     seq_done_fn done;
@@ -90,13 +91,13 @@ static double now_wall(void)
 
 /* --- writer thread -------------------------------------------------------- */
 
-static struct leafset_slot *leafset_find(struct leafset *set, const uint8_t leaf[32])
+static struct leafset_slot *leafset_find(struct leafset *set, const uint8_t leaf[GL_HASH_LEN])
 {
     size_t i;
 
     memcpy(&i, leaf, sizeof(i));
     for (i &= set->cap - 1;; i = (i + 1) & (set->cap - 1))
-        if (set->slots[i].leaf == NULL || memcmp(set->slots[i].leaf, leaf, 32) == 0)
+        if (set->slots[i].leaf == NULL || memcmp(set->slots[i].leaf, leaf, GL_HASH_LEN) == 0)
             return &set->slots[i];
 }
 
@@ -139,7 +140,7 @@ static int seq_integrate(struct seq *s)
 {
     struct store_batch *b = NULL;
     uint64_t old_size = s->pub->range.size;
-    uint8_t root[32];
+    uint8_t root[GL_HASH_LEN];
     int rc;
 
     memcpy(s->work, s->pub, sizeof(*s->work));
@@ -279,6 +280,7 @@ static void seq_cut(struct seq *s)
     }
     if (s->head == NULL)
         s->tail = NULL;
+    assert(s->nbatch >= 1 && s->nbatch <= s->cfg.batch_max);
     s->t_cut = t;
     s->inflight = 1;
     pthread_mutex_lock(&s->mu);
@@ -320,6 +322,9 @@ static void seq_settle(struct seq *s)
 {
     int rc = s->batch_rc;
 
+    assert(s->inflight); /* at most one batch in flight, and this is it */
+    /* every tree signed extends the published one */
+    assert(rc != 0 || s->work->range.size >= s->pub->range.size);
     s->inflight = 0;
     if (rc == 0 && s->work->range.size != s->pub->range.size) {
         struct tree *t = s->pub;
@@ -375,7 +380,7 @@ static void seq_on_async(uv_async_t *a)
 static void seq_on_resign(uv_timer_t *t)
 {
     struct seq *s = t->data;
-    uint8_t root[32];
+    uint8_t root[GL_HASH_LEN];
     struct gl_buf ck;
 
     if (s->inflight || s->closing)
@@ -406,11 +411,12 @@ int seq_reserve(struct seq *s)
 
 void seq_unreserve(struct seq *s)
 {
+    assert(s->reserved > 0);
     s->reserved--;
     seq_check_shutdown(s);
 }
 
-int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
+int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[GL_HASH_LEN],
                const struct entryindex *ix, seq_done_fn done, void *arg)
 {
     struct seq_sub *sub = malloc(sizeof(*sub) + len);
@@ -420,7 +426,7 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t lea
     memset(sub, 0, sizeof(*sub));
     memcpy(sub->data, data, len);
     sub->len = len;
-    memcpy(sub->leaf, leaf, 32);
+    memcpy(sub->leaf, leaf, GL_HASH_LEN);
     sub->ix = *ix;
     sub->done = done;
     sub->arg = arg;

@@ -83,7 +83,7 @@ void seq_unreserve(struct seq *s);
 /* Queues a verified submission into its reserved slot: `data` (len bytes,
  * copied), its leaf hash and its index keys (offsets into data). done(arg,
  * ...) is called exactly once, later, on the loop thread. */
-int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[32],
+int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[GL_HASH_LEN],
                const struct entryindex *ix, seq_done_fn done, void *arg);
 
 /* The published tree and signed checkpoint (valid until control returns

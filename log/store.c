@@ -91,7 +91,7 @@ int store_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan
     return s->ops->scan_tiles(s, level, start, fn, ctx);
 }
 
-int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
+int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
 {
     return s->ops->find_leaf(s, hash, index);
 }
@@ -99,8 +99,8 @@ int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
 static int valid_index(enum store_index kind, size_t klen)
 {
     return kind >= STORE_INDEX_ARTIFACT && kind < STORE_INDEX_NKINDS && klen > 0 &&
-           klen <= STORE_INDEX_KEY_MAX && (kind != STORE_INDEX_ARTIFACT || klen == 32) &&
-           (kind != STORE_INDEX_SOURCE || klen == 32);
+           klen <= STORE_INDEX_KEY_MAX && (kind != STORE_INDEX_ARTIFACT || klen == GL_HASH_LEN) &&
+           (kind != STORE_INDEX_SOURCE || klen == GL_HASH_LEN);
 }
 
 int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
@@ -180,9 +180,9 @@ void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *da
     record(b, STORE_PUT_ENTRY, 0, index, NULL, 0, data, len);
 }
 
-void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[32], uint64_t index)
+void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN], uint64_t index)
 {
-    record(b, STORE_PUT_LEAF, 0, index, hash, 32, NULL, 0);
+    record(b, STORE_PUT_LEAF, 0, index, hash, GL_HASH_LEN, NULL, 0);
 }
 
 void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
@@ -199,7 +199,7 @@ void store_batch_put_index(struct store_batch *b, enum store_index kind, const v
 void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,
                           const void *data, size_t len)
 {
-    if (len == 0 || len > STORE_TILE_MAX || len % 32 != 0) {
+    if (len == 0 || len > STORE_TILE_MAX || len % GL_HASH_LEN != 0) {
         if (b->err == 0)
             b->err = GL_EINVAL;
         return;

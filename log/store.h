@@ -61,6 +61,7 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/sha256.h"
 
 #define STORE_TILE_MAX 8192          /* 256 hashes */
 #define STORE_INDEX_KEY_MAX 512      /* bytes of a secondary-index key */
@@ -132,7 +133,7 @@ int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
                      int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
                      void *ctx);
 /* The index of the entry with this leaf hash. GL_ENOTFOUND if none. */
-int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index);
+int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index);
 /* Up to max indices of entries under (kind, key) (klen bytes, at most
  * STORE_INDEX_KEY_MAX), ascending, below `below` (a published size);
  * *n gets how many. */
@@ -150,7 +151,7 @@ int store_get_index_version(struct store *s, uint32_t *version);
 int store_batch_new(struct store *s, struct store_batch **out);
 void store_batch_free(struct store_batch *b);
 void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data, size_t len);
-void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[32], uint64_t index);
+void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN], uint64_t index);
 void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
                            size_t klen, uint64_t index);
 void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,

@@ -72,7 +72,7 @@ struct store_ops {
                     size_t *len);
     int (*scan_tiles)(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
                       void *ctx);
-    int (*find_leaf)(struct store *s, const uint8_t hash[32], uint64_t *index);
+    int (*find_leaf)(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index);
     int (*find_index)(struct store *s, enum store_index kind, const void *key, size_t klen,
                       uint64_t below, uint64_t *indices, size_t max, size_t *n);
     int (*get_index_version)(struct store *s, uint32_t *version);

@@ -311,13 +311,13 @@ static int mem_scan_tiles(struct store *s, uint32_t level, uint64_t start, store
     return rc < 0 ? rc : 0;
 }
 
-static int mem_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
+static int mem_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
 {
     struct mem *m = mem(s);
     struct mnode *x;
 
     pthread_rwlock_rdlock(&m->lock);
-    if ((x = mmap_find(&m->leaves, hash, 32)) != NULL)
+    if ((x = mmap_find(&m->leaves, hash, GL_HASH_LEN)) != NULL)
         *index = x->num;
     pthread_rwlock_unlock(&m->lock);
     return x != NULL ? 0 : GL_ENOTFOUND;
@@ -398,7 +398,7 @@ static void apply(struct mem *m, const struct store_batch *b, const struct store
         put_entry(m, p->n, val, p->vlen);
         break;
     case STORE_PUT_LEAF:
-        mmap_upsert(&m->leaves, key, 32, 0)->num = p->n;
+        mmap_upsert(&m->leaves, key, GL_HASH_LEN, 0)->num = p->n;
         break;
     case STORE_PUT_INDEX:
         put_index(m, p->a, key, p->klen, p->n);

@@ -182,7 +182,7 @@ static int rdb_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t
     tile_key(key, level, index);
     gl_buf_init(&b, STORE_TILE_MAX);
     if ((rc = kv_get(rdb(s)->kv, CF_TILES, key, 9, &b)) == 0) {
-        if (b.len % 32 != 0) {
+        if (b.len % GL_HASH_LEN != 0) {
             gl_log(GL_LOG_ERROR, "store: corrupt tile record (%zu bytes)", b.len);
             rc = GL_EPARSE;
         } else {
@@ -222,13 +222,13 @@ static int rdb_scan_tiles(struct store *s, uint32_t level, uint64_t start, store
     return kv_scan(rdb(s)->kv, CF_TILES, key, 9, scan_tile, &st);
 }
 
-static int rdb_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
+static int rdb_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
 {
     struct gl_buf b;
     int rc;
 
     gl_buf_init(&b, 8);
-    rc = kv_get(rdb(s)->kv, CF_LEAVES, hash, 32, &b);
+    rc = kv_get(rdb(s)->kv, CF_LEAVES, hash, GL_HASH_LEN, &b);
     if (rc == 0 && b.len != 8)
         rc = GL_EPARSE;
     if (rc == 0)
@@ -292,12 +292,12 @@ static void put_one(struct kv_batch *kb, const struct store_batch *b, const stru
         break;
     case STORE_PUT_LEAF:
         kv_put_be64(v, p->n);
-        kv_batch_put(kb, CF_LEAVES, key, 32, v, 8);
+        kv_batch_put(kb, CF_LEAVES, key, GL_HASH_LEN, v, 8);
         break;
     case STORE_PUT_INDEX:
         if (p->a == STORE_INDEX_ARTIFACT) {
-            memcpy(k, key, 32);
-            n = 32;
+            memcpy(k, key, GL_HASH_LEN);
+            n = GL_HASH_LEN;
         } else {
             n = index_prefix(k, (enum store_index)p->a, key, p->klen);
         }

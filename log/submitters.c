@@ -13,6 +13,7 @@
  */
 #include "submitters.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,17 +51,19 @@ static size_t next_token(const char **p, const char *end, const char **tok)
 static int parse_option(const char *t, size_t n, struct line_opts *o, size_t line,
                         struct gl_err *why)
 {
-    if (n >= 5 && memcmp(t, "rate=", 5) == 0) {
+    if (gl_mem_prefix(t, n, "rate=")) {
         if (o->has_rate++)
             return gl_err_set(why, GL_EPARSE, line, "rate= given twice");
-        if (ratelimit_parse_rate(t + 5, n - 5, &o->lim.rate_u) != 0)
+        if (ratelimit_parse_rate(t + GL_LIT_LEN("rate="), n - GL_LIT_LEN("rate="),
+                                 &o->lim.rate_u) != 0)
             return gl_err_set(why, GL_EPARSE, line, "rate= takes " RATELIMIT_RATE_SYNTAX);
         return 0;
     }
-    if (n >= 6 && memcmp(t, "burst=", 6) == 0) {
+    if (gl_mem_prefix(t, n, "burst=")) {
         if (o->has_burst++)
             return gl_err_set(why, GL_EPARSE, line, "burst= given twice");
-        if (ratelimit_parse_burst(t + 6, n - 6, &o->lim.burst) != 0)
+        if (ratelimit_parse_burst(t + GL_LIT_LEN("burst="), n - GL_LIT_LEN("burst="),
+                                  &o->lim.burst) != 0)
             return gl_err_set(why, GL_EPARSE, line,
                               "burst= takes a whole number from 1 to 1000000");
         return 0;
@@ -111,6 +114,7 @@ static int parse_line(const char *s, const char *end, size_t line, size_t max,
         o.lim.burst = defaults->burst;
     ratelimit_init(&out->limits[out->n], &o.lim, now_ms);
     out->n++;
+    assert(out->n <= max && k->type == GL_KEY_NOTE);
     return 0;
 }
 

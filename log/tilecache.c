@@ -20,7 +20,7 @@ struct slot {
 struct tilecache {
     size_t n;
     struct slot *slots;
-    uint8_t (*nodes)[TILE_NODES][32];
+    uint8_t (*nodes)[TILE_NODES][GL_HASH_LEN];
     uint64_t hits, misses;
 };
 
@@ -65,20 +65,20 @@ const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t inde
 
     if (s->width == width && s->level == level && s->index == index) {
         c->hits++;
-        return (const uint8_t(*)[32])c->nodes[i];
+        return gl_hashes_const(c->nodes[i]);
     }
     c->misses++;
     return NULL;
 }
 
 const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
-                              uint32_t width, const uint8_t (*hashes)[32]))[32]
+                              uint32_t width, const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN]
 {
     size_t i = slot_of(c, level, index);
-    uint8_t(*nodes)[32] = c->nodes[i];
+    uint8_t(*nodes)[GL_HASH_LEN] = c->nodes[i];
 
     c->slots[i].width = 0;
-    memcpy(nodes, hashes, (size_t)width * 32);
+    memcpy(nodes, hashes, (size_t)width * GL_HASH_LEN);
     for (unsigned k = 1; k <= 8; k++) {
         uint32_t count = width >> k;
         for (uint32_t j = 0; j < count; j++)
@@ -88,7 +88,7 @@ const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t inde
                 return NULL;
     }
     c->slots[i] = (struct slot){index, level, width};
-    return (const uint8_t(*)[32])nodes;
+    return gl_hashes_const(nodes);
 }
 
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses)

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "glasslog/sha256.h"
 
 #define TILE_NODES 511
 extern const uint16_t tile_node_base[9];
@@ -34,7 +35,7 @@ const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t inde
  * computes its interior nodes; returns the cached node tree, or NULL if
  * hashing failed. */
 const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
-                              uint32_t width, const uint8_t (*hashes)[32]))[32];
+                              uint32_t width, const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN];
 /* Hits and misses so far (for /metrics). */
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses);
 

@@ -6,6 +6,7 @@
  */
 #include "tree.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static int tree_on_node(void *ctx, const struct gl_node_id *id, const uint8_t ha
 
     if (id->level % 8 != 0 || level >= TREE_TILE_LEVELS)
         return 0;
+    /* the node is the next hash of its level's edge tile (tree.h) */
+    assert(level_count(a->t->range.size + 1, level) == id->index + 1);
     memcpy(a->t->edge[level][pos], hash, GL_HASH_LEN);
     if (pos == 255 && a->b != NULL)
         store_batch_put_tile(a->b, level, id->index / 256, a->t->edge[level],
@@ -46,12 +49,17 @@ static int tree_on_node(void *ctx, const struct gl_node_id *id, const uint8_t ha
 int tree_append(struct tree *t, const uint8_t leaf[GL_HASH_LEN], struct store_batch *b)
 {
     struct append_ctx a = {t, b};
+    uint64_t before = t->range.size;
+    int rc = gl_merkle_range_append(&t->range, leaf, tree_on_node, &a);
 
-    return gl_merkle_range_append(&t->range, leaf, tree_on_node, &a);
+    assert(t->range.size == before + (rc == 0)); /* grows by one, or not at all */
+    (void)before;
+    return rc;
 }
 
 void tree_finish_batch(const struct tree *t, uint64_t old_size, struct store_batch *b)
 {
+    assert(old_size <= t->range.size); /* the tree only grows */
     for (uint32_t l = 0; l < TREE_TILE_LEVELS; l++) {
         uint64_t now = level_count(t->range.size, l), before = level_count(old_size, l);
         if (now != before && now % 256 != 0)
@@ -82,7 +90,7 @@ int tree_tile(const struct tree *t, struct store *s, struct tilecache *c, uint32
         return 0;
     }
     if (w < 256) {
-        hashes = (const uint8_t(*)[GL_HASH_LEN])t->edge[level];
+        hashes = t->edge[level];
     } else {
         if ((rc = store_get_tile(s, level, index, buf, &len)) != 0)
             return rc;

@@ -17,6 +17,7 @@
  */
 #include "web.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include "glasslog/log.h"
 #include "glasslog/policy.h"
 #include "glasslog/sha256.h"
+#include "text.h"
 
 #define WEB_NAME_MAX 64
 #define WEB_URL_MAX 320
@@ -123,6 +125,7 @@ static int web_add(struct web *w, const char *path, const char *url, const char 
     snprintf(f->url, sizeof(f->url), "%s", url);
     f->type = type;
     w->n++;
+    assert(w->n <= WEB_SLOTS && f->url[0] == '/' && strlen(f->etag) == 18);
     return 0;
 }
 
@@ -321,8 +324,8 @@ static int web_etag_matches(const char *v, size_t n, const char *etag)
         end = i;
         while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
             end--;
-        if (end - start >= 2 && memcmp(v + start, "W/", 2) == 0)
-            start += 2;
+        if (gl_mem_prefix(v + start, end - start, "W/"))
+            start += GL_LIT_LEN("W/");
         if ((end - start == 1 && v[start] == '*') ||
             (end - start == elen && memcmp(v + start, etag, elen) == 0))
             return 1;

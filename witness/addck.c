@@ -9,6 +9,7 @@
  */
 #include "addck.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -37,14 +38,15 @@ static int parse_header(const char *s, size_t n, struct addck_req *r, struct gl_
     size_t len;
 
     gl_text_init(&t, s, n, 0);
-    if (gl_text_line(&t, &line, &len) != 0 || len < 5 || memcmp(line, "old ", 4) != 0 ||
-        gl_parse_u64(line + 4, len - 4, &r->old) != 0)
+    if (gl_text_line(&t, &line, &len) != 0 || len <= GL_LIT_LEN("old ") ||
+        !gl_mem_prefix(line, len, "old ") ||
+        gl_parse_u64(line + GL_LIT_LEN("old "), len - GL_LIT_LEN("old "), &r->old) != 0)
         return gl_err_set(why, GL_EPARSE, 1, "the first line must be \"old <size>\"");
     while (gl_text_line(&t, &line, &len) == 0) {
         if (r->nproof == ADDCK_MAX_PROOF)
             return gl_err_set(why, GL_EPARSE, t.line,
                               "more than %d consistency proof lines", ADDCK_MAX_PROOF);
-        if (len != 44 || gl_base64_decode_exact(line, len, r->proof[r->nproof], 32) != 0)
+        if (len != 44 || gl_base64_decode_exact(line, len, r->proof[r->nproof], GL_HASH_LEN) != 0)
             return gl_err_set(why, GL_EPARSE, t.line,
                               "a consistency proof line is not one base64 hash");
         r->nproof++;
@@ -244,10 +246,10 @@ int addck_record_open(const char *rec, size_t len, struct gl_checkpoint *c,
 }
 
 enum addck_verdict addck_decide(const struct addck_state *st, uint64_t old,
-                                const uint8_t (*proof)[32], size_t nproof,
+                                const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
                                 const struct gl_checkpoint *c, const char **why)
 {
-    uint8_t empty[32];
+    uint8_t empty[GL_HASH_LEN];
 
     gl_merkle_empty_root(empty);
     if (old > c->size)
@@ -258,13 +260,13 @@ enum addck_verdict addck_decide(const struct addck_state *st, uint64_t old,
                ADDCK_FROZEN;
     if (old != (st->has ? st->size : 0))
         return *why = "old size differs from the witness's", ADDCK_CONFLICT;
-    if (c->size == 0 && CRYPTO_memcmp(c->root, empty, 32) != 0)
+    if (c->size == 0 && CRYPTO_memcmp(c->root, empty, GL_HASH_LEN) != 0)
         return *why = "a checkpoint of size 0 must have the empty tree's root",
                ADDCK_EMPTY_ROOT;
     if (old == 0 && nproof != 0)
         return *why = "the consistency proof from size 0 must be empty", ADDCK_BAD_PROOF;
     if (st->has && c->size == st->size) {
-        if (CRYPTO_memcmp(c->root, st->root, 32) != 0)
+        if (CRYPTO_memcmp(c->root, st->root, GL_HASH_LEN) != 0)
             return *why =
                        "same size as the cosigned checkpoint but another root: a split "
                        "view (kept as evidence)",
@@ -274,6 +276,7 @@ enum addck_verdict addck_decide(const struct addck_state *st, uint64_t old,
                    ADDCK_BAD_PROOF;
         return ADDCK_OK;
     }
+    assert(!st->frozen && old <= c->size);
     if (old == 0)
         return ADDCK_OK;
     if (gl_merkle_verify_consistency(old, c->size, st->root, c->root, proof, nproof) != 0)

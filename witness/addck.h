@@ -44,7 +44,7 @@
 struct addck_req {
     uint64_t old;
     size_t nproof;
-    uint8_t proof[ADDCK_MAX_PROOF][32];
+    uint8_t proof[ADDCK_MAX_PROOF][GL_HASH_LEN];
     const char *note; /* the signed checkpoint note */
     size_t note_len;
     const char *origin; /* the note's first line, not NUL-terminated */
@@ -104,7 +104,7 @@ int addck_record_open(const char *rec, size_t len, struct gl_checkpoint *c,
 struct addck_state {
     int has; /* cosigned something already */
     uint64_t size;
-    uint8_t root[32];
+    uint8_t root[GL_HASH_LEN];
     int frozen; /* a split view was proven: never cosign again */
 };
 
@@ -121,7 +121,7 @@ enum addck_verdict {
 /* Decides a request (old, proof, verified checkpoint c) against st. *why
  * gets a static reason for non-OK verdicts. */
 enum addck_verdict addck_decide(const struct addck_state *st, uint64_t old,
-                                const uint8_t (*proof)[32], size_t nproof,
+                                const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
                                 const struct gl_checkpoint *c, const char **why);
 /* The HTTP status of a verdict. */
 int addck_status(enum addck_verdict v);

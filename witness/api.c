@@ -21,6 +21,7 @@
 #include "glasslog/evidence.h"
 #include "glasslog/log.h"
 #include "metrics.h"
+#include "text.h"
 
 #define TEXT "text/plain; charset=utf-8"
 #define EVIDENCE_PAGE 256
@@ -217,7 +218,7 @@ static void add_verified(uv_work_t *work, int status)
     w->log = ar->log;
     w->old = ar->req.old;
     w->nproof = ar->req.nproof;
-    memcpy(w->proof, ar->req.proof, ar->req.nproof * 32);
+    memcpy(w->proof, ar->req.proof, ar->req.nproof * GL_HASH_LEN);
     w->note = ar->req.note;
     w->note_len = ar->req.note_len;
     snprintf(w->source, sizeof(w->source), "push from %s",
@@ -263,29 +264,40 @@ static int api_add(struct api *a, struct gl_http_req *req)
 
 /* --- reads -------------------------------------------------------------------------- */
 
+/* Answers the read of a stored text into b (rc: the read's result): 200
+ * with it, 404 with `missing` when absent, else 500 with `failed`.
+ * Releases b. */
+static int reply_read(struct gl_http_req *req, int rc, struct gl_buf *b, const char *missing,
+                      const char *failed)
+{
+    if (rc == GL_ENOTFOUND)
+        rc = reply_why(req, NULL, 404, missing);
+    else if (rc != 0)
+        rc = reply_why(req, NULL, 500, failed);
+    else
+        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, b->data, b->len);
+    gl_buf_release(b);
+    return rc;
+}
+
 /* "/<64 lowercase hex>/checkpoint" */
 static int api_monitor(struct api *a, struct gl_http_req *req)
 {
     struct engine_view v;
     struct gl_buf note;
-    uint8_t h[32];
+    uint8_t h[GL_HASH_LEN];
     size_t i;
     int rc;
 
-    if (strlen(req->path) != 76 || strcmp(req->path + 65, "/checkpoint") != 0 ||
-        gl_hex_decode_exact(req->path + 1, 64, h, 32, 1) != 0 ||
+    if (strlen(req->path) != 1 + 2 * GL_HASH_LEN + GL_LIT_LEN("/checkpoint") ||
+        strcmp(req->path + 1 + 2 * GL_HASH_LEN, "/checkpoint") != 0 ||
+        gl_hex_decode_exact(req->path + 1, 2 * GL_HASH_LEN, h, GL_HASH_LEN, 1) != 0 ||
         logs_find_hash(a->logs, h, &i))
         return reply_why(req, NULL, 404, "not found");
     gl_buf_init(&note, ADDCK_BODY_MAX + 1024);
     rc = engine_view(a->engine, i, &v, &note);
-    if (rc == GL_ENOTFOUND)
-        rc = reply_why(req, NULL, 404, "no checkpoint of this log cosigned yet");
-    else if (rc != 0)
-        rc = reply_why(req, NULL, 500, "cannot read the state");
-    else
-        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, note.data, note.len);
-    gl_buf_release(&note);
-    return rc;
+    return reply_read(req, rc, &note, "no checkpoint of this log cosigned yet",
+                      "cannot read the state");
 }
 
 static const char *kind_name(int kind)
@@ -343,21 +355,15 @@ static int api_evidence_list(struct api *a, struct gl_http_req *req)
 static int api_evidence_file(struct api *a, struct gl_http_req *req, const char *hex)
 {
     struct gl_buf f;
-    uint8_t id[32];
+    uint8_t id[GL_HASH_LEN];
     int rc;
 
-    if (strlen(hex) != 64 || gl_hex_decode_exact(hex, 64, id, 32, 1) != 0)
+    if (strlen(hex) != 2 * GL_HASH_LEN ||
+        gl_hex_decode_exact(hex, 2 * GL_HASH_LEN, id, GL_HASH_LEN, 1) != 0)
         return reply_why(req, NULL, 404, "no such evidence");
     gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
     rc = wstore_get_evidence(a->store, id, &f);
-    if (rc == GL_ENOTFOUND)
-        rc = reply_why(req, NULL, 404, "no such evidence");
-    else if (rc != 0)
-        rc = reply_why(req, NULL, 500, "cannot read the evidence");
-    else
-        rc = gl_http_reply(req, 200, TEXT, hdr_nostore, 1, f.data, f.len);
-    gl_buf_release(&f);
-    return rc;
+    return reply_read(req, rc, &f, "no such evidence", "cannot read the evidence");
 }
 
 static int api_healthz(struct api *a, struct gl_http_req *req)
@@ -472,8 +478,8 @@ int api_handle(void *ctx, struct gl_http_req *req)
         return method_not_allowed(req, "GET, HEAD");
     if (strcmp(p, "/evidence") == 0)
         return api_evidence_list(a, req);
-    if (strncmp(p, "/evidence/", 10) == 0)
-        return api_evidence_file(a, req, p + 10);
+    if (gl_str_prefix(p, "/evidence/"))
+        return api_evidence_file(a, req, p + GL_LIT_LEN("/evidence/"));
     if (strcmp(p, "/healthz") == 0)
         return api_healthz(a, req);
     if (strcmp(p, "/metrics") == 0)

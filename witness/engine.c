@@ -18,6 +18,7 @@
  */
 #include "engine.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ struct record {
 /* Evidence made durable by the batch in progress. */
 struct new_ev {
     struct engine_evidence meta;
-    uint8_t id[32];
+    uint8_t id[GL_HASH_LEN];
     struct gl_buf file;
 };
 
@@ -98,14 +99,14 @@ static int by_log_key(const struct gl_note_sig *s, const struct logs_entry *log)
  * after it is loaded. *n (caller frees) is the parsed record; why (may be
  * NULL) says what is wrong with a refused one. */
 static int record_check(const struct logs_entry *log, const uint8_t *rec, size_t len,
-                        uint64_t size, const uint8_t root[32], struct gl_note **n,
+                        uint64_t size, const uint8_t root[GL_HASH_LEN], struct gl_note **n,
                         struct gl_err *why)
 {
     struct gl_checkpoint c;
     int err = addck_record_open((const char *)rec, len, &c, n, why);
 
     if (err == 0 && (strcmp(c.origin, log->origin) != 0 || c.size != size ||
-                     memcmp(c.root, root, 32) != 0)) {
+                     memcmp(c.root, root, GL_HASH_LEN) != 0)) {
         gl_note_free(*n);
         *n = NULL;
         err = gl_err_set(why, GL_EPARSE, 0,
@@ -151,8 +152,8 @@ static int load_record(struct engine *e, const struct logs_entry *log, const cha
                         &r->note);
 }
 
-static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
-                    const uint8_t root[32], const uint8_t *note, size_t len)
+static int load_log(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
+                    const uint8_t root[GL_HASH_LEN], const uint8_t *note, size_t len)
 {
     struct engine *e = ctx;
     const struct logs_entry *log;
@@ -169,7 +170,7 @@ static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
     r = &e->pub[i];
     r->v.has = 1;
     r->v.size = size;
-    memcpy(r->v.root, root, 32);
+    memcpy(r->v.root, root, GL_HASH_LEN);
     if ((err = record_check(log, note, len, size, root, &n, &why)) != 0)
         gl_log(GL_LOG_ERROR, "the stored record of %s is corrupt: %s", log->origin,
                gl_err_format(&why, NULL, msg, sizeof(msg)));
@@ -180,7 +181,7 @@ static int load_log(void *ctx, const uint8_t oh[32], uint64_t size,
     return err;
 }
 
-static int load_frozen(void *ctx, const uint8_t oh[32])
+static int load_frozen(void *ctx, const uint8_t oh[GL_HASH_LEN])
 {
     struct engine *e = ctx;
     size_t i;
@@ -222,7 +223,7 @@ out:
     free(r);
 }
 
-static int load_evidence(void *ctx, const uint8_t id[32], uint64_t found_at,
+static int load_evidence(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t found_at,
                          const char *source, const uint8_t *file, size_t len)
 {
     struct engine *e = ctx;
@@ -232,7 +233,7 @@ static int load_evidence(void *ctx, const uint8_t id[32], uint64_t found_at,
         return 0;
     m = &e->ev[e->nev_total++];
     memset(m, 0, sizeof(*m));
-    gl_hex_encode(id, 32, m->id, sizeof(m->id));
+    gl_hex_encode(id, GL_HASH_LEN, m->id, sizeof(m->id));
     m->found_at = found_at;
     snprintf(m->source, sizeof(m->source), "%s", source);
     describe_evidence(e, file, len, m);
@@ -297,7 +298,7 @@ static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_
     gl_buf_reset(&n->file);
     if ((err = gl_buf_append(&n->file, file, len)) != 0)
         return err;
-    gl_hex_decode_exact(id_out, 64, n->id, 32, 1);
+    gl_hex_decode_exact(id_out, 64, n->id, GL_HASH_LEN, 1);
     strcpy(n->meta.id, id_out);
     n->meta.found_at = (uint64_t)time(NULL);
     snprintf(n->meta.source, sizeof(n->meta.source), "%s", source);
@@ -330,10 +331,13 @@ static int accept_add(struct engine *e, struct wreq *r)
         (err = record_check(log, e->scratch.data, e->scratch.len, r->ck.size, r->ck.root,
                             &n, NULL)) == 0) {
         p = touch(e, r->log);
+        /* the witness's promise: a log's cosigned tree never shrinks, and
+         * a frozen log is never cosigned */
+        assert(!p->v.frozen && (!p->v.has || r->ck.size >= p->v.size));
         swap_buf(&p->note, &e->scratch);
         p->v.has = 1;
         p->v.size = r->ck.size;
-        memcpy(p->v.root, r->ck.root, 32);
+        memcpy(p->v.root, r->ck.root, GL_HASH_LEN);
         p->v.cosigned_at = (uint64_t)time(NULL);
         memcpy(r->line, line.data, line.len);
         r->line_len = line.len;
@@ -374,8 +378,8 @@ static void process_add(struct engine *e, struct wreq *r)
     struct addck_state st = {c->v.has, c->v.size, {0}, c->v.frozen};
     enum addck_verdict v;
 
-    memcpy(st.root, c->v.root, 32);
-    v = addck_decide(&st, r->old, (const uint8_t(*)[32])r->proof, r->nproof, &r->ck,
+    memcpy(st.root, c->v.root, GL_HASH_LEN);
+    v = addck_decide(&st, r->old, gl_hashes_const(r->proof), r->nproof, &r->ck,
                      &r->why);
     r->status = addck_status(v);
     r->stored_size = c->v.has ? c->v.size : 0;

@@ -61,7 +61,7 @@ struct wreq {
     /* WREQ_ADD: the request, the checkpoint verified by the submitter */
     uint64_t old;
     size_t nproof;
-    uint8_t proof[ADDCK_MAX_PROOF][32];
+    uint8_t proof[ADDCK_MAX_PROOF][GL_HASH_LEN];
     struct gl_checkpoint ck; /* from addck_open; ck.ext points into note */
     struct addck_kept kept;  /* from addck_open: what the record keeps */
     const char *note;        /* ADD: the signed note; EVIDENCE: the file */
@@ -93,7 +93,7 @@ struct engine_config {
 struct engine_view {
     int has, frozen;
     uint64_t size;
-    uint8_t root[32];
+    uint8_t root[GL_HASH_LEN];
     uint64_t cosigned_at; /* time of our latest cosignature, 0 if none */
 };
 

@@ -93,7 +93,7 @@ static int get_json(struct feeder *f, const char *url, cJSON **out)
 
 /* The log's consistency proof m -> n. */
 static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t m,
-                       uint64_t n, uint8_t (*proof)[32], size_t *len)
+                       uint64_t n, uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
     char url[LOGS_URL_MAX + 128];
     cJSON *j;
@@ -112,10 +112,10 @@ static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t 
  * claim is only believed if a consistency proof then reproduces a root
  * the log signed (gl_evidence_build checks). */
 static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uint64_t m,
-                             uint8_t root[32])
+                             uint8_t root[GL_HASH_LEN])
 {
     char url[LOGS_URL_MAX + 128];
-    uint8_t path[GL_MERKLE_MAX_PROOF][32], leaf[32];
+    uint8_t path[GL_MERKLE_MAX_PROOF][GL_HASH_LEN], leaf[GL_HASH_LEN];
     const cJSON *lh;
     cJSON *j = NULL;
     size_t n = 0;
@@ -126,7 +126,7 @@ static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uin
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
-        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), leaf, 32, 0) != 0) {
+        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), leaf, GL_HASH_LEN, 0) != 0) {
         err = GL_EPARSE;
         goto out;
     }
@@ -134,7 +134,7 @@ static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uin
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
     if ((err = get_json(f, url, &j)) == 0 && (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
-        err = gl_merkle_root_from_inclusion(0, m, leaf, (const uint8_t(*)[32])path, n,
+        err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n,
                                             root);
 out:
     cJSON_Delete(j);
@@ -193,7 +193,7 @@ static int submit_wait(struct feeder *f)
 }
 
 static int submit_add(struct feeder *f, size_t log, uint64_t old,
-                      const uint8_t (*proof)[32], size_t n, const struct side *s,
+                      const uint8_t (*proof)[GL_HASH_LEN], size_t n, const struct side *s,
                       const char *source)
 {
     struct wreq *w = f->w;
@@ -205,7 +205,7 @@ static int submit_add(struct feeder *f, size_t log, uint64_t old,
     w->log = log;
     w->old = old;
     w->nproof = n;
-    memcpy(w->proof, proof, n * 32);
+    memcpy(w->proof, proof, n * GL_HASH_LEN);
     w->ck = s->c;
     w->kept = s->kept;
     w->note = s->note;
@@ -245,11 +245,11 @@ static int is_pow2(uint64_t m)
 /* Different sizes: ask the log. On AHEAD/BEHIND *n holds the RFC proof
  * small -> big; on SPLIT ev holds the evidence file. */
 static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *small,
-                              const struct side *big, uint8_t (*proof)[32], size_t *n,
+                              const struct side *big, uint8_t (*proof)[GL_HASH_LEN], size_t *n,
                               struct gl_buf *ev, const char **why)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
-    uint8_t full[GL_EVIDENCE_MAX_PROOF][32], x[32];
+    uint8_t full[GL_EVIDENCE_MAX_PROOF][GL_HASH_LEN], x[GL_HASH_LEN];
     size_t nfull;
 
     *n = 0;
@@ -261,17 +261,17 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
         return *why = "the log gave no consistency proof between the two sizes",
                CMP_SUSPECT;
     if (gl_merkle_verify_consistency(small->c.size, big->c.size, small->c.root,
-                                     big->c.root, (const uint8_t(*)[32])proof, *n) == 0)
+                                     big->c.root, gl_hashes_const(proof), *n) == 0)
         return CMP_AHEAD;
-    memcpy(x, small->c.root, 32);
+    memcpy(x, small->c.root, GL_HASH_LEN);
     if (is_pow2(small->c.size) && fetch_prefix_root(f, log, small->c.size, x) != 0)
         return *why = "the log's proof does not verify and it gave no prefix root",
                CMP_SUSPECT;
-    if (gl_evidence_full_proof(small->c.size, big->c.size, x, (const uint8_t(*)[32])proof,
+    if (gl_evidence_full_proof(small->c.size, big->c.size, x, gl_hashes_const(proof),
                                *n, full, &nfull) != 0)
         return *why = "the log's proof has the wrong length", CMP_SUSPECT;
     if (gl_evidence_build(log->keys, log->nkeys, small->note, small->len, big->note,
-                          big->len, (const uint8_t(*)[32])full, nfull, ev) != 0)
+                          big->len, gl_hashes_const(full), nfull, ev) != 0)
         return *why = "the log's proof neither proves consistency nor a split view",
                CMP_SUSPECT;
     return CMP_SPLIT;
@@ -279,7 +279,7 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
 
 /* Compares our view (mine) with theirs; AHEAD: theirs extends ours. */
 static enum cmp compare(struct feeder *f, size_t li, const struct side *mine,
-                        const struct side *theirs, uint8_t (*proof)[32], size_t *n,
+                        const struct side *theirs, uint8_t (*proof)[GL_HASH_LEN], size_t *n,
                         struct gl_buf *ev, const char **why)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
@@ -288,7 +288,7 @@ static enum cmp compare(struct feeder *f, size_t li, const struct side *mine,
     *why = "";
     *n = 0;
     if (mine->c.size == theirs->c.size) {
-        if (memcmp(mine->c.root, theirs->c.root, 32) == 0)
+        if (memcmp(mine->c.root, theirs->c.root, GL_HASH_LEN) == 0)
             return CMP_SAME;
         if (gl_evidence_build(log->keys, log->nkeys, mine->note, mine->len, theirs->note,
                               theirs->len, NULL, 0, ev) != 0)
@@ -307,7 +307,7 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
                    int from_peer)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
-    uint8_t proof[GL_MERKLE_MAX_PROOF][32];
+    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     struct gl_buf ev;
     const char *why = "";
     size_t n = 0;
@@ -316,7 +316,7 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
     gl_buf_init(&ev, GL_EVIDENCE_MAX_SIZE);
     c = v->has ? compare(f, li, mine, theirs, proof, &n, &ev, &why) : CMP_AHEAD;
     if (c == CMP_AHEAD &&
-        submit_add(f, li, v->has ? v->size : 0, (const uint8_t(*)[32])proof, n, theirs,
+        submit_add(f, li, v->has ? v->size : 0, gl_hashes_const(proof), n, theirs,
                    source) == 200 &&
         from_peer)
         COUNT(f, caught_up);
@@ -352,7 +352,7 @@ static int mine_of(struct feeder *f, size_t li, struct engine_view *v,
         return err;
     memset(s, 0, sizeof(*s));
     s->c.size = v->size;
-    memcpy(s->c.root, v->root, 32);
+    memcpy(s->c.root, v->root, GL_HASH_LEN);
     s->note = (const char *)note->data;
     s->len = note->len;
     return 0;
@@ -414,7 +414,7 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
 
     gl_buf_init(&tn, CKPT_MAX);
     gl_buf_init(&mn, CKPT_MAX + 1024);
-    gl_hex_encode(log->origin_hash, 32, hex, sizeof(hex));
+    gl_hex_encode(log->origin_hash, GL_HASH_LEN, hex, sizeof(hex));
     snprintf(url, sizeof(url), "%s/%s/checkpoint", peer->url, hex);
     snprintf(source, sizeof(source), "peer %s", peer->name);
     COUNT(f, gossip_polls);
@@ -470,11 +470,11 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
     {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
-        uint8_t raw[32];
+        uint8_t raw[GL_HASH_LEN];
         size_t li;
         if (fetched == IMPORT_MAX || !cJSON_IsString(id) || !cJSON_IsString(origin) ||
             strlen(id->valuestring) != 64 ||
-            gl_hex_decode_exact(id->valuestring, 64, raw, 32, 1) != 0 ||
+            gl_hex_decode_exact(id->valuestring, 64, raw, GL_HASH_LEN, 1) != 0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
                       &li) != 0 ||
             engine_has_evidence(f->cfg.engine, id->valuestring))

@@ -12,6 +12,7 @@
  */
 #include "logs.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +45,8 @@ int logs_url_parse(const char *s, size_t n, char out[LOGS_URL_MAX + 1])
         n--;
     if (n == 0 || n > LOGS_URL_MAX)
         return GL_EPARSE;
-    if (!(n > 7 && memcmp(s, "http://", 7) == 0) &&
-        !(n > 8 && memcmp(s, "https://", 8) == 0))
+    if (!(n > GL_LIT_LEN("http://") && gl_mem_prefix(s, n, "http://")) &&
+        !(n > GL_LIT_LEN("https://") && gl_mem_prefix(s, n, "https://")))
         return GL_EPARSE;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] == 0x7f)
@@ -128,6 +129,8 @@ static int lp_close(struct lp *p)
     if ((err = lp_room(p)) != 0)
         return err;
     l->v[l->n++] = *e;
+    assert(l->n <= LOGS_MAX && e->nkeys >= 1 && e->nkeys <= LOGS_MAX_KEYS &&
+           e->keys[0].type == GL_KEY_NOTE && e->origin[0] != 0);
     *slot = (uint16_t)l->n;
 done:
     memset(&p->cur, 0, sizeof(p->cur));
@@ -227,7 +230,7 @@ static const struct logs_list *sort_list; /* qsort has no context argument */
 static int by_hash(const void *a, const void *b)
 {
     return memcmp(sort_list->v[*(const size_t *)a].origin_hash,
-                  sort_list->v[*(const size_t *)b].origin_hash, 32);
+                  sort_list->v[*(const size_t *)b].origin_hash, GL_HASH_LEN);
 }
 
 static int lp_finish(struct logs_list *l)
@@ -260,7 +263,7 @@ static int lp_lines(struct lp *p, const char *text, size_t n)
         p->line = t.line;
         if (header)
             err = lp_line(p, line, len);
-        else if (len != 7 || memcmp(line, "logs/v0", 7) != 0)
+        else if (!gl_mem_is(line, len, "logs/v0"))
             err = gl_err_set(p->why, GL_EPARSE, t.line,
                              "the first line that is not a comment must be \"logs/v0\"");
         header = 1;
@@ -321,13 +324,13 @@ int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *i
     return GL_ENOTFOUND;
 }
 
-int logs_find_hash(const struct logs_list *l, const uint8_t h[32], size_t *idx)
+int logs_find_hash(const struct logs_list *l, const uint8_t h[GL_HASH_LEN], size_t *idx)
 {
     size_t lo = 0, hi = l->n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(l->v[l->by_hash[mid]].origin_hash, h, 32);
+        int c = memcmp(l->v[l->by_hash[mid]].origin_hash, h, GL_HASH_LEN);
         if (c == 0) {
             *idx = l->by_hash[mid];
             return 0;

@@ -39,7 +39,7 @@
 
 struct logs_entry {
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
-    uint8_t origin_hash[32];                /* SHA-256(origin) */
+    uint8_t origin_hash[GL_HASH_LEN];                /* SHA-256(origin) */
     struct gl_verifier keys[LOGS_MAX_KEYS]; /* GL_KEY_NOTE */
     size_t nkeys;
     uint64_t qpd;               /* 1..LOGS_QPD_MAX, or 0: no qpd line, no limit */
@@ -66,6 +66,6 @@ int logs_url_parse(const char *s, size_t n, char out[LOGS_URL_MAX + 1]);
 /* Finds the log with this origin (n bytes). 0 or GL_ENOTFOUND. */
 int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *idx);
 /* Finds the log whose origin hashes to h. 0 or GL_ENOTFOUND. */
-int logs_find_hash(const struct logs_list *l, const uint8_t h[32], size_t *idx);
+int logs_find_hash(const struct logs_list *l, const uint8_t h[GL_HASH_LEN], size_t *idx);
 
 #endif

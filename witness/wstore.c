@@ -102,7 +102,7 @@ int wstore_bind_key(struct wstore *s, const char *vkey, int *created,
 
 struct prefix_scan {
     char p;
-    int (*fn)(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n);
+    int (*fn)(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, size_t n);
     void *ctx;
 };
 
@@ -123,7 +123,7 @@ static int prefix_record(void *ctx, const uint8_t *k, size_t klen, const uint8_t
 /* Iterates over the keys starting with prefix p (1 byte) whose key is
  * 1 + 32 bytes; fn gets the 32-byte suffix and the value. */
 static int wstore_scan(struct wstore *s, char p,
-                       int (*fn)(void *ctx, const uint8_t k[32], const uint8_t *v,
+                       int (*fn)(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v,
                                  size_t n),
                        void *ctx)
 {
@@ -141,7 +141,7 @@ struct scan_ctx {
                  size_t);
 };
 
-static int scan_log(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
+static int scan_log(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, size_t n)
 {
     struct scan_ctx *c = ctx;
 
@@ -153,8 +153,8 @@ static int scan_log(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
 }
 
 int wstore_scan_logs(struct wstore *s,
-                     int (*fn)(void *ctx, const uint8_t oh[32], uint64_t size,
-                               const uint8_t root[32], const uint8_t *note, size_t len),
+                     int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
+                               const uint8_t root[GL_HASH_LEN], const uint8_t *note, size_t len),
                      void *ctx)
 {
     struct scan_ctx c = {ctx, fn, NULL, NULL};
@@ -162,7 +162,7 @@ int wstore_scan_logs(struct wstore *s,
     return wstore_scan(s, 'L', scan_log, &c);
 }
 
-static int scan_frozen(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
+static int scan_frozen(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, size_t n)
 {
     struct scan_ctx *c = ctx;
 
@@ -171,7 +171,7 @@ static int scan_frozen(void *ctx, const uint8_t k[32], const uint8_t *v, size_t 
     return c->frozen_fn(c->ctx, k);
 }
 
-int wstore_scan_frozen(struct wstore *s, int (*fn)(void *ctx, const uint8_t oh[32]),
+int wstore_scan_frozen(struct wstore *s, int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN]),
                        void *ctx)
 {
     struct scan_ctx c = {ctx, NULL, fn, NULL};
@@ -179,7 +179,7 @@ int wstore_scan_frozen(struct wstore *s, int (*fn)(void *ctx, const uint8_t oh[3
     return wstore_scan(s, 'F', scan_frozen, &c);
 }
 
-static int scan_ev(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
+static int scan_ev(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, size_t n)
 {
     struct scan_ctx *c = ctx;
     char src[WSTORE_SOURCE_MAX + 1];
@@ -195,7 +195,7 @@ static int scan_ev(void *ctx, const uint8_t k[32], const uint8_t *v, size_t n)
 }
 
 int wstore_scan_evidence(struct wstore *s,
-                         int (*fn)(void *ctx, const uint8_t id[32], uint64_t found_at,
+                         int (*fn)(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t found_at,
                                    const char *source, const uint8_t *file, size_t len),
                          void *ctx)
 {
@@ -204,7 +204,7 @@ int wstore_scan_evidence(struct wstore *s,
     return wstore_scan(s, 'E', scan_ev, &c);
 }
 
-int wstore_get_evidence(struct wstore *s, const uint8_t id[32], struct gl_buf *out)
+int wstore_get_evidence(struct wstore *s, const uint8_t id[GL_HASH_LEN], struct gl_buf *out)
 {
     uint8_t key[33];
     struct gl_buf v;
@@ -212,7 +212,7 @@ int wstore_get_evidence(struct wstore *s, const uint8_t id[32], struct gl_buf *o
     int rc;
 
     key[0] = 'E';
-    memcpy(key + 1, id, 32);
+    memcpy(key + 1, id, GL_HASH_LEN);
     gl_buf_init(&v, (size_t)1 << 20);
     if ((rc = wstore_get(s, key, sizeof(key), &v)) == 0) {
         if (v.len < 13 || memcmp(v.data, ev_magic, 4) != 0 ||
@@ -248,31 +248,31 @@ void wstore_batch_free(struct wstore_batch *b)
     free(b);
 }
 
-void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[32], uint64_t size,
-                          const uint8_t root[32], const void *note, size_t len)
+void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN], uint64_t size,
+                          const uint8_t root[GL_HASH_LEN], const void *note, size_t len)
 {
     uint8_t key[33], head[44];
     const void *parts[2] = {head, note};
     size_t sizes[2] = {sizeof(head), len};
 
     key[0] = 'L';
-    memcpy(key + 1, oh, 32);
+    memcpy(key + 1, oh, GL_HASH_LEN);
     memcpy(head, log_magic, 4);
     kv_put_be64(head + 4, size);
-    memcpy(head + 12, root, 32);
+    memcpy(head + 12, root, GL_HASH_LEN);
     kv_batch_putv(b->b, 0, key, sizeof(key), parts, sizes, 2);
 }
 
-void wstore_batch_put_frozen(struct wstore_batch *b, const uint8_t oh[32])
+void wstore_batch_put_frozen(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN])
 {
     uint8_t key[33];
 
     key[0] = 'F';
-    memcpy(key + 1, oh, 32);
+    memcpy(key + 1, oh, GL_HASH_LEN);
     kv_batch_put(b->b, 0, key, sizeof(key), "", 0);
 }
 
-void wstore_batch_put_evidence(struct wstore_batch *b, const uint8_t id[32],
+void wstore_batch_put_evidence(struct wstore_batch *b, const uint8_t id[GL_HASH_LEN],
                                uint64_t found_at, const char *source, const void *file,
                                size_t len)
 {
@@ -282,7 +282,7 @@ void wstore_batch_put_evidence(struct wstore_batch *b, const uint8_t id[32],
     size_t sizes[3] = {sizeof(head), sl, len};
 
     key[0] = 'E';
-    memcpy(key + 1, id, 32);
+    memcpy(key + 1, id, GL_HASH_LEN);
     memcpy(head, ev_magic, 4);
     kv_put_be64(head + 4, found_at);
     head[12] = (uint8_t)sl;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glasslog/error.h"
+
 struct gl_buf {
     uint8_t *data; /* owned; NULL until the first append */
     size_t len;
@@ -42,7 +44,7 @@ int gl_buf_detach(struct gl_buf *b, uint8_t **out, size_t *len);
 static inline int gl_size_add(size_t a, size_t b, size_t *out)
 {
     if (a > SIZE_MAX - b)
-        return -13; /* GL_EOVERFLOW */
+        return GL_EOVERFLOW;
     *out = a + b;
     return 0;
 }
@@ -50,7 +52,7 @@ static inline int gl_size_add(size_t a, size_t b, size_t *out)
 static inline int gl_size_mul(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > SIZE_MAX / a)
-        return -13; /* GL_EOVERFLOW */
+        return GL_EOVERFLOW;
     *out = a * b;
     return 0;
 }

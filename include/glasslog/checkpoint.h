@@ -29,6 +29,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
 #include "glasslog/note.h"
+#include "glasslog/sha256.h"
 
 #define GL_CHECKPOINT_ORIGIN_MAX GL_KEY_NAME_MAX /* bytes */
 #define GL_CHECKPOINT_TEXT_MAX 16384             /* bytes of note text */
@@ -39,7 +40,7 @@
 struct gl_checkpoint {
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1]; /* NUL-terminated */
     uint64_t size;
-    uint8_t root[32];
+    uint8_t root[GL_HASH_LEN];
     const char *ext; /* extension lines, each ending "\n"; NULL if none */
     size_t ext_len;  /* bytes at ext, 0 if none */
     size_t next;     /* number of extension lines */
@@ -60,7 +61,7 @@ int gl_checkpoint_format(const struct gl_checkpoint *c, struct gl_buf *out);
 /* Builds the checkpoint (origin, size, root), no extension lines, signs it
  * with k and appends the whole signed note to out. k must be a GL_KEY_NOTE
  * signer (GL_EKEYTYPE otherwise) whose name equals origin (GL_EINVAL). */
-int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
+int gl_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[GL_HASH_LEN],
                        const struct gl_signer *k, struct gl_buf *out);
 
 /* Opens a signed checkpoint note (msg, len bytes): parses the note,

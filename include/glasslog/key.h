@@ -23,6 +23,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/error.h"
 
+#define GL_KEY_LEN 32 /* an Ed25519 public key or seed; hashes are GL_HASH_LEN */
 #define GL_KEY_NOTE 0x01
 #define GL_KEY_COSIG 0x04
 #define GL_KEY_NAME_MAX 256  /* bytes, our cap on key names */
@@ -32,15 +33,15 @@ struct gl_verifier {
     char name[GL_KEY_NAME_MAX + 1]; /* NUL-terminated */
     uint32_t id;
     uint8_t type;                   /* GL_KEY_NOTE or GL_KEY_COSIG */
-    uint8_t pub[32];
+    uint8_t pub[GL_KEY_LEN];
 };
 
 struct gl_signer {
     char name[GL_KEY_NAME_MAX + 1];
     uint32_t id;
     uint8_t type;
-    uint8_t seed[32]; /* secret */
-    uint8_t pub[32];
+    uint8_t seed[GL_KEY_LEN]; /* secret */
+    uint8_t pub[GL_KEY_LEN];
 };
 
 /* 1 if name (n bytes) is a valid key name: non-empty, at most
@@ -48,7 +49,7 @@ struct gl_signer {
  * characters. 0 otherwise. */
 int gl_key_name_valid(const char *name, size_t n);
 /* The key ID of (name, type, pub). */
-uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[32]);
+uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[GL_KEY_LEN]);
 
 /* Generates a fresh key of the given type from the OS CSPRNG. */
 int gl_signer_generate(const char *name, uint8_t type, struct gl_signer *out);
@@ -79,11 +80,11 @@ int gl_verifier_to_cosig(const struct gl_verifier *in, struct gl_verifier *out,
 
 /* Raw Ed25519 (RFC 8032) over msg. sign: seed -> 64-byte signature.
  * verify: 0 if valid, GL_EVERIFY if not. */
-int gl_ed25519_sign(const uint8_t seed[32], const void *msg, size_t n,
+int gl_ed25519_sign(const uint8_t seed[GL_KEY_LEN], const void *msg, size_t n,
                     uint8_t sig[64]);
-int gl_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n,
+int gl_ed25519_verify(const uint8_t pub[GL_KEY_LEN], const void *msg, size_t n,
                       const uint8_t sig[64]);
 /* Derives the public key of a seed. */
-int gl_ed25519_public(const uint8_t seed[32], uint8_t pub[32]);
+int gl_ed25519_public(const uint8_t seed[GL_KEY_LEN], uint8_t pub[GL_KEY_LEN]);
 
 #endif

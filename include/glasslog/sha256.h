@@ -10,7 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GL_HASH_LEN 32
+#define GL_HASH_LEN 32 /* a SHA-256 hash; keys are GL_KEY_LEN (key.h) */
+
+/* An array of hashes as read-only: C converts uint8_t (*)[N] to const
+ * uint8_t (*)[N] only with a cast, so the one cast lives here, where the
+ * compiler checks that h really is an array of GL_HASH_LEN-byte hashes. */
+static inline const uint8_t (*gl_hashes_const(uint8_t (*h)[GL_HASH_LEN]))[GL_HASH_LEN]
+{
+    return (const uint8_t(*)[GL_HASH_LEN])h;
+}
 
 /* A streaming hash. Owned by the caller: gl_sha256_new / gl_sha256_free. */
 struct gl_sha256;

@@ -31,6 +31,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
 #include "glasslog/note.h"
+#include "glasslog/sha256.h"
 
 #define GL_STATEMENT_HEADER "glasslog.dev/statement/v1"
 #define GL_STATEMENT_HEADER_V2 "glasslog.dev/statement/v2"
@@ -70,7 +71,7 @@ struct gl_statement_fields {
     size_t subject_len;
     const char *version;             /* not NUL-terminated */
     size_t version_len;
-    uint8_t sha256[32];              /* the artifact's digest */
+    uint8_t sha256[GL_HASH_LEN];              /* the artifact's digest */
     uint64_t time;                   /* Unix seconds when signed */
     /* v2 links (see gl_statement_has_source); zero in v1. */
     uint8_t source[32];              /* the source snapshot's digest */

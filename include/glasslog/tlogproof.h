@@ -30,6 +30,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/error.h"
+#include "glasslog/sha256.h"
 
 #define GL_TLOGPROOF_HEADER "c2sp.org/tlog-proof@v1"
 #define GL_TLOGPROOF_MAX_SIZE ((size_t)256 * 1024) /* bytes of a whole proof */
@@ -39,7 +40,7 @@
 struct gl_tlogproof {
     uint64_t index;
     size_t nhashes;
-    uint8_t hashes[64][32]; /* first nhashes (<= 63) used, leaf's sibling first */
+    uint8_t hashes[64][GL_HASH_LEN]; /* first nhashes (<= 63) used, leaf's sibling first */
     const uint8_t *extra;   /* NULL iff extra_len == 0; see parse/format */
     size_t extra_len;
     const char *checkpoint; /* the signed checkpoint note, never owned */
@@ -70,7 +71,7 @@ int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out);
  * not checked here. */
 struct gl_checkpoint;
 struct gl_verifier;
-int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[32],
+int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[GL_HASH_LEN],
                         const struct gl_verifier *log_key, struct gl_checkpoint *cp,
                         struct gl_err *why);
 

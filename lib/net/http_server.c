@@ -89,6 +89,7 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "net/addr_limit.h"
+#include "text.h"
 #include "utf8.h"
 
 #ifndef GL_VERSION
@@ -916,7 +917,7 @@ int gl_http_req_header(const struct gl_http_req *req, const char *name, const ch
     n = strlen(name);
     memcpy(lname, name, n);
     h2o_strtolower(lname, n);
-    if (n == 4 && memcmp(lname, "host", 4) == 0) {
+    if (gl_mem_is(lname, n, "host")) {
         /* h2o moves Host out of the header list */
         if (ri->h2o->input.authority.base == NULL)
             return GL_ENOTFOUND;

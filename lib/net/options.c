@@ -209,7 +209,7 @@ int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
             i++;
             continue;
         }
-        if (strncmp(a, "--", 2) != 0) {
+        if (!gl_str_prefix(a, "--")) {
             fprintf(stderr, "%s: unexpected argument \"%s\" (see --help)\n", t->prog, a);
             return -1;
         }

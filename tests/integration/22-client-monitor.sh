@@ -143,14 +143,13 @@ policy "$T/p.nosub" "log $LOGK" "quorum none"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/p.nosub" --state "$T/s1" --once \
     --expect "$T/expected"
 expect_err "watches the policy's submitters, but .*p.nosub lists none"
-if command -v flock > /dev/null; then
-    flock "$T/s1/$ID/monitor.lock" sleep 3 &
-    FPID=$!
-    sleep 0.3
-    expect_rc 3 mon "$T/s1"
-    expect_err "another monitor is running"
-    wait "$FPID"
-fi
+command -v flock > /dev/null || fail "flock is missing (util-linux, installed by make deps)"
+flock "$T/s1/$ID/monitor.lock" sleep 3 &
+FPID=$!
+sleep 0.3
+expect_rc 3 mon "$T/s1"
+expect_err "another monitor is running"
+wait "$FPID"
 stop_proxy
 stop_log
 echo "22-client-monitor: ok"
