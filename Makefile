@@ -92,16 +92,18 @@ $(BIN)/glasslogd: $(O)/log/main.o $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-$(BIN)/glasslog-witness: $(O)/witness/main.o $(WIT_ARCH) $(NETA) $(LIBA)
+# The witness's mirror role keeps its copies with the log's store and tree
+# code (LOG_ARCH) and gunzips uploads (zlib).
+$(BIN)/glasslog-witness: $(O)/witness/main.o $(WIT_ARCH) $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 # Unit tests named test_log_*, test_witness_*, test_client_* link that
 # program's modules.
 $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit/testutil.o \
-    $(WIT_ARCH) $(NETA) $(LIBA)
+    $(WIT_ARCH) $(LOG_ARCH) $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) \
-	    $(CRYPTO_LIBS)
+	    $(CRYPTO_LIBS) -lz
 
 $(O)/tests/unit/test_log_%: $(O)/tests/unit/test_log_%.o $(O)/tests/unit/testutil.o \
     $(LOG_ARCH) $(NETA) $(LIBA)
@@ -117,8 +119,8 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA
 
 # The witness's parsers are fuzzed with the witness modules they live in.
 $(O)/tests/fuzz/replay_witness: $(O)/tests/fuzz/fuzz_witness.o $(O)/tests/fuzz/replay.o \
-    $(WIT_ARCH) $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+    $(WIT_ARCH) $(LOG_ARCH) $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)

@@ -20,6 +20,7 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/log.h"
+#include "mirrorapi.h"
 
 #define TEXT "text/plain; charset=utf-8"
 #define EVIDENCE_PAGE 256
@@ -124,6 +125,8 @@ static void add_reply(struct add_req *ar)
     char size[32];
 
     if (w->status == 200) {
+        if (ar->api->mirror != NULL) /* a new pending checkpoint */
+            mirror_observe(ar->api->mirror, ar->log);
         gl_http_pending_reply(ar->p, 200, TEXT, hdr_nostore, 1, w->line, w->line_len);
     } else if (w->status == 409) {
         snprintf(size, sizeof(size), "%llu\n", (unsigned long long)w->stored_size);
@@ -511,6 +514,8 @@ int api_handle(void *ctx, struct gl_http_req *req)
     const char *p = req->path;
     int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 
+    if (a->mirror != NULL && mirrorapi_wants(req))
+        return mirrorapi_handle(a, req);
     if (strcmp(p, "/add-checkpoint") == 0)
         return strcmp(req->method, "POST") == 0 ? api_add(a, req)
                                                 : method_not_allowed(req, "POST");
