@@ -568,7 +568,7 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     pthread_mutex_lock(&up.ml->wmu);
     uint64_t next = next_of(up.ml);
     int known = find_pending(up.ml, up.u.end, up.root, &pnote, &newest, &msize) == 0;
-    r->info_size = known ? up.u.end : newest;
+    r->info_size = known && up.u.end >= msize ? up.u.end : newest;
     r->info_next = next;
     if (!known || up.u.end < msize) {
         set_why(r, 409, "upload_end %llu is not a pending checkpoint size at or above the "
