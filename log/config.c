@@ -40,6 +40,7 @@ static const struct setting settings[] = {
     UINT("tile-cache", tile_cache, 16, 1u << 20, "hot tiles kept in memory with their nodes, 16 KiB each (2048)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
     STR("witnesses", witnesses, "tlog-policy file: witness lines with URLs, groups, quorum"),
+    STR("mirrors", mirrors, "mirror lines (mirror <name> <vkey> <url>) to push the log to"),
     STR("witness-mode", witness_mode, "block (serve only quorum-cosigned) or fail-open (block)"),
     UINT("witness-timeout-ms", witness_timeout_ms, 100, 60000,
          "timeout of one add-checkpoint request (5000)"),

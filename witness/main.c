@@ -38,6 +38,7 @@
 #include "logs.h"
 #include "mirror.h"
 #include "mirrorapi.h"
+#include "mirrorpull.h"
 #include "peers.h"
 #include "wstore.h"
 
@@ -68,6 +69,7 @@ struct witness {
     struct gl_http_server *http;
     struct gl_signer mkey;           /* the mirror's cosigning key */
     struct mirror *mirror;           /* NULL unless --mirror-key */
+    struct mirrorpull *mpull;        /* NULL unless a mirrored log has a url */
     struct gl_http_server *mhttp;    /* --mirror-listen, or NULL */
     int servers_closed;
     struct api api;
@@ -459,6 +461,11 @@ static int start(struct witness *w)
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(&fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
+    if (w->mirror != NULL) {
+        struct mirrorpull_config pc = {w->mirror, &w->logs, w->o.poll_interval, 30000};
+        if ((rc = mirrorpull_start(&pc, &w->mpull)) != 0)
+            return rc;
+    }
     uv_signal_init(&w->loop, &w->sigint);
     uv_signal_init(&w->loop, &w->sigterm);
     w->sigint.data = w->sigterm.data = w;
@@ -482,6 +489,7 @@ static void shutdown_all(struct witness *w)
         uv_run(&w->loop, UV_RUN_DEFAULT);
     }
     feeder_stop(w->feeder);
+    mirrorpull_free(w->mpull);
     engine_stop(w->engine);
     gl_http_server_free(w->http);
     gl_http_server_free(w->mhttp);

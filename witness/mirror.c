@@ -588,6 +588,23 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     free(up.saved);
 }
 
+int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
+                    uint64_t *size)
+{
+    struct mlog *ml = by_log(m, log);
+    if (ml == NULL)
+        return GL_ENOTFOUND;
+    pthread_mutex_lock(&ml->wmu);
+    *next = next_of(ml);
+    pthread_mutex_unlock(&ml->wmu);
+    pthread_mutex_lock(&ml->pmu);
+    size_t last = (ml->ring_at + MIRROR_PENDING_KEEP - 1) % MIRROR_PENDING_KEEP;
+    *pending = ml->ring[last].note ? ml->ring[last].size : 0;
+    *size = ml->size;
+    pthread_mutex_unlock(&ml->pmu);
+    return 0;
+}
+
 /* --- reads --------------------------------------------------------------------------- */
 
 int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out)

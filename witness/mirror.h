@@ -79,6 +79,11 @@ size_t mirror_count(const struct mirror *m);
  * pending checkpoint (no-op if the log is not mirrored). Any thread. */
 void mirror_observe(struct mirror *m, size_t log);
 
+/* Where the log's copy stands: the newest pending size, the next entry
+ * and the mirror checkpoint's size. GL_ENOTFOUND if not mirrored. */
+int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
+                    uint64_t *size);
+
 /* Processes one add-entries body (len bytes, borrowed; the plain bytes,
  * already decompressed) into *r. Worker threads. */
 void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,

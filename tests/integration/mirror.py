@@ -17,6 +17,9 @@ Usage:
   mirror.py upload MIRROR_URL LOG_URL        mirror a real glasslogd: push
                                              its checkpoint, upload its
                                              entries (32 packages a request)
+  mirror.py fork WITNESS_URL MIRROR_URL LOGKEY SIZE  a same-size fork is
+                                             refused by both roles
+  mirror.py probe MIRROR_URL ORIGIN          prints "pending next"
   mirror.py same-tiles LOG_URL MIRROR_PREFIX every tile and bundle of the
                                              mirror checkpoint equals the
                                              log's, byte for byte
@@ -62,7 +65,7 @@ def consistency_proof(leaves, m, n):
 
 class Signer:
     def __init__(self, text):
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         assert parts[0] == "PRIVATE" and parts[1] == "KEY", "not a signer key"
         self.name = parts[2]
         raw = base64.b64decode(parts[4])
@@ -77,7 +80,7 @@ class Signer:
 def cosig_check(line, vkey_text, note_text):
     """Verifies a cosignature/v1 line by the verifier key vkey_text."""
     name, _, b64 = line[len(EM) + 1:].rstrip("\n").partition(" ")
-    vname, vhash, vraw = vkey_text.strip().split("+")
+    vname, vhash, vraw = vkey_text.strip().split("+", 2)
     raw = base64.b64decode(vraw)
     if name != vname or raw[0] != 4: fail("cosignature by %s, want %s (type 4)" % (name, vname))
     blob = base64.b64decode(b64)
@@ -296,6 +299,22 @@ def upload(murl, lurl):
         nxt = info(rb)[1]
     print(size, requests)
 
+def fork(wurl, murl, keyfile, size):
+    """Signs a same-size checkpoint of another tree with the log's key:
+    the witness must refuse it (422, split view) and the mirror must refuse
+    the fork's entries (422 against the checkpoint it holds)."""
+    fk = FakeLog(Signer(open(keyfile).read()), size, seed=99)
+    st, ct, rb = post(wurl + "/add-checkpoint", ("old %d\n\n" % size + fk.note(size)).encode())
+    if st != 422: fail("forked checkpoint: witness answered %d %r" % (st, rb))
+    pk = packages(fk.entries, fk.leaves, 0, size)
+    Mirror(murl).add(header(fk.origin, 0, size) + pk[0], want=422, why="fork's entries")
+
+def probe(murl, origin):
+    """Prints the mirror's pending size and next entry (an empty upload)."""
+    st, rb = Mirror(murl).add(header(origin, 0, 0), want=(200, 409), why="probe")
+    if st == 200: print("0 0")
+    else: print("%d %d" % info(rb)[:2])
+
 def same_tiles(lurl, prefix):
     note = get(prefix + "/checkpoint", raw=True).decode()
     size = int(note.split("\n")[1])
@@ -319,5 +338,7 @@ if __name__ == "__main__":
     elif cmd == "partial": partial(sys.argv[2], sys.argv[3])
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
+    elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
     elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
     else: fail("unknown command " + cmd)
