@@ -234,6 +234,9 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct
             rc = add_entries(p, m, &body, &st, &pend, &next, &line);
         if (rc != 0 || st == 200)
             break;
+        if (st == 202)
+            gl_log(GL_LOG_INFO, "mirror %s: next entry %llu of %llu", m->key.name,
+                   (unsigned long long)next, (unsigned long long)size);
         if (st == 202 || (st == 409 && pend == size))
             continue;
         rc = GL_ESTATE;
