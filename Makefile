@@ -40,7 +40,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint bench bench-core bench-log bench-cosign bench-monitor fuzz run clean \
+.PHONY: all deps test check lint bench bench-mirror bench-core bench-log bench-cosign bench-monitor fuzz run clean \
     test-build soak install
 .DEFAULT_GOAL := all
 
@@ -128,6 +128,11 @@ $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LI
 $(O)/tests/bench/bench_core: $(O)/tests/bench/bench_core.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
+# The mirror's catch-up benchmark links the witness and log modules.
+$(O)/tests/bench/bench_mirror: $(O)/tests/bench/bench_mirror.o $(WIT_ARCH) $(LOG_ARCH) \
+    $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
+
 # The log's load generator and end-to-end checker (make bench-log, and the
 # integration tests).
 $(O)/tests/bench/loadgen: $(O)/tests/bench/loadgen.o $(NETA) $(LIBA)
@@ -193,6 +198,10 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-log
 	@$(MAKE) --no-print-directory bench-cosign
 	@$(MAKE) --no-print-directory bench-monitor
+
+bench-mirror: deps
+	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_mirror
+	@$(O)/tests/bench/bench_mirror $(or $(MIRROR_N),100000)
 
 bench-core: deps
 	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_core
