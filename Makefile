@@ -202,6 +202,9 @@ bench: deps
 bench-mirror: deps
 	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_mirror
 	@$(O)/tests/bench/bench_mirror $(or $(MIRROR_N),100000)
+	@$(MAKE) --no-print-directory $(PROGS) $(O)/tests/bench/loadgen
+	@GL_BIN=$(abspath $(BIN)) GL_LOADGEN=$(abspath $(O)/tests/bench/loadgen) \
+	    tests/bench/bench_mirror_tiles.sh
 
 bench-core: deps
 	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_core
