@@ -391,6 +391,8 @@ static int start(struct daemon *d)
     d->api.loop = &d->loop;
     d->api.seq = d->seq;
     d->api.store = d->store;
+    d->api.mpush = d->mpush;
+    gl_buf_init(&d->api.ck_mirrored, 1 << 20);
     d->api.cache = d->cache;
     d->api.submitters = d->subs.keys;
     d->api.nsubmitters = d->subs.n;
@@ -479,5 +481,6 @@ out:
     submitters_release(&d.subs);
     free(d.tree);
     gl_buf_release(&d.ckpt);
+    gl_buf_release(&d.api.ck_mirrored);
     return status;
 }

@@ -38,6 +38,9 @@ struct mirrorpush {
     struct tilecache *cache;
     struct tree *tree;
     uint64_t done[MIRRORPUSH_MAX]; /* size each mirror cosigned last */
+    struct gl_buf line[MIRRORPUSH_MAX]; /* its verified cosignature line */
+    struct gl_buf text[MIRRORPUSH_MAX]; /* and the text it signs (both
+                                         * guarded by mu) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -250,7 +253,14 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct
             if (p->done[k] != size)
                 gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
                        (unsigned long long)size);
+            pthread_mutex_lock(&p->mu);
             p->done[k] = size;
+            gl_buf_reset(&p->line[k]);
+            gl_buf_reset(&p->text[k]);
+            if (gl_buf_append(&p->line[k], line.data, line.len) != 0 ||
+                gl_buf_append(&p->text[k], n->text, n->text_len) != 0)
+                gl_buf_reset(&p->line[k]);
+            pthread_mutex_unlock(&p->mu);
         } else {
             gl_log(GL_LOG_WARN, "mirror %s: its cosignature does not verify", m->key.name);
         }
@@ -261,6 +271,19 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct
     }
     gl_buf_release(&body);
     gl_buf_release(&line);
+}
+
+int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl_buf *out)
+{
+    int rc = 0;
+    if (p == NULL)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t k = 0; k < p->list.n && rc == 0; k++)
+        if (p->line[k].len > 0 && p->text[k].len == n && memcmp(p->text[k].data, text, n) == 0)
+            rc = gl_buf_append(out, p->line[k].data, p->line[k].len);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
 }
 
 static int stopping(struct mirrorpush *p)
@@ -324,6 +347,10 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
     p->store = store;
     p->list = *list;
     p->interval_ms = interval_ms ? interval_ms : 1000;
+    for (size_t k = 0; k < MIRRORPUSH_MAX; k++) {
+        gl_buf_init(&p->line[k], 1024);
+        gl_buf_init(&p->text[k], 64 << 10);
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if ((rc = tilecache_new(256, &p->cache)) != 0 ||
@@ -355,6 +382,10 @@ void mirrorpush_free(struct mirrorpush *p)
     tilecache_free(p->cache);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    for (size_t k = 0; k < MIRRORPUSH_MAX; k++) {
+        gl_buf_release(&p->line[k]);
+        gl_buf_release(&p->text[k]);
+    }
     free(p->tree);
     free(p);
 }

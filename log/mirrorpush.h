@@ -16,7 +16,9 @@
  *   3. add-entries of [next, P), MIRRORPUSH_PACKAGES packages a request,
  *      entries read from the store and subtree proofs computed from the
  *      stored tiles, resuming from each 202's (or 409's) next entry, until
- *      a 200, whose cosignature must verify with the mirror's key.
+ *      a 200, whose cosignature must verify with the mirror's key; the
+ *      log then serves that line on its checkpoint while the text is the
+ *      same (mirrorpush_lines, api.c).
  * Store reads only (store.h rule 5): the thread never touches the loop,
  * the sequencer or the published tree. Uploads are not gzipped.
  */
@@ -52,6 +54,10 @@ struct mirrorpush;
 /* Starts the thread over store (borrowed; must outlive it). */
 int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
                      unsigned interval_ms, struct mirrorpush **out);
+/* Appends to out the verified cosignature lines of the mirrors whose
+ * latest cosigned checkpoint text is text (n bytes; any thread). NULL p:
+ * none. */
+int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl_buf *out);
 /* Stops (at most one HTTP timeout) and frees. NULL is a no-op. */
 void mirrorpush_free(struct mirrorpush *p);
 

@@ -9,8 +9,8 @@
 # glasslogd (--mirrors) pushes the same log to a second mirror that nobody
 # else feeds (add-checkpoint, then add-entries resumed from the mirror
 # info), the mirror is killed -9 in the middle, the push resumes from its
-# durable next entry and ends with a cosignature the log verifies; tiles
-# equal again.
+# durable next entry and ends with a cosignature the log verifies and
+# then serves on its checkpoint; tiles equal again.
 # GL_MIRROR_N sets the number of entries (default 100000).
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
@@ -102,6 +102,11 @@ echo "51-mirror-catchup: push of $N entries (with one kill -9 at $NEXT) in $(ech
 wait_until 10 grep -q "mirror mirror2.example holds the log at $N" "$LOG_OUT" ||
     fail "glasslogd did not verify the mirror's cosignature: $(tail -5 "$LOG_OUT")"
 T_N=$(python3 "$PY" same-tiles "$LOG_URL" "$M2URL/mirror/$LHEX") || fail "pushed tiles differ"
+# glasslogd serves the mirror's cosignature on its checkpoint
+wait_until 10 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror2.example '" ||
+    fail "the log's checkpoint lacks the mirror cosignature: $(curl -sf "$LOG_URL/checkpoint")"
+curl -sf "$LOG_URL/checkpoint" > "$T/lck"
+python3 "$PY" cosig-check "$T/lck" "$T/m2.key.pub" mirror2.example || fail "served mirror cosignature"
 stop_witness 2
 stop_log
 echo "51-mirror-catchup: ok"

@@ -19,6 +19,8 @@ Usage:
                                              entries (32 packages a request)
   mirror.py fork WITNESS_URL MIRROR_URL LOGKEY SIZE  a same-size fork is
                                              refused by both roles
+  mirror.py cosig-check NOTE VKEYFILE NAME    NOTE has exactly one line by
+                                             NAME, a valid cosignature
   mirror.py probe MIRROR_URL ORIGIN          prints "pending next"
   mirror.py same-tiles LOG_URL MIRROR_PREFIX every tile and bundle of the
                                              mirror checkpoint equals the
@@ -340,5 +342,11 @@ if __name__ == "__main__":
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
+    elif cmd == "cosig-check":
+        text = open(sys.argv[2]).read()
+        body = text[:text.index("\n\n") + 1]
+        lines = [l + "\n" for l in text.split("\n") if l.startswith(EM + " " + sys.argv[4] + " ")]
+        if len(lines) != 1: fail("%d lines by %s" % (len(lines), sys.argv[4]))
+        cosig_check(lines[0], open(sys.argv[3]).read(), body)
     elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
     else: fail("unknown command " + cmd)
