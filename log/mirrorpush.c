@@ -213,19 +213,21 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct
 
     gl_buf_init(&body, BODY_MAX);
     gl_buf_init(&line, 1024);
-    rc = gl_mirror_upload_encode(origin, olen, 0, 0, NULL, 0, &body);
+    /* the probe: an empty upload at our size; a 200 means the mirror holds
+     * it already, a 409 tells its pending size and next entry */
+    rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
     if (rc == 0)
-        rc = add_entries(p, m, &body, &st, &pend, &next, NULL);
-    if (rc == 0 && st != 409)
+        rc = add_entries(p, m, &body, &st, &pend, &next, &line);
+    if (rc == 0 && st != 409 && st != 200)
         rc = GL_EPARSE;
-    if (rc == 0 && pend < size) {
+    if (rc == 0 && st == 409 && pend < size) {
         rc = add_checkpoint(p, m, pend, size, ck, &conflict);
         if (rc == 0 && conflict != UINT64_MAX && conflict <= size)
             rc = add_checkpoint(p, m, conflict, size, ck, &conflict);
         if (rc == 0 && conflict != UINT64_MAX)
             rc = GL_ESTATE;
     }
-    for (int guard = 0; rc == 0 && guard < 1 << 20; guard++) {
+    for (int guard = 0; rc == 0 && st != 200 && guard < 1 << 20; guard++) {
         uint64_t from = next < size ? next : size;
         gl_buf_reset(&body);
         gl_buf_reset(&line);

@@ -8,7 +8,8 @@
  * ("#" comments and blank lines skipped; at most MIRRORPUSH_MAX mirrors).
  * A thread of its own, every interval, for each mirror whose copy is
  * behind the stored tree (size P, checkpoint C):
- *   1. probes with an empty add-entries (start = end = 0): the 409's
+ *   1. probes with an empty add-entries at P (start = end = P): a 200
+ *      means the mirror holds P already (its cosignature), a 409's
  *      mirror info gives the mirror's pending size and next entry;
  *   2. if the pending size is below P: add-checkpoint of C with the
  *      consistency proof from that size (a 409 names the size to prove
