@@ -491,6 +491,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         rc = metrics_feeder(a, &b);
     if (rc == 0)
         rc = metrics_http(&hs, &b);
+    if (rc == 0 && a->mirror != NULL)
+        rc = mirrorapi_metrics(a, &b);
     rc = rc != 0 ? reply_why(req, NULL, 500, "metrics too large")
                  : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nostore, 1,
                                  b.data, b.len);

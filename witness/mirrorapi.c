@@ -215,6 +215,34 @@ static int read_api(struct api *a, struct gl_http_req *req)
     return rc;
 }
 
+int mirrorapi_metrics(struct api *a, struct gl_buf *b)
+{
+    static const char *const name[3] = {"size", "next_entry", "pending_size"};
+    static const char *const help[3] = {"Size of the mirror checkpoint.",
+                                        "First entry the mirror does not hold.",
+                                        "Newest pending checkpoint size."};
+    int rc = 0;
+
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        rc = gl_buf_printf(b, "# HELP glasslog_mirror_%s %s\n# TYPE glasslog_mirror_%s gauge\n",
+                           name[k], help[k], name[k]);
+        for (size_t i = 0; i < a->logs->n && rc == 0; i++) {
+            uint64_t v[3];
+            if (mirror_progress(a->mirror, i, &v[2], &v[1], &v[0]) != 0)
+                continue;
+            rc = gl_buf_append_str(b, "glasslog_mirror_");
+            if (rc == 0)
+                rc = gl_buf_printf(b, "%s{origin=\"", name[k]);
+            for (const char *o = a->logs->v[i].origin; *o && rc == 0; o++)
+                rc = (*o == '"' || *o == '\\') ? gl_buf_printf(b, "\\%c", *o)
+                                               : gl_buf_putc(b, (uint8_t)*o);
+            if (rc == 0)
+                rc = gl_buf_printf(b, "\"} %llu\n", (unsigned long long)v[k]);
+        }
+    }
+    return rc;
+}
+
 int mirrorapi_handle(struct api *a, struct gl_http_req *req)
 {
     if (strcmp(req->path, "/add-entries") == 0)

@@ -27,6 +27,9 @@
 #define MIRRORAPI_BODY_MAX ((size_t)64 << 20)
 #define MIRRORAPI_PREFIX "/mirror/"
 
+/* Appends the mirror's Prometheus gauges to b: per mirrored origin, the
+ * mirror checkpoint's size, the next entry and the newest pending size. */
+int mirrorapi_metrics(struct api *a, struct gl_buf *b);
 /* 1 if req is for the mirror (its paths), else 0. */
 int mirrorapi_wants(const struct gl_http_req *req);
 /* Answers (or defers) a mirror request; a->mirror must be set. */

@@ -70,6 +70,12 @@ CODE=$(curl -s -o /dev/null -w '%{http_code}' "$MURL/mirror/$LHEX/checkpoint")
 CODE=$(curl -s -o /dev/null -w '%{http_code}' "$MURL/mirror/$FHEX/tile/0/x1")
 [ "$CODE" = 400 ] || fail "a malformed tile path answered $CODE"
 
+curl -sf "$WURL/metrics" > "$T/metrics" || fail "metrics"
+grep -q '^glasslog_mirror_size{origin="fake.example/log"} 1000$' "$T/metrics" ||
+    fail "mirror size metric: $(grep mirror "$T/metrics")"
+grep -q '^glasslog_mirror_next_entry{origin="fake.example/log"} 1000$' "$T/metrics" ||
+    fail "next entry metric"
+
 # clean restart: the same checkpoint and tiles
 curl -sf "$MURL/mirror/$FHEX/checkpoint" > "$T/ck1"
 stop_witness 1
