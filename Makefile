@@ -42,7 +42,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint bench bench-core bench-log bench-cosign bench-monitor fuzz run clean \
+.PHONY: all deps test check lint bench bench-mirror bench-core bench-log bench-cosign bench-monitor fuzz run clean \
     test-build soak install
 .DEFAULT_GOAL := all
 
@@ -94,16 +94,18 @@ $(BIN)/glasslogd: $(O)/log/main.o $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
-$(BIN)/glasslog-witness: $(O)/witness/main.o $(WIT_ARCH) $(NETA) $(LIBA)
+# The witness's mirror role keeps its copies with the log's store and tree
+# code (LOG_ARCH) and gunzips uploads (zlib).
+$(BIN)/glasslog-witness: $(O)/witness/main.o $(WIT_ARCH) $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 # Unit tests named test_log_*, test_witness_*, test_client_* link that
 # program's modules.
 $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit/testutil.o \
-    $(WIT_ARCH) $(NETA) $(LIBA)
+    $(WIT_ARCH) $(LOG_ARCH) $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) \
-	    $(CRYPTO_LIBS)
+	    $(CRYPTO_LIBS) -lz
 
 $(O)/tests/unit/test_log_%: $(O)/tests/unit/test_log_%.o $(O)/tests/unit/testutil.o \
     $(LOG_ARCH) $(NETA) $(LIBA)
@@ -121,10 +123,10 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/testutil.o $(NETA) $(LIBA
 # the libFuzzer tree of `make fuzz`, fuzz_NAME. A target of a program's
 # own parsers links that program's modules (FUZZ_WITH_NAME).
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
-FUZZ_WITH_witness := $(WIT_ARCH)
+FUZZ_WITH_witness := $(WIT_ARCH) $(LOG_ARCH)
 FUZZ_WITH_config := $(LOG_ARCH)
 FUZZ_WITH_expect := $(CLIENT_ARCH)
-FUZZ_LIBS := $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+FUZZ_LIBS := $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 define fuzz_rules
 $(O)/tests/fuzz/replay_$(1): $(O)/tests/fuzz/fuzz_$(1).o $(O)/tests/fuzz/replay.o \
     $(FUZZ_WITH_$(1)) $(NETA) $(LIBA)
@@ -136,6 +138,11 @@ $(foreach t,$(FUZZ_NAMES),$(eval $(call fuzz_rules,$(t))))
 
 $(O)/tests/bench/bench_core: $(O)/tests/bench/bench_core.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+# The mirror's catch-up benchmark links the witness and log modules.
+$(O)/tests/bench/bench_mirror: $(O)/tests/bench/bench_mirror.o $(WIT_ARCH) $(LOG_ARCH) \
+    $(NETA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 # The log's load generator and end-to-end checker (make bench-log, and the
 # integration tests).
@@ -206,6 +213,13 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-log
 	@$(MAKE) --no-print-directory bench-cosign
 	@$(MAKE) --no-print-directory bench-monitor
+
+bench-mirror: deps
+	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_mirror
+	@$(O)/tests/bench/bench_mirror $(or $(MIRROR_N),100000)
+	@$(MAKE) --no-print-directory $(PROGS) $(O)/tests/bench/loadgen
+	@GL_BIN=$(abspath $(BIN)) GL_LOADGEN=$(abspath $(O)/tests/bench/loadgen) \
+	    tests/bench/bench_mirror_tiles.sh
 
 bench-core: deps
 	@$(MAKE) --no-print-directory $(O)/tests/bench/bench_core

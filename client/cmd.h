@@ -14,5 +14,6 @@ int cmd_verify_main(int argc, char **argv);
 int cmd_lookup_main(int argc, char **argv);
 int cmd_monitor_main(int argc, char **argv);
 int cmd_get_main(int argc, char **argv);
+int cmd_mirrordir_main(int argc, char **argv);
 
 #endif

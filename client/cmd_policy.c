@@ -46,7 +46,7 @@ static void print_details(const struct gl_policy *p)
     }
     for (size_t i = 0; i < gl_policy_nwitnesses(p); i++) {
         const struct gl_policy_witness *w = gl_policy_witness_at(p, i);
-        printf("witness %s, line %zu%s\n", w->name, w->line,
+        printf("%s %s, line %zu%s\n", w->mirror ? "mirror" : "witness", w->name, w->line,
                w->converted ? " (0x01 key converted to 0x04)" : "");
         print_key("cosignature key ", w->key, w->url);
     }

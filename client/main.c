@@ -34,6 +34,8 @@ static const char usage[] =
     "        follow a log, check every entry, raise alarms\n"
     "  get checkpoint|entry N|proof inclusion|proof consistency|tile PATH --log URL\n"
     "        print what a log serves\n"
+    "  mirror-dir --log URL --log-vkey VKEY --dir DIR\n"
+    "        write a verified copy of the log's tiles into DIR for a static server\n"
     "\n"
     "Options taking a verifier key accept the key itself or @FILE.\n"
     "Exit codes: 0 success, 1 not found (note verify: not verified),\n"
@@ -55,6 +57,7 @@ static const struct command commands[] = {
     {"lookup", cmd_lookup_main},
     {"monitor", cmd_monitor_main},
     {"get", cmd_get_main},
+    {"mirror-dir", cmd_mirrordir_main},
 };
 
 int main(int argc, char **argv)

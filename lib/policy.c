@@ -171,7 +171,7 @@ static void count_lines(const struct gl_policy *p, size_t n, struct pstate *ps)
         if ((nt = tokenize(own(p, line), len, &first, 1)) == 0)
             continue;
         logs += tok_is(&first, "log");
-        wits += tok_is(&first, "witness");
+        wits += tok_is(&first, "witness") || tok_is(&first, "mirror");
         subs += tok_is(&first, "submitter");
         if (tok_is(&first, "group")) {
             groups++;
@@ -379,7 +379,9 @@ static int parse_log(struct pstate *ps, struct tok *t, size_t nt)
     return 0;
 }
 
-static int parse_witness(struct pstate *ps, struct tok *t, size_t nt)
+/* A cosigner line: "witness" or (mirror = 1) "mirror", a C2SP tlog-mirror
+ * cosigner, which counts in groups and the quorum exactly like a witness. */
+static int parse_cosigner(struct pstate *ps, struct tok *t, size_t nt, int mirror)
 {
     struct gl_policy *p = ps->p;
     struct gl_policy_witness *w;
@@ -387,8 +389,8 @@ static int parse_witness(struct pstate *ps, struct tok *t, size_t nt)
     int err, converted = 0;
 
     if (nt != 3 && nt != 4)
-        return gl_err_set(ps->why, GL_EPARSE, ps->line,
-                          "expected: witness <name> <vkey> [<url>]");
+        return gl_err_set(ps->why, GL_EPARSE, ps->line, "expected: %s <name> <vkey> [<url>]",
+                          mirror ? "mirror" : "witness");
     if (p->nwitnesses == ps->cap_witnesses)
         return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d witnesses",
                           GL_POLICY_MAX_WITNESSES);
@@ -407,9 +409,20 @@ static int parse_witness(struct pstate *ps, struct tok *t, size_t nt)
     terminate(&t[1]);
     w->name = t[1].s;
     w->converted = converted;
+    w->mirror = mirror;
     w->line = ps->line;
     p->witness_keys[p->nwitnesses++] = c;
     return 0;
+}
+
+static int parse_witness(struct pstate *ps, struct tok *t, size_t nt)
+{
+    return parse_cosigner(ps, t, nt, 0);
+}
+
+static int parse_mirror(struct pstate *ps, struct tok *t, size_t nt)
+{
+    return parse_cosigner(ps, t, nt, 1);
 }
 
 static int parse_threshold(struct pstate *ps, const struct tok *t, size_t n,
@@ -645,6 +658,7 @@ static const struct {
     { "log", parse_log },         { "witness", parse_witness },
     { "group", parse_group },     { "quorum", parse_quorum },
     { "submitter", parse_submitter }, { "require", parse_require },
+    { "mirror", parse_mirror },
 };
 
 /* Each keyword parser checks nt before touching t[1..]; t holds the
@@ -1160,7 +1174,9 @@ static int format_group(const struct gl_policy *p, const struct gl_policy_group 
     return err != 0 ? err : gl_buf_putc(out, '\n');
 }
 
-static int format_entries(const struct gl_policy *p, struct gl_buf *out)
+/* portable: mirror lines are written as witness lines (plain tlog-policy
+ * has no mirror keyword; a mirror is a cosigner all the same). */
+static int format_entries(const struct gl_policy *p, int portable, struct gl_buf *out)
 {
     size_t i;
     int err;
@@ -1170,7 +1186,9 @@ static int format_entries(const struct gl_policy *p, struct gl_buf *out)
             (err = put_key_url(out, &p->log_keys[i], p->logs[i].url)) != 0)
             return err;
     for (i = 0; i < p->nwitnesses; i++)
-        if ((err = gl_buf_printf(out, "witness %s ", p->witnesses[i].name)) != 0 ||
+        if ((err = gl_buf_printf(out, "%s %s ",
+                                 p->witnesses[i].mirror && !portable ? "mirror" : "witness",
+                                 p->witnesses[i].name)) != 0 ||
             (err = put_key_url(out, &p->witness_keys[i], p->witnesses[i].url)) != 0)
             return err;
     for (i = 0; i < p->ngroups; i++)
@@ -1207,7 +1225,7 @@ int gl_policy_format(const struct gl_policy *p, int flags, struct gl_buf *out)
     if (p == NULL || out == NULL)
         return GL_EINVAL;
     gl_buf_init(&tmp, out->max);
-    if ((err = format_entries(p, &tmp)) != 0)
+    if ((err = format_entries(p, (flags & GL_POLICY_FORMAT_PORTABLE) != 0, &tmp)) != 0)
         goto out;
     if (!(flags & GL_POLICY_FORMAT_PORTABLE) && (err = format_glasslog(p, &tmp)) != 0)
         goto out;

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "glasslog/codec.h"
+#include "glasslog/cosig.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
@@ -175,18 +176,44 @@ static int reply_json(struct gl_http_req *req, struct gl_http_pending *p, int st
     return rc;
 }
 
-/* The checkpoint clients get (cosigned when witnesses are configured) and
- * its size; NULL while none can be served (block mode, no quorum yet). */
+/* note with the cosignature lines of the mirrors that hold its text
+ * (mirrorpush.h), built in a->ck_mirrored (valid until the next call);
+ * note itself when there are none. */
+static const struct gl_buf *api_with_mirrors(struct api *a, const struct gl_buf *note)
+{
+    struct gl_buf lines;
+    size_t t = 0;
+
+    if (note == NULL || a->mpush == NULL)
+        return note;
+    while (t + 1 < note->len && !(note->data[t] == '\n' && note->data[t + 1] == '\n'))
+        t++;
+    gl_buf_init(&lines, 16 << 10);
+    if (t + 1 < note->len &&
+        mirrorpush_lines(a->mpush, (const char *)note->data, t + 1, &lines) == 0 &&
+        lines.len > 0) {
+        gl_buf_reset(&a->ck_mirrored);
+        if (gl_cosig_append((const char *)note->data, note->len, (const char *)lines.data,
+                            lines.len, &a->ck_mirrored, NULL) == 0)
+            note = &a->ck_mirrored;
+    }
+    gl_buf_release(&lines);
+    return note;
+}
+
+/* The checkpoint clients get (cosigned when witnesses are configured, and
+ * by the mirrors that hold it) and its size; NULL while none can be served
+ * (block mode, no quorum yet). */
 static const struct gl_buf *api_checkpoint_note(struct api *a, uint64_t *size)
 {
     const struct gl_buf *note;
 
     if (a->pub == NULL) {
         *size = seq_tree(a->seq)->range.size;
-        return seq_checkpoint(a->seq);
+        return api_with_mirrors(a, seq_checkpoint(a->seq));
     }
     publish_served(a->pub, &note, size);
-    return note;
+    return api_with_mirrors(a, note);
 }
 
 static void api_reader(struct api *a, struct tree_reader *r, struct gl_hash_source *src)

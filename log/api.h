@@ -13,6 +13,7 @@
 
 #include "glasslog/key.h"
 #include "http_server.h"
+#include "mirrorpush.h"
 #include "publish.h"
 #include "ratelimit.h"
 #include "seq.h"
@@ -39,6 +40,8 @@ struct api {
     size_t nwaiting, waiting_max;
     uint64_t parked_gone;        /* parked appends whose client left */
     struct web *web;             /* the explorer and /policy (web.h); NULL: none */
+    struct mirrorpush *mpush;    /* --mirrors (mirrorpush.h); NULL: none */
+    struct gl_buf ck_mirrored;   /* the served checkpoint with mirror lines */
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */

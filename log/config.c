@@ -34,6 +34,8 @@ static const struct gl_opt settings[] = {
     S("log-level", log_level, "info", "LEVEL", "debug, info, warn or error"),
     S("witnesses", witnesses, NULL, "FILE",
       "tlog-policy file: witness lines with URLs, groups, quorum"),
+    S("mirrors", mirrors, NULL, "FILE",
+      "mirror lines (mirror <name> <vkey> <url>) to push the log to"),
     S("witness-mode", witness_mode, "block", "MODE",
       "block (serve only quorum-cosigned) or fail-open"),
     U("witness-timeout-ms", witness_timeout_ms, 100, 60000, 5000, "MS",

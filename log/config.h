@@ -25,6 +25,7 @@ struct config {
     char log_level[16];
     char witnesses[CONFIG_PATH_MAX];
     char witness_mode[16];
+    char mirrors[CONFIG_PATH_MAX];        /* --mirrors: mirrorpush.h */
     unsigned witness_timeout_ms;
     char submit_rate[32];  /* per submitter key: "unlimited" or appends/s */
     unsigned submit_burst;

@@ -27,6 +27,7 @@
 #include "glasslog/statement.h"
 #include "http_server.h"
 #include "kv.h"
+#include "mirrorpush.h"
 #include "publish.h"
 #include "seq.h"
 #include "store.h"
@@ -54,6 +55,7 @@ struct daemon {
     struct publish *pub;
     struct api api;
     struct web *web; /* the explorer files and /policy */
+    struct mirrorpush *mpush; /* --mirrors, or NULL */
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
@@ -344,6 +346,30 @@ static void on_signal(uv_signal_t *h, int signum)
     seq_shutdown(d->seq, on_seq_closed, d);
 }
 
+/* --mirrors: a thread pushing the stored tree to each mirror. */
+static int start_mirrors(struct daemon *d)
+{
+    struct mirrorpush_list *l;
+    struct gl_buf text;
+    struct gl_err why;
+    int rc;
+
+    if (d->cfg.mirrors[0] == 0)
+        return 0;
+    if ((l = malloc(sizeof *l)) == NULL)
+        return GL_ENOMEM;
+    gl_buf_init(&text, 1 << 20);
+    if ((rc = gl_file_read(d->cfg.mirrors, &text)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.mirrors, gl_strerror(rc));
+    else if ((rc = mirrorpush_parse((const char *)text.data, text.len, l, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, d->cfg.mirrors, &why);
+    else if ((rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0)
+        gl_log(GL_LOG_INFO, "pushing to %zu mirrors", l->n);
+    gl_buf_release(&text);
+    free(l);
+    return rc;
+}
+
 static int start(struct daemon *d)
 {
     struct gl_http_server_config hc;
@@ -365,6 +391,8 @@ static int start(struct daemon *d)
     d->api.loop = &d->loop;
     d->api.seq = d->seq;
     d->api.store = d->store;
+    d->api.mpush = d->mpush;
+    gl_buf_init(&d->api.ck_mirrored, 1 << 20);
     d->api.cache = d->cache;
     d->api.submitters = d->subs.keys;
     d->api.nsubmitters = d->subs.n;
@@ -423,7 +451,7 @@ int main(int argc, char **argv)
     gl_buf_init(&d.ckpt, 4096);
     if (uv_loop_init(&d.loop) != 0 || (d.tree = malloc(sizeof(*d.tree))) == NULL)
         return 1;
-    if (load_keys(&d) != 0 || open_store(&d) != 0 || start(&d) != 0)
+    if (load_keys(&d) != 0 || open_store(&d) != 0 || start_mirrors(&d) != 0 || start(&d) != 0)
         goto out;
     uv_run(&d.loop, UV_RUN_DEFAULT);
     status = 0;
@@ -442,6 +470,7 @@ out:
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     publish_free(d.pub);
+    mirrorpush_free(d.mpush);
     seq_free(d.seq);
     tilecache_free(d.cache);
     web_free(d.web);
@@ -452,5 +481,6 @@ out:
     submitters_release(&d.subs);
     free(d.tree);
     gl_buf_release(&d.ckpt);
+    gl_buf_release(&d.api.ck_mirrored);
     return status;
 }

@@ -2,7 +2,7 @@
 # Installs the Debian packages glasslog needs, only those missing.
 # Silent and fast when everything is present.
 set -e
-PKGS="build-essential libssl-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
+PKGS="build-essential libssl-dev zlib1g-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev curl
 cppcheck clang-tidy nginx-light wrk python3-cryptography chromium libjs-chart.js
 util-linux bsdutils"

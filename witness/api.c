@@ -22,6 +22,7 @@
 #include "glasslog/log.h"
 #include "metrics.h"
 #include "text.h"
+#include "mirrorapi.h"
 
 #define TEXT "text/plain; charset=utf-8"
 #define EVIDENCE_PAGE 256
@@ -126,6 +127,8 @@ static void add_reply(struct add_req *ar)
     char size[32];
 
     if (w->status == 200) {
+        if (ar->api->mirror != NULL) /* a new pending checkpoint */
+            mirror_observe(ar->api->mirror, ar->log);
         gl_http_pending_reply(ar->p, 200, TEXT, hdr_nostore, 1, w->line, w->line_len);
     } else if (w->status == 409) {
         snprintf(size, sizeof(size), "%llu\n", (unsigned long long)w->stored_size);
@@ -448,6 +451,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         rc = metrics_feeder(a, &b);
     if (rc == 0)
         rc = gl_metrics_http(&b, "glasslog_witness_http", &hs);
+    if (rc == 0 && a->mirror != NULL)
+        rc = mirrorapi_metrics(a, &b);
     rc = rc != 0 ? reply_why(req, NULL, 500, "metrics too large")
                  : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nostore, 1,
                                  b.data, b.len);
@@ -471,6 +476,8 @@ int api_handle(void *ctx, struct gl_http_req *req)
     const char *p = req->path;
     int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 
+    if (a->mirror != NULL && mirrorapi_wants(req))
+        return mirrorapi_handle(a, req);
     if (strcmp(p, "/add-checkpoint") == 0)
         return strcmp(req->method, "POST") == 0 ? api_add(a, req)
                                                 : method_not_allowed(req, "POST");

@@ -8,6 +8,7 @@
  *   GET  /evidence                       JSON array of split-view evidence
  *   GET  /evidence/<id>                  one evidence file
  *   GET  /healthz, GET /metrics          (Prometheus text)
+ *   POST /add-entries, GET /mirror/...   the mirror role (mirrorapi.h)
  *
  * add-checkpoint path: the loop thread parses the body and finds the log
  * (400/404), a threadpool worker verifies the log's signature (403), the
@@ -48,6 +49,7 @@ struct api {
     const struct logs_list *logs;
     struct wstore *store;
     struct feeder *feeder;       /* may be NULL */
+    struct mirror *mirror;       /* may be NULL (mirrorapi.h) */
     struct gl_http_server *http; /* for its counters; may be NULL */
     struct api_bucket *buckets;  /* one per log */
     uv_async_t async;

@@ -35,7 +35,7 @@ struct lp {
     struct logs_entry cur;
     int open;     /* an entry is being built */
     int skipping; /* the current entry has an unsupported key */
-    int has_origin, has_qpd, has_url;
+    int has_origin, has_qpd, has_url, has_mirror;
     uint16_t slot[LP_SLOTS]; /* origin -> 1 + index in l->v; 0: empty */
 };
 
@@ -122,6 +122,7 @@ static int lp_close(struct lp *p)
             o->qpd = e->qpd;
         if (o->url[0] == 0)
             strcpy(o->url, e->url);
+        o->mirror |= e->mirror;
         goto done;
     }
     if (l->n == LOGS_MAX)
@@ -134,7 +135,7 @@ static int lp_close(struct lp *p)
     *slot = (uint16_t)l->n;
 done:
     memset(&p->cur, 0, sizeof(p->cur));
-    p->open = p->skipping = p->has_origin = p->has_qpd = p->has_url = 0;
+    p->open = p->skipping = p->has_origin = p->has_qpd = p->has_url = p->has_mirror = 0;
     return 0;
 }
 
@@ -189,6 +190,11 @@ static int lp_attr(struct lp *p, const char *k, const char *v, size_t n)
         if (p->has_url++ || logs_url_parse(v, n, p->cur.url) != 0)
             return gl_err_set(p->why, GL_EPARSE, p->line,
                               "repeated or invalid url (http:// or https://)");
+    } else if (strcmp(k, "mirror") == 0) {
+        if (p->has_mirror++ || n != 0)
+            return gl_err_set(p->why, GL_EPARSE, p->line,
+                              "repeated mirror line, or a value after it");
+        p->cur.mirror = 1;
     }
     return 0;
 }
@@ -210,7 +216,8 @@ static int lp_line(struct lp *p, const char *s, size_t n)
     key[kl] = 0;
     if (strcmp(key, "vkey") == 0)
         return lp_vkey(p, v, vn);
-    if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 || strcmp(key, "url") == 0)
+    if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 || strcmp(key, "url") == 0 ||
+        strcmp(key, "mirror") == 0)
         return lp_attr(p, key, v, vn);
     if (strcmp(key, "contact") != 0 && strcmp(key, "bastion") != 0)
         p->l->unknown++;

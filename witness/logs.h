@@ -9,6 +9,8 @@
  *   contact <text>                   kept for nothing (informative)
  *   bastion <...>                    ignored
  *   url <log URL>                    glasslog: poll this log (pull feeding)
+ *   mirror                           glasslog: also mirror this log (C2SP
+ *                                    tlog-mirror; needs --mirror-key)
  *
  * Every line is trimmed of leading and trailing spaces and tabs (and
  * trailing "\r"s) first. Blank lines and "#" comments are skipped anywhere,
@@ -44,6 +46,7 @@ struct logs_entry {
     size_t nkeys;
     uint64_t qpd;               /* 1..LOGS_QPD_MAX, or 0: no qpd line, no limit */
     char url[LOGS_URL_MAX + 1]; /* "" unless polled; no final '/' */
+    int mirror;                 /* 1: a "mirror" line (mirror.h) */
 };
 
 struct logs_list {

@@ -36,6 +36,9 @@
 #include "kv.h"
 #include "logs.h"
 #include "options.h"
+#include "mirror.h"
+#include "mirrorapi.h"
+#include "mirrorpull.h"
 #include "peers.h"
 #include "wstore.h"
 
@@ -49,6 +52,7 @@
 struct options {
     char listen[128], data[OPT_PATH_MAX], key[OPT_PATH_MAX], logs[OPT_PATH_MAX];
     char peers[OPT_PATH_MAX], on_evidence[4096], log_level[16];
+    char mirror_key[OPT_PATH_MAX], mirror_listen[128];
     unsigned poll_interval;
     unsigned cache_mb;
     int create;
@@ -66,6 +70,11 @@ struct witness {
     struct engine *engine;
     struct feeder *feeder;
     struct gl_http_server *http;
+    struct gl_signer mkey;           /* the mirror's cosigning key */
+    struct mirror *mirror;           /* NULL unless --mirror-key */
+    struct mirrorpull *mpull;        /* NULL unless a mirrored log has a url */
+    struct gl_http_server *mhttp;    /* --mirror-listen, or NULL */
+    int servers_closed;
     struct api api;
     int api_ready;
     uv_signal_t sigint, sigterm;
@@ -96,6 +105,11 @@ static const struct gl_opt settings[] = {
     U("request-timeout-ms", request_timeout_ms, 100, 600000, 10000, "MS",
       "a request must arrive in full, and an answer be read, within this"),
     S("log-level", log_level, "info", "LEVEL", "debug, info, warn or error"),
+    S("mirror-key", mirror_key, NULL, "FILE",
+      "mirror the logs with a \"mirror\" line (C2SP tlog-mirror) with this cosigning key "
+      "(not the witness key)"),
+    S("mirror-listen", mirror_listen, NULL, "ADDR:PORT",
+      "also serve here, with add-entries bodies up to 64 MiB"),
 };
 
 static const struct gl_opts table = {
@@ -259,6 +273,42 @@ static int open_state(struct witness *w)
     return rc;
 }
 
+/* The mirror role: its own cosigning key, distinct from the witness's
+ * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
+static int load_mirror(struct witness *w)
+{
+    struct mirror_config mc = {w->o.data, &w->logs, w->engine, &w->mkey, w->key.name,
+                               w->o.cache_mb};
+    struct gl_err why;
+    size_t mirrored = 0;
+    int rc;
+
+    for (size_t i = 0; i < w->logs.n; i++)
+        mirrored += w->logs.v[i].mirror != 0;
+    if (w->o.mirror_key[0] == 0) {
+        if (mirrored > 0 || w->o.mirror_listen[0] != 0)
+            gl_log(GL_LOG_ERROR, "%s and --mirror-listen need --mirror-key",
+                   mirrored ? "logs with a mirror line" : "--mirror-listen");
+        return mirrored > 0 || w->o.mirror_listen[0] != 0 ? GL_EINVAL : 0;
+    }
+    if ((rc = gl_file_load_signer(w->o.mirror_key, &w->mkey, &why)) != 0) {
+        gl_log_err(GL_LOG_ERROR, w->o.mirror_key, &why);
+        return rc;
+    }
+    if (w->mkey.type != GL_KEY_COSIG || strcmp(w->mkey.name, w->key.name) == 0) {
+        gl_log(GL_LOG_ERROR, "%s: the mirror key must be a cosigning key with a name of its "
+                             "own (not the witness key's)", w->o.mirror_key);
+        return GL_EKEYTYPE;
+    }
+    if (mirrored == 0) {
+        gl_log(GL_LOG_ERROR, "--mirror-key: no log of %s has a mirror line", w->o.logs);
+        return GL_EINVAL;
+    }
+    if ((rc = mirror_open(&mc, &w->mirror)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot open the mirror state: %s", gl_strerror(rc));
+    return rc;
+}
+
 /* --- running
  * ------------------------------------------------------------------------------ */
 
@@ -266,6 +316,8 @@ static void on_http_closed(void *arg)
 {
     struct witness *w = arg;
 
+    if (++w->servers_closed < 1 + (w->mhttp != NULL))
+        return;
     api_close(&w->api);
     if (w->signals_ready) {
         uv_close((uv_handle_t *)&w->sigint, NULL);
@@ -284,6 +336,8 @@ static void on_signal(uv_signal_t *h, int signum)
     gl_log(GL_LOG_INFO, "signal %d: answering the requests in flight, then stopping",
            signum);
     gl_http_server_close(w->http, on_http_closed, w);
+    if (w->mhttp != NULL)
+        gl_http_server_close(w->mhttp, on_http_closed, w);
 }
 
 static int start(struct witness *w)
@@ -308,11 +362,26 @@ static int start(struct witness *w)
     if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->http)) != 0)
         return rc;
     w->api.http = w->http;
+    w->api.mirror = w->mirror;
+    if (w->mirror != NULL && w->o.mirror_listen[0] != 0) {
+        hc.listen = w->o.mirror_listen;
+        hc.max_body = MIRRORAPI_BODY_MAX; /* POST /add-entries */
+        if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->mhttp)) != 0)
+            return rc;
+        gl_log(GL_LOG_INFO, "mirror %s of %zu logs on %s (port %u)", w->mkey.name,
+               mirror_count(w->mirror), w->o.mirror_listen,
+               (unsigned)gl_http_server_port(w->mhttp));
+    }
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(&fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
+    if (w->mirror != NULL) {
+        struct mirrorpull_config pc = {w->mirror, &w->logs, w->o.poll_interval, 30000};
+        if ((rc = mirrorpull_start(&pc, &w->mpull)) != 0)
+            return rc;
+    }
     uv_signal_init(&w->loop, &w->sigint);
     uv_signal_init(&w->loop, &w->sigterm);
     w->sigint.data = w->sigterm.data = w;
@@ -328,14 +397,19 @@ static void shutdown_all(struct witness *w)
 {
     if (w->http != NULL && !gl_http_server_is_closed(w->http)) {
         gl_http_server_close(w->http, on_http_closed, w);
+        if (w->mhttp != NULL)
+            gl_http_server_close(w->mhttp, on_http_closed, w);
         uv_run(&w->loop, UV_RUN_DEFAULT);
     } else if (w->api_ready && !w->api.async_closed) {
         api_close(&w->api);
         uv_run(&w->loop, UV_RUN_DEFAULT);
     }
     feeder_stop(w->feeder);
+    mirrorpull_free(w->mpull);
     engine_stop(w->engine);
     gl_http_server_free(w->http);
+    gl_http_server_free(w->mhttp);
+    mirror_free(w->mirror);
     feeder_free(w->feeder);
     engine_free(w->engine);
     wstore_close(w->store);
@@ -361,12 +435,13 @@ int main(int argc, char **argv)
     if (uv_loop_init(&w.loop) != 0)
         return 1;
     if (load_key(&w) == 0 && load_logs(&w) == 0 && load_peers(&w) == 0 &&
-        open_state(&w) == 0 && start(&w) == 0) {
+        open_state(&w) == 0 && load_mirror(&w) == 0 && start(&w) == 0) {
         uv_run(&w.loop, UV_RUN_DEFAULT);
         status = 0;
     }
     shutdown_all(&w);
     gl_signer_wipe(&w.key);
+    gl_signer_wipe(&w.mkey);
     logs_release(&w.logs);
     peers_release(&w.peers);
     if (status == 0)

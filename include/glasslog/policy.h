@@ -5,6 +5,8 @@
  *
  *   log <vkey> [<url>]                 vkey type 0x01; name = origin
  *   witness <name> <vkey> [<url>]      vkey type 0x04 (0x01 converted)
+ *   mirror <name> <vkey> [<url>]       (glasslog) a C2SP tlog-mirror cosigner:
+ *                                      a witness entry with mirror = 1
  *   group <name> all|any|<k> <member>...
  *   quorum <name>|none                 exactly one
  *   submitter <vkey> [<role>]          (glasslog) 0x01 key signing statements;
@@ -64,6 +66,8 @@ struct gl_policy_witness {
     const char *url;               /* NUL-terminated, NULL if none */
     int converted;                 /* 1: the policy gave a 0x01 key, which
                                       was converted to 0x04 (warn users) */
+    int mirror;                    /* 1: declared by a "mirror" line (its
+                                      url: the mirror's monitoring prefix) */
     size_t line;
 };
 
@@ -177,8 +181,8 @@ int gl_policy_quorum_time(const struct gl_policy *p, const uint64_t *times,
 int gl_policy_describe(const struct gl_policy *p, struct gl_buf *out);
 
 /* Flags for gl_policy_format. */
-#define GL_POLICY_FORMAT_PORTABLE 1 /* omit `submitter` and `require` lines
-                                       (plain C2SP) */
+#define GL_POLICY_FORMAT_PORTABLE 1 /* omit `submitter` and `require` lines;
+                                       mirrors as witnesses (plain C2SP) */
 
 /* Appends the policy in canonical form to out: logs, witnesses, groups (in
  * definition order), quorum, then submitters; single spaces, no comments,

@@ -345,6 +345,39 @@ static void test_quorum_k_of_n(void **state)
     }
 }
 
+/* Mirrors are cosigners like witnesses: "one mirror and two witnesses" is
+ * a group of two groups; mirror lines format back as mirror lines. */
+static void test_mirrors(void **state)
+{
+    static const char text[] = "witness w1 $1\nwitness w2 $2\nmirror m1 $3 https://m1.example/mirror\n"
+                               "mirror m2 $4\ngroup ws all w1 w2\ngroup ms any m1 m2\n"
+                               "group both all ws ms\nquorum both\n";
+    struct gl_policy *p;
+    struct gl_buf out;
+    unsigned mask;
+
+    (void)state;
+    p = parse_ok(text);
+    assert_int_equal(gl_policy_nwitnesses(p), 4);
+    assert_int_equal(gl_policy_witness_at(p, 0)->mirror, 0);
+    assert_int_equal(gl_policy_witness_at(p, 2)->mirror, 1);
+    assert_string_equal(gl_policy_witness_at(p, 2)->url, "https://m1.example/mirror");
+    for (mask = 0; mask < 16; mask++) /* bits: w1 w2 m1 m2 */
+        assert_int_equal(decide(p, mask),
+                         (mask & 3) == 3 && (mask & 12) != 0 ? 0 : GL_EQUORUM);
+    gl_buf_init(&out, 1 << 16);
+    assert_int_equal(gl_policy_format(p, 0, &out), 0);
+    assert_non_null(strstr((const char *)out.data, "\nmirror m1 "));
+    assert_non_null(strstr((const char *)out.data, "\nmirror m2 "));
+    assert_null(strstr((const char *)out.data, "witness m1"));
+    gl_buf_reset(&out);
+    assert_int_equal(gl_policy_format(p, GL_POLICY_FORMAT_PORTABLE, &out), 0);
+    assert_non_null(strstr((const char *)out.data, "\nwitness m1 "));
+    assert_null(strstr((const char *)out.data, "mirror "));
+    gl_buf_release(&out);
+    gl_policy_free(p);
+}
+
 /* quorum = all(any(all(a, b), 2 of (c, inner(d alone)))) over 4 keys. */
 static const char nested_policy[] = "witness a $1\nwitness b $2\nwitness c $3\n"
                                     "witness d $4\n"
@@ -1052,6 +1085,7 @@ int main(void)
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_describe_bounded),
         cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_mirrors),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,0 +1,271 @@
+/*
+ * cmd_mirrordir: `glasslog mirror-dir`, static publishing of a log (or of
+ * a mirror's copy) for nginx, a CDN or an object store:
+ *
+ *   glasslog mirror-dir --log URL --log-vkey VKEY --dir DIR [--timeout S]
+ *
+ * Fetches the checkpoint and verifies the log's signature, gets every
+ * entry bundle it does not already hold as a full bundle in DIR (full
+ * bundles are immutable), recomputes every leaf hash and every hash tile
+ * itself, and checks that the entries' root is the checkpoint's. Only
+ * then does it write the new files, each atomically (a temporary file,
+ * fsync, rename), the checkpoint last: a reader of DIR sees the old tree
+ * or the new one, never a checkpoint whose tiles are missing. Tiles are
+ * computed here, never copied, so a log cannot make DIR serve tiles that
+ * disagree with its entries.
+ *
+ * Layout: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>],
+ * DIR/tile/entries/<N>[.p/<W>] (C2SP tlog-tiles paths).
+ * Exit 0, 2 when the log's answers do not check out (nothing written),
+ * 3 usage, I/O or network errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "fetch.h"
+#include "file.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
+#include "glasslog/key.h"
+#include "glasslog/merkle.h"
+#include "glasslog/note.h"
+#include "glasslog/subtree.h"
+#include "glasslog/tile.h"
+
+#define HLEN GL_HASH_LEN
+#define PATH_MAX_LEN 4096
+#define CK_MAX ((size_t)64 << 10)
+
+static const char usage[] =
+    "usage: glasslog mirror-dir --log URL --log-vkey VKEY --dir DIR [--timeout S]\n"
+    "\n"
+    "Writes the log's checkpoint, hash tiles and entry bundles into DIR for a\n"
+    "static web server, after verifying the log's signature and recomputing\n"
+    "every tile from the entries. Exit: 0 ok, 2 the log's answers do not\n"
+    "check out (nothing written), 3 usage, I/O or network error.\n";
+
+/* mkdir -p of the directory part of path. */
+static int make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        int rc = mkdir(path, 0755);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return GL_EIO;
+    }
+    return 0;
+}
+
+static int put_file(const char *dir, const char *rel, const void *data, size_t n)
+{
+    char path[PATH_MAX_LEN];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, rel) >= sizeof path)
+        return GL_ETOOBIG;
+    int rc = make_parents(path);
+    if (rc == 0)
+        rc = gl_file_replace(path, data, n, 0644);
+    if (rc != 0)
+        cli_error("cannot write %s: %s", path, strerror(errno));
+    return rc;
+}
+
+/* The bytes of DIR/rel into out, GL_ENOTFOUND if it does not exist. */
+static int read_local(const char *dir, const char *rel, struct gl_buf *out)
+{
+    char path[PATH_MAX_LEN];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (stat(path, &st) != 0)
+        return GL_ENOTFOUND;
+    gl_buf_reset(out);
+    return gl_file_read(path, out);
+}
+
+struct plan {
+    uint64_t size;
+    uint8_t (*leaves)[HLEN]; /* size leaf hashes */
+    struct gl_buf *bundles;  /* fetched bundles to write (index order) */
+    int *fetched;            /* 1 if bundles[t] must be written */
+};
+
+/* Leaf hashes of bundle t (width w) from DIR (full bundles only) or the
+ * log. CLI_* code. */
+static int take_bundle(struct fetch *f, const char *dir, struct plan *pl, uint64_t t,
+                       uint32_t w)
+{
+    struct gl_tile tile = {t, 0, w};
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    char rel[GL_TILE_PATH_MAX];
+    size_t n;
+    int rc;
+
+    gl_tile_path_format(&tile, 1, rel, NULL);
+    gl_buf_init(&pl->bundles[t], GL_TILE_BUNDLE_MAX);
+    if (w == GL_TILE_WIDTH && read_local(dir, rel, &pl->bundles[t]) == 0) {
+        pl->fetched[t] = 0;
+    } else if ((rc = fetch_get(f, rel, GL_TILE_BUNDLE_MAX, &pl->bundles[t])) != 0) {
+        cli_error("%s: %s", rel, rc == GL_ENOTFOUND ? "not found (404)" : f->error);
+        return CLI_USAGE;
+    } else {
+        pl->fetched[t] = 1;
+    }
+    if (gl_tile_bundle_decode(pl->bundles[t].data, pl->bundles[t].len, w, e, &n) != 0) {
+        cli_error("%s: not a bundle of %u entries", rel, w);
+        return CLI_VERIFY;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (gl_merkle_leaf_hash(e[i].data, e[i].len, pl->leaves[t * 256 + i]) != 0)
+            return CLI_USAGE;
+    if (!pl->fetched[t])
+        gl_buf_release(&pl->bundles[t]);
+    return CLI_OK;
+}
+
+/* Writes every hash tile of the tree (new files only for full tiles). */
+static int write_tiles(const char *dir, const struct plan *pl)
+{
+    uint64_t count = pl->size;
+    uint8_t (*level)[HLEN] = malloc((count ? count : 1) * HLEN);
+    int rc = level ? 0 : GL_ENOMEM;
+
+    if (rc == 0)
+        memcpy(level, pl->leaves, count * HLEN);
+    for (uint32_t L = 0; rc == 0 && count > 0; L++) {
+        for (uint64_t t = 0; rc == 0 && t * 256 < count; t++) {
+            uint32_t w = count - t * 256 >= 256 ? 256 : (uint32_t)(count - t * 256);
+            struct gl_tile tile = {t, L, w};
+            char rel[GL_TILE_PATH_MAX], path[PATH_MAX_LEN];
+            struct stat st;
+            gl_tile_path_format(&tile, 0, rel, NULL);
+            snprintf(path, sizeof path, "%s/%s", dir, rel);
+            if (w == 256 && stat(path, &st) == 0 && st.st_size == 256 * HLEN)
+                continue; /* full tiles never change */
+            rc = put_file(dir, rel, level[t * 256], (size_t)w * HLEN);
+        }
+        uint64_t up = count / 256;
+        for (uint64_t t = 0; rc == 0 && t < up; t++)
+            rc = gl_tile_hash((const uint8_t(*)[HLEN])level + t * 256, level[t]);
+        count = up;
+    }
+    free(level);
+    return rc;
+}
+
+int cmd_mirrordir_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"log", required_argument, NULL, 'l'},
+        {"log-vkey", required_argument, NULL, 'k'},
+        {"dir", required_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *log = NULL, *vkey = NULL, *dir = NULL;
+    double timeout = 0;
+    struct gl_verifier v;
+    struct fetch f;
+    struct gl_buf ck;
+    struct gl_note *note = NULL;
+    struct gl_checkpoint c;
+    struct plan pl;
+    int opt, rc = CLI_USAGE;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'l')
+            log = optarg;
+        else if (opt == 'k')
+            vkey = optarg;
+        else if (opt == 'd')
+            dir = optarg;
+        else if (opt == 't')
+            timeout = atof(optarg);
+        else if (opt == 'h')
+            return fputs(usage, stdout), CLI_OK;
+        else
+            return fputs(usage, stderr), CLI_USAGE;
+    }
+    if (log == NULL || vkey == NULL || dir == NULL || optind != argc) {
+        cli_error("mirror-dir needs --log, --log-vkey and --dir");
+        return CLI_USAGE;
+    }
+    if (cli_load_verifier(vkey, &v) != 0)
+        return CLI_USAGE;
+    memset(&pl, 0, sizeof pl);
+    memset(&f, 0, sizeof f);
+    gl_buf_init(&ck, CK_MAX);
+    if (fetch_init(&f, log, timeout) != 0) {
+        cli_error("--log: not an http(s) URL: %s", log);
+        goto out;
+    }
+    if (fetch_get(&f, "checkpoint", CK_MAX, &ck) != 0) {
+        cli_error("%s/checkpoint: %s", log, f.error);
+        goto out;
+    }
+    rc = CLI_VERIFY;
+    if (gl_note_parse((const char *)ck.data, ck.len, &note, NULL) != 0 ||
+        gl_note_verify(note, &v, 1, NULL) != 0 ||
+        gl_checkpoint_parse(note->text, note->text_len, &c, NULL) != 0 ||
+        strcmp(c.origin, v.name) != 0) {
+        cli_error("the checkpoint is not signed by %s (or is not a checkpoint of it)", v.name);
+        goto out;
+    }
+    pl.size = c.size;
+    uint64_t nb = (c.size + 255) / 256;
+    pl.leaves = malloc((c.size ? c.size : 1) * HLEN);
+    pl.bundles = calloc(nb ? nb : 1, sizeof *pl.bundles);
+    pl.fetched = calloc(nb ? nb : 1, sizeof *pl.fetched);
+    if (pl.leaves == NULL || pl.bundles == NULL || pl.fetched == NULL) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    for (uint64_t t = 0; t < nb; t++) {
+        uint32_t w = c.size - t * 256 >= 256 ? 256 : (uint32_t)(c.size - t * 256);
+        if ((rc = take_bundle(&f, dir, &pl, t, w)) != CLI_OK)
+            goto out;
+    }
+    uint8_t root[HLEN];
+    if (c.size == 0)
+        gl_merkle_empty_root(root);
+    else
+        gl_subtree_hash((const uint8_t(*)[HLEN])pl.leaves, c.size, root);
+    if (memcmp(root, c.root, HLEN) != 0) {
+        cli_error("the entries of %s do not hash to its checkpoint's root: nothing written", log);
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    rc = CLI_USAGE;
+    for (uint64_t t = 0; t < nb; t++) {
+        if (!pl.fetched[t])
+            continue;
+        struct gl_tile tile = {t, 0, c.size - t * 256 >= 256 ? 256 : (uint32_t)(c.size - t * 256)};
+        char rel[GL_TILE_PATH_MAX];
+        gl_tile_path_format(&tile, 1, rel, NULL);
+        if (put_file(dir, rel, pl.bundles[t].data, pl.bundles[t].len) != 0)
+            goto out;
+    }
+    if (write_tiles(dir, &pl) != 0 || put_file(dir, "checkpoint", ck.data, ck.len) != 0)
+        goto out;
+    printf("%s: checkpoint %llu\n", dir, (unsigned long long)c.size);
+    rc = CLI_OK;
+out:
+    for (uint64_t t = 0; pl.bundles != NULL && t < (pl.size + 255) / 256; t++)
+        gl_buf_release(&pl.bundles[t]);
+    free(pl.bundles);
+    free(pl.fetched);
+    free(pl.leaves);
+    gl_note_free(note);
+    gl_buf_release(&ck);
+    fetch_release(&f);
+    return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * mirror: C2SP tlog-mirror wire formats.
+ *
+ * add-entries request body:
+ *   u16 origin length || origin || u64 upload_start || u64 upload_end ||
+ *   u16 ticket length || ticket || entry packages
+ * (big-endian). [upload_start, upload_end) is cut into the canonical
+ * sequence of packages aligned at multiples of 256: package i covers
+ *   start = max(upload_start, rounded_start + 256 i)
+ *   end   = min(upload_end,   rounded_start + 256 (i + 1))
+ * and is (u16 length || entry) for each entry of [start, end), then
+ * u8 num_hashes (at most 63) and num_hashes hashes: the subtree
+ * consistency proof (subtree.h) of [rounded_start + 256 i, end) into the
+ * tree of size upload_end.
+ *
+ * Mirror info (409 and 202 replies, text/x.tlog.mirror-info): three lines,
+ * each ending "\n": a pending tree size, the next entry (decimal), and a
+ * ticket in base64 (possibly empty).
+ *
+ * Parsers only point into the caller's bytes; every field has a cap
+ * (origin GL_MIRROR_ORIGIN_MAX, ticket
+ * GL_MIRROR_TICKET_MAX, 256 entries of at most 65535 bytes, 63 hashes).
+ * Functions return 0 or a negative GL_E* code; why (may be NULL) says
+ * what was refused.
+ */
+#ifndef GLASSLOG_MIRROR_H
+#define GLASSLOG_MIRROR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/error.h"
+#include "glasslog/merkle.h"
+#include "glasslog/tile.h"
+
+#define GL_MIRROR_PACKAGE 256        /* entries in a full package */
+#define GL_MIRROR_MAX_HASHES 63      /* hashes in a package's proof */
+#define GL_MIRROR_ORIGIN_MAX 65535   /* u16 */
+#define GL_MIRROR_TICKET_MAX 1024    /* what this implementation accepts */
+#define GL_MIRROR_INFO_MAX 2048      /* bytes of a mirror-info body */
+/* Largest encoded package: 256 entries of 65535 bytes and 63 hashes. */
+#define GL_MIRROR_PACKAGE_MAX \
+    ((size_t)GL_MIRROR_PACKAGE * (2 + 65535) + 1 + GL_MIRROR_MAX_HASHES * GL_HASH_LEN)
+
+/* The request header (pointers into the parsed body). */
+struct gl_mirror_upload {
+    const char *origin;
+    size_t origin_len;
+    uint64_t start, end;
+    const uint8_t *ticket;
+    size_t ticket_len;
+};
+
+/* One package (pointers into the parsed body). */
+struct gl_mirror_package {
+    uint64_t subtree_start; /* rounded_start + 256 i */
+    uint64_t start, end;    /* the entries it carries */
+    struct gl_tile_entry entries[GL_MIRROR_PACKAGE];
+    uint8_t proof[GL_MIRROR_MAX_HASHES][GL_HASH_LEN];
+    size_t nproof;
+};
+
+/* Parses the header at the start of body (n bytes); *used gets its
+ * length. GL_EPARSE if truncated or upload_start > upload_end, GL_ETOOBIG
+ * for a ticket over GL_MIRROR_TICKET_MAX. */
+int gl_mirror_upload_parse(const uint8_t *body, size_t n, struct gl_mirror_upload *u,
+                           size_t *used, struct gl_err *why);
+/* Appends a header to out. GL_EINVAL for start > end or fields over their
+ * caps. */
+int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t start,
+                            uint64_t end, const uint8_t *ticket, size_t ticket_len,
+                            struct gl_buf *out);
+
+/* Number of packages in the canonical sequence of [start, end). */
+uint64_t gl_mirror_npackages(uint64_t start, uint64_t end);
+/* Bounds of package i (< gl_mirror_npackages) into p's subtree_start,
+ * start and end. GL_ERANGE if i is out of range. */
+int gl_mirror_package_bounds(uint64_t upload_start, uint64_t upload_end, uint64_t i,
+                             struct gl_mirror_package *p);
+
+/* Parses one package whose bounds p already holds (from
+ * gl_mirror_package_bounds) from b (n bytes); *used gets its length.
+ * GL_EPARSE if b ends inside the package (a truncated body: the caller
+ * keeps what it had), GL_ERANGE if num_hashes exceeds 63. */
+int gl_mirror_package_parse(const uint8_t *b, size_t n, struct gl_mirror_package *p,
+                            size_t *used, struct gl_err *why);
+/* Appends package entries e[0..n) and proof (nproof hashes) to out.
+ * GL_EINVAL for n outside 1..256 or nproof > 63, GL_ETOOBIG for an entry
+ * over 65535 bytes or a full buffer. */
+int gl_mirror_package_encode(const struct gl_tile_entry *e, size_t n,
+                             const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
+                             struct gl_buf *out);
+
+/* Appends a mirror-info body to out. */
+int gl_mirror_info_format(uint64_t size, uint64_t next, const uint8_t *ticket,
+                          size_t ticket_len, struct gl_buf *out);
+/* Parses a mirror-info body (n bytes, at most GL_MIRROR_INFO_MAX); the
+ * ticket goes to ticket[GL_MIRROR_TICKET_MAX], its length to *ticket_len
+ * (both may be NULL to skip it). GL_EPARSE / GL_ETOOBIG with why. */
+int gl_mirror_info_parse(const char *s, size_t n, uint64_t *size, uint64_t *next,
+                         uint8_t *ticket, size_t *ticket_len, struct gl_err *why);
+
+#endif

@@ -1,0 +1,393 @@
+/*
+ * mirrorpush: pushing the log to its mirrors (mirrorpush.h).
+ *
+ * Each round loads the stored tree at its size (tree_load: reads the
+ * right-edge tiles) and uses it as the hash source for consistency and
+ * subtree proofs; entries come from store_scan_entries. All HTTP is
+ * blocking with a timeout on this thread only.
+ */
+#include "mirrorpush.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/cosig.h"
+#include "glasslog/log.h"
+#include "glasslog/mirror.h"
+#include "glasslog/note.h"
+#include "glasslog/subtree.h"
+#include "http_client.h"
+#include "text.h"
+#include "tilecache.h"
+#include "tree.h"
+
+#define HLEN GL_HASH_LEN
+#define TIMEOUT_MS 30000
+#define BODY_MAX (MIRRORPUSH_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024)
+
+struct mirrorpush {
+    struct store *store;
+    struct mirrorpush_list list;
+    unsigned interval_ms;
+    struct gl_http_client *http;
+    struct tilecache *cache;
+    struct tree *tree;
+    uint64_t done[MIRRORPUSH_MAX]; /* size each mirror cosigned last */
+    struct gl_buf line[MIRRORPUSH_MAX]; /* its verified cosignature line */
+    struct gl_buf text[MIRRORPUSH_MAX]; /* and the text it signs (both
+                                         * guarded by mu) */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, started;
+};
+
+int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out, struct gl_err *why)
+{
+    struct gl_text t;
+    const char *line;
+    size_t len;
+
+    memset(out, 0, sizeof *out);
+    gl_text_init(&t, text, n,
+                 GL_TEXT_OPEN_END | GL_TEXT_TRIM_START | GL_TEXT_TRIM_END | GL_TEXT_SKIP);
+    while (gl_text_line(&t, &line, &len) == 0) {
+        char buf[4096], *f[5], *save = NULL;
+        size_t nf = 0;
+        size_t no = t.line;
+        if (len == 0 || line[0] == '#')
+            continue;
+        if (len >= sizeof buf)
+            return gl_err_set(why, GL_ETOOBIG, no, "line too long");
+        memcpy(buf, line, len);
+        buf[len] = 0;
+        for (char *s = strtok_r(buf, " ", &save); s && nf < 5; s = strtok_r(NULL, " ", &save))
+            f[nf++] = s;
+        if (nf != 4 || strcmp(f[0], "mirror") != 0)
+            return gl_err_set(why, GL_EPARSE, no, "want: mirror <name> <vkey> <url>");
+        if (out->n == MIRRORPUSH_MAX)
+            return gl_err_set(why, GL_ETOOBIG, no, "more than %d mirrors", MIRRORPUSH_MAX);
+        struct mirrorpush_target *m = &out->v[out->n];
+        if (gl_verifier_parse(f[2], strlen(f[2]), &m->key, NULL) != 0 ||
+            m->key.type != GL_KEY_COSIG || strcmp(m->key.name, f[1]) != 0)
+            return gl_err_set(why, GL_EPARSE, no,
+                              "not a cosigning verifier key named %s", f[1]);
+        size_t ul = strlen(f[3]);
+        if (ul > MIRRORPUSH_URL_MAX ||
+            (strncmp(f[3], "http://", 7) != 0 && strncmp(f[3], "https://", 8) != 0))
+            return gl_err_set(why, GL_EPARSE, no, "bad url (http:// or https://)");
+        while (ul > 0 && f[3][ul - 1] == '/')
+            ul--;
+        memcpy(m->url, f[3], ul);
+        m->url[ul] = 0;
+        out->n++;
+    }
+    return 0;
+}
+
+static int post(struct mirrorpush *p, const char *url, const char *ctype, const void *body,
+                size_t len, struct gl_http_response *r)
+{
+    return gl_http_post(p->http, url, ctype, body, len, 64 << 10, TIMEOUT_MS, r);
+}
+
+/* POSTs an add-entries body; fills status and, for 202/409, the info. */
+static int add_entries(struct mirrorpush *p, const struct mirrorpush_target *m,
+                       const struct gl_buf *body, long *status, uint64_t *isize,
+                       uint64_t *inext, struct gl_buf *line)
+{
+    char url[MIRRORPUSH_URL_MAX + 32];
+    struct gl_http_response r;
+    snprintf(url, sizeof url, "%s/add-entries", m->url);
+    int rc = post(p, url, "application/octet-stream", body->data, body->len, &r);
+    *status = r.status;
+    if (rc == 0 && (r.status == 202 || r.status == 409))
+        rc = gl_mirror_info_parse((const char *)r.body.data, r.body.len, isize, inext, NULL,
+                                  NULL, NULL);
+    else if (rc == 0 && r.status == 200 && line != NULL)
+        rc = gl_buf_append(line, r.body.data, r.body.len);
+    gl_http_response_release(&r);
+    return rc;
+}
+
+static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *m, uint64_t old,
+                          uint64_t size, const struct gl_buf *ck, uint64_t *conflict)
+{
+    struct tree_reader rd = {p->tree, p->store, p->cache};
+    struct gl_hash_source src;
+    uint8_t proof[GL_MERKLE_MAX_PROOF][HLEN];
+    size_t n = 0;
+    char url[MIRRORPUSH_URL_MAX + 32], b64[64];
+    struct gl_buf body;
+    struct gl_http_response r;
+    int rc;
+
+    tree_source(&rd, &src);
+    if ((rc = gl_merkle_prove_consistency(&src, old, size, proof, &n)) != 0)
+        return rc;
+    gl_buf_init(&body, 64 << 10);
+    rc = gl_buf_printf(&body, "old %llu\n", (unsigned long long)old);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        gl_base64_encode(proof[i], HLEN, b64, sizeof b64);
+        rc = gl_buf_printf(&body, "%s\n", b64);
+    }
+    if (rc == 0)
+        rc = gl_buf_putc(&body, '\n');
+    if (rc == 0)
+        rc = gl_buf_append(&body, ck->data, ck->len);
+    snprintf(url, sizeof url, "%s/add-checkpoint", m->url);
+    if (rc == 0)
+        rc = post(p, url, NULL, body.data, body.len, &r);
+    gl_buf_release(&body);
+    if (rc != 0)
+        return rc;
+    *conflict = UINT64_MAX;
+    if (r.status == 409)
+        gl_parse_u64((const char *)r.body.data, r.body.len ? r.body.len - 1 : 0, conflict);
+    else if (r.status != 200)
+        rc = GL_EVERIFY;
+    gl_http_response_release(&r);
+    return rc;
+}
+
+struct scan {
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    struct gl_buf raw;
+    size_t n;
+};
+
+static int collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct scan *s = ctx;
+    (void)index;
+    s->e[s->n++].len = len;
+    return gl_buf_append(&s->raw, data, len);
+}
+
+/* Appends package i of [start, size) to body. */
+static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint64_t i,
+                       struct gl_buf *body)
+{
+    struct tree_reader rd = {p->tree, p->store, p->cache};
+    struct gl_hash_source src;
+    struct gl_mirror_package *pk = malloc(sizeof *pk);
+    struct scan *s = calloc(1, sizeof *s);
+    size_t off = 0;
+    int rc = pk && s ? gl_mirror_package_bounds(start, size, i, pk) : GL_ENOMEM;
+
+    tree_source(&rd, &src);
+    if (s != NULL)
+        gl_buf_init(&s->raw, GL_TILE_BUNDLE_MAX);
+    if (rc == 0)
+        rc = store_scan_entries(p->store, pk->start, pk->end - pk->start, collect, s);
+    for (size_t k = 0; rc == 0 && k < s->n; k++) {
+        s->e[k].data = s->raw.data + off;
+        off += s->e[k].len;
+    }
+    if (rc == 0)
+        rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, size, pk->proof, &pk->nproof);
+    if (rc == 0)
+        rc = gl_mirror_package_encode(s->e, s->n, (const uint8_t(*)[HLEN])pk->proof,
+                                      pk->nproof, body);
+    if (s != NULL)
+        gl_buf_release(&s->raw);
+    free(s);
+    free(pk);
+    return rc;
+}
+
+/* Brings mirror k to the stored tree (size, ck). */
+static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct gl_buf *ck,
+                     const char *origin, size_t olen)
+{
+    const struct mirrorpush_target *m = &p->list.v[k];
+    struct gl_buf body, line;
+    uint64_t pend = 0, next = 0, conflict;
+    long st = 0;
+    int rc;
+
+    gl_buf_init(&body, BODY_MAX);
+    gl_buf_init(&line, 1024);
+    /* the probe: an empty upload at our size; a 200 means the mirror holds
+     * it already, a 409 tells its pending size and next entry */
+    rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
+    if (rc == 0)
+        rc = add_entries(p, m, &body, &st, &pend, &next, &line);
+    if (rc == 0 && st != 409 && st != 200)
+        rc = GL_EPARSE;
+    if (rc == 0 && st == 409 && pend < size) {
+        rc = add_checkpoint(p, m, pend, size, ck, &conflict);
+        if (rc == 0 && conflict != UINT64_MAX && conflict <= size)
+            rc = add_checkpoint(p, m, conflict, size, ck, &conflict);
+        if (rc == 0 && conflict != UINT64_MAX)
+            rc = GL_ESTATE;
+    }
+    for (int guard = 0; rc == 0 && st != 200 && guard < 1 << 20; guard++) {
+        uint64_t from = next < size ? next : size;
+        gl_buf_reset(&body);
+        gl_buf_reset(&line);
+        rc = gl_mirror_upload_encode(origin, olen, from, size, NULL, 0, &body);
+        uint64_t np = gl_mirror_npackages(from, size);
+        for (uint64_t i = 0; i < np && i < MIRRORPUSH_PACKAGES && rc == 0; i++)
+            rc = add_package(p, from, size, i, &body);
+        if (rc == 0)
+            rc = add_entries(p, m, &body, &st, &pend, &next, &line);
+        if (rc != 0 || st == 200)
+            break;
+        if (st == 202)
+            gl_log(GL_LOG_INFO, "mirror %s: next entry %llu of %llu", m->key.name,
+                   (unsigned long long)next, (unsigned long long)size);
+        if (st == 202 || (st == 409 && pend == size))
+            continue;
+        rc = GL_ESTATE;
+    }
+    if (rc == 0 && st == 200) {
+        struct gl_note *n = NULL;
+        struct gl_note_sig sig;
+        if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0 && line.len > 1 &&
+            gl_note_parse_sig((const char *)line.data, line.len - 1, &sig, NULL) == 0 &&
+            gl_cosig_verify(&m->key, n->text, n->text_len, &sig, NULL) == 0) {
+            if (p->done[k] != size)
+                gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
+                       (unsigned long long)size);
+            pthread_mutex_lock(&p->mu);
+            p->done[k] = size;
+            gl_buf_reset(&p->line[k]);
+            gl_buf_reset(&p->text[k]);
+            if (gl_buf_append(&p->line[k], line.data, line.len) != 0 ||
+                gl_buf_append(&p->text[k], n->text, n->text_len) != 0)
+                gl_buf_reset(&p->line[k]);
+            pthread_mutex_unlock(&p->mu);
+        } else {
+            gl_log(GL_LOG_WARN, "mirror %s: its cosignature does not verify", m->key.name);
+        }
+        gl_note_free(n);
+    } else {
+        gl_log(GL_LOG_WARN, "mirror %s (%s): push at %llu failed: %s (HTTP %ld)", m->key.name,
+               m->url, (unsigned long long)next, gl_strerror(rc ? rc : GL_ESTATE), st);
+    }
+    gl_buf_release(&body);
+    gl_buf_release(&line);
+}
+
+int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl_buf *out)
+{
+    int rc = 0;
+    if (p == NULL)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t k = 0; k < p->list.n && rc == 0; k++)
+        if (p->line[k].len > 0 && p->text[k].len == n && memcmp(p->text[k].data, text, n) == 0)
+            rc = gl_buf_append(out, p->line[k].data, p->line[k].len);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static int stopping(struct mirrorpush *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int s = p->stop;
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+static void round_all(struct mirrorpush *p)
+{
+    struct gl_buf ck;
+    uint64_t size = 0;
+    gl_buf_init(&ck, 64 << 10);
+    if (store_get_state(p->store, &size, &ck) == 0 && size > 0 && ck.len > 0) {
+        const char *nl = memchr(ck.data, '\n', ck.len);
+        int loaded = 0;
+        for (size_t k = 0; k < p->list.n && !stopping(p) && nl != NULL; k++) {
+            if (p->done[k] == size)
+                continue;
+            if (!loaded && tree_load(p->tree, p->store, size) != 0)
+                break;
+            loaded = 1;
+            push_one(p, k, size, &ck, (const char *)ck.data, (size_t)(nl - (char *)ck.data));
+        }
+    }
+    gl_buf_release(&ck);
+}
+
+static void *push_main(void *arg)
+{
+    struct mirrorpush *p = arg;
+    while (!stopping(p)) {
+        round_all(p);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += p->interval_ms / 1000;
+        until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+            ;
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
+                     unsigned interval_ms, struct mirrorpush **out)
+{
+    struct mirrorpush *p = calloc(1, sizeof *p);
+    int rc;
+    if (p == NULL || (p->tree = malloc(sizeof *p->tree)) == NULL) {
+        free(p);
+        return GL_ENOMEM;
+    }
+    p->store = store;
+    p->list = *list;
+    p->interval_ms = interval_ms ? interval_ms : 1000;
+    for (size_t k = 0; k < MIRRORPUSH_MAX; k++) {
+        gl_buf_init(&p->line[k], 1024);
+        gl_buf_init(&p->text[k], 64 << 10);
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if ((rc = tilecache_new(256, &p->cache)) != 0 ||
+        (rc = gl_http_client_new(NULL, &p->http)) != 0) {
+        mirrorpush_free(p);
+        return rc;
+    }
+    if (pthread_create(&p->thread, NULL, push_main, p) != 0) {
+        mirrorpush_free(p);
+        return GL_EIO;
+    }
+    p->started = 1;
+    *out = p;
+    return 0;
+}
+
+void mirrorpush_free(struct mirrorpush *p)
+{
+    if (p == NULL)
+        return;
+    if (p->started) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->thread, NULL);
+    }
+    gl_http_client_free(p->http);
+    tilecache_free(p->cache);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    for (size_t k = 0; k < MIRRORPUSH_MAX; k++) {
+        gl_buf_release(&p->line[k]);
+        gl_buf_release(&p->text[k]);
+    }
+    free(p->tree);
+    free(p);
+}

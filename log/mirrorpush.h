@@ -1,0 +1,65 @@
+/*
+ * mirrorpush: glasslogd feeding C2SP tlog-mirrors (--mirrors FILE).
+ *
+ * The file lists one mirror a line, like the witnesses of a tlog-policy:
+ *
+ *   mirror <name> <cosigning verifier key> <submission URL>
+ *
+ * ("#" comments and blank lines skipped; at most MIRRORPUSH_MAX mirrors).
+ * A thread of its own, every interval, for each mirror whose copy is
+ * behind the stored tree (size P, checkpoint C):
+ *   1. probes with an empty add-entries at P (start = end = P): a 200
+ *      means the mirror holds P already (its cosignature), a 409's
+ *      mirror info gives the mirror's pending size and next entry;
+ *   2. if the pending size is below P: add-checkpoint of C with the
+ *      consistency proof from that size (a 409 names the size to prove
+ *      from: retried once);
+ *   3. add-entries of [next, P), MIRRORPUSH_PACKAGES packages a request,
+ *      entries read from the store and subtree proofs computed from the
+ *      stored tiles, resuming from each 202's (or 409's) next entry, until
+ *      a 200, whose cosignature must verify with the mirror's key; the
+ *      log then serves that line on its checkpoint while the text is the
+ *      same (mirrorpush_lines, api.c).
+ * Store reads only (store.h rule 5): the thread never touches the loop,
+ * the sequencer or the published tree. Uploads are not gzipped.
+ */
+#ifndef GL_LOG_MIRRORPUSH_H
+#define GL_LOG_MIRRORPUSH_H
+
+#include <stdint.h>
+
+#include "glasslog/error.h"
+#include "glasslog/key.h"
+#include "store.h"
+
+#define MIRRORPUSH_MAX 16
+#define MIRRORPUSH_PACKAGES 32
+#define MIRRORPUSH_URL_MAX 1024
+
+struct mirrorpush_target {
+    struct gl_verifier key; /* GL_KEY_COSIG */
+    char url[MIRRORPUSH_URL_MAX + 1];
+};
+
+struct mirrorpush_list {
+    struct mirrorpush_target v[MIRRORPUSH_MAX];
+    size_t n;
+};
+
+/* Parses a mirrors file (n bytes). GL_EPARSE / GL_ETOOBIG with why. */
+int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
+                     struct gl_err *why);
+
+struct mirrorpush;
+
+/* Starts the thread over store (borrowed; must outlive it). */
+int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
+                     unsigned interval_ms, struct mirrorpush **out);
+/* Appends to out the verified cosignature lines of the mirrors whose
+ * latest cosigned checkpoint text is text (n bytes; any thread). NULL p:
+ * none. */
+int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl_buf *out);
+/* Stops (at most one HTTP timeout) and frees. NULL is a no-op. */
+void mirrorpush_free(struct mirrorpush *p);
+
+#endif

@@ -1,0 +1,70 @@
+# Goal: a log, two witnesses and a mirror (hosted by witness 1, with its
+# own key) under a policy that requires both witnesses and one of two
+# mirrors. glasslogd pushes to the mirror and then serves the mirror's
+# cosignature on its checkpoint; a customer's lookup saves bundles that
+# carry it; with the log stopped, `glasslog verify` accepts the file under
+# that policy offline, refuses it under a policy requiring both mirrors
+# (exit 2), and the mirror still serves the log's tiles, which equal a
+# recomputation from its entries. The mirror's checkpoint carries the
+# mirror cosignature and never the witness's.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+need_py_crypto
+PY="$(dirname "$0")/mirror.py"
+TLOG="$(dirname "$0")/tlog.py"
+make_keys
+make_witness_keys 1 2
+for m in 1 2; do
+    "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
+done
+LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
+M1PORT=$(free_port)
+M1URL="http://127.0.0.1:$M1PORT"
+HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
+printf 'logs/v0\nvkey %s\nmirror\n' "$LOGK" > "$T/logs-m"
+printf 'logs/v0\nvkey %s\n' "$LOGK" > "$T/logs"
+start_witness 1 "$T/logs-m" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$M1PORT"
+start_witness 2 "$T/logs"
+{
+    for n in 1 2; do echo "witness w$n $(cat "$T/w$n.key.pub") http://127.0.0.1:$(eval echo \$PORT$n)"; done
+    echo "group both 2 w1 w2"
+    echo "quorum both"
+} > "$T/witnesses"
+echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL" > "$T/mirrors"
+start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
+
+echo 'release 3.0' > "$T/app.bin"
+"$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject my-app --version 3.0 \
+    --file "$T/app.bin" --out "$T/appended.tlog-proof" > /dev/null || fail "append"
+for i in 1 2 3; do append_one filler "$i" > /dev/null || fail "append filler"; done
+wait_until 20 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror1.example '" ||
+    fail "the log never served the mirror's cosignature: $(curl -sf "$LOG_URL/checkpoint"; grep mirror "$LOG_OUT" | tail -5)"
+
+W12="witness w1 $(cat "$T/w1.key.pub")
+witness w2 $(cat "$T/w2.key.pub")"
+M12="mirror m1 $(cat "$T/m1.key.pub") $M1URL
+mirror m2 $(cat "$T/m2.key.pub")"
+policy "$T/policy" "log $LOGK $LOG_URL" "submitter $SUBK" "$W12" "$M12" \
+    "group ws all w1 w2" "group ms any m1 m2" "group need all ws ms" "quorum need"
+policy "$T/policy2" "log $LOGK $LOG_URL" "submitter $SUBK" "$W12" "$M12" \
+    "group ws all w1 w2" "group ms all m1 m2" "group need all ws ms" "quorum need"
+expect_rc 0 "$G" policy check "$T/policy"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/state" --out "$T/bundles" "$T/app.bin"
+B="$T/bundles/0.tlog-proof"
+[ -f "$B" ] || fail "no bundle saved: $(cat "$T/out" "$T/err")"
+grep -q "^— mirror1.example " "$B" || fail "the bundle lacks the mirror cosignature"
+
+stop_log
+# offline, the log stopped: one mirror and both witnesses
+expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$B" --artifact "$T/app.bin"
+# a policy that wants both mirrors refuses the same bundle
+expect_rc 2 "$G" verify --policy "$T/policy2" --bundle "$B" --artifact "$T/app.bin"
+# the mirror still serves the log, verified by recomputation
+python3 "$TLOG" check-tiles "$M1URL/mirror/$HEX" || fail "mirror tiles with the log stopped"
+curl -sf "$M1URL/mirror/$HEX/checkpoint" > "$T/mck" || fail "mirror checkpoint"
+grep -q "^— mirror1.example " "$T/mck" || fail "mirror checkpoint without its cosignature"
+grep -q "^— witness1.example " "$T/mck" && fail "mirror checkpoint with the witness cosignature"
+python3 "$PY" cosig-check "$T/mck" "$T/m1.key.pub" mirror1.example || fail "mirror cosignature"
+stop_witness 1
+stop_witness 2
+echo "52-mirror-network: ok"

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Independent tlog-mirror client for the integration tests, written from
+C2SP tlog-mirror, tlog-witness and the Merkle Tree Certificates draft's
+subtree consistency proofs (not from the C code). It signs checkpoints of a
+fake log with a Go-format note key, pushes them to a witness
+(add-checkpoint) and uploads entries (add-entries), optionally damaged.
+
+Usage:
+  mirror.py protocol MIRROR_URL LOGKEY       every add-entries status, up to
+                                             a fake log's checkpoint of 1000
+  mirror.py serve-check PREFIX LOGKEY MVKEY SIZE  the mirror checkpoint is
+                                             the fake log's note and a valid
+                                             mirror cosignature; entries equal
+  mirror.py partial MIRROR_URL LOGKEY        checkpoint 1500, one package (202)
+  mirror.py resume MIRROR_URL LOGKEY         after a restart: next is 1024;
+                                             the rest (200)
+  mirror.py upload MIRROR_URL LOG_URL        mirror a real glasslogd: push
+                                             its checkpoint, upload its
+                                             entries (32 packages a request)
+  mirror.py fork WITNESS_URL MIRROR_URL LOGKEY SIZE  a same-size fork is
+                                             refused by both roles
+  mirror.py cosig-check NOTE VKEYFILE NAME    NOTE has exactly one line by
+                                             NAME, a valid cosignature
+  mirror.py probe MIRROR_URL ORIGIN          prints "pending next"
+  mirror.py same-tiles LOG_URL MIRROR_PREFIX every tile and bundle of the
+                                             mirror checkpoint equals the
+                                             log's, byte for byte
+"""
+import base64, gzip, hashlib, os, random, sys, time, urllib.error, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tlog import H, leaf_hash, node_hash, mth, get, tile_path, entries_of, fail
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey, Ed25519PublicKey)
+
+EM = "\u2014"
+NFAKE = 1500 # entries of the fake log
+
+def largest_pow2_below(n):
+    k = 1
+    while k * 2 < n: k *= 2
+    return k
+
+def subtree_proof(leaves, start, end, lo=0, n=None, known=True):
+    """SUBTREE_PROOF(start, end, D_n) over leaf hashes leaves[lo:lo+n]."""
+    if n is None: n = len(leaves)
+    if start == 0 and end == n:
+        return [] if known else [mth(leaves[lo:lo + n])]
+    k = largest_pow2_below(n)
+    if end <= k:
+        return subtree_proof(leaves, start, end, lo, k, known) + [mth(leaves[lo + k:lo + n])]
+    if start >= k:
+        return subtree_proof(leaves, start - k, end - k, lo + k, n - k, known) + [mth(leaves[lo:lo + k])]
+    return subtree_proof(leaves, 0, end - k, lo + k, n - k, False) + [mth(leaves[lo:lo + k])]
+
+def consistency_proof(leaves, m, n):
+    """RFC 9162 PROOF(m, D[0:n])."""
+    def sub(m, lo, n, b):
+        if m == n:
+            return [] if b else [mth(leaves[lo:lo + n])]
+        k = largest_pow2_below(n)
+        if m <= k:
+            return sub(m, lo, k, b) + [mth(leaves[lo + k:lo + n])]
+        return sub(m - k, lo + k, n - k, False) + [mth(leaves[lo:lo + k])]
+    return [] if m == 0 or m == n else sub(m, 0, n, True)
+
+class Signer:
+    def __init__(self, text):
+        parts = text.strip().split("+", 4)
+        assert parts[0] == "PRIVATE" and parts[1] == "KEY", "not a signer key"
+        self.name = parts[2]
+        raw = base64.b64decode(parts[4])
+        assert raw[0] == 1, "not an Ed25519 note key"
+        self.key = Ed25519PrivateKey.from_private_bytes(raw[1:])
+        pub = self.key.public_key().public_bytes_raw()
+        self.id = H(self.name.encode() + b"\n" + b"\x01" + pub)[:4]
+    def sign_note(self, text):
+        sig = self.key.sign(text.encode())
+        return text + "\n" + "%s %s %s\n" % (EM, self.name, base64.b64encode(self.id + sig).decode())
+
+def cosig_check(line, vkey_text, note_text):
+    """Verifies a cosignature/v1 line by the verifier key vkey_text."""
+    name, _, b64 = line[len(EM) + 1:].rstrip("\n").partition(" ")
+    vname, vhash, vraw = vkey_text.strip().split("+", 2)
+    raw = base64.b64decode(vraw)
+    if name != vname or raw[0] != 4: fail("cosignature by %s, want %s (type 4)" % (name, vname))
+    blob = base64.b64decode(b64)
+    kid = H(vname.encode() + b"\n" + b"\x04" + raw[1:])[:4]
+    if blob[:4] != kid: fail("cosignature key ID")
+    ts = int.from_bytes(blob[4:12], "big")
+    msg = ("cosignature/v1\ntime %d\n" % ts).encode() + note_text.encode()
+    try:
+        Ed25519PublicKey.from_public_bytes(raw[1:]).verify(blob[12:76], msg)
+    except Exception:
+        fail("mirror cosignature does not verify")
+    if abs(ts - time.time()) > 300: fail("cosignature time %d is off" % ts)
+
+def post(url, body, headers=None):
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
+
+class FakeLog:
+    def __init__(self, signer, n, seed=1):
+        rnd = random.Random(seed)
+        self.s = signer
+        self.origin = signer.name
+        self.entries = []
+        for i in range(n):
+            k = rnd.choice([0, 1, 7, 40, 300])
+            self.entries.append(bytes(rnd.getrandbits(8) for _ in range(k)) + b"%d" % i)
+        self.leaves = [leaf_hash(e) for e in self.entries]
+    def text(self, size):
+        return "%s\n%d\n%s\n" % (self.origin, size, base64.b64encode(mth(self.leaves[:size])).decode())
+    def note(self, size):
+        return self.s.sign_note(self.text(size))
+
+def add_checkpoint(url, log, old, size):
+    body = "old %d\n" % old
+    for h in consistency_proof(log.leaves, old, size):
+        body += base64.b64encode(h).decode() + "\n"
+    body += "\n" + log.note(size)
+    return post(url + "/add-checkpoint", body.encode())
+
+def header(origin, start, end, ticket=b""):
+    o = origin.encode()
+    return (len(o).to_bytes(2, "big") + o + start.to_bytes(8, "big") + end.to_bytes(8, "big") +
+            len(ticket).to_bytes(2, "big") + ticket)
+
+def packages(entries, leaves, start, end):
+    """The canonical sequence for [start, end) as a list of byte strings."""
+    out = []
+    if start == end: return out
+    rs = start // 256 * 256
+    re_ = (end + 255) // 256 * 256
+    for i in range((re_ - rs) // 256):
+        s = max(start, rs + i * 256); e = min(end, rs + (i + 1) * 256)
+        b = b"".join(len(x).to_bytes(2, "big") + x for x in entries[s:e])
+        proof = subtree_proof(leaves[:end], rs + i * 256, e)
+        out.append(b + bytes([len(proof)]) + b"".join(proof))
+    return out
+
+def info(body):
+    lines = body.decode().split("\n")
+    if len(lines) != 4 or lines[3] != "": fail("mirror info is not three lines: %r" % body)
+    return int(lines[0]), int(lines[1]), lines[2]
+
+class Mirror:
+    def __init__(self, url):
+        self.url = url
+    def add(self, body, gz=False, want=None, why=""):
+        h = {"Content-Type": "application/octet-stream"}
+        if gz:
+            body = gzip.compress(body); h["Content-Encoding"] = "gzip"
+        st, ct, rb = post(self.url + "/add-entries", body, h)
+        if want is not None and st not in (want if isinstance(want, tuple) else (want,)):
+            fail("%s: add-entries answered %d, want %s: %r" % (why, st, want, rb[:300]))
+        if st in (202, 409) and ct != "text/x.tlog.mirror-info":
+            fail("%s: %d with Content-Type %s" % (why, st, ct))
+        return st, rb
+
+def expect_info(rb, size, nxt, why):
+    got = info(rb)
+    if got[0] != size or got[1] != nxt:
+        fail("%s: mirror info %s, want size %d next %d" % (why, got[:2], size, nxt))
+
+def protocol(murl, keyfile, mvkey):
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    m = Mirror(murl)
+    E, L, O = log.entries, log.leaves, log.origin
+    # nothing pending yet: start = end = 0 learns the state
+    st, rb = m.add(header(O, 0, 0), want=409, why="empty probe")
+    expect_info(rb, 0, 0, "empty probe")
+    st, ct, rb = add_checkpoint(murl, log, 0, 600)
+    if st != 200: fail("add-checkpoint 600: %d %r" % (st, rb))
+    pk = packages(E, L, 0, 600)
+    assert len(pk) == 3
+    # 404: unknown origin
+    m.add(header("other.example/log", 0, 600) + pk[0], want=404, why="unknown origin")
+    # 409: upload_end not a pending size; upload_start beyond next
+    st, rb = m.add(header(O, 0, 500) + b"".join(packages(E, L, 0, 500)), want=409, why="end 500")
+    expect_info(rb, 600, 0, "end 500")
+    st, rb = m.add(header(O, 10, 600) + b"".join(packages(E, L, 10, 600)), want=409,
+                   why="start beyond next")
+    expect_info(rb, 600, 0, "start beyond next")
+    # 400: malformed header, start > end
+    m.add(header(O, 0, 600)[:9], want=400, why="truncated header")
+    m.add(header(O, 7, 6), want=400, why="start above end")
+    # 422: a flipped proof hash, a wrong entry; nothing stored
+    bad = bytearray(pk[0]); bad[-1] ^= 1
+    m.add(header(O, 0, 600) + bytes(bad), want=422, why="flipped proof hash")
+    E2 = list(E); E2[3] = b"evil" + E2[3]
+    m.add(header(O, 0, 600) + b"".join(packages(E2, L, 0, 600)), want=422, why="altered entry")
+    st, rb = m.add(header(O, 0, 0), want=409, why="probe")
+    expect_info(rb, 600, 0, "after 422s")
+    # wrong package boundaries: packages of 128 entries
+    wrong = b""
+    for s in range(0, 600, 128):
+        e = min(600, s + 128)
+        wrong += b"".join(len(x).to_bytes(2, "big") + x for x in E[s:e])
+        pr = subtree_proof(L[:600], s, e)
+        wrong += bytes([len(pr)]) + b"".join(pr)
+    m.add(header(O, 0, 600) + wrong, want=(400, 422), why="128-entry packages")
+    # a proof for another tree size (the package of [0, 256) proven into 1000)
+    other = packages(E, L, 0, 1000)[0]
+    m.add(header(O, 0, 600) + other, want=422, why="proof into the wrong tree")
+    # over 63 hashes announced
+    b0 = bytearray(pk[0]); n = len(subtree_proof(L[:600], 0, 256))
+    b0[len(b0) - 1 - 32 * n] = 64
+    m.add(header(O, 0, 600) + bytes(b0), want=422, why="64 hashes")
+    st, rb = m.add(header(O, 0, 0), want=409, why="probe")
+    expect_info(rb, 600, 0, "after refused boundaries")
+    # truncated body: one whole package and half of the next -> 202, next 256
+    st, rb = m.add(header(O, 0, 600) + pk[0] + pk[1][:len(pk[1]) // 2], want=202, why="truncated")
+    expect_info(rb, 600, 256, "truncated")
+    # less than one package -> 400, next unchanged
+    m.add(header(O, 256, 600) + pk[1][:100], want=400, why="no whole package")
+    # trailing bytes after the whole sequence -> 400
+    # resumed: upload_start = the advertised next; gzip
+    tail = packages(E, L, 256, 600)
+    st, rb = m.add(header(O, 256, 600) + b"".join(tail), gz=True, want=200, why="resume (gzip)")
+    line = rb.decode()
+    if not line.startswith(EM + " ") or not line.endswith("\n") or line.count("\n") != 1:
+        fail("200 body is not one signature line: %r" % rb)
+    # the same again: every entry is stored already (skipped) -> 200
+    st, rb = m.add(header(O, 0, 600) + b"".join(pk), want=200, why="all stored")
+    # stale: 600 stays a known pending size after the next add-checkpoint,
+    # but the mirror checkpoint passes it later
+    st, ct, rb = add_checkpoint(murl, log, 600, 1000)
+    if st != 200: fail("add-checkpoint 1000: %d %r" % (st, rb))
+    # an unaligned start below next, over stored entries: [300, 1000)
+    pk2 = packages(E, L, 300, 1000)
+    st, rb = m.add(header(O, 300, 1000) + pk2[0] + pk2[1], want=202, why="first two packages")
+    expect_info(rb, 1000, 768, "unaligned start")
+    pk3 = packages(E, L, 700, 1000)
+    st, rb = m.add(header(O, 700, 1000) + b"".join(pk3) + b"x", want=400, why="trailing byte")
+    st, rb = m.add(header(O, 700, 1000) + b"".join(pk3), want=200, why="unaligned resume")
+    st, rb = m.add(header(O, 600, 600), want=409, why="stale upload_end")
+    expect_info(rb, 1000, 1000, "stale upload_end")
+    # a GET is refused
+    try:
+        urllib.request.urlopen(murl + "/add-entries", timeout=10)
+        fail("GET /add-entries answered 200")
+    except urllib.error.HTTPError as e:
+        if e.code != 405: fail("GET /add-entries: %d" % e.code)
+    print(line, end="")
+
+def partial(murl, keyfile):
+    """Pushes the checkpoint of 1500 and uploads one package of [1000, 1500)."""
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    st, ct, rb = add_checkpoint(murl, log, 1000, 1500)
+    if st != 200: fail("add-checkpoint 1500: %d %r" % (st, rb))
+    pk = packages(log.entries, log.leaves, 1000, 1500)
+    st, rb = Mirror(murl).add(header(log.origin, 1000, 1500) + pk[0], want=202, why="partial")
+    expect_info(rb, 1500, 1024, "partial")
+
+def resume(murl, keyfile):
+    """After a restart: the probe shows the durable next entry; resume."""
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    m = Mirror(murl)
+    st, rb = m.add(header(log.origin, 0, 0), want=409, why="probe after restart")
+    expect_info(rb, 1500, 1024, "after restart")
+    pk = packages(log.entries, log.leaves, 1024, 1500)
+    m.add(header(log.origin, 1024, 1500) + b"".join(pk), want=200, why="resume after restart")
+
+def serve_check(prefix, keyfile, vkeyfile, size):
+    """The mirror checkpoint: the fake log's note of size plus one valid
+    mirror cosignature, nothing else; every tile recomputed."""
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    note = get(prefix + "/checkpoint", raw=True).decode()
+    want = log.note(size)
+    if not note.startswith(want): fail("mirror checkpoint is not the log's note of %d: %r" % (size, note))
+    rest = note[len(want):].split("\n")
+    if len(rest) != 2 or rest[1] != "": fail("mirror checkpoint has %d extra lines" % (len(rest) - 1))
+    cosig_check(rest[0], open(vkeyfile).read(), log.text(size))
+    if entries_of(prefix, size) != log.entries[:size]: fail("mirrored entries differ")
+
+def upload(murl, lurl):
+    note = get(lurl + "/checkpoint", raw=True).decode()
+    size = int(note.split("\n")[1])
+    ents = entries_of(lurl, size)
+    leaves = [leaf_hash(e) for e in ents]
+    body = ("old 0\n\n" + note).encode()
+    st, ct, rb = post(murl + "/add-checkpoint", body)
+    if st not in (200, 409): fail("add-checkpoint: %d %r" % (st, rb))
+    origin = note.split("\n")[0]
+    m = Mirror(murl)
+    st, rb = m.add(header(origin, 0, 0), want=409, why="probe")
+    pend, nxt, _ = info(rb)
+    if pend != size: fail("pending size %d, want %d" % (pend, size))
+    requests = 0
+    while True:
+        pk = packages(ents, leaves, nxt, size)[:32]
+        st, rb = m.add(header(origin, nxt, size) + b"".join(pk), gz=True, want=(200, 202), why="upload")
+        requests += 1
+        if st == 200: break
+        nxt = info(rb)[1]
+    print(size, requests)
+
+def fork(wurl, murl, keyfile, size):
+    """Signs a same-size checkpoint of another tree with the log's key:
+    the witness must refuse it (422, split view) and the mirror must refuse
+    the fork's entries (422 against the checkpoint it holds)."""
+    fk = FakeLog(Signer(open(keyfile).read()), size, seed=99)
+    st, ct, rb = post(wurl + "/add-checkpoint", ("old %d\n\n" % size + fk.note(size)).encode())
+    if st != 422: fail("forked checkpoint: witness answered %d %r" % (st, rb))
+    pk = packages(fk.entries, fk.leaves, 0, size)
+    Mirror(murl).add(header(fk.origin, 0, size) + pk[0], want=422, why="fork's entries")
+
+def probe(murl, origin):
+    """Prints the mirror's pending size and next entry (an empty upload)."""
+    st, rb = Mirror(murl).add(header(origin, 0, 0), want=(200, 409), why="probe")
+    if st == 200: print("0 0")
+    else: print("%d %d" % info(rb)[:2])
+
+def same_tiles(lurl, prefix):
+    note = get(prefix + "/checkpoint", raw=True).decode()
+    size = int(note.split("\n")[1])
+    level_size, L, n = size, 0, 0
+    while level_size > 0:
+        for t in range((level_size + 255) // 256):
+            w = min(256, level_size - t * 256)
+            for ent in ((False, True) if L == 0 else (False,)):
+                p = tile_path(L, t, w, ent)
+                a, b = get(lurl + "/" + p, raw=True), get(prefix + "/" + p, raw=True)
+                if a != b: fail("%s differs between the log and the mirror" % p)
+                n += 1
+        level_size //= 256
+        L += 1
+    print(n)
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "protocol": protocol(sys.argv[2], sys.argv[3], None)
+    elif cmd == "serve-check": serve_check(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "partial": partial(sys.argv[2], sys.argv[3])
+    elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
+    elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
+    elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
+    elif cmd == "cosig-check":
+        text = open(sys.argv[2]).read()
+        body = text[:text.index("\n\n") + 1]
+        lines = [l + "\n" for l in text.split("\n") if l.startswith(EM + " " + sys.argv[4] + " ")]
+        if len(lines) != 1: fail("%d lines by %s" % (len(lines), sys.argv[4]))
+        cosig_check(lines[0], open(sys.argv[3]).read(), body)
+    elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
+    else: fail("unknown command " + cmd)

@@ -1,0 +1,102 @@
+/*
+ * mirror: the C2SP tlog-mirror role of glasslog-witness (specs/mirror.md).
+ *
+ * Each log of the logs list with a "mirror" line gets a copy kept in the
+ * log's own storage code (log/store.h, RocksDB, in DATA/mirror/<origin
+ * hash>/) and grown with the log's tile code (log/tree.h), so the tiles
+ * served are computed exactly as glasslogd computes them. Per log:
+ *
+ *   - the pending checkpoint is the witness's: add-checkpoint goes to the
+ *     witness engine (which checks consistency and persists it); the
+ *     mirror remembers the last MIRROR_PENDING_KEEP of them it saw
+ *     (mirror_observe) so that uploads against a slightly older one
+ *     still work;
+ *   - next entry: the entries stored, always a prefix [0, next) (packages
+ *     are committed in order); each package is authenticated by its
+ *     subtree consistency proof against the pending checkpoint of size
+ *     upload_end before anything of it is written;
+ *   - the mirror checkpoint: the log's signed checkpoint of some size
+ *     S <= next with the mirror's cosignature, stored with the tree state
+ *     (store_batch_put_state) and served; it only grows.
+ *
+ * Durability: a package's entries and tiles are committed (fsync) before
+ * the reply that counts them; the mirror checkpoint is committed before
+ * its cosignature is returned. Invariant: every entry stored is proven
+ * consistent with a checkpoint the witness engine accepted, and all such
+ * checkpoints are consistent with each other, so the copy never forks.
+ *
+ * Threads: mirror_add_entries runs on worker threads (one writer per log
+ * at a time, under the log's lock); the read functions run on any thread
+ * and only take the published state's lock briefly.
+ */
+#ifndef GL_WITNESS_MIRROR_H
+#define GL_WITNESS_MIRROR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "glasslog/buf.h"
+#include "glasslog/key.h"
+#include "logs.h"
+
+#define MIRROR_PENDING_KEEP 8
+#define MIRROR_COMMIT_PACKAGES 32 /* packages per storage commit */
+
+struct mirror;
+
+struct mirror_config {
+    const char *data;             /* the witness's data directory */
+    const struct logs_list *logs; /* must outlive the mirror */
+    struct engine *engine;        /* the pending checkpoints */
+    const struct gl_signer *key;  /* the mirror's cosigning key; copied */
+    const char *witness_name;     /* the witness key's name (its lines are
+                                   * left out of the mirror checkpoint) */
+    size_t cache_mb;
+};
+
+/* The outcome of one add-entries request. */
+struct mirror_result {
+    int status;             /* 200, 202, 400, 404, 409, 422, 500 or 503 */
+    uint64_t info_size;     /* 202/409: mirror-info lines */
+    uint64_t info_next;
+    char line[512];         /* 200: the mirror's cosignature line */
+    size_t line_len;
+    char why[160];          /* otherwise: a one-line reason */
+    uint64_t packages;      /* packages authenticated in this request */
+    uint64_t stored;        /* entries newly stored */
+};
+
+/* Opens (creating when missing) the store of every mirrored log and loads
+ * its state. Caller frees with mirror_free. GL_EINVAL if no log is
+ * mirrored or the key is not a cosigning key. */
+int mirror_open(const struct mirror_config *cfg, struct mirror **out);
+void mirror_free(struct mirror *m);
+
+/* Number of mirrored logs. */
+size_t mirror_count(const struct mirror *m);
+/* Remembers the witness's current checkpoint of logs entry `log` as a
+ * pending checkpoint (no-op if the log is not mirrored). Any thread. */
+void mirror_observe(struct mirror *m, size_t log);
+
+/* Where the log's copy stands: the newest pending size, the next entry
+ * and the mirror checkpoint's size. GL_ENOTFOUND if not mirrored. */
+int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
+                    uint64_t *size);
+
+/* Processes one add-entries body (len bytes, borrowed; the plain bytes,
+ * already decompressed) into *r. Worker threads. */
+void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
+                        struct mirror_result *r);
+
+/* The mirror checkpoint of the log whose origin hashes to oh, appended to
+ * out. GL_ENOTFOUND if not mirrored or nothing is mirrored yet. */
+int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out);
+/* Tile (level, index, width) of the mirror's tree at its checkpoint's
+ * size, appended to out: the hashes (or, with entries, the entry bundle),
+ * byte for byte what the log serves. GL_ENOTFOUND if not mirrored or
+ * beyond the mirror checkpoint. */
+int mirror_tile(struct mirror *m, const uint8_t oh[32], uint32_t level, uint64_t index,
+                uint32_t width, int entries, struct gl_buf *out);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * mirrorapi: HTTP for the mirror role (mirrorapi.h).
+ *
+ * add-entries: the loop copies the body and queues a worker; the worker
+ * gunzips (bounded by MIRRORAPI_BODY_MAX, a truncated or over-long stream
+ * keeps what decoded), runs mirror_add_entries and hands the result back
+ * through after_work on the loop, which replies: 200 with the mirror's
+ * cosignature line, 202/409 with text/x.tlog.mirror-info, else the status
+ * with a one-line reason. Every reply carries Accept-Encoding: gzip.
+ */
+#include "mirrorapi.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <zlib.h>
+
+#include "glasslog/codec.h"
+#include "glasslog/mirror.h"
+#include "glasslog/tile.h"
+
+#define TEXT "text/plain; charset=utf-8"
+#define PREFIX_LEN (sizeof(MIRRORAPI_PREFIX) - 1)
+
+static const struct gl_http_header hdr_post[] = {{"Cache-Control", "no-store"},
+                                                 {"Accept-Encoding", "gzip"}};
+static const struct gl_http_header hdr_immutable[] = {
+    {"Cache-Control", "public, max-age=31536000, immutable"}};
+static const struct gl_http_header hdr_checkpoint[] = {{"Cache-Control", "public, max-age=2"}};
+
+struct entries_req {
+    uv_work_t work;
+    struct api *a;
+    struct gl_http_pending *p;
+    uint8_t *body; /* the copy; replaced by the decoded body when gzipped */
+    size_t len;
+    int gzip, gzip_bad;
+    struct mirror_result r;
+};
+
+int mirrorapi_wants(const struct gl_http_req *req)
+{
+    return strcmp(req->path, "/add-entries") == 0 ||
+           strncmp(req->path, MIRRORAPI_PREFIX, PREFIX_LEN) == 0;
+}
+
+/* Decodes a gzip body into a new buffer of at most MIRRORAPI_BODY_MAX
+ * bytes: what decodes before an error or the cap. */
+static int gunzip(struct entries_req *er)
+{
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *out = malloc(cap);
+    z_stream z;
+    int zr = Z_OK;
+
+    if (out == NULL)
+        return -1;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        free(out);
+        return -1;
+    }
+    z.next_in = er->body;
+    z.avail_in = (uInt)er->len;
+    while (zr == Z_OK && n < MIRRORAPI_BODY_MAX) {
+        if (n == cap) {
+            size_t nc = cap * 2 > MIRRORAPI_BODY_MAX ? MIRRORAPI_BODY_MAX : cap * 2;
+            uint8_t *t = realloc(out, nc);
+            if (t == NULL)
+                break;
+            out = t;
+            cap = nc;
+        }
+        z.next_out = out + n;
+        z.avail_out = (uInt)(cap - n);
+        zr = inflate(&z, Z_NO_FLUSH);
+        n = cap - z.avail_out;
+        if (zr == Z_BUF_ERROR && z.avail_in > 0)
+            zr = Z_OK; /* only needs more room */
+    }
+    er->gzip_bad = zr != Z_STREAM_END;
+    inflateEnd(&z);
+    free(er->body);
+    er->body = out;
+    er->len = n;
+    return 0;
+}
+
+static void entries_work(uv_work_t *w)
+{
+    struct entries_req *er = w->data;
+
+    if (er->gzip && gunzip(er) != 0) {
+        memset(&er->r, 0, sizeof er->r);
+        er->r.status = 503;
+        strcpy(er->r.why, "cannot decode the gzip body");
+        return;
+    }
+    mirror_add_entries(er->a->mirror, er->body, er->len, &er->r);
+}
+
+static void entries_done(uv_work_t *w, int status)
+{
+    struct entries_req *er = w->data;
+    const struct mirror_result *r = &er->r;
+    struct gl_buf b;
+
+    gl_buf_init(&b, GL_MIRROR_INFO_MAX);
+    if (status != 0) {
+        gl_http_pending_reply(er->p, 503, TEXT, hdr_post, 2, "shutting down\n", 14);
+    } else if (r->status == 200) {
+        gl_http_pending_reply(er->p, 200, TEXT, hdr_post, 2, r->line, r->line_len);
+    } else if (r->status == 202 || r->status == 409) {
+        if (gl_mirror_info_format(r->info_size, r->info_next, NULL, 0, &b) == 0)
+            gl_http_pending_reply(er->p, r->status, "text/x.tlog.mirror-info", hdr_post, 2,
+                                  b.data, b.len);
+    } else {
+        gl_buf_printf(&b, "%s\n", r->why[0] ? r->why : "error");
+        gl_http_pending_reply(er->p, r->status, TEXT, hdr_post, 2, b.data, b.len);
+    }
+    gl_buf_release(&b);
+    gl_http_pending_release(er->p);
+    free(er->body);
+    free(er);
+}
+
+static int add_entries(struct api *a, struct gl_http_req *req)
+{
+    struct entries_req *er;
+    const char *ce;
+    size_t cel;
+    int rc;
+
+    if (strcmp(req->method, "POST") != 0)
+        return gl_http_reply(req, 405, TEXT, (const struct gl_http_header[]){{"Allow", "POST"}},
+                             1, "method not allowed\n", 19);
+    if ((er = calloc(1, sizeof *er)) == NULL ||
+        (er->body = malloc(req->body_len ? req->body_len : 1)) == NULL) {
+        free(er);
+        return gl_http_reply(req, 503, TEXT, hdr_post, 2, "out of memory\n", 14);
+    }
+    memcpy(er->body, req->body, req->body_len);
+    er->len = req->body_len;
+    er->a = a;
+    if (gl_http_req_header(req, "Content-Encoding", &ce, &cel) == 0) {
+        if (cel == 4 && strncasecmp(ce, "gzip", 4) == 0) {
+            er->gzip = 1;
+        } else if (!(cel == 8 && strncasecmp(ce, "identity", 8) == 0)) {
+            free(er->body);
+            free(er);
+            return gl_http_reply(req, 415, TEXT, hdr_post, 2,
+                                 "unsupported Content-Encoding (gzip only)\n", 41);
+        }
+    }
+    if ((rc = gl_http_defer(req, &er->p)) != 0) {
+        free(er->body);
+        free(er);
+        return rc;
+    }
+    er->work.data = er;
+    if (uv_queue_work(a->loop, &er->work, entries_work, entries_done) != 0) {
+        gl_http_pending_reply(er->p, 503, TEXT, hdr_post, 2, "cannot queue the upload\n", 24);
+        gl_http_pending_release(er->p);
+        free(er->body);
+        free(er);
+    }
+    return 0;
+}
+
+static int not_found(struct gl_http_req *req, const char *why)
+{
+    char line[160];
+    int n = snprintf(line, sizeof line, "%s\n", why);
+    return gl_http_reply(req, 404, TEXT, hdr_post, 1, line, (size_t)n);
+}
+
+/* GET /mirror/<hex>/checkpoint and /mirror/<hex>/tile/... */
+static int read_api(struct api *a, struct gl_http_req *req)
+{
+    const char *p = req->path + PREFIX_LEN;
+    uint8_t oh[32];
+    struct gl_buf out;
+    struct gl_tile t;
+    struct gl_err why;
+    int entries, rc;
+
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        return gl_http_reply(req, 405, TEXT,
+                             (const struct gl_http_header[]){{"Allow", "GET, HEAD"}}, 1,
+                             "method not allowed\n", 19);
+    if (strlen(p) < 65 || p[64] != '/' || gl_hex_decode_exact(p, 64, oh, 32, 1) != 0)
+        return not_found(req, "not found");
+    p += 65;
+    gl_buf_init(&out, GL_TILE_BUNDLE_MAX);
+    if (strcmp(p, "checkpoint") == 0) {
+        rc = mirror_checkpoint(a->mirror, oh, &out);
+        rc = rc == 0 ? gl_http_reply(req, 200, TEXT, hdr_checkpoint, 1, out.data, out.len)
+                     : not_found(req, "no mirror checkpoint of this log");
+    } else if (gl_tile_path_parse(p, strlen(p), &t, &entries, &why) != 0) {
+        char msg[GL_ERR_REASON_MAX + 32];
+        int n = snprintf(msg, sizeof msg, "malformed tile path: %s\n", why.reason);
+        rc = gl_http_reply(req, 400, TEXT, hdr_post, 1, msg, (size_t)n);
+    } else {
+        rc = mirror_tile(a->mirror, oh, t.level, t.index, t.width, entries, &out);
+        if (rc == 0)
+            rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1,
+                               out.data, out.len);
+        else if (rc == GL_ENOTFOUND)
+            rc = not_found(req, "no such tile in the mirror checkpoint");
+        else
+            rc = gl_http_reply(req, 500, TEXT, hdr_post, 1, "storage read failed\n", 20);
+    }
+    gl_buf_release(&out);
+    return rc;
+}
+
+int mirrorapi_metrics(struct api *a, struct gl_buf *b)
+{
+    static const char *const name[3] = {"size", "next_entry", "pending_size"};
+    static const char *const help[3] = {"Size of the mirror checkpoint.",
+                                        "First entry the mirror does not hold.",
+                                        "Newest pending checkpoint size."};
+    int rc = 0;
+
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        rc = gl_buf_printf(b, "# HELP glasslog_mirror_%s %s\n# TYPE glasslog_mirror_%s gauge\n",
+                           name[k], help[k], name[k]);
+        for (size_t i = 0; i < a->logs->n && rc == 0; i++) {
+            uint64_t v[3];
+            if (mirror_progress(a->mirror, i, &v[2], &v[1], &v[0]) != 0)
+                continue;
+            rc = gl_buf_append_str(b, "glasslog_mirror_");
+            if (rc == 0)
+                rc = gl_buf_printf(b, "%s{origin=\"", name[k]);
+            for (const char *o = a->logs->v[i].origin; *o && rc == 0; o++)
+                rc = (*o == '"' || *o == '\\') ? gl_buf_printf(b, "\\%c", *o)
+                                               : gl_buf_putc(b, (uint8_t)*o);
+            if (rc == 0)
+                rc = gl_buf_printf(b, "\"} %llu\n", (unsigned long long)v[k]);
+        }
+    }
+    return rc;
+}
+
+int mirrorapi_handle(struct api *a, struct gl_http_req *req)
+{
+    if (strcmp(req->path, "/add-entries") == 0)
+        return add_entries(a, req);
+    return read_api(a, req);
+}

@@ -1,0 +1,267 @@
+/*
+ * mirrorpull: pull feeding of the mirror (mirrorpull.h).
+ *
+ * A round for one log: P = newest pending size, N = next entry. While the
+ * mirror checkpoint is below P: build the add-entries body for [N, P),
+ * at most MIRROR_COMMIT_PACKAGES packages (bundles fetched from the log,
+ * proofs from its hash tiles at size P), and hand it to
+ * mirror_add_entries; 202 goes on from the new next entry, 200 ends the
+ * round, anything else is logged and retried next round.
+ */
+#include "mirrorpull.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "glasslog/mirror.h"
+#include "glasslog/subtree.h"
+#include "glasslog/tile.h"
+#include "http_client.h"
+
+#define CACHE 64
+#define HLEN GL_HASH_LEN
+
+struct slot {
+    struct gl_tile t; /* width 0: empty */
+    uint8_t h[256][HLEN];
+};
+
+struct mirrorpull {
+    struct mirrorpull_config cfg;
+    struct gl_http_client *http;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, started;
+    /* the round's log and tree size (hash source context) */
+    const struct logs_entry *log;
+    uint64_t size;
+    struct slot *cache; /* CACHE slots */
+};
+
+static int get(struct mirrorpull *p, const char *path, size_t max, struct gl_http_response *r)
+{
+    char url[LOGS_URL_MAX + GL_TILE_PATH_MAX + 8];
+    snprintf(url, sizeof url, "%s/%s", p->log->url, path);
+    int err = gl_http_get(p->http, url, max, p->cfg.timeout_ms, r);
+    if (err == 0 && r->status != 200)
+        err = GL_ENOTFOUND;
+    return err;
+}
+
+/* Hash tile (level, index) at the round's size, through the cache. */
+static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
+                       const uint8_t (**h)[HLEN], uint32_t *width)
+{
+    struct gl_tile t = {index, level, 0};
+    struct gl_http_response r;
+    char path[GL_TILE_PATH_MAX];
+    int rc = gl_tile_width(level, index, p->size, &t.width);
+    if (rc != 0)
+        return rc;
+    struct slot *s = &p->cache[(index * 7 + level) % CACHE];
+    if (s->t.width != t.width || s->t.level != level || s->t.index != index) {
+        if ((rc = gl_tile_path_format(&t, 0, path, NULL)) != 0)
+            return rc;
+        rc = get(p, path, (256 * HLEN), &r);
+        if (rc == 0 && r.body.len != (size_t)t.width * HLEN)
+            rc = GL_EPARSE;
+        if (rc == 0) {
+            memcpy(s->h, r.body.data, r.body.len);
+            s->t = t;
+        }
+        gl_http_response_release(&r);
+        if (rc != 0)
+            return rc;
+    }
+    *h = (const uint8_t(*)[HLEN])s->h;
+    *width = t.width;
+    return 0;
+}
+
+static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t n, uint8_t (*out)[HLEN])
+{
+    struct mirrorpull *p = ctx;
+    for (size_t i = 0; i < n; i++) {
+        struct gl_tile_span sp;
+        const uint8_t(*h)[HLEN];
+        uint32_t w;
+        int rc = gl_tile_locate(&ids[i], &sp);
+        if (rc == 0)
+            rc = tile_hashes(p, sp.level, sp.index, &h, &w);
+        if (rc == 0)
+            rc = gl_tile_span_hash(h, w, &sp, out[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Appends package i of [start, end) to body. */
+static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint64_t i,
+                       struct gl_buf *body)
+{
+    struct gl_mirror_package *pk = malloc(sizeof *pk);
+    struct gl_tile_entry *e = malloc(GL_TILE_WIDTH * sizeof *e);
+    struct gl_tile t;
+    struct gl_http_response r;
+    char path[GL_TILE_PATH_MAX];
+    struct gl_hash_source src = {read_nodes, p};
+    size_t n = 0;
+    int rc = pk && e ? gl_mirror_package_bounds(start, end, i, pk) : GL_ENOMEM;
+
+    memset(&r, 0, sizeof r);
+    if (rc != 0)
+        goto out;
+    t.level = 0;
+    t.index = pk->subtree_start / 256;
+    t.width = (uint32_t)(pk->end - pk->subtree_start);
+    if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
+        (rc = get(p, path, GL_TILE_BUNDLE_MAX, &r)) != 0 ||
+        (rc = gl_tile_bundle_decode(r.body.data, r.body.len, t.width, e, &n)) != 0 ||
+        (rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, end, pk->proof, &pk->nproof)) !=
+            0)
+        goto out;
+    size_t skip = (size_t)(pk->start - pk->subtree_start);
+    rc = gl_mirror_package_encode(e + skip, n - skip, (const uint8_t(*)[HLEN])pk->proof,
+                                  pk->nproof, body);
+out:
+    gl_http_response_release(&r);
+    free(pk);
+    free(e);
+    return rc;
+}
+
+/* Catches one log up to its newest pending checkpoint. */
+static void pull_log(struct mirrorpull *p, size_t li)
+{
+    const struct logs_entry *log = &p->cfg.logs->v[li];
+    uint64_t pending, next, size;
+    struct gl_buf body;
+    struct mirror_result *res = malloc(sizeof *res);
+
+    if (res == NULL)
+        return;
+    gl_buf_init(&body, MIRROR_COMMIT_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024);
+    mirror_observe(p->cfg.mirror, li);
+    p->log = log;
+    for (int guard = 0; guard < 1 << 20; guard++) {
+        if (mirror_progress(p->cfg.mirror, li, &pending, &next, &size) != 0 || pending <= size)
+            break;
+        if (next > pending) /* only the checkpoint is missing: an empty upload */
+            next = pending;
+        p->size = pending;
+        gl_buf_reset(&body);
+        int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending, NULL,
+                                         0, &body);
+        uint64_t np = gl_mirror_npackages(next, pending);
+        for (uint64_t i = 0; i < np && i < MIRROR_COMMIT_PACKAGES && rc == 0; i++)
+            rc = add_package(p, next, pending, i, &body);
+        if (rc != 0) {
+            gl_log(GL_LOG_WARN, "mirror pull of %s at %llu: cannot fetch from %s: %s",
+                   log->origin, (unsigned long long)next, log->url, gl_strerror(rc));
+            break;
+        }
+        mirror_add_entries(p->cfg.mirror, body.data, body.len, res);
+        if (res->status == 200) {
+            gl_log(GL_LOG_INFO, "mirror of %s pulled up to %llu", log->origin,
+                   (unsigned long long)pending);
+            break;
+        }
+        if (res->status == 202)
+            gl_log(GL_LOG_INFO, "mirror pull of %s: next entry %llu of %llu", log->origin,
+                   (unsigned long long)res->info_next, (unsigned long long)pending);
+        if (res->status != 202) {
+            gl_log(GL_LOG_WARN, "mirror pull of %s at %llu refused (%d): %s", log->origin,
+                   (unsigned long long)next, res->status, res->why);
+            break;
+        }
+        pthread_mutex_lock(&p->mu);
+        int stop = p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+    }
+    gl_buf_release(&body);
+    free(res);
+}
+
+static void *pull_main(void *arg)
+{
+    struct mirrorpull *p = arg;
+    for (;;) {
+        for (size_t i = 0; i < p->cfg.logs->n; i++)
+            if (p->cfg.logs->v[i].mirror && p->cfg.logs->v[i].url[0])
+                pull_log(p, i);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += p->cfg.poll_interval_s;
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+            ;
+        int stop = p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            return NULL;
+    }
+}
+
+int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out)
+{
+    struct mirrorpull *p;
+    size_t urls = 0;
+    int rc;
+
+    *out = NULL;
+    for (size_t i = 0; i < cfg->logs->n; i++)
+        urls += cfg->logs->v[i].mirror && cfg->logs->v[i].url[0];
+    if (urls == 0)
+        return 0;
+    if ((p = calloc(1, sizeof *p)) == NULL || (p->cache = calloc(CACHE, sizeof *p->cache)) == NULL) {
+        free(p);
+        return GL_ENOMEM;
+    }
+    p->cfg = *cfg;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
+        mirrorpull_free(p);
+        return rc;
+    }
+    if (pthread_create(&p->thread, NULL, pull_main, p) != 0) {
+        mirrorpull_free(p);
+        return GL_EIO;
+    }
+    p->started = 1;
+    *out = p;
+    return 0;
+}
+
+void mirrorpull_stop(struct mirrorpull *p)
+{
+    if (p == NULL || !p->started)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    p->started = 0;
+}
+
+void mirrorpull_free(struct mirrorpull *p)
+{
+    if (p == NULL)
+        return;
+    mirrorpull_stop(p);
+    gl_http_client_free(p->http);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->cache);
+    free(p);
+}

@@ -1,0 +1,41 @@
+/*
+ * mirrorpull: the mirror's own feeder, for logs nobody pushes to. Every
+ * poll interval, for each mirrored log with a url, once the witness (its
+ * feeder or a push) has accepted a checkpoint larger than the mirror
+ * checkpoint, it downloads the missing entry bundles from the log's
+ * tlog-tiles API, computes each package's subtree consistency proof from
+ * the log's hash tiles, and feeds the packages, 32 per body, through
+ * mirror_add_entries: exactly the checks a pushed upload gets (every
+ * package verified against the witness-accepted checkpoint before it is
+ * stored; the log's tiles are untrusted and can only make it fail). A log
+ * that forks is caught by the witness's feeder and gossip (split-view
+ * evidence, the origin frozen), so the mirror never gets a pending
+ * checkpoint of the fork.
+ *
+ * One thread, blocking HTTP with timeouts (like feeder.c); a small
+ * direct-mapped cache of hash tiles.
+ */
+#ifndef GL_WITNESS_MIRRORPULL_H
+#define GL_WITNESS_MIRRORPULL_H
+
+#include <stdint.h>
+
+#include "logs.h"
+#include "mirror.h"
+
+struct mirrorpull_config {
+    struct mirror *mirror;
+    const struct logs_list *logs; /* must outlive the puller */
+    unsigned poll_interval_s;     /* >= 1 */
+    long timeout_ms;              /* per HTTP request */
+};
+
+struct mirrorpull;
+
+/* Starts the thread if some mirrored log has a url (*out NULL otherwise).
+ * Caller stops it with mirrorpull_stop, then mirrorpull_free. */
+int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out);
+void mirrorpull_stop(struct mirrorpull *p);
+void mirrorpull_free(struct mirrorpull *p);
+
+#endif
