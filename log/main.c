@@ -28,6 +28,7 @@
 #include "http_server.h"
 #include "kv.h"
 #include "publish.h"
+#include "sdnotify.h"
 #include "seq.h"
 #include "store.h"
 #include "submitters.h"
@@ -57,6 +58,7 @@ struct daemon {
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
+    int ready; /* READY=1 sent to the service manager */
 };
 
 /* Loads the submitter keys with their rate limits (submitters.h). */
@@ -212,11 +214,32 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)
 
 static void shutdown_maybe_finish(struct daemon *d);
 
+/* Tells the service manager (Type=notify) that the log is ready, once: when
+ * a checkpoint is served (at once without witnesses; in block mode after
+ * the first quorum). */
+static void ready_maybe(struct daemon *d)
+{
+    const struct gl_buf *note = NULL;
+    uint64_t size = 0;
+    char msg[GL_KEY_NAME_MAX + 96];
+
+    if (d->ready || d->stopping)
+        return;
+    if (d->pub != NULL && (publish_served(d->pub, &note, &size), note == NULL))
+        return;
+    d->ready = 1;
+    snprintf(msg, sizeof(msg), "READY=1\nSTATUS=serving log %s\nMAINPID=%ld", d->key.name,
+             (long)getpid());
+    if (gl_sdnotify(msg) != 0)
+        gl_log(GL_LOG_WARN, "cannot notify the service manager at $NOTIFY_SOCKET");
+}
+
 static void on_served(void *ctx)
 {
     struct daemon *d = ctx;
 
     api_served(&d->api);
+    ready_maybe(d);
     shutdown_maybe_finish(d);
 }
 
@@ -339,6 +362,7 @@ static void on_signal(uv_signal_t *h, int signum)
     d->stopping = 1;
     d->pending_parts = 3; /* the HTTP server, the sequencer, the grace timer */
     gl_log(GL_LOG_INFO, "signal %d: finishing accepted appends, then stopping", signum);
+    (void)gl_sdnotify("STOPPING=1");
     uv_timer_start(&d->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
     gl_http_server_close(d->http, on_part_closed, d);
     seq_shutdown(d->seq, on_seq_closed, d);
@@ -391,6 +415,7 @@ static int start(struct daemon *d)
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
+    ready_maybe(d);
     return 0;
 }
 

@@ -37,6 +37,7 @@
 #include "kv.h"
 #include "logs.h"
 #include "peers.h"
+#include "sdnotify.h"
 #include "wstore.h"
 
 #define PATH_MAX_LEN 4096
@@ -361,6 +362,7 @@ static void on_signal(uv_signal_t *h, int signum)
     w->stopping = 1;
     gl_log(GL_LOG_INFO, "signal %d: answering the requests in flight, then stopping",
            signum);
+    (void)gl_sdnotify("STOPPING=1");
     gl_http_server_close(w->http, on_http_closed, w);
 }
 
@@ -399,6 +401,8 @@ static int start(struct witness *w)
     w->signals_ready = 1;
     gl_log(GL_LOG_INFO, "witness %s serving %zu logs on %s (port %u)", w->key.name,
            w->logs.n, w->o.listen, (unsigned)gl_http_server_port(w->http));
+    if (gl_sdnotify("READY=1\nSTATUS=serving") != 0) /* Type=notify */
+        gl_log(GL_LOG_WARN, "cannot notify the service manager at $NOTIFY_SOCKET");
     return 0;
 }
 
