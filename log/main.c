@@ -28,6 +28,7 @@
 #include "http_server.h"
 #include "kv.h"
 #include "publish.h"
+#include "reload.h"
 #include "sdnotify.h"
 #include "seq.h"
 #include "store.h"
@@ -55,7 +56,7 @@ struct daemon {
     struct publish *pub;
     struct api api;
     struct web *web; /* the explorer files and /policy */
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
     int ready; /* READY=1 sent to the service manager */
@@ -257,27 +258,13 @@ static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
                                 d->cfg.witness_timeout_ms, prove_consistency, on_served, d};
-    struct gl_err why;
     struct gl_policy *pol = NULL;
-    struct gl_buf text;
     int rc;
 
     if (d->cfg.witnesses[0] == 0)
         return 0;
-    gl_buf_init(&text, 1 << 16);
-    rc = gl_file_read(d->cfg.witnesses, &text);
-    if (rc == 0 &&
-        (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, d->cfg.witnesses, &why);
-    else if (rc != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.witnesses, gl_strerror(rc));
-    gl_buf_release(&text);
-    if (rc != 0)
+    if ((rc = reload_load_policy(d->cfg.witnesses, &pol)) != 0)
         return rc;
-    for (size_t i = 0; i < gl_policy_nwitnesses(pol); i++)
-        if (gl_policy_witness_at(pol, i)->converted)
-            gl_log(GL_LOG_WARN, "witness %s: 0x01 key converted to a cosignature key",
-                   gl_policy_witness_at(pol, i)->name);
     if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
         return rc;
     d->api.pub = d->pub;
@@ -307,6 +294,7 @@ static void on_part_closed(void *arg)
     if (--d->pending_parts == 0) {
         uv_close((uv_handle_t *)&d->sigint, NULL);
         uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->sighup, NULL);
         gl_log(GL_LOG_INFO, "stopped");
     }
 }
@@ -368,6 +356,24 @@ static void on_signal(uv_signal_t *h, int signum)
     seq_shutdown(d->seq, on_seq_closed, d);
 }
 
+/* SIGHUP: re-read the submitters and the witness policy (reload.h). */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
+
+    (void)signum;
+    if (d->stopping)
+        return;
+    gl_log(GL_LOG_INFO, "SIGHUP: reloading the submitters%s",
+           d->cfg.witnesses[0] ? " and the witness policy" : "");
+    (void)gl_sdnotify("RELOADING=1");
+    (void)reload_submitters(d->cfg.submitters, MAX_SUBMITTERS, &def, &d->subs, &d->api);
+    if (d->cfg.witnesses[0])
+        (void)reload_policy(d->cfg.witnesses, d->pub);
+    (void)gl_sdnotify("READY=1");
+}
+
 static int start(struct daemon *d)
 {
     struct gl_http_server_config hc;
@@ -413,6 +419,9 @@ static int start(struct daemon *d)
     d->sigint.data = d->sigterm.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_init(&d->loop, &d->sighup);
+    d->sighup.data = d;
+    uv_signal_start(&d->sighup, on_hup, SIGHUP);
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
     ready_maybe(d);
