@@ -66,7 +66,7 @@ struct witness {
     struct gl_http_server *http;
     struct api api;
     int api_ready;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     int stopping, signals_ready;
     char evdir[PATH_MAX_LEN];
 };
@@ -349,6 +349,7 @@ static void on_http_closed(void *arg)
     if (w->signals_ready) {
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
+        uv_close((uv_handle_t *)&w->sighup, NULL);
         w->signals_ready = 0;
     }
 }
@@ -364,6 +365,43 @@ static void on_signal(uv_signal_t *h, int signum)
            signum);
     (void)gl_sdnotify("STOPPING=1");
     gl_http_server_close(w->http, on_http_closed, w);
+}
+
+/* SIGHUP: checks the logs and peers files as a start would; the lists in
+ * use stay until a restart (the engine, the feeder and the API index
+ * them), which the log line says. */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct witness *w = h->data;
+    struct logs_list logs = {0};
+    struct peers_list peers = {0};
+    struct gl_buf b;
+    struct gl_err why;
+    int rc;
+
+    (void)signum;
+    gl_buf_init(&b, LOGS_FILE_MAX);
+    if ((rc = gl_file_read(w->o.logs, &b)) != 0)
+        gl_log(GL_LOG_ERROR, "SIGHUP: cannot read %s: %s", w->o.logs, gl_strerror(rc));
+    else if ((rc = logs_parse((const char *)b.data, b.len, &logs, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, w->o.logs, &why);
+    gl_buf_release(&b);
+    gl_buf_init(&b, PEERS_FILE_MAX);
+    if (rc == 0 && w->o.peers != NULL) {
+        if ((rc = gl_file_read(w->o.peers, &b)) != 0)
+            gl_log(GL_LOG_ERROR, "SIGHUP: cannot read %s: %s", w->o.peers, gl_strerror(rc));
+        else if ((rc = peers_parse((const char *)b.data, b.len, &peers, &why)) != 0)
+            gl_log_err(GL_LOG_ERROR, w->o.peers, &why);
+    }
+    gl_buf_release(&b);
+    if (rc != 0)
+        gl_log(GL_LOG_ERROR, "SIGHUP: refused; the lists in use stay");
+    else
+        gl_log(GL_LOG_WARN, "SIGHUP: %s (%zu logs)%s are valid; they take effect at the next "
+               "restart (the lists in use stay)", w->o.logs, logs.n,
+               w->o.peers != NULL ? " and the peers" : "");
+    logs_release(&logs);
+    peers_release(&peers);
 }
 
 static int start(struct witness *w)
@@ -398,6 +436,9 @@ static int start(struct witness *w)
     w->sigint.data = w->sigterm.data = w;
     uv_signal_start(&w->sigint, on_signal, SIGINT);
     uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+    uv_signal_init(&w->loop, &w->sighup);
+    w->sighup.data = w;
+    uv_signal_start(&w->sighup, on_hup, SIGHUP);
     w->signals_ready = 1;
     gl_log(GL_LOG_INFO, "witness %s serving %zu logs on %s (port %u)", w->key.name,
            w->logs.n, w->o.listen, (unsigned)gl_http_server_port(w->http));
