@@ -56,6 +56,8 @@ static const struct setting settings[] = {
         "<exe dir>/../web; none = no explorer)"),
     STR("public-policy", public_policy,
         "a suggested tlog-policy for visitors, served at /policy"),
+    STR("backup-dir", backup_dir,
+        "SIGUSR1 writes a consistent snapshot of the store into a new directory here"),
     {"create", K_FLAG, offsetof(struct config, create), 0, 0, 0,
      "make a new log (only in a missing or empty data directory)"},
 };
@@ -88,6 +90,7 @@ static void config_usage(FILE *f)
     for (size_t i = 0; i < NSETTINGS; i++)
         fprintf(f, "  --%-20s %s\n", settings[i].name, settings[i].help);
     fputs("  --config FILE          read settings from FILE\n"
+          "  --fsck DIR [--vkey K]  (first) check a stopped or backed-up data directory\n"
           "  --help, --version\n", f);
 }
 

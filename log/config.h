@@ -31,6 +31,7 @@ struct config {
     char web[CONFIG_PATH_MAX];            /* --web: "" default, "none" off */
     char public_policy[CONFIG_PATH_MAX];  /* served at /policy; "" none */
     int create;
+    char backup_dir[CONFIG_PATH_MAX];     /* SIGUSR1 snapshots go here; "" none */
 };
 
 /* Parses argv into cfg (defaults first, then --config FILE, then flags).

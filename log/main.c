@@ -16,9 +16,11 @@
 #include <uv.h>
 
 #include "api.h"
+#include "backup.h"
 #include "config.h"
 #include "entryindex.h"
 #include "file.h"
+#include "fsck.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
@@ -56,7 +58,8 @@ struct daemon {
     struct publish *pub;
     struct api api;
     struct web *web; /* the explorer files and /policy */
-    uv_signal_t sigint, sigterm, sighup;
+    uv_signal_t sigint, sigterm, sighup, sigusr1;
+    struct backup backup; /* SIGUSR1 */
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
     int ready; /* READY=1 sent to the service manager */
@@ -295,6 +298,7 @@ static void on_part_closed(void *arg)
         uv_close((uv_handle_t *)&d->sigint, NULL);
         uv_close((uv_handle_t *)&d->sigterm, NULL);
         uv_close((uv_handle_t *)&d->sighup, NULL);
+        uv_close((uv_handle_t *)&d->sigusr1, NULL);
         gl_log(GL_LOG_INFO, "stopped");
     }
 }
@@ -374,6 +378,16 @@ static void on_hup(uv_signal_t *h, int signum)
     (void)gl_sdnotify("READY=1");
 }
 
+/* SIGUSR1: an online backup (backup.h). */
+static void on_usr1(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    (void)signum;
+    if (!d->stopping)
+        (void)backup_start(&d->backup);
+}
+
 static int start(struct daemon *d)
 {
     struct gl_http_server_config hc;
@@ -422,6 +436,10 @@ static int start(struct daemon *d)
     uv_signal_init(&d->loop, &d->sighup);
     d->sighup.data = d;
     uv_signal_start(&d->sighup, on_hup, SIGHUP);
+    d->backup = (struct backup){.loop = &d->loop, .store = d->store, .dir = d->cfg.backup_dir};
+    uv_signal_init(&d->loop, &d->sigusr1);
+    d->sigusr1.data = d;
+    uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
     ready_maybe(d);
@@ -444,7 +462,11 @@ int main(int argc, char **argv)
 {
     static struct daemon d;
     enum gl_log_level lvl;
-    int rc = config_parse(argc, argv, &d.cfg), status = 1;
+    int rc, status = 1;
+
+    if (argc > 1 && strcmp(argv[1], "--fsck") == 0) /* a tool, not the daemon */
+        return fsck_main(argc, argv);
+    rc = config_parse(argc, argv, &d.cfg);
 
     if (rc != 0)
         return rc > 0 ? 0 : 2;
