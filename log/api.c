@@ -493,6 +493,9 @@ static int api_add(struct api *a, struct gl_http_req *req)
     struct gl_err why;
     int rc;
 
+    if (a->read_only) /* before anything else: final, clients must not retry */
+        return gl_http_reply_error(req, 410, "this log is read-only (retired): it serves "
+                                             "what it holds but takes no more appends");
     if (req->body_len > GL_STATEMENT_MAX_SIZE)
         return gl_http_reply_error(req, 413, "statement larger than 65535 bytes");
     if ((ar = calloc(1, sizeof(*ar) + req->body_len + 1)) == NULL)

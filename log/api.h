@@ -39,6 +39,7 @@ struct api {
     size_t nwaiting, waiting_max;
     uint64_t parked_gone;        /* parked appends whose client left */
     struct web *web;             /* the explorer and /policy (web.h); NULL: none */
+    int read_only;               /* --read-only: appends get 410 */
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */

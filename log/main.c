@@ -415,6 +415,9 @@ static int start(struct daemon *d)
     d->api.limits = d->subs.limits;
     d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
     d->api.waiting_max = d->cfg.pool_max;
+    d->api.read_only = d->cfg.read_only;
+    if (d->cfg.read_only)
+        gl_log(GL_LOG_INFO, "read-only: appends are refused with 410");
     if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
         return rc;
     memset(&hc, 0, sizeof(hc));
