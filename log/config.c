@@ -58,6 +58,8 @@ static const struct setting settings[] = {
         "a suggested tlog-policy for visitors, served at /policy"),
     STR("backup-dir", backup_dir,
         "SIGUSR1 writes a consistent snapshot of the store into a new directory here"),
+    STR("restore-from", restore_from,
+        "first rebuild the missing or empty --data from this tlog-tiles URL, verified"),
     {"read-only", K_FLAG, offsetof(struct config, read_only), 0, 0, 0,
      "serve everything, refuse appends with 410 (a retired log)"},
     {"create", K_FLAG, offsetof(struct config, create), 0, 0, 0,

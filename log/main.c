@@ -31,6 +31,7 @@
 #include "kv.h"
 #include "publish.h"
 #include "reload.h"
+#include "restore.h"
 #include "sdnotify.h"
 #include "seq.h"
 #include "store.h"
@@ -182,6 +183,29 @@ out:
     gl_buf_release(&vk);
     gl_buf_release(&mine);
     return rc;
+}
+
+/* --restore-from: rebuilds the data directory from a copy (restore.h),
+ * verified against the log key and, with --witnesses, the quorum. */
+static int restore_maybe(struct daemon *d)
+{
+    struct restore_config rc = {d->cfg.restore_from, d->cfg.data, &d->key, &d->vkey, NULL,
+                                d->cfg.cache_mb};
+    struct gl_policy *pol = NULL;
+    int err;
+
+    if (d->cfg.restore_from[0] == 0)
+        return 0;
+    if (d->cfg.data[0] == 0 || d->cfg.create) {
+        gl_log(GL_LOG_ERROR, "--restore-from needs --data (and no --create)");
+        return GL_EINVAL;
+    }
+    if (d->cfg.witnesses[0] && (err = reload_load_policy(d->cfg.witnesses, &pol)) != 0)
+        return err;
+    rc.policy = pol;
+    err = restore_run(&rc);
+    gl_policy_free(pol);
+    return err;
 }
 
 static int open_store(struct daemon *d)
@@ -482,7 +506,7 @@ int main(int argc, char **argv)
     gl_buf_init(&d.ckpt, 4096);
     if (uv_loop_init(&d.loop) != 0 || (d.tree = malloc(sizeof(*d.tree))) == NULL)
         return 1;
-    if (load_keys(&d) != 0 || open_store(&d) != 0 || start(&d) != 0)
+    if (load_keys(&d) != 0 || restore_maybe(&d) != 0 || open_store(&d) != 0 || start(&d) != 0)
         goto out;
     uv_run(&d.loop, UV_RUN_DEFAULT);
     status = 0;
