@@ -4,8 +4,9 @@
 # byte-identical tiles and checkpoint, accepts appends from that size on,
 # and passes --fsck. Copies that do not verify are refused and leave no
 # data directory: an altered entry, an altered hash tile, a checkpoint
-# signed by another key, a missing bundle, an entry that is no statement;
-# so is a restore over data.
+# signed by another key, a missing bundle, an entry that is no statement,
+# a checkpoint without the --witnesses quorum (with it: restored); so is
+# a restore over data.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LOADGEN="$GL_BUILD/tests/bench/loadgen"
@@ -108,6 +109,29 @@ restore_refused statement "is not a statement"
 restore_refused hash "tile/1/000.p/39 differs"
 restore_refused gone "tile/entries/020"
 restore_refused key "is not this log's"
+
+# With --witnesses, the copy's checkpoint needs the policy's quorum: the
+# plain copy has no cosignature (refused); a copy whose checkpoint witness
+# 1 cosigned (tools/cosign) is restored.
+COSIGN="$GL_BUILD/tests/integration/tools/cosign"
+case "$COSIGN" in /*) ;; *) COSIGN="$ROOT/$COSIGN" ;; esac
+[ -x "$COSIGN" ] || fail "cosign tool not built ($COSIGN)"
+make_witness_keys 1
+printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
+    > "$T/policy"
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --witnesses "$T/policy" \
+    --restore-from "$NG/good"
+expect_err "lacks the witness quorum: 0 of 1 witnesses"
+[ ! -e "$T/data" ] || fail "a restore without the quorum left data"
+tamper cosigned
+"$COSIGN" "$T/w1.key" "$(date +%s)" < "$T/www/good/checkpoint" > "$T/www/cosigned/checkpoint" ||
+    fail "cosigning the copy's checkpoint"
+start_log "$T/data-q" --witnesses "$T/policy" --restore-from "$NG/cosigned" ||
+    fail "restore with the quorum: $(tail -5 "$LOG_OUT")"
+grep -q "cosigned by the witness quorum" "$LOG_OUT" || fail "quorum not reported"
+grep -q "restore: $T/data-q holds $N verified entries" "$LOG_OUT" || fail "quorum restore"
+stop_log
 
 # The good copy: rebuilt, verified, served byte for byte.
 start=$(date +%s%N)
