@@ -75,7 +75,7 @@ static int fetch(struct restore *r, const char *path, size_t max,
  * cosigned by its quorum, into r->c. */
 static int prove_checkpoint(struct restore *r)
 {
-    struct gl_http_response resp;
+    struct gl_http_response resp = {0};
     const struct gl_policy *p = r->cfg->policy;
     struct gl_cosig_status st[GL_POLICY_MAX_WITNESSES];
     uint8_t witnessed[GL_POLICY_MAX_WITNESSES];
@@ -118,7 +118,7 @@ static int restore_bundle(struct restore *r, uint64_t k, uint32_t width)
 {
     struct gl_tile t = {k, 0, width};
     struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_http_response resp;
+    struct gl_http_response resp = {0};
     struct store_batch *b = NULL;
     char path[GL_TILE_PATH_MAX];
     size_t n;
@@ -164,7 +164,7 @@ out:
 static int check_tile(struct restore *r, uint32_t level, uint64_t index, uint32_t width)
 {
     struct gl_tile t = {index, level, width};
-    struct gl_http_response resp;
+    struct gl_http_response resp = {0};
     uint8_t mine[STORE_TILE_MAX];
     size_t len = 0;
     char path[GL_TILE_PATH_MAX];
