@@ -37,6 +37,7 @@
 #include "kv.h"
 #include "logs.h"
 #include "peers.h"
+#include "reload.h"
 #include "sdnotify.h"
 #include "wstore.h"
 
@@ -68,6 +69,9 @@ struct witness {
     int api_ready;
     uv_signal_t sigint, sigterm, sighup;
     int stopping, signals_ready;
+    struct engine_config ec; /* kept for a reload (reload.h) */
+    struct feeder_config fc;
+    struct reload reload;
     char evdir[PATH_MAX_LEN];
 };
 
@@ -297,7 +301,7 @@ static void on_evidence(void *arg, const char *id, const char *origin, const cha
 
 static int open_state(struct witness *w)
 {
-    struct engine_config ec;
+    struct engine_config *ec = &w->ec;
     struct gl_buf vk, stored;
     const char *why = "";
     int created = 0, rc;
@@ -326,14 +330,14 @@ static int open_state(struct witness *w)
     }
     if (rc != 0)
         return rc;
-    memset(&ec, 0, sizeof(ec));
-    ec.store = w->store;
-    ec.logs = &w->logs;
-    ec.key = &w->key;
-    ec.evidence_dir = w->evdir;
-    ec.on_evidence = on_evidence;
-    ec.arg = w;
-    if ((rc = engine_new(&ec, &w->engine)) != 0)
+    memset(ec, 0, sizeof(*ec));
+    ec->store = w->store;
+    ec->logs = &w->logs;
+    ec->key = &w->key;
+    ec->evidence_dir = w->evdir;
+    ec->on_evidence = on_evidence;
+    ec->arg = w;
+    if ((rc = engine_new(ec, &w->engine)) != 0)
         gl_log(GL_LOG_ERROR, "cannot load the witness state: %s", gl_strerror(rc));
     return rc;
 }
@@ -350,6 +354,7 @@ static void on_http_closed(void *arg)
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
         uv_close((uv_handle_t *)&w->sighup, NULL);
+        reload_close(&w->reload);
         w->signals_ready = 0;
     }
 }
@@ -367,47 +372,20 @@ static void on_signal(uv_signal_t *h, int signum)
     gl_http_server_close(w->http, on_http_closed, w);
 }
 
-/* SIGHUP: checks the logs and peers files as a start would; the lists in
- * use stay until a restart (the engine, the feeder and the API index
- * them), which the log line says. */
+/* SIGHUP: switch to the logs and peers files as they are now (reload.h). */
 static void on_hup(uv_signal_t *h, int signum)
 {
     struct witness *w = h->data;
-    struct logs_list logs = {0};
-    struct peers_list peers = {0};
-    struct gl_buf b;
-    struct gl_err why;
-    int rc;
 
     (void)signum;
-    gl_buf_init(&b, LOGS_FILE_MAX);
-    if ((rc = gl_file_read(w->o.logs, &b)) != 0)
-        gl_log(GL_LOG_ERROR, "SIGHUP: cannot read %s: %s", w->o.logs, gl_strerror(rc));
-    else if ((rc = logs_parse((const char *)b.data, b.len, &logs, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, w->o.logs, &why);
-    gl_buf_release(&b);
-    gl_buf_init(&b, PEERS_FILE_MAX);
-    if (rc == 0 && w->o.peers != NULL) {
-        if ((rc = gl_file_read(w->o.peers, &b)) != 0)
-            gl_log(GL_LOG_ERROR, "SIGHUP: cannot read %s: %s", w->o.peers, gl_strerror(rc));
-        else if ((rc = peers_parse((const char *)b.data, b.len, &peers, &why)) != 0)
-            gl_log_err(GL_LOG_ERROR, w->o.peers, &why);
-    }
-    gl_buf_release(&b);
-    if (rc != 0)
-        gl_log(GL_LOG_ERROR, "SIGHUP: refused; the lists in use stay");
-    else
-        gl_log(GL_LOG_WARN, "SIGHUP: %s (%zu logs)%s are valid; they take effect at the next "
-               "restart (the lists in use stay)", w->o.logs, logs.n,
-               w->o.peers != NULL ? " and the peers" : "");
-    logs_release(&logs);
-    peers_release(&peers);
+    if (!w->stopping)
+        reload_request(&w->reload);
 }
 
 static int start(struct witness *w)
 {
     struct gl_http_server_config hc;
-    struct feeder_config fc = {w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    struct feeder_config *fc = &w->fc;
     size_t urls = 0;
     unsigned max_conns;
     int rc;
@@ -428,7 +406,8 @@ static int start(struct witness *w)
     w->api.http = w->http;
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
-    if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(&fc, &w->feeder)) != 0)
+    *fc = (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
     uv_signal_init(&w->loop, &w->sigint);
@@ -436,6 +415,11 @@ static int start(struct witness *w)
     w->sigint.data = w->sigterm.data = w;
     uv_signal_start(&w->sigint, on_signal, SIGINT);
     uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+    w->reload = (struct reload){.loop = &w->loop, .logs_path = w->o.logs,
+                                .peers_path = w->o.peers, .logs = &w->logs,
+                                .peers = &w->peers, .api = &w->api, .engine = &w->engine,
+                                .feeder = &w->feeder, .ec = &w->ec, .fc = &w->fc};
+    reload_init(&w->reload);
     uv_signal_init(&w->loop, &w->sighup);
     w->sighup.data = w;
     uv_signal_start(&w->sighup, on_hup, SIGHUP);
