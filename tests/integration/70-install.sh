@@ -107,14 +107,14 @@ listen() {
     python3 "$ROOT/tests/integration/tools/notify_listen.py" "$T/$1.sock" "$T/$1.msgs" \
         > "$T/$1.lout" &
     PIDS="$PIDS $!"
-    wait_until 5 grep -q bound "$T/$1.lout" || fail "notify listener did not start"
+    wait_until 30 grep -q bound "$T/$1.lout" || fail "notify listener did not start"
 }
 ready() { grep -q 'READY=1' "$T/$1.msgs"; }
 
 # Without witnesses: READY=1 (with the main PID) once the checkpoint serves.
 listen plain
 NOTIFY_SOCKET="$T/plain.sock" start_log "$T/data" --create || fail "start: $(cat "$LOG_OUT")"
-wait_until 5 ready plain || fail "no READY=1: $(cat "$T/plain.msgs")"
+wait_until 30 ready plain || fail "no READY=1: $(cat "$T/plain.msgs")"
 grep -q "MAINPID=$LOG_PID" "$T/plain.msgs" || fail "READY without MAINPID: $(cat "$T/plain.msgs")"
 expect_http 200 GET /checkpoint
 stop_log
@@ -136,7 +136,7 @@ ready block && fail "READY=1 before any checkpoint is served"
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 listen wit
 NOTIFY_SOCKET="$T/wit.sock" start_witness 1 "$T/logs"
-wait_until 5 ready wit || fail "the witness sent no READY=1"
+wait_until 30 ready wit || fail "the witness sent no READY=1"
 wait_until 40 ready block || fail "no READY=1 after the witness came up: $(tail -5 "$LOG_OUT")"
 expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "served checkpoint lacks the cosignature"

@@ -25,12 +25,12 @@ NRELOAD=0
 reload() {
     NRELOAD=$((NRELOAD + 1))
     kill -HUP "$LOG_PID"
-    wait_until 5 sh -c "[ \$(grep -c 'reload: .*submitter key' '$LOG_OUT') -ge $NRELOAD ]" ||
+    wait_until 30 sh -c "[ \$(grep -c 'reload: .*submitter key' '$LOG_OUT') -ge $NRELOAD ]" ||
         fail "no reload line after SIGHUP: $(tail -3 "$LOG_OUT")"
     kill -0 "$LOG_PID" || fail "glasslogd died on SIGHUP"
     if [ -n "${KA_ON:-}" ]; then # the keep-alive connection answers after each reload
         echo go >&7
-        wait_until 10 sh -c "[ \$(grep -c '^200 ' '$T/ka.out') -ge $((NRELOAD + 1)) ]" ||
+        wait_until 30 sh -c "[ \$(grep -c '^200 ' '$T/ka.out') -ge $((NRELOAD + 1)) ]" ||
             fail "keep-alive after reload $NRELOAD: $(cat "$T/ka.out")"
     fi
 }
@@ -55,7 +55,7 @@ KA=$!
 PIDS="$PIDS $KA"
 exec 7> "$T/ka.in"
 echo go >&7
-wait_until 5 grep -q '^200 ' "$T/ka.out" || fail "keep-alive client: $(cat "$T/ka.out")"
+wait_until 30 grep -q '^200 ' "$T/ka.out" || fail "keep-alive client: $(cat "$T/ka.out")"
 KA_ON=1
 
 post "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
@@ -128,10 +128,10 @@ W1="http://127.0.0.1:$PORT1"
 curl -fsS "$W1/$OH/checkpoint" > "$T/w1.before" || fail "witness 1 has no record of the log"
 echo "vkey garbage" >> "$T/logs"
 kill -HUP "$WPID1"
-wait_until 5 grep -q 'reload: refused; the lists in use stay' "$WOUT1" || fail "witness: bad logs"
+wait_until 30 grep -q 'reload: refused; the lists in use stay' "$WOUT1" || fail "witness: bad logs"
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 kill -HUP "$WPID1"
-wait_until 10 grep -q 'reload: witnessing 1 logs' "$WOUT1" || fail "witness 1 reload: $(tail -3 "$WOUT1")"
+wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT1" || fail "witness 1 reload: $(tail -3 "$WOUT1")"
 curl -fsS "$W1/$OH/checkpoint" > "$T/w1.after" || fail "witness 1 lost the log's record"
 cmp -s "$T/w1.before" "$T/w1.after" || fail "witness 1's record changed across a reload"
 post "$T/sub2.key" w1b; [ "$CODE" = 200 ] || fail "append after the witness reload: $CODE"
@@ -146,10 +146,10 @@ post "$T/sub2.key" w2; [ "$CODE" = 200 ] || fail "append after a bad policy: $CO
 # the next checkpoints carry its cosignature.
 cp "$T/logs" "$T/logs2"
 kill -HUP "$WPID2"
-wait_until 10 grep -q 'reload: witnessing 1 logs' "$WOUT2" || fail "witness 2 reload: $(tail -3 "$WOUT2")"
+wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT2" || fail "witness 2 reload: $(tail -3 "$WOUT2")"
 pol 2 > "$T/policy"
 reload
-wait_until 5 grep -q 'witness policy reloaded: 1 witness' "$LOG_OUT" || fail "policy not applied"
+wait_until 30 grep -q 'witness policy reloaded: 1 witness' "$LOG_OUT" || fail "policy not applied"
 post "$T/sub2.key" w3; [ "$CODE" = 200 ] || fail "append after the policy reload: $CODE"
 expect_http 200 GET /checkpoint
 grep -q '^— witness2.example ' "$T/body" || fail "not cosigned by witness 2: $(cat "$T/body")"

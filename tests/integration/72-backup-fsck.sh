@@ -22,7 +22,7 @@ seq 700 | xargs -P 8 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$
 LOADER=$!
 sleep 0.3
 kill -USR1 "$LOG_PID"
-wait_until 20 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail -3 "$LOG_OUT")"
+wait_until 60 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail -3 "$LOG_OUT")"
 wait "$LOADER" || fail "appends during the backup failed"
 B=$(ls -d "$T"/backups/glasslog-* | head -1)
 [ -d "$B" ] || fail "no backup directory"
@@ -82,7 +82,7 @@ damaged "a truncated table file" 'DAMAGED\|CANNOT' 'truncate -s 1000 "$C/$SSTN"'
 # SIGUSR1 without --backup-dir: logged, nothing else happens.
 start_log "$T/data" || fail "restart"
 kill -USR1 "$LOG_PID"
-wait_until 5 grep -q 'no --backup-dir' "$LOG_OUT" || fail "no log line for a backup without a dir"
+wait_until 30 grep -q 'no --backup-dir' "$LOG_OUT" || fail "no log line for a backup without a dir"
 expect_http 200 GET /checkpoint
 stop_log
 echo "ok 72-backup-fsck"

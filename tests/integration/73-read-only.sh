@@ -26,7 +26,7 @@ grep -q '"error".*read-only' "$T/body" || fail "410 without a reason: $(cat "$T/
 start=$(date +%s)
 expect_rc 3 append_one prod-9 1.0 --timeout 30
 end=$(date +%s)
-[ $((end - start)) -le 3 ] || fail "glasslog append retried a 410 for $((end - start)) s"
+[ $((end - start)) -le 10 ] || fail "glasslog append retried a 410 for $((end - start)) s"
 expect_err '410'
 expect_err 'read-only'
 grep -q 'retrying' "$T/err" && fail "glasslog append said it retries: $(cat "$T/err")"

@@ -93,7 +93,7 @@ EOF
 "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" > "$T/nginx/out" 2>&1 &
 PIDS="$PIDS $!"
 NG="http://127.0.0.1:$NPORT"
-wait_until 5 curl -fsS -o /dev/null "$NG/good/checkpoint" || fail "nginx did not start: $(cat "$T/nginx/error.log")"
+wait_until 30 curl -fsS -o /dev/null "$NG/good/checkpoint" || fail "nginx did not start: $(cat "$T/nginx/error.log")"
 
 restore_refused() {
     local copy=$1 want=$2
