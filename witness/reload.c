@@ -125,8 +125,17 @@ void reload_init(struct reload *r)
 
 void reload_request(struct reload *r)
 {
+    struct engine_stats st;
+
     if (r->pending || !r->timer_ready) {
         gl_log(GL_LOG_WARN, "reload: one is running; SIGHUP ignored");
+        return;
+    }
+    engine_stats(*r->engine, &st);
+    if (st.storage_failed) {
+        /* Only a restart reopens the store and reads what reached the disk;
+         * a new engine on this handle could trust a write that failed. */
+        gl_log(GL_LOG_ERROR, "reload: refused: a storage write failed; restart the witness");
         return;
     }
     if (parse_files(r) != 0) {

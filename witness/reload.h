@@ -13,7 +13,9 @@
  *     to them), the rate buckets move by origin, a new engine loads the
  *     durable state for the new list, the feeder starts again;
  *  4. the API resumes.
- * What a witness cosigned is on disk, keyed by origin: a log dropped and
+ * After a failed storage write (the engine's fail-stop) a reload is
+ * refused: only a restart reopens the store and reads what reached the
+ * disk. What a witness cosigned is on disk, keyed by origin: a log dropped and
  * re-added later finds its record again. If the new engine cannot start
  * the witness cannot go on safely and stops itself (SIGTERM). Loop thread
  * only.
