@@ -42,12 +42,12 @@ static void problem(struct fsck *f, const char *fmt, ...)
 {
     va_list ap;
 
-    if (f->problems++ >= FSCK_REPORT_MAX)
-        return;
     va_start(ap, fmt);
-    fputs("  problem: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
+    if (f->problems++ < FSCK_REPORT_MAX) {
+        fputs("  problem: ", stdout);
+        vprintf(fmt, ap);
+        fputc('\n', stdout);
+    }
     va_end(ap);
 }
 
@@ -186,8 +186,8 @@ static int check_head(struct fsck *f, const struct gl_verifier *given,
         problem(f, "the store belongs to log key %s, not the one given", (char *)vk.data);
     printf("log key: %s (%s)\n", (char *)vk.data,
            given != NULL ? "checked against --vkey" : "as stored; not checked (no --vkey)");
-    if ((rc = gl_checkpoint_open((const char *)ck.data, ck.len, given ? given : &stored, c,
-                                 NULL, &why)) != 0) {
+    if (gl_checkpoint_open((const char *)ck.data, ck.len, given ? given : &stored, c, NULL,
+                           &why) != 0) {
         problem(f, "the stored checkpoint does not verify: %s", why.reason);
         status = 1;
         goto out;
@@ -220,7 +220,7 @@ static int fsck_run(const char *dir, const struct gl_verifier *given)
     f->tile_index = UINT64_MAX;
     f->progress = isatty(2);
     printf("fsck %s\n", dir);
-    if ((rc = store_open(&o, &f->s, &why)) != 0) {
+    if (store_open(&o, &f->s, &why) != 0) {
         printf("  problem: cannot open the store: %s (if a glasslogd runs on it, "
                "check a backup instead)\nfsck: CANNOT CHECK\n", why);
         status = 3;
