@@ -1,15 +1,14 @@
 /*
  * alarm: evidence directories and the --on-alarm hook; see alarm.h.
  *
- * The hook runs as `/bin/sh -c CMD` through posix_spawn (no fork in a
- * threaded process, no setenv in a child) with the parent's environment
- * plus GLASSLOG_ALARM_KIND, GLASSLOG_ALARM_DIR, GLASSLOG_ALARM_DETAIL and
- * GLASSLOG_LOG_URL; the monitor waits for it and reports a non-zero exit.
+ * The hook runs as `/bin/sh -c CMD` (lib/net/hook.h) with the parent's
+ * environment plus GLASSLOG_ALARM_KIND, GLASSLOG_ALARM_DIR,
+ * GLASSLOG_ALARM_DETAIL and GLASSLOG_LOG_URL; the monitor waits for it and
+ * reports a non-zero exit.
  * It runs only for newly recorded evidence.
  */
 #include "alarm.h"
 
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,39 +20,26 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/sha256.h"
+#include "hook.h"
 #include "util.h"
-
-extern char **environ;
-
-#define ENV_EXTRA 4
-#define ENV_MAX 4096
 
 static void run_hook(const struct alarm_ctx *a, const char *kind, const char *dir,
                      const char *detail)
 {
-    char *env[ENV_MAX + ENV_EXTRA + 1], vars[ENV_EXTRA][STATE_PATH_MAX + 64];
-    char *argv[] = {"sh", "-c", (char *)a->on_alarm, NULL};
-    size_t n = 0;
-    pid_t pid;
-    int st;
+    const struct gl_hook_var vars[] = {
+        {"GLASSLOG_ALARM_KIND", kind},
+        {"GLASSLOG_ALARM_DIR", dir},
+        {"GLASSLOG_ALARM_DETAIL", detail},
+        {"GLASSLOG_LOG_URL", a->url},
+    };
+    int st = 0;
 
-    snprintf(vars[0], sizeof(vars[0]), "GLASSLOG_ALARM_KIND=%s", kind);
-    snprintf(vars[1], sizeof(vars[1]), "GLASSLOG_ALARM_DIR=%s", dir);
-    snprintf(vars[2], sizeof(vars[2]), "GLASSLOG_ALARM_DETAIL=%s", detail);
-    snprintf(vars[3], sizeof(vars[3]), "GLASSLOG_LOG_URL=%s", a->url ? a->url : "");
-    for (char **e = environ; *e != NULL && n < ENV_MAX; e++)
-        if (strncmp(*e, "GLASSLOG_ALARM_", 15) != 0 &&
-            strncmp(*e, "GLASSLOG_LOG_URL=", 17) != 0)
-            env[n++] = *e;
-    for (size_t i = 0; i < ENV_EXTRA; i++)
-        env[n++] = vars[i];
-    env[n] = NULL;
-    fflush(NULL);
-    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, env) != 0) {
+    if (gl_hook_run(a->on_alarm, "sh", NULL, 0, vars, sizeof(vars) / sizeof(vars[0]), &st) !=
+        0) {
         cli_error("cannot run the --on-alarm command");
         return;
     }
-    if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         cli_error("the --on-alarm command failed (status %d)", st);
 }
 

@@ -29,7 +29,6 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
-#include "glasslog/sha256.h"
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
 #include "fetch.h"
@@ -67,6 +66,7 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    uint64_t t;
     int c;
 
     memset(o, 0, sizeof(*o));
@@ -83,7 +83,11 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         case 'S': o->sha = optarg; break;
         case 'o': o->out = optarg; break;
         case 'V': o->vkey = optarg; break;
-        case 't': o->timeout_s = strtol(optarg, NULL, 10); break;
+        case 't':
+            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
+                return -1;
+            o->timeout_s = (long)t;
+            break;
         case 'm':
             if (o->nmeta == GL_STATEMENT_META_MAX) {
                 cli_error("at most %d --meta options", GL_STATEMENT_META_MAX);
@@ -96,40 +100,13 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         }
     }
     if (!o->log || !o->key || !o->kind || !o->subject || !o->version || optind != argc ||
-        (o->file == NULL) == (o->sha == NULL) || o->timeout_s <= 0 || o->timeout_s > 86400) {
-        cli_error("append needs --log, --key, --kind, --subject, --version, exactly one of "
-                  "--file or --sha256, and a --timeout from 1 to 86400");
+        (o->file == NULL) == (o->sha == NULL)) {
+        cli_error("append needs --log, --key, --kind, --subject, --version, and exactly one "
+                  "of --file or --sha256");
         fputs(append_usage, stderr);
         return -1;
     }
     return 0;
-}
-
-/* SHA-256 of a file, streamed. */
-static int hash_file(const char *path, uint8_t out[32])
-{
-    FILE *f = fopen(path, "rb");
-    struct gl_sha256 *h = NULL;
-    char chunk[65536];
-    size_t got;
-    int rc;
-
-    if (f == NULL) {
-        cli_error("cannot open %s", path);
-        return GL_EIO;
-    }
-    if ((rc = gl_sha256_new(&h)) != 0)
-        goto out;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((rc = gl_sha256_update(h, chunk, got)) != 0)
-            goto out;
-    rc = ferror(f) ? GL_EIO : gl_sha256_final(h, out);
-    if (rc != 0)
-        cli_error("cannot read %s", path);
-out:
-    gl_sha256_free(h);
-    fclose(f);
-    return rc;
 }
 
 static int append_fields(const struct append_opts *o, struct gl_statement_fields *f)
@@ -148,7 +125,7 @@ static int append_fields(const struct append_opts *o, struct gl_statement_fields
         cli_error("--sha256 must be 64 lowercase hex digits");
         return -1;
     }
-    if (o->file != NULL && hash_file(o->file, f->sha256) != 0)
+    if (o->file != NULL && util_hash_file(o->file, f->sha256) != 0)
         return -1;
     for (size_t i = 0; i < o->nmeta; i++) {
         const char *eq = strchr(o->meta[i], '=');

@@ -98,10 +98,8 @@ static int get_parse(int argc, char **argv, struct get_opts *o)
             o->second = optarg;
             break;
         case 't':
-            if (util_parse_u64(optarg, 1, 86400, &t) != 0) {
-                cli_error("--timeout takes seconds from 1 to 86400, not '%s'", optarg);
+            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
                 return -1;
-            }
             o->timeout_s = (double)t;
             break;
         case 'h':

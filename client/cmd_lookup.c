@@ -32,6 +32,7 @@
 #include "alarm.h"
 #include "cli.h"
 #include "cmd.h"
+#include "consist.h"
 #include "fetch.h"
 #include "file.h"
 #include "json.h"
@@ -100,10 +101,8 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
             o->out = optarg;
             break;
         case 't':
-            if (util_parse_u64(optarg, 1, 86400, &t) != 0) {
-                cli_error("--timeout takes seconds from 1 to 86400, not '%s'", optarg);
+            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
                 return -1;
-            }
             o->timeout_s = (double)t;
             break;
         case 'h':
@@ -143,10 +142,12 @@ struct lookup {
 
 /* --- consistency with the client's memory ------------------------------------------ */
 
-/* Fetches the log's consistency proof m -> n (0 < m < n). */
-static int fetch_consistency(struct lookup *l, uint64_t m, uint64_t n,
-                             uint8_t (*proof)[GL_HASH_LEN], size_t *len)
+/* Fetches the log's consistency proof m -> n (0 < m < n); a
+ * consist_source's prove (ctx: the lookup). */
+static int fetch_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)[GL_HASH_LEN],
+                             size_t *len)
 {
+    struct lookup *l = ctx;
     char path[128];
     struct gl_buf body;
     cJSON *j = NULL;
@@ -201,13 +202,17 @@ static int stored_checkpoint(struct lookup *l, struct state *s, struct gl_buf *n
 static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogproof *pf,
                         const struct trust_checkpoint *tc)
 {
-    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     struct trust_checkpoint *old = malloc(sizeof(*old));
     struct alarm_ctx a = {.s = s, .url = l->o->log};
+    const struct consist_source src = {.prove = fetch_consistency,
+                                       .ctx = l,
+                                       .error = l->f.error,
+                                       .what = "the log's API",
+                                       .seen = "seen"};
+    struct consist_checkpoint cold, ccur = {pf->checkpoint, pf->checkpoint_len, &tc->cp};
     struct gl_buf note;
-    uint64_t m, n = tc->cp.size;
-    size_t len = 0, nkeys;
-    char dir[STATE_PATH_MAX], detail[256];
+    uint64_t n = tc->cp.size;
+    size_t nkeys;
     int rc, stored;
 
     gl_buf_init(&note, STATE_CHECKPOINT_MAX);
@@ -227,33 +232,9 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
                                     &stored);
         goto out;
     }
-    m = old->cp.size;
-    if (m != n && m != 0) {
-        rc = m < n ? fetch_consistency(l, m, n, proof, &len)
-                   : fetch_consistency(l, n, m, proof, &len);
-        if (rc != 0) {
-            cli_error("cannot get the consistency proof between sizes %llu and %llu: %s",
-                      (unsigned long long)m, (unsigned long long)n, l->f.error);
-            rc = m < n ? GL_EIO : GL_EVERIFY;
-            goto out;
-        }
-    }
-    rc = m <= n ? gl_merkle_verify_consistency(m, n, old->cp.root, tc->cp.root,
-                                               (const uint8_t(*)[GL_HASH_LEN])proof, len)
-                : gl_merkle_verify_consistency(n, m, tc->cp.root, old->cp.root,
-                                               (const uint8_t(*)[GL_HASH_LEN])proof, len);
-    if (rc != 0) {
-        snprintf(
-            detail, sizeof(detail),
-            "log %.100s: the checkpoint of size %llu is not consistent with the one of "
-            "size %llu seen before",
-            tc->cp.origin, (unsigned long long)n, (unsigned long long)m);
-        alarm_fork(&a, (const char *)note.data, note.len, m, pf->checkpoint,
-                   pf->checkpoint_len, n, (const uint8_t(*)[GL_HASH_LEN])proof, len, NULL,
-                   detail, dir);
-        rc = GL_EVERIFY;
+    cold = (struct consist_checkpoint){(const char *)note.data, note.len, &old->cp};
+    if ((rc = consist_check(&a, &src, &cold, &ccur, NULL)) != 0)
         goto out;
-    }
     rc = state_store_checkpoint(s, pf->checkpoint, pf->checkpoint_len, n, tc->cp.root,
                                 &stored);
 out:

@@ -43,15 +43,6 @@ static const char monitor_usage[] =
     "  --threads N      signature-checking threads (default: one per core)\n"
     "  --timeout S      give up on a request after S seconds of retries (60)\n";
 
-static int opt_seconds(const char *name, const char *v, uint64_t max, uint64_t *out)
-{
-    if (util_parse_u64(v, 1, max, out) == 0)
-        return 0;
-    cli_error("%s takes a number from 1 to %llu, not '%s'", name, (unsigned long long)max,
-              v);
-    return -1;
-}
-
 static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *once,
                          uint64_t *interval)
 {
@@ -109,16 +100,16 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
             o->watch[o->nwatch++] = optarg;
             break;
         case 'i':
-            if (opt_seconds("--interval", optarg, 86400, interval) != 0)
+            if (util_opt_u64("--interval", optarg, 1, 86400, interval) != 0)
                 return -1;
             break;
         case 'T':
-            if (opt_seconds("--threads", optarg, 64, &v) != 0)
+            if (util_opt_u64("--threads", optarg, 1, 64, &v) != 0)
                 return -1;
             o->threads = (size_t)v;
             break;
         case 't':
-            if (opt_seconds("--timeout", optarg, 86400, &v) != 0)
+            if (util_opt_u64("--timeout", optarg, 1, 86400, &v) != 0)
                 return -1;
             o->timeout_s = (double)v;
             break;

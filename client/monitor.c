@@ -29,6 +29,7 @@
 
 #include "alarm.h"
 #include "cli.h"
+#include "consist.h"
 #include "expect.h"
 #include "fetch.h"
 #include "glasslog/codec.h"
@@ -307,30 +308,13 @@ static int fetch_checkpoint(struct monitor *m, struct gl_buf *note,
     return open_state(m, tc->log) == 0 ? CLI_OK : CLI_USAGE;
 }
 
-/* Records a fork between old (stored) and cur (served). */
-static void fork_alarm(struct monitor *m, const char *origin, const struct gl_buf *old,
-                       uint64_t osize, const struct gl_buf *cur, uint64_t csize,
-                       const uint8_t (*proof)[32], size_t len, const uint8_t *prefix_root,
-                       const char *why)
-{
-    char detail[400], dir[STATE_PATH_MAX];
-
-    snprintf(
-        detail, sizeof(detail),
-        "log %.100s: the checkpoint of size %llu is not consistent with the one of size "
-        "%llu verified before (%s)",
-        origin, (unsigned long long)csize, (unsigned long long)osize, why);
-    m->alarms++;
-    alarm_fork(&m->a, (const char *)old->data, old->len, osize, (const char *)cur->data,
-               cur->len, csize, proof, len, prefix_root, detail, dir);
-}
-
 /* The root of the first lo leaves of the tree of hi leaves, from the tiles,
  * when lo is a power of two below hi (what a split-view evidence file needs
- * besides the consistency proof); GL_EINVAL otherwise. */
-static int prefix_root(struct monitor *m, uint64_t lo, uint64_t hi,
-                       uint8_t out[GL_HASH_LEN])
+ * besides the consistency proof); GL_EINVAL otherwise. A consist_source's
+ * prefix_root (ctx: the monitor). */
+static int prefix_root(void *ctx, uint64_t lo, uint64_t hi, uint8_t out[GL_HASH_LEN])
 {
+    struct monitor *m = ctx;
     struct gl_hash_source src;
 
     if (lo == 0 || lo >= hi || (lo & (lo - 1)) != 0)
@@ -339,50 +323,36 @@ static int prefix_root(struct monitor *m, uint64_t lo, uint64_t hi,
     return gl_merkle_root_at(&src, lo, out);
 }
 
-/* Is (n, rn) consistent with the stored (s, rs)? Proven from tiles. 0 yes;
- * GL_EVERIFY no (alarm raised); other codes: could not tell (reported). */
+/* A consistency proof lo -> hi computed from the tiles (a consist_source's
+ * prove). */
+static int tiles_proof(void *ctx, uint64_t lo, uint64_t hi, uint8_t (*proof)[GL_HASH_LEN],
+                       size_t *len)
+{
+    struct monitor *m = ctx;
+
+    return tiles_prove_consistency(m->ts, lo, hi, proof, len);
+}
+
+/* Is the served checkpoint consistent with the stored one? Proven from
+ * tiles (consist.h). 0 yes; GL_EVERIFY no (alarm raised, or a smaller one
+ * not proven a prefix); other codes: could not tell (reported). */
 static int check_consistency(struct monitor *m, const struct gl_buf *snote,
                              const struct trust_checkpoint *sc,
                              const struct gl_buf *nnote,
                              const struct trust_checkpoint *nc)
 {
-    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN], prefix[GL_HASH_LEN];
-    uint64_t s = sc->cp.size, n = nc->cp.size, lo = s < n ? s : n, hi = s < n ? n : s;
-    size_t len = 0;
-    int rc;
+    const struct consist_source src = {.prove = tiles_proof,
+                                       .prefix_root = prefix_root,
+                                       .ctx = m,
+                                       .error = m->f.error,
+                                       .what = "the log's tiles",
+                                       .seen = "verified"};
+    const struct consist_checkpoint old = {(const char *)snote->data, snote->len, &sc->cp};
+    const struct consist_checkpoint cur = {(const char *)nnote->data, nnote->len, &nc->cp};
+    int forked = 0, rc = consist_check(&m->a, &src, &old, &cur, &forked);
 
-    if (s == n || lo == 0) {
-        rc = gl_merkle_verify_consistency(lo, hi, s <= n ? sc->cp.root : nc->cp.root,
-                                          s <= n ? nc->cp.root : sc->cp.root, NULL, 0);
-    } else {
-        rc = tiles_prove_consistency(m->ts, lo, hi, proof, &len);
-        if (rc != 0 && s > n) {
-            cli_error(
-                "the log serves a checkpoint of size %llu, smaller than the size %llu "
-                "verified before, and its tiles cannot prove it a prefix: %s",
-                (unsigned long long)n, (unsigned long long)s,
-                m->f.error[0] ? m->f.error : gl_strerror(rc));
-            return GL_EVERIFY;
-        }
-        if (rc != 0) {
-            cli_error("cannot compute the consistency proof %llu -> %llu from the log's "
-                      "tiles: %s",
-                      (unsigned long long)lo, (unsigned long long)hi,
-                      m->f.error[0] ? m->f.error : gl_strerror(rc));
-            return rc;
-        }
-        rc = gl_merkle_verify_consistency(lo, hi, s < n ? sc->cp.root : nc->cp.root,
-                                          s < n ? nc->cp.root : sc->cp.root,
-                                          (const uint8_t(*)[GL_HASH_LEN])proof, len);
-    }
-    if (rc != 0) {
-        fork_alarm(m, nc->cp.origin, snote, s, nnote, n, (const uint8_t(*)[32])proof, len,
-                   prefix_root(m, lo, hi, prefix) == 0 ? prefix : NULL,
-                   s == n ? "same size, different root"
-                          : "the consistency proof from the log's tiles does not verify");
-        return GL_EVERIFY;
-    }
-    return 0;
+    m->alarms += (unsigned)forked;
+    return rc;
 }
 
 /* --- entries ----------------------------------------------------------------------- */

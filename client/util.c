@@ -60,6 +60,15 @@ int util_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
+int util_opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (util_parse_u64(s, lo, hi, out) == 0)
+        return 0;
+    cli_error("%s takes a number from %llu to %llu, not '%s'", name, (unsigned long long)lo,
+              (unsigned long long)hi, s);
+    return GL_EPARSE;
+}
+
 int util_hash_file(const char *path, uint8_t out[32])
 {
     FILE *f = fopen(path, "rb");

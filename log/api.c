@@ -804,7 +804,7 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     gl_buf_init(&b, 8 << 20); /* room for two series per submitter key (4096) */
 #define VAL(n, t, h, v) \
     if (rc == 0)        \
-    rc = metrics_render_value(&b, n, t, h, (double)(v))
+    rc = gl_metrics_value(&b, n, t, h, (double)(v))
     VAL("glasslog_tree_size", "gauge", "Entries in the published tree.",
         seq_tree(a->seq)->range.size);
     VAL("glasslog_appends_total", "counter", "New entries appended.", st->appends);
@@ -821,39 +821,28 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     VAL("glasslog_storage_failed", "gauge", "1 if the last write failed.", st->storage_failed);
     VAL("glasslog_tile_cache_hits_total", "counter", "Tile cache hits.", hits);
     VAL("glasslog_tile_cache_misses_total", "counter", "Tile cache misses.", misses);
-    VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.", metrics_rss_bytes());
-    VAL("glasslog_http_requests_total", "counter", "HTTP requests handled.", hs.requests);
-    VAL("glasslog_http_connections_open", "gauge", "HTTP connections open.", hs.conns_active);
-    VAL("glasslog_http_connections_accepted_total", "counter", "HTTP connections served.",
-        hs.conns_accepted);
-    VAL("glasslog_http_connections_refused_total", "counter",
-        "Connections closed at once: over the total limit (or shutting down).",
-        hs.conns_rejected);
-    VAL("glasslog_http_connections_refused_per_client_total", "counter",
-        "Connections closed at once: over the per-client limit.", hs.conns_rejected_addr);
-    VAL("glasslog_http_connections_stalled_total", "counter",
-        "Connections reset because the client stopped reading its answer.", hs.conns_stalled);
+    VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.",
+        gl_metrics_rss_bytes());
     VAL("glasslog_parked_appends", "gauge",
         "Durable appends waiting for a served checkpoint (witness cosignatures).", a->nwaiting);
     VAL("glasslog_parked_gone_total", "counter",
         "Parked appends freed because their client went away.", a->parked_gone);
 #undef VAL
-    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
-        if (hs.by_code[i] > 0)
-            rc = gl_buf_printf(&b, "glasslog_http_responses_total{code=\"%d\"} %llu\n",
-                               gl_http_stat_codes[i], (unsigned long long)hs.by_code[i]);
+    if (rc == 0)
+        rc = gl_metrics_http(&b, "glasslog_http", &hs);
     if (rc == 0 && a->pub != NULL)
         rc = publish_metrics(a->pub, &b);
     if (rc == 0 && a->limits != NULL)
         rc = ratelimit_render(a->submitters, a->limits, a->nsubmitters, uv_now(a->loop), &b);
     if (rc == 0)
-        rc = hist_render(&st->batch_size, "glasslog_batch_entries", "Entries per batch.", &b);
+        rc = gl_metrics_hist_render(&st->batch_size, "glasslog_batch_entries",
+                                    "Entries per batch.", &b);
     if (rc == 0)
-        rc = hist_render(&st->queue_wait, "glasslog_queue_wait_seconds",
-                         "Time from submission to batch cut.", &b);
+        rc = gl_metrics_hist_render(&st->queue_wait, "glasslog_queue_wait_seconds",
+                                    "Time from submission to batch cut.", &b);
     if (rc == 0)
-        rc = hist_render(&st->integrate, "glasslog_integrate_seconds",
-                         "Time from batch cut to durable.", &b);
+        rc = gl_metrics_hist_render(&st->integrate, "glasslog_integrate_seconds",
+                                    "Time from batch cut to durable.", &b);
     rc = rc != 0 ? gl_http_reply_error(req, 500, "metrics too large")
                  : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nocache, 1, b.data,
                                  b.len);

@@ -15,6 +15,7 @@
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "metrics.h"
 
 #define RATE_DECIMALS 6
 #define RATE_SCALE 1000000ULL          /* 10^RATE_DECIMALS */
@@ -151,10 +152,9 @@ static int render_family(const struct gl_verifier *keys, const struct ratelimit 
                          uint64_t now_ms, int gauge, struct gl_buf *out)
 {
     const char *name = gauge ? "glasslog_rate_tokens" : "glasslog_rate_limited_total";
-    int rc = gl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name,
-                           gauge ? "Tokens in the submitter key's bucket (negative: debt)."
-                                 : "Appends refused by the submitter key's rate limit (429).",
-                           name, gauge ? "gauge" : "counter");
+    int rc = gl_metrics_family(out, name, gauge ? "gauge" : "counter",
+                               gauge ? "Tokens in the submitter key's bucket (negative: debt)."
+                                     : "Appends refused by the submitter key's rate limit (429).");
 
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (ratelimit_unlimited(&b[i]))

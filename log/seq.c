@@ -274,7 +274,7 @@ static void seq_cut(struct seq *s)
         struct seq_sub *sub = s->head;
         s->head = sub->next;
         s->npool--;
-        hist_observe(&s->st.queue_wait, t - sub->t_submit);
+        gl_metrics_hist_observe(&s->st.queue_wait, t - sub->t_submit);
         s->batch[s->nbatch++] = sub;
     }
     if (s->head == NULL)
@@ -333,8 +333,8 @@ static void seq_settle(struct seq *s)
     if (rc == 0) {
         s->st.storage_failed = 0;
         s->st.batches++;
-        hist_observe(&s->st.integrate, s->t_done - s->t_cut);
-        hist_observe(&s->st.batch_size, (double)s->nbatch);
+        gl_metrics_hist_observe(&s->st.integrate, s->t_done - s->t_cut);
+        gl_metrics_hist_observe(&s->st.batch_size, (double)s->nbatch);
     } else {
         gl_log(GL_LOG_ERROR, "batch of %zu failed: %s; answering 503", s->nbatch,
                gl_strerror(rc));

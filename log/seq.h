@@ -59,9 +59,9 @@ struct seq_config {
 struct seq_stats {
     uint64_t appends, duplicates, batches, write_failures;
     uint64_t pool, reserved;
-    struct hist batch_size;   /* entries per batch (plain numbers) */
-    struct hist queue_wait;   /* seconds from submit to batch cut */
-    struct hist integrate;    /* seconds from batch cut to durable */
+    struct gl_metrics_hist batch_size;   /* entries per batch (plain numbers) */
+    struct gl_metrics_hist queue_wait;   /* seconds from submit to batch cut */
+    struct gl_metrics_hist integrate;    /* seconds from batch cut to durable */
     double last_checkpoint;   /* wall-clock time of the last (re)signing */
     int storage_failed;       /* the last write failed */
 };

@@ -5,7 +5,7 @@
  * the evidence file's path as "$1") with the environment variables
  * GLASSLOG_EVIDENCE (the path), GLASSLOG_EVIDENCE_ID (its hex ID) and
  * GLASSLOG_ORIGIN (the log) added. Each command runs in the background
- * (posix_spawn from a detached thread that waits for it and logs its exit
+ * (lib/net/hook.h, from a detached thread that waits for it and logs its exit
  * status), so a slow or hanging command never delays the witness.
  * Thread-safe; called from the committer thread.
  */

@@ -20,6 +20,7 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/log.h"
+#include "metrics.h"
 
 #define TEXT "text/plain; charset=utf-8"
 #define EVIDENCE_PAGE 256
@@ -377,26 +378,6 @@ static int api_healthz(struct api *a, struct gl_http_req *req)
 /* --- metrics --------------------------------------------------------------------------
  */
 
-static uint64_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long pages = 0, rss = 0;
-
-    if (f == NULL)
-        return 0;
-    if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
-        rss = 0;
-    fclose(f);
-    return (uint64_t)rss * 4096u;
-}
-
-static int metric(struct gl_buf *b, const char *name, const char *type, const char *help,
-                  double v)
-{
-    return gl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
-                         type, name, v);
-}
-
 static int metrics_engine(struct api *a, struct gl_buf *b)
 {
     struct engine_stats s;
@@ -405,7 +386,7 @@ static int metrics_engine(struct api *a, struct gl_buf *b)
     engine_stats(a->engine, &s);
 #define M(n, t, h, v)                                                                    \
     if (rc == 0)                                                                         \
-    rc = metric(b, "glasslog_witness_" n, t, h, (double)(v))
+    rc = gl_metrics_value(b, "glasslog_witness_" n, t, h, (double)(v))
     M("cosigned_total", "counter", "Checkpoints cosigned (200).", s.cosigned);
     M("conflicts_total", "counter", "add-checkpoint answered 409.", s.conflicts);
     M("refused_total", "counter", "Requests refused by the state machine (400/422/5xx).",
@@ -422,7 +403,7 @@ static int metrics_engine(struct api *a, struct gl_buf *b)
     M("evidence_total", "gauge", "Split-view evidence files stored.", s.evidence);
     M("split_view_origins", "gauge", "Logs frozen after a proven split view.", s.frozen);
     M("rate_limited_total", "counter", "add-checkpoint answered 429.", a->rate_limited);
-    M("resident_memory_bytes", "gauge", "Resident set size.", rss_bytes());
+    M("resident_memory_bytes", "gauge", "Resident set size.", gl_metrics_rss_bytes());
 #undef M
     return rc;
 }
@@ -435,7 +416,7 @@ static int metrics_feeder(struct api *a, struct gl_buf *b)
     feeder_stats(a->feeder, &s);
 #define M(n, h, v)                                                                       \
     if (rc == 0)                                                                         \
-    rc = metric(b, "glasslog_witness_" n, "counter", h, (double)(v))
+    rc = gl_metrics_value(b, "glasslog_witness_" n, "counter", h, (double)(v))
     M("poll_rounds_total", "Pull and gossip rounds.", s.rounds);
     M("pulls_total", "Checkpoints pulled from logs.", s.pulls);
     M("pull_errors_total", "Failed pulls.", s.pull_errors);
@@ -448,33 +429,6 @@ static int metrics_feeder(struct api *a, struct gl_buf *b)
     M("evidence_imported_total", "Evidence files verified and imported from peers.",
       s.evidence_imported);
 #undef M
-    return rc;
-}
-
-static int metrics_http(const struct gl_http_stats *s, struct gl_buf *b)
-{
-    int rc = 0;
-
-#define M(n, t, h, v)                                                                    \
-    if (rc == 0)                                                                         \
-    rc = metric(b, "glasslog_witness_http_" n, t, h, (double)(v))
-    M("requests_total", "counter", "HTTP requests handled.", s->requests);
-    M("connections_open", "gauge", "HTTP connections open.", s->conns_active);
-    M("connections_accepted_total", "counter", "HTTP connections served.",
-      s->conns_accepted);
-    M("connections_refused_total", "counter",
-      "Connections closed at once: over the total limit (or shutting down).",
-      s->conns_rejected);
-    M("connections_refused_per_client_total", "counter",
-      "Connections closed at once: over the per-client limit.", s->conns_rejected_addr);
-    M("connections_stalled_total", "counter",
-      "Connections reset because the client stopped reading its answer.", s->conns_stalled);
-#undef M
-    for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
-        if (s->by_code[i] > 0)
-            rc = gl_buf_printf(
-                b, "glasslog_witness_http_responses_total{code=\"%d\"} %llu\n",
-                gl_http_stat_codes[i], (unsigned long long)s->by_code[i]);
     return rc;
 }
 
@@ -492,7 +446,7 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     if (rc == 0)
         rc = metrics_feeder(a, &b);
     if (rc == 0)
-        rc = metrics_http(&hs, &b);
+        rc = gl_metrics_http(&b, "glasslog_witness_http", &hs);
     rc = rc != 0 ? reply_why(req, NULL, 500, "metrics too large")
                  : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nostore, 1,
                                  b.data, b.len);

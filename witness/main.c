@@ -17,7 +17,6 @@
  * answer the requests in flight, stop the feeder, drain the engine, exit 0.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +35,7 @@
 #include "http_server.h"
 #include "kv.h"
 #include "logs.h"
+#include "options.h"
 #include "peers.h"
 #include "reload.h"
 #include "sdnotify.h"
@@ -46,8 +46,11 @@
  * feeder's connections, evidence files, alarm commands, libuv and stdio. */
 #define FD_RESERVE (KV_FD_RESERVE + 128)
 
+#define OPT_PATH_MAX 1024
+
 struct options {
-    const char *listen, *data, *key, *logs, *peers, *on_evidence, *log_level;
+    char listen[128], data[OPT_PATH_MAX], key[OPT_PATH_MAX], logs[OPT_PATH_MAX];
+    char peers[OPT_PATH_MAX], on_evidence[4096], log_level[16];
     unsigned poll_interval;
     unsigned cache_mb;
     int create;
@@ -75,130 +78,49 @@ struct witness {
     char evdir[PATH_MAX_LEN];
 };
 
-static const char usage[] =
+/* --- options ---------------------------------------------------------------------- */
+
+#define S(n, f, def, arg, h) GL_OPT_STR(n, struct options, f, def, arg, h)
+#define U(n, f, lo, hi, def, arg, h) GL_OPT_UINT(n, struct options, f, lo, hi, def, arg, h)
+
+static const struct gl_opt settings[] = {
+    S("listen", listen, "127.0.0.1:7380", "ADDR:PORT", "serve HTTP here (port 0: any)"),
+    S("data", data, NULL, "DIR", "state (RocksDB); must exist unless --create"),
+    GL_OPT_FLAG("create", struct options, create,
+                "make a new witness state (DIR missing or empty)"),
+    S("key", key, NULL, "FILE", "cosigning key (glasslog keygen --cosigner)"),
+    S("logs", logs, NULL, "FILE", "log list: logs/v0, then vkey/origin/qpd/url lines"),
+    S("peers", peers, NULL, "FILE", "peer witnesses: witness <name> <vkey> <url> lines"),
+    U("poll-interval", poll_interval, 1, 86400, 10, "SECONDS", "pull and gossip period"),
+    S("on-evidence", on_evidence, NULL, "CMD",
+      "run `sh -c CMD _ FILE` for each new evidence file"),
+    U("cache-mb", cache_mb, 1, 65536, 16, "MIB", "RocksDB block cache in MiB"),
+    U("conns-per-client", conns_per_client, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT,
+      GL_HTTP_DEFAULT_CONNS_PER_ADDR, "N",
+      "connections at once from one IPv4 address or IPv6 /64"),
+    U("request-timeout-ms", request_timeout_ms, 100, 600000, 10000, "MS",
+      "a request must arrive in full, and an answer be read, within this"),
+    S("log-level", log_level, "info", "LEVEL", "debug, info, warn or error"),
+};
+
+static const struct gl_opts table = {
+    "glasslog-witness", GL_VERSION,
     "usage: glasslog-witness --data DIR --key FILE --logs FILE [options]\n"
     "\n"
     "A C2SP tlog-witness: cosigns checkpoints consistent with what it cosigned\n"
     "before, pulls from logs, gossips with peers and keeps split-view evidence.\n"
-    "  --listen ADDR:PORT      serve HTTP here (default 127.0.0.1:7380; port 0: any)\n"
-    "  --data DIR              state (RocksDB); must exist unless --create\n"
-    "  --create                make a new witness state (DIR missing or empty)\n"
-    "  --key FILE              cosigning key (glasslog keygen --cosigner)\n"
-    "  --logs FILE             log list: logs/v0, then vkey/origin/qpd/url lines\n"
-    "  --peers FILE            peer witnesses: witness <name> <vkey> <url> lines\n"
-    "  --poll-interval SECONDS pull and gossip period (default 10)\n"
-    "  --on-evidence CMD       run `sh -c CMD _ FILE` for each new evidence file\n"
-    "  --cache-mb N            RocksDB block cache (default 16)\n"
-    "  --conns-per-client N    connections at once from one IPv4 address or IPv6 /64\n"
-    "                          (default 64)\n"
-    "  --request-timeout-ms MS a request must arrive in full, and an answer be read,\n"
-    "                          within this (default 10000)\n"
-    "  --log-level LEVEL       debug, info, warn or error (default info)\n"
-    "  --help, --version\n";
-
-/* --- options ---------------------------------------------------------------------- */
-
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || *s == 0 || *end != 0 || v < lo || v > hi)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
+    "Options (also as \"key value\" lines in --config FILE; flags win):\n",
+    settings, sizeof(settings) / sizeof(settings[0])};
 
 /* 0 to run, 1 after --help/--version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"data", required_argument, NULL, 'd'},
-        {"key", required_argument, NULL, 'k'},
-        {"logs", required_argument, NULL, 'L'},
-        {"peers", required_argument, NULL, 'p'},
-        {"poll-interval", required_argument, NULL, 'i'},
-        {"on-evidence", required_argument, NULL, 'e'},
-        {"log-level", required_argument, NULL, 'v'},
-        {"cache-mb", required_argument, NULL, 'c'},
-        {"create", no_argument, NULL, 'X'},
-        {"conns-per-client", required_argument, NULL, 'C'},
-        {"request-timeout-ms", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    o->listen = "127.0.0.1:7380";
-    o->log_level = "info";
-    o->poll_interval = 10;
-    o->cache_mb = 16;
-    o->conns_per_client = GL_HTTP_DEFAULT_CONNS_PER_ADDR;
-    o->request_timeout_ms = 10000;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            o->listen = optarg;
-            break;
-        case 'd':
-            o->data = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'L':
-            o->logs = optarg;
-            break;
-        case 'p':
-            o->peers = optarg;
-            break;
-        case 'e':
-            o->on_evidence = optarg;
-            break;
-        case 'v':
-            o->log_level = optarg;
-            break;
-        case 'i':
-            if (parse_uint(optarg, 1, 86400, &o->poll_interval) != 0)
-                return fprintf(stderr, "glasslog-witness: --poll-interval: 1 to 86400\n"),
-                       -1;
-            break;
-        case 'c':
-            if (parse_uint(optarg, 1, 65536, &o->cache_mb) != 0)
-                return fprintf(stderr, "glasslog-witness: --cache-mb: 1 to 65536\n"), -1;
-            break;
-        case 'C':
-            if (parse_uint(optarg, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT, &o->conns_per_client) != 0)
-                return fprintf(stderr, "glasslog-witness: --conns-per-client: 1 to %u\n",
-                               GL_HTTP_MAX_CONNECTIONS_LIMIT),
-                       -1;
-            break;
-        case 'T':
-            if (parse_uint(optarg, 100, 600000, &o->request_timeout_ms) != 0)
-                return fprintf(stderr,
-                               "glasslog-witness: --request-timeout-ms: 100 to 600000\n"),
-                       -1;
-            break;
-        case 'X':
-            o->create = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 1;
-        case 'V':
-            printf("glasslog-witness %s\n", GL_VERSION);
-            return 1;
-        default:
-            fputs(usage, stderr);
-            return -1;
-        }
-    }
-    if (optind != argc || o->data == NULL || o->key == NULL || o->logs == NULL) {
+    if ((rc = gl_opts_parse(&table, argc, argv, o)) != 0)
+        return rc;
+    if (o->data[0] == 0 || o->key[0] == 0 || o->logs[0] == 0) {
         fputs("glasslog-witness: --data, --key and --logs are required (see --help)\n",
               stderr);
         return -1;
@@ -270,7 +192,7 @@ static int load_peers(struct witness *w)
     struct gl_err why;
     int rc;
 
-    if (w->o.peers == NULL)
+    if (w->o.peers[0] == 0)
         return 0;
     gl_buf_init(&b, PEERS_FILE_MAX);
     if ((rc = gl_file_read(w->o.peers, &b)) != 0)
@@ -296,7 +218,7 @@ static void on_evidence(void *arg, const char *id, const char *origin, const cha
 {
     const struct witness *w = arg;
 
-    alarm_raise(w->o.on_evidence, id, origin, path);
+    alarm_raise(w->o.on_evidence[0] ? w->o.on_evidence : NULL, id, origin, path);
 }
 
 static int open_state(struct witness *w)

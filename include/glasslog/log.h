@@ -1,7 +1,9 @@
 /*
  * log: one line per event on stderr: "<ISO-8601 UTC time> <level> <msg>".
  * Thread-safe (one fprintf per line). Messages below the set level are
- * dropped. The library itself logs nothing; daemons and the CLI do.
+ * dropped. The core library itself logs nothing (and does no I/O): this
+ * logger lives in the I/O archive (lib/net/log.c, libglasslog-net.a),
+ * for the daemons and the CLI.
  */
 #ifndef GLASSLOG_LOG_H
 #define GLASSLOG_LOG_H

@@ -1,5 +1,6 @@
 #!/bin/sh
-# bench_log: the running log's figures (issue #3 item 9), run by
+# bench_log: the running log's figures (latency, throughput, durability
+# cost against same-run references), run by
 # `make bench-log`. Prints "bench <name> <value> <unit>" lines and exits
 # non-zero if anything fails (a proof that does not verify, a refused
 # append, a non-2xx answer under wrk, a server that does not start).

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_monitor: how fast `glasslog monitor` catches up over a local log
-# (issue #4 acceptance: at least half the same-run all-core Ed25519 verify
-# rate, memory flat in the log's size). Prints "bench <name> <value> <unit>"
+# (the goal: at least half the same-run all-core Ed25519 verify rate,
+# memory flat in the log's size). Prints "bench <name> <value> <unit>"
 # lines and exits non-zero if anything fails.
 #
 # In a temp dir: fresh keys, glasslogd on a free 127.0.0.1 port, then

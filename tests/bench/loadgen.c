@@ -1,6 +1,6 @@
 /*
- * loadgen: load generator and end-to-end checker for glasslogd (issue #3,
- * item 9). Subcommands:
+ * loadgen: load generator and end-to-end checker for glasslogd (the
+ * figures of tests/bench/bench_log.sh). Subcommands:
  *
  *   append      pre-builds and signs N distinct statements (before the
  *               clock starts: signing is the client's cost, not the log's),

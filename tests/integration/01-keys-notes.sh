@@ -13,6 +13,42 @@ for b in glasslog glasslogd glasslog-witness; do
     grep -q "^$b [0-9]" "$T/out" || fail "$b --version"
 done
 
+# Numeric options are parsed strictly in all three programs: a number
+# with trailing junk, a sign or out of range is refused with the option's
+# name, before anything else is done (no key, file or port is touched).
+for v in 10x -5 0 86401 ""; do
+    expect_rc 3 "$G" append --log http://127.0.0.1:9 --key "$T/none.key" --kind build \
+        --subject s --version 1 --sha256 "$(printf '%064d' 0)" --timeout "$v"
+    expect_err "^glasslog: --timeout takes a number from 1 to 86400, not '$v'"
+done
+for o in lookup get; do
+    expect_rc 3 "$G" "$o" --log http://127.0.0.1:9 --policy "$T/none" --timeout 10x
+    expect_err "--timeout takes a number from 1 to 86400, not '10x'"
+done
+expect_rc 3 "$G" monitor --log http://127.0.0.1:9 --policy "$T/none" --state "$T/st" --threads 2x
+expect_err "--threads takes a number from 1 to 64, not '2x'"
+for v in 10x -1 " 5" 10001; do
+    expect_rc 2 "$GL_BIN/glasslogd" --store mem: --key "$T/none.key" --submitters "$T/none" \
+        --batch-ms "$v"
+    expect_err "^glasslogd: batch-ms must be a whole number from 0 to 10000, not \"$v\""
+done
+for v in 10x 0 86401; do
+    expect_rc 2 "$GL_BIN/glasslog-witness" --data "$T/w" --key "$T/none.key" --logs "$T/none" \
+        --poll-interval "$v"
+    expect_err "^glasslog-witness: poll-interval must be a whole number from 1 to 86400, not \"$v\""
+done
+[ ! -e "$T/w" ] || fail "the witness touched its data directory despite a bad option"
+# The same table reads a config file: line numbers in errors; flags win.
+printf '# settings\nbatch-ms 7x\n' > "$T/log.conf"
+expect_rc 2 "$GL_BIN/glasslogd" --config "$T/log.conf" --store mem: --key "$T/none.key" \
+    --submitters "$T/none"
+expect_err "batch-ms must be a whole number from 0 to 10000, not \"7x\""
+expect_err "(in $T/log.conf:2)"
+printf 'poll-interval 5\nno-such-setting 1\n' > "$T/w.conf"
+expect_rc 2 "$GL_BIN/glasslog-witness" --config "$T/w.conf" --data "$T/w" --key "$T/none.key" \
+    --logs "$T/none"
+expect_err "$T/w.conf:2: unknown setting \"no-such-setting\""
+
 # Known answer: Go's peter note.
 expect_rc 0 "$G" note sign --key "$V/peter.key" "$V/peter.text"
 cmp -s "$T/out" "$V/peter.note" || fail "note sign differs from Go's peter.note"

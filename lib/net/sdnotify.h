@@ -1,5 +1,5 @@
 /*
- * sdnotify (internal): the service manager's readiness protocol, spoken
+ * sdnotify (I/O adapter): the service manager's readiness protocol, spoken
  * directly (sd_notify(3), "NOTIFY_SOCKET"): one datagram of
  * newline-separated KEY=VALUE assignments to the AF_UNIX socket named by
  * $NOTIFY_SOCKET (a path, or "@name" for the abstract namespace). Without

@@ -1,0 +1,83 @@
+/*
+ * consist: see consist.h. The proof buffer (GL_MERKLE_MAX_PROOF hashes)
+ * is on the stack; nothing is allocated.
+ */
+#include "consist.h"
+
+#include <assert.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "glasslog/error.h"
+#include "state.h"
+
+static const char *source_error(const struct consist_source *src, int rc)
+{
+    return src->error != NULL && src->error[0] != '\0' ? src->error : gl_strerror(rc);
+}
+
+/* Records the fork between old and cur. */
+static void fork_alarm(struct alarm_ctx *a, const struct consist_source *src,
+                       const struct consist_checkpoint *old,
+                       const struct consist_checkpoint *cur,
+                       const uint8_t (*proof)[GL_HASH_LEN], size_t len)
+{
+    uint64_t m = old->cp->size, n = cur->cp->size, lo = m < n ? m : n, hi = m < n ? n : m;
+    uint8_t prefix[GL_HASH_LEN];
+    const uint8_t *pr = NULL;
+    char detail[400], dir[STATE_PATH_MAX];
+
+    if (src->prefix_root != NULL && lo > 0 && lo < hi &&
+        src->prefix_root(src->ctx, lo, hi, prefix) == 0)
+        pr = prefix;
+    snprintf(detail, sizeof(detail),
+             "log %.100s: the checkpoint of size %llu is not consistent with the one of size "
+             "%llu %s before (%s%s%s)",
+             cur->cp->origin, (unsigned long long)n, (unsigned long long)m, src->seen,
+             m == n ? "same size, different root" : "the consistency proof from ",
+             m == n ? "" : src->what, m == n ? "" : " does not verify");
+    alarm_fork(a, old->note, old->len, m, cur->note, cur->len, n, proof, len, pr, detail,
+               dir);
+}
+
+int consist_check(struct alarm_ctx *a, const struct consist_source *src,
+                  const struct consist_checkpoint *old, const struct consist_checkpoint *cur,
+                  int *forked)
+{
+    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
+    uint64_t m = old->cp->size, n = cur->cp->size, lo = m < n ? m : n, hi = m < n ? n : m;
+    const uint8_t *rlo = m <= n ? old->cp->root : cur->cp->root;
+    const uint8_t *rhi = m <= n ? cur->cp->root : old->cp->root;
+    size_t len = 0;
+    int rc;
+
+    if (forked != NULL)
+        *forked = 0;
+    if (lo != hi && lo != 0) {
+        rc = src->prove(src->ctx, lo, hi, proof, &len);
+        if (rc != 0 && m > n) {
+            cli_error("the log serves a checkpoint of size %llu, smaller than the size %llu "
+                      "%s before: cannot get the consistency proof between sizes %llu and "
+                      "%llu from %s: %s",
+                      (unsigned long long)n, (unsigned long long)m, src->seen,
+                      (unsigned long long)m, (unsigned long long)n, src->what,
+                      source_error(src, rc));
+            return GL_EVERIFY;
+        }
+        if (rc != 0) {
+            cli_error("cannot get the consistency proof between sizes %llu and %llu from %s: %s",
+                      (unsigned long long)m, (unsigned long long)n, src->what,
+                      source_error(src, rc));
+            return GL_EIO;
+        }
+        assert(len <= GL_MERKLE_MAX_PROOF);
+    }
+    rc = gl_merkle_verify_consistency(lo, hi, rlo, rhi, (const uint8_t(*)[GL_HASH_LEN])proof,
+                                      len);
+    if (rc == 0)
+        return 0;
+    fork_alarm(a, src, old, cur, (const uint8_t(*)[GL_HASH_LEN])proof, len);
+    if (forked != NULL)
+        *forked = 1;
+    return GL_EVERIFY;
+}

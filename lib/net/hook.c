@@ -1,0 +1,109 @@
+/*
+ * hook: see hook.h. The child's environment is a heap array of pointers:
+ * the process's entries that no added variable replaces, then the added
+ * "NAME=value" strings (heap copies), then NULL.
+ */
+#include "hook.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "glasslog/buf.h"
+#include "glasslog/error.h"
+
+extern char **environ;
+
+/* 1 if the environ entry e ("NAME=...") is replaced by one of vars. */
+static int replaced(const char *e, const struct gl_hook_var *vars, size_t nvars)
+{
+    for (size_t i = 0; i < nvars; i++) {
+        size_t n = strlen(vars[i].name);
+        if (strncmp(e, vars[i].name, n) == 0 && e[n] == '=')
+            return 1;
+    }
+    return 0;
+}
+
+/* "name=value" on the heap, or NULL. */
+static char *var_string(const struct gl_hook_var *v)
+{
+    const char *value = v->value != NULL ? v->value : "";
+    size_t n;
+    char *s;
+
+    if (gl_size_add(strlen(v->name), strlen(value), &n) != 0 || gl_size_add(n, 2, &n) != 0 ||
+        (s = malloc(n)) == NULL)
+        return NULL;
+    snprintf(s, n, "%s=%s", v->name, value);
+    return s;
+}
+
+/* The child's environment (see the top); *nadded heap strings at its end
+ * belong to it. NULL when out of memory. */
+static char **make_env(const struct gl_hook_var *vars, size_t nvars, size_t *first_added)
+{
+    size_t n = 0, k = 0;
+    char **env;
+
+    while (environ != NULL && environ[n] != NULL)
+        n++;
+    if ((env = calloc(n + nvars + 1, sizeof(*env))) == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!replaced(environ[i], vars, nvars))
+            env[k++] = environ[i];
+    *first_added = k;
+    for (size_t i = 0; i < nvars; i++)
+        if ((env[k++] = var_string(&vars[i])) == NULL)
+            break;
+    assert(k <= n + nvars);
+    return env;
+}
+
+static void free_env(char **env, size_t first_added)
+{
+    for (size_t i = first_added; env[i] != NULL; i++)
+        free(env[i]);
+    free(env);
+}
+
+int gl_hook_run(const char *cmd, const char *name, const char *const *args, size_t nargs,
+                const struct gl_hook_var *vars, size_t nvars, int *status)
+{
+    char *argv[GL_HOOK_MAX_ARGS + 5];
+    char **env;
+    size_t first = 0;
+    pid_t pid;
+    int rc = 0;
+
+    if (nargs > GL_HOOK_MAX_ARGS || nvars > GL_HOOK_MAX_VARS)
+        return GL_EINVAL;
+    for (size_t i = 0; i < nvars; i++)
+        if (vars[i].name == NULL || vars[i].name[0] == '\0' || strchr(vars[i].name, '='))
+            return GL_EINVAL;
+    argv[0] = "/bin/sh";
+    argv[1] = "-c";
+    argv[2] = (char *)cmd;
+    argv[3] = (char *)name;
+    for (size_t i = 0; i < nargs; i++)
+        argv[4 + i] = (char *)args[i];
+    argv[4 + nargs] = NULL;
+    if ((env = make_env(vars, nvars, &first)) == NULL)
+        return GL_ENOMEM;
+    for (size_t i = first; i < first + nvars; i++)
+        if (env[i] == NULL)
+            rc = GL_ENOMEM;
+    fflush(NULL); /* the child must not repeat our buffered output */
+    if (rc == 0 && posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, env) != 0)
+        rc = GL_EIO;
+    free_env(env, first);
+    while (rc == 0 && waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            rc = GL_EIO;
+    return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * test_file: lib/net/file.c: bounded reads (the cap is exact: max bytes
+ * read, max + 1 refused), creating a new file (never over an existing
+ * one, with the mode asked for), atomic replacement (no temporary file
+ * left), the empty-directory test a daemon's --create relies on, and
+ * loading a signer key (the public vector, an oversized file, garbage with
+ * a reason).
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "glasslog/buf.h"
+#include "glasslog/error.h"
+#include "glasslog/key.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_tempdir("file", dir, sizeof(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(dir);
+    return 0;
+}
+
+static void path_of(const char *name, char *out, size_t max)
+{
+    snprintf(out, max, "%s/%s", dir, name);
+}
+
+static void test_read_cap(void **state)
+{
+    char p[300];
+    struct gl_buf b;
+    (void)state;
+
+    path_of("ten", p, sizeof(p));
+    assert_int_equal(gl_file_write_new(p, "0123456789", 10, 0644), 0);
+    gl_buf_init(&b, 10);
+    assert_int_equal(gl_file_read(p, &b), 0);
+    assert_int_equal(b.len, 10);
+    assert_memory_equal(b.data, "0123456789", 10);
+    gl_buf_release(&b);
+    gl_buf_init(&b, 9);
+    assert_int_equal(gl_file_read(p, &b), GL_ETOOBIG);
+    gl_buf_release(&b);
+    path_of("missing", p, sizeof(p));
+    gl_buf_init(&b, 10);
+    assert_int_equal(gl_file_read(p, &b), GL_EIO);
+    gl_buf_release(&b);
+}
+
+static void test_write_new_and_replace(void **state)
+{
+    char p[300], tmp[310];
+    struct stat st;
+    char *got;
+    (void)state;
+
+    path_of("new", p, sizeof(p));
+    assert_int_equal(gl_file_write_new(p, "a", 1, 0600), 0);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gl_file_write_new(p, "b", 1, 0600), GL_EEXIST);
+    assert_non_null(got = tu_read_file(p, NULL));
+    assert_string_equal(got, "a"); /* unchanged */
+    free(got);
+    assert_int_equal(gl_file_replace(p, "replaced", 8, 0644), 0);
+    assert_non_null(got = tu_read_file(p, NULL));
+    assert_string_equal(got, "replaced");
+    free(got);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    assert_int_equal(access(tmp, F_OK), -1);
+    path_of("no-such-dir/x", p, sizeof(p));
+    assert_int_equal(gl_file_write_new(p, "a", 1, 0600), GL_EIO);
+    assert_int_equal(gl_file_replace(p, "a", 1, 0600), GL_EIO);
+}
+
+static void test_dir_empty(void **state)
+{
+    char p[300], f[320];
+    (void)state;
+
+    path_of("d", p, sizeof(p));
+    assert_int_equal(gl_file_dir_empty(p), 1); /* missing */
+    assert_int_equal(mkdir(p, 0755), 0);
+    assert_int_equal(gl_file_dir_empty(p), 1);
+    snprintf(f, sizeof(f), "%s/.hidden", p);
+    assert_int_equal(gl_file_write_new(f, "", 0, 0644), 0);
+    assert_int_equal(gl_file_dir_empty(p), 0);
+}
+
+static void test_load_signer(void **state)
+{
+    char p[300], big[GL_KEY_TEXT_MAX + 2];
+    struct gl_signer k;
+    struct gl_err why;
+    (void)state;
+
+    snprintf(p, sizeof(p), "%s/notes/log.key", tu_vectors());
+    assert_int_equal(gl_file_load_signer(p, &k, &why), 0);
+    assert_string_equal(k.name, "example.com/log");
+    gl_signer_wipe(&k);
+    memset(big, 'A', sizeof(big));
+    path_of("big.key", p, sizeof(p));
+    assert_int_equal(gl_file_write_new(p, big, sizeof(big), 0600), 0);
+    tu_expect_why(gl_file_load_signer(p, &k, &why), &why, GL_ETOOBIG, 0, "larger than a key");
+    path_of("bad.key", p, sizeof(p));
+    assert_int_equal(gl_file_write_new(p, "PRIVATE+KEY+x\n", 14, 0600), 0);
+    assert_int_not_equal(gl_file_load_signer(p, &k, &why), 0);
+    assert_true(why.reason[0] != 0);
+    path_of("none.key", p, sizeof(p));
+    tu_expect_why(gl_file_load_signer(p, &k, &why), &why, GL_EIO, 0, "cannot read the file");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_read_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_new_and_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dir_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_signer, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

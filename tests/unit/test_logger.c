@@ -1,0 +1,119 @@
+/*
+ * test_logger: lib/net/log.c, the stderr logger (named test_logger: the
+ * test_log_* names are the log daemon's modules). stderr is redirected to
+ * a file for the test: the line shape "<UTC time> <level> <msg>", the
+ * level filter, newlines in messages made spaces (one event, one line),
+ * truncation of a huge message to one line, gl_log_err's "WHERE:LINE:
+ * reason", and the level names.
+ */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+
+/* Runs the logging calls of step with stderr going to a file; returns
+ * what was written (caller frees). */
+static char *capture(void (*step)(void))
+{
+    char dir[256], path[300];
+    int fd, saved;
+    char *got;
+
+    tu_tempdir("logger", dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/err", dir);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+    dup2(fd, 2);
+    close(fd);
+    step();
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    got = tu_read_file(path, NULL);
+    tu_rmtree(dir);
+    assert_non_null(got);
+    return got;
+}
+
+static void lines_step(void)
+{
+    struct gl_err e = {3, "bad thing"};
+
+    gl_log_set_level(GL_LOG_INFO);
+    gl_log(GL_LOG_DEBUG, "hidden");
+    gl_log(GL_LOG_INFO, "one %d", 1);
+    gl_log(GL_LOG_ERROR, "two\nlines\r");
+    gl_log_err(GL_LOG_WARN, "f.txt", &e);
+    gl_log_set_level(GL_LOG_ERROR);
+    gl_log(GL_LOG_WARN, "hidden too");
+    gl_log_set_level(GL_LOG_INFO);
+}
+
+static void test_lines(void **state)
+{
+    char *got = capture(lines_step), *p = got;
+    const char *want[] = {"info one 1", "error two lines ", "warn f.txt:3: bad thing"};
+    (void)state;
+
+    for (size_t i = 0; i < 3; i++) {
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        *nl = 0;
+        /* 2026-12-02T10:00:00Z is 20 bytes, then a space */
+        assert_true(strlen(p) > 21);
+        assert_true(p[4] == '-' && p[10] == 'T' && p[19] == 'Z' && p[20] == ' ');
+        assert_string_equal(p + 21, want[i]);
+        p = nl + 1;
+    }
+    assert_string_equal(p, "");
+    free(got);
+}
+
+static void huge_step(void)
+{
+    char big[5000];
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    gl_log(GL_LOG_WARN, "%s", big);
+}
+
+static void test_truncation(void **state)
+{
+    char *got = capture(huge_step);
+    (void)state;
+
+    assert_true(strlen(got) < 1024);
+    assert_ptr_equal(strchr(got, '\n'), got + strlen(got) - 1);
+    free(got);
+}
+
+static void test_levels(void **state)
+{
+    enum gl_log_level l;
+    (void)state;
+
+    assert_int_equal(gl_log_parse_level("debug", &l), 0);
+    assert_int_equal(l, GL_LOG_DEBUG);
+    assert_int_equal(gl_log_parse_level("error", &l), 0);
+    assert_int_equal(l, GL_LOG_ERROR);
+    assert_int_equal(gl_log_parse_level("ERROR", &l), GL_EINVAL);
+    assert_int_equal(gl_log_parse_level("", &l), GL_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_levels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
