@@ -338,7 +338,8 @@ static int start(struct witness *w)
     uv_signal_start(&w->sigint, on_signal, SIGINT);
     uv_signal_start(&w->sigterm, on_signal, SIGTERM);
     w->reload = (struct reload){.loop = &w->loop, .logs_path = w->o.logs,
-                                .peers_path = w->o.peers, .logs = &w->logs,
+                                .peers_path = w->o.peers[0] ? w->o.peers : NULL,
+                                .logs = &w->logs,
                                 .peers = &w->peers, .api = &w->api, .engine = &w->engine,
                                 .feeder = &w->feeder, .ec = &w->ec, .fc = &w->fc};
     reload_init(&w->reload);
