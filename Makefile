@@ -248,14 +248,50 @@ lint: deps
 	clang-tidy --quiet $(LIB_SRCS) $(NET_SRCS) $(CLIENT_SRCS) $(LOG_SRCS) $(WIT_SRCS) -- \
 	    $(LINT_FLAGS) $(NET_CFLAGS)
 
-# Installs the programs in $(PREFIX)/bin and the explorer in
-# $(PREFIX)/share/glasslog/web, where glasslogd finds it by default.
+# Installs the programs in $(PREFIX)/bin, the explorer in
+# $(PREFIX)/share/glasslog/web (where glasslogd finds it by default), the
+# man pages, the systemd units (in $(UNITDIR)) and, never over existing
+# files, the example configuration in $(SYSCONFDIR)/glasslog. Paths in the
+# units and examples are the installed ones (@BINDIR@, @SYSCONFDIR@).
+# `make uninstall` removes all of it; a configuration file only if it is
+# still the example (an edited one is the operator's).
+# install-files copies what $(BIN) holds without building (the tests).
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/glasslog
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+ETC_FILES := glasslogd.conf glasslogd.env submitters witness.env logs
+UNITS := glasslogd.service glasslog-witness.service
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+.PHONY: install-files uninstall
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/glasslog
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	rm -rf $(DESTDIR)$(PREFIX)/share/glasslog/web
-	cp -R web $(DESTDIR)$(PREFIX)/share/glasslog/web
+	@$(MAKE) --no-print-directory install-files
+
+install-files:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/glasslog
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	rm -rf $(DESTDIR)$(SHAREDIR)/web
+	if [ -d web ]; then cp -R web $(DESTDIR)$(SHAREDIR)/web; fi
+	install -m 0644 man/glasslog.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/glasslogd.8 man/glasslog-witness.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in $(UNITS); do $(SUBST) etc/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	for f in $(ETC_FILES); do t=$(DESTDIR)$(SYSCONFDIR)/glasslog/$$f; \
+	    if [ -e $$t ]; then echo "keeping $$t"; else $(SUBST) etc/$$f > $$t && chmod 0644 $$t || exit 1; fi; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS)))
+	rm -rf $(DESTDIR)$(SHAREDIR)/web
+	rm -f $(DESTDIR)$(MANDIR)/man1/glasslog.1 $(DESTDIR)$(MANDIR)/man8/glasslogd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/glasslog-witness.8
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	for f in $(ETC_FILES); do t=$(DESTDIR)$(SYSCONFDIR)/glasslog/$$f; \
+	    if [ -e $$t ]; then if $(SUBST) etc/$$f | cmp -s - $$t; then rm -f $$t; \
+	    else echo "keeping $$t (changed)"; fi; fi; done
+	-rmdir $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/glasslog 2>/dev/null
 
 clean:
 	rm -rf build bin lib/libglasslog.a lib/libglasslog-net.a

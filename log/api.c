@@ -305,6 +305,8 @@ struct add_req {
     int dup;
     struct gl_http_pending *p;
     size_t submitter;        /* index in api->submitters (and api->limits) */
+    struct gl_verifier key;  /* a copy of that key: the worker reads only this,
+                                so a reload may replace api->submitters */
     uv_work_t work;
     struct gl_statement st;
     int verify_rc;
@@ -442,10 +444,13 @@ static void add_verify_work(uv_work_t *w)
 {
     struct add_req *ar = w->data;
 
-    ar->verify_rc = gl_statement_verify(&ar->st, ar->api->submitters, ar->api->nsubmitters, NULL);
+    ar->verify_rc = gl_statement_verify(&ar->st, &ar->key, 1, NULL);
     if (ar->verify_rc == 0)
         ar->verify_rc = gl_merkle_leaf_hash(ar->data, ar->len, ar->leaf);
 }
+
+static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig,
+                               size_t *index);
 
 static void add_verify_after(uv_work_t *w, int status)
 {
@@ -463,6 +468,15 @@ static void add_verify_after(uv_work_t *w, int status)
         add_finish(ar);
         return;
     }
+    /* The submitters may have been reloaded meanwhile: a key removed since
+     * is refused, one kept spends from its bucket (found again). */
+    if (!add_known_submitter(a, &ar->st.sig, &ar->submitter) ||
+        memcmp(a->submitters[ar->submitter].pub, ar->key.pub, sizeof(ar->key.pub)) != 0) {
+        seq_unreserve(a->seq);
+        gl_http_pending_reply_error(ar->p, 403, "the submitter key was removed");
+        add_finish(ar);
+        return;
+    }
     if (a->limits != NULL) /* verified: only the key's holder spends its tokens */
         ratelimit_spend(&a->limits[ar->submitter], uv_now(a->loop));
     entryindex_of(&ar->st, ar->data, &ix);
@@ -476,7 +490,8 @@ static void add_verify_after(uv_work_t *w, int status)
 
 /* 1 if a submitter key has the statement signature's name and key ID;
  * *index gets its position. */
-static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig, size_t *index)
+static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig,
+                               size_t *index)
 {
     for (size_t i = 0; i < a->nsubmitters; i++)
         if (a->submitters[i].id == sig->id && strlen(a->submitters[i].name) == sig->name_len &&
@@ -506,6 +521,9 @@ static int api_add(struct api *a, struct gl_http_req *req)
     struct gl_err why;
     int rc;
 
+    if (a->read_only) /* before anything else: final, clients must not retry */
+        return gl_http_reply_error(req, 410, "this log is read-only (retired): it serves "
+                                             "what it holds but takes no more appends");
     if (req->body_len > GL_STATEMENT_MAX_SIZE)
         return gl_http_reply_error(req, 413, "statement larger than 65535 bytes");
     if ((ar = calloc(1, sizeof(*ar) + req->body_len + 1)) == NULL)
@@ -524,6 +542,7 @@ static int api_add(struct api *a, struct gl_http_req *req)
         free(ar);
         return gl_http_reply_error(req, 403, "unknown submitter key");
     }
+    ar->key = a->submitters[ar->submitter];
     if (!add_admit(a, req, ar->submitter)) { /* before a pool slot is taken */
         free(ar);
         return 0;

@@ -42,6 +42,7 @@ struct api {
     struct web *web;             /* the explorer and /policy (web.h); NULL: none */
     struct mirrorpush *mpush;    /* --mirrors (mirrorpush.h); NULL: none */
     struct gl_buf ck_mirrored;   /* the served checkpoint with mirror lines */
+    int read_only;               /* --read-only: appends get 410 */
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */

@@ -56,11 +56,18 @@ static const struct gl_opt settings[] = {
       "a suggested tlog-policy for visitors, served at /policy"),
     GL_OPT_FLAG("create", struct config, create,
                 "make a new log (only in a missing or empty data directory)"),
+    S("backup-dir", backup_dir, NULL, "DIR",
+      "SIGUSR1 writes a consistent snapshot of the store into a new directory here"),
+    S("restore-from", restore_from, NULL, "URL",
+      "first rebuild the missing or empty --data from this tlog-tiles copy, verified"),
+    GL_OPT_FLAG("read-only", struct config, read_only,
+                "serve everything, refuse appends with 410 (a retired log)"),
 };
 
 static const struct gl_opts table = {
     "glasslogd", GL_VERSION,
-    "usage: glasslogd --data DIR | --store URL --key FILE --submitters FILE [options]\n\n"
+    "usage: glasslogd --data DIR | --store URL --key FILE --submitters FILE [options]\n"
+    "       glasslogd --fsck DIR [--vkey VKEY|@FILE]  (check a stopped or backed-up store)\n\n"
     "The glasslog transparency log server. Options (also as \"key value\"\n"
     "lines in --config FILE; flags win):\n",
     settings, sizeof(settings) / sizeof(settings[0])};

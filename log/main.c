@@ -16,9 +16,11 @@
 #include <uv.h>
 
 #include "api.h"
+#include "backup.h"
 #include "config.h"
 #include "entryindex.h"
 #include "file.h"
+#include "fsck.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
@@ -29,6 +31,9 @@
 #include "kv.h"
 #include "mirrorpush.h"
 #include "publish.h"
+#include "reload.h"
+#include "restore.h"
+#include "sdnotify.h"
 #include "seq.h"
 #include "store.h"
 #include "submitters.h"
@@ -56,9 +61,11 @@ struct daemon {
     struct api api;
     struct web *web; /* the explorer files and /policy */
     struct mirrorpush *mpush; /* --mirrors, or NULL */
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup, sigusr1;
+    struct backup backup; /* SIGUSR1 */
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
+    int ready; /* READY=1 sent to the service manager */
 };
 
 /* Loads the submitter keys with their rate limits (submitters.h). */
@@ -180,6 +187,29 @@ out:
     return rc;
 }
 
+/* --restore-from: rebuilds the data directory from a copy (restore.h),
+ * verified against the log key and, with --witnesses, the quorum. */
+static int restore_maybe(struct daemon *d)
+{
+    struct restore_config rc = {d->cfg.restore_from, d->cfg.data, &d->key, &d->vkey, NULL,
+                                d->cfg.cache_mb};
+    struct gl_policy *pol = NULL;
+    int err;
+
+    if (d->cfg.restore_from[0] == 0)
+        return 0;
+    if (d->cfg.data[0] == 0 || d->cfg.create) {
+        gl_log(GL_LOG_ERROR, "--restore-from needs --data (and no --create)");
+        return GL_EINVAL;
+    }
+    if (d->cfg.witnesses[0] && (err = reload_load_policy(d->cfg.witnesses, &pol)) != 0)
+        return err;
+    rc.policy = pol;
+    err = restore_run(&rc);
+    gl_policy_free(pol);
+    return err;
+}
+
 static int open_store(struct daemon *d)
 {
     struct store_options o = {d->cfg.store[0] ? d->cfg.store : NULL,
@@ -214,11 +244,32 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)
 
 static void shutdown_maybe_finish(struct daemon *d);
 
+/* Tells the service manager (Type=notify) that the log is ready, once: when
+ * a checkpoint is served (at once without witnesses; in block mode after
+ * the first quorum). */
+static void ready_maybe(struct daemon *d)
+{
+    const struct gl_buf *note = NULL;
+    uint64_t size = 0;
+    char msg[GL_KEY_NAME_MAX + 96];
+
+    if (d->ready || d->stopping)
+        return;
+    if (d->pub != NULL && (publish_served(d->pub, &note, &size), note == NULL))
+        return;
+    d->ready = 1;
+    snprintf(msg, sizeof(msg), "READY=1\nSTATUS=serving log %s\nMAINPID=%ld", d->key.name,
+             (long)getpid());
+    if (gl_sdnotify(msg) != 0)
+        gl_log(GL_LOG_WARN, "cannot notify the service manager at $NOTIFY_SOCKET");
+}
+
 static void on_served(void *ctx)
 {
     struct daemon *d = ctx;
 
     api_served(&d->api);
+    ready_maybe(d);
     shutdown_maybe_finish(d);
 }
 
@@ -236,27 +287,13 @@ static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
                                 d->cfg.witness_timeout_ms, prove_consistency, on_served, d};
-    struct gl_err why;
     struct gl_policy *pol = NULL;
-    struct gl_buf text;
     int rc;
 
     if (d->cfg.witnesses[0] == 0)
         return 0;
-    gl_buf_init(&text, 1 << 16);
-    rc = gl_file_read(d->cfg.witnesses, &text);
-    if (rc == 0 &&
-        (rc = gl_policy_parse((const char *)text.data, text.len, &pol, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, d->cfg.witnesses, &why);
-    else if (rc != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.witnesses, gl_strerror(rc));
-    gl_buf_release(&text);
-    if (rc != 0)
+    if ((rc = reload_load_policy(d->cfg.witnesses, &pol)) != 0)
         return rc;
-    for (size_t i = 0; i < gl_policy_nwitnesses(pol); i++)
-        if (gl_policy_witness_at(pol, i)->converted)
-            gl_log(GL_LOG_WARN, "witness %s: 0x01 key converted to a cosignature key",
-                   gl_policy_witness_at(pol, i)->name);
     if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
         return rc;
     d->api.pub = d->pub;
@@ -286,6 +323,8 @@ static void on_part_closed(void *arg)
     if (--d->pending_parts == 0) {
         uv_close((uv_handle_t *)&d->sigint, NULL);
         uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->sighup, NULL);
+        uv_close((uv_handle_t *)&d->sigusr1, NULL);
         gl_log(GL_LOG_INFO, "stopped");
     }
 }
@@ -341,6 +380,7 @@ static void on_signal(uv_signal_t *h, int signum)
     d->stopping = 1;
     d->pending_parts = 3; /* the HTTP server, the sequencer, the grace timer */
     gl_log(GL_LOG_INFO, "signal %d: finishing accepted appends, then stopping", signum);
+    (void)gl_sdnotify("STOPPING=1");
     uv_timer_start(&d->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
     gl_http_server_close(d->http, on_part_closed, d);
     seq_shutdown(d->seq, on_seq_closed, d);
@@ -368,6 +408,34 @@ static int start_mirrors(struct daemon *d)
     gl_buf_release(&text);
     free(l);
     return rc;
+}
+
+/* SIGHUP: re-read the submitters and the witness policy (reload.h). */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
+
+    (void)signum;
+    if (d->stopping)
+        return;
+    gl_log(GL_LOG_INFO, "SIGHUP: reloading the submitters%s",
+           d->cfg.witnesses[0] ? " and the witness policy" : "");
+    (void)gl_sdnotify("RELOADING=1");
+    (void)reload_submitters(d->cfg.submitters, MAX_SUBMITTERS, &def, &d->subs, &d->api);
+    if (d->cfg.witnesses[0])
+        (void)reload_policy(d->cfg.witnesses, d->pub);
+    (void)gl_sdnotify("READY=1");
+}
+
+/* SIGUSR1: an online backup (backup.h). */
+static void on_usr1(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    (void)signum;
+    if (!d->stopping)
+        (void)backup_start(&d->backup);
 }
 
 static int start(struct daemon *d)
@@ -399,6 +467,9 @@ static int start(struct daemon *d)
     d->api.limits = d->subs.limits;
     d->api.checkpoint_interval_s = d->cfg.checkpoint_interval;
     d->api.waiting_max = d->cfg.pool_max;
+    d->api.read_only = d->cfg.read_only;
+    if (d->cfg.read_only)
+        gl_log(GL_LOG_INFO, "read-only: appends are refused with 410");
     if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
         return rc;
     memset(&hc, 0, sizeof(hc));
@@ -417,8 +488,16 @@ static int start(struct daemon *d)
     d->sigint.data = d->sigterm.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_init(&d->loop, &d->sighup);
+    d->sighup.data = d;
+    uv_signal_start(&d->sighup, on_hup, SIGHUP);
+    d->backup = (struct backup){.loop = &d->loop, .store = d->store, .dir = d->cfg.backup_dir};
+    uv_signal_init(&d->loop, &d->sigusr1);
+    d->sigusr1.data = d;
+    uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
+    ready_maybe(d);
     return 0;
 }
 
@@ -438,7 +517,11 @@ int main(int argc, char **argv)
 {
     static struct daemon d;
     enum gl_log_level lvl;
-    int rc = config_parse(argc, argv, &d.cfg), status = 1;
+    int rc, status = 1;
+
+    if (argc > 1 && strcmp(argv[1], "--fsck") == 0) /* a tool, not the daemon */
+        return fsck_main(argc, argv);
+    rc = config_parse(argc, argv, &d.cfg);
 
     if (rc != 0)
         return rc > 0 ? 0 : 2;
@@ -451,7 +534,8 @@ int main(int argc, char **argv)
     gl_buf_init(&d.ckpt, 4096);
     if (uv_loop_init(&d.loop) != 0 || (d.tree = malloc(sizeof(*d.tree))) == NULL)
         return 1;
-    if (load_keys(&d) != 0 || open_store(&d) != 0 || start_mirrors(&d) != 0 || start(&d) != 0)
+    if (load_keys(&d) != 0 || restore_maybe(&d) != 0 || open_store(&d) != 0 ||
+        start_mirrors(&d) != 0 || start(&d) != 0)
         goto out;
     uv_run(&d.loop, UV_RUN_DEFAULT);
     status = 0;

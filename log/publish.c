@@ -77,6 +77,7 @@ struct publish {
     uint64_t served_size;
     int has_served, served_quorum, closing;
     uint64_t rounds;
+    struct gl_policy *next_pol; /* a reloaded policy, applied once nothing is in flight */
     uv_timer_t timer;
 };
 
@@ -419,7 +420,8 @@ static void wit_kick(struct wit *w)
     struct gl_buf body;
     struct push *ps;
 
-    if (p->closing || w->inflight || now_s() < w->retry_at || (e = wit_target(w)) == NULL)
+    if (p->closing || p->next_pol != NULL || w->inflight || now_s() < w->retry_at ||
+        (e = wit_target(w)) == NULL)
         return;
     gl_buf_init(&body, PUB_BODY_MAX);
     ps = malloc(sizeof(*ps));
@@ -448,8 +450,19 @@ static void wit_kick(struct wit *w)
     gl_buf_release(&body);
 }
 
+static int apply_policy(struct publish *p);
+
 static void kick_all(struct publish *p)
 {
+    if (p->next_pol != NULL) {
+        for (size_t i = 0; i < p->nw; i++)
+            if (p->w[i].inflight)
+                return; /* the policy waits for the last answer */
+        if (apply_policy(p) != 0)
+            return;
+        update_served(p);
+        update_round(p);
+    }
     for (size_t i = 0; i < p->nw; i++)
         wit_kick(&p->w[i]);
 }
@@ -459,6 +472,115 @@ static void on_tick(uv_timer_t *t)
     struct publish *p = t->data;
 
     update_round(p);
+    kick_all(p);
+}
+
+/* --- a reloaded policy ----------------------------------------------------------------
+ * Applied between requests (no struct wit is referenced by a request in
+ * flight then). A witness of the new policy with the same name, key and
+ * URL as one of the old keeps its state and the cosignatures it gave; the
+ * others start afresh. The served checkpoint stays (the served size never
+ * goes down); the next one needs the new quorum. */
+
+/* The index in the old witnesses of one equal to pw, or SIZE_MAX. */
+static size_t old_witness(const struct publish *p, const struct gl_policy_witness *pw)
+{
+    for (size_t i = 0; i < p->nw; i++) {
+        const struct gl_policy_witness *o = p->w[i].pw;
+        if (strcmp(o->name, pw->name) == 0 && o->key->id == pw->key->id &&
+            memcmp(o->key->pub, pw->key->pub, sizeof(o->key->pub)) == 0 &&
+            strcmp(o->url != NULL ? o->url : "", pw->url != NULL ? pw->url : "") == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+static int wit_init(struct publish *p, struct wit *w, const struct gl_policy_witness *pw);
+
+static int apply_policy(struct publish *p)
+{
+    struct gl_policy *pol = p->next_pol;
+    size_t n = gl_policy_nwitnesses(pol), m = n ? n : 1, *from;
+    struct wit *w = calloc(m, sizeof(*w));
+    uint8_t *flags = calloc(m, 1);
+    struct gl_buf *lines[PUB_HISTORY] = {0};
+    uint64_t *gens[PUB_HISTORY] = {0};
+    int rc = GL_ENOMEM;
+
+    p->next_pol = NULL;
+    from = calloc(m, sizeof(*from));
+    if (w == NULL || flags == NULL || from == NULL)
+        goto fail;
+    for (size_t h = 0; h < PUB_HISTORY; h++)
+        if ((lines[h] = calloc(m, sizeof(*lines[h]))) == NULL ||
+            (gens[h] = calloc(m, sizeof(*gens[h]))) == NULL)
+            goto fail;
+    for (size_t j = 0; j < n; j++) {
+        const struct gl_policy_witness *pw = gl_policy_witness_at(pol, j);
+        from[j] = old_witness(p, pw);
+        if (from[j] == SIZE_MAX && (rc = wit_init(p, &w[j], pw)) != 0)
+            goto fail;
+    }
+    /* Nothing fails from here on: the kept witnesses move over. */
+    for (size_t j = 0; j < n; j++)
+        if (from[j] != SIZE_MAX) {
+            w[j] = p->w[from[j]];
+            w[j].pw = gl_policy_witness_at(pol, j);
+            gl_buf_init(&p->w[from[j]].url, 2048); /* moved to w[j] */
+        }
+    for (size_t h = 0; h < PUB_HISTORY; h++) {
+        struct entry *e = &p->ring[h];
+        for (size_t j = 0; j < n; j++) {
+            gl_buf_init(&lines[h][j], PUB_LINE_MAX);
+            if (from[j] != SIZE_MAX) {
+                lines[h][j] = e->line[from[j]];
+                gens[h][j] = e->line_gen[from[j]];
+                gl_buf_init(&e->line[from[j]], PUB_LINE_MAX);
+            }
+        }
+        for (size_t i = 0; i < p->nw; i++)
+            gl_buf_release(&e->line[i]);
+        free(e->line);
+        free(e->line_gen);
+        e->line = lines[h];
+        e->line_gen = gens[h];
+    }
+    for (size_t i = 0; i < p->nw; i++)
+        gl_buf_release(&p->w[i].url);
+    free(p->w);
+    free(p->flags);
+    gl_policy_free(p->pol);
+    for (size_t j = 0; j < n; j++)
+        w[j].p = p;
+    p->w = w;
+    p->flags = flags;
+    p->nw = n;
+    p->pol = pol;
+    p->has_round = 0;
+    free(from);
+    gl_log(GL_LOG_INFO, "witness policy reloaded: %zu witness(es)", n);
+    return 0;
+fail:
+    for (size_t j = 0; w != NULL && from != NULL && j < n; j++)
+        if (from[j] == SIZE_MAX)
+            gl_buf_release(&w[j].url); /* a no-op on one never initialised */
+    for (size_t h = 0; h < PUB_HISTORY; h++) {
+        free(lines[h]);
+        free(gens[h]);
+    }
+    free(w);
+    free(flags);
+    free(from);
+    gl_policy_free(pol);
+    gl_log(GL_LOG_ERROR, "cannot apply the reloaded witness policy: %s; keeping the old one",
+           gl_strerror(rc));
+    return rc;
+}
+
+void publish_set_policy(struct publish *p, struct gl_policy *pol)
+{
+    gl_policy_free(p->next_pol);
+    p->next_pol = pol;
     kick_all(p);
 }
 
@@ -499,6 +621,24 @@ void publish_served(const struct publish *p, const struct gl_buf **note, uint64_
     *size = p->has_served ? p->served_size : 0;
 }
 
+/* Sets up w for pw: healthy, never asked, its add-checkpoint URL. */
+static int wit_init(struct publish *p, struct wit *w, const struct gl_policy_witness *pw)
+{
+    const char *u = pw->url;
+
+    memset(w, 0, sizeof(*w));
+    w->p = p;
+    w->pw = pw;
+    w->healthy = 1;
+    gl_buf_init(&w->url, 2048);
+    if (u == NULL || gl_buf_printf(&w->url, "%s%sadd-checkpoint", u,
+                                   u[0] && u[strlen(u) - 1] == '/' ? "" : "/") != 0) {
+        gl_log(GL_LOG_ERROR, "witness %s has no usable URL", pw->name);
+        return GL_EINVAL;
+    }
+    return 0;
+}
+
 int publish_new(uv_loop_t *loop, struct gl_policy *pol, const struct publish_config *cfg,
                 struct publish **out)
 {
@@ -526,21 +666,9 @@ int publish_new(uv_loop_t *loop, struct gl_policy *pol, const struct publish_con
         for (size_t j = 0; j < n; j++)
             gl_buf_init(&e->line[j], PUB_LINE_MAX);
     }
-    for (size_t i = 0; i < n; i++) {
-        struct wit *w = &p->w[i];
-        const char *u;
-        w->p = p;
-        w->pw = gl_policy_witness_at(pol, i);
-        w->healthy = 1;
-        u = w->pw->url;
-        gl_buf_init(&w->url, 2048);
-        if (u == NULL || gl_buf_printf(&w->url, "%s%sadd-checkpoint", u,
-                                       u[0] && u[strlen(u) - 1] == '/' ? "" : "/") != 0) {
-            gl_log(GL_LOG_ERROR, "witness %s has no usable URL", w->pw->name);
-            rc = GL_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = wit_init(p, &p->w[i], gl_policy_witness_at(pol, i))) != 0)
             goto fail;
-        }
-    }
     if ((rc = gl_http_multi_new(loop, NULL, &p->http)) != 0)
         goto fail;
     uv_timer_init(loop, &p->timer);
@@ -587,6 +715,7 @@ void publish_free(struct publish *p)
     free(p->flags);
     gl_buf_release(&p->served);
     gl_policy_free(p->pol);
+    gl_policy_free(p->next_pol);
     free(p);
 }
 

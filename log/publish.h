@@ -88,6 +88,13 @@ void publish_served(const struct publish *p, const struct gl_buf **note, uint64_
  * cosignatures it has (calls the served callback if it changed). */
 void publish_serve_newest(struct publish *p);
 
+/* A reloaded witness policy (ownership taken; checked by the caller: every
+ * witness has a URL): applied as soon as no request is in flight (new
+ * requests wait for it). Witnesses equal to old ones (name, key, URL) keep
+ * their state and cosignatures; the served checkpoint stays. New
+ * witnesses are not probed (publish_probe runs at start-up only). */
+void publish_set_policy(struct publish *p, struct gl_policy *pol);
+
 /* Appends Prometheus lines about witnesses to out. */
 int publish_metrics(const struct publish *p, struct gl_buf *out);
 

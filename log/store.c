@@ -56,6 +56,11 @@ int store_reopen(struct store *s)
     return s->ops->reopen(s);
 }
 
+int store_backup(struct store *s, const char *dir)
+{
+    return strcmp(s->ops->name, "rocksdb") == 0 ? store_rocksdb_backup(s, dir) : GL_ESTATE;
+}
+
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
     return s->ops->get_state(s, size, checkpoint);

@@ -108,6 +108,14 @@ const char *store_backend(const struct store *s);
  * (logged). Only while no other thread uses s. */
 int store_reopen(struct store *s);
 
+/* Online backup: a consistent snapshot of the store as of one instant
+ * (every committed batch all or none) into the new directory dir, which
+ * then opens as a data directory of its own (--data). Runs while the log
+ * serves and commits. GL_EEXIST if dir exists, GL_ESTATE if the backend
+ * has none (mem; PostgreSQL is backed up with pg_basebackup or PITR),
+ * GL_EIO (logged). */
+int store_backup(struct store *s, const char *dir);
+
 /* --- reads (any thread; rule 5) ------------------------------------------- */
 
 /* The tree size and checkpoint last committed (size 0 and nothing appended

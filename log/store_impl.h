@@ -89,6 +89,8 @@ struct store {
 /* The backends' constructors (same contract as store_open). */
 int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why);
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
+/* store_backup of the rocksdb backend (s must be one). */
+int store_rocksdb_backup(struct store *s, const char *dir);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing
  * written), as a failing disk's would. */

@@ -400,6 +400,19 @@ static void rdb_close(struct store *s)
     free(r);
 }
 
+/* Under mu, so that no reopen (after a failed commit) swaps the database
+ * meanwhile. */
+int store_rocksdb_backup(struct store *s, const char *dir)
+{
+    struct rdb *r = rdb(s);
+    int rc;
+
+    pthread_mutex_lock(&r->mu);
+    rc = kv_checkpoint(r->kv, dir);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 static const struct store_ops rdb_ops = {
     "rocksdb",        rdb_close,       rdb_reopen,         rdb_get_state,
     rdb_get_vkey,     rdb_get_entry,   rdb_scan_entries,   rdb_get_tile,

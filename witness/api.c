@@ -239,6 +239,11 @@ static int api_add(struct api *a, struct gl_http_req *req)
 
     if (ar == NULL)
         return reply_why(req, NULL, 503, "out of memory");
+    if (a->paused) {
+        static const struct gl_http_header soon[] = {{"Retry-After", "1"}};
+        free(ar);
+        return gl_http_reply(req, 503, TEXT, soon, 1, "reloading the log list\n", 23);
+    }
     memcpy(ar->body, req->body, req->body_len);
     ar->len = req->body_len;
     ar->api = a;
@@ -515,6 +520,21 @@ int api_init(struct api *a, uv_loop_t *loop, struct engine *e,
         pthread_mutex_destroy(&a->mu);
         return GL_EIO;
     }
+    return 0;
+}
+
+int api_remap(struct api *a, const struct logs_list *old, const struct logs_list *next)
+{
+    struct api_bucket *b = calloc(next->n ? next->n : 1, sizeof(*b));
+    size_t j;
+
+    if (b == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < next->n; i++)
+        if (logs_find(old, next->v[i].origin, strlen(next->v[i].origin), &j) == 0)
+            b[i] = a->buckets[j];
+    free(a->buckets);
+    a->buckets = b;
     return 0;
 }
 

@@ -57,6 +57,7 @@ struct api {
     struct add_req *done; /* completed by the engine */
     size_t outstanding;   /* deferred add-checkpoints */
     int closing, async_closed;
+    int paused;           /* a reload is switching the lists: adds get 503 */
     uint64_t rate_limited;
 };
 
@@ -68,6 +69,12 @@ int api_handle(void *ctx, struct gl_http_req *req);
 /* The HTTP server has closed: close the async handle once every deferred
  * request has completed. */
 void api_close(struct api *a);
+/* Before a reload replaces the log list (loop thread, no add
+ * outstanding): the rate buckets are remapped from old to next by origin
+ * (logs new to the list start full), for a->logs to hold next afterwards.
+ * GL_ENOMEM leaves everything as it was. */
+int api_remap(struct api *a, const struct logs_list *old, const struct logs_list *next);
+
 /* Frees what api_init allocated (after the loop has run the closes). */
 void api_release(struct api *a);
 

@@ -40,6 +40,8 @@
 #include "mirrorapi.h"
 #include "mirrorpull.h"
 #include "peers.h"
+#include "reload.h"
+#include "sdnotify.h"
 #include "wstore.h"
 
 #define PATH_MAX_LEN 4096
@@ -77,8 +79,11 @@ struct witness {
     int servers_closed;
     struct api api;
     int api_ready;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     int stopping, signals_ready;
+    struct engine_config ec; /* kept for a reload (reload.h) */
+    struct feeder_config fc;
+    struct reload reload;
     char evdir[PATH_MAX_LEN];
 };
 
@@ -232,7 +237,7 @@ static void on_evidence(void *arg, const char *id, const char *origin, const cha
 
 static int open_state(struct witness *w)
 {
-    struct engine_config ec;
+    struct engine_config *ec = &w->ec;
     struct gl_buf vk, stored;
     const char *why = "";
     int created = 0, rc;
@@ -261,14 +266,14 @@ static int open_state(struct witness *w)
     }
     if (rc != 0)
         return rc;
-    memset(&ec, 0, sizeof(ec));
-    ec.store = w->store;
-    ec.logs = &w->logs;
-    ec.key = &w->key;
-    ec.evidence_dir = w->evdir;
-    ec.on_evidence = on_evidence;
-    ec.arg = w;
-    if ((rc = engine_new(&ec, &w->engine)) != 0)
+    memset(ec, 0, sizeof(*ec));
+    ec->store = w->store;
+    ec->logs = &w->logs;
+    ec->key = &w->key;
+    ec->evidence_dir = w->evdir;
+    ec->on_evidence = on_evidence;
+    ec->arg = w;
+    if ((rc = engine_new(ec, &w->engine)) != 0)
         gl_log(GL_LOG_ERROR, "cannot load the witness state: %s", gl_strerror(rc));
     return rc;
 }
@@ -322,6 +327,8 @@ static void on_http_closed(void *arg)
     if (w->signals_ready) {
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
+        uv_close((uv_handle_t *)&w->sighup, NULL);
+        reload_close(&w->reload);
         w->signals_ready = 0;
     }
 }
@@ -335,15 +342,26 @@ static void on_signal(uv_signal_t *h, int signum)
     w->stopping = 1;
     gl_log(GL_LOG_INFO, "signal %d: answering the requests in flight, then stopping",
            signum);
+    (void)gl_sdnotify("STOPPING=1");
     gl_http_server_close(w->http, on_http_closed, w);
     if (w->mhttp != NULL)
         gl_http_server_close(w->mhttp, on_http_closed, w);
 }
 
+/* SIGHUP: switch to the logs and peers files as they are now (reload.h). */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct witness *w = h->data;
+
+    (void)signum;
+    if (!w->stopping)
+        reload_request(&w->reload);
+}
+
 static int start(struct witness *w)
 {
     struct gl_http_server_config hc;
-    struct feeder_config fc = {w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    struct feeder_config *fc = &w->fc;
     size_t urls = 0;
     unsigned max_conns;
     int rc;
@@ -374,7 +392,8 @@ static int start(struct witness *w)
     }
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
-    if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(&fc, &w->feeder)) != 0)
+    *fc = (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
     if (w->mirror != NULL) {
@@ -387,9 +406,20 @@ static int start(struct witness *w)
     w->sigint.data = w->sigterm.data = w;
     uv_signal_start(&w->sigint, on_signal, SIGINT);
     uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+    w->reload = (struct reload){.loop = &w->loop, .logs_path = w->o.logs,
+                                .peers_path = w->o.peers[0] ? w->o.peers : NULL,
+                                .logs = &w->logs,
+                                .peers = &w->peers, .api = &w->api, .engine = &w->engine,
+                                .feeder = &w->feeder, .ec = &w->ec, .fc = &w->fc};
+    reload_init(&w->reload);
+    uv_signal_init(&w->loop, &w->sighup);
+    w->sighup.data = w;
+    uv_signal_start(&w->sighup, on_hup, SIGHUP);
     w->signals_ready = 1;
     gl_log(GL_LOG_INFO, "witness %s serving %zu logs on %s (port %u)", w->key.name,
            w->logs.n, w->o.listen, (unsigned)gl_http_server_port(w->http));
+    if (gl_sdnotify("READY=1\nSTATUS=serving") != 0) /* Type=notify */
+        gl_log(GL_LOG_WARN, "cannot notify the service manager at $NOTIFY_SOCKET");
     return 0;
 }
 

@@ -412,3 +412,51 @@ int kv_batch_commit(struct kv_batch *b)
     rocksdb_write(b->kv->db, b->kv->wopts, b->wb, &err);
     return kv_check(err, "write failed");
 }
+
+/* fsyncs the directory at path (0 or GL_EIO). */
+static int kv_sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+    if (fd < 0)
+        return GL_EIO;
+    if (fsync(fd) != 0)
+        rc = GL_EIO;
+    close(fd);
+    return rc;
+}
+
+int kv_checkpoint(struct kv *kv, const char *dir)
+{
+    rocksdb_checkpoint_t *cp;
+    char *err = NULL, *parent, *slash;
+    int rc;
+
+    if (access(dir, F_OK) == 0)
+        return GL_EEXIST;
+    if (kv->db == NULL)
+        return GL_EIO;
+    cp = rocksdb_checkpoint_object_create(kv->db, &err);
+    if ((rc = kv_check(err, "checkpoint")) != 0)
+        return rc;
+    /* 0: always flush the memtables first, so the snapshot needs no WAL. */
+    rocksdb_checkpoint_create(cp, dir, 0, &err);
+    rocksdb_checkpoint_object_destroy(cp);
+    if ((rc = kv_check(err, "checkpoint")) != 0)
+        return rc;
+    if ((parent = strdup(dir)) == NULL)
+        return GL_ENOMEM;
+    slash = strrchr(parent, '/');
+    if (slash == NULL)
+        strcpy(parent, ".");
+    else if (slash == parent)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    if (kv_sync_dir(dir) != 0 || kv_sync_dir(parent) != 0) {
+        gl_log(GL_LOG_ERROR, "store: cannot sync the snapshot %s: %s", dir, strerror(errno));
+        rc = GL_EIO;
+    }
+    free(parent);
+    return rc;
+}

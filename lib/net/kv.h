@@ -70,6 +70,14 @@ int kv_scan(struct kv *kv, int cf, const void *start, size_t slen,
             int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen),
             void *ctx);
 
+/* Writes a consistent snapshot of the open database (every family, as of
+ * one instant: committed batches all or none) into dir, which must not
+ * exist (RocksDB's checkpoint: hard links where it can, copies elsewhere;
+ * built under dir.tmp and renamed), then syncs dir and its parent. The
+ * snapshot opens as a database of its own. GL_EEXIST if dir exists,
+ * GL_EIO (logged) otherwise. Any thread; commits may run meanwhile. */
+int kv_checkpoint(struct kv *kv, const char *dir);
+
 int kv_batch_new(struct kv *kv, struct kv_batch **out);
 void kv_batch_free(struct kv_batch *b);
 /* Puts the concatenation of n parts as the value of key. */

@@ -1,0 +1,93 @@
+/*
+ * backup: see backup.h. The snapshot itself is RocksDB's checkpoint
+ * (store_backup, kv_checkpoint): a point in time at which every committed
+ * batch is present or absent as a whole, so the copy's stored checkpoint
+ * and tiles always agree. The name is chosen on the loop thread; the copy
+ * runs on the threadpool.
+ */
+#include "backup.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+
+static void backup_work(uv_work_t *w)
+{
+    struct backup *b = w->data;
+
+    b->rc = store_backup(b->store, b->path);
+}
+
+static void backup_after(uv_work_t *w, int status)
+{
+    struct backup *b = w->data;
+
+    b->busy = 0;
+    if (status != 0)
+        b->rc = GL_ESTATE;
+    if (b->rc == 0)
+        gl_log(GL_LOG_INFO, "backup: %s written (a consistent snapshot; check it with "
+               "glasslogd --fsck)", b->path);
+    else
+        gl_log(GL_LOG_ERROR, "backup: %s failed: %s", b->path,
+               b->rc == GL_ESTATE ? "this store has no online backup (PostgreSQL: "
+                                    "pg_basebackup)" : gl_strerror(b->rc));
+}
+
+/* A fresh name under b->dir into b->path. */
+static int backup_name(struct backup *b)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32];
+    int n;
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    for (unsigned i = 0; i < 100; i++) {
+        if (i == 0)
+            n = snprintf(b->path, sizeof(b->path), "%s/glasslog-%s", b->dir, stamp);
+        else
+            n = snprintf(b->path, sizeof(b->path), "%s/glasslog-%s-%u", b->dir, stamp, i);
+        if (n < 0 || (size_t)n >= sizeof(b->path))
+            return GL_ETOOBIG;
+        if (access(b->path, F_OK) != 0)
+            return 0;
+    }
+    return GL_EEXIST;
+}
+
+int backup_start(struct backup *b)
+{
+    int rc;
+
+    if (b->dir == NULL || b->dir[0] == 0) {
+        gl_log(GL_LOG_ERROR, "backup: requested, but no --backup-dir is set");
+        return GL_EINVAL;
+    }
+    if (b->busy) {
+        gl_log(GL_LOG_WARN, "backup: one is running (%s); request ignored", b->path);
+        return GL_ESTATE;
+    }
+    if (mkdir(b->dir, 0700) != 0 && access(b->dir, W_OK) != 0) {
+        gl_log(GL_LOG_ERROR, "backup: cannot create or write %s", b->dir);
+        return GL_EIO;
+    }
+    if ((rc = backup_name(b)) != 0) {
+        gl_log(GL_LOG_ERROR, "backup: no usable name under %s: %s", b->dir, gl_strerror(rc));
+        return rc;
+    }
+    b->work.data = b;
+    if (uv_queue_work(b->loop, &b->work, backup_work, backup_after) != 0) {
+        gl_log(GL_LOG_ERROR, "backup: cannot queue the work");
+        return GL_ENOMEM;
+    }
+    b->busy = 1;
+    gl_log(GL_LOG_INFO, "backup: writing %s", b->path);
+    return 0;
+}

@@ -1,0 +1,290 @@
+/*
+ * fsck: see fsck.h. One pass over the entries in index order
+ * (store_scan_entries), holding one level-0 tile at a time: O(size) time,
+ * O(1) memory. The upper levels and the root are tree_check's (tree.c),
+ * so start-up and fsck agree on what a good tree is.
+ */
+#include "fsck.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "entryindex.h"
+#include "file.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
+#include "glasslog/key.h"
+#include "glasslog/log.h"
+#include "glasslog/merkle.h"
+#include "glasslog/statement.h"
+#include "glasslog/tile.h"
+#include "store.h"
+#include "tree.h"
+
+#define FSCK_INDEX_MAX 256 /* indices read per index key */
+
+struct fsck {
+    struct store *s;
+    uint64_t size, next, problems, unchecked_ix;
+    uint8_t tile[STORE_TILE_MAX];
+    size_t tile_len;
+    uint64_t tile_index; /* UINT64_MAX: none loaded */
+    int progress;        /* stderr is a terminal: \r lines */
+    uint64_t shown;
+};
+
+static void problem(struct fsck *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct fsck *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (f->problems++ < FSCK_REPORT_MAX) {
+        fputs("  problem: ", stdout);
+        vprintf(fmt, ap);
+        fputc('\n', stdout);
+    }
+    va_end(ap);
+}
+
+static void show_progress(struct fsck *f, uint64_t done)
+{
+    uint64_t pct = f->size ? done * 100 / f->size : 100;
+
+    if (done != f->size && pct < f->shown + 10 && !(f->progress && done % 4096 == 0))
+        return;
+    f->shown = pct;
+    fprintf(stderr, "%sfsck: entries %" PRIu64 "/%" PRIu64 " (%" PRIu64 "%%)%s",
+            f->progress ? "\r" : "", done, f->size, pct,
+            f->progress && done != f->size ? "" : "\n");
+}
+
+/* 1 if index is among the entries listed under (kind, key). */
+static int listed(struct fsck *f, enum store_index kind, const void *key, size_t klen,
+                  uint64_t index)
+{
+    uint64_t ix[FSCK_INDEX_MAX];
+    size_t n = 0;
+
+    if (store_find_index(f->s, kind, key, klen, index + 1, ix, FSCK_INDEX_MAX, &n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (ix[i] == index)
+            return 1;
+    if (n == FSCK_INDEX_MAX) {
+        f->unchecked_ix++;
+        return 1; /* more entries share the key than one read returns */
+    }
+    return 0;
+}
+
+static void check_indexes(struct fsck *f, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct gl_statement st;
+    struct entryindex ix;
+    uint8_t key[STORE_INDEX_KEY_MAX];
+    size_t klen;
+
+    if (gl_statement_parse((const char *)data, len, &st, NULL) != 0) {
+        problem(f, "entry %" PRIu64 " is not a statement", index);
+        return;
+    }
+    entryindex_of(&st, data, &ix);
+    if (!listed(f, STORE_INDEX_ARTIFACT, ix.sha256, 32, index))
+        problem(f, "entry %" PRIu64 " is missing from the artifact index", index);
+    if (!listed(f, STORE_INDEX_SUBJECT, data + ix.subject_off, ix.subject_len, index))
+        problem(f, "entry %" PRIu64 " is missing from the subject index", index);
+    if (entryindex_subject_version((const char *)data + ix.subject_off, ix.subject_len,
+                                   (const char *)data + ix.version_off, ix.version_len, key,
+                                   &klen) == 0 &&
+        !listed(f, STORE_INDEX_SUBJECT_VERSION, key, klen, index))
+        problem(f, "entry %" PRIu64 " is missing from the subject+version index", index);
+}
+
+static int check_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct fsck *f = ctx;
+    uint8_t leaf[GL_HASH_LEN];
+    uint64_t t = index / 256, found;
+    size_t off = (size_t)(index % 256) * GL_HASH_LEN;
+    int rc;
+
+    if (index != f->next)
+        return GL_ENOTFOUND;
+    f->next = index + 1;
+    if (gl_merkle_leaf_hash(data, len, leaf) != 0)
+        return GL_ECRYPTO;
+    if (t != f->tile_index) {
+        f->tile_index = t;
+        f->tile_len = 0;
+        if ((rc = store_get_tile(f->s, 0, t, f->tile, &f->tile_len)) != 0 && rc != GL_ENOTFOUND)
+            return rc;
+    }
+    if (off + GL_HASH_LEN > f->tile_len || memcmp(f->tile + off, leaf, GL_HASH_LEN) != 0)
+        problem(f, "entry %" PRIu64 ": its leaf hash is not the one in tile/0/%" PRIu64
+                   " (the entry or the tile was altered)", index, t);
+    rc = store_find_leaf(f->s, leaf, &found);
+    if (rc == GL_ENOTFOUND || (rc == 0 && found != index))
+        problem(f, "entry %" PRIu64 ": the leaf index maps its hash to %s", index,
+                rc == 0 ? "another entry" : "nothing");
+    else if (rc != 0)
+        return rc;
+    check_indexes(f, index, data, len);
+    show_progress(f, index + 1);
+    return 0;
+}
+
+/* Reads VKEY or @FILE into k. */
+static int read_vkey(const char *arg, struct gl_verifier *k)
+{
+    struct gl_buf b;
+    struct gl_err why;
+    int rc = 0;
+
+    gl_buf_init(&b, GL_KEY_TEXT_MAX + 2);
+    if (arg[0] == '@')
+        rc = gl_file_read(arg + 1, &b);
+    else
+        rc = gl_buf_append(&b, arg, strlen(arg));
+    while (rc == 0 && b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+        b.len--;
+    if (rc == 0 && (rc = gl_verifier_parse((const char *)b.data, b.len, k, &why)) != 0)
+        fprintf(stderr, "glasslogd: --vkey: %s\n", why.reason);
+    else if (rc != 0)
+        fprintf(stderr, "glasslogd: --vkey: cannot read %s\n", arg + 1);
+    gl_buf_release(&b);
+    return rc;
+}
+
+/* Steps 1-2: the key and the signed checkpoint. 0, or the exit status. */
+static int check_head(struct fsck *f, const struct gl_verifier *given,
+                      struct gl_checkpoint *c)
+{
+    struct gl_buf vk, ck;
+    struct gl_verifier stored;
+    struct gl_err why;
+    int rc, status = 0;
+
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
+    gl_buf_init(&ck, 1 << 16);
+    if ((rc = store_get_vkey(f->s, &vk)) != 0 || (rc = store_get_state(f->s, &f->size, &ck)) != 0) {
+        printf("  problem: cannot read the log key or state: %s\n", gl_strerror(rc));
+        status = 3;
+        goto out;
+    }
+    if (gl_verifier_parse((const char *)vk.data, vk.len, &stored, NULL) != 0) {
+        problem(f, "the stored log key is not a verifier key");
+        status = 1;
+        goto out;
+    }
+    if (given != NULL && (given->id != stored.id || strcmp(given->name, stored.name) != 0 ||
+                          memcmp(given->pub, stored.pub, sizeof(stored.pub)) != 0))
+        problem(f, "the store belongs to log key %s, not the one given", (char *)vk.data);
+    printf("log key: %s (%s)\n", (char *)vk.data,
+           given != NULL ? "checked against --vkey" : "as stored; not checked (no --vkey)");
+    if (gl_checkpoint_open((const char *)ck.data, ck.len, given ? given : &stored, c, NULL,
+                           &why) != 0) {
+        problem(f, "the stored checkpoint does not verify: %s", why.reason);
+        status = 1;
+        goto out;
+    }
+    if (c->size != f->size)
+        problem(f, "the checkpoint signs size %" PRIu64 ", the store's size is %" PRIu64,
+                c->size, f->size);
+    printf("checkpoint: size %" PRIu64 ", signature valid\n", c->size);
+out:
+    gl_buf_release(&vk);
+    gl_buf_release(&ck);
+    return status;
+}
+
+static int fsck_run(const char *dir, const struct gl_verifier *given)
+{
+    struct store_options o = {NULL, dir, 0, 16};
+    struct fsck *f = calloc(1, sizeof(*f));
+    struct tree *t = malloc(sizeof(*t));
+    struct gl_checkpoint c;
+    const char *why = "";
+    char twhy[256];
+    int rc, status;
+
+    if (f == NULL || t == NULL) {
+        free(f);
+        free(t);
+        return 3;
+    }
+    f->tile_index = UINT64_MAX;
+    f->progress = isatty(2);
+    printf("fsck %s\n", dir);
+    if (store_open(&o, &f->s, &why) != 0) {
+        printf("  problem: cannot open the store: %s (if a glasslogd runs on it, "
+               "check a backup instead)\nfsck: CANNOT CHECK\n", why);
+        status = 3;
+        goto out;
+    }
+    if ((status = check_head(f, given, &c)) != 0)
+        goto report;
+    if ((rc = tree_check(t, f->s, f->size, c.root, twhy, sizeof(twhy))) != 0)
+        problem(f, "tiles: %s", twhy[0] ? twhy : gl_strerror(rc));
+    else
+        printf("tiles: every tile of the tree hashes up to the signed root\n");
+    rc = store_scan_entries(f->s, 0, f->size, check_entry, f);
+    if (rc == GL_ENOTFOUND || (rc == 0 && f->next != f->size))
+        problem(f, "entry %" PRIu64 " is missing (%" PRIu64 " of %" PRIu64 " present)", f->next,
+                f->next, f->size);
+    else if (rc != 0)
+        problem(f, "reading entry %" PRIu64 " failed: %s", f->next, gl_strerror(rc));
+    if (f->progress && f->next != f->size)
+        fputc('\n', stderr);
+    printf("entries: %" PRIu64 " read, leaf hashes, leaf index and entry indexes checked",
+           f->next);
+    if (f->unchecked_ix > 0)
+        printf(" (%" PRIu64 " index keys list over %d entries: not fully checked)",
+               f->unchecked_ix, FSCK_INDEX_MAX);
+    printf("\n");
+report:
+    if (f->problems > FSCK_REPORT_MAX)
+        printf("  ... and %" PRIu64 " more problems\n", f->problems - FSCK_REPORT_MAX);
+    if (f->problems == 0 && status == 0) {
+        printf("fsck: OK (%" PRIu64 " entries)\n", f->size);
+    } else {
+        printf("fsck: DAMAGED (%" PRIu64 " problem%s)\n", f->problems,
+               f->problems == 1 ? "" : "s");
+        status = status ? status : 1;
+    }
+out:
+    store_close(f->s);
+    free(f);
+    free(t);
+    return status;
+}
+
+int fsck_main(int argc, char **argv)
+{
+    struct gl_verifier k;
+    const char *dir = NULL, *vkey = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--fsck") == 0 && i + 1 < argc && dir == NULL)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--vkey") == 0 && i + 1 < argc && vkey == NULL)
+            vkey = argv[++i];
+        else {
+            fprintf(stderr, "glasslogd: --fsck takes DIR [--vkey VKEY|@FILE], not \"%s\"\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (dir == NULL) {
+        fprintf(stderr, "glasslogd: --fsck needs a data directory\n");
+        return 2;
+    }
+    if (vkey != NULL && read_vkey(vkey, &k) != 0)
+        return 2;
+    gl_log_set_level(GL_LOG_WARN);
+    return fsck_run(dir, vkey != NULL ? &k : NULL);
+}

@@ -1,0 +1,343 @@
+/*
+ * restore: see restore.h. Entries go into the store one bundle (256
+ * entries) a batch, with their leaf index and secondary indexes, while the
+ * tree grows in memory (tree_append records the full tiles into the same
+ * batches); nothing names a size until the final batch, which also holds
+ * the log key, so a store left behind by a crash has no state and cannot
+ * open as a log. Memory: one bundle and the tree edge.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "entryindex.h"
+#include "file.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/cosig.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+#include "glasslog/merkle.h"
+#include "glasslog/note.h"
+#include "glasslog/statement.h"
+#include "glasslog/tile.h"
+#include "http_client.h"
+#include "store.h"
+#include "tree.h"
+
+#define RESTORE_CKPT_MAX ((size_t)1 << 16)
+#define RESTORE_TIMEOUT_MS 60000L
+#define RESTORE_URL_MAX 4096
+
+struct restore {
+    const struct restore_config *cfg;
+    struct gl_http_client *http;
+    struct store *s;
+    struct tree *t;
+    struct gl_checkpoint c;
+    char tmp[4200];
+};
+
+/* GETs <url>/<path> into resp (the caller releases it); 0 only on 200. */
+static int fetch(struct restore *r, const char *path, size_t max,
+                 struct gl_http_response *resp)
+{
+    const char *u = r->cfg->url;
+    char url[RESTORE_URL_MAX];
+    int n = snprintf(url, sizeof(url), "%s%s%s", u, u[0] && u[strlen(u) - 1] == '/' ? "" : "/",
+                     path);
+    int rc;
+
+    if (n < 0 || (size_t)n >= sizeof(url))
+        return GL_ETOOBIG;
+    rc = gl_http_get(r->http, url, max, RESTORE_TIMEOUT_MS, resp);
+    if (rc != 0) {
+        gl_log(GL_LOG_ERROR, "restore: GET %s: %s", url,
+               resp->error[0] ? resp->error : gl_strerror(rc));
+        return rc;
+    }
+    if (resp->status != 200) {
+        gl_log(GL_LOG_ERROR, "restore: GET %s answered %ld", url, resp->status);
+        return GL_EIO;
+    }
+    return 0;
+}
+
+/* Step 1: the copy's checkpoint, signed by the log and (with a policy)
+ * cosigned by its quorum, into r->c. */
+static int prove_checkpoint(struct restore *r)
+{
+    struct gl_http_response resp = {0};
+    const struct gl_policy *p = r->cfg->policy;
+    struct gl_cosig_status st[GL_POLICY_MAX_WITNESSES];
+    uint8_t witnessed[GL_POLICY_MAX_WITNESSES];
+    struct gl_note *note = NULL;
+    struct gl_err why;
+    size_t nw = 0, nvalid = 0;
+    int rc;
+
+    if ((rc = fetch(r, "checkpoint", RESTORE_CKPT_MAX, &resp)) != 0)
+        goto out;
+    if ((rc = gl_checkpoint_open((const char *)resp.body.data, resp.body.len, r->cfg->vkey,
+                                 &r->c, &note, &why)) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: the copy's checkpoint is not this log's: %s",
+               why.reason);
+        goto out;
+    }
+    if (p != NULL) {
+        const struct gl_verifier *wk = gl_policy_witness_keys(p, &nw);
+        if ((rc = gl_cosig_verify_note(note, wk, nw, st, &nvalid)) != 0)
+            goto out;
+        for (size_t i = 0; i < nw; i++)
+            witnessed[i] = st[i].status == 0;
+        if ((rc = gl_policy_quorum_check(p, witnessed, nw)) != 0) {
+            gl_log(GL_LOG_ERROR, "restore: the copy's checkpoint (size %" PRIu64 ") lacks the "
+                   "witness quorum: %zu of %zu witnesses cosigned it", r->c.size, nvalid, nw);
+            goto out;
+        }
+    }
+    gl_log(GL_LOG_INFO, "restore: target size %" PRIu64 ", signed by the log%s", r->c.size,
+           p != NULL ? ", cosigned by the witness quorum" : " (no witness policy given)");
+out:
+    gl_note_free(note);
+    gl_http_response_release(&resp);
+    return rc;
+}
+
+/* Appends the entries of one bundle (their count: width) to the tree and
+ * to a batch, and commits it. */
+static int restore_bundle(struct restore *r, uint64_t k, uint32_t width)
+{
+    struct gl_tile t = {k, 0, width};
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    struct gl_http_response resp = {0};
+    struct store_batch *b = NULL;
+    char path[GL_TILE_PATH_MAX];
+    size_t n;
+    int rc;
+
+    if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
+        (rc = fetch(r, path, GL_TILE_BUNDLE_MAX, &resp)) != 0)
+        goto out;
+    if ((rc = gl_tile_bundle_decode(resp.body.data, resp.body.len, width, e, &n)) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: %s is not a bundle of %u entries", path, width);
+        goto out;
+    }
+    if ((rc = store_batch_new(r->s, &b)) != 0)
+        goto out;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint64_t index = k * GL_TILE_WIDTH + i;
+        struct gl_statement st;
+        struct entryindex ix;
+        uint8_t leaf[GL_HASH_LEN];
+        if (gl_statement_parse((const char *)e[i].data, e[i].len, &st, NULL) != 0) {
+            gl_log(GL_LOG_ERROR, "restore: entry %" PRIu64 " is not a statement", index);
+            rc = GL_EVERIFY;
+            break;
+        }
+        if ((rc = gl_merkle_leaf_hash(e[i].data, e[i].len, leaf)) != 0 ||
+            (rc = tree_append(r->t, leaf, b)) != 0)
+            break;
+        store_batch_put_entry(b, index, e[i].data, e[i].len);
+        store_batch_put_leaf(b, leaf, index);
+        entryindex_of(&st, e[i].data, &ix);
+        entryindex_put(&ix, e[i].data, index, b);
+    }
+    if (rc == 0)
+        rc = store_batch_commit(b, NULL);
+out:
+    store_batch_free(b);
+    gl_http_response_release(&resp);
+    return rc;
+}
+
+/* Step 3: every hash tile of the copy equals ours (the full ones are in
+ * the store; partial ones, put by the final batch, are checked after). */
+static int check_tile(struct restore *r, uint32_t level, uint64_t index, uint32_t width)
+{
+    struct gl_tile t = {index, level, width};
+    struct gl_http_response resp = {0};
+    uint8_t mine[STORE_TILE_MAX];
+    size_t len = 0;
+    char path[GL_TILE_PATH_MAX];
+    int rc;
+
+    if ((rc = gl_tile_path_format(&t, 0, path, NULL)) != 0)
+        return rc;
+    if (width == GL_TILE_WIDTH)
+        rc = store_get_tile(r->s, level, index, mine, &len);
+    else
+        memcpy(mine, r->t->edge[level], (len = (size_t)width * GL_HASH_LEN));
+    if (rc != 0) {
+        gl_log(GL_LOG_ERROR, "restore: recomputed %s is missing: %s", path, gl_strerror(rc));
+        return rc;
+    }
+    if ((rc = fetch(r, path, STORE_TILE_MAX, &resp)) == 0 &&
+        (resp.body.len != len || memcmp(resp.body.data, mine, len) != 0)) {
+        gl_log(GL_LOG_ERROR, "restore: the copy's %s differs from the tile recomputed from "
+               "its entries", path);
+        rc = GL_EVERIFY;
+    }
+    gl_http_response_release(&resp);
+    return rc;
+}
+
+static int check_tiles(struct restore *r)
+{
+    uint64_t size = r->c.size;
+    int rc = 0;
+
+    for (uint32_t l = 0; l < TREE_TILE_LEVELS && (size >> (8 * l)) > 0 && rc == 0; l++) {
+        uint64_t nodes = size >> (8 * l), full = nodes / GL_TILE_WIDTH;
+        uint32_t w = (uint32_t)(nodes % GL_TILE_WIDTH);
+        for (uint64_t i = 0; i < full && rc == 0; i++)
+            rc = check_tile(r, l, i, GL_TILE_WIDTH);
+        if (rc == 0 && w > 0)
+            rc = check_tile(r, l, full, w);
+    }
+    return rc;
+}
+
+/* The final batch: the partial tiles, the key, the state. */
+static int finish(struct restore *r)
+{
+    struct store_batch *b = NULL;
+    struct gl_buf ck, vk;
+    int rc;
+
+    gl_buf_init(&ck, RESTORE_CKPT_MAX);
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
+    if ((rc = gl_verifier_format(r->cfg->vkey, &vk)) != 0 ||
+        (rc = gl_checkpoint_sign(r->cfg->key->name, r->c.size, r->c.root, r->cfg->key,
+                                 &ck)) != 0 ||
+        (rc = store_batch_new(r->s, &b)) != 0)
+        goto out;
+    tree_finish_batch(r->t, 0, b);
+    store_batch_put_vkey(b, (const char *)vk.data);
+    store_batch_put_index_version(b, ENTRYINDEX_VERSION);
+    store_batch_put_state(b, r->c.size, ck.data, ck.len);
+    rc = store_batch_commit(b, NULL);
+out:
+    store_batch_free(b);
+    gl_buf_release(&ck);
+    gl_buf_release(&vk);
+    return rc;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int sync_parent(const char *dir)
+{
+    char parent[4200];
+    char *slash;
+    int fd, rc = 0;
+
+    snprintf(parent, sizeof(parent), "%s", dir);
+    slash = strrchr(parent, '/');
+    if (slash == NULL)
+        strcpy(parent, ".");
+    else if (slash == parent)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return GL_EIO;
+    if (fsync(fd) != 0)
+        rc = GL_EIO;
+    close(fd);
+    return rc;
+}
+
+static int rebuild(struct restore *r)
+{
+    struct store_options o = {NULL, r->tmp, 1, r->cfg->cache_mb};
+    uint64_t bundles, shown = 0;
+    uint8_t root[GL_HASH_LEN];
+    const char *why = "";
+    int rc;
+
+    if ((rc = prove_checkpoint(r)) != 0)
+        return rc;
+    if ((rc = store_open(&o, &r->s, &why)) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: %s: %s", r->tmp, why);
+        return rc;
+    }
+    tree_init(r->t);
+    bundles = (r->c.size + GL_TILE_WIDTH - 1) / GL_TILE_WIDTH;
+    for (uint64_t k = 0; k < bundles && rc == 0; k++) {
+        uint64_t left = r->c.size - k * GL_TILE_WIDTH;
+        rc = restore_bundle(r, k, left >= GL_TILE_WIDTH ? GL_TILE_WIDTH : (uint32_t)left);
+        if (rc == 0 && (k + 1) * 10 / bundles > shown) {
+            shown = (k + 1) * 10 / bundles;
+            gl_log(GL_LOG_INFO, "restore: %" PRIu64 "%% of %" PRIu64 " entries", shown * 10,
+                   r->c.size);
+        }
+    }
+    if (rc != 0)
+        return rc;
+    if ((rc = tree_root(r->t, root)) != 0)
+        return rc;
+    if (memcmp(root, r->c.root, GL_HASH_LEN) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: the copy's entries do not hash to the signed root "
+                             "of size %" PRIu64 ": the copy was altered", r->c.size);
+        return GL_EVERIFY;
+    }
+    if ((rc = check_tiles(r)) != 0)
+        return rc;
+    return finish(r);
+}
+
+int restore_run(const struct restore_config *cfg)
+{
+    struct restore r = {.cfg = cfg};
+    int empty = gl_file_dir_empty(cfg->dir), rc;
+
+    if (empty <= 0) {
+        gl_log(GL_LOG_ERROR, "restore: %s %s: a restore makes a new data directory", cfg->dir,
+               empty < 0 ? "cannot be read" : "has data");
+        return GL_EEXIST;
+    }
+    if (snprintf(r.tmp, sizeof(r.tmp), "%s.restoring", cfg->dir) >= (int)sizeof(r.tmp))
+        return GL_ETOOBIG;
+    if (access(r.tmp, F_OK) == 0 && nftw(r.tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: cannot remove the leftover %s", r.tmp);
+        return GL_EIO;
+    }
+    if ((r.t = malloc(sizeof(*r.t))) == NULL || gl_http_client_new(NULL, &r.http) != 0) {
+        free(r.t);
+        return GL_ENOMEM;
+    }
+    gl_log(GL_LOG_INFO, "restore: rebuilding %s from %s", cfg->dir, cfg->url);
+    rc = rebuild(&r);
+    store_close(r.s);
+    if (rc == 0 && ((rmdir(cfg->dir) != 0 && errno != ENOENT) || rename(r.tmp, cfg->dir) != 0 ||
+                    sync_parent(cfg->dir) != 0)) {
+        gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r.tmp, cfg->dir,
+               strerror(errno));
+        rc = GL_EIO;
+    }
+    if (rc != 0) {
+        (void)nftw(r.tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        gl_log(GL_LOG_ERROR, "restore: refused (%s); nothing was made", gl_strerror(rc));
+    } else {
+        gl_log(GL_LOG_INFO, "restore: %s holds %" PRIu64 " verified entries", cfg->dir,
+               r.c.size);
+    }
+    gl_http_client_free(r.http);
+    free(r.t);
+    return rc;
+}

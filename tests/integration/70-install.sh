@@ -1,0 +1,145 @@
+# Goal: `make install` / `make uninstall` with DESTDIR and PREFIX put and
+# remove exactly the programs, explorer, man pages, example configuration
+# and systemd units; the installed units pass `systemd-analyze verify`
+# (warnings included) with their man pages found; every option of each
+# program's --help is in its man page; readiness (READY=1 on a fake
+# $NOTIFY_SOCKET) comes only once a checkpoint is served: at once without
+# witnesses, never while a block-mode witness quorum is missing, after the
+# quorum with a real witness; the witness sends it too.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd; make deps)"
+command -v man >/dev/null || fail "man missing"
+MK="make -s --no-print-directory -C $ROOT BIN=$GL_BIN"
+
+# --- DESTDIR install: the tree, then uninstall leaves no file ----------------------------
+D="$T/destdir"
+$MK install-files DESTDIR="$D" > "$T/inst.out" 2>&1 || fail "install: $(cat "$T/inst.out")"
+( cd "$D" && find . -type f ! -path './usr/local/share/glasslog/web/*' | sort ) > "$T/tree"
+cat > "$T/want" <<'W'
+./etc/glasslog/glasslogd.conf
+./etc/glasslog/glasslogd.env
+./etc/glasslog/logs
+./etc/glasslog/submitters
+./etc/glasslog/witness.env
+./usr/local/bin/glasslog
+./usr/local/bin/glasslog-witness
+./usr/local/bin/glasslogd
+./usr/local/lib/systemd/system/glasslog-witness.service
+./usr/local/lib/systemd/system/glasslogd.service
+./usr/local/share/man/man1/glasslog.1
+./usr/local/share/man/man8/glasslog-witness.8
+./usr/local/share/man/man8/glasslogd.8
+W
+diff "$T/want" "$T/tree" > "$T/diff" || fail "installed tree differs: $(cat "$T/diff")"
+for p in glasslog glasslogd glasslog-witness; do
+    [ -x "$D/usr/local/bin/$p" ] || fail "$p not executable"
+    cmp -s "$GL_BIN/$p" "$D/usr/local/bin/$p" || fail "$p is not the built one"
+done
+diff -r "$ROOT/web" "$D/usr/local/share/glasslog/web" > /dev/null || fail "web assets differ"
+grep -q '^ExecStart=/usr/local/bin/glasslogd --config /etc/glasslog/glasslogd.conf ' \
+    "$D/usr/local/lib/systemd/system/glasslogd.service" || fail "unit paths not substituted"
+grep -q '@' "$D/etc/glasslog/glasslogd.conf" && fail "an @VAR@ left in glasslogd.conf"
+# The example configuration is valid for the programs that read it.
+"$GL_BIN/glasslog" keygen --name example.com/log --out "$T/log.key" >/dev/null || fail keygen
+sed "s|/etc/glasslog/submitters|$D/etc/glasslog/submitters|" "$D/etc/glasslog/glasslogd.conf" \
+    > "$T/conf"
+expect_rc 2 "$GL_BIN/glasslogd" --config "$T/conf" --bogus
+expect_err "unknown option --bogus"
+# An edited configuration file survives both a reinstall and uninstall.
+echo "# mine" >> "$D/etc/glasslog/submitters"
+$MK install-files DESTDIR="$D" > "$T/inst.out" 2>&1 || fail "reinstall"
+grep -q '^# mine' "$D/etc/glasslog/submitters" || fail "reinstall overwrote a changed file"
+$MK uninstall DESTDIR="$D" > "$T/un.out" 2>&1 || fail "uninstall: $(cat "$T/un.out")"
+[ "$(cd "$D" && find . -type f)" = "./etc/glasslog/submitters" ] ||
+    fail "uninstall left: $(cd "$D" && find . -type f)"
+rm "$D/etc/glasslog/submitters"
+$MK uninstall DESTDIR="$D" > "$T/un.out" 2>&1 || fail "second uninstall"
+[ -z "$(find "$D" -type f)" ] || fail "files left after uninstall"
+[ ! -e "$D/usr/local/share/glasslog" ] && [ ! -e "$D/etc/glasslog" ] ||
+    fail "glasslog's own directories left after uninstall"
+
+# --- PREFIX install: systemd-analyze verify on the installed units ----------------------
+P="$T/prefix"
+$MK install-files PREFIX="$P" SYSCONFDIR="$P/etc" > "$T/inst.out" 2>&1 || fail "prefix install"
+U="$P/lib/systemd/system"
+for u in glasslogd glasslog-witness; do
+    grep -q "^ExecStart=$P/bin/$u " "$U/$u.service" || fail "$u.service ExecStart"
+    for k in Type=notify DynamicUser=yes StateDirectory= ProtectSystem=strict \
+        NoNewPrivileges=yes PrivateTmp=yes RestrictAddressFamilies= SystemCallFilter= \
+        'ExecReload=/bin/kill -HUP $MAINPID'; do
+        grep -q "^$k" "$U/$u.service" || fail "$u.service lacks $k"
+    done
+    MANPATH="$P/share/man" systemd-analyze verify "$U/$u.service" > "$T/v.out" 2>&1 ||
+        fail "systemd-analyze verify $u.service: $(cat "$T/v.out")"
+    [ ! -s "$T/v.out" ] || fail "systemd-analyze verify $u.service warns: $(cat "$T/v.out")"
+done
+# The check can fail: a unit whose program is missing is refused.
+sed "s|^ExecStart=$P/bin/glasslogd|ExecStart=$P/nope/glasslogd|" "$U/glasslogd.service" \
+    > "$T/broken.service"
+systemd-analyze verify --man=no "$T/broken.service" > "$T/v.out" 2>&1 &&
+    fail "systemd-analyze verify accepted a unit with a missing program"
+
+# --- man pages: every option of --help is documented ------------------------------------
+opts() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
+man_has() { sed 's/\\-/-/g' "$1" | grep -q -- "$2"; }
+"$GL_BIN/glasslogd" --help | opts > "$T/o.glasslogd"
+"$GL_BIN/glasslog-witness" --help | opts > "$T/o.glasslog-witness"
+for c in keygen note append policy verify lookup monitor get mirror-dir; do
+    "$GL_BIN/glasslog" "$c" --help 2>&1
+done | opts > "$T/o.glasslog"
+[ "$(wc -l < "$T/o.glasslogd")" -gt 20 ] || fail "too few glasslogd options found"
+for p in glasslogd:8 glasslog-witness:8 glasslog:1; do
+    n=${p%:*} s=${p#*:}
+    f="$ROOT/man/$n.$s"
+    while read -r o; do man_has "$f" "$o" || fail "$n --help has $o; $n.$s does not"; done \
+        < "$T/o.$n"
+    sed 's/\\-/-/g' "$f" | grep -q '^\.SH EXIT STATUS' || fail "$n.$s has no EXIT STATUS"
+    MANPATH="$P/share/man" man -w "$s" "$n" > /dev/null 2>&1 || fail "man cannot find $n($s)"
+done
+
+# --- readiness on a fake notify socket ----------------------------------------------------
+"$GL_BIN/glasslog" keygen --name ci.example.com --out "$T/sub.key" > "$T/submitters" || fail keygen
+# listen NAME: a fake notify socket $T/NAME.sock; messages in $T/NAME.msgs.
+listen() {
+    rm -f "$T/$1.sock" "$T/$1.msgs"
+    touch "$T/$1.msgs"
+    python3 "$ROOT/tests/integration/tools/notify_listen.py" "$T/$1.sock" "$T/$1.msgs" \
+        > "$T/$1.lout" &
+    PIDS="$PIDS $!"
+    wait_until 30 grep -q bound "$T/$1.lout" || fail "notify listener did not start"
+}
+ready() { grep -q 'READY=1' "$T/$1.msgs"; }
+
+# Without witnesses: READY=1 (with the main PID) once the checkpoint serves.
+listen plain
+NOTIFY_SOCKET="$T/plain.sock" start_log "$T/data" --create || fail "start: $(cat "$LOG_OUT")"
+wait_until 30 ready plain || fail "no READY=1: $(cat "$T/plain.msgs")"
+grep -q "MAINPID=$LOG_PID" "$T/plain.msgs" || fail "READY without MAINPID: $(cat "$T/plain.msgs")"
+expect_http 200 GET /checkpoint
+stop_log
+grep -q 'STOPPING=1' "$T/plain.msgs" || fail "no STOPPING=1 on SIGTERM"
+[ "$(grep -c READY=1 "$T/plain.msgs")" = 1 ] || fail "READY=1 sent more than once"
+
+# Block mode, the only witness unreachable: nothing served, so no READY.
+make_witness_keys 1
+printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
+    > "$T/policy"
+listen block
+NOTIFY_SOCKET="$T/block.sock" start_log "$T/data" --witnesses "$T/policy" ||
+    fail "start: $(cat "$LOG_OUT")"
+sleep 2
+http GET /checkpoint
+[ "$CODE" != 200 ] || fail "a checkpoint is served without its witness quorum"
+ready block && fail "READY=1 before any checkpoint is served"
+# The witness comes up: its own READY=1, then the quorum, then the log's.
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+listen wit
+NOTIFY_SOCKET="$T/wit.sock" start_witness 1 "$T/logs"
+wait_until 30 ready wit || fail "the witness sent no READY=1"
+wait_until 40 ready block || fail "no READY=1 after the witness came up: $(tail -5 "$LOG_OUT")"
+expect_http 200 GET /checkpoint
+grep -q '^— witness1.example ' "$T/body" || fail "served checkpoint lacks the cosignature"
+stop_log
+stop_witness 1
+echo "ok 70-install"

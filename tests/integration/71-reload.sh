@@ -1,0 +1,161 @@
+# Goal: SIGHUP makes glasslogd re-read its submitters file and witness
+# policy in place: a key added can append, a key removed gets 403, a
+# rate-limited key's bucket is not refilled by a reload, a file that does
+# not parse is refused with a log line and the old keys stay; a keep-alive
+# connection survives every reload and the PID stays; a reloaded witness
+# policy (another witness) cosigns the next checkpoints. glasslog-witness
+# reloads its log list on SIGHUP: a bad file is refused, the same list
+# keeps its records, a log added is witnessed at once.
+. "$(dirname "$0")/lib.sh"
+G="$GL_BIN/glasslog"
+make_keys
+"$G" keygen --name ci2.example.com --out "$T/sub2.key" > "$T/sub2.pub" || fail keygen
+"$G" keygen --name ci3.example.com --out "$T/sub3.key" > "$T/sub3.pub" || fail keygen
+cp "$T/submitters" "$T/sub1.pub"
+
+# post KEY SUBJECT: posts a statement signed by KEY; sets CODE.
+post() {
+    printf 'glasslog.dev/statement/v1\nkind build\nsubject %s\nversion 1\nsha256 %s\ntime %s\n' \
+        "$2" "$(printf '%s' "$2" | sha256sum | cut -c1-64)" "$(date +%s)" |
+        "$G" note sign --key "$1" > "$T/st" || fail "note sign"
+    http POST /api/v1/add --data-binary "@$T/st"
+}
+# reload: SIGHUP, and wait for the Nth "reload:" outcome line.
+NRELOAD=0
+reload() {
+    NRELOAD=$((NRELOAD + 1))
+    kill -HUP "$LOG_PID"
+    wait_until 30 sh -c "[ \$(grep -c 'reload: .*submitter key' '$LOG_OUT') -ge $NRELOAD ]" ||
+        fail "no reload line after SIGHUP: $(tail -3 "$LOG_OUT")"
+    kill -0 "$LOG_PID" || fail "glasslogd died on SIGHUP"
+    if [ -n "${KA_ON:-}" ]; then # the keep-alive connection answers after each reload
+        echo go >&7
+        wait_until 30 sh -c "[ \$(grep -c '^200 ' '$T/ka.out') -ge $((NRELOAD + 1)) ]" ||
+            fail "keep-alive after reload $NRELOAD: $(cat "$T/ka.out")"
+    fi
+}
+
+# (a long --request-timeout-ms: the idle keep-alive connection must not
+# time out between reloads, even under sanitizers)
+start_log "$T/data" --create --batch-ms 2 --request-timeout-ms 300000 || fail "start"
+PID0=$LOG_PID
+# A keep-alive connection held across the reloads (python http.client).
+mkfifo "$T/ka.in"
+cat > "$T/ka.py" <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+for line in sys.stdin:
+    c.request("GET", "/checkpoint")
+    r = c.getresponse(); r.read()
+    print(r.status, c.sock is not None and c.sock.getsockname()[1], flush=True)
+PY
+python3 "$T/ka.py" "$LOG_URL" < "$T/ka.in" > "$T/ka.out" 2>&1 &
+KA=$!
+PIDS="$PIDS $KA"
+exec 7> "$T/ka.in"
+echo go >&7
+wait_until 30 grep -q '^200 ' "$T/ka.out" || fail "keep-alive client: $(cat "$T/ka.out")"
+KA_ON=1
+
+post "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
+post "$T/sub2.key" b1; [ "$CODE" = 403 ] || fail "unlisted key answered $CODE"
+
+# Added: sub2 (unlimited) and sub3 (1 append, no refill to speak of).
+{ cat "$T/sub1.pub" "$T/sub2.pub"; echo "$(cat "$T/sub3.pub") rate=0.001 burst=1"; } \
+    > "$T/submitters"
+reload
+grep -q 'reload: 3 submitter key(s)' "$LOG_OUT" || fail "reload line: $(tail -2 "$LOG_OUT")"
+post "$T/sub2.key" b2; [ "$CODE" = 200 ] || fail "added key answered $CODE: $(cat "$T/body")"
+append_one prod-x 1 > /dev/null 2>&1 || fail "glasslog append with a kept key"
+post "$T/sub3.key" c1; [ "$CODE" = 200 ] || fail "sub3 first append: $CODE"
+post "$T/sub3.key" c2; [ "$CODE" = 429 ] || fail "sub3 over its burst answered $CODE"
+# An unchanged reload keeps the bucket: still limited.
+reload
+post "$T/sub3.key" c3; [ "$CODE" = 429 ] || fail "a reload refilled sub3's bucket ($CODE)"
+
+# Removed: sub1 gets 403 (and glasslog append fails without retrying).
+{ cat "$T/sub2.pub"; echo "$(cat "$T/sub3.pub") rate=0.001 burst=1"; } > "$T/submitters"
+reload
+post "$T/sub.key" a2; [ "$CODE" = 403 ] || fail "removed key answered $CODE"
+grep -q 'unknown submitter key' "$T/body" || fail "403 reason: $(cat "$T/body")"
+
+# A bad file is refused, logged, and the keys in use stay.
+{ cat "$T/sub2.pub"; echo "not a key"; } > "$T/submitters"
+reload
+grep -q 'refused; the 2 submitter key(s) in use stay' "$LOG_OUT" ||
+    fail "no refusal line: $(tail -3 "$LOG_OUT")"
+grep -q "submitters:2:" "$LOG_OUT" || fail "the refusal does not name the line: $(tail -3 "$LOG_OUT")"
+post "$T/sub2.key" b3; [ "$CODE" = 200 ] || fail "kept key after a bad reload: $CODE"
+post "$T/sub.key" a3; [ "$CODE" = 403 ] || fail "a bad reload let a removed key in: $CODE"
+# A missing file too.
+mv "$T/submitters" "$T/submitters.away"
+reload
+grep -q "cannot read\|No such file\|$T/submitters" "$LOG_OUT" || fail "missing file not logged"
+post "$T/sub2.key" b4; [ "$CODE" = 200 ] || fail "kept key after a missing file: $CODE"
+
+# The keep-alive connection was the same one throughout.
+KA_ON=
+[ "$(grep -c '^200 ' "$T/ka.out")" -ge 6 ] || fail "keep-alive answers: $(cat "$T/ka.out")"
+[ "$(cut -d' ' -f2 "$T/ka.out" | sort -u | wc -l)" = 1 ] ||
+    fail "the keep-alive connection was replaced: $(cat "$T/ka.out")"
+exec 7>&-
+[ "$LOG_PID" = "$PID0" ] && kill -0 "$LOG_PID" || fail "glasslogd restarted"
+stop_log
+cp "$T/sub2.pub" "$T/submitters"
+
+# --- the witness policy, and glasslog-witness's lists ------------------------------------
+# Witness 1 knows the log; witness 2 starts with an empty list and learns
+# it by a reload.
+make_witness_keys 1 2
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+printf 'logs/v0\n' > "$T/logs2"
+start_witness 1 "$T/logs"
+start_witness 2 "$T/logs2"
+pol() { printf 'witness w%s %s http://127.0.0.1:%s\nquorum w%s\n' "$1" "$(cat "$T/w$1.key.pub")" \
+    "$(eval echo \$PORT$1)" "$1"; }
+pol 1 > "$T/policy"
+start_log "$T/data" --batch-ms 2 --witnesses "$T/policy" || fail "start with witnesses"
+NRELOAD=0
+post "$T/sub2.key" w1; [ "$CODE" = 200 ] || fail "append with witness 1: $CODE"
+expect_http 200 GET /checkpoint
+grep -q '^— witness1.example ' "$T/body" || fail "not cosigned by witness 1"
+# Witness 1 reloads: a bad list is refused; the same list again keeps its
+# record of the log (its monitoring endpoint answers the same) and it goes
+# on cosigning.
+OH=$(printf 'example.com/log' | sha256sum | cut -c1-64)
+W1="http://127.0.0.1:$PORT1"
+curl -fsS "$W1/$OH/checkpoint" > "$T/w1.before" || fail "witness 1 has no record of the log"
+echo "vkey garbage" >> "$T/logs"
+kill -HUP "$WPID1"
+wait_until 30 grep -q 'reload: refused; the lists in use stay' "$WOUT1" || fail "witness: bad logs"
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+kill -HUP "$WPID1"
+wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT1" || fail "witness 1 reload: $(tail -3 "$WOUT1")"
+curl -fsS "$W1/$OH/checkpoint" > "$T/w1.after" || fail "witness 1 lost the log's record"
+cmp -s "$T/w1.before" "$T/w1.after" || fail "witness 1's record changed across a reload"
+post "$T/sub2.key" w1b; [ "$CODE" = 200 ] || fail "append after the witness reload: $CODE"
+expect_http 200 GET /checkpoint
+grep -q '^— witness1.example ' "$T/body" || fail "not cosigned by witness 1 after its reload"
+# A policy that does not parse is refused; witness 1 still counts.
+echo "quorum nobody" > "$T/policy"
+reload
+grep -q "refused; the witness policy in use stays" "$LOG_OUT" || fail "bad policy accepted"
+post "$T/sub2.key" w2; [ "$CODE" = 200 ] || fail "append after a bad policy: $CODE"
+# Witness 2 learns the log by a reload, then the log's policy names it:
+# the next checkpoints carry its cosignature.
+cp "$T/logs" "$T/logs2"
+kill -HUP "$WPID2"
+wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT2" || fail "witness 2 reload: $(tail -3 "$WOUT2")"
+pol 2 > "$T/policy"
+reload
+wait_until 30 grep -q 'witness policy reloaded: 1 witness' "$LOG_OUT" || fail "policy not applied"
+post "$T/sub2.key" w3; [ "$CODE" = 200 ] || fail "append after the policy reload: $CODE"
+expect_http 200 GET /checkpoint
+grep -q '^— witness2.example ' "$T/body" || fail "not cosigned by witness 2: $(cat "$T/body")"
+grep -q '^— witness1.example ' "$T/body" && fail "still cosigned by witness 1"
+stop_log
+kill -0 "$WPID1" && kill -0 "$WPID2" || fail "a witness died"
+stop_witness 1
+stop_witness 2
+echo "ok 71-reload"

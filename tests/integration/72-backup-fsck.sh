@@ -1,0 +1,88 @@
+# Goal: SIGUSR1 makes a running glasslogd write a consistent snapshot into
+# --backup-dir while appends go on; `glasslogd --fsck` says OK (exit 0) on
+# the snapshot, which a glasslogd serves with the same checkpoint; fsck
+# refuses the live store (locked), and finds damage (exit 1, naming it) in
+# copies with a bit-flipped tile, a truncated tile, a deleted tile, a
+# flipped byte in a table file and a truncated table file, and with
+# --vkey of another key; a request without --backup-dir is logged.
+. "$(dirname "$0")/lib.sh"
+TT="$GL_BUILD/tests/integration/tools/tiletool"
+case "$TT" in /*) ;; *) TT="$(cd "$(dirname "$0")/../.." && pwd)/$TT" ;; esac
+[ -x "$TT" ] || fail "no tiletool at $TT (make test-build)"
+make_keys
+fsck() { "$GL_BIN/glasslogd" --fsck "$@" > "$T/fsck.out" 2> "$T/fsck.err"; }
+
+start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" || fail "start"
+# 700 entries: two full level-0 tiles and a partial one.
+seq 700 | xargs -P 8 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
+    LOG_URL='$LOG_URL' append_one prod-{} 1.{} > /dev/null || exit 255" || fail "appends"
+# A backup while appends keep coming.
+( seq 701 900 | xargs -P 4 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
+    LOG_URL='$LOG_URL' append_one prod-{} 1.{} > /dev/null || exit 255" ) &
+LOADER=$!
+sleep 0.3
+kill -USR1 "$LOG_PID"
+wait_until 60 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail -3 "$LOG_OUT")"
+wait "$LOADER" || fail "appends during the backup failed"
+B=$(ls -d "$T"/backups/glasslog-* | head -1)
+[ -d "$B" ] || fail "no backup directory"
+# The live store is locked: fsck refuses it clearly.
+fsck "$T/data"
+[ $? = 3 ] || fail "fsck of the live store: exit $?, want 3"
+grep -q 'cannot open the store' "$T/fsck.out" || fail "live fsck: $(cat "$T/fsck.out")"
+expect_http 200 GET /checkpoint
+cp "$T/body" "$T/live.ck"
+stop_log
+
+# The backup is healthy, and a log serving it serves its checkpoint.
+fsck "$B" --vkey "@$T/log.key.pub" || fail "fsck of the backup: $(cat "$T/fsck.out" "$T/fsck.err")"
+grep -q '^fsck: OK' "$T/fsck.out" || fail "fsck report: $(cat "$T/fsck.out")"
+grep -q 'fsck: entries [0-9]*/[0-9]* (100%)' "$T/fsck.err" || fail "no progress line"
+N=$(sed -n 's/^checkpoint: size \([0-9]*\),.*/\1/p' "$T/fsck.out")
+[ "$N" -ge 700 ] && [ "$N" -le 900 ] || fail "backup size $N not within 700..900"
+cp -a "$B" "$T/served"
+start_log "$T/served" || fail "serving the backup: $(cat "$LOG_OUT")"
+expect_http 200 GET /checkpoint
+[ "$(sed -n 2p "$T/body")" = "$N" ] || fail "served backup size differs"
+stop_log
+fsck "$T/data" --vkey "@$T/log.key.pub" || fail "fsck of the stopped store: $(cat "$T/fsck.out")"
+grep -q "^fsck: OK (900 entries)" "$T/fsck.out" || fail "stopped store: $(cat "$T/fsck.out")"
+# Another key given: refused.
+fsck "$B" --vkey "@$T/other.key.pub"
+[ $? = 1 ] || fail "fsck with another key: exit $?"
+grep -q 'belongs to log key' "$T/fsck.out" || fail "wrong-key report: $(cat "$T/fsck.out")"
+
+# damaged COPY CMD...: a fresh copy of the backup, damaged by CMD (run
+# with the copy's path appended... as $C), must be reported DAMAGED.
+damaged() {
+    local what=$1 want=$2
+    shift 2
+    rm -rf "$T/c"
+    cp -a "$B" "$T/c"
+    C="$T/c"
+    eval "$@" || fail "damaging ($what) failed"
+    fsck "$T/c" --vkey "@$T/log.key.pub"
+    local rc=$?
+    [ "$rc" -ne 0 ] || fail "fsck passed a copy with $what: $(cat "$T/fsck.out")"
+    grep -q "$want" "$T/fsck.out" || fail "fsck on $what: want '$want': $(cat "$T/fsck.out")"
+    echo "  $what: exit $rc, $(grep -m1 'problem' "$T/fsck.out")"
+}
+damaged "a bit-flipped level-0 tile" 'tile/0/001' '"$TT" "$C" flip 0 1 100 > /dev/null'
+damaged "a bit-flipped level-1 tile" 'tile/1/000' '"$TT" "$C" flip 1 0 10 > /dev/null'
+damaged "a truncated tile" 'tile/0/000' '"$TT" "$C" truncate 0 0 4000 > /dev/null'
+damaged "a deleted tile" 'tile/0/001' '"$TT" "$C" delete 0 1 > /dev/null'
+# Below the store: bytes of its table files.
+SST=$(ls -S "$B"/*.sst | head -1)
+[ -n "$SST" ] || fail "no table file in the backup"
+SSTN=$(basename "$SST")
+damaged "a flipped byte in a table file" 'DAMAGED\|CANNOT' \
+    'python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,\"rb\").read()); b[len(b)//3]^=1; open(p,\"wb\").write(b)" "$C/$SSTN"'
+damaged "a truncated table file" 'DAMAGED\|CANNOT' 'truncate -s 1000 "$C/$SSTN"'
+
+# SIGUSR1 without --backup-dir: logged, nothing else happens.
+start_log "$T/data" || fail "restart"
+kill -USR1 "$LOG_PID"
+wait_until 30 grep -q 'no --backup-dir' "$LOG_OUT" || fail "no log line for a backup without a dir"
+expect_http 200 GET /checkpoint
+stop_log
+echo "ok 72-backup-fsck"

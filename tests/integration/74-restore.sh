@@ -1,0 +1,158 @@
+# Goal: a log of 10000 entries is copied as a static tlog-tiles directory
+# served by nginx; its data directory is deleted; `glasslogd
+# --restore-from` rebuilds it from the copy, and the restored log serves
+# byte-identical tiles and checkpoint, accepts appends from that size on,
+# and passes --fsck. Copies that do not verify are refused and leave no
+# data directory: an altered entry, an altered hash tile, a checkpoint
+# signed by another key, a missing bundle, an entry that is no statement,
+# a checkpoint without the --witnesses quorum (with it: restored); so is
+# a restore over data.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LOADGEN="$GL_BUILD/tests/bench/loadgen"
+case "$LOADGEN" in /*) ;; *) LOADGEN="$ROOT/$LOADGEN" ;; esac
+[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || fail "nginx is not installed (make deps installs nginx-light)"
+make_keys
+N=10000
+
+start_log "$T/data" --create --batch-ms 5 || fail "start"
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n $N -c 32 --timeout 60 --label fill \
+    > "$T/fill.out" 2> "$T/fill.err" || fail "loadgen: $(tail -3 "$T/fill.err")"
+expect_http 200 GET /checkpoint
+[ "$(sed -n 2p "$T/body")" = $N ] || fail "size $(sed -n 2p "$T/body"), want $N"
+# Every tile path of a tree of size N (entry bundles and hash tiles).
+python3 - "$N" > "$T/paths" <<'PY'
+import sys
+n = int(sys.argv[1])
+def path(level, index, width, entries=False):
+    s = "%03d" % (index % 1000)
+    index //= 1000
+    while index > 0:
+        s = "x%03d/" % (index % 1000) + s
+        index //= 1000
+    p = "/tile/" + ("entries" if entries else str(level)) + "/" + s
+    return p + (".p/%d" % width if width < 256 else "")
+level = 0
+while n >> (8 * level):
+    nodes = n >> (8 * level)
+    for i in range(nodes // 256):
+        print(path(level, i, 256))
+        if level == 0: print(path(0, i, 256, True))
+    if nodes % 256:
+        print(path(level, nodes // 256, nodes % 256))
+        if level == 0: print(path(0, nodes // 256, nodes % 256, True))
+    level += 1
+PY
+mkdir -p "$T/www/good"
+sed 's|.*|url = "'"$LOG_URL"'&"\noutput = "'"$T/www/good"'&"|' "$T/paths" > "$T/curl.cfg"
+curl -fsS --create-dirs -K "$T/curl.cfg" || fail "copying the tiles"
+curl -fsS -o "$T/www/good/checkpoint" "$LOG_URL/checkpoint" || fail "copying the checkpoint"
+stop_log
+rm -rf "$T/data"
+
+# Tampered copies, each a directory of its own.
+tamper() { rm -rf "$T/www/$1"; cp -a "$T/www/good" "$T/www/$1"; }
+flip() { python3 -c 'import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,"rb").read()); b[o]^=1; open(p,"wb").write(b)' "$@"; }
+# An entry whose artifact hash changed by one hex digit: still a statement.
+tamper entry
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); i=b.index(b"sha256 ")+7
+while chr(b[i]) not in "0123456789bcde": i += 1
+b[i] ^= 1; open(p,"wb").write(b)' "$T/www/entry/tile/entries/017" || fail "altering an entry"
+tamper statement; flip "$T/www/statement/tile/entries/017" 300
+tamper hash;   flip "$T/www/hash/tile/1/000.p/39" 40
+tamper gone;   rm "$T/www/gone/tile/entries/020"
+tamper key
+printf 'example.com/log\n%s\n%s\n' $N "$(sed -n 3p "$T/www/good/checkpoint")" |
+    "$GL_BIN/glasslog" note sign --key "$T/other.key" > "$T/www/key/checkpoint" 2>/dev/null ||
+    fail "signing with the other key"
+
+mkdir -p "$T/nginx/tmp"
+NGINX_USER=""
+[ "$(id -u)" -ne 0 ] || NGINX_USER="user $(id -un) $(id -gn);"
+NPORT=$(free_port)
+cat > "$T/nginx/nginx.conf" <<EOF
+$NGINX_USER
+worker_processes 1;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $T/nginx/tmp/body;
+    proxy_temp_path $T/nginx/tmp/proxy;
+    fastcgi_temp_path $T/nginx/tmp/fastcgi;
+    uwsgi_temp_path $T/nginx/tmp/uwsgi;
+    scgi_temp_path $T/nginx/tmp/scgi;
+    default_type application/octet-stream;
+    server { listen 127.0.0.1:$NPORT; root $T/www; }
+}
+EOF
+"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" > "$T/nginx/out" 2>&1 &
+PIDS="$PIDS $!"
+NG="http://127.0.0.1:$NPORT"
+wait_until 30 curl -fsS -o /dev/null "$NG/good/checkpoint" || fail "nginx did not start: $(cat "$T/nginx/error.log")"
+
+restore_refused() {
+    local copy=$1 want=$2
+    expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/$copy"
+    expect_err "$want"
+    expect_err "restore: refused"
+    [ ! -e "$T/data" ] && [ ! -e "$T/data.restoring" ] || fail "$copy: a refused restore left data"
+    echo "  refused $copy: $(grep -m1 "$want" "$T/err" | cut -c22-)"
+}
+restore_refused entry "do not hash to the signed root"
+restore_refused statement "is not a statement"
+restore_refused hash "tile/1/000.p/39 differs"
+restore_refused gone "tile/entries/020"
+restore_refused key "is not this log's"
+
+# With --witnesses, the copy's checkpoint needs the policy's quorum: the
+# plain copy has no cosignature (refused); a copy whose checkpoint witness
+# 1 cosigned (tools/cosign) is restored.
+COSIGN="$GL_BUILD/tests/integration/tools/cosign"
+case "$COSIGN" in /*) ;; *) COSIGN="$ROOT/$COSIGN" ;; esac
+[ -x "$COSIGN" ] || fail "cosign tool not built ($COSIGN)"
+make_witness_keys 1
+printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
+    > "$T/policy"
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --witnesses "$T/policy" \
+    --restore-from "$NG/good"
+expect_err "lacks the witness quorum: 0 of 1 witnesses"
+[ ! -e "$T/data" ] || fail "a restore without the quorum left data"
+tamper cosigned
+"$COSIGN" "$T/w1.key" "$(date +%s)" < "$T/www/good/checkpoint" > "$T/www/cosigned/checkpoint" ||
+    fail "cosigning the copy's checkpoint"
+start_log "$T/data-q" --witnesses "$T/policy" --restore-from "$NG/cosigned" ||
+    fail "restore with the quorum: $(tail -5 "$LOG_OUT")"
+grep -q "cosigned by the witness quorum" "$LOG_OUT" || fail "quorum not reported"
+grep -q "restore: $T/data-q holds $N verified entries" "$LOG_OUT" || fail "quorum restore"
+stop_log
+
+# The good copy: rebuilt, verified, served byte for byte.
+start=$(date +%s%N)
+start_log "$T/data" --restore-from "$NG/good/" || fail "restore: $(tail -5 "$LOG_OUT")"
+end=$(date +%s%N)
+grep -q "restore: $T/data holds $N verified entries" "$LOG_OUT" || fail "no restore line"
+grep -q "tiles match the signed checkpoint" "$LOG_OUT" || fail "start-up check after restore"
+echo "  restored $N entries and started in $(( (end - start) / 1000000 )) ms"
+expect_http 200 GET /checkpoint
+cmp -s "$T/body" "$T/www/good/checkpoint" || fail "checkpoint differs after restore"
+sed 's|.*|url = "'"$LOG_URL"'&"\noutput = "'"$T/again"'&"|' "$T/paths" > "$T/curl2.cfg"
+curl -fsS --create-dirs -K "$T/curl2.cfg" || fail "fetching the restored tiles"
+diff -r "$T/again/tile" "$T/www/good/tile" > /dev/null || fail "restored tiles differ"
+append_one after-restore 1.0 > "$T/out" 2>&1 || fail "append after restore: $(cat "$T/out")"
+grep -q "^index $N\$" "$T/out" || fail "the appended entry is not index $N: $(cat "$T/out")"
+stop_log
+"$GL_BIN/glasslogd" --fsck "$T/data" --vkey "@$T/log.key.pub" > "$T/fsck.out" 2>&1 ||
+    fail "fsck after restore: $(cat "$T/fsck.out")"
+grep -q "^fsck: OK ($((N + 1)) entries)" "$T/fsck.out" || fail "fsck: $(cat "$T/fsck.out")"
+# A restore over a data directory with data is refused.
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good"
+expect_err "has data"
+echo "ok 74-restore"

@@ -1,0 +1,166 @@
+/*
+ * reload: see reload.h. The components hold pointers to the caller's
+ * lists, so the switch swaps the lists' contents in place while nothing
+ * runs that reads them: no add outstanding (the API is paused), the feeder
+ * joined, the engine drained and joined.
+ */
+#include "reload.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+
+#define RELOAD_POLL_MS 20
+
+static int parse_files(struct reload *r)
+{
+    struct gl_buf b;
+    struct gl_err why;
+    int rc;
+
+    memset(&r->next_logs, 0, sizeof(r->next_logs));
+    memset(&r->next_peers, 0, sizeof(r->next_peers));
+    gl_buf_init(&b, LOGS_FILE_MAX);
+    if ((rc = gl_file_read(r->logs_path, &b)) != 0)
+        gl_log(GL_LOG_ERROR, "reload: cannot read %s: %s", r->logs_path, gl_strerror(rc));
+    else if ((rc = logs_parse((const char *)b.data, b.len, &r->next_logs, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, r->logs_path, &why);
+    gl_buf_release(&b);
+    gl_buf_init(&b, PEERS_FILE_MAX);
+    if (rc == 0 && r->peers_path != NULL) {
+        if ((rc = gl_file_read(r->peers_path, &b)) != 0)
+            gl_log(GL_LOG_ERROR, "reload: cannot read %s: %s", r->peers_path,
+                   gl_strerror(rc));
+        else if ((rc = peers_parse((const char *)b.data, b.len, &r->next_peers, &why)) != 0)
+            gl_log_err(GL_LOG_ERROR, r->peers_path, &why);
+    }
+    gl_buf_release(&b);
+    if (rc != 0) {
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+    }
+    return rc;
+}
+
+static int wants_feeder(const struct reload *r)
+{
+    for (size_t i = 0; i < r->logs->n; i++)
+        if (r->logs->v[i].url[0] != 0)
+            return 1;
+    return r->peers->n > 0;
+}
+
+/* Steps 2-4, with nothing outstanding. */
+static void do_switch(struct reload *r)
+{
+    struct logs_list old_logs;
+    struct peers_list old_peers;
+    int rc;
+
+    if (api_remap(r->api, r->logs, &r->next_logs) != 0) {
+        gl_log(GL_LOG_ERROR, "reload: out of memory; the lists in use stay");
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+        return;
+    }
+    feeder_stop(*r->feeder);
+    feeder_free(*r->feeder);
+    *r->feeder = NULL;
+    r->api->feeder = NULL;
+    engine_stop(*r->engine);
+    engine_free(*r->engine);
+    *r->engine = NULL;
+    old_logs = *r->logs;
+    old_peers = *r->peers;
+    *r->logs = r->next_logs;
+    *r->peers = r->next_peers;
+    logs_release(&old_logs);
+    peers_release(&old_peers);
+    if ((rc = engine_new(r->ec, r->engine)) != 0) {
+        gl_log(GL_LOG_ERROR, "reload: cannot load the witness state for the new list (%s): "
+               "stopping", gl_strerror(rc));
+        *r->engine = NULL;
+        kill(getpid(), SIGTERM);
+        return;
+    }
+    r->api->engine = *r->engine;
+    r->fc->engine = *r->engine;
+    if (wants_feeder(r) && (rc = feeder_start(r->fc, r->feeder)) != 0)
+        gl_log(GL_LOG_ERROR, "reload: the feeder did not start (%s): no pulls or gossip",
+               gl_strerror(rc));
+    r->api->feeder = *r->feeder;
+    gl_log(GL_LOG_INFO, "reload: witnessing %zu logs, gossiping with %zu peers", r->logs->n,
+           r->peers->n);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct reload *r = t->data;
+
+    if (r->api->outstanding > 0 && uv_now(r->loop) - r->started_ms < RELOAD_WAIT_MS)
+        return;
+    uv_timer_stop(&r->timer);
+    r->pending = 0;
+    if (r->api->outstanding > 0) {
+        gl_log(GL_LOG_ERROR, "reload: %zu add-checkpoints still outstanding after %d ms; "
+               "the lists in use stay", r->api->outstanding, RELOAD_WAIT_MS);
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+    } else {
+        do_switch(r);
+    }
+    r->api->paused = 0;
+}
+
+void reload_init(struct reload *r)
+{
+    uv_timer_init(r->loop, &r->timer);
+    r->timer.data = r;
+    r->timer_ready = 1;
+}
+
+void reload_request(struct reload *r)
+{
+    struct engine_stats st;
+
+    if (r->pending || !r->timer_ready) {
+        gl_log(GL_LOG_WARN, "reload: one is running; SIGHUP ignored");
+        return;
+    }
+    engine_stats(*r->engine, &st);
+    if (st.storage_failed) {
+        /* Only a restart reopens the store and reads what reached the disk;
+         * a new engine on this handle could trust a write that failed. */
+        gl_log(GL_LOG_ERROR, "reload: refused: a storage write failed; restart the witness");
+        return;
+    }
+    if (parse_files(r) != 0) {
+        gl_log(GL_LOG_ERROR, "reload: refused; the lists in use stay");
+        return;
+    }
+    gl_log(GL_LOG_INFO, "reload: %s parsed (%zu logs); switching", r->logs_path,
+           r->next_logs.n);
+    r->pending = 1;
+    r->started_ms = uv_now(r->loop);
+    r->api->paused = 1;
+    uv_timer_start(&r->timer, on_timer, 0, RELOAD_POLL_MS);
+}
+
+void reload_close(struct reload *r)
+{
+    if (!r->timer_ready)
+        return;
+    r->timer_ready = 0;
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, NULL);
+    if (r->pending) {
+        r->pending = 0;
+        r->api->paused = 0;
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+    }
+}
