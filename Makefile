@@ -10,7 +10,7 @@ NETA    ?= lib/libglasslog-net.a
 SAN     ?=
 VERSION := 0.1.0
 
-PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka
+PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka libpq
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
@@ -23,6 +23,10 @@ CRYPTO_LIBS := -lcrypto
 NET_CFLAGS  := $(shell pkg-config --cflags libh2o libuv openssl libcurl 2>/dev/null)
 NET_LIBS    := $(shell pkg-config --libs libh2o libuv openssl libcurl 2>/dev/null)
 STORE_LIBS  := -lrocksdb
+# The PostgreSQL backend (log/store_pg.c only): glasslogd and what links
+# the log's modules.
+PG_CFLAGS   := $(shell pkg-config --cflags libpq 2>/dev/null)
+PG_LIBS     := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 JSON_LIBS   := -lcjson
 CMOCKA_LIBS := -lcmocka
 
@@ -55,7 +59,7 @@ deps:
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter lib/net/% log/% witness/% client/% tests/%,$<),$(NET_CFLAGS) -Ilib/net) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter lib/net/% log/% witness/% client/% tests/%,$<),$(NET_CFLAGS) -Ilib/net) $(if $(filter log/store_pg.c tests/unit/test_log_store.c,$<),$(PG_CFLAGS)) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -90,7 +94,7 @@ $(BIN)/glasslog: $(O)/client/main.o $(CLIENT_ARCH) $(NETA) $(LIBA)
 
 $(BIN)/glasslogd: $(O)/log/main.o $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(PG_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
 $(BIN)/glasslog-witness: $(O)/witness/main.o $(WIT_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -105,7 +109,7 @@ $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit
 
 $(O)/tests/unit/test_log_%: $(O)/tests/unit/test_log_%.o $(O)/tests/unit/testutil.o \
     $(LOG_ARCH) $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) \
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(PG_LIBS) $(JSON_LIBS) $(NET_LIBS) \
 	    $(CRYPTO_LIBS)
 
 $(O)/tests/unit/test_client_%: $(O)/tests/unit/test_client_%.o $(O)/tests/unit/testutil.o \
@@ -146,7 +150,7 @@ $(FAULT_SO): tests/fault/faultfs.c
 # Test-only tool: reads and damages tiles of a stopped log's store.
 $(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $(LOG_ARCH) \
     $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(PG_LIBS) $(CRYPTO_LIBS)
 
 test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
     $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SO)

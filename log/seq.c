@@ -60,6 +60,7 @@ struct seq {
     struct seq_sub **batch;
     size_t nbatch;
     int inflight, batch_rc, need_reload;
+    int lost; /* a commit lost the compare-and-set: sequencing stopped */
     double t_cut, t_done, t_recover;
     struct leafset set;
     /* writer thread */
@@ -265,7 +266,7 @@ static void seq_cut(struct seq *s)
     if (s->inflight || s->npool == 0)
         return;
     uv_timer_stop(&s->timer);
-    if (s->need_reload && seq_recover(s) != 0) {
+    if (s->lost || (s->need_reload && seq_recover(s) != 0)) {
         seq_fail_pool(s);
         return;
     }
@@ -335,6 +336,14 @@ static void seq_settle(struct seq *s)
         s->st.batches++;
         hist_observe(&s->st.integrate, s->t_done - s->t_cut);
         hist_observe(&s->st.batch_size, (double)s->nbatch);
+    } else if (rc == GL_ESTATE) {
+        /* Lost race (store.h rule 3): never retried, never rebuilt on. */
+        gl_log(GL_LOG_ERROR, "batch of %zu refused: the stored tree is no longer the one it "
+               "extends (another sequencer published); this glasslogd stops sequencing and "
+               "answers appends 503", s->nbatch);
+        s->st.write_failures++;
+        s->st.storage_failed = 1;
+        s->lost = 1;
     } else {
         gl_log(GL_LOG_ERROR, "batch of %zu failed: %s; answering 503", s->nbatch,
                gl_strerror(rc));
@@ -378,7 +387,7 @@ static void seq_on_resign(uv_timer_t *t)
     uint8_t root[32];
     struct gl_buf ck;
 
-    if (s->inflight || s->closing)
+    if (s->inflight || s->closing || s->lost)
         return;
     if (s->need_reload && seq_recover(s) == 0)
         return; /* recovered: the reloaded checkpoint was just released */

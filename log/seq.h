@@ -15,6 +15,9 @@
  *    durable state reloaded from it before the next batch (the failed
  *    batch may or may not have reached the disk); until that succeeds,
  *    appends answer 503 and reads are served (seq.c, seq_recover);
+ *  - a commit refused by the store's compare-and-set (GL_ESTATE: another
+ *    sequencer published on a shared store) is never retried or built
+ *    on: this sequencer stops (logged), appends answer 503, reads go on;
  *  - the pool holds at most pool_max submissions, counting those whose
  *    signatures are still being checked (seq_reserve), so memory is bounded
  *    and overload answers 503 at once.

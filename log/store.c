@@ -32,10 +32,8 @@ int store_open(const struct store_options *o, struct store **out, const char **w
         return store_rocksdb_open(o, out, why);
     if (strcmp(o->url, "mem:") == 0)
         return store_mem_open(o, out, why);
-    if (is_pg_url(o->url)) {
-        *why = "this glasslogd was built without the PostgreSQL backend";
-        return GL_EINVAL;
-    }
+    if (is_pg_url(o->url))
+        return store_pg_open(o, out, why);
     *why = "unknown store (want a postgresql:// URL, or --data DIR)";
     return GL_EINVAL;
 }

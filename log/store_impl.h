@@ -89,6 +89,7 @@ struct store {
 /* The backends' constructors (same contract as store_open). */
 int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why);
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
+int store_pg_open(const struct store_options *o, struct store **out, const char **why);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing
  * written), as a failing disk's would. */

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential libssl-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev curl
-cppcheck clang-tidy nginx-light wrk python3-cryptography chromium libjs-chart.js"
+cppcheck clang-tidy nginx-light wrk python3-cryptography chromium libjs-chart.js
+postgresql libpq-dev"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
