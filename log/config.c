@@ -27,7 +27,8 @@ struct setting {
 static const struct setting settings[] = {
     STR("listen", listen, "ADDR:PORT to serve HTTP on (default 127.0.0.1:8080)"),
     STR("data", data, "data directory (the embedded RocksDB store)"),
-    STR("store", store, "instead of --data: mem: (in memory, for tests)"),
+    STR("store", store,
+        "instead of --data: a PostgreSQL URL (postgresql://...), or mem: (in memory, for tests)"),
     STR("key", key, "the log's private key file; its name is the origin"),
     STR("submitters", submitters,
         "file of verifier keys allowed to submit, one a line [rate=R] [burst=B]"),
@@ -37,6 +38,8 @@ static const struct setting settings[] = {
     UINT("checkpoint-interval", checkpoint_interval, 0, 86400,
          "re-sign an unchanged tree every N s (60; 0 = never)"),
     UINT("cache-mb", cache_mb, 8, 65536, "RocksDB block cache in MiB (64)"),
+    UINT("lease-ms", lease_ms, 100, 600000,
+         "on a shared store (PostgreSQL): a dead sequencer is replaced within this (3000)"),
     UINT("tile-cache", tile_cache, 16, 1u << 20, "hot tiles kept in memory with their nodes, 16 KiB each (2048)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
     STR("witnesses", witnesses, "tlog-policy file: witness lines with URLs, groups, quorum"),
@@ -76,6 +79,7 @@ static void config_defaults(struct config *c)
     c->checkpoint_interval = 60;
     c->cache_mb = 64;
     c->tile_cache = 2048;
+    c->lease_ms = 3000;
     strcpy(c->submit_rate, "unlimited");
     c->submit_burst = 100;
 }

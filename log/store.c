@@ -225,6 +225,11 @@ void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t ind
     record(b, STORE_DELETE_TILE, level, index, NULL, 0, NULL, 0);
 }
 
+void store_batch_delete_queued(struct store_batch *b, uint64_t id)
+{
+    record(b, STORE_DELETE_QUEUED, 0, id, NULL, 0, NULL, 0);
+}
+
 size_t store_batch_count(const struct store_batch *b)
 {
     return b->n;
@@ -236,4 +241,42 @@ int store_batch_commit(struct store_batch *b, const struct store_expect *expect)
         return b->err;
     assert(b->arena.len <= STORE_BATCH_MAX);
     return b->s->ops->commit(b->s, b, expect);
+}
+
+/* --- shared stores ----------------------------------------------------------------- */
+
+int store_shared(const struct store *s)
+{
+    return s->ops->lease != NULL;
+}
+
+int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                uint64_t *epoch)
+{
+    if (s->ops->lease == NULL || holder == NULL || *holder == 0 || ms == 0)
+        return GL_EINVAL;
+    return s->ops->lease(s, holder, ms, have, epoch);
+}
+
+int store_lease_release(struct store *s, const char *holder, uint64_t epoch)
+{
+    if (s->ops->lease_release == NULL)
+        return GL_EINVAL;
+    return s->ops->lease_release(s, holder, epoch);
+}
+
+int store_queue_put(struct store *s, const struct store_queued *q, size_t n)
+{
+    if (s->ops->queue_put == NULL)
+        return GL_EINVAL;
+    return n == 0 ? 0 : s->ops->queue_put(s, q, n);
+}
+
+int store_queue_scan(struct store *s, size_t max,
+                     int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
+                     void *ctx)
+{
+    if (s->ops->queue_scan == NULL)
+        return GL_EINVAL;
+    return max == 0 ? 0 : s->ops->queue_scan(s, max, fn, ctx);
 }

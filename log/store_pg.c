@@ -12,6 +12,9 @@
  *   glasslog_tiles   ((level, idx) PK, data)  32 * width bytes, prefix rule
  *   glasslog_leaves  (hash PK, idx)
  *   glasslog_index   ((kind, key, idx) PK)     a set per (kind, key)
+ *   glasslog_lease   (id = 1 PK, holder, epoch, expires)  the sequencer's
+ *   glasslog_queue   (id bigserial PK, meta, data)  appends taken by any
+ *                                           front-end, not yet sequenced
  * A database holding another schema_version is refused: this code only
  * reads the layout it knows.
  *
@@ -30,6 +33,14 @@
  * unknown outcome (rule 4); store_reopen drops every connection so the
  * next ones go wherever the connection string leads (a promoted standby
  * with target_session_attrs=read-write).
+ *
+ * Many front-ends, one sequencer: the lease row names the sequencer, with
+ * an epoch raised at every takeover in the same transaction as the state
+ * row's epoch, which every commit compares (the fencing token: a paused
+ * former sequencer's commit fails). Expiry uses the server's clock only.
+ * Front-ends queue verified appends in glasslog_queue; the sequencer
+ * takes them and deletes them in the transaction that logs them. A
+ * commit that changes the state sends NOTIFY glasslog_state.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -89,7 +100,12 @@ static const char *const schema_sql =
     "CREATE TABLE glasslog_leaves (hash bytea PRIMARY KEY, idx bigint NOT NULL);"
     "CREATE TABLE glasslog_index (kind int NOT NULL, key bytea NOT NULL, idx bigint NOT NULL,"
     " PRIMARY KEY (kind, key, idx));"
+    "CREATE TABLE glasslog_lease (id int PRIMARY KEY CHECK (id = 1), holder text NOT NULL,"
+    " epoch bigint NOT NULL, expires timestamptz NOT NULL);"
+    "CREATE TABLE glasslog_queue (id bigserial PRIMARY KEY, meta bytea NOT NULL,"
+    " data bytea NOT NULL);"
     "INSERT INTO glasslog_state VALUES (1, 0, 0, '');"
+    "INSERT INTO glasslog_lease VALUES (1, '', 0, '-infinity');"
     "INSERT INTO glasslog_meta VALUES ('schema_version', '" PG_SCHEMA_VERSION "');";
 
 /* --- connections ------------------------------------------------------------------- */
@@ -587,6 +603,7 @@ enum { E_IDX, E_DATA, L_HASH, L_IDX, X_KIND, X_KEY, X_IDX, T_LEVEL, T_IDX, T_DAT
 
 struct rows {
     struct array a[NARRAYS];
+    struct array queued; /* queue ids to delete */
 };
 
 static int rows_init(struct rows *r)
@@ -599,6 +616,8 @@ static int rows_init(struct rows *r)
         arr_init(&r->a[i], elems[i]);
         bad |= r->a[i].n == UINT32_MAX;
     }
+    arr_init(&r->queued, OID_INT8);
+    bad |= r->queued.n == UINT32_MAX;
     return bad ? GL_ENOMEM : 0;
 }
 
@@ -606,6 +625,7 @@ static void rows_release(struct rows *r)
 {
     for (int i = 0; i < NARRAYS; i++)
         gl_buf_release(&r->a[i].b);
+    gl_buf_release(&r->queued.b);
 }
 
 /* GL_ETOOBIG if a column could not take its rows. */
@@ -614,7 +634,7 @@ static int rows_failed(const struct rows *r)
     for (int i = 0; i < NARRAYS; i++)
         if (r->a[i].n == UINT32_MAX)
             return GL_ETOOBIG;
-    return 0;
+    return r->queued.n == UINT32_MAX ? GL_ETOOBIG : 0;
 }
 
 static Oid array_type(Oid elem)
@@ -721,6 +741,9 @@ static int put_one(PGconn *c, const struct store_batch *b, const struct store_pu
         return put_meta(c, "indexver", v, 4);
     case STORE_PUT_STATE:
         return 0; /* the compare-and-set wrote it */
+    case STORE_DELETE_QUEUED:
+        arr_i64(&r->queued, p->n);
+        return 0;
     }
     return GL_EINVAL;
 }
@@ -741,11 +764,14 @@ static int flush_rows(PGconn *c, struct rows *r)
                           " ON CONFLICT (hash) DO NOTHING",
                           &r->a[L_HASH], 2)) != 0)
         return rc;
-    return exec_arrays(c,
-                       "INSERT INTO glasslog_index (kind, key, idx)"
-                       " SELECT * FROM unnest($1::int[], $2::bytea[], $3::bigint[])"
-                       " ON CONFLICT DO NOTHING",
-                       &r->a[X_KIND], 3);
+    if ((rc = exec_arrays(c,
+                          "INSERT INTO glasslog_index (kind, key, idx)"
+                          " SELECT * FROM unnest($1::int[], $2::bytea[], $3::bigint[])"
+                          " ON CONFLICT DO NOTHING",
+                          &r->a[X_KIND], 3)) != 0)
+        return rc;
+    return exec_arrays(c, "DELETE FROM glasslog_queue WHERE id = ANY($1::bigint[])",
+                       &r->queued, 1);
 }
 
 /* The compare-and-set, the transaction's first statement: the state row
@@ -788,6 +814,14 @@ static int compare_and_set(PGconn *c, const struct store_batch *b,
     return rc;
 }
 
+static int has_state(const struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->puts[i].kind == STORE_PUT_STATE)
+            return 1;
+    return 0;
+}
+
 static int pg_commit(struct store *s, const struct store_batch *b,
                      const struct store_expect *expect)
 {
@@ -807,7 +841,8 @@ static int pg_commit(struct store *s, const struct store_batch *b,
         goto rollback;
     for (size_t i = 0; i < b->n && rc == 0; i++)
         rc = put_one(c, b, &b->puts[i], &r);
-    if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0)
+    if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0 ||
+        (has_state(b) && (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) != 0))
         goto rollback;
     /* A failed COMMIT (a lost connection) has an unknown outcome. */
     rc = pg_exec(c, "COMMIT", NULL, NULL);
@@ -819,6 +854,98 @@ out:
 out_rows:
     rows_release(&r);
     return rc;
+}
+
+/* --- the lease and the queue ---------------------------------------------------- */
+
+/* Takes or renews the lease; taking raises the lease's and the state's
+ * epoch in one statement (so in one transaction). */
+static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                    uint64_t *epoch)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_add(&pa, OID_TEXT, holder, strlen(holder));
+    pa.fmts[0] = 0;
+    p_i64(&pa, ms);
+    p_i64(&pa, have);
+    if ((rc = pg_query(pg(s),
+                       "WITH l AS (UPDATE glasslog_lease SET"
+                       "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
+                       "          ELSE epoch + 1 END,"
+                       "  holder = $1, expires = clock_timestamp() + $2 * interval '1 ms'"
+                       " WHERE id = 1 AND ((holder = $1 AND epoch = $3)"
+                       "  OR expires < clock_timestamp()) RETURNING epoch),"
+                       " st AS (UPDATE glasslog_state SET epoch = (SELECT epoch FROM l)"
+                       "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
+                       " SELECT epoch FROM l",
+                       &pa, &r)) != 0)
+        return rc;
+    rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
+    PQclear(r);
+    return rc;
+}
+
+static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
+{
+    struct params pa = {0};
+
+    p_add(&pa, OID_TEXT, holder, strlen(holder));
+    pa.fmts[0] = 0;
+    p_i64(&pa, epoch);
+    return pg_query(pg(s),
+                    "UPDATE glasslog_lease SET expires = '-infinity'"
+                    " WHERE id = 1 AND holder = $1 AND epoch = $2",
+                    &pa, NULL);
+}
+
+static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n)
+{
+    struct array a[2];
+    int slot, rc;
+
+    arr_init(&a[0], OID_BYTEA);
+    arr_init(&a[1], OID_BYTEA);
+    for (size_t i = 0; i < n; i++) {
+        arr_add(&a[0], q[i].meta, q[i].mlen);
+        arr_add(&a[1], q[i].data, q[i].len);
+    }
+    if ((rc = pg_get(pg(s), &slot)) == 0) {
+        rc = exec_arrays(pg(s)->conns[slot],
+                         "INSERT INTO glasslog_queue (meta, data)"
+                         " SELECT * FROM unnest($1::bytea[], $2::bytea[])",
+                         a, 2);
+        pg_put(pg(s), slot);
+    }
+    gl_buf_release(&a[0].b);
+    gl_buf_release(&a[1].b);
+    return rc;
+}
+
+static int pg_queue_scan(struct store *s, size_t max,
+                         int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
+                         void *ctx)
+{
+    struct params pa = {0};
+    PGresult *r;
+    uint64_t id;
+    int rc;
+
+    p_i64(&pa, max);
+    if ((rc = pg_query(pg(s), "SELECT id, meta, data FROM glasslog_queue ORDER BY id LIMIT $1",
+                       &pa, &r)) != 0)
+        return rc;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_queued q = {(const uint8_t *)PQgetvalue(r, i, 2),
+                                 (const uint8_t *)PQgetvalue(r, i, 1),
+                                 (size_t)PQgetlength(r, i, 2), (size_t)PQgetlength(r, i, 1)};
+        if ((rc = col_i64(r, i, 0, &id)) == 0)
+            rc = fn(ctx, id, &q);
+    }
+    PQclear(r);
+    return rc < 0 ? rc : 0;
 }
 
 /* --- lifecycle ------------------------------------------------------------------- */
@@ -862,7 +989,8 @@ static const struct store_ops pg_ops = {
     "postgresql",  pg_close,      pg_reopen,       pg_get_state,
     pg_get_vkey,   pg_get_entry,  pg_scan_entries, pg_get_tile,
     pg_scan_tiles, pg_find_leaf,  pg_find_index,   pg_get_index_version,
-    pg_commit,
+    pg_commit,     pg_lease,      pg_lease_release, pg_queue_put,
+    pg_queue_scan,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an
