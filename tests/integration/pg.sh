@@ -109,3 +109,4 @@ pg_stop_all() {
     done
 }
 trap 'pg_stop_all; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM # the clusters are stopped on a timeout's signal too
