@@ -108,5 +108,8 @@ pg_stop_all() {
         pg_wait_gone "$pid"
     done
 }
-trap 'pg_stop_all; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM # the clusters are stopped on a timeout's signal too
+# (the benchmark keeps its own traps and calls pg_stop_all itself)
+if [ -z "${PG_OWN_TRAP:-}" ]; then
+    trap 'pg_stop_all; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+    trap 'exit 1' INT TERM # the clusters are stopped on a timeout's signal too
+fi
