@@ -23,7 +23,8 @@
 
 #define CKPT_MAX 4096
 #define RECOVER_INTERVAL_S 1.0 /* between attempts to reopen a failed store */
-#define SEQ_POLL_MS 10         /* shared stores: tree and queue polled this often */
+#define SEQ_POLL_MS 10         /* shared stores: tree and queue polled this often, */
+#define SEQ_POLL_WATCHED_MS 100 /* or this often while the store's notices arrive */
 #define SEQ_WAIT_MAX_S 30.0    /* a queued submission not logged by then: 503 */
 #define META_LEN 48            /* an entryindex in the queue: sha256, 4 x u32 */
 
@@ -72,6 +73,8 @@ struct seq {
     uint64_t epoch;
     struct seq_sub *waiting; /* queued by this follower, not yet in the tree */
     uv_timer_t lease, poll;  /* started by seq_share */
+    uv_poll_t watch;         /* the store's change notices */
+    int watching;
     unsigned lease_ms;       /* 0 until seq_share */
     char holder[300];
     double t_cut, t_done, t_recover;
@@ -485,7 +488,7 @@ static void seq_lost(struct seq *s)
     s->st.write_failures++;
     if (s->shared) {
         gl_log(GL_LOG_ERROR, "sequencer: batch of %zu refused: another sequencer published "
-               "or took the lease (epoch %llu is stale); this glasslogd stops sequencing and "
+               "or has taken over (epoch %llu is stale); this glasslogd stops sequencing and "
                "follows", s->nbatch, (unsigned long long)s->epoch);
         s->leader = 0;
         return;
@@ -733,6 +736,11 @@ static void seq_check_shutdown(struct seq *s)
     uv_close((uv_handle_t *)&s->timer, seq_on_close);
     uv_close((uv_handle_t *)&s->resign, seq_on_close);
     if (s->lease_ms != 0) {
+        if (s->watching) {
+            s->watching = 0;
+            uv_close((uv_handle_t *)&s->watch, seq_on_close);
+            store_watch_close(s->store);
+        }
         uv_close((uv_handle_t *)&s->lease, seq_on_close);
         uv_close((uv_handle_t *)&s->poll, seq_on_close);
         if (s->leader && store_lease_release(s->store, s->holder, s->epoch) == 0)
@@ -822,6 +830,61 @@ fail:
     return rc;
 }
 
+static void seq_watch_closed(uv_handle_t *h)
+{
+    struct seq *s = h->data;
+
+    s->open_handles--;
+    s->nhandles--;
+    seq_check_shutdown(s);
+}
+
+static void seq_unwatch(struct seq *s)
+{
+    if (!s->watching)
+        return;
+    s->watching = 0;
+    uv_close((uv_handle_t *)&s->watch, seq_watch_closed); /* stops polling at once */
+    store_watch_close(s->store);
+}
+
+/* Another process committed or queued: act as the poll would, now. */
+static void seq_on_watch(uv_poll_t *h, int status, int events)
+{
+    struct seq *s = h->data;
+    int n;
+
+    (void)events;
+    n = status == 0 ? store_watch_drain(s->store) : GL_EIO;
+    if (n < 0) {
+        gl_log(GL_LOG_WARN, "sequencer: change notices lost; polling every %d ms", SEQ_POLL_MS);
+        seq_unwatch(s);
+        uv_timer_set_repeat(&s->poll, SEQ_POLL_MS);
+        return;
+    }
+    if (n > 0)
+        seq_on_poll(&s->poll);
+}
+
+/* Watches the store's change notices (LISTEN/NOTIFY), so a follower
+ * answers and a sequencer takes the queue without waiting for a poll. */
+static void seq_watch(struct seq *s)
+{
+    int fd;
+
+    if (store_watch_fd(s->store, &fd) != 0)
+        return;
+    if (uv_poll_init(s->loop, &s->watch, fd) != 0) {
+        store_watch_close(s->store);
+        return;
+    }
+    s->watch.data = s;
+    s->watching = 1;
+    s->open_handles++;
+    s->nhandles++;
+    uv_poll_start(&s->watch, UV_READABLE, seq_on_watch);
+}
+
 int seq_share(struct seq *s, unsigned lease_ms, const char *holder)
 {
     if (!s->shared || lease_ms < 60 || holder == NULL || *holder == 0 ||
@@ -835,7 +898,9 @@ int seq_share(struct seq *s, unsigned lease_ms, const char *holder)
     s->nhandles = s->open_handles;
     s->lease.data = s->poll.data = s;
     uv_timer_start(&s->lease, seq_on_lease, 0, lease_ms / 6);
-    uv_timer_start(&s->poll, seq_on_poll, SEQ_POLL_MS, SEQ_POLL_MS);
+    seq_watch(s);
+    uv_timer_start(&s->poll, seq_on_poll, SEQ_POLL_MS,
+                   s->watching ? SEQ_POLL_WATCHED_MS : SEQ_POLL_MS);
     return 0;
 }
 

@@ -265,6 +265,22 @@ int store_lease_release(struct store *s, const char *holder, uint64_t epoch)
     return s->ops->lease_release(s, holder, epoch);
 }
 
+int store_watch_fd(struct store *s, int *fd)
+{
+    return s->ops->watch_fd == NULL ? GL_EINVAL : s->ops->watch_fd(s, fd);
+}
+
+int store_watch_drain(struct store *s)
+{
+    return s->ops->watch_drain == NULL ? GL_EINVAL : s->ops->watch_drain(s);
+}
+
+void store_watch_close(struct store *s)
+{
+    if (s->ops->watch_close != NULL)
+        s->ops->watch_close(s);
+}
+
 int store_queue_put(struct store *s, const struct store_queued *q, size_t n)
 {
     if (s->ops->queue_put == NULL)

@@ -201,4 +201,14 @@ int store_queue_scan(struct store *s, size_t max,
                      int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
                      void *ctx);
 
+/* Change notices (shared stores): a descriptor that turns readable when
+ * another process committed a new state or queued appends (PostgreSQL:
+ * a connection that LISTENs). store_watch_drain consumes the notices:
+ * how many (0: none), or GL_EIO if the watch broke (then stop polling
+ * its descriptor and store_watch_close it). */
+int store_watch_fd(struct store *s, int *fd);
+int store_watch_drain(struct store *s);
+/* Closes the watch (stop polling its descriptor first). */
+void store_watch_close(struct store *s);
+
 #endif

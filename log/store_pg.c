@@ -42,6 +42,11 @@
  * takes them and deletes them in the transaction that logs them. A
  * commit that changes the state sends NOTIFY glasslog_state.
  *
+ * A session left idle inside a transaction for PG_IDLE_TX_MS is ended by
+ * the server (idle_in_transaction_session_timeout), so a paused
+ * sequencer's open transaction cannot hold the state row, and with it a
+ * takeover, for longer.
+ *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
  * scan's callback runs, so callbacks may read too. Reads are plain READ
@@ -66,6 +71,11 @@
 #define PG_SCAN_CHUNK 256      /* rows per query of a scan */
 #define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
 #define PG_PARAMS 4
+/* A transaction left open this long (its process paused or cut off) is
+ * ended by the server, which frees the state row it locked: a takeover
+ * must not wait for a paused sequencer. Our transactions send their
+ * statements back to back. */
+#define PG_IDLE_TX_MS "1000"
 
 /* Type OIDs (pg_type.h; stable across versions). */
 #define OID_INT4 23
@@ -83,6 +93,7 @@ struct pg {
     pthread_cond_t cv;
     PGconn *conns[PG_CONNS];
     int busy[PG_CONNS];
+    PGconn *watch; /* LISTENs; used by the loop thread only */
 };
 
 static struct pg *pg(struct store *s)
@@ -116,9 +127,12 @@ static void pg_notice(void *arg, const char *msg)
     gl_log(GL_LOG_DEBUG, "postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+static void log_result(const char *what, PGconn *c, const PGresult *r);
+
 static PGconn *pg_connect(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo);
+    PGresult *r;
 
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
@@ -128,6 +142,14 @@ static PGconn *pg_connect(const char *conninfo)
         return NULL;
     }
     PQsetNoticeProcessor(c, pg_notice, NULL);
+    r = PQexec(c, "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        log_result("SET idle_in_transaction_session_timeout", c, r);
+        PQclear(r);
+        PQfinish(c);
+        return NULL;
+    }
+    PQclear(r);
     return c;
 }
 
@@ -917,6 +939,8 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n)
                          "INSERT INTO glasslog_queue (meta, data)"
                          " SELECT * FROM unnest($1::bytea[], $2::bytea[])",
                          a, 2);
+        if (rc == 0) /* a wake-up for the sequencer; the rows are committed */
+            pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL);
         pg_put(pg(s), slot);
     }
     gl_buf_release(&a[0].b);
@@ -946,6 +970,57 @@ static int pg_queue_scan(struct store *s, size_t max,
     }
     PQclear(r);
     return rc < 0 ? rc : 0;
+}
+
+/* --- change notices: LISTEN on a connection of its own ------------------------- */
+
+static void pg_watch_close(struct store *s)
+{
+    PQfinish(pg(s)->watch);
+    pg(s)->watch = NULL;
+}
+
+static int pg_watch_fd(struct store *s, int *fd)
+{
+    struct pg *p = pg(s);
+    PGresult *r;
+
+    if (p->watch == NULL) {
+        if ((p->watch = pg_connect(p->conninfo)) == NULL)
+            return GL_EIO;
+        r = PQexec(p->watch, "LISTEN glasslog_state; LISTEN glasslog_queue");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            log_result("LISTEN", p->watch, r);
+            PQclear(r);
+            pg_watch_close(s);
+            return GL_EIO;
+        }
+        PQclear(r);
+        PQsetnonblocking(p->watch, 1);
+    }
+    *fd = PQsocket(p->watch);
+    return *fd >= 0 ? 0 : GL_EIO;
+}
+
+static int pg_watch_drain(struct store *s)
+{
+    struct pg *p = pg(s);
+    PGnotify *n;
+    int count = 0;
+
+    if (p->watch == NULL)
+        return GL_EIO;
+    if (!PQconsumeInput(p->watch) || PQstatus(p->watch) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(p->watch);
+        gl_log(GL_LOG_WARN, "store: the LISTEN connection broke: %.*s", (int)strcspn(m, "\n"),
+               m);
+        return GL_EIO;
+    }
+    while ((n = PQnotifies(p->watch)) != NULL) {
+        count++;
+        PQfreemem(n);
+    }
+    return count;
 }
 
 /* --- lifecycle ------------------------------------------------------------------- */
@@ -979,6 +1054,7 @@ static void pg_close(struct store *s)
     struct pg *p = pg(s);
 
     drop_all(p);
+    pg_watch_close(s);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p->conninfo);
@@ -990,7 +1066,7 @@ static const struct store_ops pg_ops = {
     pg_get_vkey,   pg_get_entry,  pg_scan_entries, pg_get_tile,
     pg_scan_tiles, pg_find_leaf,  pg_find_index,   pg_get_index_version,
     pg_commit,     pg_lease,      pg_lease_release, pg_queue_put,
-    pg_queue_scan,
+    pg_queue_scan, pg_watch_fd,   pg_watch_drain,   pg_watch_close,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

@@ -315,7 +315,7 @@ start_pg_log() {
 start_pg_log glasslogd-pg --create
 PG_LOG_PID=$PG_STARTED
 PG_URL="http://127.0.0.1:$PG_PORT_OUT"
-leads() { grep -q "took the lease" "$T/glasslogd-pg.log"; }
+leads() { grep -q "took the lease (epoch" "$T/glasslogd-pg.log"; }
 i=0
 until leads; do
     i=$((i + 1))

@@ -32,7 +32,7 @@ front() {
         fail "front-end $n did not start: $(cat "$SPAWN_OUT")"
     eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
 }
-leads() { grep -q "took the lease" "$1"; }
+leads() { grep -q "took the lease (epoch" "$1"; }
 front A --create
 wait_until 10 leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
 front B
