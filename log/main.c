@@ -57,7 +57,7 @@ struct daemon {
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
-    char holder[300]; /* this process's name for a shared store's lease */
+    char holder[512]; /* this process's name for a shared store's lease */
 };
 
 /* Loads the submitter keys with their rate limits (submitters.h). */

@@ -76,7 +76,7 @@ struct seq {
     uv_poll_t watch;         /* the store's change notices */
     int watching;
     unsigned lease_ms;       /* 0 until seq_share */
-    char holder[300];
+    char holder[512];
     double t_cut, t_done, t_recover;
     struct leafset set;
     /* writer thread */
