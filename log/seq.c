@@ -38,6 +38,8 @@ struct seq_sub {
     uint64_t index;
     int dup;
     uint64_t qid;  /* taken from the shared queue (done is NULL) */
+    uint64_t known_index; /* the leaf's index, if `known` (looked up per batch) */
+    uint8_t known;
     int queued;    /* follower: written to the shared queue, awaiting the tree */
     size_t len;
     uint8_t data[];
@@ -138,14 +140,12 @@ static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
         sub->dup = 1;
         return 0;
     }
-    rc = store_find_leaf(s->store, sub->leaf, &idx);
-    if (rc == 0 && idx < old_size) {
+    idx = sub->known_index;
+    if (sub->known && idx < old_size) {
         sub->index = idx;
         sub->dup = 1;
         return 0;
     }
-    if (rc != 0 && rc != GL_ENOTFOUND)
-        return rc;
     sub->index = s->work->range.size;
     sub->dup = 0;
     if ((rc = tree_append(s->work, sub->leaf, b)) != 0)
@@ -258,6 +258,30 @@ out:
     return rc;
 }
 
+/* Looks the batch's leaf hashes up in the store, all at once (one query
+ * on PostgreSQL, instead of one round trip per entry). */
+static int seq_lookup(struct seq *s)
+{
+    const uint8_t **hashes = malloc(s->nbatch * sizeof(*hashes) + 1);
+    uint64_t *idx = malloc(s->nbatch * sizeof(*idx) + 1);
+    uint8_t *found = malloc(s->nbatch + 1);
+    int rc = GL_ENOMEM;
+
+    if (hashes != NULL && idx != NULL && found != NULL) {
+        for (size_t i = 0; i < s->nbatch; i++)
+            hashes[i] = s->batch[i]->leaf;
+        rc = store_find_leaves(s->store, s->nbatch, hashes, idx, found);
+        for (size_t i = 0; rc == 0 && i < s->nbatch; i++) {
+            s->batch[i]->known = found[i];
+            s->batch[i]->known_index = idx[i];
+        }
+    }
+    free(hashes);
+    free(idx);
+    free(found);
+    return rc;
+}
+
 /* Integrates the batch in flight: on the writer thread. On a shared
  * store, the queue's oldest submissions join it. */
 static int seq_integrate(struct seq *s)
@@ -272,7 +296,7 @@ static int seq_integrate(struct seq *s)
     if (s->shared && s->nbatch < s->cfg.batch_max &&
         (rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s)) != 0)
         return rc;
-    if ((rc = store_batch_new(s->store, &b)) != 0)
+    if ((rc = seq_lookup(s)) != 0 || (rc = store_batch_new(s->store, &b)) != 0)
         return rc;
     for (size_t i = 0; i < s->nbatch; i++) {
         queued |= s->batch[i]->qid != 0;

@@ -94,6 +94,22 @@ int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
     return s->ops->find_leaf(s, hash, index);
 }
 
+int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                      uint64_t *indices, uint8_t *found)
+{
+    if (n == 0)
+        return 0;
+    if (s->ops->find_leaves != NULL)
+        return s->ops->find_leaves(s, n, hashes, indices, found);
+    for (size_t i = 0; i < n; i++) {
+        int rc = s->ops->find_leaf(s, hashes[i], &indices[i]);
+        if (rc != 0 && rc != GL_ENOTFOUND)
+            return rc;
+        found[i] = rc == 0;
+    }
+    return 0;
+}
+
 static int valid_index(enum store_index kind, size_t klen)
 {
     return kind >= STORE_INDEX_ARTIFACT && kind < STORE_INDEX_NKINDS && klen > 0 &&

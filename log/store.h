@@ -132,6 +132,11 @@ int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
                      void *ctx);
 /* The index of the entry with this leaf hash. GL_ENOTFOUND if none. */
 int store_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index);
+/* store_find_leaf for n hashes at once (one query where the backend can):
+ * found[i] = 1 and indices[i] for each hash present, found[i] = 0 for
+ * the others. */
+int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                      uint64_t *indices, uint8_t *found);
 /* Up to max indices of entries under (kind, key) (klen bytes, at most
  * STORE_INDEX_KEY_MAX), ascending, below `below` (a published size);
  * *n gets how many. */

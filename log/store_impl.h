@@ -89,6 +89,9 @@ struct store_ops {
     int (*queue_scan)(struct store *s, size_t max,
                       int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
                       void *ctx);
+    /* Optional (NULL: store.c looks the hashes up one by one). */
+    int (*find_leaves)(struct store *s, size_t n, const uint8_t *const *hashes,
+                       uint64_t *indices, uint8_t *found);
     int (*watch_fd)(struct store *s, int *fd);
     int (*watch_drain)(struct store *s);
     void (*watch_close)(struct store *s);

@@ -878,6 +878,48 @@ out_rows:
     return rc;
 }
 
+/* All the hashes in one query; the rows found are matched back to the
+ * hashes (few: a batch's duplicates). */
+static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                          uint64_t *indices, uint8_t *found)
+{
+    struct params pa = {0};
+    struct array a;
+    PGresult *r = NULL;
+    int rc;
+
+    arr_init(&a, OID_BYTEA);
+    for (size_t i = 0; i < n; i++) {
+        arr_add(&a, hashes[i], 32);
+        found[i] = 0;
+    }
+    if (a.n == UINT32_MAX) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    p_add(&pa, OID_BYTEA_ARRAY, a.b.data, a.b.len);
+    if ((rc = pg_query(pg(s), "SELECT hash, idx FROM glasslog_leaves WHERE hash = ANY($1::bytea[])",
+                       &pa, &r)) != 0)
+        goto out;
+    for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
+        const char *h = PQgetvalue(r, row, 0);
+        uint64_t idx;
+        if (PQgetlength(r, row, 0) != 32 || (rc = col_i64(r, row, 1, &idx)) != 0) {
+            rc = rc != 0 ? rc : GL_EPARSE;
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(hashes[i], h, 32) == 0) {
+                indices[i] = idx;
+                found[i] = 1;
+            }
+    }
+out:
+    PQclear(r);
+    gl_buf_release(&a.b);
+    return rc;
+}
+
 /* --- the lease and the queue ---------------------------------------------------- */
 
 /* Takes or renews the lease; taking raises the lease's and the state's
@@ -1066,7 +1108,8 @@ static const struct store_ops pg_ops = {
     pg_get_vkey,   pg_get_entry,  pg_scan_entries, pg_get_tile,
     pg_scan_tiles, pg_find_leaf,  pg_find_index,   pg_get_index_version,
     pg_commit,     pg_lease,      pg_lease_release, pg_queue_put,
-    pg_queue_scan, pg_watch_fd,   pg_watch_drain,   pg_watch_close,
+    pg_queue_scan, pg_find_leaves, pg_watch_fd,    pg_watch_drain,
+    pg_watch_close,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

@@ -4,7 +4,7 @@
  * What a batch writes is read back record by record and compared with what
  * the test put (entries, scan_entries in order and stopping at a gap or at
  * the callback's return, tiles and the prefix rule, scan_tiles per level,
- * the leaf index, every secondary-index kind with below, ascending order,
+ * the leaf index (one hash and many at once), every secondary-index kind with below, ascending order,
  * max and set semantics), the compare-and-set (a stale expect.size gets
  * GL_ESTATE and writes nothing), store_batch_count, puts over their caps
  * failing the whole commit, the index version, delete_tile,
@@ -469,6 +469,29 @@ static size_t put_batch1(struct store_batch *b)
     return 10 * 2 + 4 + 8 + 3;
 }
 
+/* store_find_leaves: entries 0..9 are stored (batch 1), 10..11 are not;
+ * asked out of order, with a repeat. */
+static void check_leaves_at_once(struct store *s)
+{
+    static const uint64_t ask[] = {10, 3, 0, 11, 9, 3};
+    const size_t n = sizeof(ask) / sizeof(ask[0]);
+    uint8_t leaves[6][32], found[6];
+    const uint8_t *hashes[6];
+    uint64_t idx[6];
+
+    for (size_t i = 0; i < n; i++) {
+        leaf_of(ask[i], leaves[i]);
+        hashes[i] = leaves[i];
+        found[i] = 7;
+    }
+    assert_int_equal(store_find_leaves(s, n, hashes, idx, found), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(found[i], ask[i] < 10);
+        if (ask[i] < 10)
+            assert_int_equal(idx[i], ask[i]);
+    }
+}
+
 static void test_read_back(void **state)
 {
     struct fx *f = *state;
@@ -499,6 +522,7 @@ static void test_read_back(void **state)
     check_absent_entry(f->s, 10);
     leaf_of(10, leaf);
     assert_int_equal(store_find_leaf(f->s, leaf, &size), GL_ENOTFOUND);
+    check_leaves_at_once(f->s);
     assert_int_equal(store_get_index_version(f->s, &version), 0);
     assert_int_equal(version, 1);
 
