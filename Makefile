@@ -10,7 +10,7 @@ NETA    ?= lib/libglasslog-net.a
 SAN     ?=
 VERSION := 0.1.0
 
-PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka
+PKGS    := openssl libuv libh2o libcurl libcjson rocksdb cmocka libpq
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla
 # assert() is on in every build (no -DNDEBUG here or in `make check`):
@@ -24,7 +24,11 @@ ALL_LDFLAGS = $(LDFLAGS) -pthread $(SAN)
 CRYPTO_LIBS := -lcrypto
 NET_CFLAGS  := $(shell pkg-config --cflags libh2o libuv openssl libcurl 2>/dev/null)
 NET_LIBS    := $(shell pkg-config --libs libh2o libuv openssl libcurl 2>/dev/null)
-STORE_LIBS  := -lrocksdb
+STORE_LIBS  = -lrocksdb $(PG_LIBS)
+# The PostgreSQL backend (log/store_pg.c only): glasslogd and what links
+# the log's modules.
+PG_CFLAGS   := $(shell pkg-config --cflags libpq 2>/dev/null)
+PG_LIBS     := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 JSON_LIBS   := -lcjson
 CMOCKA_LIBS := -lcmocka
 
@@ -57,7 +61,7 @@ deps:
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter lib/net/% log/% witness/% client/% tests/%,$<),$(NET_CFLAGS) -Ilib/net) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter lib/net/% log/% witness/% client/% tests/%,$<),$(NET_CFLAGS) -Ilib/net) $(if $(filter log/store_pg.c tests/unit/test_log_store.c,$<),$(PG_CFLAGS)) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -19,7 +19,8 @@
 static const struct gl_opt settings[] = {
     S("listen", listen, "127.0.0.1:8080", "ADDR:PORT", "serve HTTP here"),
     S("data", data, NULL, "DIR", "data directory (the embedded RocksDB store)"),
-    S("store", store, NULL, "URL", "instead of --data: mem: (in memory, for tests)"),
+    S("store", store, NULL, "URL",
+      "instead of --data: a PostgreSQL URL (postgresql://...), or mem: (in memory, for tests)"),
     S("key", key, NULL, "FILE", "the log's private key file; its name is the origin"),
     S("submitters", submitters, NULL, "FILE",
       "verifier keys allowed to submit, one a line [rate=R] [burst=B]"),
@@ -29,6 +30,8 @@ static const struct gl_opt settings[] = {
     U("checkpoint-interval", checkpoint_interval, 0, 86400, 60, "S",
       "re-sign an unchanged tree every S seconds (0 = never)"),
     U("cache-mb", cache_mb, 8, 65536, 64, "MIB", "RocksDB block cache in MiB"),
+    U("lease-ms", lease_ms, 100, 600000, 3000, "MS",
+      "on a shared store (PostgreSQL): a dead sequencer is replaced within this"),
     U("tile-cache", tile_cache, 16, 1u << 20, 2048, "N",
       "hot tiles kept in memory with their nodes, 16 KiB each"),
     S("log-level", log_level, "info", "LEVEL", "debug, info, warn or error"),

@@ -22,6 +22,7 @@ struct config {
     char submitters[CONFIG_PATH_MAX];
     unsigned batch_ms, batch_max, pool_max, checkpoint_interval;
     unsigned cache_mb, tile_cache;
+    unsigned lease_ms; /* shared stores: the sequencer lease */
     char log_level[16];
     char witnesses[CONFIG_PATH_MAX];
     char witness_mode[16];

@@ -66,6 +66,7 @@ struct daemon {
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
     int ready; /* READY=1 sent to the service manager */
+    char holder[512]; /* this process's name for a shared store's lease */
 };
 
 /* Loads the submitter keys with their rate limits (submitters.h). */
@@ -456,6 +457,8 @@ static int start(struct daemon *d)
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len, &sc,
                       &d->seq)) != 0)
         return rc;
+    if (store_shared(d->store) && (rc = seq_share(d->seq, d->cfg.lease_ms, d->holder)) != 0)
+        return rc;
     d->api.loop = &d->loop;
     d->api.seq = d->seq;
     d->api.store = d->store;
@@ -501,6 +504,16 @@ static int start(struct daemon *d)
     return 0;
 }
 
+/* A name for the sequencer lease unique among the front-ends of a shared
+ * store: host, process and the listen address. */
+static void holder_name(struct daemon *d)
+{
+    char host[256] = "";
+
+    gethostname(host, sizeof(host) - 1);
+    snprintf(d->holder, sizeof(d->holder), "%s/%ld/%s", host, (long)getpid(), d->cfg.listen);
+}
+
 /* The threadpool checks submitter signatures: one thread per core. */
 static void size_threadpool(void)
 {
@@ -534,6 +547,7 @@ int main(int argc, char **argv)
     gl_buf_init(&d.ckpt, 4096);
     if (uv_loop_init(&d.loop) != 0 || (d.tree = malloc(sizeof(*d.tree))) == NULL)
         return 1;
+    holder_name(&d);
     if (load_keys(&d) != 0 || restore_maybe(&d) != 0 || open_store(&d) != 0 ||
         start_mirrors(&d) != 0 || start(&d) != 0)
         goto out;

@@ -20,9 +20,14 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
+#include "glasslog/statement.h"
 
 #define CKPT_MAX 4096
 #define RECOVER_INTERVAL_S 1.0 /* between attempts to reopen a failed store */
+#define SEQ_POLL_MS 10         /* shared stores: tree and queue polled this often, */
+#define SEQ_POLL_WATCHED_MS 100 /* or this often while the store's notices arrive */
+#define SEQ_WAIT_MAX_S 30.0    /* a queued submission not logged by then: 503 */
+#define META_LEN 48            /* an entryindex in the queue: sha256, 4 x u32 */
 
 struct seq_sub {
     struct seq_sub *next;
@@ -33,6 +38,10 @@ struct seq_sub {
     void *arg;
     uint64_t index;
     int dup;
+    uint64_t qid;  /* taken from the shared queue (done is NULL) */
+    uint64_t known_index; /* the leaf's index, if `known` (looked up per batch) */
+    uint8_t known;
+    int queued;    /* follower: written to the shared queue, awaiting the tree */
     size_t len;
     uint8_t data[];
 };
@@ -61,6 +70,16 @@ struct seq {
     struct seq_sub **batch;
     size_t nbatch;
     int inflight, batch_rc, need_reload;
+    int lost; /* a commit lost the compare-and-set: sequencing stopped */
+    /* shared stores */
+    int shared, leader, batch_leader; /* batch_leader: at the cut */
+    uint64_t epoch;
+    struct seq_sub *waiting; /* queued by this follower, not yet in the tree */
+    uv_timer_t lease, poll;  /* started by seq_share */
+    uv_poll_t watch;         /* the store's change notices */
+    int watching;
+    unsigned lease_ms;       /* 0 until seq_share */
+    char holder[512];
     double t_cut, t_done, t_recover;
     struct leafset set;
     /* writer thread */
@@ -71,7 +90,7 @@ struct seq {
     /* handles */
     uv_async_t async;
     uv_timer_t timer, resign;
-    int open_handles, closing, closed;
+    int open_handles, nhandles, closing, closed;
     void (*on_shut)(void *arg);
     void *shut_arg;
 };
@@ -106,23 +125,28 @@ static struct leafset_slot *leafset_find(struct leafset *set, const uint8_t leaf
 static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
                      struct store_batch *b)
 {
-    struct leafset_slot *slot = leafset_find(&s->set, sub->leaf);
+    struct leafset_slot *slot;
     uint64_t idx;
     int rc;
 
+    if (sub->qid != 0)
+        store_batch_delete_queued(b, sub->qid);
+    if (sub->len == 0) { /* an unusable queue record: dropped */
+        sub->dup = 1;
+        return 0;
+    }
+    slot = leafset_find(&s->set, sub->leaf);
     if (slot->leaf != NULL) {
         sub->index = slot->index;
         sub->dup = 1;
         return 0;
     }
-    rc = store_find_leaf(s->store, sub->leaf, &idx);
-    if (rc == 0 && idx < old_size) {
+    idx = sub->known_index;
+    if (sub->known && idx < old_size) {
         sub->index = idx;
         sub->dup = 1;
         return 0;
     }
-    if (rc != 0 && rc != GL_ENOTFOUND)
-        return rc;
     sub->index = s->work->range.size;
     sub->dup = 0;
     if ((rc = tree_append(s->work, sub->leaf, b)) != 0)
@@ -135,23 +159,157 @@ static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
     return 0;
 }
 
-/* Integrates the batch in flight: on the writer thread. */
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An entryindex as queue metadata (META_LEN bytes) and back. */
+static void meta_of(const struct entryindex *ix, uint8_t out[META_LEN])
+{
+    memcpy(out, ix->sha256, 32);
+    put_be32(out + 32, ix->subject_off);
+    put_be32(out + 36, ix->subject_len);
+    put_be32(out + 40, ix->version_off);
+    put_be32(out + 44, ix->version_len);
+}
+
+/* The index keys of a queued entry of len bytes; GL_EPARSE if they do not
+ * lie inside it. */
+static int meta_parse(const uint8_t *m, size_t len, struct entryindex *ix)
+{
+    memcpy(ix->sha256, m, 32);
+    ix->subject_off = get_be32(m + 32);
+    ix->subject_len = get_be32(m + 36);
+    ix->version_off = get_be32(m + 40);
+    ix->version_len = get_be32(m + 44);
+    if ((uint64_t)ix->subject_off + ix->subject_len > len ||
+        (uint64_t)ix->version_off + ix->version_len > len)
+        return GL_EPARSE;
+    return 0;
+}
+
+/* store_queue_scan callback: a queued submission joins the batch (an
+ * unusable record joins empty, to be deleted). */
+static int queue_take(void *ctx, uint64_t id, const struct store_queued *q)
+{
+    struct seq *s = ctx;
+    int ok = q->mlen == META_LEN && q->len > 0 && q->len <= GL_STATEMENT_MAX_SIZE;
+    struct seq_sub *sub = malloc(sizeof(*sub) + (ok ? q->len : 0));
+
+    if (sub == NULL)
+        return GL_ENOMEM;
+    memset(sub, 0, sizeof(*sub));
+    sub->qid = id;
+    if (ok && meta_parse(q->meta, q->len, &sub->ix) == 0 &&
+        gl_merkle_leaf_hash(q->data, q->len, sub->leaf) == 0) {
+        memcpy(sub->data, q->data, q->len);
+        sub->len = q->len;
+    } else {
+        gl_log(GL_LOG_ERROR, "queued submission %llu is unusable: dropped",
+               (unsigned long long)id);
+    }
+    s->batch[s->nbatch++] = sub;
+    return s->nbatch == s->cfg.batch_max ? 1 : 0;
+}
+
+/* A follower's batch: what the tree already holds is settled as a
+ * duplicate, the rest written to the shared queue (on the writer thread). */
+static int seq_queue_batch(struct seq *s)
+{
+    struct store_queued *q = calloc(s->nbatch, sizeof(*q));
+    uint8_t(*meta)[META_LEN] = calloc(s->nbatch, META_LEN);
+    size_t n = 0;
+    int rc = 0;
+
+    if (q == NULL || meta == NULL) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < s->nbatch && rc == 0; i++) {
+        struct seq_sub *sub = s->batch[i];
+        uint64_t idx;
+        rc = store_find_leaf(s->store, sub->leaf, &idx);
+        if (rc == 0 && idx < s->pub->range.size) {
+            sub->index = idx;
+            sub->dup = 1;
+            continue;
+        }
+        if (rc != 0 && rc != GL_ENOTFOUND)
+            break;
+        rc = 0;
+        meta_of(&sub->ix, meta[n]);
+        q[n] = (struct store_queued){sub->data, meta[n], sub->len, META_LEN};
+        sub->queued = 1;
+        n++;
+    }
+    if (rc == 0)
+        rc = store_queue_put(s->store, q, n);
+out:
+    free(q);
+    free(meta);
+    return rc;
+}
+
+/* Looks the batch's leaf hashes up in the store, all at once (one query
+ * on PostgreSQL, instead of one round trip per entry). */
+static int seq_lookup(struct seq *s)
+{
+    const uint8_t **hashes = malloc(s->nbatch * sizeof(*hashes) + 1);
+    uint64_t *idx = malloc(s->nbatch * sizeof(*idx) + 1);
+    uint8_t *found = malloc(s->nbatch + 1);
+    int rc = GL_ENOMEM;
+
+    if (hashes != NULL && idx != NULL && found != NULL) {
+        for (size_t i = 0; i < s->nbatch; i++)
+            hashes[i] = s->batch[i]->leaf;
+        rc = store_find_leaves(s->store, s->nbatch, hashes, idx, found);
+        for (size_t i = 0; rc == 0 && i < s->nbatch; i++) {
+            s->batch[i]->known = found[i];
+            s->batch[i]->known_index = idx[i];
+        }
+    }
+    free(hashes);
+    free(idx);
+    free(found);
+    return rc;
+}
+
+/* Integrates the batch in flight: on the writer thread. On a shared
+ * store, the queue's oldest submissions join it. */
 static int seq_integrate(struct seq *s)
 {
     struct store_batch *b = NULL;
     uint64_t old_size = s->pub->range.size;
     uint8_t root[GL_HASH_LEN];
-    int rc;
+    int rc, queued = 0;
 
     memcpy(s->work, s->pub, sizeof(*s->work));
     memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
-    if ((rc = store_batch_new(s->store, &b)) != 0)
+    if (s->shared && s->nbatch < s->cfg.batch_max &&
+        (rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s)) != 0)
         return rc;
-    for (size_t i = 0; i < s->nbatch; i++)
+    if ((rc = seq_lookup(s)) != 0 || (rc = store_batch_new(s->store, &b)) != 0)
+        return rc;
+    for (size_t i = 0; i < s->nbatch; i++) {
+        queued |= s->batch[i]->qid != 0;
         if ((rc = seq_place(s, s->batch[i], old_size, b)) != 0)
             goto out;
-    if (s->work->range.size == old_size)
-        goto out; /* only duplicates: nothing to write */
+    }
+    if (s->work->range.size == old_size) {
+        /* only duplicates: nothing to write but the queue's deletions */
+        if (queued)
+            rc = store_batch_commit(b, &(struct store_expect){old_size, s->epoch});
+        goto out;
+    }
     tree_finish_batch(s->work, old_size, b);
     gl_buf_reset(&s->next_ckpt);
     if ((rc = tree_root(s->work, root)) != 0 ||
@@ -159,7 +317,7 @@ static int seq_integrate(struct seq *s)
                                  &s->next_ckpt)) != 0)
         goto out;
     store_batch_put_state(b, s->work->range.size, s->next_ckpt.data, s->next_ckpt.len);
-    rc = store_batch_commit(b, &(struct store_expect){old_size, 0});
+    rc = store_batch_commit(b, &(struct store_expect){old_size, s->epoch});
 out:
     store_batch_free(b);
     return rc;
@@ -176,7 +334,7 @@ static void *seq_thread(void *arg)
         if (!s->has_work)
             break;
         pthread_mutex_unlock(&s->mu);
-        s->batch_rc = seq_integrate(s);
+        s->batch_rc = s->shared && !s->batch_leader ? seq_queue_batch(s) : seq_integrate(s);
         s->t_done = now_mono();
         pthread_mutex_lock(&s->mu);
         s->has_work = 0;
@@ -263,10 +421,10 @@ static void seq_cut(struct seq *s)
 {
     double t = now_mono();
 
-    if (s->inflight || s->npool == 0)
+    if (s->inflight || (s->npool == 0 && !(s->shared && s->leader && !s->closing)))
         return;
     uv_timer_stop(&s->timer);
-    if (s->need_reload && seq_recover(s) != 0) {
+    if (s->lost || (s->need_reload && seq_recover(s) != 0)) {
         seq_fail_pool(s);
         return;
     }
@@ -280,9 +438,12 @@ static void seq_cut(struct seq *s)
     }
     if (s->head == NULL)
         s->tail = NULL;
-    assert(s->nbatch >= 1 && s->nbatch <= s->cfg.batch_max);
+    /* An empty cut only on a shared store's sequencer: it takes the
+     * database's queue. */
+    assert(s->nbatch <= s->cfg.batch_max && (s->nbatch >= 1 || (s->shared && s->leader)));
     s->t_cut = t;
     s->inflight = 1;
+    s->batch_leader = !s->shared || s->leader;
     pthread_mutex_lock(&s->mu);
     s->has_work = 1;
     pthread_cond_signal(&s->cv);
@@ -318,15 +479,65 @@ static void seq_released(struct seq *s)
         s->cfg.on_checkpoint(s->cfg.ctx, s->ckpt.data, s->ckpt.len, s->pub->range.size);
 }
 
+/* Settles the submissions this follower queued that the tree now holds
+ * (one leaf look-up each), and, when shutting down or after
+ * SEQ_WAIT_MAX_S, those it holds not: 503 (they are durable in the queue;
+ * a retry gets their index). */
+static void seq_resolve(struct seq *s)
+{
+    struct seq_sub **pp = &s->waiting;
+    double t = now_mono();
+
+    while (*pp != NULL) {
+        struct seq_sub *sub = *pp;
+        uint64_t idx;
+        int rc = store_find_leaf(s->store, sub->leaf, &idx);
+        if (rc == 0 && idx < s->pub->range.size) {
+            s->st.appends++;
+            sub->done(sub->arg, 0, idx, 0);
+        } else if (s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
+            sub->done(sub->arg, GL_EIO, 0, 0);
+        } else {
+            pp = &sub->next;
+            continue;
+        }
+        *pp = sub->next;
+        s->reserved--;
+        free(sub);
+    }
+}
+
+/* A batch refused by the compare-and-set (store.h rule 3): never retried,
+ * never rebuilt on. On a shared store this process follows (it may take
+ * the lease again later, with a new epoch and the tree reloaded); alone,
+ * it stops sequencing. */
+static void seq_lost(struct seq *s)
+{
+    s->st.write_failures++;
+    if (s->shared) {
+        gl_log(GL_LOG_ERROR, "sequencer: batch of %zu refused: another sequencer published "
+               "or has taken over (epoch %llu is stale); this glasslogd stops sequencing and "
+               "follows", s->nbatch, (unsigned long long)s->epoch);
+        s->leader = 0;
+        return;
+    }
+    gl_log(GL_LOG_ERROR, "batch of %zu refused: the stored tree is no longer the one it "
+           "extends (another sequencer published); this glasslogd stops sequencing and "
+           "answers appends 503", s->nbatch);
+    s->st.storage_failed = 1;
+    s->lost = 1;
+}
+
 static void seq_settle(struct seq *s)
 {
     int rc = s->batch_rc;
 
     assert(s->inflight); /* at most one batch in flight, and this is it */
-    /* every tree signed extends the published one */
-    assert(rc != 0 || s->work->range.size >= s->pub->range.size);
+    /* every tree this sequencer signed extends the published one (a
+     * follower's batch only queues) */
+    assert(rc != 0 || !s->batch_leader || s->work->range.size >= s->pub->range.size);
     s->inflight = 0;
-    if (rc == 0 && s->work->range.size != s->pub->range.size) {
+    if (rc == 0 && s->batch_leader && s->work->range.size != s->pub->range.size) {
         struct tree *t = s->pub;
         struct gl_buf tmp = s->ckpt;
         s->pub = s->work;
@@ -335,12 +546,14 @@ static void seq_settle(struct seq *s)
         s->next_ckpt = tmp;
         seq_released(s);
     }
-    if (rc == 0) {
+    if (rc == 0 && s->nbatch > 0) {
         s->st.storage_failed = 0;
         s->st.batches++;
         gl_metrics_hist_observe(&s->st.integrate, s->t_done - s->t_cut);
         gl_metrics_hist_observe(&s->st.batch_size, (double)s->nbatch);
-    } else {
+    } else if (rc == GL_ESTATE) {
+        seq_lost(s);
+    } else if (rc != 0) {
         gl_log(GL_LOG_ERROR, "batch of %zu failed: %s; answering 503", s->nbatch,
                gl_strerror(rc));
         s->st.write_failures++;
@@ -350,13 +563,82 @@ static void seq_settle(struct seq *s)
     }
     for (size_t i = 0; i < s->nbatch; i++) {
         struct seq_sub *sub = s->batch[i];
+        if (sub->done == NULL) { /* taken from the shared queue */
+            free(sub);
+            continue;
+        }
+        if (rc == 0 && sub->queued) { /* a follower's: settled by seq_resolve */
+            sub->next = s->waiting;
+            s->waiting = sub;
+            continue;
+        }
         if (rc == 0)
             sub->dup ? s->st.duplicates++ : s->st.appends++;
         sub->done(sub->arg, rc == 0 ? 0 : GL_EIO, sub->index, sub->dup);
+        s->reserved--;
         free(sub);
     }
-    s->reserved -= s->nbatch;
     s->nbatch = 0;
+    if (s->shared)
+        seq_resolve(s);
+}
+
+/* --- shared stores: the lease and the poll (loop thread) -------------------- */
+
+/* Takes or renews the lease; a new holder reloads the tree first. */
+static void seq_on_lease(uv_timer_t *t)
+{
+    struct seq *s = t->data;
+    uint64_t epoch = 0;
+    int rc;
+
+    if (s->closing)
+        return;
+    rc = store_lease(s->store, s->holder, s->lease_ms * 2 / 3,
+                     s->leader ? s->epoch : 0, &epoch);
+    if (rc == 0 && (!s->leader || epoch != s->epoch)) {
+        gl_log(GL_LOG_INFO, "sequencer: %s took the lease (epoch %llu); sequencing",
+               s->holder, (unsigned long long)epoch);
+        s->epoch = epoch;
+        s->leader = 1;
+        if (s->inflight || seq_reload(s) != 0)
+            s->need_reload = 1;
+    } else if (rc == GL_ESTATE && s->leader) {
+        gl_log(GL_LOG_WARN, "sequencer: lost the lease (epoch %llu); following",
+               (unsigned long long)s->epoch);
+        s->leader = 0;
+    } else if (rc != 0 && rc != GL_ESTATE) {
+        gl_log(GL_LOG_WARN, "sequencer: cannot take or renew the lease: %s", gl_strerror(rc));
+    }
+}
+
+/* The holder: a batch for the queue. A follower: the tree the store
+ * holds now, and the submissions it covers. */
+static void seq_on_poll(uv_timer_t *t)
+{
+    struct seq *s = t->data;
+    struct gl_buf ck;
+    uint64_t size;
+
+    if (s->inflight || s->closing)
+        return;
+    if (s->leader) {
+        seq_cut(s);
+        return;
+    }
+    gl_buf_init(&ck, CKPT_MAX);
+    if (store_get_state(s->store, &size, &ck) == 0 && size > s->pub->range.size &&
+        tree_load(s->work, s->store, size) == 0) {
+        struct tree *tr = s->pub;
+        struct gl_buf tmp = s->ckpt;
+        s->pub = s->work;
+        s->work = tr;
+        s->ckpt = ck;
+        ck = tmp;
+        seq_released(s);
+    }
+    gl_buf_release(&ck);
+    seq_resolve(s);
 }
 
 static void seq_on_async(uv_async_t *a)
@@ -383,7 +665,7 @@ static void seq_on_resign(uv_timer_t *t)
     uint8_t root[GL_HASH_LEN];
     struct gl_buf ck;
 
-    if (s->inflight || s->closing)
+    if (s->inflight || s->closing || s->lost || (s->shared && !s->leader))
         return;
     if (s->need_reload && seq_recover(s) == 0)
         return; /* recovered: the reloaded checkpoint was just released */
@@ -474,7 +756,8 @@ static void seq_on_close(uv_handle_t *h)
 
 static void seq_check_shutdown(struct seq *s)
 {
-    if (!s->closing || s->closed || s->open_handles != 3 || s->reserved != 0 || s->inflight)
+    if (!s->closing || s->closed || s->open_handles != s->nhandles || s->reserved != 0 ||
+        s->inflight)
         return;
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
@@ -485,6 +768,17 @@ static void seq_check_shutdown(struct seq *s)
     uv_close((uv_handle_t *)&s->async, seq_on_close);
     uv_close((uv_handle_t *)&s->timer, seq_on_close);
     uv_close((uv_handle_t *)&s->resign, seq_on_close);
+    if (s->lease_ms != 0) {
+        if (s->watching) {
+            s->watching = 0;
+            uv_close((uv_handle_t *)&s->watch, seq_on_close);
+            store_watch_close(s->store);
+        }
+        uv_close((uv_handle_t *)&s->lease, seq_on_close);
+        uv_close((uv_handle_t *)&s->poll, seq_on_close);
+        if (s->leader && store_lease_release(s->store, s->holder, s->epoch) == 0)
+            gl_log(GL_LOG_INFO, "sequencer: gave the lease up");
+    }
 }
 
 void seq_shutdown(struct seq *s, void (*done)(void *arg), void *arg)
@@ -495,6 +789,8 @@ void seq_shutdown(struct seq *s, void (*done)(void *arg), void *arg)
     s->on_shut = done;
     s->shut_arg = arg;
     seq_cut(s);
+    if (s->shared)
+        seq_resolve(s);
     seq_check_shutdown(s);
 }
 
@@ -511,6 +807,7 @@ static int seq_init_handles(struct seq *s)
     if (s->cfg.checkpoint_interval_s > 0)
         uv_timer_start(&s->resign, seq_on_resign, s->cfg.checkpoint_interval_s * 1000ULL,
                        s->cfg.checkpoint_interval_s * 1000ULL);
+    s->nhandles = s->open_handles;
     return 0;
 }
 
@@ -530,6 +827,7 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     }
     s->loop = loop;
     s->store = store;
+    s->shared = store_shared(store);
     s->key = *key;
     s->cfg = *cfg;
     gl_buf_init(&s->ckpt, CKPT_MAX);
@@ -563,6 +861,80 @@ fail:
     gl_log(GL_LOG_ERROR, "sequencer setup failed: %s", gl_strerror(rc));
     seq_free(s);
     return rc;
+}
+
+static void seq_watch_closed(uv_handle_t *h)
+{
+    struct seq *s = h->data;
+
+    s->open_handles--;
+    s->nhandles--;
+    seq_check_shutdown(s);
+}
+
+static void seq_unwatch(struct seq *s)
+{
+    if (!s->watching)
+        return;
+    s->watching = 0;
+    uv_close((uv_handle_t *)&s->watch, seq_watch_closed); /* stops polling at once */
+    store_watch_close(s->store);
+}
+
+/* Another process committed or queued: act as the poll would, now. */
+static void seq_on_watch(uv_poll_t *h, int status, int events)
+{
+    struct seq *s = h->data;
+    int n;
+
+    (void)events;
+    n = status == 0 ? store_watch_drain(s->store) : GL_EIO;
+    if (n < 0) {
+        gl_log(GL_LOG_WARN, "sequencer: change notices lost; polling every %d ms", SEQ_POLL_MS);
+        seq_unwatch(s);
+        uv_timer_set_repeat(&s->poll, SEQ_POLL_MS);
+        return;
+    }
+    if (n > 0)
+        seq_on_poll(&s->poll);
+}
+
+/* Watches the store's change notices (LISTEN/NOTIFY), so a follower
+ * answers and a sequencer takes the queue without waiting for a poll. */
+static void seq_watch(struct seq *s)
+{
+    int fd;
+
+    if (store_watch_fd(s->store, &fd) != 0)
+        return;
+    if (uv_poll_init(s->loop, &s->watch, fd) != 0) {
+        store_watch_close(s->store);
+        return;
+    }
+    s->watch.data = s;
+    s->watching = 1;
+    s->open_handles++;
+    s->nhandles++;
+    uv_poll_start(&s->watch, UV_READABLE, seq_on_watch);
+}
+
+int seq_share(struct seq *s, unsigned lease_ms, const char *holder)
+{
+    if (!s->shared || lease_ms < 60 || holder == NULL || *holder == 0 ||
+        strlen(holder) >= sizeof(s->holder) || s->lease_ms != 0)
+        return GL_EINVAL;
+    strcpy(s->holder, holder);
+    s->lease_ms = lease_ms;
+    uv_timer_init(s->loop, &s->lease);
+    uv_timer_init(s->loop, &s->poll);
+    s->open_handles += 2;
+    s->nhandles = s->open_handles;
+    s->lease.data = s->poll.data = s;
+    uv_timer_start(&s->lease, seq_on_lease, 0, lease_ms / 6);
+    seq_watch(s);
+    uv_timer_start(&s->poll, seq_on_poll, SEQ_POLL_MS,
+                   s->watching ? SEQ_POLL_WATCHED_MS : SEQ_POLL_MS);
+    return 0;
 }
 
 void seq_free(struct seq *s)

@@ -15,9 +15,23 @@
  *    durable state reloaded from it before the next batch (the failed
  *    batch may or may not have reached the disk); until that succeeds,
  *    appends answer 503 and reads are served (seq.c, seq_recover);
+ *  - a commit refused by the store's compare-and-set (GL_ESTATE: another
+ *    sequencer published on a shared store) is never retried or built
+ *    on: this sequencer stops (logged), appends answer 503, reads go on;
  *  - the pool holds at most pool_max submissions, counting those whose
  *    signatures are still being checked (seq_reserve), so memory is bounded
  *    and overload answers 503 at once.
+ *
+ * On a shared store (several glasslogd on one PostgreSQL database) the
+ * sequencer runs in every process but sequences only while it holds the
+ * store's lease (store_lease; renewed every lease_ms / 6, held for
+ * 2/3 of lease_ms, so a dead holder is replaced within lease_ms). The
+ * others follow: their batches are queued in the store (durably), and a
+ * submission is settled when the tree, polled every SEQ_POLL_MS, covers
+ * its leaf. The holder's batches take the queue's oldest submissions
+ * along with its own and delete them in the same commit, whose
+ * compare-and-set carries the lease's epoch: a holder that lost the
+ * lease (paused, cut off) can no longer publish, and follows.
  * All seq_* functions run on the loop thread.
  */
 #ifndef GL_LOG_SEQ_H
@@ -74,6 +88,11 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
             const struct tree *tree, const uint8_t *checkpoint, size_t checkpoint_len,
             const struct seq_config *cfg, struct seq **out);
 void seq_free(struct seq *s);
+/* On a shared store (store_shared), right after seq_new: starts taking
+ * part in the lease, as `holder` (this process's name, unique among the
+ * front-ends, copied), the lease lasting lease_ms (at least 60). Until
+ * then, and without it, the sequencer follows. */
+int seq_share(struct seq *s, unsigned lease_ms, const char *holder);
 
 /* Reserves a pool slot for a submission about to be verified.
  * GL_ETOOBIG if the pool is full, GL_ESTATE when shutting down. */

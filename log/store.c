@@ -32,10 +32,8 @@ int store_open(const struct store_options *o, struct store **out, const char **w
         return store_rocksdb_open(o, out, why);
     if (strcmp(o->url, "mem:") == 0)
         return store_mem_open(o, out, why);
-    if (is_pg_url(o->url)) {
-        *why = "this glasslogd was built without the PostgreSQL backend";
-        return GL_EINVAL;
-    }
+    if (is_pg_url(o->url))
+        return store_pg_open(o, out, why);
     *why = "unknown store (want a postgresql:// URL, or --data DIR)";
     return GL_EINVAL;
 }
@@ -99,6 +97,22 @@ int store_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan
 int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
 {
     return s->ops->find_leaf(s, hash, index);
+}
+
+int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                      uint64_t *indices, uint8_t *found)
+{
+    if (n == 0)
+        return 0;
+    if (s->ops->find_leaves != NULL)
+        return s->ops->find_leaves(s, n, hashes, indices, found);
+    for (size_t i = 0; i < n; i++) {
+        int rc = s->ops->find_leaf(s, hashes[i], &indices[i]);
+        if (rc != 0 && rc != GL_ENOTFOUND)
+            return rc;
+        found[i] = rc == 0;
+    }
+    return 0;
 }
 
 static int valid_index(enum store_index kind, size_t klen)
@@ -233,6 +247,11 @@ void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t ind
     record(b, STORE_DELETE_TILE, level, index, NULL, 0, NULL, 0);
 }
 
+void store_batch_delete_queued(struct store_batch *b, uint64_t id)
+{
+    record(b, STORE_DELETE_QUEUED, 0, id, NULL, 0, NULL, 0);
+}
+
 size_t store_batch_count(const struct store_batch *b)
 {
     return b->n;
@@ -244,4 +263,58 @@ int store_batch_commit(struct store_batch *b, const struct store_expect *expect)
         return b->err;
     assert(b->arena.len <= STORE_BATCH_MAX);
     return b->s->ops->commit(b->s, b, expect);
+}
+
+/* --- shared stores ----------------------------------------------------------------- */
+
+int store_shared(const struct store *s)
+{
+    return s->ops->lease != NULL;
+}
+
+int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                uint64_t *epoch)
+{
+    if (s->ops->lease == NULL || holder == NULL || *holder == 0 || ms == 0)
+        return GL_EINVAL;
+    return s->ops->lease(s, holder, ms, have, epoch);
+}
+
+int store_lease_release(struct store *s, const char *holder, uint64_t epoch)
+{
+    if (s->ops->lease_release == NULL)
+        return GL_EINVAL;
+    return s->ops->lease_release(s, holder, epoch);
+}
+
+int store_watch_fd(struct store *s, int *fd)
+{
+    return s->ops->watch_fd == NULL ? GL_EINVAL : s->ops->watch_fd(s, fd);
+}
+
+int store_watch_drain(struct store *s)
+{
+    return s->ops->watch_drain == NULL ? GL_EINVAL : s->ops->watch_drain(s);
+}
+
+void store_watch_close(struct store *s)
+{
+    if (s->ops->watch_close != NULL)
+        s->ops->watch_close(s);
+}
+
+int store_queue_put(struct store *s, const struct store_queued *q, size_t n)
+{
+    if (s->ops->queue_put == NULL)
+        return GL_EINVAL;
+    return n == 0 ? 0 : s->ops->queue_put(s, q, n);
+}
+
+int store_queue_scan(struct store *s, size_t max,
+                     int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
+                     void *ctx)
+{
+    if (s->ops->queue_scan == NULL)
+        return GL_EINVAL;
+    return max == 0 ? 0 : s->ops->queue_scan(s, max, fn, ctx);
 }

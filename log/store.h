@@ -142,6 +142,11 @@ int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
                      void *ctx);
 /* The index of the entry with this leaf hash. GL_ENOTFOUND if none. */
 int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index);
+/* store_find_leaf for n hashes at once (one query where the backend can):
+ * found[i] = 1 and indices[i] for each hash present, found[i] = 0 for
+ * the others. */
+int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                      uint64_t *indices, uint8_t *found);
 /* Up to max indices of entries under (kind, key) (klen bytes, at most
  * STORE_INDEX_KEY_MAX), ascending, below `below` (a published size);
  * *n gets how many. */
@@ -172,10 +177,53 @@ void store_batch_put_index_version(struct store_batch *b, uint32_t version);
 void store_batch_delete_tile(struct store_batch *b, uint32_t level, uint64_t index);
 /* Records put so far. */
 size_t store_batch_count(const struct store_batch *b);
+/* Deletes a queued submission (store_queue_scan) with the batch: the
+ * sequencer integrates it in the same transaction. */
+void store_batch_delete_queued(struct store_batch *b, uint64_t id);
 /* Writes the batch atomically and durably (rules 1-4). expect: the state
  * it extends, or NULL (no check: creation and tools). 0, GL_ESTATE (lost
  * race: nothing written), GL_EIO (outcome unknown), or the error a put
  * could not record. */
 int store_batch_commit(struct store_batch *b, const struct store_expect *expect);
+
+/* --- shared stores: the sequencer lease and the submission queue ---------------
+ * Several glasslogd processes may share a store (postgresql): all serve
+ * reads and take appends, one at a time sequences. Backends one process
+ * owns (rocksdb, mem) return GL_EINVAL from these; store_shared says 0. */
+int store_shared(const struct store *s);
+/* Takes or renews the sequencer lease for `holder` (a name unique to this
+ * process) for ms milliseconds, measured by the store's clock. have: the
+ * epoch this holder holds (0 if none). 0 and *epoch if holder holds the
+ * lease now: the same epoch when renewed; a new, larger one when taken,
+ * in which case the stored state's epoch was raised in the same
+ * transaction, so every commit built by an earlier holder fails its
+ * compare-and-set (rule 3). GL_ESTATE if another holder's lease runs. */
+int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                uint64_t *epoch);
+/* Gives the lease up (at shutdown), so another takes over at once. */
+int store_lease_release(struct store *s, const char *holder, uint64_t epoch);
+/* A submission waiting in the shared queue: the statement and opaque
+ * bytes the sequencer needs with it (its index keys). */
+struct store_queued {
+    const uint8_t *data, *meta;
+    size_t len, mlen;
+};
+/* Queues n submissions durably (one transaction) for the sequencer. */
+int store_queue_put(struct store *s, const struct store_queued *q, size_t n);
+/* Calls fn for up to max queued submissions, oldest first (data valid
+ * during the call), until fn returns non-zero (returned if negative). */
+int store_queue_scan(struct store *s, size_t max,
+                     int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
+                     void *ctx);
+
+/* Change notices (shared stores): a descriptor that turns readable when
+ * another process committed a new state or queued appends (PostgreSQL:
+ * a connection that LISTENs). store_watch_drain consumes the notices:
+ * how many (0: none), or GL_EIO if the watch broke (then stop polling
+ * its descriptor and store_watch_close it). */
+int store_watch_fd(struct store *s, int *fd);
+int store_watch_drain(struct store *s);
+/* Closes the watch (stop polling its descriptor first). */
+void store_watch_close(struct store *s);
 
 #endif

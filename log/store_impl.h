@@ -28,6 +28,7 @@ enum store_put_kind {
     STORE_PUT_VKEY,          /* val = verifier key text */
     STORE_PUT_INDEX_VERSION, /* n = version */
     STORE_DELETE_TILE,       /* a = level, n = tile index */
+    STORE_DELETE_QUEUED,     /* n = queue id (shared backends) */
 };
 
 struct store_put {
@@ -80,6 +81,20 @@ struct store_ops {
      * unchecked); see store.h rules 1-4. */
     int (*commit)(struct store *s, const struct store_batch *b,
                   const struct store_expect *expect);
+    /* Shared backends only (NULL elsewhere): see store.h. */
+    int (*lease)(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                 uint64_t *epoch);
+    int (*lease_release)(struct store *s, const char *holder, uint64_t epoch);
+    int (*queue_put)(struct store *s, const struct store_queued *q, size_t n);
+    int (*queue_scan)(struct store *s, size_t max,
+                      int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
+                      void *ctx);
+    /* Optional (NULL: store.c looks the hashes up one by one). */
+    int (*find_leaves)(struct store *s, size_t n, const uint8_t *const *hashes,
+                       uint64_t *indices, uint8_t *found);
+    int (*watch_fd)(struct store *s, int *fd);
+    int (*watch_drain)(struct store *s);
+    void (*watch_close)(struct store *s);
 };
 
 struct store {
@@ -91,6 +106,7 @@ int store_rocksdb_open(const struct store_options *o, struct store **out, const 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
 /* store_backup of the rocksdb backend (s must be one). */
 int store_rocksdb_backup(struct store *s, const char *dir);
+int store_pg_open(const struct store_options *o, struct store **out, const char **why);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing
  * written), as a failing disk's would. */

@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential libssl-dev zlib1g-dev librocksdb-dev libuv1-dev libcjson-dev libh2o-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev curl
 cppcheck clang-tidy nginx-light wrk python3-cryptography chromium libjs-chart.js
-util-linux bsdutils systemd man-db"
+util-linux bsdutils systemd man-db postgresql libpq-dev"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

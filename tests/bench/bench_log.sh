@@ -20,6 +20,12 @@
 #      /api/v1/proof/inclusion?index=i&tree_size=N
 #   (5 and 6 in alternating rounds, best round of each)
 #   7. tree_size, rss_glasslogd_kb
+#   8. append_durable_pg, ratio_append_pg_vs_rocksdb: the runs of 3 again
+#      (same N and C) on glasslogd with --store on a PostgreSQL cluster
+#      started here (tests/integration/pg.sh), against 3's append_durable
+#   9. tiles_pg_frontend, inclusion_pg_frontend and their ratios to nginx:
+#      a second glasslogd on the same database (a front-end that does not
+#      sequence) serving the wrk runs of 5 and 6
 # nginx gets the CPU budget glasslogd has for reads (one worker; glasslogd
 # serves reads on its one loop thread); wrk uses the same threads,
 # connections and duration for every figure. Every process is stopped by
@@ -71,6 +77,9 @@ cleanup() {
     rc=$?
     stop "$NGINX_PID"
     stop "$LOG_PID"
+    stop "${PG_LOG_PID:-}"
+    stop "${PG_FRONT_PID:-}"
+    command -v pg_stop_all >/dev/null 2>&1 && pg_stop_all
     if [ $rc -ne 0 ] && [ -f "$T/glasslogd.log" ]; then
         echo "bench_log: FAILED; the last lines of glasslogd's log:" >&2
         tail -20 "$T/glasslogd.log" >&2
@@ -277,3 +286,75 @@ echo "bench tree_size $SIZE entries"
 kill -0 "$LOG_PID" 2>/dev/null || die "glasslogd died during the run"
 RSS=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LOG_PID/status")
 echo "bench rss_glasslogd_kb $RSS kB"
+
+# --- PostgreSQL: the same appends, then reads from a second front-end ------------
+fail() { die "$@"; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PG_OWN_TRAP=1
+. "$HERE/../integration/pg.sh"
+pg_init b
+pg_start b
+pg_sql b "CREATE DATABASE log" >/dev/null
+# start_pg_log NAME [ARGS...]: glasslogd on the database; sets PG_PORT_OUT
+start_pg_log() {
+    name=$1
+    shift
+    : >"$T/$name.log"
+    "$GL_BIN/glasslogd" --store "$PG_URL_b/log" --key "$T/log.key" --submitters "$T/submitters" \
+        --conns-per-client 4096 --listen 127.0.0.1:0 "$@" >"$T/$name.log" 2>&1 &
+    PG_STARTED=$!
+    PG_PORT_OUT=""
+    i=0
+    while [ -z "$PG_PORT_OUT" ] && [ $i -lt 100 ]; do
+        kill -0 "$PG_STARTED" 2>/dev/null || die "glasslogd on PostgreSQL exited: $(tail -5 "$T/$name.log")"
+        PG_PORT_OUT=$(sed -n 's/.*serving log .*(port \([0-9]*\)).*/\1/p' "$T/$name.log")
+        [ -n "$PG_PORT_OUT" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$PG_PORT_OUT" ] || die "glasslogd on PostgreSQL did not report its port"
+}
+start_pg_log glasslogd-pg --create
+PG_LOG_PID=$PG_STARTED
+PG_URL="http://127.0.0.1:$PG_PORT_OUT"
+leads() { grep -q "took the lease (epoch" "$T/glasslogd-pg.log"; }
+i=0
+until leads; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || die "glasslogd on PostgreSQL did not take the lease"
+    sleep 0.1
+done
+"$GL_LOADGEN" append --log "$PG_URL" --key "$T/sub.key" -n "$LIGHT_N" -c 1 \
+    --log-vkey "$VKEY" --subject-prefix bench-light >/dev/null
+out=$("$GL_LOADGEN" append --log "$PG_URL" --key "$T/sub.key" -n "$N" -c "$C" \
+    --log-vkey "$VKEY" --subject-prefix bench-heavy)
+PG_APPENDS=$(figure append_durable "$out")
+echo "bench append_durable_pg $PG_APPENDS appends/s"
+printf '%s\n' "$out" | sed -n 's/^bench append_p\(50\|99\)_ms /bench append_pg_p\1_ms /p'
+echo "bench ratio_append_pg_vs_rocksdb $(ratio "$PG_APPENDS" "$APPENDS") ratio"
+[ "$(curl -fsS "$PG_URL/checkpoint" | sed -n 2p)" = "$SIZE" ] ||
+    die "the PostgreSQL log's size is not $SIZE"
+
+# a second front-end: it serves the log from the database, does not sequence
+start_pg_log glasslogd-pg-front
+PG_FRONT_PID=$PG_STARTED
+FRONT_URL="http://127.0.0.1:$PG_PORT_OUT"
+i=0
+until [ "$(curl -fsS "$FRONT_URL/checkpoint" | sed -n 2p)" = "$SIZE" ]; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || die "the second front-end does not serve size $SIZE"
+    sleep 0.1
+done
+wrk -t1 -c4 -d1s -s "$HERE/paths.lua" "$FRONT_URL" -- "$T/paths" >/dev/null
+FTILES=0 FINCL=0
+round=0
+while [ $round -lt "$WRK_ROUNDS" ]; do
+    r=$(wrk_rate "$FRONT_URL" "$HERE/paths.lua" "$T/paths")
+    FTILES=$(max "$FTILES" "$r")
+    r=$(wrk_rate "$FRONT_URL" "$HERE/inclusion.lua" "$SIZE")
+    FINCL=$(max "$FINCL" "$r")
+    round=$((round + 1))
+done
+echo "bench tiles_pg_frontend $FTILES requests/s"
+echo "bench ratio_tiles_pg_frontend_vs_nginx $(ratio "$FTILES" "$NGINX_RATE") ratio"
+echo "bench inclusion_pg_frontend $FINCL requests/s"
+echo "bench ratio_inclusion_pg_frontend_vs_nginx $(ratio "$FINCL" "$NGINX_RATE") ratio"

@@ -4,7 +4,7 @@
  * What a batch writes is read back record by record and compared with what
  * the test put (entries, scan_entries in order and stopping at a gap or at
  * the callback's return, tiles and the prefix rule, scan_tiles per level,
- * the leaf index, every secondary-index kind with below, ascending order,
+ * the leaf index (one hash and many at once), every secondary-index kind with below, ascending order,
  * max and set semantics), the compare-and-set (a stale expect.size gets
  * GL_ESTATE and writes nothing), store_batch_count, puts over their caps
  * failing the whole commit, the index version, delete_tile,
@@ -12,6 +12,15 @@
  * again), the create rules, and concurrent readers seeing only whole
  * batches (rule 5). The mem backend's test hook fails commits: nothing of
  * a failed commit is written.
+ *
+ * With GL_TEST_PG set to a PostgreSQL server's URL without a database
+ * (postgresql://USER@HOST:PORT, a server the test may create databases
+ * on), every test also runs against the PostgreSQL backend, each in a
+ * database of its own, plus its own tests: the schema version, two
+ * handles (two glasslogd processes) racing to extend one state, and the
+ * sequencer epoch of the compare-and-set. tests/integration/60-pg-store.sh
+ * starts such a server and runs them; without GL_TEST_PG they are not
+ * run, and the test says so.
  */
 #include "testutil.h"
 
@@ -22,27 +31,89 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "../../log/store_impl.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
 
-enum kind { MEM, ROCKSDB };
-static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB;
+enum kind { MEM, ROCKSDB, PG };
+static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB, kind_postgresql = PG;
 
 struct fx {
     enum kind kind;
     char tmp[256];  /* RocksDB: the temporary directory */
-    char dir[300];  /* RocksDB: the store, tmp/db (missing until created) */
+    char dir[300];  /* RocksDB: the store, tmp/db (missing until created);
+                     * PostgreSQL: the URL of the test's database */
+    char db[64];    /* PostgreSQL: the test's database */
     struct store *s;
 };
+
+static const char *const backend_names[] = {"mem", "rocksdb", "postgresql"};
+
+/* --- PostgreSQL: a database per test on the server GL_TEST_PG names ------ */
+
+/* Runs sql in the server's "postgres" database; fails the test on error. */
+static void pg_admin(const char *sql)
+{
+    char url[512];
+    PGconn *c;
+    PGresult *r;
+
+    snprintf(url, sizeof(url), "%s/postgres", getenv("GL_TEST_PG"));
+    c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect to %s: %s", url, PQerrorMessage(c));
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* Makes a new, empty database for one test: its name in db, its URL in
+ * url. */
+static void pg_new_db(char *db, size_t dbmax, char *url, size_t urlmax)
+{
+    static unsigned n;
+    char sql[128];
+
+    snprintf(db, dbmax, "glasslog_test_%ld_%u", (long)getpid(), n++);
+    snprintf(url, urlmax, "%s/%s", getenv("GL_TEST_PG"), db);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
+    pg_admin(sql);
+}
+
+static void pg_drop_db(const char *db)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", db);
+    pg_admin(sql);
+}
+
+/* Runs sql in the test's own database (as another program would). */
+static void pg_exec_in(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r;
+
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect to %s: %s", url, PQerrorMessage(c));
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
 
 #define ENTRY_MAX ((size_t)4 << 20)
 #define BIG_ENTRY ((size_t)3 << 19) /* 1.5 MiB: larger than any statement */
 
 static int fx_open(struct fx *f, int create, struct store **out, const char **why)
 {
-    struct store_options o = {f->kind == MEM ? "mem:" : NULL,
-                              f->kind == MEM ? NULL : f->dir, create, 8};
+    struct store_options o = {f->kind == MEM ? "mem:" : f->kind == PG ? f->dir : NULL,
+                              f->kind == ROCKSDB ? f->dir : NULL, create, 8};
 
     return store_open(&o, out, why);
 }
@@ -58,8 +129,10 @@ static int setup(void **state)
         tu_tempdir("glasslog-store", f->tmp, sizeof(f->tmp));
         snprintf(f->dir, sizeof(f->dir), "%s/db", f->tmp);
     }
+    if (f->kind == PG)
+        pg_new_db(f->db, sizeof(f->db), f->dir, sizeof(f->dir));
     assert_int_equal(fx_open(f, 1, &f->s, &why), 0);
-    assert_string_equal(store_backend(f->s), f->kind == MEM ? "mem" : "rocksdb");
+    assert_string_equal(store_backend(f->s), backend_names[f->kind]);
     *state = f;
     return 0;
 }
@@ -71,11 +144,13 @@ static int teardown(void **state)
     store_close(f->s);
     if (f->kind == ROCKSDB)
         tu_rmtree(f->tmp);
+    if (f->kind == PG)
+        pg_drop_db(f->db);
     free(f);
     return 0;
 }
 
-/* RocksDB: closes the store and opens its directory again (without
+/* RocksDB, PostgreSQL: closes the store and opens it again (without
  * create), as a restart would. mem: store_reopen (nothing survives a
  * close there). */
 static void fx_restart(struct fx *f)
@@ -396,6 +471,29 @@ static size_t put_batch1(struct store_batch *b)
     return 10 * 2 + 4 + 10 + 3;
 }
 
+/* store_find_leaves: entries 0..9 are stored (batch 1), 10..11 are not;
+ * asked out of order, with a repeat. */
+static void check_leaves_at_once(struct store *s)
+{
+    static const uint64_t ask[] = {10, 3, 0, 11, 9, 3};
+    const size_t n = sizeof(ask) / sizeof(ask[0]);
+    uint8_t leaves[6][32], found[6];
+    const uint8_t *hashes[6];
+    uint64_t idx[6];
+
+    for (size_t i = 0; i < n; i++) {
+        leaf_of(ask[i], leaves[i]);
+        hashes[i] = leaves[i];
+        found[i] = 7;
+    }
+    assert_int_equal(store_find_leaves(s, n, hashes, idx, found), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(found[i], ask[i] < 10);
+        if (ask[i] < 10)
+            assert_int_equal(idx[i], ask[i]);
+    }
+}
+
 static void test_read_back(void **state)
 {
     struct fx *f = *state;
@@ -426,6 +524,7 @@ static void test_read_back(void **state)
     check_absent_entry(f->s, 10);
     leaf_of(10, leaf);
     assert_int_equal(store_find_leaf(f->s, leaf, &size), GL_ENOTFOUND);
+    check_leaves_at_once(f->s);
     assert_int_equal(store_get_index_version(f->s, &version), 0);
     assert_int_equal(version, 1);
 
@@ -862,7 +961,7 @@ static void test_reopen(void **state)
     check_entry(f->s, 10);
     check_state(f->s, 11);
 
-    if (f->kind == ROCKSDB) { /* --create refuses a directory with data */
+    if (f->kind != MEM) { /* --create refuses a directory (database) with data */
         store_close(f->s);
         f->s = NULL;
         assert_int_equal(fx_open(f, 1, &other, &why), GL_EEXIST);
@@ -872,6 +971,8 @@ static void test_reopen(void **state)
         check_entry(f->s, 10);
     }
 }
+
+static void pg_open_rules(void);
 
 static void test_open_rules(void **state)
 {
@@ -889,9 +990,9 @@ static void test_open_rules(void **state)
     why = NULL;
     assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
     assert_non_null(why);
-    o.url = "postgresql://localhost/log";
+    o.url = "postgresql://[bad";
     why = NULL;
-    assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
+    assert_int_equal(store_open(&o, &s, &why), GL_EIO); /* libpq refuses it */
     assert_non_null(why);
 
     if (k == MEM) {
@@ -911,6 +1012,10 @@ static void test_open_rules(void **state)
         check_state(s, 2);
         store_close(s2);
         store_close(s);
+        return;
+    }
+    if (k == PG) {
+        pg_open_rules();
         return;
     }
 
@@ -949,6 +1054,143 @@ static void test_open_rules(void **state)
     check_empty(s);
     store_close(s);
     tu_rmtree(tmp);
+}
+
+/* The create rules on a database, and the schema version. */
+static void pg_open_rules(void)
+{
+    struct store_options o = {NULL, NULL, 0, 8};
+    struct store *s = NULL;
+    const char *why = NULL;
+    char db[64], url[512];
+
+    pg_new_db(db, sizeof(db), url, sizeof(url));
+    o.url = url;
+    assert_int_equal(store_open(&o, &s, &why), GL_ENOTFOUND); /* no schema */
+    assert_non_null(why);
+    o.create = 1;
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    assert_string_equal(store_backend(s), "postgresql");
+    check_empty(s);
+    store_close(s);
+    o.create = 0;
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_ENOTFOUND); /* schema, no log */
+    assert_non_null(why);
+    o.create = 1;
+    assert_int_equal(store_open(&o, &s, &why), 0); /* an empty schema can be made a log */
+    commit_entries(s, 0, 2, UNCHECKED, 0);
+    store_close(s);
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_EEXIST); /* has data */
+    assert_non_null(why);
+    o.create = 0;
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    check_state(s, 2);
+    check_entry(s, 1);
+    store_close(s);
+    /* a schema version this code does not know is refused, with or
+     * without create */
+    pg_exec_in(url, "UPDATE glasslog_meta SET v = '2' WHERE k = 'schema_version'");
+    why = NULL;
+    assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "schema version"));
+    o.create = 1;
+    assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
+    pg_drop_db(db);
+}
+
+/* Two handles on one database (two glasslogd processes): both read size
+ * 3, one extends it, the other's commit is refused (GL_ESTATE) and writes
+ * nothing; each sees the other's commits. */
+static void test_pg_two_writers(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+    const char *why = NULL;
+
+    commit_entries(f->s, 0, 3, UNCHECKED, 0);
+    assert_int_equal(fx_open(f, 0, &other, &why), 0);
+    check_state(other, 3);
+    commit_entries(other, 3, 5, 3, 0);
+    check_state(f->s, 5);
+    check_entry(f->s, 4);
+    commit_entries(f->s, 3, 4, 3, GL_ESTATE); /* the loser */
+    check_state(other, 5);
+    check_entry(other, 3); /* the winner's entry 3, not the loser's */
+    commit_entries(f->s, 5, 6, 5, 0);
+    check_state(other, 6);
+    store_close(other);
+}
+
+/* The epoch is part of the compare-and-set: a sequencer whose epoch is
+ * not the stored one (another took over) cannot commit, even on the
+ * right size. */
+static void test_pg_epoch(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    pg_exec_in(f->dir, "UPDATE glasslog_state SET epoch = 7");
+    commit_entries(f->s, 2, 3, 2, GL_ESTATE); /* epoch 0: stale */
+    check_absent_entry(f->s, 2);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 2, 3);
+    put_state(b, 3);
+    commit(b, &(struct store_expect){2, 6}, GL_ESTATE);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_entries(b, 2, 3);
+    put_state(b, 3);
+    commit(b, &(struct store_expect){2, 7}, 0);
+    check_state(f->s, 3);
+    check_entry(f->s, 2);
+}
+
+/* Racing commits from threads on two handles, all built on the same
+ * state: exactly one wins each round. */
+struct racer {
+    struct store *s;
+    uint64_t from;
+    int rc;
+};
+
+static void *race_commit(void *arg)
+{
+    struct racer *r = arg;
+    struct store_batch *b;
+
+    if ((r->rc = store_batch_new(r->s, &b)) != 0)
+        return NULL;
+    put_entries(b, r->from, r->from + 1);
+    put_state(b, r->from + 1);
+    r->rc = store_batch_commit(b, &(struct store_expect){r->from, 0});
+    store_batch_free(b);
+    return NULL;
+}
+
+static void test_pg_race(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+    const char *why = NULL;
+
+    commit_entries(f->s, 0, 1, UNCHECKED, 0);
+    assert_int_equal(fx_open(f, 0, &other, &why), 0);
+    for (uint64_t round = 1; round < 20; round++) {
+        struct racer r[2] = {{f->s, round, 1}, {other, round, 1}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, race_commit, &r[i]), 0);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_true((r[0].rc == 0 && r[1].rc == GL_ESTATE) ||
+                    (r[0].rc == GL_ESTATE && r[1].rc == 0));
+        check_state(f->s, round + 1);
+        check_entry(other, round);
+    }
+    store_close(other);
 }
 
 static void test_failed_commit(void **state)
@@ -1076,6 +1318,21 @@ static void test_concurrent_readers(void **state)
 #define ON(fn, k) {#fn " (" #k ")", fn, setup, teardown, &kind_##k}
 #define BOTH(fn) ON(fn, mem), ON(fn, rocksdb)
 
+static const struct CMUnitTest pg_tests[] = {
+    {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
+    ON(test_read_back, postgresql),
+    ON(test_bad_index_queries, postgresql),
+    ON(test_scan_gaps, postgresql),
+    ON(test_compare_and_set, postgresql),
+    ON(test_count_and_caps, postgresql),
+    ON(test_delete_tile, postgresql),
+    ON(test_reopen, postgresql),
+    ON(test_concurrent_readers, postgresql),
+    ON(test_pg_two_writers, postgresql),
+    ON(test_pg_epoch, postgresql),
+    ON(test_pg_race, postgresql),
+};
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1093,5 +1350,13 @@ int main(void)
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    if (getenv("GL_TEST_PG") == NULL) {
+        printf("test_log_store: the %zu PostgreSQL tests were not run (GL_TEST_PG unset; "
+               "tests/integration/60-pg-store.sh runs them)\n",
+               sizeof(pg_tests) / sizeof(pg_tests[0]));
+        return rc;
+    }
+    return rc | cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
 }

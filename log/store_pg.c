@@ -1,0 +1,1226 @@
+/*
+ * store_pg: the PostgreSQL backend of store.h (libpq), for logs that
+ * outlive a machine: the database is replicated by PostgreSQL, and
+ * several glasslogd processes may share it.
+ *
+ * The schema (version 1; created by store_open with create, in one
+ * transaction; specs/log.md describes it for operators):
+ *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "1",
+ *                                           "vkey", "indexver" (4, BE)
+ *   glasslog_state   (id = 1 PK, size, epoch, checkpoint)  one row
+ *   glasslog_entries (idx PK, data)
+ *   glasslog_tiles   ((level, idx) PK, data)  32 * width bytes, prefix rule
+ *   glasslog_leaves  (hash PK, idx)
+ *   glasslog_index   ((kind, key, idx) PK)     a set per (kind, key)
+ *   glasslog_lease   (id = 1 PK, holder, epoch, expires)  the sequencer's
+ *   glasslog_queue   (id bigserial PK, meta, data)  appends taken by any
+ *                                           front-end, not yet sequenced
+ * A database holding another schema_version is refused: this code only
+ * reads the layout it knows.
+ *
+ * The contract: a batch is ONE transaction (rules 1, 2: COMMIT returned
+ * means committed, as durable as the server's synchronous_commit makes
+ * it). Its first statement is the compare-and-set (rule 3):
+ *   UPDATE glasslog_state SET size = new, checkpoint = new
+ *    WHERE id = 1 AND size = expected AND epoch = expected
+ * 0 rows means another sequencer published (or took over: it raised the
+ * epoch), and the transaction is rolled back: GL_ESTATE. The row lock the
+ * UPDATE takes serialises concurrent commits, so two sequencers can never
+ * both extend the same state. Then the records go in with one INSERT per
+ * table from binary arrays (unnest), tiles as upserts (they grow), the
+ * rest insert-only (ON CONFLICT DO NOTHING: an index is a set, a leaf
+ * keeps its first index). A lost connection during COMMIT is GL_EIO, an
+ * unknown outcome (rule 4); store_reopen drops every connection so the
+ * next ones go wherever the connection string leads (a promoted standby
+ * with target_session_attrs=read-write).
+ *
+ * Many front-ends, one sequencer: the lease row names the sequencer, with
+ * an epoch raised at every takeover in the same transaction as the state
+ * row's epoch, which every commit compares (the fencing token: a paused
+ * former sequencer's commit fails). Expiry uses the server's clock only.
+ * Front-ends queue verified appends in glasslog_queue; the sequencer
+ * takes them and deletes them in the transaction that logs them. A
+ * commit that changes the state sends NOTIFY glasslog_state.
+ *
+ * A session left idle inside a transaction for PG_IDLE_TX_MS is ended by
+ * the server (idle_in_transaction_session_timeout), so a paused
+ * sequencer's open transaction cannot hold the state row, and with it a
+ * takeover, for longer.
+ *
+ * Threads: a pool of at most PG_CONNS connections (a libpq connection is
+ * used by one thread at a time), taken per query and given back before a
+ * scan's callback runs, so callbacks may read too. Reads are plain READ
+ * COMMITTED statements: the state is one row (size and checkpoint
+ * together), and records are never removed, so rule 5 holds.
+ */
+#include "store_impl.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "glasslog/error.h"
+#include "glasslog/log.h"
+
+#define PG_CONNS 8
+#define PG_SCHEMA_VERSION "1"
+#define PG_SCAN_CHUNK 256      /* rows per query of a scan */
+#define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
+#define PG_PARAMS 4
+/* A transaction left open this long (its process paused or cut off) is
+ * ended by the server, which frees the state row it locked: a takeover
+ * must not wait for a paused sequencer. Our transactions send their
+ * statements back to back. */
+#define PG_IDLE_TX_MS "1000"
+
+/* Type OIDs (pg_type.h; stable across versions). */
+#define OID_INT4 23
+#define OID_INT8 20
+#define OID_BYTEA 17
+#define OID_TEXT 25
+#define OID_INT4_ARRAY 1007
+#define OID_INT8_ARRAY 1016
+#define OID_BYTEA_ARRAY 1001
+
+struct pg {
+    struct store base;
+    char *conninfo;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    PGconn *conns[PG_CONNS];
+    int busy[PG_CONNS];
+    PGconn *watch; /* LISTENs; used by the loop thread only */
+};
+
+static struct pg *pg(struct store *s)
+{
+    return (struct pg *)s;
+}
+
+static const char *const schema_sql =
+    "CREATE TABLE glasslog_meta (k text PRIMARY KEY, v bytea NOT NULL);"
+    "CREATE TABLE glasslog_state (id int PRIMARY KEY CHECK (id = 1), size bigint NOT NULL,"
+    " epoch bigint NOT NULL, checkpoint bytea NOT NULL);"
+    "CREATE TABLE glasslog_entries (idx bigint PRIMARY KEY, data bytea NOT NULL);"
+    "CREATE TABLE glasslog_tiles (level int NOT NULL, idx bigint NOT NULL,"
+    " data bytea NOT NULL, PRIMARY KEY (level, idx));"
+    "CREATE TABLE glasslog_leaves (hash bytea PRIMARY KEY, idx bigint NOT NULL);"
+    "CREATE TABLE glasslog_index (kind int NOT NULL, key bytea NOT NULL, idx bigint NOT NULL,"
+    " PRIMARY KEY (kind, key, idx));"
+    "CREATE TABLE glasslog_lease (id int PRIMARY KEY CHECK (id = 1), holder text NOT NULL,"
+    " epoch bigint NOT NULL, expires timestamptz NOT NULL);"
+    "CREATE TABLE glasslog_queue (id bigserial PRIMARY KEY, meta bytea NOT NULL,"
+    " data bytea NOT NULL);"
+    "INSERT INTO glasslog_state VALUES (1, 0, 0, '');"
+    "INSERT INTO glasslog_lease VALUES (1, '', 0, '-infinity');"
+    "INSERT INTO glasslog_meta VALUES ('schema_version', '" PG_SCHEMA_VERSION "');";
+
+/* --- connections ------------------------------------------------------------------- */
+
+static void pg_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    gl_log(GL_LOG_DEBUG, "postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+static void log_result(const char *what, PGconn *c, const PGresult *r);
+
+static PGconn *pg_connect(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    PGresult *r;
+
+    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+        const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
+        gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %.*s", (int)strcspn(m, "\n"),
+               m);
+        PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, pg_notice, NULL);
+    r = PQexec(c, "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        log_result("SET idle_in_transaction_session_timeout", c, r);
+        PQclear(r);
+        PQfinish(c);
+        return NULL;
+    }
+    PQclear(r);
+    return c;
+}
+
+/* Takes a connection from the pool (connecting if none is free), waiting
+ * while all PG_CONNS are in use. *slot gets its place for pg_put. */
+static int pg_get(struct pg *p, int *slot)
+{
+    PGconn *c;
+    int i;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        for (i = 0; i < PG_CONNS; i++)
+            if (!p->busy[i] && p->conns[i] != NULL)
+                goto take;
+        for (i = 0; i < PG_CONNS; i++)
+            if (!p->busy[i])
+                goto take;
+        pthread_cond_wait(&p->cv, &p->mu);
+    }
+take:
+    p->busy[i] = 1;
+    c = p->conns[i];
+    pthread_mutex_unlock(&p->mu);
+    if (c == NULL && (c = pg_connect(p->conninfo)) == NULL) {
+        pthread_mutex_lock(&p->mu);
+        p->busy[i] = 0;
+        pthread_cond_signal(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        return GL_EIO;
+    }
+    p->conns[i] = c;
+    *slot = i;
+    return 0;
+}
+
+/* Gives a connection back; one that broke or is left inside a transaction
+ * is closed (the next user connects again). */
+static void pg_put(struct pg *p, int slot)
+{
+    PGconn *c = p->conns[slot];
+
+    if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE) {
+        PQfinish(c);
+        c = NULL;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->conns[slot] = c;
+    p->busy[slot] = 0;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* --- statements ------------------------------------------------------------------- */
+
+/* Parameters of one statement, all in binary format. */
+struct params {
+    int n;
+    Oid types[PG_PARAMS];
+    const char *vals[PG_PARAMS];
+    int lens[PG_PARAMS], fmts[PG_PARAMS];
+    uint8_t ints[PG_PARAMS][8];
+};
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void p_add(struct params *p, Oid type, const void *v, size_t len)
+{
+    assert(p->n < PG_PARAMS && len <= STORE_BATCH_MAX + ((size_t)64 << 20));
+    p->types[p->n] = type;
+    p->vals[p->n] = len > 0 ? v : ""; /* NULL would be SQL NULL */
+    p->lens[p->n] = (int)len;
+    p->fmts[p->n] = 1;
+    p->n++;
+}
+
+/* A bigint parameter. Indices and sizes above INT64_MAX are clamped:
+ * PostgreSQL's bigint is signed, and no log holds 2^63 entries. */
+static void p_i64(struct params *p, uint64_t v)
+{
+    put_be64(p->ints[p->n], v > INT64_MAX ? INT64_MAX : v);
+    p_add(p, OID_INT8, p->ints[p->n], 8);
+}
+
+static void p_i32(struct params *p, uint32_t v)
+{
+    put_be32(p->ints[p->n], v);
+    p_add(p, OID_INT4, p->ints[p->n], 4);
+}
+
+static void p_bytes(struct params *p, const void *v, size_t len)
+{
+    p_add(p, OID_BYTEA, v, len);
+}
+
+static void log_result(const char *what, PGconn *c, const PGresult *r)
+{
+    const char *m = r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(c);
+
+    if (m == NULL || *m == 0)
+        m = PQerrorMessage(c);
+    gl_log(GL_LOG_ERROR, "store: %s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
+/* Runs sql with params p (may be NULL); binary results. *out (if not NULL)
+ * gets the result, freed by the caller with PQclear. GL_EIO on any error
+ * (logged). */
+static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult **out)
+{
+    PGresult *r = PQexecParams(c, sql, p ? p->n : 0, p ? p->types : NULL, p ? p->vals : NULL,
+                               p ? p->lens : NULL, p ? p->fmts : NULL, 1);
+    ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        log_result(sql, c, r);
+        PQclear(r);
+        return GL_EIO;
+    }
+    if (out != NULL)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+/* One query on a pooled connection; the connection is back in the pool
+ * when this returns. */
+static int pg_query(struct pg *p, const char *sql, const struct params *pa, PGresult **out)
+{
+    int slot, rc;
+
+    if ((rc = pg_get(p, &slot)) != 0)
+        return rc;
+    rc = pg_exec(p->conns[slot], sql, pa, out);
+    pg_put(p, slot);
+    return rc;
+}
+
+/* Column col of row 0 as a bigint (binary). */
+static int col_i64(const PGresult *r, int row, int col, uint64_t *v)
+{
+    if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8) {
+        gl_log(GL_LOG_ERROR, "store: a bigint column of %s is corrupt", PQfname(r, col));
+        return GL_EPARSE;
+    }
+    *v = get_be64((const uint8_t *)PQgetvalue(r, row, col));
+    return 0;
+}
+
+/* --- reads ----------------------------------------------------------------------- */
+
+static int pg_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
+{
+    PGresult *r;
+    int rc;
+
+    if ((rc = pg_query(pg(s), "SELECT size, checkpoint FROM glasslog_state WHERE id = 1", NULL,
+                       &r)) != 0)
+        return rc;
+    if (PQntuples(r) != 1) {
+        gl_log(GL_LOG_ERROR, "store: the glasslog_state row is missing");
+        rc = GL_EPARSE;
+    } else if ((rc = col_i64(r, 0, 0, size)) == 0) {
+        rc = gl_buf_append(checkpoint, PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1));
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The meta value under key k into out; GL_ENOTFOUND if absent. */
+static int get_meta(struct store *s, const char *k, struct gl_buf *out)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_add(&pa, OID_TEXT, k, strlen(k));
+    pa.fmts[0] = 0; /* text */
+    if ((rc = pg_query(pg(s), "SELECT v FROM glasslog_meta WHERE k = $1", &pa, &r)) != 0)
+        return rc;
+    if (PQntuples(r) == 0)
+        rc = GL_ENOTFOUND;
+    else
+        rc = gl_buf_append(out, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+static int pg_get_vkey(struct store *s, struct gl_buf *out)
+{
+    return get_meta(s, "vkey", out);
+}
+
+static int pg_get_index_version(struct store *s, uint32_t *version)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, 4);
+    rc = get_meta(s, "indexver", &b);
+    if (rc == GL_ENOTFOUND) {
+        *version = 0;
+        rc = 0;
+    } else if (rc == GL_ETOOBIG || (rc == 0 && b.len != 4)) {
+        gl_log(GL_LOG_ERROR, "store: the index version record is corrupt");
+        rc = GL_EPARSE;
+    } else if (rc == 0) {
+        *version = get_be32(b.data);
+    }
+    gl_buf_release(&b);
+    return rc;
+}
+
+static int pg_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_i64(&pa, index);
+    if ((rc = pg_query(pg(s), "SELECT data FROM glasslog_entries WHERE idx = $1", &pa, &r)) !=
+        0)
+        return rc;
+    if (PQntuples(r) == 0)
+        rc = GL_ENOTFOUND;
+    else
+        rc = gl_buf_append(out, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+/* Entries [start, start + n) in chunks; stops at a gap (GL_ENOTFOUND). */
+static int pg_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
+                           void *ctx)
+{
+    uint64_t next = start, end = start + n;
+
+    while (next < end) {
+        uint64_t upto = end - next > PG_SCAN_CHUNK ? next + PG_SCAN_CHUNK : end, idx;
+        struct params pa = {0};
+        PGresult *r;
+        int rc, rows;
+
+        p_i64(&pa, next);
+        p_i64(&pa, upto);
+        if ((rc = pg_query(pg(s),
+                           "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2"
+                           " ORDER BY idx",
+                           &pa, &r)) != 0)
+            return rc;
+        rows = PQntuples(r);
+        for (int i = 0; rc == 0 && i < rows; i++) {
+            if ((rc = col_i64(r, i, 0, &idx)) != 0)
+                break;
+            if (idx != next) {
+                rc = GL_ENOTFOUND;
+                break;
+            }
+            rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
+                    (size_t)PQgetlength(r, i, 1));
+            next++;
+        }
+        PQclear(r);
+        if (rc != 0)
+            return rc;
+        if (next != upto)
+            return GL_ENOTFOUND;
+    }
+    return 0;
+}
+
+static int tile_len_ok(int len)
+{
+    return len > 0 && (size_t)len <= STORE_TILE_MAX && len % 32 == 0;
+}
+
+static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
+                       size_t *len)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_i32(&pa, level);
+    p_i64(&pa, index);
+    if ((rc = pg_query(pg(s), "SELECT data FROM glasslog_tiles WHERE level = $1 AND idx = $2",
+                       &pa, &r)) != 0)
+        return rc;
+    if (PQntuples(r) == 0) {
+        rc = GL_ENOTFOUND;
+    } else if (!tile_len_ok(PQgetlength(r, 0, 0))) {
+        gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)", PQgetlength(r, 0, 0));
+        rc = GL_EPARSE;
+    } else {
+        *len = (size_t)PQgetlength(r, 0, 0);
+        memcpy(out, PQgetvalue(r, 0, 0), *len);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The level's tiles from start on, PG_SCAN_CHUNK a query, until fn
+ * returns non-zero or the level ends. */
+static int pg_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
+                         void *ctx)
+{
+    for (;;) {
+        struct params pa = {0};
+        PGresult *r;
+        uint64_t idx = 0;
+        int rc, rows;
+
+        p_i32(&pa, level);
+        p_i64(&pa, start);
+        if ((rc = pg_query(pg(s),
+                           "SELECT idx, data FROM glasslog_tiles WHERE level = $1 AND idx >= $2"
+                           " ORDER BY idx LIMIT 256",
+                           &pa, &r)) != 0)
+            return rc;
+        rows = PQntuples(r);
+        for (int i = 0; rc == 0 && i < rows; i++) {
+            if ((rc = col_i64(r, i, 0, &idx)) != 0)
+                break;
+            if (!tile_len_ok(PQgetlength(r, i, 1))) {
+                gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)",
+                       PQgetlength(r, i, 1));
+                rc = GL_EPARSE;
+                break;
+            }
+            rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
+                    (size_t)PQgetlength(r, i, 1));
+        }
+        PQclear(r);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
+        if (rows < 256)
+            return 0;
+        start = idx + 1;
+    }
+}
+
+static int pg_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_bytes(&pa, hash, 32);
+    if ((rc = pg_query(pg(s), "SELECT idx FROM glasslog_leaves WHERE hash = $1", &pa, &r)) != 0)
+        return rc;
+    rc = PQntuples(r) == 0 ? GL_ENOTFOUND : col_i64(r, 0, 0, index);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
+                         uint64_t below, uint64_t *indices, size_t max, size_t *n)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_i32(&pa, (uint32_t)kind);
+    p_bytes(&pa, key, klen);
+    p_i64(&pa, below);
+    p_i64(&pa, max);
+    if ((rc = pg_query(pg(s),
+                       "SELECT idx FROM glasslog_index WHERE kind = $1 AND key = $2 AND idx < $3"
+                       " ORDER BY idx LIMIT $4",
+                       &pa, &r)) != 0)
+        return rc;
+    for (int i = 0; rc == 0 && i < PQntuples(r) && *n < max; i++)
+        if ((rc = col_i64(r, i, 0, &indices[*n])) == 0)
+            (*n)++;
+    PQclear(r);
+    return rc;
+}
+
+/* --- commit ----------------------------------------------------------------------- */
+
+/* A one-dimensional array in PostgreSQL's binary format (array_recv):
+ * ndim, has-nulls, element type, then length and lower bound, then each
+ * element as its length and bytes. */
+struct array {
+    struct gl_buf b;
+    uint32_t n;
+};
+
+static void arr_init(struct array *a, Oid elem)
+{
+    uint8_t h[20];
+
+    gl_buf_init(&a->b, PG_ARRAY_MAX);
+    a->n = 0;
+    put_be32(h, 1);
+    put_be32(h + 4, 0);
+    put_be32(h + 8, elem);
+    put_be32(h + 12, 0); /* the length, set as elements come */
+    put_be32(h + 16, 1);
+    if (gl_buf_append(&a->b, h, sizeof(h)) != 0)
+        a->n = UINT32_MAX; /* failed: arr_error says so */
+}
+
+static void arr_add(struct array *a, const void *data, size_t len)
+{
+    uint8_t l[4];
+
+    if (a->n == UINT32_MAX)
+        return;
+    put_be32(l, (uint32_t)len);
+    if (gl_buf_append(&a->b, l, 4) != 0 || gl_buf_append(&a->b, data, len) != 0) {
+        a->n = UINT32_MAX;
+        return;
+    }
+    a->n++;
+    put_be32(a->b.data + 12, a->n);
+}
+
+static void arr_i64(struct array *a, uint64_t v)
+{
+    uint8_t b[8];
+
+    put_be64(b, v > INT64_MAX ? INT64_MAX : v);
+    arr_add(a, b, 8);
+}
+
+static void arr_i32(struct array *a, uint32_t v)
+{
+    uint8_t b[4];
+
+    put_be32(b, v);
+    arr_add(a, b, 4);
+}
+
+static void arr_reset(struct array *a)
+{
+    if (a->n == UINT32_MAX)
+        return;
+    a->b.len = 20;
+    a->n = 0;
+    put_be32(a->b.data + 12, 0);
+}
+
+/* What a batch inserts, column by column: entries, leaves, secondary
+ * indexes, and the current run of tiles (without repeats). */
+enum { E_IDX, E_DATA, L_HASH, L_IDX, X_KIND, X_KEY, X_IDX, T_LEVEL, T_IDX, T_DATA, NARRAYS };
+
+struct rows {
+    struct array a[NARRAYS];
+    struct array queued; /* queue ids to delete */
+};
+
+static int rows_init(struct rows *r)
+{
+    static const Oid elems[NARRAYS] = {OID_INT8, OID_BYTEA, OID_BYTEA, OID_INT8, OID_INT4,
+                                       OID_BYTEA, OID_INT8, OID_INT4, OID_INT8, OID_BYTEA};
+    int bad = 0;
+
+    for (int i = 0; i < NARRAYS; i++) {
+        arr_init(&r->a[i], elems[i]);
+        bad |= r->a[i].n == UINT32_MAX;
+    }
+    arr_init(&r->queued, OID_INT8);
+    bad |= r->queued.n == UINT32_MAX;
+    return bad ? GL_ENOMEM : 0;
+}
+
+static void rows_release(struct rows *r)
+{
+    for (int i = 0; i < NARRAYS; i++)
+        gl_buf_release(&r->a[i].b);
+    gl_buf_release(&r->queued.b);
+}
+
+/* GL_ETOOBIG if a column could not take its rows. */
+static int rows_failed(const struct rows *r)
+{
+    for (int i = 0; i < NARRAYS; i++)
+        if (r->a[i].n == UINT32_MAX)
+            return GL_ETOOBIG;
+    return r->queued.n == UINT32_MAX ? GL_ETOOBIG : 0;
+}
+
+static Oid array_type(Oid elem)
+{
+    return elem == OID_INT4 ? OID_INT4_ARRAY : elem == OID_INT8 ? OID_INT8_ARRAY : OID_BYTEA_ARRAY;
+}
+
+/* Runs an INSERT from arrays a[0..n) (skipped when they are empty). */
+static int exec_arrays(PGconn *c, const char *sql, struct array *a, int n)
+{
+    struct params pa = {0};
+
+    if (a[0].n == 0)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        if (a[i].n == UINT32_MAX)
+            return GL_ETOOBIG;
+        p_add(&pa, array_type(get_be32(a[i].b.data + 8)), a[i].b.data, a[i].b.len);
+    }
+    return pg_exec(c, sql, &pa, NULL);
+}
+
+static int flush_tiles(PGconn *c, struct rows *r)
+{
+    int rc = exec_arrays(c,
+                         "INSERT INTO glasslog_tiles (level, idx, data)"
+                         " SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])"
+                         " ON CONFLICT (level, idx) DO UPDATE SET data = EXCLUDED.data",
+                         &r->a[T_LEVEL], 3);
+
+    arr_reset(&r->a[T_LEVEL]);
+    arr_reset(&r->a[T_IDX]);
+    arr_reset(&r->a[T_DATA]);
+    return rc;
+}
+
+/* Whether tile (level, index) is in the run of tiles not yet written (an
+ * upsert may not touch one row twice). */
+static int tile_pending(const struct rows *r, uint32_t level, uint64_t index)
+{
+    const uint8_t *lv = r->a[T_LEVEL].b.data + 20, *ix = r->a[T_IDX].b.data + 20;
+
+    for (uint32_t i = 0; i < r->a[T_LEVEL].n && r->a[T_LEVEL].n != UINT32_MAX; i++)
+        if (get_be32(lv + 8 * i + 4) == level && get_be64(ix + 12 * i + 4) == index)
+            return 1;
+    return 0;
+}
+
+static int put_meta(PGconn *c, const char *k, const void *v, size_t len)
+{
+    struct params pa = {0};
+
+    p_add(&pa, OID_TEXT, k, strlen(k));
+    pa.fmts[0] = 0;
+    p_bytes(&pa, v, len);
+    return pg_exec(c,
+                   "INSERT INTO glasslog_meta (k, v) VALUES ($1, $2)"
+                   " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                   &pa, NULL);
+}
+
+/* Writes one put that is not a row of the arrays (tiles run in order
+ * with deletes, so a delete first writes the tiles before it). */
+static int put_one(PGconn *c, const struct store_batch *b, const struct store_put *p,
+                   struct rows *r)
+{
+    const uint8_t *key = store_put_key(b, p), *val = store_put_val(b, p);
+    struct params pa = {0};
+    uint8_t v[8];
+    int rc;
+
+    switch (p->kind) {
+    case STORE_PUT_ENTRY:
+        arr_i64(&r->a[E_IDX], p->n);
+        arr_add(&r->a[E_DATA], val, p->vlen);
+        return 0;
+    case STORE_PUT_LEAF:
+        arr_add(&r->a[L_HASH], key, 32);
+        arr_i64(&r->a[L_IDX], p->n);
+        return 0;
+    case STORE_PUT_INDEX:
+        arr_i32(&r->a[X_KIND], p->a);
+        arr_add(&r->a[X_KEY], key, p->klen);
+        arr_i64(&r->a[X_IDX], p->n);
+        return 0;
+    case STORE_PUT_TILE:
+        if (tile_pending(r, p->a, p->n) && (rc = flush_tiles(c, r)) != 0)
+            return rc;
+        arr_i32(&r->a[T_LEVEL], p->a);
+        arr_i64(&r->a[T_IDX], p->n);
+        arr_add(&r->a[T_DATA], val, p->vlen);
+        return 0;
+    case STORE_DELETE_TILE:
+        if ((rc = flush_tiles(c, r)) != 0)
+            return rc;
+        p_i32(&pa, p->a);
+        p_i64(&pa, p->n);
+        return pg_exec(c, "DELETE FROM glasslog_tiles WHERE level = $1 AND idx = $2", &pa,
+                       NULL);
+    case STORE_PUT_VKEY:
+        return put_meta(c, "vkey", val, p->vlen);
+    case STORE_PUT_INDEX_VERSION:
+        put_be32(v, (uint32_t)p->n);
+        return put_meta(c, "indexver", v, 4);
+    case STORE_PUT_STATE:
+        return 0; /* the compare-and-set wrote it */
+    case STORE_DELETE_QUEUED:
+        arr_i64(&r->queued, p->n);
+        return 0;
+    }
+    return GL_EINVAL;
+}
+
+static int flush_rows(PGconn *c, struct rows *r)
+{
+    int rc;
+
+    if ((rc = flush_tiles(c, r)) != 0 ||
+        (rc = exec_arrays(c,
+                          "INSERT INTO glasslog_entries (idx, data)"
+                          " SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+                          " ON CONFLICT (idx) DO NOTHING",
+                          &r->a[E_IDX], 2)) != 0 ||
+        (rc = exec_arrays(c,
+                          "INSERT INTO glasslog_leaves (hash, idx)"
+                          " SELECT * FROM unnest($1::bytea[], $2::bigint[])"
+                          " ON CONFLICT (hash) DO NOTHING",
+                          &r->a[L_HASH], 2)) != 0)
+        return rc;
+    if ((rc = exec_arrays(c,
+                          "INSERT INTO glasslog_index (kind, key, idx)"
+                          " SELECT * FROM unnest($1::int[], $2::bytea[], $3::bigint[])"
+                          " ON CONFLICT DO NOTHING",
+                          &r->a[X_KIND], 3)) != 0)
+        return rc;
+    return exec_arrays(c, "DELETE FROM glasslog_queue WHERE id = ANY($1::bigint[])",
+                       &r->queued, 1);
+}
+
+/* The compare-and-set, the transaction's first statement: the state row
+ * gets the batch's state (its last, if several) only if it still holds
+ * expect. 0 rows: GL_ESTATE. */
+static int compare_and_set(PGconn *c, const struct store_batch *b,
+                           const struct store_expect *expect)
+{
+    const struct store_put *st = NULL;
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    for (size_t i = 0; i < b->n; i++)
+        if (b->puts[i].kind == STORE_PUT_STATE)
+            st = &b->puts[i];
+    if (st == NULL && expect == NULL)
+        return 0;
+    if (st != NULL) {
+        p_i64(&pa, st->n);
+        p_bytes(&pa, store_put_val(b, st), st->vlen);
+    }
+    if (expect != NULL) {
+        p_i64(&pa, expect->size);
+        p_i64(&pa, expect->epoch);
+    }
+    rc = pg_exec(c,
+                 st == NULL  ? "UPDATE glasslog_state SET size = size"
+                               " WHERE id = 1 AND size = $1 AND epoch = $2"
+                 : expect == NULL ? "UPDATE glasslog_state SET size = $1, checkpoint = $2"
+                                    " WHERE id = 1"
+                                  : "UPDATE glasslog_state SET size = $1, checkpoint = $2"
+                                    " WHERE id = 1 AND size = $3 AND epoch = $4",
+                 &pa, &r);
+    if (rc != 0)
+        return rc;
+    if (strcmp(PQcmdTuples(r), "1") != 0)
+        rc = GL_ESTATE;
+    PQclear(r);
+    return rc;
+}
+
+static int has_state(const struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->puts[i].kind == STORE_PUT_STATE)
+            return 1;
+    return 0;
+}
+
+static int pg_commit(struct store *s, const struct store_batch *b,
+                     const struct store_expect *expect)
+{
+    struct pg *p = pg(s);
+    struct rows r;
+    PGconn *c;
+    int slot, rc;
+
+    if ((rc = rows_init(&r)) != 0)
+        goto out_rows;
+    if ((rc = pg_get(p, &slot)) != 0)
+        goto out_rows;
+    c = p->conns[slot];
+    if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
+        goto out;
+    if ((rc = compare_and_set(c, b, expect)) != 0)
+        goto rollback;
+    for (size_t i = 0; i < b->n && rc == 0; i++)
+        rc = put_one(c, b, &b->puts[i], &r);
+    if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0 ||
+        (has_state(b) && (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) != 0))
+        goto rollback;
+    /* A failed COMMIT (a lost connection) has an unknown outcome. */
+    rc = pg_exec(c, "COMMIT", NULL, NULL);
+    goto out;
+rollback:
+    pg_exec(c, "ROLLBACK", NULL, NULL);
+out:
+    pg_put(p, slot);
+out_rows:
+    rows_release(&r);
+    return rc;
+}
+
+/* All the hashes in one query; the rows found are matched back to the
+ * hashes (few: a batch's duplicates). */
+static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                          uint64_t *indices, uint8_t *found)
+{
+    struct params pa = {0};
+    struct array a;
+    PGresult *r = NULL;
+    int rc;
+
+    arr_init(&a, OID_BYTEA);
+    for (size_t i = 0; i < n; i++) {
+        arr_add(&a, hashes[i], 32);
+        found[i] = 0;
+    }
+    if (a.n == UINT32_MAX) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    p_add(&pa, OID_BYTEA_ARRAY, a.b.data, a.b.len);
+    if ((rc = pg_query(pg(s), "SELECT hash, idx FROM glasslog_leaves WHERE hash = ANY($1::bytea[])",
+                       &pa, &r)) != 0)
+        goto out;
+    for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
+        const char *h = PQgetvalue(r, row, 0);
+        uint64_t idx;
+        if (PQgetlength(r, row, 0) != 32 || (rc = col_i64(r, row, 1, &idx)) != 0) {
+            rc = rc != 0 ? rc : GL_EPARSE;
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(hashes[i], h, 32) == 0) {
+                indices[i] = idx;
+                found[i] = 1;
+            }
+    }
+out:
+    PQclear(r);
+    gl_buf_release(&a.b);
+    return rc;
+}
+
+/* --- the lease and the queue ---------------------------------------------------- */
+
+/* Takes or renews the lease; taking raises the lease's and the state's
+ * epoch in one statement (so in one transaction). */
+static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                    uint64_t *epoch)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_add(&pa, OID_TEXT, holder, strlen(holder));
+    pa.fmts[0] = 0;
+    p_i64(&pa, ms);
+    p_i64(&pa, have);
+    if ((rc = pg_query(pg(s),
+                       "WITH l AS (UPDATE glasslog_lease SET"
+                       "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
+                       "          ELSE epoch + 1 END,"
+                       "  holder = $1, expires = clock_timestamp() + $2 * interval '1 ms'"
+                       " WHERE id = 1 AND ((holder = $1 AND epoch = $3)"
+                       "  OR expires < clock_timestamp()) RETURNING epoch),"
+                       " st AS (UPDATE glasslog_state SET epoch = (SELECT epoch FROM l)"
+                       "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
+                       " SELECT epoch FROM l",
+                       &pa, &r)) != 0)
+        return rc;
+    rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
+    PQclear(r);
+    return rc;
+}
+
+static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
+{
+    struct params pa = {0};
+
+    p_add(&pa, OID_TEXT, holder, strlen(holder));
+    pa.fmts[0] = 0;
+    p_i64(&pa, epoch);
+    return pg_query(pg(s),
+                    "UPDATE glasslog_lease SET expires = '-infinity'"
+                    " WHERE id = 1 AND holder = $1 AND epoch = $2",
+                    &pa, NULL);
+}
+
+static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n)
+{
+    struct array a[2];
+    int slot, rc;
+
+    arr_init(&a[0], OID_BYTEA);
+    arr_init(&a[1], OID_BYTEA);
+    for (size_t i = 0; i < n; i++) {
+        arr_add(&a[0], q[i].meta, q[i].mlen);
+        arr_add(&a[1], q[i].data, q[i].len);
+    }
+    if ((rc = pg_get(pg(s), &slot)) == 0) {
+        rc = exec_arrays(pg(s)->conns[slot],
+                         "INSERT INTO glasslog_queue (meta, data)"
+                         " SELECT * FROM unnest($1::bytea[], $2::bytea[])",
+                         a, 2);
+        if (rc == 0) /* a wake-up for the sequencer; the rows are committed */
+            pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL);
+        pg_put(pg(s), slot);
+    }
+    gl_buf_release(&a[0].b);
+    gl_buf_release(&a[1].b);
+    return rc;
+}
+
+static int pg_queue_scan(struct store *s, size_t max,
+                         int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
+                         void *ctx)
+{
+    struct params pa = {0};
+    PGresult *r;
+    uint64_t id;
+    int rc;
+
+    p_i64(&pa, max);
+    if ((rc = pg_query(pg(s), "SELECT id, meta, data FROM glasslog_queue ORDER BY id LIMIT $1",
+                       &pa, &r)) != 0)
+        return rc;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_queued q = {(const uint8_t *)PQgetvalue(r, i, 2),
+                                 (const uint8_t *)PQgetvalue(r, i, 1),
+                                 (size_t)PQgetlength(r, i, 2), (size_t)PQgetlength(r, i, 1)};
+        if ((rc = col_i64(r, i, 0, &id)) == 0)
+            rc = fn(ctx, id, &q);
+    }
+    PQclear(r);
+    return rc < 0 ? rc : 0;
+}
+
+/* --- change notices: LISTEN on a connection of its own ------------------------- */
+
+static void pg_watch_close(struct store *s)
+{
+    PQfinish(pg(s)->watch);
+    pg(s)->watch = NULL;
+}
+
+static int pg_watch_fd(struct store *s, int *fd)
+{
+    struct pg *p = pg(s);
+    PGresult *r;
+
+    if (p->watch == NULL) {
+        if ((p->watch = pg_connect(p->conninfo)) == NULL)
+            return GL_EIO;
+        r = PQexec(p->watch, "LISTEN glasslog_state; LISTEN glasslog_queue");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            log_result("LISTEN", p->watch, r);
+            PQclear(r);
+            pg_watch_close(s);
+            return GL_EIO;
+        }
+        PQclear(r);
+        PQsetnonblocking(p->watch, 1);
+    }
+    *fd = PQsocket(p->watch);
+    return *fd >= 0 ? 0 : GL_EIO;
+}
+
+static int pg_watch_drain(struct store *s)
+{
+    struct pg *p = pg(s);
+    PGnotify *n;
+    int count = 0;
+
+    if (p->watch == NULL)
+        return GL_EIO;
+    if (!PQconsumeInput(p->watch) || PQstatus(p->watch) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(p->watch);
+        gl_log(GL_LOG_WARN, "store: the LISTEN connection broke: %.*s", (int)strcspn(m, "\n"),
+               m);
+        return GL_EIO;
+    }
+    while ((n = PQnotifies(p->watch)) != NULL) {
+        count++;
+        PQfreemem(n);
+    }
+    return count;
+}
+
+/* --- lifecycle ------------------------------------------------------------------- */
+
+static void drop_all(struct pg *p)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < PG_CONNS; i++) {
+        assert(!p->busy[i]);
+        PQfinish(p->conns[i]);
+        p->conns[i] = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Connects afresh (the old server may be gone: a standby promoted) and
+ * checks the connection works. */
+static int pg_reopen(struct store *s)
+{
+    PGresult *r;
+    int rc;
+
+    drop_all(pg(s));
+    if ((rc = pg_query(pg(s), "SELECT 1", NULL, &r)) == 0)
+        PQclear(r);
+    return rc;
+}
+
+static void pg_close(struct store *s)
+{
+    struct pg *p = pg(s);
+
+    drop_all(p);
+    pg_watch_close(s);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->conninfo);
+    free(p);
+}
+
+static const struct store_ops pg_ops = {
+    "postgresql",  pg_close,      pg_reopen,       pg_get_state,
+    pg_get_vkey,   pg_get_entry,  pg_scan_entries, pg_get_tile,
+    pg_scan_tiles, pg_find_leaf,  pg_find_index,   pg_get_index_version,
+    pg_commit,     pg_lease,      pg_lease_release, pg_queue_put,
+    pg_queue_scan, pg_find_leaves, pg_watch_fd,    pg_watch_drain,
+    pg_watch_close,
+};
+
+/* Whether the log is empty: size 0 and no record of any kind (as an
+ * empty directory is for RocksDB). */
+static int is_empty(struct store *s, int *empty)
+{
+    PGresult *r;
+    int rc;
+
+    if ((rc = pg_query(pg(s),
+                       "SELECT size = 0"
+                       " AND NOT EXISTS (SELECT 1 FROM glasslog_meta WHERE k <> 'schema_version')"
+                       " AND NOT EXISTS (SELECT 1 FROM glasslog_entries)"
+                       " AND NOT EXISTS (SELECT 1 FROM glasslog_tiles)"
+                       " AND NOT EXISTS (SELECT 1 FROM glasslog_leaves)"
+                       " AND NOT EXISTS (SELECT 1 FROM glasslog_index)"
+                       " FROM glasslog_state WHERE id = 1",
+                       NULL, &r)) != 0)
+        return rc;
+    if (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1) {
+        gl_log(GL_LOG_ERROR, "store: the glasslog_state row is missing");
+        rc = GL_EPARSE;
+    } else {
+        *empty = PQgetvalue(r, 0, 0)[0] == 1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Makes the schema where there is none, or checks the one there: its
+ * version, and the create rules (rule 7). */
+static int check_schema(struct pg *p, int create, const char **why)
+{
+    struct gl_buf v;
+    PGresult *r;
+    int rc, have, empty = 0;
+
+    if ((rc = pg_query(p, "SELECT to_regclass('glasslog_meta') IS NOT NULL", NULL, &r)) != 0) {
+        *why = "cannot read the database (see the error above)";
+        return rc;
+    }
+    have = PQntuples(r) == 1 && PQgetlength(r, 0, 0) == 1 && PQgetvalue(r, 0, 0)[0] == 1;
+    PQclear(r);
+    if (!have && !create) {
+        *why = "the database holds no glasslog log (use --create to make a new log)";
+        return GL_ENOTFOUND;
+    }
+    if (!have) {
+        int slot;
+        if ((rc = pg_get(p, &slot)) != 0) {
+            *why = "cannot connect to PostgreSQL (see the error above)";
+            return rc;
+        }
+        r = PQexec(p->conns[slot], schema_sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            log_result("creating the schema", p->conns[slot], r);
+            *why = "cannot create the glasslog schema (see the error above)";
+            rc = GL_EIO;
+        }
+        PQclear(r);
+        pg_put(p, slot);
+        if (rc == 0)
+            gl_log(GL_LOG_INFO, "store: created the glasslog schema (version %s)",
+                   PG_SCHEMA_VERSION);
+        return rc;
+    }
+    gl_buf_init(&v, 64);
+    rc = get_meta(&p->base, "schema_version", &v);
+    if (rc == 0 && strcmp((const char *)v.data, PG_SCHEMA_VERSION) != 0) {
+        gl_log(GL_LOG_ERROR, "store: the database's glasslog schema is version %.20s; this "
+               "glasslogd reads version %s only", (const char *)v.data, PG_SCHEMA_VERSION);
+        *why = "unknown glasslog schema version (see the error above)";
+        rc = GL_EINVAL;
+    } else if (rc != 0) {
+        *why = "the glasslog schema has no readable schema_version";
+        rc = rc == GL_EIO ? GL_EIO : GL_EPARSE;
+    }
+    gl_buf_release(&v);
+    if (rc != 0)
+        return rc;
+    if ((rc = is_empty(&p->base, &empty)) != 0) {
+        *why = "cannot read the store's state";
+        return rc;
+    }
+    if (empty && !create) {
+        *why = "the database's glasslog log is empty (use --create to make a new log)";
+        return GL_ENOTFOUND;
+    }
+    if (!empty && create) {
+        *why = "--create needs a database without a glasslog log; this one has one";
+        return GL_EEXIST;
+    }
+    return 0;
+}
+
+int store_pg_open(const struct store_options *o, struct store **out, const char **why)
+{
+    struct pg *p = calloc(1, sizeof(*p));
+    int rc;
+
+    if (p == NULL || (p->conninfo = strdup(o->url)) == NULL) {
+        free(p);
+        return GL_ENOMEM;
+    }
+    p->base.ops = &pg_ops;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if ((rc = check_schema(p, o->create, why)) != 0) {
+        pg_close(&p->base);
+        return rc;
+    }
+    *out = &p->base;
+    return 0;
+}

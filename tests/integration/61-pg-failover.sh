@@ -1,0 +1,98 @@
+# Goal: many front-ends, one sequencer, and fail-over without losing an
+# acknowledged entry. Two glasslogd share one PostgreSQL log; both take
+# appends under load (one load generator each, every acknowledged entry
+# logged with --ack-log) and serve reads. The first to start holds the
+# sequencer lease; it is killed with SIGKILL under load. The other must
+# take over within --lease-ms and keep appending; then every entry either
+# front-end acknowledged is at its acknowledged index in the tree the
+# survivor's checkpoint signs, every checkpoint either served is
+# consistent with it, and its tiles match (all checked by tlog.py).
+# Prints the acknowledged and lost counts (lost must be 0) and the
+# takeover time.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+. "$(dirname "$0")/pg.sh"
+PY="python3 $(dirname "$0")/tlog.py"
+case "${GL_BUILD:-}" in *asan*) N=1500 ;; *) N=${GL_FO_N:-5000} ;; esac
+LEASE_MS=2000
+make_keys
+loadgen_tool
+pg_init a
+pg_start a
+pg_sql a "CREATE DATABASE log"
+DB="$PG_URL_a/log"
+
+# front NAME [ARGS...]: a glasslogd on the shared log; sets PID_<NAME>,
+# URL_<NAME>, OUT_<NAME>.
+front() {
+    local n=$1
+    shift
+    spawn "glasslogd-$n" "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 --lease-ms "$LEASE_MS" "$@" ||
+        fail "front-end $n did not start: $(cat "$SPAWN_OUT")"
+    eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
+}
+leads() { grep -q "took the lease (epoch" "$1"; }
+front A --create
+wait_until 10 leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+front B
+sleep 0.5
+leads "$OUT_B" && fail "B took the lease while A held it: $(cat "$OUT_B")"
+
+# each front-end serves the other's appends (reads from the database)
+LOG_URL=$URL_B append_one app 1.0 > "$T/one" || fail "append through B (a follower)"
+idx=$(sed -n 's/^index //p' "$T/one")
+[ -n "$idx" ] || fail "no index from B: $(cat "$T/one")"
+LOG_URL=$URL_A "$G" get entry "$idx" --log "$URL_A" > "$T/e" || fail "A does not serve B's entry $idx"
+
+watcher() { # watcher NAME URL: "size root" of each checkpoint served
+    : > "$T/seen.$1"
+    while curl -sf "$2/checkpoint" > "$T/w.$1" 2>/dev/null; do
+        printf '%s %s\n' "$(sed -n 2p "$T/w.$1")" "$(sed -n 3p "$T/w.$1")" >> "$T/seen.$1"
+        sleep 0.05
+    done
+}
+load() { # load NAME SEED URL
+    "$LOADGEN" append --log "$3" --key "$T/sub.key" -n "$N" -c 8 --seed "$2$RANDOM" \
+        --subject-prefix "fo$1" --ack-log "$T/acks.$1" --log-vkey "@$T/log.key.pub" \
+        --timeout 10 > "$T/lg.$1.out" 2> "$T/lg.$1.err"
+}
+: > "$T/acks.A"
+: > "$T/acks.B"
+watcher A "$URL_A" & wa=$!
+watcher B "$URL_B" & wb=$!
+load A 1 "$URL_A" & la=$!
+load B 2 "$URL_B" & lb=$!
+PIDS="$PIDS $wa $wb $la $lb"
+enough() { [ "$(cat "$T/acks.A" "$T/acks.B" | wc -l)" -gt "$((N / 3))" ]; }
+wait_until 120 enough || fail "too few appends acknowledged ($(cat "$T/acks.A" "$T/acks.B" | wc -l)): $(tail -n 3 "$T/lg.A.err" "$T/lg.B.err" "$OUT_A" "$OUT_B")"
+acked_before=$(cat "$T/acks.A" "$T/acks.B" | wc -l)
+t0=$(date +%s%N)
+kill -9 "$PID_A"
+wait "$PID_A" 2>/dev/null
+wait_until 30 leads "$OUT_B" || fail "B did not take over: $(tail -20 "$OUT_B")"
+takeover_ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$takeover_ms" -le "$((LEASE_MS + 1000))" ] || fail "takeover took $takeover_ms ms (lease $LEASE_MS ms)"
+wait "$la"
+rca=$?
+wait "$lb" || fail "the load on B failed ($?): $(tail -5 "$T/lg.B.err")"
+[ "$rca" -eq 0 ] || [ "$rca" -eq 3 ] || fail "loadgen on A exited $rca: $(tail -5 "$T/lg.A.err")"
+kill "$wa" "$wb" 2>/dev/null
+wait "$wa" "$wb" 2>/dev/null
+
+LOG_URL=$URL_B
+cat "$T/acks.A" "$T/acks.B" > "$T/acks"
+acked=$(wc -l < "$T/acks")
+cat "$T/seen.A" "$T/seen.B" > "$T/seen"
+awk 'NF != 2 { print FILENAME ": " $0; bad = 1 } END { exit bad }' "$T/seen.A" "$T/seen.B" ||
+    fail "a checkpoint served without its size or root"
+$PY check-acks "$LOG_URL" "$T/acks" > "$T/chk" || { cat "$T/chk"; fail "acknowledged entries lost"; }
+$PY check-consistent "$LOG_URL" "$T/seen" > "$T/chk.seen" || fail "a checkpoint served is inconsistent"
+$PY check-tiles "$LOG_URL" || fail "tiles after the fail-over"
+# appends go on through the new sequencer
+append_one app 2.0 > "$T/two" || fail "append after the fail-over"
+LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
+size=$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")
+echo "61-pg-failover: $acked appends acknowledged by two front-ends ($acked_before before" \
+    "kill -9 of the sequencer), lost 0; takeover in $takeover_ms ms (lease $LEASE_MS ms);" \
+    "log size $size: ok"

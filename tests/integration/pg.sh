@@ -1,0 +1,115 @@
+# PostgreSQL test clusters for the integration tests (sourced after
+# lib.sh). Each cluster lives in a directory under $T, run by the
+# `postgres` system user when the test runs as root (the server refuses
+# root), listens on a free loopback port only, and is stopped by the PID in
+# its postmaster.pid when the test exits (or by pg_stop / pg_kill).
+#
+#   pg_init NAME        initdb in $T/pg-NAME (trust auth on loopback)
+#   pg_start NAME [-c setting=value ...]
+#                       starts it on a free port; sets PG_PORT_<NAME>,
+#                       PG_PID_<NAME> and PG_URL_<NAME>
+#                       (postgresql://postgres@127.0.0.1:PORT)
+#   pg_stop NAME        fast shutdown, waits for the exit
+#   pg_kill NAME        kill -9 of the postmaster (a crashed machine)
+#   pg_sql NAME SQL     runs SQL with psql in database postgres; prints rows
+#   pg_as_owner CMD...  runs CMD as the clusters' owner
+
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+[ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] ||
+    fail "no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql: run make deps (Debian: postgresql)"
+command -v psql >/dev/null 2>&1 || fail "no psql: run make deps (Debian: postgresql-client)"
+PG_NAMES=""
+
+if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || fail "running as root, but there is no postgres user to run the server"
+    pg_as_owner() { runuser -u postgres -- "$@"; }
+    # The owner must reach its directories under $T (which holds keys:
+    # traverse only, no listing).
+    chmod 711 "$T"
+else
+    pg_as_owner() { "$@"; }
+fi
+
+pg_dir() { echo "$T/pg-$1"; }
+
+pg_init() {
+    local d
+    d=$(pg_dir "$1")
+    mkdir -p "$d"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$d"
+    chmod 700 "$d"
+    pg_as_owner "$PG_BIN/initdb" -D "$d" -U postgres --auth=trust -E UTF8 >"$T/initdb-$1.log" 2>&1 ||
+        fail "initdb $1: $(tail -5 "$T/initdb-$1.log")"
+}
+
+pg_start() {
+    local name=$1 d port pid i
+    shift
+    d=$(pg_dir "$name")
+    port=$(free_port)
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$d" -l "$d/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d $*" \
+        start >"$T/pg_ctl-$name.log" 2>&1 ||
+        fail "cannot start PostgreSQL $name: $(tail -5 "$d/server.log" 2>/dev/null)"
+    pid=$(head -1 "$d/postmaster.pid")
+    [ -n "$pid" ] || fail "PostgreSQL $name: no postmaster.pid"
+    case " $PG_NAMES " in *" $name "*) ;; *) PG_NAMES="$PG_NAMES $name" ;; esac
+    eval "PG_PORT_$name=$port; PG_PID_$name=$pid; PG_URL_$name=postgresql://postgres@127.0.0.1:$port"
+    for i in $(seq 100); do
+        psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "PostgreSQL $name does not answer on port $port"
+}
+
+# The postmaster's PID, if it runs.
+pg_pid() {
+    local pid
+    pid=$(eval echo "\${PG_PID_$1:-}")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+pg_wait_gone() {
+    local i
+    for i in $(seq 300); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    fail "PostgreSQL (pid $1) did not stop"
+}
+
+pg_stop() {
+    local pid
+    pid=$(pg_pid "$1") || return 0
+    kill -INT "$pid"
+    pg_wait_gone "$pid"
+}
+
+pg_kill() {
+    local pid
+    pid=$(pg_pid "$1") || fail "pg_kill: PostgreSQL $1 is not running"
+    kill -9 "$pid"
+    pg_wait_gone "$pid"
+    # its backends notice the postmaster's death and exit by themselves
+}
+
+pg_sql() {
+    local port
+    port=$(eval echo "\$PG_PORT_$1")
+    psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "${PG_DB:-postgres}" \
+        -c "$2"
+}
+
+pg_stop_all() {
+    local n pid
+    for n in $PG_NAMES; do
+        pid=$(pg_pid "$n") || continue
+        kill -QUIT "$pid" 2>/dev/null # immediate shutdown
+        pg_wait_gone "$pid"
+    done
+}
+# (the benchmark keeps its own traps and calls pg_stop_all itself)
+if [ -z "${PG_OWN_TRAP:-}" ]; then
+    trap 'pg_stop_all; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+    trap 'exit 1' INT TERM # the clusters are stopped on a timeout's signal too
+fi
