@@ -4,7 +4,7 @@
 # a fork with different sizes where the smaller size is a power of two (2
 # and 5 entries). Witness A pulls one side of each, witness B the other;
 # A and B gossip. Both must hold evidence for both origins within three
-# poll intervals (1 s); every file passes `glasslog evidence verify` with
+# pull-and-gossip rounds (1 s apart); every file passes `glasslog evidence verify` with
 # the log key alone (and fails with another key); the --on-evidence hook
 # runs; both witnesses refuse to cosign either origin again; a client with
 # a 2-of-3 policy cannot verify a bundle from the forked side.
@@ -71,16 +71,23 @@ start_witness B "$PB"
 t0=$(date +%s.%N)
 # evidence_count PORT: number of evidence entries listed.
 evidence_count() { curl -s "http://127.0.0.1:$1/evidence" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-for i in $(seq 100); do
+# rounds PORT: the witness's finished pull-and-gossip rounds.
+rounds() { curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "glasslog_witness_poll_rounds_total" { print $2 }'; }
+for i in $(seq 300); do
     [ "$(evidence_count "$PA")" -ge 2 ] && [ "$(evidence_count "$PB")" -ge 2 ] && break
     sleep 0.1
 done
 t1=$(date +%s.%N)
+rA=$(rounds "$PA") rB=$(rounds "$PB")
 took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 [ "$(evidence_count "$PA")" -ge 2 ] && [ "$(evidence_count "$PB")" -ge 2 ] ||
     fail "no evidence after ${took}s: A: $(tail -5 "$WOUTA") B: $(tail -5 "$WOUTB")"
-# three poll intervals, counted once both witnesses serve
-awk -v t="$took" 'BEGIN { exit !(t <= 4.5) }' || fail "evidence took ${took}s (> 3 poll intervals)"
+# Found within three pull-and-gossip rounds of each witness (counted by
+# the witnesses themselves, so a slow machine does not matter), plus the
+# round in progress when the evidence appeared.
+[ "${rA:-99}" -le 4 ] && [ "${rB:-99}" -le 4 ] ||
+    fail "evidence took ${rA:-?} rounds of A and ${rB:-?} of B (> 3), ${took}s"
+echo "evidence in ${took}s: rounds A $rA, B $rB"
 
 # Every file proves the split with the log key alone; not with another key.
 for p in "$PA" "$PB"; do
