@@ -67,6 +67,7 @@ static const char lookup_usage[] =
     "3 usage, I/O or network error.\n";
 
 struct lookup_opts {
+    struct fetch_urls urls; /* --log: the log, then its mirrors */
     const char *log, *policy, *path, *sha, *state, *out, *chain, *chain_out;
     double timeout_s;
     int json;
@@ -95,7 +96,9 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            o->log = optarg;
+            if (fetch_urls_opt(&o->urls, optarg) != 0)
+                return -1;
+            o->log = o->urls.v[0];
             break;
         case 'p':
             o->policy = optarg;
@@ -494,7 +497,7 @@ int cmd_lookup_main(int argc, char **argv)
         cli_error("cannot create --out %s: %s", o.out, strerror(errno));
         goto out;
     }
-    if (fetch_init(&l.f, o.log, o.timeout_s) != 0) {
+    if (fetch_init_urls(&l.f, &o.urls, o.timeout_s) != 0) {
         cli_error("--log %s: %s", o.log,
                   l.f.error[0] ? l.f.error : "cannot start libcurl");
         goto out;

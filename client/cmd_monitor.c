@@ -77,7 +77,9 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            o->log = optarg;
+            if (fetch_urls_opt(&o->urls, optarg) != 0)
+                return -1;
+            o->log = o->urls.v[0];
             break;
         case 'p':
             o->policy = optarg;

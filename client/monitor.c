@@ -152,7 +152,7 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
         goto fail;
     if (o->expect != NULL && (rc = expect_load(o->expect, &m->ex)) != 0)
         goto fail;
-    if ((rc = fetch_init(&m->f, o->log, o->timeout_s)) != 0) {
+    if ((rc = fetch_init_urls(&m->f, &o->urls, o->timeout_s)) != 0) {
         cli_error("--log %s: %s", o->log,
                   m->f.error[0] ? m->f.error : "cannot start libcurl");
         goto fail;
