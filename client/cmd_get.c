@@ -47,7 +47,10 @@ static const char get_usage[] =
     "\n"
     "Prints what the log serves; PATH is a tile path such as tile/0/000 or\n"
     "tile/entries/x001/234.p/7. Exit: 0 ok, 1 the log has no such thing,\n"
-    "2 the answer does not check out, 3 usage, I/O or network error.\n";
+    "2 the answer does not check out, 3 usage, I/O or network error.\n"
+    "--log may be repeated (or a comma-separated list): the log, then its\n"
+    "mirrors (<witness URL>/mirror/<sha256 of the origin>), tried in order\n"
+    "when one does not answer. Mirrors serve checkpoint and tile only.\n";
 
 struct get_opts {
     struct fetch_urls urls; /* --log: the log, then its mirrors */
