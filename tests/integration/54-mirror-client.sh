@@ -7,9 +7,10 @@
 # its stored state. A policy the mirror checkpoint does not meet (a
 # witness quorum) is refused (exit 2); a mirror whose tile was tampered
 # with (tools/tamper_proxy.py in front of it) is an alarm (exit 2), and
-# one whose entry bundle was is an alarm and its checkpoint not adopted; a 503 from the first URL moves on to the next;
-# `lookup` through a mirror alone says that mirrors do not serve the
-# lookup API; malformed --log lists exit 3.
+# one whose entry bundle was is an alarm and its checkpoint not adopted;
+# a 503 (with a Retry-After longer than --timeout) from the first URL
+# moves on to the next at once; `lookup` through a mirror alone says that
+# mirrors do not serve the lookup API; malformed --log lists exit 3.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -98,6 +99,36 @@ echo flaky > "$MODE"
 expect_rc 0 "$G" get checkpoint --log "$PROXY_URL" --log "$MIRROR" --policy "$T/policy" --timeout 5
 expect_err "verified: log example.com/log, tree size 8"
 stop_proxy
+# a server that always answers 503 with Retry-After: 30: retrying it would
+# outlast --timeout 5, moving on to the mirror answers at once
+cat > "$T/busy.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(503)
+        self.send_header("Retry-After", "30")
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"busy\n")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+python3 "$T/busy.py" "$T/busy.port" 2> "$T/busy.err" &
+BUSY_PID=$!
+PIDS="$PIDS $BUSY_PID"
+wait_until 10 test -s "$T/busy.port" || fail "the 503 server did not start: $(cat "$T/busy.err")"
+BUSY="http://127.0.0.1:$(cat "$T/busy.port")"
+expect_rc 3 "$G" get checkpoint --log "$BUSY" --timeout 5
+expect_err "answered 503"
+START=$(date +%s)
+expect_rc 0 mon "$T/s1" "$T/policy" "$BUSY" "$MIRROR"
+expect_out "tree size 8, verified, no alarm"
+[ $(($(date +%s) - START)) -lt 5 ] || fail "the 503 server was retried instead of the mirror"
+kill "$BUSY_PID"; wait "$BUSY_PID" 2>/dev/null
 
 # malformed lists
 expect_rc 3 "$G" monitor --log "$MIRROR," --policy "$T/policy" --state "$T/s5" --once
