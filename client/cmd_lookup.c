@@ -230,7 +230,7 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
                         const struct trust_checkpoint *tc)
 {
     struct trust_checkpoint *old = malloc(sizeof(*old));
-    struct alarm_ctx a = {.s = s, .url = l->o->log};
+    struct alarm_ctx a = {.s = s, .url = l->f.base};
     const struct consist_source src = {.prove = fetch_consistency,
                                        .ctx = l,
                                        .error = l->f.error,

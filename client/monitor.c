@@ -356,8 +356,10 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
                                        .seen = "verified"};
     const struct consist_checkpoint old = {(const char *)snote->data, snote->len, &sc->cp};
     const struct consist_checkpoint cur = {(const char *)nnote->data, nnote->len, &nc->cp};
-    int forked = 0, rc = consist_check(&m->a, &src, &old, &cur, &forked);
+    int forked = 0, rc;
 
+    m->a.url = m->f.base; /* evidence names the server that answered */
+    rc = consist_check(&m->a, &src, &old, &cur, &forked);
     m->alarms += (unsigned)forked;
     return rc;
 }
@@ -442,6 +444,7 @@ static void statement_alarm_with(struct monitor *m, uint64_t index,
     }
     for (size_t i = 0; i < nextra && i < 2; i++)
         files[nf++] = extra[i];
+    m->a.url = m->f.base;
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
     free(tp);
@@ -613,6 +616,7 @@ static int finish_target(struct monitor *m)
             "the entries or tiles served differ from the signed tree",
             (unsigned long long)m->tgt.cp.size);
         m->alarms++;
+        m->a.url = m->f.base;
         alarm_entry(&m->a, "bad-tree", m->tgt.cp.size, m->tgt.cp.root, &f, 1, detail,
                     dir);
         state_drop_progress(&m->s);

@@ -89,6 +89,8 @@ echo tile-hash > "$MODE"
 expect_rc 2 mon "$T/s3" "$T/policy" "$DEAD" "$PROXY_URL"
 expect_err "entry 1: its leaf hash differs from hash 1 of the log's tile 0/0"
 [ -d "$T/s3/$ID/alarms" ] || fail "no alarm evidence for the tampered tile"
+grep -qx "url $PROXY_URL" "$T/s3/$ID"/alarms/bad-tile-*/alarm ||
+    fail "the evidence does not name the mirror that served the tile: $(cat "$T/s3/$ID"/alarms/*/alarm)"
 echo bundle-entry > "$MODE"
 expect_rc 2 mon "$T/s4" "$T/policy" "$DEAD" "$PROXY_URL"
 expect_err "ALARM (bad-tree): the log's entries do not hash to the root of its checkpoint of size 8"
