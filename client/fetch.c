@@ -210,6 +210,12 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
     return r->status == 404 ? GL_ENOTFOUND : GL_EIO;
 }
 
+void fetch_rewind(struct fetch *f)
+{
+    f->cur = 0;
+    f->base = f->urls.v[0];
+}
+
 /* Builds the URL of path under f->urls.v[k] into url. */
 static int make_url(const struct fetch *f, size_t k, const char *path, struct gl_buf *url)
 {

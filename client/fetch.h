@@ -86,6 +86,10 @@ int fetch_init_urls(struct fetch *f, const struct fetch_urls *urls, double budge
 /* Closes the connections. Safe on a zeroed or released struct. */
 void fetch_release(struct fetch *f);
 
+/* The next request tries the first URL of the list first again (a
+ * long-running client goes back to the log once it answers again). */
+void fetch_rewind(struct fetch *f);
+
 /* GETs <url>/<path> from the first URL that answers (path without leading "/", may carry a query).
  * On 200 returns 0 and replaces *body (released first; the caller owns
  * and releases the new one) with the decoded body, at most max bytes.

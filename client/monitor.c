@@ -774,6 +774,7 @@ int monitor_cycle(struct monitor *m)
         rc = CLI_USAGE;
         goto out;
     }
+    fetch_rewind(&m->f); /* each cycle asks the log first, then its mirrors */
     if ((rc = fetch_checkpoint(m, &note, nc)) != CLI_OK)
         goto out;
     if ((rc = resume(m)) == CLI_OK)

@@ -4,7 +4,7 @@
  * slashes dropped; refusals (empty item, a scheme other than http(s),
  * more than FETCH_MAX_URLS, more bytes than the list holds) leave the
  * list unchanged; a copy of the list made by fetch_init_urls points into
- * its own storage. No network.
+ * its own storage; fetch_rewind goes back to the first URL. No network.
  */
 #include "testutil.h"
 
@@ -81,6 +81,11 @@ static void test_init_copies(void **state)
     memset(&u, 'x', sizeof(u.text));
     assert_int_equal(f.urls.n, 2);
     assert_string_equal(f.urls.v[1], "http://b");
+    assert_string_equal(f.base, "http://a");
+    f.cur = 1; /* as after a failover */
+    f.base = f.urls.v[1];
+    fetch_rewind(&f);
+    assert_int_equal(f.cur, 0);
     assert_string_equal(f.base, "http://a");
     fetch_release(&f);
     /* fetch_init takes the same list syntax */
