@@ -58,9 +58,9 @@ struct answer {
     size_t n;
 };
 
-int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls, double timeout_s,
-                   uint64_t audit_within, chainwatch_alarm_fn fn, void *ctx,
-                   struct chainwatch **out)
+int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
+                   double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
+                   void *ctx, struct chainwatch **out)
 {
     struct chainwatch *w = calloc(1, sizeof(*w));
     size_t n;

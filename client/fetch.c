@@ -55,15 +55,23 @@ static int add_one(struct fetch_urls *u, const char *s, size_t len, struct gl_er
     return 0;
 }
 
+/* *dst = *src with dst's pointers into dst's own text. */
+static void urls_copy(struct fetch_urls *dst, const struct fetch_urls *src)
+{
+    memcpy(dst->text, src->text, sizeof(dst->text));
+    dst->used = src->used;
+    dst->n = src->n;
+    for (size_t i = 0; i < src->n; i++)
+        dst->v[i] = dst->text + (src->v[i] - src->text);
+}
+
 int fetch_urls_add(struct fetch_urls *u, const char *arg, struct gl_err *why)
 {
-    struct fetch_urls tmp = *u;
+    struct fetch_urls tmp;
     const char *p = arg, *comma;
     int rc;
 
-    /* v points into text: rebase the copy's pointers */
-    for (size_t i = 0; i < tmp.n; i++)
-        tmp.v[i] = tmp.text + (u->v[i] - u->text);
+    urls_copy(&tmp, u); /* u is unchanged unless every item is good */
     for (;;) {
         comma = strchr(p, ',');
         rc = add_one(&tmp, p, comma ? (size_t)(comma - p) : strlen(p), why);
@@ -73,11 +81,7 @@ int fetch_urls_add(struct fetch_urls *u, const char *arg, struct gl_err *why)
             break;
         p = comma + 1;
     }
-    memcpy(u->text, tmp.text, sizeof(u->text));
-    u->used = tmp.used;
-    for (size_t i = 0; i < tmp.n; i++)
-        u->v[i] = u->text + (tmp.v[i] - tmp.text);
-    u->n = tmp.n;
+    urls_copy(u, &tmp);
     return 0;
 }
 
@@ -98,11 +102,7 @@ int fetch_init_urls(struct fetch *f, const struct fetch_urls *urls, double budge
         snprintf(f->error, sizeof(f->error), "no log URL");
         return GL_EINVAL;
     }
-    memcpy(f->urls.text, urls->text, sizeof(f->urls.text));
-    f->urls.used = urls->used;
-    f->urls.n = urls->n;
-    for (size_t i = 0; i < urls->n; i++)
-        f->urls.v[i] = f->urls.text + (urls->v[i] - urls->text);
+    urls_copy(&f->urls, urls);
     f->base = f->urls.v[0];
     f->budget_s = budget_s > 0 ? budget_s : FETCH_DEFAULT_BUDGET_S;
     return gl_http_client_new(NULL, &f->http);
@@ -173,7 +173,9 @@ static int retryable(int rc, const struct gl_http_response *r)
  * mirrors do not serve the log's JSON API. "" otherwise. */
 static const char *mirror_hint(const struct fetch *f, long status, const char *path)
 {
-    if ((status != 404 && status != 400) || gl_str_prefix(path, "checkpoint") || gl_str_prefix(path, "tile/"))
+    if (status != 404 && status != 400)
+        return "";
+    if (gl_str_prefix(path, "checkpoint") || gl_str_prefix(path, "tile/"))
         return "";
     if (f->cur == 0 && strstr(f->urls.v[0], "/mirror/") == NULL)
         return "";

@@ -90,11 +90,11 @@ void fetch_release(struct fetch *f);
  * long-running client goes back to the log once it answers again). */
 void fetch_rewind(struct fetch *f);
 
-/* GETs <url>/<path> from the first URL that answers (path without leading "/", may carry a query).
- * On 200 returns 0 and replaces *body (released first; the caller owns
- * and releases the new one) with the decoded body, at most max bytes.
- * GL_ENOTFOUND for 404, GL_ETOOBIG past max, GL_EIO for anything else
- * (f->error says what). */
+/* GETs <url>/<path> from the first URL that answers (path without
+ * leading "/", may carry a query). On 200 returns 0 and replaces *body
+ * (released first; the caller owns and releases the new one) with the
+ * decoded body, at most max bytes. GL_ENOTFOUND for 404, GL_ETOOBIG past
+ * max, GL_EIO for anything else (f->error says what). */
 int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body);
 
 /* The Retry-After of an answer r whose capture_header was "Retry-After"

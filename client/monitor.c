@@ -167,8 +167,8 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     }
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
-        (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm, m,
-                             &m->cw)) != 0)
+        (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm,
+                             m, &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;

@@ -23,8 +23,8 @@ static void test_urls_parse(void **state)
     assert_int_equal(fetch_urls_add(&u, "http://log.example/", &why), 0);
     assert_int_equal(u.n, 1);
     assert_string_equal(u.v[0], "http://log.example");
-    assert_int_equal(fetch_urls_add(&u, "https://m1.example/mirror/ab,http://m2.example//", &why),
-                     0);
+    assert_int_equal(
+        fetch_urls_add(&u, "https://m1.example/mirror/ab,http://m2.example//", &why), 0);
     assert_int_equal(u.n, 3);
     assert_string_equal(u.v[0], "http://log.example");
     assert_string_equal(u.v[1], "https://m1.example/mirror/ab");
@@ -33,8 +33,9 @@ static void test_urls_parse(void **state)
 
 static void test_urls_refused(void **state)
 {
-    static const char *bad[] = {"", ",", "http://a,", ",http://a", "ftp://a", "http://",
-                                "log.example", "http://a,,http://b", "https://"};
+    static const char *bad[] = {"",        ",",       "http://a,",   ",http://a",
+                                "ftp://a", "http://", "log.example", "http://a,,http://b",
+                                "https://"};
     struct fetch_urls u;
     struct gl_err why;
     char big[FETCH_URLS_TEXT_MAX + 16];
