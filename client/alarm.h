@@ -53,7 +53,7 @@
 struct alarm_ctx {
     const struct state *s;
     const struct gl_verifier *log_key; /* the log's key (for the summary) */
-    const char *url;                   /* the log's URL, or NULL */
+    const char *url;                   /* the URL that served (log or mirror), or NULL */
     const char *on_alarm;              /* shell command, or NULL */
     unsigned recorded;                 /* new alarms recorded */
     unsigned seen;                     /* alarms found (new or not) */

@@ -58,9 +58,9 @@ struct answer {
     size_t n;
 };
 
-int chainwatch_new(const struct gl_policy *p, const char *log, double timeout_s,
-                   uint64_t audit_within, chainwatch_alarm_fn fn, void *ctx,
-                   struct chainwatch **out)
+int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
+                   double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
+                   void *ctx, struct chainwatch **out)
 {
     struct chainwatch *w = calloc(1, sizeof(*w));
     size_t n;
@@ -74,7 +74,7 @@ int chainwatch_new(const struct gl_policy *p, const char *log, double timeout_s,
     gl_policy_submitters(p, &n);
     for (size_t i = 0; i < n; i++)
         w->named[gl_policy_submitter_role(p, i)] = 1;
-    if (fetch_init(&w->f, log, timeout_s) != 0) {
+    if (fetch_init_urls(&w->f, urls, timeout_s) != 0) {
         free(w);
         return GL_EIO;
     }

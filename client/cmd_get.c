@@ -47,9 +47,13 @@ static const char get_usage[] =
     "\n"
     "Prints what the log serves; PATH is a tile path such as tile/0/000 or\n"
     "tile/entries/x001/234.p/7. Exit: 0 ok, 1 the log has no such thing,\n"
-    "2 the answer does not check out, 3 usage, I/O or network error.\n";
+    "2 the answer does not check out, 3 usage, I/O or network error.\n"
+    "--log may be repeated (or a comma-separated list): the log, then its\n"
+    "mirrors (<witness URL>/mirror/<sha256 of the origin>), tried in order\n"
+    "when one does not answer. Mirrors serve checkpoint and tile only.\n";
 
 struct get_opts {
+    struct fetch_urls urls; /* --log: the log, then its mirrors */
     const char *log, *policy, *index, *leaf, *tree_size, *first, *second;
     double timeout_s;
     char **args; /* positional words after "get" */
@@ -78,7 +82,9 @@ static int get_parse(int argc, char **argv, struct get_opts *o)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            o->log = optarg;
+            if (fetch_urls_opt(&o->urls, optarg) != 0)
+                return -1;
+            o->log = o->urls.v[0];
             break;
         case 'p':
             o->policy = optarg;
@@ -380,7 +386,7 @@ int cmd_get_main(int argc, char **argv)
 
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
-    if (fetch_init(&f, o.log, o.timeout_s) != 0) {
+    if (fetch_init_urls(&f, &o.urls, o.timeout_s) != 0) {
         cli_error("--log %s: %s", o.log, f.error[0] ? f.error : "cannot start libcurl");
         fetch_release(&f);
         return CLI_USAGE;

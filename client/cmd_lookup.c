@@ -59,6 +59,9 @@ static const char lookup_usage[] =
     "$XDG_STATE_HOME/glasslog or ~/.local/state/glasslog).\n"
     "  --out DIR      save each verified statement as DIR/<index>.tlog-proof\n"
     "  --timeout S    give up on the log after S seconds of retries (60)\n"
+    "  --log URL      repeatable (or URL,URL): the log, then fallbacks tried\n"
+    "                 when it does not answer; lookup needs the log's JSON\n"
+    "                 API, which mirrors do not serve\n"
     "  --chain PATH   instead: find and verify the provenance chain of the build\n"
     "                 PATH (source, rebuilds, audits) under the policy's roles\n"
     "  --chain-out F  with --chain: write the chain as a chain bundle to F\n"
@@ -67,6 +70,7 @@ static const char lookup_usage[] =
     "3 usage, I/O or network error.\n";
 
 struct lookup_opts {
+    struct fetch_urls urls; /* --log: the log, then its mirrors */
     const char *log, *policy, *path, *sha, *state, *out, *chain, *chain_out;
     double timeout_s;
     int json;
@@ -95,7 +99,9 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            o->log = optarg;
+            if (fetch_urls_opt(&o->urls, optarg) != 0)
+                return -1;
+            o->log = o->urls.v[0];
             break;
         case 'p':
             o->policy = optarg;
@@ -224,7 +230,7 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
                         const struct trust_checkpoint *tc)
 {
     struct trust_checkpoint *old = malloc(sizeof(*old));
-    struct alarm_ctx a = {.s = s, .url = l->o->log};
+    struct alarm_ctx a = {.s = s, .url = l->f.base};
     const struct consist_source src = {.prove = fetch_consistency,
                                        .ctx = l,
                                        .error = l->f.error,
@@ -494,7 +500,7 @@ int cmd_lookup_main(int argc, char **argv)
         cli_error("cannot create --out %s: %s", o.out, strerror(errno));
         goto out;
     }
-    if (fetch_init(&l.f, o.log, o.timeout_s) != 0) {
+    if (fetch_init_urls(&l.f, &o.urls, o.timeout_s) != 0) {
         cli_error("--log %s: %s", o.log,
                   l.f.error[0] ? l.f.error : "cannot start libcurl");
         goto out;

@@ -38,6 +38,9 @@ static const char monitor_usage[] =
     "the expected-releases file (lines '<kind> <subject> <version> <sha256>').\n"
     "Evidence goes to DIR/<log id>/alarms/; --on-alarm CMD runs (sh -c) with\n"
     "GLASSLOG_ALARM_KIND, GLASSLOG_ALARM_DIR and GLASSLOG_ALARM_DETAIL set.\n"
+    "  --log URL        repeatable (or URL,URL): the log, then its mirrors\n"
+    "                   (<witness URL>/mirror/<sha256 of the origin>), tried in\n"
+    "                   order when one does not answer; all checked alike\n"
     "  --once           one pass, then exit: 0 ok, 2 alarm, 3 error\n"
     "  --interval S     seconds between polls without --once (60)\n"
     "  --threads N      signature-checking threads (default: one per core)\n"
@@ -77,7 +80,9 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            o->log = optarg;
+            if (fetch_urls_opt(&o->urls, optarg) != 0)
+                return -1;
+            o->log = o->urls.v[0];
             break;
         case 'p':
             o->policy = optarg;

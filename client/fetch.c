@@ -1,17 +1,23 @@
 /*
- * fetch: bounded, retried GETs to one log; see fetch.h for the rules.
+ * fetch: bounded, retried GETs to a log or its mirrors; see fetch.h for
+ * the rules.
  *
  * The retry loop keeps one deadline per request: each attempt gets at most
  * 30 s and never more than what is left, and a back-off sleep that would
  * pass the deadline ends the loop instead. Retrying a GET is always safe.
+ * A retryable failure moves to the next URL of the list; the pause comes
+ * when the loop is back at the URL it started from. f->cur always indexes
+ * f->urls.v, which has at least one URL after init.
  */
 #include "fetch.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "glasslog/error.h"
 #include "http_client.h"
 #include "text.h"
@@ -24,17 +30,96 @@
 #define RETRY_AFTER_MAX 30.0
 #define BODY_SNIPPET 160
 
-int fetch_init(struct fetch *f, const char *base, double budget_s)
+/* Appends one URL of len bytes at s to u (checked by the caller's loop). */
+static int add_one(struct fetch_urls *u, const char *s, size_t len, struct gl_err *why)
+{
+    while (len > 0 && s[len - 1] == '/')
+        len--;
+    if (len == 0)
+        return gl_err_set(why, GL_EINVAL, 0, "an empty URL in the --log list");
+    if (!(len > 7 && memcmp(s, "http://", 7) == 0) &&
+        !(len > 8 && memcmp(s, "https://", 8) == 0))
+        return gl_err_set(why, GL_EINVAL, 0,
+                          "the log URL '%.*s' must start with http:// or https://",
+                          (int)(len > 200 ? 200 : len), s);
+    if (u->n == FETCH_MAX_URLS)
+        return gl_err_set(why, GL_ETOOBIG, 0, "at most %d log and mirror URLs",
+                          FETCH_MAX_URLS);
+    if (len >= sizeof(u->text) - u->used)
+        return gl_err_set(why, GL_ETOOBIG, 0, "the log URLs exceed %d bytes in all",
+                          FETCH_URLS_TEXT_MAX);
+    memcpy(u->text + u->used, s, len);
+    u->text[u->used + len] = 0;
+    u->v[u->n++] = u->text + u->used;
+    u->used += len + 1;
+    return 0;
+}
+
+/* *dst = *src with dst's pointers into dst's own text. */
+static void urls_copy(struct fetch_urls *dst, const struct fetch_urls *src)
+{
+    memcpy(dst->text, src->text, sizeof(dst->text));
+    dst->used = src->used;
+    dst->n = src->n;
+    for (size_t i = 0; i < src->n; i++)
+        dst->v[i] = dst->text + (src->v[i] - src->text);
+}
+
+int fetch_urls_add(struct fetch_urls *u, const char *arg, struct gl_err *why)
+{
+    struct fetch_urls tmp;
+    const char *p = arg, *comma;
+    int rc;
+
+    urls_copy(&tmp, u); /* u is unchanged unless every item is good */
+    for (;;) {
+        comma = strchr(p, ',');
+        rc = add_one(&tmp, p, comma ? (size_t)(comma - p) : strlen(p), why);
+        if (rc != 0)
+            return rc;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    urls_copy(u, &tmp);
+    return 0;
+}
+
+int fetch_urls_opt(struct fetch_urls *u, const char *arg)
+{
+    struct gl_err why;
+
+    if (fetch_urls_add(u, arg, &why) == 0)
+        return 0;
+    cli_error("--log: %s", why.reason);
+    return -1;
+}
+
+int fetch_init_urls(struct fetch *f, const struct fetch_urls *urls, double budget_s)
 {
     memset(f, 0, sizeof(*f));
-    if (!gl_str_prefix(base, "http://") && !gl_str_prefix(base, "https://")) {
-        snprintf(f->error, sizeof(f->error),
-                 "the log URL must start with http:// or https://");
+    if (urls->n == 0) {
+        snprintf(f->error, sizeof(f->error), "no log URL");
         return GL_EINVAL;
     }
-    f->base = base;
+    urls_copy(&f->urls, urls);
+    f->base = f->urls.v[0];
     f->budget_s = budget_s > 0 ? budget_s : FETCH_DEFAULT_BUDGET_S;
     return gl_http_client_new(NULL, &f->http);
+}
+
+int fetch_init(struct fetch *f, const char *base, double budget_s)
+{
+    struct fetch_urls u;
+    struct gl_err why;
+
+    memset(&u, 0, sizeof(u));
+    if (fetch_urls_add(&u, base, &why) != 0) {
+        memset(f, 0, sizeof(*f));
+        snprintf(f->error, sizeof(f->error), "%s", why.reason);
+        return GL_EINVAL;
+    }
+    return fetch_init_urls(f, &u, budget_s);
 }
 
 void fetch_release(struct fetch *f)
@@ -83,9 +168,24 @@ static int retryable(int rc, const struct gl_http_response *r)
     return rc == GL_EIO || (rc == 0 && (r->status >= 500 || r->status == 429));
 }
 
-/* Turns a final answer into fetch_get's result. */
+/* A note for a 404 or 400 on a path outside tlog-tiles from a URL that is
+ * likely a mirror (a fallback URL, or glasslog-witness's /mirror/ prefix):
+ * mirrors do not serve the log's JSON API. "" otherwise. */
+static const char *mirror_hint(const struct fetch *f, long status, const char *path)
+{
+    if (status != 404 && status != 400)
+        return "";
+    if (gl_str_prefix(path, "checkpoint") || gl_str_prefix(path, "tile/"))
+        return "";
+    if (f->cur == 0 && strstr(f->urls.v[0], "/mirror/") == NULL)
+        return "";
+    return " (if this is a mirror: mirrors serve only the checkpoint and tiles, not the "
+           "log's JSON API; put the log's URL first)";
+}
+
+/* Turns a final answer to GET path into fetch_get's result. */
 static int finish(struct fetch *f, int rc, struct gl_http_response *r, const char *url,
-                  struct gl_buf *body)
+                  const char *path, struct gl_buf *body)
 {
     char snip[BODY_SNIPPET + 1];
 
@@ -107,9 +207,22 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
         return 0;
     }
     snippet(&r->body, snip, sizeof(snip));
-    snprintf(f->error, sizeof(f->error), "%s: the log answered %ld%s%s", url, r->status,
-             snip[0] ? ": " : "", snip);
+    snprintf(f->error, sizeof(f->error), "%s: the log answered %ld%s%s%s", url, r->status,
+             snip[0] ? ": " : "", snip, mirror_hint(f, r->status, path));
     return r->status == 404 ? GL_ENOTFOUND : GL_EIO;
+}
+
+void fetch_rewind(struct fetch *f)
+{
+    f->cur = 0;
+    f->base = f->urls.v[0];
+}
+
+/* Builds the URL of path under f->urls.v[k] into url. */
+static int make_url(const struct fetch *f, size_t k, const char *path, struct gl_buf *url)
+{
+    url->len = 0;
+    return util_join_url(f->urls.v[k], path, url);
 }
 
 int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body)
@@ -118,37 +231,47 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
     struct gl_http_response r;
     struct gl_buf url;
     double deadline = util_now() + f->budget_s, backoff = BACKOFF_FIRST, left, pause;
+    size_t k = f->cur, start = f->cur;
     int rc;
 
+    assert(f->urls.n > 0 && f->cur < f->urls.n);
     f->error[0] = 0;
     gl_buf_init(&url, URL_MAX);
     memset(&r, 0, sizeof(r));
-    if (util_join_url(f->base, path, &url) != 0) {
-        snprintf(f->error, sizeof(f->error), "URL too long for %s", path);
-        gl_buf_release(&url);
-        return GL_EINVAL;
-    }
     memset(&spec, 0, sizeof(spec));
-    spec.url = (const char *)url.data;
     spec.max_response = max;
     spec.capture_header = "Retry-After";
     for (;;) {
+        if (make_url(f, k, path, &url) != 0) {
+            snprintf(f->error, sizeof(f->error), "URL too long for %s", path);
+            gl_buf_release(&url);
+            return GL_EINVAL;
+        }
+        spec.url = (const char *)url.data;
         left = deadline - util_now();
         spec.timeout_ms =
             left * 1000 > ATTEMPT_MAX_MS ? ATTEMPT_MAX_MS : (long)(left * 1000) + 1;
         f->requests++;
         rc = gl_http_request(f->http, &spec, &r);
-        if (!retryable(rc, &r))
+        if (!retryable(rc, &r)) {
+            f->cur = k;
+            f->base = f->urls.v[k];
             break;
-        pause = wait_for(&r, backoff);
-        if (util_now() + pause >= deadline)
+        }
+        k = (k + 1) % f->urls.n;
+        if (k == start) {
+            pause = wait_for(&r, backoff);
+            if (util_now() + pause >= deadline)
+                break;
+            usleep((useconds_t)(pause * 1e6));
+            backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+        } else if (util_now() >= deadline) {
             break;
+        }
         f->retries++;
-        usleep((useconds_t)(pause * 1e6));
-        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
         gl_http_response_release(&r);
     }
-    rc = finish(f, rc, &r, spec.url, body);
+    rc = finish(f, rc, &r, spec.url, path, body);
     gl_http_response_release(&r);
     gl_buf_release(&url);
     return rc;

@@ -1,6 +1,6 @@
 /*
- * fetch: GET requests to one log, over the lib/net libcurl adapter, with
- * the client's network rules in one place:
+ * fetch: GET requests to one log, or to the log and its mirrors, over the
+ * lib/net libcurl adapter, with the client's network rules in one place:
  *
  *   - every response has a size cap chosen by the caller (the adapter
  *     aborts the transfer past it, counting decoded bytes, so gzip bombs
@@ -14,7 +14,14 @@
  *     runs out; every attempt is bounded by the time left;
  *   - other statuses are final: 404 is GL_ENOTFOUND, anything else but
  *     200 is GL_EIO with the status and the start of the body in
- *     f->error.
+ *     f->error;
+ *   - failover: the URL list (the log and its mirrors, struct fetch_urls)
+ *     is tried in order; a retryable failure moves on to the next URL at
+ *     once, and the back-off pause comes only after every URL failed. The
+ *     URL that answered last (any status but a retryable one) is tried
+ *     first next time, so one run mostly reads one server. Nothing here
+ *     trusts a server: callers check every byte against the policy, the
+ *     same whether the log or a mirror served it.
  *
  * One struct fetch owns one HTTP client (keep-alive to the log) and must be
  * used by one thread at a time.
@@ -26,33 +33,68 @@
 #include <stdint.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 
 #define FETCH_DEFAULT_BUDGET_S 60.0
 
 struct gl_http_client;
 struct gl_http_response;
 
+#define FETCH_MAX_URLS 8
+#define FETCH_URLS_TEXT_MAX 4096
+
+/* The URL prefixes of a log and of its mirrors (a mirror's is
+ * <witness URL>/mirror/<hex SHA-256 of the origin>), in the order to try.
+ * Plain storage, no heap: copy or zero it freely. */
+struct fetch_urls {
+    char text[FETCH_URLS_TEXT_MAX]; /* the URLs, NUL-separated */
+    size_t used;                    /* bytes of text in use */
+    const char *v[FETCH_MAX_URLS];  /* into text */
+    size_t n;
+};
+
+/* Adds the URLs of one --log argument to u: one URL or a comma-separated
+ * list; a trailing "/" is dropped. Each must start with http:// or
+ * https:// and be non-empty; at most FETCH_MAX_URLS in all. 0, or
+ * GL_EINVAL / GL_ETOOBIG with the reason in why (optional); u is
+ * unchanged on error. */
+int fetch_urls_add(struct fetch_urls *u, const char *arg, struct gl_err *why);
+
+/* fetch_urls_add for a command's --log option: reports a refusal with
+ * cli_error ("--log: reason") and returns -1; 0 when added. */
+int fetch_urls_opt(struct fetch_urls *u, const char *arg);
+
 struct fetch {
     struct gl_http_client *http; /* owned */
-    const char *base;            /* the log's URL prefix; borrowed */
+    const char *base;            /* the URL that answered last; into urls */
+    struct fetch_urls urls;      /* the log, then its mirrors */
+    size_t cur;                  /* index of base in urls.v */
     double budget_s;             /* time for one request, retries included */
     long status;                 /* HTTP status of the last answer, 0 none */
     char error[512];             /* why the last request failed */
     uint64_t requests, retries;  /* counters, for diagnostics */
 };
 
-/* Prepares f for the log at base (http:// or https://; the string must
- * outlive f). budget_s <= 0 means FETCH_DEFAULT_BUDGET_S. 0, GL_EINVAL for
- * a URL that is not http(s), GL_ENOMEM / GL_EIO from the adapter. */
+/* Prepares f for the log at base (http:// or https://, or a
+ * comma-separated list of such URLs, as fetch_urls_add; copied).
+ * budget_s <= 0 means FETCH_DEFAULT_BUDGET_S. 0, GL_EINVAL for a URL that
+ * is not http(s) (f->error says why), GL_ENOMEM / GL_EIO from the
+ * adapter. */
 int fetch_init(struct fetch *f, const char *base, double budget_s);
+/* The same for a URL list (copied; at least one URL). */
+int fetch_init_urls(struct fetch *f, const struct fetch_urls *urls, double budget_s);
 /* Closes the connections. Safe on a zeroed or released struct. */
 void fetch_release(struct fetch *f);
 
-/* GETs <base>/<path> (path without leading "/", may carry a query).
- * On 200 returns 0 and replaces *body (released first; the caller owns
- * and releases the new one) with the decoded body, at most max bytes.
- * GL_ENOTFOUND for 404, GL_ETOOBIG past max, GL_EIO for anything else
- * (f->error says what). */
+/* The next request tries the first URL of the list first again (a
+ * long-running client goes back to the log once it answers again). */
+void fetch_rewind(struct fetch *f);
+
+/* GETs <url>/<path> from the first URL that answers (path without
+ * leading "/", may carry a query). On 200 returns 0 and replaces *body
+ * (released first; the caller owns and releases the new one) with the
+ * decoded body, at most max bytes. GL_ENOTFOUND for 404, GL_ETOOBIG past
+ * max, GL_EIO for anything else (f->error says what). */
 int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body);
 
 /* The Retry-After of an answer r whose capture_header was "Retry-After"

@@ -152,7 +152,7 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
         goto fail;
     if (o->expect != NULL && (rc = expect_load(o->expect, &m->ex)) != 0)
         goto fail;
-    if ((rc = fetch_init(&m->f, o->log, o->timeout_s)) != 0) {
+    if ((rc = fetch_init_urls(&m->f, &o->urls, o->timeout_s)) != 0) {
         cli_error("--log %s: %s", o->log,
                   m->f.error[0] ? m->f.error : "cannot start libcurl");
         goto fail;
@@ -167,8 +167,8 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     }
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
-        (rc = chainwatch_new(m->p, o->log, o->timeout_s, o->audit_within, chain_alarm, m,
-                             &m->cw)) != 0)
+        (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm,
+                             m, &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -356,8 +356,10 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
                                        .seen = "verified"};
     const struct consist_checkpoint old = {(const char *)snote->data, snote->len, &sc->cp};
     const struct consist_checkpoint cur = {(const char *)nnote->data, nnote->len, &nc->cp};
-    int forked = 0, rc = consist_check(&m->a, &src, &old, &cur, &forked);
+    int forked = 0, rc;
 
+    m->a.url = m->f.base; /* evidence names the server that answered */
+    rc = consist_check(&m->a, &src, &old, &cur, &forked);
     m->alarms += (unsigned)forked;
     return rc;
 }
@@ -442,6 +444,7 @@ static void statement_alarm_with(struct monitor *m, uint64_t index,
     }
     for (size_t i = 0; i < nextra && i < 2; i++)
         files[nf++] = extra[i];
+    m->a.url = m->f.base;
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
     free(tp);
@@ -613,6 +616,7 @@ static int finish_target(struct monitor *m)
             "the entries or tiles served differ from the signed tree",
             (unsigned long long)m->tgt.cp.size);
         m->alarms++;
+        m->a.url = m->f.base;
         alarm_entry(&m->a, "bad-tree", m->tgt.cp.size, m->tgt.cp.root, &f, 1, detail,
                     dir);
         state_drop_progress(&m->s);
@@ -770,6 +774,7 @@ int monitor_cycle(struct monitor *m)
         rc = CLI_USAGE;
         goto out;
     }
+    fetch_rewind(&m->f); /* each cycle asks the log first, then its mirrors */
     if ((rc = fetch_checkpoint(m, &note, nc)) != CLI_OK)
         goto out;
     if ((rc = resume(m)) == CLI_OK)

@@ -34,12 +34,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fetch.h"
 #include "glasslog/key.h"
 
 #define MONITOR_MAX_WATCH 64
 
 struct monitor_opts {
-    const char *log, *policy, *state, *expect, *on_alarm;
+    struct fetch_urls urls; /* --log: the log, then its mirrors */
+    const char *log, *policy, *state, *expect, *on_alarm; /* log: urls.v[0] */
     const char *watch[MONITOR_MAX_WATCH]; /* verifier key arguments */
     size_t nwatch;
     size_t threads;   /* 0 = one per core */

@@ -1,0 +1,141 @@
+# Goal: clients fail over to a mirror and never trust it. A log pushes to a
+# mirror (hosted by witness 1, its own key); the policy's quorum is the
+# mirror's cosignature. Given `--log <dead URL> --log <mirror URL>`,
+# `glasslog monitor` follows the log through the mirror (checkpoint and
+# tiles) and `get checkpoint` / `get tile` answer from it, equal to the
+# log's; with the log stopped, the monitor keeps following the mirror from
+# its stored state. A policy the mirror checkpoint does not meet (a
+# witness quorum) is refused (exit 2); a mirror whose tile was tampered
+# with (tools/tamper_proxy.py in front of it) is an alarm (exit 2), and
+# one whose entry bundle was is an alarm and its checkpoint not adopted;
+# a 503 (with a Retry-After longer than --timeout) from the first URL
+# moves on to the next at once; `lookup` through a mirror alone says that
+# mirrors do not serve the lookup API; malformed --log lists exit 3.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+make_keys
+make_witness_keys 1
+"$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
+LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
+M1PORT=$(free_port)
+M1URL="http://127.0.0.1:$M1PORT"
+HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
+MIRROR="$M1URL/mirror/$HEX"
+DEAD="http://127.0.0.1:$(free_port)"
+printf 'logs/v0\nvkey %s\nmirror\n' "$LOGK" > "$T/logs-m"
+start_witness 1 "$T/logs-m" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$M1PORT"
+echo "witness w1 $(cat "$T/w1.key.pub") http://127.0.0.1:$PORT1" > "$T/witnesses"
+echo "quorum w1" >> "$T/witnesses"
+echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL" > "$T/mirrors"
+start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
+policy "$T/policy" "log $LOGK" "submitter $SUBK" "mirror m1 $(cat "$T/m1.key.pub")" "quorum m1"
+policy "$T/p.w1" "log $LOGK" "submitter $SUBK" "witness w1 $(cat "$T/w1.key.pub")" "quorum w1"
+expect_rc 0 "$G" policy check "$T/policy"
+
+mirror_at() { # mirror_at N: waits until the mirror's checkpoint has size N
+    wait_until 30 sh -c "[ \"\$(curl -sf $MIRROR/checkpoint | sed -n 2p)\" = $1 ]" ||
+        fail "the mirror never reached size $1: $(curl -s "$MIRROR/checkpoint"; grep mirror "$LOG_OUT" | tail -3)"
+}
+for i in 1 2 3 4 5; do append_one my-app "1.$i" > /dev/null || fail "append 1.$i"; done
+mirror_at 5
+mon() { # mon STATE POLICY URL...: one monitor pass
+    local s=$1 p=$2
+    shift 2
+    local args=()
+    for u in "$@"; do args+=(--log "$u"); done
+    "$G" monitor "${args[@]}" --policy "$p" --state "$s" --once --no-progress --timeout 5
+}
+
+# the log answers first: the monitor reads it (policy met by the mirror cosignature it serves)
+expect_rc 0 mon "$T/s0" "$T/policy" "$LOG_URL" "$MIRROR"
+expect_out "tree size 5, verified, no alarm"
+# a dead first URL: everything comes from the mirror
+expect_rc 0 mon "$T/s1" "$T/policy" "$DEAD" "$MIRROR"
+expect_out "log example.com/log: tree size 5, verified, no alarm"
+ID=$(ls "$T/s1")
+[ "$(sed -n 2p "$T/s1/$ID/checkpoint")" = 5 ] || fail "the mirror's checkpoint was not stored"
+grep -q "^— mirror1.example " "$T/s1/$ID/checkpoint" || fail "stored checkpoint lacks the mirror cosignature"
+# the comma form is the same list
+expect_rc 0 "$G" get checkpoint --log "$DEAD,$MIRROR" --policy "$T/policy" --timeout 5
+expect_err "verified: log example.com/log, tree size 5"
+expect_rc 0 "$G" get tile tile/0/000.p/5 --log "$DEAD" --log "$MIRROR" --timeout 5
+curl -sf "$LOG_URL/tile/0/000.p/5" | od -An -v -tx1 -w32 | tr -d ' ' > "$T/tile.log"
+[ "$(wc -l < "$T/tile.log")" = 5 ] || fail "the log's tile: $(cat "$T/tile.log")"
+cut -d' ' -f2 "$T/out" | cmp -s - "$T/tile.log" ||
+    { cat "$T/out" >&2; fail "the tile through the mirror differs from the log's"; }
+# the mirror checkpoint has no witness cosignature: a witness quorum refuses it
+expect_rc 2 mon "$T/s2" "$T/p.w1" "$DEAD" "$MIRROR"
+[ -e "$T/s2/$ID/checkpoint" ] && fail "a checkpoint without quorum was stored"
+# lookup needs the log's JSON API, which mirrors do not serve
+echo "my-app 1.1" > "$T/none"
+expect_rc 3 "$G" lookup --log "$DEAD" --log "$MIRROR" --policy "$T/policy" --state "$T/ls" \
+    --sha256 "$(printf 'my-app 1.1' | sha256sum | cut -c1-64)" --timeout 5
+expect_err "mirrors serve only the checkpoint and tiles"
+
+# more entries, then the log stops: the monitor follows the mirror from its state
+for i in 6 7 8; do append_one my-app "1.$i" > /dev/null || fail "append 1.$i"; done
+mirror_at 8
+stop_log
+expect_rc 0 mon "$T/s1" "$T/policy" "$LOG_URL" "$MIRROR"
+expect_out "tree size 8, verified, no alarm"
+[ "$(sed -n 2p "$T/s1/$ID/checkpoint")" = 8 ] || fail "the monitor did not advance to 8"
+
+# a mirror that lies about a tile or an entry bundle: alarm; a tree whose
+# entries do not hash to the signed root is not adopted
+LOG_URL0=$LOG_URL LOG_URL=$MIRROR
+start_proxy
+LOG_URL=$LOG_URL0
+echo tile-hash > "$MODE"
+expect_rc 2 mon "$T/s3" "$T/policy" "$DEAD" "$PROXY_URL"
+expect_err "entry 1: its leaf hash differs from hash 1 of the log's tile 0/0"
+[ -d "$T/s3/$ID/alarms" ] || fail "no alarm evidence for the tampered tile"
+grep -qx "url $PROXY_URL" "$T/s3/$ID"/alarms/bad-tile-*/alarm ||
+    fail "the evidence does not name the mirror that served the tile: $(cat "$T/s3/$ID"/alarms/*/alarm)"
+echo bundle-entry > "$MODE"
+expect_rc 2 mon "$T/s4" "$T/policy" "$DEAD" "$PROXY_URL"
+expect_err "ALARM (bad-tree): the log's entries do not hash to the root of its checkpoint of size 8"
+[ -d "$T/s4/$ID/alarms" ] || fail "no alarm evidence for the tampered bundle"
+[ -e "$T/s4/$ID/checkpoint" ] && fail "a checkpoint with a tampered entry was stored"
+# a server answering 503 first: the client moves on to the mirror at once
+echo flaky > "$MODE"
+expect_rc 0 "$G" get checkpoint --log "$PROXY_URL" --log "$MIRROR" --policy "$T/policy" --timeout 5
+expect_err "verified: log example.com/log, tree size 8"
+stop_proxy
+# a server that always answers 503 with Retry-After: 30: retrying it would
+# outlast --timeout 5, moving on to the mirror answers at once
+cat > "$T/busy.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(503)
+        self.send_header("Retry-After", "30")
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"busy\n")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+python3 "$T/busy.py" "$T/busy.port" 2> "$T/busy.err" &
+BUSY_PID=$!
+PIDS="$PIDS $BUSY_PID"
+wait_until 10 test -s "$T/busy.port" || fail "the 503 server did not start: $(cat "$T/busy.err")"
+BUSY="http://127.0.0.1:$(cat "$T/busy.port")"
+expect_rc 3 "$G" get checkpoint --log "$BUSY" --timeout 5
+expect_err "answered 503"
+START=$(date +%s)
+expect_rc 0 mon "$T/s1" "$T/policy" "$BUSY" "$MIRROR"
+expect_out "tree size 8, verified, no alarm"
+[ $(($(date +%s) - START)) -lt 5 ] || fail "the 503 server was retried instead of the mirror"
+kill "$BUSY_PID"; wait "$BUSY_PID" 2>/dev/null
+
+# malformed lists
+expect_rc 3 "$G" monitor --log "$MIRROR," --policy "$T/policy" --state "$T/s5" --once
+expect_err "an empty URL"
+expect_rc 3 "$G" get checkpoint --log "$MIRROR" --log "ftp://m.example"
+expect_err "'ftp://m.example' must start with http:// or https://"
+stop_witness 1
+echo "54-mirror-client: ok"
