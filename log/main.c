@@ -295,8 +295,10 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
 {
     struct daemon *d = ctx;
 
-    /* a follower of a shared store leaves the witnesses to the sequencer */
-    if (d->pub != NULL && (d->seq == NULL || seq_leads(d->seq)))
+    /* a follower of a shared store leaves the witnesses to the sequencer
+     * (d->seq is NULL while seq_new releases the loaded checkpoint; on a
+     * shared store nobody sequences yet then) */
+    if (d->pub != NULL && (d->seq == NULL ? !store_shared(d->store) : seq_leads(d->seq)))
         publish_checkpoint(d->pub, note, len, size);
 }
 
