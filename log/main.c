@@ -265,10 +265,27 @@ static void ready_maybe(struct daemon *d)
         gl_log(GL_LOG_WARN, "cannot notify the service manager at $NOTIFY_SOCKET");
 }
 
+/* The sequencer of a shared store stores what it serves, so every
+ * front-end serves the same cosigned checkpoint (on_follow). */
+static void share_served(struct daemon *d)
+{
+    const struct gl_buf *note;
+    uint64_t size;
+    int rc;
+
+    if (d->seq == NULL || !store_shared(d->store) || !seq_leads(d->seq))
+        return;
+    publish_served(d->pub, &note, &size);
+    if (note != NULL && (rc = store_put_served(d->store, size, note->data, note->len)) != 0)
+        gl_log(GL_LOG_WARN, "cannot store the served checkpoint of size %llu: %s",
+               (unsigned long long)size, gl_strerror(rc));
+}
+
 static void on_served(void *ctx)
 {
     struct daemon *d = ctx;
 
+    share_served(d);
     api_served(&d->api);
     ready_maybe(d);
     shutdown_maybe_finish(d);
@@ -278,8 +295,27 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
 {
     struct daemon *d = ctx;
 
-    if (d->pub != NULL)
+    /* a follower of a shared store leaves the witnesses to the sequencer
+     * (d->seq is NULL while seq_new releases the loaded checkpoint; on a
+     * shared store nobody sequences yet then) */
+    if (d->pub != NULL && (d->seq == NULL ? !store_shared(d->store) : seq_leads(d->seq)))
         publish_checkpoint(d->pub, note, len, size);
+}
+
+/* A follower serves the sequencer's served checkpoint once its own tree
+ * holds that size (so the proofs against it can be made). */
+static void on_follow(void *ctx)
+{
+    struct daemon *d = ctx;
+    struct gl_buf note;
+    uint64_t size = 0;
+
+    if (d->pub == NULL || d->seq == NULL || seq_leads(d->seq))
+        return;
+    gl_buf_init(&note, 1 << 20);
+    if (store_get_served(d->store, &size, &note) == 0 && size <= seq_tree(d->seq)->range.size)
+        publish_adopt(d->pub, note.data, note.len, size);
+    gl_buf_release(&note);
 }
 
 /* Loads the witness policy and asks every witness, before anything is
@@ -443,7 +479,7 @@ static int start(struct daemon *d)
 {
     struct gl_http_server_config hc;
     struct seq_config sc = {on_checkpoint, d, d->cfg.batch_ms, d->cfg.batch_max,
-                            d->cfg.pool_max, d->cfg.checkpoint_interval};
+                            d->cfg.pool_max, d->cfg.checkpoint_interval, on_follow};
     unsigned max_conns;
     char webdir[CONFIG_PATH_MAX];
     int rc;

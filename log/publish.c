@@ -621,6 +621,31 @@ void publish_served(const struct publish *p, const struct gl_buf **note, uint64_
     *size = p->has_served ? p->served_size : 0;
 }
 
+void publish_adopt(struct publish *p, const uint8_t *note, size_t len, uint64_t size)
+{
+    struct gl_buf b;
+
+    if (p->has_served && (size < p->served_size ||
+                          (size == p->served_size && len == p->served.len &&
+                           memcmp(note, p->served.data, len) == 0)))
+        return;
+    gl_buf_init(&b, PUB_NOTE_MAX);
+    if (gl_buf_append(&b, note, len) != 0) {
+        gl_log(GL_LOG_ERROR, "the sequencer's served checkpoint is too large");
+        gl_buf_release(&b);
+        return;
+    }
+    gl_buf_release(&p->served);
+    p->served = b;
+    p->served_size = size;
+    p->has_served = 1;
+    p->served_quorum = 1; /* as the sequencer's policy decided */
+    while (p->count > 1 && entry_at(p, 0)->size < p->served_size)
+        drop_oldest(p);
+    if (p->cfg.served != NULL)
+        p->cfg.served(p->cfg.ctx);
+}
+
 /* Sets up w for pw: healthy, never asked, its add-checkpoint URL. */
 static int wit_init(struct publish *p, struct wit *w, const struct gl_policy_witness *pw)
 {

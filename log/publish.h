@@ -84,6 +84,12 @@ void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len, uint
  * while nothing can be served (block mode before the first quorum). */
 void publish_served(const struct publish *p, const struct gl_buf **note, uint64_t *size);
 
+/* A follower of a shared store: serves the note the sequencer served
+ * (store_get_served), if it is larger than the served one, or the same
+ * size with other (fresher) cosignatures. Calls the served callback if
+ * it changed. */
+void publish_adopt(struct publish *p, const uint8_t *note, size_t len, uint64_t size);
+
 /* Fail-open shutdown: serves the newest checkpoint now, with the
  * cosignatures it has (calls the served callback if it changed). */
 void publish_serve_newest(struct publish *p);

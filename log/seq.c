@@ -639,6 +639,13 @@ static void seq_on_poll(uv_timer_t *t)
     }
     gl_buf_release(&ck);
     seq_resolve(s);
+    if (s->cfg.on_follow != NULL)
+        s->cfg.on_follow(s->cfg.ctx);
+}
+
+int seq_leads(const struct seq *s)
+{
+    return !s->shared || s->leader;
 }
 
 static void seq_on_async(uv_async_t *a)

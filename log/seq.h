@@ -68,6 +68,9 @@ struct seq_config {
     unsigned batch_max;    /* or when this many entries wait */
     unsigned pool_max;     /* submissions waiting or being verified */
     unsigned checkpoint_interval_s; /* re-sign an unchanged tree this often */
+    /* A follower of a shared store looked at it (every poll and change
+     * notice), after taking any new tree; may be NULL. */
+    void (*on_follow)(void *ctx);
 };
 
 struct seq_stats {
@@ -110,6 +113,8 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t lea
 const struct tree *seq_tree(const struct seq *s);
 const struct gl_buf *seq_checkpoint(const struct seq *s);
 const struct seq_stats *seq_stats(const struct seq *s);
+/* 1 if this process sequences (always, unless it follows a shared store). */
+int seq_leads(const struct seq *s);
 
 /* Stops taking submissions, settles everything already taken (the batch in
  * flight and the pool), stops the writer thread and closes the

@@ -318,3 +318,17 @@ int store_queue_scan(struct store *s, size_t max,
         return GL_EINVAL;
     return max == 0 ? 0 : s->ops->queue_scan(s, max, fn, ctx);
 }
+
+int store_put_served(struct store *s, uint64_t size, const uint8_t *note, size_t len)
+{
+    if (s->ops->put_served == NULL || note == NULL || len == 0 || len > STORE_BATCH_MAX)
+        return GL_EINVAL;
+    return s->ops->put_served(s, size, note, len);
+}
+
+int store_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
+{
+    if (s->ops->get_served == NULL)
+        return GL_EINVAL;
+    return s->ops->get_served(s, size, note);
+}

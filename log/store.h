@@ -226,4 +226,14 @@ int store_watch_drain(struct store *s);
 /* Closes the watch (stop polling its descriptor first). */
 void store_watch_close(struct store *s);
 
+/* The served checkpoint of a shared store: the note the sequencer serves
+ * (with the witnesses' cosignatures), so every front-end serves it. The
+ * sequencer puts it whenever it changes; a put never lowers the stored
+ * size (a smaller one is ignored), and it notifies the watchers. Not
+ * durable before the state it covers: a reader takes it only once its
+ * own tree holds that size. GL_ENOTFOUND if none was stored yet;
+ * GL_EINVAL on backends one process owns. note: appended to. */
+int store_put_served(struct store *s, uint64_t size, const uint8_t *note, size_t len);
+int store_get_served(struct store *s, uint64_t *size, struct gl_buf *note);
+
 #endif

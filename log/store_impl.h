@@ -95,6 +95,9 @@ struct store_ops {
     int (*watch_fd)(struct store *s, int *fd);
     int (*watch_drain)(struct store *s);
     void (*watch_close)(struct store *s);
+    /* Shared backends only (NULL elsewhere): the served checkpoint. */
+    int (*put_served)(struct store *s, uint64_t size, const uint8_t *note, size_t len);
+    int (*get_served)(struct store *s, uint64_t *size, struct gl_buf *note);
 };
 
 struct store {

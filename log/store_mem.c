@@ -487,7 +487,7 @@ static const struct store_ops mem_ops = {
     "mem",          mem_close,      mem_reopen,       mem_get_state,
     mem_get_vkey,   mem_get_entry,  mem_scan_entries, mem_get_tile,
     mem_scan_tiles, mem_find_leaf,  mem_find_index,   mem_get_index_version,
-    mem_commit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* not shared */
+    mem_commit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* not shared */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)

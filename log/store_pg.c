@@ -6,7 +6,8 @@
  * The schema (version 1; created by store_open with create, in one
  * transaction; specs/log.md describes it for operators):
  *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "1",
- *                                           "vkey", "indexver" (4, BE)
+ *                                           "vkey", "indexver" (4, BE),
+ *                                           "served" (size, 8 BE, + note)
  *   glasslog_state   (id = 1 PK, size, epoch, checkpoint)  one row
  *   glasslog_entries (idx PK, data)
  *   glasslog_tiles   ((level, idx) PK, data)  32 * width bytes, prefix rule
@@ -1103,13 +1104,62 @@ static void pg_close(struct store *s)
     free(p);
 }
 
+/* The served checkpoint is the meta row "served": the size (8 bytes, big
+ * endian, so bytea order is numeric order) then the note. */
+static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, size_t len)
+{
+    struct params pa = {0};
+    uint8_t be[8];
+    struct gl_buf v;
+    int slot, rc;
+
+    put_be64(be, size);
+    gl_buf_init(&v, len + 8);
+    if ((rc = gl_buf_append(&v, be, 8)) != 0 || (rc = gl_buf_append(&v, note, len)) != 0)
+        goto out;
+    p_bytes(&pa, v.data, v.len);
+    if ((rc = pg_get(pg(s), &slot)) != 0)
+        goto out;
+    rc = pg_exec(pg(s)->conns[slot],
+                 "INSERT INTO glasslog_meta (k, v) VALUES ('served', $1)"
+                 " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                 " WHERE substring(glasslog_meta.v from 1 for 8)"
+                 " <= substring(EXCLUDED.v from 1 for 8)",
+                 &pa, NULL);
+    if (rc == 0) /* a wake-up for the followers; the row is committed */
+        pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_state", NULL, NULL);
+    pg_put(pg(s), slot);
+out:
+    gl_buf_release(&v);
+    return rc;
+}
+
+static int pg_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
+{
+    struct gl_buf v;
+    int rc;
+
+    gl_buf_init(&v, STORE_BATCH_MAX);
+    if ((rc = get_meta(s, "served", &v)) == 0) {
+        if (v.len <= 8) {
+            gl_log(GL_LOG_ERROR, "store: the served checkpoint record is corrupt");
+            rc = GL_EPARSE;
+        } else {
+            *size = get_be64(v.data);
+            rc = gl_buf_append(note, v.data + 8, v.len - 8);
+        }
+    }
+    gl_buf_release(&v);
+    return rc;
+}
+
 static const struct store_ops pg_ops = {
     "postgresql",  pg_close,      pg_reopen,       pg_get_state,
     pg_get_vkey,   pg_get_entry,  pg_scan_entries, pg_get_tile,
     pg_scan_tiles, pg_find_leaf,  pg_find_index,   pg_get_index_version,
     pg_commit,     pg_lease,      pg_lease_release, pg_queue_put,
     pg_queue_scan, pg_find_leaves, pg_watch_fd,    pg_watch_drain,
-    pg_watch_close,
+    pg_watch_close, pg_put_served, pg_get_served,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

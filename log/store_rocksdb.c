@@ -419,7 +419,7 @@ static const struct store_ops rdb_ops = {
     "rocksdb",        rdb_close,       rdb_reopen,         rdb_get_state,
     rdb_get_vkey,     rdb_get_entry,   rdb_scan_entries,   rdb_get_tile,
     rdb_scan_tiles,   rdb_find_leaf,   rdb_find_index,     rdb_get_index_version,
-    rdb_commit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* not shared */
+    rdb_commit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* not shared */
 };
 
 int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why)

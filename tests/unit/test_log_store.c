@@ -1318,6 +1318,50 @@ static void test_concurrent_readers(void **state)
 #define ON(fn, k) {#fn " (" #k ")", fn, setup, teardown, &kind_##k}
 #define BOTH(fn) ON(fn, mem), ON(fn, rocksdb)
 
+/* The served checkpoint: only shared backends hold one; a put never
+ * lowers the size, the same size replaces the note (fresher
+ * cosignatures), and another handle reads what was put. */
+static void check_served(struct store *s, int want_rc, uint64_t want_size, const char *want)
+{
+    struct gl_buf b;
+    uint64_t size = 0;
+
+    gl_buf_init(&b, 1024);
+    assert_int_equal(store_get_served(s, &size, &b), want_rc);
+    if (want_rc == 0) {
+        assert_int_equal(size, want_size);
+        assert_int_equal(b.len, strlen(want));
+        assert_memory_equal(b.data, want, b.len);
+    }
+    gl_buf_release(&b);
+}
+
+static void test_served(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+    const char *why = NULL;
+
+    if (!store_shared(f->s)) {
+        assert_int_equal(store_put_served(f->s, 1, (const uint8_t *)"x", 1), GL_EINVAL);
+        check_served(f->s, GL_EINVAL, 0, NULL);
+        return;
+    }
+    check_served(f->s, GL_ENOTFOUND, 0, NULL);
+    assert_int_equal(store_put_served(f->s, 5, (const uint8_t *)"five", 4), 0);
+    check_served(f->s, 0, 5, "five");
+    assert_int_equal(store_put_served(f->s, 3, (const uint8_t *)"three", 5), 0);
+    check_served(f->s, 0, 5, "five"); /* never lowered */
+    assert_int_equal(store_put_served(f->s, 5, (const uint8_t *)"five'", 5), 0);
+    check_served(f->s, 0, 5, "five'");
+    assert_int_equal(store_put_served(f->s, 256, (const uint8_t *)"big", 3), 0);
+    assert_int_equal(store_put_served(f->s, 255, (const uint8_t *)"less", 4), 0);
+    assert_int_equal(fx_open(f, 0, &other, &why), 0);
+    check_served(other, 0, 256, "big"); /* 255 < 256, as numbers */
+    assert_int_equal(store_put_served(other, 5, NULL, 0), GL_EINVAL);
+    store_close(other);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -1331,6 +1375,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_two_writers, postgresql),
     ON(test_pg_epoch, postgresql),
     ON(test_pg_race, postgresql),
+    ON(test_served, postgresql),
 };
 
 int main(void)
@@ -1346,6 +1391,7 @@ int main(void)
         BOTH(test_delete_tile),
         BOTH(test_reopen),
         BOTH(test_concurrent_readers),
+        BOTH(test_served),
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),

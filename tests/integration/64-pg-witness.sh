@@ -1,0 +1,92 @@
+# Goal: witness cosigning is the same on every front-end of a shared
+# PostgreSQL log. Two glasslogd share one database, one witness, quorum
+# of that witness, block mode. The sequencer (A) gets the checkpoints
+# cosigned and stores the served note; the follower (B) serves that note:
+# its /checkpoint and its appends' proofs carry the witness cosignature
+# and verify with the policy. With the witness down, the state grows but
+# B keeps serving the last cosigned checkpoint (never one without quorum).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+G="$GL_BIN/glasslog"
+make_keys
+make_witness_keys 1
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+start_witness 1 "$T/logs"
+printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
+    > "$T/witnesses"
+printf 'log %s\nsubmitter %s\nwitness w1 %s\nquorum w1\n' "$(cat "$T/log.key.pub")" \
+    "$(sed -n 1p "$T/submitters")" "$(cat "$T/w1.key.pub")" > "$T/policy"
+pg_init a
+pg_start a
+pg_sql a "CREATE DATABASE log"
+DB="$PG_URL_a/log"
+
+front() { # front NAME [ARGS...]: sets PID_<NAME>, URL_<NAME>, OUT_<NAME>
+    local n=$1
+    shift
+    spawn "glasslogd-$n" "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 --lease-ms 2000 --batch-ms 2 \
+        --witnesses "$T/witnesses" --witness-mode block "$@" ||
+        fail "front-end $n did not start: $(cat "$SPAWN_OUT")"
+    eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
+}
+leads() { grep -q "took the lease (epoch" "$1"; }
+cosigs() { grep -c '^— witness1.example ' "$1"; }
+served() { curl -s -o "$T/ck.$1" -w '%{http_code}' "$2/checkpoint"; }
+front A --create
+wait_until 10 leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+front B
+sleep 0.5
+leads "$OUT_B" && fail "B took the lease while A held it"
+
+# B serves the cosigned size-0 checkpoint the sequencer stored
+ok0() { [ "$(served B "$URL_B")" = 200 ]; }
+wait_until 10 ok0 || fail "B serves no checkpoint: $(cat "$T/ck.B") $(tail -5 "$OUT_B")"
+[ "$(cosigs "$T/ck.B")" = 1 ] || fail "B's checkpoint lacks the cosignature: $(cat "$T/ck.B")"
+[ "$(PG_DB=log pg_sql a "SELECT count(*) FROM glasslog_meta WHERE k = 'served'")" = 1 ] ||
+    fail "no served checkpoint in the database"
+
+# an append through the follower: its proof's checkpoint is cosigned
+LOG_URL=$URL_B append_one app 1.0 --out "$T/b1" > "$T/one" || fail "append through B"
+[ "$(cosigs "$T/b1")" = 1 ] || fail "B's proof lacks the cosignature: $(cat "$T/b1")"
+grows() { served B "$URL_B" > /dev/null && [ "$(sed -n 2p "$T/ck.B")" -ge 1 ]; }
+wait_until 10 grows || fail "B's checkpoint did not grow: $(cat "$T/ck.B")"
+[ "$(cosigs "$T/ck.B")" = 1 ] || fail "B serves a checkpoint without cosignature"
+expect_rc 0 "$G" get checkpoint --log "$URL_B" --policy "$T/policy"
+[ "$(sed -n 2p "$T/out")" -ge 1 ] || fail "get checkpoint from B"
+# the same note from both front-ends
+served A "$URL_A" > /dev/null
+cmp -s "$T/ck.A" "$T/ck.B" || fail "A and B serve different notes: $(cat "$T/ck.A" "$T/ck.B")"
+# B asked no witness itself: it serves what the sequencer stored
+curl -s "$URL_B/metrics" > "$T/m.B"
+grep -q '^glasslog_witness_cosignatures_total{witness="w1"} 0$' "$T/m.B" ||
+    fail "B pushed to the witness itself: $(grep cosignatures_total "$T/m.B")"
+curl -s "$URL_A/metrics" > "$T/m.A"
+grep -q '^glasslog_witness_cosignatures_total{witness="w1"} [1-9]' "$T/m.A" ||
+    fail "A got no cosignature: $(grep cosignatures_total "$T/m.A")"
+# and a policy naming another witness refuses it (the check is real)
+"$G" keygen --name witness9.example --cosigner --out "$T/w9.key" > /dev/null
+printf 'log %s\nwitness w9 %s\nquorum w9\n' "$(cat "$T/log.key.pub")" "$(cat "$T/w9.key.pub")" \
+    > "$T/policy9"
+expect_rc 2 "$G" get checkpoint --log "$URL_B" --policy "$T/policy9"
+expect_err "not cosigned by w9"
+
+# witness down: the tree grows, B serves no checkpoint without quorum
+before=$(sed -n 2p "$T/ck.B")
+stop_witness 1
+LOG_URL=$URL_A append_one app 2.0 --timeout 3 > /dev/null 2>&1 &
+PIDS="$PIDS $!"
+size() { PG_DB=log pg_sql a "SELECT size FROM glasslog_state"; }
+bigger() { [ "$(size)" -gt "$before" ]; }
+wait_until 10 bigger || fail "the tree did not grow"
+sleep 1
+served B "$URL_B" > /dev/null
+[ "$(sed -n 2p "$T/ck.B")" = "$before" ] ||
+    fail "B serves size $(sed -n 2p "$T/ck.B") without quorum (cosigned: $before)"
+[ "$(cosigs "$T/ck.B")" = 1 ] || fail "B's checkpoint lost its cosignature"
+# the witness back: B catches up with a cosigned checkpoint of the new size
+start_witness 1 "$T/logs"
+caught() { served B "$URL_B" > /dev/null && [ "$(sed -n 2p "$T/ck.B")" -gt "$before" ]; }
+wait_until 30 caught || fail "B did not serve the new size once cosigned: $(cat "$T/ck.B")"
+[ "$(cosigs "$T/ck.B")" = 1 ] || fail "B's new checkpoint lacks the cosignature"
+echo "64-pg-witness: ok"
