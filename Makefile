@@ -46,7 +46,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint bench bench-mirror bench-core bench-log bench-cosign bench-monitor fuzz run clean \
+.PHONY: all deps test check lint format bench bench-mirror bench-core bench-log bench-cosign bench-monitor fuzz run clean \
     test-build soak install
 .DEFAULT_GOAL := all
 
@@ -246,7 +246,15 @@ bench-monitor: deps
 
 LINT_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Ilib -Ilib/net \
     -DGL_VERSION='"$(VERSION)"'
+# Every C file of the project, for clang-format (.clang-format).
+FORMAT_SRCS = $(shell find include lib log witness client tests -name node_modules -prune -o \
+    \( -name '*.c' -o -name '*.h' \) -print)
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
 lint: deps
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -Iinclude -Ilib -Ilib/net --std=c11 lib client log witness
 	clang-tidy --quiet $(LIB_SRCS) $(NET_SRCS) $(CLIENT_SRCS) $(LOG_SRCS) $(WIT_SRCS) -- \

@@ -34,8 +34,8 @@ static void run_hook(const struct alarm_ctx *a, const char *kind, const char *di
     };
     int st = 0;
 
-    if (gl_hook_run(a->on_alarm, "sh", NULL, 0, vars, sizeof(vars) / sizeof(vars[0]), &st) !=
-        0) {
+    if (gl_hook_run(a->on_alarm, "sh", NULL, 0, vars, sizeof(vars) / sizeof(vars[0]),
+                    &st) != 0) {
         cli_error("cannot run the --on-alarm command");
         return;
     }
@@ -114,8 +114,8 @@ static void split_view(const struct alarm_ctx *a, const char *old, size_t oldlen
     if (m != n && (m == 0 || gl_evidence_full_proof(m < n ? m : n, m < n ? n : m, root_m,
                                                     proof, len, full, &nfull) != 0))
         return;
-    if (gl_evidence_build(a->log_key, 1, old, oldlen, cur, curlen,
-                          gl_hashes_const(full), nfull, out) != 0)
+    if (gl_evidence_build(a->log_key, 1, old, oldlen, cur, curlen, gl_hashes_const(full),
+                          nfull, out) != 0)
         gl_buf_reset(out);
 }
 

@@ -52,7 +52,8 @@ static int same_text(const char *a, size_t an, const char *b, size_t bn)
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-static int same_product(const struct gl_statement_fields *a, const struct gl_statement_fields *b)
+static int same_product(const struct gl_statement_fields *a,
+                        const struct gl_statement_fields *b)
 {
     return same_text(a->subject, a->subject_len, b->subject, b->subject_len) &&
            same_text(a->version, a->version_len, b->version, b->version_len);
@@ -64,8 +65,9 @@ static void short_hex(const uint8_t d[32], char out[17])
 }
 
 /* Verifies item i alone (trust.c) into *j. */
-static void judge_item(const struct gl_policy *p, const struct chain_item *it, uint64_t max_age,
-                       uint64_t now, struct trust_report *tr, struct judged *j)
+static void judge_item(const struct gl_policy *p, const struct chain_item *it,
+                       uint64_t max_age, uint64_t now, struct trust_report *tr,
+                       struct judged *j)
 {
     struct trust_input in;
 
@@ -92,8 +94,8 @@ static void judge_item(const struct gl_policy *p, const struct chain_item *it, u
 }
 
 static struct chain_row *add_row(struct chain_report *r, const char *link, int item,
-                                 const struct chain_item *items, const struct gl_policy *p,
-                                 const struct judged *j)
+                                 const struct chain_item *items,
+                                 const struct gl_policy *p, const struct judged *j)
 {
     struct chain_row *row = &r->rows[r->nrows++];
     size_t nsub;
@@ -110,7 +112,8 @@ static struct chain_row *add_row(struct chain_report *r, const char *link, int i
         snprintf(row->signer, sizeof(row->signer), "%s", subs[j->signer].name);
     else if (j->parsed)
         snprintf(row->signer, sizeof(row->signer), "%.*s (not in the policy)",
-                 (int)(j->st.sig.name_len > 100 ? 100 : j->st.sig.name_len), j->st.sig.name);
+                 (int)(j->st.sig.name_len > 100 ? 100 : j->st.sig.name_len),
+                 j->st.sig.name);
     return row;
 }
 
@@ -156,10 +159,12 @@ static int judge_head(struct chain_report *r, const struct gl_policy *p,
     else if (artifact != NULL && !util_hash_equal(artifact, j->st.fields.sha256)) {
         short_hex(artifact, a);
         short_hex(j->st.fields.sha256, b);
-        set(row, CHAIN_FAIL, "the artifact's sha256 %s... is not the build's %s...", a, b);
+        set(row, CHAIN_FAIL, "the artifact's sha256 %s... is not the build's %s...", a,
+            b);
     } else {
         short_hex(j->st.fields.source, a);
-        set(row, CHAIN_OK, "signed by a builder, in the log under the policy; source %s...", a);
+        set(row, CHAIN_OK,
+            "signed by a builder, in the log under the policy; source %s...", a);
     }
     return 0;
 }
@@ -200,7 +205,8 @@ static void judge_sources(struct chain_report *r, const struct gl_policy *p,
 
 /* Rebuild rows and the count the policy requires. */
 static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
-                           const struct chain_item *items, size_t n, const struct judged *js)
+                           const struct chain_item *items, size_t n,
+                           const struct judged *js)
 {
     const struct gl_statement_fields *h = &r->head.fields;
     uint8_t counted[GL_POLICY_MAX_SUBMITTERS] = {0};
@@ -211,7 +217,8 @@ static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
     for (size_t i = 0; i < n; i++) {
         const struct judged *j = &js[i];
         if (!j->parsed || j->st.fields.kind != GL_STATEMENT_REBUILD ||
-            memcmp(j->st.fields.source, h->source, 32) != 0 || !same_product(&j->st.fields, h))
+            memcmp(j->st.fields.source, h->source, 32) != 0 ||
+            !same_product(&j->st.fields, h))
             continue;
         row = add_row(r, "rebuild", (int)i, items, p, j);
         short_hex(j->st.fields.sha256, a);
@@ -248,7 +255,8 @@ static int lists_source(const struct gl_statement_fields *f, const uint8_t x[32]
 }
 
 static void judge_audits(struct chain_report *r, const struct gl_policy *p,
-                         const struct chain_item *items, size_t n, const struct judged *js)
+                         const struct chain_item *items, size_t n,
+                         const struct judged *js)
 {
     const struct gl_statement_fields *h = &r->head.fields;
     struct chain_row *row;
@@ -381,9 +389,10 @@ static void print_json(const struct chain_report *r)
                 cJSON_AddStringToObject(l, "signer", w->signer);
                 cJSON_AddStringToObject(l, "role", w->role);
             }
-            cJSON_AddStringToObject(l, "verdict", w->verdict == CHAIN_OK     ? "ok"
-                                                  : w->verdict == CHAIN_FAIL ? "fail"
-                                                                             : "ignored");
+            cJSON_AddStringToObject(l, "verdict",
+                                    w->verdict == CHAIN_OK     ? "ok"
+                                    : w->verdict == CHAIN_FAIL ? "fail"
+                                                               : "ignored");
             cJSON_AddStringToObject(l, "reason", w->why);
         }
     if ((s = cJSON_PrintUnformatted(o)) != NULL)
@@ -482,9 +491,11 @@ static int gather(struct gathered *g, const cJSON *answer)
         struct gl_tlogproof *pf = NULL;
         size_t k;
         if (!cJSON_IsString(js) || !cJSON_IsString(jp) ||
-            gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) != 0) {
-            cli_error("verification failed: the log's answer is malformed (an item lacks a "
-                      "valid statement or proof)");
+            gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) !=
+                0) {
+            cli_error(
+                "verification failed: the log's answer is malformed (an item lacks a "
+                "valid statement or proof)");
             return CLI_VERIFY;
         }
         for (k = 0; k < g->n && g->proofs[k]->index != pf->index; k++)
@@ -519,7 +530,8 @@ static int ask(struct fetch *f, const char *param, const uint8_t d[32], cJSON **
     if ((rc = gl_buf_printf(&path, "api/v1/lookup?%s=%s", param, hex)) == 0 &&
         (rc = fetch_get(f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body)) != 0)
         cli_error("lookup failed: %s", f->error);
-    if (rc == 0 && (*out = cJSON_ParseWithLength((const char *)body.data, body.len)) == NULL) {
+    if (rc == 0 &&
+        (*out = cJSON_ParseWithLength((const char *)body.data, body.len)) == NULL) {
         cli_error("the log's lookup answer is not JSON");
         rc = GL_EPARSE;
     }
@@ -623,13 +635,15 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
         goto out;
     if ((rc = gather(g, g->answers[1])) != 0)
         goto out;
-    if (chain_eval(p, g->items, g->n, head, digest, 0, (uint64_t)time(NULL), r) == GL_EINVAL) {
+    if (chain_eval(p, g->items, g->n, head, digest, 0, (uint64_t)time(NULL), r) ==
+        GL_EINVAL) {
         rc = CLI_USAGE;
         goto out;
     }
     chain_print(r, json);
     rc = r->ok ? CLI_OK : CLI_VERIFY;
-    if ((mem = check_memory(g, state, ctx)) != CLI_OK && (rc == CLI_OK || mem == CLI_VERIFY))
+    if ((mem = check_memory(g, state, ctx)) != CLI_OK &&
+        (rc == CLI_OK || mem == CLI_VERIFY))
         rc = mem;
     if (out != NULL && write_bundle(g, head, out) != 0)
         rc = CLI_USAGE;

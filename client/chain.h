@@ -39,19 +39,19 @@ enum chain_verdict {
 };
 
 struct chain_row {
-    const char *link;  /* "build", "source", "rebuild", "rebuilds", "audit", ... */
-    int item;          /* index into the items, -1 for a summary row */
-    uint64_t index;    /* log index (item >= 0) */
-    char signer[300];  /* key name, "" for summary rows */
-    const char *role;  /* "builder", ..., "no role", NULL for summary rows */
+    const char *link; /* "build", "source", "rebuild", "rebuilds", "audit", ... */
+    int item;         /* index into the items, -1 for a summary row */
+    uint64_t index;   /* log index (item >= 0) */
+    char signer[300]; /* key name, "" for summary rows */
+    const char *role; /* "builder", ..., "no role", NULL for summary rows */
     enum chain_verdict verdict;
     char why[TRUST_WHY_MAX];
 };
 
 struct chain_report {
-    int ok;                     /* every link passed */
-    int have_head;              /* the head parsed */
-    struct gl_statement head;   /* points into the head item's bytes */
+    int ok;                   /* every link passed */
+    int have_head;            /* the head parsed */
+    struct gl_statement head; /* points into the head item's bytes */
     size_t nrows;
     struct chain_row rows[CHAIN_MAX + 3];
 };

@@ -92,12 +92,14 @@ void chainwatch_free(struct chainwatch *w)
 }
 
 /* Whether a statement signed with this role counts as by `want`. */
-static int plays(const struct chainwatch *w, enum gl_policy_role role, enum gl_policy_role want)
+static int plays(const struct chainwatch *w, enum gl_policy_role role,
+                 enum gl_policy_role want)
 {
     return !w->named[want] || role == want;
 }
 
-static int same_product(const struct gl_statement_fields *a, const struct gl_statement_fields *b)
+static int same_product(const struct gl_statement_fields *a,
+                        const struct gl_statement_fields *b)
 {
     return a->subject_len == b->subject_len && a->version_len == b->version_len &&
            memcmp(a->subject, b->subject, a->subject_len) == 0 &&
@@ -106,7 +108,8 @@ static int same_product(const struct gl_statement_fields *a, const struct gl_sta
 
 static int is_build(const struct gl_statement_fields *f)
 {
-    return f->format == 2 && (f->kind == GL_STATEMENT_BUILD || f->kind == GL_STATEMENT_RULE_UPDATE);
+    return f->format == 2 &&
+           (f->kind == GL_STATEMENT_BUILD || f->kind == GL_STATEMENT_RULE_UPDATE);
 }
 
 static void answer_free(struct answer *a)
@@ -166,17 +169,17 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
         answer_free(a);
         return GL_EIO;
     }
-    cJSON_ArrayForEach(it, arr)
-        take(w, it, a);
+    cJSON_ArrayForEach(it, arr) take(w, it, a);
     return 0;
 }
 
-static void found(struct chainwatch *w, const char *kind, uint64_t index, const char *stmt,
-                  size_t len, const struct linked *rel, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+static void found(struct chainwatch *w, const char *kind, uint64_t index,
+                  const char *stmt, size_t len, const struct linked *rel, const char *fmt,
+                  ...) __attribute__((format(printf, 7, 8)));
 
-static void found(struct chainwatch *w, const char *kind, uint64_t index, const char *stmt,
-                  size_t len, const struct linked *rel, const char *fmt, ...)
+static void found(struct chainwatch *w, const char *kind, uint64_t index,
+                  const char *stmt, size_t len, const struct linked *rel, const char *fmt,
+                  ...)
 {
     struct chainwatch_alarm a;
     va_list ap;
@@ -204,8 +207,8 @@ static int clip(size_t n)
 
 /* Builds and rebuilds of the same product with other digests, logged
  * before index. */
-static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt, size_t len,
-                          const struct gl_statement_fields *f, int is_rebuild,
+static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt,
+                          size_t len, const struct gl_statement_fields *f, int is_rebuild,
                           const struct answer *a)
 {
     char mine[17], theirs[17];
@@ -222,7 +225,8 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
         gl_hex_encode(f->sha256, 8, mine, sizeof(mine));
         gl_hex_encode(g->sha256, 8, theirs, sizeof(theirs));
         found(w, "rebuild-differs", index, stmt, len, l,
-              "entry %" PRIu64 ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
+              "entry %" PRIu64
+              ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
               " of the same source has %s...",
               index, is_rebuild ? "rebuild" : "build", clip(f->subject_len), f->subject,
               clip(f->version_len), f->version, mine, is_rebuild ? "build" : "rebuild",
@@ -242,11 +246,13 @@ static int has_source(const struct chainwatch *w, const struct gl_statement_fiel
     return 0;
 }
 
-/* --- pending audit checks ------------------------------------------------------------ */
+/* --- pending audit checks ------------------------------------------------------------
+ */
 
 static int pending_path(const char *dir, char *out)
 {
-    return snprintf(out, STATE_PATH_MAX, "%s/" PENDING_FILE, dir) >= STATE_PATH_MAX ? -1 : 0;
+    return snprintf(out, STATE_PATH_MAX, "%s/" PENDING_FILE, dir) >= STATE_PATH_MAX ? -1
+                                                                                    : 0;
 }
 
 static int pending_load(struct chainwatch *w, const char *dir)
@@ -274,7 +280,8 @@ static int pending_load(struct chainwatch *w, const char *dir)
         if (w->npend == CHAINWATCH_MAX_PENDING ||
             sscanf(p, "%llu %llu %64s", &due, &index, hex) != 3 ||
             gl_hex_decode_exact(hex, strlen(hex), e->source, 32, 1) != 0) {
-            cli_error("%s is malformed: remove it to drop the pending audit checks", path);
+            cli_error("%s is malformed: remove it to drop the pending audit checks",
+                      path);
             rc = GL_EPARSE;
             break;
         }
@@ -327,7 +334,8 @@ static int pending_add(struct chainwatch *w, const char *dir, uint64_t index,
     }
     e = &w->pend[w->npend++];
     e->index = index;
-    e->due = f->time > UINT64_MAX - w->audit_within ? UINT64_MAX : f->time + w->audit_within;
+    e->due =
+        f->time > UINT64_MAX - w->audit_within ? UINT64_MAX : f->time + w->audit_within;
     memcpy(e->source, f->source, 32);
     return pending_save(w, dir);
 }
@@ -341,7 +349,8 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     const struct gl_statement_fields *f = &st->fields;
     enum gl_policy_role role = gl_policy_submitter_role(w->p, which);
     int build = is_build(f) && plays(w, role, GL_POLICY_ROLE_BUILDER);
-    int rebuild = f->kind == GL_STATEMENT_REBUILD && plays(w, role, GL_POLICY_ROLE_REBUILDER);
+    int rebuild =
+        f->kind == GL_STATEMENT_REBUILD && plays(w, role, GL_POLICY_ROLE_REBUILDER);
     struct answer a;
     char hex[17];
     int rc;
@@ -354,9 +363,11 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     if (build && !has_source(w, f, &a)) {
         gl_hex_encode(f->source, 8, hex, sizeof(hex));
         found(w, "source-not-logged", index, stmt, len, NULL,
-              "entry %" PRIu64 ": build of %.*s %.*s names source %s..., which the log holds "
+              "entry %" PRIu64
+              ": build of %.*s %.*s names source %s..., which the log holds "
               "no source statement for",
-              index, clip(f->subject_len), f->subject, clip(f->version_len), f->version, hex);
+              index, clip(f->subject_len), f->subject, clip(f->version_len), f->version,
+              hex);
     }
     answer_free(&a);
     if (build && w->audit_within > 0)
@@ -364,11 +375,13 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     return 0;
 }
 
-static int audited(const struct chainwatch *w, const uint8_t x[32], const struct answer *a)
+static int audited(const struct chainwatch *w, const uint8_t x[32],
+                   const struct answer *a)
 {
     for (size_t i = 0; i < a->n; i++) {
         const struct gl_statement_fields *g = &a->l[i].st.fields;
-        if (g->kind != GL_STATEMENT_AUDIT_REPORT || !plays(w, a->l[i].role, GL_POLICY_ROLE_AUDITOR))
+        if (g->kind != GL_STATEMENT_AUDIT_REPORT ||
+            !plays(w, a->l[i].role, GL_POLICY_ROLE_AUDITOR))
             continue;
         for (size_t k = 0; k < g->naudited; k++)
             if (memcmp(g->audited[k], x, 32) == 0)
@@ -394,10 +407,11 @@ static int check_due(struct chainwatch *w, const struct pending *e)
         const struct gl_statement_fields *f = &build->st.fields;
         gl_hex_encode(e->source, 8, hex, sizeof(hex));
         found(w, "unaudited-source", e->index, build->stmt, strlen(build->stmt), build,
-              "entry %" PRIu64 ": build of %.*s %.*s: no auditor's report covers its source "
+              "entry %" PRIu64
+              ": build of %.*s %.*s: no auditor's report covers its source "
               "%s... within the configured time",
-              e->index, clip(f->subject_len), f->subject, clip(f->version_len), f->version,
-              hex);
+              e->index, clip(f->subject_len), f->subject, clip(f->version_len),
+              f->version, hex);
     }
     answer_free(&a);
     return 0;

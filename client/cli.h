@@ -15,9 +15,9 @@
 /* Exit codes shared by every command. */
 enum {
     CLI_OK = 0,
-    CLI_NOTFOUND = 1,   /* lookup found nothing */
-    CLI_VERIFY = 2,     /* verification failure or alarm */
-    CLI_USAGE = 3,      /* usage, I/O or network error */
+    CLI_NOTFOUND = 1, /* lookup found nothing */
+    CLI_VERIFY = 2,   /* verification failure or alarm */
+    CLI_USAGE = 3,    /* usage, I/O or network error */
 };
 
 /* Prints "glasslog: <msg>\n" to stderr. */

@@ -78,14 +78,22 @@ struct append_opts {
 static int append_parse(int argc, char **argv, struct append_opts *o)
 {
     static const struct option opts[] = {
-        {"log", required_argument, NULL, 'l'},     {"key", required_argument, NULL, 'k'},
-        {"kind", required_argument, NULL, 'K'},    {"subject", required_argument, NULL, 's'},
-        {"version", required_argument, NULL, 'v'}, {"file", required_argument, NULL, 'f'},
-        {"sha256", required_argument, NULL, 'S'},  {"meta", required_argument, NULL, 'm'},
-        {"out", required_argument, NULL, 'o'},     {"log-vkey", required_argument, NULL, 'V'},
-        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {"dir", required_argument, NULL, 'd'},     {"source-sha256", required_argument, NULL, 'x'},
-        {"source-dir", required_argument, NULL, 'X'}, {"audited", required_argument, NULL, 'a'},
+        {"log", required_argument, NULL, 'l'},
+        {"key", required_argument, NULL, 'k'},
+        {"kind", required_argument, NULL, 'K'},
+        {"subject", required_argument, NULL, 's'},
+        {"version", required_argument, NULL, 'v'},
+        {"file", required_argument, NULL, 'f'},
+        {"sha256", required_argument, NULL, 'S'},
+        {"meta", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},
+        {"log-vkey", required_argument, NULL, 'V'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"dir", required_argument, NULL, 'd'},
+        {"source-sha256", required_argument, NULL, 'x'},
+        {"source-dir", required_argument, NULL, 'X'},
+        {"audited", required_argument, NULL, 'a'},
         {"scope", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
@@ -97,24 +105,50 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': o->log = optarg; break;
-        case 'k': o->key = optarg; break;
-        case 'K': o->kind = optarg; break;
-        case 's': o->subject = optarg; break;
-        case 'v': o->version = optarg; break;
-        case 'f': o->file = optarg; break;
-        case 'S': o->sha = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'V': o->vkey = optarg; break;
+        case 'l':
+            o->log = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 'K':
+            o->kind = optarg;
+            break;
+        case 's':
+            o->subject = optarg;
+            break;
+        case 'v':
+            o->version = optarg;
+            break;
+        case 'f':
+            o->file = optarg;
+            break;
+        case 'S':
+            o->sha = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'V':
+            o->vkey = optarg;
+            break;
         case 't':
             if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
                 return -1;
             o->timeout_s = (long)t;
             break;
-        case 'd': o->dir = optarg; break;
-        case 'x': o->source_sha = optarg; break;
-        case 'X': o->source_dir = optarg; break;
-        case 'c': o->scope = optarg; break;
+        case 'd':
+            o->dir = optarg;
+            break;
+        case 'x':
+            o->source_sha = optarg;
+            break;
+        case 'X':
+            o->source_dir = optarg;
+            break;
+        case 'c':
+            o->scope = optarg;
+            break;
         case 'a':
             if (o->naudited == GL_STATEMENT_AUDITED_MAX) {
                 cli_error("at most %d --audited options", GL_STATEMENT_AUDITED_MAX);
@@ -129,16 +163,21 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
             }
             o->meta[o->nmeta++] = optarg;
             break;
-        case 'h': fputs(append_usage, stdout); return 1;
-        default: fputs(append_usage, stderr); return -1;
+        case 'h':
+            fputs(append_usage, stdout);
+            return 1;
+        default:
+            fputs(append_usage, stderr);
+            return -1;
         }
     }
     if (!o->log || !o->key || !o->kind || !o->subject || !o->version || optind != argc ||
         (o->file != NULL) + (o->sha != NULL) + (o->dir != NULL) != 1 ||
         (o->source_sha != NULL && o->source_dir != NULL)) {
-        cli_error("append needs --log, --key, --kind, --subject, --version, exactly one of "
-                  "--file, --sha256 or --dir, at most one of --source-sha256 and "
-                  "--source-dir");
+        cli_error(
+            "append needs --log, --key, --kind, --subject, --version, exactly one of "
+            "--file, --sha256 or --dir, at most one of --source-sha256 and "
+            "--source-dir");
         fputs(append_usage, stderr);
         return -1;
     }
@@ -177,13 +216,17 @@ static int append_links(const struct append_opts *o, struct gl_statement_fields 
 {
     int has_src = o->source_sha != NULL || o->source_dir != NULL, audit = o->naudited > 0;
 
-    if (f->kind == GL_STATEMENT_SOURCE || f->kind == GL_STATEMENT_REBUILD || has_src || audit)
+    if (f->kind == GL_STATEMENT_SOURCE || f->kind == GL_STATEMENT_REBUILD || has_src ||
+        audit)
         f->format = 2;
-    if (gl_statement_has_source(f) != has_src || (o->dir != NULL && f->kind != GL_STATEMENT_SOURCE) ||
-        (audit && f->kind != GL_STATEMENT_AUDIT_REPORT) || (audit != (o->scope != NULL))) {
-        cli_error("--source-sha256/--source-dir go with (and a rebuild needs one) build, "
-                  "rule-update or rebuild; --dir with source; --audited with --scope, on an "
-                  "audit-report");
+    if (gl_statement_has_source(f) != has_src ||
+        (o->dir != NULL && f->kind != GL_STATEMENT_SOURCE) ||
+        (audit && f->kind != GL_STATEMENT_AUDIT_REPORT) ||
+        (audit != (o->scope != NULL))) {
+        cli_error(
+            "--source-sha256/--source-dir go with (and a rebuild needs one) build, "
+            "rule-update or rebuild; --dir with source; --audited with --scope, on an "
+            "audit-report");
         return -1;
     }
     if ((o->source_sha && digest_opt("--source-sha256", o->source_sha, f->source) != 0) ||
@@ -284,12 +327,13 @@ static void append_retry_msg(int rc, const struct gl_http_response *resp, double
     if (!give_up)
         cli_error("log answered %ld (%s), retrying in %.1f s", resp->status, why, pause);
     else if (resp->status == 429)
-        cli_error("rate limited (429: %s): the log allows this submitter key's next append in "
-                  "%.0f s, past the --timeout of %ld s; giving up",
-                  why, pause, timeout_s);
+        cli_error(
+            "rate limited (429: %s): the log allows this submitter key's next append in "
+            "%.0f s, past the --timeout of %ld s; giving up",
+            why, pause, timeout_s);
     else
-        cli_error("log answered %ld (%s); gave up after %ld s (--timeout)", resp->status, why,
-                  timeout_s);
+        cli_error("log answered %ld (%s); gave up after %ld s (--timeout)", resp->status,
+                  why, timeout_s);
 }
 
 /* Posts the statement until it is answered (not 5xx or 429) or time runs
@@ -306,7 +350,8 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
     for (;;) {
         double left = deadline - util_now();
         long ms = left > 10 ? 10000 : (long)(left * 1000) + 1;
-        rc = gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
+        rc =
+            gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
         if (rc == 0 && resp->status < 500 && resp->status != 429)
             break;
         pause = append_pause(rc, resp, backoff);
@@ -327,7 +372,8 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
 /* Checks the log's answer and writes the bundle: 0, CLI_VERIFY or
  * CLI_USAGE. */
 static int append_finish(const struct append_opts *o, const struct gl_buf *st,
-                         const char *proof_text, uint64_t index, const uint8_t leaf[GL_HASH_LEN])
+                         const char *proof_text, uint64_t index,
+                         const uint8_t leaf[GL_HASH_LEN])
 {
     struct gl_tlogproof *tp = NULL;
     struct gl_verifier vk;
@@ -396,7 +442,8 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
     gl_merkle_leaf_hash(st->data, st->len, leaf);
     if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || !cJSON_IsString(lh) ||
         !cJSON_IsString(pr) ||
-        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), got, GL_HASH_LEN, 1) != 0 ||
+        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), got, GL_HASH_LEN,
+                            1) != 0 ||
         memcmp(got, leaf, GL_HASH_LEN) != 0) {
         cli_error("the log's answer is malformed or names another leaf");
         goto out;

@@ -253,8 +253,8 @@ static int print_hashes(const cJSON *j)
     cJSON_ArrayForEach(h, arr)
     {
         if (!cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), tmp, GL_HASH_LEN, 1) !=
-                0) {
+            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), tmp, GL_HASH_LEN,
+                                1) != 0) {
             cli_error("the answer has a malformed hash");
             return CLI_VERIFY;
         }
@@ -370,7 +370,8 @@ static int get_tile(struct fetch *f, const struct get_opts *o)
         rc = CLI_VERIFY;
     } else {
         for (uint32_t i = 0; i < t.width; i++) {
-            gl_hex_encode(body.data + (size_t)i * GL_HASH_LEN, GL_HASH_LEN, hex, sizeof(hex));
+            gl_hex_encode(body.data + (size_t)i * GL_HASH_LEN, GL_HASH_LEN, hex,
+                          sizeof(hex));
             printf("%u %s\n", i, hex);
         }
     }

@@ -25,8 +25,7 @@ static const char keygen_usage[] =
     "                instead of a note signing key (type 0x01)\n";
 
 /* Formats k's signer and verifier strings (each with "\n") into sk, vk. */
-static int keygen_format(const struct gl_signer *k, struct gl_buf *sk,
-                         struct gl_buf *vk)
+static int keygen_format(const struct gl_signer *k, struct gl_buf *sk, struct gl_buf *vk)
 {
     struct gl_verifier v;
     int err;
@@ -38,8 +37,7 @@ static int keygen_format(const struct gl_signer *k, struct gl_buf *sk,
     return err;
 }
 
-static int keygen_write(const char *out, const struct gl_buf *sk,
-                        const struct gl_buf *vk)
+static int keygen_write(const char *out, const struct gl_buf *sk, const struct gl_buf *vk)
 {
     struct gl_buf pub;
     int err;
@@ -66,8 +64,10 @@ out:
 int cmd_keygen_main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'}, {"out", required_argument, NULL, 'o'},
-        {"cosigner", no_argument, NULL, 'c'},   {"help", no_argument, NULL, 'h'},
+        {"name", required_argument, NULL, 'n'},
+        {"out", required_argument, NULL, 'o'},
+        {"cosigner", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *name = NULL, *out = NULL;
@@ -79,11 +79,21 @@ int cmd_keygen_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': name = optarg; break;
-        case 'o': out = optarg; break;
-        case 'c': type = GL_KEY_COSIG; break;
-        case 'h': fputs(keygen_usage, stdout); return CLI_OK;
-        default: fputs(keygen_usage, stderr); return CLI_USAGE;
+        case 'n':
+            name = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'c':
+            type = GL_KEY_COSIG;
+            break;
+        case 'h':
+            fputs(keygen_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs(keygen_usage, stderr);
+            return CLI_USAGE;
         }
     }
     if (name == NULL || out == NULL || optind != argc) {
@@ -93,7 +103,8 @@ int cmd_keygen_main(int argc, char **argv)
     }
     if (!gl_key_name_valid(name, strlen(name))) {
         cli_error("invalid key name '%s': it must be non-empty, at most %d bytes, "
-                  "UTF-8, with no spaces and no '+'", name, GL_KEY_NAME_MAX);
+                  "UTF-8, with no spaces and no '+'",
+                  name, GL_KEY_NAME_MAX);
         return CLI_USAGE;
     }
     gl_buf_init(&sk, GL_KEY_TEXT_MAX);

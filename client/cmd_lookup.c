@@ -171,8 +171,8 @@ struct lookup {
 
 /* Fetches the log's consistency proof m -> n (0 < m < n); a
  * consist_source's prove (ctx: the lookup). */
-static int fetch_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)[GL_HASH_LEN],
-                             size_t *len)
+static int fetch_consistency(void *ctx, uint64_t m, uint64_t n,
+                             uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
     struct lookup *l = ctx;
     char path[128];
@@ -212,8 +212,8 @@ static int stored_checkpoint(struct lookup *l, struct state *s, struct gl_buf *n
         cli_error("cannot read the stored checkpoint in %s: %s", s->dir, gl_strerror(rc));
         return GL_EIO;
     }
-    rc = trust_checkpoint_open(l->p, (const char *)note->data, note->len, (uint64_t)time(NULL),
-                               tc, why);
+    rc = trust_checkpoint_open(l->p, (const char *)note->data, note->len,
+                               (uint64_t)time(NULL), tc, why);
     if (rc != 0 && rc != GL_EQUORUM) {
         cli_error(
             "the stored checkpoint in %s does not verify (%s): remove it to start over",
@@ -357,7 +357,8 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
 
     if (!cJSON_IsNumber(ji) || !cJSON_IsString(jl) || !cJSON_IsString(js) ||
         !cJSON_IsString(jp) || (idx = ji->valuedouble) < 0 || idx > 9007199254740992.0 ||
-        gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, GL_HASH_LEN, 1) != 0 ||
+        gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, GL_HASH_LEN,
+                            1) != 0 ||
         gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) != 0 ||
         pf->index != (uint64_t)idx) {
         cli_error(
@@ -505,9 +506,9 @@ int cmd_lookup_main(int argc, char **argv)
                   l.f.error[0] ? l.f.error : "cannot start libcurl");
         goto out;
     }
-    rc = o.chain != NULL ? chain_lookup(l.p, &l.f, l.digest, o.chain_out, o.json,
-                                        chain_memory, &l)
-                         : lookup_run(&l);
+    rc = o.chain != NULL
+             ? chain_lookup(l.p, &l.f, l.digest, o.chain_out, o.json, chain_memory, &l)
+             : lookup_run(&l);
 out:
     fetch_release(&l.f);
     gl_policy_free(l.p);

@@ -134,7 +134,7 @@ static int take_bundle(struct fetch *f, const char *dir, struct plan *pl, uint64
 static int write_tiles(const char *dir, const struct plan *pl)
 {
     uint64_t count = pl->size;
-    uint8_t (*level)[HLEN] = malloc((count ? count : 1) * HLEN);
+    uint8_t(*level)[HLEN] = malloc((count ? count : 1) * HLEN);
     int rc = level ? 0 : GL_ENOMEM;
 
     if (rc == 0)
@@ -163,12 +163,9 @@ static int write_tiles(const char *dir, const struct plan *pl)
 int cmd_mirrordir_main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"log", required_argument, NULL, 'l'},
-        {"log-vkey", required_argument, NULL, 'k'},
-        {"dir", required_argument, NULL, 'd'},
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"log", required_argument, NULL, 'l'}, {"log-vkey", required_argument, NULL, 'k'},
+        {"dir", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     const char *log = NULL, *vkey = NULL, *dir = NULL;
     double timeout = 0;
@@ -217,7 +214,8 @@ int cmd_mirrordir_main(int argc, char **argv)
         gl_note_verify(note, &v, 1, NULL) != 0 ||
         gl_checkpoint_parse(note->text, note->text_len, &c, NULL) != 0 ||
         strcmp(c.origin, v.name) != 0) {
-        cli_error("the checkpoint is not signed by %s (or is not a checkpoint of it)", v.name);
+        cli_error("the checkpoint is not signed by %s (or is not a checkpoint of it)",
+                  v.name);
         goto out;
     }
     pl.size = c.size;
@@ -240,7 +238,9 @@ int cmd_mirrordir_main(int argc, char **argv)
     else
         gl_subtree_hash((const uint8_t(*)[HLEN])pl.leaves, c.size, root);
     if (memcmp(root, c.root, HLEN) != 0) {
-        cli_error("the entries of %s do not hash to its checkpoint's root: nothing written", log);
+        cli_error(
+            "the entries of %s do not hash to its checkpoint's root: nothing written",
+            log);
         rc = CLI_VERIFY;
         goto out;
     }
@@ -248,7 +248,8 @@ int cmd_mirrordir_main(int argc, char **argv)
     for (uint64_t t = 0; t < nb; t++) {
         if (!pl.fetched[t])
             continue;
-        struct gl_tile tile = {t, 0, c.size - t * 256 >= 256 ? 256 : (uint32_t)(c.size - t * 256)};
+        struct gl_tile tile = {
+            t, 0, c.size - t * 256 >= 256 ? 256 : (uint32_t)(c.size - t * 256)};
         char rel[GL_TILE_PATH_MAX];
         gl_tile_path_format(&tile, 1, rel, NULL);
         if (put_file(dir, rel, pl.bundles[t].data, pl.bundles[t].len) != 0)

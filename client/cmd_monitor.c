@@ -104,8 +104,9 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
             break;
         case 'A':
             if (util_parse_duration(optarg, &o->audit_within) != 0) {
-                cli_error("--audit-within takes a duration such as 10m, 24h or 7d, not '%s'",
-                          optarg);
+                cli_error(
+                    "--audit-within takes a duration such as 10m, 24h or 7d, not '%s'",
+                    optarg);
                 return -1;
             }
             break;

@@ -30,7 +30,8 @@ static const char note_usage[] =
 static int note_sign(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
+        {"key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *keyfile = NULL, *in = "-";
@@ -42,9 +43,15 @@ static int note_sign(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keyfile = optarg; break;
-        case 'h': fputs(note_usage, stdout); return CLI_OK;
-        default: fputs(note_usage, stderr); return CLI_USAGE;
+        case 'k':
+            keyfile = optarg;
+            break;
+        case 'h':
+            fputs(note_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs(note_usage, stderr);
+            return CLI_USAGE;
         }
     }
     if (keyfile == NULL || argc - optind > 1) {
@@ -91,7 +98,8 @@ static void note_explain(const struct gl_note *n, const uint8_t *flags, size_t n
 {
     if (err == GL_ENOKEY) {
         cli_error("not verified: no signature by any of the %zu given key(s) "
-                  "(the note has %zu signature(s))", nkeys, n->nsigs);
+                  "(the note has %zu signature(s))",
+                  nkeys, n->nsigs);
         return;
     }
     for (size_t i = 0; i < n->nsigs; i++) {
@@ -107,7 +115,8 @@ static void note_explain(const struct gl_note *n, const uint8_t *flags, size_t n
 static int note_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"vkey", required_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+        {"vkey", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct gl_verifier keys[NOTE_MAX_VKEYS];
@@ -134,8 +143,12 @@ static int note_verify(int argc, char **argv)
                           keys[nkeys].name);
             nkeys++;
             break;
-        case 'h': fputs(note_usage, stdout); return CLI_OK;
-        default: fputs(note_usage, stderr); return 1;
+        case 'h':
+            fputs(note_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs(note_usage, stderr);
+            return 1;
         }
     }
     if (nkeys == 0 || argc - optind > 1) {

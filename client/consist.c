@@ -30,19 +30,20 @@ static void fork_alarm(struct alarm_ctx *a, const struct consist_source *src,
     if (src->prefix_root != NULL && lo > 0 && lo < hi &&
         src->prefix_root(src->ctx, lo, hi, prefix) == 0)
         pr = prefix;
-    snprintf(detail, sizeof(detail),
-             "log %.100s: the checkpoint of size %llu is not consistent with the one of size "
-             "%llu %s before (%s%s%s)",
-             cur->cp->origin, (unsigned long long)n, (unsigned long long)m, src->seen,
-             m == n ? "same size, different root" : "the consistency proof from ",
-             m == n ? "" : src->what, m == n ? "" : " does not verify");
+    snprintf(
+        detail, sizeof(detail),
+        "log %.100s: the checkpoint of size %llu is not consistent with the one of size "
+        "%llu %s before (%s%s%s)",
+        cur->cp->origin, (unsigned long long)n, (unsigned long long)m, src->seen,
+        m == n ? "same size, different root" : "the consistency proof from ",
+        m == n ? "" : src->what, m == n ? "" : " does not verify");
     alarm_fork(a, old->note, old->len, m, cur->note, cur->len, n, proof, len, pr, detail,
                dir);
 }
 
 int consist_check(struct alarm_ctx *a, const struct consist_source *src,
-                  const struct consist_checkpoint *old, const struct consist_checkpoint *cur,
-                  int *forked)
+                  const struct consist_checkpoint *old,
+                  const struct consist_checkpoint *cur, int *forked)
 {
     uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     uint64_t m = old->cp->size, n = cur->cp->size, lo = m < n ? m : n, hi = m < n ? n : m;
@@ -56,24 +57,25 @@ int consist_check(struct alarm_ctx *a, const struct consist_source *src,
     if (lo != hi && lo != 0) {
         rc = src->prove(src->ctx, lo, hi, proof, &len);
         if (rc != 0 && m > n) {
-            cli_error("the log serves a checkpoint of size %llu, smaller than the size %llu "
-                      "%s before: cannot get the consistency proof between sizes %llu and "
-                      "%llu from %s: %s",
-                      (unsigned long long)n, (unsigned long long)m, src->seen,
-                      (unsigned long long)m, (unsigned long long)n, src->what,
-                      source_error(src, rc));
+            cli_error(
+                "the log serves a checkpoint of size %llu, smaller than the size %llu "
+                "%s before: cannot get the consistency proof between sizes %llu and "
+                "%llu from %s: %s",
+                (unsigned long long)n, (unsigned long long)m, src->seen,
+                (unsigned long long)m, (unsigned long long)n, src->what,
+                source_error(src, rc));
             return GL_EVERIFY;
         }
         if (rc != 0) {
-            cli_error("cannot get the consistency proof between sizes %llu and %llu from %s: %s",
+            cli_error("cannot get the consistency proof between sizes %llu and %llu from "
+                      "%s: %s",
                       (unsigned long long)m, (unsigned long long)n, src->what,
                       source_error(src, rc));
             return GL_EIO;
         }
         assert(len <= GL_MERKLE_MAX_PROOF);
     }
-    rc = gl_merkle_verify_consistency(lo, hi, rlo, rhi, gl_hashes_const(proof),
-                                      len);
+    rc = gl_merkle_verify_consistency(lo, hi, rlo, rhi, gl_hashes_const(proof), len);
     if (rc == 0)
         return 0;
     fork_alarm(a, src, old, cur, gl_hashes_const(proof), len);

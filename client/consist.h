@@ -55,7 +55,7 @@ struct consist_checkpoint {
  * GL_EIO the proof for a larger checkpoint could not be had. forked may
  * be NULL. */
 int consist_check(struct alarm_ctx *a, const struct consist_source *src,
-                  const struct consist_checkpoint *old, const struct consist_checkpoint *cur,
-                  int *forked);
+                  const struct consist_checkpoint *old,
+                  const struct consist_checkpoint *cur, int *forked);
 
 #endif

@@ -26,7 +26,8 @@ static int cmp_hash(const void *a, const void *b)
 
 /* SHA-256 of "kind subject version hex" from its parts. */
 static int line_hash(const char *kind, size_t kl, const char *subj, size_t sl,
-                     const char *ver, size_t vl, const char *hex, uint8_t out[GL_HASH_LEN])
+                     const char *ver, size_t vl, const char *hex,
+                     uint8_t out[GL_HASH_LEN])
 {
     struct gl_sha256 *h;
     int rc;
@@ -77,7 +78,8 @@ static int split(const char *p, size_t len, const char **it, size_t *il)
 }
 
 /* Parses one non-comment line into its hash; why names the problem. */
-static int parse_line(const char *p, size_t len, uint8_t out[GL_HASH_LEN], const char **why)
+static int parse_line(const char *p, size_t len, uint8_t out[GL_HASH_LEN],
+                      const char **why)
 {
     const char *it[ITEMS];
     size_t il[ITEMS];
@@ -156,7 +158,8 @@ int expect_load(const char *path, struct expect *e)
     memset(e, 0, sizeof(*e));
     gl_buf_init(&b, EXPECT_MAX_SIZE);
     if ((rc = cli_read_file(path, &b)) == 0 &&
-        (rc = expect_parse(b.data != NULL ? (const char *)b.data : "", b.len, e, &why)) != 0)
+        (rc = expect_parse(b.data != NULL ? (const char *)b.data : "", b.len, e, &why)) !=
+            0)
         cli_err(path, &why);
     gl_buf_release(&b);
     return rc;

@@ -48,16 +48,11 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"keygen", cmd_keygen_main},
-    {"note", cmd_note_main},
-    {"evidence", cmd_evidence_main},
-    {"append", cmd_append_main},
-    {"policy", cmd_policy_main},
-    {"verify", cmd_verify_main},
-    {"lookup", cmd_lookup_main},
-    {"monitor", cmd_monitor_main},
-    {"get", cmd_get_main},
-    {"mirror-dir", cmd_mirrordir_main},
+    {"keygen", cmd_keygen_main},     {"note", cmd_note_main},
+    {"evidence", cmd_evidence_main}, {"append", cmd_append_main},
+    {"policy", cmd_policy_main},     {"verify", cmd_verify_main},
+    {"lookup", cmd_lookup_main},     {"monitor", cmd_monitor_main},
+    {"get", cmd_get_main},           {"mirror-dir", cmd_mirrordir_main},
 };
 
 int main(int argc, char **argv)

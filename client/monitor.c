@@ -85,8 +85,8 @@ struct monitor {
     double bar_last;
     uint64_t bar_from, bar_to;
     struct chainwatch *cw; /* the provenance-chain alarms */
-    unsigned alarms; /* alarms found in this cycle */
-    int fatal;       /* the state cannot be used: stop polling */
+    unsigned alarms;       /* alarms found in this cycle */
+    int fatal;             /* the state cannot be used: stop polling */
 };
 
 /* --- setup ------------------------------------------------------------------------- */
@@ -354,8 +354,10 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
                                        .error = m->f.error,
                                        .what = "the log's tiles",
                                        .seen = "verified"};
-    const struct consist_checkpoint old = {(const char *)snote->data, snote->len, &sc->cp};
-    const struct consist_checkpoint cur = {(const char *)nnote->data, nnote->len, &nc->cp};
+    const struct consist_checkpoint old = {(const char *)snote->data, snote->len,
+                                           &sc->cp};
+    const struct consist_checkpoint cur = {(const char *)nnote->data, nnote->len,
+                                           &nc->cp};
     int forked = 0, rc;
 
     m->a.url = m->f.base; /* evidence names the server that answered */

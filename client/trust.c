@@ -123,8 +123,8 @@ static int dated_ahead(uint64_t ts, uint64_t now)
     return now != 0 && ts > now && ts - now > TRUST_FUTURE_SLACK;
 }
 
-static int check_quorum(const struct gl_policy *p, const struct gl_note *note, uint64_t now,
-                        struct trust_checkpoint *out, char *why)
+static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
+                        uint64_t now, struct trust_checkpoint *out, char *why)
 {
     size_t nw;
     const struct gl_verifier *wk = gl_policy_witness_keys(p, &nw);
@@ -156,15 +156,16 @@ static int check_quorum(const struct gl_policy *p, const struct gl_note *note, u
             "the cosignatures do not satisfy the policy's quorum (%zu of %zu witnesses "
             "cosigned%s): cosigned by %s",
             out->nvalid, nw,
-            out->nfuture ? ", some dated more than 5 minutes in the future, not counted" : "",
+            out->nfuture ? ", some dated more than 5 minutes in the future, not counted"
+                         : "",
             d.data ? (const char *)d.data : "?");
         gl_buf_release(&d);
     }
     return out->quorum;
 }
 
-int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len, uint64_t now,
-                          struct trust_checkpoint *out, char *why)
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+                          uint64_t now, struct trust_checkpoint *out, char *why)
 {
     struct gl_note *note = NULL, *vnote = NULL;
     struct gl_checkpoint parsed;
@@ -401,10 +402,9 @@ static void step_age(const struct gl_policy *p, const struct trust_input *in,
     fut[0] = 0;
     gl_buf_init(&b, 1 << 16);
     if (a->nfuture > 0 && trust_describe_future(p, &r->ck, a, in->now, &b) == 0)
-        snprintf(fut, sizeof(fut),
-                 "; not counted, dated more than %d s in the future: %.*s",
-                 TRUST_FUTURE_SLACK, (int)(b.len > 200 ? 200 : b.len),
-                 (const char *)b.data);
+        snprintf(
+            fut, sizeof(fut), "; not counted, dated more than %d s in the future: %.*s",
+            TRUST_FUTURE_SLACK, (int)(b.len > 200 ? 200 : b.len), (const char *)b.data);
     gl_buf_release(&b);
     util_time_utc(a->time, t);
     if (a->rc == 0 && a->age <= in->max_age)
@@ -434,8 +434,7 @@ static void step_inclusion(const struct trust_input *in, struct trust_report *r)
         return;
     size = r->ck.cp.size;
     rc = gl_merkle_verify_inclusion(in->proof->index, r->ck.cp.size, r->leaf,
-                                    in->proof->hashes,
-                                    in->proof->nhashes, r->ck.cp.root);
+                                    in->proof->hashes, in->proof->nhashes, r->ck.cp.root);
     if (rc == GL_ERANGE)
         step_fail(r, TRUST_INCLUSION,
                   "index %llu is outside the checkpoint's tree of size %llu", idx, size);

@@ -43,7 +43,7 @@ struct trust_checkpoint {
                         the age is trust_age's quorum time) */
     size_t nfuture;  /* valid cosignatures dated too far ahead (not counted) */
     uint8_t future[GL_POLICY_MAX_WITNESSES]; /* 1: that witness's */
-    int quorum;      /* 0 satisfied, GL_EQUORUM not */
+    int quorum;                              /* 0 satisfied, GL_EQUORUM not */
 };
 
 /* Opens the signed checkpoint note msg (len bytes) under p at time now
@@ -54,8 +54,8 @@ struct trust_checkpoint {
  * not met (*out is filled, so the caller can say which witnesses
  * cosigned); otherwise GL_EPARSE / GL_ENOKEY / GL_EVERIFY / GL_ETOOBIG
  * with why (TRUST_WHY_MAX bytes) saying what was wrong. */
-int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len, uint64_t now,
-                          struct trust_checkpoint *out, char *why);
+int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len,
+                          uint64_t now, struct trust_checkpoint *out, char *why);
 
 /* Appends "A (time), B (time)" for the witnesses that cosigned, or "no
  * witness" to out; then, if any, "; not cosigned by C, D" and "; invalid
@@ -142,7 +142,7 @@ struct trust_report {
     size_t submitter;                      /* index of the policy submitter, if passed */
     int have_checkpoint;                   /* ck opened (log signature verified) */
     struct trust_checkpoint ck;
-    int have_age;          /* age computed: checkpoint opened and now known */
+    int have_age; /* age computed: checkpoint opened and now known */
     struct trust_age age;
     uint8_t leaf[GL_HASH_LEN]; /* the statement's leaf hash */
 };

@@ -64,8 +64,8 @@ int util_opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint
 {
     if (util_parse_u64(s, lo, hi, out) == 0)
         return 0;
-    cli_error("%s takes a number from %llu to %llu, not '%s'", name, (unsigned long long)lo,
-              (unsigned long long)hi, s);
+    cli_error("%s takes a number from %llu to %llu, not '%s'", name,
+              (unsigned long long)lo, (unsigned long long)hi, s);
     return GL_EPARSE;
 }
 

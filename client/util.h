@@ -22,7 +22,8 @@ int util_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* The same for the value of option `name` (e.g. "--timeout"): on a bad
  * value says "NAME takes a number from LO to HI, not 'V'" on stderr.
  * 0 or GL_EPARSE. */
-int util_opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+int util_opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi,
+                 uint64_t *out);
 
 /* SHA-256 of a file's contents, streamed (any size). 0, or GL_EIO with a
  * message on stderr naming the file. */

@@ -90,8 +90,8 @@ static int parse_proofs(const char *s, size_t len, size_t pos, struct gl_chainbu
         if ((err = take_frame(s, len, &pos, line, &n, why)) != 0)
             return err;
         if (s[pos + n - 1] != '\n')
-            return gl_err_set(why, GL_EPARSE, line, "proof %zu does not end with a newline",
-                              b->n + 1);
+            return gl_err_set(why, GL_EPARSE, line,
+                              "proof %zu does not end with a newline", b->n + 1);
         if ((err = gl_tlogproof_parse(s + pos, (size_t)n, &b->proofs[b->n], why)) != 0)
             return gl_err_wrap(why, err, line, NULL);
         if ((err = check_statement(b->proofs[b->n], b->n, line, why)) != 0) {
@@ -121,7 +121,8 @@ int gl_chainbundle_parse(const char *data, size_t len, struct gl_chainbundle **o
         return gl_err_set(why, GL_ETOOBIG, 0, "chain bundle larger than %zu bytes",
                           GL_CHAINBUNDLE_MAX_SIZE);
     if (len <= hl || memcmp(data, GL_CHAINBUNDLE_HEADER, hl) != 0 || data[hl] != '\n')
-        return gl_err_set(why, GL_EPARSE, 1, "the first line is not " GL_CHAINBUNDLE_HEADER);
+        return gl_err_set(why, GL_EPARSE, 1,
+                          "the first line is not " GL_CHAINBUNDLE_HEADER);
     if ((b = calloc(1, sizeof(*b))) == NULL)
         return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
     if ((err = parse_proofs(data, len, hl + 1, b, why)) != 0) {
@@ -141,7 +142,8 @@ void gl_chainbundle_free(struct gl_chainbundle *b)
     free(b);
 }
 
-int gl_chainbundle_format(struct gl_tlogproof *const *proofs, size_t n, struct gl_buf *out)
+int gl_chainbundle_format(struct gl_tlogproof *const *proofs, size_t n,
+                          struct gl_buf *out)
 {
     struct gl_buf tmp, one;
     int err = 0;

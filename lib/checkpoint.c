@@ -106,7 +106,8 @@ int gl_checkpoint_parse(const char *text, size_t n, struct gl_checkpoint *out,
     if ((err = parse_ext(&t, out, why)) != 0)
         return err;
     assert(out->origin[0] != 0 && strlen(out->origin) <= GL_CHECKPOINT_ORIGIN_MAX);
-    assert((out->ext == NULL) == (out->ext_len == 0) && (out->ext_len == 0) == (out->next == 0));
+    assert((out->ext == NULL) == (out->ext_len == 0) &&
+           (out->ext_len == 0) == (out->next == 0));
     return 0;
 }
 

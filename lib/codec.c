@@ -59,8 +59,8 @@ static int b64_val(char c)
     return -1;
 }
 
-int gl_base64_decode(const char *in, size_t inlen, uint8_t *out,
-                     size_t outmax, size_t *outlen)
+int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
+                     size_t *outlen)
 {
     size_t i, o = 0, pad = 0, need;
 
@@ -83,7 +83,8 @@ int gl_base64_decode(const char *in, size_t inlen, uint8_t *out,
             if (v[k] < 0)
                 v[k] = 0;
         }
-        w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+            (uint32_t)v[3];
         if (last && pad == 2 && (w & 0xffff) != 0)
             return GL_EPARSE; /* non-zero unused bits */
         if (last && pad == 1 && (w & 0xff) != 0)
@@ -98,8 +99,7 @@ int gl_base64_decode(const char *in, size_t inlen, uint8_t *out,
     return 0;
 }
 
-int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out,
-                           size_t want)
+int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want)
 {
     size_t got;
     int err;
@@ -138,8 +138,8 @@ static int hex_val(char c, int strict)
     return -1;
 }
 
-int gl_hex_decode_exact(const char *in, size_t inlen, uint8_t *out,
-                        size_t want, int strict)
+int gl_hex_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want,
+                        int strict)
 {
     size_t i;
 

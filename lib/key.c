@@ -48,8 +48,8 @@ uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[GL_KEY_LEN]
     tail[0] = '\n';
     tail[1] = type;
     memcpy(tail + 2, pub, GL_KEY_LEN);
-    if (gl_sha256_3((uint8_t)name[0], name + 1, strlen(name) - 1, tail,
-                    sizeof(tail), h) != 0)
+    if (gl_sha256_3((uint8_t)name[0], name + 1, strlen(name) - 1, tail, sizeof(tail),
+                    h) != 0)
         return 0; /* only on OpenSSL failure; IDs then never match */
     return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
@@ -164,8 +164,7 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
                           GL_KEY_NAME_MAX);
     p1++;
     p2 = memchr(p1, '+', n - (size_t)(p1 - s));
-    if (p2 == NULL || p2 - p1 != 8 ||
-        gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
+    if (p2 == NULL || p2 - p1 != 8 || gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
         return gl_err_set(why, GL_EPARSE, 0, "the key ID is not 8 hex digits");
     p2++;
     if (gl_base64_decode_exact(p2, n - (size_t)(p2 - s), raw, 33) != 0)
@@ -173,14 +172,15 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
                           "the key is not base64 of a type byte and 32 key bytes");
     memcpy(name, s, name_len);
     name[name_len] = 0;
-    *id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
+    *id =
+        (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
     return 0;
 }
 
 /* The type byte must be known and the ID must be the one of (name, type,
  * pub). */
-static int key_check(const char *name, uint8_t type, uint32_t id, const uint8_t pub[GL_KEY_LEN],
-                     struct gl_err *why)
+static int key_check(const char *name, uint8_t type, uint32_t id,
+                     const uint8_t pub[GL_KEY_LEN], struct gl_err *why)
 {
     if (!key_type_known(type))
         return gl_err_set(why, GL_EKEYTYPE, 0, "unknown key type 0x%02x", type);

@@ -86,8 +86,7 @@ int gl_merkle_leaf_hash(const void *data, size_t n, uint8_t out[GL_HASH_LEN])
     return gl_sha256_3(0x00, data, n, NULL, 0, out);
 }
 
-int gl_merkle_node_hash(const uint8_t left[GL_HASH_LEN],
-                        const uint8_t right[GL_HASH_LEN],
+int gl_merkle_node_hash(const uint8_t left[GL_HASH_LEN], const uint8_t right[GL_HASH_LEN],
                         uint8_t out[GL_HASH_LEN])
 {
     return gl_sha256_3(0x01, left, HLEN, right, HLEN, out);
@@ -115,8 +114,8 @@ static int report(gl_merkle_node_fn fn, void *ctx, const struct gl_node_id *id,
 }
 
 int gl_merkle_range_append(struct gl_merkle_range *r,
-                           const uint8_t leaf_hash[GL_HASH_LEN],
-                           gl_merkle_node_fn fn, void *ctx)
+                           const uint8_t leaf_hash[GL_HASH_LEN], gl_merkle_node_fn fn,
+                           void *ctx)
 {
     uint8_t tmp[2][HLEN];
     const uint8_t *cur = leaf_hash;
@@ -150,8 +149,7 @@ int gl_merkle_range_append(struct gl_merkle_range *r,
     return 0;
 }
 
-int gl_merkle_range_root(const struct gl_merkle_range *r,
-                         uint8_t root[GL_HASH_LEN])
+int gl_merkle_range_root(const struct gl_merkle_range *r, uint8_t root[GL_HASH_LEN])
 {
     uint8_t acc[HLEN];
     unsigned level;
@@ -265,7 +263,8 @@ static size_t range_nodes(uint64_t lo, uint64_t hi, struct gl_node_id *ids)
     size_t n = 0;
 
     /* aligned: lo is a multiple of the smallest power of two >= hi - lo */
-    assert(lo <= hi && (rem <= 1 || (lo & ((UINT64_C(1) << bitlen64(rem - 1)) - 1)) == 0));
+    assert(lo <= hi &&
+           (rem <= 1 || (lo & ((UINT64_C(1) << bitlen64(rem - 1)) - 1)) == 0));
     while (rem != 0) {
         unsigned level = bitlen64(rem) - 1;
         ids[n].level = level;
@@ -278,8 +277,8 @@ static size_t range_nodes(uint64_t lo, uint64_t hi, struct gl_node_id *ids)
 }
 
 /* All node ids of a plan; cnt[i] = how many belong to range i. */
-static int plan_nodes(const struct merkle_plan *p, struct gl_node_id *ids,
-                      size_t *n, uint8_t *cnt)
+static int plan_nodes(const struct merkle_plan *p, struct gl_node_id *ids, size_t *n,
+                      uint8_t *cnt)
 {
     struct gl_node_id tmp[GL_MERKLE_MAX_HEIGHT];
     size_t i, c, total = 0;
@@ -314,9 +313,8 @@ static int fold_range(const uint8_t (*h)[HLEN], size_t n, uint8_t out[HLEN])
     return 0;
 }
 
-static int source_read(const struct gl_hash_source *src,
-                       const struct gl_node_id *ids, size_t n,
-                       uint8_t (*out)[HLEN])
+static int source_read(const struct gl_hash_source *src, const struct gl_node_id *ids,
+                       size_t n, uint8_t (*out)[HLEN])
 {
     int err;
 
@@ -329,8 +327,8 @@ static int source_read(const struct gl_hash_source *src,
 }
 
 /* Reads a plan's nodes and writes the hash of range i to out[i]. */
-static int plan_run(const struct merkle_plan *p,
-                    const struct gl_hash_source *src, uint8_t (*out)[HLEN])
+static int plan_run(const struct merkle_plan *p, const struct gl_hash_source *src,
+                    uint8_t (*out)[HLEN])
 {
     struct gl_node_id ids[GL_MERKLE_MAX_NODES];
     uint8_t hashes[GL_MERKLE_MAX_NODES][HLEN];
@@ -364,8 +362,8 @@ int gl_merkle_root_nodes(uint64_t size, struct gl_node_id *ids, size_t *n)
     return err != 0 ? err : plan_nodes(&p, ids, n, NULL);
 }
 
-int gl_merkle_inclusion_nodes(uint64_t index, uint64_t size,
-                              struct gl_node_id *ids, size_t *n)
+int gl_merkle_inclusion_nodes(uint64_t index, uint64_t size, struct gl_node_id *ids,
+                              size_t *n)
 {
     struct merkle_plan p;
     int err = plan_inclusion(index, size, &p);
@@ -373,8 +371,8 @@ int gl_merkle_inclusion_nodes(uint64_t index, uint64_t size,
     return err != 0 ? err : plan_nodes(&p, ids, n, NULL);
 }
 
-int gl_merkle_consistency_nodes(uint64_t m, uint64_t size,
-                                struct gl_node_id *ids, size_t *n)
+int gl_merkle_consistency_nodes(uint64_t m, uint64_t size, struct gl_node_id *ids,
+                                size_t *n)
 {
     struct merkle_plan p;
     int err = plan_consistency(m, size, &p);
@@ -435,9 +433,8 @@ static int prove(const struct merkle_plan *p, const struct gl_hash_source *src,
     return 0;
 }
 
-int gl_merkle_prove_inclusion(const struct gl_hash_source *src,
-                              uint64_t index, uint64_t size,
-                              uint8_t (*proof)[GL_HASH_LEN], size_t *len)
+int gl_merkle_prove_inclusion(const struct gl_hash_source *src, uint64_t index,
+                              uint64_t size, uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
     struct merkle_plan p;
     int err = plan_inclusion(index, size, &p);
@@ -446,8 +443,7 @@ int gl_merkle_prove_inclusion(const struct gl_hash_source *src,
 }
 
 int gl_merkle_prove_consistency(const struct gl_hash_source *src, uint64_t m,
-                                uint64_t size, uint8_t (*proof)[GL_HASH_LEN],
-                                size_t *len)
+                                uint64_t size, uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
     struct merkle_plan p;
     int err = plan_consistency(m, size, &p);
@@ -459,8 +455,7 @@ int gl_merkle_prove_consistency(const struct gl_hash_source *src, uint64_t m,
 
 /* RFC 9162 2.1.3.2's proof shape: where the paths to index and size - 1
  * diverge (inner) and the left siblings above (border). index < size. */
-static void decompose(uint64_t index, uint64_t size, unsigned *inner,
-                      unsigned *border)
+static void decompose(uint64_t index, uint64_t size, unsigned *inner, unsigned *border)
 {
     *inner = bitlen64(index ^ (size - 1));
     *border = *inner >= 64 ? 0 : popcount64(index >> *inner);
@@ -505,8 +500,8 @@ static void shift_to_odd(uint64_t *fn, uint64_t *sn)
 
 int gl_merkle_root_from_inclusion(uint64_t index, uint64_t size,
                                   const uint8_t leaf_hash[GL_HASH_LEN],
-                                  const uint8_t (*proof)[GL_HASH_LEN],
-                                  size_t len, uint8_t root[GL_HASH_LEN])
+                                  const uint8_t (*proof)[GL_HASH_LEN], size_t len,
+                                  uint8_t root[GL_HASH_LEN])
 {
     uint8_t r[HLEN];
     uint64_t fn, sn;
@@ -611,8 +606,7 @@ static int verify_chain(uint64_t m, uint64_t size, const uint8_t seed[HLEN],
 int gl_merkle_verify_consistency(uint64_t m, uint64_t size,
                                  const uint8_t root1[GL_HASH_LEN],
                                  const uint8_t root2[GL_HASH_LEN],
-                                 const uint8_t (*proof)[GL_HASH_LEN],
-                                 size_t len)
+                                 const uint8_t (*proof)[GL_HASH_LEN], size_t len)
 {
     size_t want;
     int err;

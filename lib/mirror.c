@@ -71,8 +71,9 @@ int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t star
                             uint64_t end, const uint8_t *ticket, size_t ticket_len,
                             struct gl_buf *out)
 {
-    if (origin == NULL || out == NULL || start > end || origin_len > GL_MIRROR_ORIGIN_MAX ||
-        ticket_len > GL_MIRROR_TICKET_MAX || (ticket == NULL && ticket_len != 0))
+    if (origin == NULL || out == NULL || start > end ||
+        origin_len > GL_MIRROR_ORIGIN_MAX || ticket_len > GL_MIRROR_TICKET_MAX ||
+        (ticket == NULL && ticket_len != 0))
         return GL_EINVAL;
     size_t mark = out->len;
     int rc = put_be(out, origin_len, 2);
@@ -140,8 +141,8 @@ int gl_mirror_package_parse(const uint8_t *b, size_t n, struct gl_mirror_package
         return gl_err_set(why, GL_EPARSE, 0, "truncated package: no proof length");
     size_t nh = b[at++];
     if (nh > GL_MIRROR_MAX_HASHES)
-        return gl_err_set(why, GL_ERANGE, 0, "package proof of %zu hashes (at most %d)", nh,
-                          GL_MIRROR_MAX_HASHES);
+        return gl_err_set(why, GL_ERANGE, 0, "package proof of %zu hashes (at most %d)",
+                          nh, GL_MIRROR_MAX_HASHES);
     if ((n - at) / GL_HASH_LEN < nh)
         return gl_err_set(why, GL_EPARSE, 0, "truncated package: proof");
     memcpy(p->proof, b + at, nh * GL_HASH_LEN);
@@ -181,7 +182,8 @@ int gl_mirror_info_format(uint64_t size, uint64_t next, const uint8_t *ticket,
                           size_t ticket_len, struct gl_buf *out)
 {
     char b64[2 * GL_MIRROR_TICKET_MAX];
-    if (out == NULL || ticket_len > GL_MIRROR_TICKET_MAX || (ticket == NULL && ticket_len))
+    if (out == NULL || ticket_len > GL_MIRROR_TICKET_MAX ||
+        (ticket == NULL && ticket_len))
         return GL_EINVAL;
     b64[0] = 0;
     if (ticket_len > 0) {

@@ -99,8 +99,8 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
                           GL_NOTE_SIG_MAX);
     sig->name = line;
     sig->name_len = name_len;
-    sig->id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
-              (uint32_t)blob[2] << 8 | blob[3];
+    sig->id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
+              blob[3];
     sig->sig_len = blob_len - 4;
     memcpy(sig->sig, blob + 4, sig->sig_len);
     return 0;
@@ -183,8 +183,8 @@ void gl_note_free(struct gl_note *n)
 }
 
 /* The index of the known note key matching sig's name and ID, or -1. */
-static long note_find_key(const struct gl_note_sig *sig,
-                          const struct gl_verifier *keys, size_t nkeys)
+static long note_find_key(const struct gl_note_sig *sig, const struct gl_verifier *keys,
+                          size_t nkeys)
 {
     for (size_t i = 0; i < nkeys; i++) {
         if (keys[i].type == GL_KEY_NOTE && keys[i].id == sig->id &&
@@ -202,8 +202,8 @@ static int note_same_key(const struct gl_note_sig *a, const struct gl_note_sig *
            memcmp(a->name, b->name, a->name_len) == 0;
 }
 
-int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys,
-                   size_t nkeys, uint8_t *verified)
+int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size_t nkeys,
+                   uint8_t *verified)
 {
     uint8_t ok[GL_NOTE_MAX_SIGS] = {0};
     size_t good = 0;
@@ -237,8 +237,8 @@ int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys,
     return good > 0 ? 0 : GL_ENOKEY;
 }
 
-int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig,
-                       size_t sig_len, struct gl_buf *out)
+int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig, size_t sig_len,
+                       struct gl_buf *out)
 {
     uint8_t blob[4 + GL_NOTE_SIG_MAX];
     char b64[((4 + GL_NOTE_SIG_MAX) + 2) / 3 * 4 + 1];

@@ -37,7 +37,7 @@
 #define NAME_SHOWN 64 /* bytes of a name quoted in an error message */
 
 struct gl_policy {
-    char *text;                       /* owned copy; names, URLs point in */
+    char *text; /* owned copy; names, URLs point in */
     struct gl_policy_log *logs;
     struct gl_verifier *log_keys;
     size_t nlogs;
@@ -46,13 +46,13 @@ struct gl_policy {
     size_t nwitnesses;
     struct gl_policy_group *groups;
     size_t ngroups;
-    struct gl_policy_ref *members;    /* every group's members, in order */
+    struct gl_policy_ref *members; /* every group's members, in order */
     size_t nmembers;
     struct gl_verifier *submitters;
-    uint8_t *roles;                   /* enum gl_policy_role per submitter */
+    uint8_t *roles; /* enum gl_policy_role per submitter */
     size_t nsubmitters;
     struct gl_policy_ref quorum;
-    size_t require_rebuilds;          /* 0: none required */
+    size_t require_rebuilds; /* 0: none required */
     int require_audit;
 };
 
@@ -70,8 +70,8 @@ struct pstate {
     size_t submitter_line[GL_POLICY_MAX_SUBMITTERS];
     size_t witness_in[GL_POLICY_MAX_WITNESSES]; /* group index + 1, or 0 */
     size_t group_in[GL_POLICY_MAX_GROUPS];
-    size_t quorum_line;                          /* 0: no quorum yet */
-    size_t rebuilds_line, audit_line;            /* require lines, 0: none */
+    size_t quorum_line;               /* 0: no quorum yet */
+    size_t rebuilds_line, audit_line; /* require lines, 0: none */
 };
 
 enum role { ROLE_LOG, ROLE_WITNESS, ROLE_SUBMITTER };
@@ -236,7 +236,8 @@ static int lookup_name(const struct gl_policy *p, const char *s, size_t n,
         return 0;
     }
     for (i = 0; i < p->nwitnesses; i++) {
-        if (strlen(p->witnesses[i].name) == n && memcmp(p->witnesses[i].name, s, n) == 0) {
+        if (strlen(p->witnesses[i].name) == n &&
+            memcmp(p->witnesses[i].name, s, n) == 0) {
             out->kind = GL_POLICY_REF_WITNESS;
             out->index = i;
             return 0;
@@ -286,8 +287,7 @@ static int same_name_id(const struct gl_verifier *a, const struct gl_verifier *b
 
 /* Compares v with one existing key of some role. */
 static int check_against(struct pstate *ps, const struct gl_verifier *v,
-                         const struct gl_verifier *old, size_t old_line,
-                         int same_role)
+                         const struct gl_verifier *old, size_t old_line, int same_role)
 {
     if (memcmp(v->pub, old->pub, sizeof(v->pub)) == 0)
         return gl_err_set(ps->why, GL_EPARSE, ps->line,
@@ -312,12 +312,12 @@ static int check_key_unique(struct pstate *ps, const struct gl_verifier *v,
                                  role == ROLE_LOG)) != 0)
             return err;
     for (i = 0; i < p->nwitnesses; i++)
-        if ((err = check_against(ps, v, &p->witness_keys[i],
-                                 p->witnesses[i].line, role == ROLE_WITNESS)) != 0)
+        if ((err = check_against(ps, v, &p->witness_keys[i], p->witnesses[i].line,
+                                 role == ROLE_WITNESS)) != 0)
             return err;
     for (i = 0; i < p->nsubmitters; i++)
-        if ((err = check_against(ps, v, &p->submitters[i],
-                                 ps->submitter_line[i], role == ROLE_SUBMITTER)) != 0)
+        if ((err = check_against(ps, v, &p->submitters[i], ps->submitter_line[i],
+                                 role == ROLE_SUBMITTER)) != 0)
             return err;
     return 0;
 }
@@ -389,7 +389,8 @@ static int parse_cosigner(struct pstate *ps, struct tok *t, size_t nt, int mirro
     int err, converted = 0;
 
     if (nt != 3 && nt != 4)
-        return gl_err_set(ps->why, GL_EPARSE, ps->line, "expected: %s <name> <vkey> [<url>]",
+        return gl_err_set(ps->why, GL_EPARSE, ps->line,
+                          "expected: %s <name> <vkey> [<url>]",
                           mirror ? "mirror" : "witness");
     if (p->nwitnesses == ps->cap_witnesses)
         return gl_err_set(ps->why, GL_ETOOBIG, ps->line, "more than %d witnesses",
@@ -536,8 +537,10 @@ static int parse_quorum(struct pstate *ps, struct tok *t, size_t nt)
 }
 
 static const char *const role_names[] = {
-    [GL_POLICY_ROLE_NONE] = "", [GL_POLICY_ROLE_BUILDER] = "builder",
-    [GL_POLICY_ROLE_REBUILDER] = "rebuilder", [GL_POLICY_ROLE_AUDITOR] = "auditor",
+    [GL_POLICY_ROLE_NONE] = "",
+    [GL_POLICY_ROLE_BUILDER] = "builder",
+    [GL_POLICY_ROLE_REBUILDER] = "rebuilder",
+    [GL_POLICY_ROLE_AUDITOR] = "auditor",
 };
 
 const char *gl_policy_role_name(enum gl_policy_role r)
@@ -639,8 +642,9 @@ static int check_requirements(struct pstate *ps)
     if (ps->audit_line != 0 && ps->audit_line < first)
         first = ps->audit_line;
     if (first != 0 && count_role(p, GL_POLICY_ROLE_BUILDER) == 0)
-        return gl_err_set(ps->why, GL_EPARSE, first,
-                          "a requirement needs at least one \"submitter <vkey> builder\"");
+        return gl_err_set(
+            ps->why, GL_EPARSE, first,
+            "a requirement needs at least one \"submitter <vkey> builder\"");
     if (p->require_rebuilds > rebuilders)
         return gl_err_set(ps->why, GL_EPARSE, ps->rebuilds_line,
                           "require rebuilds %zu, but the policy names %zu rebuilder%s",
@@ -655,10 +659,9 @@ static const struct {
     const char *word;
     int (*parse)(struct pstate *, struct tok *, size_t);
 } keywords[] = {
-    { "log", parse_log },         { "witness", parse_witness },
-    { "group", parse_group },     { "quorum", parse_quorum },
-    { "submitter", parse_submitter }, { "require", parse_require },
-    { "mirror", parse_mirror },
+    {"log", parse_log},       {"witness", parse_witness},     {"group", parse_group},
+    {"quorum", parse_quorum}, {"submitter", parse_submitter}, {"require", parse_require},
+    {"mirror", parse_mirror},
 };
 
 /* Each keyword parser checks nt before touching t[1..]; t holds the
@@ -798,8 +801,7 @@ size_t gl_policy_nwitnesses(const struct gl_policy *p)
     return p->nwitnesses;
 }
 
-const struct gl_policy_witness *gl_policy_witness_at(const struct gl_policy *p,
-                                                     size_t i)
+const struct gl_policy_witness *gl_policy_witness_at(const struct gl_policy *p, size_t i)
 {
     return i < p->nwitnesses ? &p->witnesses[i] : NULL;
 }
@@ -809,8 +811,7 @@ size_t gl_policy_ngroups(const struct gl_policy *p)
     return p->ngroups;
 }
 
-const struct gl_policy_group *gl_policy_group_at(const struct gl_policy *p,
-                                                 size_t i)
+const struct gl_policy_group *gl_policy_group_at(const struct gl_policy *p, size_t i)
 {
     return i < p->ngroups ? &p->groups[i] : NULL;
 }
@@ -826,15 +827,13 @@ const struct gl_verifier *gl_policy_log_keys(const struct gl_policy *p, size_t *
     return p->log_keys;
 }
 
-const struct gl_verifier *gl_policy_witness_keys(const struct gl_policy *p,
-                                                 size_t *n)
+const struct gl_verifier *gl_policy_witness_keys(const struct gl_policy *p, size_t *n)
 {
     *n = p->nwitnesses;
     return p->witness_keys;
 }
 
-const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p,
-                                               size_t *n)
+const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p, size_t *n)
 {
     *n = p->nsubmitters;
     return p->submitters;
@@ -874,8 +873,8 @@ int gl_policy_find_log(const struct gl_policy *p, const char *origin, size_t n,
     return GL_ENOTFOUND;
 }
 
-static int find_key(const struct gl_verifier *keys, size_t nkeys,
-                    const char *name, size_t n, uint32_t id, size_t *idx)
+static int find_key(const struct gl_verifier *keys, size_t nkeys, const char *name,
+                    size_t n, uint32_t id, size_t *idx)
 {
     size_t i;
 
@@ -888,14 +887,14 @@ static int find_key(const struct gl_verifier *keys, size_t nkeys,
     return GL_ENOTFOUND;
 }
 
-int gl_policy_find_log_key(const struct gl_policy *p, const char *name,
-                           size_t n, uint32_t id, size_t *idx)
+int gl_policy_find_log_key(const struct gl_policy *p, const char *name, size_t n,
+                           uint32_t id, size_t *idx)
 {
     return find_key(p->log_keys, p->nlogs, name, n, id, idx);
 }
 
-int gl_policy_find_witness_key(const struct gl_policy *p, const char *name,
-                               size_t n, uint32_t id, size_t *idx)
+int gl_policy_find_witness_key(const struct gl_policy *p, const char *name, size_t n,
+                               uint32_t id, size_t *idx)
 {
     return find_key(p->witness_keys, p->nwitnesses, name, n, id, idx);
 }
@@ -911,7 +910,7 @@ int gl_policy_find_name(const struct gl_policy *p, const char *name, size_t n,
 int gl_policy_quorum_check(const struct gl_policy *p, const uint8_t *witnessed,
                            size_t nwitnessed)
 {
-    uint8_t sat[GL_POLICY_MAX_GROUPS] = { 0 };
+    uint8_t sat[GL_POLICY_MAX_GROUPS] = {0};
     size_t g, m, count;
 
     static const uint8_t no_witnesses[1];
@@ -926,8 +925,8 @@ int gl_policy_quorum_check(const struct gl_policy *p, const uint8_t *witnessed,
         const struct gl_policy_group *grp = &p->groups[g];
         for (m = 0, count = 0; m < grp->nmembers; m++) {
             struct gl_policy_ref r = grp->members[m];
-            count += r.kind == GL_POLICY_REF_WITNESS ? witnessed[r.index] != 0
-                                                     : sat[r.index];
+            count +=
+                r.kind == GL_POLICY_REF_WITNESS ? witnessed[r.index] != 0 : sat[r.index];
         }
         sat[g] = count >= grp->k;
     }
@@ -1133,23 +1132,21 @@ int gl_policy_describe(const struct gl_policy *p, struct gl_buf *out)
 
     if (p == NULL || out == NULL)
         return GL_EINVAL;
-    if ((err = describe_logs(p, out)) != 0 ||
-        (err = describe_quorum(p, out)) != 0)
+    if ((err = describe_logs(p, out)) != 0 || (err = describe_quorum(p, out)) != 0)
         return err;
     return describe_submitters(p, out);
 }
 
 /* ---- canonical formatting ---- */
 
-static int put_key_url(struct gl_buf *out, const struct gl_verifier *k,
-                       const char *url)
+static int put_key_url(struct gl_buf *out, const struct gl_verifier *k, const char *url)
 {
     int err;
 
     if ((err = gl_verifier_format(k, out)) != 0)
         return err;
-    if (url != NULL && ((err = gl_buf_putc(out, ' ')) != 0 ||
-                        (err = gl_buf_append_str(out, url)) != 0))
+    if (url != NULL &&
+        ((err = gl_buf_putc(out, ' ')) != 0 || (err = gl_buf_append_str(out, url)) != 0))
         return err;
     return gl_buf_putc(out, '\n');
 }
@@ -1186,9 +1183,10 @@ static int format_entries(const struct gl_policy *p, int portable, struct gl_buf
             (err = put_key_url(out, &p->log_keys[i], p->logs[i].url)) != 0)
             return err;
     for (i = 0; i < p->nwitnesses; i++)
-        if ((err = gl_buf_printf(out, "%s %s ",
-                                 p->witnesses[i].mirror && !portable ? "mirror" : "witness",
-                                 p->witnesses[i].name)) != 0 ||
+        if ((err =
+                 gl_buf_printf(out, "%s %s ",
+                               p->witnesses[i].mirror && !portable ? "mirror" : "witness",
+                               p->witnesses[i].name)) != 0 ||
             (err = put_key_url(out, &p->witness_keys[i], p->witnesses[i].url)) != 0)
             return err;
     for (i = 0; i < p->ngroups; i++)
@@ -1205,9 +1203,10 @@ static int format_glasslog(const struct gl_policy *p, struct gl_buf *out)
 
     for (i = 0; i < p->nsubmitters; i++)
         if ((err = gl_buf_append_str(out, "submitter ")) != 0 ||
-            (err = put_key_url(out, &p->submitters[i],
-                               p->roles[i] != GL_POLICY_ROLE_NONE ? role_names[p->roles[i]]
-                                                                  : NULL)) != 0)
+            (err =
+                 put_key_url(out, &p->submitters[i],
+                             p->roles[i] != GL_POLICY_ROLE_NONE ? role_names[p->roles[i]]
+                                                                : NULL)) != 0)
             return err;
     if (p->require_rebuilds > 0 &&
         (err = gl_buf_printf(out, "require rebuilds %zu\n", p->require_rebuilds)) != 0)

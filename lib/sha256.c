@@ -104,8 +104,8 @@ int gl_sha256_final(struct gl_sha256 *h, uint8_t out[GL_HASH_LEN])
     return gl_sha256_reset(h);
 }
 
-int gl_sha256_3(uint8_t prefix, const void *a, size_t an, const void *b,
-                size_t bn, uint8_t out[GL_HASH_LEN])
+int gl_sha256_3(uint8_t prefix, const void *a, size_t an, const void *b, size_t bn,
+                uint8_t out[GL_HASH_LEN])
 {
     EVP_MD_CTX *ctx = sha_thread_ctx();
 

@@ -110,8 +110,9 @@ static int walk_dir(struct walk *w, const char *rel, int depth)
     int err = 0;
 
     if (depth > GL_SRCTREE_MAX_DEPTH)
-        return gl_err_set(w->why, GL_ETOOBIG, 0, "%.300s: directories nested deeper than %d",
-                          rel, GL_SRCTREE_MAX_DEPTH);
+        return gl_err_set(w->why, GL_ETOOBIG, 0,
+                          "%.300s: directories nested deeper than %d", rel,
+                          GL_SRCTREE_MAX_DEPTH);
     if (full_path(w, rel, full, sizeof(full)) != 0 || (dir = opendir(full)) == NULL)
         return gl_err_set(w->why, GL_EIO, 0, "cannot read directory %.300s", full);
     for (;;) {
@@ -208,7 +209,8 @@ int gl_srctree_digest(const char *dir, uint8_t out[32], struct gl_buf *manifest,
     if ((err = walk_dir(&w, "", 0)) != 0)
         goto out;
     qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
-    if ((err = gl_sha256_new(&h)) != 0 || (err = hash_manifest(&w, h, &m, manifest != NULL)) != 0 ||
+    if ((err = gl_sha256_new(&h)) != 0 ||
+        (err = hash_manifest(&w, h, &m, manifest != NULL)) != 0 ||
         (err = gl_sha256_final(h, d)) != 0)
         goto out;
     if (manifest != NULL && (err = gl_buf_append(manifest, m.data, m.len)) != 0) {

@@ -45,8 +45,7 @@ const char *gl_statement_kind_name(enum gl_statement_kind kind)
     return kind_names[kind];
 }
 
-int gl_statement_kind_parse(const char *s, size_t n,
-                            enum gl_statement_kind *out)
+int gl_statement_kind_parse(const char *s, size_t n, enum gl_statement_kind *out)
 {
     int k;
 
@@ -81,9 +80,9 @@ static int kind_valid(unsigned format, enum gl_statement_kind kind)
 
 int gl_statement_has_source(const struct gl_statement_fields *f)
 {
-    return f->format == 2 && (f->kind == GL_STATEMENT_BUILD ||
-                               f->kind == GL_STATEMENT_RULE_UPDATE ||
-                               f->kind == GL_STATEMENT_REBUILD);
+    return f->format == 2 &&
+           (f->kind == GL_STATEMENT_BUILD || f->kind == GL_STATEMENT_RULE_UPDATE ||
+            f->kind == GL_STATEMENT_REBUILD);
 }
 
 static int is_v2_audit(const struct gl_statement_fields *f)
@@ -112,8 +111,8 @@ static int meta_key_valid(const char *s, size_t n)
         return 0;
     for (i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
             return 0;
     }
     return 1;
@@ -126,8 +125,7 @@ static int meta_value_valid(const char *s, size_t n)
 
     if (n == 0)
         return 1;
-    if (s == NULL || n > GL_STATEMENT_META_VALUE_MAX || s[0] == ' ' ||
-        s[n - 1] == ' ')
+    if (s == NULL || n > GL_STATEMENT_META_VALUE_MAX || s[0] == ' ' || s[n - 1] == ' ')
         return 0;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -138,8 +136,7 @@ static int meta_value_valid(const char *s, size_t n)
 }
 
 /* Bytewise order of two keys: <0, 0, >0. */
-static int key_cmp(const struct gl_statement_meta *a,
-                   const struct gl_statement_meta *b)
+static int key_cmp(const struct gl_statement_meta *a, const struct gl_statement_meta *b)
 {
     size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
     int c = memcmp(a->key, b->key, n);
@@ -185,14 +182,16 @@ static int parse_head(struct gl_text *t, struct gl_statement_fields *f,
     int err;
 
     if (gl_text_line(t, &line, &len) != 0 || len != strlen(GL_STATEMENT_HEADER))
-        return gl_err_set(why, GL_EPARSE, 1, "first line is not " GL_STATEMENT_HEADER
+        return gl_err_set(why, GL_EPARSE, 1,
+                          "first line is not " GL_STATEMENT_HEADER
                           " or " GL_STATEMENT_HEADER_V2);
     if (memcmp(line, GL_STATEMENT_HEADER, len) == 0)
         f->format = 1;
     else if (memcmp(line, GL_STATEMENT_HEADER_V2, len) == 0)
         f->format = 2;
     else
-        return gl_err_set(why, GL_EPARSE, 1, "first line is not " GL_STATEMENT_HEADER
+        return gl_err_set(why, GL_EPARSE, 1,
+                          "first line is not " GL_STATEMENT_HEADER
                           " or " GL_STATEMENT_HEADER_V2);
     if ((err = take_field(t, "kind", &v, &vn, why)) != 0)
         return err;
@@ -314,8 +313,7 @@ static int parse_meta_line(const char *line, size_t len, size_t no,
     m->value_len = len - 5 - m->key_len - (sp != NULL);
     if (!meta_key_valid(m->key, m->key_len))
         return gl_err_set(why, GL_EPARSE, no, WHY_META_KEY);
-    if ((sp != NULL && m->value_len == 0) ||
-        !meta_value_valid(m->value, m->value_len))
+    if ((sp != NULL && m->value_len == 0) || !meta_value_valid(m->value, m->value_len))
         return gl_err_set(why, GL_EPARSE, no, WHY_META_VALUE);
     return 0;
 }
@@ -355,7 +353,8 @@ static int parse_text(const char *text, size_t n, struct gl_statement_fields *f,
     gl_text_init(&t, text, n, 0);
     if ((err = parse_head(&t, f, why)) != 0)
         return err;
-    if ((err = parse_digest_time(&t, f, why)) != 0 || (err = parse_links(&t, f, why)) != 0)
+    if ((err = parse_digest_time(&t, f, why)) != 0 ||
+        (err = parse_links(&t, f, why)) != 0)
         return err;
     return parse_meta(&t, f, why);
 }
@@ -420,8 +419,7 @@ static int sig_matches(const struct gl_note_sig *s, const struct gl_verifier *k)
 }
 
 int gl_statement_verify(const struct gl_statement *st,
-                        const struct gl_verifier *submitters, size_t n,
-                        size_t *which)
+                        const struct gl_verifier *submitters, size_t n, size_t *which)
 {
     struct gl_note_sig sig;
     struct gl_note note;
@@ -459,7 +457,8 @@ static int check_links(const struct gl_statement_fields *f, struct gl_err *why)
     if (!is_v2_audit(f))
         return 0;
     if (f->naudited == 0 || f->naudited > GL_STATEMENT_AUDITED_MAX)
-        return gl_err_set(why, GL_EPARSE, 0, "an audit-report names 1 to %d audited digests",
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "an audit-report names 1 to %d audited digests",
                           GL_STATEMENT_AUDITED_MAX);
     for (i = 1; i < f->naudited; i++)
         if (memcmp(f->audited[i - 1], f->audited[i], 32) >= 0)
@@ -521,8 +520,7 @@ static int put_field(struct gl_buf *b, const char *name, const char *v, size_t n
 {
     int err;
 
-    if ((err = gl_buf_append_str(b, name)) != 0 ||
-        (err = gl_buf_putc(b, ' ')) != 0 ||
+    if ((err = gl_buf_append_str(b, name)) != 0 || (err = gl_buf_putc(b, ' ')) != 0 ||
         (err = gl_buf_append(b, v, n)) != 0)
         return err;
     return gl_buf_putc(b, '\n');
@@ -536,7 +534,7 @@ static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
 
     if ((err = gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex))) != 0 ||
         (err = gl_buf_append_str(b, f->format == 2 ? GL_STATEMENT_HEADER_V2 "\n"
-                                                    : GL_STATEMENT_HEADER "\n")) != 0 ||
+                                                   : GL_STATEMENT_HEADER "\n")) != 0 ||
         (err = put_field(b, "kind", kind, strlen(kind))) != 0 ||
         (err = put_field(b, "subject", f->subject, f->subject_len)) != 0 ||
         (err = put_field(b, "version", f->version, f->version_len)) != 0 ||

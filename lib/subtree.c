@@ -191,8 +191,9 @@ static int ver_rec(struct ver *v, uint64_t start, uint64_t end, uint64_t n, int 
     return rc;
 }
 
-int gl_subtree_verify(uint64_t start, uint64_t end, uint64_t size, const uint8_t node[HLEN],
-                      const uint8_t root[HLEN], const uint8_t (*proof)[HLEN], size_t len)
+int gl_subtree_verify(uint64_t start, uint64_t end, uint64_t size,
+                      const uint8_t node[HLEN], const uint8_t root[HLEN],
+                      const uint8_t (*proof)[HLEN], size_t len)
 {
     if (node == NULL || root == NULL || (proof == NULL && len != 0))
         return GL_EINVAL;

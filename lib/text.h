@@ -79,7 +79,9 @@ size_t gl_text_line_at(const char *s, size_t off);
  *   gl_mem_is(s, n, lit)       the n bytes at s are exactly lit */
 #define GL_LIT_LEN(lit) (sizeof(lit "") - 1)
 #define gl_str_prefix(s, lit) (strncmp((s), lit "", GL_LIT_LEN(lit)) == 0)
-#define gl_mem_prefix(s, n, lit) ((n) >= GL_LIT_LEN(lit) && memcmp((s), lit "", GL_LIT_LEN(lit)) == 0)
-#define gl_mem_is(s, n, lit) ((n) == GL_LIT_LEN(lit) && memcmp((s), lit "", GL_LIT_LEN(lit)) == 0)
+#define gl_mem_prefix(s, n, lit)                                                         \
+    ((n) >= GL_LIT_LEN(lit) && memcmp((s), lit "", GL_LIT_LEN(lit)) == 0)
+#define gl_mem_is(s, n, lit)                                                             \
+    ((n) == GL_LIT_LEN(lit) && memcmp((s), lit "", GL_LIT_LEN(lit)) == 0)
 
 #endif

@@ -42,8 +42,7 @@ int gl_tile_locate(const struct gl_node_id *id, struct gl_tile_span *out)
     return 0;
 }
 
-int gl_tile_width(uint32_t level, uint64_t index, uint64_t size,
-                  uint32_t *width)
+int gl_tile_width(uint32_t level, uint64_t index, uint64_t size, uint32_t *width)
 {
     uint64_t hashes, full;
 
@@ -63,8 +62,7 @@ int gl_tile_width(uint32_t level, uint64_t index, uint64_t size,
     return GL_ERANGE;
 }
 
-static int tile_seen(const struct gl_tile *tiles, size_t n,
-                     const struct gl_tile_span *s)
+static int tile_seen(const struct gl_tile *tiles, size_t n, const struct gl_tile_span *s)
 {
     size_t i;
 
@@ -74,9 +72,8 @@ static int tile_seen(const struct gl_tile *tiles, size_t n,
     return 0;
 }
 
-int gl_tile_list_for_nodes(uint64_t size, const struct gl_node_id *ids,
-                           size_t n, struct gl_tile *tiles, size_t cap,
-                           size_t *ntiles)
+int gl_tile_list_for_nodes(uint64_t size, const struct gl_node_id *ids, size_t n,
+                           struct gl_tile *tiles, size_t cap, size_t *ntiles)
 {
     struct gl_tile_span s;
     uint32_t width;
@@ -120,14 +117,12 @@ static int hash_run(const uint8_t (*h)[HLEN], uint32_t n, uint8_t out[HLEN])
 }
 
 int gl_tile_span_hash(const uint8_t (*hashes)[GL_HASH_LEN], uint32_t width,
-                      const struct gl_tile_span *span,
-                      uint8_t out[GL_HASH_LEN])
+                      const struct gl_tile_span *span, uint8_t out[GL_HASH_LEN])
 {
     uint32_t c = span->count;
 
-    if (c == 0 || (c & (c - 1)) != 0 || c > GL_TILE_WIDTH / 2 ||
-        span->start % c != 0 || width > GL_TILE_WIDTH ||
-        span->start + c > width)
+    if (c == 0 || (c & (c - 1)) != 0 || c > GL_TILE_WIDTH / 2 || span->start % c != 0 ||
+        width > GL_TILE_WIDTH || span->start + c > width)
         return GL_ERANGE;
     return hash_run(hashes + span->start, c, out);
 }
@@ -177,13 +172,12 @@ static char *put_index(char *p, uint64_t v)
     return p;
 }
 
-int gl_tile_path_format(const struct gl_tile *t, int entries, char *out,
-                        size_t *len)
+int gl_tile_path_format(const struct gl_tile *t, int entries, char *out, size_t *len)
 {
     char *p = out;
 
-    if (t->level > GL_TILE_MAX_LEVEL || t->width == 0 ||
-        t->width > GL_TILE_WIDTH || (entries && t->level != 0))
+    if (t->level > GL_TILE_MAX_LEVEL || t->width == 0 || t->width > GL_TILE_WIDTH ||
+        (entries && t->level != 0))
         return GL_EINVAL;
     memcpy(p, "tile/", 5);
     p += 5;
@@ -223,13 +217,11 @@ static int cur_lit(struct cursor *c, const char *lit)
 
 static int cur_digit(const struct cursor *c, size_t off)
 {
-    return c->at + off < c->len && c->s[c->at + off] >= '0' &&
-           c->s[c->at + off] <= '9';
+    return c->at + off < c->len && c->s[c->at + off] >= '0' && c->s[c->at + off] <= '9';
 }
 
 /* A decimal of 1..maxdigits digits, no leading zero, at most max. */
-static int cur_small(struct cursor *c, size_t maxdigits, uint32_t max,
-                     uint32_t *out)
+static int cur_small(struct cursor *c, size_t maxdigits, uint32_t max, uint32_t *out)
 {
     uint32_t v = 0;
     size_t n = 0;
@@ -250,8 +242,8 @@ static int cur_group(struct cursor *c, uint64_t *v)
 
     if (!cur_digit(c, 0) || !cur_digit(c, 1) || !cur_digit(c, 2))
         return GL_EPARSE;
-    g = (uint64_t)(c->s[c->at] - '0') * 100 +
-        (uint64_t)(c->s[c->at + 1] - '0') * 10 + (uint64_t)(c->s[c->at + 2] - '0');
+    g = (uint64_t)(c->s[c->at] - '0') * 100 + (uint64_t)(c->s[c->at + 1] - '0') * 10 +
+        (uint64_t)(c->s[c->at + 2] - '0');
     if (*v > (UINT64_MAX - g) / 1000)
         return GL_EPARSE;
     *v = *v * 1000 + g;
@@ -334,8 +326,7 @@ int gl_tile_path_parse(const char *path, size_t len, struct gl_tile *t, int *ent
 
 /* ---- entry bundles ----------------------------------------------------------- */
 
-int gl_tile_bundle_encode(const struct gl_tile_entry *e, size_t n,
-                          struct gl_buf *out)
+int gl_tile_bundle_encode(const struct gl_tile_entry *e, size_t n, struct gl_buf *out)
 {
     size_t i, old = out->len;
     uint8_t hdr[2];

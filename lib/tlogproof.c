@@ -172,7 +172,8 @@ int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out,
         goto out;
     p->checkpoint = data + t.pos;
     p->checkpoint_len = len - t.pos;
-    assert(p->nhashes <= GL_TLOGPROOF_MAX_HASHES && p->extra_len <= GL_TLOGPROOF_EXTRA_MAX);
+    assert(p->nhashes <= GL_TLOGPROOF_MAX_HASHES &&
+           p->extra_len <= GL_TLOGPROOF_EXTRA_MAX);
     assert((p->extra == NULL) == (p->extra_len == 0));
     *out = p;
     p = NULL;
@@ -262,9 +263,8 @@ int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[GL_HASH
     rc = gl_checkpoint_open(p->checkpoint, p->checkpoint_len, log_key, &c, NULL, why);
     if (rc != 0)
         return gl_err_wrap(why, rc, 0, "checkpoint");
-    rc = gl_merkle_verify_inclusion(p->index, c.size, leaf,
-                                    p->hashes, p->nhashes,
-                                    c.root);
+    rc =
+        gl_merkle_verify_inclusion(p->index, c.size, leaf, p->hashes, p->nhashes, c.root);
     if (rc == GL_ERANGE)
         return gl_err_set(why, rc, 0,
                           "inclusion proof: index %llu is outside the tree of size %llu",

@@ -33,7 +33,8 @@ static const struct gl_http_header hdr_immutable[] = {
     {"Cache-Control", "public, max-age=31536000, immutable"},
 };
 static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"}};
-static const struct gl_http_header hdr_checkpoint[] = {{"Cache-Control", "public, max-age=2"}};
+static const struct gl_http_header hdr_checkpoint[] = {
+    {"Cache-Control", "public, max-age=2"}};
 static const struct gl_http_header hdr_retry[] = {{"Retry-After", "1"}};
 
 /* --- helpers ---------------------------------------------------------------- */
@@ -88,7 +89,8 @@ static int query_u64(const char *query, const char *name, uint64_t *out)
  * nothing else is special), into out (max bytes with its NUL); the value
  * must be 1..max-1 bytes 0x21-0x7E once decoded. -1 malformed, 0 absent,
  * 1 found (*len gets its length). */
-static int query_text(const char *query, const char *name, char *out, size_t max, size_t *len)
+static int query_text(const char *query, const char *name, char *out, size_t max,
+                      size_t *len)
 {
     char v[3 * (GL_STATEMENT_SUBJECT_MAX + GL_STATEMENT_VERSION_MAX) + 1];
     size_t n = 0;
@@ -125,7 +127,8 @@ static int query_hash(const char *query, const char *name, uint8_t out[GL_HASH_L
 }
 
 /* 503 with Retry-After and {"error": reason} (reason: a plain literal). */
-static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p, const char *reason)
+static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
+                       const char *reason)
 {
     char body[256];
     int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", reason);
@@ -133,7 +136,8 @@ static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p, const
     if (n < 0 || (size_t)n >= sizeof(body))
         n = 0;
     if (p != NULL)
-        return gl_http_pending_reply(p, 503, "application/json", hdr_retry, 1, body, (size_t)n);
+        return gl_http_pending_reply(p, 503, "application/json", hdr_retry, 1, body,
+                                     (size_t)n);
     return gl_http_reply(req, 503, "application/json", hdr_retry, 1, body, (size_t)n);
 }
 
@@ -141,13 +145,14 @@ static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p, const
 static int reply_limited(struct gl_http_req *req, uint64_t seconds)
 {
     char secs[24], body[160];
-    const struct gl_http_header h[] = {{"Retry-After", secs}, {"Cache-Control", "no-store"}};
+    const struct gl_http_header h[] = {{"Retry-After", secs},
+                                       {"Cache-Control", "no-store"}};
     int n;
 
     snprintf(secs, sizeof(secs), "%llu", (unsigned long long)seconds);
-    n = snprintf(body, sizeof(body),
-                 "{\"error\":\"rate limit of this submitter key exceeded; retry in %s s\"}",
-                 secs);
+    n = snprintf(
+        body, sizeof(body),
+        "{\"error\":\"rate limit of this submitter key exceeded; retry in %s s\"}", secs);
     return gl_http_reply(req, 429, "application/json", h, 2, body, (size_t)n);
 }
 
@@ -171,7 +176,8 @@ static int reply_json(struct gl_http_req *req, struct gl_http_pending *p, int st
         rc = gl_http_pending_reply(p, status, "application/json", hdr_nocache, 1, text,
                                    strlen(text));
     else
-        rc = gl_http_reply(req, status, "application/json", hdr_nocache, 1, text, strlen(text));
+        rc = gl_http_reply(req, status, "application/json", hdr_nocache, 1, text,
+                           strlen(text));
     free(text);
     return rc;
 }
@@ -304,9 +310,9 @@ struct add_req {
     uint64_t index;
     int dup;
     struct gl_http_pending *p;
-    size_t submitter;        /* index in api->submitters (and api->limits) */
-    struct gl_verifier key;  /* a copy of that key: the worker reads only this,
-                                so a reload may replace api->submitters */
+    size_t submitter;       /* index in api->submitters (and api->limits) */
+    struct gl_verifier key; /* a copy of that key: the worker reads only this,
+                               so a reload may replace api->submitters */
     uv_work_t work;
     struct gl_statement st;
     int verify_rc;
@@ -373,8 +379,9 @@ static void park_gone(void *arg)
 static void park(struct api *a, struct add_req *ar)
 {
     if (a->nwaiting >= a->waiting_max) {
-        reply_retry(NULL, ar->p, "logged, but too many appends wait for witness "
-                                 "cosignatures; retry for the proof");
+        reply_retry(NULL, ar->p,
+                    "logged, but too many appends wait for witness "
+                    "cosignatures; retry for the proof");
         add_finish(ar);
         return;
     }
@@ -411,8 +418,9 @@ void api_shutdown(struct api *a)
         struct add_req *ar = a->waiting;
         park_unlink(a, ar);
         gl_http_pending_on_gone(ar->p, NULL, NULL);
-        reply_retry(NULL, ar->p, "logged, but shutting down before the witnesses cosigned; "
-                                 "retry for the proof");
+        reply_retry(NULL, ar->p,
+                    "logged, but shutting down before the witnesses cosigned; "
+                    "retry for the proof");
         add_finish(ar);
     }
 }
@@ -462,9 +470,9 @@ static void add_verify_after(uv_work_t *w, int status)
     a->adds_in_verify--;
     if (status != 0 || ar->verify_rc != 0) {
         seq_unreserve(a->seq);
-        gl_http_pending_reply_error(ar->p, status != 0 ? 503 : 403,
-                                    status != 0 ? "shutting down"
-                                                : "the submitter signature does not verify");
+        gl_http_pending_reply_error(
+            ar->p, status != 0 ? 503 : 403,
+            status != 0 ? "shutting down" : "the submitter signature does not verify");
         add_finish(ar);
         return;
     }
@@ -494,7 +502,8 @@ static int add_known_submitter(const struct api *a, const struct gl_note_sig *si
                                size_t *index)
 {
     for (size_t i = 0; i < a->nsubmitters; i++)
-        if (a->submitters[i].id == sig->id && strlen(a->submitters[i].name) == sig->name_len &&
+        if (a->submitters[i].id == sig->id &&
+            strlen(a->submitters[i].name) == sig->name_len &&
             memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0) {
             *index = i;
             return 1;
@@ -522,8 +531,9 @@ static int api_add(struct api *a, struct gl_http_req *req)
     int rc;
 
     if (a->read_only) /* before anything else: final, clients must not retry */
-        return gl_http_reply_error(req, 410, "this log is read-only (retired): it serves "
-                                             "what it holds but takes no more appends");
+        return gl_http_reply_error(req, 410,
+                                   "this log is read-only (retired): it serves "
+                                   "what it holds but takes no more appends");
     if (req->body_len > GL_STATEMENT_MAX_SIZE)
         return gl_http_reply_error(req, 413, "statement larger than 65535 bytes");
     if ((ar = calloc(1, sizeof(*ar) + req->body_len + 1)) == NULL)
@@ -579,8 +589,8 @@ static int api_checkpoint(struct api *a, struct gl_http_req *req)
 
     if (ck == NULL)
         return reply_retry(req, NULL, "no checkpoint with a witness quorum yet");
-    return gl_http_reply(req, 200, "text/plain; charset=utf-8", hdr_checkpoint, 1, ck->data,
-                         ck->len);
+    return gl_http_reply(req, 200, "text/plain; charset=utf-8", hdr_checkpoint, 1,
+                         ck->data, ck->len);
 }
 
 struct bundle_ctx {
@@ -599,7 +609,8 @@ static int bundle_collect(void *ctx, uint64_t index, const uint8_t *data, size_t
     return gl_buf_append(&b->raw, data, len);
 }
 
-static int api_entry_bundle(struct api *a, struct gl_http_req *req, const struct gl_tile *t)
+static int api_entry_bundle(struct api *a, struct gl_http_req *req,
+                            const struct gl_tile *t)
 {
     uint64_t size = seq_tree(a->seq)->range.size;
     struct bundle_ctx *b = calloc(1, sizeof(*b));
@@ -626,8 +637,8 @@ static int api_entry_bundle(struct api *a, struct gl_http_req *req, const struct
     if (gl_tile_bundle_encode(b->e, b->n, &out) != 0)
         rc = gl_http_reply_error(req, 500, "cannot encode the bundle");
     else
-        rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, out.data,
-                           out.len);
+        rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1,
+                           out.data, out.len);
 out:
     gl_buf_release(&b->raw);
     gl_buf_release(&out);
@@ -686,13 +697,15 @@ static int api_inclusion(struct api *a, struct gl_http_req *req)
     struct tree_reader r;
     struct gl_hash_source src;
     size_t len;
-    int hi = query_u64(req->query, "index", &index), hl = query_hash(req->query, "leaf_hash", leaf);
+    int hi = query_u64(req->query, "index", &index),
+        hl = query_hash(req->query, "leaf_hash", leaf);
     int hs = query_u64(req->query, "tree_size", &tree_size);
     cJSON *obj;
 
     if (hi < 0 || hl < 0 || hs < 0 || hi + hl != 1)
-        return gl_http_reply_error(req, 400, "give exactly one of index=<n> or leaf_hash=<hex>, "
-                                             "and optionally tree_size=<n>");
+        return gl_http_reply_error(req, 400,
+                                   "give exactly one of index=<n> or leaf_hash=<hex>, "
+                                   "and optionally tree_size=<n>");
     if (tree_size > size)
         return gl_http_reply_error(req, 400, "tree_size is larger than the log");
     if (hl == 1) {
@@ -746,8 +759,8 @@ static int api_consistency(struct api *a, struct gl_http_req *req)
  * subject=<s>[&version=<v>]
  * (percent-decoded, each 1..256 bytes 0x21-0x7E as in a statement).
  * 0, or -1 with *why. */
-static int lookup_key(const char *query, enum store_index *kind, uint8_t *key, size_t *klen,
-                      const char **why)
+static int lookup_key(const char *query, enum store_index *kind, uint8_t *key,
+                      size_t *klen, const char **why)
 {
     char subject[GL_STATEMENT_SUBJECT_MAX + 1], version[GL_STATEMENT_VERSION_MAX + 1];
     size_t slen = 0, vlen = 0;
@@ -757,9 +770,10 @@ static int lookup_key(const char *query, enum store_index *kind, uint8_t *key, s
     int hs = query_text(query, "subject", subject, sizeof(subject), &slen);
     int hv = query_text(query, "version", version, sizeof(version), &vlen);
 
-    *why = "give sha256=<64 lowercase hex digits>, source=<64 lowercase hex digits>, or "
-           "subject=<subject> and optionally version=<version> (percent-encoded, 1 to 256 "
-           "printable ASCII bytes each)";
+    *why =
+        "give sha256=<64 lowercase hex digits>, source=<64 lowercase hex digits>, or "
+        "subject=<subject> and optionally version=<version> (percent-encoded, 1 to 256 "
+        "printable ASCII bytes each)";
     if (hh < 0 || hx < 0 || hs < 0 || hv < 0 || hh + hx + hs != 1 || (hv == 1 && hs != 1))
         return -1;
     if (hh == 1 || hx == 1) {
@@ -771,8 +785,9 @@ static int lookup_key(const char *query, enum store_index *kind, uint8_t *key, s
     }
     if (hv == 1) {
         *kind = STORE_INDEX_SUBJECT_VERSION;
-        return entryindex_subject_version(subject, slen, version, vlen, key, klen) == 0 ? 0
-                                                                                      : -1;
+        return entryindex_subject_version(subject, slen, version, vlen, key, klen) == 0
+                   ? 0
+                   : -1;
     }
     *kind = STORE_INDEX_SUBJECT;
     memcpy(key, subject, slen);
@@ -802,7 +817,8 @@ static int api_lookup(struct api *a, struct gl_http_req *req)
     }
     for (size_t i = 0; i < n; i++) {
         cJSON *e = cJSON_CreateObject();
-        if (e == NULL || !cJSON_AddItemToArray(arr, e) || json_entry(a, e, idx[i], 1) != 0) {
+        if (e == NULL || !cJSON_AddItemToArray(arr, e) ||
+            json_entry(a, e, idx[i], 1) != 0) {
             cJSON_Delete(obj);
             return gl_http_reply_error(req, 500, "storage read failed");
         }
@@ -836,29 +852,32 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         gl_http_server_stats(a->http, &hs);
     tilecache_stats(a->cache, &hits, &misses);
     gl_buf_init(&b, 8 << 20); /* room for two series per submitter key (4096) */
-#define VAL(n, t, h, v) \
-    if (rc == 0)        \
+#define VAL(n, t, h, v)                                                                  \
+    if (rc == 0)                                                                         \
     rc = gl_metrics_value(&b, n, t, h, (double)(v))
     VAL("glasslog_tree_size", "gauge", "Entries in the published tree.",
         seq_tree(a->seq)->range.size);
     VAL("glasslog_appends_total", "counter", "New entries appended.", st->appends);
-    VAL("glasslog_duplicates_total", "counter", "Submissions answered with an existing entry.",
-        st->duplicates);
+    VAL("glasslog_duplicates_total", "counter",
+        "Submissions answered with an existing entry.", st->duplicates);
     VAL("glasslog_batches_total", "counter", "Batches made durable.", st->batches);
     VAL("glasslog_write_failures_total", "counter", "Batches whose write failed.",
         st->write_failures);
     VAL("glasslog_pool_entries", "gauge", "Submissions waiting for a batch.", st->pool);
     VAL("glasslog_pool_reserved", "gauge", "Pool slots in use (incl. being verified).",
         st->reserved);
-    VAL("glasslog_checkpoint_age_seconds", "gauge", "Seconds since the checkpoint was signed.",
+    VAL("glasslog_checkpoint_age_seconds", "gauge",
+        "Seconds since the checkpoint was signed.",
         (double)time(NULL) - st->last_checkpoint);
-    VAL("glasslog_storage_failed", "gauge", "1 if the last write failed.", st->storage_failed);
+    VAL("glasslog_storage_failed", "gauge", "1 if the last write failed.",
+        st->storage_failed);
     VAL("glasslog_tile_cache_hits_total", "counter", "Tile cache hits.", hits);
     VAL("glasslog_tile_cache_misses_total", "counter", "Tile cache misses.", misses);
     VAL("glasslog_resident_memory_bytes", "gauge", "Resident set size.",
         gl_metrics_rss_bytes());
     VAL("glasslog_parked_appends", "gauge",
-        "Durable appends waiting for a served checkpoint (witness cosignatures).", a->nwaiting);
+        "Durable appends waiting for a served checkpoint (witness cosignatures).",
+        a->nwaiting);
     VAL("glasslog_parked_gone_total", "counter",
         "Parked appends freed because their client went away.", a->parked_gone);
 #undef VAL
@@ -867,7 +886,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     if (rc == 0 && a->pub != NULL)
         rc = publish_metrics(a->pub, &b);
     if (rc == 0 && a->limits != NULL)
-        rc = ratelimit_render(a->submitters, a->limits, a->nsubmitters, uv_now(a->loop), &b);
+        rc = ratelimit_render(a->submitters, a->limits, a->nsubmitters, uv_now(a->loop),
+                              &b);
     if (rc == 0)
         rc = gl_metrics_hist_render(&st->batch_size, "glasslog_batch_entries",
                                     "Entries per batch.", &b);
@@ -878,8 +898,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         rc = gl_metrics_hist_render(&st->integrate, "glasslog_integrate_seconds",
                                     "Time from batch cut to durable.", &b);
     rc = rc != 0 ? gl_http_reply_error(req, 500, "metrics too large")
-                 : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nocache, 1, b.data,
-                                 b.len);
+                 : gl_http_reply(req, 200, "text/plain; version=0.0.4", hdr_nocache, 1,
+                                 b.data, b.len);
     gl_buf_release(&b);
     return rc;
 }

@@ -29,20 +29,20 @@ struct api {
     struct gl_http_server *http; /* for its counters; set after start */
     const struct gl_verifier *submitters;
     size_t nsubmitters;
-    struct ratelimit *limits;    /* nsubmitters buckets, submitters' order; NULL: none */
+    struct ratelimit *limits; /* nsubmitters buckets, submitters' order; NULL: none */
     unsigned checkpoint_interval_s;
-    size_t adds_in_verify;       /* signature checks on the threadpool */
-    struct publish *pub;         /* witness cosigning, NULL without witnesses */
+    size_t adds_in_verify; /* signature checks on the threadpool */
+    struct publish *pub;   /* witness cosigning, NULL without witnesses */
     /* Appends durable but not yet in the served checkpoint ("parked"):
      * a doubly linked list of at most waiting_max; one whose client
      * leaves is freed at once. */
     struct add_req *waiting;
     size_t nwaiting, waiting_max;
-    uint64_t parked_gone;        /* parked appends whose client left */
-    struct web *web;             /* the explorer and /policy (web.h); NULL: none */
-    struct mirrorpush *mpush;    /* --mirrors (mirrorpush.h); NULL: none */
-    struct gl_buf ck_mirrored;   /* the served checkpoint with mirror lines */
-    int read_only;               /* --read-only: appends get 410 */
+    uint64_t parked_gone;      /* parked appends whose client left */
+    struct web *web;           /* the explorer and /policy (web.h); NULL: none */
+    struct mirrorpush *mpush;  /* --mirrors (mirrorpush.h); NULL: none */
+    struct gl_buf ck_mirrored; /* the served checkpoint with mirror lines */
+    int read_only;             /* --read-only: appends get 410 */
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */

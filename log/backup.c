@@ -31,12 +31,15 @@ static void backup_after(uv_work_t *w, int status)
     if (status != 0)
         b->rc = GL_ESTATE;
     if (b->rc == 0)
-        gl_log(GL_LOG_INFO, "backup: %s written (a consistent snapshot; check it with "
-               "glasslogd --fsck)", b->path);
+        gl_log(GL_LOG_INFO,
+               "backup: %s written (a consistent snapshot; check it with "
+               "glasslogd --fsck)",
+               b->path);
     else
         gl_log(GL_LOG_ERROR, "backup: %s failed: %s", b->path,
                b->rc == GL_ESTATE ? "this store has no online backup (PostgreSQL: "
-                                    "pg_basebackup)" : gl_strerror(b->rc));
+                                    "pg_basebackup)"
+                                  : gl_strerror(b->rc));
 }
 
 /* A fresh name under b->dir into b->path. */
@@ -79,7 +82,8 @@ int backup_start(struct backup *b)
         return GL_EIO;
     }
     if ((rc = backup_name(b)) != 0) {
-        gl_log(GL_LOG_ERROR, "backup: no usable name under %s: %s", b->dir, gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "backup: no usable name under %s: %s", b->dir,
+               gl_strerror(rc));
         return rc;
     }
     b->work.data = b;

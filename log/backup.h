@@ -20,7 +20,7 @@
 struct backup {
     uv_loop_t *loop;
     struct store *store;
-    const char *dir;           /* the --backup-dir ("" or NULL: none) */
+    const char *dir; /* the --backup-dir ("" or NULL: none) */
     uv_work_t work;
     int busy, rc;
     char path[BACKUP_PATH_MAX];

@@ -20,11 +20,13 @@ static const struct gl_opt settings[] = {
     S("listen", listen, "127.0.0.1:8080", "ADDR:PORT", "serve HTTP here"),
     S("data", data, NULL, "DIR", "data directory (the embedded RocksDB store)"),
     S("store", store, NULL, "URL",
-      "instead of --data: a PostgreSQL URL (postgresql://...), or mem: (in memory, for tests)"),
+      "instead of --data: a PostgreSQL URL (postgresql://...), or mem: (in memory, for "
+      "tests)"),
     S("key", key, NULL, "FILE", "the log's private key file; its name is the origin"),
     S("submitters", submitters, NULL, "FILE",
       "verifier keys allowed to submit, one a line [rate=R] [burst=B]"),
-    U("batch-ms", batch_ms, 0, 10000, 5, "MS", "cut a batch this many ms after its first entry"),
+    U("batch-ms", batch_ms, 0, 10000, 5, "MS",
+      "cut a batch this many ms after its first entry"),
     U("batch-max", batch_max, 1, 65536, 1024, "N", "or once this many entries wait"),
     U("pool-max", pool_max, 1, 1000000, 16384, "N", "pending appends before 503"),
     U("checkpoint-interval", checkpoint_interval, 0, 86400, 60, "S",
@@ -70,7 +72,8 @@ static const struct gl_opt settings[] = {
 static const struct gl_opts table = {
     "glasslogd", GL_VERSION,
     "usage: glasslogd --data DIR | --store URL --key FILE --submitters FILE [options]\n"
-    "       glasslogd --fsck DIR [--vkey VKEY|@FILE]  (check a stopped or backed-up store)\n\n"
+    "       glasslogd --fsck DIR [--vkey VKEY|@FILE]  (check a stopped or backed-up "
+    "store)\n\n"
     "The glasslog transparency log server. Options (also as \"key value\"\n"
     "lines in --config FILE; flags win):\n",
     settings, sizeof(settings) / sizeof(settings[0])};
@@ -82,13 +85,15 @@ int config_parse(int argc, char **argv, struct config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     if ((rc = gl_opts_parse(&table, argc, argv, cfg)) != 0)
         return rc;
-    if (strcmp(cfg->witness_mode, "block") != 0 && strcmp(cfg->witness_mode, "fail-open") != 0) {
+    if (strcmp(cfg->witness_mode, "block") != 0 &&
+        strcmp(cfg->witness_mode, "fail-open") != 0) {
         fprintf(stderr, "glasslogd: --witness-mode must be block or fail-open\n");
         return -1;
     }
-    if (ratelimit_parse_rate(cfg->submit_rate, strlen(cfg->submit_rate), &cfg->submit_rate_u) != 0) {
-        fprintf(stderr, "glasslogd: submit-rate takes %s, not \"%s\"\n", RATELIMIT_RATE_SYNTAX,
-                cfg->submit_rate);
+    if (ratelimit_parse_rate(cfg->submit_rate, strlen(cfg->submit_rate),
+                             &cfg->submit_rate_u) != 0) {
+        fprintf(stderr, "glasslogd: submit-rate takes %s, not \"%s\"\n",
+                RATELIMIT_RATE_SYNTAX, cfg->submit_rate);
         return -1;
     }
     if ((cfg->data[0] == 0) == (cfg->store[0] == 0)) {

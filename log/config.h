@@ -26,18 +26,18 @@ struct config {
     char log_level[16];
     char witnesses[CONFIG_PATH_MAX];
     char witness_mode[16];
-    char mirrors[CONFIG_PATH_MAX];        /* --mirrors: mirrorpush.h */
+    char mirrors[CONFIG_PATH_MAX]; /* --mirrors: mirrorpush.h */
     unsigned witness_timeout_ms;
-    char submit_rate[32];  /* per submitter key: "unlimited" or appends/s */
+    char submit_rate[32]; /* per submitter key: "unlimited" or appends/s */
     unsigned submit_burst;
     uint64_t submit_rate_u; /* submit_rate parsed (ratelimit_parse_rate) */
     unsigned conns_per_client, request_timeout_ms;
-    char web[CONFIG_PATH_MAX];            /* --web: "" default, "none" off */
-    char public_policy[CONFIG_PATH_MAX];  /* served at /policy; "" none */
+    char web[CONFIG_PATH_MAX];           /* --web: "" default, "none" off */
+    char public_policy[CONFIG_PATH_MAX]; /* served at /policy; "" none */
     int create;
-    int read_only;                        /* serve, refuse appends (410) */
-    char restore_from[CONFIG_PATH_MAX];   /* rebuild --data from this copy first */
-    char backup_dir[CONFIG_PATH_MAX];     /* SIGUSR1 snapshots go here; "" none */
+    int read_only;                      /* serve, refuse appends (410) */
+    char restore_from[CONFIG_PATH_MAX]; /* rebuild --data from this copy first */
+    char backup_dir[CONFIG_PATH_MAX];   /* SIGUSR1 snapshots go here; "" none */
 };
 
 /* Parses argv into cfg (defaults first, then --config FILE, then flags).

@@ -33,7 +33,8 @@ void entryindex_of(const struct gl_statement *st, const uint8_t *entry,
         memcpy(out->sources[out->nsources++], st->fields.sha256, 32);
     else if (gl_statement_has_source(&st->fields))
         memcpy(out->sources[out->nsources++], st->fields.source, 32);
-    for (size_t i = 0; i < st->fields.naudited && out->nsources < ENTRYINDEX_SOURCES_MAX; i++)
+    for (size_t i = 0; i < st->fields.naudited && out->nsources < ENTRYINDEX_SOURCES_MAX;
+         i++)
         memcpy(out->sources[out->nsources++], st->fields.audited[i], 32);
 }
 
@@ -59,8 +60,8 @@ void entryindex_put(const struct entryindex *ix, const uint8_t *entry, uint64_t 
     store_batch_put_index(b, STORE_INDEX_ARTIFACT, ix->sha256, GL_HASH_LEN, index);
     store_batch_put_index(b, STORE_INDEX_SUBJECT, subject, ix->subject_len, index);
     if (entryindex_subject_version(subject, ix->subject_len,
-                                   (const char *)entry + ix->version_off, ix->version_len, key,
-                                   &klen) == 0)
+                                   (const char *)entry + ix->version_off, ix->version_len,
+                                   key, &klen) == 0)
         store_batch_put_index(b, STORE_INDEX_SUBJECT_VERSION, key, klen, index);
     for (uint32_t i = 0; i < ix->nsources; i++)
         store_batch_put_index(b, STORE_INDEX_SOURCE, ix->sources[i], 32, index);

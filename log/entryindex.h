@@ -30,7 +30,7 @@ struct entryindex {
     uint8_t sha256[GL_HASH_LEN];
     uint32_t subject_off, subject_len; /* into the entry's bytes */
     uint32_t version_off, version_len;
-    uint32_t nsources;                 /* 0..ENTRYINDEX_SOURCES_MAX */
+    uint32_t nsources; /* 0..ENTRYINDEX_SOURCES_MAX */
     uint8_t sources[ENTRYINDEX_SOURCES_MAX][32];
 };
 

@@ -37,7 +37,8 @@ struct fsck {
     uint64_t shown;
 };
 
-static void problem(struct fsck *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct fsck *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void problem(struct fsck *f, const char *fmt, ...)
 {
     va_list ap;
@@ -99,8 +100,8 @@ static void check_indexes(struct fsck *f, uint64_t index, const uint8_t *data, s
     if (!listed(f, STORE_INDEX_SUBJECT, data + ix.subject_off, ix.subject_len, index))
         problem(f, "entry %" PRIu64 " is missing from the subject index", index);
     if (entryindex_subject_version((const char *)data + ix.subject_off, ix.subject_len,
-                                   (const char *)data + ix.version_off, ix.version_len, key,
-                                   &klen) == 0 &&
+                                   (const char *)data + ix.version_off, ix.version_len,
+                                   key, &klen) == 0 &&
         !listed(f, STORE_INDEX_SUBJECT_VERSION, key, klen, index))
         problem(f, "entry %" PRIu64 " is missing from the subject+version index", index);
 }
@@ -121,12 +122,15 @@ static int check_entry(void *ctx, uint64_t index, const uint8_t *data, size_t le
     if (t != f->tile_index) {
         f->tile_index = t;
         f->tile_len = 0;
-        if ((rc = store_get_tile(f->s, 0, t, f->tile, &f->tile_len)) != 0 && rc != GL_ENOTFOUND)
+        if ((rc = store_get_tile(f->s, 0, t, f->tile, &f->tile_len)) != 0 &&
+            rc != GL_ENOTFOUND)
             return rc;
     }
     if (off + GL_HASH_LEN > f->tile_len || memcmp(f->tile + off, leaf, GL_HASH_LEN) != 0)
-        problem(f, "entry %" PRIu64 ": its leaf hash is not the one in tile/0/%" PRIu64
-                   " (the entry or the tile was altered)", index, t);
+        problem(f,
+                "entry %" PRIu64 ": its leaf hash is not the one in tile/0/%" PRIu64
+                " (the entry or the tile was altered)",
+                index, t);
     rc = store_find_leaf(f->s, leaf, &found);
     if (rc == GL_ENOTFOUND || (rc == 0 && found != index))
         problem(f, "entry %" PRIu64 ": the leaf index maps its hash to %s", index,
@@ -150,7 +154,8 @@ static int read_vkey(const char *arg, struct gl_verifier *k)
         rc = gl_file_read(arg + 1, &b);
     else
         rc = gl_buf_append(&b, arg, strlen(arg));
-    while (rc == 0 && b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+    while (rc == 0 && b.len > 0 &&
+           (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
         b.len--;
     if (rc == 0 && (rc = gl_verifier_parse((const char *)b.data, b.len, k, &why)) != 0)
         fprintf(stderr, "glasslogd: --vkey: %s\n", why.reason);
@@ -171,7 +176,8 @@ static int check_head(struct fsck *f, const struct gl_verifier *given,
 
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_buf_init(&ck, 1 << 16);
-    if ((rc = store_get_vkey(f->s, &vk)) != 0 || (rc = store_get_state(f->s, &f->size, &ck)) != 0) {
+    if ((rc = store_get_vkey(f->s, &vk)) != 0 ||
+        (rc = store_get_state(f->s, &f->size, &ck)) != 0) {
         printf("  problem: cannot read the log key or state: %s\n", gl_strerror(rc));
         status = 3;
         goto out;
@@ -181,13 +187,15 @@ static int check_head(struct fsck *f, const struct gl_verifier *given,
         status = 1;
         goto out;
     }
-    if (given != NULL && (given->id != stored.id || strcmp(given->name, stored.name) != 0 ||
-                          memcmp(given->pub, stored.pub, sizeof(stored.pub)) != 0))
+    if (given != NULL &&
+        (given->id != stored.id || strcmp(given->name, stored.name) != 0 ||
+         memcmp(given->pub, stored.pub, sizeof(stored.pub)) != 0))
         problem(f, "the store belongs to log key %s, not the one given", (char *)vk.data);
     printf("log key: %s (%s)\n", (char *)vk.data,
-           given != NULL ? "checked against --vkey" : "as stored; not checked (no --vkey)");
-    if (gl_checkpoint_open((const char *)ck.data, ck.len, given ? given : &stored, c, NULL,
-                           &why) != 0) {
+           given != NULL ? "checked against --vkey"
+                         : "as stored; not checked (no --vkey)");
+    if (gl_checkpoint_open((const char *)ck.data, ck.len, given ? given : &stored, c,
+                           NULL, &why) != 0) {
         problem(f, "the stored checkpoint does not verify: %s", why.reason);
         status = 1;
         goto out;
@@ -222,7 +230,8 @@ static int fsck_run(const char *dir, const struct gl_verifier *given)
     printf("fsck %s\n", dir);
     if (store_open(&o, &f->s, &why) != 0) {
         printf("  problem: cannot open the store: %s (if a glasslogd runs on it, "
-               "check a backup instead)\nfsck: CANNOT CHECK\n", why);
+               "check a backup instead)\nfsck: CANNOT CHECK\n",
+               why);
         status = 3;
         goto out;
     }
@@ -234,8 +243,8 @@ static int fsck_run(const char *dir, const struct gl_verifier *given)
         printf("tiles: every tile of the tree hashes up to the signed root\n");
     rc = store_scan_entries(f->s, 0, f->size, check_entry, f);
     if (rc == GL_ENOTFOUND || (rc == 0 && f->next != f->size))
-        problem(f, "entry %" PRIu64 " is missing (%" PRIu64 " of %" PRIu64 " present)", f->next,
-                f->next, f->size);
+        problem(f, "entry %" PRIu64 " is missing (%" PRIu64 " of %" PRIu64 " present)",
+                f->next, f->next, f->size);
     else if (rc != 0)
         problem(f, "reading entry %" PRIu64 " failed: %s", f->next, gl_strerror(rc));
     if (f->progress && f->next != f->size)
@@ -274,7 +283,8 @@ int fsck_main(int argc, char **argv)
         else if (strcmp(argv[i], "--vkey") == 0 && i + 1 < argc && vkey == NULL)
             vkey = argv[++i];
         else {
-            fprintf(stderr, "glasslogd: --fsck takes DIR [--vkey VKEY|@FILE], not \"%s\"\n",
+            fprintf(stderr,
+                    "glasslogd: --fsck takes DIR [--vkey VKEY|@FILE], not \"%s\"\n",
                     argv[i]);
             return 2;
         }

@@ -59,13 +59,13 @@ struct daemon {
     struct gl_http_server *http;
     struct publish *pub;
     struct api api;
-    struct web *web; /* the explorer files and /policy */
+    struct web *web;          /* the explorer files and /policy */
     struct mirrorpush *mpush; /* --mirrors, or NULL */
     uv_signal_t sigint, sigterm, sighup, sigusr1;
     struct backup backup; /* SIGUSR1 */
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
-    int ready; /* READY=1 sent to the service manager */
+    int ready;        /* READY=1 sent to the service manager */
     char holder[512]; /* this process's name for a shared store's lease */
 };
 
@@ -88,7 +88,8 @@ static int load_submitters(struct daemon *d)
         gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
                d->cfg.submitters);
     else
-        gl_log(GL_LOG_INFO, "%zu submitter key(s), %zu with a rate limit", d->subs.n, limited);
+        gl_log(GL_LOG_INFO, "%zu submitter key(s), %zu with a rate limit", d->subs.n,
+               limited);
     return 0;
 }
 
@@ -152,10 +153,12 @@ static int check_store(struct daemon *d)
 
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_buf_init(&mine, GL_KEY_TEXT_MAX);
-    if ((rc = store_get_vkey(d->store, &vk)) != 0 || (rc = gl_verifier_format(&d->vkey, &mine)) != 0)
+    if ((rc = store_get_vkey(d->store, &vk)) != 0 ||
+        (rc = gl_verifier_format(&d->vkey, &mine)) != 0)
         goto fail_msg;
     if (vk.len != mine.len || memcmp(vk.data, mine.data, vk.len) != 0) {
-        gl_log(GL_LOG_ERROR, "the data in %s belongs to log key %s, not %s: refusing to start",
+        gl_log(GL_LOG_ERROR,
+               "the data in %s belongs to log key %s, not %s: refusing to start",
                d->cfg.data, (char *)vk.data, (char *)mine.data);
         rc = GL_EINVAL;
         goto out;
@@ -171,14 +174,16 @@ static int check_store(struct daemon *d)
     }
     if (c.size != size ||
         (rc = tree_check(d->tree, d->store, size, c.root, why, sizeof(why))) != 0) {
-        gl_log(GL_LOG_ERROR, "the stored tiles do not match the signed checkpoint (size %llu): "
-               "%s: refusing to start", (unsigned long long)c.size,
+        gl_log(GL_LOG_ERROR,
+               "the stored tiles do not match the signed checkpoint (size %llu): "
+               "%s: refusing to start",
+               (unsigned long long)c.size,
                c.size != size ? "it is not the stored tree size" : why);
         rc = rc != 0 ? rc : GL_EVERIFY;
         goto out;
     }
-    gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint", d->key.name,
-           (unsigned long long)size);
+    gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint",
+           d->key.name, (unsigned long long)size);
     goto out;
 fail_msg:
     gl_log(GL_LOG_ERROR, "cannot read the store's state: %s", gl_strerror(rc));
@@ -232,8 +237,8 @@ static int open_store(struct daemon *d)
     return entryindex_update(d->store, d->tree->range.size);
 }
 
-static int prove_consistency(void *ctx, uint64_t m, uint64_t n, uint8_t (*proof)[GL_HASH_LEN],
-                             size_t *len)
+static int prove_consistency(void *ctx, uint64_t m, uint64_t n,
+                             uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
     struct daemon *d = ctx;
     struct tree_reader r = {seq_tree(d->seq), d->store, d->cache};
@@ -276,7 +281,8 @@ static void share_served(struct daemon *d)
     if (d->seq == NULL || !store_shared(d->store) || !seq_leads(d->seq))
         return;
     publish_served(d->pub, &note, &size);
-    if (note != NULL && (rc = store_put_served(d->store, size, note->data, note->len)) != 0)
+    if (note != NULL &&
+        (rc = store_put_served(d->store, size, note->data, note->len)) != 0)
         gl_log(GL_LOG_WARN, "cannot store the served checkpoint of size %llu: %s",
                (unsigned long long)size, gl_strerror(rc));
 }
@@ -313,7 +319,8 @@ static void on_follow(void *ctx)
     if (d->pub == NULL || d->seq == NULL || seq_leads(d->seq))
         return;
     gl_buf_init(&note, 1 << 20);
-    if (store_get_served(d->store, &size, &note) == 0 && size <= seq_tree(d->seq)->range.size)
+    if (store_get_served(d->store, &size, &note) == 0 &&
+        size <= seq_tree(d->seq)->range.size)
         publish_adopt(d->pub, note.data, note.len, size);
     gl_buf_release(&note);
 }
@@ -323,7 +330,8 @@ static void on_follow(void *ctx)
 static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
-                                d->cfg.witness_timeout_ms, prove_consistency, on_served, d};
+                                d->cfg.witness_timeout_ms, prove_consistency, on_served,
+                                d};
     struct gl_policy *pol = NULL;
     int rc;
 
@@ -478,8 +486,10 @@ static void on_usr1(uv_signal_t *h, int signum)
 static int start(struct daemon *d)
 {
     struct gl_http_server_config hc;
-    struct seq_config sc = {on_checkpoint, d, d->cfg.batch_ms, d->cfg.batch_max,
-                            d->cfg.pool_max, d->cfg.checkpoint_interval, on_follow};
+    struct seq_config sc = {on_checkpoint,   d,
+                            d->cfg.batch_ms, d->cfg.batch_max,
+                            d->cfg.pool_max, d->cfg.checkpoint_interval,
+                            on_follow};
     unsigned max_conns;
     char webdir[CONFIG_PATH_MAX];
     int rc;
@@ -490,10 +500,11 @@ static int start(struct daemon *d)
     d->api.web = d->web;
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
         (rc = setup_witnesses(d)) != 0 ||
-        (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len, &sc,
-                      &d->seq)) != 0)
+        (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len,
+                      &sc, &d->seq)) != 0)
         return rc;
-    if (store_shared(d->store) && (rc = seq_share(d->seq, d->cfg.lease_ms, d->holder)) != 0)
+    if (store_shared(d->store) &&
+        (rc = seq_share(d->seq, d->cfg.lease_ms, d->holder)) != 0)
         return rc;
     d->api.loop = &d->loop;
     d->api.seq = d->seq;
@@ -530,7 +541,8 @@ static int start(struct daemon *d)
     uv_signal_init(&d->loop, &d->sighup);
     d->sighup.data = d;
     uv_signal_start(&d->sighup, on_hup, SIGHUP);
-    d->backup = (struct backup){.loop = &d->loop, .store = d->store, .dir = d->cfg.backup_dir};
+    d->backup =
+        (struct backup){.loop = &d->loop, .store = d->store, .dir = d->cfg.backup_dir};
     uv_signal_init(&d->loop, &d->sigusr1);
     d->sigusr1.data = d;
     uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
@@ -547,7 +559,8 @@ static void holder_name(struct daemon *d)
     char host[256] = "";
 
     gethostname(host, sizeof(host) - 1);
-    snprintf(d->holder, sizeof(d->holder), "%s/%ld/%s", host, (long)getpid(), d->cfg.listen);
+    snprintf(d->holder, sizeof(d->holder), "%s/%ld/%s", host, (long)getpid(),
+             d->cfg.listen);
 }
 
 /* The threadpool checks submitter signatures: one thread per core. */

@@ -37,7 +37,7 @@ struct mirrorpush {
     struct gl_http_client *http;
     struct tilecache *cache;
     struct tree *tree;
-    uint64_t done[MIRRORPUSH_MAX]; /* size each mirror cosigned last */
+    uint64_t done[MIRRORPUSH_MAX];      /* size each mirror cosigned last */
     struct gl_buf line[MIRRORPUSH_MAX]; /* its verified cosignature line */
     struct gl_buf text[MIRRORPUSH_MAX]; /* and the text it signs (both
                                          * guarded by mu) */
@@ -47,7 +47,8 @@ struct mirrorpush {
     int stop, started;
 };
 
-int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out, struct gl_err *why)
+int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
+                     struct gl_err *why)
 {
     struct gl_text t;
     const char *line;
@@ -66,17 +67,19 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out, st
             return gl_err_set(why, GL_ETOOBIG, no, "line too long");
         memcpy(buf, line, len);
         buf[len] = 0;
-        for (char *s = strtok_r(buf, " ", &save); s && nf < 5; s = strtok_r(NULL, " ", &save))
+        for (char *s = strtok_r(buf, " ", &save); s && nf < 5;
+             s = strtok_r(NULL, " ", &save))
             f[nf++] = s;
         if (nf != 4 || strcmp(f[0], "mirror") != 0)
             return gl_err_set(why, GL_EPARSE, no, "want: mirror <name> <vkey> <url>");
         if (out->n == MIRRORPUSH_MAX)
-            return gl_err_set(why, GL_ETOOBIG, no, "more than %d mirrors", MIRRORPUSH_MAX);
+            return gl_err_set(why, GL_ETOOBIG, no, "more than %d mirrors",
+                              MIRRORPUSH_MAX);
         struct mirrorpush_target *m = &out->v[out->n];
         if (gl_verifier_parse(f[2], strlen(f[2]), &m->key, NULL) != 0 ||
             m->key.type != GL_KEY_COSIG || strcmp(m->key.name, f[1]) != 0)
-            return gl_err_set(why, GL_EPARSE, no,
-                              "not a cosigning verifier key named %s", f[1]);
+            return gl_err_set(why, GL_EPARSE, no, "not a cosigning verifier key named %s",
+                              f[1]);
         size_t ul = strlen(f[3]);
         if (ul > MIRRORPUSH_URL_MAX ||
             (strncmp(f[3], "http://", 7) != 0 && strncmp(f[3], "https://", 8) != 0))
@@ -90,8 +93,8 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out, st
     return 0;
 }
 
-static int post(struct mirrorpush *p, const char *url, const char *ctype, const void *body,
-                size_t len, struct gl_http_response *r)
+static int post(struct mirrorpush *p, const char *url, const char *ctype,
+                const void *body, size_t len, struct gl_http_response *r)
 {
     return gl_http_post(p->http, url, ctype, body, len, 64 << 10, TIMEOUT_MS, r);
 }
@@ -107,16 +110,17 @@ static int add_entries(struct mirrorpush *p, const struct mirrorpush_target *m,
     int rc = post(p, url, "application/octet-stream", body->data, body->len, &r);
     *status = r.status;
     if (rc == 0 && (r.status == 202 || r.status == 409))
-        rc = gl_mirror_info_parse((const char *)r.body.data, r.body.len, isize, inext, NULL,
-                                  NULL, NULL);
+        rc = gl_mirror_info_parse((const char *)r.body.data, r.body.len, isize, inext,
+                                  NULL, NULL, NULL);
     else if (rc == 0 && r.status == 200 && line != NULL)
         rc = gl_buf_append(line, r.body.data, r.body.len);
     gl_http_response_release(&r);
     return rc;
 }
 
-static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *m, uint64_t old,
-                          uint64_t size, const struct gl_buf *ck, uint64_t *conflict)
+static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *m,
+                          uint64_t old, uint64_t size, const struct gl_buf *ck,
+                          uint64_t *conflict)
 {
     struct tree_reader rd = {p->tree, p->store, p->cache};
     struct gl_hash_source src;
@@ -148,7 +152,8 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
         return rc;
     *conflict = UINT64_MAX;
     if (r.status == 409)
-        gl_parse_u64((const char *)r.body.data, r.body.len ? r.body.len - 1 : 0, conflict);
+        gl_parse_u64((const char *)r.body.data, r.body.len ? r.body.len - 1 : 0,
+                     conflict);
     else if (r.status != 200)
         rc = GL_EVERIFY;
     gl_http_response_release(&r);
@@ -190,7 +195,8 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
         off += s->e[k].len;
     }
     if (rc == 0)
-        rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, size, pk->proof, &pk->nproof);
+        rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, size, pk->proof,
+                              &pk->nproof);
     if (rc == 0)
         rc = gl_mirror_package_encode(s->e, s->n, (const uint8_t(*)[HLEN])pk->proof,
                                       pk->nproof, body);
@@ -202,8 +208,8 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
 }
 
 /* Brings mirror k to the stored tree (size, ck). */
-static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct gl_buf *ck,
-                     const char *origin, size_t olen)
+static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
+                     const struct gl_buf *ck, const char *origin, size_t olen)
 {
     const struct mirrorpush_target *m = &p->list.v[k];
     struct gl_buf body, line;
@@ -249,7 +255,8 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct
     if (rc == 0 && st == 200) {
         struct gl_note *n = NULL;
         struct gl_note_sig sig;
-        if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0 && line.len > 1 &&
+        if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0 &&
+            line.len > 1 &&
             gl_note_parse_sig((const char *)line.data, line.len - 1, &sig, NULL) == 0 &&
             gl_cosig_verify(&m->key, n->text, n->text_len, &sig, NULL) == 0) {
             if (p->done[k] != size)
@@ -264,12 +271,14 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size, const struct
                 gl_buf_reset(&p->line[k]);
             pthread_mutex_unlock(&p->mu);
         } else {
-            gl_log(GL_LOG_WARN, "mirror %s: its cosignature does not verify", m->key.name);
+            gl_log(GL_LOG_WARN, "mirror %s: its cosignature does not verify",
+                   m->key.name);
         }
         gl_note_free(n);
     } else {
-        gl_log(GL_LOG_WARN, "mirror %s (%s): push at %llu failed: %s (HTTP %ld)", m->key.name,
-               m->url, (unsigned long long)next, gl_strerror(rc ? rc : GL_ESTATE), st);
+        gl_log(GL_LOG_WARN, "mirror %s (%s): push at %llu failed: %s (HTTP %ld)",
+               m->key.name, m->url, (unsigned long long)next,
+               gl_strerror(rc ? rc : GL_ESTATE), st);
     }
     gl_buf_release(&body);
     gl_buf_release(&line);
@@ -282,7 +291,8 @@ int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl
         return 0;
     pthread_mutex_lock(&p->mu);
     for (size_t k = 0; k < p->list.n && rc == 0; k++)
-        if (p->line[k].len > 0 && p->text[k].len == n && memcmp(p->text[k].data, text, n) == 0)
+        if (p->line[k].len > 0 && p->text[k].len == n &&
+            memcmp(p->text[k].data, text, n) == 0)
             rc = gl_buf_append(out, p->line[k].data, p->line[k].len);
     pthread_mutex_unlock(&p->mu);
     return rc;
@@ -310,7 +320,8 @@ static void round_all(struct mirrorpush *p)
             if (!loaded && tree_load(p->tree, p->store, size) != 0)
                 break;
             loaded = 1;
-            push_one(p, k, size, &ck, (const char *)ck.data, (size_t)(nl - (char *)ck.data));
+            push_one(p, k, size, &ck, (const char *)ck.data,
+                     (size_t)(nl - (char *)ck.data));
         }
     }
     gl_buf_release(&ck);

@@ -58,7 +58,8 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
 /* Appends to out the verified cosignature lines of the mirrors whose
  * latest cosigned checkpoint text is text (n bytes; any thread). NULL p:
  * none. */
-int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl_buf *out);
+int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n,
+                     struct gl_buf *out);
 /* Stops (at most one HTTP timeout) and frees. NULL is a no-op. */
 void mirrorpush_free(struct mirrorpush *p);
 

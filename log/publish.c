@@ -44,16 +44,16 @@
 
 struct entry {
     uint64_t size, gen;
-    struct gl_buf note;      /* the log-signed checkpoint */
-    struct gl_buf *line;     /* [nw]: a witness's cosignature line, or empty */
-    uint64_t *line_gen;      /* [nw]: the gen it was asked at (0: no line) */
+    struct gl_buf note;  /* the log-signed checkpoint */
+    struct gl_buf *line; /* [nw]: a witness's cosignature line, or empty */
+    uint64_t *line_gen;  /* [nw]: the gen it was asked at (0: no line) */
 };
 
 struct wit {
     struct publish *p;
     const struct gl_policy_witness *pw;
-    struct gl_buf url;       /* <url>/add-checkpoint */
-    uint64_t known;          /* size the witness has cosigned */
+    struct gl_buf url; /* <url>/add-checkpoint */
+    uint64_t known;    /* size the witness has cosigned */
     int known_valid, inflight, conflicts, healthy;
     uint64_t inflight_size;
     double retry_at, backoff;
@@ -68,11 +68,11 @@ struct publish {
     struct wit *w;
     size_t nw;
     struct entry ring[PUB_HISTORY];
-    size_t head, count;      /* ring[head] is the oldest of count entries */
-    uint64_t gen;            /* releases so far */
-    uint64_t round;          /* the round's target size, if has_round */
+    size_t head, count; /* ring[head] is the oldest of count entries */
+    uint64_t gen;       /* releases so far */
+    uint64_t round;     /* the round's target size, if has_round */
     int has_round;
-    uint8_t *flags;          /* [nw] scratch for quorum checks */
+    uint8_t *flags; /* [nw] scratch for quorum checks */
     struct gl_buf served;
     uint64_t served_size;
     int has_served, served_quorum, closing;
@@ -185,8 +185,10 @@ static void serve(struct publish *p, struct entry *e, int quorum)
         goto out;
     }
     if (!quorum && (!p->has_served || p->served_quorum))
-        gl_log(GL_LOG_WARN, "witness quorum not met for size %llu: serving it anyway "
-                            "(fail-open)", (unsigned long long)e->size);
+        gl_log(GL_LOG_WARN,
+               "witness quorum not met for size %llu: serving it anyway "
+               "(fail-open)",
+               (unsigned long long)e->size);
     p->served_quorum = quorum;
     if (p->has_served && note.len == p->served.len &&
         memcmp(note.data, p->served.data, note.len) == 0)
@@ -301,12 +303,12 @@ static void wit_backoff(struct wit *w, const char *why, long status)
 {
     w->failures++;
     w->healthy = 0;
-    w->backoff = w->backoff < PUB_BACKOFF_FIRST      ? PUB_BACKOFF_FIRST
+    w->backoff = w->backoff < PUB_BACKOFF_FIRST     ? PUB_BACKOFF_FIRST
                  : w->backoff * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX
-                                                     : w->backoff * 2;
+                                                    : w->backoff * 2;
     w->retry_at = now_s() + w->backoff;
-    gl_log(GL_LOG_WARN, "witness %s: %s (%ld); retrying in %.1f s", w->pw->name, why, status,
-           w->backoff);
+    gl_log(GL_LOG_WARN, "witness %s: %s (%ld); retrying in %.1f s", w->pw->name, why,
+           status, w->backoff);
 }
 
 /* Checks a 200 answer's cosignature line(s) for e and keeps this
@@ -336,7 +338,8 @@ static int wit_take_line(struct wit *w, struct entry *e, uint64_t gen,
         goto out;
     }
     gl_buf_reset(&e->line[i]);
-    if ((rc = gl_buf_append(&e->line[i], n->sigs[st.sig].line, n->sigs[st.sig].line_len)) == 0)
+    if ((rc = gl_buf_append(&e->line[i], n->sigs[st.sig].line,
+                            n->sigs[st.sig].line_len)) == 0)
         e->line_gen[i] = gen;
 out:
     gl_note_free(n);
@@ -356,8 +359,9 @@ static void wit_conflict(struct wit *w, uint64_t size)
     w->known = size;
     w->known_valid = 1;
     if (e != NULL && size > e->size) {
-        gl_log(GL_LOG_ERROR, "witness %s has cosigned size %llu, larger than ours (%llu): "
-                             "this log's data was lost or replaced",
+        gl_log(GL_LOG_ERROR,
+               "witness %s has cosigned size %llu, larger than ours (%llu): "
+               "this log's data was lost or replaced",
                w->pw->name, (unsigned long long)size, (unsigned long long)e->size);
         wit_backoff(w, "witness is ahead of the log", 409);
     } else if (w->conflicts++ > 0) {
@@ -401,8 +405,10 @@ static void on_push(void *arg, int err, struct gl_http_response *resp)
         wit_conflict(w, size);
     } else {
         if (resp->status == 422)
-            gl_log(GL_LOG_ERROR, "witness %s says our checkpoint is inconsistent with what it "
-                                 "cosigned (422)", w->pw->name);
+            gl_log(GL_LOG_ERROR,
+                   "witness %s says our checkpoint is inconsistent with what it "
+                   "cosigned (422)",
+                   w->pw->name);
         wit_backoff(w, "add-checkpoint refused", resp->status);
     }
     free(ps);
@@ -572,7 +578,8 @@ fail:
     free(flags);
     free(from);
     gl_policy_free(pol);
-    gl_log(GL_LOG_ERROR, "cannot apply the reloaded witness policy: %s; keeping the old one",
+    gl_log(GL_LOG_ERROR,
+           "cannot apply the reloaded witness policy: %s; keeping the old one",
            gl_strerror(rc));
     return rc;
 }
@@ -625,9 +632,9 @@ void publish_adopt(struct publish *p, const uint8_t *note, size_t len, uint64_t 
 {
     struct gl_buf b;
 
-    if (p->has_served && (size < p->served_size ||
-                          (size == p->served_size && len == p->served.len &&
-                           memcmp(note, p->served.data, len) == 0)))
+    if (p->has_served &&
+        (size < p->served_size || (size == p->served_size && len == p->served.len &&
+                                   memcmp(note, p->served.data, len) == 0)))
         return;
     gl_buf_init(&b, PUB_NOTE_MAX);
     if (gl_buf_append(&b, note, len) != 0) {
@@ -745,8 +752,8 @@ void publish_free(struct publish *p)
 }
 
 /* One blocking add-checkpoint with an empty proof from `old`. */
-static int probe_one(struct gl_http_client *c, struct wit *w, uint64_t old, const uint8_t *note,
-                     size_t len, struct gl_http_response *resp)
+static int probe_one(struct gl_http_client *c, struct wit *w, uint64_t old,
+                     const uint8_t *note, size_t len, struct gl_http_response *resp)
 {
     struct gl_buf body;
     int rc;
@@ -775,20 +782,22 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
         rc = 0; /* not proof of anything; pushes will retry */
         goto out;
     }
-    if (r.status == 409 &&
-        gl_parse_u64((const char *)r.body.data, r.body.len ? r.body.len - 1 : 0, &theirs) == 0) {
+    if (r.status == 409 && gl_parse_u64((const char *)r.body.data,
+                                        r.body.len ? r.body.len - 1 : 0, &theirs) == 0) {
         w->known = theirs;
         w->known_valid = 1;
         if (theirs > size) {
-            gl_log(GL_LOG_ERROR, "witness %s has cosigned size %llu but this log has only %llu: "
-                                 "its data was lost or replaced; refusing to sign",
+            gl_log(GL_LOG_ERROR,
+                   "witness %s has cosigned size %llu but this log has only %llu: "
+                   "its data was lost or replaced; refusing to sign",
                    w->pw->name, (unsigned long long)theirs, (unsigned long long)size);
             rc = GL_ESTATE;
         } else if (theirs == size) {
             gl_http_response_release(&r);
             if (probe_one(c, w, size, note, len, &r) == 0 && r.status == 422) {
-                gl_log(GL_LOG_ERROR, "witness %s has cosigned another tree of size %llu: this "
-                                     "log's data was replaced; refusing to sign",
+                gl_log(GL_LOG_ERROR,
+                       "witness %s has cosigned another tree of size %llu: this "
+                       "log's data was replaced; refusing to sign",
                        w->pw->name, (unsigned long long)size);
                 rc = GL_ESTATE;
             }
@@ -820,8 +829,8 @@ int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t s
 
 int publish_metrics(const struct publish *p, struct gl_buf *out)
 {
-    const struct entry *e = p->count > 0 ? &p->ring[(p->head + p->count - 1) % PUB_HISTORY]
-                                         : NULL;
+    const struct entry *e =
+        p->count > 0 ? &p->ring[(p->head + p->count - 1) % PUB_HISTORY] : NULL;
     int rc = gl_buf_printf(out, "# TYPE glasslog_witness_cosignatures_total counter\n"
                                 "# TYPE glasslog_witness_failures_total counter\n"
                                 "# TYPE glasslog_witness_size gauge\n"
@@ -835,25 +844,29 @@ int publish_metrics(const struct publish *p, struct gl_buf *out)
                            "glasslog_witness_failures_total{witness=\"%s\"} %llu\n"
                            "glasslog_witness_size{witness=\"%s\"} %llu\n"
                            "glasslog_witness_healthy{witness=\"%s\"} %d\n",
-                           n, (unsigned long long)w->ok, n, (unsigned long long)w->failures, n,
+                           n, (unsigned long long)w->ok, n,
+                           (unsigned long long)w->failures, n,
                            (unsigned long long)w->known, n, w->healthy);
     }
     if (rc == 0)
-        rc = gl_buf_printf(
-            out,
-            "# HELP glasslog_witness_quorum_met 1 if the served checkpoint has a quorum of "
-            "cosignatures.\n# TYPE glasslog_witness_quorum_met gauge\n"
-            "glasslog_witness_quorum_met %d\n"
-            "# TYPE glasslog_served_checkpoint_size gauge\n"
-            "glasslog_served_checkpoint_size %llu\n"
-            "# HELP glasslog_unwitnessed_entries Entries durable but not yet in the served "
-            "checkpoint.\n# TYPE glasslog_unwitnessed_entries gauge\n"
-            "glasslog_unwitnessed_entries %llu\n"
-            "# TYPE glasslog_witness_rounds_total counter\n"
-            "glasslog_witness_rounds_total %llu\n",
-            p->has_served && p->served_quorum, (unsigned long long)p->served_size,
-            (unsigned long long)(e != NULL && e->size > p->served_size ? e->size - p->served_size
-                                                                       : 0),
-            (unsigned long long)p->rounds);
+        rc = gl_buf_printf(out,
+                           "# HELP glasslog_witness_quorum_met 1 if the served "
+                           "checkpoint has a quorum of "
+                           "cosignatures.\n# TYPE glasslog_witness_quorum_met gauge\n"
+                           "glasslog_witness_quorum_met %d\n"
+                           "# TYPE glasslog_served_checkpoint_size gauge\n"
+                           "glasslog_served_checkpoint_size %llu\n"
+                           "# HELP glasslog_unwitnessed_entries Entries durable but not "
+                           "yet in the served "
+                           "checkpoint.\n# TYPE glasslog_unwitnessed_entries gauge\n"
+                           "glasslog_unwitnessed_entries %llu\n"
+                           "# TYPE glasslog_witness_rounds_total counter\n"
+                           "glasslog_witness_rounds_total %llu\n",
+                           p->has_served && p->served_quorum,
+                           (unsigned long long)p->served_size,
+                           (unsigned long long)(e != NULL && e->size > p->served_size
+                                                    ? e->size - p->served_size
+                                                    : 0),
+                           (unsigned long long)p->rounds);
     return rc;
 }

@@ -53,8 +53,8 @@ typedef int (*publish_prove_fn)(void *ctx, uint64_t m, uint64_t n,
 typedef void (*publish_served_fn)(void *ctx);
 
 struct publish_config {
-    int block;            /* 1 block mode, 0 fail-open */
-    unsigned timeout_ms;  /* per add-checkpoint request */
+    int block;           /* 1 block mode, 0 fail-open */
+    unsigned timeout_ms; /* per add-checkpoint request */
     publish_prove_fn prove;
     publish_served_fn served;
     void *ctx;
@@ -78,7 +78,8 @@ int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t s
 
 /* A new durable checkpoint (log-signed note of `size`, never smaller than
  * the previous one): pushed to the witnesses. */
-void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len, uint64_t size);
+void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len,
+                        uint64_t size);
 
 /* The served checkpoint (note with cosignatures) and its size; *note NULL
  * while nothing can be served (block mode before the first quorum). */

@@ -19,8 +19,8 @@
 #include "text.h"
 
 #define RATE_DECIMALS 6
-#define RATE_SCALE 1000000ULL          /* 10^RATE_DECIMALS */
-#define DEBT_FLOOR (INT64_MIN / 4)     /* the level never goes below */
+#define RATE_SCALE 1000000ULL      /* 10^RATE_DECIMALS */
+#define DEBT_FLOOR (INT64_MIN / 4) /* the level never goes below */
 
 static int64_t bucket_cap(const struct ratelimit *b)
 {
@@ -95,7 +95,8 @@ void ratelimit_spend(struct ratelimit *b, uint64_t now_ms)
 int ratelimit_parse_rate(const char *s, size_t n, uint64_t *rate_u)
 {
     const char *dot = memchr(s, '.', n);
-    size_t ilen = dot != NULL ? (size_t)(dot - s) : n, flen = dot != NULL ? n - ilen - 1 : 0;
+    size_t ilen = dot != NULL ? (size_t)(dot - s) : n,
+           flen = dot != NULL ? n - ilen - 1 : 0;
     uint64_t whole, frac = 0, scale = RATE_SCALE;
 
     if (gl_mem_is(s, n, "unlimited")) {
@@ -149,22 +150,25 @@ static int render_labels(const struct gl_verifier *k, struct gl_buf *out)
 
 /* One family: HELP, TYPE and a series per limited key (tokens when
  * gauge, the refusal count otherwise). */
-static int render_family(const struct gl_verifier *keys, const struct ratelimit *b, size_t n,
-                         uint64_t now_ms, int gauge, struct gl_buf *out)
+static int render_family(const struct gl_verifier *keys, const struct ratelimit *b,
+                         size_t n, uint64_t now_ms, int gauge, struct gl_buf *out)
 {
     const char *name = gauge ? "glasslog_rate_tokens" : "glasslog_rate_limited_total";
-    int rc = gl_metrics_family(out, name, gauge ? "gauge" : "counter",
-                               gauge ? "Tokens in the submitter key's bucket (negative: debt)."
-                                     : "Appends refused by the submitter key's rate limit (429).");
+    int rc = gl_metrics_family(
+        out, name, gauge ? "gauge" : "counter",
+        gauge ? "Tokens in the submitter key's bucket (negative: debt)."
+              : "Appends refused by the submitter key's rate limit (429).");
 
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (ratelimit_unlimited(&b[i]))
             continue;
-        if ((rc = gl_buf_append_str(out, name)) != 0 || (rc = render_labels(&keys[i], out)) != 0)
+        if ((rc = gl_buf_append_str(out, name)) != 0 ||
+            (rc = render_labels(&keys[i], out)) != 0)
             break;
         if (gauge)
             rc = gl_buf_printf(out, " %.9g\n",
-                               (double)ratelimit_level(&b[i], now_ms) / (double)RATELIMIT_TOKEN);
+                               (double)ratelimit_level(&b[i], now_ms) /
+                                   (double)RATELIMIT_TOKEN);
         else
             rc = gl_buf_printf(out, " %llu\n", (unsigned long long)b[i].limited);
     }

@@ -37,13 +37,13 @@
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
 
-#define RATELIMIT_TOKEN 1000000000LL          /* nanotokens in a token */
-#define RATELIMIT_RATE_MAX 1000000000000ULL   /* 10^6 tokens/s, in micro */
-#define RATELIMIT_BURST_MAX 1000000ULL        /* tokens */
-#define RATELIMIT_RATE_TEXT_MAX 32            /* longest rate text accepted */
+#define RATELIMIT_TOKEN 1000000000LL        /* nanotokens in a token */
+#define RATELIMIT_RATE_MAX 1000000000000ULL /* 10^6 tokens/s, in micro */
+#define RATELIMIT_BURST_MAX 1000000ULL      /* tokens */
+#define RATELIMIT_RATE_TEXT_MAX 32          /* longest rate text accepted */
 /* What ratelimit_parse_rate accepts, for error messages. */
-#define RATELIMIT_RATE_SYNTAX                                                        \
-    "\"unlimited\" or appends a second: a decimal above 0, at most 1000000, with " \
+#define RATELIMIT_RATE_SYNTAX                                                            \
+    "\"unlimited\" or appends a second: a decimal above 0, at most 1000000, with "       \
     "at most 6 decimals (e.g. 0.5)"
 
 struct ratelimit_limit {
@@ -59,7 +59,8 @@ struct ratelimit {
 };
 
 /* Makes a full bucket for limit l at now_ms. */
-void ratelimit_init(struct ratelimit *b, const struct ratelimit_limit *l, uint64_t now_ms);
+void ratelimit_init(struct ratelimit *b, const struct ratelimit_limit *l,
+                    uint64_t now_ms);
 /* 1 if b has no limit (rate 0). */
 int ratelimit_unlimited(const struct ratelimit *b);
 /* The level at now_ms in nanotokens (refilled, at most burst tokens; may

@@ -64,8 +64,9 @@ static const struct ratelimit *old_bucket(const struct submitters *old,
     return NULL;
 }
 
-int reload_submitters(const char *path, size_t max, const struct ratelimit_limit *defaults,
-                      struct submitters *cur, struct api *api)
+int reload_submitters(const char *path, size_t max,
+                      const struct ratelimit_limit *defaults, struct submitters *cur,
+                      struct api *api)
 {
     struct submitters next = {0}, old;
     struct gl_err why;
@@ -74,8 +75,8 @@ int reload_submitters(const char *path, size_t max, const struct ratelimit_limit
 
     if (rc != 0) {
         gl_log_err(GL_LOG_ERROR, path, &why);
-        gl_log(GL_LOG_ERROR, "reload: %s refused; the %zu submitter key(s) in use stay", path,
-               cur->n);
+        gl_log(GL_LOG_ERROR, "reload: %s refused; the %zu submitter key(s) in use stay",
+               path, cur->n);
         submitters_release(&next);
         return rc;
     }
@@ -92,10 +93,11 @@ int reload_submitters(const char *path, size_t max, const struct ratelimit_limit
     api->nsubmitters = cur->n;
     api->limits = cur->limits;
     submitters_release(&old);
-    gl_log(GL_LOG_INFO, "reload: %zu submitter key(s) from %s (%zu kept as they were)", cur->n,
-           path, kept);
+    gl_log(GL_LOG_INFO, "reload: %zu submitter key(s) from %s (%zu kept as they were)",
+           cur->n, path, kept);
     if (cur->n == 0)
-        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused", path);
+        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
+               path);
     return 0;
 }
 
@@ -105,8 +107,9 @@ int reload_policy(const char *path, struct publish *pub)
     int rc;
 
     if (pub == NULL) {
-        gl_log(GL_LOG_ERROR, "reload: the log started without --witnesses; adding witnesses "
-                             "needs a restart");
+        gl_log(GL_LOG_ERROR,
+               "reload: the log started without --witnesses; adding witnesses "
+               "needs a restart");
         return GL_ESTATE;
     }
     if ((rc = reload_load_policy(path, &pol)) != 0) {

@@ -31,8 +31,9 @@ int reload_load_policy(const char *path, struct gl_policy **out);
 /* Re-reads path (at most max keys; defaults for lines without options);
  * on success replaces *cur and the api's view of it (submitters, limits)
  * and frees the old; on failure logs why and changes nothing. */
-int reload_submitters(const char *path, size_t max, const struct ratelimit_limit *defaults,
-                      struct submitters *cur, struct api *api);
+int reload_submitters(const char *path, size_t max,
+                      const struct ratelimit_limit *defaults, struct submitters *cur,
+                      struct api *api);
 
 /* Re-reads the witness policy at path and hands it to pub (NULL: the
  * daemon started without witnesses, which a reload cannot change: refused

@@ -52,8 +52,8 @@ static int fetch(struct restore *r, const char *path, size_t max,
 {
     const char *u = r->cfg->url;
     char url[RESTORE_URL_MAX];
-    int n = snprintf(url, sizeof(url), "%s%s%s", u, u[0] && u[strlen(u) - 1] == '/' ? "" : "/",
-                     path);
+    int n = snprintf(url, sizeof(url), "%s%s%s", u,
+                     u[0] && u[strlen(u) - 1] == '/' ? "" : "/", path);
     int rc;
 
     if (n < 0 || (size_t)n >= sizeof(url))
@@ -86,8 +86,8 @@ static int prove_checkpoint(struct restore *r)
 
     if ((rc = fetch(r, "checkpoint", RESTORE_CKPT_MAX, &resp)) != 0)
         goto out;
-    if ((rc = gl_checkpoint_open((const char *)resp.body.data, resp.body.len, r->cfg->vkey,
-                                 &r->c, &note, &why)) != 0) {
+    if ((rc = gl_checkpoint_open((const char *)resp.body.data, resp.body.len,
+                                 r->cfg->vkey, &r->c, &note, &why)) != 0) {
         gl_log(GL_LOG_ERROR, "restore: the copy's checkpoint is not this log's: %s",
                why.reason);
         goto out;
@@ -99,12 +99,15 @@ static int prove_checkpoint(struct restore *r)
         for (size_t i = 0; i < nw; i++)
             witnessed[i] = st[i].status == 0;
         if ((rc = gl_policy_quorum_check(p, witnessed, nw)) != 0) {
-            gl_log(GL_LOG_ERROR, "restore: the copy's checkpoint (size %" PRIu64 ") lacks the "
-                   "witness quorum: %zu of %zu witnesses cosigned it", r->c.size, nvalid, nw);
+            gl_log(GL_LOG_ERROR,
+                   "restore: the copy's checkpoint (size %" PRIu64 ") lacks the "
+                   "witness quorum: %zu of %zu witnesses cosigned it",
+                   r->c.size, nvalid, nw);
             goto out;
         }
     }
-    gl_log(GL_LOG_INFO, "restore: target size %" PRIu64 ", signed by the log%s", r->c.size,
+    gl_log(GL_LOG_INFO, "restore: target size %" PRIu64 ", signed by the log%s",
+           r->c.size,
            p != NULL ? ", cosigned by the witness quorum" : " (no witness policy given)");
 out:
     gl_note_free(note);
@@ -177,13 +180,16 @@ static int check_tile(struct restore *r, uint32_t level, uint64_t index, uint32_
     else
         memcpy(mine, r->t->edge[level], (len = (size_t)width * GL_HASH_LEN));
     if (rc != 0) {
-        gl_log(GL_LOG_ERROR, "restore: recomputed %s is missing: %s", path, gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "restore: recomputed %s is missing: %s", path,
+               gl_strerror(rc));
         return rc;
     }
     if ((rc = fetch(r, path, STORE_TILE_MAX, &resp)) == 0 &&
         (resp.body.len != len || memcmp(resp.body.data, mine, len) != 0)) {
-        gl_log(GL_LOG_ERROR, "restore: the copy's %s differs from the tile recomputed from "
-               "its entries", path);
+        gl_log(GL_LOG_ERROR,
+               "restore: the copy's %s differs from the tile recomputed from "
+               "its entries",
+               path);
         rc = GL_EVERIFY;
     }
     gl_http_response_release(&resp);
@@ -283,8 +289,8 @@ static int rebuild(struct restore *r)
         rc = restore_bundle(r, k, left >= GL_TILE_WIDTH ? GL_TILE_WIDTH : (uint32_t)left);
         if (rc == 0 && (k + 1) * 10 / bundles > shown) {
             shown = (k + 1) * 10 / bundles;
-            gl_log(GL_LOG_INFO, "restore: %" PRIu64 "%% of %" PRIu64 " entries", shown * 10,
-                   r->c.size);
+            gl_log(GL_LOG_INFO, "restore: %" PRIu64 "%% of %" PRIu64 " entries",
+                   shown * 10, r->c.size);
         }
     }
     if (rc != 0)
@@ -292,8 +298,10 @@ static int rebuild(struct restore *r)
     if ((rc = tree_root(r->t, root)) != 0)
         return rc;
     if (memcmp(root, r->c.root, GL_HASH_LEN) != 0) {
-        gl_log(GL_LOG_ERROR, "restore: the copy's entries do not hash to the signed root "
-                             "of size %" PRIu64 ": the copy was altered", r->c.size);
+        gl_log(GL_LOG_ERROR,
+               "restore: the copy's entries do not hash to the signed root "
+               "of size %" PRIu64 ": the copy was altered",
+               r->c.size);
         return GL_EVERIFY;
     }
     if ((rc = check_tiles(r)) != 0)
@@ -307,8 +315,8 @@ int restore_run(const struct restore_config *cfg)
     int empty = gl_file_dir_empty(cfg->dir), rc;
 
     if (empty <= 0) {
-        gl_log(GL_LOG_ERROR, "restore: %s %s: a restore makes a new data directory", cfg->dir,
-               empty < 0 ? "cannot be read" : "has data");
+        gl_log(GL_LOG_ERROR, "restore: %s %s: a restore makes a new data directory",
+               cfg->dir, empty < 0 ? "cannot be read" : "has data");
         return GL_EEXIST;
     }
     if (snprintf(r.tmp, sizeof(r.tmp), "%s.restoring", cfg->dir) >= (int)sizeof(r.tmp))
@@ -324,8 +332,8 @@ int restore_run(const struct restore_config *cfg)
     gl_log(GL_LOG_INFO, "restore: rebuilding %s from %s", cfg->dir, cfg->url);
     rc = rebuild(&r);
     store_close(r.s);
-    if (rc == 0 && ((rmdir(cfg->dir) != 0 && errno != ENOENT) || rename(r.tmp, cfg->dir) != 0 ||
-                    sync_parent(cfg->dir) != 0)) {
+    if (rc == 0 && ((rmdir(cfg->dir) != 0 && errno != ENOENT) ||
+                    rename(r.tmp, cfg->dir) != 0 || sync_parent(cfg->dir) != 0)) {
         gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r.tmp, cfg->dir,
                strerror(errno));
         rc = GL_EIO;

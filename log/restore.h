@@ -28,9 +28,9 @@
 #include "glasslog/policy.h"
 
 struct restore_config {
-    const char *url;              /* the tlog-tiles prefix */
-    const char *dir;              /* the data directory to make */
-    const struct gl_signer *key;  /* the log key (signs the new checkpoint) */
+    const char *url;             /* the tlog-tiles prefix */
+    const char *dir;             /* the data directory to make */
+    const struct gl_signer *key; /* the log key (signs the new checkpoint) */
     const struct gl_verifier *vkey;
     const struct gl_policy *policy; /* NULL, or the witness quorum to require */
     size_t cache_mb;

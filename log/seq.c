@@ -23,11 +23,11 @@
 #include "glasslog/statement.h"
 
 #define CKPT_MAX 4096
-#define RECOVER_INTERVAL_S 1.0 /* between attempts to reopen a failed store */
-#define SEQ_POLL_MS 10         /* shared stores: tree and queue polled this often, */
+#define RECOVER_INTERVAL_S 1.0  /* between attempts to reopen a failed store */
+#define SEQ_POLL_MS 10          /* shared stores: tree and queue polled this often, */
 #define SEQ_POLL_WATCHED_MS 100 /* or this often while the store's notices arrive */
-#define SEQ_WAIT_MAX_S 30.0    /* a queued submission not logged by then: 503 */
-#define META_LEN 48            /* an entryindex in the queue: sha256, 4 x u32 */
+#define SEQ_WAIT_MAX_S 30.0     /* a queued submission not logged by then: 503 */
+#define META_LEN 48             /* an entryindex in the queue: sha256, 4 x u32 */
 
 struct seq_sub {
     struct seq_sub *next;
@@ -38,10 +38,10 @@ struct seq_sub {
     void *arg;
     uint64_t index;
     int dup;
-    uint64_t qid;  /* taken from the shared queue (done is NULL) */
+    uint64_t qid;         /* taken from the shared queue (done is NULL) */
     uint64_t known_index; /* the leaf's index, if `known` (looked up per batch) */
     uint8_t known;
-    int queued;    /* follower: written to the shared queue, awaiting the tree */
+    int queued; /* follower: written to the shared queue, awaiting the tree */
     size_t len;
     uint8_t data[];
 };
@@ -52,7 +52,7 @@ struct leafset {
     struct leafset_slot {
         const uint8_t *leaf; /* NULL = empty */
         uint64_t index;
-    } *slots;
+    } * slots;
 };
 
 struct seq {
@@ -78,7 +78,7 @@ struct seq {
     uv_timer_t lease, poll;  /* started by seq_share */
     uv_poll_t watch;         /* the store's change notices */
     int watching;
-    unsigned lease_ms;       /* 0 until seq_share */
+    unsigned lease_ms; /* 0 until seq_share */
     char holder[512];
     double t_cut, t_done, t_recover;
     struct leafset set;
@@ -110,13 +110,15 @@ static double now_wall(void)
 
 /* --- writer thread -------------------------------------------------------- */
 
-static struct leafset_slot *leafset_find(struct leafset *set, const uint8_t leaf[GL_HASH_LEN])
+static struct leafset_slot *leafset_find(struct leafset *set,
+                                         const uint8_t leaf[GL_HASH_LEN])
 {
     size_t i;
 
     memcpy(&i, leaf, sizeof(i));
     for (i &= set->cap - 1;; i = (i + 1) & (set->cap - 1))
-        if (set->slots[i].leaf == NULL || memcmp(set->slots[i].leaf, leaf, GL_HASH_LEN) == 0)
+        if (set->slots[i].leaf == NULL ||
+            memcmp(set->slots[i].leaf, leaf, GL_HASH_LEN) == 0)
             return &set->slots[i];
 }
 
@@ -295,7 +297,8 @@ static int seq_integrate(struct seq *s)
     memcpy(s->work, s->pub, sizeof(*s->work));
     memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
     if (s->shared && s->nbatch < s->cfg.batch_max &&
-        (rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s)) != 0)
+        (rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s)) !=
+            0)
         return rc;
     if ((rc = seq_lookup(s)) != 0 || (rc = store_batch_new(s->store, &b)) != 0)
         return rc;
@@ -334,7 +337,8 @@ static void *seq_thread(void *arg)
         if (!s->has_work)
             break;
         pthread_mutex_unlock(&s->mu);
-        s->batch_rc = s->shared && !s->batch_leader ? seq_queue_batch(s) : seq_integrate(s);
+        s->batch_rc =
+            s->shared && !s->batch_leader ? seq_queue_batch(s) : seq_integrate(s);
         s->t_done = now_mono();
         pthread_mutex_lock(&s->mu);
         s->has_work = 0;
@@ -515,15 +519,20 @@ static void seq_lost(struct seq *s)
 {
     s->st.write_failures++;
     if (s->shared) {
-        gl_log(GL_LOG_ERROR, "sequencer: batch of %zu refused: another sequencer published "
-               "or has taken over (epoch %llu is stale); this glasslogd stops sequencing and "
-               "follows", s->nbatch, (unsigned long long)s->epoch);
+        gl_log(GL_LOG_ERROR,
+               "sequencer: batch of %zu refused: another sequencer published "
+               "or has taken over (epoch %llu is stale); this glasslogd stops sequencing "
+               "and "
+               "follows",
+               s->nbatch, (unsigned long long)s->epoch);
         s->leader = 0;
         return;
     }
-    gl_log(GL_LOG_ERROR, "batch of %zu refused: the stored tree is no longer the one it "
+    gl_log(GL_LOG_ERROR,
+           "batch of %zu refused: the stored tree is no longer the one it "
            "extends (another sequencer published); this glasslogd stops sequencing and "
-           "answers appends 503", s->nbatch);
+           "answers appends 503",
+           s->nbatch);
     s->st.storage_failed = 1;
     s->lost = 1;
 }
@@ -594,8 +603,8 @@ static void seq_on_lease(uv_timer_t *t)
 
     if (s->closing)
         return;
-    rc = store_lease(s->store, s->holder, s->lease_ms * 2 / 3,
-                     s->leader ? s->epoch : 0, &epoch);
+    rc = store_lease(s->store, s->holder, s->lease_ms * 2 / 3, s->leader ? s->epoch : 0,
+                     &epoch);
     if (rc == 0 && (!s->leader || epoch != s->epoch)) {
         gl_log(GL_LOG_INFO, "sequencer: %s took the lease (epoch %llu); sequencing",
                s->holder, (unsigned long long)epoch);
@@ -608,7 +617,8 @@ static void seq_on_lease(uv_timer_t *t)
                (unsigned long long)s->epoch);
         s->leader = 0;
     } else if (rc != 0 && rc != GL_ESTATE) {
-        gl_log(GL_LOG_WARN, "sequencer: cannot take or renew the lease: %s", gl_strerror(rc));
+        gl_log(GL_LOG_WARN, "sequencer: cannot take or renew the lease: %s",
+               gl_strerror(rc));
     }
 }
 
@@ -705,8 +715,9 @@ void seq_unreserve(struct seq *s)
     seq_check_shutdown(s);
 }
 
-int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[GL_HASH_LEN],
-               const struct entryindex *ix, seq_done_fn done, void *arg)
+int seq_submit(struct seq *s, const uint8_t *data, size_t len,
+               const uint8_t leaf[GL_HASH_LEN], const struct entryindex *ix,
+               seq_done_fn done, void *arg)
 {
     struct seq_sub *sub = malloc(sizeof(*sub) + len);
 
@@ -897,7 +908,8 @@ static void seq_on_watch(uv_poll_t *h, int status, int events)
     (void)events;
     n = status == 0 ? store_watch_drain(s->store) : GL_EIO;
     if (n < 0) {
-        gl_log(GL_LOG_WARN, "sequencer: change notices lost; polling every %d ms", SEQ_POLL_MS);
+        gl_log(GL_LOG_WARN, "sequencer: change notices lost; polling every %d ms",
+               SEQ_POLL_MS);
         seq_unwatch(s);
         uv_timer_set_repeat(&s->poll, SEQ_POLL_MS);
         return;

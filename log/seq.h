@@ -59,14 +59,15 @@ typedef void (*seq_done_fn)(void *arg, int status, uint64_t index, int dup);
 
 /* Told of every checkpoint released (new size or re-signed), on the loop
  * thread, after it is durable. */
-typedef void (*seq_checkpoint_fn)(void *ctx, const uint8_t *note, size_t len, uint64_t size);
+typedef void (*seq_checkpoint_fn)(void *ctx, const uint8_t *note, size_t len,
+                                  uint64_t size);
 
 struct seq_config {
     seq_checkpoint_fn on_checkpoint; /* may be NULL */
     void *ctx;
-    unsigned batch_ms;     /* cut a batch this long after its first entry */
-    unsigned batch_max;    /* or when this many entries wait */
-    unsigned pool_max;     /* submissions waiting or being verified */
+    unsigned batch_ms;              /* cut a batch this long after its first entry */
+    unsigned batch_max;             /* or when this many entries wait */
+    unsigned pool_max;              /* submissions waiting or being verified */
     unsigned checkpoint_interval_s; /* re-sign an unchanged tree this often */
     /* A follower of a shared store looked at it (every poll and change
      * notice), after taking any new tree; may be NULL. */
@@ -76,11 +77,11 @@ struct seq_config {
 struct seq_stats {
     uint64_t appends, duplicates, batches, write_failures;
     uint64_t pool, reserved;
-    struct gl_metrics_hist batch_size;   /* entries per batch (plain numbers) */
-    struct gl_metrics_hist queue_wait;   /* seconds from submit to batch cut */
-    struct gl_metrics_hist integrate;    /* seconds from batch cut to durable */
-    double last_checkpoint;   /* wall-clock time of the last (re)signing */
-    int storage_failed;       /* the last write failed */
+    struct gl_metrics_hist batch_size; /* entries per batch (plain numbers) */
+    struct gl_metrics_hist queue_wait; /* seconds from submit to batch cut */
+    struct gl_metrics_hist integrate;  /* seconds from batch cut to durable */
+    double last_checkpoint;            /* wall-clock time of the last (re)signing */
+    int storage_failed;                /* the last write failed */
 };
 
 /* Starts the sequencer over an opened store whose durable state is `tree`
@@ -105,8 +106,9 @@ void seq_unreserve(struct seq *s);
 /* Queues a verified submission into its reserved slot: `data` (len bytes,
  * copied), its leaf hash and its index keys (offsets into data). done(arg,
  * ...) is called exactly once, later, on the loop thread. */
-int seq_submit(struct seq *s, const uint8_t *data, size_t len, const uint8_t leaf[GL_HASH_LEN],
-               const struct entryindex *ix, seq_done_fn done, void *arg);
+int seq_submit(struct seq *s, const uint8_t *data, size_t len,
+               const uint8_t leaf[GL_HASH_LEN], const struct entryindex *ix,
+               seq_done_fn done, void *arg);
 
 /* The published tree and signed checkpoint (valid until control returns
  * to the loop). */

@@ -56,7 +56,8 @@ int store_reopen(struct store *s)
 
 int store_backup(struct store *s, const char *dir)
 {
-    return strcmp(s->ops->name, "rocksdb") == 0 ? store_rocksdb_backup(s, dir) : GL_ESTATE;
+    return strcmp(s->ops->name, "rocksdb") == 0 ? store_rocksdb_backup(s, dir)
+                                                : GL_ESTATE;
 }
 
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
@@ -74,7 +75,8 @@ int store_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
     return s->ops->get_entry(s, index, out);
 }
 
-int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn, void *ctx)
+int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
+                       void *ctx)
 {
     if (n == 0)
         return 0;
@@ -83,7 +85,8 @@ int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_f
     return s->ops->scan_entries(s, start, n, fn, ctx);
 }
 
-int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out, size_t *len)
+int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
+                   size_t *len)
 {
     return s->ops->get_tile(s, level, index, out, len);
 }
@@ -118,7 +121,8 @@ int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
 static int valid_index(enum store_index kind, size_t klen)
 {
     return kind >= STORE_INDEX_ARTIFACT && kind < STORE_INDEX_NKINDS && klen > 0 &&
-           klen <= STORE_INDEX_KEY_MAX && (kind != STORE_INDEX_ARTIFACT || klen == GL_HASH_LEN) &&
+           klen <= STORE_INDEX_KEY_MAX &&
+           (kind != STORE_INDEX_ARTIFACT || klen == GL_HASH_LEN) &&
            (kind != STORE_INDEX_SOURCE || klen == GL_HASH_LEN);
 }
 
@@ -162,8 +166,8 @@ void store_batch_free(struct store_batch *b)
 }
 
 /* Records one put (its key and value copied into the arena). */
-static void record(struct store_batch *b, enum store_put_kind kind, uint32_t a, uint64_t n,
-                   const void *key, size_t klen, const void *val, size_t vlen)
+static void record(struct store_batch *b, enum store_put_kind kind, uint32_t a,
+                   uint64_t n, const void *key, size_t klen, const void *val, size_t vlen)
 {
     struct store_put *p;
 
@@ -194,12 +198,14 @@ static void record(struct store_batch *b, enum store_put_kind kind, uint32_t a, 
     b->n++;
 }
 
-void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data, size_t len)
+void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data,
+                           size_t len)
 {
     record(b, STORE_PUT_ENTRY, 0, index, NULL, 0, data, len);
 }
 
-void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN], uint64_t index)
+void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN],
+                          uint64_t index)
 {
     record(b, STORE_PUT_LEAF, 0, index, hash, GL_HASH_LEN, NULL, 0);
 }

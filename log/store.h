@@ -63,8 +63,8 @@
 #include "glasslog/buf.h"
 #include "glasslog/sha256.h"
 
-#define STORE_TILE_MAX 8192          /* 256 hashes */
-#define STORE_INDEX_KEY_MAX 512      /* bytes of a secondary-index key */
+#define STORE_TILE_MAX 8192     /* 256 hashes */
+#define STORE_INDEX_KEY_MAX 512 /* bytes of a secondary-index key */
 
 struct store;
 struct store_batch;
@@ -83,15 +83,15 @@ struct store_options {
     /* Where the store is: "mem:" (in memory), a PostgreSQL connection
      * string ("postgresql://..." or "postgres://..."), or NULL to use dir. */
     const char *url;
-    const char *dir;     /* RocksDB data directory (when url is NULL) */
-    int create;          /* make a new log where there is none */
-    size_t cache_mb;     /* RocksDB block cache, MiB (0 = 64) */
+    const char *dir; /* RocksDB data directory (when url is NULL) */
+    int create;      /* make a new log where there is none */
+    size_t cache_mb; /* RocksDB block cache, MiB (0 = 64) */
 };
 
 /* The state a commit extends (the compare-and-set of rule 3). */
 struct store_expect {
-    uint64_t size;       /* the stored tree size the batch was built on */
-    uint64_t epoch;      /* the sequencer's epoch (shared backends; else 0) */
+    uint64_t size;  /* the stored tree size the batch was built on */
+    uint64_t epoch; /* the sequencer's epoch (shared backends; else 0) */
 };
 
 /* Opens (or, with create, makes) the store o describes. Refuses
@@ -129,16 +129,19 @@ int store_get_entry(struct store *s, uint64_t index, struct gl_buf *out);
  * missing one (GL_ENOTFOUND) or fn's non-zero return (returned). data is
  * valid during the call. */
 int store_scan_entries(struct store *s, uint64_t start, uint64_t n,
-                       int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
+                       int (*fn)(void *ctx, uint64_t index, const uint8_t *data,
+                                 size_t len),
                        void *ctx);
 /* Reads tile (level, index) into out (STORE_TILE_MAX bytes); *len gets the
  * stored length (a multiple of 32). GL_ENOTFOUND if absent. */
-int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out, size_t *len);
+int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
+                   size_t *len);
 /* Calls fn for each stored tile of `level` from index `start` on, in index
  * order (data: 32 * width bytes, valid during the call), until fn returns
  * non-zero (1 = stop, negative = error, returned) or the level ends. */
 int store_scan_tiles(struct store *s, uint32_t level, uint64_t start,
-                     int (*fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len),
+                     int (*fn)(void *ctx, uint64_t index, const uint8_t *data,
+                               size_t len),
                      void *ctx);
 /* The index of the entry with this leaf hash. GL_ENOTFOUND if none. */
 int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index);
@@ -163,8 +166,10 @@ int store_get_index_version(struct store *s, uint32_t *version);
  * memory, a key over its cap) fails at commit with that error. */
 int store_batch_new(struct store *s, struct store_batch **out);
 void store_batch_free(struct store_batch *b);
-void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data, size_t len);
-void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN], uint64_t index);
+void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *data,
+                           size_t len);
+void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN],
+                          uint64_t index);
 void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
                            size_t klen, uint64_t index);
 void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,

@@ -74,8 +74,9 @@ struct store_ops {
     int (*scan_tiles)(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
                       void *ctx);
     int (*find_leaf)(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index);
-    int (*find_index)(struct store *s, enum store_index kind, const void *key, size_t klen,
-                      uint64_t below, uint64_t *indices, size_t max, size_t *n);
+    int (*find_index)(struct store *s, enum store_index kind, const void *key,
+                      size_t klen, uint64_t below, uint64_t *indices, size_t max,
+                      size_t *n);
     int (*get_index_version)(struct store *s, uint32_t *version);
     /* Writes b atomically and durably if the stored state is expect (NULL:
      * unchecked); see store.h rules 1-4. */
@@ -105,7 +106,8 @@ struct store {
 };
 
 /* The backends' constructors (same contract as store_open). */
-int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why);
+int store_rocksdb_open(const struct store_options *o, struct store **out,
+                       const char **why);
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
 /* store_backup of the rocksdb backend (s must be one). */
 int store_rocksdb_backup(struct store *s, const char *dir);

@@ -27,9 +27,9 @@
 
 struct mnode {
     struct mnode *next;
-    uint64_t *idx;  /* secondary index: sorted indices */
+    uint64_t *idx; /* secondary index: sorted indices */
     size_t nidx, cap;
-    uint64_t num;   /* leaves: the index */
+    uint64_t num;      /* leaves: the index */
     struct gl_buf val; /* tiles: the hashes */
     size_t klen;
     uint8_t key[];
@@ -74,7 +74,8 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-/* --- the hash map --------------------------------------------------------------------- */
+/* --- the hash map ---------------------------------------------------------------------
+ */
 
 static uint64_t fnv(const uint8_t *k, size_t n)
 {
@@ -184,7 +185,8 @@ static size_t index_key(uint8_t *out, uint32_t kind, const void *key, size_t kle
     return klen + 1;
 }
 
-/* --- reads --------------------------------------------------------------------------- */
+/* --- reads ---------------------------------------------------------------------------
+ */
 
 static int mem_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
@@ -275,15 +277,16 @@ struct tile_ref {
 
 static int tile_ref_cmp(const void *a, const void *b)
 {
-    uint64_t x = ((const struct tile_ref *)a)->index, y = ((const struct tile_ref *)b)->index;
+    uint64_t x = ((const struct tile_ref *)a)->index,
+             y = ((const struct tile_ref *)b)->index;
 
     return x < y ? -1 : x > y;
 }
 
 /* The stored tiles of the level from start on, gaps skipped: collected
  * from the map and sorted, then handed to fn (all under the read lock). */
-static int mem_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
-                          void *ctx)
+static int mem_scan_tiles(struct store *s, uint32_t level, uint64_t start,
+                          store_scan_fn fn, void *ctx)
 {
     struct mem *m = mem(s);
     struct tile_ref *refs = NULL;
@@ -311,7 +314,8 @@ static int mem_scan_tiles(struct store *s, uint32_t level, uint64_t start, store
     return rc < 0 ? rc : 0;
 }
 
-static int mem_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
+static int mem_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN],
+                         uint64_t *index)
 {
     struct mem *m = mem(s);
     struct mnode *x;
@@ -323,8 +327,9 @@ static int mem_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint6
     return x != NULL ? 0 : GL_ENOTFOUND;
 }
 
-static int mem_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
-                          uint64_t below, uint64_t *indices, size_t max, size_t *n)
+static int mem_find_index(struct store *s, enum store_index kind, const void *key,
+                          size_t klen, uint64_t below, uint64_t *indices, size_t max,
+                          size_t *n)
 {
     struct mem *m = mem(s);
     uint8_t k[1 + STORE_INDEX_KEY_MAX];
@@ -338,7 +343,8 @@ static int mem_find_index(struct store *s, enum store_index kind, const void *ke
     return 0;
 }
 
-/* --- commit -------------------------------------------------------------------------- */
+/* --- commit --------------------------------------------------------------------------
+ */
 
 static void put_entry(struct mem *m, uint64_t index, const uint8_t *data, size_t len)
 {
@@ -484,10 +490,29 @@ static void mem_close(struct store *s)
 }
 
 static const struct store_ops mem_ops = {
-    "mem",          mem_close,      mem_reopen,       mem_get_state,
-    mem_get_vkey,   mem_get_entry,  mem_scan_entries, mem_get_tile,
-    mem_scan_tiles, mem_find_leaf,  mem_find_index,   mem_get_index_version,
-    mem_commit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* not shared */
+    "mem",
+    mem_close,
+    mem_reopen,
+    mem_get_state,
+    mem_get_vkey,
+    mem_get_entry,
+    mem_scan_entries,
+    mem_get_tile,
+    mem_scan_tiles,
+    mem_find_leaf,
+    mem_find_index,
+    mem_get_index_version,
+    mem_commit,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL, /* not shared */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)

@@ -69,7 +69,7 @@
 
 #define PG_CONNS 8
 #define PG_SCHEMA_VERSION "1"
-#define PG_SCAN_CHUNK 256      /* rows per query of a scan */
+#define PG_SCAN_CHUNK 256                                   /* rows per query of a scan */
 #define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
 #define PG_PARAMS 4
 /* A transaction left open this long (its process paused or cut off) is
@@ -104,15 +104,18 @@ static struct pg *pg(struct store *s)
 
 static const char *const schema_sql =
     "CREATE TABLE glasslog_meta (k text PRIMARY KEY, v bytea NOT NULL);"
-    "CREATE TABLE glasslog_state (id int PRIMARY KEY CHECK (id = 1), size bigint NOT NULL,"
+    "CREATE TABLE glasslog_state (id int PRIMARY KEY CHECK (id = 1), size bigint NOT "
+    "NULL,"
     " epoch bigint NOT NULL, checkpoint bytea NOT NULL);"
     "CREATE TABLE glasslog_entries (idx bigint PRIMARY KEY, data bytea NOT NULL);"
     "CREATE TABLE glasslog_tiles (level int NOT NULL, idx bigint NOT NULL,"
     " data bytea NOT NULL, PRIMARY KEY (level, idx));"
     "CREATE TABLE glasslog_leaves (hash bytea PRIMARY KEY, idx bigint NOT NULL);"
-    "CREATE TABLE glasslog_index (kind int NOT NULL, key bytea NOT NULL, idx bigint NOT NULL,"
+    "CREATE TABLE glasslog_index (kind int NOT NULL, key bytea NOT NULL, idx bigint NOT "
+    "NULL,"
     " PRIMARY KEY (kind, key, idx));"
-    "CREATE TABLE glasslog_lease (id int PRIMARY KEY CHECK (id = 1), holder text NOT NULL,"
+    "CREATE TABLE glasslog_lease (id int PRIMARY KEY CHECK (id = 1), holder text NOT "
+    "NULL,"
     " epoch bigint NOT NULL, expires timestamptz NOT NULL);"
     "CREATE TABLE glasslog_queue (id bigserial PRIMARY KEY, meta bytea NOT NULL,"
     " data bytea NOT NULL);"
@@ -137,8 +140,8 @@ static PGconn *pg_connect(const char *conninfo)
 
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
-        gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %.*s", (int)strcspn(m, "\n"),
-               m);
+        gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %.*s",
+               (int)strcspn(m, "\n"), m);
         PQfinish(c);
         return NULL;
     }
@@ -286,8 +289,9 @@ static void log_result(const char *what, PGconn *c, const PGresult *r)
  * (logged). */
 static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult **out)
 {
-    PGresult *r = PQexecParams(c, sql, p ? p->n : 0, p ? p->types : NULL, p ? p->vals : NULL,
-                               p ? p->lens : NULL, p ? p->fmts : NULL, 1);
+    PGresult *r =
+        PQexecParams(c, sql, p ? p->n : 0, p ? p->types : NULL, p ? p->vals : NULL,
+                     p ? p->lens : NULL, p ? p->fmts : NULL, 1);
     ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -304,7 +308,8 @@ static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult 
 
 /* One query on a pooled connection; the connection is back in the pool
  * when this returns. */
-static int pg_query(struct pg *p, const char *sql, const struct params *pa, PGresult **out)
+static int pg_query(struct pg *p, const char *sql, const struct params *pa,
+                    PGresult **out)
 {
     int slot, rc;
 
@@ -333,8 +338,8 @@ static int pg_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoi
     PGresult *r;
     int rc;
 
-    if ((rc = pg_query(pg(s), "SELECT size, checkpoint FROM glasslog_state WHERE id = 1", NULL,
-                       &r)) != 0)
+    if ((rc = pg_query(pg(s), "SELECT size, checkpoint FROM glasslog_state WHERE id = 1",
+                       NULL, &r)) != 0)
         return rc;
     if (PQntuples(r) != 1) {
         gl_log(GL_LOG_ERROR, "store: the glasslog_state row is missing");
@@ -397,8 +402,8 @@ static int pg_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
     int rc;
 
     p_i64(&pa, index);
-    if ((rc = pg_query(pg(s), "SELECT data FROM glasslog_entries WHERE idx = $1", &pa, &r)) !=
-        0)
+    if ((rc = pg_query(pg(s), "SELECT data FROM glasslog_entries WHERE idx = $1", &pa,
+                       &r)) != 0)
         return rc;
     if (PQntuples(r) == 0)
         rc = GL_ENOTFOUND;
@@ -422,10 +427,11 @@ static int pg_scan_entries(struct store *s, uint64_t start, uint64_t n, store_sc
 
         p_i64(&pa, next);
         p_i64(&pa, upto);
-        if ((rc = pg_query(pg(s),
-                           "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2"
-                           " ORDER BY idx",
-                           &pa, &r)) != 0)
+        if ((rc = pg_query(
+                 pg(s),
+                 "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2"
+                 " ORDER BY idx",
+                 &pa, &r)) != 0)
             return rc;
         rows = PQntuples(r);
         for (int i = 0; rc == 0 && i < rows; i++) {
@@ -462,13 +468,15 @@ static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t 
 
     p_i32(&pa, level);
     p_i64(&pa, index);
-    if ((rc = pg_query(pg(s), "SELECT data FROM glasslog_tiles WHERE level = $1 AND idx = $2",
+    if ((rc = pg_query(pg(s),
+                       "SELECT data FROM glasslog_tiles WHERE level = $1 AND idx = $2",
                        &pa, &r)) != 0)
         return rc;
     if (PQntuples(r) == 0) {
         rc = GL_ENOTFOUND;
     } else if (!tile_len_ok(PQgetlength(r, 0, 0))) {
-        gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)", PQgetlength(r, 0, 0));
+        gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)",
+               PQgetlength(r, 0, 0));
         rc = GL_EPARSE;
     } else {
         *len = (size_t)PQgetlength(r, 0, 0);
@@ -480,8 +488,8 @@ static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t 
 
 /* The level's tiles from start on, PG_SCAN_CHUNK a query, until fn
  * returns non-zero or the level ends. */
-static int pg_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
-                         void *ctx)
+static int pg_scan_tiles(struct store *s, uint32_t level, uint64_t start,
+                         store_scan_fn fn, void *ctx)
 {
     for (;;) {
         struct params pa = {0};
@@ -491,10 +499,11 @@ static int pg_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_
 
         p_i32(&pa, level);
         p_i64(&pa, start);
-        if ((rc = pg_query(pg(s),
-                           "SELECT idx, data FROM glasslog_tiles WHERE level = $1 AND idx >= $2"
-                           " ORDER BY idx LIMIT 256",
-                           &pa, &r)) != 0)
+        if ((rc = pg_query(
+                 pg(s),
+                 "SELECT idx, data FROM glasslog_tiles WHERE level = $1 AND idx >= $2"
+                 " ORDER BY idx LIMIT 256",
+                 &pa, &r)) != 0)
             return rc;
         rows = PQntuples(r);
         for (int i = 0; rc == 0 && i < rows; i++) {
@@ -525,15 +534,17 @@ static int pg_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index
     int rc;
 
     p_bytes(&pa, hash, 32);
-    if ((rc = pg_query(pg(s), "SELECT idx FROM glasslog_leaves WHERE hash = $1", &pa, &r)) != 0)
+    if ((rc = pg_query(pg(s), "SELECT idx FROM glasslog_leaves WHERE hash = $1", &pa,
+                       &r)) != 0)
         return rc;
     rc = PQntuples(r) == 0 ? GL_ENOTFOUND : col_i64(r, 0, 0, index);
     PQclear(r);
     return rc;
 }
 
-static int pg_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
-                         uint64_t below, uint64_t *indices, size_t max, size_t *n)
+static int pg_find_index(struct store *s, enum store_index kind, const void *key,
+                         size_t klen, uint64_t below, uint64_t *indices, size_t max,
+                         size_t *n)
 {
     struct params pa = {0};
     PGresult *r;
@@ -543,10 +554,11 @@ static int pg_find_index(struct store *s, enum store_index kind, const void *key
     p_bytes(&pa, key, klen);
     p_i64(&pa, below);
     p_i64(&pa, max);
-    if ((rc = pg_query(pg(s),
-                       "SELECT idx FROM glasslog_index WHERE kind = $1 AND key = $2 AND idx < $3"
-                       " ORDER BY idx LIMIT $4",
-                       &pa, &r)) != 0)
+    if ((rc = pg_query(
+             pg(s),
+             "SELECT idx FROM glasslog_index WHERE kind = $1 AND key = $2 AND idx < $3"
+             " ORDER BY idx LIMIT $4",
+             &pa, &r)) != 0)
         return rc;
     for (int i = 0; rc == 0 && i < PQntuples(r) && *n < max; i++)
         if ((rc = col_i64(r, i, 0, &indices[*n])) == 0)
@@ -622,7 +634,19 @@ static void arr_reset(struct array *a)
 
 /* What a batch inserts, column by column: entries, leaves, secondary
  * indexes, and the current run of tiles (without repeats). */
-enum { E_IDX, E_DATA, L_HASH, L_IDX, X_KIND, X_KEY, X_IDX, T_LEVEL, T_IDX, T_DATA, NARRAYS };
+enum {
+    E_IDX,
+    E_DATA,
+    L_HASH,
+    L_IDX,
+    X_KIND,
+    X_KEY,
+    X_IDX,
+    T_LEVEL,
+    T_IDX,
+    T_DATA,
+    NARRAYS
+};
 
 struct rows {
     struct array a[NARRAYS];
@@ -631,8 +655,9 @@ struct rows {
 
 static int rows_init(struct rows *r)
 {
-    static const Oid elems[NARRAYS] = {OID_INT8, OID_BYTEA, OID_BYTEA, OID_INT8, OID_INT4,
-                                       OID_BYTEA, OID_INT8, OID_INT4, OID_INT8, OID_BYTEA};
+    static const Oid elems[NARRAYS] = {OID_INT8, OID_BYTEA, OID_BYTEA, OID_INT8,
+                                       OID_INT4, OID_BYTEA, OID_INT8,  OID_INT4,
+                                       OID_INT8, OID_BYTEA};
     int bad = 0;
 
     for (int i = 0; i < NARRAYS; i++) {
@@ -662,7 +687,9 @@ static int rows_failed(const struct rows *r)
 
 static Oid array_type(Oid elem)
 {
-    return elem == OID_INT4 ? OID_INT4_ARRAY : elem == OID_INT8 ? OID_INT8_ARRAY : OID_BYTEA_ARRAY;
+    return elem == OID_INT4   ? OID_INT4_ARRAY
+           : elem == OID_INT8 ? OID_INT8_ARRAY
+                              : OID_BYTEA_ARRAY;
 }
 
 /* Runs an INSERT from arrays a[0..n) (skipped when they are empty). */
@@ -822,8 +849,8 @@ static int compare_and_set(PGconn *c, const struct store_batch *b,
         p_i64(&pa, expect->epoch);
     }
     rc = pg_exec(c,
-                 st == NULL  ? "UPDATE glasslog_state SET size = size"
-                               " WHERE id = 1 AND size = $1 AND epoch = $2"
+                 st == NULL       ? "UPDATE glasslog_state SET size = size"
+                                    " WHERE id = 1 AND size = $1 AND epoch = $2"
                  : expect == NULL ? "UPDATE glasslog_state SET size = $1, checkpoint = $2"
                                     " WHERE id = 1"
                                   : "UPDATE glasslog_state SET size = $1, checkpoint = $2"
@@ -899,8 +926,9 @@ static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashe
         goto out;
     }
     p_add(&pa, OID_BYTEA_ARRAY, a.b.data, a.b.len);
-    if ((rc = pg_query(pg(s), "SELECT hash, idx FROM glasslog_leaves WHERE hash = ANY($1::bytea[])",
-                       &pa, &r)) != 0)
+    if ((rc = pg_query(
+             pg(s), "SELECT hash, idx FROM glasslog_leaves WHERE hash = ANY($1::bytea[])",
+             &pa, &r)) != 0)
         goto out;
     for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
         const char *h = PQgetvalue(r, row, 0);
@@ -1001,13 +1029,14 @@ static int pg_queue_scan(struct store *s, size_t max,
     int rc;
 
     p_i64(&pa, max);
-    if ((rc = pg_query(pg(s), "SELECT id, meta, data FROM glasslog_queue ORDER BY id LIMIT $1",
+    if ((rc = pg_query(pg(s),
+                       "SELECT id, meta, data FROM glasslog_queue ORDER BY id LIMIT $1",
                        &pa, &r)) != 0)
         return rc;
     for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
-        struct store_queued q = {(const uint8_t *)PQgetvalue(r, i, 2),
-                                 (const uint8_t *)PQgetvalue(r, i, 1),
-                                 (size_t)PQgetlength(r, i, 2), (size_t)PQgetlength(r, i, 1)};
+        struct store_queued q = {
+            (const uint8_t *)PQgetvalue(r, i, 2), (const uint8_t *)PQgetvalue(r, i, 1),
+            (size_t)PQgetlength(r, i, 2), (size_t)PQgetlength(r, i, 1)};
         if ((rc = col_i64(r, i, 0, &id)) == 0)
             rc = fn(ctx, id, &q);
     }
@@ -1055,8 +1084,8 @@ static int pg_watch_drain(struct store *s)
         return GL_EIO;
     if (!PQconsumeInput(p->watch) || PQstatus(p->watch) != CONNECTION_OK) {
         const char *m = PQerrorMessage(p->watch);
-        gl_log(GL_LOG_WARN, "store: the LISTEN connection broke: %.*s", (int)strcspn(m, "\n"),
-               m);
+        gl_log(GL_LOG_WARN, "store: the LISTEN connection broke: %.*s",
+               (int)strcspn(m, "\n"), m);
         return GL_EIO;
     }
     while ((n = PQnotifies(p->watch)) != NULL) {
@@ -1154,12 +1183,12 @@ static int pg_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
 }
 
 static const struct store_ops pg_ops = {
-    "postgresql",  pg_close,      pg_reopen,       pg_get_state,
-    pg_get_vkey,   pg_get_entry,  pg_scan_entries, pg_get_tile,
-    pg_scan_tiles, pg_find_leaf,  pg_find_index,   pg_get_index_version,
-    pg_commit,     pg_lease,      pg_lease_release, pg_queue_put,
-    pg_queue_scan, pg_find_leaves, pg_watch_fd,    pg_watch_drain,
-    pg_watch_close, pg_put_served, pg_get_served,
+    "postgresql",   pg_close,       pg_reopen,        pg_get_state,
+    pg_get_vkey,    pg_get_entry,   pg_scan_entries,  pg_get_tile,
+    pg_scan_tiles,  pg_find_leaf,   pg_find_index,    pg_get_index_version,
+    pg_commit,      pg_lease,       pg_lease_release, pg_queue_put,
+    pg_queue_scan,  pg_find_leaves, pg_watch_fd,      pg_watch_drain,
+    pg_watch_close, pg_put_served,  pg_get_served,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an
@@ -1169,15 +1198,16 @@ static int is_empty(struct store *s, int *empty)
     PGresult *r;
     int rc;
 
-    if ((rc = pg_query(pg(s),
-                       "SELECT size = 0"
-                       " AND NOT EXISTS (SELECT 1 FROM glasslog_meta WHERE k <> 'schema_version')"
-                       " AND NOT EXISTS (SELECT 1 FROM glasslog_entries)"
-                       " AND NOT EXISTS (SELECT 1 FROM glasslog_tiles)"
-                       " AND NOT EXISTS (SELECT 1 FROM glasslog_leaves)"
-                       " AND NOT EXISTS (SELECT 1 FROM glasslog_index)"
-                       " FROM glasslog_state WHERE id = 1",
-                       NULL, &r)) != 0)
+    if ((rc = pg_query(
+             pg(s),
+             "SELECT size = 0"
+             " AND NOT EXISTS (SELECT 1 FROM glasslog_meta WHERE k <> 'schema_version')"
+             " AND NOT EXISTS (SELECT 1 FROM glasslog_entries)"
+             " AND NOT EXISTS (SELECT 1 FROM glasslog_tiles)"
+             " AND NOT EXISTS (SELECT 1 FROM glasslog_leaves)"
+             " AND NOT EXISTS (SELECT 1 FROM glasslog_index)"
+             " FROM glasslog_state WHERE id = 1",
+             NULL, &r)) != 0)
         return rc;
     if (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1) {
         gl_log(GL_LOG_ERROR, "store: the glasslog_state row is missing");
@@ -1197,7 +1227,8 @@ static int check_schema(struct pg *p, int create, const char **why)
     PGresult *r;
     int rc, have, empty = 0;
 
-    if ((rc = pg_query(p, "SELECT to_regclass('glasslog_meta') IS NOT NULL", NULL, &r)) != 0) {
+    if ((rc = pg_query(p, "SELECT to_regclass('glasslog_meta') IS NOT NULL", NULL, &r)) !=
+        0) {
         *why = "cannot read the database (see the error above)";
         return rc;
     }
@@ -1229,8 +1260,10 @@ static int check_schema(struct pg *p, int create, const char **why)
     gl_buf_init(&v, 64);
     rc = get_meta(&p->base, "schema_version", &v);
     if (rc == 0 && strcmp((const char *)v.data, PG_SCHEMA_VERSION) != 0) {
-        gl_log(GL_LOG_ERROR, "store: the database's glasslog schema is version %.20s; this "
-               "glasslogd reads version %s only", (const char *)v.data, PG_SCHEMA_VERSION);
+        gl_log(GL_LOG_ERROR,
+               "store: the database's glasslog schema is version %.20s; this "
+               "glasslogd reads version %s only",
+               (const char *)v.data, PG_SCHEMA_VERSION);
         *why = "unknown glasslog schema version (see the error above)";
         rc = GL_EINVAL;
     } else if (rc != 0) {

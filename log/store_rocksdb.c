@@ -40,7 +40,7 @@
 #include "kv.h"
 
 enum { CF_DEFAULT, CF_ENTRIES, CF_TILES, CF_LEAVES, CF_SUBJECTS, CF_INDEX, CF_COUNT };
-static const char *const cf_names[CF_COUNT] = {"default", "entries", "tiles",
+static const char *const cf_names[CF_COUNT] = {"default", "entries",  "tiles",
                                                "leaves",  "subjects", "index"};
 static const char state_magic[4] = {'G', 'L', 'S', '1'};
 
@@ -64,7 +64,8 @@ static void tile_key(uint8_t key[9], uint32_t level, uint64_t index)
 }
 
 /* "index" family key prefix: kind, key length, key; returns its length. */
-static size_t index_prefix(uint8_t *out, enum store_index kind, const void *key, size_t klen)
+static size_t index_prefix(uint8_t *out, enum store_index kind, const void *key,
+                           size_t klen)
 {
     out[0] = (uint8_t)kind;
     out[1] = (uint8_t)(klen >> 8);
@@ -147,7 +148,8 @@ struct scan_entries {
     int ret; /* fn's non-zero return, which ends the scan */
 };
 
-static int scan_entry(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+static int scan_entry(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                      size_t vlen)
 {
     struct scan_entries *se = ctx;
 
@@ -203,7 +205,8 @@ struct scan_tiles {
     void *ctx;
 };
 
-static int scan_tile(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+static int scan_tile(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                     size_t vlen)
 {
     struct scan_tiles *st = ctx;
 
@@ -212,8 +215,8 @@ static int scan_tile(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
     return st->fn(st->ctx, kv_get_be64(k + 1), v, vlen);
 }
 
-static int rdb_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
-                          void *ctx)
+static int rdb_scan_tiles(struct store *s, uint32_t level, uint64_t start,
+                          store_scan_fn fn, void *ctx)
 {
     struct scan_tiles st = {level, fn, ctx};
     uint8_t key[9];
@@ -222,7 +225,8 @@ static int rdb_scan_tiles(struct store *s, uint32_t level, uint64_t start, store
     return kv_scan(rdb(s)->kv, CF_TILES, key, 9, scan_tile, &st);
 }
 
-static int rdb_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
+static int rdb_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN],
+                         uint64_t *index)
 {
     struct gl_buf b;
     int rc;
@@ -244,7 +248,8 @@ struct scan_index {
     size_t max, n;
 };
 
-static int scan_index(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+static int scan_index(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                      size_t vlen)
 {
     struct scan_index *si = ctx;
     uint64_t idx;
@@ -259,8 +264,9 @@ static int scan_index(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v
     return 0;
 }
 
-static int rdb_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
-                          uint64_t below, uint64_t *indices, size_t max, size_t *n)
+static int rdb_find_index(struct store *s, enum store_index kind, const void *key,
+                          size_t klen, uint64_t below, uint64_t *indices, size_t max,
+                          size_t *n)
 {
     uint8_t prefix[3 + STORE_INDEX_KEY_MAX];
     struct scan_index si = {prefix, 0, below, indices, max, 0};
@@ -277,9 +283,11 @@ static int rdb_find_index(struct store *s, enum store_index kind, const void *ke
     return rc;
 }
 
-/* --- commit -------------------------------------------------------------------------- */
+/* --- commit --------------------------------------------------------------------------
+ */
 
-static void put_one(struct kv_batch *kb, const struct store_batch *b, const struct store_put *p)
+static void put_one(struct kv_batch *kb, const struct store_batch *b,
+                    const struct store_put *p)
 {
     const uint8_t *key = store_put_key(b, p), *val = store_put_val(b, p);
     uint8_t k[3 + STORE_INDEX_KEY_MAX + 8], v[12];
@@ -302,8 +310,8 @@ static void put_one(struct kv_batch *kb, const struct store_batch *b, const stru
             n = index_prefix(k, (enum store_index)p->a, key, p->klen);
         }
         kv_put_be64(k + n, p->n);
-        kv_batch_put(kb, p->a == STORE_INDEX_ARTIFACT ? CF_SUBJECTS : CF_INDEX, k, n + 8, "",
-                     0);
+        kv_batch_put(kb, p->a == STORE_INDEX_ARTIFACT ? CF_SUBJECTS : CF_INDEX, k, n + 8,
+                     "", 0);
         break;
     case STORE_PUT_TILE:
         tile_key(k, p->a, p->n);
@@ -365,7 +373,8 @@ out:
     return rc;
 }
 
-/* --- lifecycle ----------------------------------------------------------------------- */
+/* --- lifecycle -----------------------------------------------------------------------
+ */
 
 /* Reads the committed size into r->size. */
 static int load_size(struct rdb *r)
@@ -416,18 +425,40 @@ int store_rocksdb_backup(struct store *s, const char *dir)
 }
 
 static const struct store_ops rdb_ops = {
-    "rocksdb",        rdb_close,       rdb_reopen,         rdb_get_state,
-    rdb_get_vkey,     rdb_get_entry,   rdb_scan_entries,   rdb_get_tile,
-    rdb_scan_tiles,   rdb_find_leaf,   rdb_find_index,     rdb_get_index_version,
-    rdb_commit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* not shared */
+    "rocksdb",
+    rdb_close,
+    rdb_reopen,
+    rdb_get_state,
+    rdb_get_vkey,
+    rdb_get_entry,
+    rdb_scan_entries,
+    rdb_get_tile,
+    rdb_scan_tiles,
+    rdb_find_leaf,
+    rdb_find_index,
+    rdb_get_index_version,
+    rdb_commit,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL, /* not shared */
 };
 
-int store_rocksdb_open(const struct store_options *o, struct store **out, const char **why)
+int store_rocksdb_open(const struct store_options *o, struct store **out,
+                       const char **why)
 {
     /* Entries (text) compress; tiles, leaf and secondary indexes are
      * hashes and short keys. */
-    struct kv_options ko = {o->dir, cf_names, CF_COUNT, o->cache_mb ? o->cache_mb : 64, 16,
-                            1u << CF_DEFAULT | 1u << CF_ENTRIES, o->create, 1};
+    struct kv_options ko = {o->dir,    cf_names,
+                            CF_COUNT,  o->cache_mb ? o->cache_mb : 64,
+                            16,        1u << CF_DEFAULT | 1u << CF_ENTRIES,
+                            o->create, 1};
     struct rdb *r;
     int empty = gl_file_dir_empty(o->dir), rc;
 

@@ -34,8 +34,8 @@
 #define SUBMITTERS_LINE_MAX (GL_KEY_TEXT_MAX + 256)
 
 struct submitters {
-    struct gl_verifier *keys;  /* n keys, owned */
-    struct ratelimit *limits;  /* n buckets, owned; limits[i] is keys[i]'s */
+    struct gl_verifier *keys; /* n keys, owned */
+    struct ratelimit *limits; /* n buckets, owned; limits[i] is keys[i]'s */
     size_t n;
 };
 

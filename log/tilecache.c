@@ -72,7 +72,8 @@ const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t inde
 }
 
 const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
-                              uint32_t width, const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN]
+                              uint32_t width,
+                              const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN]
 {
     size_t i = slot_of(c, level, index);
     uint8_t(*nodes)[GL_HASH_LEN] = c->nodes[i];

@@ -35,7 +35,8 @@ const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t inde
  * computes its interior nodes; returns the cached node tree, or NULL if
  * hashing failed. */
 const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
-                              uint32_t width, const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN];
+                              uint32_t width,
+                              const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN];
 /* Hits and misses so far (for /metrics). */
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses);
 

@@ -30,7 +30,8 @@ struct append_ctx {
     struct store_batch *b;
 };
 
-static int tree_on_node(void *ctx, const struct gl_node_id *id, const uint8_t hash[GL_HASH_LEN])
+static int tree_on_node(void *ctx, const struct gl_node_id *id,
+                        const uint8_t hash[GL_HASH_LEN])
 {
     struct append_ctx *a = ctx;
     uint32_t level = id->level / 8, pos = (uint32_t)(id->index % 256);
@@ -63,7 +64,8 @@ void tree_finish_batch(const struct tree *t, uint64_t old_size, struct store_bat
     for (uint32_t l = 0; l < TREE_TILE_LEVELS; l++) {
         uint64_t now = level_count(t->range.size, l), before = level_count(old_size, l);
         if (now != before && now % 256 != 0)
-            store_batch_put_tile(b, l, now / 256, t->edge[l], (size_t)(now % 256) * GL_HASH_LEN);
+            store_batch_put_tile(b, l, now / 256, t->edge[l],
+                                 (size_t)(now % 256) * GL_HASH_LEN);
     }
 }
 
@@ -130,7 +132,8 @@ static int tree_read(void *ctx, const struct gl_node_id *ids, size_t n,
 
     for (size_t i = 0; i < n; i++) {
         if ((rc = gl_tile_locate(&ids[i], &span)) != 0 ||
-            (rc = tree_tile(r->t, r->s, r->c, span.level, span.index, &nodes, &width)) != 0 ||
+            (rc = tree_tile(r->t, r->s, r->c, span.level, span.index, &nodes, &width)) !=
+                0 ||
             (rc = span_node(nodes, width, &span, out[i])) != 0)
             return rc;
     }
@@ -185,7 +188,8 @@ int tree_load(struct tree *t, struct store *s, uint64_t size)
 /* --- the start-up check ---------------------------------------------------- */
 
 /* Writes tile (level, index) of width w (256: full) as a C2SP path. */
-static void tile_name(uint32_t level, uint64_t index, uint32_t w, char out[GL_TILE_PATH_MAX])
+static void tile_name(uint32_t level, uint64_t index, uint32_t w,
+                      char out[GL_TILE_PATH_MAX])
 {
     struct gl_tile t = {index, level, w};
 
@@ -207,11 +211,13 @@ static int check_edge(struct store *s, uint64_t size, uint8_t *buf, char *why, s
             continue;
         tile_name(l, count / 256, w, name);
         if ((rc = store_get_tile(s, l, count / 256, buf, &len)) != 0) {
-            snprintf(why, n, "%s is %s", name, rc == GL_ENOTFOUND ? "missing" : "unreadable");
+            snprintf(why, n, "%s is %s", name,
+                     rc == GL_ENOTFOUND ? "missing" : "unreadable");
             return rc;
         }
         if (len < (size_t)w * GL_HASH_LEN) {
-            snprintf(why, n, "%s is short (%zu bytes, want %u)", name, len, w * GL_HASH_LEN);
+            snprintf(why, n, "%s is short (%zu bytes, want %u)", name, len,
+                     w * GL_HASH_LEN);
             return GL_EPARSE;
         }
     }
@@ -229,8 +235,8 @@ static void edge_names(uint64_t size, char *why, size_t n)
         if (count % 256 == 0)
             continue;
         tile_name(l, count / 256, (uint32_t)(count % 256), name);
-        used += (size_t)snprintf(why + used, n - used, "%s%s", why[used - 1] == '(' ? "" : " ",
-                                 name);
+        used += (size_t)snprintf(why + used, n - used, "%s%s",
+                                 why[used - 1] == '(' ? "" : " ", name);
     }
     if (used < n)
         snprintf(why + used, n - used, ") do not reproduce the signed root");
@@ -289,8 +295,8 @@ static int check_tile(void *ctx, uint64_t index, const uint8_t *data, size_t len
     }
     tile_name(c->level, index, 256, name);
     if (len != STORE_TILE_MAX) {
-        snprintf(c->why, c->why_len, "%s is %zu bytes long, not %d (a full tile)", name, len,
-                 STORE_TILE_MAX);
+        snprintf(c->why, c->why_len, "%s is %zu bytes long, not %d (a full tile)", name,
+                 len, STORE_TILE_MAX);
         return GL_EPARSE;
     }
     if ((rc = parent_hash(c, index, &want)) != 0)
@@ -330,8 +336,8 @@ static int check_level(struct level_check *c)
     return 0;
 }
 
-int tree_check(struct tree *t, struct store *s, uint64_t size, const uint8_t root[GL_HASH_LEN],
-               char *why, size_t why_len)
+int tree_check(struct tree *t, struct store *s, uint64_t size,
+               const uint8_t root[GL_HASH_LEN], char *why, size_t why_len)
 {
     struct level_check *c;
     uint8_t got[GL_HASH_LEN];

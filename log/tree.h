@@ -44,8 +44,8 @@ int tree_load(struct tree *t, struct store *s, uint64_t size);
  * time, O(1) memory. GL_ENOTFOUND (a tile is missing), GL_EPARSE (a tile
  * has the wrong length) or GL_EVERIFY (wrong hashes); why gets a one-line
  * reason naming the tile by its C2SP path. */
-int tree_check(struct tree *t, struct store *s, uint64_t size, const uint8_t root[GL_HASH_LEN],
-               char *why, size_t why_len);
+int tree_check(struct tree *t, struct store *s, uint64_t size,
+               const uint8_t root[GL_HASH_LEN], char *why, size_t why_len);
 /* Appends one leaf hash; full tiles completed go into b. */
 int tree_append(struct tree *t, const uint8_t leaf[GL_HASH_LEN], struct store_batch *b);
 /* Puts the partial tiles that changed since the tree had old_size leaves. */

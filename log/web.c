@@ -84,8 +84,8 @@ static int web_name_ok(const char *name)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return 0;
     }
     return 1;
@@ -165,8 +165,9 @@ static int web_entry(struct web *w, const char *fs, const char *url, const char 
         return 0;
     if (w->nfiles == WEB_MAX_FILES || (size_t)st.st_size > WEB_MAX_FILE ||
         (size_t)st.st_size > WEB_MAX_TOTAL - w->total) {
-        gl_log(GL_LOG_ERROR, "web: %s is over the caps (%d files of at most %zu bytes, "
-                             "%zu in all)",
+        gl_log(GL_LOG_ERROR,
+               "web: %s is over the caps (%d files of at most %zu bytes, "
+               "%zu in all)",
                path, WEB_MAX_FILES, WEB_MAX_FILE, WEB_MAX_TOTAL);
         return GL_ETOOBIG;
     }
@@ -201,8 +202,8 @@ static int web_policy(struct web *w, const char *path)
     const struct web_file *f;
     int rc;
 
-    if ((rc = web_add(w, path, "/policy", "text/plain; charset=utf-8", GL_POLICY_MAX_SIZE)) !=
-        0)
+    if ((rc = web_add(w, path, "/policy", "text/plain; charset=utf-8",
+                      GL_POLICY_MAX_SIZE)) != 0)
         return rc;
     f = &w->f[w->n - 1];
     rc = gl_policy_parse((const char *)f->data, f->len, &p, &perr);
@@ -229,13 +230,14 @@ int web_new(const char *dir, const char *policy, struct web **out)
             rc = web_add(w, WEB_CHARTJS_FILE, WEB_CHARTJS_URL,
                          "text/javascript; charset=utf-8", WEB_MAX_FILE);
         else
-            gl_log(GL_LOG_WARN, "web: %s is missing (Debian package libjs-chart.js): the "
-                                "explorer shows no charts",
+            gl_log(GL_LOG_WARN,
+                   "web: %s is missing (Debian package libjs-chart.js): the "
+                   "explorer shows no charts",
                    WEB_CHARTJS_FILE);
         if (rc != 0)
             goto fail;
-        gl_log(GL_LOG_INFO, "web: the explorer from %s (%zu files, %zu bytes)", dir, w->nfiles,
-               w->total);
+        gl_log(GL_LOG_INFO, "web: the explorer from %s (%zu files, %zu bytes)", dir,
+               w->nfiles, w->total);
     }
     if (policy != NULL && policy[0] != 0 && (rc = web_policy(w, policy)) != 0)
         goto fail;
@@ -284,7 +286,8 @@ int web_resolve_dir(const char *setting, char *out, size_t max)
     if (n > 0 && (size_t)n < sizeof(exe) - 1)
         exe[n] = 0; /* readlink does not terminate */
     if (n <= 0 || (size_t)n >= sizeof(exe) - 1 || (slash = strrchr(exe, '/')) == NULL) {
-        gl_log(GL_LOG_WARN, "web: cannot find the running binary: no explorer (give --web)");
+        gl_log(GL_LOG_WARN,
+               "web: cannot find the running binary: no explorer (give --web)");
         return 0;
     }
     *slash = 0;
@@ -292,8 +295,9 @@ int web_resolve_dir(const char *setting, char *out, size_t max)
         return 0;
     if ((size_t)snprintf(out, max, "%s/../web", exe) < max && is_dir(out))
         return 0;
-    gl_log(GL_LOG_WARN, "web: no %s/../share/glasslog/web nor %s/../web: no explorer (give "
-                        "--web DIR)",
+    gl_log(GL_LOG_WARN,
+           "web: no %s/../share/glasslog/web nor %s/../web: no explorer (give "
+           "--web DIR)",
            exe, exe);
     out[0] = 0;
     return 0;

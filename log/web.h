@@ -30,9 +30,9 @@
 /* Debian's libjs-chart.js, served at WEB_CHARTJS_URL when installed. */
 #define WEB_CHARTJS_FILE "/usr/share/javascript/chart.js/chart.min.js"
 #define WEB_CHARTJS_URL "/vendor/chart.js/chart.min.js"
-#define WEB_CSP                                                                     \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
-    "connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; "    \
+#define WEB_CSP                                                                          \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "    \
+    "connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; "       \
     "frame-ancestors 'none'"
 
 struct web;

@@ -46,7 +46,8 @@ static int parse_header(const char *s, size_t n, struct addck_req *r, struct gl_
         if (r->nproof == ADDCK_MAX_PROOF)
             return gl_err_set(why, GL_EPARSE, t.line,
                               "more than %d consistency proof lines", ADDCK_MAX_PROOF);
-        if (len != 44 || gl_base64_decode_exact(line, len, r->proof[r->nproof], GL_HASH_LEN) != 0)
+        if (len != 44 ||
+            gl_base64_decode_exact(line, len, r->proof[r->nproof], GL_HASH_LEN) != 0)
             return gl_err_set(why, GL_EPARSE, t.line,
                               "a consistency proof line is not one base64 hash");
         r->nproof++;
@@ -125,7 +126,8 @@ static int names_log_key(const char *s, size_t n, const struct logs_entry *log)
     name_len = (size_t)(sp - (s + 4));
     if ((size_t)(s + n - (sp + 1)) < 8 || gl_base64_decode(sp + 1, 8, blob, 6, &got) != 0)
         return 0;
-    id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+    id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
+         blob[3];
     for (size_t i = 0; i < log->nkeys; i++)
         if (log->keys[i].id == id && strlen(log->keys[i].name) == name_len &&
             memcmp(log->keys[i].name, s + 4, name_len) == 0)

@@ -275,8 +275,8 @@ static int api_add(struct api *a, struct gl_http_req *req)
 /* Answers the read of a stored text into b (rc: the read's result): 200
  * with it, 404 with `missing` when absent, else 500 with `failed`.
  * Releases b. */
-static int reply_read(struct gl_http_req *req, int rc, struct gl_buf *b, const char *missing,
-                      const char *failed)
+static int reply_read(struct gl_http_req *req, int rc, struct gl_buf *b,
+                      const char *missing, const char *failed)
 {
     if (rc == GL_ENOTFOUND)
         rc = reply_why(req, NULL, 404, missing);

@@ -64,7 +64,7 @@ struct engine {
     struct wreq *head, *tail;
     size_t queued;
     int stopping, started;
-    int broken; /* a write failed: refuse every change (fail-stop) */
+    int broken;            /* a write failed: refuse every change (fail-stop) */
     struct gl_buf scratch; /* committer: a record being built */
     pthread_t thread;
     struct engine_stats st;
@@ -99,8 +99,8 @@ static int by_log_key(const struct gl_note_sig *s, const struct logs_entry *log)
  * after it is loaded. *n (caller frees) is the parsed record; why (may be
  * NULL) says what is wrong with a refused one. */
 static int record_check(const struct logs_entry *log, const uint8_t *rec, size_t len,
-                        uint64_t size, const uint8_t root[GL_HASH_LEN], struct gl_note **n,
-                        struct gl_err *why)
+                        uint64_t size, const uint8_t root[GL_HASH_LEN],
+                        struct gl_note **n, struct gl_err *why)
 {
     struct gl_checkpoint c;
     int err = addck_record_open((const char *)rec, len, &c, n, why);
@@ -144,7 +144,8 @@ static int load_record(struct engine *e, const struct logs_entry *log, const cha
             kept.line[kept.n].off = (size_t)(s->line - rec);
             kept.line[kept.n++].len = s->line_len;
         } else if (same_key(s, &e->vkey) &&
-                   gl_cosig_verify(&e->vkey, n->text, n->text_len, s, &r->v.cosigned_at) == 0) {
+                   gl_cosig_verify(&e->vkey, n->text, n->text_len, s,
+                                   &r->v.cosigned_at) == 0) {
             ours = s;
         }
     }
@@ -379,8 +380,7 @@ static void process_add(struct engine *e, struct wreq *r)
     enum addck_verdict v;
 
     memcpy(st.root, c->v.root, GL_HASH_LEN);
-    v = addck_decide(&st, r->old, gl_hashes_const(r->proof), r->nproof, &r->ck,
-                     &r->why);
+    v = addck_decide(&st, r->old, gl_hashes_const(r->proof), r->nproof, &r->ck, &r->why);
     r->status = addck_status(v);
     r->stored_size = c->v.has ? c->v.size : 0;
     if (v == ADDCK_OK && accept_add(e, r) != 0) {

@@ -126,16 +126,17 @@ static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uin
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
-        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), leaf, GL_HASH_LEN, 0) != 0) {
+        gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), leaf, GL_HASH_LEN,
+                            0) != 0) {
         err = GL_EPARSE;
         goto out;
     }
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, url, &j)) == 0 && (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
-        err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n,
-                                            root);
+    if ((err = get_json(f, url, &j)) == 0 &&
+        (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
+        err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n, root);
 out:
     cJSON_Delete(j);
     return err;
@@ -245,8 +246,8 @@ static int is_pow2(uint64_t m)
 /* Different sizes: ask the log. On AHEAD/BEHIND *n holds the RFC proof
  * small -> big; on SPLIT ev holds the evidence file. */
 static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *small,
-                              const struct side *big, uint8_t (*proof)[GL_HASH_LEN], size_t *n,
-                              struct gl_buf *ev, const char **why)
+                              const struct side *big, uint8_t (*proof)[GL_HASH_LEN],
+                              size_t *n, struct gl_buf *ev, const char **why)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
     uint8_t full[GL_EVIDENCE_MAX_PROOF][GL_HASH_LEN], x[GL_HASH_LEN];
@@ -267,8 +268,8 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
     if (is_pow2(small->c.size) && fetch_prefix_root(f, log, small->c.size, x) != 0)
         return *why = "the log's proof does not verify and it gave no prefix root",
                CMP_SUSPECT;
-    if (gl_evidence_full_proof(small->c.size, big->c.size, x, gl_hashes_const(proof),
-                               *n, full, &nfull) != 0)
+    if (gl_evidence_full_proof(small->c.size, big->c.size, x, gl_hashes_const(proof), *n,
+                               full, &nfull) != 0)
         return *why = "the log's proof has the wrong length", CMP_SUSPECT;
     if (gl_evidence_build(log->keys, log->nkeys, small->note, small->len, big->note,
                           big->len, gl_hashes_const(full), nfull, ev) != 0)
@@ -279,8 +280,8 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
 
 /* Compares our view (mine) with theirs; AHEAD: theirs extends ours. */
 static enum cmp compare(struct feeder *f, size_t li, const struct side *mine,
-                        const struct side *theirs, uint8_t (*proof)[GL_HASH_LEN], size_t *n,
-                        struct gl_buf *ev, const char **why)
+                        const struct side *theirs, uint8_t (*proof)[GL_HASH_LEN],
+                        size_t *n, struct gl_buf *ev, const char **why)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
     enum cmp c;

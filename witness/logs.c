@@ -216,8 +216,8 @@ static int lp_line(struct lp *p, const char *s, size_t n)
     key[kl] = 0;
     if (strcmp(key, "vkey") == 0)
         return lp_vkey(p, v, vn);
-    if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 || strcmp(key, "url") == 0 ||
-        strcmp(key, "mirror") == 0)
+    if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 ||
+        strcmp(key, "url") == 0 || strcmp(key, "mirror") == 0)
         return lp_attr(p, key, v, vn);
     if (strcmp(key, "contact") != 0 && strcmp(key, "bastion") != 0)
         p->l->unknown++;

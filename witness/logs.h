@@ -41,7 +41,7 @@
 
 struct logs_entry {
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
-    uint8_t origin_hash[GL_HASH_LEN];                /* SHA-256(origin) */
+    uint8_t origin_hash[GL_HASH_LEN];       /* SHA-256(origin) */
     struct gl_verifier keys[LOGS_MAX_KEYS]; /* GL_KEY_NOTE */
     size_t nkeys;
     uint64_t qpd;               /* 1..LOGS_QPD_MAX, or 0: no qpd line, no limit */

@@ -72,10 +72,10 @@ struct witness {
     struct engine *engine;
     struct feeder *feeder;
     struct gl_http_server *http;
-    struct gl_signer mkey;           /* the mirror's cosigning key */
-    struct mirror *mirror;           /* NULL unless --mirror-key */
-    struct mirrorpull *mpull;        /* NULL unless a mirrored log has a url */
-    struct gl_http_server *mhttp;    /* --mirror-listen, or NULL */
+    struct gl_signer mkey;        /* the mirror's cosigning key */
+    struct mirror *mirror;        /* NULL unless --mirror-key */
+    struct mirrorpull *mpull;     /* NULL unless a mirrored log has a url */
+    struct gl_http_server *mhttp; /* --mirror-listen, or NULL */
     int servers_closed;
     struct api api;
     int api_ready;
@@ -90,7 +90,8 @@ struct witness {
 /* --- options ---------------------------------------------------------------------- */
 
 #define S(n, f, def, arg, h) GL_OPT_STR(n, struct options, f, def, arg, h)
-#define U(n, f, lo, hi, def, arg, h) GL_OPT_UINT(n, struct options, f, lo, hi, def, arg, h)
+#define U(n, f, lo, hi, def, arg, h)                                                     \
+    GL_OPT_UINT(n, struct options, f, lo, hi, def, arg, h)
 
 static const struct gl_opt settings[] = {
     S("listen", listen, "127.0.0.1:7380", "ADDR:PORT", "serve HTTP here (port 0: any)"),
@@ -282,8 +283,8 @@ static int open_state(struct witness *w)
  * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
 static int load_mirror(struct witness *w)
 {
-    struct mirror_config mc = {w->o.data, &w->logs, w->engine, &w->mkey, w->key.name,
-                               w->o.cache_mb};
+    struct mirror_config mc = {w->o.data, &w->logs,    w->engine,
+                               &w->mkey,  w->key.name, w->o.cache_mb};
     struct gl_err why;
     size_t mirrored = 0;
     int rc;
@@ -301,8 +302,10 @@ static int load_mirror(struct witness *w)
         return rc;
     }
     if (w->mkey.type != GL_KEY_COSIG || strcmp(w->mkey.name, w->key.name) == 0) {
-        gl_log(GL_LOG_ERROR, "%s: the mirror key must be a cosigning key with a name of its "
-                             "own (not the witness key's)", w->o.mirror_key);
+        gl_log(GL_LOG_ERROR,
+               "%s: the mirror key must be a cosigning key with a name of its "
+               "own (not the witness key's)",
+               w->o.mirror_key);
         return GL_EKEYTYPE;
     }
     if (mirrored == 0) {
@@ -392,7 +395,8 @@ static int start(struct witness *w)
     }
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
-    *fc = (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    *fc =
+        (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
@@ -406,11 +410,16 @@ static int start(struct witness *w)
     w->sigint.data = w->sigterm.data = w;
     uv_signal_start(&w->sigint, on_signal, SIGINT);
     uv_signal_start(&w->sigterm, on_signal, SIGTERM);
-    w->reload = (struct reload){.loop = &w->loop, .logs_path = w->o.logs,
+    w->reload = (struct reload){.loop = &w->loop,
+                                .logs_path = w->o.logs,
                                 .peers_path = w->o.peers[0] ? w->o.peers : NULL,
                                 .logs = &w->logs,
-                                .peers = &w->peers, .api = &w->api, .engine = &w->engine,
-                                .feeder = &w->feeder, .ec = &w->ec, .fc = &w->fc};
+                                .peers = &w->peers,
+                                .api = &w->api,
+                                .engine = &w->engine,
+                                .feeder = &w->feeder,
+                                .ec = &w->ec,
+                                .fc = &w->fc};
     reload_init(&w->reload);
     uv_signal_init(&w->loop, &w->sighup);
     w->sighup.data = w;

@@ -149,7 +149,8 @@ static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
         return rc;
     }
     gl_log(GL_LOG_INFO, "mirror of %s: checkpoint %llu, next entry %llu%s", e->origin,
-           (unsigned long long)ml->size, (unsigned long long)next, o.create ? " (new)" : "");
+           (unsigned long long)ml->size, (unsigned long long)next,
+           o.create ? " (new)" : "");
     return 0;
 }
 
@@ -239,7 +240,8 @@ static struct mlog *by_origin(struct mirror *m, const char *origin, size_t n)
 
 /* The log's note without the witness's own line: text, blank line and the
  * other signature lines. */
-static int strip_witness(const struct mirror *m, const char *rec, size_t len, struct gl_buf *out)
+static int strip_witness(const struct mirror *m, const char *rec, size_t len,
+                         struct gl_buf *out)
 {
     struct gl_note *n = NULL;
     size_t wl = strlen(m->wname);
@@ -294,8 +296,8 @@ void mirror_observe(struct mirror *m, size_t log)
 
 /* Copies the pending checkpoint of this size (root, note) out; also the
  * newest pending size. 0 or GL_ENOTFOUND. */
-static int find_pending(struct mlog *ml, uint64_t size, uint8_t root[HLEN], struct gl_buf *note,
-                        uint64_t *newest, uint64_t *mirror_size)
+static int find_pending(struct mlog *ml, uint64_t size, uint8_t root[HLEN],
+                        struct gl_buf *note, uint64_t *newest, uint64_t *mirror_size)
 {
     int rc = GL_ENOTFOUND;
     pthread_mutex_lock(&ml->pmu);
@@ -319,10 +321,10 @@ struct upload {
     struct mirror *m;
     struct mlog *ml;
     struct gl_mirror_upload u;
-    uint8_t root[HLEN];         /* pending root at upload_end */
-    struct store_batch *batch;  /* open batch, or NULL */
-    struct tree *saved;         /* the tree when the batch opened */
-    uint64_t batch_from;        /* next when the batch opened */
+    uint8_t root[HLEN];        /* pending root at upload_end */
+    struct store_batch *batch; /* open batch, or NULL */
+    struct tree *saved;        /* the tree when the batch opened */
+    uint64_t batch_from;       /* next when the batch opened */
     size_t batch_packages;
     struct mirror_result *r;
 };
@@ -365,7 +367,8 @@ static int batch_commit(struct upload *up)
 }
 
 /* Leaf hashes of stored entries [from, to) within one level-0 tile. */
-static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to, uint8_t (*out)[HLEN])
+static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to,
+                         uint8_t (*out)[HLEN])
 {
     uint64_t next = next_of(ml), tile = from / 256;
     if (to <= from)
@@ -391,7 +394,7 @@ static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to, uint8_t (*
 static int take_package(struct upload *up, const struct gl_mirror_package *p)
 {
     struct mlog *ml = up->ml;
-    uint8_t (*h)[HLEN] = malloc(256 * HLEN), node[HLEN];
+    uint8_t(*h)[HLEN] = malloc(256 * HLEN), node[HLEN];
     size_t pre = (size_t)(p->start - p->subtree_start), cnt = (size_t)(p->end - p->start);
     int rc, status = 0;
 
@@ -414,8 +417,9 @@ static int take_package(struct upload *up, const struct gl_mirror_package *p)
     rc = gl_subtree_verify(p->subtree_start, p->end, up->u.end, node, up->root,
                            (const uint8_t(*)[HLEN])p->proof, p->nproof);
     if (rc != 0) {
-        set_why(up->r, 422, "package [%llu, %llu): the subtree consistency proof does not "
-                            "verify against the checkpoint of size %llu",
+        set_why(up->r, 422,
+                "package [%llu, %llu): the subtree consistency proof does not "
+                "verify against the checkpoint of size %llu",
                 (unsigned long long)p->start, (unsigned long long)p->end,
                 (unsigned long long)up->u.end);
         status = 422;
@@ -465,8 +469,8 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
         goto out;
     }
     if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||
-        (rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL), &line)) !=
-            0 ||
+        (rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
+                            &line)) != 0 ||
         (rc = gl_buf_append(&note, pnote->data, pnote->len)) != 0 ||
         (rc = gl_buf_append(&note, line.data, line.len)) != 0) {
         set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
@@ -571,8 +575,9 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     r->info_size = known && up.u.end >= msize ? up.u.end : newest;
     r->info_next = next;
     if (!known || up.u.end < msize) {
-        set_why(r, 409, "upload_end %llu is not a pending checkpoint size at or above the "
-                        "mirror checkpoint",
+        set_why(r, 409,
+                "upload_end %llu is not a pending checkpoint size at or above the "
+                "mirror checkpoint",
                 (unsigned long long)up.u.end);
     } else if (up.u.start > next) {
         set_why(r, 409, "upload_start %llu is beyond the next entry %llu",
@@ -605,7 +610,8 @@ int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *n
     return 0;
 }
 
-/* --- reads --------------------------------------------------------------------------- */
+/* --- reads ---------------------------------------------------------------------------
+ */
 
 int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out)
 {
@@ -634,7 +640,8 @@ static int collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
     return gl_buf_append(&b->raw, data, len);
 }
 
-static int read_bundle(struct mlog *ml, uint64_t index, uint32_t width, struct gl_buf *out)
+static int read_bundle(struct mlog *ml, uint64_t index, uint32_t width,
+                       struct gl_buf *out)
 {
     struct bundle *b = calloc(1, sizeof *b);
     size_t off = 0;

@@ -57,14 +57,14 @@ struct mirror_config {
 
 /* The outcome of one add-entries request. */
 struct mirror_result {
-    int status;             /* 200, 202, 400, 404, 409, 422, 500 or 503 */
-    uint64_t info_size;     /* 202/409: mirror-info lines */
+    int status;         /* 200, 202, 400, 404, 409, 422, 500 or 503 */
+    uint64_t info_size; /* 202/409: mirror-info lines */
     uint64_t info_next;
-    char line[512];         /* 200: the mirror's cosignature line */
+    char line[512]; /* 200: the mirror's cosignature line */
     size_t line_len;
-    char why[160];          /* otherwise: a one-line reason */
-    uint64_t packages;      /* packages authenticated in this request */
-    uint64_t stored;        /* entries newly stored */
+    char why[160];     /* otherwise: a one-line reason */
+    uint64_t packages; /* packages authenticated in this request */
+    uint64_t stored;   /* entries newly stored */
 };
 
 /* Opens (creating when missing) the store of every mirrored log and loads

@@ -27,7 +27,8 @@ static const struct gl_http_header hdr_post[] = {{"Cache-Control", "no-store"},
                                                  {"Accept-Encoding", "gzip"}};
 static const struct gl_http_header hdr_immutable[] = {
     {"Cache-Control", "public, max-age=31536000, immutable"}};
-static const struct gl_http_header hdr_checkpoint[] = {{"Cache-Control", "public, max-age=2"}};
+static const struct gl_http_header hdr_checkpoint[] = {
+    {"Cache-Control", "public, max-age=2"}};
 
 struct entries_req {
     uv_work_t work;
@@ -113,8 +114,8 @@ static void entries_done(uv_work_t *w, int status)
         gl_http_pending_reply(er->p, 200, TEXT, hdr_post, 2, r->line, r->line_len);
     } else if (r->status == 202 || r->status == 409) {
         if (gl_mirror_info_format(r->info_size, r->info_next, NULL, 0, &b) == 0)
-            gl_http_pending_reply(er->p, r->status, "text/x.tlog.mirror-info", hdr_post, 2,
-                                  b.data, b.len);
+            gl_http_pending_reply(er->p, r->status, "text/x.tlog.mirror-info", hdr_post,
+                                  2, b.data, b.len);
     } else {
         gl_buf_printf(&b, "%s\n", r->why[0] ? r->why : "error");
         gl_http_pending_reply(er->p, r->status, TEXT, hdr_post, 2, b.data, b.len);
@@ -133,8 +134,9 @@ static int add_entries(struct api *a, struct gl_http_req *req)
     int rc;
 
     if (strcmp(req->method, "POST") != 0)
-        return gl_http_reply(req, 405, TEXT, (const struct gl_http_header[]){{"Allow", "POST"}},
-                             1, "method not allowed\n", 19);
+        return gl_http_reply(req, 405, TEXT,
+                             (const struct gl_http_header[]){{"Allow", "POST"}}, 1,
+                             "method not allowed\n", 19);
     if ((er = calloc(1, sizeof *er)) == NULL ||
         (er->body = malloc(req->body_len ? req->body_len : 1)) == NULL) {
         free(er);
@@ -160,7 +162,8 @@ static int add_entries(struct api *a, struct gl_http_req *req)
     }
     er->work.data = er;
     if (uv_queue_work(a->loop, &er->work, entries_work, entries_done) != 0) {
-        gl_http_pending_reply(er->p, 503, TEXT, hdr_post, 2, "cannot queue the upload\n", 24);
+        gl_http_pending_reply(er->p, 503, TEXT, hdr_post, 2, "cannot queue the upload\n",
+                              24);
         gl_http_pending_release(er->p);
         free(er->body);
         free(er);
@@ -224,8 +227,9 @@ int mirrorapi_metrics(struct api *a, struct gl_buf *b)
     int rc = 0;
 
     for (int k = 0; k < 3 && rc == 0; k++) {
-        rc = gl_buf_printf(b, "# HELP glasslog_mirror_%s %s\n# TYPE glasslog_mirror_%s gauge\n",
-                           name[k], help[k], name[k]);
+        rc = gl_buf_printf(
+            b, "# HELP glasslog_mirror_%s %s\n# TYPE glasslog_mirror_%s gauge\n", name[k],
+            help[k], name[k]);
         for (size_t i = 0; i < a->logs->n && rc == 0; i++) {
             uint64_t v[3];
             if (mirror_progress(a->mirror, i, &v[2], &v[1], &v[0]) != 0)

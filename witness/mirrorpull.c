@@ -44,7 +44,8 @@ struct mirrorpull {
     struct slot *cache; /* CACHE slots */
 };
 
-static int get(struct mirrorpull *p, const char *path, size_t max, struct gl_http_response *r)
+static int get(struct mirrorpull *p, const char *path, size_t max,
+               struct gl_http_response *r)
 {
     char url[LOGS_URL_MAX + GL_TILE_PATH_MAX + 8];
     snprintf(url, sizeof url, "%s/%s", p->log->url, path);
@@ -84,7 +85,8 @@ static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
     return 0;
 }
 
-static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t n, uint8_t (*out)[HLEN])
+static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t n,
+                      uint8_t (*out)[HLEN])
 {
     struct mirrorpull *p = ctx;
     for (size_t i = 0; i < n; i++) {
@@ -124,8 +126,8 @@ static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint6
     if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
         (rc = get(p, path, GL_TILE_BUNDLE_MAX, &r)) != 0 ||
         (rc = gl_tile_bundle_decode(r.body.data, r.body.len, t.width, e, &n)) != 0 ||
-        (rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, end, pk->proof, &pk->nproof)) !=
-            0)
+        (rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, end, pk->proof,
+                               &pk->nproof)) != 0)
         goto out;
     size_t skip = (size_t)(pk->start - pk->subtree_start);
     rc = gl_mirror_package_encode(e + skip, n - skip, (const uint8_t(*)[HLEN])pk->proof,
@@ -151,14 +153,15 @@ static void pull_log(struct mirrorpull *p, size_t li)
     mirror_observe(p->cfg.mirror, li);
     p->log = log;
     for (int guard = 0; guard < 1 << 20; guard++) {
-        if (mirror_progress(p->cfg.mirror, li, &pending, &next, &size) != 0 || pending <= size)
+        if (mirror_progress(p->cfg.mirror, li, &pending, &next, &size) != 0 ||
+            pending <= size)
             break;
         if (next > pending) /* only the checkpoint is missing: an empty upload */
             next = pending;
         p->size = pending;
         gl_buf_reset(&body);
-        int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending, NULL,
-                                         0, &body);
+        int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending,
+                                         NULL, 0, &body);
         uint64_t np = gl_mirror_npackages(next, pending);
         for (uint64_t i = 0; i < np && i < MIRROR_COMMIT_PACKAGES && rc == 0; i++)
             rc = add_package(p, next, pending, i, &body);
@@ -222,7 +225,8 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
         urls += cfg->logs->v[i].mirror && cfg->logs->v[i].url[0];
     if (urls == 0)
         return 0;
-    if ((p = calloc(1, sizeof *p)) == NULL || (p->cache = calloc(CACHE, sizeof *p->cache)) == NULL) {
+    if ((p = calloc(1, sizeof *p)) == NULL ||
+        (p->cache = calloc(CACHE, sizeof *p->cache)) == NULL) {
         free(p);
         return GL_ENOMEM;
     }

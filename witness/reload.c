@@ -35,7 +35,8 @@ static int parse_files(struct reload *r)
         if ((rc = gl_file_read(r->peers_path, &b)) != 0)
             gl_log(GL_LOG_ERROR, "reload: cannot read %s: %s", r->peers_path,
                    gl_strerror(rc));
-        else if ((rc = peers_parse((const char *)b.data, b.len, &r->next_peers, &why)) != 0)
+        else if ((rc = peers_parse((const char *)b.data, b.len, &r->next_peers, &why)) !=
+                 0)
             gl_log_err(GL_LOG_ERROR, r->peers_path, &why);
     }
     gl_buf_release(&b);
@@ -81,8 +82,10 @@ static void do_switch(struct reload *r)
     logs_release(&old_logs);
     peers_release(&old_peers);
     if ((rc = engine_new(r->ec, r->engine)) != 0) {
-        gl_log(GL_LOG_ERROR, "reload: cannot load the witness state for the new list (%s): "
-               "stopping", gl_strerror(rc));
+        gl_log(GL_LOG_ERROR,
+               "reload: cannot load the witness state for the new list (%s): "
+               "stopping",
+               gl_strerror(rc));
         *r->engine = NULL;
         kill(getpid(), SIGTERM);
         return;
@@ -93,8 +96,8 @@ static void do_switch(struct reload *r)
         gl_log(GL_LOG_ERROR, "reload: the feeder did not start (%s): no pulls or gossip",
                gl_strerror(rc));
     r->api->feeder = *r->feeder;
-    gl_log(GL_LOG_INFO, "reload: witnessing %zu logs, gossiping with %zu peers", r->logs->n,
-           r->peers->n);
+    gl_log(GL_LOG_INFO, "reload: witnessing %zu logs, gossiping with %zu peers",
+           r->logs->n, r->peers->n);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -106,8 +109,10 @@ static void on_timer(uv_timer_t *t)
     uv_timer_stop(&r->timer);
     r->pending = 0;
     if (r->api->outstanding > 0) {
-        gl_log(GL_LOG_ERROR, "reload: %zu add-checkpoints still outstanding after %d ms; "
-               "the lists in use stay", r->api->outstanding, RELOAD_WAIT_MS);
+        gl_log(GL_LOG_ERROR,
+               "reload: %zu add-checkpoints still outstanding after %d ms; "
+               "the lists in use stay",
+               r->api->outstanding, RELOAD_WAIT_MS);
         logs_release(&r->next_logs);
         peers_release(&r->next_peers);
     } else {
@@ -135,7 +140,8 @@ void reload_request(struct reload *r)
     if (st.storage_failed) {
         /* Only a restart reopens the store and reads what reached the disk;
          * a new engine on this handle could trust a write that failed. */
-        gl_log(GL_LOG_ERROR, "reload: refused: a storage write failed; restart the witness");
+        gl_log(GL_LOG_ERROR,
+               "reload: refused: a storage write failed; restart the witness");
         return;
     }
     if (parse_files(r) != 0) {

@@ -41,8 +41,8 @@ struct reload {
     struct api *api;
     struct engine **engine;
     struct feeder **feeder;
-    struct engine_config *ec;           /* ec->logs == logs */
-    struct feeder_config *fc;           /* fc->logs == logs, fc->peers == peers */
+    struct engine_config *ec; /* ec->logs == logs */
+    struct feeder_config *fc; /* fc->logs == logs, fc->peers == peers */
     /* internal */
     uv_timer_t timer;
     int timer_ready, pending;

@@ -34,7 +34,8 @@ static const char *const wstore_cfs[1] = {"default"};
 int wstore_open(const char *dir, size_t cache_mb, int create, struct wstore **out,
                 const char **why)
 {
-    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, create, 0};
+    struct kv_options ko = {dir, wstore_cfs, 1,      cache_mb ? cache_mb : 16,
+                            8,   1,          create, 0};
     struct wstore *s;
     int empty = gl_file_dir_empty(dir), rc;
 
@@ -123,8 +124,8 @@ static int prefix_record(void *ctx, const uint8_t *k, size_t klen, const uint8_t
 /* Iterates over the keys starting with prefix p (1 byte) whose key is
  * 1 + 32 bytes; fn gets the 32-byte suffix and the value. */
 static int wstore_scan(struct wstore *s, char p,
-                       int (*fn)(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v,
-                                 size_t n),
+                       int (*fn)(void *ctx, const uint8_t k[GL_HASH_LEN],
+                                 const uint8_t *v, size_t n),
                        void *ctx)
 {
     struct prefix_scan ps = {p, fn, ctx};
@@ -154,7 +155,8 @@ static int scan_log(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, s
 
 int wstore_scan_logs(struct wstore *s,
                      int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
-                               const uint8_t root[GL_HASH_LEN], const uint8_t *note, size_t len),
+                               const uint8_t root[GL_HASH_LEN], const uint8_t *note,
+                               size_t len),
                      void *ctx)
 {
     struct scan_ctx c = {ctx, fn, NULL, NULL};
@@ -162,7 +164,8 @@ int wstore_scan_logs(struct wstore *s,
     return wstore_scan(s, 'L', scan_log, &c);
 }
 
-static int scan_frozen(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, size_t n)
+static int scan_frozen(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v,
+                       size_t n)
 {
     struct scan_ctx *c = ctx;
 
@@ -171,8 +174,8 @@ static int scan_frozen(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v
     return c->frozen_fn(c->ctx, k);
 }
 
-int wstore_scan_frozen(struct wstore *s, int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN]),
-                       void *ctx)
+int wstore_scan_frozen(struct wstore *s,
+                       int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN]), void *ctx)
 {
     struct scan_ctx c = {ctx, NULL, fn, NULL};
 
@@ -195,8 +198,9 @@ static int scan_ev(void *ctx, const uint8_t k[GL_HASH_LEN], const uint8_t *v, si
 }
 
 int wstore_scan_evidence(struct wstore *s,
-                         int (*fn)(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t found_at,
-                                   const char *source, const uint8_t *file, size_t len),
+                         int (*fn)(void *ctx, const uint8_t id[GL_HASH_LEN],
+                                   uint64_t found_at, const char *source,
+                                   const uint8_t *file, size_t len),
                          void *ctx)
 {
     struct scan_ctx c = {ctx, NULL, NULL, fn};
@@ -204,7 +208,8 @@ int wstore_scan_evidence(struct wstore *s,
     return wstore_scan(s, 'E', scan_ev, &c);
 }
 
-int wstore_get_evidence(struct wstore *s, const uint8_t id[GL_HASH_LEN], struct gl_buf *out)
+int wstore_get_evidence(struct wstore *s, const uint8_t id[GL_HASH_LEN],
+                        struct gl_buf *out)
 {
     uint8_t key[33];
     struct gl_buf v;
@@ -248,8 +253,9 @@ void wstore_batch_free(struct wstore_batch *b)
     free(b);
 }
 
-void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN], uint64_t size,
-                          const uint8_t root[GL_HASH_LEN], const void *note, size_t len)
+void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN],
+                          uint64_t size, const uint8_t root[GL_HASH_LEN],
+                          const void *note, size_t len)
 {
     uint8_t key[33], head[44];
     const void *parts[2] = {head, note};

@@ -50,25 +50,29 @@ int wstore_bind_key(struct wstore *s, const char *vkey, int *created,
  * Views are valid during the call only. */
 int wstore_scan_logs(struct wstore *s,
                      int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
-                               const uint8_t root[GL_HASH_LEN], const uint8_t *note, size_t len),
+                               const uint8_t root[GL_HASH_LEN], const uint8_t *note,
+                               size_t len),
                      void *ctx);
 /* Calls fn for each frozen origin hash. */
-int wstore_scan_frozen(struct wstore *s, int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN]),
-                       void *ctx);
+int wstore_scan_frozen(struct wstore *s,
+                       int (*fn)(void *ctx, const uint8_t oh[GL_HASH_LEN]), void *ctx);
 /* Calls fn for each evidence record. */
 int wstore_scan_evidence(struct wstore *s,
-                         int (*fn)(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t found_at,
-                                   const char *source, const uint8_t *file, size_t len),
+                         int (*fn)(void *ctx, const uint8_t id[GL_HASH_LEN],
+                                   uint64_t found_at, const char *source,
+                                   const uint8_t *file, size_t len),
                          void *ctx);
 /* Appends evidence id's file to out; GL_ENOTFOUND if absent. */
-int wstore_get_evidence(struct wstore *s, const uint8_t id[GL_HASH_LEN], struct gl_buf *out);
+int wstore_get_evidence(struct wstore *s, const uint8_t id[GL_HASH_LEN],
+                        struct gl_buf *out);
 
 /* A batch (caller frees with wstore_batch_free). The put functions copy
  * their arguments. */
 int wstore_batch_new(struct wstore *s, struct wstore_batch **out);
 void wstore_batch_free(struct wstore_batch *b);
-void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN], uint64_t size,
-                          const uint8_t root[GL_HASH_LEN], const void *note, size_t len);
+void wstore_batch_put_log(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN],
+                          uint64_t size, const uint8_t root[GL_HASH_LEN],
+                          const void *note, size_t len);
 void wstore_batch_put_frozen(struct wstore_batch *b, const uint8_t oh[GL_HASH_LEN]);
 void wstore_batch_put_evidence(struct wstore_batch *b, const uint8_t id[GL_HASH_LEN],
                                uint64_t found_at, const char *source, const void *file,

@@ -18,7 +18,7 @@ struct gl_buf {
     uint8_t *data; /* owned; NULL until the first append */
     size_t len;
     size_t cap;
-    size_t max;    /* len never exceeds max */
+    size_t max; /* len never exceeds max */
 };
 
 /* Initialises an empty buffer that may grow to max bytes. No allocation. */

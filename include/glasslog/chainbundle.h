@@ -27,7 +27,7 @@
 #define GL_CHAINBUNDLE_MAX_SIZE ((size_t)16 << 20) /* bytes of a whole bundle */
 
 struct gl_chainbundle {
-    size_t n;                                        /* 1..MAX_PROOFS */
+    size_t n;                                               /* 1..MAX_PROOFS */
     struct gl_tlogproof *proofs[GL_CHAINBUNDLE_MAX_PROOFS]; /* owned */
 };
 
@@ -43,6 +43,7 @@ void gl_chainbundle_free(struct gl_chainbundle *b);
 /* Appends the bundle of n proofs (each with extra set; the caller owns
  * them) to out. Refuses (GL_EINVAL / GL_ETOOBIG / GL_EPARSE, out
  * unchanged) what the parser would refuse. */
-int gl_chainbundle_format(struct gl_tlogproof *const *proofs, size_t n, struct gl_buf *out);
+int gl_chainbundle_format(struct gl_tlogproof *const *proofs, size_t n,
+                          struct gl_buf *out);
 
 #endif

@@ -17,18 +17,17 @@ int gl_base64_encode(const uint8_t *in, size_t n, char *out, size_t outmax);
 /* Decodes text of length inlen into out (capacity outmax); *outlen gets the
  * byte count. GL_EPARSE on any non-canonical input, GL_ETOOBIG if outmax
  * is too small. */
-int gl_base64_decode(const char *in, size_t inlen, uint8_t *out,
-                     size_t outmax, size_t *outlen);
+int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
+                     size_t *outlen);
 /* Decodes exactly want bytes or fails with GL_EPARSE. */
-int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out,
-                           size_t want);
+int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want);
 
 /* Lowercase hex of n bytes into out (capacity >= 2n+1). */
 int gl_hex_encode(const uint8_t *in, size_t n, char *out, size_t outmax);
 /* Decodes exactly want bytes from 2*want hex digits (lowercase only when
  * strict, either case otherwise). GL_EPARSE on anything else. */
-int gl_hex_decode_exact(const char *in, size_t inlen, uint8_t *out,
-                        size_t want, int strict);
+int gl_hex_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want,
+                        int strict);
 
 /* Parses a decimal uint64 with no sign, no leading zeros (except "0"), no
  * spaces, no overflow. GL_EPARSE otherwise. */

@@ -32,7 +32,7 @@
 struct gl_verifier {
     char name[GL_KEY_NAME_MAX + 1]; /* NUL-terminated */
     uint32_t id;
-    uint8_t type;                   /* GL_KEY_NOTE or GL_KEY_COSIG */
+    uint8_t type; /* GL_KEY_NOTE or GL_KEY_COSIG */
     uint8_t pub[GL_KEY_LEN];
 };
 

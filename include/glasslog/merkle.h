@@ -33,7 +33,7 @@
 #include "glasslog/sha256.h"
 
 #define GL_MERKLE_MAX_SIZE ((uint64_t)1 << 63) /* leaves in a tree */
-#define GL_MERKLE_MAX_HEIGHT 64 /* levels of a compact range */
+#define GL_MERKLE_MAX_HEIGHT 64                /* levels of a compact range */
 #define GL_MERKLE_MAX_PROOF 64  /* hashes in any inclusion/consistency proof */
 #define GL_MERKLE_MAX_NODES 128 /* complete subtrees any one proof needs */
 
@@ -73,8 +73,7 @@ typedef int (*gl_merkle_node_fn)(void *ctx, const struct gl_node_id *id,
 
 /* Hashes: results in caller-owned out; GL_ECRYPTO if OpenSSL fails. */
 int gl_merkle_leaf_hash(const void *data, size_t n, uint8_t out[GL_HASH_LEN]);
-int gl_merkle_node_hash(const uint8_t left[GL_HASH_LEN],
-                        const uint8_t right[GL_HASH_LEN],
+int gl_merkle_node_hash(const uint8_t left[GL_HASH_LEN], const uint8_t right[GL_HASH_LEN],
                         uint8_t out[GL_HASH_LEN]);
 /* The root of the empty tree, SHA-256(""), a constant. */
 void gl_merkle_empty_root(uint8_t out[GL_HASH_LEN]);
@@ -93,11 +92,10 @@ int gl_merkle_range_load(struct gl_merkle_range *r, uint64_t size,
  * returned and r is unchanged (fn may have seen some nodes of the aborted
  * append). GL_EOVERFLOW when r->size is already GL_MERKLE_MAX_SIZE. */
 int gl_merkle_range_append(struct gl_merkle_range *r,
-                           const uint8_t leaf_hash[GL_HASH_LEN],
-                           gl_merkle_node_fn fn, void *ctx);
+                           const uint8_t leaf_hash[GL_HASH_LEN], gl_merkle_node_fn fn,
+                           void *ctx);
 /* The root of the tree r describes (H("") when empty) into root. */
-int gl_merkle_range_root(const struct gl_merkle_range *r,
-                         uint8_t root[GL_HASH_LEN]);
+int gl_merkle_range_root(const struct gl_merkle_range *r, uint8_t root[GL_HASH_LEN]);
 
 /* --- which complete subtrees a computation needs ------------------------ */
 /* Each fills the caller's ids[] (GL_MERKLE_MAX_NODES entries) with distinct
@@ -106,10 +104,10 @@ int gl_merkle_range_root(const struct gl_merkle_range *r,
  * conditions as the matching prove function. In all functions below, a
  * size above GL_MERKLE_MAX_SIZE is GL_ERANGE. */
 int gl_merkle_root_nodes(uint64_t size, struct gl_node_id *ids, size_t *n);
-int gl_merkle_inclusion_nodes(uint64_t index, uint64_t size,
-                              struct gl_node_id *ids, size_t *n);
-int gl_merkle_consistency_nodes(uint64_t m, uint64_t size,
-                                struct gl_node_id *ids, size_t *n);
+int gl_merkle_inclusion_nodes(uint64_t index, uint64_t size, struct gl_node_id *ids,
+                              size_t *n);
+int gl_merkle_consistency_nodes(uint64_t m, uint64_t size, struct gl_node_id *ids,
+                                size_t *n);
 
 /* --- proof generation from a hash source -------------------------------- */
 /* Each makes one src->read() call (none when nothing is needed). proof is
@@ -121,9 +119,8 @@ int gl_merkle_root_at(const struct gl_hash_source *src, uint64_t size,
                       uint8_t root[GL_HASH_LEN]);
 /* RFC 9162 PATH(index, D[0:size]): leaf's sibling first. GL_ERANGE if
  * index >= size. */
-int gl_merkle_prove_inclusion(const struct gl_hash_source *src,
-                              uint64_t index, uint64_t size,
-                              uint8_t (*proof)[GL_HASH_LEN], size_t *len);
+int gl_merkle_prove_inclusion(const struct gl_hash_source *src, uint64_t index,
+                              uint64_t size, uint8_t (*proof)[GL_HASH_LEN], size_t *len);
 /* RFC 9162 PROOF(m, D[0:size]); empty when m == 0 or m == size. GL_ERANGE
  * if m > size. */
 int gl_merkle_prove_consistency(const struct gl_hash_source *src, uint64_t m,
@@ -144,8 +141,8 @@ int gl_merkle_consistency_len(uint64_t m, uint64_t size, size_t *len);
  * if the proof has the wrong length. */
 int gl_merkle_root_from_inclusion(uint64_t index, uint64_t size,
                                   const uint8_t leaf_hash[GL_HASH_LEN],
-                                  const uint8_t (*proof)[GL_HASH_LEN],
-                                  size_t len, uint8_t root[GL_HASH_LEN]);
+                                  const uint8_t (*proof)[GL_HASH_LEN], size_t len,
+                                  uint8_t root[GL_HASH_LEN]);
 /* 0 if proof proves leaf_hash is leaf `index` of the tree (size, root);
  * GL_ERANGE if index >= size, GL_EVERIFY otherwise. */
 int gl_merkle_verify_inclusion(uint64_t index, uint64_t size,
@@ -159,7 +156,6 @@ int gl_merkle_verify_inclusion(uint64_t index, uint64_t size,
 int gl_merkle_verify_consistency(uint64_t m, uint64_t size,
                                  const uint8_t root1[GL_HASH_LEN],
                                  const uint8_t root2[GL_HASH_LEN],
-                                 const uint8_t (*proof)[GL_HASH_LEN],
-                                 size_t len);
+                                 const uint8_t (*proof)[GL_HASH_LEN], size_t len);
 
 #endif

@@ -34,13 +34,13 @@
 #include "glasslog/merkle.h"
 #include "glasslog/tile.h"
 
-#define GL_MIRROR_PACKAGE 256        /* entries in a full package */
-#define GL_MIRROR_MAX_HASHES 63      /* hashes in a package's proof */
-#define GL_MIRROR_ORIGIN_MAX 65535   /* u16 */
-#define GL_MIRROR_TICKET_MAX 1024    /* what this implementation accepts */
-#define GL_MIRROR_INFO_MAX 2048      /* bytes of a mirror-info body */
+#define GL_MIRROR_PACKAGE 256      /* entries in a full package */
+#define GL_MIRROR_MAX_HASHES 63    /* hashes in a package's proof */
+#define GL_MIRROR_ORIGIN_MAX 65535 /* u16 */
+#define GL_MIRROR_TICKET_MAX 1024  /* what this implementation accepts */
+#define GL_MIRROR_INFO_MAX 2048    /* bytes of a mirror-info body */
 /* Largest encoded package: 256 entries of 65535 bytes and 63 hashes. */
-#define GL_MIRROR_PACKAGE_MAX \
+#define GL_MIRROR_PACKAGE_MAX                                                            \
     ((size_t)GL_MIRROR_PACKAGE * (2 + 65535) + 1 + GL_MIRROR_MAX_HASHES * GL_HASH_LEN)
 
 /* The request header (pointers into the parsed body). */

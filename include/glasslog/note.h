@@ -28,17 +28,17 @@
 #define GL_NOTE_SIG_MAX 128 /* max signature bytes after the key ID */
 
 struct gl_note_sig {
-    const char *name;    /* points into the message, not NUL-terminated */
+    const char *name; /* points into the message, not NUL-terminated */
     size_t name_len;
-    uint32_t id;         /* the key ID from the signature blob */
+    uint32_t id; /* the key ID from the signature blob */
     uint8_t sig[GL_NOTE_SIG_MAX];
-    size_t sig_len;      /* bytes after the key ID */
-    const char *line;    /* the whole line in the message, with its "\n" */
+    size_t sig_len;   /* bytes after the key ID */
+    const char *line; /* the whole line in the message, with its "\n" */
     size_t line_len;
 };
 
 struct gl_note {
-    const char *text;    /* points into the message: text with final "\n" */
+    const char *text; /* points into the message: text with final "\n" */
     size_t text_len;
     size_t nsigs;
     struct gl_note_sig *sigs; /* owned array of nsigs */
@@ -67,15 +67,15 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
  * on GL_EVERIFY, to 2 for the known key's signature that failed.
  * Returns 0 if at least one known signature verified, GL_EVERIFY if a
  * known key's signature is bad, GL_ENOKEY if none is by a known key. */
-int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys,
-                   size_t nkeys, uint8_t *verified);
+int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size_t nkeys,
+                   uint8_t *verified);
 
 /* Signs text with each signer (all GL_KEY_NOTE, else GL_EKEYTYPE) and
  * appends the complete note to out. GL_EPARSE if text is not valid. */
 int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
                  size_t nsigners, struct gl_buf *out);
 /* Appends one signature line "— <name> <base64(id || sig)>\n" to out. */
-int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig,
-                       size_t sig_len, struct gl_buf *out);
+int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig, size_t sig_len,
+                       struct gl_buf *out);
 
 #endif

@@ -26,25 +26,25 @@
 #include "glasslog/error.h"
 #include "glasslog/key.h"
 
-#define GL_POLICY_MAX_SIZE 65536   /* bytes of policy text (bounds lines) */
-#define GL_POLICY_MAX_NAME 256     /* bytes of a witness or group name */
-#define GL_POLICY_MAX_URL 1024     /* bytes of a URL */
+#define GL_POLICY_MAX_SIZE 65536 /* bytes of policy text (bounds lines) */
+#define GL_POLICY_MAX_NAME 256   /* bytes of a witness or group name */
+#define GL_POLICY_MAX_URL 1024   /* bytes of a URL */
 #define GL_POLICY_MAX_LOGS 256
 #define GL_POLICY_MAX_WITNESSES 256
 #define GL_POLICY_MAX_GROUPS 256
-#define GL_POLICY_MAX_MEMBERS 256  /* members of one group */
+#define GL_POLICY_MAX_MEMBERS 256 /* members of one group */
 #define GL_POLICY_MAX_SUBMITTERS 256
 
 /* What a name (a group member or the quorum) refers to. */
 enum gl_policy_ref_kind {
-    GL_POLICY_REF_NONE = 0,    /* the predefined name "none" (quorum only) */
+    GL_POLICY_REF_NONE = 0, /* the predefined name "none" (quorum only) */
     GL_POLICY_REF_WITNESS = 1,
     GL_POLICY_REF_GROUP = 2,
 };
 
 struct gl_policy_ref {
     enum gl_policy_ref_kind kind;
-    size_t index;              /* into witnesses or groups; 0 for NONE */
+    size_t index; /* into witnesses or groups; 0 for NONE */
 };
 
 /* How a group's threshold was written (kept for formatting). */
@@ -72,8 +72,8 @@ struct gl_policy_witness {
 };
 
 struct gl_policy_group {
-    const char *name;              /* NUL-terminated */
-    size_t k;                      /* threshold, 1 <= k <= nmembers */
+    const char *name; /* NUL-terminated */
+    size_t k;         /* threshold, 1 <= k <= nmembers */
     enum gl_policy_threshold threshold;
     size_t nmembers;
     const struct gl_policy_ref *members; /* witnesses and earlier groups */
@@ -82,10 +82,10 @@ struct gl_policy_group {
 
 /* A submitter's role in the provenance chain (specs/policy.md 4). */
 enum gl_policy_role {
-    GL_POLICY_ROLE_NONE = 0,       /* a plain submitter */
-    GL_POLICY_ROLE_BUILDER = 1,    /* the vendor's: source, build, rule-update */
-    GL_POLICY_ROLE_REBUILDER = 2,  /* independent: rebuild */
-    GL_POLICY_ROLE_AUDITOR = 3,    /* audit-report */
+    GL_POLICY_ROLE_NONE = 0,      /* a plain submitter */
+    GL_POLICY_ROLE_BUILDER = 1,   /* the vendor's: source, build, rule-update */
+    GL_POLICY_ROLE_REBUILDER = 2, /* independent: rebuild */
+    GL_POLICY_ROLE_AUDITOR = 3,   /* audit-report */
 };
 
 struct gl_policy; /* opaque */
@@ -105,25 +105,19 @@ void gl_policy_free(struct gl_policy *p);
 /* Accessors. Index arguments must be below the matching count (NULL is
  * returned otherwise). Returned pointers live as long as p. */
 size_t gl_policy_nlogs(const struct gl_policy *p);
-const struct gl_policy_log *gl_policy_log_at(const struct gl_policy *p,
-                                             size_t i);
+const struct gl_policy_log *gl_policy_log_at(const struct gl_policy *p, size_t i);
 size_t gl_policy_nwitnesses(const struct gl_policy *p);
-const struct gl_policy_witness *gl_policy_witness_at(const struct gl_policy *p,
-                                                     size_t i);
+const struct gl_policy_witness *gl_policy_witness_at(const struct gl_policy *p, size_t i);
 size_t gl_policy_ngroups(const struct gl_policy *p);
-const struct gl_policy_group *gl_policy_group_at(const struct gl_policy *p,
-                                                 size_t i);
+const struct gl_policy_group *gl_policy_group_at(const struct gl_policy *p, size_t i);
 /* The quorum: NONE, or the witness or group it names. */
 struct gl_policy_ref gl_policy_quorum(const struct gl_policy *p);
 /* Contiguous key arrays (count through *n, possibly 0), ready for
  * gl_note_verify and gl_statement_verify; index i matches
  * gl_policy_log_at(p, i) etc. */
-const struct gl_verifier *gl_policy_log_keys(const struct gl_policy *p,
-                                             size_t *n);
-const struct gl_verifier *gl_policy_witness_keys(const struct gl_policy *p,
-                                                 size_t *n);
-const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p,
-                                               size_t *n);
+const struct gl_verifier *gl_policy_log_keys(const struct gl_policy *p, size_t *n);
+const struct gl_verifier *gl_policy_witness_keys(const struct gl_policy *p, size_t *n);
+const struct gl_verifier *gl_policy_submitters(const struct gl_policy *p, size_t *n);
 
 /* The role of submitter i (NONE past the end). */
 enum gl_policy_role gl_policy_submitter_role(const struct gl_policy *p, size_t i);
@@ -137,15 +131,15 @@ int gl_policy_require_audit(const struct gl_policy *p);
 /* Finds the first log at index >= from whose origin (key name) is the n
  * bytes at origin. A policy may list several keys for one origin (key
  * rotation): loop with from = *idx + 1. 0 or GL_ENOTFOUND. */
-int gl_policy_find_log(const struct gl_policy *p, const char *origin,
-                       size_t n, size_t from, size_t *idx);
+int gl_policy_find_log(const struct gl_policy *p, const char *origin, size_t n,
+                       size_t from, size_t *idx);
 /* Finds the log / witness whose key has this key name (n bytes) and key ID,
  * as read from a signature line. (name, ID) pairs are unique among a
  * policy's logs and among its witnesses. 0 or GL_ENOTFOUND. */
-int gl_policy_find_log_key(const struct gl_policy *p, const char *name,
-                           size_t n, uint32_t id, size_t *idx);
-int gl_policy_find_witness_key(const struct gl_policy *p, const char *name,
-                               size_t n, uint32_t id, size_t *idx);
+int gl_policy_find_log_key(const struct gl_policy *p, const char *name, size_t n,
+                           uint32_t id, size_t *idx);
+int gl_policy_find_witness_key(const struct gl_policy *p, const char *name, size_t n,
+                               uint32_t id, size_t *idx);
 /* Resolves a policy-local witness or group name (n bytes), or "none".
  * 0 or GL_ENOTFOUND. */
 int gl_policy_find_name(const struct gl_policy *p, const char *name, size_t n,
@@ -181,8 +175,9 @@ int gl_policy_quorum_time(const struct gl_policy *p, const uint64_t *times,
 int gl_policy_describe(const struct gl_policy *p, struct gl_buf *out);
 
 /* Flags for gl_policy_format. */
-#define GL_POLICY_FORMAT_PORTABLE 1 /* omit `submitter` and `require` lines;
-                                       mirrors as witnesses (plain C2SP) */
+#define GL_POLICY_FORMAT_PORTABLE                                                        \
+    1 /* omit `submitter` and `require` lines;                                           \
+         mirrors as witnesses (plain C2SP) */
 
 /* Appends the policy in canonical form to out: logs, witnesses, groups (in
  * definition order), quorum, then submitters; single spaces, no comments,

@@ -35,7 +35,7 @@ int gl_sha256_final(struct gl_sha256 *h, uint8_t out[GL_HASH_LEN]);
 int gl_sha256(const void *p, size_t n, uint8_t out[GL_HASH_LEN]);
 /* One-shot hash of prefix byte || a || b (b may be NULL with bn 0): the
  * shape of every RFC 9162 leaf and node hash, without copying. */
-int gl_sha256_3(uint8_t prefix, const void *a, size_t an, const void *b,
-                size_t bn, uint8_t out[GL_HASH_LEN]);
+int gl_sha256_3(uint8_t prefix, const void *a, size_t an, const void *b, size_t bn,
+                uint8_t out[GL_HASH_LEN]);
 
 #endif

@@ -35,22 +35,22 @@
 
 #define GL_STATEMENT_HEADER "glasslog.dev/statement/v1"
 #define GL_STATEMENT_HEADER_V2 "glasslog.dev/statement/v2"
-#define GL_STATEMENT_MAX_SIZE 65535   /* whole signed note (u16 framing) */
+#define GL_STATEMENT_MAX_SIZE 65535 /* whole signed note (u16 framing) */
 #define GL_STATEMENT_SUBJECT_MAX 256
 #define GL_STATEMENT_VERSION_MAX 256
-#define GL_STATEMENT_META_MAX 32      /* meta lines */
+#define GL_STATEMENT_META_MAX 32 /* meta lines */
 #define GL_STATEMENT_META_KEY_MAX 64
 #define GL_STATEMENT_META_VALUE_MAX 1024
 #define GL_STATEMENT_TIME_MAX INT64_MAX
-#define GL_STATEMENT_AUDITED_MAX 16   /* audited lines of a v2 audit-report */
+#define GL_STATEMENT_AUDITED_MAX 16 /* audited lines of a v2 audit-report */
 #define GL_STATEMENT_SCOPE_MAX 1024
 
 enum gl_statement_kind {
     GL_STATEMENT_BUILD = 1,
     GL_STATEMENT_RULE_UPDATE = 2,
     GL_STATEMENT_AUDIT_REPORT = 3,
-    GL_STATEMENT_SOURCE = 4,         /* v2 only: a source snapshot */
-    GL_STATEMENT_REBUILD = 5,        /* v2 only: an independent rebuild */
+    GL_STATEMENT_SOURCE = 4,  /* v2 only: a source snapshot */
+    GL_STATEMENT_REBUILD = 5, /* v2 only: an independent rebuild */
 };
 
 /* One meta fact. Neither string is NUL-terminated; value may be empty. */
@@ -64,20 +64,20 @@ struct gl_statement_meta {
 /* The content of a statement. As parse output every pointer points into the
  * parsed message; as format/sign input the caller owns the strings. */
 struct gl_statement_fields {
-    unsigned format;                 /* statement version: 1 or 2 (format/sign
-                                        take 0 as 1) */
+    unsigned format; /* statement version: 1 or 2 (format/sign
+                        take 0 as 1) */
     enum gl_statement_kind kind;
-    const char *subject;             /* not NUL-terminated */
+    const char *subject; /* not NUL-terminated */
     size_t subject_len;
-    const char *version;             /* not NUL-terminated */
+    const char *version; /* not NUL-terminated */
     size_t version_len;
-    uint8_t sha256[GL_HASH_LEN];              /* the artifact's digest */
-    uint64_t time;                   /* Unix seconds when signed */
+    uint8_t sha256[GL_HASH_LEN]; /* the artifact's digest */
+    uint64_t time;               /* Unix seconds when signed */
     /* v2 links (see gl_statement_has_source); zero in v1. */
-    uint8_t source[32];              /* the source snapshot's digest */
-    size_t naudited;                 /* audit-report: 1..AUDITED_MAX */
+    uint8_t source[32];                            /* the source snapshot's digest */
+    size_t naudited;                               /* audit-report: 1..AUDITED_MAX */
     uint8_t audited[GL_STATEMENT_AUDITED_MAX][32]; /* strictly ascending */
-    const char *scope;               /* audit-report; not NUL-terminated */
+    const char *scope;                             /* audit-report; not NUL-terminated */
     size_t scope_len;
     size_t nmeta;
     struct gl_statement_meta meta[GL_STATEMENT_META_MAX];
@@ -87,19 +87,18 @@ struct gl_statement_fields {
  * it was parsed from is. */
 struct gl_statement {
     struct gl_statement_fields fields;
-    const char *msg;                 /* the whole note: the leaf */
+    const char *msg; /* the whole note: the leaf */
     size_t msg_len;
-    const char *text;                /* the signed text, final "\n" included */
+    const char *text; /* the signed text, final "\n" included */
     size_t text_len;
-    struct gl_note_sig sig;          /* the one signature (sig_len == 64) */
+    struct gl_note_sig sig; /* the one signature (sig_len == 64) */
 };
 
 /* The kind's name ("build", ...), or NULL if kind is not a valid kind. */
 const char *gl_statement_kind_name(enum gl_statement_kind kind);
 /* Parses a kind name of n bytes (any of the five; whether the kind exists
  * in a statement's version is the parser's business). 0, or GL_EPARSE. */
-int gl_statement_kind_parse(const char *s, size_t n,
-                            enum gl_statement_kind *out);
+int gl_statement_kind_parse(const char *s, size_t n, enum gl_statement_kind *out);
 
 /* 1 if a statement with these fields carries a "source" line (a v2 build,
  * rule-update or rebuild), else 0. */
@@ -120,8 +119,7 @@ int gl_statement_parse(const char *msg, size_t n, struct gl_statement *out,
  * has the signature's name and key ID, GL_EVERIFY if it does but the
  * signature is bad. */
 int gl_statement_verify(const struct gl_statement *st,
-                        const struct gl_verifier *submitters, size_t n,
-                        size_t *which);
+                        const struct gl_verifier *submitters, size_t n, size_t *which);
 
 /* Validates fields with the parser's rules and appends the statement text
  * (final "\n" included) to out. Meta entries may be in any order; they are

@@ -35,7 +35,8 @@
 int gl_subtree_valid(uint64_t start, uint64_t end);
 
 /* RFC 9162 MTH of n (1..2^32) leaf hashes, borrowed; into out. */
-int gl_subtree_hash(const uint8_t (*leaves)[GL_HASH_LEN], size_t n, uint8_t out[GL_HASH_LEN]);
+int gl_subtree_hash(const uint8_t (*leaves)[GL_HASH_LEN], size_t n,
+                    uint8_t out[GL_HASH_LEN]);
 
 /* SUBTREE_PROOF(start, end, D_size) from the complete subtrees src knows,
  * into the caller's proof[GL_MERKLE_MAX_PROOF]; *len gets the count.

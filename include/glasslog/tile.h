@@ -33,9 +33,9 @@
 #include "glasslog/sha256.h"
 
 #define GL_TILE_HEIGHT 8
-#define GL_TILE_WIDTH 256     /* hashes (or entries) in a full tile */
-#define GL_TILE_MAX_LEVEL 63  /* largest L a path may name */
-#define GL_TILE_PATH_MAX 64   /* longest path plus its NUL */
+#define GL_TILE_WIDTH 256    /* hashes (or entries) in a full tile */
+#define GL_TILE_MAX_LEVEL 63 /* largest L a path may name */
+#define GL_TILE_PATH_MAX 64  /* longest path plus its NUL */
 #define GL_TILE_ENTRY_MAX 65535
 #define GL_TILE_BUNDLE_MAX ((size_t)GL_TILE_WIDTH * (2 + GL_TILE_ENTRY_MAX))
 
@@ -70,23 +70,20 @@ struct gl_tile_entry {
 int gl_tile_locate(const struct gl_node_id *id, struct gl_tile_span *out);
 /* Width of tile (level, index) at tree size `size`: 256 when full, 1..255
  * when partial; GL_ERANGE if the tile holds nothing yet at that size. */
-int gl_tile_width(uint32_t level, uint64_t index, uint64_t size,
-                  uint32_t *width);
+int gl_tile_width(uint32_t level, uint64_t index, uint64_t size, uint32_t *width);
 /* The tiles, with their widths at `size`, to fetch to get the n nodes
  * ids[] (e.g. from gl_merkle_inclusion_nodes): deduplicated, in order of
  * first use, into the caller's tiles[cap]; *ntiles set. GL_ERANGE if a
  * node is not complete at `size`, GL_ETOOBIG if cap is too small. */
-int gl_tile_list_for_nodes(uint64_t size, const struct gl_node_id *ids,
-                           size_t n, struct gl_tile *tiles, size_t cap,
-                           size_t *ntiles);
+int gl_tile_list_for_nodes(uint64_t size, const struct gl_node_id *ids, size_t n,
+                           struct gl_tile *tiles, size_t cap, size_t *ntiles);
 
 /* --- hashing tiles --------------------------------------------------------- */
 
 /* The hash of span's node from its tile's first `width` hashes (borrowed);
  * GL_ERANGE if the span does not fit in width. */
 int gl_tile_span_hash(const uint8_t (*hashes)[GL_HASH_LEN], uint32_t width,
-                      const struct gl_tile_span *span,
-                      uint8_t out[GL_HASH_LEN]);
+                      const struct gl_tile_span *span, uint8_t out[GL_HASH_LEN]);
 /* The root of a full tile's 256 hashes: the tile's entry one level up. */
 int gl_tile_hash(const uint8_t (*hashes)[GL_HASH_LEN], uint8_t out[GL_HASH_LEN]);
 
@@ -95,8 +92,7 @@ int gl_tile_hash(const uint8_t (*hashes)[GL_HASH_LEN], uint8_t out[GL_HASH_LEN])
 /* Writes the path of *t (a data tile when `entries`, which needs level 0)
  * to the caller's out[GL_TILE_PATH_MAX], NUL-terminated; *len (may be
  * NULL) gets its length. GL_EINVAL for an impossible tile. */
-int gl_tile_path_format(const struct gl_tile *t, int entries, char *out,
-                        size_t *len);
+int gl_tile_path_format(const struct gl_tile *t, int entries, char *out, size_t *len);
 /* Parses path[0..len) (no NUL needed) into *t and *entries. GL_EPARSE for
  * anything the formatter would not produce, GL_ETOOBIG past the cap; why
  * (may be NULL; line 0) then says what is wrong. */
@@ -108,8 +104,7 @@ int gl_tile_path_parse(const char *path, size_t len, struct gl_tile *t, int *ent
 /* Appends the bundle of entries e[0..n) (1 <= n <= 256, each at most 65535
  * bytes) to out. GL_EINVAL for bad n, GL_ETOOBIG for a long entry or a
  * full buffer; out is unchanged on error. */
-int gl_tile_bundle_encode(const struct gl_tile_entry *e, size_t n,
-                          struct gl_buf *out);
+int gl_tile_bundle_encode(const struct gl_tile_entry *e, size_t n, struct gl_buf *out);
 /* Splits a bundle into the caller's out[GL_TILE_WIDTH], pointing into
  * data (still owned by the caller); *n gets the count. want is the
  * expected entry count (1..256) or 0 for "1 to 256". GL_EPARSE for

@@ -34,14 +34,15 @@
 
 #define GL_TLOGPROOF_HEADER "c2sp.org/tlog-proof@v1"
 #define GL_TLOGPROOF_MAX_SIZE ((size_t)256 * 1024) /* bytes of a whole proof */
-#define GL_TLOGPROOF_EXTRA_MAX 65536u       /* decoded bytes of extra data */
-#define GL_TLOGPROOF_MAX_HASHES 63          /* inclusion-proof hashes */
+#define GL_TLOGPROOF_EXTRA_MAX 65536u              /* decoded bytes of extra data */
+#define GL_TLOGPROOF_MAX_HASHES 63                 /* inclusion-proof hashes */
 
 struct gl_tlogproof {
     uint64_t index;
     size_t nhashes;
-    uint8_t hashes[64][GL_HASH_LEN]; /* first nhashes (<= 63) used, leaf's sibling first */
-    const uint8_t *extra;   /* NULL iff extra_len == 0; see parse/format */
+    uint8_t hashes[64]
+                  [GL_HASH_LEN]; /* first nhashes (<= 63) used, leaf's sibling first */
+    const uint8_t *extra;        /* NULL iff extra_len == 0; see parse/format */
     size_t extra_len;
     const char *checkpoint; /* the signed checkpoint note, never owned */
     size_t checkpoint_len;

@@ -73,8 +73,9 @@ void addr_limit_format(const struct addr_key *k, char buf[ADDR_LIMIT_TEXT_MAX])
     int v4 = is_v4(k);
 
     memcpy(a6.s6_addr, k->b, 16);
-    if (inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (const void *)(k->b + 12) : (const void *)&a6,
-                  text, sizeof(text)) == NULL)
+    if (inet_ntop(v4 ? AF_INET : AF_INET6,
+                  v4 ? (const void *)(k->b + 12) : (const void *)&a6, text,
+                  sizeof(text)) == NULL)
         snprintf(buf, ADDR_LIMIT_TEXT_MAX, "?");
     else
         snprintf(buf, ADDR_LIMIT_TEXT_MAX, "%s%s", text, v4 ? "" : "/64");

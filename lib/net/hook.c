@@ -36,8 +36,8 @@ static char *var_string(const struct gl_hook_var *v)
     size_t n;
     char *s;
 
-    if (gl_size_add(strlen(v->name), strlen(value), &n) != 0 || gl_size_add(n, 2, &n) != 0 ||
-        (s = malloc(n)) == NULL)
+    if (gl_size_add(strlen(v->name), strlen(value), &n) != 0 ||
+        gl_size_add(n, 2, &n) != 0 || (s = malloc(n)) == NULL)
         return NULL;
     snprintf(s, n, "%s=%s", v->name, value);
     return s;

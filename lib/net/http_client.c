@@ -130,19 +130,23 @@ static int check_spec(const struct gl_http_request_spec *s, struct gl_http_respo
 {
     int post;
 
-    if (s->method != NULL && strcmp(s->method, "GET") != 0 && strcmp(s->method, "POST") != 0) {
+    if (s->method != NULL && strcmp(s->method, "GET") != 0 &&
+        strcmp(s->method, "POST") != 0) {
         set_error(out, "unsupported method");
         return GL_EINVAL;
     }
     post = s->method != NULL && strcmp(s->method, "POST") == 0;
     if (!valid_url(s->url)) {
-        set_error(out, "bad URL (want http:// or https://, no spaces or control bytes, "
-                       "at most %d bytes)", GL_HTTP_CLIENT_MAX_URL);
+        set_error(out,
+                  "bad URL (want http:// or https://, no spaces or control bytes, "
+                  "at most %d bytes)",
+                  GL_HTTP_CLIENT_MAX_URL);
         return GL_EINVAL;
     }
     if (s->max_response > GL_HTTP_CLIENT_MAX_RESPONSE || s->timeout_ms < 0 ||
         s->timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
-        s->nheaders > GL_HTTP_CLIENT_MAX_HEADERS || (s->nheaders > 0 && s->headers == NULL)) {
+        s->nheaders > GL_HTTP_CLIENT_MAX_HEADERS ||
+        (s->nheaders > 0 && s->headers == NULL)) {
         set_error(out, "bad request limits");
         return GL_EINVAL;
     }
@@ -150,7 +154,8 @@ static int check_spec(const struct gl_http_request_spec *s, struct gl_http_respo
         set_error(out, "body given for GET");
         return GL_EINVAL;
     }
-    if (s->body_len > GL_HTTP_CLIENT_MAX_REQUEST_BODY || (s->body_len > 0 && s->body == NULL)) {
+    if (s->body_len > GL_HTTP_CLIENT_MAX_REQUEST_BODY ||
+        (s->body_len > 0 && s->body == NULL)) {
         set_error(out, "bad request body");
         return GL_EINVAL;
     }
@@ -184,15 +189,16 @@ void gl_http_response_release(struct gl_http_response *r)
  * once per process. GL_EINVAL, GL_EIO. */
 static int client_init(const struct gl_http_client_config *cfg)
 {
-    if (cfg != NULL &&
-        (cfg->connect_timeout_ms < 0 || cfg->connect_timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
-         (cfg->ca_file != NULL && strlen(cfg->ca_file) > MAX_PATH_OPT)))
+    if (cfg != NULL && (cfg->connect_timeout_ms < 0 ||
+                        cfg->connect_timeout_ms > GL_HTTP_CLIENT_MAX_TIMEOUT_MS ||
+                        (cfg->ca_file != NULL && strlen(cfg->ca_file) > MAX_PATH_OPT)))
         return GL_EINVAL;
     pthread_once(&curl_once, curl_init);
     return curl_init_rc == CURLE_OK ? 0 : GL_EIO;
 }
 
-int gl_http_client_new(const struct gl_http_client_config *cfg, struct gl_http_client **out)
+int gl_http_client_new(const struct gl_http_client_config *cfg,
+                       struct gl_http_client **out)
 {
     struct gl_http_client *c;
     const char *cap = cfg != NULL && cfg->capture_header != NULL ? cfg->capture_header
@@ -206,7 +212,8 @@ int gl_http_client_new(const struct gl_http_client_config *cfg, struct gl_http_c
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return GL_ENOMEM;
     if ((c->capture_header = strdup(cap)) == NULL ||
-        (cfg != NULL && cfg->ca_file != NULL && (c->ca_file = strdup(cfg->ca_file)) == NULL)) {
+        (cfg != NULL && cfg->ca_file != NULL &&
+         (c->ca_file = strdup(cfg->ca_file)) == NULL)) {
         err = GL_ENOMEM;
         goto fail;
     }
@@ -265,7 +272,8 @@ static int build_headers(const struct gl_http_request_spec *s, int post,
 
     if (post) {
         /* "Content-Type:" with nothing removes curl's form default. */
-        snprintf(line, sizeof(line), "Content-Type:%s%s", s->content_type != NULL ? " " : "",
+        snprintf(line, sizeof(line), "Content-Type:%s%s",
+                 s->content_type != NULL ? " " : "",
                  s->content_type != NULL ? s->content_type : "");
         if ((l = curl_slist_append(NULL, line)) == NULL)
             return GL_ENOMEM;
@@ -275,7 +283,8 @@ static int build_headers(const struct gl_http_request_spec *s, int post,
         if (s->headers[i].value[0] == 0)
             snprintf(line, sizeof(line), "%s;", s->headers[i].name);
         else
-            snprintf(line, sizeof(line), "%s: %s", s->headers[i].name, s->headers[i].value);
+            snprintf(line, sizeof(line), "%s: %s", s->headers[i].name,
+                     s->headers[i].value);
         if ((t = curl_slist_append(l, line)) == NULL) {
             curl_slist_free_all(l);
             return GL_ENOMEM;
@@ -311,18 +320,18 @@ static int easy_setup(CURL *e, const char *ca_file, long connect_timeout_ms,
     xs->errbuf[0] = 0;
     xs->x.body = &out->body;
     xs->x.too_big = xs->x.nomem = 0;
-#define SETOPT(opt, val)                                                                   \
-    do {                                                                                   \
-        if (rc == CURLE_OK)                                                                \
-            rc = curl_easy_setopt(e, opt, val);                                            \
+#define SETOPT(opt, val)                                                                 \
+    do {                                                                                 \
+        if (rc == CURLE_OK)                                                              \
+            rc = curl_easy_setopt(e, opt, val);                                          \
     } while (0)
     SETOPT(CURLOPT_ERRORBUFFER, xs->errbuf);
     SETOPT(CURLOPT_URL, s->url);
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(CURLOPT_NOSIGNAL, 1L);
     SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(CURLOPT_TIMEOUT_MS, s->timeout_ms != 0 ? s->timeout_ms
-                                                  : GL_HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
+    SETOPT(CURLOPT_TIMEOUT_MS,
+           s->timeout_ms != 0 ? s->timeout_ms : GL_HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
     if (connect_timeout_ms != 0)
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     SETOPT(CURLOPT_USERAGENT, "glasslog/" GL_VERSION);
@@ -350,8 +359,9 @@ static int easy_setup(CURL *e, const char *ca_file, long connect_timeout_ms,
 
 /* Fills out from a finished transfer (status, Content-Type, the captured
  * header) and maps curl's result rc to a GL_E* code (0: a response came). */
-static int easy_result(CURL *e, CURLcode rc, const char *capture_header, size_t max_response,
-                       const struct xfer_state *xs, struct gl_http_response *out)
+static int easy_result(CURL *e, CURLcode rc, const char *capture_header,
+                       size_t max_response, const struct xfer_state *xs,
+                       struct gl_http_response *out)
 {
     struct curl_header *h = NULL;
     char *ct = NULL;
@@ -470,7 +480,7 @@ struct transfer {
     struct gl_http_response resp;
     char *capture_header; /* owned, or NULL */
     size_t max_response;
-    void *body;           /* owned copy of the request body, or NULL */
+    void *body; /* owned copy of the request body, or NULL */
     gl_http_async_cb cb;
     void *arg;
 };
@@ -484,9 +494,9 @@ struct sock {
 
 struct gl_http_multi {
     uv_loop_t *loop;
-    CURLM *multi;         /* NULL once closed */
+    CURLM *multi; /* NULL once closed */
     uv_timer_t timer;
-    char *ca_file;        /* owned, or NULL */
+    char *ca_file; /* owned, or NULL */
     long connect_timeout_ms;
     struct transfer *xfers;
     size_t nxfers, nsocks;
@@ -542,8 +552,9 @@ static void collect_done(struct gl_http_multi *m)
         t = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         assert(t != NULL && t->easy == msg->easy_handle);
-        transfer_end(m, t, easy_result(t->easy, rc, t->capture_header, t->max_response,
-                                       &t->xs, &t->resp));
+        transfer_end(m, t,
+                     easy_result(t->easy, rc, t->capture_header, t->max_response, &t->xs,
+                                 &t->resp));
     }
 }
 
@@ -660,7 +671,8 @@ int gl_http_multi_new(uv_loop_t *loop, const struct gl_http_client_config *cfg,
         return GL_ENOMEM;
     m->loop = loop;
     m->connect_timeout_ms = cfg != NULL ? cfg->connect_timeout_ms : 0;
-    if ((cfg != NULL && cfg->ca_file != NULL && (m->ca_file = strdup(cfg->ca_file)) == NULL) ||
+    if ((cfg != NULL && cfg->ca_file != NULL &&
+         (m->ca_file = strdup(cfg->ca_file)) == NULL) ||
         (m->multi = curl_multi_init()) == NULL) {
         free(m->ca_file);
         free(m);
@@ -676,8 +688,9 @@ int gl_http_multi_new(uv_loop_t *loop, const struct gl_http_client_config *cfg,
     return 0;
 }
 
-int gl_http_multi_request(struct gl_http_multi *m, const struct gl_http_request_spec *spec,
-                          gl_http_async_cb cb, void *arg)
+int gl_http_multi_request(struct gl_http_multi *m,
+                          const struct gl_http_request_spec *spec, gl_http_async_cb cb,
+                          void *arg)
 {
     struct gl_http_request_spec s;
     struct transfer *t;
@@ -695,13 +708,15 @@ int gl_http_multi_request(struct gl_http_multi *m, const struct gl_http_request_
     s = *spec;
     err = GL_ENOMEM;
     if ((s.body_len > 0 && (t->body = malloc(s.body_len)) == NULL) ||
-        (s.capture_header != NULL && (t->capture_header = strdup(s.capture_header)) == NULL) ||
+        (s.capture_header != NULL &&
+         (t->capture_header = strdup(s.capture_header)) == NULL) ||
         (t->easy = curl_easy_init()) == NULL)
         goto fail;
     if (s.body_len > 0)
         s.body = memcpy(t->body, s.body, s.body_len);
     t->max_response = s.max_response;
-    if ((err = easy_setup(t->easy, m->ca_file, m->connect_timeout_ms, &s, &t->xs, &t->resp)) != 0)
+    if ((err = easy_setup(t->easy, m->ca_file, m->connect_timeout_ms, &s, &t->xs,
+                          &t->resp)) != 0)
         goto fail;
     if (curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t) != CURLE_OK ||
         curl_multi_add_handle(m->multi, t->easy) != CURLM_OK) {

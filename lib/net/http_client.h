@@ -81,28 +81,29 @@ struct gl_http_request_spec {
     const void *body;         /* POST body (NULL with body_len 0 = empty) */
     size_t body_len;          /* at most GL_HTTP_CLIENT_MAX_REQUEST_BODY */
     const struct gl_http_header *headers; /* extra request headers */
-    size_t nheaders;          /* at most GL_HTTP_CLIENT_MAX_HEADERS */
-    size_t max_response;      /* cap on the decoded body, at most
-                               * GL_HTTP_CLIENT_MAX_RESPONSE */
-    long timeout_ms;          /* whole transfer; 0 = 30 s; at most 10 min */
-    const char *capture_header; /* response header to capture, or NULL */
+    size_t nheaders;                      /* at most GL_HTTP_CLIENT_MAX_HEADERS */
+    size_t max_response;                  /* cap on the decoded body, at most
+                                           * GL_HTTP_CLIENT_MAX_RESPONSE */
+    long timeout_ms;                      /* whole transfer; 0 = 30 s; at most 10 min */
+    const char *capture_header;           /* response header to capture, or NULL */
 };
 
 struct gl_http_response {
-    long status;         /* HTTP status, 0 when no response arrived */
-    struct gl_buf body;  /* decoded body; owned: gl_http_response_release */
+    long status;        /* HTTP status, 0 when no response arrived */
+    struct gl_buf body; /* decoded body; owned: gl_http_response_release */
     char content_type[GL_HTTP_MAX_CAPTURE]; /* "" when absent */
     char header[GL_HTTP_MAX_CAPTURE];       /* the captured header's value */
-    int has_header;      /* 1 if the captured header was present */
-    int timed_out;       /* 1 if the failure was the timeout */
-    char error[256];     /* "" on success; a message on failure */
+    int has_header;                         /* 1 if the captured header was present */
+    int timed_out;                          /* 1 if the failure was the timeout */
+    char error[256];                        /* "" on success; a message on failure */
 };
 
 struct gl_http_client;
 
 /* Creates a client; cfg may be NULL (defaults) and is copied. The caller
  * frees *out with gl_http_client_free. GL_ENOMEM, GL_EIO (curl init). */
-int gl_http_client_new(const struct gl_http_client_config *cfg, struct gl_http_client **out);
+int gl_http_client_new(const struct gl_http_client_config *cfg,
+                       struct gl_http_client **out);
 /* Frees the client and closes its connections. NULL is a no-op. */
 void gl_http_client_free(struct gl_http_client *c);
 
@@ -141,15 +142,17 @@ int gl_http_multi_new(uv_loop_t *loop, const struct gl_http_client_config *cfg,
 /* Starts spec (copied, body included: the caller may free it at once);
  * cb(arg, ...) runs later, exactly once. On failure (GL_EINVAL for a bad
  * spec, GL_ENOMEM, GL_ESTATE once closing) cb is never called. */
-int gl_http_multi_request(struct gl_http_multi *m, const struct gl_http_request_spec *spec,
-                          gl_http_async_cb cb, void *arg);
+int gl_http_multi_request(struct gl_http_multi *m,
+                          const struct gl_http_request_spec *spec, gl_http_async_cb cb,
+                          void *arg);
 /* Requests in flight. */
 size_t gl_http_multi_active(const struct gl_http_multi *m);
 /* Cancels every request in flight (their callbacks run now, "cancelled"),
  * closes the cached connections and the handles; on_closed(arg) (may be
  * NULL) runs on the loop thread once all are closed. Later calls are
  * ignored. */
-void gl_http_multi_close(struct gl_http_multi *m, void (*on_closed)(void *arg), void *arg);
+void gl_http_multi_close(struct gl_http_multi *m, void (*on_closed)(void *arg),
+                         void *arg);
 /* Frees m after its close completed (else logs and leaks it). NULL: no-op. */
 void gl_http_multi_free(struct gl_http_multi *m);
 

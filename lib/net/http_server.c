@@ -117,7 +117,8 @@ const int gl_http_stat_codes[GL_HTTP_STAT_NCODES] = {
 
 /* The statuses behind h2o's emitted_error_status[] slots (h2o.h enum). */
 static const int h2o_error_codes[] = {400, 403, 404, 405, 413, 416, 417, 500, 502, 503};
-_Static_assert(sizeof(h2o_error_codes) / sizeof(h2o_error_codes[0]) == H2O_STATUS_ERROR_MAX,
+_Static_assert(sizeof(h2o_error_codes) / sizeof(h2o_error_codes[0]) ==
+                   H2O_STATUS_ERROR_MAX,
                "h2o's error status slots changed");
 
 struct conn {
@@ -125,10 +126,10 @@ struct conn {
     struct gl_http_server *srv;
     struct conn *prev, *next;
     struct addr_key client;
-    int counted;  /* counted in srv->clients under `client` */
-    int served;   /* handed to h2o (else refused, being closed) */
-    int shut;     /* read side shut down during shutdown */
-    int killed;   /* reset after a stalled response */
+    int counted; /* counted in srv->clients under `client` */
+    int served;  /* handed to h2o (else refused, being closed) */
+    int shut;    /* read side shut down during shutdown */
+    int killed;  /* reset after a stalled response */
     /* response progress, seen by the sweep */
     int writing;
     size_t queued, written; /* bytes unacknowledged; h2o's bytes_written */
@@ -136,12 +137,12 @@ struct conn {
 };
 
 struct req_impl {
-    struct gl_http_req pub;     /* handed to the handler */
+    struct gl_http_req pub; /* handed to the handler */
     struct gl_http_server *srv;
-    h2o_req_t *h2o;             /* NULL once disposed */
+    h2o_req_t *h2o; /* NULL once disposed */
     struct gl_http_pending *pending;
     struct req_impl *prev, *next; /* srv->deferred while listed */
-    const char *peer;           /* lazily filled */
+    const char *peer;             /* lazily filled */
     int answered, deferred, listed;
 };
 
@@ -193,43 +194,78 @@ static const uint8_t empty_body[1];
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 499: return "Client Closed Request";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 499:
+        return "Client Closed Request";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
     }
     switch (status / 100) {
-    case 2: return "Success";
-    case 3: return "Redirection";
-    case 4: return "Client Error";
-    default: return "Server Error";
+    case 2:
+        return "Success";
+    case 3:
+        return "Redirection";
+    case 4:
+        return "Client Error";
+    default:
+        return "Server Error";
     }
 }
 
@@ -372,7 +408,8 @@ static int open_listener(const char *addr, int *fd_out, uint16_t *port)
     int fd, one = 1, err;
 
     if ((err = parse_listen(addr, &ss, &sslen)) != 0) {
-        gl_log(GL_LOG_ERROR, "http: bad listen address \"%s\" (want ADDR:PORT or [ADDR]:PORT)",
+        gl_log(GL_LOG_ERROR,
+               "http: bad listen address \"%s\" (want ADDR:PORT or [ADDR]:PORT)",
                addr != NULL ? addr : "");
         return err;
     }
@@ -390,8 +427,9 @@ static int open_listener(const char *addr, int *fd_out, uint16_t *port)
         close(fd);
         return GL_EIO;
     }
-    *port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
-                                        : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    *port = bound.ss_family == AF_INET6
+                ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                : ntohs(((struct sockaddr_in *)&bound)->sin_port);
     *fd_out = fd;
     return 0;
 }
@@ -437,8 +475,8 @@ static void unlist(struct req_impl *ri)
 }
 
 static int send_reply(struct req_impl *ri, int status, const char *content_type,
-                      const struct gl_http_header *headers, size_t nheaders, const void *body,
-                      size_t len, int count);
+                      const struct gl_http_header *headers, size_t nheaders,
+                      const void *body, size_t len, int count);
 static void pending_unref(struct gl_http_pending *p);
 static void pending_gone(struct gl_http_pending *p);
 
@@ -501,8 +539,8 @@ static void check_progress(struct gl_http_server *srv, struct conn *c, uint64_t 
     size_t queued;
     int fd, unacked = 0;
 
-    if (!c->served || c->killed || sock == NULL || uv_is_closing((uv_handle_t *)&c->tcp) ||
-        (fd = h2o_socket_get_fd(sock)) < 0)
+    if (!c->served || c->killed || sock == NULL ||
+        uv_is_closing((uv_handle_t *)&c->tcp) || (fd = h2o_socket_get_fd(sock)) < 0)
         return;
     if (!h2o_socket_is_writing(sock)) {
         c->writing = 0;
@@ -560,10 +598,14 @@ static void sweep_cb(uv_timer_t *t)
 static void stop_idle_h2o_timers(struct gl_http_server *srv)
 {
     h2o_context_t *c = &srv->h2octx;
-    h2o_timeout_t *ts[] = {&c->zero_timeout,         &c->one_sec_timeout,
-                           &c->hundred_ms_timeout,   &c->handshake_timeout,
-                           &c->http1.req_timeout,    &c->http2.idle_timeout,
-                           &c->http2.graceful_shutdown_timeout, &c->proxy.io_timeout};
+    h2o_timeout_t *ts[] = {&c->zero_timeout,
+                           &c->one_sec_timeout,
+                           &c->hundred_ms_timeout,
+                           &c->handshake_timeout,
+                           &c->http1.req_timeout,
+                           &c->http2.idle_timeout,
+                           &c->http2.graceful_shutdown_timeout,
+                           &c->proxy.io_timeout};
 
     for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
         if (h2o_linklist_is_empty(&ts[i]->_entries))
@@ -605,7 +647,8 @@ static void on_listener_closed(uv_handle_t *h)
     maybe_finish_close(srv);
 }
 
-void gl_http_server_close(struct gl_http_server *srv, void (*on_closed)(void *arg), void *arg)
+void gl_http_server_close(struct gl_http_server *srv, void (*on_closed)(void *arg),
+                          void *arg)
 {
     if (srv == NULL || srv->closing)
         return;
@@ -682,12 +725,14 @@ static void note_refusal(struct gl_http_server *srv, const struct conn *c, int p
         gl_log(GL_LOG_WARN,
                "http: refused %llu connections over the limit of %u per client (last "
                "from %s) since the last report",
-               (unsigned long long)srv->refused_addr, srv->max_per_addr, srv->refused_last);
+               (unsigned long long)srv->refused_addr, srv->max_per_addr,
+               srv->refused_last);
     if (srv->refused_total > 0)
-        gl_log(GL_LOG_WARN,
-               "http: refused %llu connections over the limit of %u in all since the last "
-               "report",
-               (unsigned long long)srv->refused_total, srv->max_conns);
+        gl_log(
+            GL_LOG_WARN,
+            "http: refused %llu connections over the limit of %u in all since the last "
+            "report",
+            (unsigned long long)srv->refused_total, srv->max_conns);
     srv->refused_addr = srv->refused_total = 0;
     srv->report_at = now + REFUSAL_REPORT_MS;
 }
@@ -798,8 +843,8 @@ static char *pool_strdup(h2o_req_t *req, const char *s, size_t n)
 
 /* Sends the whole reply (validated by the caller). */
 static int send_reply(struct req_impl *ri, int status, const char *content_type,
-                      const struct gl_http_header *headers, size_t nheaders, const void *body,
-                      size_t len, int count)
+                      const struct gl_http_header *headers, size_t nheaders,
+                      const void *body, size_t len, int count)
 {
     struct gl_http_server *srv = ri->srv;
     h2o_req_t *req = ri->h2o;
@@ -848,8 +893,9 @@ int gl_http_reply(struct gl_http_req *req, int status, const char *content_type,
                   size_t len)
 {
     struct req_impl *ri = (struct req_impl *)req;
-    static const char *const reserved[] = {"content-length", "transfer-encoding", "connection",
-                                           "content-type",   "server",            "date"};
+    static const char *const reserved[] = {"content-length", "transfer-encoding",
+                                           "connection",     "content-type",
+                                           "server",         "date"};
 
     if (ri == NULL || ri->h2o == NULL || ri->answered)
         return GL_ESTATE;
@@ -904,8 +950,8 @@ int gl_http_reply_text(struct gl_http_req *req, int status, const char *text)
                          strlen(text));
 }
 
-int gl_http_req_header(const struct gl_http_req *req, const char *name, const char **value,
-                       size_t *len)
+int gl_http_req_header(const struct gl_http_req *req, const char *name,
+                       const char **value, size_t *len)
 {
     const struct req_impl *ri = (const struct req_impl *)req;
     char lname[MAX_HEADER_NAME];
@@ -947,8 +993,8 @@ const char *gl_http_req_peer(const struct gl_http_req *req)
         h2o_conn_t *conn = ri->h2o->conn;
         ri->peer = "";
         sslen = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
-        if (sslen != 0 &&
-            (n = h2o_socket_getnumerichost((struct sockaddr *)&ss, sslen, host)) != SIZE_MAX)
+        if (sslen != 0 && (n = h2o_socket_getnumerichost((struct sockaddr *)&ss, sslen,
+                                                         host)) != SIZE_MAX)
             ri->peer = pool_strdup(ri->h2o, host, n);
     }
     return ri->peer;
@@ -1007,7 +1053,8 @@ int gl_http_pending_reply(struct gl_http_pending *p, int status, const char *con
 {
     if (!gl_http_pending_alive(p))
         return GL_ESTATE;
-    return gl_http_reply(&p->req->pub, status, content_type, headers, nheaders, body, len);
+    return gl_http_reply(&p->req->pub, status, content_type, headers, nheaders, body,
+                         len);
 }
 
 int gl_http_pending_reply_error(struct gl_http_pending *p, int status, const char *reason)
@@ -1102,7 +1149,8 @@ int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections)
         if (setrlimit(RLIMIT_NOFILE, &up) == 0)
             rl.rlim_cur = want;
         else
-            gl_log(GL_LOG_WARN, "http: cannot raise the open-file limit from %llu to %llu: %s",
+            gl_log(GL_LOG_WARN,
+                   "http: cannot raise the open-file limit from %llu to %llu: %s",
                    (unsigned long long)rl.rlim_cur, (unsigned long long)want,
                    strerror(errno));
     }
@@ -1110,12 +1158,14 @@ int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections)
     if (left > GL_HTTP_MAX_CONNECTIONS_LIMIT)
         left = GL_HTTP_MAX_CONNECTIONS_LIMIT;
     if (left < GL_HTTP_MIN_CONNECTIONS) {
-        gl_log(GL_LOG_ERROR,
-               "http: the open-file limit is %llu (hard %llu): with %u kept for storage and "
-               "the rest, fewer than %u connections fit; raise it (ulimit -Hn, LimitNOFILE=) "
-               "to at least %u",
-               (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, reserve_fds,
-               GL_HTTP_MIN_CONNECTIONS, reserve_fds + GL_HTTP_MIN_CONNECTIONS);
+        gl_log(
+            GL_LOG_ERROR,
+            "http: the open-file limit is %llu (hard %llu): with %u kept for storage and "
+            "the rest, fewer than %u connections fit; raise it (ulimit -Hn, "
+            "LimitNOFILE=) "
+            "to at least %u",
+            (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, reserve_fds,
+            GL_HTTP_MIN_CONNECTIONS, reserve_fds + GL_HTTP_MIN_CONNECTIONS);
         return GL_ERANGE;
     }
     gl_log(GL_LOG_INFO,
@@ -1202,11 +1252,14 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
     srv->handler = handler;
     srv->ctx = ctx;
     srv->port = port;
-    srv->max_conns = cfg->max_connections != 0 ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
+    srv->max_conns =
+        cfg->max_connections != 0 ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
     srv->max_per_addr = cfg->max_conns_per_addr != 0 ? cfg->max_conns_per_addr
                                                      : GL_HTTP_DEFAULT_CONNS_PER_ADDR;
-    srv->sweep_ms = cfg->liveness_check_ms != 0 ? cfg->liveness_check_ms : DEFAULT_LIVENESS_MS;
-    srv->timeout_ms = cfg->idle_timeout_ms != 0 ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
+    srv->sweep_ms =
+        cfg->liveness_check_ms != 0 ? cfg->liveness_check_ms : DEFAULT_LIVENESS_MS;
+    srv->timeout_ms =
+        cfg->idle_timeout_ms != 0 ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
     if ((err = addr_limit_new(srv->max_conns, &srv->clients)) != 0)
         goto fail;
     snprintf(srv->server_name, sizeof(srv->server_name), "%s",
@@ -1242,8 +1295,8 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
         cfg->max_body != 0 ? cfg->max_body : DEFAULT_MAX_BODY;
     srv->config.http1.req_timeout = srv->timeout_ms;
     srv->config.http1.upgrade_to_http2 = 0;
-    hostconf = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")),
-                                        65535);
+    hostconf = h2o_config_register_host(&srv->config,
+                                        h2o_iovec_init(H2O_STRLIT("default")), 65535);
     pathconf = h2o_config_register_path(hostconf, "/", 0);
     glue = (struct glue_handler *)h2o_create_handler(pathconf, sizeof(*glue));
     glue->super.on_req = on_req;
@@ -1293,7 +1346,8 @@ void gl_http_server_free(struct gl_http_server *srv)
     if (srv == NULL)
         return;
     if (!srv->closed) {
-        gl_log(GL_LOG_ERROR, "http: server freed before its shutdown completed; leaking it");
+        gl_log(GL_LOG_ERROR,
+               "http: server freed before its shutdown completed; leaking it");
         return;
     }
     h2o_context_dispose(&srv->h2octx);

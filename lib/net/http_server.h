@@ -149,11 +149,11 @@ struct gl_http_server_config {
 /* The request as the handler sees it. All strings are NUL-terminated and
  * owned by the request (see the lifetime rule above). */
 struct gl_http_req {
-    const char *method; /* "GET", "POST", ... as received */
-    const char *path;   /* target up to '?', as received (no decoding or
-                         * normalisation); starts with '/' */
-    const char *query;  /* after the first '?', "" when none */
-    const uint8_t *body;/* never NULL; body_len bytes, may hold NULs */
+    const char *method;  /* "GET", "POST", ... as received */
+    const char *path;    /* target up to '?', as received (no decoding or
+                          * normalisation); starts with '/' */
+    const char *query;   /* after the first '?', "" when none */
+    const uint8_t *body; /* never NULL; body_len bytes, may hold NULs */
     size_t body_len;
 };
 
@@ -176,15 +176,15 @@ struct gl_http_stats {
     uint64_t by_class[6];
     /* by_code[i]: responses with status gl_http_stat_codes[i]. */
     uint64_t by_code[GL_HTTP_STAT_NCODES];
-    uint64_t requests;       /* requests handed to the handler */
-    uint64_t conns_accepted; /* connections served */
-    uint64_t conns_rejected; /* closed at once: over max_connections, or
-                              * during shutdown, or peer unknown */
+    uint64_t requests;            /* requests handed to the handler */
+    uint64_t conns_accepted;      /* connections served */
+    uint64_t conns_rejected;      /* closed at once: over max_connections, or
+                                   * during shutdown, or peer unknown */
     uint64_t conns_rejected_addr; /* closed at once: over max_conns_per_addr */
-    uint64_t conns_stalled;  /* reset: a response made no progress */
-    uint64_t conns_active;   /* open now */
-    uint64_t pending;        /* deferred requests not answered yet */
-    uint64_t client_gone;    /* deferred requests whose client left first */
+    uint64_t conns_stalled;       /* reset: a response made no progress */
+    uint64_t conns_active;        /* open now */
+    uint64_t pending;             /* deferred requests not answered yet */
+    uint64_t client_gone;         /* deferred requests whose client left first */
 };
 
 /* Raises the process's soft RLIMIT_NOFILE to its hard limit and sets
@@ -275,7 +275,8 @@ struct gl_http_req *gl_http_pending_req(struct gl_http_pending *p);
 int gl_http_pending_reply(struct gl_http_pending *p, int status, const char *content_type,
                           const struct gl_http_header *headers, size_t nheaders,
                           const void *body, size_t len);
-int gl_http_pending_reply_error(struct gl_http_pending *p, int status, const char *reason);
+int gl_http_pending_reply_error(struct gl_http_pending *p, int status,
+                                const char *reason);
 /* Drops the caller's reference. If the request is still alive and
  * unanswered it is answered 500 first (so a forgotten request cannot hang
  * the connection). NULL is a no-op. */

@@ -8,7 +8,8 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 
-int gl_json_hashes(const cJSON *obj, int strict, uint8_t (*out)[GL_HASH_LEN], size_t max, size_t *n)
+int gl_json_hashes(const cJSON *obj, int strict, uint8_t (*out)[GL_HASH_LEN], size_t max,
+                   size_t *n)
 {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "hashes"), *h;
 
@@ -18,8 +19,8 @@ int gl_json_hashes(const cJSON *obj, int strict, uint8_t (*out)[GL_HASH_LEN], si
     cJSON_ArrayForEach(h, arr)
     {
         if (*n == max || !cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), out[*n], GL_HASH_LEN,
-                                strict) != 0)
+            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), out[*n],
+                                GL_HASH_LEN, strict) != 0)
             return GL_EPARSE;
         (*n)++;
     }

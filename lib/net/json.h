@@ -15,6 +15,7 @@
  * max hashes; lowercase only when strict); *n gets the count. GL_EPARSE if
  * the field is missing, not an array, longer than max, or holds anything
  * but such strings. out and *n may be partly written on error. */
-int gl_json_hashes(const cJSON *obj, int strict, uint8_t (*out)[GL_HASH_LEN], size_t max, size_t *n);
+int gl_json_hashes(const cJSON *obj, int strict, uint8_t (*out)[GL_HASH_LEN], size_t max,
+                   size_t *n);
 
 #endif

@@ -90,7 +90,8 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
             kv->table, rocksdb_block_based_table_index_type_two_level_index_search);
         rocksdb_block_based_options_set_metadata_block_size(kv->table, 4096);
         rocksdb_block_based_options_set_pin_top_level_index_and_filter(kv->table, 1);
-        rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(kv->table, 1);
+        rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(kv->table,
+                                                                                1);
         rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(
             kv->table, 1);
     }
@@ -100,10 +101,11 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
         if (c == NULL)
             return GL_ENOMEM;
         rocksdb_options_set_block_based_table_factory(c, kv->table);
-        rocksdb_options_set_write_buffer_size(c, (o->write_buffer_mb ? o->write_buffer_mb : 8) << 20);
+        rocksdb_options_set_write_buffer_size(
+            c, (o->write_buffer_mb ? o->write_buffer_mb : 8) << 20);
         rocksdb_options_set_max_write_buffer_number(c, 2);
-        rocksdb_options_set_compression(c, (o->compress >> i) & 1 ? rocksdb_lz4_compression
-                                                                  : rocksdb_no_compression);
+        rocksdb_options_set_compression(
+            c, (o->compress >> i) & 1 ? rocksdb_lz4_compression : rocksdb_no_compression);
     }
     rocksdb_options_set_create_if_missing(kv->opts, o->create);
     rocksdb_options_set_create_missing_column_families(kv->opts, 1);
@@ -150,13 +152,14 @@ static int kv_probe(const char *dir)
 
 static int kv_open_db(struct kv *kv, int readonly)
 {
-    const rocksdb_options_t *const *cf_opts = (const rocksdb_options_t *const *)kv->cf_opts;
+    const rocksdb_options_t *const *cf_opts =
+        (const rocksdb_options_t *const *)kv->cf_opts;
     char *err = NULL;
 
     assert(kv->db == NULL);
     if (readonly)
-        kv->db = rocksdb_open_for_read_only_column_families(kv->opts, kv->dir, (int)kv->ncfs,
-                                                            kv->cfs, cf_opts, kv->cf, 0, &err);
+        kv->db = rocksdb_open_for_read_only_column_families(
+            kv->opts, kv->dir, (int)kv->ncfs, kv->cfs, cf_opts, kv->cf, 0, &err);
     else
         kv->db = rocksdb_open_column_families(kv->opts, kv->dir, (int)kv->ncfs, kv->cfs,
                                               cf_opts, kv->cf, &err);
@@ -216,10 +219,13 @@ int kv_reopen(struct kv *kv)
         return 0;
     }
     if (kv_open_db(kv, 1) == 0)
-        gl_log(GL_LOG_WARN, "store: %s cannot be opened for writing; serving reads from a "
-                            "read-only view", kv->dir);
+        gl_log(GL_LOG_WARN,
+               "store: %s cannot be opened for writing; serving reads from a "
+               "read-only view",
+               kv->dir);
     else
-        gl_log(GL_LOG_ERROR, "store: %s cannot be opened at all; reads fail too", kv->dir);
+        gl_log(GL_LOG_ERROR, "store: %s cannot be opened at all; reads fail too",
+               kv->dir);
     return rc;
 }
 
@@ -250,13 +256,14 @@ static int kv_closed(const struct kv *kv)
 {
     if (kv->db != NULL)
         return 0;
-    gl_log(GL_LOG_ERROR, "store: %s is not open (it failed and could not be reopened)", kv->dir);
+    gl_log(GL_LOG_ERROR, "store: %s is not open (it failed and could not be reopened)",
+           kv->dir);
     return GL_EIO;
 }
 
 /* kv_get with read options ro (the default ones, or a snapshot's). */
-static int kv_get_ro(struct kv *kv, const rocksdb_readoptions_t *ro, int cf, const void *key,
-                     size_t klen, struct gl_buf *out)
+static int kv_get_ro(struct kv *kv, const rocksdb_readoptions_t *ro, int cf,
+                     const void *key, size_t klen, struct gl_buf *out)
 {
     char *err = NULL;
     rocksdb_pinnableslice_t *p;
@@ -284,8 +291,8 @@ int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *o
     return kv_get_ro(kv, kv->ropts, cf, key, klen, out);
 }
 
-int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys, const size_t *klens,
-               struct gl_buf *const *outs, int *rcs)
+int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys,
+               const size_t *klens, struct gl_buf *const *outs, int *rcs)
 {
     const rocksdb_snapshot_t *snap;
     rocksdb_readoptions_t *ro;
@@ -305,7 +312,8 @@ int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys, const s
 }
 
 int kv_scan(struct kv *kv, int cf, const void *start, size_t slen,
-            int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen),
+            int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                      size_t vlen),
             void *ctx)
 {
     rocksdb_iterator_t *it;
@@ -375,8 +383,8 @@ void kv_batch_putv(struct kv_batch *b, int cf, const void *key, size_t klen,
     b->count++;
 }
 
-void kv_batch_put(struct kv_batch *b, int cf, const void *key, size_t klen, const void *val,
-                  size_t vlen)
+void kv_batch_put(struct kv_batch *b, int cf, const void *key, size_t klen,
+                  const void *val, size_t vlen)
 {
     if (batch_cf(b, cf) == NULL)
         return;
@@ -454,7 +462,8 @@ int kv_checkpoint(struct kv *kv, const char *dir)
     else
         *slash = 0;
     if (kv_sync_dir(dir) != 0 || kv_sync_dir(parent) != 0) {
-        gl_log(GL_LOG_ERROR, "store: cannot sync the snapshot %s: %s", dir, strerror(errno));
+        gl_log(GL_LOG_ERROR, "store: cannot sync the snapshot %s: %s", dir,
+               strerror(errno));
         rc = GL_EIO;
     }
     free(parent);

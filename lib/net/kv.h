@@ -61,13 +61,14 @@ int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *o
  * records one batch wrote are seen all or none. rcs[i] gets key i's result
  * (0, GL_ENOTFOUND, or the error) and outs[i] its value. Returns 0, or an
  * error before any key was read (GL_EIO when no database is open). */
-int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys, const size_t *klens,
-               struct gl_buf *const *outs, int *rcs);
+int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys,
+               const size_t *klens, struct gl_buf *const *outs, int *rcs);
 /* Calls fn for each record of family cf from the first key >= start, in
  * key order, until fn returns non-zero (1 = stop, negative = error, which
  * is returned) or the family ends. Key and value are valid during the call. */
 int kv_scan(struct kv *kv, int cf, const void *start, size_t slen,
-            int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen),
+            int (*fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                      size_t vlen),
             void *ctx);
 
 /* Writes a consistent snapshot of the open database (every family, as of

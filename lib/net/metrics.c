@@ -35,14 +35,14 @@ int gl_metrics_hist_render(const struct gl_metrics_hist *h, const char *name,
 
     for (int i = 0; i < GL_METRICS_HIST_BUCKETS && rc == 0; i++) {
         cum += h->counts[i];
-        rc = gl_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, gl_metrics_hist_bounds[i],
-                           (unsigned long long)cum);
+        rc = gl_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
+                           gl_metrics_hist_bounds[i], (unsigned long long)cum);
     }
     assert(rc != 0 || cum + h->counts[GL_METRICS_HIST_BUCKETS] == h->n);
     if (rc == 0)
-        rc = gl_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
-                           (unsigned long long)h->n, name, h->sum, name,
-                           (unsigned long long)h->n);
+        rc = gl_buf_printf(
+            out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+            (unsigned long long)h->n, name, h->sum, name, (unsigned long long)h->n);
     return rc;
 }
 
@@ -84,7 +84,8 @@ int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http
              "Connections closed at once: over the total limit (or shutting down).",
              s->conns_rejected);
     HTTP_VAL("connections_refused_per_client_total", "counter",
-             "Connections closed at once: over the per-client limit.", s->conns_rejected_addr);
+             "Connections closed at once: over the per-client limit.",
+             s->conns_rejected_addr);
     HTTP_VAL("connections_stalled_total", "counter",
              "Connections reset because the client stopped reading its answer.",
              s->conns_stalled);

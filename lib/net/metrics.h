@@ -51,7 +51,8 @@ int gl_metrics_value(struct gl_buf *out, const char *name, const char *type,
 /* Appends the HTTP server's counters as PREFIX_requests_total,
  * PREFIX_connections_* and PREFIX_responses_total{code="N"} (codes seen
  * at least once); prefix is e.g. "glasslog_http". */
-int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http_stats *s);
+int gl_metrics_http(struct gl_buf *out, const char *prefix,
+                    const struct gl_http_stats *s);
 
 /* The process's resident set size in bytes (/proc/self/statm times the
  * page size from sysconf), or 0 when unknown. */

@@ -21,7 +21,6 @@
 #include "glasslog/error.h"
 #include "text.h"
 
-
 static void set_defaults(const struct gl_opts *t, void *cfg)
 {
     for (size_t i = 0; i < t->n; i++) {
@@ -77,7 +76,8 @@ static int set(void *cfg, const struct gl_opt *o, const char *value, struct gl_e
 
     if (o->kind == GL_OPT_KIND_FLAG) {
         if (value != NULL && strcmp(value, "true") != 0 && strcmp(value, "1") != 0)
-            return gl_err_set(why, GL_EPARSE, 0, "%s takes no value (or \"true\")", o->name);
+            return gl_err_set(why, GL_EPARSE, 0, "%s takes no value (or \"true\")",
+                              o->name);
         *(int *)field = 1;
         return 0;
     }
@@ -92,8 +92,8 @@ static int set(void *cfg, const struct gl_opt *o, const char *value, struct gl_e
     }
     if (gl_parse_u64(value, strlen(value), &v) != 0 || v < o->min || v > o->max)
         return gl_err_set(why, GL_EPARSE, 0,
-                          "%s must be a whole number from %u to %u, not \"%.64s\"", o->name,
-                          o->min, o->max, value);
+                          "%s must be a whole number from %u to %u, not \"%.64s\"",
+                          o->name, o->min, o->max, value);
     *(unsigned *)field = (unsigned)v;
     return 0;
 }
@@ -135,7 +135,8 @@ int gl_opts_text(const struct gl_opts *t, const char *text, size_t len, void *cf
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
                 return gl_err_set(why, GL_EPARSE, tx.line,
-                                  "a control character (byte 0x%02x)", (unsigned char)s[i]);
+                                  "a control character (byte 0x%02x)",
+                                  (unsigned char)s[i]);
         memcpy(line, s, n);
         line[n] = 0;
         if ((rc = text_line(t, cfg, line, why)) != 0) {
@@ -219,10 +220,10 @@ int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
             return -1;
         }
         if (set_flag(t, cfg, o,
-                     eq                          ? eq + 1
-                : o->kind == GL_OPT_KIND_FLAG ? NULL
-                : i + 1 < argc              ? argv[++i]
-                                            : NULL) != 0)
+                     eq                            ? eq + 1
+                     : o->kind == GL_OPT_KIND_FLAG ? NULL
+                     : i + 1 < argc                ? argv[++i]
+                                                   : NULL) != 0)
             return -1;
     }
     return 0;

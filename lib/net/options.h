@@ -30,23 +30,32 @@ enum gl_opt_kind { GL_OPT_KIND_STR, GL_OPT_KIND_UINT, GL_OPT_KIND_FLAG };
 struct gl_opt {
     const char *name; /* "batch-ms": flag --batch-ms, file key batch-ms */
     enum gl_opt_kind kind;
-    size_t off, size;     /* the field; size: a string buffer's bytes */
-    unsigned min, max;    /* whole numbers: the range */
-    unsigned def_uint;    /* whole numbers: the default */
-    const char *def_str;  /* strings: the default, or NULL (empty) */
-    const char *arg;      /* the value's name in --help, e.g. "DIR" */
-    const char *help;     /* one line, without the default */
+    size_t off, size;    /* the field; size: a string buffer's bytes */
+    unsigned min, max;   /* whole numbers: the range */
+    unsigned def_uint;   /* whole numbers: the default */
+    const char *def_str; /* strings: the default, or NULL (empty) */
+    const char *arg;     /* the value's name in --help, e.g. "DIR" */
+    const char *help;    /* one line, without the default */
 };
 
 /* A string setting: field is a char array of type T. def may be NULL. */
-#define GL_OPT_STR(name, T, field, def, arg, help)                                        \
-    {name, GL_OPT_KIND_STR, offsetof(T, field), sizeof(((T *)0)->field), 0, 0, 0, def, arg, help}
+#define GL_OPT_STR(name, T, field, def, arg, help)                                       \
+    {                                                                                    \
+        name, GL_OPT_KIND_STR, offsetof(T, field), sizeof(((T *)0)->field), 0, 0, 0,     \
+            def, arg, help                                                               \
+    }
 /* A whole number in [lo, hi] with default def: field is unsigned. */
-#define GL_OPT_UINT(name, T, field, lo, hi, def, arg, help)                               \
-    {name, GL_OPT_KIND_UINT, offsetof(T, field), sizeof(unsigned), lo, hi, def, NULL, arg, help}
+#define GL_OPT_UINT(name, T, field, lo, hi, def, arg, help)                              \
+    {                                                                                    \
+        name, GL_OPT_KIND_UINT, offsetof(T, field), sizeof(unsigned), lo, hi, def, NULL, \
+            arg, help                                                                    \
+    }
 /* A flag (no value; "true" or "1" in a file): field is an int, default 0. */
-#define GL_OPT_FLAG(name, T, field, help)                                                 \
-    {name, GL_OPT_KIND_FLAG, offsetof(T, field), sizeof(int), 0, 0, 0, NULL, NULL, help}
+#define GL_OPT_FLAG(name, T, field, help)                                                \
+    {                                                                                    \
+        name, GL_OPT_KIND_FLAG, offsetof(T, field), sizeof(int), 0, 0, 0, NULL, NULL,    \
+            help                                                                         \
+    }
 
 /* A program's table. */
 struct gl_opts {

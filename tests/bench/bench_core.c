@@ -29,7 +29,7 @@ typedef uint8_t hash_t[HLEN];
 /* State shared by the figures. */
 struct bench_ctx {
     const char *vectors;
-    double sha_rate;  /* ref_sha256_65B, hashes/s */
+    double sha_rate; /* ref_sha256_65B, hashes/s */
     double append_rate;
     hash_t *lv[GL_MERKLE_MAX_HEIGHT]; /* the tree: level L has size >> L */
     uint64_t size;
@@ -212,7 +212,8 @@ static int tree_read(void *ctx, const struct gl_node_id *ids, size_t n,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (ids[i].level >= GL_MERKLE_MAX_HEIGHT || ids[i].index >= (c->size >> ids[i].level))
+        if (ids[i].level >= GL_MERKLE_MAX_HEIGHT ||
+            ids[i].index >= (c->size >> ids[i].level))
             return GL_ENOTFOUND;
         memcpy(out[i], c->lv[ids[i].level][ids[i].index], HLEN);
     }
@@ -261,7 +262,8 @@ static int step_inclusion_prove(struct bench_ctx *c, size_t i)
 {
     struct gl_hash_source src = {tree_read, c};
 
-    return gl_merkle_prove_inclusion(&src, c->idx[i], TREE_SIZE, c->proofs[i], &c->lens[i]);
+    return gl_merkle_prove_inclusion(&src, c->idx[i], TREE_SIZE, c->proofs[i],
+                                     &c->lens[i]);
 }
 
 static int step_inclusion_verify(struct bench_ctx *c, size_t i)
@@ -275,7 +277,8 @@ static int step_consistency_prove(struct bench_ctx *c, size_t i)
 {
     struct gl_hash_source src = {tree_read, c};
 
-    return gl_merkle_prove_consistency(&src, c->idx[i], TREE_SIZE, c->proofs[i], &c->lens[i]);
+    return gl_merkle_prove_consistency(&src, c->idx[i], TREE_SIZE, c->proofs[i],
+                                       &c->lens[i]);
 }
 
 static int step_consistency_verify(struct bench_ctx *c, size_t i)

@@ -66,7 +66,8 @@ static void node(uint32_t level, uint64_t index, uint8_t out[HLEN])
     gl_merkle_node_hash(l, r, out);
 }
 
-static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t k, uint8_t (*out)[HLEN])
+static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t k,
+                      uint8_t (*out)[HLEN])
 {
     (void)ctx;
     for (size_t i = 0; i < k; i++)
@@ -200,8 +201,8 @@ int main(int argc, char **argv)
             if ((rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, n, pk->proof,
                                        &pk->nproof)) != 0 ||
                 (rc = gl_mirror_package_encode(e, pk->end - pk->start,
-                                               (const uint8_t(*)[HLEN])pk->proof, pk->nproof,
-                                               &bodies[k])) != 0)
+                                               (const uint8_t(*)[HLEN])pk->proof,
+                                               pk->nproof, &bodies[k])) != 0)
                 die("package", rc);
         }
     }

@@ -184,8 +184,8 @@ static int parse_rate(const char *s, double *out)
     errno = 0;
     v = strtod(s, &end);
     if (errno != 0 || end == s || *end != 0 || !(v >= 0.01 && v <= 1e6)) {
-        fprintf(stderr, "loadgen: --rate must be a number from 0.01 to 1000000, not '%s'\n",
-                s);
+        fprintf(stderr,
+                "loadgen: --rate must be a number from 0.01 to 1000000, not '%s'\n", s);
         return -1;
     }
     *out = v;
@@ -891,8 +891,10 @@ static int print_figures(const struct engine *g)
     else
         printf("bench %s_durable %.0f appends/s\n", g->o->label,
                secs > 0 ? (double)k / secs : 0.0);
-    printf("bench %s_p50_ms %.2f ms\n", g->o->label, k ? percentile(lat, k, 50) * 1000 : 0.0);
-    printf("bench %s_p99_ms %.2f ms\n", g->o->label, k ? percentile(lat, k, 99) * 1000 : 0.0);
+    printf("bench %s_p50_ms %.2f ms\n", g->o->label,
+           k ? percentile(lat, k, 50) * 1000 : 0.0);
+    printf("bench %s_p99_ms %.2f ms\n", g->o->label,
+           k ? percentile(lat, k, 99) * 1000 : 0.0);
     if (strcmp(g->o->label, "append") != 0)
         printf("bench %s_acked_fraction %.4f ratio\n", g->o->label,
                g->n > 0 ? (double)k / (double)g->n : 0.0);

@@ -98,10 +98,10 @@ static int (*real_fdatasync)(int);
 static int (*real_sync_file_range)(int, off64_t, off64_t, unsigned int);
 static int (*real_syncfs)(int);
 
-#define RESOLVE(name)                                                                   \
-    do {                                                                                \
-        if (real_##name == NULL)                                                        \
-            *(void **)&real_##name = dlsym(RTLD_NEXT, #name);                           \
+#define RESOLVE(name)                                                                    \
+    do {                                                                                 \
+        if (real_##name == NULL)                                                         \
+            *(void **)&real_##name = dlsym(RTLD_NEXT, #name);                            \
     } while (0)
 
 static void resolve_all(void)
@@ -157,7 +157,8 @@ __attribute__((constructor)) static void faultfs_init(void)
     const char *dir = getenv("GL_FAULT_DIR"), *ctl = getenv("GL_FAULT_CTL");
 
     resolve_all();
-    if (dir == NULL || ctl == NULL || strlen(ctl) >= sizeof(ctl_path) || canonical_dir(dir) != 0)
+    if (dir == NULL || ctl == NULL || strlen(ctl) >= sizeof(ctl_path) ||
+        canonical_dir(dir) != 0)
         return;
     fault_dir_len = strlen(fault_dir);
     while (fault_dir_len > 1 && fault_dir[fault_dir_len - 1] == '/')
@@ -319,7 +320,8 @@ static int decide(int fd, int cls, const char *fn)
     int err;
 
     s = current_setting();
-    if ((s & 3) == MODE_OFF || ((s >> 2 & 3) != CLASS_ANY && (s >> 2 & 3) != (uint64_t)cls))
+    if ((s & 3) == MODE_OFF ||
+        ((s >> 2 & 3) != CLASS_ANY && (s >> 2 & 3) != (uint64_t)cls))
         return 0;
     if (!fd_in_dir(fd, path, sizeof(path)))
         return 0;
@@ -353,15 +355,15 @@ static int fault(int fd, int cls, const char *fn)
 /* --- the hooks ------------------------------------------------------------------ */
 
 /* For functions returning -1 with errno. */
-#define HOOK(name, cls, call)                                                           \
-    do {                                                                                \
-        int e_;                                                                         \
-        RESOLVE(name);                                                                  \
-        if ((e_ = fault(fd, cls, #name)) != 0) {                                        \
-            errno = e_;                                                                 \
-            return -1;                                                                  \
-        }                                                                               \
-        return call;                                                                    \
+#define HOOK(name, cls, call)                                                            \
+    do {                                                                                 \
+        int e_;                                                                          \
+        RESOLVE(name);                                                                   \
+        if ((e_ = fault(fd, cls, #name)) != 0) {                                         \
+            errno = e_;                                                                  \
+            return -1;                                                                   \
+        }                                                                                \
+        return call;                                                                     \
     } while (0)
 
 ssize_t write(int fd, const void *buf, size_t n)

@@ -15,7 +15,8 @@
 static const char witness_vkey[] =
     "example.org/witness+84e6a7f4+BLdNJK83lHhW5R72xswXhYlEGxlumTKysueyMjmooH5H";
 static const char witness_key[] =
-    "PRIVATE+KEY+example.org/witness+84e6a7f4+BKMW2iLaLHVUSVQGnXTMAPb1MJYrrropBzrPHofDFSCI";
+    "PRIVATE+KEY+example.org/"
+    "witness+84e6a7f4+BKMW2iLaLHVUSVQGnXTMAPb1MJYrrropBzrPHofDFSCI";
 static const char log_note[] =
     "example.com/log\n1000\nY4r6mAIpJbrP3a2xXvIv0BmcGsmcKXO2FYJD0T/OBcI=\n\n"
     "\xe2\x80\x94 example.com/log n11FJlXfdH72Pmrvm6oPk4M+eYR7U/On16dS0k96J6XSrhQBwXiT5C"

@@ -44,15 +44,16 @@ static void check_lookups(const struct gl_policy *p)
     k = gl_policy_log_keys(p, &n);
     for (i = 0; i < n; i++)
         if (gl_policy_find_log_key(p, k[i].name, strlen(k[i].name), k[i].id, &idx) != 0 ||
-            idx != i || gl_policy_find_log(p, k[i].name, strlen(k[i].name), 0, &idx) != 0 ||
-            idx > i)
+            idx != i ||
+            gl_policy_find_log(p, k[i].name, strlen(k[i].name), 0, &idx) != 0 || idx > i)
             abort();
     k = gl_policy_witness_keys(p, &n);
     for (i = 0; i < n; i++) {
         const struct gl_policy_witness *w = gl_policy_witness_at(p, i);
         struct gl_policy_ref r;
         if (k[i].type != GL_KEY_COSIG || w->key != &k[i] ||
-            gl_policy_find_witness_key(p, k[i].name, strlen(k[i].name), k[i].id, &idx) != 0 ||
+            gl_policy_find_witness_key(p, k[i].name, strlen(k[i].name), k[i].id, &idx) !=
+                0 ||
             idx != i || gl_policy_find_name(p, w->name, strlen(w->name), &r) != 0 ||
             r.kind != GL_POLICY_REF_WITNESS || r.index != i)
             abort();
@@ -73,8 +74,8 @@ static void check_quorum(const struct gl_policy *p, const uint8_t *data, size_t 
     r1 = gl_policy_quorum_check(p, w, n);
     memset(w, 1, sizeof(w));
     rall = gl_policy_quorum_check(p, w, n);
-    if ((r0 != 0 && r0 != GL_EQUORUM) || (r0 == 0 && r1 != 0) ||
-        (r1 == 0 && rall != 0) || (rall != 0 && rall != GL_EQUORUM))
+    if ((r0 != 0 && r0 != GL_EQUORUM) || (r0 == 0 && r1 != 0) || (r1 == 0 && rall != 0) ||
+        (rall != 0 && rall != GL_EQUORUM))
         abort();
     if (gl_policy_quorum(p).kind == GL_POLICY_REF_NONE && r0 != 0)
         abort();

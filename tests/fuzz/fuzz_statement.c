@@ -14,9 +14,8 @@
 #include "glasslog/error.h"
 #include "glasslog/statement.h"
 
-static const char fuzz_skey[] =
-    "PRIVATE+KEY+fuzz.glasslog.dev/submitter+6f903c75+"
-    "AVV3yO8WhwezZNu8BfXj6geOK1YGqivazYp5yi8Wywwo";
+static const char fuzz_skey[] = "PRIVATE+KEY+fuzz.glasslog.dev/submitter+6f903c75+"
+                                "AVV3yO8WhwezZNu8BfXj6geOK1YGqivazYp5yi8Wywwo";
 
 static int inside(const char *p, size_t n, const uint8_t *data, size_t size)
 {
@@ -28,8 +27,8 @@ static void check_pointers(const struct gl_statement *st, const uint8_t *data,
 {
     const struct gl_statement_fields *f = &st->fields;
 
-    if (st->msg != (const char *)data || st->msg_len != size ||
-        st->text != st->msg || !inside(st->text, st->text_len, data, size) ||
+    if (st->msg != (const char *)data || st->msg_len != size || st->text != st->msg ||
+        !inside(st->text, st->text_len, data, size) ||
         !inside(f->subject, f->subject_len, data, size) ||
         !inside(f->version, f->version_len, data, size) ||
         !inside(st->sig.name, st->sig.name_len, data, size) ||
@@ -50,15 +49,15 @@ static void check_canonical(const struct gl_statement *st)
     struct gl_buf b;
 
     gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
-    if (gl_statement_format_text(&st->fields, &b, NULL) != 0 ||
-        b.len != st->text_len || memcmp(b.data, st->text, b.len) != 0)
+    if (gl_statement_format_text(&st->fields, &b, NULL) != 0 || b.len != st->text_len ||
+        memcmp(b.data, st->text, b.len) != 0)
         abort();
     gl_buf_release(&b);
 }
 
 /* Re-signing the fields gives a statement that parses and verifies. */
-static void check_resign(const struct gl_statement *st,
-                         const struct gl_signer *s, const struct gl_verifier *v)
+static void check_resign(const struct gl_statement *st, const struct gl_signer *s,
+                         const struct gl_verifier *v)
 {
     struct gl_statement again;
     struct gl_buf b;
@@ -68,8 +67,7 @@ static void check_resign(const struct gl_statement *st,
     if (gl_statement_sign(&st->fields, s, &b, NULL) != 0 ||
         gl_statement_parse((const char *)b.data, b.len, &again, NULL) != 0 ||
         gl_statement_verify(&again, v, 1, &which) != 0 || which != 0 ||
-        again.text_len != st->text_len ||
-        memcmp(again.text, st->text, st->text_len) != 0)
+        again.text_len != st->text_len || memcmp(again.text, st->text, st->text_len) != 0)
         abort();
     gl_buf_release(&b);
 }

@@ -25,9 +25,9 @@ static const char fuzz_logs[] =
 static void check_record(const struct addck_req *r, const struct addck_kept *kept,
                          const struct gl_checkpoint *c)
 {
-    static const char ours[] =
-        "\xe2\x80\x94 witness.example/w AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n";
+    static const char ours[] = "\xe2\x80\x94 witness.example/w "
+                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n";
     struct gl_checkpoint again;
     struct gl_note *n = NULL;
     struct gl_buf rec;

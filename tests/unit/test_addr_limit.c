@@ -77,8 +77,10 @@ static void test_keys(void **state)
     assert_int_equal(addr_limit_key((struct sockaddr *)&un, sizeof(un), &k), GL_EINVAL);
     memset(&s4, 0, sizeof(s4));
     s4.sin_family = AF_INET;
-    assert_int_equal(addr_limit_key((struct sockaddr *)&s4, sizeof(s4) - 1, &k), GL_EINVAL);
-    assert_int_equal(addr_limit_key((struct sockaddr *)&s4, sizeof(struct sockaddr_in6), &k), 0);
+    assert_int_equal(addr_limit_key((struct sockaddr *)&s4, sizeof(s4) - 1, &k),
+                     GL_EINVAL);
+    assert_int_equal(
+        addr_limit_key((struct sockaddr *)&s4, sizeof(struct sockaddr_in6), &k), 0);
     s4.sin_family = AF_INET6;
     assert_int_equal(addr_limit_key((struct sockaddr *)&s4, sizeof(s4), &k), GL_EINVAL);
     assert_int_equal(addr_limit_key(NULL, 0, &k), GL_EINVAL);
@@ -145,7 +147,8 @@ static void test_model(void **state)
     for (size_t i = 0; i < POOL; i++) {
         char text[64];
         if (i % 2 == 0) {
-            snprintf(text, sizeof(text), "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255, i & 255);
+            snprintf(text, sizeof(text), "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255,
+                     i & 255);
             keys[i] = key4(text);
         } else {
             snprintf(text, sizeof(text), "2001:db8:%zx:%zx::%zx", i >> 4, i & 15, i);

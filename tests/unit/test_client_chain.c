@@ -181,7 +181,8 @@ static int teardown(void **state)
 
 /* Judges the chain of entries es[0..n) (head es[0]) under policy 0 (with
  * require audit) or 1; returns the report (caller frees). */
-static struct chain_report *judge(const int *es, size_t n, int policy, const uint8_t *artifact)
+static struct chain_report *judge(const int *es, size_t n, int policy,
+                                  const uint8_t *artifact)
 {
     struct chain_item items[CHAIN_MAX];
     struct chain_report *r = malloc(sizeof(*r));
@@ -189,9 +190,9 @@ static struct chain_report *judge(const int *es, size_t n, int policy, const uin
     int rc;
 
     assert_non_null(r);
-    assert_int_equal(gl_policy_parse(fx.policy_text[policy], strlen(fx.policy_text[policy]),
-                                     &p, NULL),
-                     0);
+    assert_int_equal(
+        gl_policy_parse(fx.policy_text[policy], strlen(fx.policy_text[policy]), &p, NULL),
+        0);
     for (size_t i = 0; i < n; i++) {
         items[i].stmt = (const char *)fx.st[es[i]].data;
         items[i].len = fx.st[es[i]].len;
@@ -251,7 +252,8 @@ static void test_rebuild_differs(void **state)
 
     (void)state;
     assert_false(r->ok);
-    row(r, "rebuild", E_REBUILD2X, CHAIN_FAIL, "rebuilt d2d2d2d2d2d2d2d2..., which differs");
+    row(r, "rebuild", E_REBUILD2X, CHAIN_FAIL,
+        "rebuilt d2d2d2d2d2d2d2d2..., which differs");
     row(r, "rebuild", E_REBUILD1, CHAIN_OK, "reproduced");
     row(r, "rebuilds", -1, CHAIN_OK, "1 of the 1 required");
     free(r);
@@ -294,7 +296,8 @@ static void test_unaudited_and_missing_source(void **state)
      * about another digest and is not shown */
     r = judge((const int[]){E_BUILD_Y, E_SOURCE}, 2, 1, D);
     assert_false(r->ok);
-    row(r, "source", -1, CHAIN_FAIL, "no source statement by a builder for 2222222222222222");
+    row(r, "source", -1, CHAIN_FAIL,
+        "no source statement by a builder for 2222222222222222");
     for (size_t i = 0; i < r->nrows; i++)
         assert_true(r->rows[i].item != 1);
     free(r);

@@ -80,10 +80,12 @@ static void test_errors(void **state)
     (void)state;
 
     refused("build my-app 1.0\n", GL_EPARSE, 1, "want 4 items");
-    refused("# c\nbuild a 1 " H1 "\nbuild a 1 " H1 " more\n", GL_EPARSE, 3, "want 4 items");
+    refused("# c\nbuild a 1 " H1 "\nbuild a 1 " H1 " more\n", GL_EPARSE, 3,
+            "want 4 items");
     refused("release a 1 " H1 "\n", GL_EPARSE, 1, "the kind must be");
-    refused("build a 1 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n",
-            GL_EPARSE, 1, "64 lowercase hex digits");
+    refused(
+        "build a 1 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n",
+        GL_EPARSE, 1, "64 lowercase hex digits");
     refused("build a 1 " H1 "0\n", GL_EPARSE, 1, "64 lowercase hex digits");
     refused("build a 1 " H1 "\r\n", GL_EPARSE, 1, "64 lowercase hex digits");
     refused("build a\xc3\xa9 1 " H1 "\n", GL_EPARSE, 1, "printable ASCII");

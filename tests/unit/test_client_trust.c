@@ -232,9 +232,9 @@ static void cosign_all(struct fixture *f, const uint64_t *times)
     assert_int_equal(gl_note_parse((char *)f->ck.data, f->ck.len, &note, NULL), 0);
     for (size_t i = 0; i < f->nwit; i++)
         if (times[i] != 0)
-            assert_int_equal(gl_cosig_sign(&f->wit[i], note->text, note->text_len,
-                                           times[i], &line),
-                             0);
+            assert_int_equal(
+                gl_cosig_sign(&f->wit[i], note->text, note->text_len, times[i], &line),
+                0);
     gl_buf_init(&f->cosigned, 1 << 16);
     if (line.len == 0)
         assert_int_equal(gl_buf_append(&f->cosigned, f->ck.data, f->ck.len), 0);
@@ -374,9 +374,10 @@ static void test_verify_steps(void **state)
     /* Age: 100 s old against 60 s and 3600 s limits. */
     assert_int_equal(run(&f, NULL, 60, VTIME + 100, r), GL_EVERIFY);
     assert_int_equal(r->failed, TRUST_AGE);
-    assert_non_null(strstr(r->why[TRUST_AGE],
-                           "the freshest quorum of cosignatures dates from "
-                           "2023-11-14T22:13:20Z, 100 s ago, older than the limit of 60 s"));
+    assert_non_null(
+        strstr(r->why[TRUST_AGE],
+               "the freshest quorum of cosignatures dates from "
+               "2023-11-14T22:13:20Z, 100 s ago, older than the limit of 60 s"));
     assert_int_equal(run(&f, NULL, 3600, VTIME + 100, r), 0);
     assert_int_equal(r->state[TRUST_AGE], TRUST_PASSED);
     /* Inclusion: wrong index, then a flipped proof hash. */
@@ -543,11 +544,12 @@ static void test_age_future_boundary(void **state)
     assert_int_equal(r->state[TRUST_AGE], TRUST_FAILED);
     assert_int_equal(r->age.rc, GL_EQUORUM);
     assert_int_equal(r->age.nfuture, 1);
-    assert_non_null(strstr(r->why[TRUST_AGE],
-                           "the valid cosignatures (not dated in the future) do not satisfy "
-                           "the policy's quorum, so the checkpoint's age is unknown; not "
-                           "counted, dated more than 300 s in the future: A at "
-                           "2023-11-14T22:18:21Z (301 s ahead)"));
+    assert_non_null(
+        strstr(r->why[TRUST_AGE],
+               "the valid cosignatures (not dated in the future) do not satisfy "
+               "the policy's quorum, so the checkpoint's age is unknown; not "
+               "counted, dated more than 300 s in the future: A at "
+               "2023-11-14T22:18:21Z (301 s ahead)"));
     teardown(&f);
     /* any(A, B): A 301 s ahead is dropped, B 10 s old decides. */
     t[0] = VTIME + 301;

@@ -16,17 +16,18 @@
 static void test_base64_rfc4648(void **state)
 {
     static const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                "Zm9vYmFy"};
+    static const char *out[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     char enc[16];
     uint8_t dec[16];
     size_t n;
     (void)state;
     for (int i = 0; i < 7; i++) {
-        assert_int_equal(gl_base64_encode((const uint8_t *)in[i], strlen(in[i]), enc,
-                                          sizeof(enc)), 0);
+        assert_int_equal(
+            gl_base64_encode((const uint8_t *)in[i], strlen(in[i]), enc, sizeof(enc)), 0);
         assert_string_equal(enc, out[i]);
-        assert_int_equal(gl_base64_decode(out[i], strlen(out[i]), dec, sizeof(dec), &n), 0);
+        assert_int_equal(gl_base64_decode(out[i], strlen(out[i]), dec, sizeof(dec), &n),
+                         0);
         assert_int_equal(n, strlen(in[i]));
         assert_memory_equal(dec, in[i], n);
     }
@@ -35,8 +36,9 @@ static void test_base64_rfc4648(void **state)
 
 static void test_base64_strict(void **state)
 {
-    static const char *bad[] = {"Zg=", "Zg", "Zh==", "Zm9=", "Z===", "====", "Zg==Zg==",
-                                "Zm9v\n", " Zm9v", "Zm-v", "Zm_v", "Zm9v====", "=m9v"};
+    static const char *bad[] = {"Zg=",  "Zg",       "Zh==",   "Zm9=",  "Z===",
+                                "====", "Zg==Zg==", "Zm9v\n", " Zm9v", "Zm-v",
+                                "Zm_v", "Zm9v====", "=m9v"};
     uint8_t dec[16];
     size_t n;
     (void)state;
@@ -155,9 +157,12 @@ static void test_strerror(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_strict),
-        cmocka_unit_test(test_hex),            cmocka_unit_test(test_parse_u64),
-        cmocka_unit_test(test_buf),            cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_base64_rfc4648),
+        cmocka_unit_test(test_base64_strict),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,13 +116,15 @@ static void test_load_signer(void **state)
     memset(big, 'A', sizeof(big));
     path_of("big.key", p, sizeof(p));
     assert_int_equal(gl_file_write_new(p, big, sizeof(big), 0600), 0);
-    tu_expect_why(gl_file_load_signer(p, &k, &why), &why, GL_ETOOBIG, 0, "larger than a key");
+    tu_expect_why(gl_file_load_signer(p, &k, &why), &why, GL_ETOOBIG, 0,
+                  "larger than a key");
     path_of("bad.key", p, sizeof(p));
     assert_int_equal(gl_file_write_new(p, "PRIVATE+KEY+x\n", 14, 0600), 0);
     assert_int_not_equal(gl_file_load_signer(p, &k, &why), 0);
     assert_true(why.reason[0] != 0);
     path_of("none.key", p, sizeof(p));
-    tu_expect_why(gl_file_load_signer(p, &k, &why), &why, GL_EIO, 0, "cannot read the file");
+    tu_expect_why(gl_file_load_signer(p, &k, &why), &why, GL_EIO, 0,
+                  "cannot read the file");
 }
 
 int main(void)

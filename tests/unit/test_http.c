@@ -98,7 +98,7 @@ struct fx {
     /* main thread / loop side */
     int closed_cb;
     uint64_t active_at_close; /* connections open when the client was done */
-    double close_ms; /* from close request to the end of uv_run */
+    double close_ms;          /* from close request to the end of uv_run */
     struct timespec close_start;
     struct gl_http_client *keep; /* a client kept open past the loop */
     /* handler side records */
@@ -168,9 +168,11 @@ static void on_later(uv_timer_t *t)
     case LATER_SLOW:
     case LATER_CLOSE:
         assert_int_equal(gl_http_pending_alive(l->p), 1);
-        assert_int_equal(gl_http_pending_reply(l->p, 200, "text/plain", NULL, 0, "late", 4), 0);
+        assert_int_equal(
+            gl_http_pending_reply(l->p, 200, "text/plain", NULL, 0, "late", 4), 0);
         assert_int_equal(gl_http_pending_alive(l->p), 0);
-        assert_int_equal(gl_http_pending_reply(l->p, 200, NULL, NULL, 0, NULL, 0), GL_ESTATE);
+        assert_int_equal(gl_http_pending_reply(l->p, 200, NULL, NULL, 0, NULL, 0),
+                         GL_ESTATE);
         break;
     case LATER_RST:
         /* the peer reset the connection; the sweep has not looked yet */
@@ -220,7 +222,8 @@ static void on_async_done(void *arg, int err, struct gl_http_response *resp)
         struct gl_http_request_spec spec;
         char msg[32], url[96];
         snprintf(msg, sizeof(msg), "ok %d", f->async_ok);
-        gl_http_pending_reply(f->async_pending, 200, "text/plain", NULL, 0, msg, strlen(msg));
+        gl_http_pending_reply(f->async_pending, 200, "text/plain", NULL, 0, msg,
+                              strlen(msg));
         gl_http_pending_release(f->async_pending);
         f->async_pending = NULL;
         /* One more, cancelled by the close before it can finish; then no
@@ -229,7 +232,8 @@ static void on_async_done(void *arg, int err, struct gl_http_response *resp)
         memset(&spec, 0, sizeof(spec));
         spec.url = url;
         spec.max_response = 4096;
-        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_cancelled, f), 0);
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_cancelled, f),
+                         0);
         assert_int_equal(gl_http_multi_active(f->multi), 1);
         gl_http_multi_close(f->multi, NULL, NULL);
         assert_int_equal(f->async_cancelled, 1);
@@ -299,7 +303,8 @@ static int handler(void *ctx, struct gl_http_req *req)
         size_t vlen;
         if (gl_http_req_header(req, "Host", &v, &vlen) != 0)
             return gl_http_reply_error(req, 400, "no host");
-        assert_int_equal(gl_http_req_header(req, "content-length", &v, &vlen), GL_ENOTFOUND);
+        assert_int_equal(gl_http_req_header(req, "content-length", &v, &vlen),
+                         GL_ENOTFOUND);
         assert_int_equal(gl_http_req_header(req, "bad name", &v, &vlen), GL_EINVAL);
         if (gl_http_req_header(req, "Host", &v, &vlen) != 0)
             return gl_http_reply_error(req, 400, "no host");
@@ -352,7 +357,8 @@ static int handler(void *ctx, struct gl_http_req *req)
         for (int i = 0; i < 3; i++)
             assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f), 0);
         spec.url = "ftp://example.org/";
-        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f), GL_EINVAL);
+        assert_int_equal(gl_http_multi_request(f->multi, &spec, on_async_done, f),
+                         GL_EINVAL);
         return 0;
     }
     return gl_http_reply_error(req, 404, "no such route");
@@ -400,8 +406,8 @@ static void cfg_local(struct gl_http_server_config *cfg, const char *listen)
  * a thread until the client is done and the server has shut down. With
  * hold, the client thread keeps running (holding its connections) until
  * the loop has ended. */
-static void fx_run(struct fx *f, const struct gl_http_server_config *cfg_in, client_fn client,
-                   int hold)
+static void fx_run(struct fx *f, const struct gl_http_server_config *cfg_in,
+                   client_fn client, int hold)
 {
     struct gl_http_server_config cfg;
     struct timespec end;
@@ -530,7 +536,8 @@ static int raw_connect_ex(const char *from, uint16_t port, int rcvbuf)
     struct sockaddr_storage src, dst;
     struct timeval tv = {2, 0};
     socklen_t len;
-    int v6 = strchr(from, ':') != NULL, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    int v6 = strchr(from, ':') != NULL,
+        fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 
     if (fd < 0)
         return -1;
@@ -540,14 +547,16 @@ static int raw_connect_ex(const char *from, uint16_t port, int rcvbuf)
     memset(&src, 0, sizeof(src));
     memset(&dst, 0, sizeof(dst));
     if (v6) {
-        struct sockaddr_in6 *s = (struct sockaddr_in6 *)&src, *d = (struct sockaddr_in6 *)&dst;
+        struct sockaddr_in6 *s = (struct sockaddr_in6 *)&src,
+                            *d = (struct sockaddr_in6 *)&dst;
         s->sin6_family = d->sin6_family = AF_INET6;
         inet_pton(AF_INET6, from, &s->sin6_addr);
         d->sin6_addr = in6addr_loopback;
         d->sin6_port = htons(port);
         len = sizeof(*s);
     } else {
-        struct sockaddr_in *s = (struct sockaddr_in *)&src, *d = (struct sockaddr_in *)&dst;
+        struct sockaddr_in *s = (struct sockaddr_in *)&src,
+                           *d = (struct sockaddr_in *)&dst;
         s->sin_family = d->sin_family = AF_INET;
         inet_pton(AF_INET, from, &s->sin_addr);
         d->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -633,9 +642,9 @@ static void client_routing(struct fx *f)
     s.timeout_ms = 2000;
     s.capture_header = "cache-control";
     record(&f->s[0], gl_http_request(c, &s, &r), &r, t0);
-    get(f, c, 1, "/echo", 4096, 2000);              /* same connection, default capture */
-    get(f, c, 2, "/nowhere?x", 4096, 2000);         /* 404 */
-    get(f, c, 3, "/echo/../echo", 4096, 2000);      /* path as received */
+    get(f, c, 1, "/echo", 4096, 2000);         /* same connection, default capture */
+    get(f, c, 2, "/nowhere?x", 4096, 2000);    /* 404 */
+    get(f, c, 3, "/echo/../echo", 4096, 2000); /* path as received */
     get(f, c, 4, "/host", 4096, 2000);
     gl_http_client_free(c);
 }
@@ -704,8 +713,8 @@ static void client_post(struct fx *f)
         size_t n = MAX_BODY + 1;
         uint8_t *big = calloc(1, n);
         t0 = now_ms();
-        record(&f->s[2], gl_http_post(c, url, "text/plain", big, n, 1 << 20, 2000, &r), &r,
-               t0);
+        record(&f->s[2], gl_http_post(c, url, "text/plain", big, n, 1 << 20, 2000, &r),
+               &r, t0);
         free(big);
     }
     get(f, c, 3, "/body", 4096, 2000); /* GET on a POST route: 405 */
@@ -798,7 +807,8 @@ static void test_raw_wire(void **state)
     assert_true(strlen(strstr(r, "\r\n\r\n")) == 4); /* HEAD: no body */
     assert_true(strncmp(f.raw[4], "HTTP/1.1 200 OK\r\n", 17) == 0);
     assert_non_null(ci_find(f.raw[4], "\r\nContent-Length: 11\r\n"));
-    assert_int_equal(f.raw_len[4], (int)(strstr(f.raw[4], "\r\n\r\n") + 4 - f.raw[4]) + 11);
+    assert_int_equal(f.raw_len[4],
+                     (int)(strstr(f.raw[4], "\r\n\r\n") + 4 - f.raw[4]) + 11);
     assert_memory_equal(strstr(f.raw[4], "\r\n\r\n") + 4, "hel\0o world", 11);
     assert_true(strncmp(f.raw[2], "HTTP/1.1 400 ", 13) == 0);
     assert_true(strncmp(f.raw[3], "HTTP/1.1 414 ", 13) == 0);
@@ -895,11 +905,11 @@ static void client_limits(struct fx *f)
     char url[128];
     double t0;
 
-    get(f, c, 0, "/big", BIG_LEN - 1, 2000);  /* over the cap */
-    get(f, c, 1, "/big", BIG_LEN, 2000);      /* exactly the cap */
-    get(f, c, 2, "/gzip", 1 << 20, 2000);     /* decoded */
-    get(f, c, 3, "/gzip", 10000, 2000);       /* 82 bytes on the wire, 18000 decoded */
-    get(f, c, 4, "/echo", 4096, 2000);        /* the connection still works */
+    get(f, c, 0, "/big", BIG_LEN - 1, 2000); /* over the cap */
+    get(f, c, 1, "/big", BIG_LEN, 2000);     /* exactly the cap */
+    get(f, c, 2, "/gzip", 1 << 20, 2000);    /* decoded */
+    get(f, c, 3, "/gzip", 10000, 2000);      /* 82 bytes on the wire, 18000 decoded */
+    get(f, c, 4, "/echo", 4096, 2000);       /* the connection still works */
     /* a refused connection: nothing listens on port 1 of 127.0.0.1 */
     t0 = now_ms();
     record(&f->s[5], gl_http_get(c, "http://127.0.0.1:1/", 4096, 2000, &r), &r, t0);
@@ -908,7 +918,8 @@ static void client_limits(struct fx *f)
     record(&f->s[6], gl_http_get(c, "file:///etc/passwd", 4096, 2000, &r), &r, t0);
     snprintf(url, sizeof(url), "%s/echo", f->base);
     t0 = now_ms();
-    record(&f->s[7], gl_http_get(c, url, GL_HTTP_CLIENT_MAX_RESPONSE + 1, 2000, &r), &r, t0);
+    record(&f->s[7], gl_http_get(c, url, GL_HTTP_CLIENT_MAX_RESPONSE + 1, 2000, &r), &r,
+           t0);
     t0 = now_ms();
     record(&f->s[8], gl_http_get(c, "http://127.0.0.1/a b", 4096, 2000, &r), &r, t0);
     gl_http_client_free(c);
@@ -1223,7 +1234,8 @@ static double dribble(int fd, const char *msg, size_t len, int gap_ms, int *eof)
  * deadline starts again. */
 static void client_slow(struct fx *f)
 {
-    static const char post[] = "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 150\r\n\r\n";
+    static const char post[] =
+        "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 150\r\n\r\n";
     static const char chunked[] = "POST /body HTTP/1.1\r\nHost: x\r\n"
                                   "Transfer-Encoding: chunked\r\n\r\n";
     static const char req[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -1299,7 +1311,8 @@ static size_t drain(int fd, int pause_ms, int *end)
             return got;
         }
         if (hlen < sizeof(head) - 1) {
-            size_t c = (size_t)k < sizeof(head) - 1 - hlen ? (size_t)k : sizeof(head) - 1 - hlen;
+            size_t c =
+                (size_t)k < sizeof(head) - 1 - hlen ? (size_t)k : sizeof(head) - 1 - hlen;
             memcpy(head + hlen, buf, c);
             hlen += c;
             head[hlen] = 0;
@@ -1368,7 +1381,8 @@ static void test_stalled_reader(void **state)
  * stay under it (h2o counts ">="); a chunked stream of 1 MiB is cut. */
 static void client_caps(struct fx *f)
 {
-    static const char over[] = "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n";
+    static const char over[] =
+        "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n";
     static const char chunk_head[] = "POST /body HTTP/1.1\r\nHost: x\r\n"
                                      "Transfer-Encoding: chunked\r\n\r\n";
     struct gl_buf b;
@@ -1474,9 +1488,10 @@ static void close_now(struct gl_http_server *srv, uv_loop_t *loop)
 
 static void test_config(void **state)
 {
-    static const char *bad[] = {"",          "127.0.0.1",   "127.0.0.1:",  ":80",
-                                "localhost:80", "127.0.0.1:65536", "1.2.3.4:8x", "[::1]:",
-                                "::1:80",    "[::1]80",     "[nope]:80",   "127.0.0.1:123456"};
+    static const char *bad[] = {"",           "127.0.0.1",    "127.0.0.1:",
+                                ":80",        "localhost:80", "127.0.0.1:65536",
+                                "1.2.3.4:8x", "[::1]:",       "::1:80",
+                                "[::1]80",    "[nope]:80",    "127.0.0.1:123456"};
     struct gl_http_server_config cfg;
     struct gl_http_server *srv = NULL, *srv2 = NULL;
     uv_loop_t loop;
@@ -1489,18 +1504,23 @@ static void test_config(void **state)
     memset(&cfg, 0, sizeof(cfg));
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         cfg.listen = bad[i];
-        assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv), GL_EINVAL);
+        assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                         GL_EINVAL);
     }
     cfg.listen = NULL;
-    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv), GL_EINVAL);
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
     cfg.listen = "127.0.0.1:0";
     cfg.server_name = "bad\nname";
-    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv), GL_EINVAL);
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
     cfg.server_name = NULL;
     cfg.max_body = GL_HTTP_MAX_BODY_LIMIT + 1;
-    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv), GL_EINVAL);
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
     cfg.max_body = 0;
-    assert_int_equal(gl_http_server_new(&loop, NULL, null_handler, NULL, &srv), GL_EINVAL);
+    assert_int_equal(gl_http_server_new(&loop, NULL, null_handler, NULL, &srv),
+                     GL_EINVAL);
     assert_int_equal(gl_http_server_new(&loop, &cfg, NULL, NULL, &srv), GL_EINVAL);
     /* a port in use; SIGPIPE ignored once a server exists */
     signal(SIGPIPE, SIG_DFL);
@@ -1530,15 +1550,14 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routing),       cmocka_unit_test(test_post_binary),
-        cmocka_unit_test(test_raw_wire),      cmocka_unit_test(test_deferred),
-        cmocka_unit_test(test_error_json),    cmocka_unit_test(test_client_limits),
-        cmocka_unit_test(test_shutdown_idle), cmocka_unit_test(test_shutdown_pending),
+        cmocka_unit_test(test_routing),         cmocka_unit_test(test_post_binary),
+        cmocka_unit_test(test_raw_wire),        cmocka_unit_test(test_deferred),
+        cmocka_unit_test(test_error_json),      cmocka_unit_test(test_client_limits),
+        cmocka_unit_test(test_shutdown_idle),   cmocka_unit_test(test_shutdown_pending),
         cmocka_unit_test(test_max_connections), cmocka_unit_test(test_timeouts),
-        cmocka_unit_test(test_async),
-        cmocka_unit_test(test_per_client),    cmocka_unit_test(test_per_client_ipv6),
-        cmocka_unit_test(test_slow_clients),  cmocka_unit_test(test_stalled_reader),
-        cmocka_unit_test(test_body_caps),
+        cmocka_unit_test(test_async),           cmocka_unit_test(test_per_client),
+        cmocka_unit_test(test_per_client_ipv6), cmocka_unit_test(test_slow_clients),
+        cmocka_unit_test(test_stalled_reader),  cmocka_unit_test(test_body_caps),
         cmocka_unit_test(test_config),
     };
 

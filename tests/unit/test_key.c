@@ -137,7 +137,8 @@ static void test_malformed(void **state)
         " PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n\n",
         "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-        "PeterNeumann+c74f20a3+AhpcD2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", /* type 2 */
+        "PeterNeumann+c74f20a3+AhpcD2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", /* type 2
+                                                                                */
         "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
     };
     static const char *bad_skeys[] = {
@@ -208,7 +209,9 @@ static void test_names(void **state)
     assert_false(gl_key_name_valid("a b", 3));
     assert_false(gl_key_name_valid("a\tb", 3));
     assert_false(gl_key_name_valid("a+b", 3));
-    assert_false(gl_key_name_valid("a\xc2\xa0" "b", 4)); /* NBSP */
+    assert_false(gl_key_name_valid("a\xc2\xa0"
+                                   "b",
+                                   4));                  /* NBSP */
     assert_false(gl_key_name_valid("a\xe3\x80\x80", 4)); /* ideographic space */
     assert_false(gl_key_name_valid("\xc0\xaf", 2));      /* overlong */
     assert_false(gl_key_name_valid("\xed\xa0\x80", 3));  /* surrogate */

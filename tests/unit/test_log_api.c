@@ -48,8 +48,8 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 
-#define SEED 1000    /* the reference tree the store starts with */
-#define NAPPEND 30   /* statements appended (past the tile boundary at 1024) */
+#define SEED 1000  /* the reference tree the store starts with */
+#define NAPPEND 30 /* statements appended (past the tile boundary at 1024) */
 #define MAXLEAVES (SEED + NAPPEND + 8)
 
 /* The subject of appended statement k: the first four test the lookup's
@@ -124,7 +124,7 @@ struct fx {
     uint8_t stmt_sha[NAPPEND][32], stmt_leaf[NAPPEND][32];
     char version[NAPPEND][16];
     struct gl_buf unknown, forged; /* by a key not listed; text changed after signing */
-    uint64_t appends, duplicates; /* counted by the client */
+    uint64_t appends, duplicates;  /* counted by the client */
     /* client thread */
     struct gl_http_client *c;
     int checks, failures, before; /* before: checks made before the scenario */
@@ -206,17 +206,20 @@ static void get(struct fx *f, const char *path, struct reply *r)
 }
 
 /* path answers status with a JSON error whose text contains what. */
-static void expect_error(struct fx *f, const char *method, const char *path, const void *body,
-                         size_t len, long status, const char *what)
+static void expect_error(struct fx *f, const char *method, const char *path,
+                         const void *body, size_t len, long status, const char *what)
 {
     struct reply r;
     const cJSON *e;
 
     request(f, method, path, body, len, NULL, &r);
     e = cJSON_GetObjectItemCaseSensitive(r.json, "error");
-    CHECKF(f, r.status == status && cJSON_IsString(e) && strstr(e->valuestring, what) != NULL,
+    CHECKF(f,
+           r.status == status && cJSON_IsString(e) &&
+               strstr(e->valuestring, what) != NULL,
            "%s %s: got %ld %.*s, want %ld with \"%s\"", method, path, r.status,
-           (int)(r.body.len > 150 ? 150 : r.body.len), (const char *)r.body.data, status, what);
+           (int)(r.body.len > 150 ? 150 : r.body.len), (const char *)r.body.data, status,
+           what);
     reply_free(&r);
 }
 
@@ -254,7 +257,8 @@ static int json_proof(const cJSON *o, uint8_t (*proof)[32], size_t *len)
     cJSON_ArrayForEach(h, arr)
     {
         if (*len >= GL_MERKLE_MAX_PROOF || !cJSON_IsString(h) ||
-            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*len], 32, 1) != 0)
+            gl_hex_decode_exact(h->valuestring, strlen(h->valuestring), proof[*len], 32,
+                                1) != 0)
             return 0;
         (*len)++;
     }
@@ -301,8 +305,8 @@ static void check_tlogproof(struct fx *f, const char *text, const uint8_t leaf[3
     if (!CHECK(f, gl_tlogproof_parse(text, strlen(text), &p, NULL) == 0))
         return;
     CHECK(f, p->index == index);
-    if (CHECKF(f, gl_tlogproof_verify(p, leaf, &f->vkey, &cp, &what) == 0, "proof of %llu: %s",
-               (unsigned long long)index, what.reason)) {
+    if (CHECKF(f, gl_tlogproof_verify(p, leaf, &f->vkey, &cp, &what) == 0,
+               "proof of %llu: %s", (unsigned long long)index, what.reason)) {
         CHECK(f, cp.size > index && cp.size <= f->size);
         root_at(f, cp.size, root);
         CHECK(f, memcmp(cp.root, root, 32) == 0);
@@ -317,8 +321,8 @@ static void expect_bytes(struct fx *f, const char *path, const void *want, size_
 
     get(f, path, &r);
     CHECKF(f, r.status == 200 && r.body.len == len && memcmp(r.body.data, want, len) == 0,
-           "GET %s: %ld, %zu bytes (want 200, %zu bytes equal)", path, r.status, r.body.len,
-           len);
+           "GET %s: %ld, %zu bytes (want 200, %zu bytes equal)", path, r.status,
+           r.body.len, len);
     reply_free(&r);
 }
 
@@ -336,23 +340,26 @@ static void expect_vector(struct fx *f, const char *path)
     free(want);
 }
 
-/* --- the client's scenario -------------------------------------------------------------- */
+/* --- the client's scenario
+ * -------------------------------------------------------------- */
 
 static void client_seeded(struct fx *f)
 {
     static const char *const tiles[] = {
-        "/tile/0/000",         "/tile/0/001",         "/tile/0/002",
-        "/tile/0/003.p/232",   "/tile/1/000.p/3",     "/tile/entries/000",
-        "/tile/entries/001",   "/tile/entries/002",   "/tile/entries/003.p/232",
+        "/tile/0/000",       "/tile/0/001",       "/tile/0/002",
+        "/tile/0/003.p/232", "/tile/1/000.p/3",   "/tile/entries/000",
+        "/tile/entries/001", "/tile/entries/002", "/tile/entries/003.p/232",
     };
     static const char *const missing[] = {
-        "/tile/0/003",       "/tile/0/004",         "/tile/0/003.p/233", "/tile/1/000",
-        "/tile/1/000.p/4",   "/tile/2/000.p/1",     "/tile/entries/003", "/tile/entries/004.p/1",
+        "/tile/0/003",       "/tile/0/004",
+        "/tile/0/003.p/233", "/tile/1/000",
+        "/tile/1/000.p/4",   "/tile/2/000.p/1",
+        "/tile/entries/003", "/tile/entries/004.p/1",
         "/tile/8/000.p/1",   "/tile/entries/x001/000",
     };
     static const char *const malformed[] = {
-        "/tile/0/3",         "/tile/0/abc",          "/tile/x",
-        "/tile/0/000.p/0",   "/tile/0/000.p/256",    "/tile/entries/000.p/",
+        "/tile/0/3",       "/tile/0/abc",       "/tile/x",
+        "/tile/0/000.p/0", "/tile/0/000.p/256", "/tile/entries/000.p/",
     };
     struct tu_proof_case *cases = calloc(64, sizeof(*cases));
     struct reply r;
@@ -401,10 +408,11 @@ static void client_seeded(struct fx *f)
             }
             get(f, path, &r);
             ok = 1;
-            CHECKF(f, r.status == 200 && json_u64(r.json, "index", &ok) == cases[i].a &&
-                          json_u64(r.json, "tree_size", &ok) == cases[i].b && ok &&
-                          json_proof(r.json, proof, &len) && len == cases[i].len &&
-                          memcmp(proof, cases[i].proof, len * 32) == 0,
+            CHECKF(f,
+                   r.status == 200 && json_u64(r.json, "index", &ok) == cases[i].a &&
+                       json_u64(r.json, "tree_size", &ok) == cases[i].b && ok &&
+                       json_proof(r.json, proof, &len) && len == cases[i].len &&
+                       memcmp(proof, cases[i].proof, len * 32) == 0,
                    "GET %s: %ld %.*s", path, r.status, (int)r.body.len,
                    (const char *)r.body.data);
             reply_free(&r);
@@ -417,8 +425,9 @@ static void client_seeded(struct fx *f)
         snprintf(path, sizeof(path), "/api/v1/proof/consistency?first=%llu&second=%llu",
                  (unsigned long long)cases[i].a, (unsigned long long)cases[i].b);
         get(f, path, &r);
-        CHECKF(f, r.status == 200 && json_proof(r.json, proof, &len) && len == cases[i].len &&
-                      memcmp(proof, cases[i].proof, len * 32) == 0,
+        CHECKF(f,
+               r.status == 200 && json_proof(r.json, proof, &len) &&
+                   len == cases[i].len && memcmp(proof, cases[i].proof, len * 32) == 0,
                "GET %s: %ld", path, r.status);
         reply_free(&r);
     }
@@ -443,10 +452,12 @@ static void append(struct fx *f, int k, int want_dup, uint64_t want_index)
     } else {
         f->duplicates++;
     }
-    if (CHECKF(f, r.status == 200 && json_u64(r.json, "index", &ok) == want_index && ok &&
-                      strcmp(json_str(r.json, "leaf_hash"), hex) == 0 && cJSON_IsBool(dup) &&
-                      cJSON_IsTrue(dup) == want_dup,
-               "append %d: %ld %.*s", k, r.status, (int)r.body.len, (const char *)r.body.data))
+    if (CHECKF(f,
+               r.status == 200 && json_u64(r.json, "index", &ok) == want_index && ok &&
+                   strcmp(json_str(r.json, "leaf_hash"), hex) == 0 && cJSON_IsBool(dup) &&
+                   cJSON_IsTrue(dup) == want_dup,
+               "append %d: %ld %.*s", k, r.status, (int)r.body.len,
+               (const char *)r.body.data))
         check_tlogproof(f, json_str(r.json, "proof"), f->stmt_leaf[k], want_index);
     reply_free(&r);
 }
@@ -470,8 +481,8 @@ static void client_appends(struct fx *f)
     expect_error(f, "POST", "/api/v1/add", f->forged.data, f->forged.len, 403,
                  "does not verify");
     request(f, "GET", "/api/v1/add", NULL, 0, "Allow", &r);
-    CHECKF(f, r.status == 405 && strcmp(r.header, "POST") == 0, "GET /api/v1/add: %ld Allow %s",
-           r.status, r.header);
+    CHECKF(f, r.status == 405 && strcmp(r.header, "POST") == 0,
+           "GET /api/v1/add: %ld Allow %s", r.status, r.header);
     reply_free(&r);
     request(f, "POST", "/checkpoint", "x", 1, "Allow", &r);
     CHECKF(f, r.status == 405 && strcmp(r.header, "GET, HEAD") == 0,
@@ -510,9 +521,10 @@ static void expect_lookup(struct fx *f, const char *query, const int *ks, int n)
         int k = ks[i++], ok = 1;
         char hex[65];
         hex32(f->stmt_leaf[k], hex);
-        CHECKF(f, json_u64(e, "index", &ok) == SEED + (uint64_t)k && ok &&
-                      strcmp(json_str(e, "leaf_hash"), hex) == 0 &&
-                      strcmp(json_str(e, "statement"), (const char *)f->stmt[k].data) == 0,
+        CHECKF(f,
+               json_u64(e, "index", &ok) == SEED + (uint64_t)k && ok &&
+                   strcmp(json_str(e, "leaf_hash"), hex) == 0 &&
+                   strcmp(json_str(e, "statement"), (const char *)f->stmt[k].data) == 0,
                "GET %s: entry %d", path, i - 1);
         check_tlogproof(f, json_str(e, "proof"), f->stmt_leaf[k], SEED + (uint64_t)k);
     }
@@ -596,9 +608,19 @@ static void client_lookups(struct fx *f)
 
     /* malformed lookups */
     static const char *const bad[] = {
-        "", "sha256=xyz", "sha256=", "version=1.0", "subject=", "subject=%zz", "subject=a%",
-        "subject=a%2", "subject=%20x", "subject=a%00b", "subject=x&sha256=" /* 64 below */,
-        "subject", "other=1",
+        "",
+        "sha256=xyz",
+        "sha256=",
+        "version=1.0",
+        "subject=",
+        "subject=%zz",
+        "subject=a%",
+        "subject=a%2",
+        "subject=%20x",
+        "subject=a%00b",
+        "subject=x&sha256=" /* 64 below */,
+        "subject",
+        "other=1",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(q, sizeof(q), "/api/v1/lookup?%s", bad[i]);
@@ -632,7 +654,8 @@ static const struct {
     {"/api/v1/proof/inclusion?leaf_hash=00", 400, "exactly one"},
     {"/api/v1/proof/inclusion?index=1&tree_size=x", 400, "exactly one"},
     {"/api/v1/proof/inclusion?index", 400, "exactly one"},
-    {"/api/v1/proof/inclusion?index=1000&tree_size=1000", 400, "not in a tree of that size"},
+    {"/api/v1/proof/inclusion?index=1000&tree_size=1000", 400,
+     "not in a tree of that size"},
     {"/api/v1/proof/consistency", 400, "first="},
     {"/api/v1/proof/consistency?first=1", 400, "first="},
     {"/api/v1/proof/consistency?first=1&second=", 400, "first="},
@@ -665,12 +688,13 @@ static void client_proofs(struct fx *f)
                          (unsigned long long)idx[i]);
             get(f, path, &r);
             ok = 1;
-            CHECKF(f, r.status == 200 && json_u64(r.json, "index", &ok) == idx[i] &&
-                          json_u64(r.json, "tree_size", &ok) == size && ok &&
-                          json_proof(r.json, proof, &len) &&
-                          gl_merkle_verify_inclusion(idx[i], size, f->leaves[idx[i]],
-                                                     (const uint8_t(*)[32])proof, len,
-                                                     root) == 0,
+            CHECKF(f,
+                   r.status == 200 && json_u64(r.json, "index", &ok) == idx[i] &&
+                       json_u64(r.json, "tree_size", &ok) == size && ok &&
+                       json_proof(r.json, proof, &len) &&
+                       gl_merkle_verify_inclusion(idx[i], size, f->leaves[idx[i]],
+                                                  (const uint8_t(*)[32])proof, len,
+                                                  root) == 0,
                    "GET %s: %ld", path, r.status);
             reply_free(&r);
         }
@@ -689,9 +713,10 @@ static void client_proofs(struct fx *f)
                  (unsigned long long)firsts[i], (unsigned long long)size);
         get(f, path, &r);
         root_at(f, firsts[i], old);
-        CHECKF(f, r.status == 200 && json_proof(r.json, proof, &len) &&
-                      gl_merkle_verify_consistency(firsts[i], size, old, root,
-                                                   (const uint8_t(*)[32])proof, len) == 0,
+        CHECKF(f,
+               r.status == 200 && json_proof(r.json, proof, &len) &&
+                   gl_merkle_verify_consistency(firsts[i], size, old, root,
+                                                (const uint8_t(*)[32])proof, len) == 0,
                "GET %s: %ld", path, r.status);
         reply_free(&r);
     }
@@ -700,7 +725,8 @@ static void client_proofs(struct fx *f)
     snprintf(path, sizeof(path), "/api/v1/proof/inclusion?index=1&leaf_hash=%s", hex);
     expect_error(f, "GET", path, NULL, 0, 400, "exactly one");
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-        expect_error(f, "GET", refused[i].path, NULL, 0, refused[i].status, refused[i].what);
+        expect_error(f, "GET", refused[i].path, NULL, 0, refused[i].status,
+                     refused[i].what);
     snprintf(path, sizeof(path), "/api/v1/proof/inclusion?index=1&tree_size=%llu",
              (unsigned long long)size + 1);
     expect_error(f, "GET", path, NULL, 0, 400, "larger than the log");
@@ -730,8 +756,8 @@ static void bundle(struct fx *f, uint64_t from, uint64_t to, struct gl_buf *out)
             d = f->stmt[i - SEED].data;
             n = f->stmt[i - SEED].len;
         }
-        CHECK(f, gl_buf_putc(out, (uint8_t)(n >> 8)) == 0 && gl_buf_putc(out, (uint8_t)n) == 0 &&
-                     gl_buf_append(out, d, n) == 0);
+        CHECK(f, gl_buf_putc(out, (uint8_t)(n >> 8)) == 0 &&
+                     gl_buf_putc(out, (uint8_t)n) == 0 && gl_buf_append(out, d, n) == 0);
     }
 }
 
@@ -772,7 +798,8 @@ static void client_tiles(struct fx *f)
 }
 
 /* /metrics has name followed by exactly value on a line. */
-static void expect_metric(struct fx *f, const struct reply *r, const char *name, uint64_t value)
+static void expect_metric(struct fx *f, const struct reply *r, const char *name,
+                          uint64_t value)
 {
     char line[160];
 
@@ -801,11 +828,14 @@ static void client_misc(struct fx *f)
     expect_metric(f, &r, "glasslog_pool_entries", 0);
     expect_metric(f, &r, "glasslog_parked_appends", 0);
     CHECK(f, strstr((const char *)r.body.data, "\nglasslog_batches_total ") != NULL);
-    CHECK(f, strstr((const char *)r.body.data, "\nglasslog_tile_cache_hits_total ") != NULL);
-    CHECK(f, strstr((const char *)r.body.data, "\nglasslog_http_requests_total ") != NULL);
-    CHECK(f, strstr((const char *)r.body.data, "\nglasslog_http_responses_total{code=\"404\"} ") !=
-                 NULL);
-    CHECK(f, strstr((const char *)r.body.data, "\nglasslog_batch_entries_count ") != NULL);
+    CHECK(f,
+          strstr((const char *)r.body.data, "\nglasslog_tile_cache_hits_total ") != NULL);
+    CHECK(f,
+          strstr((const char *)r.body.data, "\nglasslog_http_requests_total ") != NULL);
+    CHECK(f, strstr((const char *)r.body.data,
+                    "\nglasslog_http_responses_total{code=\"404\"} ") != NULL);
+    CHECK(f,
+          strstr((const char *)r.body.data, "\nglasslog_batch_entries_count ") != NULL);
     reply_free(&r);
 }
 
@@ -824,7 +854,8 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-/* --- the server side ------------------------------------------------------------------ */
+/* --- the server side ------------------------------------------------------------------
+ */
 
 static void on_part_closed(void *arg)
 {
@@ -917,8 +948,8 @@ static void run_api(client_fn scenario, int with_appends, int min_checks)
         else
             tu_statement(&f->sub, subject_of(k), f->version[k], (uint64_t)k, &f->stmt[k],
                          f->stmt_sha[k]);
-        assert_int_equal(gl_merkle_leaf_hash(f->stmt[k].data, f->stmt[k].len, f->stmt_leaf[k]),
-                         0);
+        assert_int_equal(
+            gl_merkle_leaf_hash(f->stmt[k].data, f->stmt[k].len, f->stmt_leaf[k]), 0);
     }
     gl_buf_init(&f->unknown, GL_STATEMENT_MAX_SIZE);
     tu_statement(&f->stranger, "my+app", "9.9", 999, &f->unknown, NULL);
@@ -935,7 +966,8 @@ static void run_api(client_fn scenario, int with_appends, int min_checks)
     seed(f, t);
     gl_buf_init(&ck, 4096);
     assert_int_equal(store_get_state(f->s, &size, &ck), 0);
-    assert_int_equal(seq_new(&f->loop, f->s, &f->key, t, ck.data, ck.len, &sc, &f->seq), 0);
+    assert_int_equal(seq_new(&f->loop, f->s, &f->key, t, ck.data, ck.len, &sc, &f->seq),
+                     0);
     gl_buf_release(&ck);
     free(t);
     assert_int_equal(tilecache_new(16, &f->cache), 0);
@@ -1025,9 +1057,9 @@ static void test_health_metrics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seeded),      cmocka_unit_test(test_append),
-        cmocka_unit_test(test_lookup),      cmocka_unit_test(test_proofs),
-        cmocka_unit_test(test_tiles),       cmocka_unit_test(test_health_metrics),
+        cmocka_unit_test(test_seeded), cmocka_unit_test(test_append),
+        cmocka_unit_test(test_lookup), cmocka_unit_test(test_proofs),
+        cmocka_unit_test(test_tiles),  cmocka_unit_test(test_health_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,8 @@
 #include "options.h"
 #include "glasslog/error.h"
 
-static char a0[] = "glasslogd", a1[] = "--store", a2[] = "mem:", a3[] = "--key", a4[] = "k",
-            a5[] = "--submitters", a6[] = "s";
+static char a0[] = "glasslogd", a1[] = "--store", a2[] = "mem:", a3[] = "--key",
+            a4[] = "k", a5[] = "--submitters", a6[] = "s";
 
 /* The defaults, through config_parse with only the required flags. */
 static void defaults(struct config *c)
@@ -30,16 +30,15 @@ static void defaults(struct config *c)
 
 static void test_settings(void **state)
 {
-    static const char text[] =
-        "# a comment\n"
-        "\n"
-        "  listen 127.0.0.1:9000  \n"
-        "batch-ms=0\n"
-        "\tpool-max \t= 99\r\n"
-        "data /var/lib/glasslog\n"
-        "witness-mode fail-open\n"
-        "create\n"
-        "submit-rate 0.5";
+    static const char text[] = "# a comment\n"
+                               "\n"
+                               "  listen 127.0.0.1:9000  \n"
+                               "batch-ms=0\n"
+                               "\tpool-max \t= 99\r\n"
+                               "data /var/lib/glasslog\n"
+                               "witness-mode fail-open\n"
+                               "create\n"
+                               "submit-rate 0.5";
     struct config c, d;
     struct gl_err why = {0, ""};
     (void)state;
@@ -87,7 +86,8 @@ static void test_errors(void **state)
 
     refused("listen 127.0.0.1:1\nlisten-port 8080\n", GL_EPARSE, 2,
             "unknown setting \"listen-port\"");
-    refused("batch-max 0\n", GL_EPARSE, 1, "batch-max must be a whole number from 1 to 65536");
+    refused("batch-max 0\n", GL_EPARSE, 1,
+            "batch-max must be a whole number from 1 to 65536");
     refused("\n\ncache-mb 65537\n", GL_EPARSE, 3, "cache-mb must be a whole number");
     refused("pool-max 1e6\n", GL_EPARSE, 1, "pool-max must be a whole number");
     refused("create yes\n", GL_EPARSE, 1, "create takes no value");
@@ -121,8 +121,10 @@ static void test_errors(void **state)
 static void test_file(void **state)
 {
     char path[] = "/tmp/glasslog-config-XXXXXX";
-    static const char text[] = "batch-max 7\nstore mem:\nkey k\nsubmitters s\nlog-level warn\n";
-    char *argv[] = {a0, (char *)"--config", path, (char *)"--batch-max", (char *)"9", NULL};
+    static const char text[] =
+        "batch-max 7\nstore mem:\nkey k\nsubmitters s\nlog-level warn\n";
+    char *argv[] = {a0,  (char *)"--config", path, (char *)"--batch-max", (char *)"9",
+                    NULL};
     struct config c;
     int fd = mkstemp(path);
     (void)state;

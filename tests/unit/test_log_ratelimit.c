@@ -183,13 +183,18 @@ static void test_parse(void **state)
         const char *s;
         uint64_t want;
     } ok[] = {
-        {"unlimited", 0}, {"10", 10000000}, {"0.5", 500000}, {"2.125", 2125000},
-        {"0.000001", 1},  {"1000000", 1000000000000ULL}, {"0.50", 500000}, {"7.000000", 7000000},
+        {"unlimited", 0},   {"10", 10000000},      {"0.5", 500000},
+        {"2.125", 2125000}, {"0.000001", 1},       {"1000000", 1000000000000ULL},
+        {"0.50", 500000},   {"7.000000", 7000000},
     };
     static const char *const bad[] = {
-        "", "0", "0.0", "0.0000001", "-1", "+1", ".5", "1.", "00.5", "01", "1e3",
-        "1.1234567", "1000000.1", "1000001", " 1", "1 ", "inf", "nan", "unlimitedx",
-        "Unlimited", "0x10", "1,5", "1.5.5", "99999999999999999999999", "1.-5",
+        "",          "0",       "0.0",        "0.0000001",
+        "-1",        "+1",      ".5",         "1.",
+        "00.5",      "01",      "1e3",        "1.1234567",
+        "1000000.1", "1000001", " 1",         "1 ",
+        "inf",       "nan",     "unlimitedx", "Unlimited",
+        "0x10",      "1,5",     "1.5.5",      "99999999999999999999999",
+        "1.-5",
     };
     uint64_t v;
     (void)state;
@@ -254,18 +259,19 @@ static void test_render(void **state)
     assert_int_equal(ratelimit_admit(&b[0], 600, &ra), 0);
     ratelimit_spend(&b[1], 0);
     assert_int_equal(ratelimit_render(k, b, 3, 500, &out), 0);
-    snprintf(want, sizeof(want),
-             "# HELP glasslog_rate_limited_total Appends refused by the submitter key's rate "
-             "limit (429).\n"
-             "# TYPE glasslog_rate_limited_total counter\n"
-             "glasslog_rate_limited_total{submitter=\"ci.example.com\",key_id=\"%08x\"} 2\n"
-             "glasslog_rate_limited_total{submitter=\"odd\\\"name\\\\x\",key_id=\"%08x\"} 0\n"
-             "# HELP glasslog_rate_tokens Tokens in the submitter key's bucket (negative: "
-             "debt).\n"
-             "# TYPE glasslog_rate_tokens gauge\n"
-             "glasslog_rate_tokens{submitter=\"ci.example.com\",key_id=\"%08x\"} 0.5\n"
-             "glasslog_rate_tokens{submitter=\"odd\\\"name\\\\x\",key_id=\"%08x\"} 3.125\n",
-             (unsigned)k[0].id, (unsigned)k[1].id, (unsigned)k[0].id, (unsigned)k[1].id);
+    snprintf(
+        want, sizeof(want),
+        "# HELP glasslog_rate_limited_total Appends refused by the submitter key's rate "
+        "limit (429).\n"
+        "# TYPE glasslog_rate_limited_total counter\n"
+        "glasslog_rate_limited_total{submitter=\"ci.example.com\",key_id=\"%08x\"} 2\n"
+        "glasslog_rate_limited_total{submitter=\"odd\\\"name\\\\x\",key_id=\"%08x\"} 0\n"
+        "# HELP glasslog_rate_tokens Tokens in the submitter key's bucket (negative: "
+        "debt).\n"
+        "# TYPE glasslog_rate_tokens gauge\n"
+        "glasslog_rate_tokens{submitter=\"ci.example.com\",key_id=\"%08x\"} 0.5\n"
+        "glasslog_rate_tokens{submitter=\"odd\\\"name\\\\x\",key_id=\"%08x\"} 3.125\n",
+        (unsigned)k[0].id, (unsigned)k[1].id, (unsigned)k[0].id, (unsigned)k[1].id);
     assert_string_equal((const char *)out.data, want);
 
     /* a buffer too small is an error, not a cut */
@@ -278,9 +284,12 @@ static void test_render(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refill_rate),        cmocka_unit_test(test_burst_cap),
-        cmocka_unit_test(test_fractional),         cmocka_unit_test(test_retry_after),
-        cmocka_unit_test(test_unlimited_and_clock), cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_refill_rate),
+        cmocka_unit_test(test_burst_cap),
+        cmocka_unit_test(test_fractional),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_unlimited_and_clock),
+        cmocka_unit_test(test_parse),
         cmocka_unit_test(test_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

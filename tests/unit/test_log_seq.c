@@ -60,11 +60,11 @@ struct fx {
     struct gl_verifier vkey;
     struct seq *seq;
     struct sub sub[MAXSUB];
-    int order;            /* callbacks so far */
-    int shut, shut_order; /* seq_shutdown's callback */
-    int nckpt;            /* checkpoints released */
-    uint64_t ckpt_size;   /* the last one's size */
-    struct gl_buf ckpt;   /* the last one */
+    int order;               /* callbacks so far */
+    int shut, shut_order;    /* seq_shutdown's callback */
+    int nckpt;               /* checkpoints released */
+    uint64_t ckpt_size;      /* the last one's size */
+    struct gl_buf ckpt;      /* the last one */
     uint8_t (*by_index)[32]; /* leaf hashes of the log, by index */
     uint64_t logged;
 };
@@ -117,7 +117,8 @@ static void make_sub(struct fx *f, int k)
     gl_buf_init(&s->data, GL_STATEMENT_MAX_SIZE);
     tu_statement(&f->submitter, s->subject, s->version, (uint64_t)k, &s->data, s->sha256);
     assert_int_equal(gl_merkle_leaf_hash(s->data.data, s->data.len, s->leaf), 0);
-    assert_int_equal(gl_statement_parse((const char *)s->data.data, s->data.len, &st, NULL), 0);
+    assert_int_equal(
+        gl_statement_parse((const char *)s->data.data, s->data.len, &st, NULL), 0);
     entryindex_of(&st, s->data.data, &s->ix);
 }
 
@@ -154,7 +155,8 @@ static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_ma
     assert_int_equal(store_batch_commit(b, NULL), 0);
     store_batch_free(b);
     tree_init(t);
-    assert_int_equal(seq_new(&f->loop, f->s, &f->key, t, ck.data, ck.len, &cfg, &f->seq), 0);
+    assert_int_equal(seq_new(&f->loop, f->s, &f->key, t, ck.data, ck.len, &cfg, &f->seq),
+                     0);
     free(t);
     gl_buf_release(&ck);
     for (int k = 0; k < MAXSUB; k++)
@@ -216,8 +218,8 @@ static void submit(struct fx *f, int k)
 
     s->settled = 0;
     assert_int_equal(seq_reserve(f->seq), 0);
-    assert_int_equal(seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done, s),
-                     0);
+    assert_int_equal(
+        seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done, s), 0);
 }
 
 /* Submits ks[0..n), waits until they settled, checks each settled once. */
@@ -264,7 +266,9 @@ static void check_published(struct fx *f)
     char why[256];
 
     assert_non_null(t);
-    assert_int_equal(gl_checkpoint_open((const char *)ck->data, ck->len, &f->vkey, &cp, NULL, NULL), 0);
+    assert_int_equal(
+        gl_checkpoint_open((const char *)ck->data, ck->len, &f->vkey, &cp, NULL, NULL),
+        0);
     assert_string_equal(cp.origin, ORIGIN);
     assert_int_equal(cp.size, f->logged);
     tu_mth((const uint8_t(*)[32])f->by_index, f->logged, root);
@@ -302,13 +306,13 @@ static void check_stored(struct fx *f, int k, uint64_t index)
     gl_buf_release(&e);
     assert_int_equal(store_find_leaf(f->s, s->leaf, &got), 0);
     assert_int_equal(got, index);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, s->sha256, 32, UINT64_MAX, idx,
-                                      MAXSUB, &n),
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, s->sha256, 32,
+                                      UINT64_MAX, idx, MAXSUB, &n),
                      0);
     assert_int_equal(n, 1);
     assert_int_equal(idx[0], index);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, s->subject, strlen(s->subject),
-                                      UINT64_MAX, idx, MAXSUB, &n),
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, s->subject,
+                                      strlen(s->subject), UINT64_MAX, idx, MAXSUB, &n),
                      0);
     found = 0;
     for (size_t i = 0; i < n; i++) {
@@ -318,8 +322,8 @@ static void check_stored(struct fx *f, int k, uint64_t index)
     assert_int_equal(found, 1);
     klen = (size_t)snprintf((char *)key, sizeof(key), "%s", s->subject) + 1;
     klen += (size_t)snprintf((char *)key + klen, sizeof(key) - klen, "%s", s->version);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, UINT64_MAX,
-                                      idx, MAXSUB, &n),
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen,
+                                      UINT64_MAX, idx, MAXSUB, &n),
                      0);
     assert_int_equal(n, 1);
     assert_int_equal(idx[0], index);
@@ -345,7 +349,8 @@ static void fx_free(struct fx *f)
     free(f);
 }
 
-/* --- the tests ------------------------------------------------------------------------ */
+/* --- the tests ------------------------------------------------------------------------
+ */
 
 static void test_consecutive(void **state)
 {
@@ -395,7 +400,8 @@ static void test_duplicates(void **state)
     {
         struct sub *copy = &f->sub[MAXSUB - 1];
         gl_buf_reset(&copy->data);
-        assert_int_equal(gl_buf_append(&copy->data, f->sub[0].data.data, f->sub[0].data.len), 0);
+        assert_int_equal(
+            gl_buf_append(&copy->data, f->sub[0].data.data, f->sub[0].data.len), 0);
         memcpy(copy->leaf, f->sub[0].leaf, 32);
         copy->ix = f->sub[0].ix;
         submit(f, MAXSUB - 1);
@@ -420,9 +426,8 @@ static void test_duplicates(void **state)
 
     /* only duplicates: nothing written, nothing released */
     gl_buf_init(&ck, 4096);
-    assert_int_equal(gl_buf_append(&ck, seq_checkpoint(f->seq)->data,
-                                   seq_checkpoint(f->seq)->len),
-                     0);
+    assert_int_equal(
+        gl_buf_append(&ck, seq_checkpoint(f->seq)->data, seq_checkpoint(f->seq)->len), 0);
     nckpt = f->nckpt;
     submit_wait(f, (int[]){1, 2}, 2);
     assert_int_equal(f->sub[1].index, 1);
@@ -526,9 +531,8 @@ static void test_write_failure(void **state)
     check_published(f);
     gl_buf_init(&ck, 4096);
     gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);
-    assert_int_equal(gl_buf_append(&ck, seq_checkpoint(f->seq)->data,
-                                   seq_checkpoint(f->seq)->len),
-                     0);
+    assert_int_equal(
+        gl_buf_append(&ck, seq_checkpoint(f->seq)->data, seq_checkpoint(f->seq)->len), 0);
 
     /* one failed commit: its batch gets GL_EIO, nothing changes */
     store_mem_fail_commits(f->s, 1, GL_EIO);
@@ -631,9 +635,9 @@ static void test_shutdown(void **state)
     /* its submission arrives: committed at once, then the callback */
     {
         struct sub *s = &f->sub[5];
-        assert_int_equal(seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done,
-                                    s),
-                         0);
+        assert_int_equal(
+            seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done, s),
+            0);
     }
     run_until(f, is_shut, 0, 20000);
     check_new(f, 5, 5);
@@ -661,9 +665,9 @@ static void test_shutdown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_consecutive),   cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_consecutive),    cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_batch_max_cuts), cmocka_unit_test(test_batch_ms_cuts),
-        cmocka_unit_test(test_write_failure), cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_write_failure),  cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_shutdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,8 @@
  * What a batch writes is read back record by record and compared with what
  * the test put (entries, scan_entries in order and stopping at a gap or at
  * the callback's return, tiles and the prefix rule, scan_tiles per level,
- * the leaf index (one hash and many at once), every secondary-index kind with below, ascending order,
- * max and set semantics), the compare-and-set (a stale expect.size gets
+ * the leaf index (one hash and many at once), every secondary-index kind with below,
+ * ascending order, max and set semantics), the compare-and-set (a stale expect.size gets
  * GL_ESTATE and writes nothing), store_batch_count, puts over their caps
  * failing the whole commit, the index version, delete_tile,
  * store_reopen (and, for RocksDB, closing and opening the directory
@@ -42,10 +42,10 @@ static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB, kind_postgresql = PG;
 
 struct fx {
     enum kind kind;
-    char tmp[256];  /* RocksDB: the temporary directory */
-    char dir[300];  /* RocksDB: the store, tmp/db (missing until created);
-                     * PostgreSQL: the URL of the test's database */
-    char db[64];    /* PostgreSQL: the test's database */
+    char tmp[256]; /* RocksDB: the temporary directory */
+    char dir[300]; /* RocksDB: the store, tmp/db (missing until created);
+                    * PostgreSQL: the URL of the test's database */
+    char db[64];   /* PostgreSQL: the test's database */
     struct store *s;
 };
 
@@ -112,7 +112,9 @@ static void pg_exec_in(const char *url, const char *sql)
 
 static int fx_open(struct fx *f, int create, struct store **out, const char **why)
 {
-    struct store_options o = {f->kind == MEM ? "mem:" : f->kind == PG ? f->dir : NULL,
+    struct store_options o = {f->kind == MEM  ? "mem:"
+                              : f->kind == PG ? f->dir
+                                              : NULL,
                               f->kind == ROCKSDB ? f->dir : NULL, create, 8};
 
     return store_open(&o, out, why);
@@ -315,8 +317,9 @@ static void check_leaf(struct store *s, uint64_t i)
 }
 
 /* find_index(kind, key, below, max) gives exactly want[0..nwant). */
-static void check_index(struct store *s, enum store_index kind, const char *key, size_t klen,
-                        uint64_t below, size_t max, const uint64_t *want, size_t nwant)
+static void check_index(struct store *s, enum store_index kind, const char *key,
+                        size_t klen, uint64_t below, size_t max, const uint64_t *want,
+                        size_t nwant)
 {
     uint64_t got[64];
     size_t n = 99;
@@ -347,7 +350,8 @@ static void check_empty(struct store *s)
     check_absent_entry(s, 0);
     check_absent_tile(s, 0, 0);
     assert_int_equal(store_find_leaf(s, leaf, &size), GL_ENOTFOUND);
-    assert_int_equal(store_find_index(s, STORE_INDEX_SUBJECT, "a", 1, 100, idx, 4, &n), 0);
+    assert_int_equal(store_find_index(s, STORE_INDEX_SUBJECT, "a", 1, 100, idx, 4, &n),
+                     0);
     assert_int_equal(n, 0);
 }
 
@@ -362,7 +366,8 @@ static void commit(struct store_batch *b, const struct store_expect *expect, int
 /* Commits entries [from, to) with their leaves and the state `to`,
  * expecting the stored size `expect` (UNCHECKED: none); want is the
  * commit's result. */
-static void commit_entries(struct store *s, uint64_t from, uint64_t to, uint64_t expect, int want)
+static void commit_entries(struct store *s, uint64_t from, uint64_t to, uint64_t expect,
+                           int want)
 {
     struct store_batch *b;
 
@@ -420,8 +425,8 @@ static void check_seen(const struct seen *sn, const uint64_t *want, size_t n)
         assert_int_equal(sn->idx[i], want[i]);
 }
 
-static int scan_entries(struct store *s, uint64_t start, uint64_t n, uint64_t stop_at, int ret,
-                        struct seen *sn)
+static int scan_entries(struct store *s, uint64_t start, uint64_t n, uint64_t stop_at,
+                        int ret, struct seen *sn)
 {
     memset(sn, 0, sizeof(*sn));
     sn->stop_at = stop_at;
@@ -439,11 +444,13 @@ static int scan_tiles(struct store *s, uint32_t level, uint64_t start, uint64_t 
     return store_scan_tiles(s, level, start, on_tile, sn);
 }
 
-/* --- the tests ------------------------------------------------------------------------ */
+/* --- the tests ------------------------------------------------------------------------
+ */
 
 static const uint8_t artifact_a[32] = {0xaa, 1, 2, 3};
 static const uint8_t artifact_b[32] = {0xbb, 1, 2, 3};
-static const char sv_key[] = "app\0" "1.0"; /* subject, 0, version */
+static const char sv_key[] = "app\0"
+                             "1.0"; /* subject, 0, version */
 
 /* Batch 1 of test_read_back: entries 0..9 with their leaves, four tiles on
  * three levels, indexes of every kind (put out of order), state 10, the
@@ -620,7 +627,8 @@ static void test_read_back(void **state)
     assert_int_equal(store_get_tile(f->s, 0, 1, tile, &len), 0);
     assert_int_equal(len, 12 * 32);
     assert_memory_equal(tile, old, oldlen); /* the old partial is its prefix */
-    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10, (uint64_t[]){0, 1, 2, 5, 11}, 5);
+    check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10,
+                (uint64_t[]){0, 1, 2, 5, 11}, 5);
     check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 11, 10, (uint64_t[]){0, 1, 2, 5}, 4);
     check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 3, (uint64_t[]){0, 1, 2}, 3);
     assert_int_equal(store_get_index_version(f->s, &version), 0);
@@ -647,19 +655,19 @@ static void test_bad_index_queries(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, "a", 0, 10, idx, 4, &n),
                      GL_EINVAL);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, key, sizeof(key), 10, idx, 4,
-                                      &n),
-                     GL_EINVAL);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 31, 10, idx, 4, &n),
-                     GL_EINVAL);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 33, 10, idx, 4, &n),
-                     GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_SUBJECT, key, sizeof(key), 10, idx, 4, &n),
+        GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 31, 10, idx, 4, &n), GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 33, 10, idx, 4, &n), GL_EINVAL);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_SOURCE, key, 31, 10, idx, 4, &n),
                      GL_EINVAL);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, NULL, 1, 10, idx, 4, &n),
                      GL_EINVAL);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, key, STORE_INDEX_KEY_MAX, 10,
-                                      idx, 4, &n),
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, key, STORE_INDEX_KEY_MAX,
+                                      10, idx, 4, &n),
                      0);
     assert_int_equal(n, 0);
 }
@@ -724,8 +732,8 @@ static void test_compare_and_set(void **state)
         leaf_of(3, leaf);
         assert_int_equal(store_find_leaf(f->s, leaf, &got), GL_ENOTFOUND);
         n = 9;
-        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, idx, 4, &n),
-                         0);
+        assert_int_equal(
+            store_find_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, idx, 4, &n), 0);
         assert_int_equal(n, 0);
         assert_int_equal(store_get_index_version(f->s, &version), 0);
         assert_int_equal(version, 0);
@@ -942,11 +950,12 @@ static void test_reopen(void **state)
         check_tile(f->s, 0, 0, 256);
         check_tile(f->s, 0, 1, 5);
         check_tile(f->s, 2, 7, 3);
-        check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10, (uint64_t[]){0, 2, 5}, 3);
+        check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 10, (uint64_t[]){0, 2, 5},
+                    3);
         check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 100, 10,
                     (uint64_t[]){1, 4}, 2);
-        check_index(f->s, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 100, 10,
-                    (uint64_t[]){0}, 1);
+        check_index(f->s, STORE_INDEX_SUBJECT_VERSION, sv_key, sizeof(sv_key) - 1, 100,
+                    10, (uint64_t[]){0}, 1);
         assert_int_equal(store_get_index_version(f->s, &version), 0);
         assert_int_equal(version, 1);
         gl_buf_init(&vk, 4096);
@@ -1315,13 +1324,17 @@ static void test_concurrent_readers(void **state)
 }
 
 /* The test on each backend, named after it. */
-#define ON(fn, k) {#fn " (" #k ")", fn, setup, teardown, &kind_##k}
+#define ON(fn, k)                                                                        \
+    {                                                                                    \
+#fn " (" #k ")", fn, setup, teardown, &kind_##k                                  \
+    }
 #define BOTH(fn) ON(fn, mem), ON(fn, rocksdb)
 
 /* The served checkpoint: only shared backends hold one; a put never
  * lowers the size, the same size replaces the note (fresher
  * cosignatures), and another handle reads what was put. */
-static void check_served(struct store *s, int want_rc, uint64_t want_size, const char *want)
+static void check_served(struct store *s, int want_rc, uint64_t want_size,
+                         const char *want)
 {
     struct gl_buf b;
     uint64_t size = 0;

@@ -45,8 +45,8 @@ static void test_old_format(void **state)
     struct gl_err why = {99, "untouched"};
     (void)state;
 
-    snprintf(text, sizeof(text), "# submitters\n\n  %s  \r\n\t\n# %s\n%s\r\n%s", ka, kc, kb,
-             kc);
+    snprintf(text, sizeof(text), "# submitters\n\n  %s  \r\n\t\n# %s\n%s\r\n%s", ka, kc,
+             kb, kc);
     assert_int_equal(parse(text, 16, &unlimited, &s, &why), 0);
     assert_int_equal(why.line, 99); /* success leaves why alone */
     assert_string_equal(why.reason, "untouched");
@@ -131,14 +131,15 @@ static void test_errors(void **state)
     expect_error(text, 16, GL_EPARSE, 1, "rate= given twice");
     snprintf(text, sizeof(text), "\n%s burst=2 burst=2\n", ka);
     expect_error(text, 16, GL_EPARSE, 2, "burst= given twice");
-    static const char *const bad_rates[] = {"rate=0", "rate=", "rate=-1", "rate=abc",
-                                            "rate=1.1234567", "rate=1e3", "rate=2000000"};
+    static const char *const bad_rates[] = {"rate=0",      "rate=",          "rate=-1",
+                                            "rate=abc",    "rate=1.1234567", "rate=1e3",
+                                            "rate=2000000"};
     for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++) {
         snprintf(text, sizeof(text), "%s\n%s %s\n", ka, kb, bad_rates[i]);
         expect_error(text, 16, GL_EPARSE, 2, "rate= takes");
     }
-    static const char *const bad_bursts[] = {"burst=0", "burst=", "burst=1.5", "burst=1000001",
-                                             "burst=x"};
+    static const char *const bad_bursts[] = {"burst=0", "burst=", "burst=1.5",
+                                             "burst=1000001", "burst=x"};
     for (size_t i = 0; i < sizeof(bad_bursts) / sizeof(bad_bursts[0]); i++) {
         snprintf(text, sizeof(text), "%s rate=3 %s\n", ka, bad_bursts[i]);
         expect_error(text, 16, GL_EPARSE, 1, "burst= takes");

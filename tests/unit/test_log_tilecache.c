@@ -28,7 +28,8 @@ static void fill(uint8_t (*h)[32], size_t n, uint64_t seed)
 
 /* nodes is the node tree of the first width hashes: height k holds
  * floor(width / 2^k) complete nodes, each the MTH of its 2^k hashes. */
-static void check_nodes(const uint8_t (*nodes)[32], const uint8_t (*hashes)[32], uint32_t width)
+static void check_nodes(const uint8_t (*nodes)[32], const uint8_t (*hashes)[32],
+                        uint32_t width)
 {
     uint8_t want[32];
 
@@ -159,12 +160,15 @@ static void test_direct_mapped(void **state)
     assert_int_equal(tilecache_new(8, &c), 0);
     for (uint64_t i = 0; i < 64; i++) {
         fill(h, 32, 100 + i);
-        assert_non_null(tilecache_put(c, (uint32_t)(i % 3), i, 32, (const uint8_t(*)[32])h));
-        check_nodes(tilecache_get(c, (uint32_t)(i % 3), i, 32), (const uint8_t(*)[32])h, 32);
+        assert_non_null(
+            tilecache_put(c, (uint32_t)(i % 3), i, 32, (const uint8_t(*)[32])h));
+        check_nodes(tilecache_get(c, (uint32_t)(i % 3), i, 32), (const uint8_t(*)[32])h,
+                    32);
     }
     for (uint64_t i = 0; i < 64; i++) {
         const uint8_t(*nodes)[32] = tilecache_get(c, (uint32_t)(i % 3), i, 32);
-        assert_null(tilecache_get(c, (uint32_t)(i % 3 + 1), i, 32)); /* never another level */
+        assert_null(
+            tilecache_get(c, (uint32_t)(i % 3 + 1), i, 32)); /* never another level */
         if (nodes == NULL) {
             assert_true(i != 63);
             continue;

@@ -33,7 +33,7 @@
 #define NL1 (NLEAVES / 256)
 
 /* Sizes the tree is committed at: every one has a root in roots.txt. */
-static const uint64_t sizes[] = {1,   2,   3,   4,   5,     7,     8,     9,    255,  256,
+static const uint64_t sizes[] = {1,   2,   3,   4,   5,    7,     8,     9,     255,  256,
                                  257, 511, 512, 513, 1000, 65535, 65536, 65537, 70000};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
@@ -119,8 +119,8 @@ struct tile_id {
     uint32_t width;
 };
 
-static void check_puts(const struct store_batch *b, size_t from, const struct tile_id *want,
-                       size_t n)
+static void check_puts(const struct store_batch *b, size_t from,
+                       const struct tile_id *want, size_t n)
 {
     uint8_t tile[STORE_TILE_MAX];
 
@@ -144,9 +144,8 @@ static void append_checked(struct tree *t, uint64_t to, struct store_batch *b)
         uint64_t size = t->range.size + 1;
         size_t before = store_batch_count(b), n = 0;
         struct tile_id done[8];
-        for (uint32_t l = 0; l < 8 && level_count(size, l) % 256 == 0 &&
-                             level_count(size, l) > 0;
-             l++)
+        for (uint32_t l = 0;
+             l < 8 && level_count(size, l) % 256 == 0 && level_count(size, l) > 0; l++)
             done[n++] = (struct tile_id){l, level_count(size, l) / 256 - 1, 256};
         assert_int_equal(tree_append(t, leaves[size - 1], b), 0);
         assert_int_equal(t->range.size, size);
@@ -239,7 +238,8 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* --- the tests ------------------------------------------------------------------------ */
+/* --- the tests ------------------------------------------------------------------------
+ */
 
 static void test_append_roots_and_tiles(void **state)
 {
@@ -319,8 +319,10 @@ static void test_tiles_1000_vectors(void **state)
         const char *file;
         size_t width;
     } files[] = {
-        {0, 0, "tiles-1000/tile/0/000", 256},    {0, 1, "tiles-1000/tile/0/001", 256},
-        {0, 2, "tiles-1000/tile/0/002", 256},    {0, 3, "tiles-1000/tile/0/003.p/232", 232},
+        {0, 0, "tiles-1000/tile/0/000", 256},
+        {0, 1, "tiles-1000/tile/0/001", 256},
+        {0, 2, "tiles-1000/tile/0/002", 256},
+        {0, 3, "tiles-1000/tile/0/003.p/232", 232},
         {1, 0, "tiles-1000/tile/1/000.p/3", 3},
     };
     struct store *s = new_store();
@@ -333,7 +335,8 @@ static void test_tiles_1000_vectors(void **state)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char *want = tu_read_vector(files[i].file, &flen);
         assert_int_equal(flen, files[i].width * 32);
-        assert_int_equal(store_get_tile(s, files[i].level, files[i].index, tile, &len), 0);
+        assert_int_equal(store_get_tile(s, files[i].level, files[i].index, tile, &len),
+                         0);
         assert_int_equal(len, flen);
         assert_memory_equal(tile, want, len);
         free(want);
@@ -390,7 +393,8 @@ static void check_tile(const struct tree *t, struct store *s, struct tilecache *
     assert_memory_equal(nodes, want, (size_t)w * 32);
     if (w == 256)
         assert_memory_equal(nodes[tile_node_base[8]],
-                            want_hash(level + 1, index / 256, (uint32_t)(index % 256)), 32);
+                            want_hash(level + 1, index / 256, (uint32_t)(index % 256)),
+                            32);
 }
 
 static void check_no_tile(const struct tree *t, struct store *s, struct tilecache *c,
@@ -493,12 +497,13 @@ static void test_proofs(void **state)
         if (cases[i].b > NLEAVES)
             continue;
         assert_memory_equal(cases[i].leaf, leaves[cases[i].a], 32);
-        assert_int_equal(gl_merkle_prove_inclusion(&src, cases[i].a, cases[i].b, proof, &len),
-                         0);
+        assert_int_equal(
+            gl_merkle_prove_inclusion(&src, cases[i].a, cases[i].b, proof, &len), 0);
         assert_int_equal(len, cases[i].len);
         assert_memory_equal(proof, cases[i].proof, len * 32);
         any_root(cases[i].b, r1);
-        assert_int_equal(gl_merkle_verify_inclusion(cases[i].a, cases[i].b, leaves[cases[i].a],
+        assert_int_equal(gl_merkle_verify_inclusion(cases[i].a, cases[i].b,
+                                                    leaves[cases[i].a],
                                                     (const uint8_t(*)[32])proof, len, r1),
                          0);
         checked++;
@@ -507,8 +512,8 @@ static void test_proofs(void **state)
     for (size_t i = 0; i < n; i++) {
         if (cases[i].b > NLEAVES)
             continue;
-        assert_int_equal(gl_merkle_prove_consistency(&src, cases[i].a, cases[i].b, proof, &len),
-                         0);
+        assert_int_equal(
+            gl_merkle_prove_consistency(&src, cases[i].a, cases[i].b, proof, &len), 0);
         assert_int_equal(len, cases[i].len);
         assert_memory_equal(proof, cases[i].proof, len * 32);
         any_root(cases[i].a, r1);
@@ -523,10 +528,11 @@ static void test_proofs(void **state)
     for (size_t si = 0; si < NSIZES; si++) {
         ref_root(sizes[si], r2);
         for (size_t k = 0; k < sizeof(idx) / sizeof(idx[0]) && idx[k] < sizes[si]; k++) {
-            assert_int_equal(gl_merkle_prove_inclusion(&src, idx[k], sizes[si], proof, &len),
-                             0);
+            assert_int_equal(
+                gl_merkle_prove_inclusion(&src, idx[k], sizes[si], proof, &len), 0);
             assert_int_equal(gl_merkle_verify_inclusion(idx[k], sizes[si], leaves[idx[k]],
-                                                        (const uint8_t(*)[32])proof, len, r2),
+                                                        (const uint8_t(*)[32])proof, len,
+                                                        r2),
                              0);
         }
         for (size_t sj = 0; sj < si; sj++) {
@@ -534,7 +540,8 @@ static void test_proofs(void **state)
             assert_int_equal(
                 gl_merkle_prove_consistency(&src, sizes[sj], sizes[si], proof, &len), 0);
             assert_int_equal(gl_merkle_verify_consistency(sizes[sj], sizes[si], r1, r2,
-                                                          (const uint8_t(*)[32])proof, len),
+                                                          (const uint8_t(*)[32])proof,
+                                                          len),
                              0);
         }
     }
@@ -545,7 +552,8 @@ static void test_proofs(void **state)
     free(cases);
 }
 
-/* --- tree_check ------------------------------------------------------------------------ */
+/* --- tree_check ------------------------------------------------------------------------
+ */
 
 static void put_raw_tile(uint32_t level, uint64_t index, const uint8_t *data, size_t len)
 {

@@ -44,8 +44,7 @@ struct memtree {
     size_t nlast, reads;
 };
 
-static int memtree_add(void *ctx, const struct gl_node_id *id,
-                       const uint8_t hash[HLEN])
+static int memtree_add(void *ctx, const struct gl_node_id *id, const uint8_t hash[HLEN])
 {
     struct memtree *t = ctx;
 
@@ -141,7 +140,13 @@ static void test_hashes(void **state)
 
 /* RFC 6962 test leaves (vectors/README.md). */
 static const char *const rfc_leaves_hex[8] = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 };
 
@@ -190,8 +195,8 @@ static void json_hash(const cJSON *o, const char *key, struct jhash *h)
 
     assert_true(cJSON_IsString(s));
     h->len = 99; /* undecodable: malformed */
-    if (gl_base64_decode(s->valuestring, strlen(s->valuestring), h->b,
-                         sizeof(h->b), &h->len) != 0)
+    if (gl_base64_decode(s->valuestring, strlen(s->valuestring), h->b, sizeof(h->b),
+                         &h->len) != 0)
         h->len = 99;
 }
 
@@ -327,8 +332,9 @@ static void check_consistency_case(const char *path, const char *text, const cJS
     json_hash(o, "root2", &v[1]);
     n = json_proof(o, v + 2, GL_MERKLE_MAX_PROOF + 4);
     if (!all_hashes(v, n + 2)) {
-        err = to_hashes(v, n + 2, h) ? gl_merkle_verify_consistency(m, size, h[0], h[1], p, n)
-                                     : GL_EPARSE;
+        err = to_hashes(v, n + 2, h)
+                  ? gl_merkle_verify_consistency(m, size, h[0], h[1], p, n)
+                  : GL_EPARSE;
         if (want_err) {
             st->malformed++;
             if (err == 0)
@@ -360,8 +366,7 @@ static void check_consistency_case(const char *path, const char *text, const cJS
     }
 }
 
-static void check_json_file(const char *path, int consistency,
-                            struct json_stats *st)
+static void check_json_file(const char *path, int consistency, struct json_stats *st)
 {
     char *text = tu_read_file(path, NULL);
     cJSON *o;
@@ -372,7 +377,8 @@ static void check_json_file(const char *path, int consistency,
     if (o == NULL)
         fail_msg("bad JSON %s", path);
     want_err = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "wantErr"));
-    assert_true(want_err || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "wantErr")));
+    assert_true(want_err ||
+                cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "wantErr")));
     if (consistency)
         check_consistency_case(path, text, o, want_err, st);
     else
@@ -422,15 +428,15 @@ static void test_json_inclusion(void **state)
     memtree_free(&rfc_tree);
     printf("inclusion vectors: %d files, %d positive, %d negative (%d malformed), "
            "%d proofs regenerated\n",
-           st.files, st.pass_cases, st.fail_cases, st.malformed,
-           st.proofs_regenerated);
+           st.files, st.pass_cases, st.fail_cases, st.malformed, st.proofs_regenerated);
     assert_true(st.files >= 50);
     assert_true(st.pass_cases >= 5);
     /* An artifact of padding, not of semantics: leaf "" and root "" both
      * pad to zeros, and a 1-leaf tree's root is its leaf. */
     assert_int_equal(st.ndiverge, 1);
     assert_string_equal(st.diverge[0], "empty-root-and-leaf.json");
-    assert_int_equal(st.proofs_regenerated, st.pass_cases - 1); /* all but 1-leaf "data" */
+    assert_int_equal(st.proofs_regenerated,
+                     st.pass_cases - 1); /* all but 1-leaf "data" */
 }
 
 static void test_json_consistency(void **state)
@@ -668,23 +674,28 @@ static void test_reference_tree(void **state)
     for (i = 0; i < ninc; i++) {
         ref_leaf(inc[i].a, h);
         assert_memory_equal(h, inc[i].leaf, HLEN);
-        assert_int_equal(gl_merkle_prove_inclusion(&src, inc[i].a, inc[i].b, proof, &len), 0);
+        assert_int_equal(gl_merkle_prove_inclusion(&src, inc[i].a, inc[i].b, proof, &len),
+                         0);
         assert_int_equal(len, inc[i].len);
         if (len > 0)
             assert_memory_equal(proof, inc[i].proof, len * HLEN);
         assert_int_equal(gl_merkle_root_at(&src, inc[i].b, r1), 0);
         assert_int_equal(gl_merkle_verify_inclusion(inc[i].a, inc[i].b, h,
-                                                    (const uint8_t(*)[HLEN])proof, len, r1), 0);
+                                                    (const uint8_t(*)[HLEN])proof, len,
+                                                    r1),
+                         0);
     }
     for (i = 0; i < ncon; i++) {
-        assert_int_equal(gl_merkle_prove_consistency(&src, con[i].a, con[i].b, proof, &len), 0);
+        assert_int_equal(
+            gl_merkle_prove_consistency(&src, con[i].a, con[i].b, proof, &len), 0);
         assert_int_equal(len, con[i].len);
         if (len > 0)
             assert_memory_equal(proof, con[i].proof, len * HLEN);
         assert_int_equal(gl_merkle_root_at(&src, con[i].a, r1), 0);
         assert_int_equal(gl_merkle_root_at(&src, con[i].b, r2), 0);
         assert_int_equal(gl_merkle_verify_consistency(con[i].a, con[i].b, r1, r2,
-                                                      (const uint8_t(*)[HLEN])proof, len), 0);
+                                                      (const uint8_t(*)[HLEN])proof, len),
+                         0);
     }
     /* root_at agrees with roots.txt for every size whose nodes we kept */
     for (i = 0; i < nroots; i++) {
@@ -692,18 +703,21 @@ static void test_reference_tree(void **state)
             assert_memory_equal(h, roots[i].root, HLEN);
     }
     printf("reference tree: %zu roots, %zu inclusion, %zu consistency proofs, "
-           "%zu nodes kept\n", nroots, ninc, ncon, cap.n);
+           "%zu nodes kept\n",
+           nroots, ninc, ncon, cap.n);
     free(cap.v);
     free(inc);
     free(con);
 }
 
-/* ---- exhaustive small trees --------------------------------------------------------- */
+/* ---- exhaustive small trees ---------------------------------------------------------
+ */
 
 #define SMALL 300
 #define BITS_ALL 16 /* sizes up to this: every bit of every proof flipped */
-#define DENSE 100   /* sizes up to this: all negative checks on every proof;
-                     * above, one random flip each and wrong claims on 1/8 */
+#define DENSE                                                                            \
+    100 /* sizes up to this: all negative checks on every proof;                         \
+         * above, one random flip each and wrong claims on 1/8 */
 
 static struct memtree small_tree;
 static hash_t small_roots[SMALL + 1];
@@ -753,8 +767,8 @@ static void flip_all_bits_inclusion(uint64_t i, uint64_t n, const uint8_t *leaf,
     for (e = 0; e < len; e++) {
         for (b = 0; b < 8 * HLEN; b++) {
             proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
-            assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf,
-                                                        (const uint8_t(*)[HLEN])proof, len, root),
+            assert_int_equal(gl_merkle_verify_inclusion(
+                                 i, n, leaf, (const uint8_t(*)[HLEN])proof, len, root),
                              GL_EVERIFY);
             proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
         }
@@ -773,8 +787,8 @@ static void flip_random_inclusion(uint64_t i, uint64_t n, const uint8_t *leaf,
     for (e = every ? 0 : tu_rand(rng) % len; e < len; e++) {
         unsigned b = (unsigned)(tu_rand(rng) % (8 * HLEN));
         proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
-        assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf,
-                                                    (const uint8_t(*)[HLEN])proof, len, root),
+        assert_int_equal(gl_merkle_verify_inclusion(
+                             i, n, leaf, (const uint8_t(*)[HLEN])proof, len, root),
                          GL_EVERIFY);
         proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
         if (!every)
@@ -794,18 +808,24 @@ static void wrong_inclusion(uint64_t i, uint64_t n, const uint8_t *leaf, hash_t 
 
     for (k = 0; k < 4; k++)
         if (alt[k] != i && alt[k] < n)
-            assert_int_equal(gl_merkle_verify_inclusion(alt[k], n, leaf, p, len, roots[n]),
-                             GL_EVERIFY);
+            assert_int_equal(
+                gl_merkle_verify_inclusion(alt[k], n, leaf, p, len, roots[n]),
+                GL_EVERIFY);
     assert_int_equal(gl_merkle_verify_inclusion(n, n, leaf, p, len, roots[n]), GL_ERANGE);
     if (n + 1 <= maxsize)
-        assert_int_not_equal(gl_merkle_verify_inclusion(i, n + 1, leaf, p, len, roots[n + 1]), 0);
+        assert_int_not_equal(
+            gl_merkle_verify_inclusion(i, n + 1, leaf, p, len, roots[n + 1]), 0);
     if (n > i + 1)
-        assert_int_not_equal(gl_merkle_verify_inclusion(i, n - 1, leaf, p, len, roots[n - 1]), 0);
+        assert_int_not_equal(
+            gl_merkle_verify_inclusion(i, n - 1, leaf, p, len, roots[n - 1]), 0);
     if (2 * n <= maxsize)
-        assert_int_not_equal(gl_merkle_verify_inclusion(i, 2 * n, leaf, p, len, roots[2 * n]), 0);
+        assert_int_not_equal(
+            gl_merkle_verify_inclusion(i, 2 * n, leaf, p, len, roots[2 * n]), 0);
     if (n / 2 > i)
-        assert_int_not_equal(gl_merkle_verify_inclusion(i, n / 2, leaf, p, len, roots[n / 2]), 0);
-    assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf, p, len, roots[n - 1]), GL_EVERIFY);
+        assert_int_not_equal(
+            gl_merkle_verify_inclusion(i, n / 2, leaf, p, len, roots[n / 2]), 0);
+    assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf, p, len, roots[n - 1]),
+                     GL_EVERIFY);
     memcpy(bad, leaf, HLEN);
     bad[HLEN - 1] ^= 0x80;
     assert_int_equal(gl_merkle_verify_inclusion(i, n, bad, p, len, roots[n]), GL_EVERIFY);
@@ -844,20 +864,22 @@ static void test_small_inclusion(void **state)
             assert_int_equal(gl_merkle_inclusion_len(i, n, &want), 0);
             assert_int_equal(len, want);
             memcpy(leaf, small_tree.lv[0][i], HLEN);
-            assert_int_equal(gl_merkle_root_from_inclusion(i, n, leaf,
-                                                           (const uint8_t(*)[HLEN])proof, len,
-                                                           got), 0);
+            assert_int_equal(gl_merkle_root_from_inclusion(
+                                 i, n, leaf, (const uint8_t(*)[HLEN])proof, len, got),
+                             0);
             assert_memory_equal(got, small_roots[n], HLEN);
             assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf,
-                                                        (const uint8_t(*)[HLEN])proof, len,
-                                                        small_roots[n]), 0);
+                                                        (const uint8_t(*)[HLEN])proof,
+                                                        len, small_roots[n]),
+                             0);
             if (n <= BITS_ALL)
                 flip_all_bits_inclusion(i, n, leaf, proof, len, small_roots[n]);
             else
-                flip_random_inclusion(i, n, leaf, proof, len, small_roots[n],
-                                      n <= DENSE, &rng);
+                flip_random_inclusion(i, n, leaf, proof, len, small_roots[n], n <= DENSE,
+                                      &rng);
             if (n <= DENSE || tu_rand(&rng) % 8 == 0)
-                wrong_inclusion(i, n, leaf, proof, len, (const hash_t *)small_roots, SMALL);
+                wrong_inclusion(i, n, leaf, proof, len, (const hash_t *)small_roots,
+                                SMALL);
             count++;
         }
         assert_int_equal(gl_merkle_prove_inclusion(&src, n, n, proof, &len), GL_ERANGE);
@@ -868,8 +890,8 @@ static void test_small_inclusion(void **state)
 /* all: every bit of every element; else one random bit of each element
  * (every) or of one random element. */
 static void flip_consistency(uint64_t m, uint64_t n, hash_t *proof, size_t len,
-                             const uint8_t *r1, const uint8_t *r2, int all,
-                             int every, uint64_t *rng)
+                             const uint8_t *r1, const uint8_t *r2, int all, int every,
+                             uint64_t *rng)
 {
     size_t e, b;
 
@@ -879,8 +901,8 @@ static void flip_consistency(uint64_t m, uint64_t n, hash_t *proof, size_t len,
         for (b = 0; b < 8 * HLEN; b++) {
             unsigned bit = all ? (unsigned)b : (unsigned)(tu_rand(rng) % (8 * HLEN));
             proof[e][bit / 8] ^= (uint8_t)(1u << (bit % 8));
-            assert_int_equal(gl_merkle_verify_consistency(m, n, r1, r2,
-                                                          (const uint8_t(*)[HLEN])proof, len),
+            assert_int_equal(gl_merkle_verify_consistency(
+                                 m, n, r1, r2, (const uint8_t(*)[HLEN])proof, len),
                              GL_EVERIFY);
             proof[e][bit / 8] ^= (uint8_t)(1u << (bit % 8));
             if (!all)
@@ -899,32 +921,43 @@ static void wrong_consistency(uint64_t m, uint64_t n, hash_t *proof, size_t len,
 
     /* other sizes, each against its true root */
     if (m + 1 < n)
-        assert_int_not_equal(gl_merkle_verify_consistency(m + 1, n, roots[m + 1], roots[n], p, len), 0);
+        assert_int_not_equal(
+            gl_merkle_verify_consistency(m + 1, n, roots[m + 1], roots[n], p, len), 0);
     if (m > 1)
-        assert_int_not_equal(gl_merkle_verify_consistency(m - 1, n, roots[m - 1], roots[n], p, len), 0);
+        assert_int_not_equal(
+            gl_merkle_verify_consistency(m - 1, n, roots[m - 1], roots[n], p, len), 0);
     if (n + 1 <= maxsize)
-        assert_int_not_equal(gl_merkle_verify_consistency(m, n + 1, roots[m], roots[n + 1], p, len), 0);
+        assert_int_not_equal(
+            gl_merkle_verify_consistency(m, n + 1, roots[m], roots[n + 1], p, len), 0);
     if (n - 1 > m)
-        assert_int_not_equal(gl_merkle_verify_consistency(m, n - 1, roots[m], roots[n - 1], p, len), 0);
-    assert_int_equal(gl_merkle_verify_consistency(n + 1, n, roots[m], roots[n], p, len), GL_ERANGE);
+        assert_int_not_equal(
+            gl_merkle_verify_consistency(m, n - 1, roots[m], roots[n - 1], p, len), 0);
+    assert_int_equal(gl_merkle_verify_consistency(n + 1, n, roots[m], roots[n], p, len),
+                     GL_ERANGE);
     /* swapped and tampered roots */
-    assert_int_equal(gl_merkle_verify_consistency(m, n, roots[n], roots[m], p, len), GL_EVERIFY);
+    assert_int_equal(gl_merkle_verify_consistency(m, n, roots[n], roots[m], p, len),
+                     GL_EVERIFY);
     memcpy(bad, roots[m], HLEN);
     bad[7] ^= 4;
-    assert_int_equal(gl_merkle_verify_consistency(m, n, bad, roots[n], p, len), GL_EVERIFY);
+    assert_int_equal(gl_merkle_verify_consistency(m, n, bad, roots[n], p, len),
+                     GL_EVERIFY);
     memcpy(bad, roots[n], HLEN);
     bad[31] ^= 1;
-    assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], bad, p, len), GL_EVERIFY);
+    assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], bad, p, len),
+                     GL_EVERIFY);
     /* empty, truncated, extended, shifted proofs */
-    assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], roots[n], p, 0), GL_EVERIFY);
+    assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], roots[n], p, 0),
+                     GL_EVERIFY);
     assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], roots[n], p, len - 1),
                      GL_EVERIFY);
     if (len < GL_MERKLE_MAX_PROOF) {
         memcpy(proof[len], roots[m], HLEN);
-        assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], roots[n], p, len + 1),
-                         GL_EVERIFY);
-        assert_int_equal(gl_merkle_verify_consistency(m, n, roots[m], roots[n], p + 1, len),
-                         GL_EVERIFY);
+        assert_int_equal(
+            gl_merkle_verify_consistency(m, n, roots[m], roots[n], p, len + 1),
+            GL_EVERIFY);
+        assert_int_equal(
+            gl_merkle_verify_consistency(m, n, roots[m], roots[n], p + 1, len),
+            GL_EVERIFY);
     }
 }
 
@@ -947,36 +980,39 @@ static void test_small_consistency(void **state)
             check_last_read(&small_tree, ids, nids, reads);
             assert_int_equal(gl_merkle_consistency_len(m, n, &want), 0);
             assert_int_equal(len, want);
-            assert_int_equal(gl_merkle_verify_consistency(m, n, small_roots[m], small_roots[n],
-                                                          (const uint8_t(*)[HLEN])proof, len),
-                             0);
+            assert_int_equal(
+                gl_merkle_verify_consistency(m, n, small_roots[m], small_roots[n],
+                                             (const uint8_t(*)[HLEN])proof, len),
+                0);
             count++;
             if (m == 0 || m == n) {
                 assert_int_equal(len, 0);
                 /* a non-empty proof is refused, and so are unequal roots */
                 memcpy(proof[0], empty, HLEN);
-                assert_int_equal(gl_merkle_verify_consistency(m, n, small_roots[m], small_roots[n],
-                                                              (const uint8_t(*)[HLEN])proof, 1),
-                                 GL_EVERIFY);
+                assert_int_equal(
+                    gl_merkle_verify_consistency(m, n, small_roots[m], small_roots[n],
+                                                 (const uint8_t(*)[HLEN])proof, 1),
+                    GL_EVERIFY);
                 if (m == 0 && n > 0) /* root1 must be H("") */
-                    assert_int_equal(gl_merkle_verify_consistency(0, n, small_roots[1],
-                                                                  small_roots[n],
-                                                                  (const uint8_t(*)[HLEN])proof, 0),
-                                     GL_EVERIFY);
+                    assert_int_equal(
+                        gl_merkle_verify_consistency(0, n, small_roots[1], small_roots[n],
+                                                     (const uint8_t(*)[HLEN])proof, 0),
+                        GL_EVERIFY);
                 if (m == n && n > 0) /* equal sizes need equal roots */
-                    assert_int_equal(gl_merkle_verify_consistency(n, n, small_roots[n],
-                                                                  small_roots[n - 1],
-                                                                  (const uint8_t(*)[HLEN])proof, 0),
+                    assert_int_equal(gl_merkle_verify_consistency(
+                                         n, n, small_roots[n], small_roots[n - 1],
+                                         (const uint8_t(*)[HLEN])proof, 0),
                                      GL_EVERIFY);
                 continue;
             }
             assert_true(len > 0);
-            flip_consistency(m, n, proof, len, small_roots[m], small_roots[n], n <= BITS_ALL,
-                             n <= DENSE, &rng);
+            flip_consistency(m, n, proof, len, small_roots[m], small_roots[n],
+                             n <= BITS_ALL, n <= DENSE, &rng);
             if (n <= DENSE || tu_rand(&rng) % 8 == 0)
                 wrong_consistency(m, n, proof, len, (const hash_t *)small_roots, SMALL);
         }
-        assert_int_equal(gl_merkle_prove_consistency(&src, n + 1, n, proof, &len), GL_ERANGE);
+        assert_int_equal(gl_merkle_prove_consistency(&src, n + 1, n, proof, &len),
+                         GL_ERANGE);
     }
     printf("small consistency: %zu proofs generated and verified\n", count);
 }
@@ -1013,7 +1049,8 @@ static void test_range(void **state)
     gl_merkle_range_init(&r);
     for (i = 0; i < SMALL; i++) {
         memset(&s, 0, sizeof(s));
-        assert_int_equal(gl_merkle_range_append(&r, small_tree.lv[0][i], seen_add, &s), 0);
+        assert_int_equal(gl_merkle_range_append(&r, small_tree.lv[0][i], seen_add, &s),
+                         0);
         /* leaf i completes subtrees (l, (i+1)/2^l - 1) for 2^l | i+1 */
         assert_int_equal(s.n, 1 + (size_t)__builtin_ctzll(i + 1));
         for (k = 0; k < s.n; k++) {
@@ -1031,7 +1068,8 @@ static void test_range(void **state)
         assert_int_equal(gl_merkle_range_load(&r2, i, &src), 0);
         assert_int_equal(r2.size, i);
         for (j = i; j < SMALL; j++)
-            assert_int_equal(gl_merkle_range_append(&r2, small_tree.lv[0][j], NULL, NULL), 0);
+            assert_int_equal(gl_merkle_range_append(&r2, small_tree.lv[0][j], NULL, NULL),
+                             0);
         assert_int_equal(gl_merkle_range_root(&r2, h), 0);
         assert_memory_equal(h, small_roots[SMALL], HLEN);
     }
@@ -1041,7 +1079,8 @@ static void test_range(void **state)
     saved = r;
     memset(&s, 0, sizeof(s));
     s.fail_at = 5;
-    assert_int_equal(gl_merkle_range_append(&r, small_tree.lv[0][255], seen_add, &s), GL_EIO);
+    assert_int_equal(gl_merkle_range_append(&r, small_tree.lv[0][255], seen_add, &s),
+                     GL_EIO);
     assert_memory_equal(&r, &saved, sizeof(r));
     /* loading from a source that lacks nodes fails and changes nothing */
     small_tree.limit = 100;
@@ -1052,7 +1091,8 @@ static void test_range(void **state)
     assert_int_equal(gl_merkle_range_append(&r, h, NULL, NULL), GL_EOVERFLOW);
 }
 
-/* ---- huge synthetic trees ------------------------------------------------------------- */
+/* ---- huge synthetic trees -------------------------------------------------------------
+ */
 
 /* Leaf i's hash is leaf_hash(u64be(i mod P)) with P prime: every subtree's
  * hash depends only on (level, first leaf mod P), so subtree roots are
@@ -1200,28 +1240,30 @@ static void test_random_large(void **state)
         assert_int_equal(gl_merkle_prove_inclusion(&src, i, n, proof, &len), 0);
         assert_int_equal(gl_merkle_inclusion_len(i, n, &want), 0);
         assert_int_equal(len, want);
-        assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf, (const uint8_t(*)[HLEN])proof,
-                                                    len, r2), 0);
+        assert_int_equal(gl_merkle_verify_inclusion(
+                             i, n, leaf, (const uint8_t(*)[HLEN])proof, len, r2),
+                         0);
         if (len > 0) {
             size_t e = tu_rand(&rng) % len;
             unsigned b = (unsigned)(tu_rand(&rng) % 256);
             proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
-            assert_int_equal(gl_merkle_verify_inclusion(i, n, leaf,
-                                                        (const uint8_t(*)[HLEN])proof, len, r2),
+            assert_int_equal(gl_merkle_verify_inclusion(
+                                 i, n, leaf, (const uint8_t(*)[HLEN])proof, len, r2),
                              GL_EVERIFY);
             proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
         }
         if (n > 1) {
             uint64_t j = (i + 1 + tu_rand(&rng) % (n - 1)) % n; /* j != i */
-            assert_int_equal(gl_merkle_verify_inclusion(j, n, leaf,
-                                                        (const uint8_t(*)[HLEN])proof, len, r2),
+            assert_int_equal(gl_merkle_verify_inclusion(
+                                 j, n, leaf, (const uint8_t(*)[HLEN])proof, len, r2),
                              GL_EVERIFY);
         }
         if (n < GL_MERKLE_MAX_SIZE) {
             synth_root(&s, n + 1, alt);
             assert_int_not_equal(gl_merkle_verify_inclusion(i, n + 1, leaf,
-                                                            (const uint8_t(*)[HLEN])proof, len,
-                                                            alt), 0);
+                                                            (const uint8_t(*)[HLEN])proof,
+                                                            len, alt),
+                                 0);
         }
 
         /* consistency m -> n */
@@ -1230,38 +1272,43 @@ static void test_random_large(void **state)
         assert_int_equal(gl_merkle_consistency_len(m, n, &want), 0);
         assert_int_equal(len, want);
         assert_int_equal(gl_merkle_verify_consistency(m, n, r1, r2,
-                                                      (const uint8_t(*)[HLEN])proof, len), 0);
+                                                      (const uint8_t(*)[HLEN])proof, len),
+                         0);
         if (len > 0) {
             size_t e = tu_rand(&rng) % len;
             unsigned b = (unsigned)(tu_rand(&rng) % 256);
             proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
-            assert_int_equal(gl_merkle_verify_consistency(m, n, r1, r2,
-                                                          (const uint8_t(*)[HLEN])proof, len),
+            assert_int_equal(gl_merkle_verify_consistency(
+                                 m, n, r1, r2, (const uint8_t(*)[HLEN])proof, len),
                              GL_EVERIFY);
             proof[e][b / 8] ^= (uint8_t)(1u << (b % 8));
             if (m > 1) {
                 synth_root(&s, m - 1, alt);
-                assert_int_not_equal(gl_merkle_verify_consistency(m - 1, n, alt, r2,
-                                                                  (const uint8_t(*)[HLEN])proof,
-                                                                  len), 0);
+                assert_int_not_equal(
+                    gl_merkle_verify_consistency(m - 1, n, alt, r2,
+                                                 (const uint8_t(*)[HLEN])proof, len),
+                    0);
             }
             uint64_t n2 = n - 1 > m ? n - 1 : n + 1;
             if (n2 <= GL_MERKLE_MAX_SIZE) {
                 synth_root(&s, n2, alt);
-                assert_int_not_equal(gl_merkle_verify_consistency(m, n2, r1, alt,
-                                                                  (const uint8_t(*)[HLEN])proof,
-                                                                  len), 0);
+                assert_int_not_equal(
+                    gl_merkle_verify_consistency(m, n2, r1, alt,
+                                                 (const uint8_t(*)[HLEN])proof, len),
+                    0);
             }
         }
         /* a generator must never read beyond the size asked for */
         s.limit = n - 1;
         if (n > 1 && i < n - 1)
-            assert_int_equal(gl_merkle_prove_inclusion(&src, i, n, proof, &len), GL_ENOTFOUND);
+            assert_int_equal(gl_merkle_prove_inclusion(&src, i, n, proof, &len),
+                             GL_ENOTFOUND);
     }
     synth_free(&s);
 }
 
-/* ---- edge cases ------------------------------------------------------------------------- */
+/* ---- edge cases
+ * ------------------------------------------------------------------------- */
 
 static void test_edges(void **state)
 {
@@ -1275,14 +1322,16 @@ static void test_edges(void **state)
     memset(h, 7, HLEN);
     memset(proof, 9, sizeof(proof));
     /* lengths at the size limit, 2^63 */
-    assert_int_equal(gl_merkle_inclusion_len(GL_MERKLE_MAX_SIZE - 1, GL_MERKLE_MAX_SIZE, &len), 0);
+    assert_int_equal(
+        gl_merkle_inclusion_len(GL_MERKLE_MAX_SIZE - 1, GL_MERKLE_MAX_SIZE, &len), 0);
     assert_int_equal(len, 63);
     assert_int_equal(gl_merkle_inclusion_len(0, GL_MERKLE_MAX_SIZE, &len), 0);
     assert_int_equal(len, 63);
     assert_int_equal(gl_merkle_consistency_len(3, GL_MERKLE_MAX_SIZE, &len), 0);
     assert_int_equal(len, 64);
     for (i = 0; i < 2000; i++) {
-        uint64_t sz = GL_MERKLE_MAX_SIZE - (i < 1000 ? i : tu_rand(&rng) % GL_MERKLE_MAX_SIZE);
+        uint64_t sz =
+            GL_MERKLE_MAX_SIZE - (i < 1000 ? i : tu_rand(&rng) % GL_MERKLE_MAX_SIZE);
         uint64_t m = 1 + tu_rand(&rng) % sz, ix = tu_rand(&rng) % sz;
         assert_int_equal(gl_merkle_consistency_len(m, sz, &len), 0);
         assert_true(len <= GL_MERKLE_MAX_PROOF);
@@ -1300,49 +1349,66 @@ static void test_edges(void **state)
     assert_int_equal(gl_merkle_consistency_len(3, UINT64_MAX, &len), GL_ERANGE);
     assert_int_equal(gl_merkle_root_nodes(GL_MERKLE_MAX_SIZE + 1, ids, &n), GL_ERANGE);
     assert_int_equal(gl_merkle_root_at(NULL, UINT64_MAX, h), GL_ERANGE);
-    assert_int_equal(gl_merkle_verify_inclusion(0, UINT64_MAX, h, (const uint8_t(*)[HLEN])proof,
-                                                64, h), GL_ERANGE);
+    assert_int_equal(gl_merkle_verify_inclusion(0, UINT64_MAX, h,
+                                                (const uint8_t(*)[HLEN])proof, 64, h),
+                     GL_ERANGE);
     /* ranges */
     assert_int_equal(gl_merkle_inclusion_len(0, 0, &len), GL_ERANGE);
-    assert_int_equal(gl_merkle_verify_inclusion(0, 0, h, (const uint8_t(*)[HLEN])proof, 0, empty),
-                     GL_ERANGE);
-    assert_int_equal(gl_merkle_verify_inclusion(5, 5, h, (const uint8_t(*)[HLEN])proof, 3, h),
-                     GL_ERANGE);
-    assert_int_equal(gl_merkle_verify_consistency(2, 1, h, h, (const uint8_t(*)[HLEN])proof, 0),
-                     GL_ERANGE);
+    assert_int_equal(
+        gl_merkle_verify_inclusion(0, 0, h, (const uint8_t(*)[HLEN])proof, 0, empty),
+        GL_ERANGE);
+    assert_int_equal(
+        gl_merkle_verify_inclusion(5, 5, h, (const uint8_t(*)[HLEN])proof, 3, h),
+        GL_ERANGE);
+    assert_int_equal(
+        gl_merkle_verify_consistency(2, 1, h, h, (const uint8_t(*)[HLEN])proof, 0),
+        GL_ERANGE);
     assert_int_equal(gl_merkle_inclusion_nodes(3, 3, ids, &n), GL_ERANGE);
     assert_int_equal(gl_merkle_consistency_nodes(4, 3, ids, &n), GL_ERANGE);
     /* over-long proofs are refused before hashing */
     assert_int_equal(gl_merkle_verify_inclusion(0, 2, h, (const uint8_t(*)[HLEN])proof,
                                                 GL_MERKLE_MAX_PROOF + 1, h),
                      GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(1, 2, h, h, (const uint8_t(*)[HLEN])proof,
+    assert_int_equal(gl_merkle_verify_consistency(1, 2, h, h,
+                                                  (const uint8_t(*)[HLEN])proof,
                                                   GL_MERKLE_MAX_PROOF + 1),
                      GL_EVERIFY);
     /* single leaf: empty proof, root == leaf */
-    assert_int_equal(gl_merkle_verify_inclusion(0, 1, h, (const uint8_t(*)[HLEN])proof, 0, h), 0);
-    assert_int_equal(gl_merkle_verify_inclusion(0, 1, h, (const uint8_t(*)[HLEN])proof, 1, h),
-                     GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_inclusion(0, 1, h, (const uint8_t(*)[HLEN])proof, 0, h), 0);
+    assert_int_equal(
+        gl_merkle_verify_inclusion(0, 1, h, (const uint8_t(*)[HLEN])proof, 1, h),
+        GL_EVERIFY);
     /* formats.md edge cases */
     assert_int_equal(gl_merkle_verify_consistency(0, 0, empty, empty,
-                                                  (const uint8_t(*)[HLEN])proof, 0), 0);
-    assert_int_equal(gl_merkle_verify_consistency(0, 0, h, h, (const uint8_t(*)[HLEN])proof, 0),
-                     GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(0, 0, empty, h,
-                                                  (const uint8_t(*)[HLEN])proof, 0), GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(0, 5, empty, h,
-                                                  (const uint8_t(*)[HLEN])proof, 0), 0);
-    assert_int_equal(gl_merkle_verify_consistency(0, 5, h, h, (const uint8_t(*)[HLEN])proof, 0),
-                     GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(0, 5, empty, h,
-                                                  (const uint8_t(*)[HLEN])proof, 1), GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(5, 5, h, h, (const uint8_t(*)[HLEN])proof, 0), 0);
-    assert_int_equal(gl_merkle_verify_consistency(5, 5, h, h, (const uint8_t(*)[HLEN])proof, 1),
-                     GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(5, 5, h, empty,
-                                                  (const uint8_t(*)[HLEN])proof, 0), GL_EVERIFY);
-    assert_int_equal(gl_merkle_verify_consistency(1, 2, h, h, (const uint8_t(*)[HLEN])proof, 0),
-                     GL_EVERIFY);
+                                                  (const uint8_t(*)[HLEN])proof, 0),
+                     0);
+    assert_int_equal(
+        gl_merkle_verify_consistency(0, 0, h, h, (const uint8_t(*)[HLEN])proof, 0),
+        GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_consistency(0, 0, empty, h, (const uint8_t(*)[HLEN])proof, 0),
+        GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_consistency(0, 5, empty, h, (const uint8_t(*)[HLEN])proof, 0),
+        0);
+    assert_int_equal(
+        gl_merkle_verify_consistency(0, 5, h, h, (const uint8_t(*)[HLEN])proof, 0),
+        GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_consistency(0, 5, empty, h, (const uint8_t(*)[HLEN])proof, 1),
+        GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_consistency(5, 5, h, h, (const uint8_t(*)[HLEN])proof, 0), 0);
+    assert_int_equal(
+        gl_merkle_verify_consistency(5, 5, h, h, (const uint8_t(*)[HLEN])proof, 1),
+        GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_consistency(5, 5, h, empty, (const uint8_t(*)[HLEN])proof, 0),
+        GL_EVERIFY);
+    assert_int_equal(
+        gl_merkle_verify_consistency(1, 2, h, h, (const uint8_t(*)[HLEN])proof, 0),
+        GL_EVERIFY);
     /* sizes 0 and empty sources */
     assert_int_equal(gl_merkle_root_at(NULL, 0, h), 0);
     assert_memory_equal(h, empty, HLEN);

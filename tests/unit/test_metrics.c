@@ -46,11 +46,12 @@ static void test_histogram(void **state)
     gl_metrics_hist_observe(&h, 11);     /* +Inf only */
     gl_buf_init(&b, 1 << 16);
     assert_int_equal(gl_metrics_hist_render(&h, "d_seconds", "D.", &b), 0);
-    assert_non_null(strstr((char *)b.data, "# HELP d_seconds D.\n# TYPE d_seconds histogram\n"
-                                           "d_seconds_bucket{le=\"0.0005\"} 1\n"
-                                           "d_seconds_bucket{le=\"0.001\"} 1\n"
-                                           "d_seconds_bucket{le=\"0.002\"} 1\n"
-                                           "d_seconds_bucket{le=\"0.005\"} 2\n"));
+    assert_non_null(strstr((char *)b.data,
+                           "# HELP d_seconds D.\n# TYPE d_seconds histogram\n"
+                           "d_seconds_bucket{le=\"0.0005\"} 1\n"
+                           "d_seconds_bucket{le=\"0.001\"} 1\n"
+                           "d_seconds_bucket{le=\"0.002\"} 1\n"
+                           "d_seconds_bucket{le=\"0.005\"} 2\n"));
     assert_non_null(strstr((char *)b.data, "d_seconds_bucket{le=\"5\"} 2\n"
                                            "d_seconds_bucket{le=\"10\"} 3\n"
                                            "d_seconds_bucket{le=\"+Inf\"} 4\n"

@@ -243,10 +243,14 @@ static void test_sign_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_peter_sign_kat), cmocka_unit_test(test_peter_verify),
-        cmocka_unit_test(test_two_signatures), cmocka_unit_test(test_unknown_and_bad),
-        cmocka_unit_test(test_bad_sig_among_good), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_limits),         cmocka_unit_test(test_sign_rules),
+        cmocka_unit_test(test_peter_sign_kat),
+        cmocka_unit_test(test_peter_verify),
+        cmocka_unit_test(test_two_signatures),
+        cmocka_unit_test(test_unknown_and_bad),
+        cmocka_unit_test(test_bad_sig_among_good),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_sign_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,8 +53,8 @@ static void test_defaults_and_flags(void **state)
     assert_int_equal(c.n, 10);
     assert_int_equal(c.ms, 0);
     assert_int_equal(c.on, 0);
-    assert_int_equal(parse(&c, (const char *[]){"--name", "abc", "--n=100", "--on", "--ms",
-                                                "5000", "--mode=x", NULL}),
+    assert_int_equal(parse(&c, (const char *[]){"--name", "abc", "--n=100", "--on",
+                                                "--ms", "5000", "--mode=x", NULL}),
                      0);
     assert_string_equal(c.name, "abc");
     assert_string_equal(c.mode, "x");
@@ -68,12 +68,14 @@ static void test_defaults_and_flags(void **state)
 static void test_refusals(void **state)
 {
     static const char *const bad[][3] = {
-        {"--n", "10x", NULL},  {"--n", "-1", NULL},    {"--n", " 5", NULL},
-        {"--n", "", NULL},     {"--n", "0", NULL},     {"--n", "101", NULL},
-        {"--n", "010", NULL},  {"--n", "+5", NULL},    {"--ms", "5001", NULL},
-        {"--n", NULL, NULL},   {"--name", "", NULL},   {"--name", "12345678", NULL},
-        {"--on=yes", NULL, NULL}, {"--nope", "1", NULL}, {"stray", NULL, NULL},
-        {"--n", "99999999999999999999", NULL},
+        {"--n", "10x", NULL},     {"--n", "-1", NULL},
+        {"--n", " 5", NULL},      {"--n", "", NULL},
+        {"--n", "0", NULL},       {"--n", "101", NULL},
+        {"--n", "010", NULL},     {"--n", "+5", NULL},
+        {"--ms", "5001", NULL},   {"--n", NULL, NULL},
+        {"--name", "", NULL},     {"--name", "12345678", NULL},
+        {"--on=yes", NULL, NULL}, {"--nope", "1", NULL},
+        {"stray", NULL, NULL},    {"--n", "99999999999999999999", NULL},
     };
     struct cfg c;
     (void)state;
@@ -81,7 +83,8 @@ static void test_refusals(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (parse(&c, bad[i]) != -1)
             fail_msg("accepted %s %s", bad[i][0], bad[i][1] ? bad[i][1] : "");
-    assert_int_equal(parse(&c, (const char *[]){"--name", "1234567", "--n", "1", NULL}), 0);
+    assert_int_equal(parse(&c, (const char *[]){"--name", "1234567", "--n", "1", NULL}),
+                     0);
     assert_string_equal(c.name, "1234567");
     assert_int_equal(c.n, 1);
 }
@@ -104,7 +107,8 @@ static void test_config_file(void **state)
     (void)state;
 
     tu_tempdir("opts", dir, sizeof(dir));
-    write_conf(dir, "# comment\r\n\n  name = fromf\r\nn 7\non\nms\t20", path, sizeof(path));
+    write_conf(dir, "# comment\r\n\n  name = fromf\r\nn 7\non\nms\t20", path,
+               sizeof(path));
     assert_int_equal(parse(&c, (const char *[]){"--config", path, NULL}), 0);
     assert_string_equal(c.name, "fromf");
     assert_int_equal(c.n, 7);

@@ -2,8 +2,8 @@
  * test_policy: tlog-policy parsing (the C2SP example, every refusal class
  * with its line number), quorum decisions (all/any/k-of-n, nested groups,
  * none, single witness), the quorum's time (gl_policy_quorum_time, checked
- * against an independent max-min over witness subsets), 0x01 witness key conversion with the shared
- * vectors, lookups, describe and canonical format round trips.
+ * against an independent max-min over witness subsets), 0x01 witness key conversion with
+ * the shared vectors, lookups, describe and canonical format round trips.
  *
  * Policy texts are templates: $L is the log key (notes/log.vkey, 0x01),
  * $C the witness key (notes/witness.cosig-vkey, 0x04), $E enoch.vkey
@@ -80,13 +80,23 @@ static int setup(void **state)
 static const char *key_for(char c)
 {
     switch (c) {
-    case 'L': return k_log;
-    case 'C': return k_cosig;
-    case 'E': return k_enoch;
-    case '1': case '2': case '3': case '4': return k_w[c - '1'];
-    case 'N': return k_n[0];
-    case 'M': return k_n[1];
-    default: return NULL;
+    case 'L':
+        return k_log;
+    case 'C':
+        return k_cosig;
+    case 'E':
+        return k_enoch;
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+        return k_w[c - '1'];
+    case 'N':
+        return k_n[0];
+    case 'M':
+        return k_n[1];
+    default:
+        return NULL;
     }
 }
 
@@ -117,8 +127,7 @@ static struct gl_policy *parse_text_ok(const char *text, size_t n)
     int rc = gl_policy_parse(text, n, &p, &e);
 
     if (rc != 0)
-        fail_msg("parse failed (%s) at line %zu: %s", gl_strerror(rc), e.line,
-                 e.reason);
+        fail_msg("parse failed (%s) at line %zu: %s", gl_strerror(rc), e.line, e.reason);
     assert_non_null(p);
     return p;
 }
@@ -139,8 +148,8 @@ static void check_bad_text(const char *text, size_t n, int rc, size_t line,
     int got = gl_policy_parse(text, n, &p, &e);
 
     if (got != rc || e.line != line || strstr(e.reason, why) == NULL)
-        fail_msg("want %d at line %zu (\"%s\"), got %d at line %zu: %s\n--\n%.300s",
-                 rc, line, why, got, e.line, e.reason, text);
+        fail_msg("want %d at line %zu (\"%s\"), got %d at line %zu: %s\n--\n%.300s", rc,
+                 line, why, got, e.line, e.reason, text);
     assert_null(p);
     assert_true(strlen(e.reason) > 0);
 }
@@ -155,7 +164,7 @@ static void check_bad(const char *tmpl, int rc, size_t line, const char *why)
 /* Quorum decision for the witnesses whose bits are set in mask. */
 static int decide(const struct gl_policy *p, unsigned mask)
 {
-    uint8_t w[GL_POLICY_MAX_WITNESSES] = { 0 };
+    uint8_t w[GL_POLICY_MAX_WITNESSES] = {0};
     size_t i, n = gl_policy_nwitnesses(p);
 
     for (i = 0; i < n && i < 32; i++)
@@ -202,21 +211,20 @@ static void test_quorum_none_only(void **state)
 }
 
 /* The example of the C2SP tlog-policy text, with real keys. */
-static const char spec_example[] =
-    "log $L\n"
-    "\n"
-    "witness X1 $1\n"
-    "witness X2 $2\n"
-    "witness X3 $3\n"
-    "group X-witnesses 2 X1 X2 X3\n"
-    "\n"
-    "witness Y1 $4\n"
-    "witness Y2 $C\n"
-    "witness Y3 $E\n"
-    "group Y-witnesses any Y1 Y2 Y3\n"
-    "\n"
-    "group X-and-Y all X-witnesses Y-witnesses\n"
-    "quorum X-and-Y\n";
+static const char spec_example[] = "log $L\n"
+                                   "\n"
+                                   "witness X1 $1\n"
+                                   "witness X2 $2\n"
+                                   "witness X3 $3\n"
+                                   "group X-witnesses 2 X1 X2 X3\n"
+                                   "\n"
+                                   "witness Y1 $4\n"
+                                   "witness Y2 $C\n"
+                                   "witness Y3 $E\n"
+                                   "group Y-witnesses any Y1 Y2 Y3\n"
+                                   "\n"
+                                   "group X-and-Y all X-witnesses Y-witnesses\n"
+                                   "quorum X-and-Y\n";
 
 static void test_spec_example(void **state)
 {
@@ -260,14 +268,14 @@ static void test_spec_example(void **state)
 
 static void test_whitespace_comments_urls(void **state)
 {
-    struct gl_policy *p = parse_ok(
-        "# a comment\n"
-        "   # an indented comment with odd chars: \xe2\x84\xaa #\t\n"
-        " \t \n"
-        "\tlog   $L\thttps://log.example.com/x#frag  \n"
-        "witness\tW1 $1 https://w1.example/\n"
-        "witness W2 $2\n"
-        "quorum W1"); /* no final newline */
+    struct gl_policy *p =
+        parse_ok("# a comment\n"
+                 "   # an indented comment with odd chars: \xe2\x84\xaa #\t\n"
+                 " \t \n"
+                 "\tlog   $L\thttps://log.example.com/x#frag  \n"
+                 "witness\tW1 $1 https://w1.example/\n"
+                 "witness W2 $2\n"
+                 "quorum W1"); /* no final newline */
     const struct gl_policy_witness *w;
 
     (void)state;
@@ -325,8 +333,8 @@ static void test_names_are_opaque_octets(void **state)
 
 static void test_quorum_k_of_n(void **state)
 {
-    static const char *thr[] = { "any", "1", "2", "3", "4", "all" };
-    static const int want_k[] = { 1, 1, 2, 3, 4, 4 };
+    static const char *thr[] = {"any", "1", "2", "3", "4", "all"};
+    static const int want_k[] = {1, 1, 2, 3, 4, 4};
     char tmpl[256];
     size_t i;
     unsigned mask;
@@ -334,8 +342,10 @@ static void test_quorum_k_of_n(void **state)
     (void)state;
     for (i = 0; i < 6; i++) {
         struct gl_policy *p;
-        snprintf(tmpl, sizeof(tmpl), "witness a $1\nwitness b $2\nwitness c $3\n"
-                 "witness d $4\ngroup g %s a b c d\nquorum g\n", thr[i]);
+        snprintf(tmpl, sizeof(tmpl),
+                 "witness a $1\nwitness b $2\nwitness c $3\n"
+                 "witness d $4\ngroup g %s a b c d\nquorum g\n",
+                 thr[i]);
         p = parse_ok(tmpl);
         assert_int_equal(gl_policy_group_at(p, 0)->k, want_k[i]);
         for (mask = 0; mask < 16; mask++)
@@ -349,9 +359,10 @@ static void test_quorum_k_of_n(void **state)
  * a group of two groups; mirror lines format back as mirror lines. */
 static void test_mirrors(void **state)
 {
-    static const char text[] = "witness w1 $1\nwitness w2 $2\nmirror m1 $3 https://m1.example/mirror\n"
-                               "mirror m2 $4\ngroup ws all w1 w2\ngroup ms any m1 m2\n"
-                               "group both all ws ms\nquorum both\n";
+    static const char text[] =
+        "witness w1 $1\nwitness w2 $2\nmirror m1 $3 https://m1.example/mirror\n"
+        "mirror m2 $4\ngroup ws all w1 w2\ngroup ms any m1 m2\n"
+        "group both all ws ms\nquorum both\n";
     struct gl_policy *p;
     struct gl_buf out;
     unsigned mask;
@@ -404,7 +415,7 @@ static void test_quorum_nested(void **state)
 static void test_quorum_single_and_none(void **state)
 {
     struct gl_policy *p = parse_ok("witness a $1\nwitness b $2\nquorum b\n");
-    uint8_t w[2] = { 1, 0 };
+    uint8_t w[2] = {1, 0};
 
     (void)state;
     assert_int_equal(gl_policy_quorum_check(p, w, 2), GL_EQUORUM);
@@ -619,8 +630,8 @@ static void test_witness_conversion_vectors(void **state)
     assert_int_equal(idx, 0);
     assert_int_equal(gl_policy_find_witness_key(p, "EnochRoot", 9, enoch.id, &idx),
                      GL_ENOTFOUND);
-    assert_int_equal(gl_policy_find_witness_key(p, "example.org/witness", 19,
-                                                0x84e6a7f4, &idx), 0);
+    assert_int_equal(
+        gl_policy_find_witness_key(p, "example.org/witness", 19, 0x84e6a7f4, &idx), 0);
     assert_int_equal(idx, 1);
     gl_policy_free(p);
 }
@@ -666,7 +677,8 @@ static void test_roles(void **state)
     d = describe(p);
     assert_non_null(strstr(d, "; submitters ci.example/release (builder), "
                               "ci.example/nightly (rebuilder), "));
-    assert_non_null(strstr(d, " (auditor); requires 1 rebuild; requires an audit of the source"));
+    assert_non_null(
+        strstr(d, " (auditor); requires 1 rebuild; requires an audit of the source"));
     free(d);
     gl_policy_free(q);
     gl_policy_free(p);
@@ -688,8 +700,10 @@ static void test_find_logs(void **state)
     gl_signer_verifier(&s, &v);
     gl_signer_wipe(&s);
     format_verifier(&v, rotated);
-    snprintf(tmpl, sizeof(tmpl), "log $N\nlog $L https://a/\nlog %s https://b/\n"
-             "quorum none\n", rotated);
+    snprintf(tmpl, sizeof(tmpl),
+             "log $N\nlog $L https://a/\nlog %s https://b/\n"
+             "quorum none\n",
+             rotated);
     p = parse_ok(tmpl);
     assert_int_equal(gl_policy_find_log(p, "example.com/log", 15, 0, &idx), 0);
     assert_int_equal(idx, 1);
@@ -699,7 +713,8 @@ static void test_find_logs(void **state)
     assert_int_equal(gl_policy_find_log(p, "example.com/log", 15, idx + 1, &idx),
                      GL_ENOTFOUND);
     assert_int_equal(gl_policy_find_log(p, "example.com/lo", 14, 0, &idx), GL_ENOTFOUND);
-    assert_int_equal(gl_policy_find_log_key(p, "example.com/log", 15, 0x9f5d4526, &idx), 0);
+    assert_int_equal(gl_policy_find_log_key(p, "example.com/log", 15, 0x9f5d4526, &idx),
+                     0);
     assert_int_equal(idx, 1);
     assert_int_equal(gl_policy_find_log_key(p, "example.com/log", 15, v.id, &idx), 0);
     assert_int_equal(idx, 2);
@@ -722,96 +737,105 @@ struct bad {
 
 static const struct bad bad_cases[] = {
     /* structure and keywords */
-    { "", GL_EPARSE, 0, "no quorum" },
-    { "# only a comment\nlog $L\n", GL_EPARSE, 0, "no quorum" },
-    { "logs $L\nquorum none\n", GL_EPARSE, 1, "unknown keyword \"logs\"" },
-    { "quorum none\nLOG $L\n", GL_EPARSE, 2, "unknown keyword" },
-    { "quorum none\nwitnesses a $1\n", GL_EPARSE, 2, "unknown keyword" },
-    { "log\nquorum none\n", GL_EPARSE, 1, "expected: log" },
-    { "log $L https://x/ extra\nquorum none\n", GL_EPARSE, 1, "expected: log" },
-    { "log $L # trailing comments are not comments\nquorum none\n", GL_EPARSE, 1,
-      "expected: log" },
-    { "witness a\nquorum none\n", GL_EPARSE, 1, "expected: witness" },
-    { "witness a $1 u extra\nquorum none\n", GL_EPARSE, 1, "expected: witness" },
-    { "quorum\n", GL_EPARSE, 1, "expected: quorum" },
-    { "quorum none extra\n", GL_EPARSE, 1, "expected: quorum" },
-    { "quorum none\nquorum none\n", GL_EPARSE, 2, "second quorum line (the first is on line 1)" },
-    { "submitter\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
-    { "submitter $N https://x/\nquorum none\n", GL_EPARSE, 1, "unknown submitter role" },
+    {"", GL_EPARSE, 0, "no quorum"},
+    {"# only a comment\nlog $L\n", GL_EPARSE, 0, "no quorum"},
+    {"logs $L\nquorum none\n", GL_EPARSE, 1, "unknown keyword \"logs\""},
+    {"quorum none\nLOG $L\n", GL_EPARSE, 2, "unknown keyword"},
+    {"quorum none\nwitnesses a $1\n", GL_EPARSE, 2, "unknown keyword"},
+    {"log\nquorum none\n", GL_EPARSE, 1, "expected: log"},
+    {"log $L https://x/ extra\nquorum none\n", GL_EPARSE, 1, "expected: log"},
+    {"log $L # trailing comments are not comments\nquorum none\n", GL_EPARSE, 1,
+     "expected: log"},
+    {"witness a\nquorum none\n", GL_EPARSE, 1, "expected: witness"},
+    {"witness a $1 u extra\nquorum none\n", GL_EPARSE, 1, "expected: witness"},
+    {"quorum\n", GL_EPARSE, 1, "expected: quorum"},
+    {"quorum none extra\n", GL_EPARSE, 1, "expected: quorum"},
+    {"quorum none\nquorum none\n", GL_EPARSE, 2,
+     "second quorum line (the first is on line 1)"},
+    {"submitter\nquorum none\n", GL_EPARSE, 1, "expected: submitter"},
+    {"submitter $N https://x/\nquorum none\n", GL_EPARSE, 1, "unknown submitter role"},
     /* roles and requirements */
-    { "submitter $N builder x\nquorum none\n", GL_EPARSE, 1, "expected: submitter" },
-    { "submitter $N Builder\nquorum none\n", GL_EPARSE, 1,
-      "unknown submitter role \"Builder\"" },
-    { "submitter $N builder\nrequire\nquorum none\n", GL_EPARSE, 2, "expected: require" },
-    { "submitter $N builder\nrequire rebuild 1\nquorum none\n", GL_EPARSE, 2,
-      "expected: require" },
-    { "submitter $N builder\nrequire audit now\nquorum none\n", GL_EPARSE, 2,
-      "expected: require" },
-    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 0\nquorum none\n",
-      GL_EPARSE, 3, "rebuild count is not" },
-    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 01\nquorum none\n",
-      GL_EPARSE, 3, "rebuild count is not" },
-    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 257\nquorum none\n",
-      GL_EPARSE, 3, "rebuild count is not" },
-    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 2\nquorum none\n",
-      GL_EPARSE, 3, "require rebuilds 2, but the policy names 1 rebuilder" },
-    { "submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 1\n"
-      "require rebuilds 1\nquorum none\n", GL_EPARSE, 4, "second \"require rebuilds\"" },
-    { "submitter $N builder\nsubmitter $E auditor\nrequire audit\nrequire audit\n"
-      "quorum none\n", GL_EPARSE, 4, "second \"require audit\" line (first on line 3)" },
-    { "submitter $N builder\nrequire audit\nquorum none\n", GL_EPARSE, 2,
-      "policy names no auditor" },
-    { "submitter $M rebuilder\nquorum none\nrequire rebuilds 1\n", GL_EPARSE, 3,
-      "needs at least one \"submitter <vkey> builder\"" },
+    {"submitter $N builder x\nquorum none\n", GL_EPARSE, 1, "expected: submitter"},
+    {"submitter $N Builder\nquorum none\n", GL_EPARSE, 1,
+     "unknown submitter role \"Builder\""},
+    {"submitter $N builder\nrequire\nquorum none\n", GL_EPARSE, 2, "expected: require"},
+    {"submitter $N builder\nrequire rebuild 1\nquorum none\n", GL_EPARSE, 2,
+     "expected: require"},
+    {"submitter $N builder\nrequire audit now\nquorum none\n", GL_EPARSE, 2,
+     "expected: require"},
+    {"submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 0\nquorum none\n",
+     GL_EPARSE, 3, "rebuild count is not"},
+    {"submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 01\nquorum none\n",
+     GL_EPARSE, 3, "rebuild count is not"},
+    {"submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 257\nquorum none\n",
+     GL_EPARSE, 3, "rebuild count is not"},
+    {"submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 2\nquorum none\n",
+     GL_EPARSE, 3, "require rebuilds 2, but the policy names 1 rebuilder"},
+    {"submitter $N builder\nsubmitter $M rebuilder\nrequire rebuilds 1\n"
+     "require rebuilds 1\nquorum none\n",
+     GL_EPARSE, 4, "second \"require rebuilds\""},
+    {"submitter $N builder\nsubmitter $E auditor\nrequire audit\nrequire audit\n"
+     "quorum none\n",
+     GL_EPARSE, 4, "second \"require audit\" line (first on line 3)"},
+    {"submitter $N builder\nrequire audit\nquorum none\n", GL_EPARSE, 2,
+     "policy names no auditor"},
+    {"submitter $M rebuilder\nquorum none\nrequire rebuilds 1\n", GL_EPARSE, 3,
+     "needs at least one \"submitter <vkey> builder\""},
     /* keys */
-    { "log not-a-key\nquorum none\n", GL_EPARSE, 1,
-      "log key is not a valid vkey: not a key: want <name>+<id>+<base64>" },
-    { "quorum none\nlog example.com/log+00000000+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0\n",
-      GL_EPARSE, 2, "log key is not a valid vkey: the key ID does not match the key" },
-    { "log $C\nquorum none\n", GL_EKEYTYPE, 1, "type 0x01" },
-    { "submitter $1\nquorum none\n", GL_EKEYTYPE, 1, "type 0x01" },
-    { "witness a not+a+key\nquorum none\n", GL_EPARSE, 1, "not a valid vkey" },
+    {"log not-a-key\nquorum none\n", GL_EPARSE, 1,
+     "log key is not a valid vkey: not a key: want <name>+<id>+<base64>"},
+    {"quorum none\nlog "
+     "example.com/log+00000000+AWRyXegyaJ7XX9x3Co+oEFL7/PwhWatdHBLtnyNh+Dk0\n",
+     GL_EPARSE, 2, "log key is not a valid vkey: the key ID does not match the key"},
+    {"log $C\nquorum none\n", GL_EKEYTYPE, 1, "type 0x01"},
+    {"submitter $1\nquorum none\n", GL_EKEYTYPE, 1, "type 0x01"},
+    {"witness a not+a+key\nquorum none\n", GL_EPARSE, 1, "not a valid vkey"},
     /* duplicates */
-    { "log $L\nlog $L\nquorum none\n", GL_EPARSE, 2, "already used on line 1" },
-    { "witness a $1\nwitness b $1\nquorum none\n", GL_EPARSE, 2, "already used on line 1" },
-    { "witness a $E\nlog $E\nquorum none\n", GL_EPARSE, 2, "already used on line 1" },
-    { "log $L\nsubmitter $L\nquorum none\n", GL_EPARSE, 2, "already used on line 1" },
-    { "submitter $N\nsubmitter $N\nquorum none\n", GL_EPARSE, 2, "already used on line 1" },
-    { "witness a $1\nwitness a $2\nquorum none\n", GL_EPARSE, 2, "\"a\" already defined on line 1" },
-    { "witness a $1\ngroup a any a\nquorum none\n", GL_EPARSE, 2, "already defined on line 1" },
-    { "witness none $1\nquorum none\n", GL_EPARSE, 1, "predefined" },
-    { "witness a $1\ngroup none any a\nquorum none\n", GL_EPARSE, 2, "predefined" },
+    {"log $L\nlog $L\nquorum none\n", GL_EPARSE, 2, "already used on line 1"},
+    {"witness a $1\nwitness b $1\nquorum none\n", GL_EPARSE, 2, "already used on line 1"},
+    {"witness a $E\nlog $E\nquorum none\n", GL_EPARSE, 2, "already used on line 1"},
+    {"log $L\nsubmitter $L\nquorum none\n", GL_EPARSE, 2, "already used on line 1"},
+    {"submitter $N\nsubmitter $N\nquorum none\n", GL_EPARSE, 2, "already used on line 1"},
+    {"witness a $1\nwitness a $2\nquorum none\n", GL_EPARSE, 2,
+     "\"a\" already defined on line 1"},
+    {"witness a $1\ngroup a any a\nquorum none\n", GL_EPARSE, 2,
+     "already defined on line 1"},
+    {"witness none $1\nquorum none\n", GL_EPARSE, 1, "predefined"},
+    {"witness a $1\ngroup none any a\nquorum none\n", GL_EPARSE, 2, "predefined"},
     /* groups */
-    { "witness a $1\ngroup g\nquorum none\n", GL_EPARSE, 2, "expected: group" },
-    { "witness a $1\ngroup g any\nquorum none\n", GL_EPARSE, 2, "expected: group" },
-    { "witness a $1\ngroup g 0 a\nquorum none\n", GL_EPARSE, 2, "out of range 1..1" },
-    { "witness a $1\nwitness b $2\ngroup g 3 a b\nquorum g\n", GL_EPARSE, 3, "out of range 1..2" },
-    { "witness a $1\ngroup g 01 a\nquorum none\n", GL_EPARSE, 2, "leading zeros" },
-    { "witness a $1\ngroup g -1 a\nquorum none\n", GL_EPARSE, 2, "threshold must be" },
-    { "witness a $1\ngroup g one a\nquorum none\n", GL_EPARSE, 2, "threshold must be" },
-    { "witness a $1\ngroup g ALL a\nquorum none\n", GL_EPARSE, 2, "threshold must be" },
-    { "witness a $1\ngroup g 18446744073709551616 a\nquorum none\n", GL_EPARSE, 2,
-      "threshold must be" },
-    { "witness a $1\ngroup g any a b\nquorum none\n", GL_EPARSE, 2, "undefined name \"b\"" },
-    { "group g any a\nwitness a $1\nquorum g\n", GL_EPARSE, 1, "undefined name \"a\"" },
-    { "witness a $1\ngroup g any none\nquorum none\n", GL_EPARSE, 2, "cannot be a group member" },
-    { "witness a $1\ngroup g any a a\nquorum none\n", GL_EPARSE, 2, "listed twice" },
-    { "witness a $1\nwitness b $2\ngroup g any a\ngroup h any b a\nquorum none\n",
-      GL_EPARSE, 4, "already a member of group g on line 3" },
-    { "witness a $1\ngroup g any a\ngroup h any g\ngroup i any g\nquorum i\n",
-      GL_EPARSE, 4, "\"g\" is already a member of group h on line 3" },
+    {"witness a $1\ngroup g\nquorum none\n", GL_EPARSE, 2, "expected: group"},
+    {"witness a $1\ngroup g any\nquorum none\n", GL_EPARSE, 2, "expected: group"},
+    {"witness a $1\ngroup g 0 a\nquorum none\n", GL_EPARSE, 2, "out of range 1..1"},
+    {"witness a $1\nwitness b $2\ngroup g 3 a b\nquorum g\n", GL_EPARSE, 3,
+     "out of range 1..2"},
+    {"witness a $1\ngroup g 01 a\nquorum none\n", GL_EPARSE, 2, "leading zeros"},
+    {"witness a $1\ngroup g -1 a\nquorum none\n", GL_EPARSE, 2, "threshold must be"},
+    {"witness a $1\ngroup g one a\nquorum none\n", GL_EPARSE, 2, "threshold must be"},
+    {"witness a $1\ngroup g ALL a\nquorum none\n", GL_EPARSE, 2, "threshold must be"},
+    {"witness a $1\ngroup g 18446744073709551616 a\nquorum none\n", GL_EPARSE, 2,
+     "threshold must be"},
+    {"witness a $1\ngroup g any a b\nquorum none\n", GL_EPARSE, 2,
+     "undefined name \"b\""},
+    {"group g any a\nwitness a $1\nquorum g\n", GL_EPARSE, 1, "undefined name \"a\""},
+    {"witness a $1\ngroup g any none\nquorum none\n", GL_EPARSE, 2,
+     "cannot be a group member"},
+    {"witness a $1\ngroup g any a a\nquorum none\n", GL_EPARSE, 2, "listed twice"},
+    {"witness a $1\nwitness b $2\ngroup g any a\ngroup h any b a\nquorum none\n",
+     GL_EPARSE, 4, "already a member of group g on line 3"},
+    {"witness a $1\ngroup g any a\ngroup h any g\ngroup i any g\nquorum i\n", GL_EPARSE,
+     4, "\"g\" is already a member of group h on line 3"},
     /* cycles cannot be written: the later name is undefined */
-    { "witness a $1\ngroup g any a h\ngroup h any g\nquorum g\n", GL_EPARSE, 2,
-      "undefined name \"h\"" },
-    { "witness a $1\ngroup g any g\nquorum g\n", GL_EPARSE, 2, "undefined name \"g\"" },
+    {"witness a $1\ngroup g any a h\ngroup h any g\nquorum g\n", GL_EPARSE, 2,
+     "undefined name \"h\""},
+    {"witness a $1\ngroup g any g\nquorum g\n", GL_EPARSE, 2, "undefined name \"g\""},
     /* quorum */
-    { "quorum x\n", GL_EPARSE, 1, "undefined name \"x\"" },
-    { "quorum a\nwitness a $1\n", GL_EPARSE, 1, "undefined name \"a\"" },
+    {"quorum x\n", GL_EPARSE, 1, "undefined name \"x\""},
+    {"quorum a\nwitness a $1\n", GL_EPARSE, 1, "undefined name \"a\""},
     /* character set */
-    { "quorum none\r\n", GL_EPARSE, 1, "carriage return" },
-    { "log $L\nquorum\x01 none\n", GL_EPARSE, 2, "control character 0x01" },
-    { "# comment with DEL \x7f\nquorum none\n", GL_EPARSE, 1, "control character 0x7f" },
-    { "quorum none\n\x0b\n", GL_EPARSE, 2, "control character 0x0b" },
+    {"quorum none\r\n", GL_EPARSE, 1, "carriage return"},
+    {"log $L\nquorum\x01 none\n", GL_EPARSE, 2, "control character 0x01"},
+    {"# comment with DEL \x7f\nquorum none\n", GL_EPARSE, 1, "control character 0x7f"},
+    {"quorum none\n\x0b\n", GL_EPARSE, 2, "control character 0x0b"},
 };
 
 static void test_malformed(void **state)

@@ -76,8 +76,7 @@ static void add_meta(struct gl_statement_fields *f, const char *k, const char *v
 
 /* Signs arbitrary note text with signer (bypassing the statement rules);
  * returns a malloc'd note (caller frees). */
-static char *sign_raw(const char *text, size_t n, const struct gl_signer *s,
-                      size_t *len)
+static char *sign_raw(const char *text, size_t n, const struct gl_signer *s, size_t *len)
 {
     struct gl_buf b;
     uint8_t *out;
@@ -101,8 +100,8 @@ static int parse_signed_text(const char *text, size_t n, struct gl_err *why)
         struct gl_buf b;
         gl_buf_init(&b, 1 << 20);
         assert_int_equal(gl_buf_append(&b, text, n), 0);
-        assert_int_equal(gl_buf_append(&b, good + strlen(good_text),
-                                       len - strlen(good_text)), 0);
+        assert_int_equal(
+            gl_buf_append(&b, good + strlen(good_text), len - strlen(good_text)), 0);
         rc = gl_statement_parse((char *)b.data, b.len, &st, why);
         gl_buf_release(&b);
         free(good);
@@ -188,8 +187,7 @@ static void test_signing_is_deterministic(void **state)
 static void test_all_kinds_and_meta_forms(void **state)
 {
     static const enum gl_statement_kind kinds[] = {
-        GL_STATEMENT_BUILD, GL_STATEMENT_RULE_UPDATE, GL_STATEMENT_AUDIT_REPORT
-    };
+        GL_STATEMENT_BUILD, GL_STATEMENT_RULE_UPDATE, GL_STATEMENT_AUDIT_REPORT};
     struct gl_statement_fields f;
     struct gl_statement st;
     struct gl_buf b;
@@ -200,7 +198,7 @@ static void test_all_kinds_and_meta_forms(void **state)
         base_fields(&f);
         f.kind = kinds[i];
         f.time = i == 2 ? (uint64_t)INT64_MAX : 1;
-        add_meta(&f, "flag", "");                  /* written "meta flag" */
+        add_meta(&f, "flag", ""); /* written "meta flag" */
         add_meta(&f, "a-b_c.9", "x ~ y");
         gl_buf_init(&b, GL_STATEMENT_MAX_SIZE);
         assert_int_equal(gl_statement_sign(&f, &sub_a, &b, NULL), 0);
@@ -235,7 +233,8 @@ static void test_kind_names(void **state)
 /* The largest statement the caps allow still fits the u16 framing. */
 static void test_maximal_statement(void **state)
 {
-    static char subject[GL_STATEMENT_SUBJECT_MAX], keys[32][GL_STATEMENT_META_KEY_MAX + 1];
+    static char subject[GL_STATEMENT_SUBJECT_MAX],
+        keys[32][GL_STATEMENT_META_KEY_MAX + 1];
     static char value[GL_STATEMENT_META_VALUE_MAX + 1];
     struct gl_statement_fields f;
     struct gl_statement st;
@@ -406,8 +405,9 @@ static const struct bad bad_texts_v2[] = {
     {H2 K S V D T, 7, "missing source line"},
     {H2 "kind rebuild\n" S V D T "meta a b\n", 7, "expected a \"source <value>\" line"},
     {H2 K S V D T "source " X1 "0\n", 7, "source is not 64 lowercase hex"},
-    {H2 K S V D T "source 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n", 7,
-     "source is not 64 lowercase hex"},
+    {H2 K S V D T
+     "source 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n",
+     7, "source is not 64 lowercase hex"},
     {H2 K S V D T SRC SRC, 8, "unexpected line after time"},
     {H2 "kind rule-update\n" S V D SRC T, 6, "expected a \"time <value>\" line"},
     /* source: no links at all */
@@ -422,7 +422,8 @@ static const struct bad bad_texts_v2[] = {
      "strictly ascending"},
     {H2 "kind audit-report\n" S V D T AUD "scope \n", 9, "scope is not"},
     {H2 "kind audit-report\n" S V D T AUD "scope a  b\n", 9, "scope is not"},
-    {H2 "kind audit-report\n" S V D T AUD "scope\n", 9, "expected a \"scope <value>\" line"},
+    {H2 "kind audit-report\n" S V D T AUD "scope\n", 9,
+     "expected a \"scope <value>\" line"},
     {H2 "kind audit-report\n" S V D T AUD SCOPE SCOPE, 10, "unexpected line after time"},
     {H2 "kind audit-report\n" S V D T SRC AUD SCOPE, 7, "expected a \"audited <value>\""},
 };
@@ -437,8 +438,9 @@ static void test_malformed_v2(void **state)
         const struct bad *b = &bad_texts_v2[i];
         int rc = parse_signed_text(b->text, strlen(b->text), &why);
         if (rc != GL_EPARSE || why.line != b->line || strstr(why.reason, b->why) == NULL)
-            fail_msg("case %zu: want EPARSE at line %zu \"%s\", got %d at line %zu \"%s\"\n%s",
-                     i, b->line, b->why, rc, why.line, why.reason, b->text);
+            fail_msg(
+                "case %zu: want EPARSE at line %zu \"%s\", got %d at line %zu \"%s\"\n%s",
+                i, b->line, b->why, rc, why.line, why.reason, b->text);
     }
 }
 
@@ -453,8 +455,8 @@ static void test_audited_cap(void **state)
     for (int count = 16; count <= 17; count++) {
         n = (size_t)snprintf(text, sizeof(text), H2 "kind audit-report\n" S V D T);
         for (i = 0; i < (size_t)count; i++)
-            n += (size_t)snprintf(text + n, sizeof(text) - n,
-                                  "audited %062zx%02zx\n", (size_t)0, i);
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "audited %062zx%02zx\n",
+                                  (size_t)0, i);
         n += (size_t)snprintf(text + n, sizeof(text) - n, SCOPE);
         if (count == 16) {
             assert_int_equal(parse_signed_text(text, n, &why), 0);
@@ -471,9 +473,11 @@ static void test_audited_cap(void **state)
 static void test_v2_round_trips(void **state)
 {
     static const char want_audit[] =
-        H2 "kind audit-report\n" "subject example.com/widget\n" "version 1.4.2\n"
-        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
-        "time 1700000000\n" AUD SCOPE "meta firm audits.example\n";
+        H2 "kind audit-report\n"
+           "subject example.com/widget\n"
+           "version 1.4.2\n"
+           "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+           "time 1700000000\n" AUD SCOPE "meta firm audits.example\n";
     static const enum gl_statement_kind kinds[] = {
         GL_STATEMENT_SOURCE, GL_STATEMENT_BUILD, GL_STATEMENT_RULE_UPDATE,
         GL_STATEMENT_REBUILD, GL_STATEMENT_AUDIT_REPORT};
@@ -503,7 +507,8 @@ static void test_v2_round_trips(void **state)
         assert_int_equal(st.fields.kind, kinds[i]);
         assert_memory_equal(b.data, H2, strlen(H2));
         assert_int_equal(gl_statement_has_source(&st.fields),
-                         f.kind == GL_STATEMENT_BUILD || f.kind == GL_STATEMENT_RULE_UPDATE ||
+                         f.kind == GL_STATEMENT_BUILD ||
+                             f.kind == GL_STATEMENT_RULE_UPDATE ||
                              f.kind == GL_STATEMENT_REBUILD);
         if (gl_statement_has_source(&st.fields))
             assert_memory_equal(st.fields.source, f.source, 32);
@@ -576,7 +581,8 @@ static void test_malformed_texts(void **state)
     /* and the same skeleton, well formed, parses */
     assert_int_equal(parse_signed_text(H K S V D T, strlen(H K S V D T), NULL), 0);
     assert_int_equal(parse_signed_text(H K S V D T "meta a x\nmeta ab x\nmeta b\n",
-                                       strlen(H K S V D T) + 26, NULL), 0);
+                                       strlen(H K S V D T) + 26, NULL),
+                     0);
 }
 
 static void test_long_fields(void **state)
@@ -627,8 +633,10 @@ static void test_crlf_and_controls(void **state)
     static const char *texts[] = {
         "glasslog.dev/statement/v1\r\n" K S V D T,
         H K S V D "time 1\r\n",
-        H K "subject a\x01" "b\n" V D T,
-        H K "subject a\x7f" "b\n" V D T,
+        H K "subject a\x01"
+            "b\n" V D T,
+        H K "subject a\x7f"
+            "b\n" V D T,
         H K S V D T "meta k a\x1b[31m\n",
     };
     size_t i;
@@ -648,7 +656,7 @@ static void test_signature_lines(void **state)
     struct gl_signer two[2];
     struct gl_buf b;
     struct gl_err why;
-    uint8_t sig72[72] = { 0 };
+    uint8_t sig72[72] = {0};
     size_t len;
     char *msg;
 
@@ -673,7 +681,8 @@ static void test_signature_lines(void **state)
                         "the signature is not an Ed25519 note signature (64 bytes)");
     assert_int_equal(why.line, 10); /* 8 lines of text, the blank line, the signature */
     /* no signature at all */
-    assert_int_equal(gl_statement_parse(good_text, strlen(good_text), &st, &why), GL_EPARSE);
+    assert_int_equal(gl_statement_parse(good_text, strlen(good_text), &st, &why),
+                     GL_EPARSE);
     assert_string_equal(
         why.reason,
         "not a signed note: no blank line between the text and the signatures");
@@ -687,7 +696,8 @@ static void test_signature_lines(void **state)
     /* an empty line inside the text */
     gl_buf_reset(&b);
     assert_int_equal(gl_buf_append_str(&b, H K S V D T "\n"), 0);
-    assert_int_equal(gl_buf_append(&b, msg + strlen(good_text), len - strlen(good_text)), 0);
+    assert_int_equal(gl_buf_append(&b, msg + strlen(good_text), len - strlen(good_text)),
+                     0);
     assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), GL_EPARSE);
     free(msg);
     gl_buf_release(&b);
@@ -705,7 +715,8 @@ static void test_oversize(void **state)
                      GL_ETOOBIG);
     assert_string_equal(why.reason, "statement larger than 65535 bytes");
     assert_int_equal(why.line, 0);
-    assert_int_equal(gl_statement_parse(big, GL_STATEMENT_MAX_SIZE, &st, NULL), GL_EPARSE);
+    assert_int_equal(gl_statement_parse(big, GL_STATEMENT_MAX_SIZE, &st, NULL),
+                     GL_EPARSE);
     free(big);
 }
 

@@ -85,7 +85,8 @@ static void check_one(uint64_t s, uint64_t e, uint64_t n, int tamper)
     hash_t node2;
     assert_int_equal(gl_subtree_hash((const hash_t *)leaves + s, e - s, node2), 0);
     assert_memory_equal(node, node2, HLEN);
-    assert_int_equal(gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len), 0);
+    assert_int_equal(gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len),
+                     0);
     if (s == 0) { /* equals RFC 9162 PROOF(e, D_n) */
         hash_t cp[GL_MERKLE_MAX_PROOF];
         size_t clen;
@@ -97,16 +98,19 @@ static void check_one(uint64_t s, uint64_t e, uint64_t n, int tamper)
         return;
     for (size_t i = 0; i < len; i++) {
         proof[i][i % HLEN] ^= 1;
-        assert_int_equal(gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len),
-                         GL_EVERIFY);
+        assert_int_equal(
+            gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len),
+            GL_EVERIFY);
         proof[i][i % HLEN] ^= 1;
     }
     if (len > 0)
-        assert_int_equal(gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len - 1),
-                         GL_EVERIFY);
+        assert_int_equal(
+            gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len - 1),
+            GL_EVERIFY);
     memcpy(proof[len], root, HLEN);
-    assert_int_equal(gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len + 1),
-                     GL_EVERIFY);
+    assert_int_equal(
+        gl_subtree_verify(s, e, n, node, root, (const hash_t *)proof, len + 1),
+        GL_EVERIFY);
     memcpy(bad, node, HLEN);
     bad[0] ^= 0x80;
     assert_int_equal(gl_subtree_verify(s, e, n, bad, root, (const hash_t *)proof, len),
@@ -117,8 +121,9 @@ static void check_one(uint64_t s, uint64_t e, uint64_t n, int tamper)
                      GL_EVERIFY);
     /* the same proof against the root of the tree one leaf larger */
     tu_mth((const hash_t *)leaves, n + 1, bad);
-    assert_int_equal(gl_subtree_verify(s, e, n + 1, node, bad, (const hash_t *)proof, len),
-                     GL_EVERIFY);
+    assert_int_equal(
+        gl_subtree_verify(s, e, n + 1, node, bad, (const hash_t *)proof, len),
+        GL_EVERIFY);
 }
 
 static void test_valid(void **state)
@@ -131,7 +136,7 @@ static void test_valid(void **state)
     assert_true(gl_subtree_valid(512, 768));
     assert_false(gl_subtree_valid(4, 4));
     assert_false(gl_subtree_valid(5, 4));
-    assert_false(gl_subtree_valid(4, 9));  /* BIT_CEIL(5) = 8 does not divide 4 */
+    assert_false(gl_subtree_valid(4, 9)); /* BIT_CEIL(5) = 8 does not divide 4 */
     assert_false(gl_subtree_valid(2, 5));
     assert_false(gl_subtree_valid(256, 600));
     assert_true(gl_subtree_valid(0, UINT64_MAX));
@@ -173,8 +178,8 @@ static void test_packages_near_1000(void **state)
     hash_t proof[GL_MERKLE_MAX_PROOF];
     size_t len;
     assert_int_equal(gl_subtree_prove(&src, 768, 1000, 1000, proof, &len), 0);
-    assert_int_equal(gl_subtree_verify(768, 1000, 1000, node, root, (const hash_t *)proof, len),
-                     0);
+    assert_int_equal(
+        gl_subtree_verify(768, 1000, 1000, node, root, (const hash_t *)proof, len), 0);
 }
 
 static void test_refused_bounds(void **state)
@@ -186,13 +191,18 @@ static void test_refused_bounds(void **state)
     assert_int_equal(gl_subtree_prove(&src, 4, 9, 20, proof, &len), GL_ERANGE);
     assert_int_equal(gl_subtree_prove(&src, 0, 21, 20, proof, &len), GL_ERANGE);
     assert_int_equal(gl_subtree_prove(&src, 3, 3, 20, proof, &len), GL_ERANGE);
-    assert_int_equal(gl_subtree_prove(&src, 0, 8, NLEAVES + 1, proof, &len), GL_ENOTFOUND);
-    assert_int_equal(gl_subtree_verify(4, 9, 20, h, h, (const hash_t *)proof, 0), GL_ERANGE);
-    assert_int_equal(gl_subtree_verify(0, 21, 20, h, h, (const hash_t *)proof, 0), GL_ERANGE);
-    assert_int_equal(gl_subtree_verify(0, 8, 20, h, h, (const hash_t *)proof, 65), GL_EVERIFY);
+    assert_int_equal(gl_subtree_prove(&src, 0, 8, NLEAVES + 1, proof, &len),
+                     GL_ENOTFOUND);
+    assert_int_equal(gl_subtree_verify(4, 9, 20, h, h, (const hash_t *)proof, 0),
+                     GL_ERANGE);
+    assert_int_equal(gl_subtree_verify(0, 21, 20, h, h, (const hash_t *)proof, 0),
+                     GL_ERANGE);
+    assert_int_equal(gl_subtree_verify(0, 8, 20, h, h, (const hash_t *)proof, 65),
+                     GL_EVERIFY);
 }
 
-/* ---- tlog-mirror formats ------------------------------------------------------------------ */
+/* ---- tlog-mirror formats
+ * ------------------------------------------------------------------ */
 
 static void test_header(void **state)
 {
@@ -203,7 +213,8 @@ static void test_header(void **state)
     struct gl_err why;
     gl_buf_init(&b, 1 << 20);
     assert_int_equal(gl_mirror_upload_encode("example.com/log", 15, 300, 1000,
-                                             (const uint8_t *)"tk", 2, &b), 0);
+                                             (const uint8_t *)"tk", 2, &b),
+                     0);
     /* 2 + 15 + 8 + 8 + 2 + 2 */
     assert_int_equal(b.len, 37);
     assert_int_equal(b.data[0], 0);
@@ -218,14 +229,15 @@ static void test_header(void **state)
     assert_int_equal(u.end, 1000);
     assert_int_equal(u.ticket_len, 2);
     for (size_t cut = 0; cut < b.len; cut++)
-        tu_expect_why(gl_mirror_upload_parse(b.data, cut, &u, &used, &why), &why, GL_EPARSE, 0,
-                      "truncated");
+        tu_expect_why(gl_mirror_upload_parse(b.data, cut, &u, &used, &why), &why,
+                      GL_EPARSE, 0, "truncated");
     gl_buf_reset(&b);
     assert_int_equal(gl_mirror_upload_encode("o", 1, 5, 4, NULL, 0, &b), GL_EINVAL);
     /* start > end on the wire */
-    const uint8_t raw[] = {0, 1, 'o', 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0};
-    tu_expect_why(gl_mirror_upload_parse(raw, sizeof raw, &u, &used, &why), &why, GL_EPARSE, 0,
-                  "above upload_end");
+    const uint8_t raw[] = {0, 1, 'o', 0, 0, 0, 0, 0, 0, 0, 5,
+                           0, 0, 0,   0, 0, 0, 0, 4, 0, 0};
+    tu_expect_why(gl_mirror_upload_parse(raw, sizeof raw, &u, &used, &why), &why,
+                  GL_EPARSE, 0, "above upload_end");
     gl_buf_release(&b);
 }
 
@@ -256,8 +268,8 @@ static void test_bounds(void **state)
 static void test_package(void **state)
 {
     (void)state;
-    struct gl_tile_entry e[3] = {{(const uint8_t *)"a", 1}, {(const uint8_t *)"", 0},
-                                 {(const uint8_t *)"ccc", 3}};
+    struct gl_tile_entry e[3] = {
+        {(const uint8_t *)"a", 1}, {(const uint8_t *)"", 0}, {(const uint8_t *)"ccc", 3}};
     hash_t proof[2];
     memset(proof[0], 0x11, HLEN);
     memset(proof[1], 0x22, HLEN);
@@ -277,15 +289,16 @@ static void test_package(void **state)
     assert_int_equal(p.nproof, 2);
     assert_memory_equal(p.proof[1], proof[1], HLEN);
     for (size_t cut = 0; cut < b.len; cut++)
-        tu_expect_why(gl_mirror_package_parse(b.data, cut, &p, &used, &why), &why, GL_EPARSE, 0,
-                      "truncated package");
+        tu_expect_why(gl_mirror_package_parse(b.data, cut, &p, &used, &why), &why,
+                      GL_EPARSE, 0, "truncated package");
     /* 64 hashes */
     b.data[3 + 2 + 5] = 64;
-    tu_expect_why(gl_mirror_package_parse(b.data, b.len, &p, &used, &why), &why, GL_ERANGE, 0,
-                  "64 hashes");
+    tu_expect_why(gl_mirror_package_parse(b.data, b.len, &p, &used, &why), &why,
+                  GL_ERANGE, 0, "64 hashes");
     gl_buf_reset(&b);
     assert_int_equal(gl_mirror_package_encode(e, 0, NULL, 0, &b), GL_EINVAL);
-    assert_int_equal(gl_mirror_package_encode(e, 1, (const hash_t *)proof, 64, &b), GL_EINVAL);
+    assert_int_equal(gl_mirror_package_encode(e, 1, (const hash_t *)proof, 64, &b),
+                     GL_EINVAL);
     gl_buf_release(&b);
 }
 
@@ -301,22 +314,24 @@ static void test_info(void **state)
     uint8_t t[GL_MIRROR_TICKET_MAX];
     size_t tl;
     struct gl_err why;
-    assert_int_equal(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t, &tl,
-                                          &why), 0);
+    assert_int_equal(
+        gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t, &tl, &why), 0);
     assert_int_equal(size, 1000);
     assert_int_equal(next, 768);
     assert_int_equal(tl, 0);
     gl_buf_reset(&b);
     assert_int_equal(gl_mirror_info_format(5, 0, (const uint8_t *)"xyz", 3, &b), 0);
     assert_memory_equal(b.data, "5\n0\neHl6\n", 9);
-    assert_int_equal(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t, &tl,
-                                          &why), 0);
+    assert_int_equal(
+        gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t, &tl, &why), 0);
     assert_int_equal(tl, 3);
     assert_memory_equal(t, "xyz", 3);
-    const char *bad[] = {"5\n0\n", "5\n0\n\nx", "05\n0\n\n", "5\n-1\n\n", "5\n0\n!!\n", "x\n0\n\n"};
+    const char *bad[] = {"5\n0\n",    "5\n0\n\nx",  "05\n0\n\n",
+                         "5\n-1\n\n", "5\n0\n!!\n", "x\n0\n\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(gl_mirror_info_parse(bad[i], strlen(bad[i]), &size, &next, t, &tl,
-                                              &why), GL_EPARSE);
+        assert_int_equal(
+            gl_mirror_info_parse(bad[i], strlen(bad[i]), &size, &next, t, &tl, &why),
+            GL_EPARSE);
     gl_buf_release(&b);
 }
 

@@ -22,7 +22,8 @@
 
 typedef uint8_t hash_t[HLEN];
 
-/* ---- paths ----------------------------------------------------------------------------- */
+/* ---- paths
+ * ----------------------------------------------------------------------------- */
 
 static void check_format(uint32_t level, uint64_t index, uint32_t width, int entries,
                          const char *want)
@@ -58,7 +59,8 @@ static void test_path_format(void **state)
     check_format(63, 0, 255, 0, "tile/63/000.p/255");
     check_format(7, 1000000, 256, 0, "tile/7/x001/x000/000");
     check_format(2, UINT64_MAX, 256, 0, "tile/2/x018/x446/x744/x073/x709/x551/615");
-    check_format(0, UINT64_MAX, 17, 1, "tile/entries/x018/x446/x744/x073/x709/x551/615.p/17");
+    check_format(0, UINT64_MAX, 17, 1,
+                 "tile/entries/x018/x446/x744/x073/x709/x551/615.p/17");
 }
 
 static void test_path_roundtrip(void **state)
@@ -136,7 +138,7 @@ static const char *const bad_paths[] = {
     "tile/0/x001//002",
     "tile/0/00a",
     "tile/0/0x1",
-    "tile/0/x018/x446/x744/x073/x709/x551/616",  /* 2^64 */
+    "tile/0/x018/x446/x744/x073/x709/x551/616", /* 2^64 */
     "tile/0/x999/x999/x999/x999/x999/x999/999",
     "tile/0/x001/x000/x000/x000/x000/x000/x000/000", /* 8 groups */
     "tile/0/000.p/0",
@@ -244,7 +246,8 @@ static void test_path_refusals_say_why(void **state)
                   0, "tile path longer than 63 bytes");
 }
 
-/* ---- arithmetic --------------------------------------------------------------------------- */
+/* ---- arithmetic
+ * --------------------------------------------------------------------------- */
 
 static void check_locate(uint32_t level, uint64_t index, uint32_t tl, uint64_t ti,
                          uint32_t start, uint32_t count)
@@ -344,7 +347,8 @@ static void test_tiles_for_proofs(void **state)
     /* leaf 999 at size 1000: its right-edge neighbours in 003.p/232, the
      * level-8 node (8, 2)... from tile 1/000.p/3 */
     assert_int_equal(gl_merkle_inclusion_nodes(999, 1000, ids, &n), 0);
-    assert_int_equal(gl_tile_list_for_nodes(1000, ids, n, tiles, GL_MERKLE_MAX_NODES, &nt), 0);
+    assert_int_equal(
+        gl_tile_list_for_nodes(1000, ids, n, tiles, GL_MERKLE_MAX_NODES, &nt), 0);
     assert_int_equal(nt, 2);
     for (i = 0; i < nt; i++) {
         if (tiles[i].level == 0) {
@@ -358,7 +362,8 @@ static void test_tiles_for_proofs(void **state)
     }
     /* leaf 0 at size 1000 needs full tile 0/000 too */
     assert_int_equal(gl_merkle_inclusion_nodes(0, 1000, ids, &n), 0);
-    assert_int_equal(gl_tile_list_for_nodes(1000, ids, n, tiles, GL_MERKLE_MAX_NODES, &nt), 0);
+    assert_int_equal(
+        gl_tile_list_for_nodes(1000, ids, n, tiles, GL_MERKLE_MAX_NODES, &nt), 0);
     assert_int_equal(nt, 3);
     assert_int_equal(tiles[0].level, 0);
     assert_int_equal(tiles[0].index, 0);
@@ -376,7 +381,8 @@ static void test_tiles_for_proofs(void **state)
     assert_int_equal(gl_tile_list_for_nodes(999, ids, 1, tiles, 4, &nt), GL_ERANGE);
 }
 
-/* ---- entry bundles ------------------------------------------------------------------------ */
+/* ---- entry bundles
+ * ------------------------------------------------------------------------ */
 
 static void test_bundle(void **state)
 {
@@ -468,7 +474,8 @@ static void test_bundle(void **state)
     gl_buf_release(&b);
 }
 
-/* ---- tiles-1000 --------------------------------------------------------------------------- */
+/* ---- tiles-1000
+ * --------------------------------------------------------------------------- */
 
 /* The tiles of the reference tree at size REF, built from its leaves. */
 struct tileset {
@@ -627,7 +634,7 @@ static void test_tiles_1000(void **state)
 struct tile_client {
     hash_t *tiles[2][4]; /* [level][index], read from the vector files */
     uint32_t width[2][4];
-    uint64_t size;       /* the tree size the proofs are asked at */
+    uint64_t size; /* the tree size the proofs are asked at */
     size_t fetched;
 };
 
@@ -704,40 +711,46 @@ static void test_tile_source(void **state)
         c.size = REF;
         assert_int_equal(gl_merkle_prove_consistency(&src, m, REF, proof, &len), 0);
         assert_int_equal(gl_merkle_verify_consistency(m, REF, roots[m], roots[REF],
-                                                      (const uint8_t(*)[HLEN])proof, len), 0);
+                                                      (const uint8_t(*)[HLEN])proof, len),
+                         0);
     }
     for (i = 0; i < REF; i++) {
         c.size = REF;
         assert_int_equal(gl_merkle_prove_inclusion(&src, i, REF, proof, &len), 0);
         assert_int_equal(gl_merkle_verify_inclusion(i, REF, leaves[i],
                                                     (const uint8_t(*)[HLEN])proof, len,
-                                                    roots[REF]), 0);
+                                                    roots[REF]),
+                         0);
         m = 1 + i + (i * 7919) % (REF - i);
         c.size = m;
         assert_int_equal(gl_merkle_prove_inclusion(&src, i, m, proof, &len), 0);
         assert_int_equal(gl_merkle_verify_inclusion(i, m, leaves[i],
                                                     (const uint8_t(*)[HLEN])proof, len,
-                                                    roots[m]), 0);
+                                                    roots[m]),
+                         0);
     }
     /* spans outside a tile's width are refused */
     sp.level = 0;
     sp.index = 3;
     sp.start = 224;
     sp.count = 8;
-    assert_int_equal(gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
-                     0);
+    assert_int_equal(
+        gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]), 0);
     sp.start = 232;
     sp.count = 8;
-    assert_int_equal(gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
-                     GL_ERANGE);
+    assert_int_equal(
+        gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
+        GL_ERANGE);
     sp.start = 4;
     sp.count = 8; /* misaligned */
-    assert_int_equal(gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
-                     GL_ERANGE);
+    assert_int_equal(
+        gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
+        GL_ERANGE);
     sp.start = 0;
     sp.count = 3; /* not a power of two */
-    assert_int_equal(gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
-                     GL_ERANGE);
+    assert_int_equal(
+        gl_tile_span_hash((const uint8_t(*)[HLEN])c.tiles[0][3], 232, &sp, proof[0]),
+        GL_ERANGE);
     assert_true(c.fetched > 0);
     for (i = 0; i < 8; i++)
         free(c.tiles[i / 4][i % 4]);

@@ -171,12 +171,13 @@ static void junk_lines(size_t k, struct gl_buf *out)
 
     memset(sig, 0x5a, sizeof(sig));
     for (size_t i = 0; i < k; i++)
-        assert_int_equal(gl_note_format_sig("junk.example/k", (uint32_t)i, sig, 64, out), 0);
+        assert_int_equal(gl_note_format_sig("junk.example/k", (uint32_t)i, sig, 64, out),
+                         0);
 }
 
 /* Opens body b against the vector log: addck_open's result. */
-static int open_body(const struct gl_buf *b, struct gl_checkpoint *c, struct addck_kept *kept,
-                     struct addck_req *r)
+static int open_body(const struct gl_buf *b, struct gl_checkpoint *c,
+                     struct addck_kept *kept, struct addck_req *r)
 {
     struct logs_entry e;
 
@@ -216,7 +217,8 @@ static void test_record(void **state)
     assert_int_equal(gl_signer_generate("witness.example/w", GL_KEY_COSIG, &w), 0);
     gl_signer_verifier(&w, &wv);
     assert_int_equal(gl_cosig_sign(&w, r.note, kept.text_len, 1700000000, &line), 0);
-    assert_int_equal(addck_record(r.note, &kept, (const char *)line.data, line.len, &rec), 0);
+    assert_int_equal(addck_record(r.note, &kept, (const char *)line.data, line.len, &rec),
+                     0);
     /* exactly text, blank line, the log's line, ours */
     assert_int_equal(rec.len, v.text_len + 1 + v.sig_len + line.len);
     assert_int_equal(addck_record_open((const char *)rec.data, rec.len, &again, &n, NULL),
@@ -390,10 +392,8 @@ static void test_decide(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_open),
-        cmocka_unit_test(test_record),
-        cmocka_unit_test(test_sig_status),
+        cmocka_unit_test(test_parse),  cmocka_unit_test(test_open),
+        cmocka_unit_test(test_record), cmocka_unit_test(test_sig_status),
         cmocka_unit_test(test_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

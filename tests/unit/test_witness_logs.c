@@ -109,21 +109,28 @@ static void test_logs_published(void **state)
         uint64_t qpd;
     } want[] = {
         {"arche2099h1.staging.ct.example.org",
-         "arche2099h1.staging.ct.example.org+50fa9183+ARcH+qo6brOHtJTCEVwplvLE38rN06Ze8pAft"
+         "arche2099h1.staging.ct.example.org+50fa9183+ARcH+"
+         "qo6brOHtJTCEVwplvLE38rN06Ze8pAft"
          "STSZiii",
          86400},
-        {"sigsum.org/v1/tree/f8aedeb048ae3e51aea8828b62b2da34b02a4d63444679fb2712dbd3da7181cd",
-         "sigsum.org/v1/tree/f8aedeb048ae3e51aea8828b62b2da34b02a4d63444679fb2712dbd3da7181cd"
+        {"sigsum.org/v1/tree/"
+         "f8aedeb048ae3e51aea8828b62b2da34b02a4d63444679fb2712dbd3da7181cd",
+         "sigsum.org/v1/tree/"
+         "f8aedeb048ae3e51aea8828b62b2da34b02a4d63444679fb2712dbd3da7181cd"
          "+a9ad0f5f+AUwgJsy8ERiZXLHUuB9w9bRYrbnNXIeksE6kbP5tqCG9",
          8640},
         {"something-not-equal-to-vkey-keyname",
-         "example.com/witnessed-log+122cbf4f+AXKPPdnGN3NvxyTl9x9RifQGSQjZtsMvWxvsX940ISg5", 24},
+         "example.com/"
+         "witnessed-log+122cbf4f+AXKPPdnGN3NvxyTl9x9RifQGSQjZtsMvWxvsX940ISg5",
+         24},
         {"log2099-alpha1.rekor.example.dev",
-         "log2099-alpha1.rekor.example.dev+66fbf170+AR+XGtJ8Qdgj9mdoY+Q7uzfDy70Kttw15xlpDJ+wz"
+         "log2099-alpha1.rekor.example.dev+66fbf170+AR+XGtJ8Qdgj9mdoY+"
+         "Q7uzfDy70Kttw15xlpDJ+wz"
          "+4u",
          86400},
         {"keyserver.example.net",
-         "keyserver.example.net+d96fca67+Ab+6XZnRVn2GvBRd67smDmHQFle7bahaqj8Zv3SCU8kT", 1440},
+         "keyserver.example.net+d96fca67+Ab+6XZnRVn2GvBRd67smDmHQFle7bahaqj8Zv3SCU8kT",
+         1440},
     };
     struct logs_list l;
     struct gl_verifier v;
@@ -182,10 +189,11 @@ static void test_logs_format(void **state)
     assert_int_equal(parse("# only comments\n\n", &l, &why), GL_EPARSE);
     logs_release(&l);
     /* qpd out of range or not canonical */
-    static const char *const bad[] = {"0", "2147483648", "01", "+5", "4294967296", "1e3",
-                                      ""};
+    static const char *const bad[] = {"0",          "2147483648", "01", "+5",
+                                      "4294967296", "1e3",        ""};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-        snprintf(text, sizeof(text), "# c\nlogs/v0\nvkey %s\ncontact x\nqpd %s\n", a, bad[k]);
+        snprintf(text, sizeof(text), "# c\nlogs/v0\nvkey %s\ncontact x\nqpd %s\n", a,
+                 bad[k]);
         assert_int_equal(parse(text, &l, &why), GL_EPARSE);
         assert_int_equal(why.line, 5);
         logs_release(&l);
@@ -263,8 +271,8 @@ static void test_logs_many(void **state)
     logs_release(&l);
     /* one origin more: refused when its entry closes (the end, line + 2) */
     assert_int_equal(gl_buf_printf(&text, "vkey %s\norigin new\n", a), 0);
-    tu_expect_why(logs_parse((const char *)text.data, text.len, &l, &why), &why, GL_ETOOBIG,
-                  line + 2, "more than 4096 logs");
+    tu_expect_why(logs_parse((const char *)text.data, text.len, &l, &why), &why,
+                  GL_ETOOBIG, line + 2, "more than 4096 logs");
     logs_release(&l);
     /* a fifth key for o7: refused when its entry closes (the next vkey) */
     gl_buf_reset(&text);
@@ -272,8 +280,8 @@ static void test_logs_many(void **state)
     for (int k = 0; k < 5; k++)
         assert_int_equal(gl_buf_printf(&text, "vkey %s\norigin o7\n", a), 0);
     assert_int_equal(gl_buf_printf(&text, "vkey %s\n", a), 0);
-    tu_expect_why(logs_parse((const char *)text.data, text.len, &l, &why), &why, GL_ETOOBIG,
-                  12, "more than 4 keys for the origin o7");
+    tu_expect_why(logs_parse((const char *)text.data, text.len, &l, &why), &why,
+                  GL_ETOOBIG, 12, "more than 4 keys for the origin o7");
     logs_release(&l);
     gl_buf_release(&text);
 }
@@ -281,12 +289,9 @@ static void test_logs_many(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_logs),
-        cmocka_unit_test(test_logs_errors),
-        cmocka_unit_test(test_logs_published),
-        cmocka_unit_test(test_logs_format),
-        cmocka_unit_test(test_logs_many),
-        cmocka_unit_test(test_peers),
+        cmocka_unit_test(test_logs),           cmocka_unit_test(test_logs_errors),
+        cmocka_unit_test(test_logs_published), cmocka_unit_test(test_logs_format),
+        cmocka_unit_test(test_logs_many),      cmocka_unit_test(test_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,7 +188,8 @@ void tu_statement(const struct gl_signer *sub, const char *subject, const char *
         memcpy(sha256, f.sha256, 32);
 }
 
-size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap)
+size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out,
+                      size_t cap)
 {
     char *text = tu_read_vector(rel, NULL), *p = text;
     struct tu_proof_case *c = NULL;
@@ -244,7 +245,8 @@ void tu_mth(const uint8_t (*leaves)[32], uint64_t n, uint8_t out[32])
 void tu_tempdir(const char *prefix, char *out, size_t max)
 {
     const char *tmp = getenv("TMPDIR");
-    int n = snprintf(out, max, "%s/%s.XXXXXX", tmp != NULL && *tmp != 0 ? tmp : "/tmp", prefix);
+    int n = snprintf(out, max, "%s/%s.XXXXXX", tmp != NULL && *tmp != 0 ? tmp : "/tmp",
+                     prefix);
 
     assert_true(n > 0 && (size_t)n < max);
     if (mkdtemp(out) == NULL)

@@ -65,7 +65,8 @@ struct tu_proof_case {
 };
 /* Reads the cases of such a file (with_leaf: inclusion.txt) into
  * out[cap]; returns how many. Fails the test on a malformed file. */
-size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out, size_t cap);
+size_t tu_read_proofs(const char *rel, int with_leaf, struct tu_proof_case *out,
+                      size_t cap);
 /* RFC 9162 MTH of the n leaf hashes (SHA-256 of 0x01 || left || right,
  * split at the largest power of two below n; SHA-256("") for n = 0),
  * computed recursively: a reference independent of lib/merkle.c's compact

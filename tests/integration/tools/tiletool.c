@@ -25,7 +25,8 @@ static int number(const char *s, uint64_t *v)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: tiletool DATA get|flip|truncate|delete LEVEL INDEX [OFFSET|LEN]\n");
+    fprintf(stderr,
+            "usage: tiletool DATA get|flip|truncate|delete LEVEL INDEX [OFFSET|LEN]\n");
     return 1;
 }
 
