@@ -169,7 +169,10 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
         answer_free(a);
         return GL_EIO;
     }
-    cJSON_ArrayForEach(it, arr) take(w, it, a);
+    cJSON_ArrayForEach(it, arr)
+    {
+        take(w, it, a);
+    }
     return 0;
 }
 

@@ -197,7 +197,7 @@ static int digest_opt(const char *opt, const char *hex, uint8_t out[32])
 /* The tree digest of a source directory (reported on failure). */
 static int tree_digest(const char *dir, uint8_t out[32])
 {
-    struct gl_err why;
+    struct gl_err why = {0};
 
     if (gl_srctree_digest(dir, out, NULL, &why) != 0) {
         cli_error("cannot hash the source tree %s: %s", dir, why.reason);
