@@ -258,7 +258,7 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -Iinclude -Ilib -Ilib/net --std=c11 lib client log witness
 	clang-tidy --quiet $(LIB_SRCS) $(NET_SRCS) $(CLIENT_SRCS) $(LOG_SRCS) $(WIT_SRCS) -- \
-	    $(LINT_FLAGS) $(NET_CFLAGS)
+	    $(LINT_FLAGS) $(NET_CFLAGS) $(PG_CFLAGS)
 
 # Installs the programs in $(PREFIX)/bin, the explorer in
 # $(PREFIX)/share/glasslog/web (where glasslogd finds it by default), the
