@@ -1,0 +1,174 @@
+# Goal: the transparency centre end to end. A log (glasslogd), two
+# witnesses and two mirrors (each glasslog-witness process is witness N
+# and, with a key of its own, mirror N; each lists the other witness in its
+# logs list, and itself). glasslogd needs both witnesses' cosignatures and
+# pushes its served checkpoint to both mirrors, so each mirror checkpoint
+# carries the log's signature, both witness cosignatures (byte for byte the
+# lines the log served: tlog-cosignature signs their timestamps) and the
+# mirror's own. With the log stopped, a customer reads through the mirrors
+# alone under a policy requiring both witnesses and one mirror: the
+# checkpoint, the monitor, and the lookup when the mirrors serve it; a
+# policy requiring three witnesses fails (exit 2). Lines that do not verify
+# (a forged line, a cosignature by a witness the mirror does not list) are
+# dropped, never served; a later add-checkpoint of the same checkpoint
+# adds nothing then; the mirror checkpoint with its witness cosignatures
+# survives a restart; with mirror 1 stopped, mirror 2 answers.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+need_py_crypto
+PY="$(dirname "$0")/mirror.py"
+make_keys
+make_witness_keys 1 2 3
+for m in 1 2; do
+    "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
+    eval "MPORT$m=$(free_port)"
+done
+LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
+HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
+M1="http://127.0.0.1:$MPORT1/mirror/$HEX"
+M2="http://127.0.0.1:$MPORT2/mirror/$HEX"
+printf 'logs/v0\nvkey %s\nmirror\nwitness %s\nwitness %s\n' "$LOGK" \
+    "$(cat "$T/w1.key.pub")" "$(cat "$T/w2.key.pub")" > "$T/logs"
+sw() { # sw N: witness N, mirror N
+    start_witness "$1" "$T/logs" --mirror-key "$T/m$1.key" \
+        --mirror-listen "127.0.0.1:$(eval echo \$MPORT$1)"
+}
+sw 1
+sw 2
+{
+    for n in 1 2; do echo "witness w$n $(cat "$T/w$n.key.pub") http://127.0.0.1:$(eval echo \$PORT$n)"; done
+    echo "group both 2 w1 w2"
+    echo "quorum both"
+} > "$T/witnesses"
+for m in 1 2; do
+    echo "mirror mirror$m.example $(cat "$T/m$m.key.pub") http://127.0.0.1:$(eval echo \$MPORT$m)"
+done > "$T/mirrors"
+start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
+
+echo 'release 5.0' > "$T/app.bin"
+"$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject my-app --version 5.0 \
+    --file "$T/app.bin" > /dev/null || fail "append"
+for i in 1 2 3 4; do append_one filler "$i" > /dev/null || fail "append filler $i"; done
+N=5
+# every mirror checkpoint at N with both witness cosignatures and its own
+full() { # full URL MIRRORNAME: the checkpoint at N has the three cosignatures
+    curl -sf "$1/checkpoint" > "$T/full.tmp" && [ "$(sed -n 2p "$T/full.tmp")" = $N ] &&
+        grep -q "^— witness1.example " "$T/full.tmp" &&
+        grep -q "^— witness2.example " "$T/full.tmp" && grep -q "^— $2 " "$T/full.tmp"
+}
+for m in 1 2; do
+    wait_until 30 full "$(eval echo \$M$m)" "mirror$m.example" ||
+        fail "mirror $m never carried both witness cosignatures at $N: $(curl -s "$(eval echo \$M$m)/checkpoint"; grep -i mirror "$LOG_OUT" | tail -3)"
+done
+curl -sf "$LOG_URL/checkpoint" > "$T/logck" || fail "log checkpoint"
+[ "$(sed -n 2p "$T/logck")" = $N ] || fail "the log serves $(sed -n 2p "$T/logck"), not $N"
+stop_log
+
+# each mirror checkpoint: the log's note text and signature, the witnesses'
+# lines exactly as the log served them, one mirror line that verifies, and
+# nothing else
+sed '/^$/q' "$T/logck" > "$T/text"
+sed -n '1,/^$/p;/^— example.com\/log /p' "$T/logck" > "$T/text.note" # the log-signed note
+for m in 1 2; do
+    curl -sf "$(eval echo \$M$m)/checkpoint" > "$T/m$m.ck" || fail "mirror $m checkpoint"
+    sed '/^$/q' "$T/m$m.ck" | cmp -s - "$T/text" || fail "mirror $m: another text"
+    for who in example.com/log witness1.example witness2.example; do
+        grep "^— $who " "$T/logck" > "$T/want" || fail "the log served no line of $who"
+        grep "^— $who " "$T/m$m.ck" | cmp -s - "$T/want" ||
+            fail "mirror $m: the line of $who differs from the log's: $(cat "$T/m$m.ck")"
+    done
+    [ "$(grep -c '^— ' "$T/m$m.ck")" = 4 ] || fail "mirror $m: not 4 lines: $(cat "$T/m$m.ck")"
+    grep "^— mirror$m.example " "$T/m$m.ck" > "$T/mline"
+    python3 "$PY" cosig-check "$T/m$m.ck" "$T/m$m.key.pub" "mirror$m.example" ||
+        fail "mirror $m cosignature"
+done
+
+W12="witness w1 $(cat "$T/w1.key.pub")
+witness w2 $(cat "$T/w2.key.pub")"
+M12="mirror m1 $(cat "$T/m1.key.pub")
+mirror m2 $(cat "$T/m2.key.pub")"
+policy "$T/policy" "log $LOGK" "submitter $SUBK" "$W12" "$M12" \
+    "group ws all w1 w2" "group ms any m1 m2" "group need all ws ms" "quorum need"
+policy "$T/policy3" "log $LOGK" "submitter $SUBK" "$W12" "witness w3 $(cat "$T/w3.key.pub")" \
+    "$M12" "group ws all w1 w2 w3" "group ms any m1 m2" "group need all ws ms" "quorum need"
+expect_rc 0 "$G" policy check "$T/policy"
+expect_rc 0 "$G" policy check "$T/policy3"
+expect_rc 0 "$G" get checkpoint --log "$M1,$M2" --policy "$T/policy" --timeout 5
+expect_err "verified: log example.com/log, tree size $N"
+mon() { # mon STATE POLICY: one monitor pass through the mirrors
+    "$G" monitor --log "$M1,$M2" --policy "$2" --state "$1" --once --no-progress --timeout 5
+}
+expect_rc 0 mon "$T/s1" "$T/policy"
+expect_out "tree size $N, verified, no alarm"
+# three witnesses required: only two cosigned
+expect_rc 2 "$G" get checkpoint --log "$M1,$M2" --policy "$T/policy3" --timeout 5
+expect_rc 2 mon "$T/s3" "$T/policy3"
+ID=$(ls "$T/s1")
+[ -e "$T/s3/$ID/checkpoint" ] && fail "a checkpoint without quorum was stored"
+# the lookup through the mirrors (their JSON read API), and the bundle offline
+if curl -sf -o /dev/null "http://127.0.0.1:$MPORT1/mirror/$HEX/api/v1/health" 2> /dev/null ||
+    grep -q "lookup" "$(dirname "$0")/../../specs/mirror.md" && grep -q "^| \`GET /mirror/<hex>/api" "$(dirname "$0")/../../specs/mirror.md"; then
+    expect_rc 0 "$G" lookup --log "$M1,$M2" --policy "$T/policy" --state "$T/ls" \
+        --out "$T/bundles" --timeout 5 "$T/app.bin"
+    B="$T/bundles/0.tlog-proof"
+    [ -f "$B" ] || fail "no bundle saved"
+    expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$B" --artifact "$T/app.bin"
+    expect_rc 2 "$G" verify --policy "$T/policy3" --bundle "$B" --artifact "$T/app.bin"
+    expect_rc 2 "$G" lookup --log "$M1,$M2" --policy "$T/policy3" --state "$T/ls3" \
+        --timeout 5 "$T/app.bin"
+fi
+
+# restarted, mirror 1 serves the same checkpoint, byte for byte
+stop_witness 1
+sw 1
+curl -sf "$M1/checkpoint" | cmp -s - "$T/m1.ck" ||
+    fail "mirror 1 checkpoint changed across a restart: $(curl -s "$M1/checkpoint")"
+# the same checkpoint again with a forged witness1 line, a newer witness2
+# cosignature and one by witness 3 (not listed): only the newer witness2
+# line is taken (an empty upload at N then makes the mirror checkpoint);
+# the forged and the unlisted lines are never served
+cosign_tool
+"$COSIGN" "$T/w2.key" $(($(date +%s) + 100)) < "$T/text.note" > "$T/w2new.note" 2> "$T/err" ||
+    fail "cosign w2: $(cat "$T/err")"
+"$COSIGN" "$T/w3.key" "$(date +%s)" < "$T/text.note" > "$T/w3.note" 2> "$T/err" ||
+    fail "cosign w3: $(cat "$T/err")"
+W2NEW=$(grep "^— witness2.example " "$T/w2new.note")
+W3=$(grep "^— witness3.example " "$T/w3.note")
+python3 - "$T/logck" "$T/forged" "$W2NEW" "$W3" "$N" "$T/upload" <<'PY' || fail "forging"
+import struct, sys
+note = open(sys.argv[1], encoding="utf-8").read()
+out = []
+for line in note.split("\n"):
+    if line.startswith("\u2014 witness1.example "):
+        b = line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]  # the signature
+        line = b
+    out.append(line)
+forged = "\n".join(out).rstrip("\n") + "\n" + sys.argv[3] + "\n" + sys.argv[4] + "\n"
+open(sys.argv[2], "w", encoding="utf-8").write("old %s\n\n" % sys.argv[5] + forged)
+origin = note.split("\n")[0].encode()
+n = int(sys.argv[5])
+open(sys.argv[6], "wb").write(struct.pack(">H", len(origin)) + origin +
+                              struct.pack(">QQH", n, n, 0))
+PY
+MW1="http://127.0.0.1:$MPORT1"
+CODE=$(curl -s -o "$T/out" -w '%{http_code}' --data-binary "@$T/forged" "$MW1/add-checkpoint")
+[ "$CODE" = 200 ] || fail "add-checkpoint of the same checkpoint: $CODE $(cat "$T/out")"
+CODE=$(curl -s -o "$T/out" -w '%{http_code}' --data-binary "@$T/upload" "$MW1/add-entries")
+[ "$CODE" = 200 ] || fail "empty upload at $N: $CODE $(cat "$T/out")"
+curl -sf "$M1/checkpoint" > "$T/m1.ck2" || fail "mirror 1 checkpoint"
+python3 "$PY" cosig-check "$T/m1.ck2" "$T/w1.key.pub" witness1.example ||
+    fail "mirror 1 serves a witness1 line that does not verify: $(cat "$T/m1.ck2")"
+[ "$(grep "^— witness2.example " "$T/m1.ck2")" = "$W2NEW" ] ||
+    fail "the newer witness2 cosignature was not taken: $(cat "$T/m1.ck2")"
+grep -q "^— witness3.example " "$T/m1.ck2" && fail "an unlisted witness's line is served"
+[ "$(grep -c '^— ' "$T/m1.ck2")" = 4 ] || fail "mirror 1: not 4 lines: $(cat "$T/m1.ck2")"
+python3 "$PY" cosig-check "$T/m1.ck2" "$T/m1.key.pub" mirror1.example || fail "mirror 1 cosignature"
+stop_witness 1
+sw 1
+curl -sf "$M1/checkpoint" | cmp -s - "$T/m1.ck2" || fail "the merged checkpoint was not persisted"
+expect_rc 0 "$G" get checkpoint --log "$M1" --policy "$T/policy" --timeout 5
+stop_witness 1
+expect_rc 0 "$G" get checkpoint --log "$M1,$M2" --policy "$T/policy" --timeout 5
+expect_err "verified: log example.com/log, tree size $N"
+stop_witness 2
+echo "56-mirror-quorum: ok"
