@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../log/entryindex.h"
 #include "../log/store.h"
 #include "../log/tree.h"
 #include "glasslog/codec.h"
@@ -143,6 +144,7 @@ static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
         return GL_ENOMEM;
     if ((rc = store_get_state(ml->store, &ml->size, &ml->note)) != 0 ||
         (rc = find_next(ml->store, ml->size, &next)) != 0 ||
+        (rc = entryindex_update(ml->store, next)) != 0 ||
         (rc = tree_load(ml->tree, ml->store, next)) != 0) {
         gl_log(GL_LOG_ERROR, "mirror of %s: cannot load %s: %s", e->origin, dir,
                gl_strerror(rc));
@@ -468,6 +470,19 @@ static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to,
     return rc;
 }
 
+/* Puts the secondary-index keys of entry i (lookup's, entryindex.h) into
+ * b, as glasslogd does; an entry that is not a statement gets none. */
+static void index_entry(const struct gl_tile_entry *e, uint64_t i, struct store_batch *b)
+{
+    struct gl_statement st;
+    struct entryindex ix;
+
+    if (gl_statement_parse((const char *)e->data, e->len, &st, NULL) != 0)
+        return;
+    entryindex_of(&st, e->data, &ix);
+    entryindex_put(&ix, e->data, i, b);
+}
+
 /* Authenticates package p and stores what is new of it. 0, or the HTTP
  * status to answer (r->why set). */
 static int take_package(struct upload *up, const struct gl_mirror_package *p)
@@ -514,6 +529,7 @@ static int take_package(struct upload *up, const struct gl_mirror_package *p)
         rc = tree_append(ml->tree, h[i - p->subtree_start], up->batch);
         store_batch_put_entry(up->batch, i, e->data, e->len);
         store_batch_put_leaf(up->batch, h[i - p->subtree_start], i);
+        index_entry(e, i, up->batch);
         up->r->stored++;
     }
     if (rc != 0) {
@@ -761,6 +777,21 @@ int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out
     if (ml->note.len > 0)
         rc = gl_buf_append(out, ml->note.data, ml->note.len);
     pthread_mutex_unlock(&ml->pmu);
+    return rc;
+}
+
+int mirror_view(struct mirror *m, const uint8_t oh[32], struct store **s, uint64_t *size,
+                struct gl_buf *note)
+{
+    struct mlog *ml = by_hash(m, oh);
+    int rc = GL_ENOTFOUND;
+    if (ml == NULL)
+        return rc;
+    pthread_mutex_lock(&ml->pmu);
+    if (ml->note.len > 0 && (rc = gl_buf_append(note, ml->note.data, ml->note.len)) == 0)
+        *size = ml->size;
+    pthread_mutex_unlock(&ml->pmu);
+    *s = ml->store;
     return rc;
 }
 

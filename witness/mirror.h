@@ -60,6 +60,7 @@
 #define MIRROR_COMMIT_PACKAGES 32 /* packages per storage commit */
 
 struct mirror;
+struct store; /* log/store.h */
 
 struct mirror_config {
     const char *data;             /* the witness's data directory */
@@ -124,6 +125,13 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
 /* The mirror checkpoint of the log whose origin hashes to oh, appended to
  * out. GL_ENOTFOUND if not mirrored or nothing is mirrored yet. */
 int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out);
+/* The copy of the log whose origin hashes to oh as the JSON read API
+ * serves it: its store (*s, borrowed until mirror_free; read only), the
+ * mirror checkpoint's size and note (appended to note). Every entry below
+ * *size is stored with its tiles, leaf hash and lookup indexes. Any
+ * thread. GL_ENOTFOUND if not mirrored or nothing is mirrored yet. */
+int mirror_view(struct mirror *m, const uint8_t oh[32], struct store **s, uint64_t *size,
+                struct gl_buf *note);
 /* Tile (level, index, width) of the mirror's tree at its checkpoint's
  * size, appended to out: the hashes (or, with entries, the entry bundle),
  * byte for byte what the log serves. GL_ENOTFOUND if not mirrored or
