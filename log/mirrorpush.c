@@ -267,10 +267,11 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
          * again (old = size), then the probe again, which makes the mirror
          * checkpoint take them */
         rc = add_checkpoint(p, m, size, size, ck, &conflict);
-        gl_buf_reset(&body);
-        gl_buf_reset(&line);
-        if (rc == 0 && conflict == UINT64_MAX)
+        if (rc == 0 && conflict == UINT64_MAX) { /* else keep the first answer */
+            gl_buf_reset(&body);
+            gl_buf_reset(&line);
             rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
+        }
         if (rc == 0 && conflict == UINT64_MAX)
             rc = add_entries(p, m, &body, &st, &pend, &next, &line);
     }
