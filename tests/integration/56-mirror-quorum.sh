@@ -12,20 +12,22 @@
 # (a forged line, a cosignature by a witness the mirror does not list) are
 # dropped, never served; a later add-checkpoint of the same checkpoint
 # adds nothing then; the mirror checkpoint with its witness cosignatures
-# survives a restart; with mirror 1 stopped, mirror 2 answers.
+# survives a restart; with mirror 1 stopped, mirror 2 answers. A third
+# centre that pulls the log gets the same witness cosignatures from the
+# log's checkpoint.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 need_py_crypto
 PY="$(dirname "$0")/mirror.py"
 make_keys
-for k in w1:witness1 w2:witness2 w3:witness3 m1:mirror1 m2:mirror2; do
+for k in w1:witness1 w2:witness2 w3:witness3 m1:mirror1 m2:mirror2 m3:mirror3; do
     "$G" keygen --name "${k#*:}.example" --cosigner --out "$T/${k%:*}.key" > /dev/null ||
         fail keygen
 done
-# four free ports in one interpreter (python starts slowly on a loaded machine)
-read -r PORT1 PORT2 MPORT1 MPORT2 <<< "$(python3 -c '
+# six free ports in one interpreter (python starts slowly on a loaded machine)
+read -r PORT1 PORT2 PORT3 MPORT1 MPORT2 MPORT3 <<< "$(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(4)]
+ss = [socket.socket() for _ in range(6)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')"
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -65,6 +67,19 @@ for m in 1 2; do
     wait_until 30 full "$(eval echo \$M$m)" "mirror$m.example" ||
         fail "mirror $m never carried both witness cosignatures at $N: $(curl -s "$(eval echo \$M$m)/checkpoint"; grep -i mirror "$LOG_OUT" | tail -3)"
 done
+# a third centre pulls the log (url line): its mirror checkpoint takes the
+# listed witnesses' cosignatures from the log's checkpoint; its own
+# witness (w3) is not listed, so its cosignature is not served
+printf 'logs/v0\nvkey %s\nurl %s\nmirror\nwitness %s\nwitness %s\n' "$LOGK" "$LOG_URL" \
+    "$(cat "$T/w1.key.pub")" "$(cat "$T/w2.key.pub")" > "$T/logs3"
+start_witness 3 "$T/logs3" --mirror-key "$T/m3.key" --mirror-listen "127.0.0.1:$MPORT3" \
+    --poll-interval 1
+M3="http://127.0.0.1:$MPORT3/mirror/$HEX"
+wait_until 30 full "$M3" mirror3.example ||
+    fail "the pulling mirror never carried both witness cosignatures at $N: $(curl -s "$M3/checkpoint"; grep -i mirror "$WOUT3" | tail -3)"
+grep -q "^— witness3.example " "$T/full.tmp" && fail "the pulling mirror serves its unlisted witness's line"
+[ "$(grep -c '^— ' "$T/full.tmp")" = 4 ] || fail "mirror 3: not 4 lines: $(cat "$T/full.tmp")"
+stop_witness 3
 curl -sf "$LOG_URL/checkpoint" > "$T/logck" || fail "log checkpoint"
 [ "$(sed -n 2p "$T/logck")" = $N ] || fail "the log serves $(sed -n 2p "$T/logck"), not $N"
 stop_log
