@@ -740,7 +740,7 @@ int mirror_refresh(struct mirror *m, size_t log)
     if (up.u.end > 0 &&
         find_pending(up.ml, up.u.end, up.root, &pnote, &newest, &msize) == 0) {
         finish(&up, &pnote);
-        rc = r.status == 200 ? 0 : r.status == 409 ? 0 : GL_EIO;
+        rc = r.status == 200 || r.status == 409 ? 0 : GL_EIO;
     }
     pthread_mutex_unlock(&up.ml->wmu);
     gl_buf_release(&pnote);
