@@ -1,20 +1,19 @@
 # Goal: the transparency centre end to end. A log (glasslogd), two
 # witnesses and two mirrors (each glasslog-witness process is witness N
-# and, with a key of its own, mirror N; each lists the other witness in its
-# logs list, and itself). glasslogd needs both witnesses' cosignatures and
-# pushes its served checkpoint to both mirrors, so each mirror checkpoint
-# carries the log's signature, both witness cosignatures (byte for byte the
-# lines the log served: tlog-cosignature signs their timestamps) and the
-# mirror's own. With the log stopped, a customer reads through the mirrors
-# alone under a policy requiring both witnesses and one mirror: the
-# checkpoint, the monitor, and the lookup when the mirrors serve it; a
-# policy requiring three witnesses fails (exit 2), offline too. Lines that do not verify
-# (a forged line, a cosignature by a witness the mirror does not list) are
-# dropped, never served; a later add-checkpoint of the same checkpoint
-# adds nothing then; the mirror checkpoint with its witness cosignatures
-# survives a restart; with mirror 1 stopped, mirror 2 answers. A third
-# centre that pulls the log gets the same witness cosignatures from the
-# log's checkpoint.
+# and, with a key of its own, mirror N; both list witnesses 1 and 2 for the
+# log). glasslogd needs both witnesses' cosignatures and pushes its served
+# checkpoint to both mirrors, so each mirror checkpoint carries the log's
+# signature, both witness cosignatures (byte for byte the lines the log
+# served: tlog-cosignature signs their timestamps) and the mirror's own,
+# nothing else. A third centre that pulls the log gets the same witness
+# cosignatures from the log's checkpoint (not its own, unlisted). With the
+# log stopped, a customer reads through the mirrors alone under a policy
+# requiring both witnesses and one mirror: checkpoint, monitor, lookup and
+# the saved bundle offline; a policy requiring three witnesses fails
+# (exit 2), offline too. The mirror checkpoint survives a restart byte for
+# byte; the same checkpoint sent again with a forged witness1 line, a newer
+# witness2 cosignature and an unlisted witness's takes only the newer
+# witness2 line, persisted; with mirror 1 stopped, mirror 2 answers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 need_py_crypto
