@@ -954,22 +954,24 @@ static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashe
         goto out;
     }
     p_add(&pa, OID_BYTEA_ARRAY, a.b.data, a.b.len);
-    if ((rc = pg_query(
-             pg(s), "SELECT hash, idx FROM glasslog_leaves WHERE hash = ANY($1::bytea[])",
-             &pa, &r)) != 0)
+    /* each row names its hash by its place in the array (1-based), so
+     * matching is linear however many are asked */
+    if ((rc = pg_query(pg(s),
+                       "SELECT u.i, l.idx FROM unnest($1::bytea[]) WITH ORDINALITY"
+                       " AS u(h, i) JOIN glasslog_leaves l ON l.hash = u.h",
+                       &pa, &r)) != 0)
         goto out;
     for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
-        const char *h = PQgetvalue(r, row, 0);
-        uint64_t idx;
-        if (PQgetlength(r, row, 0) != 32 || (rc = col_i64(r, row, 1, &idx)) != 0) {
-            rc = rc != 0 ? rc : GL_EPARSE;
+        uint64_t i, idx;
+        if ((rc = col_i64(r, row, 0, &i)) != 0 || (rc = col_i64(r, row, 1, &idx)) != 0)
+            break;
+        if (i < 1 || i > n) {
+            gl_log(GL_LOG_ERROR, "store: a leaf look-up answered for no hash asked");
+            rc = GL_EPARSE;
             break;
         }
-        for (size_t i = 0; i < n; i++)
-            if (memcmp(hashes[i], h, 32) == 0) {
-                indices[i] = idx;
-                found[i] = 1;
-            }
+        indices[i - 1] = idx;
+        found[i - 1] = 1;
     }
 out:
     PQclear(r);
