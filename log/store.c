@@ -402,7 +402,7 @@ static int local_bucket(struct store *s, const char *name,
         bs->cap = cap;
     }
     e = &bs->v[bs->n++];
-    strcpy(e->name, name); /* length checked by store_bucket_take */
+    memcpy(e->name, name, strlen(name) + 1); /* length checked by store_bucket_take */
     ratelimit_init(&e->b, l, now);
     *out = &e->b;
     return 0;
