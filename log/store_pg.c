@@ -1218,6 +1218,7 @@ static int pg_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
  * to it (numeric: rate * dt may exceed a bigint) and cut to the burst. */
 #define NOW_MS "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 #define TOKEN_SQL "1000000000"
+_Static_assert(RATELIMIT_TOKEN == 1000000000LL, "TOKEN_SQL is RATELIMIT_TOKEN");
 #define DEBT_FLOOR_SQL "-2305843009213693952" /* -(2^61): the debt never goes below */
 
 static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,

@@ -1,8 +1,8 @@
 # Goal: a submitter key's rate limit holds across every front-end of a
 # PostgreSQL log (the bucket is the database's, store_bucket_take), not
 # per process. Two glasslogd share one log; a key with rate=1 burst=3 is
-# driven at both for RUN_S seconds by two curl loops each (one request in
-# flight per loop). Then the 200s of all loops together must be at most
+# driven at both for RUN_S seconds (or longer, until both refused one) by
+# two curl loops each (one request in flight per loop). Then the 200s of all loops together must be at most
 # burst + rate * t + SLACK, where SLACK = 4 covers the appends admitted
 # but not yet paid for (in signature verification) when the bucket ran
 # dry, one per loop: per-process buckets would accept about twice the
@@ -42,13 +42,13 @@ LOOPS="A1 A2 B1 B2" # front-end and loop
 for l in $LOOPS; do
     for i in $(seq "$NST"); do sign lim "$T/st.$l.$i" "rl-$l-$i"; done
 done
-# post_loop LOOP URL END_MS: posts LOOP's statements in turn (again from
-# the first after the last: a duplicate is admitted and spends as any
-# append) until END_MS; one "CODE RETRY-AFTER" line per answer in
+# post_loop LOOP URL: posts LOOP's statements in turn (again from the
+# first after the last: a duplicate is admitted and spends as any append)
+# until $T/stop exists; one "CODE RETRY-AFTER" line per answer in
 # $T/codes.LOOP ("-" without the header); the end time in $T/end.LOOP.
 post_loop() {
-    local n=$1 url=$2 end=$3 i=0 code ra
-    while [ "$(now_ms)" -lt "$end" ]; do
+    local n=$1 url=$2 i=0 code ra
+    while [ ! -e "$T/stop" ]; do
         i=$((i % NST + 1))
         code=$(curl -s -m 10 -D "$T/h.$n" -o "$T/r.$n" -w '%{http_code}' \
             --data-binary "@$T/st.$n.$i" "$url/api/v1/add")
@@ -57,15 +57,20 @@ post_loop() {
     done
     now_ms > "$T/end.$n"
 }
+# the loops run RUN_S seconds, and on (up to 30 s) until both front-ends
+# refused one: the bound holds for any t
+both_refused() { grep -q '^429 ' "$T/codes.A1" "$T/codes.A2" && grep -q '^429 ' "$T/codes.B1" "$T/codes.B2"; }
 t0=$(now_ms)
-end=$((t0 + RUN_S * 1000))
 lps=""
 for l in $LOOPS; do
     : > "$T/codes.$l"
-    post_loop "$l" "$(eval echo "\$URL_${l%?}")" "$end" &
+    post_loop "$l" "$(eval echo "\$URL_${l%?}")" &
     lps="$lps $!"
 done
 PIDS="$PIDS $lps"
+sleep "$RUN_S"
+wait_until 25 both_refused || true # (asserted below)
+touch "$T/stop"
 wait $lps
 t_ms=$(( $(cat "$T/end.A1" "$T/end.A2" "$T/end.B1" "$T/end.B2" | sort -n | tail -1) - t0 ))
 cat "$T/codes.A1" "$T/codes.A2" > "$T/codes.A"
