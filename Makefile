@@ -168,7 +168,7 @@ $(FAULT_SO): tests/fault/faultfs.c
 # Test-only tool: reads and damages tiles of a stopped log's store.
 $(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $(LOG_ARCH) \
     $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
 test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
     $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SO)

@@ -327,7 +327,8 @@ static void add_verify_after(uv_work_t *w, int status)
         return;
     }
     if (a->limits != NULL) /* verified: only the key's holder spends its tokens */
-        ratelimit_spend(&a->limits[ar->submitter], uv_now(a->loop));
+        ratelimit_spend_shared(&a->limits[ar->submitter], a->store,
+                               &a->submitters[ar->submitter], uv_now(a->loop));
     entryindex_of(&ar->st, ar->data, &ix);
     rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, &ix, add_done, ar);
     if (rc != 0) {
@@ -353,13 +354,15 @@ static int add_known_submitter(const struct api *a, const struct gl_note_sig *si
 }
 
 /* 1 if the submitter's bucket admits an append now; otherwise answers 429
- * (the refusal is counted in the bucket). Spent in add_verify_after. */
+ * (the refusal is counted in the bucket). Spent in add_verify_after. On a
+ * shared store the bucket is the store's (one statement each). */
 static int add_admit(struct api *a, struct gl_http_req *req, size_t submitter)
 {
     uint64_t retry_after;
 
     if (a->limits == NULL ||
-        ratelimit_admit(&a->limits[submitter], uv_now(a->loop), &retry_after))
+        ratelimit_admit_shared(&a->limits[submitter], a->store, &a->submitters[submitter],
+                               uv_now(a->loop), &retry_after))
         return 1;
     reply_limited(req, retry_after);
     return 0;

@@ -11,10 +11,12 @@
 #include "ratelimit.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/log.h"
 #include "metrics.h"
 #include "text.h"
 
@@ -90,6 +92,57 @@ void ratelimit_spend(struct ratelimit *b, uint64_t now_ms)
         b->level -= RATELIMIT_TOKEN;
     if (now_ms > b->last_ms)
         b->last_ms = now_ms;
+}
+
+void ratelimit_bucket_name(const struct gl_verifier *key,
+                           char out[STORE_BUCKET_NAME_MAX + 1])
+{
+    /* GL_KEY_NAME_MAX + 9 <= STORE_BUCKET_NAME_MAX: never cut */
+    snprintf(out, STORE_BUCKET_NAME_MAX + 1, "%s+%08x", key->name, (unsigned)key->id);
+}
+
+/* Takes (take 1) or reads the shared bucket of key and mirrors its level
+ * in b at now_ms. 0, or the store's error (logged; b unchanged). */
+static int shared_take(struct ratelimit *b, struct store *s,
+                       const struct gl_verifier *key, uint64_t now_ms, int take)
+{
+    char name[STORE_BUCKET_NAME_MAX + 1];
+    int64_t level, cap = bucket_cap(b);
+    int rc;
+
+    ratelimit_bucket_name(key, name);
+    rc = store_bucket_take(s, name, b->lim.rate_u, b->lim.burst, take, &level);
+    if (rc != 0) {
+        gl_log(GL_LOG_WARN,
+               "rate limit of %s: the shared bucket failed (%d); deciding "
+               "on this process's last view of it",
+               name, rc);
+        return rc;
+    }
+    b->level = level < cap ? (level > DEBT_FLOOR ? level : DEBT_FLOOR) : cap;
+    b->last_ms = now_ms;
+    return 0;
+}
+
+static int use_store(const struct ratelimit *b, const struct store *s)
+{
+    return s != NULL && !ratelimit_unlimited(b) && store_shared(s);
+}
+
+int ratelimit_admit_shared(struct ratelimit *b, struct store *s,
+                           const struct gl_verifier *key, uint64_t now_ms,
+                           uint64_t *retry_after_s)
+{
+    if (use_store(b, s))
+        (void)shared_take(b, s, key, now_ms, 0);
+    return ratelimit_admit(b, now_ms, retry_after_s);
+}
+
+void ratelimit_spend_shared(struct ratelimit *b, struct store *s,
+                            const struct gl_verifier *key, uint64_t now_ms)
+{
+    if (!use_store(b, s) || shared_take(b, s, key, now_ms, 1) != 0)
+        ratelimit_spend(b, now_ms);
 }
 
 int ratelimit_parse_rate(const char *s, size_t n, uint64_t *rate_u)

@@ -24,6 +24,18 @@
  * burst + rate * t appends plus the ones in verification at the end of
  * the interval (each holding a pool slot and a connection).
  *
+ * Several front-ends (a store they share, store_shared): the bucket is the
+ * store's (store_bucket_take, named by ratelimit_bucket_name), so the
+ * limit holds across all of them; ratelimit_admit_shared reads its level
+ * and ratelimit_spend_shared takes its token, each ONE statement on the
+ * calling thread, and the struct ratelimit only mirrors the level last
+ * read (Retry-After, /metrics) and counts this process's refusals. The
+ * bound above then holds for the sum over the front-ends, the appends in
+ * verification counted on all of them. If the store fails, the process
+ * decides on its mirror (logged), so a database outage never refuses
+ * appends the mirror admits. Stores one process owns keep the buckets in
+ * the struct (no store call).
+ *
  * Invariants: an unlimited bucket (rate 0) admits everything and never
  * changes its level; otherwise 1 <= burst <= RATELIMIT_BURST_MAX and the
  * level never exceeds burst tokens.
@@ -36,6 +48,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
+#include "store.h"
 
 #define RATELIMIT_TOKEN 1000000000LL        /* nanotokens in a token */
 #define RATELIMIT_RATE_MAX 1000000000000ULL /* 10^6 tokens/s, in micro */
@@ -78,6 +91,19 @@ void ratelimit_spend(struct ratelimit *b, uint64_t now_ms);
  * up, at least 1 (also when a token is there already: a client never
  * retries at once). Unlimited buckets: 1. */
 uint64_t ratelimit_retry_after(const struct ratelimit *b, uint64_t now_ms);
+
+/* The store bucket name of a submitter key: "<name>+<8 hex digits of its
+ * ID>" into out (STORE_BUCKET_NAME_MAX + 1 bytes, NUL-terminated). */
+void ratelimit_bucket_name(const struct gl_verifier *key,
+                           char out[STORE_BUCKET_NAME_MAX + 1]);
+/* ratelimit_admit for key's bucket b, in store s if s is shared (see
+ * above; s NULL or not shared: ratelimit_admit). */
+int ratelimit_admit_shared(struct ratelimit *b, struct store *s,
+                           const struct gl_verifier *key, uint64_t now_ms,
+                           uint64_t *retry_after_s);
+/* ratelimit_spend for key's bucket b, in store s if s is shared. */
+void ratelimit_spend_shared(struct ratelimit *b, struct store *s,
+                            const struct gl_verifier *key, uint64_t now_ms);
 
 /* Parses a rate: "unlimited" (rate_u 0) or a positive decimal number of
  * tokens a second with at most 6 decimals ("10", "0.5", "2.125"), at most

@@ -484,31 +484,60 @@ static void seq_released(struct seq *s)
 }
 
 /* Settles the submissions this follower queued that the tree now holds
- * (one leaf look-up each), and, when shutting down or after
+ * (one batched leaf look-up for all of them, store_find_leaves: one query
+ * per commit notice on PostgreSQL), and, when shutting down or after
  * SEQ_WAIT_MAX_S, those it holds not: 503 (they are durable in the queue;
- * a retry gets their index). */
+ * a retry gets their index). A failed look-up (or no memory for it)
+ * settles nothing but the expired: the next notice looks again. The list
+ * is detached while callbacks run, so a callback may submit. */
 static void seq_resolve(struct seq *s)
 {
-    struct seq_sub **pp = &s->waiting;
+    struct seq_sub *list = s->waiting, *keep = NULL, **ktail = &keep, *sub, *next;
+    const uint8_t **hashes = NULL;
+    uint64_t *idx = NULL;
+    uint8_t *found = NULL;
     double t = now_mono();
+    size_t n = 0, i;
 
-    while (*pp != NULL) {
-        struct seq_sub *sub = *pp;
-        uint64_t idx;
-        int rc = store_find_leaf(s->store, sub->leaf, &idx);
-        if (rc == 0 && idx < s->pub->range.size) {
+    if (list == NULL)
+        return;
+    for (sub = list; sub != NULL; sub = sub->next)
+        n++;
+    if (n <= SIZE_MAX / sizeof(uint64_t)) {
+        hashes = malloc(n * sizeof(*hashes));
+        idx = malloc(n * sizeof(*idx));
+        found = malloc(n);
+    }
+    if (hashes != NULL && idx != NULL && found != NULL) {
+        for (sub = list, i = 0; sub != NULL; sub = sub->next)
+            hashes[i++] = sub->leaf;
+        if (store_find_leaves(s->store, n, hashes, idx, found) != 0)
+            memset(found, 0, n);
+    } else {
+        free(found);
+        found = NULL;
+    }
+    s->waiting = NULL;
+    for (sub = list, i = 0; sub != NULL; sub = next, i++) {
+        next = sub->next;
+        if (found != NULL && found[i] && idx[i] < s->pub->range.size) {
             s->st.appends++;
-            sub->done(sub->arg, 0, idx, 0);
+            sub->done(sub->arg, 0, idx[i], 0);
         } else if (s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
             sub->done(sub->arg, GL_EIO, 0, 0);
         } else {
-            pp = &sub->next;
+            *ktail = sub;
+            ktail = &sub->next;
             continue;
         }
-        *pp = sub->next;
         s->reserved--;
         free(sub);
     }
+    *ktail = s->waiting; /* any a callback submitted meanwhile */
+    s->waiting = keep;
+    free(hashes);
+    free(idx);
+    free(found);
 }
 
 /* A batch refused by the compare-and-set (store.h rule 3): never retried,

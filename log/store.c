@@ -8,10 +8,32 @@
 #include "store_impl.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "glasslog/error.h"
+#include "ratelimit.h"
+
+/* In-process token buckets (store_bucket_take on backends one process
+ * owns): ratelimit.h's buckets by name, in one array searched linearly
+ * (a log has few limited submitter keys), at most STORE_BUCKETS_MAX, on
+ * CLOCK_MONOTONIC milliseconds. One mutex for all stores: takes are rare
+ * next to the work of an append. */
+#define STORE_BUCKETS_MAX 4096
+
+struct store_bucket {
+    char name[STORE_BUCKET_NAME_MAX + 1];
+    struct ratelimit b;
+};
+
+struct store_buckets {
+    struct store_bucket *v;
+    size_t n, cap;
+};
+
+static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int is_pg_url(const char *u)
 {
@@ -40,8 +62,13 @@ int store_open(const struct store_options *o, struct store **out, const char **w
 
 void store_close(struct store *s)
 {
-    if (s != NULL)
-        s->ops->close(s);
+    if (s == NULL)
+        return;
+    if (s->buckets != NULL) {
+        free(s->buckets->v);
+        free(s->buckets);
+    }
+    s->ops->close(s);
 }
 
 const char *store_backend(const struct store *s)
@@ -337,4 +364,84 @@ int store_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
     if (s->ops->get_served == NULL)
         return GL_EINVAL;
     return s->ops->get_served(s, size, note);
+}
+
+/* --- token buckets -------------------------------------------------------------- */
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The in-process bucket called name, made (full) if new. Under buckets_mu. */
+static int local_bucket(struct store *s, const char *name,
+                        const struct ratelimit_limit *l, uint64_t now,
+                        struct ratelimit **out)
+{
+    struct store_buckets *bs = s->buckets;
+    struct store_bucket *e;
+
+    if (bs == NULL && (bs = s->buckets = calloc(1, sizeof(*bs))) == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < bs->n; i++)
+        if (strcmp(bs->v[i].name, name) == 0) {
+            *out = &bs->v[i].b;
+            return 0;
+        }
+    if (bs->n == bs->cap) {
+        size_t cap = bs->cap ? 2 * bs->cap : 8;
+        struct store_bucket *v;
+        if (bs->n >= STORE_BUCKETS_MAX)
+            return GL_ETOOBIG;
+        if ((v = realloc(bs->v, cap * sizeof(*v))) == NULL)
+            return GL_ENOMEM;
+        bs->v = v;
+        bs->cap = cap;
+    }
+    e = &bs->v[bs->n++];
+    memcpy(e->name, name, strlen(name) + 1); /* length checked by store_bucket_take */
+    ratelimit_init(&e->b, l, now);
+    *out = &e->b;
+    return 0;
+}
+
+static int local_bucket_take(struct store *s, const char *name, uint64_t rate_u,
+                             uint64_t burst, int take, int64_t *level)
+{
+    struct ratelimit_limit l = {rate_u, burst};
+    struct ratelimit *b;
+    uint64_t now = monotonic_ms();
+    int rc;
+
+    pthread_mutex_lock(&buckets_mu);
+    if ((rc = local_bucket(s, name, &l, now, &b)) == 0) {
+        if (b->lim.burst != burst || b->lim.rate_u != rate_u) { /* the caller's limit */
+            int64_t cur = ratelimit_level(b, now), cap = (int64_t)burst * RATELIMIT_TOKEN;
+            b->lim = l;
+            b->level = cur < cap ? cur : cap;
+            b->last_ms = now > b->last_ms ? now : b->last_ms;
+        }
+        if (take)
+            ratelimit_spend(b, now);
+        *level = ratelimit_level(b, now);
+    }
+    pthread_mutex_unlock(&buckets_mu);
+    return rc;
+}
+
+int store_bucket_take(struct store *s, const char *name, uint64_t rate_u, uint64_t burst,
+                      int take, int64_t *level)
+{
+    size_t n = name != NULL ? strnlen(name, STORE_BUCKET_NAME_MAX + 1) : 0;
+
+    if (n == 0 || n > STORE_BUCKET_NAME_MAX || rate_u == 0 ||
+        rate_u > RATELIMIT_RATE_MAX || burst < 1 || burst > RATELIMIT_BURST_MAX ||
+        level == NULL)
+        return GL_EINVAL;
+    if (s->ops->bucket_take != NULL)
+        return s->ops->bucket_take(s, name, rate_u, burst, take != 0, level);
+    return local_bucket_take(s, name, rate_u, burst, take != 0, level);
 }

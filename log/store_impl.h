@@ -99,10 +99,18 @@ struct store_ops {
     /* Shared backends only (NULL elsewhere): the served checkpoint. */
     int (*put_served)(struct store *s, uint64_t size, const uint8_t *note, size_t len);
     int (*get_served)(struct store *s, uint64_t *size, struct gl_buf *note);
+    /* Optional (NULL: store.c keeps in-process buckets, which is right
+     * for a store one process owns): store_bucket_take, arguments checked.
+     * Shared backends implement it in the store. */
+    int (*bucket_take)(struct store *s, const char *name, uint64_t rate_u, uint64_t burst,
+                       int take, int64_t *level);
 };
+
+struct store_buckets; /* store.c's in-process buckets */
 
 struct store {
     const struct store_ops *ops;
+    struct store_buckets *buckets; /* NULL until first used; freed by store_close */
 };
 
 /* The backends' constructors (same contract as store_open). */

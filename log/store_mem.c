@@ -513,6 +513,7 @@ static const struct store_ops mem_ops = {
     NULL,
     NULL,
     NULL, /* not shared */
+    NULL, /* in-process buckets (store.c) */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)

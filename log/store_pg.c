@@ -3,9 +3,9 @@
  * outlive a machine: the database is replicated by PostgreSQL, and
  * several glasslogd processes may share it.
  *
- * The schema (version 1; created by store_open with create, in one
+ * The schema (version 2; created by store_open with create, in one
  * transaction; specs/log.md describes it for operators):
- *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "1",
+ *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "2",
  *                                           "vkey", "indexver" (4, BE),
  *                                           "served" (size, 8 BE, + note)
  *   glasslog_state   (id = 1 PK, size, epoch, checkpoint)  one row
@@ -16,8 +16,21 @@
  *   glasslog_lease   (id = 1 PK, holder, epoch, expires)  the sequencer's
  *   glasslog_queue   (id bigserial PK, meta, data)  appends taken by any
  *                                           front-end, not yet sequenced
- * A database holding another schema_version is refused: this code only
- * reads the layout it knows.
+ *   glasslog_buckets (name text PK, level, at_ms)  UNLOGGED: the token
+ *                                           buckets of store_bucket_take
+ * Version 1 (the same without glasslog_buckets) is migrated at open, in
+ * one transaction that locks glasslog_meta first, so front-ends opening
+ * together migrate once. A database holding another schema_version is
+ * refused: this code only reads the layouts it knows.
+ *
+ * Token buckets: a take is ONE statement, an upsert of the bucket's row
+ * that refills by the milliseconds of the server's clock since at_ms
+ * (exact integer nanotokens, computed in numeric so nothing overflows),
+ * cuts to the burst, subtracts a token and returns the level. The row
+ * lock of the upsert serialises concurrent takes of every front-end, so
+ * none is lost. The table is UNLOGGED (no WAL, no fsync per take): a rate
+ * limit needs no durability, and a crash or failover merely fills the
+ * buckets again.
  *
  * The contract: a batch is ONE transaction (rules 1, 2: COMMIT returned
  * means committed, as durable as the server's synchronous_commit makes
@@ -66,9 +79,10 @@
 
 #include "glasslog/error.h"
 #include "glasslog/log.h"
+#include "ratelimit.h"
 
 #define PG_CONNS 8
-#define PG_SCHEMA_VERSION "1"
+#define PG_SCHEMA_VERSION "2"
 #define PG_SCAN_CHUNK 256                                   /* rows per query of a scan */
 #define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
 #define PG_PARAMS 4
@@ -102,6 +116,10 @@ static struct pg *pg(struct store *s)
     return (struct pg *)s;
 }
 
+#define BUCKETS_TABLE                                                                    \
+    " glasslog_buckets (name text PRIMARY KEY, level bigint NOT NULL,"                   \
+    " at_ms bigint NOT NULL);"
+
 static const char *const schema_sql =
     "CREATE TABLE glasslog_meta (k text PRIMARY KEY, v bytea NOT NULL);"
     "CREATE TABLE glasslog_state (id int PRIMARY KEY CHECK (id = 1), size bigint NOT "
@@ -119,9 +137,19 @@ static const char *const schema_sql =
     " epoch bigint NOT NULL, expires timestamptz NOT NULL);"
     "CREATE TABLE glasslog_queue (id bigserial PRIMARY KEY, meta bytea NOT NULL,"
     " data bytea NOT NULL);"
+    "CREATE UNLOGGED TABLE" BUCKETS_TABLE
     "INSERT INTO glasslog_state VALUES (1, 0, 0, '');"
     "INSERT INTO glasslog_lease VALUES (1, '', 0, '-infinity');"
     "INSERT INTO glasslog_meta VALUES ('schema_version', '" PG_SCHEMA_VERSION "');";
+
+/* Version 1 to 2: the token buckets. Idempotent; glasslog_meta's lock
+ * serialises front-ends migrating at once. */
+static const char *const migrate_1_sql =
+    "BEGIN;"
+    "LOCK TABLE glasslog_meta IN SHARE ROW EXCLUSIVE MODE;"
+    "CREATE UNLOGGED TABLE IF NOT EXISTS" BUCKETS_TABLE
+    "UPDATE glasslog_meta SET v = '2' WHERE k = 'schema_version' AND v = '1';"
+    "COMMIT;";
 
 /* --- connections ------------------------------------------------------------------- */
 
@@ -926,22 +954,24 @@ static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashe
         goto out;
     }
     p_add(&pa, OID_BYTEA_ARRAY, a.b.data, a.b.len);
-    if ((rc = pg_query(
-             pg(s), "SELECT hash, idx FROM glasslog_leaves WHERE hash = ANY($1::bytea[])",
-             &pa, &r)) != 0)
+    /* each row names its hash by its place in the array (1-based), so
+     * matching is linear however many are asked */
+    if ((rc = pg_query(pg(s),
+                       "SELECT u.i, l.idx FROM unnest($1::bytea[]) WITH ORDINALITY"
+                       " AS u(h, i) JOIN glasslog_leaves l ON l.hash = u.h",
+                       &pa, &r)) != 0)
         goto out;
     for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
-        const char *h = PQgetvalue(r, row, 0);
-        uint64_t idx;
-        if (PQgetlength(r, row, 0) != 32 || (rc = col_i64(r, row, 1, &idx)) != 0) {
-            rc = rc != 0 ? rc : GL_EPARSE;
+        uint64_t i, idx;
+        if ((rc = col_i64(r, row, 0, &i)) != 0 || (rc = col_i64(r, row, 1, &idx)) != 0)
+            break;
+        if (i < 1 || i > n) {
+            gl_log(GL_LOG_ERROR, "store: a leaf look-up answered for no hash asked");
+            rc = GL_EPARSE;
             break;
         }
-        for (size_t i = 0; i < n; i++)
-            if (memcmp(hashes[i], h, 32) == 0) {
-                indices[i] = idx;
-                found[i] = 1;
-            }
+        indices[i - 1] = idx;
+        found[i - 1] = 1;
     }
 out:
     PQclear(r);
@@ -1182,13 +1212,60 @@ static int pg_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
     return rc;
 }
 
+/* --- token buckets -------------------------------------------------------------- */
+
+/* The server's clock in whole milliseconds, and a bucket's level refilled
+ * to it (numeric: rate * dt may exceed a bigint) and cut to the burst. */
+#define NOW_MS "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+#define TOKEN_SQL "1000000000"
+_Static_assert(RATELIMIT_TOKEN == 1000000000LL, "TOKEN_SQL is RATELIMIT_TOKEN");
+#define DEBT_FLOOR_SQL "-2305843009213693952" /* -(2^61): the debt never goes below */
+
+static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
+                          uint64_t burst, int take, int64_t *level)
+{
+    struct params pa = {0};
+    PGresult *r;
+    uint64_t v;
+    int rc;
+
+    p_add(&pa, OID_TEXT, name, strlen(name));
+    pa.fmts[0] = 0;
+    p_i64(&pa, rate_u);
+    p_i64(&pa, burst * (uint64_t)RATELIMIT_TOKEN); /* <= 10^15 */
+    if (take)
+        rc = pg_query(pg(s),
+                      "INSERT INTO glasslog_buckets AS b (name, level, at_ms)"
+                      " VALUES ($1, $3 - " TOKEN_SQL ", " NOW_MS ")"
+                      " ON CONFLICT (name) DO UPDATE SET"
+                      "  level = GREATEST(LEAST($3::numeric, b.level + $2::numeric *"
+                      "   GREATEST(EXCLUDED.at_ms - b.at_ms, 0)) - " TOKEN_SQL
+                      ", " DEBT_FLOOR_SQL ")::bigint,"
+                      "  at_ms = GREATEST(b.at_ms, EXCLUDED.at_ms)"
+                      " RETURNING level",
+                      &pa, &r);
+    else
+        rc = pg_query(pg(s),
+                      "SELECT COALESCE((SELECT LEAST($3::numeric, level + $2::numeric *"
+                      "  GREATEST(" NOW_MS " - at_ms, 0))::bigint"
+                      "  FROM glasslog_buckets WHERE name = $1), $3)",
+                      &pa, &r);
+    if (rc != 0)
+        return rc;
+    rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, &v) : GL_EPARSE;
+    PQclear(r);
+    if (rc == 0)
+        *level = (int64_t)v;
+    return rc;
+}
+
 static const struct store_ops pg_ops = {
     "postgresql",   pg_close,       pg_reopen,        pg_get_state,
     pg_get_vkey,    pg_get_entry,   pg_scan_entries,  pg_get_tile,
     pg_scan_tiles,  pg_find_leaf,   pg_find_index,    pg_get_index_version,
     pg_commit,      pg_lease,       pg_lease_release, pg_queue_put,
     pg_queue_scan,  pg_find_leaves, pg_watch_fd,      pg_watch_drain,
-    pg_watch_close, pg_put_served,  pg_get_served,
+    pg_watch_close, pg_put_served,  pg_get_served,    pg_bucket_take,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an
@@ -1216,6 +1293,28 @@ static int is_empty(struct store *s, int *empty)
         *empty = PQgetvalue(r, 0, 0)[0] == 1;
     }
     PQclear(r);
+    return rc;
+}
+
+/* Runs migrate_1_sql (version 1 to 2). */
+static int migrate(struct pg *p)
+{
+    PGresult *r;
+    int slot, rc;
+
+    if ((rc = pg_get(p, &slot)) != 0)
+        return rc;
+    r = PQexec(p->conns[slot], migrate_1_sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        log_result("migrating the schema to version " PG_SCHEMA_VERSION, p->conns[slot],
+                   r);
+        rc = GL_EIO;
+    }
+    PQclear(r);
+    pg_put(p, slot);
+    if (rc == 0)
+        gl_log(GL_LOG_INFO, "store: the glasslog schema is version %s now",
+               PG_SCHEMA_VERSION);
     return rc;
 }
 
@@ -1259,6 +1358,16 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     gl_buf_init(&v, 64);
     rc = get_meta(&p->base, "schema_version", &v);
+    if (rc == 0 && strcmp((const char *)v.data, "1") == 0) {
+        if ((rc = migrate(p)) != 0) {
+            gl_buf_release(&v);
+            *why = "cannot migrate the glasslog schema to version " PG_SCHEMA_VERSION
+                   " (see the error above)";
+            return rc;
+        }
+        v.len = 0;
+        rc = get_meta(&p->base, "schema_version", &v);
+    }
     if (rc == 0 && strcmp((const char *)v.data, PG_SCHEMA_VERSION) != 0) {
         gl_log(GL_LOG_ERROR,
                "store: the database's glasslog schema is version %.20s; this "

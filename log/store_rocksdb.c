@@ -448,6 +448,7 @@ static const struct store_ops rdb_ops = {
     NULL,
     NULL,
     NULL, /* not shared */
+    NULL, /* in-process buckets (store.c) */
 };
 
 int store_rocksdb_open(const struct store_options *o, struct store **out,

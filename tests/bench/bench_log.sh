@@ -26,6 +26,9 @@
 #   9. tiles_pg_frontend, inclusion_pg_frontend and their ratios to nginx:
 #      a second glasslogd on the same database (a front-end that does not
 #      sequence) serving the wrk runs of 5 and 6
+#  10. append_durable_pg_2fe, ratio_append_pg_2fe_vs_rocksdb: the runs of 3
+#      again (same N and C), the connections spread round robin over both
+#      front-ends (loadgen --log URL,URL), against 3's append_durable
 # nginx gets the CPU budget glasslogd has for reads (one worker; glasslogd
 # serves reads on its one loop thread); wrk uses the same threads,
 # connections and duration for every figure. Every process is stopped by
@@ -358,3 +361,12 @@ echo "bench tiles_pg_frontend $FTILES requests/s"
 echo "bench ratio_tiles_pg_frontend_vs_nginx $(ratio "$FTILES" "$NGINX_RATE") ratio"
 echo "bench inclusion_pg_frontend $FINCL requests/s"
 echo "bench ratio_inclusion_pg_frontend_vs_nginx $(ratio "$FINCL" "$NGINX_RATE") ratio"
+
+# --- PostgreSQL: appends over both front-ends ---------------------------------------
+out=$("$GL_LOADGEN" append --log "$PG_URL,$FRONT_URL" --key "$T/sub.key" -n "$N" -c "$C" \
+    --log-vkey "$VKEY" --subject-prefix bench-2fe)
+PG2_APPENDS=$(figure append_durable "$out")
+echo "bench append_durable_pg_2fe $PG2_APPENDS appends/s"
+echo "bench ratio_append_pg_2fe_vs_rocksdb $(ratio "$PG2_APPENDS" "$APPENDS") ratio"
+[ "$(curl -fsS "$PG_URL/checkpoint" | sed -n 2p)" = "$((SIZE + N))" ] ||
+    die "the PostgreSQL log's size is not $((SIZE + N)) after the appends over two front-ends"

@@ -6,6 +6,10 @@
  *               clock starts: signing is the client's cost, not the log's),
  *               posts them over C keep-alive connections, one request in
  *               flight per connection, and reports throughput and latency.
+ *               With several --log URLs (repeated, or a comma list: the
+ *               front-ends of one log), connection i posts to URL i mod
+ *               the number of URLs (round robin), and the rate of each URL
+ *               is reported besides the total.
  *               Closed loop by default (a connection posts its next
  *               statement as soon as it has an answer); with --rate R,
  *               open loop: statement i is due at i/R seconds, whatever the
@@ -97,9 +101,11 @@
 #define WAIT_MAX 0.1          /* longest epoll_wait, seconds */
 #define EVENTS 64
 #define MAX_MESSAGES 5 /* error messages printed per kind */
+#define MAX_LOGS 16    /* --log URLs of one run */
 
 static const char usage[] =
-    "usage: loadgen append --log URL --key SUBMITTER_KEY -n N -c C [--log-vkey VKEY]\n"
+    "usage: loadgen append --log URL[,URL...] --key SUBMITTER_KEY -n N -c C\n"
+    "         [--log-vkey VKEY]\n"
     "         [--ack-log FILE] [--seed S] [--subject-prefix P] [--timeout SEC]\n"
     "         [--rate R] [--label NAME]\n"
     "       loadgen verify --log URL --log-vkey VKEY -n K [--seed S]\n"
@@ -107,6 +113,8 @@ static const char usage[] =
     "\n"
     "append      sign N distinct statements, post them over C keep-alive connections;\n"
     "            prints append_durable (appends/s), append_p50_ms, append_p99_ms\n"
+    "  --log URL        repeatable, or a comma list (at most 16): the front-ends of\n"
+    "                   one log; connections go round robin, rates per URL on stderr\n"
     "  --log-vkey VKEY  check every returned tlog-proof (key or @FILE)\n"
     "  --ack-log FILE   append '<index> <leaf_hash>' per acknowledged entry\n"
     "  --seed S         statement contents (default: random); same seed, same bytes\n"
@@ -120,7 +128,10 @@ static const char usage[] =
     "Exit: 0 ok, 2 verification failure, 3 usage, I/O or network error.\n";
 
 struct opts {
-    const char *log, *key, *vkey, *ack_log, *prefix, *label;
+    const char *log; /* the first of logs */
+    const char *logs[MAX_LOGS];
+    size_t nlogs;
+    const char *key, *vkey, *ack_log, *prefix, *label;
     uint64_t seed;
     long n, c, threads;
     double seconds, timeout_s, rate;
@@ -204,6 +215,24 @@ static int prefix_valid(const char *p)
     return 1;
 }
 
+/* Adds the URLs of one --log argument (a comma list; split in place). */
+static int add_logs(struct opts *o, char *arg)
+{
+    for (char *p = arg, *comma;; p = comma + 1) {
+        if ((comma = strchr(p, ',')) != NULL)
+            *comma = 0;
+        if (*p == 0 || o->nlogs == MAX_LOGS) {
+            fprintf(stderr, "loadgen: --log wants 1 to %d non-empty URLs\n", MAX_LOGS);
+            return -1;
+        }
+        o->logs[o->nlogs++] = p;
+        if (comma == NULL)
+            break;
+    }
+    o->log = o->logs[0];
+    return 0;
+}
+
 /* Parses the options after the subcommand; 1 for --help, -1 on error. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -237,7 +266,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         int bad = 0;
         switch (c) {
         case 'l':
-            o->log = optarg;
+            bad = add_logs(o, optarg);
             break;
         case 'k':
             o->key = optarg;
@@ -448,6 +477,7 @@ struct engine;
 struct slot {
     CURL *e;
     struct engine *g;
+    size_t log;      /* the URL it posts to: its index mod nlogs */
     struct stmt *st; /* NULL when idle */
     struct gl_buf body;
     double ready_at; /* when st may be (re)posted */
@@ -462,7 +492,9 @@ struct engine {
     int ep;          /* epoll */
     double timer_at; /* curl's timer, < 0 when none */
     struct curl_slist *hdrs;
-    char url[URL_MAX];
+    char (*urls)[URL_MAX]; /* api/v1/add of each --log */
+    size_t nlogs;
+    uint64_t ok_by_log[MAX_LOGS];
     struct stmt *st;
     size_t n, next, finished;
     struct slot *slots;
@@ -537,7 +569,7 @@ static int slot_init(struct engine *g, struct slot *s)
     gl_buf_init(&s->body, RESPONSE_MAX);
     if ((s->e = curl_easy_init()) == NULL)
         return GL_ENOMEM;
-    if (curl_easy_setopt(s->e, CURLOPT_URL, g->url) != CURLE_OK ||
+    if (curl_easy_setopt(s->e, CURLOPT_URL, g->urls[s->log]) != CURLE_OK ||
         curl_easy_setopt(s->e, CURLOPT_HTTPHEADER, g->hdrs) != CURLE_OK ||
         curl_easy_setopt(s->e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
         curl_easy_setopt(s->e, CURLOPT_WRITEDATA, s) != CURLE_OK ||
@@ -561,8 +593,12 @@ static int engine_init(struct engine *g, const struct opts *o, struct stmt *st, 
     g->ack_fd = -1;
     g->timer_at = -1;
     g->nslots = (size_t)o->c;
-    if (make_url(o->log, "api/v1/add", g->url) != 0)
-        return GL_EINVAL;
+    g->nlogs = o->nlogs;
+    if ((g->urls = calloc(g->nlogs, sizeof(*g->urls))) == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < g->nlogs; i++)
+        if (make_url(o->logs[i], "api/v1/add", g->urls[i]) != 0)
+            return GL_EINVAL;
     if (o->ack_log != NULL &&
         (g->ack_fd = open(o->ack_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) <
             0) {
@@ -581,9 +617,11 @@ static int engine_init(struct engine *g, const struct opts *o, struct stmt *st, 
     curl_multi_setopt(g->m, CURLMOPT_TIMERDATA, g);
     curl_multi_setopt(g->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)g->nslots);
     curl_multi_setopt(g->m, CURLMOPT_MAXCONNECTS, (long)g->nslots);
-    for (size_t i = 0; i < g->nslots; i++)
+    for (size_t i = 0; i < g->nslots; i++) {
+        g->slots[i].log = i % g->nlogs; /* round robin */
         if (slot_init(g, &g->slots[i]) != 0)
             return GL_EIO;
+    }
     return 0;
 }
 
@@ -596,6 +634,7 @@ static void engine_release(struct engine *g)
         gl_buf_release(&g->slots[i].body);
     }
     free(g->slots);
+    free(g->urls);
     if (g->m != NULL)
         curl_multi_cleanup(g->m);
     curl_slist_free_all(g->hdrs);
@@ -682,6 +721,7 @@ static void slot_answer(struct engine *g, struct slot *s, double t)
         st->dup = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "duplicate"));
         g->c.dup += (uint64_t)st->dup;
         g->c.ok++;
+        g->ok_by_log[s->log]++;
         state = ST_OK;
         if (g->o->vkey != NULL && (st->proof = strdup(pr->valuestring)) == NULL)
             g->c.bad_proof++;
@@ -900,6 +940,10 @@ static int print_figures(const struct engine *g)
                g->n > 0 ? (double)k / (double)g->n : 0.0);
     fflush(stdout);
     free(lat);
+    for (size_t i = 0; g->nlogs > 1 && i < g->nlogs; i++)
+        fprintf(stderr, "loadgen: log %zu (%s): %llu appended, %.0f appends/s\n", i + 1,
+                g->o->logs[i], (unsigned long long)g->ok_by_log[i],
+                secs > 0 ? (double)g->ok_by_log[i] / secs : 0.0);
     fprintf(
         stderr,
         "loadgen: %llu/%zu appended (%llu duplicates) in %.2f s over %zu connections "
@@ -1037,6 +1081,11 @@ static int cmd_append(const struct opts *o)
     g.ep = g.ack_fd = -1;
     if (o->log == NULL || o->key == NULL || o->n == 0 || o->c == 0) {
         fprintf(stderr, "loadgen: append needs --log, --key, -n and -c\n%s", usage);
+        return EXIT_USAGE;
+    }
+    if ((size_t)o->c < o->nlogs) {
+        fprintf(stderr, "loadgen: -c %ld is fewer connections than the %zu --log URLs\n",
+                o->c, o->nlogs);
         return EXIT_USAGE;
     }
     if ((lrc = gl_file_load_signer(o->key, &k, NULL)) != 0) {
@@ -1181,8 +1230,9 @@ static int cmd_verify(const struct opts *o)
     int rc = EXIT_USAGE;
 
     memset(&r, 0, sizeof(r));
-    if (o->log == NULL || o->vkey == NULL || o->n == 0) {
-        fprintf(stderr, "loadgen: verify needs --log, --log-vkey and -n\n%s", usage);
+    if (o->log == NULL || o->vkey == NULL || o->n == 0 || o->nlogs > 1) {
+        fprintf(stderr, "loadgen: verify needs one --log URL, --log-vkey and -n\n%s",
+                usage);
         return EXIT_USAGE;
     }
     if (load_vkey(o->vkey, &vk) != 0 || gl_http_client_new(NULL, &c) != 0 ||

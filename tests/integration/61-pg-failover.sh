@@ -22,22 +22,11 @@ pg_start a
 pg_sql a "CREATE DATABASE log"
 DB="$PG_URL_a/log"
 
-# front NAME [ARGS...]: a glasslogd on the shared log; sets PID_<NAME>,
-# URL_<NAME>, OUT_<NAME>.
-front() {
-    local n=$1
-    shift
-    spawn "glasslogd-$n" "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
-        --submitters "$T/submitters" --listen 127.0.0.1:0 --lease-ms "$LEASE_MS" "$@" ||
-        fail "front-end $n did not start: $(cat "$SPAWN_OUT")"
-    eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
-}
-leads() { grep -q "took the lease (epoch" "$1"; }
-front A --create
-wait_until 10 leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
-front B
+pg_front A --create
+wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+pg_front B
 sleep 0.5
-leads "$OUT_B" && fail "B took the lease while A held it: $(cat "$OUT_B")"
+pg_leads "$OUT_B" && fail "B took the lease while A held it: $(cat "$OUT_B")"
 
 # each front-end serves the other's appends (reads from the database)
 LOG_URL=$URL_B append_one app 1.0 > "$T/one" || fail "append through B (a follower)"
@@ -70,7 +59,7 @@ acked_before=$(cat "$T/acks.A" "$T/acks.B" | wc -l)
 t0=$(date +%s%N)
 kill -9 "$PID_A"
 wait "$PID_A" 2>/dev/null
-wait_until 30 leads "$OUT_B" || fail "B did not take over: $(tail -20 "$OUT_B")"
+wait_until 30 pg_leads "$OUT_B" || fail "B did not take over: $(tail -20 "$OUT_B")"
 takeover_ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$takeover_ms" -le "$((LEASE_MS + 1000))" ] || fail "takeover took $takeover_ms ms (lease $LEASE_MS ms)"
 wait "$la"

@@ -21,15 +21,6 @@ pg_start a
 pg_sql a "CREATE DATABASE log"
 DB="$PG_URL_a/log"
 
-front() { # front NAME [ARGS...]: sets PID_<NAME>, URL_<NAME>, OUT_<NAME>
-    local n=$1
-    shift
-    spawn "glasslogd-$n" "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
-        --submitters "$T/submitters" --listen 127.0.0.1:0 --lease-ms "$LEASE_MS" "$@" ||
-        fail "front-end $n did not start: $(cat "$SPAWN_OUT")"
-    eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
-}
-leads() { grep -q "took the lease (epoch" "$1"; }
 watcher() { # watcher NAME URL: "size root" of each checkpoint served
     : > "$T/seen.$1"
     while curl -sf -m 5 "$2/checkpoint" > "$T/w.$1" 2>/dev/null || kill -0 "$3" 2>/dev/null; do
@@ -44,9 +35,9 @@ load() { # load NAME SEED URL
         --subject-prefix "st$1" --ack-log "$T/acks.$1" --log-vkey "@$T/log.key.pub" \
         --timeout 20 > "$T/lg.$1.out" 2> "$T/lg.$1.err"
 }
-front A --create
-wait_until 10 leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
-front B
+pg_front A --create
+wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+pg_front B
 : > "$T/acks.A"
 : > "$T/acks.B"
 load A 1 "$URL_A" & la=$!
@@ -59,7 +50,7 @@ wait_until 120 enough || fail "too few appends acknowledged: $(tail -n 3 "$OUT_A
 
 epoch_a=$(PG_DB=log pg_sql a "SELECT epoch FROM glasslog_state")
 kill -STOP "$PID_A"
-wait_until 30 leads "$OUT_B" || { kill -CONT "$PID_A"; fail "B did not take over from the paused A: $(tail -5 "$OUT_B")"; }
+wait_until 30 pg_leads "$OUT_B" || { kill -CONT "$PID_A"; fail "B did not take over from the paused A: $(tail -5 "$OUT_B")"; }
 sleep "$(awk -v l=$LEASE_MS 'BEGIN { print 3 * l / 1000 }')"
 epoch_b=$(PG_DB=log pg_sql a "SELECT epoch FROM glasslog_state")
 [ "$epoch_b" -gt "$epoch_a" ] || fail "the takeover did not raise the epoch ($epoch_a -> $epoch_b)"

@@ -13,6 +13,12 @@
 #   pg_kill NAME        kill -9 of the postmaster (a crashed machine)
 #   pg_sql NAME SQL     runs SQL with psql in database postgres; prints rows
 #   pg_as_owner CMD...  runs CMD as the clusters' owner
+#   pg_front NAME [ARGS...]
+#                       a glasslogd front-end on the shared log $DB (a
+#                       database URL) with $T/log.key, $T/submitters and
+#                       --lease-ms ${LEASE_MS:-1000}; sets PID_<NAME>,
+#                       URL_<NAME> and OUT_<NAME> (its stderr)
+#   pg_leads FILE       whether the glasslogd logging to FILE took the lease
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] ||
@@ -99,6 +105,17 @@ pg_sql() {
     psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "${PG_DB:-postgres}" \
         -c "$2"
 }
+
+pg_front() {
+    local n=$1
+    shift
+    spawn "glasslogd-$n" "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 --lease-ms "${LEASE_MS:-1000}" "$@" ||
+        fail "front-end $n did not start: $(cat "$SPAWN_OUT")"
+    eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
+}
+
+pg_leads() { grep -q "took the lease (epoch" "$1"; }
 
 pg_stop_all() {
     local n pid

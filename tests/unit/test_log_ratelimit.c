@@ -4,8 +4,10 @@
  * the burst cap, fractional rates, admission at the exact millisecond a
  * token is due, Retry-After (whole seconds, rounded up, at least 1, also
  * after a debt), unlimited buckets, a clock going back, the rate and burst
- * parsers, and the /metrics families. Expected values are worked out by
- * hand from the rate (tokens a second) and the elapsed milliseconds.
+ * parsers, the /metrics families, the store bucket names and the
+ * *_shared calls on a store one process owns (the struct's bucket, the
+ * store untouched). Expected values are worked out by hand from the rate
+ * (tokens a second) and the elapsed milliseconds.
  */
 #include "testutil.h"
 
@@ -281,6 +283,53 @@ static void test_render(void **state)
     gl_buf_release(&out);
 }
 
+/* Names "<key name>+<8 hex ID>", never cut; on a store that is not
+ * shared (mem) or none, the shared calls are the struct's: same admits,
+ * levels and Retry-After as ratelimit_admit/spend, the store's bucket of
+ * that name still full. */
+static void test_shared_local(void **state)
+{
+    struct gl_verifier k;
+    struct store_options o = {"mem:", NULL, 1, 8};
+    struct store *s = NULL;
+    struct ratelimit b;
+    char name[STORE_BUCKET_NAME_MAX + 1];
+    uint64_t ra = 0;
+    int64_t level;
+
+    (void)state;
+    memset(&k, 0, sizeof(k));
+    strcpy(k.name, "ci.example.com");
+    k.id = 0x0a0b0c0d;
+    ratelimit_bucket_name(&k, name);
+    assert_string_equal(name, "ci.example.com+0a0b0c0d");
+    memset(k.name, 'n', GL_KEY_NAME_MAX);
+    k.name[GL_KEY_NAME_MAX] = 0;
+    ratelimit_bucket_name(&k, name);
+    assert_int_equal(strlen(name), GL_KEY_NAME_MAX + 9);
+    assert_string_equal(name + GL_KEY_NAME_MAX, "+0a0b0c0d");
+
+    assert_int_equal(store_open(&o, &s, NULL), 0);
+    strcpy(k.name, "lim.example");
+    ratelimit_bucket_name(&k, name);
+    for (int pass = 0; pass < 2; pass++) {
+        struct store *st = pass == 0 ? s : NULL;
+        bucket(&b, "1", 2, 1000);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(ratelimit_admit_shared(&b, st, &k, 1000, &ra), 1);
+            ratelimit_spend_shared(&b, st, &k, 1000);
+        }
+        assert_int_equal(ratelimit_admit_shared(&b, st, &k, 1500, &ra), 0);
+        assert_int_equal(ra, 1); /* half a token there */
+        assert_int_equal(ratelimit_level(&b, 1500), TOK / 2);
+        assert_int_equal(b.limited, 1);
+        assert_int_equal(ratelimit_admit_shared(&b, st, &k, 2000, &ra), 1);
+    }
+    assert_int_equal(store_bucket_take(s, name, 1000000, 2, 0, &level), 0);
+    assert_int_equal(level, 2 * TOK); /* never taken from */
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_unlimited_and_clock),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_shared_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,9 +18,10 @@
  * on), every test also runs against the PostgreSQL backend, each in a
  * database of its own, plus its own tests: the schema version, two
  * handles (two glasslogd processes) racing to extend one state, and the
- * sequencer epoch of the compare-and-set. tests/integration/60-pg-store.sh
- * starts such a server and runs them; without GL_TEST_PG they are not
- * run, and the test says so.
+ * sequencer epoch of the compare-and-set, and the migration of a version 1
+ * schema. Every backend: the token buckets of store_bucket_take.
+ * tests/integration/60-pg-store.sh starts such a server and runs them; without GL_TEST_PG
+ * they are not run, and the test says so.
  */
 #include "testutil.h"
 
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -108,6 +110,7 @@ static void pg_exec_in(const char *url, const char *sql)
 }
 
 #define ENTRY_MAX ((size_t)4 << 20)
+#define TOKEN 1000000000LL          /* nanotokens in a token (ratelimit.h) */
 #define BIG_ENTRY ((size_t)3 << 19) /* 1.5 MiB: larger than any statement */
 
 static int fx_open(struct fx *f, int create, struct store **out, const char **why)
@@ -1098,9 +1101,22 @@ static void pg_open_rules(void)
     check_state(s, 2);
     check_entry(s, 1);
     store_close(s);
+    /* a version 1 database (no token buckets) is migrated at open */
+    pg_exec_in(url, "DROP TABLE glasslog_buckets;"
+                    "UPDATE glasslog_meta SET v = '1' WHERE k = 'schema_version'");
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    check_state(s, 2);
+    {
+        int64_t level;
+        assert_int_equal(store_bucket_take(s, "m+00000001", 1, 2, 1, &level), 0);
+        assert_true(level >= TOKEN && level < TOKEN + 1000000);
+    }
+    store_close(s);
+    assert_int_equal(store_open(&o, &s, &why), 0); /* version 2 now: opens as is */
+    store_close(s);
     /* a schema version this code does not know is refused, with or
      * without create */
-    pg_exec_in(url, "UPDATE glasslog_meta SET v = '2' WHERE k = 'schema_version'");
+    pg_exec_in(url, "UPDATE glasslog_meta SET v = '3' WHERE k = 'schema_version'");
     why = NULL;
     assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
     assert_non_null(why);
@@ -1324,6 +1340,115 @@ static void test_concurrent_readers(void **state)
 }
 
 /* The test on each backend, named after it. */
+
+/* --- token buckets ---------------------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* *level is want, or above it by at most the refill of rate_u over
+ * elapsed_ms (+ 2 ms of clock granularity). */
+static void check_level(int64_t level, int64_t want, uint64_t rate_u, uint64_t elapsed_ms)
+{
+    if (level < want || level > want + (int64_t)(rate_u * (elapsed_ms + 2)))
+        fail_msg("bucket level %lld, want %lld (+ at most %llu ms of refill)",
+                 (long long)level, (long long)want, (unsigned long long)elapsed_ms + 2);
+}
+
+struct taker {
+    struct store *s;
+    int n, rc;
+};
+
+static void *taker_run(void *arg)
+{
+    struct taker *t = arg;
+    int64_t level;
+
+    for (int i = 0; i < t->n && t->rc == 0; i++)
+        t->rc = store_bucket_take(t->s, "racer+00000001", 1, 1000, 1, &level);
+    return NULL;
+}
+
+/* store_bucket_take: arguments, a new bucket is full, a read changes
+ * nothing, takes lower the level by one token each and go into debt,
+ * buckets are independent, the refill by the store's clock (exactly full
+ * again after long enough), a lowered burst cuts the level, and
+ * concurrent takes (on PostgreSQL from two handles: two front-ends) are
+ * never lost. The slow rates (1 nanotoken a millisecond) make the refill
+ * during a test negligible but bounded: check_level allows it. */
+static void test_buckets(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = f->s;
+    struct taker t[4];
+    pthread_t th[4];
+    uint64_t t0 = now_ms();
+    int64_t level;
+    char longname[STORE_BUCKET_NAME_MAX + 2];
+    const char *why = NULL;
+
+    memset(longname, 'k', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = 0;
+    assert_int_equal(store_bucket_take(f->s, "", 1, 3, 0, &level), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, NULL, 1, 3, 0, &level), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 0, &level), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 0, 3, 0, &level), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 0, 0, &level), GL_EINVAL);
+    longname[STORE_BUCKET_NAME_MAX] = 0; /* the longest name is fine */
+    assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 1, &level), 0);
+    check_level(level, 2 * TOKEN, 1, now_ms() - t0);
+
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
+    assert_int_equal(level, 3 * TOKEN); /* new: full */
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
+    assert_int_equal(level, 3 * TOKEN); /* a read took nothing */
+    for (int i = 1; i <= 5; i++) {
+        assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 1, &level), 0);
+        check_level(level, (3 - i) * TOKEN, 1, now_ms() - t0);
+    }
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
+    check_level(level, -2 * TOKEN, 1, now_ms() - t0); /* debt */
+    assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 3, 0, &level), 0);
+    assert_int_equal(level, 3 * TOKEN); /* another bucket */
+
+    /* refill: 10 tokens a second (10^7 nanotokens a ms), burst 1; two takes
+     * leave about -1 token, which 200 ms fill to exactly one token */
+    assert_int_equal(store_bucket_take(f->s, "fast+00000001", 10000000, 1, 1, &level), 0);
+    assert_int_equal(store_bucket_take(f->s, "fast+00000001", 10000000, 1, 1, &level), 0);
+    assert_true(level < 0);
+    usleep(350 * 1000);
+    assert_int_equal(store_bucket_take(f->s, "fast+00000001", 10000000, 1, 0, &level), 0);
+    assert_int_equal(level, TOKEN);
+    /* a lowered burst cuts a fuller level */
+    assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 2, 0, &level), 0);
+    assert_int_equal(level, 2 * TOKEN);
+
+    /* 4 threads (two handles on PostgreSQL) x 50 takes: exactly 200 tokens */
+    if (f->kind == PG) {
+        commit_entries(f->s, 0, 1, UNCHECKED, 0); /* a log the other handle opens */
+        assert_int_equal(fx_open(f, 0, &other, &why), 0);
+    }
+    t0 = now_ms();
+    for (int i = 0; i < 4; i++) {
+        t[i] = (struct taker){i % 2 ? other : f->s, 50, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, taker_run, &t[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(t[i].rc, 0);
+    }
+    assert_int_equal(store_bucket_take(other, "racer+00000001", 1, 1000, 0, &level), 0);
+    check_level(level, (1000 - 200) * TOKEN, 1, now_ms() - t0);
+    if (other != f->s)
+        store_close(other);
+}
+
 #define ON(fn, k)                                                                        \
     {                                                                                    \
 #fn " (" #k ")", fn, setup, teardown, &kind_##k                                  \
@@ -1389,6 +1514,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_epoch, postgresql),
     ON(test_pg_race, postgresql),
     ON(test_served, postgresql),
+    ON(test_buckets, postgresql),
 };
 
 int main(void)
@@ -1405,6 +1531,7 @@ int main(void)
         BOTH(test_reopen),
         BOTH(test_concurrent_readers),
         BOTH(test_served),
+        BOTH(test_buckets),
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
