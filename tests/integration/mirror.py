@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey, Ed25519PublicKey)
 
 EM = "\u2014"
-NFAKE = 1500 # entries of the fake log
+NFAKE = 1620 # entries of the fake log
 
 def largest_pow2_below(n):
     k = 1
@@ -226,8 +226,17 @@ def protocol(murl, keyfile, mvkey):
     line = rb.decode()
     if not line.startswith(EM + " ") or not line.endswith("\n") or line.count("\n") != 1:
         fail("200 body is not one signature line: %r" % rb)
-    # the same again: every entry is stored already (skipped) -> 200
-    st, rb = m.add(header(O, 0, 600) + b"".join(pk), want=200, why="all stored")
+    # too far below the next entry (600): an upload carrying packages may
+    # start at most one package (256) below 512, the next entry's package
+    st, rb = m.add(header(O, 0, 600) + b"".join(pk), want=409, why="start too far below")
+    expect_info(rb, 600, 600, "start too far below")
+    st, rb = m.add(header(O, 255, 600) + b"".join(packages(E, L, 255, 600)), want=409,
+                   why="start 255")
+    # the lowest start taken: every entry is stored already (skipped) -> 200
+    st, rb = m.add(header(O, 256, 600) + b"".join(packages(E, L, 256, 600)), want=200,
+                   why="all stored")
+    # an empty upload re-verifies nothing: any start = end is judged by end only
+    st, rb = m.add(header(O, 600, 600), want=200, why="empty upload at 600")
     # stale: 600 stays a known pending size after the next add-checkpoint,
     # but the mirror checkpoint passes it later
     st, ct, rb = add_checkpoint(murl, log, 600, 1000)
@@ -266,6 +275,48 @@ def resume(murl, keyfile):
     expect_info(rb, 1500, 1024, "after restart")
     pk = packages(log.entries, log.leaves, 1024, 1500)
     m.add(header(log.origin, 1024, 1500) + b"".join(pk), want=200, why="resume after restart")
+
+def tickets(murl, keyfile):
+    """With the mirror at 1500: a ticket lets the mirror take an upload_end
+    it no longer remembers (pushed out of its last 8 pending sizes); a
+    forged, truncated, oversized or other log's ticket is not trusted."""
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    m = Mirror(murl)
+    E, L, O = log.entries, log.leaves, log.origin
+    st, ct, rb = add_checkpoint(murl, log, 1500, 1600)
+    if st != 200: fail("add-checkpoint 1600: %d %r" % (st, rb))
+    st, rb = m.add(header(O, 0, 0), want=409, why="probe at 1600")
+    size, nxt, tb64 = info(rb)
+    if (size, nxt) != (1600, 1500): fail("probe at 1600: %d %d" % (size, nxt))
+    ticket = base64.b64decode(tb64)
+    if len(ticket) < 100: fail("ticket of %d bytes for a checkpoint with its note" % len(ticket))
+    # nine newer pending checkpoints: 1600 leaves the ring of 8
+    for n in range(1601, 1610):
+        st, ct, rb = add_checkpoint(murl, log, n - 1, n)
+        if st != 200: fail("add-checkpoint %d: %d %r" % (n, st, rb))
+    pk = packages(E, L, 1500, 1600)
+    assert len(pk) == 2
+    st, rb = m.add(header(O, 1500, 1600) + pk[0], want=409, why="forgotten 1600, no ticket")
+    expect_info(rb, 1609, 1500, "forgotten 1600")
+    forged = [bytes([ticket[0]]) + bytes([ticket[1] ^ 1]) + ticket[2:],  # another size
+              ticket[:-1] + bytes([ticket[-1] ^ 0x80]),                   # the MAC
+              ticket[:-1], ticket[:40], b"\x01" * 75, b"\x02" + ticket[1:]]
+    for i, t in enumerate(forged):
+        st, rb = m.add(header(O, 1500, 1600, t) + pk[0], want=409, why="forged ticket %d" % i)
+        expect_info(rb, 1609, 1500, "forged ticket %d" % i)
+    m.add(header(O, 1500, 1600, b"\x01" * 2049) + pk[0], want=400, why="2049-byte ticket")
+    # the ticket is bound to its origin (the other mirrored log has no 1600)
+    m.add(header("example.com/log", 0, 1600, ticket), want=409, why="other log's ticket")
+    # the genuine ticket: a prefix (202, whose ticket is for 1600 again), then the rest
+    st, rb = m.add(header(O, 1500, 1600, ticket) + pk[0], want=202, why="ticket, first package")
+    size, nxt, tb64 = info(rb)
+    if (size, nxt) != (1600, 1536): fail("202 with a ticket: %d %d" % (size, nxt))
+    pk2 = packages(E, L, 1536, 1600)
+    st, rb = m.add(header(O, 1536, 1600, base64.b64decode(tb64)) + b"".join(pk2), want=200,
+                   why="ticket, the rest")
+    # a ticket never overrides a remembered size: 1609 works without one
+    pk3 = packages(E, L, 1600, 1609)
+    m.add(header(O, 1600, 1609, b"junk") + b"".join(pk3), want=200, why="1609, junk ticket")
 
 def serve_check(prefix, keyfile, vkeyfile, size):
     """The mirror checkpoint: the fake log's note of size plus one valid
@@ -339,6 +390,7 @@ if __name__ == "__main__":
     elif cmd == "serve-check": serve_check(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "partial": partial(sys.argv[2], sys.argv[3])
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
+    elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
