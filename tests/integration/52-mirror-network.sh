@@ -1,6 +1,7 @@
 # Goal: a log, two witnesses and a mirror (hosted by witness 1, with its
 # own key) under a policy that requires both witnesses and one of two
-# mirrors. glasslogd pushes to the mirror and then serves the mirror's
+# mirrors. glasslogd pushes to the mirror (every add-entries body gzipped,
+# counted by the mirror's metrics) and then serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
 # that policy offline, refuses it under a policy requiring both mirrors
@@ -39,6 +40,12 @@ echo 'release 3.0' > "$T/app.bin"
 for i in 1 2 3; do append_one filler "$i" > /dev/null || fail "append filler"; done
 wait_until 20 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror1.example '" ||
     fail "the log never served the mirror's cosignature: $(curl -sf "$LOG_URL/checkpoint"; grep mirror "$LOG_OUT" | tail -5)"
+# glasslogd's uploads arrived gzipped, every one (the mirror lists gzip)
+curl -sf "http://127.0.0.1:$PORT1/metrics" > "$T/metrics" || fail "witness metrics"
+GZ=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="gzip"} \([0-9]*\)$/\1/p' "$T/metrics")
+ID=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="identity"} \([0-9]*\)$/\1/p' "$T/metrics")
+[ -n "$GZ" ] && [ "$GZ" -ge 2 ] && [ "$ID" = 0 ] ||
+    fail "uploads: gzip '$GZ' identity '$ID', want >= 2 (probe and entries) and 0"
 
 W12="witness w1 $(cat "$T/w1.key.pub")
 witness w2 $(cat "$T/w2.key.pub")"
