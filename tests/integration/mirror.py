@@ -318,6 +318,48 @@ def tickets(murl, keyfile):
     pk3 = packages(E, L, 1600, 1609)
     m.add(header(O, 1600, 1609, b"junk") + b"".join(pk3), want=200, why="1609, junk ticket")
 
+def fake_mirror(logf):
+    """A mirror that refuses gzip bodies (415, no Accept-Encoding) until it
+    has answered 4 identity bodies, then lists gzip in Accept-Encoding and
+    takes them. Every add-entries is a 409 at pending size 0 (the client
+    never gets further), every add-checkpoint a 200. One line a request to
+    logf: the body's encoding and the status. Prints "(port N)" to stderr
+    (lib.sh spawn)."""
+    import http.server
+    state = {"identity": 0}
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path == "/add-checkpoint":
+                return self.reply(200, b"", "text/plain", False)
+            enc = self.headers.get("Content-Encoding", "identity")
+            advertise = state["identity"] >= 4
+            if enc == "gzip" and not advertise:
+                st = 415
+            else:
+                st = 409
+                try:
+                    plain = gzip.decompress(body) if enc == "gzip" else body
+                    if len(plain) < 20 or plain[2:2 + int.from_bytes(plain[:2], "big")] != b"example.com/log":
+                        st = 400
+                except Exception:
+                    st = 400
+                if enc != "gzip": state["identity"] += 1
+            with open(logf, "a") as f: f.write("%s %d\n" % (enc, st))
+            if st == 409: self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info", advertise)
+            else: self.reply(st, b"refused\n", "text/plain", advertise)
+        def reply(self, st, body, ct, advertise):
+            self.send_response(st)
+            self.send_header("Content-Type", ct)
+            self.send_header("Content-Length", str(len(body)))
+            if advertise: self.send_header("Accept-Encoding", "gzip")
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *a): pass
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
+    srv.serve_forever()
+
 def serve_check(prefix, keyfile, vkeyfile, size):
     """The mirror checkpoint: the fake log's note of size plus one valid
     mirror cosignature, nothing else; every tile recomputed."""
@@ -391,6 +433,7 @@ if __name__ == "__main__":
     elif cmd == "partial": partial(sys.argv[2], sys.argv[3])
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
+    elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
