@@ -249,20 +249,6 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
     return rc;
 }
 
-struct scan {
-    struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_buf raw;
-    size_t n;
-};
-
-static int collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
-{
-    struct scan *s = ctx;
-    (void)index;
-    s->e[s->n++].len = len;
-    return gl_buf_append(&s->raw, data, len);
-}
-
 /* Appends package i of [start, size) to body. */
 static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint64_t i,
                        struct gl_buf *body)
@@ -270,28 +256,20 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
     struct tree_reader rd = {p->tree, p->store, p->cache};
     struct gl_hash_source src;
     struct gl_mirror_package *pk = malloc(sizeof *pk);
-    struct scan *s = calloc(1, sizeof *s);
-    size_t off = 0;
-    int rc = pk && s ? gl_mirror_package_bounds(start, size, i, pk) : GL_ENOMEM;
+    struct store_entries *x = calloc(1, sizeof *x); /* raw empty until read */
+    int rc = pk && x ? gl_mirror_package_bounds(start, size, i, pk) : GL_ENOMEM;
 
     tree_source(&rd, &src);
-    if (s != NULL)
-        gl_buf_init(&s->raw, GL_TILE_BUNDLE_MAX);
     if (rc == 0)
-        rc = store_scan_entries(p->store, pk->start, pk->end - pk->start, collect, s);
-    for (size_t k = 0; rc == 0 && k < s->n; k++) {
-        s->e[k].data = s->raw.data + off;
-        off += s->e[k].len;
-    }
+        rc = store_read_entries(p->store, pk->start, pk->end - pk->start, x);
     if (rc == 0)
         rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, size, pk->proof,
                               &pk->nproof);
     if (rc == 0)
-        rc = gl_mirror_package_encode(s->e, s->n, (const uint8_t(*)[HLEN])pk->proof,
+        rc = gl_mirror_package_encode(x->e, x->n, (const uint8_t(*)[HLEN])pk->proof,
                                       pk->nproof, body);
-    if (s != NULL)
-        gl_buf_release(&s->raw);
-    free(s);
+    store_entries_release(x);
+    free(x);
     free(pk);
     return rc;
 }

@@ -747,38 +747,17 @@ int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out
     return rc;
 }
 
-struct bundle {
-    struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_buf raw;
-    size_t n;
-};
-
-static int collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
-{
-    struct bundle *b = ctx;
-    (void)index;
-    b->e[b->n++].len = len;
-    return gl_buf_append(&b->raw, data, len);
-}
-
 static int read_bundle(struct mlog *ml, uint64_t index, uint32_t width,
                        struct gl_buf *out)
 {
-    struct bundle *b = calloc(1, sizeof *b);
-    size_t off = 0;
-    int rc;
-    if (b == NULL)
+    struct store_entries *x = malloc(sizeof *x);
+    if (x == NULL)
         return GL_ENOMEM;
-    gl_buf_init(&b->raw, GL_TILE_BUNDLE_MAX);
-    rc = store_scan_entries(ml->store, index * 256, width, collect, b);
-    for (size_t i = 0; i < b->n && rc == 0; i++) {
-        b->e[i].data = b->raw.data + off;
-        off += b->e[i].len;
-    }
+    int rc = store_read_entries(ml->store, index * 256, width, x);
     if (rc == 0)
-        rc = b->n == width ? gl_tile_bundle_encode(b->e, b->n, out) : GL_ENOTFOUND;
-    gl_buf_release(&b->raw);
-    free(b);
+        rc = gl_tile_bundle_encode(x->e, x->n, out);
+    store_entries_release(x);
+    free(x);
     return rc;
 }
 
