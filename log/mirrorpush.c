@@ -79,6 +79,8 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
             continue;
         if (len >= sizeof buf)
             return gl_err_set(why, GL_ETOOBIG, no, "line too long");
+        if (memchr(line, 0, len) != NULL)
+            return gl_err_set(why, GL_EPARSE, no, "NUL byte in the line");
         memcpy(buf, line, len);
         buf[len] = 0;
         for (char *s = strtok_r(buf, " ", &save); s && nf < 5;
@@ -94,12 +96,17 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
             m->key.type != GL_KEY_COSIG || strcmp(m->key.name, f[1]) != 0)
             return gl_err_set(why, GL_EPARSE, no, "not a cosigning verifier key named %s",
                               f[1]);
-        size_t ul = strlen(f[3]);
+        size_t ul = strlen(f[3]), scheme = strncmp(f[3], "https://", 8) == 0 ? 8 : 7;
         if (ul > MIRRORPUSH_URL_MAX ||
             (strncmp(f[3], "http://", 7) != 0 && strncmp(f[3], "https://", 8) != 0))
             return gl_err_set(why, GL_EPARSE, no, "bad url (http:// or https://)");
-        while (ul > 0 && f[3][ul - 1] == '/')
+        while (ul > scheme && f[3][ul - 1] == '/')
             ul--;
+        if (ul == scheme)
+            return gl_err_set(why, GL_EPARSE, no, "bad url: no host");
+        for (size_t i = 0; i < ul; i++)
+            if ((unsigned char)f[3][i] < 0x20 || f[3][i] == 0x7f)
+                return gl_err_set(why, GL_EPARSE, no, "bad url: control character");
         memcpy(m->url, f[3], ul);
         m->url[ul] = 0;
         out->n++;
