@@ -49,8 +49,8 @@ struct chainwatch_alarm {
 typedef void (*chainwatch_alarm_fn)(void *ctx, const struct chainwatch_alarm *a);
 
 /* audit_within: seconds, 0 = no unaudited-source alarm. p is borrowed,
- * urls copied (the log's lookup API: mirrors do not serve it, so the log
- * should come first). Caller frees with chainwatch_free. 0 or GL_E*. */
+ * urls copied (the log, then its mirrors: they serve the lookup API too).
+ * Caller frees with chainwatch_free. 0 or GL_E*. */
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
                    void *ctx, struct chainwatch **out);

@@ -50,7 +50,7 @@ static const char get_usage[] =
     "2 the answer does not check out, 3 usage, I/O or network error.\n"
     "--log may be repeated (or a comma-separated list): the log, then its\n"
     "mirrors (<witness URL>/mirror/<sha256 of the origin>), tried in order\n"
-    "when one does not answer. Mirrors serve checkpoint and tile only.\n";
+    "when one does not answer.\n";
 
 struct get_opts {
     struct fetch_urls urls; /* --log: the log, then its mirrors */

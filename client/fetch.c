@@ -20,7 +20,6 @@
 #include "cli.h"
 #include "glasslog/error.h"
 #include "http_client.h"
-#include "text.h"
 #include "util.h"
 
 #define URL_MAX 8192
@@ -168,24 +167,9 @@ static int retryable(int rc, const struct gl_http_response *r)
     return rc == GL_EIO || (rc == 0 && (r->status >= 500 || r->status == 429));
 }
 
-/* A note for a 404 or 400 on a path outside tlog-tiles from a URL that is
- * likely a mirror (a fallback URL, or glasslog-witness's /mirror/ prefix):
- * mirrors do not serve the log's JSON API. "" otherwise. */
-static const char *mirror_hint(const struct fetch *f, long status, const char *path)
-{
-    if (status != 404 && status != 400)
-        return "";
-    if (gl_str_prefix(path, "checkpoint") || gl_str_prefix(path, "tile/"))
-        return "";
-    if (f->cur == 0 && strstr(f->urls.v[0], "/mirror/") == NULL)
-        return "";
-    return " (if this is a mirror: mirrors serve only the checkpoint and tiles, not the "
-           "log's JSON API; put the log's URL first)";
-}
-
-/* Turns a final answer to GET path into fetch_get's result. */
+/* Turns a final answer to a GET into fetch_get's result. */
 static int finish(struct fetch *f, int rc, struct gl_http_response *r, const char *url,
-                  const char *path, struct gl_buf *body)
+                  struct gl_buf *body)
 {
     char snip[BODY_SNIPPET + 1];
 
@@ -207,8 +191,8 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
         return 0;
     }
     snippet(&r->body, snip, sizeof(snip));
-    snprintf(f->error, sizeof(f->error), "%s: the log answered %ld%s%s%s", url, r->status,
-             snip[0] ? ": " : "", snip, mirror_hint(f, r->status, path));
+    snprintf(f->error, sizeof(f->error), "%s: the log answered %ld%s%s", url, r->status,
+             snip[0] ? ": " : "", snip);
     return r->status == 404 ? GL_ENOTFOUND : GL_EIO;
 }
 
@@ -271,7 +255,7 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
         f->retries++;
         gl_http_response_release(&r);
     }
-    rc = finish(f, rc, &r, spec.url, path, body);
+    rc = finish(f, rc, &r, spec.url, body);
     gl_http_response_release(&r);
     gl_buf_release(&url);
     return rc;

@@ -287,11 +287,26 @@ static void share_served(struct daemon *d)
                (unsigned long long)size, gl_strerror(rc));
 }
 
+/* The served checkpoint (with the witness cosignatures) is what the
+ * mirrors get (mirrorpush.h). */
+static void served_to_mirrors(struct daemon *d)
+{
+    const struct gl_buf *note = NULL;
+    uint64_t size = 0;
+
+    if (d->pub == NULL || d->mpush == NULL)
+        return;
+    publish_served(d->pub, &note, &size);
+    if (note != NULL)
+        mirrorpush_served(d->mpush, note->data, note->len);
+}
+
 static void on_served(void *ctx)
 {
     struct daemon *d = ctx;
 
     share_served(d);
+    served_to_mirrors(d);
     api_served(&d->api);
     ready_maybe(d);
     shutdown_maybe_finish(d);
@@ -448,8 +463,10 @@ static int start_mirrors(struct daemon *d)
         gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.mirrors, gl_strerror(rc));
     else if ((rc = mirrorpush_parse((const char *)text.data, text.len, l, &why)) != 0)
         gl_log_err(GL_LOG_ERROR, d->cfg.mirrors, &why);
-    else if ((rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0)
+    else if ((rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0) {
         gl_log(GL_LOG_INFO, "pushing to %zu mirrors", l->n);
+        served_to_mirrors(d);
+    }
     gl_buf_release(&text);
     free(l);
     return rc;

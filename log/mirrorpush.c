@@ -31,6 +31,7 @@
 #include "glasslog/log.h"
 #include "glasslog/mirror.h"
 #include "glasslog/note.h"
+#include "glasslog/sha256.h"
 #include "glasslog/subtree.h"
 #include "http_client.h"
 #include "text.h"
@@ -55,6 +56,9 @@ struct mirrorpush {
     struct gl_buf line[MIRRORPUSH_MAX];   /* its verified cosignature line */
     struct gl_buf text[MIRRORPUSH_MAX];   /* and the text it signs (both
                                            * guarded by mu) */
+    struct gl_buf served;                 /* mirrorpush_served (guarded by mu) */
+    uint8_t sent[MIRRORPUSH_MAX][HLEN];   /* SHA-256 of the checkpoint each
+                                           * mirror got last (push thread) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -281,15 +285,19 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
     return rc;
 }
 
-/* Brings mirror k to the stored tree (size, ck). */
+/* Brings mirror k to the stored tree (size, ck: the checkpoint to send).
+ * ck_hash is ck's SHA-256; cosigned: ck carries more than the stored
+ * checkpoint (the witness cosignatures), to be sent again to a mirror
+ * that holds the size already. */
 static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
-                     const struct gl_buf *ck, const char *origin, size_t olen)
+                     const struct gl_buf *ck, const uint8_t ck_hash[HLEN], int cosigned,
+                     const char *origin, size_t olen)
 {
     const struct mirrorpush_target *m = &p->list.v[k];
     struct gl_buf body, line;
-    uint64_t pend = 0, next = 0, conflict;
+    uint64_t pend = 0, next = 0, conflict = UINT64_MAX;
     long st = 0;
-    int rc;
+    int rc, ck_sent = 0;
 
     gl_buf_init(&body, BODY_MAX);
     gl_buf_init(&line, 1024);
@@ -302,6 +310,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
     if (rc == 0 && st != 409 && st != 200)
         rc = GL_EPARSE;
     if (rc == 0 && st == 409 && pend < size) {
+        ck_sent = 1;
         rc = add_checkpoint(p, m, pend, size, ck, &conflict);
         if (rc == 0 && conflict != UINT64_MAX && conflict <= size)
             rc = add_checkpoint(p, m, conflict, size, ck, &conflict);
@@ -328,6 +337,20 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             continue;
         rc = GL_ESTATE;
     }
+    if (rc == 0 && st == 200 && !ck_sent && cosigned &&
+        memcmp(p->sent[k], ck_hash, HLEN) != 0) {
+        /* the mirror holds the size, not these cosignatures: the checkpoint
+         * again (old = size), then the probe again, which makes the mirror
+         * checkpoint take them */
+        rc = add_checkpoint(p, m, size, size, ck, &conflict);
+        if (rc == 0 && conflict == UINT64_MAX) { /* else keep the first answer */
+            gl_buf_reset(&body);
+            gl_buf_reset(&line);
+            rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
+        }
+        if (rc == 0 && conflict == UINT64_MAX)
+            rc = add_entries(p, k, &body, &st, &pend, &next, &line);
+    }
     if (rc == 0 && st == 200) {
         struct gl_note *n = NULL;
         struct gl_note_sig sig;
@@ -338,6 +361,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             if (p->done[k] != size)
                 gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
                        (unsigned long long)size);
+            memcpy(p->sent[k], ck_hash, HLEN);
             pthread_mutex_lock(&p->mu);
             p->done[k] = size;
             gl_buf_reset(&p->line[k]);
@@ -382,25 +406,70 @@ static int stopping(struct mirrorpush *p)
     return s;
 }
 
+/* The checkpoint to push at the stored state (ck, size): the served one
+ * when its text is ck's. *cosigned: it is the served one and differs. */
+static int pick_checkpoint(struct mirrorpush *p, const struct gl_buf *ck,
+                           struct gl_buf *out, int *cosigned)
+{
+    struct gl_note *n = NULL;
+    size_t t = 0; /* the text and the blank line */
+    int rc = 0;
+
+    if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0)
+        t = n->text_len + 1;
+    gl_note_free(n);
+
+    *cosigned = 0;
+    pthread_mutex_lock(&p->mu);
+    if (t > 0 && p->served.len > t && memcmp(p->served.data, ck->data, t) == 0 &&
+        (p->served.len != ck->len || memcmp(p->served.data, ck->data, ck->len) != 0)) {
+        rc = gl_buf_append(out, p->served.data, p->served.len);
+        *cosigned = rc == 0;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!*cosigned) {
+        gl_buf_reset(out);
+        rc = gl_buf_append(out, ck->data, ck->len);
+    }
+    return rc;
+}
+
 static void round_all(struct mirrorpush *p)
 {
-    struct gl_buf ck;
+    struct gl_buf ck, send;
     uint64_t size = 0;
+    uint8_t h[HLEN];
+    int cosigned = 0;
     gl_buf_init(&ck, 64 << 10);
-    if (store_get_state(p->store, &size, &ck) == 0 && size > 0 && ck.len > 0) {
+    gl_buf_init(&send, 64 << 10);
+    if (store_get_state(p->store, &size, &ck) == 0 && size > 0 && ck.len > 0 &&
+        pick_checkpoint(p, &ck, &send, &cosigned) == 0 &&
+        gl_sha256(send.data, send.len, h) == 0) {
         const char *nl = memchr(ck.data, '\n', ck.len);
         int loaded = 0;
         for (size_t k = 0; k < p->list.n && !stopping(p) && nl != NULL; k++) {
-            if (p->done[k] == size)
+            if (p->done[k] == size && (!cosigned || memcmp(p->sent[k], h, HLEN) == 0))
                 continue;
             if (!loaded && tree_load(p->tree, p->store, size) != 0)
                 break;
             loaded = 1;
-            push_one(p, k, size, &ck, (const char *)ck.data,
+            push_one(p, k, size, &send, h, cosigned, (const char *)ck.data,
                      (size_t)(nl - (char *)ck.data));
         }
     }
     gl_buf_release(&ck);
+    gl_buf_release(&send);
+}
+
+void mirrorpush_served(struct mirrorpush *p, const uint8_t *note, size_t len)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    gl_buf_reset(&p->served);
+    if (gl_buf_append(&p->served, note, len) != 0)
+        gl_buf_reset(&p->served);
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void *push_main(void *arg)
@@ -441,6 +510,7 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
         gl_buf_init(&p->line[k], 1024);
         gl_buf_init(&p->text[k], 64 << 10);
     }
+    gl_buf_init(&p->served, 64 << 10);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if ((rc = tilecache_new(256, &p->cache)) != 0 ||
@@ -476,6 +546,7 @@ void mirrorpush_free(struct mirrorpush *p)
         gl_buf_release(&p->line[k]);
         gl_buf_release(&p->text[k]);
     }
+    gl_buf_release(&p->served);
     free(p->tree);
     free(p);
 }

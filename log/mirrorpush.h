@@ -20,6 +20,12 @@
  *      a 200, whose cosignature must verify with the mirror's key; the
  *      log then serves that line on its checkpoint while the text is the
  *      same (mirrorpush_lines, api.c).
+ * C is the checkpoint glasslogd serves (mirrorpush_served: the log's
+ * signature and the witness cosignatures) when its text is the stored
+ * tree's, else the stored, log-signed checkpoint. When the served
+ * checkpoint of a size a mirror holds gains cosignatures, they are sent
+ * again: add-checkpoint of C with old = P (an empty proof) and the probe
+ * again, so the mirror checkpoint carries them (specs/mirror.md).
  * Store reads only (store.h rule 5): the thread never touches the loop,
  * the sequencer or the published tree.
  * Uploads are gzipped (Content-Encoding) while the mirror's replies list
@@ -64,6 +70,10 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
  * none. */
 int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n,
                      struct gl_buf *out);
+/* The checkpoint glasslogd serves now (note with the witness
+ * cosignatures, len bytes, copied; any thread): what is pushed to the
+ * mirrors while its text is the stored tree's. NULL p: no-op. */
+void mirrorpush_served(struct mirrorpush *p, const uint8_t *note, size_t len);
 /* Stops (at most one HTTP timeout) and frees. NULL is a no-op. */
 void mirrorpush_free(struct mirrorpush *p);
 

@@ -127,8 +127,11 @@ static void add_reply(struct add_req *ar)
     char size[32];
 
     if (w->status == 200) {
-        if (ar->api->mirror != NULL) /* a new pending checkpoint */
+        if (ar->api->mirror != NULL) { /* a new pending checkpoint, and the
+                                        * witness cosignatures it came with */
             mirror_observe(ar->api->mirror, ar->log);
+            mirror_offer(ar->api->mirror, ar->log, ar->req.note, ar->req.note_len);
+        }
         gl_http_pending_reply(ar->p, 200, TEXT, hdr_nostore, 1, w->line, w->line_len);
     } else if (w->status == 409) {
         snprintf(size, sizeof(size), "%llu\n", (unsigned long long)w->stored_size);

@@ -8,7 +8,8 @@
  * the origins, so a long list costs linear time) or appended. Sorting at the end
  * gives O(log n) lookups by origin (the add-checkpoint path) and by origin hash (the
  * monitoring path). Invariants: every kept entry has 1..LOGS_MAX_KEYS GL_KEY_NOTE keys, a
- * valid origin and its hash; origins are unique.
+ * valid origin and its hash; origins are unique; witness keys are GL_KEY_COSIG, distinct,
+ * at most LOGS_MAX_WITNESSES, and only on mirrored logs.
  */
 #include "logs.h"
 
@@ -96,6 +97,19 @@ static uint16_t *lp_slot(struct lp *p, const struct logs_entry *e)
     return &p->slot[i];
 }
 
+/* Adds witness key w to e unless it is there already (same name and key ID).
+ * 0, or GL_ETOOBIG when e has LOGS_MAX_WITNESSES others. */
+static int add_witness(struct logs_entry *e, const struct gl_verifier *w)
+{
+    for (size_t i = 0; i < e->nwitnesses; i++)
+        if (e->witnesses[i].id == w->id && strcmp(e->witnesses[i].name, w->name) == 0)
+            return 0;
+    if (e->nwitnesses == LOGS_MAX_WITNESSES)
+        return GL_ETOOBIG;
+    e->witnesses[e->nwitnesses++] = *w;
+    return 0;
+}
+
 /* Closes the current entry: merge or append. */
 static int lp_close(struct lp *p)
 {
@@ -123,6 +137,11 @@ static int lp_close(struct lp *p)
         if (o->url[0] == 0)
             strcpy(o->url, e->url);
         o->mirror |= e->mirror;
+        for (size_t i = 0; i < e->nwitnesses; i++)
+            if (add_witness(o, &e->witnesses[i]) != 0)
+                return gl_err_set(p->why, GL_ETOOBIG, p->line,
+                                  "more than %d witnesses for the origin %s",
+                                  LOGS_MAX_WITNESSES, e->origin);
         goto done;
     }
     if (l->n == LOGS_MAX)
@@ -195,6 +214,18 @@ static int lp_attr(struct lp *p, const char *k, const char *v, size_t n)
             return gl_err_set(p->why, GL_EPARSE, p->line,
                               "repeated mirror line, or a value after it");
         p->cur.mirror = 1;
+    } else if (strcmp(k, "witness") == 0) {
+        struct gl_verifier wk, ck;
+        struct gl_err kerr;
+        int err = gl_verifier_parse(v, n, &wk, &kerr);
+        if (err != 0 || (wk.type != GL_KEY_NOTE && wk.type != GL_KEY_COSIG) ||
+            gl_verifier_to_cosig(&wk, &ck, NULL) != 0)
+            return gl_err_set(p->why, GL_EPARSE, p->line,
+                              "witness: not a cosigner verifier key%s%s",
+                              err != 0 ? ": " : "", err != 0 ? kerr.reason : "");
+        if (add_witness(&p->cur, &ck) != 0)
+            return gl_err_set(p->why, GL_ETOOBIG, p->line, "more than %d witness lines",
+                              LOGS_MAX_WITNESSES);
     }
     return 0;
 }
@@ -217,7 +248,8 @@ static int lp_line(struct lp *p, const char *s, size_t n)
     if (strcmp(key, "vkey") == 0)
         return lp_vkey(p, v, vn);
     if (strcmp(key, "origin") == 0 || strcmp(key, "qpd") == 0 ||
-        strcmp(key, "url") == 0 || strcmp(key, "mirror") == 0)
+        strcmp(key, "url") == 0 || strcmp(key, "mirror") == 0 ||
+        strcmp(key, "witness") == 0)
         return lp_attr(p, key, v, vn);
     if (strcmp(key, "contact") != 0 && strcmp(key, "bastion") != 0)
         p->l->unknown++;
@@ -238,6 +270,18 @@ static int by_hash(const void *a, const void *b)
 {
     return memcmp(sort_list->v[*(const size_t *)a].origin_hash,
                   sort_list->v[*(const size_t *)b].origin_hash, GL_HASH_LEN);
+}
+
+/* Witness lines only make sense on a mirrored log (checked once the
+ * entries of an origin are merged: any of them may carry the mirror line). */
+static int lp_check(struct lp *p)
+{
+    for (size_t i = 0; i < p->l->n; i++)
+        if (p->l->v[i].nwitnesses > 0 && !p->l->v[i].mirror)
+            return gl_err_set(p->why, GL_EPARSE, p->line,
+                              "witness lines of %s without a mirror line",
+                              p->l->v[i].origin);
+    return 0;
 }
 
 static int lp_finish(struct logs_list *l)
@@ -295,7 +339,7 @@ int logs_parse(const char *text, size_t n, struct logs_list *out, struct gl_err 
         err = gl_err_set(why, GL_ETOOBIG, 0, "the file is larger than %zu bytes",
                          LOGS_FILE_MAX);
     else if ((err = lp_lines(p, text, n)) == 0 && (err = lp_close(p)) == 0 &&
-             (err = lp_finish(out)) != 0)
+             (err = lp_check(p)) == 0 && (err = lp_finish(out)) != 0)
         gl_err_set(why, err, 0, "out of memory");
     free(p);
     return err;

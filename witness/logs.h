@@ -11,6 +11,12 @@
  *   url <log URL>                    glasslog: poll this log (pull feeding)
  *   mirror                           glasslog: also mirror this log (C2SP
  *                                    tlog-mirror; needs --mirror-key)
+ *   witness <cosigner vkey>          glasslog: a witness whose cosignatures
+ *                                    of this log the mirror keeps and serves
+ *                                    on its mirror checkpoint (repeatable, at
+ *                                    most LOGS_MAX_WITNESSES; a 0x01 key is
+ *                                    read as the 0x04 key of the same
+ *                                    public key; needs the mirror line)
  *
  * Every line is trimmed of leading and trailing spaces and tabs (and
  * trailing "\r"s) first. Blank lines and "#" comments are skipped anywhere,
@@ -18,7 +24,8 @@
  * (the list format grows); logs whose key type this build does not verify
  * (not Ed25519) are skipped with their lines. Attribute lines may come in
  * any order after their vkey. Several entries with one origin merge into
- * one log with several keys (a key rotation). The parsed list is sorted
+ * one log with several keys (a key rotation; their witness lines are
+ * merged too, duplicates once). The parsed list is sorted
  * by origin; a second index sorts it by SHA-256(origin) for the
  * monitoring endpoint. Caps: LOGS_FILE_MAX
  * bytes, LOGS_MAX logs, LOGS_MAX_KEYS keys per origin.
@@ -36,6 +43,7 @@
 #define LOGS_FILE_MAX ((size_t)1 << 20)
 #define LOGS_MAX 4096
 #define LOGS_MAX_KEYS 4
+#define LOGS_MAX_WITNESSES 8 /* witness lines per log */
 #define LOGS_URL_MAX 1024
 #define LOGS_QPD_MAX 2147483647u /* 2^31 - 1 (tlog-list) */
 
@@ -47,6 +55,8 @@ struct logs_entry {
     uint64_t qpd;               /* 1..LOGS_QPD_MAX, or 0: no qpd line, no limit */
     char url[LOGS_URL_MAX + 1]; /* "" unless polled; no final '/' */
     int mirror;                 /* 1: a "mirror" line (mirror.h) */
+    struct gl_verifier witnesses[LOGS_MAX_WITNESSES]; /* GL_KEY_COSIG, distinct */
+    size_t nwitnesses;
 };
 
 struct logs_list {

@@ -40,6 +40,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../log/entryindex.h"
 #include "../log/store.h"
 #include "../log/tree.h"
 #include "glasslog/codec.h"
@@ -159,14 +160,20 @@ static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
         return GL_ENOMEM;
     if ((rc = store_get_state(ml->store, &ml->size, &ml->note)) != 0 ||
         (rc = find_next(ml->store, ml->size, &next)) != 0 ||
+        (rc = entryindex_update(ml->store, next)) != 0 ||
         (rc = tree_load(ml->tree, ml->store, next)) != 0) {
         gl_log(GL_LOG_ERROR, "mirror of %s: cannot load %s: %s", e->origin, dir,
                gl_strerror(rc));
         return rc;
     }
-    gl_log(GL_LOG_INFO, "mirror of %s: checkpoint %llu, next entry %llu%s", e->origin,
-           (unsigned long long)ml->size, (unsigned long long)next,
-           o.create ? " (new)" : "");
+    size_t own = 0;
+    for (size_t i = 0; i < e->nwitnesses; i++)
+        own += strcmp(e->witnesses[i].name, m->wname) == 0;
+    gl_log(GL_LOG_INFO,
+           "mirror of %s: checkpoint %llu, next entry %llu%s; keeps the cosignatures of "
+           "%zu witnesses%s",
+           e->origin, (unsigned long long)ml->size, (unsigned long long)next,
+           o.create ? " (new)" : "", e->nwitnesses, own ? " (this one's included)" : "");
     return 0;
 }
 
@@ -266,50 +273,89 @@ static struct mlog *by_origin(struct mirror *m, const char *origin, size_t n)
     return by_log(m, i);
 }
 
-/* --- pending checkpoints ---------------------------------------------------------- */
+/* --- kept notes -------------------------------------------------------------------- */
 
-/* The log's note without the witness's own line: text, blank line and the
- * other signature lines. */
-static int strip_witness(const struct mirror *m, const char *rec, size_t len,
-                         struct gl_buf *out)
+static int same_key(const struct gl_note_sig *s, const struct gl_verifier *k)
 {
-    struct gl_note *n = NULL;
-    size_t wl = strlen(m->wname);
-    int rc = gl_note_parse(rec, len, &n, NULL);
-    if (rc != 0)
-        return rc;
-    rc = gl_buf_append(out, n->text, n->text_len);
+    return s->id == k->id && s->name_len == strlen(k->name) &&
+           memcmp(s->name, k->name, s->name_len) == 0;
+}
+
+static int is_log_line(const struct logs_entry *e, const struct gl_note_sig *s)
+{
+    for (size_t i = 0; i < e->nkeys; i++)
+        if (same_key(s, &e->keys[i]))
+            return 1;
+    return 0;
+}
+
+/* Builds into out the kept form of base's checkpoint (mirror.h): base is a
+ * kept note or a witness record (parsed), extra (may be NULL) another note
+ * of the same text with any lines. Out: the text, base's lines by the
+ * log's keys as they are, then, for each witness line of the log, that
+ * witness's verified cosignature with the newest timestamp among base's
+ * and extra's lines (base's on a tie). Every other line is dropped.
+ * *added (may be NULL) gets 1 when a line of extra was taken. */
+static int build_kept(const struct logs_entry *e, const struct gl_note *base,
+                      const struct gl_note *extra, struct gl_buf *out, int *added)
+{
+    int rc = gl_buf_append(out, base->text, base->text_len), took = 0;
+
+    assert(extra == NULL || (extra->text_len == base->text_len &&
+                             memcmp(extra->text, base->text, base->text_len) == 0));
     if (rc == 0)
         rc = gl_buf_putc(out, '\n');
-    for (size_t i = 0; i < n->nsigs && rc == 0; i++) {
-        const struct gl_note_sig *s = &n->sigs[i];
-        if (s->name_len == wl && memcmp(s->name, m->wname, wl) == 0)
-            continue;
-        rc = gl_buf_append(out, s->line, s->line_len);
+    for (size_t i = 0; i < base->nsigs && rc == 0; i++)
+        if (is_log_line(e, &base->sigs[i]))
+            rc = gl_buf_append(out, base->sigs[i].line, base->sigs[i].line_len);
+    for (size_t w = 0; w < e->nwitnesses && rc == 0; w++) {
+        const struct gl_verifier *k = &e->witnesses[w];
+        const struct gl_note_sig *best = NULL;
+        uint64_t best_t = 0, t;
+        int best_extra = 0;
+        for (int x = 0; x < 2; x++) {
+            const struct gl_note *n = x ? extra : base;
+            for (size_t i = 0; n != NULL && i < n->nsigs; i++)
+                if (same_key(&n->sigs[i], k) &&
+                    gl_cosig_verify(k, base->text, base->text_len, &n->sigs[i], &t) ==
+                        0 &&
+                    (best == NULL || t > best_t)) {
+                    best = &n->sigs[i];
+                    best_t = t;
+                    best_extra = x;
+                }
+        }
+        if (best != NULL) {
+            rc = gl_buf_append(out, best->line, best->line_len);
+            took |= best_extra;
+        }
     }
-    gl_note_free(n);
+    if (added != NULL)
+        *added = took;
     return rc;
 }
+
+/* --- pending checkpoints ---------------------------------------------------------- */
 
 void mirror_observe(struct mirror *m, size_t log)
 {
     struct mlog *ml = by_log(m, log);
     struct engine_view v;
-    struct gl_buf rec, note;
+    struct gl_buf rec;
 
     if (ml == NULL)
         return;
     gl_buf_init(&rec, NOTE_MAX);
-    gl_buf_init(&note, NOTE_MAX);
-    if (engine_view(m->cfg.engine, log, &v, &rec) == 0 && v.has &&
-        strip_witness(m, (const char *)rec.data, rec.len, &note) == 0) {
+    /* the record: text, the log's lines, our own witness cosignature
+     * (engine.h), kept when the log lists our witness key (build_kept) */
+    if (engine_view(m->cfg.engine, log, &v, &rec) == 0 && v.has) {
         pthread_mutex_lock(&ml->pmu);
         size_t last = (ml->ring_at + MIRROR_PENDING_KEEP - 1) % MIRROR_PENDING_KEEP;
         if (ml->ring[last].note == NULL || ml->ring[last].size != v.size) {
             struct pending *p = &ml->ring[ml->ring_at];
             uint8_t *d = NULL;
             size_t dl = 0;
-            if (gl_buf_detach(&note, &d, &dl) == 0) {
+            if (gl_buf_detach(&rec, &d, &dl) == 0) {
                 free(p->note);
                 p->note = (char *)d;
                 p->len = dl;
@@ -321,7 +367,42 @@ void mirror_observe(struct mirror *m, size_t log)
         pthread_mutex_unlock(&ml->pmu);
     }
     gl_buf_release(&rec);
-    gl_buf_release(&note);
+}
+
+int mirror_offer(struct mirror *m, size_t log, const char *note, size_t len)
+{
+    struct mlog *ml = m ? by_log(m, log) : NULL;
+    struct gl_note *x = NULL;
+    struct gl_buf out;
+    int fresh = 0;
+
+    if (ml == NULL || len > NOTE_MAX || gl_note_parse(note, len, &x, NULL) != 0)
+        return 0;
+    gl_buf_init(&out, NOTE_MAX);
+    pthread_mutex_lock(&ml->pmu);
+    for (size_t i = 0; i < MIRROR_PENDING_KEEP; i++) {
+        struct pending *p = &ml->ring[i];
+        struct gl_note *b = NULL;
+        uint8_t *d = NULL;
+        size_t dl = 0;
+        int added = 0;
+        if (p->note == NULL || gl_note_parse(p->note, p->len, &b, NULL) != 0)
+            continue;
+        gl_buf_reset(&out);
+        if (b->text_len == x->text_len && memcmp(b->text, x->text, x->text_len) == 0 &&
+            build_kept(&m->cfg.logs->v[log], b, x, &out, &added) == 0 && added &&
+            gl_buf_detach(&out, &d, &dl) == 0) {
+            free(p->note);
+            p->note = (char *)d;
+            p->len = dl;
+            fresh |= p->size == ml->size;
+        }
+        gl_note_free(b);
+    }
+    pthread_mutex_unlock(&ml->pmu);
+    gl_buf_release(&out);
+    gl_note_free(x);
+    return fresh;
 }
 
 /* Copies the pending checkpoint of this size (root, note) out; also the
@@ -419,6 +500,19 @@ static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to,
     return rc;
 }
 
+/* Puts the secondary-index keys of entry i (lookup's, entryindex.h) into
+ * b, as glasslogd does; an entry that is not a statement gets none. */
+static void index_entry(const struct gl_tile_entry *e, uint64_t i, struct store_batch *b)
+{
+    struct gl_statement st;
+    struct entryindex ix;
+
+    if (gl_statement_parse((const char *)e->data, e->len, &st, NULL) != 0)
+        return;
+    entryindex_of(&st, e->data, &ix);
+    entryindex_put(&ix, e->data, i, b);
+}
+
 /* Authenticates package p and stores what is new of it. 0, or the HTTP
  * status to answer (r->why set). */
 static int take_package(struct upload *up, const struct gl_mirror_package *p)
@@ -465,6 +559,7 @@ static int take_package(struct upload *up, const struct gl_mirror_package *p)
         rc = tree_append(ml->tree, h[i - p->subtree_start], up->batch);
         store_batch_put_entry(up->batch, i, e->data, e->len);
         store_batch_put_leaf(up->batch, h[i - p->subtree_start], i);
+        index_entry(e, i, up->batch);
         up->r->stored++;
     }
     if (rc != 0) {
@@ -477,8 +572,38 @@ out:
     return status;
 }
 
+/* The kept note of the new mirror checkpoint into out: pnote (the pending
+ * checkpoint's) merged with the witness cosignatures of the current
+ * mirror checkpoint when it has the same text, so none is lost. */
+static int merge_current(struct upload *up, const struct gl_note *pn, struct gl_buf *out)
+{
+    struct mlog *ml = up->ml;
+    struct gl_note *cur = NULL;
+    struct gl_buf copy;
+    int rc;
+
+    gl_buf_init(&copy, NOTE_MAX);
+    pthread_mutex_lock(&ml->pmu);
+    rc = gl_buf_append(&copy, ml->note.data, ml->note.len);
+    pthread_mutex_unlock(&ml->pmu);
+    if (rc == 0 && copy.len > 0 &&
+        gl_note_parse((const char *)copy.data, copy.len, &cur, NULL) == 0 &&
+        (cur->text_len != pn->text_len ||
+         memcmp(cur->text, pn->text, pn->text_len) != 0)) {
+        gl_note_free(cur);
+        cur = NULL;
+    }
+    if (rc == 0)
+        rc = build_kept(&up->m->cfg.logs->v[ml->log], pn, cur, out, NULL);
+    gl_note_free(cur);
+    gl_buf_release(&copy);
+    return rc;
+}
+
 /* Makes the pending checkpoint of size upload_end the mirror checkpoint
- * (unless a larger one is there): 200 with our cosignature, or 409. */
+ * (unless a larger one is there): its kept note, the witness cosignatures
+ * of the current mirror checkpoint of the same text, and a new mirror
+ * cosignature, committed as one state. 200 with our cosignature, or 409. */
 static void finish(struct upload *up, const struct gl_buf *pnote)
 {
     struct mlog *ml = up->ml;
@@ -501,7 +626,7 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
     if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||
         (rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
                             &line)) != 0 ||
-        (rc = gl_buf_append(&note, pnote->data, pnote->len)) != 0 ||
+        (rc = merge_current(up, n, &note)) != 0 ||
         (rc = gl_buf_append(&note, line.data, line.len)) != 0) {
         set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
         goto out;
@@ -714,6 +839,35 @@ void mirror_uploads(struct mirror *m, uint64_t *identity, uint64_t *gzip)
     pthread_mutex_unlock(&m->cmu);
 }
 
+int mirror_refresh(struct mirror *m, size_t log)
+{
+    struct upload up;
+    struct mirror_result r;
+    struct gl_buf pnote;
+    uint64_t newest = 0, msize = 0;
+    int rc = 0;
+
+    memset(&up, 0, sizeof up);
+    memset(&r, 0, sizeof r);
+    up.m = m;
+    up.r = &r;
+    if ((up.ml = by_log(m, log)) == NULL)
+        return GL_ENOTFOUND;
+    gl_buf_init(&pnote, NOTE_MAX);
+    pthread_mutex_lock(&up.ml->wmu);
+    pthread_mutex_lock(&up.ml->pmu);
+    up.u.end = up.ml->size;
+    pthread_mutex_unlock(&up.ml->pmu);
+    if (up.u.end > 0 &&
+        find_pending(up.ml, up.u.end, up.root, &pnote, &newest, &msize) == 0) {
+        finish(&up, &pnote);
+        rc = r.status == 200 || r.status == 409 ? 0 : GL_EIO;
+    }
+    pthread_mutex_unlock(&up.ml->wmu);
+    gl_buf_release(&pnote);
+    return rc;
+}
+
 int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
                     uint64_t *size)
 {
@@ -744,6 +898,21 @@ int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out
     if (ml->note.len > 0)
         rc = gl_buf_append(out, ml->note.data, ml->note.len);
     pthread_mutex_unlock(&ml->pmu);
+    return rc;
+}
+
+int mirror_view(struct mirror *m, const uint8_t oh[32], struct store **s, uint64_t *size,
+                struct gl_buf *note)
+{
+    struct mlog *ml = by_hash(m, oh);
+    int rc = GL_ENOTFOUND;
+    if (ml == NULL)
+        return rc;
+    pthread_mutex_lock(&ml->pmu);
+    if (ml->note.len > 0 && (rc = gl_buf_append(note, ml->note.data, ml->note.len)) == 0)
+        *size = ml->size;
+    pthread_mutex_unlock(&ml->pmu);
+    *s = ml->store;
     return rc;
 }
 

@@ -16,8 +16,24 @@
  *     subtree consistency proof against the pending checkpoint of size
  *     upload_end before anything of it is written;
  *   - the mirror checkpoint: the log's signed checkpoint of some size
- *     S <= next with the mirror's cosignature, stored with the tree state
+ *     S <= next with the witness cosignatures kept for it and the
+ *     mirror's cosignature, stored with the tree state
  *     (store_batch_put_state) and served; it only grows.
+ *
+ * Kept notes: a pending or mirror checkpoint is held in one form, the
+ * "kept note": the checkpoint text, the log's signature lines (from the
+ * witness's record, which the engine verified), then at most one
+ * cosignature per witness line of the log in the logs list (logs.h), the
+ * newest by timestamp of those that verify over the text, in the list's
+ * order: this process's own witness cosignature (in the record) when its
+ * witness key is listed, the others' from the notes offered; every other
+ * line is dropped, so nothing unverified is ever served.
+ * Lines arrive with the same text later (mirror_offer: the notes of
+ * add-checkpoint requests, the log's checkpoint pulled) and are merged,
+ * never lost; the served mirror checkpoint is its kept note plus the
+ * mirror's cosignature line, and a new mirror checkpoint of the same text
+ * keeps the old one's witness lines. Lines are copied byte for byte
+ * (tlog-cosignature signs the timestamp).
  *
  * Durability: a package's entries and tiles are committed (fsync) before
  * the reply that counts them; the mirror checkpoint is committed before
@@ -48,14 +64,15 @@
 #define MIRROR_BELOW_MAX GL_MIRROR_PACKAGE
 
 struct mirror;
+struct store; /* log/store.h */
 
 struct mirror_config {
     const char *data;             /* the witness's data directory */
     const struct logs_list *logs; /* must outlive the mirror */
     struct engine *engine;        /* the pending checkpoints */
     const struct gl_signer *key;  /* the mirror's cosigning key; copied */
-    const char *witness_name;     /* the witness key's name (its lines are
-                                   * left out of the mirror checkpoint) */
+    const char *witness_name;     /* the witness key's name (logged when a
+                                   * log lists it among its witnesses) */
     size_t cache_mb;
 };
 
@@ -88,6 +105,22 @@ size_t mirror_count(const struct mirror *m);
  * pending checkpoint (no-op if the log is not mirrored). Any thread. */
 void mirror_observe(struct mirror *m, size_t log);
 
+/* Offers the lines of a signed note (len bytes, borrowed) that came with
+ * the checkpoint of logs entry `log`: for each pending checkpoint with the
+ * same text, the witness cosignatures that verify by the log's witness
+ * lines are merged into its kept note. Returns 1 when the pending
+ * checkpoint at the mirror checkpoint's size gained a line (mirror_refresh
+ * then serves it), else 0; a note that does not parse or matches nothing
+ * is ignored. Any thread (signature checks under a short lock). */
+int mirror_offer(struct mirror *m, size_t log, const char *note, size_t len);
+/* Rebuilds the mirror checkpoint of logs entry `log` at its size from the
+ * pending checkpoint of that size (merging their witness lines, a new
+ * mirror cosignature) and commits it. No-op when there is no mirror
+ * checkpoint or that pending checkpoint is no longer remembered. Blocks
+ * on the log's writer lock and a synced commit: not on the event loop.
+ * 0, GL_ENOTFOUND if not mirrored, GL_EIO if the commit failed. */
+int mirror_refresh(struct mirror *m, size_t log);
+
 /* Where the log's copy stands: the newest pending size, the next entry
  * and the mirror checkpoint's size. GL_ENOTFOUND if not mirrored. */
 int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
@@ -106,6 +139,13 @@ void mirror_uploads(struct mirror *m, uint64_t *identity, uint64_t *gzip);
 /* The mirror checkpoint of the log whose origin hashes to oh, appended to
  * out. GL_ENOTFOUND if not mirrored or nothing is mirrored yet. */
 int mirror_checkpoint(struct mirror *m, const uint8_t oh[32], struct gl_buf *out);
+/* The copy of the log whose origin hashes to oh as the JSON read API
+ * serves it: its store (*s, borrowed until mirror_free; read only), the
+ * mirror checkpoint's size and note (appended to note). Every entry below
+ * *size is stored with its tiles, leaf hash and lookup indexes. Any
+ * thread. GL_ENOTFOUND if not mirrored or nothing is mirrored yet. */
+int mirror_view(struct mirror *m, const uint8_t oh[32], struct store **s, uint64_t *size,
+                struct gl_buf *note);
 /* Tile (level, index, width) of the mirror's tree at its checkpoint's
  * size, appended to out: the hashes (or, with entries, the entry bundle),
  * byte for byte what the log serves. GL_ENOTFOUND if not mirrored or

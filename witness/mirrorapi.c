@@ -8,6 +8,10 @@
  * cosignature line, 202/409 with text/x.tlog.mirror-info (and its ticket),
  * else the status with a one-line reason. Every reply carries
  * Accept-Encoding: gzip. Bodies are counted by encoding (metrics).
+ *
+ * Reads: the checkpoint and tiles (text errors, as before), and
+ * glasslogd's JSON read API under the same prefix (readapi.h, JSON
+ * errors), from a view of the copy at the mirror checkpoint.
  */
 #include "mirrorapi.h"
 
@@ -17,11 +21,15 @@
 
 #include <zlib.h>
 
+#include "../log/readapi.h"
+#include "../log/tree.h"
 #include "glasslog/codec.h"
 #include "glasslog/mirror.h"
+#include "glasslog/note.h"
 #include "glasslog/tile.h"
 
 #define TEXT "text/plain; charset=utf-8"
+#define VIEW_CACHE_SLOTS 16 /* tiles cached while answering one JSON read */
 #define PREFIX_LEN (sizeof(MIRRORAPI_PREFIX) - 1)
 
 static const struct gl_http_header hdr_post[] = {{"Cache-Control", "no-store"},
@@ -181,7 +189,64 @@ static int not_found(struct gl_http_req *req, const char *why)
     return gl_http_reply(req, 404, TEXT, hdr_post, 1, line, (size_t)n);
 }
 
-/* GET /mirror/<hex>/checkpoint and /mirror/<hex>/tile/... */
+struct view_ctx {
+    struct gl_buf note; /* the mirror checkpoint, as served */
+    uint64_t size;
+};
+
+static const struct gl_buf *view_checkpoint(void *ctx, uint64_t *size)
+{
+    const struct view_ctx *c = ctx;
+
+    *size = c->size;
+    return &c->note;
+}
+
+/* GET /mirror/<hex>/api/v1/...: glasslogd's JSON read API (readapi.h) over
+ * the mirror's copy at the mirror checkpoint: the tree loaded from the
+ * copy's stored tiles at that size (the copy may hold more entries; they
+ * are not served), and the checkpoint as /mirror/<hex>/checkpoint serves
+ * it in lookups' proofs. */
+static int read_json(struct api *a, struct gl_http_req *req, const uint8_t oh[32],
+                     const char *path)
+{
+    struct view_ctx c = {.size = 0};
+    struct readapi_view v;
+    struct tree *t = malloc(sizeof *t);
+    struct tilecache *tc = NULL;
+    struct store *s = NULL;
+    int rc;
+
+    gl_buf_init(&c.note, GL_NOTE_MAX_SIZE);
+    if (t == NULL || tilecache_new(VIEW_CACHE_SLOTS, &tc) != 0) {
+        rc = gl_http_reply_error(req, 503, "out of memory");
+        goto out;
+    }
+    rc = mirror_view(a->mirror, oh, &s, &c.size, &c.note);
+    if (rc == GL_ENOTFOUND) {
+        rc = gl_http_reply_error(req, 404, "no mirror checkpoint of this log");
+        goto out;
+    }
+    if (rc != 0 || tree_load(t, s, c.size) != 0) {
+        rc = gl_http_reply_error(req, 500, "storage read failed");
+        goto out;
+    }
+    v.store = s;
+    v.tree = t;
+    v.cache = tc;
+    v.size = c.size;
+    v.checkpoint = view_checkpoint;
+    v.ctx = &c;
+    rc = readapi_handle(&v, req, path);
+out:
+    tilecache_free(tc);
+    free(t);
+    gl_buf_release(&c.note);
+    return rc;
+}
+
+/* GET /mirror/<hex>/checkpoint, /mirror/<hex>/tile/... and the JSON
+ * read API. */
 static int read_api(struct api *a, struct gl_http_req *req)
 {
     const char *p = req->path + PREFIX_LEN;
@@ -197,7 +262,10 @@ static int read_api(struct api *a, struct gl_http_req *req)
                              "method not allowed\n", 19);
     if (strlen(p) < 65 || p[64] != '/' || gl_hex_decode_exact(p, 64, oh, 32, 1) != 0)
         return not_found(req, "not found");
-    p += 65;
+    p += 64;
+    if (readapi_wants(p))
+        return read_json(a, req, oh, p);
+    p++;
     gl_buf_init(&out, GL_TILE_BUNDLE_MAX);
     if (strcmp(p, "checkpoint") == 0) {
         rc = mirror_checkpoint(a->mirror, oh, &out);

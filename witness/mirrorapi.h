@@ -12,6 +12,10 @@
  *   GET  /mirror/<hex SHA-256(origin)>/checkpoint     the mirror checkpoint
  *   GET  /mirror/<hex SHA-256(origin)>/tile/...       tlog-tiles, byte for
  *                                         byte the log's
+ *   GET  /mirror/<hex SHA-256(origin)>/api/v1/...     glasslogd's JSON read
+ *                                         API (log/readapi.h): entries,
+ *                                         proofs, lookup, at the mirror
+ *                                         checkpoint
  *
  * add-entries is deferred to a libuv worker (storage and hashing), which
  * decodes and processes a private copy of the body; the reply is sent on

@@ -6,7 +6,10 @@
  * at most MIRROR_COMMIT_PACKAGES packages (bundles fetched from the log,
  * proofs from its hash tiles at size P), and hand it to
  * mirror_add_entries; 202 goes on from the new next entry, 200 ends the
- * round, anything else is logged and retried next round.
+ * round, anything else is logged and retried next round. Before that, the
+ * log's checkpoint is fetched and offered (mirror_offer) for the witness
+ * cosignatures it carries; when they are new for the mirror checkpoint
+ * and no upload replaced it, mirror_refresh serves them.
  */
 #include "mirrorpull.h"
 
@@ -19,6 +22,7 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "glasslog/mirror.h"
+#include "glasslog/note.h"
 #include "glasslog/subtree.h"
 #include "glasslog/tile.h"
 #include "http_client.h"
@@ -152,6 +156,11 @@ static void pull_log(struct mirrorpull *p, size_t li)
     gl_buf_init(&body, MIRROR_COMMIT_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024);
     mirror_observe(p->cfg.mirror, li);
     p->log = log;
+    int fresh = 0, moved = 0;
+    struct gl_http_response ck;
+    if (get(p, "checkpoint", GL_NOTE_MAX_SIZE, &ck) == 0)
+        fresh = mirror_offer(p->cfg.mirror, li, (const char *)ck.body.data, ck.body.len);
+    gl_http_response_release(&ck);
     for (int guard = 0; guard < 1 << 20; guard++) {
         if (mirror_progress(p->cfg.mirror, li, &pending, &next, &size) != 0 ||
             pending <= size)
@@ -171,6 +180,7 @@ static void pull_log(struct mirrorpull *p, size_t li)
             break;
         }
         mirror_add_entries(p->cfg.mirror, body.data, body.len, res);
+        moved = 1;
         if (res->status == 200) {
             gl_log(GL_LOG_INFO, "mirror of %s pulled up to %llu", log->origin,
                    (unsigned long long)pending);
@@ -190,6 +200,9 @@ static void pull_log(struct mirrorpull *p, size_t li)
         if (stop)
             break;
     }
+    if (fresh && !moved && mirror_refresh(p->cfg.mirror, li) != 0)
+        gl_log(GL_LOG_WARN, "mirror of %s: cannot store the new witness cosignatures",
+               log->origin);
     gl_buf_release(&body);
     free(res);
 }

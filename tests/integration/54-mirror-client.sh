@@ -9,8 +9,9 @@
 # with (tools/tamper_proxy.py in front of it) is an alarm (exit 2), and
 # one whose entry bundle was is an alarm and its checkpoint not adopted;
 # a 503 (with a Retry-After longer than --timeout) from the first URL
-# moves on to the next at once; `lookup` through a mirror alone says that
-# mirrors do not serve the lookup API; malformed --log lists exit 3.
+# moves on to the next at once; `lookup` and `get entry` work through a
+# mirror alone (its JSON read API), under the same policy checks;
+# malformed --log lists exit 3.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -66,11 +67,19 @@ cut -d' ' -f2 "$T/out" | cmp -s - "$T/tile.log" ||
 # the mirror checkpoint has no witness cosignature: a witness quorum refuses it
 expect_rc 2 mon "$T/s2" "$T/p.w1" "$DEAD" "$MIRROR"
 [ -e "$T/s2/$ID/checkpoint" ] && fail "a checkpoint without quorum was stored"
-# lookup needs the log's JSON API, which mirrors do not serve
-echo "my-app 1.1" > "$T/none"
-expect_rc 3 "$G" lookup --log "$DEAD" --log "$MIRROR" --policy "$T/policy" --state "$T/ls" \
+# lookup and get entry through the mirror alone (it serves the JSON API),
+# verified under the policy as from the log
+expect_rc 0 "$G" lookup --log "$DEAD" --log "$MIRROR" --policy "$T/policy" --state "$T/ls" \
     --sha256 "$(printf 'my-app 1.1' | sha256sum | cut -c1-64)" --timeout 5
-expect_err "mirrors serve only the checkpoint and tiles"
+expect_out "^index 0: build my-app 1.1, sha256 $(printf 'my-app 1.1' | sha256sum | cut -c1-64)"
+expect_out "in log example.com/log at tree size 5"
+expect_err "1 statements\? found, 1 verified"
+expect_rc 0 "$G" get entry 4 --log "$DEAD,$MIRROR" --timeout 5
+expect_out "^version 1.5$"
+# a witness quorum is not met by the mirror checkpoint: lookup refuses it too
+expect_rc 2 "$G" lookup --log "$DEAD" --log "$MIRROR" --policy "$T/p.w1" --state "$T/ls2" \
+    --sha256 "$(printf 'my-app 1.1' | sha256sum | cut -c1-64)" --timeout 5
+expect_err "the cosignatures do not satisfy the policy's quorum"
 
 # more entries, then the log stops: the monitor follows the mirror from its state
 for i in 6 7 8; do append_one my-app "1.$i" > /dev/null || fail "append 1.$i"; done

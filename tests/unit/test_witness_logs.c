@@ -100,6 +100,44 @@ static void test_logs_errors(void **state)
     logs_release(&l);
 }
 
+/* witness lines: cosigner keys of a mirrored log, 0x01 keys read as 0x04,
+ * merged and deduplicated across a key rotation; refused without mirror. */
+static void test_logs_witnesses(void **state)
+{
+    char a[256], a2[256], w1[256], w2n[256], text[4096];
+    struct logs_list l;
+    struct gl_err why;
+    struct gl_verifier v, c;
+    (void)state;
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a2, sizeof(a2));
+    tu_gen_vkey("w1.example", GL_KEY_COSIG, w1, sizeof(w1));
+    tu_gen_vkey("w2.example", GL_KEY_NOTE, w2n, sizeof(w2n));
+    snprintf(text, sizeof(text),
+             "logs/v0\nvkey %s\nwitness %s\nmirror\nwitness %s\nvkey %s\nwitness %s\n", a,
+             w1, w2n, a2, w1);
+    assert_int_equal(parse(text, &l, &why), 0);
+    assert_int_equal(l.n, 1);
+    assert_true(l.v[0].mirror);
+    assert_int_equal(l.v[0].nwitnesses, 2);
+    assert_int_equal(gl_verifier_parse(w1, strlen(w1), &v, NULL), 0);
+    assert_memory_equal(&l.v[0].witnesses[0], &v, sizeof v);
+    assert_int_equal(gl_verifier_parse(w2n, strlen(w2n), &v, NULL), 0);
+    assert_int_equal(gl_verifier_to_cosig(&v, &c, NULL), 0);
+    assert_int_equal(l.v[0].witnesses[1].type, GL_KEY_COSIG);
+    assert_true(l.v[0].witnesses[1].id == c.id);
+    assert_memory_equal(l.v[0].witnesses[1].pub, c.pub, sizeof c.pub);
+    logs_release(&l);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\nwitness %s\n", a, w1);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 3,
+                  "witness lines of a.example/log without a mirror line");
+    logs_release(&l);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\nmirror\nwitness junk\n", a);
+    tu_expect_why(parse(text, &l, &why), &why, GL_EPARSE, 4,
+                  "witness: not a cosigner verifier key");
+    logs_release(&l);
+}
+
 /* The fixture in the shape of the published witness-network lists loads
  * every log with its origin, key and qpd. */
 static void test_logs_published(void **state)
@@ -292,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_logs),           cmocka_unit_test(test_logs_errors),
         cmocka_unit_test(test_logs_published), cmocka_unit_test(test_logs_format),
         cmocka_unit_test(test_logs_many),      cmocka_unit_test(test_peers),
+        cmocka_unit_test(test_logs_witnesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,64 @@
+/*
+ * readapi: the JSON read API of a log (specs/log.md, HTTP table):
+ * GET /api/v1/entries/<i>, /api/v1/proof/inclusion,
+ * /api/v1/proof/consistency and /api/v1/lookup, computed from a view of
+ * a tree: its store, a tree reader and the checkpoint note to serve.
+ * glasslogd (api.c) serves its own tree through it; the witness's mirror
+ * role (witness/mirrorapi.c) serves its copy of a log under
+ * /mirror/<hex>/ through the same code, so both answer byte for byte the
+ * same JSON for the same tree.
+ *
+ * Query strings are parsed strictly (name=value pairs; decimal and hex
+ * values are never percent-encoded, lookup's subject and version are
+ * percent-decoded), with size caps. Every error is a JSON
+ * {"error": "..."} with its status; replies carry Cache-Control:
+ * no-store. Runs on the thread that owns the view's tile cache.
+ */
+#ifndef GL_LOG_READAPI_H
+#define GL_LOG_READAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "glasslog/buf.h"
+#include "http_server.h"
+#include "store.h"
+#include "tilecache.h"
+#include "tree.h"
+
+#define READAPI_LOOKUP_MAX 100 /* statements in one lookup answer */
+
+/* What the read API answers from; all borrowed for the call. */
+struct readapi_view {
+    struct store *store;
+    const struct tree *tree; /* at a size >= size */
+    struct tilecache *cache; /* a cache of this tree's tiles */
+    uint64_t size;           /* entries and proofs: the tree size served */
+    /* The checkpoint note lookups and tlog-proofs embed, and its size
+     * (<= size); NULL while none can be served. Called lazily, at most
+     * once per tlog-proof. The note stays valid until the reply is sent. */
+    const struct gl_buf *(*checkpoint)(void *ctx, uint64_t *size);
+    void *ctx;
+};
+
+/* 1 if path is one of the read API's (after any prefix the caller
+ * strips): /api/v1/entries/..., /api/v1/proof/inclusion,
+ * /api/v1/proof/consistency, /api/v1/lookup. */
+int readapi_wants(const char *path);
+/* Answers the GET or HEAD req for path (readapi_wants(path) must hold;
+ * the query is req->query) from v. Returns what gl_http_reply returns. */
+int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
+                   const char *path);
+
+/* Appends to out the tlog-proof of entry index against the view's
+ * checkpoint. GL_ESTATE if none is served or index is not in it. */
+int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_buf *out);
+
+/* Sends obj (consumed; NULL means out of memory: 500) as the JSON reply,
+ * on req or, when p is not NULL, on the deferred request p. */
+int readapi_reply_json(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                       cJSON *obj);
+
+#endif

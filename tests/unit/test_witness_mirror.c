@@ -1,0 +1,280 @@
+/*
+ * The mirror checkpoint's witness cosignatures (witness/mirror.h, "Kept
+ * notes"): a one-entry log, the witness engine and the mirror in a
+ * temporary directory. Checks: the listed witnesses' lines that verify are
+ * kept (the own witness's from its record, the other's from an offered
+ * note), a forged line and an unlisted witness's line are dropped; a newer
+ * cosignature offered later replaces the older one after mirror_refresh,
+ * an older one changes nothing; another text matches nothing; the served
+ * checkpoint survives closing and reopening the mirror, byte for byte.
+ */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../witness/addck.h"
+#include "../../witness/engine.h"
+#include "../../witness/logs.h"
+#include "../../witness/mirror.h"
+#include "../../witness/wstore.h"
+#include "glasslog/buf.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/cosig.h"
+#include "glasslog/error.h"
+#include "glasslog/key.h"
+#include "glasslog/merkle.h"
+#include "glasslog/mirror.h"
+#include "glasslog/note.h"
+
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void on_done(struct wreq *r, void *arg)
+{
+    struct waiter *w = arg;
+    (void)r;
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The cosignature line of k over text at time t, into out (reset first). */
+static void cosign(const struct gl_signer *k, const struct gl_buf *note, uint64_t t,
+                   struct gl_buf *out)
+{
+    struct gl_note *n = NULL;
+    assert_int_equal(gl_note_parse((const char *)note->data, note->len, &n, NULL), 0);
+    gl_buf_reset(out);
+    assert_int_equal(gl_cosig_sign(k, n->text, n->text_len, t, out), 0);
+    gl_note_free(n);
+}
+
+/* note + lines, offered to the mirror. */
+static int offer(struct mirror *m, const struct gl_buf *note, const char *lines)
+{
+    struct gl_buf b;
+    gl_buf_init(&b, 1 << 16);
+    assert_int_equal(gl_buf_append(&b, note->data, note->len), 0);
+    assert_int_equal(gl_buf_append_str(&b, lines), 0);
+    int fresh = mirror_offer(m, 0, (const char *)b.data, b.len);
+    gl_buf_release(&b);
+    return fresh;
+}
+
+/* The served mirror checkpoint into out (reset first). */
+static void served(struct mirror *m, const struct logs_entry *e, struct gl_buf *out)
+{
+    gl_buf_reset(out);
+    assert_int_equal(mirror_checkpoint(m, e->origin_hash, out), 0);
+}
+
+static size_t count_lines(const struct gl_buf *b, const char *name)
+{
+    struct gl_note *n = NULL;
+    size_t c = 0, nl = strlen(name);
+    assert_int_equal(gl_note_parse((const char *)b->data, b->len, &n, NULL), 0);
+    for (size_t i = 0; i < n->nsigs; i++)
+        c += name[0] == 0 ||
+             (n->sigs[i].name_len == nl && memcmp(n->sigs[i].name, name, nl) == 0);
+    gl_note_free(n);
+    return c;
+}
+
+static int has(const struct gl_buf *b, const struct gl_buf *line)
+{
+    char *s = strndup((const char *)b->data, b->len),
+         *l = strndup((const char *)line->data, line->len);
+    int r = strstr(s, l) != NULL;
+    free(s);
+    free(l);
+    return r;
+}
+
+static void test_mirror_witness_cosignatures(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", wdir[64], cmd[96];
+    struct gl_signer lk, wk, w2, w3, mk;
+    struct gl_verifier v;
+    struct gl_buf b, note, other, l2, l2new, l2old, l3, forged, ck, ck2;
+    struct logs_list logs;
+    struct gl_err why;
+    struct wstore *ws;
+    const char *swhy;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res;
+    uint8_t leaf[GL_HASH_LEN];
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("w2.example", GL_KEY_COSIG, &w2), 0);
+    assert_int_equal(gl_signer_generate("w3.example", GL_KEY_COSIG, &w3), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    gl_buf_init(&b, 1 << 16);
+    gl_buf_append_str(&b, "logs/v0\nvkey ");
+    gl_signer_verifier(&lk, &v);
+    gl_verifier_format(&v, &b);
+    gl_buf_append_str(&b, "\nmirror\nwitness ");
+    gl_signer_verifier(&wk, &v);
+    gl_verifier_format(&v, &b);
+    gl_buf_append_str(&b, "\nwitness ");
+    gl_signer_verifier(&w2, &v);
+    gl_verifier_format(&v, &b);
+    gl_buf_append_str(&b, "\n");
+    assert_int_equal(logs_parse((const char *)b.data, b.len, &logs, &why), 0);
+    assert_int_equal(logs.v[0].nwitnesses, 2);
+
+    /* a one-entry log: its checkpoint, and one at another size (text) */
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf), 0);
+    gl_buf_init(&note, 1 << 16);
+    gl_buf_init(&other, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf, &lk, &note), 0);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 2, leaf, &lk, &other), 0);
+
+    /* the witness cosigns it (add-checkpoint from 0) */
+    snprintf(wdir, sizeof wdir, "%s/w", dir);
+    assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
+    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL};
+    assert_int_equal(engine_new(&ec, &eng), 0);
+    gl_buf_reset(&b);
+    gl_buf_append_str(&b, "old 0\n\n");
+    gl_buf_append(&b, note.data, note.len);
+    struct wreq *r = calloc(1, sizeof *r);
+    struct addck_req ar;
+    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    assert_non_null(r);
+    assert_int_equal(addck_parse(b.data, b.len, &ar, &why), 0);
+    assert_int_equal(addck_open(&ar, &logs.v[0], &r->ck, &r->kept, &why), 0);
+    r->kind = WREQ_ADD;
+    r->note = ar.note;
+    r->note_len = ar.note_len;
+    r->done = on_done;
+    r->arg = &w;
+    engine_submit(eng, r);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    assert_int_equal(r->status, 200);
+
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+
+    /* offered before the mirror checkpoint: w2's line, w3's (unlisted), a
+     * forged w2 line (one signature byte changed) */
+    gl_buf_init(&l2, 1024);
+    gl_buf_init(&l2new, 1024);
+    gl_buf_init(&l2old, 1024);
+    gl_buf_init(&l3, 1024);
+    gl_buf_init(&forged, 1024);
+    cosign(&w2, &note, 100, &l2);
+    cosign(&w2, &note, 300, &l2new);
+    cosign(&w2, &note, 50, &l2old);
+    cosign(&w3, &note, 100, &l3);
+    cosign(&w2, &note, 200, &forged);
+    forged.data[forged.len - 10] =
+        forged.data[forged.len - 10] == 'A' ? 'B' : 'A'; /* in the signature */
+    gl_buf_reset(&b);
+    gl_buf_append(&b, forged.data, forged.len);
+    gl_buf_append(&b, l2.data, l2.len);
+    gl_buf_append(&b, l3.data, l3.len);
+    gl_buf_putc(&b, 0);
+    assert_int_equal(offer(m, &note, (const char *)b.data),
+                     0); /* no mirror checkpoint yet */
+
+    /* the entry: one package, an empty proof (the subtree is the tree) */
+    struct gl_tile_entry e = {(const uint8_t *)"e0", 2};
+    gl_buf_reset(&b);
+    assert_int_equal(gl_mirror_upload_encode(lk.name, strlen(lk.name), 0, 1, NULL, 0, &b),
+                     0);
+    assert_int_equal(gl_mirror_package_encode(&e, 1, NULL, 0, &b), 0);
+    mirror_add_entries(m, b.data, b.len, &res);
+    assert_int_equal(res.status, 200);
+
+    gl_buf_init(&ck, 1 << 16);
+    gl_buf_init(&ck2, 1 << 16);
+    served(m, &logs.v[0], &ck);
+    assert_int_equal(count_lines(&ck, ""), 4); /* log, w1 (own), w2, mirror */
+    assert_int_equal(count_lines(&ck, "w1.example"), 1);
+    assert_true(has(&ck, &l2));
+    assert_false(has(&ck, &forged));
+    assert_int_equal(count_lines(&ck, "w3.example"), 0);
+    assert_int_equal(count_lines(&ck, "m.example"), 1);
+    struct gl_note *n = NULL;
+    struct gl_cosig_status st[3];
+    struct gl_verifier ws3[3];
+    gl_signer_verifier(&wk, &ws3[0]);
+    gl_signer_verifier(&w2, &ws3[1]);
+    gl_signer_verifier(&mk, &ws3[2]);
+    assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, ws3, 3, st, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(st[i].status, 0);
+    gl_note_free(n);
+
+    /* older: nothing; another text: nothing; newer: taken after a refresh */
+    gl_buf_reset(&b);
+    gl_buf_append(&b, l2old.data, l2old.len);
+    gl_buf_putc(&b, 0);
+    assert_int_equal(offer(m, &note, (const char *)b.data), 0);
+    assert_int_equal(offer(m, &other, (const char *)b.data), 0);
+    gl_buf_reset(&b);
+    gl_buf_append(&b, l2new.data, l2new.len);
+    gl_buf_putc(&b, 0);
+    assert_int_equal(offer(m, &note, (const char *)b.data), 1);
+    served(m, &logs.v[0], &ck2);
+    assert_true(ck2.len == ck.len && memcmp(ck2.data, ck.data, ck.len) == 0);
+    assert_int_equal(mirror_refresh(m, 0), 0);
+    served(m, &logs.v[0], &ck);
+    assert_true(has(&ck, &l2new));
+    assert_false(has(&ck, &l2));
+    assert_int_equal(count_lines(&ck, ""), 4);
+    assert_int_equal(count_lines(&ck, "w1.example"), 1);
+
+    /* persisted with the mirror checkpoint */
+    mirror_free(m);
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    served(m, &logs.v[0], &ck2);
+    assert_true(ck2.len == ck.len && memcmp(ck2.data, ck.data, ck.len) == 0);
+
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+    free(r);
+    logs_release(&logs);
+    gl_buf_release(&b);
+    gl_buf_release(&note);
+    gl_buf_release(&other);
+    gl_buf_release(&l2);
+    gl_buf_release(&l2new);
+    gl_buf_release(&l2old);
+    gl_buf_release(&l3);
+    gl_buf_release(&forged);
+    gl_buf_release(&ck);
+    gl_buf_release(&ck2);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&w2);
+    gl_signer_wipe(&w3);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mirror_witness_cosignatures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
