@@ -94,9 +94,10 @@ $(BIN)/glasslog: $(O)/client/main.o $(CLIENT_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
 
+# glasslogd gzips its uploads to mirrors (zlib).
 $(BIN)/glasslogd: $(O)/log/main.o $(LOG_ARCH) $(NETA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 # The witness's mirror role keeps its copies with the log's store and tree
 # code (LOG_ARCH) and gunzips uploads (zlib).
@@ -114,7 +115,7 @@ $(O)/tests/unit/test_witness_%: $(O)/tests/unit/test_witness_%.o $(O)/tests/unit
 $(O)/tests/unit/test_log_%: $(O)/tests/unit/test_log_%.o $(O)/tests/unit/testutil.o \
     $(LOG_ARCH) $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) \
-	    $(CRYPTO_LIBS)
+	    $(CRYPTO_LIBS) -lz
 
 $(O)/tests/unit/test_client_%: $(O)/tests/unit/test_client_%.o $(O)/tests/unit/testutil.o \
     $(CLIENT_ARCH) $(NETA) $(LIBA)
@@ -130,6 +131,7 @@ FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 FUZZ_WITH_witness := $(WIT_ARCH) $(LOG_ARCH)
 FUZZ_WITH_config := $(LOG_ARCH)
 FUZZ_WITH_expect := $(CLIENT_ARCH)
+FUZZ_WITH_mirrorpush := $(LOG_ARCH)
 FUZZ_LIBS := $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 define fuzz_rules
 $(O)/tests/fuzz/replay_$(1): $(O)/tests/fuzz/fuzz_$(1).o $(O)/tests/fuzz/replay.o \
@@ -168,7 +170,7 @@ $(FAULT_SO): tests/fault/faultfs.c
 # Test-only tool: reads and damages tiles of a stopped log's store.
 $(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $(LOG_ARCH) \
     $(NETA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(NET_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
     $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SO)

@@ -12,6 +12,10 @@
 #include <assert.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "glasslog/codec.h"
 
 #define PKG GL_MIRROR_PACKAGE
@@ -227,5 +231,89 @@ int gl_mirror_info_parse(const char *s, size_t n, uint64_t *size, uint64_t *next
         memcpy(ticket, tmp, tl);
     if (ticket_len != NULL)
         *ticket_len = tl;
+    return 0;
+}
+
+/* --- tickets ---------------------------------------------------------------------- */
+
+static const char ticket_domain[] = "glasslog mirror ticket v1\n";
+#define TICKET_VERSION 1
+#define DOMAIN_LEN (sizeof(ticket_domain) - 1)
+
+/* mac = HMAC-SHA256(key, domain || origin_hash || b[0..n)), n at most
+ * GL_MIRROR_TICKET_MAX. */
+static int ticket_mac(const uint8_t key[GL_MIRROR_TICKET_KEY],
+                      const uint8_t origin_hash[GL_HASH_LEN], const uint8_t *b, size_t n,
+                      uint8_t mac[32])
+{
+    uint8_t msg[DOMAIN_LEN + GL_HASH_LEN + GL_MIRROR_TICKET_MAX];
+    unsigned int ml = 0;
+    assert(n <= GL_MIRROR_TICKET_MAX);
+    memcpy(msg, ticket_domain, DOMAIN_LEN);
+    memcpy(msg + DOMAIN_LEN, origin_hash, GL_HASH_LEN);
+    if (n > 0)
+        memcpy(msg + DOMAIN_LEN + GL_HASH_LEN, b, n);
+    int ok = HMAC(EVP_sha256(), key, GL_MIRROR_TICKET_KEY, msg,
+                  DOMAIN_LEN + GL_HASH_LEN + n, mac, &ml) != NULL &&
+             ml == 32;
+    OPENSSL_cleanse(msg, sizeof msg);
+    return ok ? 0 : GL_ECRYPTO;
+}
+
+int gl_mirror_ticket_seal(const uint8_t key[GL_MIRROR_TICKET_KEY],
+                          const uint8_t origin_hash[GL_HASH_LEN], uint64_t size,
+                          const uint8_t root[GL_HASH_LEN], const char *note,
+                          size_t note_len, struct gl_buf *out)
+{
+    uint8_t t[GL_MIRROR_TICKET_MAX];
+    size_t at = 0;
+    if (key == NULL || origin_hash == NULL || root == NULL || out == NULL ||
+        (note == NULL && note_len != 0))
+        return GL_EINVAL;
+    if (note_len > GL_MIRROR_TICKET_NOTE_MAX)
+        return GL_ETOOBIG;
+    t[at++] = TICKET_VERSION;
+    for (int i = 7; i >= 0; i--)
+        t[at++] = (uint8_t)(size >> (8 * i));
+    memcpy(t + at, root, GL_HASH_LEN);
+    at += GL_HASH_LEN;
+    t[at++] = (uint8_t)(note_len >> 8);
+    t[at++] = (uint8_t)note_len;
+    if (note_len > 0)
+        memcpy(t + at, note, note_len);
+    at += note_len;
+    int rc = ticket_mac(key, origin_hash, t, at, t + at);
+    at += 32;
+    assert(at == GL_MIRROR_TICKET_OVERHEAD + note_len && at <= sizeof t);
+    return rc == 0 ? gl_buf_append(out, t, at) : rc;
+}
+
+int gl_mirror_ticket_open(const uint8_t key[GL_MIRROR_TICKET_KEY],
+                          const uint8_t origin_hash[GL_HASH_LEN], const uint8_t *t,
+                          size_t n, struct gl_mirror_ticket *out, struct gl_err *why)
+{
+    uint8_t mac[32];
+    if (key == NULL || origin_hash == NULL || (t == NULL && n != 0) || out == NULL)
+        return GL_EINVAL;
+    if (n > GL_MIRROR_TICKET_MAX)
+        return gl_err_set(why, GL_ETOOBIG, 0, "ticket of %zu bytes (at most %d)", n,
+                          GL_MIRROR_TICKET_MAX);
+    if (n < GL_MIRROR_TICKET_OVERHEAD)
+        return gl_err_set(why, GL_EPARSE, 0, "ticket of %zu bytes (at least %d)", n,
+                          GL_MIRROR_TICKET_OVERHEAD);
+    if (t[0] != TICKET_VERSION)
+        return gl_err_set(why, GL_EPARSE, 0, "ticket version %u (want %d)", t[0],
+                          TICKET_VERSION);
+    if (ticket_mac(key, origin_hash, t, n - 32, mac) != 0)
+        return gl_err_set(why, GL_ECRYPTO, 0, "cannot compute the ticket's MAC");
+    if (CRYPTO_memcmp(mac, t + n - 32, 32) != 0)
+        return gl_err_set(why, GL_EVERIFY, 0, "the ticket's MAC does not verify");
+    size_t nl = (size_t)get_be(t + 1 + 8 + GL_HASH_LEN, 2);
+    if (nl != n - GL_MIRROR_TICKET_OVERHEAD)
+        return gl_err_set(why, GL_EPARSE, 0, "ticket note of %zu bytes in %zu", nl, n);
+    out->size = get_be(t + 1, 8);
+    memcpy(out->root, t + 1 + 8, GL_HASH_LEN);
+    out->note = (const char *)t + 1 + 8 + GL_HASH_LEN + 2;
+    out->note_len = nl;
     return 0;
 }

@@ -5,6 +5,14 @@
  * right-edge tiles) and uses it as the hash source for consistency and
  * subtree proofs; entries come from store_scan_entries. All HTTP is
  * blocking with a timeout on this thread only.
+ *
+ * add-entries bodies go gzipped (deflate level 1: cheap, and entries
+ * compress well) to a mirror while gzip[k] holds: it starts set (the
+ * spec lets a client send gzip without prior knowledge) and follows each
+ * reply's Accept-Encoding (cleared when a reply does not list gzip, set
+ * again when one does); a 415 to a gzipped body clears it and the same
+ * body is sent again as is. The ticket of the last 202/409 is sent back
+ * in the next request to that mirror.
  */
 #include "mirrorpush.h"
 
@@ -13,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <zlib.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
@@ -38,13 +49,16 @@ struct mirrorpush {
     struct gl_http_client *http;
     struct tilecache *cache;
     struct tree *tree;
-    uint64_t done[MIRRORPUSH_MAX];      /* size each mirror cosigned last */
-    struct gl_buf line[MIRRORPUSH_MAX]; /* its verified cosignature line */
-    struct gl_buf text[MIRRORPUSH_MAX]; /* and the text it signs (both
-                                         * guarded by mu) */
-    struct gl_buf served;               /* mirrorpush_served (guarded by mu) */
-    uint8_t sent[MIRRORPUSH_MAX][HLEN]; /* SHA-256 of the checkpoint each
-                                         * mirror got last (push thread) */
+    uint64_t done[MIRRORPUSH_MAX];        /* size each mirror cosigned last */
+    int gzip[MIRRORPUSH_MAX];             /* send it gzipped bodies */
+    uint8_t ticket[GL_MIRROR_TICKET_MAX]; /* the last ticket of the mirror */
+    size_t ticket_len;                    /* being pushed (push_one) */
+    struct gl_buf line[MIRRORPUSH_MAX];   /* its verified cosignature line */
+    struct gl_buf text[MIRRORPUSH_MAX];   /* and the text it signs (both
+                                           * guarded by mu) */
+    struct gl_buf served;                 /* mirrorpush_served (guarded by mu) */
+    uint8_t sent[MIRRORPUSH_MAX][HLEN];   /* SHA-256 of the checkpoint each
+                                           * mirror got last (push thread) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -69,6 +83,8 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
             continue;
         if (len >= sizeof buf)
             return gl_err_set(why, GL_ETOOBIG, no, "line too long");
+        if (memchr(line, 0, len) != NULL)
+            return gl_err_set(why, GL_EPARSE, no, "NUL byte in the line");
         memcpy(buf, line, len);
         buf[len] = 0;
         for (char *s = strtok_r(buf, " ", &save); s && nf < 5;
@@ -84,12 +100,17 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
             m->key.type != GL_KEY_COSIG || strcmp(m->key.name, f[1]) != 0)
             return gl_err_set(why, GL_EPARSE, no, "not a cosigning verifier key named %s",
                               f[1]);
-        size_t ul = strlen(f[3]);
+        size_t ul = strlen(f[3]), scheme = strncmp(f[3], "https://", 8) == 0 ? 8 : 7;
         if (ul > MIRRORPUSH_URL_MAX ||
             (strncmp(f[3], "http://", 7) != 0 && strncmp(f[3], "https://", 8) != 0))
             return gl_err_set(why, GL_EPARSE, no, "bad url (http:// or https://)");
-        while (ul > 0 && f[3][ul - 1] == '/')
+        while (ul > scheme && f[3][ul - 1] == '/')
             ul--;
+        if (ul == scheme)
+            return gl_err_set(why, GL_EPARSE, no, "bad url: no host");
+        for (size_t i = 0; i < ul; i++)
+            if ((unsigned char)f[3][i] < 0x20 || f[3][i] == 0x7f)
+                return gl_err_set(why, GL_EPARSE, no, "bad url: control character");
         memcpy(m->url, f[3], ul);
         m->url[ul] = 0;
         out->n++;
@@ -103,19 +124,94 @@ static int post(struct mirrorpush *p, const char *url, const char *ctype,
     return gl_http_post(p->http, url, ctype, body, len, 64 << 10, TIMEOUT_MS, r);
 }
 
-/* POSTs an add-entries body; fills status and, for 202/409, the info. */
-static int add_entries(struct mirrorpush *p, const struct mirrorpush_target *m,
-                       const struct gl_buf *body, long *status, uint64_t *isize,
-                       uint64_t *inext, struct gl_buf *line)
+/* The gzip stream of in[0..n) into *out (malloc'd, *out_len bytes; the
+ * caller frees). GL_ENOMEM, GL_EIO if zlib fails. */
+static int gzip_body(const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
 {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (n > UINT32_MAX ||
+        deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return GL_EIO;
+    size_t cap = deflateBound(&z, (uLong)n) + 32; /* + the gzip header */
+    uint8_t *b = malloc(cap);
+    if (b == NULL) {
+        deflateEnd(&z);
+        return GL_ENOMEM;
+    }
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = b;
+    z.avail_out = (uInt)cap;
+    int zr = deflate(&z, Z_FINISH);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END) {
+        free(b);
+        return GL_EIO;
+    }
+    *out = b;
+    return 0;
+}
+
+/* 1 if an Accept-Encoding value lists gzip. */
+static int lists_gzip(const char *v)
+{
+    for (const char *t = v; *t != 0; t++)
+        if (strncasecmp(t, "gzip", 4) == 0 && (t == v || t[-1] == ' ' || t[-1] == ',') &&
+            (t[4] == 0 || t[4] == ',' || t[4] == ';' || t[4] == ' '))
+            return 1;
+    return 0;
+}
+
+/* POSTs an add-entries body to mirror k (gzipped while p->gzip[k]);
+ * fills status and, for 202/409, the info and p->ticket. */
+static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body,
+                       long *status, uint64_t *isize, uint64_t *inext,
+                       struct gl_buf *line)
+{
+    const struct mirrorpush_target *m = &p->list.v[k];
     char url[MIRRORPUSH_URL_MAX + 32];
+    static const struct gl_http_header gz[] = {{"Content-Encoding", "gzip"}};
+    struct gl_http_request_spec spec;
     struct gl_http_response r;
+    uint8_t *z = NULL;
+    size_t zl = 0;
+    int rc, zipped;
+
     snprintf(url, sizeof url, "%s/add-entries", m->url);
-    int rc = post(p, url, "application/octet-stream", body->data, body->len, &r);
+    memset(&spec, 0, sizeof spec);
+    spec.method = "POST";
+    spec.url = url;
+    spec.content_type = "application/octet-stream";
+    spec.max_response = 64 << 10;
+    spec.timeout_ms = TIMEOUT_MS;
+    spec.capture_header = "Accept-Encoding";
+    do {
+        zipped = p->gzip[k] && gzip_body(body->data, body->len, &z, &zl) == 0;
+        spec.body = zipped ? z : body->data;
+        spec.body_len = zipped ? zl : body->len;
+        spec.headers = zipped ? gz : NULL;
+        spec.nheaders = zipped ? 1 : 0;
+        rc = gl_http_request(p->http, &spec, &r);
+        free(z);
+        z = NULL;
+        if (rc == 0) {
+            int again = zipped && r.status == 415;
+            p->gzip[k] = !again && r.has_header && lists_gzip(r.header);
+            if (again) {
+                gl_log(GL_LOG_INFO, "mirror %s refuses gzip (415): sending identity",
+                       m->key.name);
+                gl_http_response_release(&r);
+                continue;
+            }
+        }
+        break;
+    } while (1);
     *status = r.status;
     if (rc == 0 && (r.status == 202 || r.status == 409))
         rc = gl_mirror_info_parse((const char *)r.body.data, r.body.len, isize, inext,
-                                  NULL, NULL, NULL);
+                                  p->ticket, &p->ticket_len, NULL);
     else if (rc == 0 && r.status == 200 && line != NULL)
         rc = gl_buf_append(line, r.body.data, r.body.len);
     gl_http_response_release(&r);
@@ -164,20 +260,6 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
     return rc;
 }
 
-struct scan {
-    struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_buf raw;
-    size_t n;
-};
-
-static int collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
-{
-    struct scan *s = ctx;
-    (void)index;
-    s->e[s->n++].len = len;
-    return gl_buf_append(&s->raw, data, len);
-}
-
 /* Appends package i of [start, size) to body. */
 static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint64_t i,
                        struct gl_buf *body)
@@ -185,28 +267,20 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
     struct tree_reader rd = {p->tree, p->store, p->cache};
     struct gl_hash_source src;
     struct gl_mirror_package *pk = malloc(sizeof *pk);
-    struct scan *s = calloc(1, sizeof *s);
-    size_t off = 0;
-    int rc = pk && s ? gl_mirror_package_bounds(start, size, i, pk) : GL_ENOMEM;
+    struct store_entries *x = calloc(1, sizeof *x); /* raw empty until read */
+    int rc = pk && x ? gl_mirror_package_bounds(start, size, i, pk) : GL_ENOMEM;
 
     tree_source(&rd, &src);
-    if (s != NULL)
-        gl_buf_init(&s->raw, GL_TILE_BUNDLE_MAX);
     if (rc == 0)
-        rc = store_scan_entries(p->store, pk->start, pk->end - pk->start, collect, s);
-    for (size_t k = 0; rc == 0 && k < s->n; k++) {
-        s->e[k].data = s->raw.data + off;
-        off += s->e[k].len;
-    }
+        rc = store_read_entries(p->store, pk->start, pk->end - pk->start, x);
     if (rc == 0)
         rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, size, pk->proof,
                               &pk->nproof);
     if (rc == 0)
-        rc = gl_mirror_package_encode(s->e, s->n, (const uint8_t(*)[HLEN])pk->proof,
+        rc = gl_mirror_package_encode(x->e, x->n, (const uint8_t(*)[HLEN])pk->proof,
                                       pk->nproof, body);
-    if (s != NULL)
-        gl_buf_release(&s->raw);
-    free(s);
+    store_entries_release(x);
+    free(x);
     free(pk);
     return rc;
 }
@@ -227,11 +301,12 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
 
     gl_buf_init(&body, BODY_MAX);
     gl_buf_init(&line, 1024);
+    p->ticket_len = 0;
     /* the probe: an empty upload at our size; a 200 means the mirror holds
      * it already, a 409 tells its pending size and next entry */
     rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
     if (rc == 0)
-        rc = add_entries(p, m, &body, &st, &pend, &next, &line);
+        rc = add_entries(p, k, &body, &st, &pend, &next, &line);
     if (rc == 0 && st != 409 && st != 200)
         rc = GL_EPARSE;
     if (rc == 0 && st == 409 && pend < size) {
@@ -246,12 +321,13 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         uint64_t from = next < size ? next : size;
         gl_buf_reset(&body);
         gl_buf_reset(&line);
-        rc = gl_mirror_upload_encode(origin, olen, from, size, NULL, 0, &body);
+        rc = gl_mirror_upload_encode(origin, olen, from, size, p->ticket, p->ticket_len,
+                                     &body);
         uint64_t np = gl_mirror_npackages(from, size);
         for (uint64_t i = 0; i < np && i < MIRRORPUSH_PACKAGES && rc == 0; i++)
             rc = add_package(p, from, size, i, &body);
         if (rc == 0)
-            rc = add_entries(p, m, &body, &st, &pend, &next, &line);
+            rc = add_entries(p, k, &body, &st, &pend, &next, &line);
         if (rc != 0 || st == 200)
             break;
         if (st == 202)
@@ -273,7 +349,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
         }
         if (rc == 0 && conflict == UINT64_MAX)
-            rc = add_entries(p, m, &body, &st, &pend, &next, &line);
+            rc = add_entries(p, k, &body, &st, &pend, &next, &line);
     }
     if (rc == 0 && st == 200) {
         struct gl_note *n = NULL;
@@ -430,6 +506,7 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
     p->list = *list;
     p->interval_ms = interval_ms ? interval_ms : 1000;
     for (size_t k = 0; k < MIRRORPUSH_MAX; k++) {
+        p->gzip[k] = 1;
         gl_buf_init(&p->line[k], 1024);
         gl_buf_init(&p->text[k], 64 << 10);
     }

@@ -27,7 +27,11 @@
  * again: add-checkpoint of C with old = P (an empty proof) and the probe
  * again, so the mirror checkpoint carries them (specs/mirror.md).
  * Store reads only (store.h rule 5): the thread never touches the loop,
- * the sequencer or the published tree. Uploads are not gzipped.
+ * the sequencer or the published tree.
+ * Uploads are gzipped (Content-Encoding) while the mirror's replies list
+ * gzip in Accept-Encoding; a 415 resends the body as is. Each request
+ * carries the ticket of the mirror's last 202/409, so a mirror may accept
+ * an upload_end it no longer remembers.
  */
 #ifndef GL_LOG_MIRRORPUSH_H
 #define GL_LOG_MIRRORPUSH_H

@@ -112,6 +112,40 @@ int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_f
     return s->ops->scan_entries(s, start, n, fn, ctx);
 }
 
+static int collect_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct store_entries *x = ctx;
+    (void)index;
+    if (x->n == GL_TILE_WIDTH)
+        return GL_ERANGE;
+    x->e[x->n++].len = len;
+    return gl_buf_append(&x->raw, data, len);
+}
+
+int store_read_entries(struct store *s, uint64_t start, uint64_t n,
+                       struct store_entries *out)
+{
+    size_t off = 0;
+    out->n = 0;
+    gl_buf_init(&out->raw, GL_TILE_BUNDLE_MAX);
+    if (n > GL_TILE_WIDTH)
+        return GL_EINVAL;
+    int rc = store_scan_entries(s, start, n, collect_entry, out);
+    if (rc == 0 && out->n != n)
+        rc = GL_ENOTFOUND;
+    for (size_t i = 0; i < out->n && rc == 0; i++) {
+        out->e[i].data = out->raw.data + off;
+        off += out->e[i].len;
+    }
+    return rc;
+}
+
+void store_entries_release(struct store_entries *x)
+{
+    if (x != NULL)
+        gl_buf_release(&x->raw);
+}
+
 int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
                    size_t *len)
 {

@@ -62,6 +62,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/sha256.h"
+#include "glasslog/tile.h"
 
 #define STORE_TILE_MAX 8192     /* 256 hashes */
 #define STORE_INDEX_KEY_MAX 512 /* bytes of a secondary-index key */
@@ -132,6 +133,20 @@ int store_scan_entries(struct store *s, uint64_t start, uint64_t n,
                        int (*fn)(void *ctx, uint64_t index, const uint8_t *data,
                                  size_t len),
                        void *ctx);
+/* Entries read in one piece (an entry bundle's or a mirror package's):
+ * e[0..n) point into raw, which holds their bytes back to back. */
+struct store_entries {
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    size_t n;
+    struct gl_buf raw; /* owned */
+};
+/* Reads entries [start, start + n), n at most GL_TILE_WIDTH, into *out
+ * (initialised here; the caller releases it with store_entries_release
+ * whatever the outcome). GL_ENOTFOUND if one is missing, GL_EINVAL for n
+ * over GL_TILE_WIDTH; else as store_scan_entries. */
+int store_read_entries(struct store *s, uint64_t start, uint64_t n,
+                       struct store_entries *out);
+void store_entries_release(struct store_entries *x);
 /* Reads tile (level, index) into out (STORE_TILE_MAX bytes); *len gets the
  * stored length (a multiple of 32). GL_ENOTFOUND if absent. */
 int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,

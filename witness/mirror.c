@@ -3,8 +3,11 @@
  * (log/store.h) and one struct tree (log/tree.h) at the next entry.
  *
  * add-entries, per request, under the log's writer lock:
- *   header -> 400/404; upload_end must be a remembered pending size at or
- *   above the mirror checkpoint, upload_start at most next (else 409);
+ *   header -> 400/404; upload_end must be a remembered pending size (or
+ *   the size in a ticket this process sealed) at or above the mirror
+ *   checkpoint, upload_start at most next and, when the upload carries
+ *   packages, at least MIRROR_BELOW_MAX entries below the next entry's
+ *   package start (else 409);
  *   then for each whole package of the canonical sequence: hash its
  *   entries (plus, for the first one, the stored leaf hashes before
  *   upload_start), verify the subtree proof against the pending root
@@ -14,6 +17,13 @@
  *   and commits it as the mirror checkpoint unless a larger one is there.
  * The tree is copied before each batch and restored if the commit fails,
  * so memory never runs ahead of the disk.
+ *
+ * Tickets: every 202/409 carries a ticket sealing the pending checkpoint
+ * its mirror info names (lib/mirror.c format) under a random key drawn
+ * at mirror_open and wiped at mirror_free (tickets die with the process,
+ * as the in-memory ring does). A ticket is consulted only when upload_end
+ * is not in the ring; one that does not open, or names another size, is
+ * ignored (the request is then judged as if it had no ticket).
  */
 #include "mirror.h"
 
@@ -24,8 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "../log/entryindex.h"
 #include "../log/store.h"
@@ -65,6 +78,9 @@ struct mlog {
 struct mirror {
     struct mirror_config cfg;
     struct gl_signer key;
+    uint8_t ticket_key[GL_MIRROR_TICKET_KEY]; /* secret; wiped at free */
+    pthread_mutex_t cmu;                      /* guards uploads */
+    uint64_t uploads[2];                      /* identity, gzip bodies */
     char wname[GL_KEY_NAME_MAX + 1];
     struct mlog *v;
     size_t n;
@@ -179,6 +195,18 @@ int mirror_open(const struct mirror_config *cfg, struct mirror **out)
     }
     m->cfg = *cfg;
     m->key = *cfg->key;
+    pthread_mutex_init(&m->cmu, NULL);
+    for (size_t got = 0; got < sizeof m->ticket_key;) {
+        ssize_t k = getrandom(m->ticket_key + got, sizeof m->ticket_key - got, 0);
+        if (k < 0 && errno != EINTR) {
+            gl_signer_wipe(&m->key);
+            pthread_mutex_destroy(&m->cmu);
+            free(m->v);
+            free(m);
+            return GL_EIO;
+        }
+        got += k > 0 ? (size_t)k : 0;
+    }
     snprintf(m->wname, sizeof m->wname, "%s", cfg->witness_name ? cfg->witness_name : "");
     for (size_t i = 0; i < cfg->logs->n && rc == 0; i++) {
         if (!cfg->logs->v[i].mirror)
@@ -211,6 +239,8 @@ void mirror_free(struct mirror *m)
     }
     free(m->v);
     gl_signer_wipe(&m->key);
+    OPENSSL_cleanse(m->ticket_key, sizeof m->ticket_key);
+    pthread_mutex_destroy(&m->cmu);
     free(m);
 }
 
@@ -673,6 +703,68 @@ static void take_packages(struct upload *up, const uint8_t *body, size_t len, si
     }
 }
 
+/* The ticket of the pending checkpoint of this size: from (root, note)
+ * when given, else from the ring; none (r->ticket_len 0) when neither
+ * has it or its note is too long for a ticket. */
+static void issue_ticket(struct mirror *m, struct mlog *ml, uint64_t size,
+                         const uint8_t *root, const struct gl_buf *note,
+                         struct mirror_result *r)
+{
+    const uint8_t *oh = m->cfg.logs->v[ml->log].origin_hash;
+    struct gl_buf t, rnote;
+    uint8_t rroot[HLEN];
+    uint64_t newest, msize;
+
+    r->ticket_len = 0;
+    gl_buf_init(&t, sizeof r->ticket);
+    gl_buf_init(&rnote, NOTE_MAX);
+    if (root == NULL && find_pending(ml, size, rroot, &rnote, &newest, &msize) == 0) {
+        root = rroot;
+        note = &rnote;
+    }
+    if (root != NULL &&
+        gl_mirror_ticket_seal(m->ticket_key, oh, size, root, (const char *)note->data,
+                              note->len, &t) == 0) {
+        memcpy(r->ticket, t.data, t.len);
+        r->ticket_len = t.len;
+    }
+    gl_buf_release(&t);
+    gl_buf_release(&rnote);
+}
+
+/* The pending checkpoint of size upload_end from the request's ticket
+ * (root and note); GL_ENOTFOUND if there is none, it does not open, or it
+ * names another size. */
+static int from_ticket(struct upload *up, struct gl_buf *pnote)
+{
+    const uint8_t *oh = up->m->cfg.logs->v[up->ml->log].origin_hash;
+    struct gl_mirror_ticket t;
+    struct gl_err why;
+
+    if (up->u.ticket_len == 0)
+        return GL_ENOTFOUND;
+    if (gl_mirror_ticket_open(up->m->ticket_key, oh, up->u.ticket, up->u.ticket_len, &t,
+                              &why) != 0) {
+        gl_log(GL_LOG_DEBUG, "mirror of %s: ticket ignored: %s",
+               up->m->cfg.logs->v[up->ml->log].origin, why.reason);
+        return GL_ENOTFOUND;
+    }
+    if (t.size != up->u.end)
+        return GL_ENOTFOUND;
+    memcpy(up->root, t.root, HLEN);
+    gl_buf_reset(pnote);
+    return gl_buf_append(pnote, t.note, t.note_len) == 0 ? 0 : GL_ENOTFOUND;
+}
+
+/* The lowest upload_start taken for an upload carrying packages: one
+ * package below the start of the next entry's package (so a request
+ * re-verifies at most MIRROR_BELOW_MAX + 255 stored entries). */
+static uint64_t lowest_start(uint64_t next)
+{
+    uint64_t base = next / GL_MIRROR_PACKAGE * GL_MIRROR_PACKAGE;
+    return base > MIRROR_BELOW_MAX ? base - MIRROR_BELOW_MAX : 0;
+}
+
 void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
                         struct mirror_result *r)
 {
@@ -697,6 +789,10 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     pthread_mutex_lock(&up.ml->wmu);
     uint64_t next = next_of(up.ml);
     int known = find_pending(up.ml, up.u.end, up.root, &pnote, &newest, &msize) == 0;
+    if (!known && from_ticket(&up, &pnote) == 0) {
+        known = 1;
+        r->ticket_used = 1;
+    }
     r->info_size = known && up.u.end >= msize ? up.u.end : newest;
     r->info_next = next;
     if (!known || up.u.end < msize) {
@@ -707,15 +803,40 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     } else if (up.u.start > next) {
         set_why(r, 409, "upload_start %llu is beyond the next entry %llu",
                 (unsigned long long)up.u.start, (unsigned long long)next);
+    } else if (up.u.start < up.u.end && up.u.start < lowest_start(next)) {
+        set_why(r, 409,
+                "upload_start %llu is too far below the next entry %llu (at least %llu)",
+                (unsigned long long)up.u.start, (unsigned long long)next,
+                (unsigned long long)lowest_start(next));
     } else {
         take_packages(&up, body, len, at);
         r->info_next = next_of(up.ml);
         if (r->status == 0)
             finish(&up, &pnote);
     }
+    if (r->status == 202 || r->status == 409) {
+        int same = known && r->info_size == up.u.end;
+        issue_ticket(m, up.ml, r->info_size, same ? up.root : NULL, same ? &pnote : NULL,
+                     r);
+    }
     pthread_mutex_unlock(&up.ml->wmu);
     gl_buf_release(&pnote);
     free(up.saved);
+}
+
+void mirror_count_upload(struct mirror *m, int gzip)
+{
+    pthread_mutex_lock(&m->cmu);
+    m->uploads[gzip != 0]++;
+    pthread_mutex_unlock(&m->cmu);
+}
+
+void mirror_uploads(struct mirror *m, uint64_t *identity, uint64_t *gzip)
+{
+    pthread_mutex_lock(&m->cmu);
+    *identity = m->uploads[0];
+    *gzip = m->uploads[1];
+    pthread_mutex_unlock(&m->cmu);
 }
 
 int mirror_refresh(struct mirror *m, size_t log)
@@ -795,38 +916,17 @@ int mirror_view(struct mirror *m, const uint8_t oh[32], struct store **s, uint64
     return rc;
 }
 
-struct bundle {
-    struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_buf raw;
-    size_t n;
-};
-
-static int collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
-{
-    struct bundle *b = ctx;
-    (void)index;
-    b->e[b->n++].len = len;
-    return gl_buf_append(&b->raw, data, len);
-}
-
 static int read_bundle(struct mlog *ml, uint64_t index, uint32_t width,
                        struct gl_buf *out)
 {
-    struct bundle *b = calloc(1, sizeof *b);
-    size_t off = 0;
-    int rc;
-    if (b == NULL)
+    struct store_entries *x = malloc(sizeof *x);
+    if (x == NULL)
         return GL_ENOMEM;
-    gl_buf_init(&b->raw, GL_TILE_BUNDLE_MAX);
-    rc = store_scan_entries(ml->store, index * 256, width, collect, b);
-    for (size_t i = 0; i < b->n && rc == 0; i++) {
-        b->e[i].data = b->raw.data + off;
-        off += b->e[i].len;
-    }
+    int rc = store_read_entries(ml->store, index * 256, width, x);
     if (rc == 0)
-        rc = b->n == width ? gl_tile_bundle_encode(b->e, b->n, out) : GL_ENOTFOUND;
-    gl_buf_release(&b->raw);
-    free(b);
+        rc = gl_tile_bundle_encode(x->e, x->n, out);
+    store_entries_release(x);
+    free(x);
     return rc;
 }
 

@@ -54,10 +54,14 @@
 #include "engine.h"
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
+#include "glasslog/mirror.h"
 #include "logs.h"
 
 #define MIRROR_PENDING_KEEP 8
 #define MIRROR_COMMIT_PACKAGES 32 /* packages per storage commit */
+/* An upload carrying packages may start at most this many entries below
+ * the start of the next entry's package (else 409): one package. */
+#define MIRROR_BELOW_MAX GL_MIRROR_PACKAGE
 
 struct mirror;
 struct store; /* log/store.h */
@@ -82,6 +86,11 @@ struct mirror_result {
     char why[160];     /* otherwise: a one-line reason */
     uint64_t packages; /* packages authenticated in this request */
     uint64_t stored;   /* entries newly stored */
+    /* 202/409: the ticket sealing the checkpoint of size info_size (may
+     * be empty) */
+    uint8_t ticket[GL_MIRROR_TICKET_MAX];
+    size_t ticket_len;
+    int ticket_used; /* upload_end was taken from the request's ticket */
 };
 
 /* Opens (creating when missing) the store of every mirrored log and loads
@@ -121,6 +130,11 @@ int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *n
  * already decompressed) into *r. Worker threads. */
 void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
                         struct mirror_result *r);
+
+/* Counts one add-entries body received gzipped (gzip != 0) or not, and
+ * reads the counts (metrics). Any thread. */
+void mirror_count_upload(struct mirror *m, int gzip);
+void mirror_uploads(struct mirror *m, uint64_t *identity, uint64_t *gzip);
 
 /* The mirror checkpoint of the log whose origin hashes to oh, appended to
  * out. GL_ENOTFOUND if not mirrored or nothing is mirrored yet. */

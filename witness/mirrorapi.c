@@ -5,8 +5,9 @@
  * gunzips (bounded by MIRRORAPI_BODY_MAX, a truncated or over-long stream
  * keeps what decoded), runs mirror_add_entries and hands the result back
  * through after_work on the loop, which replies: 200 with the mirror's
- * cosignature line, 202/409 with text/x.tlog.mirror-info, else the status
- * with a one-line reason. Every reply carries Accept-Encoding: gzip.
+ * cosignature line, 202/409 with text/x.tlog.mirror-info (and its ticket),
+ * else the status with a one-line reason. Every reply carries
+ * Accept-Encoding: gzip. Bodies are counted by encoding (metrics).
  *
  * Reads: the checkpoint and tiles (text errors, as before), and
  * glasslogd's JSON read API under the same prefix (readapi.h, JSON
@@ -100,6 +101,7 @@ static void entries_work(uv_work_t *w)
 {
     struct entries_req *er = w->data;
 
+    mirror_count_upload(er->a->mirror, er->gzip);
     if (er->gzip && gunzip(er) != 0) {
         memset(&er->r, 0, sizeof er->r);
         er->r.status = 503;
@@ -121,7 +123,8 @@ static void entries_done(uv_work_t *w, int status)
     } else if (r->status == 200) {
         gl_http_pending_reply(er->p, 200, TEXT, hdr_post, 2, r->line, r->line_len);
     } else if (r->status == 202 || r->status == 409) {
-        if (gl_mirror_info_format(r->info_size, r->info_next, NULL, 0, &b) == 0)
+        if (gl_mirror_info_format(r->info_size, r->info_next, r->ticket, r->ticket_len,
+                                  &b) == 0)
             gl_http_pending_reply(er->p, r->status, "text/x.tlog.mirror-info", hdr_post,
                                   2, b.data, b.len);
     } else {
@@ -312,6 +315,16 @@ int mirrorapi_metrics(struct api *a, struct gl_buf *b)
                 rc = gl_buf_printf(b, "\"} %llu\n", (unsigned long long)v[k]);
         }
     }
+    uint64_t up[2];
+    mirror_uploads(a->mirror, &up[0], &up[1]);
+    if (rc == 0)
+        rc = gl_buf_printf(b,
+                           "# HELP glasslog_mirror_uploads_total add-entries bodies "
+                           "received, by Content-Encoding.\n"
+                           "# TYPE glasslog_mirror_uploads_total counter\n"
+                           "glasslog_mirror_uploads_total{encoding=\"identity\"} %llu\n"
+                           "glasslog_mirror_uploads_total{encoding=\"gzip\"} %llu\n",
+                           (unsigned long long)up[0], (unsigned long long)up[1]);
     return rc;
 }
 

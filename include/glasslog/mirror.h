@@ -17,6 +17,15 @@
  * each ending "\n": a pending tree size, the next entry (decimal), and a
  * ticket in base64 (possibly empty).
  *
+ * Ticket (opaque to clients; this mirror's own format):
+ *   u8 version (1) || u64 size || root[32] || u16 note length || note ||
+ *   mac[32]
+ * a pending checkpoint (its size, root hash and the log's signed note)
+ * sealed by mac = HMAC-SHA256(key, "glasslog mirror ticket v1\n" ||
+ * SHA-256(origin) || every byte before mac). The key is the mirror's
+ * secret, so a ticket that opens is one this mirror issued for this
+ * origin; the MAC is compared in constant time before any field is used.
+ *
  * Parsers only point into the caller's bytes; every field has a cap
  * (origin GL_MIRROR_ORIGIN_MAX, ticket
  * GL_MIRROR_TICKET_MAX, 256 entries of at most 65535 bytes, 63 hashes).
@@ -37,8 +46,13 @@
 #define GL_MIRROR_PACKAGE 256      /* entries in a full package */
 #define GL_MIRROR_MAX_HASHES 63    /* hashes in a package's proof */
 #define GL_MIRROR_ORIGIN_MAX 65535 /* u16 */
-#define GL_MIRROR_TICKET_MAX 1024  /* what this implementation accepts */
-#define GL_MIRROR_INFO_MAX 2048    /* bytes of a mirror-info body */
+#define GL_MIRROR_TICKET_MAX 2048  /* what this implementation accepts */
+#define GL_MIRROR_INFO_MAX 4096    /* bytes of a mirror-info body */
+#define GL_MIRROR_TICKET_KEY 32    /* bytes of a ticket key */
+/* A ticket's bytes around its note: version, size, root, note length, mac. */
+#define GL_MIRROR_TICKET_OVERHEAD (1 + 8 + GL_HASH_LEN + 2 + 32)
+/* The longest note a ticket can carry. */
+#define GL_MIRROR_TICKET_NOTE_MAX (GL_MIRROR_TICKET_MAX - GL_MIRROR_TICKET_OVERHEAD)
 /* Largest encoded package: 256 entries of 65535 bytes and 63 hashes. */
 #define GL_MIRROR_PACKAGE_MAX                                                            \
     ((size_t)GL_MIRROR_PACKAGE * (2 + 65535) + 1 + GL_MIRROR_MAX_HASHES * GL_HASH_LEN)
@@ -100,5 +114,30 @@ int gl_mirror_info_format(uint64_t size, uint64_t next, const uint8_t *ticket,
  * (both may be NULL to skip it). GL_EPARSE / GL_ETOOBIG with why. */
 int gl_mirror_info_parse(const char *s, size_t n, uint64_t *size, uint64_t *next,
                          uint8_t *ticket, size_t *ticket_len, struct gl_err *why);
+
+/* An opened ticket (note points into the ticket's bytes). */
+struct gl_mirror_ticket {
+    uint64_t size;
+    uint8_t root[GL_HASH_LEN];
+    const char *note;
+    size_t note_len;
+};
+
+/* Appends the ticket of pending checkpoint (size, root, note of note_len
+ * bytes) for the log whose origin hashes to origin_hash, sealed with key,
+ * to out. GL_ETOOBIG if the note is over GL_MIRROR_TICKET_NOTE_MAX
+ * (nothing appended), GL_ECRYPTO if HMAC fails. */
+int gl_mirror_ticket_seal(const uint8_t key[GL_MIRROR_TICKET_KEY],
+                          const uint8_t origin_hash[GL_HASH_LEN], uint64_t size,
+                          const uint8_t root[GL_HASH_LEN], const char *note,
+                          size_t note_len, struct gl_buf *out);
+/* Opens ticket t (n bytes, borrowed: out->note points into it): checks its
+ * length (at most GL_MIRROR_TICKET_MAX) and version, then its MAC under
+ * key and origin_hash in constant time, then its fields. GL_ETOOBIG,
+ * GL_EPARSE (malformed) or GL_EVERIFY (not sealed by key for this
+ * origin), with why. */
+int gl_mirror_ticket_open(const uint8_t key[GL_MIRROR_TICKET_KEY],
+                          const uint8_t origin_hash[GL_HASH_LEN], const uint8_t *t,
+                          size_t n, struct gl_mirror_ticket *out, struct gl_err *why);
 
 #endif

@@ -7,7 +7,11 @@
 # bytes; 422 for a flipped proof hash, an altered entry, a proof into the
 # wrong tree and a 64-hash proof; refused packages of the wrong boundaries;
 # 202 after a truncated body, resumed to 200 (gzip); already stored entries
-# skipped; an unaligned start over stored entries. The mirror checkpoint is
+# skipped; an unaligned start over stored entries; 409 for an upload_start
+# more than one package below the next entry's package. Tickets: an
+# upload_end the mirror no longer remembers is taken on the ticket of its
+# mirror info (202 then 200), and forged, truncated, oversized (400) or
+# other-origin tickets are not trusted. The mirror checkpoint is
 # the log's note plus a mirror cosignature that verifies independently (and
 # no witness cosignature), its tiles equal a recomputation, and it survives
 # a clean restart; an upload interrupted by kill -9 resumes from the
@@ -91,6 +95,11 @@ python3 "$PY" resume "$MURL" "$T/fake.key" || fail "resume after kill -9"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1500 ||
     fail "mirror checkpoint after resume"
 python3 "$TLOG" check-tiles "$MURL/mirror/$FHEX" || fail "tiles after resume"
+
+# tickets: an upload_end out of the mirror's memory, taken on its ticket
+python3 "$PY" tickets "$MURL" "$T/fake.key" || fail "tickets"
+python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1609 ||
+    fail "mirror checkpoint after the ticket uploads"
 
 # a real glasslogd, mirrored: tiles and bundles byte for byte
 start_log "$T/data" --create --batch-ms 2

@@ -1,6 +1,9 @@
 # Goal: a log, two witnesses and a mirror (hosted by witness 1, with its
 # own key) under a policy that requires both witnesses and one of two
-# mirrors. glasslogd pushes to the mirror and then serves the mirror's
+# mirrors. glasslogd pushes to the mirror (every add-entries body gzipped,
+# counted by the mirror's metrics; to a fake second mirror that answers
+# gzip with 415 it resends identity bodies until the fake lists gzip in
+# Accept-Encoding) and then serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
 # that policy offline, refuses it under a policy requiring both mirrors
@@ -30,7 +33,13 @@ start_witness 2 "$T/logs"
     echo "group both 2 w1 w2"
     echo "quorum both"
 } > "$T/witnesses"
-echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL" > "$T/mirrors"
+# mirror2.example: a fake that refuses gzip (415) until it lists it
+spawn fakemirror python3 "$PY" fake-mirror "$T/fake.log" || fail "fake mirror"
+FAKE_PID=$SPAWN_PID
+{
+    echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL"
+    echo "mirror mirror2.example $(cat "$T/m2.key.pub") $SPAWN_URL"
+} > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
 
 echo 'release 3.0' > "$T/app.bin"
@@ -39,6 +48,22 @@ echo 'release 3.0' > "$T/app.bin"
 for i in 1 2 3; do append_one filler "$i" > /dev/null || fail "append filler"; done
 wait_until 20 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror1.example '" ||
     fail "the log never served the mirror's cosignature: $(curl -sf "$LOG_URL/checkpoint"; grep mirror "$LOG_OUT" | tail -5)"
+# glasslogd's uploads arrived gzipped, every one (the mirror lists gzip)
+curl -sf "http://127.0.0.1:$PORT1/metrics" > "$T/metrics" || fail "witness metrics"
+GZ=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="gzip"} \([0-9]*\)$/\1/p' "$T/metrics")
+ID=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="identity"} \([0-9]*\)$/\1/p' "$T/metrics")
+[ -n "$GZ" ] && [ "$GZ" -ge 2 ] && [ "$ID" = 0 ] ||
+    fail "uploads: gzip '$GZ' identity '$ID', want >= 2 (probe and entries) and 0"
+# the fake: gzip refused once, the same body again as identity, identity
+# while its replies list no gzip, gzip again once they do
+wait_until 20 grep -q "^gzip 409$" "$T/fake.log" || fail "no gzip after the 415s: $(cat "$T/fake.log")"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+[ "$(sed -n 1,2p "$T/fake.log" | tr '\n' ,)" = "gzip 415,identity 409," ] ||
+    fail "415 then identity: $(cat "$T/fake.log")"
+[ "$(grep -c '^gzip 415$' "$T/fake.log")" = 1 ] || fail "gzip sent again after a 415: $(cat "$T/fake.log")"
+[ "$(sed -n '/^gzip 409$/q;p' "$T/fake.log" | sed 1d | sort -u)" = "identity 409" ] ||
+    fail "not identity until gzip was listed: $(cat "$T/fake.log")"
+grep -q " 400$" "$T/fake.log" && fail "a body the fake could not read: $(cat "$T/fake.log")"
 
 W12="witness w1 $(cat "$T/w1.key.pub")
 witness w2 $(cat "$T/w2.key.pub")"

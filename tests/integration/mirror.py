@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey, Ed25519PublicKey)
 
 EM = "\u2014"
-NFAKE = 1500 # entries of the fake log
+NFAKE = 1620 # entries of the fake log
 
 def largest_pow2_below(n):
     k = 1
@@ -226,8 +226,17 @@ def protocol(murl, keyfile, mvkey):
     line = rb.decode()
     if not line.startswith(EM + " ") or not line.endswith("\n") or line.count("\n") != 1:
         fail("200 body is not one signature line: %r" % rb)
-    # the same again: every entry is stored already (skipped) -> 200
-    st, rb = m.add(header(O, 0, 600) + b"".join(pk), want=200, why="all stored")
+    # too far below the next entry (600): an upload carrying packages may
+    # start at most one package (256) below 512, the next entry's package
+    st, rb = m.add(header(O, 0, 600) + b"".join(pk), want=409, why="start too far below")
+    expect_info(rb, 600, 600, "start too far below")
+    st, rb = m.add(header(O, 255, 600) + b"".join(packages(E, L, 255, 600)), want=409,
+                   why="start 255")
+    # the lowest start taken: every entry is stored already (skipped) -> 200
+    st, rb = m.add(header(O, 256, 600) + b"".join(packages(E, L, 256, 600)), want=200,
+                   why="all stored")
+    # an empty upload re-verifies nothing: any start = end is judged by end only
+    st, rb = m.add(header(O, 600, 600), want=200, why="empty upload at 600")
     # stale: 600 stays a known pending size after the next add-checkpoint,
     # but the mirror checkpoint passes it later
     st, ct, rb = add_checkpoint(murl, log, 600, 1000)
@@ -266,6 +275,90 @@ def resume(murl, keyfile):
     expect_info(rb, 1500, 1024, "after restart")
     pk = packages(log.entries, log.leaves, 1024, 1500)
     m.add(header(log.origin, 1024, 1500) + b"".join(pk), want=200, why="resume after restart")
+
+def tickets(murl, keyfile):
+    """With the mirror at 1500: a ticket lets the mirror take an upload_end
+    it no longer remembers (pushed out of its last 8 pending sizes); a
+    forged, truncated, oversized or other log's ticket is not trusted."""
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    m = Mirror(murl)
+    E, L, O = log.entries, log.leaves, log.origin
+    st, ct, rb = add_checkpoint(murl, log, 1500, 1600)
+    if st != 200: fail("add-checkpoint 1600: %d %r" % (st, rb))
+    st, rb = m.add(header(O, 0, 0), want=409, why="probe at 1600")
+    size, nxt, tb64 = info(rb)
+    if (size, nxt) != (1600, 1500): fail("probe at 1600: %d %d" % (size, nxt))
+    ticket = base64.b64decode(tb64)
+    if len(ticket) < 100: fail("ticket of %d bytes for a checkpoint with its note" % len(ticket))
+    # nine newer pending checkpoints: 1600 leaves the ring of 8
+    for n in range(1601, 1610):
+        st, ct, rb = add_checkpoint(murl, log, n - 1, n)
+        if st != 200: fail("add-checkpoint %d: %d %r" % (n, st, rb))
+    pk = packages(E, L, 1500, 1600)
+    assert len(pk) == 2
+    st, rb = m.add(header(O, 1500, 1600) + pk[0], want=409, why="forgotten 1600, no ticket")
+    expect_info(rb, 1609, 1500, "forgotten 1600")
+    forged = [bytes([ticket[0]]) + bytes([ticket[1] ^ 1]) + ticket[2:],  # another size
+              ticket[:-1] + bytes([ticket[-1] ^ 0x80]),                   # the MAC
+              ticket[:-1], ticket[:40], b"\x01" * 75, b"\x02" + ticket[1:]]
+    for i, t in enumerate(forged):
+        st, rb = m.add(header(O, 1500, 1600, t) + pk[0], want=409, why="forged ticket %d" % i)
+        expect_info(rb, 1609, 1500, "forged ticket %d" % i)
+    m.add(header(O, 1500, 1600, b"\x01" * 2049) + pk[0], want=400, why="2049-byte ticket")
+    # the ticket is bound to its origin (the other mirrored log has no 1600)
+    m.add(header("example.com/log", 0, 1600, ticket), want=409, why="other log's ticket")
+    # the genuine ticket: a prefix (202, whose ticket is for 1600 again), then the rest
+    st, rb = m.add(header(O, 1500, 1600, ticket) + pk[0], want=202, why="ticket, first package")
+    size, nxt, tb64 = info(rb)
+    if (size, nxt) != (1600, 1536): fail("202 with a ticket: %d %d" % (size, nxt))
+    pk2 = packages(E, L, 1536, 1600)
+    st, rb = m.add(header(O, 1536, 1600, base64.b64decode(tb64)) + b"".join(pk2), want=200,
+                   why="ticket, the rest")
+    # a ticket never overrides a remembered size: 1609 works without one
+    pk3 = packages(E, L, 1600, 1609)
+    m.add(header(O, 1600, 1609, b"junk") + b"".join(pk3), want=200, why="1609, junk ticket")
+
+def fake_mirror(logf):
+    """A mirror that refuses gzip bodies (415, no Accept-Encoding) until it
+    has answered 4 identity bodies, then lists gzip in Accept-Encoding and
+    takes them. Every add-entries is a 409 at pending size 0 (the client
+    never gets further), every add-checkpoint a 200. One line a request to
+    logf: the body's encoding and the status. Prints "(port N)" to stderr
+    (lib.sh spawn)."""
+    import http.server
+    state = {"identity": 0}
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path == "/add-checkpoint":
+                return self.reply(200, b"", "text/plain", False)
+            enc = self.headers.get("Content-Encoding", "identity")
+            advertise = state["identity"] >= 4
+            if enc == "gzip" and not advertise:
+                st = 415
+            else:
+                st = 409
+                try:
+                    plain = gzip.decompress(body) if enc == "gzip" else body
+                    if len(plain) < 20 or plain[2:2 + int.from_bytes(plain[:2], "big")] != b"example.com/log":
+                        st = 400
+                except Exception:
+                    st = 400
+                if enc != "gzip": state["identity"] += 1
+            with open(logf, "a") as f: f.write("%s %d\n" % (enc, st))
+            if st == 409: self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info", advertise)
+            else: self.reply(st, b"refused\n", "text/plain", advertise)
+        def reply(self, st, body, ct, advertise):
+            self.send_response(st)
+            self.send_header("Content-Type", ct)
+            self.send_header("Content-Length", str(len(body)))
+            if advertise: self.send_header("Accept-Encoding", "gzip")
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *a): pass
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
+    srv.serve_forever()
 
 def serve_check(prefix, keyfile, vkeyfile, size):
     """The mirror checkpoint: the fake log's note of size plus one valid
@@ -308,8 +401,13 @@ def fork(wurl, murl, keyfile, size):
     fk = FakeLog(Signer(open(keyfile).read()), size, seed=99)
     st, ct, rb = post(wurl + "/add-checkpoint", ("old %d\n\n" % size + fk.note(size)).encode())
     if st != 422: fail("forked checkpoint: witness answered %d %r" % (st, rb))
+    # the fork's last package (a start the mirror takes: within one package
+    # of its next entry, size) fails its proof; from 0 it is too far below
+    s = (size - 1) // 256 * 256
+    pk = packages(fk.entries, fk.leaves, s, size)
+    Mirror(murl).add(header(fk.origin, s, size) + pk[0], want=422, why="fork's entries")
     pk = packages(fk.entries, fk.leaves, 0, size)
-    Mirror(murl).add(header(fk.origin, 0, size) + pk[0], want=422, why="fork's entries")
+    Mirror(murl).add(header(fk.origin, 0, size) + pk[0], want=409, why="fork from 0")
 
 def probe(murl, origin):
     """Prints the mirror's pending size and next entry (an empty upload)."""
@@ -339,6 +437,8 @@ if __name__ == "__main__":
     elif cmd == "serve-check": serve_check(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "partial": partial(sys.argv[2], sys.argv[3])
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
+    elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
+    elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])

@@ -10,6 +10,7 @@
  */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "glasslog/buf.h"
@@ -335,6 +336,68 @@ static void test_info(void **state)
     gl_buf_release(&b);
 }
 
+static void test_ticket(void **state)
+{
+    (void)state;
+    uint8_t key[GL_MIRROR_TICKET_KEY], oh[GL_HASH_LEN], root[GL_HASH_LEN];
+    static const char note[] = "example.com/log\n1600\nroot\n\nsig line\n";
+    struct gl_mirror_ticket t;
+    struct gl_err why;
+    struct gl_buf b;
+    memset(key, 7, sizeof key);
+    memset(oh, 9, sizeof oh);
+    memset(root, 0x22, sizeof root);
+    gl_buf_init(&b, GL_MIRROR_TICKET_MAX);
+    assert_int_equal(
+        gl_mirror_ticket_seal(key, oh, 1600, root, note, sizeof note - 1, &b), 0);
+    assert_int_equal(b.len, GL_MIRROR_TICKET_OVERHEAD + sizeof note - 1);
+    assert_int_equal(b.data[0], 1);
+    assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len, &t, &why), 0);
+    assert_true(t.size == 1600);
+    assert_memory_equal(t.root, root, GL_HASH_LEN);
+    assert_int_equal(t.note_len, sizeof note - 1);
+    assert_memory_equal(t.note, note, sizeof note - 1);
+    /* another origin, another key, one bit changed anywhere, cut short */
+    oh[0] ^= 1;
+    assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len, &t, &why), GL_EVERIFY);
+    oh[0] ^= 1;
+    key[31] ^= 1;
+    assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len, &t, &why), GL_EVERIFY);
+    key[31] ^= 1;
+    for (size_t i = 1; i < b.len; i++) {
+        b.data[i] ^= 0x10;
+        assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len, &t, &why),
+                         GL_EVERIFY);
+        b.data[i] ^= 0x10;
+    }
+    b.data[0] = 2;
+    assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len, &t, &why), GL_EPARSE);
+    b.data[0] = 1;
+    assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len - 1, &t, &why),
+                     GL_EVERIFY);
+    assert_int_equal(
+        gl_mirror_ticket_open(key, oh, b.data, GL_MIRROR_TICKET_OVERHEAD - 1, &t, &why),
+        GL_EPARSE);
+    assert_int_equal(
+        gl_mirror_ticket_open(key, oh, b.data, GL_MIRROR_TICKET_MAX + 1, &t, &why),
+        GL_ETOOBIG);
+    /* the longest note fits; one byte more does not, and appends nothing */
+    char *big = calloc(1, GL_MIRROR_TICKET_NOTE_MAX + 1);
+    assert_non_null(big);
+    gl_buf_reset(&b);
+    assert_int_equal(
+        gl_mirror_ticket_seal(key, oh, 5, root, big, GL_MIRROR_TICKET_NOTE_MAX, &b), 0);
+    assert_int_equal(b.len, GL_MIRROR_TICKET_MAX);
+    assert_int_equal(gl_mirror_ticket_open(key, oh, b.data, b.len, &t, &why), 0);
+    gl_buf_reset(&b);
+    assert_int_equal(
+        gl_mirror_ticket_seal(key, oh, 5, root, big, GL_MIRROR_TICKET_NOTE_MAX + 1, &b),
+        GL_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    free(big);
+    gl_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_packages_near_1000),
         cmocka_unit_test(test_refused_bounds),
         cmocka_unit_test(test_header),
+        cmocka_unit_test(test_ticket),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_package),
         cmocka_unit_test(test_info),
