@@ -24,6 +24,7 @@
 #include "glasslog/statement.h"
 #include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
+#include "json.h"
 #include "text.h"
 
 #define LOOKUP_MAX 100
@@ -327,27 +328,33 @@ static void add_finish(struct add_req *ar)
     free(ar);
 }
 
-/* Answers an append whose entry is in the served checkpoint. */
+/* Answers an append whose entry is in the served checkpoint:
+ * {"index":N,"leaf_hash":"hex","duplicate":B,"proof":"tlog-proof"}, written
+ * directly (gl_json_append_*), byte for byte what cJSON would print. */
 static void add_reply(struct add_req *ar)
 {
-    struct gl_buf proof;
-    uint64_t index = ar->index;
-    int dup = ar->dup;
-    cJSON *obj;
+    struct gl_buf proof, body;
     char hex[65];
+    int err;
 
     gl_buf_init(&proof, 1 << 16);
-    obj = cJSON_CreateObject();
+    gl_buf_init(&body, (1 << 17) + 256); /* the proof escaped, and the rest */
     hex32(ar->leaf, hex);
-    if (obj == NULL || api_tlogproof(ar->api, index, &proof) != 0 ||
-        !cJSON_AddNumberToObject(obj, "index", (double)index) ||
-        !cJSON_AddStringToObject(obj, "leaf_hash", hex) ||
-        !cJSON_AddBoolToObject(obj, "duplicate", dup) ||
-        !cJSON_AddStringToObject(obj, "proof", (const char *)proof.data)) {
-        cJSON_Delete(obj);
-        obj = NULL;
-    }
-    reply_json(NULL, ar->p, 200, obj);
+    if ((err = api_tlogproof(ar->api, ar->index, &proof)) != 0 ||
+        (err = gl_buf_append_str(&body, "{\"index\":")) != 0 ||
+        (err = gl_json_append_u64(&body, ar->index)) != 0 ||
+        (err = gl_buf_append_str(&body, ",\"leaf_hash\":\"")) != 0 ||
+        (err = gl_buf_append(&body, hex, 64)) != 0 ||
+        (err = gl_buf_append_str(&body, ar->dup ? "\",\"duplicate\":true,\"proof\":"
+                                                : "\",\"duplicate\":false,\"proof\":")) !=
+            0 ||
+        (err = gl_json_append_string(&body, (const char *)proof.data, proof.len)) != 0 ||
+        (err = gl_buf_putc(&body, '}')) != 0)
+        gl_http_pending_reply_error(ar->p, 500, "out of memory");
+    else
+        gl_http_pending_reply(ar->p, 200, "application/json", hdr_nocache, 1, body.data,
+                              body.len);
+    gl_buf_release(&body);
     gl_buf_release(&proof);
     add_finish(ar);
 }
