@@ -9,6 +9,7 @@
  */
 #include "api.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,7 @@ out:
 struct add_req {
     struct api *api;
     struct add_req *prev, *next; /* in api->waiting while parked */
+    struct add_req *vnext;       /* in the verify queue, then in its chunk */
     uint64_t index;
     int dup;
     struct gl_http_pending *p;
@@ -455,22 +457,69 @@ static void add_done(void *arg, int status, uint64_t index, int dup)
     park(ar->api, ar); /* until the witnesses' quorum covers the entry */
 }
 
+/* Signature checks leave the loop thread in chunks: at most one per
+ * threadpool thread in flight (api->verify_slots); appends arriving
+ * meanwhile wait in api->vq and leave together when a chunk comes back.
+ * So under load one hand-off (a queue lock, a worker wakeup, an async
+ * wakeup of the loop) carries many appends, and alone an append still
+ * leaves at once. Invariant: vq is empty unless every slot is busy. */
 static void add_verify_work(uv_work_t *w)
 {
-    struct add_req *ar = w->data;
-
-    ar->verify_rc = gl_statement_verify(&ar->st, &ar->key, 1, NULL);
-    if (ar->verify_rc == 0)
-        ar->verify_rc = gl_merkle_leaf_hash(ar->data, ar->len, ar->leaf);
+    for (struct add_req *ar = w->data; ar != NULL; ar = ar->vnext) {
+        ar->verify_rc = gl_statement_verify(&ar->st, &ar->key, 1, NULL);
+        if (ar->verify_rc == 0)
+            ar->verify_rc = gl_merkle_leaf_hash(ar->data, ar->len, ar->leaf);
+    }
 }
 
 static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig,
                                size_t *index);
+static void add_verify_after(uv_work_t *w, int status);
 
-static void add_verify_after(uv_work_t *w, int status)
+/* The threadpool's size (main.c sets UV_THREADPOOL_SIZE; libuv's default
+ * is 4). */
+static size_t verify_slots(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v != NULL ? strtol(v, NULL, 10) : 4;
+
+    return n < 1 ? 1 : n > 1024 ? 1024 : (size_t)n;
+}
+
+/* Hands the queued appends to the free threadpool slots, spread evenly. */
+static void add_verify_dispatch(struct api *a)
+{
+    if (a->verify_slots == 0)
+        a->verify_slots = verify_slots();
+    while (a->vq != NULL && a->verify_inflight < a->verify_slots) {
+        size_t k = (a->vq_len + (a->verify_slots - a->verify_inflight) - 1) /
+                   (a->verify_slots - a->verify_inflight);
+        struct add_req *head = a->vq, *last = head;
+        for (size_t i = 1; i < k; i++)
+            last = last->vnext;
+        a->vq = last->vnext;
+        a->vq_len -= k;
+        last->vnext = NULL;
+        head->work.data = head;
+        if (uv_queue_work(a->loop, &head->work, add_verify_work, add_verify_after) == 0) {
+            a->verify_inflight++;
+            continue;
+        }
+        for (struct add_req *ar = head, *next; ar != NULL; ar = next) {
+            next = ar->vnext;
+            a->adds_in_verify--;
+            seq_unreserve(a->seq);
+            gl_http_pending_reply_error(ar->p, 503, "cannot queue the signature check");
+            add_finish(ar);
+        }
+    }
+    assert(a->vq == NULL || a->verify_inflight == a->verify_slots);
+}
+
+/* One verified (or refused) append, on the loop thread. */
+static void add_verified(struct add_req *ar, int status)
 {
     struct entryindex ix;
-    struct add_req *ar = w->data;
     struct api *a = ar->api;
     int rc;
 
@@ -501,6 +550,19 @@ static void add_verify_after(uv_work_t *w, int status)
         gl_http_pending_reply_error(ar->p, 503, "out of memory");
         add_finish(ar);
     }
+}
+
+static void add_verify_after(uv_work_t *w, int status)
+{
+    struct add_req *ar = w->data, *next;
+    struct api *a = ar->api;
+
+    a->verify_inflight--;
+    for (; ar != NULL; ar = next) {
+        next = ar->vnext;
+        add_verified(ar, status);
+    }
+    add_verify_dispatch(a);
 }
 
 /* 1 if a submitter key has the statement signature's name and key ID;
@@ -572,14 +634,15 @@ static int api_add(struct api *a, struct gl_http_req *req)
     }
     if ((rc = gl_http_defer(req, &ar->p)) != 0)
         goto fail;
-    ar->work.data = ar;
-    if (uv_queue_work(a->loop, &ar->work, add_verify_work, add_verify_after) != 0) {
-        gl_http_pending_reply_error(ar->p, 503, "cannot queue the signature check");
-        gl_http_pending_release(ar->p);
-        rc = 0;
-        goto fail;
-    }
+    ar->vnext = NULL;
+    if (a->vq != NULL)
+        a->vq_tail->vnext = ar;
+    else
+        a->vq = ar;
+    a->vq_tail = ar;
+    a->vq_len++;
     a->adds_in_verify++;
+    add_verify_dispatch(a);
     return 0;
 fail:
     seq_unreserve(a->seq);
