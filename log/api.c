@@ -486,14 +486,14 @@ static size_t verify_slots(void)
     return n < 1 ? 1 : n > 1024 ? 1024 : (size_t)n;
 }
 
-/* Hands the queued appends to the free threadpool slots, spread evenly. */
+/* Hands the queued appends to the free threadpool slots, each a share. */
 static void add_verify_dispatch(struct api *a)
 {
     if (a->verify_slots == 0)
         a->verify_slots = verify_slots();
     while (a->vq != NULL && a->verify_inflight < a->verify_slots) {
-        size_t k = (a->vq_len + (a->verify_slots - a->verify_inflight) - 1) /
-                   (a->verify_slots - a->verify_inflight);
+        /* a 1/slots share: a thread that frees up soon finds work left */
+        size_t k = (a->vq_len + a->verify_slots - 1) / a->verify_slots;
         struct add_req *head = a->vq, *last = head;
         for (size_t i = 1; i < k; i++)
             last = last->vnext;
