@@ -335,23 +335,22 @@ static void add_finish(struct add_req *ar)
  * directly (gl_json_append_*), byte for byte what cJSON would print. */
 static void add_reply(struct add_req *ar)
 {
+    static const char *const dup_field[2] = {"\",\"duplicate\":false,\"proof\":",
+                                             "\",\"duplicate\":true,\"proof\":"};
     struct gl_buf proof, body;
     char hex[65];
-    int err;
 
     gl_buf_init(&proof, 1 << 16);
     gl_buf_init(&body, (1 << 17) + 256); /* the proof escaped, and the rest */
     hex32(ar->leaf, hex);
-    if ((err = api_tlogproof(ar->api, ar->index, &proof)) != 0 ||
-        (err = gl_buf_append_str(&body, "{\"index\":")) != 0 ||
-        (err = gl_json_append_u64(&body, ar->index)) != 0 ||
-        (err = gl_buf_append_str(&body, ",\"leaf_hash\":\"")) != 0 ||
-        (err = gl_buf_append(&body, hex, 64)) != 0 ||
-        (err = gl_buf_append_str(&body, ar->dup ? "\",\"duplicate\":true,\"proof\":"
-                                                : "\",\"duplicate\":false,\"proof\":")) !=
-            0 ||
-        (err = gl_json_append_string(&body, (const char *)proof.data, proof.len)) != 0 ||
-        (err = gl_buf_putc(&body, '}')) != 0)
+    if (api_tlogproof(ar->api, ar->index, &proof) != 0 ||
+        gl_buf_append_str(&body, "{\"index\":") != 0 ||
+        gl_json_append_u64(&body, ar->index) != 0 ||
+        gl_buf_append_str(&body, ",\"leaf_hash\":\"") != 0 ||
+        gl_buf_append(&body, hex, 64) != 0 ||
+        gl_buf_append_str(&body, dup_field[ar->dup != 0]) != 0 ||
+        gl_json_append_string(&body, (const char *)proof.data, proof.len) != 0 ||
+        gl_buf_putc(&body, '}') != 0)
         gl_http_pending_reply_error(ar->p, 500, "out of memory");
     else
         gl_http_pending_reply(ar->p, 200, "application/json", hdr_nocache, 1, body.data,
@@ -493,12 +492,13 @@ static void add_verify_dispatch(struct api *a)
         a->verify_slots = verify_slots();
     while (a->vq != NULL && a->verify_inflight < a->verify_slots) {
         /* a 1/slots share: a thread that frees up soon finds work left */
-        size_t k = (a->vq_len + a->verify_slots - 1) / a->verify_slots;
+        size_t k = (a->vq_len + a->verify_slots - 1) / a->verify_slots, taken = 1;
         struct add_req *head = a->vq, *last = head;
-        for (size_t i = 1; i < k; i++)
+        for (; taken < k && last->vnext != NULL; taken++)
             last = last->vnext;
+        assert(taken == k); /* vq_len counts vq */
         a->vq = last->vnext;
-        a->vq_len -= k;
+        a->vq_len -= taken;
         last->vnext = NULL;
         head->work.data = head;
         if (uv_queue_work(a->loop, &head->work, add_verify_work, add_verify_after) == 0) {
