@@ -9,6 +9,7 @@
  */
 #include "api.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #include "glasslog/merkle.h"
 #include "glasslog/statement.h"
 #include "glasslog/tile.h"
+#include "glasslog/tlogproof.h"
+#include "json.h"
 #include "readapi.h"
 #include "text.h"
 
@@ -69,13 +72,6 @@ static int reply_limited(struct gl_http_req *req, uint64_t seconds)
 static void hex32(const uint8_t h[GL_HASH_LEN], char out[65])
 {
     gl_hex_encode(h, GL_HASH_LEN, out, 65);
-}
-
-/* Sends a cJSON object (consumed) as the reply (readapi.h). */
-static int reply_json(struct gl_http_req *req, struct gl_http_pending *p, int status,
-                      cJSON *obj)
-{
-    return readapi_reply_json(req, p, status, obj);
 }
 
 /* note with the cosignature lines of the mirrors that hold its text
@@ -148,6 +144,7 @@ static int api_tlogproof(struct api *a, uint64_t index, struct gl_buf *out)
 struct add_req {
     struct api *api;
     struct add_req *prev, *next; /* in api->waiting while parked */
+    struct add_req *vnext;       /* in the verify queue, then in its chunk */
     uint64_t index;
     int dup;
     struct gl_http_pending *p;
@@ -168,27 +165,32 @@ static void add_finish(struct add_req *ar)
     free(ar);
 }
 
-/* Answers an append whose entry is in the served checkpoint. */
+/* Answers an append whose entry is in the served checkpoint:
+ * {"index":N,"leaf_hash":"hex","duplicate":B,"proof":"tlog-proof"}, written
+ * directly (gl_json_append_*), byte for byte what cJSON would print. */
 static void add_reply(struct add_req *ar)
 {
-    struct gl_buf proof;
-    uint64_t index = ar->index;
-    int dup = ar->dup;
-    cJSON *obj;
+    static const char *const dup_field[2] = {"\",\"duplicate\":false,\"proof\":",
+                                             "\",\"duplicate\":true,\"proof\":"};
+    struct gl_buf proof, body;
     char hex[65];
 
     gl_buf_init(&proof, 1 << 16);
-    obj = cJSON_CreateObject();
+    gl_buf_init(&body, (1 << 17) + 256); /* the proof escaped, and the rest */
     hex32(ar->leaf, hex);
-    if (obj == NULL || api_tlogproof(ar->api, index, &proof) != 0 ||
-        !cJSON_AddNumberToObject(obj, "index", (double)index) ||
-        !cJSON_AddStringToObject(obj, "leaf_hash", hex) ||
-        !cJSON_AddBoolToObject(obj, "duplicate", dup) ||
-        !cJSON_AddStringToObject(obj, "proof", (const char *)proof.data)) {
-        cJSON_Delete(obj);
-        obj = NULL;
-    }
-    reply_json(NULL, ar->p, 200, obj);
+    if (api_tlogproof(ar->api, ar->index, &proof) != 0 ||
+        gl_buf_append_str(&body, "{\"index\":") != 0 ||
+        gl_json_append_u64(&body, ar->index) != 0 ||
+        gl_buf_append_str(&body, ",\"leaf_hash\":\"") != 0 ||
+        gl_buf_append(&body, hex, 64) != 0 ||
+        gl_buf_append_str(&body, dup_field[ar->dup != 0]) != 0 ||
+        gl_json_append_string(&body, (const char *)proof.data, proof.len) != 0 ||
+        gl_buf_putc(&body, '}') != 0)
+        gl_http_pending_reply_error(ar->p, 500, "out of memory");
+    else
+        gl_http_pending_reply(ar->p, 200, "application/json", hdr_nocache, 1, body.data,
+                              body.len);
+    gl_buf_release(&body);
     gl_buf_release(&proof);
     add_finish(ar);
 }
@@ -289,22 +291,70 @@ static void add_done(void *arg, int status, uint64_t index, int dup)
     park(ar->api, ar); /* until the witnesses' quorum covers the entry */
 }
 
+/* Signature checks leave the loop thread in chunks: at most one per
+ * threadpool thread in flight (api->verify_slots); appends arriving
+ * meanwhile wait in api->vq and leave together when a chunk comes back.
+ * So under load one hand-off (a queue lock, a worker wakeup, an async
+ * wakeup of the loop) carries many appends, and alone an append still
+ * leaves at once. Invariant: vq is empty unless every slot is busy. */
 static void add_verify_work(uv_work_t *w)
 {
-    struct add_req *ar = w->data;
-
-    ar->verify_rc = gl_statement_verify(&ar->st, &ar->key, 1, NULL);
-    if (ar->verify_rc == 0)
-        ar->verify_rc = gl_merkle_leaf_hash(ar->data, ar->len, ar->leaf);
+    for (struct add_req *ar = w->data; ar != NULL; ar = ar->vnext) {
+        ar->verify_rc = gl_statement_verify(&ar->st, &ar->key, 1, NULL);
+        if (ar->verify_rc == 0)
+            ar->verify_rc = gl_merkle_leaf_hash(ar->data, ar->len, ar->leaf);
+    }
 }
 
 static int add_known_submitter(const struct api *a, const struct gl_note_sig *sig,
                                size_t *index);
+static void add_verify_after(uv_work_t *w, int status);
 
-static void add_verify_after(uv_work_t *w, int status)
+/* The threadpool's size (main.c sets UV_THREADPOOL_SIZE; libuv's default
+ * is 4). */
+static size_t verify_slots(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v != NULL ? strtol(v, NULL, 10) : 4;
+
+    return n < 1 ? 1 : n > 1024 ? 1024 : (size_t)n;
+}
+
+/* Hands the queued appends to the free threadpool slots, each a share. */
+static void add_verify_dispatch(struct api *a)
+{
+    if (a->verify_slots == 0)
+        a->verify_slots = verify_slots();
+    while (a->vq != NULL && a->verify_inflight < a->verify_slots) {
+        /* a 1/slots share: a thread that frees up soon finds work left */
+        size_t k = (a->vq_len + a->verify_slots - 1) / a->verify_slots, taken = 1;
+        struct add_req *head = a->vq, *last = head;
+        for (; taken < k && last->vnext != NULL; taken++)
+            last = last->vnext;
+        assert(taken == k); /* vq_len counts vq */
+        a->vq = last->vnext;
+        a->vq_len -= taken;
+        last->vnext = NULL;
+        head->work.data = head;
+        if (uv_queue_work(a->loop, &head->work, add_verify_work, add_verify_after) == 0) {
+            a->verify_inflight++;
+            continue;
+        }
+        for (struct add_req *ar = head, *next; ar != NULL; ar = next) {
+            next = ar->vnext;
+            a->adds_in_verify--;
+            seq_unreserve(a->seq);
+            gl_http_pending_reply_error(ar->p, 503, "cannot queue the signature check");
+            add_finish(ar);
+        }
+    }
+    assert(a->vq == NULL || a->verify_inflight == a->verify_slots);
+}
+
+/* One verified (or refused) append, on the loop thread. */
+static void add_verified(struct add_req *ar, int status)
 {
     struct entryindex ix;
-    struct add_req *ar = w->data;
     struct api *a = ar->api;
     int rc;
 
@@ -336,6 +386,19 @@ static void add_verify_after(uv_work_t *w, int status)
         gl_http_pending_reply_error(ar->p, 503, "out of memory");
         add_finish(ar);
     }
+}
+
+static void add_verify_after(uv_work_t *w, int status)
+{
+    struct add_req *ar = w->data, *next;
+    struct api *a = ar->api;
+
+    a->verify_inflight--;
+    for (; ar != NULL; ar = next) {
+        next = ar->vnext;
+        add_verified(ar, status);
+    }
+    add_verify_dispatch(a);
 }
 
 /* 1 if a submitter key has the statement signature's name and key ID;
@@ -409,14 +472,15 @@ static int api_add(struct api *a, struct gl_http_req *req)
     }
     if ((rc = gl_http_defer(req, &ar->p)) != 0)
         goto fail;
-    ar->work.data = ar;
-    if (uv_queue_work(a->loop, &ar->work, add_verify_work, add_verify_after) != 0) {
-        gl_http_pending_reply_error(ar->p, 503, "cannot queue the signature check");
-        gl_http_pending_release(ar->p);
-        rc = 0;
-        goto fail;
-    }
+    ar->vnext = NULL;
+    if (a->vq != NULL)
+        a->vq_tail->vnext = ar;
+    else
+        a->vq = ar;
+    a->vq_tail = ar;
+    a->vq_len++;
     a->adds_in_verify++;
+    add_verify_dispatch(a);
     return 0;
 fail:
     seq_unreserve(a->seq);

@@ -31,8 +31,11 @@ struct api {
     size_t nsubmitters;
     struct ratelimit *limits; /* nsubmitters buckets, submitters' order; NULL: none */
     unsigned checkpoint_interval_s;
-    size_t adds_in_verify; /* signature checks on the threadpool */
-    struct publish *pub;   /* witness cosigning, NULL without witnesses */
+    size_t adds_in_verify; /* signature checks queued or on the threadpool */
+    /* appends waiting for a threadpool slot (api.c: add_verify_dispatch) */
+    struct add_req *vq, *vq_tail;
+    size_t vq_len, verify_inflight, verify_slots; /* slots 0: not yet known */
+    struct publish *pub; /* witness cosigning, NULL without witnesses */
     /* Appends durable but not yet in the served checkpoint ("parked"):
      * a doubly linked list of at most waiting_max; one whose client
      * leaves is freed at once. */

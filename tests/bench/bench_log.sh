@@ -12,6 +12,12 @@
 #                                    just before and one just after step 3
 #   3. append_durable, append_p50/p99_ms, ratio_append_vs_verify,
 #      cpu_glasslogd_us_per_append   loadgen append -c 256, every proof checked
+#      ref_ed25519_verify_cpu_us     CPU time of one verify on one thread
+#                                    (loadgen ref-verify -t 1, the mean of
+#                                    one run before and one after the heavy run)
+#      append_cpu_per_verify         glasslogd's CPU time (utime + stime of
+#                                    all its threads, /proc/PID/stat) per
+#                                    append, over ref_ed25519_verify_cpu_us
 #   4. loadgen verify                random entries + proofs vs /checkpoint
 #   5. tiles_glasslogd, ref_tiles_nginx, ratio_tiles_vs_nginx: wrk over the
 #      full level-0 and level-1 tiles, from glasslogd and from nginx serving
@@ -137,6 +143,10 @@ printf '%s\n' "$out" | sed -n 's/^bench append_p\(50\|99\)_ms /bench append_ligh
 # averaged: on a shared VM the machine's speed drifts within a minute.
 out=$("$GL_LOADGEN" ref-verify --seconds 2)
 REF_BEFORE=$(figure ref_ed25519_verify_allcores "$out")
+# The CPU time of one verify on one thread: the reference of
+# append_cpu_per_verify (CPU time barely depends on the machine's load).
+out=$("$GL_LOADGEN" ref-verify -t 1 --seconds 1)
+VERIFY_US_BEFORE=$(figure ref_ed25519_verify_cpu_us "$out")
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$LOG_PID/stat"; }
 TICKS_BEFORE=$(cpu_ticks)
@@ -151,9 +161,17 @@ echo "bench ref_ed25519_verify_allcores $REF_VERIFY verifies/s"
 echo "$out"
 APPENDS=$(figure append_durable "$out")
 echo "bench ratio_append_vs_verify $(ratio "$APPENDS" "$REF_VERIFY") ratio"
-# glasslogd's CPU time (all threads) per heavy-run append, signature check included.
-awk -v t="$TICKS" -v hz="$(getconf CLK_TCK)" -v n="$N" \
-    'BEGIN { printf "bench cpu_glasslogd_us_per_append %.0f us\n", t / hz * 1e6 / n }'
+# glasslogd's CPU time (all threads) per heavy-run append, signature check
+# included, and its ratio to one verify's CPU time (the mean of one
+# single-thread run before and one after the heavy run).
+out=$("$GL_LOADGEN" ref-verify -t 1 --seconds 1)
+VERIFY_US_AFTER=$(figure ref_ed25519_verify_cpu_us "$out")
+APPEND_US=$(awk -v t="$TICKS" -v hz="$(getconf CLK_TCK)" -v n="$N" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+VERIFY_US=$(awk -v a="$VERIFY_US_BEFORE" -v b="$VERIFY_US_AFTER" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+echo "bench cpu_glasslogd_us_per_append $APPEND_US us"
+echo "bench ref_ed25519_verify_cpu_us $VERIFY_US us"
+echo "bench append_cpu_per_verify $(ratio "$APPEND_US" "$VERIFY_US") ratio"
 
 "$GL_LOADGEN" verify --log "$URL" --log-vkey "$VKEY" -n 200
 

@@ -19,7 +19,9 @@
  *   verify      fetches /checkpoint and K random entries with inclusion
  *               proofs by index, and checks them all with the library.
  *   ref-verify  the same-run reference figure: Ed25519 verifies/s on all
- *               cores over statement-sized messages.
+ *               cores over statement-sized messages, and the CPU time of
+ *               one verification (thread CPU time, immune to the other
+ *               loads of a shared machine).
  *
  * Design of `append`. One thread drives a libcurl multi handle in
  * multi-socket mode over epoll, so a wakeup costs only the sockets that
@@ -124,6 +126,7 @@ static const char usage[] =
     "                   NAME_acked_fraction\n"
     "verify      check K random entries and inclusion proofs against /checkpoint\n"
     "ref-verify  Ed25519 verifies/s on THREADS threads (default: all cores)\n"
+    "            and the thread CPU time of one verify\n"
     "            for SEC seconds (3)\n"
     "Exit: 0 ok, 2 verification failure, 3 usage, I/O or network error.\n";
 
@@ -1272,14 +1275,24 @@ struct refv_job {
     const struct gl_statement *st; /* what the log verifies per append */
     const uint8_t *pub;
     double seconds, rate;
+    double cpu_us; /* thread CPU time per verify, in microseconds */
     int rc;
 };
+
+/* The calling thread's CPU time in seconds. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void *refv_thread(void *arg)
 {
     struct refv_job *j = arg;
     uint64_t n = 0;
-    double t0 = now(), t;
+    double t0 = now(), c0 = thread_cpu(), t;
 
     do {
         for (int i = 0; i < 256; i++)
@@ -1290,6 +1303,7 @@ static void *refv_thread(void *arg)
         t = now() - t0;
     } while (t < j->seconds && j->rc == 0);
     j->rate = (double)n / t;
+    j->cpu_us = (thread_cpu() - c0) * 1e6 / (double)n;
     return NULL;
 }
 
@@ -1299,7 +1313,7 @@ static int cmd_ref_verify(const struct opts *o)
     struct gl_signer k;
     struct gl_statement parsed;
     struct stmt st;
-    double total = 0;
+    double total = 0, cpu_us = 0;
     long started = 0;
     int rc = EXIT_USAGE;
 
@@ -1318,11 +1332,13 @@ static int cmd_ref_verify(const struct opts *o)
     for (long t = 0; t < started; t++) {
         pthread_join(jobs[t].th, NULL);
         total += jobs[t].rate;
+        cpu_us += jobs[t].cpu_us;
         if (jobs[t].rc != 0)
             rc = EXIT_VERIFY;
     }
     if (rc == 0) {
         printf("bench ref_ed25519_verify_allcores %.0f verifies/s\n", total);
+        printf("bench ref_ed25519_verify_cpu_us %.3f us\n", cpu_us / (double)started);
         fprintf(stderr,
                 "loadgen: %ld threads, %zu-byte statements (%zu-byte signed text)\n",
                 o->threads, st.len, parsed.text_len);
