@@ -48,7 +48,7 @@ int blobcache_new(size_t max_bytes, struct blobcache **out)
     if ((c = calloc(1, sizeof *c)) == NULL)
         return GL_ENOMEM;
     c->nbuckets = 64;
-    if ((c->bucket = calloc(c->nbuckets, sizeof *c->bucket)) == NULL) {
+    if ((c->bucket = calloc(c->nbuckets, sizeof(struct rec *))) == NULL) {
         free(c);
         return GL_ENOMEM;
     }
@@ -125,7 +125,7 @@ static void grow(struct blobcache *c)
     struct rec **b;
 
     if (c->n < c->nbuckets || nb > ((size_t)1 << 24) ||
-        (b = calloc(nb, sizeof *b)) == NULL)
+        (b = calloc(nb, sizeof(struct rec *))) == NULL)
         return;
     free(c->bucket);
     c->bucket = b;

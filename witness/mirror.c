@@ -796,7 +796,7 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     if ((up.ml = by_origin(m, up.u.origin, up.u.origin_len)) == NULL)
         return set_why(r, 404, "unknown log origin (or not mirrored here)");
     if ((up.saved = malloc(sizeof *up.saved)) == NULL ||
-        (up.h = malloc(256 * HLEN)) == NULL ||
+        (up.h = malloc((size_t)256 * HLEN)) == NULL ||
         (up.tile = malloc(STORE_TILE_MAX)) == NULL) {
         free(up.saved);
         free(up.h);
