@@ -9,8 +9,11 @@
  *
  * Same-run references: SHA-256 over the same entries (leaf hashes/s: the
  * floor of any mirror, which must hash every entry) and Ed25519 verifies/s
- * (one per checkpoint). Prints "bench <name> <value> <unit>" lines and
- * the ratio to SHA-256. Usage: bench_mirror [N] (default 100000).
+ * (one per checkpoint). The rate is printed per wall-clock second and per
+ * CPU-second of the whole process (RocksDB's threads too: on a shared
+ * machine the wall clock mostly measures the CPU the process was given),
+ * each with its ratio to SHA-256. Prints "bench <name> <value> <unit>"
+ * lines. Usage: bench_mirror [N] (default 100000).
  */
 #include <pthread.h>
 #include <sys/resource.h>
@@ -247,6 +250,8 @@ int main(int argc, char **argv)
     printf("bench mirror_catchup_cpu_vs_sha256 %.3f ratio\n", crate / sha);
     printf("bench mirror_catchup_target %s (>= 100000 entries/s)\n",
            rate >= 100000 ? "met" : "missed");
+    printf("bench mirror_catchup_cpu_target %s (>= 100000 entries/cpu-s)\n",
+           crate >= 100000 ? "met" : "missed");
 
     mirror_free(m);
     engine_stop(eng);
