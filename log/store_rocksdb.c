@@ -19,7 +19,9 @@
  * of a longer one.
  *
  * The contract: a batch is one WriteBatch written with sync=true (rules 1,
- * 2: all or nothing after a crash, durable on return). RocksDB locks the
+ * 2: all or nothing after a crash, durable on return). Its leaf-index
+ * puts go into the WriteBatch sorted by hash (sorted_leaves: the same
+ * records, only cheaper memtable inserts for bulk batches). RocksDB locks the
  * directory for one process, so the compare-and-set (rule 3) is checked
  * against the size this process last committed or read (`size`, under
  * `mu`); a failed write sets `unknown`, and the size is re-read by
@@ -342,11 +344,52 @@ static void put_one(struct kv_batch *kb, const struct store_batch *b,
     }
 }
 
+/* The leaf-index puts of a batch in key order (ties in put order, so a
+ * later put of the same hash still wins). Leaf hashes are random: put in
+ * batch order, each lands at a random place in the memtable's skip list
+ * and RocksDB searches it from the top; in key order, each lands next to
+ * the one before and the search starts from there. */
+struct leaf_put {
+    const uint8_t *key;
+    const struct store_put *p;
+};
+
+static int leaf_cmp(const void *a, const void *b)
+{
+    const struct leaf_put *x = a, *y = b;
+    int c = memcmp(x->key, y->key, GL_HASH_LEN);
+
+    return c != 0 ? c : (x->p > y->p) - (x->p < y->p);
+}
+
+/* *out (caller frees) gets the *n leaf puts of b, sorted. */
+static int sorted_leaves(const struct store_batch *b, struct leaf_put **out, size_t *n)
+{
+    size_t k = 0;
+
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        k += b->puts[i].kind == STORE_PUT_LEAF;
+    if (k == 0)
+        return 0;
+    if ((*out = malloc(k * sizeof(**out))) == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->puts[i].kind == STORE_PUT_LEAF)
+            (*out)[(*n)++] =
+                (struct leaf_put){store_put_key(b, &b->puts[i]), &b->puts[i]};
+    qsort(*out, *n, sizeof(**out), leaf_cmp);
+    return 0;
+}
+
 static int rdb_commit(struct store *s, const struct store_batch *b,
                       const struct store_expect *expect)
 {
     struct rdb *r = rdb(s);
     struct kv_batch *kb = NULL;
+    struct leaf_put *leaves = NULL;
+    size_t nleaves = 0;
     uint64_t size;
     int rc;
 
@@ -358,11 +401,16 @@ static int rdb_commit(struct store *s, const struct store_batch *b,
     }
     if ((rc = kv_batch_new(r->kv, &kb)) != 0)
         goto out;
+    if ((rc = sorted_leaves(b, &leaves, &nleaves)) != 0)
+        goto out;
     for (size_t i = 0; i < b->n; i++) {
-        put_one(kb, b, &b->puts[i]);
+        if (b->puts[i].kind != STORE_PUT_LEAF)
+            put_one(kb, b, &b->puts[i]);
         if (b->puts[i].kind == STORE_PUT_STATE)
             size = b->puts[i].n;
     }
+    for (size_t i = 0; i < nleaves; i++)
+        put_one(kb, b, leaves[i].p);
     if ((rc = kv_batch_commit(kb)) == 0)
         r->size = size;
     else
@@ -370,6 +418,7 @@ static int rdb_commit(struct store *s, const struct store_batch *b,
 out:
     pthread_mutex_unlock(&r->mu);
     kv_batch_free(kb);
+    free(leaves);
     return rc;
 }
 

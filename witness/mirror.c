@@ -24,6 +24,14 @@
  * as the in-memory ring does). A ticket is consulted only when upload_end
  * is not in the ring; one that does not open, or names another size, is
  * ignored (the request is then judged as if it had no ticket).
+ *
+ * One request reuses its scratch (leaf hashes, a tile) for every package.
+ *
+ * Reads: full tiles and full entry bundles at or below the mirror
+ * checkpoint never change, so mirror_tile keeps each one it served in a
+ * bounded LRU per log (blobcache.h, TILE_CACHE_BYTES split between the
+ * logs) and serves it from there afterwards; partial ones are read from
+ * the store every time.
  */
 #include "mirror.h"
 
@@ -42,6 +50,7 @@
 
 #include "../log/entryindex.h"
 #include "../log/store.h"
+#include "blobcache.h"
 #include "../log/tree.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
@@ -55,6 +64,10 @@
 
 #define HLEN GL_HASH_LEN
 #define NOTE_MAX ((size_t)64 << 10)
+/* Full tiles and entry bundles kept in memory, split evenly between the
+ * mirrored logs (at least TILE_CACHE_MIN each). */
+#define TILE_CACHE_BYTES ((size_t)64 << 20)
+#define TILE_CACHE_MIN ((size_t)4 << 20)
 
 struct pending {
     uint64_t size;
@@ -66,9 +79,10 @@ struct pending {
 struct mlog {
     size_t log; /* index into the logs list */
     struct store *store;
-    pthread_mutex_t wmu; /* one writer at a time: tree, next */
-    struct tree *tree;   /* at size next */
-    pthread_mutex_t pmu; /* guards what follows */
+    pthread_mutex_t wmu;     /* one writer at a time: tree, next */
+    struct tree *tree;       /* at size next */
+    struct blobcache *tiles; /* full tiles and bundles served (immutable) */
+    pthread_mutex_t pmu;     /* guards what follows */
     struct pending ring[MIRROR_PENDING_KEEP];
     size_t ring_at; /* next slot to overwrite */
     uint64_t size;  /* mirror checkpoint */
@@ -84,6 +98,7 @@ struct mirror {
     char wname[GL_KEY_NAME_MAX + 1];
     struct mlog *v;
     size_t n;
+    size_t tile_cache; /* bytes of each log's blobcache */
 };
 
 static void set_why(struct mirror_result *r, int status, const char *fmt, ...)
@@ -158,6 +173,8 @@ static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
     }
     if ((ml->tree = malloc(sizeof *ml->tree)) == NULL)
         return GL_ENOMEM;
+    if ((rc = blobcache_new(m->tile_cache, &ml->tiles)) != 0)
+        return rc;
     if ((rc = store_get_state(ml->store, &ml->size, &ml->note)) != 0 ||
         (rc = find_next(ml->store, ml->size, &next)) != 0 ||
         (rc = entryindex_update(ml->store, next)) != 0 ||
@@ -207,6 +224,8 @@ int mirror_open(const struct mirror_config *cfg, struct mirror **out)
         }
         got += k > 0 ? (size_t)k : 0;
     }
+    m->tile_cache =
+        TILE_CACHE_BYTES / n < TILE_CACHE_MIN ? TILE_CACHE_MIN : TILE_CACHE_BYTES / n;
     snprintf(m->wname, sizeof m->wname, "%s", cfg->witness_name ? cfg->witness_name : "");
     for (size_t i = 0; i < cfg->logs->n && rc == 0; i++) {
         if (!cfg->logs->v[i].mirror)
@@ -231,6 +250,7 @@ void mirror_free(struct mirror *m)
         struct mlog *ml = &m->v[i];
         store_close(ml->store);
         free(ml->tree);
+        blobcache_free(ml->tiles);
         for (size_t j = 0; j < MIRROR_PENDING_KEEP; j++)
             free(ml->ring[j].note);
         gl_buf_release(&ml->note);
@@ -435,6 +455,8 @@ struct upload {
     uint8_t root[HLEN];        /* pending root at upload_end */
     struct store_batch *batch; /* open batch, or NULL */
     struct tree *saved;        /* the tree when the batch opened */
+    uint8_t (*h)[HLEN];        /* a package's leaf hashes (256) */
+    uint8_t *tile;             /* a stored level-0 tile (STORE_TILE_MAX) */
     uint64_t batch_from;       /* next when the batch opened */
     size_t batch_packages;
     struct mirror_result *r;
@@ -477,8 +499,9 @@ static int batch_commit(struct upload *up)
     return rc;
 }
 
-/* Leaf hashes of stored entries [from, to) within one level-0 tile. */
-static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to,
+/* Leaf hashes of stored entries [from, to) within one level-0 tile (buf:
+ * STORE_TILE_MAX bytes of scratch). */
+static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to, uint8_t *buf,
                          uint8_t (*out)[HLEN])
 {
     uint64_t next = next_of(ml), tile = from / 256;
@@ -489,14 +512,12 @@ static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to,
         memcpy(out, ml->tree->edge[0][from % 256], (size_t)(to - from) * HLEN);
         return 0;
     }
-    uint8_t *buf = malloc(STORE_TILE_MAX);
     size_t len = 0;
-    int rc = buf ? store_get_tile(ml->store, 0, tile, buf, &len) : GL_ENOMEM;
+    int rc = store_get_tile(ml->store, 0, tile, buf, &len);
     if (rc == 0 && len < (to % 256 == 0 ? 256 : to % 256) * HLEN)
         rc = GL_EPARSE;
     if (rc == 0)
         memcpy(out, buf + (from % 256) * HLEN, (size_t)(to - from) * HLEN);
-    free(buf);
     return rc;
 }
 
@@ -518,16 +539,13 @@ static void index_entry(const struct gl_tile_entry *e, uint64_t i, struct store_
 static int take_package(struct upload *up, const struct gl_mirror_package *p)
 {
     struct mlog *ml = up->ml;
-    uint8_t(*h)[HLEN] = malloc(256 * HLEN), node[HLEN];
+    uint8_t(*h)[HLEN] = up->h, node[HLEN];
     size_t pre = (size_t)(p->start - p->subtree_start), cnt = (size_t)(p->end - p->start);
     int rc, status = 0;
 
-    if (h == NULL)
-        return set_why(up->r, 503, "out of memory"), 503;
-    if ((rc = stored_leaves(ml, p->subtree_start, p->start, h)) != 0) {
+    if ((rc = stored_leaves(ml, p->subtree_start, p->start, up->tile, h)) != 0) {
         set_why(up->r, 500, "cannot read stored leaf hashes: %s", gl_strerror(rc));
-        status = 500;
-        goto out;
+        return 500;
     }
     for (size_t i = 0; i < cnt && rc == 0; i++)
         rc = gl_merkle_leaf_hash(p->entries[i].data, p->entries[i].len, h[pre + i]);
@@ -535,8 +553,7 @@ static int take_package(struct upload *up, const struct gl_mirror_package *p)
         rc = gl_subtree_hash((const uint8_t(*)[HLEN])h, pre + cnt, node);
     if (rc != 0) {
         set_why(up->r, 500, "hashing failed");
-        status = 500;
-        goto out;
+        return 500;
     }
     rc = gl_subtree_verify(p->subtree_start, p->end, up->u.end, node, up->root,
                            (const uint8_t(*)[HLEN])p->proof, p->nproof);
@@ -546,13 +563,11 @@ static int take_package(struct upload *up, const struct gl_mirror_package *p)
                 "verify against the checkpoint of size %llu",
                 (unsigned long long)p->start, (unsigned long long)p->end,
                 (unsigned long long)up->u.end);
-        status = 422;
-        goto out;
+        return 422;
     }
     if (p->end > next_of(ml) && (rc = batch_open(up)) != 0) {
         set_why(up->r, 503, "cannot start a storage batch");
-        status = 503;
-        goto out;
+        return 503;
     }
     for (uint64_t i = next_of(ml); i < p->end && rc == 0; i++) {
         const struct gl_tile_entry *e = &p->entries[i - p->start];
@@ -567,8 +582,6 @@ static int take_package(struct upload *up, const struct gl_mirror_package *p)
         status = 500;
     }
     up->batch_packages++;
-out:
-    free(h);
     return status;
 }
 
@@ -782,8 +795,13 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
         return set_why(r, 400, "%s", why.reason);
     if ((up.ml = by_origin(m, up.u.origin, up.u.origin_len)) == NULL)
         return set_why(r, 404, "unknown log origin (or not mirrored here)");
-    if ((up.saved = malloc(sizeof *up.saved)) == NULL)
+    if ((up.saved = malloc(sizeof *up.saved)) == NULL ||
+        (up.h = malloc((size_t)256 * HLEN)) == NULL ||
+        (up.tile = malloc(STORE_TILE_MAX)) == NULL) {
+        free(up.saved);
+        free(up.h);
         return set_why(r, 503, "out of memory");
+    }
     gl_buf_init(&pnote, NOTE_MAX);
     mirror_observe(m, up.ml->log);
     pthread_mutex_lock(&up.ml->wmu);
@@ -822,6 +840,8 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     pthread_mutex_unlock(&up.ml->wmu);
     gl_buf_release(&pnote);
     free(up.saved);
+    free(up.h);
+    free(up.tile);
 }
 
 void mirror_count_upload(struct mirror *m, int gzip)
@@ -943,15 +963,25 @@ int mirror_tile(struct mirror *m, const uint8_t oh[32], uint32_t level, uint64_t
     count = level < TREE_TILE_LEVELS ? size >> (8 * level) : 0;
     if (index > count / 256 || index * 256 + width > count)
         return GL_ENOTFOUND;
-    if (entries)
-        return read_bundle(ml, index, width, out);
-    uint8_t *buf = malloc(STORE_TILE_MAX);
-    size_t len = 0;
-    int rc = buf ? store_get_tile(ml->store, level, index, buf, &len) : GL_ENOMEM;
-    if (rc == 0 && len < (size_t)width * HLEN)
-        rc = GL_EPARSE;
-    if (rc == 0)
-        rc = gl_buf_append(out, buf, (size_t)width * HLEN);
-    free(buf);
+    /* a full tile or bundle never changes: served from memory once read */
+    uint64_t key = index << 4 | (entries ? 8u : level);
+    size_t mark = out->len;
+    int rc = width == 256 ? blobcache_get(ml->tiles, key, out) : GL_ENOTFOUND;
+    if (rc != GL_ENOTFOUND)
+        return rc;
+    if (entries) {
+        rc = read_bundle(ml, index, width, out);
+    } else {
+        uint8_t *buf = malloc(STORE_TILE_MAX);
+        size_t len = 0;
+        rc = buf ? store_get_tile(ml->store, level, index, buf, &len) : GL_ENOMEM;
+        if (rc == 0 && len < (size_t)width * HLEN)
+            rc = GL_EPARSE;
+        if (rc == 0)
+            rc = gl_buf_append(out, buf, (size_t)width * HLEN);
+        free(buf);
+    }
+    if (rc == 0 && width == 256)
+        blobcache_put(ml->tiles, key, out->data + mark, out->len - mark);
     return rc;
 }

@@ -149,7 +149,8 @@ int mirror_view(struct mirror *m, const uint8_t oh[32], struct store **s, uint64
 /* Tile (level, index, width) of the mirror's tree at its checkpoint's
  * size, appended to out: the hashes (or, with entries, the entry bundle),
  * byte for byte what the log serves. GL_ENOTFOUND if not mirrored or
- * beyond the mirror checkpoint. */
+ * beyond the mirror checkpoint. Full tiles and bundles are kept in a
+ * bounded in-memory cache once served. Any thread. */
 int mirror_tile(struct mirror *m, const uint8_t oh[32], uint32_t level, uint64_t index,
                 uint32_t width, int entries, struct gl_buf *out);
 

@@ -3,13 +3,15 @@
 # nginx serving the same tiles (written by `glasslog mirror-dir`), both
 # measured with wrk in the same run over the same list of full tile and
 # bundle paths. A glasslogd (in memory) gets N entries, the mirror pulls
-# them, mirror-dir copies them. Prints "bench <name> <value> <unit>" lines
-# and the ratio (target >= 1.0).
-# Usage: GL_BIN=bin GL_LOADGEN=.../loadgen tests/bench/bench_mirror_tiles.sh [N] [SECONDS] [CONNS]
+# them, mirror-dir copies them. The two servers take turns, ROUNDS times
+# each (on a shared machine the load changes from second to second), and
+# the median of each is compared. Prints "bench <name> <value> <unit>"
+# lines and the ratio (target >= 1.0).
+# Usage: GL_BIN=bin GL_LOADGEN=.../loadgen tests/bench/bench_mirror_tiles.sh [N] [SECONDS] [CONNS] [ROUNDS]
 set -eu
 : "${GL_BIN:?GL_BIN must name the directory holding the binaries}"
 : "${GL_LOADGEN:?GL_LOADGEN must name the loadgen binary}"
-N=${1:-20000} SECONDS_RUN=${2:-5} CONNS=${3:-32}
+N=${1:-20000} SECONDS_RUN=${2:-5} CONNS=${3:-32} ROUNDS=${4:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 PIDS=""
@@ -103,8 +105,15 @@ run() { # NAME URL PATHS
     fi
     sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$T/wrk.$1"
 }
-M=$(run mirror "http://127.0.0.1:$MPORT" "$T/paths.mirror")
-X=$(run nginx "http://127.0.0.1:$NPORT" "$T/paths.nginx")
+median() { python3 -c 'import sys, statistics; print(statistics.median(float(a) for a in sys.argv[1:]))' "$@"; }
+MS="" XS=""
+for _ in $(seq "$ROUNDS"); do
+    MS="$MS $(run mirror "http://127.0.0.1:$MPORT" "$T/paths.mirror")"
+    XS="$XS $(run nginx "http://127.0.0.1:$NPORT" "$T/paths.nginx")"
+done
+echo "bench_mirror_tiles: mirror:$MS; nginx:$XS requests/s" >&2
+# shellcheck disable=SC2086 # one argument per round
+M=$(median $MS) X=$(median $XS)
 echo "bench mirror_tiles $M requests/s"
 echo "bench mirror_tiles_nginx $X requests/s"
 echo "bench mirror_tiles_vs_nginx $(python3 -c "print('%.3f' % ($M / $X))") ratio"
