@@ -148,7 +148,7 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
 {
     const cJSON *arr, *it;
     struct gl_buf body;
-    char path[128], hex[65];
+    char path[128], hex[GL_HASH_HEX_LEN + 1];
     int rc;
 
     memset(a, 0, sizeof(*a));
@@ -260,7 +260,7 @@ static int pending_path(const char *dir, char *out)
 
 static int pending_load(struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[65];
+    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
     struct gl_buf b;
     const char *p;
     int rc;
@@ -301,7 +301,7 @@ static int pending_load(struct chainwatch *w, const char *dir)
 
 static int pending_save(const struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[65];
+    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
     struct gl_buf b;
     int rc = 0;
 

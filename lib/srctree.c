@@ -173,7 +173,7 @@ static int hash_manifest(const struct walk *w, struct gl_sha256 *h, struct gl_bu
                          int keep)
 {
     uint8_t d[32];
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int err;
 
     if ((err = gl_buf_append_str(m, GL_SRCTREE_HEADER "\n")) != 0)
