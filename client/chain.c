@@ -126,6 +126,7 @@ static void set(struct chain_row *row, enum chain_verdict v, const char *fmt, ..
 
     row->verdict = v;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(row->why, sizeof(row->why), fmt, ap);
     va_end(ap);
 }

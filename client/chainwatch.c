@@ -198,6 +198,7 @@ static void found(struct chainwatch *w, const char *kind, uint64_t index,
         a.related_proof = rel->proof;
     }
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(a.detail, sizeof(a.detail), fmt, ap);
     va_end(ap);
     w->fn(w->ctx, &a);

@@ -208,7 +208,8 @@ int gl_srctree_digest(const char *dir, uint8_t out[32], struct gl_buf *manifest,
     gl_buf_init(&m, manifest != NULL ? manifest->max : (size_t)4 << 20);
     if ((err = walk_dir(&w, "", 0)) != 0)
         goto out;
-    qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
+    if (w.n > 0) /* an empty tree has no array: qsort's base must not be NULL */
+        qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
     if ((err = gl_sha256_new(&h)) != 0 ||
         (err = hash_manifest(&w, h, &m, manifest != NULL)) != 0 ||
         (err = gl_sha256_final(h, d)) != 0)

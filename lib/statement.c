@@ -153,7 +153,8 @@ static int time_valid(uint64_t t)
 
 /* ---- parsing the text ---- */
 
-/* Reads the line "<name> <value>" and returns the value. */
+/* Reads the line "<name> <value>" and returns the value (NULL, 0 on
+ * failure: the outputs are set on every path). */
 static int take_field(struct gl_text *t, const char *name, const char **val, size_t *vlen,
                       struct gl_err *why)
 {
@@ -162,6 +163,8 @@ static int take_field(struct gl_text *t, const char *name, const char **val, siz
     char what[16];
     int err;
 
+    *val = NULL;
+    *vlen = 0;
     if ((err = gl_text_line(t, &line, &len)) != 0) {
         snprintf(what, sizeof(what), "%s line", name);
         return gl_text_missing(t, err, what, why);

@@ -300,7 +300,7 @@ static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_
     if ((err = gl_buf_append(&n->file, file, len)) != 0)
         return err;
     gl_hex_decode_exact(id_out, GL_HASH_HEX_LEN, n->id, GL_HASH_LEN, 1);
-    strcpy(n->meta.id, id_out);
+    memcpy(n->meta.id, id_out, sizeof(n->meta.id)); /* both GL_HASH_HEX_LEN + 1 */
     n->meta.found_at = (uint64_t)time(NULL);
     snprintf(n->meta.source, sizeof(n->meta.source), "%s", source);
     describe_evidence(e, file, len, &n->meta);

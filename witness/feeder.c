@@ -341,17 +341,18 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
     gl_buf_release(&ev);
 }
 
-/* Our record of log li: view, and (if has) the stored note opened. */
+/* Our record of log li: view, and (if has) the stored note opened; s is
+ * zeroed when there is none, so it is defined on every path. */
 static int mine_of(struct feeder *f, size_t li, struct engine_view *v,
                    struct gl_buf *note, struct side *s)
 {
-    int err = engine_view(f->cfg.engine, li, v, note);
+    int err;
 
-    if (err == GL_ENOTFOUND)
+    memset(s, 0, sizeof(*s));
+    if ((err = engine_view(f->cfg.engine, li, v, note)) == GL_ENOTFOUND)
         return 0;
     if (err != 0)
         return err;
-    memset(s, 0, sizeof(*s));
     s->c.size = v->size;
     memcpy(s->c.root, v->root, GL_HASH_LEN);
     s->note = (const char *)note->data;

@@ -394,7 +394,7 @@ static int stored_leaves(struct mlog *ml, uint64_t from, uint64_t to,
 static int take_package(struct upload *up, const struct gl_mirror_package *p)
 {
     struct mlog *ml = up->ml;
-    uint8_t(*h)[HLEN] = malloc(256 * HLEN), node[HLEN];
+    uint8_t(*h)[HLEN] = malloc((size_t)256 * HLEN), node[HLEN];
     size_t pre = (size_t)(p->start - p->subtree_start), cnt = (size_t)(p->end - p->start);
     int rc, status = 0;
 
