@@ -149,13 +149,12 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
     const cJSON *arr, *it;
     struct gl_buf body;
     char path[128], hex[GL_HASH_HEX_LEN + 1];
-    int rc;
 
     memset(a, 0, sizeof(*a));
     gl_hex_encode(x, 32, hex, sizeof(hex));
     snprintf(path, sizeof(path), "api/v1/lookup?source=%s", hex);
     gl_buf_init(&body, ANSWER_MAX);
-    if ((rc = fetch_get(&w->f, path, ANSWER_MAX, &body)) != 0) {
+    if (fetch_get(&w->f, path, ANSWER_MAX, &body) != 0) {
         cli_error("chain check: lookup?source=%.16s... failed: %s", hex, w->f.error);
         gl_buf_release(&body);
         return GL_EIO;
