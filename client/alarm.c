@@ -141,7 +141,7 @@ int alarm_fork(struct alarm_ctx *a, const char *old, size_t oldlen, uint64_t m,
     struct gl_buf pf, ev;
     struct state_file files[4];
     uint8_t h[GL_HASH_LEN], root_small[GL_HASH_LEN];
-    char name[128], hex[65];
+    char name[128], hex[GL_HASH_HEX_LEN + 1];
     size_t nf = 0;
     int rc;
 
@@ -174,7 +174,7 @@ int alarm_entry(struct alarm_ctx *a, const char *kind, uint64_t index,
                 const uint8_t leaf[GL_HASH_LEN], const struct state_file *files, size_t n,
                 const char *detail, char *dir)
 {
-    char name[128], hex[65];
+    char name[128], hex[GL_HASH_HEX_LEN + 1];
 
     gl_hex_encode(leaf, 4, hex, sizeof(hex));
     snprintf(name, sizeof(name), "%s-%llu-%s", kind, (unsigned long long)index, hex);

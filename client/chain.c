@@ -126,6 +126,7 @@ static void set(struct chain_row *row, enum chain_verdict v, const char *fmt, ..
 
     row->verdict = v;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(row->why, sizeof(row->why), fmt, ap);
     va_end(ap);
 }
@@ -332,7 +333,7 @@ static const char *verdict_word(enum chain_verdict v)
 static void print_tree(const struct chain_report *r)
 {
     const struct gl_statement_fields *h = &r->head.fields;
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
 
     if (r->have_head) {
         gl_hex_encode(h->sha256, 32, hex, sizeof(hex));
@@ -357,7 +358,7 @@ static void print_tree(const struct chain_report *r)
 static void print_json(const struct chain_report *r)
 {
     cJSON *o = cJSON_CreateObject(), *links, *head;
-    char hex[65], *s;
+    char hex[GL_HASH_HEX_LEN + 1], *s;
 
     if (o == NULL)
         return;
@@ -521,7 +522,7 @@ static int gather(struct gathered *g, const cJSON *answer)
 static int ask(struct fetch *f, const char *param, const uint8_t d[32], cJSON **out)
 {
     struct gl_buf body, path;
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int rc;
 
     gl_hex_encode(d, 32, hex, sizeof(hex));

@@ -148,14 +148,13 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
 {
     const cJSON *arr, *it;
     struct gl_buf body;
-    char path[128], hex[65];
-    int rc;
+    char path[128], hex[GL_HASH_HEX_LEN + 1];
 
     memset(a, 0, sizeof(*a));
     gl_hex_encode(x, 32, hex, sizeof(hex));
     snprintf(path, sizeof(path), "api/v1/lookup?source=%s", hex);
     gl_buf_init(&body, ANSWER_MAX);
-    if ((rc = fetch_get(&w->f, path, ANSWER_MAX, &body)) != 0) {
+    if (fetch_get(&w->f, path, ANSWER_MAX, &body) != 0) {
         cli_error("chain check: lookup?source=%.16s... failed: %s", hex, w->f.error);
         gl_buf_release(&body);
         return GL_EIO;
@@ -198,6 +197,7 @@ static void found(struct chainwatch *w, const char *kind, uint64_t index,
         a.related_proof = rel->proof;
     }
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(a.detail, sizeof(a.detail), fmt, ap);
     va_end(ap);
     w->fn(w->ctx, &a);
@@ -260,7 +260,7 @@ static int pending_path(const char *dir, char *out)
 
 static int pending_load(struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[65];
+    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
     struct gl_buf b;
     const char *p;
     int rc;
@@ -301,7 +301,7 @@ static int pending_load(struct chainwatch *w, const char *dir)
 
 static int pending_save(const struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[65];
+    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
     struct gl_buf b;
     int rc = 0;
 

@@ -430,7 +430,7 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
     const cJSON *lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "proof");
     uint8_t leaf[GL_HASH_LEN], got[GL_HASH_LEN];
-    char hex[65], why[256];
+    char hex[GL_HASH_HEX_LEN + 1], why[256];
     int rc = CLI_VERIFY;
 
     if (resp->status != 200) {

@@ -32,7 +32,7 @@ static const char evidence_usage[] =
 
 static void print_root(const char *label, uint64_t size, const uint8_t root[GL_HASH_LEN])
 {
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
 
     gl_hex_encode(root, GL_HASH_LEN, hex, sizeof(hex));
     printf("  %s size %llu, root %s\n", label, (unsigned long long)size, hex);

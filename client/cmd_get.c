@@ -209,7 +209,7 @@ static int get_json(struct fetch *f, const char *path, cJSON **out)
 
 static int get_entry(struct fetch *f, const struct get_opts *o)
 {
-    char path[64], hex[65];
+    char path[64], hex[GL_HASH_HEX_LEN + 1];
     cJSON *j = NULL;
     const cJSON *lh, *st;
     uint8_t leaf[GL_HASH_LEN];
@@ -339,7 +339,7 @@ out:
 static int get_tile(struct fetch *f, const struct get_opts *o)
 {
     const char *arg = o->nargs == 2 ? o->args[1] : "";
-    char path[GL_TILE_PATH_MAX + 8], hex[65];
+    char path[GL_TILE_PATH_MAX + 8], hex[GL_HASH_HEX_LEN + 1];
     struct gl_tile t;
     struct gl_err why;
     struct gl_buf body;

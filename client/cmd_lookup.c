@@ -160,7 +160,7 @@ struct lookup {
     struct fetch f;
     char root[STATE_PATH_MAX];
     uint8_t digest[GL_HASH_LEN];
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int checked; /* a checkpoint passed the state check */
     uint64_t checked_size;
     uint8_t checked_root[GL_HASH_LEN];

@@ -147,7 +147,7 @@ static int write_tiles(const char *dir, const struct plan *pl)
             struct stat st;
             gl_tile_path_format(&tile, 0, rel, NULL);
             snprintf(path, sizeof path, "%s/%s", dir, rel);
-            if (w == 256 && stat(path, &st) == 0 && st.st_size == 256 * HLEN)
+            if (w == 256 && stat(path, &st) == 0 && st.st_size == (off_t)256 * HLEN)
                 continue; /* full tiles never change */
             rc = put_file(dir, rel, level[t * 256], (size_t)w * HLEN);
         }

@@ -200,7 +200,7 @@ static void print_human(const struct gl_policy *p, const struct trust_input *in,
                         const struct trust_report *r)
 {
     const struct gl_statement_fields *f = &r->st.fields;
-    char hex[65], t[32];
+    char hex[GL_HASH_HEX_LEN + 1], t[32];
     struct gl_buf b;
     size_t nsub;
     const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
@@ -243,7 +243,7 @@ static cJSON *json_statement(const struct gl_policy *p, const struct trust_repor
 {
     const struct gl_statement_fields *f = &r->st.fields;
     cJSON *o = cJSON_CreateObject();
-    char hex[65], buf[GL_STATEMENT_SUBJECT_MAX + 1];
+    char hex[GL_HASH_HEX_LEN + 1], buf[GL_STATEMENT_SUBJECT_MAX + 1];
     size_t nsub;
     const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
 
@@ -289,7 +289,7 @@ static void print_json(const struct gl_policy *p, const struct trust_input *in,
 {
     static const char *const states[] = {"not_checked", "passed", "failed", "skipped"};
     cJSON *o = cJSON_CreateObject(), *checks;
-    char hex[65], *text;
+    char hex[GL_HASH_HEX_LEN + 1], *text;
 
     if (o == NULL)
         return;

@@ -40,7 +40,7 @@ static int line_hash(const char *kind, size_t kl, const char *subj, size_t sl,
         (rc = gl_sha256_update(h, " ", 1)) == 0 &&
         (rc = gl_sha256_update(h, ver, vl)) == 0 &&
         (rc = gl_sha256_update(h, " ", 1)) == 0 &&
-        (rc = gl_sha256_update(h, hex, 64)) == 0)
+        (rc = gl_sha256_update(h, hex, GL_HASH_HEX_LEN)) == 0)
         rc = gl_sha256_final(h, out);
     gl_sha256_free(h);
     return rc;
@@ -99,7 +99,8 @@ static int parse_line(const char *p, size_t len, uint8_t out[GL_HASH_LEN],
         *why = "subject and version must be 1 to 256 printable ASCII characters";
         return GL_EPARSE;
     }
-    if (il[3] != 64 || gl_hex_decode_exact(it[3], 64, digest, GL_HASH_LEN, 1) != 0) {
+    if (il[3] != GL_HASH_HEX_LEN ||
+        gl_hex_decode_exact(it[3], GL_HASH_HEX_LEN, digest, GL_HASH_LEN, 1) != 0) {
         *why = "the sha256 must be 64 lowercase hex digits";
         return GL_EPARSE;
     }
@@ -176,7 +177,7 @@ int expect_has(const struct expect *e, const struct gl_statement_fields *f)
 {
     const char *kind = gl_statement_kind_name(f->kind);
     uint8_t h[GL_HASH_LEN];
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
 
     if (e->n == 0 || kind == NULL)
         return 0;

@@ -492,7 +492,7 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
     const struct pool_result *r = &b->res[i];
     const struct gl_statement_fields *f = &r->st.fields;
     uint64_t index = b->k * GL_TILE_WIDTH + i;
-    char detail[600], hex[65], reason[GL_ERR_REASON_MAX + 32];
+    char detail[600], hex[GL_HASH_HEX_LEN + 1], reason[GL_ERR_REASON_MAX + 32];
 
     m->st.entries++;
     if (r->status == POOL_MALFORMED || r->status == POOL_BADSIG) {

@@ -32,13 +32,14 @@
 #include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "glasslog/merkle.h"
+#include "glasslog/sha256.h"
 
 #define STATE_PATH_MAX 4096
 #define STATE_CHECKPOINT_MAX (1u << 20) /* = GL_NOTE_MAX_SIZE */
 
 struct state {
     char dir[STATE_PATH_MAX]; /* ROOT/<logid> */
-    char logid[65];
+    char logid[GL_HASH_HEX_LEN + 1];
     int lock_fd;    /* "lock", held between state_lock/unlock, or -1 */
     int monitor_fd; /* "monitor.lock" while held, or -1 */
 };

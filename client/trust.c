@@ -351,7 +351,7 @@ static void step_statement(const struct gl_policy *p, const struct trust_input *
 
 static void step_artifact(const struct trust_input *in, struct trust_report *r)
 {
-    char got[65], want[65];
+    char got[GL_HASH_HEX_LEN + 1], want[GL_HASH_HEX_LEN + 1];
 
     if (in->artifact == NULL || !r->have_statement)
         return;

@@ -187,7 +187,7 @@ int gl_evidence_full_proof(uint64_t m, uint64_t n, const uint8_t root_m[GL_HASH_
     return 0;
 }
 
-int gl_evidence_id(const char *msg, size_t len, char hex[2 * GL_HASH_LEN + 1])
+int gl_evidence_id(const char *msg, size_t len, char hex[GL_HASH_HEX_LEN + 1])
 {
     uint8_t h[HLEN];
     int err = gl_sha256(msg, len, h);

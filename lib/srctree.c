@@ -173,7 +173,7 @@ static int hash_manifest(const struct walk *w, struct gl_sha256 *h, struct gl_bu
                          int keep)
 {
     uint8_t d[32];
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int err;
 
     if ((err = gl_buf_append_str(m, GL_SRCTREE_HEADER "\n")) != 0)
@@ -208,7 +208,8 @@ int gl_srctree_digest(const char *dir, uint8_t out[32], struct gl_buf *manifest,
     gl_buf_init(&m, manifest != NULL ? manifest->max : (size_t)4 << 20);
     if ((err = walk_dir(&w, "", 0)) != 0)
         goto out;
-    qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
+    if (w.n > 0) /* an empty tree has no array: qsort's base must not be NULL */
+        qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
     if ((err = gl_sha256_new(&h)) != 0 ||
         (err = hash_manifest(&w, h, &m, manifest != NULL)) != 0 ||
         (err = gl_sha256_final(h, d)) != 0)

@@ -153,7 +153,8 @@ static int time_valid(uint64_t t)
 
 /* ---- parsing the text ---- */
 
-/* Reads the line "<name> <value>" and returns the value. */
+/* Reads the line "<name> <value>" and returns the value (NULL, 0 on
+ * failure: the outputs are set on every path). */
 static int take_field(struct gl_text *t, const char *name, const char **val, size_t *vlen,
                       struct gl_err *why)
 {
@@ -162,6 +163,8 @@ static int take_field(struct gl_text *t, const char *name, const char **val, siz
     char what[16];
     int err;
 
+    *val = NULL;
+    *vlen = 0;
     if ((err = gl_text_line(t, &line, &len)) != 0) {
         snprintf(what, sizeof(what), "%s line", name);
         return gl_text_missing(t, err, what, why);
@@ -217,7 +220,8 @@ static int parse_digest_time(struct gl_text *t, struct gl_statement_fields *f,
 
     if ((err = take_field(t, "sha256", &v, &vn, why)) != 0)
         return err;
-    if (vn != 64 || gl_hex_decode_exact(v, vn, f->sha256, GL_HASH_LEN, 1) != 0)
+    if (vn != GL_HASH_HEX_LEN ||
+        gl_hex_decode_exact(v, vn, f->sha256, GL_HASH_LEN, 1) != 0)
         return gl_err_set(why, GL_EPARSE, t->line,
                           "sha256 is not 64 lowercase hex digits");
     if ((err = take_field(t, "time", &v, &vn, why)) != 0)
@@ -229,7 +233,7 @@ static int parse_digest_time(struct gl_text *t, struct gl_statement_fields *f,
 }
 
 /* A "<name> <64 lowercase hex>" line into out. */
-static int take_digest(struct gl_text *t, const char *name, uint8_t out[32],
+static int take_digest(struct gl_text *t, const char *name, uint8_t out[GL_HASH_LEN],
                        struct gl_err *why)
 {
     const char *v;
@@ -238,7 +242,7 @@ static int take_digest(struct gl_text *t, const char *name, uint8_t out[32],
 
     if ((err = take_field(t, name, &v, &vn, why)) != 0)
         return err;
-    if (vn != 64 || gl_hex_decode_exact(v, vn, out, 32, 1) != 0)
+    if (vn != GL_HASH_HEX_LEN || gl_hex_decode_exact(v, vn, out, GL_HASH_LEN, 1) != 0)
         return gl_err_set(why, GL_EPARSE, t->line, "%s is not 64 lowercase hex digits",
                           name);
     return 0;
@@ -268,8 +272,8 @@ static int parse_audited(struct gl_text *t, struct gl_statement_fields *f,
                               GL_STATEMENT_AUDITED_MAX);
         if ((err = take_digest(t, "audited", f->audited[f->naudited], why)) != 0)
             return err;
-        if (f->naudited > 0 &&
-            memcmp(f->audited[f->naudited - 1], f->audited[f->naudited], 32) >= 0)
+        if (f->naudited > 0 && memcmp(f->audited[f->naudited - 1],
+                                      f->audited[f->naudited], GL_HASH_LEN) >= 0)
             return gl_err_set(why, GL_EPARSE, t->line,
                               "audited digests are not strictly ascending (duplicate or "
                               "out of order)");
@@ -461,7 +465,7 @@ static int check_links(const struct gl_statement_fields *f, struct gl_err *why)
                           "an audit-report names 1 to %d audited digests",
                           GL_STATEMENT_AUDITED_MAX);
     for (i = 1; i < f->naudited; i++)
-        if (memcmp(f->audited[i - 1], f->audited[i], 32) >= 0)
+        if (memcmp(f->audited[i - 1], f->audited[i], GL_HASH_LEN) >= 0)
             return gl_err_set(why, GL_EPARSE, 0,
                               "audited digests are not strictly ascending (duplicate or "
                               "out of order)");
@@ -529,7 +533,7 @@ static int put_field(struct gl_buf *b, const char *name, const char *v, size_t n
 static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
 {
     const char *kind = gl_statement_kind_name(f->kind);
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int err;
 
     if ((err = gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex))) != 0 ||
@@ -538,21 +542,21 @@ static int put_head(struct gl_buf *b, const struct gl_statement_fields *f)
         (err = put_field(b, "kind", kind, strlen(kind))) != 0 ||
         (err = put_field(b, "subject", f->subject, f->subject_len)) != 0 ||
         (err = put_field(b, "version", f->version, f->version_len)) != 0 ||
-        (err = put_field(b, "sha256", hex, 64)) != 0 ||
+        (err = put_field(b, "sha256", hex, GL_HASH_HEX_LEN)) != 0 ||
         (err = gl_buf_append_str(b, "time ")) != 0 ||
         (err = gl_buf_append_u64(b, f->time)) != 0)
         return err;
     return gl_buf_putc(b, '\n');
 }
 
-static int put_digest(struct gl_buf *b, const char *name, const uint8_t d[32])
+static int put_digest(struct gl_buf *b, const char *name, const uint8_t d[GL_HASH_LEN])
 {
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int err;
 
-    if ((err = gl_hex_encode(d, 32, hex, sizeof(hex))) != 0)
+    if ((err = gl_hex_encode(d, GL_HASH_LEN, hex, sizeof(hex))) != 0)
         return err;
-    return put_field(b, name, hex, 64);
+    return put_field(b, name, hex, GL_HASH_HEX_LEN);
 }
 
 static int put_links(struct gl_buf *b, const struct gl_statement_fields *f)

@@ -197,6 +197,7 @@ static void add_reply(struct add_req *ar)
 
 static void park_unlink(struct api *a, struct add_req *ar)
 {
+    assert((ar->prev == NULL) == (a->waiting == ar)); /* only the head has no prev */
     if (ar->prev != NULL)
         ar->prev->next = ar->next;
     else
@@ -408,7 +409,7 @@ static int add_known_submitter(const struct api *a, const struct gl_note_sig *si
 {
     for (size_t i = 0; i < a->nsubmitters; i++)
         if (a->submitters[i].id == sig->id &&
-            strlen(a->submitters[i].name) == sig->name_len &&
+            strlen(a->submitters[i].name) == sig->name_len && sig->name != NULL &&
             memcmp(a->submitters[i].name, sig->name, sig->name_len) == 0) {
             *index = i;
             return 1;

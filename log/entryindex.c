@@ -110,7 +110,7 @@ int entryindex_update(struct store *s, uint64_t size)
         r.b = NULL;
         if ((start / ENTRYINDEX_CHUNK) % 256 == 255)
             gl_log(GL_LOG_INFO, "indexed %llu of %llu entries",
-                   (unsigned long long)(start + n), (unsigned long long)size);
+                   (unsigned long long)start + n, (unsigned long long)size);
     }
     if ((rc = store_batch_new(s, &r.b)) != 0)
         goto out;

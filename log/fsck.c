@@ -46,6 +46,7 @@ static void problem(struct fsck *f, const char *fmt, ...)
     va_start(ap, fmt);
     if (f->problems++ < FSCK_REPORT_MAX) {
         fputs("  problem: ", stdout);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
         vprintf(fmt, ap);
         fputc('\n', stdout);
     }

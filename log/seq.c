@@ -883,6 +883,7 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
         cap *= 2;
     s->set.cap = cap;
     s->set.slots = calloc(cap, sizeof(*s->set.slots));
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     s->batch = calloc(cfg->batch_max, sizeof(*s->batch));
     s->pub = malloc(sizeof(*s->pub));
     s->work = malloc(sizeof(*s->work));
@@ -971,7 +972,7 @@ int seq_share(struct seq *s, unsigned lease_ms, const char *holder)
     if (!s->shared || lease_ms < 60 || holder == NULL || *holder == 0 ||
         strlen(holder) >= sizeof(s->holder) || s->lease_ms != 0)
         return GL_EINVAL;
-    strcpy(s->holder, holder);
+    memcpy(s->holder, holder, strlen(holder) + 1); /* fits: checked above */
     s->lease_ms = lease_ms;
     uv_timer_init(s->loop, &s->lease);
     uv_timer_init(s->loop, &s->poll);

@@ -99,8 +99,10 @@ static struct mnode *mmap_find(const struct mmap *m, const void *key, size_t kle
 static void mmap_grow(struct mmap *m)
 {
     size_t nb = m->nb ? m->nb * 2 : 64;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct mnode **b = xrealloc(NULL, nb * sizeof(*b));
 
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     memset(b, 0, nb * sizeof(*b));
     for (size_t i = 0; i < m->nb; i++) {
         struct mnode *x = m->b[i], *next;

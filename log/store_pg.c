@@ -756,7 +756,8 @@ static int tile_pending(const struct rows *r, uint32_t level, uint64_t index)
     const uint8_t *lv = r->a[T_LEVEL].b.data + 20, *ix = r->a[T_IDX].b.data + 20;
 
     for (uint32_t i = 0; i < r->a[T_LEVEL].n && r->a[T_LEVEL].n != UINT32_MAX; i++)
-        if (get_be32(lv + 8 * i + 4) == level && get_be64(ix + 12 * i + 4) == index)
+        if (get_be32(lv + 8 * (size_t)i + 4) == level &&
+            get_be64(ix + 12 * (size_t)i + 4) == index)
             return 1;
     return 0;
 }

@@ -300,9 +300,9 @@ static int api_monitor(struct api *a, struct gl_http_req *req)
     size_t i;
     int rc;
 
-    if (strlen(req->path) != 1 + 2 * GL_HASH_LEN + GL_LIT_LEN("/checkpoint") ||
-        strcmp(req->path + 1 + 2 * GL_HASH_LEN, "/checkpoint") != 0 ||
-        gl_hex_decode_exact(req->path + 1, 2 * GL_HASH_LEN, h, GL_HASH_LEN, 1) != 0 ||
+    if (strlen(req->path) != 1 + GL_HASH_HEX_LEN + GL_LIT_LEN("/checkpoint") ||
+        strcmp(req->path + 1 + GL_HASH_HEX_LEN, "/checkpoint") != 0 ||
+        gl_hex_decode_exact(req->path + 1, GL_HASH_HEX_LEN, h, GL_HASH_LEN, 1) != 0 ||
         logs_find_hash(a->logs, h, &i))
         return reply_why(req, NULL, 404, "not found");
     gl_buf_init(&note, ADDCK_BODY_MAX + 1024);
@@ -369,8 +369,8 @@ static int api_evidence_file(struct api *a, struct gl_http_req *req, const char 
     uint8_t id[GL_HASH_LEN];
     int rc;
 
-    if (strlen(hex) != 2 * GL_HASH_LEN ||
-        gl_hex_decode_exact(hex, 2 * GL_HASH_LEN, id, GL_HASH_LEN, 1) != 0)
+    if (strlen(hex) != GL_HASH_HEX_LEN ||
+        gl_hex_decode_exact(hex, GL_HASH_HEX_LEN, id, GL_HASH_LEN, 1) != 0)
         return reply_why(req, NULL, 404, "no such evidence");
     gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
     rc = wstore_get_evidence(a->store, id, &f);

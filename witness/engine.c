@@ -282,7 +282,7 @@ static int evidence_known(struct engine *e, const char *hex)
 
 /* Adds a proven evidence file to the batch and freezes its log. */
 static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_t len,
-                        const char *source, char id_out[65])
+                        const char *source, char id_out[GL_HASH_HEX_LEN + 1])
 {
     struct new_ev *n;
     struct record *p;
@@ -299,8 +299,8 @@ static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_
     gl_buf_reset(&n->file);
     if ((err = gl_buf_append(&n->file, file, len)) != 0)
         return err;
-    gl_hex_decode_exact(id_out, 64, n->id, GL_HASH_LEN, 1);
-    strcpy(n->meta.id, id_out);
+    gl_hex_decode_exact(id_out, GL_HASH_HEX_LEN, n->id, GL_HASH_LEN, 1);
+    memcpy(n->meta.id, id_out, sizeof(n->meta.id)); /* both GL_HASH_HEX_LEN + 1 */
     n->meta.found_at = (uint64_t)time(NULL);
     snprintf(n->meta.source, sizeof(n->meta.source), "%s", source);
     describe_evidence(e, file, len, &n->meta);

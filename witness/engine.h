@@ -72,8 +72,8 @@ struct wreq {
     uint64_t stored_size; /* 409: the witness's size */
     char line[512];       /* 200 (ADD): our cosignature line */
     size_t line_len;
-    const char *why;      /* non-200: static reason */
-    char evidence_id[65]; /* evidence stored because of this request */
+    const char *why;                       /* non-200: static reason */
+    char evidence_id[GL_HASH_HEX_LEN + 1]; /* evidence stored because of this request */
     void (*done)(struct wreq *r, void *arg);
     void *arg;
     struct wreq *next;
@@ -98,7 +98,7 @@ struct engine_view {
 };
 
 struct engine_evidence {
-    char id[65];
+    char id[GL_HASH_HEX_LEN + 1];
     size_t log; /* SIZE_MAX if the origin is no longer configured */
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
     uint64_t found_at;

@@ -341,17 +341,18 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
     gl_buf_release(&ev);
 }
 
-/* Our record of log li: view, and (if has) the stored note opened. */
+/* Our record of log li: view, and (if has) the stored note opened; s is
+ * zeroed when there is none, so it is defined on every path. */
 static int mine_of(struct feeder *f, size_t li, struct engine_view *v,
                    struct gl_buf *note, struct side *s)
 {
-    int err = engine_view(f->cfg.engine, li, v, note);
+    int err;
 
-    if (err == GL_ENOTFOUND)
+    memset(s, 0, sizeof(*s));
+    if ((err = engine_view(f->cfg.engine, li, v, note)) == GL_ENOTFOUND)
         return 0;
     if (err != 0)
         return err;
-    memset(s, 0, sizeof(*s));
     s->c.size = v->size;
     memcpy(s->c.root, v->root, GL_HASH_LEN);
     s->note = (const char *)note->data;
@@ -405,7 +406,7 @@ static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
 static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
-    char url[LOGS_URL_MAX + 96], hex[65], source[ENGINE_SOURCE_MAX];
+    char url[LOGS_URL_MAX + 96], hex[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
     struct gl_buf tn, mn;
     struct side theirs, mine;
     struct engine_view v;
@@ -439,7 +440,7 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
 static void import_one(struct feeder *f, const struct peers_entry *peer, size_t li,
                        const char *id)
 {
-    char url[LOGS_URL_MAX + 96], got[65], source[ENGINE_SOURCE_MAX];
+    char url[LOGS_URL_MAX + 96], got[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
     struct gl_http_response r;
     struct gl_buf file;
 
@@ -474,8 +475,9 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
         uint8_t raw[GL_HASH_LEN];
         size_t li;
         if (fetched == IMPORT_MAX || !cJSON_IsString(id) || !cJSON_IsString(origin) ||
-            strlen(id->valuestring) != 64 ||
-            gl_hex_decode_exact(id->valuestring, 64, raw, GL_HASH_LEN, 1) != 0 ||
+            strlen(id->valuestring) != GL_HASH_HEX_LEN ||
+            gl_hex_decode_exact(id->valuestring, GL_HASH_HEX_LEN, raw, GL_HASH_LEN, 1) !=
+                0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
                       &li) != 0 ||
             engine_has_evidence(f->cfg.engine, id->valuestring))

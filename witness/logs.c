@@ -14,6 +14,7 @@
 #include "logs.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,7 +122,7 @@ static int lp_close(struct lp *p)
     if (!p->open || p->skipping)
         goto done;
     if (!p->has_origin)
-        strcpy(e->origin, e->keys[0].name);
+        snprintf(e->origin, sizeof(e->origin), "%s", e->keys[0].name);
     if (gl_sha256(e->origin, strlen(e->origin), e->origin_hash) != 0)
         return gl_err_set(p->why, GL_ECRYPTO, p->line, "cannot hash the origin");
     slot = lp_slot(p, e);
@@ -135,7 +136,7 @@ static int lp_close(struct lp *p)
         if (o->qpd == 0)
             o->qpd = e->qpd;
         if (o->url[0] == 0)
-            strcpy(o->url, e->url);
+            snprintf(o->url, sizeof(o->url), "%s", e->url);
         o->mirror |= e->mirror;
         for (size_t i = 0; i < e->nwitnesses; i++)
             if (add_witness(o, &e->witnesses[i]) != 0)

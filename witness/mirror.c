@@ -109,6 +109,7 @@ static void set_why(struct mirror_result *r, int status, const char *fmt, ...)
     va_list ap;
     r->status = status;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(r->why, sizeof(r->why), fmt, ap);
     va_end(ap);
 }
@@ -691,7 +692,7 @@ static void take_packages(struct upload *up, const uint8_t *body, size_t len, si
             set_why(up->r, 422, "package %llu: %s", (unsigned long long)i, why.reason);
             break;
         }
-        if ((rc = take_package(up, p)) != 0)
+        if (take_package(up, p) != 0)
             break;
         at += used;
         up->r->packages++;

@@ -73,7 +73,7 @@ static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
     if (s->t.width != t.width || s->t.level != level || s->t.index != index) {
         if ((rc = gl_tile_path_format(&t, 0, path, NULL)) != 0)
             return rc;
-        rc = get(p, path, (256 * HLEN), &r);
+        rc = get(p, path, (size_t)256 * HLEN, &r);
         if (rc == 0 && r.body.len != (size_t)t.width * HLEN)
             rc = GL_EPARSE;
         if (rc == 0) {

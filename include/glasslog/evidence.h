@@ -111,7 +111,7 @@ int gl_evidence_full_proof(uint64_t m, uint64_t n, const uint8_t root_m[GL_HASH_
                            const uint8_t (*proof)[GL_HASH_LEN], size_t len,
                            uint8_t (*full)[GL_HASH_LEN], size_t *nfull);
 
-/* The file's ID: lowercase hex SHA-256 of its bytes, into hex[65]. */
-int gl_evidence_id(const char *msg, size_t len, char hex[2 * GL_HASH_LEN + 1]);
+/* The file's ID: lowercase hex SHA-256 of its bytes, into hex[GL_HASH_HEX_LEN + 1]. */
+int gl_evidence_id(const char *msg, size_t len, char hex[GL_HASH_HEX_LEN + 1]);
 
 #endif

@@ -55,7 +55,8 @@
 #define GL_MIRROR_TICKET_NOTE_MAX (GL_MIRROR_TICKET_MAX - GL_MIRROR_TICKET_OVERHEAD)
 /* Largest encoded package: 256 entries of 65535 bytes and 63 hashes. */
 #define GL_MIRROR_PACKAGE_MAX                                                            \
-    ((size_t)GL_MIRROR_PACKAGE * (2 + 65535) + 1 + GL_MIRROR_MAX_HASHES * GL_HASH_LEN)
+    ((size_t)GL_MIRROR_PACKAGE * (2 + 65535) + 1 +                                       \
+     (size_t)GL_MIRROR_MAX_HASHES * GL_HASH_LEN)
 
 /* The request header (pointers into the parsed body). */
 struct gl_mirror_upload {

@@ -11,6 +11,12 @@
 #include <stdint.h>
 
 #define GL_HASH_LEN 32 /* a SHA-256 hash; keys are GL_KEY_LEN (key.h) */
+/* A hash in lowercase hex (gl_hex_encode); a C string of it needs
+ * GL_HASH_HEX_LEN + 1 bytes. A plain literal, not 2 * GL_HASH_LEN, so
+ * size_t arithmetic with it involves no int multiplication. */
+#define GL_HASH_HEX_LEN 64
+_Static_assert(GL_HASH_HEX_LEN == 2 * GL_HASH_LEN,
+               "GL_HASH_HEX_LEN is the hex of GL_HASH_LEN bytes");
 
 /* An array of hashes as read-only: C converts uint8_t (*)[N] to const
  * uint8_t (*)[N] only with a cast, so the one cast lives here, where the

@@ -518,6 +518,7 @@ static void transfer_free(struct transfer *t)
 
 static void transfer_unlink(struct gl_http_multi *m, struct transfer *t)
 {
+    assert((t->prev == NULL) == (m->xfers == t)); /* only the head has no prev */
     if (t->prev != NULL)
         t->prev->next = t->next;
     else

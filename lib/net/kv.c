@@ -438,6 +438,7 @@ int kv_checkpoint(struct kv *kv, const char *dir)
 {
     rocksdb_checkpoint_t *cp;
     char *err = NULL, *parent, *slash;
+    const char *pdir;
     int rc;
 
     if (access(dir, F_OK) == 0)
@@ -455,13 +456,12 @@ int kv_checkpoint(struct kv *kv, const char *dir)
     if ((parent = strdup(dir)) == NULL)
         return GL_ENOMEM;
     slash = strrchr(parent, '/');
-    if (slash == NULL)
-        strcpy(parent, ".");
-    else if (slash == parent)
+    pdir = slash == NULL ? "." : parent;
+    if (slash == parent)
         slash[1] = 0;
-    else
+    else if (slash != NULL)
         *slash = 0;
-    if (kv_sync_dir(dir) != 0 || kv_sync_dir(parent) != 0) {
+    if (kv_sync_dir(dir) != 0 || kv_sync_dir(pdir) != 0) {
         gl_log(GL_LOG_ERROR, "store: cannot sync the snapshot %s: %s", dir,
                strerror(errno));
         rc = GL_EIO;

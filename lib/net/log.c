@@ -49,6 +49,7 @@ void gl_log(enum gl_log_level level, const char *fmt, ...)
     k = snprintf(line + n, sizeof(line) - n, "%s ", log_names[level]);
     n += k > 0 ? (size_t)k : 0;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     va_end(ap);
     if (k < 0)

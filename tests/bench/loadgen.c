@@ -676,7 +676,7 @@ static void slot_retry(struct engine *g, struct slot *s, double t, double retry_
 /* Writes "<index> <leaf hex>\n" to the ack log in one write(2). */
 static int ack_write(struct engine *g, uint64_t index, const uint8_t leaf[GL_HASH_LEN])
 {
-    char line[96], hex[2 * GL_HASH_LEN + 1];
+    char line[96], hex[GL_HASH_HEX_LEN + 1];
     int n;
 
     if (g->ack_fd < 0)

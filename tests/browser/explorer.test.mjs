@@ -7,7 +7,8 @@
 //
 // Environment (all required): LOG_URL, PROXY_URL, MODE_FILE, POLICY,
 // POLICY_WITNESS, POLICY_W1, ARTIFACT, MODIFIED, BUNDLE, BUNDLE_W1,
-// BUNDLE_FUTURE, LARGE, LARGE_SHA, SUBJECT, VERSION, TREE_SIZE, SHOTS.
+// BUNDLE_FUTURE, LARGE, LARGE_SHA, SUBJECT, VERSION, TREE_SIZE, SHOTS,
+// V2_ENTRIES (files holding `glasslog get entry N` of v2 statements).
 // Prints "ok - <case>" or "FAIL - <case>: why" per case and
 // "N passed, N failed"; exits 1 if any case failed.
 import fs from 'node:fs';
@@ -17,7 +18,8 @@ import { chromium } from 'playwright-core';
 
 const env = {};
 for (const k of ['LOG_URL', 'PROXY_URL', 'MODE_FILE', 'POLICY', 'POLICY_WITNESS', 'POLICY_W1', 'ARTIFACT',
-  'MODIFIED', 'BUNDLE', 'BUNDLE_W1', 'BUNDLE_FUTURE', 'LARGE', 'LARGE_SHA', 'SUBJECT', 'VERSION', 'TREE_SIZE', 'SHOTS']) {
+  'MODIFIED', 'BUNDLE', 'BUNDLE_W1', 'BUNDLE_FUTURE', 'LARGE', 'LARGE_SHA', 'SUBJECT', 'VERSION', 'TREE_SIZE', 'SHOTS',
+  'V2_ENTRIES']) {
   if (!process.env[k]) { console.error(`explorer.test: ${k} is not set`); process.exit(2); }
   env[k] = process.env[k];
 }
@@ -278,6 +280,52 @@ await test('a search by subject and version finds the statement', async (page) =
   await expectVerified(res, { artifact: '-', statement: 'ok' });
   const h = await res.locator('.card h3').first().textContent();
   check(h.includes(env.SUBJECT) && h.includes(env.VERSION), `found ${h}`);
+});
+
+// `glasslog get entry N` output: "index N", "leaf_hash H", a blank line,
+// the statement. Its index and the facts the page must show, split here
+// from the CLI's text (not by the page's parser): [label, value] pairs.
+function cliFacts(file) {
+  const [head, text] = read(file).split('\n\n');
+  const index = head.match(/^index (\d+)$/m)[1];
+  const label = { kind: 'Kind', subject: 'Subject', version: 'Version', sha256: 'SHA-256', source: 'Source',
+    audited: 'Audited', scope: 'Scope' };
+  const lines = text.split('\n');
+  const facts = [['Format', lines[0]]];
+  for (const l of lines.slice(1)) {
+    const sp = l.indexOf(' '), name = l.slice(0, sp), value = l.slice(sp + 1);
+    if (name === 'meta') {
+      const k = value.indexOf(' ');
+      facts.push([`meta ${value.slice(0, k)}`, value.slice(k + 1)]);
+    } else if (label[name]) facts.push([label[name], value]);
+  }
+  return { index, facts };
+}
+
+await test('v2 statements show their kind and provenance links', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  const want = env.V2_ENTRIES.split(' ').map(cliFacts);
+  check(want.length === 3 && want.every((w) => w.facts.some(([k]) => k === 'Kind')), 'V2_ENTRIES');
+  for (const w of want) {
+    await open(page, env.LOG_URL, `#/entry/${w.index}`);
+    const res = await result(page, '#entry-results');
+    await expectVerified(res, { statement: 'ok', 'submitter signature': 'ok', 'inclusion proof': 'ok' });
+    const shown = await res.locator('.card dl dd[data-fact]').evaluateAll((dds) =>
+      dds.map((d) => [d.dataset.fact, d.textContent]));
+    for (const f of w.facts)
+      check(shown.some(([k, v]) => k === f[0] && v === f[1]), `entry ${w.index}: ${f[0]} ${f[1]} not shown in ${JSON.stringify(shown)}`);
+    const links = (k) => shown.filter(([x]) => x === k).length;
+    const wantLinks = (k) => w.facts.filter(([x]) => x === k).length;
+    for (const k of ['Source', 'Audited', 'Scope'])
+      check(links(k) === wantLinks(k), `entry ${w.index}: ${links(k)} ${k} facts shown, the statement has ${wantLinks(k)}`);
+  }
+  await open(page, env.LOG_URL, '#/overview');
+  await page.waitForSelector('#ov-entries tbody tr[data-index]', { timeout: T });
+  for (const w of want) {
+    const kind = w.facts.find(([k]) => k === 'Kind')[1];
+    const cell = await page.locator(`#ov-entries tr[data-index="${w.index}"] td`).nth(1).textContent();
+    check(cell === kind, `overview entry ${w.index}: kind ${cell}, want ${kind}`);
+  }
 });
 
 await test('a large file hashed in chunks, and its pasted SHA-256, verify', async (page) => {

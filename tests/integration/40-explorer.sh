@@ -10,7 +10,9 @@
 # witness key: a logged file verifies, a modified file fails the artifact
 # row, tampered proofs and checkpoints fail their rows, a missing witness
 # fails the quorum row, a bundle verifies offline, the overview shows the
-# tree size, a search by subject and version finds the statement.
+# tree size, a search by subject and version finds the statement, v2
+# statements (source, build from a source, audit report) show their kind
+# and provenance links as the CLI reads them.
 # Screenshots go to $GL_BUILD/screenshots/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
@@ -87,7 +89,39 @@ head -c 70000000 /dev/zero > "$T/large.bin"
 printf 'the large one' >> "$T/large.bin"
 "$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject example.com/large --version 9 \
     --file "$T/large.bin" > /dev/null 2> "$T/err" || fail "append large: $(cat "$T/err")"
-SIZE=24
+# The provenance chain (v2 statements): a source archive, a build from it,
+# an audit report on it and on another snapshot. The page shows their
+# links; the expected values come from sha256sum and the CLI's output.
+printf 'widget source 2.0.0\n' > "$T/src.tar"
+printf 'widget source 1.9.0\n' > "$T/src-old.tar"
+printf 'widget 2.0.0 binary\n' > "$T/app2.bin"
+printf 'the audit report\n' > "$T/report.txt"
+SRC=$(sha "$T/src.tar") SRC_OLD=$(sha "$T/src-old.tar")
+AUDITED=$(printf '%s\n%s\n' "$SRC" "$SRC_OLD" | LC_ALL=C sort | paste -sd,)
+v2_append() { # v2_append WANT_INDEX ARGS...: the append must land at WANT_INDEX
+    local want=$1
+    shift
+    "$G" append --log "$LOG_URL" --key "$T/sub.key" --subject example.com/widget --version 2.0.0 "$@" \
+        > "$T/out" 2> "$T/err" || fail "append $*: $(cat "$T/err")"
+    grep -qx "index $want" "$T/out" || fail "append $*: $(cat "$T/out"), want index $want"
+}
+IX_SOURCE=24 IX_BUILD=25 IX_AUDIT=26
+v2_append $IX_SOURCE --kind source --file "$T/src.tar"
+v2_append $IX_BUILD --kind build --file "$T/app2.bin" --source-sha256 "$SRC" --meta builder=ci.example.com
+v2_append $IX_AUDIT --kind audit-report --file "$T/report.txt" --audited "$SRC" --audited "$SRC_OLD" \
+    --scope "full source review of the update path"
+for ix in "$IX_SOURCE" "$IX_BUILD" "$IX_AUDIT"; do
+    "$G" get --log "$LOG_URL" entry "$ix" > "$T/entry$ix" 2> "$T/err" || fail "get entry $ix: $(cat "$T/err")"
+    grep -qx 'glasslog.dev/statement/v2' "$T/entry$ix" || fail "entry $ix is not a v2 statement: $(cat "$T/entry$ix")"
+done
+grep -qx "sha256 $SRC" "$T/entry$IX_SOURCE" || fail "the source statement: $(cat "$T/entry$IX_SOURCE")"
+grep -qx "sha256 $(sha "$T/app2.bin")" "$T/entry$IX_BUILD" || fail "the build: $(cat "$T/entry$IX_BUILD")"
+grep -qx "source $SRC" "$T/entry$IX_BUILD" || fail "the build does not name its source: $(cat "$T/entry$IX_BUILD")"
+grep -qx "sha256 $(sha "$T/report.txt")" "$T/entry$IX_AUDIT" || fail "the audit: $(cat "$T/entry$IX_AUDIT")"
+grep -qx "scope full source review of the update path" "$T/entry$IX_AUDIT" || fail "the audit's scope"
+[ "$(sed -n 's/^audited //p' "$T/entry$IX_AUDIT" | paste -sd,)" = "$AUDITED" ] ||
+    fail "the audit report's audited lines: $(cat "$T/entry$IX_AUDIT")"
+SIZE=27
 curl -s "$LOG_URL/checkpoint" | sed -n 2p | grep -qx "$SIZE" || fail "the log's tree size is not $SIZE"
 "$G" verify --policy "$T/policy" --bundle "$T/app.tlog-proof" --artifact "$T/app.bin" > /dev/null ||
     fail "the CLI does not verify the bundle"
@@ -110,6 +144,7 @@ LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" P
     POLICY_W1="$T/p.w1" ARTIFACT="$T/app.bin" MODIFIED="$T/modified.bin" BUNDLE="$T/app.tlog-proof" \
     BUNDLE_W1="$T/w1.tlog-proof" BUNDLE_FUTURE="$T/future.tlog-proof" LARGE="$T/large.bin" \
     LARGE_SHA="$(sha "$T/large.bin")" SUBJECT=example.com/widget VERSION=1.0.0 TREE_SIZE=$SIZE SHOTS="$SHOTS" \
+    V2_ENTRIES="$T/entry$IX_SOURCE $T/entry$IX_BUILD $T/entry$IX_AUDIT" \
     timeout 600 node "$ROOT/tests/browser/explorer.test.mjs" > "$T/browser.out" 2>&1
 rc=$?
 cat "$T/browser.out"

@@ -440,7 +440,8 @@ async function overviewCharts() {
     `growth: ${SAMPLES} samples over the whole log and the latest entries.`;
   const times = recent.map((e) => Number(e.st.fields.time));
   const t0 = Math.min(...times), t1 = Math.max(...times), nb = 24, width = Math.max(1, Math.ceil((t1 - t0 + 1) / nb));
-  const kinds = ['build', 'rule-update', 'audit-report'], colors = ['#0b57d0', '#b85c00', '#116329'];
+  const kinds = ['build', 'rule-update', 'audit-report', 'source', 'rebuild'];
+  const colors = ['#0b57d0', '#b85c00', '#116329', '#6f42c1', '#a0174d'];
   const datasets = kinds.map((k, i) => {
     const counts = new Map();
     for (const e of recent) if (e.st.fields.kind === k) {

@@ -98,7 +98,9 @@ export async function verify(p, input) {
   }
   if (r.st) {
     const f = r.st.fields, x = input.expect;
-    const d = `${f.kind} ${f.subject} ${f.version}, sha256 ${f.sha256hex}, signed ${utc(f.time)}`;
+    const d = `${f.kind} ${f.subject} ${f.version}, sha256 ${f.sha256hex}, signed ${utc(f.time)}` +
+      (f.sourcehex ? `, from source ${f.sourcehex}` : '') +
+      (f.audited.length ? `, audited ${f.audited.length} source${f.audited.length === 1 ? '' : 's'}` : '');
     if (x && ((x.subject && x.subject !== f.subject) || (x.version && x.version !== f.version)))
       fail(0, `the log answered with a statement about ${f.subject} ${f.version}, not the ${x.subject}${x.version ? ' ' + x.version : ''} searched for`);
     else pass(0, d);

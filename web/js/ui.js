@@ -27,7 +27,7 @@ const LABEL = { passed: 'ok', failed: 'FAILED', skipped: 'skipped', not_checked:
 // The statement's fields as a definition list.
 export function statementFacts(st, index) {
   const f = st.fields, dl = el('dl', { class: 'facts' });
-  const add = (k, v, mono) => dl.append(el('dt', {}, k), el('dd', mono ? { class: 'mono' } : {}, v));
+  const add = (k, v, mono) => dl.append(el('dt', {}, k), el('dd', { class: mono ? 'mono' : null, 'data-fact': k }, v));
   add('Kind', f.kind);
   add('Subject', f.subject);
   add('Version', f.version);
@@ -35,6 +35,11 @@ export function statementFacts(st, index) {
   add('Signed at', utc(f.time));
   if (index !== undefined && index !== null) add('Index', String(index));
   add('SHA-256', f.sha256hex, true);
+  add('Format', `glasslog.dev/statement/v${f.format}`);
+  // The provenance links of a v2 statement (specs/statement.md section 9).
+  if (f.sourcehex) add('Source', f.sourcehex, true);
+  for (const a of f.audited) add('Audited', a, true);
+  if (f.scope !== null) add('Scope', f.scope);
   for (const m of f.meta) add(`meta ${m.key}`, m.value || '(empty)');
   return dl;
 }
