@@ -81,6 +81,9 @@ static struct rec *find(const struct blobcache *c, uint64_t key)
 
 static void unlink_list(struct blobcache *c, struct rec *r)
 {
+    /* Only the head has no prev, only the tail no next. */
+    assert(r->prev != NULL || c->head == r);
+    assert(r->next != NULL || c->tail == r);
     if (r->prev != NULL)
         r->prev->next = r->next;
     else
@@ -108,7 +111,7 @@ static void evict(struct blobcache *c)
 {
     struct rec *r = c->tail, **pp;
 
-    assert(r != NULL);
+    assert(r != NULL && r->next == NULL); /* the tail has no next */
     unlink_list(c, r);
     for (pp = &c->bucket[slot(c, r->key)]; *pp != r; pp = &(*pp)->hnext)
         assert(*pp != NULL);

@@ -655,9 +655,12 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
     }
     pthread_mutex_lock(&ml->pmu);
     if (up->u.end >= ml->size) {
+        /* A swap, not a copy: serving the new note cannot fail (both
+         * buffers have the cap NOTE_MAX; the old one is released below). */
+        struct gl_buf old = ml->note;
         ml->size = up->u.end;
-        gl_buf_reset(&ml->note);
-        rc = gl_buf_append(&ml->note, note.data, note.len);
+        ml->note = note;
+        note = old;
     }
     pthread_mutex_unlock(&ml->pmu);
     up->r->status = 200;
