@@ -16,15 +16,9 @@
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
 make_witness_keys 1
-"$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
-M1PORT=$(free_port)
-M1URL="http://127.0.0.1:$M1PORT"
-HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
-MIRROR="$M1URL/mirror/$HEX"
+mirror_setup
 DEAD="http://127.0.0.1:$(free_port)"
-printf 'logs/v0\nvkey %s\nmirror\n' "$LOGK" > "$T/logs-m"
-start_witness 1 "$T/logs-m" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$M1PORT"
 echo "witness w1 $(cat "$T/w1.key.pub") http://127.0.0.1:$PORT1" > "$T/witnesses"
 echo "quorum w1" >> "$T/witnesses"
 echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL" > "$T/mirrors"

@@ -17,14 +17,9 @@ case "${GL_BUILD:-}" in *asan*) N=1500 ;; *) N=${GL_FO_N:-5000} ;; esac
 LEASE_MS=2000
 make_keys
 loadgen_tool
-pg_init a
-pg_start a
-pg_sql a "CREATE DATABASE log"
-DB="$PG_URL_a/log"
+pg_log_db
 
-pg_front A --create
-wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
-pg_front B
+pg_two_fronts
 sleep 0.5
 pg_leads "$OUT_B" && fail "B took the lease while A held it: $(cat "$OUT_B")"
 

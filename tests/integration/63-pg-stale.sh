@@ -16,10 +16,7 @@ case "${GL_BUILD:-}" in *asan*) N=1000 ;; *) N=4000 ;; esac
 LEASE_MS=1000
 make_keys
 loadgen_tool
-pg_init a
-pg_start a
-pg_sql a "CREATE DATABASE log"
-DB="$PG_URL_a/log"
+pg_log_db
 
 watcher() { # watcher NAME URL: "size root" of each checkpoint served
     : > "$T/seen.$1"
@@ -35,9 +32,7 @@ load() { # load NAME SEED URL
         --subject-prefix "st$1" --ack-log "$T/acks.$1" --log-vkey "@$T/log.key.pub" \
         --timeout 20 > "$T/lg.$1.out" 2> "$T/lg.$1.err"
 }
-pg_front A --create
-wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
-pg_front B
+pg_two_fronts
 : > "$T/acks.A"
 : > "$T/acks.B"
 load A 1 "$URL_A" & la=$!

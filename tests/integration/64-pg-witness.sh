@@ -16,10 +16,7 @@ printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")"
     > "$T/witnesses"
 printf 'log %s\nsubmitter %s\nwitness w1 %s\nquorum w1\n' "$(cat "$T/log.key.pub")" \
     "$(sed -n 1p "$T/submitters")" "$(cat "$T/w1.key.pub")" > "$T/policy"
-pg_init a
-pg_start a
-pg_sql a "CREATE DATABASE log"
-DB="$PG_URL_a/log"
+pg_log_db
 
 front() { # front NAME [ARGS...]: sets PID_<NAME>, URL_<NAME>, OUT_<NAME>
     local n=$1

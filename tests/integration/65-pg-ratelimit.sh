@@ -23,13 +23,8 @@ make_keys
     echo "$(cat "$T/lim.vkey") rate=$RATE burst=$BURST"
 } > "$T/subs"
 cp "$T/subs" "$T/submitters"
-pg_init a
-pg_start a
-pg_sql a "CREATE DATABASE log"
-DB="$PG_URL_a/log"
-pg_front A --create
-wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
-pg_front B
+pg_log_db
+pg_two_fronts
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # sign KEY FILE SUBJECT: a statement by KEY into FILE.

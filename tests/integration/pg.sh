@@ -117,6 +117,22 @@ pg_front() {
 
 pg_leads() { grep -q "took the lease (epoch" "$1"; }
 
+# pg_log_db: cluster "a" started, with an empty database "log"; sets DB.
+pg_log_db() {
+    pg_init a
+    pg_start a
+    pg_sql a "CREATE DATABASE log"
+    DB="$PG_URL_a/log"
+}
+
+# pg_two_fronts: front-end A creates the log and takes the lease, then
+# front-end B starts (a follower).
+pg_two_fronts() {
+    pg_front A --create
+    wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+    pg_front B
+}
+
 pg_stop_all() {
     local n pid
     for n in $PG_NAMES; do

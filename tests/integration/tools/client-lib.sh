@@ -58,3 +58,17 @@ expect_out() { grep -q -- "$1" "$T/out" || { cat "$T/out" >&2; fail "stdout lack
 
 # sha FILE: hex SHA-256 of a file.
 sha() { sha256sum "$1" | cut -c1-64; }
+
+# mirror_setup: witness 1 also mirrors the log (origin example.com/log,
+# vkey $LOGK) with the cosigner key m1.key, on a listener of its own.
+# Sets M1PORT, M1URL, HEX (hex SHA-256 of the origin) and MIRROR (the
+# mirror's tlog-tiles prefix for the log).
+mirror_setup() {
+    "$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
+    M1PORT=$(free_port)
+    M1URL="http://127.0.0.1:$M1PORT"
+    HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
+    MIRROR="$M1URL/mirror/$HEX"
+    printf 'logs/v0\nvkey %s\nmirror\n' "$LOGK" > "$T/logs-m"
+    start_witness 1 "$T/logs-m" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$M1PORT"
+}
