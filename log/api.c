@@ -69,11 +69,6 @@ static int reply_limited(struct gl_http_req *req, uint64_t seconds)
     return gl_http_reply(req, 429, "application/json", h, 2, body, (size_t)n);
 }
 
-static void hex32(const uint8_t h[GL_HASH_LEN], char out[65])
-{
-    gl_hex_encode(h, GL_HASH_LEN, out, 65);
-}
-
 /* note with the cosignature lines of the mirrors that hold its text
  * (mirrorpush.h), built in a->ck_mirrored (valid until the next call);
  * note itself when there are none. */
@@ -173,11 +168,11 @@ static void add_reply(struct add_req *ar)
     static const char *const dup_field[2] = {"\",\"duplicate\":false,\"proof\":",
                                              "\",\"duplicate\":true,\"proof\":"};
     struct gl_buf proof, body;
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
 
     gl_buf_init(&proof, 1 << 16);
     gl_buf_init(&body, (1 << 17) + 256); /* the proof escaped, and the rest */
-    hex32(ar->leaf, hex);
+    gl_hex_encode(ar->leaf, GL_HASH_LEN, hex, sizeof(hex));
     if (api_tlogproof(ar->api, ar->index, &proof) != 0 ||
         gl_buf_append_str(&body, "{\"index\":") != 0 ||
         gl_json_append_u64(&body, ar->index) != 0 ||

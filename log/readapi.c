@@ -174,7 +174,7 @@ int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_bu
 static int json_hashes(cJSON *obj, const uint8_t (*h)[GL_HASH_LEN], size_t n)
 {
     cJSON *arr = cJSON_AddArrayToObject(obj, "hashes");
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
 
     if (arr == NULL)
         return GL_ENOMEM;
@@ -193,7 +193,7 @@ static int json_entry(const struct readapi_view *v, cJSON *obj, uint64_t index,
 {
     struct gl_buf e, proof;
     uint8_t leaf[GL_HASH_LEN];
-    char hex[65];
+    char hex[GL_HASH_HEX_LEN + 1];
     int rc;
 
     gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);

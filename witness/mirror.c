@@ -146,7 +146,7 @@ static int find_next(struct store *s, uint64_t size, uint64_t *next)
 static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
 {
     const struct logs_entry *e = &m->cfg.logs->v[log];
-    char dir[4096], hex[65];
+    char dir[4096], hex[GL_HASH_HEX_LEN + 1];
     struct store_options o;
     struct stat st;
     const char *why = "";
@@ -157,7 +157,7 @@ static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
     pthread_mutex_init(&ml->wmu, NULL);
     pthread_mutex_init(&ml->pmu, NULL);
     gl_buf_init(&ml->note, NOTE_MAX);
-    gl_hex_encode(e->origin_hash, 32, hex, sizeof hex);
+    gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
     snprintf(dir, sizeof dir, "%s/mirror", m->cfg.data);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         gl_log(GL_LOG_ERROR, "cannot create %s", dir);

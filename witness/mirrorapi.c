@@ -260,9 +260,10 @@ static int read_api(struct api *a, struct gl_http_req *req)
         return gl_http_reply(req, 405, TEXT,
                              (const struct gl_http_header[]){{"Allow", "GET, HEAD"}}, 1,
                              "method not allowed\n", 19);
-    if (strlen(p) < 65 || p[64] != '/' || gl_hex_decode_exact(p, 64, oh, 32, 1) != 0)
+    if (strlen(p) <= GL_HASH_HEX_LEN || p[GL_HASH_HEX_LEN] != '/' ||
+        gl_hex_decode_exact(p, GL_HASH_HEX_LEN, oh, GL_HASH_LEN, 1) != 0)
         return not_found(req, "not found");
-    p += 64;
+    p += GL_HASH_HEX_LEN;
     if (readapi_wants(p))
         return read_json(a, req, oh, p);
     p++;
