@@ -83,6 +83,7 @@ struct witness {
     int stopping, signals_ready;
     struct engine_config ec; /* kept for a reload (reload.h) */
     struct feeder_config fc;
+    struct mirrorpull_config pc;
     struct reload reload;
     char evdir[PATH_MAX_LEN];
 };
@@ -400,11 +401,9 @@ static int start(struct witness *w)
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
-    if (w->mirror != NULL) {
-        struct mirrorpull_config pc = {w->mirror, &w->logs, w->o.poll_interval, 30000};
-        if ((rc = mirrorpull_start(&pc, &w->mpull)) != 0)
-            return rc;
-    }
+    w->pc = (struct mirrorpull_config){w->mirror, &w->logs, w->o.poll_interval, 30000};
+    if (w->mirror != NULL && (rc = mirrorpull_start(&w->pc, &w->mpull)) != 0)
+        return rc;
     uv_signal_init(&w->loop, &w->sigint);
     uv_signal_init(&w->loop, &w->sigterm);
     w->sigint.data = w->sigterm.data = w;
@@ -419,7 +418,10 @@ static int start(struct witness *w)
                                 .engine = &w->engine,
                                 .feeder = &w->feeder,
                                 .ec = &w->ec,
-                                .fc = &w->fc};
+                                .fc = &w->fc,
+                                .mirror = w->mirror,
+                                .mpull = &w->mpull,
+                                .pc = &w->pc};
     reload_init(&w->reload);
     uv_signal_init(&w->loop, &w->sighup);
     w->sighup.data = w;

@@ -87,18 +87,30 @@ struct mlog {
     size_t ring_at; /* next slot to overwrite */
     uint64_t size;  /* mirror checkpoint */
     struct gl_buf note;
+    char origin[GL_CHECKPOINT_ORIGIN_MAX + 1]; /* for log lines */
+    int kept; /* staged by mirror_prepare for the next list too */
+};
+
+/* What mirror_prepare staged for the next list: the logs in its order,
+ * the ones kept (same pointer) and the ones opened for it. */
+struct staged {
+    struct mlog **v;
+    size_t *log; /* v[i]'s index in the next list */
+    size_t n;
 };
 
 struct mirror {
     struct mirror_config cfg;
     struct gl_signer key;
     uint8_t ticket_key[GL_MIRROR_TICKET_KEY]; /* secret; wiped at free */
-    pthread_mutex_t cmu;                      /* guards uploads */
+    pthread_mutex_t cmu;                      /* guards uploads and the gate */
     uint64_t uploads[2];                      /* identity, gzip bodies */
+    int paused;                               /* the gate: add-entries get 503 */
+    size_t busy;                              /* calls inside the gate */
     char wname[GL_KEY_NAME_MAX + 1];
-    struct mlog *v;
+    struct mlog **v; /* owned, each owned */
     size_t n;
-    size_t tile_cache; /* bytes of each log's blobcache */
+    struct staged next; /* mirror_prepare .. mirror_switch/mirror_unstage */
 };
 
 static void set_why(struct mirror_result *r, int status, const char *fmt, ...)
@@ -143,39 +155,27 @@ static int find_next(struct store *s, uint64_t size, uint64_t *next)
     return *next < size ? GL_EPARSE : 0;
 }
 
-static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
+static void mlog_close(struct mlog *ml)
 {
-    const struct logs_entry *e = &m->cfg.logs->v[log];
-    char dir[4096], hex[GL_HASH_HEX_LEN + 1];
-    struct store_options o;
-    struct stat st;
-    const char *why = "";
+    if (ml == NULL)
+        return;
+    store_close(ml->store);
+    free(ml->tree);
+    blobcache_free(ml->tiles);
+    for (size_t j = 0; j < MIRROR_PENDING_KEEP; j++)
+        free(ml->ring[j].note);
+    gl_buf_release(&ml->note);
+    pthread_mutex_destroy(&ml->wmu);
+    pthread_mutex_destroy(&ml->pmu);
+    free(ml);
+}
+
+/* Loads the data of ml (its store open) for logs entry e. */
+static int mlog_load(struct mlog *ml, const struct logs_entry *e, const char *dir)
+{
     uint64_t next = 0;
     int rc;
 
-    ml->log = log;
-    pthread_mutex_init(&ml->wmu, NULL);
-    pthread_mutex_init(&ml->pmu, NULL);
-    gl_buf_init(&ml->note, NOTE_MAX);
-    gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
-    snprintf(dir, sizeof dir, "%s/mirror", m->cfg.data);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        gl_log(GL_LOG_ERROR, "cannot create %s", dir);
-        return GL_EIO;
-    }
-    snprintf(dir, sizeof dir, "%s/mirror/%s", m->cfg.data, hex);
-    memset(&o, 0, sizeof o);
-    o.dir = dir;
-    o.create = stat(dir, &st) != 0;
-    o.cache_mb = m->cfg.cache_mb;
-    if ((rc = store_open(&o, &ml->store, &why)) != 0) {
-        gl_log(GL_LOG_ERROR, "mirror of %s: %s: %s", e->origin, dir, why);
-        return rc;
-    }
-    if ((ml->tree = malloc(sizeof *ml->tree)) == NULL)
-        return GL_ENOMEM;
-    if ((rc = blobcache_new(m->tile_cache, &ml->tiles)) != 0)
-        return rc;
     if ((rc = store_get_state(ml->store, &ml->size, &ml->note)) != 0 ||
         (rc = find_next(ml->store, ml->size, &next)) != 0 ||
         (rc = entryindex_update(ml->store, next)) != 0 ||
@@ -184,22 +184,161 @@ static int mlog_open(struct mirror *m, struct mlog *ml, size_t log)
                gl_strerror(rc));
         return rc;
     }
+    return 0;
+}
+
+/* Opens (creating when missing) the copy of logs entry e into *out, with
+ * a tile cache of cache_bytes. Caller closes with mlog_close. */
+static int mlog_open(const struct mirror *m, const struct logs_entry *e,
+                     size_t cache_bytes, struct mlog **out)
+{
+    char dir[4096], hex[GL_HASH_HEX_LEN + 1];
+    struct store_options o;
+    struct stat st;
+    const char *why = "";
+    struct mlog *ml = calloc(1, sizeof *ml);
+    int rc;
+
+    if (ml == NULL)
+        return GL_ENOMEM;
+    pthread_mutex_init(&ml->wmu, NULL);
+    pthread_mutex_init(&ml->pmu, NULL);
+    gl_buf_init(&ml->note, NOTE_MAX);
+    snprintf(ml->origin, sizeof ml->origin, "%s", e->origin);
+    gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
+    snprintf(dir, sizeof dir, "%s/mirror", m->cfg.data);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        gl_log(GL_LOG_ERROR, "cannot create %s", dir);
+        mlog_close(ml);
+        return GL_EIO;
+    }
+    snprintf(dir, sizeof dir, "%s/mirror/%s", m->cfg.data, hex);
+    memset(&o, 0, sizeof o);
+    o.dir = dir;
+    o.create = stat(dir, &st) != 0;
+    o.cache_mb = m->cfg.cache_mb;
+    if ((rc = store_open(&o, &ml->store, &why)) != 0)
+        gl_log(GL_LOG_ERROR, "mirror of %s: %s: %s", e->origin, dir, why);
+    else if ((ml->tree = malloc(sizeof *ml->tree)) == NULL)
+        rc = GL_ENOMEM;
+    if (rc == 0 && (rc = blobcache_new(cache_bytes, &ml->tiles)) == 0)
+        rc = mlog_load(ml, e, dir);
+    if (rc != 0) {
+        mlog_close(ml);
+        return rc;
+    }
     size_t own = 0;
     for (size_t i = 0; i < e->nwitnesses; i++)
         own += strcmp(e->witnesses[i].name, m->wname) == 0;
     gl_log(GL_LOG_INFO,
            "mirror of %s: checkpoint %llu, next entry %llu%s; keeps the cosignatures of "
            "%zu witnesses%s",
-           e->origin, (unsigned long long)ml->size, (unsigned long long)next,
-           o.create ? " (new)" : "", e->nwitnesses, own ? " (this one's included)" : "");
+           e->origin, (unsigned long long)ml->size,
+           (unsigned long long)ml->tree->range.size, o.create ? " (new)" : "",
+           e->nwitnesses, own ? " (this one's included)" : "");
+    *out = ml;
     return 0;
+}
+
+static struct mlog *by_log(struct mirror *m, size_t log)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->v[i]->log == log)
+            return m->v[i];
+    return NULL;
+}
+
+void mirror_unstage(struct mirror *m)
+{
+    struct staged *x = &m->next;
+
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->v[i]->kept)
+            x->v[i]->kept = 0;
+        else
+            mlog_close(x->v[i]);
+    }
+    free(x->v);
+    free(x->log);
+    memset(x, 0, sizeof *x);
+}
+
+int mirror_prepare(struct mirror *m, const struct logs_list *next)
+{
+    struct staged *x = &m->next;
+    size_t n = 0, cache;
+    int rc = 0;
+
+    assert(x->v == NULL);
+    for (size_t i = 0; i < next->n; i++)
+        n += next->v[i].mirror != 0;
+    x->v = calloc(n ? n : 1, sizeof *x->v);
+    x->log = calloc(n ? n : 1, sizeof *x->log);
+    if (x->v == NULL || x->log == NULL) {
+        mirror_unstage(m);
+        return GL_ENOMEM;
+    }
+    cache = n == 0 || TILE_CACHE_BYTES / n < TILE_CACHE_MIN ? TILE_CACHE_MIN
+                                                           : TILE_CACHE_BYTES / n;
+    for (size_t i = 0; i < next->n && rc == 0; i++) {
+        const struct logs_entry *e = &next->v[i];
+        struct mlog *ml = NULL;
+        size_t old;
+        if (!e->mirror)
+            continue;
+        /* the same origin in the list in use: its copy goes on as it is */
+        if (logs_find(m->cfg.logs, e->origin, strlen(e->origin), &old) == 0 &&
+            (ml = by_log(m, old)) != NULL)
+            ml->kept = 1;
+        else
+            rc = mlog_open(m, e, cache, &ml);
+        if (rc == 0) {
+            x->v[x->n] = ml;
+            x->log[x->n++] = i;
+        }
+    }
+    if (rc != 0)
+        mirror_unstage(m);
+    return rc;
+}
+
+void mirror_switch(struct mirror *m, struct engine *engine)
+{
+    struct staged *x = &m->next;
+    size_t kept = 0, added = 0, dropped = 0;
+
+    assert(x->v != NULL && m->busy == 0);
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->v[i]->kept)
+            continue;
+        gl_log(GL_LOG_INFO, "mirror of %s: no longer mirrored (its copy stays on disk)",
+               m->v[i]->origin);
+        mlog_close(m->v[i]);
+        dropped++;
+    }
+    free(m->v);
+    m->v = x->v;
+    m->n = x->n;
+    for (size_t i = 0; i < m->n; i++) {
+        kept += m->v[i]->kept;
+        added += !m->v[i]->kept;
+        m->v[i]->kept = 0;
+        m->v[i]->log = x->log[i];
+    }
+    free(x->log);
+    memset(x, 0, sizeof *x);
+    m->cfg.engine = engine;
+    for (size_t i = 0; i < m->n; i++)
+        mirror_observe(m, m->v[i]->log);
+    gl_log(GL_LOG_INFO, "mirror: %zu logs (%zu kept, %zu added, %zu dropped)", m->n, kept,
+           added, dropped);
 }
 
 int mirror_open(const struct mirror_config *cfg, struct mirror **out)
 {
     struct mirror *m;
     size_t n = 0;
-    int rc = 0;
+    int rc;
 
     if (cfg == NULL || out == NULL || cfg->key == NULL || cfg->key->type != GL_KEY_COSIG)
         return GL_EINVAL;
@@ -207,38 +346,25 @@ int mirror_open(const struct mirror_config *cfg, struct mirror **out)
         n += cfg->logs->v[i].mirror != 0;
     if (n == 0)
         return GL_EINVAL;
-    if ((m = calloc(1, sizeof *m)) == NULL || (m->v = calloc(n, sizeof *m->v)) == NULL) {
-        free(m);
+    if ((m = calloc(1, sizeof *m)) == NULL)
         return GL_ENOMEM;
-    }
     m->cfg = *cfg;
     m->key = *cfg->key;
     pthread_mutex_init(&m->cmu, NULL);
+    snprintf(m->wname, sizeof m->wname, "%s", cfg->witness_name ? cfg->witness_name : "");
     for (size_t got = 0; got < sizeof m->ticket_key;) {
         ssize_t k = getrandom(m->ticket_key + got, sizeof m->ticket_key - got, 0);
         if (k < 0 && errno != EINTR) {
-            gl_signer_wipe(&m->key);
-            pthread_mutex_destroy(&m->cmu);
-            free(m->v);
-            free(m);
+            mirror_free(m);
             return GL_EIO;
         }
         got += k > 0 ? (size_t)k : 0;
     }
-    m->tile_cache =
-        TILE_CACHE_BYTES / n < TILE_CACHE_MIN ? TILE_CACHE_MIN : TILE_CACHE_BYTES / n;
-    snprintf(m->wname, sizeof m->wname, "%s", cfg->witness_name ? cfg->witness_name : "");
-    for (size_t i = 0; i < cfg->logs->n && rc == 0; i++) {
-        if (!cfg->logs->v[i].mirror)
-            continue;
-        rc = mlog_open(m, &m->v[m->n++], i);
-        if (rc == 0)
-            mirror_observe(m, i);
-    }
-    if (rc != 0) {
+    if ((rc = mirror_prepare(m, cfg->logs)) != 0) {
         mirror_free(m);
         return rc;
     }
+    mirror_switch(m, cfg->engine);
     *out = m;
     return 0;
 }
@@ -247,17 +373,10 @@ void mirror_free(struct mirror *m)
 {
     if (m == NULL)
         return;
-    for (size_t i = 0; i < m->n; i++) {
-        struct mlog *ml = &m->v[i];
-        store_close(ml->store);
-        free(ml->tree);
-        blobcache_free(ml->tiles);
-        for (size_t j = 0; j < MIRROR_PENDING_KEEP; j++)
-            free(ml->ring[j].note);
-        gl_buf_release(&ml->note);
-        pthread_mutex_destroy(&ml->wmu);
-        pthread_mutex_destroy(&ml->pmu);
-    }
+    if (m->next.v != NULL)
+        mirror_unstage(m);
+    for (size_t i = 0; i < m->n; i++)
+        mlog_close(m->v[i]);
     free(m->v);
     gl_signer_wipe(&m->key);
     OPENSSL_cleanse(m->ticket_key, sizeof m->ticket_key);
@@ -270,12 +389,49 @@ size_t mirror_count(const struct mirror *m)
     return m ? m->n : 0;
 }
 
-static struct mlog *by_log(struct mirror *m, size_t log)
+/* --- the gate ------------------------------------------------------------------------ */
+
+void mirror_pause(struct mirror *m)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (m->v[i].log == log)
-            return &m->v[i];
-    return NULL;
+    pthread_mutex_lock(&m->cmu);
+    m->paused = 1;
+    pthread_mutex_unlock(&m->cmu);
+}
+
+void mirror_resume(struct mirror *m)
+{
+    pthread_mutex_lock(&m->cmu);
+    m->paused = 0;
+    pthread_mutex_unlock(&m->cmu);
+}
+
+size_t mirror_busy(struct mirror *m)
+{
+    pthread_mutex_lock(&m->cmu);
+    size_t n = m->busy;
+    pthread_mutex_unlock(&m->cmu);
+    return n;
+}
+
+/* 0 and counted inside, or GL_ESTATE while paused. */
+static int gate_enter(struct mirror *m)
+{
+    int rc = 0;
+    pthread_mutex_lock(&m->cmu);
+    if (m->paused)
+        rc = GL_ESTATE;
+    else
+        m->busy++;
+    pthread_mutex_unlock(&m->cmu);
+    return rc;
+}
+
+static void gate_leave(struct mirror *m)
+{
+    pthread_mutex_lock(&m->cmu);
+    assert(m->busy > 0);
+    m->busy--;
+    pthread_mutex_unlock(&m->cmu);
 }
 
 static struct mlog *by_hash(struct mirror *m, const uint8_t oh[32])
@@ -364,7 +520,7 @@ void mirror_observe(struct mirror *m, size_t log)
     struct engine_view v;
     struct gl_buf rec;
 
-    if (ml == NULL)
+    if (ml == NULL || m->cfg.engine == NULL)
         return;
     gl_buf_init(&rec, NOTE_MAX);
     /* the record: text, the log's lines, our own witness cosignature
@@ -797,13 +953,18 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     up.r = r;
     if (gl_mirror_upload_parse(body, len, &up.u, &at, &why) != 0)
         return set_why(r, 400, "%s", why.reason);
-    if ((up.ml = by_origin(m, up.u.origin, up.u.origin_len)) == NULL)
+    if (gate_enter(m) != 0)
+        return set_why(r, 503, "the logs list is being reloaded; retry");
+    if ((up.ml = by_origin(m, up.u.origin, up.u.origin_len)) == NULL) {
+        gate_leave(m);
         return set_why(r, 404, "unknown log origin (or not mirrored here)");
+    }
     if ((up.saved = malloc(sizeof *up.saved)) == NULL ||
         (up.h = malloc((size_t)256 * HLEN)) == NULL ||
         (up.tile = malloc(STORE_TILE_MAX)) == NULL) {
         free(up.saved);
         free(up.h);
+        gate_leave(m);
         return set_why(r, 503, "out of memory");
     }
     gl_buf_init(&pnote, NOTE_MAX);
@@ -842,6 +1003,7 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
                      r);
     }
     pthread_mutex_unlock(&up.ml->wmu);
+    gate_leave(m);
     gl_buf_release(&pnote);
     free(up.saved);
     free(up.h);
@@ -875,8 +1037,12 @@ int mirror_refresh(struct mirror *m, size_t log)
     memset(&r, 0, sizeof r);
     up.m = m;
     up.r = &r;
-    if ((up.ml = by_log(m, log)) == NULL)
+    if ((rc = gate_enter(m)) != 0)
+        return rc;
+    if ((up.ml = by_log(m, log)) == NULL) {
+        gate_leave(m);
         return GL_ENOTFOUND;
+    }
     gl_buf_init(&pnote, NOTE_MAX);
     pthread_mutex_lock(&up.ml->wmu);
     pthread_mutex_lock(&up.ml->pmu);
@@ -888,6 +1054,7 @@ int mirror_refresh(struct mirror *m, size_t log)
         rc = r.status == 200 || r.status == 409 ? 0 : GL_EIO;
     }
     pthread_mutex_unlock(&up.ml->wmu);
+    gate_leave(m);
     gl_buf_release(&pnote);
     return rc;
 }

@@ -44,6 +44,21 @@
  * Threads: mirror_add_entries runs on worker threads (one writer per log
  * at a time, under the log's lock); the read functions run on any thread
  * and only take the published state's lock briefly.
+ *
+ * Reload (reload.h): the mirror keeps indices into the caller's logs list
+ * and a pointer to the engine, so a new list is switched to in three
+ * steps. mirror_pause closes the gate (add-entries and mirror_refresh
+ * answer 503 / GL_ESTATE) and mirror_busy counts the calls still inside;
+ * once none is, and no other thread calls into the mirror,
+ * mirror_prepare(next) opens the copies of the logs newly mirrored (a
+ * failure leaves everything as it was; mirror_unstage drops what was
+ * staged), the caller replaces its list's contents by next, and
+ * mirror_switch installs the new set: a log mirrored in both lists (same
+ * origin) keeps its copy and its state in memory (pending checkpoints,
+ * mirror checkpoint, tile cache) under its new index; a log no longer
+ * mirrored has its store closed and its endpoints answer 404, its copy
+ * staying on disk (DATA/mirror/<origin hash>/) for a later list that
+ * mirrors it again. mirror_resume opens the gate.
  */
 #ifndef GL_WITNESS_MIRROR_H
 #define GL_WITNESS_MIRROR_H
@@ -68,8 +83,10 @@ struct store; /* log/store.h */
 
 struct mirror_config {
     const char *data;             /* the witness's data directory */
-    const struct logs_list *logs; /* must outlive the mirror */
-    struct engine *engine;        /* the pending checkpoints */
+    const struct logs_list *logs; /* must outlive the mirror; its contents
+                                   * change only as mirror_switch says */
+    struct engine *engine;        /* the pending checkpoints (mirror_switch
+                                   * replaces it) */
     const struct gl_signer *key;  /* the mirror's cosigning key; copied */
     const char *witness_name;     /* the witness key's name (logged when a
                                    * log lists it among its witnesses) */
@@ -78,7 +95,8 @@ struct mirror_config {
 
 /* The outcome of one add-entries request. */
 struct mirror_result {
-    int status;         /* 200, 202, 400, 404, 409, 422, 500 or 503 */
+    int status;         /* 200, 202, 400, 404, 409, 422, 500 or 503 (also
+                         * while paused for a reload) */
     uint64_t info_size; /* 202/409: mirror-info lines */
     uint64_t info_next;
     char line[512]; /* 200: the mirror's cosignature line */
@@ -99,6 +117,20 @@ struct mirror_result {
 int mirror_open(const struct mirror_config *cfg, struct mirror **out);
 void mirror_free(struct mirror *m);
 
+/* Reload (see the top). Loop thread; between mirror_pause and
+ * mirror_resume. mirror_prepare: 0, GL_ENOMEM or a storage error (the
+ * copy of a log newly mirrored does not open). mirror_switch: after the
+ * caller's list holds next; engine (may be NULL: nothing is observed)
+ * replaces the configured one. */
+int mirror_prepare(struct mirror *m, const struct logs_list *next);
+void mirror_unstage(struct mirror *m);
+void mirror_switch(struct mirror *m, struct engine *engine);
+/* The gate: while paused, add-entries answers 503 and mirror_refresh
+ * GL_ESTATE; mirror_busy counts the calls still inside. Any thread. */
+void mirror_pause(struct mirror *m);
+void mirror_resume(struct mirror *m);
+size_t mirror_busy(struct mirror *m);
+
 /* Number of mirrored logs. */
 size_t mirror_count(const struct mirror *m);
 /* Remembers the witness's current checkpoint of logs entry `log` as a
@@ -118,7 +150,8 @@ int mirror_offer(struct mirror *m, size_t log, const char *note, size_t len);
  * mirror cosignature) and commits it. No-op when there is no mirror
  * checkpoint or that pending checkpoint is no longer remembered. Blocks
  * on the log's writer lock and a synced commit: not on the event loop.
- * 0, GL_ENOTFOUND if not mirrored, GL_EIO if the commit failed. */
+ * 0, GL_ENOTFOUND if not mirrored, GL_EIO if the commit failed, GL_ESTATE
+ * while paused. */
 int mirror_refresh(struct mirror *m, size_t log);
 
 /* Where the log's copy stands: the newest pending size, the next entry

@@ -8,6 +8,9 @@
  * cosignature line, 202/409 with text/x.tlog.mirror-info (and its ticket),
  * else the status with a one-line reason. Every reply carries
  * Accept-Encoding: gzip. Bodies are counted by encoding (metrics).
+ * While a reload switches the lists (api paused, mirror gate closed)
+ * add-entries gets 503 with Retry-After: 1. The reads run on the loop
+ * thread, as the switch does, so they never see it half done.
  *
  * Reads: the checkpoint and tiles (text errors, as before), and
  * glasslogd's JSON read API under the same prefix (readapi.h, JSON
@@ -34,6 +37,9 @@
 
 static const struct gl_http_header hdr_post[] = {{"Cache-Control", "no-store"},
                                                  {"Accept-Encoding", "gzip"}};
+static const struct gl_http_header hdr_retry[] = {{"Cache-Control", "no-store"},
+                                                  {"Accept-Encoding", "gzip"},
+                                                  {"Retry-After", "1"}};
 static const struct gl_http_header hdr_immutable[] = {
     {"Cache-Control", "public, max-age=31536000, immutable"}};
 static const struct gl_http_header hdr_checkpoint[] = {
@@ -129,7 +135,8 @@ static void entries_done(uv_work_t *w, int status)
                                   2, b.data, b.len);
     } else {
         gl_buf_printf(&b, "%s\n", r->why[0] ? r->why : "error");
-        gl_http_pending_reply(er->p, r->status, TEXT, hdr_post, 2, b.data, b.len);
+        gl_http_pending_reply(er->p, r->status, TEXT, r->status == 503 ? hdr_retry : hdr_post,
+                              r->status == 503 ? 3 : 2, b.data, b.len);
     }
     gl_buf_release(&b);
     gl_http_pending_release(er->p);
@@ -148,6 +155,9 @@ static int add_entries(struct api *a, struct gl_http_req *req)
         return gl_http_reply(req, 405, TEXT,
                              (const struct gl_http_header[]){{"Allow", "POST"}}, 1,
                              "method not allowed\n", 19);
+    if (a->paused) /* a reload is switching the lists (mirror.h: the gate) */
+        return gl_http_reply(req, 503, TEXT, hdr_retry, 3,
+                             "the logs list is being reloaded; retry\n", 39);
     if ((er = calloc(1, sizeof *er)) == NULL ||
         (er->body = malloc(req->body_len ? req->body_len : 1)) == NULL) {
         free(er);

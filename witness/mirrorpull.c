@@ -41,7 +41,7 @@ struct mirrorpull {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop, started;
+    int stop, started, exited; /* exited: pull_main returned (under mu) */
     /* the round's log and tree size (hash source context) */
     const struct logs_entry *log;
     uint64_t size;
@@ -57,6 +57,14 @@ static int get(struct mirrorpull *p, const char *path, size_t max,
     if (err == 0 && r->status != 200)
         err = GL_ENOTFOUND;
     return err;
+}
+
+static int stopping(struct mirrorpull *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int stop = p->stop;
+    pthread_mutex_unlock(&p->mu);
+    return stop;
 }
 
 /* Hash tile (level, index) at the round's size, through the cache. */
@@ -173,7 +181,9 @@ static void pull_log(struct mirrorpull *p, size_t li)
                                          NULL, 0, &body);
         uint64_t np = gl_mirror_npackages(next, pending);
         for (uint64_t i = 0; i < np && i < MIRROR_COMMIT_PACKAGES && rc == 0; i++)
-            rc = add_package(p, next, pending, i, &body);
+            rc = stopping(p) ? GL_ESTATE : add_package(p, next, pending, i, &body);
+        if (rc == GL_ESTATE)
+            break;
         if (rc != 0) {
             gl_log(GL_LOG_WARN, "mirror pull of %s at %llu: cannot fetch from %s: %s",
                    log->origin, (unsigned long long)next, log->url, gl_strerror(rc));
@@ -194,13 +204,10 @@ static void pull_log(struct mirrorpull *p, size_t li)
                    (unsigned long long)next, res->status, res->why);
             break;
         }
-        pthread_mutex_lock(&p->mu);
-        int stop = p->stop;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
+        if (stopping(p))
             break;
     }
-    if (fresh && !moved && mirror_refresh(p->cfg.mirror, li) != 0)
+    if (fresh && !moved && !stopping(p) && mirror_refresh(p->cfg.mirror, li) != 0)
         gl_log(GL_LOG_WARN, "mirror of %s: cannot store the new witness cosignatures",
                log->origin);
     gl_buf_release(&body);
@@ -211,7 +218,7 @@ static void *pull_main(void *arg)
 {
     struct mirrorpull *p = arg;
     for (;;) {
-        for (size_t i = 0; i < p->cfg.logs->n; i++)
+        for (size_t i = 0; i < p->cfg.logs->n && !stopping(p); i++)
             if (p->cfg.logs->v[i].mirror && p->cfg.logs->v[i].url[0])
                 pull_log(p, i);
         struct timespec until;
@@ -221,6 +228,7 @@ static void *pull_main(void *arg)
         while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
             ;
         int stop = p->stop;
+        p->exited = stop;
         pthread_mutex_unlock(&p->mu);
         if (stop)
             return NULL;
@@ -259,14 +267,50 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
     return 0;
 }
 
-void mirrorpull_stop(struct mirrorpull *p)
+void mirrorpull_ask_stop(struct mirrorpull *p)
 {
-    if (p == NULL || !p->started)
+    if (p == NULL)
         return;
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+int mirrorpull_stopped(struct mirrorpull *p)
+{
+    if (p == NULL || !p->started)
+        return 1;
+    pthread_mutex_lock(&p->mu);
+    int done = p->exited;
+    pthread_mutex_unlock(&p->mu);
+    return done;
+}
+
+int mirrorpull_resume(struct mirrorpull *p)
+{
+    if (p == NULL || !p->started)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int done = p->exited;
+    p->stop = 0;
+    pthread_mutex_unlock(&p->mu);
+    if (!done)
+        return 0; /* it had not left its loop: it goes on */
+    pthread_join(p->thread, NULL);
+    p->started = 0;
+    p->exited = 0;
+    if (pthread_create(&p->thread, NULL, pull_main, p) != 0)
+        return GL_EIO;
+    p->started = 1;
+    return 0;
+}
+
+void mirrorpull_stop(struct mirrorpull *p)
+{
+    if (p == NULL || !p->started)
+        return;
+    mirrorpull_ask_stop(p);
     pthread_join(p->thread, NULL);
     p->started = 0;
 }

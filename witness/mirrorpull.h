@@ -13,7 +13,11 @@
  * checkpoint of the fork.
  *
  * One thread, blocking HTTP with timeouts (like feeder.c); a small
- * direct-mapped cache of hash tiles.
+ * direct-mapped cache of hash tiles. The thread reads the logs list: a
+ * reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between
+ * HTTP requests, so it leaves within one request timeout), waits for
+ * mirrorpull_stopped without blocking the loop, frees it and starts a new
+ * one for the new list (or mirrorpull_resume when the reload gives up).
  */
 #ifndef GL_WITNESS_MIRRORPULL_H
 #define GL_WITNESS_MIRRORPULL_H
@@ -37,5 +41,13 @@ struct mirrorpull;
 int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out);
 void mirrorpull_stop(struct mirrorpull *p);
 void mirrorpull_free(struct mirrorpull *p);
+/* Asks the thread to stop, without waiting (p may be NULL). */
+void mirrorpull_ask_stop(struct mirrorpull *p);
+/* 1 when the thread has left its loop after mirrorpull_ask_stop (or p is
+ * NULL or stopped), else 0. */
+int mirrorpull_stopped(struct mirrorpull *p);
+/* Cancels mirrorpull_ask_stop: the thread goes on, or is joined and
+ * started again if it had left. 0 or GL_EIO (no thread runs). */
+int mirrorpull_resume(struct mirrorpull *p);
 
 #endif

@@ -1,8 +1,14 @@
 /*
  * reload: see reload.h. The components hold pointers to the caller's
  * lists, so the switch swaps the lists' contents in place while nothing
- * runs that reads them: no add outstanding (the API is paused), the feeder
- * joined, the engine drained and joined.
+ * runs that reads them: no add outstanding (the API is paused), no
+ * add-entries inside the mirror (its gate closed), the feeder and the
+ * mirror's pull thread joined, the engine drained and joined. The mirror
+ * also holds indices into the logs list and the engine's pointer: it
+ * stages the new set of copies before the swap (mirror_prepare, the only
+ * step of the mirror's that can fail, so a failure changes nothing) and
+ * installs it, remapped by origin, after the swap with the new engine
+ * (mirror_switch).
  */
 #include "reload.h"
 
@@ -11,6 +17,8 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "mirror.h"
+#include "mirrorpull.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 
@@ -47,6 +55,23 @@ static int parse_files(struct reload *r)
     return rc;
 }
 
+/* Logs with a mirror line need the mirror role (--mirror-key): as at
+ * start-up, a list that has them is refused without it. */
+static int check_mirror(const struct reload *r)
+{
+    if (r->mirror != NULL)
+        return 0;
+    for (size_t i = 0; i < r->next_logs.n; i++)
+        if (r->next_logs.v[i].mirror) {
+            gl_log(GL_LOG_ERROR,
+                   "reload: %s: log %s has a mirror line, and the witness runs "
+                   "without --mirror-key",
+                   r->logs_path, r->next_logs.v[i].origin);
+            return GL_EINVAL;
+        }
+    return 0;
+}
+
 static int wants_feeder(const struct reload *r)
 {
     for (size_t i = 0; i < r->logs->n; i++)
@@ -55,18 +80,31 @@ static int wants_feeder(const struct reload *r)
     return r->peers->n > 0;
 }
 
-/* Steps 2-4, with nothing outstanding. */
-static void do_switch(struct reload *r)
+/* Steps 2-4, with nothing outstanding. 0 once the lists are switched
+ * (even if the new engine did not start: then *r->engine is NULL), else
+ * an error with everything as it was (the next lists released). */
+static int do_switch(struct reload *r)
 {
     struct logs_list old_logs;
     struct peers_list old_peers;
     int rc;
 
-    if (api_remap(r->api, r->logs, &r->next_logs) != 0) {
-        gl_log(GL_LOG_ERROR, "reload: out of memory; the lists in use stay");
+    if (r->mirror != NULL && (rc = mirror_prepare(r->mirror, &r->next_logs)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "reload: cannot open the mirror's copies for the new list (%s); the lists "
+               "in use stay",
+               gl_strerror(rc));
         logs_release(&r->next_logs);
         peers_release(&r->next_peers);
-        return;
+        return rc;
+    }
+    if ((rc = api_remap(r->api, r->logs, &r->next_logs)) != 0) {
+        gl_log(GL_LOG_ERROR, "reload: out of memory; the lists in use stay");
+        if (r->mirror != NULL)
+            mirror_unstage(r->mirror);
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+        return rc;
     }
     feeder_stop(*r->feeder);
     feeder_free(*r->feeder);
@@ -75,6 +113,8 @@ static void do_switch(struct reload *r)
     engine_stop(*r->engine);
     engine_free(*r->engine);
     *r->engine = NULL;
+    mirrorpull_free(*r->mpull); /* it was asked to stop: it has, or soon does */
+    *r->mpull = NULL;
     old_logs = *r->logs;
     old_peers = *r->peers;
     *r->logs = r->next_logs;
@@ -87,37 +127,62 @@ static void do_switch(struct reload *r)
                "stopping",
                gl_strerror(rc));
         *r->engine = NULL;
+        if (r->mirror != NULL)
+            mirror_switch(r->mirror, NULL);
         kill(getpid(), SIGTERM);
-        return;
+        return 0;
     }
     r->api->engine = *r->engine;
     r->fc->engine = *r->engine;
+    if (r->mirror != NULL) {
+        mirror_switch(r->mirror, *r->engine);
+        if ((rc = mirrorpull_start(r->pc, r->mpull)) != 0)
+            gl_log(GL_LOG_ERROR, "reload: the mirror's pull did not start (%s)",
+                   gl_strerror(rc));
+    }
     if (wants_feeder(r) && (rc = feeder_start(r->fc, r->feeder)) != 0)
         gl_log(GL_LOG_ERROR, "reload: the feeder did not start (%s): no pulls or gossip",
                gl_strerror(rc));
     r->api->feeder = *r->feeder;
-    gl_log(GL_LOG_INFO, "reload: witnessing %zu logs, gossiping with %zu peers",
-           r->logs->n, r->peers->n);
+    gl_log(GL_LOG_INFO,
+           "reload: witnessing %zu logs, gossiping with %zu peers, mirroring %zu logs",
+           r->logs->n, r->peers->n, mirror_count(r->mirror));
+    return 0;
+}
+
+/* Adds or uploads still inside. */
+static int busy(const struct reload *r)
+{
+    return r->api->outstanding > 0 || (r->mirror != NULL && mirror_busy(r->mirror) > 0);
 }
 
 static void on_timer(uv_timer_t *t)
 {
     struct reload *r = t->data;
+    int rc = GL_ESTATE;
 
-    if (r->api->outstanding > 0 && uv_now(r->loop) - r->started_ms < RELOAD_WAIT_MS)
+    if ((busy(r) || !mirrorpull_stopped(*r->mpull)) &&
+        uv_now(r->loop) - r->started_ms < RELOAD_WAIT_MS)
         return;
     uv_timer_stop(&r->timer);
     r->pending = 0;
-    if (r->api->outstanding > 0) {
+    if (busy(r)) {
         gl_log(GL_LOG_ERROR,
-               "reload: %zu add-checkpoints still outstanding after %d ms; "
-               "the lists in use stay",
-               r->api->outstanding, RELOAD_WAIT_MS);
+               "reload: %zu add-checkpoints and %zu add-entries still outstanding after "
+               "%d ms; the lists in use stay",
+               r->api->outstanding, r->mirror ? mirror_busy(r->mirror) : 0,
+               RELOAD_WAIT_MS);
         logs_release(&r->next_logs);
         peers_release(&r->next_peers);
     } else {
-        do_switch(r);
+        rc = do_switch(r);
     }
+    if (rc != 0 && mirrorpull_resume(*r->mpull) != 0)
+        gl_log(GL_LOG_ERROR, "reload: the mirror's pull did not start again");
+    if (*r->engine == NULL)
+        return; /* stopping (SIGTERM sent): nothing more is taken */
+    if (r->mirror != NULL)
+        mirror_resume(r->mirror);
     r->api->paused = 0;
 }
 
@@ -144,7 +209,9 @@ void reload_request(struct reload *r)
                "reload: refused: a storage write failed; restart the witness");
         return;
     }
-    if (parse_files(r) != 0) {
+    if (parse_files(r) != 0 || check_mirror(r) != 0) {
+        logs_release(&r->next_logs); /* parse_files released them on failure */
+        peers_release(&r->next_peers);
         gl_log(GL_LOG_ERROR, "reload: refused; the lists in use stay");
         return;
     }
@@ -153,6 +220,9 @@ void reload_request(struct reload *r)
     r->pending = 1;
     r->started_ms = uv_now(r->loop);
     r->api->paused = 1;
+    if (r->mirror != NULL)
+        mirror_pause(r->mirror);
+    mirrorpull_ask_stop(*r->mpull);
     uv_timer_start(&r->timer, on_timer, 0, RELOAD_POLL_MS);
 }
 
@@ -166,6 +236,8 @@ void reload_close(struct reload *r)
     if (r->pending) {
         r->pending = 0;
         r->api->paused = 0;
+        if (r->mirror != NULL)
+            mirror_resume(r->mirror);
         logs_release(&r->next_logs);
         peers_release(&r->next_peers);
     }

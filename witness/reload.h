@@ -4,15 +4,31 @@
  * read) the reload is refused with a log line and the lists in use stay.
  * Otherwise the witness switches to them without closing a connection or
  * losing state:
- *  1. the API pauses: new add-checkpoints get 503 with Retry-After: 1,
- *     and the reload waits (a loop timer) for the outstanding ones to be
- *     answered (at most RELOAD_WAIT_MS, else it gives up and resumes);
- *  2. the feeder stops (at most one HTTP timeout) and the engine drains
- *     and stops: everything it acknowledged is durable;
+ *  1. the API pauses: new add-checkpoints and add-entries get 503 with
+ *     Retry-After: 1 (the mirror's gate closes, mirror.h), the mirror's
+ *     pull thread is asked to stop, and the reload waits (a loop timer)
+ *     for the outstanding adds and uploads to be answered and the pull
+ *     thread to leave (at most RELOAD_WAIT_MS; if adds or uploads are
+ *     still outstanding then, it gives up and resumes);
+ *  2. the mirror opens the copies of the logs newly mirrored (if one does
+ *     not open, the reload gives up: nothing changed); the feeder stops
+ *     (at most one HTTP timeout), the engine drains and stops: everything
+ *     it acknowledged is durable; the pull thread is joined;
  *  3. the lists are replaced in place (every component keeps its pointer
  *     to them), the rate buckets move by origin, a new engine loads the
- *     durable state for the new list, the feeder starts again;
+ *     durable state for the new list, the mirror switches to the new list
+ *     by origin, the feeder and the pull thread start again;
  *  4. the API resumes.
+ * The mirror, by origin: a log mirrored before and after keeps its copy
+ * and its state (mirror checkpoint, pending checkpoints, tile cache),
+ * served unchanged; a log no longer mirrored (removed, or its mirror line
+ * gone) is closed and its /mirror/ endpoints and uploads answer 404, its
+ * copy staying on disk (DATA/mirror/<SHA-256(origin)>/); a log newly
+ * mirrored gets its copy opened, created when missing, so a log mirrored
+ * again later finds everything it had. Mirror lines without --mirror-key
+ * are refused, as at start-up; a list with no mirror line keeps the
+ * mirror listener up with nothing mirrored. Tickets (mirror-info) stay
+ * valid across a reload.
  * After a failed storage write (the engine's fail-stop) a reload is
  * refused: only a restart reopens the store and reads what reached the
  * disk. What a witness cosigned is on disk, keyed by origin: a log dropped and
@@ -29,6 +45,8 @@
 #include "engine.h"
 #include "feeder.h"
 #include "logs.h"
+#include "mirror.h"
+#include "mirrorpull.h"
 #include "peers.h"
 
 #define RELOAD_WAIT_MS 30000
@@ -43,6 +61,9 @@ struct reload {
     struct feeder **feeder;
     struct engine_config *ec; /* ec->logs == logs */
     struct feeder_config *fc; /* fc->logs == logs, fc->peers == peers */
+    struct mirror *mirror;    /* NULL without --mirror-key; cfg.logs == logs */
+    struct mirrorpull **mpull;     /* *mpull may be NULL */
+    struct mirrorpull_config *pc; /* pc->logs == logs (used when mirror) */
     /* internal */
     uv_timer_t timer;
     int timer_ready, pending;
