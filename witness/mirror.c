@@ -27,6 +27,13 @@
  *
  * One request reuses its scratch (leaf hashes, a tile) for every package.
  *
+ * Reload (mirror.h): each log's state is its own allocation, so a new
+ * list is a new array of pointers: mirror_prepare stages it (logs kept by
+ * origin, copies opened for the new ones, each marked kept or not) and
+ * mirror_switch installs it, closing the logs not kept and setting each
+ * log's index into the new list. The gate (a count of add-entries and
+ * refreshes inside, under cmu) lets the reload wait for none to run.
+ *
  * Reads: full tiles and full entry bundles at or below the mirror
  * checkpoint never change, so mirror_tile keeps each one it served in a
  * bounded LRU per log (blobcache.h, TILE_CACHE_BYTES split between the
@@ -248,10 +255,9 @@ static struct mlog *by_log(struct mirror *m, size_t log)
     return NULL;
 }
 
-void mirror_unstage(struct mirror *m)
+/* Frees a staging: closes the logs opened for it, unmarks the kept. */
+static void staged_drop(struct staged *x)
 {
-    struct staged *x = &m->next;
-
     for (size_t i = 0; i < x->n; i++) {
         if (x->v[i]->kept)
             x->v[i]->kept = 0;
@@ -263,23 +269,28 @@ void mirror_unstage(struct mirror *m)
     memset(x, 0, sizeof *x);
 }
 
+void mirror_unstage(struct mirror *m)
+{
+    staged_drop(&m->next);
+}
+
 int mirror_prepare(struct mirror *m, const struct logs_list *next)
 {
-    struct staged *x = &m->next;
+    struct staged x = {NULL, NULL, 0};
     size_t n = 0, cache;
     int rc = 0;
 
-    assert(x->v == NULL);
+    assert(m->next.v == NULL);
     for (size_t i = 0; i < next->n; i++)
         n += next->v[i].mirror != 0;
-    x->v = calloc(n ? n : 1, sizeof *x->v);
-    x->log = calloc(n ? n : 1, sizeof *x->log);
-    if (x->v == NULL || x->log == NULL) {
-        mirror_unstage(m);
+    x.v = calloc(n ? n : 1, sizeof(struct mlog *));
+    x.log = calloc(n ? n : 1, sizeof(size_t));
+    if (x.v == NULL || x.log == NULL) {
+        staged_drop(&x);
         return GL_ENOMEM;
     }
     cache = n == 0 || TILE_CACHE_BYTES / n < TILE_CACHE_MIN ? TILE_CACHE_MIN
-                                                           : TILE_CACHE_BYTES / n;
+                                                            : TILE_CACHE_BYTES / n;
     for (size_t i = 0; i < next->n && rc == 0; i++) {
         const struct logs_entry *e = &next->v[i];
         struct mlog *ml = NULL;
@@ -293,13 +304,17 @@ int mirror_prepare(struct mirror *m, const struct logs_list *next)
         else
             rc = mlog_open(m, e, cache, &ml);
         if (rc == 0) {
-            x->v[x->n] = ml;
-            x->log[x->n++] = i;
+            assert(ml != NULL && x.n < n);
+            x.v[x.n] = ml;
+            x.log[x.n++] = i;
         }
     }
-    if (rc != 0)
-        mirror_unstage(m);
-    return rc;
+    if (rc != 0) {
+        staged_drop(&x);
+        return rc;
+    }
+    m->next = x;
+    return 0;
 }
 
 void mirror_switch(struct mirror *m, struct engine *engine)
@@ -373,8 +388,7 @@ void mirror_free(struct mirror *m)
 {
     if (m == NULL)
         return;
-    if (m->next.v != NULL)
-        mirror_unstage(m);
+    staged_drop(&m->next);
     for (size_t i = 0; i < m->n; i++)
         mlog_close(m->v[i]);
     free(m->v);
@@ -389,7 +403,7 @@ size_t mirror_count(const struct mirror *m)
     return m ? m->n : 0;
 }
 
-/* --- the gate ------------------------------------------------------------------------ */
+/* --- the gate ---------------------------------------------------------------------- */
 
 void mirror_pause(struct mirror *m)
 {

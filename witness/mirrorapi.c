@@ -37,9 +37,8 @@
 
 static const struct gl_http_header hdr_post[] = {{"Cache-Control", "no-store"},
                                                  {"Accept-Encoding", "gzip"}};
-static const struct gl_http_header hdr_retry[] = {{"Cache-Control", "no-store"},
-                                                  {"Accept-Encoding", "gzip"},
-                                                  {"Retry-After", "1"}};
+static const struct gl_http_header hdr_retry[] = {
+    {"Cache-Control", "no-store"}, {"Accept-Encoding", "gzip"}, {"Retry-After", "1"}};
 static const struct gl_http_header hdr_immutable[] = {
     {"Cache-Control", "public, max-age=31536000, immutable"}};
 static const struct gl_http_header hdr_checkpoint[] = {
@@ -135,7 +134,8 @@ static void entries_done(uv_work_t *w, int status)
                                   2, b.data, b.len);
     } else {
         gl_buf_printf(&b, "%s\n", r->why[0] ? r->why : "error");
-        gl_http_pending_reply(er->p, r->status, TEXT, r->status == 503 ? hdr_retry : hdr_post,
+        gl_http_pending_reply(er->p, r->status, TEXT,
+                              r->status == 503 ? hdr_retry : hdr_post,
                               r->status == 503 ? 3 : 2, b.data, b.len);
     }
     gl_buf_release(&b);

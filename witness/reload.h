@@ -59,10 +59,10 @@ struct reload {
     struct api *api;
     struct engine **engine;
     struct feeder **feeder;
-    struct engine_config *ec; /* ec->logs == logs */
-    struct feeder_config *fc; /* fc->logs == logs, fc->peers == peers */
-    struct mirror *mirror;    /* NULL without --mirror-key; cfg.logs == logs */
-    struct mirrorpull **mpull;     /* *mpull may be NULL */
+    struct engine_config *ec;     /* ec->logs == logs */
+    struct feeder_config *fc;     /* fc->logs == logs, fc->peers == peers */
+    struct mirror *mirror;        /* NULL without --mirror-key; cfg.logs == logs */
+    struct mirrorpull **mpull;    /* *mpull may be NULL */
     struct mirrorpull_config *pc; /* pc->logs == logs (used when mirror) */
     /* internal */
     uv_timer_t timer;
