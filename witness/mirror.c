@@ -322,7 +322,7 @@ void mirror_switch(struct mirror *m, struct engine *engine)
     struct staged *x = &m->next;
     size_t kept = 0, added = 0, dropped = 0;
 
-    assert(x->v != NULL && m->busy == 0);
+    assert(x->v != NULL && mirror_busy(m) == 0);
     for (size_t i = 0; i < m->n; i++) {
         if (m->v[i]->kept)
             continue;

@@ -220,9 +220,9 @@ void reload_request(struct reload *r)
     r->pending = 1;
     r->started_ms = uv_now(r->loop);
     r->api->paused = 1;
+    mirrorpull_ask_stop(*r->mpull); /* first: it stops rather than get 503s */
     if (r->mirror != NULL)
         mirror_pause(r->mirror);
-    mirrorpull_ask_stop(*r->mpull);
     uv_timer_start(&r->timer, on_timer, 0, RELOAD_POLL_MS);
 }
 
