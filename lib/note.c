@@ -122,15 +122,22 @@ static int parse_sigs(const char *msg, size_t len, size_t at, struct gl_note *n,
     size_t line_len;
     int err;
 
+    size_t lines = 0;
+
+    /* One array of as many entries as there are lines (at most the cap):
+     * a note usually has one to a few signatures. */
+    for (const char *p = msg + at + 2, *end = msg + len;
+         lines < GL_NOTE_MAX_SIGS && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        lines++;
+    if (lines > 0 && (n->sigs = calloc(lines, sizeof(*n->sigs))) == NULL)
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
     gl_text_init(&t, msg + at + 2, len - at - 2, 0);
     while ((err = gl_text_line(&t, &line, &line_len)) == 0) {
         struct gl_note_sig *s;
         if (n->nsigs == GL_NOTE_MAX_SIGS)
             return gl_err_set(why, GL_ETOOBIG, sig_line_no(msg, at, t.line),
                               "more than %d signature lines", GL_NOTE_MAX_SIGS);
-        if (n->sigs == NULL &&
-            (n->sigs = calloc(GL_NOTE_MAX_SIGS, sizeof(*n->sigs))) == NULL)
-            return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
+        assert(n->nsigs < lines);
         s = &n->sigs[n->nsigs];
         if ((err = gl_note_parse_sig(line, line_len, s, why)) != 0) {
             if (why != NULL)
