@@ -25,7 +25,13 @@
 #   6. inclusion_glasslogd, ratio_inclusion_vs_nginx: wrk over random
 #      /api/v1/proof/inclusion?index=i&tree_size=N
 #   (5 and 6 in alternating rounds, best round of each)
-#   7. tree_size, rss_glasslogd_kb
+#   7. ref_http_request_cpu_us        nginx's worker CPU time per request
+#                                    on a 33-byte file (wrk, C connections)
+#      append_cpu_floor_per_verify    (one verify + that request) / verify:
+#                                    the least append_cpu_per_verify of any
+#                                    server taking one append per request
+#      append_cpu_over_floor         glasslogd's CPU per append / that floor
+#      tree_size, rss_glasslogd_kb
 #   8. append_durable_pg, ratio_append_pg_vs_rocksdb: the runs of 3 again
 #      (same N and C) on glasslogd with --store on a PostgreSQL cluster
 #      started here (tests/integration/pg.sh), against 3's append_durable
@@ -42,7 +48,7 @@
 #
 # Environment: GL_BIN (binaries), GL_LOADGEN (loadgen binary); optional
 # BENCH_N (heavy appends, default 66000: enough for one full level-1
-# tile), BENCH_C (connections, 64), BENCH_LIGHT_N (300), BENCH_WRK_SECONDS
+# tile), BENCH_C (connections, 256), BENCH_LIGHT_N (300), BENCH_WRK_SECONDS
 # (3 per round), BENCH_WRK_ROUNDS (3), BENCH_WRK_THREADS (2),
 # BENCH_WRK_CONNS (32).
 set -eu
@@ -302,6 +308,31 @@ echo "bench ref_tiles_nginx $NGINX_RATE requests/s"
 echo "bench ratio_tiles_vs_nginx $(ratio "$TILES" "$NGINX_RATE") ratio"
 echo "bench inclusion_glasslogd $INCL requests/s"
 echo "bench ratio_inclusion_vs_nginx $(ratio "$INCL" "$NGINX_RATE") ratio"
+
+# The floor of append_cpu_per_verify: the CPU time nginx's worker spends
+# per request on a 33-byte static file over keep-alive connections (wrk,
+# the heavy run's connection count), the least any server spends on one
+# HTTP exchange on this machine. One verify plus that exchange is the
+# floor of any log taking one append per request; append_cpu_over_floor
+# says how far glasslogd's CPU per append is above it.
+printf 'glasslog floor reference\n\n\n\n\n\n\n\n' >"$T/www/floor"
+# (the worker is the master's child: field 4 of /proc/PID/stat)
+NGINX_WORKER=$(cat /proc/[0-9]*/stat 2>/dev/null |
+    awk -v m="$NGINX_PID" '$2 == "(nginx)" && $4 == m { print $1; exit }')
+[ -n "$NGINX_WORKER" ] || die "nginx has no worker process"
+worker_ticks() { awk '{ print $14 + $15 }' "/proc/$NGINX_WORKER/stat"; }
+W_BEFORE=$(worker_ticks)
+out=$(wrk -t"$WRK_T" -c"$C" -d"${WRK_D}s" "$NGINX_URL/floor")
+W_TICKS=$(($(worker_ticks) - W_BEFORE))
+REQS=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
+case "$REQS" in '' | *[!0-9]*) die "no request count in wrk's output against nginx" ;; esac
+! printf '%s\n' "$out" | grep -q -e 'Non-2xx' -e 'Socket errors' || die "wrk against nginx saw errors"
+HTTP_US=$(awk -v t="$W_TICKS" -v hz="$(getconf CLK_TCK)" -v n="$REQS" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+FLOOR_US=$(awk -v a="$VERIFY_US" -v b="$HTTP_US" 'BEGIN { printf "%.1f", a + b }')
+echo "bench ref_http_request_cpu_us $HTTP_US us"
+echo "bench append_cpu_floor_per_verify $(ratio "$FLOOR_US" "$VERIFY_US") ratio"
+echo "bench append_cpu_over_floor $(ratio "$APPEND_US" "$FLOOR_US") ratio"
 
 echo "bench tree_size $SIZE entries"
 kill -0 "$LOG_PID" 2>/dev/null || die "glasslogd died during the run"
