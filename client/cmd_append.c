@@ -43,6 +43,7 @@
 #include "fetch.h"
 #include "http_client.h"
 #include "util.h"
+#include "clock.h"
 
 #define RESPONSE_MAX (1 << 20)
 
@@ -342,20 +343,20 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
                        struct gl_http_response *resp)
 {
     struct gl_http_client *c;
-    double deadline = util_now() + (double)timeout_s, backoff = 0.2, pause;
+    double deadline = gl_clock_mono() + (double)timeout_s, backoff = 0.2, pause;
     int rc;
 
     if ((rc = gl_http_client_new(NULL, &c)) != 0)
         return rc;
     for (;;) {
-        double left = deadline - util_now();
+        double left = deadline - gl_clock_mono();
         long ms = left > 10 ? 10000 : (long)(left * 1000) + 1;
         rc =
             gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
         if (rc == 0 && resp->status < 500 && resp->status != 429)
             break;
         pause = append_pause(rc, resp, backoff);
-        if (util_now() + pause >= deadline) {
+        if (gl_clock_mono() + pause >= deadline) {
             append_retry_msg(rc, resp, pause, timeout_s, 1);
             rc = GL_EIO;
             break;

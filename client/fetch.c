@@ -21,6 +21,7 @@
 #include "glasslog/error.h"
 #include "http_client.h"
 #include "util.h"
+#include "clock.h"
 
 #define URL_MAX 8192
 #define ATTEMPT_MAX_MS 30000L
@@ -214,7 +215,7 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
     struct gl_http_request_spec spec;
     struct gl_http_response r;
     struct gl_buf url;
-    double deadline = util_now() + f->budget_s, backoff = BACKOFF_FIRST, left, pause;
+    double deadline = gl_clock_mono() + f->budget_s, backoff = BACKOFF_FIRST, left, pause;
     size_t k = f->cur, start = f->cur;
     int rc;
 
@@ -232,7 +233,7 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
             return GL_EINVAL;
         }
         spec.url = (const char *)url.data;
-        left = deadline - util_now();
+        left = deadline - gl_clock_mono();
         spec.timeout_ms =
             left * 1000 > ATTEMPT_MAX_MS ? ATTEMPT_MAX_MS : (long)(left * 1000) + 1;
         f->requests++;
@@ -245,11 +246,11 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
         k = (k + 1) % f->urls.n;
         if (k == start) {
             pause = wait_for(&r, backoff);
-            if (util_now() + pause >= deadline)
+            if (gl_clock_mono() + pause >= deadline)
                 break;
             usleep((useconds_t)(pause * 1e6));
             backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
-        } else if (util_now() >= deadline) {
+        } else if (gl_clock_mono() >= deadline) {
             break;
         }
         f->retries++;

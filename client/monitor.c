@@ -44,6 +44,7 @@
 #include "tiles.h"
 #include "trust.h"
 #include "util.h"
+#include "clock.h"
 
 #define BAR_MIN_ENTRIES 2048 /* show a progress bar from this many entries */
 #define BAR_PERIOD 0.25      /* seconds between redraws */
@@ -228,7 +229,7 @@ static void bar_start(struct monitor *m, uint64_t from, uint64_t to)
 
 static void bar_draw(struct monitor *m, uint64_t at, int last)
 {
-    double now = util_now(), el = now - m->st.t0;
+    double now = gl_clock_mono(), el = now - m->st.t0;
     uint64_t total = m->bar_to - m->bar_from, done = at - m->bar_from;
     char bar[41];
     size_t fill;
@@ -688,7 +689,7 @@ static int adopt(struct monitor *m, const struct gl_buf *note,
 
 static void report(struct monitor *m, const struct trust_checkpoint *nc, int rc)
 {
-    double el = util_now() - m->st.t0;
+    double el = gl_clock_mono() - m->st.t0;
     struct rusage ru;
 
     memset(&ru, 0, sizeof(ru));
@@ -769,7 +770,7 @@ int monitor_cycle(struct monitor *m)
     int rc;
 
     memset(&m->st, 0, sizeof(m->st));
-    m->st.t0 = util_now();
+    m->st.t0 = gl_clock_mono();
     m->alarms = 0;
     gl_buf_init(&note, STATE_CHECKPOINT_MAX);
     if (nc == NULL) {

@@ -16,6 +16,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
+#include "clock.h"
 
 int util_parse_duration(const char *s, uint64_t *seconds)
 {
@@ -117,14 +118,6 @@ int util_join_url(const char *base, const char *path, struct gl_buf *out)
 int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN])
 {
     return CRYPTO_memcmp(a, b, GL_HASH_LEN) == 0;
-}
-
-double util_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void util_sleep(double seconds)

@@ -39,8 +39,6 @@ int util_join_url(const char *base, const char *path, struct gl_buf *out);
 /* Constant-time equality of two 32-byte hashes: 1 equal, 0 not. */
 int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN]);
 
-/* Monotonic clock, seconds. */
-double util_now(void);
 /* Sleeps for seconds (any length; fractions too), resuming after signals. */
 void util_sleep(double seconds);
 

@@ -13,6 +13,11 @@
  * again when one does); a 415 to a gzipped body clears it and the same
  * body is sent again as is. The ticket of the last 202/409 is sent back
  * in the next request to that mirror.
+ *
+ * A failed push backs off that mirror alone: its next try waits the
+ * round interval, then twice as long after each further failure, at most
+ * BACKOFF_MAX_S, and one success resets it. So a mirror that is down
+ * costs one request and one log line per back-off, not per round.
  */
 #include "mirrorpush.h"
 
@@ -33,6 +38,7 @@
 #include "glasslog/note.h"
 #include "glasslog/sha256.h"
 #include "glasslog/subtree.h"
+#include "clock.h"
 #include "http_client.h"
 #include "text.h"
 #include "tilecache.h"
@@ -41,6 +47,7 @@
 #define HLEN GL_HASH_LEN
 #define TIMEOUT_MS 30000
 #define BODY_MAX (MIRRORPUSH_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024)
+#define BACKOFF_MAX_S 30.0
 
 struct mirrorpush {
     struct store *store;
@@ -59,6 +66,9 @@ struct mirrorpush {
     struct gl_buf served;                 /* mirrorpush_served (guarded by mu) */
     uint8_t sent[MIRRORPUSH_MAX][HLEN];   /* SHA-256 of the checkpoint each
                                            * mirror got last (push thread) */
+    double retry_at[MIRRORPUSH_MAX];      /* gl_clock_mono() of its next try */
+    double backoff[MIRRORPUSH_MAX];       /* its wait after a failure, s (0:
+                                           * the last push went well) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -285,6 +295,21 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
     return rc;
 }
 
+/* Schedules mirror k's next try after a failed push and says so. */
+static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char *why,
+                        long status)
+{
+    const struct mirrorpush_target *m = &p->list.v[k];
+    double first = (double)p->interval_ms / 1000.0;
+
+    p->backoff[k] = p->backoff[k] < first           ? first
+                    : p->backoff[k] * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S
+                                                        : p->backoff[k] * 2;
+    p->retry_at[k] = gl_clock_mono() + p->backoff[k];
+    gl_log(GL_LOG_WARN, "mirror %s (%s): push at %llu failed: %s (HTTP %ld); retrying in %.1f s",
+           m->key.name, m->url, (unsigned long long)at, why, status, p->backoff[k]);
+}
+
 /* Brings mirror k to the stored tree (size, ck: the checkpoint to send).
  * ck_hash is ck's SHA-256; cosigned: ck carries more than the stored
  * checkpoint (the witness cosignatures), to be sent again to a mirror
@@ -308,7 +333,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
     if (rc == 0)
         rc = add_entries(p, k, &body, &st, &pend, &next, &line);
     if (rc == 0 && st != 409 && st != 200)
-        rc = GL_EPARSE;
+        rc = GL_ESTATE;
     if (rc == 0 && st == 409 && pend < size) {
         ck_sent = 1;
         rc = add_checkpoint(p, m, pend, size, ck, &conflict);
@@ -370,15 +395,17 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
                 gl_buf_append(&p->text[k], n->text, n->text_len) != 0)
                 gl_buf_reset(&p->line[k]);
             pthread_mutex_unlock(&p->mu);
+            p->backoff[k] = 0;
         } else {
-            gl_log(GL_LOG_WARN, "mirror %s: its cosignature does not verify",
-                   m->key.name);
+            push_failed(p, k, size, "its cosignature does not verify", st);
         }
         gl_note_free(n);
     } else {
-        gl_log(GL_LOG_WARN, "mirror %s (%s): push at %llu failed: %s (HTTP %ld)",
-               m->key.name, m->url, (unsigned long long)next,
-               gl_strerror(rc ? rc : GL_ESTATE), st);
+        /* an answer outside the protocol's (a 503 while the mirror
+         * reloads, a 404 for a log it does not mirror) is named as such */
+        int refused = (rc == 0 || rc == GL_ESTATE) && st != 200 && st != 202 && st != 409;
+        push_failed(p, k, next,
+                    refused ? "the mirror refused it" : gl_strerror(rc ? rc : GL_ESTATE), st);
     }
     gl_buf_release(&body);
     gl_buf_release(&line);
@@ -449,6 +476,8 @@ static void round_all(struct mirrorpush *p)
         int loaded = 0;
         for (size_t k = 0; k < p->list.n && !stopping(p) && nl != NULL; k++) {
             if (p->done[k] == size && (!cosigned || memcmp(p->sent[k], h, HLEN) == 0))
+                continue;
+            if (p->backoff[k] > 0 && gl_clock_mono() < p->retry_at[k])
                 continue;
             if (!loaded && tree_load(p->tree, p->store, size) != 0)
                 break;

@@ -33,6 +33,7 @@
 #include "glasslog/log.h"
 #include "glasslog/note.h"
 #include "http_client.h"
+#include "clock.h"
 
 #define PUB_NOTE_MAX ((size_t)65536)
 #define PUB_BODY_MAX ((size_t)64 * 1024)
@@ -85,14 +86,6 @@ struct push {
     struct wit *w;
     uint64_t size, gen;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* --- the history ------------------------------------------------------------ */
 
@@ -306,7 +299,7 @@ static void wit_backoff(struct wit *w, const char *why, long status)
     w->backoff = w->backoff < PUB_BACKOFF_FIRST     ? PUB_BACKOFF_FIRST
                  : w->backoff * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX
                                                     : w->backoff * 2;
-    w->retry_at = now_s() + w->backoff;
+    w->retry_at = gl_clock_mono() + w->backoff;
     gl_log(GL_LOG_WARN, "witness %s: %s (%ld); retrying in %.1f s", w->pw->name, why,
            status, w->backoff);
 }
@@ -426,7 +419,7 @@ static void wit_kick(struct wit *w)
     struct gl_buf body;
     struct push *ps;
 
-    if (p->closing || p->next_pol != NULL || w->inflight || now_s() < w->retry_at ||
+    if (p->closing || p->next_pol != NULL || w->inflight || gl_clock_mono() < w->retry_at ||
         (e = wit_target(w)) == NULL)
         return;
     gl_buf_init(&body, PUB_BODY_MAX);

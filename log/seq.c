@@ -21,6 +21,7 @@
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
 #include "glasslog/statement.h"
+#include "clock.h"
 
 #define CKPT_MAX 4096
 #define RECOVER_INTERVAL_S 1.0  /* between attempts to reopen a failed store */
@@ -94,14 +95,6 @@ struct seq {
     void (*on_shut)(void *arg);
     void *shut_arg;
 };
-
-static double now_mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double now_wall(void)
 {
@@ -339,7 +332,7 @@ static void *seq_thread(void *arg)
         pthread_mutex_unlock(&s->mu);
         s->batch_rc =
             s->shared && !s->batch_leader ? seq_queue_batch(s) : seq_integrate(s);
-        s->t_done = now_mono();
+        s->t_done = gl_clock_mono();
         pthread_mutex_lock(&s->mu);
         s->has_work = 0;
         uv_async_send(&s->async);
@@ -391,7 +384,7 @@ static int seq_reload(struct seq *s)
  * re-signing, at most once per RECOVER_INTERVAL_S. */
 static int seq_recover(struct seq *s)
 {
-    double t = now_mono();
+    double t = gl_clock_mono();
     int rc;
 
     if (s->t_recover != 0 && t - s->t_recover < RECOVER_INTERVAL_S)
@@ -423,7 +416,7 @@ static void seq_fail_pool(struct seq *s)
 /* Hands the oldest batch_max waiting submissions to the writer. */
 static void seq_cut(struct seq *s)
 {
-    double t = now_mono();
+    double t = gl_clock_mono();
 
     if (s->inflight || (s->npool == 0 && !(s->shared && s->leader && !s->closing)))
         return;
@@ -467,7 +460,7 @@ static void seq_schedule(struct seq *s)
 
     if (s->inflight || s->npool == 0)
         return;
-    waited = now_mono() - s->head->t_submit;
+    waited = gl_clock_mono() - s->head->t_submit;
     if (s->closing || s->npool >= s->cfg.batch_max || waited * 1000 >= s->cfg.batch_ms) {
         seq_cut(s);
         return;
@@ -496,7 +489,7 @@ static void seq_resolve(struct seq *s)
     const uint8_t **hashes = NULL;
     uint64_t *idx = NULL;
     uint8_t *found = NULL;
-    double t = now_mono();
+    double t = gl_clock_mono();
     size_t n = 0, i;
 
     if (list == NULL)
@@ -759,7 +752,7 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len,
     sub->ix = *ix;
     sub->done = done;
     sub->arg = arg;
-    sub->t_submit = now_mono();
+    sub->t_submit = gl_clock_mono();
     if (s->tail != NULL)
         s->tail->next = sub;
     else

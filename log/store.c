@@ -15,6 +15,7 @@
 
 #include "glasslog/error.h"
 #include "ratelimit.h"
+#include "clock.h"
 
 /* In-process token buckets (store_bucket_take on backends one process
  * owns): ratelimit.h's buckets by name, in one array searched linearly
@@ -402,14 +403,6 @@ int store_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
 
 /* --- token buckets -------------------------------------------------------------- */
 
-static uint64_t monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The in-process bucket called name, made (full) if new. Under buckets_mu. */
 static int local_bucket(struct store *s, const char *name,
                         const struct ratelimit_limit *l, uint64_t now,
@@ -447,7 +440,7 @@ static int local_bucket_take(struct store *s, const char *name, uint64_t rate_u,
 {
     struct ratelimit_limit l = {rate_u, burst};
     struct ratelimit *b;
-    uint64_t now = monotonic_ms();
+    uint64_t now = gl_clock_mono_ms();
     int rc;
 
     pthread_mutex_lock(&buckets_mu);

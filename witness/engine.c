@@ -32,6 +32,7 @@
 #include "glasslog/evidence.h"
 #include "glasslog/log.h"
 #include "glasslog/note.h"
+#include "clock.h"
 
 struct record {
     struct engine_view v;
@@ -497,14 +498,6 @@ static void count(struct engine *e, struct wreq *batch, size_t n, double secs, i
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void run_batch(struct engine *e, struct wreq *batch, size_t n)
 {
     double t0;
@@ -520,12 +513,12 @@ static void run_batch(struct engine *e, struct wreq *batch, size_t n)
         else
             process_evidence(e, r);
     }
-    t0 = now_s();
+    t0 = gl_clock_mono();
     err = write_batch(e);
     pthread_mutex_lock(&e->mu);
     if (err == 0)
         publish(e);
-    count(e, batch, n, now_s() - t0, err);
+    count(e, batch, n, gl_clock_mono() - t0, err);
     pthread_mutex_unlock(&e->mu);
     if (err == 0) {
         announce_evidence(e);

@@ -35,6 +35,7 @@
 #include "glasslog/mirror.h"
 #include "glasslog/note.h"
 #include "glasslog/subtree.h"
+#include "clock.h"
 
 #define HLEN 32
 #define ENTRY 200
@@ -42,13 +43,6 @@
 static uint8_t (*leaves)[HLEN];
 static uint8_t *data;
 static uint64_t n;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 /* CPU seconds of the whole process (every thread: RocksDB's too). */
 static double cpu(void)
@@ -130,10 +124,10 @@ int main(int argc, char **argv)
         memcpy(data + i * ENTRY, &i, sizeof i);
 
     /* reference 1: SHA-256 leaf hashes of the entries */
-    double t0 = now();
+    double t0 = gl_clock_mono();
     for (uint64_t i = 0; i < n; i++)
         gl_merkle_leaf_hash(data + i * ENTRY, ENTRY, leaves[i]);
-    double sha = n / (now() - t0);
+    double sha = n / (gl_clock_mono() - t0);
     build_tree();
 
     /* keys, the log list, the witness and the mirror */
@@ -169,11 +163,11 @@ int main(int argc, char **argv)
     struct gl_note *pn;
     gl_note_parse((const char *)note.data, note.len, &pn, NULL);
     int reps = 2000;
-    t0 = now();
+    t0 = gl_clock_mono();
     for (int i = 0; i < reps; i++)
         if (gl_note_verify(pn, &lv, 1, NULL) != 0)
             die("verify", GL_EVERIFY);
-    double ed = reps / (now() - t0);
+    double ed = reps / (gl_clock_mono() - t0);
     gl_note_free(pn);
 
     /* the pending checkpoint, through the engine as add-checkpoint does */
@@ -231,7 +225,7 @@ int main(int argc, char **argv)
     /* the catch-up */
     struct mirror_result res;
     double c0 = cpu();
-    t0 = now();
+    t0 = gl_clock_mono();
     for (uint64_t k = 0; k < nbodies; k++) {
         mirror_add_entries(m, bodies[k].data, bodies[k].len, &res);
         int want = k + 1 == nbodies ? 200 : 202;
@@ -241,7 +235,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double rate = n / (now() - t0), crate = n / (cpu() - c0);
+    double rate = n / (gl_clock_mono() - t0), crate = n / (cpu() - c0);
     printf("bench mirror_catchup %.0f entries/s\n", rate);
     printf("bench mirror_catchup_cpu %.0f entries/cpu-s\n", crate);
     printf("bench mirror_ref_sha256 %.0f leaf-hashes/s\n", sha);

@@ -85,6 +85,7 @@
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
 #include "http_client.h"
+#include "clock.h"
 
 #define EXIT_VERIFY 2
 #define EXIT_USAGE 3
@@ -139,14 +140,6 @@ struct opts {
     long n, c, threads;
     double seconds, timeout_s, rate;
 };
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -546,7 +539,7 @@ static int on_timer(CURLM *m, long ms, void *userp)
     struct engine *g = userp;
 
     (void)m;
-    g->timer_at = ms < 0 ? -1 : now() + (double)ms / 1000;
+    g->timer_at = ms < 0 ? -1 : gl_clock_mono() + (double)ms / 1000;
     return 0;
 }
 
@@ -736,7 +729,7 @@ static void slot_answer(struct engine *g, struct slot *s, double t)
 /* A transfer of slot s ended with res. */
 static void slot_done(struct engine *g, struct slot *s, CURLcode res)
 {
-    double t = now();
+    double t = gl_clock_mono();
     curl_off_t ra = 0;
     long status = 0, connects = 0;
 
@@ -863,9 +856,9 @@ static int engine_run(struct engine *g)
     struct epoll_event ev[EVENTS];
     int running = 0;
 
-    g->t0 = g->t_end = g->t_progress = now();
+    g->t0 = g->t_end = g->t_progress = gl_clock_mono();
     while (g->finished < g->n) {
-        double t = now();
+        double t = gl_clock_mono();
         int k;
 
         if (t - g->t_progress > g->o->timeout_s + RETRY_AFTER_MAX) {
@@ -885,7 +878,7 @@ static int engine_run(struct engine *g)
                        (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
             curl_multi_socket_action(g->m, ev[i].data.fd, mask, &running);
         }
-        if (g->timer_at >= 0 && now() >= g->timer_at) {
+        if (g->timer_at >= 0 && gl_clock_mono() >= g->timer_at) {
             g->timer_at = -1;
             curl_multi_socket_action(g->m, CURL_SOCKET_TIMEOUT, 0, &running);
         }
@@ -1292,7 +1285,7 @@ static void *refv_thread(void *arg)
 {
     struct refv_job *j = arg;
     uint64_t n = 0;
-    double t0 = now(), c0 = thread_cpu(), t;
+    double t0 = gl_clock_mono(), c0 = thread_cpu(), t;
 
     do {
         for (int i = 0; i < 256; i++)
@@ -1300,7 +1293,7 @@ static void *refv_thread(void *arg)
                 0)
                 j->rc = GL_EVERIFY;
         n += 256;
-        t = now() - t0;
+        t = gl_clock_mono() - t0;
     } while (t < j->seconds && j->rc == 0);
     j->rate = (double)n / t;
     j->cpu_us = (thread_cpu() - c0) * 1e6 / (double)n;

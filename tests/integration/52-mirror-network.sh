@@ -3,7 +3,9 @@
 # mirrors. glasslogd pushes to the mirror (every add-entries body gzipped,
 # counted by the mirror's metrics; to a fake second mirror that answers
 # gzip with 415 it resends identity bodies until the fake lists gzip in
-# Accept-Encoding) and then serves the mirror's
+# Accept-Encoding; a third that answers 503 is logged as refusing the
+# push, with the status, and retried after doubling waits) and then
+# serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
 # that policy offline, refuses it under a policy requiring both mirrors
@@ -17,7 +19,7 @@ PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
 make_keys
 make_witness_keys 1 2
-for m in 1 2; do
+for m in 1 2 3; do
     "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -39,6 +41,7 @@ FAKE_PID=$SPAWN_PID
 {
     echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL"
     echo "mirror mirror2.example $(cat "$T/m2.key.pub") $SPAWN_URL"
+    echo "mirror mirror3.example $(cat "$T/m3.key.pub") $SPAWN_URL/unavailable"
 } > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
 
@@ -56,6 +59,9 @@ ID=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="identity"} \([0-9]*\)$/\
     fail "uploads: gzip '$GZ' identity '$ID', want >= 2 (probe and entries) and 0"
 # the fake: gzip refused once, the same body again as identity, identity
 # while its replies list no gzip, gzip again once they do
+# a mirror answering 503 (as one does while it reloads) is named as refusing
+wait_until 20 grep -q "mirror mirror3.example .*failed: the mirror refused it (HTTP 503)" "$LOG_OUT" ||
+    fail "no refusal logged for the 503 mirror: $(grep mirror3 "$LOG_OUT" | tail -3)"
 wait_until 20 grep -q "^gzip 409$" "$T/fake.log" || fail "no gzip after the 415s: $(cat "$T/fake.log")"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 [ "$(sed -n 1,2p "$T/fake.log" | tr '\n' ,)" = "gzip 415,identity 409," ] ||
@@ -78,6 +84,14 @@ expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/state"
 B="$T/bundles/0.tlog-proof"
 [ -f "$B" ] || fail "no bundle saved: $(cat "$T/out" "$T/err")"
 grep -q "^— mirror1.example " "$B" || fail "the bundle lacks the mirror cosignature"
+
+# the 503 mirror is retried after doubling waits (from the 0.5 s round),
+# not every round
+wait_until 30 grep -q "mirror mirror3.example .*retrying in 4.0 s" "$LOG_OUT" ||
+    fail "no back-off to 4 s: $(grep mirror3 "$LOG_OUT" | tail -3)"
+WAITS=$(grep "mirror mirror3.example " "$LOG_OUT" | sed -n 's/.*retrying in \([0-9.]*\) s$/\1/p' |
+    head -4 | tr '\n' ' ')
+[ "$WAITS" = "0.5 1.0 2.0 4.0 " ] || fail "back-off waits: '$WAITS', want 0.5 1.0 2.0 4.0"
 
 stop_log
 # offline, the log stopped: one mirror and both witnesses

@@ -322,7 +322,8 @@ def fake_mirror(logf):
     """A mirror that refuses gzip bodies (415, no Accept-Encoding) until it
     has answered 4 identity bodies, then lists gzip in Accept-Encoding and
     takes them. Every add-entries is a 409 at pending size 0 (the client
-    never gets further), every add-checkpoint a 200. One line a request to
+    never gets further), every add-checkpoint a 200; under /unavailable/
+    every request is a 503 (not logged). One line a request to
     logf: the body's encoding and the status. Prints "(port N)" to stderr
     (lib.sh spawn)."""
     import http.server
@@ -330,6 +331,8 @@ def fake_mirror(logf):
     class H(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path.startswith("/unavailable/"):
+                return self.reply(503, b"reloading\n", "text/plain", False)
             if self.path == "/add-checkpoint":
                 return self.reply(200, b"", "text/plain", False)
             enc = self.headers.get("Content-Encoding", "identity")

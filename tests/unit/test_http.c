@@ -47,6 +47,7 @@
 #include "glasslog/error.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "clock.h"
 
 /* gzip -9 of "glasslog\n" x 2000 (18000 bytes), made with Python's gzip
  * module (mtime 0): zlib is not linked into the tests, curl decodes. */
@@ -125,10 +126,7 @@ struct fx {
 
 static double now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return gl_clock_mono() * 1e3;
 }
 
 static void sleep_ms(int ms)

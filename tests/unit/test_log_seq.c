@@ -35,6 +35,7 @@
 #include "glasslog/key.h"
 #include "glasslog/merkle.h"
 #include "glasslog/statement.h"
+#include "clock.h"
 
 #define MAXSUB 64
 #define ORIGIN "example.com/seqtest"
@@ -169,10 +170,7 @@ static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_ma
 
 static double now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return gl_clock_mono() * 1e3;
 }
 
 /* Runs the loop until pred(f, arg) or timeout_ms (then fails). */

@@ -38,6 +38,7 @@
 #include "../../log/store_impl.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
+#include "clock.h"
 
 enum kind { MEM, ROCKSDB, PG };
 static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB, kind_postgresql = PG;
@@ -1343,14 +1344,6 @@ static void test_concurrent_readers(void **state)
 
 /* --- token buckets ---------------------------------------------------------------- */
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* *level is want, or above it by at most the refill of rate_u over
  * elapsed_ms (+ 2 ms of clock granularity). */
 static void check_level(int64_t level, int64_t want, uint64_t rate_u, uint64_t elapsed_ms)
@@ -1388,7 +1381,7 @@ static void test_buckets(void **state)
     struct store *other = f->s;
     struct taker t[4];
     pthread_t th[4];
-    uint64_t t0 = now_ms();
+    uint64_t t0 = gl_clock_mono_ms();
     int64_t level;
     char longname[STORE_BUCKET_NAME_MAX + 2];
     const char *why = NULL;
@@ -1402,7 +1395,7 @@ static void test_buckets(void **state)
     assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 0, 0, &level), GL_EINVAL);
     longname[STORE_BUCKET_NAME_MAX] = 0; /* the longest name is fine */
     assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 1, &level), 0);
-    check_level(level, 2 * TOKEN, 1, now_ms() - t0);
+    check_level(level, 2 * TOKEN, 1, gl_clock_mono_ms() - t0);
 
     assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
     assert_int_equal(level, 3 * TOKEN); /* new: full */
@@ -1410,10 +1403,10 @@ static void test_buckets(void **state)
     assert_int_equal(level, 3 * TOKEN); /* a read took nothing */
     for (int i = 1; i <= 5; i++) {
         assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 1, &level), 0);
-        check_level(level, (3 - i) * TOKEN, 1, now_ms() - t0);
+        check_level(level, (3 - i) * TOKEN, 1, gl_clock_mono_ms() - t0);
     }
     assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
-    check_level(level, -2 * TOKEN, 1, now_ms() - t0); /* debt */
+    check_level(level, -2 * TOKEN, 1, gl_clock_mono_ms() - t0); /* debt */
     assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 3, 0, &level), 0);
     assert_int_equal(level, 3 * TOKEN); /* another bucket */
 
@@ -1434,7 +1427,7 @@ static void test_buckets(void **state)
         commit_entries(f->s, 0, 1, UNCHECKED, 0); /* a log the other handle opens */
         assert_int_equal(fx_open(f, 0, &other, &why), 0);
     }
-    t0 = now_ms();
+    t0 = gl_clock_mono_ms();
     for (int i = 0; i < 4; i++) {
         t[i] = (struct taker){i % 2 ? other : f->s, 50, 0};
         assert_int_equal(pthread_create(&th[i], NULL, taker_run, &t[i]), 0);
@@ -1444,7 +1437,7 @@ static void test_buckets(void **state)
         assert_int_equal(t[i].rc, 0);
     }
     assert_int_equal(store_bucket_take(other, "racer+00000001", 1, 1000, 0, &level), 0);
-    check_level(level, (1000 - 200) * TOKEN, 1, now_ms() - t0);
+    check_level(level, (1000 - 200) * TOKEN, 1, gl_clock_mono_ms() - t0);
     if (other != f->s)
         store_close(other);
 }
