@@ -344,42 +344,64 @@ static void put_one(struct kv_batch *kb, const struct store_batch *b,
     }
 }
 
-/* The leaf-index puts of a batch in key order (ties in put order, so a
- * later put of the same hash still wins). Leaf hashes are random: put in
- * batch order, each lands at a random place in the memtable's skip list
- * and RocksDB searches it from the top; in key order, each lands next to
- * the one before and the search starts from there. */
-struct leaf_put {
+/* The randomly keyed puts of a batch (leaf hashes, index keys) in the
+ * order of their RocksDB keys within each family (ties in put order, so
+ * a later put of the same key still wins). Put in batch order, each
+ * lands at a random place in the memtable's skip list and RocksDB
+ * searches it from the top; in key order, each lands next to the one
+ * before and the search starts from there. The other puts (entries,
+ * tiles, state) come in key order already. */
+struct keyed_put {
     const uint8_t *key;
     const struct store_put *p;
 };
 
-static int leaf_cmp(const void *a, const void *b)
+static int sorts(const struct store_put *p)
 {
-    const struct leaf_put *x = a, *y = b;
-    int c = memcmp(x->key, y->key, GL_HASH_LEN);
-
-    return c != 0 ? c : (x->p > y->p) - (x->p < y->p);
+    return p->kind == STORE_PUT_LEAF || p->kind == STORE_PUT_INDEX;
 }
 
-/* *out (caller frees) gets the *n leaf puts of b, sorted. */
-static int sorted_leaves(const struct store_batch *b, struct leaf_put **out, size_t *n)
+/* The family, then the order of the keys put_one writes: a leaf's hash;
+ * an artifact's hash, then its index; another index's kind, key length,
+ * key, then its index. */
+static int keyed_cmp(const void *a, const void *b)
+{
+    const struct keyed_put *x = a, *y = b;
+    const struct store_put *p = x->p, *q = y->p;
+    int fx = p->kind == STORE_PUT_LEAF ? 0 : p->a == STORE_INDEX_ARTIFACT ? 1 : 2;
+    int fy = q->kind == STORE_PUT_LEAF ? 0 : q->a == STORE_INDEX_ARTIFACT ? 1 : 2;
+    int c;
+
+    if (fx != fy)
+        return fx - fy;
+    if (fx == 2 && p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (fx == 2 && p->klen != q->klen)
+        return p->klen < q->klen ? -1 : 1;
+    c = memcmp(x->key, y->key, fx == 2 ? p->klen : GL_HASH_LEN);
+    if (c == 0 && fx != 0 && p->n != q->n)
+        c = p->n < q->n ? -1 : 1;
+    return c != 0 ? c : (p > q) - (p < q);
+}
+
+/* *out (caller frees) gets the *n randomly keyed puts of b, sorted. */
+static int sorted_keyed(const struct store_batch *b, struct keyed_put **out, size_t *n)
 {
     size_t k = 0;
 
     *out = NULL;
     *n = 0;
     for (size_t i = 0; i < b->n; i++)
-        k += b->puts[i].kind == STORE_PUT_LEAF;
+        k += sorts(&b->puts[i]);
     if (k == 0)
         return 0;
     if ((*out = malloc(k * sizeof(**out))) == NULL)
         return GL_ENOMEM;
     for (size_t i = 0; i < b->n; i++)
-        if (b->puts[i].kind == STORE_PUT_LEAF)
+        if (sorts(&b->puts[i]))
             (*out)[(*n)++] =
-                (struct leaf_put){store_put_key(b, &b->puts[i]), &b->puts[i]};
-    qsort(*out, *n, sizeof(**out), leaf_cmp);
+                (struct keyed_put){store_put_key(b, &b->puts[i]), &b->puts[i]};
+    qsort(*out, *n, sizeof(**out), keyed_cmp);
     return 0;
 }
 
@@ -388,8 +410,8 @@ static int rdb_commit(struct store *s, const struct store_batch *b,
 {
     struct rdb *r = rdb(s);
     struct kv_batch *kb = NULL;
-    struct leaf_put *leaves = NULL;
-    size_t nleaves = 0;
+    struct keyed_put *keyed = NULL;
+    size_t nkeyed = 0;
     uint64_t size;
     int rc;
 
@@ -401,16 +423,16 @@ static int rdb_commit(struct store *s, const struct store_batch *b,
     }
     if ((rc = kv_batch_new(r->kv, &kb)) != 0)
         goto out;
-    if ((rc = sorted_leaves(b, &leaves, &nleaves)) != 0)
+    if ((rc = sorted_keyed(b, &keyed, &nkeyed)) != 0)
         goto out;
     for (size_t i = 0; i < b->n; i++) {
-        if (b->puts[i].kind != STORE_PUT_LEAF)
+        if (!sorts(&b->puts[i]))
             put_one(kb, b, &b->puts[i]);
         if (b->puts[i].kind == STORE_PUT_STATE)
             size = b->puts[i].n;
     }
-    for (size_t i = 0; i < nleaves; i++)
-        put_one(kb, b, leaves[i].p);
+    for (size_t i = 0; i < nkeyed; i++)
+        put_one(kb, b, keyed[i].p);
     if ((rc = kv_batch_commit(kb)) == 0)
         r->size = size;
     else
@@ -418,7 +440,7 @@ static int rdb_commit(struct store *s, const struct store_batch *b,
 out:
     pthread_mutex_unlock(&r->mu);
     kv_batch_free(kb);
-    free(leaves);
+    free(keyed);
     return rc;
 }
 
