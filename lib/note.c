@@ -127,7 +127,8 @@ static int parse_sigs(const char *msg, size_t len, size_t at, struct gl_note *n,
     /* One array of as many entries as there are lines (at most the cap):
      * a note usually has one to a few signatures. */
     for (const char *p = msg + at + 2, *end = msg + len;
-         lines < GL_NOTE_MAX_SIGS && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+         lines < GL_NOTE_MAX_SIGS && (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+         p++)
         lines++;
     if (lines > 0 && (n->sigs = calloc(lines, sizeof(*n->sigs))) == NULL)
         return gl_err_set(why, GL_ENOMEM, 0, "out of memory");

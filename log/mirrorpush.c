@@ -302,11 +302,12 @@ static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char 
     const struct mirrorpush_target *m = &p->list.v[k];
     double first = (double)p->interval_ms / 1000.0;
 
-    p->backoff[k] = p->backoff[k] < first           ? first
+    p->backoff[k] = p->backoff[k] < first               ? first
                     : p->backoff[k] * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S
                                                         : p->backoff[k] * 2;
     p->retry_at[k] = gl_clock_mono() + p->backoff[k];
-    gl_log(GL_LOG_WARN, "mirror %s (%s): push at %llu failed: %s (HTTP %ld); retrying in %.1f s",
+    gl_log(GL_LOG_WARN,
+           "mirror %s (%s): push at %llu failed: %s (HTTP %ld); retrying in %.1f s",
            m->key.name, m->url, (unsigned long long)at, why, status, p->backoff[k]);
 }
 
@@ -405,7 +406,8 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
          * reloads, a 404 for a log it does not mirror) is named as such */
         int refused = (rc == 0 || rc == GL_ESTATE) && st != 200 && st != 202 && st != 409;
         push_failed(p, k, next,
-                    refused ? "the mirror refused it" : gl_strerror(rc ? rc : GL_ESTATE), st);
+                    refused ? "the mirror refused it" : gl_strerror(rc ? rc : GL_ESTATE),
+                    st);
     }
     gl_buf_release(&body);
     gl_buf_release(&line);

@@ -419,8 +419,8 @@ static void wit_kick(struct wit *w)
     struct gl_buf body;
     struct push *ps;
 
-    if (p->closing || p->next_pol != NULL || w->inflight || gl_clock_mono() < w->retry_at ||
-        (e = wit_target(w)) == NULL)
+    if (p->closing || p->next_pol != NULL || w->inflight ||
+        gl_clock_mono() < w->retry_at || (e = wit_target(w)) == NULL)
         return;
     gl_buf_init(&body, PUB_BODY_MAX);
     ps = malloc(sizeof(*ps));
