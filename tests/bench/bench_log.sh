@@ -26,7 +26,8 @@
 #      /api/v1/proof/inclusion?index=i&tree_size=N
 #   (5 and 6 in alternating rounds, best round of each)
 #   7. ref_http_request_cpu_us        nginx's worker CPU time per request
-#                                    on a 33-byte file (wrk, C connections)
+#                                    on a 33-byte file (wrk, C connections;
+#                                    the least of WRK_ROUNDS rounds)
 #      append_cpu_floor_per_verify    (one verify + that request) / verify:
 #                                    the least append_cpu_per_verify of any
 #                                    server taking one append per request
@@ -321,14 +322,26 @@ NGINX_WORKER=$(cat /proc/[0-9]*/stat 2>/dev/null |
     awk -v m="$NGINX_PID" '$2 == "(nginx)" && $4 == m { print $1; exit }')
 [ -n "$NGINX_WORKER" ] || die "nginx has no worker process"
 worker_ticks() { awk '{ print $14 + $15 }' "/proc/$NGINX_WORKER/stat"; }
-W_BEFORE=$(worker_ticks)
-out=$(wrk -t"$WRK_T" -c"$C" -d"${WRK_D}s" "$NGINX_URL/floor")
-W_TICKS=$(($(worker_ticks) - W_BEFORE))
-REQS=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
-case "$REQS" in '' | *[!0-9]*) die "no request count in wrk's output against nginx" ;; esac
-! printf '%s\n' "$out" | grep -q -e 'Non-2xx' -e 'Socket errors' || die "wrk against nginx saw errors"
-HTTP_US=$(awk -v t="$W_TICKS" -v hz="$(getconf CLK_TCK)" -v n="$REQS" \
-    'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+# floor_round: prints the worker's CPU microseconds per request of one wrk run.
+floor_round() {
+    w0=$(worker_ticks)
+    out=$(wrk -t"$WRK_T" -c"$C" -d"${WRK_D}s" "$NGINX_URL/floor")
+    w_ticks=$(($(worker_ticks) - w0))
+    reqs=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
+    case "$reqs" in '' | *[!0-9]*) die "no request count in wrk's output against nginx" ;; esac
+    ! printf '%s\n' "$out" | grep -q -e 'Non-2xx' -e 'Socket errors' ||
+        die "wrk against nginx saw errors"
+    awk -v t="$w_ticks" -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
+        'BEGIN { printf "%.1f", t / hz * 1e6 / n }'
+}
+# the least of WRK_ROUNDS rounds: a floor, so the cheapest nginx managed
+HTTP_US=""
+round=0
+while [ $round -lt "$WRK_ROUNDS" ]; do
+    r=$(floor_round)
+    HTTP_US=$(awk -v a="$HTTP_US" -v b="$r" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    round=$((round + 1))
+done
 FLOOR_US=$(awk -v a="$VERIFY_US" -v b="$HTTP_US" 'BEGIN { printf "%.1f", a + b }')
 echo "bench ref_http_request_cpu_us $HTTP_US us"
 echo "bench append_cpu_floor_per_verify $(ratio "$FLOOR_US" "$VERIFY_US") ratio"
