@@ -34,9 +34,15 @@ void gl_buf_release(struct gl_buf *b)
 
 void gl_buf_reset(struct gl_buf *b)
 {
-    b->len = 0;
-    if (b->data != NULL)
-        b->data[0] = 0;
+    gl_buf_truncate(b, 0);
+}
+
+void gl_buf_truncate(struct gl_buf *b, size_t n)
+{
+    if (n >= b->len)
+        return;
+    b->len = n;
+    b->data[n] = 0;
 }
 
 static int buf_reserve(struct gl_buf *b, size_t extra)

@@ -247,10 +247,9 @@ int gl_signer_format(const struct gl_signer *k, struct gl_buf *out)
 
     if (err == 0)
         err = key_format(k->name, k->id, k->type, k->seed, out);
-    if (err != 0 && out->data != NULL) {
+    if (err != 0 && out->len > mark) {
         OPENSSL_cleanse(out->data + mark, out->len - mark);
-        out->len = mark;
-        out->data[mark] = 0;
+        gl_buf_truncate(out, mark);
     }
     return err;
 }

@@ -92,7 +92,7 @@ int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t star
     if (rc == 0 && ticket_len > 0)
         rc = gl_buf_append(out, ticket, ticket_len);
     if (rc != 0)
-        out->len = mark;
+        gl_buf_truncate(out, mark);
     return rc;
 }
 
@@ -178,7 +178,7 @@ int gl_mirror_package_encode(const struct gl_tile_entry *e, size_t n,
     if (rc == 0 && nproof > 0)
         rc = gl_buf_append(out, proof, nproof * GL_HASH_LEN);
     if (rc != 0)
-        out->len = mark;
+        gl_buf_truncate(out, mark);
     return rc;
 }
 

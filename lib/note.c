@@ -288,9 +288,6 @@ int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
     }
     return 0;
 fail:
-    if (out->data != NULL) {
-        out->len = mark;
-        out->data[mark] = 0;
-    }
+    gl_buf_truncate(out, mark);
     return err;
 }

@@ -344,10 +344,8 @@ int gl_tile_bundle_encode(const struct gl_tile_entry *e, size_t n, struct gl_buf
         if (err == 0)
             err = gl_buf_append(out, e[i].data, e[i].len);
     }
-    if (err != 0 && out->data != NULL) {
-        out->len = old;
-        out->data[old] = 0;
-    }
+    if (err != 0)
+        gl_buf_truncate(out, old);
     return err;
 }
 

@@ -172,6 +172,7 @@ int gl_tlogproof_parse(const char *data, size_t len, struct gl_tlogproof **out,
         goto out;
     p->checkpoint = data + t.pos;
     p->checkpoint_len = len - t.pos;
+    p->checkpoint_checked = 1;
     assert(p->nhashes <= GL_TLOGPROOF_MAX_HASHES &&
            p->extra_len <= GL_TLOGPROOF_EXTRA_MAX);
     assert((p->extra == NULL) == (p->extra_len == 0));
@@ -212,7 +213,8 @@ static int check_format_args(const struct gl_tlogproof *p)
         return GL_ETOOBIG;
     if ((p->extra == NULL) != (p->extra_len == 0) || p->checkpoint == NULL)
         return GL_EINVAL;
-    return check_checkpoint(p->checkpoint, p->checkpoint_len, 0, NULL);
+    return p->checkpoint_checked ? 0
+                                 : check_checkpoint(p->checkpoint, p->checkpoint_len, 0, NULL);
 }
 
 static int format_body(const struct gl_tlogproof *p, struct gl_buf *b)
@@ -239,17 +241,18 @@ static int format_body(const struct gl_tlogproof *p, struct gl_buf *b)
 
 int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out)
 {
-    struct gl_buf tmp;
+    size_t mark;
     int err;
 
     if (p == NULL || out == NULL)
         return GL_EINVAL;
     if ((err = check_format_args(p)) != 0)
         return err;
-    gl_buf_init(&tmp, GL_TLOGPROOF_MAX_SIZE);
-    if ((err = format_body(p, &tmp)) == 0)
-        err = gl_buf_append(out, tmp.data, tmp.len);
-    gl_buf_release(&tmp);
+    mark = out->len;
+    if ((err = format_body(p, out)) == 0 && out->len - mark > GL_TLOGPROOF_MAX_SIZE)
+        err = GL_ETOOBIG;
+    if (err != 0)
+        gl_buf_truncate(out, mark);
     return err;
 }
 

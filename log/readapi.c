@@ -164,6 +164,9 @@ int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_bu
         tp->index = index;
         tp->checkpoint = (const char *)ck->data;
         tp->checkpoint_len = ck->len;
+        /* the checkpoint this process serves: its own signed one (log) or
+         * one it verified when it took it (mirror) */
+        tp->checkpoint_checked = 1;
         rc = gl_tlogproof_format(tp, out);
     }
     free(tp);

@@ -27,6 +27,10 @@ void gl_buf_init(struct gl_buf *b, size_t max);
 void gl_buf_release(struct gl_buf *b);
 /* Empties the buffer, keeping its allocation. */
 void gl_buf_reset(struct gl_buf *b);
+/* Shortens the buffer to its first n bytes, keeping its allocation and
+ * the NUL past len; n >= len changes nothing. The roll-back of a failed
+ * series of appends: mark = len before, gl_buf_truncate(b, mark) after. */
+void gl_buf_truncate(struct gl_buf *b, size_t n);
 /* Appends n bytes. GL_ETOOBIG past max, GL_ENOMEM; unchanged on error. */
 int gl_buf_append(struct gl_buf *b, const void *p, size_t n);
 int gl_buf_append_str(struct gl_buf *b, const char *s);

@@ -46,6 +46,10 @@ struct gl_tlogproof {
     size_t extra_len;
     const char *checkpoint; /* the signed checkpoint note, never owned */
     size_t checkpoint_len;
+    int checkpoint_checked; /* nonzero: checkpoint is known to parse as a
+                             * note holding a checkpoint (set by parse, or
+                             * by a log formatting its own checkpoint), so
+                             * format does not parse it again */
 };
 
 /* Parses a proof (len bytes). *out is heap-allocated and freed with
@@ -60,7 +64,8 @@ void gl_tlogproof_free(struct gl_tlogproof *p);
 
 /* Appends the text form of p to out; all of p's memory stays the
  * caller's. Refuses (GL_ETOOBIG / GL_EPARSE / GL_EINVAL, out unchanged)
- * anything gl_tlogproof_parse would refuse. */
+ * anything gl_tlogproof_parse would refuse; the checkpoint's note and
+ * checkpoint are parsed for that unless p->checkpoint_checked. */
 int gl_tlogproof_format(const struct gl_tlogproof *p, struct gl_buf *out);
 
 /* Verifies p for the entry whose leaf hash is `leaf`: the checkpoint must

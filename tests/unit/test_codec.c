@@ -110,7 +110,16 @@ static void test_buf(void **state)
     assert_int_equal(gl_buf_append_u64(&b, 0), 0);
     assert_int_equal(gl_buf_append_u64(&b, 987654321), 0);
     assert_string_equal((char *)b.data, "0987654321");
+    gl_buf_truncate(&b, 11); /* past len: nothing */
+    assert_int_equal(b.len, 10);
+    gl_buf_truncate(&b, 4);
+    assert_int_equal(b.len, 4);
+    assert_string_equal((char *)b.data, "0987");
+    gl_buf_truncate(&b, 0);
+    assert_string_equal((char *)b.data, "");
     gl_buf_release(&b);
+    gl_buf_truncate(&b, 0); /* released, no data: nothing */
+    assert_null(b.data);
     assert_int_equal(gl_size_add(SIZE_MAX, 1, &sum), GL_EOVERFLOW);
     assert_int_equal(gl_size_mul(SIZE_MAX / 2, 3, &sum), GL_EOVERFLOW);
     assert_int_equal(gl_size_mul(7, 6, &sum), 0);

@@ -412,7 +412,56 @@ static void test_format_refuses(void **state)
     b.max = 100;
     assert_int_equal(gl_tlogproof_format(&p, &b), GL_ETOOBIG);
     assert_int_equal(b.len, 4);
+    assert_string_equal((const char *)b.data, "keep");
     gl_buf_release(&b);
+    free(note);
+}
+
+/* checkpoint_checked: set by parse; when set, format takes the checkpoint
+ * as it is (no second parse) but still holds the whole-proof cap. */
+static void test_format_checked_checkpoint(void **state)
+{
+    struct gl_tlogproof p, *q = NULL;
+    struct gl_buf b, again;
+    size_t n;
+    char *note = cosigned(&n), *big;
+    (void)state;
+    memset(&p, 0, sizeof(p));
+    p.index = 7;
+    p.checkpoint = note;
+    p.checkpoint_len = n;
+    gl_buf_init(&b, GL_TLOGPROOF_MAX_SIZE + 16);
+    gl_buf_init(&again, GL_TLOGPROOF_MAX_SIZE + 16);
+    assert_int_equal(gl_tlogproof_format(&p, &b), 0);
+    assert_int_equal(gl_tlogproof_parse((const char *)b.data, b.len, &q, NULL), 0);
+    assert_int_not_equal(q->checkpoint_checked, 0);
+    assert_int_equal(gl_tlogproof_format(q, &again), 0);
+    assert_int_equal(again.len, b.len);
+    assert_memory_equal(again.data, b.data, b.len);
+    gl_tlogproof_free(q);
+    /* a checkpoint that does not parse: refused unless marked checked */
+    gl_buf_reset(&b);
+    p.checkpoint = "x\n\n— a AAAAAAA=\n";
+    p.checkpoint_len = strlen(p.checkpoint);
+    assert_int_equal(gl_tlogproof_format(&p, &b), GL_EPARSE);
+    p.checkpoint_checked = 1;
+    assert_int_equal(gl_tlogproof_format(&p, &b), 0);
+    assert_true(b.len > p.checkpoint_len);
+    assert_memory_equal(b.data + b.len - p.checkpoint_len, p.checkpoint, p.checkpoint_len);
+    /* the whole proof over the cap: refused, out as it was */
+    big = malloc(GL_TLOGPROOF_MAX_SIZE);
+    assert_non_null(big);
+    memset(big, 'a', GL_TLOGPROOF_MAX_SIZE);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append_str(&b, "keep"), 0);
+    p.checkpoint = big;
+    p.checkpoint_len = GL_TLOGPROOF_MAX_SIZE;
+    assert_int_equal(gl_tlogproof_format(&p, &b), GL_ETOOBIG);
+    assert_int_equal(b.len, 4);
+    assert_string_equal((const char *)b.data, "keep");
+    free(big);
+    gl_buf_release(&b);
+    gl_buf_release(&again);
     free(note);
 }
 
@@ -471,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_bad_checkpoint),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_format_refuses),
+        cmocka_unit_test(test_format_checked_checkpoint),
         cmocka_unit_test(test_random_roundtrips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
