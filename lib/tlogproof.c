@@ -213,8 +213,9 @@ static int check_format_args(const struct gl_tlogproof *p)
         return GL_ETOOBIG;
     if ((p->extra == NULL) != (p->extra_len == 0) || p->checkpoint == NULL)
         return GL_EINVAL;
-    return p->checkpoint_checked ? 0
-                                 : check_checkpoint(p->checkpoint, p->checkpoint_len, 0, NULL);
+    return p->checkpoint_checked
+               ? 0
+               : check_checkpoint(p->checkpoint, p->checkpoint_len, 0, NULL);
 }
 
 static int format_body(const struct gl_tlogproof *p, struct gl_buf *b)

@@ -447,7 +447,8 @@ static void test_format_checked_checkpoint(void **state)
     p.checkpoint_checked = 1;
     assert_int_equal(gl_tlogproof_format(&p, &b), 0);
     assert_true(b.len > p.checkpoint_len);
-    assert_memory_equal(b.data + b.len - p.checkpoint_len, p.checkpoint, p.checkpoint_len);
+    assert_memory_equal(b.data + b.len - p.checkpoint_len, p.checkpoint,
+                        p.checkpoint_len);
     /* the whole proof over the cap: refused, out as it was */
     big = malloc(GL_TLOGPROOF_MAX_SIZE);
     assert_non_null(big);
