@@ -46,6 +46,8 @@
 #include "clock.h"
 
 #define RESPONSE_MAX (1 << 20)
+#define BACKOFF_FIRST 0.2 /* seconds: the first wait before a retry */
+#define BACKOFF_MAX 5.0   /* and the longest */
 
 static const char append_usage[] =
     "usage: glasslog append --log URL --key SUBMITTER_KEY --kind KIND --subject NAME\n"
@@ -343,7 +345,7 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
                        struct gl_http_response *resp)
 {
     struct gl_http_client *c;
-    double deadline = gl_clock_mono() + (double)timeout_s, backoff = 0.2, pause;
+    double deadline = gl_clock_mono() + (double)timeout_s, backoff = BACKOFF_FIRST, pause;
     int rc;
 
     if ((rc = gl_http_client_new(NULL, &c)) != 0)
@@ -363,7 +365,7 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
         }
         append_retry_msg(rc, resp, pause, timeout_s, 0);
         util_sleep(pause);
-        backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+        backoff = gl_clock_backoff(backoff, BACKOFF_FIRST, BACKOFF_MAX);
         gl_http_response_release(resp);
     }
     gl_http_client_free(c);

@@ -249,7 +249,7 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
             if (gl_clock_mono() + pause >= deadline)
                 break;
             usleep((useconds_t)(pause * 1e6));
-            backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+            backoff = gl_clock_backoff(backoff, BACKOFF_FIRST, BACKOFF_MAX);
         } else if (gl_clock_mono() >= deadline) {
             break;
         }

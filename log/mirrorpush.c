@@ -300,11 +300,9 @@ static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char 
                         long status)
 {
     const struct mirrorpush_target *m = &p->list.v[k];
-    double first = (double)p->interval_ms / 1000.0;
 
-    p->backoff[k] = p->backoff[k] < first               ? first
-                    : p->backoff[k] * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S
-                                                        : p->backoff[k] * 2;
+    p->backoff[k] =
+        gl_clock_backoff(p->backoff[k], (double)p->interval_ms / 1000.0, BACKOFF_MAX_S);
     p->retry_at[k] = gl_clock_mono() + p->backoff[k];
     gl_log(GL_LOG_WARN,
            "mirror %s (%s): push at %llu failed: %s (HTTP %ld); retrying in %.1f s",

@@ -296,9 +296,7 @@ static void wit_backoff(struct wit *w, const char *why, long status)
 {
     w->failures++;
     w->healthy = 0;
-    w->backoff = w->backoff < PUB_BACKOFF_FIRST     ? PUB_BACKOFF_FIRST
-                 : w->backoff * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX
-                                                    : w->backoff * 2;
+    w->backoff = gl_clock_backoff(w->backoff, PUB_BACKOFF_FIRST, PUB_BACKOFF_MAX);
     w->retry_at = gl_clock_mono() + w->backoff;
     gl_log(GL_LOG_WARN, "witness %s: %s (%ld); retrying in %.1f s", w->pw->name, why,
            status, w->backoff);

@@ -30,6 +30,7 @@
  */
 #include "store_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -288,6 +289,16 @@ static int rdb_find_index(struct store *s, enum store_index kind, const void *ke
 /* --- commit --------------------------------------------------------------------------
  */
 
+/* The family of a leaf or index put: leaf hashes, artifact digests, or
+ * the other indexes. */
+static int keyed_family(const struct store_put *p)
+{
+    assert(p->kind == STORE_PUT_LEAF || p->kind == STORE_PUT_INDEX);
+    return p->kind == STORE_PUT_LEAF      ? CF_LEAVES
+           : p->a == STORE_INDEX_ARTIFACT ? CF_SUBJECTS
+                                          : CF_INDEX;
+}
+
 static void put_one(struct kv_batch *kb, const struct store_batch *b,
                     const struct store_put *p)
 {
@@ -312,8 +323,7 @@ static void put_one(struct kv_batch *kb, const struct store_batch *b,
             n = index_prefix(k, (enum store_index)p->a, key, p->klen);
         }
         kv_put_be64(k + n, p->n);
-        kv_batch_put(kb, p->a == STORE_INDEX_ARTIFACT ? CF_SUBJECTS : CF_INDEX, k, n + 8,
-                     "", 0);
+        kv_batch_put(kb, keyed_family(p), k, n + 8, "", 0);
         break;
     case STORE_PUT_TILE:
         tile_key(k, p->a, p->n);
@@ -368,18 +378,17 @@ static int keyed_cmp(const void *a, const void *b)
 {
     const struct keyed_put *x = a, *y = b;
     const struct store_put *p = x->p, *q = y->p;
-    int fx = p->kind == STORE_PUT_LEAF ? 0 : p->a == STORE_INDEX_ARTIFACT ? 1 : 2;
-    int fy = q->kind == STORE_PUT_LEAF ? 0 : q->a == STORE_INDEX_ARTIFACT ? 1 : 2;
+    int fx = keyed_family(p), fy = keyed_family(q);
     int c;
 
     if (fx != fy)
         return fx - fy;
-    if (fx == 2 && p->a != q->a)
+    if (fx == CF_INDEX && p->a != q->a)
         return p->a < q->a ? -1 : 1;
-    if (fx == 2 && p->klen != q->klen)
+    if (fx == CF_INDEX && p->klen != q->klen)
         return p->klen < q->klen ? -1 : 1;
-    c = memcmp(x->key, y->key, fx == 2 ? p->klen : GL_HASH_LEN);
-    if (c == 0 && fx != 0 && p->n != q->n)
+    c = memcmp(x->key, y->key, fx == CF_INDEX ? p->klen : GL_HASH_LEN);
+    if (c == 0 && fx != CF_LEAVES && p->n != q->n)
         c = p->n < q->n ? -1 : 1;
     return c != 0 ? c : (p > q) - (p < q);
 }

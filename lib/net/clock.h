@@ -13,5 +13,8 @@
 double gl_clock_mono(void);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t gl_clock_mono_ms(void);
+/* The next wait of a doubling back-off, in seconds: first while cur is
+ * below first (0: nothing failed yet), else twice cur, at most max. */
+double gl_clock_backoff(double cur, double first, double max);
 
 #endif
