@@ -868,6 +868,7 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     s->loop = loop;
     s->store = store;
     s->shared = store_shared(store);
+    s->st.batch_size.of_counts = 1;
     s->key = *key;
     s->cfg = *cfg;
     gl_buf_init(&s->ckpt, CKPT_MAX);

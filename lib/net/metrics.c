@@ -13,14 +13,22 @@
 
 #define METRICS_NAME_MAX 128
 
-const double gl_metrics_hist_bounds[GL_METRICS_HIST_BUCKETS] = {
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
+/* The upper bounds of the finite buckets, ascending: seconds, counts. */
+static const double hist_bounds[2][GL_METRICS_HIST_BUCKETS] = {
+    {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10},
+    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192}};
+
+static const double *bounds_of(const struct gl_metrics_hist *h)
+{
+    return hist_bounds[h->of_counts ? 1 : 0];
+}
 
 void gl_metrics_hist_observe(struct gl_metrics_hist *h, double value)
 {
+    const double *bounds = bounds_of(h);
     int i = 0;
 
-    while (i < GL_METRICS_HIST_BUCKETS && value > gl_metrics_hist_bounds[i])
+    while (i < GL_METRICS_HIST_BUCKETS && value > bounds[i])
         i++;
     h->counts[i]++;
     h->sum += value;
@@ -36,7 +44,7 @@ int gl_metrics_hist_render(const struct gl_metrics_hist *h, const char *name,
     for (int i = 0; i < GL_METRICS_HIST_BUCKETS && rc == 0; i++) {
         cum += h->counts[i];
         rc = gl_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
-                           gl_metrics_hist_bounds[i], (unsigned long long)cum);
+                           bounds_of(h)[i], (unsigned long long)cum);
     }
     assert(rc != 0 || cum + h->counts[GL_METRICS_HIST_BUCKETS] == h->n);
     if (rc == 0)

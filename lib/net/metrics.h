@@ -19,16 +19,15 @@
 
 #define GL_METRICS_HIST_BUCKETS 14
 
-/* A histogram (buckets from 0.0005 to 10: seconds, or small counts).
- * Zero-initialised is empty. */
+/* A histogram. Zero-initialised is an empty one of durations (buckets
+ * 0.0005 s to 10 s); set of_counts before the first observation for one
+ * of sizes (buckets 1 to 8192, powers of two). */
 struct gl_metrics_hist {
     uint64_t counts[GL_METRICS_HIST_BUCKETS + 1]; /* last: +Inf */
     double sum;
     uint64_t n;
+    int of_counts; /* 0: seconds; 1: counts */
 };
-
-/* The upper bounds of the finite buckets, ascending. */
-extern const double gl_metrics_hist_bounds[GL_METRICS_HIST_BUCKETS];
 
 /* Counts value in its bucket. */
 void gl_metrics_hist_observe(struct gl_metrics_hist *h, double value);

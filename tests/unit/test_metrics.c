@@ -60,6 +60,30 @@ static void test_histogram(void **state)
     gl_buf_release(&b);
 }
 
+/* A histogram of sizes has its own bounds: 1, 2, 4, ... 8192. */
+static void test_histogram_of_counts(void **state)
+{
+    struct gl_metrics_hist h;
+    struct gl_buf b;
+    (void)state;
+
+    memset(&h, 0, sizeof(h));
+    h.of_counts = 1;
+    gl_metrics_hist_observe(&h, 1);    /* the first bucket */
+    gl_metrics_hist_observe(&h, 67);   /* the 128 bucket */
+    gl_metrics_hist_observe(&h, 8193); /* +Inf only */
+    gl_buf_init(&b, 1 << 16);
+    assert_int_equal(gl_metrics_hist_render(&h, "n", "N.", &b), 0);
+    assert_non_null(strstr((char *)b.data, "n_bucket{le=\"1\"} 1\n"
+                                           "n_bucket{le=\"2\"} 1\n"));
+    assert_non_null(strstr((char *)b.data, "n_bucket{le=\"64\"} 1\n"
+                                           "n_bucket{le=\"128\"} 2\n"));
+    assert_non_null(strstr((char *)b.data, "n_bucket{le=\"8192\"} 2\n"
+                                           "n_bucket{le=\"+Inf\"} 3\n"
+                                           "n_sum 8261.000000\n"));
+    gl_buf_release(&b);
+}
+
 static void test_http(void **state)
 {
     struct gl_http_stats s;
@@ -118,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_value_and_family),
         cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_histogram_of_counts),
         cmocka_unit_test(test_http),
         cmocka_unit_test(test_rss),
     };
