@@ -149,27 +149,25 @@ int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_bu
 {
     uint64_t size = 0;
     const struct gl_buf *ck = v->checkpoint(v->ctx, &size);
-    struct gl_tlogproof *tp;
+    struct gl_tlogproof tp; /* 2 KiB: on the stack, not the heap, per append */
     struct tree_reader r;
     struct gl_hash_source src;
     int rc;
 
     if (ck == NULL || index >= size || size > v->tree->range.size)
         return GL_ESTATE;
-    if ((tp = calloc(1, sizeof(*tp))) == NULL)
-        return GL_ENOMEM;
+    memset(&tp, 0, sizeof(tp));
     reader_of(v, &r, &src);
-    rc = gl_merkle_prove_inclusion(&src, index, size, tp->hashes, &tp->nhashes);
+    rc = gl_merkle_prove_inclusion(&src, index, size, tp.hashes, &tp.nhashes);
     if (rc == 0) {
-        tp->index = index;
-        tp->checkpoint = (const char *)ck->data;
-        tp->checkpoint_len = ck->len;
+        tp.index = index;
+        tp.checkpoint = (const char *)ck->data;
+        tp.checkpoint_len = ck->len;
         /* the checkpoint this process serves: its own signed one (log) or
          * one it verified when it took it (mirror) */
-        tp->checkpoint_checked = 1;
-        rc = gl_tlogproof_format(tp, out);
+        tp.checkpoint_checked = 1;
+        rc = gl_tlogproof_format(&tp, out);
     }
-    free(tp);
     return rc;
 }
 

@@ -244,6 +244,42 @@ static int rdb_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN],
     return rc == GL_ETOOBIG ? GL_EPARSE : rc;
 }
 
+struct found_leaves {
+    uint64_t *indices;
+    uint8_t *found;
+};
+
+static int found_leaf(void *ctx, size_t i, int rc, const uint8_t *v, size_t vlen)
+{
+    struct found_leaves *f = ctx;
+
+    f->found[i] = rc == 0;
+    if (rc == GL_ENOTFOUND)
+        return 0;
+    if (rc == 0 && vlen != 8)
+        return GL_EPARSE;
+    if (rc == 0)
+        f->indices[i] = kv_get_be64(v);
+    return rc;
+}
+
+static int rdb_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                           uint64_t *indices, uint8_t *found)
+{
+    struct found_leaves f = {indices, found};
+    size_t *klens = malloc(n * sizeof(*klens));
+    int rc = GL_ENOMEM;
+
+    if (klens != NULL) {
+        for (size_t i = 0; i < n; i++)
+            klens[i] = GL_HASH_LEN;
+        rc = kv_get_each(rdb(s)->kv, CF_LEAVES, n, (const void *const *)hashes, klens,
+                         found_leaf, &f);
+    }
+    free(klens);
+    return rc;
+}
+
 struct scan_index {
     const uint8_t *prefix;
     size_t plen;
@@ -504,31 +540,23 @@ int store_rocksdb_backup(struct store *s, const char *dir)
     return rc;
 }
 
+/* Not shared (no lease, queue, watch or served checkpoint); rate-limit
+ * buckets are store.c's in-process ones. */
 static const struct store_ops rdb_ops = {
-    "rocksdb",
-    rdb_close,
-    rdb_reopen,
-    rdb_get_state,
-    rdb_get_vkey,
-    rdb_get_entry,
-    rdb_scan_entries,
-    rdb_get_tile,
-    rdb_scan_tiles,
-    rdb_find_leaf,
-    rdb_find_index,
-    rdb_get_index_version,
-    rdb_commit,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL, /* not shared */
-    NULL, /* in-process buckets (store.c) */
+    .name = "rocksdb",
+    .close = rdb_close,
+    .reopen = rdb_reopen,
+    .get_state = rdb_get_state,
+    .get_vkey = rdb_get_vkey,
+    .get_entry = rdb_get_entry,
+    .scan_entries = rdb_scan_entries,
+    .get_tile = rdb_get_tile,
+    .scan_tiles = rdb_scan_tiles,
+    .find_leaf = rdb_find_leaf,
+    .find_index = rdb_find_index,
+    .get_index_version = rdb_get_index_version,
+    .commit = rdb_commit,
+    .find_leaves = rdb_find_leaves,
 };
 
 int store_rocksdb_open(const struct store_options *o, struct store **out,

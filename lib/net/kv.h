@@ -63,6 +63,15 @@ int kv_get(struct kv *kv, int cf, const void *key, size_t klen, struct gl_buf *o
  * error before any key was read (GL_EIO when no database is open). */
 int kv_get_all(struct kv *kv, int cf, size_t n, const void *const *keys,
                const size_t *klens, struct gl_buf *const *outs, int *rcs);
+/* Called by kv_get_each for key i: rc is 0 (v, vlen: its value, valid
+ * during the call only), GL_ENOTFOUND or the read's error. A non-zero
+ * return stops the look-up and is returned. */
+typedef int (*kv_each_fn)(void *ctx, size_t i, int rc, const uint8_t *v, size_t vlen);
+/* Looks up n keys of family cf in one batch, from one snapshot, and calls
+ * fn for each in order. 0, fn's non-zero return, GL_ENOMEM, or GL_EIO
+ * when no database is open. */
+int kv_get_each(struct kv *kv, int cf, size_t n, const void *const *keys,
+                const size_t *klens, kv_each_fn fn, void *ctx);
 /* Calls fn for each record of family cf from the first key >= start, in
  * key order, until fn returns non-zero (1 = stop, negative = error, which
  * is returned) or the family ends. Key and value are valid during the call. */

@@ -43,8 +43,8 @@ int gl_metrics_hist_render(const struct gl_metrics_hist *h, const char *name,
 
     for (int i = 0; i < GL_METRICS_HIST_BUCKETS && rc == 0; i++) {
         cum += h->counts[i];
-        rc = gl_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
-                           bounds_of(h)[i], (unsigned long long)cum);
+        rc = gl_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds_of(h)[i],
+                           (unsigned long long)cum);
     }
     assert(rc != 0 || cum + h->counts[GL_METRICS_HIST_BUCKETS] == h->n);
     if (rc == 0)
