@@ -456,6 +456,15 @@ static void import_one(struct feeder *f, const struct peers_entry *peer, size_t 
     gl_buf_release(&file);
 }
 
+/* 1 if log li is frozen: it holds its evidence, more would not be kept. */
+static int frozen(struct feeder *f, size_t li)
+{
+    struct engine_view v = {0};
+
+    (void)engine_view(f->cfg.engine, li, &v, NULL); /* fills v even if not found */
+    return v.frozen;
+}
+
 static void import_evidence(struct feeder *f, const struct peers_entry *peer)
 {
     char url[LOGS_URL_MAX + 32];
@@ -480,7 +489,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
                 0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
                       &li) != 0 ||
-            engine_has_evidence(f->cfg.engine, id->valuestring))
+            frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
         fetched++;
         import_one(f, peer, li, id->valuestring);
