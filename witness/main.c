@@ -223,6 +223,9 @@ static int load_peers(struct witness *w)
                    "peer %s: its 0x01 key was converted to a cosignature (0x04) "
                    "key; publish 0x04 keys for witnesses",
                    w->peers.v[i].name);
+    if (rc == 0 && w->peers.nourl > 0)
+        gl_log(GL_LOG_WARN, "%s: skipped %zu witness lines without a url (not peers)",
+               w->o.peers, w->peers.nourl);
     if (rc == 0)
         gl_log(GL_LOG_INFO, "gossiping with %zu peers", w->peers.n);
     return rc;

@@ -58,6 +58,10 @@ static int parse_files(struct reload *r)
         else if ((rc = peers_parse((const char *)b.data, b.len, &r->next_peers, &why)) !=
                  0)
             gl_log_err(GL_LOG_ERROR, r->peers_path, &why);
+        else if (r->next_peers.nourl > 0)
+            gl_log(GL_LOG_WARN,
+                   "reload: %s: skipped %zu witness lines without a url (not peers)",
+                   r->peers_path, r->next_peers.nourl);
     }
     gl_buf_release(&b);
     if (rc != 0) {
