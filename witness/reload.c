@@ -18,9 +18,10 @@
  * so the stopped old engine still matches them and keeps serving reads
  * (monitoring, /evidence, /metrics) of what is durable; changes get 503
  * (the API stays paused and the engine refuses submissions), /healthz
- * answers 503 with the reason (api.down), and the witness stops itself
- * (SIGTERM) with r->fatal set, so it exits non-zero and a supervisor
- * restarts it. No pointer is ever left to a freed engine.
+ * answers 503 with the reason (api.down), and after RELOAD_FATAL_GRACE_MS
+ * (so that health checks see why before the listener closes) the witness
+ * stops itself (SIGTERM) with r->fatal set, so it exits non-zero and a
+ * supervisor restarts it. No pointer is ever left to a freed engine.
  */
 #include "reload.h"
 
@@ -97,7 +98,7 @@ static int wants_feeder(const struct reload *r)
 }
 
 /* Steps 2-4, with nothing outstanding. 0 once the lists are switched,
- * or once the new engine did not start (then r->fatal, SIGTERM sent,
+ * or once the new engine did not start (then r->fatal,
  * everything as it was but the engine stopped and the API paused), else
  * an error with everything as it was (the next lists released). */
 static int do_switch(struct reload *r)
@@ -151,8 +152,7 @@ static int do_switch(struct reload *r)
                gl_strerror(rc));
         r->fatal = 1;
         r->api->down = "the witness is stopping: a reload could not load its state";
-        kill(getpid(), SIGTERM);
-        return 0;
+        return 0; /* on_timer stops it after RELOAD_FATAL_GRACE_MS */
     }
     memset(&r->next_logs, 0, sizeof(r->next_logs)); /* now *r->logs */
     memset(&r->next_peers, 0, sizeof(r->next_peers));
@@ -184,6 +184,12 @@ static int busy(const struct reload *r)
     return r->api->outstanding > 0 || (r->mirror != NULL && mirror_busy(r->mirror) > 0);
 }
 
+static void on_fatal_grace(uv_timer_t *t)
+{
+    (void)t;
+    kill(getpid(), SIGTERM);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct reload *r = t->data;
@@ -207,8 +213,10 @@ static void on_timer(uv_timer_t *t)
     }
     if (rc != 0 && mirrorpull_resume(*r->mpull) != 0)
         gl_log(GL_LOG_ERROR, "reload: the mirror's pull did not start again");
-    if (r->fatal)
-        return; /* stopping (SIGTERM sent): nothing more is taken */
+    if (r->fatal) { /* stopping: nothing more is taken */
+        uv_timer_start(&r->timer, on_fatal_grace, RELOAD_FATAL_GRACE_MS, 0);
+        return;
+    }
     if (r->mirror != NULL)
         mirror_resume(r->mirror);
     r->api->paused = 0;

@@ -34,9 +34,9 @@
  * disk. What a witness cosigned is on disk, keyed by origin: a log dropped and
  * re-added later finds its record again. If the new engine cannot start
  * the witness cannot go on safely: the old lists and the old (stopped)
- * engine stay, reads are served from it, /healthz answers 503, and the
- * witness stops itself (SIGTERM) with fatal set (the caller exits
- * non-zero). Loop thread only.
+ * engine stay, reads are served from it, /healthz answers 503 with the
+ * reason, and RELOAD_FATAL_GRACE_MS later the witness stops itself
+ * (SIGTERM) with fatal set (the caller exits non-zero). Loop thread only.
  */
 #ifndef GL_WITNESS_RELOAD_H
 #define GL_WITNESS_RELOAD_H
@@ -52,6 +52,7 @@
 #include "peers.h"
 
 #define RELOAD_WAIT_MS 30000
+#define RELOAD_FATAL_GRACE_MS 1000 /* /healthz says why, then the witness stops */
 
 struct reload {
     uv_loop_t *loop;

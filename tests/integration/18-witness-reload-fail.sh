@@ -2,11 +2,11 @@
 # A witness has cosigned a checkpoint; a test-only shim (below, LD_PRELOAD)
 # then makes pthread_create fail while $T/nothreads exists, so on SIGHUP
 # with a changed log list the new engine cannot start its committer.
-# While it stops, every answer to /healthz and to the monitoring endpoint
-# is a whole answer (200, or 503 with the reason line for /healthz), never
-# a crash: nothing points at a freed engine; the log says why, and the
-# witness exits with status 1 (not 0, not a signal), so a supervisor
-# restarts it. Restarted without the shim, it serves what it cosigned and
+# For one second /healthz answers 503 with the reason, and the monitoring
+# endpoint keeps serving what was cosigned (from the old engine, which was
+# not freed); every answer is a whole one, never a crash; the log says
+# why, and the witness exits with status 1 (not 0, not a signal), so a
+# supervisor restarts it. Restarted without the shim, it serves what it cosigned and
 # the new list.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
@@ -67,7 +67,10 @@ reader h /healthz &
 RH=$!
 reader m "$MON" &
 RM=$!
-sleep 0.3
+for i in $(seq 100); do # both readers answered once
+    grep -qs '^200 ' "$T/codes.h" && grep -qs '^200 ' "$T/codes.m" && break
+    sleep 0.1
+done
 printf 'logs/v0\nvkey %s\nvkey %s\n' "$(cat "$T/log.key.pub")" "$(cat "$T/log2.key.pub")" \
     > "$T/logs"
 : > "$T/nothreads"
@@ -87,6 +90,8 @@ bad=$(grep -v -e '^200 ok$' -e '^000 ' \
 bad=$(grep -v -e '^200 example.com/log$' -e '^000 ' "$T/codes.m")
 [ -z "$bad" ] || fail "the monitoring endpoint answered: $bad"
 grep -q '^200 ' "$T/codes.h" || fail "no /healthz answer before the reload"
+grep -q '^503 ' "$T/codes.h" || fail "/healthz never answered 503 while stopping"
+grep -q '^200 ' "$T/codes.m" || fail "no monitoring answer"
 echo "healthz answers: $(cut -d' ' -f1 "$T/codes.h" | sort | uniq -c | tr '\n' ' ')"
 
 # Restarted (no shim): what was cosigned, and the new list.
