@@ -381,6 +381,8 @@ static int api_healthz(struct api *a, struct gl_http_req *req)
 {
     struct engine_stats st;
 
+    if (a->down != NULL)
+        return reply_why(req, NULL, 503, a->down);
     engine_stats(a->engine, &st);
     if (st.storage_failed)
         return reply_why(req, NULL, 503, "storage is failing: the last write failed");

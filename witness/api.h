@@ -57,7 +57,9 @@ struct api {
     struct add_req *done; /* completed by the engine */
     size_t outstanding;   /* deferred add-checkpoints */
     int closing, async_closed;
-    int paused; /* a reload is switching the lists: adds get 503 */
+    int paused;       /* a reload is switching the lists: adds get 503 */
+    const char *down; /* static; not NULL: stopping after a fatal error,
+                       * /healthz answers 503 with it */
     uint64_t rate_limited;
 };
 

@@ -58,9 +58,9 @@ struct engine {
     size_t ndirty;
     struct new_ev *nev; /* ENGINE_BATCH_MAX entries */
     size_t nnev;
-    struct engine_evidence *ev; /* the evidence list, ENGINE_EVIDENCE_MAX */
-    size_t nev_total;
-    pthread_mutex_t mu; /* queue, pub, ev, stats */
+    struct engine_evidence *ev;            /* the evidence list, ev_cap entries */
+    size_t nev_total, ev_load_max, ev_cap; /* ev_cap = ev_load_max + nlogs */
+    pthread_mutex_t mu;                    /* queue, pub, ev, stats */
     pthread_cond_t cv;
     struct wreq *head, *tail;
     size_t queued;
@@ -231,7 +231,7 @@ static int load_evidence(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t foun
     struct engine *e = ctx;
     struct engine_evidence *m;
 
-    if (e->nev_total == ENGINE_EVIDENCE_MAX)
+    if (e->nev_total == e->ev_load_max)
         return 0;
     m = &e->ev[e->nev_total++];
     memset(m, 0, sizeof(*m));
@@ -281,7 +281,11 @@ static int evidence_known(struct engine *e, const char *hex)
     return engine_has_evidence(e, hex);
 }
 
-/* Adds a proven evidence file to the batch and freezes its log. */
+/* Adds a proven evidence file to the batch and freezes its log; id_out
+ * names it. GL_ESTATE (id_out empty) if the log is frozen already: the
+ * file is not kept. GL_EEXIST if the same file is stored. Each stored
+ * file freezes a log that was not frozen, so at most nlogs are added to
+ * what was loaded: the list (ev_cap) always has room. */
 static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_t len,
                         const char *source, char id_out[GL_HASH_HEX_LEN + 1])
 {
@@ -289,12 +293,17 @@ static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_
     struct record *p;
     int err;
 
+    id_out[0] = 0;
+    if (cur(e, log)->v.frozen)
+        return GL_ESTATE;
     if ((err = gl_evidence_id((const char *)file, len, id_out)) != 0)
         return err;
     if (evidence_known(e, id_out))
         return GL_EEXIST;
-    if (e->nev_total + e->nnev >= ENGINE_EVIDENCE_MAX)
-        return GL_ETOOBIG;
+    if (e->nev_total + e->nnev >= e->ev_cap || e->nnev >= ENGINE_BATCH_MAX) {
+        id_out[0] = 0;
+        return GL_ETOOBIG; /* cannot happen (above) */
+    }
     n = &e->nev[e->nnev];
     memset(&n->meta, 0, sizeof(n->meta));
     gl_buf_reset(&n->file);
@@ -368,9 +377,13 @@ static void split_add(struct engine *e, struct wreq *r)
                                 e->scratch.len, NULL, 0, &f);
     if (err == 0)
         err = add_evidence(e, r->log, f.data, f.len, r->source, r->evidence_id);
-    if (err != 0 && err != GL_EEXIST)
+    if (err != 0 && err != GL_EEXIST) {
+        r->evidence_id[0] = 0;
+        r->why = "same size as the cosigned checkpoint but another root: a split view "
+                 "(the witness could not store the evidence)";
         gl_log(GL_LOG_ERROR, "%s: cannot record split-view evidence: %s", log->origin,
                gl_strerror(err));
+    }
     gl_buf_release(&f);
 }
 
@@ -406,8 +419,10 @@ static void process_evidence(struct engine *e, struct wreq *r)
         strcmp(res->origin, log->origin) == 0) {
         err = add_evidence(e, r->log, (const uint8_t *)r->note, r->note_len, r->source,
                            r->evidence_id);
-        r->status = err == 0 || err == GL_EEXIST ? 200 : 500;
-        r->why = err == 0 || err == GL_EEXIST ? NULL : "cannot store the evidence";
+        if (err != 0) /* only stored evidence is this request's */
+            r->evidence_id[0] = 0;
+        r->status = err == 0 || err == GL_EEXIST || err == GL_ESTATE ? 200 : 500;
+        r->why = r->status == 200 ? NULL : "cannot store the evidence";
     }
     free(ev);
     free(res);
@@ -578,7 +593,7 @@ static int engine_alloc(struct engine *e)
     e->pend = calloc(n, sizeof(*e->pend));
     e->dirty = calloc(n, sizeof(*e->dirty));
     e->nev = calloc(ENGINE_BATCH_MAX, sizeof(*e->nev));
-    e->ev = calloc(ENGINE_EVIDENCE_MAX, sizeof(*e->ev));
+    e->ev = calloc(e->ev_cap, sizeof(*e->ev));
     if (!e->pub || !e->pend || !e->dirty || !e->nev || !e->ev)
         return GL_ENOMEM;
     for (size_t i = 0; i < e->nlogs; i++) {
@@ -602,6 +617,12 @@ int engine_new(const struct engine_config *cfg, struct engine **out)
     e->key = *cfg->key;
     gl_signer_verifier(&e->key, &e->vkey);
     e->nlogs = cfg->logs->n;
+    e->ev_load_max = cfg->evidence_max ? cfg->evidence_max : ENGINE_EVIDENCE_MAX;
+    if (e->ev_load_max > ENGINE_EVIDENCE_MAX || e->nlogs > LOGS_MAX) {
+        free(e);
+        return GL_EINVAL;
+    }
+    e->ev_cap = e->ev_load_max + e->nlogs; /* both capped: no overflow */
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     if ((err = engine_alloc(e)) != 0 ||

@@ -45,7 +45,7 @@
 #include "wstore.h"
 
 #define ENGINE_BATCH_MAX 1024
-#define ENGINE_EVIDENCE_MAX 4096 /* listed evidence files (more are refused) */
+#define ENGINE_EVIDENCE_MAX 4096 /* evidence loaded at start (more stay unlisted) */
 #define ENGINE_SOURCE_MAX 320
 
 enum wreq_kind {
@@ -87,6 +87,7 @@ struct engine_config {
     /* Called on the committer thread after new evidence is durable. */
     void (*on_evidence)(void *arg, const char *id, const char *origin, const char *path);
     void *arg;
+    size_t evidence_max; /* evidence loaded at start; 0: ENGINE_EVIDENCE_MAX */
 };
 
 /* A copy of one log's record. */

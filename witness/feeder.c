@@ -67,14 +67,16 @@ struct side {
 
 /* --- HTTP ------------------------------------------------------------------------ */
 
-/* GETs url into r (caller releases); 0 if it answered 200. */
+/* GETs url into r (caller releases); 0 if it answered 200, GL_ENOTFOUND
+ * if 404 (nothing there yet), GL_EIO for any other status (r->status
+ * says which). */
 static int get(struct feeder *f, const char *url, size_t max, struct gl_http_response *r)
 {
     int err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
 
     if (err != 0)
         return err;
-    return r->status == 200 ? 0 : GL_ENOTFOUND;
+    return r->status == 200 ? 0 : r->status == 404 ? GL_ENOTFOUND : GL_EIO;
 }
 
 /* GETs url as JSON; *out is the caller's (cJSON_Delete). */
@@ -152,7 +154,9 @@ static int fetch_checkpoint(struct feeder *f, const struct logs_entry *log,
     struct addck_req q;
     int err = get(f, url, CKPT_MAX, &r);
 
-    if (err != 0 || (err = gl_buf_append(note, r.body.data, r.body.len)) != 0) {
+    if (err == GL_EIO && r.status != 0) {
+        gl_err_set(why, err, 0, "answered HTTP %ld", r.status);
+    } else if (err != 0 || (err = gl_buf_append(note, r.body.data, r.body.len)) != 0) {
         gl_err_set(why, err, 0, "no answer (%s)", gl_strerror(err));
     } else {
         memset(&q, 0, sizeof(q));
@@ -456,6 +460,15 @@ static void import_one(struct feeder *f, const struct peers_entry *peer, size_t 
     gl_buf_release(&file);
 }
 
+/* 1 if log li is frozen: it holds its evidence, more would not be kept. */
+static int frozen(struct feeder *f, size_t li)
+{
+    struct engine_view v = {0};
+
+    (void)engine_view(f->cfg.engine, li, &v, NULL); /* fills v even if not found */
+    return v.frozen;
+}
+
 static void import_evidence(struct feeder *f, const struct peers_entry *peer)
 {
     char url[LOGS_URL_MAX + 32];
@@ -480,7 +493,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
                 0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
                       &li) != 0 ||
-            engine_has_evidence(f->cfg.engine, id->valuestring))
+            frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
         fetched++;
         import_one(f, peer, li, id->valuestring);

@@ -14,7 +14,8 @@
  *  - every stored record is re-checked against its note before serving.
  * Then the engine (committer thread), the feeder thread and the HTTP
  * server on one libuv loop run until SIGINT/SIGTERM: stop accepting,
- * answer the requests in flight, stop the feeder, drain the engine, exit 0.
+ * answer the requests in flight, stop the feeder, drain the engine, exit 0
+ * (1 when a reload could not load the state: reload.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -222,6 +223,9 @@ static int load_peers(struct witness *w)
                    "peer %s: its 0x01 key was converted to a cosignature (0x04) "
                    "key; publish 0x04 keys for witnesses",
                    w->peers.v[i].name);
+    if (rc == 0 && w->peers.nourl > 0)
+        gl_log(GL_LOG_WARN, "%s: skipped %zu witness lines without a url (not peers)",
+               w->o.peers, w->peers.nourl);
     if (rc == 0)
         gl_log(GL_LOG_INFO, "gossiping with %zu peers", w->peers.n);
     return rc;
@@ -478,7 +482,7 @@ int main(int argc, char **argv)
     if (load_key(&w) == 0 && load_logs(&w) == 0 && load_peers(&w) == 0 &&
         open_state(&w) == 0 && load_mirror(&w) == 0 && start(&w) == 0) {
         uv_run(&w.loop, UV_RUN_DEFAULT);
-        status = 0;
+        status = w.reload.fatal ? 1 : 0; /* a failed reload must be restarted */
     }
     shutdown_all(&w);
     gl_signer_wipe(&w.key);

@@ -7,9 +7,13 @@
  * The vkey is a cosigning key (0x04); a 0x01 key is converted to the 0x04
  * key of the same public key (peers_entry.converted says so: warn). The
  * url is the peer's prefix (glasslog witnesses serve submission and
- * monitoring under one prefix). Other tlog-policy lines (log, group,
- * quorum), blank lines and "#" comments are skipped. Caps: PEERS_FILE_MAX
- * bytes, PEERS_MAX peers; names unique.
+ * monitoring under one prefix). Items are separated by runs of spaces and
+ * tabs; leading and trailing ones are dropped (tlog-policy). A witness
+ * line without a url names no peer: it is skipped and counted (nourl).
+ * Other policy lines (log, group, quorum, submitter, mirror, require),
+ * blank lines and "#" comments are skipped; any other line, or a witness
+ * line with fewer or more items, is an error. Caps: PEERS_FILE_MAX bytes,
+ * PEERS_MAX peers; names unique.
  */
 #ifndef GL_WITNESS_PEERS_H
 #define GL_WITNESS_PEERS_H
@@ -33,6 +37,7 @@ struct peers_entry {
 struct peers_list {
     struct peers_entry *v; /* owned */
     size_t n;
+    size_t nourl; /* witness lines skipped: no url */
 };
 
 /* Parses the file (n bytes); errors and why as logs_parse. Release with

@@ -9,6 +9,19 @@
  * step of the mirror's that can fail, so a failure changes nothing) and
  * installs it, remapped by origin, after the swap with the new engine
  * (mirror_switch).
+ *
+ * The old engine is stopped (drained, its committer joined) before the
+ * new one loads, since both use the one store and the new one must read
+ * everything the old one acknowledged; but it is freed only once the new
+ * one is made and every pointer to it (API, feeder config, mirror) is
+ * replaced. If the new engine cannot be made, the old lists are put back,
+ * so the stopped old engine still matches them and keeps serving reads
+ * (monitoring, /evidence, /metrics) of what is durable; changes get 503
+ * (the API stays paused and the engine refuses submissions), /healthz
+ * answers 503 with the reason (api.down), and after RELOAD_FATAL_GRACE_MS
+ * (so that health checks see why before the listener closes) the witness
+ * stops itself (SIGTERM) with r->fatal set, so it exits non-zero and a
+ * supervisor restarts it. No pointer is ever left to a freed engine.
  */
 #include "reload.h"
 
@@ -46,6 +59,10 @@ static int parse_files(struct reload *r)
         else if ((rc = peers_parse((const char *)b.data, b.len, &r->next_peers, &why)) !=
                  0)
             gl_log_err(GL_LOG_ERROR, r->peers_path, &why);
+        else if (r->next_peers.nourl > 0)
+            gl_log(GL_LOG_WARN,
+                   "reload: %s: skipped %zu witness lines without a url (not peers)",
+                   r->peers_path, r->next_peers.nourl);
     }
     gl_buf_release(&b);
     if (rc != 0) {
@@ -80,13 +97,15 @@ static int wants_feeder(const struct reload *r)
     return r->peers->n > 0;
 }
 
-/* Steps 2-4, with nothing outstanding. 0 once the lists are switched
- * (even if the new engine did not start: then *r->engine is NULL), else
+/* Steps 2-4, with nothing outstanding. 0 once the lists are switched,
+ * or once the new engine did not start (then r->fatal,
+ * everything as it was but the engine stopped and the API paused), else
  * an error with everything as it was (the next lists released). */
 static int do_switch(struct reload *r)
 {
     struct logs_list old_logs;
     struct peers_list old_peers;
+    struct engine *old_engine = *r->engine, *next_engine = NULL;
     int rc;
 
     if (r->mirror != NULL && (rc = mirror_prepare(r->mirror, &r->next_logs)) != 0) {
@@ -110,36 +129,45 @@ static int do_switch(struct reload *r)
     feeder_free(*r->feeder);
     *r->feeder = NULL;
     r->api->feeder = NULL;
-    engine_stop(*r->engine);
-    engine_free(*r->engine);
-    *r->engine = NULL;
+    engine_stop(old_engine);    /* drained; its reads stay valid until freed */
     mirrorpull_free(*r->mpull); /* it was asked to stop: it has, or soon does */
     *r->mpull = NULL;
     old_logs = *r->logs;
     old_peers = *r->peers;
     *r->logs = r->next_logs;
     *r->peers = r->next_peers;
-    logs_release(&old_logs);
-    peers_release(&old_peers);
-    if ((rc = engine_new(r->ec, r->engine)) != 0) {
+    if ((rc = engine_new(r->ec, &next_engine)) != 0) {
+        /* Back to the old lists, which the old engine, still every
+         * component's, was made for: its reads stay right. */
+        *r->logs = old_logs;
+        *r->peers = old_peers;
+        (void)api_remap(r->api, &r->next_logs, r->logs); /* unused: paused */
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+        if (r->mirror != NULL)
+            mirror_unstage(r->mirror);
         gl_log(GL_LOG_ERROR,
                "reload: cannot load the witness state for the new list (%s): "
                "stopping",
                gl_strerror(rc));
-        *r->engine = NULL;
-        if (r->mirror != NULL)
-            mirror_switch(r->mirror, NULL);
-        kill(getpid(), SIGTERM);
-        return 0;
+        r->fatal = 1;
+        r->api->down = "the witness is stopping: a reload could not load its state";
+        return 0; /* on_timer stops it after RELOAD_FATAL_GRACE_MS */
     }
-    r->api->engine = *r->engine;
-    r->fc->engine = *r->engine;
+    memset(&r->next_logs, 0, sizeof(r->next_logs)); /* now *r->logs */
+    memset(&r->next_peers, 0, sizeof(r->next_peers));
+    logs_release(&old_logs);
+    peers_release(&old_peers);
+    *r->engine = next_engine;
+    r->api->engine = next_engine;
+    r->fc->engine = next_engine;
     if (r->mirror != NULL) {
-        mirror_switch(r->mirror, *r->engine);
+        mirror_switch(r->mirror, next_engine);
         if ((rc = mirrorpull_start(r->pc, r->mpull)) != 0)
             gl_log(GL_LOG_ERROR, "reload: the mirror's pull did not start (%s)",
                    gl_strerror(rc));
     }
+    engine_free(old_engine); /* no component points at it any more */
     if (wants_feeder(r) && (rc = feeder_start(r->fc, r->feeder)) != 0)
         gl_log(GL_LOG_ERROR, "reload: the feeder did not start (%s): no pulls or gossip",
                gl_strerror(rc));
@@ -154,6 +182,12 @@ static int do_switch(struct reload *r)
 static int busy(const struct reload *r)
 {
     return r->api->outstanding > 0 || (r->mirror != NULL && mirror_busy(r->mirror) > 0);
+}
+
+static void on_fatal_grace(uv_timer_t *t)
+{
+    (void)t;
+    kill(getpid(), SIGTERM);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -179,8 +213,10 @@ static void on_timer(uv_timer_t *t)
     }
     if (rc != 0 && mirrorpull_resume(*r->mpull) != 0)
         gl_log(GL_LOG_ERROR, "reload: the mirror's pull did not start again");
-    if (*r->engine == NULL)
-        return; /* stopping (SIGTERM sent): nothing more is taken */
+    if (r->fatal) { /* stopping: nothing more is taken */
+        uv_timer_start(&r->timer, on_fatal_grace, RELOAD_FATAL_GRACE_MS, 0);
+        return;
+    }
     if (r->mirror != NULL)
         mirror_resume(r->mirror);
     r->api->paused = 0;
@@ -197,6 +233,8 @@ void reload_request(struct reload *r)
 {
     struct engine_stats st;
 
+    if (r->fatal)
+        return; /* stopping */
     if (r->pending || !r->timer_ready) {
         gl_log(GL_LOG_WARN, "reload: one is running; SIGHUP ignored");
         return;

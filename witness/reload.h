@@ -33,8 +33,10 @@
  * refused: only a restart reopens the store and reads what reached the
  * disk. What a witness cosigned is on disk, keyed by origin: a log dropped and
  * re-added later finds its record again. If the new engine cannot start
- * the witness cannot go on safely and stops itself (SIGTERM). Loop thread
- * only.
+ * the witness cannot go on safely: the old lists and the old (stopped)
+ * engine stay, reads are served from it, /healthz answers 503 with the
+ * reason, and RELOAD_FATAL_GRACE_MS later the witness stops itself
+ * (SIGTERM) with fatal set (the caller exits non-zero). Loop thread only.
  */
 #ifndef GL_WITNESS_RELOAD_H
 #define GL_WITNESS_RELOAD_H
@@ -50,6 +52,7 @@
 #include "peers.h"
 
 #define RELOAD_WAIT_MS 30000
+#define RELOAD_FATAL_GRACE_MS 1000 /* /healthz says why, then the witness stops */
 
 struct reload {
     uv_loop_t *loop;
@@ -67,6 +70,7 @@ struct reload {
     /* internal */
     uv_timer_t timer;
     int timer_ready, pending;
+    int fatal; /* the new engine did not start: stopping, exit non-zero */
     uint64_t started_ms;
     struct logs_list next_logs;
     struct peers_list next_peers;

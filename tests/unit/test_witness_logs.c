@@ -6,7 +6,9 @@
  * with comments before the header and indented lines; qpd limited to 1 ..
  * 2^31 - 1; a list of LOGS_MAX logs given twice, merged, and the caps)
  * and the peer list (tlog-policy witness lines, a 0x01 key
- * converted and flagged), and their errors with line numbers.
+ * converted and flagged; a whole policy file: runs of spaces and tabs,
+ * mirror and require lines skipped, a witness without a url skipped and
+ * counted), and their errors with line numbers.
  */
 #include "testutil.h"
 
@@ -262,9 +264,22 @@ static void test_peers(void **state)
     assert_int_equal(p.v[1].converted, 1);
     assert_int_equal(p.v[1].key.type, GL_KEY_COSIG);
     peers_release(&p);
+    /* a witness line without a url is no peer: skipped, counted */
     snprintf(text, sizeof(text), "witness w1 %s\n", w);
-    tu_expect_why(peers_parse(text, strlen(text), &p, &why), &why, GL_EPARSE, 1,
+    assert_int_equal(peers_parse(text, strlen(text), &p, &why), 0);
+    assert_int_equal(p.n, 0);
+    assert_int_equal(p.nourl, 1);
+    peers_release(&p);
+    /* ... but its key is still checked, and too few or many items refused */
+    tu_expect_why(peers_parse("witness w1 nokey\n", 17, &p, &why), &why, GL_EPARSE, 1,
+                  "malformed witness vkey");
+    peers_release(&p);
+    tu_expect_why(peers_parse("witness w1\n", 11, &p, &why), &why, GL_EPARSE, 1,
                   "want: witness <name> <vkey> <url>");
+    peers_release(&p);
+    snprintf(text, sizeof(text), "witness w1 %s http://a x\n", w);
+    tu_expect_why(peers_parse(text, strlen(text), &p, &why), &why, GL_EPARSE, 1,
+                  "too many items");
     peers_release(&p);
     snprintf(text, sizeof(text), "witness w1 %s http://a\nwitness w1 %s http://b\n", w,
              w);
@@ -273,6 +288,43 @@ static void test_peers(void **state)
     peers_release(&p);
     tu_expect_why(peers_parse("# c\r\npeer x\n", 12, &p, &why), &why, GL_EPARSE, 2,
                   "unknown line (want: witness <name> <vkey> <url>)");
+    peers_release(&p);
+    tu_expect_why(peers_parse("witnesses x\n", 12, &p, &why), &why, GL_EPARSE, 1,
+                  "unknown line (want: witness <name> <vkey> <url>)");
+    peers_release(&p);
+}
+
+/* A policy file (specs/policy.md) as a peer list: items separated by runs
+ * of spaces and tabs, indented lines and comments, mirror and require
+ * lines skipped, a witness without a url skipped. */
+static void test_peers_policy(void **state)
+{
+    char w[256], m[256], lg[256], text[4096];
+    struct peers_list p;
+    struct gl_err why;
+    (void)state;
+    tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
+    tu_gen_vkey("m.example", GL_KEY_COSIG, m, sizeof(m));
+    tu_gen_vkey("l.example/log", GL_KEY_NOTE, lg, sizeof(lg));
+    snprintf(text, sizeof(text),
+             "  # indented comment\n"
+             "log\t%s  https://l.example/\n"
+             "witness\tw1 \t %s\t\thttp://127.0.0.1:1/  \n"
+             "  witness  w2   %s  https://w2.example/witness\n"
+             "witness w3 %s\n"
+             "mirror m1 %s https://m.example/\n"
+             "group g any w1 w2 w3 m1\n"
+             "quorum g\n"
+             "require rebuilds 1\n"
+             "require audit\n",
+             lg, w, w, w, m);
+    assert_int_equal(peers_parse(text, strlen(text), &p, &why), 0);
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.nourl, 1);
+    assert_string_equal(p.v[0].name, "w1");
+    assert_string_equal(p.v[0].url, "http://127.0.0.1:1");
+    assert_string_equal(p.v[1].name, "w2");
+    assert_string_equal(p.v[1].url, "https://w2.example/witness");
     peers_release(&p);
 }
 
@@ -330,7 +382,7 @@ int main(void)
         cmocka_unit_test(test_logs),           cmocka_unit_test(test_logs_errors),
         cmocka_unit_test(test_logs_published), cmocka_unit_test(test_logs_format),
         cmocka_unit_test(test_logs_many),      cmocka_unit_test(test_peers),
-        cmocka_unit_test(test_logs_witnesses),
+        cmocka_unit_test(test_peers_policy),   cmocka_unit_test(test_logs_witnesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,235 @@
+/*
+ * test_witness_engine: the engine's evidence bounds. With the list of
+ * evidence loaded at start made small (evidence_max 3), many distinct
+ * valid evidence files for one origin A are accepted but only the first
+ * is stored (it freezes A; a frozen origin takes no more); then a split
+ * view of another origin B found by add-checkpoint is still stored, B
+ * frozen, and the 422 says the evidence was kept; after a restart of the
+ * engine on the same store both are still frozen and listed.
+ */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../witness/addck.h"
+#include "../../witness/engine.h"
+#include "../../witness/logs.h"
+#include "../../witness/wstore.h"
+#include "glasslog/buf.h"
+#include "glasslog/checkpoint.h"
+#include "glasslog/error.h"
+#include "glasslog/evidence.h"
+#include "glasslog/key.h"
+
+#define NA 8 /* evidence files for A: more than the list loaded at start */
+
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void on_done(struct wreq *r, void *arg)
+{
+    struct waiter *w = arg;
+    (void)r;
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Submits r and waits for it. */
+static void run(struct engine *e, struct wreq *r)
+{
+    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+    r->done = on_done;
+    r->arg = &w;
+    engine_submit(e, r);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+}
+
+/* The log's checkpoint of size with a root made of byte tag, into out. */
+static void ck(const struct gl_signer *k, uint64_t size, uint8_t tag, struct gl_buf *out)
+{
+    uint8_t root[GL_HASH_LEN];
+
+    memset(root, tag, sizeof(root));
+    gl_buf_reset(out);
+    assert_int_equal(gl_checkpoint_sign(k->name, size, root, k, out), 0);
+}
+
+/* add-checkpoint of note from old (no proof) for log li; returns the
+ * status. */
+static int add(struct engine *e, const struct logs_list *logs, size_t li, const char *old,
+               const struct gl_buf *note, struct wreq *r, struct gl_buf *body)
+{
+    struct addck_req ar;
+    struct gl_err why;
+
+    gl_buf_reset(body);
+    assert_int_equal(gl_buf_append_str(body, old), 0);
+    assert_int_equal(gl_buf_append(body, note->data, note->len), 0);
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(addck_parse(body->data, body->len, &ar, &why), 0);
+    assert_int_equal(addck_open(&ar, &logs->v[li], &r->ck, &r->kept, &why), 0);
+    r->kind = WREQ_ADD;
+    r->log = li;
+    r->old = ar.old;
+    r->note = ar.note;
+    r->note_len = ar.note_len;
+    snprintf(r->source, sizeof(r->source), "test");
+    run(e, r);
+    return r->status;
+}
+
+static void frozen_with_evidence(struct engine *e, size_t ia, size_t ib)
+{
+    struct engine_evidence ev[NA + 2];
+    struct engine_view v;
+    struct engine_stats st;
+    size_t total = 0, n, na = 0, nb = 0;
+
+    (void)engine_view(e, ia, &v, NULL);
+    assert_true(v.frozen);
+    (void)engine_view(e, ib, &v, NULL);
+    assert_true(v.frozen);
+    n = engine_evidence(e, 0, ev, NA + 2, &total);
+    assert_int_equal(n, 2);
+    assert_int_equal(total, 2);
+    for (size_t i = 0; i < n; i++) {
+        na += strcmp(ev[i].origin, "a.example/log") == 0;
+        nb += strcmp(ev[i].origin, "b.example/log") == 0;
+    }
+    assert_int_equal(na, 1);
+    assert_int_equal(nb, 1);
+    engine_stats(e, &st);
+    assert_true(st.frozen == 2 && st.evidence == 2);
+}
+
+static void test_evidence_bounded_per_origin(void **state)
+{
+    char dir[512], wdir[600], text[2048];
+    struct gl_signer ka, kb, wk;
+    struct gl_verifier va, vb;
+    struct gl_buf b, n1, n2, file, body;
+    struct logs_list logs;
+    struct gl_err why;
+    struct wstore *ws;
+    const char *swhy;
+    struct engine *e;
+    struct wreq *r = calloc(1, sizeof(*r));
+    size_t ia, ib;
+    (void)state;
+
+    assert_non_null(r);
+    tu_tempdir("test_witness_engine", dir, sizeof(dir));
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &ka), 0);
+    assert_int_equal(gl_signer_generate("b.example/log", GL_KEY_NOTE, &kb), 0);
+    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &wk), 0);
+    gl_signer_verifier(&ka, &va);
+    gl_signer_verifier(&kb, &vb);
+    gl_buf_init(&b, 4096);
+    assert_int_equal(gl_verifier_format(&va, &b), 0);
+    assert_int_equal(gl_buf_putc(&b, 0), 0);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", (const char *)b.data);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_verifier_format(&vb, &b), 0);
+    assert_int_equal(gl_buf_putc(&b, 0), 0);
+    snprintf(text + strlen(text), sizeof(text) - strlen(text), "vkey %s\n",
+             (const char *)b.data);
+    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
+    assert_int_equal(logs_find(&logs, "a.example/log", 13, &ia), 0);
+    assert_int_equal(logs_find(&logs, "b.example/log", 13, &ib), 0);
+
+    snprintf(wdir, sizeof(wdir), "%s/w", dir);
+    assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
+    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 3};
+    assert_int_equal(engine_new(&ec, &e), 0);
+
+    /* NA distinct valid evidence files for A (sizes 1..NA): all accepted,
+     * only the first stored */
+    gl_buf_init(&n1, 1 << 16);
+    gl_buf_init(&n2, 1 << 16);
+    gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
+    gl_buf_init(&body, 1 << 16);
+    for (uint64_t i = 1; i <= NA; i++) {
+        ck(&ka, i, 1, &n1);
+        ck(&ka, i, 2, &n2);
+        gl_buf_reset(&file);
+        assert_int_equal(gl_evidence_build(&va, 1, (const char *)n1.data, n1.len,
+                                           (const char *)n2.data, n2.len, NULL, 0, &file),
+                         0);
+        memset(r, 0, sizeof(*r));
+        r->kind = WREQ_EVIDENCE;
+        r->log = ia;
+        r->note = (const char *)file.data;
+        r->note_len = file.len;
+        snprintf(r->source, sizeof(r->source), "test");
+        run(e, r);
+        assert_int_equal(r->status, 200);
+        if (i == 1)
+            assert_int_not_equal(r->evidence_id[0], 0);
+        else
+            assert_int_equal(r->evidence_id[0], 0); /* not stored */
+    }
+
+    /* B: cosigned at size 4, then another root at size 4: a split view */
+    ck(&kb, 4, 7, &n1);
+    assert_int_equal(add(e, &logs, ib, "old 0\n\n", &n1, r, &body), 200);
+    ck(&kb, 4, 8, &n2);
+    assert_int_equal(add(e, &logs, ib, "old 4\n\n", &n2, r, &body), 422);
+    assert_int_not_equal(r->evidence_id[0], 0);
+    assert_non_null(strstr(r->why, "kept as evidence"));
+    frozen_with_evidence(e, ia, ib);
+    /* a frozen B takes no more evidence either */
+    gl_buf_reset(&file);
+    ck(&kb, 9, 1, &n1);
+    ck(&kb, 9, 2, &n2);
+    assert_int_equal(gl_evidence_build(&vb, 1, (const char *)n1.data, n1.len,
+                                       (const char *)n2.data, n2.len, NULL, 0, &file),
+                     0);
+    memset(r, 0, sizeof(*r));
+    r->kind = WREQ_EVIDENCE;
+    r->log = ib;
+    r->note = (const char *)file.data;
+    r->note_len = file.len;
+    run(e, r);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->evidence_id[0], 0);
+    frozen_with_evidence(e, ia, ib);
+
+    /* the same after a restart on the store */
+    engine_free(e);
+    assert_int_equal(engine_new(&ec, &e), 0);
+    frozen_with_evidence(e, ia, ib);
+    engine_free(e);
+
+    wstore_close(ws);
+    logs_release(&logs);
+    gl_buf_release(&b);
+    gl_buf_release(&n1);
+    gl_buf_release(&n2);
+    gl_buf_release(&file);
+    gl_buf_release(&body);
+    gl_signer_wipe(&ka);
+    gl_signer_wipe(&kb);
+    gl_signer_wipe(&wk);
+    free(r);
+    tu_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_evidence_bounded_per_origin),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
