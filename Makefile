@@ -159,11 +159,11 @@ $(O)/tests/bench/loadgen: $(O)/tests/bench/loadgen.o $(NETA) $(LIBA)
 $(O)/tests/integration/tools/cosign: $(O)/tests/integration/tools/cosign.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
-# Test-only fault shim (LD_PRELOAD, tests/fault/faultfs.c): built without
+# Test-only fault shims (LD_PRELOAD, tests/fault/*.c): built without
 # sanitizers even in the check tree; the tests preload the sanitizer
 # runtime before it (tests/integration/lib.sh, fault_preload).
-FAULT_SO := $(O)/tests/fault/faultfs.so
-$(FAULT_SO): tests/fault/faultfs.c
+FAULT_SOS := $(O)/tests/fault/faultfs.so $(O)/tests/fault/nothreads.so
+$(O)/tests/fault/%.so: tests/fault/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out $(SAN),$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
@@ -173,7 +173,7 @@ $(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
 test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
-    $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SO)
+    $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SOS)
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
 test: deps

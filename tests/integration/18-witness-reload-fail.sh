@@ -1,5 +1,5 @@
 # Goal: a reload whose new engine cannot start stops the witness safely.
-# A witness has cosigned a checkpoint; a test-only shim (below, LD_PRELOAD)
+# A witness has cosigned a checkpoint; a test-only shim (tests/fault/nothreads.c, LD_PRELOAD)
 # then makes pthread_create fail while $T/nothreads exists, so on SIGHUP
 # with a changed log list the new engine cannot start its committer.
 # For one second /healthz answers 503 with the reason, and the monitoring
@@ -17,29 +17,11 @@ W="$GL_BIN/glasslog-witness"
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 MON="/$(printf %s example.com/log | sha256sum | cut -c1-64)/checkpoint"
 
-cat > "$T/nothreads.c" <<'C'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
-{
-    int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-    const char *ctl = getenv("GL_NOTHREADS");
-
-    if (ctl != NULL && access(ctl, F_OK) == 0)
-        return EAGAIN;
-    *(void **)&real = dlsym(RTLD_NEXT, "pthread_create");
-    return real(t, a, fn, arg);
-}
-C
-${CC:-cc} -shared -fPIC -o "$T/nothreads.so" "$T/nothreads.c" -ldl || fail "cannot build the shim"
+SHIM=${GL_BUILD:-build}/tests/fault/nothreads.so
+[ -f "$SHIM" ] || fail "no shim at $SHIM (make test-build makes it)"
 asan=$(ldd "$W" | awk '/libasan/ { print $3 }')
 
-spawn witness env LD_PRELOAD="${asan:+$asan:}$T/nothreads.so" GL_NOTHREADS="$T/nothreads" \
+spawn witness env LD_PRELOAD="${asan:+$asan:}$SHIM" GL_NOTHREADS="$T/nothreads" \
     "$W" --listen 127.0.0.1:0 --data "$T/wd" --create --key "$T/w.key" --logs "$T/logs" ||
     fail "witness did not start: $(cat "$SPAWN_OUT")"
 WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
