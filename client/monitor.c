@@ -11,9 +11,9 @@
  * the state lock, with the checkpoint stored at that moment (another
  * command sharing the state may have stored a newer one during the
  * catch-up, or while an interrupted target waited in the progress file).
- * So the progress file never vouches for anything by itself: a range built from bad data fails the root comparison at the
- * end of the target (a bad-tree alarm, and the progress is dropped so the
- * next cycle starts over from entry 0).
+ * So the progress file never vouches for anything by itself: a range built from bad data
+ * fails the root comparison at the end of the target (a bad-tree alarm, and the progress
+ * is dropped so the next cycle starts over from entry 0).
  *
  * Pipelining: while the workers check bundle k, this thread downloads
  * bundle k+1 and its tile; after the wait it submits k+1 at once and then
@@ -372,7 +372,8 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
 
 /* Loads and opens the stored checkpoint into snote and *sc. 0,
  * GL_ENOTFOUND (none yet) or an error (reported). */
-static int load_stored(struct monitor *m, struct gl_buf *snote, struct trust_checkpoint *sc)
+static int load_stored(struct monitor *m, struct gl_buf *snote,
+                       struct trust_checkpoint *sc)
 {
     int rc = state_load_checkpoint(&m->s, snote);
 

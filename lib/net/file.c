@@ -125,7 +125,9 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode)
     slash = strrchr((char *)dir.data, '/');
     if (slash != NULL)
         *slash = 0;
-    rc = gl_file_sync_dir(slash == NULL ? "." : slash == (char *)dir.data ? "/" : (char *)dir.data);
+    rc = gl_file_sync_dir(slash == NULL               ? "."
+                          : slash == (char *)dir.data ? "/"
+                                                      : (char *)dir.data);
 out:
     gl_buf_release(&tmp);
     gl_buf_release(&dir);
