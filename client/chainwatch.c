@@ -274,8 +274,11 @@ static int pending_load(struct chainwatch *w, const char *dir)
     rc = gl_file_read(path, &b);
     if (rc == GL_EIO && errno == ENOENT)
         rc = 0;
-    w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend));
-    if (w->pend == NULL)
+    /* One array for the life of w (freed by chainwatch_free), however
+     * often a failed load is retried; a failed load leaves it empty. */
+    w->npend = 0;
+    if (rc == 0 && w->pend == NULL &&
+        (w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend))) == NULL)
         rc = GL_ENOMEM;
     for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
         struct pending *e = &w->pend[w->npend];
@@ -296,6 +299,8 @@ static int pending_load(struct chainwatch *w, const char *dir)
     }
     gl_buf_release(&b);
     w->loaded = rc == 0;
+    if (rc != 0)
+        w->npend = 0;
     return rc;
 }
 
@@ -393,7 +398,9 @@ static int audited(const struct chainwatch *w, const uint8_t x[32],
     return 0;
 }
 
-/* The due check of pending entry e: alarm if no auditor covered it. */
+/* The due check of pending entry e: alarm if no auditor covered it. 0 done
+ * (alarm raised or audited); non-zero: the log could not answer (no
+ * answer, or one without the build itself), so the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e)
 {
     const struct linked *build = NULL;
@@ -406,9 +413,16 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     for (size_t i = 0; i < a.n; i++)
         if (a.l[i].index == e->index)
             build = &a.l[i];
-    if (!audited(w, e->source, &a) && build != NULL) {
+    gl_hex_encode(e->source, 8, hex, sizeof(hex));
+    if (audited(w, e->source, &a)) {
+        rc = 0;
+    } else if (build == NULL) {
+        cli_error("the log's answer about source %s... lacks the build at entry %" PRIu64
+                  ": its audit check stays pending",
+                  hex, e->index);
+        rc = GL_ENOTFOUND;
+    } else {
         const struct gl_statement_fields *f = &build->st.fields;
-        gl_hex_encode(e->source, 8, hex, sizeof(hex));
         found(w, "unaudited-source", e->index, build->stmt, strlen(build->stmt), build,
               "entry %" PRIu64
               ": build of %.*s %.*s: no auditor's report covers its source "
@@ -417,7 +431,7 @@ static int check_due(struct chainwatch *w, const struct pending *e)
               f->version, hex);
     }
     answer_free(&a);
-    return 0;
+    return rc;
 }
 
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)

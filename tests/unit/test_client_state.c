@@ -3,7 +3,10 @@
  * state_save_progress writes loads back, and a damaged file is refused
  * with its line and what is wrong (the monitor prints it and starts over).
  * The stored checkpoint: written only under the state lock, and only
- * forward (two processes storing at once never move it back).
+ * forward (two processes storing at once never move it back). The
+ * monitor's pending audit checks (client/chainwatch.c): a malformed
+ * chain-pending file is refused every time it is read, leaving no checks
+ * and no second array behind.
  */
 #include "testutil.h"
 
@@ -14,11 +17,13 @@
 
 #include "glasslog/checkpoint.h"
 
+#include "../../client/chainwatch.c"
 #include "../../client/cli.c"
 #include "../../client/state.c"
 
 #define HEADER "glasslog-monitor-progress v1\n"
 #define EDGE "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+#define EDGE_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static char root[] = "/tmp/glasslog-state-XXXXXX";
 static struct state st;
@@ -48,6 +53,8 @@ static int teardown(void **state)
     snprintf(path, sizeof(path), "%s/checkpoint", st.dir);
     unlink(path);
     snprintf(path, sizeof(path), "%s/lock", st.dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/" PENDING_FILE, st.dir);
     unlink(path);
     return rmdir(st.dir) == 0 && rmdir(root) == 0 ? 0 : -1;
 }
@@ -223,13 +230,44 @@ static void test_store_concurrent(void **state)
     assert_true(stored_size(&st) >= 200);
 }
 
+static void test_pending_malformed(void **state)
+{
+    static const char text[] = "5 1 " EDGE_HEX "\n"
+                               "6 2 " EDGE_HEX "\n"
+                               "not a pending check\n";
+    struct chainwatch w;
+    struct pending *first;
+    char path[STATE_PATH_MAX + 16];
+    FILE *f;
+    (void)state;
+
+    memset(&w, 0, sizeof(w));
+    snprintf(path, sizeof(path), "%s/" PENDING_FILE, st.dir);
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(pending_load(&w, st.dir), GL_EPARSE);
+    assert_int_equal(w.npend, 0);
+    assert_int_equal(w.loaded, 0);
+    first = w.pend;
+    for (int i = 0; i < 3; i++) { /* each cycle tries again */
+        assert_int_equal(pending_load(&w, st.dir), GL_EPARSE);
+        assert_int_equal(w.npend, 0);
+        assert_ptr_equal(w.pend, first); /* the same array, not a new one */
+    }
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(pending_load(&w, st.dir), 0); /* no file: no checks */
+    assert_int_equal(w.npend, 0);
+    assert_int_equal(w.loaded, 1);
+    free(w.pend);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_damaged),
-        cmocka_unit_test(test_store_needs_lock),
-        cmocka_unit_test(test_store_concurrent),
+        cmocka_unit_test(test_roundtrip),         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_store_needs_lock),  cmocka_unit_test(test_store_concurrent),
+        cmocka_unit_test(test_pending_malformed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
