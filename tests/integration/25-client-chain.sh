@@ -250,3 +250,18 @@ expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
     --audit-within soon
 expect_err "--audit-within takes a duration"
+# A due check the log does not answer stays pending: the checks are made
+# due at once, and the log (behind a tamper proxy) answers every source
+# lookup with no statements, not even the build's own.
+start_proxy
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1d
+P4="$T/mon4/$ID/chain-pending"
+[ "$(grep -c . "$P4")" -ge 4 ] || fail "pending checks: $(cat "$P4")"
+sed 's/^[0-9]* /0 /' "$P4" > "$T/pending.due" && cp "$T/pending.due" "$P4"
+echo lookup-empty > "$MODE"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1d
+expect_err "lacks the build at entry $B3: its audit check stays pending"
+cmp -s "$P4" "$T/pending.due" || fail "unanswered checks dropped: $(cat "$P4")"
+stop_proxy
