@@ -23,6 +23,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "state.h"
+#include "util.h"
 
 #define ANSWER_MAX ((size_t)32 << 20)
 #define PENDING_FILE "chain-pending"
@@ -129,14 +130,12 @@ static void take(struct chainwatch *w, const cJSON *it, struct answer *a)
     struct linked *l = &a->l[a->n];
     size_t nsub, which;
 
-    if (!cJSON_IsNumber(ji) || ji->valuedouble < 0 || !cJSON_IsString(js) ||
-        !cJSON_IsString(jp))
+    if (util_json_index(ji, &l->index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
         return;
     subs = gl_policy_submitters(w->p, &nsub);
     if (gl_statement_parse(js->valuestring, strlen(js->valuestring), &l->st, NULL) != 0 ||
         gl_statement_verify(&l->st, subs, nsub, &which) != 0)
         return;
-    l->index = (uint64_t)ji->valuedouble;
     l->stmt = js->valuestring;
     l->proof = jp->valuestring;
     l->role = gl_policy_submitter_role(w->p, which);
