@@ -596,7 +596,7 @@ static int write_bundle(const struct gathered *g, size_t head, const char *out)
         order[k++] = &copies[i];
     }
     if (k > 2)
-        qsort(order + 1, k - 1, sizeof(order[0]), by_index);
+        qsort(order + 1, k - 1, sizeof(struct gl_tlogproof *), by_index);
     gl_buf_init(&b, GL_CHAINBUNDLE_MAX_SIZE);
     rc = gl_chainbundle_format(order, k, &b);
     if (rc == 0 && (rc = gl_file_replace(out, b.data, b.len, 0644)) != 0)
