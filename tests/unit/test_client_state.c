@@ -6,7 +6,8 @@
  * forward (two processes storing at once never move it back). The
  * monitor's pending audit checks (client/chainwatch.c): a malformed
  * chain-pending file is refused every time it is read, leaving no checks
- * and no second array behind.
+ * and no second array behind. Evidence: the alarm directory is fsynced
+ * before its rename, alarms/ after it.
  */
 #include "testutil.h"
 
@@ -19,7 +20,20 @@
 
 #include "../../client/chainwatch.c"
 #include "../../client/cli.c"
+
+/* state.c's directory syncs, recorded in order (then done). */
+static char synced[8][STATE_PATH_MAX + 64];
+static size_t nsynced;
+int record_sync_dir(const char *dir);
+int record_sync_dir(const char *dir)
+{
+    if (nsynced < 8)
+        snprintf(synced[nsynced++], sizeof(synced[0]), "%s", dir);
+    return gl_file_sync_dir(dir);
+}
+#define gl_file_sync_dir record_sync_dir
 #include "../../client/state.c"
+#undef gl_file_sync_dir
 
 #define HEADER "glasslog-monitor-progress v1\n"
 #define EDGE "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
@@ -262,12 +276,30 @@ static void test_pending_malformed(void **state)
     free(w.pend);
 }
 
+static void test_evidence_synced(void **state)
+{
+    const struct state_file f = {"proof", "p\n", 2};
+    char path[STATE_PATH_MAX], tmp[STATE_PATH_MAX + 64], alarms[STATE_PATH_MAX + 16];
+    (void)state;
+
+    nsynced = 0;
+    assert_int_equal(state_save_evidence(&st, "t-1", "summary\n", &f, 1, path), 0);
+    snprintf(alarms, sizeof(alarms), "%s/alarms", st.dir);
+    snprintf(tmp, sizeof(tmp), "%s/.tmp-t-1-%ld", alarms, (long)getpid());
+    assert_int_equal(nsynced, 2);
+    assert_string_equal(synced[0], tmp);    /* its files are in it before */
+    assert_string_equal(synced[1], alarms); /* the rename is durable after */
+    assert_int_equal(state_save_evidence(&st, "t-1", "again\n", &f, 1, path), GL_EEXIST);
+    remove_tree(path, &f, 1);
+    assert_int_equal(rmdir(alarms), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),         cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_store_needs_lock),  cmocka_unit_test(test_store_concurrent),
-        cmocka_unit_test(test_pending_malformed),
+        cmocka_unit_test(test_pending_malformed), cmocka_unit_test(test_evidence_synced),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
