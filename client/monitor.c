@@ -11,9 +11,10 @@
  * the state lock, with the checkpoint stored at that moment (another
  * command sharing the state may have stored a newer one during the
  * catch-up, or while an interrupted target waited in the progress file).
- * So the progress file never vouches for anything by itself: a range built from bad data
- * fails the root comparison at the end of the target (a bad-tree alarm, and the progress
- * is dropped so the next cycle starts over from entry 0).
+ * So the progress file never vouches for anything by itself: a range
+ * built from bad data fails the root comparison at the end of the target
+ * (a bad-tree alarm, and the progress is dropped so the next cycle starts
+ * over from entry 0).
  *
  * Pipelining: while the workers check bundle k, this thread downloads
  * bundle k+1 and its tile; after the wait it submits k+1 at once and then
