@@ -570,6 +570,16 @@ static int find_head(const struct gl_policy *p, const struct gathered *g,
     return found ? 0 : GL_ENOTFOUND;
 }
 
+static int by_index(const void *a, const void *b)
+{
+    const struct gl_tlogproof *x = *(struct gl_tlogproof *const *)a;
+    const struct gl_tlogproof *y = *(struct gl_tlogproof *const *)b;
+
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Writes the chain bundle: the head first, then the other statements in
+ * ascending log index (specs/bundle.md). */
 static int write_bundle(const struct gathered *g, size_t head, const char *out)
 {
     struct gl_tlogproof *order[CHAIN_MAX];
@@ -585,6 +595,8 @@ static int write_bundle(const struct gathered *g, size_t head, const char *out)
         copies[i].extra_len = g->items[src].len;
         order[k++] = &copies[i];
     }
+    if (k > 2)
+        qsort(order + 1, k - 1, sizeof(struct gl_tlogproof *), by_index);
     gl_buf_init(&b, GL_CHAINBUNDLE_MAX_SIZE);
     rc = gl_chainbundle_format(order, k, &b);
     if (rc == 0 && (rc = gl_file_replace(out, b.data, b.len, 0644)) != 0)
@@ -608,6 +620,27 @@ static int check_memory(const struct gathered *g, chain_state_fn state, void *ct
             return CLI_USAGE;
     }
     return CLI_OK;
+}
+
+/* Adds the failed memory check (check_memory's code mem) to the report as
+ * a summary row; the chain then does not verify. */
+static void memory_row(struct chain_report *r, int mem)
+{
+    struct chain_row *row;
+
+    r->ok = 0;
+    if (r->nrows == sizeof(r->rows) / sizeof(r->rows[0]))
+        return; /* cannot happen: rows has room for this one */
+    row = &r->rows[r->nrows++];
+    memset(row, 0, sizeof(*row));
+    row->link = "log consistency";
+    row->item = -1;
+    set(row, CHAIN_FAIL, "%s",
+        mem == CLI_VERIFY
+            ? "a proof's checkpoint is not consistent with the one remembered in the "
+              "state directory (fork alarm)"
+            : "the proofs' checkpoints could not be checked against the one remembered "
+              "in the state directory");
 }
 
 int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t digest[32],
@@ -641,11 +674,14 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
         rc = CLI_USAGE;
         goto out;
     }
-    chain_print(r, json);
     rc = r->ok ? CLI_OK : CLI_VERIFY;
-    if ((mem = check_memory(g, state, ctx)) != CLI_OK &&
-        (rc == CLI_OK || mem == CLI_VERIFY))
-        rc = mem;
+    /* The memory check comes before the verdict is printed, and counts. */
+    if ((mem = check_memory(g, state, ctx)) != CLI_OK) {
+        memory_row(r, mem);
+        if (rc == CLI_OK || mem == CLI_VERIFY)
+            rc = mem;
+    }
+    chain_print(r, json);
     if (out != NULL && write_bundle(g, head, out) != 0)
         rc = CLI_USAGE;
 out:

@@ -53,7 +53,7 @@ struct chain_report {
     int have_head;            /* the head parsed */
     struct gl_statement head; /* points into the head item's bytes */
     size_t nrows;
-    struct chain_row rows[CHAIN_MAX + 3];
+    struct chain_row rows[CHAIN_MAX + 4]; /* items, 3 summaries, log consistency */
 };
 
 /* Judges the chain of items[head] among items[0..n) (n <= CHAIN_MAX).

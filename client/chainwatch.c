@@ -23,6 +23,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "state.h"
+#include "util.h"
 
 #define ANSWER_MAX ((size_t)32 << 20)
 #define PENDING_FILE "chain-pending"
@@ -129,14 +130,12 @@ static void take(struct chainwatch *w, const cJSON *it, struct answer *a)
     struct linked *l = &a->l[a->n];
     size_t nsub, which;
 
-    if (!cJSON_IsNumber(ji) || ji->valuedouble < 0 || !cJSON_IsString(js) ||
-        !cJSON_IsString(jp))
+    if (util_json_index(ji, &l->index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
         return;
     subs = gl_policy_submitters(w->p, &nsub);
     if (gl_statement_parse(js->valuestring, strlen(js->valuestring), &l->st, NULL) != 0 ||
         gl_statement_verify(&l->st, subs, nsub, &which) != 0)
         return;
-    l->index = (uint64_t)ji->valuedouble;
     l->stmt = js->valuestring;
     l->proof = jp->valuestring;
     l->role = gl_policy_submitter_role(w->p, which);
@@ -274,8 +273,11 @@ static int pending_load(struct chainwatch *w, const char *dir)
     rc = gl_file_read(path, &b);
     if (rc == GL_EIO && errno == ENOENT)
         rc = 0;
-    w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend));
-    if (w->pend == NULL)
+    /* One array for the life of w (freed by chainwatch_free), however
+     * often a failed load is retried; a failed load leaves it empty. */
+    w->npend = 0;
+    if (rc == 0 && w->pend == NULL &&
+        (w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend))) == NULL)
         rc = GL_ENOMEM;
     for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
         struct pending *e = &w->pend[w->npend];
@@ -296,6 +298,8 @@ static int pending_load(struct chainwatch *w, const char *dir)
     }
     gl_buf_release(&b);
     w->loaded = rc == 0;
+    if (rc != 0)
+        w->npend = 0;
     return rc;
 }
 
@@ -393,7 +397,9 @@ static int audited(const struct chainwatch *w, const uint8_t x[32],
     return 0;
 }
 
-/* The due check of pending entry e: alarm if no auditor covered it. */
+/* The due check of pending entry e: alarm if no auditor covered it. 0 done
+ * (alarm raised or audited); non-zero: the log could not answer (no
+ * answer, or one without the build itself), so the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e)
 {
     const struct linked *build = NULL;
@@ -406,9 +412,16 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     for (size_t i = 0; i < a.n; i++)
         if (a.l[i].index == e->index)
             build = &a.l[i];
-    if (!audited(w, e->source, &a) && build != NULL) {
+    gl_hex_encode(e->source, 8, hex, sizeof(hex));
+    if (audited(w, e->source, &a)) {
+        rc = 0;
+    } else if (build == NULL) {
+        cli_error("the log's answer about source %s... lacks the build at entry %" PRIu64
+                  ": its audit check stays pending",
+                  hex, e->index);
+        rc = GL_ENOTFOUND;
+    } else {
         const struct gl_statement_fields *f = &build->st.fields;
-        gl_hex_encode(e->source, 8, hex, sizeof(hex));
         found(w, "unaudited-source", e->index, build->stmt, strlen(build->stmt), build,
               "entry %" PRIu64
               ": build of %.*s %.*s: no auditor's report covers its source "
@@ -417,7 +430,7 @@ static int check_due(struct chainwatch *w, const struct pending *e)
               f->version, hex);
     }
     answer_free(&a);
-    return 0;
+    return rc;
 }
 
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)

@@ -373,10 +373,11 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
 }
 
 /* Checks the log's answer and writes the bundle: 0, CLI_VERIFY or
- * CLI_USAGE. */
+ * CLI_USAGE. *checked is set to 1 once the answer checked out (the
+ * statement is in the log), whether or not the bundle could be written. */
 static int append_finish(const struct append_opts *o, const struct gl_buf *st,
                          const char *proof_text, uint64_t index,
-                         const uint8_t leaf[GL_HASH_LEN])
+                         const uint8_t leaf[GL_HASH_LEN], int *checked)
 {
     struct gl_tlogproof *tp = NULL;
     struct gl_verifier vk;
@@ -409,6 +410,7 @@ static int append_finish(const struct append_opts *o, const struct gl_buf *st,
             goto out;
         }
     }
+    *checked = 1;
     if (o->out != NULL) {
         tp->extra = st->data;
         tp->extra_len = st->len;
@@ -434,7 +436,8 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "proof");
     uint8_t leaf[GL_HASH_LEN], got[GL_HASH_LEN];
     char hex[GL_HASH_HEX_LEN + 1], why[256];
-    int rc = CLI_VERIFY;
+    uint64_t index;
+    int rc = CLI_VERIFY, checked = 0;
 
     if (resp->status != 200) {
         append_reason(resp, why, sizeof(why));
@@ -443,18 +446,17 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
         goto out;
     }
     gl_merkle_leaf_hash(st->data, st->len, leaf);
-    if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || !cJSON_IsString(lh) ||
-        !cJSON_IsString(pr) ||
+    if (util_json_index(idx, &index) != 0 || !cJSON_IsString(lh) || !cJSON_IsString(pr) ||
         gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), got, GL_HASH_LEN,
                             1) != 0 ||
         memcmp(got, leaf, GL_HASH_LEN) != 0) {
         cli_error("the log's answer is malformed or names another leaf");
         goto out;
     }
-    rc = append_finish(o, st, pr->valuestring, (uint64_t)idx->valuedouble, leaf);
-    if (rc == CLI_OK) {
+    rc = append_finish(o, st, pr->valuestring, index, leaf, &checked);
+    if (checked) { /* appended: say where, even if --out could not be written */
         gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
-        printf("index %llu\nleaf_hash %s\n", (unsigned long long)idx->valuedouble, hex);
+        printf("index %llu\nleaf_hash %s\n", (unsigned long long)index, hex);
     }
 out:
     cJSON_Delete(j);

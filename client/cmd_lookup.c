@@ -352,15 +352,15 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
     struct gl_tlogproof *pf = NULL;
     struct trust_input in;
     uint8_t leaf[GL_HASH_LEN];
-    double idx;
+    uint64_t idx;
     int rc = CLI_VERIFY;
 
     if (!cJSON_IsNumber(ji) || !cJSON_IsString(jl) || !cJSON_IsString(js) ||
-        !cJSON_IsString(jp) || (idx = ji->valuedouble) < 0 || idx > 9007199254740992.0 ||
+        !cJSON_IsString(jp) || util_json_index(ji, &idx) != 0 ||
         gl_hex_decode_exact(jl->valuestring, strlen(jl->valuestring), leaf, GL_HASH_LEN,
                             1) != 0 ||
         gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) != 0 ||
-        pf->index != (uint64_t)idx) {
+        pf->index != idx) {
         cli_error(
             "verification failed: the log's answer is malformed (an item lacks a valid "
             "index, leaf_hash, statement or proof)");

@@ -14,6 +14,13 @@
  * computed here, never copied, so a log cannot make DIR serve tiles that
  * disagree with its entries.
  *
+ * DIR only moves forward: a checkpoint already in DIR (of m entries) must
+ * be the root of the first m of the new checkpoint's entries, so a smaller
+ * tree, or one that forks from what DIR publishes, is refused (exit 2,
+ * nothing written). The leaf hashes (32 bytes an entry) and the entry
+ * bundles fetched in one run are held in memory, so a run handles at most
+ * MIRRORDIR_MAX_SIZE entries; a larger log is refused (exit 3).
+ *
  * Layout: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>],
  * DIR/tile/entries/<N>[.p/<W>] (C2SP tlog-tiles paths).
  * Exit 0, 2 when the log's answers do not check out (nothing written),
@@ -37,18 +44,23 @@
 #include "glasslog/note.h"
 #include "glasslog/subtree.h"
 #include "glasslog/tile.h"
+#include "util.h"
 
 #define HLEN GL_HASH_LEN
 #define PATH_MAX_LEN 4096
 #define CK_MAX ((size_t)64 << 10)
+#define MIRRORDIR_MAX_SIZE ((uint64_t)1 << 24) /* entries: 512 MiB of leaf hashes */
 
 static const char usage[] =
     "usage: glasslog mirror-dir --log URL --log-vkey VKEY --dir DIR [--timeout S]\n"
     "\n"
     "Writes the log's checkpoint, hash tiles and entry bundles into DIR for a\n"
     "static web server, after verifying the log's signature and recomputing\n"
-    "every tile from the entries. Exit: 0 ok, 2 the log's answers do not\n"
-    "check out (nothing written), 3 usage, I/O or network error.\n";
+    "every tile from the entries. DIR only moves forward: a checkpoint already\n"
+    "there must be a prefix of the new tree. At most 16777216 entries.\n"
+    "  --timeout S    give up on the log after S seconds of retries (60)\n"
+    "Exit: 0 ok, 2 the log's answers do not check out (nothing written),\n"
+    "3 usage, I/O or network error, or a log larger than mirror-dir handles.\n";
 
 /* mkdir -p of the directory part of path. */
 static int make_parents(char *path)
@@ -130,15 +142,14 @@ static int take_bundle(struct fetch *f, const char *dir, struct plan *pl, uint64
     return CLI_OK;
 }
 
-/* Writes every hash tile of the tree (new files only for full tiles). */
-static int write_tiles(const char *dir, const struct plan *pl)
+/* Writes every hash tile of the tree (new files only for full tiles).
+ * Computes the levels in place: pl->leaves is overwritten. */
+static int write_tiles(const char *dir, struct plan *pl)
 {
     uint64_t count = pl->size;
-    uint8_t(*level)[HLEN] = malloc((count ? count : 1) * HLEN);
-    int rc = level ? 0 : GL_ENOMEM;
+    uint8_t(*level)[HLEN] = pl->leaves;
+    int rc = 0;
 
-    if (rc == 0)
-        memcpy(level, pl->leaves, count * HLEN);
     for (uint32_t L = 0; rc == 0 && count > 0; L++) {
         for (uint64_t t = 0; rc == 0 && t * 256 < count; t++) {
             uint32_t w = count - t * 256 >= 256 ? 256 : (uint32_t)(count - t * 256);
@@ -156,7 +167,62 @@ static int write_tiles(const char *dir, const struct plan *pl)
             rc = gl_tile_hash((const uint8_t(*)[HLEN])level + t * 256, level[t]);
         count = up;
     }
-    free(level);
+    return rc;
+}
+
+/* The checkpoint DIR publishes now (signed by v), if any, against the new
+ * tree of pl: its root must be the root of the first m leaves. CLI code:
+ * CLI_OK (none, or a prefix), CLI_VERIFY (smaller or forked: reported),
+ * CLI_USAGE (unreadable or not a checkpoint of v: reported). */
+static int check_published(const char *dir, const struct gl_verifier *v,
+                           const struct plan *pl)
+{
+    struct gl_buf b;
+    struct gl_note *note = NULL;
+    struct gl_checkpoint old;
+    uint8_t root[HLEN];
+    int rc;
+
+    gl_buf_init(&b, CK_MAX);
+    rc = read_local(dir, "checkpoint", &b);
+    if (rc == GL_ENOTFOUND) {
+        rc = CLI_OK;
+        goto out;
+    }
+    if (rc != 0 || gl_note_parse((const char *)b.data, b.len, &note, NULL) != 0 ||
+        gl_note_verify(note, v, 1, NULL) != 0 ||
+        gl_checkpoint_parse(note->text, note->text_len, &old, NULL) != 0 ||
+        strcmp(old.origin, v->name) != 0) {
+        cli_error("%s/checkpoint is not a checkpoint signed by %s: remove DIR to start "
+                  "over",
+                  dir, v->name);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (old.size > pl->size) {
+        cli_error(
+            "the log's checkpoint of size %llu is smaller than the one of size %llu "
+            "in %s: nothing written",
+            (unsigned long long)pl->size, (unsigned long long)old.size, dir);
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    if (old.size == 0)
+        gl_merkle_empty_root(root);
+    else
+        gl_subtree_hash((const uint8_t(*)[HLEN])pl->leaves, old.size, root);
+    if (memcmp(root, old.root, HLEN) != 0) {
+        cli_error("the log's tree of size %llu does not extend the one of size %llu in "
+                  "%s (its first %llu entries have another root): nothing written",
+                  (unsigned long long)pl->size, (unsigned long long)old.size, dir,
+                  (unsigned long long)old.size);
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    rc = CLI_OK;
+out:
+    gl_note_free(note);
+    gl_buf_release(&b);
     return rc;
 }
 
@@ -169,6 +235,7 @@ int cmd_mirrordir_main(int argc, char **argv)
     };
     const char *log = NULL, *vkey = NULL, *dir = NULL;
     double timeout = 0;
+    uint64_t secs;
     struct gl_verifier v;
     struct fetch f;
     struct gl_buf ck;
@@ -185,9 +252,11 @@ int cmd_mirrordir_main(int argc, char **argv)
             vkey = optarg;
         else if (opt == 'd')
             dir = optarg;
-        else if (opt == 't')
-            timeout = atof(optarg);
-        else if (opt == 'h')
+        else if (opt == 't') {
+            if (util_opt_u64("--timeout", optarg, 1, 86400, &secs) != 0)
+                return CLI_USAGE;
+            timeout = (double)secs;
+        } else if (opt == 'h')
             return fputs(usage, stdout), CLI_OK;
         else
             return fputs(usage, stderr), CLI_USAGE;
@@ -218,9 +287,16 @@ int cmd_mirrordir_main(int argc, char **argv)
                   v.name);
         goto out;
     }
-    pl.size = c.size;
+    if (c.size > MIRRORDIR_MAX_SIZE) {
+        cli_error("the log has %llu entries, more than mirror-dir handles (%llu): "
+                  "nothing written",
+                  (unsigned long long)c.size, (unsigned long long)MIRRORDIR_MAX_SIZE);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    pl.size = c.size; /* <= 2^24: the sizes below cannot overflow */
     uint64_t nb = (c.size + 255) / 256;
-    pl.leaves = malloc((c.size ? c.size : 1) * HLEN);
+    pl.leaves = malloc((size_t)(c.size ? c.size : 1) * HLEN);
     pl.bundles = calloc(nb ? nb : 1, sizeof *pl.bundles);
     pl.fetched = calloc(nb ? nb : 1, sizeof *pl.fetched);
     if (pl.leaves == NULL || pl.bundles == NULL || pl.fetched == NULL) {
@@ -244,6 +320,8 @@ int cmd_mirrordir_main(int argc, char **argv)
         rc = CLI_VERIFY;
         goto out;
     }
+    if ((rc = check_published(dir, &v, &pl)) != CLI_OK)
+        goto out;
     rc = CLI_USAGE;
     for (uint64_t t = 0; t < nb; t++) {
         if (!pl.fetched[t])

@@ -7,10 +7,14 @@
  * proven consistent with S. Entries are checked against the target: their
  * leaf hashes extend the compact range saved with the progress, and the
  * target is stored (becomes S) only when that range's root equals the
- * target's root. So the progress file never vouches for anything by
- * itself: a range built from bad data fails the root comparison at the
- * end of the target (a bad-tree alarm, and the progress is dropped so the
- * next cycle starts over from entry 0).
+ * target's root, and only after the target was proven consistent, under
+ * the state lock, with the checkpoint stored at that moment (another
+ * command sharing the state may have stored a newer one during the
+ * catch-up, or while an interrupted target waited in the progress file).
+ * So the progress file never vouches for anything by itself: a range
+ * built from bad data fails the root comparison at the end of the target
+ * (a bad-tree alarm, and the progress is dropped so the next cycle starts
+ * over from entry 0).
  *
  * Pipelining: while the workers check bundle k, this thread downloads
  * bundle k+1 and its tile; after the wait it submits k+1 at once and then
@@ -367,6 +371,61 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
     return rc;
 }
 
+/* Loads and opens the stored checkpoint into snote and *sc. 0,
+ * GL_ENOTFOUND (none yet) or an error (reported). */
+static int load_stored(struct monitor *m, struct gl_buf *snote,
+                       struct trust_checkpoint *sc)
+{
+    int rc = state_load_checkpoint(&m->s, snote);
+
+    if (rc == GL_ENOTFOUND)
+        return rc;
+    if (rc != 0 || open_checkpoint(m, snote, "the stored checkpoint", 0, sc) != 0) {
+        cli_error("cannot use the stored checkpoint in %s: remove it to start over",
+                  m->s.dir);
+        return rc != 0 ? rc : GL_EVERIFY;
+    }
+    return 0;
+}
+
+/* Stores the verified checkpoint note (opened as tc) as the remembered
+ * one. Under the state lock it loads the stored checkpoint again (another
+ * command sharing the state may have replaced it since this cycle read
+ * it), proves note consistent with that one from the tiles (a fork is an
+ * alarm) and only then stores note (state_store_checkpoint keeps a larger
+ * stored tree). CLI code. */
+static int store_checked(struct monitor *m, const struct gl_buf *note,
+                         const struct trust_checkpoint *tc)
+{
+    struct trust_checkpoint *sc = malloc(sizeof(*sc));
+    struct gl_buf snote;
+    int rc;
+
+    gl_buf_init(&snote, STATE_CHECKPOINT_MAX);
+    if (sc == NULL || state_lock(&m->s) != 0) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = load_stored(m, &snote, sc);
+    if (rc == 0 && (rc = check_consistency(m, &snote, sc, note, tc)) != 0) {
+        rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
+        goto out;
+    }
+    if (rc != 0 && rc != GL_ENOTFOUND) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = state_store_checkpoint(&m->s, (const char *)note->data, note->len, tc->cp.size,
+                                tc->cp.root, NULL) == 0
+             ? CLI_OK
+             : CLI_USAGE;
+out:
+    state_unlock(&m->s);
+    free(sc);
+    gl_buf_release(&snote);
+    return rc;
+}
+
 /* --- entries ----------------------------------------------------------------------- */
 
 /* Downloads bundle k (and its level-0 tile) at the target size. */
@@ -606,7 +665,7 @@ static int finish_target(struct monitor *m)
     struct state_file f = {"checkpoint", m->prog.target.data, m->prog.target.len};
     uint8_t root[GL_HASH_LEN];
     char detail[300], dir[STATE_PATH_MAX];
-    int rc, stored;
+    int rc;
 
     if (m->prog.range.size < m->tgt.cp.size && (rc = check_entries(m)) != 0)
         return rc == GL_EPARSE ? CLI_VERIFY : CLI_USAGE;
@@ -626,13 +685,7 @@ static int finish_target(struct monitor *m)
         gl_merkle_range_init(&m->prog.range);
         return CLI_VERIFY;
     }
-    if (state_lock(&m->s) != 0)
-        return CLI_USAGE;
-    rc = state_store_checkpoint(&m->s, (const char *)m->prog.target.data,
-                                m->prog.target.len, m->tgt.cp.size, m->tgt.cp.root,
-                                &stored);
-    state_unlock(&m->s);
-    return rc == 0 ? CLI_OK : CLI_USAGE;
+    return store_checked(m, &m->prog.target, &m->tgt);
 }
 
 /* --- the cycle --------------------------------------------------------------------- */
@@ -711,7 +764,10 @@ static void report(struct monitor *m, const struct trust_checkpoint *nc, int rc)
     fflush(stdout);
 }
 
-/* Compares the served checkpoint with the stored one and follows it. */
+/* Compares the served checkpoint with the stored one and follows it. This
+ * read and check choose the target without the state lock (a catch-up can
+ * take minutes and must not block lookup); store_checked repeats them
+ * under the lock before anything is stored. */
 static int follow(struct monitor *m, const struct gl_buf *note,
                   const struct trust_checkpoint *nc)
 {
@@ -724,16 +780,14 @@ static int follow(struct monitor *m, const struct gl_buf *note,
         rc = CLI_USAGE;
         goto out;
     }
-    rc = state_load_checkpoint(&m->s, &snote);
+    rc = load_stored(m, &snote, sc);
     if (rc == GL_ENOTFOUND) {
         cli_error("first checkpoint of log %s (size %llu): checking every entry",
                   nc->cp.origin, (unsigned long long)nc->cp.size);
         rc = adopt(m, note, nc);
         goto out;
     }
-    if (rc != 0 || open_checkpoint(m, &snote, "the stored checkpoint", 0, sc) != 0) {
-        cli_error("cannot use the stored checkpoint in %s: remove it to start over",
-                  m->s.dir);
+    if (rc != 0) {
         rc = CLI_USAGE;
         goto out;
     }
@@ -746,10 +800,7 @@ static int follow(struct monitor *m, const struct gl_buf *note,
         rc = adopt(m, nc->cp.size >= sc->cp.size ? note : &snote,
                    nc->cp.size >= sc->cp.size ? nc : sc);
     else if (nc->cp.size == sc->cp.size)
-        rc = state_store_checkpoint(&m->s, (const char *)note->data, note->len,
-                                    nc->cp.size, nc->cp.root, NULL) == 0
-                 ? CLI_OK
-                 : CLI_USAGE;
+        rc = store_checked(m, note, nc);
     else
         rc = CLI_OK; /* an older checkpoint, proven a prefix: nothing new */
 out:

@@ -4,11 +4,15 @@
  * Invariants:
  *   - Files are only ever replaced with gl_file_replace (write a temporary,
  *     fsync, rename, fsync the directory); evidence directories appear
- *     complete or not at all (built as alarms/.tmp-*, then renamed).
+ *     complete or not at all (built as alarms/.tmp-*, its files and the
+ *     directory fsynced, then renamed and alarms/ fsynced, so an alarm is
+ *     on disk before anything written after it, e.g. the progress file).
  *   - The stored checkpoint only moves forward. state_store_checkpoint
- *     re-reads the stored note under the caller's lock and keeps it when it
- *     describes a larger tree (or the same size with another root: that is
- *     a fork the caller has already reported, and the first view is kept).
+ *     refuses to write unless the caller holds "lock" (the caller has read
+ *     and checked the stored note under that same lock), re-reads the
+ *     stored note and keeps it when it describes a larger tree (or the same
+ *     size with another root: that is a fork the caller has already
+ *     reported, and the first view is kept).
  *   - Nothing read from here is trusted blindly: callers re-verify the
  *     stored checkpoint's signature, and the progress file is parsed
  *     strictly (a damaged one is reported and the monitor starts over).
@@ -211,6 +215,11 @@ int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64
 
     if (stored != NULL)
         *stored = 0;
+    if (s->lock_fd < 0) {
+        cli_error("internal error: the checkpoint in %s is stored without its lock",
+                  s->dir);
+        return GL_EINVAL;
+    }
     gl_buf_init(&old, STATE_CHECKPOINT_MAX);
     rc = state_load_checkpoint(s, &old);
     if (rc == 0 && stored_tree(&old, &osize, oroot) == 0 &&
@@ -406,8 +415,14 @@ int state_save_evidence(const struct state *s, const char *name, const char *sum
     for (size_t i = 0; i < n; i++)
         if (write_in(tmp, files[i].name, files[i].data, files[i].len) != 0)
             goto fail;
-    if (rename(tmp, path) == 0)
-        return 0;
+    if (gl_file_sync_dir(tmp) != 0)
+        goto fail;
+    if (rename(tmp, path) == 0) {
+        if (gl_file_sync_dir(alarms) == 0)
+            return 0;
+        cli_error("cannot record the evidence in %s: %s", path, strerror(errno));
+        return GL_EIO; /* renamed, but the rename may not survive a crash */
+    }
     rc = errno == EEXIST || errno == ENOTEMPTY ? GL_EEXIST : GL_EIO;
 fail:
     if (rc == GL_EIO)

@@ -68,8 +68,11 @@ int state_lock_monitor(struct state *s);
 int state_load_checkpoint(const struct state *s, struct gl_buf *note);
 /* Stores note (a checkpoint of `size` leaves and this root, already
  * verified by the caller) unless the stored one is larger, or of the same
- * size with another root. *stored (may be NULL) says whether it was
- * written. 0 or GL_EIO. */
+ * size with another root. The caller must hold state_lock and have
+ * loaded and checked the stored checkpoint (consistency) under it, so no
+ * other process replaced it in between; without the lock nothing is
+ * written and GL_EINVAL returned. *stored (may be NULL) says whether it
+ * was written. 0, GL_EINVAL or GL_EIO. */
 int state_store_checkpoint(struct state *s, const char *note, size_t len, uint64_t size,
                            const uint8_t root[GL_HASH_LEN], int *stored);
 

@@ -133,3 +133,16 @@ void util_sleep(double seconds)
     while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
         ts = rem;
 }
+
+int util_json_index(const cJSON *j, uint64_t *out)
+{
+    double v;
+
+    if (!cJSON_IsNumber(j))
+        return GL_EPARSE;
+    v = j->valuedouble;
+    if (!(v >= 0 && v <= UTIL_JSON_INT_MAX) || (double)(uint64_t)v != v)
+        return GL_EPARSE; /* the cast is defined: v is in range */
+    *out = (uint64_t)v;
+    return 0;
+}

@@ -1,13 +1,16 @@
 /*
  * util: small helpers of the verify/lookup/monitor/get commands: option
  * values (durations, counts), hashing an artifact file, time stamps for
- * humans, and joining a log's URL prefix with a path. No network, no state.
+ * humans, joining a log's URL prefix with a path, and reading a log
+ * index from its JSON answers. No network, no state.
  */
 #ifndef GL_CLIENT_UTIL_H
 #define GL_CLIENT_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cjson/cJSON.h>
 
 #include "glasslog/buf.h"
 #include "glasslog/sha256.h"
@@ -35,6 +38,14 @@ void util_time_utc(uint64_t t, char out[32]);
 /* Appends base (a log's URL prefix, trailing "/" optional), "/" and path
  * (no leading "/") to out. GL_ETOOBIG past out's max. */
 int util_join_url(const char *base, const char *path, struct gl_buf *out);
+
+/* The largest integer a JSON number (an IEEE double) holds exactly. */
+#define UTIL_JSON_INT_MAX 9007199254740992.0 /* 2^53 */
+
+/* A log index (or tree size) from a JSON value: a number that is a whole
+ * number from 0 to 2^53. 0, or GL_EPARSE for anything else (not a number,
+ * negative, fractional, larger, NaN), *out untouched. j may be NULL. */
+int util_json_index(const cJSON *j, uint64_t *out);
 
 /* Constant-time equality of two 32-byte hashes: 1 equal, 0 not. */
 int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN]);

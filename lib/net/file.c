@@ -1,12 +1,14 @@
 /*
  * file: bounded reads and durable writes; see file.h. Failures keep errno
- * for the caller's message.
+ * for the caller's message. A descriptor is closed exactly once, whether
+ * close(2) succeeds or not (a failed close has still released it).
  */
 #include "file.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,15 +58,26 @@ static int write_all(int fd, const void *data, size_t n)
     return fsync(fd) == 0 ? 0 : GL_EIO;
 }
 
+/* Writes data to the open fd, fsyncs and closes it (always). 0 or GL_EIO
+ * (errno kept). */
+static int write_close(int fd, const void *data, size_t n)
+{
+    int rc = write_all(fd, data, n), saved = errno;
+
+    if (close(fd) != 0 && rc == 0)
+        return GL_EIO;
+    errno = saved;
+    return rc;
+}
+
 int gl_file_write_new(const char *path, const void *data, size_t n, int mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode), saved;
 
     if (fd < 0)
         return errno == EEXIST ? GL_EEXIST : GL_EIO;
-    if (write_all(fd, data, n) != 0 || close(fd) != 0) {
+    if (write_close(fd, data, n) != 0) {
         saved = errno;
-        close(fd);
         unlink(path);
         errno = saved;
         return GL_EIO;
@@ -72,33 +85,49 @@ int gl_file_write_new(const char *path, const void *data, size_t n, int mode)
     return 0;
 }
 
+int gl_file_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, saved;
+
+    if (fd < 0)
+        return GL_EIO;
+    rc = fsync(fd) == 0 ? 0 : GL_EIO;
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
 int gl_file_replace(const char *path, const void *data, size_t n, int mode)
 {
+    static atomic_uint serial;
     struct gl_buf tmp, dir;
     char *slash;
-    int fd = -1, rc = GL_EIO;
+    int fd, rc = GL_EIO;
 
     gl_buf_init(&tmp, 4096);
     gl_buf_init(&dir, 4096);
-    if (gl_buf_printf(&tmp, "%s.tmp", path) != 0 || gl_buf_append_str(&dir, path) != 0)
+    /* A name no other writer uses: the process id keeps processes apart,
+     * the serial the threads and calls of one process. */
+    if (gl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
+                      atomic_fetch_add(&serial, 1u)) != 0 ||
+        gl_buf_append_str(&dir, path) != 0)
         goto out;
     fd = open((char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0 || write_all(fd, data, n) != 0 || close(fd) != 0) {
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0)
+        goto out;
+    if (write_close(fd, data, n) != 0 || rename((char *)tmp.data, path) != 0) {
+        int saved = errno;
         unlink((char *)tmp.data);
+        errno = saved;
         goto out;
     }
-    if (rename((char *)tmp.data, path) != 0)
-        goto out;
     slash = strrchr((char *)dir.data, '/');
     if (slash != NULL)
         *slash = 0;
-    fd = open(slash != NULL ? (char *)dir.data : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        rc = fsync(fd) == 0 ? 0 : GL_EIO;
-        close(fd);
-    }
+    rc = gl_file_sync_dir(slash == NULL               ? "."
+                          : slash == (char *)dir.data ? "/"
+                                                      : (char *)dir.data);
 out:
     gl_buf_release(&tmp);
     gl_buf_release(&dir);

@@ -17,9 +17,16 @@ int gl_file_read(const char *path, struct gl_buf *out);
 /* Creates path with O_EXCL and mode, writes data, fsyncs, closes; removes
  * it again on failure. GL_EEXIST if it exists, GL_EIO otherwise. */
 int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
-/* Replaces path atomically: writes path.tmp, fsyncs, renames, fsyncs the
- * directory. GL_EIO on failure. */
+/* Replaces path atomically: writes a temporary file beside it whose name
+ * is unique to this call (path.tmp-<pid>-<serial>, so concurrent writers
+ * of one path, in one process or several, never share it), fsyncs,
+ * renames, fsyncs the directory. The last rename wins: callers that must
+ * not lose a newer version serialise read-check-replace with a lock.
+ * GL_EIO on failure (the temporary is removed). */
 int gl_file_replace(const char *path, const void *data, size_t n, int mode);
+/* fsyncs the directory dir (after creating, renaming or removing an entry
+ * in it, so the change survives a crash). 0 or GL_EIO (errno kept). */
+int gl_file_sync_dir(const char *dir);
 
 /* 1 if the directory dir is missing or holds nothing but "." and "..",
  * 0 if it holds anything, GL_EIO (errno kept) if it cannot be read (a

@@ -6,6 +6,8 @@
 # evidence, exit 2), and a log that tampers with its lookup answers
 # (tools/tamper_proxy.py: statement, proof, checkpoint, leaf hash) refused
 # with the failed check named. Retries on 503 and gzip are exercised too.
+# append: an unwritable --out still prints the index (exit 3); an index
+# beyond what a JSON number holds exactly is a malformed answer (exit 2).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -115,5 +117,37 @@ expect_out "^# entry 1 "
 expect_rc 3 "$G" get tile nonsense --log "$LOG_URL"
 expect_rc 3 "$G" get --log "$LOG_URL"
 stop_proxy
+
+# append: a bundle that cannot be written (--out in a missing directory)
+# fails the command, but the statement is in the log: its index is printed.
+expect_rc 3 append_one out-fails 1 --out "$T/no-such-dir/x.tlog-proof"
+expect_out "^index 10$"
+expect_err "cannot write $T/no-such-dir/x.tlog-proof"
+# A log answering an index no JSON integer holds exactly (1e30, with the
+# right leaf hash): malformed, refused before any use of the number.
+cat > "$T/fakeadd.py" <<'PY'
+import hashlib, http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        out = json.dumps({"index": 1e30, "leaf_hash": hashlib.sha256(b"\0" + body).hexdigest(),
+                          "proof": "x"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+python3 "$T/fakeadd.py" "$T/fakeadd.port" > /dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_until 10 test -s "$T/fakeadd.port" || fail "fake log did not start"
+expect_rc 2 "$G" append --log "http://127.0.0.1:$(cat "$T/fakeadd.port")" --key "$T/sub.key" \
+    --kind build --subject big --version 1 --sha256 "$(printf big | sha256sum | cut -c1-64)"
+expect_err "the log's answer is malformed or names another leaf"
 stop_log
 echo "21-client-lookup: ok"

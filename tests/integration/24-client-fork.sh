@@ -7,6 +7,13 @@
 # `glasslog evidence verify` accepts; the remembered checkpoint stays A's.
 # A monitor that followed B, pointed at the smaller A, refuses it. lookup
 # with A's state against B records the fork too.
+# A fork that appears while a monitor catches up is caught too: X and Y
+# share A's first 4 entries (copies of A's data), then differ (X: 8
+# entries, Y: 6). A monitor that remembers A's 4 adopts X's 8 and, while
+# it downloads X's entries (slowly, through a delay proxy), a lookup on the
+# same state stores Y's 6 (consistent with 4). Storing X's 8 then needs a
+# proof from 6, which fails: fork alarm, exit 2, Y's 6 stays. The same when
+# the monitor is killed during the catch-up and resumes its target later.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -69,7 +76,66 @@ expect_err "the log serves a checkpoint of size 4, smaller than the size 7 verif
 expect_rc 2 "$G" lookup --log "$B" --policy "$T/policy" --state "$T/s" \
     --sha256 "$(printf 'b 3' | sha256sum | cut -c1-64)"
 expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+
+# Both logs X and Y grow from A's 4 entries.
+expect_rc 0 mon "$A" "$T/sr"
 LOG_PID=$APID; stop_log
+cp -r "$T/a" "$T/x" && cp -r "$T/a" "$T/y" && cp -r "$T/sr" "$T/sr2" || fail "copies"
+start_log "$T/x" --batch-ms 2
+X=$LOG_URL XPID=$LOG_PID
+fill x 4
+start_log "$T/y" --batch-ms 2
+Y=$LOG_URL YPID=$LOG_PID
+fill y 2
+python3 "$TOOLS/delayproxy.py" "${X##*:}" 1500 > "$T/delay.out" 2>&1 &
+DPID=$!
+PIDS="$PIDS $DPID"
+for _ in $(seq 100); do grep -q "listening on port" "$T/delay.out" && break; sleep 0.05; done
+SLOWX="http://127.0.0.1:$(sed -n 's/listening on port //p' "$T/delay.out")"
+[ "$SLOWX" != "http://127.0.0.1:" ] || fail "delay proxy: $(cat "$T/delay.out")"
+lookup_y() { # lookup_y STATE: Y's entry "y 1", remembering Y's 6
+    expect_rc 0 "$G" lookup --log "$Y" --policy "$T/policy" --state "$1" \
+        --sha256 "$(printf 'y 1' | sha256sum | cut -c1-64)"
+    [ "$(sed -n 2p "$1/$ID/checkpoint")" = 6 ] || fail "lookup did not store Y's 6"
+}
+wait_target() { # wait_target STATE PID: until the monitor has adopted X's 8
+    for _ in $(seq 400); do
+        [ "$(sed -n '/^target$/{n;n;p;q}' "$1/$ID/monitor" 2>/dev/null)" = 8 ] && return 0
+        kill -0 "$2" 2>/dev/null || fail "the monitor ended before adopting X's checkpoint"
+        sleep 0.05
+    done
+    fail "the monitor adopted no target"
+}
+mon_bg() { # mon_bg STATE: a monitor of X through the delay proxy, MPID
+    "$G" monitor --log "$SLOWX" --policy "$T/policy" --state "$1" --once --no-progress \
+        > "$T/m.out" 2> "$T/m.err" &
+    MPID=$!
+    PIDS="$PIDS $MPID"
+}
+mon_bg "$T/sr"
+wait_target "$T/sr" "$MPID"
+lookup_y "$T/sr"
+rc=0
+wait "$MPID" || rc=$?
+[ "$rc" = 2 ] || fail "monitor during the lookup: exit $rc, not 2: $(cat "$T/m.err")"
+grep -q "ALARM (fork): log example.com/log: the checkpoint of size 8 is not consistent with the one of size 6 verified before" "$T/m.err" ||
+    fail "no fork alarm: $(cat "$T/m.err")"
+ls -d "$T/sr/$ID"/alarms/fork-6-8-* > /dev/null 2>&1 || fail "no fork-6-8 evidence"
+[ "$(sed -n 2p "$T/sr/$ID/checkpoint")" = 6 ] || fail "the monitor replaced Y's 6"
+
+# Killed during the catch-up, resumed after the lookup.
+mon_bg "$T/sr2"
+wait_target "$T/sr2" "$MPID"
+kill -9 "$MPID"
+wait "$MPID" 2>/dev/null
+lookup_y "$T/sr2"
+expect_rc 2 mon "$X" "$T/sr2"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 8 is not consistent with the one of size 6 verified before"
+[ "$(sed -n 2p "$T/sr2/$ID/checkpoint")" = 6 ] || fail "the resumed monitor replaced Y's 6"
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+LOG_PID=$XPID; stop_log
+LOG_PID=$YPID; stop_log
 LOG_PID=$BPID; stop_log
 LOG_PID=$CPID; stop_log
 echo "24-client-fork: ok"

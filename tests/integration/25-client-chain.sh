@@ -68,6 +68,32 @@ expect_out "^overall: verified"
 expect_err "first checkpoint seen for log example.com/log (size 4): remembered"
 head -1 "$T/widget.chain" | grep -qx 'glasslog.dev/chain-bundle/v1' || fail "chain bundle header"
 [ "$(grep -c '^proof ' "$T/widget.chain")" = 4 ] || fail "the chain bundle holds 4 proofs"
+# The head first (build #1), then the others in ascending log index.
+python3 - "$T/widget.chain" <<'PY' || fail "chain bundle order"
+import re, sys
+data = open(sys.argv[1], "rb").read()
+got = [int(i) for i in re.findall(rb"\nindex ([0-9]+)\n", data)]
+assert got == [1, 0, 2, 3], got
+PY
+# A remembered checkpoint of the same size with another root: the chain
+# is not verified (the fork is part of the verdict, printed after the
+# memory check), text and JSON.
+LID=$(printf '%s' "$LOGK" | sha256sum | cut -c1-64)
+mkdir -p "$T/stf/$LID"
+printf 'example.com/log\n4\n%s\n' "$(head -c 32 /dev/zero | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/stf/$LID/checkpoint" || fail "signing a forked checkpoint"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/stf" --chain "$T/widget.bin"
+expect_out "^  \`- log consistency: FAIL: a proof's checkpoint is not consistent with the one remembered"
+expect_out "^overall: FAILED"
+grep -q "^overall: verified" "$T/out" && fail "a forked chain printed as verified"
+expect_err "ALARM (fork"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/stf" --chain "$T/widget.bin" --json
+python3 - "$T/out" <<'PY' || fail "JSON verdict of a forked chain"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["verdict"] == "failed", j
+assert ("log consistency", "fail") in [(l["link"], l["verdict"]) for l in j["links"]], j
+PY
 
 # Offline: the bundle and the artifact, no log.
 expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --artifact "$T/widget.bin"
@@ -250,3 +276,18 @@ expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
     --audit-within soon
 expect_err "--audit-within takes a duration"
+# A due check the log does not answer stays pending: the checks are made
+# due at once, and the log (behind a tamper proxy) answers every source
+# lookup with no statements, not even the build's own.
+start_proxy
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1d
+P4="$T/mon4/$ID/chain-pending"
+[ "$(grep -c . "$P4")" -ge 4 ] || fail "pending checks: $(cat "$P4")"
+sed 's/^[0-9]* /0 /' "$P4" > "$T/pending.due" && cp "$T/pending.due" "$P4"
+echo lookup-empty > "$MODE"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1d
+expect_err "lacks the build at entry $B3: its audit check stays pending"
+cmp -s "$P4" "$T/pending.due" || fail "unanswered checks dropped: $(cat "$P4")"
+stop_proxy

@@ -4,7 +4,11 @@
 # for byte and a recomputation from the entries; the client reads the
 # checkpoint and tiles through nginx; a second run after the log grew adds
 # only what is new; a checkpoint not signed by the given key is refused
-# with exit 2 and nothing changes in the directory. nginx is required
+# with exit 2 and nothing changes in the directory; so is a log whose
+# checkpoint is smaller than the one the directory publishes (a rollback),
+# while a log with more entries than mirror-dir handles (a signed
+# checkpoint of 2^40 entries) and a --timeout that is not a number exit 3.
+# nginx is required
 # (nginx-light, installed by make deps): missing, the test fails.
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
@@ -26,6 +30,7 @@ wait_until 10 sh -c "[ \"\$(curl -sf $LOG_URL/checkpoint | sed -n 2p)\" = 600 ]"
 D="$T/www"
 expect_rc 0 "$G" mirror-dir --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --dir "$D"
 [ "$(sed -n 2p "$D/checkpoint")" = 600 ] || fail "no checkpoint of 600 in $D"
+cp -r "$D" "$T/www600"
 
 # nginx, as in the README, on a free loopback port, in the foreground
 NPORT=$(free_port)
@@ -99,6 +104,30 @@ expect_err "not signed by"
 cmp -s "$D/checkpoint" "$T/ck.before" || fail "the checkpoint changed after a refusal"
 expect_rc 3 "$G" mirror-dir --log "$LOG_URL" --dir "$D"
 expect_err "needs --log, --log-vkey and --dir"
+expect_rc 3 "$G" mirror-dir --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --dir "$D" --timeout abc
+expect_err "timeout takes a number from 1 to 86400, not 'abc'"
+
+# static logs served by python: the copy at 600 (a rollback for D), and a
+# signed checkpoint of 2^40 entries
+mkdir -p "$T/huge"
+printf 'example.com/log\n1099511627776\n%s\n' "$(head -c 32 /dev/zero | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/huge/checkpoint" || fail "signing the huge checkpoint"
+static() { # static DIR: serves DIR on a free port, sets SURL
+    local port
+    port=$(free_port)
+    python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" > "$T/static.$port" 2>&1 &
+    PIDS="$PIDS $!"
+    SURL="http://127.0.0.1:$port"
+    wait_until 10 curl -sf -o /dev/null "$SURL/checkpoint" || fail "python http.server for $1"
+}
+static "$T/www600"
+expect_rc 2 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$D"
+expect_err "the log's checkpoint of size 600 is smaller than the one of size 900 in $D: nothing written"
+cmp -s "$D/checkpoint" "$T/ck.before" || fail "the checkpoint rolled back"
+static "$T/huge"
+expect_rc 3 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$T/www-huge"
+expect_err "the log has 1099511627776 entries, more than mirror-dir handles (16777216): nothing written"
+[ -e "$T/www-huge/checkpoint" ] && fail "a checkpoint of 2^40 entries was written"
 kill "$NPID"; wait "$NPID" 2>/dev/null
 stop_log
 echo "53-mirror-static: ok"

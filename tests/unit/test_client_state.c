@@ -2,18 +2,42 @@
  * test_client_state: the monitor's progress file (client/state.c): what
  * state_save_progress writes loads back, and a damaged file is refused
  * with its line and what is wrong (the monitor prints it and starts over).
+ * The stored checkpoint: written only under the state lock, and only
+ * forward (two processes storing at once never move it back). The
+ * monitor's pending audit checks (client/chainwatch.c): a malformed
+ * chain-pending file is refused every time it is read, leaving no checks
+ * and no second array behind. Evidence: the alarm directory is fsynced
+ * before its rename, alarms/ after it.
  */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "glasslog/checkpoint.h"
+
+#include "../../client/chainwatch.c"
 #include "../../client/cli.c"
+
+/* state.c's directory syncs, recorded in order (then done). */
+static char synced[8][STATE_PATH_MAX + 64];
+static size_t nsynced;
+int record_sync_dir(const char *dir);
+int record_sync_dir(const char *dir)
+{
+    if (nsynced < 8)
+        snprintf(synced[nsynced++], sizeof(synced[0]), "%s", dir);
+    return gl_file_sync_dir(dir);
+}
+#define gl_file_sync_dir record_sync_dir
 #include "../../client/state.c"
+#undef gl_file_sync_dir
 
 #define HEADER "glasslog-monitor-progress v1\n"
 #define EDGE "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+#define EDGE_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static char root[] = "/tmp/glasslog-state-XXXXXX";
 static struct state st;
@@ -39,6 +63,12 @@ static int teardown(void **state)
     snprintf(path, sizeof(path), "%s/vkey", st.dir);
     unlink(path);
     snprintf(path, sizeof(path), "%s/monitor", st.dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/checkpoint", st.dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/lock", st.dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/" PENDING_FILE, st.dir);
     unlink(path);
     return rmdir(st.dir) == 0 && rmdir(root) == 0 ? 0 : -1;
 }
@@ -113,11 +143,163 @@ static void test_damaged(void **state)
     state_progress_release(&p);
 }
 
+/* Stores a checkpoint of `size` leaves (root: the size's bytes) signed by
+ * the test log key; returns state_store_checkpoint's code. */
+static int store_size(struct state *s, uint64_t size, int *stored)
+{
+    struct gl_signer k;
+    struct gl_buf note;
+    uint8_t r[GL_HASH_LEN] = {0};
+    int rc;
+
+    memcpy(r, &size, sizeof(size));
+    tu_load_signer("notes/log.key", &k);
+    gl_buf_init(&note, STATE_CHECKPOINT_MAX);
+    assert_int_equal(gl_checkpoint_sign("example.com/log", size, r, &k, &note), 0);
+    rc = state_store_checkpoint(s, (const char *)note.data, note.len, size, r, stored);
+    gl_buf_release(&note);
+    gl_signer_wipe(&k);
+    return rc;
+}
+
+/* The size of the stored checkpoint (0 if none). */
+static uint64_t stored_size(const struct state *s)
+{
+    struct gl_buf b;
+    uint64_t size = 0;
+    uint8_t r[GL_HASH_LEN];
+
+    gl_buf_init(&b, STATE_CHECKPOINT_MAX);
+    if (state_load_checkpoint(s, &b) == 0 && stored_tree(&b, &size, r) != 0)
+        size = UINT64_MAX;
+    gl_buf_release(&b);
+    return size;
+}
+
+static void test_store_needs_lock(void **state)
+{
+    int stored = 42;
+    (void)state;
+
+    assert_int_equal(store_size(&st, 10, &stored), GL_EINVAL);
+    assert_int_equal(stored, 0);
+    assert_int_equal(stored_size(&st), 0); /* nothing written */
+    assert_int_equal(state_lock(&st), 0);
+    assert_int_equal(store_size(&st, 10, &stored), 0);
+    assert_int_equal(stored, 1);
+    assert_int_equal(store_size(&st, 9, &stored), 0); /* smaller: kept */
+    assert_int_equal(stored, 0);
+    assert_int_equal(stored_size(&st), 10);
+    state_unlock(&st);
+    assert_int_equal(store_size(&st, 11, &stored), GL_EINVAL);
+    assert_int_equal(stored_size(&st), 10);
+}
+
+/* One process's rounds: under the lock, read the stored size and store the
+ * next one of its own parity (even or odd) above it; the stored size must
+ * never be below what this process stored last. The number of failures. */
+static int store_rounds(int rounds, uint64_t parity)
+{
+    struct state s;
+    struct gl_verifier v;
+    uint64_t last = 0, cur;
+    int bad = 0, stored;
+
+    tu_load_verifier("notes/log.vkey", &v);
+    if (state_open(&s, root, &v) != 0)
+        return rounds;
+    for (int i = 0; i < rounds; i++) {
+        if (state_lock(&s) != 0) {
+            bad++;
+            continue;
+        }
+        cur = stored_size(&s);
+        if (cur < last || cur == UINT64_MAX)
+            bad++;
+        cur += (cur & 1) == parity ? 2 : 1;
+        if (store_size(&s, cur, &stored) != 0 || !stored)
+            bad++;
+        last = cur;
+        state_unlock(&s);
+    }
+    state_close(&s);
+    return bad;
+}
+
+static void test_store_concurrent(void **state)
+{
+    pid_t pid;
+    int status, bad;
+    (void)state;
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(store_rounds(100, 1) == 0 ? 0 : 1);
+    bad = store_rounds(100, 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(bad, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(stored_size(&st) >= 200);
+}
+
+static void test_pending_malformed(void **state)
+{
+    static const char text[] = "5 1 " EDGE_HEX "\n"
+                               "6 2 " EDGE_HEX "\n"
+                               "not a pending check\n";
+    struct chainwatch w;
+    struct pending *first;
+    char path[STATE_PATH_MAX + 16];
+    FILE *f;
+    (void)state;
+
+    memset(&w, 0, sizeof(w));
+    snprintf(path, sizeof(path), "%s/" PENDING_FILE, st.dir);
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(pending_load(&w, st.dir), GL_EPARSE);
+    assert_int_equal(w.npend, 0);
+    assert_int_equal(w.loaded, 0);
+    first = w.pend;
+    for (int i = 0; i < 3; i++) { /* each cycle tries again */
+        assert_int_equal(pending_load(&w, st.dir), GL_EPARSE);
+        assert_int_equal(w.npend, 0);
+        assert_ptr_equal(w.pend, first); /* the same array, not a new one */
+    }
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(pending_load(&w, st.dir), 0); /* no file: no checks */
+    assert_int_equal(w.npend, 0);
+    assert_int_equal(w.loaded, 1);
+    free(w.pend);
+}
+
+static void test_evidence_synced(void **state)
+{
+    const struct state_file f = {"proof", "p\n", 2};
+    char path[STATE_PATH_MAX], tmp[STATE_PATH_MAX + 64], alarms[STATE_PATH_MAX + 16];
+    (void)state;
+
+    nsynced = 0;
+    assert_int_equal(state_save_evidence(&st, "t-1", "summary\n", &f, 1, path), 0);
+    snprintf(alarms, sizeof(alarms), "%s/alarms", st.dir);
+    snprintf(tmp, sizeof(tmp), "%s/.tmp-t-1-%ld", alarms, (long)getpid());
+    assert_int_equal(nsynced, 2);
+    assert_string_equal(synced[0], tmp);    /* its files are in it before */
+    assert_string_equal(synced[1], alarms); /* the rename is durable after */
+    assert_int_equal(state_save_evidence(&st, "t-1", "again\n", &f, 1, path), GL_EEXIST);
+    remove_tree(path, &f, 1);
+    assert_int_equal(rmdir(alarms), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_roundtrip),         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_store_needs_lock),  cmocka_unit_test(test_store_concurrent),
+        cmocka_unit_test(test_pending_malformed), cmocka_unit_test(test_evidence_synced),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

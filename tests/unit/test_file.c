@@ -2,7 +2,8 @@
  * test_file: lib/net/file.c: bounded reads (the cap is exact: max bytes
  * read, max + 1 refused), creating a new file (never over an existing
  * one, with the mode asked for), atomic replacement (no temporary file
- * left), the empty-directory test a daemon's --create relies on, and
+ * left; two processes replacing one file at once never share a temporary
+ * nor see a mixed file), the empty-directory test a daemon's --create relies on, and
  * loading a signer key (the public vector, an oversized file, garbage with
  * a reason).
  */
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -64,7 +66,7 @@ static void test_read_cap(void **state)
 
 static void test_write_new_and_replace(void **state)
 {
-    char p[300], tmp[310];
+    char p[300];
     struct stat st;
     char *got;
     (void)state;
@@ -81,11 +83,62 @@ static void test_write_new_and_replace(void **state)
     assert_non_null(got = tu_read_file(p, NULL));
     assert_string_equal(got, "replaced");
     free(got);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
-    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(gl_file_dir_empty(dir), 1); /* no temporary file left */
     path_of("no-such-dir/x", p, sizeof(p));
     assert_int_equal(gl_file_write_new(p, "a", 1, 0600), GL_EIO);
     assert_int_equal(gl_file_replace(p, "a", 1, 0600), GL_EIO);
+}
+
+/* Replaces p `rounds` times with n bytes of c; after each, p must hold n
+ * bytes of c or m bytes of d (the other writer's), nothing mixed. The
+ * number of failures. */
+static int replace_rounds(const char *p, int rounds, char c, size_t n, char d, size_t m)
+{
+    char mine[4096], *got;
+    size_t len;
+    int bad = 0;
+
+    memset(mine, c, n);
+    for (int i = 0; i < rounds; i++) {
+        if (gl_file_replace(p, mine, n, 0644) != 0) {
+            bad++;
+            continue;
+        }
+        if ((got = tu_read_file(p, &len)) == NULL) {
+            bad++;
+            continue;
+        }
+        if (!(len == n && memchr(got, d, len) == NULL) &&
+            !(len == m && memchr(got, c, len) == NULL))
+            bad++;
+        free(got);
+    }
+    return bad;
+}
+
+/* Two processes replacing one file at once: each call has a temporary of
+ * its own, so every replacement succeeds and the file is always one
+ * writer's whole version. */
+static void test_replace_concurrent(void **state)
+{
+    char p[300];
+    pid_t pid;
+    int status, bad;
+    (void)state;
+
+    path_of("shared", p, sizeof(p));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(replace_rounds(p, 300, 'c', 4000, 'p', 100) == 0 ? 0 : 1);
+    bad = replace_rounds(p, 300, 'p', 100, 'c', 4000);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(bad, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(gl_file_dir_empty(dir), 1);
 }
 
 static void test_dir_empty(void **state)
@@ -132,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_read_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_new_and_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replace_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_signer, setup, teardown),
     };
