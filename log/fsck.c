@@ -105,6 +105,10 @@ static void check_indexes(struct fsck *f, uint64_t index, const uint8_t *data, s
                                    key, &klen) == 0 &&
         !listed(f, STORE_INDEX_SUBJECT_VERSION, key, klen, index))
         problem(f, "entry %" PRIu64 " is missing from the subject+version index", index);
+    for (uint32_t i = 0; i < ix.nsources; i++)
+        if (!listed(f, STORE_INDEX_SOURCE, ix.sources[i], 32, index))
+            problem(f, "entry %" PRIu64 " is missing from the source index (source %u)",
+                    index, (unsigned)i);
 }
 
 static int check_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)

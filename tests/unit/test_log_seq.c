@@ -129,7 +129,7 @@ static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_ma
 {
     struct fx *f = calloc(1, sizeof(*f));
     struct store_options o = {"mem:", NULL, 1, 0};
-    struct seq_config cfg = {on_checkpoint, NULL, batch_ms, batch_max, pool_max, 0, NULL};
+    struct seq_config cfg = {on_checkpoint, NULL, batch_ms, batch_max, pool_max, 0, NULL, 0};
     struct store_batch *b;
     struct gl_buf ck;
     struct tree *t = malloc(sizeof(*t));
