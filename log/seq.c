@@ -879,8 +879,7 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     if (s == NULL)
         return GL_ENOMEM;
     if (cfg->batch_max == 0 || cfg->pool_max == 0 || cfg->batch_max > 1u << 20 ||
-        (cfg->batch_bytes != 0 &&
-         (cfg->batch_bytes < GL_STATEMENT_MAX_SIZE || cfg->batch_bytes > SEQ_BATCH_BYTES_MAX))) {
+        cfg->batch_bytes > SEQ_BATCH_BYTES_MAX) {
         free(s);
         return GL_EINVAL;
     }

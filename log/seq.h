@@ -80,8 +80,8 @@ struct seq_config {
     /* A follower of a shared store looked at it (every poll and change
      * notice), after taking any new tree; may be NULL. */
     void (*on_follow)(void *ctx);
-    /* Or when the waiting statements' bytes would pass this: 0, or
-     * GL_STATEMENT_MAX_SIZE to SEQ_BATCH_BYTES_MAX (0: the default). */
+    /* Or before the waiting statements' bytes would pass this (a batch
+     * takes at least one), at most SEQ_BATCH_BYTES_MAX; 0: the default. */
     size_t batch_bytes;
 };
 
