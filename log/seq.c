@@ -4,7 +4,9 @@
  * Threads: the loop thread owns the pool, the published tree (pub) and
  * checkpoint, the timers and the stats. The writer thread owns `work` and
  * `next_ckpt` while a batch is in flight (inflight = 1) and reads pub,
- * which the loop thread does not change meanwhile. They meet at `mu`/`cv`
+ * which the loop thread does not change meanwhile, and the lease's state
+ * as the cut saw it (batch_leader, batch_epoch), never leader or epoch,
+ * which the lease timer changes at any time. They meet at `mu`/`cv`
  * (loop -> writer: has_work) and `async` (writer -> loop: batch done).
  * After a commit the two trees and the two checkpoint buffers swap roles.
  */
@@ -74,11 +76,10 @@ struct seq {
     int lost; /* a commit lost the compare-and-set: sequencing stopped */
     /* shared stores */
     int shared, leader, batch_leader; /* batch_leader: at the cut */
-    uint64_t epoch;       /* the lease's (loop thread) */
-    uint64_t batch_epoch; /* epoch at the cut: the writer's copy */
-    struct seq_sub *waiting; /* queued by this follower, not yet in the tree */
-    uv_timer_t lease, poll;  /* started by seq_share */
-    uv_poll_t watch;         /* the store's change notices */
+    uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
+    struct seq_sub *waiting;          /* queued by this follower, not yet in the tree */
+    uv_timer_t lease, poll;           /* started by seq_share */
+    uv_poll_t watch;                  /* the store's change notices */
     int watching;
     unsigned lease_ms; /* 0 until seq_share */
     char holder[512];
@@ -181,8 +182,8 @@ static void meta_of(const struct entryindex *ix, uint8_t out[META_LEN])
  * always does). */
 static int seq_fits(const struct seq *s, size_t len)
 {
-    return s->nbatch == 0 ||
-           (s->batch_bytes <= s->cfg.batch_bytes && len <= s->cfg.batch_bytes - s->batch_bytes);
+    return s->nbatch == 0 || (s->batch_bytes <= s->cfg.batch_bytes &&
+                              len <= s->cfg.batch_bytes - s->batch_bytes);
 }
 
 /* store_queue_scan callback: a queued submission joins the batch (an
@@ -431,8 +432,7 @@ static void seq_cut(struct seq *s)
     }
     s->nbatch = 0;
     s->batch_bytes = 0;
-    while (s->head != NULL && s->nbatch < s->cfg.batch_max &&
-           seq_fits(s, s->head->len)) {
+    while (s->head != NULL && s->nbatch < s->cfg.batch_max && seq_fits(s, s->head->len)) {
         struct seq_sub *sub = s->head;
         s->batch_bytes += sub->len;
         s->head = sub->next;
@@ -595,7 +595,7 @@ static void seq_settle(struct seq *s)
     } else if (rc == GL_ETOOBIG) {
         /* refused while being built (store.c): nothing was written, the
          * store is sound; only this batch is answered 503 */
-        gl_log(GL_LOG_ERROR, "batch of %zu (%zu bytes of statements) is too big to write; answering 503",
+        gl_log(GL_LOG_ERROR, "batch of %zu (%zu statement bytes) too big to write; 503",
                s->nbatch, s->batch_bytes);
         s->st.write_failures++;
     } else if (rc != 0) {

@@ -2,9 +2,10 @@
  * seq: glasslogd's sequencer, the write path of design.md section 2.
  *
  *   submit -> bounded pool -> batch cut (batch_ms after the first waiting
- *   submission, or at batch_max entries or batch_bytes) -> writer thread: dedup, assign indices,
- *   extend a copy of the tree, sign the new checkpoint, ONE synced RocksDB
- *   WriteBatch -> loop thread: publish tree + checkpoint, then answer.
+ *   submission, or at batch_max entries or batch_bytes) -> writer thread:
+ *   dedup, assign indices, extend a copy of the tree, sign the new
+ *   checkpoint, ONE synced RocksDB WriteBatch -> loop thread: publish
+ *   tree + checkpoint, then answer.
  *
  * Invariants:
  *  - at most one batch is in flight; the published tree and checkpoint

@@ -17,7 +17,11 @@
  * after two failures in a row, which make the sequencer wait before
  * reloading); seq_reserve refuses a full pool with GL_ETOOBIG and
  * everything once shutting down with GL_ESTATE; seq_shutdown settles the
- * pool and waits for reserved slots before calling its callback once.
+ * pool and waits for reserved slots before calling its callback once,
+ * also on a sequencer stopped by a refused commit; batches are cut by
+ * their statement bytes (batch_bytes); a batch refused as too big
+ * (GL_ETOOBIG) is not a storage failure; fsck (log/fsck.c) reports an
+ * entry missing from the source index.
  */
 #include "testutil.h"
 
@@ -865,10 +869,14 @@ static void test_fsck_source_index(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_consecutive),    cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_batch_max_cuts), cmocka_unit_test(test_batch_ms_cuts),
-        cmocka_unit_test(test_write_failure),  cmocka_unit_test(test_reserve),
-        cmocka_unit_test(test_shutdown),       cmocka_unit_test(test_shutdown_when_lost),
+        cmocka_unit_test(test_consecutive),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_batch_max_cuts),
+        cmocka_unit_test(test_batch_ms_cuts),
+        cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_shutdown),
+        cmocka_unit_test(test_shutdown_when_lost),
         cmocka_unit_test(test_batch_bytes_cuts),
         cmocka_unit_test(test_too_big_is_not_storage_failure),
         cmocka_unit_test(test_fsck_source_index),
