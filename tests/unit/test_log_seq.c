@@ -131,8 +131,8 @@ static void make_sub(struct fx *f, int k)
     entryindex_of(&st, s->data.data, &s->ix);
 }
 
-/* A new log (its key and the signed size-0 checkpoint, as glasslogd
- * --create writes them) in a mem store, or a RocksDB one in dir if not
+/* A new log (its key, index version and the signed size-0 checkpoint, as
+ * glasslogd --create writes them) in a mem store, or a RocksDB one in dir if not
  * NULL, and a sequencer over it cutting batches at batch_bytes too (0:
  * the default). */
 static struct fx *fx_open(const char *dir, unsigned batch_ms, unsigned batch_max,
@@ -167,6 +167,7 @@ static struct fx *fx_open(const char *dir, unsigned batch_ms, unsigned batch_max
     assert_int_equal(gl_verifier_format(&f->vkey, &vk), 0);
     assert_int_equal(store_batch_new(f->s, &b), 0);
     store_batch_put_vkey(b, (const char *)vk.data);
+    store_batch_put_index_version(b, ENTRYINDEX_VERSION);
     store_batch_put_state(b, 0, ck.data, ck.len);
     assert_int_equal(store_batch_commit(b, NULL), 0);
     store_batch_free(b);
