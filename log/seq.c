@@ -197,7 +197,7 @@ static int queue_take(void *ctx, uint64_t id, const struct store_queued *q)
     struct seq_sub *sub;
     struct gl_statement st;
 
-    if (!seq_fits(s, q->len))
+    if (!seq_fits(s, ok ? q->len : 0))
         return 1; /* left in the queue for the next batch */
     if ((sub = malloc(sizeof(*sub) + (ok ? q->len : 0))) == NULL)
         return GL_ENOMEM;
@@ -595,7 +595,8 @@ static void seq_settle(struct seq *s)
     } else if (rc == GL_ETOOBIG) {
         /* refused while being built (store.c): nothing was written, the
          * store is sound; only this batch is answered 503 */
-        gl_log(GL_LOG_ERROR, "batch of %zu (%zu statement bytes) too big to write; 503",
+        gl_log(GL_LOG_ERROR,
+               "batch of %zu (%zu statement bytes) too big for one write; answering 503",
                s->nbatch, s->batch_bytes);
         s->st.write_failures++;
     } else if (rc != 0) {
