@@ -8,7 +8,10 @@
  *     tree, level by level, must hash up to the signed root);
  *  4. the entries: each of the size entries exists, its leaf hash is the
  *     one in its level-0 tile, the leaf index maps that hash back to it, and
- *     it is a statement whose secondary-index keys list it.
+ *     it is a statement whose secondary-index keys (entryindex.h: artifact,
+ *     subject, subject and version, every source) list it; the source keys
+ *     only in a store whose index version is ENTRYINDEX_VERSION (an older
+ *     one gets them at glasslogd's next start).
  * A progress line goes to stderr; the report to stdout ends with
  * "fsck: OK" or "fsck: DAMAGED (N problems)", each problem named (the
  * first FSCK_REPORT_MAX of them). A running glasslogd holds the store's

@@ -506,7 +506,7 @@ static int start(struct daemon *d)
     struct seq_config sc = {on_checkpoint,   d,
                             d->cfg.batch_ms, d->cfg.batch_max,
                             d->cfg.pool_max, d->cfg.checkpoint_interval,
-                            on_follow};
+                            on_follow,       0};
     unsigned max_conns;
     char webdir[CONFIG_PATH_MAX];
     int rc;

@@ -4,7 +4,9 @@
  * Threads: the loop thread owns the pool, the published tree (pub) and
  * checkpoint, the timers and the stats. The writer thread owns `work` and
  * `next_ckpt` while a batch is in flight (inflight = 1) and reads pub,
- * which the loop thread does not change meanwhile. They meet at `mu`/`cv`
+ * which the loop thread does not change meanwhile, and the lease's state
+ * as the cut saw it (batch_leader, batch_epoch), never leader or epoch,
+ * which the lease timer changes at any time. They meet at `mu`/`cv`
  * (loop -> writer: has_work) and `async` (writer -> loop: batch done).
  * After a commit the two trees and the two checkpoint buffers swap roles.
  */
@@ -28,7 +30,7 @@
 #define SEQ_POLL_MS 10          /* shared stores: tree and queue polled this often, */
 #define SEQ_POLL_WATCHED_MS 100 /* or this often while the store's notices arrive */
 #define SEQ_WAIT_MAX_S 30.0     /* a queued submission not logged by then: 503 */
-#define META_LEN 48             /* an entryindex in the queue: sha256, 4 x u32 */
+#define META_LEN 48             /* queue metadata (meta_of): sha256, 4 x u32 */
 
 struct seq_sub {
     struct seq_sub *next;
@@ -69,15 +71,15 @@ struct seq {
     size_t npool, reserved;
     /* the batch in flight */
     struct seq_sub **batch;
-    size_t nbatch;
+    size_t nbatch, batch_bytes; /* batch_bytes: its statements' bytes */
     int inflight, batch_rc, need_reload;
     int lost; /* a commit lost the compare-and-set: sequencing stopped */
     /* shared stores */
     int shared, leader, batch_leader; /* batch_leader: at the cut */
-    uint64_t epoch;
-    struct seq_sub *waiting; /* queued by this follower, not yet in the tree */
-    uv_timer_t lease, poll;  /* started by seq_share */
-    uv_poll_t watch;         /* the store's change notices */
+    uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
+    struct seq_sub *waiting;          /* queued by this follower, not yet in the tree */
+    uv_timer_t lease, poll;           /* started by seq_share */
+    uv_poll_t watch;                  /* the store's change notices */
     int watching;
     unsigned lease_ms; /* 0 until seq_share */
     char holder[512];
@@ -162,12 +164,11 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* An entryindex as queue metadata (META_LEN bytes) and back. */
+/* An entryindex as queue metadata (META_LEN bytes): sha256 and the
+ * subject and version offsets. This sequencer does not read it
+ * (queue_take derives every key from the statement); it is written so a
+ * sequencer of an earlier glasslogd, which needs it, takes the row during
+ * a rolling upgrade. */
 static void meta_of(const struct entryindex *ix, uint8_t out[META_LEN])
 {
     memcpy(out, ix->sha256, 32);
@@ -177,42 +178,43 @@ static void meta_of(const struct entryindex *ix, uint8_t out[META_LEN])
     put_be32(out + 44, ix->version_len);
 }
 
-/* The index keys of a queued entry of len bytes; GL_EPARSE if they do not
- * lie inside it. */
-static int meta_parse(const uint8_t *m, size_t len, struct entryindex *ix)
+/* 1 if a statement of len bytes may join the batch being cut (the first
+ * always does). */
+static int seq_fits(const struct seq *s, size_t len)
 {
-    memcpy(ix->sha256, m, 32);
-    ix->subject_off = get_be32(m + 32);
-    ix->subject_len = get_be32(m + 36);
-    ix->version_off = get_be32(m + 40);
-    ix->version_len = get_be32(m + 44);
-    if ((uint64_t)ix->subject_off + ix->subject_len > len ||
-        (uint64_t)ix->version_off + ix->version_len > len)
-        return GL_EPARSE;
-    return 0;
+    return s->nbatch == 0 || (s->batch_bytes <= s->cfg.batch_bytes &&
+                              len <= s->cfg.batch_bytes - s->batch_bytes);
 }
 
 /* store_queue_scan callback: a queued submission joins the batch (an
- * unusable record joins empty, to be deleted). */
+ * unusable record joins empty, to be deleted). Its index keys are derived
+ * from the statement itself, as for an append taken here (entryindex_of);
+ * the queue metadata is not read. */
 static int queue_take(void *ctx, uint64_t id, const struct store_queued *q)
 {
     struct seq *s = ctx;
-    int ok = q->mlen == META_LEN && q->len > 0 && q->len <= GL_STATEMENT_MAX_SIZE;
-    struct seq_sub *sub = malloc(sizeof(*sub) + (ok ? q->len : 0));
+    int ok = q->len > 0 && q->len <= GL_STATEMENT_MAX_SIZE;
+    struct seq_sub *sub;
+    struct gl_statement st;
 
-    if (sub == NULL)
+    if (!seq_fits(s, ok ? q->len : 0))
+        return 1; /* left in the queue for the next batch */
+    if ((sub = malloc(sizeof(*sub) + (ok ? q->len : 0))) == NULL)
         return GL_ENOMEM;
     memset(sub, 0, sizeof(*sub));
     sub->qid = id;
-    if (ok && meta_parse(q->meta, q->len, &sub->ix) == 0 &&
-        gl_merkle_leaf_hash(q->data, q->len, sub->leaf) == 0) {
+    if (ok)
         memcpy(sub->data, q->data, q->len);
+    if (ok && gl_statement_parse((const char *)sub->data, q->len, &st, NULL) == 0 &&
+        gl_merkle_leaf_hash(sub->data, q->len, sub->leaf) == 0) {
+        entryindex_of(&st, sub->data, &sub->ix);
         sub->len = q->len;
     } else {
         gl_log(GL_LOG_ERROR, "queued submission %llu is unusable: dropped",
                (unsigned long long)id);
     }
     s->batch[s->nbatch++] = sub;
+    s->batch_bytes += sub->len;
     return s->nbatch == s->cfg.batch_max ? 1 : 0;
 }
 
@@ -303,7 +305,7 @@ static int seq_integrate(struct seq *s)
     if (s->work->range.size == old_size) {
         /* only duplicates: nothing to write but the queue's deletions */
         if (queued)
-            rc = store_batch_commit(b, &(struct store_expect){old_size, s->epoch});
+            rc = store_batch_commit(b, &(struct store_expect){old_size, s->batch_epoch});
         goto out;
     }
     tree_finish_batch(s->work, old_size, b);
@@ -313,7 +315,7 @@ static int seq_integrate(struct seq *s)
                                  &s->next_ckpt)) != 0)
         goto out;
     store_batch_put_state(b, s->work->range.size, s->next_ckpt.data, s->next_ckpt.len);
-    rc = store_batch_commit(b, &(struct store_expect){old_size, s->epoch});
+    rc = store_batch_commit(b, &(struct store_expect){old_size, s->batch_epoch});
 out:
     store_batch_free(b);
     return rc;
@@ -411,9 +413,12 @@ static void seq_fail_pool(struct seq *s)
         free(sub);
     }
     s->tail = NULL;
+    seq_check_shutdown(s); /* the last reservation may have gone */
 }
 
-/* Hands the oldest batch_max waiting submissions to the writer. */
+/* Hands the oldest waiting submissions to the writer: at most batch_max,
+ * and at most batch_bytes of statements (the first one always), so one
+ * batch stays far below what one store write can hold (STORE_BATCH_MAX). */
 static void seq_cut(struct seq *s)
 {
     double t = gl_clock_mono();
@@ -426,8 +431,10 @@ static void seq_cut(struct seq *s)
         return;
     }
     s->nbatch = 0;
-    while (s->head != NULL && s->nbatch < s->cfg.batch_max) {
+    s->batch_bytes = 0;
+    while (s->head != NULL && s->nbatch < s->cfg.batch_max && seq_fits(s, s->head->len)) {
         struct seq_sub *sub = s->head;
+        s->batch_bytes += sub->len;
         s->head = sub->next;
         s->npool--;
         gl_metrics_hist_observe(&s->st.queue_wait, t - sub->t_submit);
@@ -441,6 +448,7 @@ static void seq_cut(struct seq *s)
     s->t_cut = t;
     s->inflight = 1;
     s->batch_leader = !s->shared || s->leader;
+    s->batch_epoch = s->epoch;
     pthread_mutex_lock(&s->mu);
     s->has_work = 1;
     pthread_cond_signal(&s->cv);
@@ -584,6 +592,13 @@ static void seq_settle(struct seq *s)
         gl_metrics_hist_observe(&s->st.batch_size, (double)s->nbatch);
     } else if (rc == GL_ESTATE) {
         seq_lost(s);
+    } else if (rc == GL_ETOOBIG) {
+        /* refused while being built (store.c): nothing was written, the
+         * store is sound; only this batch is answered 503 */
+        gl_log(GL_LOG_ERROR,
+               "batch of %zu (%zu statement bytes) too big for one write; answering 503",
+               s->nbatch, s->batch_bytes);
+        s->st.write_failures++;
     } else if (rc != 0) {
         gl_log(GL_LOG_ERROR, "batch of %zu failed: %s; answering 503", s->nbatch,
                gl_strerror(rc));
@@ -794,10 +809,13 @@ static void seq_on_close(uv_handle_t *h)
     }
 }
 
+/* Finishes a shutdown once nothing is reserved or in flight: stops the
+ * writer thread and closes the handles, once (thread_started is cleared,
+ * so a later call, before the handles' close callbacks ran, does nothing). */
 static void seq_check_shutdown(struct seq *s)
 {
-    if (!s->closing || s->closed || s->open_handles != s->nhandles || s->reserved != 0 ||
-        s->inflight)
+    if (!s->closing || s->closed || !s->thread_started ||
+        s->open_handles != s->nhandles || s->reserved != 0 || s->inflight)
         return;
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
@@ -861,7 +879,8 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
 
     if (s == NULL)
         return GL_ENOMEM;
-    if (cfg->batch_max == 0 || cfg->pool_max == 0 || cfg->batch_max > 1u << 20) {
+    if (cfg->batch_max == 0 || cfg->pool_max == 0 || cfg->batch_max > 1u << 20 ||
+        cfg->batch_bytes > SEQ_BATCH_BYTES_MAX) {
         free(s);
         return GL_EINVAL;
     }
@@ -871,6 +890,8 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     s->st.batch_size.of_counts = 1;
     s->key = *key;
     s->cfg = *cfg;
+    if (s->cfg.batch_bytes == 0)
+        s->cfg.batch_bytes = SEQ_BATCH_BYTES_DEFAULT;
     gl_buf_init(&s->ckpt, CKPT_MAX);
     gl_buf_init(&s->next_ckpt, CKPT_MAX);
     while (cap < 2 * (size_t)cfg->batch_max)

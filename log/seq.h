@@ -2,9 +2,10 @@
  * seq: glasslogd's sequencer, the write path of design.md section 2.
  *
  *   submit -> bounded pool -> batch cut (batch_ms after the first waiting
- *   submission, or at batch_max) -> writer thread: dedup, assign indices,
- *   extend a copy of the tree, sign the new checkpoint, ONE synced RocksDB
- *   WriteBatch -> loop thread: publish tree + checkpoint, then answer.
+ *   submission, or at batch_max entries or batch_bytes) -> writer thread:
+ *   dedup, assign indices, extend a copy of the tree, sign the new
+ *   checkpoint, ONE synced RocksDB WriteBatch -> loop thread: publish
+ *   tree + checkpoint, then answer.
  *
  * Invariants:
  *  - at most one batch is in flight; the published tree and checkpoint
@@ -62,6 +63,14 @@ typedef void (*seq_done_fn)(void *arg, int status, uint64_t index, int dup);
 typedef void (*seq_checkpoint_fn)(void *ctx, const uint8_t *note, size_t len,
                                   uint64_t size);
 
+/* Statement bytes in one batch: seq_config.batch_bytes (0 = the default).
+ * A batch also holds each entry's leaf, index keys and tile hashes (at
+ * most about 2 KiB an entry), so with glasslogd's largest --batch-max
+ * (65536) a batch stays well below the most one store write holds
+ * (STORE_BATCH_MAX, 1 GiB), however large the statements. */
+#define SEQ_BATCH_BYTES_DEFAULT ((size_t)64 << 20)
+#define SEQ_BATCH_BYTES_MAX ((size_t)256 << 20)
+
 struct seq_config {
     seq_checkpoint_fn on_checkpoint; /* may be NULL */
     void *ctx;
@@ -72,6 +81,9 @@ struct seq_config {
     /* A follower of a shared store looked at it (every poll and change
      * notice), after taking any new tree; may be NULL. */
     void (*on_follow)(void *ctx);
+    /* Or before the waiting statements' bytes would pass this (a batch
+     * takes at least one), at most SEQ_BATCH_BYTES_MAX; 0: the default. */
+    size_t batch_bytes;
 };
 
 struct seq_stats {

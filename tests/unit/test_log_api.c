@@ -918,7 +918,7 @@ static void run_api(client_fn scenario, int with_appends, int min_checks)
 {
     struct fx *f = calloc(1, sizeof(*f));
     struct store_options o = {"mem:", NULL, 1, 0};
-    struct seq_config sc = {NULL, NULL, 2, 64, 64, 0, NULL};
+    struct seq_config sc = {NULL, NULL, 2, 64, 64, 0, NULL, 0};
     struct gl_http_server_config hc;
     struct gl_buf ck;
     struct tree *t = malloc(sizeof(*t));

@@ -17,23 +17,31 @@
  * after two failures in a row, which make the sequencer wait before
  * reloading); seq_reserve refuses a full pool with GL_ETOOBIG and
  * everything once shutting down with GL_ESTATE; seq_shutdown settles the
- * pool and waits for reserved slots before calling its callback once.
+ * pool and waits for reserved slots before calling its callback once,
+ * also on a sequencer stopped by a refused commit; batches are cut by
+ * their statement bytes (batch_bytes); a batch refused as too big
+ * (GL_ETOOBIG) is not a storage failure; fsck (log/fsck.c) reports an
+ * entry missing from the source index.
  */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <uv.h>
 
+#include "../../log/fsck.h"
 #include "../../log/seq.h"
 #include "../../log/store_impl.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "glasslog/merkle.h"
+#include "glasslog/sha256.h"
 #include "glasslog/statement.h"
 #include "clock.h"
 
@@ -123,15 +131,19 @@ static void make_sub(struct fx *f, int k)
     entryindex_of(&st, s->data.data, &s->ix);
 }
 
-/* A new log (its key and the signed size-0 checkpoint, as glasslogd
- * --create writes them) and a sequencer over it. */
-static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_max)
+/* A new log (its key, index version and the signed size-0 checkpoint, as
+ * glasslogd --create writes them) in a mem store, or a RocksDB one in dir if not
+ * NULL, and a sequencer over it cutting batches at batch_bytes too (0:
+ * the default). */
+static struct fx *fx_open(const char *dir, unsigned batch_ms, unsigned batch_max,
+                          unsigned pool_max, size_t batch_bytes)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct store_options o = {"mem:", NULL, 1, 0};
-    struct seq_config cfg = {on_checkpoint, NULL, batch_ms, batch_max, pool_max, 0, NULL};
+    struct store_options o = {dir == NULL ? "mem:" : NULL, dir, 1, 0};
+    struct seq_config cfg = {on_checkpoint, NULL, batch_ms, batch_max,
+                             pool_max,      0,    NULL,     batch_bytes};
     struct store_batch *b;
-    struct gl_buf ck;
+    struct gl_buf ck, vk;
     struct tree *t = malloc(sizeof(*t));
     uint8_t root[32];
 
@@ -149,9 +161,13 @@ static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_ma
     assert_int_equal(gl_signer_generate("ci.example.com", GL_KEY_NOTE, &f->submitter), 0);
     gl_buf_init(&f->ckpt, 4096);
     gl_buf_init(&ck, 4096);
+    gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_merkle_empty_root(root);
     assert_int_equal(gl_checkpoint_sign(ORIGIN, 0, root, &f->key, &ck), 0);
+    assert_int_equal(gl_verifier_format(&f->vkey, &vk), 0);
     assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_vkey(b, (const char *)vk.data);
+    store_batch_put_index_version(b, ENTRYINDEX_VERSION);
     store_batch_put_state(b, 0, ck.data, ck.len);
     assert_int_equal(store_batch_commit(b, NULL), 0);
     store_batch_free(b);
@@ -160,12 +176,18 @@ static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_ma
                      0);
     free(t);
     gl_buf_release(&ck);
+    gl_buf_release(&vk);
     for (int k = 0; k < MAXSUB; k++)
         make_sub(f, k);
     /* seq_new released the starting checkpoint */
     assert_int_equal(f->nckpt, 1);
     assert_int_equal(f->ckpt_size, 0);
     return f;
+}
+
+static struct fx *fx_new(unsigned batch_ms, unsigned batch_max, unsigned pool_max)
+{
+    return fx_open(NULL, batch_ms, batch_max, pool_max, 0);
 }
 
 static double now_ms(void)
@@ -660,13 +682,205 @@ static void test_shutdown(void **state)
     fx_free(f);
 }
 
+/* Shutting down while a reserved submission is verified, on a sequencer
+ * that stopped (its commit was refused: another writer published): the
+ * submission is answered GL_EIO when it arrives, and that last
+ * reservation gone, the shutdown completes. */
+static void test_shutdown_when_lost(void **state)
+{
+    struct fx *f = fx_new(5, 100, 10);
+    struct store_batch *b;
+    struct sub *s = &f->sub[2];
+    (void)state;
+
+    submit_wait(f, (int[]){0}, 1);
+    check_new(f, 0, 0);
+    /* another writer: the stored size is no longer the one seq extends */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+    submit_wait(f, (int[]){1}, 1);
+    assert_int_equal(f->sub[1].status, GL_EIO);
+    assert_int_equal(seq_stats(f->seq)->storage_failed, 1); /* stopped */
+    assert_int_equal(seq_reserve(f->seq), 0);               /* being verified */
+    seq_shutdown(f->seq, on_shut, f);
+    run_for(f, 50);
+    assert_int_equal(f->shut, 0);
+    assert_int_equal(
+        seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done, s), 0);
+    assert_int_equal(s->settled, 1);
+    assert_int_equal(s->status, GL_EIO);
+    run_until(f, is_shut, 0, 3000);
+    assert_int_equal(f->shut, 1);
+    assert_true(f->shut_order > s->order);
+    fx_free(f);
+}
+
+/* Batches are cut by the bytes of their statements too: with room for
+ * two statements, six waiting ones go as three batches of two, each
+ * appended. */
+static void test_batch_bytes_cuts(void **state)
+{
+    struct fx *f;
+    size_t len = 0;
+    const struct seq_stats *st;
+    (void)state;
+
+    f = fx_open(NULL, 5, 64, 64, 0);
+    for (int k = 0; k < 6; k++)
+        len = f->sub[k].data.len > len ? f->sub[k].data.len : len;
+    fx_free(f);
+    f = fx_open(NULL, 5, 64, 64, 2 * len + len / 2);
+    submit_wait(f, (int[]){0, 1, 2, 3, 4, 5}, 6);
+    for (int k = 0; k < 6; k++)
+        check_new(f, k, (uint64_t)k);
+    check_published(f);
+    st = seq_stats(f->seq);
+    assert_int_equal(st->batches, 3);
+    assert_true(st->batch_size.sum == 6.0);
+    assert_int_equal(st->appends, 6);
+    fx_free(f);
+    /* a budget smaller than one statement still takes one a batch */
+    f = fx_open(NULL, 5, 64, 64, 1);
+    submit_wait(f, (int[]){0, 1, 2}, 3);
+    for (int k = 0; k < 3; k++)
+        check_new(f, k, (uint64_t)k);
+    assert_int_equal(seq_stats(f->seq)->batches, 3);
+    fx_free(f);
+}
+
+/* A batch the store refuses as too big (GL_ETOOBIG while it is built) is
+ * answered GL_EIO, but the store is not failing: no reload, no waiting
+ * before the next batch, which is appended. */
+static void test_too_big_is_not_storage_failure(void **state)
+{
+    struct fx *f = fx_new(5, 64, 64);
+    (void)state;
+
+    store_mem_fail_commits(f->s, 2, GL_ETOOBIG);
+    submit_wait(f, (int[]){0}, 1);
+    assert_int_equal(f->sub[0].status, GL_EIO);
+    assert_int_equal(seq_stats(f->seq)->storage_failed, 0);
+    submit_wait(f, (int[]){0}, 1);
+    assert_int_equal(f->sub[0].status, GL_EIO);
+    assert_int_equal(seq_stats(f->seq)->storage_failed, 0);
+    submit_wait(f, (int[]){0}, 1);
+    check_new(f, 0, 0);
+    check_stored(f, 0, 0);
+    check_published(f);
+    assert_int_equal(seq_stats(f->seq)->write_failures, 2);
+    fx_free(f);
+}
+
+/* Makes submission k a v2 build statement naming source snapshot src. */
+static void make_v2(struct fx *f, int k, const uint8_t src[32])
+{
+    struct sub *s = &f->sub[k];
+    struct gl_statement_fields fl;
+    struct gl_statement st;
+    struct gl_err why;
+    char artifact[48];
+
+    memset(&fl, 0, sizeof(fl));
+    fl.format = 2;
+    fl.kind = GL_STATEMENT_BUILD;
+    fl.subject = s->subject;
+    fl.subject_len = strlen(s->subject);
+    fl.version = s->version;
+    fl.version_len = strlen(s->version);
+    snprintf(artifact, sizeof(artifact), "v2 artifact %d", k);
+    assert_int_equal(gl_sha256(artifact, strlen(artifact), fl.sha256), 0);
+    fl.time = 1700000000;
+    memcpy(fl.source, src, 32);
+    gl_buf_reset(&s->data);
+    assert_int_equal(gl_statement_sign(&fl, &f->submitter, &s->data, &why), 0);
+    memcpy(s->sha256, fl.sha256, 32);
+    assert_int_equal(gl_merkle_leaf_hash(s->data.data, s->data.len, s->leaf), 0);
+    assert_int_equal(
+        gl_statement_parse((const char *)s->data.data, s->data.len, &st, NULL), 0);
+    entryindex_of(&st, s->data.data, &s->ix);
+    assert_int_equal(s->ix.nsources, 1);
+}
+
+/* glasslogd --fsck DIR; its report (stdout) into out. */
+static int run_fsck(const char *dir, char *out, size_t max)
+{
+    char a0[] = "glasslogd", a1[] = "--fsck", path[512], *argv[4];
+    int saved, fd, rc;
+    FILE *fp;
+    size_t n;
+
+    argv[0] = a0;
+    argv[1] = a1;
+    argv[2] = (char *)dir;
+    argv[3] = NULL;
+    snprintf(path, sizeof(path), "%s.report", dir);
+    fflush(stdout);
+    saved = dup(1);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    assert_true(dup2(fd, 1) == 1);
+    close(fd);
+    rc = fsck_main(3, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    n = fread(out, 1, max - 1, fp);
+    out[n] = 0;
+    fclose(fp);
+    unlink(path);
+    return rc;
+}
+
+/* fsck checks the source index: a v2 build appended with its keys passes;
+ * appended without its source key, it is reported DAMAGED, by name. */
+static void test_fsck_source_index(void **state)
+{
+    char dir[256], report[8192];
+    uint8_t src[32];
+    struct fx *f;
+    (void)state;
+
+    assert_int_equal(gl_sha256("a source tree", 13, src), 0);
+    for (int damaged = 0; damaged < 2; damaged++) {
+        tu_tempdir("test_log_seq", dir, sizeof(dir));
+        f = fx_open(dir, 5, 64, 64, 0);
+        make_v2(f, 0, src);
+        if (damaged)
+            f->sub[0].ix.nsources = 0;
+        submit_wait(f, (int[]){0, 1}, 2);
+        check_new(f, 0, 0);
+        check_new(f, 1, 1);
+        fx_free(f);
+        if (!damaged) {
+            assert_int_equal(run_fsck(dir, report, sizeof(report)), 0);
+            assert_non_null(strstr(report, "fsck: OK (2 entries)"));
+        } else {
+            assert_int_equal(run_fsck(dir, report, sizeof(report)), 1);
+            assert_non_null(strstr(report, "entry 0 is missing from the source index"));
+            assert_non_null(strstr(report, "fsck: DAMAGED (1 problem)"));
+        }
+        tu_rmtree(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_consecutive),    cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_batch_max_cuts), cmocka_unit_test(test_batch_ms_cuts),
-        cmocka_unit_test(test_write_failure),  cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_consecutive),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_batch_max_cuts),
+        cmocka_unit_test(test_batch_ms_cuts),
+        cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_shutdown),
+        cmocka_unit_test(test_shutdown_when_lost),
+        cmocka_unit_test(test_batch_bytes_cuts),
+        cmocka_unit_test(test_too_big_is_not_storage_failure),
+        cmocka_unit_test(test_fsck_source_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

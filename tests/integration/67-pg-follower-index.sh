@@ -1,0 +1,65 @@
+# Goal: an append taken by a follower front-end of a PostgreSQL log (queued
+# in the database, sequenced by the other front-end) is indexed exactly as
+# one taken by the sequencer: every secondary index, the source index
+# included. Two glasslogd share one log (A sequences, B follows); through
+# B go a v2 source statement, a build naming that source and an audit
+# report listing it, through A a rebuild naming it; once each answered 200,
+# GET /api/v1/lookup?source= finds all four on both front-ends, and the
+# artifact, subject and subject+version lookups find B's build on both.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+G="$GL_BIN/glasslog"
+make_keys
+pg_log_db
+pg_two_fronts
+
+hex() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+SRC=$(hex "source tree of widget 1.0")
+BIN=$(hex "widget 1.0 binary")
+NOW=$(date +%s)
+# v2 KIND SUBJECT SHA256 LINKS: a v2 statement (LINKS: the lines after
+# time, each ending in a newline), signed by the submitter key.
+v2() {
+    printf 'glasslog.dev/statement/v2\nkind %s\nsubject %s\nversion 1.0\nsha256 %s\ntime %s\n%b' \
+        "$1" "$2" "$3" "$NOW" "$4" | "$G" note sign --key "$T/sub.key"
+}
+v2 source widget "$SRC" "" > "$T/source.st" || fail "sign source"
+v2 build widget "$BIN" "source $SRC\n" > "$T/build.st" || fail "sign build"
+v2 audit-report widget-audit "$(hex report)" "audited $SRC\nscope full source review\n" \
+    > "$T/audit.st" || fail "sign audit-report"
+v2 rebuild widget "$BIN" "source $SRC\n" > "$T/rebuild.st" || fail "sign rebuild"
+
+# add FRONT FILE: appends FILE through front-end FRONT; prints its index.
+add() {
+    local url code
+    url=$(eval echo "\$URL_$1")
+    code=$(curl -s -m 40 -o "$T/r" -w '%{http_code}' --data-binary "@$2" "$url/api/v1/add")
+    [ "$code" = 200 ] || fail "append of $(basename "$2") through $1: $code $(cat "$T/r")"
+    sed -n 's/.*"index": *\([0-9]*\).*/\1/p' "$T/r" | head -1
+}
+ixs=""
+for f in source build audit; do ixs="$ixs $(add B "$T/$f.st")"; done
+ixs="$ixs $(add A "$T/rebuild.st")"
+grep -q 'took the lease' "$OUT_B" && fail "B sequenced: the test needs it to follow: $(cat "$OUT_B")"
+want=$(echo $ixs | tr ' ' '\n' | sort -n | tr '\n' ' ')
+[ "$(echo $want | wc -w)" = 4 ] || fail "indices of the four appends: '$ixs'"
+
+# found FRONT QUERY WANT: lookup?QUERY on FRONT lists exactly the indices WANT.
+found() {
+    local url code got
+    url=$(eval echo "\$URL_$1")
+    code=$(curl -s -m 10 -o "$T/body" -w '%{http_code}' "$url/api/v1/lookup?$2")
+    [ "$code" = 200 ] || fail "lookup?$2 on $1: $code $(head -c 300 "$T/body")"
+    got=$(grep -o '"index": *[0-9]*' "$T/body" | grep -o '[0-9]*$' | sort -n | tr '\n' ' ')
+    [ "$got" = "$3" ] || fail "lookup?$2 on $1 found '$got', want '$3'"
+}
+set -- $ixs # source build audit rebuild
+for fe in A B; do
+    found "$fe" "source=$SRC" "$want"
+    found "$fe" "sha256=$SRC" "$1 "
+    found "$fe" "subject=widget-audit" "$3 "
+    found "$fe" "subject=widget&version=1.0" "$(printf '%s\n' "$1" "$2" "$4" | sort -n | tr '\n' ' ')"
+done
+LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
+LOG_PID=$PID_A LOG_OUT=$OUT_A stop_log
+echo "67-pg-follower-index: source lookups find the follower's appends on both front-ends: ok"
