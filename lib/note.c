@@ -282,13 +282,24 @@ int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig, size_t
 int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
                  size_t nsigners, struct gl_buf *out)
 {
-    size_t mark = out->len;
+    size_t mark = out->len, total = n, line;
     uint8_t sig[64];
     int err = 0;
 
     if (nsigners == 0 || nsigners > GL_NOTE_MAX_SIGS)
         return GL_EINVAL;
-    if (n > GL_NOTE_MAX_SIZE || gl_note_text_check(text, n, NULL) != 0)
+    /* The whole note (text, blank line, signature lines) must stay within
+     * what gl_note_parse accepts. */
+    if (total > GL_NOTE_MAX_SIZE - 1)
+        return GL_ETOOBIG;
+    total++;
+    for (size_t i = 0; i < nsigners; i++) {
+        line = NOTE_DASH_LEN + strlen(signers[i].name) + 1 + gl_base64_len(4 + 64) + 1;
+        if (total > GL_NOTE_MAX_SIZE - line)
+            return GL_ETOOBIG;
+        total += line;
+    }
+    if (gl_note_text_check(text, n, NULL) != 0)
         return GL_EPARSE;
     for (size_t i = 0; i < nsigners; i++)
         if (signers[i].type != GL_KEY_NOTE)

@@ -81,7 +81,9 @@ int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size
                    uint8_t *verified);
 
 /* Signs text with each signer (all GL_KEY_NOTE, else GL_EKEYTYPE) and
- * appends the complete note to out. GL_EPARSE if text is not valid. */
+ * appends the complete note to out. GL_ETOOBIG if the note (text, blank
+ * line, signature lines) would exceed GL_NOTE_MAX_SIZE bytes, GL_EPARSE if
+ * text is not valid; out is then unchanged. */
 int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
                  size_t nsigners, struct gl_buf *out);
 /* Appends one signature line "— <name> <base64(id || sig)>\n" to out. */

@@ -412,6 +412,43 @@ static void test_sign_rules(void **state)
     free(ck);
 }
 
+/* The signed note, not just its text, must fit the cap our parser keeps. */
+static void test_sign_size_cap(void **state)
+{
+    struct gl_signer s;
+    struct gl_verifier v;
+    struct gl_note *note;
+    struct gl_buf b;
+    /* "— PeterNeumann " base64(68 bytes) "\n" */
+    size_t line = 4 + strlen("PeterNeumann") + 1 + 92 + 1;
+    size_t tn = GL_NOTE_MAX_SIZE - 1 - line;
+    char *text = malloc(tn + 1);
+    (void)state;
+    assert_non_null(text);
+    tu_load_signer("notes/peter.key", &s);
+    gl_signer_verifier(&s, &v);
+    memset(text, 'a', tn + 1);
+    gl_buf_init(&b, 2 * GL_NOTE_MAX_SIZE);
+    /* exactly the cap: signed, and it parses and verifies */
+    text[tn - 1] = '\n';
+    assert_int_equal(gl_note_sign(text, tn, &s, 1, &b), 0);
+    assert_int_equal(b.len, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(gl_note_verify(note, &v, 1, NULL), 0);
+    gl_note_free(note);
+    /* one byte of text more: refused, out untouched */
+    gl_buf_reset(&b);
+    text[tn - 1] = 'a';
+    text[tn] = '\n';
+    assert_int_equal(gl_note_sign(text, tn + 1, &s, 1, &b), GL_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    /* a text alone over the cap */
+    assert_int_equal(gl_note_sign(text, GL_NOTE_MAX_SIZE + 1, &s, 1, &b), GL_ETOOBIG);
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_big_signatures_cap),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_sign_rules),
+        cmocka_unit_test(test_sign_size_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
