@@ -1,6 +1,8 @@
 /*
  * codec: strict base64, hex and decimal parsing. Decoders never read past
- * inlen and never write past outmax; they reject rather than repair.
+ * inlen and never write past outmax; they reject rather than repair. The
+ * one lax decoder (signed-note signatures) differs only in ignoring the
+ * unused bits of the last base64 group.
  */
 #include "glasslog/codec.h"
 
@@ -59,10 +61,14 @@ static int b64_val(char c)
     return -1;
 }
 
-int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
-                     size_t *outlen)
+/* Decodes in (inlen bytes) into out (NULL: only checks and counts). With
+ * strict, non-zero unused bits of the last group are refused; without,
+ * they are ignored and *canonical says whether they were zero. */
+static int b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
+                      size_t *outlen, int strict, int *canonical)
 {
     size_t i, o = 0, pad = 0, need;
+    int canon = 1;
 
     if (inlen % 4 != 0)
         return GL_EPARSE;
@@ -71,7 +77,7 @@ int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
     if (inlen >= 2 && in[inlen - 2] == '=')
         pad++;
     need = inlen / 4 * 3 - pad;
-    if (need > outmax)
+    if (out != NULL && need > outmax)
         return GL_ETOOBIG;
     for (i = 0; i < inlen; i += 4) {
         int v[4], k, last = i + 4 == inlen;
@@ -85,10 +91,15 @@ int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
         }
         w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
             (uint32_t)v[3];
-        if (last && pad == 2 && (w & 0xffff) != 0)
-            return GL_EPARSE; /* non-zero unused bits */
-        if (last && pad == 1 && (w & 0xff) != 0)
-            return GL_EPARSE;
+        if (last && ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))) {
+            if (strict)
+                return GL_EPARSE; /* non-zero unused bits */
+            canon = 0;
+        }
+        if (out == NULL) {
+            o += last ? 3 - pad : 3;
+            continue;
+        }
         out[o++] = (uint8_t)(w >> 16);
         if (!(last && pad == 2))
             out[o++] = (uint8_t)(w >> 8);
@@ -96,7 +107,21 @@ int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
             out[o++] = (uint8_t)w;
     }
     *outlen = o;
+    if (canonical != NULL)
+        *canonical = canon;
     return 0;
+}
+
+int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
+                     size_t *outlen)
+{
+    return b64_decode(in, inlen, out, outmax, outlen, 1, NULL);
+}
+
+int gl_base64_decode_lax(const char *in, size_t inlen, uint8_t *out, size_t outmax,
+                         size_t *outlen, int *canonical)
+{
+    return b64_decode(in, inlen, out, outmax, outlen, 0, canonical);
 }
 
 int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want)

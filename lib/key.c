@@ -22,21 +22,33 @@
 
 static const char key_priv_prefix[] = "PRIVATE+KEY+";
 
-int gl_key_name_valid(const char *name, size_t n)
+/* 1 if name (n bytes) is non-empty, valid UTF-8, without '+', Unicode
+ * whitespace or C0 controls; ours also caps the length and refuses DEL. */
+static int name_ok(const char *name, size_t n, int ours)
 {
     const unsigned char *s = (const unsigned char *)name;
     size_t i = 0, k;
     uint32_t c;
 
-    if (n == 0 || n > GL_KEY_NAME_MAX)
+    if (n == 0 || (ours && n > GL_KEY_NAME_MAX))
         return 0;
     while (i < n) {
         k = gl_utf8_decode(s + i, n - i, &c);
-        if (k == 0 || c == '+' || c < 0x20 || c == 0x7f || gl_utf8_is_space(c))
+        if (k == 0 || c == '+' || c < 0x20 || (ours && c == 0x7f) || gl_utf8_is_space(c))
             return 0;
         i += k;
     }
     return 1;
+}
+
+int gl_key_name_valid(const char *name, size_t n)
+{
+    return name_ok(name, n, 1);
+}
+
+int gl_key_sig_name_valid(const char *name, size_t n)
+{
+    return name_ok(name, n, 0);
 }
 
 uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[GL_KEY_LEN])

@@ -3,9 +3,15 @@
  *
  * Parsing validates the whole message first (valid UTF-8, no control
  * characters but "\n", at most GL_NOTE_MAX_SIZE bytes), splits it after
- * the LAST "\n\n", and parses every signature line strictly:
- * "— " name " " base64(id || sig) "\n", at least one, at most
- * GL_NOTE_MAX_SIGS, with the strict line cutter (every line ends "\n").
+ * the LAST "\n\n", and parses every signature line for syntax only, as
+ * Go's Open does before it looks the signer up: "— " name " "
+ * base64(id || sig) "\n", at least one, at most GL_NOTE_MAX_SIGS, with the
+ * strict line cutter (every line ends "\n"). A signature of any length
+ * parses (verifiers must ignore unknown keys' signatures, post-quantum ones
+ * run to kilobytes); its bytes are kept up to GL_NOTE_SIG_MAX, a longer
+ * one is only counted and never verifies. Base64 is read as Go reads it:
+ * unused bits of the last group are ignored (sig->canonical says whether
+ * they were zero), so a known key's signature verifies in either form.
  * The parsed note points into the caller's message. A refusal names the
  * first problem and its line (lines of the whole message).
  *
@@ -72,7 +78,8 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
 {
     const char *sp, *b64;
     uint8_t blob[4 + GL_NOTE_SIG_MAX];
-    size_t name_len, b64_len, blob_len;
+    size_t name_len, b64_len, blob_len, got;
+    int canonical;
 
     if (n < NOTE_DASH_LEN || memcmp(line, note_dash, NOTE_DASH_LEN) != 0)
         return gl_err_set(why, GL_EPARSE, 0,
@@ -87,22 +94,29 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
     name_len = (size_t)(sp - line);
     b64 = sp + 1;
     b64_len = n - name_len - 1;
-    if (!gl_key_name_valid(line, name_len))
+    if (!gl_key_sig_name_valid(line, name_len))
         return gl_err_set(why, GL_EPARSE, 0, "invalid key name in a signature line");
     if (b64_len == 0)
         return gl_err_set(why, GL_EPARSE, 0, "empty signature after the key name");
-    if (gl_base64_decode(b64, b64_len, blob, sizeof(blob), &blob_len) != 0 ||
+    /* Check and count the whole blob, then keep its key ID and, if it fits,
+     * its signature (a longer blob has more than 8 base64 characters, the
+     * first 8 of them whole groups: its key ID and 2 more bytes). */
+    if (gl_base64_decode_lax(b64, b64_len, NULL, 0, &blob_len, &canonical) != 0 ||
         blob_len < 5)
         return gl_err_set(why, GL_EPARSE, 0,
-                          "the signature is not base64 of a key ID and at most %d "
-                          "signature bytes",
-                          GL_NOTE_SIG_MAX);
+                          "the signature is not base64 of a key ID and a signature");
+    if (gl_base64_decode_lax(b64, blob_len <= sizeof(blob) ? b64_len : 8, blob,
+                             sizeof(blob), &got, NULL) != 0)
+        return gl_err_set(why, GL_EPARSE, 0, "the signature is not base64");
     sig->name = line;
     sig->name_len = name_len;
     sig->id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
               blob[3];
     sig->sig_len = blob_len - 4;
-    memcpy(sig->sig, blob + 4, sig->sig_len);
+    sig->canonical = canonical;
+    memset(sig->sig, 0, sizeof(sig->sig));
+    if (sig->sig_len <= GL_NOTE_SIG_MAX)
+        memcpy(sig->sig, blob + 4, sig->sig_len);
     return 0;
 }
 
@@ -268,13 +282,24 @@ int gl_note_format_sig(const char *name, uint32_t id, const uint8_t *sig, size_t
 int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
                  size_t nsigners, struct gl_buf *out)
 {
-    size_t mark = out->len;
+    size_t mark = out->len, total = n, line;
     uint8_t sig[64];
     int err = 0;
 
     if (nsigners == 0 || nsigners > GL_NOTE_MAX_SIGS)
         return GL_EINVAL;
-    if (n > GL_NOTE_MAX_SIZE || gl_note_text_check(text, n, NULL) != 0)
+    /* The whole note (text, blank line, signature lines) must stay within
+     * what gl_note_parse accepts. */
+    if (total > GL_NOTE_MAX_SIZE - 1)
+        return GL_ETOOBIG;
+    total++;
+    for (size_t i = 0; i < nsigners; i++) {
+        line = NOTE_DASH_LEN + strlen(signers[i].name) + 1 + gl_base64_len(4 + 64) + 1;
+        if (total > GL_NOTE_MAX_SIZE - line)
+            return GL_ETOOBIG;
+        total += line;
+    }
+    if (gl_note_text_check(text, n, NULL) != 0)
         return GL_EPARSE;
     for (size_t i = 0; i < nsigners; i++)
         if (signers[i].type != GL_KEY_NOTE)

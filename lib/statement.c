@@ -385,6 +385,14 @@ static int parse_note(const char *msg, size_t n, struct gl_statement *out,
                    "the signature is not an Ed25519 note signature (64 bytes)");
         goto out;
     }
+    /* One spelling per statement: canonical base64, and a key name a
+     * submitter key can have. */
+    if (!note->sigs[0].canonical ||
+        !gl_key_name_valid(note->sigs[0].name, note->sigs[0].name_len)) {
+        gl_err_set(why, err, gl_text_line_at(msg, (size_t)(note->sigs[0].line - msg)),
+                   "the signature line is not in canonical form (key name, base64)");
+        goto out;
+    }
     out->text = note->text;
     out->text_len = note->text_len;
     out->sig = note->sigs[0];

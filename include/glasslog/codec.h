@@ -19,6 +19,14 @@ int gl_base64_encode(const uint8_t *in, size_t n, char *out, size_t outmax);
  * is too small. */
 int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
                      size_t *outlen);
+/* Decodes as Go's encoding/base64 StdEncoding (which is not Strict): as
+ * gl_base64_decode, but non-zero unused bits of the last group are ignored
+ * rather than refused; *canonical (may be NULL) is then 0, else 1. out may
+ * be NULL to only check the text and count its bytes into *outlen (outmax
+ * is then ignored). Only for signed-note signature lines, which Go's
+ * verifiers read this way. */
+int gl_base64_decode_lax(const char *in, size_t inlen, uint8_t *out, size_t outmax,
+                         size_t *outlen, int *canonical);
 /* Decodes exactly want bytes or fails with GL_EPARSE. */
 int gl_base64_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want);
 

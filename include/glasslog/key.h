@@ -48,6 +48,13 @@ struct gl_signer {
  * GL_KEY_NAME_MAX bytes, valid UTF-8, no '+', no whitespace, no control
  * characters. 0 otherwise. */
 int gl_key_name_valid(const char *name, size_t n);
+/* 1 if name (n bytes) may stand in a signature line of a signed note, by
+ * the signed-note rule (as Go's sumdb/note): non-empty, valid UTF-8, no
+ * '+', no Unicode whitespace, and no control characters (no note holds
+ * any). No length cap and DEL allowed: such lines come from others' keys,
+ * which verifiers must ignore rather than refuse; names of keys configured
+ * here must pass gl_key_name_valid. */
+int gl_key_sig_name_valid(const char *name, size_t n);
 /* The key ID of (name, type, pub). */
 uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[GL_KEY_LEN]);
 

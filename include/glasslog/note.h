@@ -6,12 +6,15 @@
  *   ("— " <key name> " " base64(<4-byte key ID> || signature) "\n")+
  *
  * The signature block starts after the LAST "\n\n". Parsing checks syntax
- * only; verifying applies the rules: a signature counts for a known key only
- * if name AND key ID match; unknown signatures are ignored; a known key's
- * bad signature rejects the note; a second signature by the same known key
- * is ignored; no verified signature rejects the note. Only GL_KEY_NOTE
- * verifiers verify notes. Limits: GL_NOTE_MAX_SIZE bytes, at most
- * GL_NOTE_MAX_SIGS signature lines.
+ * only, as Go's sumdb/note reads it, whoever the signer: a name by the
+ * signed-note rule (gl_key_sig_name_valid), padded standard base64 whose
+ * unused bits in the last group are ignored (Go's decoder is not Strict;
+ * sig->canonical records whether they were zero), at least 5 bytes, of any
+ * length within the note's size cap. Verifying applies the rules: a signature counts for
+ * a known key only if name AND key ID match; unknown signatures are ignored; a known
+ * key's bad signature rejects the note; a second signature by the same known key is
+ * ignored; no verified signature rejects the note. Only GL_KEY_NOTE verifiers verify
+ * notes. Limits: GL_NOTE_MAX_SIZE bytes, at most GL_NOTE_MAX_SIGS signature lines.
  */
 #ifndef GLASSLOG_NOTE_H
 #define GLASSLOG_NOTE_H
@@ -25,14 +28,21 @@
 
 #define GL_NOTE_MAX_SIZE ((size_t)1 << 20)
 #define GL_NOTE_MAX_SIGS 100
-#define GL_NOTE_SIG_MAX 128 /* max signature bytes after the key ID */
+/* Signature bytes (after the key ID) a parsed signature keeps: more than
+ * any signature glasslog verifies (Ed25519 64, tlog-cosignature 72). */
+#define GL_NOTE_SIG_MAX 128
 
 struct gl_note_sig {
     const char *name; /* points into the message, not NUL-terminated */
     size_t name_len;
     uint32_t id; /* the key ID from the signature blob */
+    /* The signature bytes after the key ID: all sig_len of them if sig_len
+     * <= GL_NOTE_SIG_MAX. A longer signature (post-quantum ones run to
+     * kilobytes) is only counted: sig is then zero and the signature can
+     * never verify (every verifier checks its exact length first). */
     uint8_t sig[GL_NOTE_SIG_MAX];
-    size_t sig_len;   /* bytes after the key ID */
+    size_t sig_len;
+    int canonical;    /* 1 if its base64 has zero unused bits (see below) */
     const char *line; /* the whole line in the message, with its "\n" */
     size_t line_len;
 };
@@ -54,8 +64,8 @@ int gl_note_text_check(const char *text, size_t n, struct gl_err *why);
  * GL_ENOMEM; why (may be NULL) then says why (lines of msg). */
 int gl_note_parse(const char *msg, size_t len, struct gl_note **out, struct gl_err *why);
 void gl_note_free(struct gl_note *n);
-/* Parses one signature line (n bytes, without its "\n") strictly, as
- * gl_note_parse parses each of them; sig->line is left unset. GL_EPARSE
+/* Parses one signature line (n bytes, without its "\n") as gl_note_parse
+ * parses each of them; sig->line is left unset. GL_EPARSE
  * if malformed, why (may be NULL; line 0) saying how. (A witness uses it
  * to tell a malformed line by a key it trusts, a 403, from other
  * malformations, a 400.) */
@@ -71,7 +81,9 @@ int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size
                    uint8_t *verified);
 
 /* Signs text with each signer (all GL_KEY_NOTE, else GL_EKEYTYPE) and
- * appends the complete note to out. GL_EPARSE if text is not valid. */
+ * appends the complete note to out. GL_ETOOBIG if the note (text, blank
+ * line, signature lines) would exceed GL_NOTE_MAX_SIZE bytes, GL_EPARSE if
+ * text is not valid; out is then unchanged. */
 int gl_note_sign(const char *text, size_t n, const struct gl_signer *signers,
                  size_t nsigners, struct gl_buf *out);
 /* Appends one signature line "— <name> <base64(id || sig)>\n" to out. */

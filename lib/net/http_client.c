@@ -8,9 +8,10 @@
  *     cache: a call never inherits a previous call's URL, body or headers,
  *     yet reuses its connections.
  *   - The body is written only through on_write, which appends to a gl_buf
- *     whose maximum is the caller's cap; the first append past it makes
- *     on_write return short, curl aborts with CURLE_WRITE_ERROR, and the
- *     flag set beside it turns that into GL_ETOOBIG. libcurl decodes
+ *     whose maximum is the caller's cap; of the first chunk past it only
+ *     what fits is kept (the body holds the first max bytes), on_write
+ *     returns short, curl aborts with CURLE_WRITE_ERROR, and the flag set
+ *     beside it turns that into GL_ETOOBIG. libcurl decodes
  *     Content-Encoding before calling on_write, so the cap counts decoded
  *     bytes.
  *   - Every string handed to curl is validated first (no CR/LF/NUL in
@@ -246,18 +247,21 @@ struct xfer {
     int too_big, nomem;
 };
 
+/* Appends curl's chunk; past the cap it keeps what fits (the body then
+ * holds the first max bytes) and aborts the transfer. */
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
     size_t n = size * nmemb; /* size is always 1 */
-    int err = gl_buf_append(x->body, ptr, n);
+    size_t room = x->body->max - x->body->len;
+    int err = gl_buf_append(x->body, ptr, n <= room ? n : room);
 
-    if (err == GL_ETOOBIG) {
-        x->too_big = 1;
-        return 0;
-    }
     if (err != 0) {
         x->nomem = 1;
+        return 0;
+    }
+    if (n > room) {
+        x->too_big = 1;
         return 0;
     }
     return n;

@@ -51,6 +51,43 @@ static void test_base64_strict(void **state)
     assert_int_equal(gl_base64_decode_exact("Zm9vYmE=", 8, dec, 6), GL_EPARSE);
 }
 
+/* The lax decoder reads as Go's StdEncoding: unused bits ignored, every
+ * other rule kept; without out it only counts. */
+static void test_base64_lax(void **state)
+{
+    static const char *bad[] = {"Zg=",      "Zg",     "Zm=9",  "Z===", "====",
+                                "Zg==Zg==", "Zm9v\n", " Zm9v", "Zm-v", "=m9v"};
+    uint8_t dec[16];
+    size_t n;
+    int canon = 7;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        assert_int_equal(
+            gl_base64_decode_lax(bad[i], strlen(bad[i]), dec, sizeof(dec), &n, NULL),
+            GL_EPARSE);
+        assert_int_equal(gl_base64_decode_lax(bad[i], strlen(bad[i]), NULL, 0, &n, NULL),
+                         GL_EPARSE);
+    }
+    /* "Zh==" is "Zg==" with unused bits set */
+    assert_int_equal(gl_base64_decode_lax("Zh==", 4, dec, sizeof(dec), &n, &canon), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(dec[0], 'f');
+    assert_int_equal(canon, 0);
+    assert_int_equal(gl_base64_decode_lax("Zm9x", 4, dec, sizeof(dec), &n, &canon), 0);
+    assert_int_equal(canon, 1);
+    assert_int_equal(gl_base64_decode_lax("Zm9vYmF=", 8, dec, sizeof(dec), &n, &canon),
+                     0);
+    assert_int_equal(n, 5);
+    assert_memory_equal(dec, "fooba", 5);
+    assert_int_equal(canon, 0);
+    assert_int_equal(gl_base64_decode_lax("Zm9vYmE=", 8, NULL, 0, &n, &canon), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(canon, 1);
+    assert_int_equal(gl_base64_decode_lax("Zm9vYmFy", 8, dec, 5, &n, NULL), GL_ETOOBIG);
+    /* the strict decoder still refuses them */
+    assert_int_equal(gl_base64_decode("Zm9vYmF=", 8, dec, sizeof(dec), &n), GL_EPARSE);
+}
+
 static void test_hex(void **state)
 {
     uint8_t b[3] = {0x00, 0xab, 0xff}, d[3];
@@ -166,13 +203,10 @@ static void test_strerror(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64_rfc4648),
-        cmocka_unit_test(test_base64_strict),
-        cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_parse_u64),
-        cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_sha256),
-        cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_strict),
+        cmocka_unit_test(test_base64_lax),     cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_parse_u64),      cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_sha256),         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

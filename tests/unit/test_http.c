@@ -920,6 +920,7 @@ static void client_limits(struct fx *f)
            t0);
     t0 = now_ms();
     record(&f->s[8], gl_http_get(c, "http://127.0.0.1/a b", 4096, 2000, &r), &r, t0);
+    get(f, c, 9, "/big", 50000, 2000); /* over the cap, inside one chunk */
     gl_http_client_free(c);
 }
 
@@ -931,7 +932,7 @@ static void test_client_limits(void **state)
     fx_run(&f, NULL, client_limits, 0);
     assert_int_equal(f.s[0].err, GL_ETOOBIG);
     assert_int_equal(f.s[0].status, 200);
-    assert_true(f.s[0].len <= BIG_LEN - 1);
+    assert_int_equal(f.s[0].len, BIG_LEN - 1); /* the first max bytes */
     assert_non_null(strstr(f.s[0].error, "larger than"));
     assert_int_equal(f.s[1].err, 0);
     assert_int_equal(f.s[1].len, BIG_LEN);
@@ -949,6 +950,11 @@ static void test_client_limits(void **state)
     assert_true(strlen(f.s[6].error) > 0);
     assert_int_equal(f.s[7].err, GL_EINVAL);
     assert_int_equal(f.s[8].err, GL_EINVAL);
+    assert_int_equal(f.s[9].err, GL_ETOOBIG);
+    assert_int_equal(f.s[9].status, 200);
+    assert_int_equal(f.s[9].len, 50000);
+    for (size_t i = 0; i < 50000; i++)
+        assert_int_equal(f.s[9].body[i], 'x');
     fx_finish(&f);
 }
 

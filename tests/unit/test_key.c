@@ -218,6 +218,26 @@ static void test_names(void **state)
     assert_false(gl_key_name_valid("\xe2\x80", 2));      /* truncated */
 }
 
+/* Names in others' signature lines: the signed-note rule, no more. */
+static void test_sig_names(void **state)
+{
+    char longname[GL_KEY_NAME_MAX + 2];
+    (void)state;
+    memset(longname, 'n', sizeof(longname));
+    assert_false(gl_key_name_valid(longname, sizeof(longname)));
+    assert_true(gl_key_sig_name_valid(longname, sizeof(longname)));
+    assert_false(gl_key_name_valid("a\x7f", 2));
+    assert_true(gl_key_sig_name_valid("a\x7f", 2));
+    assert_true(gl_key_sig_name_valid("\xc3\xa9t\xc3\xa9", 5));
+    assert_false(gl_key_sig_name_valid("", 0));
+    assert_false(gl_key_sig_name_valid("a b", 3));
+    assert_false(gl_key_sig_name_valid("a\tb", 3));
+    assert_false(gl_key_sig_name_valid("a+b", 3));
+    assert_false(gl_key_sig_name_valid("a\xe2\x80\xa8", 4)); /* line separator */
+    assert_false(gl_key_sig_name_valid("a\x01", 2));
+    assert_false(gl_key_sig_name_valid("\xc0\xaf", 2));
+}
+
 static void test_ed25519(void **state)
 {
     /* RFC 8032 section 7.1, TEST 1 (empty message). */
@@ -253,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_sig_names),
         cmocka_unit_test(test_ed25519),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/note.h"
 
@@ -148,8 +149,11 @@ static void test_malformed(void **state)
         {"text\n\n\xe2\x80\x94 name \n", 3, "empty signature after the key name"},
         {"text\n\n\xe2\x80\x94 name AAAA\n", 3,
          "the signature is not base64"}, /* < 5 bytes */
-        {"text\n\n\xe2\x80\x94 name AAAAAAB=\n", 3,
-         "the signature is not base64"}, /* non-canonical */
+        {"text\n\n\xe2\x80\x94 name AAAAA*E=\n", 3, "the signature is not base64"},
+        {"text\n\n\xe2\x80\x94 name AAAA=AAA\n", 3, "the signature is not base64"},
+        {"text\n\n\xe2\x80\x94 name AAAAAAE\n", 3, "the signature is not base64"},
+        {"text\n\n\xe2\x80\x94 name AAAAAAE= \n", 3, "the signature is not base64"},
+        {"text\n\n\xe2\x80\x94 na\xc2\xa0me AAAAAAAA\n", 3, "invalid key name"},
         {"text\n\n\xe2\x80\x94 na+me AAAAAAAA\n", 3, "invalid key name"},
         {"text\n\n\xe2\x80\x94 name AAAAAAAA", 3,
          "the last line does not end with a newline"},
@@ -168,14 +172,182 @@ static void test_malformed(void **state)
                       GL_EPARSE, bad[i].line, bad[i].why);
     /* A valid minimal form parses: 5-byte blob. */
     assert_int_equal(
-        gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAB=\n", 24, &note, NULL),
-        GL_EPARSE);
-    assert_int_equal(
         gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAE=\n", 24, &note, NULL), 0);
     assert_int_equal(note->nsigs, 1);
     assert_int_equal(note->sigs[0].sig_len, 1);
+    assert_int_equal(note->sigs[0].sig[0], 1);
     assert_int_equal(note->sigs[0].name_len, 4);
+    assert_int_equal(note->sigs[0].canonical, 1);
     gl_note_free(note);
+    /* Non-zero unused bits are ignored, as Go's (non-Strict) decoder does:
+     * "AAAAAAF=" is the same 5 bytes. */
+    assert_int_equal(
+        gl_note_parse("text\n\n\xe2\x80\x94 name AAAAAAF=\n", 24, &note, NULL), 0);
+    assert_int_equal(note->sigs[0].sig_len, 1);
+    assert_int_equal(note->sigs[0].sig[0], 1);
+    assert_int_equal(note->sigs[0].canonical, 0);
+    gl_note_free(note);
+}
+
+/* Appends an unknown key's signature line: name (name_len bytes of 'u'),
+ * key ID 0xfeedf00d and a siglen-byte signature. */
+static void add_unknown(struct gl_buf *b, size_t name_len, size_t siglen)
+{
+    size_t blen = 4 + siglen, elen = gl_base64_len(blen) + 1;
+    uint8_t *blob = malloc(blen);
+    char *b64 = malloc(elen);
+    assert_non_null(blob);
+    assert_non_null(b64);
+    blob[0] = 0xfe, blob[1] = 0xed, blob[2] = 0xf0, blob[3] = 0x0d;
+    for (size_t i = 4; i < blen; i++)
+        blob[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(gl_base64_encode(blob, blen, b64, elen), 0);
+    assert_int_equal(gl_buf_append_str(b, "\xe2\x80\x94 "), 0);
+    for (size_t i = 0; i < name_len; i++)
+        assert_int_equal(gl_buf_putc(b, 'u'), 0);
+    assert_int_equal(gl_buf_printf(b, " %s\n", b64), 0);
+    free(blob);
+    free(b64);
+}
+
+/* Signature lines the signed-note spec allows though no key of ours could
+ * make them: verifiers ignore them when the key is unknown. */
+static void test_unknown_signers(void **state)
+{
+    struct gl_verifier peter;
+    struct gl_note *note;
+    struct gl_buf b;
+    size_t n;
+    char *msg = tu_read_vector("notes/peter.note", &n);
+    uint8_t ok[4];
+    (void)state;
+    tu_load_verifier("notes/peter.vkey", &peter);
+    gl_buf_init(&b, GL_NOTE_MAX_SIZE);
+    /* A post-quantum sized signature (ML-DSA-44: 2420 bytes) by an unknown
+     * key is counted, not kept, and ignored. */
+    assert_int_equal(gl_buf_append(&b, msg, n), 0);
+    add_unknown(&b, 6, 2420);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(note->nsigs, 2);
+    assert_int_equal(note->sigs[1].id, 0xfeedf00d);
+    assert_int_equal(note->sigs[1].sig_len, 2420);
+    assert_int_equal(note->sigs[1].name_len, 6);
+    /* the line is kept byte for byte (for re-emission) */
+    assert_int_equal(note->sigs[1].line_len, b.len - n);
+    assert_memory_equal(note->sigs[1].line, b.data + n, b.len - n);
+    assert_int_equal(gl_note_verify(note, &peter, 1, ok), 0);
+    assert_true(ok[0] == 1 && ok[1] == 0);
+    gl_note_free(note);
+    /* The same size of signature under the known key's name and ID: a
+     * known key's signature of the wrong length is bad. */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, n), 0);
+    assert_int_equal(gl_buf_printf(&b, "\xe2\x80\x94 PeterNeumann "), 0);
+    {
+        size_t blen = 4 + 2420;
+        uint8_t *blob = calloc(1, blen);
+        char *b64 = malloc(gl_base64_len(blen) + 1);
+        blob[0] = 0xc7, blob[1] = 0x4f, blob[2] = 0x20, blob[3] = 0xa3;
+        assert_int_equal(gl_base64_encode(blob, blen, b64, gl_base64_len(blen) + 1), 0);
+        assert_int_equal(gl_buf_printf(&b, "%s\n", b64), 0);
+        free(blob);
+        free(b64);
+    }
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(note->sigs[1].id, peter.id);
+    /* two lines by one key: the first verifies, the second is skipped */
+    assert_int_equal(gl_note_verify(note, &peter, 1, ok), 0);
+    note->sigs[0] = note->sigs[1];
+    assert_int_equal(gl_note_verify(note, &peter, 1, ok), GL_EVERIFY);
+    assert_int_equal(ok[0], 2);
+    gl_note_free(note);
+    /* Names: DEL, longer than our own cap on key names, non-ASCII. */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, n), 0);
+    assert_int_equal(gl_buf_append_str(&b, "\xe2\x80\x94 a\x7f"
+                                           "b AAAAAAE=\n"),
+                     0);
+    add_unknown(&b, GL_KEY_NAME_MAX + 100, 64);
+    assert_int_equal(gl_buf_append_str(&b, "\xe2\x80\x94 \xc3\xa9t\xc3\xa9 AAAAAAE=\n"),
+                     0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(note->nsigs, 4);
+    assert_int_equal(note->sigs[1].name_len, 3);
+    assert_int_equal(note->sigs[2].name_len, GL_KEY_NAME_MAX + 100);
+    assert_int_equal(note->sigs[2].sig_len, 64);
+    assert_int_equal(gl_note_verify(note, &peter, 1, NULL), 0);
+    gl_note_free(note);
+    /* Non-zero unused bits in an unknown key's line: ignored. */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, n), 0);
+    assert_int_equal(
+        gl_buf_append_str(&b, "\xe2\x80\x94 other AAAAAAAAAAAAAAAAAAAAAAAAAB==\n"), 0);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(note->sigs[1].sig_len, 15);
+    assert_int_equal(note->sigs[1].canonical, 0);
+    assert_int_equal(gl_note_verify(note, &peter, 1, ok), 0);
+    assert_true(ok[0] == 1 && ok[1] == 0);
+    gl_note_free(note);
+    gl_buf_release(&b);
+    free(msg);
+}
+
+/* The known key's signature with non-zero unused bits in its last base64
+ * group ("...nAN=" for "...nAM="): Go decodes the same bytes and accepts
+ * it, and so do we. */
+static void test_known_noncanonical(void **state)
+{
+    struct gl_verifier peter;
+    struct gl_note *note;
+    size_t n;
+    char *msg = tu_read_vector("notes/peter.note", &n);
+    (void)state;
+    tu_load_verifier("notes/peter.vkey", &peter);
+    assert_int_equal(memcmp(msg + n - 4, "AM=\n", 4), 0);
+    msg[n - 3] = 'N';
+    assert_int_equal(gl_note_parse(msg, n, &note, NULL), 0);
+    assert_int_equal(note->sigs[0].canonical, 0);
+    assert_int_equal(note->sigs[0].sig_len, 64);
+    assert_int_equal(gl_note_verify(note, &peter, 1, NULL), 0);
+    gl_note_free(note);
+    free(msg);
+}
+
+/* Big unknown signatures fill a note up to the size cap, not past it. */
+static void test_big_signatures_cap(void **state)
+{
+    struct gl_verifier peter;
+    struct gl_note *note;
+    struct gl_err why;
+    struct gl_buf b;
+    size_t n, line = 4 + 1 + 1 + gl_base64_len(4 + 7676) + 1, rest;
+    char *msg = tu_read_vector("notes/peter.note", &n);
+    (void)state;
+    tu_load_verifier("notes/peter.vkey", &peter);
+    gl_buf_init(&b, 2 * GL_NOTE_MAX_SIZE);
+    for (int over = 0; over <= 1; over++) {
+        gl_buf_reset(&b);
+        assert_int_equal(gl_buf_append(&b, msg, n), 0);
+        for (int i = 0; i < 98; i++)
+            add_unknown(&b, 1, 7676);
+        /* the last line's name takes the rest: exactly the cap (+ over) */
+        rest = GL_NOTE_MAX_SIZE + (size_t)over - b.len;
+        assert_true(rest > line);
+        add_unknown(&b, rest - 4 - 1 - gl_base64_len(4 + 64) - 1, 64);
+        assert_int_equal(b.len, GL_NOTE_MAX_SIZE + (size_t)over);
+        if (over) {
+            tu_expect_why(gl_note_parse((char *)b.data, b.len, &note, &why), &why,
+                          GL_ETOOBIG, 0, "signed note larger than");
+            continue;
+        }
+        assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+        assert_int_equal(note->nsigs, 100);
+        assert_int_equal(note->sigs[50].sig_len, 7676);
+        assert_int_equal(gl_note_verify(note, &peter, 1, NULL), 0);
+        gl_note_free(note);
+    }
+    gl_buf_release(&b);
+    free(msg);
 }
 
 static void test_limits(void **state)
@@ -240,6 +412,43 @@ static void test_sign_rules(void **state)
     free(ck);
 }
 
+/* The signed note, not just its text, must fit the cap our parser keeps. */
+static void test_sign_size_cap(void **state)
+{
+    struct gl_signer s;
+    struct gl_verifier v;
+    struct gl_note *note;
+    struct gl_buf b;
+    /* "— PeterNeumann " base64(68 bytes) "\n" */
+    size_t line = 4 + strlen("PeterNeumann") + 1 + 92 + 1;
+    size_t tn = GL_NOTE_MAX_SIZE - 1 - line;
+    char *text = malloc(tn + 1);
+    (void)state;
+    assert_non_null(text);
+    tu_load_signer("notes/peter.key", &s);
+    gl_signer_verifier(&s, &v);
+    memset(text, 'a', tn + 1);
+    gl_buf_init(&b, 2 * GL_NOTE_MAX_SIZE);
+    /* exactly the cap: signed, and it parses and verifies */
+    text[tn - 1] = '\n';
+    assert_int_equal(gl_note_sign(text, tn, &s, 1, &b), 0);
+    assert_int_equal(b.len, GL_NOTE_MAX_SIZE);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(gl_note_verify(note, &v, 1, NULL), 0);
+    gl_note_free(note);
+    /* one byte of text more: refused, out untouched */
+    gl_buf_reset(&b);
+    text[tn - 1] = 'a';
+    text[tn] = '\n';
+    assert_int_equal(gl_note_sign(text, tn + 1, &s, 1, &b), GL_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    /* a text alone over the cap */
+    assert_int_equal(gl_note_sign(text, GL_NOTE_MAX_SIZE + 1, &s, 1, &b), GL_ETOOBIG);
+    gl_buf_release(&b);
+    gl_signer_wipe(&s);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,8 +458,12 @@ int main(void)
         cmocka_unit_test(test_unknown_and_bad),
         cmocka_unit_test(test_bad_sig_among_good),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_unknown_signers),
+        cmocka_unit_test(test_known_noncanonical),
+        cmocka_unit_test(test_big_signatures_cap),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_sign_rules),
+        cmocka_unit_test(test_sign_size_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -699,6 +699,40 @@ static void test_signature_lines(void **state)
     assert_int_equal(gl_buf_append(&b, msg + strlen(good_text), len - strlen(good_text)),
                      0);
     assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, NULL), GL_EPARSE);
+    /* one spelling only: a padding bit set in the signature's base64 (a
+     * general note reader takes the same bytes) or a key name no key of
+     * ours can have (DEL) */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, len), 0);
+    assert_int_equal(memcmp(b.data + b.len - 2, "=\n", 2), 0);
+    {
+        static const char a[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *c = strchr(a, b.data[b.len - 3]);
+        assert_non_null(c);
+        b.data[b.len - 3] = (uint8_t)a[(c - a) | 1]; /* an unused bit */
+    }
+    {
+        struct gl_note *note;
+        assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+        assert_int_equal(note->sigs[0].canonical, 0);
+        gl_note_free(note);
+    }
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), GL_EPARSE);
+    assert_string_equal(why.reason,
+                        "the signature line is not in canonical form (key name, base64)");
+    assert_int_equal(why.line, 10);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append_str(&b, good_text), 0);
+    assert_int_equal(gl_buf_append_str(&b, "\n\xe2\x80\x94 a\x7f"
+                                           "b "),
+                     0);
+    for (int i = 0; i < 91; i++)
+        assert_int_equal(gl_buf_putc(&b, 'A'), 0);
+    assert_int_equal(gl_buf_append_str(&b, "=\n"), 0);
+    assert_int_equal(gl_statement_parse((char *)b.data, b.len, &st, &why), GL_EPARSE);
+    assert_string_equal(why.reason,
+                        "the signature line is not in canonical form (key name, base64)");
     free(msg);
     gl_buf_release(&b);
 }
