@@ -61,10 +61,13 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/sha256.h"
+#include "glasslog/statement.h"
 #include "glasslog/tile.h"
 
-#define STORE_TILE_MAX 8192     /* 256 hashes */
-#define STORE_INDEX_KEY_MAX 512 /* bytes of a secondary-index key */
+#define STORE_TILE_MAX 8192 /* 256 hashes */
+/* Bytes of a secondary-index key: the longest is a SUBJECT_VERSION key of
+ * a statement with the longest subject and version (513). */
+#define STORE_INDEX_KEY_MAX (GL_STATEMENT_SUBJECT_MAX + 1 + GL_STATEMENT_VERSION_MAX)
 
 struct store;
 struct store_batch;

@@ -10,7 +10,8 @@
  * failing the whole commit, the index version, delete_tile,
  * store_reopen (and, for RocksDB, closing and opening the directory
  * again), the create rules, concurrent readers seeing only whole
- * batches (rule 5), and store_reopen while another thread reads. The mem backend's test
+ * batches (rule 5), store_reopen while another thread reads, and the
+ * longest index key (a 256-byte subject with a 256-byte version). The mem backend's test
  * hook fails commits: nothing of a failed commit is written.
  *
  * With GL_TEST_PG set to a PostgreSQL server's URL without a database
@@ -36,6 +37,7 @@
 
 #include <libpq-fe.h>
 
+#include "../../log/entryindex.h"
 #include "../../log/store_impl.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
@@ -1341,6 +1343,57 @@ static void test_concurrent_readers(void **state)
     assert_true(reads > 1);
 }
 
+/* --- the longest index key ------------------------------------------------------- */
+
+/* A statement with the longest subject and version (256 bytes each) gets
+ * its SUBJECT_VERSION key (513 bytes), stored and found like any other. */
+static void test_longest_index_key(void **state)
+{
+    struct fx *f = *state;
+    struct entryindex ix = {.subject_off = 0,
+                            .subject_len = GL_STATEMENT_SUBJECT_MAX,
+                            .version_off = GL_STATEMENT_SUBJECT_MAX,
+                            .version_len = GL_STATEMENT_VERSION_MAX};
+    uint8_t entry[GL_STATEMENT_SUBJECT_MAX + GL_STATEMENT_VERSION_MAX];
+    uint8_t key[STORE_INDEX_KEY_MAX];
+    struct store_batch *b;
+    uint64_t got[4] = {99};
+    size_t klen = 0, n = 0;
+
+    memset(entry, 's', GL_STATEMENT_SUBJECT_MAX);
+    memset(entry + GL_STATEMENT_SUBJECT_MAX, 'v', GL_STATEMENT_VERSION_MAX);
+    assert_int_equal(entryindex_subject_version((const char *)entry,
+                                                GL_STATEMENT_SUBJECT_MAX,
+                                                (const char *)entry + GL_STATEMENT_SUBJECT_MAX,
+                                                GL_STATEMENT_VERSION_MAX, key, &klen),
+                     0);
+    assert_int_equal(klen, 513);
+    assert_int_equal(key[GL_STATEMENT_SUBJECT_MAX], 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_entry(b, 0, entry, sizeof(entry));
+    entryindex_put(&ix, entry, 0, b);
+    put_state(b, 1);
+    assert_int_equal(store_batch_count(b), 5); /* entry, artifact, subject, s+v, state */
+    commit(b, &(struct store_expect){0, 0}, 0);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 1,
+                                          got, 4, &n),
+                         0);
+        assert_int_equal(n, 1);
+        assert_int_equal(got[0], 0);
+        /* the subject alone, and a version one byte shorter, are other keys */
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key,
+                                          klen - 1, 1, got, 4, &n),
+                         0);
+        assert_int_equal(n, 0);
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, entry,
+                                          GL_STATEMENT_SUBJECT_MAX, 1, got, 4, &n),
+                         0);
+        assert_int_equal(n, 1);
+        fx_restart(f);
+    }
+}
+
 /* --- store_reopen while other threads use the store ------------------------------ */
 
 #define REOPENS 100
@@ -1600,6 +1653,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_reopen, postgresql),
     ON(test_concurrent_readers, postgresql),
     ON(test_reopen_while_reading, postgresql),
+    ON(test_longest_index_key, postgresql),
     ON(test_pg_two_writers, postgresql),
     ON(test_pg_epoch, postgresql),
     ON(test_pg_race, postgresql),
@@ -1621,6 +1675,7 @@ int main(void)
         BOTH(test_reopen),
         BOTH(test_concurrent_readers),
         BOTH(test_reopen_while_reading),
+        BOTH(test_longest_index_key),
         BOTH(test_served),
         BOTH(test_buckets),
         /* the mem backend's failure hook (RocksDB's failures are the fault
