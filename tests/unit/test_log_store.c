@@ -1362,11 +1362,11 @@ static void test_longest_index_key(void **state)
 
     memset(entry, 's', GL_STATEMENT_SUBJECT_MAX);
     memset(entry + GL_STATEMENT_SUBJECT_MAX, 'v', GL_STATEMENT_VERSION_MAX);
-    assert_int_equal(entryindex_subject_version((const char *)entry,
-                                                GL_STATEMENT_SUBJECT_MAX,
-                                                (const char *)entry + GL_STATEMENT_SUBJECT_MAX,
-                                                GL_STATEMENT_VERSION_MAX, key, &klen),
-                     0);
+    assert_int_equal(
+        entryindex_subject_version((const char *)entry, GL_STATEMENT_SUBJECT_MAX,
+                                   (const char *)entry + GL_STATEMENT_SUBJECT_MAX,
+                                   GL_STATEMENT_VERSION_MAX, key, &klen),
+        0);
     assert_int_equal(klen, 513);
     assert_int_equal(key[GL_STATEMENT_SUBJECT_MAX], 0);
     assert_int_equal(store_batch_new(f->s, &b), 0);
@@ -1376,9 +1376,9 @@ static void test_longest_index_key(void **state)
     assert_int_equal(store_batch_count(b), 5); /* entry, artifact, subject, s+v, state */
     commit(b, &(struct store_expect){0, 0}, 0);
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 1,
-                                          got, 4, &n),
-                         0);
+        assert_int_equal(
+            store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 1, got, 4, &n),
+            0);
         assert_int_equal(n, 1);
         assert_int_equal(got[0], 0);
         /* the subject alone, and a version one byte shorter, are other keys */
