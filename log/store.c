@@ -4,6 +4,19 @@
  * store_impl.h. A batch records each put into one arena as it comes, so a
  * backend sees the whole batch at commit and can write it in one atomic
  * operation (a RocksDB WriteBatch, one SQL transaction).
+ *
+ * Reopen exclusion: store_reopen swaps what every operation uses (the
+ * RocksDB handle, the PostgreSQL connections), so it runs alone. Every
+ * operation that reaches the backend holds the store's reopen_lock shared
+ * for its whole call (a scan's callbacks included); store_reopen holds
+ * it exclusively, so it waits for the operations in progress and the
+ * ones that start meanwhile wait for it. A reopen is rare (after a failed
+ * commit) and short; operations never wait for each other. The lock is
+ * glibc's default kind, which grants a read lock while a writer waits:
+ * a scan's callback may read the store again (a nested shared hold)
+ * without deadlocking against a waiting reopen. Lock order: reopen_lock
+ * before any lock of a backend (RocksDB's mu, PostgreSQL's pool mutex),
+ * which backends never hold across a return.
  */
 #include "store_impl.h"
 
@@ -36,21 +49,30 @@ struct store_buckets {
 
 static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Takes s's reopen_lock shared; release with let_go. Failing to take a
+ * lock that store_open made is a broken invariant. */
+static void hold(struct store *s)
+{
+    if (pthread_rwlock_rdlock(&s->reopen_lock) != 0)
+        abort();
+}
+
+/* Releases hold's lock and returns rc, the operation's result: `return
+ * let_go(s, s->ops->op(...));` runs the operation first. */
+static int let_go(struct store *s, int rc)
+{
+    pthread_rwlock_unlock(&s->reopen_lock);
+    return rc;
+}
+
 static int is_pg_url(const char *u)
 {
     return strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0;
 }
 
-int store_open(const struct store_options *o, struct store **out, const char **why)
+static int open_backend(const struct store_options *o, struct store **out,
+                        const char **why)
 {
-    static const char *unused;
-
-    if (why == NULL)
-        why = &unused;
-    if (o == NULL || out == NULL || (o->url == NULL && o->dir == NULL)) {
-        *why = "no store given";
-        return GL_EINVAL;
-    }
     if (o->url == NULL)
         return store_rocksdb_open(o, out, why);
     if (strcmp(o->url, "mem:") == 0)
@@ -61,6 +83,28 @@ int store_open(const struct store_options *o, struct store **out, const char **w
     return GL_EINVAL;
 }
 
+int store_open(const struct store_options *o, struct store **out, const char **why)
+{
+    static const char *unused;
+    int rc;
+
+    if (why == NULL)
+        why = &unused;
+    if (o == NULL || out == NULL || (o->url == NULL && o->dir == NULL)) {
+        *why = "no store given";
+        return GL_EINVAL;
+    }
+    if ((rc = open_backend(o, out, why)) != 0)
+        return rc;
+    if (pthread_rwlock_init(&(*out)->reopen_lock, NULL) != 0) {
+        (*out)->ops->close(*out);
+        *out = NULL;
+        *why = "cannot make the store's lock";
+        return GL_ENOMEM;
+    }
+    return 0;
+}
+
 void store_close(struct store *s)
 {
     if (s == NULL)
@@ -69,6 +113,7 @@ void store_close(struct store *s)
         free(s->buckets->v);
         free(s->buckets);
     }
+    pthread_rwlock_destroy(&s->reopen_lock);
     s->ops->close(s);
 }
 
@@ -79,28 +124,39 @@ const char *store_backend(const struct store *s)
 
 int store_reopen(struct store *s)
 {
-    return s->ops->reopen(s);
+    int rc;
+
+    if (pthread_rwlock_wrlock(&s->reopen_lock) != 0)
+        abort();
+    rc = s->ops->reopen(s);
+    pthread_rwlock_unlock(&s->reopen_lock);
+    return rc;
 }
 
 int store_backup(struct store *s, const char *dir)
 {
-    return strcmp(s->ops->name, "rocksdb") == 0 ? store_rocksdb_backup(s, dir)
-                                                : GL_ESTATE;
+    if (strcmp(s->ops->name, "rocksdb") != 0)
+        return GL_ESTATE;
+    hold(s);
+    return let_go(s, store_rocksdb_backup(s, dir));
 }
 
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
-    return s->ops->get_state(s, size, checkpoint);
+    hold(s);
+    return let_go(s, s->ops->get_state(s, size, checkpoint));
 }
 
 int store_get_vkey(struct store *s, struct gl_buf *out)
 {
-    return s->ops->get_vkey(s, out);
+    hold(s);
+    return let_go(s, s->ops->get_vkey(s, out));
 }
 
 int store_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
 {
-    return s->ops->get_entry(s, index, out);
+    hold(s);
+    return let_go(s, s->ops->get_entry(s, index, out));
 }
 
 int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
@@ -110,7 +166,8 @@ int store_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_f
         return 0;
     if (start + n < start)
         return GL_EOVERFLOW;
-    return s->ops->scan_entries(s, start, n, fn, ctx);
+    hold(s);
+    return let_go(s, s->ops->scan_entries(s, start, n, fn, ctx));
 }
 
 static int collect_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)
@@ -150,18 +207,21 @@ void store_entries_release(struct store_entries *x)
 int store_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
                    size_t *len)
 {
-    return s->ops->get_tile(s, level, index, out, len);
+    hold(s);
+    return let_go(s, s->ops->get_tile(s, level, index, out, len));
 }
 
 int store_scan_tiles(struct store *s, uint32_t level, uint64_t start, store_scan_fn fn,
                      void *ctx)
 {
-    return s->ops->scan_tiles(s, level, start, fn, ctx);
+    hold(s);
+    return let_go(s, s->ops->scan_tiles(s, level, start, fn, ctx));
 }
 
 int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index)
 {
-    return s->ops->find_leaf(s, hash, index);
+    hold(s);
+    return let_go(s, s->ops->find_leaf(s, hash, index));
 }
 
 int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
@@ -169,15 +229,16 @@ int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
 {
     if (n == 0)
         return 0;
+    hold(s);
     if (s->ops->find_leaves != NULL)
-        return s->ops->find_leaves(s, n, hashes, indices, found);
+        return let_go(s, s->ops->find_leaves(s, n, hashes, indices, found));
     for (size_t i = 0; i < n; i++) {
         int rc = s->ops->find_leaf(s, hashes[i], &indices[i]);
         if (rc != 0 && rc != GL_ENOTFOUND)
-            return rc;
+            return let_go(s, rc);
         found[i] = rc == 0;
     }
-    return 0;
+    return let_go(s, 0);
 }
 
 static int valid_index(enum store_index kind, size_t klen)
@@ -196,12 +257,14 @@ int store_find_index(struct store *s, enum store_index kind, const void *key, si
         return GL_EINVAL;
     if (max == 0)
         return 0;
-    return s->ops->find_index(s, kind, key, klen, below, indices, max, n);
+    hold(s);
+    return let_go(s, s->ops->find_index(s, kind, key, klen, below, indices, max, n));
 }
 
 int store_get_index_version(struct store *s, uint32_t *version)
 {
-    return s->ops->get_index_version(s, version);
+    hold(s);
+    return let_go(s, s->ops->get_index_version(s, version));
 }
 
 /* --- batches ------------------------------------------------------------------------ */
@@ -330,7 +393,8 @@ int store_batch_commit(struct store_batch *b, const struct store_expect *expect)
     if (b->err != 0)
         return b->err;
     assert(b->arena.len <= STORE_BATCH_MAX);
-    return b->s->ops->commit(b->s, b, expect);
+    hold(b->s);
+    return let_go(b->s, b->s->ops->commit(b->s, b, expect));
 }
 
 /* --- shared stores ----------------------------------------------------------------- */
@@ -345,37 +409,51 @@ int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
 {
     if (s->ops->lease == NULL || holder == NULL || *holder == 0 || ms == 0)
         return GL_EINVAL;
-    return s->ops->lease(s, holder, ms, have, epoch);
+    hold(s);
+    return let_go(s, s->ops->lease(s, holder, ms, have, epoch));
 }
 
 int store_lease_release(struct store *s, const char *holder, uint64_t epoch)
 {
     if (s->ops->lease_release == NULL)
         return GL_EINVAL;
-    return s->ops->lease_release(s, holder, epoch);
+    hold(s);
+    return let_go(s, s->ops->lease_release(s, holder, epoch));
 }
 
 int store_watch_fd(struct store *s, int *fd)
 {
-    return s->ops->watch_fd == NULL ? GL_EINVAL : s->ops->watch_fd(s, fd);
+    if (s->ops->watch_fd == NULL)
+        return GL_EINVAL;
+    hold(s);
+    return let_go(s, s->ops->watch_fd(s, fd));
 }
 
 int store_watch_drain(struct store *s)
 {
-    return s->ops->watch_drain == NULL ? GL_EINVAL : s->ops->watch_drain(s);
+    if (s->ops->watch_drain == NULL)
+        return GL_EINVAL;
+    hold(s);
+    return let_go(s, s->ops->watch_drain(s));
 }
 
 void store_watch_close(struct store *s)
 {
-    if (s->ops->watch_close != NULL)
+    if (s->ops->watch_close != NULL) {
+        hold(s);
         s->ops->watch_close(s);
+        let_go(s, 0);
+    }
 }
 
 int store_queue_put(struct store *s, const struct store_queued *q, size_t n)
 {
     if (s->ops->queue_put == NULL)
         return GL_EINVAL;
-    return n == 0 ? 0 : s->ops->queue_put(s, q, n);
+    if (n == 0)
+        return 0;
+    hold(s);
+    return let_go(s, s->ops->queue_put(s, q, n));
 }
 
 int store_queue_scan(struct store *s, size_t max,
@@ -384,21 +462,26 @@ int store_queue_scan(struct store *s, size_t max,
 {
     if (s->ops->queue_scan == NULL)
         return GL_EINVAL;
-    return max == 0 ? 0 : s->ops->queue_scan(s, max, fn, ctx);
+    if (max == 0)
+        return 0;
+    hold(s);
+    return let_go(s, s->ops->queue_scan(s, max, fn, ctx));
 }
 
 int store_put_served(struct store *s, uint64_t size, const uint8_t *note, size_t len)
 {
     if (s->ops->put_served == NULL || note == NULL || len == 0 || len > STORE_BATCH_MAX)
         return GL_EINVAL;
-    return s->ops->put_served(s, size, note, len);
+    hold(s);
+    return let_go(s, s->ops->put_served(s, size, note, len));
 }
 
 int store_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
 {
     if (s->ops->get_served == NULL)
         return GL_EINVAL;
-    return s->ops->get_served(s, size, note);
+    hold(s);
+    return let_go(s, s->ops->get_served(s, size, note));
 }
 
 /* --- token buckets -------------------------------------------------------------- */
@@ -468,7 +551,9 @@ int store_bucket_take(struct store *s, const char *name, uint64_t rate_u, uint64
         rate_u > RATELIMIT_RATE_MAX || burst < 1 || burst > RATELIMIT_BURST_MAX ||
         level == NULL)
         return GL_EINVAL;
-    if (s->ops->bucket_take != NULL)
-        return s->ops->bucket_take(s, name, rate_u, burst, take != 0, level);
+    if (s->ops->bucket_take != NULL) {
+        hold(s);
+        return let_go(s, s->ops->bucket_take(s, name, rate_u, burst, take != 0, level));
+    }
     return local_bucket_take(s, name, rate_u, burst, take != 0, level);
 }

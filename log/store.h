@@ -35,13 +35,12 @@
  *     be durable (a disk error, a connection lost during COMMIT). The
  *     caller re-reads the state (store_reopen, then store_get_state) and
  *     builds on what is there; it never assumes either way.
- *  5. Concurrent readers. Reads may run on any thread, while a commit runs
- *     on another (or in another process). A reader sees only committed
- *     data; after store_get_state returned size N, every record of the
- *     tree of size N is readable. Records of a larger tree may be visible
- *     too (tiles then hold more hashes than the reader's tree needs: take
- *     the prefix). Within a process, a read after a commit returned sees
- *     that commit.
+ *  5. Concurrent readers. Reads may run on any thread, while a commit, a
+ *     backup or a store_reopen runs on another (or in another process). A reader sees
+ * only committed data; after store_get_state returned size N, every record of the tree of
+ * size N is readable. Records of a larger tree may be visible too (tiles then hold more
+ * hashes than the reader's tree needs: take the prefix). Within a process, a read after a
+ * commit returned sees that commit.
  *  6. One writer. Only the sequencer commits, from one thread at a time.
  *     Shared backends let several processes try; the compare-and-set (3)
  *     keeps their trees from ever diverging.
@@ -62,10 +61,13 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/sha256.h"
+#include "glasslog/statement.h"
 #include "glasslog/tile.h"
 
-#define STORE_TILE_MAX 8192     /* 256 hashes */
-#define STORE_INDEX_KEY_MAX 512 /* bytes of a secondary-index key */
+#define STORE_TILE_MAX 8192 /* 256 hashes */
+/* Bytes of a secondary-index key: the longest is a SUBJECT_VERSION key of
+ * a statement with the longest subject and version (513). */
+#define STORE_INDEX_KEY_MAX (GL_STATEMENT_SUBJECT_MAX + 1 + GL_STATEMENT_VERSION_MAX)
 
 struct store;
 struct store_batch;
@@ -106,7 +108,13 @@ const char *store_backend(const struct store *s);
 /* After a failed commit: reconnects or reopens the store as a restart
  * would, so that what reached the disk becomes the records (rule 4). If it
  * cannot be written any more it stays readable and GL_EIO is returned
- * (logged). Only while no other thread uses s. */
+ * (logged). Other threads may use s meanwhile: the reopen waits for the
+ * operations in progress (reads, a commit, a backup) to end, and
+ * operations that start meanwhile wait for the reopen, so none sees a
+ * half-swapped store. Never call it from a store callback (a scan's fn)
+ * or with a batch of s being committed on the same thread: it would wait
+ * for itself. A batch built before a reopen may still be committed after
+ * it (the compare-and-set decides). */
 int store_reopen(struct store *s);
 
 /* Online backup: a consistent snapshot of the store as of one instant

@@ -5,12 +5,17 @@
  * batch, and honours every rule of the contract in store.h.
  *
  * A backend's handle starts with a struct store (its ops), so store.c can
- * dispatch on any handle. A recorded batch is a list of puts whose keys
- * and values live in one arena (offsets, not pointers: the arena grows);
- * store_put_key/store_put_val resolve them.
+ * dispatch on any handle. store.c runs a backend's reopen only while no
+ * other operation of that store runs (its reopen_lock), so a backend may
+ * swap or drop its handles and connections there; a backend never calls
+ * store.h's functions on its own handle (it calls its own ops). A recorded batch is a
+ * list of puts whose keys and values live in one arena (offsets, not pointers: the arena
+ * grows); store_put_key/store_put_val resolve them.
  */
 #ifndef GL_LOG_STORE_IMPL_H
 #define GL_LOG_STORE_IMPL_H
+
+#include <pthread.h>
 
 #include "store.h"
 
@@ -111,6 +116,9 @@ struct store_buckets; /* store.c's in-process buckets */
 struct store {
     const struct store_ops *ops;
     struct store_buckets *buckets; /* NULL until first used; freed by store_close */
+    /* Made by store_open, not by the backend: held shared by every
+     * dispatched operation, exclusively by store_reopen (see store.c). */
+    pthread_rwlock_t reopen_lock;
 };
 
 /* The backends' constructors (same contract as store_open). */

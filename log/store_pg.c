@@ -1128,6 +1128,8 @@ static int pg_watch_drain(struct store *s)
 
 /* --- lifecycle ------------------------------------------------------------------- */
 
+/* Closes every pooled connection. None is taken: store.c runs pg_reopen
+ * only while no other operation runs, and pg_close after all ended. */
 static void drop_all(struct pg *p)
 {
     pthread_mutex_lock(&p->mu);

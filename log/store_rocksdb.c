@@ -26,7 +26,9 @@
  * against the size this process last committed or read (`size`, under
  * `mu`); a failed write sets `unknown`, and the size is re-read by
  * store_reopen before the next commit (rule 4). Reads are RocksDB's
- * (thread-safe, read-committed; rule 5).
+ * (thread-safe, read-committed; rule 5). rdb_reopen closes the database
+ * every other call uses: store.c runs it only while no other operation
+ * runs (kv_reopen's condition).
  */
 #include "store_impl.h"
 
@@ -527,17 +529,11 @@ static void rdb_close(struct store *s)
     free(r);
 }
 
-/* Under mu, so that no reopen (after a failed commit) swaps the database
- * meanwhile. */
+/* RocksDB's checkpoint runs beside reads and commits; store.c keeps a
+ * reopen (which swaps the database) from running meanwhile. */
 int store_rocksdb_backup(struct store *s, const char *dir)
 {
-    struct rdb *r = rdb(s);
-    int rc;
-
-    pthread_mutex_lock(&r->mu);
-    rc = kv_checkpoint(r->kv, dir);
-    pthread_mutex_unlock(&r->mu);
-    return rc;
+    return kv_checkpoint(rdb(s)->kv, dir);
 }
 
 /* Not shared (no lease, queue, watch or served checkpoint); rate-limit

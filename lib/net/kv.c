@@ -300,6 +300,7 @@ int kv_get_each(struct kv *kv, int cf, size_t n, const void *const *keys,
 
     if ((rc = kv_closed(kv)) != 0 || n == 0)
         return rc;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of n pointers */
     vals = calloc(n, sizeof(*vals));
     errs = calloc(n, sizeof(*errs));
     if (vals == NULL || errs == NULL) {

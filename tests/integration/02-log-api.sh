@@ -130,6 +130,14 @@ start_log "$T/data"
 expect_http 200 GET /checkpoint
 cmp -s "$T/body" "$T/ck-before-bad" || fail "restart changed the checkpoint"
 append_one after-restart 1 > /dev/null || fail "append after restart"
+# The longest subject and version (256 bytes each, a 513-byte index key)
+# are indexed and found together.
+LS=$(printf 's%.0s' $(seq 256))
+LV=$(printf 'v%.0s' $(seq 256))
+append_one "$LS" "$LV" > /dev/null || fail "append with the longest subject and version"
+expect_http 200 GET "/api/v1/lookup?subject=$LS&version=$LV"
+[ "$(lookup_fields | cut -d' ' -f2-)" = "$LS $LV" ] ||
+    fail "lookup by the longest subject and version: $(head -c 300 "$T/body")"
 $PY check-tiles "$LOG_URL" || fail "tiles after restart"
 stop_log
 

@@ -9,9 +9,10 @@
  * GL_ESTATE and writes nothing), store_batch_count, puts over their caps
  * failing the whole commit, the index version, delete_tile,
  * store_reopen (and, for RocksDB, closing and opening the directory
- * again), the create rules, and concurrent readers seeing only whole
- * batches (rule 5). The mem backend's test hook fails commits: nothing of
- * a failed commit is written.
+ * again), the create rules, concurrent readers seeing only whole
+ * batches (rule 5), store_reopen while another thread reads, and the
+ * longest index key (a 256-byte subject with a 256-byte version). The mem backend's test
+ * hook fails commits: nothing of a failed commit is written.
  *
  * With GL_TEST_PG set to a PostgreSQL server's URL without a database
  * (postgresql://USER@HOST:PORT, a server the test may create databases
@@ -26,6 +27,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@
 
 #include <libpq-fe.h>
 
+#include "../../log/entryindex.h"
 #include "../../log/store_impl.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
@@ -1340,6 +1343,152 @@ static void test_concurrent_readers(void **state)
     assert_true(reads > 1);
 }
 
+/* --- the longest index key ------------------------------------------------------- */
+
+/* A statement with the longest subject and version (256 bytes each) gets
+ * its SUBJECT_VERSION key (513 bytes), stored and found like any other. */
+static void test_longest_index_key(void **state)
+{
+    struct fx *f = *state;
+    struct entryindex ix = {.subject_off = 0,
+                            .subject_len = GL_STATEMENT_SUBJECT_MAX,
+                            .version_off = GL_STATEMENT_SUBJECT_MAX,
+                            .version_len = GL_STATEMENT_VERSION_MAX};
+    uint8_t entry[GL_STATEMENT_SUBJECT_MAX + GL_STATEMENT_VERSION_MAX];
+    uint8_t key[STORE_INDEX_KEY_MAX];
+    struct store_batch *b;
+    uint64_t got[4] = {99};
+    size_t klen = 0, n = 0;
+
+    memset(entry, 's', GL_STATEMENT_SUBJECT_MAX);
+    memset(entry + GL_STATEMENT_SUBJECT_MAX, 'v', GL_STATEMENT_VERSION_MAX);
+    assert_int_equal(
+        entryindex_subject_version((const char *)entry, GL_STATEMENT_SUBJECT_MAX,
+                                   (const char *)entry + GL_STATEMENT_SUBJECT_MAX,
+                                   GL_STATEMENT_VERSION_MAX, key, &klen),
+        0);
+    assert_int_equal(klen, 513);
+    assert_int_equal(key[GL_STATEMENT_SUBJECT_MAX], 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_entry(b, 0, entry, sizeof(entry));
+    entryindex_put(&ix, entry, 0, b);
+    put_state(b, 1);
+    assert_int_equal(store_batch_count(b), 5); /* entry, artifact, subject, s+v, state */
+    commit(b, &(struct store_expect){0, 0}, 0);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(
+            store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 1, got, 4, &n),
+            0);
+        assert_int_equal(n, 1);
+        assert_int_equal(got[0], 0);
+        /* the subject alone, and a version one byte shorter, are other keys */
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key,
+                                          klen - 1, 1, got, 4, &n),
+                         0);
+        assert_int_equal(n, 0);
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, entry,
+                                          GL_STATEMENT_SUBJECT_MAX, 1, got, 4, &n),
+                         0);
+        assert_int_equal(n, 1);
+        fx_restart(f);
+    }
+}
+
+/* --- store_reopen while other threads use the store ------------------------------ */
+
+#define REOPENS 100
+
+struct reopen_reader {
+    struct store *s;
+    uint8_t leaves[10][32];
+    volatile int stop;
+    uint64_t reads; /* rounds done (atomic) */
+    int bad;        /* reads that failed or read wrong data */
+};
+
+/* store_scan_tiles callback: reads the store again from inside the scan
+ * (a nested read, as a callback may do) and checks the tile. */
+static int reopen_tile(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct reopen_reader *r = ctx;
+    uint8_t want[STORE_TILE_MAX];
+    uint64_t at = UINT64_MAX;
+
+    tile_data(0, index, 256, want);
+    if (index != 0 || len != 256 * 32 || memcmp(data, want, len) != 0 ||
+        store_find_leaf(r->s, r->leaves[9], &at) != 0 || at != 9)
+        r->bad++;
+    return 1;
+}
+
+/* Loops over reads of what put_batch1 wrote, counting wrong outcomes (no
+ * cmocka assertion off the main thread). */
+static void *reopen_reader_run(void *arg)
+{
+    struct reopen_reader *r = arg;
+    uint8_t tile[STORE_TILE_MAX], want[STORE_TILE_MAX];
+    char ck[128];
+
+    checkpoint_text(10, ck, sizeof(ck));
+    tile_data(0, 1, 5, want);
+    while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST)) {
+        struct gl_buf b;
+        uint64_t size = 0, at = UINT64_MAX, i = r->reads % 10;
+        size_t len = 0;
+
+        gl_buf_init(&b, 4096);
+        if (store_get_state(r->s, &size, &b) != 0 || size != 10 || b.len != strlen(ck) ||
+            memcmp(b.data, ck, b.len) != 0)
+            r->bad++;
+        gl_buf_release(&b);
+        if (store_get_tile(r->s, 0, 1, tile, &len) != 0 || len != 5 * 32 ||
+            memcmp(tile, want, len) != 0)
+            r->bad++;
+        if (store_find_leaf(r->s, r->leaves[i], &at) != 0 || at != i)
+            r->bad++;
+        if (store_scan_tiles(r->s, 0, 0, reopen_tile, r) != 0)
+            r->bad++;
+        __atomic_add_fetch(&r->reads, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+/* store_reopen may run while another thread reads (the mirror pusher,
+ * a backup): REOPENS reopens while a reader loops over tiles, the state
+ * and the leaf index, and every read succeeds with the right data; then
+ * commits go on. */
+static void test_reopen_while_reading(void **state)
+{
+    struct fx *f = *state;
+    struct reopen_reader r = {.s = f->s};
+    struct store_batch *b;
+    pthread_t t;
+    uint64_t before;
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    put_batch1(b);
+    commit(b, &(struct store_expect){0, 0}, 0);
+    for (uint64_t i = 0; i < 10; i++)
+        leaf_of(i, r.leaves[i]);
+    assert_int_equal(pthread_create(&t, NULL, reopen_reader_run, &r), 0);
+    while (__atomic_load_n(&r.reads, __ATOMIC_SEQ_CST) == 0)
+        sched_yield();
+    for (int i = 0; i < REOPENS; i++) {
+        before = __atomic_load_n(&r.reads, __ATOMIC_SEQ_CST);
+        assert_int_equal(store_reopen(f->s), 0);
+        /* let the reader get a round in between two reopens */
+        while (__atomic_load_n(&r.reads, __ATOMIC_SEQ_CST) == before)
+            sched_yield();
+    }
+    __atomic_store_n(&r.stop, 1, __ATOMIC_SEQ_CST);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(r.bad, 0);
+    assert_true(r.reads > REOPENS);
+    commit_entries(f->s, 10, 11, 10, 0);
+    check_entry(f->s, 10);
+    check_state(f->s, 11);
+}
+
 /* The test on each backend, named after it. */
 
 /* --- token buckets ---------------------------------------------------------------- */
@@ -1503,6 +1652,8 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_delete_tile, postgresql),
     ON(test_reopen, postgresql),
     ON(test_concurrent_readers, postgresql),
+    ON(test_reopen_while_reading, postgresql),
+    ON(test_longest_index_key, postgresql),
     ON(test_pg_two_writers, postgresql),
     ON(test_pg_epoch, postgresql),
     ON(test_pg_race, postgresql),
@@ -1523,6 +1674,8 @@ int main(void)
         BOTH(test_delete_tile),
         BOTH(test_reopen),
         BOTH(test_concurrent_readers),
+        BOTH(test_reopen_while_reading),
+        BOTH(test_longest_index_key),
         BOTH(test_served),
         BOTH(test_buckets),
         /* the mem backend's failure hook (RocksDB's failures are the fault
