@@ -645,6 +645,39 @@ fail:
     return err;
 }
 
+struct run_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void run_done(struct wreq *r, void *arg)
+{
+    struct run_wait *w = arg;
+
+    (void)r;
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void engine_run(struct engine *e, struct wreq *r)
+{
+    struct run_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+    assert(r->done == NULL);
+    r->done = run_done;
+    r->arg = &w;
+    engine_submit(e, r);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    r->done = NULL;
+    r->arg = NULL;
+}
+
 void engine_submit(struct engine *e, struct wreq *r)
 {
     r->next = NULL;

@@ -122,6 +122,11 @@ struct engine;
 int engine_new(const struct engine_config *cfg, struct engine **out);
 /* Queues r (any thread). After engine_stop, r fails at once with 503. */
 void engine_submit(struct engine *e, struct wreq *r);
+/* engine_submit, then waits until r is done (its done callback, which
+ * must be NULL here, is the engine's own). For tools and tests: never on
+ * a thread the engine's callbacks need. r->status and r->why say how it
+ * went. */
+void engine_run(struct engine *e, struct wreq *r);
 /* Finishes the queued requests and joins the committer. Idempotent. */
 void engine_stop(struct engine *e);
 void engine_free(struct engine *e);

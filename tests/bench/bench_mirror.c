@@ -89,22 +89,6 @@ static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t k,
     return 0;
 }
 
-struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
-};
-
-static void on_done(struct wreq *r, void *arg)
-{
-    struct waiter *w = arg;
-    (void)r;
-    pthread_mutex_lock(&w->mu);
-    w->done = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
 int main(int argc, char **argv)
 {
     n = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000;
@@ -177,20 +161,13 @@ int main(int argc, char **argv)
     gl_buf_append(&body, note.data, note.len);
     struct wreq *r = calloc(1, sizeof *r);
     struct addck_req ar;
-    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     if ((rc = addck_parse(body.data, body.len, &ar, &why)) != 0 ||
         (rc = addck_open(&ar, &logs.v[0], &r->ck, &r->kept, &why)) != 0)
         die(why.reason, rc);
     r->kind = WREQ_ADD;
     r->note = ar.note;
     r->note_len = ar.note_len;
-    r->done = on_done;
-    r->arg = &w;
-    engine_submit(eng, r);
-    pthread_mutex_lock(&w.mu);
-    while (!w.done)
-        pthread_cond_wait(&w.cv, &w.mu);
-    pthread_mutex_unlock(&w.mu);
+    engine_run(eng, r);
     if (r->status != 200)
         die("add-checkpoint", GL_EVERIFY);
 

@@ -26,36 +26,6 @@
 
 #define NA 8 /* evidence files for A: more than the list loaded at start */
 
-struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
-};
-
-static void on_done(struct wreq *r, void *arg)
-{
-    struct waiter *w = arg;
-    (void)r;
-    pthread_mutex_lock(&w->mu);
-    w->done = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
-/* Submits r and waits for it. */
-static void run(struct engine *e, struct wreq *r)
-{
-    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-
-    r->done = on_done;
-    r->arg = &w;
-    engine_submit(e, r);
-    pthread_mutex_lock(&w.mu);
-    while (!w.done)
-        pthread_cond_wait(&w.cv, &w.mu);
-    pthread_mutex_unlock(&w.mu);
-}
-
 /* The log's checkpoint of size with a root made of byte tag, into out. */
 static void ck(const struct gl_signer *k, uint64_t size, uint8_t tag, struct gl_buf *out)
 {
@@ -86,7 +56,7 @@ static int add(struct engine *e, const struct logs_list *logs, size_t li, const 
     r->note = ar.note;
     r->note_len = ar.note_len;
     snprintf(r->source, sizeof(r->source), "test");
-    run(e, r);
+    engine_run(e, r);
     return r->status;
 }
 
@@ -173,7 +143,7 @@ static void test_evidence_bounded_per_origin(void **state)
         r->note = (const char *)file.data;
         r->note_len = file.len;
         snprintf(r->source, sizeof(r->source), "test");
-        run(e, r);
+        engine_run(e, r);
         assert_int_equal(r->status, 200);
         if (i == 1)
             assert_int_not_equal(r->evidence_id[0], 0);
@@ -201,7 +171,7 @@ static void test_evidence_bounded_per_origin(void **state)
     r->log = ib;
     r->note = (const char *)file.data;
     r->note_len = file.len;
-    run(e, r);
+    engine_run(e, r);
     assert_int_equal(r->status, 200);
     assert_int_equal(r->evidence_id[0], 0);
     frozen_with_evidence(e, ia, ib);

@@ -29,22 +29,6 @@
 #include "glasslog/mirror.h"
 #include "glasslog/note.h"
 
-struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
-};
-
-static void on_done(struct wreq *r, void *arg)
-{
-    struct waiter *w = arg;
-    (void)r;
-    pthread_mutex_lock(&w->mu);
-    w->done = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
 /* The cosignature line of k over text at time t, into out (reset first). */
 static void cosign(const struct gl_signer *k, const struct gl_buf *note, uint64_t t,
                    struct gl_buf *out)
@@ -150,20 +134,13 @@ static void test_mirror_witness_cosignatures(void **state)
     gl_buf_append(&b, note.data, note.len);
     struct wreq *r = calloc(1, sizeof *r);
     struct addck_req ar;
-    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     assert_non_null(r);
     assert_int_equal(addck_parse(b.data, b.len, &ar, &why), 0);
     assert_int_equal(addck_open(&ar, &logs.v[0], &r->ck, &r->kept, &why), 0);
     r->kind = WREQ_ADD;
     r->note = ar.note;
     r->note_len = ar.note_len;
-    r->done = on_done;
-    r->arg = &w;
-    engine_submit(eng, r);
-    pthread_mutex_lock(&w.mu);
-    while (!w.done)
-        pthread_cond_wait(&w.cv, &w.mu);
-    pthread_mutex_unlock(&w.mu);
+    engine_run(eng, r);
     assert_int_equal(r->status, 200);
 
     struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
