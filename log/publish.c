@@ -199,12 +199,24 @@ out:
     gl_buf_release(&note);
 }
 
+/* The newest checkpoint of the history, or NULL if serving it would take
+ * the served size back: a follower that adopted a larger served checkpoint
+ * (publish_adopt) may still hold its own older one. */
+static struct entry *newest_servable(struct publish *p)
+{
+    struct entry *e = p->count > 0 ? newest(p) : NULL;
+
+    return e != NULL && (!p->has_served || e->size >= p->served_size) ? e : NULL;
+}
+
 /* Serves the newest checkpoint with a quorum, or (fail-open, when no quorum
  * can form) the newest one. */
 static void update_served(struct publish *p)
 {
+    struct entry *e;
+
     for (size_t i = p->count; i-- > 0;) {
-        struct entry *e = entry_at(p, i);
+        e = entry_at(p, i);
         if (p->has_served && e->size < p->served_size)
             break;
         if (entry_quorum(p, e, 0)) {
@@ -212,14 +224,16 @@ static void update_served(struct publish *p)
             return;
         }
     }
-    if (!p->cfg.block && p->count > 0 && !quorum_reachable(p))
-        serve(p, newest(p), 0);
+    if (!p->cfg.block && (e = newest_servable(p)) != NULL && !quorum_reachable(p))
+        serve(p, e, 0);
 }
 
 void publish_serve_newest(struct publish *p)
 {
-    if (p->count > 0)
-        serve(p, newest(p), entry_quorum(p, newest(p), 0));
+    struct entry *e = newest_servable(p);
+
+    if (e != NULL)
+        serve(p, e, entry_quorum(p, e, 0));
 }
 
 /* --- rounds ---------------------------------------------------------------------- */

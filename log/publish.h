@@ -92,7 +92,8 @@ void publish_served(const struct publish *p, const struct gl_buf **note, uint64_
 void publish_adopt(struct publish *p, const uint8_t *note, size_t len, uint64_t size);
 
 /* Fail-open shutdown: serves the newest checkpoint now, with the
- * cosignatures it has (calls the served callback if it changed). */
+ * cosignatures it has (calls the served callback if it changed), unless
+ * it is smaller than the served one (a follower's own older checkpoint). */
 void publish_serve_newest(struct publish *p);
 
 /* A reloaded witness policy (ownership taken; checked by the caller: every

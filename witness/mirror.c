@@ -151,11 +151,13 @@ static int note_last(void *ctx, uint64_t index, const uint8_t *data, size_t len)
     return 0;
 }
 
-/* The next entry: the end of the stored level-0 tiles. */
+/* The next entry: the end of the stored level-0 tiles, scanned from the
+ * tile holding entry size - 1 (at a size that is a multiple of 256 that
+ * tile is full and none after it may exist yet). */
 static int find_next(struct store *s, uint64_t size, uint64_t *next)
 {
     struct last_tile t = {0, 0, 0};
-    int rc = store_scan_tiles(s, 0, size / 256, note_last, &t);
+    int rc = store_scan_tiles(s, 0, size > 0 ? (size - 1) / 256 : 0, note_last, &t);
     if (rc < 0)
         return rc;
     *next = t.any ? t.index * 256 + t.len / HLEN : 0;
