@@ -79,7 +79,7 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
     const char *sp, *b64;
     uint8_t blob[4 + GL_NOTE_SIG_MAX];
     size_t name_len, b64_len, blob_len, got;
-    int canonical;
+    int canonical, err;
 
     if (n < NOTE_DASH_LEN || memcmp(line, note_dash, NOTE_DASH_LEN) != 0)
         return gl_err_set(why, GL_EPARSE, 0,
@@ -98,16 +98,19 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
         return gl_err_set(why, GL_EPARSE, 0, "invalid key name in a signature line");
     if (b64_len == 0)
         return gl_err_set(why, GL_EPARSE, 0, "empty signature after the key name");
-    /* Check and count the whole blob, then keep its key ID and, if it fits,
-     * its signature (a longer blob has more than 8 base64 characters, the
-     * first 8 of them whole groups: its key ID and 2 more bytes). */
-    if (gl_base64_decode_lax(b64, b64_len, NULL, 0, &blob_len, &canonical) != 0 ||
-        blob_len < 5)
+    /* Decode the blob; one too long to keep is checked and counted whole,
+     * and only its key ID is kept (a longer blob has more than 8 base64
+     * characters, the first 8 of them whole groups: its key ID and 2 more
+     * bytes). */
+    err = gl_base64_decode_lax(b64, b64_len, blob, sizeof(blob), &blob_len, &canonical);
+    if (err == GL_ETOOBIG) {
+        err = gl_base64_decode_lax(b64, b64_len, NULL, 0, &blob_len, &canonical);
+        if (err == 0)
+            err = gl_base64_decode_lax(b64, 8, blob, sizeof(blob), &got, NULL);
+    }
+    if (err != 0 || blob_len < 5)
         return gl_err_set(why, GL_EPARSE, 0,
                           "the signature is not base64 of a key ID and a signature");
-    if (gl_base64_decode_lax(b64, blob_len <= sizeof(blob) ? b64_len : 8, blob,
-                             sizeof(blob), &got, NULL) != 0)
-        return gl_err_set(why, GL_EPARSE, 0, "the signature is not base64");
     sig->name = line;
     sig->name_len = name_len;
     sig->id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
