@@ -48,6 +48,8 @@ int cli_write_new_file(const char *path, const void *data, size_t n, int mode)
 
     if (err != 0)
         cli_error("cannot create %s: %s", path, strerror(errno));
+    else if ((err = gl_file_sync_parent(path)) != 0)
+        cli_error("cannot sync the directory of %s: %s", path, strerror(errno));
     return err;
 }
 

@@ -30,8 +30,9 @@ void cli_err(const char *where, const struct gl_err *e);
 /* Reads path ("-" = stdin) into out, failing with GL_ETOOBIG past out->max.
  * Reports the reason on stderr. */
 int cli_read_file(const char *path, struct gl_buf *out);
-/* Writes data to path atomically enough for keys: O_CREAT|O_EXCL with mode,
- * then fsync. Fails (GL_EEXIST) if path exists. Reports on stderr. */
+/* Writes data to path durably enough for keys: O_CREAT|O_EXCL with mode,
+ * fsync, then an fsync of its directory. Fails (GL_EEXIST) if path
+ * exists. Reports on stderr. */
 int cli_write_new_file(const char *path, const void *data, size_t n, int mode);
 
 /* Loads a signer key file. Reports on stderr. */

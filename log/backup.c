@@ -7,12 +7,14 @@
  */
 #include "backup.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 
@@ -77,7 +79,13 @@ int backup_start(struct backup *b)
         gl_log(GL_LOG_WARN, "backup: one is running (%s); request ignored", b->path);
         return GL_ESTATE;
     }
-    if (mkdir(b->dir, 0700) != 0 && access(b->dir, W_OK) != 0) {
+    if (mkdir(b->dir, 0700) == 0) {
+        if (gl_file_sync_parent(b->dir) != 0) {
+            gl_log(GL_LOG_ERROR, "backup: cannot sync the directory holding %s: %s",
+                   b->dir, strerror(errno));
+            return GL_EIO;
+        }
+    } else if (access(b->dir, W_OK) != 0) {
         gl_log(GL_LOG_ERROR, "backup: cannot create or write %s", b->dir);
         return GL_EIO;
     }

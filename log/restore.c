@@ -43,7 +43,8 @@ struct restore {
     struct store *s;
     struct tree *t;
     struct gl_checkpoint c;
-    char tmp[4200];
+    char dir[4096]; /* the data directory, without trailing slashes */
+    char tmp[4200]; /* dir + ".restoring": built there, then renamed */
 };
 
 /* GETs <url>/<path> into resp (the caller releases it); 0 only on 200. */
@@ -246,28 +247,6 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     return remove(path);
 }
 
-static int sync_parent(const char *dir)
-{
-    char parent[4200];
-    char *slash;
-    int fd, rc = 0;
-
-    snprintf(parent, sizeof(parent), "%s", dir);
-    slash = strrchr(parent, '/');
-    if (slash == NULL)
-        strcpy(parent, ".");
-    else if (slash == parent)
-        slash[1] = 0;
-    else
-        *slash = 0;
-    if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return GL_EIO;
-    if (fsync(fd) != 0)
-        rc = GL_EIO;
-    close(fd);
-    return rc;
-}
-
 static int rebuild(struct restore *r)
 {
     struct store_options o = {NULL, r->tmp, 1, r->cfg->cache_mb};
@@ -309,32 +288,68 @@ static int rebuild(struct restore *r)
     return finish(r);
 }
 
+/* 1 if dir exists and is a mount point (a rename cannot replace it). */
+static int is_mount_point(const char *dir)
+{
+    char parent[4200];
+    struct stat d, p;
+
+    if (stat(dir, &d) != 0 ||
+        snprintf(parent, sizeof(parent), "%s/..", dir) >= (int)sizeof(parent) ||
+        stat(parent, &p) != 0)
+        return 0;
+    return d.st_dev != p.st_dev || d.st_ino == p.st_ino;
+}
+
+/* Checks the data directory can be made by a restore (missing or empty,
+ * not a mount point) and clears the leftover of an interrupted one. */
+static int restore_prepare(struct restore *r)
+{
+    const char *dir = r->cfg->dir;
+    int empty;
+
+    if (snprintf(r->dir, sizeof(r->dir), "%s", dir) >= (int)sizeof(r->dir))
+        return GL_ETOOBIG;
+    gl_file_trim_slashes(r->dir);
+    if ((empty = gl_file_dir_empty(r->dir)) <= 0) {
+        gl_log(GL_LOG_ERROR, "restore: %s %s: a restore makes a new data directory", dir,
+               empty < 0 ? "cannot be read" : "has data");
+        return GL_EEXIST;
+    }
+    if (is_mount_point(r->dir)) {
+        gl_log(GL_LOG_ERROR,
+               "restore: %s is a mount point: a restore is built beside the data "
+               "directory and renamed into place, so give a directory below it",
+               dir);
+        return GL_EINVAL;
+    }
+    if (snprintf(r->tmp, sizeof(r->tmp), "%s.restoring", r->dir) >= (int)sizeof(r->tmp))
+        return GL_ETOOBIG;
+    if (access(r->tmp, F_OK) == 0 &&
+        nftw(r->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: cannot remove the leftover %s", r->tmp);
+        return GL_EIO;
+    }
+    return 0;
+}
+
 int restore_run(const struct restore_config *cfg)
 {
     struct restore r = {.cfg = cfg};
-    int empty = gl_file_dir_empty(cfg->dir), rc;
+    int rc;
 
-    if (empty <= 0) {
-        gl_log(GL_LOG_ERROR, "restore: %s %s: a restore makes a new data directory",
-               cfg->dir, empty < 0 ? "cannot be read" : "has data");
-        return GL_EEXIST;
-    }
-    if (snprintf(r.tmp, sizeof(r.tmp), "%s.restoring", cfg->dir) >= (int)sizeof(r.tmp))
-        return GL_ETOOBIG;
-    if (access(r.tmp, F_OK) == 0 && nftw(r.tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-        gl_log(GL_LOG_ERROR, "restore: cannot remove the leftover %s", r.tmp);
-        return GL_EIO;
-    }
+    if ((rc = restore_prepare(&r)) != 0)
+        return rc;
     if ((r.t = malloc(sizeof(*r.t))) == NULL || gl_http_client_new(NULL, &r.http) != 0) {
         free(r.t);
         return GL_ENOMEM;
     }
-    gl_log(GL_LOG_INFO, "restore: rebuilding %s from %s", cfg->dir, cfg->url);
+    gl_log(GL_LOG_INFO, "restore: rebuilding %s from %s", r.dir, cfg->url);
     rc = rebuild(&r);
     store_close(r.s);
-    if (rc == 0 && ((rmdir(cfg->dir) != 0 && errno != ENOENT) ||
-                    rename(r.tmp, cfg->dir) != 0 || sync_parent(cfg->dir) != 0)) {
-        gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r.tmp, cfg->dir,
+    if (rc == 0 && ((rmdir(r.dir) != 0 && errno != ENOENT) || rename(r.tmp, r.dir) != 0 ||
+                    gl_file_sync_parent(r.dir) != 0)) {
+        gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r.tmp, r.dir,
                strerror(errno));
         rc = GL_EIO;
     }
@@ -342,7 +357,7 @@ int restore_run(const struct restore_config *cfg)
         (void)nftw(r.tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         gl_log(GL_LOG_ERROR, "restore: refused (%s); nothing was made", gl_strerror(rc));
     } else {
-        gl_log(GL_LOG_INFO, "restore: %s holds %" PRIu64 " verified entries", cfg->dir,
+        gl_log(GL_LOG_INFO, "restore: %s holds %" PRIu64 " verified entries", r.dir,
                r.c.size);
     }
     gl_http_client_free(r.http);

@@ -98,20 +98,41 @@ int gl_file_sync_dir(const char *dir)
     return rc;
 }
 
+void gl_file_trim_slashes(char *path)
+{
+    size_t n = strlen(path);
+
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = 0;
+}
+
+int gl_file_sync_parent(const char *path)
+{
+    char dir[4096];
+    char *slash;
+
+    if (strlen(path) >= sizeof(dir))
+        return GL_ETOOBIG;
+    strcpy(dir, path);
+    gl_file_trim_slashes(dir);
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return gl_file_sync_dir(".");
+    slash[slash == dir] = 0; /* "/x" -> "/", "a/x" -> "a" */
+    return gl_file_sync_dir(dir);
+}
+
 int gl_file_replace(const char *path, const void *data, size_t n, int mode)
 {
     static atomic_uint serial;
-    struct gl_buf tmp, dir;
-    char *slash;
+    struct gl_buf tmp;
     int fd, rc = GL_EIO;
 
     gl_buf_init(&tmp, 4096);
-    gl_buf_init(&dir, 4096);
     /* A name no other writer uses: the process id keeps processes apart,
      * the serial the threads and calls of one process. */
     if (gl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
-                      atomic_fetch_add(&serial, 1u)) != 0 ||
-        gl_buf_append_str(&dir, path) != 0)
+                      atomic_fetch_add(&serial, 1u)) != 0)
         goto out;
     fd = open((char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
@@ -122,15 +143,9 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode)
         errno = saved;
         goto out;
     }
-    slash = strrchr((char *)dir.data, '/');
-    if (slash != NULL)
-        *slash = 0;
-    rc = gl_file_sync_dir(slash == NULL               ? "."
-                          : slash == (char *)dir.data ? "/"
-                                                      : (char *)dir.data);
+    rc = gl_file_sync_parent(path);
 out:
     gl_buf_release(&tmp);
-    gl_buf_release(&dir);
     return rc;
 }
 

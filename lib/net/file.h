@@ -15,7 +15,9 @@
  * out->max, GL_EIO (errno kept) if it cannot be opened or read. */
 int gl_file_read(const char *path, struct gl_buf *out);
 /* Creates path with O_EXCL and mode, writes data, fsyncs, closes; removes
- * it again on failure. GL_EEXIST if it exists, GL_EIO otherwise. */
+ * it again on failure. GL_EEXIST if it exists, GL_EIO otherwise. The
+ * directory is not synced: the caller syncs it once after its files
+ * (gl_file_sync_dir, gl_file_sync_parent). */
 int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
 /* Replaces path atomically: writes a temporary file beside it whose name
  * is unique to this call (path.tmp-<pid>-<serial>, so concurrent writers
@@ -27,6 +29,12 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode);
 /* fsyncs the directory dir (after creating, renaming or removing an entry
  * in it, so the change survives a crash). 0 or GL_EIO (errno kept). */
 int gl_file_sync_dir(const char *dir);
+/* fsyncs the directory that holds path (trailing slashes of path are
+ * ignored: "a/b/" is b in a). 0, GL_ETOOBIG for a path over 4095 bytes,
+ * or GL_EIO (errno kept). */
+int gl_file_sync_parent(const char *path);
+/* Removes trailing slashes from path in place, keeping a lone "/". */
+void gl_file_trim_slashes(char *path);
 
 /* 1 if the directory dir is missing or holds nothing but "." and "..",
  * 0 if it holds anything, GL_EIO (errno kept) if it cannot be read (a

@@ -5,7 +5,8 @@
 # and passes --fsck. Copies that do not verify are refused and leave no
 # data directory: an altered entry, an altered hash tile, a checkpoint
 # signed by another key, a missing bundle, an entry that is no statement,
-# a checkpoint without the --witnesses quorum (with it: restored); so is
+# a checkpoint without the --witnesses quorum (with it: restored, here
+# into an existing empty directory given with a trailing slash); so is
 # a restore over data.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -127,7 +128,10 @@ expect_err "lacks the witness quorum: 0 of 1 witnesses"
 tamper cosigned
 "$COSIGN" "$T/w1.key" "$(date +%s)" < "$T/www/good/checkpoint" > "$T/www/cosigned/checkpoint" ||
     fail "cosigning the copy's checkpoint"
-start_log "$T/data-q" --witnesses "$T/policy" --restore-from "$NG/cosigned" ||
+# (Into an existing empty directory named with a trailing slash: the
+# copy is built beside it, in data-q.restoring, not inside it.)
+mkdir "$T/data-q"
+start_log "$T/data-q/" --witnesses "$T/policy" --restore-from "$NG/cosigned" ||
     fail "restore with the quorum: $(tail -5 "$LOG_OUT")"
 grep -q "cosigned by the witness quorum" "$LOG_OUT" || fail "quorum not reported"
 grep -q "restore: $T/data-q holds $N verified entries" "$LOG_OUT" || fail "quorum restore"

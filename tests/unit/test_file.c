@@ -3,7 +3,8 @@
  * read, max + 1 refused), creating a new file (never over an existing
  * one, with the mode asked for), atomic replacement (no temporary file
  * left; two processes replacing one file at once never share a temporary
- * nor see a mixed file), the empty-directory test a daemon's --create relies on, and
+ * nor see a mixed file), the empty-directory test a daemon's --create relies on,
+ * the parent-directory sync (trailing slashes name the same directory), and
  * loading a signer key (the public vector, an oversized file, garbage with
  * a reason).
  */
@@ -180,6 +181,31 @@ static void test_load_signer(void **state)
                   "cannot read the file");
 }
 
+static void test_trim_and_sync_parent(void **state)
+{
+    static const char *const cases[][2] = {
+        {"a/b//", "a/b"}, {"/", "/"}, {"///", "/"}, {"a", "a"}, {"/x/", "/x"}, {"", ""},
+    };
+    char p[300], big[5000];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(p, sizeof(p), "%s", cases[i][0]);
+        gl_file_trim_slashes(p);
+        assert_string_equal(p, cases[i][1]);
+    }
+    /* The parent of "dir/sub/" is dir, which exists, even though sub does
+     * not; a path whose parent is missing cannot be synced. */
+    path_of("sub/", p, sizeof(p));
+    assert_int_equal(gl_file_sync_parent(p), 0);
+    path_of("missing/sub/", p, sizeof(p));
+    assert_int_equal(gl_file_sync_parent(p), GL_EIO);
+    assert_int_equal(gl_file_sync_parent("relative-name"), 0); /* "." */
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    assert_int_equal(gl_file_sync_parent(big), GL_ETOOBIG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_new_and_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trim_and_sync_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_signer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
