@@ -355,7 +355,7 @@ static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
         return gl_http_reply_error(req, 400, why);
     if (v->checkpoint(v->ctx, &served) == NULL)
         served = 0;
-    if (store_find_index(v->store, kind, key, klen, served, idx, READAPI_LOOKUP_MAX,
+    if (store_find_index(v->store, kind, key, klen, 0, served, idx, READAPI_LOOKUP_MAX,
                          &n) != 0)
         return gl_http_reply_error(req, 500, "storage read failed");
     if ((obj = cJSON_CreateObject()) == NULL ||

@@ -250,15 +250,17 @@ static int valid_index(enum store_index kind, size_t klen)
 }
 
 int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
-                     uint64_t below, uint64_t *indices, size_t max, size_t *n)
+                     uint64_t from, uint64_t below, uint64_t *indices, size_t max,
+                     size_t *n)
 {
     *n = 0;
     if (!valid_index(kind, klen) || key == NULL)
         return GL_EINVAL;
-    if (max == 0)
+    if (max == 0 || from >= below)
         return 0;
     hold(s);
-    return let_go(s, s->ops->find_index(s, kind, key, klen, below, indices, max, n));
+    return let_go(s,
+                  s->ops->find_index(s, kind, key, klen, from, below, indices, max, n));
 }
 
 int store_get_index_version(struct store *s, uint32_t *version)

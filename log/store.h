@@ -174,10 +174,12 @@ int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *
 int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
                       uint64_t *indices, uint8_t *found);
 /* Up to max indices of entries under (kind, key) (klen bytes, at most
- * STORE_INDEX_KEY_MAX), ascending, below `below` (a published size);
- * *n gets how many. */
+ * STORE_INDEX_KEY_MAX), ascending, in [from, below) (below: a published
+ * size); *n gets how many. from = i, below = i + 1 asks whether entry i
+ * is listed, however many entries share the key. */
 int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
-                     uint64_t below, uint64_t *indices, size_t max, size_t *n);
+                     uint64_t from, uint64_t below, uint64_t *indices, size_t max,
+                     size_t *n);
 /* The version of the secondary indexes the store holds (0: none yet; see
  * store_batch_put_index_version). */
 int store_get_index_version(struct store *s, uint32_t *version);

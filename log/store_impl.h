@@ -80,8 +80,8 @@ struct store_ops {
                       void *ctx);
     int (*find_leaf)(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *index);
     int (*find_index)(struct store *s, enum store_index kind, const void *key,
-                      size_t klen, uint64_t below, uint64_t *indices, size_t max,
-                      size_t *n);
+                      size_t klen, uint64_t from, uint64_t below, uint64_t *indices,
+                      size_t max, size_t *n);
     int (*get_index_version)(struct store *s, uint32_t *version);
     /* Writes b atomically and durably if the stored state is expect (NULL:
      * unchecked); see store.h rules 1-4. */

@@ -330,8 +330,8 @@ static int mem_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN],
 }
 
 static int mem_find_index(struct store *s, enum store_index kind, const void *key,
-                          size_t klen, uint64_t below, uint64_t *indices, size_t max,
-                          size_t *n)
+                          size_t klen, uint64_t from, uint64_t below, uint64_t *indices,
+                          size_t max, size_t *n)
 {
     struct mem *m = mem(s);
     uint8_t k[1 + STORE_INDEX_KEY_MAX];
@@ -340,7 +340,8 @@ static int mem_find_index(struct store *s, enum store_index kind, const void *ke
     pthread_rwlock_rdlock(&m->lock);
     x = mmap_find(&m->index, k, index_key(k, kind, key, klen));
     for (size_t i = 0; x != NULL && i < x->nidx && *n < max && x->idx[i] < below; i++)
-        indices[(*n)++] = x->idx[i];
+        if (x->idx[i] >= from)
+            indices[(*n)++] = x->idx[i];
     pthread_rwlock_unlock(&m->lock);
     return 0;
 }

@@ -85,7 +85,7 @@
 #define PG_SCHEMA_VERSION "2"
 #define PG_SCAN_CHUNK 256                                   /* rows per query of a scan */
 #define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
-#define PG_PARAMS 4
+#define PG_PARAMS 5 /* the most any query takes (pg_find_index) */
 /* A transaction left open this long (its process paused or cut off) is
  * ended by the server, which frees the state row it locked: a takeover
  * must not wait for a paused sequencer. Our transactions send their
@@ -571,8 +571,8 @@ static int pg_find_leaf(struct store *s, const uint8_t hash[32], uint64_t *index
 }
 
 static int pg_find_index(struct store *s, enum store_index kind, const void *key,
-                         size_t klen, uint64_t below, uint64_t *indices, size_t max,
-                         size_t *n)
+                         size_t klen, uint64_t from, uint64_t below, uint64_t *indices,
+                         size_t max, size_t *n)
 {
     struct params pa = {0};
     PGresult *r;
@@ -580,13 +580,13 @@ static int pg_find_index(struct store *s, enum store_index kind, const void *key
 
     p_i32(&pa, (uint32_t)kind);
     p_bytes(&pa, key, klen);
+    p_i64(&pa, from);
     p_i64(&pa, below);
     p_i64(&pa, max);
-    if ((rc = pg_query(
-             pg(s),
-             "SELECT idx FROM glasslog_index WHERE kind = $1 AND key = $2 AND idx < $3"
-             " ORDER BY idx LIMIT $4",
-             &pa, &r)) != 0)
+    if ((rc = pg_query(pg(s),
+                       "SELECT idx FROM glasslog_index WHERE kind = $1 AND key = $2"
+                       " AND idx >= $3 AND idx < $4 ORDER BY idx LIMIT $5",
+                       &pa, &r)) != 0)
         return rc;
     for (int i = 0; rc == 0 && i < PQntuples(r) && *n < max; i++)
         if ((rc = col_i64(r, i, 0, &indices[*n])) == 0)

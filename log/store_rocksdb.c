@@ -300,16 +300,17 @@ static int scan_index(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v
     if (klen != si->plen + 8 || memcmp(k, si->prefix, si->plen) != 0 || si->n == si->max)
         return 1;
     idx = kv_get_be64(k + si->plen);
-    if (idx < si->below)
-        si->indices[si->n++] = idx;
+    if (idx >= si->below)
+        return 1; /* ascending: none after it is below either */
+    si->indices[si->n++] = idx;
     return 0;
 }
 
 static int rdb_find_index(struct store *s, enum store_index kind, const void *key,
-                          size_t klen, uint64_t below, uint64_t *indices, size_t max,
-                          size_t *n)
+                          size_t klen, uint64_t from, uint64_t below, uint64_t *indices,
+                          size_t max, size_t *n)
 {
-    uint8_t prefix[3 + STORE_INDEX_KEY_MAX];
+    uint8_t prefix[3 + STORE_INDEX_KEY_MAX + 8];
     struct scan_index si = {prefix, 0, below, indices, max, 0};
     int cf = kind == STORE_INDEX_ARTIFACT ? CF_SUBJECTS : CF_INDEX, rc;
 
@@ -319,7 +320,8 @@ static int rdb_find_index(struct store *s, enum store_index kind, const void *ke
     } else {
         si.plen = index_prefix(prefix, kind, key, klen);
     }
-    rc = kv_scan(rdb(s)->kv, cf, prefix, si.plen, scan_index, &si);
+    kv_put_be64(prefix + si.plen, from); /* start at (key, from) */
+    rc = kv_scan(rdb(s)->kv, cf, prefix, si.plen + 8, scan_index, &si);
     *n = si.n;
     return rc;
 }

@@ -45,7 +45,7 @@
 #include "glasslog/statement.h"
 #include "clock.h"
 
-#define MAXSUB 64
+#define MAXSUB 300
 #define ORIGIN "example.com/seqtest"
 
 struct fx;
@@ -326,13 +326,13 @@ static void check_stored(struct fx *f, int k, uint64_t index)
     gl_buf_release(&e);
     assert_int_equal(store_find_leaf(f->s, s->leaf, &got), 0);
     assert_int_equal(got, index);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, s->sha256, 32,
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_ARTIFACT, s->sha256, 32, 0,
                                       UINT64_MAX, idx, MAXSUB, &n),
                      0);
     assert_int_equal(n, 1);
     assert_int_equal(idx[0], index);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, s->subject,
-                                      strlen(s->subject), UINT64_MAX, idx, MAXSUB, &n),
+                                      strlen(s->subject), 0, UINT64_MAX, idx, MAXSUB, &n),
                      0);
     found = 0;
     for (size_t i = 0; i < n; i++) {
@@ -342,7 +342,7 @@ static void check_stored(struct fx *f, int k, uint64_t index)
     assert_int_equal(found, 1);
     klen = (size_t)snprintf((char *)key, sizeof(key), "%s", s->subject) + 1;
     klen += (size_t)snprintf((char *)key + klen, sizeof(key) - klen, "%s", s->version);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen,
+    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 0,
                                       UINT64_MAX, idx, MAXSUB, &n),
                      0);
     assert_int_equal(n, 1);
@@ -867,6 +867,36 @@ static void test_fsck_source_index(void **state)
     }
 }
 
+/* fsck checks every entry's index records, however many entries share a
+ * key: 289 builds of one source are listed under it, the 290th is not,
+ * and fsck names it. */
+static void test_fsck_many_per_key(void **state)
+{
+    enum { N = 290 };
+    char dir[256], report[8192];
+    int ks[N];
+    uint8_t src[32];
+    struct fx *f;
+    (void)state;
+
+    assert_int_equal(gl_sha256("a popular source tree", 21, src), 0);
+    tu_tempdir("test_log_seq", dir, sizeof(dir));
+    f = fx_open(dir, 5, 512, 512, 0);
+    for (int k = 0; k < N; k++) {
+        make_v2(f, k, src);
+        ks[k] = k;
+    }
+    f->sub[N - 1].ix.nsources = 0;
+    submit_wait(f, ks, N - 1);
+    submit_wait(f, ks + N - 1, 1);
+    check_new(f, N - 1, N - 1);
+    fx_free(f);
+    assert_int_equal(run_fsck(dir, report, sizeof(report)), 1);
+    assert_non_null(strstr(report, "entry 289 is missing from the source index"));
+    assert_non_null(strstr(report, "fsck: DAMAGED (1 problem)"));
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -881,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_batch_bytes_cuts),
         cmocka_unit_test(test_too_big_is_not_storage_failure),
         cmocka_unit_test(test_fsck_source_index),
+        cmocka_unit_test(test_fsck_many_per_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

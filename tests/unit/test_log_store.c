@@ -323,19 +323,27 @@ static void check_leaf(struct store *s, uint64_t i)
     assert_int_equal(got, i);
 }
 
-/* find_index(kind, key, below, max) gives exactly want[0..nwant). */
-static void check_index(struct store *s, enum store_index kind, const char *key,
-                        size_t klen, uint64_t below, size_t max, const uint64_t *want,
-                        size_t nwant)
+/* find_index(kind, key, from, below, max) gives exactly want[0..nwant). */
+static void check_range(struct store *s, enum store_index kind, const char *key,
+                        size_t klen, uint64_t from, uint64_t below, size_t max,
+                        const uint64_t *want, size_t nwant)
 {
     uint64_t got[64];
     size_t n = 99;
 
     assert_true(max <= 64);
-    assert_int_equal(store_find_index(s, kind, key, klen, below, got, max, &n), 0);
+    assert_int_equal(store_find_index(s, kind, key, klen, from, below, got, max, &n), 0);
     assert_int_equal(n, nwant);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(got[i], want[i]);
+}
+
+/* find_index(kind, key, 0, below, max) gives exactly want[0..nwant). */
+static void check_index(struct store *s, enum store_index kind, const char *key,
+                        size_t klen, uint64_t below, size_t max, const uint64_t *want,
+                        size_t nwant)
+{
+    check_range(s, kind, key, klen, 0, below, max, want, nwant);
 }
 
 static void check_empty(struct store *s)
@@ -357,7 +365,7 @@ static void check_empty(struct store *s)
     check_absent_entry(s, 0);
     check_absent_tile(s, 0, 0);
     assert_int_equal(store_find_leaf(s, leaf, &size), GL_ENOTFOUND);
-    assert_int_equal(store_find_index(s, STORE_INDEX_SUBJECT, "a", 1, 100, idx, 4, &n),
+    assert_int_equal(store_find_index(s, STORE_INDEX_SUBJECT, "a", 1, 0, 100, idx, 4, &n),
                      0);
     assert_int_equal(n, 0);
 }
@@ -596,6 +604,20 @@ static void test_read_back(void **state)
     check_index(f->s, STORE_INDEX_SUBJECT, "app2", 4, 100, 10, (uint64_t[]){3}, 1);
     check_index(f->s, STORE_INDEX_SUBJECT, "ap", 2, 100, 10, NULL, 0);
     check_index(f->s, STORE_INDEX_SUBJECT, "app20", 5, 100, 10, NULL, 0);
+    /* from: the first index listed; [i, i + 1) asks for entry i alone */
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 1, 100, 10, (uint64_t[]){2, 5}, 2);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 2, 3, 10, (uint64_t[]){2}, 1);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 5, 6, 1, (uint64_t[]){5}, 1);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 3, 5, 10, NULL, 0);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 6, 100, 10, NULL, 0);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 5, 5, 10, NULL, 0);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app2", 4, 3, 4, 10, (uint64_t[]){3}, 1);
+    check_range(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 2, 100, 10,
+                (uint64_t[]){4}, 1);
+    check_range(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 4, 5, 10,
+                (uint64_t[]){4}, 1);
+    check_range(f->s, STORE_INDEX_SOURCE, (const char *)artifact_a, 32, 7, 8, 10,
+                (uint64_t[]){7}, 1);
     check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 100, 10,
                 (uint64_t[]){1, 4}, 2);
     check_index(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_b, 32, 100, 10,
@@ -653,28 +675,34 @@ static void test_bad_index_queries(void **state)
 
     memset(key, 'k', sizeof(key));
     n = 9;
-    assert_int_equal(store_find_index(f->s, (enum store_index)0, "a", 1, 10, idx, 4, &n),
-                     GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, (enum store_index)0, "a", 1, 0, 10, idx, 4, &n),
+        GL_EINVAL);
     assert_int_equal(n, 0);
     n = 9;
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_NKINDS, "a", 1, 10, idx, 4, &n),
-                     GL_EINVAL);
-    assert_int_equal(n, 0);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, "a", 0, 10, idx, 4, &n),
-                     GL_EINVAL);
     assert_int_equal(
-        store_find_index(f->s, STORE_INDEX_SUBJECT, key, sizeof(key), 10, idx, 4, &n),
+        store_find_index(f->s, STORE_INDEX_NKINDS, "a", 1, 0, 10, idx, 4, &n), GL_EINVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_SUBJECT, "a", 0, 0, 10, idx, 4, &n),
         GL_EINVAL);
     assert_int_equal(
-        store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 31, 10, idx, 4, &n), GL_EINVAL);
+        store_find_index(f->s, STORE_INDEX_SUBJECT, key, sizeof(key), 0, 10, idx, 4, &n),
+        GL_EINVAL);
     assert_int_equal(
-        store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 33, 10, idx, 4, &n), GL_EINVAL);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SOURCE, key, 31, 10, idx, 4, &n),
-                     GL_EINVAL);
-    assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, NULL, 1, 10, idx, 4, &n),
-                     GL_EINVAL);
+        store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 31, 0, 10, idx, 4, &n),
+        GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_ARTIFACT, key, 33, 0, 10, idx, 4, &n),
+        GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_SOURCE, key, 31, 0, 10, idx, 4, &n),
+        GL_EINVAL);
+    assert_int_equal(
+        store_find_index(f->s, STORE_INDEX_SUBJECT, NULL, 1, 0, 10, idx, 4, &n),
+        GL_EINVAL);
     assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, key, STORE_INDEX_KEY_MAX,
-                                      10, idx, 4, &n),
+                                      0, 10, idx, 4, &n),
                      0);
     assert_int_equal(n, 0);
 }
@@ -740,7 +768,7 @@ static void test_compare_and_set(void **state)
         assert_int_equal(store_find_leaf(f->s, leaf, &got), GL_ENOTFOUND);
         n = 9;
         assert_int_equal(
-            store_find_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, idx, 4, &n), 0);
+            store_find_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 0, 100, idx, 4, &n), 0);
         assert_int_equal(n, 0);
         assert_int_equal(store_get_index_version(f->s, &version), 0);
         assert_int_equal(version, 0);
@@ -1376,18 +1404,18 @@ static void test_longest_index_key(void **state)
     assert_int_equal(store_batch_count(b), 5); /* entry, artifact, subject, s+v, state */
     commit(b, &(struct store_expect){0, 0}, 0);
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(
-            store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 1, got, 4, &n),
-            0);
+        assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key, klen, 0,
+                                          1, got, 4, &n),
+                         0);
         assert_int_equal(n, 1);
         assert_int_equal(got[0], 0);
         /* the subject alone, and a version one byte shorter, are other keys */
         assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT_VERSION, key,
-                                          klen - 1, 1, got, 4, &n),
+                                          klen - 1, 0, 1, got, 4, &n),
                          0);
         assert_int_equal(n, 0);
         assert_int_equal(store_find_index(f->s, STORE_INDEX_SUBJECT, entry,
-                                          GL_STATEMENT_SUBJECT_MAX, 1, got, 4, &n),
+                                          GL_STATEMENT_SUBJECT_MAX, 0, 1, got, 4, &n),
                          0);
         assert_int_equal(n, 1);
         fx_restart(f);
