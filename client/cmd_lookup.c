@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@
 #include "util.h"
 
 #define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
+#define LOOKUP_PAGES_MAX 1000u /* pages of one lookup (100 statements each) */
 #define PROOF_RESPONSE_MAX ((size_t)64 << 10)
 
 static const char lookup_usage[] =
@@ -420,50 +422,83 @@ static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
 
 /* --- the command ------------------------------------------------------------------- */
 
-static int lookup_run(struct lookup *l)
+/* Checks one page of the log's lookup answer (statements from index
+ * from on); *next gets the next page's from, or UINT64_MAX after the
+ * last. Folds each statement's result into *rc. CLI_OK, or the exit
+ * code when the page cannot be read. */
+static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, int *rc,
+                       uint64_t *next)
 {
     struct gl_buf body, path;
-    struct trust_report *r = malloc(sizeof(*r));
-    const cJSON *arr, *item;
+    const cJSON *arr, *item, *jn;
     cJSON *j = NULL;
-    int rc = CLI_USAGE, one;
+    int err = CLI_USAGE, one;
 
+    *next = UINT64_MAX;
     gl_buf_init(&body, LOOKUP_RESPONSE_MAX);
     gl_buf_init(&path, 256);
-    if (r == NULL || gl_buf_printf(&path, "api/v1/lookup?sha256=%s", l->hex) != 0)
+    if (gl_buf_printf(&path, "api/v1/lookup?sha256=%s&from=%" PRIu64, l->hex, from) != 0)
         goto out;
     if (fetch_get(&l->f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body) != 0) {
         cli_error("lookup failed: %s", l->f.error);
         goto out;
     }
+    err = CLI_VERIFY;
     j = cJSON_ParseWithLength((const char *)body.data, body.len);
     arr = cJSON_GetObjectItemCaseSensitive(j, "statements");
-    if (!cJSON_IsArray(arr)) {
-        cli_error("the log's lookup answer is not {\"statements\": [...]}");
-        rc = CLI_VERIFY;
+    jn = cJSON_GetObjectItemCaseSensitive(j, "next");
+    if (!cJSON_IsArray(arr) ||
+        (jn != NULL && (util_json_index(jn, next) != 0 || *next <= from ||
+                        cJSON_GetArraySize(arr) == 0))) {
+        cli_error("the log's lookup answer is not {\"statements\": [...], \"next\": N > "
+                  "%" PRIu64 "}",
+                  from);
         goto out;
     }
-    rc = CLI_OK;
+    err = CLI_OK;
     cJSON_ArrayForEach(item, arr)
     {
         l->found++;
         one = check_item(l, item, r);
         l->verified += one == CLI_OK;
-        if (one != CLI_OK && (rc == CLI_OK || one == CLI_VERIFY))
-            rc = one;
-    }
-    if (l->found == 0) {
-        cli_error("no statement about %s in the log", l->hex);
-        rc = CLI_NOTFOUND;
-    } else {
-        cli_error("%u statement%s found, %u verified", l->found, l->found == 1 ? "" : "s",
-                  l->verified);
+        if (one != CLI_OK && (*rc == CLI_OK || one == CLI_VERIFY))
+            *rc = one;
     }
 out:
     cJSON_Delete(j);
-    free(r);
     gl_buf_release(&body);
     gl_buf_release(&path);
+    return err;
+}
+
+/* Every statement the log lists for the digest, page by page (at most
+ * LOOKUP_PAGES_MAX pages, each starting after the last). */
+static int lookup_run(struct lookup *l)
+{
+    struct trust_report *r = malloc(sizeof(*r));
+    uint64_t from = 0;
+    int rc = CLI_OK, err = CLI_OK;
+
+    if (r == NULL)
+        return CLI_USAGE;
+    for (unsigned page = 0; err == CLI_OK && from != UINT64_MAX; page++) {
+        if (page == LOOKUP_PAGES_MAX) {
+            cli_error("the log lists more than %u pages of statements; stopped there",
+                      LOOKUP_PAGES_MAX);
+            err = CLI_VERIFY;
+            break;
+        }
+        err = lookup_page(l, from, r, &rc, &from);
+    }
+    free(r);
+    if (err != CLI_OK)
+        return err;
+    if (l->found == 0) {
+        cli_error("no statement about %s in the log", l->hex);
+        return CLI_NOTFOUND;
+    }
+    cli_error("%u statement%s found, %u verified", l->found, l->found == 1 ? "" : "s",
+              l->verified);
     return rc;
 }
 

@@ -342,9 +342,12 @@ static int lookup_key(const char *query, enum store_index *kind, uint8_t *key,
     return 0;
 }
 
+/* Statements under the key with index >= from=<index> (default 0), at
+ * most READAPI_LOOKUP_MAX; "next" says where the following page starts
+ * when more are served. */
 static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
 {
-    uint64_t idx[READAPI_LOOKUP_MAX], served = 0;
+    uint64_t idx[READAPI_LOOKUP_MAX + 1], served = 0, from = 0;
     uint8_t key[STORE_INDEX_KEY_MAX];
     enum store_index kind;
     const char *why;
@@ -353,17 +356,21 @@ static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
 
     if (lookup_key(req->query, &kind, key, &klen, &why) != 0)
         return gl_http_reply_error(req, 400, why);
+    if (query_u64(req->query, "from", &from) < 0)
+        return gl_http_reply_error(req, 400, "from=<index> must be a decimal index");
     if (v->checkpoint(v->ctx, &served) == NULL)
         served = 0;
-    if (store_find_index(v->store, kind, key, klen, 0, served, idx, READAPI_LOOKUP_MAX,
-                         &n) != 0)
+    if (store_find_index(v->store, kind, key, klen, from, served, idx,
+                         READAPI_LOOKUP_MAX + 1, &n) != 0)
         return gl_http_reply_error(req, 500, "storage read failed");
     if ((obj = cJSON_CreateObject()) == NULL ||
-        (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL) {
+        (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL ||
+        (n > READAPI_LOOKUP_MAX &&
+         cJSON_AddNumberToObject(obj, "next", (double)idx[READAPI_LOOKUP_MAX]) == NULL)) {
         cJSON_Delete(obj);
         return gl_http_reply_error(req, 500, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < READAPI_LOOKUP_MAX; i++) {
         cJSON *e = cJSON_CreateObject();
         if (e == NULL || !cJSON_AddItemToArray(arr, e) ||
             json_entry(v, e, idx[i], 1) != 0) {

@@ -8,6 +8,7 @@
 # with the failed check named. Retries on 503 and gzip are exercised too.
 # append: an unwritable --out still prints the index (exit 3); an index
 # beyond what a JSON number holds exactly is a malformed answer (exit 2).
+# A lookup answer of more than one page (100 statements) is followed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -149,5 +150,24 @@ wait_until 10 test -s "$T/fakeadd.port" || fail "fake log did not start"
 expect_rc 2 "$G" append --log "http://127.0.0.1:$(cat "$T/fakeadd.port")" --key "$T/sub.key" \
     --kind build --subject big --version 1 --sha256 "$(printf big | sha256sum | cut -c1-64)"
 expect_err "the log's answer is malformed or names another leaf"
+
+# More statements about one file than one lookup answer holds (100): the
+# client follows the answer's "next" and verifies all of them.
+echo 'a popular build' > "$T/popular.bin"
+PS=$(sha "$T/popular.bin")
+for w in 0 1 2 3 4 5 6; do
+    (for i in $(seq $((w * 15)) $((w * 15 + 14))); do
+        "$G" append --log "$LOG_URL" --key "$T/sub.key" --kind build --subject popular \
+            --version "1.$i" --sha256 "$PS" > /dev/null || exit 1
+    done) &
+    APPENDERS="${APPENDERS:-} $!"
+done
+for p in $APPENDERS; do wait "$p" || fail "appending the popular build"; done
+expect_http 200 GET "/api/v1/lookup?sha256=$PS"
+grep -q '"next":' "$T/body" || fail "105 statements fit one lookup answer: $(head -c 200 "$T/body")"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/state-pages" \
+    --sha256 "$PS"
+expect_err "105 statements found, 105 verified"
+[ "$(grep -c '^index [0-9]*: build popular 1\.' "$T/out")" = 105 ] || fail "not every page listed"
 stop_log
 echo "21-client-lookup: ok"

@@ -37,6 +37,7 @@
 #include <uv.h>
 
 #include "../../log/api.h"
+#include "../../log/readapi.h"
 #include "../../log/store_impl.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
@@ -48,8 +49,10 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 
-#define SEED 1000  /* the reference tree the store starts with */
-#define NAPPEND 30 /* statements appended (past the tile boundary at 1024) */
+#define SEED 1000 /* the reference tree the store starts with */
+#define NAPPEND                                                                          \
+    110 /* statements appended (past the tile boundary at 1024; more                     \
+         * fillers than one lookup answer holds) */
 #define MAXLEAVES (SEED + NAPPEND + 8)
 
 /* The subject of appended statement k: the first four test the lookup's
@@ -499,8 +502,9 @@ static void client_appends(struct fx *f)
 }
 
 /* GET lookup?query answers the appended statements ks[0..n), ascending,
- * each with a verifying proof. */
-static void expect_lookup(struct fx *f, const char *query, const int *ks, int n)
+ * each with a verifying proof, and "next" (UINT64_MAX: none). */
+static void expect_lookup_page(struct fx *f, const char *query, const int *ks, int n,
+                               uint64_t next)
 {
     char path[1024];
     struct reply r;
@@ -528,7 +532,19 @@ static void expect_lookup(struct fx *f, const char *query, const int *ks, int n)
                "GET %s: entry %d", path, i - 1);
         check_tlogproof(f, json_str(e, "proof"), f->stmt_leaf[k], SEED + (uint64_t)k);
     }
+    if (next == UINT64_MAX) {
+        CHECKF(f, cJSON_GetObjectItemCaseSensitive(r.json, "next") == NULL,
+               "GET %s: a next page", path);
+    } else {
+        int ok = 1;
+        CHECKF(f, json_u64(r.json, "next", &ok) == next && ok, "GET %s: next", path);
+    }
     reply_free(&r);
+}
+
+static void expect_lookup(struct fx *f, const char *query, const int *ks, int n)
+{
+    expect_lookup_page(f, query, ks, n, UINT64_MAX);
 }
 
 /* Percent-encodes every byte but letters and digits (%XX upper case). */
@@ -573,7 +589,16 @@ static void client_lookups(struct fx *f)
     expect_lookup(f, q, (int[]){3}, 1);
     for (int k = 4; k < NAPPEND; k++)
         fillers[k - 4] = k;
-    expect_lookup(f, "subject=filler", fillers, NAPPEND - 4);
+    /* one page holds READAPI_LOOKUP_MAX; from=<next> gives the rest */
+    assert_true(NAPPEND - 4 > READAPI_LOOKUP_MAX);
+    expect_lookup_page(f, "subject=filler", fillers, READAPI_LOOKUP_MAX,
+                       SEED + 4 + READAPI_LOOKUP_MAX);
+    snprintf(q, sizeof(q), "subject=filler&from=%d", SEED + 4 + READAPI_LOOKUP_MAX);
+    expect_lookup(f, q, fillers + READAPI_LOOKUP_MAX, NAPPEND - 4 - READAPI_LOOKUP_MAX);
+    snprintf(q, sizeof(q), "from=%d&subject=filler", SEED + 10);
+    expect_lookup(f, q, fillers + 6, NAPPEND - 10);
+    snprintf(q, sizeof(q), "subject=filler&from=%d", SEED + NAPPEND);
+    expect_lookup(f, q, NULL, 0);
     expect_lookup(f, "subject=other&version=0.0", NULL, 0);
     expect_lookup(f, "subject=nosuch", NULL, 0);
     expect_lookup(f, "subject=my", NULL, 0);
@@ -626,6 +651,10 @@ static void client_lookups(struct fx *f)
         snprintf(q, sizeof(q), "/api/v1/lookup?%s", bad[i]);
         expect_error(f, "GET", q, NULL, 0, 400, "give sha256");
     }
+    expect_error(f, "GET", "/api/v1/lookup?subject=filler&from=x", NULL, 0, 400,
+                 "from=<index>");
+    expect_error(f, "GET", "/api/v1/lookup?subject=filler&from=-1", NULL, 0, 400,
+                 "from=<index>");
     hex32(f->stmt_sha[0], hex);
     for (int i = 0; i < 64; i++)
         hex[i] = hex[i] >= 'a' ? (char)(hex[i] - 32) : hex[i];
@@ -765,7 +794,12 @@ static void client_tiles(struct fx *f)
 {
     struct gl_buf want;
     uint8_t l1[4][32];
-    uint64_t size = SEED + NAPPEND; /* 1030: tile 0/3 full, 0/4 of 6, 1/0 of 4 */
+    /* tile 0/3 full, 0/4 partial (W entries), 1/0 of 4 */
+    enum { W = SEED + NAPPEND - 1024 };
+    uint64_t size = SEED + NAPPEND;
+    char p[64];
+
+    assert_true(W > 0 && W < 255);
 
     gl_buf_init(&want, (size_t)1 << 20);
     /* the seeded tiles are still served as they were */
@@ -776,7 +810,8 @@ static void client_tiles(struct fx *f)
     /* the tile the appends completed, and the new partial ones */
     expect_bytes(f, "/tile/0/003", f->leaves[768], 256 * 32);
     expect_bytes(f, "/tile/0/003.p/240", f->leaves[768], 240 * 32);
-    expect_bytes(f, "/tile/0/004.p/6", f->leaves[1024], 6 * 32);
+    snprintf(p, sizeof(p), "/tile/0/004.p/%d", W);
+    expect_bytes(f, p, f->leaves[1024], W * 32);
     for (int k = 0; k < 4; k++)
         tu_mth((const uint8_t(*)[32])f->leaves + 256 * k, 256, l1[k]);
     expect_bytes(f, "/tile/1/000.p/4", l1, 4 * 32);
@@ -788,12 +823,15 @@ static void client_tiles(struct fx *f)
     expect_bytes(f, "/tile/entries/003.p/242", want.data, want.len);
     gl_buf_reset(&want);
     bundle(f, 1024, size, &want);
-    expect_bytes(f, "/tile/entries/004.p/6", want.data, want.len);
+    snprintf(p, sizeof(p), "/tile/entries/004.p/%d", W);
+    expect_bytes(f, p, want.data, want.len);
     gl_buf_release(&want);
-    expect_error(f, "GET", "/tile/0/004.p/7", NULL, 0, 404, "no such tile");
+    snprintf(p, sizeof(p), "/tile/0/004.p/%d", W + 1);
+    expect_error(f, "GET", p, NULL, 0, 404, "no such tile");
     expect_error(f, "GET", "/tile/0/004", NULL, 0, 404, "no such tile");
     expect_error(f, "GET", "/tile/1/000.p/5", NULL, 0, 404, "no such tile");
-    expect_error(f, "GET", "/tile/entries/004.p/7", NULL, 0, 404, "no such entry bundle");
+    snprintf(p, sizeof(p), "/tile/entries/004.p/%d", W + 1);
+    expect_error(f, "GET", p, NULL, 0, 404, "no such entry bundle");
     expect_error(f, "GET", "/tile/entries/005.p/1", NULL, 0, 404, "no such entry bundle");
 }
 
