@@ -9,10 +9,12 @@
 # statements as evidence), a build of unaudited source (fails when the
 # policy requires an audit), a rebuild by a key that is not a rebuilder
 # (does not count), a build naming a source never logged (monitor alarm).
+# The log is shared: a key it accepts but the customer's policy does not
+# name (outsider) cannot fail a chain by logging a differing rebuild.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
-for k in vendor rb1 rb2 auditor stranger; do
+for k in vendor rb1 rb2 auditor stranger outsider; do
     "$G" keygen --name "$k.example" --out "$T/$k.key" >> "$T/submitters" || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub")
@@ -134,6 +136,29 @@ printf 'example.com/log\n3\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
 mkdir -p "$T/st2/$ID" && cp "$T/forked.note" "$T/st2/$ID/checkpoint"
 expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st2" --chain "$T/widget.bin"
 expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent"
+
+# A key outside the policy (but a submitter of the shared log) logs a
+# rebuild of 1.0 with another binary: it does not count, and the chain
+# still verifies, online and from the bundle the lookup writes.
+echo "not the build" > "$T/outsider.bin"
+app --key "$T/outsider.key" --kind rebuild --subject widget --version 1.0 \
+    --file "$T/outsider.bin" --source-dir "$T/rebuild-src"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/widget.bin" \
+    --chain-out "$T/outsider.chain"
+expect_out "rebuild #4 by outsider.example (not in the policy) (no role): does not count: signed by a key outside the policy"
+expect_out "rebuilds: ok: 1 of the 1 required rebuilder reproduced it"
+expect_out "^overall: verified"
+[ "$(grep -c '^proof ' "$T/outsider.chain")" = 5 ] || fail "the chain bundle holds 5 proofs"
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/outsider.chain" \
+    --artifact "$T/widget.bin" --json
+python3 - "$T/out" <<'PY' || fail "JSON verdict with an outsider's rebuild"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["verdict"] == "verified", j
+l = [l for l in j["links"] if l.get("index") == 4]
+assert len(l) == 1 and l[0]["verdict"] == "ignored", j
+assert l[0]["signer"] == "outsider.example (not in the policy)", l
+PY
 
 # --- the failures ------------------------------------------------------------
 # release V: a source tree src-V, its build (by the vendor) in $T/V.bin.
