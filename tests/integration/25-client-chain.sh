@@ -301,18 +301,45 @@ expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
     --audit-within soon
 expect_err "--audit-within takes a duration"
-# A due check the log does not answer stays pending: the checks are made
-# due at once, and the log (behind a tamper proxy) answers every source
-# lookup with no statements, not even the build's own.
+# Chain alarms fail closed. (1) A log that answers source lookups with an
+# error: the catch-up stops before the first build (its audit check is
+# pending already), the run is not verified (exit 3), nothing is skipped.
+# Once the log answers, the catch-up resumes at that build and every alarm
+# comes: the builds are long past --audit-within 1s.
 start_proxy
-expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
-    --no-progress --audit-within 1d
+echo lookup-error > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1s
+expect_err "entry 1: its chain checks could not be made: the catch-up stops before it"
 P4="$T/mon4/$ID/chain-pending"
-[ "$(grep -c . "$P4")" -ge 4 ] || fail "pending checks: $(cat "$P4")"
-sed 's/^[0-9]* /0 /' "$P4" > "$T/pending.due" && cp "$T/pending.due" "$P4"
-echo lookup-empty > "$MODE"
-expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+grep -q '^[0-9]* 1 ' "$P4" || fail "the audit check of build 1 is not pending: $(cat "$P4" 2>&1)"
+: > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1s
+expect_err "resuming at entry 1 of"
+ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
+diff "$T/want" "$T/alarms4" > /dev/null ||
+    fail "alarms after a failed lookup: want $(cat "$T/want"), got $(cat "$T/alarms4")"
+# (2) Due checks (made due at once) whose lookup fails stay pending, and
+# the run says so (exit 3); a log that then answers without the builds
+# themselves (and without any audit report) still gets the alarms, each
+# saying the build's statement is not attached, and nothing stays pending.
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
-expect_err "lacks the build at entry $B3: its audit check stays pending"
-cmp -s "$P4" "$T/pending.due" || fail "unanswered checks dropped: $(cat "$P4")"
+P5="$T/mon5/$ID/chain-pending"
+[ "$(grep -c . "$P5")" -ge 4 ] || fail "pending checks: $(cat "$P5")"
+sed 's/^[0-9]* /0 /' "$P5" > "$T/pending.due" && cp "$T/pending.due" "$P5"
+echo lookup-error > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "due audit checks could not ask the log: kept pending"
+cmp -s "$P5" "$T/pending.due" || fail "unasked checks dropped: $(cat "$P5")"
+echo lookup-empty > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "ALARM (unaudited-source): entry $B3: build: no auditor's report covers its source"
+expect_err "lacks the build itself: its statement is not attached"
+[ ! -s "$P5" ] || fail "checks left pending: $(cat "$P5")"
+[ "$(ls "$T/mon5/$ID/alarms" | grep -c '^unaudited-source-')" = "$(grep -c . "$T/pending.due")" ] ||
+    fail "unaudited-source alarms: $(ls "$T/mon5/$ID/alarms")"
 stop_proxy
