@@ -15,8 +15,12 @@
  *             by any other key it does not count; with "require audit"
  *             at least one must cover X.
  *
- * A statement that does not verify on its own fails its row; statements
- * that are about something else are shown as ignored. Memory: one trust
+ * A statement that does not verify on its own fails its row, except one
+ * signed by a key outside the policy (no submitter has its name and key
+ * ID): anyone may append to a shared log, so such a statement does not
+ * count, whether or not the rest of it verifies (its signature cannot be
+ * checked). A bad signature by a policy key still fails. Statements that
+ * are about something else are shown as ignored. Memory: one trust
  * report at a time (heap), rows in the caller's report.
  */
 #include "chain.h"
@@ -37,10 +41,14 @@
 #include "util.h"
 
 #define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
+/* The reason of a link row whose statement is by a key outside the policy. */
+#define OUTSIDER_WHY "signed by a key outside the policy: does not count"
 
 /* What chain_eval knows of each item after verifying it alone. */
 struct judged {
     int parsed, verified, known; /* known: signed by a policy submitter */
+    int outsider;                /* parsed, and no policy submitter has its signer's name
+                                    and key ID: it does not count, whatever else holds */
     struct gl_statement st;
     enum gl_policy_role role;
     size_t signer;
@@ -90,6 +98,12 @@ static void judge_item(const struct gl_policy *p, const struct chain_item *it,
         j->known = 1;
         j->signer = tr->submitter;
         j->role = gl_policy_submitter_role(p, tr->submitter);
+    } else if (tr->state[TRUST_SUBMITTER] == TRUST_FAILED) {
+        /* GL_ENOKEY: a key outside the policy; GL_EVERIFY (a policy key
+         * whose signature is bad) stays a failure. */
+        size_t nsub;
+        const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
+        j->outsider = gl_statement_verify(&j->st, subs, nsub, NULL) == GL_ENOKEY;
     }
 }
 
@@ -186,7 +200,9 @@ static void judge_sources(struct chain_report *r, const struct gl_policy *p,
             memcmp(j->st.fields.sha256, h->source, 32) != 0)
             continue;
         row = add_row(r, "source", (int)i, items, p, j);
-        if (!j->verified)
+        if (j->outsider)
+            set(row, CHAIN_IGNORED, OUTSIDER_WHY);
+        else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
         else if (!same_product(&j->st.fields, h))
             set(row, CHAIN_IGNORED, "a snapshot of another subject or version");
@@ -224,7 +240,9 @@ static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
         row = add_row(r, "rebuild", (int)i, items, p, j);
         short_hex(j->st.fields.sha256, a);
         short_hex(h->sha256, b);
-        if (!j->verified)
+        if (j->outsider)
+            set(row, CHAIN_IGNORED, OUTSIDER_WHY);
+        else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
         else if (j->role != GL_POLICY_ROLE_REBUILDER)
             set(row, CHAIN_IGNORED, "not signed by a rebuilder: does not count");
@@ -269,7 +287,9 @@ static void judge_audits(struct chain_report *r, const struct gl_policy *p,
             !lists_source(&j->st.fields, h->source))
             continue;
         row = add_row(r, "audit", (int)i, items, p, j);
-        if (!j->verified)
+        if (j->outsider)
+            set(row, CHAIN_IGNORED, OUTSIDER_WHY);
+        else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
         else if (j->role != GL_POLICY_ROLE_AUDITOR)
             set(row, CHAIN_IGNORED, "not signed by an auditor: does not count");

@@ -5,6 +5,14 @@
  * evidence of anything and is skipped). The pending audit checks are a
  * small array, sorted by nothing, deduplicated by build index, written
  * whole (gl_file_replace: atomic) whenever it changes.
+ *
+ * Failing closed. A build's audit check is made pending before its
+ * source lookup is asked, so a log that cannot answer that lookup cannot
+ * drop the check. A due check whose lookup fails stays pending and the
+ * run reports the failure (chainwatch_due's result); a due check the log
+ * answers without the build itself raises unaudited-source all the same,
+ * without the build's text (the answer shows no auditor's report either:
+ * a log that hides the build cannot thereby keep the alarm back).
  */
 #include "chainwatch.h"
 
@@ -175,12 +183,13 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
 }
 
 static void found(struct chainwatch *w, const char *kind, uint64_t index,
-                  const char *stmt, size_t len, const struct linked *rel, const char *fmt,
-                  ...) __attribute__((format(printf, 7, 8)));
+                  const uint8_t source[32], const char *stmt, size_t len,
+                  const struct linked *rel, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 
 static void found(struct chainwatch *w, const char *kind, uint64_t index,
-                  const char *stmt, size_t len, const struct linked *rel, const char *fmt,
-                  ...)
+                  const uint8_t source[32], const char *stmt, size_t len,
+                  const struct linked *rel, const char *fmt, ...)
 {
     struct chainwatch_alarm a;
     va_list ap;
@@ -188,6 +197,7 @@ static void found(struct chainwatch *w, const char *kind, uint64_t index,
     memset(&a, 0, sizeof(a));
     a.kind = kind;
     a.index = index;
+    memcpy(a.source, source, 32);
     a.stmt = stmt;
     a.len = len;
     if (rel != NULL) {
@@ -226,7 +236,7 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
             continue;
         gl_hex_encode(f->sha256, 8, mine, sizeof(mine));
         gl_hex_encode(g->sha256, 8, theirs, sizeof(theirs));
-        found(w, "rebuild-differs", index, stmt, len, l,
+        found(w, "rebuild-differs", index, f->source, stmt, len, l,
               "entry %" PRIu64
               ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
               " of the same source has %s...",
@@ -364,12 +374,15 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
 
     if (!build && !rebuild)
         return 0;
+    /* The audit check needs no answer now: pending first. */
+    if (build && w->audit_within > 0 && (rc = pending_add(w, state_dir, index, f)) != 0)
+        return rc;
     if ((rc = ask_source(w, f->source, &a)) != 0)
         return rc;
     check_differs(w, index, stmt, len, f, rebuild, &a);
     if (build && !has_source(w, f, &a)) {
         gl_hex_encode(f->source, 8, hex, sizeof(hex));
-        found(w, "source-not-logged", index, stmt, len, NULL,
+        found(w, "source-not-logged", index, f->source, stmt, len, NULL,
               "entry %" PRIu64
               ": build of %.*s %.*s names source %s..., which the log holds "
               "no source statement for",
@@ -377,8 +390,6 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
               hex);
     }
     answer_free(&a);
-    if (build && w->audit_within > 0)
-        return pending_add(w, state_dir, index, f);
     return 0;
 }
 
@@ -397,9 +408,10 @@ static int audited(const struct chainwatch *w, const uint8_t x[32],
     return 0;
 }
 
-/* The due check of pending entry e: alarm if no auditor covered it. 0 done
- * (alarm raised or audited); non-zero: the log could not answer (no
- * answer, or one without the build itself), so the check stays pending. */
+/* The due check of pending entry e: alarm if no auditor covered it (with
+ * the build's statement when the answer holds it). 0 done (alarm raised
+ * or audited); GL_EIO: the log could not be asked, the check stays
+ * pending. */
 static int check_due(struct chainwatch *w, const struct pending *e)
 {
     const struct linked *build = NULL;
@@ -416,13 +428,17 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     if (audited(w, e->source, &a)) {
         rc = 0;
     } else if (build == NULL) {
-        cli_error("the log's answer about source %s... lacks the build at entry %" PRIu64
-                  ": its audit check stays pending",
-                  hex, e->index);
-        rc = GL_ENOTFOUND;
+        found(w, "unaudited-source", e->index, e->source, NULL, 0, NULL,
+              "entry %" PRIu64
+              ": build: no auditor's report covers its source %s... within the "
+              "configured time (the log's answer about the source lacks the build "
+              "itself: its statement is not attached)",
+              e->index, hex);
+        rc = 0;
     } else {
         const struct gl_statement_fields *f = &build->st.fields;
-        found(w, "unaudited-source", e->index, build->stmt, strlen(build->stmt), build,
+        found(w, "unaudited-source", e->index, e->source, build->stmt,
+              strlen(build->stmt), build,
               "entry %" PRIu64
               ": build of %.*s %.*s: no auditor's report covers its source "
               "%s... within the configured time",
@@ -435,7 +451,7 @@ static int check_due(struct chainwatch *w, const struct pending *e)
 
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)
 {
-    size_t keep = 0, before;
+    size_t keep = 0, before, unasked = 0;
     int rc;
 
     if (w->audit_within == 0)
@@ -444,9 +460,20 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)
         return rc;
     before = w->npend;
     for (size_t i = 0; i < w->npend; i++) {
-        if (w->pend[i].due > now || check_due(w, &w->pend[i]) != 0)
-            w->pend[keep++] = w->pend[i]; /* not yet, or the log did not answer */
+        if (w->pend[i].due > now)
+            w->pend[keep++] = w->pend[i]; /* not yet */
+        else if (check_due(w, &w->pend[i]) != 0) {
+            w->pend[keep++] = w->pend[i]; /* the log could not be asked */
+            unasked++;
+        }
     }
     w->npend = keep;
-    return keep != before ? pending_save(w, state_dir) : 0;
+    if (keep != before && (rc = pending_save(w, state_dir)) != 0)
+        return rc;
+    if (unasked > 0) {
+        cli_error("%zu due audit check%s could not ask the log: kept pending", unasked,
+                  unasked == 1 ? "" : "s");
+        return GL_EIO;
+    }
+    return 0;
 }

@@ -33,12 +33,14 @@
 
 struct chainwatch;
 
-/* What an alarm carries: the entry it is about (index, its bytes) and the
- * related statement with the log's tlog-proof text for it (both may be
- * NULL). */
+/* What an alarm carries: the entry it is about (index, its bytes: stmt
+ * is NULL and len 0 when the log's answer lacked it, as the detail then
+ * says), the source digest it concerns, and the related statement with
+ * the log's tlog-proof text for it (both may be NULL). */
 struct chainwatch_alarm {
     const char *kind;
     uint64_t index;
+    uint8_t source[32];
     const char *stmt;
     size_t len;
     const char *related, *related_proof;
@@ -57,13 +59,19 @@ int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
 void chainwatch_free(struct chainwatch *w);
 
 /* The statement at index (its bytes: stmt, parsed: st, verified, signed
- * by policy submitter which). state_dir: where chain-pending lives.
- * 0, or GL_EIO when the log could not be asked (reported on stderr). */
+ * by policy submitter which). state_dir: where chain-pending lives. A
+ * build's audit check is pending before the log is asked anything. 0;
+ * GL_EIO when the log could not be asked (reported on stderr: the
+ * statement's other chain checks were not made, and calling again
+ * retries them); other codes: chain-pending could not be written. */
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
                      size_t which);
 
-/* Runs the pending audit checks due at now (Unix seconds). 0 or GL_EIO. */
+/* Runs the pending audit checks due at now (Unix seconds). A due check
+ * that the log answers is done (an alarm, or audited); one whose lookup
+ * fails stays pending and makes the result GL_EIO (reported). 0, GL_EIO,
+ * or another code when chain-pending cannot be read or written. */
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now);
 
 #endif

@@ -521,15 +521,27 @@ static void statement_alarm(struct monitor *m, uint64_t index,
 }
 
 /* chainwatch's alarms: the entry, and the related statement with the
- * log's proof for it. */
+ * log's proof for it. Without the entry (the log's answer lacked it) the
+ * evidence is the checkpoint followed, and the name carries the source
+ * digest instead of the leaf hash. */
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
 {
     struct monitor *m = ctx;
     struct gl_tile_entry e = {.data = (const uint8_t *)a->stmt, .len = a->len};
     struct state_file extra[2];
     uint8_t leaf[GL_HASH_LEN];
+    char dir[STATE_PATH_MAX];
     size_t n = 0;
 
+    if (a->stmt == NULL) {
+        if (m->prog.target.len > 0)
+            extra[n++] = (struct state_file){"checkpoint", m->prog.target.data,
+                                             m->prog.target.len};
+        m->alarms++;
+        m->a.url = m->f.base;
+        alarm_entry(&m->a, a->kind, a->index, a->source, extra, n, a->detail, dir);
+        return;
+    }
     if (gl_merkle_leaf_hash(e.data, e.len, leaf) != 0)
         return;
     if (a->related != NULL) {
@@ -546,8 +558,10 @@ static int clip(size_t n)
     return n > 200 ? 200 : (int)n;
 }
 
-/* The sequential checks of entry i of b. */
-static void check_result(struct monitor *m, const struct bundle *b, size_t i)
+/* The sequential checks of entry i of b. 0; GL_EIO: the chain checks
+ * could not ask the log, and entry i's checks after them were not made
+ * (the caller stops before i, so they are made again). */
+static int check_result(struct monitor *m, const struct bundle *b, size_t i)
 {
     const struct pool_result *r = &b->res[i];
     const struct gl_statement_fields *f = &r->st.fields;
@@ -567,24 +581,31 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
                      (unsigned long long)index,
                      gl_err_format(&r->why, NULL, reason, sizeof(reason)));
         statement_alarm(m, index, &b->e[i], r->leaf, "bad-entry", detail);
-        return;
+        return 0;
     }
     if (r->status == POOL_UNKNOWN) {
         m->st.other++;
-        return;
+        return 0;
     }
-    /* Chain alarms (a log that cannot answer is reported on stderr). */
-    if (r->which < m->nsub && f->format == 2)
-        (void)chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
-                               b->e[i].len, &r->st, r->which);
+    /* Chain alarms. A log that cannot answer must not make them skipped:
+     * the entry is checked again next cycle. */
+    if (r->which < m->nsub && f->format == 2 &&
+        chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data, b->e[i].len,
+                         &r->st, r->which) != 0) {
+        m->st.entries--;
+        cli_error("entry %llu: its chain checks could not be made: the catch-up stops "
+                  "before it and resumes there next cycle",
+                  (unsigned long long)index);
+        return GL_EIO;
+    }
     if (!m->watched[r->which]) {
         m->st.verified++;
-        return;
+        return 0;
     }
     m->st.watched++;
     if (expect_has(&m->ex, f)) {
         m->st.expected++;
-        return;
+        return 0;
     }
     m->st.unexpected++;
     gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex));
@@ -594,9 +615,13 @@ static void check_result(struct monitor *m, const struct bundle *b, size_t i)
              gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
              clip(f->version_len), f->version, hex);
     statement_alarm(m, index, &b->e[i], r->leaf, "unexpected-statement", detail);
+    return 0;
 }
 
-/* Tile comparison, compact range, per-entry checks, progress file. */
+/* Tile comparison, per-entry checks, compact range, progress file. An
+ * entry joins the range (the progress) only after its checks were made:
+ * when they could not be (check_result), the progress is saved up to the
+ * entry before it and the error returned. */
 static int finish_bundle(struct monitor *m, struct bundle *b)
 {
     char detail[200];
@@ -622,9 +647,12 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
         }
         if (i < b->skip)
             continue;
+        if ((rc = check_result(m, b, i)) != 0) {
+            (void)state_save_progress(&m->s, &m->prog);
+            return rc;
+        }
         if ((rc = gl_merkle_range_append(&m->prog.range, leaf, NULL, NULL)) != 0)
             return rc;
-        check_result(m, b, i);
     }
     bar_draw(m, m->prog.range.size, 0);
     return state_save_progress(&m->s, &m->prog);

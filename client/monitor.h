@@ -20,7 +20,10 @@
  *      equal the checkpoint's root at the end, which authenticates every
  *      entry (and tile) checked; then the checkpoint is stored. Verified
  *      v2 statements also go through the chain checks (chainwatch.h),
- *      whose pending audit checks run at the end of the cycle.
+ *      whose pending audit checks run at the end of the cycle; an entry
+ *      whose chain checks could not ask the log stops the catch-up
+ *      before it (progress saved up to there), so that no check is
+ *      skipped: the next cycle resumes at that entry.
  *
  * Memory is fixed: two bundle buffers (the next bundle downloads while the
  * workers check the current one), one compact range, a 64-tile cache.

@@ -9,10 +9,12 @@
 # statements as evidence), a build of unaudited source (fails when the
 # policy requires an audit), a rebuild by a key that is not a rebuilder
 # (does not count), a build naming a source never logged (monitor alarm).
+# The log is shared: a key it accepts but the customer's policy does not
+# name (outsider) cannot fail a chain by logging a differing rebuild.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
-for k in vendor rb1 rb2 auditor stranger; do
+for k in vendor rb1 rb2 auditor stranger outsider; do
     "$G" keygen --name "$k.example" --out "$T/$k.key" >> "$T/submitters" || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub")
@@ -134,6 +136,29 @@ printf 'example.com/log\n3\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
 mkdir -p "$T/st2/$ID" && cp "$T/forked.note" "$T/st2/$ID/checkpoint"
 expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st2" --chain "$T/widget.bin"
 expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent"
+
+# A key outside the policy (but a submitter of the shared log) logs a
+# rebuild of 1.0 with another binary: it does not count, and the chain
+# still verifies, online and from the bundle the lookup writes.
+echo "not the build" > "$T/outsider.bin"
+app --key "$T/outsider.key" --kind rebuild --subject widget --version 1.0 \
+    --file "$T/outsider.bin" --source-dir "$T/rebuild-src"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --chain "$T/widget.bin" \
+    --chain-out "$T/outsider.chain"
+expect_out "rebuild #4 by outsider.example (not in the policy) (no role): does not count: signed by a key outside the policy"
+expect_out "rebuilds: ok: 1 of the 1 required rebuilder reproduced it"
+expect_out "^overall: verified"
+[ "$(grep -c '^proof ' "$T/outsider.chain")" = 5 ] || fail "the chain bundle holds 5 proofs"
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/outsider.chain" \
+    --artifact "$T/widget.bin" --json
+python3 - "$T/out" <<'PY' || fail "JSON verdict with an outsider's rebuild"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["verdict"] == "verified", j
+l = [l for l in j["links"] if l.get("index") == 4]
+assert len(l) == 1 and l[0]["verdict"] == "ignored", j
+assert l[0]["signer"] == "outsider.example (not in the policy)", l
+PY
 
 # --- the failures ------------------------------------------------------------
 # release V: a source tree src-V, its build (by the vendor) in $T/V.bin.
@@ -276,18 +301,45 @@ expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
     --audit-within soon
 expect_err "--audit-within takes a duration"
-# A due check the log does not answer stays pending: the checks are made
-# due at once, and the log (behind a tamper proxy) answers every source
-# lookup with no statements, not even the build's own.
+# Chain alarms fail closed. (1) A log that answers source lookups with an
+# error: the catch-up stops before the first build (its audit check is
+# pending already), the run is not verified (exit 3), nothing is skipped.
+# Once the log answers, the catch-up resumes at that build and every alarm
+# comes: the builds are long past --audit-within 1s.
 start_proxy
-expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
-    --no-progress --audit-within 1d
+echo lookup-error > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1s
+expect_err "entry 1: its chain checks could not be made: the catch-up stops before it"
 P4="$T/mon4/$ID/chain-pending"
-[ "$(grep -c . "$P4")" -ge 4 ] || fail "pending checks: $(cat "$P4")"
-sed 's/^[0-9]* /0 /' "$P4" > "$T/pending.due" && cp "$T/pending.due" "$P4"
-echo lookup-empty > "$MODE"
-expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+grep -q '^[0-9]* 1 ' "$P4" || fail "the audit check of build 1 is not pending: $(cat "$P4" 2>&1)"
+: > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 1s
+expect_err "resuming at entry 1 of"
+ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
+diff "$T/want" "$T/alarms4" > /dev/null ||
+    fail "alarms after a failed lookup: want $(cat "$T/want"), got $(cat "$T/alarms4")"
+# (2) Due checks (made due at once) whose lookup fails stay pending, and
+# the run says so (exit 3); a log that then answers without the builds
+# themselves (and without any audit report) still gets the alarms, each
+# saying the build's statement is not attached, and nothing stays pending.
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
-expect_err "lacks the build at entry $B3: its audit check stays pending"
-cmp -s "$P4" "$T/pending.due" || fail "unanswered checks dropped: $(cat "$P4")"
+P5="$T/mon5/$ID/chain-pending"
+[ "$(grep -c . "$P5")" -ge 4 ] || fail "pending checks: $(cat "$P5")"
+sed 's/^[0-9]* /0 /' "$P5" > "$T/pending.due" && cp "$T/pending.due" "$P5"
+echo lookup-error > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "due audit checks could not ask the log: kept pending"
+cmp -s "$P5" "$T/pending.due" || fail "unasked checks dropped: $(cat "$P5")"
+echo lookup-empty > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "ALARM (unaudited-source): entry $B3: build: no auditor's report covers its source"
+expect_err "lacks the build itself: its statement is not attached"
+[ ! -s "$P5" ] || fail "checks left pending: $(cat "$P5")"
+[ "$(ls "$T/mon5/$ID/alarms" | grep -c '^unaudited-source-')" = "$(grep -c . "$T/pending.due")" ] ||
+    fail "unaudited-source alarms: $(ls "$T/mon5/$ID/alarms")"
 stop_proxy

@@ -8,7 +8,9 @@
  * checks the verdict of every row and of the whole: the good chain, a
  * differing rebuild, a rebuild by a key without the role, an unaudited
  * source (with and without "require audit"), a missing source, a head by
- * a non-builder, another artifact, a proof that does not verify. Then a
+ * a non-builder, another artifact, a proof that does not verify,
+ * statements by a key outside the policy (they do not count, even when
+ * they would fail) and a bad signature by a policy key (fails). Then a
  * chain bundle round trip and its refusals with their lines.
  */
 #include "testutil.h"
@@ -24,21 +26,26 @@
 #include "glasslog/merkle.h"
 #include "glasslog/statement.h"
 
-enum { VENDOR, RB1, RB2, AUD, STR, NKEYS };
-static const char *const key_names[NKEYS] = {"vendor.test", "rb1.test", "rb2.test",
-                                             "aud.test", "stranger.test"};
+/* OUT is not in the policy (STR is, without a role). */
+enum { VENDOR, RB1, RB2, AUD, STR, OUT, NKEYS };
+static const char *const key_names[NKEYS] = {
+    "vendor.test", "rb1.test", "rb2.test", "aud.test", "stranger.test", "outsider.test"};
 
 /* The log's entries. */
 enum {
-    E_SOURCE,     /* vendor: source X */
-    E_BUILD,      /* vendor: build D from X */
-    E_REBUILD1,   /* rb1: rebuild D from X */
-    E_AUDIT,      /* aud: audits X */
-    E_REBUILD2X,  /* rb2: rebuild D' from X (differs) */
-    E_REBUILD_ST, /* stranger: rebuild D from X */
-    E_AUDIT_ST,   /* stranger: audits X */
-    E_BUILD_ST,   /* stranger: build D from X */
-    E_BUILD_Y,    /* vendor: build D from Y (no source statement) */
+    E_SOURCE,      /* vendor: source X */
+    E_BUILD,       /* vendor: build D from X */
+    E_REBUILD1,    /* rb1: rebuild D from X */
+    E_AUDIT,       /* aud: audits X */
+    E_REBUILD2X,   /* rb2: rebuild D' from X (differs) */
+    E_REBUILD_ST,  /* stranger: rebuild D from X */
+    E_AUDIT_ST,    /* stranger: audits X */
+    E_BUILD_ST,    /* stranger: build D from X */
+    E_BUILD_Y,     /* vendor: build D from Y (no source statement) */
+    E_SOURCE_OUT,  /* outsider: source X */
+    E_REBUILD_OUT, /* outsider: rebuild D' from X (differs) */
+    E_AUDIT_OUT,   /* outsider: audits X */
+    E_REBUILD_BAD, /* rb1: rebuild D from X, a byte changed after signing */
     NENTRIES
 };
 
@@ -116,7 +123,7 @@ static char *vkey(const struct gl_signer *s)
 static int setup(void **state)
 {
     static const char *const roles[NKEYS] = {" builder", " rebuilder", " rebuilder",
-                                             " auditor", ""};
+                                             " auditor", "",           NULL};
     uint8_t root[32];
     struct gl_buf pol;
     char *k;
@@ -139,6 +146,21 @@ static int setup(void **state)
     stmt(E_AUDIT_ST, STR, GL_STATEMENT_AUDIT_REPORT, REPORT, NULL);
     stmt(E_BUILD_ST, STR, GL_STATEMENT_BUILD, D, X);
     stmt(E_BUILD_Y, VENDOR, GL_STATEMENT_BUILD, D, Y);
+    stmt(E_SOURCE_OUT, OUT, GL_STATEMENT_SOURCE, X, NULL);
+    stmt(E_REBUILD_OUT, OUT, GL_STATEMENT_REBUILD, D2, X);
+    stmt(E_AUDIT_OUT, OUT, GL_STATEMENT_AUDIT_REPORT, REPORT, NULL);
+    stmt(E_REBUILD_BAD, RB1, GL_STATEMENT_REBUILD, D, X);
+    {
+        /* the time 1700000012 becomes 2700000012: still a statement, signed
+         * by rb1's name and key ID, but the signature no longer matches */
+        char *t = strstr((char *)fx.st[E_REBUILD_BAD].data, "\ntime 1");
+        assert_non_null(t);
+        t[6] = '2';
+        assert_int_equal(gl_merkle_leaf_hash(fx.st[E_REBUILD_BAD].data,
+                                             fx.st[E_REBUILD_BAD].len,
+                                             fx.leaves[E_REBUILD_BAD]),
+                         0);
+    }
     tu_mth((const uint8_t(*)[32])fx.leaves, NENTRIES, root);
     gl_buf_init(&fx.ck, 1 << 16);
     assert_int_equal(gl_checkpoint_sign("log.test", NENTRIES, root, &fx.log, &fx.ck), 0);
@@ -153,6 +175,8 @@ static int setup(void **state)
     assert_int_equal(gl_buf_printf(&pol, "log %s\nquorum none\n", k), 0);
     free(k);
     for (int i = 0; i < NKEYS; i++) {
+        if (roles[i] == NULL)
+            continue; /* not in the policy */
         k = vkey(&fx.k[i]);
         assert_int_equal(gl_buf_printf(&pol, "submitter %s%s\n", k, roles[i]), 0);
         free(k);
@@ -324,6 +348,62 @@ static void test_artifact_and_proofs(void **state)
     free(r);
 }
 
+/* A key outside the policy may append to a shared log: its statements do
+ * not count, neither for the chain nor against it. */
+static void test_outsider(void **state)
+{
+    static const int es[] = {E_BUILD,      E_SOURCE,      E_REBUILD1, E_AUDIT,
+                             E_SOURCE_OUT, E_REBUILD_OUT, E_AUDIT_OUT};
+    struct gl_tlogproof saved = fx.proof[E_REBUILD_OUT];
+    struct chain_report *r = judge(es, 7, 0, D);
+
+    (void)state;
+    assert_true(r->ok);
+    row(r, "source", E_SOURCE_OUT, CHAIN_IGNORED, "outside the policy");
+    row(r, "rebuild", E_REBUILD_OUT, CHAIN_IGNORED, "outside the policy");
+    row(r, "audit", E_AUDIT_OUT, CHAIN_IGNORED, "outside the policy");
+    row(r, "source", E_SOURCE, CHAIN_OK, "logged by a builder");
+    row(r, "rebuilds", -1, CHAIN_OK, "1 of the 1 required");
+    row(r, "audits", -1, CHAIN_OK, "covered");
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].item >= 0 && r->rows[i].index == E_REBUILD_OUT)
+            assert_string_equal(r->rows[i].signer, "outsider.test (not in the policy)");
+    free(r);
+    /* they do not stand in for the policy's roles either */
+    r = judge((const int[]){E_BUILD, E_SOURCE_OUT, E_REBUILD_OUT, E_AUDIT_OUT}, 4, 0, D);
+    assert_false(r->ok);
+    row(r, "source", E_SOURCE_OUT, CHAIN_IGNORED, "outside the policy");
+    row(r, "source", -1, CHAIN_FAIL, "no source statement by a builder");
+    row(r, "rebuild", E_REBUILD_OUT, CHAIN_IGNORED, "outside the policy");
+    row(r, "rebuilds", -1, CHAIN_FAIL, "0 of the 1 required");
+    row(r, "audits", -1, CHAIN_FAIL, "requires an audit");
+    free(r);
+    /* nor does the rest of such a statement matter: a proof that does not
+     * verify */
+    fx.proof[E_REBUILD_OUT].index = E_REBUILD1;
+    r = judge(es, 7, 0, D);
+    fx.proof[E_REBUILD_OUT] = saved;
+    assert_true(r->ok);
+    row(r, "rebuild", E_REBUILD1, CHAIN_OK, "reproduced");
+    free(r);
+}
+
+/* A statement that names a policy key whose signature does not verify
+ * fails its row (and the chain), even beside a good one by the same key. */
+static void test_bad_signature(void **state)
+{
+    static const int es[] = {E_BUILD, E_SOURCE, E_REBUILD1, E_AUDIT, E_REBUILD_BAD};
+    struct chain_report *r = judge(es, 5, 0, D);
+
+    (void)state;
+    assert_false(r->ok);
+    row(r, "rebuild", E_REBUILD_BAD, CHAIN_FAIL,
+        "does not verify: submitter signature: the signature of submitter rb1.test");
+    row(r, "rebuild", E_REBUILD1, CHAIN_OK, "reproduced");
+    row(r, "rebuilds", -1, CHAIN_OK, "1 of the 1 required");
+    free(r);
+}
+
 /* format -> parse -> format; refusals name their line. */
 static void test_bundle(void **state)
 {
@@ -393,6 +473,8 @@ int main(void)
         cmocka_unit_test(test_roles_count),
         cmocka_unit_test(test_unaudited_and_missing_source),
         cmocka_unit_test(test_artifact_and_proofs),
+        cmocka_unit_test(test_outsider),
+        cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_bundle),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

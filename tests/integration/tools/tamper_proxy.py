@@ -19,6 +19,7 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   lookup-leaf        lookup answers: each leaf_hash changed
   lookup-empty       lookup answers: no statements (the log claims to hold
                      none about the digest or source asked for)
+  lookup-error       lookups answer 400 (an error that is not retried)
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
 Python standard library only.
@@ -109,6 +110,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if first:
                 return self.reply(503, b'{"error":"try again"}', "application/json",
                                   [("Retry-After", "0")])
+        if m == "lookup-error" and self.path.startswith("/api/v1/lookup"):
+            return self.reply(400, b'{"error":"lookup refused"}', "application/json")
         try:
             with urllib.request.urlopen(UPSTREAM + self.path, timeout=30) as r:
                 status, body, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
