@@ -251,15 +251,17 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n,
 static void shutdown_maybe_finish(struct daemon *d);
 
 /* Tells the service manager (Type=notify) that the log is ready, once: when
- * a checkpoint is served (at once without witnesses; in block mode after
- * the first quorum). */
+ * the listener is bound and a checkpoint is served (at once without
+ * witnesses; in block mode after the first quorum). A checkpoint served
+ * before the listener exists (fail-open with the witnesses failing the
+ * start-up probe: seq_new releases the stored one) waits for start(). */
 static void ready_maybe(struct daemon *d)
 {
     const struct gl_buf *note = NULL;
     uint64_t size = 0;
     char msg[GL_KEY_NAME_MAX + 96];
 
-    if (d->ready || d->stopping)
+    if (d->ready || d->stopping || d->http == NULL)
         return;
     if (d->pub != NULL && (publish_served(d->pub, &note, &size), note == NULL))
         return;
@@ -472,7 +474,9 @@ static int start_mirrors(struct daemon *d)
     return rc;
 }
 
-/* SIGHUP: re-read the submitters and the witness policy (reload.h). */
+/* SIGHUP: re-read the submitters and the witness policy (reload.h). The
+ * service manager hears RELOADING=1 then READY=1 only once the log is
+ * ready: before, READY=1 would claim a service that does not serve yet. */
 static void on_hup(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
@@ -483,11 +487,13 @@ static void on_hup(uv_signal_t *h, int signum)
         return;
     gl_log(GL_LOG_INFO, "SIGHUP: reloading the submitters%s",
            d->cfg.witnesses[0] ? " and the witness policy" : "");
-    (void)gl_sdnotify("RELOADING=1");
+    if (d->ready)
+        (void)gl_sdnotify("RELOADING=1");
     (void)reload_submitters(d->cfg.submitters, MAX_SUBMITTERS, &def, &d->subs, &d->api);
     if (d->cfg.witnesses[0])
         (void)reload_policy(d->cfg.witnesses, d->pub);
-    (void)gl_sdnotify("READY=1");
+    if (d->ready)
+        (void)gl_sdnotify("READY=1");
 }
 
 /* SIGUSR1: an online backup (backup.h). */
@@ -625,12 +631,13 @@ out:
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     gl_http_server_free(d.http);
-    if (d.seq != NULL && status != 0) {
-        seq_shutdown(d.seq, NULL, NULL);
-        uv_run(&d.loop, UV_RUN_DEFAULT);
-    }
-    if (d.pub != NULL && status != 0) {
+    d.http = NULL; /* nothing listens: ready_maybe stays silent */
+    if (status != 0) {
+        /* A failed start: the witness client closes with the sequencer
+         * (its periodic timer would keep the loop running forever). */
         publish_close(d.pub);
+        if (d.seq != NULL)
+            seq_shutdown(d.seq, NULL, NULL);
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     publish_free(d.pub);
