@@ -7,7 +7,13 @@
  *    must reproduce the root its stored checkpoint signs;
  * then the sequencer and the HTTP server run on one libuv loop until
  * SIGINT/SIGTERM, which finishes every accepted append and exits 0.
+ * SIGHUP and SIGUSR1 (whose default action is to terminate) are held from
+ * the start of main, before any thread exists, so a reload or backup asked
+ * for during a slow start (a restore, the tree check, the witness probe)
+ * runs once the loop handles them instead of killing the process.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,6 +502,19 @@ static void on_hup(uv_signal_t *h, int signum)
         (void)gl_sdnotify("READY=1");
 }
 
+/* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGHUP and SIGUSR1 in the
+ * calling thread; threads made later inherit the mask. A signal arriving
+ * while they are blocked stays pending and is delivered on unblocking. */
+static int hold_operator_signals(int how)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    return pthread_sigmask(how, &set, NULL) == 0 ? 0 : GL_EINVAL;
+}
+
 /* SIGUSR1: an online backup (backup.h). */
 static void on_usr1(uv_signal_t *h, int signum)
 {
@@ -569,6 +588,10 @@ static int start(struct daemon *d)
     uv_signal_init(&d->loop, &d->sigusr1);
     d->sigusr1.data = d;
     uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
+    /* the handlers are in place: what arrived meanwhile is delivered now
+     * (to this thread: every other one keeps them blocked) */
+    if ((rc = hold_operator_signals(SIG_UNBLOCK)) != 0)
+        return rc;
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
     ready_maybe(d);
@@ -606,6 +629,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "--fsck") == 0) /* a tool, not the daemon */
         return fsck_main(argc, argv);
+    if (hold_operator_signals(SIG_BLOCK) != 0)
+        return 1;
     rc = config_parse(argc, argv, &d.cfg);
 
     if (rc != 0)
