@@ -504,15 +504,16 @@ static void on_hup(uv_signal_t *h, int signum)
 
 /* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGHUP and SIGUSR1 in the
  * calling thread; threads made later inherit the mask. A signal arriving
- * while they are blocked stays pending and is delivered on unblocking. */
-static int hold_operator_signals(int how)
+ * while they are blocked stays pending and is delivered on unblocking.
+ * (pthread_sigmask fails only for another `how`.) */
+static void hold_operator_signals(int how)
 {
     sigset_t set;
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGUSR1);
-    return pthread_sigmask(how, &set, NULL) == 0 ? 0 : GL_EINVAL;
+    (void)pthread_sigmask(how, &set, NULL);
 }
 
 /* SIGUSR1: an online backup (backup.h). */
@@ -590,8 +591,7 @@ static int start(struct daemon *d)
     uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
     /* the handlers are in place: what arrived meanwhile is delivered now
      * (to this thread: every other one keeps them blocked) */
-    if ((rc = hold_operator_signals(SIG_UNBLOCK)) != 0)
-        return rc;
+    hold_operator_signals(SIG_UNBLOCK);
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
     ready_maybe(d);
@@ -629,8 +629,7 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "--fsck") == 0) /* a tool, not the daemon */
         return fsck_main(argc, argv);
-    if (hold_operator_signals(SIG_BLOCK) != 0)
-        return 1;
+    hold_operator_signals(SIG_BLOCK);
     rc = config_parse(argc, argv, &d.cfg);
 
     if (rc != 0)
