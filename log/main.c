@@ -7,7 +7,13 @@
  *    must reproduce the root its stored checkpoint signs;
  * then the sequencer and the HTTP server run on one libuv loop until
  * SIGINT/SIGTERM, which finishes every accepted append and exits 0.
+ * SIGHUP and SIGUSR1 (whose default action is to terminate) are held from
+ * the start of main, before any thread exists, so a reload or backup asked
+ * for during a slow start (a restore, the tree check, the witness probe)
+ * runs once the loop handles them instead of killing the process.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,15 +257,17 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n,
 static void shutdown_maybe_finish(struct daemon *d);
 
 /* Tells the service manager (Type=notify) that the log is ready, once: when
- * a checkpoint is served (at once without witnesses; in block mode after
- * the first quorum). */
+ * the listener is bound and a checkpoint is served (at once without
+ * witnesses; in block mode after the first quorum). A checkpoint served
+ * before the listener exists (fail-open with the witnesses failing the
+ * start-up probe: seq_new releases the stored one) waits for start(). */
 static void ready_maybe(struct daemon *d)
 {
     const struct gl_buf *note = NULL;
     uint64_t size = 0;
     char msg[GL_KEY_NAME_MAX + 96];
 
-    if (d->ready || d->stopping)
+    if (d->ready || d->stopping || d->http == NULL)
         return;
     if (d->pub != NULL && (publish_served(d->pub, &note, &size), note == NULL))
         return;
@@ -472,7 +480,9 @@ static int start_mirrors(struct daemon *d)
     return rc;
 }
 
-/* SIGHUP: re-read the submitters and the witness policy (reload.h). */
+/* SIGHUP: re-read the submitters and the witness policy (reload.h). The
+ * service manager hears RELOADING=1 then READY=1 only once the log is
+ * ready: before, READY=1 would claim a service that does not serve yet. */
 static void on_hup(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
@@ -483,11 +493,27 @@ static void on_hup(uv_signal_t *h, int signum)
         return;
     gl_log(GL_LOG_INFO, "SIGHUP: reloading the submitters%s",
            d->cfg.witnesses[0] ? " and the witness policy" : "");
-    (void)gl_sdnotify("RELOADING=1");
+    if (d->ready)
+        (void)gl_sdnotify("RELOADING=1");
     (void)reload_submitters(d->cfg.submitters, MAX_SUBMITTERS, &def, &d->subs, &d->api);
     if (d->cfg.witnesses[0])
         (void)reload_policy(d->cfg.witnesses, d->pub);
-    (void)gl_sdnotify("READY=1");
+    if (d->ready)
+        (void)gl_sdnotify("READY=1");
+}
+
+/* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGHUP and SIGUSR1 in the
+ * calling thread; threads made later inherit the mask. A signal arriving
+ * while they are blocked stays pending and is delivered on unblocking.
+ * (pthread_sigmask fails only for another `how`.) */
+static void hold_operator_signals(int how)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    (void)pthread_sigmask(how, &set, NULL);
 }
 
 /* SIGUSR1: an online backup (backup.h). */
@@ -563,6 +589,9 @@ static int start(struct daemon *d)
     uv_signal_init(&d->loop, &d->sigusr1);
     d->sigusr1.data = d;
     uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
+    /* the handlers are in place: what arrived meanwhile is delivered now
+     * (to this thread: every other one keeps them blocked) */
+    hold_operator_signals(SIG_UNBLOCK);
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
     ready_maybe(d);
@@ -600,6 +629,7 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "--fsck") == 0) /* a tool, not the daemon */
         return fsck_main(argc, argv);
+    hold_operator_signals(SIG_BLOCK);
     rc = config_parse(argc, argv, &d.cfg);
 
     if (rc != 0)
@@ -625,12 +655,13 @@ out:
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     gl_http_server_free(d.http);
-    if (d.seq != NULL && status != 0) {
-        seq_shutdown(d.seq, NULL, NULL);
-        uv_run(&d.loop, UV_RUN_DEFAULT);
-    }
-    if (d.pub != NULL && status != 0) {
+    d.http = NULL; /* nothing listens: ready_maybe stays silent */
+    if (status != 0) {
+        /* A failed start: the witness client closes with the sequencer
+         * (its periodic timer would keep the loop running forever). */
         publish_close(d.pub);
+        if (d.seq != NULL)
+            seq_shutdown(d.seq, NULL, NULL);
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     publish_free(d.pub);

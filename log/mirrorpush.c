@@ -18,6 +18,12 @@
  * round interval, then twice as long after each further failure, at most
  * BACKOFF_MAX_S, and one success resets it. So a mirror that is down
  * costs one request and one log line per back-off, not per round.
+ * Every add-entries answer that is not the final 200 must move the
+ * mirror's next entry past where the upload started (capped at the tree
+ * size); one that does not (a 202 or 409 repeating the same next entry,
+ * or going back) is a failed push, so a mirror stuck at an entry never
+ * holds the thread, and the mirrors after it in the list still get their
+ * turn in the same round.
  */
 #include "mirrorpush.h"
 
@@ -321,7 +327,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
     struct gl_buf body, line;
     uint64_t pend = 0, next = 0, conflict = UINT64_MAX;
     long st = 0;
-    int rc, ck_sent = 0;
+    int rc, ck_sent = 0, stalled = 0;
 
     gl_buf_init(&body, BODY_MAX);
     gl_buf_init(&line, 1024);
@@ -341,7 +347,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         if (rc == 0 && conflict != UINT64_MAX)
             rc = GL_ESTATE;
     }
-    for (int guard = 0; rc == 0 && st != 200 && guard < 1 << 20; guard++) {
+    while (rc == 0 && st != 200) {
         uint64_t from = next < size ? next : size;
         gl_buf_reset(&body);
         gl_buf_reset(&line);
@@ -354,12 +360,21 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             rc = add_entries(p, k, &body, &st, &pend, &next, &line);
         if (rc != 0 || st == 200)
             break;
+        if (st != 202 && (st != 409 || pend != size)) {
+            rc = GL_ESTATE;
+            break;
+        }
+        if ((next < size ? next : size) <= from) {
+            stalled = 1; /* it would be asked for the same entries forever */
+            break;
+        }
         if (st == 202)
             gl_log(GL_LOG_INFO, "mirror %s: next entry %llu of %llu", m->key.name,
                    (unsigned long long)next, (unsigned long long)size);
-        if (st == 202 || (st == 409 && pend == size))
-            continue;
-        rc = GL_ESTATE;
+    }
+    if (stalled) {
+        push_failed(p, k, next, "its next entry did not advance", st);
+        goto out;
     }
     if (rc == 0 && st == 200 && !ck_sent && cosigned &&
         memcmp(p->sent[k], ck_hash, HLEN) != 0) {
@@ -407,6 +422,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
                     refused ? "the mirror refused it" : gl_strerror(rc ? rc : GL_ESTATE),
                     st);
     }
+out:
     gl_buf_release(&body);
     gl_buf_release(&line);
 }

@@ -4,8 +4,10 @@
 # counted by the mirror's metrics; to a fake second mirror that answers
 # gzip with 415 it resends identity bodies until the fake lists gzip in
 # Accept-Encoding; a third that answers 503 is logged as refusing the
-# push, with the status, and retried after doubling waits) and then
-# serves the mirror's
+# push, with the status, and retried after doubling waits; a fourth,
+# listed first, that answers every upload 202 without moving its next
+# entry is a failed push, backed off like the others, and does not keep
+# the mirrors after it waiting) and then serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
 # that policy offline, refuses it under a policy requiring both mirrors
@@ -19,7 +21,7 @@ PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
 make_keys
 make_witness_keys 1 2
-for m in 1 2 3; do
+for m in 1 2 3 4; do
     "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -39,6 +41,7 @@ start_witness 2 "$T/logs"
 spawn fakemirror python3 "$PY" fake-mirror "$T/fake.log" || fail "fake mirror"
 FAKE_PID=$SPAWN_PID
 {
+    echo "mirror mirror4.example $(cat "$T/m4.key.pub") $SPAWN_URL/stuck"
     echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL"
     echo "mirror mirror2.example $(cat "$T/m2.key.pub") $SPAWN_URL"
     echo "mirror mirror3.example $(cat "$T/m3.key.pub") $SPAWN_URL/unavailable"
@@ -63,6 +66,20 @@ ID=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="identity"} \([0-9]*\)$/\
 wait_until 20 grep -q "mirror mirror3.example .*failed: the mirror refused it (HTTP 503)" "$LOG_OUT" ||
     fail "no refusal logged for the 503 mirror: $(grep mirror3 "$LOG_OUT" | tail -3)"
 wait_until 20 grep -q "^gzip 409$" "$T/fake.log" || fail "no gzip after the 415s: $(cat "$T/fake.log")"
+# the mirror stuck at entry 0 (listed before the others, which got their
+# pushes above): each push is a probe and one upload (202), then a failure
+# with a doubling back-off; never a run of uploads
+wait_until 30 grep -q "mirror mirror4.example .*did not advance (HTTP 202); retrying in 4.0 s" \
+    "$LOG_OUT" || fail "no back-off to 4 s for the stuck mirror: $(grep mirror4 "$LOG_OUT" | tail -3)"
+grep -q "mirror mirror4.example .*push at 0 failed: its next entry did not advance (HTTP 202)" \
+    "$LOG_OUT" || fail "the stuck mirror's failure: $(grep mirror4 "$LOG_OUT" | tail -3)"
+WAITS=$(grep "mirror mirror4.example " "$LOG_OUT" | sed -n 's/.*retrying in \([0-9.]*\) s$/\1/p' |
+    head -4 | tr '\n' ' ')
+[ "$WAITS" = "0.5 1.0 2.0 4.0 " ] || fail "stuck mirror back-off waits: '$WAITS'"
+NF=$(grep -c "mirror mirror4.example .*did not advance" "$LOG_OUT")
+N202=$(grep -c '^stuck 202$' "$T/fake.log.stuck")
+[ "$N202" -ge 4 ] && [ "$N202" -le $((NF + 1)) ] ||
+    fail "stuck mirror: $N202 uploads for $NF failed pushes: $(cat "$T/fake.log.stuck")"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 [ "$(sed -n 1,2p "$T/fake.log" | tr '\n' ,)" = "gzip 415,identity 409," ] ||
     fail "415 then identity: $(cat "$T/fake.log")"

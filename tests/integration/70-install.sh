@@ -3,9 +3,12 @@
 # and systemd units; the installed units pass `systemd-analyze verify`
 # (warnings included) with their man pages found; every option of each
 # program's --help is in its man page; readiness (READY=1 on a fake
-# $NOTIFY_SOCKET) comes only once a checkpoint is served: at once without
-# witnesses, never while a block-mode witness quorum is missing, after the
-# quorum with a real witness; the witness sends it too.
+# $NOTIFY_SOCKET) comes only once the listener is bound and a checkpoint
+# is served: at once without witnesses, never while a block-mode witness
+# quorum is missing (a SIGHUP then sends nothing), after the quorum with a
+# real witness (a SIGHUP then sends RELOADING=1 and READY=1 again), never
+# in fail-open mode with the witnesses down when the port cannot be bound;
+# the witness sends it too.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd; make deps)"
@@ -132,6 +135,13 @@ sleep 2
 http GET /checkpoint
 [ "$CODE" != 200 ] || fail "a checkpoint is served without its witness quorum"
 ready block && fail "READY=1 before any checkpoint is served"
+# A reload before readiness does not announce readiness.
+kill -HUP "$LOG_PID"
+wait_until 30 grep -q 'reload: .* submitter key' "$LOG_OUT" || fail "no reload on SIGHUP"
+sleep 1
+kill -0 "$LOG_PID" || fail "glasslogd died on SIGHUP"
+ready block && fail "READY=1 on a SIGHUP before any checkpoint is served: $(cat "$T/block.msgs")"
+grep -q 'RELOADING=1' "$T/block.msgs" && fail "RELOADING=1 before readiness"
 # The witness comes up: its own READY=1, then the quorum, then the log's.
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 listen wit
@@ -140,6 +150,33 @@ wait_until 30 ready wit || fail "the witness sent no READY=1"
 wait_until 40 ready block || fail "no READY=1 after the witness came up: $(tail -5 "$LOG_OUT")"
 expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "served checkpoint lacks the cosignature"
+# Once ready, a reload is announced: RELOADING=1, then READY=1 again.
+kill -HUP "$LOG_PID"
+wait_until 30 grep -q 'RELOADING=1' "$T/block.msgs" || fail "no RELOADING=1 on SIGHUP"
+wait_until 30 test "$(grep -c READY=1 "$T/block.msgs")" = 2 ||
+    fail "no READY=1 after the reload: $(cat "$T/block.msgs")"
+stop_log
+
+# Fail-open, the only witness unreachable at start: the stored checkpoint is
+# served before the listener exists; READY=1 waits for the listener. On a
+# port already taken (the witness's) glasslogd exits without READY=1.
+make_witness_keys 2
+printf 'witness w2 %s http://127.0.0.1:%s\nquorum w2\n' "$(cat "$T/w2.key.pub")" "$PORT2" \
+    > "$T/policy2"
+listen busy
+NOTIFY_SOCKET="$T/busy.sock" spawn glasslogd "$GL_BIN/glasslogd" --data "$T/data" \
+    --key "$T/log.key" --submitters "$T/submitters" --listen "127.0.0.1:$PORT1" \
+    --witnesses "$T/policy2" --witness-mode fail-open --witness-timeout-ms 500 &&
+    fail "glasslogd started on a port in use"
+grep -q 'unreachable at start' "$SPAWN_OUT" || fail "the witness probe did not fail: $(cat "$SPAWN_OUT")"
+sleep 1
+ready busy && fail "READY=1 from a glasslogd that never listened: $(cat "$T/busy.msgs")"
+# On a free port: READY=1, and the port accepts connections when it comes.
+listen open
+NOTIFY_SOCKET="$T/open.sock" start_log "$T/data" --witnesses "$T/policy2" \
+    --witness-mode fail-open --witness-timeout-ms 500 || fail "start: $(cat "$LOG_OUT")"
+wait_until 30 ready open || fail "no READY=1 in fail-open mode: $(cat "$T/open.msgs")"
+expect_http 200 GET /checkpoint
 stop_log
 stop_witness 1
 echo "ok 70-install"

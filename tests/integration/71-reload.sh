@@ -5,7 +5,9 @@
 # connection survives every reload and the PID stays; a reloaded witness
 # policy (another witness) cosigns the next checkpoints. glasslog-witness
 # reloads its log list on SIGHUP: a bad file is refused, the same list
-# keeps its records, a log added is witnessed at once.
+# keeps its records, a log added is witnessed at once. SIGHUP and SIGUSR1
+# during a slow start (a witness probe waiting for a silent witness) do not
+# kill glasslogd: it comes up, serves, then reloads and writes the backup.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 make_keys
@@ -158,4 +160,46 @@ stop_log
 kill -0 "$WPID1" && kill -0 "$WPID2" || fail "a witness died"
 stop_witness 1
 stop_witness 2
+
+# --- signals during a slow start ---------------------------------------------------------
+# A silent witness: accepts, reads, never answers; the start-up probe waits
+# for --witness-timeout-ms before the signal handlers exist.
+cat > "$T/silent.py" <<'PY'
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print("port", s.getsockname()[1], flush=True)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    print("conn", flush=True)
+PY
+python3 "$T/silent.py" > "$T/silent.out" &
+PIDS="$PIDS $!"
+wait_until 30 grep -q '^port ' "$T/silent.out" || fail "silent witness did not start"
+make_witness_keys 3
+printf 'witness w3 %s http://127.0.0.1:%s\nquorum w3\n' "$(cat "$T/w3.key.pub")" \
+    "$(sed -n 's/^port //p' "$T/silent.out")" > "$T/policy"
+LOG_OUT="$T/slow.log"
+"$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" --submitters "$T/submitters" \
+    --listen 127.0.0.1:0 --witnesses "$T/policy" --witness-mode fail-open \
+    --witness-timeout-ms 3000 --backup-dir "$T/backups" 2> "$LOG_OUT" &
+LOG_PID=$!
+PIDS="$PIDS $LOG_PID"
+# The probe is waiting on the silent witness: no handler is installed yet.
+wait_until 30 grep -q '^conn' "$T/silent.out" || fail "no start-up probe: $(cat "$LOG_OUT")"
+grep -q '(port ' "$LOG_OUT" && fail "started before the probe ended"
+kill -HUP "$LOG_PID"
+kill -USR1 "$LOG_PID"
+wait_until 30 grep -q '(port ' "$LOG_OUT" || fail "a signal during the start killed glasslogd: $(tail -3 "$LOG_OUT")"
+grep -q 'w3 unreachable at start' "$LOG_OUT" || fail "the probe did not time out: $(cat "$LOG_OUT")"
+LOG_URL="http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$LOG_OUT")"
+expect_http 200 GET /checkpoint
+# Both held signals did their work once the loop ran.
+wait_until 30 grep -q 'reload: 1 submitter key' "$LOG_OUT" || fail "SIGHUP lost: $(tail -3 "$LOG_OUT")"
+wait_until 30 grep -q 'backup: .* written' "$LOG_OUT" || fail "SIGUSR1 lost: $(tail -3 "$LOG_OUT")"
+stop_log
 echo "ok 71-reload"

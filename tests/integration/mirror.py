@@ -323,9 +323,12 @@ def fake_mirror(logf):
     has answered 4 identity bodies, then lists gzip in Accept-Encoding and
     takes them. Every add-entries is a 409 at pending size 0 (the client
     never gets further), every add-checkpoint a 200; under /unavailable/
-    every request is a 503 (not logged). One line a request to
-    logf: the body's encoding and the status. Prints "(port N)" to stderr
-    (lib.sh spawn)."""
+    every request is a 503 (not logged). Under /stuck/ a mirror that never
+    advances: add-checkpoint 200, the empty probe at END a 409 (pending
+    END, next 0), every upload a 202 (pending END, next 0 again), logged
+    as "stuck STATUS" to logf.stuck. One line a request to logf: the
+    body's encoding and the status. Prints "(port N)" to stderr (lib.sh
+    spawn)."""
     import http.server
     state = {"identity": 0}
     class H(http.server.BaseHTTPRequestHandler):
@@ -333,6 +336,8 @@ def fake_mirror(logf):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path.startswith("/unavailable/"):
                 return self.reply(503, b"reloading\n", "text/plain", False)
+            if self.path.startswith("/stuck/"):
+                return self.stuck(body)
             if self.path == "/add-checkpoint":
                 return self.reply(200, b"", "text/plain", False)
             enc = self.headers.get("Content-Encoding", "identity")
@@ -351,6 +356,15 @@ def fake_mirror(logf):
             with open(logf, "a") as f: f.write("%s %d\n" % (enc, st))
             if st == 409: self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info", advertise)
             else: self.reply(st, b"refused\n", "text/plain", advertise)
+        def stuck(self, body):
+            if self.path == "/stuck/add-checkpoint":
+                return self.reply(200, b"", "text/plain", False)
+            if self.headers.get("Content-Encoding") == "gzip": body = gzip.decompress(body)
+            o = 2 + int.from_bytes(body[:2], "big")
+            start, end = int.from_bytes(body[o:o + 8], "big"), int.from_bytes(body[o + 8:o + 16], "big")
+            st = 409 if start == end else 202
+            with open(logf + ".stuck", "a") as f: f.write("stuck %d\n" % st)
+            self.reply(st, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info", False)
         def reply(self, st, body, ct, advertise):
             self.send_response(st)
             self.send_header("Content-Type", ct)
