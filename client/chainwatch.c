@@ -33,7 +33,8 @@
 #include "state.h"
 #include "util.h"
 
-#define ANSWER_MAX ((size_t)32 << 20)
+#define ANSWER_MAX ((size_t)32 << 20) /* one page of a lookup answer */
+#define SOURCE_PAGES_MAX 100u         /* pages of one source lookup */
 #define PENDING_FILE "chain-pending"
 
 struct pending {
@@ -150,30 +151,74 @@ static void take(struct chainwatch *w, const cJSON *it, struct answer *a)
     a->n++;
 }
 
-/* GET lookup?source=X into *a. */
-static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *a)
+/* GET lookup?source=<hex>&from=*from: its statements join a->json's
+ * array (the first page becomes a->json); *from gets the next page's
+ * start, UINT64_MAX after the last. */
+static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
+                    struct answer *a)
 {
-    const cJSON *arr, *it;
+    const cJSON *jn;
+    cJSON *page, *arr, *it;
     struct gl_buf body;
-    char path[128], hex[GL_HASH_HEX_LEN + 1];
+    char path[160];
+    uint64_t next = UINT64_MAX;
 
-    memset(a, 0, sizeof(*a));
-    gl_hex_encode(x, 32, hex, sizeof(hex));
-    snprintf(path, sizeof(path), "api/v1/lookup?source=%s", hex);
+    snprintf(path, sizeof(path), "api/v1/lookup?source=%s&from=%" PRIu64, hex, *from);
     gl_buf_init(&body, ANSWER_MAX);
     if (fetch_get(&w->f, path, ANSWER_MAX, &body) != 0) {
         cli_error("chain check: lookup?source=%.16s... failed: %s", hex, w->f.error);
         gl_buf_release(&body);
         return GL_EIO;
     }
-    a->json = cJSON_ParseWithLength((const char *)body.data, body.len);
+    page = cJSON_ParseWithLength((const char *)body.data, body.len);
     gl_buf_release(&body);
-    arr = cJSON_GetObjectItemCaseSensitive(a->json, "statements");
+    arr = cJSON_GetObjectItemCaseSensitive(page, "statements");
+    jn = cJSON_GetObjectItemCaseSensitive(page, "next");
     if (!cJSON_IsArray(arr) ||
-        (a->l = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*a->l))) == NULL) {
+        (jn != NULL && (util_json_index(jn, &next) != 0 || next <= *from))) {
         cli_error("chain check: the log's lookup answer is malformed");
-        answer_free(a);
+        cJSON_Delete(page);
         return GL_EIO;
+    }
+    *from = next;
+    if (a->json == NULL) {
+        a->json = page;
+        return 0;
+    }
+    while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL)
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(a->json, "statements"), it);
+    cJSON_Delete(page);
+    return 0;
+}
+
+/* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a. */
+static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *a)
+{
+    const cJSON *arr, *it;
+    char hex[GL_HASH_HEX_LEN + 1];
+    uint64_t from = 0;
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    gl_hex_encode(x, 32, hex, sizeof(hex));
+    for (unsigned page = 0; from != UINT64_MAX; page++) {
+        if (page == SOURCE_PAGES_MAX) {
+            cli_error(
+                "chain check: the log lists more than %u pages about source %.16s...",
+                SOURCE_PAGES_MAX, hex);
+            answer_free(a);
+            return GL_EIO;
+        }
+        if ((rc = ask_page(w, hex, &from, a)) != 0) {
+            answer_free(a);
+            return rc;
+        }
+    }
+    arr = cJSON_GetObjectItemCaseSensitive(a->json, "statements");
+    if ((a->l = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*a->l))) == NULL) {
+        cli_error("chain check: out of memory");
+        answer_free(a);
+        return GL_ENOMEM;
     }
     cJSON_ArrayForEach(it, arr)
     {

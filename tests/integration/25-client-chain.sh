@@ -10,7 +10,9 @@
 # policy requires an audit), a rebuild by a key that is not a rebuilder
 # (does not count), a build naming a source never logged (monitor alarm).
 # The log is shared: a key it accepts but the customer's policy does not
-# name (outsider) cannot fail a chain by logging a differing rebuild.
+# name (outsider) cannot fail a chain by logging a differing rebuild. A
+# source with more statements than one lookup answer holds is read page
+# by page (an audit on the second page counts).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -343,3 +345,34 @@ expect_err "lacks the build itself: its statement is not attached"
 [ "$(ls "$T/mon5/$ID/alarms" | grep -c '^unaudited-source-')" = "$(grep -c . "$T/pending.due")" ] ||
     fail "unaudited-source alarms: $(ls "$T/mon5/$ID/alarms")"
 stop_proxy
+# More statements about one source than one lookup answer holds (100):
+# the monitor reads every page, so an audit report logged after 100
+# others about the same source still covers the build.
+mkdir -p "$T/gsrc"
+printf 'gadget\n' > "$T/gsrc/main.c"
+printf 'gadget 1.0\n' > "$T/gadget.bin"
+GSRC=$(printf 'glasslog.dev/srctree/v1\nfile %s main.c\n' "$(sha256sum "$T/gsrc/main.c" | cut -c1-64)" |
+    sha256sum | cut -c1-64)
+app --key "$T/vendor.key" --kind source --subject gadget --version 1.0 --dir "$T/gsrc"
+app --key "$T/vendor.key" --kind build --subject gadget --version 1.0 --file "$T/gadget.bin" \
+    --source-dir "$T/gsrc"
+for w in 0 1 2 3; do
+    (for i in $(seq $((w * 25)) $((w * 25 + 24))); do
+        printf 'outsider %s\n' "$i" > "$T/o$i.txt"
+        "$G" append --log "$LOG_URL" --key "$T/outsider.key" --kind audit-report --subject gadget \
+            --version 1.0 --file "$T/o$i.txt" --audited "$GSRC" --scope "a look" > /dev/null || exit 1
+    done) &
+    OUTS="${OUTS:-} $!"
+done
+for p in $OUTS; do wait "$p" || fail "appending the outsider's reports"; done
+app --key "$T/auditor.key" --kind audit-report --subject gadget --version 1.0 \
+    --file "$T/report.txt" --audited "$GSRC" --scope "full source review"
+expect_http 200 GET "/api/v1/lookup?source=$GSRC"
+grep -q '"next":' "$T/body" || fail "the gadget's source fits one lookup answer"
+BG=$(idx build "$T/gadget.bin")
+sleep 2
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon6" --once \
+    --no-progress --audit-within 1s
+ls "$T/mon6/$ID/alarms" | grep -q "^unaudited-source-$BG-" &&
+    fail "the audit on the second page of the source lookup was missed"
+ls "$T/mon6/$ID/alarms" | grep -q "^unaudited-source-$B3-" || fail "no alarms at all in mon6"
