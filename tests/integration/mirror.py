@@ -25,6 +25,9 @@ Usage:
   mirror.py same-tiles LOG_URL MIRROR_PREFIX every tile and bundle of the
                                              mirror checkpoint equals the
                                              log's, byte for byte
+  mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
+                                             byte of the first hash tile
+                                             inverted
 """
 import base64, gzip, hashlib, os, random, sys, time, urllib.error, urllib.request
 
@@ -434,6 +437,35 @@ def same_tiles(lurl, prefix):
         L += 1
     print(n)
 
+def tile_proxy(lurl):
+    """Forwards GETs to the log at lurl; the first hash tile (tile/<L>/...)
+    asked for is answered with every byte inverted (same length), later ones
+    as the log serves them. Logs "corrupted PATH" once and prints "(port N)"
+    to stderr (lib.sh spawn)."""
+    import http.server
+    state = {"bad": 0}
+    class P(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            try:
+                with urllib.request.urlopen(lurl + self.path, timeout=30) as r:
+                    st, ct, body = r.status, r.headers.get("Content-Type"), r.read()
+            except urllib.error.HTTPError as e:
+                st, ct, body = e.code, e.headers.get("Content-Type"), e.read()
+            if (st == 200 and self.path.startswith("/tile/") and
+                    not self.path.startswith("/tile/entries/") and not state["bad"]):
+                state["bad"] = 1
+                body = bytes(b ^ 0xff for b in body)
+                print("corrupted %s" % self.path, file=sys.stderr, flush=True)
+            self.send_response(st)
+            self.send_header("Content-Type", ct or "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), P)
+    print("tile proxy (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
+    srv.serve_forever()
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "protocol": protocol(sys.argv[2], sys.argv[3], None)
@@ -452,4 +484,5 @@ if __name__ == "__main__":
         if len(lines) != 1: fail("%d lines by %s" % (len(lines), sys.argv[4]))
         cosig_check(lines[0], open(sys.argv[3]).read(), body)
     elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
+    elif cmd == "tile-proxy": tile_proxy(sys.argv[2])
     else: fail("unknown command " + cmd)
