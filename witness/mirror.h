@@ -133,6 +133,10 @@ size_t mirror_busy(struct mirror *m);
 
 /* Number of mirrored logs. */
 size_t mirror_count(const struct mirror *m);
+/* The tile cache (mirror_tile): the bounds of all the logs' caches added
+ * up (at most 64 MiB whatever the number of logs) and the bytes they hold
+ * now. Not during mirror_switch. */
+void mirror_tile_cache(struct mirror *m, size_t *limit, size_t *held);
 /* Remembers the witness's current checkpoint of logs entry `log` as a
  * pending checkpoint (no-op if the log is not mirrored). Any thread. */
 void mirror_observe(struct mirror *m, size_t log);
