@@ -56,10 +56,10 @@
  * mirror_switch installs the new set: a log mirrored in both lists (same
  * origin) keeps its copy and its state in memory (pending checkpoints,
  * mirror checkpoint, tile cache: its bound set to the new set's share)
- * under its new index; a log no longer
- * mirrored has its store closed and its endpoints answer 404, its copy
- * staying on disk (DATA/mirror/<origin hash>/) for a later list that
- * mirrors it again. mirror_resume opens the gate.
+ * under its new index; a log no longer mirrored has its store closed and
+ * its endpoints answer 404, its copy staying on disk (DATA/mirror/<origin
+ * hash>/) for a later list that mirrors it again. mirror_resume opens the
+ * gate.
  */
 #ifndef GL_WITNESS_MIRROR_H
 #define GL_WITNESS_MIRROR_H
