@@ -42,16 +42,19 @@ struct api_bucket {
 };
 
 struct add_req;
+struct mirrorapi_budget;
 
 struct api {
     uv_loop_t *loop;
     struct engine *engine;
     const struct logs_list *logs;
     struct wstore *store;
-    struct feeder *feeder;       /* may be NULL */
-    struct mirror *mirror;       /* may be NULL (mirrorapi.h) */
-    struct gl_http_server *http; /* for its counters; may be NULL */
-    struct api_bucket *buckets;  /* one per log */
+    struct feeder *feeder;           /* may be NULL */
+    struct mirror *mirror;           /* may be NULL (mirrorapi.h) */
+    struct mirrorapi_budget *budget; /* add-entries in flight (mirrorapi.h);
+                                      * NULL: unbounded; not owned */
+    struct gl_http_server *http;     /* for its counters; may be NULL */
+    struct api_bucket *buckets;      /* one per log */
     uv_async_t async;
     pthread_mutex_t mu;   /* guards done */
     struct add_req *done; /* completed by the engine */

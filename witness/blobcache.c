@@ -186,6 +186,25 @@ void blobcache_put(struct blobcache *c, uint64_t key, const void *data, size_t l
     pthread_mutex_unlock(&c->mu);
 }
 
+void blobcache_set_max(struct blobcache *c, size_t max_bytes)
+{
+    if (max_bytes == 0)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->max = max_bytes;
+    while (c->bytes > c->max)
+        evict(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t blobcache_max(struct blobcache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t max = c->max;
+    pthread_mutex_unlock(&c->mu);
+    return max;
+}
+
 void blobcache_stats(struct blobcache *c, uint64_t *hits, uint64_t *misses, size_t *n,
                      size_t *bytes)
 {

@@ -29,6 +29,11 @@ int blobcache_get(struct blobcache *c, uint64_t key, struct gl_buf *out);
 /* Keeps a copy of len bytes of data under key (best effort: silently not
  * kept when over the bound or out of memory). */
 void blobcache_put(struct blobcache *c, uint64_t key, const void *data, size_t len);
+/* Sets the bound to max_bytes (> 0; 0 is ignored), evicting the least
+ * recently used values until the values held fit. */
+void blobcache_set_max(struct blobcache *c, size_t max_bytes);
+/* The bound in bytes. */
+size_t blobcache_max(struct blobcache *c);
 /* Hits and misses so far; values and bytes held now. */
 void blobcache_stats(struct blobcache *c, uint64_t *hits, uint64_t *misses, size_t *n,
                      size_t *bytes);

@@ -57,7 +57,7 @@ struct options {
     char peers[OPT_PATH_MAX], on_evidence[4096], log_level[16];
     char mirror_key[OPT_PATH_MAX], mirror_listen[128];
     unsigned poll_interval;
-    unsigned cache_mb;
+    unsigned cache_mb, mirror_inflight_mb;
     int create;
     unsigned conns_per_client, request_timeout_ms;
 };
@@ -73,10 +73,11 @@ struct witness {
     struct engine *engine;
     struct feeder *feeder;
     struct gl_http_server *http;
-    struct gl_signer mkey;        /* the mirror's cosigning key */
-    struct mirror *mirror;        /* NULL unless --mirror-key */
-    struct mirrorpull *mpull;     /* NULL unless a mirrored log has a url */
-    struct gl_http_server *mhttp; /* --mirror-listen, or NULL */
+    struct gl_signer mkey;           /* the mirror's cosigning key */
+    struct mirror *mirror;           /* NULL unless --mirror-key */
+    struct mirrorpull *mpull;        /* NULL unless a mirrored log has a url */
+    struct gl_http_server *mhttp;    /* --mirror-listen, or NULL */
+    struct mirrorapi_budget *budget; /* add-entries in flight; with the mirror */
     int servers_closed;
     struct api api;
     int api_ready;
@@ -118,6 +119,9 @@ static const struct gl_opt settings[] = {
       "(not the witness key)"),
     S("mirror-listen", mirror_listen, NULL, "ADDR:PORT",
       "also serve here, with add-entries bodies up to 64 MiB"),
+    U("mirror-inflight-mb", mirror_inflight_mb, 1, 65536, MIRRORAPI_INFLIGHT_MB, "MIB",
+      "add-entries bytes in memory at once (bodies, copies, decoded bodies); past it, "
+      "503"),
 };
 
 static const struct gl_opts table = {
@@ -389,6 +393,11 @@ static int start(struct witness *w)
         return rc;
     w->api.http = w->http;
     w->api.mirror = w->mirror;
+    if (w->mirror != NULL &&
+        (rc = mirrorapi_budget_new((size_t)w->o.mirror_inflight_mb << 20, &w->budget)) !=
+            0)
+        return rc;
+    w->api.budget = w->budget;
     if (w->mirror != NULL && w->o.mirror_listen[0] != 0) {
         hc.listen = w->o.mirror_listen;
         hc.max_body = MIRRORAPI_BODY_MAX; /* POST /add-entries */
@@ -455,6 +464,7 @@ static void shutdown_all(struct witness *w)
     gl_http_server_free(w->http);
     gl_http_server_free(w->mhttp);
     mirror_free(w->mirror);
+    mirrorapi_budget_free(w->budget);
     feeder_free(w->feeder);
     engine_free(w->engine);
     wstore_close(w->store);

@@ -36,9 +36,13 @@
  *
  * Reads: full tiles and full entry bundles at or below the mirror
  * checkpoint never change, so mirror_tile keeps each one it served in a
- * bounded LRU per log (blobcache.h, TILE_CACHE_BYTES split between the
- * logs) and serves it from there afterwards; partial ones are read from
- * the store every time.
+ * bounded LRU per log (blobcache.h) and serves it from there afterwards;
+ * partial ones are read from the store every time. Invariant: the bounds
+ * of all the logs' caches add up to at most TILE_CACHE_BYTES, whatever
+ * the number of logs: each log's bound is TILE_CACHE_BYTES / n for the n
+ * logs mirrored (at most LOGS_MAX, so a share is at least 16 KiB), set
+ * when its copy opens and again, for every log kept, when mirror_switch
+ * installs a new set (shrinking a bound evicts the least recently used).
  */
 #include "mirror.h"
 
@@ -71,10 +75,9 @@
 
 #define HLEN GL_HASH_LEN
 #define NOTE_MAX ((size_t)64 << 10)
-/* Full tiles and entry bundles kept in memory, split evenly between the
- * mirrored logs (at least TILE_CACHE_MIN each). */
+/* Full tiles and entry bundles kept in memory, in all: split evenly
+ * between the mirrored logs (tile_share). */
 #define TILE_CACHE_BYTES ((size_t)64 << 20)
-#define TILE_CACHE_MIN ((size_t)4 << 20)
 
 struct pending {
     uint64_t size;
@@ -131,6 +134,13 @@ static void set_why(struct mirror_result *r, int status, const char *fmt, ...)
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
     vsnprintf(r->why, sizeof(r->why), fmt, ap);
     va_end(ap);
+}
+
+/* Each log's tile cache bound when n logs are mirrored: n of them add
+ * up to at most TILE_CACHE_BYTES. */
+static size_t tile_share(size_t n)
+{
+    return TILE_CACHE_BYTES / (n > 0 ? n : 1);
 }
 
 /* --- opening ------------------------------------------------------------------------ */
@@ -291,8 +301,7 @@ int mirror_prepare(struct mirror *m, const struct logs_list *next)
         staged_drop(&x);
         return GL_ENOMEM;
     }
-    cache = n == 0 || TILE_CACHE_BYTES / n < TILE_CACHE_MIN ? TILE_CACHE_MIN
-                                                            : TILE_CACHE_BYTES / n;
+    cache = tile_share(n);
     for (size_t i = 0; i < next->n && rc == 0; i++) {
         const struct logs_entry *e = &next->v[i];
         struct mlog *ml = NULL;
@@ -341,6 +350,8 @@ void mirror_switch(struct mirror *m, struct engine *engine)
         added += !m->v[i]->kept;
         m->v[i]->kept = 0;
         m->v[i]->log = x->log[i];
+        /* a kept log's cache had the old set's share */
+        blobcache_set_max(m->v[i]->tiles, tile_share(m->n));
     }
     free(x->log);
     memset(x, 0, sizeof *x);
@@ -403,6 +414,18 @@ void mirror_free(struct mirror *m)
 size_t mirror_count(const struct mirror *m)
 {
     return m ? m->n : 0;
+}
+
+void mirror_tile_cache(struct mirror *m, size_t *limit, size_t *held)
+{
+    *limit = *held = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t hits, misses;
+        size_t n, bytes;
+        blobcache_stats(m->v[i]->tiles, &hits, &misses, &n, &bytes);
+        *limit += blobcache_max(m->v[i]->tiles);
+        *held += bytes;
+    }
 }
 
 /* --- the gate ---------------------------------------------------------------------- */

@@ -55,10 +55,11 @@
  * staged), the caller replaces its list's contents by next, and
  * mirror_switch installs the new set: a log mirrored in both lists (same
  * origin) keeps its copy and its state in memory (pending checkpoints,
- * mirror checkpoint, tile cache) under its new index; a log no longer
- * mirrored has its store closed and its endpoints answer 404, its copy
- * staying on disk (DATA/mirror/<origin hash>/) for a later list that
- * mirrors it again. mirror_resume opens the gate.
+ * mirror checkpoint, tile cache: its bound set to the new set's share)
+ * under its new index; a log no longer mirrored has its store closed and
+ * its endpoints answer 404, its copy staying on disk (DATA/mirror/<origin
+ * hash>/) for a later list that mirrors it again. mirror_resume opens the
+ * gate.
  */
 #ifndef GL_WITNESS_MIRROR_H
 #define GL_WITNESS_MIRROR_H
@@ -133,6 +134,10 @@ size_t mirror_busy(struct mirror *m);
 
 /* Number of mirrored logs. */
 size_t mirror_count(const struct mirror *m);
+/* The tile cache (mirror_tile): the bounds of all the logs' caches added
+ * up (at most 64 MiB whatever the number of logs) and the bytes they hold
+ * now. Not during mirror_switch. */
+void mirror_tile_cache(struct mirror *m, size_t *limit, size_t *held);
 /* Remembers the witness's current checkpoint of logs entry `log` as a
  * pending checkpoint (no-op if the log is not mirrored). Any thread. */
 void mirror_observe(struct mirror *m, size_t log);

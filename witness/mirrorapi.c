@@ -12,12 +12,22 @@
  * add-entries gets 503 with Retry-After: 1. The reads run on the loop
  * thread, as the switch does, so they never see it half done.
  *
+ * The budget (mirrorapi.h): the handler charges twice the body (the
+ * server's buffer and the copy) before it queues the worker; gunzip
+ * charges each growth of its output and gives back the compressed copy
+ * once decoded; entries_done, which libuv runs for every queued work
+ * (done, failed or cancelled), gives back everything the request holds
+ * (er->charged), as do the paths that answer before queueing. er->charged
+ * is touched by one thread at a time (loop, worker, loop: ordered by
+ * libuv); the budget's totals are under its mutex.
+ *
  * Reads: the checkpoint and tiles (text errors, as before), and
  * glasslogd's JSON read API under the same prefix (readapi.h, JSON
  * errors), from a view of the copy at the mirror checkpoint.
  */
 #include "mirrorapi.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,8 +61,92 @@ struct entries_req {
     uint8_t *body; /* the copy; replaced by the decoded body when gzipped */
     size_t len;
     int gzip, gzip_bad;
+    int over;       /* the decoded body outgrew the budget */
+    size_t charged; /* bytes charged to a->budget for this request */
     struct mirror_result r;
 };
+
+struct mirrorapi_budget {
+    pthread_mutex_t mu; /* guards what follows */
+    size_t max;         /* the bound */
+    size_t bytes;       /* charged now */
+    size_t n;           /* requests holding a charge */
+    uint64_t refused;   /* requests answered 503 for the budget */
+};
+
+int mirrorapi_budget_new(size_t max_bytes, struct mirrorapi_budget **out)
+{
+    struct mirrorapi_budget *b;
+
+    if (max_bytes == 0 || out == NULL)
+        return GL_EINVAL;
+    if ((b = calloc(1, sizeof *b)) == NULL)
+        return GL_ENOMEM;
+    pthread_mutex_init(&b->mu, NULL);
+    b->max = max_bytes;
+    *out = b;
+    return 0;
+}
+
+void mirrorapi_budget_free(struct mirrorapi_budget *b)
+{
+    if (b == NULL)
+        return;
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+/* Charges len more bytes to er (its first charge makes it a request in
+ * flight): 0, or GL_ETOOBIG when other requests are in flight and the
+ * total would pass the bound (nothing charged; counted as refused). No
+ * budget: always 0. Any thread (the one er is on). */
+static int budget_take(struct entries_req *er, size_t len)
+{
+    struct mirrorapi_budget *b = er->a->budget;
+    int rc = 0;
+
+    if (b == NULL)
+        return 0;
+    pthread_mutex_lock(&b->mu);
+    size_t others = b->n - (er->charged > 0);
+    if (others > 0 && (b->bytes > b->max || len > b->max - b->bytes)) {
+        b->refused++;
+        rc = GL_ETOOBIG;
+    } else if (len > SIZE_MAX - b->bytes) {
+        rc = GL_EOVERFLOW;
+    } else if (len > 0) {
+        b->n += er->charged == 0;
+        b->bytes += len;
+        er->charged += len;
+    }
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+/* Gives len of er's charged bytes back (all of them: no longer in
+ * flight). Any thread (the one er is on). */
+static void budget_give(struct entries_req *er, size_t len)
+{
+    struct mirrorapi_budget *b = er->a->budget;
+
+    if (b == NULL || er->charged == 0)
+        return;
+    if (len > er->charged)
+        len = er->charged;
+    pthread_mutex_lock(&b->mu);
+    b->bytes -= len;
+    er->charged -= len;
+    b->n -= er->charged == 0;
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Frees er after giving its budget back. */
+static void entries_free(struct entries_req *er)
+{
+    budget_give(er, er->charged);
+    free(er->body);
+    free(er);
+}
 
 int mirrorapi_wants(const struct gl_http_req *req)
 {
@@ -61,15 +155,21 @@ int mirrorapi_wants(const struct gl_http_req *req)
 }
 
 /* Decodes a gzip body into a new buffer of at most MIRRORAPI_BODY_MAX
- * bytes: what decodes before an error or the cap. */
+ * bytes: what decodes before an error or the cap. Each growth of the
+ * buffer is charged to the budget first: past it, er->over is set and the
+ * decoding stops. */
 static int gunzip(struct entries_req *er)
 {
     size_t cap = 1 << 20, n = 0;
-    uint8_t *out = malloc(cap);
+    uint8_t *out;
     z_stream z;
     int zr = Z_OK;
 
-    if (out == NULL)
+    if (budget_take(er, cap) != 0) {
+        er->over = 1;
+        return 0;
+    }
+    if ((out = malloc(cap)) == NULL)
         return -1;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
@@ -81,6 +181,10 @@ static int gunzip(struct entries_req *er)
     while (zr == Z_OK && n < MIRRORAPI_BODY_MAX) {
         if (n == cap) {
             size_t nc = cap * 2 > MIRRORAPI_BODY_MAX ? MIRRORAPI_BODY_MAX : cap * 2;
+            if (budget_take(er, nc - cap) != 0) {
+                er->over = 1;
+                break;
+            }
             uint8_t *t = realloc(out, nc);
             if (t == NULL)
                 break;
@@ -97,6 +201,7 @@ static int gunzip(struct entries_req *er)
     er->gzip_bad = zr != Z_STREAM_END;
     inflateEnd(&z);
     free(er->body);
+    budget_give(er, er->len); /* the compressed copy */
     er->body = out;
     er->len = n;
     return 0;
@@ -111,6 +216,12 @@ static void entries_work(uv_work_t *w)
         memset(&er->r, 0, sizeof er->r);
         er->r.status = 503;
         strcpy(er->r.why, "cannot decode the gzip body");
+        return;
+    }
+    if (er->over) {
+        memset(&er->r, 0, sizeof er->r);
+        er->r.status = 503;
+        strcpy(er->r.why, "too many add-entries bytes in memory (decoded); retry");
         return;
     }
     mirror_add_entries(er->a->mirror, er->body, er->len, &er->r);
@@ -140,8 +251,7 @@ static void entries_done(uv_work_t *w, int status)
     }
     gl_buf_release(&b);
     gl_http_pending_release(er->p);
-    free(er->body);
-    free(er);
+    entries_free(er);
 }
 
 static int add_entries(struct api *a, struct gl_http_req *req)
@@ -158,27 +268,33 @@ static int add_entries(struct api *a, struct gl_http_req *req)
     if (a->paused) /* a reload is switching the lists (mirror.h: the gate) */
         return gl_http_reply(req, 503, TEXT, hdr_retry, 3,
                              "the logs list is being reloaded; retry\n", 39);
-    if ((er = calloc(1, sizeof *er)) == NULL ||
-        (er->body = malloc(req->body_len ? req->body_len : 1)) == NULL) {
-        free(er);
+    if ((er = calloc(1, sizeof *er)) == NULL)
         return gl_http_reply(req, 503, TEXT, hdr_post, 2, "out of memory\n", 14);
-    }
-    memcpy(er->body, req->body, req->body_len);
-    er->len = req->body_len;
     er->a = a;
     if (gl_http_req_header(req, "Content-Encoding", &ce, &cel) == 0) {
         if (cel == 4 && strncasecmp(ce, "gzip", 4) == 0) {
             er->gzip = 1;
         } else if (!(cel == 8 && strncasecmp(ce, "identity", 8) == 0)) {
-            free(er->body);
-            free(er);
+            entries_free(er);
             return gl_http_reply(req, 415, TEXT, hdr_post, 2,
                                  "unsupported Content-Encoding (gzip only)\n", 41);
         }
     }
+    /* the server's buffer and the copy, both held until the reply */
+    if (req->body_len > MIRRORAPI_BODY_MAX ||
+        budget_take(er, req->body_len > 0 ? req->body_len * 2 : 1) != 0) {
+        entries_free(er);
+        static const char why[] = "too many add-entries bytes in memory; retry\n";
+        return gl_http_reply(req, 503, TEXT, hdr_retry, 3, why, sizeof why - 1);
+    }
+    if ((er->body = malloc(req->body_len ? req->body_len : 1)) == NULL) {
+        entries_free(er);
+        return gl_http_reply(req, 503, TEXT, hdr_post, 2, "out of memory\n", 14);
+    }
+    memcpy(er->body, req->body, req->body_len);
+    er->len = req->body_len;
     if ((rc = gl_http_defer(req, &er->p)) != 0) {
-        free(er->body);
-        free(er);
+        entries_free(er);
         return rc;
     }
     er->work.data = er;
@@ -186,8 +302,7 @@ static int add_entries(struct api *a, struct gl_http_req *req)
         gl_http_pending_reply(er->p, 503, TEXT, hdr_post, 2, "cannot queue the upload\n",
                               24);
         gl_http_pending_release(er->p);
-        free(er->body);
-        free(er);
+        entries_free(er);
     }
     return 0;
 }
@@ -325,6 +440,27 @@ int mirrorapi_metrics(struct api *a, struct gl_buf *b)
             if (rc == 0)
                 rc = gl_buf_printf(b, "\"} %llu\n", (unsigned long long)v[k]);
         }
+    }
+    if (rc == 0 && a->budget != NULL) {
+        struct mirrorapi_budget *bu = a->budget;
+        pthread_mutex_lock(&bu->mu);
+        size_t bytes = bu->bytes, max = bu->max;
+        uint64_t refused = bu->refused;
+        pthread_mutex_unlock(&bu->mu);
+        rc = gl_buf_printf(b,
+                           "# HELP glasslog_mirror_inflight_bytes add-entries bytes in "
+                           "memory (bodies, copies, decoded bodies).\n"
+                           "# TYPE glasslog_mirror_inflight_bytes gauge\n"
+                           "glasslog_mirror_inflight_bytes %zu\n"
+                           "# HELP glasslog_mirror_inflight_max_bytes The bound on "
+                           "glasslog_mirror_inflight_bytes.\n"
+                           "# TYPE glasslog_mirror_inflight_max_bytes gauge\n"
+                           "glasslog_mirror_inflight_max_bytes %zu\n"
+                           "# HELP glasslog_mirror_inflight_refused_total add-entries "
+                           "answered 503 for the bound.\n"
+                           "# TYPE glasslog_mirror_inflight_refused_total counter\n"
+                           "glasslog_mirror_inflight_refused_total %llu\n",
+                           bytes, max, (unsigned long long)refused);
     }
     uint64_t up[2];
     mirror_uploads(a->mirror, &up[0], &up[1]);

@@ -19,7 +19,19 @@
  *
  * add-entries is deferred to a libuv worker (storage and hashing), which
  * decodes and processes a private copy of the body; the reply is sent on
- * the loop thread. Loop thread only.
+ * the loop thread. Loop thread only (the budget: any thread).
+ *
+ * Memory of add-entries in flight: every request from its handler call to
+ * its reply holds its body (the server's buffer), the worker's copy and,
+ * when gzipped, the decoded body as it grows; their bytes, over all
+ * requests, are charged to a budget (struct mirrorapi_budget, api.h's
+ * budget). A request that would take the total past the budget is
+ * answered 503 with Retry-After and a one-line reason, at once, or when
+ * its decoding outgrows it; a request is always taken when no other one
+ * is in flight, so a budget smaller than one request never blocks
+ * uploads (the total is then at most that one request). Every request
+ * gives its bytes back when it is answered (whatever the answer), or
+ * when the client left before the reply.
  */
 #ifndef GL_WITNESS_MIRRORAPI_H
 #define GL_WITNESS_MIRRORAPI_H
@@ -29,10 +41,21 @@
 #include "mirror.h"
 
 #define MIRRORAPI_BODY_MAX ((size_t)64 << 20)
+#define MIRRORAPI_INFLIGHT_MB 256 /* the budget's default, in MiB */
 #define MIRRORAPI_PREFIX "/mirror/"
 
+struct mirrorapi_budget;
+
+/* A budget of max_bytes (> 0) for add-entries in flight. Caller frees it
+ * with mirrorapi_budget_free once no add-entries is in flight (the loop
+ * has run to its end). GL_EINVAL, GL_ENOMEM. */
+int mirrorapi_budget_new(size_t max_bytes, struct mirrorapi_budget **out);
+void mirrorapi_budget_free(struct mirrorapi_budget *b);
+
 /* Appends the mirror's Prometheus gauges to b: per mirrored origin, the
- * mirror checkpoint's size, the next entry and the newest pending size. */
+ * mirror checkpoint's size, the next entry and the newest pending size;
+ * the uploads by encoding; with a budget, its bytes in flight, its bound
+ * and the requests it refused. */
 int mirrorapi_metrics(struct api *a, struct gl_buf *b);
 /* 1 if req is for the mirror (its paths), else 0. */
 int mirrorapi_wants(const struct gl_http_req *req);

@@ -10,6 +10,14 @@
  * log's checkpoint is fetched and offered (mirror_offer) for the witness
  * cosignatures it carries; when they are new for the mirror checkpoint
  * and no upload replaced it, mirror_refresh serves them.
+ *
+ * Hash tile cache: direct-mapped, CACHE slots, each keyed by the log's
+ * origin hash and the tile's level, index and width at the round's size
+ * (two logs hold tiles at the same coordinates, and a tile's hashes are
+ * the same at every size where it has that width). Tiles are the log's,
+ * untrusted: a round that fails (a fetch or a proof that does not
+ * compute, or an upload refused, e.g. 422 for a wrong tile) drops every
+ * cached tile of that log, so the next round fetches them afresh.
  */
 #include "mirrorpull.h"
 
@@ -31,7 +39,8 @@
 #define HLEN GL_HASH_LEN
 
 struct slot {
-    struct gl_tile t; /* width 0: empty */
+    uint8_t origin_hash[GL_HASH_LEN]; /* the log the tile is from */
+    struct gl_tile t;                 /* width 0: empty */
     uint8_t h[256][HLEN];
 };
 
@@ -78,7 +87,8 @@ static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
     if (rc != 0)
         return rc;
     struct slot *s = &p->cache[(index * 7 + level) % CACHE];
-    if (s->t.width != t.width || s->t.level != level || s->t.index != index) {
+    if (s->t.width != t.width || s->t.level != level || s->t.index != index ||
+        memcmp(s->origin_hash, p->log->origin_hash, GL_HASH_LEN) != 0) {
         if ((rc = gl_tile_path_format(&t, 0, path, NULL)) != 0)
             return rc;
         rc = get(p, path, (size_t)256 * HLEN, &r);
@@ -86,6 +96,7 @@ static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
             rc = GL_EPARSE;
         if (rc == 0) {
             memcpy(s->h, r.body.data, r.body.len);
+            memcpy(s->origin_hash, p->log->origin_hash, GL_HASH_LEN);
             s->t = t;
         }
         gl_http_response_release(&r);
@@ -114,6 +125,14 @@ static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t n,
             return rc;
     }
     return 0;
+}
+
+/* Empties the cache slots holding tiles of log. */
+static void drop_tiles(struct mirrorpull *p, const struct logs_entry *log)
+{
+    for (size_t i = 0; i < CACHE; i++)
+        if (memcmp(p->cache[i].origin_hash, log->origin_hash, GL_HASH_LEN) == 0)
+            memset(&p->cache[i].t, 0, sizeof p->cache[i].t);
 }
 
 /* Appends package i of [start, end) to body. */
@@ -187,6 +206,7 @@ static void pull_log(struct mirrorpull *p, size_t li)
         if (rc != 0) {
             gl_log(GL_LOG_WARN, "mirror pull of %s at %llu: cannot fetch from %s: %s",
                    log->origin, (unsigned long long)next, log->url, gl_strerror(rc));
+            drop_tiles(p, log);
             break;
         }
         mirror_add_entries(p->cfg.mirror, body.data, body.len, res);
@@ -202,6 +222,7 @@ static void pull_log(struct mirrorpull *p, size_t li)
         if (res->status != 202) {
             gl_log(GL_LOG_WARN, "mirror pull of %s at %llu refused (%d): %s", log->origin,
                    (unsigned long long)next, res->status, res->why);
+            drop_tiles(p, log); /* a wrong tile of the log's must not stay */
             break;
         }
         if (stopping(p))

@@ -13,11 +13,12 @@
  * checkpoint of the fork.
  *
  * One thread, blocking HTTP with timeouts (like feeder.c); a small
- * direct-mapped cache of hash tiles. The thread reads the logs list: a
- * reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between
- * HTTP requests, so it leaves within one request timeout), waits for
- * mirrorpull_stopped without blocking the loop, frees it and starts a new
- * one for the new list (or mirrorpull_resume when the reload gives up).
+ * direct-mapped cache of hash tiles, keyed by origin and tile, whose
+ * tiles of a log are dropped when a round of that log fails. The thread reads the logs
+ * list: a reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between HTTP
+ * requests, so it leaves within one request timeout), waits for mirrorpull_stopped
+ * without blocking the loop, frees it and starts a new one for the new list (or
+ * mirrorpull_resume when the reload gives up).
  */
 #ifndef GL_WITNESS_MIRRORPULL_H
 #define GL_WITNESS_MIRRORPULL_H

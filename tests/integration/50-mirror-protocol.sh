@@ -8,7 +8,11 @@
 # wrong tree and a 64-hash proof; refused packages of the wrong boundaries;
 # 202 after a truncated body, resumed to 200 (gzip); already stored entries
 # skipped; an unaligned start over stored entries; 409 for an upload_start
-# more than one package below the next entry's package. Tickets: an
+# more than one package below the next entry's package. A 1 MiB budget
+# of add-entries bytes in flight (--mirror-inflight-mb): while a gzip bomb
+# decodes past it, an add-entries gets 503 with Retry-After and a one-line
+# reason; every byte comes back (answered, or its client gone) and an
+# upload is then taken. Tickets: an
 # upload_end the mirror no longer remembers is taken on the ticket of its
 # mirror info (202 then 200), and forged, truncated, oversized (400) or
 # other-origin tickets are not trusted. The mirror checkpoint is
@@ -100,6 +104,16 @@ python3 "$TLOG" check-tiles "$MURL/mirror/$FHEX" || fail "tiles after resume"
 python3 "$PY" tickets "$MURL" "$T/fake.key" || fail "tickets"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1609 ||
     fail "mirror checkpoint after the ticket uploads"
+
+# a 1 MiB budget for add-entries in flight: 503 with Retry-After past it,
+# every byte given back (answered or client gone), then an upload is taken
+stop_witness 1
+start_witness 1 "$T/logs" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT" \
+    --mirror-inflight-mb 1
+wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not up"
+python3 "$PY" budget "$MURL" "$T/fake.key" "$WURL" || fail "in-flight budget"
+python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1620 ||
+    fail "mirror checkpoint after the budget"
 
 # a real glasslogd, mirrored: tiles and bundles byte for byte
 start_log "$T/data" --create --batch-ms 2

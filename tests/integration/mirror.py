@@ -25,6 +25,17 @@ Usage:
   mirror.py same-tiles LOG_URL MIRROR_PREFIX every tile and bundle of the
                                              mirror checkpoint equals the
                                              log's, byte for byte
+  mirror.py budget MIRROR_URL LOGKEY METRICS_URL  with a 1 MiB budget for
+                                             add-entries in flight: a gzip
+                                             bomb fills it, a request then
+                                             gets 503 + Retry-After; once it
+                                             is answered (or its client
+                                             gone) the bytes return to 0
+                                             and an upload of 1609..1620 is
+                                             taken (200)
+  mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
+                                             byte of the first hash tile
+                                             inverted
 """
 import base64, gzip, hashlib, os, random, sys, time, urllib.error, urllib.request
 
@@ -448,6 +459,107 @@ def same_tiles(lurl, prefix):
         L += 1
     print(n)
 
+def metric(murl, name):
+    for l in get(murl + "/metrics", raw=True).decode().split("\n"):
+        if l.startswith(name + " "): return int(l.split()[1])
+    fail("no metric %s" % name)
+
+def budget(murl, keyfile, metrics):
+    import http.client, socket, threading, urllib.parse
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    m = Mirror(murl)
+    O = log.origin
+    if metric(metrics, "glasslog_mirror_inflight_max_bytes") != 1 << 20:
+        fail("budget bound: %d" % metric(metrics, "glasslog_mirror_inflight_max_bytes"))
+    if metric(metrics, "glasslog_mirror_inflight_bytes") != 0: fail("bytes in flight at rest")
+    # 64 MiB of zeros in about 64 KiB: the decoding grows past the budget
+    bomb = gzip.compress(bytes(64 << 20), 9)
+    u = urllib.parse.urlparse(murl)
+    probe = header(O, 0, 0)
+    def check503(st, retry, body, who):
+        if retry != "1": fail("503 for %s without Retry-After: 1 (%r)" % (who, retry))
+        if not body.startswith(b"too many add-entries bytes in memory") or body.count(b"\n") != 1:
+            fail("503 reason for %s: %r" % (who, body))
+    def call(c, body, h):
+        c.request("POST", "/add-entries", body, h)
+        r = c.getresponse()
+        return r.status, r.getheader("Retry-After"), r.read()
+    # a probe sent while the bomb decodes past the budget is refused at
+    # once; one admitted before makes the bomb's next growth refused
+    # instead (both 503): probes start later on each try until one is
+    probed = bombed = 0
+    for attempt in range(40):
+        res = {}
+        def send():
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+            res["bomb"] = call(c, bomb, {"Content-Encoding": "gzip"})
+            c.close()
+        t = threading.Thread(target=send)
+        t.start()
+        time.sleep(0.005 * attempt)
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        while t.is_alive() and not probed:
+            st, retry, body = call(c, probe, {})
+            if st == 503:
+                check503(st, retry, body, "a probe")
+                probed = attempt + 1
+            elif st != 409: fail("probe answered %d: %r" % (st, body))
+        c.close()
+        t.join()
+        st, retry, body = res["bomb"]
+        if st == 503:
+            check503(st, retry, body, "the bomb")
+            bombed += 1
+        if probed: break
+    if not probed: fail("no probe refused in 40 tries (the bomb refused %d times)" % bombed)
+    print("budget: a probe refused on try %d (the bomb before: %d)" % (probed, bombed),
+          file=sys.stderr)
+    if metric(metrics, "glasslog_mirror_inflight_refused_total") < 1: fail("refusal not counted")
+    # a bomb whose client leaves at once: its bytes are still given back
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall(b"POST /add-entries HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(bomb) + bomb)
+    s.close()
+    for i in range(200):
+        if metric(metrics, "glasslog_mirror_inflight_bytes") == 0: break
+        time.sleep(0.05)
+    else: fail("bytes in flight stay at %d" % metric(metrics, "glasslog_mirror_inflight_bytes"))
+    # the budget is free again: a real upload is taken
+    st, ct, rb = add_checkpoint(murl, log, 1609, 1620)
+    if st != 200: fail("add-checkpoint 1620: %d %r" % (st, rb))
+    pk = packages(log.entries, log.leaves, 1609, 1620)
+    m.add(header(O, 1609, 1620) + b"".join(pk), want=200, why="upload after the budget freed")
+    if metric(metrics, "glasslog_mirror_inflight_bytes") != 0: fail("bytes in flight after the upload")
+
+def tile_proxy(lurl):
+    """Forwards GETs to the log at lurl; the first hash tile (tile/<L>/...)
+    asked for is answered with every byte inverted (same length), later ones
+    as the log serves them. Logs "corrupted PATH" once and prints "(port N)"
+    to stderr (lib.sh spawn)."""
+    import http.server
+    state = {"bad": 0}
+    class P(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            try:
+                with urllib.request.urlopen(lurl + self.path, timeout=30) as r:
+                    st, ct, body = r.status, r.headers.get("Content-Type"), r.read()
+            except urllib.error.HTTPError as e:
+                st, ct, body = e.code, e.headers.get("Content-Type"), e.read()
+            if (st == 200 and self.path.startswith("/tile/") and
+                    not self.path.startswith("/tile/entries/") and not state["bad"]):
+                state["bad"] = 1
+                body = bytes(b ^ 0xff for b in body)
+                print("corrupted %s" % self.path, file=sys.stderr, flush=True)
+            self.send_response(st)
+            self.send_header("Content-Type", ct or "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), P)
+    print("tile proxy (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
+    srv.serve_forever()
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "protocol": protocol(sys.argv[2], sys.argv[3], None)
@@ -466,4 +578,6 @@ if __name__ == "__main__":
         if len(lines) != 1: fail("%d lines by %s" % (len(lines), sys.argv[4]))
         cosig_check(lines[0], open(sys.argv[3]).read(), body)
     elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
+    elif cmd == "tile-proxy": tile_proxy(sys.argv[2])
+    elif cmd == "budget": budget(sys.argv[2], sys.argv[3], sys.argv[4])
     else: fail("unknown command " + cmd)

@@ -4,7 +4,9 @@
  * miss leaves the buffer alone; the byte bound is never exceeded and the
  * least recently used value goes first (a get refreshes); a value over the
  * bound is not kept; a second put of a key keeps the first value; the
- * counters count exactly; many keys (bucket growth) all stay findable.
+ * counters count exactly; many keys (bucket growth) all stay findable; a
+ * lowered bound evicts the least recently used values at once until the
+ * rest fits, and a raised one keeps more.
  */
 #include "testutil.h"
 
@@ -95,6 +97,36 @@ static void test_lru_bound(void **state)
     blobcache_free(c);
 }
 
+static void test_set_max(void **state)
+{
+    struct blobcache *c;
+    uint64_t hits, misses;
+    size_t n, bytes;
+    (void)state;
+
+    assert_int_equal(blobcache_new(4000, &c), 0);
+    for (uint64_t k = 1; k <= 4; k++)
+        put(c, k, 1000);
+    expect(c, 1, 1000); /* order, least recent first: 2, 3, 4, 1 */
+    blobcache_set_max(c, 2500);
+    assert_int_equal(blobcache_max(c), 2500);
+    blobcache_stats(c, &hits, &misses, &n, &bytes);
+    assert_int_equal(n, 2);
+    assert_int_equal(bytes, 2000);
+    assert_false(held(c, 2));
+    assert_false(held(c, 3));
+    expect(c, 4, 1000);
+    expect(c, 1, 1000);
+    blobcache_set_max(c, 0); /* ignored */
+    assert_int_equal(blobcache_max(c), 2500);
+    blobcache_set_max(c, 3000); /* raised: three fit again */
+    put(c, 5, 1000);
+    blobcache_stats(c, &hits, &misses, &n, &bytes);
+    assert_int_equal(n, 3);
+    assert_int_equal(bytes, 3000);
+    blobcache_free(c);
+}
+
 static void test_first_value_kept(void **state)
 {
     struct blobcache *c;
@@ -137,9 +169,8 @@ static void test_many(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_args),
-        cmocka_unit_test(test_lru_bound),
-        cmocka_unit_test(test_first_value_kept),
+        cmocka_unit_test(test_args),    cmocka_unit_test(test_lru_bound),
+        cmocka_unit_test(test_set_max), cmocka_unit_test(test_first_value_kept),
         cmocka_unit_test(test_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

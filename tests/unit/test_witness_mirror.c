@@ -7,6 +7,11 @@
  * cosignature offered later replaces the older one after mirror_refresh,
  * an older one changes nothing; another text matches nothing; the served
  * checkpoint survives closing and reopening the mirror, byte for byte.
+ *
+ * The tile cache budget: the bounds of the logs' tile caches add up to at
+ * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
+ * (the kept log's cache shrinks to its share) and back to 1 (it grows to
+ * the whole budget again).
  */
 #include "testutil.h"
 
@@ -248,10 +253,98 @@ static void test_mirror_witness_cosignatures(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+#define BUDGET ((size_t)64 << 20)
+
+/* A logs list mirroring the n logs keys[0 .. n-1]. */
+static void mirrored_list(const struct gl_signer *keys, size_t n, struct logs_list *out)
+{
+    struct gl_buf b;
+    struct gl_verifier v;
+    struct gl_err why;
+
+    gl_buf_init(&b, 1 << 20);
+    gl_buf_append_str(&b, "logs/v0\n");
+    for (size_t i = 0; i < n; i++) {
+        gl_buf_append_str(&b, "vkey ");
+        gl_signer_verifier(&keys[i], &v);
+        gl_verifier_format(&v, &b);
+        gl_buf_append_str(&b, "\nmirror\n");
+    }
+    assert_int_equal(logs_parse((const char *)b.data, b.len, out, &why), 0);
+    assert_int_equal(out->n, n);
+    gl_buf_release(&b);
+}
+
+/* Replaces the mirror's list (*logs) by next, as a reload does. */
+static void reload_to(struct mirror *m, struct logs_list *logs, struct logs_list *next)
+{
+    assert_int_equal(mirror_prepare(m, next), 0);
+    logs_release(logs);
+    *logs = *next;
+    mirror_switch(m, NULL);
+}
+
+static void test_mirror_tile_cache_budget(void **state)
+{
+    enum { NLOGS = 32 };
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer keys[NLOGS], mk;
+    struct logs_list logs, next;
+    struct mirror *m;
+    size_t limit, held;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < NLOGS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%zu.example/log", i);
+        assert_int_equal(gl_signer_generate(name, GL_KEY_NOTE, &keys[i]), 0);
+    }
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+
+    /* 32 logs from the start */
+    mirrored_list(keys, NLOGS, &logs);
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    assert_int_equal(mirror_count(m), NLOGS);
+    mirror_tile_cache(m, &limit, &held);
+    assert_true(limit <= BUDGET);
+    assert_true(limit >= BUDGET - NLOGS); /* the whole budget, split */
+    assert_int_equal(held, 0);
+    mirror_free(m);
+    logs_release(&logs);
+
+    /* 1 log, then 32 (the first kept), then 1 again */
+    mirrored_list(keys, 1, &logs);
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    mirror_tile_cache(m, &limit, &held);
+    assert_int_equal(limit, BUDGET);
+    mirrored_list(keys, NLOGS, &next);
+    reload_to(m, &logs, &next);
+    assert_int_equal(mirror_count(m), NLOGS);
+    mirror_tile_cache(m, &limit, &held);
+    assert_true(limit <= BUDGET);
+    assert_true(limit >= BUDGET - NLOGS);
+    mirrored_list(keys, 1, &next);
+    reload_to(m, &logs, &next);
+    assert_int_equal(mirror_count(m), 1);
+    mirror_tile_cache(m, &limit, &held);
+    assert_int_equal(limit, BUDGET);
+
+    mirror_free(m);
+    logs_release(&logs);
+    for (size_t i = 0; i < NLOGS; i++)
+        gl_signer_wipe(&keys[i]);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mirror_witness_cosignatures),
+        cmocka_unit_test(test_mirror_tile_cache_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
