@@ -111,9 +111,8 @@ int gl_file_sync_parent(const char *path)
     char dir[4096];
     char *slash;
 
-    if (strlen(path) >= sizeof(dir))
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
         return GL_ETOOBIG;
-    strcpy(dir, path);
     gl_file_trim_slashes(dir);
     slash = strrchr(dir, '/');
     if (slash == NULL)
