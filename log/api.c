@@ -637,6 +637,8 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         rc = gl_metrics_http(&b, "glasslog_http", &hs);
     if (rc == 0 && a->pub != NULL)
         rc = publish_metrics(a->pub, &b);
+    if (rc == 0)
+        rc = mirrorpush_metrics(a->mpush, &b);
     if (rc == 0 && a->limits != NULL)
         rc = ratelimit_render(a->submitters, a->limits, a->nsubmitters, uv_now(a->loop),
                               &b);

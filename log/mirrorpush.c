@@ -46,6 +46,7 @@
 #include "glasslog/subtree.h"
 #include "clock.h"
 #include "http_client.h"
+#include "metrics.h"
 #include "text.h"
 #include "tilecache.h"
 #include "tree.h"
@@ -62,7 +63,9 @@ struct mirrorpush {
     struct gl_http_client *http;
     struct tilecache *cache;
     struct tree *tree;
-    uint64_t done[MIRRORPUSH_MAX];        /* size each mirror cosigned last */
+    uint64_t done[MIRRORPUSH_MAX];        /* size each mirror cosigned last
+                                           * (written under mu) */
+    uint64_t failures[MIRRORPUSH_MAX];    /* its failed pushes (under mu) */
     int gzip[MIRRORPUSH_MAX];             /* send it gzipped bodies */
     uint8_t ticket[GL_MIRROR_TICKET_MAX]; /* the last ticket of the mirror */
     size_t ticket_len;                    /* being pushed (push_one) */
@@ -307,6 +310,9 @@ static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char 
 {
     const struct mirrorpush_target *m = &p->list.v[k];
 
+    pthread_mutex_lock(&p->mu);
+    p->failures[k]++;
+    pthread_mutex_unlock(&p->mu);
     p->backoff[k] =
         gl_clock_backoff(p->backoff[k], (double)p->interval_ms / 1000.0, BACKOFF_MAX_S);
     p->retry_at[k] = gl_clock_mono() + p->backoff[k];
@@ -447,6 +453,30 @@ static int stopping(struct mirrorpush *p)
     int s = p->stop;
     pthread_mutex_unlock(&p->mu);
     return s;
+}
+
+int mirrorpush_metrics(struct mirrorpush *p, struct gl_buf *out)
+{
+    int rc;
+
+    if (p == NULL)
+        return 0;
+    rc = gl_metrics_family(out, "glasslog_mirror_size", "gauge",
+                           "The tree size the mirror cosigned last.");
+    if (rc == 0)
+        rc = gl_metrics_family(out, "glasslog_mirror_push_failures_total", "counter",
+                               "Pushes to the mirror that failed.");
+    pthread_mutex_lock(&p->mu);
+    for (size_t k = 0; k < p->list.n && rc == 0; k++) {
+        const char *n = p->list.v[k].key.name;
+        rc = gl_buf_printf(out,
+                           "glasslog_mirror_size{mirror=\"%s\"} %llu\n"
+                           "glasslog_mirror_push_failures_total{mirror=\"%s\"} %llu\n",
+                           n, (unsigned long long)p->done[k], n,
+                           (unsigned long long)p->failures[k]);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
 }
 
 /* The checkpoint to push at the stored state (ck, size): the served one

@@ -74,6 +74,11 @@ int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n,
  * cosignatures, len bytes, copied; any thread): what is pushed to the
  * mirrors while its text is the stored tree's. NULL p: no-op. */
 void mirrorpush_served(struct mirrorpush *p, const uint8_t *note, size_t len);
+/* Appends each mirror's Prometheus series to out: glasslog_mirror_size
+ * (the size it cosigned last) and glasslog_mirror_push_failures_total,
+ * labelled mirror="<name>" (any thread). NULL p: nothing. 0 or
+ * GL_ETOOBIG. */
+int mirrorpush_metrics(struct mirrorpush *p, struct gl_buf *out);
 /* Stops (at most one HTTP timeout) and frees. NULL is a no-op. */
 void mirrorpush_free(struct mirrorpush *p);
 

@@ -77,6 +77,14 @@ WAITS=$(grep "mirror mirror4.example " "$LOG_OUT" | sed -n 's/.*retrying in \([0
     head -4 | tr '\n' ' ')
 [ "$WAITS" = "0.5 1.0 2.0 4.0 " ] || fail "stuck mirror back-off waits: '$WAITS'"
 NF=$(grep -c "mirror mirror4.example .*did not advance" "$LOG_OUT")
+# /metrics: the stuck mirror's failures counted, the real mirror's size
+curl -sf "$LOG_URL/metrics" > "$T/log.metrics" || fail "log metrics"
+MF=$(sed -n 's/^glasslog_mirror_push_failures_total{mirror="mirror4.example"} \([0-9]*\)$/\1/p' "$T/log.metrics")
+[ -n "$MF" ] && [ "$MF" -ge 4 ] || fail "stuck mirror failures in /metrics: '$MF'"
+grep -q '^glasslog_mirror_size{mirror="mirror1.example"} 4$' "$T/log.metrics" ||
+    fail "mirror1's size in /metrics: $(grep glasslog_mirror_ "$T/log.metrics")"
+grep -q '^glasslog_mirror_push_failures_total{mirror="mirror1.example"} 0$' "$T/log.metrics" ||
+    fail "mirror1's failures in /metrics: $(grep glasslog_mirror_ "$T/log.metrics")"
 N202=$(grep -c '^stuck 202$' "$T/fake.log.stuck")
 [ "$N202" -ge 4 ] && [ "$N202" -le $((NF + 1)) ] ||
     fail "stuck mirror: $N202 uploads for $NF failed pushes: $(cat "$T/fake.log.stuck")"
