@@ -461,20 +461,20 @@ int mirrorpush_metrics(struct mirrorpush *p, struct gl_buf *out)
 
     if (p == NULL)
         return 0;
+    pthread_mutex_lock(&p->mu);
+    /* each family is one group: its header, then a sample per mirror */
     rc = gl_metrics_family(out, "glasslog_mirror_size", "gauge",
                            "The tree size the mirror cosigned last.");
+    for (size_t k = 0; k < p->list.n && rc == 0; k++)
+        rc = gl_buf_printf(out, "glasslog_mirror_size{mirror=\"%s\"} %llu\n",
+                           p->list.v[k].key.name, (unsigned long long)p->done[k]);
     if (rc == 0)
         rc = gl_metrics_family(out, "glasslog_mirror_push_failures_total", "counter",
                                "Pushes to the mirror that failed.");
-    pthread_mutex_lock(&p->mu);
-    for (size_t k = 0; k < p->list.n && rc == 0; k++) {
-        const char *n = p->list.v[k].key.name;
+    for (size_t k = 0; k < p->list.n && rc == 0; k++)
         rc = gl_buf_printf(out,
-                           "glasslog_mirror_size{mirror=\"%s\"} %llu\n"
                            "glasslog_mirror_push_failures_total{mirror=\"%s\"} %llu\n",
-                           n, (unsigned long long)p->done[k], n,
-                           (unsigned long long)p->failures[k]);
-    }
+                           p->list.v[k].key.name, (unsigned long long)p->failures[k]);
     pthread_mutex_unlock(&p->mu);
     return rc;
 }

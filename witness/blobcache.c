@@ -162,14 +162,14 @@ void blobcache_put(struct blobcache *c, uint64_t key, const void *data, size_t l
 {
     struct rec *r;
 
-    if (len > c->max || len > SIZE_MAX - sizeof *r ||
-        (r = malloc(sizeof *r + len)) == NULL)
+    if (len > SIZE_MAX - sizeof *r || (r = malloc(sizeof *r + len)) == NULL)
         return;
     r->key = key;
     r->len = len;
     memcpy(r->data, data, len);
     pthread_mutex_lock(&c->mu);
-    if (find(c, key) != NULL) {
+    /* the bound is read under the lock: blobcache_set_max may move it */
+    if (len > c->max || find(c, key) != NULL) {
         pthread_mutex_unlock(&c->mu);
         free(r);
         return;
