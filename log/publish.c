@@ -32,8 +32,9 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "glasslog/note.h"
-#include "http_client.h"
 #include "clock.h"
+#include "http_client.h"
+#include "metrics.h"
 
 #define PUB_NOTE_MAX ((size_t)65536)
 #define PUB_BODY_MAX ((size_t)64 * 1024)
@@ -834,44 +835,43 @@ int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t s
 
 int publish_metrics(const struct publish *p, struct gl_buf *out)
 {
+    static const struct {
+        const char *name, *type, *help;
+    } fam[] = {
+        {"glasslog_witness_cosignatures_total", "counter",
+         "Cosignatures the witness gave."},
+        {"glasslog_witness_failures_total", "counter",
+         "Requests to the witness that failed."},
+        {"glasslog_witness_size", "gauge", "The tree size the witness is known to hold."},
+        {"glasslog_witness_healthy", "gauge",
+         "1 if the witness answered its last request."},
+    };
     const struct entry *e =
         p->count > 0 ? &p->ring[(p->head + p->count - 1) % PUB_HISTORY] : NULL;
-    int rc = gl_buf_printf(out, "# TYPE glasslog_witness_cosignatures_total counter\n"
-                                "# TYPE glasslog_witness_failures_total counter\n"
-                                "# TYPE glasslog_witness_size gauge\n"
-                                "# TYPE glasslog_witness_healthy gauge\n");
+    int rc = 0;
 
-    for (size_t i = 0; i < p->nw && rc == 0; i++) {
-        const struct wit *w = &p->w[i];
-        const char *n = w->pw->name;
-        rc = gl_buf_printf(out,
-                           "glasslog_witness_cosignatures_total{witness=\"%s\"} %llu\n"
-                           "glasslog_witness_failures_total{witness=\"%s\"} %llu\n"
-                           "glasslog_witness_size{witness=\"%s\"} %llu\n"
-                           "glasslog_witness_healthy{witness=\"%s\"} %d\n",
-                           n, (unsigned long long)w->ok, n,
-                           (unsigned long long)w->failures, n,
-                           (unsigned long long)w->known, n, w->healthy);
+    /* each family is one group: its header, then a sample per witness */
+    for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]) && rc == 0; f++) {
+        rc = gl_metrics_family(out, fam[f].name, fam[f].type, fam[f].help);
+        for (size_t i = 0; i < p->nw && rc == 0; i++) {
+            const struct wit *w = &p->w[i];
+            uint64_t v[] = {w->ok, w->failures, w->known, (uint64_t)w->healthy};
+            rc = gl_buf_printf(out, "%s{witness=\"%s\"} %llu\n", fam[f].name, w->pw->name,
+                               (unsigned long long)v[f]);
+        }
     }
-    if (rc == 0)
-        rc = gl_buf_printf(out,
-                           "# HELP glasslog_witness_quorum_met 1 if the served "
-                           "checkpoint has a quorum of "
-                           "cosignatures.\n# TYPE glasslog_witness_quorum_met gauge\n"
-                           "glasslog_witness_quorum_met %d\n"
-                           "# TYPE glasslog_served_checkpoint_size gauge\n"
-                           "glasslog_served_checkpoint_size %llu\n"
-                           "# HELP glasslog_unwitnessed_entries Entries durable but not "
-                           "yet in the served "
-                           "checkpoint.\n# TYPE glasslog_unwitnessed_entries gauge\n"
-                           "glasslog_unwitnessed_entries %llu\n"
-                           "# TYPE glasslog_witness_rounds_total counter\n"
-                           "glasslog_witness_rounds_total %llu\n",
-                           p->has_served && p->served_quorum,
-                           (unsigned long long)p->served_size,
-                           (unsigned long long)(e != NULL && e->size > p->served_size
-                                                    ? e->size - p->served_size
-                                                    : 0),
-                           (unsigned long long)p->rounds);
+#define VAL(n, t, h, v)                                                                  \
+    if (rc == 0)                                                                         \
+    rc = gl_metrics_value(out, n, t, h, (double)(v))
+    VAL("glasslog_witness_quorum_met", "gauge",
+        "1 if the served checkpoint has a quorum of cosignatures.",
+        p->has_served && p->served_quorum);
+    VAL("glasslog_served_checkpoint_size", "gauge", "The size of the served checkpoint.",
+        p->served_size);
+    VAL("glasslog_unwitnessed_entries", "gauge",
+        "Entries durable but not yet in the served checkpoint.",
+        e != NULL && e->size > p->served_size ? e->size - p->served_size : 0);
+    VAL("glasslog_witness_rounds_total", "counter", "Cosigning rounds.", p->rounds);
+#undef VAL
     return rc;
 }

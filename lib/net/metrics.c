@@ -98,6 +98,8 @@ int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http
              "Connections reset because the client stopped reading its answer.",
              s->conns_stalled);
 #undef HTTP_VAL
+    if (rc == 0 && (rc = join(name, prefix, "responses_total")) == 0)
+        rc = gl_metrics_family(out, name, "counter", "HTTP responses by status code.");
     for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
         if (s->by_code[i] > 0)
             rc = gl_buf_printf(out, "%s_responses_total{code=\"%d\"} %llu\n", prefix,

@@ -117,6 +117,7 @@ done
 expect_http 200 GET /metrics
 grep -q '^glasslog_tree_size 601' "$T/body" || fail "metrics tree size"
 grep -q '^glasslog_integrate_seconds_count' "$T/body" || fail "metrics histogram"
+cp "$T/body" "$T/metrics" && check_metrics "$T/metrics"
 
 # Clean stop, restart keeps everything; other keys and --create refused.
 stop_log

@@ -64,6 +64,7 @@ grep -q '^bench block_acked_fraction 1.0000 ratio$' "$T/block.out" || fail "not 
 awk '$2 == "block_p99_ms" { exit !($3 < 2000) }' "$T/block.out" ||
     fail "block mode does not keep up with one append every 50 ms"
 [ "$(metric glasslog_witness_quorum_met)" = 1 ] || fail "quorum metric"
+curl -s "$LOG_URL/metrics" > "$T/metrics" && check_metrics "$T/metrics"
 http GET /checkpoint
 [ "$(cosigs "$T/body")" -ge 2 ] || fail "served checkpoint lacks the quorum"
 [ "$(sed -n 2p "$T/body")" -ge 100 ] || fail "served checkpoint does not cover the load"

@@ -210,7 +210,9 @@ expect_rc 2 "$G" evidence verify --log-vkey "@$LK.pub" "$T/ev"
 mkck "$SK" split.example/log 6 "$($PY root 6)" > "$T/cks3"
 body 5 "$T/cks3" $($PY proof 5 6); post 422
 grep -q "split view" "$T/body" || fail "frozen reason: $(cat "$T/body")"
-curl -s "$WURL/metrics" | grep -q '^glasslog_witness_split_view_origins 1$' || fail "split metric"
+curl -s "$WURL/metrics" > "$T/metrics" || fail "witness metrics"
+grep -q '^glasslog_witness_split_view_origins 1$' "$T/metrics" || fail "split metric"
+check_metrics "$T/metrics"
 grep -q "ALARM" "$WOUT" || fail "no alarm line"
 
 # Restart: the state, the evidence and the freeze survive.

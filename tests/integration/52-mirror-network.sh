@@ -79,6 +79,8 @@ WAITS=$(grep "mirror mirror4.example " "$LOG_OUT" | sed -n 's/.*retrying in \([0
 NF=$(grep -c "mirror mirror4.example .*did not advance" "$LOG_OUT")
 # /metrics: the stuck mirror's failures counted, the real mirror's size
 curl -sf "$LOG_URL/metrics" > "$T/log.metrics" || fail "log metrics"
+check_metrics "$T/log.metrics"
+check_metrics "$T/metrics" # the witness's, with its mirror
 MF=$(sed -n 's/^glasslog_mirror_push_failures_total{mirror="mirror4.example"} \([0-9]*\)$/\1/p' "$T/log.metrics")
 [ -n "$MF" ] && [ "$MF" -ge 4 ] || fail "stuck mirror failures in /metrics: '$MF'"
 grep -q '^glasslog_mirror_size{mirror="mirror1.example"} 4$' "$T/log.metrics" ||

@@ -181,3 +181,17 @@ wait_until() {
         sleep 0.1
     done
 }
+
+# check_metrics FILE: Prometheus text whose every family is one group: its
+# "# TYPE" line once, then all its samples (a histogram's _bucket, _sum
+# and _count), before the next family.
+check_metrics() {
+    awk '
+        /^# TYPE / { if ($3 in seen) { print "family " $3 " twice"; bad = 1 }
+                     seen[$3] = 1; cur = $3; next }
+        /^#/ || /^$/ { next }
+        { n = $1; sub(/\{.*/, "", n)
+          if (n != cur && n != cur "_bucket" && n != cur "_sum" && n != cur "_count") {
+              print "sample " n " outside its family (after # TYPE " cur ")"; bad = 1 } }
+        END { exit bad }' "$1" > "$1.check" || fail "metrics in $1: $(head -3 "$1.check")"
+}
