@@ -25,6 +25,8 @@
  */
 #include "chain.h"
 
+#include <assert.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,8 @@
 #include "glasslog/error.h"
 #include "util.h"
 
-#define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
+#define LOOKUP_RESPONSE_MAX ((size_t)32 << 20) /* one page of a lookup answer */
+#define CHAIN_PAGES_MAX 1000u                  /* pages of one lookup */
 /* The reason of a link row whose statement is by a key outside the policy. */
 #define OUTSIDER_WHY "signed by a key outside the policy: does not count"
 
@@ -488,18 +491,95 @@ out:
 
 /* --- online: from the log's lookup API ---------------------------------------------- */
 
-struct gathered {
-    struct chain_item items[CHAIN_MAX];
-    struct gl_tlogproof *proofs[CHAIN_MAX];
-    size_t n;
-    cJSON *answers[2]; /* the JSON the items point into */
+/* A statement and its proof from a lookup answer, copied (the page is
+ * freed once read); pf's checkpoint points into proof. */
+struct held {
+    char *stmt, *proof;
+    struct gl_tlogproof *pf;
 };
+
+struct gathered {
+    const struct gl_policy *p;
+    struct chain_item items[CHAIN_MAX]; /* the chain: items[i] lives in own[i] */
+    struct gl_tlogproof *proofs[CHAIN_MAX];
+    struct held own[CHAIN_MAX];
+    size_t n;
+    /* statements by keys outside the policy: they do not count, so they
+     * join the chain (to be shown) only where room is left at the end */
+    struct held out[CHAIN_MAX];
+    size_t nout, dropped;
+};
+
+static void held_free(struct held *h)
+{
+    gl_tlogproof_free(h->pf);
+    free(h->stmt);
+    free(h->proof);
+    memset(h, 0, sizeof(*h));
+}
+
+/* Copies item it's statement and proof into h and parses the proof. */
+static int hold(const cJSON *it, struct held *h)
+{
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
+
+    memset(h, 0, sizeof(*h));
+    if (!cJSON_IsString(js) || !cJSON_IsString(jp))
+        return GL_EPARSE;
+    if ((h->stmt = strdup(js->valuestring)) == NULL ||
+        (h->proof = strdup(jp->valuestring)) == NULL ||
+        gl_tlogproof_parse(h->proof, strlen(h->proof), &h->pf, NULL) != 0) {
+        held_free(h);
+        return GL_EPARSE;
+    }
+    return 0;
+}
+
+static int held_index(const struct gathered *g, uint64_t index)
+{
+    for (size_t k = 0; k < g->n; k++)
+        if (g->proofs[k]->index == index)
+            return 1;
+    for (size_t k = 0; k < g->nout; k++)
+        if (g->out[k].pf->index == index)
+            return 1;
+    return 0;
+}
+
+/* 1 if the statement parses and no policy submitter has its signer's
+ * name and key ID. */
+static int by_outsider(const struct gathered *g, const char *stmt)
+{
+    struct gl_statement st;
+    const struct gl_verifier *subs;
+    size_t nsub;
+
+    if (gl_statement_parse(stmt, strlen(stmt), &st, NULL) != 0)
+        return 0;
+    subs = gl_policy_submitters(g->p, &nsub);
+    return gl_statement_verify(&st, subs, nsub, NULL) == GL_ENOKEY;
+}
+
+/* Moves h into the chain. */
+static void add(struct gathered *g, struct held *h)
+{
+    assert(g->n < CHAIN_MAX);
+    g->own[g->n] = *h;
+    g->proofs[g->n] = h->pf;
+    g->items[g->n].stmt = h->stmt;
+    g->items[g->n].len = strlen(h->stmt);
+    g->items[g->n].proof = h->pf;
+    g->n++;
+    memset(h, 0, sizeof(*h));
+}
 
 /* Adds the items of one lookup answer (skipping indexes already held).
  * 0, CLI_VERIFY (malformed answer) or CLI_USAGE (too many). */
 static int gather(struct gathered *g, const cJSON *answer)
 {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(answer, "statements"), *it;
+    struct held h;
 
     if (!cJSON_IsArray(arr)) {
         cli_error("the log's lookup answer is not {\"statements\": [...]}");
@@ -507,58 +587,103 @@ static int gather(struct gathered *g, const cJSON *answer)
     }
     cJSON_ArrayForEach(it, arr)
     {
-        const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
-        const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
-        struct gl_tlogproof *pf = NULL;
-        size_t k;
-        if (!cJSON_IsString(js) || !cJSON_IsString(jp) ||
-            gl_tlogproof_parse(jp->valuestring, strlen(jp->valuestring), &pf, NULL) !=
-                0) {
+        if (hold(it, &h) != 0) {
             cli_error(
                 "verification failed: the log's answer is malformed (an item lacks a "
                 "valid statement or proof)");
             return CLI_VERIFY;
         }
-        for (k = 0; k < g->n && g->proofs[k]->index != pf->index; k++)
-            ;
-        if (k < g->n) {
-            gl_tlogproof_free(pf);
-            continue;
-        }
-        if (g->n == CHAIN_MAX) {
-            gl_tlogproof_free(pf);
+        if (held_index(g, h.pf->index)) {
+            held_free(&h);
+        } else if (by_outsider(g, h.stmt)) {
+            if (g->nout < CHAIN_MAX)
+                g->out[g->nout++] = h;
+            else
+                g->dropped++, held_free(&h);
+        } else if (g->n == CHAIN_MAX) {
+            held_free(&h);
             cli_error("the chain holds more than %d statements", CHAIN_MAX);
             return CLI_USAGE;
+        } else {
+            add(g, &h);
         }
-        g->proofs[g->n] = pf;
-        g->items[g->n].stmt = js->valuestring;
-        g->items[g->n].len = strlen(js->valuestring);
-        g->items[g->n].proof = pf;
-        g->n++;
     }
     return 0;
 }
 
-static int ask(struct fetch *f, const char *param, const uint8_t d[32], cJSON **out)
+/* Every page of GET lookup?<param>=<hex of d> (at most CHAIN_PAGES_MAX),
+ * each gathered and freed. */
+static int ask(struct gathered *g, struct fetch *f, const char *param,
+               const uint8_t d[32])
 {
     struct gl_buf body, path;
     char hex[GL_HASH_HEX_LEN + 1];
-    int rc;
+    uint64_t from = 0, next;
+    int rc = 0;
 
     gl_hex_encode(d, 32, hex, sizeof(hex));
     gl_buf_init(&body, LOOKUP_RESPONSE_MAX);
     gl_buf_init(&path, 256);
-    if ((rc = gl_buf_printf(&path, "api/v1/lookup?%s=%s", param, hex)) == 0 &&
-        (rc = fetch_get(f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body)) != 0)
-        cli_error("lookup failed: %s", f->error);
-    if (rc == 0 &&
-        (*out = cJSON_ParseWithLength((const char *)body.data, body.len)) == NULL) {
-        cli_error("the log's lookup answer is not JSON");
-        rc = GL_EPARSE;
+    for (unsigned page = 0; rc == 0 && from != UINT64_MAX; page++) {
+        cJSON *answer = NULL;
+        const cJSON *jn;
+        gl_buf_reset(&body);
+        gl_buf_reset(&path);
+        if (page == CHAIN_PAGES_MAX) {
+            cli_error("the log lists more than %u pages of statements", CHAIN_PAGES_MAX);
+            rc = CLI_USAGE;
+        } else if (gl_buf_printf(&path, "api/v1/lookup?%s=%s&from=%" PRIu64, param, hex,
+                                 from) != 0) {
+            rc = CLI_USAGE;
+        } else if (fetch_get(f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body) !=
+                   0) {
+            cli_error("lookup failed: %s", f->error);
+            rc = CLI_USAGE;
+        } else if ((answer = cJSON_ParseWithLength((const char *)body.data, body.len)) ==
+                   NULL) {
+            cli_error("the log's lookup answer is not JSON");
+            rc = CLI_VERIFY;
+        } else if ((jn = cJSON_GetObjectItemCaseSensitive(answer, "next")) != NULL &&
+                   (util_json_index(jn, &next) != 0 || next <= from)) {
+            cli_error("the log's lookup answer has a \"next\" not above %" PRIu64, from);
+            rc = CLI_VERIFY;
+        } else {
+            from = jn != NULL ? next : UINT64_MAX;
+            rc = gather(g, answer);
+        }
+        cJSON_Delete(answer);
     }
     gl_buf_release(&body);
     gl_buf_release(&path);
     return rc;
+}
+
+/* Ends the gathering: the outsiders' statements join the chain while room
+ * is left; how many did not is said. */
+static void finish(struct gathered *g)
+{
+    for (size_t k = 0; k < g->nout; k++) {
+        if (g->n < CHAIN_MAX)
+            add(g, &g->out[k]);
+        else
+            g->dropped++, held_free(&g->out[k]);
+    }
+    g->nout = 0;
+    if (g->dropped > 0)
+        cli_error("%zu statement%s by keys outside the policy not shown (they do not "
+                  "count; the chain holds at most %d)",
+                  g->dropped, g->dropped == 1 ? "" : "s", CHAIN_MAX);
+}
+
+static void gathered_free(struct gathered *g)
+{
+    if (g == NULL)
+        return;
+    for (size_t i = 0; i < g->n; i++)
+        held_free(&g->own[i]);
+    for (size_t k = 0; k < g->nout; k++)
+        held_free(&g->out[k]);
+    free(g);
 }
 
 /* The head among the artifact's statements: the first v2 build or
@@ -674,9 +799,8 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
 
     if (g == NULL || r == NULL)
         goto out;
-    if (ask(f, "sha256", digest, &g->answers[0]) != 0)
-        goto out;
-    if ((rc = gather(g, g->answers[0])) != 0)
+    g->p = p;
+    if ((rc = ask(g, f, "sha256", digest)) != 0)
         goto out;
     if (find_head(p, g, digest, &head) != 0) {
         cli_error("no v2 build or rule-update statement about this artifact in the log");
@@ -684,11 +808,11 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
         goto out;
     }
     rc = CLI_USAGE;
-    if (gl_statement_parse(g->items[head].stmt, g->items[head].len, &st, NULL) != 0 ||
-        ask(f, "source", st.fields.source, &g->answers[1]) != 0)
+    if (gl_statement_parse(g->items[head].stmt, g->items[head].len, &st, NULL) != 0)
         goto out;
-    if ((rc = gather(g, g->answers[1])) != 0)
+    if ((rc = ask(g, f, "source", st.fields.source)) != 0)
         goto out;
+    finish(g);
     if (chain_eval(p, g->items, g->n, head, digest, 0, (uint64_t)time(NULL), r) ==
         GL_EINVAL) {
         rc = CLI_USAGE;
@@ -705,13 +829,7 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
     if (out != NULL && write_bundle(g, head, out) != 0)
         rc = CLI_USAGE;
 out:
-    if (g != NULL) {
-        for (size_t i = 0; i < g->n; i++)
-            gl_tlogproof_free(g->proofs[i]);
-        cJSON_Delete(g->answers[0]);
-        cJSON_Delete(g->answers[1]);
-    }
-    free(g);
+    gathered_free(g);
     free(r);
     return rc;
 }

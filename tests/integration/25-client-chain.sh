@@ -12,7 +12,8 @@
 # The log is shared: a key it accepts but the customer's policy does not
 # name (outsider) cannot fail a chain by logging a differing rebuild. A
 # source with more statements than one lookup answer holds is read page
-# by page (an audit on the second page counts).
+# by page (an audit on the second page counts), by the monitor and by
+# lookup --chain.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -356,6 +357,8 @@ GSRC=$(printf 'glasslog.dev/srctree/v1\nfile %s main.c\n' "$(sha256sum "$T/gsrc/
 app --key "$T/vendor.key" --kind source --subject gadget --version 1.0 --dir "$T/gsrc"
 app --key "$T/vendor.key" --kind build --subject gadget --version 1.0 --file "$T/gadget.bin" \
     --source-dir "$T/gsrc"
+app --key "$T/rb1.key" --kind rebuild --subject gadget --version 1.0 --file "$T/gadget.bin" \
+    --source-dir "$T/gsrc"
 for w in 0 1 2 3; do
     (for i in $(seq $((w * 25)) $((w * 25 + 24))); do
         printf 'outsider %s\n' "$i" > "$T/o$i.txt"
@@ -370,6 +373,13 @@ app --key "$T/auditor.key" --kind audit-report --subject gadget --version 1.0 \
 expect_http 200 GET "/api/v1/lookup?source=$GSRC"
 grep -q '"next":' "$T/body" || fail "the gadget's source fits one lookup answer"
 BG=$(idx build "$T/gadget.bin")
+# lookup --chain reads every page too, and the outsider's 100 reports
+# neither count nor overflow the chain: those past its room are not shown.
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st6" \
+    --chain "$T/gadget.bin"
+expect_out "^overall: verified"
+expect_out "audit #[0-9]* by auditor.example"
+expect_err "statements by keys outside the policy not shown (they do not count"
 sleep 2
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon6" --once \
     --no-progress --audit-within 1s
