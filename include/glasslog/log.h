@@ -1,5 +1,7 @@
 /*
- * log: one line per event on stderr: "<ISO-8601 UTC time> <level> <msg>".
+ * log: one line per event on stderr: "<ISO-8601 UTC time> <level> <msg>",
+ * or "<N><level> <msg>" (N: the syslog priority) when stderr is the
+ * systemd journal's stream (JOURNAL_STREAM).
  * Thread-safe (one fprintf per line). Messages below the set level are
  * dropped. The core library itself logs nothing (and does no I/O): this
  * logger lives in the I/O archive (lib/net/log.c, libglasslog-net.a),

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glasslog/error.h"
+#include "glasslog/log.h"
 
 int gl_file_read(const char *path, struct gl_buf *out)
 {
@@ -176,5 +178,18 @@ int gl_file_load_signer(const char *path, struct gl_signer *out, struct gl_err *
     else
         rc = gl_signer_parse((const char *)b.data, b.len, out, why);
     gl_buf_release(&b);
+    if (rc == 0 && gl_file_exposed(path))
+        gl_log(GL_LOG_WARN,
+               "the private key %s can be read by other users (group or others have "
+               "access): chmod 600 it, or hand it over as a systemd credential",
+               path);
     return rc;
+}
+
+int gl_file_exposed(const char *path)
+{
+    struct stat st;
+
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           (st.st_mode & 077) != 0;
 }

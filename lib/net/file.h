@@ -43,7 +43,11 @@ int gl_file_dir_empty(const char *dir);
 
 /* Reads a signer key file into *out (the caller wipes it). GL_EIO (errno
  * kept), GL_ETOOBIG or the errors of gl_signer_parse, with why (may be
- * NULL) saying what was wrong. */
+ * NULL) saying what was wrong. A key others can read (gl_file_exposed)
+ * is loaded, with a warning logged. */
 int gl_file_load_signer(const char *path, struct gl_signer *out, struct gl_err *why);
+/* 1 if path is a regular file whose group or others have any permission
+ * (a private key there is exposed), else 0. */
+int gl_file_exposed(const char *path);
 
 #endif

@@ -3,18 +3,37 @@
  * with one fputs so concurrent threads never interleave within a line;
  * over-long messages are truncated, and newlines in messages are replaced
  * by spaces so one event is always one line.
+ * When stderr is the journal's stream (JOURNAL_STREAM names its device and
+ * inode, as systemd sets it), each line starts with its syslog priority
+ * ("<3>" error, "<4>" warn, "<6>" info, "<7>" debug) instead of the time,
+ * which the journal records itself: `journalctl -p err` then finds errors.
  */
 #include "glasslog/log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "glasslog/error.h"
 
 static enum gl_log_level log_min = GL_LOG_INFO;
 static const char *const log_names[] = {"debug", "info", "warn", "error"};
+static const int log_priority[] = {7, 6, 4, 3}; /* syslog's, by level */
+
+/* 1 if stderr is the stream JOURNAL_STREAM ("<device>:<inode>") names. */
+static int to_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    uintmax_t dev, ino;
+    struct stat st;
+
+    return js != NULL && sscanf(js, "%ju:%ju", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+           (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
 
 void gl_log_set_level(enum gl_log_level level)
 {
@@ -43,9 +62,14 @@ void gl_log(enum gl_log_level level, const char *fmt, ...)
 
     if (level < log_min || level > GL_LOG_ERROR)
         return;
-    now = time(NULL);
-    gmtime_r(&now, &tm);
-    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    if (to_journal()) {
+        k = snprintf(line, sizeof(line), "<%d>", log_priority[level]);
+        n = k > 0 ? (size_t)k : 0;
+    } else {
+        now = time(NULL);
+        gmtime_r(&now, &tm);
+        n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    }
     k = snprintf(line + n, sizeof(line) - n, "%s ", log_names[level]);
     n += k > 0 ? (size_t)k : 0;
     va_start(ap, fmt);

@@ -4,7 +4,8 @@
  * one, with the mode asked for), atomic replacement (no temporary file
  * left; two processes replacing one file at once never share a temporary
  * nor see a mixed file), the empty-directory test a daemon's --create relies on,
- * the parent-directory sync (trailing slashes name the same directory), and
+ * the parent-directory sync (trailing slashes name the same directory), a
+ * key file exposed to other users (any group or other permission), and
  * loading a signer key (the public vector, an oversized file, garbage with
  * a reason).
  */
@@ -181,6 +182,28 @@ static void test_load_signer(void **state)
                   "cannot read the file");
 }
 
+/* A key file is exposed when group or others have any permission. */
+static void test_exposed(void **state)
+{
+    static const struct {
+        mode_t mode;
+        int exposed;
+    } cases[] = {{0600, 0}, {0400, 0}, {0640, 1}, {0604, 1}, {0610, 1}, {0644, 1}};
+    char p[300];
+    (void)state;
+
+    path_of("k", p, sizeof(p));
+    assert_int_equal(gl_file_write_new(p, "x", 1, 0600), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(chmod(p, cases[i].mode), 0);
+        assert_int_equal(gl_file_exposed(p), cases[i].exposed);
+    }
+    assert_int_equal(gl_file_exposed(dir), 0); /* not a regular file */
+    assert_int_equal(gl_file_exposed("-"), 0);
+    path_of("missing", p, sizeof(p));
+    assert_int_equal(gl_file_exposed(p), 0);
+}
+
 static void test_trim_and_sync_parent(void **state)
 {
     static const char *const cases[][2] = {
@@ -214,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replace_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trim_and_sync_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exposed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_signer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

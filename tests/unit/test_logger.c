@@ -4,7 +4,8 @@
  * a file for the test: the line shape "<UTC time> <level> <msg>", the
  * level filter, newlines in messages made spaces (one event, one line),
  * truncation of a huge message to one line, gl_log_err's "WHERE:LINE:
- * reason", and the level names.
+ * reason", the level names, and the journal's priority prefix when stderr
+ * is the stream JOURNAL_STREAM names (and only then).
  */
 #include "testutil.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glasslog/error.h"
@@ -108,9 +110,45 @@ static void test_levels(void **state)
     assert_int_equal(gl_log_parse_level("", &l), GL_EINVAL);
 }
 
+static void journal_step(void)
+{
+    struct stat st;
+    char v[64];
+
+    assert_int_equal(fstat(2, &st), 0);
+    snprintf(v, sizeof(v), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+    setenv("JOURNAL_STREAM", v, 1);
+    gl_log_set_level(GL_LOG_DEBUG);
+    gl_log(GL_LOG_ERROR, "e %d", 1);
+    gl_log(GL_LOG_WARN, "w");
+    gl_log(GL_LOG_INFO, "i");
+    gl_log(GL_LOG_DEBUG, "d");
+    gl_log_set_level(GL_LOG_INFO);
+    snprintf(v, sizeof(v), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino + 1);
+    setenv("JOURNAL_STREAM", v, 1); /* another stream: not the journal */
+    gl_log(GL_LOG_INFO, "elsewhere");
+    unsetenv("JOURNAL_STREAM");
+}
+
+static void test_journal(void **state)
+{
+    char *got = capture(journal_step), *t;
+    (void)state;
+
+    t = strstr(got, "<7>debug d\n");
+    assert_non_null(t);
+    *t = 0;
+    assert_string_equal(got, "<3>error e 1\n<4>warn w\n<6>info i\n");
+    t += strlen("<7>debug d\n");
+    assert_true(strlen(t) > 21 && t[4] == '-' && t[10] == 'T' && t[19] == 'Z');
+    assert_string_equal(t + 21, "info elsewhere\n");
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_journal),
         cmocka_unit_test(test_lines),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_levels),
