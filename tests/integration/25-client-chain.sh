@@ -376,3 +376,27 @@ expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon6"
 ls "$T/mon6/$ID/alarms" | grep -q "^unaudited-source-$BG-" &&
     fail "the audit on the second page of the source lookup was missed"
 ls "$T/mon6/$ID/alarms" | grep -q "^unaudited-source-$B3-" || fail "no alarms at all in mon6"
+# A log that keeps refusing source lookups stalls the catch-up, but the
+# checkpoint checks still run every cycle: a forked checkpoint served
+# during the stall is a fork alarm (exit 2), against the stored checkpoint
+# ($T/mon followed the log before the gadget) and, for a monitor that has
+# stored none yet, against the target of its first catch-up.
+start_proxy
+echo lookup-error > "$MODE"
+SIZE=$(curl -s "$LOG_URL/checkpoint" | sed -n 2p)
+printf 'example.com/log\n%s\n%s\n' "$SIZE" "$(head -c 32 /dev/urandom | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/fork.note" || fail "signing a forked checkpoint"
+for st in mon mon7; do
+    for _ in 1 2; do
+        expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/$st" \
+            --once --no-progress
+        expect_err "its chain checks could not be made: the catch-up stops before it"
+    done
+    cp "$T/fork.note" "$MODE.checkpoint"
+    expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/$st" \
+        --once --no-progress
+    expect_err "ALARM (fork): log example.com/log: the checkpoint of size $SIZE is not consistent"
+    ls "$T/$st/$ID/alarms" | grep -q "^fork-" || fail "$st: no fork evidence"
+    rm -f "$MODE.checkpoint"
+done
+stop_proxy

@@ -22,6 +22,8 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   lookup-error       lookups answer 400 (an error that is not retried)
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
+Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
+GET /checkpoint answers its content (e.g. a forked checkpoint).
 Python standard library only.
 """
 import base64, gzip, http.server, json, sys, threading, urllib.error, urllib.request
@@ -110,6 +112,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if first:
                 return self.reply(503, b'{"error":"try again"}', "application/json",
                                   [("Retry-After", "0")])
+        try:
+            with open(MODEFILE + ".checkpoint", "rb") as f:
+                ckp = f.read()
+        except OSError:
+            ckp = b""
+        if ckp and self.path == "/checkpoint":
+            return self.reply(200, ckp, "text/plain; charset=utf-8")
         if m == "lookup-error" and self.path.startswith("/api/v1/lookup"):
             return self.reply(400, b'{"error":"lookup refused"}', "application/json")
         try:
