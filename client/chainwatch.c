@@ -1,8 +1,13 @@
 /*
- * chainwatch: see chainwatch.h. Each check is one source lookup; the
- * statements of the answer are parsed and their signatures verified
- * against the policy's submitters (an entry that does not verify is not
- * evidence of anything and is skipped). The pending audit checks are a
+ * chainwatch: see chainwatch.h. Each check is one source lookup, read
+ * page by page (at most SOURCE_PAGES_MAX pages; each `next` must be above
+ * its page's `from`, so a hostile log's answer still ends): the
+ * statements of a page are parsed and their signatures verified against
+ * the policy's submitters (an entry that does not verify is not evidence
+ * of anything and is skipped), the ones that verify are copied out and
+ * the page is freed before the next is asked. Memory: one page (at most
+ * ANSWER_MAX) plus the statements about the source signed by policy
+ * submitters, whatever others log about it. The pending audit checks are a
  * small array, sorted by nothing, deduplicated by build index, written
  * whole (gl_file_replace: atomic) whenever it changes.
  *
@@ -34,7 +39,7 @@
 #include "util.h"
 
 #define ANSWER_MAX ((size_t)32 << 20) /* one page of a lookup answer */
-#define SOURCE_PAGES_MAX 100u         /* pages of one source lookup */
+#define SOURCE_PAGES_MAX 10000u       /* pages of one source lookup */
 #define PENDING_FILE "chain-pending"
 
 struct pending {
@@ -54,18 +59,22 @@ struct chainwatch {
     int loaded;
 };
 
-/* One statement of a lookup answer, verified. */
+/* One statement of a lookup answer, verified. stmt and proof are one
+ * allocation (stmt first, both NUL-terminated) owned by the answer; st
+ * points into stmt. */
 struct linked {
     uint64_t index;
-    const char *stmt, *proof;
+    char *stmt, *proof;
     struct gl_statement st;
     enum gl_policy_role role;
 };
 
+/* The verified statements of every page of a source lookup; each page is
+ * freed once its statements are taken, so memory holds one page plus the
+ * statements signed by policy submitters. */
 struct answer {
-    cJSON *json;
     struct linked *l;
-    size_t n;
+    size_t n, cap;
 };
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
@@ -124,44 +133,75 @@ static int is_build(const struct gl_statement_fields *f)
 
 static void answer_free(struct answer *a)
 {
-    cJSON_Delete(a->json);
+    for (size_t i = 0; i < a->n; i++)
+        free(a->l[i].stmt);
     free(a->l);
     memset(a, 0, sizeof(*a));
 }
 
-/* Keeps item it of the answer if its statement verifies. */
-static void take(struct chainwatch *w, const cJSON *it, struct answer *a)
+/* Keeps item it of a page if its statement verifies with a policy
+ * submitter's key: the statement and proof texts are copied out of the
+ * page. 0 (kept or skipped) or GL_ENOMEM. */
+static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
 {
     const cJSON *ji = cJSON_GetObjectItemCaseSensitive(it, "index");
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
     const struct gl_verifier *subs;
-    struct linked *l = &a->l[a->n];
-    size_t nsub, which;
+    struct gl_statement st;
+    struct linked *l;
+    size_t nsub, which, slen, plen;
+    uint64_t index;
+    char *text;
 
-    if (util_json_index(ji, &l->index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
-        return;
+    if (util_json_index(ji, &index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
+        return 0;
     subs = gl_policy_submitters(w->p, &nsub);
-    if (gl_statement_parse(js->valuestring, strlen(js->valuestring), &l->st, NULL) != 0 ||
-        gl_statement_verify(&l->st, subs, nsub, &which) != 0)
-        return;
-    l->stmt = js->valuestring;
-    l->proof = jp->valuestring;
+    slen = strlen(js->valuestring);
+    if (gl_statement_parse(js->valuestring, slen, &st, NULL) != 0 ||
+        gl_statement_verify(&st, subs, nsub, &which) != 0)
+        return 0;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        struct linked *nl;
+        if (cap < a->cap || cap > SIZE_MAX / sizeof(*nl) ||
+            (nl = realloc(a->l, cap * sizeof(*nl))) == NULL)
+            return GL_ENOMEM;
+        a->l = nl;
+        a->cap = cap;
+    }
+    plen = strlen(jp->valuestring);
+    if (slen > SIZE_MAX - 2 || plen > SIZE_MAX - 2 - slen ||
+        (text = malloc(slen + plen + 2)) == NULL)
+        return GL_ENOMEM;
+    memcpy(text, js->valuestring, slen + 1);
+    memcpy(text + slen + 1, jp->valuestring, plen + 1);
+    l = &a->l[a->n];
+    /* Parsed again from the copy, which st then points into. */
+    if (gl_statement_parse(text, slen, &l->st, NULL) != 0) {
+        free(text);
+        return 0;
+    }
+    l->index = index;
+    l->stmt = text;
+    l->proof = text + slen + 1;
     l->role = gl_policy_submitter_role(w->p, which);
     a->n++;
+    return 0;
 }
 
-/* GET lookup?source=<hex>&from=*from: its statements join a->json's
- * array (the first page becomes a->json); *from gets the next page's
- * start, UINT64_MAX after the last. */
+/* GET lookup?source=<hex>&from=*from: the page's verified statements
+ * join *a, then the page is freed; *from gets the next page's start,
+ * UINT64_MAX after the last. */
 static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
                     struct answer *a)
 {
-    const cJSON *jn;
-    cJSON *page, *arr, *it;
+    const cJSON *jn, *it;
+    cJSON *page, *arr;
     struct gl_buf body;
     char path[160];
     uint64_t next = UINT64_MAX;
+    int rc = 0;
 
     snprintf(path, sizeof(path), "api/v1/lookup?source=%s&from=%" PRIu64, hex, *from);
     gl_buf_init(&body, ANSWER_MAX);
@@ -181,20 +221,20 @@ static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
         return GL_EIO;
     }
     *from = next;
-    if (a->json == NULL) {
-        a->json = page;
-        return 0;
+    cJSON_ArrayForEach(it, arr)
+    {
+        if ((rc = take(w, it, a)) != 0) {
+            cli_error("chain check: out of memory");
+            break;
+        }
     }
-    while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL)
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(a->json, "statements"), it);
     cJSON_Delete(page);
-    return 0;
+    return rc;
 }
 
 /* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a. */
 static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *a)
 {
-    const cJSON *arr, *it;
     char hex[GL_HASH_HEX_LEN + 1];
     uint64_t from = 0;
     int rc;
@@ -213,16 +253,6 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
             answer_free(a);
             return rc;
         }
-    }
-    arr = cJSON_GetObjectItemCaseSensitive(a->json, "statements");
-    if ((a->l = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*a->l))) == NULL) {
-        cli_error("chain check: out of memory");
-        answer_free(a);
-        return GL_ENOMEM;
-    }
-    cJSON_ArrayForEach(it, arr)
-    {
-        take(w, it, a);
     }
     return 0;
 }

@@ -28,7 +28,9 @@
  *      when none is stored) and the due audit checks still run.
  *
  * Memory is fixed: two bundle buffers (the next bundle downloads while the
- * workers check the current one), one compact range, a 64-tile cache.
+ * workers check the current one), one compact range, a 64-tile cache;
+ * the chain checks add one lookup page at a time and the statements about
+ * one source signed by policy submitters (chainwatch.c).
  * Progress (entries checked, their compact range, the target checkpoint)
  * is saved atomically after every bundle, so a killed monitor resumes at
  * the next bundle.
