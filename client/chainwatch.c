@@ -17,7 +17,12 @@
  * run reports the failure (chainwatch_due's result); a due check the log
  * answers without the build itself raises unaudited-source all the same,
  * without the build's text (the answer shows no auditor's report either:
- * a log that hides the build cannot thereby keep the alarm back).
+ * a log that hides the build cannot thereby keep the alarm back), but
+ * only when the answer demonstrably reaches the build: some statement's
+ * proof carries a checkpoint, signed with a policy log key, of a tree
+ * larger than the build's index. Otherwise (an empty answer, or one from
+ * a mirror behind the log: its read API serves its own checkpoint) the
+ * check stays pending and the run reports it like a failed lookup.
  */
 #include "chainwatch.h"
 
@@ -33,8 +38,10 @@
 #include "cli.h"
 #include "fetch.h"
 #include "file.h"
+#include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/tlogproof.h"
 #include "state.h"
 #include "util.h"
 
@@ -75,6 +82,8 @@ struct linked {
 struct answer {
     struct linked *l;
     size_t n, cap;
+    uint64_t need; /* UINT64_MAX, or an index the answer should reach */
+    int covers;    /* a proof's signed checkpoint holds entry need */
 };
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
@@ -139,6 +148,28 @@ static void answer_free(struct answer *a)
     memset(a, 0, sizeof(*a));
 }
 
+/* 1 if proof (a tlog-proof's text) carries a checkpoint signed with a log
+ * key of the policy whose tree holds entry need (size > need): the
+ * answer it came with was made from a tree that holds that entry. */
+static int covers(const struct chainwatch *w, const char *proof, uint64_t need)
+{
+    const struct gl_verifier *logs;
+    struct gl_tlogproof *tp;
+    struct gl_checkpoint cp;
+    size_t nlog;
+    int yes = 0;
+
+    if (gl_tlogproof_parse(proof, strlen(proof), &tp, NULL) != 0)
+        return 0;
+    logs = gl_policy_log_keys(w->p, &nlog);
+    for (size_t i = 0; i < nlog && !yes; i++)
+        yes = gl_checkpoint_open(tp->checkpoint, tp->checkpoint_len, &logs[i], &cp, NULL,
+                                 NULL) == 0 &&
+              cp.size > need;
+    gl_tlogproof_free(tp);
+    return yes;
+}
+
 /* Keeps item it of a page if its statement verifies with a policy
  * submitter's key: the statement and proof texts are copied out of the
  * page. 0 (kept or skipped) or GL_ENOMEM. */
@@ -156,6 +187,8 @@ static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
 
     if (util_json_index(ji, &index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
         return 0;
+    if (!a->covers && a->need != UINT64_MAX)
+        a->covers = covers(w, jp->valuestring, a->need);
     subs = gl_policy_submitters(w->p, &nsub);
     slen = strlen(js->valuestring);
     if (gl_statement_parse(js->valuestring, slen, &st, NULL) != 0 ||
@@ -232,14 +265,18 @@ static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
     return rc;
 }
 
-/* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a. */
-static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *a)
+/* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a;
+ * a->covers tells whether the answer reaches entry need (UINT64_MAX: not
+ * asked, a->covers stays 0). */
+static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
+                      struct answer *a)
 {
     char hex[GL_HASH_HEX_LEN + 1];
     uint64_t from = 0;
     int rc;
 
     memset(a, 0, sizeof(*a));
+    a->need = need;
     gl_hex_encode(x, 32, hex, sizeof(hex));
     for (unsigned page = 0; from != UINT64_MAX; page++) {
         if (page == SOURCE_PAGES_MAX) {
@@ -452,7 +489,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     /* The audit check needs no answer now: pending first. */
     if (build && w->audit_within > 0 && (rc = pending_add(w, state_dir, index, f)) != 0)
         return rc;
-    if ((rc = ask_source(w, f->source, &a)) != 0)
+    if ((rc = ask_source(w, f->source, UINT64_MAX, &a)) != 0)
         return rc;
     check_differs(w, index, stmt, len, f, rebuild, &a);
     if (build && !has_source(w, f, &a)) {
@@ -485,8 +522,8 @@ static int audited(const struct chainwatch *w, const uint8_t x[32],
 
 /* The due check of pending entry e: alarm if no auditor covered it (with
  * the build's statement when the answer holds it). 0 done (alarm raised
- * or audited); GL_EIO: the log could not be asked, the check stays
- * pending. */
+ * or audited); GL_EIO: the log could not be asked, or its answer lacks
+ * the build and does not reach it (reported); the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e)
 {
     const struct linked *build = NULL;
@@ -494,7 +531,7 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     char hex[17];
     int rc;
 
-    if ((rc = ask_source(w, e->source, &a)) != 0)
+    if ((rc = ask_source(w, e->source, e->index, &a)) != 0)
         return rc;
     for (size_t i = 0; i < a.n; i++)
         if (a.l[i].index == e->index)
@@ -502,6 +539,12 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
     if (audited(w, e->source, &a)) {
         rc = 0;
+    } else if (build == NULL && !a.covers) {
+        cli_error("chain check: the log's answer about source %s... lacks entry %" PRIu64
+                  " and no proof in it reaches that entry (a mirror behind the log?): "
+                  "its audit check stays pending",
+                  hex, e->index);
+        rc = GL_EIO;
     } else if (build == NULL) {
         found(w, "unaudited-source", e->index, e->source, NULL, 0, NULL,
               "entry %" PRIu64

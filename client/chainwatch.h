@@ -70,7 +70,9 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
 
 /* Runs the pending audit checks due at now (Unix seconds). A due check
  * that the log answers is done (an alarm, or audited); one whose lookup
- * fails stays pending and makes the result GL_EIO (reported). 0, GL_EIO,
+ * fails, or whose answer lacks the build without reaching it (no proof's
+ * checkpoint is larger than the build's index), stays pending and makes
+ * the result GL_EIO (reported). 0, GL_EIO,
  * or another code when chain-pending cannot be read or written. */
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now);
 

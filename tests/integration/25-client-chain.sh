@@ -323,9 +323,13 @@ ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
 diff "$T/want" "$T/alarms4" > /dev/null ||
     fail "alarms after a failed lookup: want $(cat "$T/want"), got $(cat "$T/alarms4")"
 # (2) Due checks (made due at once) whose lookup fails stay pending, and
-# the run says so (exit 3); a log that then answers without the builds
-# themselves (and without any audit report) still gets the alarms, each
-# saying the build's statement is not attached, and nothing stays pending.
+# the run says so (exit 3). So do checks the log answers with nothing at
+# all (an answer that does not show the log's tree reaches the build: a
+# mirror behind the log answers so). An answer whose proofs reach the
+# build but that lacks it gets the alarm all the same (3.0: the log
+# cannot keep it back by hiding the build), saying the build's statement
+# is not attached; 5.0, whose source lookup holds only the build, stays
+# pending until the log answers with it.
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 P5="$T/mon5/$ID/chain-pending"
@@ -337,12 +341,27 @@ expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon
 expect_err "due audit checks could not ask the log: kept pending"
 cmp -s "$P5" "$T/pending.due" || fail "unasked checks dropped: $(cat "$P5")"
 echo lookup-empty > "$MODE"
-expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "lacks entry $B3 and no proof in it reaches that entry"
+expect_err "due audit checks could not ask the log: kept pending"
+ls "$T/mon5/$ID/alarms" | grep -q '^unaudited-source-' &&
+    fail "alarms from an empty answer: $(ls "$T/mon5/$ID/alarms")"
+cmp -s "$P5" "$T/pending.due" || fail "checks answered by nothing dropped: $(cat "$P5")"
+echo lookup-nobuild > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 expect_err "ALARM (unaudited-source): entry $B3: build: no auditor's report covers its source"
 expect_err "lacks the build itself: its statement is not attached"
+expect_err "lacks entry $B5 and no proof in it reaches that entry"
+[ "$(cut -d' ' -f2 "$P5")" = "$B5" ] || fail "pending after the answers without builds: $(cat "$P5")"
+: > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "ALARM (unaudited-source): entry $B5: build of widget 5.0: no auditor's report covers"
 [ ! -s "$P5" ] || fail "checks left pending: $(cat "$P5")"
-[ "$(ls "$T/mon5/$ID/alarms" | grep -c '^unaudited-source-')" = "$(grep -c . "$T/pending.due")" ] ||
+[ "$(ls "$T/mon5/$ID/alarms" | grep '^unaudited-source-' | sed 's/-[0-9a-f]*$//' | sort | tr '\n' ' ')" = \
+  "$(printf '%s\n' "unaudited-source-$B3" "unaudited-source-$B5" | sort | tr '\n' ' ')" ] ||
     fail "unaudited-source alarms: $(ls "$T/mon5/$ID/alarms")"
 stop_proxy
 # More statements about one source than one lookup answer holds (100):

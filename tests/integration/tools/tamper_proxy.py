@@ -20,6 +20,8 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   lookup-empty       lookup answers: no statements (the log claims to hold
                      none about the digest or source asked for)
   lookup-error       lookups answer 400 (an error that is not retried)
+  lookup-nobuild     lookup answers: the build statements left out (the
+                     others, with their proofs, stay)
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
 Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
@@ -63,6 +65,9 @@ def tamper_lookup(body, m):
     doc = json.loads(body)
     if m == "lookup-empty" and "statements" in doc:
         doc["statements"] = []
+    if m == "lookup-nobuild" and "statements" in doc:
+        doc["statements"] = [s for s in doc["statements"]
+                             if "\nkind build\n" not in s["statement"]]
     for s in doc.get("statements", []):
         if m == "lookup-statement":
             s["statement"] = s["statement"].replace("\nversion ", "\nversion x", 1)
