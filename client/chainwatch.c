@@ -388,8 +388,10 @@ static int pending_load(struct chainwatch *w, const char *dir)
 
     if (w->loaded)
         return 0;
-    if (pending_path(dir, path) != 0)
+    if (pending_path(dir, path) != 0) {
+        cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
+    }
     gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
     errno = 0;
     rc = gl_file_read(path, &b);
@@ -418,6 +420,9 @@ static int pending_load(struct chainwatch *w, const char *dir)
         if ((p = strchr(p, '\n')) != NULL)
             p++;
     }
+    if (rc != 0 && rc != GL_EPARSE)
+        cli_error("cannot read %s: %s", path,
+                  rc == GL_EIO && errno != 0 ? strerror(errno) : gl_strerror(rc));
     gl_buf_release(&b);
     w->loaded = rc == 0;
     if (rc != 0)
@@ -431,8 +436,10 @@ static int pending_save(const struct chainwatch *w, const char *dir)
     struct gl_buf b;
     int rc = 0;
 
-    if (pending_path(dir, path) != 0)
+    if (pending_path(dir, path) != 0) {
+        cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
+    }
     gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
     for (size_t i = 0; rc == 0 && i < w->npend; i++) {
         gl_hex_encode(w->pend[i].source, 32, hex, sizeof(hex));
@@ -440,7 +447,9 @@ static int pending_save(const struct chainwatch *w, const char *dir)
                            w->pend[i].index, hex);
     }
     if (rc == 0 && (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
-        cli_error("cannot write %s", path);
+        cli_error("cannot write %s: %s", path, strerror(errno));
+    else if (rc != 0)
+        cli_error("cannot write %s: %s", path, gl_strerror(rc));
     gl_buf_release(&b);
     return rc;
 }
@@ -486,9 +495,11 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
 
     if (!build && !rebuild)
         return 0;
-    /* The audit check needs no answer now: pending first. */
-    if (build && w->audit_within > 0 && (rc = pending_add(w, state_dir, index, f)) != 0)
-        return rc;
+    /* The audit check needs no answer now: pending first. Its failure
+     * (reported by pending_*) is GL_ESTATE, never GL_EIO: that one means
+     * the log could not be asked. */
+    if (build && w->audit_within > 0 && pending_add(w, state_dir, index, f) != 0)
+        return GL_ESTATE;
     if ((rc = ask_source(w, f->source, UINT64_MAX, &a)) != 0)
         return rc;
     check_differs(w, index, stmt, len, f, rebuild, &a);

@@ -63,7 +63,8 @@ void chainwatch_free(struct chainwatch *w);
  * build's audit check is pending before the log is asked anything. 0;
  * GL_EIO when the log could not be asked (reported on stderr: the
  * statement's other chain checks were not made, and calling again
- * retries them); other codes: chain-pending could not be written. */
+ * retries them); GL_ESTATE: chain-pending could not be read or written
+ * (the cause reported on stderr; no check was made); GL_ENOMEM. */
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
                      size_t which);

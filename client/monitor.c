@@ -559,14 +559,16 @@ static int clip(size_t n)
 }
 
 /* The sequential checks of entry i of b. 0; GL_EIO: the chain checks
- * could not ask the log, and entry i's checks after them were not made
- * (the caller stops before i, so they are made again). */
+ * could not be made (the log could not be asked, or chain-pending could
+ * not be kept: the message says which), and entry i's checks after them
+ * were not made (the caller stops before i, so they are made again). */
 static int check_result(struct monitor *m, const struct bundle *b, size_t i)
 {
     const struct pool_result *r = &b->res[i];
     const struct gl_statement_fields *f = &r->st.fields;
     uint64_t index = b->k * GL_TILE_WIDTH + i;
     char detail[600], hex[GL_HASH_HEX_LEN + 1], reason[GL_ERR_REASON_MAX + 32];
+    int rc;
 
     m->st.entries++;
     if (r->status == POOL_MALFORMED || r->status == POOL_BADSIG) {
@@ -590,12 +592,15 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
     /* Chain alarms. A log that cannot answer must not make them skipped:
      * the entry is checked again next cycle. */
     if (r->which < m->nsub && f->format == 2 &&
-        chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data, b->e[i].len,
-                         &r->st, r->which) != 0) {
+        (rc = chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
+                               b->e[i].len, &r->st, r->which)) != 0) {
         m->st.entries--;
-        cli_error("entry %llu: its chain checks could not be made: the catch-up stops "
-                  "before it and resumes there next cycle",
-                  (unsigned long long)index);
+        cli_error("entry %llu: its chain checks could not be made (%s): the catch-up "
+                  "stops before it and resumes there next cycle",
+                  (unsigned long long)index,
+                  rc == GL_EIO      ? "the log could not be asked"
+                  : rc == GL_ESTATE ? "its audit check could not be kept in chain-pending"
+                                    : gl_strerror(rc));
         return GL_EIO;
     }
     if (!m->watched[r->which]) {

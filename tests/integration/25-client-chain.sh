@@ -312,7 +312,7 @@ start_proxy
 echo lookup-error > "$MODE"
 expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
     --no-progress --audit-within 1s
-expect_err "entry 1: its chain checks could not be made: the catch-up stops before it"
+expect_err "entry 1: its chain checks could not be made (the log could not be asked): the catch-up stops before it"
 P4="$T/mon4/$ID/chain-pending"
 grep -q '^[0-9]* 1 ' "$P4" || fail "the audit check of build 1 is not pending: $(cat "$P4" 2>&1)"
 : > "$MODE"
@@ -409,7 +409,7 @@ for st in mon mon7; do
     for _ in 1 2; do
         expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/$st" \
             --once --no-progress
-        expect_err "its chain checks could not be made: the catch-up stops before it"
+        expect_err "its chain checks could not be made (the log could not be asked): the catch-up stops before it"
     done
     cp "$T/fork.note" "$MODE.checkpoint"
     expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/$st" \
@@ -419,3 +419,12 @@ for st in mon mon7; do
     rm -f "$MODE.checkpoint"
 done
 stop_proxy
+# A build whose audit check cannot be kept pending (chain-pending is
+# unusable: here a directory) stops the catch-up before it too, and the
+# run says why: the log is not to blame.
+mkdir -p "$T/mon8/$ID/chain-pending"
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon8" --once \
+    --no-progress --audit-within 1s
+expect_err "cannot read $T/mon8/$ID/chain-pending: Is a directory"
+expect_err "entry 1: its chain checks could not be made (its audit check could not be kept in chain-pending): the catch-up stops before it"
+if grep -q "could not be asked" "$T/err"; then fail "a state failure reported as the log's"; fi
