@@ -1,8 +1,13 @@
 /*
- * chainwatch: see chainwatch.h. Each check is one source lookup; the
- * statements of the answer are parsed and their signatures verified
- * against the policy's submitters (an entry that does not verify is not
- * evidence of anything and is skipped). The pending audit checks are a
+ * chainwatch: see chainwatch.h. Each check is one source lookup, read
+ * page by page (at most SOURCE_PAGES_MAX pages; each `next` must be above
+ * its page's `from`, so a hostile log's answer still ends): the
+ * statements of a page are parsed and their signatures verified against
+ * the policy's submitters (an entry that does not verify is not evidence
+ * of anything and is skipped), the ones that verify are copied out and
+ * the page is freed before the next is asked. Memory: one page (at most
+ * ANSWER_MAX) plus the statements about the source signed by policy
+ * submitters, whatever others log about it. The pending audit checks are a
  * small array, sorted by nothing, deduplicated by build index, written
  * whole (gl_file_replace: atomic) whenever it changes.
  *
@@ -12,7 +17,12 @@
  * run reports the failure (chainwatch_due's result); a due check the log
  * answers without the build itself raises unaudited-source all the same,
  * without the build's text (the answer shows no auditor's report either:
- * a log that hides the build cannot thereby keep the alarm back).
+ * a log that hides the build cannot thereby keep the alarm back), but
+ * only when the answer demonstrably reaches the build: some statement's
+ * proof carries a checkpoint, signed with a policy log key, of a tree
+ * larger than the build's index. Otherwise (an empty answer, or one from
+ * a mirror behind the log: its read API serves its own checkpoint) the
+ * check stays pending and the run reports it like a failed lookup.
  */
 #include "chainwatch.h"
 
@@ -28,13 +38,15 @@
 #include "cli.h"
 #include "fetch.h"
 #include "file.h"
+#include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/tlogproof.h"
 #include "state.h"
 #include "util.h"
 
 #define ANSWER_MAX ((size_t)32 << 20) /* one page of a lookup answer */
-#define SOURCE_PAGES_MAX 100u         /* pages of one source lookup */
+#define SOURCE_PAGES_MAX 10000u       /* pages of one source lookup */
 #define PENDING_FILE "chain-pending"
 
 struct pending {
@@ -54,18 +66,24 @@ struct chainwatch {
     int loaded;
 };
 
-/* One statement of a lookup answer, verified. */
+/* One statement of a lookup answer, verified. stmt and proof are one
+ * allocation (stmt first, both NUL-terminated) owned by the answer; st
+ * points into stmt. */
 struct linked {
     uint64_t index;
-    const char *stmt, *proof;
+    char *stmt, *proof;
     struct gl_statement st;
     enum gl_policy_role role;
 };
 
+/* The verified statements of every page of a source lookup; each page is
+ * freed once its statements are taken, so memory holds one page plus the
+ * statements signed by policy submitters. */
 struct answer {
-    cJSON *json;
     struct linked *l;
-    size_t n;
+    size_t n, cap;
+    uint64_t need; /* UINT64_MAX, or an index the answer should reach */
+    int covers;    /* a proof's signed checkpoint holds entry need */
 };
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
@@ -124,44 +142,99 @@ static int is_build(const struct gl_statement_fields *f)
 
 static void answer_free(struct answer *a)
 {
-    cJSON_Delete(a->json);
+    for (size_t i = 0; i < a->n; i++)
+        free(a->l[i].stmt);
     free(a->l);
     memset(a, 0, sizeof(*a));
 }
 
-/* Keeps item it of the answer if its statement verifies. */
-static void take(struct chainwatch *w, const cJSON *it, struct answer *a)
+/* 1 if proof (a tlog-proof's text) carries a checkpoint signed with a log
+ * key of the policy whose tree holds entry need (size > need): the
+ * answer it came with was made from a tree that holds that entry. */
+static int covers(const struct chainwatch *w, const char *proof, uint64_t need)
+{
+    const struct gl_verifier *logs;
+    struct gl_tlogproof *tp;
+    struct gl_checkpoint cp;
+    size_t nlog;
+    int yes = 0;
+
+    if (gl_tlogproof_parse(proof, strlen(proof), &tp, NULL) != 0)
+        return 0;
+    logs = gl_policy_log_keys(w->p, &nlog);
+    for (size_t i = 0; i < nlog && !yes; i++)
+        yes = gl_checkpoint_open(tp->checkpoint, tp->checkpoint_len, &logs[i], &cp, NULL,
+                                 NULL) == 0 &&
+              cp.size > need;
+    gl_tlogproof_free(tp);
+    return yes;
+}
+
+/* Keeps item it of a page if its statement verifies with a policy
+ * submitter's key: the statement and proof texts are copied out of the
+ * page. 0 (kept or skipped) or GL_ENOMEM. */
+static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
 {
     const cJSON *ji = cJSON_GetObjectItemCaseSensitive(it, "index");
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
     const struct gl_verifier *subs;
-    struct linked *l = &a->l[a->n];
-    size_t nsub, which;
+    struct gl_statement st;
+    struct linked *l;
+    size_t nsub, which, slen, plen;
+    uint64_t index;
+    char *text;
 
-    if (util_json_index(ji, &l->index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
-        return;
+    if (util_json_index(ji, &index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
+        return 0;
+    if (!a->covers && a->need != UINT64_MAX)
+        a->covers = covers(w, jp->valuestring, a->need);
     subs = gl_policy_submitters(w->p, &nsub);
-    if (gl_statement_parse(js->valuestring, strlen(js->valuestring), &l->st, NULL) != 0 ||
-        gl_statement_verify(&l->st, subs, nsub, &which) != 0)
-        return;
-    l->stmt = js->valuestring;
-    l->proof = jp->valuestring;
+    slen = strlen(js->valuestring);
+    if (gl_statement_parse(js->valuestring, slen, &st, NULL) != 0 ||
+        gl_statement_verify(&st, subs, nsub, &which) != 0)
+        return 0;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        struct linked *nl;
+        if (cap < a->cap || cap > SIZE_MAX / sizeof(*nl) ||
+            (nl = realloc(a->l, cap * sizeof(*nl))) == NULL)
+            return GL_ENOMEM;
+        a->l = nl;
+        a->cap = cap;
+    }
+    plen = strlen(jp->valuestring);
+    if (slen > SIZE_MAX - 2 || plen > SIZE_MAX - 2 - slen ||
+        (text = malloc(slen + plen + 2)) == NULL)
+        return GL_ENOMEM;
+    memcpy(text, js->valuestring, slen + 1);
+    memcpy(text + slen + 1, jp->valuestring, plen + 1);
+    l = &a->l[a->n];
+    /* Parsed again from the copy, which st then points into. */
+    if (gl_statement_parse(text, slen, &l->st, NULL) != 0) {
+        free(text);
+        return 0;
+    }
+    l->index = index;
+    l->stmt = text;
+    l->proof = text + slen + 1;
     l->role = gl_policy_submitter_role(w->p, which);
     a->n++;
+    return 0;
 }
 
-/* GET lookup?source=<hex>&from=*from: its statements join a->json's
- * array (the first page becomes a->json); *from gets the next page's
- * start, UINT64_MAX after the last. */
+/* GET lookup?source=<hex>&from=*from: the page's verified statements
+ * join *a, then the page is freed; *from gets the next page's start,
+ * UINT64_MAX after the last. */
 static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
                     struct answer *a)
 {
-    const cJSON *jn;
-    cJSON *page, *arr, *it;
+    const cJSON *jn, *it;
+    cJSON *page, *arr;
     struct gl_buf body;
     char path[160];
     uint64_t next = UINT64_MAX;
+    int rc = 0;
 
     snprintf(path, sizeof(path), "api/v1/lookup?source=%s&from=%" PRIu64, hex, *from);
     gl_buf_init(&body, ANSWER_MAX);
@@ -181,25 +254,29 @@ static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
         return GL_EIO;
     }
     *from = next;
-    if (a->json == NULL) {
-        a->json = page;
-        return 0;
+    cJSON_ArrayForEach(it, arr)
+    {
+        if ((rc = take(w, it, a)) != 0) {
+            cli_error("chain check: out of memory");
+            break;
+        }
     }
-    while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL)
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(a->json, "statements"), it);
     cJSON_Delete(page);
-    return 0;
+    return rc;
 }
 
-/* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a. */
-static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *a)
+/* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a;
+ * a->covers tells whether the answer reaches entry need (UINT64_MAX: not
+ * asked, a->covers stays 0). */
+static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
+                      struct answer *a)
 {
-    const cJSON *arr, *it;
     char hex[GL_HASH_HEX_LEN + 1];
     uint64_t from = 0;
     int rc;
 
     memset(a, 0, sizeof(*a));
+    a->need = need;
     gl_hex_encode(x, 32, hex, sizeof(hex));
     for (unsigned page = 0; from != UINT64_MAX; page++) {
         if (page == SOURCE_PAGES_MAX) {
@@ -213,16 +290,6 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], struct answer *
             answer_free(a);
             return rc;
         }
-    }
-    arr = cJSON_GetObjectItemCaseSensitive(a->json, "statements");
-    if ((a->l = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*a->l))) == NULL) {
-        cli_error("chain check: out of memory");
-        answer_free(a);
-        return GL_ENOMEM;
-    }
-    cJSON_ArrayForEach(it, arr)
-    {
-        take(w, it, a);
     }
     return 0;
 }
@@ -321,8 +388,10 @@ static int pending_load(struct chainwatch *w, const char *dir)
 
     if (w->loaded)
         return 0;
-    if (pending_path(dir, path) != 0)
+    if (pending_path(dir, path) != 0) {
+        cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
+    }
     gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
     errno = 0;
     rc = gl_file_read(path, &b);
@@ -351,6 +420,9 @@ static int pending_load(struct chainwatch *w, const char *dir)
         if ((p = strchr(p, '\n')) != NULL)
             p++;
     }
+    if (rc != 0 && rc != GL_EPARSE)
+        cli_error("cannot read %s: %s", path,
+                  rc == GL_EIO && errno != 0 ? strerror(errno) : gl_strerror(rc));
     gl_buf_release(&b);
     w->loaded = rc == 0;
     if (rc != 0)
@@ -364,8 +436,10 @@ static int pending_save(const struct chainwatch *w, const char *dir)
     struct gl_buf b;
     int rc = 0;
 
-    if (pending_path(dir, path) != 0)
+    if (pending_path(dir, path) != 0) {
+        cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
+    }
     gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
     for (size_t i = 0; rc == 0 && i < w->npend; i++) {
         gl_hex_encode(w->pend[i].source, 32, hex, sizeof(hex));
@@ -373,7 +447,9 @@ static int pending_save(const struct chainwatch *w, const char *dir)
                            w->pend[i].index, hex);
     }
     if (rc == 0 && (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
-        cli_error("cannot write %s", path);
+        cli_error("cannot write %s: %s", path, strerror(errno));
+    else if (rc != 0)
+        cli_error("cannot write %s: %s", path, gl_strerror(rc));
     gl_buf_release(&b);
     return rc;
 }
@@ -419,10 +495,12 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
 
     if (!build && !rebuild)
         return 0;
-    /* The audit check needs no answer now: pending first. */
-    if (build && w->audit_within > 0 && (rc = pending_add(w, state_dir, index, f)) != 0)
-        return rc;
-    if ((rc = ask_source(w, f->source, &a)) != 0)
+    /* The audit check needs no answer now: pending first. Its failure
+     * (reported by pending_*) is GL_ESTATE, never GL_EIO: that one means
+     * the log could not be asked. */
+    if (build && w->audit_within > 0 && pending_add(w, state_dir, index, f) != 0)
+        return GL_ESTATE;
+    if ((rc = ask_source(w, f->source, UINT64_MAX, &a)) != 0)
         return rc;
     check_differs(w, index, stmt, len, f, rebuild, &a);
     if (build && !has_source(w, f, &a)) {
@@ -455,8 +533,8 @@ static int audited(const struct chainwatch *w, const uint8_t x[32],
 
 /* The due check of pending entry e: alarm if no auditor covered it (with
  * the build's statement when the answer holds it). 0 done (alarm raised
- * or audited); GL_EIO: the log could not be asked, the check stays
- * pending. */
+ * or audited); GL_EIO: the log could not be asked, or its answer lacks
+ * the build and does not reach it (reported); the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e)
 {
     const struct linked *build = NULL;
@@ -464,7 +542,7 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     char hex[17];
     int rc;
 
-    if ((rc = ask_source(w, e->source, &a)) != 0)
+    if ((rc = ask_source(w, e->source, e->index, &a)) != 0)
         return rc;
     for (size_t i = 0; i < a.n; i++)
         if (a.l[i].index == e->index)
@@ -472,6 +550,12 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
     if (audited(w, e->source, &a)) {
         rc = 0;
+    } else if (build == NULL && !a.covers) {
+        cli_error("chain check: the log's answer about source %s... lacks entry %" PRIu64
+                  " and no proof in it reaches that entry (a mirror behind the log?): "
+                  "its audit check stays pending",
+                  hex, e->index);
+        rc = GL_EIO;
     } else if (build == NULL) {
         found(w, "unaudited-source", e->index, e->source, NULL, 0, NULL,
               "entry %" PRIu64

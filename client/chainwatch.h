@@ -63,14 +63,17 @@ void chainwatch_free(struct chainwatch *w);
  * build's audit check is pending before the log is asked anything. 0;
  * GL_EIO when the log could not be asked (reported on stderr: the
  * statement's other chain checks were not made, and calling again
- * retries them); other codes: chain-pending could not be written. */
+ * retries them); GL_ESTATE: chain-pending could not be read or written
+ * (the cause reported on stderr; no check was made); GL_ENOMEM. */
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
                      size_t which);
 
 /* Runs the pending audit checks due at now (Unix seconds). A due check
  * that the log answers is done (an alarm, or audited); one whose lookup
- * fails stays pending and makes the result GL_EIO (reported). 0, GL_EIO,
+ * fails, or whose answer lacks the build without reaching it (no proof's
+ * checkpoint is larger than the build's index), stays pending and makes
+ * the result GL_EIO (reported). 0, GL_EIO,
  * or another code when chain-pending cannot be read or written. */
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now);
 

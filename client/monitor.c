@@ -559,14 +559,16 @@ static int clip(size_t n)
 }
 
 /* The sequential checks of entry i of b. 0; GL_EIO: the chain checks
- * could not ask the log, and entry i's checks after them were not made
- * (the caller stops before i, so they are made again). */
+ * could not be made (the log could not be asked, or chain-pending could
+ * not be kept: the message says which), and entry i's checks after them
+ * were not made (the caller stops before i, so they are made again). */
 static int check_result(struct monitor *m, const struct bundle *b, size_t i)
 {
     const struct pool_result *r = &b->res[i];
     const struct gl_statement_fields *f = &r->st.fields;
     uint64_t index = b->k * GL_TILE_WIDTH + i;
     char detail[600], hex[GL_HASH_HEX_LEN + 1], reason[GL_ERR_REASON_MAX + 32];
+    int rc;
 
     m->st.entries++;
     if (r->status == POOL_MALFORMED || r->status == POOL_BADSIG) {
@@ -590,12 +592,15 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
     /* Chain alarms. A log that cannot answer must not make them skipped:
      * the entry is checked again next cycle. */
     if (r->which < m->nsub && f->format == 2 &&
-        chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data, b->e[i].len,
-                         &r->st, r->which) != 0) {
+        (rc = chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
+                               b->e[i].len, &r->st, r->which)) != 0) {
         m->st.entries--;
-        cli_error("entry %llu: its chain checks could not be made: the catch-up stops "
-                  "before it and resumes there next cycle",
-                  (unsigned long long)index);
+        cli_error("entry %llu: its chain checks could not be made (%s): the catch-up "
+                  "stops before it and resumes there next cycle",
+                  (unsigned long long)index,
+                  rc == GL_EIO      ? "the log could not be asked"
+                  : rc == GL_ESTATE ? "its audit check could not be kept in chain-pending"
+                                    : gl_strerror(rc));
         return GL_EIO;
     }
     if (!m->watched[r->which]) {
@@ -837,6 +842,37 @@ out:
     return rc;
 }
 
+/* Step 3 while the catch-up is stalled (resume could not reach its
+ * target, e.g. a chain check could not ask the log): the served
+ * checkpoint is compared with the stored one, or with the target when
+ * none is stored yet (the target is the first checkpoint followed), so a
+ * log that refuses lookups cannot serve a fork unnoticed. Nothing is
+ * adopted or stored: the progress stays at the stalled entry. CLI_VERIFY
+ * for a fork (alarm raised) or a smaller checkpoint not proven a prefix;
+ * CLI_USAGE otherwise (the cycle is not verified either way). */
+static int check_stalled(struct monitor *m, const struct gl_buf *note,
+                         const struct trust_checkpoint *nc)
+{
+    struct trust_checkpoint *sc = malloc(sizeof(*sc));
+    struct gl_buf snote;
+    int rc;
+
+    gl_buf_init(&snote, STATE_CHECKPOINT_MAX);
+    if (sc == NULL) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    rc = load_stored(m, &snote, sc);
+    if (rc == 0)
+        rc = check_consistency(m, &snote, sc, note, nc);
+    else if (rc == GL_ENOTFOUND && m->prog.target.len > 0)
+        rc = check_consistency(m, &m->prog.target, &m->tgt, note, nc);
+out:
+    free(sc);
+    gl_buf_release(&snote);
+    return rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
+}
+
 int monitor_fatal(const struct monitor *m)
 {
     return m->fatal;
@@ -846,7 +882,7 @@ int monitor_cycle(struct monitor *m)
 {
     struct trust_checkpoint *nc = malloc(sizeof(*nc));
     struct gl_buf note;
-    int rc;
+    int rc, stalled = 0;
 
     memset(&m->st, 0, sizeof(m->st));
     m->st.t0 = gl_clock_mono();
@@ -859,10 +895,19 @@ int monitor_cycle(struct monitor *m)
     fetch_rewind(&m->f); /* each cycle asks the log first, then its mirrors */
     if ((rc = fetch_checkpoint(m, &note, nc)) != CLI_OK)
         goto out;
+    /* A stalled catch-up (resume fails but the state is usable) keeps
+     * the checkpoint checks and the due audit checks of every cycle. */
     if ((rc = resume(m)) == CLI_OK)
         rc = follow(m, &note, nc);
-    if (rc == CLI_OK && chainwatch_due(m->cw, m->s.dir, (uint64_t)time(NULL)) != 0)
+    else if (rc == CLI_USAGE) {
+        stalled = 1;
+        rc = check_stalled(m, &note, nc);
+    }
+    if ((rc == CLI_OK || stalled) &&
+        chainwatch_due(m->cw, m->s.dir, (uint64_t)time(NULL)) != 0 && rc == CLI_OK)
         rc = CLI_USAGE;
+    if (stalled && m->alarms > 0)
+        rc = CLI_VERIFY;
     report(m, nc, rc);
 out:
     if (rc == CLI_OK && m->alarms > 0)

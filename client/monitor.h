@@ -23,10 +23,14 @@
  *      whose pending audit checks run at the end of the cycle; an entry
  *      whose chain checks could not ask the log stops the catch-up
  *      before it (progress saved up to there), so that no check is
- *      skipped: the next cycle resumes at that entry.
+ *      skipped: the next cycle resumes at that entry. While it is
+ *      stalled, step 3 (against the stored checkpoint, or the target
+ *      when none is stored) and the due audit checks still run.
  *
  * Memory is fixed: two bundle buffers (the next bundle downloads while the
- * workers check the current one), one compact range, a 64-tile cache.
+ * workers check the current one), one compact range, a 64-tile cache;
+ * the chain checks add one lookup page at a time and the statements about
+ * one source signed by policy submitters (chainwatch.c).
  * Progress (entries checked, their compact range, the target checkpoint)
  * is saved atomically after every bundle, so a killed monitor resumes at
  * the next bundle.

@@ -313,7 +313,7 @@ start_proxy
 echo lookup-error > "$MODE"
 expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
     --no-progress --audit-within 1s
-expect_err "entry 1: its chain checks could not be made: the catch-up stops before it"
+expect_err "entry 1: its chain checks could not be made (the log could not be asked): the catch-up stops before it"
 P4="$T/mon4/$ID/chain-pending"
 grep -q '^[0-9]* 1 ' "$P4" || fail "the audit check of build 1 is not pending: $(cat "$P4" 2>&1)"
 : > "$MODE"
@@ -324,9 +324,13 @@ ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
 diff "$T/want" "$T/alarms4" > /dev/null ||
     fail "alarms after a failed lookup: want $(cat "$T/want"), got $(cat "$T/alarms4")"
 # (2) Due checks (made due at once) whose lookup fails stay pending, and
-# the run says so (exit 3); a log that then answers without the builds
-# themselves (and without any audit report) still gets the alarms, each
-# saying the build's statement is not attached, and nothing stays pending.
+# the run says so (exit 3). So do checks the log answers with nothing at
+# all (an answer that does not show the log's tree reaches the build: a
+# mirror behind the log answers so). An answer whose proofs reach the
+# build but that lacks it gets the alarm all the same (3.0: the log
+# cannot keep it back by hiding the build), saying the build's statement
+# is not attached; 5.0, whose source lookup holds only the build, stays
+# pending until the log answers with it.
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 P5="$T/mon5/$ID/chain-pending"
@@ -338,12 +342,27 @@ expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon
 expect_err "due audit checks could not ask the log: kept pending"
 cmp -s "$P5" "$T/pending.due" || fail "unasked checks dropped: $(cat "$P5")"
 echo lookup-empty > "$MODE"
-expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "lacks entry $B3 and no proof in it reaches that entry"
+expect_err "due audit checks could not ask the log: kept pending"
+ls "$T/mon5/$ID/alarms" | grep -q '^unaudited-source-' &&
+    fail "alarms from an empty answer: $(ls "$T/mon5/$ID/alarms")"
+cmp -s "$P5" "$T/pending.due" || fail "checks answered by nothing dropped: $(cat "$P5")"
+echo lookup-nobuild > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 expect_err "ALARM (unaudited-source): entry $B3: build: no auditor's report covers its source"
 expect_err "lacks the build itself: its statement is not attached"
+expect_err "lacks entry $B5 and no proof in it reaches that entry"
+[ "$(cut -d' ' -f2 "$P5")" = "$B5" ] || fail "pending after the answers without builds: $(cat "$P5")"
+: > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
+    --no-progress --audit-within 1d
+expect_err "ALARM (unaudited-source): entry $B5: build of widget 5.0: no auditor's report covers"
 [ ! -s "$P5" ] || fail "checks left pending: $(cat "$P5")"
-[ "$(ls "$T/mon5/$ID/alarms" | grep -c '^unaudited-source-')" = "$(grep -c . "$T/pending.due")" ] ||
+[ "$(ls "$T/mon5/$ID/alarms" | grep '^unaudited-source-' | sed 's/-[0-9a-f]*$//' | sort | tr '\n' ' ')" = \
+  "$(printf '%s\n' "unaudited-source-$B3" "unaudited-source-$B5" | sort | tr '\n' ' ')" ] ||
     fail "unaudited-source alarms: $(ls "$T/mon5/$ID/alarms")"
 stop_proxy
 # More statements about one source than one lookup answer holds (100):
@@ -386,3 +405,36 @@ expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon6"
 ls "$T/mon6/$ID/alarms" | grep -q "^unaudited-source-$BG-" &&
     fail "the audit on the second page of the source lookup was missed"
 ls "$T/mon6/$ID/alarms" | grep -q "^unaudited-source-$B3-" || fail "no alarms at all in mon6"
+# A log that keeps refusing source lookups stalls the catch-up, but the
+# checkpoint checks still run every cycle: a forked checkpoint served
+# during the stall is a fork alarm (exit 2), against the stored checkpoint
+# ($T/mon followed the log before the gadget) and, for a monitor that has
+# stored none yet, against the target of its first catch-up.
+start_proxy
+echo lookup-error > "$MODE"
+SIZE=$(curl -s "$LOG_URL/checkpoint" | sed -n 2p)
+printf 'example.com/log\n%s\n%s\n' "$SIZE" "$(head -c 32 /dev/urandom | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/fork.note" || fail "signing a forked checkpoint"
+for st in mon mon7; do
+    for _ in 1 2; do
+        expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/$st" \
+            --once --no-progress
+        expect_err "its chain checks could not be made (the log could not be asked): the catch-up stops before it"
+    done
+    cp "$T/fork.note" "$MODE.checkpoint"
+    expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/$st" \
+        --once --no-progress
+    expect_err "ALARM (fork): log example.com/log: the checkpoint of size $SIZE is not consistent"
+    ls "$T/$st/$ID/alarms" | grep -q "^fork-" || fail "$st: no fork evidence"
+    rm -f "$MODE.checkpoint"
+done
+stop_proxy
+# A build whose audit check cannot be kept pending (chain-pending is
+# unusable: here a directory) stops the catch-up before it too, and the
+# run says why: the log is not to blame.
+mkdir -p "$T/mon8/$ID/chain-pending"
+expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon8" --once \
+    --no-progress --audit-within 1s
+expect_err "cannot read $T/mon8/$ID/chain-pending: Is a directory"
+expect_err "entry 1: its chain checks could not be made (its audit check could not be kept in chain-pending): the catch-up stops before it"
+if grep -q "could not be asked" "$T/err"; then fail "a state failure reported as the log's"; fi

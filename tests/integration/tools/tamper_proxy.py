@@ -20,8 +20,12 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   lookup-empty       lookup answers: no statements (the log claims to hold
                      none about the digest or source asked for)
   lookup-error       lookups answer 400 (an error that is not retried)
+  lookup-nobuild     lookup answers: the build statements left out (the
+                     others, with their proofs, stay)
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
+Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
+GET /checkpoint answers its content (e.g. a forked checkpoint).
 Python standard library only.
 """
 import base64, gzip, http.server, json, sys, threading, urllib.error, urllib.request
@@ -61,6 +65,9 @@ def tamper_lookup(body, m):
     doc = json.loads(body)
     if m == "lookup-empty" and "statements" in doc:
         doc["statements"] = []
+    if m == "lookup-nobuild" and "statements" in doc:
+        doc["statements"] = [s for s in doc["statements"]
+                             if "\nkind build\n" not in s["statement"]]
     for s in doc.get("statements", []):
         if m == "lookup-statement":
             s["statement"] = s["statement"].replace("\nversion ", "\nversion x", 1)
@@ -110,6 +117,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if first:
                 return self.reply(503, b'{"error":"try again"}', "application/json",
                                   [("Retry-After", "0")])
+        try:
+            with open(MODEFILE + ".checkpoint", "rb") as f:
+                ckp = f.read()
+        except OSError:
+            ckp = b""
+        if ckp and self.path == "/checkpoint":
+            return self.reply(200, ckp, "text/plain; charset=utf-8")
         if m == "lookup-error" and self.path.startswith("/api/v1/lookup"):
             return self.reply(400, b'{"error":"lookup refused"}', "application/json")
         try:
