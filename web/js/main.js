@@ -398,7 +398,7 @@ function overviewWitnesses(note, opened) {
       if (i >= 0) {
         const w = opened.wst[i];
         checked = w.status === 'cosigned' && w.time === ts ? (w.future ? 'valid, but dated in the future: not counted'
-          : `valid (witness ${text(state.policy.witnesses[i].name)} of your policy)`) : 'INVALID';
+          : `valid (${state.policy.witnesses[i].mirror ? 'mirror' : 'witness'} ${text(state.policy.witnesses[i].name)} of your policy)`) : 'INVALID';
       }
     }
     tb.append(el('tr', {}, el('td', {}, text(s.name)), el('td', {}, utc(ts)),
