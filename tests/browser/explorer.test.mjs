@@ -286,6 +286,23 @@ await test('the overview shows the right tree size', async (page) => {
   check(first === String(Number(env.TREE_SIZE) - 1), `newest entry shown is ${first}`);
   const n = await page.locator('#ov-entries tbody tr').count();
   check(n === Math.min(20, Number(env.TREE_SIZE)), `${n} entries on the first page`);
+  // The checkpoint verifies, the listed entries are not checked against
+  // it: the page says so next to them, and no "verified" wording covers them.
+  const status = await page.textContent('#overview-status');
+  check(/verifies under your policy/.test(status) && /not the entries listed below/.test(status), `status: ${status}`);
+  check(await page.isVisible('#ov-entries-note'), 'no visible note on the entries table');
+  const entriesNote = await page.textContent('#ov-entries-note');
+  check(/^Not verified/.test(entriesNote) && /Open an entry to verify it/.test(entriesNote), `note: ${entriesNote}`);
+  const heads = await page.evaluate(() => {
+    const t = document.getElementById('ov-entries');
+    let h = t.closest('.scroll').previousElementSibling;
+    while (h && h.tagName !== 'H3') h = h.previousElementSibling;
+    return [h ? h.textContent : '', t.querySelector('caption').textContent, t.querySelector('thead').textContent,
+      t.querySelector('tbody').textContent];
+  });
+  check(/not verified/.test(heads[0]) && /unverified/.test(heads[1]), `heading/caption: ${heads[0]} / ${heads[1]}`);
+  check(/Submitter \(claimed\)/.test(heads[2]), `columns: ${heads[2]}`);
+  for (const t of heads) check(!/verified/i.test(t.replace(/not verified|unverified/gi, '')), `"verified" wording over the entries: ${t}`);
   await page.waitForFunction(() => /latest/.test(document.getElementById('chart-note').textContent), null, { timeout: T });
   const charts = await page.evaluate(() => ['chart-kinds', 'chart-growth'].map((id) => !!globalThis.Chart.getChart(id)));
   check(charts.every(Boolean), `charts drawn: ${charts}`);

@@ -10,7 +10,7 @@
 # witness key: a logged file verifies, a modified file fails the artifact
 # row, tampered proofs and checkpoints fail their rows, a missing witness
 # fails the quorum row, a bundle verifies offline, the overview shows the
-# tree size, a search by subject and version finds the statement, v2
+# tree size and labels its entries unverified, a search by subject and version finds the statement, v2
 # statements (source, build from a source, audit report) show their kind
 # and provenance links as the CLI reads them. The suggested policy has a
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
