@@ -6,7 +6,9 @@
 // script computed independently (sha256sum, the CLI's appends).
 //
 // Environment (all required): LOG_URL, PROXY_URL, MODE_FILE, POLICY,
-// POLICY_WITNESS, POLICY_W1, ARTIFACT, MODIFIED, BUNDLE, BUNDLE_W1,
+// POLICY_WITNESS, POLICY_W1, POLICY_M1, BUNDLE_M1, POLICY_CASES (a
+// directory: policy N and N.want, "ok" or lib/policy.c's "line N: reason"),
+// ARTIFACT, MODIFIED, BUNDLE, BUNDLE_W1,
 // BUNDLE_FUTURE, LARGE, LARGE_SHA, SUBJECT, VERSION, TREE_SIZE, SHOTS,
 // V2_ENTRIES (files holding `glasslog get entry N` of v2 statements).
 // Prints "ok - <case>" or "FAIL - <case>: why" per case and
@@ -17,7 +19,8 @@ import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const env = {};
-for (const k of ['LOG_URL', 'PROXY_URL', 'MODE_FILE', 'POLICY', 'POLICY_WITNESS', 'POLICY_W1', 'ARTIFACT',
+for (const k of ['LOG_URL', 'PROXY_URL', 'MODE_FILE', 'POLICY', 'POLICY_WITNESS', 'POLICY_W1', 'POLICY_M1', 'BUNDLE_M1',
+  'POLICY_CASES', 'ARTIFACT',
   'MODIFIED', 'BUNDLE', 'BUNDLE_W1', 'BUNDLE_FUTURE', 'LARGE', 'LARGE_SHA', 'SUBJECT', 'VERSION', 'TREE_SIZE', 'SHOTS',
   'V2_ENTRIES']) {
   if (!process.env[k]) { console.error(`explorer.test: ${k} is not set`); process.exit(2); }
@@ -252,6 +255,28 @@ await test('a cosigned bundle meets a witness quorum; a future-dated cosignature
   await expectFailed(page.locator('#bundle-results'), 'witness quorum', /dated more than 5 minutes in the future.*W1 at .*dated in the future: not counted/);
 });
 
+await test('a mirror\'s cosignature meets a quorum naming the mirror', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY_M1));
+  await open(page, env.LOG_URL, '#/bundle');
+  await page.setInputFiles('#bundle-input', env.BUNDLE_M1);
+  await page.click('#bundle-form button[type=submit]');
+  await expectVerified(await result(page, '#bundle-results'), { 'witness quorum': 'ok' });
+});
+
+await test('policies with roles, requirements and mirrors parse as lib/policy.c parses them', async (page) => {
+  await open(page, env.LOG_URL);
+  const names = fs.readdirSync(env.POLICY_CASES).filter((f) => !f.includes('.')).sort();
+  check(names.length >= 10, `only ${names.length} policy cases`);
+  for (const n of names) {
+    const want = read(path.join(env.POLICY_CASES, `${n}.want`)).trim();
+    const got = await page.evaluate(async (text) => {
+      const { parsePolicy } = await import('/js/policy.js');
+      try { await parsePolicy(text); return 'ok'; } catch (e) { return e.message; }
+    }, read(path.join(env.POLICY_CASES, n)));
+    check(got === want, `policy ${n}: the explorer says "${got}", lib/policy.c "${want}"`);
+  }
+});
+
 await test('the overview shows the right tree size', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/overview');
@@ -261,6 +286,23 @@ await test('the overview shows the right tree size', async (page) => {
   check(first === String(Number(env.TREE_SIZE) - 1), `newest entry shown is ${first}`);
   const n = await page.locator('#ov-entries tbody tr').count();
   check(n === Math.min(20, Number(env.TREE_SIZE)), `${n} entries on the first page`);
+  // The checkpoint verifies, the listed entries are not checked against
+  // it: the page says so next to them, and no "verified" wording covers them.
+  const status = await page.textContent('#overview-status');
+  check(/verifies under your policy/.test(status) && /not the entries listed below/.test(status), `status: ${status}`);
+  check(await page.isVisible('#ov-entries-note'), 'no visible note on the entries table');
+  const entriesNote = await page.textContent('#ov-entries-note');
+  check(/^Not verified/.test(entriesNote) && /Open an entry to verify it/.test(entriesNote), `note: ${entriesNote}`);
+  const heads = await page.evaluate(() => {
+    const t = document.getElementById('ov-entries');
+    let h = t.closest('.scroll').previousElementSibling;
+    while (h && h.tagName !== 'H3') h = h.previousElementSibling;
+    return [h ? h.textContent : '', t.querySelector('caption').textContent, t.querySelector('thead').textContent,
+      t.querySelector('tbody').textContent];
+  });
+  check(/not verified/.test(heads[0]) && /unverified/.test(heads[1]), `heading/caption: ${heads[0]} / ${heads[1]}`);
+  check(/Submitter \(claimed\)/.test(heads[2]), `columns: ${heads[2]}`);
+  for (const t of heads) check(!/verified/i.test(t.replace(/not verified|unverified/gi, '')), `"verified" wording over the entries: ${t}`);
   await page.waitForFunction(() => /latest/.test(document.getElementById('chart-note').textContent), null, { timeout: T });
   const charts = await page.evaluate(() => ['chart-kinds', 'chart-growth'].map((id) => !!globalThis.Chart.getChart(id)));
   check(charts.every(Boolean), `charts drawn: ${charts}`);
@@ -353,6 +395,8 @@ await test('the suggested policy works and says what it proves', async (page) =>
   await open(page, env.LOG_URL, '#/policy');
   await page.click('#policy-suggested');
   await page.waitForFunction(() => /Saved/.test(document.getElementById('policy-msg').textContent), null, { timeout: T });
+  const saved = await page.textContent('#policy-msg');
+  check(/submitter ci\.example\.com \(builder\)/.test(saved), `the suggested policy's builder is not shown: ${saved}`);
   await open(page, env.LOG_URL, '#/find');
   await page.setInputFiles('#file-input', env.ARTIFACT);
   const res = await result(page, '#find-results');

@@ -10,9 +10,12 @@
 # witness key: a logged file verifies, a modified file fails the artifact
 # row, tampered proofs and checkpoints fail their rows, a missing witness
 # fails the quorum row, a bundle verifies offline, the overview shows the
-# tree size, a search by subject and version finds the statement, v2
+# tree size and labels its entries unverified, a search by subject and version finds the statement, v2
 # statements (source, build from a source, audit report) show their kind
-# and provenance links as the CLI reads them.
+# and provenance links as the CLI reads them. The suggested policy has a
+# `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
+# meets a quorum naming it; policies with roles, requirements and mirrors
+# get the verdict and first error of `glasslog policy check`.
 # Screenshots go to $GL_BUILD/screenshots/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
@@ -30,8 +33,13 @@ mkdir -p "$SHOTS"
 
 make_keys
 "$G" keygen --name w1.example --out "$T/w1.key" --cosigner > /dev/null || fail keygen
-SUBK=$(cat "$T/sub.key.pub")
-policy "$T/policy" "log $(cat "$T/log.key.pub")" "submitter $SUBK" "quorum none"
+"$G" keygen --name m1.example --out "$T/m1.key" --cosigner > /dev/null || fail keygen
+for k in rb1 rb2 aud; do "$G" keygen --name "$k.example" --out "$T/$k.key" > /dev/null || fail keygen; done
+SUBK=$(cat "$T/sub.key.pub") M1K=$(cat "$T/m1.key.pub") W1K=$(cat "$T/w1.key.pub")
+RB1=$(cat "$T/rb1.key.pub") RB2=$(cat "$T/rb2.key.pub") AUD=$(cat "$T/aud.key.pub")
+# The served (suggested) policy uses glasslog's extensions: a submitter
+# role and a mirror, which glasslogd's parser accepts.
+policy "$T/policy" "log $(cat "$T/log.key.pub")" "submitter $SUBK builder" "mirror M1 $M1K" "quorum none"
 policy "$T/p.w1" "log $(cat "$T/log.key.pub")" "witness W1 $(cat "$T/w1.key.pub")" "submitter $SUBK" "quorum W1"
 
 # --- serving ------------------------------------------------------------------------
@@ -135,13 +143,58 @@ cat "$T/head" "$T/note.w1" > "$T/w1.tlog-proof"
 "$COSIGN" "$T/w1.key" $((NOW + 3600)) < "$T/note" > "$T/note.fut" || fail cosign
 cat "$T/head" "$T/note.fut" > "$T/future.tlog-proof"
 "$G" verify --policy "$T/p.w1" --bundle "$T/w1.tlog-proof" > /dev/null || fail "the CLI refuses the W1 bundle"
+# A mirror's cosignature meets a quorum naming the mirror, for the CLI and
+# (below) the browser.
+"$COSIGN" "$T/m1.key" "$NOW" < "$T/note" > "$T/note.m1" || fail cosign
+cat "$T/head" "$T/note.m1" > "$T/m1.tlog-proof"
+policy "$T/p.m1" "log $(cat "$T/log.key.pub")" "witness W1 $W1K" "mirror M1 $M1K" "group G any W1 M1" \
+    "submitter $SUBK builder" "quorum G"
+"$G" verify --policy "$T/p.m1" --bundle "$T/m1.tlog-proof" > /dev/null || fail "the CLI refuses the M1 bundle"
+
+# Policies with roles, requirements and mirrors: the browser's parser must
+# give the verdict of `glasslog policy check` (lib/policy.c), and the same
+# first error ("line N: reason").
+PC="$T/policy-cases"
+mkdir -p "$PC"
+LOGL="log $(cat "$T/log.key.pub")"
+pcase() { # pcase NAME LINES...: the policy and what lib/policy.c says of it
+    local n=$1
+    shift
+    policy "$PC/$n" "$@"
+    if "$G" policy check "$PC/$n" > /dev/null 2> "$PC/$n.err"; then
+        echo ok > "$PC/$n.want"
+    else
+        sed -e "s|^glasslog: $PC/$n:\([0-9][0-9]*\): |line \1: |" -e "s|^glasslog: $PC/$n: ||" "$PC/$n.err" > "$PC/$n.want"
+    fi
+}
+pcase served "$LOGL" "submitter $SUBK builder" "mirror M1 $M1K" "quorum none"
+pcase chain "$LOGL" "quorum none" "submitter $SUBK builder" "submitter $RB1 rebuilder" "submitter $RB2 rebuilder" \
+    "submitter $AUD auditor" "require rebuilds 1" "require audit"
+pcase mirrors "$LOGL" "witness W1 $W1K" "mirror M1 $M1K https://m1.example/mirror" "group ws all W1" \
+    "group ms any M1" "group both all ws ms" "quorum both" "submitter $SUBK"
+pcase role "$LOGL" "submitter $SUBK chef" "quorum none"
+pcase role-case "$LOGL" "submitter $SUBK Builder" "quorum none"
+pcase role-extra "$LOGL" "submitter $SUBK builder auditor" "quorum none"
+pcase rebuilds "$LOGL" "submitter $SUBK builder" "submitter $RB1 rebuilder" "require rebuilds 2" "quorum none"
+pcase rebuilds0 "$LOGL" "submitter $SUBK builder" "require rebuilds 01" "quorum none"
+pcase audit "$LOGL" "submitter $SUBK builder" "require audit" "quorum none"
+pcase nobuilder "$LOGL" "submitter $AUD auditor" "require audit" "quorum none"
+pcase audit2 "$LOGL" "submitter $SUBK builder" "submitter $AUD auditor" "require audit" "require audit" "quorum none"
+pcase require "$LOGL" "require everything" "quorum none"
+pcase mirror-args "$LOGL" "mirror M1" "quorum none"
+pcase mirror-name "$LOGL" "witness M1 $W1K" "mirror M1 $M1K" "quorum none"
+pcase mirror-key "$LOGL" "witness W1 $M1K" "mirror M1 $M1K" "quorum none"
+[ "$(cat "$PC/served.want" "$PC/chain.want" "$PC/mirrors.want")" = "$(printf 'ok\nok\nok')" ] ||
+    fail "lib/policy.c refuses a valid policy: $(cat "$PC"/*.err)"
+grep -q '^line 2: unknown submitter role "chef"' "$PC/role.want" || fail "role: $(cat "$PC/role.want")"
 "$G" keygen --name w2.example --out "$T/w2.key" --cosigner > /dev/null || fail keygen
 policy "$T/p.wit" "log $(cat "$T/log.key.pub")" "witness W1 $(cat "$T/w1.key.pub")" \
     "witness W2 $(cat "$T/w2.key.pub")" "group G 1 W1 W2" "submitter $SUBK" "quorum G"
 
 start_proxy
 LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" POLICY_WITNESS="$T/p.wit" \
-    POLICY_W1="$T/p.w1" ARTIFACT="$T/app.bin" MODIFIED="$T/modified.bin" BUNDLE="$T/app.tlog-proof" \
+    POLICY_W1="$T/p.w1" POLICY_M1="$T/p.m1" BUNDLE_M1="$T/m1.tlog-proof" POLICY_CASES="$PC" \
+    ARTIFACT="$T/app.bin" MODIFIED="$T/modified.bin" BUNDLE="$T/app.tlog-proof" \
     BUNDLE_W1="$T/w1.tlog-proof" BUNDLE_FUTURE="$T/future.tlog-proof" LARGE="$T/large.bin" \
     LARGE_SHA="$(sha "$T/large.bin")" SUBJECT=example.com/widget VERSION=1.0.0 TREE_SIZE=$SIZE SHOTS="$SHOTS" \
     V2_ENTRIES="$T/entry$IX_SOURCE $T/entry$IX_BUILD $T/entry$IX_AUDIT" \

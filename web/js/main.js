@@ -351,8 +351,12 @@ async function overview() {
     $('ov-origin').textContent = text(cp.origin);
     $('ov-size').textContent = cp.size.toString();
     $('ov-size').dataset.size = cp.size.toString();
+    // Only the checkpoint (size and root) is verified here; the entries
+    // table is read from entry bundles never hashed against that root,
+    // so the page labels it unverified (an entry's own page verifies it).
     clear(status, opened ? (opened.ok ? el('p', {}, 'The checkpoint\'s log signature verifies under your policy' +
-      (opened.quorum ? ', and its witness quorum is met.' : `, but: ${opened.why}.`))
+      (opened.quorum ? ', and its witness quorum is met' : `, but: ${opened.why}`) +
+      '. This covers the tree size and root only, not the entries listed below.')
       : errorBox(`The checkpoint does not verify under your policy: ${opened.why}.`))
       : warnBox('Without a policy the overview shows what the log says, unverified.'));
     await overviewAge(opened);
@@ -398,7 +402,7 @@ function overviewWitnesses(note, opened) {
       if (i >= 0) {
         const w = opened.wst[i];
         checked = w.status === 'cosigned' && w.time === ts ? (w.future ? 'valid, but dated in the future: not counted'
-          : `valid (witness ${text(state.policy.witnesses[i].name)} of your policy)`) : 'INVALID';
+          : `valid (${state.policy.witnesses[i].mirror ? 'mirror' : 'witness'} ${text(state.policy.witnesses[i].name)} of your policy)`) : 'INVALID';
       }
     }
     tb.append(el('tr', {}, el('td', {}, text(s.name)), el('td', {}, utc(ts)),
@@ -417,7 +421,7 @@ async function overviewEntries() {
     ...(st ? [st.fields.kind, st.fields.subject, st.fields.version, text(st.sig.name), utc(st.fields.time)]
       : ['(not a valid statement)', '', '', '', '']).map((v) => el('td', {}, v)))));
   if (size === 0n) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'The log is empty.')));
-  $('ov-entries-caption').textContent = size === 0n ? 'Latest entries' : `Entries ${lo} to ${hi - 1n}, newest first`;
+  $('ov-entries-caption').textContent = size === 0n ? 'Latest entries' : `Entries ${lo} to ${hi - 1n}, newest first, unverified`;
   $('ov-page').textContent = `Page ${ov.page + 1} of ${pages}`;
   $('ov-newer').disabled = ov.page === 0;
   $('ov-older').disabled = BigInt(ov.page + 1) >= pages;
@@ -436,7 +440,7 @@ async function overviewCharts() {
   if (ov.size === 0n) { note.textContent = 'No entries yet.'; return; }
   const from = ov.size > RECENT ? ov.size - RECENT : 0n;
   const recent = (await entries(from, ov.size)).filter((e) => e.st);
-  note.textContent = `Times are the submitters' signing times. Kinds: the latest ${recent.length} entries; ` +
+  note.textContent = `Unverified, from the log's entry bundles and API. Times are the submitters' signing times. Kinds: the latest ${recent.length} entries; ` +
     `growth: ${SAMPLES} samples over the whole log and the latest entries.`;
   const times = recent.map((e) => Number(e.st.fields.time));
   const t0 = Math.min(...times), t1 = Math.max(...times), nb = 24, width = Math.max(1, Math.ceil((t1 - t0 + 1) / nb));

@@ -1,10 +1,15 @@
-// policy: C2SP tlog-policy with glasslog's `submitter` lines
-// (specs/policy.md), ported from lib/policy.c: same syntax, limits,
-// uniqueness rules, first-error reporting, quorum and quorum time.
+// policy: C2SP tlog-policy with glasslog's `submitter` (with roles),
+// `require` and `mirror` lines (specs/policy.md), ported from
+// lib/policy.c: same syntax, limits, uniqueness rules, first-error
+// reporting, quorum and quorum time. Roles and requirements are parsed
+// and checked for consistency as the C parser does; like `glasslog
+// verify`, the explorer verifies one statement at a time, so they decide
+// nothing here (they matter for `glasslog lookup --chain`).
 import { ParseError, bin, bytes, utf8, parseU64 } from './codec.js';
 import { parseVerifier, toCosig, KEY_NOTE, KEY_COSIG } from './note.js';
 
 export const POLICY_MAX_SIZE = 65536;
+const ROLES = ['builder', 'rebuilder', 'auditor'];
 const MAX = { logs: 256, witnesses: 256, groups: 256, members: 256, submitters: 256, name: 256, url: 1024, key: 1024 };
 
 class PolicyError extends ParseError {
@@ -22,13 +27,15 @@ function tokenize(line) {
 // Parses policy text: a binary string (the file's bytes; toBin() of
 // typed text) or a Uint8Array.
 // Throws PolicyError ("line N: reason"). Returns {logs, witnesses, groups,
-// quorum, submitters, text}; witnesses carry 0x04 keys (converted flagged).
+// quorum, submitters, requireRebuilds, requireAudit, text}; witnesses
+// (mirrors among them, flagged mirror) carry 0x04 keys (converted
+// flagged); submitters carry role (null, 'builder', 'rebuilder', 'auditor').
 export async function parsePolicy(input) {
   const s = typeof input === 'string' ? input : bin(input);
   if (s.length > POLICY_MAX_SIZE) throw new PolicyError(0, `policy larger than ${POLICY_MAX_SIZE} bytes`, 'toobig');
-  const p = { logs: [], witnesses: [], groups: [], quorum: null, submitters: [], text: s };
+  const p = { logs: [], witnesses: [], groups: [], quorum: null, submitters: [], requireRebuilds: 0, requireAudit: false, text: s };
   const memberOf = new Map(); // name -> group index
-  let lineNo = 0, quorumLine = 0;
+  let lineNo = 0, quorumLine = 0, rebuildsLine = 0, auditLine = 0;
   const lines = s.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const lookup = (n) => {
@@ -85,15 +92,18 @@ export async function parsePolicy(input) {
       p.logs.push({ key: v, url: url(t[2]), line: lineNo });
       break;
     }
-    case 'witness': {
-      if (t.length !== 3 && t.length !== 4) fail('expected: witness <name> <vkey> [<url>]');
+    // A mirror (C2SP tlog-mirror cosigner) is parsed as a witness and
+    // counts in groups and the quorum like one: its cosignature is a
+    // tlog-cosignature checked with the same code (specs/policy.md, Mirrors).
+    case 'witness': case 'mirror': {
+      if (t.length !== 3 && t.length !== 4) fail(`expected: ${t[0]} <name> <vkey> [<url>]`);
       if (p.witnesses.length === MAX.witnesses) fail(`more than ${MAX.witnesses} witnesses`, 'toobig');
       newName(t[1]);
       const v = await key(t[2], 'witness');
       if (v.type !== KEY_NOTE && v.type !== KEY_COSIG) fail('witness key must be a cosignature key (type 0x04)', 'keytype');
       const c = await toCosig(v);
       unique(c, 'witness');
-      p.witnesses.push({ name: t[1], key: c, url: url(t[3]), converted: c.converted, line: lineNo });
+      p.witnesses.push({ name: t[1], key: c, url: url(t[3]), converted: c.converted, mirror: t[0] === 'mirror', line: lineNo });
       break;
     }
     case 'group': {
@@ -136,20 +146,47 @@ export async function parsePolicy(input) {
       quorumLine = lineNo;
       break;
     case 'submitter': {
-      if (t.length !== 2) fail('expected: submitter <vkey>');
+      if (t.length !== 2 && t.length !== 3) fail('expected: submitter <vkey> [builder|rebuilder|auditor]');
+      if (t.length === 3 && !ROLES.includes(t[2])) fail(`unknown submitter role ${shown(t[2])} (builder, rebuilder or auditor)`);
       if (p.submitters.length === MAX.submitters) fail(`more than ${MAX.submitters} submitters`, 'toobig');
       const v = await key(t[1], 'submitter');
       if (v.type !== KEY_NOTE) fail('submitter key must be an Ed25519 note key (type 0x01)', 'keytype');
       unique(v, 'submitter');
-      p.submitters.push({ ...v, line: lineNo });
+      p.submitters.push({ ...v, role: t[2] ?? null, line: lineNo });
       break;
     }
+    case 'require':
+      if (t.length === 2 && t[1] === 'audit') {
+        if (auditLine !== 0) fail(`second "require audit" line (first on line ${auditLine})`);
+        auditLine = lineNo;
+        p.requireAudit = true;
+        break;
+      }
+      if (t.length !== 3 || t[1] !== 'rebuilds') fail('expected: require rebuilds <k> | require audit');
+      if (rebuildsLine !== 0) fail(`second "require rebuilds" line (first on line ${rebuildsLine})`);
+      {
+        let k;
+        try { k = parseU64(t[2]); } catch { k = 0n; }
+        if (k < 1n || k > BigInt(MAX.submitters)) fail(`rebuild count is not a decimal in 1..${MAX.submitters} without leading zeros`);
+        p.requireRebuilds = Number(k);
+      }
+      rebuildsLine = lineNo;
+      break;
     default:
       fail(`unknown keyword ${shown(t[0])}`);
     }
   }
   lineNo = 0;
   if (quorumLine === 0) fail('no quorum line (use "quorum none" to require no cosignatures)');
+  // The requirements can be met by the roles given (check_requirements).
+  const count = (r) => p.submitters.filter((k) => k.role === r).length;
+  const first = [rebuildsLine, auditLine].filter((l) => l !== 0);
+  if (first.length > 0 && count('builder') === 0)
+    throw new PolicyError(Math.min(...first), 'a requirement needs at least one "submitter <vkey> builder"');
+  const rebuilders = count('rebuilder');
+  if (p.requireRebuilds > rebuilders)
+    throw new PolicyError(rebuildsLine, `require rebuilds ${p.requireRebuilds}, but the policy names ${rebuilders} rebuilder${rebuilders === 1 ? '' : 's'}`);
+  if (p.requireAudit && count('auditor') === 0) throw new PolicyError(auditLine, 'require audit, but the policy names no auditor');
   return p;
 }
 
@@ -195,7 +232,10 @@ export function describePolicy(p) {
   s += '; quorum: ' + (p.quorum.kind === 'none' ? 'none (no cosignatures required)'
     : p.quorum.kind === 'witness' ? 'witness ' + name(p.witnesses[p.quorum.index].name) : describeGroup(p, p.groups[p.quorum.index]));
   if (p.submitters.length > 0)
-    s += (p.submitters.length === 1 ? '; submitter ' : '; submitters ') + p.submitters.map((k) => name(k.name)).join(', ');
+    s += (p.submitters.length === 1 ? '; submitter ' : '; submitters ') +
+      p.submitters.map((k) => name(k.name) + (k.role ? ` (${k.role})` : '')).join(', ');
+  if (p.requireRebuilds > 0) s += `; requires ${p.requireRebuilds} rebuild${p.requireRebuilds === 1 ? '' : 's'}`;
+  if (p.requireAudit) s += '; requires an audit of the source';
   return s;
 }
 
