@@ -75,7 +75,7 @@ NGINX_USER=""
 NPORT=$(free_port)
 cat > "$T/nginx/nginx.conf" <<EOF
 $NGINX_USER
-worker_processes 1;
+master_process off; # one process: the test stops it by its PID
 daemon off;
 pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log warn;
