@@ -524,15 +524,22 @@ static int hold(const cJSON *it, struct held *h)
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(it, "statement");
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(it, "proof");
 
+    char *stmt = NULL, *proof = NULL;
+    struct gl_tlogproof *pf = NULL;
+
     memset(h, 0, sizeof(*h));
     if (!cJSON_IsString(js) || !cJSON_IsString(jp))
         return GL_EPARSE;
-    if ((h->stmt = strdup(js->valuestring)) == NULL ||
-        (h->proof = strdup(jp->valuestring)) == NULL ||
-        gl_tlogproof_parse(h->proof, strlen(h->proof), &h->pf, NULL) != 0) {
-        held_free(h);
+    if ((stmt = strdup(js->valuestring)) == NULL ||
+        (proof = strdup(jp->valuestring)) == NULL ||
+        gl_tlogproof_parse(proof, strlen(proof), &pf, NULL) != 0) {
+        free(stmt);
+        free(proof);
         return GL_EPARSE;
     }
+    h->stmt = stmt;
+    h->proof = proof;
+    h->pf = pf;
     return 0;
 }
 
