@@ -371,21 +371,46 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
     return rc;
 }
 
-/* Loads and opens the stored checkpoint into snote and *sc. 0,
- * GL_ENOTFOUND (none yet) or an error (reported). */
-static int load_stored(struct monitor *m, struct gl_buf *snote,
-                       struct trust_checkpoint *sc)
-{
-    int rc = state_load_checkpoint(&m->s, snote);
+/* The stored checkpoint: its note and the note opened. */
+struct stored {
+    struct gl_buf note;
+    struct trust_checkpoint tc;
+};
 
+static void stored_free(struct stored *st)
+{
+    if (st == NULL)
+        return;
+    gl_buf_release(&st->note);
+    free(st);
+}
+
+/* Loads and opens the stored checkpoint into a new *out (the caller frees
+ * it with stored_free). 0, GL_ENOTFOUND (none yet, *out NULL) or an error
+ * (reported, *out NULL). */
+static int stored_load(struct monitor *m, struct stored **out)
+{
+    struct stored *st = malloc(sizeof(*st));
+    int rc;
+
+    *out = NULL;
+    if (st == NULL)
+        return GL_ENOMEM;
+    gl_buf_init(&st->note, STATE_CHECKPOINT_MAX);
+    rc = state_load_checkpoint(&m->s, &st->note);
     if (rc == GL_ENOTFOUND)
-        return rc;
-    if (rc != 0 || open_checkpoint(m, snote, "the stored checkpoint", 0, sc) != 0) {
+        goto fail;
+    if (rc != 0 || open_checkpoint(m, &st->note, "the stored checkpoint", 0, &st->tc) != 0) {
         cli_error("cannot use the stored checkpoint in %s: remove it to start over",
                   m->s.dir);
-        return rc != 0 ? rc : GL_EVERIFY;
+        rc = rc != 0 ? rc : GL_EVERIFY;
+        goto fail;
     }
+    *out = st;
     return 0;
+fail:
+    stored_free(st);
+    return rc;
 }
 
 /* Stores the verified checkpoint note (opened as tc) as the remembered
@@ -397,17 +422,13 @@ static int load_stored(struct monitor *m, struct gl_buf *snote,
 static int store_checked(struct monitor *m, const struct gl_buf *note,
                          const struct trust_checkpoint *tc)
 {
-    struct trust_checkpoint *sc = malloc(sizeof(*sc));
-    struct gl_buf snote;
+    struct stored *st = NULL;
     int rc;
 
-    gl_buf_init(&snote, STATE_CHECKPOINT_MAX);
-    if (sc == NULL || state_lock(&m->s) != 0) {
-        rc = CLI_USAGE;
-        goto out;
-    }
-    rc = load_stored(m, &snote, sc);
-    if (rc == 0 && (rc = check_consistency(m, &snote, sc, note, tc)) != 0) {
+    if (state_lock(&m->s) != 0)
+        return CLI_USAGE;
+    rc = stored_load(m, &st);
+    if (rc == 0 && (rc = check_consistency(m, &st->note, &st->tc, note, tc)) != 0) {
         rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
         goto out;
     }
@@ -421,8 +442,7 @@ static int store_checked(struct monitor *m, const struct gl_buf *note,
              : CLI_USAGE;
 out:
     state_unlock(&m->s);
-    free(sc);
-    gl_buf_release(&snote);
+    stored_free(st);
     return rc;
 }
 
@@ -804,41 +824,27 @@ static void report(struct monitor *m, const struct trust_checkpoint *nc, int rc)
 static int follow(struct monitor *m, const struct gl_buf *note,
                   const struct trust_checkpoint *nc)
 {
-    struct trust_checkpoint *sc = malloc(sizeof(*sc));
-    struct gl_buf snote;
-    int rc;
+    struct stored *st = NULL;
+    int rc = stored_load(m, &st);
 
-    gl_buf_init(&snote, STATE_CHECKPOINT_MAX);
-    if (sc == NULL) {
-        rc = CLI_USAGE;
-        goto out;
-    }
-    rc = load_stored(m, &snote, sc);
     if (rc == GL_ENOTFOUND) {
         cli_error("first checkpoint of log %s (size %llu): checking every entry",
                   nc->cp.origin, (unsigned long long)nc->cp.size);
-        rc = adopt(m, note, nc);
-        goto out;
+        return adopt(m, note, nc);
     }
-    if (rc != 0) {
-        rc = CLI_USAGE;
-        goto out;
-    }
-    rc = check_consistency(m, &snote, sc, note, nc);
-    if (rc != 0) {
+    if (rc != 0)
+        return CLI_USAGE;
+    rc = check_consistency(m, &st->note, &st->tc, note, nc);
+    if (rc != 0)
         rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
-        goto out;
-    }
-    if (nc->cp.size > sc->cp.size || m->prog.range.size < sc->cp.size)
-        rc = adopt(m, nc->cp.size >= sc->cp.size ? note : &snote,
-                   nc->cp.size >= sc->cp.size ? nc : sc);
-    else if (nc->cp.size == sc->cp.size)
+    else if (nc->cp.size > st->tc.cp.size || m->prog.range.size < st->tc.cp.size)
+        rc = nc->cp.size >= st->tc.cp.size ? adopt(m, note, nc)
+                                           : adopt(m, &st->note, &st->tc);
+    else if (nc->cp.size == st->tc.cp.size)
         rc = store_checked(m, note, nc);
     else
         rc = CLI_OK; /* an older checkpoint, proven a prefix: nothing new */
-out:
-    free(sc);
-    gl_buf_release(&snote);
+    stored_free(st);
     return rc;
 }
 
@@ -853,23 +859,14 @@ out:
 static int check_stalled(struct monitor *m, const struct gl_buf *note,
                          const struct trust_checkpoint *nc)
 {
-    struct trust_checkpoint *sc = malloc(sizeof(*sc));
-    struct gl_buf snote;
-    int rc;
+    struct stored *st = NULL;
+    int rc = stored_load(m, &st);
 
-    gl_buf_init(&snote, STATE_CHECKPOINT_MAX);
-    if (sc == NULL) {
-        rc = GL_ENOMEM;
-        goto out;
-    }
-    rc = load_stored(m, &snote, sc);
     if (rc == 0)
-        rc = check_consistency(m, &snote, sc, note, nc);
+        rc = check_consistency(m, &st->note, &st->tc, note, nc);
     else if (rc == GL_ENOTFOUND && m->prog.target.len > 0)
         rc = check_consistency(m, &m->prog.target, &m->tgt, note, nc);
-out:
-    free(sc);
-    gl_buf_release(&snote);
+    stored_free(st);
     return rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
 }
 

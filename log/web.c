@@ -352,12 +352,11 @@ int web_handle(struct web *w, struct gl_http_req *req)
         {"Cache-Control", "no-cache"},
         {"ETag", f->etag},
         {"Content-Security-Policy", WEB_CSP},
-        {"X-Content-Type-Options", "nosniff"},
         {"Referrer-Policy", "no-referrer"},
         {"Cross-Origin-Opener-Policy", "same-origin"},
     };
     if (gl_http_req_header(req, "If-None-Match", &inm, &inm_len) == 0 &&
         web_etag_matches(inm, inm_len, f->etag))
-        return gl_http_reply(req, 304, NULL, h, 6, NULL, 0);
-    return gl_http_reply(req, 200, f->type, h, 6, f->data, f->len);
+        return gl_http_reply(req, 304, NULL, h, sizeof(h) / sizeof(h[0]), NULL, 0);
+    return gl_http_reply(req, 200, f->type, h, sizeof(h) / sizeof(h[0]), f->data, f->len);
 }

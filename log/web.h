@@ -12,9 +12,10 @@
  * WEB_MAX_FILE bytes, WEB_MAX_TOTAL in all; past a cap glasslogd refuses
  * to start. Changing the files takes a restart.
  *
- * Every answer carries a strict Content-Security-Policy, nosniff,
- * no-referrer, "Cache-Control: no-cache" and a strong ETag (the content's
- * SHA-256), so browsers revalidate and get 304 while nothing changed.
+ * Every answer carries a strict Content-Security-Policy, no-referrer,
+ * nosniff (as every answer of the HTTP adapter), "Cache-Control: no-cache"
+ * and a strong ETag (the content's SHA-256), so browsers revalidate and
+ * get 304 while nothing changed.
  */
 #ifndef GL_LOG_WEB_H
 #define GL_LOG_WEB_H

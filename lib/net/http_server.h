@@ -238,9 +238,12 @@ const char *gl_http_req_peer(const struct gl_http_req *req);
 /* Answers req: status 200..599 (not 1xx), Content-Type content_type (NULL:
  * none), the given extra headers (at most GL_HTTP_MAX_REPLY_HEADERS; token
  * names, values without CR/LF/NUL or other control bytes; Content-Length,
- * Transfer-Encoding, Connection, Content-Type, Server and Date are the
- * adapter's and refused), and len bytes of body, which are copied into the
- * request's pool (the caller may free body right after). Content-Length is
+ * Transfer-Encoding, Connection, Content-Type, Server, Date and
+ * X-Content-Type-Options are the adapter's and refused), and len bytes of
+ * body, which are copied into the
+ * request's pool (the caller may free body right after). Every answer,
+ * errors included, says "X-Content-Type-Options: nosniff", so a browser
+ * never runs a JSON or text answer as a script. Content-Length is
  * always set (HTTP/1.1 replies are never chunked), except for 204 and 304
  * which must have an empty body. HEAD requests get the headers only.
  * Returns GL_EINVAL, GL_ETOOBIG (len > GL_HTTP_MAX_REPLY_BODY), or

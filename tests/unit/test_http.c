@@ -338,7 +338,9 @@ static int handler(void *ctx, struct gl_http_req *req)
         struct gl_http_header bad[] = {{"X-Evil", "a\r\nSet-Cookie: x"}};
         struct gl_http_header len[] = {{"Content-Length", "5"}};
         f->badhdr_rc = gl_http_reply(req, 200, NULL, bad, 1, "x", 1);
+        struct gl_http_header sniff[] = {{"X-Content-Type-Options", "sniff"}};
         assert_int_equal(gl_http_reply(req, 200, NULL, len, 1, "x", 1), GL_EINVAL);
+        assert_int_equal(gl_http_reply(req, 200, NULL, sniff, 1, "x", 1), GL_EINVAL);
         f->badstatus_rc = gl_http_reply(req, 100, NULL, NULL, 0, NULL, 0);
         return gl_http_reply_text(req, 200, "fine");
     }
@@ -797,6 +799,7 @@ static void test_raw_wire(void **state)
     assert_non_null(ci_find(r, "\r\nServer: glasslog-test\r\n"));
     assert_non_null(ci_find(r, "\r\nConnection: keep-alive\r\n"));
     assert_non_null(ci_find(r, "\r\ncache-control: no-store\r\n"));
+    assert_non_null(ci_find(r, "\r\nx-content-type-options: nosniff\r\n"));
     assert_string_equal(strstr(r, "\r\n\r\n") + 4, body0);
     r = f.raw[1];
     assert_true(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
@@ -811,6 +814,7 @@ static void test_raw_wire(void **state)
     assert_true(strncmp(f.raw[2], "HTTP/1.1 400 ", 13) == 0);
     assert_true(strncmp(f.raw[3], "HTTP/1.1 414 ", 13) == 0);
     assert_non_null(strstr(f.raw[3], "{\"error\":\"request target too long\"}"));
+    assert_non_null(ci_find(f.raw[3], "\r\nx-content-type-options: nosniff\r\n"));
     fx_finish(&f);
 }
 
