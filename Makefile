@@ -276,7 +276,7 @@ SHAREDIR ?= $(PREFIX)/share/glasslog
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-ETC_FILES := glasslogd.conf glasslogd.env submitters witness.env logs
+ETC_FILES := glasslogd.conf glasslogd.env submitters witness.conf witness.env logs
 UNITS := glasslogd.service glasslog-witness.service
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 .PHONY: install-files uninstall

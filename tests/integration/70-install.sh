@@ -24,6 +24,7 @@ cat > "$T/want" <<'W'
 ./etc/glasslog/glasslogd.env
 ./etc/glasslog/logs
 ./etc/glasslog/submitters
+./etc/glasslog/witness.conf
 ./etc/glasslog/witness.env
 ./usr/local/bin/glasslog
 ./usr/local/bin/glasslog-witness
@@ -42,12 +43,23 @@ done
 diff -r "$ROOT/web" "$D/usr/local/share/glasslog/web" > /dev/null || fail "web assets differ"
 grep -q '^ExecStart=/usr/local/bin/glasslogd --config /etc/glasslog/glasslogd.conf ' \
     "$D/usr/local/lib/systemd/system/glasslogd.service" || fail "unit paths not substituted"
-grep -q '@' "$D/etc/glasslog/glasslogd.conf" && fail "an @VAR@ left in glasslogd.conf"
+grep -q '^ExecStart=/usr/local/bin/glasslog-witness --config /etc/glasslog/witness.conf ' \
+    "$D/usr/local/lib/systemd/system/glasslog-witness.service" || fail "witness unit paths"
+grep -q '@' "$D/etc/glasslog/glasslogd.conf" "$D/etc/glasslog/witness.conf" &&
+    fail "an @VAR@ left in the example configuration"
 # The example configuration is valid for the programs that read it.
 "$GL_BIN/glasslog" keygen --name example.com/log --out "$T/log.key" >/dev/null || fail keygen
 sed "s|/etc/glasslog/submitters|$D/etc/glasslog/submitters|" "$D/etc/glasslog/glasslogd.conf" \
     > "$T/conf"
 expect_rc 2 "$GL_BIN/glasslogd" --config "$T/conf" --bogus
+expect_err "unknown option --bogus"
+expect_rc 2 "$GL_BIN/glasslog-witness" --config "$D/etc/glasslog/witness.conf" --bogus
+expect_err "unknown option --bogus"
+# Its commented examples are valid settings too.
+sed -E 's/^# (peers|poll-interval|on-evidence) /\1 /' "$D/etc/glasslog/witness.conf" \
+    > "$T/wconf"
+[ "$(grep -c '^[a-z]' "$T/wconf")" -eq 6 ] || fail "witness.conf examples: $(cat "$T/wconf")"
+expect_rc 2 "$GL_BIN/glasslog-witness" --config "$T/wconf" --bogus
 expect_err "unknown option --bogus"
 # An edited configuration file survives both a reinstall and uninstall.
 echo "# mine" >> "$D/etc/glasslog/submitters"
