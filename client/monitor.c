@@ -400,7 +400,8 @@ static int stored_load(struct monitor *m, struct stored **out)
     rc = state_load_checkpoint(&m->s, &st->note);
     if (rc == GL_ENOTFOUND)
         goto fail;
-    if (rc != 0 || open_checkpoint(m, &st->note, "the stored checkpoint", 0, &st->tc) != 0) {
+    if (rc != 0 ||
+        open_checkpoint(m, &st->note, "the stored checkpoint", 0, &st->tc) != 0) {
         cli_error("cannot use the stored checkpoint in %s: remove it to start over",
                   m->s.dir);
         rc = rc != 0 ? rc : GL_EVERIFY;

@@ -859,8 +859,9 @@ static int send_reply(struct req_impl *ri, int status, const char *content_type,
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        pool_strdup(req, content_type, strlen(content_type)),
                        strlen(content_type));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"),
-                          0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers,
+                          H2O_STRLIT("x-content-type-options"), 0, NULL,
+                          H2O_STRLIT("nosniff"));
     for (size_t i = 0; i < nheaders; i++) {
         size_t nlen = strlen(headers[i].name), vlen = strlen(headers[i].value);
         char *name = pool_strdup(req, headers[i].name, nlen);
@@ -895,10 +896,9 @@ int gl_http_reply(struct gl_http_req *req, int status, const char *content_type,
                   size_t len)
 {
     struct req_impl *ri = (struct req_impl *)req;
-    static const char *const reserved[] = {"content-length", "transfer-encoding",
-                                           "connection",     "content-type",
-                                           "server",         "date",
-                                           "x-content-type-options"};
+    static const char *const reserved[] = {
+        "content-length", "transfer-encoding",     "connection", "content-type", "server",
+        "date",           "x-content-type-options"};
 
     if (ri == NULL || ri->h2o == NULL || ri->answered)
         return GL_ESTATE;
