@@ -67,6 +67,9 @@ static const struct gl_opt settings[] = {
       "first rebuild the missing or empty --data from this tlog-tiles copy, verified"),
     GL_OPT_FLAG("read-only", struct config, read_only,
                 "serve everything, refuse appends with 410 (a retired log)"),
+    GL_OPT_FLAG("check-config", struct config, check_config,
+                "read the key and every file the options name, then exit: 0 if all "
+                "are usable (no store opened, no port bound)"),
 };
 
 static const struct gl_opts table = {

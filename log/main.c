@@ -455,28 +455,65 @@ static void on_signal(uv_signal_t *h, int signum)
 }
 
 /* --mirrors: a thread pushing the stored tree to each mirror. */
+/* Reads and parses the --mirrors file into *l; logs why on failure. */
+static int load_mirrors(const struct daemon *d, struct mirrorpush_list *l)
+{
+    struct gl_buf text;
+    struct gl_err why;
+    int rc;
+
+    gl_buf_init(&text, 1 << 20);
+    if ((rc = gl_file_read(d->cfg.mirrors, &text)) != 0)
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.mirrors, gl_strerror(rc));
+    else if ((rc = mirrorpush_parse((const char *)text.data, text.len, l, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, d->cfg.mirrors, &why);
+    gl_buf_release(&text);
+    return rc;
+}
+
 static int start_mirrors(struct daemon *d)
 {
     struct mirrorpush_list *l;
-    struct gl_buf text;
-    struct gl_err why;
     int rc;
 
     if (d->cfg.mirrors[0] == 0)
         return 0;
     if ((l = malloc(sizeof *l)) == NULL)
         return GL_ENOMEM;
-    gl_buf_init(&text, 1 << 20);
-    if ((rc = gl_file_read(d->cfg.mirrors, &text)) != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.mirrors, gl_strerror(rc));
-    else if ((rc = mirrorpush_parse((const char *)text.data, text.len, l, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, d->cfg.mirrors, &why);
-    else if ((rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0) {
+    if ((rc = load_mirrors(d, l)) == 0 &&
+        (rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0) {
         gl_log(GL_LOG_INFO, "pushing to %zu mirrors", l->n);
         served_to_mirrors(d);
     }
-    gl_buf_release(&text);
     free(l);
+    return rc;
+}
+
+/* --check-config: the key and every file the options name (submitters,
+ * witness policy, mirrors, explorer and public policy), read and parsed
+ * as a start reads them, and the submitters and witness policy as a
+ * reload does; no store is opened and no port bound. 0 if all are
+ * usable; otherwise the log says why. */
+static int check_config(struct daemon *d)
+{
+    struct mirrorpush_list *l = NULL;
+    struct gl_policy *pol = NULL;
+    char webdir[CONFIG_PATH_MAX];
+    int rc;
+
+    if ((rc = load_keys(d)) != 0 ||
+        (d->cfg.witnesses[0] && (rc = reload_load_policy(d->cfg.witnesses, &pol)) != 0))
+        goto out;
+    if (d->cfg.mirrors[0] &&
+        ((l = malloc(sizeof *l)) == NULL || (rc = load_mirrors(d, l)) != 0)) {
+        rc = rc != 0 ? rc : GL_ENOMEM;
+        goto out;
+    }
+    if ((rc = web_resolve_dir(d->cfg.web, webdir, sizeof(webdir))) == 0)
+        rc = web_new(webdir, d->cfg.public_policy, &d->web);
+out:
+    free(l);
+    gl_policy_free(pol);
     return rc;
 }
 
@@ -644,6 +681,12 @@ int main(int argc, char **argv)
     if (uv_loop_init(&d.loop) != 0 || (d.tree = malloc(sizeof(*d.tree))) == NULL)
         return 1;
     holder_name(&d);
+    if (d.cfg.check_config) {
+        status = check_config(&d) == 0 ? 0 : 1;
+        printf("glasslogd: %s\n", status == 0 ? "the configuration is usable"
+                                              : "the configuration is not usable");
+        goto out;
+    }
     if (load_keys(&d) != 0 || restore_maybe(&d) != 0 || open_store(&d) != 0 ||
         start_mirrors(&d) != 0 || start(&d) != 0)
         goto out;

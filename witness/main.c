@@ -58,7 +58,7 @@ struct options {
     char mirror_key[OPT_PATH_MAX], mirror_listen[128];
     unsigned poll_interval;
     unsigned cache_mb, mirror_inflight_mb;
-    int create;
+    int create, check_config;
     unsigned conns_per_client, request_timeout_ms;
 };
 
@@ -122,6 +122,9 @@ static const struct gl_opt settings[] = {
     U("mirror-inflight-mb", mirror_inflight_mb, 1, 65536, MIRRORAPI_INFLIGHT_MB, "MIB",
       "add-entries bytes in memory at once (bodies, copies, decoded bodies); past it, "
       "503"),
+    GL_OPT_FLAG("check-config", struct options, check_config,
+                "read the keys and the logs and peers files, then exit: 0 if all are "
+                "usable (no state opened, no port bound)"),
 };
 
 static const struct gl_opts table = {
@@ -290,14 +293,15 @@ static int open_state(struct witness *w)
 
 /* The mirror role: its own cosigning key, distinct from the witness's
  * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
-static int load_mirror(struct witness *w)
+/* Loads --mirror-key when the logs or --mirror-listen need one, and
+ * refuses one nothing needs. *on: 1 if this witness mirrors. */
+static int load_mirror_key(struct witness *w, int *on)
 {
-    struct mirror_config mc = {w->o.data, &w->logs,    w->engine,
-                               &w->mkey,  w->key.name, w->o.cache_mb};
     struct gl_err why;
     size_t mirrored = 0;
     int rc;
 
+    *on = 0;
     for (size_t i = 0; i < w->logs.n; i++)
         mirrored += w->logs.v[i].mirror != 0;
     if (w->o.mirror_key[0] == 0) {
@@ -321,9 +325,35 @@ static int load_mirror(struct witness *w)
         gl_log(GL_LOG_ERROR, "--mirror-key: no log of %s has a mirror line", w->o.logs);
         return GL_EINVAL;
     }
+    *on = 1;
+    return 0;
+}
+
+static int load_mirror(struct witness *w)
+{
+    struct mirror_config mc = {w->o.data, &w->logs,    w->engine,
+                               &w->mkey,  w->key.name, w->o.cache_mb};
+    int on, rc = load_mirror_key(w, &on);
+
+    if (rc != 0 || !on)
+        return rc;
     if ((rc = mirror_open(&mc, &w->mirror)) != 0)
         gl_log(GL_LOG_ERROR, "cannot open the mirror state: %s", gl_strerror(rc));
     return rc;
+}
+
+/* --check-config: the keys and the logs and peers files, read and parsed
+ * as a start reads them (and a reload reads the two files); the state is
+ * not opened and no port bound. 0 if all are usable; otherwise the log
+ * says why. */
+static int check_config(struct witness *w)
+{
+    int on;
+
+    if (load_key(w) != 0 || load_logs(w) != 0 || load_peers(w) != 0 ||
+        load_mirror_key(w, &on) != 0)
+        return 1;
+    return 0;
 }
 
 /* --- running
@@ -489,17 +519,24 @@ int main(int argc, char **argv)
     gl_log_set_level(lvl);
     if (uv_loop_init(&w.loop) != 0)
         return 1;
+    if (w.o.check_config) {
+        status = check_config(&w);
+        printf("glasslog-witness: %s\n", status == 0 ? "the configuration is usable"
+                                                     : "the configuration is not usable");
+        goto out;
+    }
     if (load_key(&w) == 0 && load_logs(&w) == 0 && load_peers(&w) == 0 &&
         open_state(&w) == 0 && load_mirror(&w) == 0 && start(&w) == 0) {
         uv_run(&w.loop, UV_RUN_DEFAULT);
         status = w.reload.fatal ? 1 : 0; /* a failed reload must be restarted */
     }
+out:
     shutdown_all(&w);
     gl_signer_wipe(&w.key);
     gl_signer_wipe(&w.mkey);
     logs_release(&w.logs);
     peers_release(&w.peers);
-    if (status == 0)
+    if (status == 0 && !w.o.check_config)
         gl_log(GL_LOG_INFO, "stopped");
     return status;
 }

@@ -82,6 +82,7 @@ for u in glasslogd glasslog-witness; do
     grep -q "^ExecStart=$P/bin/$u " "$U/$u.service" || fail "$u.service ExecStart"
     for k in Type=notify DynamicUser=yes StateDirectory= ProtectSystem=strict \
         NoNewPrivileges=yes PrivateTmp=yes RestrictAddressFamilies= SystemCallFilter= \
+        "ExecReload=$P/bin/$u --config $P/etc/glasslog/" \
         'ExecReload=/bin/kill -HUP $MAINPID'; do
         grep -q "^$k" "$U/$u.service" || fail "$u.service lacks $k"
     done
@@ -89,6 +90,27 @@ for u in glasslogd glasslog-witness; do
         fail "systemd-analyze verify $u.service: $(cat "$T/v.out")"
     [ ! -s "$T/v.out" ] || fail "systemd-analyze verify $u.service warns: $(cat "$T/v.out")"
 done
+# Each unit's reload check, run as systemd would run it (its variables
+# set), accepts the example configuration and refuses a broken file.
+mkdir -p "$T/state" "$T/cred"
+"$GL_BIN/glasslog" keygen --name example.com/log --out "$T/cred/log.key" >/dev/null
+"$GL_BIN/glasslog" keygen --cosigner --name w.example --out "$T/cred/witness.key" >/dev/null
+reload_check() { # UNIT: the unit's first ExecReload command
+    STATE_DIRECTORY=$T/state CREDENTIALS_DIRECTORY=$T/cred GLASSLOGD_OPTS=--create \
+        GLASSLOG_WITNESS_OPTS=--create \
+        sh -c "$(sed -n 's/^ExecReload=\(.*--check-config\)$/\1/p' "$U/$1.service")"
+}
+for u in glasslogd glasslog-witness; do
+    expect_rc 0 reload_check "$u"
+    grep -q 'the configuration is usable' "$T/out" || fail "$u reload check: $(cat "$T/err")"
+done
+[ -z "$(ls -A "$T/state")" ] || fail "a reload check wrote into the state directory"
+echo "not a key" >> "$P/etc/glasslog/submitters"
+expect_rc 1 reload_check glasslogd
+expect_err "$P/etc/glasslog/submitters:5"
+echo "vkey garbage" >> "$P/etc/glasslog/logs"
+expect_rc 1 reload_check glasslog-witness
+expect_err "$P/etc/glasslog/logs:"
 # The check can fail: a unit whose program is missing is refused.
 sed "s|^ExecStart=$P/bin/glasslogd|ExecStart=$P/nope/glasslogd|" "$U/glasslogd.service" \
     > "$T/broken.service"

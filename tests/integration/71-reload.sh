@@ -8,6 +8,9 @@
 # keeps its records, a log added is witnessed at once. SIGHUP and SIGUSR1
 # during a slow start (a witness probe waiting for a silent witness) do not
 # kill glasslogd: it comes up, serves, then reloads and writes the backup.
+# --check-config (what the units' ExecReload runs first) reads the same
+# files while the daemons run, without touching their state: 1 for each
+# file a reload refuses, 0 for good ones.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 make_keys
@@ -62,6 +65,23 @@ KA_ON=1
 
 post "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
 post "$T/sub2.key" b1; [ "$CODE" = 403 ] || fail "unlisted key answered $CODE"
+
+# check_log EXPECTED [options]: glasslogd --check-config on the running
+# log's files (the store stays closed: RocksDB would refuse a second open).
+check_log() {
+    local want=$1
+    shift
+    expect_rc "$want" "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
+        --submitters "$T/submitters" "$@" --check-config
+}
+check_log 0
+grep -q 'the configuration is usable' "$T/out" || fail "check-config: $(cat "$T/out")"
+cp "$T/submitters" "$T/sub.good"
+echo "not a key" >> "$T/submitters"
+check_log 1
+expect_err "$T/submitters:2"
+grep -q 'the configuration is not usable' "$T/out" || fail "check-config: $(cat "$T/out")"
+cp "$T/sub.good" "$T/submitters"
 
 # Added: sub2 (unlimited) and sub3 (1 append, no refill to speak of).
 { cat "$T/sub1.pub" "$T/sub2.pub"; echo "$(cat "$T/sub3.pub") rate=0.001 burst=1"; } \
@@ -129,9 +149,17 @@ OH=$(printf 'example.com/log' | sha256sum | cut -c1-64)
 W1="http://127.0.0.1:$PORT1"
 curl -fsS "$W1/$OH/checkpoint" > "$T/w1.before" || fail "witness 1 has no record of the log"
 echo "vkey garbage" >> "$T/logs"
+check_witness() {
+    expect_rc "$1" "$GL_BIN/glasslog-witness" --data "$T/wd1" --key "$T/w1.key" \
+        --logs "$T/logs" --check-config
+}
+check_witness 1
+expect_err "$T/logs:3"
 kill -HUP "$WPID1"
 wait_until 30 grep -q 'reload: refused; the lists in use stay' "$WOUT1" || fail "witness: bad logs"
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+check_witness 0
+grep -q 'the configuration is usable' "$T/out" || fail "witness check-config: $(cat "$T/out")"
 kill -HUP "$WPID1"
 wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT1" || fail "witness 1 reload: $(tail -3 "$WOUT1")"
 curl -fsS "$W1/$OH/checkpoint" > "$T/w1.after" || fail "witness 1 lost the log's record"
@@ -141,6 +169,8 @@ expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "not cosigned by witness 1 after its reload"
 # A policy that does not parse is refused; witness 1 still counts.
 echo "quorum nobody" > "$T/policy"
+check_log 1 --witnesses "$T/policy"
+expect_err "$T/policy"
 reload
 grep -q "refused; the witness policy in use stays" "$LOG_OUT" || fail "bad policy accepted"
 post "$T/sub2.key" w2; [ "$CODE" = 200 ] || fail "append after a bad policy: $CODE"
@@ -150,6 +180,7 @@ cp "$T/logs" "$T/logs2"
 kill -HUP "$WPID2"
 wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT2" || fail "witness 2 reload: $(tail -3 "$WOUT2")"
 pol 2 > "$T/policy"
+check_log 0 --witnesses "$T/policy"
 reload
 wait_until 30 grep -q 'witness policy reloaded: 1 witness' "$LOG_OUT" || fail "policy not applied"
 post "$T/sub2.key" w3; [ "$CODE" = 200 ] || fail "append after the policy reload: $CODE"
