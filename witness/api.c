@@ -6,7 +6,8 @@
  * text/x.tlog.size); the evidence list is JSON. Paths are parsed, never
  * used as file names. Rate limits are token buckets per log, refilled at
  * qpd/86400 tokens per second, holding at most one minute's worth (at
- * least one); only validly signed requests spend a token.
+ * least one); only validly signed requests that can change the witness's
+ * record spend a token (a replay of what it holds does not).
  */
 #include "api.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
@@ -71,6 +73,22 @@ static int reply_err(struct gl_http_req *req, struct gl_http_pending *p, int sta
     char why[GL_ERR_REASON_MAX + 32];
 
     return reply_why(req, p, status, gl_err_format(e, NULL, why, sizeof(why)));
+}
+
+/* 1 if the checkpoint ck can change what the witness holds for log i: a
+ * first checkpoint, a larger one, or one of the same size with another
+ * root (a split view). A replay of what it holds, or of anything older,
+ * cannot: the engine answers it (409, or a fresh cosignature of the same
+ * tree) without a write, so it spends no token, and a third party who
+ * replays the log's own checkpoints cannot use up the log's quota. */
+static int can_change(struct api *a, size_t i, const struct gl_checkpoint *ck)
+{
+    struct engine_view v;
+
+    if (engine_view(a->engine, i, &v, NULL) != 0)
+        return 1;
+    return ck->size > v.size ||
+           (ck->size == v.size && CRYPTO_memcmp(ck->root, v.root, GL_HASH_LEN) != 0);
 }
 
 /* Spends one token of log i's bucket; 0 if allowed, -1 if limited. */
@@ -199,7 +217,7 @@ static int add_precheck(struct add_req *ar, int status)
     if (ar->req.old > ar->w.ck.size)
         return reply_why(NULL, ar->p, 400, "old size larger than the checkpoint size"),
                -1;
-    if (rate_take(a, ar->log) != 0) {
+    if (can_change(a, ar->log, &ar->w.ck) && rate_take(a, ar->log) != 0) {
         a->rate_limited++;
         gl_http_pending_reply(ar->p, 429, TEXT, retry, 1, "rate limit for this log\n",
                               24);

@@ -322,6 +322,18 @@ static int add_evidence(struct engine *e, size_t log, const uint8_t *file, size_
     return 0;
 }
 
+/* The time of a new cosignature for log i: now, but never before the
+ * log's latest cosignature (pending or published, restored from the store
+ * at start), so a wall clock stepped back cannot date a larger tree
+ * earlier than a smaller one. */
+static uint64_t cosign_time(const struct engine *e, size_t i)
+{
+    const struct record *p = e->pend[i].dirty ? &e->pend[i] : &e->pub[i];
+    uint64_t now = (uint64_t)time(NULL);
+
+    return now > p->v.cosigned_at ? now : p->v.cosigned_at;
+}
+
 /* Cosigns r's checkpoint and records it in pend. The record is built
  * aside and checked as a load would check it, so pend changes only if the
  * record can be loaded again. */
@@ -331,12 +343,12 @@ static int accept_add(struct engine *e, struct wreq *r)
     struct gl_note *n = NULL;
     struct record *p;
     struct gl_buf line;
+    uint64_t t = cosign_time(e, r->log);
     int err;
 
     gl_buf_init(&line, sizeof(r->line) - 1);
     gl_buf_reset(&e->scratch);
-    if ((err = gl_cosig_sign(&e->key, r->note, r->kept.text_len, (uint64_t)time(NULL),
-                             &line)) == 0 &&
+    if ((err = gl_cosig_sign(&e->key, r->note, r->kept.text_len, t, &line)) == 0 &&
         (err = addck_record(r->note, &r->kept, (const char *)line.data, line.len,
                             &e->scratch)) == 0 &&
         (err = record_check(log, e->scratch.data, e->scratch.len, r->ck.size, r->ck.root,
@@ -349,7 +361,7 @@ static int accept_add(struct engine *e, struct wreq *r)
         p->v.has = 1;
         p->v.size = r->ck.size;
         memcpy(p->v.root, r->ck.root, GL_HASH_LEN);
-        p->v.cosigned_at = (uint64_t)time(NULL);
+        p->v.cosigned_at = t;
         memcpy(r->line, line.data, line.len);
         r->line_len = line.len;
         r->status = 200;

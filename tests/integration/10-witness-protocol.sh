@@ -97,7 +97,7 @@ LK="$T/example_com_log.key"
     echo "vkey $(cat "$T/zero_example_log.key.pub")"
     echo "bastion bastion.example.com"
     echo "vkey $(cat "$T/rl_example_log.key.pub")"
-    echo "qpd 1"
+    echo "qpd 2880"
 } > "$T/logs"
 
 # A note key is refused as the witness key.
@@ -177,10 +177,19 @@ ZK="$T/zero_example_log.key"
 mkck "$ZK" zero.example/log 0 "$($PY root 1)" > "$T/ckz"; body 0 "$T/ckz"; post 422
 mkck "$ZK" zero.example/log 0 "$($PY root 0)" > "$T/ckz"; body 0 "$T/ckz"; post 200
 
-# 429: qpd 1 allows one signed request, then refuses.
+# 429: qpd 2880 allows two signed requests that change the record (a
+# bucket of 2), then refuses. Replays of what the witness holds (the same
+# checkpoint again, or with old 0) spend nothing, so whoever replays the
+# log's checkpoints cannot use up its quota.
 RK="$T/rl_example_log.key"
 mkck "$RK" rl.example/log 3 "$R3" > "$T/ckr"; body 0 "$T/ckr"; post 200
-body 3 "$T/ckr"; post 429
+for i in 1 2 3; do
+    body 3 "$T/ckr"; post 200
+    body 0 "$T/ckr"; post 409
+done
+mkck "$RK" rl.example/log 7 "$R7" > "$T/ckr7"; body 3 "$T/ckr7" "${P37[@]}"; post 200
+mkck "$RK" rl.example/log 8 "$R8" > "$T/ckr8"; body 7 "$T/ckr8" "${P78[@]}"; post 429
+body 7 "$T/ckr7"; post 200
 mkck "$T/evil.key" example.com/log 3 "$R3" > /dev/null # (unsigned requests do not spend tokens)
 
 # Same size, another root: 422, evidence, and the origin is frozen.

@@ -5,7 +5,8 @@
  * is stored (it freezes A; a frozen origin takes no more); then a split
  * view of another origin B found by add-checkpoint is still stored, B
  * frozen, and the 422 says the evidence was kept; after a restart of the
- * engine on the same store both are still frozen and listed.
+ * engine on the same store both are still frozen and listed. And a
+ * cosignature is never dated before the log's latest one.
  */
 #include "testutil.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
@@ -20,6 +22,8 @@
 #include "../../witness/wstore.h"
 #include "glasslog/buf.h"
 #include "glasslog/checkpoint.h"
+#include "glasslog/codec.h"
+#include "glasslog/cosig.h"
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/key.h"
@@ -196,10 +200,102 @@ static void test_evidence_bounded_per_origin(void **state)
     tu_rmtree(dir);
 }
 
+/* The timestamp of a cosignature line ("— name base64(id, time, sig)"). */
+static uint64_t line_time(const char *line, size_t len)
+{
+    const char *b64 = memchr(line + 4, ' ', len - 4); /* after "— " and the name */
+    uint8_t blob[76];
+    size_t n = 0;
+    uint64_t t = 0;
+
+    assert_non_null(b64);
+    b64++;
+    assert_int_equal(
+        gl_base64_decode(b64, (size_t)(line + len - b64) - 1, blob, sizeof(blob), &n), 0);
+    assert_int_equal(n, 76);
+    for (int i = 4; i < 12; i++)
+        t = t << 8 | blob[i];
+    return t;
+}
+
+/* A cosignature is never dated before the log's latest one, also across a
+ * restart: with a stored record cosigned "in the future" (a wall clock
+ * since stepped back), the next cosignature carries that time, not now. */
+static void test_cosign_time_never_goes_back(void **state)
+{
+    struct gl_signer ka, wk;
+    struct gl_verifier va;
+    struct logs_list logs;
+    struct gl_err why;
+    struct wstore *ws = NULL;
+    struct wstore_batch *wb = NULL;
+    struct engine *e = NULL;
+    struct wreq *r = calloc(1, sizeof(*r));
+    struct gl_buf b, n1, body, line, rec;
+    char dir[512], wdir[600], text[512];
+    const char *swhy = NULL;
+    uint8_t root[GL_HASH_LEN];
+    uint64_t future = (uint64_t)time(NULL) + 100000;
+    size_t ia;
+    (void)state;
+
+    assert_non_null(r);
+    tu_tempdir("test_witness_engine_time", dir, sizeof(dir));
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &ka), 0);
+    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &wk), 0);
+    gl_signer_verifier(&ka, &va);
+    gl_buf_init(&b, 4096);
+    assert_int_equal(gl_verifier_format(&va, &b), 0);
+    assert_int_equal(gl_buf_putc(&b, 0), 0);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", (const char *)b.data);
+    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
+    assert_int_equal(logs_find(&logs, "a.example/log", 13, &ia), 0);
+    snprintf(wdir, sizeof(wdir), "%s/w", dir);
+    assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
+    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 0};
+    assert_int_equal(engine_new(&ec, &e), 0);
+
+    gl_buf_init(&n1, 1 << 16);
+    gl_buf_init(&body, 1 << 17);
+    gl_buf_init(&line, 512);
+    gl_buf_init(&rec, 1 << 16);
+    ck(&ka, 3, 1, &n1);
+    assert_int_equal(add(e, &logs, ia, "old 0\n\n", &n1, r, &body), 200);
+    assert_true(line_time(r->line, r->line_len) < future);
+    engine_free(e);
+    /* the record as the engine keeps it, with our cosignature dated later */
+    assert_int_equal(gl_cosig_sign(&wk, r->note, r->kept.text_len, future, &line), 0);
+    assert_int_equal(
+        addck_record(r->note, &r->kept, (const char *)line.data, line.len, &rec), 0);
+    memset(root, 1, sizeof(root));
+    assert_int_equal(wstore_batch_new(ws, &wb), 0);
+    wstore_batch_put_log(wb, logs.v[ia].origin_hash, 3, root, rec.data, rec.len);
+    assert_int_equal(wstore_batch_commit(wb), 0);
+    wstore_batch_free(wb);
+
+    assert_int_equal(engine_new(&ec, &e), 0);
+    assert_int_equal(add(e, &logs, ia, "old 3\n\n", &n1, r, &body), 200);
+    assert_true(line_time(r->line, r->line_len) == future);
+    engine_free(e);
+
+    wstore_close(ws);
+    logs_release(&logs);
+    gl_buf_release(&b);
+    gl_buf_release(&n1);
+    gl_buf_release(&body);
+    gl_buf_release(&line);
+    gl_buf_release(&rec);
+    gl_signer_wipe(&ka);
+    gl_signer_wipe(&wk);
+    free(r);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evidence_bounded_per_origin),
+        cmocka_unit_test(test_cosign_time_never_goes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
