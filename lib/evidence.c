@@ -313,7 +313,7 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
                        size_t nkeys, struct gl_evidence_result *r)
 {
     struct opened *o = calloc(2, sizeof(*o));
-    int err, first;
+    int err;
 
     size_t before[2];
 
@@ -338,11 +338,16 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
                          "the two checkpoints have different origins");
         goto out;
     }
+    if (sorts_before(&o[1].c, &o[0].c)) { /* one pair, one file, one ID */
+        err = gl_err_set(&r->why, GL_EVERIFY, 0,
+                         "the checkpoints are out of order (the smaller size first; "
+                         "for one size, the smaller root)");
+        goto out;
+    }
     snprintf(r->origin, sizeof(r->origin), "%s", o[0].c.origin);
-    first = sorts_before(&o[1].c, &o[0].c) ? 1 : 0;
     for (int i = 0; i < 2; i++) {
-        r->size[i] = o[i ^ first].c.size;
-        memcpy(r->root[i], o[i ^ first].c.root, HLEN);
+        r->size[i] = o[i].c.size;
+        memcpy(r->root[i], o[i].c.root, HLEN);
     }
     err = r->size[0] == r->size[1] ? judge_same_size(e, r) : judge_sizes(e, r);
 out:

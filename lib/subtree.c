@@ -133,7 +133,7 @@ static int gen_rec(struct gen *g, uint64_t start, uint64_t end, uint64_t lo, uin
 int gl_subtree_prove(const struct gl_hash_source *src, uint64_t start, uint64_t end,
                      uint64_t size, uint8_t (*proof)[HLEN], size_t *len)
 {
-    if (src == NULL || proof == NULL || len == NULL)
+    if (src == NULL || src->read == NULL || proof == NULL || len == NULL)
         return GL_EINVAL;
     if (!gl_subtree_valid(start, end) || end > size || size > GL_MERKLE_MAX_SIZE)
         return GL_ERANGE;

@@ -210,6 +210,14 @@ static void test_same_size(void **state)
     assert_int_equal(f1.len, f2.len);
     assert_memory_equal(f1.data, f2.data, f1.len);
     gl_buf_release(&f2);
+    /* the two notes out of order (the larger root first) are refused */
+    if (memcmp(real, other, 32) < 0)
+        raw_file(&b, &a, NULL, 0, &f2);
+    else
+        raw_file(&a, &b, NULL, 0, &f2);
+    assert_int_equal(verify_text((char *)f2.data, f2.len, &r), GL_EVERIFY);
+    assert_non_null(strstr(r.why.reason, "out of order"));
+    gl_buf_release(&f2);
     /* the same checkpoint twice proves nothing */
     assert_int_equal(build_verify(&a, &a, NULL, 0, &f2, &r), GL_EVERIFY);
     assert_int_equal(f2.len, 0);
@@ -255,6 +263,12 @@ static void check_fork(uint64_t m, uint64_t n)
     assert_int_equal(r.kind, GL_EVIDENCE_NOT_PREFIX);
     assert_memory_equal(r.implied, rm, 32);
     assert_true(r.size[0] == m && r.size[1] == n);
+    gl_buf_release(&f);
+    /* the same pair with the larger tree first is refused */
+    raw_file(&b, &forged, (const uint8_t(*)[32])full, nfull, &f);
+    assert_int_equal(verify_text((char *)f.data, f.len, &r), GL_EVERIFY);
+    assert_non_null(strstr(r.why.reason, "out of order"));
+    assert_int_equal(r.kind, GL_EVIDENCE_NONE);
     gl_buf_release(&f);
     /* a tampered proof reproduces nothing: invalid, not split, not consistent */
     full[nfull - 1][5] ^= 1;

@@ -191,6 +191,9 @@ static void test_refused_bounds(void **state)
     size_t len;
     assert_int_equal(gl_subtree_prove(&src, 4, 9, 20, proof, &len), GL_ERANGE);
     assert_int_equal(gl_subtree_prove(&src, 0, 21, 20, proof, &len), GL_ERANGE);
+    struct gl_hash_source unreadable = src;
+    unreadable.read = NULL;
+    assert_int_equal(gl_subtree_prove(&unreadable, 0, 8, 20, proof, &len), GL_EINVAL);
     assert_int_equal(gl_subtree_prove(&src, 3, 3, 20, proof, &len), GL_ERANGE);
     assert_int_equal(gl_subtree_prove(&src, 0, 8, NLEAVES + 1, proof, &len),
                      GL_ENOTFOUND);
