@@ -19,11 +19,14 @@
 #include "engine.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "file.h"
 #include "glasslog/codec.h"
@@ -60,7 +63,9 @@ struct engine {
     size_t nnev;
     struct engine_evidence *ev;            /* the evidence list, ev_cap entries */
     size_t nev_total, ev_load_max, ev_cap; /* ev_cap = ev_load_max + nlogs */
-    pthread_mutex_t mu;                    /* queue, pub, ev, stats */
+    size_t *redo;       /* loaded evidence not announced yet (indices into ev) */
+    size_t nredo;       /* at most ev_load_max; the committer announces them first */
+    pthread_mutex_t mu; /* queue, pub, ev, stats */
     pthread_cond_t cv;
     struct wreq *head, *tail;
     size_t queued;
@@ -72,6 +77,7 @@ struct engine {
 };
 
 #define NOTE_MAX (ADDCK_BODY_MAX + 1024)
+#define EV_PATH_MAX 4096
 
 /* A record holds at most one signature per log key and our cosignature,
  * and at most NOTE_MAX bytes: the signed-note parser that loads it again
@@ -126,6 +132,103 @@ static void record_init(struct record *r)
 static void record_release(struct record *r)
 {
     gl_buf_release(&r->note);
+}
+
+/* --- evidence files ----------------------------------------------------------- */
+
+/* The file copy of evidence id (hex) and its pending marker:
+ * DIR/evidence/<id> and DIR/evidence/.<id>.pending. GL_ETOOBIG if a path
+ * would not fit. */
+static int evidence_paths(const struct engine *e, const char *id, char path[EV_PATH_MAX],
+                          char mark[EV_PATH_MAX])
+{
+    int n = snprintf(path, EV_PATH_MAX, "%s/%s", e->cfg.evidence_dir, id);
+    int m = snprintf(mark, EV_PATH_MAX, "%s/.%s.pending", e->cfg.evidence_dir, id);
+
+    return n < 0 || n >= EV_PATH_MAX || m < 0 || m >= EV_PATH_MAX ? GL_ETOOBIG : 0;
+}
+
+/* 1 if stored evidence id (a file of len bytes) is not known to be
+ * announced: its file copy is missing or of another size, or its pending
+ * marker is there (a crash came between the copy and on_evidence). */
+static int evidence_unannounced(const struct engine *e, const char *id, size_t len)
+{
+    char path[EV_PATH_MAX], mark[EV_PATH_MAX];
+    struct stat st;
+
+    if (evidence_paths(e, id, path, mark) != 0 || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode) || (uint64_t)st.st_size != (uint64_t)len)
+        return 1;
+    return stat(mark, &st) == 0;
+}
+
+/* Announces durable evidence id of origin (file, len): marks it pending,
+ * writes its file copy, and only if the copy is written calls on_evidence
+ * with its path, then removes the mark. A copy that cannot be written is
+ * logged and announced at the next start (evidence_unannounced). */
+static int announce(struct engine *e, const char *id, const char *origin,
+                    const uint8_t *file, size_t len)
+{
+    char path[EV_PATH_MAX], mark[EV_PATH_MAX];
+    int err, marked;
+
+    if ((err = evidence_paths(e, id, path, mark)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "split view of log %s proven (evidence %s stored) but %s is "
+               "too long a directory for its file copy: no alarm",
+               origin, id, e->cfg.evidence_dir);
+        return err;
+    }
+    err = gl_file_write_new(mark, "", 0, 0644);
+    marked = err == 0 || err == GL_EEXIST;
+    if ((err = gl_file_replace(path, file, len, 0644)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "split view of log %s proven (evidence %s stored) but its file copy %s "
+               "cannot be written (%s): the alarm is raised when it is, retried at the "
+               "next start",
+               origin, id, path, strerror(errno));
+        return err;
+    }
+    if (!marked)
+        gl_log(GL_LOG_WARN,
+               "cannot create %s: a crash before the alarm is raised would "
+               "lose it",
+               mark);
+    if (e->cfg.on_evidence != NULL)
+        e->cfg.on_evidence(e->cfg.arg, id, origin, path);
+    if (marked && unlink(mark) != 0)
+        gl_log(GL_LOG_WARN,
+               "cannot remove %s: evidence %s is announced again at the next "
+               "start",
+               mark, id);
+    return 0;
+}
+
+/* On the committer, before its first batch: announces the loaded evidence
+ * that start-up found unannounced (redo), reading each file back from the
+ * store. Stops early if the engine is stopping (the rest stay unannounced
+ * and are found again at the next start). */
+static void announce_stored(struct engine *e)
+{
+    struct gl_buf f;
+    uint8_t id[GL_HASH_LEN];
+    int stopping = 0;
+
+    gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
+    for (size_t k = 0; k < e->nredo && !stopping; k++) {
+        const struct engine_evidence *m = &e->ev[e->redo[k]]; /* loaded: never changes */
+        gl_buf_reset(&f);
+        if (gl_hex_decode_exact(m->id, GL_HASH_HEX_LEN, id, GL_HASH_LEN, 1) != 0 ||
+            wstore_get_evidence(e->cfg.store, id, &f) != 0)
+            gl_log(GL_LOG_ERROR, "cannot read stored evidence %s to announce it", m->id);
+        else
+            (void)announce(e, m->id, m->origin, f.data, f.len);
+        pthread_mutex_lock(&e->mu);
+        stopping = e->stopping;
+        pthread_mutex_unlock(&e->mu);
+    }
+    e->nredo = 0;
+    gl_buf_release(&f);
 }
 
 /* --- loading ------------------------------------------------------------------ */
@@ -239,6 +342,8 @@ static int load_evidence(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t foun
     m->found_at = found_at;
     snprintf(m->source, sizeof(m->source), "%s", source);
     describe_evidence(e, file, len, m);
+    if (evidence_unannounced(e, m->id, len))
+        e->redo[e->nredo++] = e->nev_total - 1; /* nredo < nev_total <= ev_load_max */
     return 0;
 }
 
@@ -489,12 +594,7 @@ static void announce_evidence(struct engine *e)
 {
     for (size_t k = 0; k < e->nnev; k++) {
         struct new_ev *n = &e->nev[k];
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", e->cfg.evidence_dir, n->meta.id);
-        if (gl_file_replace(path, n->file.data, n->file.len, 0644) != 0)
-            gl_log(GL_LOG_ERROR, "cannot write the evidence file %s", path);
-        if (e->cfg.on_evidence != NULL)
-            e->cfg.on_evidence(e->cfg.arg, n->meta.id, n->meta.origin, path);
+        (void)announce(e, n->meta.id, n->meta.origin, n->file.data, n->file.len);
     }
 }
 
@@ -571,6 +671,7 @@ static void *committer(void *arg)
 {
     struct engine *e = arg;
 
+    announce_stored(e);
     pthread_mutex_lock(&e->mu);
     for (;;) {
         struct wreq *batch, **tail;
@@ -606,7 +707,8 @@ static int engine_alloc(struct engine *e)
     e->dirty = calloc(n, sizeof(*e->dirty));
     e->nev = calloc(ENGINE_BATCH_MAX, sizeof(*e->nev));
     e->ev = calloc(e->ev_cap, sizeof(*e->ev));
-    if (!e->pub || !e->pend || !e->dirty || !e->nev || !e->ev)
+    e->redo = calloc(e->ev_load_max, sizeof(*e->redo));
+    if (!e->pub || !e->pend || !e->dirty || !e->nev || !e->ev || !e->redo)
         return GL_ENOMEM;
     for (size_t i = 0; i < e->nlogs; i++) {
         record_init(&e->pub[i]);
@@ -743,6 +845,7 @@ void engine_free(struct engine *e)
     free(e->dirty);
     free(e->nev);
     free(e->ev);
+    free(e->redo);
     gl_signer_wipe(&e->key);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cv);

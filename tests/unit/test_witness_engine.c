@@ -5,8 +5,11 @@
  * is stored (it freezes A; a frozen origin takes no more); then a split
  * view of another origin B found by add-checkpoint is still stored, B
  * frozen, and the 422 says the evidence was kept; after a restart of the
- * engine on the same store both are still frozen and listed. And a
- * cosignature is never dated before the log's latest one.
+ * engine on the same store both are still frozen and listed. A
+ * cosignature is never dated before the log's latest one. And stored
+ * evidence is announced (file copy, then on_evidence with its path) even
+ * when the copy could not be written at first or a restart finds it
+ * missing, never with a path that does not exist.
  */
 #include "testutil.h"
 
@@ -14,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
@@ -27,6 +32,7 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/key.h"
+#include "file.h"
 
 #define NA 8 /* evidence files for A: more than the list loaded at start */
 
@@ -291,11 +297,159 @@ static void test_cosign_time_never_goes_back(void **state)
     tu_rmtree(dir);
 }
 
+/* What on_evidence saw. */
+struct announced {
+    int calls, missing; /* missing: calls whose path was no regular file */
+    char id[GL_HASH_HEX_LEN + 1];
+    char path[1024];
+};
+
+static void on_ev(void *arg, const char *id, const char *origin, const char *path)
+{
+    struct announced *a = arg;
+    struct stat st;
+
+    assert_string_equal(origin, "a.example/log");
+    a->calls++;
+    a->missing += stat(path, &st) != 0 || !S_ISREG(st.st_mode);
+    snprintf(a->id, sizeof(a->id), "%s", id);
+    snprintf(a->path, sizeof(a->path), "%s", path);
+}
+
+/* Imports file as evidence for log li (engine_run: when it returns, the
+ * committer has done everything before it, announcements included). */
+static void import(struct engine *e, size_t li, const struct gl_buf *file, struct wreq *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->kind = WREQ_EVIDENCE;
+    r->log = li;
+    r->note = (const char *)file->data;
+    r->note_len = file->len;
+    snprintf(r->source, sizeof(r->source), "test");
+    engine_run(e, r);
+    assert_int_equal(r->status, 200);
+}
+
+/* The restarted engine has announced exactly `calls` times in all, the
+ * last time id with its file copy in place, equal to file. */
+static void restart_announces(struct engine **e, const struct engine_config *ec,
+                              size_t li, const struct gl_buf *file, struct wreq *r,
+                              const struct announced *a, int calls, const char *id,
+                              const char *copy, const char *mark)
+{
+    struct gl_buf got;
+    struct stat st;
+
+    engine_free(*e);
+    assert_int_equal(engine_new(ec, e), 0);
+    import(*e, li, file, r); /* frozen: accepted, not stored again */
+    assert_int_equal(r->evidence_id[0], 0);
+    assert_int_equal(a->calls, calls);
+    assert_int_equal(a->missing, 0);
+    assert_string_equal(a->id, id);
+    assert_string_equal(a->path, copy);
+    gl_buf_init(&got, GL_EVIDENCE_MAX_SIZE);
+    assert_int_equal(gl_file_read(copy, &got), 0);
+    assert_int_equal(got.len, file->len);
+    assert_memory_equal(got.data, file->data, file->len);
+    gl_buf_release(&got);
+    assert_int_not_equal(stat(mark, &st), 0); /* no longer pending */
+}
+
+/* Evidence whose file copy cannot be written (the evidence directory is a
+ * plain file: fails for root too) is stored but not announced; a restart
+ * once the directory is there writes the copy and announces it; so does a
+ * restart that finds the copy deleted, truncated, or still marked pending
+ * (a crash between the copy and on_evidence); a restart with the copy in
+ * place and no mark announces nothing. */
+static void test_evidence_announced_once_copied(void **state)
+{
+    struct gl_signer ka, wk;
+    struct gl_verifier va;
+    struct logs_list logs;
+    struct gl_err why;
+    struct wstore *ws = NULL;
+    struct engine *e = NULL;
+    struct wreq *r = calloc(1, sizeof(*r));
+    struct announced *a = calloc(1, sizeof(*a));
+    struct gl_buf b, n1, n2, file;
+    char dir[512], wdir[600], evdir[600], text[512], id[GL_HASH_HEX_LEN + 1];
+    char copy[700], mark[700];
+    const char *swhy = NULL;
+    size_t ia;
+    (void)state;
+
+    assert_true(r != NULL && a != NULL);
+    tu_tempdir("test_witness_engine_ann", dir, sizeof(dir));
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &ka), 0);
+    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &wk), 0);
+    gl_signer_verifier(&ka, &va);
+    gl_buf_init(&b, 4096);
+    assert_int_equal(gl_verifier_format(&va, &b), 0);
+    assert_int_equal(gl_buf_putc(&b, 0), 0);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", (const char *)b.data);
+    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
+    assert_int_equal(logs_find(&logs, "a.example/log", 13, &ia), 0);
+    snprintf(wdir, sizeof(wdir), "%s/w", dir);
+    snprintf(evdir, sizeof(evdir), "%s/ev", dir);
+    assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
+    assert_int_equal(gl_file_write_new(evdir, "x", 1, 0644), 0); /* not a directory */
+    struct engine_config ec = {ws, &logs, &wk, evdir, on_ev, a, 0};
+    assert_int_equal(engine_new(&ec, &e), 0);
+
+    gl_buf_init(&n1, 1 << 16);
+    gl_buf_init(&n2, 1 << 16);
+    gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
+    ck(&ka, 5, 1, &n1);
+    ck(&ka, 5, 2, &n2);
+    assert_int_equal(gl_evidence_build(&va, 1, (const char *)n1.data, n1.len,
+                                       (const char *)n2.data, n2.len, NULL, 0, &file),
+                     0);
+    import(e, ia, &file, r);
+    assert_int_not_equal(r->evidence_id[0], 0); /* stored */
+    memcpy(id, r->evidence_id, sizeof(id));
+    snprintf(copy, sizeof(copy), "%s/%s", evdir, id);
+    snprintf(mark, sizeof(mark), "%s/.%s.pending", evdir, id);
+    assert_int_equal(a->calls, 0); /* no copy: no alarm with a path that is not there */
+    assert_int_equal(a->missing, 0);
+
+    /* the directory is back: the restart writes the copy and announces */
+    assert_int_equal(unlink(evdir), 0);
+    assert_int_equal(mkdir(evdir, 0755), 0);
+    restart_announces(&e, &ec, ia, &file, r, a, 1, id, copy, mark);
+    /* copy in place, no mark: nothing to announce */
+    restart_announces(&e, &ec, ia, &file, r, a, 1, id, copy, mark);
+    /* copy deleted */
+    assert_int_equal(unlink(copy), 0);
+    restart_announces(&e, &ec, ia, &file, r, a, 2, id, copy, mark);
+    /* copy of another size */
+    assert_int_equal(unlink(copy), 0);
+    assert_int_equal(gl_file_write_new(copy, "x", 1, 0644), 0);
+    restart_announces(&e, &ec, ia, &file, r, a, 3, id, copy, mark);
+    /* copy written, marked pending: on_evidence may not have run */
+    assert_int_equal(gl_file_write_new(mark, "", 0, 0644), 0);
+    restart_announces(&e, &ec, ia, &file, r, a, 4, id, copy, mark);
+    engine_free(e);
+
+    wstore_close(ws);
+    logs_release(&logs);
+    gl_buf_release(&b);
+    gl_buf_release(&n1);
+    gl_buf_release(&n2);
+    gl_buf_release(&file);
+    gl_signer_wipe(&ka);
+    gl_signer_wipe(&wk);
+    free(r);
+    free(a);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evidence_bounded_per_origin),
         cmocka_unit_test(test_cosign_time_never_goes_back),
+        cmocka_unit_test(test_evidence_announced_once_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
