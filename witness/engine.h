@@ -26,6 +26,25 @@
  * frozen (durably, in the same batch as the evidence) and never cosigned
  * again.
  *
+ * Announcing evidence (the file copy and the alarm), after its batch is
+ * durable: (1) create the empty mark DIR/.<id>.pending, (2) write the copy
+ * DIR/<id> (DIR is evidence_dir; atomic replace, fsync, directory fsync),
+ * (3) only if the copy is written, call on_evidence with its path,
+ * (4) remove the mark. A copy that cannot be written is logged and no
+ * on_evidence is called: no alarm ever names a path that does not exist.
+ * At start (engine_new), each loaded evidence entry whose copy is missing,
+ * has another size than the stored file, or is still marked pending is
+ * announced again that way, from the file in the store, by the committer
+ * thread before it takes its first batch (engine_new does one stat or two
+ * per entry). So a failed copy or a crash anywhere between the store
+ * commit and the mark's removal ends in an announcement at a later start:
+ * at least once, possibly twice (a crash after on_evidence returned and
+ * before the mark was removed). Not covered: stored evidence beyond the
+ * entries loaded at start (evidence_max); a copy of the right size with
+ * other bytes; a command that on_evidence started in the background and
+ * a crash stopped (once on_evidence has returned, the evidence counts as
+ * announced).
+ *
  * Threads: engine_submit from any thread; done callbacks run on the
  * committer thread and must be quick (hand the result over, don't block).
  * Readers (engine_view, engine_evidence, engine_stats) take the state lock
@@ -83,8 +102,10 @@ struct engine_config {
     struct wstore *store;
     const struct logs_list *logs; /* must outlive the engine */
     const struct gl_signer *key;  /* GL_KEY_COSIG; copied */
-    const char *evidence_dir;     /* a file copy of each new evidence */
-    /* Called on the committer thread after new evidence is durable. */
+    const char *evidence_dir;     /* a file copy of each evidence: DIR/<id> */
+    /* Called on the committer thread once evidence is durable and its
+     * file copy (path, a regular file) is written; again after a restart
+     * that finds it unannounced (above). Must not block for long. */
     void (*on_evidence)(void *arg, const char *id, const char *origin, const char *path);
     void *arg;
     size_t evidence_max; /* evidence loaded at start; 0: ENGINE_EVIDENCE_MAX */
