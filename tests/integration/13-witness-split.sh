@@ -7,7 +7,9 @@
 # pull-and-gossip rounds (1 s apart); every file passes `glasslog evidence verify` with
 # the log key alone (and fails with another key); the --on-evidence hook
 # runs; both witnesses refuse to cosign either origin again; a client with
-# a 2-of-3 policy cannot verify a bundle from the forked side.
+# a 2-of-3 policy cannot verify a bundle from the forked side. A witness
+# restarted with its evidence copies gone writes them again and runs the
+# hook again, but never for a copy it could not write.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
@@ -137,6 +139,35 @@ curl -sf "http://127.0.0.1:$PB/$HEX/checkpoint" > "$T/monB" || fail "B monitorin
 } > "$T/policy"
 { sed '/^$/q' "$T/one_b.bundle.3"; cat "$T/monB"; } > "$T/forked-bundle"
 expect_rc 2 "$G" verify --policy "$T/policy" --bundle "$T/forked-bundle"
+
+# Stored evidence whose file copy is gone is announced again at start, and
+# never with a path that is not there: A restarted with its evidence
+# directory replaced by a plain file (no copy can be written) logs the
+# failure and runs no hook; restarted with the directory back, it writes
+# both copies and runs the hook for each.
+hooksA() { grep -c "^A " "$T/hooks.txt"; }
+copy_failures() { [ "$(grep -c 'file copy .* cannot be written' "$WOUTA")" -ge 2 ]; }
+hooks_again() { [ "$(hooksA)" -ge $((nA + 2)) ]; }
+kill -TERM "$WPIDA"
+wait "$WPIDA" || fail "witness A exit status"
+nA=$(hooksA)
+rm -r "$T/wdA/evidence"
+echo x > "$T/wdA/evidence"
+start_witness A "$PA"
+wait_until 10 copy_failures || fail "no copy failure logged: $(tail -5 "$WOUTA")"
+sleep 0.5 # a hook run by mistake would have written its line by now
+[ "$(hooksA)" = "$nA" ] || fail "the hook ran without a file copy: $(cat "$T/hooks.txt")"
+grep -q ALARM "$WOUTA" && fail "alarm without a file copy: $(grep ALARM "$WOUTA")"
+kill -TERM "$WPIDA"
+wait "$WPIDA" || fail "witness A exit status"
+rm "$T/wdA/evidence"
+start_witness A "$PA"
+wait_until 10 hooks_again || fail "no hook run after the copies came back: $(cat "$T/hooks.txt")"
+while read -r id origin kind; do
+    cmp -s "$T/wdA/evidence/$id" "$T/e.$id" || fail "file copy $id not written again"
+    grep -q "^A $origin $id\$" "$T/hooks.txt" || fail "no hook run for $id ($kind)"
+done < "$T/ev.$PA"
+
 for n in A B; do
     pid=$(eval echo \$WPID$n)
     kill -TERM "$pid"
