@@ -63,8 +63,9 @@ struct engine {
     size_t nnev;
     struct engine_evidence *ev;            /* the evidence list, ev_cap entries */
     size_t nev_total, ev_load_max, ev_cap; /* ev_cap = ev_load_max + nlogs */
-    size_t *redo;       /* loaded evidence not announced yet (indices into ev) */
-    size_t nredo;       /* at most ev_load_max; the committer announces them first */
+    size_t *redo; /* committer: evidence not announced yet (indices into ev, */
+    size_t nredo; /* each once: at most ev_cap), retried every retry_ms */
+    uint64_t retry_ms;
     pthread_mutex_t mu; /* queue, pub, ev, stats */
     pthread_cond_t cv;
     struct wreq *head, *tail;
@@ -165,7 +166,8 @@ static int evidence_unannounced(const struct engine *e, const char *id, size_t l
 /* Announces durable evidence id of origin (file, len): marks it pending,
  * writes its file copy, and only if the copy is written calls on_evidence
  * with its path, then removes the mark. A copy that cannot be written is
- * logged and announced at the next start (evidence_unannounced). */
+ * logged; the caller retries (redo), and so does the next start
+ * (evidence_unannounced). */
 static int announce(struct engine *e, const char *id, const char *origin,
                     const uint8_t *file, size_t len)
 {
@@ -184,9 +186,10 @@ static int announce(struct engine *e, const char *id, const char *origin,
     if ((err = gl_file_replace(path, file, len, 0644)) != 0) {
         gl_log(GL_LOG_ERROR,
                "split view of log %s proven (evidence %s stored) but its file copy %s "
-               "cannot be written (%s): the alarm is raised when it is, retried at the "
-               "next start",
-               origin, id, path, strerror(errno));
+               "cannot be written (%s): the alarm is raised when it is (retried every "
+               "%llu s and at start)",
+               origin, id, path, strerror(errno),
+               (unsigned long long)((e->retry_ms + 999) / 1000));
         return err;
     }
     if (!marked)
@@ -204,30 +207,41 @@ static int announce(struct engine *e, const char *id, const char *origin,
     return 0;
 }
 
-/* On the committer, before its first batch: announces the loaded evidence
- * that start-up found unannounced (redo), reading each file back from the
- * store. Stops early if the engine is stopping (the rest stay unannounced
- * and are found again at the next start). */
-static void announce_stored(struct engine *e)
+/* On the committer: announces the evidence in redo (found unannounced at
+ * start, or whose announcement failed since), reading each file back from
+ * the store; keeps in redo what fails again. Stops early if the engine is
+ * stopping (the rest stay unannounced and are found again at the next
+ * start). Entries of ev are never changed once listed, and only the
+ * committer adds them: no lock needed to read them here. */
+static void retry_unannounced(struct engine *e)
 {
     struct gl_buf f;
     uint8_t id[GL_HASH_LEN];
-    int stopping = 0;
+    size_t kept = 0;
+    int stopping = 0, err;
 
     gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
-    for (size_t k = 0; k < e->nredo && !stopping; k++) {
-        const struct engine_evidence *m = &e->ev[e->redo[k]]; /* loaded: never changes */
-        gl_buf_reset(&f);
-        if (gl_hex_decode_exact(m->id, GL_HASH_HEX_LEN, id, GL_HASH_LEN, 1) != 0 ||
-            wstore_get_evidence(e->cfg.store, id, &f) != 0)
-            gl_log(GL_LOG_ERROR, "cannot read stored evidence %s to announce it", m->id);
-        else
-            (void)announce(e, m->id, m->origin, f.data, f.len);
-        pthread_mutex_lock(&e->mu);
-        stopping = e->stopping;
-        pthread_mutex_unlock(&e->mu);
+    for (size_t k = 0; k < e->nredo; k++) {
+        const struct engine_evidence *m = &e->ev[e->redo[k]];
+        err = GL_ESTATE; /* not tried (stopping): kept */
+        if (!stopping) {
+            gl_buf_reset(&f);
+            err = gl_hex_decode_exact(m->id, GL_HASH_HEX_LEN, id, GL_HASH_LEN, 1);
+            if (err == 0)
+                err = wstore_get_evidence(e->cfg.store, id, &f);
+            if (err != 0)
+                gl_log(GL_LOG_ERROR, "cannot read stored evidence %s to announce it: %s",
+                       m->id, gl_strerror(err));
+            else
+                err = announce(e, m->id, m->origin, f.data, f.len);
+            pthread_mutex_lock(&e->mu);
+            stopping = e->stopping;
+            pthread_mutex_unlock(&e->mu);
+        }
+        if (err != 0)
+            e->redo[kept++] = e->redo[k];
     }
-    e->nredo = 0;
+    e->nredo = kept;
     gl_buf_release(&f);
 }
 
@@ -343,7 +357,7 @@ static int load_evidence(void *ctx, const uint8_t id[GL_HASH_LEN], uint64_t foun
     snprintf(m->source, sizeof(m->source), "%s", source);
     describe_evidence(e, file, len, m);
     if (evidence_unannounced(e, m->id, len))
-        e->redo[e->nredo++] = e->nev_total - 1; /* nredo < nev_total <= ev_load_max */
+        e->redo[e->nredo++] = e->nev_total - 1; /* nredo < nev_total <= ev_cap */
     return 0;
 }
 
@@ -589,12 +603,17 @@ static void publish(struct engine *e)
     e->st.evidence += e->nnev;
 }
 
-/* After a durable batch: a file copy and the alarm for each evidence. */
+/* After a durable batch (published: the batch's evidence is the last nnev
+ * entries of ev): a file copy and the alarm for each evidence; what fails
+ * goes to redo. */
 static void announce_evidence(struct engine *e)
 {
+    size_t base = e->nev_total - e->nnev;
+
     for (size_t k = 0; k < e->nnev; k++) {
         struct new_ev *n = &e->nev[k];
-        (void)announce(e, n->meta.id, n->meta.origin, n->file.data, n->file.len);
+        if (announce(e, n->meta.id, n->meta.origin, n->file.data, n->file.len) != 0)
+            e->redo[e->nredo++] = base + k; /* each index once: nredo <= nev_total */
     }
 }
 
@@ -667,17 +686,39 @@ static void run_batch(struct engine *e, struct wreq *batch, size_t n)
     }
 }
 
+/* Waits on cv (mu held) until signalled or the monotonic time at_ms. */
+static void wait_until(struct engine *e, uint64_t at_ms)
+{
+    struct timespec ts = {(time_t)(at_ms / 1000), (long)(at_ms % 1000) * 1000000L};
+
+    (void)pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+}
+
+/* The committer: first the evidence start-up found unannounced (before
+ * any batch), then batches; while some evidence is unannounced, it is
+ * retried every retry_ms, between batches. */
 static void *committer(void *arg)
 {
     struct engine *e = arg;
+    uint64_t retry_at = 0;
 
-    announce_stored(e);
     pthread_mutex_lock(&e->mu);
     for (;;) {
         struct wreq *batch, **tail;
         size_t n = 0;
-        while (e->head == NULL && !e->stopping)
-            pthread_cond_wait(&e->cv, &e->mu);
+        if (e->nredo > 0 && gl_clock_mono_ms() >= retry_at) {
+            pthread_mutex_unlock(&e->mu);
+            retry_unannounced(e);
+            retry_at = gl_clock_mono_ms() + e->retry_ms;
+            pthread_mutex_lock(&e->mu);
+        }
+        if (e->head == NULL && !e->stopping) {
+            if (e->nredo > 0)
+                wait_until(e, retry_at);
+            else
+                pthread_cond_wait(&e->cv, &e->mu);
+            continue;
+        }
         if (e->head == NULL)
             break;
         batch = e->head;
@@ -707,7 +748,7 @@ static int engine_alloc(struct engine *e)
     e->dirty = calloc(n, sizeof(*e->dirty));
     e->nev = calloc(ENGINE_BATCH_MAX, sizeof(*e->nev));
     e->ev = calloc(e->ev_cap, sizeof(*e->ev));
-    e->redo = calloc(e->ev_load_max, sizeof(*e->redo));
+    e->redo = calloc(e->ev_cap, sizeof(*e->redo));
     if (!e->pub || !e->pend || !e->dirty || !e->nev || !e->ev || !e->redo)
         return GL_ENOMEM;
     for (size_t i = 0; i < e->nlogs; i++) {
@@ -723,6 +764,7 @@ static int engine_alloc(struct engine *e)
 int engine_new(const struct engine_config *cfg, struct engine **out)
 {
     struct engine *e = calloc(1, sizeof(*e));
+    pthread_condattr_t ca;
     int err;
 
     if (e == NULL)
@@ -737,8 +779,12 @@ int engine_new(const struct engine_config *cfg, struct engine **out)
         return GL_EINVAL;
     }
     e->ev_cap = e->ev_load_max + e->nlogs; /* both capped: no overflow */
+    e->retry_ms = cfg->retry_ms ? cfg->retry_ms : ENGINE_RETRY_MS;
     pthread_mutex_init(&e->mu, NULL);
-    pthread_cond_init(&e->cv, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_until: gl_clock_mono_ms */
+    pthread_cond_init(&e->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if ((err = engine_alloc(e)) != 0 ||
         (err = wstore_scan_logs(cfg->store, load_log, e)) != 0 ||
         (err = wstore_scan_frozen(cfg->store, load_frozen, e)) != 0 ||

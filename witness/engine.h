@@ -31,15 +31,17 @@
  * DIR/<id> (DIR is evidence_dir; atomic replace, fsync, directory fsync),
  * (3) only if the copy is written, call on_evidence with its path,
  * (4) remove the mark. A copy that cannot be written is logged and no
- * on_evidence is called: no alarm ever names a path that does not exist.
- * At start (engine_new), each loaded evidence entry whose copy is missing,
- * has another size than the stored file, or is still marked pending is
- * announced again that way, from the file in the store, by the committer
- * thread before it takes its first batch (engine_new does one stat or two
- * per entry). So a failed copy or a crash anywhere between the store
- * commit and the mark's removal ends in an announcement at a later start:
- * at least once, possibly twice (a crash after on_evidence returned and
- * before the mark was removed). Not covered: stored evidence beyond the
+ * on_evidence is called: no alarm ever names a path that does not exist;
+ * the committer retries it (from the file in the store) every retry_ms,
+ * between batches, until it succeeds. At start (engine_new), each loaded
+ * evidence entry whose copy is missing, has another size than the stored
+ * file, or is still marked pending is announced again that way by the
+ * committer thread before it takes its first batch (engine_new itself
+ * does one stat or two per entry), and retried likewise. So a failed copy
+ * or a crash anywhere between the store commit and the mark's removal
+ * ends in an announcement: at least once, possibly twice (a crash after
+ * on_evidence returned and before the mark was removed). Not covered:
+ * stored evidence beyond the
  * entries loaded at start (evidence_max); a copy of the right size with
  * other bytes; a command that on_evidence started in the background and
  * a crash stopped (once on_evidence has returned, the evidence counts as
@@ -66,6 +68,7 @@
 #define ENGINE_BATCH_MAX 1024
 #define ENGINE_EVIDENCE_MAX 4096 /* evidence loaded at start (more stay unlisted) */
 #define ENGINE_SOURCE_MAX 320
+#define ENGINE_RETRY_MS 60000 /* retrying unannounced evidence while running */
 
 enum wreq_kind {
     WREQ_ADD = 0,     /* an add-checkpoint (HTTP, pull or gossip) */
@@ -109,6 +112,7 @@ struct engine_config {
     void (*on_evidence)(void *arg, const char *id, const char *origin, const char *path);
     void *arg;
     size_t evidence_max; /* evidence loaded at start; 0: ENGINE_EVIDENCE_MAX */
+    uint64_t retry_ms;   /* unannounced evidence retried; 0: ENGINE_RETRY_MS */
 };
 
 /* A copy of one log's record. */

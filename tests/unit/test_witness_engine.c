@@ -131,7 +131,7 @@ static void test_evidence_bounded_per_origin(void **state)
 
     snprintf(wdir, sizeof(wdir), "%s/w", dir);
     assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
-    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 3};
+    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 3, 0};
     assert_int_equal(engine_new(&ec, &e), 0);
 
     /* NA distinct valid evidence files for A (sizes 1..NA): all accepted,
@@ -258,7 +258,7 @@ static void test_cosign_time_never_goes_back(void **state)
     assert_int_equal(logs_find(&logs, "a.example/log", 13, &ia), 0);
     snprintf(wdir, sizeof(wdir), "%s/w", dir);
     assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
-    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 0};
+    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 0, 0};
     assert_int_equal(engine_new(&ec, &e), 0);
 
     gl_buf_init(&n1, 1 << 16);
@@ -297,8 +297,9 @@ static void test_cosign_time_never_goes_back(void **state)
     tu_rmtree(dir);
 }
 
-/* What on_evidence saw. */
+/* What on_evidence saw (on the committer thread: under mu). */
 struct announced {
+    pthread_mutex_t mu;
     int calls, missing; /* missing: calls whose path was no regular file */
     char id[GL_HASH_HEX_LEN + 1];
     char path[1024];
@@ -310,10 +311,43 @@ static void on_ev(void *arg, const char *id, const char *origin, const char *pat
     struct stat st;
 
     assert_string_equal(origin, "a.example/log");
+    pthread_mutex_lock(&a->mu);
     a->calls++;
     a->missing += stat(path, &st) != 0 || !S_ISREG(st.st_mode);
     snprintf(a->id, sizeof(a->id), "%s", id);
     snprintf(a->path, sizeof(a->path), "%s", path);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* a->calls once it reaches want, or after 10 s. */
+static int wait_calls(struct announced *a, int want)
+{
+    struct timespec tick = {0, 20000000L};
+    int calls = 0;
+
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&a->mu);
+        calls = a->calls;
+        pthread_mutex_unlock(&a->mu);
+        if (calls >= want)
+            break;
+        nanosleep(&tick, NULL);
+    }
+    return calls;
+}
+
+/* The copy holds file and is no longer marked pending. */
+static void copy_written(const char *copy, const char *mark, const struct gl_buf *file)
+{
+    struct gl_buf got;
+    struct stat st;
+
+    gl_buf_init(&got, GL_EVIDENCE_MAX_SIZE);
+    assert_int_equal(gl_file_read(copy, &got), 0);
+    assert_int_equal(got.len, file->len);
+    assert_memory_equal(got.data, file->data, file->len);
+    gl_buf_release(&got);
+    assert_int_not_equal(stat(mark, &st), 0);
 }
 
 /* Imports file as evidence for log li (engine_run: when it returns, the
@@ -337,31 +371,26 @@ static void restart_announces(struct engine **e, const struct engine_config *ec,
                               const struct announced *a, int calls, const char *id,
                               const char *copy, const char *mark)
 {
-    struct gl_buf got;
-    struct stat st;
-
     engine_free(*e);
     assert_int_equal(engine_new(ec, e), 0);
     import(*e, li, file, r); /* frozen: accepted, not stored again */
     assert_int_equal(r->evidence_id[0], 0);
-    assert_int_equal(a->calls, calls);
+    assert_int_equal(a->calls, calls); /* engine_run: after the committer wrote */
     assert_int_equal(a->missing, 0);
     assert_string_equal(a->id, id);
     assert_string_equal(a->path, copy);
-    gl_buf_init(&got, GL_EVIDENCE_MAX_SIZE);
-    assert_int_equal(gl_file_read(copy, &got), 0);
-    assert_int_equal(got.len, file->len);
-    assert_memory_equal(got.data, file->data, file->len);
-    gl_buf_release(&got);
-    assert_int_not_equal(stat(mark, &st), 0); /* no longer pending */
+    copy_written(copy, mark, file);
 }
 
 /* Evidence whose file copy cannot be written (the evidence directory is a
- * plain file: fails for root too) is stored but not announced; a restart
- * once the directory is there writes the copy and announces it; so does a
- * restart that finds the copy deleted, truncated, or still marked pending
- * (a crash between the copy and on_evidence); a restart with the copy in
- * place and no mark announces nothing. */
+ * plain file: fails for root too) is stored but not announced, retries
+ * included; once the directory is there, a retry writes the copy and
+ * announces it without a restart. A restart that cannot write a missing
+ * copy announces nothing; the next one, with the directory back, writes
+ * and announces it; so does a restart that finds the copy deleted,
+ * truncated, or still marked pending (a crash between the copy and
+ * on_evidence); a restart with the copy in place and no mark announces
+ * nothing. */
 static void test_evidence_announced_once_copied(void **state)
 {
     struct gl_signer ka, wk;
@@ -376,6 +405,7 @@ static void test_evidence_announced_once_copied(void **state)
     char dir[512], wdir[600], evdir[600], text[512], id[GL_HASH_HEX_LEN + 1];
     char copy[700], mark[700];
     const char *swhy = NULL;
+    struct timespec pause = {0, 200000000L};
     size_t ia;
     (void)state;
 
@@ -394,8 +424,11 @@ static void test_evidence_announced_once_copied(void **state)
     snprintf(evdir, sizeof(evdir), "%s/ev", dir);
     assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
     assert_int_equal(gl_file_write_new(evdir, "x", 1, 0644), 0); /* not a directory */
-    struct engine_config ec = {ws, &logs, &wk, evdir, on_ev, a, 0};
-    assert_int_equal(engine_new(&ec, &e), 0);
+    struct engine_config ec = {ws, &logs, &wk, evdir, on_ev, a, 0, 0}; /* retry: 60 s */
+    struct engine_config fast = ec;
+    fast.retry_ms = 20;
+    assert_int_equal(pthread_mutex_init(&a->mu, NULL), 0);
+    assert_int_equal(engine_new(&fast, &e), 0);
 
     gl_buf_init(&n1, 1 << 16);
     gl_buf_init(&n2, 1 << 16);
@@ -411,25 +444,48 @@ static void test_evidence_announced_once_copied(void **state)
     snprintf(copy, sizeof(copy), "%s/%s", evdir, id);
     snprintf(mark, sizeof(mark), "%s/.%s.pending", evdir, id);
     assert_int_equal(a->calls, 0); /* no copy: no alarm with a path that is not there */
-    assert_int_equal(a->missing, 0);
-
-    /* the directory is back: the restart writes the copy and announces */
+    /* retried every 20 ms, failing each time: still no alarm */
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&a->mu);
+    assert_int_equal(a->calls, 0);
+    pthread_mutex_unlock(&a->mu);
+    /* the directory is back: a retry writes the copy and announces */
     assert_int_equal(unlink(evdir), 0);
     assert_int_equal(mkdir(evdir, 0755), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 1, id, copy, mark);
+    assert_int_equal(wait_calls(a, 1), 1);
+    import(e, ia, &file, r); /* sync with the committer */
+    assert_int_equal(a->calls, 1);
+    assert_int_equal(a->missing, 0);
+    assert_string_equal(a->path, copy);
+    copy_written(copy, mark, &file);
+
+    /* the copy gone and the directory a plain file again at a restart: no
+     * alarm; the next restart, with the directory back, announces */
+    engine_free(e);
+    e = NULL;
+    assert_int_equal(unlink(copy), 0);
+    assert_int_equal(rmdir(evdir), 0);
+    assert_int_equal(gl_file_write_new(evdir, "x", 1, 0644), 0);
+    assert_int_equal(engine_new(&ec, &e), 0);
+    import(e, ia, &file, r);
+    assert_int_equal(a->calls, 1);
+    assert_int_equal(unlink(evdir), 0);
+    assert_int_equal(mkdir(evdir, 0755), 0);
+    restart_announces(&e, &ec, ia, &file, r, a, 2, id, copy, mark);
     /* copy in place, no mark: nothing to announce */
-    restart_announces(&e, &ec, ia, &file, r, a, 1, id, copy, mark);
+    restart_announces(&e, &ec, ia, &file, r, a, 2, id, copy, mark);
     /* copy deleted */
     assert_int_equal(unlink(copy), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 2, id, copy, mark);
+    restart_announces(&e, &ec, ia, &file, r, a, 3, id, copy, mark);
     /* copy of another size */
     assert_int_equal(unlink(copy), 0);
     assert_int_equal(gl_file_write_new(copy, "x", 1, 0644), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 3, id, copy, mark);
+    restart_announces(&e, &ec, ia, &file, r, a, 4, id, copy, mark);
     /* copy written, marked pending: on_evidence may not have run */
     assert_int_equal(gl_file_write_new(mark, "", 0, 0644), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 4, id, copy, mark);
+    restart_announces(&e, &ec, ia, &file, r, a, 5, id, copy, mark);
     engine_free(e);
+    pthread_mutex_destroy(&a->mu);
 
     wstore_close(ws);
     logs_release(&logs);

@@ -132,7 +132,7 @@ static void test_mirror_witness_cosignatures(void **state)
     /* the witness cosigns it (add-checkpoint from 0) */
     snprintf(wdir, sizeof wdir, "%s/w", dir);
     assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
-    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 0};
+    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 0, 0};
     assert_int_equal(engine_new(&ec, &eng), 0);
     gl_buf_reset(&b);
     gl_buf_append_str(&b, "old 0\n\n");
