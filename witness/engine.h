@@ -41,11 +41,10 @@
  * or a crash anywhere between the store commit and the mark's removal
  * ends in an announcement: at least once, possibly twice (a crash after
  * on_evidence returned and before the mark was removed). Not covered:
- * stored evidence beyond the
- * entries loaded at start (evidence_max); a copy of the right size with
- * other bytes; a command that on_evidence started in the background and
- * a crash stopped (once on_evidence has returned, the evidence counts as
- * announced).
+ * stored evidence beyond the entries loaded at start (evidence_max); a
+ * copy of the right size with other bytes; a command that on_evidence
+ * started in the background and a crash stopped (once on_evidence has
+ * returned, the evidence counts as announced).
  *
  * Threads: engine_submit from any thread; done callbacks run on the
  * committer thread and must be quick (hand the result over, don't block).
