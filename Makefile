@@ -172,7 +172,9 @@ $(O)/tests/integration/tools/tiletool: $(O)/tests/integration/tools/tiletool.o $
     $(NETA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STORE_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 
-test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(O)/tests/bench/loadgen \
+# The benchmarks are built too, so a change that breaks one fails the tests.
+test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS) \
+    $(O)/tests/bench/bench_mirror \
     $(O)/tests/integration/tools/cosign $(O)/tests/integration/tools/tiletool $(FAULT_SOS)
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
