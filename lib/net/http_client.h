@@ -31,9 +31,9 @@
  * out->status). GL_ETOOBIG: the body passed the cap (status and headers
  * are filled, the body holds the first max_response bytes). GL_EIO: no
  * response (DNS, connect, TLS, reset, timeout: out->timed_out tells the
- * last one; the client's abort_cb: out->aborted). GL_EINVAL: a bad argument. GL_ENOMEM.
- * On every error out->error holds a one-line message for diagnostics (curl's, when it
- * comes from curl).
+ * last one; the client's abort_cb: out->aborted). GL_EINVAL: a bad
+ * argument. GL_ENOMEM. On every error out->error holds a one-line message
+ * for diagnostics (curl's, when it comes from curl).
  */
 #ifndef GL_NET_HTTP_CLIENT_H
 #define GL_NET_HTTP_CLIENT_H
