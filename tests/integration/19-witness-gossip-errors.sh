@@ -164,7 +164,7 @@ done
 wait_until 10 grep -q "reload: witnessing" "$WOUT" ||
     fail "the reload did not complete: $(tail -5 "$WOUT")"
 took=$(($(date +%s) - START))
-[ "$took" -le 4 ] || fail "the reload took $took s"
+[ "$took" -le 3 ] || fail "the reload took $took s"
 curl -sf --max-time 1 "$WURL/healthz" > /dev/null || fail "/healthz after the reload"
 kill -0 "$WPID" || fail "witness 3 died on SIGHUP"
 kill -TERM "$WPID"
