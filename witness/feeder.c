@@ -136,17 +136,18 @@ static int get_json(struct feeder *f, unsigned char *down, const char *url, cJSO
     return err;
 }
 
-/* The log's consistency proof m -> n. */
-static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t m,
-                       uint64_t n, uint8_t (*proof)[GL_HASH_LEN], size_t *len)
+/* Log li's consistency proof m -> n. */
+static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
+                       uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
+    const struct logs_entry *log = &f->cfg.logs->v[li];
     char url[LOGS_URL_MAX + 128];
     cJSON *j;
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
-    if ((err = get_json(f, log_party(f, (size_t)(log - f->cfg.logs->v)), url, &j)) == 0)
+    if ((err = get_json(f, log_party(f, li), url, &j)) == 0)
         err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
@@ -156,17 +157,17 @@ static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t 
  * two), from entry 0's leaf hash and its inclusion proof at size m. The
  * claim is only believed if a consistency proof then reproduces a root
  * the log signed (gl_evidence_build checks). */
-static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uint64_t m,
+static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
                              uint8_t root[GL_HASH_LEN])
 {
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    unsigned char *down = log_party(f, li);
     char url[LOGS_URL_MAX + 128];
     uint8_t path[GL_MERKLE_MAX_PROOF][GL_HASH_LEN], leaf[GL_HASH_LEN];
     const cJSON *lh;
     cJSON *j = NULL;
     size_t n = 0;
     int err;
-
-    unsigned char *down = log_party(f, (size_t)(log - f->cfg.logs->v));
 
     snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
     if ((err = get_json(f, down, url, &j)) != 0)
@@ -307,14 +308,14 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
         return CMP_AHEAD;
     if (log->url[0] == 0)
         return *why = "the log has no url to ask for a proof", CMP_UNKNOWN;
-    if (fetch_proof(f, log, small->c.size, big->c.size, proof, n) != 0)
+    if (fetch_proof(f, li, small->c.size, big->c.size, proof, n) != 0)
         return *why = "the log gave no consistency proof between the two sizes",
                CMP_SUSPECT;
     if (gl_merkle_verify_consistency(small->c.size, big->c.size, small->c.root,
                                      big->c.root, gl_hashes_const(proof), *n) == 0)
         return CMP_AHEAD;
     memcpy(x, small->c.root, GL_HASH_LEN);
-    if (is_pow2(small->c.size) && fetch_prefix_root(f, log, small->c.size, x) != 0)
+    if (is_pow2(small->c.size) && fetch_prefix_root(f, li, small->c.size, x) != 0)
         return *why = "the log's proof does not verify and it gave no prefix root",
                CMP_SUSPECT;
     if (gl_evidence_full_proof(small->c.size, big->c.size, x, gl_hashes_const(proof), *n,
