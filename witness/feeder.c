@@ -40,9 +40,10 @@
 struct feeder {
     struct feeder_config cfg;
     pthread_t thread;
-    pthread_mutex_t mu; /* stop, stats, done */
+    pthread_mutex_t mu; /* stop, exited, stats, done */
     pthread_cond_t cv;
-    int stop, started, done;
+    int stop, started, done, exited;
+    unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
     struct feeder_stats st;
@@ -67,23 +68,65 @@ struct side {
 
 /* --- HTTP ------------------------------------------------------------------------ */
 
-/* GETs url into r (caller releases); 0 if it answered 200, GL_ENOTFOUND
- * if 404 (nothing there yet), GL_EIO for any other status (r->status
- * says which). */
-static int get(struct feeder *f, const char *url, size_t max, struct gl_http_response *r)
+static int stopping(struct feeder *f)
 {
-    int err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
+    int s;
 
+    pthread_mutex_lock(&f->mu);
+    s = f->stop;
+    pthread_mutex_unlock(&f->mu);
+    return s;
+}
+
+/* The client's abort_cb: a transfer in flight ends once a stop is asked. */
+static int abort_cb(void *arg)
+{
+    return stopping(arg);
+}
+
+/* GETs url, a request to one party (a peer, or a log's url) whose *down
+ * says it gave no answer earlier this round, into r (caller releases).
+ * 0 if it answered 200, GL_ENOTFOUND if 404 (nothing there yet), GL_EIO
+ * for any other status (r->status says which) or no answer. A party down
+ * (or a stop asked) is not asked again: GL_EIO at once, r empty. The
+ * first request of a party that brings no answer at all (connect error,
+ * timeout, reset) sets *down and says so in one log line, so a dead party
+ * costs one timeout per round, not one per request. */
+static int get(struct feeder *f, unsigned char *down, const char *url, size_t max,
+               struct gl_http_response *r)
+{
+    int err;
+
+    if ((down != NULL && *down) || stopping(f)) {
+        memset(r, 0, sizeof(*r));
+        gl_buf_init(&r->body, max);
+        snprintf(r->error, sizeof(r->error), "%s",
+                 down != NULL && *down ? "not asked: no answer earlier this round"
+                                       : "stopping");
+        return GL_EIO;
+    }
+    err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
+    if (err == GL_EIO && r->status == 0 && !r->aborted && down != NULL) {
+        *down = 1;
+        gl_log(GL_LOG_WARN, "%s gave no answer (%s): no more requests to it this round",
+               url, r->error);
+    }
     if (err != 0)
         return err;
     return r->status == 200 ? 0 : r->status == 404 ? GL_ENOTFOUND : GL_EIO;
 }
 
+/* Where a request to log li's url records that it gave no answer. */
+static unsigned char *log_party(struct feeder *f, size_t li)
+{
+    return f->log_down != NULL ? &f->log_down[li] : NULL;
+}
+
 /* GETs url as JSON; *out is the caller's (cJSON_Delete). */
-static int get_json(struct feeder *f, const char *url, cJSON **out)
+static int get_json(struct feeder *f, unsigned char *down, const char *url, cJSON **out)
 {
     struct gl_http_response r;
-    int err = get(f, url, JSON_MAX, &r);
+    int err = get(f, down, url, JSON_MAX, &r);
 
     *out = NULL;
     if (err == 0 &&
@@ -93,17 +136,18 @@ static int get_json(struct feeder *f, const char *url, cJSON **out)
     return err;
 }
 
-/* The log's consistency proof m -> n. */
-static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t m,
-                       uint64_t n, uint8_t (*proof)[GL_HASH_LEN], size_t *len)
+/* Log li's consistency proof m -> n. */
+static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
+                       uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
+    const struct logs_entry *log = &f->cfg.logs->v[li];
     char url[LOGS_URL_MAX + 128];
     cJSON *j;
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
-    if ((err = get_json(f, url, &j)) == 0)
+    if ((err = get_json(f, log_party(f, li), url, &j)) == 0)
         err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
@@ -113,9 +157,11 @@ static int fetch_proof(struct feeder *f, const struct logs_entry *log, uint64_t 
  * two), from entry 0's leaf hash and its inclusion proof at size m. The
  * claim is only believed if a consistency proof then reproduces a root
  * the log signed (gl_evidence_build checks). */
-static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uint64_t m,
+static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
                              uint8_t root[GL_HASH_LEN])
 {
+    const struct logs_entry *log = &f->cfg.logs->v[li];
+    unsigned char *down = log_party(f, li);
     char url[LOGS_URL_MAX + 128];
     uint8_t path[GL_MERKLE_MAX_PROOF][GL_HASH_LEN], leaf[GL_HASH_LEN];
     const cJSON *lh;
@@ -124,7 +170,7 @@ static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uin
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
-    if ((err = get_json(f, url, &j)) != 0)
+    if ((err = get_json(f, down, url, &j)) != 0)
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
@@ -136,7 +182,7 @@ static int fetch_prefix_root(struct feeder *f, const struct logs_entry *log, uin
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, url, &j)) == 0 &&
+    if ((err = get_json(f, down, url, &j)) == 0 &&
         (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
         err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n, root);
 out:
@@ -144,15 +190,15 @@ out:
     return err;
 }
 
-/* GETs a signed checkpoint and opens it with the log's keys; why (lines
- * of the note) says why not. */
-static int fetch_checkpoint(struct feeder *f, const struct logs_entry *log,
-                            const char *url, struct gl_buf *note, struct side *s,
-                            struct gl_err *why)
+/* GETs a signed checkpoint from a party (get()) and opens it with the
+ * log's keys; why (lines of the note) says why not. */
+static int fetch_checkpoint(struct feeder *f, unsigned char *down,
+                            const struct logs_entry *log, const char *url,
+                            struct gl_buf *note, struct side *s, struct gl_err *why)
 {
     struct gl_http_response r;
     struct addck_req q;
-    int err = get(f, url, CKPT_MAX, &r);
+    int err = get(f, down, url, CKPT_MAX, &r);
 
     if (err == GL_EIO && r.status != 0) {
         gl_err_set(why, err, 0, "answered HTTP %ld", r.status);
@@ -262,14 +308,14 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
         return CMP_AHEAD;
     if (log->url[0] == 0)
         return *why = "the log has no url to ask for a proof", CMP_UNKNOWN;
-    if (fetch_proof(f, log, small->c.size, big->c.size, proof, n) != 0)
+    if (fetch_proof(f, li, small->c.size, big->c.size, proof, n) != 0)
         return *why = "the log gave no consistency proof between the two sizes",
                CMP_SUSPECT;
     if (gl_merkle_verify_consistency(small->c.size, big->c.size, small->c.root,
                                      big->c.root, gl_hashes_const(proof), *n) == 0)
         return CMP_AHEAD;
     memcpy(x, small->c.root, GL_HASH_LEN);
-    if (is_pow2(small->c.size) && fetch_prefix_root(f, log, small->c.size, x) != 0)
+    if (is_pow2(small->c.size) && fetch_prefix_root(f, li, small->c.size, x) != 0)
         return *why = "the log's proof does not verify and it gave no prefix root",
                CMP_SUSPECT;
     if (gl_evidence_full_proof(small->c.size, big->c.size, x, gl_hashes_const(proof), *n,
@@ -381,13 +427,16 @@ static void pull(struct feeder *f, size_t li)
     snprintf(url, sizeof(url), "%s/checkpoint", log->url);
     snprintf(source, sizeof(source), "pull");
     COUNT(f, pulls);
-    if (fetch_checkpoint(f, log, url, &tn, &theirs, &why) != 0) {
+    if (fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why) != 0) {
+        if (stopping(f))
+            goto out; /* cut short: not the log's failure */
         COUNT(f, pull_errors);
         gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url,
                gl_err_format(&why, NULL, msg, sizeof(msg)));
     } else if (mine_of(f, li, &v, &mn, &mine) == 0 && !v.frozen) {
         settle(f, li, &v, &theirs, &mine, source, 0);
     }
+out:
     gl_buf_release(&tn);
     gl_buf_release(&mn);
 }
@@ -407,7 +456,8 @@ static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
     return nvalid == 1;
 }
 
-static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
+static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned char *down,
+                   size_t li)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
     char url[LOGS_URL_MAX + 96], hex[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
@@ -424,9 +474,9 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
     snprintf(url, sizeof(url), "%s/%s/checkpoint", peer->url, hex);
     snprintf(source, sizeof(source), "peer %s", peer->name);
     COUNT(f, gossip_polls);
-    err = fetch_checkpoint(f, log, url, &tn, &theirs, &why);
-    if (err == GL_ENOTFOUND) {
-        /* the peer has nothing for this log yet */
+    err = fetch_checkpoint(f, down, log, url, &tn, &theirs, &why);
+    if (err == GL_ENOTFOUND || (err != 0 && stopping(f))) {
+        /* the peer has nothing for this log yet, or the poll was cut short */
     } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
         COUNT(f, gossip_errors);
         gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
@@ -441,8 +491,8 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, size_t li)
 }
 
 /* Fetches and submits one evidence file the peer lists. */
-static void import_one(struct feeder *f, const struct peers_entry *peer, size_t li,
-                       const char *id)
+static void import_one(struct feeder *f, const struct peers_entry *peer,
+                       unsigned char *down, size_t li, const char *id)
 {
     char url[LOGS_URL_MAX + 96], got[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
     struct gl_http_response r;
@@ -451,7 +501,7 @@ static void import_one(struct feeder *f, const struct peers_entry *peer, size_t 
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
     snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
     snprintf(source, sizeof(source), "imported from peer %s", peer->name);
-    if (get(f, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
+    if (get(f, down, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
         gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
         gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
         strcmp(got, id) == 0 && submit_evidence(f, li, &file, source) == 0)
@@ -469,7 +519,8 @@ static int frozen(struct feeder *f, size_t li)
     return v.frozen;
 }
 
-static void import_evidence(struct feeder *f, const struct peers_entry *peer)
+static void import_evidence(struct feeder *f, const struct peers_entry *peer,
+                            unsigned char *down)
 {
     char url[LOGS_URL_MAX + 32];
     const cJSON *o;
@@ -477,7 +528,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
     int fetched = 0;
 
     snprintf(url, sizeof(url), "%s/evidence", peer->url);
-    if (get_json(f, url, &list) != 0 || !cJSON_IsArray(list)) {
+    if (get_json(f, down, url, &list) != 0 || !cJSON_IsArray(list)) {
         cJSON_Delete(list);
         return;
     }
@@ -487,8 +538,8 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
         uint8_t raw[GL_HASH_LEN];
         size_t li;
-        if (fetched == IMPORT_MAX || !cJSON_IsString(id) || !cJSON_IsString(origin) ||
-            strlen(id->valuestring) != GL_HASH_HEX_LEN ||
+        if (fetched == IMPORT_MAX || *down || stopping(f) || !cJSON_IsString(id) ||
+            !cJSON_IsString(origin) || strlen(id->valuestring) != GL_HASH_HEX_LEN ||
             gl_hex_decode_exact(id->valuestring, GL_HASH_HEX_LEN, raw, GL_HASH_LEN, 1) !=
                 0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
@@ -496,35 +547,33 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer)
             frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
         fetched++;
-        import_one(f, peer, li, id->valuestring);
+        import_one(f, peer, down, li, id->valuestring);
     }
     cJSON_Delete(list);
 }
 
-static int stopping(struct feeder *f)
-{
-    int s;
-
-    pthread_mutex_lock(&f->mu);
-    s = f->stop;
-    pthread_mutex_unlock(&f->mu);
-    return s;
-}
-
+/* One round. A party (a log's url, a peer) that gives no answer is not
+ * asked again until the next round (get()): a peer down skips its other
+ * gossip polls and its evidence; a log's url down, its proofs. */
 static void round_once(struct feeder *f)
 {
     const struct logs_list *logs = f->cfg.logs;
     const struct peers_list *peers = f->cfg.peers;
 
+    /* NULL (out of memory): every request is made, as slow as that is */
+    f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
     for (size_t i = 0; i < logs->n && !stopping(f); i++)
         if (logs->v[i].url[0] != 0)
             pull(f, i);
     for (size_t p = 0; peers != NULL && p < peers->n && !stopping(f); p++) {
-        for (size_t i = 0; i < logs->n && !stopping(f); i++)
-            gossip(f, &peers->v[p], i);
-        if (!stopping(f))
-            import_evidence(f, &peers->v[p]);
+        unsigned char down = 0;
+        for (size_t i = 0; i < logs->n && !down && !stopping(f); i++)
+            gossip(f, &peers->v[p], &down, i);
+        if (!down && !stopping(f))
+            import_evidence(f, &peers->v[p], &down);
     }
+    free(f->log_down);
+    f->log_down = NULL;
     COUNT(f, rounds);
 }
 
@@ -532,17 +581,21 @@ static void *feeder_main(void *arg)
 {
     struct feeder *f = arg;
 
-    while (!stopping(f)) {
+    for (;;) {
         struct timespec until;
-        round_once(f);
+        int stop;
+        round_once(f); /* returns at once when a stop is asked */
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += (time_t)f->cfg.poll_interval_s;
         pthread_mutex_lock(&f->mu);
         while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT)
             ;
+        stop = f->stop;
+        f->exited = stop; /* under the lock that feeder_resume reads it with */
         pthread_mutex_unlock(&f->mu);
+        if (stop)
+            return NULL;
     }
-    return NULL;
 }
 
 /* --- lifecycle ------------------------------------------------------------------------
@@ -551,6 +604,7 @@ static void *feeder_main(void *arg)
 int feeder_start(const struct feeder_config *cfg, struct feeder **out)
 {
     struct feeder *f = calloc(1, sizeof(*f));
+    struct gl_http_client_config hc = {0};
     int err;
 
     if (f == NULL || (f->w = calloc(1, sizeof(*f->w))) == NULL) {
@@ -560,7 +614,9 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     f->cfg = *cfg;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
-    if ((err = gl_http_client_new(NULL, &f->http)) != 0)
+    hc.abort_cb = abort_cb;
+    hc.abort_arg = f;
+    if ((err = gl_http_client_new(&hc, &f->http)) != 0)
         goto fail;
     if (pthread_create(&f->thread, NULL, feeder_main, f) != 0) {
         err = GL_ENOMEM;
@@ -574,14 +630,54 @@ fail:
     return err;
 }
 
-void feeder_stop(struct feeder *f)
+void feeder_ask_stop(struct feeder *f)
 {
-    if (f == NULL || !f->started)
+    if (f == NULL)
         return;
     pthread_mutex_lock(&f->mu);
     f->stop = 1;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
+}
+
+int feeder_stopped(struct feeder *f)
+{
+    int done;
+
+    if (f == NULL || !f->started)
+        return 1;
+    pthread_mutex_lock(&f->mu);
+    done = f->exited;
+    pthread_mutex_unlock(&f->mu);
+    return done;
+}
+
+int feeder_resume(struct feeder *f)
+{
+    int done;
+
+    if (f == NULL || !f->started)
+        return 0;
+    pthread_mutex_lock(&f->mu);
+    done = f->exited;
+    f->stop = 0;
+    pthread_mutex_unlock(&f->mu);
+    if (!done)
+        return 0; /* it had not left its loop: it goes on */
+    pthread_join(f->thread, NULL);
+    f->started = 0;
+    f->exited = 0;
+    if (pthread_create(&f->thread, NULL, feeder_main, f) != 0)
+        return GL_ENOMEM;
+    f->started = 1;
+    return 0;
+}
+
+void feeder_stop(struct feeder *f)
+{
+    if (f == NULL || !f->started)
+        return;
+    feeder_ask_stop(f);
     pthread_join(f->thread, NULL);
     f->started = 0;
 }

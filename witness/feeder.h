@@ -20,7 +20,14 @@
  *      verifies itself with the log's key.
  * All HTTP here is blocking (libcurl) with short timeouts on this one
  * thread, so the event loop and the threadpool never wait for a log or a
- * peer. Evidence only ever comes from gl_evidence_build or a file
+ * peer. Within a round, a party (a peer, or a log's url) whose request
+ * brings no answer at all (connect error, timeout, reset) is not asked
+ * again until the next round: one log line, one error counted, its other
+ * requests skipped, so a dead party costs at most one timeout per round.
+ * A stop (feeder_ask_stop, feeder_stop) is checked before every request
+ * and aborts the one in flight within about a second (the HTTP client's
+ * abort hook), so the thread leaves within about a second of being asked.
+ * Evidence only ever comes from gl_evidence_build or a file
  * gl_evidence_verify accepts, so an honest log can never be accused.
  */
 #ifndef GL_WITNESS_FEEDER_H
@@ -49,7 +56,18 @@ struct feeder;
 
 /* Starts the thread. Caller stops it with feeder_stop, then feeder_free. */
 int feeder_start(const struct feeder_config *cfg, struct feeder **out);
-/* Asks the thread to stop and joins it (at most one HTTP timeout). */
+/* Asks the thread to stop without waiting (f may be NULL): it leaves its
+ * loop within about a second (a request in flight is aborted). */
+void feeder_ask_stop(struct feeder *f);
+/* 1 when the thread has left its loop after feeder_ask_stop (or f is NULL
+ * or stopped), else 0. Never blocks. */
+int feeder_stopped(struct feeder *f);
+/* Cancels feeder_ask_stop: the thread goes on, or, if it had left, is
+ * joined and started again (counters kept). 0, or GL_ENOMEM (no thread:
+ * feeder_stop and feeder_free still work). */
+int feeder_resume(struct feeder *f);
+/* Asks the thread to stop and joins it (about a second at most; at once
+ * after feeder_stopped said 1). */
 void feeder_stop(struct feeder *f);
 void feeder_free(struct feeder *f);
 /* A copy of the counters (any thread); f may be NULL (zeros). */

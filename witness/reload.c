@@ -3,7 +3,11 @@
  * lists, so the switch swaps the lists' contents in place while nothing
  * runs that reads them: no add outstanding (the API is paused), no
  * add-entries inside the mirror (its gate closed), the feeder and the
- * mirror's pull thread joined, the engine drained and joined. The mirror
+ * mirror's pull thread joined, the engine drained and joined. Both
+ * threads are asked to stop when the reload starts and the loop timer
+ * waits for them to leave, so the join never blocks the loop (which keeps
+ * answering reads and /healthz all along); a reload that gives up lets
+ * them go on (feeder_resume, mirrorpull_resume). The mirror
  * also holds indices into the logs list and the engine's pointer: it
  * stages the new set of copies before the swap (mirror_prepare, the only
  * step of the mirror's that can fail, so a failure changes nothing) and
@@ -125,7 +129,7 @@ static int do_switch(struct reload *r)
         peers_release(&r->next_peers);
         return rc;
     }
-    feeder_stop(*r->feeder);
+    feeder_stop(*r->feeder); /* it was asked to stop: it has, or soon does */
     feeder_free(*r->feeder);
     *r->feeder = NULL;
     r->api->feeder = NULL;
@@ -195,7 +199,7 @@ static void on_timer(uv_timer_t *t)
     struct reload *r = t->data;
     int rc = GL_ESTATE;
 
-    if ((busy(r) || !mirrorpull_stopped(*r->mpull)) &&
+    if ((busy(r) || !mirrorpull_stopped(*r->mpull) || !feeder_stopped(*r->feeder)) &&
         uv_now(r->loop) - r->started_ms < RELOAD_WAIT_MS)
         return;
     uv_timer_stop(&r->timer);
@@ -213,6 +217,9 @@ static void on_timer(uv_timer_t *t)
     }
     if (rc != 0 && mirrorpull_resume(*r->mpull) != 0)
         gl_log(GL_LOG_ERROR, "reload: the mirror's pull did not start again");
+    if (rc != 0 && feeder_resume(*r->feeder) != 0)
+        gl_log(GL_LOG_ERROR,
+               "reload: the feeder did not start again: no pulls or gossip");
     if (r->fatal) { /* stopping: nothing more is taken */
         uv_timer_start(&r->timer, on_fatal_grace, RELOAD_FATAL_GRACE_MS, 0);
         return;
@@ -259,6 +266,7 @@ void reload_request(struct reload *r)
     r->started_ms = uv_now(r->loop);
     r->api->paused = 1;
     mirrorpull_ask_stop(*r->mpull); /* first: it stops rather than get 503s */
+    feeder_ask_stop(*r->feeder);    /* do_switch then joins it at once */
     if (r->mirror != NULL)
         mirror_pause(r->mirror);
     uv_timer_start(&r->timer, on_timer, 0, RELOAD_POLL_MS);

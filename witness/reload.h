@@ -6,14 +6,14 @@
  * losing state:
  *  1. the API pauses: new add-checkpoints and add-entries get 503 with
  *     Retry-After: 1 (the mirror's gate closes, mirror.h), the mirror's
- *     pull thread is asked to stop, and the reload waits (a loop timer)
- *     for the outstanding adds and uploads to be answered and the pull
- *     thread to leave (at most RELOAD_WAIT_MS; if adds or uploads are
- *     still outstanding then, it gives up and resumes);
+ *     pull thread and the feeder are asked to stop, and the reload waits
+ *     (a loop timer) for the outstanding adds and uploads to be answered
+ *     and both threads to leave (at most RELOAD_WAIT_MS; if adds or
+ *     uploads are still outstanding then, it gives up and resumes);
  *  2. the mirror opens the copies of the logs newly mirrored (if one does
- *     not open, the reload gives up: nothing changed); the feeder stops
- *     (at most one HTTP timeout), the engine drains and stops: everything
- *     it acknowledged is durable; the pull thread is joined;
+ *     not open, the reload gives up: nothing changed); the feeder is
+ *     joined, the engine drains and stops: everything it acknowledged is
+ *     durable; the pull thread is joined;
  *  3. the lists are replaced in place (every component keeps its pointer
  *     to them), the rate buckets move by origin, a new engine loads the
  *     durable state for the new list, the mirror switches to the new list

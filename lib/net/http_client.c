@@ -56,6 +56,8 @@ struct gl_http_client {
     char *ca_file;        /* owned, or NULL */
     char *capture_header; /* owned */
     long connect_timeout_ms;
+    int (*abort_cb)(void *abort_arg); /* or NULL */
+    void *abort_arg;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -219,6 +221,8 @@ int gl_http_client_new(const struct gl_http_client_config *cfg,
         goto fail;
     }
     c->connect_timeout_ms = cfg != NULL ? cfg->connect_timeout_ms : 0;
+    c->abort_cb = cfg != NULL ? cfg->abort_cb : NULL;
+    c->abort_arg = cfg != NULL ? cfg->abort_arg : NULL;
     if ((c->easy = curl_easy_init()) == NULL) {
         err = GL_ENOMEM;
         goto fail;
@@ -414,10 +418,38 @@ static int easy_result(CURL *e, CURLcode rc, const char *capture_header,
     return err;
 }
 
+/* curl's progress hook of a client with an abort_cb: non-zero aborts. */
+static int on_xferinfo(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    const struct gl_http_client *c = arg;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return c->abort_cb(c->abort_arg) != 0;
+}
+
+/* Arms the client's abort_cb on its (set up) handle; on error writes why. */
+static int easy_abortable(struct gl_http_client *c, struct gl_http_response *out)
+{
+    CURLcode rc;
+
+    if (c->abort_cb == NULL)
+        return 0;
+    if ((rc = curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_xferinfo)) !=
+            CURLE_OK ||
+        (rc = curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, c)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L)) != CURLE_OK) {
+        set_error(out, "curl setup: %s", curl_easy_strerror(rc));
+        return rc == CURLE_OUT_OF_MEMORY ? GL_ENOMEM : GL_EINVAL;
+    }
+    return 0;
+}
+
 int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec *s,
                     struct gl_http_response *out)
 {
     struct xfer_state xs;
+    CURLcode rc;
     int err;
 
     if (out == NULL)
@@ -431,9 +463,19 @@ int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec 
         return err;
     memset(&xs, 0, sizeof(xs));
     curl_easy_reset(c->easy);
-    if ((err = easy_setup(c->easy, c->ca_file, c->connect_timeout_ms, s, &xs, out)) == 0)
-        err = easy_result(c->easy, curl_easy_perform(c->easy), s->capture_header,
-                          s->max_response, &xs, out);
+    if ((err = easy_setup(c->easy, c->ca_file, c->connect_timeout_ms, s, &xs, out)) ==
+            0 &&
+        (err = easy_abortable(c, out)) == 0) {
+        if (c->abort_cb != NULL && c->abort_cb(c->abort_arg) != 0)
+            rc = CURLE_ABORTED_BY_CALLBACK; /* not even started */
+        else
+            rc = curl_easy_perform(c->easy);
+        if (rc == CURLE_ABORTED_BY_CALLBACK) {
+            out->aborted = 1;
+            set_error(out, "aborted");
+        }
+        err = easy_result(c->easy, rc, s->capture_header, s->max_response, &xs, out);
+    }
     /* The handle keeps pointers to the header list, xs and the body until
      * reset. */
     curl_easy_reset(c->easy);

@@ -31,9 +31,9 @@
  * out->status). GL_ETOOBIG: the body passed the cap (status and headers
  * are filled, the body holds the first max_response bytes). GL_EIO: no
  * response (DNS, connect, TLS, reset, timeout: out->timed_out tells the
- * last one). GL_EINVAL: a bad argument. GL_ENOMEM. On every error
- * out->error holds a one-line message for diagnostics (curl's, when it
- * comes from curl).
+ * last one; the client's abort_cb: out->aborted). GL_EINVAL: a bad
+ * argument. GL_ENOMEM. On every error out->error holds a one-line message
+ * for diagnostics (curl's, when it comes from curl).
  */
 #ifndef GL_NET_HTTP_CLIENT_H
 #define GL_NET_HTTP_CLIENT_H
@@ -71,6 +71,13 @@ struct gl_http_client_config {
     const char *capture_header;
     /* Limit on connecting alone; 0 = only the whole-transfer timeout. */
     long connect_timeout_ms;
+    /* Blocking calls only (gl_http_multi ignores it): polled while a
+     * transfer runs (about once a second when nothing moves, more often
+     * while bytes flow, and before it starts); non-zero aborts the call
+     * with GL_EIO and error "aborted" (out->aborted set). Runs on the
+     * calling thread; NULL: never. */
+    int (*abort_cb)(void *abort_arg);
+    void *abort_arg;
 };
 
 /* One request. Only read during the call (gl_http_multi_request copies it). */
@@ -95,6 +102,7 @@ struct gl_http_response {
     char header[GL_HTTP_MAX_CAPTURE];       /* the captured header's value */
     int has_header;                         /* 1 if the captured header was present */
     int timed_out;                          /* 1 if the failure was the timeout */
+    int aborted;                            /* 1 if the client's abort_cb stopped it */
     char error[256];                        /* "" on success; a message on failure */
 };
 

@@ -5,6 +5,18 @@
 # the status). After a few rounds gossip_errors_total counts the broken
 # peer's polls only (at least one, at most one per round) and the log
 # names the broken peer, never the empty one.
+# A dead party costs one timeout per round, not one per request: a second
+# witness pulls three logs (their urls answer 404 at once) and gossips
+# with a black-holed peer (it accepts connections and never answers, so
+# each GET waits the feeder's 5 s timeout); once the peer gave no answer
+# in a round it is not asked again that round, so rounds (pulls) go on
+# every ~6 s (one timeout + the 1 s poll), where asking it about every log
+# and for its evidence took 4 timeouts (20 s) per round.
+# A reload never freezes the HTTP loop: a third witness gossips with a slow
+# peer listing 16 evidence files and answering each in 4.9 s; on SIGHUP
+# during that import, /healthz answers within 1 s all along and the reload
+# completes within a few seconds (the feeder aborts its request in flight)
+# rather than after the rest of the import (about 75 s).
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
@@ -61,4 +73,101 @@ grep -q "peer broken served no valid cosigned checkpoint: answered HTTP 500" "$W
 grep -q "peer empty" "$WOUT" && fail "the empty peer's 404 logged as a failure: $(grep "peer empty" "$WOUT")"
 kill -TERM "$WPID"
 wait "$WPID" || fail "witness exited $? on SIGTERM"
-echo "PASS: 19-witness-gossip-errors ($errors errors in $rounds rounds, $polls polls)"
+summary="$errors errors in $rounds rounds, $polls polls"
+
+# pyserver NAME SCRIPT: an HTTP peer stub from a python script (which prints
+# "(port N)" to stderr once listening); sets STUB_URL.
+pyserver() {
+    spawn "$1" python3 -u -c "$2" || fail "$1 did not start"
+    STUB_URL=$SPAWN_URL
+}
+pyserver blackhole '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print("(port %d)" % s.getsockname()[1], file=sys.stderr, flush=True)
+time.sleep(3600)'
+"$G" keygen --name dead.example --cosigner --out "$T/dead.key" > /dev/null || fail keygen
+printf 'witness dead %s %s\n' "$(cat "$T/dead.key.pub")" "$STUB_URL" > "$T/peers2"
+stub 404
+printf 'logs/v0\n' > "$T/logs2"
+for l in a b c; do
+    "$G" keygen --name "$l.example/log" --out "$T/$l.key" > /dev/null || fail keygen
+    printf 'vkey %s\nurl %s/%s\n' "$(cat "$T/$l.key.pub")" "$STUB_URL" "$l" >> "$T/logs2"
+done
+spawn witness2 "$W" --listen 127.0.0.1:0 --data "$T/wd2" --create --key "$T/w.key" \
+    --logs "$T/logs2" --peers "$T/peers2" --poll-interval 1 ||
+    fail "witness 2 did not start: $(cat "$SPAWN_OUT")"
+WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
+START=$(date +%s)
+# three pulls a round: two full rounds started within ~6 s (20 s when the
+# dead peer cost a timeout per log and per evidence list)
+for i in $(seq 110); do
+    curl -sf "$WURL/metrics" > "$T/metrics" || fail "metrics 2"
+    [ "$(metric pulls_total)" -ge 6 ] && break
+    sleep 0.1
+done
+pulls=$(metric pulls_total) rounds=$(metric poll_rounds_total)
+errors=$(metric gossip_errors_total)
+[ "$pulls" -ge 6 ] ||
+    fail "a dead peer stalls the pulls: $pulls pulls in $(($(date +%s) - START)) s"
+# the dead peer: one failed poll per round (the one in progress too)
+[ "$errors" -ge 1 ] && [ "$errors" -le $((rounds + 1)) ] ||
+    fail "dead peer: gossip_errors_total $errors after $rounds rounds"
+n=$(grep -c "gave no answer .*no more requests to it this round" "$WOUT")
+[ "$n" -ge 1 ] && [ "$n" -le $((rounds + 1)) ] ||
+    fail "dead peer: $n 'gave no answer' lines after $rounds rounds: $(tail -5 "$WOUT")"
+kill -TERM "$WPID"
+wait "$WPID" || fail "witness 2 exited $? on SIGTERM"
+dead_pulls=$pulls
+
+pyserver slow '
+import http.server, json, os, sys, time
+ids = [{"id": os.urandom(32).hex(), "origin": "example.com/log"} for _ in range(16)]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        print("GET " + self.path, file=sys.stderr, flush=True)
+        if self.path == "/evidence":
+            body, status = json.dumps(ids).encode(), 200
+        else:
+            if self.path.startswith("/evidence/"):
+                time.sleep(4.9)
+            body, status = b"no\n", 404
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
+s.serve_forever()'
+SLOW_OUT=$SPAWN_OUT
+printf 'witness slow %s %s\n' "$(cat "$T/dead.key.pub")" "$STUB_URL" > "$T/peers3"
+spawn witness3 "$W" --listen 127.0.0.1:0 --data "$T/wd3" --create --key "$T/w.key" \
+    --logs "$T/logs" --peers "$T/peers3" --poll-interval 1 ||
+    fail "witness 3 did not start: $(cat "$SPAWN_OUT")"
+WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
+wait_until 10 grep -q "GET /evidence/" "$SLOW_OUT" ||
+    fail "the witness did not import from the slow peer: $(cat "$SLOW_OUT")"
+sleep 0.5 # inside the first 4.9 s GET
+kill -HUP "$WPID"
+START=$(date +%s)
+for i in $(seq 15); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$WURL/healthz") || code=none
+    [ "$code" = 200 ] || [ "$code" = 503 ] ||
+        fail "/healthz did not answer within 1 s during the reload ($code, try $i)"
+    grep -q "reload: witnessing" "$WOUT" && [ "$i" -ge 5 ] && break
+    sleep 0.2
+done
+wait_until 10 grep -q "reload: witnessing" "$WOUT" ||
+    fail "the reload did not complete: $(tail -5 "$WOUT")"
+took=$(($(date +%s) - START))
+[ "$took" -le 3 ] || fail "the reload took $took s"
+curl -sf --max-time 1 "$WURL/healthz" > /dev/null || fail "/healthz after the reload"
+kill -0 "$WPID" || fail "witness 3 died on SIGHUP"
+kill -TERM "$WPID"
+wait "$WPID" || fail "witness 3 exited $? on SIGTERM"
+echo "PASS: 19-witness-gossip-errors ($summary;" \
+    "$dead_pulls pulls beside a dead peer; reload in ${took} s beside a slow one)"

@@ -1555,6 +1555,79 @@ static void test_config(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- the blocking client's abort hook ---- */
+
+struct abort_arg {
+    double after_ms; /* abort once this time (now_ms) has passed */
+    int calls;
+};
+
+static int abort_after(void *arg)
+{
+    struct abort_arg *a = arg;
+
+    a->calls++;
+    return now_ms() >= a->after_ms;
+}
+
+/* A server that accepts connections (the kernel does) and never answers:
+ * a GET on it waits its whole timeout unless the abort hook ends it. */
+static void test_client_abort(void **state)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t sl = sizeof(sa);
+    struct abort_arg a = {0};
+    struct gl_http_client_config cfg = {0};
+    struct gl_http_client *c = NULL;
+    struct gl_http_response r;
+    char url[64];
+    double t0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    (void)state;
+    assert_true(fd >= 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", (unsigned)ntohs(sa.sin_port));
+    cfg.abort_cb = abort_after;
+    cfg.abort_arg = &a;
+    assert_int_equal(gl_http_client_new(&cfg, &c), 0);
+
+    /* asked while the request waits: it ends within about a second */
+    t0 = now_ms();
+    a.after_ms = t0 + 300;
+    assert_int_equal(gl_http_get(c, url, 1024, 8000, &r), GL_EIO);
+    assert_int_equal(r.aborted, 1);
+    assert_int_equal(r.timed_out, 0);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.error, "aborted");
+    assert_true(now_ms() - t0 < 2500);
+    assert_true(a.calls >= 2);
+    gl_http_response_release(&r);
+
+    /* asked before: no request at all */
+    t0 = now_ms();
+    a.after_ms = 0;
+    a.calls = 0;
+    assert_int_equal(gl_http_get(c, url, 1024, 8000, &r), GL_EIO);
+    assert_int_equal(r.aborted, 1);
+    assert_int_equal(a.calls, 1);
+    assert_true(now_ms() - t0 < 500);
+    gl_http_response_release(&r);
+
+    /* not asked: the timeout ends it, not the hook */
+    a.after_ms = now_ms() + 60000;
+    assert_int_equal(gl_http_get(c, url, 1024, 300, &r), GL_EIO);
+    assert_int_equal(r.aborted, 0);
+    assert_int_equal(r.timed_out, 1);
+    gl_http_response_release(&r);
+    gl_http_client_free(c);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1566,7 +1639,7 @@ int main(void)
         cmocka_unit_test(test_async),           cmocka_unit_test(test_per_client),
         cmocka_unit_test(test_per_client_ipv6), cmocka_unit_test(test_slow_clients),
         cmocka_unit_test(test_stalled_reader),  cmocka_unit_test(test_body_caps),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_config),          cmocka_unit_test(test_client_abort),
     };
 
     /* everything here talks to 127.0.0.1 directly */
