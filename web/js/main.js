@@ -399,7 +399,8 @@ async function checkSigner(e) {
   if (e.entry === null) return { state: 'unverified', text: 'not checked (no entry read)' };
   if (!e.st) return { state: 'failed', text: 'FAILED: not a valid statement' };
   const who = text(e.st.sig.name);
-  if (!state.policy || state.cantVerify) return { state: 'unverified', text: `unchecked (no policy): signed as ${who}` };
+  if (state.cantVerify) return { state: 'unverified', text: `unchecked (this browser cannot verify): signed as ${who}` };
+  if (!state.policy) return { state: 'unverified', text: `unchecked (no policy): signed as ${who}` };
   const v = await verifyStatement(e.st, state.policy.submitters);
   if (v.result === 'ok') return { state: 'ok', text: `verified (${text(state.policy.submitters[v.which].name)})` };
   if (v.result === 'nokey') return { state: 'unverified', text: `not a submitter of your policy: signed as ${who}` };
