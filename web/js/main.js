@@ -419,7 +419,7 @@ async function overview() {
     let opened = null;
     if (state.policy && !state.cantVerify) opened = await openCheckpoint(state.policy, cpText, now());
     ov.cp = opened && opened.ok && opened.quorum ? opened.cp : null;
-    ov.why = state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so no checkpoint is verified'
+    ov.why = state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so the checkpoint is not checked'
       : !opened.ok ? 'the checkpoint does not verify under your policy' : 'the checkpoint does not meet your policy\'s witness quorum';
     $('ov-origin').textContent = text(cp.origin);
     $('ov-size').textContent = cp.size.toString();
