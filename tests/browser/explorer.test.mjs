@@ -277,39 +277,172 @@ await test('policies with roles, requirements and mirrors parse as lib/policy.c 
   }
 });
 
-await test('the overview shows the right tree size', async (page) => {
+// The overview's entries table: each row as the page shows it, and the
+// table's heading, caption and note.
+const overviewRows = (page) => page.$$eval('#ov-entries tbody tr[data-index]', (trs) => trs.map((tr) => ({
+  index: tr.dataset.index, verdict: tr.dataset.verdict,
+  submitter: tr.querySelector('td[data-check="submitter"]')?.textContent,
+  tree: tr.querySelector('td[data-check="tree"]')?.textContent })));
+const overviewLabels = (page) => page.evaluate(() => ({ heading: document.getElementById('ov-entries-h').textContent,
+  caption: document.getElementById('ov-entries-caption').textContent,
+  note: document.getElementById('ov-entries-note').textContent,
+  noteClass: document.getElementById('ov-entries-note').className }));
+// Waits for the rows of entries [lo, hi] (newest first) with their verdicts.
+async function overviewPage(page, hi, lo) {
+  await page.waitForFunction(([h, l]) => {
+    const trs = [...document.querySelectorAll('#ov-entries tbody tr[data-index]')];
+    return trs.length > 0 && trs[0].dataset.index === h && trs[trs.length - 1].dataset.index === l &&
+      trs.every((tr) => tr.dataset.verdict);
+  }, [String(hi), String(lo)], { timeout: T });
+  const r = await overviewRows(page);
+  check(r.length === hi - lo + 1 && r.every((x, i) => x.index === String(hi - i)), `rows ${r.map((x) => x.index)}`);
+  return r;
+}
+const SIZE = Number(env.TREE_SIZE);
+const VERIFIED_IN = `verified: in the checkpoint's tree of size ${SIZE}`;
+const SUBMITTER = 'verified (ci.example.com)';
+
+await test('the overview verifies its entries against the checkpoint', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/overview');
   await page.waitForFunction((n) => document.getElementById('ov-size').dataset.size === n, env.TREE_SIZE, { timeout: T });
-  await page.waitForSelector('#ov-entries tbody tr[data-index]', { timeout: T });
-  const first = await page.locator('#ov-entries tbody tr').first().getAttribute('data-index');
-  check(first === String(Number(env.TREE_SIZE) - 1), `newest entry shown is ${first}`);
-  const n = await page.locator('#ov-entries tbody tr').count();
-  check(n === Math.min(20, Number(env.TREE_SIZE)), `${n} entries on the first page`);
-  // The checkpoint verifies, the listed entries are not checked against
-  // it: the page says so next to them, and no "verified" wording covers them.
+  const rows1 = await overviewPage(page, SIZE - 1, Math.max(0, SIZE - 20));
+  for (const r of rows1)
+    check(r.verdict === 'verified' && r.submitter === SUBMITTER && r.tree === VERIFIED_IN, `row ${JSON.stringify(r)}`);
   const status = await page.textContent('#overview-status');
-  check(/verifies under your policy/.test(status) && /not the entries listed below/.test(status), `status: ${status}`);
+  check(/verifies under your policy/.test(status) && /entries listed below are checked against it/.test(status), `status: ${status}`);
+  const want = `verified against the checkpoint of size ${SIZE}`;
+  const l = await overviewLabels(page);
+  check(l.heading === `Latest entries (${want})`, `heading: ${l.heading}`);
+  check(l.caption === `Entries ${SIZE - 20} to ${SIZE - 1}, newest first, ${want}`, `caption: ${l.caption}`);
+  check(/^Verified in this browser/.test(l.note) && l.note.includes(`tree size ${SIZE}`) && !/not verified|FAILED/.test(l.note),
+    `note: ${l.note}`);
   check(await page.isVisible('#ov-entries-note'), 'no visible note on the entries table');
-  const entriesNote = await page.textContent('#ov-entries-note');
-  check(/^Not verified/.test(entriesNote) && /Open an entry to verify it/.test(entriesNote), `note: ${entriesNote}`);
-  const heads = await page.evaluate(() => {
-    const t = document.getElementById('ov-entries');
-    let h = t.closest('.scroll').previousElementSibling;
-    while (h && h.tagName !== 'H3') h = h.previousElementSibling;
-    return [h ? h.textContent : '', t.querySelector('caption').textContent, t.querySelector('thead').textContent,
-      t.querySelector('tbody').textContent];
-  });
-  check(/not verified/.test(heads[0]) && /unverified/.test(heads[1]), `heading/caption: ${heads[0]} / ${heads[1]}`);
-  check(/Submitter \(claimed\)/.test(heads[2]), `columns: ${heads[2]}`);
-  for (const t of heads) check(!/verified/i.test(t.replace(/not verified|unverified/gi, '')), `"verified" wording over the entries: ${t}`);
   await page.waitForFunction(() => /latest/.test(document.getElementById('chart-note').textContent), null, { timeout: T });
+  check(/^Unverified/.test(await page.textContent('#chart-note')), 'the charts are not labelled unverified');
   const charts = await page.evaluate(() => ['chart-kinds', 'chart-growth'].map((id) => !!globalThis.Chart.getChart(id)));
   check(charts.every(Boolean), `charts drawn: ${charts}`);
   await page.click('#ov-older');
   await page.waitForFunction(() => /Page 2/.test(document.getElementById('ov-page').textContent), null, { timeout: T });
+  const rows2 = await overviewPage(page, SIZE - 21, 0);
+  for (const r of rows2) check(r.verdict === 'verified' && r.tree === VERIFIED_IN, `row ${JSON.stringify(r)}`);
   await page.locator('#ov-entries tbody tr a').first().click();
   await expectVerified(await result(page, '#entry-results'), { 'inclusion proof': 'ok' });
+});
+
+await test('without a verified checkpoint the overview says its entries are not verified', async (page) => {
+  const plain = (t) => t.replace(/not verified|unverified/gi, '');
+  await open(page, env.LOG_URL, '#/overview'); // no policy
+  for (const r of await overviewPage(page, SIZE - 1, SIZE - 20))
+    check(r.verdict === 'unverified' && r.tree === 'not verified' && r.submitter === 'unchecked (no policy): signed as ci.example.com',
+      `row ${JSON.stringify(r)}`);
+  let l = await overviewLabels(page);
+  check(l.heading === 'Latest entries (not verified)' && / not verified$/.test(l.caption), `heading/caption: ${l.heading} / ${l.caption}`);
+  check(/^Not verified: no policy is set/.test(l.note) && /Open an entry to verify it/.test(l.note), `note: ${l.note}`);
+  for (const t of [l.heading, l.caption, l.note]) check(!/verified/i.test(plain(t)), `"verified" wording: ${t}`);
+  // A policy whose witness quorum the checkpoint does not meet: the
+  // signatures are checked, the rows are still not verified.
+  await setPolicy(page, env.LOG_URL, read(env.POLICY_WITNESS));
+  await open(page, env.LOG_URL, '#/overview');
+  for (const r of await overviewPage(page, SIZE - 1, SIZE - 20))
+    check(r.verdict === 'unverified' && r.tree === 'not verified' && r.submitter === SUBMITTER, `row ${JSON.stringify(r)}`);
+  l = await overviewLabels(page);
+  check(l.heading === 'Latest entries (not verified)' && /^Not verified: .*witness quorum/.test(l.note), `labels: ${JSON.stringify(l)}`);
+});
+
+await test('a tampered entry bundle: its entry is shown FAILED in the overview', async (page) => {
+  mode('bundle-entry'); // entry 1's version changed in entry bundle 0
+  try {
+    await setPolicy(page, env.PROXY_URL, read(env.POLICY));
+    await open(page, env.PROXY_URL, '#/overview');
+    for (const r of await overviewPage(page, SIZE - 1, SIZE - 20)) check(r.verdict === 'verified', `row ${JSON.stringify(r)}`);
+    await page.click('#ov-older');
+    const rows = await overviewPage(page, SIZE - 21, 0);
+    for (const r of rows) {
+      if (r.index !== '1') { check(r.verdict === 'verified' && r.tree === VERIFIED_IN, `row ${JSON.stringify(r)}`); continue; }
+      check(r.verdict === 'failed' && /^FAILED: its entry bundle does not match the level-0 hash tile/.test(r.tree) &&
+        r.submitter === 'FAILED: the signature of ci.example.com does not verify', `tampered row ${JSON.stringify(r)}`);
+    }
+    const l = await overviewLabels(page);
+    const n = rows.length;
+    check(l.heading === `Latest entries (checked against the checkpoint of size ${SIZE}: ${n - 1} verified, 1 FAILED)`,
+      `heading: ${l.heading}`);
+    check(l.caption.endsWith(`${n - 1} verified, 1 FAILED`) && l.noteClass === 'error' &&
+      l.note.startsWith(`1 of ${n} entries below FAILED the check against the checkpoint above`), `labels: ${JSON.stringify(l)}`);
+    check(await page.isVisible('#ov-entries tr[data-index="1"]'), 'the tampered row is not shown');
+  } finally {
+    mode('none');
+  }
+});
+
+await test('a tampered hash tile: the overview entries it covers are shown FAILED', async (page) => {
+  mode('tile-hash'); // hash 1 of level-0 tile 0 changed
+  try {
+    await setPolicy(page, env.PROXY_URL, read(env.POLICY));
+    await open(page, env.PROXY_URL, '#/overview');
+    const notInTree = /^FAILED: the log's hash tiles do not lead to the root of the checkpoint of size \d+: not in its tree$/;
+    const rows1 = await overviewPage(page, SIZE - 1, SIZE - 20);
+    for (const r of rows1)
+      check(r.verdict === 'failed' && notInTree.test(r.tree) && r.submitter === SUBMITTER, `row ${JSON.stringify(r)}`);
+    const l = await overviewLabels(page);
+    check(l.heading === `Latest entries (checked against the checkpoint of size ${SIZE}: 0 verified, 20 FAILED)`, `heading: ${l.heading}`);
+    await page.click('#ov-older');
+    for (const r of await overviewPage(page, SIZE - 21, 0))
+      check(r.verdict === 'failed' && (r.index === '1' ? /does not match the level-0 hash tile/ : notInTree).test(r.tree),
+        `row ${JSON.stringify(r)}`);
+  } finally {
+    mode('none');
+  }
+});
+
+await test('inclusion proofs built from hash tiles verify, across tile levels', async (page) => {
+  await open(page, env.LOG_URL);
+  const bad = await page.evaluate(async () => {
+    const { proveInclusion, verifyInclusion, nodeHash } = await import('/js/merkle.js');
+    const { tileSubtrees } = await import('/js/tiles.js');
+    const errs = [];
+    for (const size of [1n, 27n, 256n, 1000n, 65536n + 600n]) {
+      // Level-0 hashes (any 32 bytes), a reference MTH (RFC 9162 2.1.1,
+      // written out here) and the hash tiles made from it.
+      const leaf = (i) => { const u = new Uint8Array(32); new DataView(u.buffer).setBigUint64(0, i); u[31] = 7; return u; };
+      const memo = new Map();
+      const mth = async (lo, hi) => {
+        const key = `${lo}-${hi}`;
+        if (memo.has(key)) return memo.get(key);
+        let h;
+        if (hi - lo === 1n) h = leaf(lo); else {
+          let k = 1n;
+          while (k * 2n < hi - lo) k *= 2n;
+          h = await nodeHash(await mth(lo, lo + k), await mth(lo + k, hi));
+        }
+        memo.set(key, h);
+        return h;
+      };
+      const root = await mth(0n, size);
+      const asked = [];
+      const tile = async (level, n, width) => {
+        asked.push(`${level}/${n}/${width}`);
+        const span = 256n ** BigInt(level), out = [];
+        for (let i = 0; i < width; i++) {
+          const lo = (n * 256n + BigInt(i)) * span;
+          out.push(await mth(lo, lo + span));
+        }
+        return out;
+      };
+      const subtree = tileSubtrees(size, tile);
+      const picks = [0n, 1n, 26n, 255n, 256n, 511n, 999n, 65535n, 65536n, size - 1n].filter((i) => i < size);
+      for (const i of picks) {
+        const proof = await proveInclusion(i, size, subtree);
+        const r = await verifyInclusion(i, size, leaf(i), proof, root);
+        if (r !== 'ok') errs.push(`size ${size} index ${i}: ${r}`);
+        const other = await verifyInclusion(i, size, leaf(i + 1n), proof, root);
+        if (other === 'ok') errs.push(`size ${size} index ${i}: another leaf verifies`);
+      }
+      if (size > 65536n && !asked.some((t) => t.startsWith('2/'))) errs.push(`size ${size}: no level-2 tile read: ${asked}`);
+    }
+    return errs;
+  });
+  check(bad.length === 0, bad.join(', '));
 });
 
 await test('a search by subject and version finds the statement', async (page) => {

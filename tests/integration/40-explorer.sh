@@ -10,7 +10,12 @@
 # witness key: a logged file verifies, a modified file fails the artifact
 # row, tampered proofs and checkpoints fail their rows, a missing witness
 # fails the quorum row, a bundle verifies offline, the overview shows the
-# tree size and labels its entries unverified, a search by subject and version finds the statement, v2
+# tree size and verifies its latest entries against the checkpoint (each
+# entry's leaf hash against its level-0 hash tile, an inclusion proof built
+# from the hash tiles, the signature against the policy's submitters; not
+# verified without a verified checkpoint), a tampered entry bundle or hash
+# tile (tamper proxy modes bundle-entry, tile-hash) shows the entries it
+# affects as FAILED, a search by subject and version finds the statement, v2
 # statements (source, build from a source, audit report) show their kind
 # and provenance links as the CLI reads them. The suggested policy has a
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature

@@ -1,18 +1,19 @@
 // main: the explorer's pages (Find, Verify a bundle, Overview, Entry,
 // Your policy) and the router (#/page). Every verdict comes from
 // trust.verify under the visitor's policy; the log is only asked for data.
-import { bin, bytes, toBin, hex, hexDecodeExact, utf8 } from './codec.js';
+import { ParseError, bin, bytes, toBin, hex, hexDecodeExact, utf8, equalBytes } from './codec.js';
 import { unavailable } from './crypto.js';
 import { parsePolicy, describePolicy } from './policy.js';
 import { parseTlogProof, formatTlogProof } from './tlogproof.js';
-import { parseStatement } from './statement.js';
+import { parseStatement, verifyStatement } from './statement.js';
 import { parseNote } from './note.js';
 import { parseCheckpoint, verifyCosig } from './checkpoint.js';
 import { verify, openCheckpoint, text, utc } from './trust.js';
 import { quorumTime } from './policy.js';
 import { hashFile } from './hash.js';
 import { get, getJSON, qv, CAPS } from './api.js';
-import { bundlePath, bundleWidth, decodeBundle } from './tiles.js';
+import { bundlePath, bundleWidth, decodeBundle, tilePath, tileWidth, decodeHashTile, tileSubtrees, HASH_LEN } from './tiles.js';
+import { leafHash, proveInclusion, verifyInclusion } from './merkle.js';
 import { $, el, clear, errorBox, warnBox, statementFacts, reportView } from './ui.js';
 
 const KEY_POLICY = 'glasslog.policy', KEY_SOURCE = 'glasslog.policy.source', KEY_MAXAGE = 'glasslog.maxAge';
@@ -314,28 +315,96 @@ async function showEntry(index) {
 
 // --- Overview ---------------------------------------------------------------
 
-const ov = { size: 0n, page: 0, bundles: new Map(), charts: [] };
-const PAGE = 20;
+// The entries table is verified against the checkpoint shown above it when
+// that checkpoint verifies under the visitor's policy (log signature and
+// witness quorum): each listed entry's leaf hash, computed here from its
+// entry bundle's bytes, must be its level-0 hash tile's hash, and an
+// inclusion proof built from the log's hash tiles (merkle.proveInclusion
+// over tiles.tileSubtrees) must lead from that leaf hash to the
+// checkpoint's root (merkle.verifyInclusion). An entry that fails either
+// is listed as FAILED, never left out. A page lists at most PAGE entries,
+// so at most two bundles, and its proofs need at most three hash tiles
+// per level (the two bundles' ancestors and the tree's right edge);
+// MAX_TILES bounds the hash tiles one page may fetch. Each statement's
+// signature is checked against the policy's submitter keys. Without a
+// verified checkpoint the table says it is not verified; the charts are
+// never verified and say so.
+const ov = { size: 0n, cp: null, why: '', page: 0, gen: 0, bundles: new Map(), tiles: new Map(), charts: [] };
+const PAGE = 20, MAX_TILES = 32;
 
+// Entry bundle n as [binary string]; throws (cached) the FetchError of a
+// bundle the log did not serve or the ParseError of a malformed one.
 async function bundle(n) {
   if (!ov.bundles.has(n)) {
-    const w = bundleWidth(n, ov.size);
-    const data = await get(bundlePath(n, ov.size), CAPS.bundle, { what: `entry bundle ${n}` });
-    ov.bundles.set(n, decodeBundle(data, w).map((x) => bin(x)));
+    let v;
+    try {
+      const data = await get(bundlePath(n, ov.size), CAPS.bundle, { what: `entry bundle ${n}` });
+      v = decodeBundle(data, bundleWidth(n, ov.size)).map((x) => bin(x));
+    } catch (e) { v = e; }
+    ov.bundles.set(n, v);
   }
-  return ov.bundles.get(n);
+  const v = ov.bundles.get(n);
+  if (v instanceof Error) throw v;
+  return v;
 }
 
-// Entries [from, to) as [{index, st|null}].
+// Entries [from, to) as [{index, entry (binary string or null), st (or
+// null), error (why the bundle could not be read, or null)}].
 async function entries(from, to) {
   const out = [];
   for (let i = from; i < to; i++) {
-    const b = await bundle(i / 256n);
-    let st = null;
-    try { st = parseStatement(b[Number(i % 256n)]); } catch { /* shown as malformed */ }
-    out.push({ index: i, st });
+    let entry = null, st = null, error = null;
+    try { entry = (await bundle(i / 256n))[Number(i % 256n)]; } catch (e) { error = e; }
+    if (entry !== null) try { st = parseStatement(entry); } catch { /* shown as not a valid statement */ }
+    out.push({ index: i, entry, st, error });
   }
   return out;
+}
+
+// Hash tile n at level of the checkpoint's tree (a promise of its hashes,
+// cached); a tile not cached yet takes one of budget.left.
+function hashTile(level, n, width, budget) {
+  const path = tilePath(level, n, ov.size);
+  if (!ov.tiles.has(path)) {
+    if (budget.left <= 0) throw new RangeError(`this page would need more than ${MAX_TILES} hash tiles`);
+    budget.left--;
+    ov.tiles.set(path, get(path, width * HASH_LEN, { what: `hash tile ${level}/${n}` }).then((d) => decodeHashTile(d, width)));
+  }
+  return ov.tiles.get(path);
+}
+
+// Entry e against the verified checkpoint ov.cp: {state: 'ok', 'failed'
+// or 'unverified', text}.
+async function checkInTree(e, subtree, budget) {
+  const size = ov.cp.size, failed = (why) => ({ state: 'failed', text: `FAILED: ${why}` });
+  if (e.error) return e.error instanceof ParseError ? failed(`its entry bundle is malformed (${e.error.message})`)
+    : { state: 'unverified', text: `not verified: ${e.error.message}` };
+  try {
+    const leaf = await leafHash(bytes(e.entry)), n = e.index / 256n;
+    const tile = await hashTile(0, n, tileWidth(0, n, size), budget);
+    if (!equalBytes(leaf, tile[Number(e.index % 256n)]))
+      return failed('its entry bundle does not match the level-0 hash tile (the entry\'s hash differs)');
+    const proof = await proveInclusion(e.index, size, subtree);
+    if (await verifyInclusion(e.index, size, leaf, proof, ov.cp.root) !== 'ok')
+      return failed(`the log's hash tiles do not lead to the root of the checkpoint of size ${size}: not in its tree`);
+    return { state: 'ok', text: `verified: in the checkpoint's tree of size ${size}` };
+  } catch (err) {
+    return err instanceof ParseError ? failed(`the log's hash tile is malformed (${err.message})`)
+      : { state: 'unverified', text: `not verified: ${err.message}` };
+  }
+}
+
+// The statement's signer under the policy: {state, text}.
+async function checkSigner(e) {
+  if (e.entry === null) return { state: 'unverified', text: 'not checked (no entry read)' };
+  if (!e.st) return { state: 'failed', text: 'FAILED: not a valid statement' };
+  const who = text(e.st.sig.name);
+  if (state.cantVerify) return { state: 'unverified', text: `unchecked (this browser cannot verify): signed as ${who}` };
+  if (!state.policy) return { state: 'unverified', text: `unchecked (no policy): signed as ${who}` };
+  const v = await verifyStatement(e.st, state.policy.submitters);
+  if (v.result === 'ok') return { state: 'ok', text: `verified (${text(state.policy.submitters[v.which].name)})` };
+  if (v.result === 'nokey') return { state: 'unverified', text: `not a submitter of your policy: signed as ${who}` };
+  return { state: 'failed', text: `FAILED: the signature of ${who} does not verify` };
 }
 
 async function overview() {
@@ -346,17 +415,18 @@ async function overview() {
     const note = parseNote(cpText), cp = parseCheckpoint(note.text);
     ov.size = cp.size;
     ov.bundles.clear();
+    ov.tiles.clear();
     let opened = null;
     if (state.policy && !state.cantVerify) opened = await openCheckpoint(state.policy, cpText, now());
+    ov.cp = opened && opened.ok && opened.quorum ? opened.cp : null;
+    ov.why = state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so the checkpoint is not checked'
+      : !opened.ok ? 'the checkpoint does not verify under your policy' : 'the checkpoint does not meet your policy\'s witness quorum';
     $('ov-origin').textContent = text(cp.origin);
     $('ov-size').textContent = cp.size.toString();
     $('ov-size').dataset.size = cp.size.toString();
-    // Only the checkpoint (size and root) is verified here; the entries
-    // table is read from entry bundles never hashed against that root,
-    // so the page labels it unverified (an entry's own page verifies it).
     clear(status, opened ? (opened.ok ? el('p', {}, 'The checkpoint\'s log signature verifies under your policy' +
-      (opened.quorum ? ', and its witness quorum is met' : `, but: ${opened.why}`) +
-      '. This covers the tree size and root only, not the entries listed below.')
+      (opened.quorum ? ', and its witness quorum is met. The entries listed below are checked against it; the charts are not.'
+        : `, but: ${opened.why}. The entries listed below are therefore not verified.`))
       : errorBox(`The checkpoint does not verify under your policy: ${opened.why}.`))
       : warnBox('Without a policy the overview shows what the log says, unverified.'));
     await overviewAge(opened);
@@ -412,19 +482,63 @@ function overviewWitnesses(note, opened) {
 }
 
 async function overviewEntries() {
-  const tb = $('ov-entries').querySelector('tbody'), size = ov.size;
+  const gen = ++ov.gen, tb = $('ov-entries').querySelector('tbody'), size = ov.size;
   const pages = size === 0n ? 1n : (size + BigInt(PAGE) - 1n) / BigInt(PAGE);
   const hi = size - BigInt(ov.page * PAGE), lo = hi > BigInt(PAGE) ? hi - BigInt(PAGE) : 0n;
-  const list = size === 0n ? [] : (await entries(lo, hi)).reverse();
-  tb.replaceChildren(...list.map(({ index, st }) => el('tr', { 'data-index': index.toString() },
-    el('td', {}, el('a', { href: `#/entry/${index}` }, index.toString())),
-    ...(st ? [st.fields.kind, st.fields.subject, st.fields.version, text(st.sig.name), utc(st.fields.time)]
-      : ['(not a valid statement)', '', '', '', '']).map((v) => el('td', {}, v)))));
-  if (size === 0n) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'The log is empty.')));
-  $('ov-entries-caption').textContent = size === 0n ? 'Latest entries' : `Entries ${lo} to ${hi - 1n}, newest first, unverified`;
   $('ov-page').textContent = `Page ${ov.page + 1} of ${pages}`;
   $('ov-newer').disabled = ov.page === 0;
   $('ov-older').disabled = BigInt(ov.page + 1) >= pages;
+  const list = size === 0n ? [] : (await entries(lo, hi)).reverse();
+  const budget = { left: MAX_TILES };
+  const subtree = ov.cp ? tileSubtrees(size, (level, n, width) => hashTile(level, n, width, budget)) : null;
+  const rows = [];
+  for (const e of list) {
+    const tree = ov.cp ? await checkInTree(e, subtree, budget) : { state: 'unverified', text: 'not verified' };
+    rows.push({ e, tree, signer: await checkSigner(e) });
+  }
+  if (gen !== ov.gen) return; // a newer page was asked for meanwhile
+  const cell = (c, what) => el('td', { class: `check ${c.state}`, 'data-check': what }, c.text);
+  tb.replaceChildren(...rows.map(({ e, tree, signer }) => {
+    const verdict = tree.state === 'failed' || signer.state === 'failed' ? 'failed'
+      : tree.state === 'ok' && signer.state === 'ok' ? 'verified' : 'unverified';
+    const f = e.st ? [e.st.fields.kind, e.st.fields.subject, e.st.fields.version]
+      : [e.entry === null ? '(entry not read)' : '(not a valid statement)', '', ''];
+    return el('tr', { 'data-index': e.index.toString(), 'data-verdict': verdict, class: verdict },
+      el('td', {}, el('a', { href: `#/entry/${e.index}` }, e.index.toString())), ...f.map((v) => el('td', {}, v)),
+      cell(signer, 'submitter'), el('td', {}, e.st ? utc(e.st.fields.time) : ''), cell(tree, 'tree'));
+  }));
+  if (size === 0n) tb.append(el('tr', {}, el('td', { colspan: 7 }, 'The log is empty.')));
+  overviewEntriesLabels(rows, lo, hi);
+}
+
+// The heading, caption and note of the entries table say what was verified.
+function overviewEntriesLabels(rows, lo, hi) {
+  const n = (st) => rows.filter((r) => r.tree.state === st).length, nok = n('ok'), nfail = n('failed'), nun = n('unverified');
+  const nsig = rows.filter((r) => r.signer.state === 'failed').length, size = ov.size, note = $('ov-entries-note');
+  const badSig = nsig ? `${nsig} of ${rows.length} entries below FAILED the submitter check (not a valid statement, or ` +
+    'a signature that does not verify). ' : '';
+  const range = size === 0n ? 'Latest entries' : `Entries ${lo} to ${hi - 1n}, newest first`;
+  const signers = state.policy && !state.cantVerify ? 'The Submitter column checks each statement\'s signature against ' +
+    'your policy\'s submitter keys.' : 'Without a policy a submitter is unchecked: the name its signature line claims.';
+  let summary;
+  if (!ov.cp) {
+    summary = 'not verified';
+    note.className = nsig ? 'error' : 'warning';
+    note.textContent = `Not verified: ${ov.why}. These rows are what the log's entry bundles say, not checked against ` +
+      `a checkpoint. ${badSig}${signers} Open an entry to verify it.`;
+  } else {
+    summary = nfail || nun ? `checked against the checkpoint of size ${size}: ${nok} verified` +
+      (nfail ? `, ${nfail} FAILED` : '') + (nun ? `, ${nun} not verified` : '') : `verified against the checkpoint of size ${size}`;
+    note.className = nfail || nsig ? 'error' : nun ? 'warning' : '';
+    note.textContent = (nfail ? `${nfail} of ${rows.length} entries below FAILED the check against the checkpoint above: ` +
+      'the log served entry bundles or hash tiles that are not those of the tree it signed. ' : '') + badSig +
+      (nun ? `${nun} of ${rows.length} entries below could not be checked (marked not verified). ` : '') +
+      `Verified in this browser: each entry ${nfail || nun ? 'marked verified ' : ''}was hashed from its entry bundle, ` +
+      'found in the log\'s level-0 hash tile, and an inclusion proof computed from the log\'s hash tiles leads from it ' +
+      `to the root of the checkpoint above (tree size ${size}). ${signers}`;
+  }
+  $('ov-entries-h').textContent = `Latest entries (${summary})`;
+  $('ov-entries-caption').textContent = `${range}, ${summary}`;
 }
 
 const RECENT = 1024n, SAMPLES = 32;
