@@ -142,8 +142,8 @@ static int setup_keys(struct monitor *m)
 }
 
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a);
-static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt, struct gl_buf *proof,
-                      char *why, size_t whylen);
+static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
+                      struct gl_buf *proof, char *why, size_t whylen);
 
 int monitor_new(const struct monitor_opts *o, struct monitor **out)
 {
@@ -402,7 +402,8 @@ static int stored_load(struct monitor *m, struct stored **out)
     rc = state_load_checkpoint(&m->s, &st->note);
     if (rc == GL_ENOTFOUND)
         goto fail;
-    if (rc != 0 || open_checkpoint(m, &st->note, "the stored checkpoint", 0, &st->tc) != 0) {
+    if (rc != 0 ||
+        open_checkpoint(m, &st->note, "the stored checkpoint", 0, &st->tc) != 0) {
         cli_error("cannot use the stored checkpoint in %s: remove it to start over",
                   m->s.dir);
         rc = rc != 0 ? rc : GL_EVERIFY;
@@ -547,7 +548,8 @@ static void statement_alarm_with(struct monitor *m, uint64_t index,
     if (proof != NULL)
         files[nf++] = (struct state_file){"statement.tlog-proof", proof, strlen(proof)};
     else if (entry_proof(m, index, e, leaf, &m->prog.target, &m->tgt.cp, &bundle) == 0)
-        files[nf++] = (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
+        files[nf++] =
+            (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
     else
         files[nf++] =
             (struct state_file){"checkpoint", m->prog.target.data, m->prog.target.len};
@@ -609,8 +611,8 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
  * index, and that leaf's inclusion proof from the tiles must lead to the
  * checkpoint's root. Runs between catch-ups (chainwatch_due), so it uses
  * the bundle buffer b[0]. */
-static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt, struct gl_buf *proof,
-                      char *why, size_t whylen)
+static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
+                      struct gl_buf *proof, char *why, size_t whylen)
 {
     struct monitor *m = ctx;
     struct bundle *b = m->b[0];
@@ -654,11 +656,13 @@ static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt, struct gl_
                  "the log's tiles do not prove entry %llu in its checkpoint of size %llu "
                  "(%s)",
                  (unsigned long long)index, (unsigned long long)cp->size,
-                 rc == GL_EVERIFY ? "the proof does not lead to its root" : gl_strerror(rc));
+                 rc == GL_EVERIFY ? "the proof does not lead to its root"
+                                  : gl_strerror(rc));
         goto out;
     }
     if ((rc = gl_buf_append(stmt, b->e[i].data, b->e[i].len)) != 0)
-        snprintf(why, whylen, "entry %llu: %s", (unsigned long long)index, gl_strerror(rc));
+        snprintf(why, whylen, "entry %llu: %s", (unsigned long long)index,
+                 gl_strerror(rc));
 out:
     stored_free(st);
     return rc;
