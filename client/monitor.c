@@ -642,7 +642,7 @@ static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
                  rc == GL_EPARSE ? "malformed" : m->f.error);
         goto out;
     }
-    if (i >= b->n || (rc = gl_merkle_leaf_hash(b->e[i].data, b->e[i].len, leaf)) != 0 ||
+    if (i >= b->n || gl_merkle_leaf_hash(b->e[i].data, b->e[i].len, leaf) != 0 ||
         !util_hash_equal(leaf, b->tile.data + i * GL_HASH_LEN)) {
         snprintf(why, whylen,
                  "the entry the log's bundle holds at %llu does not hash to the leaf of "
