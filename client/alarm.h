@@ -34,7 +34,10 @@
  *                         the provenance-chain alarms (chainwatch.h).
  *                         Files as for unexpected-statement, plus
  *                         related.statement and related.tlog-proof for
- *                         the other statement of the finding.
+ *                         the other statement of the finding (none for
+ *                         an unaudited build the log's lookup hid: its
+ *                         statement then comes from the tiles, or only
+ *                         the checkpoint when that failed).
  *
  * Directory names are deterministic (kind, sizes or index, a hash prefix),
  * so one finding is recorded and announced once however often it is seen.

@@ -15,14 +15,25 @@
  * source lookup is asked, so a log that cannot answer that lookup cannot
  * drop the check. A due check whose lookup fails stays pending and the
  * run reports the failure (chainwatch_due's result); a due check the log
- * answers without the build itself raises unaudited-source all the same,
- * without the build's text (the answer shows no auditor's report either:
- * a log that hides the build cannot thereby keep the alarm back), but
- * only when the answer demonstrably reaches the build: some statement's
- * proof carries a checkpoint, signed with a policy log key, of a tree
- * larger than the build's index. Otherwise (an empty answer, or one from
- * a mirror behind the log: its read API serves its own checkpoint) the
- * check stays pending and the run reports it like a failed lookup.
+ * answers without the build itself raises unaudited-source all the same
+ * (the answer shows no auditor's report either: a log that hides the
+ * build cannot thereby keep the alarm back), but only when the answer
+ * demonstrably reaches the build: some statement's proof carries a
+ * checkpoint, signed with a policy log key, of a tree larger than the
+ * build's index. Otherwise (an empty answer, or one from a mirror behind
+ * the log: its read API serves its own checkpoint) the check stays
+ * pending and the run reports it like a failed lookup.
+ *
+ * A build hidden from the lookup is still in the log's tiles, where the
+ * monitor read it: the reader (chainwatch_read_fn) reads entry `index`
+ * from the entry bundle and proves its inclusion, from the tiles, in a
+ * checkpoint the monitor verified. The entry is attached to the alarm,
+ * with that proof, only if it is also the build recorded: a statement
+ * verifying with a builder's key (as the policy counts builders), of a
+ * build naming the pending check's source. Anything short of that (the
+ * reader fails, or the entry is another one) raises the alarm without the
+ * statement, the detail saying why: evidence that does not verify is
+ * not attached.
  */
 #include "chainwatch.h"
 
@@ -41,6 +52,7 @@
 #include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
 #include "state.h"
 #include "util.h"
@@ -59,6 +71,7 @@ struct chainwatch {
     struct fetch f;
     uint64_t audit_within;
     chainwatch_alarm_fn fn;
+    chainwatch_read_fn reader; /* may be NULL */
     void *ctx;
     int named[4]; /* per role: the policy names at least one key */
     struct pending *pend;
@@ -88,7 +101,7 @@ struct answer {
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
-                   void *ctx, struct chainwatch **out)
+                   chainwatch_read_fn reader, void *ctx, struct chainwatch **out)
 {
     struct chainwatch *w = calloc(1, sizeof(*w));
     size_t n;
@@ -98,6 +111,7 @@ int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
     w->p = p;
     w->audit_within = audit_within;
     w->fn = fn;
+    w->reader = reader;
     w->ctx = ctx;
     gl_policy_submitters(p, &n);
     for (size_t i = 0; i < n; i++)
@@ -294,14 +308,17 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
     return 0;
 }
 
+/* Raises an alarm about entry index (stmt: its len bytes, or NULL;
+ * stmt_proof: its tlog-proof text, or NULL) with rel (may be NULL) as
+ * the related statement; the detail is printf-formatted. */
 static void found(struct chainwatch *w, const char *kind, uint64_t index,
                   const uint8_t source[32], const char *stmt, size_t len,
-                  const struct linked *rel, const char *fmt, ...)
-    __attribute__((format(printf, 8, 9)));
+                  const char *stmt_proof, const struct linked *rel, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
 
 static void found(struct chainwatch *w, const char *kind, uint64_t index,
                   const uint8_t source[32], const char *stmt, size_t len,
-                  const struct linked *rel, const char *fmt, ...)
+                  const char *stmt_proof, const struct linked *rel, const char *fmt, ...)
 {
     struct chainwatch_alarm a;
     va_list ap;
@@ -311,6 +328,7 @@ static void found(struct chainwatch *w, const char *kind, uint64_t index,
     a.index = index;
     memcpy(a.source, source, 32);
     a.stmt = stmt;
+    a.stmt_proof = stmt_proof;
     a.len = len;
     if (rel != NULL) {
         a.related = rel->stmt;
@@ -348,7 +366,7 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
             continue;
         gl_hex_encode(f->sha256, 8, mine, sizeof(mine));
         gl_hex_encode(g->sha256, 8, theirs, sizeof(theirs));
-        found(w, "rebuild-differs", index, f->source, stmt, len, l,
+        found(w, "rebuild-differs", index, f->source, stmt, len, NULL, l,
               "entry %" PRIu64
               ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
               " of the same source has %s...",
@@ -505,7 +523,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     check_differs(w, index, stmt, len, f, rebuild, &a);
     if (build && !has_source(w, f, &a)) {
         gl_hex_encode(f->source, 8, hex, sizeof(hex));
-        found(w, "source-not-logged", index, f->source, stmt, len, NULL,
+        found(w, "source-not-logged", index, f->source, stmt, len, NULL, NULL,
               "entry %" PRIu64
               ": build of %.*s %.*s names source %s..., which the log holds "
               "no source statement for",
@@ -531,8 +549,61 @@ static int audited(const struct chainwatch *w, const uint8_t x[32],
     return 0;
 }
 
+/* unaudited-source for pending check e (hex: its source's first 8 bytes
+ * in hex) when the log's answer lacks the build: the build's statement
+ * read from the log's tiles by w->reader, with its proof, when it is the
+ * build recorded (see the top of this file); without it otherwise, the
+ * detail saying why. */
+static void hidden_build(struct chainwatch *w, const struct pending *e, const char *hex)
+{
+    const struct gl_verifier *subs;
+    struct gl_statement st;
+    struct gl_buf stmt, proof;
+    char why[256] = "no reader of the log's tiles";
+    size_t nsub, which;
+
+    gl_buf_init(&stmt, GL_TILE_ENTRY_MAX);
+    gl_buf_init(&proof, GL_TLOGPROOF_MAX_SIZE);
+    if (w->reader == NULL ||
+        w->reader(w->ctx, e->index, &stmt, &proof, why, sizeof(why)) != 0)
+        goto without;
+    subs = gl_policy_submitters(w->p, &nsub);
+    if (stmt.len == 0 || proof.len == 0 ||
+        gl_statement_parse((const char *)stmt.data, stmt.len, &st, NULL) != 0 ||
+        gl_statement_verify(&st, subs, nsub, &which) != 0 || !is_build(&st.fields) ||
+        !plays(w, gl_policy_submitter_role(w->p, which), GL_POLICY_ROLE_BUILDER) ||
+        memcmp(st.fields.source, e->source, 32) != 0) {
+        snprintf(why, sizeof(why),
+                 "entry %" PRIu64 " of the log's tiles is not the build recorded (a "
+                 "build by a builder naming source %s...)",
+                 e->index, hex);
+        goto without;
+    }
+    found(w, "unaudited-source", e->index, e->source, (const char *)stmt.data, stmt.len,
+          (const char *)proof.data, NULL,
+          "entry %" PRIu64
+          ": build of %.*s %.*s: no auditor's report covers its source %s... within "
+          "the configured time (the log's answer about the source lacks the build "
+          "itself: its statement is attached as read from the log's tiles, with their "
+          "proof of it)",
+          e->index, clip(st.fields.subject_len), st.fields.subject,
+          clip(st.fields.version_len), st.fields.version, hex);
+    goto out;
+without:
+    found(w, "unaudited-source", e->index, e->source, NULL, 0, NULL, NULL,
+          "entry %" PRIu64
+          ": build: no auditor's report covers its source %s... within the "
+          "configured time (the log's answer about the source lacks the build "
+          "itself: its statement is not attached: %s)",
+          e->index, hex, why);
+out:
+    gl_buf_release(&stmt);
+    gl_buf_release(&proof);
+}
+
 /* The due check of pending entry e: alarm if no auditor covered it (with
- * the build's statement when the answer holds it). 0 done (alarm raised
+ * the build's statement when the answer holds it, else when the log's
+ * tiles give it: hidden_build). 0 done (alarm raised
  * or audited); GL_EIO: the log could not be asked, or its answer lacks
  * the build and does not reach it (reported); the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e)
@@ -557,17 +628,12 @@ static int check_due(struct chainwatch *w, const struct pending *e)
                   hex, e->index);
         rc = GL_EIO;
     } else if (build == NULL) {
-        found(w, "unaudited-source", e->index, e->source, NULL, 0, NULL,
-              "entry %" PRIu64
-              ": build: no auditor's report covers its source %s... within the "
-              "configured time (the log's answer about the source lacks the build "
-              "itself: its statement is not attached)",
-              e->index, hex);
+        hidden_build(w, e, hex);
         rc = 0;
     } else {
         const struct gl_statement_fields *f = &build->st.fields;
         found(w, "unaudited-source", e->index, e->source, build->stmt,
-              strlen(build->stmt), build,
+              strlen(build->stmt), NULL, build,
               "entry %" PRIu64
               ": build of %.*s %.*s: no auditor's report covers its source "
               "%s... within the configured time",

@@ -12,12 +12,19 @@
  *   unaudited-source    (with --audit-within D) a vendor build whose
  *                       source no auditor's report covers D after the
  *                       build's time. Pending checks are kept in the state
- *                       directory (chain-pending) across restarts.
+ *                       directory (chain-pending) across restarts. When
+ *                       the log's answer lacks the build, its statement is
+ *                       read from the log's tiles (the reader below) and
+ *                       attached with a tlog-proof against a checkpoint the
+ *                       monitor verified, if it verifies and is the build
+ *                       recorded; otherwise the alarm comes without it and
+ *                       its detail says why.
  *
  * "Vendor build" means signed by a builder when the policy names builders,
  * by any policy submitter otherwise; likewise rebuilders and auditors.
- * The network goes through its own fetch (one HTTP client), so it never
- * shares one with the monitor's tile downloads.
+ * The lookups go through its own fetch (one HTTP client), so it never
+ * shares one with the monitor's tile downloads; the reader (the
+ * monitor's) reads tiles with the monitor's, on the same thread.
  */
 #ifndef GL_CLIENT_CHAINWATCH_H
 #define GL_CLIENT_CHAINWATCH_H
@@ -26,6 +33,7 @@
 #include <stdint.h>
 
 #include "fetch.h"
+#include "glasslog/buf.h"
 #include "glasslog/policy.h"
 #include "glasslog/statement.h"
 
@@ -34,14 +42,17 @@
 struct chainwatch;
 
 /* What an alarm carries: the entry it is about (index, its bytes: stmt
- * is NULL and len 0 when the log's answer lacked it, as the detail then
- * says), the source digest it concerns, and the related statement with
- * the log's tlog-proof text for it (both may be NULL). */
+ * is NULL and len 0 when neither the log's answer nor its tiles gave it,
+ * as the detail then says), the entry's tlog-proof text when chainwatch
+ * has one (stmt_proof: the reader's, for a build read from the tiles;
+ * NULL otherwise, and the receiver proves the entry itself), the source
+ * digest it concerns, and the related statement with the log's tlog-proof
+ * text for it (both may be NULL). All borrowed for the call. */
 struct chainwatch_alarm {
     const char *kind;
     uint64_t index;
     uint8_t source[32];
-    const char *stmt;
+    const char *stmt, *stmt_proof;
     size_t len;
     const char *related, *related_proof;
     size_t related_len;
@@ -50,12 +61,26 @@ struct chainwatch_alarm {
 
 typedef void (*chainwatch_alarm_fn)(void *ctx, const struct chainwatch_alarm *a);
 
+/* Reads entry index from the log's tiles with evidence anyone can check:
+ * appends the entry's bytes to stmt and to proof a C2SP tlog-proof text
+ * (the entry as its extra data) of its inclusion in a checkpoint signed by
+ * the log that the caller verified, the proof computed from the tiles and
+ * verified against that checkpoint's root by the reader. Both buffers are
+ * the caller's (empty, with their maximum sizes). 0; otherwise an error
+ * code and why (whylen bytes, NUL-terminated) says in one line what could
+ * not be read or did not verify. */
+typedef int (*chainwatch_read_fn)(void *ctx, uint64_t index, struct gl_buf *stmt,
+                                  struct gl_buf *proof, char *why, size_t whylen);
+
 /* audit_within: seconds, 0 = no unaudited-source alarm. p is borrowed,
  * urls copied (the log, then its mirrors: they serve the lookup API too).
+ * fn gets the alarms; reader (may be NULL: a build the log's answer lacks
+ * is then never attached) reads a build the log's answer lacks; both get
+ * ctx.
  * Caller frees with chainwatch_free. 0 or GL_E*. */
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
-                   void *ctx, struct chainwatch **out);
+                   chainwatch_read_fn reader, void *ctx, struct chainwatch **out);
 void chainwatch_free(struct chainwatch *w);
 
 /* The statement at index (its bytes: stmt, parsed: st, verified, signed
@@ -70,10 +95,11 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
                      size_t which);
 
 /* Runs the pending audit checks due at now (Unix seconds). A due check
- * that the log answers is done (an alarm, or audited); one whose lookup
- * fails, or whose answer lacks the build without reaching it (no proof's
- * checkpoint is larger than the build's index), stays pending and makes
- * the result GL_EIO (reported). 0, GL_EIO,
+ * that the log answers is done (an alarm, or audited; a build the answer
+ * lacks is read with the reader for the alarm's evidence); one whose
+ * lookup fails, or whose answer lacks the build without reaching it (no
+ * proof's checkpoint is larger than the build's index), stays pending and
+ * makes the result GL_EIO (reported). 0, GL_EIO,
  * or another code when chain-pending cannot be read or written. */
 int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now);
 

@@ -142,6 +142,8 @@ static int setup_keys(struct monitor *m)
 }
 
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a);
+static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
+                      struct gl_buf *proof, char *why, size_t whylen);
 
 int monitor_new(const struct monitor_opts *o, struct monitor **out)
 {
@@ -173,7 +175,7 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
         (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm,
-                             m, &m->cw)) != 0)
+                             read_entry, m, &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -449,15 +451,17 @@ out:
 
 /* --- entries ----------------------------------------------------------------------- */
 
-/* Downloads bundle k (and its level-0 tile) at the target size. */
-static int fetch_bundle(struct monitor *m, uint64_t k, uint64_t from, struct bundle *b)
+/* Downloads bundle k (and its level-0 tile) at tree size `size` (the
+ * target's, in a catch-up). */
+static int fetch_bundle(struct monitor *m, uint64_t k, uint64_t from, uint64_t size,
+                        struct bundle *b)
 {
     struct gl_tile t = {.index = k, .level = 0};
     char path[GL_TILE_PATH_MAX];
     int rc;
 
     b->k = k;
-    if ((rc = gl_tile_width(0, k, m->tgt.cp.size, &b->width)) != 0)
+    if ((rc = gl_tile_width(0, k, size, &b->width)) != 0)
         return rc;
     t.width = b->width;
     b->skip = k * GL_TILE_WIDTH < from ? (size_t)(from - k * GL_TILE_WIDTH) : 0;
@@ -489,16 +493,50 @@ static void submit(struct monitor *m, struct bundle *b)
     pool_submit(m->pool, &j);
 }
 
-/* Records entry e (leaf hash `leaf`) at index with its proof against the
- * target. */
-/* As statement_alarm, with more evidence files (nextra <= 2). */
+/* Appends to out the tlog-proof (the offline bundle: entry e as its extra
+ * data) of entry e at index, leaf hash `leaf`, in the checkpoint `note`
+ * (opened as cp): the inclusion proof is computed from the tiles and
+ * verified against cp's root first. 0; GL_EVERIFY when the tiles' proof
+ * does not lead to that root; another code when it could not be computed
+ * or formatted (m->f.error may say why). */
+static int entry_proof(struct monitor *m, uint64_t index, const struct gl_tile_entry *e,
+                       const uint8_t leaf[GL_HASH_LEN], const struct gl_buf *note,
+                       const struct gl_checkpoint *cp, struct gl_buf *out)
+{
+    struct gl_tlogproof *tp = calloc(1, sizeof(*tp));
+    int rc;
+
+    if (tp == NULL)
+        return GL_ENOMEM;
+    if ((rc = tiles_prove_inclusion(m->ts, index, cp->size, tp->hashes, &tp->nhashes)) !=
+        0)
+        goto out;
+    if (gl_merkle_verify_inclusion(index, cp->size, leaf, gl_hashes_const(tp->hashes),
+                                   tp->nhashes, cp->root) != 0) {
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    tp->index = index;
+    tp->extra = e->data;
+    tp->extra_len = e->len;
+    tp->checkpoint = (const char *)note->data;
+    tp->checkpoint_len = note->len;
+    rc = gl_tlogproof_format(tp, out);
+out:
+    free(tp);
+    return rc;
+}
+
+/* Records entry e (leaf hash `leaf`) at index with its tlog-proof: proof
+ * (text) when given, else one against the target (entry_proof; the
+ * target checkpoint instead when the tiles do not prove it), and up to
+ * two more evidence files (extra). */
 static void statement_alarm_with(struct monitor *m, uint64_t index,
                                  const struct gl_tile_entry *e,
                                  const uint8_t leaf[GL_HASH_LEN], const char *kind,
-                                 const char *detail, const struct state_file *extra,
-                                 size_t nextra)
+                                 const char *detail, const char *proof,
+                                 const struct state_file *extra, size_t nextra)
 {
-    struct gl_tlogproof *tp = calloc(1, sizeof(*tp));
     struct state_file files[4];
     struct gl_buf bundle;
     char dir[STATE_PATH_MAX];
@@ -507,30 +545,19 @@ static void statement_alarm_with(struct monitor *m, uint64_t index,
     m->alarms++;
     gl_buf_init(&bundle, (size_t)GL_TLOGPROOF_MAX_SIZE);
     files[nf++] = (struct state_file){"statement", e->data, e->len};
-    if (tp != NULL &&
-        tiles_prove_inclusion(m->ts, index, m->tgt.cp.size, tp->hashes, &tp->nhashes) ==
-            0 &&
-        gl_merkle_verify_inclusion(index, m->tgt.cp.size, leaf,
-                                   gl_hashes_const(tp->hashes), tp->nhashes,
-                                   m->tgt.cp.root) == 0) {
-        tp->index = index;
-        tp->extra = e->data;
-        tp->extra_len = e->len;
-        tp->checkpoint = (const char *)m->prog.target.data;
-        tp->checkpoint_len = m->prog.target.len;
-        if (gl_tlogproof_format(tp, &bundle) == 0)
-            files[nf++] =
-                (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
-    } else {
+    if (proof != NULL)
+        files[nf++] = (struct state_file){"statement.tlog-proof", proof, strlen(proof)};
+    else if (entry_proof(m, index, e, leaf, &m->prog.target, &m->tgt.cp, &bundle) == 0)
+        files[nf++] =
+            (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
+    else
         files[nf++] =
             (struct state_file){"checkpoint", m->prog.target.data, m->prog.target.len};
-    }
     for (size_t i = 0; i < nextra && i < 2; i++)
         files[nf++] = extra[i];
     m->a.url = m->f.base;
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
-    free(tp);
 }
 
 static void statement_alarm(struct monitor *m, uint64_t index,
@@ -538,13 +565,15 @@ static void statement_alarm(struct monitor *m, uint64_t index,
                             const uint8_t leaf[GL_HASH_LEN], const char *kind,
                             const char *detail)
 {
-    statement_alarm_with(m, index, e, leaf, kind, detail, NULL, 0);
+    statement_alarm_with(m, index, e, leaf, kind, detail, NULL, NULL, 0);
 }
 
-/* chainwatch's alarms: the entry, and the related statement with the
- * log's proof for it. Without the entry (the log's answer lacked it) the
- * evidence is the checkpoint followed, and the name carries the source
- * digest instead of the leaf hash. */
+/* chainwatch's alarms: the entry with its tlog-proof (chainwatch's when it
+ * has one: a build read by read_entry; else proven against the target),
+ * and the related statement with the log's proof for it. Without the entry
+ * (neither the log's answer nor its tiles gave it) the evidence is the
+ * checkpoint followed, and the name carries the source digest instead of
+ * the leaf hash. */
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
 {
     struct monitor *m = ctx;
@@ -570,7 +599,73 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
         extra[n++] = (struct state_file){"related.tlog-proof", a->related_proof,
                                          strlen(a->related_proof)};
     }
-    statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, extra, n);
+    statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, a->stmt_proof, extra,
+                         n);
+}
+
+/* chainwatch's reader (chainwatch_read_fn, ctx: the monitor): entry index
+ * from the log's entry bundle at the size of the stored checkpoint (or,
+ * before one is stored, of the catch-up's target: both were verified,
+ * signed by the log), with entry_proof's tlog-proof against that
+ * checkpoint. The entry must hash to the leaf the level-0 tile holds at
+ * index, and that leaf's inclusion proof from the tiles must lead to the
+ * checkpoint's root. Runs between catch-ups (chainwatch_due), so it uses
+ * the bundle buffer b[0]. */
+static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
+                      struct gl_buf *proof, char *why, size_t whylen)
+{
+    struct monitor *m = ctx;
+    struct bundle *b = m->b[0];
+    struct stored *st = NULL;
+    const struct gl_buf *note;
+    const struct gl_checkpoint *cp;
+    uint8_t leaf[GL_HASH_LEN];
+    size_t i = (size_t)(index % GL_TILE_WIDTH);
+    int rc = stored_load(m, &st);
+
+    if (rc == 0 && st->tc.cp.size > index) {
+        note = &st->note;
+        cp = &st->tc.cp;
+    } else if ((rc == 0 || rc == GL_ENOTFOUND) && m->prog.target.len > 0 &&
+               m->tgt.cp.size > index) {
+        note = &m->prog.target;
+        cp = &m->tgt.cp;
+    } else {
+        snprintf(why, whylen, "no checkpoint the monitor verified holds entry %llu",
+                 (unsigned long long)index);
+        rc = GL_ENOTFOUND;
+        goto out;
+    }
+    if ((rc = fetch_bundle(m, index / GL_TILE_WIDTH, 0, cp->size, b)) != 0) {
+        snprintf(why, whylen, "the log's entry bundle %llu could not be read (%s)",
+                 (unsigned long long)(index / GL_TILE_WIDTH),
+                 rc == GL_EPARSE ? "malformed" : m->f.error);
+        goto out;
+    }
+    if (i >= b->n || gl_merkle_leaf_hash(b->e[i].data, b->e[i].len, leaf) != 0 ||
+        !util_hash_equal(leaf, b->tile.data + i * GL_HASH_LEN)) {
+        snprintf(why, whylen,
+                 "the entry the log's bundle holds at %llu does not hash to the leaf of "
+                 "its tile",
+                 (unsigned long long)index);
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    if ((rc = entry_proof(m, index, &b->e[i], leaf, note, cp, proof)) != 0) {
+        snprintf(why, whylen,
+                 "the log's tiles do not prove entry %llu in its checkpoint of size %llu "
+                 "(%s)",
+                 (unsigned long long)index, (unsigned long long)cp->size,
+                 rc == GL_EVERIFY ? "the proof does not lead to its root"
+                                  : gl_strerror(rc));
+        goto out;
+    }
+    if ((rc = gl_buf_append(stmt, b->e[i].data, b->e[i].len)) != 0)
+        snprintf(why, whylen, "entry %llu: %s", (unsigned long long)index,
+                 gl_strerror(rc));
+out:
+    stored_free(st);
+    return rc;
 }
 
 /* A length for "%.*s" in one-line messages. */
@@ -692,12 +787,12 @@ static int check_entries(struct monitor *m)
     int rc, next = 0;
 
     bar_start(m, from, size);
-    if ((rc = fetch_bundle(m, k0, from, m->b[0])) != 0)
+    if ((rc = fetch_bundle(m, k0, from, size, m->b[0])) != 0)
         return rc;
     submit(m, m->b[0]);
     for (uint64_t k = k0; k <= k1; k++) {
         struct bundle *cur = m->b[(k - k0) % 2], *nxt = m->b[(k - k0 + 1) % 2];
-        next = k < k1 ? fetch_bundle(m, k + 1, from, nxt) : 0;
+        next = k < k1 ? fetch_bundle(m, k + 1, from, size, nxt) : 0;
         pool_wait(m->pool);
         if (next == 0 && k < k1)
             submit(m, nxt);

@@ -328,9 +328,12 @@ diff "$T/want" "$T/alarms4" > /dev/null ||
 # all (an answer that does not show the log's tree reaches the build: a
 # mirror behind the log answers so). An answer whose proofs reach the
 # build but that lacks it gets the alarm all the same (3.0: the log
-# cannot keep it back by hiding the build), saying the build's statement
-# is not attached; 5.0, whose source lookup holds only the build, stays
-# pending until the log answers with it.
+# cannot keep it back by hiding the build), with the build's statement
+# read from the log's tiles and its tlog-proof against the stored
+# checkpoint, which the client verifies offline (or, when the log's entry
+# bundle does not match its tiles, without the statement, saying why);
+# 5.0, whose source lookup holds only the build, stays pending until the
+# log answers with it.
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 P5="$T/mon5/$ID/chain-pending"
@@ -349,13 +352,38 @@ expect_err "due audit checks could not ask the log: kept pending"
 ls "$T/mon5/$ID/alarms" | grep -q '^unaudited-source-' &&
     fail "alarms from an empty answer: $(ls "$T/mon5/$ID/alarms")"
 cmp -s "$P5" "$T/pending.due" || fail "checks answered by nothing dropped: $(cat "$P5")"
+cp -a "$T/mon5" "$T/mon5b" # the same due checks, for the tampered bundles below
 echo lookup-nobuild > "$MODE"
 expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
-expect_err "ALARM (unaudited-source): entry $B3: build: no auditor's report covers its source"
-expect_err "lacks the build itself: its statement is not attached"
+expect_err "ALARM (unaudited-source): entry $B3: build of widget 3.0: no auditor's report covers its source"
+expect_err "lacks the build itself: its statement is attached as read from the log's tiles"
 expect_err "lacks entry $B5 and no proof in it reaches that entry"
 [ "$(cut -d' ' -f2 "$P5")" = "$B5" ] || fail "pending after the answers without builds: $(cat "$P5")"
+EV3=$(ls -d "$T/mon5/$ID/alarms/unaudited-source-$B3-"*)
+[ -s "$EV3/statement" ] && [ -s "$EV3/statement.tlog-proof" ] ||
+    fail "the hidden build's evidence lacks its statement or proof: $(ls "$EV3")"
+grep -q '^kind build$' "$EV3/statement" && grep -q '^version 3.0$' "$EV3/statement" ||
+    fail "the hidden build's evidence: $(cat "$EV3/statement")"
+[ -e "$EV3/related.statement" ] && fail "related.statement for a build the answer lacked"
+# The proof is against the checkpoint mon5 stored, and verifies offline
+# with the statement it carries, for the artifact of 3.0.
+tail -n "$(wc -l < "$T/mon5/$ID/checkpoint")" "$EV3/statement.tlog-proof" |
+    cmp -s - "$T/mon5/$ID/checkpoint" || fail "the hidden build's proof is not against the stored checkpoint"
+expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EV3/statement.tlog-proof" \
+    --artifact "$T/3.0.bin"
+expect_rc 2 "$G" verify --policy "$T/policy" --bundle "$EV3/statement.tlog-proof" \
+    --artifact "$T/5.0.bin"
+# A log whose entry bundles do not match its tiles gives no statement: the
+# alarm comes without it, saying why.
+echo lookup-nobuild-bundle > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5b" --once \
+    --no-progress --audit-within 1d
+expect_err "ALARM (unaudited-source): entry $B3: build: no auditor's report covers its source"
+expect_err "its statement is not attached: the entry the log's bundle holds at $B3 does not hash to the leaf of its tile"
+EV3B=$(ls -d "$T/mon5b/$ID/alarms/unaudited-source-$B3-"*)
+[ -e "$EV3B/statement" ] && fail "a statement the tiles do not prove was attached"
+[ -s "$EV3B/checkpoint" ] || fail "the alarm without the statement lacks the checkpoint: $(ls "$EV3B")"
 : > "$MODE"
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d

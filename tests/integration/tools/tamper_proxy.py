@@ -22,6 +22,8 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   lookup-error       lookups answer 400 (an error that is not retried)
   lookup-nobuild     lookup answers: the build statements left out (the
                      others, with their proofs, stay)
+  lookup-nobuild-bundle  as lookup-nobuild, and in every entry bundle each
+                     build statement's version changed (same length)
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
 Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
@@ -65,7 +67,7 @@ def tamper_lookup(body, m):
     doc = json.loads(body)
     if m == "lookup-empty" and "statements" in doc:
         doc["statements"] = []
-    if m == "lookup-nobuild" and "statements" in doc:
+    if m in ("lookup-nobuild", "lookup-nobuild-bundle") and "statements" in doc:
         doc["statements"] = [s for s in doc["statements"]
                              if "\nkind build\n" not in s["statement"]]
     for s in doc.get("statements", []):
@@ -80,12 +82,13 @@ def tamper_lookup(body, m):
     return json.dumps(doc).encode()
 
 
-def tamper_bundle(body):
+def tamper_bundle(body, builds=False):
+    """Entry 1's version changed; with builds, every build's instead."""
     out, i, n = bytearray(), 0, 0
     while i < len(body):
         ln = int.from_bytes(body[i:i + 2], "big")
         e = bytearray(body[i + 2:i + 2 + ln])
-        if n == 1:
+        if (builds and b"\nkind build\n" in e) or (not builds and n == 1):
             k = e.find(b"\nversion ") + 9
             e[k] = ord("X") if e[k] != ord("X") else ord("Y")
         out += body[i:i + 2] + e
@@ -138,6 +141,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 body = tamper_lookup(body, m)
             elif p.startswith("/tile/entries/000") and m == "bundle-entry":
                 body = tamper_bundle(body)
+            elif p.startswith("/tile/entries/") and m == "lookup-nobuild-bundle":
+                body = tamper_bundle(body, builds=True)
             elif p.startswith("/tile/0/000") and m == "tile-hash":
                 b = bytearray(body)
                 b[32] ^= 1
