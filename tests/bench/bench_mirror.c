@@ -133,7 +133,8 @@ int main(int argc, char **argv)
     const char *swhy;
     if ((rc = wstore_open(data_dir, 16, 1, &ws, &swhy)) != 0)
         die(swhy, rc);
-    struct engine_config ec = {.store = ws, .logs = &logs, .key = &wk, .evidence_dir = dir};
+    struct engine_config ec = {
+        .store = ws, .logs = &logs, .key = &wk, .evidence_dir = dir};
     struct engine *eng;
     if ((rc = engine_new(&ec, &eng)) != 0)
         die("engine", rc);
