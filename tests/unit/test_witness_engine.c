@@ -206,6 +206,48 @@ static void test_evidence_bounded_per_origin(void **state)
     tu_rmtree(dir);
 }
 
+/* One log, a.example/log (key ka, verifier va), the witness's list of it
+ * (at ia), a witness key wk and a new witness store in dir/w. */
+struct one_log {
+    char dir[512];
+    struct gl_signer ka, wk;
+    struct gl_verifier va;
+    struct logs_list logs;
+    size_t ia;
+    struct wstore *ws;
+};
+
+static void one_log_open(struct one_log *f, const char *name)
+{
+    struct gl_buf b;
+    struct gl_err why;
+    char text[512], wdir[600];
+    const char *swhy = NULL;
+
+    tu_tempdir(name, f->dir, sizeof(f->dir));
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &f->ka), 0);
+    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &f->wk), 0);
+    gl_signer_verifier(&f->ka, &f->va);
+    gl_buf_init(&b, 4096);
+    assert_int_equal(gl_verifier_format(&f->va, &b), 0);
+    assert_int_equal(gl_buf_putc(&b, 0), 0);
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", (const char *)b.data);
+    gl_buf_release(&b);
+    assert_int_equal(logs_parse(text, strlen(text), &f->logs, &why), 0);
+    assert_int_equal(logs_find(&f->logs, "a.example/log", 13, &f->ia), 0);
+    snprintf(wdir, sizeof(wdir), "%s/w", f->dir);
+    assert_int_equal(wstore_open(wdir, 8, 1, &f->ws, &swhy), 0);
+}
+
+static void one_log_close(struct one_log *f)
+{
+    wstore_close(f->ws);
+    logs_release(&f->logs);
+    gl_signer_wipe(&f->ka);
+    gl_signer_wipe(&f->wk);
+    tu_rmtree(f->dir);
+}
+
 /* The timestamp of a cosignature line ("— name base64(id, time, sig)"). */
 static uint64_t line_time(const char *line, size_t len)
 {
@@ -229,72 +271,49 @@ static uint64_t line_time(const char *line, size_t len)
  * since stepped back), the next cosignature carries that time, not now. */
 static void test_cosign_time_never_goes_back(void **state)
 {
-    struct gl_signer ka, wk;
-    struct gl_verifier va;
-    struct logs_list logs;
-    struct gl_err why;
-    struct wstore *ws = NULL;
+    struct one_log f;
     struct wstore_batch *wb = NULL;
     struct engine *e = NULL;
     struct wreq *r = calloc(1, sizeof(*r));
-    struct gl_buf b, n1, body, line, rec;
-    char dir[512], wdir[600], text[512];
-    const char *swhy = NULL;
+    struct gl_buf n1, body, line, rec;
     uint8_t root[GL_HASH_LEN];
     uint64_t future = (uint64_t)time(NULL) + 100000;
-    size_t ia;
     (void)state;
 
     assert_non_null(r);
-    tu_tempdir("test_witness_engine_time", dir, sizeof(dir));
-    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &ka), 0);
-    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &wk), 0);
-    gl_signer_verifier(&ka, &va);
-    gl_buf_init(&b, 4096);
-    assert_int_equal(gl_verifier_format(&va, &b), 0);
-    assert_int_equal(gl_buf_putc(&b, 0), 0);
-    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", (const char *)b.data);
-    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
-    assert_int_equal(logs_find(&logs, "a.example/log", 13, &ia), 0);
-    snprintf(wdir, sizeof(wdir), "%s/w", dir);
-    assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
-    struct engine_config ec = {ws, &logs, &wk, dir, NULL, NULL, 0, 0};
+    one_log_open(&f, "test_witness_engine_time");
+    struct engine_config ec = {f.ws, &f.logs, &f.wk, f.dir, NULL, NULL, 0, 0};
     assert_int_equal(engine_new(&ec, &e), 0);
 
     gl_buf_init(&n1, 1 << 16);
     gl_buf_init(&body, 1 << 17);
     gl_buf_init(&line, 512);
     gl_buf_init(&rec, 1 << 16);
-    ck(&ka, 3, 1, &n1);
-    assert_int_equal(add(e, &logs, ia, "old 0\n\n", &n1, r, &body), 200);
+    ck(&f.ka, 3, 1, &n1);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &n1, r, &body), 200);
     assert_true(line_time(r->line, r->line_len) < future);
     engine_free(e);
     /* the record as the engine keeps it, with our cosignature dated later */
-    assert_int_equal(gl_cosig_sign(&wk, r->note, r->kept.text_len, future, &line), 0);
+    assert_int_equal(gl_cosig_sign(&f.wk, r->note, r->kept.text_len, future, &line), 0);
     assert_int_equal(
         addck_record(r->note, &r->kept, (const char *)line.data, line.len, &rec), 0);
     memset(root, 1, sizeof(root));
-    assert_int_equal(wstore_batch_new(ws, &wb), 0);
-    wstore_batch_put_log(wb, logs.v[ia].origin_hash, 3, root, rec.data, rec.len);
+    assert_int_equal(wstore_batch_new(f.ws, &wb), 0);
+    wstore_batch_put_log(wb, f.logs.v[f.ia].origin_hash, 3, root, rec.data, rec.len);
     assert_int_equal(wstore_batch_commit(wb), 0);
     wstore_batch_free(wb);
 
     assert_int_equal(engine_new(&ec, &e), 0);
-    assert_int_equal(add(e, &logs, ia, "old 3\n\n", &n1, r, &body), 200);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 200);
     assert_true(line_time(r->line, r->line_len) == future);
     engine_free(e);
 
-    wstore_close(ws);
-    logs_release(&logs);
-    gl_buf_release(&b);
     gl_buf_release(&n1);
     gl_buf_release(&body);
     gl_buf_release(&line);
     gl_buf_release(&rec);
-    gl_signer_wipe(&ka);
-    gl_signer_wipe(&wk);
     free(r);
-    tu_rmtree(dir);
+    one_log_close(&f);
 }
 
 /* What on_evidence saw (on the committer thread: under mu). */
@@ -393,38 +412,22 @@ static void restart_announces(struct engine **e, const struct engine_config *ec,
  * nothing. */
 static void test_evidence_announced_once_copied(void **state)
 {
-    struct gl_signer ka, wk;
-    struct gl_verifier va;
-    struct logs_list logs;
-    struct gl_err why;
-    struct wstore *ws = NULL;
+    struct one_log f;
     struct engine *e = NULL;
     struct wreq *r = calloc(1, sizeof(*r));
     struct announced *a = calloc(1, sizeof(*a));
-    struct gl_buf b, n1, n2, file;
-    char dir[512], wdir[600], evdir[600], text[512], id[GL_HASH_HEX_LEN + 1];
+    struct gl_buf n1, n2, file;
+    char evdir[600], id[GL_HASH_HEX_LEN + 1];
     char copy[700], mark[700];
-    const char *swhy = NULL;
     struct timespec pause = {0, 200000000L};
-    size_t ia;
     (void)state;
 
     assert_true(r != NULL && a != NULL);
-    tu_tempdir("test_witness_engine_ann", dir, sizeof(dir));
-    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &ka), 0);
-    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &wk), 0);
-    gl_signer_verifier(&ka, &va);
-    gl_buf_init(&b, 4096);
-    assert_int_equal(gl_verifier_format(&va, &b), 0);
-    assert_int_equal(gl_buf_putc(&b, 0), 0);
-    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", (const char *)b.data);
-    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
-    assert_int_equal(logs_find(&logs, "a.example/log", 13, &ia), 0);
-    snprintf(wdir, sizeof(wdir), "%s/w", dir);
-    snprintf(evdir, sizeof(evdir), "%s/ev", dir);
-    assert_int_equal(wstore_open(wdir, 8, 1, &ws, &swhy), 0);
+    one_log_open(&f, "test_witness_engine_ann");
+    snprintf(evdir, sizeof(evdir), "%s/ev", f.dir);
     assert_int_equal(gl_file_write_new(evdir, "x", 1, 0644), 0); /* not a directory */
-    struct engine_config ec = {ws, &logs, &wk, evdir, on_ev, a, 0, 0}; /* retry: 60 s */
+    struct engine_config ec = {f.ws,  &f.logs, &f.wk, evdir,
+                               on_ev, a,       0,     0}; /* retry: 60 s */
     struct engine_config fast = ec;
     fast.retry_ms = 20;
     assert_int_equal(pthread_mutex_init(&a->mu, NULL), 0);
@@ -433,12 +436,12 @@ static void test_evidence_announced_once_copied(void **state)
     gl_buf_init(&n1, 1 << 16);
     gl_buf_init(&n2, 1 << 16);
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
-    ck(&ka, 5, 1, &n1);
-    ck(&ka, 5, 2, &n2);
-    assert_int_equal(gl_evidence_build(&va, 1, (const char *)n1.data, n1.len,
+    ck(&f.ka, 5, 1, &n1);
+    ck(&f.ka, 5, 2, &n2);
+    assert_int_equal(gl_evidence_build(&f.va, 1, (const char *)n1.data, n1.len,
                                        (const char *)n2.data, n2.len, NULL, 0, &file),
                      0);
-    import(e, ia, &file, r);
+    import(e, f.ia, &file, r);
     assert_int_not_equal(r->evidence_id[0], 0); /* stored */
     memcpy(id, r->evidence_id, sizeof(id));
     snprintf(copy, sizeof(copy), "%s/%s", evdir, id);
@@ -453,7 +456,7 @@ static void test_evidence_announced_once_copied(void **state)
     assert_int_equal(unlink(evdir), 0);
     assert_int_equal(mkdir(evdir, 0755), 0);
     assert_int_equal(wait_calls(a, 1), 1);
-    import(e, ia, &file, r); /* sync with the committer */
+    import(e, f.ia, &file, r); /* sync with the committer */
     assert_int_equal(a->calls, 1);
     assert_int_equal(a->missing, 0);
     assert_string_equal(a->path, copy);
@@ -467,37 +470,32 @@ static void test_evidence_announced_once_copied(void **state)
     assert_int_equal(rmdir(evdir), 0);
     assert_int_equal(gl_file_write_new(evdir, "x", 1, 0644), 0);
     assert_int_equal(engine_new(&ec, &e), 0);
-    import(e, ia, &file, r);
+    import(e, f.ia, &file, r);
     assert_int_equal(a->calls, 1);
     assert_int_equal(unlink(evdir), 0);
     assert_int_equal(mkdir(evdir, 0755), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 2, id, copy, mark);
+    restart_announces(&e, &ec, f.ia, &file, r, a, 2, id, copy, mark);
     /* copy in place, no mark: nothing to announce */
-    restart_announces(&e, &ec, ia, &file, r, a, 2, id, copy, mark);
+    restart_announces(&e, &ec, f.ia, &file, r, a, 2, id, copy, mark);
     /* copy deleted */
     assert_int_equal(unlink(copy), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 3, id, copy, mark);
+    restart_announces(&e, &ec, f.ia, &file, r, a, 3, id, copy, mark);
     /* copy of another size */
     assert_int_equal(unlink(copy), 0);
     assert_int_equal(gl_file_write_new(copy, "x", 1, 0644), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 4, id, copy, mark);
+    restart_announces(&e, &ec, f.ia, &file, r, a, 4, id, copy, mark);
     /* copy written, marked pending: on_evidence may not have run */
     assert_int_equal(gl_file_write_new(mark, "", 0, 0644), 0);
-    restart_announces(&e, &ec, ia, &file, r, a, 5, id, copy, mark);
+    restart_announces(&e, &ec, f.ia, &file, r, a, 5, id, copy, mark);
     engine_free(e);
     pthread_mutex_destroy(&a->mu);
 
-    wstore_close(ws);
-    logs_release(&logs);
-    gl_buf_release(&b);
     gl_buf_release(&n1);
     gl_buf_release(&n2);
     gl_buf_release(&file);
-    gl_signer_wipe(&ka);
-    gl_signer_wipe(&wk);
     free(r);
     free(a);
-    tu_rmtree(dir);
+    one_log_close(&f);
 }
 
 int main(void)
