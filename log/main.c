@@ -454,7 +454,6 @@ static void on_signal(uv_signal_t *h, int signum)
     seq_shutdown(d->seq, on_seq_closed, d);
 }
 
-/* --mirrors: a thread pushing the stored tree to each mirror. */
 /* Reads and parses the --mirrors file into *l; logs why on failure. */
 static int load_mirrors(const struct daemon *d, struct mirrorpush_list *l)
 {
@@ -471,6 +470,7 @@ static int load_mirrors(const struct daemon *d, struct mirrorpush_list *l)
     return rc;
 }
 
+/* --mirrors: a thread pushing the stored tree to each mirror. */
 static int start_mirrors(struct daemon *d)
 {
     struct mirrorpush_list *l;

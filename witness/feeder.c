@@ -1,6 +1,6 @@
 /*
- * feeder: pull feeding, gossip and evidence import on one thread; what it
- * does and why in feeder.h.
+ * feeder: pull feeding, gossip and evidence import on one thread (its
+ * rounds and their stop: rounds.h); what it does and why in feeder.h.
  *
  * Design: every comparison of two signed checkpoints of one log (ours and
  * the log's, or ours and a peer's) goes through compare(), which returns
@@ -14,12 +14,10 @@
  */
 #include "feeder.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -32,6 +30,7 @@
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
 #include "http_client.h"
+#include "rounds.h"
 
 #define CKPT_MAX ADDCK_BODY_MAX
 #define JSON_MAX ((size_t)1 << 20)
@@ -39,10 +38,10 @@
 
 struct feeder {
     struct feeder_config cfg;
-    pthread_t thread;
-    pthread_mutex_t mu; /* stop, exited, stats, done */
-    pthread_cond_t cv;
-    int stop, started, done, exited;
+    struct rounds rounds; /* the thread, and its stop */
+    pthread_mutex_t mu;   /* stats, done */
+    pthread_cond_t cv;    /* done */
+    int done;
     unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
@@ -70,12 +69,7 @@ struct side {
 
 static int stopping(struct feeder *f)
 {
-    int s;
-
-    pthread_mutex_lock(&f->mu);
-    s = f->stop;
-    pthread_mutex_unlock(&f->mu);
-    return s;
+    return rounds_stopping(&f->rounds);
 }
 
 /* The client's abort_cb: a transfer in flight ends once a stop is asked. */
@@ -555,8 +549,12 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
 /* One round. A party (a log's url, a peer) that gives no answer is not
  * asked again until the next round (get()): a peer down skips its other
  * gossip polls and its evidence; a log's url down, its proofs. */
-static void round_once(struct feeder *f)
+/* One round (a rounds round; arg: the feeder); returns at once when a
+ * stop is asked. */
+static void round_once(void *arg)
 {
+    struct feeder *f = arg;
+
     const struct logs_list *logs = f->cfg.logs;
     const struct peers_list *peers = f->cfg.peers;
 
@@ -577,27 +575,6 @@ static void round_once(struct feeder *f)
     COUNT(f, rounds);
 }
 
-static void *feeder_main(void *arg)
-{
-    struct feeder *f = arg;
-
-    for (;;) {
-        struct timespec until;
-        int stop;
-        round_once(f); /* returns at once when a stop is asked */
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)f->cfg.poll_interval_s;
-        pthread_mutex_lock(&f->mu);
-        while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT)
-            ;
-        stop = f->stop;
-        f->exited = stop; /* under the lock that feeder_resume reads it with */
-        pthread_mutex_unlock(&f->mu);
-        if (stop)
-            return NULL;
-    }
-}
-
 /* --- lifecycle ------------------------------------------------------------------------
  */
 
@@ -614,15 +591,15 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     f->cfg = *cfg;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
+    rounds_init(&f->rounds, cfg->poll_interval_s, round_once, f);
     hc.abort_cb = abort_cb;
     hc.abort_arg = f;
     if ((err = gl_http_client_new(&hc, &f->http)) != 0)
         goto fail;
-    if (pthread_create(&f->thread, NULL, feeder_main, f) != 0) {
+    if (rounds_start(&f->rounds) != 0) {
         err = GL_ENOMEM;
         goto fail;
     }
-    f->started = 1;
     *out = f;
     return 0;
 fail:
@@ -632,61 +609,31 @@ fail:
 
 void feeder_ask_stop(struct feeder *f)
 {
-    if (f == NULL)
-        return;
-    pthread_mutex_lock(&f->mu);
-    f->stop = 1;
-    pthread_cond_broadcast(&f->cv);
-    pthread_mutex_unlock(&f->mu);
+    if (f != NULL)
+        rounds_ask_stop(&f->rounds);
 }
 
 int feeder_stopped(struct feeder *f)
 {
-    int done;
-
-    if (f == NULL || !f->started)
-        return 1;
-    pthread_mutex_lock(&f->mu);
-    done = f->exited;
-    pthread_mutex_unlock(&f->mu);
-    return done;
+    return f == NULL || rounds_stopped(&f->rounds);
 }
 
 int feeder_resume(struct feeder *f)
 {
-    int done;
-
-    if (f == NULL || !f->started)
-        return 0;
-    pthread_mutex_lock(&f->mu);
-    done = f->exited;
-    f->stop = 0;
-    pthread_mutex_unlock(&f->mu);
-    if (!done)
-        return 0; /* it had not left its loop: it goes on */
-    pthread_join(f->thread, NULL);
-    f->started = 0;
-    f->exited = 0;
-    if (pthread_create(&f->thread, NULL, feeder_main, f) != 0)
-        return GL_ENOMEM;
-    f->started = 1;
-    return 0;
+    return f == NULL || rounds_resume(&f->rounds) == 0 ? 0 : GL_ENOMEM;
 }
 
 void feeder_stop(struct feeder *f)
 {
-    if (f == NULL || !f->started)
-        return;
-    feeder_ask_stop(f);
-    pthread_join(f->thread, NULL);
-    f->started = 0;
+    if (f != NULL)
+        rounds_stop(&f->rounds);
 }
 
 void feeder_free(struct feeder *f)
 {
     if (f == NULL)
         return;
-    feeder_stop(f);
+    rounds_release(&f->rounds);
     gl_http_client_free(f->http);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);

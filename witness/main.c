@@ -291,8 +291,6 @@ static int open_state(struct witness *w)
     return rc;
 }
 
-/* The mirror role: its own cosigning key, distinct from the witness's
- * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
 /* Loads --mirror-key when the logs or --mirror-listen need one, and
  * refuses one nothing needs. *on: 1 if this witness mirrors. */
 static int load_mirror_key(struct witness *w, int *on)
@@ -329,6 +327,8 @@ static int load_mirror_key(struct witness *w, int *on)
     return 0;
 }
 
+/* The mirror role: its own cosigning key, distinct from the witness's
+ * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
 static int load_mirror(struct witness *w)
 {
     struct mirror_config mc = {w->o.data, &w->logs,    w->engine,

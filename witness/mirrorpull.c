@@ -21,11 +21,8 @@
  */
 #include "mirrorpull.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "glasslog/error.h"
 #include "glasslog/log.h"
@@ -34,6 +31,7 @@
 #include "glasslog/subtree.h"
 #include "glasslog/tile.h"
 #include "http_client.h"
+#include "rounds.h"
 
 #define CACHE 64
 #define HLEN GL_HASH_LEN
@@ -47,10 +45,7 @@ struct slot {
 struct mirrorpull {
     struct mirrorpull_config cfg;
     struct gl_http_client *http;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop, started, exited; /* exited: pull_main returned (under mu) */
+    struct rounds rounds; /* the thread, and its stop */
     /* the round's log and tree size (hash source context) */
     const struct logs_entry *log;
     uint64_t size;
@@ -70,10 +65,7 @@ static int get(struct mirrorpull *p, const char *path, size_t max,
 
 static int stopping(struct mirrorpull *p)
 {
-    pthread_mutex_lock(&p->mu);
-    int stop = p->stop;
-    pthread_mutex_unlock(&p->mu);
-    return stop;
+    return rounds_stopping(&p->rounds);
 }
 
 /* Hash tile (level, index) at the round's size, through the cache. */
@@ -235,25 +227,15 @@ static void pull_log(struct mirrorpull *p, size_t li)
     free(res);
 }
 
-static void *pull_main(void *arg)
+/* One round (a rounds round; arg: the puller): each mirrored log with a
+ * url, until a stop is asked. */
+static void pull_round(void *arg)
 {
     struct mirrorpull *p = arg;
-    for (;;) {
-        for (size_t i = 0; i < p->cfg.logs->n && !stopping(p); i++)
-            if (p->cfg.logs->v[i].mirror && p->cfg.logs->v[i].url[0])
-                pull_log(p, i);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += p->cfg.poll_interval_s;
-        pthread_mutex_lock(&p->mu);
-        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
-            ;
-        int stop = p->stop;
-        p->exited = stop;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
-            return NULL;
-    }
+
+    for (size_t i = 0; i < p->cfg.logs->n && !stopping(p); i++)
+        if (p->cfg.logs->v[i].mirror && p->cfg.logs->v[i].url[0])
+            pull_log(p, i);
 }
 
 int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out)
@@ -273,77 +255,47 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
         return GL_ENOMEM;
     }
     p->cfg = *cfg;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    rounds_init(&p->rounds, p->cfg.poll_interval_s, pull_round, p);
     if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
         mirrorpull_free(p);
         return rc;
     }
-    if (pthread_create(&p->thread, NULL, pull_main, p) != 0) {
+    if (rounds_start(&p->rounds) != 0) {
         mirrorpull_free(p);
         return GL_EIO;
     }
-    p->started = 1;
     *out = p;
     return 0;
 }
 
 void mirrorpull_ask_stop(struct mirrorpull *p)
 {
-    if (p == NULL)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    if (p != NULL)
+        rounds_ask_stop(&p->rounds);
 }
 
 int mirrorpull_stopped(struct mirrorpull *p)
 {
-    if (p == NULL || !p->started)
-        return 1;
-    pthread_mutex_lock(&p->mu);
-    int done = p->exited;
-    pthread_mutex_unlock(&p->mu);
-    return done;
+    return p == NULL || rounds_stopped(&p->rounds);
 }
 
 int mirrorpull_resume(struct mirrorpull *p)
 {
-    if (p == NULL || !p->started)
-        return 0;
-    pthread_mutex_lock(&p->mu);
-    int done = p->exited;
-    p->stop = 0;
-    pthread_mutex_unlock(&p->mu);
-    if (!done)
-        return 0; /* it had not left its loop: it goes on */
-    pthread_join(p->thread, NULL);
-    p->started = 0;
-    p->exited = 0;
-    if (pthread_create(&p->thread, NULL, pull_main, p) != 0)
-        return GL_EIO;
-    p->started = 1;
-    return 0;
+    return p == NULL ? 0 : rounds_resume(&p->rounds);
 }
 
 void mirrorpull_stop(struct mirrorpull *p)
 {
-    if (p == NULL || !p->started)
-        return;
-    mirrorpull_ask_stop(p);
-    pthread_join(p->thread, NULL);
-    p->started = 0;
+    if (p != NULL)
+        rounds_stop(&p->rounds);
 }
 
 void mirrorpull_free(struct mirrorpull *p)
 {
     if (p == NULL)
         return;
-    mirrorpull_stop(p);
+    rounds_release(&p->rounds);
     gl_http_client_free(p->http);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
     free(p->cache);
     free(p);
 }
