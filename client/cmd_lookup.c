@@ -6,7 +6,7 @@
  * digest as the artifact, so a statement about another file never passes.
  *
  * Then the checkpoint the proofs lead to is compared with the last one
- * this client saw for that log (state.h, keyed by the log's verifier key):
+ * this client saw for that log (state.h: one memory per origin of the policy):
  * equal sizes need equal roots; otherwise the log's consistency proof
  * (GET /api/v1/proof/consistency) between the two must verify. A
  * verified larger checkpoint replaces the stored one (forward only, under
@@ -286,7 +286,7 @@ static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
         util_hash_equal(l->checked_root, tc->cp.root))
         return 0;
     keys = gl_policy_log_keys(l->p, &n);
-    if ((rc = state_open(&s, l->root, &keys[tc->log])) != 0)
+    if ((rc = state_open_log(&s, l->root, keys, n, tc->log)) != 0)
         return rc;
     rc = check_memory(l, &s, pf, tc);
     state_close(&s);

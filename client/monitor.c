@@ -267,14 +267,17 @@ static int open_state(struct monitor *m, size_t log)
     int rc;
 
     if (m->have_state) {
-        if (log == m->log)
+        if (strcmp(keys[log].name, keys[m->log].name) == 0) {
+            m->log = log; /* another key of the same log: the same state */
+            m->a.log_key = &keys[log];
             return 0;
+        }
         cli_error("the log at %s changed keys (now %s): not followed", m->o->log,
                   keys[log].name);
         return GL_EVERIFY;
     }
     m->fatal = 1;
-    if ((rc = state_open(&m->s, m->o->state, &keys[log])) != 0)
+    if ((rc = state_open_log(&m->s, m->o->state, keys, n, log)) != 0)
         return rc;
     if ((rc = state_lock_monitor(&m->s)) != 0) {
         cli_error(rc == GL_EEXIST ? "another monitor is running on %s"

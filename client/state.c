@@ -96,16 +96,15 @@ static int write_vkey(const struct state *s, const struct gl_verifier *k)
     return rc;
 }
 
-int state_open(struct state *s, const char *root, const struct gl_verifier *log_key)
+/* ROOT/<logid of k> into s->dir and s->logid. */
+static int key_dir(struct state *s, const char *root, const struct gl_verifier *k)
 {
     struct gl_buf vk;
     uint8_t h[GL_HASH_LEN];
     int rc, n;
 
-    memset(s, 0, sizeof(*s));
-    s->lock_fd = s->monitor_fd = -1;
     gl_buf_init(&vk, GL_KEY_TEXT_MAX + 1);
-    if ((rc = gl_verifier_format(log_key, &vk)) != 0 ||
+    if ((rc = gl_verifier_format(k, &vk)) != 0 ||
         (rc = gl_sha256(vk.data, vk.len, h)) != 0)
         goto out;
     gl_hex_encode(h, GL_HASH_LEN, s->logid, sizeof(s->logid));
@@ -113,13 +112,45 @@ int state_open(struct state *s, const char *root, const struct gl_verifier *log_
     if (n <= 0 || n >= (int)sizeof(s->dir)) {
         cli_error("state directory path too long: %s", root);
         rc = GL_ETOOBIG;
-        goto out;
     }
-    if ((rc = mkdirs(s->dir, 0700)) != 0 || (rc = write_vkey(s, log_key)) != 0)
-        cli_error("cannot use the state directory %s: %s", s->dir, strerror(errno));
 out:
     gl_buf_release(&vk);
     return rc;
+}
+
+int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,
+                   size_t n, size_t log)
+{
+    const struct gl_verifier *use = NULL;
+    struct stat sb;
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->lock_fd = s->monitor_fd = -1;
+    if (log >= n)
+        return GL_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(keys[i].name, keys[log].name) != 0)
+            continue;
+        if ((rc = key_dir(s, root, &keys[i])) != 0)
+            return rc;
+        if (use == NULL)
+            use = &keys[i]; /* no directory yet: the first key's */
+        if (stat(s->dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            use = &keys[i];
+            break;
+        }
+    }
+    if ((rc = key_dir(s, root, use)) != 0)
+        return rc;
+    if ((rc = mkdirs(s->dir, 0700)) != 0 || (rc = write_vkey(s, use)) != 0)
+        cli_error("cannot use the state directory %s: %s", s->dir, strerror(errno));
+    return rc;
+}
+
+int state_open(struct state *s, const char *root, const struct gl_verifier *log_key)
+{
+    return state_open_log(s, root, log_key, 1, 0);
 }
 
 void state_close(struct state *s)

@@ -4,8 +4,8 @@
  *
  *   ROOT/                    --state DIR, or $XDG_STATE_HOME/glasslog,
  *                            or ~/.local/state/glasslog
- *     <logid>/               logid = lowercase hex SHA-256 of the log's
- *                            verifier key string ("name+id+base64")
+ *     <logid>/               logid = lowercase hex SHA-256 of a verifier
+ *                            key string ("name+id+base64") of the log
  *       vkey                 that key, for humans
  *       checkpoint           the newest verified checkpoint (the signed note
  *                            as served, cosignatures included)
@@ -16,8 +16,15 @@
  *       alarms/<name>/       evidence of one alarm: "alarm" (what, when) and
  *                            the files that prove it
  *
- * Keying by the verifier key, not the origin, keeps two logs that share an
- * origin name (or a re-keyed log) apart. Every file is replaced
+ * One log is one origin of the policy: the policy may list several keys
+ * with one origin (a key rotation), and trust.c accepts a checkpoint signed
+ * by any of them, so they share one directory, that of the first of them
+ * (in policy order) whose directory exists, else that of the first. A
+ * checkpoint of the log under any of its keys is thus checked against the
+ * same memory, and a directory made before a key was added keeps being
+ * used. Naming it by a verifier key, not the origin, keeps apart two logs
+ * that share an origin name under policies that list different keys
+ * (the stored checkpoint of one would not verify under the other). Every file is replaced
  * atomically (write, fsync, rename, fsync the directory), so a crash
  * leaves the old or the new version, never a mix. The stored checkpoint
  * only moves forward: a smaller tree never replaces a larger one.
@@ -49,8 +56,14 @@ struct state {
  * neither can be determined. */
 int state_default_root(char *out);
 
-/* Opens (creating as needed, mode 0700) ROOT/<logid> for log_key. Reports
- * failures on stderr. 0 or GL_EIO / GL_ETOOBIG. */
+/* Opens (creating as needed, mode 0700) the directory of the log whose
+ * key is keys[log], keys being the policy's n log keys: among the keys
+ * with the name (origin) of keys[log], the first whose ROOT/<logid>
+ * exists, else the first. Reports failures on stderr. 0 or GL_EIO /
+ * GL_ETOOBIG / GL_EINVAL (log >= n). */
+int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,
+                   size_t n, size_t log);
+/* state_open_log for a log with the one key log_key. */
 int state_open(struct state *s, const char *root, const struct gl_verifier *log_key);
 /* Releases the locks. Safe to call twice. */
 void state_close(struct state *s);

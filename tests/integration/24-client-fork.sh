@@ -6,7 +6,8 @@
 # the consistency proof the tiles gave and a split-view evidence file that
 # `glasslog evidence verify` accepts; the remembered checkpoint stays A's.
 # A monitor that followed B, pointed at the smaller A, refuses it. lookup
-# with A's state against B records the fork too.
+# with A's state against B records the fork too. So does a log signed with
+# a second key of the same origin (rotation: one log, one memory).
 # A fork that appears while a monitor catches up is caught too: X and Y
 # share A's first 4 entries (copies of A's data), then differ (X: 8
 # entries, Y: 6). A monitor that remembers A's 4 adopts X's 8 and, while
@@ -76,6 +77,47 @@ expect_err "the log serves a checkpoint of size 4, smaller than the size 7 verif
 expect_rc 2 "$G" lookup --log "$B" --policy "$T/policy" --state "$T/s" \
     --sha256 "$(printf 'b 3' | sha256sum | cut -c1-64)"
 expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+
+# Two keys of one origin (a key rotation) are one log with one memory: K
+# (7 entries, signed with log2.key, listed first) against A's 4 (log.key) is
+# a fork for lookup and monitor, on a fresh state (the first key's
+# directory) and on one made before log2.key was in the policy (the
+# existing directory of log.key is used, no other is made).
+"$G" keygen --name example.com/log --out "$T/log2.key" > /dev/null || fail keygen
+LOGK2=$(cat "$T/log2.key.pub")
+ID2=$(printf '%s' "$LOGK2" | sha256sum | cut -c1-64)
+policy "$T/policy2" "log $LOGK2" "log $LOGK" "submitter $(cat "$T/sub.key.pub")" \
+    "quorum none"
+spawn glasslogd "$GL_BIN/glasslogd" --data "$T/k" --key "$T/log2.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --create --batch-ms 2 ||
+    fail "log with log2.key"
+K=$SPAWN_URL KPID=$SPAWN_PID
+for i in $(seq 7); do
+    "$G" append --log "$K" --key "$T/sub.key" --kind build --subject k --version "$i" \
+        --sha256 "$(printf 'k %s' "$i" | sha256sum | cut -c1-64)" \
+        --log-vkey "@$T/log2.key.pub" > /dev/null || fail "append k $i"
+done
+look2() { # look2 URL STATE SUBJECT
+    "$G" lookup --log "$1" --policy "$T/policy2" --state "$2" \
+        --sha256 "$(printf '%s 1' "$3" | sha256sum | cut -c1-64)"
+}
+mon2() { # mon2 URL STATE
+    "$G" monitor --log "$1" --policy "$T/policy2" --state "$2" --once --no-progress
+}
+expect_rc 0 look2 "$A" "$T/k1" a
+expect_rc 2 look2 "$K" "$T/k1" k
+expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+[ "$(ls "$T/k1")" = "$ID2" ] || fail "rotation: state dirs $(ls "$T/k1"), not the first key's"
+expect_rc 0 mon2 "$A" "$T/k2"
+expect_rc 2 mon2 "$K" "$T/k2"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 verified before"
+[ "$(sed -n 2p "$T/k2/$ID2/checkpoint")" = 4 ] || fail "rotation: the monitor replaced A's 4"
+expect_rc 0 mon "$A" "$T/k3"
+expect_rc 2 look2 "$K" "$T/k3" k
+expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+expect_rc 2 mon2 "$K" "$T/k3"
+[ "$(ls "$T/k3")" = "$ID" ] || fail "rotation: state dirs $(ls "$T/k3"), not the existing one"
+LOG_PID=$KPID; stop_log
 
 # Both logs X and Y grow from A's 4 entries.
 expect_rc 0 mon "$A" "$T/sr"

@@ -7,7 +7,8 @@
  * monitor's pending audit checks (client/chainwatch.c): a malformed
  * chain-pending file is refused every time it is read, leaving no checks
  * and no second array behind. Evidence: the alarm directory is fsynced
- * before its rename, alarms/ after it.
+ * before its rename, alarms/ after it. The keys with one origin share the
+ * directory that exists, else the first one's.
  */
 #include "testutil.h"
 
@@ -294,12 +295,52 @@ static void test_evidence_synced(void **state)
     assert_int_equal(rmdir(alarms), 0);
 }
 
+/* Keys with one name are one log: the directory of the first of them that
+ * exists (here the setup's key, listed last), else the first one's; a key
+ * of another name is not one of them. */
+static void test_one_dir_per_origin(void **state)
+{
+    struct gl_verifier k[3];
+    struct state s, want;
+    char root2[] = "/tmp/glasslog-state2-XXXXXX", path[STATE_PATH_MAX + 16];
+    (void)state;
+
+    tu_load_verifier("notes/log.vkey", &k[2]);
+    k[0] = k[1] = k[2];
+    snprintf(k[0].name, sizeof(k[0].name), "other.example/log");
+    k[1].id ^= 1;
+    k[1].pub[0] ^= 1;
+    assert_int_equal(state_open_log(&s, root, k, 3, 1), 0);
+    assert_string_equal(s.dir, st.dir);
+    state_close(&s);
+    assert_int_equal(state_open_log(&s, root, k, 3, 0), 0); /* its own */
+    assert_string_not_equal(s.dir, st.dir);
+    state_close(&s);
+    snprintf(path, sizeof(path), "%s/vkey", s.dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(s.dir), 0);
+    assert_non_null(mkdtemp(root2));
+    assert_int_equal(state_open_log(&s, root2, k, 3, 2), 0);
+    assert_int_equal(key_dir(&want, root2, &k[1]), 0);
+    assert_string_equal(s.dir, want.dir);
+    state_close(&s);
+    snprintf(path, sizeof(path), "%s/vkey", s.dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(s.dir), 0);
+    assert_int_equal(rmdir(root2), 0);
+    assert_int_equal(state_open_log(&s, root, k, 3, 3), GL_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),         cmocka_unit_test(test_damaged),
-        cmocka_unit_test(test_store_needs_lock),  cmocka_unit_test(test_store_concurrent),
-        cmocka_unit_test(test_pending_malformed), cmocka_unit_test(test_evidence_synced),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_store_needs_lock),
+        cmocka_unit_test(test_store_concurrent),
+        cmocka_unit_test(test_pending_malformed),
+        cmocka_unit_test(test_evidence_synced),
+        cmocka_unit_test(test_one_dir_per_origin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
