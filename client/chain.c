@@ -101,12 +101,9 @@ static void judge_item(const struct gl_policy *p, const struct chain_item *it,
         j->known = 1;
         j->signer = tr->submitter;
         j->role = gl_policy_submitter_role(p, tr->submitter);
-    } else if (tr->state[TRUST_SUBMITTER] == TRUST_FAILED) {
-        /* GL_ENOKEY: a key outside the policy; GL_EVERIFY (a policy key
-         * whose signature is bad) stays a failure. */
-        size_t nsub;
-        const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
-        j->outsider = gl_statement_verify(&j->st, subs, nsub, NULL) == GL_ENOKEY;
+    } else {
+        /* a policy key whose signature is bad stays a failure */
+        j->outsider = trust_outsider(p, tr);
     }
 }
 

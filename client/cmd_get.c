@@ -215,7 +215,11 @@ static int get_entry(struct fetch *f, const struct get_opts *o)
     uint8_t leaf[GL_HASH_LEN];
     int rc;
 
-    if (o->nargs != 2 || dec_arg("entry", o->args[1]) != 0)
+    if (o->nargs != 2) {
+        cli_error("get entry takes one index N");
+        return CLI_USAGE;
+    }
+    if (dec_arg("entry", o->args[1]) != 0)
         return CLI_USAGE;
     snprintf(path, sizeof(path), "api/v1/entries/%s", o->args[1]);
     if ((rc = get_json(f, path, &j)) != 0)

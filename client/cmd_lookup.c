@@ -14,10 +14,17 @@
  * said on stderr). An inconsistency is recorded as fork evidence (alarm.h)
  * and fails the lookup.
  *
+ * A statement signed by a key outside the policy's submitters does not
+ * count: the log is shared, and a key the customer never named must not
+ * make the lookup fail (nor pass). It is listed as such and not checked
+ * further; a bad signature under a policy submitter's name and key ID
+ * is a failure.
+ *
  * Output: one block per statement on stdout. --out DIR writes each
  * verified statement's offline bundle as DIR/<index>.tlog-proof
- * (specs/bundle.md). Exit 0 all found statements verified, 1 none found,
- * 2 a verification failure or an inconsistent log, 3 usage, I/O, network.
+ * (specs/bundle.md). Exit 0 a statement by a policy submitter verified
+ * and every one that counts did, 1 none that counts found, 2 a
+ * verification failure or an inconsistent log, 3 usage, I/O, network.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -68,6 +75,7 @@ static const char lookup_usage[] =
     "                 PATH (source, rebuilds, audits) under the policy's roles\n"
     "  --chain-out F  with --chain: write the chain as a chain bundle to F\n"
     "  --json         with --chain: the verdict as JSON\n"
+    "Statements signed by keys outside the policy do not count.\n"
     "Exit: 0 found and verified, 1 not found, 2 verification failure,\n"
     "3 usage, I/O or network error.\n";
 
@@ -166,7 +174,7 @@ struct lookup {
     int checked; /* a checkpoint passed the state check */
     uint64_t checked_size;
     uint8_t checked_root[GL_HASH_LEN];
-    unsigned found, verified;
+    unsigned found, verified, outsiders; /* outsiders: statements that do not count */
 };
 
 /* --- consistency with the client's memory ------------------------------------------ */
@@ -344,7 +352,8 @@ static int save_bundle(struct lookup *l, uint64_t index, const char *st, size_t 
     return rc;
 }
 
-/* Verifies one item of the answer: CLI_OK, CLI_VERIFY or CLI_USAGE. */
+/* Verifies one item of the answer: CLI_OK (verified, or signed by a key
+ * outside the policy, which does not count), CLI_VERIFY or CLI_USAGE. */
 static int check_item(struct lookup *l, const cJSON *item, struct trust_report *r)
 {
     const cJSON *ji = cJSON_GetObjectItemCaseSensitive(item, "index");
@@ -376,6 +385,13 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
     in.artifact_name = l->o->path;
     in.now = (uint64_t)time(NULL);
     trust_verify(l->p, &in, r);
+    if (trust_outsider(l->p, r)) {
+        printf("index %llu: %s: does not count\n", (unsigned long long)pf->index,
+               r->why[TRUST_SUBMITTER]);
+        l->outsiders++;
+        rc = CLI_OK;
+        goto out;
+    }
     for (int s = 0; s < TRUST_NSTEPS; s++)
         if (r->state[s] == TRUST_FAILED)
             cli_error("verification failed: index %llu: %s: %s",
@@ -397,6 +413,7 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
     if (l->o->out != NULL &&
         save_bundle(l, pf->index, in.statement, in.statement_len, pf) != 0)
         rc = CLI_USAGE;
+    l->verified += rc == CLI_OK;
 out:
     gl_tlogproof_free(pf);
     return rc;
@@ -460,7 +477,6 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
     {
         l->found++;
         one = check_item(l, item, r);
-        l->verified += one == CLI_OK;
         if (one != CLI_OK && (*rc == CLI_OK || one == CLI_VERIFY))
             *rc = one;
     }
@@ -497,8 +513,19 @@ static int lookup_run(struct lookup *l)
         cli_error("no statement about %s in the log", l->hex);
         return CLI_NOTFOUND;
     }
-    cli_error("%u statement%s found, %u verified", l->found, l->found == 1 ? "" : "s",
-              l->verified);
+    if (l->outsiders == 0)
+        cli_error("%u statement%s found, %u verified", l->found, l->found == 1 ? "" : "s",
+                  l->verified);
+    else
+        cli_error("%u statement%s found, %u verified, %u signed by %s outside the policy "
+                  "(%s not count)",
+                  l->found, l->found == 1 ? "" : "s", l->verified, l->outsiders,
+                  l->outsiders == 1 ? "a key" : "keys",
+                  l->outsiders == 1 ? "does" : "do");
+    if (rc == CLI_OK && l->verified == 0) {
+        cli_error("no statement about %s by a submitter of the policy", l->hex);
+        return CLI_NOTFOUND;
+    }
     return rc;
 }
 

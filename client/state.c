@@ -171,19 +171,25 @@ static int lock_file(const struct state *s, const char *name, int how, int *fd)
     if (*fd < 0)
         return GL_EIO;
     if (flock(*fd, how) != 0) {
-        int busy = errno == EWOULDBLOCK;
+        int e = errno;
         close(*fd);
         *fd = -1;
-        return busy ? GL_EEXIST : GL_EIO;
+        errno = e;
+        return e == EWOULDBLOCK ? GL_EEXIST : GL_EIO;
     }
     return 0;
 }
 
 int state_lock(struct state *s)
 {
+    int rc;
+
     if (s->lock_fd >= 0)
         return 0;
-    return lock_file(s, "lock", LOCK_EX, &s->lock_fd);
+    if ((rc = lock_file(s, "lock", LOCK_EX, &s->lock_fd)) != 0)
+        cli_error("cannot lock %s/lock: %s", s->dir,
+                  rc == GL_ETOOBIG ? "path too long" : strerror(errno));
+    return rc;
 }
 
 void state_unlock(struct state *s)

@@ -69,7 +69,8 @@ int state_open(struct state *s, const char *root, const struct gl_verifier *log_
 void state_close(struct state *s);
 
 /* Exclusive lock around a read-verify-replace of the checkpoint (blocks
- * while another glasslog process holds it). 0 or GL_EIO. */
+ * while another glasslog process holds it). 0 or GL_EIO / GL_ETOOBIG,
+ * reported on stderr. */
 int state_lock(struct state *s);
 void state_unlock(struct state *s);
 /* Takes monitor.lock without waiting: GL_EEXIST if another monitor runs on

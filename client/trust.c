@@ -258,6 +258,15 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
     return rc == 0 || rc == GL_ENOKEY ? rc : GL_EVERIFY;
 }
 
+int trust_outsider(const struct gl_policy *p, const struct trust_report *r)
+{
+    size_t nsub;
+    const struct gl_verifier *subs = gl_policy_submitters(p, &nsub);
+
+    return r->have_statement && r->state[TRUST_SUBMITTER] == TRUST_FAILED &&
+           gl_statement_verify(&r->st, subs, nsub, NULL) == GL_ENOKEY;
+}
+
 /* --- age --------------------------------------------------------------------------- */
 
 int trust_age(const struct gl_policy *p, const struct trust_checkpoint *c, uint64_t now,

@@ -147,6 +147,13 @@ struct trust_report {
     uint8_t leaf[GL_HASH_LEN]; /* the statement's leaf hash */
 };
 
+/* 1 if r's statement parsed but is signed by a key outside p's submitters
+ * (no submitter has its signer's key name and key ID): on a log shared by
+ * many submitters such a statement does not count, neither for nor
+ * against. 0 otherwise, in particular for a bad signature under a policy
+ * submitter's name and key ID. */
+int trust_outsider(const struct gl_policy *p, const struct trust_report *r);
+
 /* The step's name as used in messages ("artifact", "witness quorum"...). */
 const char *trust_step_name(enum trust_step s);
 

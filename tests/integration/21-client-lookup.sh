@@ -8,11 +8,16 @@
 # with the failed check named. Retries on 503 and gzip are exercised too.
 # append: an unwritable --out still prints the index (exit 3); an index
 # beyond what a JSON number holds exactly is a malformed answer (exit 2).
+# A statement about the customer's file by another submitter of the log,
+# whose key the policy does not list, does not count (exit 0, listed and
+# counted); only such statements: none found (exit 1). A state lock that
+# cannot be taken and `get entry` without one index are reported (exit 3).
 # A lookup answer of more than one page (100 statements) is followed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
+cat "$T/other.key.pub" >> "$T/submitters" # the log's, not the policy's
 start_log "$T/data" --create --batch-ms 2
 policy "$T/policy" "log $LOGK" "submitter $SUBK" "quorum none"
 S="$T/state"
@@ -106,6 +111,10 @@ expect_rc 0 "$G" get entry 0 --log "$LOG_URL"
 expect_out "^version 2.0$"
 expect_out "^leaf_hash [0-9a-f]\{64\}$"
 expect_rc 1 "$G" get entry 10 --log "$LOG_URL"
+expect_rc 3 "$G" get entry --log "$LOG_URL"
+expect_err "get entry takes one index N"
+expect_rc 3 "$G" get entry 1 2 --log "$LOG_URL"
+expect_err "get entry takes one index N"
 expect_rc 0 "$G" get proof inclusion --index 3 --log "$LOG_URL"
 [ "$(grep -c '^[0-9a-f]\{64\}$' "$T/out")" = 4 ] || fail "inclusion proof of 3 in 10"
 expect_rc 0 "$G" get proof consistency --first 3 --second 10 --log "$LOG_URL"
@@ -150,6 +159,25 @@ wait_until 10 test -s "$T/fakeadd.port" || fail "fake log did not start"
 expect_rc 2 "$G" append --log "http://127.0.0.1:$(cat "$T/fakeadd.port")" --key "$T/sub.key" \
     --kind build --subject big --version 1 --sha256 "$(printf big | sha256sum | cut -c1-64)"
 expect_err "the log's answer is malformed or names another leaf"
+
+# Another submitter of the log, outside the policy, about the customer's
+# file: listed as not counting, and the lookup still passes.
+"$G" append --log "$LOG_URL" --key "$T/other.key" --kind build --subject my-app \
+    --version 2.0-evil --file "$T/app.bin" > /dev/null || fail "append by other.key"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$S" "$T/app.bin"
+expect_out "^index 11: signed by intruder (key ID [0-9a-f]\{8\}), which is not a submitter of the policy: does not count$"
+expect_out "^index 0: build my-app 2.0, sha256"
+expect_err "3 statements found, 2 verified, 1 signed by a key outside the policy (does not count)"
+grep -q "verification failed" "$T/err" && fail "a statement that does not count failed the lookup"
+FOREIGN=$(printf 'foreign only' | sha256sum | cut -c1-64)
+"$G" append --log "$LOG_URL" --key "$T/other.key" --kind build --subject other-app \
+    --version 1 --sha256 "$FOREIGN" > /dev/null || fail "append by other.key"
+expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$S" --sha256 "$FOREIGN"
+expect_err "no statement about $FOREIGN by a submitter of the policy"
+# The state lock cannot be taken: said, exit 3.
+mkdir -p "$T/s3/$ID/lock"
+expect_rc 3 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/s3" "$T/app.bin"
+expect_err "cannot lock $T/s3/$ID/lock: Is a directory"
 
 # More statements about one file than one lookup answer holds (100): the
 # client follows the answer's "next" and verifies all of them.
