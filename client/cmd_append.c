@@ -21,12 +21,17 @@
  * seconds, honoured exactly), else an exponential back-off; a pause that
  * would end past --timeout ends the command at once (exit 3) instead of
  * sleeping in vain.
+ *
+ * --out FILE is written like a key (cli_write_new_file: created
+ * exclusively, fsynced, its directory fsynced); an existing FILE is
+ * refused before the statement is posted, not after it is in the log.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -65,7 +70,8 @@ static const char append_usage[] =
     "  --audited HEX    (audit-report, up to 16) a source digest audited;\n"
     "  --scope TEXT     with --audited: what the audit covered\n"
     "  --log-vkey VKEY  verify the log's proof with its key (key or @FILE)\n"
-    "  --out FILE       write the offline bundle (statement + proof)\n"
+    "  --out FILE       write the offline bundle (statement + proof) to FILE,\n"
+    "                   a new file (an existing one is refused before appending)\n"
     "  --timeout S      give up after S seconds of retries (default 30)\n";
 
 struct append_opts {
@@ -414,9 +420,10 @@ static int append_finish(const struct append_opts *o, const struct gl_buf *st,
     if (o->out != NULL) {
         tp->extra = st->data;
         tp->extra_len = st->len;
-        if (gl_tlogproof_format(tp, &bundle) != 0 ||
-            gl_file_write_new(o->out, bundle.data, bundle.len, 0644) != 0) {
-            cli_error("cannot write %s", o->out);
+        if (gl_tlogproof_format(tp, &bundle) != 0) {
+            cli_error("cannot write %s: the bundle cannot be formatted", o->out);
+            rc = CLI_USAGE;
+        } else if (cli_write_new_file(o->out, bundle.data, bundle.len, 0644) != 0) {
             rc = CLI_USAGE;
         }
     }
@@ -477,6 +484,11 @@ int cmd_append_main(int argc, char **argv)
         return rc > 0 ? CLI_OK : CLI_USAGE;
     if (append_fields(&o, &f) != 0 || cli_load_signer(o.key, &k) != 0)
         return CLI_USAGE;
+    if (o.out != NULL && access(o.out, F_OK) == 0) { /* before anything is appended */
+        cli_error("refusing to overwrite %s", o.out);
+        gl_signer_wipe(&k);
+        return CLI_USAGE;
+    }
     gl_buf_init(&st, GL_STATEMENT_MAX_SIZE);
     gl_buf_init(&url, 4096);
     memset(&resp, 0, sizeof(resp));

@@ -171,7 +171,8 @@ struct lookup {
     char root[STATE_PATH_MAX];
     uint8_t digest[GL_HASH_LEN];
     char hex[GL_HASH_HEX_LEN + 1];
-    int checked; /* a checkpoint passed the state check */
+    int checked;        /* a checkpoint passed the state check */
+    size_t checked_log; /* its policy log (trust_checkpoint's log) */
     uint64_t checked_size;
     uint8_t checked_root[GL_HASH_LEN];
     unsigned found, verified, outsiders; /* outsiders: statements that do not count */
@@ -281,7 +282,8 @@ out:
     return rc;
 }
 
-/* Runs the state check once per distinct checkpoint. */
+/* Runs the state check once per distinct checkpoint: the same tree (size
+ * and root) of another policy log is not the same checkpoint. */
 static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
                        const struct trust_checkpoint *tc)
 {
@@ -290,7 +292,7 @@ static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
     size_t n;
     int rc;
 
-    if (l->checked && l->checked_size == tc->cp.size &&
+    if (l->checked && l->checked_log == tc->log && l->checked_size == tc->cp.size &&
         util_hash_equal(l->checked_root, tc->cp.root))
         return 0;
     keys = gl_policy_log_keys(l->p, &n);
@@ -300,6 +302,7 @@ static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
     state_close(&s);
     if (rc == 0) {
         l->checked = 1;
+        l->checked_log = tc->log;
         l->checked_size = tc->cp.size;
         memcpy(l->checked_root, tc->cp.root, GL_HASH_LEN);
     }

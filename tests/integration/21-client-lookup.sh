@@ -6,7 +6,8 @@
 # evidence, exit 2), and a log that tampers with its lookup answers
 # (tools/tamper_proxy.py: statement, proof, checkpoint, leaf hash) refused
 # with the failed check named. Retries on 503 and gzip are exercised too.
-# append: an unwritable --out still prints the index (exit 3); an index
+# append: an unwritable --out still prints the index (exit 3), an existing
+# one is refused before the append (exit 3, nothing appended); an index
 # beyond what a JSON number holds exactly is a malformed answer (exit 2).
 # A statement about the customer's file by another submitter of the log,
 # whose key the policy does not list, does not count (exit 0, listed and
@@ -132,7 +133,15 @@ stop_proxy
 # fails the command, but the statement is in the log: its index is printed.
 expect_rc 3 append_one out-fails 1 --out "$T/no-such-dir/x.tlog-proof"
 expect_out "^index 10$"
-expect_err "cannot write $T/no-such-dir/x.tlog-proof"
+expect_err "cannot create $T/no-such-dir/x.tlog-proof"
+# An --out file that exists is refused before anything is appended.
+echo keep > "$T/exists.tlog-proof"
+"$G" get checkpoint --log "$LOG_URL" > "$T/before.note" || fail "get checkpoint"
+expect_rc 3 append_one out-exists 1 --out "$T/exists.tlog-proof"
+expect_err "refusing to overwrite $T/exists.tlog-proof"
+grep -q '^index' "$T/out" && fail "appended although --out exists"
+[ "$(cat "$T/exists.tlog-proof")" = keep ] || fail "--out overwritten"
+"$G" get checkpoint --log "$LOG_URL" | cmp -s - "$T/before.note" || fail "the tree grew"
 # A log answering an index no JSON integer holds exactly (1e30, with the
 # right leaf hash): malformed, refused before any use of the number.
 cat > "$T/fakeadd.py" <<'PY'
