@@ -15,6 +15,8 @@
 # same state stores Y's 6 (consistent with 4). Storing X's 8 then needs a
 # proof from 6, which fails: fork alarm, exit 2, Y's 6 stays. The same when
 # the monitor is killed during the catch-up and resumes its target later.
+# Two logs of different origins with the same tree are two memories: a
+# lookup answer listing a statement in both checks each checkpoint.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -180,4 +182,65 @@ LOG_PID=$XPID; stop_log
 LOG_PID=$YPID; stop_log
 LOG_PID=$BPID; stop_log
 LOG_PID=$CPID; stop_log
+
+# Two logs of other origins holding the same entries have the same tree
+# (size and root), but each checkpoint is checked against its own log's
+# memory: a lookup answer listing the statement in E (example.com/log) and
+# in F (example.com/log3), whose remembered checkpoint is a fork of the
+# same size, is refused although E's identical tree was checked just
+# before.
+"$G" keygen --name example.com/log3 --out "$T/log3.key" > /dev/null || fail keygen
+LOGK3=$(cat "$T/log3.key.pub")
+ID3=$(printf '%s' "$LOGK3" | sha256sum | cut -c1-64)
+policy "$T/policy3" "log $LOGK" "log $LOGK3" "submitter $(cat "$T/sub.key.pub")" \
+    "quorum none"
+start_log "$T/e" --create --batch-ms 2
+E=$LOG_URL EPID=$LOG_PID
+spawn glasslogd "$GL_BIN/glasslogd" --data "$T/f" --key "$T/log3.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --create --batch-ms 2 ||
+    fail "log with log3.key"
+F=$SPAWN_URL FPID=$SPAWN_PID
+statement same 1 > "$T/same.st" || fail "statement"
+D=$(printf 'same 1' | sha256sum | cut -c1-64)
+n=0
+for u in "$E" "$F"; do # lookup.1: E's answer, lookup.2: F's
+    n=$((n + 1))
+    curl -sf --data-binary "@$T/same.st" "$u/api/v1/add" > /dev/null || fail "add to $u"
+    wait_until 10 sh -c "curl -sf '$u/api/v1/lookup?sha256=$D' | grep -q proof" ||
+        fail "the statement is not found in $u"
+    curl -sf "$u/api/v1/lookup?sha256=$D" > "$T/lookup.$n" || fail "lookup in $u"
+done
+cat > "$T/twologs.py" <<'PY'
+import glob, http.server, json, os, sys
+items = []
+for f in sorted(glob.glob(sys.argv[1] + "/lookup.*")):
+    items += json.load(open(f))["statements"]
+body = json.dumps({"statements": items}).encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        ok = self.path.startswith("/api/v1/lookup")
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body) if ok else 0))
+        self.end_headers()
+        if ok:
+            self.wfile.write(body)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()
+PY
+python3 "$T/twologs.py" "$T" "$T/twologs.port" > /dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_until 10 test -s "$T/twologs.port" || fail "the two-log server did not start"
+printf 'example.com/log3\n1\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
+    "$G" note sign --key "$T/log3.key" > "$T/f-forked.note" || fail "sign F's fork"
+mkdir -p "$T/sf/$ID3" && cp "$T/f-forked.note" "$T/sf/$ID3/checkpoint"
+expect_rc 2 "$G" lookup --log "http://127.0.0.1:$(cat "$T/twologs.port")" \
+    --policy "$T/policy3" --state "$T/sf" --sha256 "$D"
+expect_err "first checkpoint seen for log example.com/log (size 1)"
+expect_err "ALARM (fork.*): log example.com/log3: the checkpoint of size 1 is not consistent with the one of size 1 seen before (same size, different root)"
+LOG_PID=$EPID; stop_log
+LOG_PID=$FPID; stop_log
 echo "24-client-fork: ok"
