@@ -24,10 +24,12 @@
  * same memory, and a directory made before a key was added keeps being
  * used. Naming it by a verifier key, not the origin, keeps apart two logs
  * that share an origin name under policies that list different keys
- * (the stored checkpoint of one would not verify under the other). Every file is replaced
- * atomically (write, fsync, rename, fsync the directory), so a crash
- * leaves the old or the new version, never a mix. The stored checkpoint
- * only moves forward: a smaller tree never replaces a larger one.
+ * (the stored checkpoint of one would not verify under the other).
+ *
+ * Every file is replaced atomically (write, fsync, rename, fsync the
+ * directory), so a crash leaves the old or the new version, never a mix.
+ * The stored checkpoint only moves forward: a smaller tree never replaces
+ * a larger one.
  */
 #ifndef GL_CLIENT_STATE_H
 #define GL_CLIENT_STATE_H
