@@ -65,6 +65,9 @@ static const struct gl_opt settings[] = {
       "SIGUSR1 writes a consistent snapshot of the store into a new directory here"),
     S("restore-from", restore_from, NULL, "URL",
       "first rebuild the missing or empty --data from this tlog-tiles copy, verified"),
+    GL_OPT_FLAG("accept-copy", struct config, accept_copy,
+                "start on a backup or restored store (a copy) without witnesses to "
+                "check it: the operator states the copy holds all the log released"),
     GL_OPT_FLAG("read-only", struct config, read_only,
                 "serve everything, refuse appends with 410 (a retired log)"),
     GL_OPT_FLAG("check-config", struct config, check_config,

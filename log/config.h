@@ -35,8 +35,9 @@ struct config {
     char web[CONFIG_PATH_MAX];           /* --web: "" default, "none" off */
     char public_policy[CONFIG_PATH_MAX]; /* served at /policy; "" none */
     int create;
-    int read_only;                      /* serve, refuse appends (410) */
-    int check_config;                   /* read every file named, then exit */
+    int accept_copy;  /* a copy (store_get_copy) starts without witnesses */
+    int read_only;    /* serve, refuse appends (410) */
+    int check_config; /* read every file named, then exit */
     char restore_from[CONFIG_PATH_MAX]; /* rebuild --data from this copy first */
     char backup_dir[CONFIG_PATH_MAX];   /* SIGUSR1 snapshots go here; "" none */
 };

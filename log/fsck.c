@@ -210,7 +210,7 @@ out:
 
 static int fsck_run(const char *dir, const struct gl_verifier *given)
 {
-    struct store_options o = {NULL, dir, 0, 16};
+    struct store_options o = {NULL, dir, 0, 16, 1}; /* read-only: fsck writes nothing */
     struct fsck *f = calloc(1, sizeof(*f));
     struct tree *t = malloc(sizeof(*t));
     struct gl_checkpoint c;

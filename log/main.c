@@ -72,6 +72,7 @@ struct daemon {
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
     int ready;        /* READY=1 sent to the service manager */
+    int copy;         /* the store is a copy still to be shown current */
     char holder[512]; /* this process's name for a shared store's lease */
 };
 
@@ -222,11 +223,64 @@ static int restore_maybe(struct daemon *d)
     return err;
 }
 
+/* A store that is a copy (a backup or a restore: store_get_copy) may be
+ * older than what the log released, and signing on it would fork the
+ * log. It signs nothing until shown current: by every witness of the
+ * policy (setup_witnesses asks each; one that does not answer stops the
+ * start) or, without witnesses, by the operator's --accept-copy. Then
+ * uncopy removes the mark, and later starts are as any other. A
+ * read-only log signs nothing new: the mark stays. */
+static int check_copy(struct daemon *d)
+{
+    int rc;
+
+    if ((rc = store_get_copy(d->store, &d->copy)) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot read the store's copy mark: %s", gl_strerror(rc));
+        return rc;
+    }
+    if (!d->copy)
+        return 0;
+    if (d->cfg.read_only) {
+        gl_log(GL_LOG_INFO, "this store is a copy (backup or restore); read-only, "
+                            "so it stays marked as one");
+        d->copy = 0;
+        return 0;
+    }
+    if (d->cfg.witnesses[0] == 0 && !d->cfg.accept_copy) {
+        gl_log(GL_LOG_ERROR,
+               "this store is a copy (backup or restore), which may be older than "
+               "what the log released, and no witnesses are configured to show it "
+               "current: refusing to start (configure --witnesses, or pass "
+               "--accept-copy if the copy is known to hold all the log released)");
+        return GL_ESTATE;
+    }
+    return 0;
+}
+
+/* The copy was shown current (check_copy): the mark goes, durably,
+ * before anything is signed. */
+static int uncopy(struct daemon *d)
+{
+    int rc;
+
+    if (!d->copy)
+        return 0;
+    if ((rc = store_set_copy(d->store, 0)) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot remove the store's copy mark: %s", gl_strerror(rc));
+        return rc;
+    }
+    d->copy = 0;
+    gl_log(GL_LOG_INFO, "this store was a copy (backup or restore); %s: serving it",
+           d->cfg.accept_copy ? "--accept-copy says it is current"
+                              : "every witness answered without conflict");
+    return 0;
+}
+
 static int open_store(struct daemon *d)
 {
     struct store_options o = {d->cfg.store[0] ? d->cfg.store : NULL,
                               d->cfg.data[0] ? d->cfg.data : NULL, d->cfg.create,
-                              d->cfg.cache_mb};
+                              d->cfg.cache_mb, 0};
     const char *why = "";
     int rc;
 
@@ -238,7 +292,7 @@ static int open_store(struct daemon *d)
         gl_log(GL_LOG_ERROR, "cannot create the log: %s", gl_strerror(rc));
         return rc;
     }
-    if ((rc = check_store(d)) != 0)
+    if ((rc = check_store(d)) != 0 || (rc = check_copy(d)) != 0)
         return rc;
     return entryindex_update(d->store, d->tree->range.size);
 }
@@ -365,7 +419,8 @@ static int setup_witnesses(struct daemon *d)
     if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
         return rc;
     d->api.pub = d->pub;
-    rc = publish_probe(d->pub, d->ckpt.data, d->ckpt.len, d->tree->range.size);
+    rc = publish_probe(d->pub, d->ckpt.data, d->ckpt.len, d->tree->range.size,
+                       d->copy && !d->cfg.accept_copy);
     if (rc == 0)
         gl_log(GL_LOG_INFO, "%zu witness(es), %s mode", gl_policy_nwitnesses(pol),
                d->cfg.witness_mode);
@@ -579,7 +634,7 @@ static int start(struct daemon *d)
         return rc;
     d->api.web = d->web;
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
-        (rc = setup_witnesses(d)) != 0 ||
+        (rc = setup_witnesses(d)) != 0 || (rc = uncopy(d)) != 0 ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len,
                       &sc, &d->seq)) != 0)
         return rc;

@@ -820,15 +820,26 @@ out:
     return rc;
 }
 
-int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size)
+int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size,
+                  int every)
 {
     struct gl_http_client *c;
     int rc = 0;
 
     if (gl_http_client_new(NULL, &c) != 0)
         return GL_ENOMEM;
-    for (size_t i = 0; i < p->nw && rc == 0; i++)
+    for (size_t i = 0; i < p->nw && rc == 0; i++) {
         rc = probe_witness(c, &p->w[i], note, len, size);
+        if (rc == 0 && every && !p->w[i].known_valid) {
+            gl_log(GL_LOG_ERROR,
+                   "this store is a copy (backup or restore) and witness %s did not "
+                   "answer: nothing shows the copy holds all the log released; "
+                   "refusing to start (start when every witness answers, or pass "
+                   "--accept-copy if the copy is known to be current)",
+                   p->w[i].pw->name);
+            rc = GL_ESTATE;
+        }
+    }
     gl_http_client_free(c);
     return rc;
 }

@@ -73,8 +73,12 @@ void publish_close(struct publish *p);
  * witness learns its size and, at our own size, whether it agrees with
  * our checkpoint. GL_ESTATE (logged, with the witness and sizes) if a
  * witness proves our data lost or replaced. Unreachable witnesses are
- * logged and skipped (and count as failing until they answer). */
-int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size);
+ * logged and skipped (and count as failing until they answer), unless
+ * `every` (a store that is a copy, which only the witnesses can show to
+ * be current): then a witness that does not answer with its size is
+ * GL_ESTATE too (logged, naming it). */
+int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size,
+                  int every);
 
 /* A new durable checkpoint (log-signed note of `size`, never smaller than
  * the previous one): pushed to the witnesses. */

@@ -213,7 +213,8 @@ static int check_tiles(struct restore *r)
     return rc;
 }
 
-/* The final batch: the partial tiles, the key, the state. */
+/* The copy mark (store_get_copy), then the final batch: the partial
+ * tiles, the key, the state. */
 static int finish(struct restore *r)
 {
     struct store_batch *b = NULL;
@@ -225,7 +226,7 @@ static int finish(struct restore *r)
     if ((rc = gl_verifier_format(r->cfg->vkey, &vk)) != 0 ||
         (rc = gl_checkpoint_sign(r->cfg->key->name, r->c.size, r->c.root, r->cfg->key,
                                  &ck)) != 0 ||
-        (rc = store_batch_new(r->s, &b)) != 0)
+        (rc = store_set_copy(r->s, 1)) != 0 || (rc = store_batch_new(r->s, &b)) != 0)
         goto out;
     tree_finish_batch(r->t, 0, b);
     store_batch_put_vkey(b, (const char *)vk.data);
@@ -249,7 +250,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 
 static int rebuild(struct restore *r)
 {
-    struct store_options o = {NULL, r->tmp, 1, r->cfg->cache_mb};
+    struct store_options o = {NULL, r->tmp, 1, r->cfg->cache_mb, 0};
     uint64_t bundles, shown = 0;
     uint8_t root[GL_HASH_LEN];
     const char *why = "";

@@ -15,9 +15,13 @@
  * and a checkpoint of that size and root freshly signed by the log key are
  * committed and DIR.restoring is renamed to DIR. Anything that does not
  * verify is refused with the reason, and DIR.restoring is removed.
- * DIR must be missing or empty. Afterwards glasslogd starts as usual: the
- * start-up tile check and the witnesses' check (a witness that cosigned a
- * larger tree refuses the restored log) still apply.
+ * DIR must be missing or empty. The restored store is marked as a copy
+ * (store_get_copy): the copy may be older than what the log released, so
+ * glasslogd then signs nothing until every witness of the policy answered
+ * its start-up check without conflict (a witness that cosigned a larger
+ * or another tree refuses the restored log; one that does not answer
+ * stops the start), or, with no witnesses, until the operator states with
+ * --accept-copy that the copy is current. The mark is then removed.
  */
 #ifndef GL_LOG_RESTORE_H
 #define GL_LOG_RESTORE_H

@@ -141,6 +141,23 @@ int store_backup(struct store *s, const char *dir)
     return let_go(s, store_rocksdb_backup(s, dir));
 }
 
+int store_get_copy(struct store *s, int *copy)
+{
+    *copy = 0;
+    if (strcmp(s->ops->name, "rocksdb") != 0)
+        return 0;
+    hold(s);
+    return let_go(s, store_rocksdb_get_copy(s, copy));
+}
+
+int store_set_copy(struct store *s, int copy)
+{
+    if (strcmp(s->ops->name, "rocksdb") != 0)
+        return GL_ESTATE;
+    hold(s);
+    return let_go(s, store_rocksdb_set_copy(s, copy));
+}
+
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
 {
     hold(s);

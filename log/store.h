@@ -89,6 +89,8 @@ struct store_options {
     const char *dir; /* RocksDB data directory (when url is NULL) */
     int create;      /* make a new log where there is none */
     size_t cache_mb; /* RocksDB block cache, MiB (0 = 64) */
+    int readonly;    /* rocksdb: open read-only, writing nothing in dir
+                      * (fsck); commits fail. Other backends ignore it. */
 };
 
 /* The state a commit extends (the compare-and-set of rule 3). */
@@ -119,11 +121,21 @@ int store_reopen(struct store *s);
 
 /* Online backup: a consistent snapshot of the store as of one instant
  * (every committed batch all or none) into the new directory dir, which
- * then opens as a data directory of its own (--data). Runs while the log
- * serves and commits. GL_EEXIST if dir exists, GL_ESTATE if the backend
- * has none (mem; PostgreSQL is backed up with pg_basebackup or PITR),
- * GL_EIO (logged). */
+ * then opens as a data directory of its own (--data), marked as a copy
+ * (store_get_copy; the mark is in the snapshot before it appears under
+ * dir). Runs while the log serves and commits. GL_EEXIST if dir exists, GL_ESTATE if the
+ * backend has none (mem; PostgreSQL is backed up with pg_basebackup or PITR), GL_EIO
+ * (logged). */
 int store_backup(struct store *s, const char *dir);
+
+/* The copy mark: a store made by store_backup or by a restore (restore.h)
+ * is a copy that may be stale (the log went on after it was made). It
+ * carries a mark, which store_get_copy reads (*copy = 1) and
+ * store_set_copy(s, 0) removes durably once the copy was shown to be
+ * current (glasslogd, main.c). Only the rocksdb backend has copies: on
+ * the others *copy is 0 and store_set_copy returns GL_ESTATE. */
+int store_get_copy(struct store *s, int *copy);
+int store_set_copy(struct store *s, int copy);
 
 /* --- reads (any thread; rule 5) ------------------------------------------- */
 

@@ -127,6 +127,9 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
 /* store_backup of the rocksdb backend (s must be one). */
 int store_rocksdb_backup(struct store *s, const char *dir);
+/* store_get_copy / store_set_copy of the rocksdb backend. */
+int store_rocksdb_get_copy(struct store *s, int *copy);
+int store_rocksdb_set_copy(struct store *s, int copy);
 int store_pg_open(const struct store_options *o, struct store **out, const char **why);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing

@@ -8,6 +8,8 @@
  *             "checkpoint" -> the checkpoint note of that size
  *             "vkey"       -> the log's verifier key text
  *             "indexver"   -> version of the secondary indexes (4)
+ *             "copy"       -> "1": the store is a backup or a restore
+ *                             (store_get_copy), absent otherwise
  *   entries   index (8)                -> statement bytes
  *   tiles     level (1) || index (8)   -> 32 * width bytes (prefix rule)
  *   leaves    leaf hash (32)           -> index (8)
@@ -35,9 +37,11 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "file.h"
 #include "glasslog/error.h"
@@ -531,11 +535,89 @@ static void rdb_close(struct store *s)
     free(r);
 }
 
+/* The adapter's options for a data directory. Entries (text) compress;
+ * tiles, leaf and secondary indexes are hashes and short keys. */
+static struct kv_options rdb_kv_options(const char *dir, size_t cache_mb, int create,
+                                        int readonly)
+{
+    struct kv_options ko = {dir,      cf_names,
+                            CF_COUNT, cache_mb ? cache_mb : 64,
+                            16,       1u << CF_DEFAULT | 1u << CF_ENTRIES,
+                            create,   1,
+                            readonly};
+
+    return ko;
+}
+
+int store_rocksdb_get_copy(struct store *s, int *copy)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, 16);
+    rc = kv_get(rdb(s)->kv, CF_DEFAULT, "copy", 4, &b);
+    gl_buf_release(&b);
+    *copy = rc == 0;
+    return rc == GL_ENOTFOUND ? 0 : rc;
+}
+
+/* Writes (copy) or deletes the copy mark in one synced batch. */
+static int put_copy_mark(struct kv *kv, int copy)
+{
+    struct kv_batch *b;
+    int rc;
+
+    if ((rc = kv_batch_new(kv, &b)) != 0)
+        return rc;
+    if (copy)
+        kv_batch_put(b, CF_DEFAULT, "copy", 4, "1", 1);
+    else
+        kv_batch_delete(b, CF_DEFAULT, "copy", 4);
+    rc = kv_batch_commit(b);
+    kv_batch_free(b);
+    return rc;
+}
+
+int store_rocksdb_set_copy(struct store *s, int copy)
+{
+    return put_copy_mark(rdb(s)->kv, copy);
+}
+
 /* RocksDB's checkpoint runs beside reads and commits; store.c keeps a
- * reopen (which swaps the database) from running meanwhile. */
+ * reopen (which swaps the database) from running meanwhile. The snapshot
+ * is made as dir.incomplete, opened there to write the copy mark, and
+ * renamed to dir: a directory named dir always carries the mark. */
 int store_rocksdb_backup(struct store *s, const char *dir)
 {
-    return kv_checkpoint(rdb(s)->kv, dir);
+    char tmp[4096];
+    struct kv_options ko;
+    struct kv *snap = NULL;
+    int n = snprintf(tmp, sizeof(tmp), "%s.incomplete", dir), rc;
+
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return GL_ETOOBIG;
+    if (access(dir, F_OK) == 0)
+        return GL_EEXIST;
+    if ((rc = kv_checkpoint(rdb(s)->kv, tmp)) != 0)
+        return rc;
+    ko = rdb_kv_options(tmp, 8, 0, 0);
+    if ((rc = kv_open(&ko, &snap)) == 0) {
+        rc = put_copy_mark(snap, 1);
+        kv_close(snap);
+    }
+    if (rc == 0 && rename(tmp, dir) != 0) {
+        gl_log(GL_LOG_ERROR, "store: cannot rename %s to %s: %s", tmp, dir,
+               strerror(errno));
+        rc = GL_EIO;
+    }
+    if (rc == 0 && gl_file_sync_parent(dir) != 0) {
+        gl_log(GL_LOG_ERROR, "store: cannot sync the directory holding %s: %s", dir,
+               strerror(errno));
+        rc = GL_EIO;
+    }
+    if (rc != 0)
+        gl_log(GL_LOG_ERROR, "store: the snapshot is left in %s, incomplete", tmp);
+    return rc;
 }
 
 /* Not shared (no lease, queue, watch or served checkpoint); rate-limit
@@ -560,12 +642,7 @@ static const struct store_ops rdb_ops = {
 int store_rocksdb_open(const struct store_options *o, struct store **out,
                        const char **why)
 {
-    /* Entries (text) compress; tiles, leaf and secondary indexes are
-     * hashes and short keys. */
-    struct kv_options ko = {o->dir,    cf_names,
-                            CF_COUNT,  o->cache_mb ? o->cache_mb : 64,
-                            16,        1u << CF_DEFAULT | 1u << CF_ENTRIES,
-                            o->create, 1};
+    struct kv_options ko = rdb_kv_options(o->dir, o->cache_mb, o->create, o->readonly);
     struct rdb *r;
     int empty = gl_file_dir_empty(o->dir), rc;
 

@@ -47,7 +47,8 @@ struct kv {
     rocksdb_writeoptions_t *wopts;
     const char *cfs[KV_MAX_CFS]; /* the caller's names */
     char *dir;
-    int readonly; /* db was opened read-only by kv_reopen */
+    int readonly;  /* db was opened read-only (kv_reopen, or asked for) */
+    int read_only; /* kv_options.readonly: never opened for writing */
 };
 
 struct kv_batch {
@@ -150,6 +151,29 @@ static int kv_probe(const char *dir)
     return GL_EIO;
 }
 
+/* A read-only open takes no lock, so it would read a database another
+ * process is writing (a running daemon's): GL_ESTATE (logged) if another
+ * process holds RocksDB's lock on dir/LOCK (asked with F_GETLK, which
+ * changes nothing). 0 if not, or if there is no LOCK file. */
+static int kv_in_use(const char *dir)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    char path[4096];
+    int fd, n = snprintf(path, sizeof(path), "%s/LOCK", dir), busy;
+
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return GL_EINVAL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    busy = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    close(fd);
+    if (!busy)
+        return 0;
+    gl_log(GL_LOG_ERROR, "store: %s is in use by another process (pid %ld)", dir,
+           (long)fl.l_pid);
+    return GL_ESTATE;
+}
+
 static int kv_open_db(struct kv *kv, int readonly)
 {
     const rocksdb_options_t *const *cf_opts =
@@ -196,8 +220,14 @@ int kv_open(const struct kv_options *o, struct kv **out)
         rc = GL_ENOMEM;
         goto fail;
     }
-    if ((rc = kv_options(kv, o)) != 0 || (rc = kv_probe(kv->dir)) != 0 ||
-        (rc = kv_open_db(kv, 0)) != 0)
+    kv->read_only = o->readonly;
+    if (o->readonly && o->create) {
+        rc = GL_EINVAL;
+        goto fail;
+    }
+    if ((rc = kv_options(kv, o)) != 0 ||
+        (rc = o->readonly ? kv_in_use(kv->dir) : kv_probe(kv->dir)) != 0 ||
+        (rc = kv_open_db(kv, o->readonly)) != 0)
         goto fail;
     /* Later opens (kv_reopen) never make a database: a data directory
      * that vanished must not come back empty. */
@@ -214,6 +244,8 @@ int kv_reopen(struct kv *kv)
     int rc;
 
     kv_close_db(kv);
+    if (kv->read_only)
+        return kv_open_db(kv, 1);
     if ((rc = kv_probe(kv->dir)) == 0 && (rc = kv_open_db(kv, 0)) == 0) {
         gl_log(GL_LOG_INFO, "store: %s reopened", kv->dir);
         return 0;

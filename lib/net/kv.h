@@ -39,9 +39,13 @@ struct kv_options {
                              * they do not compress, it only costs CPU) */
     int create;             /* create the database if missing */
     int bloom;              /* bloom filters (point lookups of absent keys) */
+    int readonly;           /* open read-only: nothing in dir is written (no
+                             * write probe, no WAL replay into tables, no
+                             * MANIFEST or OPTIONS file); commits fail */
 };
 
-/* Opens the database. *out freed with kv_close. GL_EIO (logged). The
+/* Opens the database (read-only with o->readonly: create must be 0, and
+ * kv_reopen reopens read-only). *out freed with kv_close. GL_EIO (logged). The
  * column family names must outlive *out (kv_reopen uses them). */
 int kv_open(const struct kv_options *o, struct kv **out);
 void kv_close(struct kv *kv);

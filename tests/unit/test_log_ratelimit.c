@@ -290,7 +290,7 @@ static void test_render(void **state)
 static void test_shared_local(void **state)
 {
     struct gl_verifier k;
-    struct store_options o = {"mem:", NULL, 1, 8};
+    struct store_options o = {"mem:", NULL, 1, 8, 0};
     struct store *s = NULL;
     struct ratelimit b;
     char name[STORE_BUCKET_NAME_MAX + 1];

@@ -139,7 +139,7 @@ static struct fx *fx_open(const char *dir, unsigned batch_ms, unsigned batch_max
                           unsigned pool_max, size_t batch_bytes)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct store_options o = {dir == NULL ? "mem:" : NULL, dir, 1, 0};
+    struct store_options o = {dir == NULL ? "mem:" : NULL, dir, 1, 0, 0};
     struct seq_config cfg = {on_checkpoint, NULL, batch_ms, batch_max,
                              pool_max,      0,    NULL,     batch_bytes};
     struct store_batch *b;

@@ -122,7 +122,7 @@ static int fx_open(struct fx *f, int create, struct store **out, const char **wh
     struct store_options o = {f->kind == MEM  ? "mem:"
                               : f->kind == PG ? f->dir
                                               : NULL,
-                              f->kind == ROCKSDB ? f->dir : NULL, create, 8};
+                              f->kind == ROCKSDB ? f->dir : NULL, create, 8, 0};
 
     return store_open(&o, out, why);
 }
@@ -1021,7 +1021,7 @@ static void pg_open_rules(void);
 static void test_open_rules(void **state)
 {
     enum kind k = *(enum kind *)*state;
-    struct store_options o = {NULL, NULL, 1, 8};
+    struct store_options o = {NULL, NULL, 1, 8, 0};
     struct store *s = NULL, *s2 = NULL;
     const char *why = NULL;
     char tmp[256], dir[300];
@@ -1103,7 +1103,7 @@ static void test_open_rules(void **state)
 /* The create rules on a database, and the schema version. */
 static void pg_open_rules(void)
 {
-    struct store_options o = {NULL, NULL, 0, 8};
+    struct store_options o = {NULL, NULL, 0, 8, 0};
     struct store *s = NULL;
     const char *why = NULL;
     char db[64], url[512];

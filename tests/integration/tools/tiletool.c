@@ -53,7 +53,7 @@ static int edit(const char *cmd, uint64_t arg, uint8_t *data, size_t *len)
 
 int main(int argc, char **argv)
 {
-    struct store_options o = {NULL, NULL, 0, 8};
+    struct store_options o = {NULL, NULL, 0, 8, 0};
     struct store *s = NULL;
     struct store_batch *b = NULL;
     static uint8_t tile[STORE_TILE_MAX];
