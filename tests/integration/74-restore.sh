@@ -7,7 +7,9 @@
 # signed by another key, a missing bundle, an entry that is no statement,
 # a checkpoint without the --witnesses quorum (with it: restored, here
 # into an existing empty directory given with a trailing slash); so is
-# a restore over data.
+# a restore over data. A restored store is a copy: it starts only once
+# every witness answered (a stopped one: refused) or, without witnesses,
+# with --accept-copy; after that first start it starts as any other.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LOADGEN="$GL_BUILD/tests/bench/loadgen"
@@ -130,20 +132,40 @@ tamper cosigned
     fail "cosigning the copy's checkpoint"
 # (Into an existing empty directory named with a trailing slash: the
 # copy is built beside it, in data-q.restoring, not inside it.)
+# The restored store is a copy: with its witness not running, nothing
+# shows it holds all the log released, so glasslogd refuses to start on
+# it (the restore itself stays).
 mkdir "$T/data-q"
-start_log "$T/data-q/" --witnesses "$T/policy" --restore-from "$NG/cosigned" ||
-    fail "restore with the quorum: $(tail -5 "$LOG_OUT")"
-grep -q "cosigned by the witness quorum" "$LOG_OUT" || fail "quorum not reported"
-grep -q "restore: $T/data-q holds $N verified entries" "$LOG_OUT" || fail "quorum restore"
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data-q/" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --witnesses "$T/policy" \
+    --restore-from "$NG/cosigned"
+grep -q "cosigned by the witness quorum" "$T/err" || fail "quorum not reported"
+grep -q "restore: $T/data-q holds $N verified entries" "$T/err" || fail "quorum restore"
+expect_err "this store is a copy (backup or restore) and witness w1 did not answer"
+# With the witness up (and consistent), it starts; the mark is gone, so a
+# later start with the witness down starts as any other.
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/wlogs"
+start_witness 1 "$T/wlogs"
+start_log "$T/data-q" --witnesses "$T/policy" || fail "start with the witness: $(tail -5 "$LOG_OUT")"
+grep -q "every witness answered without conflict" "$LOG_OUT" || fail "copy not confirmed: $(cat "$LOG_OUT")"
+stop_log
+stop_witness 1
+start_log "$T/data-q" --witnesses "$T/policy" --witness-mode fail-open ||
+    fail "restart with the witness down: $(tail -5 "$LOG_OUT")"
+grep -q "witness w1 unreachable at start" "$LOG_OUT" || fail "probe: $(cat "$LOG_OUT")"
 stop_log
 
-# The good copy: rebuilt, verified, served byte for byte.
+# The good copy: rebuilt, verified, served byte for byte. Without
+# witnesses, the restored copy starts only with --accept-copy.
 start=$(date +%s%N)
-start_log "$T/data" --restore-from "$NG/good/" || fail "restore: $(tail -5 "$LOG_OUT")"
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good/"
 end=$(date +%s%N)
-grep -q "restore: $T/data holds $N verified entries" "$LOG_OUT" || fail "no restore line"
-grep -q "tiles match the signed checkpoint" "$LOG_OUT" || fail "start-up check after restore"
-echo "  restored $N entries and started in $(( (end - start) / 1000000 )) ms"
+grep -q "restore: $T/data holds $N verified entries" "$T/err" || fail "no restore line"
+grep -q "tiles match the signed checkpoint" "$T/err" || fail "start-up check after restore"
+expect_err "this store is a copy (backup or restore), which may be older"
+echo "  restored $N entries in $(( (end - start) / 1000000 )) ms"
+start_log "$T/data" --accept-copy || fail "start on the restored copy: $(tail -5 "$LOG_OUT")"
 expect_http 200 GET /checkpoint
 cmp -s "$T/body" "$T/www/good/checkpoint" || fail "checkpoint differs after restore"
 sed 's|.*|url = "'"$LOG_URL"'&"\noutput = "'"$T/again"'&"|' "$T/paths" > "$T/curl2.cfg"
