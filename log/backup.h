@@ -6,7 +6,10 @@
  * serves and appends. One backup at a time: a request during one is
  * refused with a log line. The outcome is logged ("backup: DIR ..."); the
  * snapshot is a data directory that `glasslogd --fsck` checks and
- * `glasslogd --data` serves. Loop thread only.
+ * `glasslogd --data` serves, marked as a copy (store_get_copy): it may
+ * be older than what the log released by then, so glasslogd signs on it
+ * only once every witness answered without conflict, or with
+ * --accept-copy (main.c). Loop thread only.
  */
 #ifndef GL_LOG_BACKUP_H
 #define GL_LOG_BACKUP_H
