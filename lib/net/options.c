@@ -6,13 +6,16 @@
  * GL_OPTS_LINE_MAX bytes is refused.
  *
  * Invariant: a string field always holds a NUL-terminated value shorter
- * than its buffer (checked before copying).
+ * than its buffer (checked before copying). Every setting takes one value:
+ * one given twice (two lines of one config file, or a flag repeated) is
+ * refused, naming both lines; a flag overrides the config file.
  */
 #include "options.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "file.h"
@@ -99,11 +102,14 @@ static int set(void *cfg, const struct gl_opt *o, const char *value, struct gl_e
 }
 
 /* One "key value" line (NUL-terminated, trimmed, not blank) of a config
- * file. */
-static int text_line(const struct gl_opts *t, void *cfg, char *p, struct gl_err *why)
+ * file, number `line`. seen[i]: the line that set setting i (0: none); a
+ * second one is refused. */
+static int text_line(const struct gl_opts *t, void *cfg, char *p, size_t line,
+                     size_t *seen, struct gl_err *why)
 {
     const struct gl_opt *o;
     char *key = p, *val;
+    size_t i;
 
     p += strcspn(p, " \t=");
     val = p;
@@ -113,6 +119,11 @@ static int text_line(const struct gl_opts *t, void *cfg, char *p, struct gl_err 
     }
     if ((o = find(t, key, strlen(key))) == NULL)
         return gl_err_set(why, GL_EPARSE, 0, "unknown setting \"%.64s\"", key);
+    i = (size_t)(o - t->v);
+    if (seen[i] != 0)
+        return gl_err_set(why, GL_EPARSE, 0, "%s given twice (lines %zu and %zu)",
+                          o->name, seen[i], line);
+    seen[i] = line;
     return set(cfg, o, *val ? val : NULL, why);
 }
 
@@ -122,32 +133,39 @@ int gl_opts_text(const struct gl_opts *t, const char *text, size_t len, void *cf
     char line[GL_OPTS_LINE_MAX + 1];
     struct gl_text tx;
     const char *s;
-    size_t n;
+    size_t n, *seen;
     int rc;
 
     if (len > GL_OPTS_FILE_MAX)
         return gl_err_set(why, GL_ETOOBIG, 0, "larger than %u bytes", GL_OPTS_FILE_MAX);
+    if ((seen = calloc(t->n + 1, sizeof(*seen))) == NULL)
+        return gl_err_set(why, GL_ENOMEM, 0, "out of memory");
     gl_text_init(&tx, text, len,
                  GL_TEXT_OPEN_END | GL_TEXT_CR | GL_TEXT_TRIM_START | GL_TEXT_TRIM_END |
                      GL_TEXT_SKIP);
     tx.max = sizeof(line) - 1;
     while ((rc = gl_text_line(&tx, &s, &n)) == 0) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && rc == 0; i++)
             if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
-                return gl_err_set(why, GL_EPARSE, tx.line,
-                                  "a control character (byte 0x%02x)",
-                                  (unsigned char)s[i]);
+                rc = gl_err_set(why, GL_EPARSE, tx.line,
+                                "a control character (byte 0x%02x)", (unsigned char)s[i]);
+        if (rc != 0)
+            goto out;
         memcpy(line, s, n);
         line[n] = 0;
-        if ((rc = text_line(t, cfg, line, why)) != 0) {
+        if ((rc = text_line(t, cfg, line, tx.line, seen, why)) != 0) {
             if (why != NULL)
                 why->line = tx.line;
-            return rc;
+            goto out;
         }
     }
     if (rc == GL_ETOOBIG)
-        return gl_err_set(why, rc, tx.line, "line longer than %zu bytes", tx.max);
-    return 0;
+        rc = gl_err_set(why, rc, tx.line, "line longer than %zu bytes", tx.max);
+    else
+        rc = 0;
+out:
+    free(seen);
+    return rc;
 }
 
 static int read_file(const struct gl_opts *t, void *cfg, const char *path)
@@ -183,7 +201,22 @@ static int set_flag(const struct gl_opts *t, void *cfg, const struct gl_opt *o,
     return -1;
 }
 
-int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
+/* Refuses a flag given a second time (given[i]: setting i was). */
+static int once(const struct gl_opts *t, const struct gl_opt *o, unsigned char *given)
+{
+    size_t i = (size_t)(o - t->v);
+
+    if (!given[i]) {
+        given[i] = 1;
+        return 0;
+    }
+    fprintf(stderr, "%s: --%s given twice\n", t->prog, o->name);
+    return -1;
+}
+
+/* gl_opts_parse with the flags given so far in given. */
+static int parse_args(const struct gl_opts *t, int argc, char **argv, void *cfg,
+                      unsigned char *given)
 {
     set_defaults(t, cfg);
     for (int i = 1; i < argc; i++) /* --config first, so flags win */
@@ -219,12 +252,26 @@ int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
             fprintf(stderr, "%s: unknown option %s (see --help)\n", t->prog, a);
             return -1;
         }
-        if (set_flag(t, cfg, o,
-                     eq                            ? eq + 1
-                     : o->kind == GL_OPT_KIND_FLAG ? NULL
-                     : i + 1 < argc                ? argv[++i]
-                                                   : NULL) != 0)
+        if (once(t, o, given) != 0 || set_flag(t, cfg, o,
+                                               eq                            ? eq + 1
+                                               : o->kind == GL_OPT_KIND_FLAG ? NULL
+                                               : i + 1 < argc                ? argv[++i]
+                                                                             : NULL) != 0)
             return -1;
     }
     return 0;
+}
+
+int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg)
+{
+    unsigned char *given = calloc(t->n + 1, 1);
+    int rc;
+
+    if (given == NULL) {
+        fprintf(stderr, "%s: out of memory\n", t->prog);
+        return -1;
+    }
+    rc = parse_args(t, argc, argv, cfg, given);
+    free(given);
+    return rc;
 }

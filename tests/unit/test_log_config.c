@@ -4,8 +4,9 @@
  * kind ("key value", "key=value", tabs, flags), comments, CRLF and a last
  * line without newline; every refusal with its line (unknown key, out of
  * range, a flag with a value, a missing value, an over-long value or line,
- * control bytes, a file over the cap); flags win over the file; a missing
- * file is an error.
+ * control bytes, a file over the cap, a setting given twice); flags win
+ * over the file; a flag given twice is refused; a missing file is an
+ * error.
  */
 #include "testutil.h"
 
@@ -58,7 +59,10 @@ static void test_settings(void **state)
     assert_int_equal(c.batch_max, d.batch_max);
     assert_string_equal(c.log_level, "info");
     assert_int_equal(config_text("", 0, &d, &why), 0);
-    assert_int_equal(config_text("create true\ncreate=1\n", 21, &d, &why), 0);
+    assert_int_equal(config_text("create true\n", 12, &d, &why), 0);
+    assert_int_equal(d.create, 1);
+    defaults(&d);
+    assert_int_equal(config_text("create=1\n", 9, &d, &why), 0);
     assert_int_equal(d.create, 1);
 }
 
@@ -91,6 +95,12 @@ static void test_errors(void **state)
     refused("\n\ncache-mb 65537\n", GL_EPARSE, 3, "cache-mb must be a whole number");
     refused("pool-max 1e6\n", GL_EPARSE, 1, "pool-max must be a whole number");
     refused("create yes\n", GL_EPARSE, 1, "create takes no value");
+    /* Every setting takes one value: a second one is refused, not last-wins. */
+    refused("data /a\n# b\ndata /b\n", GL_EPARSE, 3, "data given twice (lines 1 and 3)");
+    refused("create\nlisten 127.0.0.1:1\ncreate=1\n", GL_EPARSE, 3,
+            "create given twice (lines 1 and 3)");
+    refused("batch-ms 1\nbatch-ms 1\n", GL_EPARSE, 2,
+            "batch-ms given twice (lines 1 and 2)");
     refused("key\n", GL_EPARSE, 1, "key needs a value");
     refused("key =\n", GL_EPARSE, 1, "key needs a value");
     refused("log-level de\x1b[0mbug\n", GL_EPARSE, 1, "a control character (byte 0x1b)");
@@ -137,6 +147,24 @@ static void test_file(void **state)
     assert_string_equal(c.log_level, "warn");
     assert_int_equal(config_parse(5, argv, &c), 0); /* flags win */
     assert_int_equal(c.batch_max, 9);
+    {
+        /* a flag given twice is refused (the file's value does not count) */
+        char *twice[] = {a0,
+                         (char *)"--config",
+                         path,
+                         (char *)"--listen",
+                         (char *)"127.0.0.1:1",
+                         (char *)"--listen=127.0.0.1:2",
+                         NULL};
+        char *flag2[] = {
+            a0,  (char *)"--config", path, (char *)"--read-only", (char *)"--read-only",
+            NULL};
+        assert_int_equal(config_parse(6, twice, &c), -1);
+        assert_int_equal(config_parse(5, flag2, &c), -1);
+        twice[5] = (char *)"--log-level=debug"; /* different settings: fine */
+        assert_int_equal(config_parse(6, twice, &c), 0);
+        assert_string_equal(c.listen, "127.0.0.1:1");
+    }
     unlink(path);
     assert_int_equal(config_parse(3, argv, &c), -1);
 }
