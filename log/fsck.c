@@ -28,7 +28,11 @@
 struct fsck {
     struct store *s;
     uint64_t size, next, problems;
-    uint32_t ixver; /* the store's index version (entryindex.h) */
+    uint64_t read;               /* entries read and checked */
+    uint64_t gap_start, gap_end; /* a run of missing entries not reported yet
+                                  * (gap_end == gap_start: none) */
+    int tile_bad;                /* the loaded level-0 tile cannot be read */
+    uint32_t ixver;              /* the store's index version (entryindex.h) */
     uint8_t tile[STORE_TILE_MAX];
     size_t tile_len;
     uint64_t tile_index; /* UINT64_MAX: none loaded */
@@ -104,6 +108,19 @@ static void check_indexes(struct fsck *f, uint64_t index, const uint8_t *data, s
                     index, (unsigned)i);
 }
 
+/* Reports the run of missing entries noted so far, if any. */
+static void gap_report(struct fsck *f)
+{
+    if (f->gap_end == f->gap_start)
+        return;
+    if (f->gap_end - f->gap_start == 1)
+        problem(f, "entry %" PRIu64 " is missing", f->gap_start);
+    else
+        problem(f, "entries %" PRIu64 " to %" PRIu64 " are missing (%" PRIu64 ")",
+                f->gap_start, f->gap_end - 1, f->gap_end - f->gap_start);
+    f->gap_start = f->gap_end = 0;
+}
+
 static int check_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)
 {
     struct fsck *f = ctx;
@@ -114,17 +131,24 @@ static int check_entry(void *ctx, uint64_t index, const uint8_t *data, size_t le
 
     if (index != f->next)
         return GL_ENOTFOUND;
+    gap_report(f); /* the run before this entry, in index order */
     f->next = index + 1;
+    f->read++;
     if (gl_merkle_leaf_hash(data, len, leaf) != 0)
         return GL_ECRYPTO;
     if (t != f->tile_index) {
         f->tile_index = t;
         f->tile_len = 0;
+        f->tile_bad = 0;
         if ((rc = store_get_tile(f->s, 0, t, f->tile, &f->tile_len)) != 0 &&
-            rc != GL_ENOTFOUND)
-            return rc;
+            rc != GL_ENOTFOUND) {
+            /* one problem for the tile, not one per entry in it */
+            problem(f, "tile/0/%" PRIu64 " cannot be read: %s", t, gl_strerror(rc));
+            f->tile_bad = 1;
+        }
     }
-    if (off + GL_HASH_LEN > f->tile_len || memcmp(f->tile + off, leaf, GL_HASH_LEN) != 0)
+    if (!f->tile_bad && (off + GL_HASH_LEN > f->tile_len ||
+                         memcmp(f->tile + off, leaf, GL_HASH_LEN) != 0))
         problem(f,
                 "entry %" PRIu64 ": its leaf hash is not the one in tile/0/%" PRIu64
                 " (the entry or the tile was altered)",
@@ -134,10 +158,40 @@ static int check_entry(void *ctx, uint64_t index, const uint8_t *data, size_t le
         problem(f, "entry %" PRIu64 ": the leaf index maps its hash to %s", index,
                 rc == 0 ? "another entry" : "nothing");
     else if (rc != 0)
-        return rc;
+        problem(f, "entry %" PRIu64 ": the leaf index cannot be read: %s", index,
+                gl_strerror(rc));
     check_indexes(f, index, data, len);
     show_progress(f, index + 1);
     return 0;
+}
+
+/* Step 4: every entry in [0, size), in index order. A missing entry or
+ * one that cannot be read is a problem, and the pass goes on after it
+ * (a run of missing entries is one problem); a scan picks up at the next
+ * index. */
+static void check_entries(struct fsck *f)
+{
+    uint64_t start = 0;
+    int rc;
+
+    while (start < f->size) {
+        f->next = start;
+        rc = store_scan_entries(f->s, start, f->size - start, check_entry, f);
+        if (rc == 0 && f->next == f->size)
+            break;
+        if (rc == GL_ENOTFOUND || rc == 0) {
+            if (f->gap_end != f->next) {
+                gap_report(f);
+                f->gap_start = f->next;
+            }
+            f->gap_end = f->next + 1;
+        } else {
+            gap_report(f);
+            problem(f, "reading entry %" PRIu64 " failed: %s", f->next, gl_strerror(rc));
+        }
+        start = f->next + 1;
+    }
+    gap_report(f);
 }
 
 /* Reads VKEY or @FILE into k. */
@@ -241,16 +295,12 @@ static int fsck_run(const char *dir, const struct gl_verifier *given)
         printf("tiles: every tile of the tree hashes up to the signed root\n");
     if ((rc = store_get_index_version(f->s, &f->ixver)) != 0)
         problem(f, "cannot read the index version: %s", gl_strerror(rc));
-    rc = store_scan_entries(f->s, 0, f->size, check_entry, f);
-    if (rc == GL_ENOTFOUND || (rc == 0 && f->next != f->size))
-        problem(f, "entry %" PRIu64 " is missing (%" PRIu64 " of %" PRIu64 " present)",
-                f->next, f->next, f->size);
-    else if (rc != 0)
-        problem(f, "reading entry %" PRIu64 " failed: %s", f->next, gl_strerror(rc));
+    check_entries(f);
     if (f->progress && f->next != f->size)
         fputc('\n', stderr);
-    printf("entries: %" PRIu64 " read, leaf hashes, leaf index and entry indexes checked",
-           f->next);
+    printf("entries: %" PRIu64 " of %" PRIu64
+           " read, leaf hashes, leaf index and entry indexes checked",
+           f->read, f->size);
     if (f->ixver < ENTRYINDEX_VERSION)
         printf(
             " (index version %u: the source index, made at the next start, not checked)",

@@ -2,7 +2,8 @@
 # --backup-dir while appends go on; `glasslogd --fsck` says OK (exit 0) on
 # the snapshot, which a glasslogd serves with the same checkpoint; fsck
 # refuses the live store (locked), and finds damage (exit 1, naming it) in
-# copies with a bit-flipped tile, a truncated tile, a deleted tile, a
+# copies with a bit-flipped tile, a truncated tile, a deleted tile,
+# missing entries and a malformed tile (and goes on past them), a
 # flipped byte in a table file and a truncated table file, and with
 # --vkey of another key; a request without --backup-dir is logged.
 . "$(dirname "$0")/lib.sh"
@@ -108,6 +109,16 @@ damaged "a bit-flipped level-0 tile" 'tile/0/001' '"$TT" "$C" flip 0 1 100 > /de
 damaged "a bit-flipped level-1 tile" 'tile/1/000' '"$TT" "$C" flip 1 0 10 > /dev/null'
 damaged "a truncated tile" 'tile/0/000' '"$TT" "$C" truncate 0 0 4000 > /dev/null'
 damaged "a deleted tile" 'tile/0/001' '"$TT" "$C" delete 0 1 > /dev/null'
+# fsck goes on past a missing entry and an unreadable tile: each is one
+# problem, and the damage after them is found too.
+damaged "missing entries, a malformed tile and a flipped tile" 'entries 5 to 7 are missing (3)' \
+    '"$TT" "$C" delete-entry 5 && "$TT" "$C" delete-entry 6 && "$TT" "$C" delete-entry 7 &&
+     "$TT" "$C" delete-entry 300 && "$TT" "$C" cut 0 0 4001 && "$TT" "$C" flip 0 2 100 > /dev/null'
+grep -q 'problem: tile/0/0 cannot be read' "$T/fsck.out" || fail "malformed tile: $(cat "$T/fsck.out")"
+grep -q 'problem: entry 300 is missing$' "$T/fsck.out" || fail "entry 300: $(cat "$T/fsck.out")"
+grep -q 'problem: entry 515: its leaf hash is not the one in tile/0/2 ' "$T/fsck.out" ||
+    fail "the flipped tile after the gaps: $(cat "$T/fsck.out")"
+grep -q "^entries: $((N - 4)) of $N read" "$T/fsck.out" || fail "entries read: $(cat "$T/fsck.out")"
 # Below the store: bytes of its table files.
 SST=$(ls -S "$B"/*.sst | head -1)
 [ -n "$SST" ] || fail "no table file in the backup"

@@ -7,7 +7,14 @@
  *   tiletool DATA flip LEVEL INDEX OFFSET    XOR 0x01 into one byte
  *   tiletool DATA truncate LEVEL INDEX LEN   keep the first LEN bytes
  *   tiletool DATA delete LEVEL INDEX         remove the tile
+ *   tiletool DATA delete-entry INDEX         remove an entry (RocksDB, raw)
+ *   tiletool DATA cut LEVEL INDEX LEN        keep the first LEN bytes of
+ *                                            the tile, any LEN (raw: a
+ *                                            malformed record)
  *
+ * The raw commands write the RocksDB records directly (lib/net/kv.h),
+ * with the column family list of log/store_rocksdb.c, as the store's own
+ * checks refuse such records.
  * Exit 0, or 1 with a message. Test-only: not part of the product.
  */
 #include <stdio.h>
@@ -17,6 +24,46 @@
 #include "../../../log/store.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "kv.h"
+
+static const char *const raw_cfs[] = {"default", "entries",  "tiles",
+                                      "leaves",  "subjects", "index"};
+enum { RAW_ENTRIES = 1, RAW_TILES = 2 };
+
+/* delete-entry INDEX, cut LEVEL INDEX LEN: 0, or 1 with a message. */
+static int raw(const char *dir, const char *cmd, uint64_t level, uint64_t index,
+               uint64_t len)
+{
+    struct kv_options ko = {dir, raw_cfs, 6, 8, 8, 0, 0, 0, 0};
+    struct kv *kv = NULL;
+    struct kv_batch *b = NULL;
+    struct gl_buf v;
+    uint8_t key[9];
+    int rc = 1;
+
+    gl_buf_init(&v, STORE_TILE_MAX);
+    if (kv_open(&ko, &kv) != 0 || kv_batch_new(kv, &b) != 0)
+        goto out;
+    if (strcmp(cmd, "delete-entry") == 0) {
+        kv_put_be64(key, index);
+        kv_batch_delete(b, RAW_ENTRIES, key, 8);
+    } else {
+        key[0] = (uint8_t)level;
+        kv_put_be64(key + 1, index);
+        if (kv_get(kv, RAW_TILES, key, 9, &v) != 0 || len >= v.len) {
+            fprintf(stderr, "tiletool: no tile longer than %llu bytes\n",
+                    (unsigned long long)len);
+            goto out;
+        }
+        kv_batch_put(b, RAW_TILES, key, 9, v.data, (size_t)len);
+    }
+    rc = kv_batch_commit(b) == 0 ? 0 : 1;
+out:
+    kv_batch_free(b);
+    kv_close(kv);
+    gl_buf_release(&v);
+    return rc;
+}
 
 static int number(const char *s, uint64_t *v)
 {
@@ -26,7 +73,8 @@ static int number(const char *s, uint64_t *v)
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: tiletool DATA get|flip|truncate|delete LEVEL INDEX [OFFSET|LEN]\n");
+            "usage: tiletool DATA get|flip|truncate|delete LEVEL INDEX [OFFSET|LEN]\n"
+            "       tiletool DATA delete-entry INDEX | cut LEVEL INDEX LEN\n");
     return 1;
 }
 
@@ -62,6 +110,14 @@ int main(int argc, char **argv)
     size_t len = 0;
     int rc = 1, err, need_arg;
 
+    if (argc == 4 && strcmp(argv[2], "delete-entry") == 0)
+        return number(argv[3], &index) != 0 ? usage()
+                                            : raw(argv[1], argv[2], 0, index, 0);
+    if (argc == 6 && strcmp(argv[2], "cut") == 0)
+        return number(argv[3], &level) != 0 || level > 7 ||
+                       number(argv[4], &index) != 0 || number(argv[5], &arg) != 0
+                   ? usage()
+                   : raw(argv[1], argv[2], level, index, arg);
     if (argc < 5)
         return usage();
     cmd = argv[2];
