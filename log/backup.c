@@ -37,11 +37,16 @@ static void backup_after(uv_work_t *w, int status)
                "backup: %s written (a consistent snapshot; check it with "
                "glasslogd --fsck)",
                b->path);
+    else if (b->rc != GL_ESTATE)
+        gl_log(GL_LOG_ERROR, "backup: %s failed: %s", b->path, gl_strerror(b->rc));
+    else if (strcmp(store_backend(b->store), "postgresql") == 0)
+        gl_log(GL_LOG_ERROR,
+               "backup: %s not written: the PostgreSQL store has no online backup here "
+               "(use pg_basebackup or point-in-time recovery)",
+               b->path);
     else
-        gl_log(GL_LOG_ERROR, "backup: %s failed: %s", b->path,
-               b->rc == GL_ESTATE ? "this store has no online backup (PostgreSQL: "
-                                    "pg_basebackup)"
-                                  : gl_strerror(b->rc));
+        gl_log(GL_LOG_ERROR, "backup: %s not written: the %s store has no online backup",
+               b->path, store_backend(b->store));
 }
 
 /* A fresh name under b->dir into b->path. */

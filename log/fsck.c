@@ -32,6 +32,7 @@ struct fsck {
     uint64_t gap_start, gap_end; /* a run of missing entries not reported yet
                                   * (gap_end == gap_start: none) */
     int tile_bad;                /* the loaded level-0 tile cannot be read */
+    const char *unreadable;      /* what of the head cannot be read (exit 3) */
     uint32_t ixver;              /* the store's index version (entryindex.h) */
     uint8_t tile[STORE_TILE_MAX];
     size_t tile_len;
@@ -228,9 +229,13 @@ static int check_head(struct fsck *f, const struct gl_verifier *given,
 
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_buf_init(&ck, 1 << 16);
-    if ((rc = store_get_vkey(f->s, &vk)) != 0 ||
-        (rc = store_get_state(f->s, &f->size, &ck)) != 0) {
-        printf("  problem: cannot read the log key or state: %s\n", gl_strerror(rc));
+    if ((rc = store_get_vkey(f->s, &vk)) != 0)
+        f->unreadable = "log key";
+    else if ((rc = store_get_state(f->s, &f->size, &ck)) != 0)
+        f->unreadable = "tree state and checkpoint";
+    if (rc != 0) {
+        printf("  problem: cannot read the store's %s: %s\n", f->unreadable,
+               rc == GL_ENOTFOUND ? "not there" : gl_strerror(rc));
         status = 3;
         goto out;
     }
@@ -309,7 +314,9 @@ static int fsck_run(const char *dir, const struct gl_verifier *given)
 report:
     if (f->problems > FSCK_REPORT_MAX)
         printf("  ... and %" PRIu64 " more problems\n", f->problems - FSCK_REPORT_MAX);
-    if (f->problems == 0 && status == 0) {
+    if (status == 3) {
+        printf("fsck: CANNOT CHECK (the store's %s cannot be read)\n", f->unreadable);
+    } else if (f->problems == 0 && status == 0) {
         printf("fsck: OK (%" PRIu64 " entries)\n", f->size);
     } else {
         printf("fsck: DAMAGED (%" PRIu64 " problem%s)\n", f->problems,

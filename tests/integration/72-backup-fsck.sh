@@ -5,7 +5,9 @@
 # copies with a bit-flipped tile, a truncated tile, a deleted tile,
 # missing entries and a malformed tile (and goes on past them), a
 # flipped byte in a table file and a truncated table file, and with
-# --vkey of another key; a request without --backup-dir is logged.
+# --vkey of another key; a store without its log key cannot be checked
+# (exit 3, saying what cannot be read); a request without --backup-dir,
+# and one on the in-memory store, are logged.
 . "$(dirname "$0")/lib.sh"
 TT="$GL_BUILD/tests/integration/tools/tiletool"
 case "$TT" in /*) ;; *) TT="$(cd "$(dirname "$0")/../.." && pwd)/$TT" ;; esac
@@ -119,6 +121,13 @@ grep -q 'problem: entry 300 is missing$' "$T/fsck.out" || fail "entry 300: $(cat
 grep -q 'problem: entry 515: its leaf hash is not the one in tile/0/2 ' "$T/fsck.out" ||
     fail "the flipped tile after the gaps: $(cat "$T/fsck.out")"
 grep -q "^entries: $((N - 4)) of $N read" "$T/fsck.out" || fail "entries read: $(cat "$T/fsck.out")"
+# A store whose log key cannot be read cannot be checked: fsck says what
+# it cannot read (exit 3), not "DAMAGED (0 problems)".
+damaged "no log key" "fsck: CANNOT CHECK (the store's log key cannot be read)" \
+    '"$TT" "$C" delete-meta vkey'
+grep -q "problem: cannot read the store's log key: not there" "$T/fsck.out" ||
+    fail "no log key: $(cat "$T/fsck.out")"
+grep -q "DAMAGED" "$T/fsck.out" && fail "no log key: $(cat "$T/fsck.out")"
 # Below the store: bytes of its table files.
 SST=$(ls -S "$B"/*.sst | head -1)
 [ -n "$SST" ] || fail "no table file in the backup"
@@ -132,5 +141,15 @@ start_log "$T/data" || fail "restart"
 kill -USR1 "$LOG_PID"
 wait_until 30 grep -q 'no --backup-dir' "$LOG_OUT" || fail "no log line for a backup without a dir"
 expect_http 200 GET /checkpoint
+stop_log
+# The in-memory store has no online backup: the log says so (not a
+# PostgreSQL hint).
+spawn memlog "$GL_BIN/glasslogd" --store mem: --create --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --backup-dir "$T/membackups" ||
+    fail "mem: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID
+kill -USR1 "$LOG_PID"
+wait_until 30 grep -q 'backup: .* not written: the mem store has no online backup$' "$SPAWN_OUT" ||
+    fail "mem backup: $(tail -3 "$SPAWN_OUT")"
 stop_log
 echo "ok 72-backup-fsck"

@@ -8,6 +8,8 @@
  *   tiletool DATA truncate LEVEL INDEX LEN   keep the first LEN bytes
  *   tiletool DATA delete LEVEL INDEX         remove the tile
  *   tiletool DATA delete-entry INDEX         remove an entry (RocksDB, raw)
+ *   tiletool DATA delete-meta KEY            remove a record of the default
+ *                                            family ("vkey", "state", ...)
  *   tiletool DATA cut LEVEL INDEX LEN        keep the first LEN bytes of
  *                                            the tile, any LEN (raw: a
  *                                            malformed record)
@@ -30,9 +32,10 @@ static const char *const raw_cfs[] = {"default", "entries",  "tiles",
                                       "leaves",  "subjects", "index"};
 enum { RAW_ENTRIES = 1, RAW_TILES = 2 };
 
-/* delete-entry INDEX, cut LEVEL INDEX LEN: 0, or 1 with a message. */
-static int raw(const char *dir, const char *cmd, uint64_t level, uint64_t index,
-               uint64_t len)
+/* delete-entry INDEX, delete-meta KEY, cut LEVEL INDEX LEN: 0, or 1 with
+ * a message. */
+static int raw(const char *dir, const char *cmd, const char *meta, uint64_t level,
+               uint64_t index, uint64_t len)
 {
     struct kv_options ko = {dir, raw_cfs, 6, 8, 8, 0, 0, 0, 0};
     struct kv *kv = NULL;
@@ -44,7 +47,9 @@ static int raw(const char *dir, const char *cmd, uint64_t level, uint64_t index,
     gl_buf_init(&v, STORE_TILE_MAX);
     if (kv_open(&ko, &kv) != 0 || kv_batch_new(kv, &b) != 0)
         goto out;
-    if (strcmp(cmd, "delete-entry") == 0) {
+    if (strcmp(cmd, "delete-meta") == 0) {
+        kv_batch_delete(b, 0, meta, strlen(meta));
+    } else if (strcmp(cmd, "delete-entry") == 0) {
         kv_put_be64(key, index);
         kv_batch_delete(b, RAW_ENTRIES, key, 8);
     } else {
@@ -74,7 +79,8 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: tiletool DATA get|flip|truncate|delete LEVEL INDEX [OFFSET|LEN]\n"
-            "       tiletool DATA delete-entry INDEX | cut LEVEL INDEX LEN\n");
+            "       tiletool DATA delete-entry INDEX | delete-meta KEY | cut LEVEL INDEX "
+            "LEN\n");
     return 1;
 }
 
@@ -112,12 +118,14 @@ int main(int argc, char **argv)
 
     if (argc == 4 && strcmp(argv[2], "delete-entry") == 0)
         return number(argv[3], &index) != 0 ? usage()
-                                            : raw(argv[1], argv[2], 0, index, 0);
+                                            : raw(argv[1], argv[2], NULL, 0, index, 0);
+    if (argc == 4 && strcmp(argv[2], "delete-meta") == 0)
+        return raw(argv[1], argv[2], argv[3], 0, 0, 0);
     if (argc == 6 && strcmp(argv[2], "cut") == 0)
         return number(argv[3], &level) != 0 || level > 7 ||
                        number(argv[4], &index) != 0 || number(argv[5], &arg) != 0
                    ? usage()
-                   : raw(argv[1], argv[2], level, index, arg);
+                   : raw(argv[1], argv[2], NULL, level, index, arg);
     if (argc < 5)
         return usage();
     cmd = argv[2];
