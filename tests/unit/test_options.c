@@ -4,8 +4,8 @@
  * config file (comments, CRLF, "key = value", line numbers in errors) with
  * flags winning, and refusals (trailing junk, signs, spaces, out of range,
  * empty or too long strings, unknown names, a flag with a value, a missing
- * value) that leave the verdict -1. Expected values are written out here,
- * not taken from the table.
+ * value, a setting given twice) that leave the verdict -1. Expected
+ * values are written out here, not taken from the table.
  */
 #include "testutil.h"
 
@@ -87,6 +87,11 @@ static void test_refusals(void **state)
                      0);
     assert_string_equal(c.name, "1234567");
     assert_int_equal(c.n, 1);
+    /* Each setting once: a repeated flag is refused, in any spelling. */
+    assert_int_equal(parse(&c, (const char *[]){"--n", "5", "--n", "6", NULL}), -1);
+    assert_int_equal(parse(&c, (const char *[]){"--n=5", "--ms", "1", "--n=5", NULL}),
+                     -1);
+    assert_int_equal(parse(&c, (const char *[]){"--on", "--on", NULL}), -1);
 }
 
 /* Writes text to a temporary config file; returns its path in path[]. */
