@@ -123,7 +123,7 @@ static void test_config_file(void **state)
     assert_int_equal(parse(&c, (const char *[]){"--n", "9", "--config", path, NULL}), 0);
     assert_int_equal(c.n, 9);
     assert_string_equal(c.name, "fromf");
-    write_conf(dir, "n 7\nn 7x\n", path, sizeof(path));
+    write_conf(dir, "ms 7\nn 7x\n", path, sizeof(path));
     assert_int_equal(parse(&c, (const char *[]){"--config", path, NULL}), -1);
     write_conf(dir, "bogus 1\n", path, sizeof(path));
     assert_int_equal(parse(&c, (const char *[]){"--config", path, NULL}), -1);
