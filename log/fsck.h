@@ -12,10 +12,14 @@
  *     subject, subject and version, every source) list it; the source keys
  *     only in a store whose index version is ENTRYINDEX_VERSION (an older
  *     one gets them at glasslogd's next start).
- * A progress line goes to stderr; the report to stdout ends with
- * "fsck: OK" or "fsck: DAMAGED (N problems)", each problem named (the
- * first FSCK_REPORT_MAX of them). A running glasslogd holds the store's
- * lock: fsck then refuses (check a backup instead).
+ * A missing or unreadable entry or tile is one problem and the pass goes
+ * on after it (a run of missing entries is one problem). The store is
+ * opened read-only: nothing in DIR is written. A progress line goes to
+ * stderr; the report to stdout ends with "fsck: OK", "fsck: DAMAGED (N
+ * problems)", each problem named (the first FSCK_REPORT_MAX of them), or
+ * "fsck: CANNOT CHECK (...)" naming what of step 1 cannot be read. A
+ * running glasslogd holds the store's lock: fsck then refuses (check a
+ * backup instead).
  * Exit status: 0 healthy, 1 damaged, 2 usage, 3 cannot open or read.
  */
 #ifndef GL_LOG_FSCK_H
