@@ -59,7 +59,13 @@
  * A session left idle inside a transaction for PG_IDLE_TX_MS is ended by
  * the server (idle_in_transaction_session_timeout), so a paused
  * sequencer's open transaction cannot hold the state row, and with it a
- * takeover, for longer.
+ * takeover, for longer. (The server runs that timer only until the first
+ * message of the next statement has arrived, a small Parse: every
+ * statement goes through PQexecParams, so a large Bind is not timed.)
+ * Sessions pin statement_timeout (and transaction_timeout) to 0. A
+ * WARNING during COMMIT (a wait for a synchronous standby cancelled: the
+ * transaction is committed locally but maybe not replicated) makes the
+ * commit GL_EIO, an unknown outcome, never an acknowledgement.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -161,6 +167,19 @@ static void pg_notice(void *arg, const char *msg)
 
 static void log_result(const char *what, PGconn *c, const PGresult *r);
 
+/* Every session's settings: the idle-in-transaction limit, and no
+ * statement_timeout or (PostgreSQL 17 on) transaction_timeout a role or
+ * database may set, so none cuts glasslogd's statements short: a batch's
+ * INSERT over a slow link, a wait for a synchronous standby. A COMMIT
+ * whose wait for the standby is cancelled still returns success
+ * (commit_notice). */
+static const char *const session_sql[] = {
+    "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS,
+    "SET statement_timeout = 0",
+    "SET transaction_timeout = 0",
+};
+#define PG_TX_TIMEOUT_SQL 2 /* session_sql's transaction_timeout */
+
 static PGconn *pg_connect(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo);
@@ -174,14 +193,18 @@ static PGconn *pg_connect(const char *conninfo)
         return NULL;
     }
     PQsetNoticeProcessor(c, pg_notice, NULL);
-    r = PQexec(c, "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        log_result("SET idle_in_transaction_session_timeout", c, r);
+    for (size_t i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]); i++) {
+        if (i == PG_TX_TIMEOUT_SQL && PQserverVersion(c) < 170000)
+            continue; /* transaction_timeout came with PostgreSQL 17 */
+        r = PQexec(c, session_sql[i]);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            log_result(session_sql[i], c, r);
+            PQclear(r);
+            PQfinish(c);
+            return NULL;
+        }
         PQclear(r);
-        PQfinish(c);
-        return NULL;
     }
-    PQclear(r);
     return c;
 }
 
@@ -901,13 +924,38 @@ static int has_state(const struct store_batch *b)
     return 0;
 }
 
+/* The notice receiver during a COMMIT; *arg (an int) is set by a
+ * WARNING. The one a COMMIT gets is a synchronous standby's wait cut
+ * short (cancelled by an administrator or a timeout): the transaction
+ * committed locally but may not be on the standby, so a fail-over can
+ * lose it. Severity is matched untranslated (lc_messages may translate
+ * the text). Other notices go to pg_notice. */
+static void commit_notice(void *arg, const PGresult *res)
+{
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *d = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+    if (sev == NULL) /* servers before 9.6 */
+        sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+    if (sev == NULL || strcmp(sev, "WARNING") != 0) {
+        pg_notice(NULL, PQresultErrorMessage(res));
+        return;
+    }
+    *(int *)arg = 1;
+    gl_log(GL_LOG_ERROR, "store: COMMIT warned (outcome unknown): %.*s %.*s",
+           m ? (int)strcspn(m, "\n") : 0, m ? m : "", d ? (int)strcspn(d, "\n") : 0,
+           d ? d : "");
+}
+
 static int pg_commit(struct store *s, const struct store_batch *b,
                      const struct store_expect *expect)
 {
     struct pg *p = pg(s);
     struct rows r;
+    PQnoticeReceiver prev;
     PGconn *c;
-    int slot, rc;
+    int slot, rc, warned = 0;
 
     if ((rc = rows_init(&r)) != 0)
         goto out_rows;
@@ -923,8 +971,14 @@ static int pg_commit(struct store *s, const struct store_batch *b,
     if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0 ||
         (has_state(b) && (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) != 0))
         goto rollback;
-    /* A failed COMMIT (a lost connection) has an unknown outcome. */
+    /* A failed COMMIT (a lost connection) has an unknown outcome; so has
+     * one the server warned about (commit_notice). The default receiver
+     * (which hands notices to pg_notice) takes no argument. */
+    prev = PQsetNoticeReceiver(c, commit_notice, &warned);
     rc = pg_exec(c, "COMMIT", NULL, NULL);
+    PQsetNoticeReceiver(c, prev, NULL);
+    if (rc == 0 && warned)
+        rc = GL_EIO;
     goto out;
 rollback:
     pg_exec(c, "ROLLBACK", NULL, NULL);

@@ -185,6 +185,27 @@ int tree_load(struct tree *t, struct store *s, uint64_t size)
     return rc;
 }
 
+int tree_root_at(const struct tree *t, struct store *s, uint64_t size,
+                 uint8_t root[GL_HASH_LEN])
+{
+    struct tilecache *c = NULL;
+    struct tree_reader r;
+    struct gl_hash_source src;
+    int rc;
+
+    if (size > t->range.size)
+        return GL_ERANGE;
+    if ((rc = tilecache_new(64, &c)) != 0)
+        return rc;
+    r.t = t;
+    r.s = s;
+    r.c = c;
+    tree_source(&r, &src);
+    rc = gl_merkle_root_at(&src, size, root);
+    tilecache_free(c);
+    return rc;
+}
+
 /* --- the start-up check ---------------------------------------------------- */
 
 /* Writes tile (level, index) of width w (256: full) as a C2SP path. */
