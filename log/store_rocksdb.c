@@ -21,8 +21,11 @@
  * The contract: a batch is one WriteBatch written with sync=true (rules 1,
  * 2: all or nothing after a crash, durable on return). Its leaf-index
  * puts go into the WriteBatch sorted by hash (sorted_leaves: the same
- * records, only cheaper memtable inserts for bulk batches). RocksDB locks the
- * directory for one process, so the compare-and-set (rule 3) is checked
+ * records, only cheaper memtable inserts for bulk batches). The leaf
+ * family's memtables carry a bloom filter: a batch looks all its leaf
+ * hashes up (duplicates), nearly all of them absent, and an absent one
+ * then costs a few hashes instead of a search of the skip list. RocksDB
+ * locks the directory for one process, so the compare-and-set (rule 3) is checked
  * against the size this process last committed or read (`size`, under
  * `mu`); a failed write sets `unknown`, and the size is re-read by
  * store_reopen before the next commit (rule 4). Reads are RocksDB's
@@ -562,10 +565,15 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
 {
     /* Entries (text) compress; tiles, leaf and secondary indexes are
      * hashes and short keys. */
-    struct kv_options ko = {o->dir,    cf_names,
-                            CF_COUNT,  o->cache_mb ? o->cache_mb : 64,
-                            16,        1u << CF_DEFAULT | 1u << CF_ENTRIES,
-                            o->create, 1};
+    struct kv_options ko = {o->dir,
+                            cf_names,
+                            CF_COUNT,
+                            o->cache_mb ? o->cache_mb : 64,
+                            16,
+                            1u << CF_DEFAULT | 1u << CF_ENTRIES,
+                            o->create,
+                            1,
+                            1u << CF_LEAVES};
     struct rdb *r;
     int empty = gl_file_dir_empty(o->dir), rc;
 

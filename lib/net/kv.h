@@ -31,14 +31,18 @@ struct kv_batch;
 
 struct kv_options {
     const char *dir;
-    const char *const *cfs; /* column family names, cfs[0] "default" */
-    size_t ncfs;            /* 1..KV_MAX_CFS */
-    size_t cache_mb;        /* LRU block cache (shared by all families) */
-    size_t write_buffer_mb; /* per family; two of them at most */
-    uint32_t compress;      /* bit i set: LZ4 for family i (leave hashes raw:
-                             * they do not compress, it only costs CPU) */
-    int create;             /* create the database if missing */
-    int bloom;              /* bloom filters (point lookups of absent keys) */
+    const char *const *cfs;  /* column family names, cfs[0] "default" */
+    size_t ncfs;             /* 1..KV_MAX_CFS */
+    size_t cache_mb;         /* LRU block cache (shared by all families) */
+    size_t write_buffer_mb;  /* per family; two of them at most */
+    uint32_t compress;       /* bit i set: LZ4 for family i (leave hashes raw:
+                              * they do not compress, it only costs CPU) */
+    int create;              /* create the database if missing */
+    int bloom;               /* bloom filters (point lookups of absent keys) */
+    uint32_t memtable_bloom; /* bit i set: a whole-key bloom filter in family i's
+                              * memtables too, so a look-up of an absent key
+                              * skips the memtable's skip list (families
+                              * looked up mostly for keys they lack) */
 };
 
 /* Opens the database. *out freed with kv_close. GL_EIO (logged). The
