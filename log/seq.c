@@ -73,7 +73,8 @@ struct seq {
     struct seq_sub **batch;
     size_t nbatch, batch_bytes; /* batch_bytes: its statements' bytes */
     int inflight, batch_rc, need_reload;
-    int lost; /* a commit lost the compare-and-set: sequencing stopped */
+    int lost; /* sequencing stopped for good: a commit lost the compare-and-set,
+                 or the stored tree does not extend the released one */
     /* shared stores */
     int shared, leader, batch_leader; /* batch_leader: at the cut */
     uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
@@ -423,8 +424,10 @@ static int seq_recover(struct seq *s)
         return GL_EIO;
     s->t_recover = t;
     if ((rc = store_reopen(s->store)) != 0 || (rc = seq_reload(s)) != 0) {
-        gl_log(GL_LOG_ERROR, "store: not recovered (%s); appends answer 503, retrying",
-               gl_strerror(rc));
+        if (!s->lost)
+            gl_log(GL_LOG_ERROR,
+                   "store: not recovered (%s); appends answer 503, retrying",
+                   gl_strerror(rc));
         return rc;
     }
     s->st.storage_failed = 0;
