@@ -33,6 +33,9 @@ Usage:
                                              gone) the bytes return to 0
                                              and an upload of 1609..1620 is
                                              taken (200)
+  mirror.py fake-mirror2 LOGF MIRRORKEY      fakes under /two/ (a 200 of
+                                             two signature lines) and
+                                             /slow/ (one entry a second)
   mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
                                              byte of the first hash tile
                                              inverted
@@ -388,6 +391,66 @@ def fake_mirror(logf):
     print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
     srv.serve_forever()
 
+def cosig_line(name, seed, text):
+    """A cosignature/v1 line by the Ed25519 key seed named name on text."""
+    k = Ed25519PrivateKey.from_private_bytes(seed)
+    kid = H(name.encode() + b"\n" + b"\x04" + k.public_key().public_bytes_raw())[:4]
+    ts = int(time.time())
+    sig = k.sign(("cosignature/v1\ntime %d\n" % ts).encode() + text.encode())
+    return "%s %s %s\n" % (EM, name, base64.b64encode(kid + ts.to_bytes(8, "big") + sig).decode())
+
+def fake_mirror2(logf, keyfile):
+    """Two more fake mirrors, one thread a request. Under /two/ a mirror
+    that keeps the checkpoint of each add-checkpoint (200) and answers an
+    add-entries ending at its size with 200 and two signature lines: one by
+    an unknown key (unknown.example) first, then a valid cosignature by the
+    mirror key in keyfile (a cosigner key: PRIVATE+KEY+name+id+base64(0x04
+    seed)); other add-entries get a 409 at pending size 0. Under /slow/ a
+    mirror that moves one entry a second: the empty probe at END is a 409
+    (pending END, next 0: it forgets between pushes), every upload from
+    START waits 1 s and is a 202 (pending END, next START + 1), logged as
+    "slow 202" to logf.slow. Prints "(port N)" to stderr (lib.sh spawn)."""
+    import http.server
+    parts = open(keyfile).read().strip().split("+", 4)
+    name, raw = parts[2], base64.b64decode(parts[4])
+    assert raw[0] == 4, "not a cosigner key"
+    other = os.urandom(32)
+    state = {"text": None, "size": -1}
+    class H2(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path.endswith("/add-checkpoint"):
+                if self.path.startswith("/two/"):
+                    note = body.decode()
+                    note = note[note.index("\n\n") + 2:]
+                    state["text"] = note[:note.index("\n\n") + 1]
+                    state["size"] = int(state["text"].split("\n")[1])
+                return self.reply(200, b"", "text/plain")
+            if self.headers.get("Content-Encoding") == "gzip": body = gzip.decompress(body)
+            o = 2 + int.from_bytes(body[:2], "big")
+            start, end = int.from_bytes(body[o:o + 8], "big"), int.from_bytes(body[o + 8:o + 16], "big")
+            if self.path.startswith("/two/"):
+                if end != state["size"]:
+                    return self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info")
+                lines = (cosig_line("unknown.example", other, state["text"]) +
+                         cosig_line(name, raw[1:], state["text"]))
+                return self.reply(200, lines.encode(), "text/plain")
+            if start == end:
+                return self.reply(409, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info")
+            time.sleep(1)
+            with open(logf + ".slow", "a") as f: f.write("slow 202\n")
+            self.reply(202, b"%d\n%d\n\n" % (end, start + 1), "text/x.tlog.mirror-info")
+        def reply(self, st, body, ct):
+            self.send_response(st)
+            self.send_header("Content-Type", ct)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H2)
+    print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
+    srv.serve_forever()
+
 def serve_check(prefix, keyfile, vkeyfile, size):
     """The mirror checkpoint: the fake log's note of size plus one valid
     mirror cosignature, nothing else; every tile recomputed."""
@@ -568,6 +631,7 @@ if __name__ == "__main__":
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
     elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
+    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
