@@ -28,6 +28,11 @@
  * pauses where it got to, without counting as failed, and the next round
  * resumes it from the mirror's next entry.
  *
+ * A body takes packages until it holds GL_MIRROR_BODY_SOFT bytes or
+ * MIRRORPUSH_PACKAGES packages; a 413 to one of n > 1 packages makes
+ * the rest of that push send at most n / 2 a body (a 413 to one package
+ * is a failed push).
+ *
  * A 200's body is one or more signature lines (at most COSIG_LINES, in
  * COSIG_BODY_MAX bytes); lines by keys other than the mirror's are
  * skipped, and the one line by its key that verifies is kept and served.
@@ -60,7 +65,6 @@
 
 #define HLEN GL_HASH_LEN
 #define TIMEOUT_MS 30000
-#define BODY_MAX (MIRRORPUSH_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024)
 #define BACKOFF_MAX_S 30.0
 #define PUSH_SLICE_S 2.0     /* seconds of uploads to one mirror a round */
 #define COSIG_LINES 16       /* signature lines read from a 200 */
@@ -381,10 +385,11 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
     struct gl_buf body, line;
     uint64_t pend = 0, next = 0, conflict = UINT64_MAX;
     long st = 0;
+    uint64_t maxpk = MIRRORPUSH_PACKAGES; /* packages a body, at most */
     int rc, ck_sent = 0, stalled = 0, paused = 0;
     double t0 = gl_clock_mono();
 
-    gl_buf_init(&body, BODY_MAX);
+    gl_buf_init(&body, GL_MIRROR_BODY_BUILT);
     gl_buf_init(&line, COSIG_BODY_MAX);
     p->ticket_len = 0;
     /* the probe: an empty upload at our size; a 200 means the mirror holds
@@ -408,13 +413,20 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         gl_buf_reset(&line);
         rc = gl_mirror_upload_encode(origin, olen, from, size, p->ticket, p->ticket_len,
                                      &body);
-        uint64_t np = gl_mirror_npackages(from, size);
-        for (uint64_t i = 0; i < np && i < MIRRORPUSH_PACKAGES && rc == 0; i++)
-            rc = add_package(p, from, size, i, &body);
+        uint64_t np = gl_mirror_npackages(from, size), npk = 0;
+        for (; npk < np && rc == 0 && gl_mirror_body_room(body.len, npk, maxpk); npk++)
+            rc = add_package(p, from, size, npk, &body);
         if (rc == 0)
             rc = add_entries(p, k, &body, &st, &pend, &next, &line);
         if (rc != 0 || st == 200)
             break;
+        if (st == 413 && npk > 1) { /* too large for it: half as many */
+            maxpk = npk / 2;
+            gl_log(GL_LOG_INFO,
+                   "mirror %s: body of %llu packages too large (413); sending %llu",
+                   m->key.name, (unsigned long long)npk, (unsigned long long)maxpk);
+            continue;
+        }
         if (st != 202 && (st != 409 || pend != size)) {
             rc = GL_ESTATE;
             break;

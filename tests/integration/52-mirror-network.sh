@@ -26,7 +26,7 @@ PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
 make_keys
 make_witness_keys 1 2
-for m in 1 2 3 4 5 6; do
+for m in 1 2 3 4 5 6 7; do
     "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -46,7 +46,9 @@ start_witness 2 "$T/logs"
 spawn fakemirror python3 "$PY" fake-mirror "$T/fake.log" || fail "fake mirror"
 FAKE_PID=$SPAWN_PID FAKE_URL=$SPAWN_URL
 # mirror5.example (two signature lines) and mirror6.example (slow)
-spawn fakemirror2 python3 "$PY" fake-mirror2 "$T/fake2.log" "$T/m5.key" || fail "fake mirror 2"
+# and mirror7.example (413 for bodies over 100 kB)
+spawn fakemirror2 python3 "$PY" fake-mirror2 "$T/fake2.log" "$T/m5.key" "$T/m7.key" ||
+    fail "fake mirror 2"
 FAKE2_URL=$SPAWN_URL
 {
     echo "mirror mirror6.example $(cat "$T/m6.key.pub") $FAKE2_URL/slow"
@@ -55,6 +57,7 @@ FAKE2_URL=$SPAWN_URL
     echo "mirror mirror2.example $(cat "$T/m2.key.pub") $FAKE_URL"
     echo "mirror mirror3.example $(cat "$T/m3.key.pub") $FAKE_URL/unavailable"
     echo "mirror mirror5.example $(cat "$T/m5.key.pub") $FAKE2_URL/two"
+    echo "mirror mirror7.example $(cat "$T/m7.key.pub") $FAKE2_URL/small"
 } > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
 
@@ -143,18 +146,34 @@ WAITS=$(grep "mirror mirror3.example " "$LOG_OUT" | sed -n 's/.*retrying in \([0
 for i in $(seq 4 18); do append_one filler "$i" > /dev/null || fail "append filler $i"; done
 wait_until 10 sh -c "curl -sf $LOG_URL/metrics | grep -q '^glasslog_mirror_size{mirror=\"mirror1.example\"} 19\$'" ||
     fail "mirror1 not at 19 behind the slow mirror: $(curl -sf "$LOG_URL/metrics" | grep glasslog_mirror_size)"
-grep -q "mirror mirror6.example: paused at entry " "$LOG_OUT" ||
-    fail "the slow mirror never paused: $(grep mirror6 "$LOG_OUT" | tail -3)"
-grep -q "mirror mirror6.example .*failed" "$LOG_OUT" &&
-    fail "a paused push counted as failed: $(grep mirror6 "$LOG_OUT" | tail -3)"
+# a mirror that refuses large bodies (413): 600 more entries, appended
+# while it answers 503, are 3 packages (180 kB) in one body, over its
+# limit, and go in bodies of half as many packages
+touch "$T/fake2.log.hold"
+LOADGEN="$GL_BUILD/tests/bench/loadgen"
+[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 600 -c 4 --seed 52 > "$T/lg.out" 2> "$T/lg.err" ||
+    fail "loadgen: $(tail -3 "$T/lg.err")"
+rm "$T/fake2.log.hold"
+wait_until 40 sh -c "curl -sf $LOG_URL/metrics | grep -q '^glasslog_mirror_size{mirror=\"mirror7.example\"} 619\$'" ||
+    fail "the 413 mirror not at 619: $(grep mirror7 "$LOG_OUT" | tail -3; tail -3 "$T/fake2.log.small")"
+grep -q "^small 413 [2-9]" "$T/fake2.log.small" || fail "no body refused: $(cat "$T/fake2.log.small")"
+grep -q "mirror mirror7.example: body of [0-9]* packages too large (413); sending 1$" "$LOG_OUT" ||
+    fail "no halving: $(grep mirror7 "$LOG_OUT" | tail -3)"
+grep -q "mirror mirror7.example .*failed.*(HTTP 413)" "$LOG_OUT" &&
+    fail "a 413 counted as a failed push: $(grep mirror7 "$LOG_OUT" | tail -3)"
 # SIGTERM in the middle of its push (just after an upload was answered,
 # with 15 or more still to go) ends glasslogd within the upload in flight
 N=$(wc -l < "$T/fake2.log.slow")
-wait_until 10 sh -c "[ \$(wc -l < $T/fake2.log.slow) -gt $N ]" || fail "no slow uploads"
+wait_until 40 sh -c "[ \$(wc -l < $T/fake2.log.slow) -gt $N ]" || fail "no slow uploads"
 T0=$(date +%s%N)
 stop_log
 MS=$((($(date +%s%N) - T0) / 1000000))
 [ "$MS" -lt 2500 ] || fail "SIGTERM took $MS ms during a slow mirror's push"
+grep -q "mirror mirror6.example: paused at entry " "$LOG_OUT" ||
+    fail "the slow mirror never paused: $(grep mirror6 "$LOG_OUT" | tail -3)"
+grep -q "mirror mirror6.example .*failed" "$LOG_OUT" &&
+    fail "a paused push counted as failed: $(grep mirror6 "$LOG_OUT" | tail -3)"
 # offline, the log stopped: one mirror and both witnesses
 expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$B" --artifact "$T/app.bin"
 # a policy that wants both mirrors refuses the same bundle

@@ -33,9 +33,10 @@ Usage:
                                              gone) the bytes return to 0
                                              and an upload of 1609..1620 is
                                              taken (200)
-  mirror.py fake-mirror2 LOGF MIRRORKEY      fakes under /two/ (a 200 of
-                                             two signature lines) and
-                                             /slow/ (one entry a second)
+  mirror.py fake-mirror2 LOGF KEY KEY2       fakes under /two/ (a 200 of
+                                             two signature lines), /slow/
+                                             (one entry a second) and
+                                             /small/ (413 past 100 kB)
   mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
                                              byte of the first hash tile
                                              inverted
@@ -399,7 +400,7 @@ def cosig_line(name, seed, text):
     sig = k.sign(("cosignature/v1\ntime %d\n" % ts).encode() + text.encode())
     return "%s %s %s\n" % (EM, name, base64.b64encode(kid + ts.to_bytes(8, "big") + sig).decode())
 
-def fake_mirror2(logf, keyfile):
+def fake_mirror2(logf, keyfile, keyfile2):
     """Two more fake mirrors, one thread a request. Under /two/ a mirror
     that keeps the checkpoint of each add-checkpoint (200) and answers an
     add-entries ending at its size with 200 and two signature lines: one by
@@ -409,22 +410,45 @@ def fake_mirror2(logf, keyfile):
     mirror that moves one entry a second: the empty probe at END is a 409
     (pending END, next 0: it forgets between pushes), every upload from
     START waits 1 s and is a 202 (pending END, next START + 1), logged as
-    "slow 202" to logf.slow. Prints "(port N)" to stderr (lib.sh spawn)."""
+    "slow 202" to logf.slow. Under /small/ a mirror (key keyfile2) that
+    refuses every add-entries body over 100 kB (decoded) with 413 and
+    takes the others: it keeps the checkpoint of each add-checkpoint, a
+    409 names that size and its next entry, an upload moves its next entry
+    past the packages it carries (202), to the end a 200 with its
+    cosignature; each upload logged as "small STATUS PACKAGES BYTES" to
+    logf.small; while the file logf.hold exists, every request to it is a
+    503. Prints "(port N)" to stderr (lib.sh spawn)."""
     import http.server
-    parts = open(keyfile).read().strip().split("+", 4)
-    name, raw = parts[2], base64.b64decode(parts[4])
-    assert raw[0] == 4, "not a cosigner key"
+    def load(kf):
+        parts = open(kf).read().strip().split("+", 4)
+        raw = base64.b64decode(parts[4])
+        assert raw[0] == 4, "not a cosigner key"
+        return parts[2], raw[1:]
+    name, seed = load(keyfile)
+    name2, seed2 = load(keyfile2)
     other = os.urandom(32)
+    SMALL = 100000
     state = {"text": None, "size": -1}
+    small = {"text": None, "size": 0, "next": 0}
+    def count_packages(body, o, start, end):
+        """(packages, entries) of the packages in body from offset o."""
+        npk, pos = 0, start
+        while o < len(body) and pos < end:
+            n = min(end, (pos // 256 + 1) * 256) - pos
+            for _ in range(n): o += 2 + int.from_bytes(body[o:o + 2], "big")
+            o += 1 + 32 * body[o]
+            npk, pos = npk + 1, pos + n
+        return npk, pos
     class H2(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path.endswith("/add-checkpoint"):
-                if self.path.startswith("/two/"):
+                if not self.path.startswith("/slow/"):
+                    st = state if self.path.startswith("/two/") else small
                     note = body.decode()
                     note = note[note.index("\n\n") + 2:]
-                    state["text"] = note[:note.index("\n\n") + 1]
-                    state["size"] = int(state["text"].split("\n")[1])
+                    st["text"] = note[:note.index("\n\n") + 1]
+                    st["size"] = int(st["text"].split("\n")[1])
                 return self.reply(200, b"", "text/plain")
             if self.headers.get("Content-Encoding") == "gzip": body = gzip.decompress(body)
             o = 2 + int.from_bytes(body[:2], "big")
@@ -433,13 +457,30 @@ def fake_mirror2(logf, keyfile):
                 if end != state["size"]:
                     return self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info")
                 lines = (cosig_line("unknown.example", other, state["text"]) +
-                         cosig_line(name, raw[1:], state["text"]))
+                         cosig_line(name, seed, state["text"]))
                 return self.reply(200, lines.encode(), "text/plain")
+            if self.path.startswith("/small/"):
+                if os.path.exists(logf + ".hold"):
+                    return self.reply(503, b"held\n", "text/plain")
+                return self.small(body, o, start, end)
             if start == end:
                 return self.reply(409, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info")
             time.sleep(1)
             with open(logf + ".slow", "a") as f: f.write("slow 202\n")
             self.reply(202, b"%d\n%d\n\n" % (end, start + 1), "text/x.tlog.mirror-info")
+        def small(self, body, o, start, end):
+            info = lambda: b"%d\n%d\n\n" % (small["size"], small["next"])
+            if end != small["size"] or (start == end and small["next"] < end):
+                return self.reply(409, info(), "text/x.tlog.mirror-info")
+            if start != end:
+                o += 18 + int.from_bytes(body[o + 16:o + 18], "big")
+                npk, pos = count_packages(body, o, start, end)
+                st = 413 if len(body) > SMALL else 202
+                with open(logf + ".small", "a") as f: f.write("small %d %d %d\n" % (st, npk, len(body)))
+                if st == 413: return self.reply(413, b"too large\n", "text/plain")
+                small["next"] = max(small["next"], pos)
+                if pos < end: return self.reply(202, info(), "text/x.tlog.mirror-info")
+            self.reply(200, cosig_line(name2, seed2, small["text"]).encode(), "text/plain")
         def reply(self, st, body, ct):
             self.send_response(st)
             self.send_header("Content-Type", ct)
@@ -631,7 +672,7 @@ if __name__ == "__main__":
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
     elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
-    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3])
+    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
