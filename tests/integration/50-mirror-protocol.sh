@@ -114,6 +114,14 @@ wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not
 python3 "$PY" budget "$MURL" "$T/fake.key" "$WURL" || fail "in-flight budget"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1620 ||
     fail "mirror checkpoint after the budget"
+# on the mirror listener only add-entries takes more than 64 KiB: a
+# larger body to any other route is refused (413), never copied
+head -c $((1 << 20)) /dev/zero > "$T/1mib"
+for p in /add-checkpoint "/mirror/$FHEX/checkpoint" /metrics; do
+    CODE=$(curl -s -o "$T/body" -w '%{http_code}' --data-binary "@$T/1mib" "$MURL$p")
+    [ "$CODE" = 413 ] && [ "$(cat "$T/body")" = "request body too large" ] ||
+        fail "1 MiB to $p: $CODE $(head -c 200 "$T/body")"
+done
 
 # a real glasslogd, mirrored: tiles and bundles byte for byte
 start_log "$T/data" --create --batch-ms 2
