@@ -61,6 +61,8 @@ grep -q "^— mirror1.example " "$T/line" || fail "200 body: $(cat "$T/line")"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1000 ||
     fail "mirror checkpoint"
 python3 "$TLOG" check-tiles "$MURL/mirror/$FHEX" || fail "mirror tiles differ from a recomputation"
+# its JSON entries: text whole, entries with a NUL or not UTF-8 refused (422)
+python3 "$PY" api-entries "$MURL/mirror/$FHEX" "$T/fake.key" || fail "JSON entries of binary entries"
 # the read API is on the witness listener too; the witness's own monitoring
 # endpoint is distinct and carries the witness cosignature, not the mirror's
 WURL="http://127.0.0.1:$PORT1"

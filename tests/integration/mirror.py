@@ -37,6 +37,8 @@ Usage:
                                              two signature lines), /slow/
                                              (one entry a second) and
                                              /small/ (413 past 100 kB)
+  mirror.py api-entries PREFIX LOGKEY        JSON entries of the fake log:
+                                             text 200, NUL or not UTF-8 422
   mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
                                              byte of the first hash tile
                                              inverted
@@ -635,6 +637,32 @@ def budget(murl, keyfile, metrics):
     m.add(header(O, 1609, 1620) + b"".join(pk), want=200, why="upload after the budget freed")
     if metric(metrics, "glasslog_mirror_inflight_bytes") != 0: fail("bytes in flight after the upload")
 
+def api_entries(prefix, keyfile):
+    """The JSON entries API of a mirrored fake log (its entries are any
+    bytes): an entry that is UTF-8 text is served whole; one with a NUL,
+    and one that is not UTF-8, get 422 with a one-line reason."""
+    import json
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    def kind(e):
+        try: e.decode("utf-8")
+        except UnicodeDecodeError: return "bad" if b"\0" not in e else None
+        return "nul" if b"\0" in e else "text"
+    seen = {}
+    for i, e in enumerate(log.entries[:1000]):
+        k = kind(e)
+        if k and k not in seen: seen[k] = i
+    if len(seen) != 3: fail("fake log lacks an entry kind: %r" % seen)
+    for k, i in sorted(seen.items()):
+        req = urllib.request.Request(prefix + "/api/v1/entries/%d" % i)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r: st, body = r.status, r.read()
+        except urllib.error.HTTPError as e: st, body = e.code, e.read()
+        if k == "text":
+            if st != 200 or json.loads(body)["statement"].encode() != log.entries[i]:
+                fail("text entry %d: %d %r" % (i, st, body[:200]))
+        elif st != 422 or b"\n" in body.rstrip(b"\n") or "not UTF-8 text" not in json.loads(body)["error"]:
+            fail("%s entry %d: %d %r" % (k, i, st, body[:200]))
+
 def tile_proxy(lurl):
     """Forwards GETs to the log at lurl; the first hash tile (tile/<L>/...)
     asked for is answered with every byte inverted (same length), later ones
@@ -684,5 +712,6 @@ if __name__ == "__main__":
         cosig_check(lines[0], open(sys.argv[3]).read(), body)
     elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
     elif cmd == "tile-proxy": tile_proxy(sys.argv[2])
+    elif cmd == "api-entries": api_entries(sys.argv[2], sys.argv[3])
     elif cmd == "budget": budget(sys.argv[2], sys.argv[3], sys.argv[4])
     else: fail("unknown command " + cmd)
