@@ -64,8 +64,9 @@
  * statement goes through PQexecParams, so a large Bind is not timed.)
  * Sessions pin statement_timeout (and transaction_timeout) to 0. A
  * WARNING during COMMIT (a wait for a synchronous standby cancelled: the
- * transaction is committed locally but maybe not replicated) makes the
- * commit GL_EIO, an unknown outcome, never an acknowledgement.
+ * transaction is committed locally but maybe not replicated) is never an
+ * acknowledgement: the commit returns only once a later writing
+ * transaction's wait completed (commit_durable), or GL_EIO.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -80,6 +81,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -943,9 +945,59 @@ static void commit_notice(void *arg, const PGresult *res)
         return;
     }
     *(int *)arg = 1;
-    gl_log(GL_LOG_ERROR, "store: COMMIT warned (outcome unknown): %.*s %.*s",
+    gl_log(GL_LOG_ERROR,
+           "store: COMMIT warned (committed on the primary only; nothing is acknowledged "
+           "until a later commit's wait completes): %.*s %.*s",
            m ? (int)strcspn(m, "\n") : 0, m ? m : "", d ? (int)strcspn(d, "\n") : 0,
            d ? d : "");
+}
+
+/* COMMIT on c; *warned tells whether the server warned (commit_notice).
+ * The default receiver (which hands notices to pg_notice) takes no
+ * argument. */
+static int commit_warned(PGconn *c, int *warned)
+{
+    PQnoticeReceiver prev;
+    int rc;
+
+    *warned = 0;
+    prev = PQsetNoticeReceiver(c, commit_notice, warned);
+    rc = pg_exec(c, "COMMIT", NULL, NULL);
+    PQsetNoticeReceiver(c, prev, NULL);
+    return rc;
+}
+
+/* Commits c's transaction: 0 once it is as durable as synchronous_commit
+ * asks. A failed COMMIT (a lost connection) has an unknown outcome:
+ * GL_EIO. A COMMIT the server warned about is on the primary only; it
+ * is durable once a later commit's wait completes, as that wait covers
+ * all earlier WAL. So a transaction that writes WAL (a commit that wrote
+ * none does not wait) is committed again, once a second, until one's wait completes (0)
+ * or the connection is lost (GL_EIO); a statement of it that fails (a cancel) is tried
+ * again. Nothing built from the batch leaves the process meanwhile: the writer waits as
+ * it does for a standby that is down. Not covered: the connection lost after a warned
+ * COMMIT, with the primary still up; the state then re-read holds the batch. */
+static int commit_durable(PGconn *c)
+{
+    const struct timespec pause = {1, 0};
+    int warned, again = 0, rc = commit_warned(c, &warned);
+
+    while (rc == 0 && warned) {
+        again = 1;
+        nanosleep(&pause, NULL);
+        if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) == 0 &&
+            (rc = pg_exec(c, "UPDATE glasslog_meta SET v = v WHERE k = 'vkey'", NULL,
+                          NULL)) == 0) {
+            rc = commit_warned(c, &warned);
+        } else if (PQstatus(c) == CONNECTION_OK) { /* cancelled: again */
+            pg_exec(c, "ROLLBACK", NULL, NULL);
+            rc = 0;
+        }
+    }
+    if (rc == 0 && again)
+        gl_log(GL_LOG_INFO, "store: a commit's wait completed after a warned COMMIT: "
+                            "the batch is durable");
+    return rc;
 }
 
 static int pg_commit(struct store *s, const struct store_batch *b,
@@ -953,9 +1005,8 @@ static int pg_commit(struct store *s, const struct store_batch *b,
 {
     struct pg *p = pg(s);
     struct rows r;
-    PQnoticeReceiver prev;
     PGconn *c;
-    int slot, rc, warned = 0;
+    int slot, rc;
 
     if ((rc = rows_init(&r)) != 0)
         goto out_rows;
@@ -971,14 +1022,7 @@ static int pg_commit(struct store *s, const struct store_batch *b,
     if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0 ||
         (has_state(b) && (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) != 0))
         goto rollback;
-    /* A failed COMMIT (a lost connection) has an unknown outcome; so has
-     * one the server warned about (commit_notice). The default receiver
-     * (which hands notices to pg_notice) takes no argument. */
-    prev = PQsetNoticeReceiver(c, commit_notice, &warned);
-    rc = pg_exec(c, "COMMIT", NULL, NULL);
-    PQsetNoticeReceiver(c, prev, NULL);
-    if (rc == 0 && warned)
-        rc = GL_EIO;
+    rc = commit_durable(c);
     goto out;
 rollback:
     pg_exec(c, "ROLLBACK", NULL, NULL);
