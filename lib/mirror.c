@@ -96,6 +96,11 @@ int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t star
     return rc;
 }
 
+int gl_mirror_body_room(size_t len, uint64_t n, uint64_t max)
+{
+    return n == 0 || (n < max && len < GL_MIRROR_BODY_SOFT);
+}
+
 uint64_t gl_mirror_npackages(uint64_t start, uint64_t end)
 {
     if (start >= end)

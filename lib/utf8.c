@@ -35,6 +35,15 @@ size_t gl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+int gl_utf8_string(const unsigned char *s, size_t n)
+{
+    uint32_t c;
+    for (size_t i = 0, k; i < n; i += k)
+        if ((k = gl_utf8_decode(s + i, n - i, &c)) == 0 || c == 0)
+            return 0;
+    return 1;
+}
+
 /* Unicode White_Space (Go's unicode.IsSpace). */
 int gl_utf8_is_space(uint32_t c)
 {

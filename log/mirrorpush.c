@@ -23,7 +23,19 @@
  * size); one that does not (a 202 or 409 repeating the same next entry,
  * or going back) is a failed push, so a mirror stuck at an entry never
  * holds the thread, and the mirrors after it in the list still get their
- * turn in the same round.
+ * turn in the same round. Nor does a slow one that moves: after
+ * PUSH_SLICE_S of uploads to a mirror (or once asked to stop) the push
+ * pauses where it got to, without counting as failed, and the next round
+ * resumes it from the mirror's next entry.
+ *
+ * A body takes packages until it holds GL_MIRROR_BODY_SOFT bytes or
+ * MIRRORPUSH_PACKAGES packages; a 413 to one of n > 1 packages makes
+ * the rest of that push send at most n / 2 a body (a 413 to one package
+ * is a failed push).
+ *
+ * A 200's body is one or more signature lines (at most COSIG_LINES, in
+ * COSIG_BODY_MAX bytes); lines by keys other than the mirror's are
+ * skipped, and the one line by its key that verifies is kept and served.
  */
 #include "mirrorpush.h"
 
@@ -53,8 +65,10 @@
 
 #define HLEN GL_HASH_LEN
 #define TIMEOUT_MS 30000
-#define BODY_MAX (MIRRORPUSH_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024)
 #define BACKOFF_MAX_S 30.0
+#define PUSH_SLICE_S 2.0     /* seconds of uploads to one mirror a round */
+#define COSIG_LINES 16       /* signature lines read from a 200 */
+#define COSIG_BODY_MAX 16384 /* and its bytes */
 
 struct mirrorpush {
     struct store *store;
@@ -304,6 +318,14 @@ static int add_package(struct mirrorpush *p, uint64_t start, uint64_t size, uint
     return rc;
 }
 
+static int stopping(struct mirrorpush *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int s = p->stop;
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
 /* Schedules mirror k's next try after a failed push and says so. */
 static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char *why,
                         long status)
@@ -321,6 +343,36 @@ static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char 
            m->key.name, m->url, (unsigned long long)at, why, status, p->backoff[k]);
 }
 
+/* The cosignature line of mirror m on n's text among the lines of a 200
+ * body (one or more "— name base64\n" lines, at most COSIG_LINES of them,
+ * each ending in a newline): *line, *len (with its "\n") point into body.
+ * Lines by other keys are skipped, as tlog-mirror says unknown keys are.
+ * 0 when one by m's key verifies; GL_EVERIFY otherwise (none, a bad one, a
+ * malformed body or more lines than allowed). */
+static int mirror_line(const struct mirrorpush_target *m, const struct gl_note *n,
+                       const struct gl_buf *body, const char **line, size_t *len)
+{
+    struct gl_text t;
+    const char *l;
+    size_t ll, count = 0;
+
+    gl_text_init(&t, (const char *)body->data, body->len, 0);
+    while (count++ < COSIG_LINES && gl_text_line(&t, &l, &ll) == 0) {
+        struct gl_note_sig sig;
+        if (gl_note_parse_sig(l, ll, &sig, NULL) != 0)
+            return GL_EVERIFY;
+        if (sig.name_len != strlen(m->key.name) ||
+            memcmp(sig.name, m->key.name, sig.name_len) != 0 || sig.id != m->key.id)
+            continue;
+        if (gl_cosig_verify(&m->key, n->text, n->text_len, &sig, NULL) == 0) {
+            *line = l;
+            *len = ll + 1;
+            return 0;
+        }
+    }
+    return GL_EVERIFY;
+}
+
 /* Brings mirror k to the stored tree (size, ck: the checkpoint to send).
  * ck_hash is ck's SHA-256; cosigned: ck carries more than the stored
  * checkpoint (the witness cosignatures), to be sent again to a mirror
@@ -333,10 +385,12 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
     struct gl_buf body, line;
     uint64_t pend = 0, next = 0, conflict = UINT64_MAX;
     long st = 0;
-    int rc, ck_sent = 0, stalled = 0;
+    uint64_t maxpk = MIRRORPUSH_PACKAGES; /* packages a body, at most */
+    int rc, ck_sent = 0, stalled = 0, paused = 0;
+    double t0 = gl_clock_mono();
 
-    gl_buf_init(&body, BODY_MAX);
-    gl_buf_init(&line, 1024);
+    gl_buf_init(&body, GL_MIRROR_BODY_BUILT);
+    gl_buf_init(&line, COSIG_BODY_MAX);
     p->ticket_len = 0;
     /* the probe: an empty upload at our size; a 200 means the mirror holds
      * it already, a 409 tells its pending size and next entry */
@@ -359,13 +413,20 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         gl_buf_reset(&line);
         rc = gl_mirror_upload_encode(origin, olen, from, size, p->ticket, p->ticket_len,
                                      &body);
-        uint64_t np = gl_mirror_npackages(from, size);
-        for (uint64_t i = 0; i < np && i < MIRRORPUSH_PACKAGES && rc == 0; i++)
-            rc = add_package(p, from, size, i, &body);
+        uint64_t np = gl_mirror_npackages(from, size), npk = 0;
+        for (; npk < np && rc == 0 && gl_mirror_body_room(body.len, npk, maxpk); npk++)
+            rc = add_package(p, from, size, npk, &body);
         if (rc == 0)
             rc = add_entries(p, k, &body, &st, &pend, &next, &line);
         if (rc != 0 || st == 200)
             break;
+        if (st == 413 && npk > 1) { /* too large for it: half as many */
+            maxpk = npk / 2;
+            gl_log(GL_LOG_INFO,
+                   "mirror %s: body of %llu packages too large (413); sending %llu",
+                   m->key.name, (unsigned long long)npk, (unsigned long long)maxpk);
+            continue;
+        }
         if (st != 202 && (st != 409 || pend != size)) {
             rc = GL_ESTATE;
             break;
@@ -377,6 +438,16 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         if (st == 202)
             gl_log(GL_LOG_INFO, "mirror %s: next entry %llu of %llu", m->key.name,
                    (unsigned long long)next, (unsigned long long)size);
+        if (stopping(p) || gl_clock_mono() - t0 >= PUSH_SLICE_S) {
+            paused = 1; /* it moved: the next round resumes it */
+            break;
+        }
+    }
+    if (paused) {
+        gl_log(GL_LOG_INFO,
+               "mirror %s: paused at entry %llu of %llu until the next round",
+               m->key.name, (unsigned long long)next, (unsigned long long)size);
+        goto out;
     }
     if (stalled) {
         push_failed(p, k, next, "its next entry did not advance", st);
@@ -398,11 +469,10 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
     }
     if (rc == 0 && st == 200) {
         struct gl_note *n = NULL;
-        struct gl_note_sig sig;
+        const char *sl = NULL;
+        size_t sn = 0;
         if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0 &&
-            line.len > 1 &&
-            gl_note_parse_sig((const char *)line.data, line.len - 1, &sig, NULL) == 0 &&
-            gl_cosig_verify(&m->key, n->text, n->text_len, &sig, NULL) == 0) {
+            mirror_line(m, n, &line, &sl, &sn) == 0) {
             if (p->done[k] != size)
                 gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
                        (unsigned long long)size);
@@ -411,7 +481,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             p->done[k] = size;
             gl_buf_reset(&p->line[k]);
             gl_buf_reset(&p->text[k]);
-            if (gl_buf_append(&p->line[k], line.data, line.len) != 0 ||
+            if (gl_buf_append(&p->line[k], sl, sn) != 0 ||
                 gl_buf_append(&p->text[k], n->text, n->text_len) != 0)
                 gl_buf_reset(&p->line[k]);
             pthread_mutex_unlock(&p->mu);
@@ -445,14 +515,6 @@ int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl
             rc = gl_buf_append(out, p->line[k].data, p->line[k].len);
     pthread_mutex_unlock(&p->mu);
     return rc;
-}
-
-static int stopping(struct mirrorpush *p)
-{
-    pthread_mutex_lock(&p->mu);
-    int s = p->stop;
-    pthread_mutex_unlock(&p->mu);
-    return s;
 }
 
 int mirrorpush_metrics(struct mirrorpush *p, struct gl_buf *out)

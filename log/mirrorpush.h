@@ -14,7 +14,8 @@
  *   2. if the pending size is below P: add-checkpoint of C with the
  *      consistency proof from that size (a 409 names the size to prove
  *      from: retried once);
- *   3. add-entries of [next, P), MIRRORPUSH_PACKAGES packages a request,
+ *   3. add-entries of [next, P), MIRRORPUSH_PACKAGES packages a request
+ *      (fewer past GL_MIRROR_BODY_SOFT bytes, halved after a 413),
  *      entries read from the store and subtree proofs computed from the
  *      stored tiles, resuming from each 202's (or 409's) next entry, until
  *      a 200, whose cosignature must verify with the mirror's key; the

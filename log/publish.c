@@ -775,6 +775,25 @@ static int probe_one(struct gl_http_client *c, struct wit *w, uint64_t old,
     return rc;
 }
 
+/* Whether r, the answer to an add-checkpoint from old = size (the size
+ * the witness said it holds), says it holds another tree of that size:
+ * 422 (the empty proof does not hold), or 409 (a tlog-witness v1.0.0
+ * witness answers a root conflict so, with no body) unless its body
+ * names another size (the witness moved on meanwhile). */
+static int probe_conflict(const struct gl_http_response *r, uint64_t size)
+{
+    size_t n = r->body.len;
+    uint64_t theirs;
+
+    if (r->status == 422)
+        return 1;
+    if (r->status != 409)
+        return 0;
+    if (n > 0 && r->body.data[n - 1] == '\n')
+        n--;
+    return gl_parse_u64((const char *)r->body.data, n, &theirs) != 0 || theirs == size;
+}
+
 static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t *note,
                          size_t len, uint64_t size)
 {
@@ -800,7 +819,7 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
             rc = GL_ESTATE;
         } else if (theirs == size) {
             gl_http_response_release(&r);
-            if (probe_one(c, w, size, note, len, &r) == 0 && r.status == 422) {
+            if (probe_one(c, w, size, note, len, &r) == 0 && probe_conflict(&r, size)) {
                 gl_log(GL_LOG_ERROR,
                        "witness %s has cosigned another tree of size %llu: this "
                        "log's data was replaced; refusing to sign",

@@ -20,6 +20,7 @@
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
 #include "text.h"
+#include "utf8.h"
 
 #define QUERY_VALUE_MAX 128
 
@@ -188,7 +189,9 @@ static int json_hashes(cJSON *obj, const uint8_t (*h)[GL_HASH_LEN], size_t n)
 }
 
 /* Adds index, leaf_hash, statement (and proof when with_proof) of entry
- * index to obj. */
+ * index to obj. GL_EPARSE if the entry is not valid UTF-8 without NULs
+ * (a mirrored log's entries are any bytes): JSON cannot carry it as a
+ * string. */
 static int json_entry(const struct readapi_view *v, cJSON *obj, uint64_t index,
                       int with_proof)
 {
@@ -202,6 +205,10 @@ static int json_entry(const struct readapi_view *v, cJSON *obj, uint64_t index,
     if ((rc = store_get_entry(v->store, index, &e)) != 0 ||
         (rc = gl_merkle_leaf_hash(e.data, e.len, leaf)) != 0)
         goto out;
+    if (!gl_utf8_string(e.data, e.len)) { /* a mirrored log's entry, not text */
+        rc = GL_EPARSE;
+        goto out;
+    }
     gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
     if (!cJSON_AddNumberToObject(obj, "index", (double)index) ||
         !cJSON_AddStringToObject(obj, "leaf_hash", hex) ||
@@ -225,13 +232,19 @@ static int read_entry(const struct readapi_view *v, struct gl_http_req *req,
 {
     uint64_t index;
     cJSON *obj;
+    int rc = 0;
 
     if (gl_parse_u64(arg, strlen(arg), &index) != 0)
         return gl_http_reply_error(req, 400, "the entry index must be a decimal number");
     if (index >= v->size)
         return gl_http_reply_error(req, 404, "no such entry");
-    if ((obj = cJSON_CreateObject()) == NULL || json_entry(v, obj, index, 0) != 0) {
+    if ((obj = cJSON_CreateObject()) == NULL ||
+        (rc = json_entry(v, obj, index, 0)) != 0) {
         cJSON_Delete(obj);
+        if (rc == GL_EPARSE)
+            return gl_http_reply_error(req, 422,
+                                       "the entry is not UTF-8 text without NULs: "
+                                       "read it from the entry bundles (tile/entries)");
         return gl_http_reply_error(req, 500, "storage read failed");
     }
     return readapi_reply_json(req, NULL, 200, obj);

@@ -73,7 +73,8 @@ struct seq {
     struct seq_sub **batch;
     size_t nbatch, batch_bytes; /* batch_bytes: its statements' bytes */
     int inflight, batch_rc, need_reload;
-    int lost; /* a commit lost the compare-and-set: sequencing stopped */
+    int lost; /* sequencing stopped for good: a commit lost the compare-and-set,
+                 or the stored tree does not extend the released one */
     /* shared stores */
     int shared, leader, batch_leader; /* batch_leader: at the cut */
     uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
@@ -348,8 +349,37 @@ static void *seq_thread(void *arg)
 static void seq_check_shutdown(struct seq *s);
 static void seq_released(struct seq *s);
 
+/* The tree just loaded into work must extend the released one (pub): a
+ * stored tree that is smaller, or is another tree at the released size,
+ * means released data was lost (an asynchronous standby promoted, a disk
+ * rolled back). Signing on from it would release a second history, so
+ * sequencing stops (appends answer 503): GL_ESTATE. */
+static int seq_check_extends(struct seq *s)
+{
+    uint64_t released = s->pub->range.size, size = s->work->range.size;
+    uint8_t had[GL_HASH_LEN], has[GL_HASH_LEN];
+    int rc;
+
+    if (size >= released) {
+        if ((rc = tree_root(s->pub, had)) != 0 ||
+            (rc = tree_root_at(s->work, s->store, released, has)) != 0)
+            return rc;
+        if (memcmp(had, has, GL_HASH_LEN) == 0)
+            return 0;
+    }
+    gl_log(GL_LOG_ERROR,
+           "store: released data lost: the stored tree of size %llu does not extend the "
+           "released checkpoint of size %llu; this glasslogd stops sequencing and "
+           "answers appends 503",
+           (unsigned long long)size, (unsigned long long)released);
+    s->lost = 1;
+    s->st.storage_failed = 1;
+    return GL_ESTATE;
+}
+
 /* Re-reads the durable state after a failed write (which may or may not
- * have reached the disk): the next tree must extend what is on disk. */
+ * have reached the disk): the next tree must extend what is on disk, and
+ * what is on disk what was released (seq_check_extends). */
 static int seq_reload(struct seq *s)
 {
     struct gl_buf ck;
@@ -358,7 +388,8 @@ static int seq_reload(struct seq *s)
 
     gl_buf_init(&ck, CKPT_MAX);
     if ((rc = store_get_state(s->store, &size, &ck)) == 0 &&
-        (rc = tree_load(s->work, s->store, size)) == 0) {
+        (rc = tree_load(s->work, s->store, size)) == 0 &&
+        (rc = seq_check_extends(s)) == 0) {
         struct tree *t = s->pub;
         struct gl_buf tmp = s->ckpt;
         s->pub = s->work;
@@ -393,8 +424,10 @@ static int seq_recover(struct seq *s)
         return GL_EIO;
     s->t_recover = t;
     if ((rc = store_reopen(s->store)) != 0 || (rc = seq_reload(s)) != 0) {
-        gl_log(GL_LOG_ERROR, "store: not recovered (%s); appends answer 503, retrying",
-               gl_strerror(rc));
+        if (!s->lost)
+            gl_log(GL_LOG_ERROR,
+                   "store: not recovered (%s); appends answer 503, retrying",
+                   gl_strerror(rc));
         return rc;
     }
     s->st.storage_failed = 0;
@@ -548,6 +581,17 @@ static void seq_resolve(struct seq *s)
 static void seq_lost(struct seq *s)
 {
     s->st.write_failures++;
+    if (s->shared && s->leader && s->batch_epoch != s->epoch) {
+        /* built under an older epoch; the lease was taken again since
+         * (seq_on_lease asked for the reload the next batch makes) */
+        gl_log(GL_LOG_WARN,
+               "sequencer: batch of %zu built under epoch %llu refused; sequencing on "
+               "under epoch %llu",
+               s->nbatch, (unsigned long long)s->batch_epoch,
+               (unsigned long long)s->epoch);
+        s->need_reload = 1;
+        return;
+    }
     if (s->shared) {
         gl_log(GL_LOG_ERROR,
                "sequencer: batch of %zu refused: another sequencer published "

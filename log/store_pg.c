@@ -59,7 +59,14 @@
  * A session left idle inside a transaction for PG_IDLE_TX_MS is ended by
  * the server (idle_in_transaction_session_timeout), so a paused
  * sequencer's open transaction cannot hold the state row, and with it a
- * takeover, for longer.
+ * takeover, for longer. (The server runs that timer only until the first
+ * message of the next statement has arrived, a small Parse: every
+ * statement goes through PQexecParams, so a large Bind is not timed.)
+ * Sessions pin statement_timeout (and transaction_timeout) to 0. A
+ * WARNING during COMMIT (a wait for a synchronous standby cancelled: the
+ * transaction is committed locally but maybe not replicated) is never an
+ * acknowledgement: the commit returns only once a later writing
+ * transaction's wait completed (commit_durable), or GL_EIO.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -74,6 +81,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -161,6 +169,19 @@ static void pg_notice(void *arg, const char *msg)
 
 static void log_result(const char *what, PGconn *c, const PGresult *r);
 
+/* Every session's settings: the idle-in-transaction limit, and no
+ * statement_timeout or (PostgreSQL 17 on) transaction_timeout a role or
+ * database may set, so none cuts glasslogd's statements short: a batch's
+ * INSERT over a slow link, a wait for a synchronous standby. A COMMIT
+ * whose wait for the standby is cancelled still returns success
+ * (commit_notice). */
+static const char *const session_sql[] = {
+    "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS,
+    "SET statement_timeout = 0",
+    "SET transaction_timeout = 0",
+};
+#define PG_TX_TIMEOUT_SQL 2 /* session_sql's transaction_timeout */
+
 static PGconn *pg_connect(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo);
@@ -174,14 +195,18 @@ static PGconn *pg_connect(const char *conninfo)
         return NULL;
     }
     PQsetNoticeProcessor(c, pg_notice, NULL);
-    r = PQexec(c, "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        log_result("SET idle_in_transaction_session_timeout", c, r);
+    for (size_t i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]); i++) {
+        if (i == PG_TX_TIMEOUT_SQL && PQserverVersion(c) < 170000)
+            continue; /* transaction_timeout came with PostgreSQL 17 */
+        r = PQexec(c, session_sql[i]);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            log_result(session_sql[i], c, r);
+            PQclear(r);
+            PQfinish(c);
+            return NULL;
+        }
         PQclear(r);
-        PQfinish(c);
-        return NULL;
     }
-    PQclear(r);
     return c;
 }
 
@@ -901,6 +926,80 @@ static int has_state(const struct store_batch *b)
     return 0;
 }
 
+/* The notice receiver during a COMMIT; *arg (an int) is set by a
+ * WARNING. The one a COMMIT gets is a synchronous standby's wait cut
+ * short (cancelled by an administrator or a timeout): the transaction
+ * committed locally but may not be on the standby, so a fail-over can
+ * lose it. Severity is matched untranslated (lc_messages may translate
+ * the text). Other notices go to pg_notice. */
+static void commit_notice(void *arg, const PGresult *res)
+{
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *d = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+    if (sev == NULL) /* servers before 9.6 */
+        sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+    if (sev == NULL || strcmp(sev, "WARNING") != 0) {
+        pg_notice(NULL, PQresultErrorMessage(res));
+        return;
+    }
+    *(int *)arg = 1;
+    gl_log(GL_LOG_ERROR,
+           "store: COMMIT warned (committed on the primary only; nothing is acknowledged "
+           "until a later commit's wait completes): %.*s %.*s",
+           m ? (int)strcspn(m, "\n") : 0, m ? m : "", d ? (int)strcspn(d, "\n") : 0,
+           d ? d : "");
+}
+
+/* COMMIT on c; *warned tells whether the server warned (commit_notice).
+ * The default receiver (which hands notices to pg_notice) takes no
+ * argument. */
+static int commit_warned(PGconn *c, int *warned)
+{
+    PQnoticeReceiver prev;
+    int rc;
+
+    *warned = 0;
+    prev = PQsetNoticeReceiver(c, commit_notice, warned);
+    rc = pg_exec(c, "COMMIT", NULL, NULL);
+    PQsetNoticeReceiver(c, prev, NULL);
+    return rc;
+}
+
+/* Commits c's transaction: 0 once it is as durable as synchronous_commit
+ * asks. A failed COMMIT (a lost connection) has an unknown outcome:
+ * GL_EIO. A COMMIT the server warned about is on the primary only; it
+ * is durable once a later commit's wait completes, as that wait covers
+ * all earlier WAL. So a transaction that writes WAL (a commit that wrote
+ * none does not wait) is committed again, once a second, until one's wait completes (0)
+ * or the connection is lost (GL_EIO); a statement of it that fails (a cancel) is tried
+ * again. Nothing built from the batch leaves the process meanwhile: the writer waits as
+ * it does for a standby that is down. Not covered: the connection lost after a warned
+ * COMMIT, with the primary still up; the state then re-read holds the batch. */
+static int commit_durable(PGconn *c)
+{
+    const struct timespec pause = {1, 0};
+    int warned, again = 0, rc = commit_warned(c, &warned);
+
+    while (rc == 0 && warned) {
+        again = 1;
+        nanosleep(&pause, NULL);
+        if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) == 0 &&
+            (rc = pg_exec(c, "UPDATE glasslog_meta SET v = v WHERE k = 'vkey'", NULL,
+                          NULL)) == 0) {
+            rc = commit_warned(c, &warned);
+        } else if (PQstatus(c) == CONNECTION_OK) { /* cancelled: again */
+            pg_exec(c, "ROLLBACK", NULL, NULL);
+            rc = 0;
+        }
+    }
+    if (rc == 0 && again)
+        gl_log(GL_LOG_INFO, "store: a commit's wait completed after a warned COMMIT: "
+                            "the batch is durable");
+    return rc;
+}
+
 static int pg_commit(struct store *s, const struct store_batch *b,
                      const struct store_expect *expect)
 {
@@ -923,8 +1022,7 @@ static int pg_commit(struct store *s, const struct store_batch *b,
     if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0 ||
         (has_state(b) && (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) != 0))
         goto rollback;
-    /* A failed COMMIT (a lost connection) has an unknown outcome. */
-    rc = pg_exec(c, "COMMIT", NULL, NULL);
+    rc = commit_durable(c);
     goto out;
 rollback:
     pg_exec(c, "ROLLBACK", NULL, NULL);

@@ -23,8 +23,11 @@
  * The contract: a batch is one WriteBatch written with sync=true (rules 1,
  * 2: all or nothing after a crash, durable on return). Its leaf-index
  * puts go into the WriteBatch sorted by hash (sorted_leaves: the same
- * records, only cheaper memtable inserts for bulk batches). RocksDB locks the
- * directory for one process, so the compare-and-set (rule 3) is checked
+ * records, only cheaper memtable inserts for bulk batches). The leaf
+ * family's memtables carry a bloom filter: a batch looks all its leaf
+ * hashes up (duplicates), nearly all of them absent, and an absent one
+ * then costs a few hashes instead of a search of the skip list. RocksDB
+ * locks the directory for one process, so the compare-and-set (rule 3) is checked
  * against the size this process last committed or read (`size`, under
  * `mu`); a failed write sets `unknown`, and the size is re-read by
  * store_reopen before the next commit (rule 4). Reads are RocksDB's
@@ -540,10 +543,15 @@ static void rdb_close(struct store *s)
 static struct kv_options rdb_kv_options(const char *dir, size_t cache_mb, int create,
                                         int readonly)
 {
-    struct kv_options ko = {dir,      cf_names,
-                            CF_COUNT, cache_mb ? cache_mb : 64,
-                            16,       1u << CF_DEFAULT | 1u << CF_ENTRIES,
-                            create,   1,
+    struct kv_options ko = {dir,
+                            cf_names,
+                            CF_COUNT,
+                            cache_mb ? cache_mb : 64,
+                            16,
+                            1u << CF_DEFAULT | 1u << CF_ENTRIES,
+                            create,
+                            1,
+                            1u << CF_LEAVES,
                             readonly};
 
     return ko;

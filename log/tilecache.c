@@ -1,5 +1,10 @@
 /*
- * tilecache: tiles with their interior nodes; see tilecache.h.
+ * tilecache: tiles with their interior nodes; see tilecache.h. A put of
+ * a tile whose slot holds a narrower copy of it (the right edge's partial
+ * tile, which grows by a batch at a time) hashes only the nodes over the
+ * new hashes: a node over hashes both widths share is the same in both.
+ * The shared hashes are compared first, so a narrower copy that is not a
+ * prefix (another tree) is recomputed whole.
  */
 #include "tilecache.h"
 
@@ -76,19 +81,27 @@ const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t inde
                               const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN]
 {
     size_t i = slot_of(c, level, index);
+    struct slot *s = &c->slots[i];
     uint8_t(*nodes)[GL_HASH_LEN] = c->nodes[i];
+    uint32_t from = 0;
 
-    c->slots[i].width = 0;
-    memcpy(nodes, hashes, (size_t)width * GL_HASH_LEN);
+    /* A narrower copy of the same tile (the right edge, grown since) whose
+     * hashes are a prefix of these: its nodes over that prefix stay, only
+     * the nodes over the new hashes are computed. */
+    if (s->width != 0 && s->width < width && s->level == level && s->index == index &&
+        memcmp(nodes, hashes, (size_t)s->width * GL_HASH_LEN) == 0)
+        from = s->width;
+    s->width = 0;
+    memcpy(nodes + from, hashes + from, (size_t)(width - from) * GL_HASH_LEN);
     for (unsigned k = 1; k <= 8; k++) {
         uint32_t count = width >> k;
-        for (uint32_t j = 0; j < count; j++)
+        for (uint32_t j = from >> k; j < count; j++)
             if (gl_merkle_node_hash(nodes[tile_node_base[k - 1] + 2 * j],
                                     nodes[tile_node_base[k - 1] + 2 * j + 1],
                                     nodes[tile_node_base[k] + j]) != 0)
                 return NULL;
     }
-    c->slots[i] = (struct slot){index, level, width};
+    *s = (struct slot){index, level, width};
     return gl_hashes_const(nodes);
 }
 

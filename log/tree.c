@@ -146,11 +146,25 @@ void tree_source(struct tree_reader *r, struct gl_hash_source *src)
     src->ctx = r;
 }
 
+/* A reader of t over s with its own small tile cache, which the caller
+ * frees (tilecache_free(r->c)) once done with src. */
+static int private_reader(const struct tree *t, struct store *s, struct tree_reader *r,
+                          struct gl_hash_source *src)
+{
+    int rc = tilecache_new(64, &r->c);
+
+    if (rc != 0)
+        return rc;
+    r->t = t;
+    r->s = s;
+    tree_source(r, src);
+    return 0;
+}
+
 /* Loading: the edge tiles straight from the store, then the compact range
  * through a reader over the loaded edge (without a cache). */
 int tree_load(struct tree *t, struct store *s, uint64_t size)
 {
-    struct tilecache *c = NULL;
     struct tree_reader r;
     struct gl_hash_source src;
     uint8_t buf[STORE_TILE_MAX];
@@ -169,19 +183,31 @@ int tree_load(struct tree *t, struct store *s, uint64_t size)
             return GL_EPARSE;
         memcpy(t->edge[l], buf, (count % 256) * GL_HASH_LEN);
     }
-    if ((rc = tilecache_new(64, &c)) != 0)
+    if ((rc = private_reader(t, s, &r, &src)) != 0)
         return rc;
-    r.t = t;
-    r.s = s;
-    r.c = c;
-    tree_source(&r, &src);
     {
         struct gl_merkle_range range;
         rc = gl_merkle_range_load(&range, size, &src);
         if (rc == 0)
             t->range = range;
     }
-    tilecache_free(c);
+    tilecache_free(r.c);
+    return rc;
+}
+
+int tree_root_at(const struct tree *t, struct store *s, uint64_t size,
+                 uint8_t root[GL_HASH_LEN])
+{
+    struct tree_reader r;
+    struct gl_hash_source src;
+    int rc;
+
+    if (size > t->range.size)
+        return GL_ERANGE;
+    if ((rc = private_reader(t, s, &r, &src)) != 0)
+        return rc;
+    rc = gl_merkle_root_at(&src, size, root);
+    tilecache_free(r.c);
     return rc;
 }
 

@@ -52,6 +52,10 @@ int tree_append(struct tree *t, const uint8_t leaf[GL_HASH_LEN], struct store_ba
 void tree_finish_batch(const struct tree *t, uint64_t old_size, struct store_batch *b);
 /* The root. */
 int tree_root(const struct tree *t, uint8_t root[GL_HASH_LEN]);
+/* The root of the tree's first `size` leaves (full tiles read from s):
+ * GL_ERANGE if size is above the tree's. */
+int tree_root_at(const struct tree *t, struct store *s, uint64_t size,
+                 uint8_t root[GL_HASH_LEN]);
 
 /* Reads tile (level, index) as it is at the tree's size, with its interior
  * nodes (tilecache.h layout; the tile's hashes are the first `width`):

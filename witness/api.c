@@ -504,6 +504,11 @@ int api_handle(void *ctx, struct gl_http_req *req)
     const char *p = req->path;
     int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 
+    /* only add-entries takes more than an add-checkpoint body (the mirror
+     * listener lets h2o read up to MIRRORAPI_BODY_MAX): nothing larger is
+     * copied or parsed anywhere else */
+    if (req->body_len > ADDCK_BODY_MAX && strcmp(p, "/add-entries") != 0)
+        return reply_why(req, NULL, 413, "request body too large");
     if (a->mirror != NULL && mirrorapi_wants(req))
         return mirrorapi_handle(a, req);
     if (strcmp(p, "/add-checkpoint") == 0)

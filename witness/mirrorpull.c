@@ -3,7 +3,8 @@
  *
  * A round for one log: P = newest pending size, N = next entry. While the
  * mirror checkpoint is below P: build the add-entries body for [N, P),
- * at most MIRROR_COMMIT_PACKAGES packages (bundles fetched from the log,
+ * at most MIRROR_COMMIT_PACKAGES packages and no more once the body holds
+ * GL_MIRROR_BODY_SOFT bytes (bundles fetched from the log,
  * proofs from its hash tiles at size P), and hand it to
  * mirror_add_entries; 202 goes on from the new next entry, 200 ends the
  * round, anything else is logged and retried next round. Before that, the
@@ -172,7 +173,7 @@ static void pull_log(struct mirrorpull *p, size_t li)
 
     if (res == NULL)
         return;
-    gl_buf_init(&body, MIRROR_COMMIT_PACKAGES * GL_MIRROR_PACKAGE_MAX + 1024);
+    gl_buf_init(&body, GL_MIRROR_BODY_BUILT);
     mirror_observe(p->cfg.mirror, li);
     p->log = log;
     int fresh = 0, moved = 0;
@@ -191,7 +192,9 @@ static void pull_log(struct mirrorpull *p, size_t li)
         int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending,
                                          NULL, 0, &body);
         uint64_t np = gl_mirror_npackages(next, pending);
-        for (uint64_t i = 0; i < np && i < MIRROR_COMMIT_PACKAGES && rc == 0; i++)
+        for (uint64_t i = 0; i < np && rc == 0 &&
+                             gl_mirror_body_room(body.len, i, MIRROR_COMMIT_PACKAGES);
+             i++)
             rc = stopping(p) ? GL_ESTATE : add_package(p, next, pending, i, &body);
         if (rc == GL_ESTATE)
             break;

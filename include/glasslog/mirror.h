@@ -89,6 +89,17 @@ int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t star
 
 /* Number of packages in the canonical sequence of [start, end). */
 uint64_t gl_mirror_npackages(uint64_t start, uint64_t end);
+/* An add-entries body being built stops taking packages once it holds
+ * this many bytes, so that it stays well under the 64 MiB mirrors accept
+ * (at most GL_MIRROR_BODY_BUILT bytes: the last package may pass it). */
+#define GL_MIRROR_BODY_SOFT ((size_t)16 << 20)
+#define GL_MIRROR_BODY_BUILT                                                             \
+    (GL_MIRROR_BODY_SOFT + GL_MIRROR_PACKAGE_MAX + 2 + GL_MIRROR_ORIGIN_MAX + 16 + 2 +   \
+     GL_MIRROR_TICKET_MAX)
+/* 1 if a body of len bytes holding n packages may take another: always
+ * when n is 0 (every body makes progress), else while n < max and len <
+ * GL_MIRROR_BODY_SOFT; 0 otherwise. */
+int gl_mirror_body_room(size_t len, uint64_t n, uint64_t max);
 /* Bounds of package i (< gl_mirror_npackages) into p's subtree_start,
  * start and end. GL_ERANGE if i is out of range. */
 int gl_mirror_package_bounds(uint64_t upload_start, uint64_t upload_end, uint64_t i,

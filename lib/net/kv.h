@@ -31,17 +31,21 @@ struct kv_batch;
 
 struct kv_options {
     const char *dir;
-    const char *const *cfs; /* column family names, cfs[0] "default" */
-    size_t ncfs;            /* 1..KV_MAX_CFS */
-    size_t cache_mb;        /* LRU block cache (shared by all families) */
-    size_t write_buffer_mb; /* per family; two of them at most */
-    uint32_t compress;      /* bit i set: LZ4 for family i (leave hashes raw:
-                             * they do not compress, it only costs CPU) */
-    int create;             /* create the database if missing */
-    int bloom;              /* bloom filters (point lookups of absent keys) */
-    int readonly;           /* open read-only: nothing in dir is written (no
-                             * write probe, no WAL replay into tables, no
-                             * MANIFEST or OPTIONS file); commits fail */
+    const char *const *cfs;  /* column family names, cfs[0] "default" */
+    size_t ncfs;             /* 1..KV_MAX_CFS */
+    size_t cache_mb;         /* LRU block cache (shared by all families) */
+    size_t write_buffer_mb;  /* per family; two of them at most */
+    uint32_t compress;       /* bit i set: LZ4 for family i (leave hashes raw:
+                              * they do not compress, it only costs CPU) */
+    int create;              /* create the database if missing */
+    int bloom;               /* bloom filters (point lookups of absent keys) */
+    uint32_t memtable_bloom; /* bit i set: a whole-key bloom filter in family i's
+                              * memtables too, so a look-up of an absent key
+                              * skips the memtable's skip list (families
+                              * looked up mostly for keys they lack) */
+    int readonly;            /* open read-only: nothing in dir is written (no
+                              * write probe, no WAL replay into tables, no
+                              * MANIFEST or OPTIONS file); commits fail */
 };
 
 /* Opens the database (read-only with o->readonly: create must be 0, and

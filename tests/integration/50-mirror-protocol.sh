@@ -61,6 +61,8 @@ grep -q "^— mirror1.example " "$T/line" || fail "200 body: $(cat "$T/line")"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1000 ||
     fail "mirror checkpoint"
 python3 "$TLOG" check-tiles "$MURL/mirror/$FHEX" || fail "mirror tiles differ from a recomputation"
+# its JSON entries: text whole, entries with a NUL or not UTF-8 refused (422)
+python3 "$PY" api-entries "$MURL/mirror/$FHEX" "$T/fake.key" || fail "JSON entries of binary entries"
 # the read API is on the witness listener too; the witness's own monitoring
 # endpoint is distinct and carries the witness cosignature, not the mirror's
 WURL="http://127.0.0.1:$PORT1"
@@ -114,6 +116,14 @@ wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not
 python3 "$PY" budget "$MURL" "$T/fake.key" "$WURL" || fail "in-flight budget"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1620 ||
     fail "mirror checkpoint after the budget"
+# on the mirror listener only add-entries takes more than 64 KiB: a
+# larger body to any other route is refused (413), never copied
+head -c $((1 << 20)) /dev/zero > "$T/1mib"
+for p in /add-checkpoint "/mirror/$FHEX/checkpoint" /metrics; do
+    CODE=$(curl -s -o "$T/body" -w '%{http_code}' --data-binary "@$T/1mib" "$MURL$p")
+    [ "$CODE" = 413 ] && [ "$(cat "$T/body")" = "request body too large" ] ||
+        fail "1 MiB to $p: $CODE $(head -c 200 "$T/body")"
+done
 
 # a real glasslogd, mirrored: tiles and bundles byte for byte
 start_log "$T/data" --create --batch-ms 2

@@ -7,7 +7,12 @@
 # push, with the status, and retried after doubling waits; a fourth,
 # listed first, that answers every upload 202 without moving its next
 # entry is a failed push, backed off like the others, and does not keep
-# the mirrors after it waiting) and then serves the mirror's
+# the mirrors after it waiting; a fifth answers its 200 with two
+# signature lines, an unknown key's first, and only its own line is
+# verified and served; a sixth, listed first, moves one entry a second
+# and is paused after a slice of uploads each round, so the mirrors after
+# it keep up with a growing log and SIGTERM does not wait for its
+# catch-up) and then serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
 # that policy offline, refuses it under a policy requiring both mirrors
@@ -21,7 +26,7 @@ PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
 make_keys
 make_witness_keys 1 2
-for m in 1 2 3 4; do
+for m in 1 2 3 4 5 6 7; do
     "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -39,12 +44,20 @@ start_witness 2 "$T/logs"
 } > "$T/witnesses"
 # mirror2.example: a fake that refuses gzip (415) until it lists it
 spawn fakemirror python3 "$PY" fake-mirror "$T/fake.log" || fail "fake mirror"
-FAKE_PID=$SPAWN_PID
+FAKE_PID=$SPAWN_PID FAKE_URL=$SPAWN_URL
+# mirror5.example (two signature lines) and mirror6.example (slow)
+# and mirror7.example (413 for bodies over 100 kB)
+spawn fakemirror2 python3 "$PY" fake-mirror2 "$T/fake2.log" "$T/m5.key" "$T/m7.key" ||
+    fail "fake mirror 2"
+FAKE2_URL=$SPAWN_URL
 {
-    echo "mirror mirror4.example $(cat "$T/m4.key.pub") $SPAWN_URL/stuck"
+    echo "mirror mirror6.example $(cat "$T/m6.key.pub") $FAKE2_URL/slow"
+    echo "mirror mirror4.example $(cat "$T/m4.key.pub") $FAKE_URL/stuck"
     echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL"
-    echo "mirror mirror2.example $(cat "$T/m2.key.pub") $SPAWN_URL"
-    echo "mirror mirror3.example $(cat "$T/m3.key.pub") $SPAWN_URL/unavailable"
+    echo "mirror mirror2.example $(cat "$T/m2.key.pub") $FAKE_URL"
+    echo "mirror mirror3.example $(cat "$T/m3.key.pub") $FAKE_URL/unavailable"
+    echo "mirror mirror5.example $(cat "$T/m5.key.pub") $FAKE2_URL/two"
+    echo "mirror mirror7.example $(cat "$T/m7.key.pub") $FAKE2_URL/small"
 } > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
 
@@ -54,6 +67,14 @@ echo 'release 3.0' > "$T/app.bin"
 for i in 1 2 3; do append_one filler "$i" > /dev/null || fail "append filler"; done
 wait_until 20 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror1.example '" ||
     fail "the log never served the mirror's cosignature: $(curl -sf "$LOG_URL/checkpoint"; grep mirror "$LOG_OUT" | tail -5)"
+# the mirror answering two lines: its own verified and served, alone
+wait_until 20 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror5.example '" ||
+    fail "the log never served mirror5's cosignature: $(grep mirror5 "$LOG_OUT" | tail -3)"
+curl -sf "$LOG_URL/checkpoint" > "$T/ck5" || fail "checkpoint"
+grep -q "unknown.example" "$T/ck5" && fail "the unknown key's line was served: $(cat "$T/ck5")"
+python3 "$PY" cosig-check "$T/ck5" "$T/m5.key.pub" mirror5.example || fail "mirror5's served line"
+grep -q "mirror mirror5.example .*failed" "$LOG_OUT" &&
+    fail "mirror5 failed: $(grep mirror5 "$LOG_OUT" | tail -3)"
 # glasslogd's uploads arrived gzipped, every one (the mirror lists gzip)
 curl -sf "http://127.0.0.1:$PORT1/metrics" > "$T/metrics" || fail "witness metrics"
 GZ=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="gzip"} \([0-9]*\)$/\1/p' "$T/metrics")
@@ -120,7 +141,39 @@ WAITS=$(grep "mirror mirror3.example " "$LOG_OUT" | sed -n 's/.*retrying in \([0
     head -4 | tr '\n' ' ')
 [ "$WAITS" = "0.5 1.0 2.0 4.0 " ] || fail "back-off waits: '$WAITS', want 0.5 1.0 2.0 4.0"
 
+# the slow mirror (first in the list) is paused after its slice each
+# round: the log grows by 15 and the mirrors after it follow quickly
+for i in $(seq 4 18); do append_one filler "$i" > /dev/null || fail "append filler $i"; done
+wait_until 10 sh -c "curl -sf $LOG_URL/metrics | grep -q '^glasslog_mirror_size{mirror=\"mirror1.example\"} 19\$'" ||
+    fail "mirror1 not at 19 behind the slow mirror: $(curl -sf "$LOG_URL/metrics" | grep glasslog_mirror_size)"
+# a mirror that refuses large bodies (413): 600 more entries, appended
+# while it answers 503, are 3 packages (180 kB) in one body, over its
+# limit, and go in bodies of half as many packages
+touch "$T/fake2.log.hold"
+LOADGEN="$GL_BUILD/tests/bench/loadgen"
+[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 600 -c 4 --seed 52 > "$T/lg.out" 2> "$T/lg.err" ||
+    fail "loadgen: $(tail -3 "$T/lg.err")"
+rm "$T/fake2.log.hold"
+wait_until 40 sh -c "curl -sf $LOG_URL/metrics | grep -q '^glasslog_mirror_size{mirror=\"mirror7.example\"} 619\$'" ||
+    fail "the 413 mirror not at 619: $(grep mirror7 "$LOG_OUT" | tail -3; tail -3 "$T/fake2.log.small")"
+grep -q "^small 413 [2-9]" "$T/fake2.log.small" || fail "no body refused: $(cat "$T/fake2.log.small")"
+grep -q "mirror mirror7.example: body of [0-9]* packages too large (413); sending 1$" "$LOG_OUT" ||
+    fail "no halving: $(grep mirror7 "$LOG_OUT" | tail -3)"
+grep -q "mirror mirror7.example .*failed.*(HTTP 413)" "$LOG_OUT" &&
+    fail "a 413 counted as a failed push: $(grep mirror7 "$LOG_OUT" | tail -3)"
+# SIGTERM in the middle of its push (just after an upload was answered,
+# with 15 or more still to go) ends glasslogd within the upload in flight
+N=$(wc -l < "$T/fake2.log.slow")
+wait_until 40 sh -c "[ \$(wc -l < $T/fake2.log.slow) -gt $N ]" || fail "no slow uploads"
+T0=$(date +%s%N)
 stop_log
+MS=$((($(date +%s%N) - T0) / 1000000))
+[ "$MS" -lt 2500 ] || fail "SIGTERM took $MS ms during a slow mirror's push"
+grep -q "mirror mirror6.example: paused at entry " "$LOG_OUT" ||
+    fail "the slow mirror never paused: $(grep mirror6 "$LOG_OUT" | tail -3)"
+grep -q "mirror mirror6.example .*failed" "$LOG_OUT" &&
+    fail "a paused push counted as failed: $(grep mirror6 "$LOG_OUT" | tail -3)"
 # offline, the log stopped: one mirror and both witnesses
 expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$B" --artifact "$T/app.bin"
 # a policy that wants both mirrors refuses the same bundle

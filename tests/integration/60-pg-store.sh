@@ -6,7 +6,8 @@
 # appends under load are each at their acknowledged index, the tiles and
 # proofs the log serves agree with an independent recomputation (tlog.py)
 # and with the client (glasslog get ... verifies with the log key), across
-# a clean restart and a kill -9 under load.
+# a clean restart and a kill -9 under load; batches of MiBs over a slow
+# link (500 kB/s) to the database are taken.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -110,7 +111,37 @@ check_all "after kill -9"
 acks=$(wc -l < "$T/acks")
 size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
 
-# 6. an unknown schema version is refused, and nothing is changed
+# 6. a slow link to the database (tools/delayproxy.py --rate, 500 kB/s
+# towards the server): 64 statements of ~33 KiB (2 MiB) appended at once,
+# with a --batch-ms window of 4 s, make batches whose entries INSERT
+# takes seconds to arrive, longer than the sessions'
+# idle_in_transaction_session_timeout (1 s). The server times only the
+# wait for a statement's first message (the small Parse of
+# PQexecParams), so the batches are taken: every append 200.
+stop_log
+python3 "$TOOLS/delayproxy.py" --rate 500000 "$PG_PORT_a" 0 > "$T/slow.out" 2>&1 & sp=$!
+PIDS="$PIDS $sp"
+slow_up() { grep -q "listening on port" "$T/slow.out"; }
+wait_until 10 slow_up || fail "the slow proxy did not start: $(cat "$T/slow.out")"
+FAST_DB=$DB
+DB="postgresql://postgres@127.0.0.1:$(sed -n 's/^listening on port //p' "$T/slow.out")/log"
+start_pg_log --batch-ms 4000 || fail "start over the slow link: $(cat "$LOG_OUT")"
+DB=$FAST_DB
+m=$(head -c 1000 /dev/zero | tr '\0' m)
+meta=()
+for i in $(seq 32); do meta+=(--meta "k$i=$m"); done
+aps=""
+for i in $(seq 64); do
+    append_one slow "1.$i" --timeout 60 "${meta[@]}" > "$T/slow.$i" 2>&1 & aps="$aps $!"
+done
+PIDS="$PIDS $aps"
+for p in $aps; do wait "$p" || fail "an append over the slow link failed: $(cat "$T"/slow.* | grep -v '^index\|^leaf' | head -5)"; done
+grep -q "answered 503" "$T"/slow.* && fail "an append over the slow link was answered 503"
+grep -q "idle-in-transaction\|batch of .* failed" "$LOG_OUT" && fail "a batch failed over the slow link: $(tail -5 "$LOG_OUT")"
+size=$((size + 64))
+[ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = "$size" ] || fail "not 64 more entries over the slow link"
+
+# 7. an unknown schema version is refused, and nothing is changed
 stop_log
 PG_DB=log pg_sql a "UPDATE glasslog_meta SET v = '9' WHERE k = 'schema_version'"
 start_pg_log && fail "glasslogd started on schema version 9"

@@ -33,6 +33,12 @@ Usage:
                                              gone) the bytes return to 0
                                              and an upload of 1609..1620 is
                                              taken (200)
+  mirror.py fake-mirror2 LOGF KEY KEY2       fakes under /two/ (a 200 of
+                                             two signature lines), /slow/
+                                             (one entry a second) and
+                                             /small/ (413 past 100 kB)
+  mirror.py api-entries PREFIX LOGKEY        JSON entries of the fake log:
+                                             text 200, NUL or not UTF-8 422
   mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
                                              byte of the first hash tile
                                              inverted
@@ -388,6 +394,106 @@ def fake_mirror(logf):
     print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
     srv.serve_forever()
 
+def cosig_line(name, seed, text):
+    """A cosignature/v1 line by the Ed25519 key seed named name on text."""
+    k = Ed25519PrivateKey.from_private_bytes(seed)
+    kid = H(name.encode() + b"\n" + b"\x04" + k.public_key().public_bytes_raw())[:4]
+    ts = int(time.time())
+    sig = k.sign(("cosignature/v1\ntime %d\n" % ts).encode() + text.encode())
+    return "%s %s %s\n" % (EM, name, base64.b64encode(kid + ts.to_bytes(8, "big") + sig).decode())
+
+def fake_mirror2(logf, keyfile, keyfile2):
+    """Two more fake mirrors, one thread a request. Under /two/ a mirror
+    that keeps the checkpoint of each add-checkpoint (200) and answers an
+    add-entries ending at its size with 200 and two signature lines: one by
+    an unknown key (unknown.example) first, then a valid cosignature by the
+    mirror key in keyfile (a cosigner key: PRIVATE+KEY+name+id+base64(0x04
+    seed)); other add-entries get a 409 at pending size 0. Under /slow/ a
+    mirror that moves one entry a second: the empty probe at END is a 409
+    (pending END, next 0: it forgets between pushes), every upload from
+    START waits 1 s and is a 202 (pending END, next START + 1), logged as
+    "slow 202" to logf.slow. Under /small/ a mirror (key keyfile2) that
+    refuses every add-entries body over 100 kB (decoded) with 413 and
+    takes the others: it keeps the checkpoint of each add-checkpoint, a
+    409 names that size and its next entry, an upload moves its next entry
+    past the packages it carries (202), to the end a 200 with its
+    cosignature; each upload logged as "small STATUS PACKAGES BYTES" to
+    logf.small; while the file logf.hold exists, every request to it is a
+    503. Prints "(port N)" to stderr (lib.sh spawn)."""
+    import http.server
+    def load(kf):
+        parts = open(kf).read().strip().split("+", 4)
+        raw = base64.b64decode(parts[4])
+        assert raw[0] == 4, "not a cosigner key"
+        return parts[2], raw[1:]
+    name, seed = load(keyfile)
+    name2, seed2 = load(keyfile2)
+    other = os.urandom(32)
+    SMALL = 100000
+    state = {"text": None, "size": -1}
+    small = {"text": None, "size": 0, "next": 0}
+    def count_packages(body, o, start, end):
+        """(packages, entries) of the packages in body from offset o."""
+        npk, pos = 0, start
+        while o < len(body) and pos < end:
+            n = min(end, (pos // 256 + 1) * 256) - pos
+            for _ in range(n): o += 2 + int.from_bytes(body[o:o + 2], "big")
+            o += 1 + 32 * body[o]
+            npk, pos = npk + 1, pos + n
+        return npk, pos
+    class H2(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path.endswith("/add-checkpoint"):
+                if not self.path.startswith("/slow/"):
+                    st = state if self.path.startswith("/two/") else small
+                    note = body.decode()
+                    note = note[note.index("\n\n") + 2:]
+                    st["text"] = note[:note.index("\n\n") + 1]
+                    st["size"] = int(st["text"].split("\n")[1])
+                return self.reply(200, b"", "text/plain")
+            if self.headers.get("Content-Encoding") == "gzip": body = gzip.decompress(body)
+            o = 2 + int.from_bytes(body[:2], "big")
+            start, end = int.from_bytes(body[o:o + 8], "big"), int.from_bytes(body[o + 8:o + 16], "big")
+            if self.path.startswith("/two/"):
+                if end != state["size"]:
+                    return self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info")
+                lines = (cosig_line("unknown.example", other, state["text"]) +
+                         cosig_line(name, seed, state["text"]))
+                return self.reply(200, lines.encode(), "text/plain")
+            if self.path.startswith("/small/"):
+                if os.path.exists(logf + ".hold"):
+                    return self.reply(503, b"held\n", "text/plain")
+                return self.small(body, o, start, end)
+            if start == end:
+                return self.reply(409, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info")
+            time.sleep(1)
+            with open(logf + ".slow", "a") as f: f.write("slow 202\n")
+            self.reply(202, b"%d\n%d\n\n" % (end, start + 1), "text/x.tlog.mirror-info")
+        def small(self, body, o, start, end):
+            info = lambda: b"%d\n%d\n\n" % (small["size"], small["next"])
+            if end != small["size"] or (start == end and small["next"] < end):
+                return self.reply(409, info(), "text/x.tlog.mirror-info")
+            if start != end:
+                o += 18 + int.from_bytes(body[o + 16:o + 18], "big")
+                npk, pos = count_packages(body, o, start, end)
+                st = 413 if len(body) > SMALL else 202
+                with open(logf + ".small", "a") as f: f.write("small %d %d %d\n" % (st, npk, len(body)))
+                if st == 413: return self.reply(413, b"too large\n", "text/plain")
+                small["next"] = max(small["next"], pos)
+                if pos < end: return self.reply(202, info(), "text/x.tlog.mirror-info")
+            self.reply(200, cosig_line(name2, seed2, small["text"]).encode(), "text/plain")
+        def reply(self, st, body, ct):
+            self.send_response(st)
+            self.send_header("Content-Type", ct)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H2)
+    print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
+    srv.serve_forever()
+
 def serve_check(prefix, keyfile, vkeyfile, size):
     """The mirror checkpoint: the fake log's note of size plus one valid
     mirror cosignature, nothing else; every tile recomputed."""
@@ -531,6 +637,32 @@ def budget(murl, keyfile, metrics):
     m.add(header(O, 1609, 1620) + b"".join(pk), want=200, why="upload after the budget freed")
     if metric(metrics, "glasslog_mirror_inflight_bytes") != 0: fail("bytes in flight after the upload")
 
+def api_entries(prefix, keyfile):
+    """The JSON entries API of a mirrored fake log (its entries are any
+    bytes): an entry that is UTF-8 text is served whole; one with a NUL,
+    and one that is not UTF-8, get 422 with a one-line reason."""
+    import json
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    def kind(e):
+        try: e.decode("utf-8")
+        except UnicodeDecodeError: return "bad" if b"\0" not in e else None
+        return "nul" if b"\0" in e else "text"
+    seen = {}
+    for i, e in enumerate(log.entries[:1000]):
+        k = kind(e)
+        if k and k not in seen: seen[k] = i
+    if len(seen) != 3: fail("fake log lacks an entry kind: %r" % seen)
+    for k, i in sorted(seen.items()):
+        req = urllib.request.Request(prefix + "/api/v1/entries/%d" % i)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r: st, body = r.status, r.read()
+        except urllib.error.HTTPError as e: st, body = e.code, e.read()
+        if k == "text":
+            if st != 200 or json.loads(body)["statement"].encode() != log.entries[i]:
+                fail("text entry %d: %d %r" % (i, st, body[:200]))
+        elif st != 422 or b"\n" in body.rstrip(b"\n") or "not UTF-8 text" not in json.loads(body)["error"]:
+            fail("%s entry %d: %d %r" % (k, i, st, body[:200]))
+
 def tile_proxy(lurl):
     """Forwards GETs to the log at lurl; the first hash tile (tile/<L>/...)
     asked for is answered with every byte inverted (same length), later ones
@@ -568,6 +700,7 @@ if __name__ == "__main__":
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
     elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
+    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
@@ -579,5 +712,6 @@ if __name__ == "__main__":
         cosig_check(lines[0], open(sys.argv[3]).read(), body)
     elif cmd == "same-tiles": same_tiles(sys.argv[2], sys.argv[3])
     elif cmd == "tile-proxy": tile_proxy(sys.argv[2])
+    elif cmd == "api-entries": api_entries(sys.argv[2], sys.argv[3])
     elif cmd == "budget": budget(sys.argv[2], sys.argv[3], sys.argv[4])
     else: fail("unknown command " + cmd)

@@ -5,9 +5,22 @@
  * sequenced once keeps its last one); in fail-open mode neither the
  * shutdown's publish_serve_newest nor a quorum lost afterwards may then
  * serve that older checkpoint: the served size never goes down.
+ *
+ * publish_probe against a fake witness (a thread answering scripted
+ * statuses and bodies on a loopback socket): a witness that holds our
+ * size and then answers the add-checkpoint from that size with 409 and
+ * no body (tlog-witness v1.0.0: another root of that size), with 409
+ * naming that size, or with 422, holds another tree: GL_ESTATE; a 409
+ * naming a larger size (it moved on) or a 200 is no conflict.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,10 +102,177 @@ static void test_adopted_size_never_goes_down(void **state)
     gl_signer_wipe(&k);
 }
 
+/* A fake witness: answers its scripted (status, body) pairs, one per
+ * connection, in order; records the first line of each request body. */
+struct fake {
+    int fd, port, n;
+    struct {
+        int status;
+        const char *body;
+    } ans[2];
+    char old[2][32];
+    pthread_t t;
+};
+
+static void *fake_run(void *arg)
+{
+    struct fake *f = arg;
+
+    for (int i = 0; i < f->n; i++) {
+        char req[8192], out[256];
+        size_t got = 0, need = 0;
+        const char *end = NULL, *cl;
+        int c = accept(f->fd, NULL, NULL);
+
+        if (c < 0)
+            break;
+        while (got < sizeof(req) - 1) { /* the head, then Content-Length bytes */
+            ssize_t k = read(c, req + got, sizeof(req) - 1 - got);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+            req[got] = 0;
+            if (end == NULL && (end = strstr(req, "\r\n\r\n")) != NULL) {
+                cl = strstr(req, "Content-Length: ");
+                need = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 16, NULL, 10) : 0);
+            }
+            if (end != NULL && got >= need)
+                break;
+        }
+        if (end != NULL)
+            sscanf(end + 4, "%31[^\n]", f->old[i]);
+        snprintf(out, sizeof(out),
+                 "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                 "Connection: close\r\n\r\n%s",
+                 f->ans[i].status, strlen(f->ans[i].body), f->ans[i].body);
+        if (write(c, out, strlen(out)) < 0)
+            i = f->n;
+        close(c);
+    }
+    return NULL;
+}
+
+/* publish_probe of our checkpoint of size 5 against a fake witness that
+ * first says it holds size 5 (409 "5"), then answers the request from
+ * old 5 with (status, body); returns publish_probe's result. */
+static int probe_against(int status, const char *body)
+{
+    struct fake f = {0};
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof(a);
+    char wv[256], text[1024];
+    struct gl_signer k;
+    struct gl_policy *pol = NULL;
+    struct publish *p = NULL;
+    struct publish_config cfg = {0, 5000, NULL, on_served, NULL};
+    struct gl_buf note;
+    uv_loop_t loop;
+    int rc;
+
+    f.n = 2;
+    f.ans[0].status = 409;
+    f.ans[0].body = "5\n";
+    f.ans[1].status = status;
+    f.ans[1].body = body;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f.fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(f.fd >= 0);
+    assert_int_equal(bind(f.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(f.fd, 4), 0);
+    assert_int_equal(getsockname(f.fd, (struct sockaddr *)&a, &alen), 0);
+    f.port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&f.t, NULL, fake_run, &f), 0);
+
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &k), 0);
+    tu_gen_vkey("w.example", GL_KEY_COSIG, wv, sizeof(wv));
+    snprintf(text, sizeof(text), "witness w %s http://127.0.0.1:%d/\nquorum w\n", wv,
+             f.port);
+    assert_int_equal(gl_policy_parse(text, strlen(text), &pol, NULL), 0);
+    assert_int_equal(publish_new(&loop, pol, &cfg, &p), 0);
+    gl_buf_init(&note, 4096);
+    ck(&k, 5, &note);
+    rc = publish_probe(p, note.data, note.len, 5, 0);
+    assert_int_equal(pthread_join(f.t, NULL), 0);
+    close(f.fd);
+    /* the probe asked from 0 (to learn the size), then from 5 */
+    assert_string_equal(f.old[0], "old 0");
+    assert_string_equal(f.old[1], "old 5");
+
+    publish_close(p);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    publish_free(p);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    gl_buf_release(&note);
+    gl_signer_wipe(&k);
+    return rc;
+}
+
+static void test_probe_conflict_409(void **state)
+{
+    (void)state;
+    assert_int_equal(probe_against(409, ""), GL_ESTATE);
+    assert_int_equal(probe_against(409, "5\n"), GL_ESTATE);
+    assert_int_equal(probe_against(422, "bad proof\n"), GL_ESTATE);
+}
+
+static void test_probe_no_conflict(void **state)
+{
+    (void)state;
+    assert_int_equal(probe_against(409, "7\n"), 0);
+    assert_int_equal(probe_against(200, "\u2014 w.example AAAA\n"), 0);
+}
+
+/* A witness that does not answer (nothing listens on its port): skipped
+ * by the ordinary probe, refused when every witness must answer (a store
+ * that is a copy). */
+static void test_probe_every_unreachable(void **state)
+{
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof(a);
+    char wv[256], text[1024];
+    struct gl_signer k;
+    struct gl_policy *pol = NULL;
+    struct publish *p = NULL;
+    struct publish_config cfg = {0, 2000, NULL, on_served, NULL};
+    struct gl_buf note;
+    uv_loop_t loop;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    (void)state;
+
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    close(fd); /* the port is now closed: connections are refused */
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &k), 0);
+    tu_gen_vkey("w.example", GL_KEY_COSIG, wv, sizeof(wv));
+    snprintf(text, sizeof(text), "witness w %s http://127.0.0.1:%d/\nquorum w\n", wv,
+             ntohs(a.sin_port));
+    assert_int_equal(gl_policy_parse(text, strlen(text), &pol, NULL), 0);
+    assert_int_equal(publish_new(&loop, pol, &cfg, &p), 0);
+    gl_buf_init(&note, 4096);
+    ck(&k, 5, &note);
+    assert_int_equal(publish_probe(p, note.data, note.len, 5, 0), 0);
+    assert_int_equal(publish_probe(p, note.data, note.len, 5, 1), GL_ESTATE);
+    publish_close(p);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    publish_free(p);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    gl_buf_release(&note);
+    gl_signer_wipe(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adopted_size_never_goes_down),
+        cmocka_unit_test(test_probe_conflict_409),
+        cmocka_unit_test(test_probe_no_conflict),
+        cmocka_unit_test(test_probe_every_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

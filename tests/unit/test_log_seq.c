@@ -20,7 +20,9 @@
  * pool and waits for reserved slots before calling its callback once,
  * also on a sequencer stopped by a refused commit; batches are cut by
  * their statement bytes (batch_bytes); a batch refused as too big
- * (GL_ETOOBIG) is not a storage failure; fsck (log/fsck.c) reports an
+ * (GL_ETOOBIG) is not a storage failure; a reload that finds a stored
+ * tree smaller than the released one, or another tree of its size,
+ * stops the sequencer (nothing more is signed); fsck (log/fsck.c) reports an
  * entry missing from the source index.
  */
 #include "testutil.h"
@@ -773,6 +775,58 @@ static void test_too_big_is_not_storage_failure(void **state)
     fx_free(f);
 }
 
+/* Released data lost: five entries released, then the store loses data
+ * behind the sequencer's back (commits with no expectation: a promoted
+ * asynchronous standby, a rolled-back disk) and a failed commit makes
+ * it reload. It must sign nothing from there (a second history): the
+ * next submissions answer GL_EIO, no checkpoint is released, the
+ * published tree stays at 5, and the sequencer reports a storage
+ * failure. */
+static void lost_data_case(int same_size)
+{
+    struct fx *f = fx_new(5, 64, 64);
+    struct store_batch *b;
+    uint8_t junk[5 * 32];
+    int k, nckpt;
+
+    submit_wait(f, (int[]){0, 1, 2, 3, 4}, 5);
+    for (k = 0; k < 5; k++)
+        check_new(f, k, (uint64_t)k);
+    check_published(f);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    if (same_size) { /* another tree of the released size */
+        memset(junk, 0x5a, sizeof(junk));
+        store_batch_put_tile(b, 0, 0, junk, sizeof(junk));
+    } else { /* a smaller tree: entries 2..4 gone */
+        store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
+    }
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+    nckpt = f->nckpt;
+    store_mem_fail_commits(f->s, 1, GL_EIO);
+    submit_wait(f, (int[]){5}, 1);
+    assert_int_equal(f->sub[5].status, GL_EIO);
+    submit_wait(f, (int[]){6}, 1);
+    assert_int_equal(f->sub[6].status, GL_EIO);
+    assert_int_equal(f->nckpt, nckpt);
+    assert_int_equal(f->ckpt_size, 5);
+    assert_int_equal(seq_tree(f->seq)->range.size, 5);
+    assert_int_equal(seq_stats(f->seq)->storage_failed, 1);
+    fx_free(f);
+}
+
+static void test_reload_smaller_tree(void **state)
+{
+    (void)state;
+    lost_data_case(0);
+}
+
+static void test_reload_other_tree(void **state)
+{
+    (void)state;
+    lost_data_case(1);
+}
+
 /* Makes submission k a v2 build statement naming source snapshot src. */
 static void make_v2(struct fx *f, int k, const uint8_t src[32])
 {
@@ -910,6 +964,8 @@ int main(void)
         cmocka_unit_test(test_shutdown_when_lost),
         cmocka_unit_test(test_batch_bytes_cuts),
         cmocka_unit_test(test_too_big_is_not_storage_failure),
+        cmocka_unit_test(test_reload_smaller_tree),
+        cmocka_unit_test(test_reload_other_tree),
         cmocka_unit_test(test_fsck_source_index),
         cmocka_unit_test(test_fsck_many_per_key),
     };

@@ -182,6 +182,38 @@ static void test_direct_mapped(void **state)
     free(h);
 }
 
+/* A tile put again wider (the right edge growing) reuses the narrower
+ * copy's nodes: every node equals the MTH of its hashes at each width, on
+ * the way up to full; a narrower copy whose hashes are not a prefix of the
+ * new ones (another tree's tile) is not reused. */
+static void test_grows(void **state)
+{
+    uint8_t(*h)[32] = malloc(256 * 32), (*other)[32] = malloc(256 * 32);
+    static const uint32_t widths[] = {1, 2, 3, 60, 64, 127, 128, 129, 200, 255, 256};
+    struct tilecache *c = NULL;
+    (void)state;
+
+    assert_non_null(h);
+    assert_non_null(other);
+    fill(h, 256, 7);
+    assert_int_equal(tilecache_new(4, &c), 0);
+    for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+        check_nodes(tilecache_put(c, 0, 5, widths[i], gl_hashes_const(h)),
+                    gl_hashes_const(h), widths[i]);
+        check_nodes(tilecache_get(c, 0, 5, widths[i]), gl_hashes_const(h), widths[i]);
+    }
+    /* the same tile of another tree: its first 100 hashes differ only in
+     * the first one, which every node over it covers */
+    memcpy(other, h, 256 * 32);
+    other[0][0] ^= 1;
+    check_nodes(tilecache_put(c, 1, 9, 100, gl_hashes_const(h)), gl_hashes_const(h), 100);
+    check_nodes(tilecache_put(c, 1, 9, 180, gl_hashes_const(other)),
+                gl_hashes_const(other), 180);
+    tilecache_free(c);
+    free(h);
+    free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_partial_is_not_full),
         cmocka_unit_test(test_direct_mapped),
+        cmocka_unit_test(test_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -401,6 +401,40 @@ static void test_ticket(void **state)
     gl_buf_release(&b);
 }
 
+/* Packing add-entries bodies: 32 packages of 256 entries of 32 KiB would
+ * be 256 MiB; gl_mirror_body_room stops the body past 16 MiB, well under
+ * the 64 MiB mirrors accept, and always lets the first package in. */
+static void test_body_room(void **state)
+{
+    (void)state;
+    struct gl_tile_entry *e = calloc(GL_MIRROR_PACKAGE, sizeof *e);
+    uint8_t *data = calloc(1, 32 << 10);
+    struct gl_buf b;
+    uint64_t n = 0;
+    assert_non_null(e);
+    assert_non_null(data);
+    for (size_t i = 0; i < GL_MIRROR_PACKAGE; i++) {
+        e[i].data = data;
+        e[i].len = 32 << 10;
+    }
+    gl_buf_init(&b, GL_MIRROR_BODY_BUILT);
+    assert_int_equal(gl_mirror_upload_encode("o", 1, 0, 32 * 256, NULL, 0, &b), 0);
+    for (; n < 32 && gl_mirror_body_room(b.len, n, 32); n++)
+        assert_int_equal(gl_mirror_package_encode(e, GL_MIRROR_PACKAGE, NULL, 0, &b), 0);
+    assert_int_equal(n, 2); /* 8 MiB each: the second passes 16 MiB */
+    assert_true(b.len < (size_t)64 << 20);
+    assert_true(b.len <= GL_MIRROR_BODY_BUILT);
+    /* the first package always; the count cap; small bodies fill it */
+    assert_int_equal(gl_mirror_body_room((size_t)1 << 30, 0, 32), 1);
+    assert_int_equal(gl_mirror_body_room((size_t)1 << 30, 1, 32), 0);
+    assert_int_equal(gl_mirror_body_room(100, 31, 32), 1);
+    assert_int_equal(gl_mirror_body_room(100, 32, 32), 0);
+    assert_int_equal(gl_mirror_body_room(100, 1, 1), 0);
+    gl_buf_release(&b);
+    free(data);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_package),
         cmocka_unit_test(test_info),
+        cmocka_unit_test(test_body_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,15 +3,33 @@
 time before the server sees it (answers flow back at once), so each HTTP
 request reaches the server DELAY ms late: a witness "DELAY ms away".
 
-    delayproxy.py UPSTREAM_PORT DELAY_MS [LISTEN_PORT]
+    delayproxy.py [--rate BYTES_PER_S] UPSTREAM_PORT DELAY_MS [LISTEN_PORT]
 
 Listens on 127.0.0.1 (LISTEN_PORT, or any free port) and prints
 "listening on port N" once ready. Bytes keep their order; a chunk read at
-time t is written at t + DELAY (a delay line, not a rate limit). Runs until
+time t is written at t + DELAY (a delay line). With --rate, what a client
+sends also reaches the server at most BYTES_PER_S a second (a slow link:
+a large message takes its size / BYTES_PER_S to arrive). Runs until
 killed. Test tool only.
 """
 import asyncio
 import sys
+
+
+RATE = 0  # bytes a second from client to server; 0: unlimited
+
+
+async def write_paced(writer, data):
+    """Writes data, at most RATE bytes a second when RATE is set."""
+    if not RATE:
+        writer.write(data)
+        await writer.drain()
+        return
+    step = max(1, RATE // 50)  # 20 ms slices
+    for i in range(0, len(data), step):
+        writer.write(data[i:i + step])
+        await writer.drain()
+        await asyncio.sleep(len(data[i:i + step]) / RATE)
 
 
 async def pump_delayed(reader, writer, delay):
@@ -35,8 +53,7 @@ async def pump_delayed(reader, writer, delay):
                 if writer.can_write_eof():
                     writer.write_eof()
                 return
-            writer.write(data)
-            await writer.drain()
+            await write_paced(writer, data)
 
     await asyncio.gather(feed(), drain())
 
@@ -75,6 +92,10 @@ async def serve(upstream, delay):
 
 
 def main():
+    global RATE
+    if len(sys.argv) > 2 and sys.argv[1] == "--rate":
+        RATE = int(sys.argv[2])
+        del sys.argv[1:3]
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]) / 1000.0))

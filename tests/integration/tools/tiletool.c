@@ -37,7 +37,7 @@ enum { RAW_ENTRIES = 1, RAW_TILES = 2 };
 static int raw(const char *dir, const char *cmd, const char *meta, uint64_t level,
                uint64_t index, uint64_t len)
 {
-    struct kv_options ko = {dir, raw_cfs, 6, 8, 8, 0, 0, 0, 0};
+    struct kv_options ko = {dir, raw_cfs, 6, 8, 8, 0, 0, 0, 0, 0};
     struct kv *kv = NULL;
     struct kv_batch *b = NULL;
     struct gl_buf v;
