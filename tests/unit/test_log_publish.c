@@ -152,6 +152,43 @@ static void *fake_run(void *arg)
     return NULL;
 }
 
+/* A publisher on its own loop whose policy has one witness w at
+ * 127.0.0.1:port (timeout_ms per request), and our checkpoint of size 5
+ * in note; probe_close frees it all. */
+struct probe_env {
+    uv_loop_t loop;
+    struct gl_signer k;
+    struct publish *p;
+    struct gl_buf note;
+};
+
+static void probe_open(struct probe_env *e, int port, int timeout_ms)
+{
+    struct publish_config cfg = {0, timeout_ms, NULL, on_served, NULL};
+    struct gl_policy *pol = NULL;
+    char wv[256], text[1024];
+
+    assert_int_equal(uv_loop_init(&e->loop), 0);
+    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &e->k), 0);
+    tu_gen_vkey("w.example", GL_KEY_COSIG, wv, sizeof(wv));
+    snprintf(text, sizeof(text), "witness w %s http://127.0.0.1:%d/\nquorum w\n", wv,
+             port);
+    assert_int_equal(gl_policy_parse(text, strlen(text), &pol, NULL), 0);
+    assert_int_equal(publish_new(&e->loop, pol, &cfg, &e->p), 0);
+    gl_buf_init(&e->note, 4096);
+    ck(&e->k, 5, &e->note);
+}
+
+static void probe_close(struct probe_env *e)
+{
+    publish_close(e->p);
+    assert_int_equal(uv_run(&e->loop, UV_RUN_DEFAULT), 0);
+    publish_free(e->p);
+    assert_int_equal(uv_loop_close(&e->loop), 0);
+    gl_buf_release(&e->note);
+    gl_signer_wipe(&e->k);
+}
+
 /* publish_probe of our checkpoint of size 5 against a fake witness that
  * first says it holds size 5 (409 "5"), then answers the request from
  * old 5 with (status, body); returns publish_probe's result. */
@@ -160,13 +197,7 @@ static int probe_against(int status, const char *body)
     struct fake f = {0};
     struct sockaddr_in a = {0};
     socklen_t alen = sizeof(a);
-    char wv[256], text[1024];
-    struct gl_signer k;
-    struct gl_policy *pol = NULL;
-    struct publish *p = NULL;
-    struct publish_config cfg = {0, 5000, NULL, on_served, NULL};
-    struct gl_buf note;
-    uv_loop_t loop;
+    struct probe_env e;
     int rc;
 
     f.n = 2;
@@ -184,28 +215,14 @@ static int probe_against(int status, const char *body)
     f.port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&f.t, NULL, fake_run, &f), 0);
 
-    assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &k), 0);
-    tu_gen_vkey("w.example", GL_KEY_COSIG, wv, sizeof(wv));
-    snprintf(text, sizeof(text), "witness w %s http://127.0.0.1:%d/\nquorum w\n", wv,
-             f.port);
-    assert_int_equal(gl_policy_parse(text, strlen(text), &pol, NULL), 0);
-    assert_int_equal(publish_new(&loop, pol, &cfg, &p), 0);
-    gl_buf_init(&note, 4096);
-    ck(&k, 5, &note);
-    rc = publish_probe(p, note.data, note.len, 5, 0);
+    probe_open(&e, f.port, 5000);
+    rc = publish_probe(e.p, e.note.data, e.note.len, 5, 0);
     assert_int_equal(pthread_join(f.t, NULL), 0);
     close(f.fd);
     /* the probe asked from 0 (to learn the size), then from 5 */
     assert_string_equal(f.old[0], "old 0");
     assert_string_equal(f.old[1], "old 5");
-
-    publish_close(p);
-    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    publish_free(p);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    gl_buf_release(&note);
-    gl_signer_wipe(&k);
+    probe_close(&e);
     return rc;
 }
 
@@ -231,13 +248,7 @@ static void test_probe_every_unreachable(void **state)
 {
     struct sockaddr_in a = {0};
     socklen_t alen = sizeof(a);
-    char wv[256], text[1024];
-    struct gl_signer k;
-    struct gl_policy *pol = NULL;
-    struct publish *p = NULL;
-    struct publish_config cfg = {0, 2000, NULL, on_served, NULL};
-    struct gl_buf note;
-    uv_loop_t loop;
+    struct probe_env e;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     (void)state;
 
@@ -247,23 +258,10 @@ static void test_probe_every_unreachable(void **state)
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
     close(fd); /* the port is now closed: connections are refused */
-    assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &k), 0);
-    tu_gen_vkey("w.example", GL_KEY_COSIG, wv, sizeof(wv));
-    snprintf(text, sizeof(text), "witness w %s http://127.0.0.1:%d/\nquorum w\n", wv,
-             ntohs(a.sin_port));
-    assert_int_equal(gl_policy_parse(text, strlen(text), &pol, NULL), 0);
-    assert_int_equal(publish_new(&loop, pol, &cfg, &p), 0);
-    gl_buf_init(&note, 4096);
-    ck(&k, 5, &note);
-    assert_int_equal(publish_probe(p, note.data, note.len, 5, 0), 0);
-    assert_int_equal(publish_probe(p, note.data, note.len, 5, 1), GL_ESTATE);
-    publish_close(p);
-    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    publish_free(p);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    gl_buf_release(&note);
-    gl_signer_wipe(&k);
+    probe_open(&e, ntohs(a.sin_port), 2000);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 0), 0);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 1), GL_ESTATE);
+    probe_close(&e);
 }
 
 int main(void)
