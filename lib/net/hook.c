@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,11 +73,33 @@ static void free_env(char **env, size_t first_added)
     free(env);
 }
 
+/* *a for a child that starts like a fresh process: every signal at its
+ * default action (our ignored ones, such as SIGPIPE, are not inherited)
+ * and none blocked (the calling thread's mask is not inherited). 0, or
+ * -1 with nothing to destroy. */
+static int spawn_attr_init(posix_spawnattr_t *a)
+{
+    sigset_t all, none;
+
+    if (posix_spawnattr_init(a) != 0)
+        return -1;
+    if (sigfillset(&all) != 0 || sigemptyset(&none) != 0 ||
+        posix_spawnattr_setsigdefault(a, &all) != 0 ||
+        posix_spawnattr_setsigmask(a, &none) != 0 ||
+        posix_spawnattr_setflags(a, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) !=
+            0) {
+        posix_spawnattr_destroy(a);
+        return -1;
+    }
+    return 0;
+}
+
 int gl_hook_run(const char *cmd, const char *name, const char *const *args, size_t nargs,
                 const struct gl_hook_var *vars, size_t nvars, int *status)
 {
     char *argv[GL_HOOK_MAX_ARGS + 5];
     char **env;
+    posix_spawnattr_t attr;
     size_t first = 0;
     pid_t pid;
     int rc = 0;
@@ -99,8 +122,13 @@ int gl_hook_run(const char *cmd, const char *name, const char *const *args, size
         if (env[i] == NULL)
             rc = GL_ENOMEM;
     fflush(NULL); /* the child must not repeat our buffered output */
-    if (rc == 0 && posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, env) != 0)
-        rc = GL_EIO;
+    if (rc == 0 && spawn_attr_init(&attr) != 0)
+        rc = GL_ENOMEM;
+    else if (rc == 0) {
+        if (posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env) != 0)
+            rc = GL_EIO;
+        posix_spawnattr_destroy(&attr);
+    }
     free_env(env, first);
     while (rc == 0 && waitpid(pid, status, 0) < 0)
         if (errno != EINTR)

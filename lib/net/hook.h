@@ -4,7 +4,9 @@
  * posix_spawn (no fork in a threaded process, no setenv in a child), so
  * CMD sees NAME as "$0" and the ARGs as "$1"...; its environment is the
  * process's, with the given variables added (a variable of the same name
- * in the process's environment is replaced, never duplicated). Waits for
+ * in the process's environment is replaced, never duplicated). The
+ * command starts with every signal at its default action and none blocked,
+ * whatever the caller ignores (SIGPIPE) or blocks. Waits for
  * the command: callers that must not block run it on a thread of their
  * own. Thread-safe (reads environ, changes nothing).
  */

@@ -3,11 +3,15 @@
  * positional arguments reach the command, the added variables are in its
  * environment and replace (never duplicate) a variable of the same name,
  * the process's other variables are kept, the exit status comes back, and
- * bad arguments are refused without running anything. The command writes
+ * bad arguments are refused without running anything, and the command
+ * starts with no signal ignored or blocked whatever the caller ignores or
+ * blocks. The command writes
  * what it saw to a file that the test reads back.
  */
 #include "testutil.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +68,51 @@ static void test_refusals(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* The hex mask of a "Name:\tHEX" line of a /proc/PID/status text. */
+static unsigned long long status_mask(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+
+    assert_non_null(p);
+    return strtoull(p + strlen(name), NULL, 16);
+}
+
+static void test_signals_reset(void **state)
+{
+    char dir[256], cmd[600], out[300];
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+    sigset_t usr1, old_mask;
+    char *got;
+    int st = -1;
+    (void)state;
+
+    tu_tempdir("hook", dir, sizeof(dir));
+    snprintf(out, sizeof(out), "%s/out", dir);
+    sigemptyset(&ign.sa_mask);
+    assert_int_equal(sigaction(SIGPIPE, &ign, &old_pipe), 0);
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &usr1, &old_mask), 0);
+    /* exec replaces the shell, so the status read is the command's own */
+    snprintf(cmd, sizeof(cmd), "exec grep -E '^Sig(Ign|Blk):' /proc/self/status > '%s'",
+             out);
+    assert_int_equal(gl_hook_run(cmd, "sig", NULL, 0, NULL, 0, &st), 0);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &old_mask, NULL), 0);
+    assert_int_equal(sigaction(SIGPIPE, &old_pipe, NULL), 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(got = tu_read_file(out, NULL));
+    assert_int_equal(status_mask(got, "SigIgn:") & (1ULL << (SIGPIPE - 1)), 0);
+    assert_int_equal(status_mask(got, "SigBlk:"), 0);
+    free(got);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_args_env_status),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_signals_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
