@@ -110,11 +110,6 @@
 #define MAX_CONTENT_TYPE 256
 #define STATUS_CLIENT_GONE 499
 
-const int gl_http_stat_codes[GL_HTTP_STAT_NCODES] = {
-    200, 204, 301, 302, 304, 400, 401, 403, 404, 405,
-    408, 409, 413, 414, 415, 429, 500, 502, 503, 504,
-};
-
 /* The statuses behind h2o's emitted_error_status[] slots (h2o.h enum). */
 static const int h2o_error_codes[] = {400, 403, 404, 405, 413, 416, 417, 500, 502, 503};
 _Static_assert(sizeof(h2o_error_codes) / sizeof(h2o_error_codes[0]) ==
@@ -274,12 +269,8 @@ static void count_status(struct gl_http_stats *st, int status, uint64_t n)
     int cls = status / 100;
 
     st->by_class[cls >= 1 && cls <= 5 ? cls : 0] += n;
-    for (size_t i = 0; i < GL_HTTP_STAT_NCODES; i++) {
-        if (gl_http_stat_codes[i] == status) {
-            st->by_code[i] += n;
-            break;
-        }
-    }
+    if (status >= GL_HTTP_STAT_MIN && status <= GL_HTTP_STAT_MAX)
+        st->by_code[status - GL_HTTP_STAT_MIN] += n;
 }
 
 static int is_tchar(unsigned char c)

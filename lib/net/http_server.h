@@ -166,15 +166,17 @@ typedef int (*gl_http_handler)(void *ctx, struct gl_http_req *req);
 struct gl_http_server;
 struct gl_http_pending;
 
-/* Status codes counted one by one in gl_http_stats.by_code. */
-#define GL_HTTP_STAT_NCODES 20
-extern const int gl_http_stat_codes[GL_HTTP_STAT_NCODES];
+/* Every status GL_HTTP_STAT_MIN..GL_HTTP_STAT_MAX is counted one by one in
+ * gl_http_stats.by_code. */
+#define GL_HTTP_STAT_MIN 100
+#define GL_HTTP_STAT_MAX 599
+#define GL_HTTP_STAT_NCODES (GL_HTTP_STAT_MAX - GL_HTTP_STAT_MIN + 1)
 
 struct gl_http_stats {
     /* Responses by class: [1]..[5] for 1xx..5xx, [0] anything else.
      * Includes the errors h2o sends by itself (400, 413, 417, ...). */
     uint64_t by_class[6];
-    /* by_code[i]: responses with status gl_http_stat_codes[i]. */
+    /* by_code[i]: responses with status GL_HTTP_STAT_MIN + i. */
     uint64_t by_code[GL_HTTP_STAT_NCODES];
     uint64_t requests;            /* requests handed to the handler */
     uint64_t conns_accepted;      /* connections served */

@@ -103,7 +103,7 @@ int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http
     for (int i = 0; i < GL_HTTP_STAT_NCODES && rc == 0; i++)
         if (s->by_code[i] > 0)
             rc = gl_buf_printf(out, "%s_responses_total{code=\"%d\"} %llu\n", prefix,
-                               gl_http_stat_codes[i], (unsigned long long)s->by_code[i]);
+                               GL_HTTP_STAT_MIN + i, (unsigned long long)s->by_code[i]);
     return rc;
 }
 
