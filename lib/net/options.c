@@ -8,7 +8,9 @@
  * Invariant: a string field always holds a NUL-terminated value shorter
  * than its buffer (checked before copying). Every setting takes one value:
  * one given twice (two lines of one config file, or a flag repeated) is
- * refused, naming both lines; a flag overrides the config file.
+ * refused, naming both lines; a flag overrides the config file. There is
+ * at most one config file (a second --config is refused), so a setting
+ * has one place in it.
  */
 #include "options.h"
 
@@ -214,20 +216,40 @@ static int once(const struct gl_opts *t, const struct gl_opt *o, unsigned char *
     return -1;
 }
 
+/* The file named by a --config at argv[*i] ("--config FILE", *i then
+ * moved to FILE, or "--config=FILE"): "" if FILE is missing; NULL if
+ * argv[*i] is not --config. */
+static const char *config_file(int argc, char **argv, int *i)
+{
+    if (gl_str_prefix(argv[*i], "--config="))
+        return argv[*i] + strlen("--config=");
+    if (strcmp(argv[*i], "--config") != 0)
+        return NULL;
+    return *i + 1 < argc ? argv[++*i] : "";
+}
+
 /* gl_opts_parse with the flags given so far in given. */
 static int parse_args(const struct gl_opts *t, int argc, char **argv, void *cfg,
                       unsigned char *given)
 {
+    const char *file = NULL, *f;
+
     set_defaults(t, cfg);
-    for (int i = 1; i < argc; i++) /* --config first, so flags win */
-        if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "%s: --config needs a file\n", t->prog);
-                return -1;
-            }
-            if (read_file(t, cfg, argv[++i]) != 0)
-                return -1;
+    for (int i = 1; i < argc; i++) { /* --config first, so flags win */
+        if ((f = config_file(argc, argv, &i)) == NULL)
+            continue;
+        if (*f == 0) {
+            fprintf(stderr, "%s: --config needs a file\n", t->prog);
+            return -1;
         }
+        if (file != NULL) {
+            fprintf(stderr, "%s: --config given twice\n", t->prog);
+            return -1;
+        }
+        file = f;
+    }
+    if (file != NULL && read_file(t, cfg, file) != 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *eq;
         const struct gl_opt *o;
@@ -239,10 +261,8 @@ static int parse_args(const struct gl_opts *t, int argc, char **argv, void *cfg,
             printf("%s %s\n", t->prog, t->version);
             return 1;
         }
-        if (strcmp(a, "--config") == 0) {
-            i++;
+        if (config_file(argc, argv, &i) != NULL)
             continue;
-        }
         if (!gl_str_prefix(a, "--")) {
             fprintf(stderr, "%s: unexpected argument \"%s\" (see --help)\n", t->prog, a);
             return -1;

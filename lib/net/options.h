@@ -67,8 +67,8 @@ struct gl_opts {
 };
 
 /* Fills cfg (the struct the table describes): defaults, then the file of
- * --config FILE, then the flags ("--name value", "--name=value"). 0 to
- * run; 1 after answering --help/-h or --version on stdout; -1 after
+ * --config FILE (or --config=FILE; at most one), then the flags ("--name value",
+ * "--name=value"). 0 to run; 1 after answering --help/-h or --version on stdout; -1 after
  * printing the error on stderr. */
 int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg);
 

@@ -4,7 +4,8 @@
  * config file (comments, CRLF, "key = value", line numbers in errors) with
  * flags winning, and refusals (trailing junk, signs, spaces, out of range,
  * empty or too long strings, unknown names, a flag with a value, a missing
- * value, a setting given twice) that leave the verdict -1. Expected
+ * value, a setting given twice, a second --config) that leave the verdict
+ * -1; --config=FILE as well as --config FILE. Expected
  * values are written out here, not taken from the table.
  */
 #include "testutil.h"
@@ -143,12 +144,44 @@ static void test_config_file(void **state)
     tu_rmtree(dir);
 }
 
+static void test_config_once(void **state)
+{
+    char dir[256], a[300], b[300];
+    struct cfg c;
+    (void)state;
+
+    tu_tempdir("opts", dir, sizeof(dir));
+    write_conf(dir, "n 7\nname fromf\n", b, sizeof(b));
+    snprintf(a, sizeof(a), "%s/a.conf", dir);
+    assert_int_equal(rename(b, a), 0);
+    write_conf(dir, "n 8\n", b, sizeof(b));
+    /* one file, in either form */
+    assert_int_equal(parse(&c, (const char *[]){"--config", a, NULL}), 0);
+    assert_int_equal(c.n, 7);
+    {
+        char arg[320];
+        snprintf(arg, sizeof(arg), "--config=%s", a);
+        assert_int_equal(parse(&c, (const char *[]){arg, "--ms", "3", NULL}), 0);
+        assert_int_equal(c.n, 7);
+        assert_int_equal(c.ms, 3);
+        assert_string_equal(c.name, "fromf");
+        /* a second file is refused, not read over the first, in any form */
+        assert_int_equal(parse(&c, (const char *[]){"--config", a, "--config", b, NULL}),
+                         -1);
+        assert_int_equal(parse(&c, (const char *[]){arg, "--config", b, NULL}), -1);
+        assert_int_equal(parse(&c, (const char *[]){"--config", a, arg, NULL}), -1);
+    }
+    assert_int_equal(parse(&c, (const char *[]){"--config=", NULL}), -1);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_flags),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_config_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
