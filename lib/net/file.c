@@ -123,25 +123,39 @@ int gl_file_sync_parent(const char *path)
     return gl_file_sync_dir(dir);
 }
 
+/* Temporary names gl_file_replace tries before giving up. */
+#define REPLACE_TRIES 64
+
 int gl_file_replace(const char *path, const void *data, size_t n, int mode)
 {
     static atomic_uint serial;
     struct gl_buf tmp;
-    int fd, rc = GL_EIO;
+    int rc = GL_EEXIST;
 
     gl_buf_init(&tmp, 4096);
     /* A name no other writer uses: the process id keeps processes apart,
-     * the serial the threads and calls of one process. */
-    if (gl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
-                      atomic_fetch_add(&serial, 1u)) != 0)
+     * the serial the threads and calls of one process. The temporary is
+     * created with O_EXCL, so a file or symlink someone planted at that
+     * name is never written through: it is passed over for the next
+     * serial. */
+    for (int i = 0; i < REPLACE_TRIES && rc == GL_EEXIST; i++) {
+        gl_buf_reset(&tmp);
+        if (gl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
+                          atomic_fetch_add(&serial, 1u)) != 0) {
+            rc = GL_EIO;
+            goto out;
+        }
+        rc = gl_file_write_new((char *)tmp.data, data, n, mode);
+    }
+    if (rc != 0) {
+        rc = GL_EIO;
         goto out;
-    fd = open((char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        goto out;
-    if (write_close(fd, data, n) != 0 || rename((char *)tmp.data, path) != 0) {
+    }
+    if (rename((char *)tmp.data, path) != 0) {
         int saved = errno;
         unlink((char *)tmp.data);
         errno = saved;
+        rc = GL_EIO;
         goto out;
     }
     rc = gl_file_sync_parent(path);

@@ -21,7 +21,8 @@ int gl_file_read(const char *path, struct gl_buf *out);
 int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
 /* Replaces path atomically: writes a temporary file beside it whose name
  * is unique to this call (path.tmp-<pid>-<serial>, so concurrent writers
- * of one path, in one process or several, never share it), fsyncs,
+ * of one path, in one process or several, never share it; created with
+ * O_EXCL, the next serial tried if that name exists), fsyncs,
  * renames, fsyncs the directory. The last rename wins: callers that must
  * not lose a newer version serialise read-check-replace with a lock.
  * GL_EIO on failure (the temporary is removed). */

@@ -3,7 +3,8 @@
  * read, max + 1 refused), creating a new file (never over an existing
  * one, with the mode asked for), atomic replacement (no temporary file
  * left; two processes replacing one file at once never share a temporary
- * nor see a mixed file), the empty-directory test a daemon's --create relies on,
+ * nor see a mixed file; a symlink planted at a temporary name is never
+ * written through), the empty-directory test a daemon's --create relies on,
  * the parent-directory sync (trailing slashes name the same directory), a
  * key file exposed to other users (any group or other permission), and
  * loading a signer key (the public vector, an oversized file, garbage with
@@ -90,6 +91,38 @@ static void test_write_new_and_replace(void **state)
     path_of("no-such-dir/x", p, sizeof(p));
     assert_int_equal(gl_file_write_new(p, "a", 1, 0600), GL_EIO);
     assert_int_equal(gl_file_replace(p, "a", 1, 0600), GL_EIO);
+}
+
+/* Symlinks to a victim file planted at the temporary names of this
+ * process's first calls (this test runs first, so serial 0 is the next
+ * one; a few more in case): the victim is left alone, the symlinks too,
+ * and the destination gets the new content. */
+static void test_replace_planted_symlink(void **state)
+{
+    char p[300], victim[300], tmp[400];
+    char *got;
+    (void)state;
+
+    path_of("victim", victim, sizeof(victim));
+    assert_int_equal(gl_file_write_new(victim, "precious", 8, 0644), 0);
+    path_of("dest", p, sizeof(p));
+    for (unsigned s = 0; s < 8; s++) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp-%ld-%u", p, (long)getpid(), s);
+        assert_int_equal(symlink(victim, tmp), 0);
+    }
+    assert_int_equal(gl_file_replace(p, "new", 3, 0644), 0);
+    assert_non_null(got = tu_read_file(victim, NULL));
+    assert_string_equal(got, "precious");
+    free(got);
+    assert_non_null(got = tu_read_file(p, NULL));
+    assert_string_equal(got, "new");
+    free(got);
+    for (unsigned s = 0; s < 8; s++) {
+        struct stat st;
+        snprintf(tmp, sizeof(tmp), "%s.tmp-%ld-%u", p, (long)getpid(), s);
+        assert_int_equal(lstat(tmp, &st), 0);
+        assert_true(S_ISLNK(st.st_mode));
+    }
 }
 
 /* Replaces p `rounds` times with n bytes of c; after each, p must hold n
@@ -232,6 +265,8 @@ static void test_trim_and_sync_parent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        /* first: it knows the next temporary names */
+        cmocka_unit_test_setup_teardown(test_replace_planted_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_new_and_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_concurrent, setup, teardown),
