@@ -221,11 +221,15 @@ static int once(const struct gl_opts *t, const struct gl_opt *o, unsigned char *
  * argv[*i] is not --config. */
 static const char *config_file(int argc, char **argv, int *i)
 {
+    const char *f = NULL;
+
     if (gl_str_prefix(argv[*i], "--config="))
         return argv[*i] + strlen("--config=");
     if (strcmp(argv[*i], "--config") != 0)
         return NULL;
-    return *i + 1 < argc ? argv[++*i] : "";
+    if (*i + 1 < argc)
+        f = argv[++*i];
+    return f != NULL ? f : "";
 }
 
 /* gl_opts_parse with the flags given so far in given. */
