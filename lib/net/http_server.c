@@ -264,13 +264,18 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* 100..599 (GL_HTTP_STAT_MIN..MAX) by class and by code; others in
+ * by_class[0]. */
+_Static_assert(GL_HTTP_STAT_MIN == 100 && GL_HTTP_STAT_MAX == 599,
+               "by_class[1..5] count the statuses by_code counts");
 static void count_status(struct gl_http_stats *st, int status, uint64_t n)
 {
-    int cls = status / 100;
-
-    st->by_class[cls >= 1 && cls <= 5 ? cls : 0] += n;
-    if (status >= GL_HTTP_STAT_MIN && status <= GL_HTTP_STAT_MAX)
+    if (status >= GL_HTTP_STAT_MIN && status <= GL_HTTP_STAT_MAX) {
+        st->by_class[status / 100] += n;
         st->by_code[status - GL_HTTP_STAT_MIN] += n;
+    } else {
+        st->by_class[0] += n;
+    }
 }
 
 static int is_tchar(unsigned char c)
