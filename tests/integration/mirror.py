@@ -43,7 +43,7 @@ Usage:
                                              byte of the first hash tile
                                              inverted
 """
-import base64, gzip, hashlib, os, random, sys, time, urllib.error, urllib.request
+import base64, gzip, hashlib, http.server, os, random, sys, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tlog import H, leaf_hash, node_hash, mth, get, tile_path, entries_of, fail
@@ -81,6 +81,19 @@ def consistency_proof(leaves, m, n):
             return sub(m, lo, k, b) + [mth(leaves[lo + k:lo + n])]
         return sub(m - k, lo + k, n - k, False) + [mth(leaves[lo:lo + k])]
     return [] if m == 0 or m == n else sub(m, 0, n, True)
+
+class Replier(http.server.BaseHTTPRequestHandler):
+    """The fakes' request handler base: quiet, and one way to answer."""
+    def reply(self, st, body, ct, advertise=False):
+        """Status st, body with Content-Type ct and its length;
+        advertise: also Accept-Encoding: gzip (a mirror taking gzip)."""
+        self.send_response(st)
+        self.send_header("Content-Type", ct)
+        self.send_header("Content-Length", str(len(body)))
+        if advertise: self.send_header("Accept-Encoding", "gzip")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
 
 class Signer:
     def __init__(self, text):
@@ -346,9 +359,8 @@ def fake_mirror(logf):
     as "stuck STATUS" to logf.stuck. One line a request to logf: the
     body's encoding and the status. Prints "(port N)" to stderr (lib.sh
     spawn)."""
-    import http.server
     state = {"identity": 0}
-    class H(http.server.BaseHTTPRequestHandler):
+    class H(Replier):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path.startswith("/unavailable/"):
@@ -382,14 +394,6 @@ def fake_mirror(logf):
             st = 409 if start == end else 202
             with open(logf + ".stuck", "a") as f: f.write("stuck %d\n" % st)
             self.reply(st, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info", False)
-        def reply(self, st, body, ct, advertise):
-            self.send_response(st)
-            self.send_header("Content-Type", ct)
-            self.send_header("Content-Length", str(len(body)))
-            if advertise: self.send_header("Accept-Encoding", "gzip")
-            self.end_headers()
-            self.wfile.write(body)
-        def log_message(self, *a): pass
     srv = http.server.HTTPServer(("127.0.0.1", 0), H)
     print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
     srv.serve_forever()
@@ -420,7 +424,6 @@ def fake_mirror2(logf, keyfile, keyfile2):
     cosignature; each upload logged as "small STATUS PACKAGES BYTES" to
     logf.small; while the file logf.hold exists, every request to it is a
     503. Prints "(port N)" to stderr (lib.sh spawn)."""
-    import http.server
     def load(kf):
         parts = open(kf).read().strip().split("+", 4)
         raw = base64.b64decode(parts[4])
@@ -441,7 +444,7 @@ def fake_mirror2(logf, keyfile, keyfile2):
             o += 1 + 32 * body[o]
             npk, pos = npk + 1, pos + n
         return npk, pos
-    class H2(http.server.BaseHTTPRequestHandler):
+    class H2(Replier):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path.endswith("/add-checkpoint"):
@@ -483,13 +486,6 @@ def fake_mirror2(logf, keyfile, keyfile2):
                 small["next"] = max(small["next"], pos)
                 if pos < end: return self.reply(202, info(), "text/x.tlog.mirror-info")
             self.reply(200, cosig_line(name2, seed2, small["text"]).encode(), "text/plain")
-        def reply(self, st, body, ct):
-            self.send_response(st)
-            self.send_header("Content-Type", ct)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        def log_message(self, *a): pass
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H2)
     print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
     srv.serve_forever()
@@ -668,9 +664,8 @@ def tile_proxy(lurl):
     asked for is answered with every byte inverted (same length), later ones
     as the log serves them. Logs "corrupted PATH" once and prints "(port N)"
     to stderr (lib.sh spawn)."""
-    import http.server
     state = {"bad": 0}
-    class P(http.server.BaseHTTPRequestHandler):
+    class P(Replier):
         def do_GET(self):
             try:
                 with urllib.request.urlopen(lurl + self.path, timeout=30) as r:
@@ -682,12 +677,7 @@ def tile_proxy(lurl):
                 state["bad"] = 1
                 body = bytes(b ^ 0xff for b in body)
                 print("corrupted %s" % self.path, file=sys.stderr, flush=True)
-            self.send_response(st)
-            self.send_header("Content-Type", ct or "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        def log_message(self, *a): pass
+            self.reply(st, body, ct or "application/octet-stream")
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), P)
     print("tile proxy (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
     srv.serve_forever()
