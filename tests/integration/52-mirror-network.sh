@@ -46,7 +46,7 @@ start_witness 2 "$T/logs"
 spawn fakemirror python3 "$PY" fake-mirror "$T/fake.log" || fail "fake mirror"
 FAKE_PID=$SPAWN_PID FAKE_URL=$SPAWN_URL
 # mirror5.example (two signature lines) and mirror6.example (slow)
-# and mirror7.example (413 for bodies over 100 kB)
+# and mirror7.example (413 for bodies of more than one package)
 spawn fakemirror2 python3 "$PY" fake-mirror2 "$T/fake2.log" "$T/m5.key" "$T/m7.key" ||
     fail "fake mirror 2"
 FAKE2_URL=$SPAWN_URL
@@ -147,8 +147,9 @@ for i in $(seq 4 18); do append_one filler "$i" > /dev/null || fail "append fill
 wait_until 10 sh -c "curl -sf $LOG_URL/metrics | grep -q '^glasslog_mirror_size{mirror=\"mirror1.example\"} 19\$'" ||
     fail "mirror1 not at 19 behind the slow mirror: $(curl -sf "$LOG_URL/metrics" | grep glasslog_mirror_size)"
 # a mirror that refuses large bodies (413): 600 more entries, appended
-# while it answers 503, are 3 packages (180 kB) in one body, over its
-# limit, and go in bodies of half as many packages
+# while it answers 503, span 3 packages; however the push's rounds cut
+# them, some body holds more than one, is refused, and the push goes on
+# in bodies of half as many packages
 touch "$T/fake2.log.hold"
 LOADGEN="$GL_BUILD/tests/bench/loadgen"
 [ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"

@@ -36,7 +36,7 @@ Usage:
   mirror.py fake-mirror2 LOGF KEY KEY2       fakes under /two/ (a 200 of
                                              two signature lines), /slow/
                                              (one entry a second) and
-                                             /small/ (413 past 100 kB)
+                                             /small/ (413 past one package)
   mirror.py api-entries PREFIX LOGKEY        JSON entries of the fake log:
                                              text 200, NUL or not UTF-8 422
   mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
@@ -417,8 +417,10 @@ def fake_mirror2(logf, keyfile, keyfile2):
     (pending END, next 0: it forgets between pushes), every upload from
     START waits 1 s and is a 202 (pending END, next START + 1), logged as
     "slow 202" to logf.slow. Under /small/ a mirror (key keyfile2) that
-    refuses every add-entries body over 100 kB (decoded) with 413 and
-    takes the others: it keeps the checkpoint of each add-checkpoint, a
+    refuses every add-entries body of more than one package with 413 (as
+    a mirror whose byte limit holds one package of these entries: a
+    limit in bytes would make the test depend on where the push's
+    rounds cut the upload) and takes the others: it keeps the checkpoint of each add-checkpoint, a
     409 names that size and its next entry, an upload moves its next entry
     past the packages it carries (202), to the end a 200 with its
     cosignature; each upload logged as "small STATUS PACKAGES BYTES" to
@@ -432,7 +434,6 @@ def fake_mirror2(logf, keyfile, keyfile2):
     name, seed = load(keyfile)
     name2, seed2 = load(keyfile2)
     other = os.urandom(32)
-    SMALL = 100000
     state = {"text": None, "size": -1}
     small = {"text": None, "size": 0, "next": 0}
     def count_packages(body, o, start, end):
@@ -480,7 +481,7 @@ def fake_mirror2(logf, keyfile, keyfile2):
             if start != end:
                 o += 18 + int.from_bytes(body[o + 16:o + 18], "big")
                 npk, pos = count_packages(body, o, start, end)
-                st = 413 if len(body) > SMALL else 202
+                st = 413 if npk > 1 else 202
                 with open(logf + ".small", "a") as f: f.write("small %d %d %d\n" % (st, npk, len(body)))
                 if st == 413: return self.reply(413, b"too large\n", "text/plain")
                 small["next"] = max(small["next"], pos)
