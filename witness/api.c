@@ -3,7 +3,9 @@
  *
  * Replies of the tlog-witness endpoints are plain text (the protocol's
  * clients parse text; the 409 body is exactly "<size>\n" with Content-Type
- * text/x.tlog.size); the evidence list is JSON. Paths are parsed, never
+ * text/x.tlog.size); the evidence list is JSON, served in pages of at most
+ * EVIDENCE_PAGE entries (?from=&limit=, a Link header to the next page),
+ * so no answer grows with the number of records. Paths are parsed, never
  * used as file names. Rate limits are token buckets per log, refilled at
  * qpd/86400 tokens per second, holding at most one minute's worth (at
  * least one); only validly signed requests that can change the witness's
@@ -27,7 +29,7 @@
 #include "mirrorapi.h"
 
 #define TEXT "text/plain; charset=utf-8"
-#define EVIDENCE_PAGE 256
+#define EVIDENCE_PAGE 256 /* GET /evidence: default and largest limit */
 
 static const struct gl_http_header hdr_nostore[] = {{"Cache-Control", "no-store"}};
 
@@ -354,27 +356,90 @@ static cJSON *evidence_json(const struct engine_evidence *m)
     return o;
 }
 
+/* Reads the query of GET /evidence: "name=value" parts separated by '&',
+ * from (default 0) and limit (default and at most EVIDENCE_PAGE, at least
+ * 1) each at most once, decimal (gl_parse_u64: no sign, no leading zero,
+ * no overflow); other names are ignored. 0, or GL_EINVAL with *why a
+ * static one-line reason. */
+static int evidence_query(const char *q, size_t *from, size_t *limit, const char **why)
+{
+    int seen_from = 0, seen_limit = 0;
+    uint64_t v;
+
+    *from = 0;
+    *limit = EVIDENCE_PAGE;
+    while (*q != 0) {
+        const char *amp = strchr(q, '&'), *end = amp != NULL ? amp : q + strlen(q);
+        const char *eq = memchr(q, '=', (size_t)(end - q));
+        int is_from = eq != NULL && eq - q == 4 && memcmp(q, "from", 4) == 0;
+        int is_limit = eq != NULL && eq - q == 5 && memcmp(q, "limit", 5) == 0;
+
+        if (end > q && eq == NULL) {
+            *why = "the query must be name=value parameters separated by '&'";
+            return GL_EINVAL;
+        }
+        if ((is_from && seen_from++) || (is_limit && seen_limit++)) {
+            *why = "from and limit may each be given once";
+            return GL_EINVAL;
+        }
+        if ((is_from || is_limit) &&
+            gl_parse_u64(eq + 1, (size_t)(end - eq - 1), &v) != 0) {
+            *why = is_from ? "from must be a decimal index (0 or more)"
+                           : "limit must be a decimal number from 1 to 256";
+            return GL_EINVAL;
+        }
+        if (is_from && (uint64_t)(size_t)v != v) {
+            *why = "from must be a decimal index (0 or more)";
+            return GL_EINVAL;
+        }
+        if (is_from)
+            *from = (size_t)v;
+        if (is_limit && (v == 0 || v > EVIDENCE_PAGE)) {
+            *why = "limit must be a decimal number from 1 to 256";
+            return GL_EINVAL;
+        }
+        if (is_limit)
+            *limit = (size_t)v;
+        q = amp != NULL ? amp + 1 : end;
+    }
+    return 0;
+}
+
+/* One page of the evidence list: a JSON array of at most limit entries
+ * from index from (past the end: []), and, when entries follow it, a Link
+ * header naming the next page relative to this URL. */
 static int api_evidence_list(struct api *a, struct gl_http_req *req)
 {
-    struct engine_evidence *page = calloc(EVIDENCE_PAGE, sizeof(*page));
-    cJSON *arr = cJSON_CreateArray();
-    size_t from = 0, total = 0, n;
+    struct engine_evidence *page = NULL;
+    struct gl_http_header h[2] = {{"Cache-Control", "no-store"}, {"Link", NULL}};
+    char link[96];
+    cJSON *arr = NULL;
+    size_t from, limit, total = 0, n;
+    const char *why;
     char *text = NULL;
-    int ok = page != NULL && arr != NULL, rc;
+    int ok, rc;
 
-    do {
-        n = ok ? engine_evidence(a->engine, from, page, EVIDENCE_PAGE, &total) : 0;
-        for (size_t i = 0; i < n && ok; i++) {
-            cJSON *o = evidence_json(&page[i]);
-            ok = o != NULL && cJSON_AddItemToArray(arr, o);
-        }
-        from += n;
-    } while (ok && n > 0 && from < total);
+    if (evidence_query(req->query, &from, &limit, &why) != 0)
+        return reply_why(req, NULL, 400, why);
+    page = calloc(limit, sizeof(*page));
+    arr = cJSON_CreateArray();
+    ok = page != NULL && arr != NULL;
+    n = ok ? engine_evidence(a->engine, from, page, limit, &total) : 0;
+    for (size_t i = 0; i < n && ok; i++) {
+        cJSON *o = evidence_json(&page[i]);
+        ok = o != NULL && cJSON_AddItemToArray(arr, o);
+    }
     if (ok)
         text = cJSON_PrintUnformatted(arr);
+    /* n > 0 means from < total, so from + n <= total cannot overflow */
+    if (n > 0 && from + n < total) {
+        snprintf(link, sizeof(link), "<evidence?from=%zu&limit=%zu>; rel=\"next\"", from + n,
+                 limit);
+        h[1].value = link;
+    }
     rc = text == NULL ? reply_why(req, NULL, 500, "out of memory")
-                      : gl_http_reply(req, 200, "application/json", hdr_nostore, 1, text,
-                                      strlen(text));
+                      : gl_http_reply(req, 200, "application/json", h,
+                                      h[1].value != NULL ? 2 : 1, text, strlen(text));
     free(text);
     cJSON_Delete(arr);
     free(page);

@@ -5,7 +5,8 @@
  *   GET  /<hex SHA-256(origin)>/checkpoint  monitoring: the latest cosigned
  *                                        checkpoint (log signatures plus
  *                                        ours), 404 if none
- *   GET  /evidence                       JSON array of split-view evidence
+ *   GET  /evidence[?from=N&limit=M]      a page (JSON array) of the split-view
+ *                                        evidence list, Link to the next one
  *   GET  /evidence/<id>                  one evidence file
  *   GET  /healthz, GET /metrics          (Prometheus text)
  *   POST /add-entries, GET /mirror/...   the mirror role (mirrorapi.h)

@@ -8,8 +8,9 @@
  * evidence file) or SUSPECT (the log gave no proof that settles it).
  * Changes to the state only ever go through the engine (engine_submit and
  * a wait), with the same checks as a pushed add-checkpoint.
- * Responses are bounded (checkpoints 64 KiB, proofs and lists 1 MiB,
- * evidence GL_EVIDENCE_MAX_SIZE), and JSON from logs and peers is parsed
+ * Responses are bounded (checkpoints 64 KiB, proofs and list pages 1 MiB,
+ * evidence GL_EVIDENCE_MAX_SIZE; a peer's evidence list is read in at
+ * most IMPORT_PAGES_MAX pages a round), and JSON from logs and peers is parsed
  * with cJSON and validated field by field.
  */
 #include "feeder.h"
@@ -35,6 +36,13 @@
 #define CKPT_MAX ADDCK_BODY_MAX
 #define JSON_MAX ((size_t)1 << 20)
 #define IMPORT_MAX 16 /* evidence files fetched per peer per round */
+#define IMPORT_PAGE 256 /* entries of a peer's evidence list asked per request */
+/* pages and entries of a peer's evidence list read per round: enough for
+ * the whole list of a witness of ours (ENGINE_EVIDENCE_MAX + LOGS_MAX) */
+#define IMPORT_PAGES_MAX 32
+#define IMPORT_SEEN_MAX ((size_t)IMPORT_PAGES_MAX * IMPORT_PAGE)
+_Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
+               "a round can read a whole evidence list of ours");
 
 struct feeder {
     struct feeder_config cfg;
@@ -513,37 +521,101 @@ static int frozen(struct feeder *f, size_t li)
     return v.frozen;
 }
 
-static void import_evidence(struct feeder *f, const struct peers_entry *peer,
-                            unsigned char *down)
+/* The next page's index in a Link header value (ours:
+ * `<evidence?from=K&limit=M>; rel="next"`): the from= of the query of the
+ * URI between '<' and '>', if the parameters after it say rel="next" (or
+ * rel=next). 0 and *next, or GL_ENOTFOUND (no next page named). */
+static int link_next(const char *link, size_t *next)
 {
-    char url[LOGS_URL_MAX + 32];
-    const cJSON *o;
-    cJSON *list;
-    int fetched = 0;
+    const char *lt = strchr(link, '<'), *gt = lt != NULL ? strchr(lt, '>') : NULL;
+    const char *q = lt != NULL && gt != NULL ? memchr(lt, '?', (size_t)(gt - lt)) : NULL;
+    uint64_t v = 0;
+    int found = 0;
 
-    snprintf(url, sizeof(url), "%s/evidence", peer->url);
-    if (get_json(f, down, url, &list) != 0 || !cJSON_IsArray(list)) {
-        cJSON_Delete(list);
-        return;
+    if (q == NULL || (strstr(gt, "rel=\"next\"") == NULL && strstr(gt, "rel=next") == NULL))
+        return GL_ENOTFOUND;
+    for (q++; q < gt && !found;) {
+        const char *amp = memchr(q, '&', (size_t)(gt - q)), *end = amp != NULL ? amp : gt;
+        found = end - q > 5 && memcmp(q, "from=", 5) == 0 &&
+                gl_parse_u64(q + 5, (size_t)(end - q - 5), &v) == 0 &&
+                (uint64_t)(size_t)v == v;
+        q = end + 1;
     }
+    if (!found)
+        return GL_ENOTFOUND;
+    *next = (size_t)v;
+    return 0;
+}
+
+/* Fetches, from one page (list) of a peer's evidence list, the files we
+ * do not hold for logs we witness and have not frozen; *fetched counts
+ * them (at most IMPORT_MAX), *seen the entries looked at (at most
+ * IMPORT_SEEN_MAX). */
+static void import_page(struct feeder *f, const struct peers_entry *peer,
+                        unsigned char *down, const cJSON *list, int *fetched,
+                        size_t *seen)
+{
+    const cJSON *o;
+
     cJSON_ArrayForEach(o, list)
     {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
         uint8_t raw[GL_HASH_LEN];
         size_t li;
-        if (fetched == IMPORT_MAX || *down || stopping(f) || !cJSON_IsString(id) ||
-            !cJSON_IsString(origin) || strlen(id->valuestring) != GL_HASH_HEX_LEN ||
+        if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || stopping(f))
+            return;
+        ++*seen;
+        if (!cJSON_IsString(id) || !cJSON_IsString(origin) ||
+            strlen(id->valuestring) != GL_HASH_HEX_LEN ||
             gl_hex_decode_exact(id->valuestring, GL_HASH_HEX_LEN, raw, GL_HASH_LEN, 1) !=
                 0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
                       &li) != 0 ||
             frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
-        fetched++;
+        ++*fetched;
         import_one(f, peer, down, li, id->valuestring);
     }
-    cJSON_Delete(list);
+}
+
+/* Reads the peer's evidence list page by page (specs/witness.md: a JSON
+ * array per page, a Link header to the next) and imports from each. A
+ * next page is followed only if it starts right after the entries just
+ * read, so every request moves forward; at most IMPORT_PAGES_MAX pages and
+ * IMPORT_SEEN_MAX entries a round, whatever the peer answers. A peer that
+ * ignores the query (it serves its whole list at once, no Link) is read
+ * as one page. */
+static void import_evidence(struct feeder *f, const struct peers_entry *peer,
+                            unsigned char *down)
+{
+    char url[LOGS_URL_MAX + 64];
+    struct gl_http_response r;
+    size_t from = 0, next = 0, seen = 0;
+    int fetched = 0, more = 1;
+
+    for (int page = 0; more && page < IMPORT_PAGES_MAX; page++) {
+        cJSON *list = NULL;
+        int n;
+        if (fetched == IMPORT_MAX || seen == IMPORT_SEEN_MAX || *down || stopping(f))
+            return;
+        snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, from,
+                 IMPORT_PAGE);
+        if (get(f, down, url, JSON_MAX, &r) == 0)
+            list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
+        more = r.has_header && link_next(r.header, &next) == 0;
+        gl_http_response_release(&r);
+        if (!cJSON_IsArray(list)) {
+            cJSON_Delete(list);
+            return;
+        }
+        n = cJSON_GetArraySize(list);
+        import_page(f, peer, down, list, &fetched, &seen);
+        cJSON_Delete(list);
+        /* n is at most JSON_MAX / 2 a page: from stays far below SIZE_MAX */
+        more = more && n > 0 && next == from + (size_t)n;
+        from = next;
+    }
 }
 
 /* One round. A party (a log's url, a peer) that gives no answer is not
@@ -592,6 +664,7 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     rounds_init(&f->rounds, cfg->poll_interval_s, round_once, f);
+    hc.capture_header = "Link"; /* the evidence list's next page */
     hc.abort_cb = abort_cb;
     hc.abort_arg = f;
     if ((err = gl_http_client_new(&hc, &f->http)) != 0)

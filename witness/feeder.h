@@ -15,9 +15,11 @@
  *            but another smaller root    -> split view: evidence
  *          no usable proof               -> "suspected": log line, metric,
  *                                           retried next round; no evidence
- *   3. imports evidence: GETs <peer>/evidence and fetches the files it does
- *      not hold for logs it witnesses; the engine stores only files that it
- *      verifies itself with the log's key.
+ *   3. imports evidence: GETs <peer>/evidence page by page (following its
+ *      Link to the next page, at most 32 pages a round) and fetches the
+ *      files it does not hold for logs it witnesses (at most 16 a round);
+ *      the engine stores only files that it verifies itself with the
+ *      log's key.
  * All HTTP here is blocking (libcurl) with short timeouts on this one
  * thread, so the event loop and the threadpool never wait for a log or a
  * peer. Within a round, a party (a peer, or a log's url) whose request

@@ -128,7 +128,7 @@ ids = [{"id": os.urandom(32).hex(), "origin": "example.com/log"} for _ in range(
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         print("GET " + self.path, file=sys.stderr, flush=True)
-        if self.path == "/evidence":
+        if self.path.split("?")[0] == "/evidence":
             body, status = json.dumps(ids).encode(), 200
         else:
             if self.path.startswith("/evidence/"):
