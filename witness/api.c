@@ -433,8 +433,8 @@ static int api_evidence_list(struct api *a, struct gl_http_req *req)
         text = cJSON_PrintUnformatted(arr);
     /* n > 0 means from < total, so from + n <= total cannot overflow */
     if (n > 0 && from + n < total) {
-        snprintf(link, sizeof(link), "<evidence?from=%zu&limit=%zu>; rel=\"next\"", from + n,
-                 limit);
+        snprintf(link, sizeof(link), "<evidence?from=%zu&limit=%zu>; rel=\"next\"",
+                 from + n, limit);
         h[1].value = link;
     }
     rc = text == NULL ? reply_why(req, NULL, 500, "out of memory")

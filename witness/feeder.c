@@ -35,7 +35,7 @@
 
 #define CKPT_MAX ADDCK_BODY_MAX
 #define JSON_MAX ((size_t)1 << 20)
-#define IMPORT_MAX 16 /* evidence files fetched per peer per round */
+#define IMPORT_MAX 16   /* evidence files fetched per peer per round */
 #define IMPORT_PAGE 256 /* entries of a peer's evidence list asked per request */
 /* pages and entries of a peer's evidence list read per round: enough for
  * the whole list of a witness of ours (ENGINE_EVIDENCE_MAX + LOGS_MAX) */
@@ -532,7 +532,8 @@ static int link_next(const char *link, size_t *next)
     uint64_t v = 0;
     int found = 0;
 
-    if (q == NULL || (strstr(gt, "rel=\"next\"") == NULL && strstr(gt, "rel=next") == NULL))
+    if (q == NULL ||
+        (strstr(gt, "rel=\"next\"") == NULL && strstr(gt, "rel=next") == NULL))
         return GL_ENOTFOUND;
     for (q++; q < gt && !found;) {
         const char *amp = memchr(q, '&', (size_t)(gt - q)), *end = amp != NULL ? amp : gt;
