@@ -378,10 +378,12 @@ static int evidence_query(const char *q, size_t *from, size_t *limit, const char
             *why = "the query must be name=value parameters separated by '&'";
             return GL_EINVAL;
         }
-        if ((is_from && seen_from++) || (is_limit && seen_limit++)) {
+        if ((is_from && seen_from) || (is_limit && seen_limit)) {
             *why = "from and limit may each be given once";
             return GL_EINVAL;
         }
+        seen_from |= is_from;
+        seen_limit |= is_limit;
         if ((is_from || is_limit) &&
             gl_parse_u64(eq + 1, (size_t)(end - eq - 1), &v) != 0) {
             *why = is_from ? "from must be a decimal index (0 or more)"
