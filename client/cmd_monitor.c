@@ -28,6 +28,7 @@
 static const char monitor_usage[] =
     "usage: glasslog monitor --log URL --policy FILE --state DIR [--once]\n"
     "         [--watch-submitter VKEY ...] [--expect FILE] [--on-alarm CMD]\n"
+    "         [--on-alarm-timeout SECONDS]\n"
     "         [--interval SECONDS] [--threads N] [--timeout SECONDS] [--no-progress]\n"
     "\n"
     "Follows the log: verifies each new checkpoint (log signature, witness\n"
@@ -38,6 +39,8 @@ static const char monitor_usage[] =
     "the expected-releases file (lines '<kind> <subject> <version> <sha256>').\n"
     "Evidence goes to DIR/<log id>/alarms/; --on-alarm CMD runs (sh -c) with\n"
     "GLASSLOG_ALARM_KIND, GLASSLOG_ALARM_DIR and GLASSLOG_ALARM_DETAIL set.\n"
+    "  --on-alarm-timeout S  stop the --on-alarm command (its process group:\n"
+    "                   SIGTERM, SIGKILL 2 s later) after S seconds (60; 0: never)\n"
     "  --log URL        repeatable (or URL,URL): the log, then its mirrors\n"
     "                   (<witness URL>/mirror/<sha256 of the origin>), tried in\n"
     "                   order when one does not answer; all checked alike\n"
@@ -61,6 +64,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
         {"watch-submitter", required_argument, NULL, 'w'},
         {"expect", required_argument, NULL, 'e'},
         {"on-alarm", required_argument, NULL, 'a'},
+        {"on-alarm-timeout", required_argument, NULL, 'O'},
         {"interval", required_argument, NULL, 'i'},
         {"threads", required_argument, NULL, 'T'},
         {"timeout", required_argument, NULL, 't'},
@@ -76,6 +80,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
     *once = 0;
     *interval = 60;
     o->progress = isatty(2);
+    o->on_alarm_timeout_s = 60;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -101,6 +106,11 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
             break;
         case 'n':
             o->progress = 0;
+            break;
+        case 'O':
+            if (util_opt_u64("--on-alarm-timeout", optarg, 0, 86400, &v) != 0)
+                return -1;
+            o->on_alarm_timeout_s = (unsigned)v;
             break;
         case 'A':
             if (util_parse_duration(optarg, &o->audit_within) != 0) {
