@@ -39,8 +39,6 @@ static const char monitor_usage[] =
     "the expected-releases file (lines '<kind> <subject> <version> <sha256>').\n"
     "Evidence goes to DIR/<log id>/alarms/; --on-alarm CMD runs (sh -c) with\n"
     "GLASSLOG_ALARM_KIND, GLASSLOG_ALARM_DIR and GLASSLOG_ALARM_DETAIL set.\n"
-    "  --on-alarm-timeout S  stop the --on-alarm command (its process group:\n"
-    "                   SIGTERM, SIGKILL 2 s later) after S seconds (60; 0: never)\n"
     "  --log URL        repeatable (or URL,URL): the log, then its mirrors\n"
     "                   (<witness URL>/mirror/<sha256 of the origin>), tried in\n"
     "                   order when one does not answer; all checked alike\n"
@@ -50,6 +48,9 @@ static const char monitor_usage[] =
     "  --timeout S      give up on a request after S seconds of retries (60)\n"
     "  --audit-within D alarm when a vendor build's source has no auditor's\n"
     "                   report D (e.g. 7d) after the build's time\n"
+    "  --on-alarm-timeout S\n"
+    "                   stop the --on-alarm command and all it started (its\n"
+    "                   process group) after S seconds (60; 0: never)\n"
     "Chain alarms (v2 statements): a rebuild whose digest differs from the\n"
     "vendor's build of the same source, a build naming a source never logged.\n";
 
