@@ -166,14 +166,12 @@ int gl_hook_run(const char *cmd, const char *name, const char *const *args, size
                 const struct gl_hook_var *vars, size_t nvars, unsigned timeout_ms,
                 int *status, int *timed_out)
 {
-    int timed_out_local = 0;
-
     char *argv[GL_HOOK_MAX_ARGS + 5];
     char **env;
     posix_spawnattr_t attr;
     size_t first = 0;
     pid_t pid;
-    int rc = 0;
+    int rc = 0, timed_out_local = 0;
 
     if (nargs > GL_HOOK_MAX_ARGS || nvars > GL_HOOK_MAX_VARS)
         return GL_EINVAL;

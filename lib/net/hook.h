@@ -20,9 +20,9 @@
  * command that exits in time is left alone, with whatever it left
  * running in the background. Being its own group, the command is never in
  * a terminal's foreground group: it does not get the terminal's Ctrl-C.
- * The wait polls (waitid with WNOHANG and WNOWAIT, sleeping 1 ms at first,
- * doubling to at most 50 ms), so a quick command costs little more than
- * its own run time.
+ * With a limit, the wait polls (waitid with WNOHANG and WNOWAIT, sleeping
+ * 1 ms at first, doubling to at most 50 ms), so a quick command costs
+ * little more than its own run time; without one, it blocks in waitpid.
  */
 #ifndef GL_NET_HOOK_H
 #define GL_NET_HOOK_H
