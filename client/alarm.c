@@ -3,8 +3,9 @@
  *
  * The hook runs as `/bin/sh -c CMD` (lib/net/hook.h) with the parent's
  * environment plus GLASSLOG_ALARM_KIND, GLASSLOG_ALARM_DIR,
- * GLASSLOG_ALARM_DETAIL and GLASSLOG_LOG_URL; the monitor waits for it and
- * reports a non-zero exit.
+ * GLASSLOG_ALARM_DETAIL and GLASSLOG_LOG_URL; the monitor waits for it, at
+ * most --on-alarm-timeout seconds (then the command's process group is
+ * stopped: hook.h), and reports a non-zero exit or the timeout.
  * It runs only for newly recorded evidence.
  */
 #include "alarm.h"
@@ -32,14 +33,19 @@ static void run_hook(const struct alarm_ctx *a, const char *kind, const char *di
         {"GLASSLOG_ALARM_DETAIL", detail},
         {"GLASSLOG_LOG_URL", a->url},
     };
-    int st = 0;
+    int st = 0, timed_out = 0;
 
     if (gl_hook_run(a->on_alarm, "sh", NULL, 0, vars, sizeof(vars) / sizeof(vars[0]),
-                    &st) != 0) {
+                    a->on_alarm_timeout_s * 1000u, &st, &timed_out) != 0) {
         cli_error("cannot run the --on-alarm command");
         return;
     }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    if (timed_out)
+        cli_error(
+            "the --on-alarm command timed out after %u s: stopped (its process group "
+            "got SIGTERM, then SIGKILL)",
+            a->on_alarm_timeout_s);
+    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         cli_error("the --on-alarm command failed (status %d)", st);
 }
 

@@ -58,6 +58,7 @@ struct alarm_ctx {
     const struct gl_verifier *log_key; /* the log's key (for the summary) */
     const char *url;                   /* the URL that served (log or mirror), or NULL */
     const char *on_alarm;              /* shell command, or NULL */
+    unsigned on_alarm_timeout_s;       /* its time limit (0: none; hook.h) */
     unsigned recorded;                 /* new alarms recorded */
     unsigned seen;                     /* alarms found (new or not) */
 };

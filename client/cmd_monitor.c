@@ -28,6 +28,7 @@
 static const char monitor_usage[] =
     "usage: glasslog monitor --log URL --policy FILE --state DIR [--once]\n"
     "         [--watch-submitter VKEY ...] [--expect FILE] [--on-alarm CMD]\n"
+    "         [--on-alarm-timeout SECONDS]\n"
     "         [--interval SECONDS] [--threads N] [--timeout SECONDS] [--no-progress]\n"
     "\n"
     "Follows the log: verifies each new checkpoint (log signature, witness\n"
@@ -47,6 +48,9 @@ static const char monitor_usage[] =
     "  --timeout S      give up on a request after S seconds of retries (60)\n"
     "  --audit-within D alarm when a vendor build's source has no auditor's\n"
     "                   report D (e.g. 7d) after the build's time\n"
+    "  --on-alarm-timeout S\n"
+    "                   stop the --on-alarm command and all it started (its\n"
+    "                   process group) after S seconds (60; 0: never)\n"
     "Chain alarms (v2 statements): a rebuild whose digest differs from the\n"
     "vendor's build of the same source, a build naming a source never logged.\n";
 
@@ -61,6 +65,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
         {"watch-submitter", required_argument, NULL, 'w'},
         {"expect", required_argument, NULL, 'e'},
         {"on-alarm", required_argument, NULL, 'a'},
+        {"on-alarm-timeout", required_argument, NULL, 'O'},
         {"interval", required_argument, NULL, 'i'},
         {"threads", required_argument, NULL, 'T'},
         {"timeout", required_argument, NULL, 't'},
@@ -76,6 +81,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
     *once = 0;
     *interval = 60;
     o->progress = isatty(2);
+    o->on_alarm_timeout_s = 60;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -101,6 +107,11 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
             break;
         case 'n':
             o->progress = 0;
+            break;
+        case 'O':
+            if (util_opt_u64("--on-alarm-timeout", optarg, 0, 86400, &v) != 0)
+                return -1;
+            o->on_alarm_timeout_s = (unsigned)v;
             break;
         case 'A':
             if (util_parse_duration(optarg, &o->audit_within) != 0) {

@@ -293,6 +293,7 @@ static int open_state(struct monitor *m, size_t log)
     m->a.log_key = &keys[log];
     m->a.url = m->o->log;
     m->a.on_alarm = m->o->on_alarm;
+    m->a.on_alarm_timeout_s = m->o->on_alarm_timeout_s;
     return 0;
 }
 

@@ -7,13 +7,28 @@
  * GLASSLOG_ORIGIN (the log) added. Each command runs in the background
  * (lib/net/hook.h, from a detached thread that waits for it and logs its exit
  * status), so a slow or hanging command never delays the witness.
+ *
+ * Bounds: a command past its time limit (--on-evidence-timeout) is
+ * stopped with its whole process group (hook.h) and logged as timed out;
+ * at most ALARM_MAX_RUNNING commands (so threads) run at once. An alarm
+ * raised while that many run gets its ALARM line and a WARN line saying
+ * its command was not run; nothing is queued (a queue would only delay
+ * the same decision, and a log whose key is compromised could fill it).
+ * Nothing is lost: the evidence is stored and listed by GET /evidence.
  * Thread-safe; called from the committer thread.
  */
 #ifndef GL_WITNESS_ALARM_H
 #define GL_WITNESS_ALARM_H
 
-/* Raises the alarm for evidence id of origin stored at path; cmd may be
- * NULL (log line only). */
-void alarm_raise(const char *cmd, const char *id, const char *origin, const char *path);
+#define ALARM_MAX_RUNNING 4
+
+/* Raises the alarm for evidence id of origin stored at path (borrowed
+ * strings, copied as needed); cmd may be NULL (log line only), and runs
+ * at most timeout_s seconds (0: no limit). */
+void alarm_raise(const char *cmd, unsigned timeout_s, const char *id, const char *origin,
+                 const char *path);
+
+/* How many commands are running now (for tests). */
+unsigned alarm_running(void);
 
 #endif

@@ -52,11 +52,13 @@
 
 #define OPT_PATH_MAX 1024
 
+_Static_assert(ALARM_MAX_RUNNING == 4, "the --on-evidence-timeout help says 4");
+
 struct options {
     char listen[128], data[OPT_PATH_MAX], key[OPT_PATH_MAX], logs[OPT_PATH_MAX];
     char peers[OPT_PATH_MAX], on_evidence[4096], log_level[16];
     char mirror_key[OPT_PATH_MAX], mirror_listen[128];
-    unsigned poll_interval;
+    unsigned poll_interval, on_evidence_timeout;
     unsigned cache_mb, mirror_inflight_mb;
     int create, check_config;
     unsigned conns_per_client, request_timeout_ms;
@@ -107,6 +109,9 @@ static const struct gl_opt settings[] = {
     U("poll-interval", poll_interval, 1, 86400, 10, "SECONDS", "pull and gossip period"),
     S("on-evidence", on_evidence, NULL, "CMD",
       "run `sh -c CMD _ FILE` for each new evidence file"),
+    U("on-evidence-timeout", on_evidence_timeout, 0, 86400, 60, "SECONDS",
+      "stop an --on-evidence command (its process group) after this long (0: never); "
+      "at most 4 run at once"),
     U("cache-mb", cache_mb, 1, 65536, 16, "MIB", "RocksDB block cache in MiB"),
     U("conns-per-client", conns_per_client, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT,
       GL_HTTP_DEFAULT_CONNS_PER_ADDR, "N",
@@ -245,7 +250,8 @@ static void on_evidence(void *arg, const char *id, const char *origin, const cha
 {
     const struct witness *w = arg;
 
-    alarm_raise(w->o.on_evidence[0] ? w->o.on_evidence : NULL, id, origin, path);
+    alarm_raise(w->o.on_evidence[0] ? w->o.on_evidence : NULL, w->o.on_evidence_timeout,
+                id, origin, path);
 }
 
 static int open_state(struct witness *w)

@@ -2,6 +2,13 @@
  * hook: see hook.h. The child's environment is a heap array of pointers:
  * the process's entries that no added variable replaces, then the added
  * "NAME=value" strings (heap copies), then NULL.
+ *
+ * With a limit, the wait is a loop of waitid(WNOHANG | WNOWAIT), which
+ * sees the exit without collecting it, and short sleeps; the one
+ * collecting call is the final waitpid, after any SIGKILL to the group,
+ * so kill(-pid, ...) can never reach a group that reused the ID. The
+ * clock is CLOCK_MONOTONIC (a clock step cannot shorten or stretch the
+ * limit).
  */
 #include "hook.h"
 
@@ -9,10 +16,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "glasslog/buf.h"
 #include "glasslog/error.h"
@@ -75,8 +84,8 @@ static void free_env(char **env, size_t first_added)
 
 /* *a for a child that starts like a fresh process: every signal at its
  * default action (our ignored ones, such as SIGPIPE, are not inherited)
- * and none blocked (the calling thread's mask is not inherited). 0, or
- * -1 with nothing to destroy. */
+ * and none blocked (the calling thread's mask is not inherited), in a new
+ * process group whose ID is its pid. 0, or -1 with nothing to destroy. */
 static int spawn_attr_init(posix_spawnattr_t *a)
 {
     sigset_t all, none;
@@ -86,23 +95,83 @@ static int spawn_attr_init(posix_spawnattr_t *a)
     if (sigfillset(&all) != 0 || sigemptyset(&none) != 0 ||
         posix_spawnattr_setsigdefault(a, &all) != 0 ||
         posix_spawnattr_setsigmask(a, &none) != 0 ||
-        posix_spawnattr_setflags(a, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) !=
-            0) {
+        posix_spawnattr_setpgroup(a, 0) != 0 ||
+        posix_spawnattr_setflags(a, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETPGROUP) != 0) {
         posix_spawnattr_destroy(a);
         return -1;
     }
     return 0;
 }
 
+/* Milliseconds on the monotonic clock. */
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits until the child pid has exited (left uncollected) or the monotonic
+ * time deadline (ms) has come. 1 exited, 0 deadline, GL_EIO (no such
+ * child). */
+static int exited_by(pid_t pid, uint64_t deadline)
+{
+    uint64_t step = 1, now;
+    struct timespec ts;
+    siginfo_t si;
+
+    for (;;) {
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
+            if (errno == EINTR)
+                continue;
+            return GL_EIO;
+        }
+        if (si.si_pid != 0)
+            return 1;
+        if ((now = now_ms()) >= deadline)
+            return 0;
+        if (step > deadline - now)
+            step = deadline - now;
+        ts.tv_sec = (time_t)(step / 1000u);
+        ts.tv_nsec = (long)(step % 1000u) * 1000000L;
+        nanosleep(&ts, NULL); /* EINTR: the loop looks again */
+        step = step * 2 > 50 ? 50 : step * 2;
+    }
+}
+
+/* Waits for pid within timeout_ms (0: none), stopping its group past the
+ * limit (hook.h); collects it into *status. 0 or GL_EIO. */
+static int wait_limited(pid_t pid, unsigned timeout_ms, int *status, int *timed_out)
+{
+    int r = 0, rc = 0;
+
+    if (timeout_ms > 0 && (r = exited_by(pid, now_ms() + timeout_ms)) == 0) {
+        *timed_out = 1;
+        kill(-pid, SIGTERM);
+        r = exited_by(pid, now_ms() + GL_HOOK_KILL_GRACE_MS);
+        kill(-pid, SIGKILL); /* the survivors; the uncollected shell holds the ID */
+    }
+    if (r < 0)
+        rc = r;
+    while (rc == 0 && waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            rc = GL_EIO;
+    return rc;
+}
+
 int gl_hook_run(const char *cmd, const char *name, const char *const *args, size_t nargs,
-                const struct gl_hook_var *vars, size_t nvars, int *status)
+                const struct gl_hook_var *vars, size_t nvars, unsigned timeout_ms,
+                int *status, int *timed_out)
 {
     char *argv[GL_HOOK_MAX_ARGS + 5];
     char **env;
     posix_spawnattr_t attr;
     size_t first = 0;
     pid_t pid;
-    int rc = 0;
+    int rc = 0, timed_out_local = 0;
 
     if (nargs > GL_HOOK_MAX_ARGS || nvars > GL_HOOK_MAX_VARS)
         return GL_EINVAL;
@@ -130,8 +199,9 @@ int gl_hook_run(const char *cmd, const char *name, const char *const *args, size
         posix_spawnattr_destroy(&attr);
     }
     free_env(env, first);
-    while (rc == 0 && waitpid(pid, status, 0) < 0)
-        if (errno != EINTR)
-            rc = GL_EIO;
+    if (rc == 0)
+        rc = wait_limited(pid, timeout_ms, status, &timed_out_local);
+    if (timed_out != NULL)
+        *timed_out = timed_out_local;
     return rc;
 }

@@ -9,7 +9,8 @@
 # runs; both witnesses refuse to cosign either origin again; a client with
 # a 2-of-3 policy cannot verify a bundle from the forked side. A witness
 # restarted with its evidence copies gone writes them again and runs the
-# hook again, but never for a copy it could not write.
+# hook again, but never for a copy it could not write; a hanging hook is
+# stopped at --on-evidence-timeout with the child it started.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
@@ -60,12 +61,15 @@ logs "$URL_one_b" "$URL_two_b" > "$T/logsB"
 echo "witness B $(cat "$T/wB.key.pub") http://127.0.0.1:$PB" > "$T/peersA"
 echo "witness A $(cat "$T/wA.key.pub") http://127.0.0.1:$PA" > "$T/peersB"
 mkdir -p "$T/hooks"
+# start_witness N PORT [HOOK [OPTION...]]: HOOK replaces the recording hook.
 start_witness() {
     local n=$1 port=$2
+    local hook="cp \"\$1\" '$T/hooks/'; echo \"$n \$GLASSLOG_ORIGIN \$GLASSLOG_EVIDENCE_ID\" >> '$T/hooks.txt'"
+    shift 2
+    [ $# -gt 0 ] && { hook=$1; shift; }
     spawn "witness$n" "$W" --listen "127.0.0.1:$port" --data "$T/wd$n" $(create_flag "$T/wd$n") \
         --key "$T/w$n.key" --logs "$T/logs$n" --peers "$T/peers$n" --poll-interval 1 \
-        --on-evidence "cp \"\$1\" '$T/hooks/'; echo \"$n \$GLASSLOG_ORIGIN \$GLASSLOG_EVIDENCE_ID\" >> '$T/hooks.txt'" ||
-        fail "witness $n did not start: $(cat "$SPAWN_OUT")"
+        --on-evidence "$hook" "$@" || fail "witness $n did not start: $(cat "$SPAWN_OUT")"
     eval "WPID$n=$SPAWN_PID; WOUT$n=$SPAWN_OUT"
 }
 start_witness A "$PA"
@@ -167,6 +171,22 @@ while read -r id origin kind; do
     cmp -s "$T/wdA/evidence/$id" "$T/e.$id" || fail "file copy $id not written again"
     grep -q "^A $origin $id\$" "$T/hooks.txt" || fail "no hook run for $id ($kind)"
 done < "$T/ev.$PA"
+
+# A hanging --on-evidence command (announced again: copies deleted) is
+# stopped after --on-evidence-timeout 1 with the background child it
+# started; each records "<shell pid> <child pid>".
+kill -TERM "$WPIDA"
+wait "$WPIDA" || fail "witness A exit status"
+rm -f "$T/wdA/evidence/"*
+start_witness A "$PA" "sleep 30 & echo \"\$\$ \$!\" >> '$T/hang.pids'; sleep 30" \
+    --on-evidence-timeout 1
+timeouts() { [ "$(grep -c -- '--on-evidence command for .* timed out after 1 s' "$WOUTA")" -ge 2 ]; }
+wait_until 6 timeouts || fail "no hook timeout logged: $(tail -5 "$WOUTA")"
+[ "$(wc -l < "$T/hang.pids")" = 2 ] || fail "hang hooks: $(cat "$T/hang.pids")"
+# gone: no such process, or a zombie that init has not collected yet.
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+all_gone() { for p in $(cat "$T/hang.pids"); do gone "$p" || return 1; done; }
+wait_until 2 all_gone || fail "hook processes left after the timeout: $(cat "$T/hang.pids")"
 
 for n in A B; do
     pid=$(eval echo \$WPID$n)

@@ -2,7 +2,8 @@
 # entries of another submitter and the expected releases of the watched
 # one (exit 0); an unexpected statement by the watched submitter is an
 # alarm (exit 2 with --once, evidence whose bundle verifies offline, the
-# --on-alarm hook run with its environment) raised once; the polling mode
+# --on-alarm hook run with its environment) raised once, a hanging hook
+# stopped at --on-alarm-timeout with its child; the polling mode
 # raises it too; a log that serves an entry bundle or a tile differing from
 # its signed tree (tools/tamper_proxy.py) is an alarm and its checkpoint is
 # not adopted; gzip-encoded bundles and 503s are handled; a checkpoint
@@ -83,9 +84,21 @@ cat "$T/expected.all" "$T/evil.line" > "$T/expected.every"
 expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/p.ci" --state "$T/s2" --once \
     --expect "$T/expected.every" --no-progress
 expect_err "(4 by watched submitters: 4 expected, 0 unexpected"
+# (with a hook that hangs: stopped after --on-alarm-timeout 1, with the
+# child it started, and the alarm still reported)
+t0=$(date +%s)
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/p.ci" --state "$T/s2b" --once \
-    --expect "$T/expected" --no-progress
+    --expect "$T/expected" --no-progress --on-alarm-timeout 1 \
+    --on-alarm "sleep 30 & echo \"\$\$ \$!\" > '$T/hang.pids'; sleep 30"
 expect_err "1 unexpected; 0 by other submitters of the policy; 710 by keys outside the policy"
+expect_err "the --on-alarm command timed out after 1 s"
+[ $(($(date +%s) - t0)) -lt 10 ] || fail "the hanging --on-alarm command was not stopped in time"
+# gone PID: no such process, or a zombie that init has not collected yet.
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+for p in $(cat "$T/hang.pids"); do
+    wait_until 2 gone "$p" || fail "hook process $p left after the timeout"
+done
+[ "$(wc -w < "$T/hang.pids")" = 2 ] || fail "hang hook pids: $(cat "$T/hang.pids")"
 
 # Polling mode: a new unexpected statement is caught between two polls.
 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/s1" --interval 1 --no-progress \
