@@ -176,6 +176,9 @@ struct lookup {
     uint64_t checked_size;
     uint8_t checked_root[GL_HASH_LEN];
     unsigned found, verified, outsiders; /* outsiders: statements that do not count */
+    /* the tree size the log's last page answered as of ("tree_size"),
+     * UINT64_MAX when it gave none (an older log) */
+    uint64_t tree_size;
 };
 
 /* --- consistency with the client's memory ------------------------------------------ */
@@ -405,6 +408,14 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
             "verification failed: index %llu: the log's leaf_hash is not the hash of "
             "its statement",
             (unsigned long long)pf->index);
+    if (r->failed < 0 && util_hash_equal(leaf, r->leaf) && l->tree_size != UINT64_MAX &&
+        r->ck.cp.size != l->tree_size) {
+        cli_error("verification failed: index %llu: the log's answer is as of tree size "
+                  "%llu but its proof leads to a checkpoint of size %llu",
+                  (unsigned long long)pf->index, (unsigned long long)l->tree_size,
+                  (unsigned long long)r->ck.cp.size);
+        goto out;
+    }
     if (r->failed >= 0 || !util_hash_equal(leaf, r->leaf))
         goto out;
     if ((rc = check_state(l, pf, &r->ck)) != 0) {
@@ -450,7 +461,7 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
                        uint64_t *next)
 {
     struct gl_buf body, path;
-    const cJSON *arr, *item, *jn;
+    const cJSON *arr, *item, *jn, *jt;
     cJSON *j = NULL;
     int err = CLI_USAGE, one;
 
@@ -467,11 +478,14 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
     j = cJSON_ParseWithLength((const char *)body.data, body.len);
     arr = cJSON_GetObjectItemCaseSensitive(j, "statements");
     jn = cJSON_GetObjectItemCaseSensitive(j, "next");
+    jt = cJSON_GetObjectItemCaseSensitive(j, "tree_size");
+    l->tree_size = UINT64_MAX;
     if (!cJSON_IsArray(arr) ||
         (jn != NULL && (util_json_index(jn, next) != 0 || *next <= from ||
-                        cJSON_GetArraySize(arr) == 0))) {
-        cli_error("the log's lookup answer is not {\"statements\": [...], \"next\": N > "
-                  "%" PRIu64 "}",
+                        cJSON_GetArraySize(arr) == 0)) ||
+        (jt != NULL && util_json_index(jt, &l->tree_size) != 0)) {
+        cli_error("the log's lookup answer is not {\"statements\": [...], \"tree_size\": "
+                  "N, \"next\": N > %" PRIu64 "}",
                   from);
         goto out;
     }
@@ -513,7 +527,11 @@ static int lookup_run(struct lookup *l)
     if (err != CLI_OK)
         return err;
     if (l->found == 0) {
-        cli_error("no statement about %s in the log", l->hex);
+        if (l->tree_size != UINT64_MAX)
+            cli_error("no statement about %s in the log as of tree size %llu", l->hex,
+                      (unsigned long long)l->tree_size);
+        else
+            cli_error("no statement about %s in the log", l->hex);
         return CLI_NOTFOUND;
     }
     if (l->outsiders == 0)

@@ -35,24 +35,8 @@ static const struct gl_http_header hdr_immutable[] = {
 static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"}};
 static const struct gl_http_header hdr_checkpoint[] = {
     {"Cache-Control", "public, max-age=2"}};
-static const struct gl_http_header hdr_retry[] = {{"Retry-After", "1"}};
 
 /* --- helpers ---------------------------------------------------------------- */
-
-/* 503 with Retry-After and {"error": reason} (reason: a plain literal). */
-static int reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
-                       const char *reason)
-{
-    char body[256];
-    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", reason);
-
-    if (n < 0 || (size_t)n >= sizeof(body))
-        n = 0;
-    if (p != NULL)
-        return gl_http_pending_reply(p, 503, "application/json", hdr_retry, 1, body,
-                                     (size_t)n);
-    return gl_http_reply(req, 503, "application/json", hdr_retry, 1, body, (size_t)n);
-}
 
 /* 429 for a submitter key over its rate limit, with Retry-After: seconds. */
 static int reply_limited(struct gl_http_req *req, uint64_t seconds)
@@ -218,9 +202,9 @@ static void park_gone(void *arg)
 static void park(struct api *a, struct add_req *ar)
 {
     if (a->nwaiting >= a->waiting_max) {
-        reply_retry(NULL, ar->p,
-                    "logged, but too many appends wait for witness "
-                    "cosignatures; retry for the proof");
+        readapi_reply_retry(NULL, ar->p,
+                            "logged, but too many appends wait for witness "
+                            "cosignatures; retry for the proof");
         add_finish(ar);
         return;
     }
@@ -257,9 +241,9 @@ void api_shutdown(struct api *a)
         struct add_req *ar = a->waiting;
         park_unlink(a, ar);
         gl_http_pending_on_gone(ar->p, NULL, NULL);
-        reply_retry(NULL, ar->p,
-                    "logged, but shutting down before the witnesses cosigned; "
-                    "retry for the proof");
+        readapi_reply_retry(NULL, ar->p,
+                            "logged, but shutting down before the witnesses cosigned; "
+                            "retry for the proof");
         add_finish(ar);
     }
 }
@@ -270,7 +254,7 @@ static void add_done(void *arg, int status, uint64_t index, int dup)
     uint64_t size;
 
     if (status != 0) {
-        reply_retry(NULL, ar->p, "storage failure, try again");
+        readapi_reply_retry(NULL, ar->p, "storage failure, try again");
         add_finish(ar);
         return;
     }
@@ -463,8 +447,8 @@ static int api_add(struct api *a, struct gl_http_req *req)
     if ((rc = seq_reserve(a->seq)) != 0) {
         free(ar);
         if (rc == GL_ESTATE)
-            return reply_retry(req, NULL, "shutting down");
-        return reply_retry(req, NULL, "too many pending appends, retry later");
+            return readapi_reply_retry(req, NULL, "shutting down");
+        return readapi_reply_retry(req, NULL, "too many pending appends, retry later");
     }
     if ((rc = gl_http_defer(req, &ar->p)) != 0)
         goto fail;
@@ -492,7 +476,7 @@ static int api_checkpoint(struct api *a, struct gl_http_req *req)
     const struct gl_buf *ck = api_checkpoint_note(a, &size);
 
     if (ck == NULL)
-        return reply_retry(req, NULL, "no checkpoint with a witness quorum yet");
+        return readapi_reply_retry(req, NULL, "no checkpoint with a witness quorum yet");
     return gl_http_reply(req, 200, "text/plain; charset=utf-8", hdr_checkpoint, 1,
                          ck->data, ck->len);
 }

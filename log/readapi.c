@@ -4,7 +4,11 @@
  * Proofs are computed from the view's tree at the time of the reply, so
  * they always match the checkpoint they embed. Entries and proofs are
  * bounded by the view's size; lookups by the size of the checkpoint they
- * embed (an entry found beyond it is not reported).
+ * embed (an entry found beyond it is not reported, and the answer gives
+ * that size as "tree_size" so "none" is never read as "never logged").
+ * Without a served checkpoint a lookup answers 503, never an empty list.
+ * A size past the view's is 404 (this server may lag a shared store),
+ * a request that cannot be right is 400.
  */
 #include "readapi.h"
 
@@ -28,20 +32,64 @@ static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"
 
 /* --- query parsing -------------------------------------------------------------- */
 
-/* Finds name=value in query; copies value to out (NUL-terminated), as it
- * is (percent escapes included). 1 found, 0 absent, -1 malformed or too
- * long. */
+/* A query is name=value segments separated by '&'. Empty segments and
+ * parameters the route does not know (with or without '=', e.g. a
+ * cache-buster "&_=123" or "&nocache") are ignored; a parameter the route
+ * knows must appear at most once and with '=' (query_check). */
+
+/* The segment of query at p: [p, *end); *next is where the following one
+ * starts (NULL after the last). */
+static void query_segment(const char *p, const char **end, const char **next)
+{
+    const char *amp = strchr(p, '&');
+
+    *end = amp ? amp : p + strlen(p);
+    *next = amp ? amp + 1 : NULL;
+}
+
+/* 0 if each of the n names appears in query at most once, each time as
+ * name=value; else -1 with why (max bytes) naming the parameter. */
+static int query_check(const char *query, const char *const *names, size_t n, char *why,
+                       size_t max)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t nlen = strlen(names[i]);
+        unsigned seen = 0, bare = 0;
+
+        for (const char *p = query, *end, *next; p != NULL; p = next) {
+            query_segment(p, &end, &next);
+            if ((size_t)(end - p) >= nlen && memcmp(p, names[i], nlen) == 0 &&
+                (p + nlen == end || p[nlen] == '=')) {
+                seen++;
+                bare += p + nlen == end;
+            }
+        }
+        if (bare > 0) {
+            snprintf(why, max, "parameter %s has no value (give %s=<value>)", names[i],
+                     names[i]);
+            return -1;
+        }
+        if (seen > 1) {
+            snprintf(why, max, "parameter %s is given more than once", names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Finds name=value in query (checked by query_check: at most once);
+ * copies value to out (NUL-terminated), as it is (percent escapes
+ * included). 1 found, 0 absent, -1 too long. */
 static int query_get_raw(const char *query, const char *name, char *out, size_t max)
 {
     size_t nlen = strlen(name);
-    const char *p = query;
 
-    while (*p != 0) {
-        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        if (eq == NULL)
-            return -1;
-        if ((size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
+    for (const char *p = query, *end, *next; p != NULL; p = next) {
+        const char *eq;
+
+        query_segment(p, &end, &next);
+        eq = memchr(p, '=', (size_t)(end - p));
+        if (eq != NULL && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
             size_t vlen = (size_t)(end - eq - 1);
             if (vlen >= max)
                 return -1;
@@ -49,7 +97,6 @@ static int query_get_raw(const char *query, const char *name, char *out, size_t 
             out[vlen] = 0;
             return 1;
         }
-        p = amp ? amp + 1 : end;
     }
     return 0;
 }
@@ -133,6 +180,29 @@ int readapi_reply_json(struct gl_http_req *req, struct gl_http_pending *p, int s
     else
         rc = gl_http_reply(req, status, "application/json", hdr_nocache, 1, text,
                            strlen(text));
+    free(text);
+    return rc;
+}
+
+int readapi_reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
+                        const char *reason)
+{
+    static const struct gl_http_header h[] = {{"Retry-After", "1"},
+                                              {"Cache-Control", "no-store"}};
+    cJSON *obj = cJSON_CreateObject();
+    char *text = obj != NULL && cJSON_AddStringToObject(obj, "error", reason) != NULL
+                     ? cJSON_PrintUnformatted(obj)
+                     : NULL;
+    int rc;
+
+    cJSON_Delete(obj);
+    if (text == NULL)
+        return p ? gl_http_pending_reply_error(p, 500, "out of memory")
+                 : gl_http_reply_error(req, 500, "out of memory");
+    if (p != NULL)
+        rc = gl_http_pending_reply(p, 503, "application/json", h, 2, text, strlen(text));
+    else
+        rc = gl_http_reply(req, 503, "application/json", h, 2, text, strlen(text));
     free(text);
     return rc;
 }
@@ -250,33 +320,59 @@ static int read_entry(const struct readapi_view *v, struct gl_http_req *req,
     return readapi_reply_json(req, NULL, 200, obj);
 }
 
+/* The reply to a request for a tree larger than this server's: 404, not
+ * 400, since the request may be right (several front-ends share one store
+ * and this one may lag: another one, or this one later, can answer). */
+static int reply_past(struct gl_http_req *req, const char *name, uint64_t n,
+                      uint64_t size)
+{
+    char why[128];
+
+    snprintf(why, sizeof(why), "%s %llu is past this server's tree (size %llu)", name,
+             (unsigned long long)n, (unsigned long long)size);
+    return gl_http_reply_error(req, 404, why);
+}
+
 static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
 {
+    static const char *const names[] = {"index", "leaf_hash", "tree_size"};
     uint64_t size = v->size, tree_size = size, index = 0;
     uint8_t leaf[GL_HASH_LEN], proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     struct tree_reader r;
     struct gl_hash_source src;
     size_t len;
-    int hi = query_u64(req->query, "index", &index),
-        hl = query_hash(req->query, "leaf_hash", leaf);
-    int hs = query_u64(req->query, "tree_size", &tree_size);
+    char why[128];
+    int hi, hl, hs;
     cJSON *obj;
 
+    if (query_check(req->query, names, 3, why, sizeof(why)) != 0)
+        return gl_http_reply_error(req, 400, why);
+    hi = query_u64(req->query, "index", &index);
+    hl = query_hash(req->query, "leaf_hash", leaf);
+    hs = query_u64(req->query, "tree_size", &tree_size);
     if (hi < 0 || hl < 0 || hs < 0 || hi + hl != 1)
         return gl_http_reply_error(req, 400,
                                    "give exactly one of index=<n> or leaf_hash=<hex>, "
                                    "and optionally tree_size=<n>");
     if (tree_size > size)
-        return gl_http_reply_error(req, 400, "tree_size is larger than the log");
+        return reply_past(req, "tree_size", tree_size, size);
     if (hl == 1) {
         int rc = store_find_leaf(v->store, leaf, &index);
         if (rc == GL_ENOTFOUND || (rc == 0 && index >= size))
             return gl_http_reply_error(req, 404, "no entry with that leaf hash");
         if (rc != 0)
             return gl_http_reply_error(req, 500, "storage read failed");
+        if (index >= tree_size) {
+            snprintf(why, sizeof(why),
+                     "no entry with that leaf hash in the tree of size %llu",
+                     (unsigned long long)tree_size);
+            return gl_http_reply_error(req, 404, why);
+        }
     }
     if (index >= tree_size)
-        return gl_http_reply_error(req, 400, "the entry is not in a tree of that size");
+        return hs == 1 ? gl_http_reply_error(req, 400,
+                                             "the entry is not in a tree of that size")
+                       : reply_past(req, "index", index, size);
     reader_of(v, &r, &src);
     if (gl_merkle_prove_inclusion(&src, index, tree_size, proof, &len) != 0)
         return gl_http_reply_error(req, 500, "cannot compute the proof");
@@ -290,20 +386,30 @@ static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
     return readapi_reply_json(req, NULL, 200, obj);
 }
 
+/* RFC 9162 2.1.4: a consistency proof is defined for 0 < first <= second
+ * only (first = 0 is refused, as Go's tlog does). */
 static int read_consistency(const struct readapi_view *v, struct gl_http_req *req)
 {
+    static const char *const names[] = {"first", "second"};
     uint64_t size = v->size, first, second;
     uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     struct tree_reader r;
     struct gl_hash_source src;
     size_t len;
+    char why[128];
     cJSON *obj;
 
+    if (query_check(req->query, names, 2, why, sizeof(why)) != 0)
+        return gl_http_reply_error(req, 400, why);
     if (query_u64(req->query, "first", &first) != 1 ||
         query_u64(req->query, "second", &second) != 1)
         return gl_http_reply_error(req, 400, "give first=<m> and second=<n>");
-    if (first > second || second > size)
-        return gl_http_reply_error(req, 400, "need first <= second <= the tree size");
+    if (first == 0)
+        return gl_http_reply_error(req, 400, "first must be at least 1");
+    if (first > second)
+        return gl_http_reply_error(req, 400, "need first <= second");
+    if (second > size)
+        return reply_past(req, "second", second, size);
     reader_of(v, &r, &src);
     if (gl_merkle_prove_consistency(&src, first, second, proof, &len) != 0)
         return gl_http_reply_error(req, 500, "cannot compute the proof");
@@ -356,28 +462,37 @@ static int lookup_key(const char *query, enum store_index *kind, uint8_t *key,
 }
 
 /* Statements under the key with index >= from=<index> (default 0), at
- * most READAPI_LOOKUP_MAX; "next" says where the following page starts
- * when more are served. */
+ * most READAPI_LOOKUP_MAX, in the served checkpoint, whose size the
+ * answer gives as "tree_size" (a statement missing from the answer may
+ * be logged past it); "next" says where the following page starts when
+ * more are served. 503 while no checkpoint is served. */
 static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
 {
+    static const char *const names[] = {"sha256", "source", "subject", "version", "from"};
     uint64_t idx[READAPI_LOOKUP_MAX + 1], served = 0, from = 0;
     uint8_t key[STORE_INDEX_KEY_MAX];
     enum store_index kind;
     const char *why;
+    char dup[128];
     size_t n, klen;
     cJSON *obj, *arr;
 
+    if (query_check(req->query, names, sizeof(names) / sizeof(names[0]), dup,
+                    sizeof(dup)) != 0)
+        return gl_http_reply_error(req, 400, dup);
     if (lookup_key(req->query, &kind, key, &klen, &why) != 0)
         return gl_http_reply_error(req, 400, why);
     if (query_u64(req->query, "from", &from) < 0)
         return gl_http_reply_error(req, 400, "from=<index> must be a decimal index");
+    /* no checkpoint served: answering "none" would deny what is logged */
     if (v->checkpoint(v->ctx, &served) == NULL)
-        served = 0;
+        return readapi_reply_retry(req, NULL, "no checkpoint with a witness quorum yet");
     if (store_find_index(v->store, kind, key, klen, from, served, idx,
                          READAPI_LOOKUP_MAX + 1, &n) != 0)
         return gl_http_reply_error(req, 500, "storage read failed");
     if ((obj = cJSON_CreateObject()) == NULL ||
         (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL ||
+        cJSON_AddNumberToObject(obj, "tree_size", (double)served) == NULL ||
         (n > READAPI_LOOKUP_MAX &&
          cJSON_AddNumberToObject(obj, "next", (double)idx[READAPI_LOOKUP_MAX]) == NULL)) {
         cJSON_Delete(obj);

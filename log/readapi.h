@@ -10,7 +10,9 @@
  *
  * Query strings are parsed strictly (name=value pairs; decimal and hex
  * values are never percent-encoded, lookup's subject and version are
- * percent-decoded), with size caps. Every error is a JSON
+ * percent-decoded), with size caps; unknown parameters and empty
+ * segments are ignored, a known one given twice or without '=' is refused
+ * naming it. Every error is a JSON
  * {"error": "..."} with its status; replies carry Cache-Control:
  * no-store. Runs on the thread that owns the view's tile cache.
  */
@@ -55,6 +57,13 @@ int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
 /* Appends to out the tlog-proof of entry index against the view's
  * checkpoint. GL_ESTATE if none is served or index is not in it. */
 int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_buf *out);
+
+/* 503 with "Retry-After: 1", "Cache-Control: no-store" and
+ * {"error": reason} (reason: any text, JSON-escaped here), on req or, when
+ * p is not NULL, on the deferred request p: the answer while the log
+ * cannot serve something for a moment (no checkpoint yet, back-pressure). */
+int readapi_reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
+                        const char *reason);
 
 /* Sends obj (consumed; NULL means out of memory: 500) as the JSON reply,
  * on req or, when p is not NULL, on the deferred request p. */

@@ -922,6 +922,9 @@ int gl_http_reply(struct gl_http_req *req, int status, const char *content_type,
 
 int gl_http_reply_error(struct gl_http_req *req, int status, const char *reason)
 {
+    /* an error is the state of the moment (a tile not there yet, a
+     * storage failure): no cache or CDN may keep it */
+    static const struct gl_http_header nostore[] = {{"Cache-Control", "no-store"}};
     struct req_impl *ri = (struct req_impl *)req;
     struct gl_buf b;
     int err;
@@ -935,7 +938,7 @@ int gl_http_reply_error(struct gl_http_req *req, int status, const char *reason)
         (err = json_escape(&b, reason != NULL ? reason : reason_phrase(status))) != 0 ||
         (err = gl_buf_append_str(&b, "\"}")) != 0)
         goto out;
-    err = gl_http_reply(req, status, "application/json", NULL, 0, b.data, b.len);
+    err = gl_http_reply(req, status, "application/json", nostore, 1, b.data, b.len);
 out:
     gl_buf_release(&b);
     return err;

@@ -253,8 +253,10 @@ const char *gl_http_req_peer(const struct gl_http_req *req);
 int gl_http_reply(struct gl_http_req *req, int status, const char *content_type,
                   const struct gl_http_header *headers, size_t nheaders, const void *body,
                   size_t len);
-/* Answers {"error":"<reason, JSON-escaped>"} as application/json. reason
- * may be NULL (the standard reason phrase is used). Same errors. */
+/* Answers {"error":"<reason, JSON-escaped>"} as application/json, with
+ * "Cache-Control: no-store" (an error describes the moment: a cache must
+ * not serve it later). reason may be NULL (the standard reason phrase is
+ * used). Same errors. */
 int gl_http_reply_error(struct gl_http_req *req, int status, const char *reason);
 /* Answers text (a C string) as "text/plain; charset=utf-8". */
 int gl_http_reply_text(struct gl_http_req *req, int status, const char *text);

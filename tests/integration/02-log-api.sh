@@ -67,10 +67,22 @@ expect_http 404 GET /tile/2/000.p/1
 expect_http 404 GET /tile/entries/003
 expect_http 400 GET '/api/v1/proof/inclusion?index=abc'
 expect_http 400 GET '/api/v1/proof/inclusion?index=1&leaf_hash=00'
-expect_http 400 GET '/api/v1/proof/inclusion?index=700'
+# past this server's tree: 404 naming its size (another front-end on the
+# same store, or this one later, may have it), not a permanent-looking 400
+expect_http 404 GET '/api/v1/proof/inclusion?index=700'
+grep -q '"error":"index 700 is past this server.s tree (size 601)"' "$T/body" || fail "404 reason: $(cat "$T/body")"
+expect_http 404 GET '/api/v1/proof/inclusion?index=1&tree_size=700'
+grep -q '"error":"tree_size 700 is past this server.s tree (size 601)"' "$T/body" || fail "404 reason: $(cat "$T/body")"
 expect_http 404 GET "/api/v1/proof/inclusion?leaf_hash=$(printf 'no' | sha256sum | cut -c1-64)"
 expect_http 400 GET '/api/v1/proof/consistency?first=5&second=4'
-expect_http 400 GET '/api/v1/proof/consistency?first=1&second=100000'
+expect_http 404 GET '/api/v1/proof/consistency?first=1&second=100000'
+expect_http 400 GET '/api/v1/proof/consistency?first=0&second=5' # RFC 9162: 0 < first
+grep -q '"error":"first must be at least 1"' "$T/body" || fail "first=0 reason: $(cat "$T/body")"
+# a parameter given twice is refused, naming it; a cache-buster is ignored
+expect_http 400 GET '/api/v1/proof/inclusion?index=7&index=8'
+grep -q '"error":"parameter index is given more than once"' "$T/body" || fail "duplicate reason: $(cat "$T/body")"
+expect_http 200 GET '/api/v1/proof/inclusion?index=7&nocache'
+grep -q '"index":7,' "$T/body" || fail "a cache-buster changed the answer: $(cat "$T/body")"
 expect_http 404 GET /api/v1/entries/601
 expect_http 400 GET /api/v1/entries/-1
 expect_http 400 GET '/api/v1/lookup?sha256=XYZ'
@@ -85,12 +97,18 @@ grep -qi '^content-length: 8192' "$T/h" || fail "tile content-length"
 curl -s -D "$T/h" -o /dev/null "$LOG_URL/checkpoint"
 grep -qi '^content-type: text/plain; charset=utf-8' "$T/h" || fail "checkpoint content-type"
 grep -qi '^cache-control: public, max-age=2' "$T/h" || fail "checkpoint cache-control"
+# errors are the state of the moment: no cache (CDN) may keep them
+for p in /tile/0/003 /tile/0/1 '/api/v1/proof/inclusion?index=700'; do
+    curl -s -D "$T/h" -o /dev/null "$LOG_URL$p"
+    grep -qi '^cache-control: no-store' "$T/h" || fail "error answer to $p is cacheable: $(cat "$T/h")"
+done
 
 # Lookup by artifact digest.
 expect_http 200 GET "/api/v1/lookup?sha256=$(printf 'prod-7 1.7' | sha256sum | cut -c1-64)"
 grep -q '"statements":\[{"index":' "$T/body" || fail "lookup found nothing"
 expect_http 200 GET "/api/v1/lookup?sha256=$(printf 'unknown' | sha256sum | cut -c1-64)"
 grep -q '"statements":\[\]' "$T/body" || fail "lookup of an unknown artifact"
+grep -q '"tree_size":601[,}]' "$T/body" || fail "lookup answer without its tree size: $(cat "$T/body")"
 # By subject, and by subject and version: the statements' own fields,
 # checked independently (python), and their proofs against the checkpoint.
 lookup_fields() {
@@ -151,4 +169,24 @@ grep -q '^HTTP/1.1 503' "$T/h" || fail "full pool did not answer 503: $(head -1 
 grep -qi '^retry-after: 1' "$T/h" || fail "503 without Retry-After"
 wait $! || fail "the slow append failed"
 stop_log
+
+# Block mode with no witness reachable: no checkpoint is served, so a
+# lookup answers 503 with Retry-After (as /checkpoint does), never "none"
+# for an entry that is logged.
+make_witness_keys 1
+echo "witness w1 $(cat "$T/w1.key.pub") http://127.0.0.1:$PORT1" > "$T/witnesses"
+echo "quorum w1" >> "$T/witnesses"
+start_log "$T/data-block" --create --batch-ms 2 --witnesses "$T/witnesses"
+curl -s -o /dev/null --max-time 20 --data-binary "@$T/dup.st" "$LOG_URL/api/v1/add" &
+APID=$!
+wait_until 10 curl -sf -o /dev/null "$LOG_URL/api/v1/entries/0" || fail "the append was not logged"
+expect_http 503 GET /checkpoint
+curl -s -D "$T/h" -o "$T/body" "$LOG_URL/api/v1/lookup?sha256=$(printf 'dup 1' | sha256sum | cut -c1-64)"
+grep -q '^HTTP/1.1 503' "$T/h" || fail "lookup without a served checkpoint: $(head -1 "$T/h") $(cat "$T/body")"
+grep -qi '^retry-after: 1' "$T/h" || fail "lookup 503 without Retry-After"
+grep -qi '^cache-control: no-store' "$T/h" || fail "lookup 503 is cacheable"
+grep -q '"error":"no checkpoint with a witness quorum yet"' "$T/body" || fail "503 reason: $(cat "$T/body")"
+# (a clean stop would wait 3 s for the witness: SIGTERM is tested above)
+kill -KILL "$LOG_PID" "$APID" 2>/dev/null
+wait "$LOG_PID" "$APID" 2>/dev/null
 echo "02-log-api: ok"

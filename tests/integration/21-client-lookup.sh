@@ -49,7 +49,7 @@ ID=$(ls "$S")
 # Not found.
 expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$S" \
     --sha256 "$(printf nothing | sha256sum | cut -c1-64)"
-expect_err "no statement about"
+expect_err "no statement about $(printf nothing | sha256sum | cut -c1-64) in the log as of tree size 7$"
 
 # The state moves forward after a verified consistency proof.
 for i in 6 7 8; do append_one filler "$i" > /dev/null || fail "append filler"; done

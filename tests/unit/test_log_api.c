@@ -20,10 +20,14 @@
  * tlog-proof; the duplicate; 400 malformed; 403 unknown submitter and bad
  * signature; 405 with Allow), lookup by sha256, subject, subject and
  * version (percent-encoded values, '+' and the characters the query
- * syntax uses) and its 400s, entries and their 400/404, inclusion and
- * consistency proofs against the checkpoint and their 400/404, tiles and
- * entry bundles (partial and full) and their 400/404, /healthz, /metrics
- * with the counters, 404 for unknown paths.
+ * syntax uses), its tree_size and its 400s, entries and their 400/404,
+ * inclusion and consistency proofs against the checkpoint and their
+ * 400/404 (404 naming this server's size for a tree past it; first=0
+ * refused), the query rules (a known parameter twice or without a value
+ * is 400 naming it; unknown ones and empty segments are ignored), tiles
+ * and entry bundles (partial and full) and their 400/404, /healthz,
+ * /metrics with the counters, 404 for unknown paths; every error says
+ * Cache-Control: no-store.
  */
 #include "testutil.h"
 
@@ -208,21 +212,22 @@ static void get(struct fx *f, const char *path, struct reply *r)
     request(f, "GET", path, NULL, 0, NULL, r);
 }
 
-/* path answers status with a JSON error whose text contains what. */
+/* path answers status with a JSON error whose text contains what, and
+ * "Cache-Control: no-store" (no cache may keep an error). */
 static void expect_error(struct fx *f, const char *method, const char *path,
                          const void *body, size_t len, long status, const char *what)
 {
     struct reply r;
     const cJSON *e;
 
-    request(f, method, path, body, len, NULL, &r);
+    request(f, method, path, body, len, "Cache-Control", &r);
     e = cJSON_GetObjectItemCaseSensitive(r.json, "error");
     CHECKF(f,
            r.status == status && cJSON_IsString(e) &&
-               strstr(e->valuestring, what) != NULL,
-           "%s %s: got %ld %.*s, want %ld with \"%s\"", method, path, r.status,
-           (int)(r.body.len > 150 ? 150 : r.body.len), (const char *)r.body.data, status,
-           what);
+               strstr(e->valuestring, what) != NULL && strcmp(r.header, "no-store") == 0,
+           "%s %s: got %ld %.*s (Cache-Control \"%s\"), want %ld with \"%s\" (no-store)",
+           method, path, r.status, (int)(r.body.len > 150 ? 150 : r.body.len),
+           (const char *)r.body.data, r.header, status, what);
     reply_free(&r);
 }
 
@@ -509,21 +514,27 @@ static void expect_lookup_page(struct fx *f, const char *query, const int *ks, i
     char path[1024];
     struct reply r;
     const cJSON *arr, *e;
-    int i = 0;
+    int i = 0, ok;
 
     snprintf(path, sizeof(path), "/api/v1/lookup?%s", query);
     get(f, path, &r);
     arr = cJSON_GetObjectItemCaseSensitive(r.json, "statements");
-    if (!CHECKF(f, r.status == 200 && cJSON_IsArray(arr) && cJSON_GetArraySize(arr) == n,
-                "GET %s: %ld %.*s (want %d)", path, r.status, (int)r.body.len,
-                (const char *)r.body.data, n)) {
+    ok = 1;
+    if (!CHECKF(f,
+                r.status == 200 && cJSON_IsArray(arr) && cJSON_GetArraySize(arr) == n &&
+                    json_u64(r.json, "tree_size", &ok) == f->size && ok,
+                "GET %s: %ld %.*s (want %d, tree_size %llu)", path, r.status,
+                (int)r.body.len, (const char *)r.body.data, n,
+                (unsigned long long)f->size)) {
         reply_free(&r);
         return;
     }
     cJSON_ArrayForEach(e, arr)
     {
-        int k = ks[i++], ok = 1;
+        int k = ks[i++];
         char hex[65];
+
+        ok = 1;
         hex32(f->stmt_leaf[k], hex);
         CHECKF(f,
                json_u64(e, "index", &ok) == SEED + (uint64_t)k && ok &&
@@ -536,7 +547,7 @@ static void expect_lookup_page(struct fx *f, const char *query, const int *ks, i
         CHECKF(f, cJSON_GetObjectItemCaseSensitive(r.json, "next") == NULL,
                "GET %s: a next page", path);
     } else {
-        int ok = 1;
+        ok = 1;
         CHECKF(f, json_u64(r.json, "next", &ok) == next && ok, "GET %s: next", path);
     }
     reply_free(&r);
@@ -644,13 +655,28 @@ static void client_lookups(struct fx *f)
         "subject=%20x",
         "subject=a%00b",
         "subject=x&sha256=" /* 64 below */,
-        "subject",
         "other=1",
+        "nocache",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(q, sizeof(q), "/api/v1/lookup?%s", bad[i]);
         expect_error(f, "GET", q, NULL, 0, 400, "give sha256");
     }
+    /* a parameter the lookup knows: once, with a value; unknown ones and
+     * empty segments are ignored */
+    expect_error(f, "GET", "/api/v1/lookup?subject", NULL, 0, 400,
+                 "parameter subject has no value");
+    expect_error(f, "GET", "/api/v1/lookup?subject=my%2Bapp&from", NULL, 0, 400,
+                 "parameter from has no value");
+    expect_error(f, "GET", "/api/v1/lookup?subject=other&subject=my%2Bapp", NULL, 0, 400,
+                 "parameter subject is given more than once");
+    expect_error(f, "GET", "/api/v1/lookup?subject=my%2Bapp&version=1&version=1", NULL, 0,
+                 400, "parameter version is given more than once");
+    expect_error(f, "GET", "/api/v1/lookup?from=0&subject=my%2Bapp&from=1", NULL, 0, 400,
+                 "parameter from is given more than once");
+    expect_lookup(f, "subject=my%2Bapp&nocache", my_app, 2);
+    expect_lookup(f, "&&_=1&subject=my%2Bapp&_=2&&", my_app, 2);
+    expect_lookup(f, "subjects=x&subject=my%2Bapp&xsubject", my_app, 2);
     expect_error(f, "GET", "/api/v1/lookup?subject=filler&from=x", NULL, 0, 400,
                  "from=<index>");
     expect_error(f, "GET", "/api/v1/lookup?subject=filler&from=-1", NULL, 0, 400,
@@ -682,13 +708,23 @@ static const struct {
     {"/api/v1/proof/inclusion?index=%31", 400, "exactly one"},
     {"/api/v1/proof/inclusion?leaf_hash=00", 400, "exactly one"},
     {"/api/v1/proof/inclusion?index=1&tree_size=x", 400, "exactly one"},
-    {"/api/v1/proof/inclusion?index", 400, "exactly one"},
+    {"/api/v1/proof/inclusion?index", 400, "parameter index has no value"},
+    {"/api/v1/proof/inclusion?tree_size=5&index", 400, "parameter index has no value"},
+    {"/api/v1/proof/inclusion?index=7&index=8", 400,
+     "parameter index is given more than once"},
+    {"/api/v1/proof/inclusion?index=7&tree_size=9&tree_size=10", 400,
+     "parameter tree_size is given more than once"},
     {"/api/v1/proof/inclusion?index=1000&tree_size=1000", 400,
      "not in a tree of that size"},
     {"/api/v1/proof/consistency", 400, "first="},
     {"/api/v1/proof/consistency?first=1", 400, "first="},
     {"/api/v1/proof/consistency?first=1&second=", 400, "first="},
     {"/api/v1/proof/consistency?first=5&second=4", 400, "first <= second"},
+    {"/api/v1/proof/consistency?first=0&second=5", 400, "first must be at least 1"},
+    {"/api/v1/proof/consistency?first=0&second=0", 400, "first must be at least 1"},
+    {"/api/v1/proof/consistency?first=1&second=5&second=6", 400,
+     "parameter second is given more than once"},
+    {"/api/v1/proof/consistency?first&second=5", 400, "parameter first has no value"},
 };
 
 static void client_proofs(struct fx *f)
@@ -696,10 +732,10 @@ static void client_proofs(struct fx *f)
     uint8_t root[32], old[32], proof[GL_MERKLE_MAX_PROOF][32];
     uint64_t size = 0;
     struct reply r;
-    char path[256], hex[65];
+    char path[256], hex[65], want[128];
     size_t len;
     int ok;
-    static const uint64_t firsts[] = {0, 1, 999, 1000, 1023, 1024, SEED + NAPPEND};
+    static const uint64_t firsts[] = {1, 999, 1000, 1023, 1024, SEED + NAPPEND};
     static const uint64_t idx[] = {0, 255, 999, 1000, 1023, 1024, SEED + NAPPEND - 1};
 
     if (!served(f, &size, root))
@@ -756,18 +792,47 @@ static void client_proofs(struct fx *f)
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         expect_error(f, "GET", refused[i].path, NULL, 0, refused[i].status,
                      refused[i].what);
+    /* past this server's tree: 404 naming its size (a front-end lagging
+     * behind a shared store may get such a request rightly) */
     snprintf(path, sizeof(path), "/api/v1/proof/inclusion?index=1&tree_size=%llu",
              (unsigned long long)size + 1);
-    expect_error(f, "GET", path, NULL, 0, 400, "larger than the log");
+    snprintf(want, sizeof(want), "tree_size %llu is past this server's tree (size %llu)",
+             (unsigned long long)size + 1, (unsigned long long)size);
+    expect_error(f, "GET", path, NULL, 0, 404, want);
     snprintf(path, sizeof(path), "/api/v1/proof/inclusion?index=%llu",
              (unsigned long long)size);
-    expect_error(f, "GET", path, NULL, 0, 400, "not in a tree of that size");
+    snprintf(want, sizeof(want), "index %llu is past this server's tree (size %llu)",
+             (unsigned long long)size, (unsigned long long)size);
+    expect_error(f, "GET", path, NULL, 0, 404, want);
+    snprintf(path, sizeof(path), "/api/v1/proof/consistency?first=1&second=%llu",
+             (unsigned long long)size + 1);
+    snprintf(want, sizeof(want), "second %llu is past this server's tree (size %llu)",
+             (unsigned long long)size + 1, (unsigned long long)size);
+    expect_error(f, "GET", path, NULL, 0, 404, want);
+    /* a logged leaf asked for in a tree too small to hold it */
+    hex32(f->leaves[1005], hex);
+    snprintf(path, sizeof(path), "/api/v1/proof/inclusion?leaf_hash=%s&tree_size=1005",
+             hex);
+    expect_error(f, "GET", path, NULL, 0, 404,
+                 "no entry with that leaf hash in the tree of size 1005");
     memset(hex, 'b', 64);
     snprintf(path, sizeof(path), "/api/v1/proof/inclusion?leaf_hash=%.64s", hex);
     expect_error(f, "GET", path, NULL, 0, 404, "no entry with that leaf hash");
-    snprintf(path, sizeof(path), "/api/v1/proof/consistency?first=1&second=%llu",
-             (unsigned long long)size + 1);
-    expect_error(f, "GET", path, NULL, 0, 400, "first <= second");
+    /* unknown parameters (a cache-buster) and empty segments are ignored */
+    snprintf(path, sizeof(path),
+             "/api/v1/proof/inclusion?index=7&nocache&_=1&&tree_size=9");
+    get(f, path, &r);
+    ok = 1;
+    CHECKF(f,
+           r.status == 200 && json_u64(r.json, "index", &ok) == 7 &&
+               json_u64(r.json, "tree_size", &ok) == 9 && ok,
+           "GET %s: %ld %.*s", path, r.status, (int)r.body.len,
+           (const char *)r.body.data);
+    reply_free(&r);
+    get(f, "/api/v1/proof/consistency?nocache&first=3&second=7&", &r);
+    CHECKF(f, r.status == 200 && json_proof(r.json, proof, &len) && len > 0,
+           "consistency with a cache-buster: %ld", r.status);
+    reply_free(&r);
 }
 
 /* The bundle of entries [from, to) as C2SP encodes it: u16 big-endian
