@@ -19,8 +19,10 @@
  * signed by a key outside the policy (no submitter has its name and key
  * ID): anyone may append to a shared log, so such a statement does not
  * count, whether or not the rest of it verifies (its signature cannot be
- * checked). A bad signature by a policy key still fails. Statements that
- * are about something else are shown as ignored. Memory: one trust
+ * checked). A bad signature by a policy key still fails. A statement
+ * that cannot be a link of this chain (joins: a build other than the
+ * head, a source or rebuild of another subject or version, ...) gets no
+ * row, and lookup --chain does not even keep it. Memory: one trust
  * report at a time (heap), rows in the caller's report.
  */
 #include "chain.h"
