@@ -19,8 +19,10 @@
  * signed by a key outside the policy (no submitter has its name and key
  * ID): anyone may append to a shared log, so such a statement does not
  * count, whether or not the rest of it verifies (its signature cannot be
- * checked). A bad signature by a policy key still fails. Statements that
- * are about something else are shown as ignored. Memory: one trust
+ * checked). A bad signature by a policy key still fails. A statement
+ * that cannot be a link of this chain (joins: a build other than the
+ * head, a source or rebuild of another subject or version, ...) gets no
+ * row, and lookup --chain does not even keep it. Memory: one trust
  * report at a time (heap), rows in the caller's report.
  */
 #include "chain.h"
@@ -73,6 +75,34 @@ static int same_product(const struct gl_statement_fields *a,
 static void short_hex(const uint8_t d[32], char out[17])
 {
     gl_hex_encode(d, 8, out, 17);
+}
+
+static int lists_source(const struct gl_statement_fields *f, const uint8_t x[32])
+{
+    for (size_t i = 0; i < f->naudited; i++)
+        if (memcmp(f->audited[i], x, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 if a statement other than the head h can be a link of h's chain (X, N,
+ * V: h's source, subject, version): a source statement with digest X for
+ * N V, a rebuild of X for N V, or an audit report listing X. Nothing else
+ * gets a row, so lookup --chain keeps nothing else (gather): the rule is
+ * one for the online and the offline chain. */
+static int joins(const struct gl_statement_fields *h, const struct gl_statement_fields *f)
+{
+    switch (f->kind) {
+    case GL_STATEMENT_SOURCE:
+        return memcmp(f->sha256, h->source, 32) == 0 && same_product(f, h);
+    case GL_STATEMENT_REBUILD:
+        return gl_statement_has_source(f) && memcmp(f->source, h->source, 32) == 0 &&
+               same_product(f, h);
+    case GL_STATEMENT_AUDIT_REPORT:
+        return lists_source(f, h->source);
+    default:
+        return 0;
+    }
 }
 
 /* Verifies item i alone (trust.c) into *j. */
@@ -197,15 +227,13 @@ static void judge_sources(struct chain_report *r, const struct gl_policy *p,
     for (size_t i = 0; i < n; i++) {
         const struct judged *j = &js[i];
         if (i == head || !j->parsed || j->st.fields.kind != GL_STATEMENT_SOURCE ||
-            memcmp(j->st.fields.sha256, h->source, 32) != 0)
+            !joins(h, &j->st.fields))
             continue;
         row = add_row(r, "source", (int)i, items, p, j);
         if (j->outsider)
             set(row, CHAIN_IGNORED, OUTSIDER_WHY);
         else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
-        else if (!same_product(&j->st.fields, h))
-            set(row, CHAIN_IGNORED, "a snapshot of another subject or version");
         else if (j->role != GL_POLICY_ROLE_BUILDER)
             set(row, CHAIN_IGNORED, "not signed by a builder: does not count");
         else {
@@ -234,8 +262,7 @@ static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
     for (size_t i = 0; i < n; i++) {
         const struct judged *j = &js[i];
         if (!j->parsed || j->st.fields.kind != GL_STATEMENT_REBUILD ||
-            memcmp(j->st.fields.source, h->source, 32) != 0 ||
-            !same_product(&j->st.fields, h))
+            !joins(h, &j->st.fields))
             continue;
         row = add_row(r, "rebuild", (int)i, items, p, j);
         short_hex(j->st.fields.sha256, a);
@@ -265,14 +292,6 @@ static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
             need == 1 ? "" : "s");
 }
 
-static int lists_source(const struct gl_statement_fields *f, const uint8_t x[32])
-{
-    for (size_t i = 0; i < f->naudited; i++)
-        if (memcmp(f->audited[i], x, 32) == 0)
-            return 1;
-    return 0;
-}
-
 static void judge_audits(struct chain_report *r, const struct gl_policy *p,
                          const struct chain_item *items, size_t n,
                          const struct judged *js)
@@ -284,7 +303,7 @@ static void judge_audits(struct chain_report *r, const struct gl_policy *p,
     for (size_t i = 0; i < n; i++) {
         const struct judged *j = &js[i];
         if (!j->parsed || j->st.fields.kind != GL_STATEMENT_AUDIT_REPORT ||
-            !lists_source(&j->st.fields, h->source))
+            !joins(h, &j->st.fields))
             continue;
         row = add_row(r, "audit", (int)i, items, p, j);
         if (j->outsider)
@@ -495,8 +514,20 @@ struct held {
     struct gl_tlogproof *pf;
 };
 
+/* The gathering runs in two steps. Finding the head (the artifact's
+ * lookup): only the best head so far is kept, in own[0]. Linking (the
+ * source's lookup, linking = 1): only statements that can join the
+ * head's chain (joins) are kept; anything else in the answer, however
+ * much, is dropped unread. So memory is bounded by the chain (CHAIN_MAX
+ * held statements plus CHAIN_MAX aside) and one answer page, and a
+ * widely shared source cannot overflow the chain with the statements
+ * of other products. */
 struct gathered {
     const struct gl_policy *p;
+    const uint8_t *digest;              /* the artifact's */
+    int head_by_builder;                /* own[0] verified by a builder */
+    int linking;                        /* the head is chosen: items[0] */
+    struct gl_statement head;           /* points into own[0].stmt (linking) */
     struct chain_item items[CHAIN_MAX]; /* the chain: items[i] lives in own[i] */
     struct gl_tlogproof *proofs[CHAIN_MAX];
     struct held own[CHAIN_MAX];
@@ -551,20 +582,6 @@ static int held_index(const struct gathered *g, uint64_t index)
     return 0;
 }
 
-/* 1 if the statement parses and no policy submitter has its signer's
- * name and key ID. */
-static int by_outsider(const struct gathered *g, const char *stmt)
-{
-    struct gl_statement st;
-    const struct gl_verifier *subs;
-    size_t nsub;
-
-    if (gl_statement_parse(stmt, strlen(stmt), &st, NULL) != 0)
-        return 0;
-    subs = gl_policy_submitters(g->p, &nsub);
-    return gl_statement_verify(&st, subs, nsub, NULL) == GL_ENOKEY;
-}
-
 /* Moves h into the chain. */
 static void add(struct gathered *g, struct held *h)
 {
@@ -578,12 +595,77 @@ static void add(struct gathered *g, struct held *h)
     memset(h, 0, sizeof(*h));
 }
 
-/* Adds the items of one lookup answer (skipping indexes already held).
+/* Finding the head: keeps h in own[0] if it is a better head than the one
+ * held (the first v2 build or rule-update naming the digest by a policy
+ * key, replaced by the first that verifies by a builder), else frees it. */
+static void pick_head(struct gathered *g, struct held *h)
+{
+    const struct gl_verifier *subs;
+    struct gl_statement st;
+    size_t nsub, which;
+    int rc, builder;
+
+    subs = gl_policy_submitters(g->p, &nsub);
+    if (g->head_by_builder ||
+        gl_statement_parse(h->stmt, strlen(h->stmt), &st, NULL) != 0 ||
+        st.fields.format != 2 || !gl_statement_has_source(&st.fields) ||
+        st.fields.kind == GL_STATEMENT_REBUILD ||
+        !util_hash_equal(st.fields.sha256, g->digest) ||
+        (rc = gl_statement_verify(&st, subs, nsub, &which)) == GL_ENOKEY) {
+        held_free(h);
+        return;
+    }
+    builder = rc == 0 && gl_policy_submitter_role(g->p, which) == GL_POLICY_ROLE_BUILDER;
+    if (g->n == 1 && !builder) {
+        held_free(h);
+        return;
+    }
+    if (g->n == 1) {
+        held_free(&g->own[0]);
+        g->n = 0;
+    }
+    add(g, h);
+    g->head_by_builder = builder;
+}
+
+/* Linking: keeps h if it can join the head's chain, aside when it is by a
+ * key outside the policy (dropped, counted, when the aside is full), else
+ * frees it. 0, or CLI_USAGE: more policy keys' links than the chain holds. */
+static int take_link(struct gathered *g, struct held *h)
+{
+    const struct gl_verifier *subs;
+    struct gl_statement st;
+    size_t nsub;
+
+    subs = gl_policy_submitters(g->p, &nsub);
+    if (held_index(g, h->pf->index) ||
+        gl_statement_parse(h->stmt, strlen(h->stmt), &st, NULL) != 0 ||
+        !joins(&g->head.fields, &st.fields)) {
+        held_free(h);
+    } else if (gl_statement_verify(&st, subs, nsub, NULL) == GL_ENOKEY) {
+        if (g->nout < CHAIN_MAX)
+            g->out[g->nout++] = *h;
+        else
+            g->dropped++, held_free(h);
+    } else if (g->n == CHAIN_MAX) {
+        held_free(h);
+        cli_error("the chain holds more than %d statements by policy keys (its source, "
+                  "rebuilds and audit reports)",
+                  CHAIN_MAX);
+        return CLI_USAGE;
+    } else {
+        add(g, h);
+    }
+    return 0;
+}
+
+/* Takes the items of one lookup answer (pick_head or link, by the step).
  * 0, CLI_VERIFY (malformed answer) or CLI_USAGE (too many). */
 static int gather(struct gathered *g, const cJSON *answer)
 {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(answer, "statements"), *it;
     struct held h;
+    int rc;
 
     if (!cJSON_IsArray(arr)) {
         cli_error("the log's lookup answer is not {\"statements\": [...]}");
@@ -597,20 +679,10 @@ static int gather(struct gathered *g, const cJSON *answer)
                 "valid statement or proof)");
             return CLI_VERIFY;
         }
-        if (held_index(g, h.pf->index)) {
-            held_free(&h);
-        } else if (by_outsider(g, h.stmt)) {
-            if (g->nout < CHAIN_MAX)
-                g->out[g->nout++] = h;
-            else
-                g->dropped++, held_free(&h);
-        } else if (g->n == CHAIN_MAX) {
-            held_free(&h);
-            cli_error("the chain holds more than %d statements", CHAIN_MAX);
-            return CLI_USAGE;
-        } else {
-            add(g, &h);
-        }
+        if (!g->linking)
+            pick_head(g, &h);
+        else if ((rc = take_link(g, &h)) != 0)
+            return rc;
     }
     return 0;
 }
@@ -688,35 +760,6 @@ static void gathered_free(struct gathered *g)
     for (size_t k = 0; k < g->nout; k++)
         held_free(&g->out[k]);
     free(g);
-}
-
-/* The head among the artifact's statements: the first v2 build or
- * rule-update naming digest, preferably signed by a builder. */
-static int find_head(const struct gl_policy *p, const struct gathered *g,
-                     const uint8_t digest[32], size_t *head)
-{
-    const struct gl_verifier *subs;
-    int found = 0;
-    size_t nsub, which;
-
-    subs = gl_policy_submitters(p, &nsub);
-    for (size_t i = 0; i < g->n; i++) {
-        struct gl_statement st;
-        if (gl_statement_parse(g->items[i].stmt, g->items[i].len, &st, NULL) != 0 ||
-            st.fields.format != 2 || !gl_statement_has_source(&st.fields) ||
-            st.fields.kind == GL_STATEMENT_REBUILD ||
-            !util_hash_equal(st.fields.sha256, digest))
-            continue;
-        if (!found)
-            *head = i;
-        found = 1;
-        if (gl_statement_verify(&st, subs, nsub, &which) == 0 &&
-            gl_policy_submitter_role(p, which) == GL_POLICY_ROLE_BUILDER) {
-            *head = i;
-            return 0;
-        }
-    }
-    return found ? 0 : GL_ENOTFOUND;
 }
 
 static int by_index(const void *a, const void *b)
@@ -797,27 +840,27 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
 {
     struct gathered *g = calloc(1, sizeof(*g));
     struct chain_report *r = malloc(sizeof(*r));
-    struct gl_statement st;
-    size_t head = 0;
     int rc = CLI_USAGE, mem;
 
     if (g == NULL || r == NULL)
         goto out;
     g->p = p;
+    g->digest = digest;
     if ((rc = ask(g, f, "sha256", digest)) != 0)
         goto out;
-    if (find_head(p, g, digest, &head) != 0) {
+    if (g->n == 0) {
         cli_error("no v2 build or rule-update statement about this artifact in the log");
         rc = CLI_NOTFOUND;
         goto out;
     }
     rc = CLI_USAGE;
-    if (gl_statement_parse(g->items[head].stmt, g->items[head].len, &st, NULL) != 0)
+    if (gl_statement_parse(g->items[0].stmt, g->items[0].len, &g->head, NULL) != 0)
         goto out;
-    if ((rc = ask(g, f, "source", st.fields.source)) != 0)
+    g->linking = 1;
+    if ((rc = ask(g, f, "source", g->head.fields.source)) != 0)
         goto out;
     finish(g);
-    if (chain_eval(p, g->items, g->n, head, digest, 0, (uint64_t)time(NULL), r) ==
+    if (chain_eval(p, g->items, g->n, 0, digest, 0, (uint64_t)time(NULL), r) ==
         GL_EINVAL) {
         rc = CLI_USAGE;
         goto out;
@@ -830,7 +873,7 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
             rc = mem;
     }
     chain_print(r, json);
-    if (out != NULL && write_bundle(g, head, out) != 0)
+    if (out != NULL && write_bundle(g, 0, out) != 0)
         rc = CLI_USAGE;
 out:
     gathered_free(g);

@@ -843,12 +843,16 @@ static int finish_target(struct monitor *m)
 
 /* --- the cycle --------------------------------------------------------------------- */
 
-/* Resumes an interrupted target, if the progress file has one. */
+/* Resumes an interrupted target, if the progress file has one. The target
+ * is opened as the log's checkpoint is, quorum included: the policy may
+ * have changed since it was chosen (a witness removed), and a target the
+ * policy no longer accepts must not be stored. Such a target, like a
+ * damaged progress file, is dropped and the catch-up starts over. */
 static int resume(struct monitor *m)
 {
     char msg[GL_ERR_REASON_MAX + 32];
     struct gl_err why;
-    int rc = state_load_progress(&m->s, &m->prog, &why);
+    int rc = state_load_progress(&m->s, &m->prog, &why), orc = 0;
 
     if (rc == GL_ENOTFOUND) {
         gl_merkle_range_init(&m->prog.range);
@@ -856,8 +860,8 @@ static int resume(struct monitor *m)
         return CLI_OK;
     }
     if (rc == 0 &&
-        open_checkpoint(m, &m->prog.target, "the progress file's target", 0, &m->tgt) ==
-            0 &&
+        (orc = open_checkpoint(m, &m->prog.target, "the progress file's target", 1,
+                               &m->tgt)) == 0 &&
         m->prog.range.size <= m->tgt.cp.size) {
         if (m->prog.range.size == m->tgt.cp.size)
             return finish_target(m); /* a crash after the last bundle */
@@ -869,6 +873,11 @@ static int resume(struct monitor *m)
     if (rc != 0)
         cli_error("the progress file in %s is damaged (%s): starting over from entry 0",
                   m->s.dir, gl_err_format(&why, NULL, msg, sizeof(msg)));
+    else if (orc == GL_EQUORUM)
+        cli_error("the interrupted catch-up's target in %s does not meet the policy's "
+                  "quorum (the policy changed since it was chosen): starting over from "
+                  "entry 0",
+                  m->s.dir);
     else
         cli_error("the progress file in %s is damaged: starting over from entry 0",
                   m->s.dir);

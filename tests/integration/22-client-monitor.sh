@@ -7,8 +7,10 @@
 # raises it too; a log that serves an entry bundle or a tile differing from
 # its signed tree (tools/tamper_proxy.py) is an alarm and its checkpoint is
 # not adopted; gzip-encoded bundles and 503s are handled; a checkpoint
-# without the policy's quorum is refused; usage errors exit 3 (so does
-# --expect with nothing to watch).
+# without the policy's quorum is refused, and so is the target of an
+# interrupted catch-up under a policy that changed since (the catch-up
+# starts over); usage errors exit 3 (so does --expect with nothing to
+# watch).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -142,6 +144,46 @@ LOG_URL=$LOG_URL0
 # A checkpoint without the policy's quorum is refused (nothing stored).
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/p.w1" --state "$T/s7" --once
 expect_err "the log's checkpoint does not verify: the cosignatures do not satisfy the policy's quorum"
+
+# An interrupted catch-up's target is checked under the current policy,
+# quorum included, before it is resumed and stored. A catch-up towards a
+# target cosigned by W2 alone (policy: W1 or W2) stops after bundle 0;
+# with the policy unchanged it resumes there. With W2 removed from the
+# policy (a compromised witness), that target is not stored: the
+# progress is dropped and the catch-up starts over from entry 0 towards
+# the log's checkpoint cosigned by W1.
+"$G" keygen --name w2.example --out "$T/w2.key" --cosigner > /dev/null || fail keygen
+cosign_tool
+curl -sf "$LOG_URL/checkpoint" > "$T/cp" || fail "GET checkpoint"
+SIZE=$(sed -n 2p "$T/cp")
+"$COSIGN" "$T/w1.key" "$(date +%s)" < "$T/cp" > "$T/cp.w1" || fail "cosign W1"
+"$COSIGN" "$T/w2.key" "$(date +%s)" < "$T/cp" > "$T/cp.w2" || fail "cosign W2"
+policy "$T/p.w12" "log $LOGK" "witness W1 $(cat "$T/w1.key.pub")" \
+    "witness W2 $(cat "$T/w2.key.pub")" "group G any W1 W2" "quorum G" "submitter $SUBK"
+interrupted() { # interrupted STATE: a catch-up under p.w12 towards cp.w2, stopped at 256
+    echo entries-error > "$MODE"
+    cp "$T/cp.w2" "$MODE.checkpoint"
+    expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/p.w12" --state "$1" --once \
+        --no-progress
+    expect_err "cannot download bundle 1"
+    grep -qx 'checked 256' "$1/$ID/monitor" || fail "progress after bundle 0: $(cat "$1/$ID/monitor")"
+    : > "$MODE"
+}
+interrupted "$T/s8"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/p.w12" --state "$T/s8" --once --no-progress
+expect_err "resuming at entry 256 of $SIZE"
+expect_err "checked $((SIZE - 256)) entries in"
+cmp -s "$T/s8/$ID/checkpoint" "$T/cp.w2" || fail "the resumed target was not stored"
+interrupted "$T/s9"
+cp "$T/cp.w1" "$MODE.checkpoint"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/p.w1" --state "$T/s9" --once --no-progress
+expect_err "the progress file's target does not verify: the cosignatures do not satisfy the policy's quorum"
+expect_err "does not meet the policy's quorum (the policy changed since it was chosen): starting over from entry 0"
+grep -q "resuming at" "$T/err" && fail "a target without the policy's quorum was resumed"
+expect_err "first checkpoint of log example.com/log (size $SIZE): checking every entry"
+expect_err "checked $SIZE entries in"
+cmp -s "$T/s9/$ID/checkpoint" "$T/cp.w1" || fail "stored: $(cat "$T/s9/$ID/checkpoint")"
+rm -f "$MODE.checkpoint"
 
 # Usage errors and a second monitor on the same state.
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --once

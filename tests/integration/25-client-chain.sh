@@ -466,3 +466,55 @@ expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon8"
 expect_err "cannot read $T/mon8/$ID/chain-pending: Is a directory"
 expect_err "entry 1: its chain checks could not be made (its audit check could not be kept in chain-pending): the catch-up stops before it"
 if grep -q "could not be asked" "$T/err"; then fail "a state failure reported as the log's"; fi
+
+# --- a widely shared source --------------------------------------------------
+# A monorepo snapshot builds many products. Statements about the same
+# source or the same binary that cannot join this head's chain (builds of
+# other subjects, here 65 shipping the same binary; the snapshot logged
+# for another subject; a rebuild of another subject) are dropped before
+# anything is counted: more of them than a chain holds (64) do not stop
+# lookup --chain, and none is shown or bundled.
+MSRC=$(printf 'monorepo snapshot\n' | sha256sum | cut -c1-64)
+printf 'mono 1.0\n' > "$T/mono.bin"
+appi() { "$G" append --log "$LOG_URL" --log-vkey "@$T/log.key.pub" "$@" |
+    sed -n 's/^index //p'; }
+MS=$(appi --key "$T/vendor.key" --kind source --subject mono --version 1.0 --sha256 "$MSRC")
+MB=$(appi --key "$T/vendor.key" --kind build --subject mono --version 1.0 --file "$T/mono.bin" \
+    --source-sha256 "$MSRC")
+MR=$(appi --key "$T/rb1.key" --kind rebuild --subject mono --version 1.0 --file "$T/mono.bin" \
+    --source-sha256 "$MSRC")
+MA=$(appi --key "$T/auditor.key" --kind audit-report --subject mono --version 1.0 \
+    --file "$T/report.txt" --audited "$MSRC" --scope "monorepo review")
+[ -n "$MS" ] && [ -n "$MB" ] && [ -n "$MR" ] && [ -n "$MA" ] || fail "appending the mono chain"
+app --key "$T/vendor.key" --kind source --subject tool1 --version 1.0 --sha256 "$MSRC"
+app --key "$T/rb1.key" --kind rebuild --subject tool2 --version 1.0 --file "$T/2.0.bin" \
+    --source-sha256 "$MSRC"
+WS=""
+for w in 0 1 2 3 4; do
+    (for i in $(seq $((w * 13 + 1)) $((w * 13 + 13))); do
+        "$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject "tool$i" \
+            --version 1.0 --file "$T/mono.bin" --source-sha256 "$MSRC" > /dev/null || exit 1
+    done) &
+    WS="$WS $!"
+done
+for p in $WS; do wait "$p" || fail "appending the other builds"; done
+# Both lookups hold more statements by policy keys than a chain (one page).
+expect_http 200 GET "/api/v1/lookup?sha256=$(sha "$T/mono.bin")"
+[ "$(grep -o '"index"' "$T/body" | wc -l)" = 67 ] || fail "lookup?sha256= of mono.bin"
+expect_http 200 GET "/api/v1/lookup?source=$MSRC"
+[ "$(grep -o '"index"' "$T/body" | wc -l)" = 71 ] || fail "lookup?source= of the monorepo"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st9" \
+    --chain "$T/mono.bin" --chain-out "$T/mono.chain" --json
+python3 - "$T/out" "$MB" "$MS" "$MR" "$MA" <<'PY' || fail "the mono chain: $(cat "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+mb, ms, mr, ma = (int(x) for x in sys.argv[2:6])
+assert j["verdict"] == "verified", j
+assert (j["head"]["subject"], j["head"]["version"]) == ("mono", "1.0"), j["head"]
+got = [(l["link"], l.get("index"), l["verdict"]) for l in j["links"]]
+assert got == [("build", mb, "ok"), ("source", ms, "ok"), ("rebuild", mr, "ok"),
+               ("rebuilds", None, "ok"), ("audit", ma, "ok"), ("audits", None, "ok")], got
+PY
+[ "$(grep -c '^proof ' "$T/mono.chain")" = 4 ] || fail "the mono chain bundle holds 4 proofs"
+expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/mono.chain" --artifact "$T/mono.bin"
+expect_out "^overall: verified"

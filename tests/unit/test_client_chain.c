@@ -10,7 +10,8 @@
  * source (with and without "require audit"), a missing source, a head by
  * a non-builder, another artifact, a proof that does not verify,
  * statements by a key outside the policy (they do not count, even when
- * they would fail) and a bad signature by a policy key (fails). Then a
+ * they would fail), a bad signature by a policy key (fails) and a
+ * statement that cannot be a link (another version: no row). Then a
  * chain bundle round trip and its refusals with their lines.
  */
 #include "testutil.h"
@@ -46,6 +47,7 @@ enum {
     E_REBUILD_OUT, /* outsider: rebuild D' from X (differs) */
     E_AUDIT_OUT,   /* outsider: audits X */
     E_REBUILD_BAD, /* rb1: rebuild D from X, a byte changed after signing */
+    E_SOURCE_V2,   /* vendor: source X signed for 1.0, its version changed to 2.0 */
     NENTRIES
 };
 
@@ -150,6 +152,18 @@ static int setup(void **state)
     stmt(E_REBUILD_OUT, OUT, GL_STATEMENT_REBUILD, D2, X);
     stmt(E_AUDIT_OUT, OUT, GL_STATEMENT_AUDIT_REPORT, REPORT, NULL);
     stmt(E_REBUILD_BAD, RB1, GL_STATEMENT_REBUILD, D, X);
+    stmt(E_SOURCE_V2, VENDOR, GL_STATEMENT_SOURCE, X, NULL);
+    {
+        /* "version 1.0" becomes "version 2.0": a source of another version,
+         * by the vendor's name and key ID, whose signature does not verify */
+        char *t = strstr((char *)fx.st[E_SOURCE_V2].data, "\nversion 1.0\n");
+        assert_non_null(t);
+        t[9] = '2';
+        assert_int_equal(gl_merkle_leaf_hash(fx.st[E_SOURCE_V2].data,
+                                             fx.st[E_SOURCE_V2].len,
+                                             fx.leaves[E_SOURCE_V2]),
+                         0);
+    }
     {
         /* the time 1700000012 becomes 2700000012: still a statement, signed
          * by rb1's name and key ID, but the signature no longer matches */
@@ -404,6 +418,24 @@ static void test_bad_signature(void **state)
     free(r);
 }
 
+/* A statement that cannot be a link of the chain gets no row, even one
+ * that would fail: here a source of X for another version whose
+ * signature by the vendor does not verify (lookup --chain does not keep
+ * such statements; the bundle's judgement is the same). */
+static void test_other_version(void **state)
+{
+    static const int es[] = {E_BUILD, E_SOURCE, E_REBUILD1, E_AUDIT, E_SOURCE_V2};
+    struct chain_report *r = judge(es, 5, 0, D);
+
+    (void)state;
+    assert_true(r->ok);
+    assert_int_equal(r->nrows, 6);
+    row(r, "source", E_SOURCE, CHAIN_OK, "logged by a builder");
+    for (size_t i = 0; i < r->nrows; i++)
+        assert_true(r->rows[i].item != 4);
+    free(r);
+}
+
 /* format -> parse -> format; refusals name their line. */
 static void test_bundle(void **state)
 {
@@ -475,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_artifact_and_proofs),
         cmocka_unit_test(test_outsider),
         cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_other_version),
         cmocka_unit_test(test_bundle),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

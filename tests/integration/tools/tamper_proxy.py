@@ -26,6 +26,8 @@ request it reads MODEFILE (one word; missing or empty = "none"):
                      build statement's version changed (same length)
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
+  entries-error      entry bundles after bundle 0 answer 400 (a catch-up
+                     stops after its first bundle)
 Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
 GET /checkpoint answers its content (e.g. a forked checkpoint).
 Python standard library only.
@@ -129,6 +131,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return self.reply(200, ckp, "text/plain; charset=utf-8")
         if m == "lookup-error" and self.path.startswith("/api/v1/lookup"):
             return self.reply(400, b'{"error":"lookup refused"}', "application/json")
+        if (m == "entries-error" and self.path.startswith("/tile/entries/")
+                and not self.path.startswith("/tile/entries/000")):
+            return self.reply(400, b'{"error":"bundle refused"}', "application/json")
         try:
             with urllib.request.urlopen(UPSTREAM + self.path, timeout=30) as r:
                 status, body, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
