@@ -144,6 +144,8 @@ static int setup_keys(struct monitor *m)
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a);
 static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
                       struct gl_buf *proof, char *why, size_t whylen);
+static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                       const char *proof);
 
 int monitor_new(const struct monitor_opts *o, struct monitor **out)
 {
@@ -175,7 +177,7 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
         (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm,
-                             read_entry, m, &m->cw)) != 0)
+                             read_entry, prove_entry, m, &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -671,6 +673,66 @@ out:
     return rc;
 }
 
+/* 0 if proof (a tlog-proof's text) shows leaf at index in a checkpoint
+ * signed with a policy key of the monitored log (its origin). */
+static int proof_signed(struct monitor *m, uint64_t index,
+                        const uint8_t leaf[GL_HASH_LEN], const char *proof)
+{
+    size_t n;
+    const struct gl_verifier *keys = gl_policy_log_keys(m->p, &n);
+    struct gl_tlogproof *tp;
+    int rc = GL_EVERIFY;
+
+    if (gl_tlogproof_parse(proof, strlen(proof), &tp, NULL) != 0)
+        return GL_EPARSE;
+    for (size_t i = 0; i < n && rc != 0 && tp->index == index; i++)
+        if (strcmp(keys[i].name, keys[m->log].name) == 0)
+            rc =
+                gl_tlogproof_verify(tp, leaf, &keys[i], NULL, NULL) == 0 ? 0 : GL_EVERIFY;
+    gl_tlogproof_free(tp);
+    return rc;
+}
+
+/* chainwatch's prover (chainwatch_prove_fn, ctx: the monitor): leaf must
+ * be entry index of the stored checkpoint (or, when it is smaller than
+ * index or none is stored yet, of the catch-up's target: both verified,
+ * signed by the log), by the inclusion proof computed from the tiles at
+ * that checkpoint's size leading to its root. An index past both is
+ * GL_ERANGE when the answer's own proof verifies for it (the next cycle's
+ * checkpoint will hold it), not proven otherwise. Uses the tiles only
+ * (no bundle buffer), so it also runs during a catch-up. */
+static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                       const char *proof)
+{
+    struct monitor *m = ctx;
+    struct stored *st = NULL;
+    const struct gl_checkpoint *cp;
+    uint8_t(*hashes)[GL_HASH_LEN] = calloc(GL_MERKLE_MAX_PROOF, GL_HASH_LEN);
+    size_t n = 0;
+    int rc = hashes == NULL ? GL_ENOMEM : stored_load(m, &st);
+
+    if (rc == 0 && st->tc.cp.size > index)
+        cp = &st->tc.cp;
+    else if ((rc == 0 || rc == GL_ENOTFOUND) && m->prog.target.len > 0 &&
+             m->tgt.cp.size > index)
+        cp = &m->tgt.cp;
+    else {
+        if (rc == 0 || rc == GL_ENOTFOUND)
+            rc = proof_signed(m, index, leaf, proof) == 0 ? GL_ERANGE : GL_EVERIFY;
+        goto out;
+    }
+    rc = tiles_prove_inclusion(m->ts, index, cp->size, hashes, &n);
+    if (rc == 0 && gl_merkle_verify_inclusion(index, cp->size, leaf,
+                                              gl_hashes_const(hashes), n, cp->root) != 0)
+        rc = GL_EVERIFY;
+    else if (rc != 0 && rc != GL_ENOMEM)
+        rc = GL_EIO;
+out:
+    stored_free(st);
+    free(hashes);
+    return rc;
+}
+
 /* A length for "%.*s" in one-line messages. */
 static int clip(size_t n)
 {
@@ -712,7 +774,8 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
      * the entry is checked again next cycle. */
     if (r->which < m->nsub && f->format == 2 &&
         (rc = chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
-                               b->e[i].len, &r->st, r->which)) != 0) {
+                               b->e[i].len, &r->st, r->which, (uint64_t)time(NULL))) !=
+            0) {
         m->st.entries--;
         cli_error("entry %llu: its chain checks could not be made (%s): the catch-up "
                   "stops before it and resumes there next cycle",
@@ -772,13 +835,18 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
         if (i < b->skip)
             continue;
         if ((rc = check_result(m, b, i)) != 0) {
-            (void)state_save_progress(&m->s, &m->prog);
+            /* The checks made pending first: progress past their builds
+             * must not outlive them. */
+            if (chainwatch_flush(m->cw, m->s.dir) == 0)
+                (void)state_save_progress(&m->s, &m->prog);
             return rc;
         }
         if ((rc = gl_merkle_range_append(&m->prog.range, leaf, NULL, NULL)) != 0)
             return rc;
     }
     bar_draw(m, m->prog.range.size, 0);
+    if ((rc = chainwatch_flush(m->cw, m->s.dir)) != 0)
+        return rc;
     return state_save_progress(&m->s, &m->prog);
 }
 
