@@ -25,11 +25,11 @@
  * Clearing needs proof. A lookup answer is whatever the server says: a
  * source statement or auditor's report in it clears source-not-logged or
  * unaudited-source only once w->prove shows its leaf hash is the entry at
- * its index in a checkpoint the monitor verified (in_log, checked lazily,
- * the first proven one ends the search). One that is past every such
- * checkpoint but whose own proof verifies against a larger checkpoint
- * signed by the log, or whose tiles could not be read, decides nothing
- * yet: the entry's check (or the due check) is retried next cycle, like a
+ * its index in a checkpoint the monitor verified, or (past those) in a
+ * larger one signed by the log and proven consistent with it (in_log,
+ * checked lazily, the first proven one ends the search). One whose proof
+ * cannot be told now (the tiles could not be read) decides nothing yet:
+ * the entry's check (or the due check) is retried next cycle, like a
  * failed lookup. Statements that do not prove are ignored for clearing.
  *
  * Failing closed. A build's audit check is made pending before its
@@ -408,8 +408,7 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
 }
 
 /* Whether l is in the log (see the top of this file): 1 proven, 0 not,
- * -1 not decidable now (past the checkpoints verified, its own proof
- * signed by the log; or the tiles could not be read). Asked once. */
+ * -1 not decidable now (the tiles could not be read). Asked once. */
 static int in_log(struct chainwatch *w, struct linked *l)
 {
     uint8_t leaf[GL_HASH_LEN];
@@ -420,7 +419,7 @@ static int in_log(struct chainwatch *w, struct linked *l)
     if (w->prove == NULL || gl_merkle_leaf_hash(l->stmt, strlen(l->stmt), leaf) != 0)
         return l->in = 0;
     rc = w->prove(w->ctx, l->index, leaf, l->proof);
-    return l->in = rc == 0 ? 1 : rc == GL_ERANGE || rc == GL_EIO ? -1 : 0;
+    return l->in = rc == 0 ? 1 : rc == GL_EIO ? -1 : 0;
 }
 
 /* Whether the answer holds a source statement by a builder for f's
@@ -600,7 +599,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     /* Decided before any alarm, so a retry raises each once. */
     if (build && (src = has_source(w, f, &a)) < 0) {
         cli_error("chain check: the log's answer about source %s... names a source "
-                  "statement not yet in a checkpoint the monitor verified",
+                  "statement whose inclusion in the log could not be checked",
                   hex);
         answer_free(&a);
         return GL_EIO;
@@ -724,8 +723,8 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     if ((cover = audited(w, e->source, &a)) != 0) {
         if (cover < 0)
             cli_error("chain check: the log's answer about source %s... holds an "
-                      "auditor's report not yet in a checkpoint the monitor verified: "
-                      "the audit check of entry %" PRIu64 " stays pending",
+                      "auditor's report whose inclusion in the log could not be "
+                      "checked: the audit check of entry %" PRIu64 " stays pending",
                       hex, e->index);
         answer_free(&a);
         return cover < 0 ? GL_EIO : 0;

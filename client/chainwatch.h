@@ -89,11 +89,11 @@ typedef int (*chainwatch_read_fn)(void *ctx, uint64_t index, struct gl_buf *stmt
  * at index with the tlog-proof text `proof` (borrowed, NUL-terminated,
  * anything the answer held), is in the log: 0 when leaf is entry index of
  * a checkpoint signed by the log that the caller verified (the inclusion
- * proof computed from the log's tiles leads to its root); GL_ERANGE when
- * no such checkpoint holds index yet but `proof` verifies, for index and
- * leaf, against a larger checkpoint signed by the log (the caller will
- * verify it later); GL_EIO when the tiles could not be read; any other
- * code: not shown to be in the log. */
+ * proof computed from the log's tiles leads to its root), or, past those,
+ * when `proof` shows it, at index, in a larger checkpoint signed by the
+ * log that is consistent with the verified one; GL_EIO when that could
+ * not be told (the tiles could not be read); any other code: not shown to
+ * be in the log. */
 typedef int (*chainwatch_prove_fn)(void *ctx, uint64_t index,
                                    const uint8_t leaf[GL_HASH_LEN], const char *proof);
 

@@ -673,23 +673,49 @@ out:
     return rc;
 }
 
-/* 0 if proof (a tlog-proof's text) shows leaf at index in a checkpoint
- * signed with a policy key of the monitored log (its origin). */
-static int proof_signed(struct monitor *m, uint64_t index,
-                        const uint8_t leaf[GL_HASH_LEN], const char *proof)
+/* prove_entry past the checkpoints verified: proof (a tlog-proof's text)
+ * must carry index, a checkpoint signed by the monitored log (its origin;
+ * cosignatures not needed) whose tree holds leaf at index, and that
+ * checkpoint must be consistent with vnote/vc (verified, smaller), proven
+ * from the tiles (check_consistency: a fork is an alarm). 0 proven;
+ * GL_EIO the consistency could not be told; another code: not proven. */
+static int prove_later(struct monitor *m, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                       const char *proof, const struct gl_buf *vnote,
+                       const struct trust_checkpoint *vc)
 {
-    size_t n;
-    const struct gl_verifier *keys = gl_policy_log_keys(m->p, &n);
-    struct gl_tlogproof *tp;
-    int rc = GL_EVERIFY;
+    size_t nk;
+    const struct gl_verifier *keys = gl_policy_log_keys(m->p, &nk);
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    struct gl_tlogproof *tp = NULL;
+    struct gl_buf note;
+    char why[TRUST_WHY_MAX];
+    int rc;
 
-    if (gl_tlogproof_parse(proof, strlen(proof), &tp, NULL) != 0)
-        return GL_EPARSE;
-    for (size_t i = 0; i < n && rc != 0 && tp->index == index; i++)
-        if (strcmp(keys[i].name, keys[m->log].name) == 0)
-            rc =
-                gl_tlogproof_verify(tp, leaf, &keys[i], NULL, NULL) == 0 ? 0 : GL_EVERIFY;
+    gl_buf_init(&note, STATE_CHECKPOINT_MAX);
+    if (tc == NULL) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    if ((rc = gl_tlogproof_parse(proof, strlen(proof), &tp, NULL)) != 0 ||
+        (rc = gl_buf_append(&note, tp->checkpoint, tp->checkpoint_len)) != 0)
+        goto out;
+    rc = trust_checkpoint_open(m->p, (const char *)note.data, note.len,
+                               (uint64_t)time(NULL), tc, why);
+    if ((rc != 0 && rc != GL_EQUORUM) || tp->index != index ||
+        strcmp(keys[tc->log].name, keys[m->log].name) != 0 ||
+        tc->cp.size <= vc->cp.size ||
+        gl_merkle_verify_inclusion(index, tc->cp.size, leaf, gl_hashes_const(tp->hashes),
+                                   tp->nhashes, tc->cp.root) != 0) {
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    rc = check_consistency(m, vnote, vc, &note, tc);
+    if (rc != 0 && rc != GL_EVERIFY)
+        rc = GL_EIO;
+out:
     gl_tlogproof_free(tp);
+    gl_buf_release(&note);
+    free(tc);
     return rc;
 }
 
@@ -698,9 +724,9 @@ static int proof_signed(struct monitor *m, uint64_t index,
  * index or none is stored yet, of the catch-up's target: both verified,
  * signed by the log), by the inclusion proof computed from the tiles at
  * that checkpoint's size leading to its root. An index past both is
- * GL_ERANGE when the answer's own proof verifies for it (the next cycle's
- * checkpoint will hold it), not proven otherwise. Uses the tiles only
- * (no bundle buffer), so it also runs during a catch-up. */
+ * proven by the answer's own proof against a larger checkpoint of the
+ * log consistent with the larger of them (prove_later). Uses the tiles
+ * only (no bundle buffer), so it also runs during a catch-up. */
 static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
                        const char *proof)
 {
@@ -710,15 +736,19 @@ static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN
     uint8_t(*hashes)[GL_HASH_LEN] = calloc(GL_MERKLE_MAX_PROOF, GL_HASH_LEN);
     size_t n = 0;
     int rc = hashes == NULL ? GL_ENOMEM : stored_load(m, &st);
+    int have_tgt = m->prog.target.len > 0;
 
     if (rc == 0 && st->tc.cp.size > index)
         cp = &st->tc.cp;
-    else if ((rc == 0 || rc == GL_ENOTFOUND) && m->prog.target.len > 0 &&
-             m->tgt.cp.size > index)
+    else if ((rc == 0 || rc == GL_ENOTFOUND) && have_tgt && m->tgt.cp.size > index)
         cp = &m->tgt.cp;
     else {
-        if (rc == 0 || rc == GL_ENOTFOUND)
-            rc = proof_signed(m, index, leaf, proof) == 0 ? GL_ERANGE : GL_EVERIFY;
+        if (rc == 0 && (!have_tgt || st->tc.cp.size >= m->tgt.cp.size))
+            rc = prove_later(m, index, leaf, proof, &st->note, &st->tc);
+        else if ((rc == 0 || rc == GL_ENOTFOUND) && have_tgt)
+            rc = prove_later(m, index, leaf, proof, &m->prog.target, &m->tgt);
+        else if (rc == GL_ENOTFOUND)
+            rc = GL_EVERIFY; /* nothing verified yet to prove it against */
         goto out;
     }
     rc = tiles_prove_inclusion(m->ts, index, cp->size, hashes, &n);

@@ -509,6 +509,27 @@ grep -q '^kind build$' "$EVH/statement" && grep -q '^subject hidden$' "$EVH/stat
     fail "the unaudited build's evidence is not the build: $(cat "$EVH/statement")"
 expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EVH/statement.tlog-proof" \
     --artifact "$T/hidden.bin"
+# A source statement logged after the checkpoint the monitor follows (the
+# proxy serves an older one) counts: the answer's proof carries a larger
+# checkpoint signed by the log, consistent with the one followed. With
+# that checkpoint's signature broken (the proxy changes its root) it does
+# not, and the build raises source-not-logged.
+: > "$MODE"
+LSRC=$(printf 'late source' | sha256sum | cut -c1-64)
+"$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject late --version 1.0 \
+    --sha256 "$HSRC" --source-sha256 "$LSRC" > "$T/lb.out" || fail "append late 1.0"
+LB=$(sed -n 's/^index //p' "$T/lb.out")
+curl -s "$LOG_URL/checkpoint" > "$MODE.checkpoint"
+app --key "$T/vendor.key" --kind source --subject late --version 1.0 --sha256 "$LSRC"
+cp -a "$T/mon9" "$T/mon11"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon9" --once \
+    --no-progress
+ls "$A9" | grep -q "^source-not-logged-$LB-" && fail "a source logged later raised source-not-logged"
+echo lookup-checkpoint > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon11" --once \
+    --no-progress
+expect_err "ALARM (source-not-logged): entry $LB: build of late 1.0 names source"
+rm -f "$MODE.checkpoint"
 : > "$MODE"
 stop_proxy
 # The future build's audit (--audit-within 1d) is due a day after the
