@@ -30,7 +30,7 @@
  *                         bad-entry.
  *   bad-tree              the entries do not hash to the checkpoint's root.
  *                         Files: checkpoint.
- *   rebuild-differs, source-not-logged, unaudited-source
+ *   rebuild-differs, source-not-logged, unaudited-source, future-statement
  *                         the provenance-chain alarms (chainwatch.h).
  *                         Files as for unexpected-statement, plus
  *                         related.statement and related.tlog-proof for

@@ -9,7 +9,28 @@
  * ANSWER_MAX) plus the statements about the source signed by policy
  * submitters, whatever others log about it. The pending audit checks are a
  * small array, sorted by nothing, deduplicated by build index, written
- * whole (gl_file_replace: atomic) whenever it changes.
+ * whole (gl_file_replace: atomic): by chainwatch_flush for the checks
+ * added during a catch-up (once per entry bundle, before its progress is
+ * saved, so a catch-up of N builds writes it N / 256 times, not N), and
+ * by chainwatch_due when due checks are done. A build whose check cannot
+ * be added (the file cannot be read, or holds CHAINWATCH_MAX_PENDING
+ * checks) stops the catch-up before it: no check is dropped silently.
+ *
+ * Due time. A check falls due D after the earlier of the build's own time
+ * and the time the monitor first met the build (chainwatch_entry's now),
+ * so a vendor cannot postpone its audit by dating the build ahead; a v2
+ * statement dated more than CHAINWATCH_FUTURE_SLACK after that time is
+ * a future-statement alarm of its own.
+ *
+ * Clearing needs proof. A lookup answer is whatever the server says: a
+ * source statement or auditor's report in it clears source-not-logged or
+ * unaudited-source only once w->prove shows its leaf hash is the entry at
+ * its index in a checkpoint the monitor verified, or (past those) in a
+ * larger one signed by the log and proven consistent with it (in_log,
+ * checked lazily, the first proven one ends the search). One whose proof
+ * cannot be told now (the tiles could not be read) decides nothing yet:
+ * the entry's check (or the due check) is retried next cycle, like a
+ * failed lookup. Statements that do not prove are ignored for clearing.
  *
  * Failing closed. A build's audit check is made pending before its
  * source lookup is asked, so a log that cannot answer that lookup cannot
@@ -52,6 +73,7 @@
 #include "glasslog/checkpoint.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/merkle.h"
 #include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
 #include "state.h"
@@ -72,11 +94,13 @@ struct chainwatch {
     uint64_t audit_within;
     chainwatch_alarm_fn fn;
     chainwatch_read_fn reader; /* may be NULL */
+    chainwatch_prove_fn prove; /* may be NULL */
     void *ctx;
     int named[4]; /* per role: the policy names at least one key */
     struct pending *pend;
     size_t npend;
     int loaded;
+    int dirty; /* pend holds checks chain-pending does not */
 };
 
 /* One statement of a lookup answer, verified. stmt and proof are one
@@ -87,7 +111,10 @@ struct linked {
     char *stmt, *proof;
     struct gl_statement st;
     enum gl_policy_role role;
+    int in; /* in_log's answer, or IN_UNKNOWN before it was asked */
 };
+
+#define IN_UNKNOWN 2
 
 /* The verified statements of every page of a source lookup; each page is
  * freed once its statements are taken, so memory holds one page plus the
@@ -101,7 +128,8 @@ struct answer {
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
-                   chainwatch_read_fn reader, void *ctx, struct chainwatch **out)
+                   chainwatch_read_fn reader, chainwatch_prove_fn prove, void *ctx,
+                   struct chainwatch **out)
 {
     struct chainwatch *w = calloc(1, sizeof(*w));
     size_t n;
@@ -112,6 +140,7 @@ int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
     w->audit_within = audit_within;
     w->fn = fn;
     w->reader = reader;
+    w->prove = prove;
     w->ctx = ctx;
     gl_policy_submitters(p, &n);
     for (size_t i = 0; i < n; i++)
@@ -233,6 +262,7 @@ static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
     l->stmt = text;
     l->proof = text + slen + 1;
     l->role = gl_policy_submitter_role(w->p, which);
+    l->in = IN_UNKNOWN;
     a->n++;
     return 0;
 }
@@ -377,15 +407,45 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
     }
 }
 
-static int has_source(const struct chainwatch *w, const struct gl_statement_fields *f,
-                      const struct answer *a)
+/* Whether l is in the log (see the top of this file): 1 proven, 0 not,
+ * -1 not decidable now (the tiles could not be read). Asked once. */
+static int in_log(struct chainwatch *w, struct linked *l)
 {
-    for (size_t i = 0; i < a->n; i++)
-        if (a->l[i].st.fields.kind == GL_STATEMENT_SOURCE &&
-            memcmp(a->l[i].st.fields.sha256, f->source, 32) == 0 &&
-            plays(w, a->l[i].role, GL_POLICY_ROLE_BUILDER))
+    uint8_t leaf[GL_HASH_LEN];
+    int rc;
+
+    if (l->in != IN_UNKNOWN)
+        return l->in;
+    if (w->prove == NULL || gl_merkle_leaf_hash(l->stmt, strlen(l->stmt), leaf) != 0)
+        return l->in = 0;
+    rc = w->prove(w->ctx, l->index, leaf, l->proof);
+    return l->in = rc == 0 ? 1 : rc == GL_EIO ? -1 : 0;
+}
+
+/* Whether the answer holds a source statement by a builder for f's
+ * source, proven in the log: 1, 0, or -1 when none is proven but one
+ * could not be decided yet (in_log). */
+static int has_source(struct chainwatch *w, const struct gl_statement_fields *f,
+                      struct answer *a)
+{
+    int later = 0;
+
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->l[i].st.fields.kind != GL_STATEMENT_SOURCE ||
+            memcmp(a->l[i].st.fields.sha256, f->source, 32) != 0 ||
+            !plays(w, a->l[i].role, GL_POLICY_ROLE_BUILDER))
+            continue;
+        switch (in_log(w, &a->l[i])) {
+        case 1:
             return 1;
-    return 0;
+        case -1:
+            later = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return later ? -1 : 0;
 }
 
 /* --- pending audit checks ------------------------------------------------------------
@@ -448,7 +508,7 @@ static int pending_load(struct chainwatch *w, const char *dir)
     return rc;
 }
 
-static int pending_save(const struct chainwatch *w, const char *dir)
+static int pending_save(struct chainwatch *w, const char *dir)
 {
     char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
     struct gl_buf b;
@@ -466,15 +526,22 @@ static int pending_save(const struct chainwatch *w, const char *dir)
     }
     if (rc == 0 && (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
         cli_error("cannot write %s: %s", path, strerror(errno));
+    else if (rc == 0)
+        w->dirty = 0;
     else if (rc != 0)
         cli_error("cannot write %s: %s", path, gl_strerror(rc));
     gl_buf_release(&b);
     return rc;
 }
 
+/* Adds the audit check of the build f at index, met at now, to the
+ * array (chainwatch_flush writes it). 0; GL_ESTATE when the array is full
+ * (reported); pending_load's codes. */
 static int pending_add(struct chainwatch *w, const char *dir, uint64_t index,
-                       const struct gl_statement_fields *f)
+                       const struct gl_statement_fields *f, uint64_t now)
 {
+    uint64_t from = f->time < now ? f->time : now;
+
     struct pending *e;
     int rc;
 
@@ -484,23 +551,31 @@ static int pending_add(struct chainwatch *w, const char *dir, uint64_t index,
         if (w->pend[i].index == index)
             return 0;
     if (w->npend == CHAINWATCH_MAX_PENDING) {
-        cli_error("more than %d builds wait for an audit: not tracking entry %" PRIu64,
+        cli_error("%d builds wait for an audit already (chain-pending is full): entry "
+                  "%" PRIu64 "'s check cannot be kept",
                   CHAINWATCH_MAX_PENDING, index);
-        return 0;
+        return GL_ESTATE;
     }
     e = &w->pend[w->npend++];
     e->index = index;
-    e->due =
-        f->time > UINT64_MAX - w->audit_within ? UINT64_MAX : f->time + w->audit_within;
+    e->due = from > UINT64_MAX - w->audit_within ? UINT64_MAX : from + w->audit_within;
     memcpy(e->source, f->source, 32);
-    return pending_save(w, dir);
+    w->dirty = 1;
+    return 0;
+}
+
+int chainwatch_flush(struct chainwatch *w, const char *state_dir)
+{
+    if (!w->dirty)
+        return 0;
+    return pending_save(w, state_dir) == 0 ? 0 : GL_ESTATE;
 }
 
 /* --- entry points ------------------------------------------------------------------- */
 
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
-                     size_t which)
+                     size_t which, uint64_t now)
 {
     const struct gl_statement_fields *f = &st->fields;
     enum gl_policy_role role = gl_policy_submitter_role(w->p, which);
@@ -509,44 +584,73 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
         f->kind == GL_STATEMENT_REBUILD && plays(w, role, GL_POLICY_ROLE_REBUILDER);
     struct answer a;
     char hex[17];
-    int rc;
+    int rc, src = 1;
 
     if (!build && !rebuild)
-        return 0;
+        goto dated;
     /* The audit check needs no answer now: pending first. Its failure
      * (reported by pending_*) is GL_ESTATE, never GL_EIO: that one means
      * the log could not be asked. */
-    if (build && w->audit_within > 0 && pending_add(w, state_dir, index, f) != 0)
+    if (build && w->audit_within > 0 && pending_add(w, state_dir, index, f, now) != 0)
         return GL_ESTATE;
     if ((rc = ask_source(w, f->source, UINT64_MAX, &a)) != 0)
         return rc;
+    gl_hex_encode(f->source, 8, hex, sizeof(hex));
+    /* Decided before any alarm, so a retry raises each once. */
+    if (build && (src = has_source(w, f, &a)) < 0) {
+        cli_error("chain check: the log's answer about source %s... names a source "
+                  "statement whose inclusion in the log could not be checked",
+                  hex);
+        answer_free(&a);
+        return GL_EIO;
+    }
     check_differs(w, index, stmt, len, f, rebuild, &a);
-    if (build && !has_source(w, f, &a)) {
-        gl_hex_encode(f->source, 8, hex, sizeof(hex));
+    if (!src)
         found(w, "source-not-logged", index, f->source, stmt, len, NULL, NULL,
               "entry %" PRIu64
               ": build of %.*s %.*s names source %s..., which the log holds "
               "no source statement for",
               index, clip(f->subject_len), f->subject, clip(f->version_len), f->version,
               hex);
-    }
     answer_free(&a);
+dated:
+    if (f->format == 2 && f->time > now && f->time - now > CHAINWATCH_FUTURE_SLACK)
+        found(w, "future-statement", index, f->source, stmt, len, NULL, NULL,
+              "entry %" PRIu64 ": %s of %.*s %.*s is dated %" PRIu64 ", %" PRIu64
+              " s after the monitor met it (more than %d s ahead)",
+              index, gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
+              clip(f->version_len), f->version, f->time, f->time - now,
+              CHAINWATCH_FUTURE_SLACK);
     return 0;
 }
 
-static int audited(const struct chainwatch *w, const uint8_t x[32],
-                   const struct answer *a)
+/* Whether an auditor's report proven in the log covers x: 1, 0, or -1
+ * when none is proven but one could not be decided yet (in_log). */
+static int audited(struct chainwatch *w, const uint8_t x[32], struct answer *a)
 {
+    int later = 0;
+
     for (size_t i = 0; i < a->n; i++) {
         const struct gl_statement_fields *g = &a->l[i].st.fields;
+        size_t k;
         if (g->kind != GL_STATEMENT_AUDIT_REPORT ||
             !plays(w, a->l[i].role, GL_POLICY_ROLE_AUDITOR))
             continue;
-        for (size_t k = 0; k < g->naudited; k++)
-            if (memcmp(g->audited[k], x, 32) == 0)
-                return 1;
+        for (k = 0; k < g->naudited && memcmp(g->audited[k], x, 32) != 0; k++)
+            ;
+        if (k == g->naudited)
+            continue;
+        switch (in_log(w, &a->l[i])) {
+        case 1:
+            return 1;
+        case -1:
+            later = 1;
+            break;
+        default:
+            break;
+        }
     }
-    return 0;
+    return later ? -1 : 0;
 }
 
 /* unaudited-source for pending check e (hex: its source's first 8 bytes
@@ -611,17 +715,28 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     const struct linked *build = NULL;
     struct answer a;
     char hex[17];
-    int rc;
+    int rc, cover;
 
     if ((rc = ask_source(w, e->source, e->index, &a)) != 0)
         return rc;
-    for (size_t i = 0; i < a.n; i++)
-        if (a.l[i].index == e->index)
-            build = &a.l[i];
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
-    if (audited(w, e->source, &a)) {
-        rc = 0;
-    } else if (build == NULL && !a.covers) {
+    if ((cover = audited(w, e->source, &a)) != 0) {
+        if (cover < 0)
+            cli_error("chain check: the log's answer about source %s... holds an "
+                      "auditor's report whose inclusion in the log could not be "
+                      "checked: the audit check of entry %" PRIu64 " stays pending",
+                      hex, e->index);
+        answer_free(&a);
+        return cover < 0 ? GL_EIO : 0;
+    }
+    /* The build: the one the check was made for, proven in the log. */
+    for (size_t i = 0; i < a.n && build == NULL; i++)
+        if (a.l[i].index == e->index && is_build(&a.l[i].st.fields) &&
+            plays(w, a.l[i].role, GL_POLICY_ROLE_BUILDER) &&
+            memcmp(a.l[i].st.fields.source, e->source, 32) == 0 &&
+            in_log(w, &a.l[i]) == 1)
+            build = &a.l[i];
+    if (build == NULL && !a.covers) {
         cli_error("chain check: the log's answer about source %s... lacks entry %" PRIu64
                   " and no proof in it reaches that entry (a mirror behind the log?): "
                   "its audit check stays pending",
@@ -663,7 +778,7 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)
         }
     }
     w->npend = keep;
-    if (keep != before && (rc = pending_save(w, state_dir)) != 0)
+    if ((keep != before || w->dirty) && (rc = pending_save(w, state_dir)) != 0)
         return rc;
     if (unasked > 0) {
         cli_error("%zu due audit check%s could not ask the log: kept pending", unasked,

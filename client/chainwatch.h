@@ -11,14 +11,26 @@
  *                       the log holds no source statement (by a builder);
  *   unaudited-source    (with --audit-within D) a vendor build whose
  *                       source no auditor's report covers D after the
- *                       build's time. Pending checks are kept in the state
- *                       directory (chain-pending) across restarts. When
+ *                       earlier of the build's time and the time the
+ *                       monitor first met it. Pending checks are kept in
+ *                       the state directory (chain-pending) across
+ *                       restarts. When
  *                       the log's answer lacks the build, its statement is
  *                       read from the log's tiles (the reader below) and
  *                       attached with a tlog-proof against a checkpoint the
  *                       monitor verified, if it verifies and is the build
  *                       recorded; otherwise the alarm comes without it and
- *                       its detail says why.
+ *                       its detail says why;
+ *   future-statement    a v2 statement dated more than
+ *                       CHAINWATCH_FUTURE_SLACK seconds after the time
+ *                       the monitor met it.
+ *
+ * Only statements proven in the log clear an alarm: a statement of a
+ * lookup answer counts as a source or an audit only when the prover (the
+ * monitor's) shows its leaf is the entry at its index in a checkpoint the
+ * monitor verified. A lookup answer is not evidence of itself; statements
+ * that are not proven may still raise alarms (rebuild-differs), with the
+ * log's proof attached for anyone to check.
  *
  * "Vendor build" means signed by a builder when the policy names builders,
  * by any policy submitter otherwise; likewise rebuilders and auditors.
@@ -38,6 +50,7 @@
 #include "glasslog/statement.h"
 
 #define CHAINWATCH_MAX_PENDING 100000
+#define CHAINWATCH_FUTURE_SLACK 3600 /* seconds a statement's time may be ahead */
 
 struct chainwatch;
 
@@ -72,27 +85,49 @@ typedef void (*chainwatch_alarm_fn)(void *ctx, const struct chainwatch_alarm *a)
 typedef int (*chainwatch_read_fn)(void *ctx, uint64_t index, struct gl_buf *stmt,
                                   struct gl_buf *proof, char *why, size_t whylen);
 
+/* Whether the statement with leaf hash `leaf`, which a lookup answer lists
+ * at index with the tlog-proof text `proof` (borrowed, NUL-terminated,
+ * anything the answer held), is in the log: 0 when leaf is entry index of
+ * a checkpoint signed by the log that the caller verified (the inclusion
+ * proof computed from the log's tiles leads to its root), or, past those,
+ * when `proof` shows it, at index, in a larger checkpoint signed by the
+ * log that is consistent with the verified one; GL_EIO when that could
+ * not be told (the tiles could not be read); any other code: not shown to
+ * be in the log. */
+typedef int (*chainwatch_prove_fn)(void *ctx, uint64_t index,
+                                   const uint8_t leaf[GL_HASH_LEN], const char *proof);
+
 /* audit_within: seconds, 0 = no unaudited-source alarm. p is borrowed,
  * urls copied (the log, then its mirrors: they serve the lookup API too).
  * fn gets the alarms; reader (may be NULL: a build the log's answer lacks
- * is then never attached) reads a build the log's answer lacks; both get
- * ctx.
+ * is then never attached) reads a build the log's answer lacks; prove
+ * (may be NULL: then no statement of an answer clears an alarm) proves
+ * the statements that would; all get ctx.
  * Caller frees with chainwatch_free. 0 or GL_E*. */
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
-                   chainwatch_read_fn reader, void *ctx, struct chainwatch **out);
+                   chainwatch_read_fn reader, chainwatch_prove_fn prove, void *ctx,
+                   struct chainwatch **out);
 void chainwatch_free(struct chainwatch *w);
 
 /* The statement at index (its bytes: stmt, parsed: st, verified, signed
- * by policy submitter which). state_dir: where chain-pending lives. A
- * build's audit check is pending before the log is asked anything. 0;
- * GL_EIO when the log could not be asked (reported on stderr: the
- * statement's other chain checks were not made, and calling again
- * retries them); GL_ESTATE: chain-pending could not be read or written
- * (the cause reported on stderr; no check was made); GL_ENOMEM. */
+ * by policy submitter which), met at now (Unix seconds). state_dir: where
+ * chain-pending lives. A build's audit check is pending (in memory: see
+ * chainwatch_flush) before the log is asked anything. 0; GL_EIO when the
+ * log could not be asked, or its answer could not be proven yet
+ * (reported on stderr: the statement's chain checks were not made, and
+ * calling again retries them); GL_ESTATE: chain-pending could not be read,
+ * or holds CHAINWATCH_MAX_PENDING checks already (the cause reported on
+ * stderr; no check was made); GL_ENOMEM. */
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
-                     size_t which);
+                     size_t which, uint64_t now);
+
+/* Writes the audit checks chainwatch_entry made pending since the last
+ * write to chain-pending (one atomic replace; nothing when none). Call
+ * before saving any progress past their builds. 0, or GL_ESTATE (the
+ * cause reported on stderr). */
+int chainwatch_flush(struct chainwatch *w, const char *state_dir);
 
 /* Runs the pending audit checks due at now (Unix seconds). A due check
  * that the log answers is done (an alarm, or audited; a build the answer

@@ -144,6 +144,8 @@ static int setup_keys(struct monitor *m)
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a);
 static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
                       struct gl_buf *proof, char *why, size_t whylen);
+static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                       const char *proof);
 
 int monitor_new(const struct monitor_opts *o, struct monitor **out)
 {
@@ -175,7 +177,7 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
         (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm,
-                             read_entry, m, &m->cw)) != 0)
+                             read_entry, prove_entry, m, &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -672,6 +674,96 @@ out:
     return rc;
 }
 
+/* prove_entry past the checkpoints verified: proof (a tlog-proof's text)
+ * must carry index, a checkpoint signed by the monitored log (its origin;
+ * cosignatures not needed) whose tree holds leaf at index, and that
+ * checkpoint must be consistent with vnote/vc (verified, smaller), proven
+ * from the tiles (check_consistency: a fork is an alarm). 0 proven;
+ * GL_EIO the consistency could not be told; another code: not proven. */
+static int prove_later(struct monitor *m, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                       const char *proof, const struct gl_buf *vnote,
+                       const struct trust_checkpoint *vc)
+{
+    size_t nk;
+    const struct gl_verifier *keys = gl_policy_log_keys(m->p, &nk);
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    struct gl_tlogproof *tp = NULL;
+    struct gl_buf note;
+    char why[TRUST_WHY_MAX];
+    int rc;
+
+    gl_buf_init(&note, STATE_CHECKPOINT_MAX);
+    if (tc == NULL) {
+        rc = GL_ENOMEM;
+        goto out;
+    }
+    if ((rc = gl_tlogproof_parse(proof, strlen(proof), &tp, NULL)) != 0 ||
+        (rc = gl_buf_append(&note, tp->checkpoint, tp->checkpoint_len)) != 0)
+        goto out;
+    rc = trust_checkpoint_open(m->p, (const char *)note.data, note.len,
+                               (uint64_t)time(NULL), tc, why);
+    if ((rc != 0 && rc != GL_EQUORUM) || tp->index != index ||
+        strcmp(keys[tc->log].name, keys[m->log].name) != 0 ||
+        tc->cp.size <= vc->cp.size ||
+        gl_merkle_verify_inclusion(index, tc->cp.size, leaf, gl_hashes_const(tp->hashes),
+                                   tp->nhashes, tc->cp.root) != 0) {
+        rc = GL_EVERIFY;
+        goto out;
+    }
+    rc = check_consistency(m, vnote, vc, &note, tc);
+    if (rc != 0 && rc != GL_EVERIFY)
+        rc = GL_EIO;
+out:
+    gl_tlogproof_free(tp);
+    gl_buf_release(&note);
+    free(tc);
+    return rc;
+}
+
+/* chainwatch's prover (chainwatch_prove_fn, ctx: the monitor): leaf must
+ * be entry index of the stored checkpoint (or, when it is smaller than
+ * index or none is stored yet, of the catch-up's target: both verified,
+ * signed by the log), by the inclusion proof computed from the tiles at
+ * that checkpoint's size leading to its root. An index past both is
+ * proven by the answer's own proof against a larger checkpoint of the
+ * log consistent with the larger of them (prove_later). Uses the tiles
+ * only (no bundle buffer), so it also runs during a catch-up. */
+static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                       const char *proof)
+{
+    struct monitor *m = ctx;
+    struct stored *st = NULL;
+    const struct gl_checkpoint *cp;
+    uint8_t(*hashes)[GL_HASH_LEN] = calloc(GL_MERKLE_MAX_PROOF, GL_HASH_LEN);
+    size_t n = 0;
+    int rc = hashes == NULL ? GL_ENOMEM : stored_load(m, &st);
+    int have_tgt = m->prog.target.len > 0;
+
+    if (rc == 0 && st->tc.cp.size > index)
+        cp = &st->tc.cp;
+    else if ((rc == 0 || rc == GL_ENOTFOUND) && have_tgt && m->tgt.cp.size > index)
+        cp = &m->tgt.cp;
+    else {
+        if (rc == 0 && (!have_tgt || st->tc.cp.size >= m->tgt.cp.size))
+            rc = prove_later(m, index, leaf, proof, &st->note, &st->tc);
+        else if ((rc == 0 || rc == GL_ENOTFOUND) && have_tgt)
+            rc = prove_later(m, index, leaf, proof, &m->prog.target, &m->tgt);
+        else if (rc == GL_ENOTFOUND)
+            rc = GL_EVERIFY; /* nothing verified yet to prove it against */
+        goto out;
+    }
+    rc = tiles_prove_inclusion(m->ts, index, cp->size, hashes, &n);
+    if (rc == 0 && gl_merkle_verify_inclusion(index, cp->size, leaf,
+                                              gl_hashes_const(hashes), n, cp->root) != 0)
+        rc = GL_EVERIFY;
+    else if (rc != 0 && rc != GL_ENOMEM)
+        rc = GL_EIO;
+out:
+    stored_free(st);
+    free(hashes);
+    return rc;
+}
+
 /* A length for "%.*s" in one-line messages. */
 static int clip(size_t n)
 {
@@ -713,7 +805,8 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
      * the entry is checked again next cycle. */
     if (r->which < m->nsub && f->format == 2 &&
         (rc = chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
-                               b->e[i].len, &r->st, r->which)) != 0) {
+                               b->e[i].len, &r->st, r->which, (uint64_t)time(NULL))) !=
+            0) {
         m->st.entries--;
         cli_error("entry %llu: its chain checks could not be made (%s): the catch-up "
                   "stops before it and resumes there next cycle",
@@ -773,13 +866,18 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
         if (i < b->skip)
             continue;
         if ((rc = check_result(m, b, i)) != 0) {
-            (void)state_save_progress(&m->s, &m->prog);
+            /* The checks made pending first: progress past their builds
+             * must not outlive them. */
+            if (chainwatch_flush(m->cw, m->s.dir) == 0)
+                (void)state_save_progress(&m->s, &m->prog);
             return rc;
         }
         if ((rc = gl_merkle_range_append(&m->prog.range, leaf, NULL, NULL)) != 0)
             return rc;
     }
     bar_draw(m, m->prog.range.size, 0);
+    if ((rc = chainwatch_flush(m->cw, m->s.dir)) != 0)
+        return rc;
     return state_save_progress(&m->s, &m->prog);
 }
 

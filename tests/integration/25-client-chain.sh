@@ -456,7 +456,91 @@ for st in mon mon7; do
     ls "$T/$st/$ID/alarms" | grep -q "^fork-" || fail "$st: no fork evidence"
     rm -f "$MODE.checkpoint"
 done
+# Only statements in the log clear a chain alarm. A front (the proxy)
+# adds to every lookup answer statements signed by the vendor and the
+# auditor that were never logged: a source statement for a source never
+# logged (listed at the index of the build naming it: not the build either)
+# and an auditor's report covering it (with a real proof of another
+# entry). The build still raises source-not-logged and, due at once
+# (--audit-within 1s, a second later), unaudited-source, whose evidence is
+# the build the log holds, not the statement the front listed at its index.
+# A build dated in the year 2100 raises future-statement, and its audit
+# falls due from when the monitor met it, not from its date.
+HSRC=$(printf 'hidden source' | sha256sum | cut -c1-64)
+printf 'hidden 1.0\n' > "$T/hidden.bin"
+"$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject hidden --version 1.0 \
+    --file "$T/hidden.bin" --source-sha256 "$HSRC" > "$T/hb.out" || fail "append hidden 1.0"
+HB=$(sed -n 's/^index //p' "$T/hb.out")
+expect_http 200 GET "/api/v1/lookup?source=$SRC"
+python3 - "$T/body" "$SRC" "$HSRC" "$T" "$HB" > "$MODE.inject" <<'PY' || fail "making the unlogged statements"
+import json, os, sys
+doc, src, hsrc, t, hb = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+for it in doc["statements"]:
+    body = it["statement"].split("\n\n")[0] + "\n"
+    for kind in ("source", "audit-report", "build"):
+        if "\nkind %s\n" % kind in body and not os.path.exists("%s/%s.txt" % (t, kind)):
+            if kind == "build":
+                body = body.replace("\nversion 1.0\n", "\nversion 9.0\n")
+                body = "\n".join("time 4102444800" if l.startswith("time ") else l
+                                 for l in body.split("\n"))
+            open("%s/%s.txt" % (t, kind), "w").write(body.replace(src, hsrc))
+print(json.dumps([{"index": int(hb), "statement_file": t + "/hsrc.st", "proof": "not a proof"},
+                  {"index": 0, "statement_file": t + "/haudit.st",
+                   "proof": doc["statements"][0]["proof"]}]))
+PY
+"$G" note sign --key "$T/vendor.key" "$T/source.txt" > "$T/hsrc.st" || fail "signing a source"
+"$G" note sign --key "$T/auditor.key" "$T/audit-report.txt" > "$T/haudit.st" || fail "signing an audit"
+"$G" note sign --key "$T/vendor.key" "$T/build.txt" > "$T/future.st" || fail "signing a build"
+grep -q '^time 4102444800$' "$T/future.st" || fail "the future build: $(cat "$T/future.st")"
+expect_http 200 POST /api/v1/add --data-binary "@$T/future.st"
+FB=$(sed -n 's/.*"index": *\([0-9]*\).*/\1/p' "$T/body")
+[ -n "$FB" ] || fail "adding the future build: $(cat "$T/body")"
+echo lookup-inject > "$MODE"
+cp -a "$T/mon6" "$T/mon9"
+sleep 1
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon9" --once \
+    --no-progress --audit-within 1s
+A9="$T/mon9/$ID/alarms"
+expect_err "ALARM (source-not-logged): entry $HB: build of hidden 1.0 names source"
+expect_err "ALARM (unaudited-source): entry $HB: build of hidden 1.0: no auditor's report covers"
+expect_err "ALARM (future-statement): entry $FB: build of widget 9.0 is dated 4102444800"
+EVH=$(ls -d "$A9/unaudited-source-$HB-"*) || fail "no unaudited-source for $HB: $(ls "$A9")"
+grep -q '^kind build$' "$EVH/statement" && grep -q '^subject hidden$' "$EVH/statement" ||
+    fail "the unaudited build's evidence is not the build: $(cat "$EVH/statement")"
+expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EVH/statement.tlog-proof" \
+    --artifact "$T/hidden.bin"
+# A source statement logged after the checkpoint the monitor follows (the
+# proxy serves an older one) counts: the answer's proof carries a larger
+# checkpoint signed by the log, consistent with the one followed. With
+# that checkpoint's signature broken (the proxy changes its root) it does
+# not, and the build raises source-not-logged.
+: > "$MODE"
+LSRC=$(printf 'late source' | sha256sum | cut -c1-64)
+"$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject late --version 1.0 \
+    --sha256 "$HSRC" --source-sha256 "$LSRC" > "$T/lb.out" || fail "append late 1.0"
+LB=$(sed -n 's/^index //p' "$T/lb.out")
+curl -s "$LOG_URL/checkpoint" > "$MODE.checkpoint"
+app --key "$T/vendor.key" --kind source --subject late --version 1.0 --sha256 "$LSRC"
+cp -a "$T/mon9" "$T/mon11"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon9" --once \
+    --no-progress
+ls "$A9" | grep -q "^source-not-logged-$LB-" && fail "a source logged later raised source-not-logged"
+echo lookup-checkpoint > "$MODE"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon11" --once \
+    --no-progress
+expect_err "ALARM (source-not-logged): entry $LB: build of late 1.0 names source"
+rm -f "$MODE.checkpoint"
+: > "$MODE"
 stop_proxy
+# The future build's audit (--audit-within 1d) is due a day after the
+# monitor met it.
+cp -a "$T/mon6" "$T/mon10"
+T0=$(date +%s)
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon10" --once \
+    --no-progress --audit-within 1d
+DUE=$(sed -n "s/^\([0-9]*\) $FB .*/\1/p" "$T/mon10/$ID/chain-pending")
+[ -n "$DUE" ] && [ "$DUE" -ge $((T0 + 86400)) ] && [ "$DUE" -le $(($(date +%s) + 86400)) ] ||
+    fail "the future build's audit is due at $DUE: $(cat "$T/mon10/$ID/chain-pending")"
 # A build whose audit check cannot be kept pending (chain-pending is
 # unusable: here a directory) stops the catch-up before it too, and the
 # run says why: the log is not to blame.

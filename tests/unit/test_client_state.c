@@ -6,7 +6,9 @@
  * forward (two processes storing at once never move it back). The
  * monitor's pending audit checks (client/chainwatch.c): a malformed
  * chain-pending file is refused every time it is read, leaving no checks
- * and no second array behind. Evidence: the alarm directory is fsynced
+ * and no second array behind; checks are written when flushed, due from
+ * the earlier of the build's time and when it was met; a full list
+ * refuses another check. Evidence: the alarm directory is fsynced
  * before its rename, alarms/ after it. The keys with one origin share the
  * directory that exists, else the first one's.
  */
@@ -277,6 +279,78 @@ static void test_pending_malformed(void **state)
     free(w.pend);
 }
 
+/* Reads chain-pending into text (at most cap bytes); 0 if it is absent. */
+static size_t read_pending(char *text, size_t cap)
+{
+    char path[STATE_PATH_MAX + 16];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/" PENDING_FILE, st.dir);
+    if ((f = fopen(path, "rb")) == NULL)
+        return 0;
+    n = fread(text, 1, cap - 1, f);
+    text[n] = 0;
+    fclose(f);
+    return n;
+}
+
+/* Checks added during a catch-up are written by chainwatch_flush, once;
+ * each falls due D after the earlier of the build's time and the time
+ * the monitor met it (a build dated ahead does not postpone its audit). */
+static void test_pending_flush_due(void **state)
+{
+    struct chainwatch w;
+    struct gl_statement_fields f;
+    char text[512], want[512];
+    (void)state;
+
+    memset(&w, 0, sizeof(w));
+    memset(&f, 0, sizeof(f));
+    memset(f.source, 0xab, 32);
+    w.audit_within = 100;
+    f.time = 4102444800u; /* 2100, met at 1000: due 1100 */
+    assert_int_equal(pending_add(&w, st.dir, 7, &f, 1000), 0);
+    f.time = 500; /* dated before it was met: due 600 */
+    assert_int_equal(pending_add(&w, st.dir, 8, &f, 1000), 0);
+    assert_int_equal(pending_add(&w, st.dir, 8, &f, 2000), 0); /* known: kept */
+    assert_int_equal(read_pending(text, sizeof(text)), 0);     /* not written yet */
+    assert_int_equal(chainwatch_flush(&w, st.dir), 0);
+    snprintf(want, sizeof(want), "1100 7 %s\n600 8 %s\n",
+             "abababababababababababababababababababababababababababababababab",
+             "abababababababababababababababababababababababababababababababab");
+    assert_true(read_pending(text, sizeof(text)) > 0);
+    assert_string_equal(text, want);
+    assert_int_equal(w.dirty, 0);
+    free(w.pend);
+}
+
+/* A full chain-pending refuses another check: the caller stops (never a
+ * build silently left unchecked). */
+static void test_pending_full(void **state)
+{
+    struct chainwatch w;
+    struct gl_statement_fields f;
+    char path[STATE_PATH_MAX + 16];
+    (void)state;
+
+    memset(&w, 0, sizeof(w));
+    memset(&f, 0, sizeof(f));
+    w.audit_within = 100;
+    w.loaded = 1;
+    assert_non_null(w.pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w.pend)));
+    for (size_t i = 0; i < CHAINWATCH_MAX_PENDING; i++)
+        w.pend[i].index = i;
+    w.npend = CHAINWATCH_MAX_PENDING;
+    assert_int_equal(pending_add(&w, st.dir, 5, &f, 1000), 0); /* known already */
+    assert_int_equal(pending_add(&w, st.dir, CHAINWATCH_MAX_PENDING, &f, 1000),
+                     GL_ESTATE);
+    assert_int_equal(w.npend, CHAINWATCH_MAX_PENDING);
+    free(w.pend);
+    snprintf(path, sizeof(path), "%s/" PENDING_FILE, st.dir);
+    unlink(path);
+}
+
 static void test_evidence_synced(void **state)
 {
     const struct state_file f = {"proof", "p\n", 2};
@@ -339,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_store_needs_lock),
         cmocka_unit_test(test_store_concurrent),
         cmocka_unit_test(test_pending_malformed),
+        cmocka_unit_test(test_pending_flush_due),
+        cmocka_unit_test(test_pending_full),
         cmocka_unit_test(test_evidence_synced),
         cmocka_unit_test(test_one_dir_per_origin),
     };

@@ -24,6 +24,11 @@ request it reads MODEFILE (one word; missing or empty = "none"):
                      others, with their proofs, stay)
   lookup-nobuild-bundle  as lookup-nobuild, and in every entry bundle each
                      build statement's version changed (same length)
+  lookup-inject      lookup answers: the items of the JSON list in
+                     MODEFILE.inject ({"index", "statement_file", "proof"}:
+                     the statement is that file's content; each given a
+                     leaf_hash of zeros) appended, whatever was asked:
+                     statements the log never logged
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
   tile-hash          level-0 tile 0: hash 1 changed
   entries-error      entry bundles after bundle 0 answer 400 (a catch-up
@@ -72,6 +77,12 @@ def tamper_lookup(body, m):
     if m in ("lookup-nobuild", "lookup-nobuild-bundle") and "statements" in doc:
         doc["statements"] = [s for s in doc["statements"]
                              if "\nkind build\n" not in s["statement"]]
+    if m == "lookup-inject" and "statements" in doc:
+        with open(MODEFILE + ".inject") as f:
+            for it in json.load(f):
+                with open(it["statement_file"]) as sf:
+                    doc["statements"].append({"index": it["index"], "statement": sf.read(),
+                                              "proof": it["proof"], "leaf_hash": "00" * 32})
     for s in doc.get("statements", []):
         if m == "lookup-statement":
             s["statement"] = s["statement"].replace("\nversion ", "\nversion x", 1)
