@@ -132,6 +132,7 @@ FUZZ_WITH_witness := $(WIT_ARCH) $(LOG_ARCH)
 FUZZ_WITH_config := $(LOG_ARCH)
 FUZZ_WITH_expect := $(CLIENT_ARCH)
 FUZZ_WITH_mirrorpush := $(LOG_ARCH)
+FUZZ_WITH_mirrorresp := $(LOG_ARCH)
 FUZZ_LIBS := $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz
 define fuzz_rules
 $(O)/tests/fuzz/replay_$(1): $(O)/tests/fuzz/fuzz_$(1).o $(O)/tests/fuzz/replay.o \

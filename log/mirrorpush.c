@@ -33,9 +33,11 @@
  * the rest of that push send at most n / 2 a body (a 413 to one package
  * is a failed push).
  *
- * A 200's body is one or more signature lines (at most COSIG_LINES, in
- * COSIG_BODY_MAX bytes); lines by keys other than the mirror's are
- * skipped, and the one line by its key that verifies is kept and served.
+ * The answers' bodies are read by mirrorresp.c (a 200's signature lines,
+ * a 409's tree size to add-checkpoint) and lib/mirror.c (the mirror info
+ * of a 202 or 409 to add-entries): a 200 whose body is not well formed as
+ * a whole, or holds no line by the mirror's key that verifies, is a
+ * failed push; so is a 409 to add-checkpoint without a tree size.
  */
 #include "mirrorpush.h"
 
@@ -59,6 +61,7 @@
 #include "clock.h"
 #include "http_client.h"
 #include "metrics.h"
+#include "mirrorresp.h"
 #include "text.h"
 #include "tilecache.h"
 #include "tree.h"
@@ -66,9 +69,7 @@
 #define HLEN GL_HASH_LEN
 #define TIMEOUT_MS 30000
 #define BACKOFF_MAX_S 30.0
-#define PUSH_SLICE_S 2.0     /* seconds of uploads to one mirror a round */
-#define COSIG_LINES 16       /* signature lines read from a 200 */
-#define COSIG_BODY_MAX 16384 /* and its bytes */
+#define PUSH_SLICE_S 2.0 /* seconds of uploads to one mirror a round */
 
 struct mirrorpush {
     struct store *store;
@@ -251,9 +252,13 @@ static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body
     return rc;
 }
 
+/* POSTs add-checkpoint of ck with the consistency proof from old to m.
+ * 0 on a 200 (*conflict = 0) or on a 409 that names the mirror's tree
+ * size (*conflict = 1, *theirs = that size); GL_EPARSE for a 409 without
+ * one, GL_EVERIFY for any other answer. */
 static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *m,
                           uint64_t old, uint64_t size, const struct gl_buf *ck,
-                          uint64_t *conflict)
+                          int *conflict, uint64_t *theirs)
 {
     struct tree_reader rd = {p->tree, p->store, p->cache};
     struct gl_hash_source src;
@@ -283,12 +288,16 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
     gl_buf_release(&body);
     if (rc != 0)
         return rc;
-    *conflict = UINT64_MAX;
-    if (r.status == 409)
-        gl_parse_u64((const char *)r.body.data, r.body.len ? r.body.len - 1 : 0,
-                     conflict);
-    else if (r.status != 200)
+    *conflict = r.status == 409;
+    if (r.status == 409) {
+        struct gl_err why;
+        rc = mirrorresp_size((const char *)r.body.data, r.body.len, theirs, &why);
+        if (rc != 0)
+            gl_log(GL_LOG_WARN, "mirror %s: add-checkpoint answered 409: %s", m->key.name,
+                   why.reason);
+    } else if (r.status != 200) {
         rc = GL_EVERIFY;
+    }
     gl_http_response_release(&r);
     return rc;
 }
@@ -343,36 +352,6 @@ static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char 
            m->key.name, m->url, (unsigned long long)at, why, status, p->backoff[k]);
 }
 
-/* The cosignature line of mirror m on n's text among the lines of a 200
- * body (one or more "— name base64\n" lines, at most COSIG_LINES of them,
- * each ending in a newline): *line, *len (with its "\n") point into body.
- * Lines by other keys are skipped, as tlog-mirror says unknown keys are.
- * 0 when one by m's key verifies; GL_EVERIFY otherwise (none, a bad one, a
- * malformed body or more lines than allowed). */
-static int mirror_line(const struct mirrorpush_target *m, const struct gl_note *n,
-                       const struct gl_buf *body, const char **line, size_t *len)
-{
-    struct gl_text t;
-    const char *l;
-    size_t ll, count = 0;
-
-    gl_text_init(&t, (const char *)body->data, body->len, 0);
-    while (count++ < COSIG_LINES && gl_text_line(&t, &l, &ll) == 0) {
-        struct gl_note_sig sig;
-        if (gl_note_parse_sig(l, ll, &sig, NULL) != 0)
-            return GL_EVERIFY;
-        if (sig.name_len != strlen(m->key.name) ||
-            memcmp(sig.name, m->key.name, sig.name_len) != 0 || sig.id != m->key.id)
-            continue;
-        if (gl_cosig_verify(&m->key, n->text, n->text_len, &sig, NULL) == 0) {
-            *line = l;
-            *len = ll + 1;
-            return 0;
-        }
-    }
-    return GL_EVERIFY;
-}
-
 /* Brings mirror k to the stored tree (size, ck: the checkpoint to send).
  * ck_hash is ck's SHA-256; cosigned: ck carries more than the stored
  * checkpoint (the witness cosignatures), to be sent again to a mirror
@@ -383,14 +362,14 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
 {
     const struct mirrorpush_target *m = &p->list.v[k];
     struct gl_buf body, line;
-    uint64_t pend = 0, next = 0, conflict = UINT64_MAX;
+    uint64_t pend = 0, next = 0, theirs = 0;
     long st = 0;
     uint64_t maxpk = MIRRORPUSH_PACKAGES; /* packages a body, at most */
-    int rc, ck_sent = 0, stalled = 0, paused = 0;
+    int rc, ck_sent = 0, stalled = 0, paused = 0, conflict = 0;
     double t0 = gl_clock_mono();
 
     gl_buf_init(&body, GL_MIRROR_BODY_BUILT);
-    gl_buf_init(&line, COSIG_BODY_MAX);
+    gl_buf_init(&line, MIRRORRESP_BODY_MAX);
     p->ticket_len = 0;
     /* the probe: an empty upload at our size; a 200 means the mirror holds
      * it already, a 409 tells its pending size and next entry */
@@ -401,10 +380,10 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         rc = GL_ESTATE;
     if (rc == 0 && st == 409 && pend < size) {
         ck_sent = 1;
-        rc = add_checkpoint(p, m, pend, size, ck, &conflict);
-        if (rc == 0 && conflict != UINT64_MAX && conflict <= size)
-            rc = add_checkpoint(p, m, conflict, size, ck, &conflict);
-        if (rc == 0 && conflict != UINT64_MAX)
+        rc = add_checkpoint(p, m, pend, size, ck, &conflict, &theirs);
+        if (rc == 0 && conflict && theirs <= size)
+            rc = add_checkpoint(p, m, theirs, size, ck, &conflict, &theirs);
+        if (rc == 0 && conflict)
             rc = GL_ESTATE;
     }
     while (rc == 0 && st != 200) {
@@ -458,21 +437,25 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         /* the mirror holds the size, not these cosignatures: the checkpoint
          * again (old = size), then the probe again, which makes the mirror
          * checkpoint take them */
-        rc = add_checkpoint(p, m, size, size, ck, &conflict);
-        if (rc == 0 && conflict == UINT64_MAX) { /* else keep the first answer */
+        rc = add_checkpoint(p, m, size, size, ck, &conflict, &theirs);
+        if (rc == 0 && !conflict) { /* else keep the first answer */
             gl_buf_reset(&body);
             gl_buf_reset(&line);
             rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
         }
-        if (rc == 0 && conflict == UINT64_MAX)
+        if (rc == 0 && !conflict)
             rc = add_entries(p, k, &body, &st, &pend, &next, &line);
     }
     if (rc == 0 && st == 200) {
         struct gl_note *n = NULL;
+        struct gl_err why = {0, "the checkpoint does not parse"};
+        char msg[GL_ERR_REASON_MAX + 48];
         const char *sl = NULL;
-        size_t sn = 0;
+        size_t so = 0, sn = 0;
         if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0 &&
-            mirror_line(m, n, &line, &sl, &sn) == 0) {
+            mirrorresp_cosig(&m->key, n->text, n->text_len, (const char *)line.data,
+                             line.len, &so, &sn, &why) == 0) {
+            sl = (const char *)line.data + so;
             if (p->done[k] != size)
                 gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
                        (unsigned long long)size);
@@ -487,7 +470,8 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             pthread_mutex_unlock(&p->mu);
             p->backoff[k] = 0;
         } else {
-            push_failed(p, k, size, "its cosignature does not verify", st);
+            snprintf(msg, sizeof msg, "its cosignature does not verify: %s", why.reason);
+            push_failed(p, k, size, msg, st);
         }
         gl_note_free(n);
     } else {

@@ -176,7 +176,7 @@ static void log_result(const char *what, PGconn *c, const PGresult *r);
  * whose wait for the standby is cancelled still returns success
  * (commit_notice). */
 static const char *const session_sql[] = {
-    "SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS,
+    ("SET idle_in_transaction_session_timeout = " PG_IDLE_TX_MS),
     "SET statement_timeout = 0",
     "SET transaction_timeout = 0",
 };

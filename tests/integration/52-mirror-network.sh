@@ -12,7 +12,9 @@
 # verified and served; a sixth, listed first, moves one entry a second
 # and is paused after a slice of uploads each round, so the mirrors after
 # it keep up with a growing log and SIGTERM does not wait for its
-# catch-up) and then serves the mirror's
+# catch-up; an eighth whose 409 to add-checkpoint carries no tree size is
+# a failed push, never taken for a 200: no upload follows it) and then
+# serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
 # that policy offline, refuses it under a policy requiring both mirrors
@@ -26,7 +28,7 @@ PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
 make_keys
 make_witness_keys 1 2
-for m in 1 2 3 4 5 6 7; do
+for m in 1 2 3 4 5 6 7 8; do
     "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -58,6 +60,7 @@ FAKE2_URL=$SPAWN_URL
     echo "mirror mirror3.example $(cat "$T/m3.key.pub") $FAKE_URL/unavailable"
     echo "mirror mirror5.example $(cat "$T/m5.key.pub") $FAKE2_URL/two"
     echo "mirror mirror7.example $(cat "$T/m7.key.pub") $FAKE2_URL/small"
+    echo "mirror mirror8.example $(cat "$T/m8.key.pub") $FAKE_URL/nosize"
 } > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
 
@@ -87,6 +90,15 @@ ID=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="identity"} \([0-9]*\)$/\
 wait_until 20 grep -q "mirror mirror3.example .*failed: the mirror refused it (HTTP 503)" "$LOG_OUT" ||
     fail "no refusal logged for the 503 mirror: $(grep mirror3 "$LOG_OUT" | tail -3)"
 wait_until 20 grep -q "^gzip 409$" "$T/fake.log" || fail "no gzip after the 415s: $(cat "$T/fake.log")"
+# a 409 to add-checkpoint without a tree size fails the push, before any upload
+wait_until 20 grep -q "mirror mirror8.example .*push at 0 failed: .*(HTTP 409)" "$LOG_OUT" ||
+    fail "the sizeless 409 not a failed push: $(grep mirror8 "$LOG_OUT" | tail -3)"
+grep -q "^nosize add-checkpoint$" "$T/fake.log.nosize" ||
+    fail "no add-checkpoint to the sizeless mirror: $(cat "$T/fake.log.nosize")"
+grep -q "^nosize upload$" "$T/fake.log.nosize" &&
+    fail "entries uploaded after a sizeless 409 to add-checkpoint: $(cat "$T/fake.log.nosize")"
+grep -q "mirror mirror8.example: add-checkpoint answered 409: empty body" "$LOG_OUT" ||
+    fail "the sizeless 409 not named: $(grep mirror8 "$LOG_OUT" | tail -3)"
 # the mirror stuck at entry 0 (listed before the others, which got their
 # pushes above): each push is a probe and one upload (202), then a failure
 # with a doubling back-off; never a run of uploads

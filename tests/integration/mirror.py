@@ -356,8 +356,11 @@ def fake_mirror(logf):
     every request is a 503 (not logged). Under /stuck/ a mirror that never
     advances: add-checkpoint 200, the empty probe at END a 409 (pending
     END, next 0), every upload a 202 (pending END, next 0 again), logged
-    as "stuck STATUS" to logf.stuck. One line a request to logf: the
-    body's encoding and the status. Prints "(port N)" to stderr (lib.sh
+    as "stuck STATUS" to logf.stuck. Under /nosize/ a mirror whose 409 to
+    add-checkpoint has no tree size (an empty body), all else as /stuck/,
+    logged to logf.nosize: "nosize probe", "nosize add-checkpoint" and
+    "nosize upload" (any add-entries that is not the empty probe). One
+    line a request to logf: the body's encoding and the status. Prints "(port N)" to stderr (lib.sh
     spawn)."""
     state = {"identity": 0}
     class H(Replier):
@@ -367,6 +370,8 @@ def fake_mirror(logf):
                 return self.reply(503, b"reloading\n", "text/plain", False)
             if self.path.startswith("/stuck/"):
                 return self.stuck(body)
+            if self.path.startswith("/nosize/"):
+                return self.nosize(body)
             if self.path == "/add-checkpoint":
                 return self.reply(200, b"", "text/plain", False)
             enc = self.headers.get("Content-Encoding", "identity")
@@ -394,6 +399,16 @@ def fake_mirror(logf):
             st = 409 if start == end else 202
             with open(logf + ".stuck", "a") as f: f.write("stuck %d\n" % st)
             self.reply(st, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info", False)
+        def nosize(self, body):
+            with open(logf + ".nosize", "a") as f:
+                if self.path == "/nosize/add-checkpoint":
+                    f.write("nosize add-checkpoint\n")
+                    return self.reply(409, b"", "text/x.tlog.size", False)
+                if self.headers.get("Content-Encoding") == "gzip": body = gzip.decompress(body)
+                o = 2 + int.from_bytes(body[:2], "big")
+                start, end = int.from_bytes(body[o:o + 8], "big"), int.from_bytes(body[o + 8:o + 16], "big")
+                f.write("nosize %s\n" % ("probe" if start == end else "upload"))
+            self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info", False)
     srv = http.server.HTTPServer(("127.0.0.1", 0), H)
     print("fake mirror (port %d)" % srv.server_address[1], file=sys.stderr, flush=True)
     srv.serve_forever()

@@ -11,7 +11,10 @@
  * size and then answers the add-checkpoint from that size with 409 and
  * no body (tlog-witness v1.0.0: another root of that size), with 409
  * naming that size, or with 422, holds another tree: GL_ESTATE; a 409
- * naming a larger size (it moved on) or a 200 is no conflict.
+ * naming a larger size (it moved on) or a 200 is no conflict. A witness
+ * whose first 409 names 50 without the final newline holds 50, more than
+ * our 5: publish_probe refuses (the size is not read as 5, its last digit
+ * dropped), after that one request.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -111,6 +114,7 @@ struct fake {
         const char *body;
     } ans[2];
     char old[2][32];
+    int served; /* connections answered */
     pthread_t t;
 };
 
@@ -147,6 +151,7 @@ static void *fake_run(void *arg)
                  f->ans[i].status, strlen(f->ans[i].body), f->ans[i].body);
         if (write(c, out, strlen(out)) < 0)
             i = f->n;
+        f->served++;
         close(c);
     }
     return NULL;
@@ -190,9 +195,9 @@ static void probe_close(struct probe_env *e)
 }
 
 /* publish_probe of our checkpoint of size 5 against a fake witness that
- * first says it holds size 5 (409 "5"), then answers the request from
- * old 5 with (status, body); returns publish_probe's result. */
-static int probe_against(int status, const char *body)
+ * answers its first request with 409 first, then (status, body); returns
+ * publish_probe's result and the number of requests it made (*nreq). */
+static int probe_script(const char *first, int status, const char *body, int *nreq)
 {
     struct fake f = {0};
     struct sockaddr_in a = {0};
@@ -202,7 +207,7 @@ static int probe_against(int status, const char *body)
 
     f.n = 2;
     f.ans[0].status = 409;
-    f.ans[0].body = "5\n";
+    f.ans[0].body = first;
     f.ans[1].status = status;
     f.ans[1].body = body;
     a.sin_family = AF_INET;
@@ -217,12 +222,23 @@ static int probe_against(int status, const char *body)
 
     probe_open(&e, f.port, 5000);
     rc = publish_probe(e.p, e.note.data, e.note.len, 5, 0);
+    shutdown(f.fd, SHUT_RDWR); /* ends an accept waiting for no request */
     assert_int_equal(pthread_join(f.t, NULL), 0);
     close(f.fd);
-    /* the probe asked from 0 (to learn the size), then from 5 */
-    assert_string_equal(f.old[0], "old 0");
-    assert_string_equal(f.old[1], "old 5");
+    assert_string_equal(f.old[0], "old 0"); /* the first to learn the size */
+    *nreq = f.served;
     probe_close(&e);
+    return rc;
+}
+
+/* As probe_script with a first answer of 409 "5": the probe then asks
+ * again from 5. */
+static int probe_against(int status, const char *body)
+{
+    int n = 0;
+    int rc = probe_script("5\n", status, body, &n);
+
+    assert_int_equal(n, 2);
     return rc;
 }
 
@@ -232,6 +248,17 @@ static void test_probe_conflict_409(void **state)
     assert_int_equal(probe_against(409, ""), GL_ESTATE);
     assert_int_equal(probe_against(409, "5\n"), GL_ESTATE);
     assert_int_equal(probe_against(422, "bad proof\n"), GL_ESTATE);
+}
+
+/* 409 "50" with no newline: the witness holds 50, ahead of our 5. */
+static void test_probe_size_without_newline(void **state)
+{
+    int n = 0;
+    (void)state;
+    assert_int_equal(probe_script("50", 409, "50", &n), GL_ESTATE);
+    assert_int_equal(n, 1);
+    assert_int_equal(probe_script("50\n", 409, "50\n", &n), GL_ESTATE);
+    assert_int_equal(n, 1);
 }
 
 static void test_probe_no_conflict(void **state)
@@ -269,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adopted_size_never_goes_down),
         cmocka_unit_test(test_probe_conflict_409),
+        cmocka_unit_test(test_probe_size_without_newline),
         cmocka_unit_test(test_probe_no_conflict),
         cmocka_unit_test(test_probe_every_unreachable),
     };
