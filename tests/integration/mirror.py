@@ -33,7 +33,7 @@ Usage:
                                              gone) the bytes return to 0
                                              and an upload of 1609..1620 is
                                              taken (200)
-  mirror.py fake-mirror2 LOGF KEY KEY2       fakes under /two/ (a 200 of
+  mirror.py fake-mirror2 LOGF KEY KEY2 KEY3  fakes under /two/ (a 200 of
                                              two signature lines), /slow/
                                              (one entry a second) and
                                              /small/ (413 past one package)
@@ -421,7 +421,7 @@ def cosig_line(name, seed, text):
     sig = k.sign(("cosignature/v1\ntime %d\n" % ts).encode() + text.encode())
     return "%s %s %s\n" % (EM, name, base64.b64encode(kid + ts.to_bytes(8, "big") + sig).decode())
 
-def fake_mirror2(logf, keyfile, keyfile2):
+def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
     """Two more fake mirrors, one thread a request. Under /two/ a mirror
     that keeps the checkpoint of each add-checkpoint (200) and answers an
     add-entries ending at its size with 200 and two signature lines: one by
@@ -429,9 +429,12 @@ def fake_mirror2(logf, keyfile, keyfile2):
     mirror key in keyfile (a cosigner key: PRIVATE+KEY+name+id+base64(0x04
     seed)); other add-entries get a 409 at pending size 0. Under /slow/ a
     mirror that moves one entry a second: the empty probe at END is a 409
-    (pending END, next 0: it forgets between pushes), every upload from
+    (pending 0, next 0: it forgets everything between pushes, so each push
+    sends it the checkpoint again), every upload from
     START waits 1 s and is a 202 (pending END, next START + 1), logged as
-    "slow 202" to logf.slow. Under /small/ a mirror (key keyfile2) that
+    "slow 202" to logf.slow, except one that reaches END: a 200 with its
+    cosignature (key keyfile3) of the checkpoint it was last given. Under
+    /small/ a mirror (key keyfile2) that
     refuses every add-entries body of more than one package with 413 (as
     a mirror whose byte limit holds one package of these entries: a
     limit in bytes would make the test depend on where the push's
@@ -448,9 +451,11 @@ def fake_mirror2(logf, keyfile, keyfile2):
         return parts[2], raw[1:]
     name, seed = load(keyfile)
     name2, seed2 = load(keyfile2)
+    name3, seed3 = load(keyfile3)
     other = os.urandom(32)
     state = {"text": None, "size": -1}
     small = {"text": None, "size": 0, "next": 0}
+    slow = {"text": None, "size": -1}
     def count_packages(body, o, start, end):
         """(packages, entries) of the packages in body from offset o."""
         npk, pos = 0, start
@@ -464,12 +469,11 @@ def fake_mirror2(logf, keyfile, keyfile2):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path.endswith("/add-checkpoint"):
-                if not self.path.startswith("/slow/"):
-                    st = state if self.path.startswith("/two/") else small
-                    note = body.decode()
-                    note = note[note.index("\n\n") + 2:]
-                    st["text"] = note[:note.index("\n\n") + 1]
-                    st["size"] = int(st["text"].split("\n")[1])
+                st = {"two": state, "slow": slow}.get(self.path.split("/")[1], small)
+                note = body.decode()
+                note = note[note.index("\n\n") + 2:]
+                st["text"] = note[:note.index("\n\n") + 1]
+                st["size"] = int(st["text"].split("\n")[1])
                 return self.reply(200, b"", "text/plain")
             if self.headers.get("Content-Encoding") == "gzip": body = gzip.decompress(body)
             o = 2 + int.from_bytes(body[:2], "big")
@@ -485,8 +489,10 @@ def fake_mirror2(logf, keyfile, keyfile2):
                     return self.reply(503, b"held\n", "text/plain")
                 return self.small(body, o, start, end)
             if start == end:
-                return self.reply(409, b"%d\n0\n\n" % end, "text/x.tlog.mirror-info")
+                return self.reply(409, b"0\n0\n\n", "text/x.tlog.mirror-info")
             time.sleep(1)
+            if start + 1 >= end:
+                return self.reply(200, cosig_line(name3, seed3, slow["text"]).encode(), "text/plain")
             with open(logf + ".slow", "a") as f: f.write("slow 202\n")
             self.reply(202, b"%d\n%d\n\n" % (end, start + 1), "text/x.tlog.mirror-info")
         def small(self, body, o, start, end):
@@ -706,7 +712,7 @@ if __name__ == "__main__":
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
     elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
-    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])
