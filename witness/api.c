@@ -81,7 +81,7 @@ static int reply_err(struct gl_http_req *req, struct gl_http_pending *p, int sta
  * first checkpoint, a larger one, or one of the same size with another
  * root (a split view). A replay of what it holds, or of anything older,
  * cannot: the engine answers it (409, or a cosignature of the same tree,
- * at most one write per log per minute), so it spends no token, and a third party who
+ * at most one write per log per 30 s), so it spends no token, and a third party who
  * replays the log's own checkpoints cannot use up the log's quota. */
 static int can_change(struct api *a, size_t i, const struct gl_checkpoint *ck)
 {

@@ -70,7 +70,7 @@
 #define ENGINE_RETRY_MS 60000 /* retrying unannounced evidence while running */
 /* A replay of the tree held gets our latest cosignature again, without a
  * write, while it is younger than this; after, a new one (one write). */
-#define ENGINE_REPLAY_REUSE_S 60
+#define ENGINE_REPLAY_REUSE_S 30
 /* A log whose latest cosignature is dated more than this after now is not
  * cosigned (503): every new one would be dated as far in the future. */
 #define ENGINE_CLOCK_SLACK_S 600

@@ -162,7 +162,7 @@ body 0 "$T/ck7"; post 409
 bad=$($PY root 2 x); body 3 "$T/ck7" "$bad" "${P37[@]:1}"; post 422
 body 3 "$T/ck7" "${P37[@]:1}"; post 422
 body 0 "$T/ck7"; post 409; [ "$(cat "$T/body")" = 3 ] || fail "a refused request moved the state"
-# 200: the right proof; then the same tree again (fresh cosignature); 422
+# 200: the right proof; then the same tree again (a cosignature); 422
 # for a proof between equal sizes.
 body 3 "$T/ck7" "${P37[@]}"; post 200
 body 7 "$T/ck7"; post 200
@@ -237,7 +237,7 @@ stop_witness
 
 # A clock that was far ahead: run with time() 100000 s ahead (test shim
 # tests/fault/timeshift.c), the witness cosigns a replay of the zero log
-# at that time (its cosignature of it is older than a minute, so a new one
+# at that time (its cosignature of it is older than 30 s, so a new one
 # is made and written). Restarted with the right clock, it refuses to
 # cosign that log (503, logged, /healthz 503) rather than date more
 # cosignatures where clients do not count them, and still cosigns others.
