@@ -564,13 +564,13 @@ static void process_add(struct engine *e, struct wreq *r)
     const struct record *c = cur(e, r->log);
     struct addck_state st = {c->v.has, c->v.size, {0}, c->v.frozen};
     enum addck_verdict v;
+    uint64_t now = (uint64_t)time(NULL);
 
     memcpy(st.root, c->v.root, GL_HASH_LEN);
     v = addck_decide(&st, r->old, gl_hashes_const(r->proof), r->nproof, &r->ck, &r->why);
     r->status = addck_status(v);
     r->stored_size = c->v.has ? c->v.size : 0;
-    if (v == ADDCK_OK && clock_ahead(&c->v, (uint64_t)time(NULL))) {
-        uint64_t now = (uint64_t)time(NULL);
+    if (v == ADDCK_OK && clock_ahead(&c->v, now)) {
         r->status = 503;
         r->why = "this witness's latest cosignature of this log is dated more than 10 "
                  "minutes in the future (its clock was ahead); it cosigns this log again "

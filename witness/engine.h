@@ -24,7 +24,12 @@
  * addck_decide, so no two cosigned checkpoints are inconsistent, across
  * restarts and kill -9. An origin with proven split-view evidence is
  * frozen (durably, in the same batch as the evidence) and never cosigned
- * again.
+ * again. Our cosignature times never go back for a log (cosign_time): so
+ * a replay of the tree held is answered with the latest cosignature while
+ * it is younger than ENGINE_REPLAY_REUSE_S (no write, no new time that a
+ * crash could lose), and a log whose latest cosignature is dated more
+ * than ENGINE_CLOCK_SLACK_S ahead of the clock is refused (503) instead
+ * of cosigned in the future (engine_stats counts such logs).
  *
  * Announcing evidence (the file copy and the alarm), after its batch is
  * durable: (1) create the empty mark DIR/.<id>.pending, (2) write the copy
