@@ -163,7 +163,8 @@ $(O)/tests/integration/tools/cosign: $(O)/tests/integration/tools/cosign.o $(LIB
 # Test-only fault shims (LD_PRELOAD, tests/fault/*.c): built without
 # sanitizers even in the check tree; the tests preload the sanitizer
 # runtime before it (tests/integration/lib.sh, fault_preload).
-FAULT_SOS := $(O)/tests/fault/faultfs.so $(O)/tests/fault/nothreads.so
+FAULT_SOS := $(O)/tests/fault/faultfs.so $(O)/tests/fault/nothreads.so \
+    $(O)/tests/fault/timeshift.so
 $(O)/tests/fault/%.so: tests/fault/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out $(SAN),$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl

@@ -598,16 +598,9 @@ static void *push_main(void *arg)
     struct mirrorpush *p = arg;
     while (!stopping(p)) {
         round_all(p);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += p->interval_ms / 1000;
-        until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        uint64_t until = gl_clock_mono_ms() + p->interval_ms;
         pthread_mutex_lock(&p->mu);
-        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+        while (!p->stop && !gl_clock_wait_until(&p->cv, &p->mu, until))
             ;
         pthread_mutex_unlock(&p->mu);
     }
@@ -633,7 +626,7 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
     }
     gl_buf_init(&p->served, 64 << 10);
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    gl_clock_cond_init(&p->cv);
     if ((rc = tilecache_new(256, &p->cache)) != 0 ||
         (rc = gl_http_client_new(NULL, &p->http)) != 0) {
         mirrorpush_free(p);

@@ -80,8 +80,8 @@ static int reply_err(struct gl_http_req *req, struct gl_http_pending *p, int sta
 /* 1 if the checkpoint ck can change what the witness holds for log i: a
  * first checkpoint, a larger one, or one of the same size with another
  * root (a split view). A replay of what it holds, or of anything older,
- * cannot: the engine answers it (409, or a fresh cosignature of the same
- * tree) without a write, so it spends no token, and a third party who
+ * cannot: the engine answers it (409, or a cosignature of the same tree,
+ * at most one write per log per 30 s), so it spends no token, and a third party who
  * replays the log's own checkpoints cannot use up the log's quota. */
 static int can_change(struct api *a, size_t i, const struct gl_checkpoint *ck)
 {
@@ -471,6 +471,10 @@ static int api_healthz(struct api *a, struct gl_http_req *req)
     engine_stats(a->engine, &st);
     if (st.storage_failed)
         return reply_why(req, NULL, 503, "storage is failing: the last write failed");
+    if (st.clock_ahead > 0)
+        return reply_why(req, NULL, 503,
+                         "a log's latest cosignature is dated more than "
+                         "10 minutes in the future: not cosigning it");
     return reply_text(req, NULL, 200, TEXT, "ok\n");
 }
 

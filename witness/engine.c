@@ -39,9 +39,10 @@
 
 struct record {
     struct engine_view v;
-    struct gl_buf note; /* the record (addck_record): stored and served */
-    int dirty;          /* pend only: changed in this batch */
-    int frozen_new;     /* pend only: frozen in this batch */
+    struct gl_buf note;    /* the record (addck_record): stored and served */
+    int dirty;             /* pend only: changed in this batch */
+    int frozen_new;        /* pend only: frozen in this batch */
+    uint64_t ahead_logged; /* pub only: when clock_ahead was last logged */
 };
 
 /* Evidence made durable by the batch in progress. */
@@ -453,6 +454,46 @@ static uint64_t cosign_time(const struct engine *e, size_t i)
     return now > p->v.cosigned_at ? now : p->v.cosigned_at;
 }
 
+/* 1 if log i's latest cosignature (v) is dated more than
+ * ENGINE_CLOCK_SLACK_S after now: cosign_time would date every new one
+ * that far in the future, where clients do not count it. */
+static int clock_ahead(const struct engine_view *v, uint64_t now)
+{
+    return v->cosigned_at > now && v->cosigned_at - now > ENGINE_CLOCK_SLACK_S;
+}
+
+/* A replay of log i's current tree (same size and root) within
+ * ENGINE_REPLAY_REUSE_S of our latest cosignature of it: copies that
+ * cosignature, which is durable (or made durable by this batch before any
+ * reply), into r. Nothing is written, and no new time is given out that a
+ * crash could lose. GL_ENOTFOUND if it is older, or the record holds no
+ * cosignature of ours: then the caller cosigns anew (a write). */
+static int reuse_cosig(struct engine *e, struct wreq *r)
+{
+    const struct record *c = cur(e, r->log);
+    struct gl_note *n = NULL;
+    uint64_t now = (uint64_t)time(NULL);
+    int err = GL_ENOTFOUND;
+
+    if (c->note.len == 0) /* pend changed only by a freeze */
+        c = &e->pub[r->log];
+    if (c->v.cosigned_at == 0 || now >= c->v.cosigned_at + ENGINE_REPLAY_REUSE_S ||
+        c->note.len == 0 ||
+        gl_note_parse((const char *)c->note.data, c->note.len, &n, NULL) != 0)
+        return GL_ENOTFOUND;
+    for (size_t k = 0; k < n->nsigs && err != 0; k++) {
+        const struct gl_note_sig *s = &n->sigs[k];
+        if (same_key(s, &e->vkey) && s->line_len < sizeof(r->line)) {
+            memcpy(r->line, s->line, s->line_len);
+            r->line_len = s->line_len;
+            r->status = 200;
+            err = 0;
+        }
+    }
+    gl_note_free(n);
+    return err;
+}
+
 /* Cosigns r's checkpoint and records it in pend. The record is built
  * aside and checked as a load would check it, so pend changes only if the
  * record can be loaded again. */
@@ -523,11 +564,29 @@ static void process_add(struct engine *e, struct wreq *r)
     const struct record *c = cur(e, r->log);
     struct addck_state st = {c->v.has, c->v.size, {0}, c->v.frozen};
     enum addck_verdict v;
+    uint64_t now = (uint64_t)time(NULL);
 
     memcpy(st.root, c->v.root, GL_HASH_LEN);
     v = addck_decide(&st, r->old, gl_hashes_const(r->proof), r->nproof, &r->ck, &r->why);
     r->status = addck_status(v);
     r->stored_size = c->v.has ? c->v.size : 0;
+    if (v == ADDCK_OK && clock_ahead(&c->v, now)) {
+        r->status = 503;
+        r->why = "this witness's latest cosignature of this log is dated more than 10 "
+                 "minutes in the future (its clock was ahead); it cosigns this log again "
+                 "once its clock passes that time";
+        if (now - e->pub[r->log].ahead_logged < 60)
+            return; /* logged loudly once a minute, not once per request */
+        e->pub[r->log].ahead_logged = now;
+        gl_log(GL_LOG_ERROR,
+               "%s: refusing to cosign: our latest cosignature is dated %llu, more than "
+               "%d s after now (the clock was ahead, or is behind now); fix the clock",
+               e->cfg.logs->v[r->log].origin, (unsigned long long)c->v.cosigned_at,
+               ENGINE_CLOCK_SLACK_S);
+        return;
+    }
+    if (v == ADDCK_OK && c->v.has && r->ck.size == c->v.size && reuse_cosig(e, r) == 0)
+        return; /* a replay of the tree held: equal sizes pass only with its root */
     if (v == ADDCK_OK && accept_add(e, r) != 0) {
         r->status = 500;
         r->why = "cannot cosign";
@@ -628,9 +687,10 @@ static void fail_batch(struct wreq *batch)
         }
 }
 
-static void count(struct engine *e, struct wreq *batch, size_t n, double secs, int err)
+static void count(struct engine *e, struct wreq *batch, size_t n, int wrote, double secs,
+                  int err)
 {
-    e->st.batches++;
+    e->st.batches += wrote ? 1 : 0;
     e->st.batch_requests += n;
     if (n > e->st.batch_max)
         e->st.batch_max = n;
@@ -647,7 +707,7 @@ static void count(struct engine *e, struct wreq *batch, size_t n, double secs, i
 static void run_batch(struct engine *e, struct wreq *batch, size_t n)
 {
     double t0;
-    int err;
+    int wrote, err;
 
     for (struct wreq *r = batch; r != NULL; r = r->next) {
         r->status = 500;
@@ -659,12 +719,13 @@ static void run_batch(struct engine *e, struct wreq *batch, size_t n)
         else
             process_evidence(e, r);
     }
+    wrote = e->ndirty > 0 || e->nnev > 0;
     t0 = gl_clock_mono();
     err = write_batch(e);
     pthread_mutex_lock(&e->mu);
     if (err == 0)
         publish(e);
-    count(e, batch, n, gl_clock_mono() - t0, err);
+    count(e, batch, n, wrote, gl_clock_mono() - t0, err);
     pthread_mutex_unlock(&e->mu);
     if (err == 0) {
         announce_evidence(e);
@@ -684,14 +745,6 @@ static void run_batch(struct engine *e, struct wreq *batch, size_t n)
         batch->done(batch, batch->arg);
         batch = next;
     }
-}
-
-/* Waits on cv (mu held) until signalled or the monotonic time at_ms. */
-static void wait_until(struct engine *e, uint64_t at_ms)
-{
-    struct timespec ts = {(time_t)(at_ms / 1000), (long)(at_ms % 1000) * 1000000L};
-
-    (void)pthread_cond_timedwait(&e->cv, &e->mu, &ts);
 }
 
 /* The committer: first the evidence start-up found unannounced (before
@@ -714,7 +767,7 @@ static void *committer(void *arg)
         }
         if (e->head == NULL && !e->stopping) {
             if (e->nredo > 0)
-                wait_until(e, retry_at);
+                (void)gl_clock_wait_until(&e->cv, &e->mu, retry_at);
             else
                 pthread_cond_wait(&e->cv, &e->mu);
             continue;
@@ -764,7 +817,6 @@ static int engine_alloc(struct engine *e)
 int engine_new(const struct engine_config *cfg, struct engine **out)
 {
     struct engine *e = calloc(1, sizeof(*e));
-    pthread_condattr_t ca;
     int err;
 
     if (e == NULL)
@@ -781,17 +833,21 @@ int engine_new(const struct engine_config *cfg, struct engine **out)
     e->ev_cap = e->ev_load_max + e->nlogs; /* both capped: no overflow */
     e->retry_ms = cfg->retry_ms ? cfg->retry_ms : ENGINE_RETRY_MS;
     pthread_mutex_init(&e->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_until: gl_clock_mono_ms */
-    pthread_cond_init(&e->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    gl_clock_cond_init(&e->cv);
     if ((err = engine_alloc(e)) != 0 ||
         (err = wstore_scan_logs(cfg->store, load_log, e)) != 0 ||
         (err = wstore_scan_frozen(cfg->store, load_frozen, e)) != 0 ||
         (err = wstore_scan_evidence(cfg->store, load_evidence, e)) != 0)
         goto fail;
-    for (size_t i = 0; i < e->nlogs; i++)
+    for (size_t i = 0; i < e->nlogs; i++) {
         e->st.frozen += e->pub[i].v.frozen ? 1 : 0;
+        if (clock_ahead(&e->pub[i].v, (uint64_t)time(NULL)))
+            gl_log(GL_LOG_ERROR,
+                   "%s: our latest cosignature is dated %llu, more than %d s in the "
+                   "future: this log is not cosigned until the clock passes it",
+                   cfg->logs->v[i].origin, (unsigned long long)e->pub[i].v.cosigned_at,
+                   ENGINE_CLOCK_SLACK_S);
+    }
     e->st.evidence = e->nev_total;
     if (pthread_create(&e->thread, NULL, committer, e) != 0) {
         err = GL_ENOMEM;
@@ -939,8 +995,13 @@ int engine_has_evidence(struct engine *e, const char *id)
 
 void engine_stats(struct engine *e, struct engine_stats *st)
 {
+    uint64_t now = (uint64_t)time(NULL);
+
     pthread_mutex_lock(&e->mu);
     *st = e->st;
     st->queued = e->queued;
+    st->clock_ahead = 0;
+    for (size_t i = 0; i < e->nlogs; i++)
+        st->clock_ahead += clock_ahead(&e->pub[i].v, now) ? 1 : 0;
     pthread_mutex_unlock(&e->mu);
 }

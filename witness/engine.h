@@ -24,7 +24,12 @@
  * addck_decide, so no two cosigned checkpoints are inconsistent, across
  * restarts and kill -9. An origin with proven split-view evidence is
  * frozen (durably, in the same batch as the evidence) and never cosigned
- * again.
+ * again. Our cosignature times never go back for a log (cosign_time): so
+ * a replay of the tree held is answered with the latest cosignature while
+ * it is younger than ENGINE_REPLAY_REUSE_S (no write, no new time that a
+ * crash could lose), and a log whose latest cosignature is dated more
+ * than ENGINE_CLOCK_SLACK_S ahead of the clock is refused (503) instead
+ * of cosigned in the future (engine_stats counts such logs).
  *
  * Announcing evidence (the file copy and the alarm), after its batch is
  * durable: (1) create the empty mark DIR/.<id>.pending, (2) write the copy
@@ -68,6 +73,12 @@
 #define ENGINE_EVIDENCE_MAX 4096 /* evidence loaded at start (more stay unlisted) */
 #define ENGINE_SOURCE_MAX 320
 #define ENGINE_RETRY_MS 60000 /* retrying unannounced evidence while running */
+/* A replay of the tree held gets our latest cosignature again, without a
+ * write, while it is younger than this; after, a new one (one write). */
+#define ENGINE_REPLAY_REUSE_S 30
+/* A log whose latest cosignature is dated more than this after now is not
+ * cosigned (503): every new one would be dated as far in the future. */
+#define ENGINE_CLOCK_SLACK_S 600
 
 enum wreq_kind {
     WREQ_ADD = 0,     /* an add-checkpoint (HTTP, pull or gossip) */
@@ -137,6 +148,8 @@ struct engine_stats {
     double commit_seconds; /* total time in synced writes */
     uint64_t write_failures, evidence, frozen, queued;
     int storage_failed; /* the last write failed */
+    size_t
+        clock_ahead; /* logs refused: latest cosignature > ENGINE_CLOCK_SLACK_S ahead */
 };
 
 struct engine;

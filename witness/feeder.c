@@ -91,9 +91,11 @@ static int abort_cb(void *arg)
  * 0 if it answered 200, GL_ENOTFOUND if 404 (nothing there yet), GL_EIO
  * for any other status (r->status says which) or no answer. A party down
  * (or a stop asked) is not asked again: GL_EIO at once, r empty. The
- * first request of a party that brings no answer at all (connect error,
- * timeout, reset) sets *down and says so in one log line, so a dead party
- * costs one timeout per round, not one per request. */
+ * first request of a party that brings no complete answer (connect error,
+ * reset before a status, or the timeout, whatever status it sent before:
+ * a party that sends headers and then trickles its body is as costly as
+ * a dead one) sets *down and says so in one log line, so a dead or slow
+ * party costs one timeout per round, not one per request. */
 static int get(struct feeder *f, unsigned char *down, const char *url, size_t max,
                struct gl_http_response *r)
 {
@@ -108,10 +110,18 @@ static int get(struct feeder *f, unsigned char *down, const char *url, size_t ma
         return GL_EIO;
     }
     err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
-    if (err == GL_EIO && r->status == 0 && !r->aborted && down != NULL) {
+    if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
+        down != NULL) {
         *down = 1;
-        gl_log(GL_LOG_WARN, "%s gave no answer (%s): no more requests to it this round",
-               url, r->error);
+        if (r->status == 0)
+            gl_log(GL_LOG_WARN,
+                   "%s gave no answer (%s): no more requests to it this round", url,
+                   r->error);
+        else
+            gl_log(GL_LOG_WARN,
+                   "%s timed out after HTTP %ld headers (%s): no more requests to it "
+                   "this round",
+                   url, r->status, r->error);
     }
     if (err != 0)
         return err;
@@ -202,8 +212,13 @@ static int fetch_checkpoint(struct feeder *f, unsigned char *down,
     struct addck_req q;
     int err = get(f, down, url, CKPT_MAX, &r);
 
-    if (err == GL_EIO && r.status != 0) {
+    if (err == GL_EIO && r.status != 0 && r.timed_out) {
+        gl_err_set(why, err, 0, "timed out after HTTP %ld headers (%s)", r.status,
+                   r.error);
+    } else if (err == GL_EIO && r.status != 0 && r.error[0] == 0) {
         gl_err_set(why, err, 0, "answered HTTP %ld", r.status);
+    } else if (err == GL_EIO && r.status != 0) {
+        gl_err_set(why, err, 0, "failed after HTTP %ld headers (%s)", r.status, r.error);
     } else if (err != 0 || (err = gl_buf_append(note, r.body.data, r.body.len)) != 0) {
         gl_err_set(why, err, 0, "no answer (%s)", gl_strerror(err));
     } else {

@@ -23,9 +23,10 @@
  * All HTTP here is blocking (libcurl) with short timeouts on this one
  * thread, so the event loop and the threadpool never wait for a log or a
  * peer. Within a round, a party (a peer, or a log's url) whose request
- * brings no answer at all (connect error, timeout, reset) is not asked
- * again until the next round: one log line, one error counted, its other
- * requests skipped, so a dead party costs at most one timeout per round.
+ * brings no complete answer (connect error, reset before a status, or a
+ * timeout even after a status) is not asked again until the next round:
+ * one log line, one error counted, its other requests skipped, so a dead
+ * or trickling party costs at most one timeout per round.
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
  * abort hook), so the thread leaves within about a second of being asked.

@@ -1,13 +1,11 @@
 /*
  * rounds: see rounds.h. The wait between rounds is a timed wait on cv
- * (CLOCK_REALTIME, as pthread_cond_timedwait's default), cut short by a
- * stop.
+ * with a deadline on the monotonic clock (gl_clock_wait_until), cut short
+ * by a stop: a wall clock stepped back does not stretch it.
  */
 #include "rounds.h"
 
-#include <errno.h>
-#include <time.h>
-
+#include "clock.h"
 #include "glasslog/error.h"
 
 static void *rounds_main(void *arg)
@@ -15,13 +13,12 @@ static void *rounds_main(void *arg)
     struct rounds *r = arg;
 
     for (;;) {
-        struct timespec until;
+        uint64_t until;
         int stop;
         r->round(r->arg); /* returns soon once a stop is asked */
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)r->interval_s;
+        until = gl_clock_mono_ms() + (uint64_t)r->interval_s * 1000;
         pthread_mutex_lock(&r->mu);
-        while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT)
+        while (!r->stop && !gl_clock_wait_until(&r->cv, &r->mu, until))
             ;
         stop = r->stop;
         r->exited = stop; /* under the lock that rounds_resume reads it with */
@@ -35,7 +32,7 @@ void rounds_init(struct rounds *r, unsigned interval_s, void (*round)(void *arg)
                  void *arg)
 {
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
+    gl_clock_cond_init(&r->cv);
     r->stop = r->started = r->exited = 0;
     r->interval_s = interval_s;
     r->round = round;

@@ -8,7 +8,9 @@
 # cosignature line verified by independent code (Python), the monitoring
 # endpoint serving log signature + cosignature right after the 200, the
 # evidence list/file/CLI check, a refused note key, and everything kept
-# across a restart (and the data dir refusing another witness key).
+# across a restart (and the data dir refusing another witness key). A
+# log whose latest cosignature is far in the future (a clock that was
+# ahead, test shim) is refused with 503 and /healthz fails.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
@@ -160,7 +162,7 @@ body 0 "$T/ck7"; post 409
 bad=$($PY root 2 x); body 3 "$T/ck7" "$bad" "${P37[@]:1}"; post 422
 body 3 "$T/ck7" "${P37[@]:1}"; post 422
 body 0 "$T/ck7"; post 409; [ "$(cat "$T/body")" = 3 ] || fail "a refused request moved the state"
-# 200: the right proof; then the same tree again (fresh cosignature); 422
+# 200: the right proof; then the same tree again (a cosignature); 422
 # for a proof between equal sizes.
 body 3 "$T/ck7" "${P37[@]}"; post 200
 body 7 "$T/ck7"; post 200
@@ -231,6 +233,34 @@ body 0 "$T/ck8"; post 409; [ "$(cat "$T/body")" = 8 ] || fail "size after restar
 expect_mon 200
 body 5 "$T/cks3" $($PY proof 5 6); post 422
 [ "$(curl -sf "$WURL/evidence" | grep -o "$ID" | head -1)" = "$ID" ] || fail "evidence lost on restart"
+stop_witness
+
+# A clock that was far ahead: run with time() 100000 s ahead (test shim
+# tests/fault/timeshift.c), the witness cosigns a replay of the zero log
+# at that time (its cosignature of it is older than 30 s, so a new one
+# is made and written). Restarted with the right clock, it refuses to
+# cosign that log (503, logged, /healthz 503) rather than date more
+# cosignatures where clients do not count them, and still cosigns others.
+SHIFT=${GL_BUILD:-build}/tests/fault/timeshift.so
+case "$SHIFT" in /*) ;; *) SHIFT="$(cd "$(dirname "$0")/../.." && pwd)/$SHIFT" ;; esac
+[ -f "$SHIFT" ] || fail "no time shim at $SHIFT (make test-build makes it)"
+asan=$(ldd "$W" | awk '/libasan/ { print $3 }')
+spawn witness env LD_PRELOAD="${asan:+$asan:}$SHIFT" GL_TIME_SHIFT=100000 "$W" \
+    --listen 127.0.0.1:0 --data "$T/wdata" --key "$T/w.key" --logs "$T/logs" ||
+    fail "witness with its clock ahead did not start: $(cat "$SPAWN_OUT")"
+WPID=$SPAWN_PID WOUT=$SPAWN_OUT WURL=$SPAWN_URL
+body 0 "$T/ckz"; post 200
+{ cat "$T/ckz"; cat "$T/body"; } > "$T/ckz.cosigned"
+t=$($PY cosig "$T/w.key.pub" "$T/ckz.cosigned") || fail "cosignature with the clock ahead"
+[ "$t" -gt $(($(date +%s) + 99000)) ] || fail "the shim did not move the clock: $t"
+stop_witness
+start_witness
+body 0 "$T/ckz"; post 503
+grep -q "in the future" "$T/body" || fail "503 reason: $(cat "$T/body")"
+grep -q "zero.example/log: refusing to cosign" "$WOUT" || fail "no log line: $(tail -3 "$WOUT")"
+code=$(curl -s -o "$T/hz" -w '%{http_code}' "$WURL/healthz")
+[ "$code" = 503 ] && grep -q "in the future" "$T/hz" || fail "/healthz $code: $(cat "$T/hz")"
+body 8 "$T/ck8"; post 200
 stop_witness
 # Another witness key on this data directory is refused.
 "$G" keygen --name witness.example/w2 --cosigner --out "$T/w2.key" > /dev/null || fail keygen

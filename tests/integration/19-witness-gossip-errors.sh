@@ -11,7 +11,11 @@
 # each GET waits the feeder's 5 s timeout); once the peer gave no answer
 # in a round it is not asked again that round, so rounds (pulls) go on
 # every ~6 s (one timeout + the 1 s poll), where asking it about every log
-# and for its evidence took 4 timeouts (20 s) per round.
+# and for its evidence took 4 timeouts (20 s) per round. The same for a
+# trickling peer, alongside: it answers 200 headers at once, then one body
+# byte a second, so each GET times out after a status; a fourth witness
+# gossiping with it (and pulling the same three logs) asks it once a round
+# and logs that it timed out (not that it "answered HTTP 200").
 # A reload never freezes the HTTP loop: a third witness gossips with a slow
 # peer listing 16 evidence files and answering each in 4.9 s; on SIGHUP
 # during that import, /healthz answers within 1 s all along and the reload
@@ -96,6 +100,31 @@ for l in a b c; do
     "$G" keygen --name "$l.example/log" --out "$T/$l.key" > /dev/null || fail keygen
     printf 'vkey %s\nurl %s/%s\n' "$(cat "$T/$l.key.pub")" "$STUB_URL" "$l" >> "$T/logs2"
 done
+pyserver trickle '
+import socket, sys, threading, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+def serve(c):
+    try:
+        print(c.recv(4096).split(b"\r\n")[0].decode(), file=sys.stderr, flush=True)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                  b"Content-Length: 100000\r\n\r\n")
+        for _ in range(60):
+            time.sleep(1)
+            c.sendall(b"x")
+    except OSError:
+        pass
+    c.close()
+print("(port %d)" % s.getsockname()[1], file=sys.stderr, flush=True)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()'
+TRICKLE_OUT=$SPAWN_OUT
+printf 'witness trickle %s %s\n' "$(cat "$T/dead.key.pub")" "$STUB_URL" > "$T/peers4"
+spawn witness4 "$W" --listen 127.0.0.1:0 --data "$T/wd4" --create --key "$T/w.key" \
+    --logs "$T/logs2" --peers "$T/peers4" --poll-interval 1 ||
+    fail "witness 4 did not start: $(cat "$SPAWN_OUT")"
+TPID=$SPAWN_PID TURL=$SPAWN_URL TOUT=$SPAWN_OUT
 spawn witness2 "$W" --listen 127.0.0.1:0 --data "$T/wd2" --create --key "$T/w.key" \
     --logs "$T/logs2" --peers "$T/peers2" --poll-interval 1 ||
     fail "witness 2 did not start: $(cat "$SPAWN_OUT")"
@@ -121,6 +150,24 @@ n=$(grep -c "gave no answer .*no more requests to it this round" "$WOUT")
 kill -TERM "$WPID"
 wait "$WPID" || fail "witness 2 exited $? on SIGTERM"
 dead_pulls=$pulls
+# the trickling peer (started with witness 2): likewise
+for i in $(seq 30); do
+    curl -sf "$TURL/metrics" > "$T/metrics" || fail "metrics 4"
+    [ "$(metric pulls_total)" -ge 6 ] && break
+    sleep 0.1
+done
+pulls=$(metric pulls_total) rounds=$(metric poll_rounds_total)
+gets=$(grep -c "^GET " "$TRICKLE_OUT")
+[ "$pulls" -ge 6 ] ||
+    fail "a trickling peer stalls the pulls: $pulls pulls, $gets GETs to it in $(($(date +%s) - START)) s"
+[ "$gets" -ge 1 ] && [ "$gets" -le $((rounds + 1)) ] ||
+    fail "trickling peer: asked $gets times in $rounds rounds"
+n=$(grep -c "timed out after HTTP 200 headers .*no more requests to it this round" "$TOUT")
+[ "$n" -ge 1 ] && [ "$n" -le $((rounds + 1)) ] ||
+    fail "trickling peer: $n 'timed out' lines after $rounds rounds: $(tail -5 "$TOUT")"
+grep -q "answered HTTP 200" "$TOUT" && fail "a timeout logged as an answer: $(tail -3 "$TOUT")"
+kill -TERM "$TPID"
+wait "$TPID" || fail "witness 4 exited $? on SIGTERM"
 
 pyserver slow '
 import http.server, json, os, sys, time
@@ -170,4 +217,4 @@ kill -0 "$WPID" || fail "witness 3 died on SIGHUP"
 kill -TERM "$WPID"
 wait "$WPID" || fail "witness 3 exited $? on SIGTERM"
 echo "PASS: 19-witness-gossip-errors ($summary;" \
-    "$dead_pulls pulls beside a dead peer; reload in ${took} s beside a slow one)"
+    "$dead_pulls pulls beside a dead peer, $pulls beside a trickling one; reload in ${took} s beside a slow one)"

@@ -6,7 +6,9 @@
  * view of another origin B found by add-checkpoint is still stored, B
  * frozen, and the 422 says the evidence was kept; after a restart of the
  * engine on the same store both are still frozen and listed. A
- * cosignature is never dated before the log's latest one. And stored
+ * cosignature is never dated before the log's latest one, and a log whose
+ * latest one is far in the future is refused; a replay of the tree held
+ * writes nothing. And stored
  * evidence is announced (file copy, then on_evidence with its path) even
  * when the copy could not be written at first or a restart finds it
  * missing, never with a path that does not exist.
@@ -32,6 +34,7 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/key.h"
+#include "glasslog/note.h"
 #include "file.h"
 
 #define NA 8 /* evidence files for A: more than the list loaded at start */
@@ -266,18 +269,67 @@ static uint64_t line_time(const char *line, size_t len)
     return t;
 }
 
+/* Stores log ia's checkpoint note (size 3, root of byte 1; text_len
+ * bytes of text) as the engine keeps it, with our cosignature dated t. */
+static void store_cosigned_at(struct one_log *f, const char *note,
+                              const struct addck_kept *kept, uint64_t t)
+{
+    struct wstore_batch *wb = NULL;
+    struct gl_buf line, rec;
+    uint8_t root[GL_HASH_LEN];
+
+    gl_buf_init(&line, 512);
+    gl_buf_init(&rec, 1 << 16);
+    assert_int_equal(gl_cosig_sign(&f->wk, note, kept->text_len, t, &line), 0);
+    assert_int_equal(addck_record(note, kept, (const char *)line.data, line.len, &rec),
+                     0);
+    memset(root, 1, sizeof(root));
+    assert_int_equal(wstore_batch_new(f->ws, &wb), 0);
+    wstore_batch_put_log(wb, f->logs.v[f->ia].origin_hash, 3, root, rec.data, rec.len);
+    assert_int_equal(wstore_batch_commit(wb), 0);
+    wstore_batch_free(wb);
+    gl_buf_release(&line);
+    gl_buf_release(&rec);
+}
+
+/* The time of r's cosignature line after checking that it verifies, by
+ * the witness key wk, over r's checkpoint text. */
+static uint64_t verified_time(const struct gl_signer *wk, const struct wreq *r)
+{
+    struct gl_verifier wv;
+    struct gl_note *n = NULL;
+    struct gl_buf msg;
+    uint64_t t = 0;
+
+    gl_signer_verifier(wk, &wv);
+    gl_buf_init(&msg, 1 << 16);
+    assert_int_equal(gl_buf_append(&msg, r->note, r->kept.text_len), 0);
+    assert_int_equal(gl_buf_putc(&msg, '\n'), 0);
+    assert_int_equal(gl_buf_append(&msg, r->line, r->line_len), 0);
+    assert_int_equal(gl_note_parse((const char *)msg.data, msg.len, &n, NULL), 0);
+    assert_int_equal(n->nsigs, 1);
+    assert_int_equal(gl_cosig_verify(&wv, n->text, n->text_len, &n->sigs[0], &t), 0);
+    assert_int_equal(t, line_time(r->line, r->line_len));
+    gl_note_free(n);
+    gl_buf_release(&msg);
+    return t;
+}
+
 /* A cosignature is never dated before the log's latest one, also across a
- * restart: with a stored record cosigned "in the future" (a wall clock
- * since stepped back), the next cosignature carries that time, not now. */
+ * restart: with a stored record cosigned a little in the future (a wall
+ * clock since stepped back), the next cosignature carries that time, not
+ * now. One cosigned more than ENGINE_CLOCK_SLACK_S in the future (a clock
+ * that was far ahead) stops the log: 503, counted by engine_stats, and
+ * nothing written; never a cosignature dated there. */
 static void test_cosign_time_never_goes_back(void **state)
 {
     struct one_log f;
-    struct wstore_batch *wb = NULL;
     struct engine *e = NULL;
+    struct engine_stats st;
     struct wreq *r = calloc(1, sizeof(*r));
-    struct gl_buf n1, body, line, rec;
-    uint8_t root[GL_HASH_LEN];
-    uint64_t future = (uint64_t)time(NULL) + 100000;
+    struct gl_buf n1, body;
+    uint64_t now = (uint64_t)time(NULL);
+    uint64_t ahead = now + ENGINE_CLOCK_SLACK_S / 2, far = now + 100000;
     (void)state;
 
     assert_non_null(r);
@@ -287,31 +339,87 @@ static void test_cosign_time_never_goes_back(void **state)
 
     gl_buf_init(&n1, 1 << 16);
     gl_buf_init(&body, 1 << 17);
-    gl_buf_init(&line, 512);
-    gl_buf_init(&rec, 1 << 16);
     ck(&f.ka, 3, 1, &n1);
     assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &n1, r, &body), 200);
-    assert_true(line_time(r->line, r->line_len) < future);
+    assert_true(line_time(r->line, r->line_len) < ahead);
     engine_free(e);
-    /* the record as the engine keeps it, with our cosignature dated later */
-    assert_int_equal(gl_cosig_sign(&f.wk, r->note, r->kept.text_len, future, &line), 0);
-    assert_int_equal(
-        addck_record(r->note, &r->kept, (const char *)line.data, line.len, &rec), 0);
-    memset(root, 1, sizeof(root));
-    assert_int_equal(wstore_batch_new(f.ws, &wb), 0);
-    wstore_batch_put_log(wb, f.logs.v[f.ia].origin_hash, 3, root, rec.data, rec.len);
-    assert_int_equal(wstore_batch_commit(wb), 0);
-    wstore_batch_free(wb);
 
+    store_cosigned_at(&f, r->note, &r->kept, ahead);
     assert_int_equal(engine_new(&ec, &e), 0);
     assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 200);
-    assert_true(line_time(r->line, r->line_len) == future);
+    assert_true(verified_time(&f.wk, r) == ahead);
+    engine_stats(e, &st);
+    assert_int_equal(st.clock_ahead, 0);
+    engine_free(e);
+
+    store_cosigned_at(&f, r->note, &r->kept, far);
+    assert_int_equal(engine_new(&ec, &e), 0);
+    engine_stats(e, &st);
+    assert_int_equal(st.clock_ahead, 1);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 503);
+    assert_int_equal(r->line_len, 0);
+    engine_stats(e, &st);
+    assert_int_equal(st.clock_ahead, 1);
+    assert_int_equal(st.batches, 0);
+    assert_int_equal(st.cosigned, 0);
     engine_free(e);
 
     gl_buf_release(&n1);
     gl_buf_release(&body);
-    gl_buf_release(&line);
-    gl_buf_release(&rec);
+    free(r);
+    one_log_close(&f);
+}
+
+#define REPLAYS 50
+
+/* A replay of the tree held (old = size = stored size, same root) writes
+ * nothing: within ENGINE_REPLAY_REUSE_S of our latest cosignature it gets
+ * that cosignature again; once that is older (a record cosigned long ago),
+ * the first replay gets a new one, now, in one write, and the next ones
+ * get that one. Every reply verifies; batches_total counts writes. */
+static void test_replay_writes_nothing(void **state)
+{
+    struct one_log f;
+    struct engine *e = NULL;
+    struct engine_stats st;
+    struct wreq *r = calloc(1, sizeof(*r));
+    struct gl_buf n1, body;
+    uint64_t t0, t1, old = (uint64_t)time(NULL) - 1000;
+    (void)state;
+
+    assert_non_null(r);
+    one_log_open(&f, "test_witness_engine_replay");
+    struct engine_config ec = {f.ws, &f.logs, &f.wk, f.dir, NULL, NULL, 0, 0};
+    assert_int_equal(engine_new(&ec, &e), 0);
+    gl_buf_init(&n1, 1 << 16);
+    gl_buf_init(&body, 1 << 17);
+    ck(&f.ka, 3, 1, &n1);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &n1, r, &body), 200);
+    t0 = verified_time(&f.wk, r);
+    for (int i = 0; i < REPLAYS; i++) {
+        assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 200);
+        assert_true(verified_time(&f.wk, r) == t0);
+    }
+    engine_stats(e, &st);
+    assert_int_equal(st.batches, 1);
+    assert_int_equal(st.cosigned, REPLAYS + 1);
+    engine_free(e);
+
+    store_cosigned_at(&f, r->note, &r->kept, old);
+    assert_int_equal(engine_new(&ec, &e), 0);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 200);
+    t1 = verified_time(&f.wk, r);
+    assert_true(t1 >= t0 && t1 > old);
+    for (int i = 0; i < REPLAYS; i++) {
+        assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 200);
+        assert_true(verified_time(&f.wk, r) == t1);
+    }
+    engine_stats(e, &st);
+    assert_int_equal(st.batches, 1);
+    engine_free(e);
+
+    gl_buf_release(&n1);
+    gl_buf_release(&body);
     free(r);
     one_log_close(&f);
 }
@@ -503,6 +611,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evidence_bounded_per_origin),
         cmocka_unit_test(test_cosign_time_never_goes_back),
+        cmocka_unit_test(test_replay_writes_nothing),
         cmocka_unit_test(test_evidence_announced_once_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
