@@ -237,8 +237,9 @@ async function lookup(query, ctx) {
         return;
       }
       if (!shown) clear(out, head, list, tail);
+      // Once a page: the results are a live region.
+      head.textContent = `Verifying statement${page.items.length === 1 ? ` ${shown + 1}` : `s ${shown + 1} to ${shown + page.items.length}`}…`;
       for (const it of page.items) {
-        head.textContent = `Verifying statement ${shown + 1}…`;
         const card = await itemCard(it, ctx);
         if (stale()) return;
         list.append(card);
