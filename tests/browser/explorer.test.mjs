@@ -10,7 +10,12 @@
 // directory: policy N and N.want, "ok" or lib/policy.c's "line N: reason"),
 // ARTIFACT, MODIFIED, BUNDLE, BUNDLE_W1,
 // BUNDLE_FUTURE, LARGE, LARGE_SHA, SUBJECT, VERSION, TREE_SIZE, SHOTS,
-// V2_ENTRIES (files holding `glasslog get entry N` of v2 statements).
+// V2_ENTRIES (files holding `glasslog get entry N` of v2 statements),
+// MANY_URL (a second log, with the same key, being filled meanwhile with
+// more statements about one subject than a lookup answer holds),
+// MANY_SUBJECT (that subject) and MANY_INDICES (a file that appears when
+// the appends are done: the indices the CLI reported, a comma list, or
+// why the appends failed).
 // Prints "ok - <case>" or "FAIL - <case>: why" per case and
 // "N passed, N failed"; exits 1 if any case failed.
 import fs from 'node:fs';
@@ -22,7 +27,7 @@ const env = {};
 for (const k of ['LOG_URL', 'PROXY_URL', 'MODE_FILE', 'POLICY', 'POLICY_WITNESS', 'POLICY_W1', 'POLICY_M1', 'BUNDLE_M1',
   'POLICY_CASES', 'ARTIFACT',
   'MODIFIED', 'BUNDLE', 'BUNDLE_W1', 'BUNDLE_FUTURE', 'LARGE', 'LARGE_SHA', 'SUBJECT', 'VERSION', 'TREE_SIZE', 'SHOTS',
-  'V2_ENTRIES']) {
+  'V2_ENTRIES', 'MANY_URL', 'MANY_SUBJECT', 'MANY_INDICES']) {
   if (!process.env[k]) { console.error(`explorer.test: ${k} is not set`); process.exit(2); }
   env[k] = process.env[k];
 }
@@ -105,7 +110,10 @@ async function expectFailed(scope, row, detail) {
   return r;
 }
 
-async function test(name, fn, opts = {}) {
+// opts: the browser context's, and fullPage (default true): false
+// screenshots the viewport only (a full page of 100 cards takes chromium
+// most of a minute).
+async function test(name, fn, { fullPage = true, ...opts } = {}) {
   const v = await visitor(opts);
   try {
     await fn(v.page);
@@ -116,7 +124,7 @@ async function test(name, fn, opts = {}) {
     failed++;
     console.log(`FAIL - ${name}: ${e.message.split('\n')[0]}`);
   } finally {
-    await v.page.screenshot({ path: path.join(env.SHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true })
+    await v.page.screenshot({ path: path.join(env.SHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage })
       .catch(() => {});
     await v.ctx.close();
   }
@@ -592,6 +600,107 @@ await test('phone width: no horizontal scrolling', async (page) => {
   const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   check(sw <= w, `page is ${sw} px wide in a ${w} px window`);
 }, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+
+// --- lookup answers the real log cannot be made to give here ------------------
+// Intercepted in the browser (page.route): the page's own fetch gets them.
+
+// Answers the lookups of the page with fn(from) ({status, headers, body}),
+// recording each lookup's query.
+async function fakeLookups(page, fn) {
+  const asked = [];
+  await page.route('**/api/v1/lookup?**', (route) => {
+    const u = new URL(route.request().url());
+    asked.push(u.search);
+    const r = fn(Number(u.searchParams.get('from') ?? '0'));
+    route.fulfill({ status: r.status ?? 200, headers: r.headers ?? {}, contentType: 'application/json',
+      body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) });
+  });
+  return asked;
+}
+
+async function searchSubject(page, subject) {
+  await page.fill('#subject-input', subject);
+  await page.fill('#version-input', '');
+  await page.click('#find-subject button[type=submit]');
+}
+
+const foundLine = (page) => page.locator('#find-results > p').first().textContent();
+
+// One case (a visitor costs seconds): no policy is needed, the cards of
+// made-up statements say why they are not verified either way.
+await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 503', async (page) => {
+  await open(page, env.LOG_URL, '#/find');
+  // One made-up statement a page, 16 in all.
+  const asked = await fakeLookups(page, (from) => ({
+    body: { statements: [{ index: from, statement: `not a statement ${from}\n`, proof: 'not a proof\n' }],
+      ...(from < 15 ? { next: from + 1 } : {}) } }));
+  await searchSubject(page, 'fake/paged');
+  await page.waitForSelector('#find-results button.lookup-more', { timeout: T });
+  let cards = await page.locator('#find-results .card').count();
+  check(cards === 10, `${cards} cards after the first 10 pages`);
+  check(/^Showing the first 10 statements found.*the log lists more/.test(await foundLine(page)), `says ${await foundLine(page)}`);
+  check(/More statements exist \(from index 10 on\)/.test(await page.textContent('#find-results')), 'no note that more exist');
+  await page.click('#find-results button.lookup-more');
+  await page.waitForFunction(() => /statements found\.$/.test(document.querySelector('#find-results > p').textContent),
+    null, { timeout: T });
+  check(await foundLine(page) === '16 statements found.', `says ${await foundLine(page)}`);
+  cards = await page.locator('#find-results .card').count();
+  check(cards === 16, `${cards} cards, want 16`);
+  check(await page.locator('#find-results button.lookup-more').count() === 0, 'a "more" button is left');
+  const want = [...Array(16).keys()].map((i) => `?subject=fake/paged&from=${i}`);
+  check(JSON.stringify(asked) === JSON.stringify(want), `asked ${asked}`);
+  await page.unrouteAll();
+  // A "next" that does not move past what was listed is refused.
+  await fakeLookups(page, (from) => ({ body: { statements: [{ index: 7, statement: 'x', proof: 'y' }], next: from === 0 ? 7 : 0 } }));
+  await searchSubject(page, 'fake/loop');
+  await page.waitForFunction(() => /malformed/.test(document.getElementById('find-results').textContent), null, { timeout: T });
+  let t = await page.textContent('#find-results');
+  check(/"next" is not an index past the 1 statements listed from index 0/.test(t), `says ${t}`);
+  await page.unrouteAll();
+  // Nothing found: the tree size the log says it searched, if it says one.
+  let answer = { statements: [], tree_size: 4242 };
+  await fakeLookups(page, () => ({ body: answer }));
+  await searchSubject(page, 'fake/none');
+  await page.waitForFunction(() => /fake\/none/.test(document.getElementById('find-results').textContent), null, { timeout: T });
+  t = await page.textContent('#find-results');
+  check(/^No statement for subject fake\/none: not in the log as of tree size 4242 /.test(t), `says ${t}`);
+  answer = { statements: [] };
+  await page.fill('#version-input', '1.0');
+  await page.click('#find-subject button[type=submit]');
+  await page.waitForFunction(() => /version 1\.0/.test(document.getElementById('find-results').textContent), null, { timeout: T });
+  t = await page.textContent('#find-results');
+  check(t === 'No statement for subject fake/none version 1.0.', `says ${t}`);
+  await page.unrouteAll();
+  // 503: the log has no checkpoint to serve yet.
+  await fakeLookups(page, () => ({ status: 503, headers: { 'Retry-After': '7' }, body: { error: 'no checkpoint to serve yet' } }));
+  await searchSubject(page, 'fake/early');
+  await page.waitForFunction(() => /503/.test(document.getElementById('find-results').textContent), null, { timeout: T });
+  t = await page.textContent('#find-results');
+  check(/^The log has no checkpoint to serve yet, so it cannot answer lookups: try again in 7 s\./.test(t), `says ${t}`);
+  page.problems = page.problems.filter((p) => !/status of 503/.test(p)); // the browser logs the 503 itself
+});
+
+// Last, so that the appends to the second log had the other cases' time.
+await test('a subject with more statements than one lookup answer lists them all', async (page) => {
+  for (let i = 0; i < 1200 && !fs.existsSync(env.MANY_INDICES); i++) await new Promise((r) => setTimeout(r, 100));
+  check(fs.existsSync(env.MANY_INDICES), 'the appends to the second log did not end in 120 s');
+  const ix = read(env.MANY_INDICES).trim();
+  check(/^[0-9]+(,[0-9]+)*$/.test(ix), `the appends to the second log: ${ix}`);
+  const want = ix.split(',');
+  check(want.length > 100, `only ${want.length} statements: one lookup answer holds them all`);
+  await setPolicy(page, env.MANY_URL, read(env.POLICY));
+  await open(page, env.MANY_URL, '#/find');
+  await searchSubject(page, env.MANY_SUBJECT);
+  await page.waitForFunction(() => /found\.$/.test(document.querySelector('#find-results > p')?.textContent),
+    null, { timeout: 120000 });
+  const line = await foundLine(page);
+  check(line === `${want.length} statements found.`, `says "${line}", want ${want.length}`);
+  const shown = await page.locator('#find-results .card').evaluateAll((cs) => cs.map((c) => c.dataset.index));
+  check(JSON.stringify(shown) === JSON.stringify(want), `cards for ${shown}, the CLI appended ${want}`);
+  const verdicts = await page.locator('#find-results .card .verdict').evaluateAll((vs) => vs.map((v) => v.dataset.verdict));
+  const ok = verdicts.filter((v) => v === 'verified').length;
+  check(ok === want.length, `${ok} of ${verdicts.length} verdicts are verified`);
+}, { fullPage: false });
 
 await browser.close();
 console.log(`${passed} passed, ${failed} failed`);

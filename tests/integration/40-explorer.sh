@@ -17,7 +17,12 @@
 # tile (tamper proxy modes bundle-entry, tile-hash) shows the entries it
 # affects as FAILED, a search by subject and version finds the statement, v2
 # statements (source, build from a source, audit report) show their kind
-# and provenance links as the CLI reads them. The suggested policy has a
+# and provenance links as the CLI reads them. A search follows the lookup's
+# "next": a second log, filled meanwhile with 105 statements about one
+# subject (one answer holds 100), shows all 105 verified; made-up answers
+# (intercepted in the browser) show the page cap and its "more" button, a
+# refused "next" that does not advance, an empty answer's tree_size, and a
+# 503's "no checkpoint to serve yet". The suggested policy has a
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
 # meets a quorum naming it; policies with roles, requirements and mirrors
 # get the verdict and first error of `glasslog policy check`.
@@ -196,6 +201,31 @@ grep -q '^line 2: unknown submitter role "chef"' "$PC/role.want" || fail "role: 
 policy "$T/p.wit" "log $(cat "$T/log.key.pub")" "witness W1 $(cat "$T/w1.key.pub")" \
     "witness W2 $(cat "$T/w2.key.pub")" "group G 1 W1 W2" "submitter $SUBK" "quorum G"
 
+# A second log (same key), filled while the browser runs the other cases
+# with more statements about one subject than one lookup answer holds
+# (100): the page must follow "next" and list them all. Appended 4 at a
+# time; the expected indices are those the CLI reports, in $T/many.ix when
+# done (or why not).
+MAIN_PID=$LOG_PID MAIN_OUT=$LOG_OUT MAIN_URL=$LOG_URL
+start_log "$T/many" --create --web "$WEB" || fail "the second glasslogd did not start"
+MANY_PID=$LOG_PID MANY_OUT=$LOG_OUT MANY_URL=$LOG_URL
+LOG_PID=$MAIN_PID LOG_OUT=$MAIN_OUT LOG_URL=$MAIN_URL
+MANY=105
+for i in $(seq 1 $MANY); do printf '%s %064x\n' "$i" "$i"; done > "$T/many.args"
+# shellcheck disable=SC2016 # expanded by the inner shell: G URL KEY OUT, then N SHA256 from the line
+if xargs -P 4 -L 1 sh -c '"$0" append --log "$1" --key "$2" --kind build --subject many --version "v$4" \
+    --sha256 "$5" > "$3.$4" 2>&1 || { cat "$3.$4" >&2; exit 255; }' "$G" "$MANY_URL" "$T/sub.key" "$T/many.out" \
+    < "$T/many.args" 2> "$T/many.err"; then
+    sed -n 's/^index //p' "$T"/many.out.* | sort -n | paste -sd, > "$T/many.tmp"
+    [ "$(tr , '\n' < "$T/many.tmp" | sort -un | wc -l)" -eq $MANY ] ||
+        echo "not $MANY distinct indices: $(cat "$T/many.tmp")" > "$T/many.tmp"
+else
+    echo "append failed: $(head -3 "$T/many.err")" > "$T/many.tmp"
+fi &&
+    mv "$T/many.tmp" "$T/many.ix" &
+MANY_JOB=$!
+PIDS="$PIDS $MANY_JOB"
+
 start_proxy
 LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" POLICY_WITNESS="$T/p.wit" \
     POLICY_W1="$T/p.w1" POLICY_M1="$T/p.m1" BUNDLE_M1="$T/m1.tlog-proof" POLICY_CASES="$PC" \
@@ -203,12 +233,16 @@ LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" P
     BUNDLE_W1="$T/w1.tlog-proof" BUNDLE_FUTURE="$T/future.tlog-proof" LARGE="$T/large.bin" \
     LARGE_SHA="$(sha "$T/large.bin")" SUBJECT=example.com/widget VERSION=1.0.0 TREE_SIZE=$SIZE SHOTS="$SHOTS" \
     V2_ENTRIES="$T/entry$IX_SOURCE $T/entry$IX_BUILD $T/entry$IX_AUDIT" \
+    MANY_URL="$MANY_URL" MANY_SUBJECT=many MANY_INDICES="$T/many.ix" \
     timeout 600 node "$ROOT/tests/browser/explorer.test.mjs" > "$T/browser.out" 2>&1
 rc=$?
 cat "$T/browser.out"
 [ "$rc" -eq 0 ] || fail "browser tests failed (exit $rc); screenshots in $SHOTS"
 grep -q '^[1-9][0-9]* passed, 0 failed$' "$T/browser.out" || fail "the browser tests ran no case"
+wait "$MANY_JOB"
 stop_proxy
+stop_log
+LOG_PID=$MANY_PID LOG_OUT=$MANY_OUT
 stop_log
 
 # --- the default web directory: installed layout, then a checkout ---------------------

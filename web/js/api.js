@@ -1,7 +1,15 @@
 // api: GETs to the log that serves this page (same origin), with size
 // caps (specs/client.md, section 6) and one-line, readable errors. Nothing
 // here is trusted: every answer is checked by trust.js.
-export class FetchError extends Error {}
+// status: the HTTP status (0: no answer); retryAfter: its Retry-After, or
+// null.
+export class FetchError extends Error {
+  constructor(msg, status = 0, retryAfter = null) {
+    super(msg);
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
 
 export const CAPS = {
   checkpoint: 1 << 20, lookup: 32 << 20, bundle: 256 * (2 + 65535), json: 1 << 20, policy: 65536, metrics: 8 << 20,
@@ -16,7 +24,7 @@ async function readCapped(res, cap, what) {
     const { done, value } = await reader.read();
     if (done) break;
     n += value.length;
-    if (n > cap) { reader.cancel(); throw new FetchError(`${what}: the answer is larger than ${cap} bytes`); }
+    if (n > cap) { reader.cancel(); throw new FetchError(`${what}: the answer is larger than ${cap} bytes`, res.status); }
     parts.push(value);
   }
   const out = new Uint8Array(n);
@@ -43,9 +51,10 @@ export async function get(path, cap, { allow404 = false, what = path } = {}) {
       try { reason = JSON.parse(body).error || body; } catch { reason = body; }
     } catch { /* no reason then */ }
     reason = String(reason).split('\n')[0].slice(0, 200);
-    const retry = res.headers.get('Retry-After');
+    let retry = res.headers.get('Retry-After');
+    if (retry !== null && !/^[0-9]{1,6}$/.test(retry)) retry = null; // an HTTP date, or junk: not shown
     const again = res.status === 503 || res.status === 429 ? `: try again${retry ? ` in ${retry} s` : ' later'}` : '';
-    throw new FetchError(`${what}: the log answered ${res.status}${again}${reason ? ` (${reason})` : ''}`);
+    throw new FetchError(`${what}: the log answered ${res.status}${again}${reason ? ` (${reason})` : ''}`, res.status, retry);
   }
   return readCapped(res, cap, what);
 }

@@ -11,7 +11,7 @@ import { parseCheckpoint, verifyCosig } from './checkpoint.js';
 import { verify, openCheckpoint, text, utc } from './trust.js';
 import { quorumTime } from './policy.js';
 import { hashFile } from './hash.js';
-import { get, getJSON, qv, CAPS } from './api.js';
+import { FetchError, get, getJSON, qv, CAPS } from './api.js';
 import { bundlePath, bundleWidth, decodeBundle, tilePath, tileWidth, decodeHashTile, tileSubtrees, HASH_LEN } from './tiles.js';
 import { leafHash, proveInclusion, verifyInclusion } from './merkle.js';
 import { $, el, clear, errorBox, warnBox, statementFacts, reportView } from './ui.js';
@@ -167,28 +167,116 @@ function compareButton(item, ctx, card) {
 
 // --- Find -----------------------------------------------------------------
 
+// The log answers a lookup a page at a time (at most 100 statements,
+// oldest first, from=<index> on), with "next" while more are listed. The
+// pages are followed up to LOOKUP_PAGES pages or LOOKUP_SHOWN statements
+// at a time; then a button asks for the next ones. Every statement is
+// verified alike, whatever its page.
+const LOOKUP_PAGES = 10, LOOKUP_SHOWN = 1000;
+let lookupGen = 0; // a newer search stops the older one
+
+// One page of the lookup from index `from`: { items, next (null after the
+// last page), treeSize (the log's tree_size, or null) }; throws a
+// FetchError, or an Error naming what is malformed.
+async function lookupPage(query, from) {
+  const a = await getJSON(`/api/v1/lookup?${query}&from=${from}`, CAPS.lookup, { what: 'the lookup' });
+  const items = a && Array.isArray(a.statements) ? a.statements : null;
+  if (!items) throw new Error('The log\'s lookup answer is not {"statements": [...]}.');
+  const idx = items.map((it) => (it && Number.isSafeInteger(it.index) ? it.index : -1));
+  let next = null;
+  if (a.next !== undefined) {
+    // Each page must move forward, past the statements it lists: a log
+    // cannot keep the page busy, nor list a statement twice.
+    if (!Number.isSafeInteger(a.next) || a.next <= from || items.length === 0 || idx.some((i) => i >= a.next))
+      throw new Error(`The log's lookup answer is malformed: "next" is not an index past the ${items.length} ` +
+        `statements listed from index ${from}.`);
+    next = a.next;
+  }
+  let treeSize = null;
+  if (a.tree_size !== undefined) {
+    if (!Number.isSafeInteger(a.tree_size) || a.tree_size < 0)
+      throw new Error('The log\'s lookup answer is malformed: "tree_size" is not a tree size.');
+    treeSize = a.tree_size;
+  }
+  return { items, next, treeSize };
+}
+
+// A lookup failure as one line: a 503 means the log has no checkpoint to
+// serve yet (it answers lookups only up to a served checkpoint).
+function lookupError(e) {
+  if (e instanceof FetchError && e.status === 503)
+    return `The log has no checkpoint to serve yet, so it cannot answer lookups: try again${e.retryAfter
+      ? ` in ${e.retryAfter} s` : ' later'}. (${e.message})`;
+  return e.message;
+}
+
 async function lookup(query, ctx) {
   const out = $('find-results');
   clear(out, el('p', {}, 'Searching the log…'));
-  let answer;
-  try { answer = await getJSON(`/api/v1/lookup?${query}`, CAPS.lookup, { what: 'the lookup' }); } catch (e) {
-    clear(out, errorBox(e.message));
-    return;
-  }
-  const items = answer && Array.isArray(answer.statements) ? answer.statements : null;
-  if (!items) { clear(out, errorBox('The log\'s lookup answer is not {"statements": [...]}.')); return; }
-  if (items.length === 0) { clear(out, el('p', { class: 'error', role: 'alert' }, ctx.none)); return; }
-  const cards = [];
-  for (const it of items) {
-    if (typeof it.statement !== 'string' || typeof it.proof !== 'string' || !Number.isSafeInteger(it.index)) {
-      cards.push(errorBox('NOT VERIFIED: the log\'s answer is malformed (an item lacks a valid index, statement or proof).'));
-      continue;
+  const head = el('p', { class: 'lookup-count' }), list = el('div', { class: 'lookup-cards' }), tail = el('div');
+  const gen = ++lookupGen, stale = () => gen !== lookupGen;
+  let shown = 0, from = 0;
+  // Reads and verifies the pages from `from` on, appending cards to list.
+  const more = async () => {
+    clear(tail);
+    let pages = 0, stop = 0;
+    head.textContent = shown ? `${shown} statements shown; reading more from the log…` : 'Searching the log…';
+    while (from !== null && pages < LOOKUP_PAGES && stop < LOOKUP_SHOWN) {
+      let page;
+      try { page = await lookupPage(query, from); } catch (e) {
+        if (stale()) return;
+        if (!shown) { clear(out, errorBox(lookupError(e))); return; }
+        clear(tail, errorBox(`Stopped after ${shown} statements: ${lookupError(e)}`), moreButton('Try again'));
+        head.textContent = `${shown} statements shown; the log may list more (it did not answer).`;
+        return;
+      }
+      if (stale()) return;
+      pages++;
+      if (!shown && page.items.length === 0) {
+        clear(out, el('p', { class: 'error', role: 'alert' }, ctx.none(page.treeSize)));
+        return;
+      }
+      if (!shown) clear(out, head, list, tail);
+      // Once a page: the results are a live region.
+      head.textContent = `Verifying statement${page.items.length === 1 ? ` ${shown + 1}` : `s ${shown + 1} to ${shown + page.items.length}`}…`;
+      for (const it of page.items) {
+        const card = await itemCard(it, ctx);
+        if (stale()) return;
+        list.append(card);
+        shown++;
+        stop++;
+      }
+      from = page.next;
     }
-    cards.push(await statementCard({ index: it.index, statement: toBin(it.statement), proof: toBin(it.proof),
-      leafHash: it.leaf_hash }, ctx));
-  }
-  clear(out, el('p', {}, `${items.length} statement${items.length === 1 ? '' : 's'} found.`), cards);
+    if (from === null) {
+      head.textContent = `${shown} statement${shown === 1 ? '' : 's'} found.`;
+      return;
+    }
+    head.textContent = `Showing the first ${shown} statements found, oldest first: the log lists more.`;
+    clear(tail, warnBox(`More statements exist (from index ${from} on); only the first ${shown} are shown and verified.`),
+      moreButton('Show more statements'));
+  };
+  const moreButton = (label) => {
+    const b = el('button', { type: 'button', class: 'lookup-more' }, label);
+    b.addEventListener('click', () => { b.disabled = true; more(); });
+    return b;
+  };
+  await more();
 }
+
+// The card of one item of a lookup answer (verified, or why not).
+async function itemCard(it, ctx) {
+  if (!it || typeof it.statement !== 'string' || typeof it.proof !== 'string' || !Number.isSafeInteger(it.index))
+    return errorBox('NOT VERIFIED: the log\'s answer is malformed (an item lacks a valid index, statement or proof).');
+  return statementCard({ index: it.index, statement: toBin(it.statement), proof: toBin(it.proof),
+    leafHash: it.leaf_hash }, ctx);
+}
+
+// The wording of an empty lookup answer, with the tree size the log says
+// it searched (tree_size), if it says one. An absence is the log's word:
+// no proof of it exists.
+const asOf = (n) => (n === null ? '' : ` as of tree size ${n} (as the log says: it cannot prove an absence)`);
+const notIn = (n) => (n === null ? '' : `: not in the log${asOf(n)}`);
 
 function progress(done, total) {
   const wrap = $('hash-progress-wrap'), bar = $('hash-progress');
@@ -208,7 +296,7 @@ async function findFile(file) {
   }
   const h = hex(digest);
   await lookup(`sha256=${h}`, { artifact: digest, artifactName: file.name,
-    none: `No statement for this file: ${file.name} (SHA-256 ${h}) is not in the log.` });
+    none: (n) => `No statement for this file: ${file.name} (SHA-256 ${h}) is not in the log${asOf(n)}.` });
 }
 
 function initFind() {
@@ -223,7 +311,8 @@ function initFind() {
       clear($('find-results'), errorBox('A SHA-256 is 64 hexadecimal digits (0-9, a-f).'));
       return;
     }
-    lookup(`sha256=${v}`, { artifact: d, artifactName: 'the searched SHA-256', none: `No statement for SHA-256 ${v}.` });
+    lookup(`sha256=${v}`, { artifact: d, artifactName: 'the searched SHA-256',
+      none: (n) => `No statement for SHA-256 ${v}${notIn(n)}.` });
   });
   $('find-subject').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -234,7 +323,7 @@ function initFind() {
       return;
     }
     lookup(`subject=${qv(s)}${v ? `&version=${qv(v)}` : ''}`, { expect: { subject: s, version: v },
-      none: `No statement for subject ${s}${v ? ` version ${v}` : ''}.` });
+      none: (n) => `No statement for subject ${s}${v ? ` version ${v}` : ''}${notIn(n)}.` });
   });
 }
 
