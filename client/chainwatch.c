@@ -435,15 +435,10 @@ static int has_source(struct chainwatch *w, const struct gl_statement_fields *f,
             memcmp(a->l[i].st.fields.sha256, f->source, 32) != 0 ||
             !plays(w, a->l[i].role, GL_POLICY_ROLE_BUILDER))
             continue;
-        switch (in_log(w, &a->l[i])) {
-        case 1:
+        int r = in_log(w, &a->l[i]);
+        if (r == 1)
             return 1;
-        case -1:
-            later = 1;
-            break;
-        default:
-            break;
-        }
+        later |= r < 0;
     }
     return later ? -1 : 0;
 }
@@ -640,15 +635,10 @@ static int audited(struct chainwatch *w, const uint8_t x[32], struct answer *a)
             ;
         if (k == g->naudited)
             continue;
-        switch (in_log(w, &a->l[i])) {
-        case 1:
+        int r = in_log(w, &a->l[i]);
+        if (r == 1)
             return 1;
-        case -1:
-            later = 1;
-            break;
-        default:
-            break;
-        }
+        later |= r < 0;
     }
     return later ? -1 : 0;
 }

@@ -164,8 +164,9 @@ static int query_hash(const char *query, const char *name, uint8_t out[GL_HASH_L
 
 /* --- JSON ------------------------------------------------------------------------- */
 
-int readapi_reply_json(struct gl_http_req *req, struct gl_http_pending *p, int status,
-                       cJSON *obj)
+/* Answers obj (consumed; NULL: out of memory) printed, with headers h. */
+static int reply_json_with(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                           const struct gl_http_header *h, size_t nh, cJSON *obj)
 {
     char *text = obj != NULL ? cJSON_PrintUnformatted(obj) : NULL;
     int rc;
@@ -175,13 +176,18 @@ int readapi_reply_json(struct gl_http_req *req, struct gl_http_pending *p, int s
         return p ? gl_http_pending_reply_error(p, 500, "out of memory")
                  : gl_http_reply_error(req, 500, "out of memory");
     if (p != NULL)
-        rc = gl_http_pending_reply(p, status, "application/json", hdr_nocache, 1, text,
+        rc = gl_http_pending_reply(p, status, "application/json", h, nh, text,
                                    strlen(text));
     else
-        rc = gl_http_reply(req, status, "application/json", hdr_nocache, 1, text,
-                           strlen(text));
+        rc = gl_http_reply(req, status, "application/json", h, nh, text, strlen(text));
     free(text);
     return rc;
+}
+
+int readapi_reply_json(struct gl_http_req *req, struct gl_http_pending *p, int status,
+                       cJSON *obj)
+{
+    return reply_json_with(req, p, status, hdr_nocache, 1, obj);
 }
 
 int readapi_reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
@@ -190,21 +196,12 @@ int readapi_reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
     static const struct gl_http_header h[] = {{"Retry-After", "1"},
                                               {"Cache-Control", "no-store"}};
     cJSON *obj = cJSON_CreateObject();
-    char *text = obj != NULL && cJSON_AddStringToObject(obj, "error", reason) != NULL
-                     ? cJSON_PrintUnformatted(obj)
-                     : NULL;
-    int rc;
 
-    cJSON_Delete(obj);
-    if (text == NULL)
-        return p ? gl_http_pending_reply_error(p, 500, "out of memory")
-                 : gl_http_reply_error(req, 500, "out of memory");
-    if (p != NULL)
-        rc = gl_http_pending_reply(p, 503, "application/json", h, 2, text, strlen(text));
-    else
-        rc = gl_http_reply(req, 503, "application/json", h, 2, text, strlen(text));
-    free(text);
-    return rc;
+    if (obj != NULL && cJSON_AddStringToObject(obj, "error", reason) == NULL) {
+        cJSON_Delete(obj);
+        obj = NULL;
+    }
+    return reply_json_with(req, p, 503, h, 2, obj);
 }
 
 static void reader_of(const struct readapi_view *v, struct tree_reader *r,
