@@ -207,3 +207,10 @@ int gl_parse_u64(const char *s, size_t n, uint64_t *out)
     *out = v;
     return 0;
 }
+
+int gl_parse_size_body(const char *body, size_t n, uint64_t *out)
+{
+    if (n > 0 && body[n - 1] == '\n')
+        n--;
+    return gl_parse_u64(body, n, out);
+}

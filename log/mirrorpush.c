@@ -290,11 +290,12 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
         return rc;
     *conflict = r.status == 409;
     if (r.status == 409) {
-        struct gl_err why;
-        rc = mirrorresp_size((const char *)r.body.data, r.body.len, theirs, &why);
+        rc = gl_parse_size_body((const char *)r.body.data, r.body.len, theirs);
         if (rc != 0)
-            gl_log(GL_LOG_WARN, "mirror %s: add-checkpoint answered 409: %s", m->key.name,
-                   why.reason);
+            gl_log(GL_LOG_WARN,
+                   "mirror %s: add-checkpoint answered 409 without a tree size "
+                   "(text/x.tlog.size: a decimal and a newline)",
+                   m->key.name);
     } else if (r.status != 200) {
         rc = GL_EVERIFY;
     }

@@ -86,19 +86,3 @@ int mirrorresp_cosig(const struct gl_verifier *key, const char *text, size_t tex
                           key->name);
     return gl_err_set(why, GL_ENOKEY, 0, "no signature line by %s", key->name);
 }
-
-int mirrorresp_size(const char *body, size_t n, uint64_t *size, struct gl_err *why)
-{
-    uint64_t v;
-
-    if (n == 0)
-        return gl_err_set(why, GL_EPARSE, 1, "empty body: no tree size");
-    if (n > MIRRORRESP_SIZE_BODY_MAX)
-        return gl_err_set(why, GL_EPARSE, 1, "body of %zu bytes: not a tree size", n);
-    if (body[n - 1] != '\n')
-        return gl_err_set(why, GL_EPARSE, 1, "the tree size does not end with a newline");
-    if (gl_parse_u64(body, n - 1, &v) != 0)
-        return gl_err_set(why, GL_EPARSE, 1, "not a decimal tree size");
-    *size = v;
-    return 0;
-}

@@ -1,15 +1,15 @@
 /*
  * mirrorresp: what glasslogd reads in a C2SP tlog-mirror's answers to its
  * pushes (mirrorpush.c), apart from the mirror info of a 202 or 409 to
- * add-entries, which lib/mirror.c parses (gl_mirror_info_parse).
+ * add-entries, which lib/mirror.c parses (gl_mirror_info_parse), and the
+ * tree size of a 409 to add-checkpoint, read as a witness's is
+ * (gl_parse_size_body).
  *
  *   200 to add-entries: one or more signature lines, each
  *       "— <name> <base64>\n"; the mirror's cosignature (tlog-cosignature)
  *       on the pushed checkpoint is one of them (mirrorresp_cosig).
- *   409 to add-checkpoint (text/x.tlog.size): the tree size the mirror
- *       holds, a decimal and "\n" (mirrorresp_size).
  *
- * Both are pure functions over the caller's bytes: nothing is allocated,
+ * It is a pure function over the caller's bytes: nothing is allocated,
  * results point into the body, and every refusal says why (why may be
  * NULL; its line is 1-based in the body).
  */
@@ -22,9 +22,8 @@
 #include "glasslog/error.h"
 #include "glasslog/key.h"
 
-#define MIRRORRESP_LINES 16         /* signature lines a 200 body may hold */
-#define MIRRORRESP_BODY_MAX 16384   /* and its bytes */
-#define MIRRORRESP_SIZE_BODY_MAX 21 /* a 409's: 20 digits and "\n" */
+#define MIRRORRESP_LINES 16       /* signature lines a 200 body may hold */
+#define MIRRORRESP_BODY_MAX 16384 /* and its bytes */
 
 /* The cosignature by key (a GL_KEY_COSIG verifier, borrowed) on the
  * checkpoint text (text_len bytes: the note text, final "\n" included) in
@@ -44,11 +43,5 @@
 int mirrorresp_cosig(const struct gl_verifier *key, const char *text, size_t text_len,
                      const char *body, size_t n, size_t *off, size_t *len,
                      struct gl_err *why);
-
-/* The tree size in the body of a 409 to add-checkpoint (n bytes): exactly
- * a decimal (no sign, no leading zero but "0", at most UINT64_MAX) and one
- * "\n". GL_EPARSE otherwise (an empty body included); *size is set only
- * on 0. */
-int mirrorresp_size(const char *body, size_t n, uint64_t *size, struct gl_err *why);
 
 #endif

@@ -355,20 +355,6 @@ out:
 
 static void kick_all(struct publish *p);
 
-/* The tree size in a 409's body (text/x.tlog.size: a decimal, then "\n",
- * which is not required: a body without it is read whole, never with its
- * last digit dropped, since a size misread low would hide a witness that
- * is ahead of the log). GL_EPARSE for anything else, an empty body
- * (tlog-witness v1.0.0's root conflict) included. */
-static int size_body(const struct gl_buf *b, uint64_t *size)
-{
-    size_t n = b->len;
-
-    if (n > 0 && b->data[n - 1] == '\n')
-        n--;
-    return gl_parse_u64((const char *)b->data, n, size);
-}
-
 /* A 409: the witness's size is `size`. Retried at once, unless the last
  * answer was a 409 too. */
 static void wit_conflict(struct wit *w, uint64_t size)
@@ -419,7 +405,8 @@ static void on_push(void *arg, int err, struct gl_http_response *resp)
             w->healthy = 1;
             w->backoff = 0;
         }
-    } else if (resp->status == 409 && size_body(&resp->body, &size) == 0) {
+    } else if (resp->status == 409 && gl_parse_size_body((const char *)resp->body.data,
+                                                         resp->body.len, &size) == 0) {
         wit_conflict(w, size);
     } else {
         if (resp->status == 422)
@@ -800,7 +787,8 @@ static int probe_conflict(const struct gl_http_response *r, uint64_t size)
         return 1;
     if (r->status != 409)
         return 0;
-    return size_body(&r->body, &theirs) != 0 || theirs == size;
+    return gl_parse_size_body((const char *)r->body.data, r->body.len, &theirs) != 0 ||
+           theirs == size;
 }
 
 static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t *note,
@@ -816,7 +804,8 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
         rc = 0; /* not proof of anything; pushes will retry */
         goto out;
     }
-    if (r.status == 409 && size_body(&r.body, &theirs) == 0) {
+    if (r.status == 409 &&
+        gl_parse_size_body((const char *)r.body.data, r.body.len, &theirs) == 0) {
         w->known = theirs;
         w->known_valid = 1;
         if (theirs > size) {

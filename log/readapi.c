@@ -23,6 +23,7 @@
 #include "glasslog/merkle.h"
 #include "glasslog/statement.h"
 #include "glasslog/tlogproof.h"
+#include "query.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -31,95 +32,6 @@
 static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"}};
 
 /* --- query parsing -------------------------------------------------------------- */
-
-/* A query is name=value segments separated by '&'. Empty segments and
- * parameters the route does not know (with or without '=', e.g. a
- * cache-buster "&_=123" or "&nocache") are ignored; a parameter the route
- * knows must appear at most once and with '=' (query_check). */
-
-/* The segment of query at p: [p, *end); *next is where the following one
- * starts (NULL after the last). */
-static void query_segment(const char *p, const char **end, const char **next)
-{
-    const char *amp = strchr(p, '&');
-
-    *end = amp ? amp : p + strlen(p);
-    *next = amp ? amp + 1 : NULL;
-}
-
-/* 0 if each of the n names appears in query at most once, each time as
- * name=value; else -1 with why (max bytes) naming the parameter. */
-static int query_check(const char *query, const char *const *names, size_t n, char *why,
-                       size_t max)
-{
-    for (size_t i = 0; i < n; i++) {
-        size_t nlen = strlen(names[i]);
-        unsigned seen = 0, bare = 0;
-
-        for (const char *p = query, *end, *next; p != NULL; p = next) {
-            query_segment(p, &end, &next);
-            if ((size_t)(end - p) >= nlen && memcmp(p, names[i], nlen) == 0 &&
-                (p + nlen == end || p[nlen] == '=')) {
-                seen++;
-                bare += p + nlen == end;
-            }
-        }
-        if (bare > 0) {
-            snprintf(why, max, "parameter %s has no value (give %s=<value>)", names[i],
-                     names[i]);
-            return -1;
-        }
-        if (seen > 1) {
-            snprintf(why, max, "parameter %s is given more than once", names[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Finds name=value in query (checked by query_check: at most once);
- * copies value to out (NUL-terminated), as it is (percent escapes
- * included). 1 found, 0 absent, -1 too long. */
-static int query_get_raw(const char *query, const char *name, char *out, size_t max)
-{
-    size_t nlen = strlen(name);
-
-    for (const char *p = query, *end, *next; p != NULL; p = next) {
-        const char *eq;
-
-        query_segment(p, &end, &next);
-        eq = memchr(p, '=', (size_t)(end - p));
-        if (eq != NULL && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
-            size_t vlen = (size_t)(end - eq - 1);
-            if (vlen >= max)
-                return -1;
-            memcpy(out, eq + 1, vlen);
-            out[vlen] = 0;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* As query_get_raw, for values that are never percent-encoded (decimal,
- * hex): a '%' makes the value malformed. */
-static int query_get(const char *query, const char *name, char *out, size_t max)
-{
-    int r = query_get_raw(query, name, out, max);
-
-    return r == 1 && strchr(out, '%') != NULL ? -1 : r;
-}
-
-/* Reads an optional decimal parameter; -1 malformed, 0 absent, 1 found. */
-static int query_u64(const char *query, const char *name, uint64_t *out)
-{
-    char v[QUERY_VALUE_MAX];
-    int r = query_get(query, name, v, sizeof(v));
-
-    if (r != 1)
-        return r;
-    return gl_parse_u64(v, strlen(v), out) == 0 ? 1 : -1;
-}
 
 /* Reads an optional text parameter, percent-decoded (%XX, either case;
  * nothing else is special), into out (max bytes with its NUL); the value
@@ -130,7 +42,7 @@ static int query_text(const char *query, const char *name, char *out, size_t max
 {
     char v[3 * (GL_STATEMENT_SUBJECT_MAX + GL_STATEMENT_VERSION_MAX) + 1];
     size_t n = 0;
-    int r = query_get_raw(query, name, v, sizeof(v));
+    int r = gl_query_get_raw(query, name, v, sizeof(v));
 
     if (r != 1)
         return r;
@@ -155,7 +67,7 @@ static int query_text(const char *query, const char *name, char *out, size_t max
 static int query_hash(const char *query, const char *name, uint8_t out[GL_HASH_LEN])
 {
     char v[QUERY_VALUE_MAX];
-    int r = query_get(query, name, v, sizeof(v));
+    int r = gl_query_get(query, name, v, sizeof(v));
 
     if (r != 1)
         return r;
@@ -342,11 +254,11 @@ static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
     int hi, hl, hs;
     cJSON *obj;
 
-    if (query_check(req->query, names, 3, why, sizeof(why)) != 0)
+    if (gl_query_check(req->query, names, 3, why, sizeof(why)) != 0)
         return gl_http_reply_error(req, 400, why);
-    hi = query_u64(req->query, "index", &index);
+    hi = gl_query_u64(req->query, "index", &index);
     hl = query_hash(req->query, "leaf_hash", leaf);
-    hs = query_u64(req->query, "tree_size", &tree_size);
+    hs = gl_query_u64(req->query, "tree_size", &tree_size);
     if (hi < 0 || hl < 0 || hs < 0 || hi + hl != 1)
         return gl_http_reply_error(req, 400,
                                    "give exactly one of index=<n> or leaf_hash=<hex>, "
@@ -396,10 +308,10 @@ static int read_consistency(const struct readapi_view *v, struct gl_http_req *re
     char why[128];
     cJSON *obj;
 
-    if (query_check(req->query, names, 2, why, sizeof(why)) != 0)
+    if (gl_query_check(req->query, names, 2, why, sizeof(why)) != 0)
         return gl_http_reply_error(req, 400, why);
-    if (query_u64(req->query, "first", &first) != 1 ||
-        query_u64(req->query, "second", &second) != 1)
+    if (gl_query_u64(req->query, "first", &first) != 1 ||
+        gl_query_u64(req->query, "second", &second) != 1)
         return gl_http_reply_error(req, 400, "give first=<m> and second=<n>");
     if (first == 0)
         return gl_http_reply_error(req, 400, "first must be at least 1");
@@ -474,12 +386,12 @@ static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
     size_t n, klen;
     cJSON *obj, *arr;
 
-    if (query_check(req->query, names, sizeof(names) / sizeof(names[0]), dup,
-                    sizeof(dup)) != 0)
+    if (gl_query_check(req->query, names, sizeof(names) / sizeof(names[0]), dup,
+                       sizeof(dup)) != 0)
         return gl_http_reply_error(req, 400, dup);
     if (lookup_key(req->query, &kind, key, &klen, &why) != 0)
         return gl_http_reply_error(req, 400, why);
-    if (query_u64(req->query, "from", &from) < 0)
+    if (gl_query_u64(req->query, "from", &from) < 0)
         return gl_http_reply_error(req, 400, "from=<index> must be a decimal index");
     /* no checkpoint served: answering "none" would deny what is logged */
     if (v->checkpoint(v->ctx, &served) == NULL)

@@ -25,6 +25,7 @@
 #include "glasslog/evidence.h"
 #include "glasslog/log.h"
 #include "metrics.h"
+#include "query.h"
 #include "text.h"
 #include "mirrorapi.h"
 
@@ -356,54 +357,27 @@ static cJSON *evidence_json(const struct engine_evidence *m)
     return o;
 }
 
-/* Reads the query of GET /evidence: "name=value" parts separated by '&',
- * from (default 0) and limit (default and at most EVIDENCE_PAGE, at least
- * 1) each at most once, decimal (gl_parse_u64: no sign, no leading zero,
- * no overflow); other names are ignored. 0, or GL_EINVAL with *why a
- * static one-line reason. */
-static int evidence_query(const char *q, size_t *from, size_t *limit, const char **why)
+/* Reads the query of GET /evidence (rule in query.h): from (default 0)
+ * and limit (default and at most EVIDENCE_PAGE, at least 1), decimal.
+ * 0, or GL_EINVAL with why (max bytes) a one-line reason. */
+static int evidence_query(const char *q, size_t *from, size_t *limit, char *why,
+                          size_t max)
 {
-    int seen_from = 0, seen_limit = 0;
-    uint64_t v;
+    static const char *const names[] = {"from", "limit"};
+    uint64_t f = 0, l = EVIDENCE_PAGE;
 
-    *from = 0;
-    *limit = EVIDENCE_PAGE;
-    while (*q != 0) {
-        const char *amp = strchr(q, '&'), *end = amp != NULL ? amp : q + strlen(q);
-        const char *eq = memchr(q, '=', (size_t)(end - q));
-        int is_from = eq != NULL && eq - q == 4 && memcmp(q, "from", 4) == 0;
-        int is_limit = eq != NULL && eq - q == 5 && memcmp(q, "limit", 5) == 0;
-
-        if (end > q && eq == NULL) {
-            *why = "the query must be name=value parameters separated by '&'";
-            return GL_EINVAL;
-        }
-        if ((is_from && seen_from) || (is_limit && seen_limit)) {
-            *why = "from and limit may each be given once";
-            return GL_EINVAL;
-        }
-        seen_from |= is_from;
-        seen_limit |= is_limit;
-        if ((is_from || is_limit) &&
-            gl_parse_u64(eq + 1, (size_t)(end - eq - 1), &v) != 0) {
-            *why = is_from ? "from must be a decimal index (0 or more)"
-                           : "limit must be a decimal number from 1 to 256";
-            return GL_EINVAL;
-        }
-        if (is_from && (uint64_t)(size_t)v != v) {
-            *why = "from must be a decimal index (0 or more)";
-            return GL_EINVAL;
-        }
-        if (is_from)
-            *from = (size_t)v;
-        if (is_limit && (v == 0 || v > EVIDENCE_PAGE)) {
-            *why = "limit must be a decimal number from 1 to 256";
-            return GL_EINVAL;
-        }
-        if (is_limit)
-            *limit = (size_t)v;
-        q = amp != NULL ? amp + 1 : end;
+    if (gl_query_check(q, names, 2, why, max) != 0)
+        return GL_EINVAL;
+    if (gl_query_u64(q, "from", &f) < 0 || (uint64_t)(size_t)f != f) {
+        snprintf(why, max, "from must be a decimal index (0 or more)");
+        return GL_EINVAL;
     }
+    if (gl_query_u64(q, "limit", &l) < 0 || l == 0 || l > EVIDENCE_PAGE) {
+        snprintf(why, max, "limit must be a decimal number from 1 to %d", EVIDENCE_PAGE);
+        return GL_EINVAL;
+    }
+    *from = (size_t)f;
+    *limit = (size_t)l;
     return 0;
 }
 
@@ -417,11 +391,11 @@ static int api_evidence_list(struct api *a, struct gl_http_req *req)
     char link[96];
     cJSON *arr = NULL;
     size_t from, limit, total = 0, n;
-    const char *why;
+    char why[96];
     char *text = NULL;
     int ok, rc;
 
-    if (evidence_query(req->query, &from, &limit, &why) != 0)
+    if (evidence_query(req->query, &from, &limit, why, sizeof(why)) != 0)
         return reply_why(req, NULL, 400, why);
     page = calloc(limit, sizeof(*page));
     arr = cJSON_CreateArray();

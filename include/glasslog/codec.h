@@ -40,5 +40,11 @@ int gl_hex_decode_exact(const char *in, size_t inlen, uint8_t *out, size_t want,
 /* Parses a decimal uint64 with no sign, no leading zeros (except "0"), no
  * spaces, no overflow. GL_EPARSE otherwise. */
 int gl_parse_u64(const char *s, size_t n, uint64_t *out);
+/* Parses the body of a text/x.tlog.size answer (a witness's or a mirror's
+ * 409): a decimal as gl_parse_u64, then "\n". A body without the final
+ * "\n" is read whole, never with its last digit dropped: a size misread
+ * low would hide a witness or mirror that is ahead of the log. GL_EPARSE
+ * for anything else, an empty body included; *out untouched then. */
+int gl_parse_size_body(const char *body, size_t n, uint64_t *out);
 
 #endif

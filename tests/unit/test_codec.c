@@ -121,6 +121,41 @@ static void test_parse_u64(void **state)
     assert_int_equal(gl_parse_u64("123456789012345678901", 21, &v), GL_EPARSE);
 }
 
+/* want: the size read, or UINT64_MAX for a refusal (which leaves the
+ * output untouched). */
+static void expect_size_body(const char *body, size_t n, uint64_t want)
+{
+    uint64_t got = 42;
+    int rc = gl_parse_size_body(body, n, &got);
+
+    if (want == UINT64_MAX) {
+        assert_int_equal(rc, GL_EPARSE);
+        assert_true(got == 42);
+    } else {
+        assert_int_equal(rc, 0);
+        assert_true(got == want);
+    }
+}
+
+static void test_parse_size_body(void **state)
+{
+    (void)state;
+    expect_size_body("1000\n", 5, 1000);
+    expect_size_body("0\n", 2, 0);
+    expect_size_body("18446744073709551614\n", 21, UINT64_MAX - 1);
+    expect_size_body("12", 2, 12); /* no newline: read whole, never as 1 */
+    expect_size_body("", 0, UINT64_MAX);
+    expect_size_body("\n", 1, UINT64_MAX);
+    expect_size_body("1000\n\n", 6, UINT64_MAX);
+    expect_size_body("1000\r\n", 6, UINT64_MAX);
+    expect_size_body("01000\n", 6, UINT64_MAX);
+    expect_size_body("-1\n", 3, UINT64_MAX);
+    expect_size_body(" 1\n", 3, UINT64_MAX);
+    expect_size_body("1\0\n", 3, UINT64_MAX);
+    expect_size_body("18446744073709551616\n", 21, UINT64_MAX);
+    expect_size_body("000000000000000000001\n", 22, UINT64_MAX);
+}
+
 static void test_buf(void **state)
 {
     struct gl_buf b;
@@ -203,10 +238,15 @@ static void test_strerror(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_strict),
-        cmocka_unit_test(test_base64_lax),     cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_parse_u64),      cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_sha256),         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_base64_rfc4648),
+        cmocka_unit_test(test_base64_strict),
+        cmocka_unit_test(test_base64_lax),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_parse_size_body),
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

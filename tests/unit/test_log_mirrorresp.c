@@ -387,46 +387,6 @@ static void test_body_cap(void **state)
     expect_refused(f, GL_ETOOBIG, 0, "over 16384");
 }
 
-static void expect_size(const char *body, size_t n, uint64_t want)
-{
-    struct gl_err why;
-    uint64_t got = 42;
-    int rc = mirrorresp_size(body, n, &got, &why);
-
-    if (rc != 0)
-        fail_msg("\"%.*s\" refused: %s", (int)n, body, why.reason);
-    assert_true(got == want);
-}
-
-static void expect_no_size(const char *body, size_t n, const char *reason)
-{
-    struct gl_err why;
-    uint64_t got = 42;
-
-    memset(&why, 0, sizeof why);
-    tu_expect_why(mirrorresp_size(body, n, &got, &why), &why, GL_EPARSE, 1, reason);
-    assert_true(got == 42);
-}
-
-static void test_size(void **state)
-{
-    (void)state;
-    expect_size("1000\n", 5, 1000);
-    expect_size("0\n", 2, 0);
-    expect_size("18446744073709551615\n", 21, UINT64_MAX);
-    expect_no_size("", 0, "empty body");
-    expect_no_size("12", 2, "does not end with a newline"); /* not 1 */
-    expect_no_size("\n", 1, "not a decimal");
-    expect_no_size("1000\n\n", 6, "not a decimal");
-    expect_no_size("1000\r\n", 6, "not a decimal");
-    expect_no_size("01000\n", 6, "not a decimal");
-    expect_no_size("-1\n", 3, "not a decimal");
-    expect_no_size(" 1\n", 3, "not a decimal");
-    expect_no_size("1\0\n", 3, "not a decimal");
-    expect_no_size("18446744073709551616\n", 21, "not a decimal");
-    expect_no_size("000000000000000000001\n", 22, "not a tree size");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,7 +403,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crlf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_cap, setup, teardown),
-        cmocka_unit_test(test_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
