@@ -422,18 +422,41 @@ static int in_log(struct chainwatch *w, struct linked *l)
     return l->in = rc == 0 ? 1 : rc == GL_EIO ? -1 : 0;
 }
 
-/* Whether the answer holds a source statement by a builder for f's
- * source, proven in the log: 1, 0, or -1 when none is proven but one
- * could not be decided yet (in_log). */
-static int has_source(struct chainwatch *w, const struct gl_statement_fields *f,
-                      struct answer *a)
+/* A source statement of x by a builder. */
+static int is_source_of(const struct chainwatch *w, const struct linked *l,
+                        const uint8_t x[32])
+{
+    return l->st.fields.kind == GL_STATEMENT_SOURCE &&
+           memcmp(l->st.fields.sha256, x, 32) == 0 &&
+           plays(w, l->role, GL_POLICY_ROLE_BUILDER);
+}
+
+/* An auditor's report covering x. */
+static int audits(const struct chainwatch *w, const struct linked *l, const uint8_t x[32])
+{
+    const struct gl_statement_fields *g = &l->st.fields;
+
+    if (g->kind != GL_STATEMENT_AUDIT_REPORT ||
+        !plays(w, l->role, GL_POLICY_ROLE_AUDITOR))
+        return 0;
+    for (size_t k = 0; k < g->naudited; k++)
+        if (memcmp(g->audited[k], x, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether the answer holds a statement that is (x) about x and proven in
+ * the log: 1, 0, or -1 when none is proven but one could not be decided
+ * yet (in_log). */
+static int proven_about(struct chainwatch *w, struct answer *a,
+                        int (*is)(const struct chainwatch *, const struct linked *,
+                                  const uint8_t[32]),
+                        const uint8_t x[32])
 {
     int later = 0;
 
     for (size_t i = 0; i < a->n; i++) {
-        if (a->l[i].st.fields.kind != GL_STATEMENT_SOURCE ||
-            memcmp(a->l[i].st.fields.sha256, f->source, 32) != 0 ||
-            !plays(w, a->l[i].role, GL_POLICY_ROLE_BUILDER))
+        if (!is(w, &a->l[i], x))
             continue;
         int r = in_log(w, &a->l[i]);
         if (r == 1)
@@ -592,7 +615,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
         return rc;
     gl_hex_encode(f->source, 8, hex, sizeof(hex));
     /* Decided before any alarm, so a retry raises each once. */
-    if (build && (src = has_source(w, f, &a)) < 0) {
+    if (build && (src = proven_about(w, &a, is_source_of, f->source)) < 0) {
         cli_error("chain check: the log's answer about source %s... names a source "
                   "statement whose inclusion in the log could not be checked",
                   hex);
@@ -617,30 +640,6 @@ dated:
               clip(f->version_len), f->version, f->time, f->time - now,
               CHAINWATCH_FUTURE_SLACK);
     return 0;
-}
-
-/* Whether an auditor's report proven in the log covers x: 1, 0, or -1
- * when none is proven but one could not be decided yet (in_log). */
-static int audited(struct chainwatch *w, const uint8_t x[32], struct answer *a)
-{
-    int later = 0;
-
-    for (size_t i = 0; i < a->n; i++) {
-        const struct gl_statement_fields *g = &a->l[i].st.fields;
-        size_t k;
-        if (g->kind != GL_STATEMENT_AUDIT_REPORT ||
-            !plays(w, a->l[i].role, GL_POLICY_ROLE_AUDITOR))
-            continue;
-        for (k = 0; k < g->naudited && memcmp(g->audited[k], x, 32) != 0; k++)
-            ;
-        if (k == g->naudited)
-            continue;
-        int r = in_log(w, &a->l[i]);
-        if (r == 1)
-            return 1;
-        later |= r < 0;
-    }
-    return later ? -1 : 0;
 }
 
 /* unaudited-source for pending check e (hex: its source's first 8 bytes
@@ -710,7 +709,7 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     if ((rc = ask_source(w, e->source, e->index, &a)) != 0)
         return rc;
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
-    if ((cover = audited(w, e->source, &a)) != 0) {
+    if ((cover = proven_about(w, &a, audits, e->source)) != 0) {
         if (cover < 0)
             cli_error("chain check: the log's answer about source %s... holds an "
                       "auditor's report whose inclusion in the log could not be "
