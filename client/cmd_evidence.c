@@ -51,6 +51,8 @@ static void explain(const char *path, const struct gl_evidence_result *r, int pr
         return;
     }
     printf("SPLIT VIEW PROVEN: log %s: %s.\n", r->origin, r->why.reason);
+    if (strcmp(r->signer, r->origin) != 0)
+        printf("  signed by the key named %s (not the origin's name)\n", r->signer);
     print_root("checkpoint 1:", r->size[0], r->root[0]);
     print_root("checkpoint 2:", r->size[1], r->root[1]);
     if (r->kind == GL_EVIDENCE_NOT_PREFIX)

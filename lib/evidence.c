@@ -20,6 +20,7 @@
  */
 #include "glasslog/evidence.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,32 @@ static int open_note(const char *msg, size_t len, size_t before,
     return err;
 }
 
+/* Sets r->signer to the name of the keys whose signatures on o[0] and
+ * o[1] verified; GL_EVERIFY if they are not all of one name. */
+static int one_signer(const struct opened *o, struct gl_evidence_result *r)
+{
+    const struct gl_note_sig *first = NULL;
+
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < o[k].note->nsigs; i++) {
+            const struct gl_note_sig *s = &o[k].note->sigs[i];
+            if (o[k].verified[i] != 1)
+                continue;
+            if (first == NULL)
+                first = s;
+            else if (s->name_len != first->name_len ||
+                     memcmp(s->name, first->name, s->name_len) != 0)
+                return gl_err_set(&r->why, GL_EVERIFY, 0,
+                                  "the checkpoints are signed by keys of different names "
+                                  "(%.*s, %.*s): not one log's",
+                                  (int)first->name_len, first->name, (int)s->name_len,
+                                  s->name);
+        }
+    assert(first != NULL && first->name_len <= GL_KEY_NAME_MAX);
+    snprintf(r->signer, sizeof(r->signer), "%.*s", (int)first->name_len, first->name);
+    return 0;
+}
+
 /* 1 if a sorts before b: smaller size, then smaller root. */
 static int sorts_before(const struct gl_checkpoint *a, const struct gl_checkpoint *b)
 {
@@ -338,6 +365,8 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
                          "the two checkpoints have different origins");
         goto out;
     }
+    if ((err = one_signer(o, r)) != 0)
+        goto out;
     if (sorts_before(&o[1].c, &o[0].c)) { /* one pair, one file, one ID */
         err = gl_err_set(&r->why, GL_EVERIFY, 0,
                          "the checkpoints are out of order (the smaller size first; "

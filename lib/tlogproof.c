@@ -269,6 +269,9 @@ int gl_tlogproof_verify(const struct gl_tlogproof *p, const uint8_t leaf[GL_HASH
         return gl_err_wrap(why, rc, 0, "checkpoint");
     rc =
         gl_merkle_verify_inclusion(p->index, c.size, leaf, p->hashes, p->nhashes, c.root);
+    if (rc == GL_ERANGE && c.size > GL_MERKLE_MAX_SIZE)
+        return gl_err_set(why, rc, 0, "inclusion proof: a tree of size %llu is too large",
+                          (unsigned long long)c.size);
     if (rc == GL_ERANGE)
         return gl_err_set(why, rc, 0,
                           "inclusion proof: index %llu is outside the tree of size %llu",

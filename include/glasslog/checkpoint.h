@@ -17,7 +17,10 @@
  * assume it is a URL), so gl_checkpoint_parse accepts any such origin; the
  * log's key name must equal the origin, which gl_checkpoint_open and
  * gl_checkpoint_sign enforce, so a verified origin is always a valid key
- * name. glasslog never writes extension lines; it parses and preserves
+ * name. That is stricter than tlog-checkpoint (which says SHOULD) and what
+ * tlog-policy requires of a log named in a policy: a log whose key name
+ * differs from its origin cannot be followed by the client (the witness
+ * can: its logs file names the origin apart from the key). glasslog never writes extension lines; it parses and preserves
  * them (cosignatures sign them).
  */
 #ifndef GLASSLOG_CHECKPOINT_H

@@ -62,7 +62,8 @@ struct gl_evidence_result {
     enum gl_evidence_kind kind; /* NONE unless a split view is proven */
     int consistent;             /* 1: both checkpoints are valid and consistent */
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
-    uint64_t size[2]; /* size[0] <= size[1] */
+    char signer[GL_KEY_NAME_MAX + 1]; /* the name of the keys that signed */
+    uint64_t size[2];                 /* size[0] <= size[1] */
     uint8_t root[2][GL_HASH_LEN];
     uint8_t implied[GL_HASH_LEN]; /* NOT_PREFIX: the true root of the
                                    * first size[0] entries of tree 2 */
@@ -79,7 +80,10 @@ int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out,
 
 /* Checks what e (from gl_evidence_parse) proves against the log's
  * verifier keys (GL_KEY_NOTE; a log may have several during a key
- * rotation; nkeys >= 1). Returns 0 only if e proves a split view (r->kind
+ * rotation; nkeys >= 1). Every signature of keys that verifies, on both
+ * checkpoints, must be by keys of one name (r->signer; a log's rotated
+ * keys share it): checkpoints signed by two logs' keys blame neither.
+ * Returns 0 only if e proves a split view (r->kind
  * says which); GL_EVERIFY if it proves none: r->consistent tells "valid
  * and consistent" from "invalid". r->why explains in every case.
  * GL_ENOMEM/GL_ECRYPTO/GL_EINVAL on failures. */

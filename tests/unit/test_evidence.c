@@ -356,6 +356,87 @@ static void test_foreign_keys_and_lines(void **state)
     gl_buf_release(&f2);
 }
 
+/* A checkpoint note (size, root) of ORIGIN signed by k, whatever its
+ * name. */
+static void signed_by(const struct gl_signer *k, uint64_t size, const uint8_t root[32],
+                      struct gl_buf *out)
+{
+    struct gl_checkpoint c = {.size = size};
+    struct gl_buf text;
+
+    snprintf(c.origin, sizeof(c.origin), "%s", ORIGIN);
+    memcpy(c.root, root, 32);
+    gl_buf_init(&text, 1 << 16);
+    gl_buf_init(out, 1 << 16);
+    assert_int_equal(gl_checkpoint_format(&c, &text), 0);
+    assert_int_equal(gl_note_sign((char *)text.data, text.len, k, 1, out), 0);
+    gl_buf_release(&text);
+}
+
+static int verify_with(const struct gl_buf *f, const struct gl_verifier *keys, size_t n,
+                       struct gl_evidence_result *r)
+{
+    struct gl_evidence e;
+
+    assert_int_equal(gl_evidence_parse((char *)f->data, f->len, &e, NULL), 0);
+    return gl_evidence_verify(&e, keys, n, r);
+}
+
+/* Who signed: two logs' keys blame neither; a log's rotated keys (one
+ * name) do; a key that signs another name's origin is named. */
+static void test_signers(void **state)
+{
+    struct gl_signer other, rotated;
+    struct gl_verifier keys[2];
+    struct gl_buf a, b, c, f;
+    struct gl_evidence_result r;
+    uint8_t real[32], fake[32];
+    (void)state;
+    ref_root(1000, real);
+    fake_root(fake, 4);
+    tu_load_verifier("notes/log.vkey", &keys[0]);
+    signed_ck(1000, real, &a);
+    assert_int_equal(gl_signer_generate("example.com/other", GL_KEY_NOTE, &other), 0);
+    gl_signer_verifier(&other, &keys[1]);
+    signed_by(&other, 1000, fake, &b);
+    raw_file(memcmp(real, fake, 32) < 0 ? &a : &b, memcmp(real, fake, 32) < 0 ? &b : &a,
+             NULL, 0, &f);
+    assert_int_equal(verify_with(&f, keys, 2, &r), GL_EVERIFY);
+    assert_non_null(strstr(r.why.reason, "keys of different names"));
+    gl_buf_release(&f);
+    assert_int_equal(gl_evidence_build(keys, 2, (char *)a.data, a.len, (char *)b.data,
+                                       b.len, NULL, 0, &f),
+                     GL_EVERIFY);
+    gl_buf_release(&f);
+    /* the other key alone, on two notes of ORIGIN: its own split view */
+    signed_by(&other, 1000, real, &c);
+    gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
+    assert_int_equal(gl_evidence_build(&keys[1], 1, (char *)b.data, b.len, (char *)c.data,
+                                       c.len, NULL, 0, &f),
+                     0);
+    assert_int_equal(verify_with(&f, &keys[1], 1, &r), 0);
+    assert_string_equal(r.origin, ORIGIN);
+    assert_string_equal(r.signer, "example.com/other");
+    gl_buf_release(&f);
+    gl_buf_release(&b);
+    /* a rotated key of the same name */
+    assert_int_equal(gl_signer_generate(keys[0].name, GL_KEY_NOTE, &rotated), 0);
+    gl_signer_verifier(&rotated, &keys[1]);
+    signed_by(&rotated, 1000, fake, &b);
+    gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
+    assert_int_equal(gl_evidence_build(keys, 2, (char *)a.data, a.len, (char *)b.data,
+                                       b.len, NULL, 0, &f),
+                     0);
+    assert_int_equal(verify_with(&f, keys, 2, &r), 0);
+    assert_string_equal(r.signer, keys[0].name);
+    gl_signer_wipe(&other);
+    gl_signer_wipe(&rotated);
+    gl_buf_release(&a);
+    gl_buf_release(&b);
+    gl_buf_release(&c);
+    gl_buf_release(&f);
+}
+
 static void test_parse_errors(void **state)
 {
     struct gl_buf a, b, f;
@@ -473,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_fork_power_of_two),
         cmocka_unit_test(test_empty_tree),
         cmocka_unit_test(test_foreign_keys_and_lines),
+        cmocka_unit_test(test_signers),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_id),
