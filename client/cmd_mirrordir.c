@@ -4,27 +4,37 @@
  *
  *   glasslog mirror-dir --log URL --log-vkey VKEY --dir DIR [--timeout S]
  *
- * Fetches the checkpoint and verifies the log's signature, gets every
- * entry bundle it does not already hold as a full bundle in DIR (full
- * bundles are immutable), recomputes every leaf hash and every hash tile
- * itself, and checks that the entries' root is the checkpoint's. Only
- * then does it write the new files, each atomically (a temporary file,
- * fsync, rename), the checkpoint last: a reader of DIR sees the old tree
- * or the new one, never a checkpoint whose tiles are missing. Tiles are
- * computed here, never copied, so a log cannot make DIR serve tiles that
- * disagree with its entries.
+ * Fetches the checkpoint and verifies the log's signature, then the leaf
+ * hashes: from the full bundles DIR already holds (full bundles are
+ * immutable), else from the log's level-0 hash tiles; their root must be
+ * the checkpoint's before any entry bundle is fetched. Each missing bundle
+ * is then fetched, checked against those hashes as it arrives (every
+ * entry must hash to its leaf hash) and written at once; every hash tile
+ * is computed here from the leaf hashes, never copied above level 0, so a
+ * log cannot make DIR serve tiles that disagree with its entries. The
+ * checkpoint is written last. Every file is written atomically (a
+ * temporary file, fsync, rename, directory fsync): a reader of DIR sees
+ * the old checkpoint or the new one, never a checkpoint whose files are
+ * missing. A run that stops early (an entry that does not match, an I/O
+ * error, a crash) leaves DIR's checkpoint as it was; the bundles it wrote
+ * hold entries of a tree whose root was checked, and the next run hashes
+ * every full bundle it takes from DIR again.
+ *
+ * Memory: the leaf hashes (32 bytes an entry) and one bundle (at most
+ * GL_TILE_BUNDLE_MAX), whatever the log serves; the disk only ever gets
+ * bundles that matched. A run handles at most MIRRORDIR_MAX_SIZE entries
+ * (512 MiB of hashes); a larger log is refused (exit 3).
  *
  * DIR only moves forward: a checkpoint already in DIR (of m entries) must
  * be the root of the first m of the new checkpoint's entries, so a smaller
  * tree, or one that forks from what DIR publishes, is refused (exit 2,
- * nothing written). The leaf hashes (32 bytes an entry) and the entry
- * bundles fetched in one run are held in memory, so a run handles at most
- * MIRRORDIR_MAX_SIZE entries; a larger log is refused (exit 3).
+ * nothing written).
  *
  * Layout: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>],
  * DIR/tile/entries/<N>[.p/<W>] (C2SP tlog-tiles paths).
- * Exit 0, 2 when the log's answers do not check out (nothing written),
- * 3 usage, I/O or network errors.
+ * Exit 0, 2 when the log's answers do not check out (the checkpoint in DIR
+ * unchanged; nothing written if the hashes or the root do not), 3 usage,
+ * I/O or network errors.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -59,10 +69,12 @@ static const char usage[] =
     "every tile from the entries. DIR only moves forward: a checkpoint already\n"
     "there must be a prefix of the new tree. At most 16777216 entries.\n"
     "  --timeout S    give up on the log after S seconds of retries (60)\n"
-    "Exit: 0 ok, 2 the log's answers do not check out (nothing written),\n"
+    "Exit: 0 ok, 2 the log's answers do not check out (DIR keeps its checkpoint),\n"
     "3 usage, I/O or network error, or a log larger than mirror-dir handles.\n";
 
-/* mkdir -p of the directory part of path. */
+/* mkdir -p of the directory part of path; each directory it creates is
+ * made durable in its parent (fsync), so that after a crash a file renamed
+ * into it is not lost with the directory. */
 static int make_parents(char *path)
 {
     for (char *p = path + 1; *p; p++) {
@@ -70,8 +82,12 @@ static int make_parents(char *path)
             continue;
         *p = 0;
         int rc = mkdir(path, 0755);
+        if (rc == 0)
+            rc = gl_file_sync_parent(path);
+        else if (errno == EEXIST)
+            rc = 0;
         *p = '/';
-        if (rc != 0 && errno != EEXIST)
+        if (rc != 0)
             return GL_EIO;
     }
     return 0;
@@ -105,41 +121,105 @@ static int read_local(const char *dir, const char *rel, struct gl_buf *out)
 struct plan {
     uint64_t size;
     uint8_t (*leaves)[HLEN]; /* size leaf hashes */
-    struct gl_buf *bundles;  /* fetched bundles to write (index order) */
-    int *fetched;            /* 1 if bundles[t] must be written */
+    uint8_t *local;          /* 1 if bundle t is a full bundle of DIR */
 };
 
-/* Leaf hashes of bundle t (width w) from DIR (full bundles only) or the
- * log. CLI_* code. */
-static int take_bundle(struct fetch *f, const char *dir, struct plan *pl, uint64_t t,
+/* Width of bundle (and level-0 tile) t of a tree of size entries. */
+static uint32_t width_of(uint64_t size, uint64_t t)
+{
+    return size - t * 256 >= 256 ? 256 : (uint32_t)(size - t * 256);
+}
+
+/* The leaf hashes of bundle t (width w) into pl->leaves: hashed from the
+ * full bundle in DIR if there is one (pl->local[t] set), else copied from
+ * the log's level-0 hash tile, which the caller checks against the
+ * checkpoint's root. CLI_* code, reported. */
+static int take_hashes(struct fetch *f, const char *dir, struct plan *pl, uint64_t t,
                        uint32_t w)
 {
     struct gl_tile tile = {t, 0, w};
     struct gl_tile_entry e[GL_TILE_WIDTH];
     char rel[GL_TILE_PATH_MAX];
+    struct gl_buf b;
     size_t n;
     int rc;
 
+    gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
     gl_tile_path_format(&tile, 1, rel, NULL);
-    gl_buf_init(&pl->bundles[t], GL_TILE_BUNDLE_MAX);
-    if (w == GL_TILE_WIDTH && read_local(dir, rel, &pl->bundles[t]) == 0) {
-        pl->fetched[t] = 0;
-    } else if ((rc = fetch_get(f, rel, GL_TILE_BUNDLE_MAX, &pl->bundles[t])) != 0) {
+    if (w == GL_TILE_WIDTH && read_local(dir, rel, &b) == 0) {
+        rc = CLI_VERIFY;
+        if (gl_tile_bundle_decode(b.data, b.len, w, e, &n) != 0) {
+            cli_error("%s/%s: not a bundle of %u entries", dir, rel, w);
+            goto out;
+        }
+        rc = CLI_USAGE;
+        for (size_t i = 0; i < n; i++)
+            if (gl_merkle_leaf_hash(e[i].data, e[i].len, pl->leaves[t * 256 + i]) != 0)
+                goto out;
+        pl->local[t] = 1;
+        rc = CLI_OK;
+        goto out;
+    }
+    gl_tile_path_format(&tile, 0, rel, NULL);
+    if ((rc = fetch_get(f, rel, (size_t)w * HLEN, &b)) != 0) {
         cli_error("%s: %s", rel, rc == GL_ENOTFOUND ? "not found (404)" : f->error);
-        return CLI_USAGE;
-    } else {
-        pl->fetched[t] = 1;
+        rc = rc == GL_ETOOBIG ? CLI_VERIFY : CLI_USAGE;
+        goto out;
     }
-    if (gl_tile_bundle_decode(pl->bundles[t].data, pl->bundles[t].len, w, e, &n) != 0) {
+    if (b.len != (size_t)w * HLEN) {
+        cli_error("%s: %zu bytes, not a tile of %u hashes", rel, b.len, w);
+        rc = CLI_VERIFY;
+        goto out;
+    }
+    memcpy(pl->leaves[t * 256], b.data, b.len);
+    rc = CLI_OK;
+out:
+    gl_buf_release(&b);
+    return rc;
+}
+
+/* Fetches bundle t (width w), checks that its entries hash to the leaf
+ * hashes of pl (already checked against the checkpoint's root), and only
+ * then writes it to DIR. Holds one bundle in memory. CLI_* code,
+ * reported. */
+static int put_bundle(struct fetch *f, const char *dir, const struct plan *pl, uint64_t t,
+                      uint32_t w)
+{
+    struct gl_tile tile = {t, 0, w};
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    char rel[GL_TILE_PATH_MAX];
+    uint8_t h[HLEN];
+    struct gl_buf b;
+    size_t n;
+    int rc;
+
+    gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
+    gl_tile_path_format(&tile, 1, rel, NULL);
+    if ((rc = fetch_get(f, rel, GL_TILE_BUNDLE_MAX, &b)) != 0) {
+        cli_error("%s: %s", rel, rc == GL_ENOTFOUND ? "not found (404)" : f->error);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = CLI_VERIFY;
+    if (gl_tile_bundle_decode(b.data, b.len, w, e, &n) != 0) {
         cli_error("%s: not a bundle of %u entries", rel, w);
-        return CLI_VERIFY;
+        goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        if (gl_merkle_leaf_hash(e[i].data, e[i].len, pl->leaves[t * 256 + i]) != 0)
-            return CLI_USAGE;
-    if (!pl->fetched[t])
-        gl_buf_release(&pl->bundles[t]);
-    return CLI_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (gl_merkle_leaf_hash(e[i].data, e[i].len, h) != 0) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (memcmp(h, pl->leaves[t * 256 + i], HLEN) != 0) {
+            cli_error("%s: entry %llu is not the one the checkpoint's tree holds", rel,
+                      (unsigned long long)(t * 256 + i));
+            goto out;
+        }
+    }
+    rc = put_file(dir, rel, b.data, b.len) == 0 ? CLI_OK : CLI_USAGE;
+out:
+    gl_buf_release(&b);
+    return rc;
 }
 
 /* Writes every hash tile of the tree (new files only for full tiles).
@@ -297,51 +377,49 @@ int cmd_mirrordir_main(int argc, char **argv)
     pl.size = c.size; /* <= 2^24: the sizes below cannot overflow */
     uint64_t nb = (c.size + 255) / 256;
     pl.leaves = malloc((size_t)(c.size ? c.size : 1) * HLEN);
-    pl.bundles = calloc(nb ? nb : 1, sizeof *pl.bundles);
-    pl.fetched = calloc(nb ? nb : 1, sizeof *pl.fetched);
-    if (pl.leaves == NULL || pl.bundles == NULL || pl.fetched == NULL) {
+    pl.local = calloc(nb ? nb : 1, 1);
+    if (pl.leaves == NULL || pl.local == NULL) {
         rc = CLI_USAGE;
         goto out;
     }
-    for (uint64_t t = 0; t < nb; t++) {
-        uint32_t w = c.size - t * 256 >= 256 ? 256 : (uint32_t)(c.size - t * 256);
-        if ((rc = take_bundle(&f, dir, &pl, t, w)) != CLI_OK)
+    /* The leaf hashes first, and the root checked, before any entry
+     * bundle is fetched: a bundle is then checked as it arrives and
+     * written at once, so memory holds the hashes and one bundle. */
+    for (uint64_t t = 0; t < nb; t++)
+        if ((rc = take_hashes(&f, dir, &pl, t, width_of(c.size, t))) != CLI_OK)
             goto out;
-    }
     uint8_t root[HLEN];
     if (c.size == 0)
         gl_merkle_empty_root(root);
     else
         gl_subtree_hash((const uint8_t(*)[HLEN])pl.leaves, c.size, root);
     if (memcmp(root, c.root, HLEN) != 0) {
-        cli_error(
-            "the entries of %s do not hash to its checkpoint's root: nothing written",
-            log);
+        cli_error("the level-0 tiles of %s (and the full bundles in %s) do not hash to "
+                  "its checkpoint's root: nothing written",
+                  log, dir);
         rc = CLI_VERIFY;
         goto out;
     }
     if ((rc = check_published(dir, &v, &pl)) != CLI_OK)
         goto out;
-    rc = CLI_USAGE;
     for (uint64_t t = 0; t < nb; t++) {
-        if (!pl.fetched[t])
+        if (pl.local[t])
             continue;
-        struct gl_tile tile = {
-            t, 0, c.size - t * 256 >= 256 ? 256 : (uint32_t)(c.size - t * 256)};
-        char rel[GL_TILE_PATH_MAX];
-        gl_tile_path_format(&tile, 1, rel, NULL);
-        if (put_file(dir, rel, pl.bundles[t].data, pl.bundles[t].len) != 0)
+        if ((rc = put_bundle(&f, dir, &pl, t, width_of(c.size, t))) != CLI_OK) {
+            if (rc == CLI_VERIFY)
+                cli_error("%s keeps its checkpoint (the bundles written so far hold "
+                          "entries of the checkpoint's tree)",
+                          dir);
             goto out;
+        }
     }
+    rc = CLI_USAGE;
     if (write_tiles(dir, &pl) != 0 || put_file(dir, "checkpoint", ck.data, ck.len) != 0)
         goto out;
     printf("%s: checkpoint %llu\n", dir, (unsigned long long)c.size);
     rc = CLI_OK;
 out:
-    for (uint64_t t = 0; pl.bundles != NULL && t < (pl.size + 255) / 256; t++)
-        gl_buf_release(&pl.bundles[t]);
-    free(pl.bundles);
-    free(pl.fetched);
+    free(pl.local);
     free(pl.leaves);
     gl_note_free(note);
     gl_buf_release(&ck);
