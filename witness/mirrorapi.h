@@ -33,7 +33,10 @@
  * is in flight, so a budget smaller than one request never blocks
  * uploads (the total is then at most that one request). Every request
  * gives its bytes back when it is answered (whatever the answer), or
- * when the client left before the reply.
+ * when the client left before the reply. The budget sees a body only
+ * once the server has read it whole: the bodies still arriving are
+ * bounded by the mirror listener's connection limits (main.c:
+ * MIRRORAPI_CONNS_*), at most MIRRORAPI_BODY_MAX each.
  */
 #ifndef GL_WITNESS_MIRRORAPI_H
 #define GL_WITNESS_MIRRORAPI_H

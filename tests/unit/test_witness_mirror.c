@@ -12,7 +12,8 @@
  * stored tree's root at upload_end must be the pending checkpoint's
  * before the mirror cosigns it: a witness state replaced under a
  * surviving copy (another tree of the same size accepted) gets a 500 and
- * nothing signed.
+ * nothing signed. The 0/0 probe is a 409 until 0 is a pending size, then
+ * a valid empty upload (200).
  *
  * The tile cache budget: the bounds of the logs' tile caches add up to at
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
@@ -523,6 +524,65 @@ static void test_mirror_root_checked_before_cosigning(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The 0/0 probe (specs/mirror.md): 409 with the state while 0 is not a
+ * pending size; once the witness holds a checkpoint of size 0 (and the
+ * mirror checkpoint is 0), it is a valid empty upload: 200 with the
+ * mirror's cosignature on that empty checkpoint, as tlog-mirror's
+ * processing says. */
+static void test_mirror_zero_probe(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk;
+    struct gl_buf note0, ck;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res;
+    uint8_t empty[GL_HASH_LEN];
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    mirrored_list(&lk, 1, &logs);
+    gl_merkle_empty_root(empty);
+    gl_buf_init(&note0, 1 << 16);
+    gl_buf_init(&ck, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 0, empty, &lk, &note0), 0);
+
+    struct mirror_config mc = {dir, &logs, NULL, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0); /* nothing pending */
+    upload(m, &lk, 0, 0, NULL, 0, &res);
+    assert_int_equal(res.status, 409);
+    assert_int_equal(res.info_size, 0);
+    assert_int_equal(res.info_next, 0);
+    mirror_free(m);
+
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    mc.engine = eng;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 0, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    assert_true(res.line_len > 0 && memcmp(res.line, "\xe2\x80\x94 m.example ", 13) == 0);
+    served(m, &logs.v[0], &ck);
+    assert_int_equal(count_lines(&ck, "m.example"), 1);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_buf_release(&ck);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_mirror_tile_cache_budget),
         cmocka_unit_test(test_mirror_empty_copy_dir),
         cmocka_unit_test(test_mirror_root_checked_before_cosigning),
+        cmocka_unit_test(test_mirror_zero_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
