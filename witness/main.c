@@ -130,7 +130,7 @@ static const struct gl_opt settings[] = {
       "503"),
     U("mirror-conns", mirror_conns, 0, GL_HTTP_MAX_CONNECTIONS_LIMIT, 0, "N",
       "connections at once on --mirror-listen, each of which may hold a 34 MiB body "
-      "(0: --mirror-inflight-mb / 34 MiB, at least 4)"),
+      "(0: --mirror-inflight-mb / 34 MiB, at least 8)"),
     U("mirror-conns-per-client", mirror_conns_per_client, 1,
       GL_HTTP_MAX_CONNECTIONS_LIMIT, MIRRORAPI_CONNS_PER_CLIENT, "N",
       "connections at once on --mirror-listen from one IPv4 address or IPv6 /64"),

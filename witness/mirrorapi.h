@@ -58,8 +58,8 @@ _Static_assert(GL_MIRROR_BODY_BUILT + GL_MIRROR_BODY_BUILT / 1024 + 4096 <=
  * MIRRORAPI_BODY_MAX in the server before the handler runs): by default
  * the in-flight budget's worth of them, at least MIRRORAPI_CONNS_MIN, and
  * MIRRORAPI_CONNS_PER_CLIENT from one address. */
-#define MIRRORAPI_CONNS_MIN 4
-#define MIRRORAPI_CONNS_PER_CLIENT 2
+#define MIRRORAPI_CONNS_MIN 8
+#define MIRRORAPI_CONNS_PER_CLIENT 4
 #define MIRRORAPI_INFLIGHT_MB 256 /* the budget's default, in MiB */
 #define MIRRORAPI_PREFIX "/mirror/"
 
