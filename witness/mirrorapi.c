@@ -7,10 +7,10 @@
  * worker gunzips (every member must end whole with a good CRC, else 400
  * "malformed gzip body"; the output is capped at MIRRORAPI_BODY_MAX and
  * a stream decoding past it keeps what decoded), runs mirror_add_entries
- * and hands the result back
- * through after_work on the loop, which replies: 200 with the mirror's
- * cosignature line, 202/409 with text/x.tlog.mirror-info (and its ticket),
- * else the status with a one-line reason. Every reply carries
+ * and hands the result back through after_work on the loop, which
+ * replies: 200 with the mirror's cosignature line, 202/409 with
+ * text/x.tlog.mirror-info (and its ticket), else the status with a
+ * one-line reason. Every reply carries
  * Accept-Encoding: gzip. Bodies are counted by encoding (metrics).
  * While a reload switches the lists (api paused, mirror gate closed)
  * add-entries gets 503 with Retry-After: 1. The reads run on the loop
