@@ -62,6 +62,7 @@ struct options {
     unsigned cache_mb, mirror_inflight_mb;
     int create, check_config;
     unsigned conns_per_client, request_timeout_ms;
+    unsigned mirror_conns, mirror_conns_per_client;
 };
 
 struct witness {
@@ -123,10 +124,16 @@ static const struct gl_opt settings[] = {
       "mirror the logs with a \"mirror\" line (C2SP tlog-mirror) with this cosigning key "
       "(not the witness key)"),
     S("mirror-listen", mirror_listen, NULL, "ADDR:PORT",
-      "also serve here, with add-entries bodies up to 64 MiB"),
+      "also serve here, with add-entries bodies up to 34 MiB"),
     U("mirror-inflight-mb", mirror_inflight_mb, 1, 65536, MIRRORAPI_INFLIGHT_MB, "MIB",
       "add-entries bytes in memory at once (bodies, copies, decoded bodies); past it, "
       "503"),
+    U("mirror-conns", mirror_conns, 0, GL_HTTP_MAX_CONNECTIONS_LIMIT, 0, "N",
+      "connections at once on --mirror-listen, each of which may hold a 34 MiB body "
+      "(0: --mirror-inflight-mb / 34 MiB, at least 8)"),
+    U("mirror-conns-per-client", mirror_conns_per_client, 1,
+      GL_HTTP_MAX_CONNECTIONS_LIMIT, MIRRORAPI_CONNS_PER_CLIENT, "N",
+      "connections at once on --mirror-listen from one IPv4 address or IPv6 /64"),
     GL_OPT_FLAG("check-config", struct options, check_config,
                 "read the keys and the logs and peers files, then exit: 0 if all are "
                 "usable (no state opened, no port bound)"),
@@ -406,6 +413,20 @@ static void on_hup(uv_signal_t *h, int signum)
         reload_request(&w->reload);
 }
 
+/* The mirror listener's connections: --mirror-conns, or the in-flight
+ * budget's worth of largest bodies (at least MIRRORAPI_CONNS_MIN); never
+ * more than the descriptors allow (fd_conns). */
+static unsigned mirror_conns(const struct options *o, unsigned fd_conns)
+{
+    size_t n = o->mirror_conns;
+
+    if (n == 0) {
+        n = ((size_t)o->mirror_inflight_mb << 20) / MIRRORAPI_BODY_MAX;
+        n = n < MIRRORAPI_CONNS_MIN ? MIRRORAPI_CONNS_MIN : n;
+    }
+    return n < fd_conns ? (unsigned)n : fd_conns;
+}
+
 static int start(struct witness *w)
 {
     struct gl_http_server_config hc;
@@ -435,8 +456,12 @@ static int start(struct witness *w)
         return rc;
     w->api.budget = w->budget;
     if (w->mirror != NULL && w->o.mirror_listen[0] != 0) {
+        /* h2o reads a whole body before the handler (and the budget) sees
+         * it: the bodies held at once are bounded by these connections */
         hc.listen = w->o.mirror_listen;
         hc.max_body = MIRRORAPI_BODY_MAX; /* POST /add-entries */
+        hc.max_connections = mirror_conns(&w->o, max_conns);
+        hc.max_conns_per_addr = w->o.mirror_conns_per_client;
         if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->mhttp)) != 0)
             return rc;
         gl_log(GL_LOG_INFO, "mirror %s of %zu logs on %s (port %u)", w->mkey.name,

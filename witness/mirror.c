@@ -13,8 +13,11 @@
  *   upload_start), verify the subtree proof against the pending root
  *   (422), append the entries not stored yet to the tree and a batch;
  *   commit every MIRROR_COMMIT_PACKAGES packages and at the end. A
- *   complete upload then cosigns the pending checkpoint of size upload_end
- *   and commits it as the mirror checkpoint unless a larger one is there.
+ *   complete upload then recomputes the stored tree's root at upload_end
+ *   (the proofs covered only the packages' subtrees) and, when it is the
+ *   pending root, cosigns the pending checkpoint of size upload_end and
+ *   commits it as the mirror checkpoint unless a larger one is there;
+ *   another root is a 500, logged, nothing signed.
  * The tree is copied before each batch and restored if the commit fails,
  * so memory never runs ahead of the disk.
  *
@@ -61,8 +64,9 @@
 
 #include "../log/entryindex.h"
 #include "../log/store.h"
-#include "blobcache.h"
 #include "../log/tree.h"
+#include "blobcache.h"
+#include "file.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
 #include "glasslog/error.h"
@@ -213,7 +217,6 @@ static int mlog_open(const struct mirror *m, const struct logs_entry *e,
 {
     char dir[4096], hex[GL_HASH_HEX_LEN + 1];
     struct store_options o;
-    struct stat st;
     const char *why = "";
     struct mlog *ml = calloc(1, sizeof *ml);
     int rc;
@@ -234,7 +237,14 @@ static int mlog_open(const struct mirror *m, const struct logs_entry *e,
     snprintf(dir, sizeof dir, "%s/mirror/%s", m->cfg.data, hex);
     memset(&o, 0, sizeof o);
     o.dir = dir;
-    o.create = stat(dir, &st) != 0;
+    /* made when missing or empty: an empty copy (a crash before the
+     * store's first files, or emptied by hand) holds nothing to lose */
+    if ((rc = gl_file_dir_empty(dir)) < 0) {
+        gl_log(GL_LOG_ERROR, "mirror of %s: cannot read %s", e->origin, dir);
+        mlog_close(ml);
+        return rc;
+    }
+    o.create = rc;
     o.cache_mb = m->cfg.cache_mb;
     if ((rc = store_open(&o, &ml->store, &why)) != 0)
         gl_log(GL_LOG_ERROR, "mirror of %s: %s: %s", e->origin, dir, why);
@@ -812,13 +822,16 @@ static int merge_current(struct upload *up, const struct gl_note *pn, struct gl_
 /* Makes the pending checkpoint of size upload_end the mirror checkpoint
  * (unless a larger one is there): its kept note, the witness cosignatures
  * of the current mirror checkpoint of the same text, and a new mirror
- * cosignature, committed as one state. 200 with our cosignature, or 409. */
+ * cosignature, committed as one state. 200 with our cosignature, or 409;
+ * 500 (logged, nothing signed) when the stored tree's root at upload_end
+ * is not the pending checkpoint's. Needs next >= upload_end. */
 static void finish(struct upload *up, const struct gl_buf *pnote)
 {
     struct mlog *ml = up->ml;
     struct gl_note *n = NULL;
     struct gl_buf line, note;
     struct store_batch *b = NULL;
+    uint8_t root[HLEN];
     int rc;
 
     gl_buf_init(&line, sizeof up->r->line);
@@ -830,6 +843,26 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
         set_why(up->r, 409, "the mirror checkpoint is already larger");
         up->r->info_size = cur;
         up->r->info_next = next_of(ml);
+        goto out;
+    }
+    /* The packages proved [subtree_start, end) only: the whole stored
+     * prefix must produce the pending root (a witness state restored or
+     * reset under a surviving copy could name another tree). */
+    if ((rc = tree_root_at(ml->tree, ml->store, up->u.end, root)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "mirror of %s: cannot compute the stored tree's root at %llu: %s",
+               ml->origin, (unsigned long long)up->u.end, gl_strerror(rc));
+        set_why(up->r, 500, "cannot compute the stored tree's root");
+        goto out;
+    }
+    if (CRYPTO_memcmp(root, up->root, HLEN) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "mirror of %s: the stored tree of size %llu does not produce the root of "
+               "the pending checkpoint of that size: nothing cosigned",
+               ml->origin, (unsigned long long)up->u.end);
+        set_why(up->r, 500,
+                "the stored tree at %llu does not match the pending checkpoint's root",
+                (unsigned long long)up->u.end);
         goto out;
     }
     if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||

@@ -1,12 +1,16 @@
 /*
  * mirrorapi: HTTP for the mirror role (mirrorapi.h).
  *
- * add-entries: the loop copies the body and queues a worker; the worker
- * gunzips (bounded by MIRRORAPI_BODY_MAX, a truncated or over-long stream
- * keeps what decoded), runs mirror_add_entries and hands the result back
- * through after_work on the loop, which replies: 200 with the mirror's
- * cosignature line, 202/409 with text/x.tlog.mirror-info (and its ticket),
- * else the status with a one-line reason. Every reply carries
+ * add-entries: the server hands the handler whole bodies only (at most
+ * MIRRORAPI_BODY_MAX on the mirror listener; a connection cut mid-body
+ * never reaches it), the loop copies the body and queues a worker; the
+ * worker gunzips (every member must end whole with a good CRC, else 400
+ * "malformed gzip body"; the output is capped at MIRRORAPI_BODY_MAX and
+ * a stream decoding past it keeps what decoded), runs mirror_add_entries
+ * and hands the result back through after_work on the loop, which
+ * replies: 200 with the mirror's cosignature line, 202/409 with
+ * text/x.tlog.mirror-info (and its ticket), else the status with a
+ * one-line reason. Every reply carries
  * Accept-Encoding: gzip. Bodies are counted by encoding (metrics).
  * While a reload switches the lists (api paused, mirror gate closed)
  * add-entries gets 503 with Retry-After: 1. The reads run on the loop
@@ -154,16 +158,20 @@ int mirrorapi_wants(const struct gl_http_req *req)
            strncmp(req->path, MIRRORAPI_PREFIX, PREFIX_LEN) == 0;
 }
 
-/* Decodes a gzip body into a new buffer of at most MIRRORAPI_BODY_MAX
- * bytes: what decodes before an error or the cap. Each growth of the
+/* Decodes a gzip body (one or more members, RFC 1952) into a new buffer
+ * of at most MIRRORAPI_BODY_MAX bytes. Each member must end whole with a
+ * good CRC and length: anything else (a plain body, bad data, a bad
+ * trailer, a truncated member, bytes after the last member that are not
+ * one) sets er->gzip_bad. Output past the cap stops the decoding and
+ * keeps what decoded (its whole packages count). Each growth of the
  * buffer is charged to the budget first: past it, er->over is set and the
- * decoding stops. */
+ * decoding stops. 0, or -1 when out of memory. */
 static int gunzip(struct entries_req *er)
 {
     size_t cap = 1 << 20, n = 0;
     uint8_t *out;
     z_stream z;
-    int zr = Z_OK;
+    int zr = Z_OK, done = 0;
 
     if (budget_take(er, cap) != 0) {
         er->over = 1;
@@ -178,7 +186,7 @@ static int gunzip(struct entries_req *er)
     }
     z.next_in = er->body;
     z.avail_in = (uInt)er->len;
-    while (zr == Z_OK && n < MIRRORAPI_BODY_MAX) {
+    while (!done && !er->gzip_bad && n < MIRRORAPI_BODY_MAX) {
         if (n == cap) {
             size_t nc = cap * 2 > MIRRORAPI_BODY_MAX ? MIRRORAPI_BODY_MAX : cap * 2;
             if (budget_take(er, nc - cap) != 0) {
@@ -186,8 +194,11 @@ static int gunzip(struct entries_req *er)
                 break;
             }
             uint8_t *t = realloc(out, nc);
-            if (t == NULL)
-                break;
+            if (t == NULL) {
+                inflateEnd(&z);
+                free(out);
+                return -1;
+            }
             out = t;
             cap = nc;
         }
@@ -195,10 +206,19 @@ static int gunzip(struct entries_req *er)
         z.avail_out = (uInt)(cap - n);
         zr = inflate(&z, Z_NO_FLUSH);
         n = cap - z.avail_out;
-        if (zr == Z_BUF_ERROR && z.avail_in > 0)
-            zr = Z_OK; /* only needs more room */
+        if (zr == Z_STREAM_END) { /* a member ended, its CRC and length good */
+            if (z.avail_in == 0)
+                done = 1;
+            else if (inflateReset(&z) != Z_OK)
+                er->gzip_bad = 1;
+        } else if (zr == Z_BUF_ERROR) {
+            /* no progress: the output is full (grow it) or the input
+             * ended inside a member (truncated) */
+            er->gzip_bad = z.avail_out > 0;
+        } else if (zr != Z_OK) {
+            er->gzip_bad = 1; /* Z_DATA_ERROR (bad data, CRC), Z_NEED_DICT, ... */
+        }
     }
-    er->gzip_bad = zr != Z_STREAM_END;
     inflateEnd(&z);
     free(er->body);
     budget_give(er, er->len); /* the compressed copy */
@@ -222,6 +242,12 @@ static void entries_work(uv_work_t *w)
         memset(&er->r, 0, sizeof er->r);
         er->r.status = 503;
         strcpy(er->r.why, "too many add-entries bytes in memory (decoded); retry");
+        return;
+    }
+    if (er->gzip_bad) {
+        memset(&er->r, 0, sizeof er->r);
+        er->r.status = 400;
+        strcpy(er->r.why, "malformed gzip body");
         return;
     }
     mirror_add_entries(er->a->mirror, er->body, er->len, &er->r);

@@ -5,10 +5,12 @@
  *   POST /add-entries                     C2SP tlog-mirror; body capped at
  *                                         the listener's max_body (the
  *                                         mirror listener: MIRRORAPI_BODY_MAX);
- *                                         Content-Encoding: gzip accepted,
- *                                         decoded up to MIRRORAPI_BODY_MAX
- *                                         (past it: the whole packages
- *                                         before the cap count, then 202)
+ *                                         Content-Encoding: gzip accepted
+ *                                         (every member whole, CRC checked,
+ *                                         else 400), decoded up to
+ *                                         MIRRORAPI_BODY_MAX (past it: the
+ *                                         whole packages before the cap
+ *                                         count, then 202)
  *   GET  /mirror/<hex SHA-256(origin)>/checkpoint     the mirror checkpoint
  *   GET  /mirror/<hex SHA-256(origin)>/tile/...       tlog-tiles, byte for
  *                                         byte the log's
@@ -31,7 +33,10 @@
  * is in flight, so a budget smaller than one request never blocks
  * uploads (the total is then at most that one request). Every request
  * gives its bytes back when it is answered (whatever the answer), or
- * when the client left before the reply.
+ * when the client left before the reply. The budget sees a body only
+ * once the server has read it whole: the bodies still arriving are
+ * bounded by the mirror listener's connection limits (main.c:
+ * MIRRORAPI_CONNS_*), at most MIRRORAPI_BODY_MAX each.
  */
 #ifndef GL_WITNESS_MIRRORAPI_H
 #define GL_WITNESS_MIRRORAPI_H
@@ -40,7 +45,21 @@
 #include "http_server.h"
 #include "mirror.h"
 
-#define MIRRORAPI_BODY_MAX ((size_t)64 << 20)
+/* The largest add-entries body taken, as sent (h2o answers 413 above it)
+ * and decoded (a gzip stream decoding past it keeps what decoded): what
+ * glasslogd's push and the puller build at most (GL_MIRROR_BODY_BUILT,
+ * about 32.1 MiB), with room for deflate's growth of incompressible data
+ * (under 0.05 %) and the gzip framing. */
+#define MIRRORAPI_BODY_MAX ((size_t)34 << 20)
+_Static_assert(GL_MIRROR_BODY_BUILT + GL_MIRROR_BODY_BUILT / 1024 + 4096 <=
+                   MIRRORAPI_BODY_MAX,
+               "a body the push builds, gzipped, must fit MIRRORAPI_BODY_MAX");
+/* The mirror listener's connections (each may hold a body of
+ * MIRRORAPI_BODY_MAX in the server before the handler runs): by default
+ * the in-flight budget's worth of them, at least MIRRORAPI_CONNS_MIN, and
+ * MIRRORAPI_CONNS_PER_CLIENT from one address. */
+#define MIRRORAPI_CONNS_MIN 8
+#define MIRRORAPI_CONNS_PER_CLIENT 4
 #define MIRRORAPI_INFLIGHT_MB 256 /* the budget's default, in MiB */
 #define MIRRORAPI_PREFIX "/mirror/"
 

@@ -44,6 +44,7 @@ MPORT=$(port)
 printf 'logs/v0\nvkey %s\nurl %s\nmirror\n' "$(cat "$T/log.key.pub")" "$LOG" > "$T/logs"
 "$GL_BIN/glasslog-witness" --listen 127.0.0.1:0 --data "$T/wd" --create --key "$T/w.key" \
     --logs "$T/logs" --mirror-key "$T/m.key" --mirror-listen "127.0.0.1:$MPORT" \
+    --mirror-conns $((CONNS + 8)) --mirror-conns-per-client $((CONNS + 8)) \
     --poll-interval 1 > /dev/null 2> "$T/w.err" &
 PIDS="$PIDS $!"
 waitport "$T/w.err" > /dev/null

@@ -8,7 +8,11 @@
 # wrong tree and a 64-hash proof; refused packages of the wrong boundaries;
 # 202 after a truncated body, resumed to 200 (gzip); already stored entries
 # skipped; an unaligned start over stored entries; 409 for an upload_start
-# more than one package below the next entry's package. A 1 MiB budget
+# more than one package below the next entry's package. gzip bodies: a bad
+# CRC, a plain body labelled gzip and a truncated member are 400
+# "malformed gzip body", two members are read whole. The mirror listener's
+# own limits: a body announced over 34 MiB gets 413 before it is sent, a
+# fifth connection from one address is closed at once. A 1 MiB budget
 # of add-entries bytes in flight (--mirror-inflight-mb): while a gzip bomb
 # decodes past it, an add-entries gets 503 with Retry-After and a one-line
 # reason; every byte comes back (answered, or its client gone) and an
@@ -56,6 +60,9 @@ start_m() {
     wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not up"
 }
 start_m
+# the mirror listener's own limits: bodies over 34 MiB refused (413) before
+# they are read, at most 4 connections from one address
+python3 "$PY" limits "$MURL" $((34 << 20)) 4 || fail "mirror listener limits"
 python3 "$PY" protocol "$MURL" "$T/fake.key" > "$T/line" || fail "protocol cases"
 grep -q "^— mirror1.example " "$T/line" || fail "200 body: $(cat "$T/line")"
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1000 ||

@@ -98,7 +98,7 @@ grep -q "^nosize add-checkpoint$" "$T/fake.log.nosize" ||
     fail "no add-checkpoint to the sizeless mirror: $(cat "$T/fake.log.nosize")"
 grep -q "^nosize upload$" "$T/fake.log.nosize" &&
     fail "entries uploaded after a sizeless 409 to add-checkpoint: $(cat "$T/fake.log.nosize")"
-grep -q "mirror mirror8.example: add-checkpoint answered 409: empty body" "$LOG_OUT" ||
+grep -q "mirror mirror8.example: add-checkpoint answered 409 without a tree size" "$LOG_OUT" ||
     fail "the sizeless 409 not named: $(grep mirror8 "$LOG_OUT" | tail -3)"
 # the mirror stuck at entry 0 (listed before the others, which got their
 # pushes above): each push is a probe and one upload (202), then a failure

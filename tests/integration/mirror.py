@@ -33,6 +33,10 @@ Usage:
                                              gone) the bytes return to 0
                                              and an upload of 1609..1620 is
                                              taken (200)
+  mirror.py limits MIRROR_URL BODY_MAX PER_CLIENT  a body announced over
+                                             BODY_MAX gets 413 at once; a
+                                             connection past PER_CLIENT
+                                             from one address is closed
   mirror.py fake-mirror2 LOGF KEY KEY2 KEY3  fakes under /two/ (a 200 of
                                              two signature lines), /slow/
                                              (one entry a second) and
@@ -183,9 +187,11 @@ class Mirror:
     def __init__(self, url):
         self.url = url
     def add(self, body, gz=False, want=None, why=""):
+        """gz: gzip the body; "raw": send it as it is, labelled gzip."""
         h = {"Content-Type": "application/octet-stream"}
         if gz:
-            body = gzip.compress(body); h["Content-Encoding"] = "gzip"
+            if gz != "raw": body = gzip.compress(body)
+            h["Content-Encoding"] = "gzip"
         st, ct, rb = post(self.url + "/add-entries", body, h)
         if want is not None and st not in (want if isinstance(want, tuple) else (want,)):
             fail("%s: add-entries answered %d, want %s: %r" % (why, st, want, rb[:300]))
@@ -262,9 +268,21 @@ def protocol(murl, keyfile, mvkey):
     expect_info(rb, 600, 600, "start too far below")
     st, rb = m.add(header(O, 255, 600) + b"".join(packages(E, L, 255, 600)), want=409,
                    why="start 255")
+    # gzip bodies are decoded strictly: a bad CRC, a plain body labelled
+    # gzip and a truncated member are 400 "malformed gzip body"; a body of
+    # two members (RFC 1952) is read whole
+    def malformed(raw, why):
+        st, rb = m.add(raw, gz="raw", want=400, why=why)
+        if rb != b"malformed gzip body\n": fail("%s: 400 body %r" % (why, rb))
+    z = bytearray(gzip.compress(header(O, 0, 0))); z[-8] ^= 1
+    malformed(bytes(z), "gzip with a bad CRC")
+    malformed(header(O, 0, 0), "a plain body labelled gzip")
+    malformed(gzip.compress(header(O, 0, 0))[:-4], "a truncated gzip member")
     # the lowest start taken: every entry is stored already (skipped) -> 200
-    st, rb = m.add(header(O, 256, 600) + b"".join(packages(E, L, 256, 600)), want=200,
-                   why="all stored")
+    whole = header(O, 256, 600) + b"".join(packages(E, L, 256, 600))
+    half = len(whole) // 2
+    st, rb = m.add(gzip.compress(whole[:half]) + gzip.compress(whole[half:]), gz="raw",
+                   want=200, why="all stored (two gzip members)")
     # an empty upload re-verifies nothing: any start = end is judged by end only
     st, rb = m.add(header(O, 600, 600), want=200, why="empty upload at 600")
     # stale: 600 stays a known pending size after the next add-checkpoint,
@@ -655,6 +673,42 @@ def budget(murl, keyfile, metrics):
     m.add(header(O, 1609, 1620) + b"".join(pk), want=200, why="upload after the budget freed")
     if metric(metrics, "glasslog_mirror_inflight_bytes") != 0: fail("bytes in flight after the upload")
 
+def limits(murl, body_max, per_client):
+    """The mirror listener's own limits: an add-entries body announced
+    over body_max is refused (413) right after its head, before any of it
+    is sent; a client's connection past per_client is closed at once,
+    and one is taken again once the others are gone."""
+    import socket, urllib.parse
+    u = urllib.parse.urlparse(murl)
+    s = socket.create_connection((u.hostname, u.port), timeout=5)
+    s.sendall(b"POST /add-entries HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+              % (body_max + 1))
+    try:
+        head = s.recv(4096)
+    except socket.timeout:
+        fail("a body of %d bytes announced: no answer in 5 s (read, not refused)" % (body_max + 1))
+    if not head.startswith(b"HTTP/1.1 413 "): fail("a body over the cap: %r" % head[:100])
+    s.close()
+    held = [socket.create_connection((u.hostname, u.port), timeout=5) for i in range(per_client)]
+    time.sleep(0.2)
+    extra = socket.create_connection((u.hostname, u.port), timeout=3)
+    try:
+        got = extra.recv(1)
+    except ConnectionResetError:
+        got = b""
+    except socket.timeout:
+        fail("connection %d from one address was kept open" % (per_client + 1))
+    if got != b"": fail("connection %d from one address: %r" % (per_client + 1, got))
+    extra.close()
+    for c in held: c.close()
+    for i in range(50):
+        time.sleep(0.05)
+        try:
+            if post(murl + "/add-entries", b"", {})[0] == 400: return
+        except (ConnectionError, urllib.error.URLError):
+            pass
+    fail("no connection taken once the others were closed")
+
 def api_entries(prefix, keyfile):
     """The JSON entries API of a mirrored fake log (its entries are any
     bytes): an entry that is UTF-8 text is served whole; one with a NUL,
@@ -726,4 +780,5 @@ if __name__ == "__main__":
     elif cmd == "tile-proxy": tile_proxy(sys.argv[2])
     elif cmd == "api-entries": api_entries(sys.argv[2], sys.argv[3])
     elif cmd == "budget": budget(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "limits": limits(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else: fail("unknown command " + cmd)

@@ -8,6 +8,13 @@
  * an older one changes nothing; another text matches nothing; the served
  * checkpoint survives closing and reopening the mirror, byte for byte.
  *
+ * An existing but empty copy directory is made anew, not refused. The
+ * stored tree's root at upload_end must be the pending checkpoint's
+ * before the mirror cosigns it: a witness state replaced under a
+ * surviving copy (another tree of the same size accepted) gets a 500 and
+ * nothing signed. The 0/0 probe is a 409 until 0 is a pending size, then
+ * a valid empty upload (200).
+ *
  * The tile cache budget: the bounds of the logs' tile caches add up to at
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
  * (the kept log's cache shrinks to its share) and back to 1 (it grows to
@@ -19,14 +26,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
 #include "../../witness/logs.h"
 #include "../../witness/mirror.h"
 #include "../../witness/wstore.h"
+#include "file.h"
 #include "glasslog/buf.h"
 #include "glasslog/checkpoint.h"
+#include "glasslog/codec.h"
 #include "glasslog/cosig.h"
 #include "glasslog/error.h"
 #include "glasslog/key.h"
@@ -340,11 +350,247 @@ static void test_mirror_tile_cache_budget(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A witness state in dir/<name> (made) whose engine accepted `note` (a
+ * checkpoint of the first log of logs, from size 0). */
+static void witness_accepting(const char *dir, const char *name,
+                              const struct logs_list *logs, const struct gl_signer *wk,
+                              const struct gl_buf *note, struct wstore **ws,
+                              struct engine **eng)
+{
+    char wdir[96];
+    const char *swhy;
+    struct gl_err why;
+    struct gl_buf b;
+    struct addck_req ar;
+    struct wreq *r = calloc(1, sizeof *r);
+
+    assert_non_null(r);
+    snprintf(wdir, sizeof wdir, "%s/%s", dir, name);
+    assert_int_equal(wstore_open(wdir, 8, 1, ws, &swhy), 0);
+    struct engine_config ec = {*ws, logs, wk, dir, NULL, NULL, 0, 0};
+    assert_int_equal(engine_new(&ec, eng), 0);
+    gl_buf_init(&b, 1 << 16);
+    gl_buf_append_str(&b, "old 0\n\n");
+    gl_buf_append(&b, note->data, note->len);
+    assert_int_equal(addck_parse(b.data, b.len, &ar, &why), 0);
+    assert_int_equal(addck_open(&ar, &logs->v[0], &r->ck, &r->kept, &why), 0);
+    r->kind = WREQ_ADD;
+    r->note = ar.note;
+    r->note_len = ar.note_len;
+    engine_run(*eng, r);
+    assert_int_equal(r->status, 200);
+    free(r);
+    gl_buf_release(&b);
+}
+
+/* An add-entries of [start, end) of the one-log list (entries: n of them
+ * at start, an empty proof), into *res. */
+static void upload(struct mirror *m, const struct gl_signer *lk, uint64_t start,
+                   uint64_t end, const struct gl_tile_entry *e, size_t n,
+                   struct mirror_result *res)
+{
+    struct gl_buf b;
+
+    gl_buf_init(&b, 1 << 16);
+    assert_int_equal(
+        gl_mirror_upload_encode(lk->name, strlen(lk->name), start, end, NULL, 0, &b), 0);
+    if (n > 0)
+        assert_int_equal(gl_mirror_package_encode(e, n, NULL, 0, &b), 0);
+    mirror_add_entries(m, b.data, b.len, res);
+    gl_buf_release(&b);
+}
+
+/* A mirror copy directory that exists but is empty (a crash between its
+ * mkdir and the store's first files, or emptied by hand) is made anew,
+ * not refused; one holding a store is opened as it is. */
+static void test_mirror_empty_copy_dir(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", path[256], hex[GL_HASH_HEX_LEN + 1], cmd[96];
+    struct gl_signer lk, mk;
+    struct logs_list logs;
+    struct mirror *m = NULL;
+    uint64_t pending, next, size;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    mirrored_list(&lk, 1, &logs);
+    gl_hex_encode(logs.v[0].origin_hash, GL_HASH_LEN, hex, sizeof hex);
+    snprintf(path, sizeof path, "%s/mirror", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/mirror/%s", dir, hex);
+    assert_int_equal(mkdir(path, 0755), 0);
+
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    assert_int_equal(mirror_progress(m, 0, &pending, &next, &size), 0);
+    assert_int_equal(next, 0);
+    assert_int_equal(size, 0);
+    mirror_free(m);
+    assert_int_equal(gl_file_dir_empty(path), 0); /* the store is there now */
+    assert_int_equal(mirror_open(&mc, &m), 0);    /* and opened, not made */
+    mirror_free(m);
+
+    logs_release(&logs);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The copy survives while the witness state is replaced by one that
+ * accepted another tree of the same size: the packages were proven
+ * against the old root, so the mirror must not cosign the new
+ * checkpoint over entries that do not produce its root (500, nothing
+ * signed, the mirror checkpoint unchanged); the checkpoint its entries
+ * do produce is still cosigned. */
+static void test_mirror_root_checked_before_cosigning(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk;
+    struct gl_buf note0, note1, ck, ck2;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res;
+    uint8_t leaf0[GL_HASH_LEN], leaf1[GL_HASH_LEN];
+    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    mirrored_list(&lk, 1, &logs);
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    assert_int_equal(gl_merkle_leaf_hash("e1", 2, leaf1), 0);
+    gl_buf_init(&note0, 1 << 16);
+    gl_buf_init(&note1, 1 << 16);
+    gl_buf_init(&ck, 1 << 16);
+    gl_buf_init(&ck2, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf1, &lk, &note1), 0);
+
+    /* the copy holds e0, cosigned at size 1 */
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 1, &e0, 1, &res);
+    assert_int_equal(res.status, 200);
+    served(m, &logs.v[0], &ck);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    /* a new witness state that accepted the tree of e1 at size 1 */
+    witness_accepting(dir, "w2", &logs, &wk, &note1, &ws, &eng);
+    mc.engine = eng;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res); /* empty: entries stored already */
+    assert_int_equal(res.status, 500);
+    assert_int_equal(res.line_len, 0);
+    assert_non_null(strstr(res.why, "does not match the pending checkpoint's root"));
+    assert_int_equal(mirror_refresh(m, 0), GL_EIO);
+    served(m, &logs.v[0], &ck2);
+    assert_true(ck2.len == ck.len && memcmp(ck2.data, ck.data, ck.len) == 0);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    /* the first state again: its checkpoint is cosigned afresh */
+    witness_accepting(dir, "w3", &logs, &wk, &note0, &ws, &eng);
+    mc.engine = eng;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_buf_release(&note1);
+    gl_buf_release(&ck);
+    gl_buf_release(&ck2);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The 0/0 probe (specs/mirror.md): 409 with the state while 0 is not a
+ * pending size; once the witness holds a checkpoint of size 0 (and the
+ * mirror checkpoint is 0), it is a valid empty upload: 200 with the
+ * mirror's cosignature on that empty checkpoint, as tlog-mirror's
+ * processing says. */
+static void test_mirror_zero_probe(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk;
+    struct gl_buf note0, ck;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res;
+    uint8_t empty[GL_HASH_LEN];
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    mirrored_list(&lk, 1, &logs);
+    gl_merkle_empty_root(empty);
+    gl_buf_init(&note0, 1 << 16);
+    gl_buf_init(&ck, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 0, empty, &lk, &note0), 0);
+
+    struct mirror_config mc = {dir, &logs, NULL, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0); /* nothing pending */
+    upload(m, &lk, 0, 0, NULL, 0, &res);
+    assert_int_equal(res.status, 409);
+    assert_int_equal(res.info_size, 0);
+    assert_int_equal(res.info_next, 0);
+    mirror_free(m);
+
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    mc.engine = eng;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 0, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    assert_true(res.line_len > 0 && memcmp(res.line, "\xe2\x80\x94 m.example ", 13) == 0);
+    served(m, &logs.v[0], &ck);
+    assert_int_equal(count_lines(&ck, "m.example"), 1);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_buf_release(&ck);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mirror_witness_cosignatures),
         cmocka_unit_test(test_mirror_tile_cache_budget),
+        cmocka_unit_test(test_mirror_empty_copy_dir),
+        cmocka_unit_test(test_mirror_root_checked_before_cosigning),
+        cmocka_unit_test(test_mirror_zero_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
