@@ -90,8 +90,9 @@ int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t star
 /* Number of packages in the canonical sequence of [start, end). */
 uint64_t gl_mirror_npackages(uint64_t start, uint64_t end);
 /* An add-entries body being built stops taking packages once it holds
- * this many bytes, so that it stays well under the 64 MiB mirrors accept
- * (at most GL_MIRROR_BODY_BUILT bytes: the last package may pass it). */
+ * this many bytes, so that it stays under what mirrors accept (a
+ * glasslog witness's mirror: 34 MiB, gzipped or not): at most
+ * GL_MIRROR_BODY_BUILT bytes, since the last package may pass it. */
 #define GL_MIRROR_BODY_SOFT ((size_t)16 << 20)
 #define GL_MIRROR_BODY_BUILT                                                             \
     (GL_MIRROR_BODY_SOFT + GL_MIRROR_PACKAGE_MAX + 2 + GL_MIRROR_ORIGIN_MAX + 16 + 2 +   \
