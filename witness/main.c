@@ -415,7 +415,7 @@ static void on_hup(uv_signal_t *h, int signum)
 
 /* The mirror listener's connections: --mirror-conns, or the in-flight
  * budget's worth of largest bodies (at least MIRRORAPI_CONNS_MIN); never
- * more than the descriptors allow (fd_conns). */
+ * more than fd_conns, its share of the descriptors. */
 static unsigned mirror_conns(const struct options *o, unsigned fd_conns)
 {
     size_t n = o->mirror_conns;
@@ -432,7 +432,7 @@ static int start(struct witness *w)
     struct gl_http_server_config hc;
     struct feeder_config *fc = &w->fc;
     size_t urls = 0;
-    unsigned max_conns;
+    unsigned max_conns, mshare = 0;
     int rc;
 
     if ((rc = api_init(&w->api, &w->loop, w->engine, &w->logs, w->store)) != 0)
@@ -440,10 +440,14 @@ static int start(struct witness *w)
     w->api_ready = 1;
     if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
         return rc;
+    /* The two listeners share the descriptors left for connections: the
+     * mirror's (at most half) first, the rest for the witness API. */
+    if (w->mirror != NULL && w->o.mirror_listen[0] != 0)
+        mshare = mirror_conns(&w->o, max_conns / 2);
     memset(&hc, 0, sizeof(hc));
     hc.listen = w->o.listen;
     hc.max_body = ADDCK_BODY_MAX; /* POST /add-checkpoint */
-    hc.max_connections = max_conns;
+    hc.max_connections = max_conns - mshare;
     hc.max_conns_per_addr = w->o.conns_per_client;
     hc.idle_timeout_ms = w->o.request_timeout_ms;
     if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->http)) != 0)
@@ -460,13 +464,15 @@ static int start(struct witness *w)
          * it: the bodies held at once are bounded by these connections */
         hc.listen = w->o.mirror_listen;
         hc.max_body = MIRRORAPI_BODY_MAX; /* POST /add-entries */
-        hc.max_connections = mirror_conns(&w->o, max_conns);
+        hc.max_connections = mshare;
         hc.max_conns_per_addr = w->o.mirror_conns_per_client;
         if ((rc = gl_http_server_new(&w->loop, &hc, api_handle, &w->api, &w->mhttp)) != 0)
             return rc;
-        gl_log(GL_LOG_INFO, "mirror %s of %zu logs on %s (port %u)", w->mkey.name,
-               mirror_count(w->mirror), w->o.mirror_listen,
-               (unsigned)gl_http_server_port(w->mhttp));
+        gl_log(GL_LOG_INFO,
+               "mirror %s of %zu logs on %s (port %u): %u connections, the witness "
+               "API %u",
+               w->mkey.name, mirror_count(w->mirror), w->o.mirror_listen,
+               (unsigned)gl_http_server_port(w->mhttp), mshare, max_conns - mshare);
     }
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;

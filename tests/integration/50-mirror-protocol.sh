@@ -12,7 +12,8 @@
 # CRC, a plain body labelled gzip and a truncated member are 400
 # "malformed gzip body", two members are read whole. The mirror listener's
 # own limits: a body announced over 34 MiB gets 413 before it is sent, a
-# fifth connection from one address is closed at once. A 1 MiB budget
+# fifth connection from one address is closed at once; it and the witness
+# listener share the connections the descriptor limit allows. A 1 MiB budget
 # of add-entries bytes in flight (--mirror-inflight-mb): while a gzip bomb
 # decodes past it, an add-entries gets 503 with Retry-After and a one-line
 # reason; every byte comes back (answered, or its client gone) and an
@@ -121,6 +122,15 @@ start_witness 1 "$T/logs" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$M
     --mirror-inflight-mb 1
 wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not up"
 python3 "$PY" budget "$MURL" "$T/fake.key" "$WURL" || fail "in-flight budget"
+# the two listeners share the connections the descriptors allow: the
+# mirror's at most half, the witness API the rest
+python3 - "$WOUT1" <<'PY' || fail "the listeners' connections exceed the descriptor budget"
+import re, sys
+log = open(sys.argv[1]).read()
+total = int(re.search(r"http: open-file limit .*: (\d+) connections", log).group(1))
+m, w = map(int, re.search(r"mirror .*: (\d+) connections, the witness API (\d+)", log).groups())
+assert m + w <= total and 0 < m <= total // 2 and w > 0, (total, m, w)
+PY
 python3 "$PY" serve-check "$MURL/mirror/$FHEX" "$T/fake.key" "$T/m1.key.pub" 1620 ||
     fail "mirror checkpoint after the budget"
 # on the mirror listener only add-entries takes more than 64 KiB: a
