@@ -20,8 +20,8 @@
  * name. That is stricter than tlog-checkpoint (which says SHOULD) and what
  * tlog-policy requires of a log named in a policy: a log whose key name
  * differs from its origin cannot be followed by the client (the witness
- * can: its logs file names the origin apart from the key). glasslog never writes
- * extension lines; it parses and preserves them (cosignatures sign them).
+ * can: its logs file names the origin apart from the key). glasslog never writes extension lines; it parses and preserves
+ * them (cosignatures sign them).
  */
 #ifndef GLASSLOG_CHECKPOINT_H
 #define GLASSLOG_CHECKPOINT_H
