@@ -562,16 +562,42 @@ static int api_tile(struct api *a, struct gl_http_req *req)
                          (size_t)t.width * GL_HASH_LEN);
 }
 
+/* When the checkpoint clients get was signed (publish_served_time with
+ * witnesses; else the sequencer's latest (re)signing), into *at; 1 if one
+ * is served, 0 if none is (block mode before a quorum). */
+static int served_time(struct api *a, double *at)
+{
+    const struct gl_buf *note = NULL;
+    uint64_t size;
+
+    if (a->pub == NULL) {
+        *at = seq_stats(a->seq)->last_checkpoint;
+        return 1;
+    }
+    publish_served_time(a->pub, at);
+    publish_served(a->pub, &note, &size);
+    return note != NULL;
+}
+
 static int api_healthz(struct api *a, struct gl_http_req *req)
 {
     const struct seq_stats *st = seq_stats(a->seq);
-    double age = (double)time(NULL) - st->last_checkpoint;
-    double limit = 2.0 * a->checkpoint_interval_s + 10;
+    double at, age, limit = 2.0 * a->checkpoint_interval_s + 10;
+    int served = served_time(a, &at);
+    char why[160];
 
+    age = (double)time(NULL) - at;
     if (st->storage_failed)
         return gl_http_reply_error(req, 503, "storage is failing: the last write failed");
-    if (a->checkpoint_interval_s > 0 && age > limit)
-        return gl_http_reply_error(req, 503, "the checkpoint is stale");
+    if (!served)
+        return gl_http_reply_error(
+            req, 503, "no checkpoint is served: the witness quorum was not met yet");
+    if (a->checkpoint_interval_s > 0 && age > limit) {
+        snprintf(why, sizeof(why),
+                 "the served checkpoint is stale: signed %.0f s ago (limit %.0f s)", age,
+                 limit);
+        return gl_http_reply_error(req, 503, why);
+    }
     return gl_http_reply_text(req, 200, "ok\n");
 }
 
@@ -579,11 +605,13 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
 {
     const struct seq_stats *st = seq_stats(a->seq);
     struct gl_http_stats hs;
+    double served_at;
     uint64_t hits = 0, misses = 0;
     struct gl_buf b;
     int rc = 0;
 
     memset(&hs, 0, sizeof(hs));
+    (void)served_time(a, &served_at);
     if (a->http != NULL)
         gl_http_server_stats(a->http, &hs);
     tilecache_stats(a->cache, &hits, &misses);
@@ -591,7 +619,9 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
 #define VAL(n, t, h, v)                                                                  \
     if (rc == 0)                                                                         \
     rc = gl_metrics_value(&b, n, t, h, (double)(v))
-    VAL("glasslog_tree_size", "gauge", "Entries in the published tree.",
+    VAL("glasslog_tree_size", "gauge",
+        "Entries in the log's durable signed tree (the served checkpoint may be "
+        "smaller: glasslog_served_checkpoint_size).",
         seq_tree(a->seq)->range.size);
     VAL("glasslog_appends_total", "counter", "New entries appended.", st->appends);
     VAL("glasslog_duplicates_total", "counter",
@@ -603,8 +633,9 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
     VAL("glasslog_pool_reserved", "gauge", "Pool slots in use (incl. being verified).",
         st->reserved);
     VAL("glasslog_checkpoint_age_seconds", "gauge",
-        "Seconds since the checkpoint was signed.",
-        (double)time(NULL) - st->last_checkpoint);
+        "Seconds since the served checkpoint was signed (with witnesses: the signing "
+        "its cosignatures answered; while none is served, since start).",
+        (double)time(NULL) - served_at);
     VAL("glasslog_storage_failed", "gauge", "1 if the last write failed.",
         st->storage_failed);
     VAL("glasslog_tile_cache_hits_total", "counter", "Tile cache hits.", hits);

@@ -33,6 +33,7 @@ struct fsck {
                                   * (gap_end == gap_start: none) */
     int tile_bad;                /* the loaded level-0 tile cannot be read */
     const char *unreadable;      /* what of the head cannot be read (exit 3) */
+    int other_log;               /* the store's log key is not --vkey (exit 1) */
     uint32_t ixver;              /* the store's index version (entryindex.h) */
     uint8_t tile[STORE_TILE_MAX];
     size_t tile_len;
@@ -246,10 +247,16 @@ static int check_head(struct fsck *f, const struct gl_verifier *given,
     }
     if (given != NULL &&
         (given->id != stored.id || strcmp(given->name, stored.name) != 0 ||
-         memcmp(given->pub, stored.pub, sizeof(stored.pub)) != 0))
+         memcmp(given->pub, stored.pub, sizeof(stored.pub)) != 0)) {
+        /* another log's store (or the wrong key given): nothing in it can
+         * be checked against --vkey */
         problem(f, "the store belongs to log key %s, not the one given", (char *)vk.data);
+        f->other_log = 1;
+        status = 1;
+        goto out;
+    }
     printf("log key: %s (%s)\n", (char *)vk.data,
-           given != NULL ? "checked against --vkey"
+           given != NULL ? "the one given with --vkey"
                          : "as stored; not checked (no --vkey)");
     if (gl_checkpoint_open((const char *)ck.data, ck.len, given ? given : &stored, c,
                            NULL, &why) != 0) {
@@ -316,6 +323,9 @@ report:
         printf("  ... and %" PRIu64 " more problems\n", f->problems - FSCK_REPORT_MAX);
     if (status == 3) {
         printf("fsck: CANNOT CHECK (the store's %s cannot be read)\n", f->unreadable);
+    } else if (f->other_log) {
+        printf("fsck: NOT THIS LOG (the store belongs to another log key than --vkey; "
+               "not checked further)\n");
     } else if (f->problems == 0 && status == 0) {
         printf("fsck: OK (%" PRIu64 " entries)\n", f->size);
     } else {

@@ -17,10 +17,14 @@
  * opened read-only: nothing in DIR is written. A progress line goes to
  * stderr; the report to stdout ends with "fsck: OK", "fsck: DAMAGED (N
  * problems)", each problem named (the first FSCK_REPORT_MAX of them), or
- * "fsck: CANNOT CHECK (...)" naming what of step 1 cannot be read. A
+ * "fsck: CANNOT CHECK (...)" naming what of step 1 cannot be read, or
+ * "fsck: NOT THIS LOG (...)" when --vkey is not the store's log key
+ * (nothing more is checked: the report does not claim the key checked). A
  * running glasslogd holds the store's lock: fsck then refuses (check a
  * backup instead).
- * Exit status: 0 healthy, 1 damaged, 2 usage, 3 cannot open or read.
+ * Exit status: 0 healthy, 1 damaged or (with --vkey) another log's store,
+ * 2 usage (--vkey unreadable or not a key), 3 cannot open the store or
+ * read its log key or state.
  */
 #ifndef GL_LOG_FSCK_H
 #define GL_LOG_FSCK_H

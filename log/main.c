@@ -71,24 +71,35 @@ struct daemon {
     struct backup backup; /* SIGUSR1 */
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
-    int ready;        /* READY=1 sent to the service manager */
-    int copy;         /* the store is a copy still to be shown current */
-    char holder[512]; /* this process's name for a shared store's lease */
+    int ready;             /* READY=1 sent to the service manager */
+    int copy;              /* the store is a copy still to be shown current */
+    struct gl_policy *pol; /* --witnesses, until setup_witnesses hands it over */
+    char holder[512];      /* this process's name for a shared store's lease */
 };
 
-/* Loads the submitter keys with their rate limits (submitters.h). */
+/* What a reload (and --check-config) reads; allow_empty: see reload.h. */
+static struct reload_config reload_cfg(const struct daemon *d, int allow_empty)
+{
+    struct reload_config c = {d->cfg.submitters,
+                              MAX_SUBMITTERS,
+                              {d->cfg.submit_rate_u, d->cfg.submit_burst},
+                              d->cfg.witnesses,
+                              allow_empty};
+    return c;
+}
+
+/* Loads the submitter keys with their rate limits (submitters.h). A file
+ * without a key is accepted at start (a log brought up before its first
+ * pipeline key, a --read-only one), with a warning; a reload refuses it
+ * unless --read-only. */
 static int load_submitters(struct daemon *d)
 {
-    struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
-    struct gl_err why;
+    struct reload_config c = reload_cfg(d, 1);
     size_t limited = 0;
-    int rc = submitters_load(d->cfg.submitters, MAX_SUBMITTERS, &def, uv_now(&d->loop),
-                             &d->subs, &why);
+    int rc = reload_read_submitters(&c, uv_now(&d->loop), &d->subs);
 
-    if (rc != 0) {
-        gl_log_err(GL_LOG_ERROR, d->cfg.submitters, &why);
+    if (rc != 0)
         return rc;
-    }
     for (size_t i = 0; i < d->subs.n; i++)
         limited += !ratelimit_unlimited(&d->subs.limits[i]);
     if (d->subs.n == 0)
@@ -116,6 +127,12 @@ static int load_keys(struct daemon *d)
     }
     gl_signer_verifier(&d->key, &d->vkey);
     return load_submitters(d);
+}
+
+/* --witnesses: the policy, read once into d->pol (reload.h). */
+static int load_policy(struct daemon *d)
+{
+    return d->cfg.witnesses[0] ? reload_load_policy(d->cfg.witnesses, &d->pol) : 0;
 }
 
 /* Writes the first state of a new log: its key and a signed size-0
@@ -204,10 +221,8 @@ out:
  * verified against the log key and, with --witnesses, the quorum. */
 static int restore_maybe(struct daemon *d)
 {
-    struct restore_config rc = {d->cfg.restore_from, d->cfg.data, &d->key, &d->vkey, NULL,
-                                d->cfg.cache_mb};
-    struct gl_policy *pol = NULL;
-    int err;
+    struct restore_config rc = {
+        d->cfg.restore_from, d->cfg.data, &d->key, &d->vkey, d->pol, d->cfg.cache_mb};
 
     if (d->cfg.restore_from[0] == 0)
         return 0;
@@ -215,19 +230,16 @@ static int restore_maybe(struct daemon *d)
         gl_log(GL_LOG_ERROR, "--restore-from needs --data (and no --create)");
         return GL_EINVAL;
     }
-    if (d->cfg.witnesses[0] && (err = reload_load_policy(d->cfg.witnesses, &pol)) != 0)
-        return err;
-    rc.policy = pol;
-    err = restore_run(&rc);
-    gl_policy_free(pol);
-    return err;
+    return restore_run(&rc);
 }
 
 /* A store that is a copy (a backup or a restore: store_get_copy) may be
  * older than what the log released, and signing on it would fork the
  * log. It signs nothing until shown current: by every witness of the
  * policy (setup_witnesses asks each; one that does not answer stops the
- * start) or, without witnesses, by the operator's --accept-copy. Then
+ * start) or, without witnesses (no --witnesses, or a policy naming none:
+ * "every witness answered" would then be true of nobody), by the
+ * operator's --accept-copy. Then
  * uncopy removes the mark, and later starts are as any other. A
  * read-only log signs nothing new: the mark stays. */
 static int check_copy(struct daemon *d)
@@ -246,12 +258,14 @@ static int check_copy(struct daemon *d)
         d->copy = 0;
         return 0;
     }
-    if (d->cfg.witnesses[0] == 0 && !d->cfg.accept_copy) {
+    if ((d->pol == NULL || gl_policy_nwitnesses(d->pol) == 0) && !d->cfg.accept_copy) {
         gl_log(GL_LOG_ERROR,
                "this store is a copy (backup or restore), which may be older than "
-               "what the log released, and no witnesses are configured to show it "
-               "current: refusing to start (configure --witnesses, or pass "
-               "--accept-copy if the copy is known to hold all the log released)");
+               "what the log released, and %s to show it current: refusing to start "
+               "(configure --witnesses naming witnesses, or pass --accept-copy if the "
+               "copy is known to hold all the log released)",
+               d->pol == NULL ? "no witnesses are configured"
+                              : "the --witnesses policy names no witness");
         return GL_ESTATE;
     }
     return 0;
@@ -409,13 +423,12 @@ static int setup_witnesses(struct daemon *d)
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
                                 d->cfg.witness_timeout_ms, prove_consistency, on_served,
                                 d};
-    struct gl_policy *pol = NULL;
+    struct gl_policy *pol = d->pol;
     int rc;
 
-    if (d->cfg.witnesses[0] == 0)
+    if (pol == NULL)
         return 0;
-    if ((rc = reload_load_policy(d->cfg.witnesses, &pol)) != 0)
-        return rc;
+    d->pol = NULL; /* publish_new owns it, also when it fails */
     if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
         return rc;
     d->api.pub = d->pub;
@@ -547,17 +560,21 @@ static int start_mirrors(struct daemon *d)
 /* --check-config: the key and every file the options name (submitters,
  * witness policy, mirrors, explorer and public policy), read and parsed
  * as a start reads them, and the submitters and witness policy as a
- * reload does; no store is opened and no port bound. 0 if all are
- * usable; otherwise the log says why. */
+ * reload does (so a submitters file without a key is refused unless
+ * --read-only: the unit's ExecReload runs this first); no store is
+ * opened and no port bound. 0 if all are usable; otherwise the log says
+ * why. */
 static int check_config(struct daemon *d)
 {
     struct mirrorpush_list *l = NULL;
-    struct gl_policy *pol = NULL;
+    struct reload_config c = reload_cfg(d, d->cfg.read_only);
+    struct submitters subs = {0};
     char webdir[CONFIG_PATH_MAX];
     int rc;
 
     if ((rc = load_keys(d)) != 0 ||
-        (d->cfg.witnesses[0] && (rc = reload_load_policy(d->cfg.witnesses, &pol)) != 0))
+        (rc = reload_read_submitters(&c, uv_now(&d->loop), &subs)) != 0 ||
+        (rc = load_policy(d)) != 0)
         goto out;
     if (d->cfg.mirrors[0] &&
         ((l = malloc(sizeof *l)) == NULL || (rc = load_mirrors(d, l)) != 0)) {
@@ -568,17 +585,20 @@ static int check_config(struct daemon *d)
         rc = web_new(webdir, d->cfg.public_policy, &d->web);
 out:
     free(l);
-    gl_policy_free(pol);
+    submitters_release(&subs);
     return rc;
 }
 
-/* SIGHUP: re-read the submitters and the witness policy (reload.h). The
- * service manager hears RELOADING=1 then READY=1 only once the log is
- * ready: before, READY=1 would claim a service that does not serve yet. */
+/* SIGHUP: re-read the submitters and the witness policy, both or neither
+ * applied (reload.h). The service manager hears RELOADING=1 then READY=1
+ * with STATUS= the outcome ("reload applied: ..." or "reload refused:
+ * ...": the log serves on either way) only once the log is ready:
+ * before, READY=1 would claim a service that does not serve yet. */
 static void on_hup(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
-    struct ratelimit_limit def = {d->cfg.submit_rate_u, d->cfg.submit_burst};
+    struct reload_config c = reload_cfg(d, d->cfg.read_only);
+    char status[RELOAD_STATUS_MAX], msg[RELOAD_STATUS_MAX + 32];
 
     (void)signum;
     if (d->stopping)
@@ -587,11 +607,10 @@ static void on_hup(uv_signal_t *h, int signum)
            d->cfg.witnesses[0] ? " and the witness policy" : "");
     if (d->ready)
         (void)gl_sdnotify("RELOADING=1");
-    (void)reload_submitters(d->cfg.submitters, MAX_SUBMITTERS, &def, &d->subs, &d->api);
-    if (d->cfg.witnesses[0])
-        (void)reload_policy(d->cfg.witnesses, d->pub);
+    (void)reload_run(&c, &d->subs, &d->api, d->pub, status, sizeof(status));
+    snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", status);
     if (d->ready)
-        (void)gl_sdnotify("READY=1");
+        (void)gl_sdnotify(msg);
 }
 
 /* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGHUP and SIGUSR1 in the
@@ -742,8 +761,8 @@ int main(int argc, char **argv)
                                               : "the configuration is not usable");
         goto out;
     }
-    if (load_keys(&d) != 0 || restore_maybe(&d) != 0 || open_store(&d) != 0 ||
-        start_mirrors(&d) != 0 || start(&d) != 0)
+    if (load_keys(&d) != 0 || load_policy(&d) != 0 || restore_maybe(&d) != 0 ||
+        open_store(&d) != 0 || start_mirrors(&d) != 0 || start(&d) != 0)
         goto out;
     uv_run(&d.loop, UV_RUN_DEFAULT);
     status = 0;
@@ -763,6 +782,7 @@ out:
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     publish_free(d.pub);
+    gl_policy_free(d.pol);
     mirrorpush_free(d.mpush);
     seq_free(d.seq);
     tilecache_free(d.cache);

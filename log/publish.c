@@ -46,6 +46,7 @@
 
 struct entry {
     uint64_t size, gen;
+    double released_at;  /* wall-clock time of its latest release (signing) */
     struct gl_buf note;  /* the log-signed checkpoint */
     struct gl_buf *line; /* [nw]: a witness's cosignature line, or empty */
     uint64_t *line_gen;  /* [nw]: the gen it was asked at (0: no line) */
@@ -78,6 +79,7 @@ struct publish {
     struct gl_buf served;
     uint64_t served_size;
     int has_served, served_quorum, closing;
+    double served_at; /* see publish_served_time; publish_new's time at first */
     uint64_t rounds;
     struct gl_policy *next_pol; /* a reloaded policy, applied once nothing is in flight */
     uv_timer_t timer;
@@ -183,6 +185,10 @@ static void serve(struct publish *p, struct entry *e, int quorum)
                "witness quorum not met for size %llu: serving it anyway "
                "(fail-open)",
                (unsigned long long)e->size);
+    /* a quorum of lines asked at an older release of this size (the
+     * witnesses did not answer the re-signing) leaves the time as it was */
+    if (!quorum || entry_quorum(p, e, 1) || !p->has_served || p->served_size != e->size)
+        p->served_at = e->released_at;
     p->served_quorum = quorum;
     if (p->has_served && note.len == p->served.len &&
         memcmp(note.data, p->served.data, note.len) == 0)
@@ -622,6 +628,7 @@ void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len, uint
         return;
     }
     e->gen = ++p->gen;
+    e->released_at = (double)time(NULL);
     update_served(p);
     update_round(p);
     kick_all(p);
@@ -631,6 +638,11 @@ void publish_served(const struct publish *p, const struct gl_buf **note, uint64_
 {
     *note = p->has_served ? &p->served : NULL;
     *size = p->has_served ? p->served_size : 0;
+}
+
+void publish_served_time(const struct publish *p, double *at)
+{
+    *at = p->served_at;
 }
 
 void publish_adopt(struct publish *p, const uint8_t *note, size_t len, uint64_t size)
@@ -652,6 +664,7 @@ void publish_adopt(struct publish *p, const uint8_t *note, size_t len, uint64_t 
     p->served_size = size;
     p->has_served = 1;
     p->served_quorum = 1; /* as the sequencer's policy decided */
+    p->served_at = (double)time(NULL);
     while (p->count > 1 && entry_at(p, 0)->size < p->served_size)
         drop_oldest(p);
     if (p->cfg.served != NULL)
@@ -691,6 +704,7 @@ int publish_new(uv_loop_t *loop, struct gl_policy *pol, const struct publish_con
     p->pol = pol;
     p->cfg = *cfg;
     p->nw = n;
+    p->served_at = (double)time(NULL);
     gl_buf_init(&p->served, PUB_NOTE_MAX);
     if ((p->w = calloc(m, sizeof(*p->w))) == NULL || (p->flags = calloc(m, 1)) == NULL)
         goto fail;
@@ -842,6 +856,14 @@ int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t s
     struct gl_http_client *c;
     int rc = 0;
 
+    if (every && p->nw == 0) {
+        gl_log(GL_LOG_ERROR,
+               "this store is a copy (backup or restore), which may be older than what "
+               "the log released, and the witness policy names no witness to show it "
+               "current: refusing to start (name witnesses in the policy, or pass "
+               "--accept-copy if the copy is known to be current)");
+        return GL_ESTATE;
+    }
     if (gl_http_client_new(NULL, &c) != 0)
         return GL_ENOMEM;
     for (size_t i = 0; i < p->nw && rc == 0; i++) {

@@ -76,7 +76,8 @@ void publish_close(struct publish *p);
  * logged and skipped (and count as failing until they answer), unless
  * `every` (a store that is a copy, which only the witnesses can show to
  * be current): then a witness that does not answer with its size is
- * GL_ESTATE too (logged, naming it). */
+ * GL_ESTATE too (logged, naming it), and so is a policy that names no
+ * witness (nothing can show the copy current). */
 int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size,
                   int every);
 
@@ -88,6 +89,13 @@ void publish_checkpoint(struct publish *p, const uint8_t *note, size_t len,
 /* The served checkpoint (note with cosignatures) and its size; *note NULL
  * while nothing can be served (block mode before the first quorum). */
 void publish_served(const struct publish *p, const struct gl_buf **note, uint64_t *size);
+
+/* When the served checkpoint was signed (wall-clock seconds): the latest
+ * release of its size that its quorum of cosignatures answered (a
+ * re-signing the witnesses did not cosign leaves it; fail-open without a
+ * quorum, and a follower's adopted note: when it was served). While
+ * nothing is served, when publish_new ran, so the age keeps growing. */
+void publish_served_time(const struct publish *p, double *at);
 
 /* A follower of a shared store: serves the note the sequencer served
  * (store_get_served), if it is larger than the served one, or the same

@@ -1,11 +1,14 @@
 /*
- * reload: see reload.h. Replacing the submitters is a swap of three
+ * reload: see reload.h. Both files are read and parsed before anything
+ * changes, so a reload applies both or neither. Replacing the submitters
+ * is a swap of three
  * fields of struct api on the loop thread; the signature checks on the
  * threadpool never read them (each append carries a copy of its key), so
  * the old arrays can be freed at once.
  */
 #include "reload.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "file.h"
@@ -64,58 +67,95 @@ static const struct ratelimit *old_bucket(const struct submitters *old,
     return NULL;
 }
 
-int reload_submitters(const char *path, size_t max,
-                      const struct ratelimit_limit *defaults, struct submitters *cur,
-                      struct api *api)
+int reload_read_submitters(const struct reload_config *c, uint64_t now_ms,
+                           struct submitters *out)
 {
-    struct submitters next = {0}, old;
     struct gl_err why;
-    size_t kept = 0;
-    int rc = submitters_load(path, max, defaults, uv_now(api->loop), &next, &why);
+    int rc = submitters_load(c->submitters, c->max, &c->defaults, now_ms, out, &why);
 
     if (rc != 0) {
-        gl_log_err(GL_LOG_ERROR, path, &why);
-        gl_log(GL_LOG_ERROR, "reload: %s refused; the %zu submitter key(s) in use stay",
-               path, cur->n);
-        submitters_release(&next);
+        gl_log_err(GL_LOG_ERROR, c->submitters, &why);
         return rc;
     }
-    for (size_t i = 0; i < next.n; i++) {
-        const struct ratelimit *b = old_bucket(cur, &next.keys[i], &next.limits[i].lim);
+    if (out->n == 0 && !c->allow_empty) {
+        gl_log(GL_LOG_ERROR,
+               "%s lists no submitter key: every append would be refused (a reload "
+               "keeps the keys in use; to stop appends, restart with --read-only)",
+               c->submitters);
+        return GL_EINVAL;
+    }
+    return 0;
+}
+
+/* Puts next in place of *cur (buckets of unchanged keys carried over) and
+ * frees the old; next is emptied. Returns how many buckets were kept. */
+static size_t swap_submitters(struct submitters *cur, struct submitters *next,
+                              struct api *api)
+{
+    struct submitters old;
+    size_t kept = 0;
+
+    for (size_t i = 0; i < next->n; i++) {
+        const struct ratelimit *b = old_bucket(cur, &next->keys[i], &next->limits[i].lim);
         if (b != NULL) {
-            next.limits[i] = *b;
+            next->limits[i] = *b;
             kept++;
         }
     }
     old = *cur;
-    *cur = next;
+    *cur = *next;
+    memset(next, 0, sizeof(*next));
     api->submitters = cur->keys;
     api->nsubmitters = cur->n;
     api->limits = cur->limits;
     submitters_release(&old);
-    gl_log(GL_LOG_INFO, "reload: %zu submitter key(s) from %s (%zu kept as they were)",
-           cur->n, path, kept);
-    if (cur->n == 0)
-        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
-               path);
-    return 0;
+    return kept;
 }
 
-int reload_policy(const char *path, struct publish *pub)
+int reload_run(const struct reload_config *c, struct submitters *cur, struct api *api,
+               struct publish *pub, char *status, size_t status_len)
 {
-    struct gl_policy *pol;
-    int rc;
+    struct submitters next = {0};
+    struct gl_policy *pol = NULL;
+    char msg[RELOAD_STATUS_MAX];
+    size_t kept;
+    int rc, prc = 0;
 
-    if (pub == NULL) {
-        gl_log(GL_LOG_ERROR,
-               "reload: the log started without --witnesses; adding witnesses "
-               "needs a restart");
-        return GL_ESTATE;
+    rc = reload_read_submitters(c, uv_now(api->loop), &next);
+    if (c->witnesses != NULL && c->witnesses[0] != 0) {
+        if (pub == NULL) {
+            gl_log(GL_LOG_ERROR, "the log started without --witnesses; adding witnesses "
+                                 "needs a restart");
+            prc = GL_ESTATE;
+        } else {
+            prc = reload_load_policy(c->witnesses, &pol);
+        }
     }
-    if ((rc = reload_load_policy(path, &pol)) != 0) {
-        gl_log(GL_LOG_ERROR, "reload: %s refused; the witness policy in use stays", path);
+    if (rc != 0 || prc != 0) {
+        snprintf(msg, sizeof(msg), "%s%s%s; the %zu submitter key(s)%s in use stay",
+                 rc != 0 ? c->submitters : "", rc != 0 && prc != 0 ? " and " : "",
+                 prc != 0 ? c->witnesses : "", cur->n,
+                 pub != NULL ? " and the witness policy" : "");
+        submitters_release(&next);
+        gl_policy_free(pol);
+        rc = rc != 0 ? rc : prc;
+        gl_log(GL_LOG_ERROR, "reload: refused: %s", msg);
+        snprintf(status, status_len, "reload refused: %s", msg);
         return rc;
     }
-    publish_set_policy(pub, pol);
+    kept = swap_submitters(cur, &next, api);
+    snprintf(msg, sizeof(msg), "%zu submitter key(s) from %s (%zu kept as they were)",
+             cur->n, c->submitters, kept);
+    if (pol != NULL) {
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof(msg) - n, "; witness policy %s: %zu witness(es)",
+                 c->witnesses, gl_policy_nwitnesses(pol));
+        publish_set_policy(pub, pol);
+    }
+    gl_log(GL_LOG_INFO, "reload: applied: %s", msg);
+    snprintf(status, status_len, "reload applied: %s", msg);
+    if (cur->n == 0)
+        gl_log(GL_LOG_WARN, "no submitter keys in %s: every append will be refused",
+               c->submitters);
     return 0;
 }

@@ -107,9 +107,15 @@ static int prove_checkpoint(struct restore *r)
             goto out;
         }
     }
-    gl_log(GL_LOG_INFO, "restore: target size %" PRIu64 ", signed by the log%s",
-           r->c.size,
-           p != NULL ? ", cosigned by the witness quorum" : " (no witness policy given)");
+    if (p != NULL && nw > 0)
+        gl_log(GL_LOG_INFO,
+               "restore: target size %" PRIu64 ", signed by the log, cosigned by the "
+               "witness quorum (%zu of %zu witnesses)",
+               r->c.size, nvalid, nw);
+    else
+        gl_log(GL_LOG_INFO, "restore: target size %" PRIu64 ", signed by the log %s",
+               r->c.size,
+               p != NULL ? "(no witnesses in the policy)" : "(no witness policy given)");
 out:
     gl_note_free(note);
     gl_http_response_release(&resp);

@@ -647,6 +647,16 @@ static const struct store_ops rdb_ops = {
     .find_leaves = rdb_find_leaves,
 };
 
+/* 1 if dir holds RocksDB's CURRENT file (every RocksDB store has one). */
+static int has_current(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    int n = snprintf(path, sizeof(path), "%s/CURRENT", dir);
+
+    return n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
+}
+
 int store_rocksdb_open(const struct store_options *o, struct store **out,
                        const char **why)
 {
@@ -665,6 +675,12 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
     if (!empty && o->create) {
         *why = "--create needs a missing or empty data directory; this one has data";
         return GL_EEXIST;
+    }
+    if (!empty && !has_current(o->dir)) {
+        /* refused before RocksDB writes its LOCK and LOG files into it */
+        *why = "the data directory has files but no RocksDB store (no CURRENT file): "
+               "refusing to open it (is --data the right directory?)";
+        return GL_ENOTFOUND;
     }
     if (o->create && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
         *why = "cannot create the data directory";

@@ -2,8 +2,9 @@
 # make run: a working log on 127.0.0.1:8080 with data in var/log/.
 # First run: makes var/log.key (the log's key; its name is the origin),
 # var/submitter.key (a key allowed to append, listed in var/submitters)
-# and creates the log (--create). Later runs reuse them and never
-# --create again: a lost var/log then stops the log instead of silently
+# and creates the log (--create). Only the run that made var/log.key
+# passes --create: later runs reuse the key and never --create again, so
+# a lost var/log stops the log (glasslogd says why) instead of silently
 # starting a second history under the same key.
 set -eu
 cd "$(dirname "$0")/.."
@@ -11,7 +12,14 @@ G=bin/glasslog
 ORIGIN=${GL_ORIGIN:-glasslog.localhost/log}
 LISTEN=${GL_LISTEN:-127.0.0.1:8080}
 mkdir -p var
-[ -f var/log.key ] || $G keygen --name "$ORIGIN" --out var/log.key >/dev/null
+create=""
+if [ ! -f var/log.key ]; then
+    $G keygen --name "$ORIGIN" --out var/log.key >/dev/null
+    create=--create
+elif [ ! -e var/log/CURRENT ]; then
+    echo "var/log.key exists but var/log holds no log: glasslogd will refuse to" \
+        "start (restore var/log, or remove var/log.key to make a new log)" >&2
+fi
 if [ ! -f var/submitter.key ]; then
     $G keygen --name ci.glasslog.localhost --out var/submitter.key >/dev/null
     cp var/submitter.key.pub var/submitters
@@ -19,8 +27,6 @@ fi
 # A policy for `glasslog verify`: this log, this submitter, no witnesses.
 [ -f var/policy ] || printf 'log %s http://%s\nsubmitter %s\nquorum none\n' \
     "$(cat var/log.key.pub)" "$LISTEN" "$(cat var/submitter.key.pub)" > var/policy
-create=""
-[ -e var/log/CURRENT ] || create=--create
 cat <<MSG
 glasslog log on http://$LISTEN (data in var/log/)
 log verifier key:

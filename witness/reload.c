@@ -55,6 +55,14 @@ static int parse_files(struct reload *r)
     else if ((rc = logs_parse((const char *)b.data, b.len, &r->next_logs, &why)) != 0)
         gl_log_err(GL_LOG_ERROR, r->logs_path, &why);
     gl_buf_release(&b);
+    /* the warnings a start gives for the same file (witness/main.c) */
+    if (rc == 0 && r->next_logs.skipped > 0)
+        gl_log(GL_LOG_WARN,
+               "reload: %s: skipped %zu logs with keys this build cannot verify",
+               r->logs_path, r->next_logs.skipped);
+    if (rc == 0 && r->next_logs.unknown > 0)
+        gl_log(GL_LOG_WARN, "reload: %s: ignored %zu lines with unknown keywords",
+               r->logs_path, r->next_logs.unknown);
     gl_buf_init(&b, PEERS_FILE_MAX);
     if (rc == 0 && r->peers_path != NULL) {
         if ((rc = gl_file_read(r->peers_path, &b)) != 0)
@@ -67,6 +75,12 @@ static int parse_files(struct reload *r)
             gl_log(GL_LOG_WARN,
                    "reload: %s: skipped %zu witness lines without a url (not peers)",
                    r->peers_path, r->next_peers.nourl);
+        for (size_t i = 0; rc == 0 && i < r->next_peers.n; i++)
+            if (r->next_peers.v[i].converted)
+                gl_log(GL_LOG_WARN,
+                       "reload: peer %s: its 0x01 key was converted to a cosignature "
+                       "(0x04) key; publish 0x04 keys for witnesses",
+                       r->next_peers.v[i].name);
     }
     gl_buf_release(&b);
     if (rc != 0) {

@@ -6,9 +6,15 @@
 # $NOTIFY_SOCKET) comes only once the listener is bound and a checkpoint
 # is served: at once without witnesses, never while a block-mode witness
 # quorum is missing (a SIGHUP then sends nothing), after the quorum with a
-# real witness (a SIGHUP then sends RELOADING=1 and READY=1 again), never
-# in fail-open mode with the witnesses down when the port cannot be bound;
-# the witness sends it too.
+# real witness (a SIGHUP then sends RELOADING=1 and READY=1 again, with
+# the reload's outcome as STATUS=), never in fail-open mode with the
+# witnesses down when the port cannot be bound; the witness sends it too.
+# While no checkpoint is served /healthz answers 503 with the reason and
+# the checkpoint age grows; once the quorum serves one, 200. Both units
+# start without their env file (EnvironmentFile=-), whose text says to
+# remove the --create, not the file. `make run` (scripts/run.sh) creates
+# the log only in the run that makes its key: with var/log lost it stops
+# with glasslogd's reason instead of starting a second history.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd; make deps)"
@@ -82,13 +88,19 @@ for u in glasslogd glasslog-witness; do
     grep -q "^ExecStart=$P/bin/$u " "$U/$u.service" || fail "$u.service ExecStart"
     for k in Type=notify DynamicUser=yes StateDirectory= ProtectSystem=strict \
         NoNewPrivileges=yes PrivateTmp=yes RestrictAddressFamilies= SystemCallFilter= \
-        "ExecReload=$P/bin/$u --config $P/etc/glasslog/" \
+        "ExecReload=$P/bin/$u --config $P/etc/glasslog/" 'EnvironmentFile=-' \
         'ExecReload=/bin/kill -HUP $MAINPID'; do
         grep -q "^$k" "$U/$u.service" || fail "$u.service lacks $k"
     done
     MANPATH="$P/share/man" systemd-analyze verify "$U/$u.service" > "$T/v.out" 2>&1 ||
         fail "systemd-analyze verify $u.service: $(cat "$T/v.out")"
     [ ! -s "$T/v.out" ] || fail "systemd-analyze verify $u.service warns: $(cat "$T/v.out")"
+done
+# The env files are optional (EnvironmentFile=-): their text says to
+# remove the --create after the first start, never the file.
+for f in glasslogd.env witness.env; do
+    grep -q 'then remove the' "$P/etc/glasslog/$f" || fail "$f: $(cat "$P/etc/glasslog/$f")"
+    grep -q 'remove it)' "$P/etc/glasslog/$f" && fail "$f says to remove the file"
 done
 # Each unit's reload check, run as systemd would run it (its variables
 # set), accepts the example configuration and refuses a broken file.
@@ -100,6 +112,11 @@ reload_check() { # UNIT: the unit's first ExecReload command
         GLASSLOG_WITNESS_OPTS=--create \
         sh -c "$(sed -n 's/^ExecReload=\(.*--check-config\)$/\1/p' "$U/$1.service")"
 }
+# (the example submitters file lists no key: a reload, and so the check,
+# refuses it; with a key it is usable)
+expect_rc 1 reload_check glasslogd
+expect_err "lists no submitter key"
+cat "$T/cred/log.key.pub" >> "$P/etc/glasslog/submitters"
 for u in glasslogd glasslog-witness; do
     expect_rc 0 reload_check "$u"
     grep -q 'the configuration is usable' "$T/out" || fail "$u reload check: $(cat "$T/err")"
@@ -107,7 +124,7 @@ done
 [ -z "$(ls -A "$T/state")" ] || fail "a reload check wrote into the state directory"
 echo "not a key" >> "$P/etc/glasslog/submitters"
 expect_rc 1 reload_check glasslogd
-expect_err "$P/etc/glasslog/submitters:5"
+expect_err "$P/etc/glasslog/submitters:6"
 echo "vkey garbage" >> "$P/etc/glasslog/logs"
 expect_rc 1 reload_check glasslog-witness
 expect_err "$P/etc/glasslog/logs:"
@@ -163,12 +180,18 @@ make_witness_keys 1
 printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
     > "$T/policy"
 listen block
-NOTIFY_SOCKET="$T/block.sock" start_log "$T/data" --witnesses "$T/policy" ||
-    fail "start: $(cat "$LOG_OUT")"
+NOTIFY_SOCKET="$T/block.sock" start_log "$T/data" --witnesses "$T/policy" \
+    --checkpoint-interval 1 || fail "start: $(cat "$LOG_OUT")"
 sleep 2
 http GET /checkpoint
 [ "$CODE" != 200 ] || fail "a checkpoint is served without its witness quorum"
 ready block && fail "READY=1 before any checkpoint is served"
+# Not healthy: nothing is served (though the log re-signs every second).
+expect_http 503 GET /healthz
+grep -q 'no checkpoint is served' "$T/body" || fail "/healthz reason: $(cat "$T/body")"
+expect_http 200 GET /metrics
+awk '$1 == "glasslog_checkpoint_age_seconds" && $2 >= 2 { ok = 1 } END { exit !ok }' \
+    "$T/body" || fail "checkpoint age while none is served: $(grep checkpoint_age "$T/body")"
 # A reload before readiness does not announce readiness.
 kill -HUP "$LOG_PID"
 wait_until 30 grep -q 'reload: .* submitter key' "$LOG_OUT" || fail "no reload on SIGHUP"
@@ -184,11 +207,14 @@ wait_until 30 ready wit || fail "the witness sent no READY=1"
 wait_until 40 ready block || fail "no READY=1 after the witness came up: $(tail -5 "$LOG_OUT")"
 expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "served checkpoint lacks the cosignature"
+expect_http 200 GET /healthz
 # Once ready, a reload is announced: RELOADING=1, then READY=1 again.
 kill -HUP "$LOG_PID"
 wait_until 30 grep -q 'RELOADING=1' "$T/block.msgs" || fail "no RELOADING=1 on SIGHUP"
 wait_until 30 test "$(grep -c READY=1 "$T/block.msgs")" = 2 ||
     fail "no READY=1 after the reload: $(cat "$T/block.msgs")"
+grep -q 'STATUS=reload applied: 1 submitter key' "$T/block.msgs" ||
+    fail "no reload outcome in STATUS=: $(cat "$T/block.msgs")"
 stop_log
 
 # Fail-open, the only witness unreachable at start: the stored checkpoint is
@@ -213,4 +239,25 @@ wait_until 30 ready open || fail "no READY=1 in fail-open mode: $(cat "$T/open.m
 expect_http 200 GET /checkpoint
 stop_log
 stop_witness 1
+
+# --- make run (scripts/run.sh) in a scratch tree ------------------------------------------
+R="$T/runtree"
+mkdir -p "$R/scripts"
+cp "$ROOT/scripts/run.sh" "$R/scripts/"
+ln -s "$GL_BIN" "$R/bin"
+run_log() { spawn makerun env GL_LISTEN=127.0.0.1:0 sh "$R/scripts/run.sh"; }
+run_log || fail "make run, first: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT
+grep -q 'created a new log' "$LOG_OUT" || fail "make run did not create: $(cat "$LOG_OUT")"
+stop_log
+run_log || fail "make run, again: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT
+grep -q 'created a new log' "$LOG_OUT" && fail "make run created again"
+stop_log
+rm -rf "$R/var/log"
+run_log && fail "make run started a second history after var/log was lost"
+grep -q 'missing or empty' "$SPAWN_OUT" || fail "make run, var/log lost: $(cat "$SPAWN_OUT")"
+grep -q 'var/log.key exists but var/log holds no log' "$SPAWN_OUT" ||
+    fail "run.sh did not explain: $(cat "$SPAWN_OUT")"
+[ ! -e "$R/var/log" ] || fail "var/log made again"
 echo "ok 70-install"

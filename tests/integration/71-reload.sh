@@ -1,11 +1,14 @@
 # Goal: SIGHUP makes glasslogd re-read its submitters file and witness
 # policy in place: a key added can append, a key removed gets 403, a
 # rate-limited key's bucket is not refilled by a reload, a file that does
-# not parse is refused with a log line and the old keys stay; a keep-alive
-# connection survives every reload and the PID stays; a reloaded witness
-# policy (another witness) cosigns the next checkpoints. glasslog-witness
-# reloads its log list on SIGHUP: a bad file is refused, the same list
-# keeps its records, a log added is witnessed at once. SIGHUP and SIGUSR1
+# not parse (or lists no key) is refused with a log line and the old keys
+# stay; a keep-alive connection survives every reload and the PID stays;
+# each reload ends in one "reload: applied" or "reload: refused" line; a
+# reloaded witness policy (another witness) cosigns the next checkpoints;
+# a reload is all or nothing: a good submitters file beside a bad policy
+# is not applied either. glasslog-witness reloads its log list on SIGHUP:
+# a bad file is refused, the same list keeps its records (and unknown
+# lines are warned about, as at start), a log added is witnessed at once. SIGHUP and SIGUSR1
 # during a slow start (a witness probe waiting for a silent witness) do not
 # kill glasslogd: it comes up, serves, then reloads and writes the backup.
 # --check-config (what the units' ExecReload runs first) reads the same
@@ -87,7 +90,7 @@ cp "$T/sub.good" "$T/submitters"
 { cat "$T/sub1.pub" "$T/sub2.pub"; echo "$(cat "$T/sub3.pub") rate=0.001 burst=1"; } \
     > "$T/submitters"
 reload
-grep -q 'reload: 3 submitter key(s)' "$LOG_OUT" || fail "reload line: $(tail -2 "$LOG_OUT")"
+grep -q 'reload: applied: 3 submitter key(s)' "$LOG_OUT" || fail "reload line: $(tail -2 "$LOG_OUT")"
 post "$T/sub2.key" b2; [ "$CODE" = 200 ] || fail "added key answered $CODE: $(cat "$T/body")"
 append_one prod-x 1 > /dev/null 2>&1 || fail "glasslog append with a kept key"
 post "$T/sub3.key" c1; [ "$CODE" = 200 ] || fail "sub3 first append: $CODE"
@@ -105,7 +108,7 @@ grep -q 'unknown submitter key' "$T/body" || fail "403 reason: $(cat "$T/body")"
 # A bad file is refused, logged, and the keys in use stay.
 { cat "$T/sub2.pub"; echo "not a key"; } > "$T/submitters"
 reload
-grep -q 'refused; the 2 submitter key(s) in use stay' "$LOG_OUT" ||
+grep -q "reload: refused: $T/submitters; the 2 submitter key(s) in use stay" "$LOG_OUT" ||
     fail "no refusal line: $(tail -3 "$LOG_OUT")"
 grep -q "submitters:2:" "$LOG_OUT" || fail "the refusal does not name the line: $(tail -3 "$LOG_OUT")"
 post "$T/sub2.key" b3; [ "$CODE" = 200 ] || fail "kept key after a bad reload: $CODE"
@@ -115,6 +118,16 @@ mv "$T/submitters" "$T/submitters.away"
 reload
 grep -q "cannot read\|No such file\|$T/submitters" "$LOG_OUT" || fail "missing file not logged"
 post "$T/sub2.key" b4; [ "$CODE" = 200 ] || fail "kept key after a missing file: $CODE"
+# A file without a key (an edit gone wrong) would refuse every append:
+# refused, the keys in use stay.
+echo "# nobody" > "$T/submitters"
+reload
+grep -q "$T/submitters lists no submitter key" "$LOG_OUT" || fail "empty file: $(tail -3 "$LOG_OUT")"
+[ "$(grep -c 'reload: refused: ' "$LOG_OUT")" = 3 ] || fail "refusals: $(grep reload: "$LOG_OUT")"
+post "$T/sub2.key" b5; [ "$CODE" = 200 ] || fail "kept key after an empty file: $CODE"
+check_log 1
+expect_err "lists no submitter key"
+[ "$(grep -c 'reload: applied: ' "$LOG_OUT")" = 3 ] || fail "applied: $(grep reload: "$LOG_OUT")"
 
 # The keep-alive connection was the same one throughout.
 KA_ON=
@@ -157,23 +170,29 @@ check_witness 1
 expect_err "$T/logs:3"
 kill -HUP "$WPID1"
 wait_until 30 grep -q 'reload: refused; the lists in use stay' "$WOUT1" || fail "witness: bad logs"
-printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+printf 'logs/v0\nvkey %s\nfrobnicate 1\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 check_witness 0
 grep -q 'the configuration is usable' "$T/out" || fail "witness check-config: $(cat "$T/out")"
 kill -HUP "$WPID1"
 wait_until 30 grep -q 'reload: witnessing 1 logs' "$WOUT1" || fail "witness 1 reload: $(tail -3 "$WOUT1")"
+grep -q "reload: $T/logs: ignored 1 lines with unknown keywords" "$WOUT1" ||
+    fail "witness reload did not warn of the unknown line: $(tail -4 "$WOUT1")"
 curl -fsS "$W1/$OH/checkpoint" > "$T/w1.after" || fail "witness 1 lost the log's record"
 cmp -s "$T/w1.before" "$T/w1.after" || fail "witness 1's record changed across a reload"
 post "$T/sub2.key" w1b; [ "$CODE" = 200 ] || fail "append after the witness reload: $CODE"
 expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "not cosigned by witness 1 after its reload"
-# A policy that does not parse is refused; witness 1 still counts.
+# A policy that does not parse is refused; witness 1 still counts. The
+# submitters file changed with it (sub3 added) is not applied either.
 echo "quorum nobody" > "$T/policy"
+cat "$T/sub2.pub" "$T/sub3.pub" > "$T/submitters"
 check_log 1 --witnesses "$T/policy"
 expect_err "$T/policy"
 reload
-grep -q "refused; the witness policy in use stays" "$LOG_OUT" || fail "bad policy accepted"
+grep -q "reload: refused: $T/policy; the 1 submitter key(s) and the witness policy in use stay" \
+    "$LOG_OUT" || fail "bad policy accepted: $(tail -3 "$LOG_OUT")"
 post "$T/sub2.key" w2; [ "$CODE" = 200 ] || fail "append after a bad policy: $CODE"
+post "$T/sub3.key" w2c; [ "$CODE" = 403 ] || fail "submitters applied with a refused policy: $CODE"
 # Witness 2 learns the log by a reload, then the log's policy names it:
 # the next checkpoints carry its cosignature.
 cp "$T/logs" "$T/logs2"
@@ -183,6 +202,9 @@ pol 2 > "$T/policy"
 check_log 0 --witnesses "$T/policy"
 reload
 wait_until 30 grep -q 'witness policy reloaded: 1 witness' "$LOG_OUT" || fail "policy not applied"
+grep -q "reload: applied: 2 submitter key(s) .*; witness policy $T/policy: 1 witness" "$LOG_OUT" ||
+    fail "reload line: $(tail -3 "$LOG_OUT")"
+post "$T/sub3.key" w3c; [ "$CODE" = 200 ] || fail "sub3 after the applied reload: $CODE"
 post "$T/sub2.key" w3; [ "$CODE" = 200 ] || fail "append after the policy reload: $CODE"
 expect_http 200 GET /checkpoint
 grep -q '^— witness2.example ' "$T/body" || fail "not cosigned by witness 2: $(cat "$T/body")"
@@ -230,7 +252,7 @@ grep -q 'w3 unreachable at start' "$LOG_OUT" || fail "the probe did not time out
 LOG_URL="http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$LOG_OUT")"
 expect_http 200 GET /checkpoint
 # Both held signals did their work once the loop ran.
-wait_until 30 grep -q 'reload: 1 submitter key' "$LOG_OUT" || fail "SIGHUP lost: $(tail -3 "$LOG_OUT")"
+wait_until 30 grep -q 'reload: applied: 2 submitter key' "$LOG_OUT" || fail "SIGHUP lost: $(tail -3 "$LOG_OUT")"
 wait_until 30 grep -q 'backup: .* written' "$LOG_OUT" || fail "SIGUSR1 lost: $(tail -3 "$LOG_OUT")"
 stop_log
 echo "ok 71-reload"

@@ -4,10 +4,13 @@
 # refuses the live store (locked), and finds damage (exit 1, naming it) in
 # copies with a bit-flipped tile, a truncated tile, a deleted tile,
 # missing entries and a malformed tile (and goes on past them), a
-# flipped byte in a table file and a truncated table file, and with
-# --vkey of another key; a store without its log key cannot be checked
-# (exit 3, saying what cannot be read); a request without --backup-dir,
-# and one on the in-memory store, are logged.
+# flipped byte in a table file and a truncated table file; with --vkey of
+# another key it says NOT THIS LOG (exit 1) and checks nothing more; a
+# store without its log key cannot be checked (exit 3, saying what cannot
+# be read); a request without --backup-dir, and one on the in-memory
+# store, are logged. A directory with files but no store is refused by
+# both, and nothing is written into it. A copy does not start with a --witnesses policy
+# that names no witness ("quorum none": nobody can show it current).
 . "$(dirname "$0")/lib.sh"
 TT="$GL_BUILD/tests/integration/tools/tiletool"
 case "$TT" in /*) ;; *) TT="$(cd "$(dirname "$0")/../.." && pwd)/$TT" ;; esac
@@ -58,6 +61,13 @@ expect_rc 1 "$GL_BIN/glasslogd" --data "$T/served" --key "$T/log.key" \
     --submitters "$T/submitters" --listen 127.0.0.1:0
 expect_err "this store is a copy (backup or restore)"
 expect_err "refusing to start"
+# A policy naming no witness shows nothing either: refused (a start would
+# sign on the stale copy, a second history).
+printf 'quorum none\n' > "$T/pol0"
+start_log "$T/served" --witnesses "$T/pol0" &&
+    fail "started on a copy with a policy naming no witness: $(tail -3 "$LOG_OUT")"
+grep -q "the --witnesses policy names no witness" "$LOG_OUT" ||
+    fail "copy with pol0: $(cat "$LOG_OUT")"
 start_log "$T/served" --accept-copy || fail "serving the backup: $(cat "$LOG_OUT")"
 grep -q -- "--accept-copy says it is current" "$LOG_OUT" || fail "no accept line: $(cat "$LOG_OUT")"
 expect_http 200 GET /checkpoint
@@ -78,6 +88,12 @@ grep -q "^fsck: OK (900 entries)" "$T/fsck.out" || fail "stopped store: $(cat "$
 fsck "$B" --vkey "@$T/other.key.pub"
 [ $? = 1 ] || fail "fsck with another key: exit $?"
 grep -q 'belongs to log key' "$T/fsck.out" || fail "wrong-key report: $(cat "$T/fsck.out")"
+grep -q '^fsck: NOT THIS LOG' "$T/fsck.out" || fail "wrong-key verdict: $(cat "$T/fsck.out")"
+grep -q 'checked against --vkey\|DAMAGED\|signature valid' "$T/fsck.out" &&
+    fail "wrong-key report claims a check: $(cat "$T/fsck.out")"
+# An unreadable --vkey is a usage error (exit 2).
+fsck "$B" --vkey "@$T/no-such.pub"
+[ $? = 2 ] || fail "fsck with an unreadable --vkey: exit $?"
 sums "$B" > "$T/sums.after"
 diff "$T/sums.before" "$T/sums.after" > /dev/null ||
     fail "fsck changed the backup: $(diff "$T/sums.before" "$T/sums.after")"
@@ -152,4 +168,13 @@ kill -USR1 "$LOG_PID"
 wait_until 30 grep -q 'backup: .* not written: the mem store has no online backup$' "$SPAWN_OUT" ||
     fail "mem backup: $(tail -3 "$SPAWN_OUT")"
 stop_log
+# A data directory with files but no store (a fresh file system's
+# lost+found) is refused, by glasslogd and by fsck, before RocksDB
+# writes its LOCK and LOG files into it.
+mkdir -p "$T/lf/lost+found"
+start_log "$T/lf" && fail "glasslogd started on a directory holding no store"
+grep -q "has files but no RocksDB store" "$LOG_OUT" || fail "no-store dir: $(cat "$LOG_OUT")"
+fsck "$T/lf"
+[ $? = 3 ] || fail "fsck of a directory holding no store: exit $?"
+[ "$(ls -A "$T/lf")" = "lost+found" ] || fail "files written into it: $(ls -A "$T/lf")"
 echo "ok 72-backup-fsck"

@@ -9,7 +9,10 @@
 # into an existing empty directory given with a trailing slash); so is
 # a restore over data. A restored store is a copy: it starts only once
 # every witness answered (a stopped one: refused) or, without witnesses,
-# with --accept-copy; after that first start it starts as any other.
+# with --accept-copy; after that first start it starts as any other. A
+# policy naming no witness ("quorum none") counts as none: the restore
+# says so (not "cosigned by the witness quorum") and the copy does not
+# start on it.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LOADGEN="$GL_BUILD/tests/bench/loadgen"
@@ -154,6 +157,16 @@ start_log "$T/data-q" --witnesses "$T/policy" --witness-mode fail-open ||
     fail "restart with the witness down: $(tail -5 "$LOG_OUT")"
 grep -q "witness w1 unreachable at start" "$LOG_OUT" || fail "probe: $(cat "$LOG_OUT")"
 stop_log
+
+# A policy naming no witness: restored, reported as such, not started.
+printf 'quorum none\n' > "$T/pol0"
+expect_rc 1 timeout 60 "$GL_BIN/glasslogd" --data "$T/data0" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --witnesses "$T/pol0" \
+    --restore-from "$NG/good"
+grep -q "signed by the log (no witnesses in the policy)" "$T/err" || fail "pol0 restore: $(cat "$T/err")"
+grep -q "cosigned by the witness quorum" "$T/err" && fail "pol0 restore claims a quorum"
+expect_err "the --witnesses policy names no witness"
+rm -rf "$T/data0"
 
 # The good copy: rebuilt, verified, served byte for byte. Without
 # witnesses, the restored copy starts only with --accept-copy.

@@ -14,7 +14,9 @@
  * naming a larger size (it moved on) or a 200 is no conflict. A witness
  * whose first 409 names 50 without the final newline holds 50, more than
  * our 5: publish_probe refuses (the size is not read as 5, its last digit
- * dropped), after that one request.
+ * dropped), after that one request. A policy naming no witness ("quorum
+ * none") shows nothing: the probe of a copy (every witness must answer)
+ * refuses it rather than count "every one of none" as an answer.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -291,6 +293,27 @@ static void test_probe_every_unreachable(void **state)
     probe_close(&e);
 }
 
+/* No witness in the policy: the ordinary probe has nobody to ask (0); a
+ * copy's probe, where every witness must answer, is refused. */
+static void test_probe_every_no_witness(void **state)
+{
+    struct publish_config cfg = {1, 1000, NULL, on_served, NULL};
+    struct gl_policy *pol = NULL;
+    struct probe_env e;
+    (void)state;
+
+    assert_int_equal(uv_loop_init(&e.loop), 0);
+    assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &e.k), 0);
+    assert_int_equal(gl_policy_parse("quorum none\n", 12, &pol, NULL), 0);
+    assert_int_equal(gl_policy_nwitnesses(pol), 0);
+    assert_int_equal(publish_new(&e.loop, pol, &cfg, &e.p), 0);
+    gl_buf_init(&e.note, 4096);
+    ck(&e.k, 5, &e.note);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 0), 0);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 1), GL_ESTATE);
+    probe_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_probe_size_without_newline),
         cmocka_unit_test(test_probe_no_conflict),
         cmocka_unit_test(test_probe_every_unreachable),
+        cmocka_unit_test(test_probe_every_no_witness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
