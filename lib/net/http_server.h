@@ -88,6 +88,11 @@
 /* Longest request target (path plus '?' and query) handed to the handler;
  * longer ones get 414. */
 #define GL_HTTP_MAX_TARGET 8192
+/* Request heads (request line and header fields): the default cap, and
+ * the range of max_head. The largest is h2o's own H2O_MAX_REQLEN. */
+#define GL_HTTP_DEFAULT_MAX_HEAD ((size_t)64 << 10)
+#define GL_HTTP_MIN_HEAD ((size_t)1024)
+#define GL_HTTP_MAX_HEAD_LIMIT ((size_t)(8192 + 4096 * 100))
 /* Caps on the configuration. */
 #define GL_HTTP_MAX_BODY_LIMIT ((size_t)256 << 20)
 #define GL_HTTP_MAX_CONNECTIONS_LIMIT 65536u
@@ -142,8 +147,19 @@ struct gl_http_server_config {
      * liveness check). */
     unsigned idle_timeout_ms;
     /* How often the sockets of deferred requests are checked for a client
-     * that went away. 0 = 500 ms. */
+     * that went away, and connections for an oversized head (below).
+     * 0 = 500 ms. */
     unsigned liveness_check_ms;
+    /* Most bytes of an unfinished request head a connection may hold:
+     * one whose head is still incomplete with more than this buffered is
+     * reset (checked by the sweep, so a head may exceed it for up to
+     * liveness_check_ms, and never beyond h2o's H2O_MAX_REQLEN). Bounds
+     * what idle-looking connections cost: max_connections x max_head,
+     * instead of x 417,792 for the whole request timeout. 0 =
+     * GL_HTTP_DEFAULT_MAX_HEAD (64 KiB: a target of GL_HTTP_MAX_TARGET
+     * and ordinary headers fit many times over); GL_HTTP_MIN_HEAD ..
+     * GL_HTTP_MAX_HEAD_LIMIT. */
+    size_t max_head;
 };
 
 /* The request as the handler sees it. All strings are NUL-terminated and
@@ -181,9 +197,12 @@ struct gl_http_stats {
     uint64_t requests;            /* requests handed to the handler */
     uint64_t conns_accepted;      /* connections served */
     uint64_t conns_rejected;      /* closed at once: over max_connections, or
-                                   * during shutdown, or peer unknown */
+                                   * during shutdown (a peer that reset
+                                   * before it was admitted is not counted) */
     uint64_t conns_rejected_addr; /* closed at once: over max_conns_per_addr */
     uint64_t conns_stalled;       /* reset: a response made no progress */
+    uint64_t conns_big_head;      /* reset: an unfinished request head over
+                                   * max_head */
     uint64_t conns_active;        /* open now */
     uint64_t pending;             /* deferred requests not answered yet */
     uint64_t client_gone;         /* deferred requests whose client left first */
