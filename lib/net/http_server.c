@@ -31,11 +31,12 @@
  * Why the sweep timer: h2o's HTTP/1 code stops reading a connection once
  * a request is complete and arms no timer until the response is sent, so
  * it never notices a client that leaves while a reply is deferred. Every
- * liveness_check_ms the sweep peeks (recv MSG_PEEK|MSG_DONTWAIT, consuming
- * nothing, h2o not reading) at the socket of each deferred request; EOF or
- * a socket error means the client is gone, and the request is ended by
- * sending an empty 499 with "Connection: close": h2o then closes the
- * connection and disposes of the request, which the pending handle sees.
+ * liveness_check_ms the sweep polls (POLLRDHUP, consuming nothing, h2o not
+ * reading) the socket of each deferred request; a FIN (even one behind
+ * bytes the client sent after its request, which stay unread) or a socket
+ * error means the client is gone, and the request is ended by sending an
+ * empty 499 with "Connection: close": h2o then closes the connection and
+ * disposes of the request, which the pending handle sees.
  * (TCP cannot tell a client that closed from one that only shut down its
  * sending side and still reads; HTTP/1.1 clients and proxies do not do
  * the latter, so EOF is taken as "gone", as h2o does for idle ones.)
@@ -47,9 +48,13 @@
  * makes it answer requests parsed from then on with "Connection: close".
  * The sweep also watches every response being written (check_progress):
  * h2o arms no timer then, so a client that never reads would keep its
- * connection forever. Walking all connections costs O(connections) per
- * tick, a few microseconds per thousand. The timer runs only while there
- * is something to sweep: a deferred request or an open connection.
+ * connection forever. And it resets a connection whose unfinished request
+ * head has grown past max_head (check_head): h2o lets one grow to
+ * H2O_MAX_REQLEN for the whole request timeout. Walking all connections
+ * costs O(connections) per tick, a few microseconds per thousand (plus at
+ * most max_head bytes scanned per connection over the cap). The timer runs
+ * only while there is something to sweep: a deferred request or an open
+ * connection.
  *
  * Timeouts otherwise are h2o's: http1.req_timeout is armed when h2o starts
  * reading a request (at accept, and after each response) and cleared when
@@ -57,6 +62,11 @@
  * idle keep-alive connections and for a whole head and body, which is
  * what defeats slowloris (test_http checks a client dribbling its head and
  * its body).
+ *
+ * Body framing: h2o 2.2.5 settles a head with conflicting Content-Length
+ * and Transfer-Encoding fields by itself and keeps the connection; on_req
+ * reads the head again as it arrived (framing_problem) and refuses such a
+ * request with 400 and a close before the handler sees it.
  *
  * Loop lifetime: h2o_context_init creates a uv_async_t (its inter-thread
  * queue, unused here) that would keep uv_run from ever returning; it is
