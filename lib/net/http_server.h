@@ -165,10 +165,13 @@ struct gl_http_server_config {
      * Checked by the sweep, every liveness_check_ms: in between a head
      * may grow past it (never past h2o's H2O_MAX_REQLEN, 417,792 bytes),
      * and a longer head that arrives whole between two sweeps is parsed
-     * at once. Without it each connection could hold 417,792 bytes for
-     * the whole request timeout. 0 = GL_HTTP_DEFAULT_MAX_HEAD (64 KiB: a
-     * target of GL_HTTP_MAX_TARGET and ordinary headers fit many times
-     * over); else GL_HTTP_MIN_HEAD .. GL_HTTP_MAX_HEAD_LIMIT. */
+     * at once. As a connection over it lasts one sweep at most, what all
+     * unfinished heads hold is about max_connections x max_head plus what
+     * clients can send in two sweep periods (and h2o's buffers round up
+     * to a power of two); without it each connection could hold 417,792
+     * bytes for the whole request timeout. 0 = GL_HTTP_DEFAULT_MAX_HEAD
+     * (64 KiB: a target of GL_HTTP_MAX_TARGET and ordinary headers fit
+     * many times over); else GL_HTTP_MIN_HEAD .. GL_HTTP_MAX_HEAD_LIMIT. */
     size_t max_head;
 };
 
