@@ -292,8 +292,8 @@ def cmd_heads(port, pid, n, nsources):
     print("rss_peak_kib %d" % sampler.peak)
     print("rss_after_kib %d" % after)
     if open_fds or all_ms > 3000:
-        fail("%d of %d connections with an unfinished 400,000-byte head still open "
-             "after %.0f ms (want all reset within 3 s)" % (len(open_fds), n, all_ms))
+        fail("connections with an unfinished 400,000-byte head: %d of %d never reset, "
+             "the last reset after %.0f ms (want all within 3 s)" % (len(open_fds), n, all_ms))
 
 
 def cmd_slow(port, timeout_ms):
