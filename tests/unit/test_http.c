@@ -22,7 +22,10 @@
  * which arriving bytes do not extend), a client that stops reading a large
  * answer (reset) next to one that reads slowly (served), and the body cap
  * for Content-Length and chunked bodies; every status is counted by code
- * (gl_metrics_http shows codes outside the common few, such as 202, 422).
+ * (gl_metrics_http shows codes outside the common few, such as 202, 422);
+ * heads with ambiguous body framing (400 and a close, nothing after them
+ * read: no request smuggling), unfinished heads over max_head (reset),
+ * and a client gone behind bytes it sent while its request was deferred.
  */
 #include "testutil.h"
 
@@ -1757,6 +1760,13 @@ static void test_config(void **state)
     assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
                      GL_EINVAL);
     cfg.max_body = 0;
+    cfg.max_head = GL_HTTP_MIN_HEAD - 1;
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
+    cfg.max_head = GL_HTTP_MAX_HEAD_LIMIT + 1;
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
+    cfg.max_head = 0;
     assert_int_equal(gl_http_server_new(&loop, NULL, null_handler, NULL, &srv),
                      GL_EINVAL);
     assert_int_equal(gl_http_server_new(&loop, &cfg, NULL, NULL, &srv), GL_EINVAL);
