@@ -1554,6 +1554,8 @@ static void client_framing(struct fx *f)
         "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
         "\r\nhelloGET /echo?second HTTP/1.1\r\nHost: x\r\n"
         "Connection: close\r\n\r\n";
+    static const char expect[] = "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                                 "Expect: 100-continue\r\nConnection: close\r\n\r\n";
     int fd;
 
     for (int i = 0; i < 5; i++) {
@@ -1563,6 +1565,11 @@ static void client_framing(struct fx *f)
     }
     fd = raw_connect(f->port);
     raw_until_eof(f, fd, 5, pipelined, strlen(pipelined));
+    close(fd);
+    /* "Expect: 100-continue": the body comes after h2o's 100 */
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 6, expect, strlen(expect), 1);
+    raw_until_eof(f, fd, 7, "hello", 5);
     close(fd);
 }
 
@@ -1595,9 +1602,13 @@ static void test_ambiguous_framing(void **state)
     assert_non_null(strstr(f.raw[5], "\r\n\r\nhelloHTTP/1.1 200 OK\r\n"));
     assert_non_null(strstr(f.raw[5], "GET /echo ?second x=- peer=127.0.0.1"));
     assert_null(strstr(f.echo_seen, "smuggled"));
+    assert_true(strncmp(f.raw[6], "HTTP/1.1 100 ", 13) == 0);
+    assert_true(strncmp(f.raw[7], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_string_equal(strstr(f.raw[7], "\r\n\r\n") + 4, "hello");
     gl_http_server_stats(f.srv, &st);
     assert_int_equal(stat_code(&st, 400), 5);
-    assert_int_equal(st.requests, 2); /* only the pipelined pair reached the handler */
+    /* only the pipelined pair and the 100-continue one reached the handler */
+    assert_int_equal(st.requests, 3);
     fx_finish(&f);
 }
 
