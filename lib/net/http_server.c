@@ -31,11 +31,12 @@
  * Why the sweep timer: h2o's HTTP/1 code stops reading a connection once
  * a request is complete and arms no timer until the response is sent, so
  * it never notices a client that leaves while a reply is deferred. Every
- * liveness_check_ms the sweep peeks (recv MSG_PEEK|MSG_DONTWAIT, consuming
- * nothing, h2o not reading) at the socket of each deferred request; EOF or
- * a socket error means the client is gone, and the request is ended by
- * sending an empty 499 with "Connection: close": h2o then closes the
- * connection and disposes of the request, which the pending handle sees.
+ * liveness_check_ms the sweep polls (POLLRDHUP, consuming nothing, h2o not
+ * reading) the socket of each deferred request; a FIN (even one behind
+ * bytes the client sent after its request, which stay unread) or a socket
+ * error means the client is gone, and the request is ended by sending an
+ * empty 499 with "Connection: close": h2o then closes the connection and
+ * disposes of the request, which the pending handle sees.
  * (TCP cannot tell a client that closed from one that only shut down its
  * sending side and still reads; HTTP/1.1 clients and proxies do not do
  * the latter, so EOF is taken as "gone", as h2o does for idle ones.)
@@ -47,9 +48,13 @@
  * makes it answer requests parsed from then on with "Connection: close".
  * The sweep also watches every response being written (check_progress):
  * h2o arms no timer then, so a client that never reads would keep its
- * connection forever. Walking all connections costs O(connections) per
- * tick, a few microseconds per thousand. The timer runs only while there
- * is something to sweep: a deferred request or an open connection.
+ * connection forever. And it resets a connection whose unfinished request
+ * head has grown past max_head (check_head): h2o lets one grow to
+ * H2O_MAX_REQLEN for the whole request timeout. Walking all connections
+ * costs O(connections) per tick, a few microseconds per thousand (plus at
+ * most max_head bytes scanned per connection over the cap). The timer runs
+ * only while there is something to sweep: a deferred request or an open
+ * connection.
  *
  * Timeouts otherwise are h2o's: http1.req_timeout is armed when h2o starts
  * reading a request (at accept, and after each response) and cleared when
@@ -57,6 +62,11 @@
  * idle keep-alive connections and for a whole head and body, which is
  * what defeats slowloris (test_http checks a client dribbling its head and
  * its body).
+ *
+ * Body framing: h2o 2.2.5 settles a head with conflicting Content-Length
+ * and Transfer-Encoding fields by itself and keeps the connection; on_req
+ * reads the head again as it arrived (framing_problem) and refuses such a
+ * request with 400 and a close before the handler sees it.
  *
  * Loop lifetime: h2o_context_init creates a uv_async_t (its inter-thread
  * queue, unused here) that would keep uv_run from ever returning; it is
@@ -72,6 +82,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +121,16 @@
 #define MAX_CONTENT_TYPE 256
 #define STATUS_CLIENT_GONE 499
 
+/* Linux's poll flag for a peer that shut down its sending side (glibc
+ * defines it only with _GNU_SOURCE). */
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000
+#endif
+
 /* The statuses behind h2o's emitted_error_status[] slots (h2o.h enum). */
 static const int h2o_error_codes[] = {400, 403, 404, 405, 413, 416, 417, 500, 502, 503};
+_Static_assert(GL_HTTP_MAX_HEAD_LIMIT == H2O_MAX_REQLEN,
+               "max_head cannot usefully exceed h2o's own cap on a head");
 _Static_assert(sizeof(h2o_error_codes) / sizeof(h2o_error_codes[0]) ==
                    H2O_STATUS_ERROR_MAX,
                "h2o's error status slots changed");
@@ -170,6 +189,7 @@ struct gl_http_server {
     unsigned max_conns, max_per_addr;
     struct addr_limit *clients; /* served conns per client */
     uint64_t sweep_ms, timeout_ms;
+    size_t max_head;
     /* refusals since the last report (logged at most every
      * REFUSAL_REPORT_MS) */
     uint64_t report_at, refused_total, refused_addr;
@@ -476,12 +496,16 @@ static int send_reply(struct req_impl *ri, int status, const char *content_type,
 static void pending_unref(struct gl_http_pending *p);
 static void pending_gone(struct gl_http_pending *p);
 
-/* 1 if the peer of a deferred request has closed or reset its socket. */
+/* 1 if the peer of a deferred request has closed (or shut down its
+ * sending side) or reset its socket. Asked of poll, not of a peek at the
+ * data: bytes the client sent after its request sit unread in the socket
+ * (h2o does not read while a request is in progress), and a peek would
+ * see them and never the FIN queued behind them. POLLRDHUP reports that
+ * FIN whatever is still unread. */
 static int client_gone(h2o_req_t *req)
 {
     h2o_socket_t *sock;
-    ssize_t n;
-    char c;
+    struct pollfd p;
     int fd;
 
     if (req->conn->callbacks->get_socket == NULL)
@@ -489,12 +513,12 @@ static int client_gone(h2o_req_t *req)
     sock = req->conn->callbacks->get_socket(req->conn);
     if (sock == NULL || (fd = h2o_socket_get_fd(sock)) < 0)
         return 0;
-    n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0)
-        return 0;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return 0;
-    return 1;
+    p.fd = fd;
+    p.events = POLLIN | POLLRDHUP;
+    p.revents = 0;
+    if (poll(&p, 1, 0) <= 0)
+        return 0; /* nothing to report, or EINTR: asked again next sweep */
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 /* During shutdown: shut the read side of connections idle between
@@ -561,6 +585,51 @@ static void check_progress(struct gl_http_server *srv, struct conn *c, uint64_t 
     }
 }
 
+/* 1 if buf (n bytes, the start of a request) holds the end of its head
+ * (an empty line after the request line), leading empty lines skipped as
+ * h2o skips them. */
+static int head_complete(const char *buf, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    for (; i + 1 < n; i++)
+        if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
+                               (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')))
+            return 1;
+    return 0;
+}
+
+/* Resets a connection whose request head, still unfinished, already holds
+ * more than max_head bytes in h2o's input buffer. h2o itself lets a head
+ * grow to H2O_MAX_REQLEN (417,792 bytes) for the whole request timeout;
+ * across thousands of connections that is gigabytes. Only a connection
+ * h2o is reading can be in its head; one whose head is complete (reading
+ * a body, bounded by max_body) is left alone. Same reset as
+ * check_progress. */
+static void check_head(struct gl_http_server *srv, struct conn *c)
+{
+    static const struct linger reset = {1, 0};
+    h2o_socket_t *sock = c->tcp.data; /* set by h2o_uv_socket_create */
+    size_t n;
+    int fd;
+
+    if (!c->served || c->killed || sock == NULL ||
+        uv_is_closing((uv_handle_t *)&c->tcp) || !h2o_socket_is_reading(sock) ||
+        sock->input == NULL || sock->input->size <= srv->max_head ||
+        (fd = h2o_socket_get_fd(sock)) < 0)
+        return;
+    n = sock->input->size < srv->max_head + 3 ? sock->input->size : srv->max_head + 3;
+    if (head_complete(sock->input->bytes, n))
+        return;
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    if (shutdown(fd, SHUT_RDWR) == 0) {
+        c->killed = 1;
+        srv->stats.conns_big_head++;
+    }
+}
+
 static void sweep_cb(uv_timer_t *t)
 {
     struct gl_http_server *srv = t->data;
@@ -582,8 +651,10 @@ static void sweep_cb(uv_timer_t *t)
             }
         }
     }
-    for (struct conn *c = srv->conns; c != NULL; c = c->next)
+    for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+        check_head(srv, c);
         check_progress(srv, c, now);
+    }
     if (srv->closing)
         shut_idle_conns(srv);
     sweep_update(srv);
@@ -653,11 +724,13 @@ void gl_http_server_close(struct gl_http_server *srv, void (*on_closed)(void *ar
     srv->on_closed_arg = arg;
     gl_log(GL_LOG_INFO,
            "http: closing; %llu connections served, %llu refused over the total limit, "
-           "%llu over the per-client limit, %llu reset for a stalled response",
+           "%llu over the per-client limit, %llu reset for a stalled response, %llu "
+           "for a request head over %zu bytes",
            (unsigned long long)srv->stats.conns_accepted,
            (unsigned long long)srv->stats.conns_rejected,
            (unsigned long long)srv->stats.conns_rejected_addr,
-           (unsigned long long)srv->stats.conns_stalled);
+           (unsigned long long)srv->stats.conns_stalled,
+           (unsigned long long)srv->stats.conns_big_head, srv->max_head);
     /* h2o 2.2's http1 reads this flag: requests parsed from now on are
      * answered with "Connection: close". (h2o_context_request_shutdown
      * would also arm HTTP/2's one-second GOAWAY timer, useless here.) */
@@ -740,9 +813,12 @@ static int admit(struct gl_http_server *srv, struct conn *c)
     struct sockaddr_storage ss;
     int len = sizeof(ss);
 
-    if (srv->closing || srv->nserved >= srv->max_conns ||
-        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0 ||
-        addr_limit_key((struct sockaddr *)&ss, (size_t)len, &c->client) != 0) {
+    /* a peer that reset the connection before it could be looked at is
+     * gone already: closed without counting or logging it as a refusal */
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0 ||
+        addr_limit_key((struct sockaddr *)&ss, (size_t)len, &c->client) != 0)
+        return 0;
+    if (srv->closing || srv->nserved >= srv->max_conns) {
         note_refusal(srv, c, 0);
         return 0;
     }
@@ -1085,13 +1161,72 @@ void gl_http_pending_release(struct gl_http_pending *p)
     pending_unref(p);
 }
 
+/* 1 if the header line p (len bytes, no line end) is field `name`. */
+static int line_is_field(const char *p, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+
+    return len > n && p[n] == ':' && strncasecmp(p, name, n) == 0;
+}
+
+/* Why the head of req frames its body ambiguously, or NULL if it does
+ * not. h2o 2.2.5 takes Content-Length and Transfer-Encoding out of the
+ * header list and resolves a conflict its own way (Transfer-Encoding wins
+ * over Content-Length, the first of two Content-Lengths wins, a folded
+ * line is kept as a nameless header); a proxy in front may resolve it
+ * another way, and the two would then disagree on where the next request
+ * starts (request smuggling). So the head is read again as it arrived:
+ * h2o keeps it at the start of the socket's input buffer, from the
+ * request's first byte (after any empty lines, which it skips), until
+ * the response has been sent; the body (decoded in place if chunked)
+ * follows it. A head that cannot be found there counts as ambiguous. */
+static const char *framing_problem(h2o_req_t *req)
+{
+    h2o_socket_t *sock;
+    const char *p, *end, *nl;
+    size_t len, ncl = 0, nte = 0;
+
+    if (req->conn->callbacks->get_socket == NULL ||
+        (sock = req->conn->callbacks->get_socket(req->conn)) == NULL ||
+        sock->input == NULL)
+        return "request head not found";
+    p = sock->input->bytes;
+    end = p + sock->input->size;
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+        return "request head not found";
+    for (p = nl + 1;; p = nl + 1) { /* the header lines */
+        if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+            return "request head not found";
+        len = (size_t)(nl - p);
+        if (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (len == 0)
+            break;
+        if (p[0] == ' ' || p[0] == '\t')
+            return "folded header line";
+        if (line_is_field(p, len, "content-length"))
+            ncl++;
+        if (line_is_field(p, len, "transfer-encoding"))
+            nte++;
+    }
+    if (ncl > 0 && nte > 0)
+        return "both Content-Length and Transfer-Encoding";
+    if (ncl > 1)
+        return "more than one Content-Length";
+    if (nte > 1)
+        return "more than one Transfer-Encoding";
+    return NULL;
+}
+
 /* The one h2o handler, registered on "/" (so it sees every request). */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct gl_http_server *srv = ((struct glue_handler *)self)->srv;
     h2o_iovec_t t = req->input.path, m = req->input.method;
     struct req_impl *ri;
-    const char *q;
+    const char *q, *why;
     size_t plen;
     int rc;
 
@@ -1101,6 +1236,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     ri->h2o = req;
     ri->pub.method = ri->pub.path = ri->pub.query = "";
     ri->pub.body = empty_body;
+    if ((why = framing_problem(req)) != NULL) {
+        /* where this request ends is in doubt, so where the next one
+         * starts is too: nothing more is read from this connection */
+        req->http1_is_persistent = 0;
+        gl_http_reply_error(&ri->pub, 400, why);
+        return 0;
+    }
     if (t.len > GL_HTTP_MAX_TARGET) {
         gl_http_reply_error(&ri->pub, 414, "request target too long");
         return 0;
@@ -1241,6 +1383,8 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
     if (cfg->max_body > GL_HTTP_MAX_BODY_LIMIT ||
         cfg->max_connections > GL_HTTP_MAX_CONNECTIONS_LIMIT ||
         cfg->max_conns_per_addr > GL_HTTP_MAX_CONNECTIONS_LIMIT ||
+        (cfg->max_head != 0 &&
+         (cfg->max_head < GL_HTTP_MIN_HEAD || cfg->max_head > GL_HTTP_MAX_HEAD_LIMIT)) ||
         (cfg->server_name != NULL && !valid_server_name(cfg->server_name)))
         return GL_EINVAL;
     if ((err = open_listener(cfg->listen, &fd, &port)) != 0)
@@ -1262,6 +1406,7 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
         cfg->liveness_check_ms != 0 ? cfg->liveness_check_ms : DEFAULT_LIVENESS_MS;
     srv->timeout_ms =
         cfg->idle_timeout_ms != 0 ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
+    srv->max_head = cfg->max_head != 0 ? cfg->max_head : GL_HTTP_DEFAULT_MAX_HEAD;
     if ((err = addr_limit_new(srv->max_conns, &srv->clients)) != 0)
         goto fail;
     snprintf(srv->server_name, sizeof(srv->server_name), "%s",
@@ -1314,9 +1459,9 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
                             "by itself after shutdown");
     gl_log(GL_LOG_INFO,
            "http: at most %u connections, %u per client; request timeout %llu ms; "
-           "bodies up to %zu bytes",
+           "bodies up to %zu bytes; request heads up to %zu bytes",
            srv->max_conns, srv->max_per_addr, (unsigned long long)srv->timeout_ms,
-           srv->config.max_request_entity_size);
+           srv->config.max_request_entity_size, srv->max_head);
     *out = srv;
     return 0;
 

@@ -18,6 +18,8 @@
  *   - a request must arrive in full within the request timeout of accept
  *     or of the previous response, however slowly its bytes trickle in;
  *     a response must keep being read (see idle_timeout_ms);
+ *   - an unfinished request head is held only up to max_head bytes (the
+ *     connection is reset past it; see max_head);
  *   - a body is held in memory only up to max_body bytes (below).
  *
  * Request lifecycle:
@@ -30,9 +32,15 @@
  *      closes the connection. h2o caps the request head at 100 headers
  *      and 417,792 bytes (H2O_MAX_REQLEN, fixed when libh2o was built); a
  *      larger head gets a 400.
- *   2. The adapter refuses request targets that do not start with '/',
- *      contain a NUL (400) or exceed GL_HTTP_MAX_TARGET bytes (414), then
- *      calls the handler once with a struct gl_http_req view.
+ *   2. The adapter refuses a head whose body framing is ambiguous: more
+ *      than one Content-Length, more than one Transfer-Encoding, both
+ *      together, or a folded (obs-fold) header line. That gets 400 with
+ *      the reason and "Connection: close", and nothing after it is read
+ *      (RFC 9112 6.1, 6.3, 5.2: a proxy in front that frames the body
+ *      differently must not be able to slip a second request through).
+ *      It refuses request targets that do not start with '/', contain a
+ *      NUL (400) or exceed GL_HTTP_MAX_TARGET bytes (414), then calls the
+ *      handler once with a struct gl_http_req view.
  *   3. The handler answers right away (gl_http_reply*), or calls
  *      gl_http_defer and answers later through the pending handle. A handler
  *      that returns without doing either gets a 500 sent for it.
@@ -41,8 +49,9 @@
  * only while gl_http_pending_alive() says so. Copy what a worker needs.
  *
  * Deferred replies: a request can die before it is answered: the client
- * hung up (seen within liveness_check_ms by a non-consuming peek at the
- * socket of every deferred request; a client that only shuts down its
+ * hung up (seen within liveness_check_ms by polling the socket of every
+ * deferred request for a FIN or an error, which bytes the client sent
+ * after its request do not hide; a client that only shuts down its
  * sending side counts as gone too), or the reply could not be written.
  * A shutdown does not end deferred requests: it waits for them. The
  * pending handle is
@@ -88,6 +97,11 @@
 /* Longest request target (path plus '?' and query) handed to the handler;
  * longer ones get 414. */
 #define GL_HTTP_MAX_TARGET 8192
+/* Request heads (request line and header fields): the default cap, and
+ * the range of max_head. The largest is h2o's own H2O_MAX_REQLEN. */
+#define GL_HTTP_DEFAULT_MAX_HEAD ((size_t)64 << 10)
+#define GL_HTTP_MIN_HEAD ((size_t)1024)
+#define GL_HTTP_MAX_HEAD_LIMIT ((size_t)(8192 + 4096 * 100))
 /* Caps on the configuration. */
 #define GL_HTTP_MAX_BODY_LIMIT ((size_t)256 << 20)
 #define GL_HTTP_MAX_CONNECTIONS_LIMIT 65536u
@@ -142,8 +156,23 @@ struct gl_http_server_config {
      * liveness check). */
     unsigned idle_timeout_ms;
     /* How often the sockets of deferred requests are checked for a client
-     * that went away. 0 = 500 ms. */
+     * that went away, and connections for an oversized head (below).
+     * 0 = 500 ms. */
     unsigned liveness_check_ms;
+    /* Most bytes of an unfinished request head a connection may hold: a
+     * connection still reading a head (request line and header fields)
+     * with more than this buffered is reset, counted in conns_big_head.
+     * Checked by the sweep, every liveness_check_ms: in between a head
+     * may grow past it (never past h2o's H2O_MAX_REQLEN, 417,792 bytes),
+     * and a longer head that arrives whole between two sweeps is parsed
+     * at once. As a connection over it lasts one sweep at most, what all
+     * unfinished heads hold is about max_connections x max_head plus what
+     * clients can send in two sweep periods (and h2o's buffers round up
+     * to a power of two); without it each connection could hold 417,792
+     * bytes for the whole request timeout. 0 = GL_HTTP_DEFAULT_MAX_HEAD
+     * (64 KiB: a target of GL_HTTP_MAX_TARGET and ordinary headers fit
+     * many times over); else GL_HTTP_MIN_HEAD .. GL_HTTP_MAX_HEAD_LIMIT. */
+    size_t max_head;
 };
 
 /* The request as the handler sees it. All strings are NUL-terminated and
@@ -181,9 +210,12 @@ struct gl_http_stats {
     uint64_t requests;            /* requests handed to the handler */
     uint64_t conns_accepted;      /* connections served */
     uint64_t conns_rejected;      /* closed at once: over max_connections, or
-                                   * during shutdown, or peer unknown */
+                                   * during shutdown (a peer that reset
+                                   * before it was admitted is not counted) */
     uint64_t conns_rejected_addr; /* closed at once: over max_conns_per_addr */
     uint64_t conns_stalled;       /* reset: a response made no progress */
+    uint64_t conns_big_head;      /* reset: an unfinished request head over
+                                   * max_head */
     uint64_t conns_active;        /* open now */
     uint64_t pending;             /* deferred requests not answered yet */
     uint64_t client_gone;         /* deferred requests whose client left first */

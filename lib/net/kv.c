@@ -32,6 +32,7 @@
 #include <rocksdb/c.h>
 
 #include "glasslog/error.h"
+#include "file.h"
 #include "glasslog/log.h"
 
 struct kv {
@@ -527,24 +528,10 @@ int kv_batch_commit(struct kv_batch *b)
     return kv_check(err, "write failed");
 }
 
-/* fsyncs the directory at path (0 or GL_EIO). */
-static int kv_sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-    if (fd < 0)
-        return GL_EIO;
-    if (fsync(fd) != 0)
-        rc = GL_EIO;
-    close(fd);
-    return rc;
-}
-
 int kv_checkpoint(struct kv *kv, const char *dir)
 {
     rocksdb_checkpoint_t *cp;
-    char *err = NULL, *parent, *slash;
-    const char *pdir;
+    char *err = NULL;
     int rc;
 
     if (access(dir, F_OK) == 0)
@@ -559,19 +546,13 @@ int kv_checkpoint(struct kv *kv, const char *dir)
     rocksdb_checkpoint_object_destroy(cp);
     if ((rc = kv_check(err, "checkpoint")) != 0)
         return rc;
-    if ((parent = strdup(dir)) == NULL)
-        return GL_ENOMEM;
-    slash = strrchr(parent, '/');
-    pdir = slash == NULL ? "." : parent;
-    if (slash == parent)
-        slash[1] = 0;
-    else if (slash != NULL)
-        *slash = 0;
-    if (kv_sync_dir(dir) != 0 || kv_sync_dir(pdir) != 0) {
+    /* the snapshot's own entries, then its entry in the parent (found
+     * with trailing slashes trimmed: "backups/snap1/" lives in
+     * "backups") */
+    if (gl_file_sync_dir(dir) != 0 || gl_file_sync_parent(dir) != 0) {
         gl_log(GL_LOG_ERROR, "store: cannot sync the snapshot %s: %s", dir,
                strerror(errno));
         rc = GL_EIO;
     }
-    free(parent);
     return rc;
 }

@@ -97,6 +97,9 @@ int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http
     HTTP_VAL("connections_stalled_total", "counter",
              "Connections reset because the client stopped reading its answer.",
              s->conns_stalled);
+    HTTP_VAL("connections_head_too_large_total", "counter",
+             "Connections reset because an unfinished request head outgrew its cap.",
+             s->conns_big_head);
 #undef HTTP_VAL
     if (rc == 0 && (rc = join(name, prefix, "responses_total")) == 0)
         rc = gl_metrics_family(out, name, "counter", "HTTP responses by status code.");

@@ -5,8 +5,11 @@
 # address is still served within 2 s and the first is refused; 400
 # concurrent 1 MiB request bodies (Content-Length and chunked) are all
 # refused 413 without being buffered (resident memory grows by less than
-# 64 MiB); a request head dribbled one byte at a time is cut at the
-# request timeout; and the limits are settable (--conns-per-client,
+# 64 MiB); 200 connections each sending 400,000 bytes of a request head
+# that never ends are all reset within 3 s (the 64 KiB head cap, checked
+# every 500 ms; without it they would hold about 80 MiB for the whole 10 s
+# request timeout) and counted; a request head dribbled one byte at a time
+# is cut at the request timeout; and the limits are settable (--conns-per-client,
 # --request-timeout-ms). Prints the figures.
 . "$(dirname "$0")/lib.sh"
 HOSTILE="python3 $(dirname "$0")/hostile.py"
@@ -16,7 +19,7 @@ HELD=4100
 # the daemons started from here must keep the hard limit to raise to).
 ulimit -Sn $((HELD + 512)) 2>/dev/null ||
     fail "cannot raise the open-file limit to $((HELD + 512)) (hard limit $(ulimit -Hn)): this test holds $HELD connections"
-for a in 127.0.0.2 127.0.1.1 127.0.1.8; do
+for a in 127.0.0.2 127.0.1.1 127.0.1.8 127.0.2.4; do
     python3 -c "import socket; socket.socket().bind(('$a', 0))" ||
         fail "cannot bind $a: the test needs all of 127.0.0.0/8 on loopback (Linux)"
 done
@@ -36,6 +39,9 @@ attack() {
     $HOSTILE bodies "$port" "$5" "$pid" 400 8 8 > "$T/$name.bodies" ||
         { cat "$T/$name.bodies"; fail "$name: large bodies"; }
     cat "$T/$name.bodies"
+    $HOSTILE heads "$port" "$pid" 200 4 > "$T/$name.heads" ||
+        { cat "$T/$name.heads"; fail "$name: unfinished large heads"; }
+    cat "$T/$name.heads"
 }
 
 # settings NAME PORT GET_PATH: the daemon runs with --conns-per-client 3
@@ -58,6 +64,8 @@ echo "== glasslogd: $(grep -o 'open-file limit.*' "$LOG_OUT")"
 attack glasslogd "${LOG_URL##*:}" "$LOG_PID" /checkpoint /api/v1/add
 [ "$(metric 'glasslog_http_responses_total{code="413"}' "$LOG_URL")" -ge 400 ] ||
     fail "glasslogd did not count 400 answers 413"
+[ "$(metric glasslog_http_connections_head_too_large_total "$LOG_URL")" -ge 200 ] ||
+    fail "glasslogd did not count 200 connections reset for their head"
 curl -s -o /dev/null -w '%{http_code}' "$LOG_URL/checkpoint" | grep -qx 200 || fail "glasslogd stopped serving"
 stop_log
 grep "http: closing;" "$LOG_OUT"
@@ -84,6 +92,8 @@ curl -s --interface 127.0.0.3 "$W/metrics" | grep -E '^glasslog_witness_http_(co
     fail "witness refusals not counted"
 [ "$(metric 'glasslog_witness_http_responses_total{code="413"}' "$W")" -ge 400 ] ||
     fail "witness did not count 400 answers 413"
+[ "$(metric glasslog_witness_http_connections_head_too_large_total "$W")" -ge 200 ] ||
+    fail "witness did not count 200 connections reset for their head"
 [ "$(metric glasslog_witness_http_connections_refused_total "$W")" -eq 0 ] ||
     fail "witness refused connections over its total limit"
 stop_witness 1

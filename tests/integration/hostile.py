@@ -15,6 +15,13 @@ line) and exits 1 with "FAIL: ..." when what it saw breaks a bound.
       loopback addresses (127.0.1.1, 127.0.1.2, ...); every one must be
       answered 413, and the server's resident memory (VmRSS of PID,
       sampled every 10 ms) must grow by less than 64 MiB.
+  hostile.py heads PORT PID N SOURCES
+      N connections spread over SOURCES loopback addresses (127.0.2.1,
+      ...) each send 400,000 bytes of a request head that never ends (h2o
+      alone keeps up to 417,792 bytes of head per connection for the whole
+      request timeout); the server must reset every one within 3 s, long
+      before its 10 s request timeout. Prints the time and the server's
+      resident memory (VmRSS of PID) before, at its peak and after.
   hostile.py slow PORT TIMEOUT_MS
       sends a request head one byte every 100 ms (it would take 20 s):
       the server must close the connection within TIMEOUT_MS + 2 s.
@@ -231,6 +238,64 @@ def cmd_bodies(port, path, pid, n, chunked, nsources):
         fail("resident memory grew by %d KiB (limit 64 MiB)" % growth)
 
 
+def cmd_heads(port, pid, n, nsources):
+    sources = ["127.0.2.%d" % (i + 1) for i in range(nsources)]
+    before = rss_kib(pid)
+    sampler = Sampler(pid)
+    sampler.start()
+    socks = connect_all(port, sources, n)
+    if len(socks) != n:
+        fail("only %d of %d connections made" % (len(socks), n))
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 400000
+    out = {s.fileno(): memoryview(head) for s in socks}
+    by_fd = {s.fileno(): s for s in socks}
+    open_fds = set(by_fd)
+    poller = select.poll()
+    for fd in open_fds:
+        poller.register(fd, select.POLLIN | select.POLLOUT)
+    t0 = time.monotonic()
+    end = t0 + WAIT
+    while open_fds and time.monotonic() < end:
+        for fd, ev in poller.poll(200):
+            s = by_fd[fd]
+            if ev & select.POLLOUT and len(out[fd]) > 0:
+                try:
+                    out[fd] = out[fd][s.send(out[fd][:256 << 10]):]
+                except BlockingIOError:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    out[fd] = out[fd][:0]
+            if len(out[fd]) == 0:
+                poller.modify(fd, select.POLLIN)
+            if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                try:
+                    b = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    b = b""
+                if b:
+                    fail("the server answered a head it never got in full: %r" % b[:40])
+                poller.unregister(fd)
+                open_fds.discard(fd)
+    all_ms = (time.monotonic() - t0) * 1000
+    time.sleep(0.5)
+    sampler.stop = True
+    sampler.join()
+    after = rss_kib(pid)
+    for s in socks:
+        s.close()
+    print("# %d unfinished 400,000-byte request heads from %d addresses" % (n, nsources))
+    print("all_reset_after_ms %.0f" % all_ms)
+    print("still_open %d" % len(open_fds))
+    print("rss_before_kib %d" % before)
+    print("rss_peak_kib %d" % sampler.peak)
+    print("rss_after_kib %d" % after)
+    if open_fds or all_ms > 3000:
+        fail("connections with an unfinished 400,000-byte head: %d of %d never reset, "
+             "the last reset after %.0f ms (want all within 3 s)" % (len(open_fds), n, all_ms))
+
+
 def cmd_slow(port, timeout_ms):
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 200 + b"\r\n\r\n"
     s = socket.create_connection(("127.0.0.1", port))
@@ -265,6 +330,8 @@ def main(a):
         cmd_hold(int(a[1]), int(a[2]), a[3], a[4], a[5], int(a[6]))
     elif len(a) == 7 and a[0] == "bodies":
         cmd_bodies(int(a[1]), a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6]))
+    elif len(a) == 5 and a[0] == "heads":
+        cmd_heads(int(a[1]), int(a[2]), int(a[3]), int(a[4]))
     elif len(a) == 3 and a[0] == "slow":
         cmd_slow(int(a[1]), int(a[2]))
     else:

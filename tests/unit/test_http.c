@@ -22,7 +22,10 @@
  * which arriving bytes do not extend), a client that stops reading a large
  * answer (reset) next to one that reads slowly (served), and the body cap
  * for Content-Length and chunked bodies; every status is counted by code
- * (gl_metrics_http shows codes outside the common few, such as 202, 422).
+ * (gl_metrics_http shows codes outside the common few, such as 202, 422);
+ * heads with ambiguous body framing (400 and a close, nothing after them
+ * read: no request smuggling), unfinished heads over max_head (reset),
+ * and a client gone behind bytes it sent while its request was deferred.
  */
 #include "testutil.h"
 
@@ -312,6 +315,10 @@ static int handler(void *ctx, struct gl_http_req *req)
     }
     if (strcmp(p, "/gone") == 0) {
         defer_for(f, req, LATER_GONE, 400);
+        return 0;
+    }
+    if (strcmp(p, "/park") == 0) {
+        defer_for(f, req, LATER_GONE, 600);
         return 0;
     }
     if (strcmp(p, "/closeslow") == 0) {
@@ -622,6 +629,35 @@ static int raw_wait_eof(int fd)
     char c;
 
     return recv(fd, &c, 1, 0) == 0;
+}
+
+/* Sends req (len bytes) and reads everything the server sends until it
+ * closes the connection (or 2 s pass without data) into f->raw[slot]. */
+static void raw_until_eof(struct fx *f, int fd, int slot, const char *req, size_t len)
+{
+    char *buf = f->raw[slot];
+    size_t cap = sizeof(f->raw[slot]) - 1, n = 0;
+    ssize_t k;
+
+    if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
+        f->raw_len[slot] = -1;
+        return;
+    }
+    while (n < cap && (k = recv(fd, buf + n, cap - n, 0)) > 0)
+        n += (size_t)k;
+    f->raw_eof[slot] = n < cap && k == 0;
+    buf[n] = 0;
+    f->raw_len[slot] = (int)n;
+}
+
+/* Occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
 }
 
 /* ---- tests ---- */
@@ -1493,6 +1529,180 @@ static void test_body_caps(void **state)
     fx_finish(&f);
 }
 
+/* Request smuggling: a head whose body framing is ambiguous (Content-Length
+ * with Transfer-Encoding, in either order; two Content-Lengths; two
+ * Transfer-Encodings; a folded line) gets 400 and the connection is
+ * closed, so the bytes after it are never read as a request. A front
+ * proxy reading the framing the other way would pass the "smuggled"
+ * request on as part of the body. Unambiguous pipelined requests on one
+ * connection are still both served. */
+#define SMUGGLED "GET /echo?smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+static void client_framing(struct fx *f)
+{
+    static const char *const reqs[] = {
+        "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" SMUGGLED,
+        "POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        "content-length: 4\r\n\r\n0\r\n\r\n" SMUGGLED,
+        "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+        "Content-Length: 10\r\n\r\nabc" SMUGGLED,
+        "POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" SMUGGLED,
+        "GET /echo HTTP/1.1\r\nHost: x\r\nX-Test: a\r\n b\r\n\r\n" SMUGGLED,
+    };
+    static const char pipelined[] =
+        "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "\r\nhelloGET /echo?second HTTP/1.1\r\nHost: x\r\n"
+        "Connection: close\r\n\r\n";
+    static const char expect[] = "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                                 "Expect: 100-continue\r\nConnection: close\r\n\r\n";
+    int fd;
+
+    for (int i = 0; i < 5; i++) {
+        fd = raw_connect(f->port);
+        raw_until_eof(f, fd, i, reqs[i], strlen(reqs[i]));
+        close(fd);
+    }
+    fd = raw_connect(f->port);
+    raw_until_eof(f, fd, 5, pipelined, strlen(pipelined));
+    close(fd);
+    /* "Expect: 100-continue": the body comes after h2o's 100 */
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 6, expect, strlen(expect), 1);
+    raw_until_eof(f, fd, 7, "hello", 5);
+    close(fd);
+}
+
+static void test_ambiguous_framing(void **state)
+{
+    static const char *const why[] = {
+        "both Content-Length and Transfer-Encoding",
+        "both Content-Length and Transfer-Encoding",
+        "more than one Content-Length",
+        "more than one Transfer-Encoding",
+        "folded header line",
+    };
+    struct fx f;
+    struct gl_http_stats st;
+    char body[128];
+    (void)state;
+
+    fx_run(&f, NULL, client_framing, 0);
+    for (int i = 0; i < 5; i++) {
+        assert_true(strncmp(f.raw[i], "HTTP/1.1 400 ", 13) == 0);
+        assert_non_null(ci_find(f.raw[i], "\r\nConnection: close\r\n"));
+        snprintf(body, sizeof(body), "{\"error\":\"%s\"}", why[i]);
+        assert_string_equal(strstr(f.raw[i], "\r\n\r\n") + 4, body);
+        /* one answer, then the close: the rest was never parsed */
+        assert_int_equal(count_of(f.raw[i], "HTTP/1.1 "), 1);
+        assert_int_equal(f.raw_eof[i], 1);
+    }
+    assert_true(strncmp(f.raw[5], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_int_equal(count_of(f.raw[5], "HTTP/1.1 200 OK\r\n"), 2);
+    assert_non_null(strstr(f.raw[5], "\r\n\r\nhelloHTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(f.raw[5], "GET /echo ?second x=- peer=127.0.0.1"));
+    assert_null(strstr(f.echo_seen, "smuggled"));
+    assert_true(strncmp(f.raw[6], "HTTP/1.1 100 ", 13) == 0);
+    assert_true(strncmp(f.raw[7], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_string_equal(strstr(f.raw[7], "\r\n\r\n") + 4, "hello");
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(stat_code(&st, 400), 5);
+    /* only the pipelined pair and the 100-continue one reached the handler */
+    assert_int_equal(st.requests, 3);
+    fx_finish(&f);
+}
+
+/* Request heads: 20 connections each send 100 KB of a head that never
+ * ends (h2o alone would keep up to 417,792 bytes each for the whole
+ * request timeout); every one is reset within a few sweeps, long before
+ * the 5 s timeout. A complete head under the cap is served. */
+#define HEAD_CONNS 20
+static void client_heads(struct fx *f)
+{
+    static const char start[] = "GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+    size_t big = 100000;
+    char *buf = malloc(sizeof(start) + big);
+    int fds[HEAD_CONNS], closed = 0;
+    double t0, worst = 0;
+
+    if (buf == NULL)
+        abort();
+    memcpy(buf, start, sizeof(start) - 1);
+    memset(buf + sizeof(start) - 1, 'p', big);
+    for (int i = 0; i < HEAD_CONNS; i++) {
+        fds[i] = raw_connect(f->port);
+        send(fds[i], buf, sizeof(start) - 1 + big, MSG_NOSIGNAL);
+    }
+    t0 = now_ms();
+    for (int i = 0; i < HEAD_CONNS; i++) {
+        char c;
+        ssize_t k = recv(fds[i], &c, 1, 0);
+        if (k == 0 || (k < 0 && errno == ECONNRESET)) {
+            closed++;
+            if (now_ms() - t0 > worst)
+                worst = now_ms() - t0;
+        }
+        close(fds[i]);
+    }
+    f->raw_len[0] = closed;
+    f->raw_ms[0] = worst;
+    /* 3000 bytes of head, complete: served */
+    memcpy(buf + sizeof(start) - 1 + 3000, "\r\n\r\n", 4);
+    fds[0] = raw_connect(f->port);
+    raw_exchange(f, fds[0], 1, buf, sizeof(start) - 1 + 3004, 1);
+    close(fds[0]);
+    free(buf);
+}
+
+static void test_head_cap(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.max_head = 4096;
+    cfg.idle_timeout_ms = 5000;
+    fx_run(&f, &cfg, client_heads, 0);
+    assert_int_equal(f.raw_len[0], HEAD_CONNS);
+    assert_true(f.raw_ms[0] < 1500);
+    assert_true(strncmp(f.raw[1], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.conns_big_head, HEAD_CONNS);
+    assert_int_equal(st.requests, 1);
+    fx_finish(&f);
+}
+
+/* A client that sends a byte more after its request, while the request is
+ * deferred, and then closes: the unread byte must not hide the close. */
+static void client_gone_after_data(struct fx *f)
+{
+    static const char req[] = "GET /park HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = raw_connect(f->port);
+
+    send(fd, req, strlen(req), MSG_NOSIGNAL);
+    sleep_ms(200);
+    send(fd, "X", 1, MSG_NOSIGNAL);
+    close(fd);
+    sleep_ms(700); /* past the deferred reply's timer (600 ms) */
+}
+
+static void test_gone_after_data(void **state)
+{
+    struct fx f;
+    struct gl_http_stats st;
+    (void)state;
+
+    fx_run(&f, NULL, client_gone_after_data, 0);
+    assert_int_equal(f.gone_fired, 1);
+    assert_int_equal(f.gone_alive, 0);
+    assert_int_equal(f.gone_rc, GL_ESTATE);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.client_gone, 1);
+    fx_finish(&f);
+}
+
 static void client_async(struct fx *f)
 {
     struct gl_http_client *c = new_client();
@@ -1561,6 +1771,13 @@ static void test_config(void **state)
     assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
                      GL_EINVAL);
     cfg.max_body = 0;
+    cfg.max_head = GL_HTTP_MIN_HEAD - 1;
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
+    cfg.max_head = GL_HTTP_MAX_HEAD_LIMIT + 1;
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
+    cfg.max_head = 0;
     assert_int_equal(gl_http_server_new(&loop, NULL, null_handler, NULL, &srv),
                      GL_EINVAL);
     assert_int_equal(gl_http_server_new(&loop, &cfg, NULL, NULL, &srv), GL_EINVAL);
@@ -1674,7 +1891,8 @@ int main(void)
         cmocka_unit_test(test_per_client_ipv6), cmocka_unit_test(test_slow_clients),
         cmocka_unit_test(test_stalled_reader),  cmocka_unit_test(test_body_caps),
         cmocka_unit_test(test_config),          cmocka_unit_test(test_client_abort),
-        cmocka_unit_test(test_status_codes),
+        cmocka_unit_test(test_status_codes),    cmocka_unit_test(test_ambiguous_framing),
+        cmocka_unit_test(test_head_cap),        cmocka_unit_test(test_gone_after_data),
     };
 
     /* everything here talks to 127.0.0.1 directly */

@@ -94,6 +94,7 @@ static void test_http(void **state)
     memset(&s, 0, sizeof(s));
     s.requests = 7;
     s.conns_active = 2;
+    s.conns_big_head = 3;
     s.by_code[422 - GL_HTTP_STAT_MIN] = 5;
     gl_buf_init(&b, 1 << 16);
     assert_int_equal(gl_metrics_http(&b, "p_http", &s), 0);
@@ -101,6 +102,8 @@ static void test_http(void **state)
                                            "p_http_requests_total 7\n"));
     assert_non_null(strstr((char *)b.data, "p_http_connections_open 2\n"));
     assert_non_null(strstr((char *)b.data, "p_http_connections_stalled_total 0\n"));
+    assert_non_null(
+        strstr((char *)b.data, "p_http_connections_head_too_large_total 3\n"));
     snprintf(name, sizeof(name), "p_http_responses_total{code=\"%d\"} 5\n", 422);
     assert_non_null(strstr((char *)b.data, name));
     /* one responses line: the codes never seen are left out */
