@@ -62,7 +62,8 @@
 #include "util.h"
 
 #define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
-#define LOOKUP_PAGE_ITEMS 100u /* statements in one page (the log's READAPI_LOOKUP_MAX)  \
+#define LOOKUP_PAGE_ITEMS                                                                \
+    100u                       /* statements in one page (the log's READAPI_LOOKUP_MAX)  \
                                 */
 #define LOOKUP_PAGES_MAX 1000u /* pages of one lookup (100 statements each) */
 /* JSON values a page may hold, counted before it is parsed: a page is an
