@@ -16,6 +16,17 @@
  * (a bad-tree alarm, and the progress is dropped so the next cycle starts
  * over from entry 0).
  *
+ * A catch-up that cannot reach its target (a chain check could not ask
+ * the log, a malformed bundle, a bad tree) is *stalled*: whatever the
+ * cause, every cycle still compares the served checkpoint with S (or with
+ * the target before any S), so a log cannot hide a fork behind a bundle
+ * it refuses or mangles; the due audit checks run at the end of every
+ * cycle whatever its result.
+ *
+ * Tiles (tiles.h) are cached unchecked, so the cache lives for one cycle
+ * at most, and a proof built from it that does not verify is built once
+ * more from fresh fetches before it raises anything.
+ *
  * Pipelining: while the workers check bundle k, this thread downloads
  * bundle k+1 and its tile; after the wait it submits k+1 at once and then
  * does the sequential part of k (tile comparison, compact range, watched
@@ -1082,7 +1093,8 @@ static int follow(struct monitor *m, const struct gl_buf *note,
 }
 
 /* Step 3 while the catch-up is stalled (resume could not reach its
- * target, e.g. a chain check could not ask the log): the served
+ * target for any reason: a chain check could not ask the log, a malformed
+ * bundle, a bad tree): the served
  * checkpoint is compared with the stored one, or with the target when
  * none is stored yet (the target is the first checkpoint followed), so a
  * log that refuses lookups cannot serve a fork unnoticed. Nothing is
