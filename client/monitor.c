@@ -1094,10 +1094,10 @@ static int follow(struct monitor *m, const struct gl_buf *note,
 
 /* Step 3 while the catch-up is stalled (resume could not reach its
  * target for any reason: a chain check could not ask the log, a malformed
- * bundle, a bad tree): the served
- * checkpoint is compared with the stored one, or with the target when
- * none is stored yet (the target is the first checkpoint followed), so a
- * log that refuses lookups cannot serve a fork unnoticed. Nothing is
+ * bundle, a bad tree): the served checkpoint is compared with the stored
+ * one, or with the target when none is stored yet (the target is the
+ * first checkpoint followed), so a log that refuses lookups or mangles
+ * bundles cannot serve a fork unnoticed. Nothing is
  * adopted or stored: the progress stays at the stalled entry. CLI_VERIFY
  * for a fork (alarm raised) or a smaller checkpoint not proven a prefix;
  * CLI_USAGE otherwise (the cycle is not verified either way). */
