@@ -1,11 +1,13 @@
 /*
  * test_client_consist: client/consist.c, the one consistency check of
- * lookup and monitor, against a source whose proofs come from a reference
- * tree (tu_ref_leaf; the signed roots from the vectors' tree/roots.txt) and can be
- * spoiled as cached tiles can be. A proof that does not verify is asked for once more
- * after the source's refresh: spoiled once, it passes without an alarm; spoiled for good,
- * it is a fork recorded once (one alarm directory), after exactly one refresh. Without a
- * refresh (nothing cached) there is no second try. A good proof never calls refresh.
+ * lookup and monitor, against a source whose proofs come from the
+ * reference tree (tu_ref_leaf; the signed roots are the vectors'
+ * tree/roots.txt) and can be spoiled as a cached tile spoils them. A proof
+ * that does not verify is asked for once more after the source's refresh:
+ * spoiled once, it passes without an alarm; spoiled for good, it is a fork
+ * recorded once (one alarm directory), after exactly one refresh. Without
+ * a refresh (nothing cached) there is no second try. A good proof never
+ * calls refresh.
  */
 #include "testutil.h"
 
