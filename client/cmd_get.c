@@ -12,14 +12,25 @@
  *   get tile PATH                      tile/<L>/<N>[.p/<W>]: "i hash" lines;
  *                                      tile/entries/<N>[.p/<W>]: the entries
  *
+ * Everything printed comes from the log and is untrusted. When stdout is
+ * a terminal, the text copied from the log (the checkpoint note, a
+ * statement, bundle entries) goes through put_text, which shows control
+ * bytes (C0 but newline and tab, DEL, and C1 as UTF-8 encodes them) as
+ * \xHH: a log cannot send escape sequences to the user's terminal (set its
+ * title, write its clipboard). Into a pipe or file the bytes go verbatim,
+ * so a checkpoint or a bundle's entries can be saved and used as served.
+ *
  * Exit 0, 1 when the log has no such thing (404), 2 when what it sent
- * does not check out, 3 usage, I/O or network errors.
+ * does not check out (also an entry answer for another index than N),
+ * 3 usage, I/O or network errors.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -127,6 +138,30 @@ static int get_parse(int argc, char **argv, struct get_opts *o)
     return 0;
 }
 
+/* Writes the n bytes of s (from the log) to stdout: verbatim into a pipe
+ * or file; on a terminal each control byte as \xHH (C0 but "\n" and
+ * "\t", DEL, and a C1 control's UTF-8 encoding \xc2\x80-\xc2\x9f). */
+static void put_text(const uint8_t *s, size_t n)
+{
+    static int tty = -1;
+
+    if (tty < 0)
+        tty = isatty(STDOUT_FILENO);
+    if (!tty) {
+        fwrite(s, 1, n, stdout);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
+            printf("\\x%02x\\x%02x", s[i], s[i + 1]);
+            i++;
+        } else if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f)
+            printf("\\x%02x", s[i]);
+        else
+            putchar(s[i]);
+    }
+}
+
 /* Maps a fetch failure to an exit code, reporting it. */
 static int fetch_failed(const struct fetch *f, int rc)
 {
@@ -165,7 +200,7 @@ static int get_checkpoint(struct fetch *f, const struct get_opts *o)
         rc = fetch_failed(f, rc);
         goto out;
     }
-    fwrite(body.data, 1, body.len, stdout);
+    put_text(body.data, body.len);
     if (p == NULL)
         goto out;
     vrc = trust_checkpoint_open(p, (const char *)body.data, body.len,
@@ -211,24 +246,32 @@ static int get_entry(struct fetch *f, const struct get_opts *o)
 {
     char path[64], hex[GL_HASH_HEX_LEN + 1];
     cJSON *j = NULL;
-    const cJSON *lh, *st;
+    const cJSON *lh, *st, *ix;
     uint8_t leaf[GL_HASH_LEN];
+    uint64_t want, got;
     int rc;
 
     if (o->nargs != 2) {
         cli_error("get entry takes one index N");
         return CLI_USAGE;
     }
-    if (dec_arg("entry", o->args[1]) != 0)
+    if (dec_arg("entry", o->args[1]) != 0 ||
+        util_parse_u64(o->args[1], 0, GL_MERKLE_MAX_SIZE, &want) != 0)
         return CLI_USAGE;
-    snprintf(path, sizeof(path), "api/v1/entries/%s", o->args[1]);
+    snprintf(path, sizeof(path), "api/v1/entries/%" PRIu64, want);
     if ((rc = get_json(f, path, &j)) != 0)
         return rc;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     st = cJSON_GetObjectItemCaseSensitive(j, "statement");
+    ix = cJSON_GetObjectItemCaseSensitive(j, "index");
     rc = CLI_VERIFY;
-    if (!cJSON_IsString(lh) || !cJSON_IsString(st)) {
-        cli_error("the answer lacks leaf_hash or statement");
+    if (!cJSON_IsString(lh) || !cJSON_IsString(st) || !cJSON_IsNumber(ix) ||
+        util_json_index(ix, &got) != 0) {
+        cli_error("the answer lacks index, leaf_hash or statement");
+        goto out;
+    }
+    if (got != want) {
+        cli_error("the log answered entry %" PRIu64 " for entry %" PRIu64, got, want);
         goto out;
     }
     gl_merkle_leaf_hash(st->valuestring, strlen(st->valuestring), leaf);
@@ -238,7 +281,8 @@ static int get_entry(struct fetch *f, const struct get_opts *o)
                   lh->valuestring, hex);
         goto out;
     }
-    printf("index %s\nleaf_hash %s\n\n%s", o->args[1], hex, st->valuestring);
+    printf("index %" PRIu64 "\nleaf_hash %s\n\n", want, hex);
+    put_text((const uint8_t *)st->valuestring, strlen(st->valuestring));
     rc = CLI_OK;
 out:
     cJSON_Delete(j);
@@ -330,7 +374,7 @@ static int print_bundle(const struct gl_buf *b, const struct gl_tile *t)
     for (size_t i = 0; i < n; i++) {
         printf("# entry %llu (%zu bytes)\n", (unsigned long long)t->index * 256 + i,
                e[i].len);
-        fwrite(e[i].data, 1, e[i].len, stdout);
+        put_text(e[i].data, e[i].len);
         if (e[i].len == 0 || e[i].data[e[i].len - 1] != '\n')
             putchar('\n');
     }

@@ -20,6 +20,14 @@
  * further; a bad signature under a policy submitter's name and key ID
  * is a failure.
  *
+ * A hostile log must not make a lookup expensive: a page (at most
+ * LOOKUP_RESPONSE_MAX bytes) is scanned before cJSON parses it, and one
+ * holding more JSON values than LOOKUP_PAGE_TOKENS allows is refused, so
+ * the parse allocates a bounded number of nodes; a page listing more than
+ * LOOKUP_PAGE_ITEMS statements is refused before any is verified; the
+ * first malformed item ends the lookup (one message, exit 2); at most
+ * LOOKUP_PAGES_MAX pages are read.
+ *
  * Output: one block per statement on stdout. --out DIR writes each
  * verified statement's offline bundle as DIR/<index>.tlog-proof
  * (specs/bundle.md). Exit 0 a statement by a policy submitter verified
@@ -54,7 +62,15 @@
 #include "util.h"
 
 #define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
+#define LOOKUP_PAGE_ITEMS                                                                \
+    100u                       /* statements in one page (the log's READAPI_LOOKUP_MAX)  \
+                                */
 #define LOOKUP_PAGES_MAX 1000u /* pages of one lookup (100 statements each) */
+/* JSON values a page may hold, counted before it is parsed: a page is an
+ * object of a few members whose list holds at most LOOKUP_PAGE_ITEMS
+ * objects of four string or number members; the margin leaves room for
+ * members added later, never for millions of values. */
+#define LOOKUP_PAGE_TOKENS (LOOKUP_PAGE_ITEMS * 16u + 64u)
 #define PROOF_RESPONSE_MAX ((size_t)64 << 10)
 
 static const char lookup_usage[] =
@@ -179,6 +195,7 @@ struct lookup {
     /* the tree size the log's last page answered as of ("tree_size"),
      * UINT64_MAX when it gave none (an older log) */
     uint64_t tree_size;
+    int malformed; /* an item of the answer was malformed: the lookup stops */
 };
 
 /* --- consistency with the client's memory ------------------------------------------ */
@@ -380,7 +397,8 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
         pf->index != idx) {
         cli_error(
             "verification failed: the log's answer is malformed (an item lacks a valid "
-            "index, leaf_hash, statement or proof)");
+            "index, leaf_hash, statement or proof): not reading it further");
+        l->malformed = 1;
         goto out;
     }
     memset(&in, 0, sizeof(in));
@@ -453,6 +471,28 @@ static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
 
 /* --- the command ------------------------------------------------------------------- */
 
+/* Counts the JSON values that parsing the n bytes of s would make (one
+ * per ',', '[' or '{' outside strings, plus one), stopping past max.
+ * 0 when at most max; GL_ETOOBIG otherwise. Syntax is cJSON's to check. */
+static int count_values(const uint8_t *s, size_t n, size_t max)
+{
+    size_t count = 1;
+    int in_str = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = 0;
+        } else if (s[i] == '"')
+            in_str = 1;
+        else if ((s[i] == ',' || s[i] == '[' || s[i] == '{') && ++count > max)
+            return GL_ETOOBIG;
+    }
+    return 0;
+}
+
 /* Checks one page of the log's lookup answer (statements from index
  * from on); *next gets the next page's from, or UINT64_MAX after the
  * last. Folds each statement's result into *rc. CLI_OK, or the exit
@@ -475,6 +515,12 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
         goto out;
     }
     err = CLI_VERIFY;
+    if (count_values(body.data, body.len, LOOKUP_PAGE_TOKENS) != 0) {
+        cli_error("the log's lookup answer holds more JSON values than %u statements "
+                  "need: refused unread",
+                  LOOKUP_PAGE_ITEMS);
+        goto out;
+    }
     j = cJSON_ParseWithLength((const char *)body.data, body.len);
     arr = cJSON_GetObjectItemCaseSensitive(j, "statements");
     jn = cJSON_GetObjectItemCaseSensitive(j, "next");
@@ -489,6 +535,12 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
                   from);
         goto out;
     }
+    if ((unsigned)cJSON_GetArraySize(arr) > LOOKUP_PAGE_ITEMS) {
+        cli_error("the log's lookup answer lists %d statements, more than the %u of a "
+                  "page: refused, none verified",
+                  cJSON_GetArraySize(arr), LOOKUP_PAGE_ITEMS);
+        goto out;
+    }
     err = CLI_OK;
     cJSON_ArrayForEach(item, arr)
     {
@@ -496,6 +548,10 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
         one = check_item(l, item, r);
         if (one != CLI_OK && (*rc == CLI_OK || one == CLI_VERIFY))
             *rc = one;
+        if (l->malformed) {
+            err = CLI_VERIFY;
+            break;
+        }
     }
 out:
     cJSON_Delete(j);

@@ -394,9 +394,10 @@ static int read_inputs(const struct verify_opts *o, struct verify_inputs *v)
     if (o->statement != NULL && cli_read_file(o->statement, &v->statement) != 0)
         return CLI_USAGE;
     if (o->statement == NULL && v->proof->extra_len == 0) {
-        cli_error("%s carries no statement (no extra line): give --statement FILE",
-                  o->proof);
-        return CLI_USAGE;
+        snprintf(v->why, sizeof(v->why),
+                 "%s carries no statement (no extra line): give --statement FILE",
+                 o->proof);
+        return CLI_VERIFY;
     }
     if (o->statement != NULL && v->proof->extra_len > 0 &&
         (v->statement.len != v->proof->extra_len ||

@@ -41,19 +41,22 @@ static void fork_alarm(struct alarm_ctx *a, const struct consist_source *src,
                dir);
 }
 
-int consist_check(struct alarm_ctx *a, const struct consist_source *src,
-                  const struct consist_checkpoint *old,
-                  const struct consist_checkpoint *cur, int *forked)
+/* Gets the proof lo -> hi from src (into proof[], *plen hashes) and
+ * verifies it: 0 with *ok 1 (verified) or 0 (it does not verify); the
+ * codes of consist_check when the proof could not be had (reported). */
+static int prove_verify(const struct consist_source *src,
+                        const struct consist_checkpoint *old,
+                        const struct consist_checkpoint *cur,
+                        uint8_t (*proof)[GL_HASH_LEN], size_t *plen, int *ok)
 {
-    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
     uint64_t m = old->cp->size, n = cur->cp->size, lo = m < n ? m : n, hi = m < n ? n : m;
     const uint8_t *rlo = m <= n ? old->cp->root : cur->cp->root;
     const uint8_t *rhi = m <= n ? cur->cp->root : old->cp->root;
     size_t len = 0;
     int rc;
 
-    if (forked != NULL)
-        *forked = 0;
+    *plen = 0;
+    *ok = 0;
     if (lo != hi && lo != 0) {
         rc = src->prove(src->ctx, lo, hi, proof, &len);
         if (rc != 0 && m > n) {
@@ -75,9 +78,29 @@ int consist_check(struct alarm_ctx *a, const struct consist_source *src,
         }
         assert(len <= GL_MERKLE_MAX_PROOF);
     }
-    rc = gl_merkle_verify_consistency(lo, hi, rlo, rhi, gl_hashes_const(proof), len);
-    if (rc == 0)
-        return 0;
+    *plen = len;
+    *ok =
+        gl_merkle_verify_consistency(lo, hi, rlo, rhi, gl_hashes_const(proof), len) == 0;
+    return 0;
+}
+
+int consist_check(struct alarm_ctx *a, const struct consist_source *src,
+                  const struct consist_checkpoint *old,
+                  const struct consist_checkpoint *cur, int *forked)
+{
+    uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
+    size_t len = 0;
+    int rc, ok = 0;
+
+    if (forked != NULL)
+        *forked = 0;
+    rc = prove_verify(src, old, cur, proof, &len, &ok);
+    if (rc == 0 && !ok && len > 0 && src->refresh != NULL) {
+        src->refresh(src->ctx); /* a proof from cached tiles: once more, fresh */
+        rc = prove_verify(src, old, cur, proof, &len, &ok);
+    }
+    if (rc != 0 || ok)
+        return rc;
     fork_alarm(a, src, old, cur, gl_hashes_const(proof), len);
     if (forked != NULL)
         *forked = 1;

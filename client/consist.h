@@ -8,8 +8,13 @@
  *   - equal sizes need equal roots; an empty tree is a prefix of any;
  *   - otherwise the RFC 9162 consistency proof from the smaller to the
  *     larger size must verify against both signed roots;
- *   - a proof that does not verify, or differing roots at one size, is a
- *     fork: recorded as evidence (alarm.h) with the proof the source gave;
+ *   - a proof that does not verify is asked for once more after the
+ *     source's refresh (when it has one: the monitor's tile cache is
+ *     emptied, so the proof is computed from fresh fetches): a tile that
+ *     was wrong once must not raise alarms for as long as it is cached;
+ *   - a proof that still does not verify, or differing roots at one size,
+ *     is a fork: recorded as evidence (alarm.h) with the proof the source
+ *     gave (a split-view evidence file only when the pair provably is one);
  *   - a smaller checkpoint whose proof cannot be had is refused (a log
  *     must be able to prove that it did not shrink), not recorded;
  *   - a larger one whose proof cannot be had is an I/O failure (try again).
@@ -36,6 +41,9 @@ struct consist_source {
     /* The root of the first lo leaves of the tree of hi leaves, when the
      * source can tell (for the split-view evidence file); may be NULL. */
     int (*prefix_root)(void *ctx, uint64_t lo, uint64_t hi, uint8_t out[GL_HASH_LEN]);
+    /* Forgets what the source cached, before a proof that did not verify
+     * is asked for again; may be NULL (nothing cached: no second try). */
+    void (*refresh)(void *ctx);
     void *ctx;
     const char *error; /* NUL-terminated message of the last failure, or NULL */
     const char *what;  /* the source in messages, e.g. "the log's tiles" */

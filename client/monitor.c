@@ -16,6 +16,17 @@
  * (a bad-tree alarm, and the progress is dropped so the next cycle starts
  * over from entry 0).
  *
+ * A catch-up that cannot reach its target (a chain check could not ask
+ * the log, a malformed bundle, a bad tree) is *stalled*: whatever the
+ * cause, every cycle still compares the served checkpoint with S (or with
+ * the target before any S), so a log cannot hide a fork behind a bundle
+ * it refuses or mangles; the due audit checks run at the end of every
+ * cycle whatever its result.
+ *
+ * Tiles (tiles.h) are cached unchecked, so the cache lives for one cycle
+ * at most, and a proof built from it that does not verify is built once
+ * more from fresh fetches before it raises anything.
+ *
  * Pipelining: while the workers check bundle k, this thread downloads
  * bundle k+1 and its tile; after the wait it submits k+1 at once and then
  * does the sequential part of k (tile comparison, compact range, watched
@@ -353,6 +364,14 @@ static int tiles_proof(void *ctx, uint64_t lo, uint64_t hi, uint8_t (*proof)[GL_
     return tiles_prove_consistency(m->ts, lo, hi, proof, len);
 }
 
+/* Empties the tile cache (a consist_source's refresh). */
+static void tiles_refresh(void *ctx)
+{
+    struct monitor *m = ctx;
+
+    tiles_clear(m->ts);
+}
+
 /* Is the served checkpoint consistent with the stored one? Proven from
  * tiles (consist.h). 0 yes; GL_EVERIFY no (alarm raised, or a smaller one
  * not proven a prefix); other codes: could not tell (reported). */
@@ -363,6 +382,7 @@ static int check_consistency(struct monitor *m, const struct gl_buf *snote,
 {
     const struct consist_source src = {.prove = tiles_proof,
                                        .prefix_root = prefix_root,
+                                       .refresh = tiles_refresh,
                                        .ctx = m,
                                        .error = m->f.error,
                                        .what = "the log's tiles",
@@ -514,14 +534,23 @@ static int entry_proof(struct monitor *m, uint64_t index, const struct gl_tile_e
 
     if (tp == NULL)
         return GL_ENOMEM;
-    if ((rc = tiles_prove_inclusion(m->ts, index, cp->size, tp->hashes, &tp->nhashes)) !=
-        0)
-        goto out;
-    if (gl_merkle_verify_inclusion(index, cp->size, leaf, gl_hashes_const(tp->hashes),
-                                   tp->nhashes, cp->root) != 0) {
-        rc = GL_EVERIFY;
-        goto out;
+    /* a proof from cached tiles that does not verify: once more, fresh */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt > 0)
+            tiles_clear(m->ts);
+        if ((rc = tiles_prove_inclusion(m->ts, index, cp->size, tp->hashes,
+                                        &tp->nhashes)) != 0)
+            goto out;
+        rc =
+            gl_merkle_verify_inclusion(index, cp->size, leaf, gl_hashes_const(tp->hashes),
+                                       tp->nhashes, cp->root) == 0
+                ? 0
+                : GL_EVERIFY;
+        if (rc == 0)
+            break;
     }
+    if (rc != 0)
+        goto out;
     tp->index = index;
     tp->extra = e->data;
     tp->extra_len = e->len;
@@ -752,11 +781,19 @@ static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN
             rc = GL_EVERIFY; /* nothing verified yet to prove it against */
         goto out;
     }
-    rc = tiles_prove_inclusion(m->ts, index, cp->size, hashes, &n);
-    if (rc == 0 && gl_merkle_verify_inclusion(index, cp->size, leaf,
-                                              gl_hashes_const(hashes), n, cp->root) != 0)
-        rc = GL_EVERIFY;
-    else if (rc != 0 && rc != GL_ENOMEM)
+    /* a proof from cached tiles that does not verify: once more, fresh */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt > 0)
+            tiles_clear(m->ts);
+        rc = tiles_prove_inclusion(m->ts, index, cp->size, hashes, &n);
+        if (rc == 0 &&
+            gl_merkle_verify_inclusion(index, cp->size, leaf, gl_hashes_const(hashes), n,
+                                       cp->root) != 0)
+            rc = GL_EVERIFY;
+        if (rc != GL_EVERIFY)
+            break;
+    }
+    if (rc != 0 && rc != GL_EVERIFY && rc != GL_ENOMEM)
         rc = GL_EIO;
 out:
     stored_free(st);
@@ -1056,10 +1093,11 @@ static int follow(struct monitor *m, const struct gl_buf *note,
 }
 
 /* Step 3 while the catch-up is stalled (resume could not reach its
- * target, e.g. a chain check could not ask the log): the served
- * checkpoint is compared with the stored one, or with the target when
- * none is stored yet (the target is the first checkpoint followed), so a
- * log that refuses lookups cannot serve a fork unnoticed. Nothing is
+ * target for any reason: a chain check could not ask the log, a malformed
+ * bundle, a bad tree): the served checkpoint is compared with the stored
+ * one, or with the target when none is stored yet (the target is the
+ * first checkpoint followed), so a log that refuses lookups or mangles
+ * bundles cannot serve a fork unnoticed. Nothing is
  * adopted or stored: the progress stays at the stalled entry. CLI_VERIFY
  * for a fork (alarm raised) or a smaller checkpoint not proven a prefix;
  * CLI_USAGE otherwise (the cycle is not verified either way). */
@@ -1097,18 +1135,24 @@ int monitor_cycle(struct monitor *m)
         goto out;
     }
     fetch_rewind(&m->f); /* each cycle asks the log first, then its mirrors */
+    tiles_clear(m->ts);  /* and fetches its tiles afresh: none outlives a cycle */
     if ((rc = fetch_checkpoint(m, &note, nc)) != CLI_OK)
         goto out;
-    /* A stalled catch-up (resume fails but the state is usable) keeps
-     * the checkpoint checks and the due audit checks of every cycle. */
+    /* A stalled catch-up (resume fails for whatever reason: a chain check
+     * could not ask the log, a malformed bundle, a bad tree) keeps the
+     * checkpoint checks of every cycle; the due audit checks run whatever
+     * the cycle's result. */
     if ((rc = resume(m)) == CLI_OK)
         rc = follow(m, &note, nc);
-    else if (rc == CLI_USAGE) {
+    else {
+        int src = rc;
+
         stalled = 1;
         rc = check_stalled(m, &note, nc);
+        if (rc != CLI_VERIFY)
+            rc = src; /* no fork: the resume's own failure */
     }
-    if ((rc == CLI_OK || stalled) &&
-        chainwatch_due(m->cw, m->s.dir, (uint64_t)time(NULL)) != 0 && rc == CLI_OK)
+    if (chainwatch_due(m->cw, m->s.dir, (uint64_t)time(NULL)) != 0 && rc == CLI_OK)
         rc = CLI_USAGE;
     if (stalled && m->alarms > 0)
         rc = CLI_VERIFY;

@@ -34,6 +34,12 @@ void tiles_free(struct tiles *t)
     free(t);
 }
 
+void tiles_clear(struct tiles *ts)
+{
+    for (size_t i = 0; i < TILES_CACHE; i++)
+        ts->slot[i].t.width = 0;
+}
+
 static struct tiles_slot *find(struct tiles *ts, const struct gl_tile *t)
 {
     for (size_t i = 0; i < TILES_CACHE; i++) {

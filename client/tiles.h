@@ -13,6 +13,13 @@
  * a cached tile of width w serves every request for a width <= w. The
  * cache holds TILES_CACHE tiles (8 KiB each) and evicts the least recently
  * used; memory is fixed whatever the log's size.
+ *
+ * Tiles enter the cache before anything can check them, so a tile that
+ * was wrong when fetched (a lying or broken log, a bad mirror) would
+ * spoil every later proof built from it. Callers therefore empty the
+ * cache (tiles_clear) when a proof built from it does not verify, and
+ * compute it again from fresh fetches once before concluding anything;
+ * the monitor also empties it at the start of every cycle.
  */
 #ifndef GL_CLIENT_TILES_H
 #define GL_CLIENT_TILES_H
@@ -44,6 +51,9 @@ struct tiles {
  * with tiles_free. GL_ENOMEM. */
 int tiles_new(struct fetch *f, struct tiles **out);
 void tiles_free(struct tiles *t);
+
+/* Empties the cache: every later read fetches its tile again. */
+void tiles_clear(struct tiles *ts);
 
 /* The hashes of tile (level, index) at width >= t->width: *h points into
  * the cache (valid until the next call). Fetches tile/<L>/<N>[.p/<W>]

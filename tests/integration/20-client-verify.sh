@@ -262,7 +262,16 @@ expect_err "--max-age takes a duration"
 expect_rc 3 "$G" verify --policy "$T/p.none" --bundle "$T/missing"
 expect_rc 3 "$G" verify --policy "$T/p.none" --bundle "$B" --artifact "$T/missing"
 expect_rc 3 "$G" verify --policy "$T/missing" --bundle "$B"
-expect_rc 3 "$G" verify --policy "$T/p.none" --proof "$T/noextra.tlog-proof"
-expect_err "carries no statement"
+# A bundle without a statement (no extra line) is a bad proof file: exit 2,
+# with the JSON error object under --json.
+expect_rc 2 "$G" verify --policy "$T/p.none" --proof "$T/noextra.tlog-proof"
+expect_err "verification failed: proof: .*carries no statement"
+expect_rc 2 "$G" verify --policy "$T/p.none" --proof "$T/noextra.tlog-proof" --json
+python3 - "$T/out" <<'PY' || fail "no-extra --json: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verified"] is False and d["failed"] == "proof", d
+assert "carries no statement" in d["error"], d
+PY
 stop_log
 echo "20-client-verify: ok"

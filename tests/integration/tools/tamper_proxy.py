@@ -33,11 +33,22 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   tile-hash          level-0 tile 0: hash 1 changed
   entries-error      entry bundles after bundle 0 answer 400 (a catch-up
                      stops after its first bundle)
+  entries-malformed  entry bundles after bundle 0 answer 200 with a
+                     truncated bundle (a catch-up stops after its first)
+  lookup-flood       lookup answers {"statements": [0, 0, ...]}: 200000
+                     values, whatever was asked (the upstream is not asked)
+  lookup-101         lookup answers 101 items (one more than a page holds),
+                     each malformed (the upstream is not asked)
+  lookup-bad3        lookup answers 3 malformed items (the upstream is not
+                     asked)
+  entry-escape       /api/v1/entries answers: an OSC 52 escape sequence put
+                     in the statement (leaf_hash made to match)
+  entry-index        /api/v1/entries answers: the index is one more
 Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
 GET /checkpoint answers its content (e.g. a forked checkpoint).
 Python standard library only.
 """
-import base64, gzip, http.server, json, sys, threading, urllib.error, urllib.request
+import base64, gzip, hashlib, http.server, json, sys, threading, urllib.error, urllib.request
 
 UPSTREAM, MODEFILE, PORTFILE = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 seen = set()
@@ -109,6 +120,28 @@ def tamper_bundle(body, builds=False):
     return bytes(out)
 
 
+def bad_item():
+    return {"index": 0, "leaf_hash": "00" * 32, "statement": "x", "proof": "y"}
+
+
+FAKE_LOOKUP = {
+    "lookup-flood": lambda: b'{"statements": [' + b",".join([b"0"] * 200000) + b"]}",
+    "lookup-101": lambda: json.dumps({"statements": [bad_item()] * 101}).encode(),
+    "lookup-bad3": lambda: json.dumps({"statements": [0, 0, 0]}).encode(),
+}
+
+
+def tamper_entry(body, m):
+    doc = json.loads(body)
+    if m == "entry-escape":
+        st = doc["statement"].replace("\nversion ", "\nversion \x1b]52;c;aGk=\x07", 1)
+        doc["statement"] = st
+        doc["leaf_hash"] = hashlib.sha256(b"\x00" + st.encode()).hexdigest()
+    else:
+        doc["index"] += 1
+    return json.dumps(doc).encode()
+
+
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -140,6 +173,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             ckp = b""
         if ckp and self.path == "/checkpoint":
             return self.reply(200, ckp, "text/plain; charset=utf-8")
+        if self.path.startswith("/api/v1/lookup") and m in FAKE_LOOKUP:
+            return self.reply(200, FAKE_LOOKUP[m](), "application/json")
+        if (m == "entries-malformed" and self.path.startswith("/tile/entries/")
+                and not self.path.startswith("/tile/entries/000")):
+            return self.reply(200, b"\x00\x05ab", "application/octet-stream")
         if m == "lookup-error" and self.path.startswith("/api/v1/lookup"):
             return self.reply(400, b'{"error":"lookup refused"}', "application/json")
         if (m == "entries-error" and self.path.startswith("/tile/entries/")
@@ -159,6 +197,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 body = tamper_bundle(body)
             elif p.startswith("/tile/entries/") and m == "lookup-nobuild-bundle":
                 body = tamper_bundle(body, builds=True)
+            elif p.startswith("/api/v1/entries/") and m in ("entry-escape", "entry-index"):
+                body = tamper_entry(body, m)
             elif p.startswith("/tile/0/000") and m == "tile-hash":
                 b = bytearray(body)
                 b[32] ^= 1
