@@ -44,8 +44,7 @@
 #include "glasslog/error.h"
 #include "util.h"
 
-#define LOOKUP_RESPONSE_MAX ((size_t)32 << 20) /* one page of a lookup answer */
-#define CHAIN_PAGES_MAX 1000u                  /* pages of one lookup */
+#define CHAIN_PAGES_MAX 1000u /* pages of one lookup */
 /* The reason of a link row whose statement is by a key outside the policy. */
 #define OUTSIDER_WHY "signed by a key outside the policy: does not count"
 
@@ -671,6 +670,11 @@ static int gather(struct gathered *g, const cJSON *answer)
         cli_error("the log's lookup answer is not {\"statements\": [...]}");
         return CLI_VERIFY;
     }
+    if ((unsigned)cJSON_GetArraySize(arr) > UTIL_LOOKUP_ITEMS) {
+        cli_error("the log's lookup answer lists more than the %u statements of a page",
+                  UTIL_LOOKUP_ITEMS);
+        return CLI_VERIFY;
+    }
     cJSON_ArrayForEach(it, arr)
     {
         if (hold(it, &h) != 0) {
@@ -698,7 +702,7 @@ static int ask(struct gathered *g, struct fetch *f, const char *param,
     int rc = 0;
 
     gl_hex_encode(d, 32, hex, sizeof(hex));
-    gl_buf_init(&body, LOOKUP_RESPONSE_MAX);
+    gl_buf_init(&body, UTIL_LOOKUP_BYTES);
     gl_buf_init(&path, 256);
     for (unsigned page = 0; rc == 0 && from != UINT64_MAX; page++) {
         cJSON *answer = NULL;
@@ -711,10 +715,15 @@ static int ask(struct gathered *g, struct fetch *f, const char *param,
         } else if (gl_buf_printf(&path, "api/v1/lookup?%s=%s&from=%" PRIu64, param, hex,
                                  from) != 0) {
             rc = CLI_USAGE;
-        } else if (fetch_get(f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body) !=
-                   0) {
+        } else if (fetch_get(f, (const char *)path.data, UTIL_LOOKUP_BYTES, &body) != 0) {
             cli_error("lookup failed: %s", f->error);
             rc = CLI_USAGE;
+        } else if (util_json_values_within(body.data, body.len, UTIL_LOOKUP_VALUES) !=
+                   0) {
+            cli_error("the log's lookup answer holds more JSON values than %u statements "
+                      "need",
+                      UTIL_LOOKUP_ITEMS);
+            rc = CLI_VERIFY;
         } else if ((answer = cJSON_ParseWithLength((const char *)body.data, body.len)) ==
                    NULL) {
             cli_error("the log's lookup answer is not JSON");

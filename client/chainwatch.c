@@ -6,7 +6,7 @@
  * the policy's submitters (an entry that does not verify is not evidence
  * of anything and is skipped), the ones that verify are copied out and
  * the page is freed before the next is asked. Memory: one page (at most
- * ANSWER_MAX) plus the statements about the source signed by policy
+ * UTIL_LOOKUP_BYTES) plus the statements about the source signed by policy
  * submitters, whatever others log about it. The pending audit checks are a
  * small array, sorted by nothing, deduplicated by build index, written
  * whole (gl_file_replace: atomic): by chainwatch_flush for the checks
@@ -79,8 +79,7 @@
 #include "state.h"
 #include "util.h"
 
-#define ANSWER_MAX ((size_t)32 << 20) /* one page of a lookup answer */
-#define SOURCE_PAGES_MAX 10000u       /* pages of one source lookup */
+#define SOURCE_PAGES_MAX 10000u /* pages of one source lookup */
 #define PENDING_FILE "chain-pending"
 
 struct pending {
@@ -281,17 +280,19 @@ static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
     int rc = 0;
 
     snprintf(path, sizeof(path), "api/v1/lookup?source=%s&from=%" PRIu64, hex, *from);
-    gl_buf_init(&body, ANSWER_MAX);
-    if (fetch_get(&w->f, path, ANSWER_MAX, &body) != 0) {
+    gl_buf_init(&body, UTIL_LOOKUP_BYTES);
+    if (fetch_get(&w->f, path, UTIL_LOOKUP_BYTES, &body) != 0) {
         cli_error("chain check: lookup?source=%.16s... failed: %s", hex, w->f.error);
         gl_buf_release(&body);
         return GL_EIO;
     }
-    page = cJSON_ParseWithLength((const char *)body.data, body.len);
+    page = util_json_values_within(body.data, body.len, UTIL_LOOKUP_VALUES) == 0
+               ? cJSON_ParseWithLength((const char *)body.data, body.len)
+               : NULL;
     gl_buf_release(&body);
     arr = cJSON_GetObjectItemCaseSensitive(page, "statements");
     jn = cJSON_GetObjectItemCaseSensitive(page, "next");
-    if (!cJSON_IsArray(arr) ||
+    if (!cJSON_IsArray(arr) || (unsigned)cJSON_GetArraySize(arr) > UTIL_LOOKUP_ITEMS ||
         (jn != NULL && (util_json_index(jn, &next) != 0 || next <= *from))) {
         cli_error("chain check: the log's lookup answer is malformed");
         cJSON_Delete(page);

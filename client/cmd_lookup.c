@@ -21,10 +21,10 @@
  * is a failure.
  *
  * A hostile log must not make a lookup expensive: a page (at most
- * LOOKUP_RESPONSE_MAX bytes) is scanned before cJSON parses it, and one
- * holding more JSON values than LOOKUP_PAGE_TOKENS allows is refused, so
+ * UTIL_LOOKUP_BYTES bytes) is scanned before cJSON parses it, and one
+ * holding more JSON values than UTIL_LOOKUP_VALUES allows is refused, so
  * the parse allocates a bounded number of nodes; a page listing more than
- * LOOKUP_PAGE_ITEMS statements is refused before any is verified; the
+ * UTIL_LOOKUP_ITEMS statements is refused before any is verified; the
  * first malformed item ends the lookup (one message, exit 2); at most
  * LOOKUP_PAGES_MAX pages are read.
  *
@@ -61,16 +61,7 @@
 #include "trust.h"
 #include "util.h"
 
-#define LOOKUP_RESPONSE_MAX ((size_t)32 << 20)
-#define LOOKUP_PAGE_ITEMS                                                                \
-    100u                       /* statements in one page (the log's READAPI_LOOKUP_MAX)  \
-                                */
 #define LOOKUP_PAGES_MAX 1000u /* pages of one lookup (100 statements each) */
-/* JSON values a page may hold, counted before it is parsed: a page is an
- * object of a few members whose list holds at most LOOKUP_PAGE_ITEMS
- * objects of four string or number members; the margin leaves room for
- * members added later, never for millions of values. */
-#define LOOKUP_PAGE_TOKENS (LOOKUP_PAGE_ITEMS * 16u + 64u)
 #define PROOF_RESPONSE_MAX ((size_t)64 << 10)
 
 static const char lookup_usage[] =
@@ -471,28 +462,6 @@ static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
 
 /* --- the command ------------------------------------------------------------------- */
 
-/* Counts the JSON values that parsing the n bytes of s would make (one
- * per ',', '[' or '{' outside strings, plus one), stopping past max.
- * 0 when at most max; GL_ETOOBIG otherwise. Syntax is cJSON's to check. */
-static int count_values(const uint8_t *s, size_t n, size_t max)
-{
-    size_t count = 1;
-    int in_str = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (in_str) {
-            if (s[i] == '\\')
-                i++;
-            else if (s[i] == '"')
-                in_str = 0;
-        } else if (s[i] == '"')
-            in_str = 1;
-        else if ((s[i] == ',' || s[i] == '[' || s[i] == '{') && ++count > max)
-            return GL_ETOOBIG;
-    }
-    return 0;
-}
-
 /* Checks one page of the log's lookup answer (statements from index
  * from on); *next gets the next page's from, or UINT64_MAX after the
  * last. Folds each statement's result into *rc. CLI_OK, or the exit
@@ -506,19 +475,19 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
     int err = CLI_USAGE, one;
 
     *next = UINT64_MAX;
-    gl_buf_init(&body, LOOKUP_RESPONSE_MAX);
+    gl_buf_init(&body, UTIL_LOOKUP_BYTES);
     gl_buf_init(&path, 256);
     if (gl_buf_printf(&path, "api/v1/lookup?sha256=%s&from=%" PRIu64, l->hex, from) != 0)
         goto out;
-    if (fetch_get(&l->f, (const char *)path.data, LOOKUP_RESPONSE_MAX, &body) != 0) {
+    if (fetch_get(&l->f, (const char *)path.data, UTIL_LOOKUP_BYTES, &body) != 0) {
         cli_error("lookup failed: %s", l->f.error);
         goto out;
     }
     err = CLI_VERIFY;
-    if (count_values(body.data, body.len, LOOKUP_PAGE_TOKENS) != 0) {
+    if (util_json_values_within(body.data, body.len, UTIL_LOOKUP_VALUES) != 0) {
         cli_error("the log's lookup answer holds more JSON values than %u statements "
                   "need: refused unread",
-                  LOOKUP_PAGE_ITEMS);
+                  UTIL_LOOKUP_ITEMS);
         goto out;
     }
     j = cJSON_ParseWithLength((const char *)body.data, body.len);
@@ -535,10 +504,10 @@ static int lookup_page(struct lookup *l, uint64_t from, struct trust_report *r, 
                   from);
         goto out;
     }
-    if ((unsigned)cJSON_GetArraySize(arr) > LOOKUP_PAGE_ITEMS) {
+    if ((unsigned)cJSON_GetArraySize(arr) > UTIL_LOOKUP_ITEMS) {
         cli_error("the log's lookup answer lists %d statements, more than the %u of a "
                   "page: refused, none verified",
-                  cJSON_GetArraySize(arr), LOOKUP_PAGE_ITEMS);
+                  cJSON_GetArraySize(arr), UTIL_LOOKUP_ITEMS);
         goto out;
     }
     err = CLI_OK;

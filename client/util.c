@@ -146,3 +146,22 @@ int util_json_index(const cJSON *j, uint64_t *out)
     *out = (uint64_t)v;
     return 0;
 }
+
+int util_json_values_within(const uint8_t *s, size_t n, size_t max)
+{
+    size_t count = 1;
+    int in_str = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = 0;
+        } else if (s[i] == '"')
+            in_str = 1;
+        else if ((s[i] == ',' || s[i] == '[' || s[i] == '{') && ++count > max)
+            return GL_ETOOBIG;
+    }
+    return 0;
+}

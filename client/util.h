@@ -47,6 +47,21 @@ int util_join_url(const char *base, const char *path, struct gl_buf *out);
  * negative, fractional, larger, NaN), *out untouched. j may be NULL. */
 int util_json_index(const cJSON *j, uint64_t *out);
 
+/* One page of a log's lookup answer (GET api/v1/lookup): at most
+ * UTIL_LOOKUP_BYTES, listing at most UTIL_LOOKUP_ITEMS statements (the
+ * log's page), so at most UTIL_LOOKUP_VALUES JSON values: an object of a
+ * few members whose list holds objects of four string or number members;
+ * the margin leaves room for members added later, never for millions. */
+#define UTIL_LOOKUP_BYTES ((size_t)32 << 20)
+#define UTIL_LOOKUP_ITEMS 100u
+#define UTIL_LOOKUP_VALUES (UTIL_LOOKUP_ITEMS * 16u + 64u)
+/* Counts the JSON values that parsing the n bytes of s would make (one
+ * per ',', '[' or '{' outside strings, plus one), stopping past max: 0
+ * when at most max, GL_ETOOBIG otherwise. Run before cJSON on a hostile
+ * answer so the parse allocates a bounded number of nodes; syntax is
+ * cJSON's to check. */
+int util_json_values_within(const uint8_t *s, size_t n, size_t max);
+
 /* Constant-time equality of two 32-byte hashes: 1 equal, 0 not. */
 int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN]);
 

@@ -3,7 +3,8 @@
 # - lookup: a page of 200000 JSON values is refused before cJSON parses it,
 #   a page listing more than 100 statements is refused before any is
 #   verified, and malformed items are reported once (the first ends the
-#   lookup): exit 2, a few lines on stderr, quickly;
+#   lookup): exit 2, a few lines on stderr, quickly; lookup --chain reads
+#   its pages under the same bounds;
 # - monitor: tiles that were wrong once (a tampered level-0 tile) raise the
 #   fork alarm only while the log serves them: a running monitor verifies
 #   again on the first cycle after the log serves the right tiles (the cache
@@ -55,6 +56,15 @@ echo lookup-101 > "$MODE"
 expect_rc 2 look
 expect_err "the log's lookup answer lists 101 statements, more than the 100 of a page"
 grep -q "malformed" "$T/err" && fail "an item of a 101-item page was checked"
+# lookup --chain reads its pages under the same bounds
+printf 'x' > "$T/x.bin"
+chain() { "$G" lookup --log "$P" --policy "$T/policy" --state "$T/ls" --timeout 5 --chain "$T/x.bin"; }
+echo lookup-flood > "$MODE"
+expect_rc 2 chain
+expect_err "the log's lookup answer holds more JSON values than 100 statements need"
+echo lookup-101 > "$MODE"
+expect_rc 2 chain
+expect_err "the log's lookup answer lists more than the 100 statements of a page"
 echo lookup-bad3 > "$MODE"
 expect_rc 2 look
 [ "$(grep -c "the log's answer is malformed" "$T/err")" = 1 ] ||
