@@ -197,55 +197,24 @@ static int load_key(struct witness *w)
 
 static int load_logs(struct witness *w)
 {
-    struct gl_buf b;
-    struct gl_err why;
     size_t urls = 0;
-    int rc;
+    int rc = reload_read_logs(w->o.logs, "", &w->logs);
 
-    gl_buf_init(&b, LOGS_FILE_MAX);
-    if ((rc = gl_file_read(w->o.logs, &b)) != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", w->o.logs, gl_strerror(rc));
-    else if ((rc = logs_parse((const char *)b.data, b.len, &w->logs, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, w->o.logs, &why);
-    gl_buf_release(&b);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
-    if (w->logs.skipped > 0)
-        gl_log(GL_LOG_WARN, "%s: skipped %zu logs with keys this build cannot verify",
-               w->o.logs, w->logs.skipped);
-    if (w->logs.unknown > 0)
-        gl_log(GL_LOG_WARN, "%s: ignored %zu lines with unknown keywords", w->o.logs,
-               w->logs.unknown);
     gl_log(GL_LOG_INFO, "witnessing %zu logs (%zu pulled)", w->logs.n, urls);
     return 0;
 }
 
 static int load_peers(struct witness *w)
 {
-    struct gl_buf b;
-    struct gl_err why;
     int rc;
 
     if (w->o.peers[0] == 0)
         return 0;
-    gl_buf_init(&b, PEERS_FILE_MAX);
-    if ((rc = gl_file_read(w->o.peers, &b)) != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", w->o.peers, gl_strerror(rc));
-    else if ((rc = peers_parse((const char *)b.data, b.len, &w->peers, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, w->o.peers, &why);
-    gl_buf_release(&b);
-    for (size_t i = 0; rc == 0 && i < w->peers.n; i++)
-        if (w->peers.v[i].converted)
-            gl_log(GL_LOG_WARN,
-                   "peer %s: its 0x01 key was converted to a cosignature (0x04) "
-                   "key; publish 0x04 keys for witnesses",
-                   w->peers.v[i].name);
-    if (rc == 0 && w->peers.nourl > 0)
-        gl_log(GL_LOG_WARN, "%s: skipped %zu witness lines without a url (not peers)",
-               w->o.peers, w->peers.nourl);
-    if (rc == 0)
+    if ((rc = reload_read_peers(w->o.peers, "", &w->peers)) == 0)
         gl_log(GL_LOG_INFO, "gossiping with %zu peers", w->peers.n);
     return rc;
 }

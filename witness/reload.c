@@ -41,48 +41,60 @@
 
 #define RELOAD_POLL_MS 20
 
-static int parse_files(struct reload *r)
+int reload_read_logs(const char *path, const char *prefix, struct logs_list *out)
 {
     struct gl_buf b;
     struct gl_err why;
     int rc;
 
-    memset(&r->next_logs, 0, sizeof(r->next_logs));
-    memset(&r->next_peers, 0, sizeof(r->next_peers));
+    memset(out, 0, sizeof(*out));
     gl_buf_init(&b, LOGS_FILE_MAX);
-    if ((rc = gl_file_read(r->logs_path, &b)) != 0)
-        gl_log(GL_LOG_ERROR, "reload: cannot read %s: %s", r->logs_path, gl_strerror(rc));
-    else if ((rc = logs_parse((const char *)b.data, b.len, &r->next_logs, &why)) != 0)
-        gl_log_err(GL_LOG_ERROR, r->logs_path, &why);
+    if ((rc = gl_file_read(path, &b)) != 0)
+        gl_log(GL_LOG_ERROR, "%scannot read %s: %s", prefix, path, gl_strerror(rc));
+    else if ((rc = logs_parse((const char *)b.data, b.len, out, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, path, &why);
     gl_buf_release(&b);
-    /* the warnings a start gives for the same file (witness/main.c) */
-    if (rc == 0 && r->next_logs.skipped > 0)
-        gl_log(GL_LOG_WARN,
-               "reload: %s: skipped %zu logs with keys this build cannot verify",
-               r->logs_path, r->next_logs.skipped);
-    if (rc == 0 && r->next_logs.unknown > 0)
-        gl_log(GL_LOG_WARN, "reload: %s: ignored %zu lines with unknown keywords",
-               r->logs_path, r->next_logs.unknown);
+    if (rc == 0 && out->skipped > 0)
+        gl_log(GL_LOG_WARN, "%s%s: skipped %zu logs with keys this build cannot verify",
+               prefix, path, out->skipped);
+    if (rc == 0 && out->unknown > 0)
+        gl_log(GL_LOG_WARN, "%s%s: ignored %zu lines with unknown keywords", prefix, path,
+               out->unknown);
+    return rc;
+}
+
+int reload_read_peers(const char *path, const char *prefix, struct peers_list *out)
+{
+    struct gl_buf b;
+    struct gl_err why;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
     gl_buf_init(&b, PEERS_FILE_MAX);
-    if (rc == 0 && r->peers_path != NULL) {
-        if ((rc = gl_file_read(r->peers_path, &b)) != 0)
-            gl_log(GL_LOG_ERROR, "reload: cannot read %s: %s", r->peers_path,
-                   gl_strerror(rc));
-        else if ((rc = peers_parse((const char *)b.data, b.len, &r->next_peers, &why)) !=
-                 0)
-            gl_log_err(GL_LOG_ERROR, r->peers_path, &why);
-        else if (r->next_peers.nourl > 0)
-            gl_log(GL_LOG_WARN,
-                   "reload: %s: skipped %zu witness lines without a url (not peers)",
-                   r->peers_path, r->next_peers.nourl);
-        for (size_t i = 0; rc == 0 && i < r->next_peers.n; i++)
-            if (r->next_peers.v[i].converted)
-                gl_log(GL_LOG_WARN,
-                       "reload: peer %s: its 0x01 key was converted to a cosignature "
-                       "(0x04) key; publish 0x04 keys for witnesses",
-                       r->next_peers.v[i].name);
-    }
+    if ((rc = gl_file_read(path, &b)) != 0)
+        gl_log(GL_LOG_ERROR, "%scannot read %s: %s", prefix, path, gl_strerror(rc));
+    else if ((rc = peers_parse((const char *)b.data, b.len, out, &why)) != 0)
+        gl_log_err(GL_LOG_ERROR, path, &why);
     gl_buf_release(&b);
+    for (size_t i = 0; rc == 0 && i < out->n; i++)
+        if (out->v[i].converted)
+            gl_log(GL_LOG_WARN,
+                   "%speer %s: its 0x01 key was converted to a cosignature (0x04) key; "
+                   "publish 0x04 keys for witnesses",
+                   prefix, out->v[i].name);
+    if (rc == 0 && out->nourl > 0)
+        gl_log(GL_LOG_WARN, "%s%s: skipped %zu witness lines without a url (not peers)",
+               prefix, path, out->nourl);
+    return rc;
+}
+
+static int parse_files(struct reload *r)
+{
+    int rc = reload_read_logs(r->logs_path, "reload: ", &r->next_logs);
+
+    memset(&r->next_peers, 0, sizeof(r->next_peers));
+    if (rc == 0 && r->peers_path != NULL)
+        rc = reload_read_peers(r->peers_path, "reload: ", &r->next_peers);
     if (rc != 0) {
         logs_release(&r->next_logs);
         peers_release(&r->next_peers);

@@ -54,6 +54,14 @@
 #define RELOAD_WAIT_MS 30000
 #define RELOAD_FATAL_GRACE_MS 1000 /* /healthz says why, then the witness stops */
 
+/* Reads and parses the logs file (the peers file) at path into *out
+ * (released by the caller with logs_release / peers_release, also after
+ * a failure), logging why it failed, and the warnings the lists carry
+ * (lines skipped or ignored, converted peer keys), each line prefixed
+ * with prefix ("" at start-up, "reload: " on SIGHUP). 0 or an error. */
+int reload_read_logs(const char *path, const char *prefix, struct logs_list *out);
+int reload_read_peers(const char *path, const char *prefix, struct peers_list *out);
+
 struct reload {
     uv_loop_t *loop;
     const char *logs_path, *peers_path; /* peers_path may be NULL */
