@@ -349,14 +349,15 @@ static void *seq_thread(void *arg)
 static void seq_check_shutdown(struct seq *s);
 static void seq_released(struct seq *s);
 
-/* The tree just loaded into work must extend the released one (pub): a
+/* The stored tree of `size` (loaded into work if size is at least the
+ * released one) must extend the released one (pub): a
  * stored tree that is smaller, or is another tree at the released size,
  * means released data was lost (an asynchronous standby promoted, a disk
  * rolled back). Signing on from it would release a second history, so
  * sequencing stops (appends answer 503): GL_ESTATE. */
-static int seq_check_extends(struct seq *s)
+static int seq_check_extends(struct seq *s, uint64_t size)
 {
-    uint64_t released = s->pub->range.size, size = s->work->range.size;
+    uint64_t released = s->pub->range.size;
     uint8_t had[GL_HASH_LEN], has[GL_HASH_LEN];
     int rc;
 
@@ -369,8 +370,8 @@ static int seq_check_extends(struct seq *s)
     }
     gl_log(GL_LOG_ERROR,
            "store: released data lost: the stored tree of size %llu does not extend the "
-           "released checkpoint of size %llu; this glasslogd stops sequencing and "
-           "answers appends 503",
+           "released checkpoint of size %llu; this glasslogd stops sequencing, "
+           "releases no newer checkpoint and answers appends 503",
            (unsigned long long)size, (unsigned long long)released);
     s->lost = 1;
     s->st.storage_failed = 1;
@@ -389,7 +390,7 @@ static int seq_reload(struct seq *s)
     gl_buf_init(&ck, CKPT_MAX);
     if ((rc = store_get_state(s->store, &size, &ck)) == 0 &&
         (rc = tree_load(s->work, s->store, size)) == 0 &&
-        (rc = seq_check_extends(s)) == 0) {
+        (rc = seq_check_extends(s, size)) == 0) {
         struct tree *t = s->pub;
         struct gl_buf tmp = s->ckpt;
         s->pub = s->work;
@@ -554,10 +555,10 @@ static void seq_resolve(struct seq *s)
     s->waiting = NULL;
     for (sub = list, i = 0; sub != NULL; sub = next, i++) {
         next = sub->next;
-        if (found != NULL && found[i] && idx[i] < s->pub->range.size) {
+        if (!s->lost && found != NULL && found[i] && idx[i] < s->pub->range.size) {
             s->st.appends++;
             sub->done(sub->arg, 0, idx[i], 0);
-        } else if (s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
+        } else if (s->lost || s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
             sub->done(sub->arg, GL_EIO, 0, 0);
         } else {
             *ktail = sub;
@@ -684,6 +685,13 @@ static void seq_on_lease(uv_timer_t *t)
 
     if (s->closing)
         return;
+    if (s->lost) { /* never sequences again: leaves the lease to another */
+        if (s->leader && store_lease_release(s->store, s->holder, s->epoch) == 0)
+            gl_log(GL_LOG_WARN, "sequencer: gave the lease up (epoch %llu)",
+                   (unsigned long long)s->epoch);
+        s->leader = 0;
+        return;
+    }
     rc = store_lease(s->store, s->holder, s->lease_ms * 2 / 3, s->leader ? s->epoch : 0,
                      &epoch);
     if (rc == 0 && (!s->leader || epoch != s->epoch)) {
@@ -717,9 +725,17 @@ static void seq_on_poll(uv_timer_t *t)
         seq_cut(s);
         return;
     }
+    if (s->lost) { /* the store lost what this process served: take nothing */
+        seq_resolve(s);
+        return;
+    }
     gl_buf_init(&ck, CKPT_MAX);
-    if (store_get_state(s->store, &size, &ck) == 0 && size > s->pub->range.size &&
-        tree_load(s->work, s->store, size) == 0) {
+    /* A stored tree of another size, smaller or larger, is taken only if
+     * it extends the one served (seq_check_extends: a smaller one, or a
+     * larger one of another history, stops this follower for good). */
+    if (store_get_state(s->store, &size, &ck) == 0 && size != s->pub->range.size &&
+        (size < s->pub->range.size || tree_load(s->work, s->store, size) == 0) &&
+        seq_check_extends(s, size) == 0) {
         struct tree *tr = s->pub;
         struct gl_buf tmp = s->ckpt;
         s->pub = s->work;
@@ -730,7 +746,7 @@ static void seq_on_poll(uv_timer_t *t)
     }
     gl_buf_release(&ck);
     seq_resolve(s);
-    if (s->cfg.on_follow != NULL)
+    if (!s->lost && s->cfg.on_follow != NULL)
         s->cfg.on_follow(s->cfg.ctx);
 }
 
