@@ -44,7 +44,9 @@ struct seq_sub {
     uint64_t qid;         /* taken from the shared queue (done is NULL) */
     uint64_t known_index; /* the leaf's index, if `known` (looked up per batch) */
     uint8_t known;
-    int queued; /* follower: written to the shared queue, awaiting the tree */
+    int queued;     /* follower: awaiting the tree (its statement queued, or
+                       already stored or queued by an earlier submission) */
+    uint64_t order; /* submission order (seq_submit) */
     size_t len;
     uint8_t data[];
 };
@@ -79,6 +81,7 @@ struct seq {
     int shared, leader, batch_leader; /* batch_leader: at the cut */
     uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
     struct seq_sub *waiting;          /* queued by this follower, not yet in the tree */
+    uint64_t nsubmit;                 /* submissions so far (seq_sub.order) */
     uv_timer_t lease, poll;           /* started by seq_share */
     uv_poll_t watch;                  /* the store's change notices */
     int watching;
@@ -220,7 +223,10 @@ static int queue_take(void *ctx, uint64_t id, const struct store_queued *q)
 }
 
 /* A follower's batch: what the tree already holds is settled as a
- * duplicate, the rest written to the shared queue (on the writer thread). */
+ * duplicate, the rest written to the shared queue (on the writer thread),
+ * once: a statement already stored (beyond the published tree) or twice
+ * in the batch waits for the tree as a duplicate without a queue row.
+ * Settled by seq_resolve, which decides first versus repeat. */
 static int seq_queue_batch(struct seq *s)
 {
     struct store_queued *q = calloc(s->nbatch, sizeof(*q));
@@ -232,8 +238,10 @@ static int seq_queue_batch(struct seq *s)
         rc = GL_ENOMEM;
         goto out;
     }
+    memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
     for (size_t i = 0; i < s->nbatch && rc == 0; i++) {
         struct seq_sub *sub = s->batch[i];
+        struct leafset_slot *slot;
         uint64_t idx;
         rc = store_find_leaf(s->store, sub->leaf, &idx);
         if (rc == 0 && idx < s->pub->range.size) {
@@ -243,6 +251,14 @@ static int seq_queue_batch(struct seq *s)
         }
         if (rc != 0 && rc != GL_ENOTFOUND)
             break;
+        slot = leafset_find(&s->set, sub->leaf);
+        if (rc == 0 || slot->leaf != NULL) { /* logged already, or queued just now */
+            rc = 0;
+            sub->dup = 1;
+            sub->queued = 1;
+            continue;
+        }
+        slot->leaf = sub->leaf;
         rc = 0;
         meta_of(&sub->ix, meta[n]);
         q[n] = (struct store_queued){sub->data, meta[n], sub->len, META_LEN};
@@ -518,21 +534,54 @@ static void seq_released(struct seq *s)
         s->cfg.on_checkpoint(s->cfg.ctx, s->ckpt.data, s->ckpt.len, s->pub->range.size);
 }
 
+/* Orders the settled waiting submissions by index, then submission order. */
+static int by_index_order(const void *a, const void *b)
+{
+    const struct seq_sub *x = *(const struct seq_sub *const *)a,
+                         *y = *(const struct seq_sub *const *)b;
+
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* First versus repeat among the submissions settled together (n of them,
+ * index set): of those that share an index, only the earliest submitted
+ * that was not already a duplicate when queued answers duplicate 0, the
+ * others 1, as one process sequencing them would. A submission settled
+ * in an earlier pass is not compared (it was answered). */
+static void seq_mark_repeats(struct seq_sub **v, size_t n)
+{
+    qsort(v, n, sizeof(*v), by_index_order);
+    for (size_t i = 0, j; i < n; i = j) {
+        int first = 0;
+        for (j = i; j < n && v[j]->index == v[i]->index; j++) {
+            if (!v[j]->dup && !first)
+                first = 1;
+            else
+                v[j]->dup = 1;
+        }
+    }
+}
+
 /* Settles the submissions this follower queued that the tree now holds
  * (one batched leaf look-up for all of them, store_find_leaves: one query
  * per commit notice on PostgreSQL), and, when shutting down or after
  * SEQ_WAIT_MAX_S, those it holds not: 503 (they are durable in the queue;
- * a retry gets their index). A failed look-up (or no memory for it)
+ * a retry gets their index). The duplicate flag is the one a single
+ * sequencer gives (seq_mark_repeats), so a follower's 200 bodies are the
+ * sequencer's. A failed look-up (or no memory for it)
  * settles nothing but the expired: the next notice looks again. The list
  * is detached while callbacks run, so a callback may submit. */
 static void seq_resolve(struct seq *s)
 {
     struct seq_sub *list = s->waiting, *keep = NULL, **ktail = &keep, *sub, *next;
+    struct seq_sub **done = NULL;
     const uint8_t **hashes = NULL;
     uint64_t *idx = NULL;
     uint8_t *found = NULL;
     double t = gl_clock_mono();
-    size_t n = 0, i;
+    size_t n = 0, i, ndone = 0;
 
     if (list == NULL)
         return;
@@ -542,8 +591,10 @@ static void seq_resolve(struct seq *s)
         hashes = malloc(n * sizeof(*hashes));
         idx = malloc(n * sizeof(*idx));
         found = malloc(n);
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+        done = malloc(n * sizeof(*done));
     }
-    if (hashes != NULL && idx != NULL && found != NULL) {
+    if (hashes != NULL && idx != NULL && found != NULL && done != NULL) {
         for (sub = list, i = 0; sub != NULL; sub = sub->next)
             hashes[i++] = sub->leaf;
         if (store_find_leaves(s->store, n, hashes, idx, found) != 0)
@@ -556,8 +607,9 @@ static void seq_resolve(struct seq *s)
     for (sub = list, i = 0; sub != NULL; sub = next, i++) {
         next = sub->next;
         if (!s->lost && found != NULL && found[i] && idx[i] < s->pub->range.size) {
-            s->st.appends++;
-            sub->done(sub->arg, 0, idx[i], 0);
+            sub->index = idx[i];
+            done[ndone++] = sub;
+            continue;
         } else if (s->lost || s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
             sub->done(sub->arg, GL_EIO, 0, 0);
         } else {
@@ -568,8 +620,19 @@ static void seq_resolve(struct seq *s)
         s->reserved--;
         free(sub);
     }
+    *ktail = NULL;
+    if (ndone > 0)
+        seq_mark_repeats(done, ndone);
+    for (i = 0; i < ndone; i++) {
+        sub = done[i];
+        sub->dup ? s->st.duplicates++ : s->st.appends++;
+        sub->done(sub->arg, 0, sub->index, sub->dup);
+        s->reserved--;
+        free(sub);
+    }
     *ktail = s->waiting; /* any a callback submitted meanwhile */
     s->waiting = keep;
+    free(done);
     free(hashes);
     free(idx);
     free(found);
@@ -828,6 +891,7 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len,
     sub->done = done;
     sub->arg = arg;
     sub->t_submit = gl_clock_mono();
+    sub->order = ++s->nsubmit;
     if (s->tail != NULL)
         s->tail->next = sub;
     else

@@ -6,6 +6,8 @@
 # report listing it, through A a rebuild naming it; once each answered 200,
 # GET /api/v1/lookup?source= finds all four on both front-ends, and the
 # artifact, subject and subject+version lookups find B's build on both.
+# Then duplicates through B get the sequencer's answers (one "duplicate":
+# false among concurrent copies, true for a re-submission).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
@@ -60,6 +62,31 @@ for fe in A B; do
     found "$fe" "subject=widget-audit" "$3 "
     found "$fe" "subject=widget&version=1.0" "$(printf '%s\n' "$1" "$2" "$4" | sort -n | tr '\n' ' ')"
 done
+
+# Duplicates through the follower are answered as the sequencer answers
+# them: of four concurrent POSTs of one new statement through B exactly
+# one says "duplicate":false, all name one index; a re-submission of an
+# entry logged long ago says "duplicate":true with its index.
+v2 build gadget "$(hex gadget)" "source $SRC\n" > "$T/gadget.st" || fail "sign gadget"
+cpids=""
+for k in 1 2 3 4; do
+    curl -s -m 40 -o "$T/dup.$k" -w '%{http_code}' --data-binary "@$T/gadget.st" \
+        "$URL_B/api/v1/add" > "$T/dup.$k.code" &
+    cpids="$cpids $!"
+done
+for p in $cpids; do wait "$p"; done
+for k in 1 2 3 4; do
+    [ "$(cat "$T/dup.$k.code")" = 200 ] || fail "concurrent append $k through B: $(cat "$T/dup.$k.code") $(cat "$T/dup.$k")"
+done
+nfalse=$(cat "$T"/dup.[1-4] | grep -o '"duplicate": *false' | wc -l)
+[ "$nfalse" = 1 ] || fail "$nfalse of four concurrent appends of one statement through B say duplicate false, want 1: $(cat "$T"/dup.[1-4])"
+[ "$(cat "$T"/dup.[1-4] | grep -o '"index": *[0-9]*' | sort -u | wc -l)" = 1 ] ||
+    fail "four appends of one statement through B got different indices: $(cat "$T"/dup.[1-4])"
+code=$(curl -s -m 40 -o "$T/r" -w '%{http_code}' --data-binary "@$T/source.st" "$URL_B/api/v1/add")
+[ "$code" = 200 ] || fail "re-submission of the source through B: $code $(cat "$T/r")"
+grep -q '"duplicate": *true' "$T/r" || fail "re-submission through B not a duplicate: $(cat "$T/r")"
+grep -q "\"index\": *$1," "$T/r" || fail "re-submission through B: index not $1: $(cat "$T/r")"
+
 LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
 LOG_PID=$PID_A LOG_OUT=$OUT_A stop_log
 echo "67-pg-follower-index: source lookups find the follower's appends on both front-ends: ok"
