@@ -452,14 +452,15 @@ static int seq_recover(struct seq *s)
     return 0;
 }
 
-static void seq_fail_pool(struct seq *s)
+/* Answers the whole pool `status` (seq_done_fn). */
+static void seq_fail_pool(struct seq *s, int status)
 {
     while (s->head != NULL) {
         struct seq_sub *sub = s->head;
         s->head = sub->next;
         s->npool--;
         s->reserved--;
-        sub->done(sub->arg, GL_EIO, 0, 0);
+        sub->done(sub->arg, status, 0, 0);
         free(sub);
     }
     s->tail = NULL;
@@ -477,7 +478,7 @@ static void seq_cut(struct seq *s)
         return;
     uv_timer_stop(&s->timer);
     if (s->lost || (s->need_reload && seq_recover(s) != 0)) {
-        seq_fail_pool(s);
+        seq_fail_pool(s, s->lost ? SEQ_ESTOPPED : GL_EIO);
         return;
     }
     s->nbatch = 0;
@@ -611,7 +612,11 @@ static void seq_resolve(struct seq *s)
             done[ndone++] = sub;
             continue;
         } else if (s->lost || s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
-            sub->done(sub->arg, GL_EIO, 0, 0);
+            sub->done(sub->arg,
+                      s->lost      ? SEQ_ESTOPPED
+                      : s->closing ? SEQ_ESHUTDOWN
+                                   : SEQ_EWAIT,
+                      0, 0);
         } else {
             *ktail = sub;
             ktail = &sub->next;
@@ -728,7 +733,11 @@ static void seq_settle(struct seq *s)
         }
         if (rc == 0)
             sub->dup ? s->st.duplicates++ : s->st.appends++;
-        sub->done(sub->arg, rc == 0 ? 0 : GL_EIO, sub->index, sub->dup);
+        sub->done(sub->arg,
+                  rc == 0           ? 0
+                  : rc == GL_ESTATE ? SEQ_ESTOPPED
+                                    : GL_EIO,
+                  sub->index, sub->dup);
         s->reserved--;
         free(sub);
     }

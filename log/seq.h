@@ -44,6 +44,7 @@
 #include <uv.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "entryindex.h"
 #include "metrics.h"
@@ -54,8 +55,17 @@ struct seq;
 struct seq_sub;
 
 /* Called on the loop thread when a submission is settled: status 0 with
- * *index (and dup = 1 if the entry was already logged), or GL_EIO when the
- * batch could not be made durable. */
+ * *index (and dup = 1 if the entry was already logged), or why it was not:
+ *   GL_EIO          the batch could not be made durable (storage failure);
+ *   SEQ_ESTOPPED    this process stopped sequencing (its commit lost the
+ *                   compare-and-set, or the store lost released data);
+ *   SEQ_EWAIT       a follower's: queued in the shared store, but not
+ *                   sequenced within SEQ_WAIT_MAX_S (seq.c);
+ *   SEQ_ESHUTDOWN   a follower's: queued, and this process shuts down.
+ * A queued submission stays queued: a retry gets its index. */
+#define SEQ_ESTOPPED GL_ESTATE
+#define SEQ_EWAIT (-101)
+#define SEQ_ESHUTDOWN (-102)
 typedef void (*seq_done_fn)(void *arg, int status, uint64_t index, int dup);
 
 /* Told of every checkpoint released (new size or re-signed), on the loop

@@ -8,7 +8,8 @@
 # another history). B1 watched throughout: it sees the smaller tree; B2
 # was paused (SIGSTOP) meanwhile: it sees only the larger tree of the
 # other history. Both must say released data was lost, keep serving
-# their size-3 checkpoint (never C's), and answer appends 503.
+# their size-3 checkpoint (never C's), and answer appends 503 saying they
+# stopped sequencing (not "storage failure").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 make_keys
@@ -69,6 +70,7 @@ for b in B1 B2; do
     cmp -s "$T/ck3.$b" "$T/ck.$b" || fail "$b no longer serves its size-3 checkpoint: $(cat "$T/ck.$b")"
     code=$(add "$b" "seven$b")
     [ "$code" = 503 ] || fail "append through $b after the loss answered $code: $(cat "$T/r")"
+    grep -q "stopped sequencing" "$T/r" || fail "the 503 of $b does not say it stopped: $(cat "$T/r")"
 done
 grep -q "took the lease" "$OUT_B1" "$OUT_B2" && fail "a follower took the lease: the test needs them to follow"
 LOG_PID=$PID_C LOG_OUT=$OUT_C stop_log
