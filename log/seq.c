@@ -74,6 +74,11 @@ struct seq {
     /* the batch in flight */
     struct seq_sub **batch;
     size_t nbatch, batch_bytes; /* batch_bytes: its statements' bytes */
+    /* a shared store's sequencer: the pool's submissions the batch in
+     * flight left for the queue's (seq_integrate), in pool order; back to
+     * the pool's head at settling (at most batch_max / 2) */
+    struct seq_sub **deferred;
+    size_t ndeferred;
     int inflight, batch_rc, need_reload;
     int lost; /* sequencing stopped for good: a commit lost the compare-and-set,
                  or the stored tree does not extend the released one */
@@ -297,8 +302,38 @@ static int seq_lookup(struct seq *s)
     return rc;
 }
 
+/* A shared store's queue joins the batch: its oldest submissions, up to
+ * the room left, and at least half of batch_max however many of this
+ * process's own the cut took. Without that share, a sequencer whose own
+ * pool stays full would never take the other front-ends' submissions
+ * (they would wait until SEQ_WAIT_MAX_S and answer 503): so the cut's
+ * last submissions step aside (s->deferred) for the queue's, and those
+ * the queue did not take the place of rejoin the batch. */
+static int seq_take_queue(struct seq *s)
+{
+    size_t share = s->cfg.batch_max / 2, keep;
+    int rc;
+
+    s->ndeferred = 0;
+    keep = s->nbatch > s->cfg.batch_max - share ? s->cfg.batch_max - share : s->nbatch;
+    while (s->nbatch > keep) {
+        struct seq_sub *sub = s->batch[--s->nbatch];
+        s->batch_bytes -= sub->len;
+        s->deferred[s->ndeferred++] = sub;
+    }
+    rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s);
+    /* the deferred back, oldest first, while they fit */
+    while (s->ndeferred > 0 && s->nbatch < s->cfg.batch_max &&
+           seq_fits(s, s->deferred[s->ndeferred - 1]->len)) {
+        struct seq_sub *sub = s->deferred[--s->ndeferred];
+        s->batch_bytes += sub->len;
+        s->batch[s->nbatch++] = sub;
+    }
+    return rc;
+}
+
 /* Integrates the batch in flight: on the writer thread. On a shared
- * store, the queue's oldest submissions join it. */
+ * store, the queue's oldest submissions join it (seq_take_queue). */
 static int seq_integrate(struct seq *s)
 {
     struct store_batch *b = NULL;
@@ -308,9 +343,7 @@ static int seq_integrate(struct seq *s)
 
     memcpy(s->work, s->pub, sizeof(*s->work));
     memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
-    if (s->shared && s->nbatch < s->cfg.batch_max &&
-        (rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s)) !=
-            0)
+    if (s->shared && (rc = seq_take_queue(s)) != 0)
         return rc;
     if ((rc = seq_lookup(s)) != 0 || (rc = store_batch_new(s->store, &b)) != 0)
         return rc;
@@ -742,6 +775,17 @@ static void seq_settle(struct seq *s)
         free(sub);
     }
     s->nbatch = 0;
+    /* what stepped aside for the queue: back to the pool's head, in order
+     * (deferred[0] is the newest) */
+    for (size_t i = 0; i < s->ndeferred; i++) {
+        struct seq_sub *sub = s->deferred[i];
+        sub->next = s->head;
+        s->head = sub;
+        if (s->tail == NULL)
+            s->tail = sub;
+        s->npool++;
+    }
+    s->ndeferred = 0;
     if (s->shared)
         seq_resolve(s);
 }
@@ -1033,11 +1077,14 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     s->set.slots = calloc(cap, sizeof(*s->set.slots));
     /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     s->batch = calloc(cfg->batch_max, sizeof(*s->batch));
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    s->deferred = calloc(cfg->batch_max / 2 + 1, sizeof(*s->deferred));
     s->pub = malloc(sizeof(*s->pub));
     s->work = malloc(sizeof(*s->work));
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (s->set.slots == NULL || s->batch == NULL || s->pub == NULL || s->work == NULL ||
+    if (s->set.slots == NULL || s->batch == NULL || s->deferred == NULL ||
+        s->pub == NULL || s->work == NULL ||
         gl_buf_append(&s->ckpt, checkpoint, checkpoint_len) != 0)
         goto fail;
     memcpy(s->pub, tree, sizeof(*tree));
@@ -1152,6 +1199,7 @@ void seq_free(struct seq *s)
     gl_buf_release(&s->next_ckpt);
     free(s->set.slots);
     free(s->batch);
+    free(s->deferred);
     free(s->pub);
     free(s->work);
     free(s);
