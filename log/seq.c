@@ -846,11 +846,20 @@ static void seq_on_poll(uv_timer_t *t)
         return;
     }
     gl_buf_init(&ck, CKPT_MAX);
-    /* A stored tree of another size, smaller or larger, is taken only if
-     * it extends the one served (seq_check_extends: a smaller one, or a
-     * larger one of another history, stops this follower for good). */
-    if (store_get_state(s->store, &size, &ck) == 0 && size != s->pub->range.size &&
-        (size < s->pub->range.size || tree_load(s->work, s->store, size) == 0) &&
+    /* A stored tree smaller than the one served stops this follower for
+     * good (seq_check_extends). A larger one is taken once marked durable
+     * (store_get_durable: committed on the primary alone, it may yet be
+     * lost to a fail-over), and only if it extends the one served (one of
+     * another history stops this follower too). */
+    if (store_get_state(s->store, &size, &ck) == 0 && size < s->pub->range.size) {
+        seq_check_extends(s, size);
+        size = 0;
+    } else {
+        gl_buf_reset(&ck);
+        if (store_get_durable(s->store, &size, &ck) != 0)
+            size = 0;
+    }
+    if (size > s->pub->range.size && tree_load(s->work, s->store, size) == 0 &&
         seq_check_extends(s, size) == 0) {
         struct tree *tr = s->pub;
         struct gl_buf tmp = s->ckpt;

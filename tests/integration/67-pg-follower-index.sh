@@ -7,7 +7,8 @@
 # GET /api/v1/lookup?source= finds all four on both front-ends, and the
 # artifact, subject and subject+version lookups find B's build on both.
 # Then duplicates through B get the sequencer's answers (one "duplicate":
-# false among concurrent copies, true for a re-submission).
+# false among concurrent copies, true for a re-submission), and B answers
+# and serves only what the sequencer marked durable.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
@@ -86,6 +87,32 @@ code=$(curl -s -m 40 -o "$T/r" -w '%{http_code}' --data-binary "@$T/source.st" "
 [ "$code" = 200 ] || fail "re-submission of the source through B: $code $(cat "$T/r")"
 grep -q '"duplicate": *true' "$T/r" || fail "re-submission through B not a duplicate: $(cat "$T/r")"
 grep -q "\"index\": *$1," "$T/r" || fail "re-submission through B: index not $1: $(cat "$T/r")"
+
+# A follower acknowledges and serves only what the sequencer marked
+# durable (a COMMIT whose synchronous-standby wait was cut short is on
+# the primary alone): with the mark held back (a trigger keeps its
+# columns, as if A's marking transaction never came), an append through B
+# is logged in the database but not answered, and B serves its old size;
+# once marks arrive again (the next batch), B answers it.
+size_b=$(curl -sf "$URL_B/checkpoint" | sed -n 2p)
+PG_DB=log pg_sql a "CREATE FUNCTION keep_mark() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+    NEW.durable := OLD.durable; NEW.durable_ck := OLD.durable_ck;
+    NEW.durable_epoch := OLD.durable_epoch; RETURN NEW; END \$\$;
+  CREATE TRIGGER keep_mark BEFORE UPDATE ON glasslog_state FOR EACH ROW EXECUTE FUNCTION keep_mark()" ||
+    fail "cannot hold the durable mark back"
+v2 build held "$(hex held)" "source $SRC\n" > "$T/held.st" || fail "sign held"
+curl -s -m 40 -o "$T/held" -w '%{http_code}' --data-binary "@$T/held.st" "$URL_B/api/v1/add" > "$T/held.code" &
+hp=$!
+logged() { [ "$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")" -gt "$size_b" ]; }
+wait_until 10 logged || fail "the held append was not logged"
+sleep 1
+[ -s "$T/held.code" ] && fail "B answered an append not marked durable: $(cat "$T/held.code") $(cat "$T/held")"
+[ "$(curl -sf "$URL_B/checkpoint" | sed -n 2p)" = "$size_b" ] || fail "B serves a size not marked durable"
+PG_DB=log pg_sql a "DROP TRIGGER keep_mark ON glasslog_state" || fail "drop trigger"
+v2 build released "$(hex released)" "source $SRC\n" > "$T/rel.st" || fail "sign released"
+add A "$T/rel.st" > /dev/null
+wait "$hp"
+[ "$(cat "$T/held.code")" = 200 ] || fail "the held append through B: $(cat "$T/held.code") $(cat "$T/held")"
 
 LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
 LOG_PID=$PID_A LOG_OUT=$OUT_A stop_log
