@@ -28,12 +28,15 @@
  * store's lease (store_lease; renewed every lease_ms / 6, held for
  * 2/3 of lease_ms, so a dead holder is replaced within lease_ms). The
  * others follow: their batches are queued in the store (durably), and a
- * submission is settled when the tree, polled every SEQ_POLL_MS, covers
- * its leaf. The holder's batches take the queue's oldest submissions
- * along with its own and delete them in the same commit, whose
- * compare-and-set carries the lease's epoch: a holder that lost the
- * lease (paused, cut off) can no longer publish, and follows.
- * All seq_* functions run on the loop thread.
+ * submission is settled when the tree marked durable (store_get_durable),
+ * polled every SEQ_POLL_MS, covers its leaf. A follower takes a tree only
+ * if it extends the one it served; a smaller stored tree, or one of
+ * another history, stops it for good (as a sequencer's reload does). The
+ * holder keeps half of each batch for the queue's submissions. The holder's batches take
+ * the queue's oldest submissions along with its own and delete them in the same commit,
+ * whose compare-and-set carries the lease's epoch: a holder that lost the lease (paused,
+ * cut off) can no longer publish, and follows. All seq_* functions run on the loop
+ * thread.
  */
 #ifndef GL_LOG_SEQ_H
 #define GL_LOG_SEQ_H

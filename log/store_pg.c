@@ -3,12 +3,13 @@
  * outlive a machine: the database is replicated by PostgreSQL, and
  * several glasslogd processes may share it.
  *
- * The schema (version 2; created by store_open with create, in one
+ * The schema (version 3; created by store_open with create, in one
  * transaction; specs/log.md describes it for operators):
- *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "2",
+ *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "3",
  *                                           "vkey", "indexver" (4, BE),
  *                                           "served" (size, 8 BE, + note)
- *   glasslog_state   (id = 1 PK, size, epoch, checkpoint)  one row
+ *   glasslog_state   (id = 1 PK, size, epoch, checkpoint,  one row
+ *                     durable, durable_ck, durable_epoch)  the durable mark
  *   glasslog_entries (idx PK, data)
  *   glasslog_tiles   ((level, idx) PK, data)  32 * width bytes, prefix rule
  *   glasslog_leaves  (hash PK, idx)
@@ -18,10 +19,10 @@
  *                                           front-end, not yet sequenced
  *   glasslog_buckets (name text PK, level, at_ms)  UNLOGGED: the token
  *                                           buckets of store_bucket_take
- * Version 1 (the same without glasslog_buckets) is migrated at open, in
- * one transaction that locks glasslog_meta first, so front-ends opening
- * together migrate once. A database holding another schema_version is
- * refused: this code only reads the layouts it knows.
+ * Version 1 (without glasslog_buckets and the mark) and version 2 (without
+ * the mark) are migrated at open, a transaction a step, each locking
+ * glasslog_meta first, so front-ends opening together migrate once. A database holding
+ * another schema_version is refused: this code only reads the layouts it knows.
  *
  * Token buckets: a take is ONE statement, an upsert of the bucket's row
  * that refills by the milliseconds of the server's clock since at_ms
@@ -67,6 +68,11 @@
  * transaction is committed locally but maybe not replicated) is never an
  * acknowledgement: the commit returns only once a later writing
  * transaction's wait completed (commit_durable), or GL_EIO.
+ * The durable mark: the state's commit becomes visible to every
+ * front-end before its durability is known, so followers act on the
+ * mark (store_get_durable), which the sequencer writes in a transaction
+ * of its own once commit_durable returned 0 (mark_durable), under its
+ * epoch; a mark of an earlier epoch is not read.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
