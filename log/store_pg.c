@@ -1050,9 +1050,11 @@ static int commit_durable(PGconn *c)
 
 /* Marks the state a commit just made durable (commit_durable returned 0)
  * as such, for the followers (store_get_durable), and tells them: its own
- * transaction, with a local flush only (the mark needs no standby: one a
- * fail-over loses is made again by the next batch, and the state it names
- * is on the standby already). Only under the committing sequencer's epoch
+ * transaction, with synchronous_commit off (no flush, no standby wait: the
+ * state it names is durable already, and a mark a crash or fail-over loses
+ * only holds the followers back, never forward, until the next batch
+ * marks again; they judge lost data by the stored size, not by the mark).
+ * Only under the committing sequencer's epoch
  * and never past the stored size. A failure is logged, not returned: the
  * batch is durable; followers then wait for the next mark. */
 static void mark_durable(PGconn *c, const struct store_batch *b,
@@ -1071,7 +1073,7 @@ static void mark_durable(PGconn *c, const struct store_batch *b,
     p_bytes(&pa, store_put_val(b, st), st->vlen);
     p_i64(&pa, expect->epoch);
     if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) == 0 &&
-        (rc = pg_exec(c, "SET LOCAL synchronous_commit = local", NULL, NULL)) == 0 &&
+        (rc = pg_exec(c, "SET LOCAL synchronous_commit = off", NULL, NULL)) == 0 &&
         (rc = pg_exec(c,
                       "UPDATE glasslog_state SET durable = $1, durable_ck = $2,"
                       " durable_epoch = $3 WHERE id = 1 AND epoch = $3 AND size >= $1"
