@@ -72,7 +72,10 @@
  * front-end before its durability is known, so followers act on the
  * mark (store_get_durable), which the sequencer writes in a transaction
  * of its own once commit_durable returned 0 (mark_durable), under its
- * epoch; a mark of an earlier epoch is not read.
+ * epoch; a mark of an earlier epoch is not read, except that a takeover
+ * (pg_lease) carries the current mark, if it is within the stored size,
+ * over to the new epoch, so followers of an idle log need not wait for
+ * the new sequencer's first batch.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -1185,17 +1188,20 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
     pa.fmts[0] = 0;
     p_i64(&pa, ms);
     p_i64(&pa, have);
-    if ((rc = pg_query(pg(s),
-                       "WITH l AS (UPDATE glasslog_lease SET"
-                       "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
-                       "          ELSE epoch + 1 END,"
-                       "  holder = $1, expires = clock_timestamp() + $2 * interval '1 ms'"
-                       " WHERE id = 1 AND ((holder = $1 AND epoch = $3)"
-                       "  OR expires < clock_timestamp()) RETURNING epoch),"
-                       " st AS (UPDATE glasslog_state SET epoch = (SELECT epoch FROM l)"
-                       "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
-                       " SELECT epoch FROM l",
-                       &pa, &r)) != 0)
+    if ((rc = pg_query(
+             pg(s),
+             "WITH l AS (UPDATE glasslog_lease SET"
+             "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
+             "          ELSE epoch + 1 END,"
+             "  holder = $1, expires = clock_timestamp() + $2 * interval '1 ms'"
+             " WHERE id = 1 AND ((holder = $1 AND epoch = $3)"
+             "  OR expires < clock_timestamp()) RETURNING epoch),"
+             " st AS (UPDATE glasslog_state SET epoch = (SELECT epoch FROM l),"
+             "  durable_epoch = CASE WHEN durable_epoch = epoch AND durable <= size"
+             "   THEN (SELECT epoch FROM l) ELSE durable_epoch END"
+             "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
+             " SELECT epoch FROM l",
+             &pa, &r)) != 0)
         return rc;
     rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
     PQclear(r);

@@ -1218,10 +1218,10 @@ static void test_pg_epoch(void **state)
 
 /* The durable mark (store_get_durable): a sequencer's commit (with an
  * expectation) marks its state once committed, under its epoch; a commit
- * without one (tools) marks nothing; a new epoch (a takeover) hides the
- * old mark until the new sequencer's first commit; a mark the server
- * never got (simulated: the columns reset) leaves the followers' view
- * where it was though the state moved on. */
+ * without one (tools) marks nothing; an epoch raised behind the lease's
+ * back hides the old mark, a takeover through the lease carries it over; a mark the
+ * server never got (simulated: the columns reset) leaves the followers' view where it was
+ * though the state moved on. */
 static void check_durable(struct store *s, int want_rc, uint64_t want)
 {
     struct gl_buf ck, st;
@@ -1277,6 +1277,14 @@ static void test_pg_durable(void **state)
         commit(b, &(struct store_expect){5, 7}, 0);
     }
     check_durable(f->s, 0, 6);
+    /* a takeover through the lease carries the mark over to its epoch */
+    {
+        uint64_t epoch = 0;
+        pg_exec_in(f->dir, "UPDATE glasslog_lease SET expires = '-infinity'");
+        assert_int_equal(store_lease(f->s, "taker", 10000, 0, &epoch), 0);
+        assert_true(epoch != 7);
+        check_durable(f->s, 0, 6);
+    }
 }
 
 /* Racing commits from threads on two handles, all built on the same
