@@ -144,31 +144,57 @@ static void add_finish(struct add_req *ar)
     free(ar);
 }
 
+/* The most a tlog-proof text adds to its checkpoint note: the header and
+ * index lines, at most 64 base64 hashes of a line each, the blank line. */
+#define TLOGPROOF_OVERHEAD (256 + 64 * 46)
+
 /* Answers an append whose entry is in the served checkpoint:
  * {"index":N,"leaf_hash":"hex","duplicate":B,"proof":"tlog-proof"}, written
- * directly (gl_json_append_*), byte for byte what cJSON would print. */
+ * directly (gl_json_append_*), byte for byte what cJSON would print. The
+ * buffers are sized from the served note (its cosignatures make it any
+ * size): the proof is the note and TLOGPROOF_OVERHEAD, the body that
+ * escaped (6 bytes a byte at worst) and the rest. The entry is logged
+ * whatever happens here, so a proof that cannot be made (a store read
+ * failed, no memory) answers 503 with Retry-After naming the index: a
+ * retry gets the proof. */
 static void add_reply(struct add_req *ar)
 {
     static const char *const dup_field[2] = {"\",\"duplicate\":false,\"proof\":",
                                              "\",\"duplicate\":true,\"proof\":"};
+    const struct gl_buf *note;
     struct gl_buf proof, body;
-    char hex[GL_HASH_HEX_LEN + 1];
+    char hex[GL_HASH_HEX_LEN + 1], why[128];
+    uint64_t size;
+    size_t pcap = 0, bcap = 0;
+    int rc;
 
-    gl_buf_init(&proof, 1 << 16);
-    gl_buf_init(&body, (1 << 17) + 256); /* the proof escaped, and the rest */
+    note = api_checkpoint_note(ar->api, &size);
+    if (gl_size_add(note != NULL ? note->len : 0, TLOGPROOF_OVERHEAD, &pcap) != 0 ||
+        gl_size_mul(pcap, 6, &bcap) != 0 || gl_size_add(bcap, 256, &bcap) != 0)
+        pcap = bcap = 0; /* refused below: no proof fits */
+    gl_buf_init(&proof, pcap);
+    gl_buf_init(&body, bcap);
     gl_hex_encode(ar->leaf, GL_HASH_LEN, hex, sizeof(hex));
-    if (api_tlogproof(ar->api, ar->index, &proof) != 0 ||
-        gl_buf_append_str(&body, "{\"index\":") != 0 ||
-        gl_json_append_u64(&body, ar->index) != 0 ||
-        gl_buf_append_str(&body, ",\"leaf_hash\":\"") != 0 ||
-        gl_buf_append(&body, hex, 64) != 0 ||
-        gl_buf_append_str(&body, dup_field[ar->dup != 0]) != 0 ||
-        gl_json_append_string(&body, (const char *)proof.data, proof.len) != 0 ||
-        gl_buf_putc(&body, '}') != 0)
-        gl_http_pending_reply_error(ar->p, 500, "out of memory");
-    else
+    if ((rc = api_tlogproof(ar->api, ar->index, &proof)) != 0) {
+        gl_log(GL_LOG_ERROR, "append logged at index %llu, but its proof failed: %s",
+               (unsigned long long)ar->index, gl_strerror(rc));
+        snprintf(why, sizeof(why), "logged at index %llu; proof unavailable, retry",
+                 (unsigned long long)ar->index);
+        readapi_reply_retry(NULL, ar->p, why);
+    } else if (gl_buf_append_str(&body, "{\"index\":") != 0 ||
+               gl_json_append_u64(&body, ar->index) != 0 ||
+               gl_buf_append_str(&body, ",\"leaf_hash\":\"") != 0 ||
+               gl_buf_append(&body, hex, 64) != 0 ||
+               gl_buf_append_str(&body, dup_field[ar->dup != 0]) != 0 ||
+               gl_json_append_string(&body, (const char *)proof.data, proof.len) != 0 ||
+               gl_buf_putc(&body, '}') != 0) {
+        snprintf(why, sizeof(why), "logged at index %llu; proof unavailable, retry",
+                 (unsigned long long)ar->index);
+        readapi_reply_retry(NULL, ar->p, why);
+    } else {
         gl_http_pending_reply(ar->p, 200, "application/json", hdr_nocache, 1, body.data,
                               body.len);
+    }
     gl_buf_release(&body);
     gl_buf_release(&proof);
     add_finish(ar);
@@ -248,13 +274,28 @@ void api_shutdown(struct api *a)
     }
 }
 
+/* Why an append was not logged (seq_done_fn's status): a 503 reason. */
+static const char *add_failure(int status)
+{
+    switch (status) {
+    case SEQ_ESTOPPED:
+        return "this glasslogd stopped sequencing; retry (another front-end may take it)";
+    case SEQ_EWAIT:
+        return "queued, not yet sequenced; retry";
+    case SEQ_ESHUTDOWN:
+        return "queued, but this glasslogd is shutting down; retry";
+    default:
+        return "storage failure, try again";
+    }
+}
+
 static void add_done(void *arg, int status, uint64_t index, int dup)
 {
     struct add_req *ar = arg;
     uint64_t size;
 
     if (status != 0) {
-        readapi_reply_retry(NULL, ar->p, "storage failure, try again");
+        readapi_reply_retry(NULL, ar->p, add_failure(status));
         add_finish(ar);
         return;
     }

@@ -44,7 +44,9 @@ struct seq_sub {
     uint64_t qid;         /* taken from the shared queue (done is NULL) */
     uint64_t known_index; /* the leaf's index, if `known` (looked up per batch) */
     uint8_t known;
-    int queued; /* follower: written to the shared queue, awaiting the tree */
+    int queued;     /* follower: awaiting the tree (its statement queued, or
+                       already stored or queued by an earlier submission) */
+    uint64_t order; /* submission order (seq_submit) */
     size_t len;
     uint8_t data[];
 };
@@ -72,6 +74,11 @@ struct seq {
     /* the batch in flight */
     struct seq_sub **batch;
     size_t nbatch, batch_bytes; /* batch_bytes: its statements' bytes */
+    /* a shared store's sequencer: the pool's submissions the batch in
+     * flight left for the queue's (seq_integrate), in pool order; back to
+     * the pool's head at settling (at most batch_max / 2) */
+    struct seq_sub **deferred;
+    size_t ndeferred;
     int inflight, batch_rc, need_reload;
     int lost; /* sequencing stopped for good: a commit lost the compare-and-set,
                  or the stored tree does not extend the released one */
@@ -79,6 +86,7 @@ struct seq {
     int shared, leader, batch_leader; /* batch_leader: at the cut */
     uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
     struct seq_sub *waiting;          /* queued by this follower, not yet in the tree */
+    uint64_t nsubmit;                 /* submissions so far (seq_sub.order) */
     uv_timer_t lease, poll;           /* started by seq_share */
     uv_poll_t watch;                  /* the store's change notices */
     int watching;
@@ -220,7 +228,10 @@ static int queue_take(void *ctx, uint64_t id, const struct store_queued *q)
 }
 
 /* A follower's batch: what the tree already holds is settled as a
- * duplicate, the rest written to the shared queue (on the writer thread). */
+ * duplicate, the rest written to the shared queue (on the writer thread),
+ * once: a statement already stored (beyond the published tree) or twice
+ * in the batch waits for the tree as a duplicate without a queue row.
+ * Settled by seq_resolve, which decides first versus repeat. */
 static int seq_queue_batch(struct seq *s)
 {
     struct store_queued *q = calloc(s->nbatch, sizeof(*q));
@@ -232,8 +243,10 @@ static int seq_queue_batch(struct seq *s)
         rc = GL_ENOMEM;
         goto out;
     }
+    memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
     for (size_t i = 0; i < s->nbatch && rc == 0; i++) {
         struct seq_sub *sub = s->batch[i];
+        struct leafset_slot *slot;
         uint64_t idx;
         rc = store_find_leaf(s->store, sub->leaf, &idx);
         if (rc == 0 && idx < s->pub->range.size) {
@@ -243,6 +256,14 @@ static int seq_queue_batch(struct seq *s)
         }
         if (rc != 0 && rc != GL_ENOTFOUND)
             break;
+        slot = leafset_find(&s->set, sub->leaf);
+        if (rc == 0 || slot->leaf != NULL) { /* logged already, or queued just now */
+            rc = 0;
+            sub->dup = 1;
+            sub->queued = 1;
+            continue;
+        }
+        slot->leaf = sub->leaf;
         rc = 0;
         meta_of(&sub->ix, meta[n]);
         q[n] = (struct store_queued){sub->data, meta[n], sub->len, META_LEN};
@@ -281,8 +302,38 @@ static int seq_lookup(struct seq *s)
     return rc;
 }
 
+/* A shared store's queue joins the batch: its oldest submissions, up to
+ * the room left, and at least half of batch_max however many of this
+ * process's own the cut took. Without that share, a sequencer whose own
+ * pool stays full would never take the other front-ends' submissions
+ * (they would wait until SEQ_WAIT_MAX_S and answer 503): so the cut's
+ * last submissions step aside (s->deferred) for the queue's, and those
+ * the queue did not take the place of rejoin the batch. */
+static int seq_take_queue(struct seq *s)
+{
+    size_t share = s->cfg.batch_max / 2, keep;
+    int rc;
+
+    s->ndeferred = 0;
+    keep = s->nbatch > s->cfg.batch_max - share ? s->cfg.batch_max - share : s->nbatch;
+    while (s->nbatch > keep) {
+        struct seq_sub *sub = s->batch[--s->nbatch];
+        s->batch_bytes -= sub->len;
+        s->deferred[s->ndeferred++] = sub;
+    }
+    rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s);
+    /* the deferred back, oldest first, while they fit */
+    while (s->ndeferred > 0 && s->nbatch < s->cfg.batch_max &&
+           seq_fits(s, s->deferred[s->ndeferred - 1]->len)) {
+        struct seq_sub *sub = s->deferred[--s->ndeferred];
+        s->batch_bytes += sub->len;
+        s->batch[s->nbatch++] = sub;
+    }
+    return rc;
+}
+
 /* Integrates the batch in flight: on the writer thread. On a shared
- * store, the queue's oldest submissions join it. */
+ * store, the queue's oldest submissions join it (seq_take_queue). */
 static int seq_integrate(struct seq *s)
 {
     struct store_batch *b = NULL;
@@ -292,9 +343,7 @@ static int seq_integrate(struct seq *s)
 
     memcpy(s->work, s->pub, sizeof(*s->work));
     memset(s->set.slots, 0, s->set.cap * sizeof(*s->set.slots));
-    if (s->shared && s->nbatch < s->cfg.batch_max &&
-        (rc = store_queue_scan(s->store, s->cfg.batch_max - s->nbatch, queue_take, s)) !=
-            0)
+    if (s->shared && (rc = seq_take_queue(s)) != 0)
         return rc;
     if ((rc = seq_lookup(s)) != 0 || (rc = store_batch_new(s->store, &b)) != 0)
         return rc;
@@ -349,14 +398,15 @@ static void *seq_thread(void *arg)
 static void seq_check_shutdown(struct seq *s);
 static void seq_released(struct seq *s);
 
-/* The tree just loaded into work must extend the released one (pub): a
+/* The stored tree of `size` (loaded into work if size is at least the
+ * released one) must extend the released one (pub): a
  * stored tree that is smaller, or is another tree at the released size,
  * means released data was lost (an asynchronous standby promoted, a disk
  * rolled back). Signing on from it would release a second history, so
  * sequencing stops (appends answer 503): GL_ESTATE. */
-static int seq_check_extends(struct seq *s)
+static int seq_check_extends(struct seq *s, uint64_t size)
 {
-    uint64_t released = s->pub->range.size, size = s->work->range.size;
+    uint64_t released = s->pub->range.size;
     uint8_t had[GL_HASH_LEN], has[GL_HASH_LEN];
     int rc;
 
@@ -369,8 +419,8 @@ static int seq_check_extends(struct seq *s)
     }
     gl_log(GL_LOG_ERROR,
            "store: released data lost: the stored tree of size %llu does not extend the "
-           "released checkpoint of size %llu; this glasslogd stops sequencing and "
-           "answers appends 503",
+           "released checkpoint of size %llu; this glasslogd stops sequencing, "
+           "releases no newer checkpoint and answers appends 503",
            (unsigned long long)size, (unsigned long long)released);
     s->lost = 1;
     s->st.storage_failed = 1;
@@ -389,7 +439,7 @@ static int seq_reload(struct seq *s)
     gl_buf_init(&ck, CKPT_MAX);
     if ((rc = store_get_state(s->store, &size, &ck)) == 0 &&
         (rc = tree_load(s->work, s->store, size)) == 0 &&
-        (rc = seq_check_extends(s)) == 0) {
+        (rc = seq_check_extends(s, size)) == 0) {
         struct tree *t = s->pub;
         struct gl_buf tmp = s->ckpt;
         s->pub = s->work;
@@ -435,14 +485,15 @@ static int seq_recover(struct seq *s)
     return 0;
 }
 
-static void seq_fail_pool(struct seq *s)
+/* Answers the whole pool `status` (seq_done_fn). */
+static void seq_fail_pool(struct seq *s, int status)
 {
     while (s->head != NULL) {
         struct seq_sub *sub = s->head;
         s->head = sub->next;
         s->npool--;
         s->reserved--;
-        sub->done(sub->arg, GL_EIO, 0, 0);
+        sub->done(sub->arg, status, 0, 0);
         free(sub);
     }
     s->tail = NULL;
@@ -460,7 +511,7 @@ static void seq_cut(struct seq *s)
         return;
     uv_timer_stop(&s->timer);
     if (s->lost || (s->need_reload && seq_recover(s) != 0)) {
-        seq_fail_pool(s);
+        seq_fail_pool(s, s->lost ? SEQ_ESTOPPED : GL_EIO);
         return;
     }
     s->nbatch = 0;
@@ -517,21 +568,54 @@ static void seq_released(struct seq *s)
         s->cfg.on_checkpoint(s->cfg.ctx, s->ckpt.data, s->ckpt.len, s->pub->range.size);
 }
 
+/* Orders the settled waiting submissions by index, then submission order. */
+static int by_index_order(const void *a, const void *b)
+{
+    const struct seq_sub *x = *(const struct seq_sub *const *)a,
+                         *y = *(const struct seq_sub *const *)b;
+
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* First versus repeat among the submissions settled together (n of them,
+ * index set): of those that share an index, only the earliest submitted
+ * that was not already a duplicate when queued answers duplicate 0, the
+ * others 1, as one process sequencing them would. A submission settled
+ * in an earlier pass is not compared (it was answered). */
+static void seq_mark_repeats(struct seq_sub **v, size_t n)
+{
+    qsort(v, n, sizeof(*v), by_index_order);
+    for (size_t i = 0, j; i < n; i = j) {
+        int first = 0;
+        for (j = i; j < n && v[j]->index == v[i]->index; j++) {
+            if (!v[j]->dup && !first)
+                first = 1;
+            else
+                v[j]->dup = 1;
+        }
+    }
+}
+
 /* Settles the submissions this follower queued that the tree now holds
  * (one batched leaf look-up for all of them, store_find_leaves: one query
  * per commit notice on PostgreSQL), and, when shutting down or after
  * SEQ_WAIT_MAX_S, those it holds not: 503 (they are durable in the queue;
- * a retry gets their index). A failed look-up (or no memory for it)
+ * a retry gets their index). The duplicate flag is the one a single
+ * sequencer gives (seq_mark_repeats), so a follower's 200 bodies are the
+ * sequencer's. A failed look-up (or no memory for it)
  * settles nothing but the expired: the next notice looks again. The list
  * is detached while callbacks run, so a callback may submit. */
 static void seq_resolve(struct seq *s)
 {
     struct seq_sub *list = s->waiting, *keep = NULL, **ktail = &keep, *sub, *next;
+    struct seq_sub **done = NULL;
     const uint8_t **hashes = NULL;
     uint64_t *idx = NULL;
     uint8_t *found = NULL;
     double t = gl_clock_mono();
-    size_t n = 0, i;
+    size_t n = 0, i, ndone = 0;
 
     if (list == NULL)
         return;
@@ -541,8 +625,10 @@ static void seq_resolve(struct seq *s)
         hashes = malloc(n * sizeof(*hashes));
         idx = malloc(n * sizeof(*idx));
         found = malloc(n);
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+        done = malloc(n * sizeof(*done));
     }
-    if (hashes != NULL && idx != NULL && found != NULL) {
+    if (hashes != NULL && idx != NULL && found != NULL && done != NULL) {
         for (sub = list, i = 0; sub != NULL; sub = sub->next)
             hashes[i++] = sub->leaf;
         if (store_find_leaves(s->store, n, hashes, idx, found) != 0)
@@ -554,11 +640,16 @@ static void seq_resolve(struct seq *s)
     s->waiting = NULL;
     for (sub = list, i = 0; sub != NULL; sub = next, i++) {
         next = sub->next;
-        if (found != NULL && found[i] && idx[i] < s->pub->range.size) {
-            s->st.appends++;
-            sub->done(sub->arg, 0, idx[i], 0);
-        } else if (s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
-            sub->done(sub->arg, GL_EIO, 0, 0);
+        if (!s->lost && found != NULL && found[i] && idx[i] < s->pub->range.size) {
+            sub->index = idx[i];
+            done[ndone++] = sub;
+            continue;
+        } else if (s->lost || s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
+            sub->done(sub->arg,
+                      s->lost      ? SEQ_ESTOPPED
+                      : s->closing ? SEQ_ESHUTDOWN
+                                   : SEQ_EWAIT,
+                      0, 0);
         } else {
             *ktail = sub;
             ktail = &sub->next;
@@ -567,8 +658,19 @@ static void seq_resolve(struct seq *s)
         s->reserved--;
         free(sub);
     }
+    *ktail = NULL;
+    if (ndone > 0)
+        seq_mark_repeats(done, ndone);
+    for (i = 0; i < ndone; i++) {
+        sub = done[i];
+        sub->dup ? s->st.duplicates++ : s->st.appends++;
+        sub->done(sub->arg, 0, sub->index, sub->dup);
+        s->reserved--;
+        free(sub);
+    }
     *ktail = s->waiting; /* any a callback submitted meanwhile */
     s->waiting = keep;
+    free(done);
     free(hashes);
     free(idx);
     free(found);
@@ -664,11 +766,26 @@ static void seq_settle(struct seq *s)
         }
         if (rc == 0)
             sub->dup ? s->st.duplicates++ : s->st.appends++;
-        sub->done(sub->arg, rc == 0 ? 0 : GL_EIO, sub->index, sub->dup);
+        sub->done(sub->arg,
+                  rc == 0           ? 0
+                  : rc == GL_ESTATE ? SEQ_ESTOPPED
+                                    : GL_EIO,
+                  sub->index, sub->dup);
         s->reserved--;
         free(sub);
     }
     s->nbatch = 0;
+    /* what stepped aside for the queue: back to the pool's head, in order
+     * (deferred[0] is the newest) */
+    for (size_t i = 0; i < s->ndeferred; i++) {
+        struct seq_sub *sub = s->deferred[i];
+        sub->next = s->head;
+        s->head = sub;
+        if (s->tail == NULL)
+            s->tail = sub;
+        s->npool++;
+    }
+    s->ndeferred = 0;
     if (s->shared)
         seq_resolve(s);
 }
@@ -684,6 +801,13 @@ static void seq_on_lease(uv_timer_t *t)
 
     if (s->closing)
         return;
+    if (s->lost) { /* never sequences again: leaves the lease to another */
+        if (s->leader && store_lease_release(s->store, s->holder, s->epoch) == 0)
+            gl_log(GL_LOG_WARN, "sequencer: gave the lease up (epoch %llu)",
+                   (unsigned long long)s->epoch);
+        s->leader = 0;
+        return;
+    }
     rc = store_lease(s->store, s->holder, s->lease_ms * 2 / 3, s->leader ? s->epoch : 0,
                      &epoch);
     if (rc == 0 && (!s->leader || epoch != s->epoch)) {
@@ -717,9 +841,26 @@ static void seq_on_poll(uv_timer_t *t)
         seq_cut(s);
         return;
     }
+    if (s->lost) { /* the store lost what this process served: take nothing */
+        seq_resolve(s);
+        return;
+    }
     gl_buf_init(&ck, CKPT_MAX);
-    if (store_get_state(s->store, &size, &ck) == 0 && size > s->pub->range.size &&
-        tree_load(s->work, s->store, size) == 0) {
+    /* A stored tree smaller than the one served stops this follower for
+     * good (seq_check_extends). A larger one is taken once marked durable
+     * (store_get_durable: committed on the primary alone, it may yet be
+     * lost to a fail-over), and only if it extends the one served (one of
+     * another history stops this follower too). */
+    if (store_get_state(s->store, &size, &ck) == 0 && size < s->pub->range.size) {
+        seq_check_extends(s, size);
+        size = 0;
+    } else {
+        gl_buf_reset(&ck);
+        if (store_get_durable(s->store, &size, &ck) != 0)
+            size = 0;
+    }
+    if (size > s->pub->range.size && tree_load(s->work, s->store, size) == 0 &&
+        seq_check_extends(s, size) == 0) {
         struct tree *tr = s->pub;
         struct gl_buf tmp = s->ckpt;
         s->pub = s->work;
@@ -730,7 +871,7 @@ static void seq_on_poll(uv_timer_t *t)
     }
     gl_buf_release(&ck);
     seq_resolve(s);
-    if (s->cfg.on_follow != NULL)
+    if (!s->lost && s->cfg.on_follow != NULL)
         s->cfg.on_follow(s->cfg.ctx);
 }
 
@@ -812,6 +953,7 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len,
     sub->done = done;
     sub->arg = arg;
     sub->t_submit = gl_clock_mono();
+    sub->order = ++s->nsubmit;
     if (s->tail != NULL)
         s->tail->next = sub;
     else
@@ -944,11 +1086,14 @@ int seq_new(uv_loop_t *loop, struct store *store, const struct gl_signer *key,
     s->set.slots = calloc(cap, sizeof(*s->set.slots));
     /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     s->batch = calloc(cfg->batch_max, sizeof(*s->batch));
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    s->deferred = calloc(cfg->batch_max / 2 + 1, sizeof(*s->deferred));
     s->pub = malloc(sizeof(*s->pub));
     s->work = malloc(sizeof(*s->work));
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (s->set.slots == NULL || s->batch == NULL || s->pub == NULL || s->work == NULL ||
+    if (s->set.slots == NULL || s->batch == NULL || s->deferred == NULL ||
+        s->pub == NULL || s->work == NULL ||
         gl_buf_append(&s->ckpt, checkpoint, checkpoint_len) != 0)
         goto fail;
     memcpy(s->pub, tree, sizeof(*tree));
@@ -1063,6 +1208,7 @@ void seq_free(struct seq *s)
     gl_buf_release(&s->next_ckpt);
     free(s->set.slots);
     free(s->batch);
+    free(s->deferred);
     free(s->pub);
     free(s->work);
     free(s);

@@ -28,12 +28,15 @@
  * store's lease (store_lease; renewed every lease_ms / 6, held for
  * 2/3 of lease_ms, so a dead holder is replaced within lease_ms). The
  * others follow: their batches are queued in the store (durably), and a
- * submission is settled when the tree, polled every SEQ_POLL_MS, covers
- * its leaf. The holder's batches take the queue's oldest submissions
- * along with its own and delete them in the same commit, whose
- * compare-and-set carries the lease's epoch: a holder that lost the
- * lease (paused, cut off) can no longer publish, and follows.
- * All seq_* functions run on the loop thread.
+ * submission is settled when the tree marked durable (store_get_durable),
+ * polled every SEQ_POLL_MS, covers its leaf. A follower takes a tree only
+ * if it extends the one it served; a smaller stored tree, or one of
+ * another history, stops it for good (as a sequencer's reload does). The
+ * holder keeps half of each batch for the queue's submissions. The holder's batches take
+ * the queue's oldest submissions along with its own and delete them in the same commit,
+ * whose compare-and-set carries the lease's epoch: a holder that lost the lease (paused,
+ * cut off) can no longer publish, and follows. All seq_* functions run on the loop
+ * thread.
  */
 #ifndef GL_LOG_SEQ_H
 #define GL_LOG_SEQ_H
@@ -44,6 +47,7 @@
 #include <uv.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/key.h"
 #include "entryindex.h"
 #include "metrics.h"
@@ -54,8 +58,17 @@ struct seq;
 struct seq_sub;
 
 /* Called on the loop thread when a submission is settled: status 0 with
- * *index (and dup = 1 if the entry was already logged), or GL_EIO when the
- * batch could not be made durable. */
+ * *index (and dup = 1 if the entry was already logged), or why it was not:
+ *   GL_EIO          the batch could not be made durable (storage failure);
+ *   SEQ_ESTOPPED    this process stopped sequencing (its commit lost the
+ *                   compare-and-set, or the store lost released data);
+ *   SEQ_EWAIT       a follower's: queued in the shared store, but not
+ *                   sequenced within SEQ_WAIT_MAX_S (seq.c);
+ *   SEQ_ESHUTDOWN   a follower's: queued, and this process shuts down.
+ * A queued submission stays queued: a retry gets its index. */
+#define SEQ_ESTOPPED GL_ESTATE
+#define SEQ_EWAIT (-101)
+#define SEQ_ESHUTDOWN (-102)
 typedef void (*seq_done_fn)(void *arg, int status, uint64_t index, int dup);
 
 /* Told of every checkpoint released (new size or re-signed), on the loop

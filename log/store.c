@@ -164,6 +164,14 @@ int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
     return let_go(s, s->ops->get_state(s, size, checkpoint));
 }
 
+int store_get_durable(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
+{
+    hold(s);
+    return let_go(s, s->ops->get_durable != NULL
+                         ? s->ops->get_durable(s, size, checkpoint)
+                         : s->ops->get_state(s, size, checkpoint));
+}
+
 int store_get_vkey(struct store *s, struct gl_buf *out)
 {
     hold(s);

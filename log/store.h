@@ -142,6 +142,16 @@ int store_set_copy(struct store *s, int copy);
 /* The tree size and checkpoint last committed (size 0 and nothing appended
  * for a new store). checkpoint: appended to the caller's buffer. */
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
+/* The largest state known durable, and its checkpoint (appended to the
+ * caller's buffer): what a follower of a shared store may serve and
+ * acknowledge. On PostgreSQL the stored state may be committed on the
+ * primary only (a COMMIT whose wait for a synchronous standby was cut
+ * short warns, and a fail-over loses it): the sequencer marks a state
+ * durable, in a later transaction, only once its commit's wait completed
+ * (store_pg.c). GL_ENOTFOUND when the current sequencer (epoch) marked
+ * none yet. Other backends: store_get_state (a commit returns once
+ * durable). */
+int store_get_durable(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
 /* The verifier key the store was made with (GL_ENOTFOUND if none yet). */
 int store_get_vkey(struct store *s, struct gl_buf *out);
 /* Appends entry `index` to out. GL_ENOTFOUND if absent. */

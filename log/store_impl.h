@@ -109,6 +109,9 @@ struct store_ops {
      * Shared backends implement it in the store. */
     int (*bucket_take)(struct store *s, const char *name, uint64_t rate_u, uint64_t burst,
                        int take, int64_t *level);
+    /* Optional (NULL: the stored state is durable, store_get_state):
+     * store_get_durable. */
+    int (*get_durable)(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
 };
 
 struct store_buckets; /* store.c's in-process buckets */

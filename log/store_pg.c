@@ -3,12 +3,13 @@
  * outlive a machine: the database is replicated by PostgreSQL, and
  * several glasslogd processes may share it.
  *
- * The schema (version 2; created by store_open with create, in one
+ * The schema (version 3; created by store_open with create, in one
  * transaction; specs/log.md describes it for operators):
- *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "2",
+ *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "3",
  *                                           "vkey", "indexver" (4, BE),
  *                                           "served" (size, 8 BE, + note)
- *   glasslog_state   (id = 1 PK, size, epoch, checkpoint)  one row
+ *   glasslog_state   (id = 1 PK, size, epoch, checkpoint,  one row
+ *                     durable, durable_ck, durable_epoch)  the durable mark
  *   glasslog_entries (idx PK, data)
  *   glasslog_tiles   ((level, idx) PK, data)  32 * width bytes, prefix rule
  *   glasslog_leaves  (hash PK, idx)
@@ -18,10 +19,10 @@
  *                                           front-end, not yet sequenced
  *   glasslog_buckets (name text PK, level, at_ms)  UNLOGGED: the token
  *                                           buckets of store_bucket_take
- * Version 1 (the same without glasslog_buckets) is migrated at open, in
- * one transaction that locks glasslog_meta first, so front-ends opening
- * together migrate once. A database holding another schema_version is
- * refused: this code only reads the layouts it knows.
+ * Version 1 (without glasslog_buckets and the mark) and version 2 (without
+ * the mark) are migrated at open, a transaction a step, each locking
+ * glasslog_meta first, so front-ends opening together migrate once. A database holding
+ * another schema_version is refused: this code only reads the layouts it knows.
  *
  * Token buckets: a take is ONE statement, an upsert of the bucket's row
  * that refills by the milliseconds of the server's clock since at_ms
@@ -67,6 +68,14 @@
  * transaction is committed locally but maybe not replicated) is never an
  * acknowledgement: the commit returns only once a later writing
  * transaction's wait completed (commit_durable), or GL_EIO.
+ * The durable mark: the state's commit becomes visible to every
+ * front-end before its durability is known, so followers act on the
+ * mark (store_get_durable), which the sequencer writes in a transaction
+ * of its own once commit_durable returned 0 (mark_durable), under its
+ * epoch; a mark of an earlier epoch is not read, except that a takeover
+ * (pg_lease) carries the current mark, if it is within the stored size,
+ * over to the new epoch, so followers of an idle log need not wait for
+ * the new sequencer's first batch.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -90,7 +99,7 @@
 #include "ratelimit.h"
 
 #define PG_CONNS 8
-#define PG_SCHEMA_VERSION "2"
+#define PG_SCHEMA_VERSION "3"
 #define PG_SCAN_CHUNK 256                                   /* rows per query of a scan */
 #define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
 #define PG_PARAMS 5 /* the most any query takes (pg_find_index) */
@@ -124,6 +133,12 @@ static struct pg *pg(struct store *s)
     return (struct pg *)s;
 }
 
+/* The durable mark (version 3): the largest state known durable, its
+ * checkpoint, and the epoch of the sequencer that marked it. */
+#define DURABLE_COLUMNS                                                                  \
+    " durable bigint NOT NULL DEFAULT 0, durable_ck bytea NOT NULL DEFAULT '',"          \
+    " durable_epoch bigint NOT NULL DEFAULT -1"
+
 #define BUCKETS_TABLE                                                                    \
     " glasslog_buckets (name text PRIMARY KEY, level bigint NOT NULL,"                   \
     " at_ms bigint NOT NULL);"
@@ -132,7 +147,7 @@ static const char *const schema_sql =
     "CREATE TABLE glasslog_meta (k text PRIMARY KEY, v bytea NOT NULL);"
     "CREATE TABLE glasslog_state (id int PRIMARY KEY CHECK (id = 1), size bigint NOT "
     "NULL,"
-    " epoch bigint NOT NULL, checkpoint bytea NOT NULL);"
+    " epoch bigint NOT NULL, checkpoint bytea NOT NULL," DURABLE_COLUMNS ");"
     "CREATE TABLE glasslog_entries (idx bigint PRIMARY KEY, data bytea NOT NULL);"
     "CREATE TABLE glasslog_tiles (level int NOT NULL, idx bigint NOT NULL,"
     " data bytea NOT NULL, PRIMARY KEY (level, idx));"
@@ -146,7 +161,7 @@ static const char *const schema_sql =
     "CREATE TABLE glasslog_queue (id bigserial PRIMARY KEY, meta bytea NOT NULL,"
     " data bytea NOT NULL);"
     "CREATE UNLOGGED TABLE" BUCKETS_TABLE
-    "INSERT INTO glasslog_state VALUES (1, 0, 0, '');"
+    "INSERT INTO glasslog_state (id, size, epoch, checkpoint) VALUES (1, 0, 0, '');"
     "INSERT INTO glasslog_lease VALUES (1, '', 0, '-infinity');"
     "INSERT INTO glasslog_meta VALUES ('schema_version', '" PG_SCHEMA_VERSION "');";
 
@@ -157,6 +172,22 @@ static const char *const migrate_1_sql =
     "LOCK TABLE glasslog_meta IN SHARE ROW EXCLUSIVE MODE;"
     "CREATE UNLOGGED TABLE IF NOT EXISTS" BUCKETS_TABLE
     "UPDATE glasslog_meta SET v = '2' WHERE k = 'schema_version' AND v = '1';"
+    "COMMIT;";
+
+/* Version 2 to 3: the durable mark. The state there is marked durable
+ * (glasslogd of version 2 served it as such). Idempotent, serialised as
+ * migrate_1_sql. */
+static const char *const migrate_2_sql =
+    "BEGIN;"
+    "LOCK TABLE glasslog_meta IN SHARE ROW EXCLUSIVE MODE;"
+    "ALTER TABLE glasslog_state"
+    " ADD COLUMN IF NOT EXISTS durable bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN IF NOT EXISTS durable_ck bytea NOT NULL DEFAULT '',"
+    " ADD COLUMN IF NOT EXISTS durable_epoch bigint NOT NULL DEFAULT -1;"
+    "UPDATE glasslog_state SET durable = size, durable_ck = checkpoint,"
+    " durable_epoch = epoch WHERE id = 1 AND durable_epoch = -1"
+    " AND (SELECT v FROM glasslog_meta WHERE k = 'schema_version') = '2';"
+    "UPDATE glasslog_meta SET v = '3' WHERE k = 'schema_version' AND v = '2';"
     "COMMIT;";
 
 /* --- connections ------------------------------------------------------------------- */
@@ -400,6 +431,26 @@ static int pg_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoi
     } else if ((rc = col_i64(r, 0, 0, size)) == 0) {
         rc = gl_buf_append(checkpoint, PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1));
     }
+    PQclear(r);
+    return rc;
+}
+
+/* The durable mark, if the current sequencer (epoch) made it and it does
+ * not pass the stored size; else GL_ENOTFOUND. */
+static int pg_get_durable(struct store *s, uint64_t *size, struct gl_buf *checkpoint)
+{
+    PGresult *r;
+    int rc;
+
+    if ((rc = pg_query(pg(s),
+                       "SELECT durable, durable_ck FROM glasslog_state WHERE id = 1"
+                       " AND durable_epoch = epoch AND durable <= size",
+                       NULL, &r)) != 0)
+        return rc;
+    if (PQntuples(r) != 1)
+        rc = GL_ENOTFOUND;
+    else if ((rc = col_i64(r, 0, 0, size)) == 0)
+        rc = gl_buf_append(checkpoint, PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1));
     PQclear(r);
     return rc;
 }
@@ -1000,6 +1051,49 @@ static int commit_durable(PGconn *c)
     return rc;
 }
 
+/* Marks the state a commit just made durable (commit_durable returned 0)
+ * as such, for the followers (store_get_durable), and tells them: its own
+ * transaction, with synchronous_commit off (no flush, no standby wait: the
+ * state it names is durable already, and a mark a crash or fail-over loses
+ * only holds the followers back, never forward, until the next batch
+ * marks again; they judge lost data by the stored size, not by the mark).
+ * Only under the committing sequencer's epoch
+ * and never past the stored size. A failure is logged, not returned: the
+ * batch is durable; followers then wait for the next mark. */
+static void mark_durable(PGconn *c, const struct store_batch *b,
+                         const struct store_expect *expect)
+{
+    const struct store_put *st = NULL;
+    struct params pa = {0};
+    int rc;
+
+    for (size_t i = 0; i < b->n; i++)
+        if (b->puts[i].kind == STORE_PUT_STATE)
+            st = &b->puts[i];
+    if (st == NULL || expect == NULL)
+        return;
+    p_i64(&pa, st->n);
+    p_bytes(&pa, store_put_val(b, st), st->vlen);
+    p_i64(&pa, expect->epoch);
+    if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) == 0 &&
+        (rc = pg_exec(c, "SET LOCAL synchronous_commit = off", NULL, NULL)) == 0 &&
+        (rc = pg_exec(c,
+                      "UPDATE glasslog_state SET durable = $1, durable_ck = $2,"
+                      " durable_epoch = $3 WHERE id = 1 AND epoch = $3 AND size >= $1"
+                      " AND (durable_epoch <> $3 OR durable < $1)",
+                      &pa, NULL)) == 0 &&
+        (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) == 0)
+        rc = pg_exec(c, "COMMIT", NULL, NULL);
+    if (rc != 0) {
+        if (PQstatus(c) == CONNECTION_OK)
+            pg_exec(c, "ROLLBACK", NULL, NULL);
+        gl_log(GL_LOG_WARN,
+               "store: cannot mark size %llu durable for the followers: %s; the next "
+               "batch marks it",
+               (unsigned long long)st->n, gl_strerror(rc));
+    }
+}
+
 static int pg_commit(struct store *s, const struct store_batch *b,
                      const struct store_expect *expect)
 {
@@ -1022,7 +1116,8 @@ static int pg_commit(struct store *s, const struct store_batch *b,
     if (rc != 0 || (rc = rows_failed(&r)) != 0 || (rc = flush_rows(c, &r)) != 0 ||
         (has_state(b) && (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) != 0))
         goto rollback;
-    rc = commit_durable(c);
+    if ((rc = commit_durable(c)) == 0)
+        mark_durable(c, b, expect);
     goto out;
 rollback:
     pg_exec(c, "ROLLBACK", NULL, NULL);
@@ -1093,17 +1188,20 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
     pa.fmts[0] = 0;
     p_i64(&pa, ms);
     p_i64(&pa, have);
-    if ((rc = pg_query(pg(s),
-                       "WITH l AS (UPDATE glasslog_lease SET"
-                       "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
-                       "          ELSE epoch + 1 END,"
-                       "  holder = $1, expires = clock_timestamp() + $2 * interval '1 ms'"
-                       " WHERE id = 1 AND ((holder = $1 AND epoch = $3)"
-                       "  OR expires < clock_timestamp()) RETURNING epoch),"
-                       " st AS (UPDATE glasslog_state SET epoch = (SELECT epoch FROM l)"
-                       "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
-                       " SELECT epoch FROM l",
-                       &pa, &r)) != 0)
+    if ((rc = pg_query(
+             pg(s),
+             "WITH l AS (UPDATE glasslog_lease SET"
+             "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
+             "          ELSE epoch + 1 END,"
+             "  holder = $1, expires = clock_timestamp() + $2 * interval '1 ms'"
+             " WHERE id = 1 AND ((holder = $1 AND epoch = $3)"
+             "  OR expires < clock_timestamp()) RETURNING epoch),"
+             " st AS (UPDATE glasslog_state SET epoch = (SELECT epoch FROM l),"
+             "  durable_epoch = CASE WHEN durable_epoch = epoch AND durable <= size"
+             "   THEN (SELECT epoch FROM l) ELSE durable_epoch END"
+             "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
+             " SELECT epoch FROM l",
+             &pa, &r)) != 0)
         return rc;
     rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
     PQclear(r);
@@ -1367,6 +1465,7 @@ static const struct store_ops pg_ops = {
     pg_commit,      pg_lease,       pg_lease_release, pg_queue_put,
     pg_queue_scan,  pg_find_leaves, pg_watch_fd,      pg_watch_drain,
     pg_watch_close, pg_put_served,  pg_get_served,    pg_bucket_take,
+    pg_get_durable,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an
@@ -1397,15 +1496,15 @@ static int is_empty(struct store *s, int *empty)
     return rc;
 }
 
-/* Runs migrate_1_sql (version 1 to 2). */
-static int migrate(struct pg *p)
+/* Runs migrate_1_sql (from = 1) or migrate_2_sql (from = 2). */
+static int migrate(struct pg *p, int from)
 {
     PGresult *r;
     int slot, rc;
 
     if ((rc = pg_get(p, &slot)) != 0)
         return rc;
-    r = PQexec(p->conns[slot], migrate_1_sql);
+    r = PQexec(p->conns[slot], from == 1 ? migrate_1_sql : migrate_2_sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         log_result("migrating the schema to version " PG_SCHEMA_VERSION, p->conns[slot],
                    r);
@@ -1414,8 +1513,7 @@ static int migrate(struct pg *p)
     PQclear(r);
     pg_put(p, slot);
     if (rc == 0)
-        gl_log(GL_LOG_INFO, "store: the glasslog schema is version %s now",
-               PG_SCHEMA_VERSION);
+        gl_log(GL_LOG_INFO, "store: the glasslog schema is version %d now", from + 1);
     return rc;
 }
 
@@ -1459,14 +1557,16 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     gl_buf_init(&v, 64);
     rc = get_meta(&p->base, "schema_version", &v);
-    if (rc == 0 && strcmp((const char *)v.data, "1") == 0) {
-        if ((rc = migrate(p)) != 0) {
+    for (int from = 1; from <= 2; from++) {
+        if (rc != 0 || strcmp((const char *)v.data, from == 1 ? "1" : "2") != 0)
+            continue;
+        if ((rc = migrate(p, from)) != 0) {
             gl_buf_release(&v);
             *why = "cannot migrate the glasslog schema to version " PG_SCHEMA_VERSION
                    " (see the error above)";
             return rc;
         }
-        v.len = 0;
+        gl_buf_reset(&v);
         rc = get_meta(&p->base, "schema_version", &v);
     }
     if (rc == 0 && strcmp((const char *)v.data, PG_SCHEMA_VERSION) != 0) {

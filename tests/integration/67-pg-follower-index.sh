@@ -6,6 +6,9 @@
 # report listing it, through A a rebuild naming it; once each answered 200,
 # GET /api/v1/lookup?source= finds all four on both front-ends, and the
 # artifact, subject and subject+version lookups find B's build on both.
+# Then duplicates through B get the sequencer's answers (one "duplicate":
+# false among concurrent copies, true for a re-submission), and B answers
+# and serves only what the sequencer marked durable.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
@@ -60,6 +63,57 @@ for fe in A B; do
     found "$fe" "subject=widget-audit" "$3 "
     found "$fe" "subject=widget&version=1.0" "$(printf '%s\n' "$1" "$2" "$4" | sort -n | tr '\n' ' ')"
 done
+
+# Duplicates through the follower are answered as the sequencer answers
+# them: of four concurrent POSTs of one new statement through B exactly
+# one says "duplicate":false, all name one index; a re-submission of an
+# entry logged long ago says "duplicate":true with its index.
+v2 build gadget "$(hex gadget)" "source $SRC\n" > "$T/gadget.st" || fail "sign gadget"
+cpids=""
+for k in 1 2 3 4; do
+    curl -s -m 40 -o "$T/dup.$k" -w '%{http_code}' --data-binary "@$T/gadget.st" \
+        "$URL_B/api/v1/add" > "$T/dup.$k.code" &
+    cpids="$cpids $!"
+done
+for p in $cpids; do wait "$p"; done
+for k in 1 2 3 4; do
+    [ "$(cat "$T/dup.$k.code")" = 200 ] || fail "concurrent append $k through B: $(cat "$T/dup.$k.code") $(cat "$T/dup.$k")"
+done
+nfalse=$(cat "$T"/dup.[1-4] | grep -o '"duplicate": *false' | wc -l)
+[ "$nfalse" = 1 ] || fail "$nfalse of four concurrent appends of one statement through B say duplicate false, want 1: $(cat "$T"/dup.[1-4])"
+[ "$(cat "$T"/dup.[1-4] | grep -o '"index": *[0-9]*' | sort -u | wc -l)" = 1 ] ||
+    fail "four appends of one statement through B got different indices: $(cat "$T"/dup.[1-4])"
+code=$(curl -s -m 40 -o "$T/r" -w '%{http_code}' --data-binary "@$T/source.st" "$URL_B/api/v1/add")
+[ "$code" = 200 ] || fail "re-submission of the source through B: $code $(cat "$T/r")"
+grep -q '"duplicate": *true' "$T/r" || fail "re-submission through B not a duplicate: $(cat "$T/r")"
+grep -q "\"index\": *$1," "$T/r" || fail "re-submission through B: index not $1: $(cat "$T/r")"
+
+# A follower acknowledges and serves only what the sequencer marked
+# durable (a COMMIT whose synchronous-standby wait was cut short is on
+# the primary alone): with the mark held back (a trigger keeps its
+# columns, as if A's marking transaction never came), an append through B
+# is logged in the database but not answered, and B serves its old size;
+# once marks arrive again (the next batch), B answers it.
+size_b=$(curl -sf "$URL_B/checkpoint" | sed -n 2p)
+PG_DB=log pg_sql a "CREATE FUNCTION keep_mark() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+    NEW.durable := OLD.durable; NEW.durable_ck := OLD.durable_ck;
+    NEW.durable_epoch := OLD.durable_epoch; RETURN NEW; END \$\$;
+  CREATE TRIGGER keep_mark BEFORE UPDATE ON glasslog_state FOR EACH ROW EXECUTE FUNCTION keep_mark()" ||
+    fail "cannot hold the durable mark back"
+v2 build held "$(hex held)" "source $SRC\n" > "$T/held.st" || fail "sign held"
+curl -s -m 40 -o "$T/held" -w '%{http_code}' --data-binary "@$T/held.st" "$URL_B/api/v1/add" > "$T/held.code" &
+hp=$!
+logged() { [ "$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")" -gt "$size_b" ]; }
+wait_until 10 logged || fail "the held append was not logged"
+sleep 1
+[ -s "$T/held.code" ] && fail "B answered an append not marked durable: $(cat "$T/held.code") $(cat "$T/held")"
+[ "$(curl -sf "$URL_B/checkpoint" | sed -n 2p)" = "$size_b" ] || fail "B serves a size not marked durable"
+PG_DB=log pg_sql a "DROP TRIGGER keep_mark ON glasslog_state" || fail "drop trigger"
+v2 build released "$(hex released)" "source $SRC\n" > "$T/rel.st" || fail "sign released"
+add A "$T/rel.st" > /dev/null
+wait "$hp"
+[ "$(cat "$T/held.code")" = 200 ] || fail "the held append through B: $(cat "$T/held.code") $(cat "$T/held")"
+
 LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
 LOG_PID=$PID_A LOG_OUT=$OUT_A stop_log
 echo "67-pg-follower-index: source lookups find the follower's appends on both front-ends: ok"

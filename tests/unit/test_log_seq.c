@@ -686,7 +686,8 @@ static void test_shutdown(void **state)
 
 /* Shutting down while a reserved submission is verified, on a sequencer
  * that stopped (its commit was refused: another writer published): the
- * submission is answered GL_EIO when it arrives, and that last
+ * submission is answered SEQ_ESTOPPED (not GL_EIO: the store did not
+ * fail, this sequencer stopped) when it arrives, and that last
  * reservation gone, the shutdown completes. */
 static void test_shutdown_when_lost(void **state)
 {
@@ -703,7 +704,7 @@ static void test_shutdown_when_lost(void **state)
     assert_int_equal(store_batch_commit(b, NULL), 0);
     store_batch_free(b);
     submit_wait(f, (int[]){1}, 1);
-    assert_int_equal(f->sub[1].status, GL_EIO);
+    assert_int_equal(f->sub[1].status, SEQ_ESTOPPED);       /* not a storage failure */
     assert_int_equal(seq_stats(f->seq)->storage_failed, 1); /* stopped */
     assert_int_equal(seq_reserve(f->seq), 0);               /* being verified */
     seq_shutdown(f->seq, on_shut, f);
@@ -712,7 +713,7 @@ static void test_shutdown_when_lost(void **state)
     assert_int_equal(
         seq_submit(f->seq, s->data.data, s->data.len, s->leaf, &s->ix, on_done, s), 0);
     assert_int_equal(s->settled, 1);
-    assert_int_equal(s->status, GL_EIO);
+    assert_int_equal(s->status, SEQ_ESTOPPED);
     run_until(f, is_shut, 0, 3000);
     assert_int_equal(f->shut, 1);
     assert_true(f->shut_order > s->order);
@@ -779,7 +780,8 @@ static void test_too_big_is_not_storage_failure(void **state)
  * behind the sequencer's back (commits with no expectation: a promoted
  * asynchronous standby, a rolled-back disk) and a failed commit makes
  * it reload. It must sign nothing from there (a second history): the
- * next submissions answer GL_EIO, no checkpoint is released, the
+ * failed batch answers GL_EIO, the next submission SEQ_ESTOPPED (stopped,
+ * not a storage failure), no checkpoint is released, the
  * published tree stays at 5, and the sequencer reports a storage
  * failure. */
 static void lost_data_case(int same_size)
@@ -807,7 +809,7 @@ static void lost_data_case(int same_size)
     submit_wait(f, (int[]){5}, 1);
     assert_int_equal(f->sub[5].status, GL_EIO);
     submit_wait(f, (int[]){6}, 1);
-    assert_int_equal(f->sub[6].status, GL_EIO);
+    assert_int_equal(f->sub[6].status, SEQ_ESTOPPED); /* stopped for good */
     assert_int_equal(f->nckpt, nckpt);
     assert_int_equal(f->ckpt_size, 5);
     assert_int_equal(seq_tree(f->seq)->range.size, 5);

@@ -1133,22 +1133,33 @@ static void pg_open_rules(void)
     check_state(s, 2);
     check_entry(s, 1);
     store_close(s);
-    /* a version 1 database (no token buckets) is migrated at open */
+    /* a version 1 database (no token buckets, no durable mark) is
+     * migrated at open; its state is marked durable */
     pg_exec_in(url, "DROP TABLE glasslog_buckets;"
+                    "ALTER TABLE glasslog_state DROP COLUMN durable,"
+                    " DROP COLUMN durable_ck, DROP COLUMN durable_epoch;"
                     "UPDATE glasslog_meta SET v = '1' WHERE k = 'schema_version'");
     assert_int_equal(store_open(&o, &s, &why), 0);
     check_state(s, 2);
+    {
+        struct gl_buf ck;
+        uint64_t size = 0;
+        gl_buf_init(&ck, 4096);
+        assert_int_equal(store_get_durable(s, &size, &ck), 0);
+        assert_int_equal(size, 2);
+        gl_buf_release(&ck);
+    }
     {
         int64_t level;
         assert_int_equal(store_bucket_take(s, "m+00000001", 1, 2, 1, &level), 0);
         assert_true(level >= TOKEN && level < TOKEN + 1000000);
     }
     store_close(s);
-    assert_int_equal(store_open(&o, &s, &why), 0); /* version 2 now: opens as is */
+    assert_int_equal(store_open(&o, &s, &why), 0); /* version 3 now: opens as is */
     store_close(s);
     /* a schema version this code does not know is refused, with or
      * without create */
-    pg_exec_in(url, "UPDATE glasslog_meta SET v = '3' WHERE k = 'schema_version'");
+    pg_exec_in(url, "UPDATE glasslog_meta SET v = '4' WHERE k = 'schema_version'");
     why = NULL;
     assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
     assert_non_null(why);
@@ -1203,6 +1214,77 @@ static void test_pg_epoch(void **state)
     commit(b, &(struct store_expect){2, 7}, 0);
     check_state(f->s, 3);
     check_entry(f->s, 2);
+}
+
+/* The durable mark (store_get_durable): a sequencer's commit (with an
+ * expectation) marks its state once committed, under its epoch; a commit
+ * without one (tools) marks nothing; an epoch raised behind the lease's
+ * back hides the old mark, a takeover through the lease carries it over; a mark the
+ * server never got (simulated: the columns reset) leaves the followers' view where it was
+ * though the state moved on. */
+static void check_durable(struct store *s, int want_rc, uint64_t want)
+{
+    struct gl_buf ck, st;
+    uint64_t size = 0, ssize = 0;
+
+    gl_buf_init(&ck, 4096);
+    gl_buf_init(&st, 4096);
+    assert_int_equal(store_get_durable(s, &size, &ck), want_rc);
+    if (want_rc == 0) {
+        assert_int_equal(size, want);
+        assert_int_equal(store_get_state(s, &ssize, &st), 0);
+        if (ssize == want) /* the checkpoint is the state's */
+            assert_memory_equal(ck.data, st.data, st.len);
+    }
+    gl_buf_release(&ck);
+    gl_buf_release(&st);
+}
+
+static void test_pg_durable(void **state)
+{
+    struct fx *f = *state;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    check_durable(f->s, GL_ENOTFOUND, 0); /* never marked */
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_durable(f->s, 0, 3);
+    pg_exec_in(f->dir, "UPDATE glasslog_state SET epoch = 7"); /* a takeover */
+    check_durable(f->s, GL_ENOTFOUND, 0);
+    pg_exec_in(f->dir, "UPDATE glasslog_state SET durable = 3, durable_epoch = 7");
+    check_durable(f->s, 0, 3);
+    /* a mark that never arrives: the trigger keeps the columns */
+    pg_exec_in(f->dir,
+               "CREATE FUNCTION keep_mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+               " NEW.durable := OLD.durable; NEW.durable_ck := OLD.durable_ck;"
+               " NEW.durable_epoch := OLD.durable_epoch; RETURN NEW; END $$;"
+               "CREATE TRIGGER keep_mark BEFORE UPDATE ON glasslog_state"
+               " FOR EACH ROW EXECUTE FUNCTION keep_mark()");
+    {
+        struct store_batch *b;
+        assert_int_equal(store_batch_new(f->s, &b), 0);
+        put_entries(b, 3, 5);
+        put_state(b, 5);
+        commit(b, &(struct store_expect){3, 7}, 0);
+    }
+    check_state(f->s, 5);
+    check_durable(f->s, 0, 3);
+    pg_exec_in(f->dir, "DROP TRIGGER keep_mark ON glasslog_state");
+    {
+        struct store_batch *b;
+        assert_int_equal(store_batch_new(f->s, &b), 0);
+        put_entries(b, 5, 6);
+        put_state(b, 6);
+        commit(b, &(struct store_expect){5, 7}, 0);
+    }
+    check_durable(f->s, 0, 6);
+    /* a takeover through the lease carries the mark over to its epoch */
+    {
+        uint64_t epoch = 0;
+        pg_exec_in(f->dir, "UPDATE glasslog_lease SET expires = '-infinity'");
+        assert_int_equal(store_lease(f->s, "taker", 10000, 0, &epoch), 0);
+        assert_true(epoch != 7);
+        check_durable(f->s, 0, 6);
+    }
 }
 
 /* Racing commits from threads on two handles, all built on the same
@@ -1684,6 +1766,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_longest_index_key, postgresql),
     ON(test_pg_two_writers, postgresql),
     ON(test_pg_epoch, postgresql),
+    ON(test_pg_durable, postgresql),
     ON(test_pg_race, postgresql),
     ON(test_served, postgresql),
     ON(test_buckets, postgresql),
