@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "glasslog/error.h"
@@ -263,6 +264,74 @@ static void test_ed25519(void **state)
     assert_int_equal(gl_ed25519_verify(pub, "x", 1, want_sig), GL_EVERIFY);
 }
 
+/* RFC 8032 section 7.1, TESTs 1 and 2, as raw bytes. */
+struct rfc_pair {
+    uint8_t pub[2][32], sig[2][64], msg2;
+};
+
+static void rfc_pairs(struct rfc_pair *v)
+{
+    static const char *const pub_hex[2] = {
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"};
+    static const char *const sig_hex[2] = {
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+        "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+        "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(gl_hex_decode_exact(pub_hex[i], 64, v->pub[i], 32, 1), 0);
+        assert_int_equal(gl_hex_decode_exact(sig_hex[i], 128, v->sig[i], 64, 1), 0);
+    }
+    v->msg2 = 0x72;
+}
+
+/* 0 if every check of one round holds: each key verifies its own
+ * signature and refuses the other's, in an order that switches the
+ * thread's cached key at every call. */
+static int key_switch_round(const struct rfc_pair *v)
+{
+    int bad = 0;
+
+    bad |= gl_ed25519_verify(v->pub[0], "", 0, v->sig[0]) != 0;
+    bad |= gl_ed25519_verify(v->pub[1], &v->msg2, 1, v->sig[1]) != 0;
+    bad |= gl_ed25519_verify(v->pub[0], &v->msg2, 1, v->sig[1]) != GL_EVERIFY;
+    bad |= gl_ed25519_verify(v->pub[1], "", 0, v->sig[0]) != GL_EVERIFY;
+    bad |= gl_ed25519_verify(v->pub[1], &v->msg2, 1, v->sig[1]) != 0;
+    bad |= gl_ed25519_verify(v->pub[1], &v->msg2, 1, v->sig[0]) != GL_EVERIFY;
+    return bad;
+}
+
+static void *key_switch_thread(void *arg)
+{
+    const struct rfc_pair *v = arg;
+    int bad = 0;
+
+    for (int i = 0; i < 50; i++)
+        bad |= key_switch_round(v);
+    return bad ? (void *)v : NULL;
+}
+
+/* gl_ed25519_verify keeps each thread's last key parsed: switching keys,
+ * and several threads at once, must still check each signature against
+ * the key it is given. */
+static void test_ed25519_key_switch(void **state)
+{
+    struct rfc_pair v;
+    pthread_t th[3];
+    void *ret;
+    (void)state;
+    rfc_pairs(&v);
+    assert_int_equal(key_switch_round(&v), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, key_switch_thread, &v), 0);
+    assert_int_equal(key_switch_round(&v), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(th[i], &ret), 0);
+        assert_null(ret);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_sig_names),
         cmocka_unit_test(test_ed25519),
+        cmocka_unit_test(test_ed25519_key_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
