@@ -91,6 +91,7 @@
 /* Longest path in DIR the sweep looks at: a tile path and ".tmp-" with a
  * pid and a serial (20 and 10 digits). */
 #define SWEEP_REL_MAX (GL_TILE_PATH_MAX + 40)
+_Static_assert(GL_TILE_PATH_MAX < SWEEP_REL_MAX, "sweep_dir's bound on at");
 
 static const char usage[] =
     "usage: glasslog mirror-dir --log URL --log-vkey VKEY --dir DIR [--timeout S]\n"
@@ -235,6 +236,8 @@ static int sweep_dir(struct sweep *sw, int fd, size_t len)
             }
             break;
         }
+        /* at <= GL_TILE_PATH_MAX < SWEEP_REL_MAX: only directories whose
+         * path is shorter than a tile path's are descended into */
         size_t n = strlen(e->d_name), at = len ? len + 1 : 0;
         if (e->d_name[0] == '.' || n > SWEEP_REL_MAX - at)
             continue; /* ".", "..", the lock, or too long: never ours */
@@ -254,7 +257,8 @@ static int sweep_dir(struct sweep *sw, int fd, size_t len)
                 break;
             }
             sw->removed++;
-        } else if (type == DT_DIR && is_tile_dir(len, e->d_name)) {
+        } else if (type == DT_DIR && at + n < GL_TILE_PATH_MAX &&
+                   is_tile_dir(len, e->d_name)) {
             int sub = openat(dirfd(d), e->d_name,
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub < 0) {

@@ -6,7 +6,8 @@
 #     (NAME.tmp-<pid>-<serial>, NAME the checkpoint or a tile path, nested
 #     ones too) are removed by the next run, which says so; files that only
 #     look alike (another NAME, a leading zero, a suffix, outside tile/, a
-#     symbolic link, anything through a linked directory) are kept;
+#     symbolic link, anything through a linked directory, or below
+#     directories with names longer than any tile path's) are kept;
 #   - while another process holds DIR/.glasslog-mirror.lock (flock from
 #     util-linux), a run exits 3 at once with a one-line error and touches
 #     nothing (not even a stale temporary); once that process is killed
@@ -60,7 +61,8 @@ tile/entries/001.p/43.tmp-7-4294967295 tile/1/000.p/1.tmp-99999-1 tile/0/x001/23
 KEEP="notes.txt checkpoint.tmp-abc checkpoint.tmp-12- checkpoint.tmp-0-1 checkpoint.tmp-012-1
 checkpoint.tmp-12-3.bak checkpoint.tmp-12-3-4 checkpoint.old.tmp-12-3 tile/0/1000.tmp-12-3
 tile/entries/abc.tmp-1-2 tile/0/001.p/0.tmp-1-2 tile/0/001.p/44.tmp-1-2.part other/000.tmp-1-2
-tile/0/000.p/.44.tmp-1-2 .checkpoint.tmp-1-2"
+tile/0/000.p/.44.tmp-1-2 .checkpoint.tmp-1-2
+tile/0/$(printf '1%.0s' $(seq 97))/000.tmp-1-2 tile/0/$(printf '2%.0s' $(seq 150))/000.tmp-1-2"
 for f in $STALE $KEEP; do
     mkdir -p "$(dirname "$D/$f")" && echo "junk $f" > "$D/$f" || fail "planting $f"
 done
