@@ -30,18 +30,45 @@
  * tree, or one that forks from what DIR publishes, is refused (exit 2,
  * nothing written).
  *
+ * One run at a time: a run holds flock(LOCK_EX | LOCK_NB) on
+ * DIR/.glasslog-mirror.lock from its start to its exit (the kernel drops
+ * it when the process dies, kill -9 included, so a crash never leaves DIR
+ * locked); a second run on DIR exits 3 at once, before it reads or writes
+ * anything there. The lock file is empty, never removed (removing it would
+ * let two runs lock two different files) and a dot-file outside the
+ * tlog-tiles paths, so no client asks for it. When DIR does not exist yet,
+ * the run verifies the log first and creates DIR and takes the lock only
+ * before its first write (a refused log leaves no DIR behind); what it
+ * read from DIR before that (full bundles another run may have written
+ * meanwhile) is checked against the signed root like anything else.
+ *
+ * Temporaries: every file is written as NAME.tmp-<pid>-<serial> beside
+ * NAME (gl_file_replace) and renamed; a run killed between the two leaves
+ * the temporary behind. Holding the lock, a run first removes every
+ * regular file of DIR whose path is exactly that of such a temporary for a
+ * file mirror-dir writes (NAME the checkpoint or a canonical tile path):
+ * under the lock no other run is writing one. It descends only into
+ * directories a tile path can name (tile/, then levels, entries, xNNN and
+ * NNN.p), never through a symbolic link, and leaves every other file
+ * alone.
+ *
  * Layout: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>],
- * DIR/tile/entries/<N>[.p/<W>] (C2SP tlog-tiles paths).
+ * DIR/tile/entries/<N>[.p/<W>] (C2SP tlog-tiles paths), and the lock file
+ * DIR/.glasslog-mirror.lock.
  * Exit 0, 2 when the log's answers do not check out (the checkpoint in DIR
  * unchanged; nothing written if the hashes or the root do not), 3 usage,
- * I/O or network errors.
+ * I/O or network errors, or another run holding DIR.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -60,6 +87,11 @@
 #define PATH_MAX_LEN 4096
 #define CK_MAX ((size_t)64 << 10)
 #define MIRRORDIR_MAX_SIZE ((uint64_t)1 << 24) /* entries: 512 MiB of leaf hashes */
+#define LOCK_NAME ".glasslog-mirror.lock"
+/* Longest path in DIR the sweep looks at: a tile path and ".tmp-" with a
+ * pid and a serial (20 and 10 digits). */
+#define SWEEP_REL_MAX (GL_TILE_PATH_MAX + 40)
+_Static_assert(GL_TILE_PATH_MAX < SWEEP_REL_MAX, "sweep_dir's bound on at");
 
 static const char usage[] =
     "usage: glasslog mirror-dir --log URL --log-vkey VKEY --dir DIR [--timeout S]\n"
@@ -68,9 +100,14 @@ static const char usage[] =
     "static web server, after verifying the log's signature and recomputing\n"
     "every tile from the entries. DIR only moves forward: a checkpoint already\n"
     "there must be a prefix of the new tree. At most 16777216 entries.\n"
+    "One run at a time: a run locks DIR/.glasslog-mirror.lock (an empty dot-file,\n"
+    "not part of the log; the lock dies with the process), and a second run on\n"
+    "DIR exits 3 at once. A run first removes the temporary files\n"
+    "(NAME.tmp-PID-N, renamed into place once written) that a killed run left.\n"
     "  --timeout S    give up on the log after S seconds of retries (60)\n"
     "Exit: 0 ok, 2 the log's answers do not check out (DIR keeps its checkpoint),\n"
-    "3 usage, I/O or network error, or a log larger than mirror-dir handles.\n";
+    "3 usage, I/O or network error, another run holding DIR, or a log larger\n"
+    "than mirror-dir handles.\n";
 
 /* mkdir -p of the directory part of path; each directory it creates is
  * made durable in its parent (fsync), so that after a crash a file renamed
@@ -116,6 +153,183 @@ static int read_local(const char *dir, const char *rel, struct gl_buf *out)
         return GL_ENOTFOUND;
     gl_buf_reset(out);
     return gl_file_read(path, out);
+}
+
+/* 1 if s[0..n) is a number as printf's %ld or %u writes a nonnegative
+ * one: 1 to 20 digits, no sign, no leading zero. */
+static int is_decimal(const char *s, size_t n)
+{
+    if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+        return 0;
+    return strspn(s, "0123456789") >= n;
+}
+
+/* 1 if rel (a path in DIR) names a temporary gl_file_replace makes for a
+ * file this command writes: NAME.tmp-<pid>-<serial>, NAME "checkpoint" or
+ * a canonical tile path, pid > 0. Tile paths and "checkpoint" hold no
+ * ".tmp-", so its first occurrence ends NAME. */
+static int is_stale_tmp(const char *rel)
+{
+    const char *t = strstr(rel, ".tmp-"), *pid, *dash;
+    struct gl_tile tile;
+    int entries;
+
+    if (t == NULL)
+        return 0;
+    pid = t + 5;
+    dash = strchr(pid, '-');
+    if (dash == NULL || pid[0] == '0' || !is_decimal(pid, (size_t)(dash - pid)) ||
+        !is_decimal(dash + 1, strlen(dash + 1)))
+        return 0;
+    if ((size_t)(t - rel) == strlen("checkpoint") && memcmp(rel, "checkpoint", 10) == 0)
+        return 1;
+    return gl_tile_path_parse(rel, (size_t)(t - rel), &tile, &entries, NULL) == 0;
+}
+
+/* 1 if a directory named name, in the directory rel of DIR (len bytes,
+ * 0 for DIR itself), can be on a tile path: "tile" in DIR; below it a
+ * level (digits), "entries", "x" and digits, or digits and ".p". */
+static int is_tile_dir(size_t len, const char *name)
+{
+    size_t n = strlen(name), k = 0;
+
+    if (len == 0)
+        return strcmp(name, "tile") == 0;
+    if (strcmp(name, "entries") == 0)
+        return 1;
+    if (name[0] == 'x')
+        k = 1;
+    else if (n > 2 && strcmp(name + n - 2, ".p") == 0)
+        n -= 2;
+    return n > k && strspn(name + k, "0123456789") >= n - k;
+}
+
+struct sweep {
+    const char *dir;
+    char rel[SWEEP_REL_MAX + 1]; /* the path in DIR being looked at */
+    size_t removed;
+};
+
+/* Removes the stale temporaries (is_stale_tmp) in the directory fd, whose
+ * path in DIR is sw->rel[0..len), and in the directories below it that a
+ * tile path can hold; never follows a symbolic link. Takes fd (closed
+ * here). 0 or GL_EIO (reported). */
+static int sweep_dir(struct sweep *sw, int fd, size_t len)
+{
+    DIR *d = fdopendir(fd);
+    const struct dirent *e;
+    struct stat st;
+    int rc = 0;
+
+    if (d == NULL) {
+        cli_error("cannot read %s/%.*s: %s", sw->dir, (int)len, sw->rel, strerror(errno));
+        close(fd);
+        return GL_EIO;
+    }
+    for (;;) {
+        errno = 0;
+        if ((e = readdir(d)) == NULL) {
+            if (errno != 0) {
+                cli_error("cannot read %s/%.*s: %s", sw->dir, (int)len, sw->rel,
+                          strerror(errno));
+                rc = GL_EIO;
+            }
+            break;
+        }
+        /* at <= GL_TILE_PATH_MAX < SWEEP_REL_MAX: only directories whose
+         * path is shorter than a tile path's are descended into */
+        size_t n = strlen(e->d_name), at = len ? len + 1 : 0;
+        if (e->d_name[0] == '.' || n > SWEEP_REL_MAX - at)
+            continue; /* ".", "..", the lock, or too long: never ours */
+        if (len)
+            sw->rel[len] = '/';
+        memcpy(sw->rel + at, e->d_name, n + 1);
+        unsigned char type = e->d_type;
+        if (type == DT_UNKNOWN) {
+            if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                continue; /* gone meanwhile: not ours to judge */
+            type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_LNK;
+        }
+        if (type == DT_REG && is_stale_tmp(sw->rel)) {
+            if (unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT) {
+                cli_error("cannot remove %s/%s: %s", sw->dir, sw->rel, strerror(errno));
+                rc = GL_EIO;
+                break;
+            }
+            sw->removed++;
+        } else if (type == DT_DIR && at + n < GL_TILE_PATH_MAX &&
+                   is_tile_dir(len, e->d_name)) {
+            int sub = openat(dirfd(d), e->d_name,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                cli_error("cannot open %s/%s: %s", sw->dir, sw->rel, strerror(errno));
+                rc = GL_EIO;
+                break;
+            }
+            if ((rc = sweep_dir(sw, sub, at + n)) != 0)
+                break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Takes the run's lock on DIR into *fd (the caller closes it at exit),
+ * then removes the temporaries a killed run left (sweep_dir). With
+ * create, makes DIR first; without, a missing DIR is CLI_OK with *fd -1
+ * (the caller tries again before its first write). CLI_OK, or CLI_USAGE
+ * (another run holds DIR, or an I/O error: reported, *fd -1). */
+static int take_dir(const char *dir, int create, int *fd)
+{
+    char path[PATH_MAX_LEN];
+    struct sweep sw;
+    int dfd, rc = CLI_USAGE;
+
+    *fd = -1;
+    if ((size_t)snprintf(path, sizeof path, "%s/" LOCK_NAME, dir) >= sizeof path) {
+        cli_error("--dir: path too long");
+        return CLI_USAGE;
+    }
+    if (create && make_parents(path) != 0) {
+        cli_error("cannot create %s: %s", dir, strerror(errno));
+        return CLI_USAGE;
+    }
+    /* Read-only is enough for flock, and lets runs by users other than
+     * the file's owner lock it too. O_NOFOLLOW: never a planted link. */
+    *fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (*fd < 0) {
+        if (!create && errno == ENOENT)
+            return CLI_OK;
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return CLI_USAGE;
+    }
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            cli_error("another mirror-dir run holds %s (%s is locked): nothing done", dir,
+                      path);
+        else
+            cli_error("cannot lock %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        cli_error("cannot open %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    sw.dir = dir;
+    sw.rel[0] = 0;
+    sw.removed = 0;
+    if (sweep_dir(&sw, dfd, 0) != 0)
+        goto out;
+    if (sw.removed > 0)
+        cli_error("removed %zu temporary file%s an interrupted run left in %s",
+                  sw.removed, sw.removed == 1 ? "" : "s", dir);
+    rc = CLI_OK;
+out:
+    if (rc != CLI_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
 }
 
 struct plan {
@@ -322,7 +536,7 @@ int cmd_mirrordir_main(int argc, char **argv)
     struct gl_note *note = NULL;
     struct gl_checkpoint c;
     struct plan pl;
-    int opt, rc = CLI_USAGE;
+    int opt, lock = -1, rc = CLI_USAGE;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -350,6 +564,9 @@ int cmd_mirrordir_main(int argc, char **argv)
     memset(&pl, 0, sizeof pl);
     memset(&f, 0, sizeof f);
     gl_buf_init(&ck, CK_MAX);
+    /* The lock before DIR is read (a missing DIR: before the first write) */
+    if (take_dir(dir, 0, &lock) != CLI_OK)
+        goto out;
     if (fetch_init(&f, log, timeout) != 0) {
         cli_error("--log: not an http(s) URL: %s", log);
         goto out;
@@ -400,6 +617,8 @@ int cmd_mirrordir_main(int argc, char **argv)
         rc = CLI_VERIFY;
         goto out;
     }
+    if (lock < 0 && (rc = take_dir(dir, 1, &lock)) != CLI_OK)
+        goto out;
     if ((rc = check_published(dir, &v, &pl)) != CLI_OK)
         goto out;
     for (uint64_t t = 0; t < nb; t++) {
@@ -424,5 +643,7 @@ out:
     gl_note_free(note);
     gl_buf_release(&ck);
     fetch_release(&f);
+    if (lock >= 0)
+        close(lock); /* releases the lock (so would the exit) */
     return rc;
 }
