@@ -426,7 +426,7 @@ static int put_bundle(struct fetch *f, const char *dir, const struct plan *pl, u
         }
         if (memcmp(h, pl->leaves[t * 256 + i], HLEN) != 0) {
             cli_error("%s: entry %llu is not the one the checkpoint's tree holds", rel,
-                      (unsigned long long)(t * 256 + i));
+                      (unsigned long long)t * 256 + i);
             goto out;
         }
     }
