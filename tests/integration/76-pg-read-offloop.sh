@@ -1,0 +1,122 @@
+# Goal: on the PostgreSQL store, a read that waits on the database does
+# not stall the rest of the front-end. A psql session holds an ACCESS
+# EXCLUSIVE lock on glasslog_entries (and then on glasslog_tiles) for a
+# few seconds, so glasslogd's reads of those tables wait in the server
+# (seen in pg_stat_activity); meanwhile /healthz, /checkpoint and a
+# partial tile (served from memory) answer within a fraction of a second,
+# and the waiting reads answer what is stored once the lock is gone. Past
+# the bound on reads waiting for the database, a read gets 503 with its
+# reason at once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+PY="python3 $(dirname "$0")/tlog.py"
+make_keys
+pg_log_db
+spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --create --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+    fail "glasslogd did not start: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+# 300 entries: tile 0/000 is full (read from the store), 0/001.p/44 is
+# the right edge (held in memory)
+for s in 1 2 3; do
+    "$GL_BIN/glasslog" append --log "$LOG_URL" --key "$T/sub.key" --kind build \
+        --subject "s$s" --version 1 --sha256 "$(printf 's%s' "$s" | sha256sum | cut -c1-64)" \
+        --log-vkey "@$T/log.key.pub" > "$T/one" 2>&1 || fail "append: $(cat "$T/one")"
+done
+LOADGEN="$GL_BUILD/tests/bench/loadgen"
+[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
+[ -x "$LOADGEN" ] || fail "no loadgen (make test-build makes it)"
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 297 -c 8 --seed 7 \
+    --subject-prefix ro --timeout 10 > "$T/lg.out" 2> "$T/lg.err" ||
+    fail "loadgen: $(tail -3 "$T/lg.err")"
+size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+[ "$size" = 300 ] || fail "size $size, want 300"
+curl -sf -o "$T/e0.want" "$LOG_URL/api/v1/entries/0" || fail "entries/0"
+curl -sf -o "$T/incl.want" "$LOG_URL/api/v1/proof/inclusion?index=3&tree_size=300" || fail "inclusion"
+$PY check-proofs "$LOG_URL" 5 || fail "proofs before the test"
+
+# lock TABLE SECONDS: a session holding an ACCESS EXCLUSIVE lock on TABLE
+# for SECONDS (in the background: LOCK_PID), once it holds it.
+lock() {
+    PG_DB=log pg_sql a "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($2); COMMIT" \
+        > /dev/null 2>&1 &
+    LOCK_PID=$!
+    PIDS="$PIDS $LOCK_PID"
+    wait_until 10 locked "$1" || fail "the lock on $1 was not taken"
+}
+locked() {
+    [ "$(PG_DB=log pg_sql a "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = '$1' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
+}
+# waiting TABLE: a glasslogd statement on TABLE waits for the lock.
+waiting() {
+    [ "$(PG_DB=log pg_sql a "SELECT count(*) FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE '%$1%' AND query NOT LIKE '%pg_stat_activity%'")" -ge 1 ]
+}
+# prompt PATH WANT: PATH answers WANT within 1 s; prints its time.
+prompt() {
+    local out
+    out=$(curl -s -o "$T/p.body" -w '%{http_code} %{time_total}' --max-time 1 "$LOG_URL$1") ||
+        fail "$1 did not answer within 1 s while a read waits on the database ($out)"
+    [ "${out% *}" = "$2" ] || fail "$1 answered ${out% *}, want $2: $(cat "$T/p.body")"
+    echo "$1 ${out#* }s" >> "$T/times"
+}
+
+# 1. an entry read waits on the locked entries table
+lock glasslog_entries 3
+curl -s -o "$T/e0.got" -w '%{http_code}' --max-time 10 "$LOG_URL/api/v1/entries/0" > "$T/e0.code" &
+cp=$!
+wait_until 5 waiting glasslog_entries || fail "the entry read does not wait on the lock"
+prompt /healthz 200
+prompt /checkpoint 200
+prompt /tile/0/001.p/44 200
+kill -0 "$cp" 2>/dev/null || fail "the entry read answered while the lock was held: $(cat "$T/e0.code")"
+wait "$cp"
+[ "$(cat "$T/e0.code")" = 200 ] || fail "entries/0 answered $(cat "$T/e0.code") after the lock"
+cmp -s "$T/e0.got" "$T/e0.want" || fail "entries/0 changed: $(cat "$T/e0.got")"
+wait "$LOCK_PID"
+
+# 2. a proof whose full tile is not cached waits on the locked tiles table
+# (a second front-end's cache is cold: restart glasslogd)
+kill -TERM "$LOG_PID"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM"
+spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+    fail "glasslogd did not restart: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+lock glasslog_tiles 3
+curl -s -o "$T/incl.got" -w '%{http_code}' --max-time 10 \
+    "$LOG_URL/api/v1/proof/inclusion?index=3&tree_size=300" > "$T/incl.code" &
+cp=$!
+wait_until 5 waiting glasslog_tiles || fail "the proof does not wait on the lock"
+prompt /healthz 200
+prompt /tile/0/001.p/44 200
+kill -0 "$cp" 2>/dev/null || fail "the proof answered while the lock was held"
+wait "$cp"
+[ "$(cat "$T/incl.code")" = 200 ] || fail "the proof answered $(cat "$T/incl.code") after the lock"
+cmp -s "$T/incl.got" "$T/incl.want" || fail "the proof changed: $(cat "$T/incl.got")"
+wait "$LOCK_PID"
+
+# 3. the bound: with the entries table locked, reads past the bound of
+# reads waiting for the database get 503 at once, with the reason
+lock glasslog_entries 4
+: > "$T/codes"
+for i in $(seq 40); do
+    curl -s -o "$T/b.$i" -w '%{http_code}\n' --max-time 10 "$LOG_URL/api/v1/entries/$((i % 300))" >> "$T/codes" &
+done
+wait_until 5 waiting glasslog_entries || fail "no read waits on the lock"
+prompt /healthz 200
+wait_until 5 grep -q 503 "$T/codes" || fail "no read was refused past the bound: $(sort "$T/codes" | uniq -c)"
+grep -l '"error":"too many reads wait for the database; retry"' "$T"/b.* > /dev/null ||
+    fail "no 503 names its reason: $(cat "$T"/b.* | sort | uniq -c | head -5)"
+wait_until 12 [ "$(wc -l < "$T/codes")" -eq 40 ] || fail "not every read answered"
+n200=$(grep -c '^200$' "$T/codes")
+n503=$(grep -c '^503$' "$T/codes")
+[ $((n200 + n503)) -eq 40 ] && [ "$n200" -ge 16 ] ||
+    fail "codes after the lock: $(sort "$T/codes" | uniq -c)"
+wait "$LOCK_PID"
+$PY check-proofs "$LOG_URL" 5 || fail "proofs after the test"
+cat "$T/times"
+kill -TERM "$LOG_PID"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+echo "PASS 76-pg-read-offloop"
