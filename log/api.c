@@ -109,6 +109,11 @@ static void api_view(struct api *a, struct readapi_view *v)
     v->ctx = a;
 }
 
+static void api_view_of(void *ctx, struct readapi_view *v)
+{
+    api_view(ctx, v);
+}
+
 /* Appends the tlog-proof of entry index against the published checkpoint. */
 static int api_tlogproof(struct api *a, uint64_t index, struct gl_buf *out)
 {
@@ -745,8 +750,13 @@ int api_handle(void *ctx, struct gl_http_req *req)
         return api_tile(a, req);
     if (readapi_wants(p)) {
         struct readapi_view v;
+        if (a->reads.loop == NULL) {
+            a->reads.loop = a->loop;
+            a->reads.view = api_view_of;
+            a->reads.ctx = a;
+        }
         api_view(a, &v);
-        return readapi_handle(&v, req, p);
+        return readapi_handle_async(&a->reads, &v, req, p);
     }
     if (strcmp(p, "/healthz") == 0)
         return api_healthz(a, req);
