@@ -47,20 +47,21 @@ static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"
 
 /* --- store reads, direct or through a job ------------------------------------------ */
 
-enum want_kind { WANT_ENTRY, WANT_LEAF, WANT_INDEX, WANT_TILE };
+enum want_kind { WANT_ENTRY, WANT_LEAF, WANT_INDEX, WANT_TILE, WANT_BUNDLE };
 
 /* One store read a request needs, and (done) its outcome. */
 struct want {
     enum want_kind kind;
     int done, rc;
-    uint32_t level;            /* TILE: its level */
-    enum store_index ikind;    /* INDEX: the index */
-    uint64_t a, b;             /* ENTRY, TILE: index; INDEX: from, below */
-    uint8_t hash[GL_HASH_LEN]; /* LEAF: the leaf hash */
-    uint64_t found;            /* LEAF: the entry's index */
-    struct gl_buf data;        /* ENTRY, TILE: the bytes read; INDEX: the key */
-    uint64_t *idx;             /* INDEX: READAPI_LOOKUP_MAX + 1 indices found */
-    size_t n;                  /* INDEX: how many */
+    uint32_t level;         /* TILE: its level */
+    enum store_index ikind; /* INDEX: the index */
+    uint64_t a, b;          /* ENTRY, TILE: index; INDEX: from, below; BUNDLE: start, n */
+    uint8_t hash[GL_HASH_LEN];  /* LEAF: the leaf hash */
+    uint64_t found;             /* LEAF: the entry's index */
+    struct gl_buf data;         /* ENTRY, TILE: the bytes read; INDEX: the key */
+    uint64_t *idx;              /* INDEX: READAPI_LOOKUP_MAX + 1 indices found */
+    size_t n;                   /* INDEX: how many */
+    struct store_entries *ents; /* BUNDLE: the entries read */
 };
 
 struct readapi_job {
@@ -70,6 +71,7 @@ struct readapi_job {
     struct store *store;
     uv_work_t work;
     unsigned rounds;
+    int queued; /* in ra's queue (else on a thread, or being computed) */
     struct want *wants;
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
@@ -179,6 +181,43 @@ static int rd_index(const struct readapi_view *v, struct readapi_job *j,
         gl_buf_release(&w->data);
         return GL_ENOMEM;
     }
+    return RD_LATER;
+}
+
+/* store_read_entries; *out is the job's (valid while the job is) or, with
+ * no job, the caller's mine, which the caller releases. */
+static int rd_bundle(const struct readapi_view *v, struct readapi_job *j, uint64_t start,
+                     uint64_t n, struct store_entries *mine,
+                     const struct store_entries **out)
+{
+    struct want *w;
+    int rc;
+
+    if (j == NULL) {
+        rc = store_read_entries(v->store, start, n, mine);
+        *out = mine;
+        return rc;
+    }
+    gl_buf_init(&mine->raw, 0);
+    for (size_t i = 0; i < j->nwants; i++) {
+        w = &j->wants[i];
+        if (w->kind == WANT_BUNDLE && w->a == start && w->b == n) {
+            if (!w->done)
+                return RD_LATER;
+            *out = w->ents;
+            return w->rc;
+        }
+    }
+    if ((w = want_add(j, WANT_BUNDLE)) == NULL)
+        return GL_ENOMEM;
+    w->a = start;
+    w->b = n;
+    if ((w->ents = calloc(1, sizeof(*w->ents))) == NULL) {
+        j->fresh--; /* not a read to do: the reply (500) goes out */
+        j->nwants--;
+        return GL_ENOMEM;
+    }
+    gl_buf_init(&w->ents->raw, 0);
     return RD_LATER;
 }
 
@@ -679,6 +718,70 @@ static int read_lookup(const struct readapi_view *v, struct readapi_job *j,
     return reply_json(j, req, obj);
 }
 
+/* --- tiles (glasslogd's own tree) ------------------------------------------------------
+ */
+
+static const struct gl_http_header hdr_immutable[] = {
+    {"Cache-Control", "public, max-age=31536000, immutable"},
+};
+
+static int read_bundle(const struct readapi_view *v, struct readapi_job *j,
+                       struct gl_http_req *req, const struct gl_tile *t)
+{
+    uint64_t size = v->tree->range.size;
+    struct store_entries mine;
+    const struct store_entries *ents = NULL;
+    struct gl_buf out;
+    int rc;
+
+    if (t->index > (size / 256) || t->index * 256 + t->width > size)
+        return gl_http_reply_error(req, 404, "no such entry bundle");
+    gl_buf_init(&out, GL_TILE_BUNDLE_MAX);
+    if (rd_bundle(v, j, t->index * 256, t->width, &mine, &ents) != 0)
+        rc = reply_error(j, req, 500, "storage read failed");
+    else if (gl_tile_bundle_encode(ents->e, ents->n, &out) != 0)
+        rc = gl_http_reply_error(req, 500, "cannot encode the bundle");
+    else
+        rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1,
+                           out.data, out.len);
+    store_entries_release(&mine);
+    gl_buf_release(&out);
+    return rc;
+}
+
+static int read_tile(const struct readapi_view *v, struct readapi_job *j,
+                     struct gl_http_req *req, const char *path)
+{
+    const struct tree *tr = v->tree;
+    const uint8_t(*nodes)[GL_HASH_LEN];
+    struct gl_tile t;
+    struct gl_err why;
+    uint32_t avail;
+    uint64_t count;
+    int entries, rc;
+
+    if (gl_tile_path_parse(path + 1, strlen(path + 1), &t, &entries, &why) != 0) {
+        char msg[GL_ERR_REASON_MAX + 32];
+        snprintf(msg, sizeof(msg), "malformed tile path: %s", why.reason);
+        return gl_http_reply_error(req, 400, msg);
+    }
+    if (entries)
+        return read_bundle(v, j, req, &t);
+    count = t.level < TREE_TILE_LEVELS ? tr->range.size >> (8 * t.level) : 0;
+    if (t.index > count / 256 || t.index * 256 + t.width > count)
+        return gl_http_reply_error(req, 404, "no such tile");
+    /* a full tile not cached: from the job's read */
+    if (j != NULL && t.index < count / 256 &&
+        !tilecache_peek(v->cache, t.level, t.index, GL_TILE_WIDTH) &&
+        (rc = rd_tile(v, j, t.level, t.index)) != 0)
+        return reply_error(j, req, 500, "storage read failed");
+    if (tree_tile(tr, v->store, v->cache, t.level, t.index, &nodes, &avail) != 0 ||
+        avail < t.width)
+        return gl_http_reply_error(req, 500, "storage read failed");
+    return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, nodes,
+                         (size_t)t.width * GL_HASH_LEN);
+}
+
 /* --- routing ------------------------------------------------------------------------ */
 
 int readapi_wants(const char *path)
@@ -701,6 +804,8 @@ static int handle(const struct readapi_view *v, struct readapi_job *j,
         return read_consistency(v, j, req);
     if (strcmp(path, "/api/v1/lookup") == 0)
         return read_lookup(v, j, req);
+    if (gl_str_prefix(path, "/tile/"))
+        return read_tile(v, j, req, path);
     return gl_http_reply_error(req, 404, "not found");
 }
 
@@ -717,6 +822,8 @@ static void job_free(struct readapi_job *j)
     for (size_t i = 0; i < j->nwants; i++) {
         gl_buf_release(&j->wants[i].data);
         free(j->wants[i].idx);
+        store_entries_release(j->wants[i].ents);
+        free(j->wants[i].ents);
     }
     free(j->wants);
     free(j);
@@ -726,6 +833,7 @@ static void job_free(struct readapi_job *j)
 static void job_finish(struct readapi_job *j)
 {
     j->ra->jobs--;
+    gl_http_pending_on_gone(j->p, NULL, NULL);
     gl_http_pending_release(j->p); /* 500 for one left unanswered */
     job_free(j);
 }
@@ -757,6 +865,9 @@ static void job_work(uv_work_t *work)
             if (w->rc == 0)
                 w->rc = gl_buf_append(&w->data, tile, len);
             break;
+        case WANT_BUNDLE:
+            w->rc = store_read_entries(j->store, w->a, w->b, w->ents);
+            break;
         }
         w->done = 1;
     }
@@ -786,6 +897,7 @@ static void async_pump(struct readapi_async *ra)
         if ((ra->queue = j->next) == NULL)
             ra->queue_tail = NULL;
         j->next = NULL;
+        j->queued = 0;
         if (!gl_http_pending_alive(j->p)) {
             job_finish(j);
             continue;
@@ -800,9 +912,30 @@ static void async_pump(struct readapi_async *ra)
     }
 }
 
+/* The client of a deferred read left: a queued job goes at once, one on
+ * a thread when its reads come back (job_after). */
+static void job_gone(void *arg)
+{
+    struct readapi_job *j = arg, **pp;
+    struct readapi_async *ra = j->ra;
+
+    if (!j->queued)
+        return;
+    for (pp = &ra->queue; *pp != j; pp = &(*pp)->next)
+        assert(*pp != NULL);
+    *pp = j->next;
+    if (ra->queue_tail == j) {
+        ra->queue_tail = NULL;
+        for (struct readapi_job *q = ra->queue; q != NULL; q = q->next)
+            ra->queue_tail = q;
+    }
+    job_finish(j);
+}
+
 static void async_queue(struct readapi_async *ra, struct readapi_job *j)
 {
     j->next = NULL;
+    j->queued = 1;
     if (ra->queue_tail != NULL)
         ra->queue_tail->next = j;
     else
@@ -872,6 +1005,7 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
         return rc;
     }
     ra->jobs++;
+    gl_http_pending_on_gone(j->p, job_gone, j);
     async_queue(ra, j);
     return 0;
 }

@@ -21,8 +21,9 @@
  * database that may be slow, failing over, or locked, and must not stall
  * the event loop and every other request with it. There a request is
  * first computed on the loop from what the loop holds (the tile cache,
- * the tree's right edge); every store read it would need (an entry, a
- * leaf or index lookup, a full tile missing from the cache) is collected
+ * the tree's right edge); every store read it would need (an entry or
+ * an entry bundle, a leaf or index lookup, a full tile missing from the
+ * cache) is collected
  * instead, and nothing is answered. If none was needed the answer was
  * sent, as the synchronous path sends it. Else the request is deferred,
  * a libuv threadpool thread does those reads (the store is thread-safe:
@@ -34,8 +35,9 @@
  * each round (the tree may have grown). At most READAPI_ASYNC_MAX
  * requests wait so at once (a 503 with Retry-After beyond), on at most
  * half the threadpool's threads (the rest checks append signatures). A
- * client that leaves meanwhile is noticed when its reads come back (or
- * before they start), and its request is dropped unanswered. Embedded
+ * client that leaves meanwhile (gl_http_pending_on_gone) frees its place
+ * at once while its request waits for a thread, else when its reads come
+ * back (a thread cannot be called back from a database). Embedded
  * stores (RocksDB, mem) answer on the loop as before.
  */
 #ifndef GL_LOG_READAPI_H
@@ -98,7 +100,10 @@ int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
 
 /* readapi_handle, but on a store that is not embedded the store reads
  * leave the loop (see above): the request may be deferred, and answered
- * later on the loop. v is borrowed for the call (later rounds take
+ * later on the loop. Besides readapi_wants's paths it serves glasslogd's
+ * own tlog-tiles paths, /tile/... (hash tiles from the view's tree and
+ * cache, entry bundles from its store; immutable, cacheable answers), the
+ * GET or HEAD req for path. v is borrowed for the call (later rounds take
  * ra->view's). Returns what gl_http_reply returns, or 0 once deferred. */
 int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
                          struct gl_http_req *req, const char *path);

@@ -66,7 +66,7 @@ prompt() {
 lock "glasslog_entries, glasslog_tiles, glasslog_index" 2
 cps=""
 for r in "e0 /api/v1/entries/0" "incl /api/v1/proof/inclusion?index=3&tree_size=300" \
-    "look /api/v1/lookup?subject=s2"; do
+    "look /api/v1/lookup?subject=s2" "tile /tile/0/000" "bundle /tile/entries/001.p/44"; do
     curl -s -o "$T/${r%% *}.got" -w '%{http_code}' --max-time 10 "$LOG_URL${r#* }" > "$T/${r%% *}.code" &
     cps="$cps $!"
 done
@@ -78,7 +78,7 @@ for p in $cps; do
     kill -0 "$p" 2>/dev/null || fail "a read answered while the lock was held: $(cat "$T"/*.code)"
 done
 wait $cps
-for r in e0 incl look; do
+for r in e0 incl look tile bundle; do
     [ "$(cat "$T/$r.code")" = 200 ] || fail "$r answered $(cat "$T/$r.code") after the lock: $(cat "$T/$r.got")"
 done
 wait "$LOCK_PID"
@@ -88,6 +88,12 @@ cmp -s "$T/incl.got" "$T/incl.want" || fail "the proof differs: $(cat "$T/incl.g
 curl -sf -o "$T/look.want" "$LOG_URL/api/v1/lookup?subject=s2" || fail "lookup"
 cmp -s "$T/look.got" "$T/look.want" || fail "the lookup differs: $(cat "$T/look.got")"
 grep -q '"statements":\[{"index":1,' "$T/look.got" || fail "lookup s2: $(cat "$T/look.got")"
+# the tiles and the bundle against an independent recomputation
+$PY check-tiles "$LOG_URL" || fail "tiles after the lock"
+curl -sf -o "$T/bundle.want" "$LOG_URL/tile/entries/001.p/44" || fail "bundle"
+cmp -s "$T/bundle.got" "$T/bundle.want" || fail "the bundle differs"
+curl -sf -o "$T/tile.want" "$LOG_URL/tile/0/000" || fail "tile"
+cmp -s "$T/tile.got" "$T/tile.want" || fail "the tile differs"
 
 # 3. the bound: with the entries table locked, reads past the bound of
 # reads waiting for the database get 503 at once, with the reason
