@@ -609,6 +609,11 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         a->nwaiting);
     VAL("glasslog_parked_gone_total", "counter",
         "Parked appends freed because their client went away.", a->parked_gone);
+    VAL("glasslog_store_reads_waiting", "gauge",
+        "Read requests waiting for store reads off the event loop (database stores).",
+        a->reads.jobs);
+    VAL("glasslog_store_reads_refused_total", "counter",
+        "Read requests answered 503: too many waited for store reads.", a->reads.refused);
 #undef VAL
     if (rc == 0)
         rc = gl_metrics_http(&b, "glasslog_http", &hs);
