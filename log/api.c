@@ -2,8 +2,9 @@
  * api: request routing and handlers; see api.h.
  *
  * Every error is a JSON {"error": "..."} with its status. Paths are
- * parsed, never used as file names. The JSON read API (entries, proofs,
- * lookup) is readapi.c's, over a view of the published tree; replies that
+ * parsed, never used as file names. The tiles and the JSON read API
+ * (entries, proofs, lookup) are readapi.c's, over a view of the published
+ * tree (off the loop on a database store: readapi_handle_async); replies that
  * carry proofs are computed from that tree at the time of the reply, so
  * they always match the checkpoint they embed.
  */
