@@ -2,8 +2,9 @@
  * api: request routing and handlers; see api.h.
  *
  * Every error is a JSON {"error": "..."} with its status. Paths are
- * parsed, never used as file names. The JSON read API (entries, proofs,
- * lookup) is readapi.c's, over a view of the published tree; replies that
+ * parsed, never used as file names. The tiles and the JSON read API
+ * (entries, proofs, lookup) are readapi.c's, over a view of the published
+ * tree (off the loop on a database store: readapi_handle_async); replies that
  * carry proofs are computed from that tree at the time of the reply, so
  * they always match the checkpoint they embed.
  */
@@ -29,9 +30,6 @@
 #include "readapi.h"
 #include "text.h"
 
-static const struct gl_http_header hdr_immutable[] = {
-    {"Cache-Control", "public, max-age=31536000, immutable"},
-};
 static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"}};
 static const struct gl_http_header hdr_checkpoint[] = {
     {"Cache-Control", "public, max-age=2"}};
@@ -107,6 +105,11 @@ static void api_view(struct api *a, struct readapi_view *v)
     v->size = v->tree->range.size;
     v->checkpoint = view_checkpoint;
     v->ctx = a;
+}
+
+static void api_view_of(void *ctx, struct readapi_view *v)
+{
+    api_view(ctx, v);
 }
 
 /* Appends the tlog-proof of entry index against the published checkpoint. */
@@ -522,87 +525,6 @@ static int api_checkpoint(struct api *a, struct gl_http_req *req)
                          ck->data, ck->len);
 }
 
-struct bundle_ctx {
-    struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_buf raw; /* the entries' bytes, back to back */
-    size_t n;
-};
-
-static int bundle_collect(void *ctx, uint64_t index, const uint8_t *data, size_t len)
-{
-    struct bundle_ctx *b = ctx;
-
-    (void)index;
-    b->e[b->n].len = len;
-    b->n++;
-    return gl_buf_append(&b->raw, data, len);
-}
-
-static int api_entry_bundle(struct api *a, struct gl_http_req *req,
-                            const struct gl_tile *t)
-{
-    uint64_t size = seq_tree(a->seq)->range.size;
-    struct bundle_ctx *b = calloc(1, sizeof(*b));
-    struct gl_buf out;
-    size_t off = 0;
-    int rc;
-
-    if (b == NULL)
-        return gl_http_reply_error(req, 503, "out of memory");
-    gl_buf_init(&b->raw, GL_TILE_BUNDLE_MAX);
-    gl_buf_init(&out, GL_TILE_BUNDLE_MAX);
-    if (t->index > (size / 256) || t->index * 256 + t->width > size) {
-        rc = gl_http_reply_error(req, 404, "no such entry bundle");
-        goto out;
-    }
-    if (store_scan_entries(a->store, t->index * 256, t->width, bundle_collect, b) != 0) {
-        rc = gl_http_reply_error(req, 500, "storage read failed");
-        goto out;
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        b->e[i].data = b->raw.data + off;
-        off += b->e[i].len;
-    }
-    if (gl_tile_bundle_encode(b->e, b->n, &out) != 0)
-        rc = gl_http_reply_error(req, 500, "cannot encode the bundle");
-    else
-        rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1,
-                           out.data, out.len);
-out:
-    gl_buf_release(&b->raw);
-    gl_buf_release(&out);
-    free(b);
-    return rc;
-}
-
-static int api_tile(struct api *a, struct gl_http_req *req)
-{
-    const struct tree *tr = seq_tree(a->seq);
-    const uint8_t(*nodes)[GL_HASH_LEN];
-    struct gl_tile t;
-    struct gl_err why;
-    uint32_t avail;
-    uint64_t count;
-    int entries;
-
-    if (gl_tile_path_parse(req->path + 1, strlen(req->path + 1), &t, &entries, &why) !=
-        0) {
-        char msg[GL_ERR_REASON_MAX + 32];
-        snprintf(msg, sizeof(msg), "malformed tile path: %s", why.reason);
-        return gl_http_reply_error(req, 400, msg);
-    }
-    if (entries)
-        return api_entry_bundle(a, req, &t);
-    count = t.level < TREE_TILE_LEVELS ? tr->range.size >> (8 * t.level) : 0;
-    if (t.index > count / 256 || t.index * 256 + t.width > count)
-        return gl_http_reply_error(req, 404, "no such tile");
-    if (tree_tile(tr, a->store, a->cache, t.level, t.index, &nodes, &avail) != 0 ||
-        avail < t.width)
-        return gl_http_reply_error(req, 500, "storage read failed");
-    return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, nodes,
-                         (size_t)t.width * GL_HASH_LEN);
-}
-
 /* When the checkpoint clients get was signed (publish_served_time with
  * witnesses; else the sequencer's latest (re)signing), into *at; 1 if one
  * is served, 0 if none is (block mode before a quorum). */
@@ -688,6 +610,11 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         a->nwaiting);
     VAL("glasslog_parked_gone_total", "counter",
         "Parked appends freed because their client went away.", a->parked_gone);
+    VAL("glasslog_store_reads_waiting", "gauge",
+        "Read requests waiting for store reads off the event loop (database stores).",
+        a->reads.jobs);
+    VAL("glasslog_store_reads_refused_total", "counter",
+        "Read requests answered 503: too many waited for store reads.", a->reads.refused);
 #undef VAL
     if (rc == 0)
         rc = gl_metrics_http(&b, "glasslog_http", &hs);
@@ -741,12 +668,15 @@ int api_handle(void *ctx, struct gl_http_req *req)
         return method_not_allowed(req, "GET, HEAD");
     if (strcmp(p, "/checkpoint") == 0)
         return api_checkpoint(a, req);
-    if (gl_str_prefix(p, "/tile/"))
-        return api_tile(a, req);
-    if (readapi_wants(p)) {
+    if (gl_str_prefix(p, "/tile/") || readapi_wants(p)) {
         struct readapi_view v;
+        if (a->reads.loop == NULL) {
+            a->reads.loop = a->loop;
+            a->reads.view = api_view_of;
+            a->reads.ctx = a;
+        }
         api_view(a, &v);
-        return readapi_handle(&v, req, p);
+        return readapi_handle_async(&a->reads, &v, req, p);
     }
     if (strcmp(p, "/healthz") == 0)
         return api_healthz(a, req);

@@ -16,6 +16,7 @@
 #include "mirrorpush.h"
 #include "publish.h"
 #include "ratelimit.h"
+#include "readapi.h"
 #include "seq.h"
 #include "store.h"
 #include "tilecache.h"
@@ -46,6 +47,9 @@ struct api {
     struct mirrorpush *mpush;  /* --mirrors (mirrorpush.h); NULL: none */
     struct gl_buf ck_mirrored; /* the served checkpoint with mirror lines */
     int read_only;             /* --read-only: appends get 410 */
+    /* JSON reads waiting for a database (readapi_handle_async); set up on
+     * the first read */
+    struct readapi_async reads;
 };
 
 /* The served checkpoint changed: answer the appends it now covers. */

@@ -9,6 +9,17 @@
  * Without a served checkpoint a lookup answers 503, never an empty list.
  * A size past the view's is 404 (this server may lag a shared store),
  * a request that cannot be right is 400.
+ *
+ * Off the loop (readapi.h): every store read of a handler goes through
+ * the rd_* functions below, which read the store directly when there is
+ * no job (the synchronous path), and otherwise answer from the job's
+ * results or record the read as wanted (a fresh want: the reply is then
+ * suppressed, see reply_error/reply_json, and whatever the handler made
+ * of the missing data is thrown away). A missing tile gives zero hashes
+ * for its nodes, so one run collects every tile a proof needs: which
+ * nodes a proof reads depends on the sizes and indices only. Invariant:
+ * a job's wants are touched by its threadpool thread only while it is
+ * there (inflight), by the loop otherwise.
  */
 #include "readapi.h"
 
@@ -22,6 +33,7 @@
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
 #include "glasslog/statement.h"
+#include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
 #include "query.h"
 #include "text.h"
@@ -29,7 +41,271 @@
 
 #define QUERY_VALUE_MAX 128
 
+#define WANTS_MAX 1024 /* store reads one request may collect */
+
 static const struct gl_http_header hdr_nocache[] = {{"Cache-Control", "no-store"}};
+
+/* --- store reads, direct or through a job ------------------------------------------ */
+
+enum want_kind { WANT_ENTRY, WANT_LEAF, WANT_INDEX, WANT_TILE, WANT_BUNDLE };
+
+/* One store read a request needs, and (done) its outcome. */
+struct want {
+    enum want_kind kind;
+    int done, rc;
+    uint32_t level;         /* TILE: its level */
+    enum store_index ikind; /* INDEX: the index */
+    uint64_t a, b;          /* ENTRY, TILE: index; INDEX: from, below; BUNDLE: start, n */
+    uint8_t hash[GL_HASH_LEN];  /* LEAF: the leaf hash */
+    uint64_t found;             /* LEAF: the entry's index */
+    struct gl_buf data;         /* ENTRY, TILE: the bytes read; INDEX: the key */
+    uint64_t *idx;              /* INDEX: READAPI_LOOKUP_MAX + 1 indices found */
+    size_t n;                   /* INDEX: how many */
+    struct store_entries *ents; /* BUNDLE: the entries read */
+};
+
+struct readapi_job {
+    struct readapi_async *ra;
+    struct readapi_job *next; /* in ra's queue */
+    struct gl_http_pending *p;
+    struct store *store;
+    uv_work_t work;
+    unsigned rounds;
+    int queued; /* in ra's queue (else on a thread, or being computed) */
+    struct want *wants;
+    size_t nwants, cap;
+    size_t fresh; /* wants added by the current run */
+    char path[];
+};
+
+/* Returned by an rd_* function whose read was recorded for later; the
+ * handler's reply is suppressed anyway (job->fresh > 0). */
+#define RD_LATER GL_ESTATE
+
+static struct want *want_add(struct readapi_job *j, enum want_kind kind)
+{
+    struct want *w;
+
+    if (j->nwants == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 16;
+        if (cap > WANTS_MAX || (w = realloc(j->wants, cap * sizeof(*w))) == NULL)
+            return NULL;
+        j->wants = w;
+        j->cap = cap;
+    }
+    w = &j->wants[j->nwants++];
+    memset(w, 0, sizeof(*w));
+    w->kind = kind;
+    gl_buf_init(&w->data, 0);
+    j->fresh++;
+    return w;
+}
+
+static int rd_entry(const struct readapi_view *v, struct readapi_job *j, uint64_t index,
+                    struct gl_buf *out)
+{
+    struct want *w;
+
+    if (j == NULL)
+        return store_get_entry(v->store, index, out);
+    for (size_t i = 0; i < j->nwants; i++) {
+        w = &j->wants[i];
+        if (w->kind == WANT_ENTRY && w->a == index)
+            return !w->done ? RD_LATER
+                   : w->rc  ? w->rc
+                            : gl_buf_append(out, w->data.data, w->data.len);
+    }
+    if ((w = want_add(j, WANT_ENTRY)) == NULL)
+        return GL_ENOMEM;
+    w->a = index;
+    gl_buf_init(&w->data, GL_STATEMENT_MAX_SIZE);
+    return RD_LATER;
+}
+
+static int rd_leaf(const struct readapi_view *v, struct readapi_job *j,
+                   const uint8_t hash[GL_HASH_LEN], uint64_t *index)
+{
+    struct want *w;
+
+    if (j == NULL)
+        return store_find_leaf(v->store, hash, index);
+    for (size_t i = 0; i < j->nwants; i++) {
+        w = &j->wants[i];
+        if (w->kind == WANT_LEAF && memcmp(w->hash, hash, GL_HASH_LEN) == 0) {
+            if (!w->done)
+                return RD_LATER;
+            *index = w->found;
+            return w->rc;
+        }
+    }
+    if ((w = want_add(j, WANT_LEAF)) == NULL)
+        return GL_ENOMEM;
+    memcpy(w->hash, hash, GL_HASH_LEN);
+    return RD_LATER;
+}
+
+/* store_find_index with max = READAPI_LOOKUP_MAX + 1. */
+static int rd_index(const struct readapi_view *v, struct readapi_job *j,
+                    enum store_index kind, const uint8_t *key, size_t klen, uint64_t from,
+                    uint64_t below, uint64_t *idx, size_t *n)
+{
+    struct want *w;
+
+    if (j == NULL)
+        return store_find_index(v->store, kind, key, klen, from, below, idx,
+                                READAPI_LOOKUP_MAX + 1, n);
+    for (size_t i = 0; i < j->nwants; i++) {
+        w = &j->wants[i];
+        if (w->kind == WANT_INDEX && w->ikind == kind && w->a == from && w->b == below &&
+            w->data.len == klen && memcmp(w->data.data, key, klen) == 0) {
+            if (!w->done)
+                return RD_LATER;
+            if (w->rc == 0) {
+                memcpy(idx, w->idx, w->n * sizeof(*idx));
+                *n = w->n;
+            }
+            return w->rc;
+        }
+    }
+    if ((w = want_add(j, WANT_INDEX)) == NULL)
+        return GL_ENOMEM;
+    w->ikind = kind;
+    w->a = from;
+    w->b = below;
+    gl_buf_init(&w->data, STORE_INDEX_KEY_MAX);
+    if ((w->idx = malloc((READAPI_LOOKUP_MAX + 1) * sizeof(*w->idx))) == NULL ||
+        gl_buf_append(&w->data, key, klen) != 0) {
+        j->fresh--; /* not a read to do: the reply (500) goes out */
+        j->nwants--;
+        free(w->idx);
+        gl_buf_release(&w->data);
+        return GL_ENOMEM;
+    }
+    return RD_LATER;
+}
+
+/* store_read_entries; *out is the job's (valid while the job is) or, with
+ * no job, the caller's mine, which the caller releases. */
+static int rd_bundle(const struct readapi_view *v, struct readapi_job *j, uint64_t start,
+                     uint64_t n, struct store_entries *mine,
+                     const struct store_entries **out)
+{
+    struct want *w;
+    int rc;
+
+    if (j == NULL) {
+        rc = store_read_entries(v->store, start, n, mine);
+        *out = mine;
+        return rc;
+    }
+    gl_buf_init(&mine->raw, 0);
+    for (size_t i = 0; i < j->nwants; i++) {
+        w = &j->wants[i];
+        if (w->kind == WANT_BUNDLE && w->a == start && w->b == n) {
+            if (!w->done)
+                return RD_LATER;
+            *out = w->ents;
+            return w->rc;
+        }
+    }
+    if ((w = want_add(j, WANT_BUNDLE)) == NULL)
+        return GL_ENOMEM;
+    w->a = start;
+    w->b = n;
+    if ((w->ents = calloc(1, sizeof(*w->ents))) == NULL) {
+        j->fresh--; /* not a read to do: the reply (500) goes out */
+        j->nwants--;
+        return GL_ENOMEM;
+    }
+    gl_buf_init(&w->ents->raw, 0);
+    return RD_LATER;
+}
+
+/* Makes sure the full tile (level, index) is in the view's cache: from the
+ * job's result, or recorded as wanted (RD_LATER). */
+static int rd_tile(const struct readapi_view *v, struct readapi_job *j, uint32_t level,
+                   uint64_t index)
+{
+    struct want *w;
+
+    for (size_t i = 0; i < j->nwants; i++) {
+        w = &j->wants[i];
+        if (w->kind == WANT_TILE && w->level == level && w->a == index) {
+            if (!w->done)
+                return RD_LATER;
+            if (w->rc != 0)
+                return w->rc;
+            if (w->data.len != STORE_TILE_MAX)
+                return GL_EPARSE; /* a tile left of the edge must be full */
+            return tilecache_put(v->cache, level, index, GL_TILE_WIDTH,
+                                 (const uint8_t(*)[GL_HASH_LEN])w->data.data) != NULL
+                       ? 0
+                       : GL_ECRYPTO;
+        }
+    }
+    if ((w = want_add(j, WANT_TILE)) == NULL)
+        return GL_ENOMEM;
+    w->level = level;
+    w->a = index;
+    gl_buf_init(&w->data, STORE_TILE_MAX);
+    return RD_LATER;
+}
+
+/* A hash source over the view's tree that reads no store: tree_source's
+ * reads, once rd_tile put every full tile they need in the cache (the
+ * right edge's partial tiles are the tree's). */
+struct job_source {
+    const struct readapi_view *v;
+    struct readapi_job *j;
+    struct tree_reader r;
+    struct gl_hash_source tree;
+};
+
+static int job_read(void *ctx, const struct gl_node_id *ids, size_t n,
+                    uint8_t (*out)[GL_HASH_LEN])
+{
+    struct job_source *js = ctx;
+    uint64_t size = js->v->tree->range.size;
+    struct gl_tile_span span;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = gl_tile_locate(&ids[i], &span)) != 0)
+            return rc;
+        if (span.level < TREE_TILE_LEVELS &&
+            span.index < (size >> (8 * span.level)) / GL_TILE_WIDTH &&
+            !tilecache_peek(js->v->cache, span.level, span.index, GL_TILE_WIDTH)) {
+            rc = rd_tile(js->v, js->j, span.level, span.index);
+            if (rc == RD_LATER && js->j->fresh > 0) {
+                memset(out[i], 0, GL_HASH_LEN); /* the proof is thrown away */
+                continue;
+            }
+            if (rc != 0)
+                return rc;
+        }
+        if ((rc = js->tree.read(js->tree.ctx, &ids[i], 1, &out[i])) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* src: the view's tree, through the job's reads when j is not NULL. */
+static void source_of(const struct readapi_view *v, struct readapi_job *j,
+                      struct job_source *js, struct gl_hash_source *src)
+{
+    js->v = v;
+    js->j = j;
+    js->r.t = v->tree;
+    js->r.s = v->store;
+    js->r.c = v->cache;
+    tree_source(&js->r, &js->tree);
+    if (j == NULL) {
+        *src = js->tree;
+    } else {
+        src->read = job_read;
+        src->ctx = js;
+    }
+}
 
 /* --- query parsing -------------------------------------------------------------- */
 
@@ -116,28 +392,37 @@ int readapi_reply_retry(struct gl_http_req *req, struct gl_http_pending *p,
     return reply_json_with(req, p, 503, h, 2, obj);
 }
 
-static void reader_of(const struct readapi_view *v, struct tree_reader *r,
-                      struct gl_hash_source *src)
+/* The handlers' replies: none while the job wants store reads (its
+ * request is computed again once they are done). */
+static int reply_error(struct readapi_job *j, struct gl_http_req *req, int status,
+                       const char *why)
 {
-    r->t = v->tree;
-    r->s = v->store;
-    r->c = v->cache;
-    tree_source(r, src);
+    return j != NULL && j->fresh > 0 ? 0 : gl_http_reply_error(req, status, why);
 }
 
-int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_buf *out)
+static int reply_json(struct readapi_job *j, struct gl_http_req *req, cJSON *obj)
+{
+    if (j != NULL && j->fresh > 0) {
+        cJSON_Delete(obj);
+        return 0;
+    }
+    return readapi_reply_json(req, NULL, 200, obj);
+}
+
+static int tlogproof(const struct readapi_view *v, struct readapi_job *j, uint64_t index,
+                     struct gl_buf *out)
 {
     uint64_t size = 0;
     const struct gl_buf *ck = v->checkpoint(v->ctx, &size);
     struct gl_tlogproof tp; /* 2 KiB: on the stack, not the heap, per append */
-    struct tree_reader r;
+    struct job_source js;
     struct gl_hash_source src;
     int rc;
 
     if (ck == NULL || index >= size || size > v->tree->range.size)
         return GL_ESTATE;
     memset(&tp, 0, sizeof(tp));
-    reader_of(v, &r, &src);
+    source_of(v, j, &js, &src);
     rc = gl_merkle_prove_inclusion(&src, index, size, tp.hashes, &tp.nhashes);
     if (rc == 0) {
         tp.index = index;
@@ -149,6 +434,11 @@ int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_bu
         rc = gl_tlogproof_format(&tp, out);
     }
     return rc;
+}
+
+int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_buf *out)
+{
+    return tlogproof(v, NULL, index, out);
 }
 
 /* Adds "hashes": [hex...] to obj. */
@@ -171,8 +461,8 @@ static int json_hashes(cJSON *obj, const uint8_t (*h)[GL_HASH_LEN], size_t n)
  * index to obj. GL_EPARSE if the entry is not valid UTF-8 without NULs
  * (a mirrored log's entries are any bytes): JSON cannot carry it as a
  * string. */
-static int json_entry(const struct readapi_view *v, cJSON *obj, uint64_t index,
-                      int with_proof)
+static int json_entry(const struct readapi_view *v, struct readapi_job *j, cJSON *obj,
+                      uint64_t index, int with_proof)
 {
     struct gl_buf e, proof;
     uint8_t leaf[GL_HASH_LEN];
@@ -181,8 +471,12 @@ static int json_entry(const struct readapi_view *v, cJSON *obj, uint64_t index,
 
     gl_buf_init(&e, GL_STATEMENT_MAX_SIZE);
     gl_buf_init(&proof, 1 << 16);
-    if ((rc = store_get_entry(v->store, index, &e)) != 0 ||
-        (rc = gl_merkle_leaf_hash(e.data, e.len, leaf)) != 0)
+    if ((rc = rd_entry(v, j, index, &e)) == RD_LATER && j != NULL && j->fresh > 0) {
+        if (with_proof) /* collects its tiles in the same round */
+            (void)tlogproof(v, j, index, &proof);
+        goto out;
+    }
+    if (rc != 0 || (rc = gl_merkle_leaf_hash(e.data, e.len, leaf)) != 0)
         goto out;
     if (!gl_utf8_string(e.data, e.len)) { /* a mirrored log's entry, not text */
         rc = GL_EPARSE;
@@ -195,7 +489,7 @@ static int json_entry(const struct readapi_view *v, cJSON *obj, uint64_t index,
         rc = GL_ENOMEM;
         goto out;
     }
-    if (with_proof && ((rc = readapi_tlogproof(v, index, &proof)) != 0 ||
+    if (with_proof && ((rc = tlogproof(v, j, index, &proof)) != 0 ||
                        !cJSON_AddStringToObject(obj, "proof", (const char *)proof.data)))
         rc = rc ? rc : GL_ENOMEM;
 out:
@@ -206,8 +500,8 @@ out:
 
 /* --- handlers ----------------------------------------------------------------------- */
 
-static int read_entry(const struct readapi_view *v, struct gl_http_req *req,
-                      const char *arg)
+static int read_entry(const struct readapi_view *v, struct readapi_job *j,
+                      struct gl_http_req *req, const char *arg)
 {
     uint64_t index;
     cJSON *obj;
@@ -218,15 +512,15 @@ static int read_entry(const struct readapi_view *v, struct gl_http_req *req,
     if (index >= v->size)
         return gl_http_reply_error(req, 404, "no such entry");
     if ((obj = cJSON_CreateObject()) == NULL ||
-        (rc = json_entry(v, obj, index, 0)) != 0) {
+        (rc = json_entry(v, j, obj, index, 0)) != 0) {
         cJSON_Delete(obj);
         if (rc == GL_EPARSE)
-            return gl_http_reply_error(req, 422,
-                                       "the entry is not UTF-8 text without NULs: "
-                                       "read it from the entry bundles (tile/entries)");
-        return gl_http_reply_error(req, 500, "storage read failed");
+            return reply_error(j, req, 422,
+                               "the entry is not UTF-8 text without NULs: "
+                               "read it from the entry bundles (tile/entries)");
+        return reply_error(j, req, 500, "storage read failed");
     }
-    return readapi_reply_json(req, NULL, 200, obj);
+    return reply_json(j, req, obj);
 }
 
 /* The reply to a request for a tree larger than this server's: 404, not
@@ -242,12 +536,13 @@ static int reply_past(struct gl_http_req *req, const char *name, uint64_t n,
     return gl_http_reply_error(req, 404, why);
 }
 
-static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
+static int read_inclusion(const struct readapi_view *v, struct readapi_job *j,
+                          struct gl_http_req *req)
 {
     static const char *const names[] = {"index", "leaf_hash", "tree_size"};
     uint64_t size = v->size, tree_size = size, index = 0;
     uint8_t leaf[GL_HASH_LEN], proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
-    struct tree_reader r;
+    struct job_source js;
     struct gl_hash_source src;
     size_t len;
     char why[128];
@@ -266,11 +561,11 @@ static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
     if (tree_size > size)
         return reply_past(req, "tree_size", tree_size, size);
     if (hl == 1) {
-        int rc = store_find_leaf(v->store, leaf, &index);
+        int rc = rd_leaf(v, j, leaf, &index);
         if (rc == GL_ENOTFOUND || (rc == 0 && index >= size))
-            return gl_http_reply_error(req, 404, "no entry with that leaf hash");
+            return reply_error(j, req, 404, "no entry with that leaf hash");
         if (rc != 0)
-            return gl_http_reply_error(req, 500, "storage read failed");
+            return reply_error(j, req, 500, "storage read failed");
         if (index >= tree_size) {
             snprintf(why, sizeof(why),
                      "no entry with that leaf hash in the tree of size %llu",
@@ -282,9 +577,9 @@ static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
         return hs == 1 ? gl_http_reply_error(req, 400,
                                              "the entry is not in a tree of that size")
                        : reply_past(req, "index", index, size);
-    reader_of(v, &r, &src);
+    source_of(v, j, &js, &src);
     if (gl_merkle_prove_inclusion(&src, index, tree_size, proof, &len) != 0)
-        return gl_http_reply_error(req, 500, "cannot compute the proof");
+        return reply_error(j, req, 500, "cannot compute the proof");
     if ((obj = cJSON_CreateObject()) == NULL ||
         !cJSON_AddNumberToObject(obj, "index", (double)index) ||
         !cJSON_AddNumberToObject(obj, "tree_size", (double)tree_size) ||
@@ -292,17 +587,18 @@ static int read_inclusion(const struct readapi_view *v, struct gl_http_req *req)
         cJSON_Delete(obj);
         obj = NULL;
     }
-    return readapi_reply_json(req, NULL, 200, obj);
+    return reply_json(j, req, obj);
 }
 
 /* RFC 9162 2.1.4: a consistency proof is defined for 0 < first <= second
  * only (first = 0 is refused, as Go's tlog does). */
-static int read_consistency(const struct readapi_view *v, struct gl_http_req *req)
+static int read_consistency(const struct readapi_view *v, struct readapi_job *j,
+                            struct gl_http_req *req)
 {
     static const char *const names[] = {"first", "second"};
     uint64_t size = v->size, first, second;
     uint8_t proof[GL_MERKLE_MAX_PROOF][GL_HASH_LEN];
-    struct tree_reader r;
+    struct job_source js;
     struct gl_hash_source src;
     size_t len;
     char why[128];
@@ -319,15 +615,15 @@ static int read_consistency(const struct readapi_view *v, struct gl_http_req *re
         return gl_http_reply_error(req, 400, "need first <= second");
     if (second > size)
         return reply_past(req, "second", second, size);
-    reader_of(v, &r, &src);
+    source_of(v, j, &js, &src);
     if (gl_merkle_prove_consistency(&src, first, second, proof, &len) != 0)
-        return gl_http_reply_error(req, 500, "cannot compute the proof");
+        return reply_error(j, req, 500, "cannot compute the proof");
     if ((obj = cJSON_CreateObject()) == NULL ||
         json_hashes(obj, gl_hashes_const(proof), len) != 0) {
         cJSON_Delete(obj);
         obj = NULL;
     }
-    return readapi_reply_json(req, NULL, 200, obj);
+    return reply_json(j, req, obj);
 }
 
 /* The lookup's index and key: sha256=<hex>, source=<hex>, or
@@ -375,7 +671,8 @@ static int lookup_key(const char *query, enum store_index *kind, uint8_t *key,
  * answer gives as "tree_size" (a statement missing from the answer may
  * be logged past it); "next" says where the following page starts when
  * more are served. 503 while no checkpoint is served. */
-static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
+static int read_lookup(const struct readapi_view *v, struct readapi_job *j,
+                       struct gl_http_req *req)
 {
     static const char *const names[] = {"sha256", "source", "subject", "version", "from"};
     uint64_t idx[READAPI_LOOKUP_MAX + 1], served = 0, from = 0;
@@ -396,9 +693,8 @@ static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
     /* no checkpoint served: answering "none" would deny what is logged */
     if (v->checkpoint(v->ctx, &served) == NULL)
         return readapi_reply_retry(req, NULL, "no checkpoint with a witness quorum yet");
-    if (store_find_index(v->store, kind, key, klen, from, served, idx,
-                         READAPI_LOOKUP_MAX + 1, &n) != 0)
-        return gl_http_reply_error(req, 500, "storage read failed");
+    if (rd_index(v, j, kind, key, klen, from, served, idx, &n) != 0)
+        return reply_error(j, req, 500, "storage read failed");
     if ((obj = cJSON_CreateObject()) == NULL ||
         (arr = cJSON_AddArrayToObject(obj, "statements")) == NULL ||
         cJSON_AddNumberToObject(obj, "tree_size", (double)served) == NULL ||
@@ -409,13 +705,81 @@ static int read_lookup(const struct readapi_view *v, struct gl_http_req *req)
     }
     for (size_t i = 0; i < n && i < READAPI_LOOKUP_MAX; i++) {
         cJSON *e = cJSON_CreateObject();
-        if (e == NULL || !cJSON_AddItemToArray(arr, e) ||
-            json_entry(v, e, idx[i], 1) != 0) {
+        int added = e != NULL && cJSON_AddItemToArray(arr, e);
+        if (!added)
+            cJSON_Delete(e);
+        if (!added || json_entry(v, j, e, idx[i], 1) != 0) {
+            if (added && j != NULL && j->fresh > 0)
+                continue; /* collect every entry's reads in this round */
             cJSON_Delete(obj);
-            return gl_http_reply_error(req, 500, "storage read failed");
+            return reply_error(j, req, 500, "storage read failed");
         }
     }
-    return readapi_reply_json(req, NULL, 200, obj);
+    return reply_json(j, req, obj);
+}
+
+/* --- tiles (glasslogd's own tree) ------------------------------------------------------
+ */
+
+static const struct gl_http_header hdr_immutable[] = {
+    {"Cache-Control", "public, max-age=31536000, immutable"},
+};
+
+static int read_bundle(const struct readapi_view *v, struct readapi_job *j,
+                       struct gl_http_req *req, const struct gl_tile *t)
+{
+    uint64_t size = v->tree->range.size;
+    struct store_entries mine;
+    const struct store_entries *ents = NULL;
+    struct gl_buf out;
+    int rc;
+
+    if (t->index > (size / 256) || t->index * 256 + t->width > size)
+        return gl_http_reply_error(req, 404, "no such entry bundle");
+    gl_buf_init(&out, GL_TILE_BUNDLE_MAX);
+    if (rd_bundle(v, j, t->index * 256, t->width, &mine, &ents) != 0)
+        rc = reply_error(j, req, 500, "storage read failed");
+    else if (gl_tile_bundle_encode(ents->e, ents->n, &out) != 0)
+        rc = gl_http_reply_error(req, 500, "cannot encode the bundle");
+    else
+        rc = gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1,
+                           out.data, out.len);
+    store_entries_release(&mine);
+    gl_buf_release(&out);
+    return rc;
+}
+
+static int read_tile(const struct readapi_view *v, struct readapi_job *j,
+                     struct gl_http_req *req, const char *path)
+{
+    const struct tree *tr = v->tree;
+    const uint8_t(*nodes)[GL_HASH_LEN];
+    struct gl_tile t;
+    struct gl_err why;
+    uint32_t avail;
+    uint64_t count;
+    int entries, rc;
+
+    if (gl_tile_path_parse(path + 1, strlen(path + 1), &t, &entries, &why) != 0) {
+        char msg[GL_ERR_REASON_MAX + 32];
+        snprintf(msg, sizeof(msg), "malformed tile path: %s", why.reason);
+        return gl_http_reply_error(req, 400, msg);
+    }
+    if (entries)
+        return read_bundle(v, j, req, &t);
+    count = t.level < TREE_TILE_LEVELS ? tr->range.size >> (8 * t.level) : 0;
+    if (t.index > count / 256 || t.index * 256 + t.width > count)
+        return gl_http_reply_error(req, 404, "no such tile");
+    /* a full tile not cached: from the job's read */
+    if (j != NULL && t.index < count / 256 &&
+        !tilecache_peek(v->cache, t.level, t.index, GL_TILE_WIDTH) &&
+        (rc = rd_tile(v, j, t.level, t.index)) != 0)
+        return reply_error(j, req, 500, "storage read failed");
+    if (tree_tile(tr, v->store, v->cache, t.level, t.index, &nodes, &avail) != 0 ||
+        avail < t.width)
+        return gl_http_reply_error(req, 500, "storage read failed");
+    return gl_http_reply(req, 200, "application/octet-stream", hdr_immutable, 1, nodes,
+                         (size_t)t.width * GL_HASH_LEN);
 }
 
 /* --- routing ------------------------------------------------------------------------ */
@@ -428,17 +792,220 @@ int readapi_wants(const char *path)
            strcmp(path, "/api/v1/lookup") == 0;
 }
 
-int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
-                   const char *path)
+static int handle(const struct readapi_view *v, struct readapi_job *j,
+                  struct gl_http_req *req, const char *path)
 {
     assert(v->size <= v->tree->range.size);
     if (gl_str_prefix(path, "/api/v1/entries/"))
-        return read_entry(v, req, path + GL_LIT_LEN("/api/v1/entries/"));
+        return read_entry(v, j, req, path + GL_LIT_LEN("/api/v1/entries/"));
     if (strcmp(path, "/api/v1/proof/inclusion") == 0)
-        return read_inclusion(v, req);
+        return read_inclusion(v, j, req);
     if (strcmp(path, "/api/v1/proof/consistency") == 0)
-        return read_consistency(v, req);
+        return read_consistency(v, j, req);
     if (strcmp(path, "/api/v1/lookup") == 0)
-        return read_lookup(v, req);
+        return read_lookup(v, j, req);
+    if (gl_str_prefix(path, "/tile/"))
+        return read_tile(v, j, req, path);
     return gl_http_reply_error(req, 404, "not found");
+}
+
+int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
+                   const char *path)
+{
+    return handle(v, NULL, req, path);
+}
+
+/* --- off the loop ------------------------------------------------------------------- */
+
+static void job_free(struct readapi_job *j)
+{
+    for (size_t i = 0; i < j->nwants; i++) {
+        gl_buf_release(&j->wants[i].data);
+        free(j->wants[i].idx);
+        store_entries_release(j->wants[i].ents);
+        free(j->wants[i].ents);
+    }
+    free(j->wants);
+    free(j);
+}
+
+/* The request is answered or dropped: forget the job. */
+static void job_finish(struct readapi_job *j)
+{
+    j->ra->jobs--;
+    gl_http_pending_on_gone(j->p, NULL, NULL);
+    gl_http_pending_release(j->p); /* 500 for one left unanswered */
+    job_free(j);
+}
+
+/* On a threadpool thread: the reads the job wants, with their outcomes. */
+static void job_work(uv_work_t *work)
+{
+    struct readapi_job *j = work->data;
+    uint8_t tile[STORE_TILE_MAX];
+    size_t len;
+
+    for (size_t i = 0; i < j->nwants; i++) {
+        struct want *w = &j->wants[i];
+        if (w->done)
+            continue;
+        switch (w->kind) {
+        case WANT_ENTRY:
+            w->rc = store_get_entry(j->store, w->a, &w->data);
+            break;
+        case WANT_LEAF:
+            w->rc = store_find_leaf(j->store, w->hash, &w->found);
+            break;
+        case WANT_INDEX:
+            w->rc = store_find_index(j->store, w->ikind, w->data.data, w->data.len, w->a,
+                                     w->b, w->idx, READAPI_LOOKUP_MAX + 1, &w->n);
+            break;
+        case WANT_TILE:
+            w->rc = store_get_tile(j->store, w->level, w->a, tile, &len);
+            if (w->rc == 0)
+                w->rc = gl_buf_append(&w->data, tile, len);
+            break;
+        case WANT_BUNDLE:
+            w->rc = store_read_entries(j->store, w->a, w->b, w->ents);
+            break;
+        }
+        w->done = 1;
+    }
+}
+
+/* The threads a read may take: half the threadpool (at least one), so
+ * reads waiting on a stalled database leave threads to the signature
+ * checks of appends (main.c sizes UV_THREADPOOL_SIZE; libuv's default is
+ * 4). */
+static size_t read_slots(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v != NULL ? strtol(v, NULL, 10) : 4;
+
+    return n < 2 ? 1 : n > 1024 ? 512 : (size_t)n / 2;
+}
+
+static void job_after(uv_work_t *work, int status);
+
+/* Starts queued jobs on the free threads; drops those whose client left. */
+static void async_pump(struct readapi_async *ra)
+{
+    if (ra->slots == 0)
+        ra->slots = read_slots();
+    while (ra->queue != NULL && ra->inflight < ra->slots) {
+        struct readapi_job *j = ra->queue;
+        if ((ra->queue = j->next) == NULL)
+            ra->queue_tail = NULL;
+        j->next = NULL;
+        j->queued = 0;
+        if (!gl_http_pending_alive(j->p)) {
+            job_finish(j);
+            continue;
+        }
+        j->work.data = j;
+        if (uv_queue_work(ra->loop, &j->work, job_work, job_after) != 0) {
+            readapi_reply_retry(NULL, j->p, "cannot queue the store read; retry");
+            job_finish(j);
+            continue;
+        }
+        ra->inflight++;
+    }
+}
+
+/* The client of a deferred read left: a queued job goes at once, one on
+ * a thread when its reads come back (job_after). */
+static void job_gone(void *arg)
+{
+    struct readapi_job *j = arg, **pp;
+    struct readapi_async *ra = j->ra;
+
+    if (!j->queued)
+        return;
+    for (pp = &ra->queue; *pp != j; pp = &(*pp)->next)
+        assert(*pp != NULL);
+    *pp = j->next;
+    if (ra->queue_tail == j) {
+        ra->queue_tail = NULL;
+        for (struct readapi_job *q = ra->queue; q != NULL; q = q->next)
+            ra->queue_tail = q;
+    }
+    job_finish(j);
+}
+
+static void async_queue(struct readapi_async *ra, struct readapi_job *j)
+{
+    j->next = NULL;
+    j->queued = 1;
+    if (ra->queue_tail != NULL)
+        ra->queue_tail->next = j;
+    else
+        ra->queue = j;
+    ra->queue_tail = j;
+    async_pump(ra);
+}
+
+/* On the loop: the job's reads are done; compute its request again. */
+static void job_after(uv_work_t *work, int status)
+{
+    struct readapi_job *j = work->data;
+    struct readapi_async *ra = j->ra;
+    struct gl_http_req *req = gl_http_pending_req(j->p);
+    struct readapi_view v;
+
+    ra->inflight--;
+    if (status != 0) {
+        readapi_reply_retry(NULL, j->p, "shutting down");
+        job_finish(j);
+    } else if (req == NULL) { /* the client left */
+        job_finish(j);
+    } else {
+        ra->view(ra->ctx, &v);
+        j->rounds++;
+        j->fresh = 0;
+        (void)handle(&v, j, req, j->path);
+        if (j->fresh == 0) {
+            job_finish(j); /* answered */
+        } else if (j->rounds >= READAPI_ASYNC_ROUNDS) {
+            readapi_reply_retry(NULL, j->p, "the log grew while this was read; retry");
+            job_finish(j);
+        } else {
+            async_queue(ra, j);
+        }
+    }
+    async_pump(ra);
+}
+
+int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
+                         struct gl_http_req *req, const char *path)
+{
+    size_t plen = strlen(path);
+    struct readapi_job *j;
+    int rc;
+
+    if (!store_shared(v->store)) /* embedded: reads take microseconds */
+        return handle(v, NULL, req, path);
+    if ((j = calloc(1, sizeof(*j) + plen + 1)) == NULL)
+        return gl_http_reply_error(req, 503, "out of memory");
+    memcpy(j->path, path, plen + 1);
+    j->ra = ra;
+    j->store = v->store;
+    rc = handle(v, j, req, path);
+    if (j->fresh == 0) { /* answered from what the loop holds */
+        job_free(j);
+        return rc;
+    }
+    if (ra->jobs >= READAPI_ASYNC_MAX) {
+        job_free(j);
+        ra->refused++;
+        return readapi_reply_retry(req, NULL,
+                                   "too many reads wait for the database; retry");
+    }
+    if ((rc = gl_http_defer(req, &j->p)) != 0) {
+        job_free(j);
+        return rc;
+    }
+    ra->jobs++;
+    gl_http_pending_on_gone(j->p, job_gone, j);
+    async_queue(ra, j);
+    return 0;
 }

@@ -15,6 +15,30 @@
  * naming it. Every error is a JSON
  * {"error": "..."} with its status; replies carry Cache-Control:
  * no-store. Runs on the thread that owns the view's tile cache.
+ *
+ * Off the loop (readapi_handle_async): on a store that is not embedded
+ * (store_shared: PostgreSQL) a store read takes a round trip to a
+ * database that may be slow, failing over, or locked, and must not stall
+ * the event loop and every other request with it. There a request is
+ * first computed on the loop from what the loop holds (the tile cache,
+ * the tree's right edge); every store read it would need (an entry or
+ * an entry bundle, a leaf or index lookup, a full tile missing from the
+ * cache) is collected
+ * instead, and nothing is answered. If none was needed the answer was
+ * sent, as the synchronous path sends it. Else the request is deferred,
+ * a libuv threadpool thread does those reads (the store is thread-safe:
+ * store.h rule 5), and the request is computed again on the loop from
+ * their results (tiles go through the cache), at most
+ * READAPI_ASYNC_ROUNDS times (a lookup needs its index, then its
+ * entries and the tiles of their proofs). Records never change, so a
+ * result read for one round holds for the next; the view is taken anew
+ * each round (the tree may have grown). At most READAPI_ASYNC_MAX
+ * requests wait so at once (a 503 with Retry-After beyond), on at most
+ * half the threadpool's threads (the rest checks append signatures). A
+ * client that leaves meanwhile (gl_http_pending_on_gone) frees its place
+ * at once while its request waits for a thread, else when its reads come
+ * back (a thread cannot be called back from a database). Embedded
+ * stores (RocksDB, mem) answer on the loop as before.
  */
 #ifndef GL_LOG_READAPI_H
 #define GL_LOG_READAPI_H
@@ -23,6 +47,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+#include <uv.h>
 
 #include "glasslog/buf.h"
 #include "http_server.h"
@@ -31,6 +56,8 @@
 #include "tree.h"
 
 #define READAPI_LOOKUP_MAX 100 /* statements in one lookup answer */
+#define READAPI_ASYNC_MAX 32   /* requests waiting for store reads at once */
+#define READAPI_ASYNC_ROUNDS 4 /* store round trips of one request */
 
 /* What the read API answers from; all borrowed for the call. */
 struct readapi_view {
@@ -45,6 +72,23 @@ struct readapi_view {
     void *ctx;
 };
 
+/* The reads waiting for the store (readapi_handle_async): a value the
+ * server keeps for its lifetime, zeroed, then loop, view and ctx set.
+ * Loop thread only. Requests in it keep the loop running until answered
+ * (uv_queue_work), so it needs no teardown. */
+struct readapi_job;
+struct readapi_async {
+    uv_loop_t *loop;
+    /* Fills *v with the view to answer from now (called on the loop). */
+    void (*view)(void *ctx, struct readapi_view *v);
+    void *ctx;
+    struct readapi_job *queue, *queue_tail; /* waiting for a thread */
+    size_t jobs;      /* deferred requests not yet answered or dropped */
+    size_t inflight;  /* of them, on a threadpool thread */
+    size_t slots;     /* threads they may take (0: not yet known) */
+    uint64_t refused; /* requests answered 503: READAPI_ASYNC_MAX reached */
+};
+
 /* 1 if path is one of the read API's (after any prefix the caller
  * strips): /api/v1/entries/..., /api/v1/proof/inclusion,
  * /api/v1/proof/consistency, /api/v1/lookup. */
@@ -53,6 +97,16 @@ int readapi_wants(const char *path);
  * the query is req->query) from v. Returns what gl_http_reply returns. */
 int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
                    const char *path);
+
+/* readapi_handle, but on a store that is not embedded the store reads
+ * leave the loop (see above): the request may be deferred, and answered
+ * later on the loop. Besides readapi_wants's paths it serves glasslogd's
+ * own tlog-tiles paths, /tile/... (hash tiles from the view's tree and
+ * cache, entry bundles from its store; immutable, cacheable answers), the
+ * GET or HEAD req for path. v is borrowed for the call (later rounds take
+ * ra->view's). Returns what gl_http_reply returns, or 0 once deferred. */
+int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
+                         struct gl_http_req *req, const char *path);
 
 /* Appends to out the tlog-proof of entry index against the view's
  * checkpoint. GL_ESTATE if none is served or index is not in it. */

@@ -76,6 +76,14 @@ const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t inde
     return NULL;
 }
 
+int tilecache_peek(const struct tilecache *c, uint32_t level, uint64_t index,
+                   uint32_t width)
+{
+    const struct slot *s = &c->slots[slot_of(c, level, index)];
+
+    return s->width == width && s->level == level && s->index == index;
+}
+
 const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
                               uint32_t width,
                               const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN]

@@ -31,6 +31,10 @@ void tilecache_free(struct tilecache *c);
  * the next put. */
 const uint8_t (*tilecache_get(struct tilecache *c, uint32_t level, uint64_t index,
                               uint32_t width))[32];
+/* 1 if tilecache_get would find the tile, else 0; counts neither a hit
+ * nor a miss (for a caller that looks ahead before reading). */
+int tilecache_peek(const struct tilecache *c, uint32_t level, uint64_t index,
+                   uint32_t width);
 /* Caches the tile whose first `width` hashes are `hashes` (copied) and
  * computes its interior nodes; returns the cached node tree, or NULL if
  * hashing failed. */
