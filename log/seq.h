@@ -31,7 +31,12 @@
  * submission is settled when the tree marked durable (store_get_durable),
  * polled every SEQ_POLL_MS, covers its leaf. A follower takes a tree only
  * if it extends the one it served; a smaller stored tree, or one of
- * another history, stops it for good (as a sequencer's reload does). The
+ * another history, stops it for good (as a sequencer's reload does). Of
+ * the copies of one statement taken by any of the front-ends, only the
+ * one that created the entry is answered dup = 0: the holder records
+ * with each leaf the queue id of the queued copy that created it (0: its
+ * own submission), and a follower's copy is the first only if that id is
+ * its row's (store_find_leaves_origin). The
  * holder keeps half of each batch for the queue's submissions. The holder's batches take
  * the queue's oldest submissions along with its own and delete them in the same commit,
  * whose compare-and-set carries the lease's epoch: a holder that lost the lease (paused,

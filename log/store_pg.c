@@ -56,8 +56,11 @@
  * an epoch raised at every takeover in the same transaction as the state
  * row's epoch, which every commit compares (the fencing token: a paused
  * former sequencer's commit fails). Expiry uses the server's clock only.
- * Front-ends queue verified appends in glasslog_queue; the sequencer
- * takes them and deletes them in the transaction that logs them. A
+ * Front-ends queue verified appends in glasslog_queue (the INSERT returns
+ * their ids); the sequencer takes them and deletes them in the
+ * transaction that logs them, recording with each leaf it creates the
+ * queue id of the copy that created it (origin), so each front-end can
+ * tell whether its copy was the first. A
  * commit that changes the state sends NOTIFY glasslog_state.
  *
  * A session left idle inside a transaction for PG_IDLE_TX_MS is ended by
