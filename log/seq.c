@@ -238,6 +238,7 @@ static int seq_queue_batch(struct seq *s)
 {
     struct store_queued *q = calloc(s->nbatch, sizeof(*q));
     uint8_t(*meta)[META_LEN] = calloc(s->nbatch, META_LEN);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct seq_sub **who = calloc(s->nbatch, sizeof(*who));
     uint64_t *ids = calloc(s->nbatch, sizeof(*ids));
     size_t n = 0;

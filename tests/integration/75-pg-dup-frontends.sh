@@ -3,7 +3,7 @@
 # one says "duplicate":false (the copy that created the entry), every
 # other says true, and all name the same index. Three glasslogd share
 # the log: A sequences, B and C follow (their copies go through the
-# shared queue). Each of 21 new statements is POSTed at once to two or
+# shared queue). Each of 18 new statements is POSTed at once to two or
 # three of them, one statement after the other: to A and B (a
 # sequencer's own copy races a queued one), to B and C (two queued copies
 # race), to A, B and C. (Each front-end knowing only its own
@@ -17,7 +17,7 @@ wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A
 LEASE_MS=600000 pg_front B # lease attempts 100 s apart: B and C follow
 LEASE_MS=600000 pg_front C
 
-N=21
+N=18
 # round K FRONT...: statement K POSTed to every FRONT at once; checks the
 # answers.
 round() {
