@@ -63,7 +63,9 @@ struct seq;
 struct seq_sub;
 
 /* Called on the loop thread when a submission is settled: status 0 with
- * *index (and dup = 1 if the entry was already logged), or why it was not:
+ * *index (and dup = 1 unless this submission created the entry: it was
+ * logged already, or another copy, taken here or by another front-end,
+ * created it), or why it was not:
  *   GL_EIO          the batch could not be made durable (storage failure);
  *   SEQ_ESTOPPED    this process stopped sequencing (its commit lost the
  *                   compare-and-set, or the store lost released data);
