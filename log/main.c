@@ -5,6 +5,10 @@
  *    under the same key: that would be a second history);
  *  - an existing store must belong to this log key, and its stored tiles
  *    must reproduce the root its stored checkpoint signs;
+ *  - a front-end of a shared store (PostgreSQL) starts from the state the
+ *    sequencer marked durable, not the stored one (whose last commit may
+ *    be on the primary alone): without a mark it serves no tree (503)
+ *    until it follows a marked one or takes the lease (follow_durable);
  * then the sequencer and the HTTP server run on one libuv loop until
  * SIGINT/SIGTERM, which finishes every accepted append and exits 0.
  * SIGHUP and SIGUSR1 (whose default action is to terminate) are held from
@@ -34,6 +38,7 @@
 #include "glasslog/policy.h"
 #include "glasslog/statement.h"
 #include "http_server.h"
+#include "readapi.h"
 #include "kv.h"
 #include "mirrorpush.h"
 #include "publish.h"
@@ -43,6 +48,7 @@
 #include "seq.h"
 #include "store.h"
 #include "submitters.h"
+#include "text.h"
 #include "tree.h"
 #include "web.h"
 
@@ -75,6 +81,8 @@ struct daemon {
     int copy;              /* the store is a copy still to be shown current */
     struct gl_policy *pol; /* --witnesses, until setup_witnesses hands it over */
     char holder[512];      /* this process's name for a shared store's lease */
+    int await_mark;        /* a shared store without a durable mark at start: the tree
+                              and checkpoint are not served until there is one */
 };
 
 /* What a reload (and --check-config) reads; allow_empty: see reload.h. */
@@ -290,6 +298,77 @@ static int uncopy(struct daemon *d)
     return 0;
 }
 
+/* A front-end of a shared store serves only what the sequencer marked
+ * durable (specs/log.md, "The durable mark"): the stored state's last
+ * commit may be on the primary alone, to be lost by a fail-over. So the
+ * tree starts at the marked size, with the marked checkpoint (checked as
+ * the stored one was). Without a mark (none yet under the current epoch)
+ * it starts empty, and the tree, its checkpoint, proofs and look-ups
+ * answer 503 (d->await_mark, handle) until the sequencer follows a marked
+ * tree or takes the lease. Appends are taken meanwhile: a follower
+ * answers them only once its tree, marked, holds them. Runs after the
+ * witnesses' start-up probe, which checks the stored state. */
+static int follow_durable(struct daemon *d)
+{
+    struct gl_buf ck;
+    struct gl_checkpoint c;
+    struct gl_err ck_why;
+    char why[256], msg[GL_ERR_REASON_MAX + 32];
+    uint64_t size = d->tree->range.size, marked = 0;
+    uint8_t root[GL_HASH_LEN];
+    int rc;
+
+    if (!store_shared(d->store) || size == 0)
+        return 0;
+    gl_buf_init(&ck, 4096);
+    rc = store_get_durable(d->store, &marked, &ck);
+    if (rc == 0 && marked >= size)
+        goto out;
+    if (rc == 0) {
+        if ((rc = gl_checkpoint_open((const char *)ck.data, ck.len, &d->vkey, &c, NULL,
+                                     &ck_why)) != 0) {
+            gl_log(GL_LOG_ERROR,
+                   "the checkpoint marked durable is not validly signed by this log "
+                   "key: %s",
+                   gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
+            goto out;
+        }
+        if (c.size != marked ||
+            (rc = tree_check(d->tree, d->store, marked, c.root, why, sizeof(why))) != 0) {
+            gl_log(GL_LOG_ERROR,
+                   "the stored tiles do not match the checkpoint marked durable (size "
+                   "%llu): %s: refusing to start",
+                   (unsigned long long)c.size,
+                   c.size != marked ? "it is not the marked size" : why);
+            rc = rc != 0 ? rc : GL_EVERIFY;
+            goto out;
+        }
+        gl_log(GL_LOG_INFO,
+               "the stored size %llu is not marked durable yet: starting from the "
+               "marked size %llu",
+               (unsigned long long)size, (unsigned long long)marked);
+    } else if (rc == GL_ENOTFOUND) {
+        gl_buf_reset(&ck);
+        gl_merkle_empty_root(root);
+        if ((rc = tree_load(d->tree, d->store, 0)) != 0 ||
+            (rc = gl_checkpoint_sign(d->key.name, 0, root, &d->key, &ck)) != 0)
+            goto out;
+        d->await_mark = 1;
+        gl_log(GL_LOG_WARN,
+               "no durable mark under the sequencer's epoch (stored size %llu): serving "
+               "no tree (503) until the sequencer marks one durable",
+               (unsigned long long)size);
+    } else {
+        gl_log(GL_LOG_ERROR, "cannot read the durable mark: %s", gl_strerror(rc));
+        goto out;
+    }
+    gl_buf_reset(&d->ckpt);
+    rc = gl_buf_append(&d->ckpt, ck.data, ck.len);
+out:
+    gl_buf_release(&ck);
+    return rc;
+}
+
 static int open_store(struct daemon *d)
 {
     struct store_options o = {d->cfg.store[0] ? d->cfg.store : NULL,
@@ -309,6 +388,32 @@ static int open_store(struct daemon *d)
     if ((rc = check_store(d)) != 0 || (rc = check_copy(d)) != 0)
         return rc;
     return entryindex_update(d->store, d->tree->range.size);
+}
+
+/* The HTTP handler: the API's (api_handle), except that while
+ * d->await_mark holds (follow_durable) the tree's reads answer 503. It
+ * ends once the sequencer leads or follows a tree (its size is then
+ * marked durable: the store had entries, so a follower's tree grows only
+ * from a mark). */
+static int handle(void *ctx, struct gl_http_req *req)
+{
+    static const char body[] =
+        "{\"error\":\"this front-end has not yet seen a state the sequencer marked "
+        "durable; retry\"}";
+    const struct gl_http_header h[] = {{"Retry-After", "1"},
+                                       {"Cache-Control", "no-store"}};
+    struct daemon *d = ctx;
+    const char *p = req->path;
+
+    if (d->await_mark && (seq_leads(d->seq) || seq_tree(d->seq)->range.size > 0)) {
+        d->await_mark = 0;
+        gl_log(GL_LOG_INFO, "serving the tree of size %llu",
+               (unsigned long long)seq_tree(d->seq)->range.size);
+    }
+    if (d->await_mark &&
+        (strcmp(p, "/checkpoint") == 0 || gl_str_prefix(p, "/tile/") || readapi_wants(p)))
+        return gl_http_reply(req, 503, "application/json", h, 2, body, sizeof(body) - 1);
+    return api_handle(&d->api, req);
 }
 
 static int prove_consistency(void *ctx, uint64_t m, uint64_t n,
@@ -654,6 +759,7 @@ static int start(struct daemon *d)
     d->api.web = d->web;
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
         (rc = setup_witnesses(d)) != 0 || (rc = uncopy(d)) != 0 ||
+        (rc = follow_durable(d)) != 0 ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len,
                       &sc, &d->seq)) != 0)
         return rc;
@@ -682,7 +788,7 @@ static int start(struct daemon *d)
     hc.max_connections = max_conns;
     hc.max_conns_per_addr = d->cfg.conns_per_client;
     hc.idle_timeout_ms = d->cfg.request_timeout_ms;
-    if ((rc = gl_http_server_new(&d->loop, &hc, api_handle, &d->api, &d->http)) != 0)
+    if ((rc = gl_http_server_new(&d->loop, &hc, handle, d, &d->http)) != 0)
         return rc;
     d->api.http = d->http;
     uv_timer_init(&d->loop, &d->grace);

@@ -42,11 +42,12 @@ struct seq_sub {
     uint64_t index;
     int dup;
     uint64_t qid;         /* taken from the shared queue (done is NULL) */
+    uint64_t mine;        /* a follower's: the queue id of the copy it queued
+                             (0: none, it waits as a duplicate) */
     uint64_t known_index; /* the leaf's index, if `known` (looked up per batch) */
     uint8_t known;
-    int queued;     /* follower: awaiting the tree (its statement queued, or
-                       already stored or queued by an earlier submission) */
-    uint64_t order; /* submission order (seq_submit) */
+    int queued; /* follower: awaiting the tree (its statement queued, or
+                   already stored or queued by an earlier submission) */
     size_t len;
     uint8_t data[];
 };
@@ -86,7 +87,6 @@ struct seq {
     int shared, leader, batch_leader; /* batch_leader: at the cut */
     uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
     struct seq_sub *waiting;          /* queued by this follower, not yet in the tree */
-    uint64_t nsubmit;                 /* submissions so far (seq_sub.order) */
     uv_timer_t lease, poll;           /* started by seq_share */
     uv_poll_t watch;                  /* the store's change notices */
     int watching;
@@ -158,7 +158,9 @@ static int seq_place(struct seq *s, struct seq_sub *sub, uint64_t old_size,
     if ((rc = tree_append(s->work, sub->leaf, b)) != 0)
         return rc;
     store_batch_put_entry(b, sub->index, sub->data, sub->len);
-    store_batch_put_leaf(b, sub->leaf, sub->index);
+    /* the origin names the queued copy that created the entry, so the
+     * front-end that queued it, and only it, answers it as the first */
+    store_batch_put_leaf_origin(b, sub->leaf, sub->index, sub->qid);
     entryindex_put(&sub->ix, sub->data, sub->index, b);
     slot->leaf = sub->leaf;
     slot->index = sub->index;
@@ -236,10 +238,13 @@ static int seq_queue_batch(struct seq *s)
 {
     struct store_queued *q = calloc(s->nbatch, sizeof(*q));
     uint8_t(*meta)[META_LEN] = calloc(s->nbatch, META_LEN);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    struct seq_sub **who = calloc(s->nbatch, sizeof(*who));
+    uint64_t *ids = calloc(s->nbatch, sizeof(*ids));
     size_t n = 0;
     int rc = 0;
 
-    if (q == NULL || meta == NULL) {
+    if (q == NULL || meta == NULL || who == NULL || ids == NULL) {
         rc = GL_ENOMEM;
         goto out;
     }
@@ -268,13 +273,17 @@ static int seq_queue_batch(struct seq *s)
         meta_of(&sub->ix, meta[n]);
         q[n] = (struct store_queued){sub->data, meta[n], sub->len, META_LEN};
         sub->queued = 1;
-        n++;
+        who[n++] = sub;
     }
     if (rc == 0)
-        rc = store_queue_put(s->store, q, n);
+        rc = store_queue_put(s->store, q, n, ids);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        who[i]->mine = ids[i];
 out:
     free(q);
     free(meta);
+    free(who);
+    free(ids);
     return rc;
 }
 
@@ -568,51 +577,25 @@ static void seq_released(struct seq *s)
         s->cfg.on_checkpoint(s->cfg.ctx, s->ckpt.data, s->ckpt.len, s->pub->range.size);
 }
 
-/* Orders the settled waiting submissions by index, then submission order. */
-static int by_index_order(const void *a, const void *b)
-{
-    const struct seq_sub *x = *(const struct seq_sub *const *)a,
-                         *y = *(const struct seq_sub *const *)b;
-
-    if (x->index != y->index)
-        return x->index < y->index ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* First versus repeat among the submissions settled together (n of them,
- * index set): of those that share an index, only the earliest submitted
- * that was not already a duplicate when queued answers duplicate 0, the
- * others 1, as one process sequencing them would. A submission settled
- * in an earlier pass is not compared (it was answered). */
-static void seq_mark_repeats(struct seq_sub **v, size_t n)
-{
-    qsort(v, n, sizeof(*v), by_index_order);
-    for (size_t i = 0, j; i < n; i = j) {
-        int first = 0;
-        for (j = i; j < n && v[j]->index == v[i]->index; j++) {
-            if (!v[j]->dup && !first)
-                first = 1;
-            else
-                v[j]->dup = 1;
-        }
-    }
-}
-
 /* Settles the submissions this follower queued that the tree now holds
- * (one batched leaf look-up for all of them, store_find_leaves: one query
- * per commit notice on PostgreSQL), and, when shutting down or after
- * SEQ_WAIT_MAX_S, those it holds not: 503 (they are durable in the queue;
- * a retry gets their index). The duplicate flag is the one a single
- * sequencer gives (seq_mark_repeats), so a follower's 200 bodies are the
- * sequencer's. A failed look-up (or no memory for it)
- * settles nothing but the expired: the next notice looks again. The list
- * is detached while callbacks run, so a callback may submit. */
+ * (one batched leaf look-up for all of them, store_find_leaves_origin:
+ * one query per commit notice on PostgreSQL), and, when shutting down or
+ * after SEQ_WAIT_MAX_S, those it holds not: 503 (they are durable in the
+ * queue; a retry gets their index). The duplicate flag is the store's:
+ * a submission is the first (duplicate 0) only if the entry's recorded
+ * origin is the queue id of its own copy (seq_place wrote it in the
+ * commit that created the entry). So of all the copies of a statement,
+ * whichever front-ends took them, exactly one answer says duplicate 0:
+ * the creator's (a sequencer's own submission records origin 0, which no
+ * queued copy has). A failed look-up (or no memory for it) settles
+ * nothing but the expired: the next notice looks again. The list is
+ * detached while callbacks run, so a callback may submit. */
 static void seq_resolve(struct seq *s)
 {
     struct seq_sub *list = s->waiting, *keep = NULL, **ktail = &keep, *sub, *next;
     struct seq_sub **done = NULL;
     const uint8_t **hashes = NULL;
-    uint64_t *idx = NULL;
+    uint64_t *idx = NULL, *origin = NULL;
     uint8_t *found = NULL;
     double t = gl_clock_mono();
     size_t n = 0, i, ndone = 0;
@@ -624,14 +607,16 @@ static void seq_resolve(struct seq *s)
     if (n <= SIZE_MAX / sizeof(uint64_t)) {
         hashes = malloc(n * sizeof(*hashes));
         idx = malloc(n * sizeof(*idx));
+        origin = malloc(n * sizeof(*origin));
         found = malloc(n);
         /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
         done = malloc(n * sizeof(*done));
     }
-    if (hashes != NULL && idx != NULL && found != NULL && done != NULL) {
+    if (hashes != NULL && idx != NULL && origin != NULL && found != NULL &&
+        done != NULL) {
         for (sub = list, i = 0; sub != NULL; sub = sub->next)
             hashes[i++] = sub->leaf;
-        if (store_find_leaves(s->store, n, hashes, idx, found) != 0)
+        if (store_find_leaves_origin(s->store, n, hashes, idx, origin, found) != 0)
             memset(found, 0, n);
     } else {
         free(found);
@@ -642,6 +627,7 @@ static void seq_resolve(struct seq *s)
         next = sub->next;
         if (!s->lost && found != NULL && found[i] && idx[i] < s->pub->range.size) {
             sub->index = idx[i];
+            sub->dup = sub->dup || sub->mine == 0 || origin[i] != sub->mine;
             done[ndone++] = sub;
             continue;
         } else if (s->lost || s->closing || t - sub->t_submit > SEQ_WAIT_MAX_S) {
@@ -659,8 +645,6 @@ static void seq_resolve(struct seq *s)
         free(sub);
     }
     *ktail = NULL;
-    if (ndone > 0)
-        seq_mark_repeats(done, ndone);
     for (i = 0; i < ndone; i++) {
         sub = done[i];
         sub->dup ? s->st.duplicates++ : s->st.appends++;
@@ -673,6 +657,7 @@ static void seq_resolve(struct seq *s)
     free(done);
     free(hashes);
     free(idx);
+    free(origin);
     free(found);
 }
 
@@ -953,7 +938,6 @@ int seq_submit(struct seq *s, const uint8_t *data, size_t len,
     sub->done = done;
     sub->arg = arg;
     sub->t_submit = gl_clock_mono();
-    sub->order = ++s->nsubmit;
     if (s->tail != NULL)
         s->tail->next = sub;
     else

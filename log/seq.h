@@ -31,7 +31,12 @@
  * submission is settled when the tree marked durable (store_get_durable),
  * polled every SEQ_POLL_MS, covers its leaf. A follower takes a tree only
  * if it extends the one it served; a smaller stored tree, or one of
- * another history, stops it for good (as a sequencer's reload does). The
+ * another history, stops it for good (as a sequencer's reload does). Of
+ * the copies of one statement taken by any of the front-ends, only the
+ * one that created the entry is answered dup = 0: the holder records
+ * with each leaf the queue id of the queued copy that created it (0: its
+ * own submission), and a follower's copy is the first only if that id is
+ * its row's (store_find_leaves_origin). The
  * holder keeps half of each batch for the queue's submissions. The holder's batches take
  * the queue's oldest submissions along with its own and delete them in the same commit,
  * whose compare-and-set carries the lease's epoch: a holder that lost the lease (paused,
@@ -58,7 +63,9 @@ struct seq;
 struct seq_sub;
 
 /* Called on the loop thread when a submission is settled: status 0 with
- * *index (and dup = 1 if the entry was already logged), or why it was not:
+ * *index (and dup = 1 unless this submission created the entry: it was
+ * logged already, or another copy, taken here or by another front-end,
+ * created it), or why it was not:
  *   GL_EIO          the batch could not be made durable (storage failure);
  *   SEQ_ESTOPPED    this process stopped sequencing (its commit lost the
  *                   compare-and-set, or the store lost released data);

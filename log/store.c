@@ -266,6 +266,19 @@ int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
     return let_go(s, 0);
 }
 
+int store_find_leaves_origin(struct store *s, size_t n, const uint8_t *const *hashes,
+                             uint64_t *indices, uint64_t *origins, uint8_t *found)
+{
+    if (n == 0)
+        return 0;
+    if (s->ops->find_leaves_origin == NULL) {
+        memset(origins, 0, n * sizeof(*origins));
+        return store_find_leaves(s, n, hashes, indices, found);
+    }
+    hold(s);
+    return let_go(s, s->ops->find_leaves_origin(s, n, hashes, indices, origins, found));
+}
+
 static int valid_index(enum store_index kind, size_t klen)
 {
     return kind >= STORE_INDEX_ARTIFACT && kind < STORE_INDEX_NKINDS && klen > 0 &&
@@ -360,6 +373,16 @@ void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN]
                           uint64_t index)
 {
     record(b, STORE_PUT_LEAF, 0, index, hash, GL_HASH_LEN, NULL, 0);
+}
+
+void store_batch_put_leaf_origin(struct store_batch *b, const uint8_t hash[GL_HASH_LEN],
+                                 uint64_t index, uint64_t origin)
+{
+    uint8_t v[8];
+
+    for (int i = 0; i < 8; i++)
+        v[i] = (uint8_t)(origin >> (56 - 8 * i));
+    record(b, STORE_PUT_LEAF, 0, index, hash, GL_HASH_LEN, v, origin != 0 ? 8 : 0);
 }
 
 void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
@@ -473,14 +496,15 @@ void store_watch_close(struct store *s)
     }
 }
 
-int store_queue_put(struct store *s, const struct store_queued *q, size_t n)
+int store_queue_put(struct store *s, const struct store_queued *q, size_t n,
+                    uint64_t *ids)
 {
     if (s->ops->queue_put == NULL)
         return GL_EINVAL;
     if (n == 0)
         return 0;
     hold(s);
-    return let_go(s, s->ops->queue_put(s, q, n));
+    return let_go(s, s->ops->queue_put(s, q, n, ids));
 }
 
 int store_queue_scan(struct store *s, size_t max,

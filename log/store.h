@@ -195,6 +195,12 @@ int store_find_leaf(struct store *s, const uint8_t hash[GL_HASH_LEN], uint64_t *
  * the others. */
 int store_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
                       uint64_t *indices, uint8_t *found);
+/* store_find_leaves that also gives, for each hash present, origins[i]:
+ * the queue id recorded with its leaf (store_batch_put_leaf_origin), 0
+ * if none (the entry came from the sequencer's own pool, or the backend
+ * records no origins: rocksdb and mem). Same query, one more column. */
+int store_find_leaves_origin(struct store *s, size_t n, const uint8_t *const *hashes,
+                             uint64_t *indices, uint64_t *origins, uint8_t *found);
 /* Up to max indices of entries under (kind, key) (klen bytes, at most
  * STORE_INDEX_KEY_MAX), ascending, in [from, below) (below: a published
  * size); *n gets how many. from = i, below = i + 1 asks whether entry i
@@ -217,6 +223,13 @@ void store_batch_put_entry(struct store_batch *b, uint64_t index, const void *da
                            size_t len);
 void store_batch_put_leaf(struct store_batch *b, const uint8_t hash[GL_HASH_LEN],
                           uint64_t index);
+/* store_batch_put_leaf recording where the entry came from: origin, the
+ * id of the queued submission (store_queue_scan) whose copy created the
+ * entry, 0 for none. Shared backends keep it with the leaf (so the
+ * front-end that queued that copy, and only it, answers it as the first);
+ * the others ignore it. */
+void store_batch_put_leaf_origin(struct store_batch *b, const uint8_t hash[GL_HASH_LEN],
+                                 uint64_t index, uint64_t origin);
 void store_batch_put_index(struct store_batch *b, enum store_index kind, const void *key,
                            size_t klen, uint64_t index);
 void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,
@@ -260,8 +273,12 @@ struct store_queued {
     const uint8_t *data, *meta;
     size_t len, mlen;
 };
-/* Queues n submissions durably (one transaction) for the sequencer. */
-int store_queue_put(struct store *s, const struct store_queued *q, size_t n);
+/* Queues n submissions durably (one transaction) for the sequencer.
+ * ids: NULL, or n slots that get each submission's queue id (the id
+ * store_queue_scan reports, unique for the life of the store: never
+ * reused, so it names the copy across every front-end). */
+int store_queue_put(struct store *s, const struct store_queued *q, size_t n,
+                    uint64_t *ids);
 /* Calls fn for up to max queued submissions, oldest first (data valid
  * during the call), until fn returns non-zero (returned if negative). */
 int store_queue_scan(struct store *s, size_t max,

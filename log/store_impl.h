@@ -26,7 +26,8 @@
 
 enum store_put_kind {
     STORE_PUT_ENTRY,         /* n = index, val = statement */
-    STORE_PUT_LEAF,          /* key = leaf hash (32), n = index */
+    STORE_PUT_LEAF,          /* key = leaf hash (32), n = index, val = origin
+                              * (8 bytes, big-endian) or empty (none) */
     STORE_PUT_INDEX,         /* a = kind, key, n = index */
     STORE_PUT_TILE,          /* a = level, n = tile index, val = hashes */
     STORE_PUT_STATE,         /* n = size, val = checkpoint */
@@ -91,7 +92,8 @@ struct store_ops {
     int (*lease)(struct store *s, const char *holder, unsigned ms, uint64_t have,
                  uint64_t *epoch);
     int (*lease_release)(struct store *s, const char *holder, uint64_t epoch);
-    int (*queue_put)(struct store *s, const struct store_queued *q, size_t n);
+    int (*queue_put)(struct store *s, const struct store_queued *q, size_t n,
+                     uint64_t *ids);
     int (*queue_scan)(struct store *s, size_t max,
                       int (*fn)(void *ctx, uint64_t id, const struct store_queued *q),
                       void *ctx);
@@ -112,6 +114,9 @@ struct store_ops {
     /* Optional (NULL: the stored state is durable, store_get_state):
      * store_get_durable. */
     int (*get_durable)(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
+    /* Optional (NULL: origins are 0): store_find_leaves_origin. */
+    int (*find_leaves_origin)(struct store *s, size_t n, const uint8_t *const *hashes,
+                              uint64_t *indices, uint64_t *origins, uint8_t *found);
 };
 
 struct store_buckets; /* store.c's in-process buckets */

@@ -3,24 +3,27 @@
  * outlive a machine: the database is replicated by PostgreSQL, and
  * several glasslogd processes may share it.
  *
- * The schema (version 3; created by store_open with create, in one
+ * The schema (version 4; created by store_open with create, in one
  * transaction; specs/log.md describes it for operators):
- *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "3",
+ *   glasslog_meta    (k text PK, v bytea)   "schema_version" = "4",
  *                                           "vkey", "indexver" (4, BE),
  *                                           "served" (size, 8 BE, + note)
  *   glasslog_state   (id = 1 PK, size, epoch, checkpoint,  one row
  *                     durable, durable_ck, durable_epoch)  the durable mark
  *   glasslog_entries (idx PK, data)
  *   glasslog_tiles   ((level, idx) PK, data)  32 * width bytes, prefix rule
- *   glasslog_leaves  (hash PK, idx)
+ *   glasslog_leaves  (hash PK, idx, origin) origin: the queue id of the
+ *                                           copy that created the entry
+ *                                           (0: the sequencer's own)
  *   glasslog_index   ((kind, key, idx) PK)     a set per (kind, key)
  *   glasslog_lease   (id = 1 PK, holder, epoch, expires)  the sequencer's
  *   glasslog_queue   (id bigserial PK, meta, data)  appends taken by any
  *                                           front-end, not yet sequenced
  *   glasslog_buckets (name text PK, level, at_ms)  UNLOGGED: the token
  *                                           buckets of store_bucket_take
- * Version 1 (without glasslog_buckets and the mark) and version 2 (without
- * the mark) are migrated at open, a transaction a step, each locking
+ * Version 1 (without glasslog_buckets and the mark), version 2 (without
+ * the mark) and version 3 (without origin) are migrated at open, a
+ * transaction a step, each locking
  * glasslog_meta first, so front-ends opening together migrate once. A database holding
  * another schema_version is refused: this code only reads the layouts it knows.
  *
@@ -53,8 +56,11 @@
  * an epoch raised at every takeover in the same transaction as the state
  * row's epoch, which every commit compares (the fencing token: a paused
  * former sequencer's commit fails). Expiry uses the server's clock only.
- * Front-ends queue verified appends in glasslog_queue; the sequencer
- * takes them and deletes them in the transaction that logs them. A
+ * Front-ends queue verified appends in glasslog_queue (the INSERT returns
+ * their ids); the sequencer takes them and deletes them in the
+ * transaction that logs them, recording with each leaf it creates the
+ * queue id of the copy that created it (origin), so each front-end can
+ * tell whether its copy was the first. A
  * commit that changes the state sends NOTIFY glasslog_state.
  *
  * A session left idle inside a transaction for PG_IDLE_TX_MS is ended by
@@ -99,7 +105,7 @@
 #include "ratelimit.h"
 
 #define PG_CONNS 8
-#define PG_SCHEMA_VERSION "3"
+#define PG_SCHEMA_VERSION "4"
 #define PG_SCAN_CHUNK 256                                   /* rows per query of a scan */
 #define PG_ARRAY_MAX (STORE_BATCH_MAX + ((size_t)64 << 20)) /* data + lengths */
 #define PG_PARAMS 5 /* the most any query takes (pg_find_index) */
@@ -139,6 +145,12 @@ static struct pg *pg(struct store *s)
     " durable bigint NOT NULL DEFAULT 0, durable_ck bytea NOT NULL DEFAULT '',"          \
     " durable_epoch bigint NOT NULL DEFAULT -1"
 
+/* Version 4: which queued copy created each entry (the queue id; 0: none,
+ * a submission of the sequencer's own, or an entry older than version 4),
+ * so that of the copies of one statement taken by several front-ends
+ * only the one that created the entry answers it as the first. */
+#define ORIGIN_COLUMN " origin bigint NOT NULL DEFAULT 0"
+
 #define BUCKETS_TABLE                                                                    \
     " glasslog_buckets (name text PRIMARY KEY, level bigint NOT NULL,"                   \
     " at_ms bigint NOT NULL);"
@@ -151,7 +163,8 @@ static const char *const schema_sql =
     "CREATE TABLE glasslog_entries (idx bigint PRIMARY KEY, data bytea NOT NULL);"
     "CREATE TABLE glasslog_tiles (level int NOT NULL, idx bigint NOT NULL,"
     " data bytea NOT NULL, PRIMARY KEY (level, idx));"
-    "CREATE TABLE glasslog_leaves (hash bytea PRIMARY KEY, idx bigint NOT NULL);"
+    "CREATE TABLE glasslog_leaves (hash bytea PRIMARY KEY, idx bigint NOT "
+    "NULL," ORIGIN_COLUMN ");"
     "CREATE TABLE glasslog_index (kind int NOT NULL, key bytea NOT NULL, idx bigint NOT "
     "NULL,"
     " PRIMARY KEY (kind, key, idx));"
@@ -188,6 +201,17 @@ static const char *const migrate_2_sql =
     " durable_epoch = epoch WHERE id = 1 AND durable_epoch = -1"
     " AND (SELECT v FROM glasslog_meta WHERE k = 'schema_version') = '2';"
     "UPDATE glasslog_meta SET v = '3' WHERE k = 'schema_version' AND v = '2';"
+    "COMMIT;";
+
+/* Version 3 to 4: the leaves' origin (0 for every entry there: none of
+ * them is answered as a queued copy's any more). Adding a column with a
+ * constant default rewrites no rows. Idempotent, serialised as
+ * migrate_1_sql. */
+static const char *const migrate_3_sql =
+    "BEGIN;"
+    "LOCK TABLE glasslog_meta IN SHARE ROW EXCLUSIVE MODE;"
+    "ALTER TABLE glasslog_leaves ADD COLUMN IF NOT EXISTS" ORIGIN_COLUMN ";"
+    "UPDATE glasslog_meta SET v = '4' WHERE k = 'schema_version' AND v = '3';"
     "COMMIT;";
 
 /* --- connections ------------------------------------------------------------------- */
@@ -743,6 +767,7 @@ enum {
     E_DATA,
     L_HASH,
     L_IDX,
+    L_ORIGIN,
     X_KIND,
     X_KEY,
     X_IDX,
@@ -760,8 +785,8 @@ struct rows {
 static int rows_init(struct rows *r)
 {
     static const Oid elems[NARRAYS] = {OID_INT8, OID_BYTEA, OID_BYTEA, OID_INT8,
-                                       OID_INT4, OID_BYTEA, OID_INT8,  OID_INT4,
-                                       OID_INT8, OID_BYTEA};
+                                       OID_INT8, OID_INT4,  OID_BYTEA, OID_INT8,
+                                       OID_INT4, OID_INT8,  OID_BYTEA};
     int bad = 0;
 
     for (int i = 0; i < NARRAYS; i++) {
@@ -869,6 +894,7 @@ static int put_one(PGconn *c, const struct store_batch *b, const struct store_pu
     case STORE_PUT_LEAF:
         arr_add(&r->a[L_HASH], key, 32);
         arr_i64(&r->a[L_IDX], p->n);
+        arr_i64(&r->a[L_ORIGIN], p->vlen == 8 ? get_be64(val) : 0);
         return 0;
     case STORE_PUT_INDEX:
         arr_i32(&r->a[X_KIND], p->a);
@@ -914,10 +940,10 @@ static int flush_rows(PGconn *c, struct rows *r)
                           " ON CONFLICT (idx) DO NOTHING",
                           &r->a[E_IDX], 2)) != 0 ||
         (rc = exec_arrays(c,
-                          "INSERT INTO glasslog_leaves (hash, idx)"
-                          " SELECT * FROM unnest($1::bytea[], $2::bigint[])"
+                          "INSERT INTO glasslog_leaves (hash, idx, origin)"
+                          " SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bigint[])"
                           " ON CONFLICT (hash) DO NOTHING",
-                          &r->a[L_HASH], 2)) != 0)
+                          &r->a[L_HASH], 3)) != 0)
         return rc;
     if ((rc = exec_arrays(c,
                           "INSERT INTO glasslog_index (kind, key, idx)"
@@ -1129,9 +1155,9 @@ out_rows:
 }
 
 /* All the hashes in one query; the rows found are matched back to the
- * hashes (few: a batch's duplicates). */
-static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
-                          uint64_t *indices, uint8_t *found)
+ * hashes (few: a batch's duplicates). origins may be NULL. */
+static int pg_find_leaves_origin(struct store *s, size_t n, const uint8_t *const *hashes,
+                                 uint64_t *indices, uint64_t *origins, uint8_t *found)
 {
     struct params pa = {0};
     struct array a;
@@ -1150,14 +1176,16 @@ static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashe
     p_add(&pa, OID_BYTEA_ARRAY, a.b.data, a.b.len);
     /* each row names its hash by its place in the array (1-based), so
      * matching is linear however many are asked */
-    if ((rc = pg_query(pg(s),
-                       "SELECT u.i, l.idx FROM unnest($1::bytea[]) WITH ORDINALITY"
-                       " AS u(h, i) JOIN glasslog_leaves l ON l.hash = u.h",
-                       &pa, &r)) != 0)
+    if ((rc = pg_query(
+             pg(s),
+             "SELECT u.i, l.idx, l.origin FROM unnest($1::bytea[])"
+             " WITH ORDINALITY AS u(h, i) JOIN glasslog_leaves l ON l.hash = u.h",
+             &pa, &r)) != 0)
         goto out;
     for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
-        uint64_t i, idx;
-        if ((rc = col_i64(r, row, 0, &i)) != 0 || (rc = col_i64(r, row, 1, &idx)) != 0)
+        uint64_t i, idx, origin;
+        if ((rc = col_i64(r, row, 0, &i)) != 0 || (rc = col_i64(r, row, 1, &idx)) != 0 ||
+            (rc = col_i64(r, row, 2, &origin)) != 0)
             break;
         if (i < 1 || i > n) {
             gl_log(GL_LOG_ERROR, "store: a leaf look-up answered for no hash asked");
@@ -1165,12 +1193,20 @@ static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashe
             break;
         }
         indices[i - 1] = idx;
+        if (origins != NULL)
+            origins[i - 1] = origin;
         found[i - 1] = 1;
     }
 out:
     PQclear(r);
     gl_buf_release(&a.b);
     return rc;
+}
+
+static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashes,
+                          uint64_t *indices, uint8_t *found)
+{
+    return pg_find_leaves_origin(s, n, hashes, indices, NULL, found);
 }
 
 /* --- the lease and the queue ---------------------------------------------------- */
@@ -1221,9 +1257,23 @@ static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
                     &pa, NULL);
 }
 
-static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n)
+static int cmp_u64(const void *a, const void *b)
 {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* One INSERT of every row, returning their ids. The rows reach the insert
+ * in the arrays' order (ORDER BY the ordinality), and each takes its id
+ * from the sequence then: one session's nextval values only grow, so the
+ * ids sorted are the rows' in order, whatever other sessions insert. */
+static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
+                        uint64_t *ids)
+{
+    struct params pa = {0};
     struct array a[2];
+    PGresult *r = NULL;
     int slot, rc;
 
     arr_init(&a[0], OID_BYTEA);
@@ -1232,15 +1282,36 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n)
         arr_add(&a[0], q[i].meta, q[i].mlen);
         arr_add(&a[1], q[i].data, q[i].len);
     }
-    if ((rc = pg_get(pg(s), &slot)) == 0) {
-        rc = exec_arrays(pg(s)->conns[slot],
-                         "INSERT INTO glasslog_queue (meta, data)"
-                         " SELECT * FROM unnest($1::bytea[], $2::bytea[])",
-                         a, 2);
-        if (rc == 0) /* a wake-up for the sequencer; the rows are committed */
-            pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL);
-        pg_put(pg(s), slot);
+    if (a[0].n == UINT32_MAX || a[1].n == UINT32_MAX) {
+        rc = GL_ETOOBIG;
+        goto out;
     }
+    p_add(&pa, OID_BYTEA_ARRAY, a[0].b.data, a[0].b.len);
+    p_add(&pa, OID_BYTEA_ARRAY, a[1].b.data, a[1].b.len);
+    if ((rc = pg_get(pg(s), &slot)) != 0)
+        goto out;
+    rc = pg_exec(pg(s)->conns[slot],
+                 "INSERT INTO glasslog_queue (meta, data)"
+                 " SELECT m, d FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY"
+                 " AS u(m, d, o) ORDER BY o RETURNING id",
+                 &pa, &r);
+    if (rc == 0) /* a wake-up for the sequencer; the rows are committed */
+        pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL);
+    pg_put(pg(s), slot);
+    if (rc != 0 || ids == NULL)
+        goto out;
+    if ((size_t)PQntuples(r) != n) {
+        gl_log(GL_LOG_ERROR, "store: queued %zu submissions, %d ids returned", n,
+               PQntuples(r));
+        rc = GL_EPARSE;
+        goto out;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = col_i64(r, (int)i, 0, &ids[i]);
+    if (rc == 0)
+        qsort(ids, n, sizeof(*ids), cmp_u64);
+out:
+    PQclear(r);
     gl_buf_release(&a[0].b);
     gl_buf_release(&a[1].b);
     return rc;
@@ -1459,13 +1530,19 @@ static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
 }
 
 static const struct store_ops pg_ops = {
-    "postgresql",   pg_close,       pg_reopen,        pg_get_state,
-    pg_get_vkey,    pg_get_entry,   pg_scan_entries,  pg_get_tile,
-    pg_scan_tiles,  pg_find_leaf,   pg_find_index,    pg_get_index_version,
-    pg_commit,      pg_lease,       pg_lease_release, pg_queue_put,
-    pg_queue_scan,  pg_find_leaves, pg_watch_fd,      pg_watch_drain,
-    pg_watch_close, pg_put_served,  pg_get_served,    pg_bucket_take,
-    pg_get_durable,
+    "postgresql",     pg_close,
+    pg_reopen,        pg_get_state,
+    pg_get_vkey,      pg_get_entry,
+    pg_scan_entries,  pg_get_tile,
+    pg_scan_tiles,    pg_find_leaf,
+    pg_find_index,    pg_get_index_version,
+    pg_commit,        pg_lease,
+    pg_lease_release, pg_queue_put,
+    pg_queue_scan,    pg_find_leaves,
+    pg_watch_fd,      pg_watch_drain,
+    pg_watch_close,   pg_put_served,
+    pg_get_served,    pg_bucket_take,
+    pg_get_durable,   pg_find_leaves_origin,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an
@@ -1496,7 +1573,7 @@ static int is_empty(struct store *s, int *empty)
     return rc;
 }
 
-/* Runs migrate_1_sql (from = 1) or migrate_2_sql (from = 2). */
+/* Runs migrate_<from>_sql (from = 1, 2 or 3). */
 static int migrate(struct pg *p, int from)
 {
     PGresult *r;
@@ -1504,7 +1581,9 @@ static int migrate(struct pg *p, int from)
 
     if ((rc = pg_get(p, &slot)) != 0)
         return rc;
-    r = PQexec(p->conns[slot], from == 1 ? migrate_1_sql : migrate_2_sql);
+    r = PQexec(p->conns[slot], from == 1   ? migrate_1_sql
+                               : from == 2 ? migrate_2_sql
+                                           : migrate_3_sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         log_result("migrating the schema to version " PG_SCHEMA_VERSION, p->conns[slot],
                    r);
@@ -1557,8 +1636,9 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     gl_buf_init(&v, 64);
     rc = get_meta(&p->base, "schema_version", &v);
-    for (int from = 1; from <= 2; from++) {
-        if (rc != 0 || strcmp((const char *)v.data, from == 1 ? "1" : "2") != 0)
+    for (int from = 1; from <= 3; from++) {
+        char have_v[2] = {(char)('0' + from), 0};
+        if (rc != 0 || strcmp((const char *)v.data, have_v) != 0)
             continue;
         if ((rc = migrate(p, from)) != 0) {
             gl_buf_release(&v);

@@ -43,9 +43,9 @@ expect_err "exactly one of --data DIR and --store URL"
 start_pg_log && fail "glasslogd started on an empty database without --create"
 grep -q "no glasslog log (use --create" "$LOG_OUT" || fail "empty database: $(cat "$LOG_OUT")"
 start_pg_log --create || fail "--create on an empty database: $(cat "$LOG_OUT")"
-grep -q "created the glasslog schema (version 3)" "$LOG_OUT" || fail "no schema line: $(cat "$LOG_OUT")"
-[ "$(PG_DB=log pg_sql a "SELECT v FROM glasslog_meta WHERE k = 'schema_version'")" = '\x33' ] ||
-    fail "schema_version is not 3"
+grep -q "created the glasslog schema (version 4)" "$LOG_OUT" || fail "no schema line: $(cat "$LOG_OUT")"
+[ "$(PG_DB=log pg_sql a "SELECT v FROM glasslog_meta WHERE k = 'schema_version'")" = '\x34' ] ||
+    fail "schema_version is not 4"
 
 # 3. appends under load, with a watcher of every checkpoint served
 : > "$T/acks"

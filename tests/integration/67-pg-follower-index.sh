@@ -8,7 +8,8 @@
 # artifact, subject and subject+version lookups find B's build on both.
 # Then duplicates through B get the sequencer's answers (one "duplicate":
 # false among concurrent copies, true for a re-submission), and B answers
-# and serves only what the sequencer marked durable.
+# and serves only what the sequencer marked durable, also one that has
+# just started (from the marked size; without a mark, 503 until one).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
@@ -108,12 +109,37 @@ wait_until 10 logged || fail "the held append was not logged"
 sleep 1
 [ -s "$T/held.code" ] && fail "B answered an append not marked durable: $(cat "$T/held.code") $(cat "$T/held")"
 [ "$(curl -sf "$URL_B/checkpoint" | sed -n 2p)" = "$size_b" ] || fail "B serves a size not marked durable"
+# A follower started now serves the marked size, not the stored one.
+LEASE_MS=600000 pg_front C
+[ "$(curl -sf "$URL_C/checkpoint" | sed -n 2p)" = "$size_b" ] ||
+    fail "C, just started, serves $(curl -s "$URL_C/checkpoint" | sed -n 2p), not the marked size $size_b"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL_C/tile/0/000.p/$((size_b + 1))")
+[ "$code" = 404 ] || fail "C serves a tile past the marked size: $code"
+grep -q "is not marked durable yet: starting from the marked size $size_b" "$OUT_C" ||
+    fail "C did not log its start from the mark: $(cat "$OUT_C")"
+# One started without a readable mark (made under another epoch) serves
+# no tree until the sequencer marks one.
+PG_DB=log pg_sql a "ALTER TABLE glasslog_state DISABLE TRIGGER keep_mark;
+  UPDATE glasslog_state SET durable_epoch = -1;
+  ALTER TABLE glasslog_state ENABLE TRIGGER keep_mark" || fail "cannot unmark"
+LEASE_MS=600000 pg_front D
+code=$(curl -s -D "$T/hdr" -o "$T/body" -w '%{http_code}' "$URL_D/checkpoint")
+[ "$code" = 503 ] || fail "D without a mark: /checkpoint $code $(cat "$T/body")"
+grep -q "not yet seen a state the sequencer marked durable" "$T/body" || fail "D's 503: $(cat "$T/body")"
+grep -qi "^retry-after: 1" "$T/hdr" || fail "D's 503 without Retry-After: $(cat "$T/hdr")"
+code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_D/tile/0/000.p/1")
+[ "$code" = 503 ] || fail "D without a mark: tile $code"
 PG_DB=log pg_sql a "DROP TRIGGER keep_mark ON glasslog_state" || fail "drop trigger"
 v2 build released "$(hex released)" "source $SRC\n" > "$T/rel.st" || fail "sign released"
 add A "$T/rel.st" > /dev/null
 wait "$hp"
 [ "$(cat "$T/held.code")" = 200 ] || fail "the held append through B: $(cat "$T/held.code") $(cat "$T/held")"
+# past_held URL: the checkpoint URL serves is larger than the held size
+past_held() { [ "$(curl -sf "$1/checkpoint" | sed -n 2p)" -gt "$((size_b + 1))" ] 2>/dev/null; }
+wait_until 10 past_held "$URL_C" || fail "C does not serve the marked tree: $(curl -s "$URL_C/checkpoint")"
+wait_until 10 past_held "$URL_D" || fail "D does not serve the marked tree: $(curl -s "$URL_D/checkpoint")"
 
-LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
-LOG_PID=$PID_A LOG_OUT=$OUT_A stop_log
+for fe in D C B A; do
+    LOG_PID=$(eval echo "\$PID_$fe") LOG_OUT=$(eval echo "\$OUT_$fe") stop_log
+done
 echo "67-pg-follower-index: source lookups find the follower's appends on both front-ends: ok"

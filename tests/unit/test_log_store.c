@@ -1100,6 +1100,28 @@ static void test_open_rules(void **state)
     tu_rmtree(tmp);
 }
 
+/* Entries [0, n) are stored; entry n - 1's leaf has origin `last`, the
+ * others `first` (store_find_leaves_origin). */
+static void check_origins(struct store *s, uint64_t n, uint64_t first, uint64_t last)
+{
+    uint8_t leaves[8][32], found[8];
+    const uint8_t *hashes[8];
+    uint64_t idx[8], origin[8];
+
+    assert_true(n >= 1 && n <= 8);
+    for (uint64_t i = 0; i < n; i++) {
+        leaf_of(i, leaves[i]);
+        hashes[i] = leaves[i];
+        origin[i] = 99;
+    }
+    assert_int_equal(store_find_leaves_origin(s, n, hashes, idx, origin, found), 0);
+    for (uint64_t i = 0; i < n; i++) {
+        assert_int_equal(found[i], 1);
+        assert_int_equal(idx[i], i);
+        assert_int_equal(origin[i], i == n - 1 ? last : first);
+    }
+}
+
 /* The create rules on a database, and the schema version. */
 static void pg_open_rules(void)
 {
@@ -1138,6 +1160,7 @@ static void pg_open_rules(void)
     pg_exec_in(url, "DROP TABLE glasslog_buckets;"
                     "ALTER TABLE glasslog_state DROP COLUMN durable,"
                     " DROP COLUMN durable_ck, DROP COLUMN durable_epoch;"
+                    "ALTER TABLE glasslog_leaves DROP COLUMN origin;"
                     "UPDATE glasslog_meta SET v = '1' WHERE k = 'schema_version'");
     assert_int_equal(store_open(&o, &s, &why), 0);
     check_state(s, 2);
@@ -1154,12 +1177,30 @@ static void pg_open_rules(void)
         assert_int_equal(store_bucket_take(s, "m+00000001", 1, 2, 1, &level), 0);
         assert_true(level >= TOKEN && level < TOKEN + 1000000);
     }
+    check_origins(s, 2, 0, 0);
     store_close(s);
-    assert_int_equal(store_open(&o, &s, &why), 0); /* version 3 now: opens as is */
+    assert_int_equal(store_open(&o, &s, &why), 0); /* version 4 now: opens as is */
+    store_close(s);
+    /* a version 3 database (no leaf origins) is migrated at open: its
+     * entries have none, new ones record theirs */
+    pg_exec_in(url, "ALTER TABLE glasslog_leaves DROP COLUMN origin;"
+                    "UPDATE glasslog_meta SET v = '3' WHERE k = 'schema_version'");
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    check_origins(s, 2, 0, 0);
+    {
+        struct store_batch *b;
+        uint8_t leaf[32];
+        assert_int_equal(store_batch_new(s, &b), 0);
+        leaf_of(2, leaf);
+        store_batch_put_leaf_origin(b, leaf, 2, 77);
+        put_state(b, 3);
+        commit(b, &(struct store_expect){2, 0}, 0);
+    }
+    check_origins(s, 3, 0, 77);
     store_close(s);
     /* a schema version this code does not know is refused, with or
      * without create */
-    pg_exec_in(url, "UPDATE glasslog_meta SET v = '4' WHERE k = 'schema_version'");
+    pg_exec_in(url, "UPDATE glasslog_meta SET v = '5' WHERE k = 'schema_version'");
     why = NULL;
     assert_int_equal(store_open(&o, &s, &why), GL_EINVAL);
     assert_non_null(why);
@@ -1752,6 +1793,62 @@ static void test_served(void **state)
     store_close(other);
 }
 
+/* Leaf origins and queue ids: a shared store records with a leaf the
+ * queue id of the copy that created it, the first put of a hash keeping
+ * its own; store_queue_put gives each row the id store_queue_scan reports,
+ * in order. The others record no origin (0), and have no queue. */
+struct qseen {
+    uint64_t ids[8];
+    size_t n;
+};
+
+static int queue_seen(void *ctx, uint64_t id, const struct store_queued *q)
+{
+    struct qseen *qs = ctx;
+
+    assert_true(qs->n < 8);
+    assert_int_equal(q->len, 2);
+    assert_int_equal(q->data[0], 'q');
+    assert_int_equal(q->data[1], '0' + qs->n);
+    qs->ids[qs->n++] = id;
+    return 0;
+}
+
+static void test_origins(void **state)
+{
+    struct fx *f = *state;
+    struct store_batch *b;
+    struct store_queued q[3];
+    struct qseen qs = {{0}, 0};
+    uint64_t ids[3] = {0};
+    uint8_t leaf[32];
+    int shared = store_shared(f->s);
+
+    if (shared) {
+        static const char *const data[] = {"q0", "q1", "q2"};
+        for (int i = 0; i < 3; i++)
+            q[i] = (struct store_queued){(const uint8_t *)data[i], (const uint8_t *)"m",
+                                         2, 1};
+        assert_int_equal(store_queue_put(f->s, q, 3, ids), 0);
+        assert_int_equal(store_queue_scan(f->s, 8, queue_seen, &qs), 0);
+        assert_int_equal(qs.n, 3);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(ids[i], qs.ids[i]);
+        assert_true(ids[0] != 0 && ids[0] < ids[1] && ids[1] < ids[2]);
+    } else {
+        ids[1] = 42; /* recorded nowhere: these backends keep no origin */
+        assert_int_equal(store_queue_put(f->s, q, 1, ids), GL_EINVAL);
+    }
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    leaf_of(2, leaf);
+    store_batch_put_leaf_origin(b, leaf, 2, ids[1]);
+    store_batch_put_leaf_origin(b, leaf, 2, ids[2]); /* a later put: ignored */
+    put_state(b, 3);
+    commit(b, &(struct store_expect){2, 0}, 0);
+    check_origins(f->s, 3, 0, shared ? ids[1] : 0);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -1770,6 +1867,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_race, postgresql),
     ON(test_served, postgresql),
     ON(test_buckets, postgresql),
+    ON(test_origins, postgresql),
 };
 
 int main(void)
@@ -1789,6 +1887,7 @@ int main(void)
         BOTH(test_longest_index_key),
         BOTH(test_served),
         BOTH(test_buckets),
+        BOTH(test_origins),
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
