@@ -391,7 +391,8 @@ static int open_store(struct daemon *d)
 }
 
 /* The HTTP handler: the API's (api_handle), except that while
- * d->await_mark holds (follow_durable) the tree's reads answer 503. It
+ * d->await_mark holds (follow_durable) the tree's reads and /healthz
+ * answer 503 (a load balancer sends reads elsewhere). It
  * ends once the sequencer leads or follows a tree (its size is then
  * marked durable: the store had entries, so a follower's tree grows only
  * from a mark). */
@@ -410,8 +411,8 @@ static int handle(void *ctx, struct gl_http_req *req)
         gl_log(GL_LOG_INFO, "serving the tree of size %llu",
                (unsigned long long)seq_tree(d->seq)->range.size);
     }
-    if (d->await_mark &&
-        (strcmp(p, "/checkpoint") == 0 || gl_str_prefix(p, "/tile/") || readapi_wants(p)))
+    if (d->await_mark && (strcmp(p, "/checkpoint") == 0 || strcmp(p, "/healthz") == 0 ||
+                          gl_str_prefix(p, "/tile/") || readapi_wants(p)))
         return gl_http_reply(req, 503, "application/json", h, 2, body, sizeof(body) - 1);
     return api_handle(&d->api, req);
 }

@@ -129,6 +129,9 @@ grep -q "not yet seen a state the sequencer marked durable" "$T/body" || fail "D
 grep -qi "^retry-after: 1" "$T/hdr" || fail "D's 503 without Retry-After: $(cat "$T/hdr")"
 code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_D/tile/0/000.p/1")
 [ "$code" = 503 ] || fail "D without a mark: tile $code"
+code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_D/healthz")
+[ "$code" = 503 ] || fail "D without a mark: /healthz $code"
+grep -q "not yet seen a state the sequencer marked durable" "$T/body" || fail "D's /healthz 503: $(cat "$T/body")"
 PG_DB=log pg_sql a "DROP TRIGGER keep_mark ON glasslog_state" || fail "drop trigger"
 v2 build released "$(hex released)" "source $SRC\n" > "$T/rel.st" || fail "sign released"
 add A "$T/rel.st" > /dev/null
@@ -138,6 +141,8 @@ wait "$hp"
 past_held() { [ "$(curl -sf "$1/checkpoint" | sed -n 2p)" -gt "$((size_b + 1))" ] 2>/dev/null; }
 wait_until 10 past_held "$URL_C" || fail "C does not serve the marked tree: $(curl -s "$URL_C/checkpoint")"
 wait_until 10 past_held "$URL_D" || fail "D does not serve the marked tree: $(curl -s "$URL_D/checkpoint")"
+code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_D/healthz")
+[ "$code" = 200 ] || fail "D serving the marked tree: /healthz $code $(cat "$T/body")"
 
 for fe in D C B A; do
     LOG_PID=$(eval echo "\$PID_$fe") LOG_OUT=$(eval echo "\$OUT_$fe") stop_log
