@@ -758,7 +758,7 @@ static int read_tile(const struct readapi_view *v, struct readapi_job *j,
     struct gl_err why;
     uint32_t avail;
     uint64_t count;
-    int entries, rc;
+    int entries;
 
     if (gl_tile_path_parse(path + 1, strlen(path + 1), &t, &entries, &why) != 0) {
         char msg[GL_ERR_REASON_MAX + 32];
@@ -773,7 +773,7 @@ static int read_tile(const struct readapi_view *v, struct readapi_job *j,
     /* a full tile not cached: from the job's read */
     if (j != NULL && t.index < count / 256 &&
         !tilecache_peek(v->cache, t.level, t.index, GL_TILE_WIDTH) &&
-        (rc = rd_tile(v, j, t.level, t.index)) != 0)
+        rd_tile(v, j, t.level, t.index) != 0) /* RD_LATER: no reply yet */
         return reply_error(j, req, 500, "storage read failed");
     if (tree_tile(tr, v->store, v->cache, t.level, t.index, &nodes, &avail) != 0 ||
         avail < t.width)
