@@ -24,6 +24,7 @@
 #include "readapi.h"
 
 #include <assert.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ struct readapi_job {
     struct store *store;
     uv_work_t work;
     unsigned rounds;
-    int queued; /* in ra's queue (else on a thread, or being computed) */
+    int queued;   /* in ra's queue (else on a thread, or being computed) */
+    size_t place; /* its index in ra->client and ra->used */
     struct want *wants;
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
@@ -832,6 +834,8 @@ static void job_free(struct readapi_job *j)
 /* The request is answered or dropped: forget the job. */
 static void job_finish(struct readapi_job *j)
 {
+    assert(j->ra->used[j->place]);
+    j->ra->used[j->place] = 0;
     j->ra->jobs--;
     gl_http_pending_on_gone(j->p, NULL, NULL);
     gl_http_pending_release(j->p); /* 500 for one left unanswered */
@@ -975,11 +979,52 @@ static void job_after(uv_work_t *work, int status)
     async_pump(ra);
 }
 
+/* The client key of req's peer; all peers whose address is unknown share
+ * one (the zero key). */
+static void peer_key(struct gl_http_req *req, struct addr_key *k)
+{
+    const char *peer = gl_http_req_peer(req);
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+    struct sockaddr_in s4 = {.sin_family = AF_INET};
+
+    memset(k, 0, sizeof(*k));
+    if (inet_pton(AF_INET, peer, &s4.sin_addr) == 1)
+        (void)addr_limit_key((const struct sockaddr *)&s4, sizeof(s4), k);
+    else if (inet_pton(AF_INET6, peer, &s6.sin6_addr) == 1)
+        (void)addr_limit_key((const struct sockaddr *)&s6, sizeof(s6), k);
+}
+
+/* A free place in ra for a request of req's client (*place, its client
+ * recorded), or NULL; else the reason of the 503. */
+static const char *async_place(struct readapi_async *ra, struct gl_http_req *req,
+                               size_t *place)
+{
+    struct addr_key k;
+    size_t same = 0, free_at = READAPI_ASYNC_MAX;
+
+    if (ra->jobs >= READAPI_ASYNC_MAX)
+        return "too many reads wait for the database; retry";
+    peer_key(req, &k);
+    for (size_t i = 0; i < READAPI_ASYNC_MAX; i++) {
+        if (!ra->used[i])
+            free_at = free_at < i ? free_at : i;
+        else
+            same += memcmp(&ra->client[i], &k, sizeof(k)) == 0;
+    }
+    if (same >= READAPI_ASYNC_CLIENT)
+        return "too many of this client's reads wait for the database; retry";
+    assert(free_at < READAPI_ASYNC_MAX); /* jobs counts the places used */
+    ra->client[free_at] = k;
+    *place = free_at;
+    return NULL;
+}
+
 int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
                          struct gl_http_req *req, const char *path)
 {
     size_t plen = strlen(path);
     struct readapi_job *j;
+    const char *why;
     int rc;
 
     if (!store_shared(v->store)) /* embedded: reads take microseconds */
@@ -994,17 +1039,17 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
         job_free(j);
         return rc;
     }
-    if (ra->jobs >= READAPI_ASYNC_MAX) {
+    if ((why = async_place(ra, req, &j->place)) != NULL) {
         job_free(j);
         ra->refused++;
-        return readapi_reply_retry(req, NULL,
-                                   "too many reads wait for the database; retry");
+        return readapi_reply_retry(req, NULL, why);
     }
     if ((rc = gl_http_defer(req, &j->p)) != 0) {
         job_free(j);
         return rc;
     }
     ra->jobs++;
+    ra->used[j->place] = 1;
     gl_http_pending_on_gone(j->p, job_gone, j);
     async_queue(ra, j);
     return 0;

@@ -33,7 +33,8 @@
  * entries and the tiles of their proofs). Records never change, so a
  * result read for one round holds for the next; the view is taken anew
  * each round (the tree may have grown). At most READAPI_ASYNC_MAX
- * requests wait so at once (a 503 with Retry-After beyond), on at most
+ * requests wait so at once, at most READAPI_ASYNC_CLIENT of them from one
+ * client (an address, an IPv6 /64: a 503 with Retry-After beyond), on at most
  * half the threadpool's threads (the rest checks append signatures). A
  * client that leaves meanwhile (gl_http_pending_on_gone) frees its place
  * at once while its request waits for a thread, else when its reads come
@@ -49,6 +50,7 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
+#include "addr_limit.h"
 #include "glasslog/buf.h"
 #include "http_server.h"
 #include "store.h"
@@ -57,6 +59,7 @@
 
 #define READAPI_LOOKUP_MAX 100 /* statements in one lookup answer */
 #define READAPI_ASYNC_MAX 32   /* requests waiting for store reads at once */
+#define READAPI_ASYNC_CLIENT 8 /* of them, from one client (addr_limit's key) */
 #define READAPI_ASYNC_ROUNDS 4 /* store round trips of one request */
 
 /* What the read API answers from; all borrowed for the call. */
@@ -86,7 +89,11 @@ struct readapi_async {
     size_t jobs;      /* deferred requests not yet answered or dropped */
     size_t inflight;  /* of them, on a threadpool thread */
     size_t slots;     /* threads they may take (0: not yet known) */
-    uint64_t refused; /* requests answered 503: READAPI_ASYNC_MAX reached */
+    uint64_t refused; /* requests answered 503: no place (either bound) */
+    /* the client of each waiting request (in use where used[i]), so that
+     * one client holds at most READAPI_ASYNC_CLIENT of the places */
+    struct addr_key client[READAPI_ASYNC_MAX];
+    uint8_t used[READAPI_ASYNC_MAX];
 };
 
 /* 1 if path is one of the read API's (after any prefix the caller
