@@ -78,20 +78,32 @@ static int reply_err(struct gl_http_req *req, struct gl_http_pending *p, int sta
     return reply_why(req, p, status, gl_err_format(e, NULL, why, sizeof(why)));
 }
 
-/* 1 if the checkpoint ck can change what the witness holds for log i: a
- * first checkpoint, a larger one, or one of the same size with another
- * root (a split view). A replay of what it holds, or of anything older,
- * cannot: the engine answers it (409, or a cosignature of the same tree,
- * at most one write per log per 30 s), so it spends no token, and a third party who
- * replays the log's own checkpoints cannot use up the log's quota. */
-static int can_change(struct api *a, size_t i, const struct gl_checkpoint *ck)
+/* 1 if the request r (its checkpoint ck) can change what the witness
+ * holds for log i: addck_decide, on the record as it stands, takes a
+ * first checkpoint or a larger one, or finds a split view. Anything else
+ * cannot: the engine answers it (400, 409, 422, or a cosignature of the
+ * same tree, at most one write per log per 30 s), so it spends no token,
+ * and a third party who posts the log's own public checkpoints (replayed,
+ * with a wrong old size, or with a bad proof) cannot use up the log's
+ * quota. The record may move before the engine decides; a request that
+ * loses that race has spent its token. */
+static int can_change(struct api *a, size_t i, const struct addck_req *r,
+                      const struct gl_checkpoint *ck)
 {
     struct engine_view v;
+    struct addck_state st;
+    const char *why;
+    enum addck_verdict d;
 
     if (engine_view(a->engine, i, &v, NULL) != 0)
         return 1;
-    return ck->size > v.size ||
-           (ck->size == v.size && CRYPTO_memcmp(ck->root, v.root, GL_HASH_LEN) != 0);
+    st.has = v.has;
+    st.size = v.size;
+    memcpy(st.root, v.root, GL_HASH_LEN);
+    st.frozen = v.frozen;
+    d = addck_decide(&st, r->old, (const uint8_t(*)[GL_HASH_LEN])r->proof, r->nproof, ck,
+                     &why);
+    return d == ADDCK_SPLIT || (d == ADDCK_OK && (!v.has || ck->size > v.size));
 }
 
 /* Spends one token of log i's bucket; 0 if allowed, -1 if limited. */
@@ -220,7 +232,7 @@ static int add_precheck(struct add_req *ar, int status)
     if (ar->req.old > ar->w.ck.size)
         return reply_why(NULL, ar->p, 400, "old size larger than the checkpoint size"),
                -1;
-    if (can_change(a, ar->log, &ar->w.ck) && rate_take(a, ar->log) != 0) {
+    if (can_change(a, ar->log, &ar->req, &ar->w.ck) && rate_take(a, ar->log) != 0) {
         a->rate_limited++;
         gl_http_pending_reply(ar->p, 429, TEXT, retry, 1, "rate limit for this log\n",
                               24);

@@ -180,16 +180,21 @@ mkck "$ZK" zero.example/log 0 "$($PY root 1)" > "$T/ckz"; body 0 "$T/ckz"; post 
 mkck "$ZK" zero.example/log 0 "$($PY root 0)" > "$T/ckz"; body 0 "$T/ckz"; post 200
 
 # 429: qpd 2880 allows two signed requests that change the record (a
-# bucket of 2), then refuses. Replays of what the witness holds (the same
-# checkpoint again, or with old 0) spend nothing, so whoever replays the
-# log's checkpoints cannot use up its quota.
+# bucket of 2), then refuses. Requests that cannot change it spend
+# nothing: replays of what the witness holds (the same checkpoint again,
+# or with old 0), and a larger checkpoint with the wrong old size (409)
+# or a bad proof (422). So whoever posts the log's public checkpoints
+# cannot use up its quota.
 RK="$T/rl_example_log.key"
 mkck "$RK" rl.example/log 3 "$R3" > "$T/ckr"; body 0 "$T/ckr"; post 200
+mkck "$RK" rl.example/log 7 "$R7" > "$T/ckr7"
 for i in 1 2 3; do
     body 3 "$T/ckr"; post 200
     body 0 "$T/ckr"; post 409
+    body 0 "$T/ckr7"; post 409
+    body 3 "$T/ckr7" "$bad" "${P37[@]:1}"; post 422
 done
-mkck "$RK" rl.example/log 7 "$R7" > "$T/ckr7"; body 3 "$T/ckr7" "${P37[@]}"; post 200
+body 3 "$T/ckr7" "${P37[@]}"; post 200
 mkck "$RK" rl.example/log 8 "$R8" > "$T/ckr8"; body 7 "$T/ckr8" "${P78[@]}"; post 429
 body 7 "$T/ckr7"; post 200
 mkck "$T/evil.key" example.com/log 3 "$R3" > /dev/null # (unsigned requests do not spend tokens)
