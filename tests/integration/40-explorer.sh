@@ -233,7 +233,7 @@ LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" P
     BUNDLE_W1="$T/w1.tlog-proof" BUNDLE_FUTURE="$T/future.tlog-proof" LARGE="$T/large.bin" \
     LARGE_SHA="$(sha "$T/large.bin")" SUBJECT=example.com/widget VERSION=1.0.0 TREE_SIZE=$SIZE SHOTS="$SHOTS" \
     V2_ENTRIES="$T/entry$IX_SOURCE $T/entry$IX_BUILD $T/entry$IX_AUDIT" \
-    MANY_URL="$MANY_URL" MANY_SUBJECT=many MANY_INDICES="$T/many.ix" \
+    MANY_URL="$MANY_URL" MANY_SUBJECT=many MANY_INDICES="$T/many.ix" LOG_KEY="$T/log.key" \
     timeout 600 node "$ROOT/tests/browser/explorer.test.mjs" > "$T/browser.out" 2>&1
 rc=$?
 cat "$T/browser.out"
