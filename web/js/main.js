@@ -120,6 +120,9 @@ function cannotVerify() {
 // --- verifying one statement ----------------------------------------------
 
 // A card for one statement with its proof: facts, checks, verdict.
+// item.index is a number, a decimal string or a BigInt (a bundle's index
+// may exceed 2^53): it is only shown and compared as a BigInt, never
+// converted to a number.
 async function statementCard(item, ctx) {
   const card = el('article', { class: 'card', 'data-index': item.index });
   let st = null;
@@ -380,7 +383,7 @@ async function verifyBundle(bundleFile, artifactFile) {
       return;
     }
   }
-  clear(out, await statementCard({ index: Number(proof.index), statement: proof.extra, proof },
+  clear(out, await statementCard({ index: proof.index, statement: proof.extra, proof },
     { artifact, artifactName: artifactFile ? artifactFile.name : null }));
 }
 
