@@ -20,14 +20,14 @@
 // "N passed, N failed"; exits 1 if any case failed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const env = {};
 for (const k of ['LOG_URL', 'PROXY_URL', 'MODE_FILE', 'POLICY', 'POLICY_WITNESS', 'POLICY_W1', 'POLICY_M1', 'BUNDLE_M1',
   'POLICY_CASES', 'ARTIFACT',
   'MODIFIED', 'BUNDLE', 'BUNDLE_W1', 'BUNDLE_FUTURE', 'LARGE', 'LARGE_SHA', 'SUBJECT', 'VERSION', 'TREE_SIZE', 'SHOTS',
-  'V2_ENTRIES', 'MANY_URL', 'MANY_SUBJECT', 'MANY_INDICES']) {
+  'V2_ENTRIES', 'MANY_URL', 'MANY_SUBJECT', 'MANY_INDICES', 'LOG_KEY']) {
   if (!process.env[k]) { console.error(`explorer.test: ${k} is not set`); process.exit(2); }
   env[k] = process.env[k];
 }
@@ -179,6 +179,41 @@ await test('a modified file is not found and fails the artifact row against the 
   await expectFailed(await result(page, '#bundle-results'), 'artifact', /the SHA-256 of .* is [0-9a-f]{64}, the statement says/);
 });
 
+// The note textNote signed by the log's key (LOG_KEY: PRIVATE+KEY+name+id+
+// base64 of 0x01 and the Ed25519 seed).
+function logSign(textNote) {
+  const [, name, id, data] = read(env.LOG_KEY).trim().match(/^PRIVATE\+KEY\+([^+]+)\+([0-9a-f]{8})\+(.+)$/);
+  const seed = Buffer.from(data, 'base64').subarray(1);
+  const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+    format: 'der', type: 'pkcs8' });
+  const sig = sign(null, Buffer.from(textNote), key);
+  return `${textNote}\n\u2014 ${name} ${Buffer.concat([Buffer.from(id, 'hex'), sig]).toString('base64')}\n`;
+}
+
+// The bundle's statement at `index` (BigInt) of a tree of index + 1
+// leaves: made-up proof hashes, the root they lead to (RFC 9162 section
+// 2.1.3.2), a checkpoint of that root signed by the log's key.
+function bigIndexBundle(bundle, index) {
+  const extra = bundle.split('\n')[1];
+  check(extra.startsWith('extra '), 'the bundle has no extra line');
+  const sha = (...b) => createHash('sha256').update(Buffer.concat(b)).digest();
+  let r = sha(Buffer.from([0]), Buffer.from(extra.slice(6), 'base64'));
+  const hashes = [];
+  let fn = index, sn = index;
+  for (let k = 0; sn > 0n; k++) {
+    const p = sha(Buffer.from(`made-up ${k}`));
+    hashes.push(p.toString('base64'));
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = sha(Buffer.from([1]), p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else r = sha(Buffer.from([1]), r, p);
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  const cp = logSign(`example.com/log\n${index + 1n}\n${r.toString('base64')}\n`);
+  return `c2sp.org/tlog-proof@v1\n${extra}\nindex ${index}\n${hashes.join('\n')}\n\n${cp}`;
+}
+
 await test('a bundle verifies offline', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/bundle');
@@ -188,6 +223,20 @@ await test('a bundle verifies offline', async (page) => {
   await page.setInputFiles('#bundle-artifact', env.ARTIFACT);
   await page.click('#bundle-form button[type=submit]');
   await expectVerified(await result(page, '#bundle-results'), { artifact: 'ok' });
+  check(asked.length === 0, `the bundle's verification asked the network: ${asked.join(', ')}`);
+  // An index above 2^53 (no JavaScript number holds it exactly): the same
+  // statement at index 2^53 + 1 of a tree of 2^53 + 2, its checkpoint
+  // signed by the log's key.
+  const big = path.join(path.dirname(env.MODE_FILE), 'big.tlog-proof');
+  fs.writeFileSync(big, bigIndexBundle(read(env.BUNDLE), (1n << 53n) + 1n));
+  await page.setInputFiles('#bundle-input', big);
+  await page.setInputFiles('#bundle-artifact', []);
+  await page.click('#bundle-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#bundle-results .card')?.dataset.index === '9007199254740993',
+    null, { timeout: T });
+  const r = await expectVerified(page.locator('#bundle-results'), { 'inclusion proof': 'ok' });
+  const d = await page.locator('#bundle-results tr[data-check="inclusion proof"] td').nth(1).textContent();
+  check(d === 'entry 9007199254740993 of 9007199254740994', `inclusion proof row: ${d} (${JSON.stringify(r)})`);
   check(asked.length === 0, `the bundle's verification asked the network: ${asked.join(', ')}`);
 });
 
@@ -261,6 +310,39 @@ await test('a cosigned bundle meets a witness quorum; a future-dated cosignature
   await page.waitForFunction(() => document.querySelector('#bundle-results .verdict')?.dataset.verdict === 'not-verified',
     null, { timeout: T });
   await expectFailed(page.locator('#bundle-results'), 'witness quorum', /dated more than 5 minutes in the future.*W1 at .*dated in the future: not counted/);
+});
+
+// A checkpoint with W1's valid cosignature and, before it, a second W1 line
+// of the same time whose signature is garbage (intercepted /checkpoint):
+// the overview's witness table marks only the valid line valid. Then a
+// file that cannot be read, given to "Compare with a file", says so.
+await test('the overview labels each cosignature line by its own signature; an unreadable file to compare', async (page) => {
+  const note = read(env.BUNDLE_W1).split('\n\n').slice(1).join('\n\n');
+  const lines = note.split('\n');
+  const w = lines.findIndex((l) => l.startsWith('\u2014 w1.example '));
+  check(w > 0, 'the W1 bundle has no W1 cosignature');
+  const raw = Buffer.from(lines[w].split(' ')[2], 'base64');
+  raw[4 + 8 + 10] ^= 0xff; // in the signature, after the key ID and the time
+  lines.splice(w, 0, `\u2014 w1.example ${raw.toString('base64')}`);
+  await setPolicy(page, env.LOG_URL, read(env.POLICY_W1));
+  await page.route('**/checkpoint', (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: lines.join('\n') }));
+  await open(page, env.LOG_URL, '#/overview');
+  await page.waitForFunction(() => document.querySelectorAll('#ov-witnesses tbody tr td:nth-child(4)').length === 2,
+    null, { timeout: T });
+  const cells = await page.$$eval('#ov-witnesses tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  check(cells.length === 2 && cells.every((c) => c[0] === 'w1.example') && cells[0][1] === cells[1][1], `rows ${JSON.stringify(cells)}`);
+  check(cells[0][3] === 'INVALID' && cells[1][3] === 'valid (witness W1 of your policy)', `labels ${JSON.stringify(cells)}`);
+  const st = await page.textContent('#overview-status');
+  check(/quorum is met/.test(st), `status: ${st}`);
+  await page.unrouteAll();
+  await open(page, env.LOG_URL, '#/find');
+  await searchSubject(page, env.SUBJECT);
+  await page.waitForSelector('#find-results .card input.compare', { timeout: T });
+  await page.evaluate(() => { File.prototype.arrayBuffer = () => Promise.reject(new DOMException('unreadable', 'NotReadableError')); });
+  await page.locator('#find-results .card input.compare').first().setInputFiles(env.ARTIFACT);
+  await page.waitForSelector('#find-results .compare-error', { timeout: T });
+  const t = await page.textContent('#find-results .compare-error');
+  check(t === 'Cannot hash app.bin: unreadable', `says ${t}`);
 });
 
 await test('a mirror\'s cosignature meets a quorum naming the mirror', async (page) => {
@@ -543,15 +625,22 @@ await test('the suggested policy works and says what it proves', async (page) =>
   const res = await result(page, '#find-results');
   await expectVerified(res);
   check(/only proves consistency with what the log itself claims/.test(await res.textContent()), 'no warning');
+  await open(page, env.LOG_URL, '#/overview');
+  await page.waitForFunction(() => /quorum is met/.test(document.getElementById('overview-status').textContent), null, { timeout: T });
+  const ov = await page.textContent('#overview-status');
+  check(/only proves consistency with what the log itself claims/.test(ov), `the overview does not warn: ${ov}`);
 });
 
 await test('an invalid policy is refused with its line', async (page) => {
   await open(page, env.LOG_URL, '#/policy');
   await page.fill('#policy-text', 'log nonsense\nquorum none\n');
+  await page.fill('#max-age', '60');
   await page.click('#policy-form button[type=submit]');
   await page.waitForSelector('#policy-msg .error', { timeout: T });
   const t = await page.textContent('#policy-msg');
   check(/line 1: log key is not a valid vkey/.test(t), `says: ${t}`);
+  const age = await page.evaluate(() => localStorage.getItem('glasslog.maxAge'));
+  check(age === null, `the refused policy's maximum age was saved: ${age}`);
 });
 
 await test('without WebCrypto the page says why it cannot verify', async (page) => {
@@ -657,6 +746,25 @@ await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 5
   let t = await page.textContent('#find-results');
   check(/"next" is not an index past the 1 statements listed from index 0/.test(t), `says ${t}`);
   await page.unrouteAll();
+  // A page holds at most 100 statements, each once, ascending from its
+  // "from": a longer page, a statement listed again on the next page or
+  // twice on one page is refused, with no card shown.
+  const item = (i) => ({ index: i, statement: `not a statement ${i}\n`, proof: 'not a proof\n' });
+  const refused = [
+    ['fake/long', () => ({ statements: [...Array(101).keys()].map(item) }), /it lists 101 statements, more than the 100/],
+    ['fake/again', (from) => ({ statements: [item(0)], ...(from < 3 ? { next: from + 1 } : {}) }),
+      /Stopped after 1 statements: .*index 0 is before the page's start 1/],
+    ['fake/twice', () => ({ statements: [item(4), item(4)] }), /index 4 is listed twice or out of order/]];
+  for (const [subject, body, want] of refused) {
+    await fakeLookups(page, (from) => ({ body: body(from) }));
+    await searchSubject(page, subject);
+    await page.waitForFunction(() => /malformed/.test(document.getElementById('find-results').textContent), null, { timeout: T });
+    t = await page.textContent('#find-results');
+    check(want.test(t), `${subject}: says ${t}`);
+    const n = await page.locator('#find-results .card').count();
+    check(n === (subject === 'fake/again' ? 1 : 0), `${subject}: ${n} cards`);
+    await page.unrouteAll();
+  }
   // Nothing found: the tree size the log says it searched, if it says one.
   let answer = { statements: [], tree_size: 4242 };
   await fakeLookups(page, () => ({ body: answer }));

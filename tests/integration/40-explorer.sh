@@ -21,8 +21,15 @@
 # "next": a second log, filled meanwhile with 105 statements about one
 # subject (one answer holds 100), shows all 105 verified; made-up answers
 # (intercepted in the browser) show the page cap and its "more" button, a
-# refused "next" that does not advance, an empty answer's tree_size, and a
-# 503's "no checkpoint to serve yet". The suggested policy has a
+# refused "next" that does not advance, refused answers of more than 100
+# statements or of indices listed again (on one page or the next), an
+# empty answer's tree_size, and a 503's "no checkpoint to serve yet". A
+# bundle at an index above 2^53 (its checkpoint signed here with the log
+# key) verifies. An intercepted checkpoint with a second, garbage W1 line
+# of the valid line's time shows that line INVALID in the overview's
+# witness table; an unreadable file given to "Compare with a file" says
+# so; a refused policy saves no maximum age; the overview warns of the
+# suggested policy. The suggested policy has a
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
 # meets a quorum naming it; policies with roles, requirements and mirrors
 # get the verdict and first error of `glasslog policy check`.
@@ -233,7 +240,7 @@ LOG_URL="$LOG_URL" PROXY_URL="$PROXY_URL" MODE_FILE="$MODE" POLICY="$T/policy" P
     BUNDLE_W1="$T/w1.tlog-proof" BUNDLE_FUTURE="$T/future.tlog-proof" LARGE="$T/large.bin" \
     LARGE_SHA="$(sha "$T/large.bin")" SUBJECT=example.com/widget VERSION=1.0.0 TREE_SIZE=$SIZE SHOTS="$SHOTS" \
     V2_ENTRIES="$T/entry$IX_SOURCE $T/entry$IX_BUILD $T/entry$IX_AUDIT" \
-    MANY_URL="$MANY_URL" MANY_SUBJECT=many MANY_INDICES="$T/many.ix" \
+    MANY_URL="$MANY_URL" MANY_SUBJECT=many MANY_INDICES="$T/many.ix" LOG_KEY="$T/log.key" \
     timeout 600 node "$ROOT/tests/browser/explorer.test.mjs" > "$T/browser.out" 2>&1
 rc=$?
 cat "$T/browser.out"

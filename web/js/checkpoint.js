@@ -45,16 +45,18 @@ export async function verifyCosig(w, text, sig) {
 }
 
 // gl_cosig_verify_note: per witness {status: 'cosigned'|'absent'|'invalid',
-// time}. A valid line counts even if another line by the same key is bad.
+// time, line}. A valid line counts even if another line by the same key is
+// bad; line is the index in note.sigs of the line that counts (the first
+// valid one), -1 unless cosigned.
 export async function verifyCosigs(note, witnesses) {
   const out = [];
   for (const w of witnesses) {
-    let st = { status: 'absent', time: 0n };
-    for (const s of note.sigs) {
-      const r = await verifyCosig(w, note.text, s);
+    let st = { status: 'absent', time: 0n, line: -1 };
+    for (let i = 0; i < note.sigs.length; i++) {
+      const r = await verifyCosig(w, note.text, note.sigs[i]);
       if (r === 'nokey') continue;
-      if (r === 'invalid') { st = { status: 'invalid', time: 0n }; continue; }
-      st = { status: 'cosigned', time: r.time };
+      if (r === 'invalid') { st = { status: 'invalid', time: 0n, line: -1 }; continue; }
+      st = { status: 'cosigned', time: r.time, line: i };
       break;
     }
     out.push(st);

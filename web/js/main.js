@@ -75,10 +75,13 @@ function initPolicyPage() {
     e.preventDefault();
     const age = $('max-age').value.trim();
     if (age !== '' && !/^[0-9]+$/.test(age)) { clear(msg, errorBox('The maximum age must be a whole number of seconds.')); return; }
-    localStorage.setItem(KEY_MAXAGE, age);
-    try { saved(await savePolicy($('policy-text').value, 'own'), 'own'); } catch (err) {
+    let p;
+    try { p = await savePolicy($('policy-text').value, 'own'); } catch (err) {
       clear(msg, errorBox(`Not saved: the policy is not valid: ${err.message}`));
+      return;
     }
+    localStorage.setItem(KEY_MAXAGE, age); // with the policy only: a refused policy changes nothing
+    saved(p, 'own');
   });
   $('policy-file').addEventListener('change', async () => {
     const f = $('policy-file').files[0];
@@ -117,6 +120,9 @@ function cannotVerify() {
 // --- verifying one statement ----------------------------------------------
 
 // A card for one statement with its proof: facts, checks, verdict.
+// item.index is a number, a decimal string or a BigInt (a bundle's index
+// may exceed 2^53): it is only shown and compared as a BigInt, never
+// converted to a number.
 async function statementCard(item, ctx) {
   const card = el('article', { class: 'card', 'data-index': item.index });
   let st = null;
@@ -159,7 +165,14 @@ function compareButton(item, ctx, card) {
   input.addEventListener('change', async () => {
     const file = input.files[0];
     if (!file) return;
-    const digest = await hashFile(file);
+    let digest;
+    card.querySelector('.compare-error')?.remove();
+    try { digest = await hashFile(file); } catch (e) {
+      const box = errorBox(`Cannot hash ${file.name}: ${e.message}`);
+      box.classList.add('compare-error');
+      card.append(box);
+      return;
+    }
     card.replaceWith(await statementCard(item, { ...ctx, artifact: digest, artifactName: file.name }));
   });
   return el('span', {}, el('label', { for: id }, 'Compare with a file: '), input);
@@ -167,30 +180,43 @@ function compareButton(item, ctx, card) {
 
 // --- Find -----------------------------------------------------------------
 
-// The log answers a lookup a page at a time (at most 100 statements,
-// oldest first, from=<index> on), with "next" while more are listed. The
-// pages are followed up to LOOKUP_PAGES pages or LOOKUP_SHOWN statements
-// at a time; then a button asks for the next ones. Every statement is
-// verified alike, whatever its page.
-const LOOKUP_PAGES = 10, LOOKUP_SHOWN = 1000;
+// The log answers a lookup a page at a time (at most LOOKUP_PAGE_MAX
+// statements, oldest first, from=<index> on), with "next" while more are
+// listed. The pages are followed up to LOOKUP_PAGES pages or LOOKUP_SHOWN
+// statements at a time; then a button asks for the next ones. Every
+// statement is verified alike, whatever its page.
+const LOOKUP_PAGES = 10, LOOKUP_SHOWN = 1000, LOOKUP_PAGE_MAX = 100;
 let lookupGen = 0; // a newer search stops the older one
 
 // One page of the lookup from index `from`: { items, next (null after the
 // last page), treeSize (the log's tree_size, or null) }; throws a
-// FetchError, or an Error naming what is malformed.
+// FetchError, or an Error naming what is malformed. A page lists at most
+// LOOKUP_PAGE_MAX statements, at strictly ascending indices from `from`
+// on and below its "next": so no page can keep the tab busy verifying,
+// and no statement is listed twice, on one page or on two.
 async function lookupPage(query, from) {
   const a = await getJSON(`/api/v1/lookup?${query}&from=${from}`, CAPS.lookup, { what: 'the lookup' });
   const items = a && Array.isArray(a.statements) ? a.statements : null;
   if (!items) throw new Error('The log\'s lookup answer is not {"statements": [...]}.');
+  if (items.length > LOOKUP_PAGE_MAX)
+    throw new Error(`The log's lookup answer is malformed: it lists ${items.length} statements, more than the ` +
+      `${LOOKUP_PAGE_MAX} one answer holds.`);
   const idx = items.map((it) => (it && Number.isSafeInteger(it.index) ? it.index : -1));
   let next = null;
   if (a.next !== undefined) {
-    // Each page must move forward, past the statements it lists: a log
-    // cannot keep the page busy, nor list a statement twice.
+    // Each page must move forward, past the statements it lists.
     if (!Number.isSafeInteger(a.next) || a.next <= from || items.length === 0 || idx.some((i) => i >= a.next))
       throw new Error(`The log's lookup answer is malformed: "next" is not an index past the ${items.length} ` +
         `statements listed from index ${from}.`);
     next = a.next;
+  }
+  let prev = from - 1;
+  for (const i of idx) {
+    if (i < 0) throw new Error('The log\'s lookup answer is malformed: a statement listed has no valid index.');
+    if (i <= prev)
+      throw new Error(`The log's lookup answer is malformed: index ${i} is ${i < from ? `before the page's start ${from}`
+        : 'listed twice or out of order'} (a page lists each statement once, ascending, from index ${from} on).`);
+    prev = i;
   }
   let treeSize = null;
   if (a.tree_size !== undefined) {
@@ -357,7 +383,7 @@ async function verifyBundle(bundleFile, artifactFile) {
       return;
     }
   }
-  clear(out, await statementCard({ index: Number(proof.index), statement: proof.extra, proof },
+  clear(out, await statementCard({ index: proof.index, statement: proof.extra, proof },
     { artifact, artifactName: artifactFile ? artifactFile.name : null }));
 }
 
@@ -517,9 +543,10 @@ async function overview() {
       (opened.quorum ? ', and its witness quorum is met. The entries listed below are checked against it; the charts are not.'
         : `, but: ${opened.why}. The entries listed below are therefore not verified.`))
       : errorBox(`The checkpoint does not verify under your policy: ${opened.why}.`))
-      : warnBox('Without a policy the overview shows what the log says, unverified.'));
+      : warnBox('Without a policy the overview shows what the log says, unverified.'),
+    opened && policyNote() ? warnBox(policyNote()) : null);
     await overviewAge(opened);
-    overviewWitnesses(note, opened);
+    await overviewWitnesses(note, opened);
     ov.page = 0;
     await overviewEntries();
     await overviewCharts();
@@ -547,27 +574,36 @@ async function overviewAge(opened) {
   }
 }
 
-function overviewWitnesses(note, opened) {
+// One row per cosignature line of the checkpoint. A line of a policy
+// witness is labelled valid only if that line itself verifies: the line
+// openCheckpoint counted for the witness, or another valid line of the
+// same witness (not counted); any other line of it is INVALID.
+async function overviewWitnesses(note, opened) {
   const tb = $('ov-witnesses').querySelector('tbody');
-  tb.replaceChildren();
-  const t = now();
-  note.sigs.forEach((s) => {
-    if (s.sig.length !== 72) return; // the log's own signature, or not a cosignature
+  const t = now(), rows = [];
+  for (let n = 0; n < note.sigs.length; n++) {
+    const s = note.sigs[n];
+    if (s.sig.length !== 72) continue; // the log's own signature, or not a cosignature
     let ts = 0n;
     for (let i = 0; i < 8; i++) ts = ts << 8n | BigInt(s.sig[i]);
     let checked = 'not in your policy: unverified';
     if (opened && opened.ok) {
       const i = state.policy.witnesses.findIndex((w) => w.key.name === s.name && w.key.id === s.id);
       if (i >= 0) {
-        const w = opened.wst[i];
-        checked = w.status === 'cosigned' && w.time === ts ? (w.future ? 'valid, but dated in the future: not counted'
-          : `valid (${state.policy.witnesses[i].mirror ? 'mirror' : 'witness'} ${text(state.policy.witnesses[i].name)} of your policy)`) : 'INVALID';
+        const w = opened.wst[i], pw = state.policy.witnesses[i];
+        const who = `${pw.mirror ? 'mirror' : 'witness'} ${text(pw.name)} of your policy`;
+        if (w.status === 'cosigned' && w.line === n)
+          checked = w.future ? 'valid, but dated in the future: not counted' : `valid (${who})`;
+        else if (typeof await verifyCosig(pw.key, note.text, s) === 'object')
+          checked = `valid, but not counted (another line of the ${who} counts)`;
+        else checked = 'INVALID';
       }
     }
-    tb.append(el('tr', {}, el('td', {}, text(s.name)), el('td', {}, utc(ts)),
+    rows.push(el('tr', {}, el('td', {}, text(s.name)), el('td', {}, utc(ts)),
       el('td', {}, t >= ts ? `${t - ts} s` : `${ts - t} s in the future`), el('td', {}, checked)));
-  });
-  if (!tb.children.length) tb.append(el('tr', {}, el('td', { colspan: 4 }, 'No witness cosigned the current checkpoint.')));
+  }
+  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 4 }, 'No witness cosigned the current checkpoint.')));
+  tb.replaceChildren(...rows);
 }
 
 async function overviewEntries() {
