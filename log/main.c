@@ -393,9 +393,11 @@ static int open_store(struct daemon *d)
 /* The HTTP handler: the API's (api_handle), except that while
  * d->await_mark holds (follow_durable) the tree's reads and /healthz
  * answer 503 (a load balancer sends reads elsewhere). It
- * ends once the sequencer leads or follows a tree (its size is then
- * marked durable: the store had entries, so a follower's tree grows only
- * from a mark). */
+ * ends once the sequencer serves a durable tree: one it follows (its size
+ * is then marked durable: the store had entries, so a follower's tree
+ * grows only from a mark), or, leading, the stored one it made durable
+ * and marked (not while seq_syncing: the placeholder of size 0 is
+ * still published then). */
 static int handle(void *ctx, struct gl_http_req *req)
 {
     static const char body[] =
@@ -406,7 +408,8 @@ static int handle(void *ctx, struct gl_http_req *req)
     struct daemon *d = ctx;
     const char *p = req->path;
 
-    if (d->await_mark && (seq_leads(d->seq) || seq_tree(d->seq)->range.size > 0)) {
+    if (d->await_mark && ((seq_leads(d->seq) && !seq_syncing(d->seq)) ||
+                          seq_tree(d->seq)->range.size > 0)) {
         d->await_mark = 0;
         gl_log(GL_LOG_INFO, "serving the tree of size %llu",
                (unsigned long long)seq_tree(d->seq)->range.size);

@@ -81,8 +81,14 @@ struct seq {
     struct seq_sub **deferred;
     size_t ndeferred;
     int inflight, batch_rc, need_reload;
-    int lost; /* sequencing stopped for good: a commit lost the compare-and-set,
-                 or the stored tree does not extend the released one */
+    /* a shared store's holder: the stored state is to be made durable,
+     * marked and loaded (seq_sync) before anything is released or
+     * sequenced; batch_sync: the work in flight is that */
+    int need_sync, batch_sync;
+    uint64_t sync_size; /* the state seq_sync loaded into work */
+    double t_sync;      /* when a seq_sync last failed (0: it did not) */
+    int lost;           /* sequencing stopped for good: a commit lost the compare-and-set,
+                           or the stored tree does not extend the released one */
     /* shared stores */
     int shared, leader, batch_leader; /* batch_leader: at the cut */
     uint64_t epoch, batch_epoch;      /* the lease's; batch_epoch: at the cut */
@@ -380,6 +386,22 @@ out:
     return rc;
 }
 
+/* On the writer thread: makes the stored state known durable and marks
+ * it for the followers under the lease's epoch (store_mark_durable: a
+ * commit whose wait covers the state's), then loads its tree into work
+ * (its checkpoint into next_ckpt). seq_settle checks that it extends
+ * the released tree and releases it. */
+static int seq_sync(struct seq *s)
+{
+    int rc;
+
+    gl_buf_reset(&s->next_ckpt);
+    if ((rc = store_mark_durable(s->store, s->batch_epoch, &s->sync_size,
+                                 &s->next_ckpt)) == 0)
+        rc = tree_load(s->work, s->store, s->sync_size);
+    return rc;
+}
+
 static void *seq_thread(void *arg)
 {
     struct seq *s = arg;
@@ -391,8 +413,9 @@ static void *seq_thread(void *arg)
         if (!s->has_work)
             break;
         pthread_mutex_unlock(&s->mu);
-        s->batch_rc =
-            s->shared && !s->batch_leader ? seq_queue_batch(s) : seq_integrate(s);
+        s->batch_rc = s->batch_sync                   ? seq_sync(s)
+                      : s->shared && !s->batch_leader ? seq_queue_batch(s)
+                                                      : seq_integrate(s);
         s->t_done = gl_clock_mono();
         pthread_mutex_lock(&s->mu);
         s->has_work = 0;
@@ -482,12 +505,21 @@ static int seq_recover(struct seq *s)
     if (s->t_recover != 0 && t - s->t_recover < RECOVER_INTERVAL_S)
         return GL_EIO;
     s->t_recover = t;
-    if ((rc = store_reopen(s->store)) != 0 || (rc = seq_reload(s)) != 0) {
+    if ((rc = store_reopen(s->store)) != 0 || (!s->shared && (rc = seq_reload(s)) != 0)) {
         if (!s->lost)
             gl_log(GL_LOG_ERROR,
                    "store: not recovered (%s); appends answer 503, retrying",
                    gl_strerror(rc));
         return rc;
+    }
+    if (s->shared) {
+        /* the stored state (which may hold the failed batch, committed on
+         * the primary alone) is taken once made durable: seq_sync */
+        s->need_reload = 0;
+        s->need_sync = 1;
+        gl_log(GL_LOG_INFO, "store: reconnected; the stored state is made durable "
+                            "before appending again");
+        return 0;
     }
     s->st.storage_failed = 0;
     gl_log(GL_LOG_INFO, "store: recovered; appending again");
@@ -525,6 +557,24 @@ static void seq_cut(struct seq *s)
     }
     s->nbatch = 0;
     s->batch_bytes = 0;
+    if (s->shared && s->leader && s->need_sync) {
+        /* the stored state first (seq_sync); a failed one is tried again
+         * at most once per RECOVER_INTERVAL_S, appends answering 503 */
+        if (s->t_sync != 0 && t - s->t_sync < RECOVER_INTERVAL_S) {
+            seq_fail_pool(s, GL_EIO);
+            return;
+        }
+        s->t_cut = t;
+        s->inflight = 1;
+        s->batch_sync = 1;
+        s->batch_leader = 1;
+        s->batch_epoch = s->epoch;
+        pthread_mutex_lock(&s->mu);
+        s->has_work = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
     while (s->head != NULL && s->nbatch < s->cfg.batch_max && seq_fits(s, s->head->len)) {
         struct seq_sub *sub = s->head;
         s->batch_bytes += sub->len;
@@ -698,11 +748,50 @@ static void seq_lost(struct seq *s)
     s->lost = 1;
 }
 
+/* A seq_sync done: the state it made durable and marked is released if
+ * it extends the released tree (seq_check_extends); else it is tried
+ * again (seq_cut), unless released data was lost. */
+static void seq_settle_sync(struct seq *s)
+{
+    int rc = s->batch_rc;
+
+    s->inflight = 0;
+    s->batch_sync = 0;
+    if (rc == 0 && (rc = seq_check_extends(s, s->sync_size)) == 0) {
+        struct tree *t = s->pub;
+        struct gl_buf tmp = s->ckpt;
+        s->pub = s->work;
+        s->work = t;
+        s->ckpt = s->next_ckpt;
+        s->next_ckpt = tmp;
+        s->need_sync = 0;
+        s->t_sync = 0;
+        s->st.storage_failed = 0;
+        gl_log(GL_LOG_INFO,
+               "sequencer: the stored tree of size %llu is durable, marked so for the "
+               "followers (epoch %llu)",
+               (unsigned long long)s->sync_size, (unsigned long long)s->batch_epoch);
+        seq_released(s);
+        return;
+    }
+    if (s->lost) /* logged by seq_check_extends */
+        return;
+    s->t_sync = gl_clock_mono();
+    gl_log(GL_LOG_WARN,
+           "sequencer: cannot make the stored state durable and mark it: %s; appends "
+           "answer 503, retrying",
+           gl_strerror(rc));
+}
+
 static void seq_settle(struct seq *s)
 {
     int rc = s->batch_rc;
 
     assert(s->inflight); /* at most one batch in flight, and this is it */
+    if (s->batch_sync) {
+        seq_settle_sync(s);
+        return;
+    }
     /* every tree this sequencer signed extends the published one (a
      * follower's batch only queues) */
     assert(rc != 0 || !s->batch_leader || s->work->range.size >= s->pub->range.size);
@@ -777,7 +866,34 @@ static void seq_settle(struct seq *s)
 
 /* --- shared stores: the lease and the poll (loop thread) -------------------- */
 
-/* Takes or renews the lease; a new holder reloads the tree first. */
+/* The holder, at a renewal: the tree it released is to be marked durable
+ * under its epoch (store_get_durable). A mark that failed or was lost
+ * (mark_durable logs a failure, a fail-over may lose one) would hold
+ * the followers back, an idle log's for good: seq_sync marks it again. */
+static void seq_check_mark(struct seq *s)
+{
+    struct gl_buf ck;
+    uint64_t size = 0;
+    int rc;
+
+    if (s->inflight || s->need_sync || s->need_reload)
+        return; /* a batch or seq_sync marks */
+    gl_buf_init(&ck, CKPT_MAX);
+    rc = store_get_durable(s->store, &size, &ck);
+    gl_buf_release(&ck);
+    if (rc == 0 ? size >= s->pub->range.size : rc != GL_ENOTFOUND)
+        return;
+    gl_log(GL_LOG_INFO,
+           "sequencer: the released tree of size %llu is not marked durable under "
+           "epoch %llu: marking it",
+           (unsigned long long)s->pub->range.size, (unsigned long long)s->epoch);
+    s->need_sync = 1;
+    s->t_sync = 0;
+    seq_cut(s);
+}
+
+/* Takes or renews the lease; a new holder makes the stored tree durable,
+ * marks and loads it first (seq_sync). */
 static void seq_on_lease(uv_timer_t *t)
 {
     struct seq *s = t->data;
@@ -800,8 +916,15 @@ static void seq_on_lease(uv_timer_t *t)
                s->holder, (unsigned long long)epoch);
         s->epoch = epoch;
         s->leader = 1;
-        if (s->inflight || seq_reload(s) != 0)
-            s->need_reload = 1;
+        /* the stored state may be on the primary alone (its sequencer
+         * died before its commit's wait completed) and is marked under no
+         * epoch of ours: made durable and marked before it is released or
+         * built on (seq_sync), so an idle log's followers get a tree */
+        s->need_sync = 1;
+        s->t_sync = 0;
+        seq_cut(s);
+    } else if (rc == 0) {
+        seq_check_mark(s);
     } else if (rc == GL_ESTATE && s->leader) {
         gl_log(GL_LOG_WARN, "sequencer: lost the lease (epoch %llu); following",
                (unsigned long long)s->epoch);
@@ -865,6 +988,11 @@ int seq_leads(const struct seq *s)
     return !s->shared || s->leader;
 }
 
+int seq_syncing(const struct seq *s)
+{
+    return s->shared && s->leader && (s->need_sync || s->need_reload);
+}
+
 static void seq_on_async(uv_async_t *a)
 {
     struct seq *s = a->data;
@@ -889,8 +1017,9 @@ static void seq_on_resign(uv_timer_t *t)
     uint8_t root[GL_HASH_LEN];
     struct gl_buf ck;
 
-    if (s->inflight || s->closing || s->lost || (s->shared && !s->leader))
-        return;
+    if (s->inflight || s->closing || s->lost ||
+        (s->shared && (!s->leader || s->need_sync)))
+        return; /* a holder's seq_sync releases the stored state */
     if (s->need_reload && seq_recover(s) == 0)
         return; /* recovered: the reloaded checkpoint was just released */
     gl_buf_init(&ck, CKPT_MAX);

@@ -36,7 +36,13 @@
  * one that created the entry is answered dup = 0: the holder records
  * with each leaf the queue id of the queued copy that created it (0: its
  * own submission), and a follower's copy is the first only if that id is
- * its row's (store_find_leaves_origin). The
+ * its row's (store_find_leaves_origin). A new holder releases and builds
+ * on nothing before it made the stored state durable and marked it
+ * (store_mark_durable, on the writer thread): the state may be on the
+ * primary alone, and with no mark under the new epoch an idle log's
+ * followers would serve no tree; at each renewal it marks again a
+ * released tree whose mark is missing (a mark that failed or was lost).
+ * The
  * holder keeps half of each batch for the queue's submissions. The holder's batches take
  * the queue's oldest submissions along with its own and delete them in the same commit,
  * whose compare-and-set carries the lease's epoch: a holder that lost the lease (paused,
@@ -149,6 +155,11 @@ const struct gl_buf *seq_checkpoint(const struct seq *s);
 const struct seq_stats *seq_stats(const struct seq *s);
 /* 1 if this process sequences (always, unless it follows a shared store). */
 int seq_leads(const struct seq *s);
+/* 1 while this process holds a shared store's lease but has not yet
+ * loaded the stored state made durable and marked (seq.c, seq_sync: just
+ * after taking the lease, or after a failed write): the published tree
+ * is still the one it had before (a follower's marked tree, or none). */
+int seq_syncing(const struct seq *s);
 
 /* Stops taking submissions, settles everything already taken (the batch in
  * flight and the pool), stops the writer thread and closes the

@@ -172,6 +172,15 @@ int store_get_durable(struct store *s, uint64_t *size, struct gl_buf *checkpoint
                          : s->ops->get_state(s, size, checkpoint));
 }
 
+int store_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
+                       struct gl_buf *checkpoint)
+{
+    hold(s);
+    return let_go(s, s->ops->mark_durable != NULL
+                         ? s->ops->mark_durable(s, epoch, size, checkpoint)
+                         : s->ops->get_state(s, size, checkpoint));
+}
+
 int store_get_vkey(struct store *s, struct gl_buf *out)
 {
     hold(s);

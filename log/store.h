@@ -152,6 +152,20 @@ int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
  * none yet. Other backends: store_get_state (a commit returns once
  * durable). */
 int store_get_durable(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
+/* The sequencer of a shared store, holding the lease under epoch: makes
+ * the stored state known durable and marks it so (store_get_durable), as
+ * a batch's commit does, for a state no batch of this epoch marked (just
+ * after taking the lease on an idle log, or a mark that failed or was
+ * lost). PostgreSQL: a transaction that reads the state under epoch and
+ * writes (a row updated to itself) is committed as durable as
+ * synchronous_commit makes it (its wait covers the state's commit), then
+ * the mark is written. *size and checkpoint (appended to) get the state.
+ * Blocks while the commit waits (a synchronous standby that is down): call
+ * it from the writer thread. GL_ESTATE if epoch is no longer the stored
+ * state's (nothing written), GL_EIO (logged). Other backends:
+ * store_get_state (a commit returns once durable). */
+int store_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
+                       struct gl_buf *checkpoint);
 /* The verifier key the store was made with (GL_ENOTFOUND if none yet). */
 int store_get_vkey(struct store *s, struct gl_buf *out);
 /* Appends entry `index` to out. GL_ENOTFOUND if absent. */

@@ -117,6 +117,10 @@ struct store_ops {
     /* Optional (NULL: origins are 0): store_find_leaves_origin. */
     int (*find_leaves_origin)(struct store *s, size_t n, const uint8_t *const *hashes,
                               uint64_t *indices, uint64_t *origins, uint8_t *found);
+    /* Optional (NULL: store_get_state, a commit returns once durable):
+     * store_mark_durable. */
+    int (*mark_durable)(struct store *s, uint64_t epoch, uint64_t *size,
+                        struct gl_buf *checkpoint);
 };
 
 struct store_buckets; /* store.c's in-process buckets */

@@ -1077,30 +1077,23 @@ static int commit_durable(PGconn *c)
     return rc;
 }
 
-/* Marks the state a commit just made durable (commit_durable returned 0)
- * as such, for the followers (store_get_durable), and tells them: its own
- * transaction, with synchronous_commit off (no flush, no standby wait: the
- * state it names is durable already, and a mark a crash or fail-over loses
- * only holds the followers back, never forward, until the next batch
- * marks again; they judge lost data by the stored size, not by the mark).
- * Only under the committing sequencer's epoch
- * and never past the stored size. A failure is logged, not returned: the
- * batch is durable; followers then wait for the next mark. */
-static void mark_durable(PGconn *c, const struct store_batch *b,
-                         const struct store_expect *expect)
+/* Writes the durable mark (size, its checkpoint ck, under epoch) in a
+ * transaction of its own, with synchronous_commit off (no flush, no
+ * standby wait: the state it names is durable already, and a mark a crash
+ * or fail-over loses only holds the followers back, never forward, until
+ * the next one; they judge lost data by the stored size, not by the
+ * mark), and tells the followers. Only under that epoch and never past
+ * the stored size; a mark already there at that size or above stays.
+ * 0 or GL_EIO (the transaction rolled back if the connection lives). */
+static int mark_state(PGconn *c, uint64_t size, const uint8_t *ck, size_t cklen,
+                      uint64_t epoch)
 {
-    const struct store_put *st = NULL;
     struct params pa = {0};
     int rc;
 
-    for (size_t i = 0; i < b->n; i++)
-        if (b->puts[i].kind == STORE_PUT_STATE)
-            st = &b->puts[i];
-    if (st == NULL || expect == NULL)
-        return;
-    p_i64(&pa, st->n);
-    p_bytes(&pa, store_put_val(b, st), st->vlen);
-    p_i64(&pa, expect->epoch);
+    p_i64(&pa, size);
+    p_bytes(&pa, ck, cklen);
+    p_i64(&pa, epoch);
     if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) == 0 &&
         (rc = pg_exec(c, "SET LOCAL synchronous_commit = off", NULL, NULL)) == 0 &&
         (rc = pg_exec(c,
@@ -1110,14 +1103,80 @@ static void mark_durable(PGconn *c, const struct store_batch *b,
                       &pa, NULL)) == 0 &&
         (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) == 0)
         rc = pg_exec(c, "COMMIT", NULL, NULL);
-    if (rc != 0) {
-        if (PQstatus(c) == CONNECTION_OK)
-            pg_exec(c, "ROLLBACK", NULL, NULL);
+    if (rc != 0 && PQstatus(c) == CONNECTION_OK)
+        pg_exec(c, "ROLLBACK", NULL, NULL);
+    return rc;
+}
+
+/* Marks the state a commit just made durable (commit_durable returned 0)
+ * as such, for the followers (store_get_durable; mark_state). A failure
+ * is logged, not returned: the batch is durable; the sequencer finds the
+ * mark missing at its next lease renewal and marks again
+ * (pg_mark_durable). */
+static void mark_durable(PGconn *c, const struct store_batch *b,
+                         const struct store_expect *expect)
+{
+    const struct store_put *st = NULL;
+
+    for (size_t i = 0; i < b->n; i++)
+        if (b->puts[i].kind == STORE_PUT_STATE)
+            st = &b->puts[i];
+    if (st == NULL || expect == NULL)
+        return;
+    if (mark_state(c, st->n, store_put_val(b, st), st->vlen, expect->epoch) != 0)
         gl_log(GL_LOG_WARN,
-               "store: cannot mark size %llu durable for the followers: %s; the next "
-               "batch marks it",
-               (unsigned long long)st->n, gl_strerror(rc));
+               "store: cannot mark size %llu durable for the followers; the sequencer "
+               "marks it again",
+               (unsigned long long)st->n);
+}
+
+/* store_mark_durable: the stored state, read under the sequencer's epoch
+ * in a transaction that then writes (a row updated to itself) and is
+ * committed by commit_durable, whose wait for a synchronous standby
+ * covers all earlier WAL and so the state's own commit; then marked
+ * (mark_state). A state the epoch no longer owns: GL_ESTATE, nothing
+ * written. */
+static int pg_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
+                           struct gl_buf *checkpoint)
+{
+    struct pg *p = pg(s);
+    struct params pa = {0};
+    PGresult *r = NULL;
+    size_t off = checkpoint->len;
+    PGconn *c;
+    int slot, rc;
+
+    if ((rc = pg_get(p, &slot)) != 0)
+        return rc;
+    c = p->conns[slot];
+    p_i64(&pa, epoch);
+    if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
+        goto out;
+    if ((rc = pg_exec(c,
+                      "SELECT size, checkpoint FROM glasslog_state WHERE id = 1"
+                      " AND epoch = $1",
+                      &pa, &r)) != 0)
+        goto rollback;
+    if (PQntuples(r) != 1) {
+        rc = GL_ESTATE;
+        goto rollback;
     }
+    if ((rc = col_i64(r, 0, 0, size)) != 0 ||
+        (rc = gl_buf_append(checkpoint, PQgetvalue(r, 0, 1),
+                            (size_t)PQgetlength(r, 0, 1))) != 0 ||
+        (rc = pg_exec(c, "UPDATE glasslog_meta SET v = v WHERE k = 'vkey'", NULL,
+                      NULL)) != 0)
+        goto rollback;
+    if ((rc = commit_durable(c)) == 0)
+        rc = mark_state(c, *size, checkpoint->data + off, checkpoint->len - off, epoch);
+    goto out;
+rollback:
+    if (PQstatus(c) == CONNECTION_OK)
+        pg_exec(c, "ROLLBACK", NULL, NULL);
+out:
+    PQclear(r);
+    pg_put(p, slot);
+    return rc;
 }
 
 static int pg_commit(struct store *s, const struct store_batch *b,
@@ -1543,6 +1602,7 @@ static const struct store_ops pg_ops = {
     pg_watch_close,   pg_put_served,
     pg_get_served,    pg_bucket_take,
     pg_get_durable,   pg_find_leaves_origin,
+    pg_mark_durable,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

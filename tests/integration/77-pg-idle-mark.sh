@@ -1,0 +1,71 @@
+# Goal: the front-ends of an idle PostgreSQL log whose stored state has
+# no durable mark under the current epoch (its sequencer died between its
+# COMMIT and the mark, the mark failed, or a new sequencer took the lease)
+# serve its tree without waiting for a new append: the sequencer, on
+# taking the lease, makes the stored state durable (a commit whose wait
+# covers it) and marks it itself; and until then it serves nothing of it.
+# 1. A creates the log and logs three entries, then stops (giving the
+#    lease up), and the mark is removed (as if A died before marking). A
+#    starts again and takes the lease; a follower C started after it
+#    serves the tree of size 3 (/checkpoint and /healthz 200) within a
+#    few seconds, with no append.
+# 2. Both stop, the mark is removed again, and another session holds
+#    locked, for 3 s, the row the sequencer's durable commit writes (as a
+#    commit waiting for a synchronous standby would wait). B starts alone
+#    and takes the lease: while that commit waits, B serves no tree (503
+#    on /checkpoint and /healthz), then the tree of size 3, marked under
+#    its epoch.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+make_keys
+pg_log_db
+pg_front A --create
+wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+for k in 1 2 3; do
+    statement "idle-$k" 1.0 > "$T/st.$k" || fail "sign $k"
+    code=$(curl -s -m 20 -o "$T/r" -w '%{http_code}' --data-binary "@$T/st.$k" "$URL_A/api/v1/add")
+    [ "$code" = 200 ] || fail "append $k through A: $code $(cat "$T/r")"
+done
+LOG_PID=$PID_A LOG_OUT=$OUT_A stop_log
+unmark() {
+    PG_DB=log pg_sql a "UPDATE glasslog_state SET durable_epoch = -1" || fail "cannot unmark"
+}
+unmark
+[ "$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")" = 3 ] || fail "stored size is not 3"
+
+# serves URL SIZE: URL answers /checkpoint 200 with the tree of SIZE
+serves() { [ "$(curl -sf -m 2 "$1/checkpoint" | sed -n 2p)" = "$2" ]; }
+pg_front A
+wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease again: $(cat "$OUT_A")"
+LEASE_MS=600000 pg_front C
+wait_until 5 serves "$URL_C" 3 ||
+    fail "follower C does not serve the idle log's tree: $(curl -s "$URL_C/checkpoint"); A: $(cat "$OUT_A")"
+code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_C/healthz")
+[ "$code" = 200 ] || fail "C serving the tree: /healthz $code $(cat "$T/body")"
+serves "$URL_A" 3 || fail "A does not serve size 3: $(curl -s "$URL_A/checkpoint")"
+for fe in C A; do
+    LOG_PID=$(eval echo "\$PID_$fe") LOG_OUT=$(eval echo "\$OUT_$fe") stop_log
+done
+
+# 2. A takeover serves nothing before its durable commit went through.
+unmark
+PG_DB=log pg_sql a "BEGIN; SELECT 1 FROM glasslog_meta WHERE k = 'vkey' FOR UPDATE;
+  SELECT pg_sleep(3); COMMIT" > /dev/null &
+LOCK_PID=$!
+locked() { ! PG_DB=log pg_sql a "SELECT 1 FROM glasslog_meta WHERE k = 'vkey' FOR UPDATE NOWAIT" > /dev/null 2>&1; }
+wait_until 5 locked || fail "the vkey row was not locked"
+pg_front B
+wait_until 5 pg_leads "$OUT_B" || fail "B did not take the lease: $(cat "$OUT_B")"
+for p in /checkpoint /healthz; do
+    code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_B$p")
+    [ "$code" = 503 ] || fail "B, its durable commit waiting, answers $p $code: $(cat "$T/body")"
+done
+locked || fail "the lock ended before B was checked (the machine is too slow for this test)"
+wait "$LOCK_PID" || fail "the locking session failed"
+wait_until 5 serves "$URL_B" 3 || fail "B does not serve size 3 after the lock: $(curl -s "$URL_B/checkpoint")"
+[ "$(PG_DB=log pg_sql a "SELECT durable, durable_epoch = epoch FROM glasslog_state")" = "3|t" ] ||
+    fail "B did not mark size 3 under its epoch: $(PG_DB=log pg_sql a "SELECT durable, durable_epoch, epoch FROM glasslog_state")"
+grep -q "the stored tree of size 3 is durable, marked so for the followers" "$OUT_B" ||
+    fail "B did not log its mark: $(cat "$OUT_B")"
+LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
+echo "77-pg-idle-mark: an idle log without a mark is marked by its sequencer: ok"
