@@ -8,7 +8,8 @@
  *  - a front-end of a shared store (PostgreSQL) starts from the state the
  *    sequencer marked durable, not the stored one (whose last commit may
  *    be on the primary alone): without a mark it serves no tree (503)
- *    until it follows a marked one or takes the lease (follow_durable);
+ *    until it follows a marked one or, having taken the lease, made the
+ *    stored one durable and marked it (follow_durable, seq_syncing);
  * then the sequencer and the HTTP server run on one libuv loop until
  * SIGINT/SIGTERM, which finishes every accepted append and exits 0.
  * SIGHUP and SIGUSR1 (whose default action is to terminate) are held from
@@ -83,6 +84,7 @@ struct daemon {
     char holder[512];      /* this process's name for a shared store's lease */
     int await_mark;        /* a shared store without a durable mark at start: the tree
                               and checkpoint are not served until there is one */
+    uint64_t stored;       /* the stored tree size at start (check_store) */
 };
 
 /* What a reload (and --check-config) reads; allow_empty: see reload.h. */
@@ -214,6 +216,7 @@ static int check_store(struct daemon *d)
         rc = rc != 0 ? rc : GL_EVERIFY;
         goto out;
     }
+    d->stored = size;
     gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint",
            d->key.name, (unsigned long long)size);
     goto out;
@@ -305,9 +308,13 @@ static int uncopy(struct daemon *d)
  * the stored one was). Without a mark (none yet under the current epoch)
  * it starts empty, and the tree, its checkpoint, proofs and look-ups
  * answer 503 (d->await_mark, handle) until the sequencer follows a marked
- * tree or takes the lease. Appends are taken meanwhile: a follower
- * answers them only once its tree, marked, holds them. Runs after the
- * witnesses' start-up probe, which checks the stored state. */
+ * tree or, holding the lease, has made the stored one durable and marked
+ * it (seq_syncing). Appends are taken meanwhile: a follower
+ * answers them only once its tree, marked, holds them. Runs before the
+ * witnesses' start-up probe (setup_witnesses), which then shows them the
+ * marked checkpoint (or the placeholder of size 0), never the stored
+ * one, which may be on the primary alone: a witness that has cosigned
+ * nothing yet would cosign it. */
 static int follow_durable(struct daemon *d)
 {
     struct gl_buf ck;
@@ -526,7 +533,10 @@ static void on_follow(void *ctx)
 }
 
 /* Loads the witness policy and asks every witness, before anything is
- * signed, whether our data is the history it cosigned. */
+ * signed, whether our data is the history it cosigned: with the checkpoint
+ * served at start (on a shared store the one marked durable:
+ * follow_durable runs first), a witness that cosigned more than the store
+ * holds proving the data lost (publish_probe). */
 static int setup_witnesses(struct daemon *d)
 {
     struct publish_config pc = {strcmp(d->cfg.witness_mode, "block") == 0,
@@ -541,7 +551,7 @@ static int setup_witnesses(struct daemon *d)
     if ((rc = publish_new(&d->loop, pol, &pc, &d->pub)) != 0)
         return rc;
     d->api.pub = d->pub;
-    rc = publish_probe(d->pub, d->ckpt.data, d->ckpt.len, d->tree->range.size,
+    rc = publish_probe(d->pub, d->ckpt.data, d->ckpt.len, d->tree->range.size, d->stored,
                        d->copy && !d->cfg.accept_copy);
     if (rc == 0)
         gl_log(GL_LOG_INFO, "%zu witness(es), %s mode", gl_policy_nwitnesses(pol),
@@ -761,9 +771,12 @@ static int start(struct daemon *d)
         (rc = web_new(webdir, d->cfg.public_policy, &d->web)) != 0)
         return rc;
     d->api.web = d->web;
+    /* a shared store's witnesses are probed with the marked state (no
+     * copies there: uncopy has nothing to do) */
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
-        (rc = setup_witnesses(d)) != 0 || (rc = uncopy(d)) != 0 ||
-        (rc = follow_durable(d)) != 0 ||
+        (!store_shared(d->store) && (rc = setup_witnesses(d)) != 0) ||
+        (rc = uncopy(d)) != 0 || (rc = follow_durable(d)) != 0 ||
+        (store_shared(d->store) && (rc = setup_witnesses(d)) != 0) ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len,
                       &sc, &d->seq)) != 0)
         return rc;

@@ -806,7 +806,7 @@ static int probe_conflict(const struct gl_http_response *r, uint64_t size)
 }
 
 static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t *note,
-                         size_t len, uint64_t size)
+                         size_t len, uint64_t size, uint64_t stored)
 {
     struct gl_http_response r;
     uint64_t theirs;
@@ -822,12 +822,18 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
         gl_parse_size_body((const char *)r.body.data, r.body.len, &theirs) == 0) {
         w->known = theirs;
         w->known_valid = 1;
-        if (theirs > size) {
+        if (theirs > stored) {
             gl_log(GL_LOG_ERROR,
                    "witness %s has cosigned size %llu but this log has only %llu: "
                    "its data was lost or replaced; refusing to sign",
-                   w->pw->name, (unsigned long long)theirs, (unsigned long long)size);
+                   w->pw->name, (unsigned long long)theirs, (unsigned long long)stored);
             rc = GL_ESTATE;
+        } else if (theirs > size) {
+            gl_log(GL_LOG_INFO,
+                   "witness %s has cosigned size %llu, beyond the size %llu marked "
+                   "durable and within the stored %llu",
+                   w->pw->name, (unsigned long long)theirs, (unsigned long long)size,
+                   (unsigned long long)stored);
         } else if (theirs == size) {
             gl_http_response_release(&r);
             if (probe_one(c, w, size, note, len, &r) == 0 && probe_conflict(&r, size)) {
@@ -851,7 +857,7 @@ out:
 }
 
 int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size,
-                  int every)
+                  uint64_t stored, int every)
 {
     struct gl_http_client *c;
     int rc = 0;
@@ -867,7 +873,7 @@ int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t s
     if (gl_http_client_new(NULL, &c) != 0)
         return GL_ENOMEM;
     for (size_t i = 0; i < p->nw && rc == 0; i++) {
-        rc = probe_witness(c, &p->w[i], note, len, size);
+        rc = probe_witness(c, &p->w[i], note, len, size, stored < size ? size : stored);
         if (rc == 0 && every && !p->w[i].known_valid) {
             gl_log(GL_LOG_ERROR,
                    "this store is a copy (backup or restore) and witness %s did not "

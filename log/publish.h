@@ -71,15 +71,21 @@ void publish_close(struct publish *p);
 
 /* Start-up check, blocking (before the loop runs): for each reachable
  * witness learns its size and, at our own size, whether it agrees with
- * our checkpoint. GL_ESTATE (logged, with the witness and sizes) if a
- * witness proves our data lost or replaced. Unreachable witnesses are
+ * our checkpoint (note, of size; a witness that has cosigned nothing
+ * cosigns it: so it must be durable). stored: the size the store holds,
+ * at least size (a shared store's front-end probes with the checkpoint
+ * the sequencer marked durable, which may be behind it; otherwise equal
+ * to size). GL_ESTATE (logged, with the witness and sizes) if a
+ * witness proves our data lost or replaced: it cosigned more than
+ * stored, or another tree of size; one that cosigned more than size but
+ * not more than stored is learned, nothing more. Unreachable witnesses are
  * logged and skipped (and count as failing until they answer), unless
  * `every` (a store that is a copy, which only the witnesses can show to
  * be current): then a witness that does not answer with its size is
  * GL_ESTATE too (logged, naming it), and so is a policy that names no
  * witness (nothing can show the copy current). */
 int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size,
-                  int every);
+                  uint64_t stored, int every);
 
 /* A new durable checkpoint (log-signed note of `size`, never smaller than
  * the previous one): pushed to the witnesses. */

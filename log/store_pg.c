@@ -80,8 +80,11 @@
  * of its own once commit_durable returned 0 (mark_durable), under its
  * epoch; a mark of an earlier epoch is not read, except that a takeover
  * (pg_lease) carries the current mark, if it is within the stored size,
- * over to the new epoch, so followers of an idle log need not wait for
- * the new sequencer's first batch.
+ * over to the new epoch. A state no batch of the epoch marked (an idle
+ * log after a takeover, a mark that failed or was lost) is made durable
+ * and marked by the sequencer itself (pg_mark_durable: a commit that
+ * writes, whose wait covers the state's commit, then the mark), so the
+ * followers of an idle log need not wait for an append.
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
@@ -1052,8 +1055,9 @@ static int commit_warned(PGconn *c, int *warned)
  * none does not wait) is committed again, once a second, until one's wait completes (0)
  * or the connection is lost (GL_EIO); a statement of it that fails (a cancel) is tried
  * again. Nothing built from the batch leaves the process meanwhile: the writer waits as
- * it does for a standby that is down. Not covered: the connection lost after a warned
- * COMMIT, with the primary still up; the state then re-read holds the batch. */
+ * it does for a standby that is down. The connection lost after a warned COMMIT, with
+ * the primary still up: the state then re-read holds the batch, and the sequencer takes
+ * it only through pg_mark_durable, whose own commit's wait covers it. */
 static int commit_durable(PGconn *c)
 {
     const struct timespec pause = {1, 0};

@@ -11,10 +11,13 @@
 #    few seconds, with no append.
 # 2. Both stop, the mark is removed again, and another session holds
 #    locked, for 3 s, the row the sequencer's durable commit writes (as a
-#    commit waiting for a synchronous standby would wait). B starts alone
-#    and takes the lease: while that commit waits, B serves no tree (503
-#    on /checkpoint and /healthz), then the tree of size 3, marked under
-#    its epoch.
+#    commit waiting for a synchronous standby would wait). B starts alone,
+#    with a witness that has cosigned nothing, and takes the lease: while
+#    that commit waits, B serves no tree (503 on /checkpoint and /healthz)
+#    and its start-up probe has shown the witness no checkpoint beyond
+#    the marked state (none: the witness holds size 0, not the stored 3);
+#    then B serves the tree of size 3, marked under its epoch, and the
+#    witness cosigns it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 make_keys
@@ -49,13 +52,21 @@ done
 
 # 2. A takeover serves nothing before its durable commit went through.
 unmark
+make_witness_keys 1
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+start_witness 1 "$T/logs"
+printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
+    > "$T/witnesses"
+# wsize: the size the witness holds for the log (its monitoring endpoint)
+wsize() { curl -s -m 2 "http://127.0.0.1:$PORT1/$(printf %s example.com/log | sha256sum | cut -c1-64)/checkpoint" | sed -n 2p; }
 PG_DB=log pg_sql a "BEGIN; SELECT 1 FROM glasslog_meta WHERE k = 'vkey' FOR UPDATE;
   SELECT pg_sleep(3); COMMIT" > /dev/null &
 LOCK_PID=$!
 locked() { ! PG_DB=log pg_sql a "SELECT 1 FROM glasslog_meta WHERE k = 'vkey' FOR UPDATE NOWAIT" > /dev/null 2>&1; }
 wait_until 5 locked || fail "the vkey row was not locked"
-pg_front B
+pg_front B --witnesses "$T/witnesses" --witness-mode fail-open
 wait_until 5 pg_leads "$OUT_B" || fail "B did not take the lease: $(cat "$OUT_B")"
+[ "$(wsize)" = 0 ] || fail "B's start-up probe showed the witness size $(wsize), not the marked state (none)"
 for p in /checkpoint /healthz; do
     code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_B$p")
     [ "$code" = 503 ] || fail "B, its durable commit waiting, answers $p $code: $(cat "$T/body")"
@@ -67,5 +78,8 @@ wait_until 5 serves "$URL_B" 3 || fail "B does not serve size 3 after the lock: 
     fail "B did not mark size 3 under its epoch: $(PG_DB=log pg_sql a "SELECT durable, durable_epoch, epoch FROM glasslog_state")"
 grep -q "the stored tree of size 3 is durable, marked so for the followers" "$OUT_B" ||
     fail "B did not log its mark: $(cat "$OUT_B")"
+wcosigned() { [ "$(wsize)" = 3 ]; }
+wait_until 5 wcosigned || fail "the witness holds size $(wsize), not B's 3"
 LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
+stop_witness 1
 echo "77-pg-idle-mark: an idle log without a mark is marked by its sequencer: ok"

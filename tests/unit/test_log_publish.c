@@ -16,7 +16,10 @@
  * our 5: publish_probe refuses (the size is not read as 5, its last digit
  * dropped), after that one request. A policy naming no witness ("quorum
  * none") shows nothing: the probe of a copy (every witness must answer)
- * refuses it rather than count "every one of none" as an answer.
+ * refuses it rather than count "every one of none" as an answer. A
+ * probe with a checkpoint behind the stored size (a shared store's
+ * front-end probes with the one marked durable) refuses only a witness
+ * that cosigned more than the store holds.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -196,10 +199,12 @@ static void probe_close(struct probe_env *e)
     gl_signer_wipe(&e->k);
 }
 
-/* publish_probe of our checkpoint of size 5 against a fake witness that
- * answers its first request with 409 first, then (status, body); returns
- * publish_probe's result and the number of requests it made (*nreq). */
-static int probe_script(const char *first, int status, const char *body, int *nreq)
+/* publish_probe of our checkpoint of size 5, the store holding `stored`,
+ * against a fake witness that answers its first request with 409 first,
+ * then (status, body); returns publish_probe's result and the number of
+ * requests it made (*nreq). */
+static int probe_script_stored(uint64_t stored, const char *first, int status,
+                               const char *body, int *nreq)
 {
     struct fake f = {0};
     struct sockaddr_in a = {0};
@@ -223,7 +228,7 @@ static int probe_script(const char *first, int status, const char *body, int *nr
     assert_int_equal(pthread_create(&f.t, NULL, fake_run, &f), 0);
 
     probe_open(&e, f.port, 5000);
-    rc = publish_probe(e.p, e.note.data, e.note.len, 5, 0);
+    rc = publish_probe(e.p, e.note.data, e.note.len, 5, stored, 0);
     shutdown(f.fd, SHUT_RDWR); /* ends an accept waiting for no request */
     assert_int_equal(pthread_join(f.t, NULL), 0);
     close(f.fd);
@@ -231,6 +236,11 @@ static int probe_script(const char *first, int status, const char *body, int *nr
     *nreq = f.served;
     probe_close(&e);
     return rc;
+}
+
+static int probe_script(const char *first, int status, const char *body, int *nreq)
+{
+    return probe_script_stored(5, first, status, body, nreq);
 }
 
 /* As probe_script with a first answer of 409 "5": the probe then asks
@@ -263,6 +273,25 @@ static void test_probe_size_without_newline(void **state)
     assert_int_equal(n, 1);
 }
 
+/* A shared store's front-end probes with the checkpoint marked durable
+ * (5), behind the stored size (10): a witness that cosigned 7 or 10 (the
+ * sequencer released them) proves nothing lost, and is not asked again;
+ * one that cosigned 11, more than the store holds, does. */
+static void test_probe_marked_behind_stored(void **state)
+{
+    int n = 0;
+    (void)state;
+    assert_int_equal(probe_script_stored(10, "7\n", 409, "7\n", &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(probe_script_stored(10, "10\n", 409, "10\n", &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(probe_script_stored(10, "11\n", 409, "11\n", &n), GL_ESTATE);
+    assert_int_equal(n, 1);
+    /* at the marked size itself the roots are compared, as always */
+    assert_int_equal(probe_script_stored(10, "5\n", 409, "", &n), GL_ESTATE);
+    assert_int_equal(n, 2);
+}
+
 static void test_probe_no_conflict(void **state)
 {
     (void)state;
@@ -288,8 +317,8 @@ static void test_probe_every_unreachable(void **state)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
     close(fd); /* the port is now closed: connections are refused */
     probe_open(&e, ntohs(a.sin_port), 2000);
-    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 0), 0);
-    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 1), GL_ESTATE);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 5, 0), 0);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 5, 1), GL_ESTATE);
     probe_close(&e);
 }
 
@@ -309,8 +338,8 @@ static void test_probe_every_no_witness(void **state)
     assert_int_equal(publish_new(&e.loop, pol, &cfg, &e.p), 0);
     gl_buf_init(&e.note, 4096);
     ck(&e.k, 5, &e.note);
-    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 0), 0);
-    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 1), GL_ESTATE);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 5, 0), 0);
+    assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 5, 1), GL_ESTATE);
     probe_close(&e);
 }
 
@@ -321,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_probe_conflict_409),
         cmocka_unit_test(test_probe_size_without_newline),
         cmocka_unit_test(test_probe_no_conflict),
+        cmocka_unit_test(test_probe_marked_behind_stored),
         cmocka_unit_test(test_probe_every_unreachable),
         cmocka_unit_test(test_probe_every_no_witness),
     };
