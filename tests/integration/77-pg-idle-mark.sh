@@ -8,7 +8,8 @@
 #    lease up), and the mark is removed (as if A died before marking). A
 #    starts again and takes the lease; a follower C started after it
 #    serves the tree of size 3 (/checkpoint and /healthz 200) within a
-#    few seconds, with no append.
+#    few seconds, with no append. A mark lost while A holds the lease
+#    (removed again) is written again at A's next lease renewal.
 # 2. Both stop, the mark is removed again, and another session holds
 #    locked, for 3 s, the row the sequencer's durable commit writes (as a
 #    commit waiting for a synchronous standby would wait). B starts alone,
@@ -46,6 +47,11 @@ wait_until 5 serves "$URL_C" 3 ||
 code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_C/healthz")
 [ "$code" = 200 ] || fail "C serving the tree: /healthz $code $(cat "$T/body")"
 serves "$URL_A" 3 || fail "A does not serve size 3: $(curl -s "$URL_A/checkpoint")"
+unmark
+remarked() { [ "$(PG_DB=log pg_sql a "SELECT durable, durable_epoch = epoch FROM glasslog_state")" = "3|t" ]; }
+wait_until 3 remarked || fail "A did not mark its tree again: $(PG_DB=log pg_sql a "SELECT durable, durable_epoch, epoch FROM glasslog_state")"
+grep -q "the released tree of size 3 is not marked durable under epoch" "$OUT_A" ||
+    fail "A did not log its new mark: $(cat "$OUT_A")"
 for fe in C A; do
     LOG_PID=$(eval echo "\$PID_$fe") LOG_OUT=$(eval echo "\$OUT_$fe") stop_log
 done
