@@ -117,6 +117,8 @@ struct store_ops {
     /* Optional (NULL: origins are 0): store_find_leaves_origin. */
     int (*find_leaves_origin)(struct store *s, size_t n, const uint8_t *const *hashes,
                               uint64_t *indices, uint64_t *origins, uint8_t *found);
+    /* store_read_capacity (0: no limit). */
+    size_t read_capacity;
 };
 
 struct store_buckets; /* store.c's in-process buckets */

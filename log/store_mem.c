@@ -519,6 +519,7 @@ static const struct store_ops mem_ops = {
     NULL, /* in-process buckets (store.c) */
     NULL, /* a commit returns once durable */
     NULL, /* no origins recorded */
+    0,    /* no limit on concurrent reads */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)
