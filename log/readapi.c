@@ -54,9 +54,10 @@ enum want_kind { WANT_ENTRY, WANT_LEAF, WANT_INDEX, WANT_TILE, WANT_BUNDLE };
 struct want {
     enum want_kind kind;
     int done, rc;
-    uint32_t level;         /* TILE: its level */
-    enum store_index ikind; /* INDEX: the index */
-    uint64_t a, b;          /* ENTRY, TILE: index; INDEX: from, below; BUNDLE: start, n */
+    uint32_t level;             /* TILE: its level */
+    enum store_index ikind;     /* INDEX: the index */
+    uint64_t a, b;              /* ENTRY, TILE: index; INDEX: from, no bound (rd_index);
+                                 * BUNDLE: start, n */
     uint8_t hash[GL_HASH_LEN];  /* LEAF: the leaf hash */
     uint64_t found;             /* LEAF: the entry's index */
     struct gl_buf data;         /* ENTRY, TILE: the bytes read; INDEX: the key */
@@ -146,7 +147,14 @@ static int rd_leaf(const struct readapi_view *v, struct readapi_job *j,
     return RD_LATER;
 }
 
-/* store_find_index with max = READAPI_LOOKUP_MAX + 1. */
+/* store_find_index with max = READAPI_LOOKUP_MAX + 1. Through a job the
+ * index is read with no upper bound (every entry under the key from
+ * `from` on, also past the view's tree) and cut to those below `below`
+ * here: the first max indices from `from` on that are below `below` are
+ * the first max in [from, below), since they ascend. So the read of one
+ * round serves the next whatever size it serves (under appends that size
+ * changes with every batch; a read keyed by it would be done again each
+ * round, and never be done in time). */
 static int rd_index(const struct readapi_view *v, struct readapi_job *j,
                     enum store_index kind, const uint8_t *key, size_t klen, uint64_t from,
                     uint64_t below, uint64_t *idx, size_t *n)
@@ -156,16 +164,17 @@ static int rd_index(const struct readapi_view *v, struct readapi_job *j,
     if (j == NULL)
         return store_find_index(v->store, kind, key, klen, from, below, idx,
                                 READAPI_LOOKUP_MAX + 1, n);
+    *n = 0;
+    if (from >= below) /* nothing can be listed: no read */
+        return 0;
     for (size_t i = 0; i < j->nwants; i++) {
         w = &j->wants[i];
-        if (w->kind == WANT_INDEX && w->ikind == kind && w->a == from && w->b == below &&
+        if (w->kind == WANT_INDEX && w->ikind == kind && w->a == from &&
             w->data.len == klen && memcmp(w->data.data, key, klen) == 0) {
             if (!w->done)
                 return RD_LATER;
-            if (w->rc == 0) {
-                memcpy(idx, w->idx, w->n * sizeof(*idx));
-                *n = w->n;
-            }
+            for (; w->rc == 0 && *n < w->n && w->idx[*n] < below; (*n)++)
+                idx[*n] = w->idx[*n];
             return w->rc;
         }
     }
@@ -173,7 +182,7 @@ static int rd_index(const struct readapi_view *v, struct readapi_job *j,
         return GL_ENOMEM;
     w->ikind = kind;
     w->a = from;
-    w->b = below;
+    w->b = UINT64_MAX;
     gl_buf_init(&w->data, STORE_INDEX_KEY_MAX);
     if ((w->idx = malloc((READAPI_LOOKUP_MAX + 1) * sizeof(*w->idx))) == NULL ||
         gl_buf_append(&w->data, key, klen) != 0) {
@@ -877,16 +886,20 @@ static void job_work(uv_work_t *work)
     }
 }
 
-/* The threads a read may take: half the threadpool (at least one), so
- * reads waiting on a stalled database leave threads to the signature
+/* The threads reads of st may take: half the threadpool (at least one),
+ * so reads waiting on a stalled database leave threads to the signature
  * checks of appends (main.c sizes UV_THREADPOOL_SIZE; libuv's default is
- * 4). */
-static size_t read_slots(void)
+ * 4), and at most the store's read capacity, so they leave connections
+ * to the loop's own store calls (store_read_capacity: 4 on PostgreSQL,
+ * whatever the threadpool's size). */
+static size_t read_slots(const struct store *st)
 {
     const char *v = getenv("UV_THREADPOOL_SIZE");
     long n = v != NULL ? strtol(v, NULL, 10) : 4;
+    size_t slots = n < 2 ? 1 : n > 1024 ? 512 : (size_t)n / 2;
+    size_t cap = store_read_capacity(st);
 
-    return n < 2 ? 1 : n > 1024 ? 512 : (size_t)n / 2;
+    return cap != 0 && cap < slots ? cap : slots;
 }
 
 static void job_after(uv_work_t *work, int status);
@@ -894,8 +907,7 @@ static void job_after(uv_work_t *work, int status);
 /* Starts queued jobs on the free threads; drops those whose client left. */
 static void async_pump(struct readapi_async *ra)
 {
-    if (ra->slots == 0)
-        ra->slots = read_slots();
+    assert(ra->slots > 0); /* set by readapi_handle_async */
     while (ra->queue != NULL && ra->inflight < ra->slots) {
         struct readapi_job *j = ra->queue;
         if ((ra->queue = j->next) == NULL)
@@ -936,15 +948,25 @@ static void job_gone(void *arg)
     job_finish(j);
 }
 
-static void async_queue(struct readapi_async *ra, struct readapi_job *j)
+/* Queues j: a new request at the tail, one that needs another round
+ * (again) at the head, since it has waited its turn already and what it
+ * read may be outdated by more rounds if it waits behind every other. */
+static void async_queue(struct readapi_async *ra, struct readapi_job *j, int again)
 {
-    j->next = NULL;
     j->queued = 1;
-    if (ra->queue_tail != NULL)
-        ra->queue_tail->next = j;
-    else
+    if (again) {
+        j->next = ra->queue;
         ra->queue = j;
-    ra->queue_tail = j;
+        if (ra->queue_tail == NULL)
+            ra->queue_tail = j;
+    } else {
+        j->next = NULL;
+        if (ra->queue_tail != NULL)
+            ra->queue_tail->next = j;
+        else
+            ra->queue = j;
+        ra->queue_tail = j;
+    }
     async_pump(ra);
 }
 
@@ -973,7 +995,7 @@ static void job_after(uv_work_t *work, int status)
             readapi_reply_retry(NULL, j->p, "the log grew while this was read; retry");
             job_finish(j);
         } else {
-            async_queue(ra, j);
+            async_queue(ra, j, 1);
         }
     }
     async_pump(ra);
@@ -1029,6 +1051,8 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
 
     if (!store_shared(v->store)) /* embedded: reads take microseconds */
         return handle(v, NULL, req, path);
+    if (ra->slots == 0)
+        ra->slots = read_slots(v->store);
     if ((j = calloc(1, sizeof(*j) + plen + 1)) == NULL)
         return gl_http_reply_error(req, 503, "out of memory");
     memcpy(j->path, path, plen + 1);
@@ -1051,6 +1075,6 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
     ra->jobs++;
     ra->used[j->place] = 1;
     gl_http_pending_on_gone(j->p, job_gone, j);
-    async_queue(ra, j);
+    async_queue(ra, j, 0);
     return 0;
 }

@@ -32,14 +32,22 @@
  * READAPI_ASYNC_ROUNDS times (a lookup needs its index, then its
  * entries and the tiles of their proofs). Records never change, so a
  * result read for one round holds for the next; the view is taken anew
- * each round (the tree may have grown). At most READAPI_ASYNC_MAX
- * requests wait so at once, at most READAPI_ASYNC_CLIENT of them from one
- * client (an address, an IPv6 /64: a 503 with Retry-After beyond), on at most
- * half the threadpool's threads (the rest checks append signatures). A
- * client that leaves meanwhile (gl_http_pending_on_gone) frees its place
- * at once while its request waits for a thread, else when its reads come
- * back (a thread cannot be called back from a database). Embedded
- * stores (RocksDB, mem) answer on the loop as before.
+ * each round (the tree may have grown). No read is keyed by the size
+ * served: a lookup's index is read with no upper bound and cut to the
+ * size served when answering, so appends that move that size between
+ * rounds cost no further round. A request that needs another round goes
+ * to the head of the queue. At most READAPI_ASYNC_MAX requests wait so at
+ * once, at most READAPI_ASYNC_CLIENT of them from one client (an
+ * address, an IPv6 /64: a 503 with Retry-After beyond; behind a reverse
+ * proxy, the proxy's), on at most half the threadpool's threads (the
+ * rest checks append signatures) and at most store_read_capacity of them
+ * (a database's reads hold connections the loop's own store calls
+ * need). A client that leaves meanwhile (gl_http_pending_on_gone) frees
+ * its place at once while its request waits for a thread, else when its
+ * reads come back (a thread cannot be called back from a database).
+ * Embedded stores (RocksDB, mem) answer on the loop as before. The
+ * loop's other store calls (readapi_tlogproof's tiles on a cache miss,
+ * among others) stay on the loop: specs/log.md lists them.
  */
 #ifndef GL_LOG_READAPI_H
 #define GL_LOG_READAPI_H
@@ -88,7 +96,9 @@ struct readapi_async {
     struct readapi_job *queue, *queue_tail; /* waiting for a thread */
     size_t jobs;      /* deferred requests not yet answered or dropped */
     size_t inflight;  /* of them, on a threadpool thread */
-    size_t slots;     /* threads they may take (0: not yet known) */
+    size_t slots;     /* threads they may take (0: not yet known; set from
+                       * the threadpool's size and the store's read
+                       * capacity at the first request on a shared store) */
     uint64_t refused; /* requests answered 503: no place (either bound) */
     /* the client of each waiting request (in use where used[i]), so that
      * one client holds at most READAPI_ASYNC_CLIENT of the places */
@@ -116,7 +126,9 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
                          struct gl_http_req *req, const char *path);
 
 /* Appends to out the tlog-proof of entry index against the view's
- * checkpoint. GL_ESTATE if none is served or index is not in it. */
+ * checkpoint. GL_ESTATE if none is served or index is not in it. Reads
+ * the store on the calling thread (the proof's full tiles missing from
+ * the cache). */
 int readapi_tlogproof(const struct readapi_view *v, uint64_t index, struct gl_buf *out);
 
 /* 503 with "Retry-After: 1", "Cache-Control: no-store" and

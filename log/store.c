@@ -463,6 +463,11 @@ int store_shared(const struct store *s)
     return s->ops->lease != NULL;
 }
 
+size_t store_read_capacity(const struct store *s)
+{
+    return s->ops->read_capacity;
+}
+
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
                 uint64_t *epoch)
 {

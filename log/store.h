@@ -217,8 +217,10 @@ int store_find_leaves_origin(struct store *s, size_t n, const uint8_t *const *ha
                              uint64_t *indices, uint64_t *origins, uint8_t *found);
 /* Up to max indices of entries under (kind, key) (klen bytes, at most
  * STORE_INDEX_KEY_MAX), ascending, in [from, below) (below: a published
- * size); *n gets how many. from = i, below = i + 1 asks whether entry i
- * is listed, however many entries share the key. */
+ * size, or UINT64_MAX for no bound: every stored entry from `from` on,
+ * also of a tree larger than the caller's, rule 5); *n gets how many.
+ * from = i, below = i + 1 asks whether entry i is listed, however many
+ * entries share the key. */
 int store_find_index(struct store *s, enum store_index kind, const void *key, size_t klen,
                      uint64_t from, uint64_t below, uint64_t *indices, size_t max,
                      size_t *n);
@@ -270,6 +272,18 @@ int store_batch_commit(struct store_batch *b, const struct store_expect *expect)
  * reads and take appends, one at a time sequences. Backends one process
  * owns (rocksdb, mem) return GL_EINVAL from these; store_shared says 0. */
 int store_shared(const struct store *s);
+/* How many reads of s a caller may keep waiting at once, each on a thread
+ * of its own, without holding up the store's other callers; 0 means no
+ * limit. A backend that serves every caller from a fixed pool of
+ * connections holds one for each read as long as the database makes it
+ * wait (a lock, a stall, a fail-over), and every other call (the event
+ * loop's lease renewal, the sequencer's commit) waits for a free one: a
+ * caller that runs many reads concurrently (readapi's off-loop reads)
+ * keeps at most this many under way, so the rest of the pool stays free
+ * for those calls. PostgreSQL: half its pool of connections (4 of 8).
+ * rocksdb and mem: 0 (a read waits for nothing but the disk and holds
+ * nothing another call needs). Constant for the life of s; any thread. */
+size_t store_read_capacity(const struct store *s);
 /* Takes or renews the sequencer lease for `holder` (a name unique to this
  * process) for ms milliseconds, measured by the store's clock. have: the
  * epoch this holder holds (0 if none). 0 and *epoch if holder holds the

@@ -121,6 +121,8 @@ struct store_ops {
      * store_mark_durable. */
     int (*mark_durable)(struct store *s, uint64_t epoch, uint64_t *size,
                         struct gl_buf *checkpoint);
+    /* store_read_capacity (0: no limit). */
+    size_t read_capacity;
 };
 
 struct store_buckets; /* store.c's in-process buckets */

@@ -520,6 +520,7 @@ static const struct store_ops mem_ops = {
     NULL, /* a commit returns once durable */
     NULL, /* no origins recorded */
     NULL, /* a commit returns once durable: nothing to mark */
+    0,    /* no limit on concurrent reads */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)

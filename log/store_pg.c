@@ -88,7 +88,11 @@
  *
  * Threads: a pool of at most PG_CONNS connections (a libpq connection is
  * used by one thread at a time), taken per query and given back before a
- * scan's callback runs, so callbacks may read too. Reads are plain READ
+ * scan's callback runs, so callbacks may read too. A caller waits for a
+ * free one, so a read the database holds up holds a connection up too:
+ * store_read_capacity is half the pool, which concurrent readers keep
+ * within, so the other half stays for the event loop's calls (the
+ * lease) and the commit. Reads are plain READ
  * COMMITTED statements: the state is one row (size and checkpoint
  * together), and records are never removed, so rule 5 holds.
  */
@@ -1606,7 +1610,7 @@ static const struct store_ops pg_ops = {
     pg_watch_close,   pg_put_served,
     pg_get_served,    pg_bucket_take,
     pg_get_durable,   pg_find_leaves_origin,
-    pg_mark_durable,
+    pg_mark_durable,  PG_CONNS / 2, /* read_capacity: half the pool (store.h) */
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

@@ -645,6 +645,7 @@ static const struct store_ops rdb_ops = {
     .get_index_version = rdb_get_index_version,
     .commit = rdb_commit,
     .find_leaves = rdb_find_leaves,
+    .read_capacity = 0, /* no limit on concurrent reads */
 };
 
 /* 1 if dir holds RocksDB's CURRENT file (every RocksDB store has one). */

@@ -11,7 +11,11 @@
 # the lock and an independent recomputation of the tiles and proofs) once
 # the lock is gone. Past the bound on reads waiting for the database
 # (32), a read gets 503 with its reason at once, counted in
-# glasslog_store_reads_refused_total.
+# glasslog_store_reads_refused_total. Look-ups made while appends grow the
+# log without pause all answer 200 (their index read does not depend on
+# the size served). With a threadpool of 64 threads, reads waiting on the
+# database hold at most the store's read capacity (4) of its 8
+# connections, so the lease renewal on the loop is not held up.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 PY="python3 $(dirname "$0")/tlog.py"
@@ -148,6 +152,92 @@ wait "$LOCK_PID"
     fail "glasslog_store_reads_refused_total $(metric glasslog_store_reads_refused_total), $n503 refused"
 [ "$(metric glasslog_store_reads_waiting)" = 0 ] || fail "reads still counted waiting"
 $PY check-proofs "$LOG_URL" 5 || fail "proofs after the test"
+
+# 4. look-ups while the log grows: appends arrive without pause (up to
+# 1000/s: each batch moves the served size) while 32 look-ups from four
+# clients share the one read thread, six times over; every one answers
+# 200 with entry 1 and a size served meanwhile (the index is read once,
+# whatever the size, and cut to the size served when answering; the old
+# code read it again for each new size and answered some 503 "the log
+# grew while this was read")
+size0=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 6000 -c 8 --rate 1000 --seed 8 \
+    --subject-prefix grow --timeout 10 > "$T/lg2.out" 2> "$T/lg2.err" &
+LG_PID=$!
+PIDS="$PIDS $LG_PID"
+grown() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" -gt "$1" ]; }
+wait_until 5 grown "$size0" || fail "the appends do not grow the log"
+: > "$T/gcodes"
+for wave in 1 2 3 4 5 6; do
+    cps=""
+    for a in 1 2 3 4; do
+        args=()
+        for i in $(seq 8); do
+            args+=(-o "$T/g.$wave.$a.$i" "$LOG_URL/api/v1/lookup?subject=s2")
+        done
+        curl -s --parallel --parallel-immediate --parallel-max 8 -w '%{http_code}\n' \
+            --max-time 10 --interface "127.0.0.$a" "${args[@]}" >> "$T/gcodes" &
+        cps="$cps $!"
+    done
+    wait $cps
+done
+size1=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+kill -0 "$LG_PID" 2>/dev/null || fail "the appends ended before the look-ups: $(cat "$T/lg2.out")"
+[ "$(grep -c "^200$" "$T/gcodes")" = 192 ] ||
+    fail "look-ups while the log grows ($size0 -> $size1): $(sort "$T/gcodes" | uniq -c) $(cat "$T"/g.* | sort | uniq -c | grep -v statements | head -3)"
+bad=$(grep -L '^{"statements":\[{"index":1,"leaf_hash":"[0-9a-f]*","statement":"[^"]*","proof":"[^"]*"}\],"tree_size":[0-9]*}$' "$T"/g.* | head -1)
+[ -z "$bad" ] || fail "a look-up while the log grows: $(cat "$bad")"
+sed 's/.*"tree_size":\([0-9]*\)}$/\1/' "$T"/g.* |
+    awk -v lo="$size0" -v hi="$size1" '$1 < lo || $1 > hi { print; exit 1 }' > "$T/gsize" ||
+    fail "a look-up answered for size $(cat "$T/gsize"), not within $size0..$size1"
+kill "$LG_PID"
+wait "$LG_PID" 2>/dev/null
+kill -TERM "$LOG_PID"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+
+# 5. a large threadpool (64 threads, as main.c gives a 64-core host) takes
+# no more database connections for reads than the store's read capacity
+# (4 of PostgreSQL's 8): with the entries table locked, 24 reads from
+# three clients wait, but only 4 of them in the database, and the lease
+# renewal (every 500 ms, on the loop) finds a connection, so /healthz
+# stays prompt (the old code let 32 reads take all 8 connections, and
+# the lease renewal then waited on the loop for the lock to go)
+export UV_THREADPOOL_SIZE=64
+spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+    fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+for i in 20 21 22; do
+    curl -sf -o "$T/w.$i.want" "$LOG_URL/api/v1/entries/$i" || fail "entries/$i"
+done
+in_db() {
+    PG_DB=log pg_sql a "SELECT count(*) FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE '%glasslog_entries%'
+        AND query NOT LIKE '%pg_stat_activity%'"
+}
+lock glasslog_entries 3
+cps=""
+for a in 1 2 3; do
+    for i in $(seq 8); do
+        curl -s -o "$T/w.$a.$i" -w '%{http_code}\n' --max-time 10 --interface "127.0.0.$a" \
+            "$LOG_URL/api/v1/entries/$((19 + a))" >> "$T/wcodes" &
+        cps="$cps $!"
+    done
+done
+wait_until 5 waiting_reads 24 || fail "$(metric glasslog_store_reads_waiting) reads wait, want 24"
+sleep 0.7 # the lease timer runs at least once
+prompt /healthz 200
+n=$(in_db)
+[ "$n" = 4 ] || fail "$n reads wait in the database, want the store's read capacity (4)"
+prompt /healthz 200
+wait $cps
+wait "$LOCK_PID"
+[ "$(grep -c '^200$' "$T/wcodes")" = 24 ] || fail "reads after the lock: $(sort "$T/wcodes" | uniq -c)"
+for a in 1 2 3; do
+    for i in $(seq 8); do
+        cmp -s "$T/w.$a.$i" "$T/w.$((19 + a)).want" || fail "entries/$((19 + a)): $(cat "$T/w.$a.$i")"
+    done
+done
 cat "$T/times"
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"

@@ -4,15 +4,15 @@
  * What a batch writes is read back record by record and compared with what
  * the test put (entries, scan_entries in order and stopping at a gap or at
  * the callback's return, tiles and the prefix rule, scan_tiles per level,
- * the leaf index (one hash and many at once), every secondary-index kind with below,
- * ascending order, max and set semantics), the compare-and-set (a stale expect.size gets
- * GL_ESTATE and writes nothing), store_batch_count, puts over their caps
- * failing the whole commit, the index version, delete_tile,
- * store_reopen (and, for RocksDB, closing and opening the directory
- * again), the create rules, concurrent readers seeing only whole
- * batches (rule 5), store_reopen while another thread reads, and the
- * longest index key (a 256-byte subject with a 256-byte version). The mem backend's test
- * hook fails commits: nothing of a failed commit is written.
+ * the leaf index (one hash and many at once), every secondary-index kind with below
+ * (UINT64_MAX: no bound), ascending order, max and set semantics), the read capacity, the
+ * compare-and-set (a stale expect.size gets GL_ESTATE and writes nothing),
+ * store_batch_count, puts over their caps failing the whole commit, the index version,
+ * delete_tile, store_reopen (and, for RocksDB, closing and opening the directory again),
+ * the create rules, concurrent readers seeing only whole batches (rule 5), store_reopen
+ * while another thread reads, and the longest index key (a 256-byte subject with a
+ * 256-byte version). The mem backend's test hook fails commits: nothing of a failed
+ * commit is written.
  *
  * With GL_TEST_PG set to a PostgreSQL server's URL without a database
  * (postgresql://USER@HOST:PORT, a server the test may create databases
@@ -612,6 +612,17 @@ static void test_read_back(void **state)
     check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 6, 100, 10, NULL, 0);
     check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 5, 5, 10, NULL, 0);
     check_range(f->s, STORE_INDEX_SUBJECT, "app2", 4, 3, 4, 10, (uint64_t[]){3}, 1);
+    /* below = UINT64_MAX: no upper bound; a from past every index (also
+     * past 2^63, beyond PostgreSQL's bigint) lists none */
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 0, UINT64_MAX, 10,
+                (uint64_t[]){0, 2, 5}, 3);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 1, UINT64_MAX, 1, (uint64_t[]){2},
+                1);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 6, UINT64_MAX, 10, NULL, 0);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, (uint64_t)1 << 63, UINT64_MAX, 10,
+                NULL, 0);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, UINT64_MAX - 1, UINT64_MAX, 10, NULL,
+                0);
     check_range(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 2, 100, 10,
                 (uint64_t[]){4}, 1);
     check_range(f->s, STORE_INDEX_ARTIFACT, (const char *)artifact_a, 32, 4, 5, 10,
@@ -660,6 +671,8 @@ static void test_read_back(void **state)
                 (uint64_t[]){0, 1, 2, 5, 11}, 5);
     check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 11, 10, (uint64_t[]){0, 1, 2, 5}, 4);
     check_index(f->s, STORE_INDEX_SUBJECT, "app", 3, 100, 3, (uint64_t[]){0, 1, 2}, 3);
+    check_range(f->s, STORE_INDEX_SUBJECT, "app", 3, 3, UINT64_MAX, 10,
+                (uint64_t[]){5, 11}, 2);
     assert_int_equal(store_get_index_version(f->s, &version), 0);
     assert_int_equal(version, 2);
     assert_int_equal(scan_entries(f->s, 0, 12, UINT64_MAX, 0, &sn), 0);
@@ -1748,6 +1761,16 @@ static void test_buckets(void **state)
     }
 #define BOTH(fn) ON(fn, mem), ON(fn, rocksdb)
 
+/* store_read_capacity: no limit (0) where a read holds nothing another
+ * call needs (mem, rocksdb); half the connection pool (4 of 8) on
+ * PostgreSQL. */
+static void test_read_capacity(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(store_read_capacity(f->s), f->kind == PG ? 4 : 0);
+}
+
 /* The served checkpoint: only shared backends hold one; a put never
  * lowers the size, the same size replaces the note (fresher
  * cosignatures), and another handle reads what was put. */
@@ -1866,6 +1889,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_durable, postgresql),
     ON(test_pg_race, postgresql),
     ON(test_served, postgresql),
+    ON(test_read_capacity, postgresql),
     ON(test_buckets, postgresql),
     ON(test_origins, postgresql),
 };
@@ -1886,6 +1910,7 @@ int main(void)
         BOTH(test_reopen_while_reading),
         BOTH(test_longest_index_key),
         BOTH(test_served),
+        BOTH(test_read_capacity),
         BOTH(test_buckets),
         BOTH(test_origins),
         /* the mem backend's failure hook (RocksDB's failures are the fault
