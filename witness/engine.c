@@ -462,12 +462,15 @@ static int clock_ahead(const struct engine_view *v, uint64_t now)
     return v->cosigned_at > now && v->cosigned_at - now > ENGINE_CLOCK_SLACK_S;
 }
 
-/* A replay of log i's current tree (same size and root) within
+/* A replay of log i's current checkpoint (the same text: size, root and
+ * extension lines) within
  * ENGINE_REPLAY_REUSE_S of our latest cosignature of it: copies that
  * cosignature, which is durable (or made durable by this batch before any
  * reply), into r. Nothing is written, and no new time is given out that a
- * crash could lose. GL_ENOTFOUND if it is older, or the record holds no
- * cosignature of ours: then the caller cosigns anew (a write). */
+ * crash could lose. GL_ENOTFOUND if it is older, its text differs (a
+ * log may re-sign one tree with other extension lines, and a cosignature
+ * covers them), or the record holds no cosignature of ours: then the caller cosigns anew
+ * (a write). */
 static int reuse_cosig(struct engine *e, struct wreq *r)
 {
     const struct record *c = cur(e, r->log);
@@ -481,6 +484,10 @@ static int reuse_cosig(struct engine *e, struct wreq *r)
         c->note.len == 0 ||
         gl_note_parse((const char *)c->note.data, c->note.len, &n, NULL) != 0)
         return GL_ENOTFOUND;
+    if (n->text_len != r->kept.text_len || memcmp(n->text, r->note, n->text_len) != 0) {
+        gl_note_free(n); /* same tree, other text (extension lines): sign anew */
+        return GL_ENOTFOUND;
+    }
     for (size_t k = 0; k < n->nsigs && err != 0; k++) {
         const struct gl_note_sig *s = &n->sigs[k];
         if (same_key(s, &e->vkey) && s->line_len < sizeof(r->line)) {

@@ -370,6 +370,67 @@ static void test_cosign_time_never_goes_back(void **state)
     one_log_close(&f);
 }
 
+/* size/root of note (signed by k) with one extension line ext: the same
+ * tree as ck(k, size, tag), another checkpoint text. */
+static void ck_ext(const struct gl_signer *k, uint64_t size, uint8_t tag, const char *ext,
+                   struct gl_buf *out)
+{
+    struct gl_buf plain, text;
+    const char *end;
+
+    gl_buf_init(&plain, 1 << 16);
+    gl_buf_init(&text, 1 << 16);
+    ck(k, size, tag, &plain);
+    for (end = (const char *)plain.data; end + 1 < (const char *)plain.data + plain.len &&
+                                         !(end[0] == '\n' && end[1] == '\n');
+         end++)
+        ;
+    assert_true(end + 1 < (const char *)plain.data + plain.len);
+    assert_int_equal(
+        gl_buf_append(&text, plain.data, (size_t)(end - (char *)plain.data) + 1), 0);
+    assert_int_equal(gl_buf_append_str(&text, ext), 0);
+    gl_buf_reset(out);
+    assert_int_equal(gl_note_sign((const char *)text.data, text.len, k, 1, out), 0);
+    gl_buf_release(&plain);
+    gl_buf_release(&text);
+}
+
+/* The same tree re-signed with another extension line, within the reuse
+ * window, gets a cosignature of its own text: a cosignature covers the
+ * extension lines, so the stored one would not verify over the new text
+ * (verified_time checks the reply over the request's note). */
+static void test_replay_other_text(void **state)
+{
+    struct one_log f;
+    struct engine *e = NULL;
+    struct wreq *r = calloc(1, sizeof(*r));
+    struct gl_buf n1, n2, body;
+    (void)state;
+
+    assert_non_null(r);
+    one_log_open(&f, "test_witness_engine_other_text");
+    struct engine_config ec = {f.ws, &f.logs, &f.wk, f.dir, NULL, NULL, 0, 0};
+    assert_int_equal(engine_new(&ec, &e), 0);
+    gl_buf_init(&n1, 1 << 16);
+    gl_buf_init(&n2, 1 << 16);
+    gl_buf_init(&body, 1 << 17);
+    ck_ext(&f.ka, 3, 1, "Timestamp: 1\n", &n1);
+    ck_ext(&f.ka, 3, 1, "Timestamp: 2\n", &n2);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &n1, r, &body), 200);
+    (void)verified_time(&f.wk, r);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n2, r, &body), 200);
+    (void)verified_time(&f.wk, r);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 3\n\n", &n1, r, &body), 200);
+    (void)verified_time(&f.wk, r);
+    engine_free(e);
+
+    gl_buf_release(&n1);
+    gl_buf_release(&n2);
+    gl_buf_release(&body);
+    free(r);
+    one_log_close(&f);
+}
+
 #define REPLAYS 50
 
 /* A replay of the tree held (old = size = stored size, same root) writes
@@ -612,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_evidence_bounded_per_origin),
         cmocka_unit_test(test_cosign_time_never_goes_back),
         cmocka_unit_test(test_replay_writes_nothing),
+        cmocka_unit_test(test_replay_other_text),
         cmocka_unit_test(test_evidence_announced_once_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
