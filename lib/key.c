@@ -227,13 +227,15 @@ out:
 }
 
 /* Splits "name+hexid+base64" (n bytes, one trailing "\n" allowed) into its
- * parts, validating name and ID syntax and decoding the 33-byte key. */
+ * parts, validating name and ID syntax and decoding the 33-byte key. A key
+ * of a type we do not know (ECDSA, ML-DSA, ...: any length) is GL_EKEYTYPE,
+ * so that a list naming such a key can skip it. */
 static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
                      uint32_t *id, uint8_t raw[33], struct gl_err *why)
 {
     const char *p1, *p2;
-    uint8_t idb[4];
-    size_t name_len;
+    uint8_t idb[4], dec[GL_KEY_TEXT_MAX];
+    size_t name_len, dec_len = 0;
 
     if (n > GL_KEY_TEXT_MAX)
         return gl_err_set(why, GL_ETOOBIG, 0, "key longer than %d bytes",
@@ -254,9 +256,16 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     if (p2 == NULL || p2 - p1 != 8 || gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
         return gl_err_set(why, GL_EPARSE, 0, "the key ID is not 8 hex digits");
     p2++;
-    if (gl_base64_decode_exact(p2, n - (size_t)(p2 - s), raw, 33) != 0)
+    if (gl_base64_decode(p2, n - (size_t)(p2 - s), dec, sizeof(dec), &dec_len) != 0 ||
+        dec_len == 0)
         return gl_err_set(why, GL_EPARSE, 0,
                           "the key is not base64 of a type byte and 32 key bytes");
+    if (!key_type_known(dec[0])) /* other types have other lengths: skippable */
+        return gl_err_set(why, GL_EKEYTYPE, 0, "unknown key type 0x%02x", dec[0]);
+    if (dec_len != 33)
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "the key is not base64 of a type byte and 32 key bytes");
+    memcpy(raw, dec, 33);
     memcpy(name, s, name_len);
     name[name_len] = 0;
     *id =

@@ -179,6 +179,15 @@ static void test_refusals_say_why(void **state)
          "the key ID does not match the key"},
         {"PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
          GL_EKEYTYPE, "unknown key type 0x02"},
+        /* a longer key of another type (0x02, 64 bytes): unknown, not malformed */
+        {"ecdsa.example/"
+         "log+01020304+"
+         "AgQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ"
+         "EBAQEBA==",
+         GL_EKEYTYPE, "unknown key type 0x02"},
+        /* a known type of the wrong length stays malformed */
+        {"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWAA==",
+         GL_EPARSE, "the key is not base64 of a type byte and 32 key bytes"},
     };
     static const char skey[] =
         "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";

@@ -66,6 +66,18 @@ static void test_logs(void **state)
     assert_int_equal(l.v[0].nkeys, 2);
     assert_true(l.v[0].qpd == 5);
     logs_release(&l);
+    /* a log whose key is of a type we do not know, and not 32 bytes long
+     * (ECDSA's 0x02), is skipped with its lines, not the whole list refused */
+    snprintf(
+        text, sizeof(text),
+        "logs/v0\nvkey ecdsa.example/log+01020304+AgQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA"
+        "QEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA==\nqpd 7\nvkey %s\n",
+        b);
+    assert_int_equal(parse(text, &l, &why), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.skipped, 1);
+    assert_string_equal(l.v[0].origin, "b.example/log");
+    logs_release(&l);
 }
 
 static void test_logs_errors(void **state)
