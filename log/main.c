@@ -173,17 +173,43 @@ out:
     return rc;
 }
 
+/* Checks that ck is signed by this log's key for a tree of `size` whose
+ * stored tiles reproduce the root it signs, and loads that tree. `what`
+ * names the checkpoint in the log lines ("stored", "marked durable"). */
+static int check_tree(struct daemon *d, const struct gl_buf *ck, uint64_t size,
+                      const char *what)
+{
+    struct gl_checkpoint c;
+    struct gl_err ck_why;
+    char why[256], msg[GL_ERR_REASON_MAX + 32];
+    int rc;
+
+    if ((rc = gl_checkpoint_open((const char *)ck->data, ck->len, &d->vkey, &c, NULL,
+                                 &ck_why)) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "the %s checkpoint is not validly signed by this log key: %s", what,
+               gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
+        return rc;
+    }
+    if (c.size != size ||
+        (rc = tree_check(d->tree, d->store, size, c.root, why, sizeof(why))) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "the stored tiles do not match the %s checkpoint (size %llu): %s: "
+               "refusing to start",
+               what, (unsigned long long)c.size,
+               c.size != size ? "it is not the size stored beside it" : why);
+        return rc != 0 ? rc : GL_EVERIFY;
+    }
+    return 0;
+}
+
 /* Checks that the store belongs to this key and that its tiles reproduce
  * the root its checkpoint signs; loads the tree. */
 static int check_store(struct daemon *d)
 {
     struct gl_buf vk, mine;
-    struct gl_checkpoint c;
-    char why[256];
     uint64_t size;
     int rc;
-    struct gl_err ck_why;
-    char msg[GL_ERR_REASON_MAX + 32];
 
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
     gl_buf_init(&mine, GL_KEY_TEXT_MAX);
@@ -199,23 +225,8 @@ static int check_store(struct daemon *d)
     }
     if ((rc = store_get_state(d->store, &size, &d->ckpt)) != 0)
         goto fail_msg;
-    if ((rc = gl_checkpoint_open((const char *)d->ckpt.data, d->ckpt.len, &d->vkey, &c,
-                                 NULL, &ck_why)) != 0) {
-        gl_log(GL_LOG_ERROR,
-               "the stored checkpoint is not validly signed by this log key: %s",
-               gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
+    if ((rc = check_tree(d, &d->ckpt, size, "stored")) != 0)
         goto out;
-    }
-    if (c.size != size ||
-        (rc = tree_check(d->tree, d->store, size, c.root, why, sizeof(why))) != 0) {
-        gl_log(GL_LOG_ERROR,
-               "the stored tiles do not match the signed checkpoint (size %llu): "
-               "%s: refusing to start",
-               (unsigned long long)c.size,
-               c.size != size ? "it is not the stored tree size" : why);
-        rc = rc != 0 ? rc : GL_EVERIFY;
-        goto out;
-    }
     d->stored = size;
     gl_log(GL_LOG_INFO, "log %s: %llu entries, tiles match the signed checkpoint",
            d->key.name, (unsigned long long)size);
@@ -318,9 +329,6 @@ static int uncopy(struct daemon *d)
 static int follow_durable(struct daemon *d)
 {
     struct gl_buf ck;
-    struct gl_checkpoint c;
-    struct gl_err ck_why;
-    char why[256], msg[GL_ERR_REASON_MAX + 32];
     uint64_t size = d->tree->range.size, marked = 0;
     uint8_t root[GL_HASH_LEN];
     int rc;
@@ -332,24 +340,8 @@ static int follow_durable(struct daemon *d)
     if (rc == 0 && marked >= size)
         goto out;
     if (rc == 0) {
-        if ((rc = gl_checkpoint_open((const char *)ck.data, ck.len, &d->vkey, &c, NULL,
-                                     &ck_why)) != 0) {
-            gl_log(GL_LOG_ERROR,
-                   "the checkpoint marked durable is not validly signed by this log "
-                   "key: %s",
-                   gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
+        if ((rc = check_tree(d, &ck, marked, "marked durable")) != 0)
             goto out;
-        }
-        if (c.size != marked ||
-            (rc = tree_check(d->tree, d->store, marked, c.root, why, sizeof(why))) != 0) {
-            gl_log(GL_LOG_ERROR,
-                   "the stored tiles do not match the checkpoint marked durable (size "
-                   "%llu): %s: refusing to start",
-                   (unsigned long long)c.size,
-                   c.size != marked ? "it is not the marked size" : why);
-            rc = rc != 0 ? rc : GL_EVERIFY;
-            goto out;
-        }
         gl_log(GL_LOG_INFO,
                "the stored size %llu is not marked durable yet: starting from the "
                "marked size %llu",

@@ -462,6 +462,19 @@ static int seq_check_extends(struct seq *s, uint64_t size)
 /* Re-reads the durable state after a failed write (which may or may not
  * have reached the disk): the next tree must extend what is on disk, and
  * what is on disk what was released (seq_check_extends). */
+/* The tree in work, signed as *ck, becomes the one served; the old one
+ * goes back to work and its checkpoint buffer to *ck (both reused). */
+static void seq_take_work(struct seq *s, struct gl_buf *ck)
+{
+    struct tree *t = s->pub;
+    struct gl_buf tmp = s->ckpt;
+
+    s->pub = s->work;
+    s->work = t;
+    s->ckpt = *ck;
+    *ck = tmp;
+}
+
 static int seq_reload(struct seq *s)
 {
     struct gl_buf ck;
@@ -472,12 +485,7 @@ static int seq_reload(struct seq *s)
     if ((rc = store_get_state(s->store, &size, &ck)) == 0 &&
         (rc = tree_load(s->work, s->store, size)) == 0 &&
         (rc = seq_check_extends(s, size)) == 0) {
-        struct tree *t = s->pub;
-        struct gl_buf tmp = s->ckpt;
-        s->pub = s->work;
-        s->work = t;
-        s->ckpt = ck;
-        ck = tmp;
+        seq_take_work(s, &ck);
         s->need_reload = 0;
         gl_log(GL_LOG_INFO, "store: reloaded durable state at size %llu",
                (unsigned long long)size);
@@ -758,12 +766,7 @@ static void seq_settle_sync(struct seq *s)
     s->inflight = 0;
     s->batch_sync = 0;
     if (rc == 0 && (rc = seq_check_extends(s, s->sync_size)) == 0) {
-        struct tree *t = s->pub;
-        struct gl_buf tmp = s->ckpt;
-        s->pub = s->work;
-        s->work = t;
-        s->ckpt = s->next_ckpt;
-        s->next_ckpt = tmp;
+        seq_take_work(s, &s->next_ckpt);
         s->need_sync = 0;
         s->t_sync = 0;
         s->st.storage_failed = 0;
@@ -797,12 +800,7 @@ static void seq_settle(struct seq *s)
     assert(rc != 0 || !s->batch_leader || s->work->range.size >= s->pub->range.size);
     s->inflight = 0;
     if (rc == 0 && s->batch_leader && s->work->range.size != s->pub->range.size) {
-        struct tree *t = s->pub;
-        struct gl_buf tmp = s->ckpt;
-        s->pub = s->work;
-        s->work = t;
-        s->ckpt = s->next_ckpt;
-        s->next_ckpt = tmp;
+        seq_take_work(s, &s->next_ckpt);
         seq_released(s);
     }
     if (rc == 0 && s->nbatch > 0) {
@@ -969,12 +967,7 @@ static void seq_on_poll(uv_timer_t *t)
     }
     if (size > s->pub->range.size && tree_load(s->work, s->store, size) == 0 &&
         seq_check_extends(s, size) == 0) {
-        struct tree *tr = s->pub;
-        struct gl_buf tmp = s->ckpt;
-        s->pub = s->work;
-        s->work = tr;
-        s->ckpt = ck;
-        ck = tmp;
+        seq_take_work(s, &ck);
         seq_released(s);
     }
     gl_buf_release(&ck);

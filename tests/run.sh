@@ -45,11 +45,12 @@ done
 for s in tests/integration/[0-9]*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
+    start=$SECONDS
     if timeout 900 bash "$s" >"$log/$name.out" 2>&1; then
-        passed=$((passed + 1)); echo "ok   $name"
+        passed=$((passed + 1)); echo "ok   $name ($((SECONDS - start)) s)"
     else
         failed=$((failed + 1)); failures+=("$name")
-        echo "FAIL $name"; tail -40 "$log/$name.out"
+        echo "FAIL $name ($((SECONDS - start)) s)"; tail -40 "$log/$name.out"
     fi
 done
 
