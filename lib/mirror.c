@@ -76,7 +76,7 @@ int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t star
                             struct gl_buf *out)
 {
     if (origin == NULL || out == NULL || start > end ||
-        origin_len > GL_MIRROR_ORIGIN_MAX || ticket_len > GL_MIRROR_TICKET_MAX ||
+        origin_len > GL_MIRROR_ORIGIN_MAX || ticket_len > GL_MIRROR_PEER_TICKET_MAX ||
         (ticket == NULL && ticket_len != 0))
         return GL_EINVAL;
     size_t mark = out->len;
@@ -205,13 +205,16 @@ int gl_mirror_info_format(uint64_t size, uint64_t next, const uint8_t *ticket,
 }
 
 int gl_mirror_info_parse(const char *s, size_t n, uint64_t *size, uint64_t *next,
-                         uint8_t *ticket, size_t *ticket_len, struct gl_err *why)
+                         uint8_t *ticket, size_t ticket_max, size_t *ticket_len,
+                         struct gl_err *why)
 {
-    if (s == NULL || size == NULL || next == NULL)
+    uint64_t sz, nx;
+    if (s == NULL || size == NULL || next == NULL ||
+        ticket_max > GL_MIRROR_PEER_TICKET_MAX)
         return GL_EINVAL;
-    if (n > GL_MIRROR_INFO_MAX)
+    if (n > GL_MIRROR_PEER_INFO_MAX)
         return gl_err_set(why, GL_ETOOBIG, 0, "mirror info of %zu bytes (at most %d)", n,
-                          GL_MIRROR_INFO_MAX);
+                          GL_MIRROR_PEER_INFO_MAX);
     const char *line[3];
     size_t len[3], at = 0;
     for (int i = 0; i < 3; i++) {
@@ -224,16 +227,25 @@ int gl_mirror_info_parse(const char *s, size_t n, uint64_t *size, uint64_t *next
     }
     if (at != n)
         return gl_err_set(why, GL_EPARSE, 4, "trailing bytes after three lines");
-    if (gl_parse_u64(line[0], len[0], size) != 0)
+    if (gl_parse_u64(line[0], len[0], &sz) != 0)
         return gl_err_set(why, GL_EPARSE, 1, "tree size is not a decimal number");
-    if (gl_parse_u64(line[1], len[1], next) != 0)
+    if (gl_parse_u64(line[1], len[1], &nx) != 0)
         return gl_err_set(why, GL_EPARSE, 2, "next entry is not a decimal number");
-    uint8_t tmp[GL_MIRROR_TICKET_MAX];
+    /* checked and counted first, so that nothing is written on failure */
     size_t tl = 0;
-    if (len[2] > 0 && gl_base64_decode(line[2], len[2], tmp, sizeof tmp, &tl) != 0)
-        return gl_err_set(why, GL_EPARSE, 3, "ticket is not base64 (or too long)");
-    if (ticket != NULL)
-        memcpy(ticket, tmp, tl);
+    int canonical = 1;
+    if (len[2] > 0 &&
+        (gl_base64_decode_lax(line[2], len[2], NULL, 0, &tl, &canonical) != 0 ||
+         !canonical))
+        return gl_err_set(why, GL_EPARSE, 3, "ticket is not base64");
+    if (tl > ticket_max)
+        return gl_err_set(why, GL_ETOOBIG, 3, "ticket of %zu bytes (at most %zu)", tl,
+                          ticket_max);
+    if (ticket != NULL && tl > 0 &&
+        gl_base64_decode(line[2], len[2], ticket, ticket_max, &tl) != 0)
+        return gl_err_set(why, GL_EPARSE, 3, "ticket is not base64");
+    *size = sz;
+    *next = nx;
     if (ticket_len != NULL)
         *ticket_len = tl;
     return 0;

@@ -12,7 +12,12 @@
  * reply's Accept-Encoding (cleared when a reply does not list gzip, set
  * again when one does); a 415 to a gzipped body clears it and the same
  * body is sent again as is. The ticket of the last 202/409 is sent back
- * in the next request to that mirror.
+ * in the next request to that mirror, byte for byte: any mirror's ticket,
+ * so up to GL_MIRROR_PEER_TICKET_MAX (65535, the request's u16) bytes, not
+ * the cap of the tickets glasslog's own mirror issues; it is kept in the
+ * push state (heap), and an answer is read up to ANSWER_MAX bytes, room
+ * for such a ticket in base64. A mirror info whose ticket is longer (it
+ * could not be sent back) fails the push, the log line naming it.
  *
  * A failed push backs off that mirror alone: its next try waits the
  * round interval, then twice as long after each further failure, at most
@@ -70,6 +75,10 @@
 #define TIMEOUT_MS 30000
 #define BACKOFF_MAX_S 30.0
 #define PUSH_SLICE_S 2.0 /* seconds of uploads to one mirror a round */
+/* An add-entries answer: a mirror info with any mirror's ticket (65535
+ * bytes, in base64), or a 200's signature lines. */
+#define ANSWER_MAX GL_MIRROR_PEER_INFO_MAX
+_Static_assert(ANSWER_MAX >= MIRRORRESP_BODY_MAX, "a 200's lines fit ANSWER_MAX");
 
 struct mirrorpush {
     struct store *store;
@@ -78,21 +87,24 @@ struct mirrorpush {
     struct gl_http_client *http;
     struct tilecache *cache;
     struct tree *tree;
-    uint64_t done[MIRRORPUSH_MAX];        /* size each mirror cosigned last
-                                           * (written under mu) */
-    uint64_t failures[MIRRORPUSH_MAX];    /* its failed pushes (under mu) */
-    int gzip[MIRRORPUSH_MAX];             /* send it gzipped bodies */
-    uint8_t ticket[GL_MIRROR_TICKET_MAX]; /* the last ticket of the mirror */
-    size_t ticket_len;                    /* being pushed (push_one) */
-    struct gl_buf line[MIRRORPUSH_MAX];   /* its verified cosignature line */
-    struct gl_buf text[MIRRORPUSH_MAX];   /* and the text it signs (both
-                                           * guarded by mu) */
-    struct gl_buf served;                 /* mirrorpush_served (guarded by mu) */
-    uint8_t sent[MIRRORPUSH_MAX][HLEN];   /* SHA-256 of the checkpoint each
-                                           * mirror got last (push thread) */
-    double retry_at[MIRRORPUSH_MAX];      /* gl_clock_mono() of its next try */
-    double backoff[MIRRORPUSH_MAX];       /* its wait after a failure, s (0:
-                                           * the last push went well) */
+    uint64_t done[MIRRORPUSH_MAX];             /* size each mirror cosigned last
+                                                * (written under mu) */
+    uint64_t failures[MIRRORPUSH_MAX];         /* its failed pushes (under mu) */
+    int gzip[MIRRORPUSH_MAX];                  /* send it gzipped bodies */
+    uint8_t ticket[GL_MIRROR_PEER_TICKET_MAX]; /* the last ticket of the
+                                                * mirror being pushed (any
+                                                * mirror's: up to 65535 bytes;
+                                                * here, not on the stack) */
+    size_t ticket_len;                         /* its length (push_one) */
+    struct gl_buf line[MIRRORPUSH_MAX];        /* its verified cosignature line */
+    struct gl_buf text[MIRRORPUSH_MAX];        /* and the text it signs (both
+                                                * guarded by mu) */
+    struct gl_buf served;                      /* mirrorpush_served (guarded by mu) */
+    uint8_t sent[MIRRORPUSH_MAX][HLEN];        /* SHA-256 of the checkpoint each
+                                                * mirror got last (push thread) */
+    double retry_at[MIRRORPUSH_MAX];           /* gl_clock_mono() of its next try */
+    double backoff[MIRRORPUSH_MAX];            /* its wait after a failure, s (0:
+                                                * the last push went well) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -199,10 +211,11 @@ static int lists_gzip(const char *v)
 }
 
 /* POSTs an add-entries body to mirror k (gzipped while p->gzip[k]);
- * fills status and, for 202/409, the info and p->ticket. */
+ * fills status and, for 202/409, the info and p->ticket (a mirror info
+ * that does not parse: its error, why says what, p->ticket kept). */
 static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body,
                        long *status, uint64_t *isize, uint64_t *inext,
-                       struct gl_buf *line)
+                       struct gl_buf *line, struct gl_err *why)
 {
     const struct mirrorpush_target *m = &p->list.v[k];
     char url[MIRRORPUSH_URL_MAX + 32];
@@ -218,7 +231,7 @@ static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body
     spec.method = "POST";
     spec.url = url;
     spec.content_type = "application/octet-stream";
-    spec.max_response = 64 << 10;
+    spec.max_response = ANSWER_MAX;
     spec.timeout_ms = TIMEOUT_MS;
     spec.capture_header = "Accept-Encoding";
     do {
@@ -245,7 +258,7 @@ static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body
     *status = r.status;
     if (rc == 0 && (r.status == 202 || r.status == 409))
         rc = gl_mirror_info_parse((const char *)r.body.data, r.body.len, isize, inext,
-                                  p->ticket, &p->ticket_len, NULL);
+                                  p->ticket, sizeof p->ticket, &p->ticket_len, why);
     else if (rc == 0 && r.status == 200 && line != NULL)
         rc = gl_buf_append(line, r.body.data, r.body.len);
     gl_http_response_release(&r);
@@ -363,6 +376,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
 {
     const struct mirrorpush_target *m = &p->list.v[k];
     struct gl_buf body, line;
+    struct gl_err info_why = {0, ""}; /* a mirror info that does not parse */
     uint64_t pend = 0, next = 0, theirs = 0;
     long st = 0;
     uint64_t maxpk = MIRRORPUSH_PACKAGES; /* packages a body, at most */
@@ -376,7 +390,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
      * it already, a 409 tells its pending size and next entry */
     rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
     if (rc == 0)
-        rc = add_entries(p, k, &body, &st, &pend, &next, &line);
+        rc = add_entries(p, k, &body, &st, &pend, &next, &line, &info_why);
     if (rc == 0 && st != 409 && st != 200)
         rc = GL_ESTATE;
     if (rc == 0 && st == 409 && pend < size) {
@@ -397,7 +411,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         for (; npk < np && rc == 0 && gl_mirror_body_room(body.len, npk, maxpk); npk++)
             rc = add_package(p, from, size, npk, &body);
         if (rc == 0)
-            rc = add_entries(p, k, &body, &st, &pend, &next, &line);
+            rc = add_entries(p, k, &body, &st, &pend, &next, &line, &info_why);
         if (rc != 0 || st == 200)
             break;
         if (st == 413 && npk > 1) { /* too large for it: half as many */
@@ -445,7 +459,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             rc = gl_mirror_upload_encode(origin, olen, size, size, NULL, 0, &body);
         }
         if (rc == 0 && !conflict)
-            rc = add_entries(p, k, &body, &st, &pend, &next, &line);
+            rc = add_entries(p, k, &body, &st, &pend, &next, &line, &info_why);
     }
     if (rc == 0 && st == 200) {
         struct gl_note *n = NULL;
@@ -479,8 +493,12 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         /* an answer outside the protocol's (a 503 while the mirror
          * reloads, a 404 for a log it does not mirror) is named as such */
         int refused = (rc == 0 || rc == GL_ESTATE) && st != 200 && st != 202 && st != 409;
+        char msg[GL_ERR_REASON_MAX + 32];
+        snprintf(msg, sizeof msg, "its mirror info: %s", info_why.reason);
         push_failed(p, k, next,
-                    refused ? "the mirror refused it" : gl_strerror(rc ? rc : GL_ESTATE),
+                    refused                   ? "the mirror refused it"
+                    : info_why.reason[0] != 0 ? msg
+                                              : gl_strerror(rc ? rc : GL_ESTATE),
                     st);
     }
 out:

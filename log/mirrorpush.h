@@ -31,8 +31,9 @@
  * the sequencer or the published tree.
  * Uploads are gzipped (Content-Encoding) while the mirror's replies list
  * gzip in Accept-Encoding; a 415 resends the body as is. Each request
- * carries the ticket of the mirror's last 202/409, so a mirror may accept
- * an upload_end it no longer remembers.
+ * carries the ticket of the mirror's last 202/409 (any mirror's: up to
+ * 65535 bytes), so a mirror may accept an upload_end it no longer
+ * remembers.
  */
 #ifndef GL_LOG_MIRRORPUSH_H
 #define GL_LOG_MIRRORPUSH_H

@@ -24,7 +24,9 @@ int gl_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
  * rather than refused; *canonical (may be NULL) is then 0, else 1. out may
  * be NULL to only check the text and count its bytes into *outlen (outmax
  * is then ignored). Only for signed-note signature lines, which Go's
- * verifiers read this way. */
+ * verifiers read this way, and as a strict check that writes nothing (0
+ * with *canonical 1 is exactly gl_base64_decode's success: a parser that
+ * must leave its output untouched on failure checks first). */
 int gl_base64_decode_lax(const char *in, size_t inlen, uint8_t *out, size_t outmax,
                          size_t *outlen, int *canonical);
 /* Decodes exactly want bytes or fails with GL_EPARSE. */

@@ -17,6 +17,14 @@
  * each ending "\n": a pending tree size, the next entry (decimal), and a
  * ticket in base64 (possibly empty).
  *
+ * Two ticket caps. A client sends a ticket back in the u16 field above, so
+ * any mirror's ticket may be up to GL_MIRROR_PEER_TICKET_MAX (65535)
+ * bytes: what glasslogd's push takes from a mirror and echoes (its info
+ * body then up to GL_MIRROR_PEER_INFO_MAX bytes, the ticket in base64).
+ * This mirror issues and accepts only its own tickets, at most
+ * GL_MIRROR_TICKET_MAX (2048) bytes (seal, open, the upload header it
+ * parses, the info it formats, in GL_MIRROR_INFO_MAX bytes).
+ *
  * Ticket (opaque to clients; this mirror's own format):
  *   u8 version (1) || u64 size || root[32] || u16 note length || note ||
  *   mac[32]
@@ -27,8 +35,9 @@
  * origin; the MAC is compared in constant time before any field is used.
  *
  * Parsers only point into the caller's bytes; every field has a cap
- * (origin GL_MIRROR_ORIGIN_MAX, ticket
- * GL_MIRROR_TICKET_MAX, 256 entries of at most 65535 bytes, 63 hashes).
+ * (origin GL_MIRROR_ORIGIN_MAX, ticket GL_MIRROR_TICKET_MAX in an upload
+ * header and up to GL_MIRROR_PEER_TICKET_MAX in mirror info, 256 entries
+ * of at most 65535 bytes, 63 hashes).
  * Functions return 0 or a negative GL_E* code; why (may be NULL) says
  * what was refused.
  */
@@ -43,12 +52,21 @@
 #include "glasslog/merkle.h"
 #include "glasslog/tile.h"
 
-#define GL_MIRROR_PACKAGE 256      /* entries in a full package */
-#define GL_MIRROR_MAX_HASHES 63    /* hashes in a package's proof */
-#define GL_MIRROR_ORIGIN_MAX 65535 /* u16 */
-#define GL_MIRROR_TICKET_MAX 2048  /* what this implementation accepts */
-#define GL_MIRROR_INFO_MAX 4096    /* bytes of a mirror-info body */
-#define GL_MIRROR_TICKET_KEY 32    /* bytes of a ticket key */
+#define GL_MIRROR_PACKAGE 256           /* entries in a full package */
+#define GL_MIRROR_MAX_HASHES 63         /* hashes in a package's proof */
+#define GL_MIRROR_ORIGIN_MAX 65535      /* u16 */
+#define GL_MIRROR_TICKET_MAX 2048       /* tickets this mirror issues and accepts */
+#define GL_MIRROR_INFO_MAX 4096         /* bytes of a mirror-info body it formats */
+#define GL_MIRROR_PEER_TICKET_MAX 65535 /* u16: any mirror's ticket, echoed */
+/* The longest mirror-info body of any mirror: two decimal u64 (at most 20
+ * digits) and a base64 ticket of GL_MIRROR_PEER_TICKET_MAX bytes (87380
+ * characters), each and a "\n": 87423 bytes. */
+#define GL_MIRROR_PEER_INFO_MAX                                                          \
+    (2 * (20 + 1) + (GL_MIRROR_PEER_TICKET_MAX + 2) / 3 * 4 + 1)
+_Static_assert(GL_MIRROR_INFO_MAX >=
+                   2 * (20 + 1) + (GL_MIRROR_TICKET_MAX + 2) / 3 * 4 + 1,
+               "the info this mirror formats fits GL_MIRROR_INFO_MAX");
+#define GL_MIRROR_TICKET_KEY 32 /* bytes of a ticket key */
 /* A ticket's bytes around its note: version, size, root, note length, mac. */
 #define GL_MIRROR_TICKET_OVERHEAD (1 + 8 + GL_HASH_LEN + 2 + 32)
 /* The longest note a ticket can carry. */
@@ -76,13 +94,15 @@ struct gl_mirror_package {
     size_t nproof;
 };
 
-/* Parses the header at the start of body (n bytes); *used gets its
- * length. GL_EPARSE if truncated or upload_start > upload_end, GL_ETOOBIG
- * for a ticket over GL_MIRROR_TICKET_MAX. */
+/* Parses the header at the start of body (n bytes; this mirror's side);
+ * *used gets its length. GL_EPARSE if truncated or upload_start >
+ * upload_end, GL_ETOOBIG for a ticket over GL_MIRROR_TICKET_MAX (not one
+ * this mirror issued). */
 int gl_mirror_upload_parse(const uint8_t *body, size_t n, struct gl_mirror_upload *u,
                            size_t *used, struct gl_err *why);
-/* Appends a header to out. GL_EINVAL for start > end or fields over their
- * caps. */
+/* Appends a header to out (a client's side: ticket_len up to
+ * GL_MIRROR_PEER_TICKET_MAX). GL_EINVAL for start > end or fields over
+ * their caps. */
 int gl_mirror_upload_encode(const char *origin, size_t origin_len, uint64_t start,
                             uint64_t end, const uint8_t *ticket, size_t ticket_len,
                             struct gl_buf *out);
@@ -96,7 +116,7 @@ uint64_t gl_mirror_npackages(uint64_t start, uint64_t end);
 #define GL_MIRROR_BODY_SOFT ((size_t)16 << 20)
 #define GL_MIRROR_BODY_BUILT                                                             \
     (GL_MIRROR_BODY_SOFT + GL_MIRROR_PACKAGE_MAX + 2 + GL_MIRROR_ORIGIN_MAX + 16 + 2 +   \
-     GL_MIRROR_TICKET_MAX)
+     GL_MIRROR_PEER_TICKET_MAX)
 /* 1 if a body of len bytes holding n packages may take another: always
  * when n is 0 (every body makes progress), else while n < max and len <
  * GL_MIRROR_BODY_SOFT; 0 otherwise. */
@@ -119,14 +139,20 @@ int gl_mirror_package_encode(const struct gl_tile_entry *e, size_t n,
                              const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
                              struct gl_buf *out);
 
-/* Appends a mirror-info body to out. */
+/* Appends a mirror-info body (at most GL_MIRROR_INFO_MAX bytes) to out.
+ * GL_EINVAL for a ticket over GL_MIRROR_TICKET_MAX (this mirror's own). */
 int gl_mirror_info_format(uint64_t size, uint64_t next, const uint8_t *ticket,
                           size_t ticket_len, struct gl_buf *out);
-/* Parses a mirror-info body (n bytes, at most GL_MIRROR_INFO_MAX); the
- * ticket goes to ticket[GL_MIRROR_TICKET_MAX], its length to *ticket_len
- * (both may be NULL to skip it). GL_EPARSE / GL_ETOOBIG with why. */
+/* Parses a mirror-info body (n bytes, at most GL_MIRROR_PEER_INFO_MAX).
+ * The ticket goes to ticket (caller's, ticket_max bytes, at most
+ * GL_MIRROR_PEER_TICKET_MAX) and its length to *ticket_len; ticket may be
+ * NULL to only check it (ticket_max still caps it), ticket_len NULL to
+ * skip it. GL_ETOOBIG for a body or ticket over its cap, GL_EPARSE for
+ * anything malformed, both with why; GL_EINVAL for ticket_max over
+ * GL_MIRROR_PEER_TICKET_MAX. On failure nothing is written. */
 int gl_mirror_info_parse(const char *s, size_t n, uint64_t *size, uint64_t *next,
-                         uint8_t *ticket, size_t *ticket_len, struct gl_err *why);
+                         uint8_t *ticket, size_t ticket_max, size_t *ticket_len,
+                         struct gl_err *why);
 
 /* An opened ticket (note points into the ticket's bytes). */
 struct gl_mirror_ticket {

@@ -13,7 +13,11 @@
 # and is paused after a slice of uploads each round, so the mirrors after
 # it keep up with a growing log and SIGTERM does not wait for its
 # catch-up; an eighth whose 409 to add-checkpoint carries no tree size is
-# a failed push, never taken for a 200: no upload follows it) and then
+# a failed push, never taken for a 200: no upload follows it; two more
+# issue a fresh ticket of 4,000 and of 65,535 bytes with every 202 and
+# 409 and check that each upload echoes the last one byte for byte, and
+# catch up; a third, whose ticket of 65,536 bytes could not be echoed in
+# the request's u16 field, is a failed push that names the ticket) and then
 # serves the mirror's
 # cosignature on its checkpoint; a customer's lookup saves bundles that
 # carry it; with the log stopped, `glasslog verify` accepts the file under
@@ -28,7 +32,7 @@ PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
 make_keys
 make_witness_keys 1 2
-for m in 1 2 3 4 5 6 7 8; do
+for m in 1 2 3 4 5 6 7 8 9 10 11; do
     "$G" keygen --name "mirror$m.example" --cosigner --out "$T/m$m.key" > /dev/null || fail keygen
 done
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
@@ -49,9 +53,10 @@ spawn fakemirror python3 "$PY" fake-mirror "$T/fake.log" || fail "fake mirror"
 FAKE_PID=$SPAWN_PID FAKE_URL=$SPAWN_URL
 # mirror5.example (two signature lines) and mirror6.example (slow: a 200
 # only for an upload that reaches the end, as when the log is small)
-# and mirror7.example (413 for bodies of more than one package)
-spawn fakemirror2 python3 "$PY" fake-mirror2 "$T/fake2.log" "$T/m5.key" "$T/m7.key" "$T/m6.key" ||
-    fail "fake mirror 2"
+# and mirror7.example (413 for bodies of more than one package);
+# mirror9, 10 and 11.example issue tickets of 4000, 65535 and 65536 bytes
+spawn fakemirror2 python3 "$PY" fake-mirror2 "$T/fake2.log" "$T/m5.key" "$T/m7.key" "$T/m6.key" \
+    "4000:$T/m9.key" "65535:$T/m10.key" "65536:$T/m11.key" || fail "fake mirror 2"
 FAKE2_URL=$SPAWN_URL
 {
     echo "mirror mirror6.example $(cat "$T/m6.key.pub") $FAKE2_URL/slow"
@@ -62,6 +67,9 @@ FAKE2_URL=$SPAWN_URL
     echo "mirror mirror5.example $(cat "$T/m5.key.pub") $FAKE2_URL/two"
     echo "mirror mirror7.example $(cat "$T/m7.key.pub") $FAKE2_URL/small"
     echo "mirror mirror8.example $(cat "$T/m8.key.pub") $FAKE_URL/nosize"
+    echo "mirror mirror9.example $(cat "$T/m9.key.pub") $FAKE2_URL/ticket4000"
+    echo "mirror mirror10.example $(cat "$T/m10.key.pub") $FAKE2_URL/ticket65535"
+    echo "mirror mirror11.example $(cat "$T/m11.key.pub") $FAKE2_URL/ticket65536"
 } > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
 
@@ -79,6 +87,21 @@ grep -q "unknown.example" "$T/ck5" && fail "the unknown key's line was served: $
 python3 "$PY" cosig-check "$T/ck5" "$T/m5.key.pub" mirror5.example || fail "mirror5's served line"
 grep -q "mirror mirror5.example .*failed" "$LOG_OUT" &&
     fail "mirror5 failed: $(grep mirror5 "$LOG_OUT" | tail -3)"
+# big tickets (the spec's u16 allows 65535 bytes): each echoed byte for
+# byte, the 409's and the 202's, and the push gets its cosignature
+for m in 9:4000 10:65535; do
+    wait_until 20 sh -c "curl -sf $LOG_URL/checkpoint | grep -q '^— mirror${m%%:*}.example '" ||
+        fail "no cosignature from the mirror of ${m#*:}-byte tickets: $(grep "mirror${m%%:*}\." "$LOG_OUT" | tail -3)"
+    for st in 409 202; do
+        grep -q "^ticket${m#*:} echoed ${m#*:} $st$" "$T/fake2.log.ticket" ||
+            fail "the ${m#*:}-byte ticket of a $st not echoed: $(cat "$T/fake2.log.ticket")"
+    done
+done
+grep -q " wrong " "$T/fake2.log.ticket" && fail "a ticket not echoed exactly: $(cat "$T/fake2.log.ticket")"
+# one over the cap: a failed push naming it, no upload, glasslogd still up
+wait_until 20 grep -q "mirror mirror11.example .*push at 0 failed: .*ticket of 65536 bytes (at most 65535)" \
+    "$LOG_OUT" || fail "the 65536-byte ticket not refused by name: $(grep "mirror11\." "$LOG_OUT" | tail -3)"
+grep -q "^ticket65536 " "$T/fake2.log.ticket" && fail "an upload carried a 65536-byte ticket"
 # glasslogd's uploads arrived gzipped, every one (the mirror lists gzip)
 curl -sf "http://127.0.0.1:$PORT1/metrics" > "$T/metrics" || fail "witness metrics"
 GZ=$(sed -n 's/^glasslog_mirror_uploads_total{encoding="gzip"} \([0-9]*\)$/\1/p' "$T/metrics")

@@ -37,10 +37,12 @@ Usage:
                                              BODY_MAX gets 413 at once; a
                                              connection past PER_CLIENT
                                              from one address is closed
-  mirror.py fake-mirror2 LOGF KEY KEY2 KEY3  fakes under /two/ (a 200 of
-                                             two signature lines), /slow/
-                                             (one entry a second) and
-                                             /small/ (413 past one package)
+  mirror.py fake-mirror2 LOGF KEY KEY2 KEY3 [N:TKEY...]  fakes under
+                                             /two/ (a 200 of two signature
+                                             lines), /slow/ (one entry a
+                                             second), /small/ (413 past one
+                                             package) and /ticketN/ (N-byte
+                                             tickets, checked when echoed)
   mirror.py api-entries PREFIX LOGKEY        JSON entries of the fake log:
                                              text 200, NUL or not UTF-8 422
   mirror.py tile-proxy LOG_URL               serves LOG_URL's GETs, every
@@ -439,7 +441,7 @@ def cosig_line(name, seed, text):
     sig = k.sign(("cosignature/v1\ntime %d\n" % ts).encode() + text.encode())
     return "%s %s %s\n" % (EM, name, base64.b64encode(kid + ts.to_bytes(8, "big") + sig).decode())
 
-def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
+def fake_mirror2(logf, keyfile, keyfile2, keyfile3, *tickets):
     """Two more fake mirrors, one thread a request. Under /two/ a mirror
     that keeps the checkpoint of each add-checkpoint (200) and answers an
     add-entries ending at its size with 200 and two signature lines: one by
@@ -461,7 +463,15 @@ def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
     past the packages it carries (202), to the end a 200 with its
     cosignature; each upload logged as "small STATUS PACKAGES BYTES" to
     logf.small; while the file logf.hold exists, every request to it is a
-    503. Prints "(port N)" to stderr (lib.sh spawn)."""
+    503. Under /ticketN/, for each "N:TKEY" of tickets, a mirror (key
+    TKEY) whose every 202 and 409 carries a fresh random ticket of N
+    bytes: it keeps the checkpoint of each add-checkpoint, a 409 names
+    that size and its next entry, an upload must carry the ticket of its
+    last answer byte for byte (logged as "ticketN echoed LEN STATUS" or
+    "ticketN wrong LEN STATUS" to logf.ticket, STATUS that of the answer
+    that issued it; a wrong one is a 409 that does not move), takes all
+    but the last entry (202), then the last (200 with its cosignature).
+    Prints "(port N)" to stderr (lib.sh spawn)."""
     def load(kf):
         parts = open(kf).read().strip().split("+", 4)
         raw = base64.b64decode(parts[4])
@@ -474,6 +484,11 @@ def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
     state = {"text": None, "size": -1}
     small = {"text": None, "size": 0, "next": 0}
     slow = {"text": None, "size": -1}
+    tick = {}
+    for t in tickets:
+        n, kf = t.split(":", 1)
+        tick["ticket" + n] = {"n": int(n), "key": load(kf), "text": None, "size": 0,
+                              "next": 0, "ticket": b"", "from": 0}
     def count_packages(body, o, start, end):
         """(packages, entries) of the packages in body from offset o."""
         npk, pos = 0, start
@@ -487,7 +502,8 @@ def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path.endswith("/add-checkpoint"):
-                st = {"two": state, "slow": slow}.get(self.path.split("/")[1], small)
+                top = self.path.split("/")[1]
+                st = {"two": state, "slow": slow}.get(top, tick.get(top, small))
                 note = body.decode()
                 note = note[note.index("\n\n") + 2:]
                 st["text"] = note[:note.index("\n\n") + 1]
@@ -502,6 +518,8 @@ def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
                 lines = (cosig_line("unknown.example", other, state["text"]) +
                          cosig_line(name, seed, state["text"]))
                 return self.reply(200, lines.encode(), "text/plain")
+            if self.path.split("/")[1] in tick:
+                return self.ticket(tick[self.path.split("/")[1]], body, o + 16, start, end)
             if self.path.startswith("/small/"):
                 if os.path.exists(logf + ".hold"):
                     return self.reply(503, b"held\n", "text/plain")
@@ -513,6 +531,24 @@ def fake_mirror2(logf, keyfile, keyfile2, keyfile3):
                 return self.reply(200, cosig_line(name3, seed3, slow["text"]).encode(), "text/plain")
             with open(logf + ".slow", "a") as f: f.write("slow 202\n")
             self.reply(202, b"%d\n%d\n\n" % (end, start + 1), "text/x.tlog.mirror-info")
+        def ticket(self, t, body, o, start, end):
+            def answer(st):
+                t["ticket"], t["from"] = os.urandom(t["n"]), st
+                self.reply(st, b"%d\n%d\n%s\n" % (t["size"], t["next"], base64.b64encode(t["ticket"])),
+                           "text/x.tlog.mirror-info")
+            if start != end:
+                tl = int.from_bytes(body[o:o + 2], "big")
+                ok = body[o + 2:o + 2 + tl] == t["ticket"]
+                with open(logf + ".ticket", "a") as f:
+                    f.write("ticket%d %s %d %d\n" % (t["n"], "echoed" if ok else "wrong", tl, t["from"]))
+                if not ok: return answer(409)
+            if end != t["size"] or (start == end and t["next"] < end):
+                return answer(409)
+            if start < end - 1:
+                t["next"] = end - 1
+                return answer(202)
+            t["next"] = end
+            self.reply(200, cosig_line(t["key"][0], t["key"][1], t["text"]).encode(), "text/plain")
         def small(self, body, o, start, end):
             info = lambda: b"%d\n%d\n\n" % (small["size"], small["next"])
             if end != small["size"] or (start == end and small["next"] < end):
@@ -766,7 +802,7 @@ if __name__ == "__main__":
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
     elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
-    elif cmd == "fake-mirror2": fake_mirror2(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif cmd == "fake-mirror2": fake_mirror2(*sys.argv[2:])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
     elif cmd == "fork": fork(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "probe": probe(sys.argv[2], sys.argv[3])

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "glasslog/buf.h"
+#include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
 #include "glasslog/mirror.h"
@@ -318,25 +319,134 @@ static void test_info(void **state)
     uint8_t t[GL_MIRROR_TICKET_MAX];
     size_t tl;
     struct gl_err why;
-    assert_int_equal(
-        gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t, &tl, &why), 0);
+    assert_int_equal(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t,
+                                          sizeof t, &tl, &why),
+                     0);
     assert_int_equal(size, 1000);
     assert_int_equal(next, 768);
     assert_int_equal(tl, 0);
     gl_buf_reset(&b);
     assert_int_equal(gl_mirror_info_format(5, 0, (const uint8_t *)"xyz", 3, &b), 0);
     assert_memory_equal(b.data, "5\n0\neHl6\n", 9);
-    assert_int_equal(
-        gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t, &tl, &why), 0);
+    assert_int_equal(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t,
+                                          sizeof t, &tl, &why),
+                     0);
     assert_int_equal(tl, 3);
     assert_memory_equal(t, "xyz", 3);
     const char *bad[] = {"5\n0\n",    "5\n0\n\nx",  "05\n0\n\n",
                          "5\n-1\n\n", "5\n0\n!!\n", "x\n0\n\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(
-            gl_mirror_info_parse(bad[i], strlen(bad[i]), &size, &next, t, &tl, &why),
-            GL_EPARSE);
+        assert_int_equal(gl_mirror_info_parse(bad[i], strlen(bad[i]), &size, &next, t,
+                                              sizeof t, &tl, &why),
+                         GL_EPARSE);
     gl_buf_release(&b);
+}
+
+/* Mirror info of n ticket bytes (all 0xa5) into b: "7\n3\n" base64 "\n". */
+static void info_of(struct gl_buf *b, size_t n)
+{
+    uint8_t *t = malloc(n + 1);
+    size_t bl = gl_base64_len(n);
+    char *b64 = malloc(bl + 1);
+    assert_non_null(t);
+    assert_non_null(b64);
+    memset(t, 0xa5, n);
+    assert_int_equal(gl_base64_encode(t, n, b64, bl + 1), 0);
+    gl_buf_reset(b);
+    assert_int_equal(gl_buf_printf(b, "7\n3\n%s\n", b64), 0);
+    free(t);
+    free(b64);
+}
+
+/* Any mirror's ticket may be as long as the request's u16 allows (65535
+ * bytes, whose info body is 87,385 bytes here): a client takes it into a
+ * buffer of GL_MIRROR_PEER_TICKET_MAX and sends it back; one byte more
+ * is refused by name, and so is one over a smaller buffer; nothing is
+ * written on a failure. */
+static void test_info_peer_ticket(void **state)
+{
+    (void)state;
+    struct gl_buf b, up;
+    uint8_t *t = malloc(GL_MIRROR_PEER_TICKET_MAX);
+    uint64_t size, next;
+    size_t tl, used;
+    struct gl_err why;
+    struct gl_mirror_upload u;
+    assert_non_null(t);
+    gl_buf_init(&b, 1 << 20);
+    gl_buf_init(&up, 1 << 20);
+    const size_t ok[] = {4000, GL_MIRROR_PEER_TICKET_MAX};
+    for (size_t i = 0; i < 2; i++) {
+        info_of(&b, ok[i]);
+        assert_true(b.len <= GL_MIRROR_PEER_INFO_MAX);
+        memset(t, 0, GL_MIRROR_PEER_TICKET_MAX);
+        assert_int_equal(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next,
+                                              t, GL_MIRROR_PEER_TICKET_MAX, &tl, &why),
+                         0);
+        assert_int_equal(size, 7);
+        assert_int_equal(next, 3);
+        assert_int_equal(tl, ok[i]);
+        for (size_t j = 0; j < tl; j++)
+            assert_int_equal(t[j], 0xa5);
+        /* and it goes back whole in the request header */
+        gl_buf_reset(&up);
+        assert_int_equal(gl_mirror_upload_encode("o", 1, 3, 7, t, tl, &up), 0);
+        assert_int_equal(up.len, 2 + 1 + 16 + 2 + tl);
+        assert_int_equal((up.data[19] << 8) | up.data[20], tl);
+        assert_memory_equal(up.data + 21, t, tl);
+    }
+    /* this mirror's own parser still takes only its own tickets */
+    tu_expect_why(gl_mirror_upload_parse(up.data, up.len, &u, &used, &why), &why,
+                  GL_ETOOBIG, 0, "ticket of 65535 bytes (at most 2048)");
+    assert_int_equal(gl_mirror_upload_encode("o", 1, 3, 7, t,
+                                             (size_t)GL_MIRROR_PEER_TICKET_MAX + 1, &up),
+                     GL_EINVAL);
+    /* over the cap: refused, nothing written */
+    info_of(&b, (size_t)GL_MIRROR_PEER_TICKET_MAX + 1);
+    assert_true(b.len <= GL_MIRROR_PEER_INFO_MAX);
+    memset(t, 0x11, GL_MIRROR_PEER_TICKET_MAX);
+    size = next = tl = 99;
+    tu_expect_why(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t,
+                                       GL_MIRROR_PEER_TICKET_MAX, &tl, &why),
+                  &why, GL_ETOOBIG, 3, "ticket of 65536 bytes (at most 65535)");
+    tu_expect_why(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, NULL,
+                                       GL_MIRROR_PEER_TICKET_MAX, NULL, &why),
+                  &why, GL_ETOOBIG, 3, "ticket of 65536 bytes (at most 65535)");
+    assert_int_equal(size, 99);
+    assert_int_equal(next, 99);
+    assert_int_equal(tl, 99);
+    for (size_t j = 0; j < GL_MIRROR_PEER_TICKET_MAX; j++)
+        assert_int_equal(t[j], 0x11);
+    /* a buffer smaller than the ticket: refused, whatever the cap */
+    info_of(&b, 4000);
+    tu_expect_why(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t,
+                                       GL_MIRROR_TICKET_MAX, &tl, &why),
+                  &why, GL_ETOOBIG, 3, "ticket of 4000 bytes (at most 2048)");
+    assert_int_equal(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t,
+                                          (size_t)GL_MIRROR_PEER_TICKET_MAX + 1, &tl,
+                                          &why),
+                     GL_EINVAL);
+    /* a bad character late in a long ticket: nothing written */
+    info_of(&b, GL_MIRROR_PEER_TICKET_MAX);
+    b.data[b.len - 10] = '!';
+    tu_expect_why(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, t,
+                                       GL_MIRROR_PEER_TICKET_MAX, &tl, &why),
+                  &why, GL_EPARSE, 3, "ticket is not base64");
+    assert_int_equal(tl, 99);
+    for (size_t j = 0; j < GL_MIRROR_PEER_TICKET_MAX; j++)
+        assert_int_equal(t[j], 0x11);
+    /* a body longer than any mirror's info */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_printf(&b, "7\n3\n"), 0);
+    while (b.len < (size_t)GL_MIRROR_PEER_INFO_MAX)
+        assert_int_equal(gl_buf_append(&b, "AAAA", 4), 0);
+    assert_int_equal(gl_buf_putc(&b, '\n'), 0);
+    tu_expect_why(gl_mirror_info_parse((const char *)b.data, b.len, &size, &next, NULL,
+                                       GL_MIRROR_PEER_TICKET_MAX, NULL, &why),
+                  &why, GL_ETOOBIG, 0, "mirror info of");
+    gl_buf_release(&b);
+    gl_buf_release(&up);
+    free(t);
 }
 
 static void test_ticket(void **state)
@@ -447,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_package),
         cmocka_unit_test(test_info),
+        cmocka_unit_test(test_info_peer_ticket),
         cmocka_unit_test(test_body_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
