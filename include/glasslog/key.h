@@ -36,7 +36,7 @@
 #define GL_KEY_SIG_NAME_MAX 1024
 /* Cap on a key string's length: the longest name, "+", 8 hex digits, "+"
  * and 4096 base64 characters, enough for an ML-DSA-87 key (1 + 2592 bytes:
- * 3460 characters), the longest post-quantum key that logs publish. */
+ * 3460 characters), ML-DSA's largest parameter set. */
 #define GL_KEY_TEXT_MAX (GL_KEY_SIG_NAME_MAX + 10 + 4096)
 
 struct gl_verifier {
@@ -62,8 +62,8 @@ int gl_key_name_valid(const char *name, size_t n);
 /* 1 if name (n bytes) may stand in a signature line of a signed note, by
  * the signed-note rule (as Go's sumdb/note): non-empty, valid UTF-8, no
  * '+', no Unicode whitespace (Go's unicode.IsSpace), and no C0 control
- * characters (no note holds any); at most GL_KEY_SIG_NAME_MAX bytes, and
- * DEL allowed: such lines come from others' keys, which verifiers must
+ * characters (no note holds any); at most GL_KEY_SIG_NAME_MAX bytes, DEL
+ * and C1 allowed: such lines come from others' keys, which verifiers must
  * ignore rather than refuse; names of keys held here must pass
  * gl_key_name_valid. */
 int gl_key_sig_name_valid(const char *name, size_t n);
