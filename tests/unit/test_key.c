@@ -1,7 +1,9 @@
 /*
  * test_key: key strings against Go's sumdb/note vectors (peter, enoch, the
- * example log and witness keys), generation round trips, and refusal of
- * every malformed key class.
+ * example log and witness keys), generation round trips, refusal of
+ * every malformed key class, post-quantum-sized keys of unknown types
+ * (GL_EKEYTYPE), and the name rules (Go's, for others' names, checked for
+ * every code point; ours, for keys we hold).
  */
 #include "testutil.h"
 

@@ -4,7 +4,8 @@
  * unknown keywords skipped, one origin with two keys merged, lookups by
  * origin and by origin hash; a list in the published witness-network shape
  * with comments before the header and indented lines; qpd limited to 1 ..
- * 2^31 - 1; a list of LOGS_MAX logs given twice, merged, and the caps)
+ * 2^31 - 1; a list of LOGS_MAX logs given twice, merged, and the caps;
+ * logs, witness lines and peers with post-quantum keys skipped)
  * and the peer list (tlog-policy witness lines, a 0x01 key
  * converted and flagged; a whole policy file: runs of spaces and tabs,
  * mirror and require lines skipped, a witness without a url skipped and
