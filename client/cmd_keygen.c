@@ -102,9 +102,12 @@ int cmd_keygen_main(int argc, char **argv)
         return CLI_USAGE;
     }
     if (!gl_key_name_valid(name, strlen(name))) {
-        cli_error("invalid key name '%s': it must be non-empty, at most %d bytes, "
-                  "UTF-8, with no spaces and no '+'",
-                  name, GL_KEY_NAME_MAX);
+        struct gl_err why; /* quotes the name without its control bytes */
+        gl_err_set(&why, GL_EINVAL, 0,
+                   "invalid key name '%s': it must be non-empty, at most %d bytes, "
+                   "UTF-8, with no spaces, no '+' and no control characters",
+                   name, GL_KEY_NAME_MAX);
+        cli_err(NULL, &why);
         return CLI_USAGE;
     }
     gl_buf_init(&sk, GL_KEY_TEXT_MAX);

@@ -4,8 +4,8 @@
  * way parsers say why they failed (struct gl_err, see error.h).
  *
  * Invariant: after gl_err_set or gl_err_wrap, e->reason is NUL-terminated,
- * non-empty and free of control bytes, whatever the format arguments
- * held (parsers quote their input in reasons).
+ * non-empty and free of control characters (C0, DEL, UTF-8 C1), whatever the format
+ * arguments held (parsers quote their input in reasons).
  */
 #include "glasslog/error.h"
 
@@ -54,12 +54,18 @@ const char *gl_strerror(int err)
     }
 }
 
-/* Replaces control bytes (newlines included) by '?': one printable line. */
+/* Replaces control characters (newlines included) by '?': C0 and DEL
+ * bytes, and the two bytes of a UTF-8 encoded C1 control (U+0080..U+009F,
+ * which some terminals obey): one printable line. */
 static void one_line(char *s)
 {
-    for (; *s != 0; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+    for (; *s != 0; s++) {
+        unsigned char c = (unsigned char)*s, d = (unsigned char)s[1];
+        if (c < 0x20 || c == 0x7f)
             *s = '?';
+        else if (c == 0xc2 && d >= 0x80 && d <= 0x9f)
+            *s = '?', *++s = '?';
+    }
 }
 
 void gl_err_fill(struct gl_err *e, int code, size_t line, const char *fmt, ...)

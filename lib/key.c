@@ -25,18 +25,21 @@
 static const char key_priv_prefix[] = "PRIVATE+KEY+";
 
 /* 1 if name (n bytes) is non-empty, valid UTF-8, without '+', Unicode
- * whitespace or C0 controls; ours also caps the length and refuses DEL. */
+ * whitespace or C0 controls, at most GL_KEY_SIG_NAME_MAX bytes; ours also
+ * caps the length at GL_KEY_NAME_MAX and refuses the other controls (DEL,
+ * C1), so that the names of keys we hold print safely anywhere. */
 static int name_ok(const char *name, size_t n, int ours)
 {
     const unsigned char *s = (const unsigned char *)name;
     size_t i = 0, k;
     uint32_t c;
 
-    if (n == 0 || (ours && n > GL_KEY_NAME_MAX))
+    if (n == 0 || n > (ours ? GL_KEY_NAME_MAX : GL_KEY_SIG_NAME_MAX))
         return 0;
     while (i < n) {
         k = gl_utf8_decode(s + i, n - i, &c);
-        if (k == 0 || c == '+' || c < 0x20 || (ours && c == 0x7f) || gl_utf8_is_space(c))
+        if (k == 0 || c == '+' || c < 0x20 || (ours && c >= 0x7f && c <= 0x9f) ||
+            gl_utf8_is_space(c))
             return 0;
         i += k;
     }
@@ -227,14 +230,16 @@ out:
 }
 
 /* Splits "name+hexid+base64" (n bytes, one trailing "\n" allowed) into its
- * parts, validating name and ID syntax and decoding the 33-byte key. A key
- * of a type we do not know (ECDSA, ML-DSA, ...: any length) is GL_EKEYTYPE,
- * so that a list naming such a key can skip it. */
+ * parts, validating name and ID syntax and decoding the 33-byte key. A
+ * well-formed key of a type we do not know (ECDSA, ML-DSA, ...: any length
+ * within GL_KEY_TEXT_MAX, a name by the signed-note rule) is GL_EKEYTYPE,
+ * so that a list naming such a key can skip it; a key we know must have a
+ * name we can hold (gl_key_name_valid). */
 static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
                      uint32_t *id, uint8_t raw[33], struct gl_err *why)
 {
     const char *p1, *p2;
-    uint8_t idb[4], dec[GL_KEY_TEXT_MAX];
+    uint8_t idb[4], dec[GL_KEY_TEXT_MAX / 4 * 3]; /* the most base64 decodes to */
     size_t name_len, dec_len = 0;
 
     if (n > GL_KEY_TEXT_MAX)
@@ -246,11 +251,11 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     if (p1 == NULL)
         return gl_err_set(why, GL_EPARSE, 0, "not a key: want <name>+<id>+<base64>");
     name_len = (size_t)(p1 - s);
-    if (!gl_key_name_valid(s, name_len))
+    if (!gl_key_sig_name_valid(s, name_len))
         return gl_err_set(why, GL_EPARSE, 0,
                           "invalid key name (1 to %d bytes of UTF-8, no \"+\", spaces or "
                           "control characters)",
-                          GL_KEY_NAME_MAX);
+                          GL_KEY_SIG_NAME_MAX);
     p1++;
     p2 = memchr(p1, '+', n - (size_t)(p1 - s));
     if (p2 == NULL || p2 - p1 != 8 || gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
@@ -265,6 +270,11 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     if (dec_len != 33)
         return gl_err_set(why, GL_EPARSE, 0,
                           "the key is not base64 of a type byte and 32 key bytes");
+    if (!gl_key_name_valid(s, name_len))
+        return gl_err_set(why, GL_EPARSE, 0,
+                          "key name longer than %d bytes or with a control character "
+                          "(DEL, C1): glasslog's limits on the names of keys it uses",
+                          GL_KEY_NAME_MAX);
     memcpy(raw, dec, 33);
     memcpy(name, s, name_len);
     name[name_len] = 0;

@@ -219,6 +219,10 @@ static int lp_attr(struct lp *p, const char *k, const char *v, size_t n)
         struct gl_verifier wk, ck;
         struct gl_err kerr;
         int err = gl_verifier_parse(v, n, &wk, &kerr);
+        if (err == GL_EKEYTYPE) { /* a cosigner we cannot verify: skipped */
+            p->l->skipped_witnesses++;
+            return 0;
+        }
         if (err != 0 || (wk.type != GL_KEY_NOTE && wk.type != GL_KEY_COSIG) ||
             gl_verifier_to_cosig(&wk, &ck, NULL) != 0)
             return gl_err_set(p->why, GL_EPARSE, p->line,

@@ -16,13 +16,15 @@
  *                                    on its mirror checkpoint (repeatable, at
  *                                    most LOGS_MAX_WITNESSES; a 0x01 key is
  *                                    read as the 0x04 key of the same
- *                                    public key; needs the mirror line)
+ *                                    public key; needs the mirror line; a
+ *                                    key of another type is skipped)
  *
  * Every line is trimmed of leading and trailing spaces and tabs (and
  * trailing "\r"s) first. Blank lines and "#" comments are skipped anywhere,
  * also before the logs/v0 line; unknown keywords are counted and skipped
  * (the list format grows); logs whose key type this build does not verify
- * (not Ed25519) are skipped with their lines. Attribute lines may come in
+ * (not Ed25519: ECDSA, ML-DSA, ... keys of any length up to
+ * GL_KEY_TEXT_MAX) are skipped with their lines. Attribute lines may come in
  * any order after their vkey. Several entries with one origin merge into
  * one log with several keys (a key rotation; their witness lines are
  * merged too, duplicates once). The parsed list is sorted
@@ -62,9 +64,10 @@ struct logs_entry {
 struct logs_list {
     struct logs_entry *v; /* owned, n entries sorted by origin */
     size_t n;
-    size_t *by_hash; /* owned: indices into v sorted by origin_hash */
-    size_t skipped;  /* logs skipped for an unsupported key type */
-    size_t unknown;  /* lines with an unknown keyword */
+    size_t *by_hash;          /* owned: indices into v sorted by origin_hash */
+    size_t skipped;           /* logs skipped for an unsupported key type */
+    size_t skipped_witnesses; /* witness lines skipped for the same */
+    size_t unknown;           /* lines with an unknown keyword */
 };
 
 /* Parses the list (n bytes). GL_EPARSE, GL_ETOOBIG, GL_ENOMEM, with why

@@ -5,7 +5,8 @@
  * of spaces and tabs, as tlog-policy (specs/policy.md) does. A `witness`
  * line has two or three items after the keyword; without the url it is
  * a policy witness but no peer: skipped and counted (nourl, warned by
- * the caller). The other policy keywords (log, group, quorum, submitter,
+ * the caller); so is one whose key is of a type this build cannot verify
+ * (skipped). The other policy keywords (log, group, quorum, submitter,
  * mirror, require) are skipped whatever they carry; anything else is an
  * error (a typo in a peer list silently removing a peer would weaken
  * gossip).
@@ -80,7 +81,12 @@ static int peer_line(struct peers_list *l, size_t *room, const char **f, const s
 
     if (nf < 3 || fl[1] > PEERS_NAME_MAX)
         return gl_err_set(why, GL_EPARSE, line, "want: witness <name> <vkey> <url>");
-    if (gl_verifier_parse(f[2], fl[2], &v, &kerr) != 0)
+    err = gl_verifier_parse(f[2], fl[2], &v, &kerr);
+    if (err == GL_EKEYTYPE) { /* a witness we cannot verify: no peer */
+        l->skipped++;
+        return 0;
+    }
+    if (err != 0)
         return gl_err_set(why, GL_EPARSE, line, "malformed witness vkey: %s",
                           kerr.reason);
     if (nf == 3) { /* a policy witness without a url: not a peer */

@@ -9,7 +9,9 @@
  * url is the peer's prefix (glasslog witnesses serve submission and
  * monitoring under one prefix). Items are separated by runs of spaces and
  * tabs; leading and trailing ones are dropped (tlog-policy). A witness
- * line without a url names no peer: it is skipped and counted (nourl).
+ * line without a url names no peer: it is skipped and counted (nourl); so
+ * is one whose key is of a type this build cannot verify (ECDSA, ML-DSA,
+ * ...: skipped).
  * Other policy lines (log, group, quorum, submitter, mirror, require),
  * blank lines and "#" comments are skipped; any other line, or a witness
  * line with fewer or more items, is an error. Caps: PEERS_FILE_MAX bytes,
@@ -37,7 +39,8 @@ struct peers_entry {
 struct peers_list {
     struct peers_entry *v; /* owned */
     size_t n;
-    size_t nourl; /* witness lines skipped: no url */
+    size_t nourl;   /* witness lines skipped: no url */
+    size_t skipped; /* witness lines skipped: a key type we cannot verify */
 };
 
 /* Parses the file (n bytes); errors and why as logs_parse. Release with

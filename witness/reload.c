@@ -57,6 +57,10 @@ int reload_read_logs(const char *path, const char *prefix, struct logs_list *out
     if (rc == 0 && out->skipped > 0)
         gl_log(GL_LOG_WARN, "%s%s: skipped %zu logs with keys this build cannot verify",
                prefix, path, out->skipped);
+    if (rc == 0 && out->skipped_witnesses > 0)
+        gl_log(GL_LOG_WARN,
+               "%s%s: skipped %zu witness lines with keys this build cannot verify",
+               prefix, path, out->skipped_witnesses);
     if (rc == 0 && out->unknown > 0)
         gl_log(GL_LOG_WARN, "%s%s: ignored %zu lines with unknown keywords", prefix, path,
                out->unknown);
@@ -82,6 +86,10 @@ int reload_read_peers(const char *path, const char *prefix, struct peers_list *o
                    "%speer %s: its 0x01 key was converted to a cosignature (0x04) key; "
                    "publish 0x04 keys for witnesses",
                    prefix, out->v[i].name);
+    if (rc == 0 && out->skipped > 0)
+        gl_log(GL_LOG_WARN,
+               "%s%s: skipped %zu witness lines with keys this build cannot verify",
+               prefix, path, out->skipped);
     if (rc == 0 && out->nourl > 0)
         gl_log(GL_LOG_WARN, "%s%s: skipped %zu witness lines without a url (not peers)",
                prefix, path, out->nourl);

@@ -50,13 +50,12 @@ struct gl_err {
 };
 
 /* gl_err_set(e, code, line, fmt, ...): sets *e (no-op when e is NULL) to
- * line and the printf-style reason, truncated to fit, control bytes
- * replaced by '?' so it stays one line (an empty reason becomes
- * gl_strerror(code)), and evaluates to code, so that a parser can write
- *     return gl_err_set(why, GL_EPARSE, line, "...", ...);
- * A (GNU C) statement expression rather than a function so that compilers
- * and analysers see that the result is code (no false "maybe
- * uninitialized" on the parser's outputs); gl_err_fill does the work. */
+ * line and the printf-style reason, truncated to fit, control characters
+ * (C0, DEL, UTF-8 encoded C1) replaced by '?' so it stays one line (an empty reason
+ * becomes gl_strerror(code)), and evaluates to code, so that a parser can write return
+ * gl_err_set(why, GL_EPARSE, line, "...", ...); A (GNU C) statement expression rather
+ * than a function so that compilers and analysers see that the result is code (no false
+ * "maybe uninitialized" on the parser's outputs); gl_err_fill does the work. */
 #define gl_err_set(e, code, line, ...)                                                   \
     __extension__({                                                                      \
         int gl_err_code_ = (code);                                                       \

@@ -26,8 +26,18 @@
 #define GL_KEY_LEN 32 /* an Ed25519 public key or seed; hashes are GL_HASH_LEN */
 #define GL_KEY_NOTE 0x01
 #define GL_KEY_COSIG 0x04
-#define GL_KEY_NAME_MAX 256  /* bytes, our cap on key names */
-#define GL_KEY_TEXT_MAX 1024 /* cap on a key string's length */
+/* Caps on names (bytes). Go's sumdb/note sets none; glasslog keeps one on
+ * everything. GL_KEY_NAME_MAX bounds the names of the keys glasslog holds
+ * (signers, parsed verifiers: the struct fields below, held thousands of
+ * times by a witness's log list). GL_KEY_SIG_NAME_MAX bounds the names of
+ * other parties' keys, which are only read past: names in signature lines
+ * and in verifier keys of types we do not know (skipped, GL_EKEYTYPE). */
+#define GL_KEY_NAME_MAX 256
+#define GL_KEY_SIG_NAME_MAX 1024
+/* Cap on a key string's length: the longest name, "+", 8 hex digits, "+"
+ * and 4096 base64 characters, enough for an ML-DSA-87 key (1 + 2592 bytes:
+ * 3460 characters), ML-DSA's largest parameter set. */
+#define GL_KEY_TEXT_MAX (GL_KEY_SIG_NAME_MAX + 10 + 4096)
 
 struct gl_verifier {
     char name[GL_KEY_NAME_MAX + 1]; /* NUL-terminated */
@@ -44,16 +54,18 @@ struct gl_signer {
     uint8_t pub[GL_KEY_LEN];
 };
 
-/* 1 if name (n bytes) is a valid key name: non-empty, at most
- * GL_KEY_NAME_MAX bytes, valid UTF-8, no '+', no whitespace, no control
- * characters. 0 otherwise. */
+/* 1 if name (n bytes) is a valid name for a key glasslog holds: the
+ * signed-note rule (below), at most GL_KEY_NAME_MAX bytes, and no control
+ * character at all (no DEL, no C1 U+0080..U+009F either): such names are
+ * printed in messages and logs. 0 otherwise. */
 int gl_key_name_valid(const char *name, size_t n);
 /* 1 if name (n bytes) may stand in a signature line of a signed note, by
  * the signed-note rule (as Go's sumdb/note): non-empty, valid UTF-8, no
- * '+', no Unicode whitespace, and no control characters (no note holds
- * any). No length cap and DEL allowed: such lines come from others' keys,
- * which verifiers must ignore rather than refuse; names of keys configured
- * here must pass gl_key_name_valid. */
+ * '+', no Unicode whitespace (Go's unicode.IsSpace), and no C0 control
+ * characters (no note holds any); at most GL_KEY_SIG_NAME_MAX bytes, DEL
+ * and C1 allowed: such lines come from others' keys, which verifiers must
+ * ignore rather than refuse; names of keys held here must pass
+ * gl_key_name_valid. */
 int gl_key_sig_name_valid(const char *name, size_t n);
 /* The key ID of (name, type, pub). */
 uint32_t gl_key_id(const char *name, uint8_t type, const uint8_t pub[GL_KEY_LEN]);
@@ -63,8 +75,10 @@ int gl_signer_generate(const char *name, uint8_t type, struct gl_signer *out);
 /* Parses a signer key string (surrounding whitespace is NOT stripped; one
  * trailing "\n" is allowed). GL_EPARSE if malformed or the ID mismatches,
  * GL_ETOOBIG over GL_KEY_TEXT_MAX bytes, GL_EKEYTYPE for an unknown type
- * byte; why (may be NULL; line 0) then says which, never quoting the key.
- * The caller wipes *out. */
+ * byte (a well-formed key of any length whose name passes
+ * gl_key_sig_name_valid: lists skip it); why (may be NULL; line 0) then
+ * says which, never quoting the key. A key of a known type must have a
+ * name passing gl_key_name_valid. The caller wipes *out. */
 int gl_signer_parse(const char *s, size_t n, struct gl_signer *out, struct gl_err *why);
 /* Appends the signer key string (no newline) to out. */
 int gl_signer_format(const struct gl_signer *k, struct gl_buf *out);

@@ -89,6 +89,10 @@ expect_rc 3 "$G" keygen --name example.com/test --out "$T/k"
 expect_err "refusing to overwrite"
 expect_rc 3 "$G" keygen --name "bad name" --out "$T/k2"
 expect_err "invalid key name"
+# A refused name is quoted without its control bytes (ESC, DEL, C1 CSI).
+expect_rc 3 "$G" keygen --name "$(printf 'a\033[31mb\177c\302\233')" --out "$T/k2"
+expect_err "invalid key name 'a?\[31mb?c??'"
+! LC_ALL=C grep -q "$(printf '[\033\177\302]')" "$T/err" || fail "keygen echoes control bytes"
 [ ! -e "$T/k2" ] || fail "no file on error"
 expect_rc 3 "$G" keygen --out "$T/k3"
 

@@ -10,7 +10,9 @@
 # evidence list/file/CLI check, a refused note key, and everything kept
 # across a restart (and the data dir refusing another witness key). A
 # log whose latest cosignature is far in the future (a clock that was
-# ahead, test shim) is refused with 503 and /healthz fails.
+# ahead, test shim) is refused with 503 and /healthz fails. A log with a
+# post-quantum key (about 1,760 characters) in the log list is skipped with
+# a warning, not the whole list refused.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
@@ -100,6 +102,15 @@ LK="$T/example_com_log.key"
     echo "bastion bastion.example.com"
     echo "vkey $(cat "$T/rl_example_log.key.pub")"
     echo "qpd 2880"
+    # A post-quantum log key (ML-DSA-44 shaped: type 0x06, 1312 bytes, about
+    # 1,760 characters, its key ID computed here): skipped, not refused.
+    python3 -c '
+import base64, hashlib, os
+name = b"pq.example/log"
+raw = b"\x06" + os.urandom(1312)
+kid = hashlib.sha256(name + b"\n" + raw).digest()[:4]
+print("vkey %s+%s+%s" % (name.decode(), kid.hex(), base64.b64encode(raw).decode()))
+print("qpd 7")'
 } > "$T/logs"
 
 # A note key is refused as the witness key.
@@ -109,6 +120,8 @@ expect_rc 2 "$W" --data "$T/nope" --key "$T/w.key"
 
 start_witness
 [ "$(cat "$WOUT.stdout")" = "$(cat "$T/w.key.pub")" ] || fail "stdout is not the 0x04 vkey: $(cat "$WOUT.stdout")"
+grep -q "skipped 1 logs with keys this build cannot verify" "$WOUT" ||
+    fail "no warning for the post-quantum log: $(cat "$WOUT")"
 HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
 expect_mon() { CODE=$(curl -s -o "$T/mon" -w '%{http_code}' "$WURL/$HEX/checkpoint"); [ "$CODE" = "$1" ] || fail "monitoring answered $CODE, want $1"; }
 expect_mon 404

@@ -42,6 +42,9 @@ command -v node >/dev/null || fail "node is missing (make deps installs nodejs)"
 [ -d "$ROOT/tests/browser/node_modules/playwright-core" ] ||
     fail "tests/browser/node_modules/playwright-core is missing (make deps runs npm ci there)"
 [ -f /usr/share/javascript/chart.js/chart.min.js ] || fail "libjs-chart.js is missing (make deps installs it)"
+# The explorer's key-name and key-size rules are lib/key.c's (plain node).
+node "$ROOT/tests/browser/note-names.test.mjs" > "$T/names.out" 2>&1 ||
+    { cat "$T/names.out" >&2; fail "web/js/note.js differs from lib/key.c, lib/note.c"; }
 cosign_tool
 WEB="$ROOT/web"
 SHOTS="${GL_BUILD:-build}/screenshots"

@@ -25,6 +25,11 @@ static void test_set(void **state)
     assert_int_equal(gl_err_set(&e, GL_EPARSE, 1, "name \"%s\"", "a\nb\rc\x1b\x7f"),
                      GL_EPARSE);
     assert_string_equal(e.reason, "name \"a?b?c??\"");
+    /* so do UTF-8 encoded C1 controls (CSI, NEL); other characters stay */
+    gl_err_set(&e, GL_EPARSE, 1, "name %s",
+               "a\xc2\x9b"
+               "31m\xc2\x85\xc2\xa0\xc3\xa9\xc2");
+    assert_string_equal(e.reason, "name a??31m??\xc2\xa0\xc3\xa9\xc2");
     /* truncated, NUL-terminated */
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = 0;

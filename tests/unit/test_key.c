@@ -1,11 +1,14 @@
 /*
  * test_key: key strings against Go's sumdb/note vectors (peter, enoch, the
- * example log and witness keys), generation round trips, and refusal of
- * every malformed key class.
+ * example log and witness keys), generation round trips, refusal of
+ * every malformed key class, post-quantum-sized keys of unknown types
+ * (GL_EKEYTYPE), and the name rules (Go's, for others' names, checked for
+ * every code point; ours, for keys we hold).
  */
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "glasslog/error.h"
@@ -202,7 +205,7 @@ static void test_refusals_say_why(void **state)
                       bad[i].rc, 0, bad[i].why);
     memset(big, 'a', sizeof(big));
     tu_expect_why(gl_verifier_parse(big, sizeof(big), &v, &why), &why, GL_ETOOBIG, 0,
-                  "key longer than 1024 bytes");
+                  "key longer than");
     tu_expect_why(gl_signer_parse(skey + 12, strlen(skey) - 12, &s, &why), &why,
                   GL_EPARSE, 0, "a private key starts with PRIVATE+KEY+");
     tu_expect_why(gl_signer_parse(skey, strlen(skey), &s, &why), &why, GL_EPARSE, 0,
@@ -236,6 +239,12 @@ static void test_sig_names(void **state)
     memset(longname, 'n', sizeof(longname));
     assert_false(gl_key_name_valid(longname, sizeof(longname)));
     assert_true(gl_key_sig_name_valid(longname, sizeof(longname)));
+    {
+        char cap[GL_KEY_SIG_NAME_MAX + 1];
+        memset(cap, 'n', sizeof(cap));
+        assert_true(gl_key_sig_name_valid(cap, GL_KEY_SIG_NAME_MAX));
+        assert_false(gl_key_sig_name_valid(cap, GL_KEY_SIG_NAME_MAX + 1));
+    }
     assert_false(gl_key_name_valid("a\x7f", 2));
     assert_true(gl_key_sig_name_valid("a\x7f", 2));
     assert_true(gl_key_sig_name_valid("\xc3\xa9t\xc3\xa9", 5));
@@ -246,6 +255,132 @@ static void test_sig_names(void **state)
     assert_false(gl_key_sig_name_valid("a\xe2\x80\xa8", 4)); /* line separator */
     assert_false(gl_key_sig_name_valid("a\x01", 2));
     assert_false(gl_key_sig_name_valid("\xc0\xaf", 2));
+}
+
+/* Post-quantum verifier keys as other logs and witnesses publish them:
+ * longer than Ed25519 ones, of a type we do not know: GL_EKEYTYPE (lists
+ * skip them), never too long or malformed, whatever their name by the
+ * signed-note rule. Key IDs are recomputed by tu_foreign_vkey. */
+static void test_foreign_keys(void **state)
+{
+    char vk[GL_KEY_TEXT_MAX + 64], sk[GL_KEY_TEXT_MAX + 128],
+        name[GL_KEY_SIG_NAME_MAX + 2];
+    uint64_t seed = 42;
+    struct gl_verifier v;
+    struct gl_signer s;
+    struct gl_err why;
+    size_t n;
+    (void)state;
+
+    /* ML-DSA-44 (1312-byte key): about 1,760 characters */
+    n = tu_foreign_vkey("mldsa.example/log", 0x06, 1312, &seed, vk, sizeof(vk));
+    assert_true(n > 1750 && n < 1800);
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EKEYTYPE, 0,
+                  "unknown key type 0x06");
+    snprintf(sk, sizeof(sk), "PRIVATE+KEY+%s", vk);
+    tu_expect_why(gl_signer_parse(sk, strlen(sk), &s, &why), &why, GL_EKEYTYPE, 0,
+                  "unknown key type 0x06");
+    /* ML-DSA-87 (2592-byte key) with the longest name we read past */
+    memset(name, 'n', GL_KEY_SIG_NAME_MAX);
+    name[GL_KEY_SIG_NAME_MAX] = 0;
+    n = tu_foreign_vkey(name, 0x07, 2592, &seed, vk, sizeof(vk));
+    assert_true(n <= GL_KEY_TEXT_MAX);
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EKEYTYPE, 0,
+                  "unknown key type 0x07");
+    /* a name one byte longer is malformed */
+    name[GL_KEY_SIG_NAME_MAX] = 'n';
+    name[GL_KEY_SIG_NAME_MAX + 1] = 0;
+    n = tu_foreign_vkey(name, 0x07, 2592, &seed, vk, sizeof(vk));
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+                  "invalid key name");
+    /* names Go accepts (DEL, over our own cap) on a key we do not know */
+    n = tu_foreign_vkey("del\x7fname", 0x06, 1312, &seed, vk, sizeof(vk));
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), GL_EKEYTYPE);
+    memset(name, 'n', 300);
+    name[300] = 0;
+    n = tu_foreign_vkey(name, 0x06, 1312, &seed, vk, sizeof(vk));
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), GL_EKEYTYPE);
+    /* names Go refuses stay malformed, whatever the type */
+    n = tu_foreign_vkey("a\xc2\xa0z", 0x06, 1312, &seed, vk, sizeof(vk));
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), GL_EPARSE);
+    n = tu_foreign_vkey("a\xe3\x80\x80z", 0x06, 1312, &seed, vk, sizeof(vk));
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), GL_EPARSE);
+    /* one byte over the text cap */
+    memset(vk, 'A', GL_KEY_TEXT_MAX + 1);
+    memcpy(vk, "x+01020304+", 11);
+    tu_expect_why(gl_verifier_parse(vk, GL_KEY_TEXT_MAX + 1, &v, &why), &why, GL_ETOOBIG,
+                  0, "key longer than");
+}
+
+/* An Ed25519 key's name must be one we can hold: at most GL_KEY_NAME_MAX
+ * bytes, no DEL or C1 control, though the signed-note rule allows them. */
+static void test_known_type_name_limits(void **state)
+{
+    char name[GL_KEY_NAME_MAX + 2], vk[GL_KEY_TEXT_MAX];
+    uint64_t seed = 7;
+    struct gl_verifier v;
+    struct gl_err why;
+    size_t n;
+    (void)state;
+
+    memset(name, 'n', GL_KEY_NAME_MAX);
+    name[GL_KEY_NAME_MAX] = 0;
+    n = tu_foreign_vkey(name, GL_KEY_NOTE, 32, &seed, vk, sizeof(vk));
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), 0);
+    assert_int_equal(strlen(v.name), GL_KEY_NAME_MAX);
+    name[GL_KEY_NAME_MAX] = 'n';
+    name[GL_KEY_NAME_MAX + 1] = 0;
+    n = tu_foreign_vkey(name, GL_KEY_NOTE, 32, &seed, vk, sizeof(vk));
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+                  "glasslog's limits");
+    n = tu_foreign_vkey("a\x7f", GL_KEY_COSIG, 32, &seed, vk, sizeof(vk));
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+                  "glasslog's limits");
+    n = tu_foreign_vkey("a\xc2\x9b", GL_KEY_NOTE, 32, &seed, vk, sizeof(vk)); /* CSI */
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+                  "glasslog's limits");
+    /* ... which a key of a type we do not know may have: skippable */
+    n = tu_foreign_vkey("a\xc2\x9b", 0x06, 1312, &seed, vk, sizeof(vk));
+    assert_int_equal(gl_verifier_parse(vk, n, &v, NULL), GL_EKEYTYPE);
+}
+
+/* The signed-note name rule refuses exactly what Go's isValidName (and
+ * Open, for C0 controls) refuses: every code point, in a name "a<c>". */
+static void test_sig_name_every_code_point(void **state)
+{
+    unsigned char s[5];
+    (void)state;
+    for (uint32_t c = 0; c <= 0x10ffff; c++) {
+        size_t n;
+        int space = c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' ||
+                    c == ' ' || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+                    (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+                    c == 0x202f || c == 0x205f || c == 0x3000;
+        int want = !(space || c == '+' || c < 0x20);
+        if (c >= 0xd800 && c <= 0xdfff)
+            continue; /* not encodable */
+        s[0] = 'a';
+        if (c < 0x80)
+            s[1] = (unsigned char)c, n = 2;
+        else if (c < 0x800)
+            s[1] = (unsigned char)(0xc0 | c >> 6),
+            s[2] = (unsigned char)(0x80 | (c & 0x3f)), n = 3;
+        else if (c < 0x10000)
+            s[1] = (unsigned char)(0xe0 | c >> 12),
+            s[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f)),
+            s[3] = (unsigned char)(0x80 | (c & 0x3f)), n = 4;
+        else
+            s[1] = (unsigned char)(0xf0 | c >> 18),
+            s[2] = (unsigned char)(0x80 | (c >> 12 & 0x3f)),
+            s[3] = (unsigned char)(0x80 | (c >> 6 & 0x3f)),
+            s[4] = (unsigned char)(0x80 | (c & 0x3f)), n = 5;
+        if (gl_key_sig_name_valid((const char *)s, n) != want)
+            fail_msg("U+%04X: want %d", (unsigned)c, want);
+        /* names of keys we hold: no control character at all */
+        want = want && !(c >= 0x7f && c <= 0x9f);
+        if (gl_key_name_valid((const char *)s, n) != want)
+            fail_msg("U+%04X: ours want %d", (unsigned)c, want);
+    }
 }
 
 static void test_ed25519(void **state)
@@ -352,6 +487,9 @@ int main(void)
         cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_sig_names),
+        cmocka_unit_test(test_foreign_keys),
+        cmocka_unit_test(test_known_type_name_limits),
+        cmocka_unit_test(test_sig_name_every_code_point),
         cmocka_unit_test(test_ed25519),
         cmocka_unit_test(test_ed25519_key_switch),
     };

@@ -277,6 +277,23 @@ static void test_unknown_signers(void **state)
     assert_int_equal(note->sigs[2].sig_len, 64);
     assert_int_equal(gl_note_verify(note, &peter, 1, NULL), 0);
     gl_note_free(note);
+    /* Names up to glasslog's cap on others' names parse and are ignored;
+     * one byte longer makes the note malformed, naming the line. */
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, n), 0);
+    add_unknown(&b, GL_KEY_SIG_NAME_MAX, 2420);
+    assert_int_equal(gl_note_parse((char *)b.data, b.len, &note, NULL), 0);
+    assert_int_equal(note->sigs[1].name_len, GL_KEY_SIG_NAME_MAX);
+    assert_int_equal(gl_note_verify(note, &peter, 1, NULL), 0);
+    gl_note_free(note);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, msg, n), 0);
+    add_unknown(&b, GL_KEY_SIG_NAME_MAX + 1, 64);
+    {
+        struct gl_err why;
+        tu_expect_why(gl_note_parse((char *)b.data, b.len, &note, &why), &why, GL_EPARSE,
+                      5, "invalid key name in a signature line (1 to 1024 bytes");
+    }
     /* Non-zero unused bits in an unknown key's line: ignored. */
     gl_buf_reset(&b);
     assert_int_equal(gl_buf_append(&b, msg, n), 0);
@@ -320,7 +337,7 @@ static void test_big_signatures_cap(void **state)
     struct gl_note *note;
     struct gl_err why;
     struct gl_buf b;
-    size_t n, line = 4 + 1 + 1 + gl_base64_len(4 + 7676) + 1, rest;
+    size_t n, line = 4 + 1 + 1 + gl_base64_len(4 + 7676) + 1, rest, avail, b64;
     char *msg = tu_read_vector("notes/peter.note", &n);
     (void)state;
     tu_load_verifier("notes/peter.vkey", &peter);
@@ -330,10 +347,13 @@ static void test_big_signatures_cap(void **state)
         assert_int_equal(gl_buf_append(&b, msg, n), 0);
         for (int i = 0; i < 98; i++)
             add_unknown(&b, 1, 7676);
-        /* the last line's name takes the rest: exactly the cap (+ over) */
+        /* the last line's signature and name (within the name cap) take
+         * the rest: exactly the cap (+ over) */
         rest = GL_NOTE_MAX_SIZE + (size_t)over - b.len;
         assert_true(rest > line);
-        add_unknown(&b, rest - 4 - 1 - gl_base64_len(4 + 64) - 1, 64);
+        avail = rest - 4 - 1 - 1; /* name and base64 */
+        b64 = (avail - 1) / 4 * 4;
+        add_unknown(&b, avail - b64, b64 / 4 * 3 - 4);
         assert_int_equal(b.len, GL_NOTE_MAX_SIZE + (size_t)over);
         if (over) {
             tu_expect_why(gl_note_parse((char *)b.data, b.len, &note, &why), &why,

@@ -902,8 +902,20 @@ static void test_size_caps(void **state)
     assert_int_equal(gl_buf_printf(&b, "log $L https://%01020d\nquorum none\n", 0), 0);
     check_bad((char *)b.data, GL_ETOOBIG, 1, "URL longer than 1024");
     gl_buf_reset(&b);
-    assert_int_equal(gl_buf_printf(&b, "log %02000d\nquorum none\n", 0), 0);
+    assert_int_equal(gl_buf_printf(&b, "log %0*d\nquorum none\n", GL_KEY_TEXT_MAX + 1, 0),
+                     0);
     check_bad((char *)b.data, GL_ETOOBIG, 1, "log key longer than");
+    /* a post-quantum key (ML-DSA-44 shaped, about 1,760 characters) is of a
+     * type we do not know, as any other: GL_EKEYTYPE, not too long */
+    {
+        char pq[GL_KEY_TEXT_MAX];
+        uint64_t seed = 3;
+        assert_true(tu_foreign_vkey("pq.example/log", 0x06, 1312, &seed, pq, sizeof(pq)) >
+                    1750);
+        gl_buf_reset(&b);
+        assert_int_equal(gl_buf_printf(&b, "log $L\nwitness w %s\nquorum w\n", pq), 0);
+        check_bad((char *)b.data, GL_EKEYTYPE, 2, "unknown key type 0x06");
+    }
     gl_buf_release(&b);
 }
 

@@ -4,7 +4,8 @@
  * unknown keywords skipped, one origin with two keys merged, lookups by
  * origin and by origin hash; a list in the published witness-network shape
  * with comments before the header and indented lines; qpd limited to 1 ..
- * 2^31 - 1; a list of LOGS_MAX logs given twice, merged, and the caps)
+ * 2^31 - 1; a list of LOGS_MAX logs given twice, merged, and the caps;
+ * logs, witness lines and peers with post-quantum keys skipped)
  * and the peer list (tlog-policy witness lines, a 0x01 key
  * converted and flagged; a whole policy file: runs of spaces and tabs,
  * mirror and require lines skipped, a witness without a url skipped and
@@ -78,6 +79,48 @@ static void test_logs(void **state)
     assert_int_equal(l.skipped, 1);
     assert_string_equal(l.v[0].origin, "b.example/log");
     logs_release(&l);
+}
+
+/* Post-quantum keys as other logs and witnesses publish them (ML-DSA-44
+ * shaped: type 0x06, 1312 bytes, about 1,760 characters; ML-DSA-87: 2592
+ * bytes) are longer than any Ed25519 key line: a log or a mirror's witness
+ * line with one is skipped and counted, the other entries loaded. */
+static void test_logs_pq_keys(void **state)
+{
+    char a[256], w[256], pq[GL_KEY_TEXT_MAX], pq87[GL_KEY_TEXT_MAX],
+        text[3 * GL_KEY_TEXT_MAX];
+    struct logs_list l;
+    struct peers_list p;
+    struct gl_err why;
+    uint64_t seed = 1;
+    (void)state;
+    tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
+    tu_gen_vkey("w.example", GL_KEY_COSIG, w, sizeof(w));
+    assert_true(tu_foreign_vkey("pq.example/log", 0x06, 1312, &seed, pq, sizeof(pq)) >
+                1750);
+    tu_foreign_vkey("pq87.example/w", 0x07, 2592, &seed, pq87, sizeof(pq87));
+    snprintf(text, sizeof(text),
+             "logs/v0\nvkey %s\nqpd 7\nurl http://127.0.0.1:1/\nvkey %s\nmirror\n"
+             "witness %s\nwitness %s\n",
+             pq, a, pq87, w);
+    assert_int_equal(parse(text, &l, &why), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.skipped, 1);
+    assert_int_equal(l.skipped_witnesses, 1);
+    assert_string_equal(l.v[0].origin, "a.example/log");
+    assert_int_equal(l.v[0].nwitnesses, 1);
+    assert_string_equal(l.v[0].witnesses[0].name, "w.example");
+    logs_release(&l);
+    /* the peer list (tlog-policy witness lines): that peer skipped */
+    snprintf(text, sizeof(text),
+             "log %s\nwitness pq %s https://pq.example/\nwitness w1 %s "
+             "http://127.0.0.1:1/\nquorum w1\n",
+             pq, pq87, w);
+    assert_int_equal(peers_parse(text, strlen(text), &p, &why), 0);
+    assert_int_equal(p.n, 1);
+    assert_int_equal(p.skipped, 1);
+    assert_string_equal(p.v[0].name, "w1");
+    peers_release(&p);
 }
 
 static void test_logs_errors(void **state)
@@ -391,10 +434,11 @@ static void test_logs_many(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_logs),           cmocka_unit_test(test_logs_errors),
-        cmocka_unit_test(test_logs_published), cmocka_unit_test(test_logs_format),
-        cmocka_unit_test(test_logs_many),      cmocka_unit_test(test_peers),
-        cmocka_unit_test(test_peers_policy),   cmocka_unit_test(test_logs_witnesses),
+        cmocka_unit_test(test_logs),           cmocka_unit_test(test_logs_pq_keys),
+        cmocka_unit_test(test_logs_errors),    cmocka_unit_test(test_logs_published),
+        cmocka_unit_test(test_logs_format),    cmocka_unit_test(test_logs_many),
+        cmocka_unit_test(test_peers),          cmocka_unit_test(test_peers_policy),
+        cmocka_unit_test(test_logs_witnesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/key.h"
@@ -111,6 +113,30 @@ void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max)
     assert_true(b.len < max);
     memcpy(out, b.data, b.len + 1);
     gl_buf_release(&b);
+}
+
+size_t tu_foreign_vkey(const char *name, uint8_t type, size_t klen, uint64_t *seed,
+                       char *out, size_t max)
+{
+    size_t nl = strlen(name), blen = 1 + klen, b64len = (blen + 2) / 3 * 4, n;
+    uint8_t *raw = malloc(blen), *hin = malloc(nl + 1 + blen), h[EVP_MAX_MD_SIZE];
+    unsigned hl = 0;
+
+    assert_non_null(raw);
+    assert_non_null(hin);
+    raw[0] = type;
+    for (size_t i = 1; i < blen; i++)
+        raw[i] = (uint8_t)tu_rand(seed);
+    memcpy(hin, name, nl);
+    hin[nl] = '\n';
+    memcpy(hin + nl + 1, raw, blen);
+    assert_int_equal(EVP_Digest(hin, nl + 1 + blen, h, &hl, EVP_sha256(), NULL), 1);
+    n = (size_t)snprintf(out, max, "%s+%02x%02x%02x%02x+", name, h[0], h[1], h[2], h[3]);
+    assert_true(n + b64len < max);
+    assert_int_equal(gl_base64_encode(raw, blen, out + n, max - n), 0);
+    free(raw);
+    free(hin);
+    return n + b64len;
 }
 
 size_t tu_u64_dec(uint64_t v, char *buf)

@@ -32,6 +32,14 @@ void tu_load_verifier(const char *rel, struct gl_verifier *v);
  * and writes its verifier key text (NUL-terminated) to out, which has max
  * bytes; fails the test if it does not fit. */
 void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max);
+/* Writes to out (max bytes, NUL included; fails the test if it does not
+ * fit) the verifier key text of a key of another kind than Ed25519:
+ * "<name>+<id>+base64(type || klen pseudo-random bytes from *seed)", its
+ * ID recomputed here, independently of lib/key.c, as the first 4 bytes of
+ * SHA-256(name || "\n" || type || key). E.g. ML-DSA-44-shaped: type 0x06,
+ * 1312 bytes. Returns the text's length. */
+size_t tu_foreign_vkey(const char *name, uint8_t type, size_t klen, uint64_t *seed,
+                       char *out, size_t max);
 /* Decimal of v into buf (>= 21 bytes), NUL-terminated; returns its length. */
 size_t tu_u64_dec(uint64_t v, char *buf);
 /* Deterministic pseudo-random numbers for reproducible "random" tests. */

@@ -1,13 +1,15 @@
 // note: C2SP signed notes and note keys, ported from lib/note.c and
 // lib/key.c with the same rules and caps. Texts are binary strings.
-import { ParseError, bin, bytes, utf8, isSpace, b64decode, b64decodeExact, hexDecodeExact }
+import { ParseError, bin, bytes, utf8, isSpace, b64decode, hexDecodeExact }
   from './codec.js';
 import { sha256, ed25519Verify } from './crypto.js';
 
 export const NOTE_MAX_SIZE = 1 << 20;
 export const NOTE_MAX_SIGS = 100;
-export const KEY_NAME_MAX = 256;
-export const KEY_TEXT_MAX = 1024;
+export const KEY_NAME_MAX = 256; // names of keys we hold (GL_KEY_NAME_MAX)
+export const KEY_SIG_NAME_MAX = 1024; // others' names (GL_KEY_SIG_NAME_MAX)
+export const KEY_TEXT_MAX = KEY_SIG_NAME_MAX + 10 + 4096; // fits ML-DSA-87
+export const NOTE_SIG_MAX = 128; // signature bytes kept (GL_NOTE_SIG_MAX)
 export const KEY_NOTE = 0x01;
 export const KEY_COSIG = 0x04;
 const DASH = '\xe2\x80\x94 '; // U+2014 EM DASH in UTF-8, then a space
@@ -24,16 +26,21 @@ export function textValid(s) {
   return true;
 }
 
-export function keyNameValid(s) {
-  if (s.length === 0 || s.length > KEY_NAME_MAX) return false;
+// The signed-note rule (Go's): non-empty UTF-8, no "+", no white space, no
+// C0 control; at most KEY_SIG_NAME_MAX bytes. Ours (a key we hold) also at
+// most KEY_NAME_MAX bytes and no DEL or C1 control (lib/key.c).
+function nameOk(s, ours) {
+  if (s.length === 0 || s.length > (ours ? KEY_NAME_MAX : KEY_SIG_NAME_MAX)) return false;
   const t = utf8(s);
   if (t === null) return false;
   for (const ch of t) {
     const c = ch.codePointAt(0);
-    if (c === 0x2b || c < 0x20 || c === 0x7f || isSpace(c)) return false;
+    if (c === 0x2b || c < 0x20 || (ours && c >= 0x7f && c <= 0x9f) || isSpace(c)) return false;
   }
   return true;
 }
+export const keyNameValid = (s) => nameOk(s, true);
+export const sigNameValid = (s) => nameOk(s, false);
 
 export async function keyId(name, type, pub) {
   const h = await sha256(bytes(name + '\n' + String.fromCharCode(type) + bin(pub)));
@@ -42,18 +49,20 @@ export async function keyId(name, type, pub) {
 
 // A verifier key "name+hexid+base64(type || key)" (one trailing "\n"
 // allowed): {name, id, type, pub, text}. Throws ParseError (code 'keytype'
-// for an unknown type).
+// for an unknown type, whatever its length and Go-valid name, as lib/key.c).
 export async function parseVerifier(s) {
   if (s.length > KEY_TEXT_MAX) throw new ParseError('key too long', 'toobig');
   if (s.endsWith('\n')) s = s.slice(0, -1);
   const p1 = s.indexOf('+');
-  if (p1 < 0 || !keyNameValid(s.slice(0, p1))) throw new ParseError('not a valid key');
+  if (p1 < 0 || !sigNameValid(s.slice(0, p1))) throw new ParseError('not a valid key');
   const p2 = s.indexOf('+', p1 + 1);
   if (p2 < 0 || p2 - p1 - 1 !== 8) throw new ParseError('not a valid key');
   const idb = hexDecodeExact(s.slice(p1 + 1, p2), 4, false);
-  const raw = b64decodeExact(s.slice(p2 + 1), 33);
+  const raw = b64decode(s.slice(p2 + 1));
+  if (raw.length === 0) throw new ParseError('not a valid key');
   if (raw[0] !== KEY_NOTE && raw[0] !== KEY_COSIG)
     throw new ParseError('unsupported key type', 'keytype');
+  if (raw.length !== 33 || !keyNameValid(s.slice(0, p1))) throw new ParseError('not a valid key');
   const k = { name: s.slice(0, p1), id: (idb[0] << 24 | idb[1] << 16 | idb[2] << 8 | idb[3]) >>> 0,
     type: raw[0], pub: raw.slice(1), text: s };
   if (await keyId(k.name, k.type, k.pub) !== k.id) throw new ParseError('key ID does not match the key');
@@ -72,12 +81,15 @@ export function parseSig(line) {
   const rest = line.slice(DASH.length), sp = rest.indexOf(' ');
   if (sp < 0) throw new ParseError('malformed signature line');
   const name = rest.slice(0, sp), b = rest.slice(sp + 1);
-  if (!keyNameValid(name) || b.length === 0) throw new ParseError('malformed signature line');
+  if (!sigNameValid(name) || b.length === 0) throw new ParseError('malformed signature line');
   let blob;
-  try { blob = b64decode(b, 4 + 128); } catch { throw new ParseError('malformed signature line'); }
+  try { blob = b64decode(b); } catch { throw new ParseError('malformed signature line'); }
   if (blob.length < 5) throw new ParseError('malformed signature line');
+  // A longer signature (post-quantum: kilobytes) is by a key we do not
+  // know: kept empty, it never verifies (every check wants 64 or 72 bytes).
+  const sig = blob.length - 4 <= NOTE_SIG_MAX ? blob.slice(4) : new Uint8Array(0);
   return { name, id: (blob[0] << 24 | blob[1] << 16 | blob[2] << 8 | blob[3]) >>> 0,
-    sig: blob.slice(4), line: line + '\n' };
+    sig, line: line + '\n' };
 }
 
 // Parses a signed note (binary string): {text, sigs}.
