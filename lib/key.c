@@ -25,7 +25,7 @@
 static const char key_priv_prefix[] = "PRIVATE+KEY+";
 
 /* 1 if name (n bytes) is non-empty, valid UTF-8, without '+', Unicode
- * whitespace or C0 controls, at most GL_KEY_SIG_NAME_MAX bytes; ours also
+ * whitespace or C0 controls (the caller caps others' names); ours also
  * caps the length at GL_KEY_NAME_MAX and refuses the other controls (DEL,
  * C1), so that the names of keys we hold print safely anywhere. */
 static int name_ok(const char *name, size_t n, int ours)
@@ -34,7 +34,7 @@ static int name_ok(const char *name, size_t n, int ours)
     size_t i = 0, k;
     uint32_t c;
 
-    if (n == 0 || n > (ours ? GL_KEY_NAME_MAX : GL_KEY_SIG_NAME_MAX))
+    if (n == 0 || (ours && n > GL_KEY_NAME_MAX))
         return 0;
     while (i < n) {
         k = gl_utf8_decode(s + i, n - i, &c);
@@ -251,11 +251,11 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     if (p1 == NULL)
         return gl_err_set(why, GL_EPARSE, 0, "not a key: want <name>+<id>+<base64>");
     name_len = (size_t)(p1 - s);
-    if (!gl_key_sig_name_valid(s, name_len))
+    if (name_len > GL_KEY_OTHER_NAME_MAX || !gl_key_sig_name_valid(s, name_len))
         return gl_err_set(why, GL_EPARSE, 0,
                           "invalid key name (1 to %d bytes of UTF-8, no \"+\", spaces or "
                           "control characters)",
-                          GL_KEY_SIG_NAME_MAX);
+                          GL_KEY_OTHER_NAME_MAX);
     p1++;
     p2 = memchr(p1, '+', n - (size_t)(p1 - s));
     if (p2 == NULL || p2 - p1 != 8 || gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)

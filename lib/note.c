@@ -8,8 +8,8 @@
  * base64(id || sig) "\n", at least one, at most GL_NOTE_MAX_SIGS, with the
  * strict line cutter (every line ends "\n"). A name follows the signed-note
  * rule (gl_key_sig_name_valid: DEL and names longer than those of the keys
- * we hold pass, so an unknown key's line is ignored, not fatal), within
- * glasslog's cap of GL_KEY_SIG_NAME_MAX bytes. A signature of any length
+ * we hold pass, so an unknown key's line is ignored, not fatal), of any
+ * length within the note's cap, as in Go. A signature of any length
  * parses (verifiers must ignore unknown keys' signatures, post-quantum ones
  * run to kilobytes); its bytes are kept up to GL_NOTE_SIG_MAX, a longer
  * one is only counted and never verifies. Base64 is read as Go reads it:
@@ -99,9 +99,8 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
     b64_len = n - name_len - 1;
     if (!gl_key_sig_name_valid(line, name_len))
         return gl_err_set(why, GL_EPARSE, 0,
-                          "invalid key name in a signature line (1 to %d bytes of "
-                          "UTF-8, no \"+\" or spaces)",
-                          GL_KEY_SIG_NAME_MAX);
+                          "invalid key name in a signature line (UTF-8 without "
+                          "\"+\", spaces or C0 controls)");
     if (b64_len == 0)
         return gl_err_set(why, GL_EPARSE, 0, "empty signature after the key name");
     /* Decode the blob; one too long to keep is checked and counted whole,

@@ -26,18 +26,19 @@
 #define GL_KEY_LEN 32 /* an Ed25519 public key or seed; hashes are GL_HASH_LEN */
 #define GL_KEY_NOTE 0x01
 #define GL_KEY_COSIG 0x04
-/* Caps on names (bytes). Go's sumdb/note sets none; glasslog keeps one on
- * everything. GL_KEY_NAME_MAX bounds the names of the keys glasslog holds
- * (signers, parsed verifiers: the struct fields below, held thousands of
- * times by a witness's log list). GL_KEY_SIG_NAME_MAX bounds the names of
- * other parties' keys, which are only read past: names in signature lines
- * and in verifier keys of types we do not know (skipped, GL_EKEYTYPE). */
+/* Caps on names (bytes). Go's sumdb/note sets none. GL_KEY_NAME_MAX bounds
+ * the names of the keys glasslog holds (signers, parsed verifiers: the
+ * struct fields below, held thousands of times by a witness's log list).
+ * GL_KEY_OTHER_NAME_MAX bounds the name in a verifier key of a type we do
+ * not know (skipped, GL_EKEYTYPE), so that the key string has a cap. A
+ * name in a signature line has none of its own, as in Go: the note's size
+ * cap bounds it, and a line by a key we do not know is only read past. */
 #define GL_KEY_NAME_MAX 256
-#define GL_KEY_SIG_NAME_MAX 1024
+#define GL_KEY_OTHER_NAME_MAX 1024
 /* Cap on a key string's length: the longest name, "+", 8 hex digits, "+"
  * and 4096 base64 characters, enough for an ML-DSA-87 key (1 + 2592 bytes:
  * 3460 characters), ML-DSA's largest parameter set. */
-#define GL_KEY_TEXT_MAX (GL_KEY_SIG_NAME_MAX + 10 + 4096)
+#define GL_KEY_TEXT_MAX (GL_KEY_OTHER_NAME_MAX + 10 + 4096)
 
 struct gl_verifier {
     char name[GL_KEY_NAME_MAX + 1]; /* NUL-terminated */
@@ -62,7 +63,7 @@ int gl_key_name_valid(const char *name, size_t n);
 /* 1 if name (n bytes) may stand in a signature line of a signed note, by
  * the signed-note rule (as Go's sumdb/note): non-empty, valid UTF-8, no
  * '+', no Unicode whitespace (Go's unicode.IsSpace), and no C0 control
- * characters (no note holds any); at most GL_KEY_SIG_NAME_MAX bytes, DEL
+ * characters (no note holds any); of any length, DEL
  * and C1 allowed: such lines come from others' keys, which verifiers must
  * ignore rather than refuse; names of keys held here must pass
  * gl_key_name_valid. */

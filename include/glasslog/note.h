@@ -7,9 +7,8 @@
  *
  * The signature block starts after the LAST "\n\n". Parsing checks syntax
  * only, as Go's sumdb/note reads it, whoever the signer: a name by the
- * signed-note rule (gl_key_sig_name_valid: up to GL_KEY_SIG_NAME_MAX
- * bytes, DEL allowed), padded standard base64 whose
- * unused bits in the last group are ignored (Go's decoder is not Strict;
+ * signed-note rule (gl_key_sig_name_valid: any length, DEL allowed), padded standard
+ * base64 whose unused bits in the last group are ignored (Go's decoder is not Strict;
  * sig->canonical records whether they were zero), at least 5 bytes, of any
  * length within the note's size cap. Verifying applies the rules: a signature counts for
  * a known key only if name AND key ID match; unknown signatures are ignored; a known

@@ -7,8 +7,8 @@ import { sha256, ed25519Verify } from './crypto.js';
 export const NOTE_MAX_SIZE = 1 << 20;
 export const NOTE_MAX_SIGS = 100;
 export const KEY_NAME_MAX = 256; // names of keys we hold (GL_KEY_NAME_MAX)
-export const KEY_SIG_NAME_MAX = 1024; // others' names (GL_KEY_SIG_NAME_MAX)
-export const KEY_TEXT_MAX = KEY_SIG_NAME_MAX + 10 + 4096; // fits ML-DSA-87
+export const KEY_OTHER_NAME_MAX = 1024; // a name in a vkey of a type we do not know
+export const KEY_TEXT_MAX = KEY_OTHER_NAME_MAX + 10 + 4096; // fits ML-DSA-87
 export const NOTE_SIG_MAX = 128; // signature bytes kept (GL_NOTE_SIG_MAX)
 export const KEY_NOTE = 0x01;
 export const KEY_COSIG = 0x04;
@@ -27,10 +27,10 @@ export function textValid(s) {
 }
 
 // The signed-note rule (Go's): non-empty UTF-8, no "+", no white space, no
-// C0 control; at most KEY_SIG_NAME_MAX bytes. Ours (a key we hold) also at
-// most KEY_NAME_MAX bytes and no DEL or C1 control (lib/key.c).
+// C0 control; any length (a vkey caps it at KEY_OTHER_NAME_MAX). Ours (a
+// key we hold) also at most KEY_NAME_MAX bytes and no DEL or C1 control (lib/key.c).
 function nameOk(s, ours) {
-  if (s.length === 0 || s.length > (ours ? KEY_NAME_MAX : KEY_SIG_NAME_MAX)) return false;
+  if (s.length === 0 || (ours && s.length > KEY_NAME_MAX)) return false;
   const t = utf8(s);
   if (t === null) return false;
   for (const ch of t) {
@@ -54,7 +54,7 @@ export async function parseVerifier(s) {
   if (s.length > KEY_TEXT_MAX) throw new ParseError('key too long', 'toobig');
   if (s.endsWith('\n')) s = s.slice(0, -1);
   const p1 = s.indexOf('+');
-  if (p1 < 0 || !sigNameValid(s.slice(0, p1))) throw new ParseError('not a valid key');
+  if (p1 < 0 || p1 > KEY_OTHER_NAME_MAX || !sigNameValid(s.slice(0, p1))) throw new ParseError('not a valid key');
   const p2 = s.indexOf('+', p1 + 1);
   if (p2 < 0 || p2 - p1 - 1 !== 8) throw new ParseError('not a valid key');
   const idb = hexDecodeExact(s.slice(p1 + 1, p2), 4, false);
