@@ -5,6 +5,8 @@
 # unchanged, 503 back-pressure, clean SIGTERM, and restart keeping
 # everything (and refusing a different key).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+loadgen_tool
 G="$GL_BIN/glasslog"
 PY="python3 $(dirname "$0")/tlog.py"
 make_keys
@@ -19,10 +21,16 @@ expect_http 200 GET /checkpoint
 [ "$(sed -n 3p "$T/ck0")" = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" ] || fail "empty root"
 expect_http 200 GET /healthz
 
-# 600 appends (three bundles, partial tiles on two levels), in parallel.
-seq 600 | xargs -P 8 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
+# 600 appends (three bundles, partial tiles on two levels), in parallel:
+# 16 by the CLI (prod-N 1.N, looked up below) among 584 by the load
+# generator.
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 584 -c 6 --rate 400 --seed 2 \
+    > "$T/lg.out" 2>&1 &
+LG=$!
+seq 16 | xargs -P 4 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
     LOG_URL='$LOG_URL' append_one prod-{} 1.{} > '$T/a.{}' || exit 255" || fail "appends failed"
-grep -h '^index' "$T"/a.* | sort -u | wc -l | grep -qx 600 || fail "600 distinct indices"
+wait "$LG" || fail "loadgen: $(tail -3 "$T/lg.out")"
+grep -h '^index' "$T"/a.* | sort -u | wc -l | grep -qx 16 || fail "16 distinct indices"
 expect_http 200 GET /checkpoint
 "$G" note verify --vkey "@$T/log.key.pub" "$T/body" > "$T/ck1" || fail "checkpoint verify"
 [ "$(sed -n 2p "$T/ck1")" = 600 ] || fail "size after 600 appends: $(sed -n 2p "$T/ck1")"

@@ -12,6 +12,8 @@
 # both, and nothing is written into it. A copy does not start with a --witnesses policy
 # that names no witness ("quorum none": nobody can show it current).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/client-lib.sh"
+loadgen_tool
 TT="$GL_BUILD/tests/integration/tools/tiletool"
 case "$TT" in /*) ;; *) TT="$(cd "$(dirname "$0")/../.." && pwd)/$TT" ;; esac
 [ -x "$TT" ] || fail "no tiletool at $TT (make test-build)"
@@ -20,11 +22,11 @@ fsck() { "$GL_BIN/glasslogd" --fsck "$@" > "$T/fsck.out" 2> "$T/fsck.err"; }
 
 start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" || fail "start"
 # 700 entries: two full level-0 tiles and a partial one.
-seq 700 | xargs -P 8 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
-    LOG_URL='$LOG_URL' append_one prod-{} 1.{} > /dev/null || exit 255" || fail "appends"
-# A backup while appends keep coming.
-( seq 701 900 | xargs -P 4 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \
-    LOG_URL='$LOG_URL' append_one prod-{} 1.{} > /dev/null || exit 255" ) &
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 700 -c 8 --seed 72 \
+    > "$T/lg.out" 2>&1 || fail "appends: $(tail -3 "$T/lg.out")"
+# A backup while appends keep coming (200 more over 2 s).
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 200 -c 4 --rate 100 --seed 73 \
+    > "$T/lg2.out" 2>&1 &
 LOADER=$!
 sleep 0.3
 kill -USR1 "$LOG_PID"
