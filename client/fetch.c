@@ -218,9 +218,7 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
         return GL_EIO;
     }
     if (r->status == 200) {
-        gl_buf_release(body);
-        *body = r->body;
-        gl_buf_init(&r->body, body->max);
+        gl_http_response_take_body(r, body);
         return 0;
     }
     snippet(&r->body, snip, sizeof(snip));

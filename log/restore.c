@@ -87,14 +87,11 @@ static int fetch(struct restore *r, const char *path, size_t max,
  * a 404 is fetch_tile's to log. */
 static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
 {
-    struct gl_http_response resp;
+    struct gl_http_response resp = {0};
     int rc = get(ctx, path, max, 1, &resp);
 
-    if (rc == 0) {
-        gl_buf_release(body);
-        *body = resp.body;
-        gl_buf_init(&resp.body, body->max);
-    }
+    if (rc == 0)
+        gl_http_response_take_body(&resp, body);
     gl_http_response_release(&resp);
     return rc;
 }

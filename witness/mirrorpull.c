@@ -70,14 +70,11 @@ static int get(struct mirrorpull *p, const char *path, size_t max,
 /* get as a gl_tile_get_fn (ctx: the puller): the body moves into *body. */
 static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
 {
-    struct gl_http_response r;
+    struct gl_http_response r = {0};
     int rc = get(ctx, path, max, &r);
 
-    if (rc == 0) {
-        gl_buf_release(body);
-        *body = r.body;
-        gl_buf_init(&r.body, body->max);
-    }
+    if (rc == 0)
+        gl_http_response_take_body(&r, body);
     gl_http_response_release(&r);
     return rc;
 }
