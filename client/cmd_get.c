@@ -166,6 +166,8 @@ static void put_text(const uint8_t *s, size_t n)
 static int fetch_failed(const struct fetch *f, int rc)
 {
     cli_error("%s", f->error);
+    if (rc == GL_EPARSE) /* a full tile read for a missing partial one */
+        return CLI_VERIFY;
     return rc == GL_ENOTFOUND ? CLI_NOTFOUND : CLI_USAGE;
 }
 
@@ -409,7 +411,7 @@ static int get_tile(struct fetch *f, const struct get_opts *o)
         return CLI_USAGE;
     }
     gl_buf_init(&body, entries ? GL_TILE_BUNDLE_MAX : (size_t)t.width * GL_HASH_LEN);
-    if ((rc = fetch_get(f, path, body.max, &body)) != 0) {
+    if ((rc = fetch_tile(f, &t, entries, &body)) != 0) {
         rc = fetch_failed(f, rc);
     } else if (entries) {
         rc = print_bundle(&body, &t);

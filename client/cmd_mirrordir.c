@@ -11,7 +11,9 @@
  * is then fetched, checked against those hashes as it arrives (every
  * entry must hash to its leaf hash) and written at once; every hash tile
  * is computed here from the leaf hashes, never copied above level 0, so a
- * log cannot make DIR serve tiles that disagree with its entries. The
+ * log cannot make DIR serve tiles that disagree with its entries. A
+ * partial tile or bundle the log no longer serves (404) is read from the
+ * full one's prefix (fetch_tile) and checked the same way. The
  * checkpoint is written last. Every file is written atomically (a
  * temporary file, fsync, rename, directory fsync): a reader of DIR sees
  * the old checkpoint or the new one, never a checkpoint whose files are
@@ -344,6 +346,14 @@ static uint32_t width_of(uint64_t size, uint64_t t)
     return size - t * 256 >= 256 ? 256 : (uint32_t)(size - t * 256);
 }
 
+/* Why fetch_tile of t failed with rc: "not found (404)" when a tile
+ * that has no partial form to fall back from answered 404, else what
+ * f->error says. */
+static const char *fetch_why(const struct fetch *f, const struct gl_tile *t, int rc)
+{
+    return rc == GL_ENOTFOUND && t->width == GL_TILE_WIDTH ? "not found (404)" : f->error;
+}
+
 /* The leaf hashes of bundle t (width w) into pl->leaves: hashed from the
  * full bundle in DIR if there is one (pl->local[t] set), else copied from
  * the log's level-0 hash tile, which the caller checks against the
@@ -375,9 +385,9 @@ static int take_hashes(struct fetch *f, const char *dir, struct plan *pl, uint64
         goto out;
     }
     gl_tile_path_format(&tile, 0, rel, NULL);
-    if ((rc = fetch_get(f, rel, (size_t)w * HLEN, &b)) != 0) {
-        cli_error("%s: %s", rel, rc == GL_ENOTFOUND ? "not found (404)" : f->error);
-        rc = rc == GL_ETOOBIG ? CLI_VERIFY : CLI_USAGE;
+    if ((rc = fetch_tile(f, &tile, 0, &b)) != 0) {
+        cli_error("%s: %s", rel, fetch_why(f, &tile, rc));
+        rc = rc == GL_ETOOBIG || rc == GL_EPARSE ? CLI_VERIFY : CLI_USAGE;
         goto out;
     }
     if (b.len != (size_t)w * HLEN) {
@@ -409,9 +419,9 @@ static int put_bundle(struct fetch *f, const char *dir, const struct plan *pl, u
 
     gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
     gl_tile_path_format(&tile, 1, rel, NULL);
-    if ((rc = fetch_get(f, rel, GL_TILE_BUNDLE_MAX, &b)) != 0) {
-        cli_error("%s: %s", rel, rc == GL_ENOTFOUND ? "not found (404)" : f->error);
-        rc = CLI_USAGE;
+    if ((rc = fetch_tile(f, &tile, 1, &b)) != 0) {
+        cli_error("%s: %s", rel, fetch_why(f, &tile, rc));
+        rc = rc == GL_EPARSE ? CLI_VERIFY : CLI_USAGE;
         goto out;
     }
     rc = CLI_VERIFY;

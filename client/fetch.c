@@ -138,6 +138,38 @@ static void snippet(const struct gl_buf *b, char *out, size_t max)
     out[j] = 0;
 }
 
+struct tile_get {
+    struct fetch *f;
+    int calls;
+};
+
+static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
+{
+    struct tile_get *g = ctx;
+
+    g->calls++;
+    return fetch_get(g->f, path, max, body);
+}
+
+int fetch_tile(struct fetch *f, const struct gl_tile *t, int entries, struct gl_buf *body)
+{
+    char path[GL_TILE_PATH_MAX], then[sizeof(f->error)];
+    struct tile_get g = {f, 0};
+    struct gl_err why;
+    int rc = gl_tile_fetch(t, entries, tile_get, &g, body, &why);
+
+    if (rc == GL_EINVAL && g.calls == 0)
+        snprintf(f->error, sizeof(f->error), "%s", why.reason);
+    if (rc == 0 || g.calls < 2)
+        return rc;
+    /* fell back to the full tile: say so */
+    snprintf(then, sizeof(then), "%s", rc == GL_EPARSE ? why.reason : f->error);
+    gl_tile_path_format(t, entries, path, NULL);
+    snprintf(f->error, sizeof(f->error), "%s not found (404), nor its full tile: %.400s",
+             path, then);
+    return rc;
+}
+
 int fetch_retry_after(const struct gl_http_response *r, double *seconds)
 {
     char *end;
@@ -186,9 +218,7 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
         return GL_EIO;
     }
     if (r->status == 200) {
-        gl_buf_release(body);
-        *body = r->body;
-        gl_buf_init(&r->body, body->max);
+        gl_http_response_take_body(r, body);
         return 0;
     }
     snippet(&r->body, snip, sizeof(snip));

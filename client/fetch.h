@@ -34,6 +34,7 @@
 
 #include "glasslog/buf.h"
 #include "glasslog/error.h"
+#include "glasslog/tile.h"
 
 #define FETCH_DEFAULT_BUDGET_S 60.0
 
@@ -96,6 +97,15 @@ void fetch_rewind(struct fetch *f);
  * decoded body, at most max bytes. GL_ENOTFOUND for 404, GL_ETOOBIG past
  * max, GL_EIO for anything else (f->error says what). */
 int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body);
+
+/* fetch_get of tile *t (a data tile when `entries`) through
+ * gl_tile_fetch: a partial tile that answers 404 is read from the full
+ * tile's first width hashes or entries (a full tile that is not exactly
+ * 256 of them is GL_EPARSE). *body as fetch_get's; errors as fetch_get's
+ * or gl_tile_fetch's, f->error says what (for a fallback, both paths). The
+ * caller checks the body as it would any tile. */
+int fetch_tile(struct fetch *f, const struct gl_tile *t, int entries,
+               struct gl_buf *body);
 
 /* The Retry-After of an answer r whose capture_header was "Retry-After"
  * (the adapter's default): its delay in seconds (a non-negative decimal;

@@ -483,7 +483,6 @@ static int fetch_bundle(struct monitor *m, uint64_t k, uint64_t from, uint64_t s
                         struct bundle *b)
 {
     struct gl_tile t = {.index = k, .level = 0};
-    char path[GL_TILE_PATH_MAX];
     int rc;
 
     b->k = k;
@@ -491,10 +490,8 @@ static int fetch_bundle(struct monitor *m, uint64_t k, uint64_t from, uint64_t s
         return rc;
     t.width = b->width;
     b->skip = k * GL_TILE_WIDTH < from ? (size_t)(from - k * GL_TILE_WIDTH) : 0;
-    if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
-        (rc = fetch_get(&m->f, path, GL_TILE_BUNDLE_MAX, &b->data)) != 0 ||
-        (rc = gl_tile_path_format(&t, 0, path, NULL)) != 0 ||
-        (rc = fetch_get(&m->f, path, (size_t)b->width * GL_HASH_LEN, &b->tile)) != 0) {
+    if ((rc = fetch_tile(&m->f, &t, 1, &b->data)) != 0 ||
+        (rc = fetch_tile(&m->f, &t, 0, &b->tile)) != 0) {
         cli_error("cannot download bundle %llu: %s", (unsigned long long)k, m->f.error);
         return rc;
     }

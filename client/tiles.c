@@ -74,12 +74,11 @@ int tiles_get(struct tiles *ts, const struct gl_tile *t, const uint8_t (**h)[GL_
         *h = gl_hashes_const(s->h);
         return 0;
     }
-    if ((rc = gl_tile_path_format(t, 0, path, NULL)) != 0)
-        return rc;
     gl_buf_init(&body, (size_t)t->width * GL_HASH_LEN);
-    if ((rc = fetch_get(ts->f, path, (size_t)t->width * GL_HASH_LEN, &body)) != 0)
+    if ((rc = fetch_tile(ts->f, t, 0, &body)) != 0)
         goto out;
     if (body.len != (size_t)t->width * GL_HASH_LEN) {
+        gl_tile_path_format(t, 0, path, NULL);
         snprintf(ts->f->error, sizeof(ts->f->error), "%s: %zu bytes, want %zu", path,
                  body.len, (size_t)t->width * GL_HASH_LEN);
         rc = GL_EPARSE;

@@ -57,8 +57,9 @@ void tiles_clear(struct tiles *ts);
 
 /* The hashes of tile (level, index) at width >= t->width: *h points into
  * the cache (valid until the next call). Fetches tile/<L>/<N>[.p/<W>]
- * when missing; the answer must be exactly width * 32 bytes (else
- * GL_EPARSE). Fetch errors as fetch_get (f->error says what). */
+ * when missing (fetch_tile: the full tile's prefix when the partial one
+ * is gone); the answer must be exactly width * 32 bytes (else
+ * GL_EPARSE). Fetch errors as fetch_tile (f->error says what). */
 int tiles_get(struct tiles *ts, const struct gl_tile *t,
               const uint8_t (**h)[GL_HASH_LEN]);
 

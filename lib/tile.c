@@ -11,6 +11,17 @@
  * compares with the input, so only the formatter's own output is accepted.
  *
  * The bundle decoder never copies: entries point into the caller's data.
+ *
+ * Partial tiles that are gone: tlog-tiles lets a log (or a copy of it)
+ * stop serving tile/L/N.p/W once tile/L/N is full, and its readers fall
+ * back to the full tile. gl_tile_fetch is the one place glasslog does
+ * that: a 404 (GL_ENOTFOUND from the getter, nothing else) on a partial
+ * path, and only then, asks for the full tile, which must be a whole full
+ * tile (256 hashes, exactly 8192 bytes, or a bundle of exactly 256
+ * entries) before its first W hashes or entries are kept. A short or
+ * malformed full tile is refused, never padded. The kept prefix is then
+ * checked by the caller exactly as a partial tile would be (against the
+ * signed root), so a full tile that lies is caught all the same.
  */
 #include "glasslog/tile.h"
 
@@ -374,4 +385,53 @@ int gl_tile_bundle_decode(const uint8_t *data, size_t len, size_t want,
         return GL_EPARSE;
     *n = count;
     return 0;
+}
+
+/* ---- reading tiles from a copy that dropped its partial tiles ------------- */
+
+int gl_tile_trim(const struct gl_tile *t, int entries, struct gl_buf *body,
+                 struct gl_err *why)
+{
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    size_t n;
+
+    if (t->width < 1 || t->width > GL_TILE_WIDTH)
+        return GL_EINVAL;
+    if (!entries) {
+        if (body->len != (size_t)GL_TILE_WIDTH * HLEN)
+            return gl_err_set(why, GL_EPARSE, 0,
+                              "%zu bytes, not a full tile of %d hashes", body->len,
+                              GL_TILE_WIDTH);
+        gl_buf_truncate(body, (size_t)t->width * HLEN);
+        return 0;
+    }
+    if (gl_tile_bundle_decode(body->data, body->len, GL_TILE_WIDTH, e, &n) != 0)
+        return gl_err_set(why, GL_EPARSE, 0, "%zu bytes, not a bundle of %d entries",
+                          body->len, GL_TILE_WIDTH);
+    gl_buf_truncate(body,
+                    (size_t)(e[t->width - 1].data + e[t->width - 1].len - body->data));
+    return 0;
+}
+
+int gl_tile_fetch(const struct gl_tile *t, int entries, gl_tile_get_fn get, void *ctx,
+                  struct gl_buf *body, struct gl_err *why)
+{
+    struct gl_tile full = *t;
+    char path[GL_TILE_PATH_MAX], fpath[GL_TILE_PATH_MAX];
+    size_t max = entries ? GL_TILE_BUNDLE_MAX : (size_t)t->width * HLEN;
+    int rc;
+
+    if ((rc = gl_tile_path_format(t, entries, path, NULL)) != 0)
+        return gl_err_set(why, rc, 0, "not a tile");
+    rc = get(ctx, path, max, body);
+    if (rc != GL_ENOTFOUND || t->width == GL_TILE_WIDTH)
+        return rc;
+    full.width = GL_TILE_WIDTH;
+    gl_tile_path_format(&full, entries, fpath, NULL);
+    max = entries ? GL_TILE_BUNDLE_MAX : (size_t)GL_TILE_WIDTH * HLEN;
+    if ((rc = get(ctx, fpath, max, body)) != 0)
+        return rc;
+    if ((rc = gl_tile_trim(t, entries, body, why)) != 0)
+        gl_err_wrap(why, rc, 0, fpath);
+    return rc;
 }

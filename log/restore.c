@@ -47,9 +47,12 @@ struct restore {
     char tmp[4200]; /* dir + ".restoring": built there, then renamed */
 };
 
-/* GETs <url>/<path> into resp (the caller releases it); 0 only on 200. */
-static int fetch(struct restore *r, const char *path, size_t max,
-                 struct gl_http_response *resp)
+/* GETs <url>/<path> into resp (the caller releases it); 0 only on 200.
+ * A 404 is GL_ENOTFOUND, logged unless quiet404 (a tile's: a partial
+ * one's is read from its full tile, and fetch_tile logs what is still
+ * missing); any other failure is GL_EIO or the transport's code, logged. */
+static int get(struct restore *r, const char *path, size_t max, int quiet404,
+               struct gl_http_response *resp)
 {
     const char *u = r->cfg->url;
     char url[RESTORE_URL_MAX];
@@ -65,11 +68,53 @@ static int fetch(struct restore *r, const char *path, size_t max,
                resp->error[0] ? resp->error : gl_strerror(rc));
         return rc;
     }
-    if (resp->status != 200) {
+    if (resp->status != 200 && !(resp->status == 404 && quiet404))
         gl_log(GL_LOG_ERROR, "restore: GET %s answered %ld", url, resp->status);
-        return GL_EIO;
+    if (resp->status == 404)
+        return GL_ENOTFOUND;
+    return resp->status == 200 ? 0 : GL_EIO;
+}
+
+static int fetch(struct restore *r, const char *path, size_t max,
+                 struct gl_http_response *resp)
+{
+    int rc = get(r, path, max, 0, resp);
+
+    return rc == GL_ENOTFOUND ? GL_EIO : rc;
+}
+
+/* get as a gl_tile_get_fn (ctx: the restore): the body moves into *body;
+ * a 404 is fetch_tile's to log. */
+static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
+{
+    struct gl_http_response resp = {0};
+    int rc = get(ctx, path, max, 1, &resp);
+
+    if (rc == 0)
+        gl_http_response_take_body(&resp, body);
+    gl_http_response_release(&resp);
+    return rc;
+}
+
+/* Tile t (a bundle when entries) of the copy into *body (the caller
+ * releases it), read from its full tile when a partial one is gone
+ * (gl_tile_fetch). 0, or an error, logged (a 404 is GL_EIO). */
+static int fetch_tile(struct restore *r, const struct gl_tile *t, int entries,
+                      struct gl_buf *body)
+{
+    char path[GL_TILE_PATH_MAX];
+    struct gl_err why;
+    int rc = gl_tile_fetch(t, entries, tile_get, r, body, &why);
+
+    if (rc == GL_EPARSE || rc == GL_EINVAL)
+        gl_log(GL_LOG_ERROR, "restore: %s", why.reason);
+    if (rc == GL_ENOTFOUND) {
+        gl_tile_path_format(t, entries, path, NULL);
+        gl_log(GL_LOG_ERROR, "restore: the copy at %s has no %s (404)%s", r->cfg->url,
+               path, t->width < GL_TILE_WIDTH ? ", nor its full tile" : "");
+        rc = GL_EIO;
     }
-    return 0;
+    return rc;
 }
 
 /* Step 1: the copy's checkpoint, signed by the log and (with a policy)
@@ -128,16 +173,17 @@ static int restore_bundle(struct restore *r, uint64_t k, uint32_t width)
 {
     struct gl_tile t = {k, 0, width};
     struct gl_tile_entry e[GL_TILE_WIDTH];
-    struct gl_http_response resp = {0};
     struct store_batch *b = NULL;
     char path[GL_TILE_PATH_MAX];
+    struct gl_buf body;
     size_t n;
     int rc;
 
-    if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
-        (rc = fetch(r, path, GL_TILE_BUNDLE_MAX, &resp)) != 0)
+    gl_buf_init(&body, GL_TILE_BUNDLE_MAX);
+    if ((rc = fetch_tile(r, &t, 1, &body)) != 0)
         goto out;
-    if ((rc = gl_tile_bundle_decode(resp.body.data, resp.body.len, width, e, &n)) != 0) {
+    if ((rc = gl_tile_bundle_decode(body.data, body.len, width, e, &n)) != 0) {
+        gl_tile_path_format(&t, 1, path, NULL);
         gl_log(GL_LOG_ERROR, "restore: %s is not a bundle of %u entries", path, width);
         goto out;
     }
@@ -165,7 +211,7 @@ static int restore_bundle(struct restore *r, uint64_t k, uint32_t width)
         rc = store_batch_commit(b, NULL);
 out:
     store_batch_free(b);
-    gl_http_response_release(&resp);
+    gl_buf_release(&body);
     return rc;
 }
 
@@ -174,7 +220,7 @@ out:
 static int check_tile(struct restore *r, uint32_t level, uint64_t index, uint32_t width)
 {
     struct gl_tile t = {index, level, width};
-    struct gl_http_response resp = {0};
+    struct gl_buf body;
     uint8_t mine[STORE_TILE_MAX];
     size_t len = 0;
     char path[GL_TILE_PATH_MAX];
@@ -191,15 +237,19 @@ static int check_tile(struct restore *r, uint32_t level, uint64_t index, uint32_
                gl_strerror(rc));
         return rc;
     }
-    if ((rc = fetch(r, path, STORE_TILE_MAX, &resp)) == 0 &&
-        (resp.body.len != len || memcmp(resp.body.data, mine, len) != 0)) {
+    gl_buf_init(&body, STORE_TILE_MAX);
+    rc = fetch_tile(r, &t, 0, &body);
+    if (rc == GL_ETOOBIG || rc == GL_EPARSE)
+        rc = GL_EVERIFY; /* longer than the tile, or a broken full one: it differs */
+    if (rc == GL_EVERIFY ||
+        (rc == 0 && (body.len != len || memcmp(body.data, mine, len) != 0))) {
         gl_log(GL_LOG_ERROR,
                "restore: the copy's %s differs from the tile recomputed from "
                "its entries",
                path);
         rc = GL_EVERIFY;
     }
-    gl_http_response_release(&resp);
+    gl_buf_release(&body);
     return rc;
 }
 

@@ -10,6 +10,8 @@
  *     fresh tree; the recomputed root must equal the checkpoint's;
  *  3. every hash tile the copy serves for that size must equal the one
  *     recomputed from the entries (byte for byte);
+ * (a partial tile or bundle the copy does not serve, 404, is read from
+ * the full one's prefix with gl_tile_fetch, and checked the same way)
  * all into DIR.restoring, a store without a log key or state until step
  * 3 passed (so an interrupted restore can never be served), then the key
  * and a checkpoint of that size and root freshly signed by the log key are

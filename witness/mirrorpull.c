@@ -15,7 +15,9 @@
  * Hash tile cache: direct-mapped, CACHE slots, each keyed by the log's
  * origin hash and the tile's level, index and width at the round's size
  * (two logs hold tiles at the same coordinates, and a tile's hashes are
- * the same at every size where it has that width). Tiles are the log's,
+ * the same at every size where it has that width). Tiles and bundles are
+ * read with gl_tile_fetch: a partial one that answers 404 comes from the
+ * full one's prefix, checked the same way. Tiles are the log's,
  * untrusted: a round that fails (a fetch or a proof that does not
  * compute, or an upload refused, e.g. 422 for a wrong tile) drops every
  * cached tile of that log, so the next round fetches them afresh.
@@ -53,6 +55,7 @@ struct mirrorpull {
     struct slot *cache; /* CACHE slots */
 };
 
+/* GETs <log url>/<path>: 0 on 200, GL_ENOTFOUND on 404, else an error. */
 static int get(struct mirrorpull *p, const char *path, size_t max,
                struct gl_http_response *r)
 {
@@ -60,8 +63,20 @@ static int get(struct mirrorpull *p, const char *path, size_t max,
     snprintf(url, sizeof url, "%s/%s", p->log->url, path);
     int err = gl_http_get(p->http, url, max, p->cfg.timeout_ms, r);
     if (err == 0 && r->status != 200)
-        err = GL_ENOTFOUND;
+        err = r->status == 404 ? GL_ENOTFOUND : GL_EIO;
     return err;
+}
+
+/* get as a gl_tile_get_fn (ctx: the puller): the body moves into *body. */
+static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
+{
+    struct gl_http_response r = {0};
+    int rc = get(ctx, path, max, &r);
+
+    if (rc == 0)
+        gl_http_response_take_body(&r, body);
+    gl_http_response_release(&r);
+    return rc;
 }
 
 static int stopping(struct mirrorpull *p)
@@ -74,25 +89,23 @@ static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
                        const uint8_t (**h)[HLEN], uint32_t *width)
 {
     struct gl_tile t = {index, level, 0};
-    struct gl_http_response r;
-    char path[GL_TILE_PATH_MAX];
+    struct gl_buf b;
     int rc = gl_tile_width(level, index, p->size, &t.width);
     if (rc != 0)
         return rc;
     struct slot *s = &p->cache[(index * 7 + level) % CACHE];
     if (s->t.width != t.width || s->t.level != level || s->t.index != index ||
         memcmp(s->origin_hash, p->log->origin_hash, GL_HASH_LEN) != 0) {
-        if ((rc = gl_tile_path_format(&t, 0, path, NULL)) != 0)
-            return rc;
-        rc = get(p, path, (size_t)256 * HLEN, &r);
-        if (rc == 0 && r.body.len != (size_t)t.width * HLEN)
+        gl_buf_init(&b, (size_t)t.width * HLEN);
+        rc = gl_tile_fetch(&t, 0, tile_get, p, &b, NULL);
+        if (rc == 0 && b.len != (size_t)t.width * HLEN)
             rc = GL_EPARSE;
         if (rc == 0) {
-            memcpy(s->h, r.body.data, r.body.len);
+            memcpy(s->h, b.data, b.len);
             memcpy(s->origin_hash, p->log->origin_hash, GL_HASH_LEN);
             s->t = t;
         }
-        gl_http_response_release(&r);
+        gl_buf_release(&b);
         if (rc != 0)
             return rc;
     }
@@ -135,21 +148,19 @@ static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint6
     struct gl_mirror_package *pk = malloc(sizeof *pk);
     struct gl_tile_entry *e = malloc(GL_TILE_WIDTH * sizeof *e);
     struct gl_tile t;
-    struct gl_http_response r;
-    char path[GL_TILE_PATH_MAX];
+    struct gl_buf b;
     struct gl_hash_source src = {read_nodes, p};
     size_t n = 0;
     int rc = pk && e ? gl_mirror_package_bounds(start, end, i, pk) : GL_ENOMEM;
 
-    memset(&r, 0, sizeof r);
+    gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
     if (rc != 0)
         goto out;
     t.level = 0;
     t.index = pk->subtree_start / 256;
     t.width = (uint32_t)(pk->end - pk->subtree_start);
-    if ((rc = gl_tile_path_format(&t, 1, path, NULL)) != 0 ||
-        (rc = get(p, path, GL_TILE_BUNDLE_MAX, &r)) != 0 ||
-        (rc = gl_tile_bundle_decode(r.body.data, r.body.len, t.width, e, &n)) != 0 ||
+    if ((rc = gl_tile_fetch(&t, 1, tile_get, p, &b, NULL)) != 0 ||
+        (rc = gl_tile_bundle_decode(b.data, b.len, t.width, e, &n)) != 0 ||
         (rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, end, pk->proof,
                                &pk->nproof)) != 0)
         goto out;
@@ -157,7 +168,7 @@ static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint6
     rc = gl_mirror_package_encode(e + skip, n - skip, (const uint8_t(*)[HLEN])pk->proof,
                                   pk->nproof, body);
 out:
-    gl_http_response_release(&r);
+    gl_buf_release(&b);
     free(pk);
     free(e);
     return rc;

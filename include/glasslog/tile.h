@@ -113,4 +113,35 @@ int gl_tile_bundle_encode(const struct gl_tile_entry *e, size_t n, struct gl_buf
 int gl_tile_bundle_decode(const uint8_t *data, size_t len, size_t want,
                           struct gl_tile_entry *out, size_t *n);
 
+/* --- reading a tile whose partial form is gone ------------------------------- */
+
+/* Cuts *body, the full tile of *t's coordinates (a data tile when
+ * `entries`), down to what *t (width 1..256) holds: a hash tile must be
+ * exactly 256 * 32 bytes and keeps its first width * 32; an entry bundle
+ * must decode as exactly 256 entries and keeps the bytes of its first
+ * width. GL_EPARSE (why, may be NULL, says what) leaves *body as it was;
+ * GL_EINVAL for a bad width. */
+int gl_tile_trim(const struct gl_tile *t, int entries, struct gl_buf *body,
+                 struct gl_err *why);
+
+/* How gl_tile_fetch GETs a tile path (ctx: the caller's transport):
+ * replaces *body (owned by the caller, who releases it) with the answer
+ * of at most max bytes and returns 0; GL_ENOTFOUND for a 404 and only
+ * for a 404; any other code for any other failure (the transport keeps
+ * its own message). */
+typedef int (*gl_tile_get_fn)(void *ctx, const char *path, size_t max,
+                              struct gl_buf *body);
+
+/* Reads tile *t (a data tile when `entries`) with get into *body (owned
+ * by the caller, who releases it): GETs its path (cap: width * 32 bytes
+ * for a hash tile, GL_TILE_BUNDLE_MAX for a bundle); when *t is partial
+ * and that answers GL_ENOTFOUND, GETs the full tile instead (cap 8192 or
+ * GL_TILE_BUNDLE_MAX) and keeps its prefix with gl_tile_trim. The body
+ * of a partial answer is not checked here: the caller checks what it
+ * gets (length, entry count, hashes) as it would any tile. 0; get's code
+ * (for the full tile's path when it fell back); GL_EPARSE from
+ * gl_tile_trim with why (may be NULL) naming the full tile's path. */
+int gl_tile_fetch(const struct gl_tile *t, int entries, gl_tile_get_fn get, void *ctx,
+                  struct gl_buf *body, struct gl_err *why);
+
 #endif

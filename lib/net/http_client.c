@@ -188,6 +188,13 @@ void gl_http_response_release(struct gl_http_response *r)
         gl_buf_release(&r->body);
 }
 
+void gl_http_response_take_body(struct gl_http_response *r, struct gl_buf *body)
+{
+    gl_buf_release(body);
+    *body = r->body;
+    gl_buf_init(&r->body, body->max);
+}
+
 /* Checks a client configuration (NULL: defaults) and initialises curl
  * once per process. GL_EINVAL, GL_EIO. */
 static int client_init(const struct gl_http_client_config *cfg)

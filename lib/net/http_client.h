@@ -130,6 +130,9 @@ int gl_http_post(struct gl_http_client *c, const char *url, const char *content_
                  struct gl_http_response *out);
 /* Frees the body; leaves an empty response. */
 void gl_http_response_release(struct gl_http_response *r);
+/* Moves r's body into *body (whose old data is released first; the
+ * caller then owns the new one) and leaves r's body empty, same max. */
+void gl_http_response_take_body(struct gl_http_response *r, struct gl_buf *body);
 
 /* Completion of a gl_http_multi request, on the loop thread. err and
  * *resp as gl_http_request's (err is GL_EIO with error "cancelled" when

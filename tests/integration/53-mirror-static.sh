@@ -8,6 +8,11 @@
 # checkpoint is smaller than the one the directory publishes (a rollback),
 # while a log with more entries than mirror-dir handles (a signed
 # checkpoint of 2^40 entries) and a --timeout that is not a number exit 3.
+# A copy that dropped its partial tiles once the full ones exist (the
+# copy at 600 with tile 002 full) is read from the full tiles' prefixes:
+# mirror-dir, `get tile` and `monitor` (consistency 300 -> 600 and the
+# bundles) succeed; a full tile that lies, is short, or a full bundle
+# with a wrong entry, exits 2.
 # nginx is required
 # (nginx-light, installed by make deps): missing, the test fails.
 . "$(dirname "$0")/lib.sh"
@@ -22,10 +27,15 @@ LOADGEN="$GL_BUILD/tests/bench/loadgen"
 [ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
 
 make_keys
+printf '%s\n' "log $(cat "$T/log.key.pub")" "submitter $(cat "$T/sub.key.pub")" "quorum none" > "$T/policy"
+mon() { "$G" monitor --log "$1" --policy "$T/policy" --state "$T/mon" --once --no-progress; }
 start_log "$T/data" --create --batch-ms 2
-"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 600 -c 4 --seed 53 > "$T/lg.out" 2> "$T/lg.err" ||
-    fail "loadgen: $(tail -3 "$T/lg.err")"
-wait_until 10 sh -c "[ \"\$(curl -sf $LOG_URL/checkpoint | sed -n 2p)\" = 600 ]" || fail "log size"
+for n in 300 600; do # a monitor remembers the log at 300
+    "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 300 -c 4 --seed "53$n" > "$T/lg.out" 2> "$T/lg.err" ||
+        fail "loadgen: $(tail -3 "$T/lg.err")"
+    wait_until 10 sh -c "[ \"\$(curl -sf $LOG_URL/checkpoint | sed -n 2p)\" = $n ]" || fail "log size $n"
+    [ "$n" = 300 ] && { expect_rc 0 mon "$LOG_URL"; grep -q "tree size 300, verified" "$T/out" || fail "monitor at 300"; }
+done
 
 D="$T/www"
 expect_rc 0 "$G" mirror-dir --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --dir "$D"
@@ -124,6 +134,36 @@ static "$T/www600"
 expect_rc 2 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$D"
 expect_err "the log's checkpoint of size 600 is smaller than the one of size 900 in $D: nothing written"
 cmp -s "$D/checkpoint" "$T/ck.before" || fail "the checkpoint rolled back"
+# the copy at 600 stops serving the partial tiles tile/0/002.p/88 and
+# tile/entries/002.p/88 once tile 002 is full (tlog-tiles allows it):
+# readers take the first 88 hashes or entries of the full tiles, checked
+# as before, so a full tile that lies, or is short, is still refused
+cp -r "$T/www600/tile" "$T/tile600"
+cp "$D/tile/0/002" "$T/www600/tile/0/002"
+cp "$D/tile/entries/002" "$T/www600/tile/entries/002"
+rm "$T/www600/tile/0/002.p/88" "$T/www600/tile/entries/002.p/88"
+expect_rc 0 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$T/again"
+diff -r "$T/again/tile" "$T/tile600" > /dev/null || fail "mirror-dir of the copy without partial tiles differs"
+expect_rc 0 "$G" get tile tile/entries/002.p/88 --log "$SURL"
+grep -q "^# entry 599 " "$T/out" && ! grep -q "^# entry 600 " "$T/out" || fail "get tile of a gone partial bundle"
+expect_rc 0 mon "$SURL" # consistency 300 -> 600 and bundles 1, 2 from the full tiles
+grep -q "tree size 600, verified, no alarm" "$T/out" || fail "monitor at 600: $(cat "$T/out" "$T/err")"
+flip() { # flip FILE OFFSET: inverts the low bit of one byte
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1")
+    printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2> /dev/null
+}
+flip "$T/www600/tile/0/002" 320 # hash 10 of the 88
+expect_rc 2 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$T/again2"
+expect_err "do not hash to its checkpoint's root: nothing written"
+head -c 8160 "$D/tile/0/002" > "$T/www600/tile/0/002"
+expect_rc 2 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$T/again2"
+expect_err "tile/0/002.p/88 not found (404), nor its full tile: tile/0/002: 8160 bytes, not a full tile of 256 hashes"
+cp "$D/tile/0/002" "$T/www600/tile/0/002"
+flip "$T/www600/tile/entries/002" 100 # in entry 512
+expect_rc 2 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$T/again2"
+expect_err "entry 512 is not the one the checkpoint's tree holds"
+[ -e "$T/again2/checkpoint" ] && fail "a copy whose full tiles lie was mirrored"
 static "$T/huge"
 expect_rc 3 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$T/www-huge"
 expect_err "the log has 1099511627776 entries, more than mirror-dir handles (16777216): nothing written"

@@ -7,7 +7,9 @@
 # signed by another key, a missing bundle, an entry that is no statement,
 # a checkpoint without the --witnesses quorum (with it: restored, here
 # into an existing empty directory given with a trailing slash); so is
-# a restore over data. A restored store is a copy: it starts only once
+# a restore over data. A copy that no longer serves the partial tiles
+# of a tile that is full (at a larger size) is restored from the full
+# tiles' prefixes, unless the full tile lies. A restored store is a copy: it starts only once
 # every witness answered (a stopped one: refused) or, without witnesses,
 # with --accept-copy; after that first start it starts as any other. A
 # policy naming no witness ("quorum none") counts as none: the restore
@@ -55,6 +57,15 @@ mkdir -p "$T/www/good"
 sed 's|.*|url = "'"$LOG_URL"'&"\noutput = "'"$T/www/good"'&"|' "$T/paths" > "$T/curl.cfg"
 curl -fsS --create-dirs -K "$T/curl.cfg" || fail "copying the tiles"
 curl -fsS -o "$T/www/good/checkpoint" "$LOG_URL/checkpoint" || fail "copying the checkpoint"
+# The copy "full" at N no longer serves the partial tiles of level-0 tile
+# 039 once the log grew past 10240 and that tile is full (tlog-tiles
+# allows it): the restore reads them from the full tiles' prefixes.
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 240 -c 8 --label more \
+    > "$T/more.out" 2> "$T/more.err" || fail "loadgen: $(tail -3 "$T/more.err")"
+cp -a "$T/www/good" "$T/www/full"
+curl -fsS -o "$T/www/full/tile/0/039" "$LOG_URL/tile/0/039" &&
+    curl -fsS -o "$T/www/full/tile/entries/039" "$LOG_URL/tile/entries/039" || fail "copying tile 039"
+rm "$T/www/full/tile/0/039.p/16" "$T/www/full/tile/entries/039.p/16"
 stop_log
 rm -rf "$T/data"
 
@@ -69,6 +80,7 @@ b[i] ^= 1; open(p,"wb").write(b)' "$T/www/entry/tile/entries/017" || fail "alter
 tamper statement; flip "$T/www/statement/tile/entries/017" 300
 tamper hash;   flip "$T/www/hash/tile/1/000.p/39" 40
 tamper gone;   rm "$T/www/gone/tile/entries/020"
+rm -rf "$T/www/fullbad"; cp -a "$T/www/full" "$T/www/fullbad"; flip "$T/www/fullbad/tile/0/039" 100
 tamper key
 printf 'example.com/log\n%s\n%s\n' $N "$(sed -n 3p "$T/www/good/checkpoint")" |
     "$GL_BIN/glasslog" note sign --key "$T/other.key" > "$T/www/key/checkpoint" 2>/dev/null ||
@@ -114,6 +126,7 @@ restore_refused entry "do not hash to the signed root"
 restore_refused statement "is not a statement"
 restore_refused hash "tile/1/000.p/39 differs"
 restore_refused gone "tile/entries/020"
+restore_refused fullbad "tile/0/039.p/16 differs"
 restore_refused key "is not this log's"
 
 # With --witnesses, the copy's checkpoint needs the policy's quorum: the
@@ -168,11 +181,12 @@ grep -q "cosigned by the witness quorum" "$T/err" && fail "pol0 restore claims a
 expect_err "the --witnesses policy names no witness"
 rm -rf "$T/data0"
 
-# The good copy: rebuilt, verified, served byte for byte. Without
+# The good copy, as "full" (without the partial tiles of tile 039):
+# rebuilt, verified, served byte for byte as the log served it. Without
 # witnesses, the restored copy starts only with --accept-copy.
 start=$(date +%s%N)
 expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
-    --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good/"
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/full/"
 end=$(date +%s%N)
 grep -q "restore: $T/data holds $N verified entries" "$T/err" || fail "no restore line"
 grep -q "tiles match the signed checkpoint" "$T/err" || fail "start-up check after restore"

@@ -2,7 +2,9 @@
  * test_tile: lib/tile.c: path format/parse (round trips and a list of
  * malformed paths), tile arithmetic, entry bundles, and the tiles-1000
  * vector directory rebuilt byte for byte from the reference tree's leaves,
- * then used as a tile-backed hash source for every proof at size 1000.
+ * then used as a tile-backed hash source for every proof at size 1000;
+ * a partial tile read from its full tile when it is gone (gl_tile_trim,
+ * gl_tile_fetch over a fake copy of a log).
  */
 #include "testutil.h"
 
@@ -756,6 +758,202 @@ static void test_tile_source(void **state)
         free(c.tiles[i / 4][i % 4]);
 }
 
+/* ---- partial tiles read from full ones ------------------------------------ */
+
+/* A fake copy of a log for gl_tile_fetch: the paths it serves, the status
+ * of every other path (404, or an error code), and the requests seen. */
+struct copy {
+    const char *path[4];
+    const struct gl_buf *body[4];
+    size_t n;
+    int other; /* GL_ENOTFOUND or another code for a path not served */
+    char asked[4][GL_TILE_PATH_MAX];
+    size_t max[4];
+    size_t nasked;
+};
+
+static int copy_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
+{
+    struct copy *c = ctx;
+
+    assert_true(c->nasked < 4);
+    snprintf(c->asked[c->nasked], GL_TILE_PATH_MAX, "%s", path);
+    c->max[c->nasked++] = max;
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->path[i], path) != 0)
+            continue;
+        if (c->body[i]->len > max)
+            return GL_ETOOBIG;
+        gl_buf_reset(body);
+        body->max = max;
+        assert_int_equal(gl_buf_append(body, c->body[i]->data, c->body[i]->len), 0);
+        return 0;
+    }
+    return c->other;
+}
+
+static void test_trim(void **state)
+{
+    static uint8_t big[GL_TILE_ENTRY_MAX];
+    struct gl_tile_entry e[GL_TILE_WIDTH + 1], out[GL_TILE_WIDTH];
+    struct gl_tile t = {1, 0, 44};
+    struct gl_buf full, b, want;
+    struct gl_err why;
+    uint64_t rng = 5;
+    size_t i, n;
+    (void)state;
+
+    /* hash tile: exactly 256 hashes, of which the first 44 are kept */
+    gl_buf_init(&full, GL_TILE_BUNDLE_MAX);
+    gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
+    for (i = 0; i < (size_t)GL_TILE_WIDTH * HLEN; i++)
+        assert_int_equal(gl_buf_putc(&full, (uint8_t)tu_rand(&rng)), 0);
+    assert_int_equal(gl_buf_append(&b, full.data, full.len), 0);
+    assert_int_equal(gl_tile_trim(&t, 0, &b, NULL), 0);
+    assert_int_equal(b.len, 44 * HLEN);
+    assert_memory_equal(b.data, full.data, b.len);
+    /* shorter or longer than a full tile: refused, unchanged */
+    for (size_t len = 0; len <= (size_t)GL_TILE_WIDTH * HLEN + HLEN;
+         len += 8 * HLEN + 1) {
+        gl_buf_reset(&b);
+        assert_int_equal(gl_buf_append(&b, full.data, len), 0);
+        assert_int_equal(gl_tile_trim(&t, 0, &b, &why), GL_EPARSE);
+        assert_int_equal(b.len, len);
+        assert_non_null(strstr(why.reason, "not a full tile"));
+    }
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, full.data, (GL_TILE_WIDTH - 1) * HLEN), 0);
+    assert_int_equal(gl_tile_trim(&t, 0, &b, NULL), GL_EPARSE);
+
+    /* bundle: exactly 256 entries, of which the bytes of the first W are kept */
+    for (i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)tu_rand(&rng);
+    for (i = 0; i <= GL_TILE_WIDTH; i++) {
+        e[i].data = big + i;
+        e[i].len = i == 3 ? 0 : i == 5 ? GL_TILE_ENTRY_MAX - 5 : tu_rand(&rng) % 300;
+    }
+    gl_buf_init(&want, GL_TILE_BUNDLE_MAX);
+    gl_buf_reset(&full);
+    assert_int_equal(gl_tile_bundle_encode(e, GL_TILE_WIDTH, &full), 0);
+    for (uint32_t w = 1; w <= GL_TILE_WIDTH; w += w < 8 ? 1 : 37) {
+        t.width = w;
+        gl_buf_reset(&want);
+        assert_int_equal(gl_tile_bundle_encode(e, w, &want), 0);
+        gl_buf_reset(&b);
+        assert_int_equal(gl_buf_append(&b, full.data, full.len), 0);
+        assert_int_equal(gl_tile_trim(&t, 1, &b, NULL), 0);
+        assert_int_equal(b.len, want.len);
+        assert_memory_equal(b.data, want.data, want.len);
+        assert_int_equal(gl_tile_bundle_decode(b.data, b.len, w, out, &n), 0);
+    }
+    /* 255 entries, 257, a truncated one: refused, unchanged */
+    t.width = 44;
+    for (size_t k = 255; k <= 257; k += 2) {
+        gl_buf_reset(&b);
+        assert_int_equal(gl_tile_bundle_encode(e, k, &b), k > 256 ? GL_EINVAL : 0);
+        if (k > 256) { /* the encoder refuses 257: append one more entry */
+            assert_int_equal(gl_buf_append(&b, full.data, full.len), 0);
+            assert_int_equal(gl_buf_append(&b, "\0\1x", 3), 0);
+        }
+        size_t len = b.len;
+        assert_int_equal(gl_tile_trim(&t, 1, &b, &why), GL_EPARSE);
+        assert_int_equal(b.len, len);
+        assert_non_null(strstr(why.reason, "not a bundle of 256 entries"));
+    }
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_append(&b, full.data, full.len - 1), 0);
+    assert_int_equal(gl_tile_trim(&t, 1, &b, NULL), GL_EPARSE);
+    t.width = 0;
+    assert_int_equal(gl_tile_trim(&t, 1, &b, NULL), GL_EINVAL);
+    gl_buf_release(&full);
+    gl_buf_release(&b);
+    gl_buf_release(&want);
+}
+
+static void test_fetch_fallback(void **state)
+{
+    struct gl_buf full, part, shortb, b;
+    struct gl_tile t = {1, 0, 44}, whole = {1, 0, GL_TILE_WIDTH};
+    struct copy c;
+    struct gl_err why;
+    (void)state;
+
+    gl_buf_init(&full, (size_t)GL_TILE_WIDTH * HLEN);
+    gl_buf_init(&part, (size_t)GL_TILE_WIDTH * HLEN);
+    gl_buf_init(&shortb, (size_t)GL_TILE_WIDTH * HLEN);
+    gl_buf_init(&b, 0);
+    for (size_t i = 0; i < (size_t)GL_TILE_WIDTH * HLEN; i++)
+        assert_int_equal(gl_buf_putc(&full, (uint8_t)(i * 7)), 0);
+    assert_int_equal(gl_buf_append(&part, "other", 5), 0);
+    assert_int_equal(gl_buf_append(&shortb, full.data, full.len - HLEN), 0);
+
+    /* the partial tile is gone: the full one's first 44 hashes */
+    memset(&c, 0, sizeof c);
+    c.path[0] = "tile/0/001";
+    c.body[0] = &full;
+    c.n = 1;
+    c.other = GL_ENOTFOUND;
+    assert_int_equal(gl_tile_fetch(&t, 0, copy_get, &c, &b, &why), 0);
+    assert_int_equal(c.nasked, 2);
+    assert_string_equal(c.asked[0], "tile/0/001.p/44");
+    assert_int_equal(c.max[0], 44 * HLEN);
+    assert_string_equal(c.asked[1], "tile/0/001");
+    assert_int_equal(c.max[1], (size_t)GL_TILE_WIDTH * HLEN);
+    assert_int_equal(b.len, 44 * HLEN);
+    assert_memory_equal(b.data, full.data, b.len);
+
+    /* a bundle: the paths of data tiles (a hash tile is no bundle: refused) */
+    c.path[0] = "tile/entries/001";
+    c.nasked = 0;
+    assert_int_equal(gl_tile_fetch(&t, 1, copy_get, &c, &b, &why), GL_EPARSE);
+    assert_int_equal(c.nasked, 2);
+    assert_string_equal(c.asked[0], "tile/entries/001.p/44");
+    assert_int_equal(c.max[0], GL_TILE_BUNDLE_MAX);
+    assert_string_equal(c.asked[1], "tile/entries/001");
+    assert_int_equal(c.max[1], GL_TILE_BUNDLE_MAX);
+    assert_non_null(strstr(why.reason, "tile/entries/001: "));
+
+    /* a full tile shorter than a full tile is refused, never padded */
+    c.path[0] = "tile/0/001";
+    c.body[0] = &shortb;
+    c.nasked = 0;
+    assert_int_equal(gl_tile_fetch(&t, 0, copy_get, &c, &b, &why), GL_EPARSE);
+    assert_non_null(strstr(why.reason, "tile/0/001: 8160 bytes, not a full tile"));
+
+    /* the partial tile served: used as is, the full one never asked */
+    c.path[1] = "tile/0/001.p/44";
+    c.body[1] = &part;
+    c.n = 2;
+    c.nasked = 0;
+    assert_int_equal(gl_tile_fetch(&t, 0, copy_get, &c, &b, &why), 0);
+    assert_int_equal(c.nasked, 1);
+    assert_int_equal(b.len, 5);
+
+    /* only a 404 falls back: another failure is the answer */
+    c.n = 1;
+    c.body[0] = &full;
+    c.other = GL_EIO;
+    c.nasked = 0;
+    assert_int_equal(gl_tile_fetch(&t, 0, copy_get, &c, &b, &why), GL_EIO);
+    assert_int_equal(c.nasked, 1);
+
+    /* both gone: not found; a full tile's 404 has nothing to fall back to */
+    c.n = 0;
+    c.other = GL_ENOTFOUND;
+    c.nasked = 0;
+    assert_int_equal(gl_tile_fetch(&t, 0, copy_get, &c, &b, &why), GL_ENOTFOUND);
+    assert_int_equal(c.nasked, 2);
+    c.nasked = 0;
+    assert_int_equal(gl_tile_fetch(&whole, 0, copy_get, &c, &b, &why), GL_ENOTFOUND);
+    assert_int_equal(c.nasked, 1);
+    assert_string_equal(c.asked[0], "tile/0/001");
+
+    gl_buf_release(&full);
+    gl_buf_release(&part);
+    gl_buf_release(&shortb);
+    gl_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,6 +966,8 @@ int main(void)
         cmocka_unit_test(test_bundle),
         cmocka_unit_test(test_tiles_1000),
         cmocka_unit_test(test_tile_source),
+        cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_fetch_fallback),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
