@@ -1017,7 +1017,8 @@ static void peer_key(struct gl_http_req *req, struct addr_key *k)
 }
 
 /* A free place in ra for a request of req's client (*place, its client
- * recorded), or NULL; else the reason of the 503. */
+ * recorded), or NULL; else the reason of the 503. The per-client bound
+ * applies once half the places are taken (readapi.h). */
 static const char *async_place(struct readapi_async *ra, struct gl_http_req *req,
                                size_t *place)
 {
@@ -1033,7 +1034,7 @@ static const char *async_place(struct readapi_async *ra, struct gl_http_req *req
         else
             same += memcmp(&ra->client[i], &k, sizeof(k)) == 0;
     }
-    if (same >= READAPI_ASYNC_CLIENT)
+    if (ra->jobs >= READAPI_ASYNC_MAX / 2 && same >= READAPI_ASYNC_CLIENT)
         return "too many of this client's reads wait for the database; retry";
     assert(free_at < READAPI_ASYNC_MAX); /* jobs counts the places used */
     ra->client[free_at] = k;

@@ -37,9 +37,11 @@
  * size served when answering, so appends that move that size between
  * rounds cost no further round. A request that needs another round goes
  * to the head of the queue. At most READAPI_ASYNC_MAX requests wait so at
- * once, at most READAPI_ASYNC_CLIENT of them from one client (an
- * address, an IPv6 /64: a 503 with Retry-After beyond; behind a reverse
- * proxy, the proxy's), on at most half the threadpool's threads (the
+ * once; once half of the places are taken, a client (an address, an IPv6
+ * /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT
+ * of them gets no more (a 503 with Retry-After), so one client alone
+ * cannot take the other half, while a busy one (a proxy, a CDN) is not
+ * refused while places are plenty. They run on at most half the threadpool's threads (the
  * rest checks append signatures) and at most store_read_capacity of them
  * (a database's reads hold connections the loop's own store calls
  * need). A client that leaves meanwhile (gl_http_pending_on_gone) frees
@@ -66,8 +68,10 @@
 #include "tree.h"
 
 #define READAPI_LOOKUP_MAX 100 /* statements in one lookup answer */
-#define READAPI_ASYNC_MAX 32   /* requests waiting for store reads at once */
-#define READAPI_ASYNC_CLIENT 8 /* of them, from one client (addr_limit's key) */
+#define READAPI_ASYNC_MAX 64   /* requests waiting for store reads at once */
+#define READAPI_ASYNC_CLIENT                                                             \
+    8                          /* of them, from one client (addr_limit's key),           \
+                                * once half are taken */
 #define READAPI_ASYNC_ROUNDS 4 /* store round trips of one request */
 
 /* What the read API answers from; all borrowed for the call. */
@@ -101,7 +105,8 @@ struct readapi_async {
                        * capacity at the first request on a shared store) */
     uint64_t refused; /* requests answered 503: no place (either bound) */
     /* the client of each waiting request (in use where used[i]), so that
-     * one client holds at most READAPI_ASYNC_CLIENT of the places */
+     * one client takes no more than READAPI_ASYNC_CLIENT of the second
+     * half of the places */
     struct addr_key client[READAPI_ASYNC_MAX];
     uint8_t used[READAPI_ASYNC_MAX];
 };
