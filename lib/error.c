@@ -8,6 +8,7 @@
  * arguments held (parsers quote their input in reasons).
  */
 #include "glasslog/error.h"
+#include "utf8.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -55,16 +56,25 @@ const char *gl_strerror(int err)
 }
 
 /* Replaces control characters (newlines included) by '?': C0 and DEL
- * bytes, and the two bytes of a UTF-8 encoded C1 control (U+0080..U+009F,
- * which some terminals obey): one printable line. */
+ * bytes, the bytes of a UTF-8 encoded C1 control (U+0080..U+009F, which
+ * some terminals obey), and every byte that is not part of valid UTF-8
+ * (a lone 0x9b is an 8-bit CSI to some terminals): one printable line. */
 static void one_line(char *s)
 {
-    for (; *s != 0; s++) {
-        unsigned char c = (unsigned char)*s, d = (unsigned char)s[1];
-        if (c < 0x20 || c == 0x7f)
-            *s = '?';
-        else if (c == 0xc2 && d >= 0x80 && d <= 0x9f)
-            *s = '?', *++s = '?';
+    size_t n = strlen(s), i = 0, k;
+    uint32_t c;
+
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80) {
+            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                s[i] = '?';
+            i++;
+            continue;
+        }
+        k = gl_utf8_decode((const unsigned char *)s + i, n - i, &c);
+        if (k == 0 || c <= 0x9f)
+            memset(s + i, '?', k == 0 ? 1 : k);
+        i += k == 0 ? 1 : k;
     }
 }
 

@@ -270,8 +270,8 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     if (dec_len != 33)
         return gl_err_set(why, GL_EPARSE, 0,
                           "the key is not base64 of a type byte and 32 key bytes");
-    if (!gl_key_name_valid(s, name_len))
-        return gl_err_set(why, GL_EPARSE, 0,
+    if (!gl_key_name_valid(s, name_len)) /* valid to Go: skippable as well */
+        return gl_err_set(why, GL_EKEYTYPE, 0,
                           "key name longer than %d bytes or with a control character "
                           "(DEL, C1): glasslog's limits on the names of keys it uses",
                           GL_KEY_NAME_MAX);

@@ -103,10 +103,10 @@ static int fetch_tile(struct restore *r, const struct gl_tile *t, int entries,
                       struct gl_buf *body)
 {
     char path[GL_TILE_PATH_MAX];
-    struct gl_err why;
+    struct gl_err why = {0, ""}; /* set by gl_tile_fetch, not the transport */
     int rc = gl_tile_fetch(t, entries, tile_get, r, body, &why);
 
-    if (rc == GL_EPARSE || rc == GL_EINVAL)
+    if ((rc == GL_EPARSE || rc == GL_EINVAL) && why.reason[0] != 0)
         gl_log(GL_LOG_ERROR, "restore: %s", why.reason);
     if (rc == GL_ENOTFOUND) {
         gl_tile_path_format(t, entries, path, NULL);

@@ -79,7 +79,8 @@ int gl_signer_generate(const char *name, uint8_t type, struct gl_signer *out);
  * byte (a well-formed key of any length whose name passes
  * gl_key_sig_name_valid: lists skip it); why (may be NULL; line 0) then
  * says which, never quoting the key. A key of a known type must have a
- * name passing gl_key_name_valid. The caller wipes *out. */
+ * name passing gl_key_name_valid; one whose name only Go's rule allows is
+ * GL_EKEYTYPE as well (lists skip it). The caller wipes *out. */
 int gl_signer_parse(const char *s, size_t n, struct gl_signer *out, struct gl_err *why);
 /* Appends the signer key string (no newline) to out. */
 int gl_signer_format(const struct gl_signer *k, struct gl_buf *out);

@@ -114,12 +114,13 @@ async function expectFailed(scope, row, detail) {
 // screenshots the viewport only (a full page of 100 cards takes chromium
 // most of a minute).
 async function test(name, fn, { fullPage = true, ...opts } = {}) {
+  const t0 = Date.now();
   const v = await visitor(opts);
   try {
     await fn(v.page);
     check(v.page.problems.length === 0, v.page.problems.join('; '));
     passed++;
-    console.log(`ok - ${name}`);
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     failed++;
     console.log(`FAIL - ${name}: ${e.message.split('\n')[0]}`);

@@ -24,7 +24,7 @@ expect_http 200 GET /healthz
 # 600 appends (three bundles, partial tiles on two levels), in parallel:
 # 16 by the CLI (prod-N 1.N, looked up below) among 584 by the load
 # generator.
-"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 584 -c 6 --rate 400 --seed 2 \
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 584 -c 6 --seed 2 \
     > "$T/lg.out" 2>&1 &
 LG=$!
 seq 16 | xargs -P 4 -I{} sh -c "$(declare -f append_one fail); T='$T' GL_BIN='$GL_BIN' \

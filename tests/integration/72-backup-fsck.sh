@@ -25,7 +25,7 @@ start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" || fail "sta
 "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 700 -c 8 --seed 72 \
     > "$T/lg.out" 2>&1 || fail "appends: $(tail -3 "$T/lg.out")"
 # A backup while appends keep coming (200 more over 2 s).
-"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 200 -c 4 --rate 100 --seed 73 \
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 200 -c 4 --rate 100 --timeout 300 --seed 73 \
     > "$T/lg2.out" 2>&1 &
 LOADER=$!
 sleep 0.3

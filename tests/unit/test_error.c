@@ -29,7 +29,10 @@ static void test_set(void **state)
     gl_err_set(&e, GL_EPARSE, 1, "name %s",
                "a\xc2\x9b"
                "31m\xc2\x85\xc2\xa0\xc3\xa9\xc2");
-    assert_string_equal(e.reason, "name a??31m??\xc2\xa0\xc3\xa9\xc2");
+    assert_string_equal(e.reason, "name a??31m??\xc2\xa0\xc3\xa9?");
+    /* and bytes that are not UTF-8: a lone 0x9b is an 8-bit CSI */
+    gl_err_set(&e, GL_EPARSE, 1, "name %s", "a\x9b[31m\xff\xe2\x80");
+    assert_string_equal(e.reason, "name a?[31m???");
     /* truncated, NUL-terminated */
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = 0;

@@ -331,13 +331,13 @@ static void test_known_type_name_limits(void **state)
     name[GL_KEY_NAME_MAX] = 'n';
     name[GL_KEY_NAME_MAX + 1] = 0;
     n = tu_foreign_vkey(name, GL_KEY_NOTE, 32, &seed, vk, sizeof(vk));
-    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EKEYTYPE, 0,
                   "glasslog's limits");
     n = tu_foreign_vkey("a\x7f", GL_KEY_COSIG, 32, &seed, vk, sizeof(vk));
-    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EKEYTYPE, 0,
                   "glasslog's limits");
     n = tu_foreign_vkey("a\xc2\x9b", GL_KEY_NOTE, 32, &seed, vk, sizeof(vk)); /* CSI */
-    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EPARSE, 0,
+    tu_expect_why(gl_verifier_parse(vk, n, &v, &why), &why, GL_EKEYTYPE, 0,
                   "glasslog's limits");
     /* ... which a key of a type we do not know may have: skippable */
     n = tu_foreign_vkey("a\xc2\x9b", 0x06, 1312, &seed, vk, sizeof(vk));
