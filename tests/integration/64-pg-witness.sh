@@ -9,11 +9,7 @@
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
 make_keys
-make_witness_keys 1
-printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
-start_witness 1 "$T/logs"
-printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
-    > "$T/witnesses"
+one_witness
 printf 'log %s\nsubmitter %s\nwitness w1 %s\nquorum w1\n' "$(cat "$T/log.key.pub")" \
     "$(sed -n 1p "$T/submitters")" "$(cat "$T/w1.key.pub")" > "$T/policy"
 pg_log_db

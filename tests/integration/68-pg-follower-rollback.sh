@@ -16,8 +16,7 @@ make_keys
 pg_log_db
 sql() { PG_DB=log pg_sql a "$1"; }
 
-pg_front A --create
-wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+pg_leader
 LEASE_MS=600000 pg_front B1
 LEASE_MS=600000 pg_front B2
 

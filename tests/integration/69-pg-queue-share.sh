@@ -12,8 +12,7 @@
 make_keys
 loadgen_tool
 pg_log_db
-pg_front A --create --batch-max 4
-wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+pg_leader --batch-max 4
 LEASE_MS=600000 pg_front B # its lease attempts 100 s apart: B follows
 
 "$LOADGEN" append --log "$URL_A" --key "$T/sub.key" -n 30000 -c 16 --seed "9$RANDOM" \

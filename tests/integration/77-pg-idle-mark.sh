@@ -23,8 +23,7 @@
 . "$(dirname "$0")/pg.sh"
 make_keys
 pg_log_db
-pg_front A --create
-wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+pg_leader
 for k in 1 2 3; do
     statement "idle-$k" 1.0 > "$T/st.$k" || fail "sign $k"
     code=$(curl -s -m 20 -o "$T/r" -w '%{http_code}' --data-binary "@$T/st.$k" "$URL_A/api/v1/add")
@@ -58,11 +57,7 @@ done
 
 # 2. A takeover serves nothing before its durable commit went through.
 unmark
-make_witness_keys 1
-printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
-start_witness 1 "$T/logs"
-printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
-    > "$T/witnesses"
+one_witness
 # wsize: the size the witness holds for the log (its monitoring endpoint)
 wsize() { curl -s -m 2 "http://127.0.0.1:$PORT1/$(printf %s example.com/log | sha256sum | cut -c1-64)/checkpoint" | sed -n 2p; }
 PG_DB=log pg_sql a "BEGIN; SELECT 1 FROM glasslog_meta WHERE k = 'vkey' FOR UPDATE;

@@ -132,6 +132,16 @@ start_witness() {
     eval "WPID$n=$SPAWN_PID; WOUT$n=$SPAWN_OUT"
 }
 
+# one_witness: witness 1 (keys made) following this log alone ($T/logs),
+# and $T/witnesses, the log's --witnesses policy naming it with quorum w1.
+one_witness() {
+    make_witness_keys 1
+    printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+    start_witness 1 "$T/logs"
+    printf 'witness w1 %s http://127.0.0.1:%s\nquorum w1\n' "$(cat "$T/w1.key.pub")" "$PORT1" \
+        > "$T/witnesses"
+}
+
 # stop_witness N: SIGTERM, exit status 0.
 stop_witness() {
     local pid

@@ -125,11 +125,15 @@ pg_log_db() {
     DB="$PG_URL_a/log"
 }
 
-# pg_two_fronts: front-end A creates the log and takes the lease, then
-# front-end B starts (a follower).
-pg_two_fronts() {
-    pg_front A --create
+# pg_leader [ARGS...]: front-end A creates the log and takes the lease.
+pg_leader() {
+    pg_front A --create "$@"
     wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease: $(cat "$OUT_A")"
+}
+
+# pg_two_fronts: pg_leader, then front-end B starts (a follower).
+pg_two_fronts() {
+    pg_leader
     pg_front B
 }
 
