@@ -2,9 +2,13 @@
  * fetch: bounded, retried GETs to a log or its mirrors; see fetch.h for
  * the rules.
  *
- * The retry loop keeps one deadline per request: each attempt gets at most
- * 30 s and never more than what is left, and a back-off sleep that would
- * pass the deadline ends the loop instead. Retrying a GET is always safe.
+ * The retry loop (get_until, the only one) runs to a deadline: each
+ * attempt gets at most 30 s and never more than what is left, and a
+ * back-off sleep that would pass the deadline ends the loop instead; a
+ * deadline already passed makes no request. fetch_get sets the deadline
+ * to now + budget; fetch_tile sets it once for its one or two GETs (the
+ * partial tile, then the full one), so a fallback costs no more time than
+ * one request. Retrying a GET is always safe.
  * A retryable failure moves to the next URL of the list; the pause comes
  * when the loop is back at the URL it started from. f->cur always indexes
  * f->urls.v, which has at least one URL after init.
@@ -138,38 +142,6 @@ static void snippet(const struct gl_buf *b, char *out, size_t max)
     out[j] = 0;
 }
 
-struct tile_get {
-    struct fetch *f;
-    int calls;
-};
-
-static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
-{
-    struct tile_get *g = ctx;
-
-    g->calls++;
-    return fetch_get(g->f, path, max, body);
-}
-
-int fetch_tile(struct fetch *f, const struct gl_tile *t, int entries, struct gl_buf *body)
-{
-    char path[GL_TILE_PATH_MAX], then[sizeof(f->error)];
-    struct tile_get g = {f, 0};
-    struct gl_err why;
-    int rc = gl_tile_fetch(t, entries, tile_get, &g, body, &why);
-
-    if (rc == GL_EINVAL && g.calls == 0)
-        snprintf(f->error, sizeof(f->error), "%s", why.reason);
-    if (rc == 0 || g.calls < 2)
-        return rc;
-    /* fell back to the full tile: say so */
-    snprintf(then, sizeof(then), "%s", rc == GL_EPARSE ? why.reason : f->error);
-    gl_tile_path_format(t, entries, path, NULL);
-    snprintf(f->error, sizeof(f->error), "%s not found (404), nor its full tile: %.400s",
-             path, then);
-    return rc;
-}
-
 int fetch_retry_after(const struct gl_http_response *r, double *seconds)
 {
     char *end;
@@ -240,17 +212,38 @@ static int make_url(const struct fetch *f, size_t k, const char *path, struct gl
     return util_join_url(f->urls.v[k], path, url);
 }
 
-int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body)
+/* The timeout of an attempt starting now: what is left before deadline,
+ * at least 1 ms (a late wake-up), at most ATTEMPT_MAX_MS. */
+static long attempt_ms(double deadline)
+{
+    double left = deadline - gl_clock_mono();
+
+    if (left * 1000 >= ATTEMPT_MAX_MS)
+        return ATTEMPT_MAX_MS;
+    return left > 0 ? (long)(left * 1000) + 1 : 1;
+}
+
+/* fetch_get with the retries ending at deadline (gl_clock_mono seconds):
+ * GL_EIO without a request when it has passed already. */
+static int get_until(struct fetch *f, const char *path, size_t max, struct gl_buf *body,
+                     double deadline)
 {
     struct gl_http_request_spec spec;
     struct gl_http_response r;
     struct gl_buf url;
-    double deadline = gl_clock_mono() + f->budget_s, backoff = BACKOFF_FIRST, left, pause;
+    double backoff = BACKOFF_FIRST, pause;
     size_t k = f->cur, start = f->cur;
     int rc;
 
     assert(f->urls.n > 0 && f->cur < f->urls.n);
     f->error[0] = 0;
+    if (gl_clock_mono() >= deadline) {
+        f->status = 0;
+        snprintf(f->error, sizeof(f->error),
+                 "%s/%s: the time budget of %g s ran out first", f->urls.v[k], path,
+                 f->budget_s);
+        return GL_EIO;
+    }
     gl_buf_init(&url, URL_MAX);
     memset(&r, 0, sizeof(r));
     memset(&spec, 0, sizeof(spec));
@@ -263,9 +256,7 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
             return GL_EINVAL;
         }
         spec.url = (const char *)url.data;
-        left = deadline - gl_clock_mono();
-        spec.timeout_ms =
-            left * 1000 > ATTEMPT_MAX_MS ? ATTEMPT_MAX_MS : (long)(left * 1000) + 1;
+        spec.timeout_ms = attempt_ms(deadline);
         f->requests++;
         rc = gl_http_request(f->http, &spec, &r);
         if (!retryable(rc, &r)) {
@@ -289,5 +280,44 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
     rc = finish(f, rc, &r, spec.url, body);
     gl_http_response_release(&r);
     gl_buf_release(&url);
+    return rc;
+}
+
+int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body)
+{
+    return get_until(f, path, max, body, gl_clock_mono() + f->budget_s);
+}
+
+/* gl_tile_fetch's getter: both GETs of one fetch_tile share its deadline. */
+struct tile_get {
+    struct fetch *f;
+    double deadline;
+    int calls;
+};
+
+static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body)
+{
+    struct tile_get *g = ctx;
+
+    g->calls++;
+    return get_until(g->f, path, max, body, g->deadline);
+}
+
+int fetch_tile(struct fetch *f, const struct gl_tile *t, int entries, struct gl_buf *body)
+{
+    char path[GL_TILE_PATH_MAX], then[sizeof(f->error)];
+    struct tile_get g = {f, gl_clock_mono() + f->budget_s, 0};
+    struct gl_err why;
+    int rc = gl_tile_fetch(t, entries, tile_get, &g, body, &why);
+
+    if (rc == GL_EINVAL && g.calls == 0)
+        snprintf(f->error, sizeof(f->error), "%s", why.reason);
+    if (rc == 0 || g.calls < 2)
+        return rc;
+    /* fell back to the full tile: say so */
+    snprintf(then, sizeof(then), "%s", rc == GL_EPARSE ? why.reason : f->error);
+    gl_tile_path_format(t, entries, path, NULL);
+    snprintf(f->error, sizeof(f->error), "%s not found (404), nor its full tile: %.400s",
+             path, then);
     return rc;
 }

@@ -11,7 +11,9 @@
  *   - transport failures (connect, reset, timeout), 5xx and 429 answers are
  *     retried with exponential back-off (0.25 s doubling to 8 s, or the
  *     server's Retry-After up to 30 s) until the request's time budget
- *     runs out; every attempt is bounded by the time left;
+ *     runs out; every attempt is bounded by the time left; one budget
+ *     covers one fetch_get, or one fetch_tile with both its GETs (a
+ *     partial tile, then the full one), never each GET anew;
  *   - other statuses are final: 404 is GL_ENOTFOUND, anything else but
  *     200 is GL_EIO with the status and the start of the body in
  *     f->error;
@@ -70,7 +72,7 @@ struct fetch {
     const char *base;            /* the URL that answered last; into urls */
     struct fetch_urls urls;      /* the log, then its mirrors */
     size_t cur;                  /* index of base in urls.v */
-    double budget_s;             /* time for one request, retries included */
+    double budget_s;             /* time for one fetch_get or fetch_tile */
     long status;                 /* HTTP status of the last answer, 0 none */
     char error[512];             /* why the last request failed */
     uint64_t requests, retries;  /* counters, for diagnostics */
@@ -101,9 +103,12 @@ int fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body
 /* fetch_get of tile *t (a data tile when `entries`) through
  * gl_tile_fetch: a partial tile that answers 404 is read from the full
  * tile's first width hashes or entries (a full tile that is not exactly
- * 256 of them is GL_EPARSE). *body as fetch_get's; errors as fetch_get's
- * or gl_tile_fetch's, f->error says what (for a fallback, both paths). The
- * caller checks the body as it would any tile. */
+ * 256 of them is GL_EPARSE). Both GETs share one deadline, f->budget_s
+ * from the call: the full tile gets only the time the partial one left
+ * (GL_EIO, without a request, when none is left). *body as fetch_get's;
+ * errors as fetch_get's or gl_tile_fetch's, f->error says what (for a
+ * fallback, both paths). The caller checks the body as it would any
+ * tile. */
 int fetch_tile(struct fetch *f, const struct gl_tile *t, int entries,
                struct gl_buf *body);
 

@@ -14,7 +14,9 @@
 #   same size with another root is a fork alarm;
 # - get: on a terminal, control bytes from the log are shown as \xHH
 #   (no escape sequence reaches the terminal); into a pipe the checkpoint
-#   is verbatim; an entry answer for another index is refused (exit 2).
+#   is verbatim; an entry answer for another index is refused (exit 2);
+# - get tile: a partial tile answering 404 slowly, then its full tile
+#   slowly, costs one --timeout in all, not one per GET.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -121,6 +123,18 @@ grep -q "$(printf '\033')" "$T/tty.out" && fail "an escape byte of the checkpoin
 expect_rc 0 "$G" get checkpoint --log "$P"
 cmp -s "$T/out" "$MODE.checkpoint" || fail "piped: the checkpoint is not verbatim"
 rm -f "$MODE.checkpoint"
+
+# --- get tile: the fallback to a full tile shares the --timeout --------------------
+# 1.4 s to the partial tile's 404, 1.4 s more to the full tile: past a
+# --timeout of 2 s, so the client gives up at about 2 s
+echo partial-gone-slow > "$MODE"
+t0=$(date +%s%N)
+expect_rc 3 "$G" get tile tile/0/000.p/5 --log "$P" --timeout 2
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "get tile with a slow fallback: $ms ms"
+[ "$ms" -lt 2700 ] || fail "a slow fallback took $ms ms, past the --timeout of 2 s"
+expect_err "tile/0/000.p/5 not found (404), nor its full tile: $P/tile/0/000: "
+: > "$MODE"
 stop_proxy
 stop_log
 echo "26-client-hostile: ok"

@@ -44,11 +44,14 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   entry-escape       /api/v1/entries answers: an OSC 52 escape sequence put
                      in the statement (leaf_hash made to match)
   entry-index        /api/v1/entries answers: the index is one more
+  partial-gone-slow  every tile path answers 1.4 s late, and a partial one
+                     (.p/W) then 404 (the upstream is not asked): a far
+                     copy that dropped its partial tiles
 Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
 GET /checkpoint answers its content (e.g. a forked checkpoint).
 Python standard library only.
 """
-import base64, gzip, hashlib, http.server, json, sys, threading, urllib.error, urllib.request
+import base64, gzip, hashlib, http.server, json, sys, threading, time, urllib.error, urllib.request
 
 UPSTREAM, MODEFILE, PORTFILE = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 seen = set()
@@ -173,6 +176,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             ckp = b""
         if ckp and self.path == "/checkpoint":
             return self.reply(200, ckp, "text/plain; charset=utf-8")
+        if m == "partial-gone-slow" and self.path.startswith("/tile/"):
+            time.sleep(1.4)
+            if ".p/" in self.path:
+                return self.reply(404, b"gone\n", "text/plain")
         if self.path.startswith("/api/v1/lookup") and m in FAKE_LOOKUP:
             return self.reply(200, FAKE_LOOKUP[m](), "application/json")
         if (m == "entries-malformed" and self.path.startswith("/tile/entries/")
