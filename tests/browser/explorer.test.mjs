@@ -486,6 +486,83 @@ await test('a tampered hash tile: the overview entries it covers are shown FAILE
   }
 });
 
+// Partial tiles that are gone (tlog-tiles lets a log or a copy stop
+// serving tile/L/N.p/W once tile/L/N is full): the partial paths answer
+// 404 and the full tiles are made here from the log's partial ones (their
+// SIZE hashes and entries, then filler), so the overview must verify the
+// full tiles' first SIZE hashes and entries; a full hash tile one hash
+// short shows the entries FAILED. Then tiles.getTile's rules, with a made-up
+// get: only a 404 on a partial path falls back; a full bundle of 255 or
+// 257 entries is refused; a whole one gives its first W entries.
+await test('gone partial tiles: the overview reads the full tiles\' prefixes, never short ones', async (page) => {
+  const real = async (p) => Buffer.from(await (await fetch(env.LOG_URL + p)).arrayBuffer());
+  const tile = await real(`/tile/0/000.p/${SIZE}`), bundle = await real(`/tile/entries/000.p/${SIZE}`);
+  check(tile.length === SIZE * 32, `the log's partial tile has ${tile.length} bytes`);
+  const filler = Buffer.concat(Array.from({ length: 256 - SIZE }, (_, i) => Buffer.from([0, 2, 0x41 + i % 26, 0x0a])));
+  let fullTile = Buffer.concat([tile, Buffer.alloc((256 - SIZE) * 32, 7)]);
+  const asked = [];
+  await page.route('**/tile/**', (route) => {
+    const p = new URL(route.request().url()).pathname;
+    asked.push(p);
+    const serve = (body) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body });
+    if (p.includes('.p/')) return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"gone"}' });
+    if (p === '/tile/0/000') return serve(fullTile);
+    if (p === '/tile/entries/000') return serve(Buffer.concat([bundle, filler]));
+    return route.continue();
+  });
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await page.evaluate(() => { location.hash = '#/overview'; });
+  for (const r of await overviewPage(page, SIZE - 1, SIZE - 20))
+    check(r.verdict === 'verified' && r.tree === VERIFIED_IN && r.submitter === SUBMITTER, `whole full tiles: row ${JSON.stringify(r)}`);
+  check(asked.includes('/tile/0/000') && asked.includes('/tile/entries/000'), `asked ${asked}`);
+  fullTile = fullTile.subarray(0, 255 * 32);
+  await open(page, env.LOG_URL, '#/overview');
+  const short = `FAILED: the log's hash tile is malformed (/tile/0/000.p/${SIZE} answered 404, and its full tile is not ` +
+    'whole: 8160 bytes, not a full tile of 256 hashes)';
+  for (const r of await overviewPage(page, SIZE - 1, SIZE - 20))
+    check(r.verdict === 'failed' && r.tree === short, `a short full tile: row ${JSON.stringify(r)}`);
+  const got = await page.evaluate(async () => {
+    const { getTile } = await import('/js/tiles.js');
+    const { ParseError } = await import('/js/codec.js');
+    const entry = (i) => [0, 1, i & 0xff];
+    const bundleOf = (n) => new Uint8Array(Array.from({ length: n }, (_, i) => entry(i)).flat());
+    const run = async (answers, level, n, size) => {
+      const asked = [];
+      const get = async (path, cap, { allow404 = false } = {}) => {
+        asked.push(`${path} ${cap}${allow404 ? ' allow404' : ''}`);
+        const a = answers[path];
+        if (a === 404 && allow404) return null;
+        if (typeof a === 'number') throw new Error(`answered ${a}`);
+        return a;
+      };
+      try {
+        const d = await getTile(get, level, n, size, 'what');
+        return { asked, len: d.length, last: d[d.length - 1] };
+      } catch (e) { return { asked, error: `${e instanceof ParseError ? 'ParseError' : 'Error'}: ${e.message}` }; }
+    };
+    const p = '/tile/entries/x001/002.p/5', f = '/tile/entries/x001/002';
+    return {
+      whole: await run({ [p]: 404, [f]: bundleOf(256) }, 'entries', 1002n, 1002n * 256n + 5n),
+      short: await run({ [p]: 404, [f]: bundleOf(255) }, 'entries', 1002n, 1002n * 256n + 5n),
+      long: await run({ [p]: 404, [f]: bundleOf(257) }, 'entries', 1002n, 1002n * 256n + 5n),
+      busy: await run({ [p]: 503, [f]: bundleOf(256) }, 'entries', 1002n, 1002n * 256n + 5n),
+      full: await run({ '/tile/1/000': 404 }, 1, 0n, 65536n),
+      tile: await run({ '/tile/1/000.p/3': 404, '/tile/1/000': new Uint8Array(8192).fill(9) }, 1, 0n, 3n * 256n),
+    };
+  });
+  const want = {
+    whole: { asked: ['/tile/entries/x001/002.p/5 16777472 allow404', '/tile/entries/x001/002 16777472'], len: 15, last: 4 },
+    short: { asked: ['/tile/entries/x001/002.p/5 16777472 allow404', '/tile/entries/x001/002 16777472'],
+      error: 'ParseError: /tile/entries/x001/002.p/5 answered 404, and its full tile is not whole: 765 bytes, not a bundle of 256 entries' },
+    long: { asked: ['/tile/entries/x001/002.p/5 16777472 allow404', '/tile/entries/x001/002 16777472'],
+      error: 'ParseError: /tile/entries/x001/002.p/5 answered 404, and its full tile is not whole: 771 bytes, not a bundle of 256 entries' },
+    busy: { asked: ['/tile/entries/x001/002.p/5 16777472 allow404'], error: 'Error: answered 503' },
+    full: { asked: ['/tile/1/000 8192'], error: 'Error: answered 404' },
+    tile: { asked: ['/tile/1/000.p/3 96 allow404', '/tile/1/000 8192'], len: 96, last: 9 },
+  };
+  check(JSON.stringify(got) === JSON.stringify(want), `getTile: ${JSON.stringify(got)}`);
+});
+
 await test('inclusion proofs built from hash tiles verify, across tile levels', async (page) => {
   await open(page, env.LOG_URL);
   const bad = await page.evaluate(async () => {

@@ -15,7 +15,9 @@
 # from the hash tiles, the signature against the policy's submitters; not
 # verified without a verified checkpoint), a tampered entry bundle or hash
 # tile (tamper proxy modes bundle-entry, tile-hash) shows the entries it
-# affects as FAILED, a search by subject and version finds the statement, v2
+# affects as FAILED, partial tiles that answer 404 (intercepted) are read
+# from the full tiles' first hashes and entries and verify, while a full
+# tile one hash short shows them FAILED, a search by subject and version finds the statement, v2
 # statements (source, build from a source, audit report) show their kind
 # and provenance links as the CLI reads them. A search follows the lookup's
 # "next": a second log, filled meanwhile with 105 statements about one

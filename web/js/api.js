@@ -1,6 +1,7 @@
 // api: GETs to the log that serves this page (same origin), with size
-// caps (specs/client.md, section 6) and one-line, readable errors. Nothing
-// here is trusted: every answer is checked by trust.js.
+// caps (specs/client.md, section 6; the tiles' are in tiles.js) and
+// one-line, readable errors. Nothing here is trusted: every answer is
+// checked by trust.js.
 // status: the HTTP status (0: no answer); retryAfter: its Retry-After, or
 // null.
 export class FetchError extends Error {
@@ -12,7 +13,7 @@ export class FetchError extends Error {
 }
 
 export const CAPS = {
-  checkpoint: 1 << 20, lookup: 32 << 20, bundle: 256 * (2 + 65535), json: 1 << 20, policy: 65536, metrics: 8 << 20,
+  checkpoint: 1 << 20, lookup: 32 << 20, json: 1 << 20, policy: 65536, metrics: 8 << 20,
 };
 
 async function readCapped(res, cap, what) {

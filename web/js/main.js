@@ -12,7 +12,7 @@ import { verify, openCheckpoint, text, utc } from './trust.js';
 import { quorumTime } from './policy.js';
 import { hashFile } from './hash.js';
 import { FetchError, get, getJSON, qv, CAPS } from './api.js';
-import { bundlePath, bundleWidth, decodeBundle, tilePath, tileWidth, decodeHashTile, tileSubtrees, HASH_LEN } from './tiles.js';
+import { bundleWidth, decodeBundle, getTile, tilePath, tileWidth, decodeHashTile, tileSubtrees } from './tiles.js';
 import { leafHash, proveInclusion, verifyInclusion } from './merkle.js';
 import { $, el, clear, errorBox, warnBox, statementFacts, reportView } from './ui.js';
 
@@ -453,7 +453,7 @@ async function bundle(n) {
   if (!ov.bundles.has(n)) {
     let v;
     try {
-      const data = await get(bundlePath(n, ov.size), CAPS.bundle, { what: `entry bundle ${n}` });
+      const data = await getTile(get, 'entries', n, ov.size, `entry bundle ${n}`);
       v = decodeBundle(data, bundleWidth(n, ov.size)).map((x) => bin(x));
     } catch (e) { v = e; }
     ov.bundles.set(n, v);
@@ -483,7 +483,7 @@ function hashTile(level, n, width, budget) {
   if (!ov.tiles.has(path)) {
     if (budget.left <= 0) throw new RangeError(`this page would need more than ${MAX_TILES} hash tiles`);
     budget.left--;
-    ov.tiles.set(path, get(path, width * HASH_LEN, { what: `hash tile ${level}/${n}` }).then((d) => decodeHashTile(d, width)));
+    ov.tiles.set(path, getTile(get, level, n, ov.size, `hash tile ${level}/${n}`).then((d) => decodeHashTile(d, width)));
   }
   return ov.tiles.get(path);
 }

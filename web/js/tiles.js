@@ -4,11 +4,23 @@
 // level-L tile, starting at a multiple of 2^k (gl_tile_locate), hashed up
 // k levels. Tile widths are those of a tree of a given size, so a tile
 // read for a checkpoint is the prefix of the log's growing tile it names.
+//
+// Partial tiles that are gone: tlog-tiles lets a log (or a copy of it)
+// stop serving tile/L/N.p/W once tile/L/N is full. getTile is the one
+// place the explorer reads tiles, and falls back as lib/tile.c's
+// gl_tile_fetch does: a 404 on a partial path, and only then, asks for
+// the full tile, which must be whole (256 hashes, exactly 8192 bytes, or
+// a bundle of exactly 256 entries) before its first W hashes or entries
+// are kept; a short or malformed full tile is refused, never padded. The
+// caller checks what is kept exactly as it would the partial tile
+// (decodeHashTile or decodeBundle with width W, then against the signed
+// root), so a full tile that lies is caught all the same.
 import { ParseError } from './codec.js';
 import { completeHash } from './merkle.js';
 
 export const TILE_WIDTH = 256;
 export const HASH_LEN = 32;
+export const BUNDLE_MAX = TILE_WIDTH * (2 + 65535); // bytes of a full bundle at most
 
 // "x001/x234/067" for 1234067.
 export function tileIndex(n) {
@@ -26,18 +38,51 @@ export function tileWidth(level, n, size) {
   return n === full ? Number(hashes % 256n) : 0;
 }
 
-const suffix = (w) => (w < TILE_WIDTH ? '.p/' + w.toString() : '');
-
-// The path of entry bundle n (BigInt) of a tree of size entries.
-export function bundlePath(n, size) {
-  return '/tile/entries/' + tileIndex(n) + suffix(tileWidth(0, n, size));
+// The path of hash tile n (BigInt) at level, or of entry bundle n when
+// level is 'entries', of width w.
+function pathOf(level, n, w) {
+  return (level === 'entries' ? '/tile/entries/' : `/tile/${level}/`) + tileIndex(n) + (w < TILE_WIDTH ? `.p/${w}` : '');
 }
 
 export const bundleWidth = (n, size) => tileWidth(0, n, size);
 
 // The path of hash tile n (BigInt) at level (0..7) of a tree of size leaves.
 export function tilePath(level, n, size) {
-  return `/tile/${level}/${tileIndex(n)}${suffix(tileWidth(level, n, size))}`;
+  return pathOf(level, n, tileWidth(level, n, size));
+}
+
+// The bytes of hash tile n (BigInt) at level (0..7), or of entry bundle
+// n when level is 'entries', of a tree of size leaves, through
+// get(path, cap, { allow404, what }) (api.js's get): the partial tile, or
+// the first W hashes or entries of the full one when the partial path
+// answers 404 (see above). Throws get's errors, or a ParseError for a
+// full tile that is not whole.
+export async function getTile(get, level, n, size, what) {
+  const entries = level === 'entries', width = tileWidth(entries ? 0 : level, n, size);
+  const path = pathOf(level, n, width), full = pathOf(level, n, TILE_WIDTH);
+  const cap = (w) => (entries ? BUNDLE_MAX : w * HASH_LEN);
+  const data = await get(path, cap(width), { allow404: width < TILE_WIDTH, what });
+  if (data !== null) return data;
+  const whole = await get(full, cap(TILE_WIDTH), { what: `${what} (${path} answered 404, so its full tile)` });
+  try {
+    return trimFull(whole, entries, width);
+  } catch (e) {
+    throw new ParseError(`${path} answered 404, and its full tile is not whole: ${e.message}`);
+  }
+}
+
+// The first width hashes or entries of a whole full tile (gl_tile_trim).
+function trimFull(data, entries, width) {
+  if (!entries) {
+    if (data.length !== TILE_WIDTH * HASH_LEN) throw new ParseError(`${data.length} bytes, not a full tile of ${TILE_WIDTH} hashes`);
+    return data.subarray(0, width * HASH_LEN);
+  }
+  let e;
+  try { e = decodeBundle(data, TILE_WIDTH); } catch {
+    throw new ParseError(`${data.length} bytes, not a bundle of ${TILE_WIDTH} entries`);
+  }
+  const last = e[width - 1];
+  return data.subarray(0, last.byteOffset - data.byteOffset + last.length);
 }
 
 // The hashes (Uint8Array(32) views) of a hash tile that must hold want.
@@ -71,7 +116,7 @@ export function tileSubtrees(size, tile) {
 export function decodeBundle(data, want) {
   const out = [];
   let at = 0;
-  if (data.length > TILE_WIDTH * (2 + 65535)) throw new ParseError('entry bundle too large', 'toobig');
+  if (data.length > BUNDLE_MAX) throw new ParseError('entry bundle too large', 'toobig');
   while (at < data.length) {
     if (out.length === want || data.length - at < 2) throw new ParseError('trailing bytes in the entry bundle');
     const n = data[at] << 8 | data[at + 1];
