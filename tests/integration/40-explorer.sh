@@ -17,9 +17,9 @@
 # tile (tamper proxy modes bundle-entry, tile-hash) shows the entries it
 # affects as FAILED, partial tiles that answer 404 (intercepted) are read
 # from the full tiles' first hashes and entries and verify, while a full
-# tile one hash short shows them FAILED, a search by subject and version finds the statement, v2
-# statements (source, build from a source, audit report) show their kind
-# and provenance links as the CLI reads them. A search follows the lookup's
+# tile one hash short shows them FAILED, a search by subject and version
+# finds the statement, v2 statements (source, build from a source, audit
+# report) show their kind and provenance links as the CLI reads them. A search follows the lookup's
 # "next": a second log, filled meanwhile with 105 statements about one
 # subject (one answer holds 100), shows all 105 verified; made-up answers
 # (intercepted in the browser) show the page cap and its "more" button, a
