@@ -277,7 +277,8 @@ int store_shared(const struct store *s);
  * limit. A backend that serves every caller from a fixed pool of
  * connections holds one for each read as long as the database makes it
  * wait (a lock, a stall, a fail-over), and every other call (the event
- * loop's lease renewal, the sequencer's commit) waits for a free one: a
+ * loop's lease renewal, the sequencer's commit) waits for a free one (the
+ * loop's, up to its bound: store_bound_thread, then it fails): a
  * caller that runs many reads concurrently (readapi's off-loop reads)
  * keeps at most this many under way, so the rest of the pool stays free
  * for those calls. PostgreSQL: half its pool of connections (4 of 8).
