@@ -775,6 +775,13 @@ static int start(struct daemon *d)
     if (store_shared(d->store) &&
         (rc = seq_share(d->seq, d->cfg.lease_ms, d->holder)) != 0)
         return rc;
+    /* From here on the loop's own store calls (the lease, the poll, the
+     * served note, an append's proof tiles and rate limit) wait at most a
+     * third of --lease-ms each: a renewal sent --lease-ms/6 after the
+     * last one has failed by half of --lease-ms, while the lease that
+     * one gave (2/3) still runs. The rest of the loop goes on meanwhile. */
+    if ((rc = store_bound_thread(d->store, d->cfg.lease_ms / 3)) != 0)
+        return rc;
     d->api.loop = &d->loop;
     d->api.seq = d->seq;
     d->api.store = d->store;

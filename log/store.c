@@ -468,6 +468,16 @@ size_t store_read_capacity(const struct store *s)
     return s->ops->read_capacity;
 }
 
+int store_bound_thread(struct store *s, unsigned ms)
+{
+    if (ms == 0)
+        return GL_EINVAL;
+    if (s->ops->bound_thread == NULL)
+        return 0;
+    hold(s);
+    return let_go(s, s->ops->bound_thread(s, ms));
+}
+
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
                 uint64_t *epoch)
 {

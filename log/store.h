@@ -277,13 +277,28 @@ int store_shared(const struct store *s);
  * limit. A backend that serves every caller from a fixed pool of
  * connections holds one for each read as long as the database makes it
  * wait (a lock, a stall, a fail-over), and every other call (the event
- * loop's lease renewal, the sequencer's commit) waits for a free one: a
+ * loop's lease renewal, the sequencer's commit) waits for a free one (the
+ * loop's, up to its bound: store_bound_thread, then it fails): a
  * caller that runs many reads concurrently (readapi's off-loop reads)
  * keeps at most this many under way, so the rest of the pool stays free
  * for those calls. PostgreSQL: half its pool of connections (4 of 8).
  * rocksdb and mem: 0 (a read waits for nothing but the disk and holds
  * nothing another call needs). Constant for the life of s; any thread. */
 size_t store_read_capacity(const struct store *s);
+/* Bounds in time every call the calling thread makes on s from now on
+ * (glasslogd's event loop thread, whose calls must not stall it): each
+ * waits at most ms in all, for a free connection, for connecting and for
+ * the server's answers, then returns GL_EIO (logged), as if the
+ * connection were lost, whose outcome is as unknown: a write may still
+ * be done by the server. After such a timeout that thread's calls return
+ * GL_EIO at once (not logged) for ms more, then try the server again, so
+ * a server that does not answer holds the thread up at most half of its
+ * time. The commit and store_mark_durable are never bounded (they belong
+ * on the writer thread); other threads' calls are not bounded. PostgreSQL
+ * only (a host name's DNS look-up stays unbounded); on the other backends
+ * no call waits on a server and this does nothing. 0, or GL_EINVAL for ms
+ * 0. Call it once, from that thread. */
+int store_bound_thread(struct store *s, unsigned ms);
 /* Takes or renews the sequencer lease for `holder` (a name unique to this
  * process) for ms milliseconds, measured by the store's clock. have: the
  * epoch this holder holds (0 if none). 0 and *epoch if holder holds the

@@ -123,6 +123,9 @@ struct store_ops {
                         struct gl_buf *checkpoint);
     /* store_read_capacity (0: no limit). */
     size_t read_capacity;
+    /* Optional (NULL: no call waits on a server, nothing to bound):
+     * store_bound_thread, ms checked. */
+    int (*bound_thread)(struct store *s, unsigned ms);
 };
 
 struct store_buckets; /* store.c's in-process buckets */

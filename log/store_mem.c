@@ -521,6 +521,7 @@ static const struct store_ops mem_ops = {
     NULL, /* no origins recorded */
     NULL, /* a commit returns once durable: nothing to mark */
     0,    /* no limit on concurrent reads */
+    NULL, /* no call waits on a server: nothing to bound */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)

@@ -95,11 +95,34 @@
  * lease) and the commit. Reads are plain READ
  * COMMITTED statements: the state is one row (size and checkpoint
  * together), and records are never removed, so rule 5 holds.
+ *
+ * Bounded calls: the event loop's calls must not stall it on a database
+ * that stops answering (stopped, or cut off where the kernel still
+ * acknowledges: no TCP option notices that). store_bound_thread names
+ * that thread and its bound_ms; each call it makes has that long in all:
+ * pg_get waits for a free connection until then and connects step by
+ * step (PQconnectPoll), and pg_run sends each statement and reads its
+ * results with libpq's asynchronous calls, polling the socket for the
+ * time left. A call out of time returns GL_EIO, what a lost connection
+ * returns, so every caller already handles it, and leaves its connection
+ * with the statement under way, which pg_put closes: a late result is
+ * never read as the next statement's. No cancel is sent (PQcancel waits
+ * for the server without a bound); the server finishes the statement
+ * alone, so a timed-out write (a lease renewal or takeover, a bucket
+ * take, the served note) may still be done, as after a lost connection.
+ * For bound_ms after a timeout that thread's calls fail at once, so a
+ * database that does not answer takes at most half of the loop's time.
+ * The commit path (pg_commit, pg_mark_durable, the writer thread's) and
+ * every other thread's calls (the off-loop reads) wait as long as the
+ * server makes them (pg_exec), as before.
  */
 #include "store_impl.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +132,7 @@
 
 #include "glasslog/error.h"
 #include "glasslog/log.h"
+#include "clock.h"
 #include "ratelimit.h"
 
 #define PG_CONNS 8
@@ -139,6 +163,13 @@ struct pg {
     PGconn *conns[PG_CONNS];
     int busy[PG_CONNS];
     PGconn *watch; /* LISTENs; used by the loop thread only */
+    /* store_bound_thread: the thread whose calls are bounded, and to how
+     * many ms each (0: none); both under mu */
+    pthread_t bound;
+    unsigned bound_ms;
+    /* the bound thread's alone: after a timeout its calls fail at once
+     * until this time (gl_clock_mono_ms) */
+    uint64_t quiet_until;
 };
 
 static struct pg *pg(struct store *s)
@@ -244,11 +275,91 @@ static const char *const session_sql[] = {
 };
 #define PG_TX_TIMEOUT_SQL 2 /* session_sql's transaction_timeout */
 
-static PGconn *pg_connect(const char *conninfo)
-{
-    PGconn *c = PQconnectdb(conninfo);
-    PGresult *r;
+/* --- bounded calls (store_bound_thread) ------------------------------------------ */
 
+struct params;
+static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
+                  PGresult **out, uint64_t end);
+
+/* A call of the bound thread ran out of its time (what: the step or the
+ * statement). Logged; that thread's calls fail at once (pg_get) for as
+ * long again, so a database that does not answer holds it up at most half
+ * of its time. GL_EIO, what a lost connection returns, so every caller
+ * already handles it. */
+static int timed_out(struct pg *p, const char *what)
+{
+    unsigned ms;
+
+    pthread_mutex_lock(&p->mu);
+    ms = p->bound_ms;
+    pthread_mutex_unlock(&p->mu);
+    gl_log(GL_LOG_ERROR,
+           "store: no answer from PostgreSQL within %u ms (%.60s); the connection is "
+           "closed, and the event loop's store calls fail at once for %u ms",
+           ms, what, ms);
+    p->quiet_until = gl_clock_mono_ms() + ms;
+    return GL_EIO;
+}
+
+/* Waits until c's socket has one of events or end (gl_clock_mono_ms)
+ * passes: 0 when it has, 1 when end passed, GL_EIO if it cannot wait. */
+static int wait_socket(PGconn *c, short events, uint64_t end)
+{
+    struct pollfd fd = {PQsocket(c), events, 0};
+
+    if (fd.fd < 0)
+        return GL_EIO;
+    for (;;) {
+        uint64_t now = gl_clock_mono_ms();
+        int n;
+
+        if (now >= end)
+            return 1;
+        n = poll(&fd, 1, end - now > INT_MAX ? INT_MAX : (int)(end - now));
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return GL_EIO;
+    }
+}
+
+/* PQconnectdb by end: the connection is made step by step
+ * (PQconnectPoll), waiting on its socket for the time left. 0 and *out
+ * (NULL without memory; the caller checks its status), or GL_EIO if end
+ * passed or the wait failed (logged; nothing left open). A host name is
+ * looked up without a bound (libpq resolves it in one blocking call). */
+static int connect_by(struct pg *p, uint64_t end, PGconn **out)
+{
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    PGconn *c = PQconnectStart(p->conninfo);
+    int w;
+
+    while (c != NULL && PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+           st != PGRES_POLLING_FAILED) {
+        if ((w = wait_socket(c, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, end)) !=
+            0) {
+            if (w < 0)
+                gl_log(GL_LOG_ERROR, "store: cannot wait for PostgreSQL: %s",
+                       strerror(errno));
+            PQfinish(c);
+            return w > 0 ? timed_out(p, "connecting") : GL_EIO;
+        }
+        st = PQconnectPoll(c);
+    }
+    *out = c;
+    return 0;
+}
+
+/* A new connection with the session's settings, made by end (0: no
+ * bound); NULL if it cannot be made (logged). */
+static PGconn *pg_connect(struct pg *p, uint64_t end)
+{
+    PGconn *c = NULL;
+
+    if (end == 0)
+        c = PQconnectdb(p->conninfo);
+    else if (connect_by(p, end, &c) != 0)
+        return NULL;
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
         gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %.*s",
@@ -260,26 +371,36 @@ static PGconn *pg_connect(const char *conninfo)
     for (size_t i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]); i++) {
         if (i == PG_TX_TIMEOUT_SQL && PQserverVersion(c) < 170000)
             continue; /* transaction_timeout came with PostgreSQL 17 */
-        r = PQexec(c, session_sql[i]);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            log_result(session_sql[i], c, r);
-            PQclear(r);
+        if (pg_run(p, c, session_sql[i], NULL, NULL, end) != 0) {
             PQfinish(c);
             return NULL;
         }
-        PQclear(r);
     }
     return c;
 }
 
 /* Takes a connection from the pool (connecting if none is free), waiting
- * while all PG_CONNS are in use. *slot gets its place for pg_put. */
-static int pg_get(struct pg *p, int *slot)
+ * while all PG_CONNS are in use. *slot gets its place for pg_put. end:
+ * NULL for a call never bounded (the commit's); else *end gets the time
+ * (gl_clock_mono_ms) by which the call is to be done: 0 (none) on every
+ * thread but the bound one, whose wait for a free connection and whose
+ * connecting end by then too, and whose calls get GL_EIO at once while
+ * the quiet time after a timeout runs (timed_out). */
+static int pg_get(struct pg *p, int *slot, uint64_t *end)
 {
+    uint64_t by = 0;
     PGconn *c;
     int i;
 
     pthread_mutex_lock(&p->mu);
+    if (end != NULL && p->bound_ms != 0 && pthread_equal(pthread_self(), p->bound)) {
+        by = gl_clock_mono_ms();
+        if (by < p->quiet_until) {
+            pthread_mutex_unlock(&p->mu);
+            return GL_EIO;
+        }
+        by += p->bound_ms;
+    }
     for (;;) {
         for (i = 0; i < PG_CONNS; i++)
             if (!p->busy[i] && p->conns[i] != NULL)
@@ -287,13 +408,18 @@ static int pg_get(struct pg *p, int *slot)
         for (i = 0; i < PG_CONNS; i++)
             if (!p->busy[i])
                 goto take;
-        pthread_cond_wait(&p->cv, &p->mu);
+        if (by == 0) {
+            pthread_cond_wait(&p->cv, &p->mu);
+        } else if (gl_clock_wait_until(&p->cv, &p->mu, by)) {
+            pthread_mutex_unlock(&p->mu);
+            return timed_out(p, "waiting for a free connection of the pool");
+        }
     }
 take:
     p->busy[i] = 1;
     c = p->conns[i];
     pthread_mutex_unlock(&p->mu);
-    if (c == NULL && (c = pg_connect(p->conninfo)) == NULL) {
+    if (c == NULL && (c = pg_connect(p, by)) == NULL) {
         pthread_mutex_lock(&p->mu);
         p->busy[i] = 0;
         pthread_cond_signal(&p->cv);
@@ -302,11 +428,15 @@ take:
     }
     p->conns[i] = c;
     *slot = i;
+    if (end != NULL)
+        *end = by;
     return 0;
 }
 
-/* Gives a connection back; one that broke or is left inside a transaction
- * is closed (the next user connects again). */
+/* Gives a connection back; one that broke, is left inside a transaction
+ * or still runs a statement (PQTRANS_ACTIVE: a bounded call ran out of
+ * time, pg_run) is closed, so the next user connects again and a late
+ * result is never read as another statement's. */
 static void pg_put(struct pg *p, int slot)
 {
     PGconn *c = p->conns[slot];
@@ -399,17 +529,20 @@ static void log_result(const char *what, PGconn *c, const PGresult *r)
     gl_log(GL_LOG_ERROR, "store: %s: %.*s", what, (int)strcspn(m, "\n"), m);
 }
 
-/* Runs sql with params p (may be NULL); binary results. *out (if not NULL)
- * gets the result, freed by the caller with PQclear. GL_EIO on any error
- * (logged). */
-static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult **out)
+/* Whether r (NULL: none came) says its statement succeeded. */
+static int result_ok(const PGresult *r)
 {
-    PGresult *r =
-        PQexecParams(c, sql, p ? p->n : 0, p ? p->types : NULL, p ? p->vals : NULL,
-                     p ? p->lens : NULL, p ? p->fmts : NULL, 1);
     ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* r, the result of sql on c (NULL: none came): 0 and *out = r (if out
+ * is not NULL, else r is freed) if it succeeded; else GL_EIO, logged, r
+ * freed. */
+static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
+{
+    if (!result_ok(r)) {
         log_result(sql, c, r);
         PQclear(r);
         return GL_EIO;
@@ -421,16 +554,101 @@ static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult 
     return 0;
 }
 
-/* One query on a pooled connection; the connection is back in the pool
- * when this returns. */
+/* Runs sql with params p (may be NULL); binary results. *out (if not NULL)
+ * gets the result, freed by the caller with PQclear. GL_EIO on any error
+ * (logged). Blocks until the server answers or the connection breaks. */
+static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult **out)
+{
+    return take_result(c, sql,
+                       PQexecParams(c, sql, p ? p->n : 0, p ? p->types : NULL,
+                                    p ? p->vals : NULL, p ? p->lens : NULL,
+                                    p ? p->fmts : NULL, 1),
+                       out);
+}
+
+/* Sends c's statement out (nonblocking: it may not fit the socket's
+ * buffer at once), then reads until its results are in (PQisBusy false),
+ * waiting on the socket for the time left before end. 0, 1 if end passed,
+ * GL_EIO if the connection broke. */
+static int await_results(PGconn *c, uint64_t end)
+{
+    int f, w;
+
+    while ((f = PQflush(c)) == 1) {
+        if ((w = wait_socket(c, POLLIN | POLLOUT, end)) != 0)
+            return w;
+        if (!PQconsumeInput(c))
+            return GL_EIO;
+    }
+    if (f < 0)
+        return GL_EIO;
+    while (PQisBusy(c)) {
+        if ((w = wait_socket(c, POLLIN, end)) != 0)
+            return w;
+        if (!PQconsumeInput(c))
+            return GL_EIO;
+    }
+    return 0;
+}
+
+/* pg_exec by end (gl_clock_mono_ms; 0: no bound, pg_exec itself), never
+ * blocking longer: the statement is sent and its result read with
+ * libpq's asynchronous calls, waiting on the socket (poll) for the time
+ * left. Not answered by then: GL_EIO (timed_out); the connection is left
+ * with the statement under way (PQTRANS_ACTIVE), so pg_put closes it.
+ * There is no cancel request: PQcancel connects to the server and waits
+ * for it without a bound, the very wait this avoids; the server finishes
+ * the statement alone, as after a lost connection. */
+static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
+                  PGresult **out, uint64_t end)
+{
+    PGresult *r = NULL, *next;
+    int rc;
+
+    if (end == 0)
+        return pg_exec(c, sql, pa, out);
+    if (PQsetnonblocking(c, 1) != 0 ||
+        !PQsendQueryParams(c, sql, pa ? pa->n : 0, pa ? pa->types : NULL,
+                           pa ? pa->vals : NULL, pa ? pa->lens : NULL,
+                           pa ? pa->fmts : NULL, 1)) {
+        log_result(sql, c, NULL);
+        PQsetnonblocking(c, 0);
+        return GL_EIO;
+    }
+    /* every result of the statement, as PQexec takes them: the last, or
+     * the first error */
+    while ((rc = await_results(c, end)) == 0 && (next = PQgetResult(c)) != NULL) {
+        if (r != NULL && !result_ok(r)) {
+            PQclear(next);
+        } else {
+            PQclear(r);
+            r = next;
+        }
+    }
+    if (rc > 0) {
+        PQclear(r);
+        return timed_out(p, sql);
+    }
+    PQsetnonblocking(c, 0);
+    if (rc < 0) {
+        PQclear(r);
+        log_result(sql, c, NULL);
+        return GL_EIO;
+    }
+    return take_result(c, sql, r, out);
+}
+
+/* One query on a pooled connection, bounded on the bound thread (pg_get);
+ * the connection is back in the pool when this returns. */
 static int pg_query(struct pg *p, const char *sql, const struct params *pa,
                     PGresult **out)
 {
+    uint64_t end;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot)) != 0)
+    if ((rc = pg_get(p, &slot, &end)) != 0)
         return rc;
-    rc = pg_exec(p->conns[slot], sql, pa, out);
+    rc = pg_run(p, p->conns[slot], sql, pa, out, end);
     pg_put(p, slot);
     return rc;
 }
@@ -1154,7 +1372,7 @@ static int pg_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
     PGconn *c;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot)) != 0)
+    if ((rc = pg_get(p, &slot, NULL)) != 0)
         return rc;
     c = p->conns[slot];
     p_i64(&pa, epoch);
@@ -1197,7 +1415,7 @@ static int pg_commit(struct store *s, const struct store_batch *b,
 
     if ((rc = rows_init(&r)) != 0)
         goto out_rows;
-    if ((rc = pg_get(p, &slot)) != 0)
+    if ((rc = pg_get(p, &slot, NULL)) != 0)
         goto out_rows;
     c = p->conns[slot];
     if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
@@ -1341,6 +1559,7 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
     struct params pa = {0};
     struct array a[2];
     PGresult *r = NULL;
+    uint64_t end;
     int slot, rc;
 
     arr_init(&a[0], OID_BYTEA);
@@ -1355,15 +1574,15 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
     }
     p_add(&pa, OID_BYTEA_ARRAY, a[0].b.data, a[0].b.len);
     p_add(&pa, OID_BYTEA_ARRAY, a[1].b.data, a[1].b.len);
-    if ((rc = pg_get(pg(s), &slot)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end)) != 0)
         goto out;
-    rc = pg_exec(pg(s)->conns[slot],
-                 "INSERT INTO glasslog_queue (meta, data)"
-                 " SELECT m, d FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY"
-                 " AS u(m, d, o) ORDER BY o RETURNING id",
-                 &pa, &r);
+    rc = pg_run(pg(s), pg(s)->conns[slot],
+                "INSERT INTO glasslog_queue (meta, data)"
+                " SELECT m, d FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY"
+                " AS u(m, d, o) ORDER BY o RETURNING id",
+                &pa, &r, end);
     if (rc == 0) /* a wake-up for the sequencer; the rows are committed */
-        pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL);
+        pg_run(pg(s), pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL, end);
     pg_put(pg(s), slot);
     if (rc != 0 || ids == NULL)
         goto out;
@@ -1423,7 +1642,7 @@ static int pg_watch_fd(struct store *s, int *fd)
     PGresult *r;
 
     if (p->watch == NULL) {
-        if ((p->watch = pg_connect(p->conninfo)) == NULL)
+        if ((p->watch = pg_connect(p, 0)) == NULL)
             return GL_EIO;
         r = PQexec(p->watch, "LISTEN glasslog_state; LISTEN glasslog_queue");
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -1507,6 +1726,7 @@ static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, si
     struct params pa = {0};
     uint8_t be[8];
     struct gl_buf v;
+    uint64_t end;
     int slot, rc;
 
     put_be64(be, size);
@@ -1514,16 +1734,16 @@ static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, si
     if ((rc = gl_buf_append(&v, be, 8)) != 0 || (rc = gl_buf_append(&v, note, len)) != 0)
         goto out;
     p_bytes(&pa, v.data, v.len);
-    if ((rc = pg_get(pg(s), &slot)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end)) != 0)
         goto out;
-    rc = pg_exec(pg(s)->conns[slot],
-                 "INSERT INTO glasslog_meta (k, v) VALUES ('served', $1)"
-                 " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-                 " WHERE substring(glasslog_meta.v from 1 for 8)"
-                 " <= substring(EXCLUDED.v from 1 for 8)",
-                 &pa, NULL);
+    rc = pg_run(pg(s), pg(s)->conns[slot],
+                "INSERT INTO glasslog_meta (k, v) VALUES ('served', $1)"
+                " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                " WHERE substring(glasslog_meta.v from 1 for 8)"
+                " <= substring(EXCLUDED.v from 1 for 8)",
+                &pa, NULL, end);
     if (rc == 0) /* a wake-up for the followers; the row is committed */
-        pg_exec(pg(s)->conns[slot], "NOTIFY glasslog_state", NULL, NULL);
+        pg_run(pg(s), pg(s)->conns[slot], "NOTIFY glasslog_state", NULL, NULL, end);
     pg_put(pg(s), slot);
 out:
     gl_buf_release(&v);
@@ -1596,6 +1816,19 @@ static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
     return rc;
 }
 
+/* store_bound_thread: the calling thread's calls are bounded from now on
+ * (pg_get, pg_run). */
+static int pg_bound_thread(struct store *s, unsigned ms)
+{
+    struct pg *p = pg(s);
+
+    pthread_mutex_lock(&p->mu);
+    p->bound = pthread_self();
+    p->bound_ms = ms;
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
 static const struct store_ops pg_ops = {
     "postgresql",     pg_close,
     pg_reopen,        pg_get_state,
@@ -1611,6 +1844,7 @@ static const struct store_ops pg_ops = {
     pg_get_served,    pg_bucket_take,
     pg_get_durable,   pg_find_leaves_origin,
     pg_mark_durable,  PG_CONNS / 2, /* read_capacity: half the pool (store.h) */
+    pg_bound_thread,
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an
@@ -1647,7 +1881,7 @@ static int migrate(struct pg *p, int from)
     PGresult *r;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot)) != 0)
+    if ((rc = pg_get(p, &slot, NULL)) != 0)
         return rc;
     r = PQexec(p->conns[slot], from == 1   ? migrate_1_sql
                                : from == 2 ? migrate_2_sql
@@ -1685,7 +1919,7 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     if (!have) {
         int slot;
-        if ((rc = pg_get(p, &slot)) != 0) {
+        if ((rc = pg_get(p, &slot, NULL)) != 0) {
             *why = "cannot connect to PostgreSQL (see the error above)";
             return rc;
         }
@@ -1757,7 +1991,7 @@ int store_pg_open(const struct store_options *o, struct store **out, const char 
     }
     p->base.ops = &pg_ops;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    gl_clock_cond_init(&p->cv); /* pg_get's bounded waits are on CLOCK_MONOTONIC */
     if ((rc = check_schema(p, o->create, why)) != 0) {
         pg_close(&p->base);
         return rc;

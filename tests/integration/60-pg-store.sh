@@ -6,8 +6,10 @@
 # appends under load are each at their acknowledged index, the tiles and
 # proofs the log serves agree with an independent recomputation (tlog.py)
 # and with the client (glasslog get ... verifies with the log key), across
-# a clean restart and a kill -9 under load; batches of MiBs over a slow
-# link (500 kB/s) to the database are taken.
+# a clean restart and a kill -9 under load; a database that stops
+# answering (SIGSTOP) for 3 s does not stall the front-ends' event loops
+# (their /healthz and /checkpoint answer within 3 s); batches of MiBs over
+# a slow link (500 kB/s) to the database are taken.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -109,9 +111,83 @@ rc=$?
 start_pg_log || fail "restart after kill -9: $(cat "$LOG_OUT")"
 check_all "after kill -9"
 acks=$(wc -l < "$T/acks")
-size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
 
-# 6. a slow link to the database (tools/delayproxy.py --rate, 500 kB/s
+# 6. the database stops answering (every process of the cluster
+# SIGSTOPped: connections and their statements get no answer, though the
+# kernel still accepts and acknowledges) for 3 s, under the sequencer
+# (--lease-ms 3000: its loop's store calls wait at most 1000 ms) and a
+# follower F (--lease-ms 1000: 333 ms). Their loops' own store calls (the
+# lease renewal, the follower's poll) time out, so /healthz and
+# /checkpoint answer from memory within 3 s all along (the old code
+# stalled both loops on their first such call until the database came
+# back). An append to each, sent meanwhile, is answered once the database
+# is back, and later appends through both work: every acknowledged entry
+# is at its index, and every checkpoint served is consistent with the
+# final tree.
+pg_front F
+size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+size0=$size
+f_serves() { [ "$(curl -sf -m 2 "$URL_F/checkpoint" | sed -n 2p)" = "$size" ]; }
+wait_until 10 f_serves || fail "the follower does not serve size $size: $(tail -3 "$OUT_F")"
+: > "$T/stall"
+# prompt URL PATH: answers within 3 s (any status: the front-end tells
+# what it knows); its status and time in $T/stall, a checkpoint's size
+# and root in $T/seen
+prompt() {
+    local out
+    out=$(curl -s -o "$T/p.body" -w '%{http_code} %{time_total}' --max-time 3 "$1$2") ||
+        { pg_resume a; fail "$1$2 did not answer within 3 s while the database is stopped ($out)"; }
+    echo "$out" >> "$T/stall"
+    [ "$2" != /checkpoint ] || [ "${out% *}" != 200 ] || seen "$T/p.body"
+}
+seen() { printf '%s %s\n' "$(sed -n 2p "$1")" "$(sed -n 3p "$1")" >> "$T/seen"; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+pg_pause a
+t_stop=$(ms)
+for u in "$LOG_URL" "$URL_F"; do
+    LOG_URL=$u append_one stopped "${u##*:}" --timeout 30 > "$T/stopped.${u##*:}" 2>&1 &
+    PIDS="$PIDS $!"
+done
+while [ "$(ms)" -lt "$((t_stop + 3000))" ]; do
+    for u in "$LOG_URL" "$URL_F"; do
+        prompt "$u" /healthz
+        prompt "$u" /checkpoint
+    done
+done
+pg_resume a
+grep -q "no answer from PostgreSQL within 1000 ms" "$LOG_OUT" ||
+    fail "the sequencer logged no timed-out store call: $(tail -3 "$LOG_OUT")"
+grep -q "no answer from PostgreSQL within 333 ms" "$OUT_F" ||
+    fail "the follower logged no timed-out store call: $(tail -3 "$OUT_F")"
+ack() { # ack FILE: the index and leaf hash glasslog append printed, into $T/acks
+    printf '%s %s\n' "$(sed -n 's/^index //p' "$1")" "$(sed -n 's/^leaf_hash //p' "$1")" >> "$T/acks"
+}
+for f in "$T"/stopped.*; do
+    wait_until 30 grep -q "^leaf_hash " "$f" || fail "an append sent while the database was stopped: $(cat "$f")"
+    ack "$f"
+done
+for u in "$LOG_URL" "$URL_F"; do
+    LOG_URL=$u append_one after "${u##*:}" > "$T/after" 2>&1 ||
+        fail "append through $u after the stop: $(cat "$T/after")"
+    ack "$T/after"
+done
+size=$((size0 + 4))
+serves() { [ "$(curl -sf -m 2 "$LOG_URL/checkpoint" | sed -n 2p)" = "$size" ] && f_serves; }
+wait_until 10 serves ||
+    fail "not both serve size $size ($size0 + 4) after the stop: $(curl -s "$LOG_URL/checkpoint" | sed -n 2p), $(curl -s "$URL_F/checkpoint" | sed -n 2p)"
+# every acknowledged entry at its index in the tree the sequencer serves,
+# which is the follower's (consistent at the same size), and every
+# checkpoint served meanwhile is consistent with it
+curl -sf -o "$T/p.body" "$LOG_URL/checkpoint" || fail "/checkpoint after the stop"
+seen "$T/p.body"
+$PY check-acks "$LOG_URL" "$T/acks" > "$T/chk.acks" ||
+    fail "after the stop: an acknowledged append is not at its index"
+$PY check-consistent "$URL_F" "$T/seen" > "$T/chk.seen" ||
+    fail "after the stop: a checkpoint served is inconsistent with the follower's tree"
+stall=$(sort -k2 -n "$T/stall" | tail -1)
+LOG_PID=$PID_F LOG_OUT=$OUT_F stop_log
+
+# 7. a slow link to the database (tools/delayproxy.py --rate, 500 kB/s
 # towards the server): 64 statements of ~33 KiB (2 MiB) appended at once,
 # with a --batch-ms window of 4 s, make batches whose entries INSERT
 # takes seconds to arrive, longer than the sessions'
@@ -141,11 +217,13 @@ grep -q "idle-in-transaction\|batch of .* failed" "$LOG_OUT" && fail "a batch fa
 size=$((size + 64))
 [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = "$size" ] || fail "not 64 more entries over the slow link"
 
-# 7. an unknown schema version is refused, and nothing is changed
+# 8. an unknown schema version is refused, and nothing is changed
 stop_log
 PG_DB=log pg_sql a "UPDATE glasslog_meta SET v = '9' WHERE k = 'schema_version'"
 start_pg_log && fail "glasslogd started on schema version 9"
 grep -q "schema is version 9" "$LOG_OUT" || fail "schema 9: $(cat "$LOG_OUT")"
 [ "$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")" = "$size" ] || fail "the state changed"
 echo "60-pg-store: $npg store tests on PostgreSQL; $acks acknowledged appends (one kill -9)," \
-    "lost 0, log size $size; tiles, proofs and checkpoints consistent: ok"
+    "lost 0, log size $size; database stopped 3 s: $(wc -l < "$T/stall") reads from memory," \
+    "the slowest $(echo "$stall" | cut -d' ' -f2) s ($(echo "$stall" | cut -d' ' -f1));" \
+    "tiles, proofs and checkpoints consistent: ok"

@@ -11,6 +11,10 @@
 #                       (postgresql://postgres@127.0.0.1:PORT)
 #   pg_stop NAME        fast shutdown, waits for the exit
 #   pg_kill NAME        kill -9 of the postmaster (a crashed machine)
+#   pg_pause NAME       SIGSTOP of the postmaster and all its children (a
+#                       database that stops answering while the kernel
+#                       still accepts and acknowledges); pg_resume NAME
+#                       sends them SIGCONT (pg_stop_all does too)
 #   pg_sql NAME SQL     runs SQL with psql in database postgres; prints rows
 #   pg_as_owner CMD...  runs CMD as the clusters' owner
 #   pg_front NAME [ARGS...]
@@ -99,6 +103,21 @@ pg_kill() {
     # its backends notice the postmaster's death and exit by themselves
 }
 
+# The postmaster first, so it forks no backend after its children are
+# listed.
+pg_pause() {
+    local pid
+    pid=$(pg_pid "$1") || fail "pg_pause: PostgreSQL $1 is not running"
+    kill -STOP "$pid"
+    kill -STOP $(pgrep -P "$pid") 2>/dev/null
+}
+
+pg_resume() {
+    local pid
+    pid=$(pg_pid "$1") || return 0
+    kill -CONT $(pgrep -P "$pid") "$pid" 2>/dev/null
+}
+
 pg_sql() {
     local port
     port=$(eval echo "\$PG_PORT_$1")
@@ -141,6 +160,7 @@ pg_stop_all() {
     local n pid
     for n in $PG_NAMES; do
         pid=$(pg_pid "$n") || continue
+        pg_resume "$n" # a paused cluster would never act on its signal
         kill -QUIT "$pid" 2>/dev/null # immediate shutdown
         pg_wait_gone "$pid"
     done

@@ -20,7 +20,10 @@
  * database of its own, plus its own tests: the schema version, two
  * handles (two glasslogd processes) racing to extend one state, and the
  * sequencer epoch of the compare-and-set, and the migration of a version 1
- * schema. Every backend: the token buckets of store_bucket_take.
+ * schema, and the bound on the event loop's calls (store_bound_thread; a
+ * few tests run again with the test's thread bound, so their calls take
+ * the asynchronous path). Every backend: the token buckets of
+ * store_bucket_take.
  * tests/integration/60-pg-store.sh starts such a server and runs them; without GL_TEST_PG
  * they are not run, and the test says so.
  */
@@ -45,6 +48,11 @@
 
 enum kind { MEM, ROCKSDB, PG };
 static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB, kind_postgresql = PG;
+/* PostgreSQL with the test's thread bound (store_bound_thread, far above
+ * what any call takes here): its calls but the commits go through the
+ * asynchronous statements of the event loop's calls. */
+static enum kind kind_postgresql_bounded = PG;
+#define LOOSE_BOUND_MS 10000
 
 struct fx {
     enum kind kind;
@@ -142,6 +150,8 @@ static int setup(void **state)
         pg_new_db(f->db, sizeof(f->db), f->dir, sizeof(f->dir));
     assert_int_equal(fx_open(f, 1, &f->s, &why), 0);
     assert_string_equal(store_backend(f->s), backend_names[f->kind]);
+    if (*state == &kind_postgresql_bounded)
+        assert_int_equal(store_bound_thread(f->s, LOOSE_BOUND_MS), 0);
     *state = f;
     return 0;
 }
@@ -1872,6 +1882,115 @@ static void test_origins(void **state)
     check_origins(f->s, 3, 0, shared ? ids[1] : 0);
 }
 
+/* store_bound_thread. PostgreSQL: another session holds the lease and
+ * state tables locked for LOCK_HOLD_MS (as a database that stops
+ * answering would hold every statement); the bound thread's lease
+ * renewal returns GL_EIO once its bound (BOUND_MS) passed, not when the
+ * lock goes (the old code waited for it), and its next call fails at
+ * once (the quiet time); a call of another thread is not bounded: it
+ * waits for the lock and succeeds; after the lock the bound thread's
+ * calls succeed again, on a new connection. The other backends: nothing
+ * to bound, calls work as before. A bound of 0 is refused. */
+#define BOUND_MS 300
+#define LOCK_HOLD_MS 1500
+
+struct locker {
+    const char *url;
+    pthread_barrier_t locked;
+};
+
+static void *locker_run(void *arg)
+{
+    struct locker *l = arg;
+    PGconn *c = PQconnectdb(l->url);
+    PGresult *r = PQexec(c, "BEGIN; LOCK TABLE glasslog_lease, glasslog_state"
+                            " IN ACCESS EXCLUSIVE MODE");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+    PQclear(r);
+    pthread_barrier_wait(&l->locked);
+    if (ok) {
+        usleep(LOCK_HOLD_MS * 1000);
+        PQclear(PQexec(c, "COMMIT"));
+    }
+    PQfinish(c);
+    return ok ? arg : NULL;
+}
+
+struct other_reader {
+    struct store *s;
+    uint64_t ms, size;
+    int rc;
+};
+
+static void *other_reader_run(void *arg)
+{
+    struct other_reader *o = arg;
+    uint64_t t0 = gl_clock_mono_ms();
+    struct gl_buf ck;
+
+    gl_buf_init(&ck, 4096);
+    o->rc = store_get_state(o->s, &o->size, &ck);
+    o->ms = gl_clock_mono_ms() - t0;
+    gl_buf_release(&ck);
+    return NULL;
+}
+
+static void test_bound_thread(void **state)
+{
+    struct fx *f = *state;
+    struct locker l;
+    struct other_reader o = {f->s, 0, 0, -1};
+    struct gl_buf ck;
+    pthread_t lt, ot;
+    uint64_t epoch = 0, again = 0, t0, ms;
+    int64_t level;
+    void *locked = NULL;
+    int rc;
+
+    assert_int_equal(store_bound_thread(f->s, 0), GL_EINVAL);
+    assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    check_state(f->s, 2);
+    if (!store_shared(f->s))
+        return;
+    assert_int_equal(store_lease(f->s, "bound", 60000, 0, &epoch), 0);
+    l.url = f->dir;
+    assert_int_equal(pthread_barrier_init(&l.locked, NULL, 2), 0);
+    assert_int_equal(pthread_create(&lt, NULL, locker_run, &l), 0);
+    pthread_barrier_wait(&l.locked);
+    t0 = gl_clock_mono_ms();
+    rc = store_lease(f->s, "bound", 60000, epoch, &again);
+    ms = gl_clock_mono_ms() - t0;
+    print_message("bound lease renewal: %d after %llu ms\n", rc, (unsigned long long)ms);
+    assert_int_equal(rc, GL_EIO);
+    assert_true(ms >= BOUND_MS - 5 && ms < LOCK_HOLD_MS - 300);
+    t0 = gl_clock_mono_ms();
+    gl_buf_init(&ck, 4096);
+    assert_int_equal(store_get_state(f->s, &again, &ck), GL_EIO);
+    gl_buf_release(&ck);
+    assert_true(gl_clock_mono_ms() - t0 < 100); /* at once: the quiet time */
+    assert_int_equal(pthread_create(&ot, NULL, other_reader_run, &o), 0);
+    pthread_join(ot, NULL);
+    pthread_join(lt, &locked);
+    assert_non_null(locked);
+    assert_int_equal(o.rc, 0); /* waited for the lock, as before */
+    assert_int_equal(o.size, 2);
+    assert_true(o.ms > BOUND_MS);
+    pthread_barrier_destroy(&l.locked);
+    usleep(BOUND_MS * 1000); /* the quiet time is over */
+    assert_int_equal(store_lease(f->s, "bound", 60000, epoch, &again), 0);
+    assert_int_equal(again, epoch);
+    check_state(f->s, 2);
+    /* a statement the server refuses is an error at once, not a timeout:
+     * no quiet time follows */
+    pg_exec_in(f->dir, "DROP TABLE glasslog_buckets");
+    t0 = gl_clock_mono_ms();
+    assert_int_equal(store_bucket_take(f->s, "b", 1000000, 1, 1, &level), GL_EIO);
+    check_state(f->s, 2);
+    assert_true(gl_clock_mono_ms() - t0 < BOUND_MS);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -1892,6 +2011,11 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_read_capacity, postgresql),
     ON(test_buckets, postgresql),
     ON(test_origins, postgresql),
+    ON(test_bound_thread, postgresql),
+    ON(test_read_back, postgresql_bounded),
+    ON(test_reopen, postgresql_bounded),
+    ON(test_served, postgresql_bounded),
+    ON(test_origins, postgresql_bounded),
 };
 
 int main(void)
@@ -1913,6 +2037,7 @@ int main(void)
         BOTH(test_read_capacity),
         BOTH(test_buckets),
         BOTH(test_origins),
+        BOTH(test_bound_thread),
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
