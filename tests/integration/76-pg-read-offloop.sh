@@ -137,11 +137,14 @@ cmp -s "$T/tile.got" "$T/tile.want" || fail "the tile differs"
 # in the slot of (0, i), so each proof of 290 pushed 0/000 out and the
 # next proof of 3 read it again, waiting on the lock here); with the
 # tiles table locked, proofs of both, alternating, answer within a second
-# what they answered before
+# what they answered before, and glasslog_store_reads_total (at least the
+# five reads of 1) does not move
 for i in 3 290; do
     curl -sf -o "$T/hot.$i.want" "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=300" ||
         fail "inclusion $i"
 done
+reads0=$(metric glasslog_store_reads_total)
+[ "${reads0:-0}" -ge 5 ] || fail "glasslog_store_reads_total $reads0 after the reads of 1"
 lock glasslog_tiles 3
 for round in 1 2 3; do
     for i in 3 290; do
@@ -150,6 +153,8 @@ for round in 1 2 3; do
     done
 done
 wait "$LOCK_PID"
+[ "$(metric glasslog_store_reads_total)" = "$reads0" ] ||
+    fail "warm proofs read the store: glasslog_store_reads_total $reads0 -> $(metric glasslog_store_reads_total)"
 
 # 3. the bounds: with the entries table locked, one client (127.0.0.1)
 # gets half of READAPI_ASYNC_MAX (64) reads waiting for the database, more
