@@ -10,14 +10,13 @@
  * stored at TILE_NODE_BASE[k] + i (511 hashes, 16 KiB, for a full tile).
  *
  * Set-associative on (level, index): a tile may sit in any of the
- * TILECACHE_WAYS slots of its set (a hash of level and index, every bit
- * of both mixed in), and a put evicts the least recently used of them,
- * after any copy of the same tile at another width, and an empty one. So
- * a tile every proof reads (the upper levels', the right edge's) stays
- * however many tiles below it come and go: only a set's other tiles,
- * each used more recently since, could push it out, never one colliding
- * tile of a lower level. At most one copy of a tile is held. Memory is
- * fixed at creation. Loop thread only.
+ * TILECACHE_WAYS slots of its set (a Fibonacci hash of level and index:
+ * a level's consecutive tiles spread evenly), and a put evicts the least recently used of
+ * them, after any copy of the same tile at another width, and an empty one. So a tile
+ * every proof reads (the upper levels', the right edge's) stays however many tiles below
+ * it come and go: only a set's other tiles, each used more recently since, could push it
+ * out, never one colliding tile of a lower level. At most one copy of a tile is held.
+ * Memory is fixed at creation. Loop thread only.
  */
 #ifndef GL_LOG_TILECACHE_H
 #define GL_LOG_TILECACHE_H
