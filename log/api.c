@@ -615,6 +615,10 @@ static int api_metrics(struct api *a, struct gl_http_req *req)
         a->reads.jobs);
     VAL("glasslog_store_reads_refused_total", "counter",
         "Read requests answered 503: too many waited for store reads.", a->reads.refused);
+    VAL("glasslog_store_reads_total", "counter",
+        "Store reads done off the event loop for read requests (database stores): "
+        "entries, bundles, tiles missing from the tile cache, index look-ups.",
+        a->reads.reads);
 #undef VAL
     if (rc == 0)
         rc = gl_metrics_http(&b, "glasslog_http", &hs);

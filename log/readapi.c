@@ -78,6 +78,7 @@ struct readapi_job {
     struct want *wants;
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
+    size_t done;  /* wants done by the thread in the current round */
     char path[];
 };
 
@@ -883,6 +884,7 @@ static void job_work(uv_work_t *work)
             break;
         }
         w->done = 1;
+        j->done++;
     }
 }
 
@@ -979,6 +981,8 @@ static void job_after(uv_work_t *work, int status)
     struct readapi_view v;
 
     ra->inflight--;
+    ra->reads += j->done;
+    j->done = 0;
     if (status != 0) {
         readapi_reply_retry(NULL, j->p, "shutting down");
         job_finish(j);

@@ -104,6 +104,7 @@ struct readapi_async {
                        * the threadpool's size and the store's read
                        * capacity at the first request on a shared store) */
     uint64_t refused; /* requests answered 503: no place (either bound) */
+    uint64_t reads;   /* store reads done on threads for them, all rounds */
     /* the client of each waiting request (in use where used[i]), so that
      * one client takes no more than READAPI_ASYNC_CLIENT of the second
      * half of the places */

@@ -9,8 +9,14 @@
  * tile's node tree: height k (0..8) has floor(width / 2^k) complete nodes,
  * stored at TILE_NODE_BASE[k] + i (511 hashes, 16 KiB, for a full tile).
  *
- * Direct-mapped on (level, index): a new entry replaces whatever sat in
- * its slot. Memory is fixed at creation. Loop thread only.
+ * Set-associative on (level, index): a tile may sit in any of the
+ * TILECACHE_WAYS slots of its set (a Fibonacci hash of level and index:
+ * a level's consecutive tiles spread evenly), and a put evicts the least recently used of
+ * them, after any copy of the same tile at another width, and an empty one. So a tile
+ * every proof reads (the upper levels', the right edge's) stays however many tiles below
+ * it come and go: only a set's other tiles, each used more recently since, could push it
+ * out, never one colliding tile of a lower level. At most one copy of a tile is held.
+ * Memory is fixed at creation. Loop thread only.
  */
 #ifndef GL_LOG_TILECACHE_H
 #define GL_LOG_TILECACHE_H
@@ -24,7 +30,11 @@ extern const uint16_t tile_node_base[9];
 
 struct tilecache;
 
-/* nslots >= 1. Caller frees with tilecache_free. */
+#define TILECACHE_WAYS 4 /* slots of a set */
+
+/* nslots >= 1: the slots held (rounded down to a multiple of
+ * TILECACHE_WAYS when above it; 16 KiB each). Caller frees with
+ * tilecache_free. */
 int tilecache_new(size_t nslots, struct tilecache **out);
 void tilecache_free(struct tilecache *c);
 /* The node tree of tile (level, index) at `width`, or NULL. Valid until

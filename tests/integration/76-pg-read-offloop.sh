@@ -9,7 +9,10 @@
 # free their places at once (glasslog_store_reads_waiting), and the
 # waiting reads answer what is stored (checked against answers read after
 # the lock and an independent recomputation of the tiles and proofs) once
-# the lock is gone. Past the bound on reads waiting for the database
+# the lock is gone. Once warm, the tile cache holds the full tile and the
+# right edge's tile of level 1 together, so proofs alternating between
+# them answer while the tiles table is locked. Past the bound on reads
+# waiting for the database
 # (32), a read gets 503 with its reason at once, counted in
 # glasslog_store_reads_refused_total. Look-ups made while appends grow the
 # log without pause all answer 200 (their index read does not depend on
@@ -43,6 +46,16 @@ LOADGEN="$GL_BUILD/tests/bench/loadgen"
 size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
 [ "$size" = 300 ] || fail "size $size, want 300"
 curl -sf -o "$T/e0.want" "$LOG_URL/api/v1/entries/0" || fail "entries/0"
+# a fresh process, whose tile cache holds nothing yet (the appends' own
+# proofs put tile 0/000 in it)
+kill -TERM "$LOG_PID"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+    fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+serves() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = 300 ]; }
+wait_until 10 serves || fail "the restarted glasslogd does not serve size 300"
 
 # lock TABLES SECONDS: a session holding ACCESS EXCLUSIVE locks on TABLES
 # (a list "t1, t2") for SECONDS (in the background: LOCK_PID), once it
@@ -117,6 +130,31 @@ curl -sf -o "$T/bundle.want" "$LOG_URL/tile/entries/001.p/44" || fail "bundle"
 cmp -s "$T/bundle.got" "$T/bundle.want" || fail "the bundle differs"
 curl -sf -o "$T/tile.want" "$LOG_URL/tile/0/000" || fail "tile"
 cmp -s "$T/tile.got" "$T/tile.want" || fail "the tile differs"
+
+# 2. a warm tile cache answers proofs without the database: a proof of
+# entry 3 reads the full tile 0/000, one of entry 290 the right edge's
+# 1/000.p/1, and both stay cached together (the old cache put tile (L, i)
+# in the slot of (0, i), so each proof of 290 pushed 0/000 out and the
+# next proof of 3 read it again, waiting on the lock here); with the
+# tiles table locked, proofs of both, alternating, answer within a second
+# what they answered before, and glasslog_store_reads_total (at least the
+# five reads of 1) does not move
+for i in 3 290; do
+    curl -sf -o "$T/hot.$i.want" "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=300" ||
+        fail "inclusion $i"
+done
+reads0=$(metric glasslog_store_reads_total)
+[ "${reads0:-0}" -ge 5 ] || fail "glasslog_store_reads_total $reads0 after the reads of 1"
+lock glasslog_tiles 3
+for round in 1 2 3; do
+    for i in 3 290; do
+        prompt "/api/v1/proof/inclusion?index=$i&tree_size=300" 200
+        cmp -s "$T/p.body" "$T/hot.$i.want" || fail "the proof of $i differs: $(cat "$T/p.body")"
+    done
+done
+wait "$LOCK_PID"
+[ "$(metric glasslog_store_reads_total)" = "$reads0" ] ||
+    fail "warm proofs read the store: glasslog_store_reads_total $reads0 -> $(metric glasslog_store_reads_total)"
 
 # 3. the bounds: with the entries table locked, one client (127.0.0.1)
 # gets half of READAPI_ASYNC_MAX (64) reads waiting for the database, more

@@ -4,9 +4,11 @@
  * the hashes below it (testutil.c), at full and partial widths; the node
  * layout is the documented one (height k at tile_node_base[k]); a get
  * after a put returns the tile, a get at another width does not (a
- * partial tile's entry is not the full tile's); entries are direct-mapped
- * on (level, index), so a put replaces whatever sat in its slot and a hit
- * is always the right tile; the hit and miss counters count exactly.
+ * partial tile's entry is not the full tile's); a hit is always the right
+ * tile and no more tiles are held than the slots; tiles of different
+ * levels with the same index do not push each other out, nor does a
+ * stream of other tiles push out one used between them (least recently
+ * used within a set); the hit and miss counters count exactly.
  */
 #include "testutil.h"
 
@@ -133,11 +135,13 @@ static void test_partial_is_not_full(void **state)
     free(full);
 }
 
-static void test_direct_mapped(void **state)
+/* Whatever is held is the right tile, never more tiles than slots, and the
+ * tile last put always is. */
+static void test_bounded(void **state)
 {
+    static const size_t sizes[] = {1, 6, 8}, held[] = {1, 4, 8};
     uint8_t(*h)[32] = malloc(256 * 32);
     struct tilecache *c;
-    size_t hits = 0;
     (void)state;
 
     assert_non_null(h);
@@ -155,29 +159,79 @@ static void test_direct_mapped(void **state)
     check_nodes(tilecache_get(c, 1, 6, 40), (const uint8_t(*)[32])h, 40);
     tilecache_free(c);
 
-    /* eight slots, 64 tiles: whatever survives is the right tile, the
-     * last one put always does, and at most eight do */
-    assert_int_equal(tilecache_new(8, &c), 0);
-    for (uint64_t i = 0; i < 64; i++) {
-        fill(h, 32, 100 + i);
-        assert_non_null(
-            tilecache_put(c, (uint32_t)(i % 3), i, 32, (const uint8_t(*)[32])h));
-        check_nodes(tilecache_get(c, (uint32_t)(i % 3), i, 32), (const uint8_t(*)[32])h,
-                    32);
-    }
-    for (uint64_t i = 0; i < 64; i++) {
-        const uint8_t(*nodes)[32] = tilecache_get(c, (uint32_t)(i % 3), i, 32);
-        assert_null(
-            tilecache_get(c, (uint32_t)(i % 3 + 1), i, 32)); /* never another level */
-        if (nodes == NULL) {
-            assert_true(i != 63);
-            continue;
+    /* 64 tiles through 1, 6 (4 used: a multiple of the ways) and 8 slots */
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t hits = 0;
+        assert_int_equal(tilecache_new(sizes[k], &c), 0);
+        for (uint64_t i = 0; i < 64; i++) {
+            fill(h, 32, 100 + i);
+            assert_non_null(
+                tilecache_put(c, (uint32_t)(i % 3), i, 32, (const uint8_t(*)[32])h));
+            check_nodes(tilecache_get(c, (uint32_t)(i % 3), i, 32),
+                        (const uint8_t(*)[32])h, 32);
         }
-        hits++;
-        fill(h, 32, 100 + i);
-        check_nodes(nodes, (const uint8_t(*)[32])h, 32);
+        for (uint64_t i = 0; i < 64; i++) {
+            const uint8_t(*nodes)[32] = tilecache_get(c, (uint32_t)(i % 3), i, 32);
+            assert_null(
+                tilecache_get(c, (uint32_t)(i % 3 + 1), i, 32)); /* never another level */
+            if (nodes == NULL) {
+                assert_true(i != 63);
+                continue;
+            }
+            hits++;
+            fill(h, 32, 100 + i);
+            check_nodes(nodes, (const uint8_t(*)[32])h, 32);
+        }
+        assert_true(hits >= 1 && hits <= held[k]);
+        tilecache_free(c);
     }
-    assert_true(hits >= 1 && hits <= 8);
+    free(h);
+}
+
+/* The tiles of a tree of 300,000 entries (1172 at level 0, 5 at level 1,
+ * one at level 2) through 2048 slots: all held at once (a slot chosen by
+ * the index alone, as before, put tile (1, i) where (0, i) was). Then a
+ * tile used between the puts of 10,000 others through 16 slots stays, as
+ * a proof's upper tile does while the level-0 tiles of random entries
+ * come and go. */
+static void test_hot_tiles_stay(void **state)
+{
+    static const uint64_t count[] = {1172, 5, 1};
+    uint8_t(*h)[32] = malloc(256 * 32);
+    struct tilecache *c;
+    uint64_t hits = 0, misses = 0;
+    (void)state;
+
+    assert_non_null(h);
+    assert_int_equal(tilecache_new(2048, &c), 0);
+    for (uint32_t l = 0; l < 3; l++)
+        for (uint64_t i = 0; i < count[l]; i++) {
+            fill(h, 256, 10000 * l + i);
+            assert_non_null(tilecache_put(c, l, i, 256, gl_hashes_const(h)));
+        }
+    for (uint32_t l = 0; l < 3; l++)
+        for (uint64_t i = 0; i < count[l]; i++) {
+            fill(h, 256, 10000 * l + i);
+            check_nodes(tilecache_get(c, l, i, 256), gl_hashes_const(h), 256);
+        }
+    stats(c, 1178, 0);
+    tilecache_free(c);
+
+    assert_int_equal(tilecache_new(16, &c), 0);
+    fill(h, 256, 5);
+    assert_non_null(tilecache_put(c, 1, 0, 256, gl_hashes_const(h)));
+    for (uint64_t i = 0; i < 10000; i++) {
+        uint8_t(*other)[32] = h + 128; /* any hashes: only the hot tile is checked */
+        assert_non_null(tilecache_put(c, 0, i, 64, gl_hashes_const(other)));
+        if (tilecache_get(c, 1, 0, 256) != NULL)
+            hits++;
+        else
+            misses++;
+    }
+    assert_int_equal(misses, 0);
+    assert_int_equal(hits, 10000);
+    fill(h, 256, 5);
+    check_nodes(tilecache_get(c, 1, 0, 256), gl_hashes_const(h), 256);
     tilecache_free(c);
     free(h);
 }
@@ -217,11 +271,9 @@ static void test_grows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layout_and_args),
-        cmocka_unit_test(test_nodes),
-        cmocka_unit_test(test_partial_is_not_full),
-        cmocka_unit_test(test_direct_mapped),
-        cmocka_unit_test(test_grows),
+        cmocka_unit_test(test_layout_and_args),     cmocka_unit_test(test_nodes),
+        cmocka_unit_test(test_partial_is_not_full), cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_hot_tiles_stay),      cmocka_unit_test(test_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
