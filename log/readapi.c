@@ -257,6 +257,7 @@ static int rd_tile(const struct readapi_view *v, struct readapi_job *j, uint32_t
     }
     if ((w = want_add(j, WANT_TILE)) == NULL)
         return GL_ENOMEM;
+    tilecache_count_miss(v->cache);
     w->level = level;
     w->a = index;
     gl_buf_init(&w->data, STORE_TILE_MAX);

@@ -161,6 +161,11 @@ const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t inde
     return gl_hashes_const(nodes);
 }
 
+void tilecache_count_miss(struct tilecache *c)
+{
+    c->misses++;
+}
+
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses)
 {
     *hits = c->hits;

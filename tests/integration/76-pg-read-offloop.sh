@@ -11,7 +11,8 @@
 # the lock and an independent recomputation of the tiles and proofs) once
 # the lock is gone. Once warm, the tile cache holds the full tile and the
 # right edge's tile of level 1 together, so proofs alternating between
-# them answer while the tiles table is locked. Past the bound on reads
+# them answer while the tiles table is locked (and a tile read from the
+# store counts a cache miss). Past the bound on reads
 # waiting for the database
 # (32), a read gets 503 with its reason at once, counted in
 # glasslog_store_reads_refused_total. Look-ups made while appends grow the
@@ -97,6 +98,11 @@ prompt() {
 
 # 1. an entry read, a proof whose full tile 0/000 is not cached yet and a
 # lookup (its index, then its entries and tiles) wait on locked tables
+# the right edge's tiles in the cache (each a miss, put from memory)
+for p in /tile/0/001.p/44 /tile/1/000.p/1; do
+    curl -sf -o /dev/null "$LOG_URL$p" || fail "$p"
+done
+misses0=$(metric glasslog_tile_cache_misses_total)
 lock "glasslog_entries, glasslog_tiles, glasslog_index"
 cps=""
 for r in "e0 /api/v1/entries/0" "incl /api/v1/proof/inclusion?index=3&tree_size=300" \
@@ -138,6 +144,9 @@ curl -sf -o "$T/bundle.want" "$LOG_URL/tile/entries/001.p/44" || fail "bundle"
 cmp -s "$T/bundle.got" "$T/bundle.want" || fail "the bundle differs"
 curl -sf -o "$T/tile.want" "$LOG_URL/tile/0/000" || fail "tile"
 cmp -s "$T/tile.got" "$T/tile.want" || fail "the tile differs"
+# tile 0/000, missing from the cache, was read from the store: a miss
+[ "$(metric glasslog_tile_cache_misses_total)" -gt "${misses0:-0}" ] ||
+    fail "glasslog_tile_cache_misses_total $misses0 -> $(metric glasslog_tile_cache_misses_total) after a tile read from the store"
 
 # 2. a warm tile cache answers proofs without the database: a proof of
 # entry 3 reads the full tile 0/000, one of entry 290 the right edge's
