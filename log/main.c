@@ -779,7 +779,9 @@ static int start(struct daemon *d)
      * served note, an append's proof tiles and rate limit) wait at most a
      * third of --lease-ms each: a renewal sent --lease-ms/6 after the
      * last one has failed by half of --lease-ms, while the lease that
-     * one gave (2/3) still runs. The rest of the loop goes on meanwhile. */
+     * one gave (2/3) still runs, and the next renewal may still keep it
+     * (the quiet time after another call's timeout spares the lease's
+     * calls). The rest of the loop goes on meanwhile. */
     if ((rc = store_bound_thread(d->store, d->cfg.lease_ms / 3)) != 0)
         return rc;
     d->api.loop = &d->loop;

@@ -293,7 +293,8 @@ size_t store_read_capacity(const struct store *s);
  * be done by the server. After such a timeout that thread's calls return
  * GL_EIO at once (not logged) for ms more, then try the server again, so
  * a server that does not answer holds the thread up at most half of its
- * time. The commit and store_mark_durable are never bounded (they belong
+ * time; store_lease and store_lease_release are spared that unless one
+ * of them timed out. The commit and store_mark_durable are never bounded (they belong
  * on the writer thread); other threads' calls are not bounded. PostgreSQL
  * only (a host name's DNS look-up stays unbounded); on the other backends
  * no call waits on a server and this does nothing. 0, or GL_EINVAL for ms

@@ -168,8 +168,12 @@ struct pg {
     pthread_t bound;
     unsigned bound_ms;
     /* the bound thread's alone: after a timeout its calls fail at once
-     * until this time (gl_clock_mono_ms) */
+     * until quiet_until (gl_clock_mono_ms), the lease's only if
+     * quiet_lease (a lease call timed out: the database does not answer
+     * the call that matters most); lease_call: the call under way is the
+     * lease's */
     uint64_t quiet_until;
+    int quiet_lease, lease_call;
 };
 
 static struct pg *pg(struct store *s)
@@ -284,8 +288,10 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
 /* A call of the bound thread ran out of its time (what: the step or the
  * statement). Logged; that thread's calls fail at once (pg_get) for as
  * long again, so a database that does not answer holds it up at most half
- * of its time. GL_EIO, what a lost connection returns, so every caller
- * already handles it. */
+ * of its time. The lease's calls are spared unless this was one: one slow
+ * statement (a served note, a poll) must not cost the sequencer its lease,
+ * whose renewal then comes too late. GL_EIO, what a lost connection
+ * returns, so every caller already handles it. */
 static int timed_out(struct pg *p, const char *what)
 {
     unsigned ms;
@@ -298,6 +304,7 @@ static int timed_out(struct pg *p, const char *what)
            "closed, and the event loop's store calls fail at once for %u ms",
            ms, what, ms);
     p->quiet_until = gl_clock_mono_ms() + ms;
+    p->quiet_lease = p->lease_call;
     return GL_EIO;
 }
 
@@ -385,8 +392,9 @@ static PGconn *pg_connect(struct pg *p, uint64_t end)
  * (gl_clock_mono_ms) by which the call is to be done: 0 (none) on every
  * thread but the bound one, whose wait for a free connection and whose
  * connecting end by then too, and whose calls get GL_EIO at once while
- * the quiet time after a timeout runs (timed_out). */
-static int pg_get(struct pg *p, int *slot, uint64_t *end)
+ * the quiet time after a timeout runs (timed_out; lease: a call of the
+ * lease, spared unless a lease call timed out). */
+static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
 {
     uint64_t by = 0;
     PGconn *c;
@@ -395,11 +403,12 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end)
     pthread_mutex_lock(&p->mu);
     if (end != NULL && p->bound_ms != 0 && pthread_equal(pthread_self(), p->bound)) {
         by = gl_clock_mono_ms();
-        if (by < p->quiet_until) {
+        if (by < p->quiet_until && (!lease || p->quiet_lease)) {
             pthread_mutex_unlock(&p->mu);
             return GL_EIO;
         }
         by += p->bound_ms;
+        p->lease_call = lease;
     }
     for (;;) {
         for (i = 0; i < PG_CONNS; i++)
@@ -607,6 +616,8 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
 
     if (end == 0)
         return pg_exec(c, sql, pa, out);
+    if (gl_clock_mono_ms() >= end) /* nothing sent: nothing done */
+        return timed_out(p, sql);
     if (PQsetnonblocking(c, 1) != 0 ||
         !PQsendQueryParams(c, sql, pa ? pa->n : 0, pa ? pa->types : NULL,
                            pa ? pa->vals : NULL, pa ? pa->lens : NULL,
@@ -638,19 +649,42 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
     return take_result(c, sql, r, out);
 }
 
-/* One query on a pooled connection, bounded on the bound thread (pg_get);
- * the connection is back in the pool when this returns. */
-static int pg_query(struct pg *p, const char *sql, const struct params *pa,
-                    PGresult **out)
+/* One query on a pooled connection, bounded on the bound thread (pg_get;
+ * lease: a call of the lease); the connection is back in the pool when
+ * this returns. */
+static int pg_query_as(struct pg *p, const char *sql, const struct params *pa,
+                       PGresult **out, int lease)
 {
     uint64_t end;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, &end)) != 0)
+    if ((rc = pg_get(p, &slot, &end, lease)) != 0)
         return rc;
     rc = pg_run(p, p->conns[slot], sql, pa, out, end);
     pg_put(p, slot);
     return rc;
+}
+
+static int pg_query(struct pg *p, const char *sql, const struct params *pa,
+                    PGresult **out)
+{
+    return pg_query_as(p, sql, pa, out, 0);
+}
+
+/* The NOTIFY that follows a committed write on the same connection gets
+ * a bound of its own (end 0: none), so the write's round trip does not
+ * leave it without time. */
+static int pg_notify(struct pg *p, int slot, const char *sql, uint64_t end)
+{
+    unsigned ms;
+
+    if (end != 0) {
+        pthread_mutex_lock(&p->mu);
+        ms = p->bound_ms;
+        pthread_mutex_unlock(&p->mu);
+        end = gl_clock_mono_ms() + ms;
+    }
+    return pg_run(p, p->conns[slot], sql, NULL, NULL, end);
 }
 
 /* Column col of row 0 as a bigint (binary). */
@@ -1372,7 +1406,7 @@ static int pg_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
     PGconn *c;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, NULL)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
         return rc;
     c = p->conns[slot];
     p_i64(&pa, epoch);
@@ -1415,7 +1449,7 @@ static int pg_commit(struct store *s, const struct store_batch *b,
 
     if ((rc = rows_init(&r)) != 0)
         goto out_rows;
-    if ((rc = pg_get(p, &slot, NULL)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
         goto out_rows;
     c = p->conns[slot];
     if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
@@ -1509,7 +1543,7 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
     pa.fmts[0] = 0;
     p_i64(&pa, ms);
     p_i64(&pa, have);
-    if ((rc = pg_query(
+    if ((rc = pg_query_as(
              pg(s),
              "WITH l AS (UPDATE glasslog_lease SET"
              "  epoch = CASE WHEN holder = $1 AND epoch = $3 THEN epoch"
@@ -1522,7 +1556,7 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
              "   THEN (SELECT epoch FROM l) ELSE durable_epoch END"
              "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
              " SELECT epoch FROM l",
-             &pa, &r)) != 0)
+             &pa, &r, 1)) != 0)
         return rc;
     rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
     PQclear(r);
@@ -1536,10 +1570,10 @@ static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
     p_add(&pa, OID_TEXT, holder, strlen(holder));
     pa.fmts[0] = 0;
     p_i64(&pa, epoch);
-    return pg_query(pg(s),
-                    "UPDATE glasslog_lease SET expires = '-infinity'"
-                    " WHERE id = 1 AND holder = $1 AND epoch = $2",
-                    &pa, NULL);
+    return pg_query_as(pg(s),
+                       "UPDATE glasslog_lease SET expires = '-infinity'"
+                       " WHERE id = 1 AND holder = $1 AND epoch = $2",
+                       &pa, NULL, 1);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -1574,7 +1608,7 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
     }
     p_add(&pa, OID_BYTEA_ARRAY, a[0].b.data, a[0].b.len);
     p_add(&pa, OID_BYTEA_ARRAY, a[1].b.data, a[1].b.len);
-    if ((rc = pg_get(pg(s), &slot, &end)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end, 0)) != 0)
         goto out;
     rc = pg_run(pg(s), pg(s)->conns[slot],
                 "INSERT INTO glasslog_queue (meta, data)"
@@ -1582,7 +1616,7 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
                 " AS u(m, d, o) ORDER BY o RETURNING id",
                 &pa, &r, end);
     if (rc == 0) /* a wake-up for the sequencer; the rows are committed */
-        pg_run(pg(s), pg(s)->conns[slot], "NOTIFY glasslog_queue", NULL, NULL, end);
+        pg_notify(pg(s), slot, "NOTIFY glasslog_queue", end);
     pg_put(pg(s), slot);
     if (rc != 0 || ids == NULL)
         goto out;
@@ -1734,7 +1768,7 @@ static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, si
     if ((rc = gl_buf_append(&v, be, 8)) != 0 || (rc = gl_buf_append(&v, note, len)) != 0)
         goto out;
     p_bytes(&pa, v.data, v.len);
-    if ((rc = pg_get(pg(s), &slot, &end)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end, 0)) != 0)
         goto out;
     rc = pg_run(pg(s), pg(s)->conns[slot],
                 "INSERT INTO glasslog_meta (k, v) VALUES ('served', $1)"
@@ -1743,7 +1777,7 @@ static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, si
                 " <= substring(EXCLUDED.v from 1 for 8)",
                 &pa, NULL, end);
     if (rc == 0) /* a wake-up for the followers; the row is committed */
-        pg_run(pg(s), pg(s)->conns[slot], "NOTIFY glasslog_state", NULL, NULL, end);
+        pg_notify(pg(s), slot, "NOTIFY glasslog_state", end);
     pg_put(pg(s), slot);
 out:
     gl_buf_release(&v);
@@ -1881,7 +1915,7 @@ static int migrate(struct pg *p, int from)
     PGresult *r;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, NULL)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
         return rc;
     r = PQexec(p->conns[slot], from == 1   ? migrate_1_sql
                                : from == 2 ? migrate_2_sql
@@ -1919,7 +1953,7 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     if (!have) {
         int slot;
-        if ((rc = pg_get(p, &slot, NULL)) != 0) {
+        if ((rc = pg_get(p, &slot, NULL, 0)) != 0) {
             *why = "cannot connect to PostgreSQL (see the error above)";
             return rc;
         }

@@ -1896,6 +1896,7 @@ static void test_origins(void **state)
 
 struct locker {
     const char *url;
+    const char *tables; /* locked, "t1, t2" */
     pthread_barrier_t locked;
 };
 
@@ -1903,9 +1904,14 @@ static void *locker_run(void *arg)
 {
     struct locker *l = arg;
     PGconn *c = PQconnectdb(l->url);
-    PGresult *r = PQexec(c, "BEGIN; LOCK TABLE glasslog_lease, glasslog_state"
-                            " IN ACCESS EXCLUSIVE MODE");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    char sql[128];
+    PGresult *r;
+    int ok;
+
+    snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
+             l->tables);
+    r = PQexec(c, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
     PQclear(r);
     pthread_barrier_wait(&l->locked);
@@ -1956,6 +1962,7 @@ static void test_bound_thread(void **state)
         return;
     assert_int_equal(store_lease(f->s, "bound", 60000, 0, &epoch), 0);
     l.url = f->dir;
+    l.tables = "glasslog_lease, glasslog_state";
     assert_int_equal(pthread_barrier_init(&l.locked, NULL, 2), 0);
     assert_int_equal(pthread_create(&lt, NULL, locker_run, &l), 0);
     pthread_barrier_wait(&l.locked);
@@ -1981,6 +1988,26 @@ static void test_bound_thread(void **state)
     usleep(BOUND_MS * 1000); /* the quiet time is over */
     assert_int_equal(store_lease(f->s, "bound", 60000, epoch, &again), 0);
     assert_int_equal(again, epoch);
+    check_state(f->s, 2);
+    /* another call's timeout (the served note's table locked) spares the
+     * lease: its renewal in the quiet time asks the database and keeps
+     * the lease, while the other calls fail at once */
+    l.tables = "glasslog_meta";
+    assert_int_equal(pthread_barrier_init(&l.locked, NULL, 2), 0);
+    assert_int_equal(pthread_create(&lt, NULL, locker_run, &l), 0);
+    pthread_barrier_wait(&l.locked);
+    gl_buf_init(&ck, 4096);
+    assert_int_equal(store_get_served(f->s, &again, &ck), GL_EIO);
+    t0 = gl_clock_mono_ms();
+    assert_int_equal(store_get_state(f->s, &again, &ck), GL_EIO);
+    assert_true(gl_clock_mono_ms() - t0 < 100); /* the quiet time */
+    gl_buf_release(&ck);
+    assert_int_equal(store_lease(f->s, "bound", 60000, epoch, &again), 0);
+    assert_int_equal(again, epoch);
+    pthread_join(lt, &locked);
+    assert_non_null(locked);
+    pthread_barrier_destroy(&l.locked);
+    usleep(BOUND_MS * 1000);
     check_state(f->s, 2);
     /* a statement the server refuses is an error at once, not a timeout:
      * no quiet time follows */
