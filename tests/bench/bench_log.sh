@@ -32,6 +32,13 @@
 #                                    the least append_cpu_per_verify of any
 #                                    server taking one append per request
 #      append_cpu_over_floor         glasslogd's CPU per append / that floor
+#      glasslogd_http_request_cpu_us  glasslogd's CPU time per GET /healthz
+#                                    (the same wrk runs, the least of them):
+#                                    its own HTTP exchange, h2o and libuv
+#      append_cpu_log_work_us        cpu_glasslogd_us_per_append less one
+#                                    verify and that exchange: what the log
+#                                    itself does per append (parse, hash,
+#                                    hand-offs, sequence, store, proof)
 #      tree_size, rss_glasslogd_kb
 #   8. append_durable_pg, ratio_append_pg_vs_rocksdb: the runs of 3 again
 #      (same N and C) on glasslogd with --store on a PostgreSQL cluster
@@ -321,31 +328,39 @@ printf 'glasslog floor reference\n\n\n\n\n\n\n\n' >"$T/www/floor"
 NGINX_WORKER=$(cat /proc/[0-9]*/stat 2>/dev/null |
     awk -v m="$NGINX_PID" '$2 == "(nginx)" && $4 == m { print $1; exit }')
 [ -n "$NGINX_WORKER" ] || die "nginx has no worker process"
-worker_ticks() { awk '{ print $14 + $15 }' "/proc/$NGINX_WORKER/stat"; }
-# floor_round: prints the worker's CPU microseconds per request of one wrk run.
-floor_round() {
-    w0=$(worker_ticks)
-    out=$(wrk -t"$WRK_T" -c"$C" -d"${WRK_D}s" "$NGINX_URL/floor")
-    w_ticks=$(($(worker_ticks) - w0))
-    reqs=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
-    case "$reqs" in '' | *[!0-9]*) die "no request count in wrk's output against nginx" ;; esac
-    ! printf '%s\n' "$out" | grep -q -e 'Non-2xx' -e 'Socket errors' ||
-        die "wrk against nginx saw errors"
-    awk -v t="$w_ticks" -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
-        'BEGIN { printf "%.1f", t / hz * 1e6 / n }'
+# cpu_per_request PID URL: the CPU microseconds process PID spends per
+# request of one wrk run on URL, the least of WRK_ROUNDS rounds (a floor:
+# the cheapest the server managed).
+cpu_per_request() {
+    best=""
+    round=0
+    while [ $round -lt "$WRK_ROUNDS" ]; do
+        t0=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+        out=$(wrk -t"$WRK_T" -c"$C" -d"${WRK_D}s" "$2")
+        ticks=$(($(awk '{ print $14 + $15 }' "/proc/$1/stat") - t0))
+        reqs=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
+        case "$reqs" in '' | *[!0-9]*) die "no request count in wrk's output for $2" ;; esac
+        ! printf '%s\n' "$out" | grep -q -e 'Non-2xx' -e 'Socket errors' ||
+            die "wrk saw errors from $2"
+        r=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
+            'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+        best=$(awk -v a="$best" -v b="$r" 'BEGIN { print (a == "" || b < a) ? b : a }')
+        round=$((round + 1))
+    done
+    printf '%s\n' "$best"
 }
-# the least of WRK_ROUNDS rounds: a floor, so the cheapest nginx managed
-HTTP_US=""
-round=0
-while [ $round -lt "$WRK_ROUNDS" ]; do
-    r=$(floor_round)
-    HTTP_US=$(awk -v a="$HTTP_US" -v b="$r" 'BEGIN { print (a == "" || b < a) ? b : a }')
-    round=$((round + 1))
-done
+HTTP_US=$(cpu_per_request "$NGINX_WORKER" "$NGINX_URL/floor")
 FLOOR_US=$(awk -v a="$VERIFY_US" -v b="$HTTP_US" 'BEGIN { printf "%.1f", a + b }')
 echo "bench ref_http_request_cpu_us $HTTP_US us"
 echo "bench append_cpu_floor_per_verify $(ratio "$FLOOR_US" "$VERIFY_US") ratio"
 echo "bench append_cpu_over_floor $(ratio "$APPEND_US" "$FLOOR_US") ratio"
+# The same for glasslogd's own exchange (h2o and libuv against nginx),
+# and what is left of an append's CPU once one verify and that exchange
+# are taken out: the log's own work, the part a faster log would cut.
+GL_HTTP_US=$(cpu_per_request "$LOG_PID" "$URL/healthz")
+echo "bench glasslogd_http_request_cpu_us $GL_HTTP_US us"
+echo "bench append_cpu_log_work_us $(awk -v a="$APPEND_US" -v v="$VERIFY_US" -v h="$GL_HTTP_US" \
+    'BEGIN { printf "%.1f", a - v - h }') us"
 
 echo "bench tree_size $SIZE entries"
 kill -0 "$LOG_PID" 2>/dev/null || die "glasslogd died during the run"
