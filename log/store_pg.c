@@ -1799,7 +1799,8 @@ static void drop_all(struct pg *p)
  * the connector has under way is not pooled (gen), unless the reopen
  * before failed: the pool then holds only connections made since, and a
  * bound caller retrying the reopen may need the one the connector
- * finished after its last wait ended. */
+ * finished after its last wait ended. (glasslogd retries a failed reopen
+ * before anything else is written: seq_recover.) */
 static int pg_reopen(struct store *s)
 {
     struct pg *p = pg(s);
