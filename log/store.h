@@ -287,8 +287,9 @@ int store_shared(const struct store *s);
 size_t store_read_capacity(const struct store *s);
 /* Bounds in time every call the calling thread makes on s from now on
  * (glasslogd's event loop thread, whose calls must not stall it): each
- * waits at most ms in all, for a free connection, for connecting and for
- * the server's answers, then returns GL_EIO (logged), as if the
+ * waits at most ms in all, for a free connection (or a new one, which
+ * another thread of the store makes: this thread never connects) and
+ * for the server's answers, then returns GL_EIO (logged), as if the
  * connection were lost, whose outcome is as unknown: a write may still
  * be done by the server. After such a timeout that thread's calls return
  * GL_EIO at once (not logged) for ms more, then try the server again, so
@@ -296,7 +297,7 @@ size_t store_read_capacity(const struct store *s);
  * time; store_lease and store_lease_release are spared that unless one
  * of them timed out. The commit and store_mark_durable are never bounded (they belong
  * on the writer thread); other threads' calls are not bounded. PostgreSQL
- * only (a host name's DNS look-up stays unbounded); on the other backends
+ * only; on the other backends
  * no call waits on a server and this does nothing. 0, or GL_EINVAL for ms
  * 0. Call it once, from that thread. */
 int store_bound_thread(struct store *s, unsigned ms);

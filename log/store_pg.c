@@ -100,21 +100,37 @@
  * that stops answering (stopped, or cut off where the kernel still
  * acknowledges: no TCP option notices that). store_bound_thread names
  * that thread and its bound_ms; each call it makes has that long in all:
- * pg_get waits for a free connection until then and connects step by
- * step (PQconnectPoll), and pg_run sends each statement and reads its
- * results with libpq's asynchronous calls, polling the socket for the
- * time left. A call out of time returns GL_EIO, what a lost connection
- * returns, so every caller already handles it, and leaves its connection
- * with the statement under way, which pg_put closes: a late result is
- * never read as the next statement's. No cancel is sent (PQcancel waits
- * for the server without a bound); the server finishes the statement
- * alone, so a timed-out write (a lease renewal or takeover, a bucket
- * take, the served note) may still be done, as after a lost connection.
- * For bound_ms after a timeout that thread's calls fail at once, so a
- * database that does not answer takes at most half of the loop's time.
- * The commit path (pg_commit, pg_mark_durable, the writer thread's) and
- * every other thread's calls (the off-loop reads) wait as long as the
- * server makes them (pg_exec), as before.
+ * pg_get waits for a free connection until then, and pg_run sends each
+ * statement and reads its results with libpq's asynchronous calls,
+ * polling the socket for the time left. That thread never connects: a
+ * host name's look-up blocks inside libpq, and connecting step by step
+ * (PQconnectPoll) ignores connect_timeout, so with several hosts a first
+ * one that accepts but never answers would take every call's whole
+ * bound. When it finds no open connection free, it asks the connector
+ * (connector_main, a thread of the store started with the bound thread)
+ * and waits on the pool's condition variable until its time is up; the
+ * connector makes the connection with blocking PQconnectdb, where
+ * connect_timeout holds for each host and a look-up blocks that thread
+ * only, and puts it in the pool, for this call or the next. Every other
+ * thread connects itself with PQconnectdb (its calls are not bounded, so
+ * it gains nothing by waiting for another thread; a connector busy for
+ * the loop would hold it up). A reopen drops the pool, and the
+ * connection the connector has under way is not pooled; a reopen that
+ * follows a failed one keeps the connections made since (the loop
+ * retries a failed reopen, and would otherwise drop each connection the
+ * connector made for it). The LISTEN connection (pg_watch_fd) is made
+ * once, before the loop serves. A call out of time returns GL_EIO, what
+ * a lost connection returns, so every caller already handles it, and
+ * leaves its connection with the statement under way, which pg_put
+ * closes: a late result is never read as the next statement's. No cancel
+ * is sent (PQcancel waits for the server without a bound); the server
+ * finishes the statement alone, so a timed-out write (a lease renewal or
+ * takeover, a bucket take, the served note) may still be done, as after
+ * a lost connection. For bound_ms after a timeout that thread's calls
+ * fail at once, so a database that does not answer takes at most half of
+ * the loop's time. The commit path (pg_commit, pg_mark_durable, the
+ * writer thread's) and every other thread's calls (the off-loop reads)
+ * wait as long as the server makes them (pg_exec), as before.
  */
 #include "store_impl.h"
 
@@ -174,6 +190,16 @@ struct pg {
      * lease's */
     uint64_t quiet_until;
     int quiet_lease, lease_call;
+    /* the connector (connector_main), started with the bound thread;
+     * all under mu. connecting: an attempt is asked for or under way;
+     * done: attempts finished, failed: the number of the last that
+     * failed; gen: raised by a reopen that drops the pool, so a
+     * connection begun before it is not pooled; recovering: the last
+     * reopen failed (the pool holds only connections made since) */
+    pthread_t connector;
+    pthread_cond_t connector_cv;
+    int connector_started, connector_stop, connecting, recovering;
+    uint64_t done, failed, gen;
 };
 
 static struct pg *pg(struct store *s)
@@ -285,6 +311,17 @@ struct params;
 static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
                   PGresult **out, uint64_t end);
 
+/* The bound thread's bound_ms (store_bound_thread). */
+static unsigned bound_of(struct pg *p)
+{
+    unsigned ms;
+
+    pthread_mutex_lock(&p->mu);
+    ms = p->bound_ms;
+    pthread_mutex_unlock(&p->mu);
+    return ms;
+}
+
 /* A call of the bound thread ran out of its time (what: the step or the
  * statement). Logged; that thread's calls fail at once (pg_get) for as
  * long again, so a database that does not answer holds it up at most half
@@ -294,11 +331,8 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
  * returns, so every caller already handles it. */
 static int timed_out(struct pg *p, const char *what)
 {
-    unsigned ms;
+    unsigned ms = bound_of(p);
 
-    pthread_mutex_lock(&p->mu);
-    ms = p->bound_ms;
-    pthread_mutex_unlock(&p->mu);
     gl_log(GL_LOG_ERROR,
            "store: no answer from PostgreSQL within %u ms (%.60s); the connection is "
            "closed, and the event loop's store calls fail at once for %u ms",
@@ -330,43 +364,13 @@ static int wait_socket(PGconn *c, short events, uint64_t end)
     }
 }
 
-/* PQconnectdb by end: the connection is made step by step
- * (PQconnectPoll), waiting on its socket for the time left. 0 and *out
- * (NULL without memory; the caller checks its status), or GL_EIO if end
- * passed or the wait failed (logged; nothing left open). A host name is
- * looked up without a bound (libpq resolves it in one blocking call). */
-static int connect_by(struct pg *p, uint64_t end, PGconn **out)
+/* A new connection with the session's settings, made with blocking
+ * PQconnectdb (libpq honours connect_timeout there, for each host); NULL
+ * if it cannot be made (logged). Never called by the bound thread. */
+static PGconn *pg_connect(struct pg *p)
 {
-    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-    PGconn *c = PQconnectStart(p->conninfo);
-    int w;
+    PGconn *c = PQconnectdb(p->conninfo);
 
-    while (c != NULL && PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
-           st != PGRES_POLLING_FAILED) {
-        if ((w = wait_socket(c, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, end)) !=
-            0) {
-            if (w < 0)
-                gl_log(GL_LOG_ERROR, "store: cannot wait for PostgreSQL: %s",
-                       strerror(errno));
-            PQfinish(c);
-            return w > 0 ? timed_out(p, "connecting") : GL_EIO;
-        }
-        st = PQconnectPoll(c);
-    }
-    *out = c;
-    return 0;
-}
-
-/* A new connection with the session's settings, made by end (0: no
- * bound); NULL if it cannot be made (logged). */
-static PGconn *pg_connect(struct pg *p, uint64_t end)
-{
-    PGconn *c = NULL;
-
-    if (end == 0)
-        c = PQconnectdb(p->conninfo);
-    else if (connect_by(p, end, &c) != 0)
-        return NULL;
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
         gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %.*s",
@@ -378,7 +382,7 @@ static PGconn *pg_connect(struct pg *p, uint64_t end)
     for (size_t i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]); i++) {
         if (i == PG_TX_TIMEOUT_SQL && PQserverVersion(c) < 170000)
             continue; /* transaction_timeout came with PostgreSQL 17 */
-        if (pg_run(p, c, session_sql[i], NULL, NULL, end) != 0) {
+        if (pg_run(p, c, session_sql[i], NULL, NULL, 0) != 0) {
             PQfinish(c);
             return NULL;
         }
@@ -386,17 +390,83 @@ static PGconn *pg_connect(struct pg *p, uint64_t end)
     return c;
 }
 
-/* Takes a connection from the pool (connecting if none is free), waiting
- * while all PG_CONNS are in use. *slot gets its place for pg_put. end:
- * NULL for a call never bounded (the commit's); else *end gets the time
- * (gl_clock_mono_ms) by which the call is to be done: 0 (none) on every
- * thread but the bound one, whose wait for a free connection and whose
- * connecting end by then too, and whose calls get GL_EIO at once while
- * the quiet time after a timeout runs (timed_out; lease: a call of the
- * lease, spared unless a lease call timed out). */
+/* A slot of the pool not in use, with a connection (open 1) or without
+ * one (open 0); -1 if there is none. Under mu. */
+static int free_slot(const struct pg *p, int open)
+{
+    for (int i = 0; i < PG_CONNS; i++)
+        if (!p->busy[i] && (p->conns[i] != NULL) == open)
+            return i;
+    return -1;
+}
+
+/* The connector: makes a connection whenever the bound thread asks
+ * (ask_connector), one at a time, and puts it in a free slot of the
+ * pool, where the bound thread (or any other) takes it, now or at its
+ * next call if its wait ended first. A connection begun before a reopen
+ * dropped the pool, or with no free slot left, is closed. Runs until
+ * pg_close; a connection under way then is finished first. */
+static void *connector_main(void *arg)
+{
+    struct pg *p = arg;
+    PGconn *c;
+    uint64_t gen;
+    int i;
+
+    pthread_mutex_lock(&p->mu);
+    while (!p->connector_stop) {
+        if (!p->connecting) {
+            pthread_cond_wait(&p->connector_cv, &p->mu);
+            continue;
+        }
+        gen = p->gen;
+        pthread_mutex_unlock(&p->mu);
+        c = pg_connect(p);
+        pthread_mutex_lock(&p->mu);
+        p->done++;
+        p->connecting = 0;
+        if (c == NULL)
+            p->failed = p->done;
+        else if (gen == p->gen && (i = free_slot(p, 0)) >= 0) {
+            p->conns[i] = c;
+            c = NULL;
+        }
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        PQfinish(c); /* not pooled (NULL: nothing) */
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Asks the connector for a connection, unless an attempt is under way
+ * already; the number of the attempt that answers (p->done reaches it).
+ * Under mu. */
+static uint64_t ask_connector(struct pg *p)
+{
+    assert(p->connector_started);
+    if (!p->connecting) {
+        p->connecting = 1;
+        pthread_cond_signal(&p->connector_cv);
+    }
+    return p->done + 1;
+}
+
+/* Takes a connection from the pool, waiting while none is free. *slot
+ * gets its place for pg_put. end: NULL for a call never bounded (the
+ * commit's); else *end gets the time (gl_clock_mono_ms) by which the
+ * call is to be done: 0 (none) on every thread but the bound one. Other
+ * threads connect themselves (pg_connect) in a free slot without a
+ * connection. The bound thread never connects: it asks the connector
+ * and waits for a connection until the end of its call (a free one, or
+ * the connector's), then fails as any timeout does (timed_out), or at
+ * once if the connector's attempt failed; during the quiet time after a
+ * timeout its calls get GL_EIO at once (lease: a call of the lease,
+ * spared unless a lease call timed out). */
 static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
 {
-    uint64_t by = 0;
+    uint64_t by = 0, ticket = 0;
     PGconn *c;
     int i;
 
@@ -411,24 +481,27 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
         p->lease_call = lease;
     }
     for (;;) {
-        for (i = 0; i < PG_CONNS; i++)
-            if (!p->busy[i] && p->conns[i] != NULL)
-                goto take;
-        for (i = 0; i < PG_CONNS; i++)
-            if (!p->busy[i])
-                goto take;
+        if ((i = free_slot(p, 1)) >= 0 || ((i = free_slot(p, 0)) >= 0 && by == 0))
+            break;
+        if (i >= 0 && ticket != 0 && p->done >= ticket && p->failed >= ticket) {
+            pthread_mutex_unlock(&p->mu);
+            return GL_EIO; /* the connector could not connect (logged) */
+        }
+        if (i >= 0 && (ticket == 0 || p->done >= ticket))
+            ticket = ask_connector(p);
         if (by == 0) {
             pthread_cond_wait(&p->cv, &p->mu);
         } else if (gl_clock_wait_until(&p->cv, &p->mu, by)) {
             pthread_mutex_unlock(&p->mu);
-            return timed_out(p, "waiting for a free connection of the pool");
+            return timed_out(p, ticket != 0
+                                    ? "waiting for a new connection"
+                                    : "waiting for a free connection of the pool");
         }
     }
-take:
     p->busy[i] = 1;
     c = p->conns[i];
     pthread_mutex_unlock(&p->mu);
-    if (c == NULL && (c = pg_connect(p, by)) == NULL) {
+    if (c == NULL && (c = pg_connect(p)) == NULL) {
         pthread_mutex_lock(&p->mu);
         p->busy[i] = 0;
         pthread_cond_signal(&p->cv);
@@ -676,14 +749,8 @@ static int pg_query(struct pg *p, const char *sql, const struct params *pa,
  * leave it without time. */
 static int pg_notify(struct pg *p, int slot, const char *sql, uint64_t end)
 {
-    unsigned ms;
-
-    if (end != 0) {
-        pthread_mutex_lock(&p->mu);
-        ms = p->bound_ms;
-        pthread_mutex_unlock(&p->mu);
-        end = gl_clock_mono_ms() + ms;
-    }
+    if (end != 0)
+        end = gl_clock_mono_ms() + bound_of(p);
     return pg_run(p, p->conns[slot], sql, NULL, NULL, end);
 }
 
@@ -1676,7 +1743,7 @@ static int pg_watch_fd(struct store *s, int *fd)
     PGresult *r;
 
     if (p->watch == NULL) {
-        if ((p->watch = pg_connect(p, 0)) == NULL)
+        if ((p->watch = pg_connect(p)) == NULL)
             return GL_EIO;
         r = PQexec(p->watch, "LISTEN glasslog_state; LISTEN glasslog_queue");
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -1715,40 +1782,71 @@ static int pg_watch_drain(struct store *s)
 
 /* --- lifecycle ------------------------------------------------------------------- */
 
-/* Closes every pooled connection. None is taken: store.c runs pg_reopen
- * only while no other operation runs, and pg_close after all ended. */
+/* Closes every pooled connection, under mu. None is taken: store.c runs
+ * pg_reopen only while no other operation runs, and pg_close after all
+ * ended (the connector takes no slot until its connection is made). */
 static void drop_all(struct pg *p)
 {
-    pthread_mutex_lock(&p->mu);
     for (int i = 0; i < PG_CONNS; i++) {
         assert(!p->busy[i]);
         PQfinish(p->conns[i]);
         p->conns[i] = NULL;
     }
-    pthread_mutex_unlock(&p->mu);
 }
 
 /* Connects afresh (the old server may be gone: a standby promoted) and
- * checks the connection works. */
+ * checks the connection works. The pool is dropped, and a connection
+ * the connector has under way is not pooled (gen), unless the reopen
+ * before failed: the pool then holds only connections made since, and a
+ * bound caller retrying the reopen may need the one the connector
+ * finished after its last wait ended. (glasslogd retries a failed reopen
+ * before anything else is written: seq_recover.) */
 static int pg_reopen(struct store *s)
 {
+    struct pg *p = pg(s);
     PGresult *r;
     int rc;
 
-    drop_all(pg(s));
-    if ((rc = pg_query(pg(s), "SELECT 1", NULL, &r)) == 0)
+    pthread_mutex_lock(&p->mu);
+    if (!p->recovering) {
+        p->gen++;
+        drop_all(p);
+    }
+    p->recovering = 1;
+    pthread_mutex_unlock(&p->mu);
+    if ((rc = pg_query(p, "SELECT 1", NULL, &r)) == 0) {
         PQclear(r);
+        pthread_mutex_lock(&p->mu);
+        p->recovering = 0;
+        pthread_mutex_unlock(&p->mu);
+    }
     return rc;
+}
+
+/* Stops the connector (after the connection it has under way, if any). */
+static void connector_stop(struct pg *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->connector_stop = 1;
+    pthread_cond_signal(&p->connector_cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->connector_started)
+        pthread_join(p->connector, NULL);
+    p->connector_started = 0;
 }
 
 static void pg_close(struct store *s)
 {
     struct pg *p = pg(s);
 
+    connector_stop(p);
+    pthread_mutex_lock(&p->mu);
     drop_all(p);
+    pthread_mutex_unlock(&p->mu);
     pg_watch_close(s);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->connector_cv);
     free(p->conninfo);
     free(p);
 }
@@ -1851,12 +1949,21 @@ static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
 }
 
 /* store_bound_thread: the calling thread's calls are bounded from now on
- * (pg_get, pg_run). */
+ * (pg_get, pg_run), and its connections are made by the connector,
+ * started here (once). */
 static int pg_bound_thread(struct store *s, unsigned ms)
 {
     struct pg *p = pg(s);
 
     pthread_mutex_lock(&p->mu);
+    if (!p->connector_started) {
+        if (pthread_create(&p->connector, NULL, connector_main, p) != 0) {
+            pthread_mutex_unlock(&p->mu);
+            gl_log(GL_LOG_ERROR, "store: cannot start the connector thread");
+            return GL_EIO;
+        }
+        p->connector_started = 1;
+    }
     p->bound = pthread_self();
     p->bound_ms = ms;
     pthread_mutex_unlock(&p->mu);
@@ -2026,6 +2133,7 @@ int store_pg_open(const struct store_options *o, struct store **out, const char 
     p->base.ops = &pg_ops;
     pthread_mutex_init(&p->mu, NULL);
     gl_clock_cond_init(&p->cv); /* pg_get's bounded waits are on CLOCK_MONOTONIC */
+    pthread_cond_init(&p->connector_cv, NULL);
     if ((rc = check_schema(p, o->create, why)) != 0) {
         pg_close(&p->base);
         return rc;

@@ -8,7 +8,9 @@
 # survivor's checkpoint signs, every checkpoint either served is
 # consistent with it, and its tiles match (all checked by tlog.py).
 # Prints the acknowledged and lost counts (lost must be 0) and the
-# takeover time.
+# takeover time. Then a third front-end whose connection string's first
+# host is a black hole (accepts, never answers) follows and takes over:
+# its event loop never connects itself (below).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -75,8 +77,55 @@ $PY check-consistent "$LOG_URL" "$T/seen" > "$T/chk.seen" || fail "a checkpoint 
 $PY check-tiles "$LOG_URL" || fail "tiles after the fail-over"
 # appends go on through the new sequencer
 append_one app 2.0 > "$T/two" || fail "append after the fail-over"
+
+# A fail-over connection string whose first host is a black hole (it
+# accepts TCP and never answers, as a primary frozen by SIGSTOP does):
+# front-end C (--lease-ms 600: its loop's calls wait at most 200 ms)
+# starts as B's follower while nothing listens there (refused: the next
+# host at once); then the black hole listens and C's sessions are ended,
+# so C's event loop needs a new connection for its next poll. The loop
+# never connects itself: the connector does (libpq's connect_timeout,
+# 2 s at least, moves it past the black hole), so C serves B's next
+# checkpoint within seconds, answering /healthz within 1 s all along,
+# then takes the lease B gives up and acknowledges an append. (The
+# loop's own connecting gave its whole bound to the black hole every
+# time: C never served B's checkpoint.)
+BH=$(free_port) # nothing listens there yet
+DB="postgresql://postgres@127.0.0.1:$BH,127.0.0.1:$PG_PORT_a/log?connect_timeout=1&target_session_attrs=read-write&application_name=front-c" \
+    LEASE_MS=600 pg_front C
+size=$(curl -sf "$URL_B/checkpoint" | sed -n 2p)
+c_serves() { [ "$(curl -sf -m 1 "$URL_C/checkpoint" | sed -n 2p)" = "$size" ]; }
+wait_until 10 c_serves || fail "C does not serve B's size $size: $(tail -5 "$OUT_C")"
+python3 "$TOOLS/blackhole.py" "$BH" > "$T/bh.out" 2>&1 & bh=$!
+PIDS="$PIDS $bh"
+wait_until 10 grep -q "listening on port" "$T/bh.out" || fail "the black hole did not start: $(cat "$T/bh.out")"
+[ "$(pg_sql a "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'front-c'")" -ge 1 ] ||
+    fail "no session of C to end"
+ms() { echo $(($(date +%s%N) / 1000000)); }
+t_cut=$(ms)
+append_one app 3.0 > "$T/three" || fail "append through B: $(cat "$T/three")"
+size=$((size + 1))
+slowest=0
+until c_serves; do
+    t=$(ms)
+    [ "$t" -lt "$((t_cut + 8000))" ] ||
+        fail "C does not serve B's size $size 8 s after its sessions ended: $(tail -5 "$OUT_C")"
+    curl -sf -m 1 -o /dev/null "$URL_C/healthz" ||
+        fail "C's /healthz did not answer within 1 s ($((t - t_cut)) ms after its sessions ended)"
+    t=$(($(ms) - t))
+    [ "$t" -le "$slowest" ] || slowest=$t
+    sleep 0.05
+done
+served_ms=$(($(ms) - t_cut))
 LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
+wait_until 5 pg_leads "$OUT_C" || fail "C did not take the lease B gave up: $(tail -5 "$OUT_C")"
+LOG_URL=$URL_C append_one app 4.0 --timeout 5 > "$T/four" 2>&1 ||
+    fail "append through C: $(cat "$T/four"; tail -5 "$OUT_C")"
+LOG_PID=$PID_C LOG_OUT=$OUT_C stop_log
+kill "$bh"
+wait "$bh" 2>/dev/null
 size=$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")
 echo "61-pg-failover: $acked appends acknowledged by two front-ends ($acked_before before" \
     "kill -9 of the sequencer), lost 0; takeover in $takeover_ms ms (lease $LEASE_MS ms);" \
-    "log size $size: ok"
+    "log size $size; past a black hole C served B's checkpoint in $served_ms ms" \
+    "(/healthz at most $slowest ms), then took over: ok"

@@ -38,6 +38,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <libpq-fe.h>
 
 #include "../../log/entryindex.h"
@@ -2018,6 +2022,70 @@ static void test_bound_thread(void **state)
     assert_true(gl_clock_mono_ms() - t0 < BOUND_MS);
 }
 
+/* The bound thread never connects (the connector does). A connection
+ * string whose first host is a black hole (a listening socket that never
+ * answers: the kernel completes the handshake) before the test's server,
+ * with connect_timeout=1: the bound thread's store_reopen (glasslogd's
+ * after a failed commit, retried on the event loop) drops the pool, each
+ * try returns within its bound (GL_EIO while the connector waits on the
+ * black hole), and one succeeds within seconds, on the connection the
+ * connector made meanwhile, which a retried reopen keeps. (The old code
+ * connected on the bound thread step by step, where libpq ignores
+ * connect_timeout: every try gave its whole bound to the black hole.) */
+#define CONNECT_WAIT_MS 8000
+
+static int black_hole(int *port)
+{
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 16), 0); /* never accepted, never answered */
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void test_pg_connector(void **state)
+{
+    struct fx *f = *state;
+    struct store_options o = {0};
+    struct store *s = NULL;
+    const char *why = NULL, *at = strchr(f->dir, '@');
+    char url[512];
+    uint64_t t0, t, ms;
+    int port, bh = black_hole(&port), rc, tries = 0;
+
+    assert_non_null(at);
+    snprintf(url, sizeof(url), "%.*s127.0.0.1:%d,%s?connect_timeout=1",
+             (int)(at + 1 - f->dir), f->dir, port, at + 1);
+    o.url = url;
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);      /* not empty: opened without create */
+    assert_int_equal(store_open(&o, &s, &why), 0); /* PQconnectdb: past the hole */
+    assert_int_equal(store_bound_thread(s, BOUND_MS), 0);
+    t0 = gl_clock_mono_ms();
+    do {
+        t = gl_clock_mono_ms();
+        rc = store_reopen(s);
+        ms = gl_clock_mono_ms() - t;
+        tries++;
+        assert_true(ms < BOUND_MS + 200); /* never blocked past its bound */
+        if (rc != 0)
+            usleep(BOUND_MS * 1000 + 50000); /* the quiet time */
+    } while (rc != 0 && gl_clock_mono_ms() - t0 < CONNECT_WAIT_MS);
+    print_message("reopen past a black hole: %d after %d tries, %llu ms\n", rc, tries,
+                  (unsigned long long)(gl_clock_mono_ms() - t0));
+    assert_int_equal(rc, 0);
+    assert_true(tries > 1); /* the first waited for the connector */
+    check_state(s, 2);
+    store_close(s);
+    close(bh);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -2039,6 +2107,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_buckets, postgresql),
     ON(test_origins, postgresql),
     ON(test_bound_thread, postgresql),
+    ON(test_pg_connector, postgresql),
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
