@@ -19,7 +19,8 @@
 # log without pause all answer 200 (their index read does not depend on
 # the size served). With a threadpool of 64 threads, reads waiting on the
 # database hold at most the store's read capacity (4) of its 8
-# connections, so the lease renewal on the loop is not held up.
+# connections, so the lease renewal on the loop is not held up. A cold
+# tile that eight waiting proofs want is read from the store once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 PY="python3 $(dirname "$0")/tlog.py"
@@ -295,6 +296,38 @@ for a in 1 2 3; do
         cmp -s "$T/w.$a.$i" "$T/w.$((19 + a)).want" || fail "entries/$((19 + a)): $(cat "$T/w.$a.$i")"
     done
 done
+
+# 6. a cold tile is read once, however many requests in flight want it:
+# in this fresh process the full tiles 0/000 and 0/001 are not cached;
+# with the tiles table locked, eight inclusion proofs (four in the tree of
+# size 256: tile 0/000, four in that of 512: 0/001; four may read at
+# once) wait; once the lock is gone they answer what they answer later,
+# and glasslog_store_reads_total grew by 2, one read per tile (the old
+# code read a tile once per request in flight or queued: 8)
+reads0=$(metric glasslog_store_reads_total)
+lock glasslog_tiles
+: > "$T/ccodes"
+cps=""
+for i in 3 4 5 6 260 261 262 263; do
+    curl -s -o "$T/cold.$i" -w '%{http_code}\n' --max-time 30 \
+        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" \
+        >> "$T/ccodes" &
+    cps="$cps $!"
+done
+wait_until 5 waiting_reads 8 || fail "$(metric glasslog_store_reads_waiting) cold proofs wait, want 8"
+unlock
+wait $cps
+[ "$(grep -c '^200$' "$T/ccodes")" = 8 ] || fail "cold proofs: $(sort "$T/ccodes" | uniq -c)"
+reads1=$(metric glasslog_store_reads_total)
+[ $((reads1 - reads0)) = 2 ] ||
+    fail "8 cold proofs of 2 tiles made $((reads1 - reads0)) store reads, want 2"
+for i in 3 4 5 6 260 261 262 263; do
+    curl -sf -o "$T/cold.want" \
+        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" ||
+        fail "inclusion $i"
+    cmp -s "$T/cold.$i" "$T/cold.want" || fail "the cold proof of $i differs: $(cat "$T/cold.$i")"
+done
+[ "$(metric glasslog_store_reads_total)" = "$reads1" ] || fail "warm proofs read the store"
 cat "$T/times"
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
