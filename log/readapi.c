@@ -23,11 +23,11 @@
  * job's turn comes (async_pump), the tiles it wants that the cache now
  * holds are marked done (cached: the handler takes them from the cache,
  * and wants one read after all if it was evicted meanwhile); a job
- * wanting a tile that a job on a thread is reading stays queued, behind
- * it others may start, until that job's job_after puts the tile in the
+ * wanting a tile that a job on a thread is reading stays queued (others
+ * behind it may start) until that job's job_after puts the tile in the
  * cache (even if its client left) and pumps. A job left with nothing to
- * read is computed again on the loop without a thread. The handlers
- * take a tile its thread read from the job's result (rd_tile), not only
+ * read is computed again on the loop without a thread. A tile the job's
+ * own thread read is taken from the job's result (rd_tile), not only
  * through the cache, so an eviction between the read and the handler
  * costs no round; a job is computed at most READAPI_ASYNC_ROUNDS times,
  * on the loop or after a thread, so it cannot go round forever.
