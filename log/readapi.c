@@ -17,9 +17,25 @@
  * suppressed, see reply_error/reply_json, and whatever the handler made
  * of the missing data is thrown away). A missing tile gives zero hashes
  * for its nodes, so one run collects every tile a proof needs: which
- * nodes a proof reads depends on the sizes and indices only. Invariant:
- * a job's wants are touched by its threadpool thread only while it is
- * there (inflight), by the loop otherwise.
+ * nodes a proof reads depends on the sizes and indices only.
+ *
+ * A full tile is read once, however many jobs want it: when a queued
+ * job's turn comes (async_pump), the tiles it wants that the cache now
+ * holds are marked done (cached: the handler takes them from the cache,
+ * and wants one read after all if it was evicted meanwhile); a job
+ * wanting a tile that a job on a thread is reading stays queued (others
+ * behind it may start) until that job's job_after puts the tile in the
+ * cache (even if its client left) and pumps. A job left with nothing to
+ * read is computed again on the loop without a thread. A tile the job's
+ * own thread read is taken from the job's result (rd_tile), not only
+ * through the cache, so an eviction between the read and the handler
+ * costs no round; a job is computed at most READAPI_ASYNC_ROUNDS times,
+ * on the loop or after a thread, so it cannot go round forever.
+ *
+ * Invariant: a job's wants are touched by its threadpool thread only
+ * while it is there (running, counted in inflight), by the loop
+ * otherwise; while it runs, the loop reads only their kind, keys (level,
+ * a) and reading marks, which the thread never writes.
  */
 #include "readapi.h"
 
@@ -54,6 +70,9 @@ enum want_kind { WANT_ENTRY, WANT_LEAF, WANT_INDEX, WANT_TILE, WANT_BUNDLE };
 struct want {
     enum want_kind kind;
     int done, rc;
+    int cached;                 /* TILE: done as the cache held it (no data;
+                                 * read again if evicted before use) */
+    int reading;                /* its job's thread reads it this round */
     uint32_t level;             /* TILE: its level */
     enum store_index ikind;     /* INDEX: the index */
     uint64_t a, b;              /* ENTRY, TILE: index; INDEX: from, no bound (rd_index);
@@ -68,7 +87,7 @@ struct want {
 
 struct readapi_job {
     struct readapi_async *ra;
-    struct readapi_job *next; /* in ra's queue */
+    struct readapi_job *next; /* in ra's queue, or its running list */
     struct gl_http_pending *p;
     struct store *store;
     uv_work_t work;
@@ -243,6 +262,11 @@ static int rd_tile(const struct readapi_view *v, struct readapi_job *j, uint32_t
     for (size_t i = 0; i < j->nwants; i++) {
         w = &j->wants[i];
         if (w->kind == WANT_TILE && w->level == level && w->a == index) {
+            if (w->cached) { /* evicted since: read it after all */
+                w->done = w->cached = 0;
+                j->fresh++;
+                tilecache_count_miss(v->cache);
+            }
             if (!w->done)
                 return RD_LATER;
             if (w->rc != 0)
@@ -907,54 +931,25 @@ static size_t read_slots(const struct store *st)
 
 static void job_after(uv_work_t *work, int status);
 
-/* Starts queued jobs on the free threads; drops those whose client left. */
-static void async_pump(struct readapi_async *ra)
+/* Takes j out of ra's queue; prev is the job before it there, or NULL. */
+static void queue_unlink(struct readapi_async *ra, struct readapi_job *prev,
+                         struct readapi_job *j)
 {
-    assert(ra->slots > 0); /* set by readapi_handle_async */
-    while (ra->queue != NULL && ra->inflight < ra->slots) {
-        struct readapi_job *j = ra->queue;
-        if ((ra->queue = j->next) == NULL)
-            ra->queue_tail = NULL;
-        j->next = NULL;
-        j->queued = 0;
-        if (!gl_http_pending_alive(j->p)) {
-            job_finish(j);
-            continue;
-        }
-        j->work.data = j;
-        if (uv_queue_work(ra->loop, &j->work, job_work, job_after) != 0) {
-            readapi_reply_retry(NULL, j->p, "cannot queue the store read; retry");
-            job_finish(j);
-            continue;
-        }
-        ra->inflight++;
-    }
+    if (prev != NULL)
+        prev->next = j->next;
+    else
+        ra->queue = j->next;
+    if (ra->queue_tail == j)
+        ra->queue_tail = prev;
+    j->next = NULL;
+    j->queued = 0;
 }
 
-/* The client of a deferred read left: a queued job goes at once, one on
- * a thread when its reads come back (job_after). */
-static void job_gone(void *arg)
-{
-    struct readapi_job *j = arg, **pp;
-    struct readapi_async *ra = j->ra;
-
-    if (!j->queued)
-        return;
-    for (pp = &ra->queue; *pp != j; pp = &(*pp)->next)
-        assert(*pp != NULL);
-    *pp = j->next;
-    if (ra->queue_tail == j) {
-        ra->queue_tail = NULL;
-        for (struct readapi_job *q = ra->queue; q != NULL; q = q->next)
-            ra->queue_tail = q;
-    }
-    job_finish(j);
-}
-
-/* Queues j: a new request at the tail, one that needs another round
- * (again) at the head, since it has waited its turn already and what it
- * read may be outdated by more rounds if it waits behind every other. */
-static void async_queue(struct readapi_async *ra, struct readapi_job *j, int again)
+/* Queues j (not pumped): a new request at the tail, one that needs
+ * another round (again) at the head, since it has waited its turn already
+ * and what it read may be outdated by more rounds if it waits behind
+ * every other. */
+static void queue_put(struct readapi_async *ra, struct readapi_job *j, int again)
 {
     j->queued = 1;
     if (again) {
@@ -970,38 +965,166 @@ static void async_queue(struct readapi_async *ra, struct readapi_job *j, int aga
             ra->queue = j;
         ra->queue_tail = j;
     }
-    async_pump(ra);
 }
 
-/* On the loop: the job's reads are done; compute its request again. */
-static void job_after(uv_work_t *work, int status)
+/* Marks done each tile j still wants that the cache now holds (another
+ * job read it meanwhile): the handler takes it from the cache. Returns
+ * how many of j's wants are left to read. */
+static size_t job_take_cached(struct readapi_job *j, const struct tilecache *c)
 {
-    struct readapi_job *j = work->data;
-    struct readapi_async *ra = j->ra;
+    size_t left = 0;
+
+    for (size_t i = 0; i < j->nwants; i++) {
+        struct want *w = &j->wants[i];
+        if (!w->done && w->kind == WANT_TILE &&
+            tilecache_peek(c, w->level, w->a, GL_TILE_WIDTH))
+            w->done = w->cached = 1;
+        left += !w->done;
+    }
+    return left;
+}
+
+/* 1 if a tile j wants is being read by a job on a thread. Only the kind,
+ * keys and reading marks of a running job's wants are read here, which
+ * its thread never writes. */
+static int job_waits(const struct readapi_async *ra, const struct readapi_job *j)
+{
+    for (size_t i = 0; i < j->nwants; i++) {
+        const struct want *w = &j->wants[i];
+        if (w->done || w->kind != WANT_TILE)
+            continue;
+        for (const struct readapi_job *r = ra->running; r != NULL; r = r->next)
+            for (size_t k = 0; k < r->nwants; k++) {
+                const struct want *x = &r->wants[k];
+                if (x->reading && x->kind == WANT_TILE && x->level == w->level &&
+                    x->a == w->a)
+                    return 1;
+            }
+    }
+    return 0;
+}
+
+/* Sends j (out of the queue) to a thread for the reads it wants. */
+static void job_start(struct readapi_async *ra, struct readapi_job *j)
+{
+    for (size_t i = 0; i < j->nwants; i++)
+        j->wants[i].reading = !j->wants[i].done;
+    j->work.data = j;
+    if (uv_queue_work(ra->loop, &j->work, job_work, job_after) != 0) {
+        readapi_reply_retry(NULL, j->p, "cannot queue the store read; retry");
+        job_finish(j);
+        return;
+    }
+    j->next = ra->running;
+    ra->running = j;
+    ra->inflight++;
+}
+
+/* Computes j's request (out of the queue) again on the loop from what it
+ * holds: answers it, or queues it at the head for another round (not
+ * pumped); drops it if its client left. */
+static void job_rerun(struct readapi_async *ra, struct readapi_job *j)
+{
     struct gl_http_req *req = gl_http_pending_req(j->p);
     struct readapi_view v;
 
+    if (req == NULL) { /* the client left */
+        job_finish(j);
+        return;
+    }
+    ra->view(ra->ctx, &v);
+    j->rounds++;
+    j->fresh = 0;
+    (void)handle(&v, j, req, j->path);
+    if (j->fresh == 0) {
+        job_finish(j); /* answered */
+    } else if (j->rounds >= READAPI_ASYNC_ROUNDS) {
+        readapi_reply_retry(NULL, j->p, "the log grew while this was read; retry");
+        job_finish(j);
+    } else {
+        queue_put(ra, j, 1);
+    }
+}
+
+/* Goes through the queue in order: drops the jobs whose client left,
+ * computes again on the loop those whose wants the cache now holds (then
+ * starts over: one may be back at the head), and starts on the free
+ * threads those that want no tile another job's thread is reading (they
+ * wait for that read: its job_after puts the tile in the cache and pumps). */
+static void async_pump(struct readapi_async *ra)
+{
+    struct readapi_job *prev = NULL, *j = ra->queue, *next;
+    struct readapi_view v;
+
+    assert(ra->slots > 0); /* set by readapi_handle_async */
+    ra->view(ra->ctx, &v);
+    for (; j != NULL; j = next) {
+        next = j->next;
+        if (!gl_http_pending_alive(j->p)) {
+            queue_unlink(ra, prev, j);
+            job_finish(j);
+        } else if (job_take_cached(j, v.cache) == 0) {
+            queue_unlink(ra, prev, j);
+            job_rerun(ra, j);
+            prev = NULL;
+            next = ra->queue;
+        } else if (ra->inflight < ra->slots && !job_waits(ra, j)) {
+            queue_unlink(ra, prev, j);
+            job_start(ra, j);
+        } else {
+            prev = j;
+        }
+    }
+}
+
+/* The client of a deferred read left: a queued job goes at once, one on
+ * a thread when its reads come back (job_after). */
+static void job_gone(void *arg)
+{
+    struct readapi_job *j = arg, *prev = NULL;
+    struct readapi_async *ra = j->ra;
+
+    if (!j->queued)
+        return;
+    for (struct readapi_job *q = ra->queue; q != j; q = q->next) {
+        assert(q != NULL);
+        prev = q;
+    }
+    queue_unlink(ra, prev, j);
+    job_finish(j);
+}
+
+/* On the loop: the job's reads are done. Each full tile its thread read
+ * goes into the cache for the jobs waiting for it, even if its client
+ * left; then its request is computed again. */
+static void job_after(uv_work_t *work, int status)
+{
+    struct readapi_job *j = work->data, **pp;
+    struct readapi_async *ra = j->ra;
+    struct readapi_view v;
+
+    for (pp = &ra->running; *pp != j; pp = &(*pp)->next)
+        assert(*pp != NULL);
+    *pp = j->next;
+    j->next = NULL;
     ra->inflight--;
     ra->reads += j->done;
     j->done = 0;
+    ra->view(ra->ctx, &v);
+    for (size_t i = 0; i < j->nwants; i++) {
+        struct want *w = &j->wants[i];
+        if (w->reading && w->done && w->kind == WANT_TILE && w->rc == 0 &&
+            w->data.len == STORE_TILE_MAX &&
+            !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
+            (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
+                                (const uint8_t(*)[GL_HASH_LEN])w->data.data);
+        w->reading = 0;
+    }
     if (status != 0) {
         readapi_reply_retry(NULL, j->p, "shutting down");
         job_finish(j);
-    } else if (req == NULL) { /* the client left */
-        job_finish(j);
     } else {
-        ra->view(ra->ctx, &v);
-        j->rounds++;
-        j->fresh = 0;
-        (void)handle(&v, j, req, j->path);
-        if (j->fresh == 0) {
-            job_finish(j); /* answered */
-        } else if (j->rounds >= READAPI_ASYNC_ROUNDS) {
-            readapi_reply_retry(NULL, j->p, "the log grew while this was read; retry");
-            job_finish(j);
-        } else {
-            async_queue(ra, j, 1);
-        }
+        job_rerun(ra, j);
     }
     async_pump(ra);
 }
@@ -1081,6 +1204,7 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
     ra->jobs++;
     ra->used[j->place] = 1;
     gl_http_pending_on_gone(j->p, job_gone, j);
-    async_queue(ra, j, 0);
+    queue_put(ra, j, 0);
+    async_pump(ra);
     return 0;
 }

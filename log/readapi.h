@@ -36,7 +36,11 @@
  * served: a lookup's index is read with no upper bound and cut to the
  * size served when answering, so appends that move that size between
  * rounds cost no further round. A request that needs another round goes
- * to the head of the queue. At most READAPI_ASYNC_MAX requests wait so at
+ * to the head of the queue. A full tile is read once however many
+ * requests want it: one whose turn comes takes the tiles the cache holds
+ * by then, and waits in the queue while another's thread reads a tile it
+ * wants; one left with nothing to read is computed again on the loop.
+ * At most READAPI_ASYNC_MAX requests wait so at
  * once; once half of the places are taken, a client (an address, an IPv6
  * /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT
  * of them gets no more (a 503 with Retry-After), so one client alone
@@ -98,6 +102,7 @@ struct readapi_async {
     void (*view)(void *ctx, struct readapi_view *v);
     void *ctx;
     struct readapi_job *queue, *queue_tail; /* waiting for a thread */
+    struct readapi_job *running;            /* on a thread */
     size_t jobs;      /* deferred requests not yet answered or dropped */
     size_t inflight;  /* of them, on a threadpool thread */
     size_t slots;     /* threads they may take (0: not yet known; set from

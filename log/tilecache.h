@@ -51,9 +51,9 @@ int tilecache_peek(const struct tilecache *c, uint32_t level, uint64_t index,
 const uint8_t (*tilecache_put(struct tilecache *c, uint32_t level, uint64_t index,
                               uint32_t width,
                               const uint8_t (*hashes)[GL_HASH_LEN]))[GL_HASH_LEN];
-/* Counts a miss found by tilecache_peek, for a caller that then reads
- * the tile from the store and puts it (once per read: the get that
- * follows the put counts a hit). */
+/* Counts a miss found by tilecache_peek, for a caller that then has the
+ * tile read from the store, or waits for another's read of it, and puts
+ * it (once per such wait: the get that follows the put counts a hit). */
 void tilecache_count_miss(struct tilecache *c);
 /* Hits and misses so far (for /metrics). */
 void tilecache_stats(const struct tilecache *c, uint64_t *hits, uint64_t *misses);

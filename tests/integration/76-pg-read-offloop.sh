@@ -19,7 +19,10 @@
 # log without pause all answer 200 (their index read does not depend on
 # the size served). With a threadpool of 64 threads, reads waiting on the
 # database hold at most the store's read capacity (4) of its 8
-# connections, so the lease renewal on the loop is not held up.
+# connections, so the lease renewal on the loop is not held up. A cold
+# tile that eight waiting proofs want is read from the store once; a
+# waiting look-up that took its tile from the cache reads it after all if
+# it was evicted before the look-up was computed again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 PY="python3 $(dirname "$0")/tlog.py"
@@ -58,28 +61,36 @@ LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
 serves() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = 300 ]; }
 wait_until 10 serves || fail "the restarted glasslogd does not serve size 300"
 
-# lock TABLES: a session holding ACCESS EXCLUSIVE locks on TABLES (a list
-# "t1, t2"), in the background (LOCK_PID), once it holds them, until
-# unlock cancels it: the lock lasts as long as the checks made under it,
-# however slow the machine.
+# lock TABLES [TAG]: a session holding ACCESS EXCLUSIVE locks on TABLES
+# (a list "t1, t2"), in the background, once it holds them, until unlock
+# TAG cancels it: the lock lasts as long as the checks made under it,
+# however slow the machine. TAG (600 unless given; the seconds the
+# session sleeps) tells sessions held at once apart.
+declare -A LOCK_PID LOCK_N
 lock() {
-    PG_DB=log pg_sql a "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600); COMMIT" \
+    local tag=${2:-600} held
+    held=$(nlocked)
+    PG_DB=log pg_sql a "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($tag); COMMIT" \
         > /dev/null 2>&1 &
-    LOCK_PID=$!
-    PIDS="$PIDS $LOCK_PID"
-    wait_until 10 locked "$(echo "$1" | tr ',' '\n' | wc -l)" || fail "the lock on $1 was not taken"
+    LOCK_PID[$tag]=$!
+    LOCK_N[$tag]=$(echo "$1" | tr ',' '\n' | wc -l)
+    PIDS="$PIDS $!"
+    wait_until 10 locked $((held + LOCK_N[$tag])) || fail "the lock on $1 was not taken"
 }
 unlock() {
+    local tag=${1:-600} held
+    held=$(nlocked)
     PG_DB=log pg_sql a "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
-        WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" > /dev/null ||
+        WHERE query LIKE '%pg_sleep($tag)%' AND pid <> pg_backend_pid()" > /dev/null ||
         fail "cannot cancel the session holding the lock"
-    wait "$LOCK_PID" 2>/dev/null # psql exits 1: its transaction was cancelled
-    wait_until 10 locked 0 || fail "the lock was not released"
+    wait "${LOCK_PID[$tag]}" 2>/dev/null # psql exits 1: its transaction was cancelled
+    wait_until 10 locked $((held - LOCK_N[$tag])) || fail "the lock was not released"
 }
-locked() {
-    [ "$(PG_DB=log pg_sql a "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-        WHERE c.relname LIKE 'glasslog_%' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = "$1" ]
+nlocked() {
+    PG_DB=log pg_sql a "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname LIKE 'glasslog_%' AND l.mode = 'AccessExclusiveLock' AND l.granted"
 }
+locked() { [ "$(nlocked)" = "$1" ]; }
 # waiting TABLE: a glasslogd statement on TABLE waits for the lock.
 waiting() {
     [ "$(PG_DB=log pg_sql a "SELECT count(*) FROM pg_stat_activity
@@ -295,6 +306,87 @@ for a in 1 2 3; do
         cmp -s "$T/w.$a.$i" "$T/w.$((19 + a)).want" || fail "entries/$((19 + a)): $(cat "$T/w.$a.$i")"
     done
 done
+
+# 6. a cold tile is read once, however many requests in flight want it:
+# in this fresh process the full tiles 0/000 and 0/001 are not cached;
+# with the tiles table locked, eight inclusion proofs (four in the tree of
+# size 256: tile 0/000, four in that of 512: 0/001; four may read at
+# once) wait; once the lock is gone they answer what they answer later,
+# and glasslog_store_reads_total grew by 2, one read per tile (the old
+# code read a tile once per request in flight or queued: 8)
+reads0=$(metric glasslog_store_reads_total)
+lock glasslog_tiles
+: > "$T/ccodes"
+cps=""
+for i in 3 4 5 6 260 261 262 263; do
+    curl -s -o "$T/cold.$i" -w '%{http_code}\n' --max-time 30 \
+        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" \
+        >> "$T/ccodes" &
+    cps="$cps $!"
+done
+wait_until 5 waiting_reads 8 || fail "$(metric glasslog_store_reads_waiting) cold proofs wait, want 8"
+unlock
+wait $cps
+[ "$(grep -c '^200$' "$T/ccodes")" = 8 ] || fail "cold proofs: $(sort "$T/ccodes" | uniq -c)"
+reads1=$(metric glasslog_store_reads_total)
+[ $((reads1 - reads0)) = 2 ] ||
+    fail "8 cold proofs of 2 tiles made $((reads1 - reads0)) store reads, want 2"
+for i in 3 4 5 6 260 261 262 263; do
+    curl -sf -o "$T/cold.want" \
+        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" ||
+        fail "inclusion $i"
+    cmp -s "$T/cold.$i" "$T/cold.want" || fail "the cold proof of $i differs: $(cat "$T/cold.$i")"
+done
+[ "$(metric glasslog_store_reads_total)" = "$reads1" ] || fail "warm proofs read the store"
+kill -TERM "$LOG_PID"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+
+# 7. a tile a waiting request takes from the cache (read for another) but
+# that is evicted before the request is computed again is read after all:
+# in a fresh process with a 16-tile cache, a look-up of s2 (entry 1 and
+# its proof: tile 0/000) waits for a proof reading 0/000 (tiles locked),
+# takes it from the cache and waits for its entry (entries locked); the
+# other full tiles read meanwhile push 0/000 out; the look-up then reads
+# its entry and 0/000 (2 reads) and answers what it answers later
+spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" --tile-cache 16 \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+    fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+# 14 full tiles: four of them (2, 5, 10, 13) share 0/000's set of the
+# cache's four (4 ways)
+size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+"$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n $((14 * 256 - size)) -c 64 \
+    --seed 9 --subject-prefix ev --timeout 10 > "$T/lg3.out" 2> "$T/lg3.err" ||
+    fail "loadgen: $(tail -3 "$T/lg3.err")"
+size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+[ "$size" = $((14 * 256)) ] || fail "size $size, want $((14 * 256))"
+reads_are() { [ "$(metric glasslog_store_reads_total)" = "$1" ]; }
+lock glasslog_tiles 601
+curl -s -o /dev/null -w '%{http_code}' --max-time 30 \
+    "$LOG_URL/api/v1/proof/inclusion?index=3&tree_size=256" > "$T/ev.p" &
+ppid=$!
+wait_until 5 waiting glasslog_tiles || fail "the proof does not wait on the lock"
+reads0=$(metric glasslog_store_reads_total)
+curl -s -o "$T/ev.look" -w '%{http_code}' --max-time 30 "$LOG_URL/api/v1/lookup?subject=s2" \
+    > "$T/ev.code" &
+lpid=$!
+wait_until 5 reads_are $((reads0 + 1)) || fail "the look-up did not read its index"
+lock glasslog_entries 602
+unlock 601
+wait "$ppid"
+[ "$(cat "$T/ev.p")" = 200 ] || fail "the proof answered $(cat "$T/ev.p")"
+wait_until 5 waiting glasslog_entries || fail "the look-up does not wait for its entry"
+for i in $(seq 1 $((size / 256 - 1))); do
+    curl -sf -o /dev/null "$LOG_URL/tile/0/$(printf '%03d' "$i")" || fail "tile 0/$i"
+done
+reads1=$(metric glasslog_store_reads_total)
+unlock 602
+wait "$lpid"
+[ "$(cat "$T/ev.code")" = 200 ] || fail "the look-up answered $(cat "$T/ev.code"): $(cat "$T/ev.look")"
+[ "$(metric glasslog_store_reads_total)" = $((reads1 + 2)) ] ||
+    fail "the look-up made $(($(metric glasslog_store_reads_total) - reads1)) store reads, want 2 (its entry, 0/000 again)"
+curl -sf -o "$T/ev.want" "$LOG_URL/api/v1/lookup?subject=s2" || fail "lookup"
+cmp -s "$T/ev.look" "$T/ev.want" || fail "the look-up differs: $(cat "$T/ev.look")"
 cat "$T/times"
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
