@@ -298,8 +298,10 @@ size_t store_read_capacity(const struct store *s);
  * of them timed out. The commit and store_mark_durable are never bounded (they belong
  * on the writer thread); other threads' calls are not bounded. PostgreSQL
  * only; on the other backends
- * no call waits on a server and this does nothing. 0, or GL_EINVAL for ms
- * 0. Call it once, from that thread. */
+ * no call waits on a server and this does nothing. 0, GL_EINVAL for ms
+ * 0, or GL_EIO if the store's connector thread cannot be started (store_close
+ * then waits for the connection it has under way: set connect_timeout).
+ * Call it once, from that thread. */
 int store_bound_thread(struct store *s, unsigned ms);
 /* Takes or renews the sequencer lease for `holder` (a name unique to this
  * process) for ms milliseconds, measured by the store's clock. have: the

@@ -106,12 +106,16 @@
  * host name's look-up blocks inside libpq, and connecting step by step
  * (PQconnectPoll) ignores connect_timeout, so with several hosts a first
  * one that accepts but never answers would take every call's whole
- * bound. When it finds no open connection free, it asks the connector
- * (connector_main, a thread of the store started with the bound thread)
- * and waits on the pool's condition variable until its time is up; the
- * connector makes the connection with blocking PQconnectdb, where
- * connect_timeout holds for each host and a look-up blocks that thread
- * only, and puts it in the pool, for this call or the next. Every other
+ * bound. When no open connection is free but a slot of the pool is
+ * empty, it asks the connector (connector_main, a thread of the store
+ * started with the bound thread) and waits on the pool's condition
+ * variable until its time is up (fails at once if the connector's
+ * attempt failed); with every slot in use it only waits. The connector
+ * makes the connection with blocking PQconnectdb, where connect_timeout
+ * holds for each host and a look-up blocks that thread only, gives the
+ * session's settings PG_SETUP_MS (a server may let a session in and then
+ * stop answering: connect_timeout is over by then), and puts it in the
+ * pool, for this call or the next. Every other
  * thread connects itself with PQconnectdb (its calls are not bounded, so
  * it gains nothing by waiting for another thread; a connector busy for
  * the loop would hold it up). A reopen drops the pool, and the
@@ -304,12 +308,15 @@ static const char *const session_sql[] = {
     "SET transaction_timeout = 0",
 };
 #define PG_TX_TIMEOUT_SQL 2 /* session_sql's transaction_timeout */
+#define PG_SETUP_MS 5000    /* pg_connect's bound on session_sql */
 
 /* --- bounded calls (store_bound_thread) ------------------------------------------ */
 
 struct params;
 static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
                   PGresult **out, uint64_t end);
+static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
+                  uint64_t end);
 
 /* The bound thread's bound_ms (store_bound_thread). */
 static unsigned bound_of(struct pg *p)
@@ -366,10 +373,15 @@ static int wait_socket(PGconn *c, short events, uint64_t end)
 
 /* A new connection with the session's settings, made with blocking
  * PQconnectdb (libpq honours connect_timeout there, for each host); NULL
- * if it cannot be made (logged). Never called by the bound thread. */
+ * if it cannot be made (logged). Never called by the bound thread. The
+ * settings take at most PG_SETUP_MS in all: connect_timeout ends once
+ * the server has let the session in, and a server that stops answering
+ * then must not hold the connector (the loop's one source of
+ * connections) or a shutdown that waits for it. */
 static PGconn *pg_connect(struct pg *p)
 {
     PGconn *c = PQconnectdb(p->conninfo);
+    uint64_t end = gl_clock_mono_ms() + PG_SETUP_MS;
 
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
@@ -380,9 +392,15 @@ static PGconn *pg_connect(struct pg *p)
     }
     PQsetNoticeProcessor(c, pg_notice, NULL);
     for (size_t i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]); i++) {
+        int rc;
         if (i == PG_TX_TIMEOUT_SQL && PQserverVersion(c) < 170000)
             continue; /* transaction_timeout came with PostgreSQL 17 */
-        if (pg_run(p, c, session_sql[i], NULL, NULL, 0) != 0) {
+        if ((rc = run_by(c, session_sql[i], NULL, NULL, end)) != 0) {
+            if (rc > 0)
+                gl_log(GL_LOG_ERROR,
+                       "store: PostgreSQL let a new session in but did not answer its "
+                       "settings within %d ms; it is closed",
+                       PG_SETUP_MS);
             PQfinish(c);
             return NULL;
         }
@@ -504,7 +522,7 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
     if (c == NULL && (c = pg_connect(p)) == NULL) {
         pthread_mutex_lock(&p->mu);
         p->busy[i] = 0;
-        pthread_cond_signal(&p->cv);
+        pthread_cond_broadcast(&p->cv); /* the bound thread takes no empty slot */
         pthread_mutex_unlock(&p->mu);
         return GL_EIO;
     }
@@ -530,7 +548,7 @@ static void pg_put(struct pg *p, int slot)
     pthread_mutex_lock(&p->mu);
     p->conns[slot] = c;
     p->busy[slot] = 0;
-    pthread_cond_signal(&p->cv);
+    pthread_cond_broadcast(&p->cv); /* the bound thread takes no empty slot */
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -673,24 +691,23 @@ static int await_results(PGconn *c, uint64_t end)
     return 0;
 }
 
-/* pg_exec by end (gl_clock_mono_ms; 0: no bound, pg_exec itself), never
- * blocking longer: the statement is sent and its result read with
- * libpq's asynchronous calls, waiting on the socket (poll) for the time
- * left. Not answered by then: GL_EIO (timed_out); the connection is left
- * with the statement under way (PQTRANS_ACTIVE), so pg_put closes it.
- * There is no cancel request: PQcancel connects to the server and waits
- * for it without a bound, the very wait this avoids; the server finishes
- * the statement alone, as after a lost connection. */
-static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
-                  PGresult **out, uint64_t end)
+/* c's statement sql by end (gl_clock_mono_ms), never blocking longer:
+ * it is sent and its result read with libpq's asynchronous calls,
+ * waiting on the socket (poll) for the time left. 0 and *out as
+ * pg_exec; 1 if end passed (nothing sent if it had already; else the
+ * connection is left with the statement under way, PQTRANS_ACTIVE, so
+ * pg_put or the caller closes it); GL_EIO on an error (logged). There is
+ * no cancel request: PQcancel connects to the server and waits for it
+ * without a bound, the very wait this avoids; the server finishes the
+ * statement alone, as after a lost connection. */
+static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
+                  uint64_t end)
 {
     PGresult *r = NULL, *next;
     int rc;
 
-    if (end == 0)
-        return pg_exec(c, sql, pa, out);
-    if (gl_clock_mono_ms() >= end) /* nothing sent: nothing done */
-        return timed_out(p, sql);
+    if (gl_clock_mono_ms() >= end)
+        return 1;
     if (PQsetnonblocking(c, 1) != 0 ||
         !PQsendQueryParams(c, sql, pa ? pa->n : 0, pa ? pa->types : NULL,
                            pa ? pa->vals : NULL, pa ? pa->lens : NULL,
@@ -711,7 +728,7 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
     }
     if (rc > 0) {
         PQclear(r);
-        return timed_out(p, sql);
+        return 1;
     }
     PQsetnonblocking(c, 0);
     if (rc < 0) {
@@ -720,6 +737,19 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
         return GL_EIO;
     }
     return take_result(c, sql, r, out);
+}
+
+/* pg_exec by end (0: no bound, pg_exec itself): run_by, and a call out
+ * of time is the bound thread's timeout (timed_out), GL_EIO. */
+static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
+                  PGresult **out, uint64_t end)
+{
+    int rc;
+
+    if (end == 0)
+        return pg_exec(c, sql, pa, out);
+    rc = run_by(c, sql, pa, out, end);
+    return rc > 0 ? timed_out(p, sql) : rc;
 }
 
 /* One query on a pooled connection, bounded on the bound thread (pg_get;
