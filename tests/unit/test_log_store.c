@@ -2093,7 +2093,8 @@ static void test_pg_connector(void **state)
  * sockets open (a host that froze right after a login). */
 struct frozen_proxy {
     int lfd, server_port;
-    int c, srv; /* the relayed connection's two sockets; -1: none */
+    int c, srv;  /* the relayed connection's two sockets; -1: none */
+    int stop[2]; /* a byte written to stop[1] ends the thread */
     pthread_t th;
 };
 
@@ -2119,43 +2120,53 @@ static int frozen_scan(const uint8_t *buf, size_t have, size_t *cut)
     return 0;
 }
 
+/* Waits for fd (POLLIN) or the stop pipe: 1 for fd, 0 to stop. */
+static int frozen_wait(const struct frozen_proxy *fp, int fd)
+{
+    struct pollfd pf[2] = {{fp->stop[0], POLLIN, 0}, {fd, POLLIN, 0}};
+
+    return poll(pf, fd >= 0 ? 2 : 1, -1) > 0 && pf[0].revents == 0;
+}
+
 static void *frozen_main(void *arg)
 {
     struct frozen_proxy *fp = arg;
     struct sockaddr_in a = {0};
     uint8_t buf[65536];
     size_t have = 0, cut;
-    int c = fp->c = accept(fp->lfd, NULL, NULL), srv, ready = 0;
+    int ready = 0;
 
-    srv = fp->srv = socket(AF_INET, SOCK_STREAM, 0);
-
+    if (!frozen_wait(fp, fp->lfd) || (fp->c = accept(fp->lfd, NULL, NULL)) < 0 ||
+        (fp->srv = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+        return NULL;
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons((uint16_t)fp->server_port);
-    if (c < 0 || srv < 0 || connect(srv, (struct sockaddr *)&a, sizeof(a)) != 0)
+    if (connect(fp->srv, (struct sockaddr *)&a, sizeof(a)) != 0)
         return NULL;
     while (!ready) {
-        struct pollfd pf[2] = {{c, POLLIN, 0}, {srv, POLLIN, 0}};
+        struct pollfd pf[3] = {
+            {fp->c, POLLIN, 0}, {fp->srv, POLLIN, 0}, {fp->stop[0], POLLIN, 0}};
         ssize_t n;
-        if (poll(pf, 2, -1) < 0)
-            break;
+        if (poll(pf, 3, -1) < 0 || pf[2].revents != 0)
+            return NULL;
         if (pf[0].revents & (POLLIN | POLLHUP)) {
-            if ((n = read(c, buf + have, sizeof(buf) / 2)) <= 0 ||
-                write(srv, buf + have, (size_t)n) != n)
-                break;
+            if ((n = read(fp->c, buf + have, sizeof(buf) / 2)) <= 0 ||
+                write(fp->srv, buf + have, (size_t)n) != n)
+                return NULL;
         }
         if (pf[1].revents & (POLLIN | POLLHUP)) {
-            if ((n = read(srv, buf + have, sizeof(buf) - have)) <= 0)
-                break;
+            if ((n = read(fp->srv, buf + have, sizeof(buf) - have)) <= 0)
+                return NULL;
             have += (size_t)n;
             ready = frozen_scan(buf, have, &cut);
-            if (write(c, buf, cut) != (ssize_t)cut)
-                break;
+            if (write(fp->c, buf, cut) != (ssize_t)cut)
+                return NULL;
             memmove(buf, buf + cut, have - cut);
             have -= cut;
         }
     }
-    pause(); /* silent from now on, both sockets held; cancelled at the end */
+    (void)frozen_wait(fp, -1); /* silent from now on, both sockets held */
     return NULL;
 }
 
@@ -2181,6 +2192,7 @@ static void test_pg_frozen_after_login(void **state)
     assert_non_null(slash = strchr(colon, '/'));
     fp.server_port = atoi(colon + 1);
     fp.c = fp.srv = -1;
+    assert_int_equal(pipe(fp.stop), 0);
     assert_true((fp.lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -2203,11 +2215,13 @@ static void test_pg_frozen_after_login(void **state)
     assert_int_not_equal(rc, 0);
     assert_null(s);
     assert_true(ms >= 4500 && ms < 9000); /* the settings' bound, not before */
-    pthread_cancel(fp.th);
+    assert_int_equal(write(fp.stop[1], "", 1), 1);
     pthread_join(fp.th, NULL);
     close(fp.c); /* the server's session ends */
     close(fp.srv);
     close(fp.lfd);
+    close(fp.stop[0]);
+    close(fp.stop[1]);
 }
 
 static const struct CMUnitTest pg_tests[] = {
