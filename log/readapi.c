@@ -19,18 +19,19 @@
  * for its nodes, so one run collects every tile a proof needs: which
  * nodes a proof reads depends on the sizes and indices only.
  *
- * A full tile is read once, however many jobs want it: when a queued
- * job's turn comes (async_pump), the tiles it wants that the cache now
- * holds are marked done (cached: the handler takes them from the cache,
- * and wants one read after all if it was evicted meanwhile); a job
+ * A full tile is read once, however many jobs want it: at every pump
+ * (async_pump), the tiles a queued job wants that the cache now holds
+ * are copied into its wants, done as if its thread had read them; a job
  * wanting a tile that a job on a thread is reading stays queued (others
  * behind it may start) until that job's job_after puts the tile in the
- * cache (even if its client left) and pumps. A job left with nothing to
- * read is computed again on the loop without a thread. A tile the job's
- * own thread read is taken from the job's result (rd_tile), not only
- * through the cache, so an eviction between the read and the handler
- * costs no round; a job is computed at most READAPI_ASYNC_ROUNDS times,
- * on the loop or after a thread, so it cannot go round forever.
+ * cache (even if its client left) and pumps, unless that job also reads
+ * entries or an index (which may take long: no job waits on those). A
+ * job left with nothing to read is computed again on the loop without a
+ * thread. A tile a job holds is taken from its want (rd_tile), not only
+ * through the cache, so an eviction before the handler runs costs no
+ * round. A job is computed on arrival and at most READAPI_ASYNC_ROUNDS
+ * times more, on the loop or after a thread, so it cannot go round
+ * forever.
  *
  * Invariant: a job's wants are touched by its threadpool thread only
  * while it is there (running, counted in inflight), by the loop
@@ -70,8 +71,6 @@ enum want_kind { WANT_ENTRY, WANT_LEAF, WANT_INDEX, WANT_TILE, WANT_BUNDLE };
 struct want {
     enum want_kind kind;
     int done, rc;
-    int cached;                 /* TILE: done as the cache held it (no data;
-                                 * read again if evicted before use) */
     int reading;                /* its job's thread reads it this round */
     uint32_t level;             /* TILE: its level */
     enum store_index ikind;     /* INDEX: the index */
@@ -262,15 +261,12 @@ static int rd_tile(const struct readapi_view *v, struct readapi_job *j, uint32_t
     for (size_t i = 0; i < j->nwants; i++) {
         w = &j->wants[i];
         if (w->kind == WANT_TILE && w->level == level && w->a == index) {
-            if (w->cached) { /* evicted since: read it after all */
-                w->done = w->cached = 0;
-                j->fresh++;
-                tilecache_count_miss(v->cache);
-            }
             if (!w->done)
                 return RD_LATER;
             if (w->rc != 0)
                 return w->rc;
+            if (tilecache_peek(v->cache, level, index, GL_TILE_WIDTH))
+                return 0; /* put already (job_after), or still there */
             if (w->data.len != STORE_TILE_MAX)
                 return GL_EPARSE; /* a tile left of the edge must be full */
             return tilecache_put(v->cache, level, index, GL_TILE_WIDTH,
@@ -967,39 +963,60 @@ static void queue_put(struct readapi_async *ra, struct readapi_job *j, int again
     }
 }
 
-/* Marks done each tile j still wants that the cache now holds (another
- * job read it meanwhile): the handler takes it from the cache. Returns
- * how many of j's wants are left to read. */
-static size_t job_take_cached(struct readapi_job *j, const struct tilecache *c)
+/* Each tile j still wants that the cache now holds (another job read it
+ * meanwhile) is copied into the want, done as if j's thread had read it:
+ * an eviction before j's handler runs costs nothing. Returns how many of
+ * j's wants are left to read. */
+static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
 {
     size_t left = 0;
 
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
+        const uint8_t(*h)[GL_HASH_LEN];
         if (!w->done && w->kind == WANT_TILE &&
-            tilecache_peek(c, w->level, w->a, GL_TILE_WIDTH))
-            w->done = w->cached = 1;
+            tilecache_peek(c, w->level, w->a, GL_TILE_WIDTH) &&
+            (h = tilecache_get(c, w->level, w->a, GL_TILE_WIDTH)) != NULL) {
+            /* a full tile's own hashes are its node tree's first 256 */
+            w->rc = gl_buf_append(&w->data, h, STORE_TILE_MAX);
+            w->done = 1;
+        }
         left += !w->done;
     }
     return left;
 }
 
-/* 1 if a tile j wants is being read by a job on a thread. Only the kind,
- * keys and reading marks of a running job's wants are read here, which
- * its thread never writes. */
+/* 1 if r's thread reads anything but tiles: an entry, a bundle or an
+ * index may take long (a lookup reads up to 100 entries; a locked
+ * table), and r's tiles reach the cache only once all its reads are
+ * done, so no job waits on such a job. */
+static int job_reads_more(const struct readapi_job *r)
+{
+    for (size_t k = 0; k < r->nwants; k++)
+        if (r->wants[k].reading && r->wants[k].kind != WANT_TILE)
+            return 1;
+    return 0;
+}
+
+/* 1 if a tile j wants is being read by a job on a thread that reads
+ * tiles only. Only the kind, keys and reading marks of a running job's
+ * wants are read here, which its thread never writes. */
 static int job_waits(const struct readapi_async *ra, const struct readapi_job *j)
 {
     for (size_t i = 0; i < j->nwants; i++) {
         const struct want *w = &j->wants[i];
         if (w->done || w->kind != WANT_TILE)
             continue;
-        for (const struct readapi_job *r = ra->running; r != NULL; r = r->next)
+        for (const struct readapi_job *r = ra->running; r != NULL; r = r->next) {
+            if (job_reads_more(r))
+                continue;
             for (size_t k = 0; k < r->nwants; k++) {
                 const struct want *x = &r->wants[k];
                 if (x->reading && x->kind == WANT_TILE && x->level == w->level &&
                     x->a == w->a)
                     return 1;
             }
+        }
     }
     return 0;
 }

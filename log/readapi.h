@@ -76,7 +76,7 @@
 #define READAPI_ASYNC_CLIENT                                                             \
     8                          /* of them, from one client (addr_limit's key),           \
                                 * once half are taken */
-#define READAPI_ASYNC_ROUNDS 4 /* store round trips of one request */
+#define READAPI_ASYNC_ROUNDS 4 /* computations of one request after its first */
 
 /* What the read API answers from; all borrowed for the call. */
 struct readapi_view {
