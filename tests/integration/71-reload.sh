@@ -215,27 +215,14 @@ stop_witness 1
 stop_witness 2
 
 # --- signals during a slow start ---------------------------------------------------------
-# A silent witness: accepts, reads, never answers; the start-up probe waits
+# A silent witness: accepts, never reads or answers; the start-up probe waits
 # for --witness-timeout-ms before the signal handlers exist.
-cat > "$T/silent.py" <<'PY'
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-print("port", s.getsockname()[1], flush=True)
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-    print("conn", flush=True)
-PY
-python3 "$T/silent.py" > "$T/silent.out" &
+python3 "$(dirname "$0")/tools/blackhole.py" 0 > "$T/silent.out" &
 PIDS="$PIDS $!"
-wait_until 30 grep -q '^port ' "$T/silent.out" || fail "silent witness did not start"
+wait_until 30 grep -q '^listening on port ' "$T/silent.out" || fail "silent witness did not start"
 make_witness_keys 3
 printf 'witness w3 %s http://127.0.0.1:%s\nquorum w3\n' "$(cat "$T/w3.key.pub")" \
-    "$(sed -n 's/^port //p' "$T/silent.out")" > "$T/policy"
+    "$(sed -n 's/^listening on port //p' "$T/silent.out")" > "$T/policy"
 LOG_OUT="$T/slow.log"
 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" --submitters "$T/submitters" \
     --listen 127.0.0.1:0 --witnesses "$T/policy" --witness-mode fail-open \

@@ -6,8 +6,8 @@ server itself is frozen (a primary stopped with SIGSTOP).
     blackhole.py PORT
 
 Listens on 127.0.0.1:PORT (0: any free port) and prints "listening on
-port N" once ready. Keeps every connection open until killed. Test tool
-only.
+port N" once ready, then "conn" as each connection comes. Keeps every
+connection open until killed. Test tool only.
 """
 import socket
 import sys
@@ -23,6 +23,7 @@ def main():
     while True:
         c, _ = s.accept()
         held.append(c)
+        print("conn", flush=True)
 
 
 if __name__ == "__main__":
