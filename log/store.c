@@ -7,26 +7,45 @@
  *
  * Reopen exclusion: store_reopen swaps what every operation uses (the
  * RocksDB handle, the PostgreSQL connections), so it runs alone. Every
- * operation that reaches the backend holds the store's reopen_lock shared
- * for its whole call (a scan's callbacks included); store_reopen holds
- * it exclusively, so it waits for the operations in progress and the
- * ones that start meanwhile wait for it. A reopen is rare (after a failed
- * commit) and short; operations never wait for each other. The lock is
- * glibc's default kind, which grants a read lock while a writer waits:
- * a scan's callback may read the store again (a nested shared hold)
- * without deadlocking against a waiting reopen. Lock order: reopen_lock
- * before any lock of a backend (RocksDB's mu, PostgreSQL's pool mutex),
- * which backends never hold across a return.
+ * operation that reaches the backend counts itself in the store's gate
+ * (readers) for its whole call (a scan's callbacks included); store_reopen
+ * closes the gate (reopen waiting), waits for readers to drop to 0, runs
+ * the backend's reopen (reopen running) and opens the gate again. A
+ * reopen is rare (after a failed commit) and short; operations never wait
+ * for each other, only for a reopen.
+ *
+ * The reopen goes first: while it waits, operations that start wait for
+ * it too (else a steady stream of overlapping reads, the off-loop reads
+ * of a busy front-end, could keep it out for good), except those of a
+ * thread already inside an operation (a scan's callback reading the store
+ * again), which would otherwise wait for a reopen that waits for them.
+ * held, thread-local, counts the calling thread's operations under way on
+ * any store: an operation that starts inside another passes a waiting
+ * reopen (it never passes a running one, which waits for nothing).
+ *
+ * The bound thread (store_bound_thread: glasslogd's event loop, which
+ * reopens after a failed commit and must not stall): its store_reopen
+ * waits at most its bound for the operations under way (a read the
+ * database holds up can take any time), then gives up (GL_EIO, logged),
+ * opens the gate and changes nothing; the caller retries later. Its wait
+ * holds new operations back for at most that bound too. Other threads'
+ * reopens wait as long as it takes.
+ *
+ * Lock order: gate_mu is held only inside this file's gate functions,
+ * never across a backend's call, and backends never hold their locks
+ * (RocksDB's mu, PostgreSQL's pool mutex) across a return.
  */
 #include "store_impl.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "glasslog/error.h"
+#include "glasslog/log.h"
 #include "ratelimit.h"
 #include "clock.h"
 
@@ -49,20 +68,129 @@ struct store_buckets {
 
 static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Takes s's reopen_lock shared; release with let_go. Failing to take a
- * lock that store_open made is a broken invariant. */
-static void hold(struct store *s)
+/* store_reopen's states (struct store's reopen). */
+enum { REOPEN_NONE, REOPEN_WAITING, REOPEN_RUNNING };
+
+/* The calling thread's operations under way, on every store (see above). */
+static _Thread_local unsigned held;
+
+/* Makes s's gate: 0, or GL_ENOMEM with nothing made. */
+static int gate_init(struct store *s)
 {
-    if (pthread_rwlock_rdlock(&s->reopen_lock) != 0)
-        abort();
+    pthread_condattr_t a;
+    int ok;
+
+    if (pthread_condattr_init(&a) != 0)
+        return GL_ENOMEM;
+    ok = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0 &&
+         pthread_cond_init(&s->gate_cv, &a) == 0;
+    pthread_condattr_destroy(&a);
+    if (!ok)
+        return GL_ENOMEM;
+    if (pthread_mutex_init(&s->gate_mu, NULL) != 0) {
+        pthread_cond_destroy(&s->gate_cv);
+        return GL_ENOMEM;
+    }
+    s->readers = 0;
+    s->reopen = REOPEN_NONE;
+    s->bound_ms = 0;
+    return 0;
 }
 
-/* Releases hold's lock and returns rc, the operation's result: `return
+static void gate_destroy(struct store *s)
+{
+    pthread_cond_destroy(&s->gate_cv);
+    pthread_mutex_destroy(&s->gate_mu);
+}
+
+/* Counts the calling thread in s's operations; release with let_go. Waits
+ * while a reopen runs, and while one waits unless the thread is inside
+ * another operation. */
+static void hold(struct store *s)
+{
+    pthread_mutex_lock(&s->gate_mu);
+    while (s->reopen == REOPEN_RUNNING || (s->reopen == REOPEN_WAITING && held == 0))
+        pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+    s->readers++;
+    pthread_mutex_unlock(&s->gate_mu);
+    held++;
+}
+
+/* Ends hold's count and returns rc, the operation's result: `return
  * let_go(s, s->ops->op(...));` runs the operation first. */
 static int let_go(struct store *s, int rc)
 {
-    pthread_rwlock_unlock(&s->reopen_lock);
+    held--;
+    pthread_mutex_lock(&s->gate_mu);
+    if (--s->readers == 0 && s->reopen != REOPEN_NONE)
+        pthread_cond_broadcast(&s->gate_cv);
+    pthread_mutex_unlock(&s->gate_mu);
     return rc;
+}
+
+/* Waits for a change of s's gate, until end if ms is not 0: 1 if end
+ * passed, else 0. Under gate_mu. */
+static int gate_wait(struct store *s, unsigned ms, const struct timespec *end)
+{
+    if (ms == 0) {
+        pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+        return 0;
+    }
+    return pthread_cond_timedwait(&s->gate_cv, &s->gate_mu, end) == ETIMEDOUT;
+}
+
+/* *end: ms from now on CLOCK_MONOTONIC (gate_cv's clock). */
+static void deadline(unsigned ms, struct timespec *end)
+{
+    long ns;
+
+    clock_gettime(CLOCK_MONOTONIC, end);
+    ns = end->tv_nsec + (long)(ms % 1000) * 1000000;
+    end->tv_sec += ms / 1000 + ns / 1000000000;
+    end->tv_nsec = ns % 1000000000;
+}
+
+/* Closes s's gate for a reopen once no operation (and no other reopen)
+ * is under way: 0 (reopen running), or, the calling thread being the
+ * bound one, GL_EIO once its bound passed first (the gate as it was). */
+static int gate_close(struct store *s)
+{
+    struct timespec end;
+    unsigned ms = 0;
+    int late = 0;
+
+    pthread_mutex_lock(&s->gate_mu);
+    if (s->bound_ms != 0 && pthread_equal(s->bound, pthread_self()))
+        ms = s->bound_ms;
+    deadline(ms, &end);
+    while (s->reopen != REOPEN_NONE && !late)
+        late = gate_wait(s, ms, &end);
+    if (s->reopen == REOPEN_NONE) {
+        s->reopen = REOPEN_WAITING;
+        while (s->readers > 0 && !late)
+            late = gate_wait(s, ms, &end);
+        s->reopen = s->readers == 0 ? REOPEN_RUNNING : REOPEN_NONE;
+        if (s->reopen == REOPEN_NONE)
+            pthread_cond_broadcast(&s->gate_cv); /* the operations held back */
+        else
+            late = 0;
+    }
+    pthread_mutex_unlock(&s->gate_mu);
+    if (!late)
+        return 0;
+    gl_log(GL_LOG_ERROR,
+           "store: not reopened: store calls under way did not end within %u ms; "
+           "the reopen is tried again later",
+           ms);
+    return GL_EIO;
+}
+
+static void gate_open(struct store *s)
+{
+    pthread_mutex_lock(&s->gate_mu);
+    s->reopen = REOPEN_NONE;
+    pthread_cond_broadcast(&s->gate_cv);
+    pthread_mutex_unlock(&s->gate_mu);
 }
 
 static int is_pg_url(const char *u)
@@ -96,10 +224,10 @@ int store_open(const struct store_options *o, struct store **out, const char **w
     }
     if ((rc = open_backend(o, out, why)) != 0)
         return rc;
-    if (pthread_rwlock_init(&(*out)->reopen_lock, NULL) != 0) {
+    if (gate_init(*out) != 0) {
         (*out)->ops->close(*out);
         *out = NULL;
-        *why = "cannot make the store's lock";
+        *why = "cannot make the store's reopen gate";
         return GL_ENOMEM;
     }
     return 0;
@@ -113,7 +241,7 @@ void store_close(struct store *s)
         free(s->buckets->v);
         free(s->buckets);
     }
-    pthread_rwlock_destroy(&s->reopen_lock);
+    gate_destroy(s);
     s->ops->close(s);
 }
 
@@ -126,10 +254,10 @@ int store_reopen(struct store *s)
 {
     int rc;
 
-    if (pthread_rwlock_wrlock(&s->reopen_lock) != 0)
-        abort();
+    if ((rc = gate_close(s)) != 0)
+        return rc;
     rc = s->ops->reopen(s);
-    pthread_rwlock_unlock(&s->reopen_lock);
+    gate_open(s);
     return rc;
 }
 
@@ -470,12 +598,21 @@ size_t store_read_capacity(const struct store *s)
 
 int store_bound_thread(struct store *s, unsigned ms)
 {
+    int rc = 0;
+
     if (ms == 0)
         return GL_EINVAL;
-    if (s->ops->bound_thread == NULL)
-        return 0;
-    hold(s);
-    return let_go(s, s->ops->bound_thread(s, ms));
+    if (s->ops->bound_thread != NULL) {
+        hold(s);
+        rc = let_go(s, s->ops->bound_thread(s, ms));
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&s->gate_mu);
+        s->bound = pthread_self();
+        s->bound_ms = ms;
+        pthread_mutex_unlock(&s->gate_mu);
+    }
+    return rc;
 }
 
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,

@@ -6,7 +6,7 @@
  *
  * A backend's handle starts with a struct store (its ops), so store.c can
  * dispatch on any handle. store.c runs a backend's reopen only while no
- * other operation of that store runs (its reopen_lock), so a backend may
+ * other operation of that store runs (its reopen gate), so a backend may
  * swap or drop its handles and connections there; a backend never calls
  * store.h's functions on its own handle (it calls its own ops). A recorded batch is a
  * list of puts whose keys and values live in one arena (offsets, not pointers: the arena
@@ -133,9 +133,19 @@ struct store_buckets; /* store.c's in-process buckets */
 struct store {
     const struct store_ops *ops;
     struct store_buckets *buckets; /* NULL until first used; freed by store_close */
-    /* Made by store_open, not by the backend: held shared by every
-     * dispatched operation, exclusively by store_reopen (see store.c). */
-    pthread_rwlock_t reopen_lock;
+    /* The reopen gate, made by store_open, not by the backend (see
+     * store.c): every dispatched operation counts itself in readers for
+     * its whole call; store_reopen sets reopen (1: waiting for readers to
+     * end, 2: running) and runs the backend's reopen once readers is 0.
+     * bound, bound_ms: store_bound_thread's thread and bound (bound_ms 0:
+     * none), whose store_reopen waits at most bound_ms. All under gate_mu;
+     * gate_cv (on CLOCK_MONOTONIC) signals each change. */
+    pthread_mutex_t gate_mu;
+    pthread_cond_t gate_cv;
+    unsigned readers;
+    int reopen;
+    pthread_t bound;
+    unsigned bound_ms;
 };
 
 /* The backends' constructors (same contract as store_open). */

@@ -10,9 +10,10 @@
  * store_batch_count, puts over their caps failing the whole commit, the index version,
  * delete_tile, store_reopen (and, for RocksDB, closing and opening the directory again),
  * the create rules, concurrent readers seeing only whole batches (rule 5), store_reopen
- * while another thread reads, and the longest index key (a 256-byte subject with a
- * 256-byte version). The mem backend's test hook fails commits: nothing of a failed
- * commit is written.
+ * while another thread reads, the bound on a reopen of the bound thread
+ * (store_bound_thread) while another thread's call is under way, and the longest index
+ * key (a 256-byte subject with a 256-byte version). The mem backend's test hook fails
+ * commits: nothing of a failed commit is written.
  *
  * With GL_TEST_PG set to a PostgreSQL server's URL without a database
  * (postgresql://USER@HOST:PORT, a server the test may create databases
@@ -2224,6 +2225,145 @@ static void test_pg_frozen_after_login(void **state)
     close(fp.stop[1]);
 }
 
+/* store_reopen on the bound thread (glasslogd's event loop, after a
+ * failed commit) waits at most its bound (BOUND_MS) for the operations
+ * under way, then returns GL_EIO and changes nothing; once they ended a
+ * reopen succeeds and the store works. (The old code waited for them
+ * without a bound.) Every backend: another thread's scan whose callback
+ * holds on (up to BLOCK_MS, for the old code, where the reopen waits for
+ * it); the callback reads the store again while the reopen waits, and is
+ * not held back by it (a nested call would otherwise wait for a reopen
+ * that waits for it). PostgreSQL: another thread's read that the
+ * database holds up (its table locked by another session for
+ * LOCK_HOLD_MS; the off-loop reads of glasslogd's read API). */
+#define BLOCK_MS 3000
+
+struct blocker {
+    struct store *s;
+    pthread_barrier_t in; /* the callback runs */
+    int release;          /* atomic */
+    int rc, nested_rc;
+    uint64_t nested_ms;
+};
+
+static int block_entry(void *ctx, uint64_t index, const uint8_t *data, size_t len)
+{
+    struct blocker *b = ctx;
+    uint64_t t0, size = 0;
+    struct gl_buf ck;
+
+    (void)index, (void)data, (void)len;
+    pthread_barrier_wait(&b->in);
+    usleep(100 * 1000); /* the reopen waits by now */
+    gl_buf_init(&ck, 4096);
+    t0 = gl_clock_mono_ms();
+    b->nested_rc = store_get_state(b->s, &size, &ck);
+    b->nested_ms = gl_clock_mono_ms() - t0;
+    gl_buf_release(&ck);
+    t0 = gl_clock_mono_ms();
+    while (!__atomic_load_n(&b->release, __ATOMIC_SEQ_CST) &&
+           gl_clock_mono_ms() - t0 < BLOCK_MS)
+        usleep(1000);
+    return 0;
+}
+
+static void *blocker_run(void *arg)
+{
+    struct blocker *b = arg;
+
+    b->rc = store_scan_entries(b->s, 0, 1, block_entry, b);
+    return NULL;
+}
+
+/* How many sessions of the database at url wait for a lock. */
+static int pg_lock_waiters(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND wait_event_type = 'Lock'");
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+/* store_reopen, tried again after each failure (the quiet time after a
+ * timeout, the connector's connection) for up to CONNECT_WAIT_MS. */
+static int reopen_until_done(struct store *s)
+{
+    uint64_t t0 = gl_clock_mono_ms();
+    int rc;
+
+    while ((rc = store_reopen(s)) != 0 && gl_clock_mono_ms() - t0 < CONNECT_WAIT_MS)
+        usleep(BOUND_MS * 1000 + 50000);
+    return rc;
+}
+
+/* The bound thread's store_reopen while the store is read: its result
+ * (want) and how long it took. */
+static void reopen_bounded(struct store *s, int want)
+{
+    uint64_t t0 = gl_clock_mono_ms(), ms;
+    int rc = store_reopen(s);
+
+    ms = gl_clock_mono_ms() - t0;
+    print_message("bound reopen during a read: %d after %llu ms\n", rc,
+                  (unsigned long long)ms);
+    assert_int_equal(rc, want);
+    assert_true(ms >= BOUND_MS - 5 && ms < BOUND_MS + 700);
+}
+
+static void test_reopen_bounded(void **state)
+{
+    struct fx *f = *state;
+    struct blocker b = {.s = f->s};
+    struct other_reader o = {f->s, 0, 0, -1};
+    struct locker l;
+    pthread_t bt, lt, ot;
+    void *locked = NULL;
+    int waiters = 0;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
+    assert_int_equal(pthread_barrier_init(&b.in, NULL, 2), 0);
+    assert_int_equal(pthread_create(&bt, NULL, blocker_run, &b), 0);
+    pthread_barrier_wait(&b.in);
+    reopen_bounded(f->s, GL_EIO);
+    __atomic_store_n(&b.release, 1, __ATOMIC_SEQ_CST);
+    pthread_join(bt, NULL);
+    pthread_barrier_destroy(&b.in);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(b.nested_rc, 0);
+    assert_true(b.nested_ms < BOUND_MS / 2); /* not held back */
+    assert_int_equal(reopen_until_done(f->s), 0);
+    check_state(f->s, 2);
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_state(f->s, 3);
+    if (f->kind != PG)
+        return;
+    l.url = f->dir;
+    l.tables = "glasslog_state";
+    assert_int_equal(pthread_barrier_init(&l.locked, NULL, 2), 0);
+    assert_int_equal(pthread_create(&lt, NULL, locker_run, &l), 0);
+    pthread_barrier_wait(&l.locked);
+    assert_int_equal(pthread_create(&ot, NULL, other_reader_run, &o), 0);
+    for (int i = 0; i < 200 && (waiters = pg_lock_waiters(f->dir)) < 1; i++)
+        usleep(10000);
+    assert_int_equal(waiters, 1); /* the read waits for the lock */
+    reopen_bounded(f->s, GL_EIO);
+    pthread_join(ot, NULL);
+    pthread_join(lt, &locked);
+    pthread_barrier_destroy(&l.locked);
+    assert_non_null(locked);
+    assert_int_equal(o.rc, 0); /* the read waited for the lock */
+    assert_int_equal(o.size, 3);
+    assert_int_equal(reopen_until_done(f->s), 0);
+    check_state(f->s, 3);
+    commit_entries(f->s, 3, 4, 3, 0);
+    check_state(f->s, 4);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -2247,6 +2387,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_bound_thread, postgresql),
     ON(test_pg_connector, postgresql),
     ON(test_pg_frozen_after_login, postgresql),
+    ON(test_reopen_bounded, postgresql),
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
@@ -2273,6 +2414,7 @@ int main(void)
         BOTH(test_buckets),
         BOTH(test_origins),
         BOTH(test_bound_thread),
+        BOTH(test_reopen_bounded),
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
