@@ -112,11 +112,16 @@ const char *store_backend(const struct store *s);
  * cannot be written any more it stays readable and GL_EIO is returned
  * (logged). Other threads may use s meanwhile: the reopen waits for the
  * operations in progress (reads, a commit, a backup) to end, and
- * operations that start meanwhile wait for the reopen, so none sees a
- * half-swapped store. Never call it from a store callback (a scan's fn)
- * or with a batch of s being committed on the same thread: it would wait
- * for itself. A batch built before a reopen may still be committed after
- * it (the compare-and-set decides). */
+ * operations that start meanwhile wait for the reopen (but those a thread
+ * starts inside another of its own, a scan's fn reading again, which pass
+ * a waiting reopen), so none sees a half-swapped store. The bound thread
+ * (store_bound_thread) waits at most its bound for the operations in
+ * progress: if they have not ended by then, GL_EIO (logged), nothing
+ * changed, and the caller tries again later. Other threads wait as long
+ * as it takes. Never call it from a store callback (a scan's fn) or with
+ * a batch of s being committed on the same thread: it would wait for
+ * itself (the bound thread: fail). A batch built before a reopen may
+ * still be committed after it (the compare-and-set decides). */
 int store_reopen(struct store *s);
 
 /* Online backup: a consistent snapshot of the store as of one instant
@@ -286,8 +291,10 @@ int store_shared(const struct store *s);
  * nothing another call needs). Constant for the life of s; any thread. */
 size_t store_read_capacity(const struct store *s);
 /* Bounds in time every call the calling thread makes on s from now on
- * (glasslogd's event loop thread, whose calls must not stall it): each
- * waits at most ms in all, for a free connection (or a new one, which
+ * (glasslogd's event loop thread, whose calls must not stall it). Every
+ * backend: its store_reopen waits at most ms for the other threads'
+ * operations in progress (then GL_EIO, see store_reopen). PostgreSQL: each
+ * call waits at most ms in all, for a free connection (or a new one, which
  * another thread of the store makes: this thread never connects) and
  * for the server's answers, then returns GL_EIO (logged), as if the
  * connection were lost, whose outcome is as unknown: a write may still
@@ -296,12 +303,11 @@ size_t store_read_capacity(const struct store *s);
  * a server that does not answer holds the thread up at most half of its
  * time; store_lease and store_lease_release are spared that unless one
  * of them timed out. The commit and store_mark_durable are never bounded (they belong
- * on the writer thread); other threads' calls are not bounded. PostgreSQL
- * only; on the other backends
- * no call waits on a server and this does nothing. 0, GL_EINVAL for ms
- * 0, or GL_EIO if the store's connector thread cannot be started (store_close
- * then waits for the connection it has under way: set connect_timeout).
- * Call it once, from that thread. */
+ * on the writer thread); other threads' calls are not bounded. On the
+ * other backends no call waits on a server: only the reopen is bounded.
+ * 0, GL_EINVAL for ms 0, or GL_EIO if the store's connector thread cannot
+ * be started (store_close then waits for the connection it has under way:
+ * set connect_timeout). Call it once, from that thread. */
 int store_bound_thread(struct store *s, unsigned ms);
 /* Takes or renews the sequencer lease for `holder` (a name unique to this
  * process) for ms milliseconds, measured by the store's clock. have: the
