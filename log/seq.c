@@ -504,7 +504,8 @@ static int seq_reload(struct seq *s)
  * reloaded from there. Nothing is written through the failed handle
  * again. If the disk still fails, the store stays open read-only (reads
  * keep working) and appends answer 503; tried again at the next batch or
- * re-signing, at most once per RECOVER_INTERVAL_S. */
+ * re-signing, RECOVER_INTERVAL_S after the last attempt ended at the
+ * earliest. */
 static int seq_recover(struct seq *s)
 {
     double t = gl_clock_mono();
@@ -512,8 +513,11 @@ static int seq_recover(struct seq *s)
 
     if (s->t_recover != 0 && t - s->t_recover < RECOVER_INTERVAL_S)
         return GL_EIO;
-    s->t_recover = t;
-    if ((rc = store_reopen(s->store)) != 0 || (!s->shared && (rc = seq_reload(s)) != 0)) {
+    rc = store_reopen(s->store);
+    /* from the attempt's end: a reopen that store calls under way held up
+     * for the loop's whole bound leaves the loop free as long again */
+    s->t_recover = gl_clock_mono();
+    if (rc != 0 || (!s->shared && (rc = seq_reload(s)) != 0)) {
         if (!s->lost)
             gl_log(GL_LOG_ERROR,
                    "store: not recovered (%s); appends answer 503, retrying",
