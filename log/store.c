@@ -38,7 +38,6 @@
 #include "store_impl.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,16 +76,7 @@ static _Thread_local unsigned held;
 /* Makes s's gate: 0, or GL_ENOMEM with nothing made. */
 static int gate_init(struct store *s)
 {
-    pthread_condattr_t a;
-    int ok;
-
-    if (pthread_condattr_init(&a) != 0)
-        return GL_ENOMEM;
-    ok = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0 &&
-         pthread_cond_init(&s->gate_cv, &a) == 0;
-    pthread_condattr_destroy(&a);
-    if (!ok)
-        return GL_ENOMEM;
+    gl_clock_cond_init(&s->gate_cv); /* gate_wait's timed waits: CLOCK_MONOTONIC */
     if (pthread_mutex_init(&s->gate_mu, NULL) != 0) {
         pthread_cond_destroy(&s->gate_cv);
         return GL_ENOMEM;
@@ -128,26 +118,15 @@ static int let_go(struct store *s, int rc)
     return rc;
 }
 
-/* Waits for a change of s's gate, until end if ms is not 0: 1 if end
- * passed, else 0. Under gate_mu. */
-static int gate_wait(struct store *s, unsigned ms, const struct timespec *end)
+/* Waits for a change of s's gate, until end (gl_clock_mono_ms; 0: no
+ * bound): 1 if end passed, else 0. Under gate_mu. */
+static int gate_wait(struct store *s, uint64_t end)
 {
-    if (ms == 0) {
+    if (end == 0) {
         pthread_cond_wait(&s->gate_cv, &s->gate_mu);
         return 0;
     }
-    return pthread_cond_timedwait(&s->gate_cv, &s->gate_mu, end) == ETIMEDOUT;
-}
-
-/* *end: ms from now on CLOCK_MONOTONIC (gate_cv's clock). */
-static void deadline(unsigned ms, struct timespec *end)
-{
-    long ns;
-
-    clock_gettime(CLOCK_MONOTONIC, end);
-    ns = end->tv_nsec + (long)(ms % 1000) * 1000000;
-    end->tv_sec += ms / 1000 + ns / 1000000000;
-    end->tv_nsec = ns % 1000000000;
+    return gl_clock_wait_until(&s->gate_cv, &s->gate_mu, end);
 }
 
 /* Closes s's gate for a reopen once no operation (and no other reopen)
@@ -155,20 +134,21 @@ static void deadline(unsigned ms, struct timespec *end)
  * bound one, GL_EIO once its bound passed first (the gate as it was). */
 static int gate_close(struct store *s)
 {
-    struct timespec end;
+    uint64_t end = 0;
     unsigned ms = 0;
     int late = 0;
 
     pthread_mutex_lock(&s->gate_mu);
-    if (s->bound_ms != 0 && pthread_equal(s->bound, pthread_self()))
+    if (s->bound_ms != 0 && pthread_equal(s->bound, pthread_self())) {
         ms = s->bound_ms;
-    deadline(ms, &end);
+        end = gl_clock_mono_ms() + ms;
+    }
     while (s->reopen != REOPEN_NONE && !late)
-        late = gate_wait(s, ms, &end);
+        late = gate_wait(s, end);
     if (s->reopen == REOPEN_NONE) {
         s->reopen = REOPEN_WAITING;
         while (s->readers > 0 && !late)
-            late = gate_wait(s, ms, &end);
+            late = gate_wait(s, end);
         s->reopen = s->readers == 0 ? REOPEN_RUNNING : REOPEN_NONE;
         if (s->reopen == REOPEN_NONE)
             pthread_cond_broadcast(&s->gate_cv); /* the operations held back */
