@@ -19,24 +19,34 @@
  * for its nodes, so one run collects every tile a proof needs: which
  * nodes a proof reads depends on the sizes and indices only.
  *
- * A full tile is read once, however many jobs want it: at every pump
- * (async_pump), the tiles a queued job wants that the cache now holds
- * are copied into its wants, done as if its thread had read them; a job
- * wanting a tile that a job on a thread is reading stays queued (others
- * behind it may start) until that job's job_after puts the tile in the
- * cache (even if its client left) and pumps, unless that job also reads
- * entries or an index (which may take long: no job waits on those). A
- * job left with nothing to read is computed again on the loop without a
- * thread. A tile a job holds is taken from its want (rd_tile), not only
- * through the cache, so an eviction before the handler runs costs no
- * round. A job is computed on arrival and at most READAPI_ASYNC_ROUNDS
- * times more, on the loop or after a thread, so it cannot go round
- * forever.
+ * A full tile or an entry bundle is read once, however many jobs in
+ * flight want it: at every pump (async_pump), the tiles a queued job
+ * wants that the cache now holds are copied into its wants, done as if
+ * its thread had read them; a job wanting a tile or bundle that a job on
+ * a thread is reading stays queued (others behind it may start) until
+ * that job's job_after puts the tile in the cache, or copies the bundle
+ * into the wants of the queued jobs that want it (there is no bundle
+ * cache: each waiting job holds its own copy, as if it had read it, so
+ * memory stays bounded as before), even if its client left, and pumps;
+ * unless that job also reads entries or an index (which may take long:
+ * no job waits on those). A job left with nothing to read is computed
+ * again on the loop without a thread. A tile a job holds is taken from
+ * its want (rd_tile), not only through the cache, so an eviction before
+ * the handler runs costs no round. A job is computed on arrival and at
+ * most READAPI_ASYNC_ROUNDS times more, on the loop or after a thread, so
+ * it cannot go round forever.
+ *
+ * A pump costs time linear in the wants of the queued jobs, whatever the
+ * number of jobs running: it goes through the queue once (a job computed
+ * again goes on at once, and to the head if it still waits), and the
+ * reads others may wait for are a hash set (ra->reading), filled when a
+ * job starts and emptied in its job_after, not compared want by want.
  *
  * Invariant: a job's wants are touched by its threadpool thread only
  * while it is there (running, counted in inflight), by the loop
  * otherwise; while it runs, the loop reads only their kind, keys (level,
- * a) and reading marks, which the thread never writes.
+ * a, b) and reading marks, which the thread never writes. ra->reading
+ * holds exactly the reading wants of the running jobs marked shared.
  */
 #include "readapi.h"
 
@@ -97,6 +107,7 @@ struct readapi_job {
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
     size_t done;  /* wants done by the thread in the current round */
+    int shared;   /* on a thread, its reads in ra->reading: others wait for them */
     char path[];
 };
 
@@ -941,26 +952,27 @@ static void queue_unlink(struct readapi_async *ra, struct readapi_job *prev,
     j->queued = 0;
 }
 
+/* Puts j (out of the queue) in ra's queue after prev, or at the head when
+ * prev is NULL. */
+static void queue_insert(struct readapi_async *ra, struct readapi_job *prev,
+                         struct readapi_job *j)
+{
+    struct readapi_job **at = prev != NULL ? &prev->next : &ra->queue;
+
+    j->next = *at;
+    *at = j;
+    if (ra->queue_tail == prev)
+        ra->queue_tail = j;
+    j->queued = 1;
+}
+
 /* Queues j (not pumped): a new request at the tail, one that needs
  * another round (again) at the head, since it has waited its turn already
  * and what it read may be outdated by more rounds if it waits behind
  * every other. */
 static void queue_put(struct readapi_async *ra, struct readapi_job *j, int again)
 {
-    j->queued = 1;
-    if (again) {
-        j->next = ra->queue;
-        ra->queue = j;
-        if (ra->queue_tail == NULL)
-            ra->queue_tail = j;
-    } else {
-        j->next = NULL;
-        if (ra->queue_tail != NULL)
-            ra->queue_tail->next = j;
-        else
-            ra->queue = j;
-        ra->queue_tail = j;
-    }
+    queue_insert(ra, again ? NULL : ra->queue_tail, j);
 }
 
 /* Each tile j still wants that the cache now holds (another job read it
@@ -986,37 +998,137 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
     return left;
 }
 
-/* 1 if r's thread reads anything but tiles: an entry, a bundle or an
- * index may take long (a lookup reads up to 100 entries; a locked
- * table), and r's tiles reach the cache only once all its reads are
- * done, so no job waits on such a job. */
-static int job_reads_more(const struct readapi_job *r)
+/* --- the reads others wait for: ra->reading ---------------------------------------- */
+
+/* A job waits only for a full tile or an entry bundle another job's
+ * thread reads, and only if that thread reads nothing else: an entry or
+ * an index may take long (a lookup reads up to 100 entries; a locked
+ * table), and a job's results reach the others only once all its reads
+ * are done. So ra->reading holds the keys of the wants being read by the
+ * running jobs that read only these (job->shared): a set of at most
+ * READAPI_READING_SLOTS / 2 keys, all different (a job starts only when
+ * none of its reads is there), so that the pump checks a want in O(1),
+ * not against every running want. A job whose reads do not fit is not
+ * shared: no job waits for it (a read done twice, nothing worse). */
+
+#define READING_MASK (READAPI_READING_SLOTS - 1)
+
+static int want_shareable(const struct want *w)
 {
-    for (size_t k = 0; k < r->nwants; k++)
-        if (r->wants[k].reading && r->wants[k].kind != WANT_TILE)
-            return 1;
-    return 0;
+    return w->kind == WANT_TILE || w->kind == WANT_BUNDLE;
 }
 
-/* 1 if a tile j wants is being read by a job on a thread that reads
- * tiles only. Only the kind, keys and reading marks of a running job's
- * wants are read here, which its thread never writes. */
-static int job_waits(const struct readapi_async *ra, const struct readapi_job *j)
+static struct readapi_read read_key(const struct want *w)
+{
+    struct readapi_read k = {.a = w->a, .b = w->b, .level = w->level};
+
+    k.kind = (uint32_t)w->kind + 1; /* 0: a free slot */
+    return k;
+}
+
+static size_t read_home(const struct readapi_read *k)
+{
+    uint64_t h = (k->a * 0x9e3779b97f4a7c15ull) ^ (k->b * 0xc2b2ae3d27d4eb4full) ^
+                 ((uint64_t)k->level << 32 | k->kind);
+
+    h *= 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: the top bits */
+    return (size_t)(h >> (64 - READAPI_READING_BITS));
+}
+
+static int read_same(const struct readapi_read *x, const struct readapi_read *y)
+{
+    return x->kind == y->kind && x->level == y->level && x->a == y->a && x->b == y->b;
+}
+
+/* The slot holding k, or the free slot where it would go. */
+static size_t reading_find(const struct readapi_async *ra, const struct readapi_read *k)
+{
+    size_t i = read_home(k);
+
+    while (ra->reading[i].kind != 0 && !read_same(&ra->reading[i], k))
+        i = (i + 1) & READING_MASK;
+    return i;
+}
+
+static int reading_has(const struct readapi_async *ra, const struct want *w)
+{
+    struct readapi_read k = read_key(w);
+
+    return ra->reading[reading_find(ra, &k)].kind != 0;
+}
+
+/* Takes k out of the set: the keys after it in its run move back, so
+ * that none sits past a free slot from its home. */
+static void reading_drop(struct readapi_async *ra, const struct readapi_read *k)
+{
+    size_t i = reading_find(ra, k), j = i, home;
+
+    if (ra->reading[i].kind == 0)
+        return;
+    ra->nreading--;
+    for (;;) {
+        ra->reading[i].kind = 0;
+        do {
+            j = (j + 1) & READING_MASK;
+            if (ra->reading[j].kind == 0)
+                return;
+            home = read_home(&ra->reading[j]);
+        } while (i <= j ? i < home && home <= j : i < home || home <= j);
+        ra->reading[i] = ra->reading[j];
+        i = j;
+    }
+}
+
+/* Marks j's wants not done as read by its thread this round, and puts
+ * them in ra->reading when they are all tiles or bundles and fit. */
+static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
+{
+    size_t n = 0;
+    int shareable = 1;
+
+    for (size_t i = 0; i < j->nwants; i++) {
+        struct want *w = &j->wants[i];
+        w->reading = !w->done;
+        n += w->reading;
+        shareable &= !w->reading || want_shareable(w);
+    }
+    j->shared = shareable && n <= READAPI_READING_SLOTS / 2 - ra->nreading;
+    for (size_t i = 0; j->shared && i < j->nwants; i++) {
+        struct readapi_read k = read_key(&j->wants[i]);
+        size_t at;
+        if (!j->wants[i].reading)
+            continue;
+        at = reading_find(ra, &k);
+        assert(ra->reading[at].kind == 0); /* j started: job_waits said 0 */
+        ra->reading[at] = k;
+        ra->nreading++;
+    }
+}
+
+/* j's thread is done: its wants leave ra->reading. */
+static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
 {
     for (size_t i = 0; i < j->nwants; i++) {
-        const struct want *w = &j->wants[i];
-        if (w->done || w->kind != WANT_TILE)
-            continue;
-        for (const struct readapi_job *r = ra->running; r != NULL; r = r->next) {
-            if (job_reads_more(r))
-                continue;
-            for (size_t k = 0; k < r->nwants; k++) {
-                const struct want *x = &r->wants[k];
-                if (x->reading && x->kind == WANT_TILE && x->level == w->level &&
-                    x->a == w->a)
-                    return 1;
-            }
+        if (j->shared && j->wants[i].reading) {
+            struct readapi_read k = read_key(&j->wants[i]);
+            reading_drop(ra, &k);
         }
+        j->wants[i].reading = 0;
+    }
+    j->shared = 0;
+}
+
+/* 1 if a tile or bundle j wants is being read by a shared job's thread.
+ * Only the kind, keys and reading marks of a running job's wants are
+ * read by the loop, which its thread never writes. */
+static int job_waits(const struct readapi_async *ra, const struct readapi_job *j)
+{
+    if (ra->nreading == 0)
+        return 0;
+    for (size_t i = 0; i < j->nwants; i++) {
+        const struct want *w = &j->wants[i];
+        if (!w->done && want_shareable(w) && reading_has(ra, w))
+            return 1;
     }
     return 0;
 }
@@ -1024,10 +1136,10 @@ static int job_waits(const struct readapi_async *ra, const struct readapi_job *j
 /* Sends j (out of the queue) to a thread for the reads it wants. */
 static void job_start(struct readapi_async *ra, struct readapi_job *j)
 {
-    for (size_t i = 0; i < j->nwants; i++)
-        j->wants[i].reading = !j->wants[i].done;
+    job_mark_reading(ra, j);
     j->work.data = j;
     if (uv_queue_work(ra->loop, &j->work, job_work, job_after) != 0) {
+        job_unmark_reading(ra, j);
         readapi_reply_retry(NULL, j->p, "cannot queue the store read; retry");
         job_finish(j);
         return;
@@ -1038,16 +1150,16 @@ static void job_start(struct readapi_async *ra, struct readapi_job *j)
 }
 
 /* Computes j's request (out of the queue) again on the loop from what it
- * holds: answers it, or queues it at the head for another round (not
- * pumped); drops it if its client left. */
-static void job_rerun(struct readapi_async *ra, struct readapi_job *j)
+ * holds. Returns 1 if it needs another round (j is the caller's to queue
+ * or start), else 0: answered, or dropped if its client left (j freed). */
+static int job_rerun(struct readapi_async *ra, struct readapi_job *j)
 {
     struct gl_http_req *req = gl_http_pending_req(j->p);
     struct readapi_view v;
 
     if (req == NULL) { /* the client left */
         job_finish(j);
-        return;
+        return 0;
     }
     ra->view(ra->ctx, &v);
     j->rounds++;
@@ -1055,41 +1167,74 @@ static void job_rerun(struct readapi_async *ra, struct readapi_job *j)
     (void)handle(&v, j, req, j->path);
     if (j->fresh == 0) {
         job_finish(j); /* answered */
-    } else if (j->rounds >= READAPI_ASYNC_ROUNDS) {
+        return 0;
+    }
+    if (j->rounds >= READAPI_ASYNC_ROUNDS) {
         readapi_reply_retry(NULL, j->p, "the log grew while this was read; retry");
         job_finish(j);
-    } else {
-        queue_put(ra, j, 1);
+        return 0;
     }
+    return 1;
 }
 
-/* Goes through the queue in order: drops the jobs whose client left,
- * computes again on the loop those whose wants the cache now holds (then
- * starts over: one may be back at the head), and starts on the free
- * threads those that want no tile another job's thread is reading (they
- * wait for that read: its job_after puts the tile in the cache and pumps). */
+enum settled { SETTLED_GONE, SETTLED_KEEP, SETTLED_AGAIN };
+
+/* Moves j (out of the queue) on as far as it goes now: drops it if its
+ * client left; computes it again on the loop while the cache holds all
+ * it wants (at most READAPI_ASYNC_ROUNDS times); starts it on a free
+ * thread unless it wants a read another job's thread does (it waits for
+ * that: its job_after puts the tile in the cache, hands the bundle over,
+ * and pumps). Returns SETTLED_GONE if j is answered, dropped or started,
+ * else whether it goes back in the queue where it was (KEEP) or at the
+ * head (AGAIN: it was computed again, see queue_put). */
+static enum settled job_settle(struct readapi_async *ra, struct tilecache *c,
+                               struct readapi_job *j)
+{
+    enum settled keep = SETTLED_KEEP;
+
+    for (;;) {
+        if (!gl_http_pending_alive(j->p)) {
+            job_finish(j);
+            return SETTLED_GONE;
+        }
+        if (job_take_cached(j, c) != 0)
+            break;
+        if (!job_rerun(ra, j))
+            return SETTLED_GONE;
+        keep = SETTLED_AGAIN;
+    }
+    if (ra->inflight < ra->slots && !job_waits(ra, j)) {
+        job_start(ra, j);
+        return SETTLED_GONE;
+    }
+    return keep;
+}
+
+/* Goes through the queue once, in order, settling each job (job_settle):
+ * one computed again and still waiting goes to the head, ahead of the
+ * jobs passed already, which it could not change. Each want is looked at
+ * a bounded number of times (ra->reading: once per job_waits). */
 static void async_pump(struct readapi_async *ra)
 {
-    struct readapi_job *prev = NULL, *j = ra->queue, *next;
+    struct readapi_job *prev = NULL, *j, *next;
     struct readapi_view v;
 
     assert(ra->slots > 0); /* set by readapi_handle_async */
     ra->view(ra->ctx, &v);
-    for (; j != NULL; j = next) {
+    for (j = ra->queue; j != NULL; j = next) {
         next = j->next;
-        if (!gl_http_pending_alive(j->p)) {
-            queue_unlink(ra, prev, j);
-            job_finish(j);
-        } else if (job_take_cached(j, v.cache) == 0) {
-            queue_unlink(ra, prev, j);
-            job_rerun(ra, j);
-            prev = NULL;
-            next = ra->queue;
-        } else if (ra->inflight < ra->slots && !job_waits(ra, j)) {
-            queue_unlink(ra, prev, j);
-            job_start(ra, j);
-        } else {
+        queue_unlink(ra, prev, j);
+        switch (job_settle(ra, v.cache, j)) {
+        case SETTLED_KEEP:
+            queue_insert(ra, prev, j);
             prev = j;
+            break;
+        case SETTLED_AGAIN:
+            queue_put(ra, j, 1);
+            prev = prev != NULL ? prev : j;
+            break;
+        case SETTLED_GONE:
+            break;
         }
     }
 }
@@ -1111,9 +1256,47 @@ static void job_gone(void *arg)
     job_finish(j);
 }
 
+/* Copies the entries of from into to (released first). */
+static int entries_copy(struct store_entries *to, const struct store_entries *from)
+{
+    size_t off = 0;
+    int rc;
+
+    store_entries_release(to);
+    to->n = 0;
+    gl_buf_init(&to->raw, GL_TILE_BUNDLE_MAX);
+    if ((rc = gl_buf_append(&to->raw, from->raw.data, from->raw.len)) != 0)
+        return rc;
+    for (size_t i = 0; i < from->n; i++) {
+        to->e[i].data = to->raw.data + off;
+        to->e[i].len = from->e[i].len;
+        off += from->e[i].len;
+    }
+    to->n = from->n;
+    return 0;
+}
+
+/* The bundle w, read by a job's thread, is done for each queued job that
+ * wants it (they waited for it: job_waits): each gets a copy, as if its
+ * own thread had read it. One that cannot (out of memory) reads it. */
+static void bundle_hand_over(struct readapi_async *ra, const struct want *w)
+{
+    for (struct readapi_job *q = ra->queue; q != NULL; q = q->next) {
+        for (size_t i = 0; i < q->nwants; i++) {
+            struct want *x = &q->wants[i];
+            if (x->done || x->kind != WANT_BUNDLE || x->a != w->a || x->b != w->b)
+                continue;
+            if ((x->rc = entries_copy(x->ents, w->ents)) == 0)
+                x->done = 1;
+            else
+                store_entries_release(x->ents);
+        }
+    }
+}
+
 /* On the loop: the job's reads are done. Each full tile its thread read
- * goes into the cache for the jobs waiting for it, even if its client
- * left; then its request is computed again. */
+ * goes into the cache, and each bundle to the queued jobs waiting for it,
+ * even if its client left; then its request is computed again. */
 static void job_after(uv_work_t *work, int status)
 {
     struct readapi_job *j = work->data, **pp;
@@ -1130,18 +1313,21 @@ static void job_after(uv_work_t *work, int status)
     ra->view(ra->ctx, &v);
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
-        if (w->reading && w->done && w->kind == WANT_TILE && w->rc == 0 &&
-            w->data.len == STORE_TILE_MAX &&
+        if (!w->reading || !w->done || w->rc != 0)
+            continue;
+        if (w->kind == WANT_TILE && w->data.len == STORE_TILE_MAX &&
             !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
             (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
                                 (const uint8_t(*)[GL_HASH_LEN])w->data.data);
-        w->reading = 0;
+        else if (w->kind == WANT_BUNDLE)
+            bundle_hand_over(ra, w);
     }
+    job_unmark_reading(ra, j);
     if (status != 0) {
         readapi_reply_retry(NULL, j->p, "shutting down");
         job_finish(j);
-    } else {
-        job_rerun(ra, j);
+    } else if (job_rerun(ra, j)) {
+        queue_put(ra, j, 1);
     }
     async_pump(ra);
 }

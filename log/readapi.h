@@ -36,10 +36,12 @@
  * served: a lookup's index is read with no upper bound and cut to the
  * size served when answering, so appends that move that size between
  * rounds cost no further round. A request that needs another round goes
- * to the head of the queue. A full tile is read once however many
- * requests want it: one whose turn comes takes the tiles the cache holds
- * by then, and waits in the queue while another's thread reads a tile it
- * wants; one left with nothing to read is computed again on the loop.
+ * to the head of the queue. A full tile or an entry bundle is read once
+ * however many requests in flight want it: one whose turn comes takes
+ * the tiles the cache holds by then, and waits in the queue while
+ * another's thread reads a tile or the bundle it wants (then takes the
+ * tile from the cache, the bundle from that request's result); one left
+ * with nothing to read is computed again on the loop.
  * At most READAPI_ASYNC_MAX requests wait so at
  * once; once half of the places are taken, a client (an address, an IPv6
  * /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT
@@ -91,6 +93,17 @@ struct readapi_view {
     void *ctx;
 };
 
+/* A store read that a running request's thread does and others may wait
+ * for (readapi.c: a full tile or an entry bundle); kind 0 marks a free
+ * slot. */
+struct readapi_read {
+    uint64_t a, b;
+    uint32_t level, kind;
+};
+#define READAPI_READING_BITS                                                             \
+    12 /* readapi_async's reading: 4096 slots, at most half used */
+#define READAPI_READING_SLOTS ((size_t)1 << READAPI_READING_BITS)
+
 /* The reads waiting for the store (readapi_handle_async): a value the
  * server keeps for its lifetime, zeroed, then loop, view and ctx set.
  * Loop thread only. Requests in it keep the loop running until answered
@@ -115,6 +128,10 @@ struct readapi_async {
      * half of the places */
     struct addr_key client[READAPI_ASYNC_MAX];
     uint8_t used[READAPI_ASYNC_MAX];
+    /* the reads of running requests that others wait for: a hash set
+     * (open addressing, linear probing) of nreading keys */
+    struct readapi_read reading[READAPI_READING_SLOTS];
+    size_t nreading;
 };
 
 /* 1 if path is one of the read API's (after any prefix the caller

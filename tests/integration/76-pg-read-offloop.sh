@@ -20,7 +20,8 @@
 # the size served). With a threadpool of 64 threads, reads waiting on the
 # database hold at most the store's read capacity (4) of its 8
 # connections, so the lease renewal on the loop is not held up. A cold
-# tile that eight waiting proofs want is read from the store once; a
+# tile that eight waiting proofs want is read from the store once, and
+# so is a cold entry bundle that six waiting requests want; a
 # waiting look-up that took its tile from the cache reads it after all if
 # it was evicted before the look-up was computed again.
 . "$(dirname "$0")/lib.sh"
@@ -338,6 +339,32 @@ for i in 3 4 5 6 260 261 262 263; do
     cmp -s "$T/cold.$i" "$T/cold.want" || fail "the cold proof of $i differs: $(cat "$T/cold.$i")"
 done
 [ "$(metric glasslog_store_reads_total)" = "$reads1" ] || fail "warm proofs read the store"
+
+# 6b. so is a cold entry bundle: with the entries table locked, six
+# requests for bundle 000 wait (four may read at once; the five behind
+# the first wait for its read); once the lock is gone they all answer the
+# bundle, and glasslog_store_reads_total grew by 1 (the old code read it
+# once per request: 6)
+reads0=$(metric glasslog_store_reads_total)
+lock glasslog_entries
+: > "$T/bcodes"
+cps=""
+for i in 1 2 3 4 5 6; do
+    curl -s -o "$T/cb.$i" -w '%{http_code}\n' --max-time 30 "$LOG_URL/tile/entries/000" \
+        >> "$T/bcodes" &
+    cps="$cps $!"
+done
+wait_until 5 waiting_reads 6 || fail "$(metric glasslog_store_reads_waiting) bundle reads wait, want 6"
+unlock
+wait $cps
+[ "$(grep -c '^200$' "$T/bcodes")" = 6 ] || fail "cold bundles: $(sort "$T/bcodes" | uniq -c)"
+reads1=$(metric glasslog_store_reads_total)
+[ $((reads1 - reads0)) = 1 ] ||
+    fail "6 requests for a cold bundle made $((reads1 - reads0)) store reads, want 1"
+curl -sf -o "$T/cb.want" "$LOG_URL/tile/entries/000" || fail "bundle 000"
+for i in 1 2 3 4 5 6; do
+    cmp -s "$T/cb.$i" "$T/cb.want" || fail "cold bundle $i differs"
+done
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
 
