@@ -19,22 +19,23 @@
  * for its nodes, so one run collects every tile a proof needs: which
  * nodes a proof reads depends on the sizes and indices only.
  *
- * A full tile or an entry bundle is read once, however many jobs in
- * flight want it: at every pump (async_pump), the tiles a queued job
- * wants that the cache now holds are copied into its wants, done as if
- * its thread had read them; a job wanting a tile or bundle that a job on
- * a thread is reading stays queued (others behind it may start) until
- * that job's job_after puts the tile in the cache, or copies the bundle
- * into the wants of the queued jobs that want it (there is no bundle
- * cache: each waiting job holds its own copy, as if it had read it, so
- * memory stays bounded as before), even if its client left, and pumps;
- * unless that job also reads entries or an index (which may take long:
- * no job waits on those). A job left with nothing to read is computed
- * again on the loop without a thread. A tile a job holds is taken from
- * its want (rd_tile), not only through the cache, so an eviction before
- * the handler runs costs no round. A job is computed on arrival and at
- * most READAPI_ASYNC_ROUNDS times more, on the loop or after a thread, so
- * it cannot go round forever.
+ * A read is done once, however many jobs in flight want it: at every
+ * pump (async_pump), the tiles a queued job wants that the cache now
+ * holds are copied into its wants, done as if its thread had read them;
+ * a job wanting a read that a job on a thread is doing stays queued
+ * (others behind it may start) until that job's job_after puts the tile
+ * in the cache, or copies any other result (an entry, a bundle, a leaf's
+ * or an index's look-up) into the wants of the queued jobs that want it
+ * (there is no cache but the tiles': each waiting job holds its own copy,
+ * as if it had read it, so memory stays bounded as before), even if its
+ * client left, and pumps; unless that job does more than that one read
+ * and reads more than tiles and bundles (a lookup's 100 entries with
+ * their tiles may take long: no job waits on those). A job left with
+ * nothing to read is computed again on the loop without a thread. A tile a job holds is
+ * taken from its want (rd_tile), not only through the cache, so an eviction before the
+ * handler runs costs no round. A job is computed on arrival and at most
+ * READAPI_ASYNC_ROUNDS times more, on the loop or after a thread, so it cannot go round
+ * forever.
  *
  * A pump costs time linear in the wants of the queued jobs, whatever the
  * number of jobs running: it goes through the queue once (a job computed
@@ -1000,22 +1001,44 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
 
 /* --- the reads others wait for: ra->reading ---------------------------------------- */
 
-/* A job waits only for a full tile or an entry bundle another job's
- * thread reads, and only if that thread reads nothing else: an entry or
- * an index may take long (a lookup reads up to 100 entries; a locked
- * table), and a job's results reach the others only once all its reads
- * are done. So ra->reading holds the keys of the wants being read by the
- * running jobs that read only these (job->shared): a set of at most
- * READAPI_READING_SLOTS / 2 keys, all different (a job starts only when
- * none of its reads is there), so that the pump checks a want in O(1),
- * not against every running want. A job whose reads do not fit is not
- * shared: no job waits for it (a read done twice, nothing worse). */
+/* A job waits for a read another job's thread does (a job is shared)
+ * only if that thread does that one read alone, or reads only full tiles
+ * and entry bundles: entries and index look-ups may take long (a lookup
+ * reads up to 100 entries with their tiles; a locked table), and a job's
+ * results reach the others only once all its reads are done. So
+ * ra->reading holds the keys (read_key) of the wants being read by the
+ * shared running jobs: a set of at most READAPI_READING_SLOTS / 2 keys,
+ * all different (a job starts only when none of its reads is there), so
+ * that the pump checks a want in O(1), not against every running want. A
+ * job whose reads do not fit is not shared: no job waits for it (a read
+ * done twice, nothing worse). A leaf's or an index's key is a digest
+ * there: two reads with one key (never seen: 64 bits) only make one
+ * wait for the other needlessly; results go by want_same. */
 
 #define READING_MASK (READAPI_READING_SLOTS - 1)
 
-static int want_shareable(const struct want *w)
+static int want_tile_or_bundle(const struct want *w)
 {
     return w->kind == WANT_TILE || w->kind == WANT_BUNDLE;
+}
+
+/* 1 if x and w are the same store read. */
+static int want_same(const struct want *x, const struct want *w)
+{
+    if (x->kind != w->kind)
+        return 0;
+    switch (w->kind) {
+    case WANT_LEAF:
+        return memcmp(x->hash, w->hash, GL_HASH_LEN) == 0;
+    case WANT_INDEX:
+        return x->ikind == w->ikind && x->a == w->a && x->data.len == w->data.len &&
+               memcmp(x->data.data, w->data.data, w->data.len) == 0;
+    case WANT_ENTRY:
+    case WANT_TILE:
+    case WANT_BUNDLE:
+        break;
+    }
+    return x->level == w->level && x->a == w->a && x->b == w->b;
 }
 
 static struct readapi_read read_key(const struct want *w)
@@ -1023,6 +1046,15 @@ static struct readapi_read read_key(const struct want *w)
     struct readapi_read k = {.a = w->a, .b = w->b, .level = w->level};
 
     k.kind = (uint32_t)w->kind + 1; /* 0: a free slot */
+    if (w->kind == WANT_LEAF) {
+        memcpy(&k.a, w->hash, sizeof(k.a));
+        memcpy(&k.b, w->hash + sizeof(k.a), sizeof(k.b));
+    } else if (w->kind == WANT_INDEX) {
+        k.level = (uint32_t)w->ikind;
+        k.b = 0xcbf29ce484222325ull; /* FNV-1a of the index key */
+        for (size_t i = 0; i < w->data.len; i++)
+            k.b = (k.b ^ w->data.data[i]) * 0x100000001b3ull;
+    }
     return k;
 }
 
@@ -1080,7 +1112,8 @@ static void reading_drop(struct readapi_async *ra, const struct readapi_read *k)
 }
 
 /* Marks j's wants not done as read by its thread this round, and puts
- * them in ra->reading when they are all tiles or bundles and fit. */
+ * them in ra->reading when j is shared (one read, or tiles and bundles
+ * only) and they fit. */
 static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
 {
     size_t n = 0;
@@ -1090,9 +1123,9 @@ static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
         struct want *w = &j->wants[i];
         w->reading = !w->done;
         n += w->reading;
-        shareable &= !w->reading || want_shareable(w);
+        shareable &= !w->reading || want_tile_or_bundle(w);
     }
-    j->shared = shareable && n <= READAPI_READING_SLOTS / 2 - ra->nreading;
+    j->shared = (shareable || n == 1) && n <= READAPI_READING_SLOTS / 2 - ra->nreading;
     for (size_t i = 0; j->shared && i < j->nwants; i++) {
         struct readapi_read k = read_key(&j->wants[i]);
         size_t at;
@@ -1118,16 +1151,14 @@ static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
     j->shared = 0;
 }
 
-/* 1 if a tile or bundle j wants is being read by a shared job's thread.
- * Only the kind, keys and reading marks of a running job's wants are
- * read by the loop, which its thread never writes. */
+/* 1 if a read j wants is being done by a shared job's thread. */
 static int job_waits(const struct readapi_async *ra, const struct readapi_job *j)
 {
     if (ra->nreading == 0)
         return 0;
     for (size_t i = 0; i < j->nwants; i++) {
         const struct want *w = &j->wants[i];
-        if (!w->done && want_shareable(w) && reading_has(ra, w))
+        if (!w->done && reading_has(ra, w))
             return 1;
     }
     return 0;
@@ -1276,20 +1307,37 @@ static int entries_copy(struct store_entries *to, const struct store_entries *fr
     return 0;
 }
 
-/* The bundle w, read by a job's thread, is done for each queued job that
- * wants it (they waited for it: job_waits): each gets a copy, as if its
- * own thread had read it. One that cannot (out of memory) reads it. */
-static void bundle_hand_over(struct readapi_async *ra, const struct want *w)
+/* Copies the result of w (done, rc 0) into x, the same read not done. */
+static int want_copy(struct want *x, const struct want *w)
+{
+    switch (w->kind) {
+    case WANT_LEAF:
+        x->found = w->found;
+        return 0;
+    case WANT_INDEX:
+        assert(w->n <= READAPI_LOOKUP_MAX + 1);
+        memcpy(x->idx, w->idx, w->n * sizeof(*w->idx));
+        x->n = w->n;
+        return 0;
+    case WANT_BUNDLE:
+        return entries_copy(x->ents, w->ents);
+    case WANT_ENTRY:
+    case WANT_TILE:
+        break;
+    }
+    return gl_buf_append(&x->data, w->data.data, w->data.len);
+}
+
+/* The read w, done by a shared job's thread, is done for each queued job
+ * that wants it (they waited for it: job_waits): each gets a copy, as if
+ * its own thread had done it. One that cannot (out of memory) reads it. */
+static void want_hand_over(struct readapi_async *ra, const struct want *w)
 {
     for (struct readapi_job *q = ra->queue; q != NULL; q = q->next) {
         for (size_t i = 0; i < q->nwants; i++) {
             struct want *x = &q->wants[i];
-            if (x->done || x->kind != WANT_BUNDLE || x->a != w->a || x->b != w->b)
-                continue;
-            if ((x->rc = entries_copy(x->ents, w->ents)) == 0)
-                x->done = 1;
-            else
-                store_entries_release(x->ents);
+            if (!x->done && want_same(x, w) && want_copy(x, w) == 0)
+                x->done = 1; /* x->rc: 0 (want_add) */
         }
     }
 }
@@ -1319,8 +1367,8 @@ static void job_after(uv_work_t *work, int status)
             !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
             (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
                                 (const uint8_t(*)[GL_HASH_LEN])w->data.data);
-        else if (w->kind == WANT_BUNDLE)
-            bundle_hand_over(ra, w);
+        else if (w->kind != WANT_TILE && j->shared) /* one read, or bundles */
+            want_hand_over(ra, w);
     }
     job_unmark_reading(ra, j);
     if (status != 0) {

@@ -36,12 +36,14 @@
  * served: a lookup's index is read with no upper bound and cut to the
  * size served when answering, so appends that move that size between
  * rounds cost no further round. A request that needs another round goes
- * to the head of the queue. A full tile or an entry bundle is read once
- * however many requests in flight want it: one whose turn comes takes
- * the tiles the cache holds by then, and waits in the queue while
- * another's thread reads a tile or the bundle it wants (then takes the
- * tile from the cache, the bundle from that request's result); one left
- * with nothing to read is computed again on the loop.
+ * to the head of the queue. A store read is done once however many
+ * requests in flight want it: one whose turn comes takes the tiles the
+ * cache holds by then, and waits in the queue while another's thread
+ * does a read it wants (a tile, a bundle, an entry, a leaf or index
+ * look-up), unless that thread does more than that one read and reads
+ * more than tiles and bundles; it then takes the tile from the cache,
+ * the rest from that request's results; one left with nothing to read
+ * is computed again on the loop.
  * At most READAPI_ASYNC_MAX requests wait so at
  * once; once half of the places are taken, a client (an address, an IPv6
  * /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT

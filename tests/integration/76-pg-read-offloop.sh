@@ -21,7 +21,8 @@
 # database hold at most the store's read capacity (4) of its 8
 # connections, so the lease renewal on the loop is not held up. A cold
 # tile that eight waiting proofs want is read from the store once, and
-# so is a cold entry bundle that six waiting requests want; a
+# so are a cold entry bundle, an entry and a look-up's index that six
+# waiting requests each want; a
 # waiting look-up that took its tile from the cache reads it after all if
 # it was evicted before the look-up was computed again.
 . "$(dirname "$0")/lib.sh"
@@ -266,8 +267,9 @@ wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
 
 # 5. a large threadpool (64 threads, as main.c gives a 64-core host) takes
 # no more database connections for reads than the store's read capacity
-# (4 of PostgreSQL's 8): with the entries table locked, 24 reads from
-# three clients wait, but only 4 of them in the database, and the lease
+# (4 of PostgreSQL's 8): with the entries table locked, 24 reads of 24
+# entries from three clients wait, but only 4 of them in the database,
+# and the lease
 # renewal (every 500 ms, on the loop) finds a connection, so /healthz
 # stays prompt (the old code let 32 reads take all 8 connections, and
 # the lease renewal then waited on the loop for the lock to go)
@@ -276,7 +278,7 @@ spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
     --submitters "$T/submitters" --listen 127.0.0.1:0 ||
     fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
 LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
-for i in 20 21 22; do
+for i in $(seq 20 43); do
     curl -sf -o "$T/w.$i.want" "$LOG_URL/api/v1/entries/$i" || fail "entries/$i"
 done
 in_db() {
@@ -289,7 +291,7 @@ cps=""
 for a in 1 2 3; do
     for i in $(seq 8); do
         curl -s -o "$T/w.$a.$i" -w '%{http_code}\n' --max-time 30 --interface "127.0.0.$a" \
-            "$LOG_URL/api/v1/entries/$((19 + a))" >> "$T/wcodes" &
+            "$LOG_URL/api/v1/entries/$((11 + 8 * a + i))" >> "$T/wcodes" &
         cps="$cps $!"
     done
 done
@@ -304,7 +306,8 @@ wait $cps
 [ "$(grep -c '^200$' "$T/wcodes")" = 24 ] || fail "reads after the lock: $(sort "$T/wcodes" | uniq -c)"
 for a in 1 2 3; do
     for i in $(seq 8); do
-        cmp -s "$T/w.$a.$i" "$T/w.$((19 + a)).want" || fail "entries/$((19 + a)): $(cat "$T/w.$a.$i")"
+        cmp -s "$T/w.$a.$i" "$T/w.$((11 + 8 * a + i)).want" ||
+            fail "entries/$((11 + 8 * a + i)): $(cat "$T/w.$a.$i")"
     done
 done
 
@@ -340,30 +343,37 @@ for i in 3 4 5 6 260 261 262 263; do
 done
 [ "$(metric glasslog_store_reads_total)" = "$reads1" ] || fail "warm proofs read the store"
 
-# 6b. so is a cold entry bundle: with the entries table locked, six
-# requests for bundle 000 wait (four may read at once; the five behind
-# the first wait for its read); once the lock is gone they all answer the
-# bundle, and glasslog_store_reads_total grew by 1 (the old code read it
-# once per request: 6)
+# 6b. so is an entry bundle, an entry or a look-up's index: with the
+# entries and index tables locked, six requests for bundle 000, six for
+# entry 7 and six look-ups of s3 wait (four may read at once; the five
+# behind the first of each wait for its read); once the lock is gone they
+# all answer what they answer later, and glasslog_store_reads_total grew
+# by 1 for each (the bundle, the entry; the index, then entry 2 and its
+# tile 0/000, cached since 6: 4 reads; the old code read each once per
+# request: 6 + 6 + 12)
 reads0=$(metric glasslog_store_reads_total)
-lock glasslog_entries
+lock "glasslog_entries, glasslog_index"
 : > "$T/bcodes"
 cps=""
 for i in 1 2 3 4 5 6; do
-    curl -s -o "$T/cb.$i" -w '%{http_code}\n' --max-time 30 "$LOG_URL/tile/entries/000" \
-        >> "$T/bcodes" &
-    cps="$cps $!"
+    for r in "cb /tile/entries/000" "ce /api/v1/entries/7" "cl /api/v1/lookup?subject=s3"; do
+        curl -s -o "$T/${r%% *}.$i" -w '%{http_code}\n' --max-time 30 "$LOG_URL${r#* }" \
+            >> "$T/bcodes" &
+        cps="$cps $!"
+    done
 done
-wait_until 5 waiting_reads 6 || fail "$(metric glasslog_store_reads_waiting) bundle reads wait, want 6"
+wait_until 5 waiting_reads 18 || fail "$(metric glasslog_store_reads_waiting) reads wait, want 18"
 unlock
 wait $cps
-[ "$(grep -c '^200$' "$T/bcodes")" = 6 ] || fail "cold bundles: $(sort "$T/bcodes" | uniq -c)"
+[ "$(grep -c '^200$' "$T/bcodes")" = 18 ] || fail "cold reads: $(sort "$T/bcodes" | uniq -c)"
 reads1=$(metric glasslog_store_reads_total)
-[ $((reads1 - reads0)) = 1 ] ||
-    fail "6 requests for a cold bundle made $((reads1 - reads0)) store reads, want 1"
-curl -sf -o "$T/cb.want" "$LOG_URL/tile/entries/000" || fail "bundle 000"
-for i in 1 2 3 4 5 6; do
-    cmp -s "$T/cb.$i" "$T/cb.want" || fail "cold bundle $i differs"
+[ $((reads1 - reads0)) = 4 ] ||
+    fail "6 requests each for a bundle, an entry and a look-up made $((reads1 - reads0)) store reads, want 4"
+for r in "cb /tile/entries/000" "ce /api/v1/entries/7" "cl /api/v1/lookup?subject=s3"; do
+    curl -sf -o "$T/c.want" "$LOG_URL${r#* }" || fail "${r#* }"
+    for i in 1 2 3 4 5 6; do
+        cmp -s "$T/${r%% *}.$i" "$T/c.want" || fail "${r#* } $i differs: $(head -c 300 "$T/${r%% *}.$i")"
+    done
 done
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
