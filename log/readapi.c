@@ -24,17 +24,22 @@
  * holds are copied into its wants, done as if its thread had read them;
  * a job wanting a read that a job on a thread is doing stays queued
  * (others behind it may start) until that job's job_after puts the tile
- * in the cache, or copies any other result (an entry, a bundle, a leaf's
- * or an index's look-up) into the wants of the queued jobs that want it
- * (there is no cache but the tiles': each waiting job holds its own copy,
- * as if it had read it, so memory stays bounded as before), even if its
- * client left, and pumps; unless that job does more than that one read
- * and reads more than tiles and bundles (a lookup's 100 entries with
- * their tiles may take long: no job waits on those). A job left with
- * nothing to read is computed again on the loop without a thread. A tile a job holds is
- * taken from its want (rd_tile), not only through the cache, so an eviction before the
- * handler runs costs no round. A job is computed on arrival and at most
- * READAPI_ASYNC_ROUNDS times more, on the loop or after a thread, so it cannot go round
+ * in the cache, or copies any other result (an entry, a bundle, a leaf
+ * hash's look-up) into the wants of the queued jobs that want it (there
+ * is no cache but the tiles': each waiting job holds its own copy, as if
+ * it had read it; at most ra->slots bundle copies per job_after, so jobs
+ * hold at most twice the read slots' bundles at once), even if its client
+ * left, and pumps. No job waits for a thread that does more than that
+ * one read unless it reads only tiles and bundles (a lookup's 100
+ * entries with their tiles may take long), nor for an index look-up (its
+ * result may be older than the checkpoint the waiting lookup answers
+ * with), nor for a read that failed or found nothing once (its waiters
+ * then read it themselves, at once): see "the reads others wait for". A
+ * job left with nothing to read is computed again on the loop without a
+ * thread. A tile a job holds is taken from its want (rd_tile), not only
+ * through the cache, so an eviction before the handler runs costs no
+ * round. A job is computed on arrival and at most READAPI_ASYNC_ROUNDS
+ * times more, on the loop or after a thread, so it cannot go round
  * forever.
  *
  * A pump costs time linear in the wants of the queued jobs, whatever the
@@ -45,9 +50,10 @@
  *
  * Invariant: a job's wants are touched by its threadpool thread only
  * while it is there (running, counted in inflight), by the loop
- * otherwise; while it runs, the loop reads only their kind, keys (level,
- * a, b) and reading marks, which the thread never writes. ra->reading
- * holds exactly the reading wants of the running jobs marked shared.
+ * otherwise: the loop does not read a running job's wants at all (what
+ * others wait for is the copy of their keys in ra->reading). ra->reading
+ * holds exactly the keys of the shared wants of the running jobs (marked
+ * shared, all different, none an index look-up or alone).
  */
 #include "readapi.h"
 
@@ -83,6 +89,8 @@ struct want {
     enum want_kind kind;
     int done, rc;
     int reading;                /* its job's thread reads it this round */
+    int shared;                 /* so, and in ra->reading: others wait for it */
+    int alone;                  /* read by its own job, whoever else reads it */
     uint32_t level;             /* TILE: its level */
     enum store_index ikind;     /* INDEX: the index */
     uint64_t a, b;              /* ENTRY, TILE: index; INDEX: from, no bound (rd_index);
@@ -108,7 +116,6 @@ struct readapi_job {
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
     size_t done;  /* wants done by the thread in the current round */
-    int shared;   /* on a thread, its reads in ra->reading: others wait for them */
     char path[];
 };
 
@@ -1001,19 +1008,33 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
 
 /* --- the reads others wait for: ra->reading ---------------------------------------- */
 
-/* A job waits for a read another job's thread does (a job is shared)
- * only if that thread does that one read alone, or reads only full tiles
- * and entry bundles: entries and index look-ups may take long (a lookup
- * reads up to 100 entries with their tiles; a locked table), and a job's
- * results reach the others only once all its reads are done. So
- * ra->reading holds the keys (read_key) of the wants being read by the
- * shared running jobs: a set of at most READAPI_READING_SLOTS / 2 keys,
- * all different (a job starts only when none of its reads is there), so
- * that the pump checks a want in O(1), not against every running want. A
- * job whose reads do not fit is not shared: no job waits for it (a read
- * done twice, nothing worse). A leaf's or an index's key is a digest
- * there: two reads with one key (never seen: 64 bits) only make one
- * wait for the other needlessly; results go by want_same. */
+/* A job waits for a read another job's thread does (that want is
+ * shared) only if that thread does that one read alone, or reads only
+ * full tiles and entry bundles: entries and their tiles may take long (a
+ * lookup reads up to 100 entries; a locked table), and a job's results
+ * reach the others only once all its reads are done. So ra->reading
+ * holds the keys (read_key) of the shared wants of the running jobs: a
+ * set of at most READAPI_READING_SLOTS / 2 keys, all different (a shared
+ * want starts only when its key is not there), so that the pump checks a
+ * want in O(1), not against every running want. A job whose reads do not
+ * fit shares none: no job waits for it (a read done twice, nothing
+ * worse). A leaf's key is a digest there: two reads with one key (never
+ * seen: 64 bits) only make one wait for the other needlessly; results go
+ * by want_same.
+ *
+ * Never shared: an index look-up (no job waits for another's): it has no
+ * upper bound and answers what the index held when it was read, so a
+ * lookup that came after an append, answering with a checkpoint that
+ * covers the new entry, must not take the result of one read before it;
+ * and a want marked alone (want_hand_over): its job reads it itself,
+ * whoever else reads it, and waits for nobody. Only a result read without
+ * error is handed over: a failed read or one that found nothing (a leaf
+ * hash not logged yet when it was read: it may be by the checkpoint the
+ * waiting job answers with) leaves each waiting want to read it itself,
+ * alone, so they read at once on the free threads rather than one after
+ * the other, each waiting for the next (N round trips, or N times a
+ * failing store's time, for N requests). Entries, bundles and leaf hashes
+ * found never change, and tiles are cached as before. */
 
 #define READING_MASK (READAPI_READING_SLOTS - 1)
 
@@ -1022,22 +1043,20 @@ static int want_tile_or_bundle(const struct want *w)
     return w->kind == WANT_TILE || w->kind == WANT_BUNDLE;
 }
 
-/* 1 if x and w are the same store read. */
+/* 1 if other jobs may wait for w and take its result (see above). */
+static int want_shareable(const struct want *w)
+{
+    return w->kind != WANT_INDEX && !w->alone;
+}
+
+/* 1 if x and w, w shareable, are the same store read. */
 static int want_same(const struct want *x, const struct want *w)
 {
+    assert(want_shareable(w));
     if (x->kind != w->kind)
         return 0;
-    switch (w->kind) {
-    case WANT_LEAF:
+    if (w->kind == WANT_LEAF)
         return memcmp(x->hash, w->hash, GL_HASH_LEN) == 0;
-    case WANT_INDEX:
-        return x->ikind == w->ikind && x->a == w->a && x->data.len == w->data.len &&
-               memcmp(x->data.data, w->data.data, w->data.len) == 0;
-    case WANT_ENTRY:
-    case WANT_TILE:
-    case WANT_BUNDLE:
-        break;
-    }
     return x->level == w->level && x->a == w->a && x->b == w->b;
 }
 
@@ -1045,15 +1064,11 @@ static struct readapi_read read_key(const struct want *w)
 {
     struct readapi_read k = {.a = w->a, .b = w->b, .level = w->level};
 
+    assert(want_shareable(w));
     k.kind = (uint32_t)w->kind + 1; /* 0: a free slot */
     if (w->kind == WANT_LEAF) {
         memcpy(&k.a, w->hash, sizeof(k.a));
         memcpy(&k.b, w->hash + sizeof(k.a), sizeof(k.b));
-    } else if (w->kind == WANT_INDEX) {
-        k.level = (uint32_t)w->ikind;
-        k.b = 0xcbf29ce484222325ull; /* FNV-1a of the index key */
-        for (size_t i = 0; i < w->data.len; i++)
-            k.b = (k.b ^ w->data.data[i]) * 0x100000001b3ull;
     }
     return k;
 }
@@ -1111,26 +1126,29 @@ static void reading_drop(struct readapi_async *ra, const struct readapi_read *k)
     }
 }
 
-/* Marks j's wants not done as read by its thread this round, and puts
- * them in ra->reading when j is shared (one read, or tiles and bundles
- * only) and they fit. */
+/* Marks j's wants not done as read by its thread this round, and shares
+ * (puts in ra->reading) those shareable when j does one read, or tiles
+ * and bundles only, and they fit. */
 static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
 {
     size_t n = 0;
-    int shareable = 1;
+    int shared = 1;
 
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
         w->reading = !w->done;
         n += w->reading;
-        shareable &= !w->reading || want_tile_or_bundle(w);
+        shared &= !w->reading || want_tile_or_bundle(w);
     }
-    j->shared = (shareable || n == 1) && n <= READAPI_READING_SLOTS / 2 - ra->nreading;
-    for (size_t i = 0; j->shared && i < j->nwants; i++) {
-        struct readapi_read k = read_key(&j->wants[i]);
+    shared = (shared || n == 1) && n <= READAPI_READING_SLOTS / 2 - ra->nreading;
+    for (size_t i = 0; i < j->nwants; i++) {
+        struct want *w = &j->wants[i];
+        struct readapi_read k;
         size_t at;
-        if (!j->wants[i].reading)
+        w->shared = shared && w->reading && want_shareable(w);
+        if (!w->shared)
             continue;
+        k = read_key(w);
         at = reading_find(ra, &k);
         assert(ra->reading[at].kind == 0); /* j started: job_waits said 0 */
         ra->reading[at] = k;
@@ -1138,17 +1156,18 @@ static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
     }
 }
 
-/* j's thread is done: its wants leave ra->reading. */
+/* j's thread is done: its shared wants leave ra->reading. */
 static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
 {
     for (size_t i = 0; i < j->nwants; i++) {
-        if (j->shared && j->wants[i].reading) {
-            struct readapi_read k = read_key(&j->wants[i]);
+        struct want *w = &j->wants[i];
+        if (w->shared) {
+            struct readapi_read k = read_key(w);
             reading_drop(ra, &k);
         }
-        j->wants[i].reading = 0;
+        w->reading = 0;
+        w->shared = 0;
     }
-    j->shared = 0;
 }
 
 /* 1 if a read j wants is being done by a shared job's thread. */
@@ -1158,7 +1177,7 @@ static int job_waits(const struct readapi_async *ra, const struct readapi_job *j
         return 0;
     for (size_t i = 0; i < j->nwants; i++) {
         const struct want *w = &j->wants[i];
-        if (!w->done && reading_has(ra, w))
+        if (!w->done && want_shareable(w) && reading_has(ra, w))
             return 1;
     }
     return 0;
@@ -1307,49 +1326,73 @@ static int entries_copy(struct store_entries *to, const struct store_entries *fr
     return 0;
 }
 
-/* Copies the result of w (done, rc 0) into x, the same read not done. */
+/* Copies the result of w (done, rc 0) into x, the same read not done:
+ * an entry, a bundle or a leaf hash's look-up (tiles go through the
+ * cache, an index look-up is never shared). */
 static int want_copy(struct want *x, const struct want *w)
 {
     switch (w->kind) {
     case WANT_LEAF:
         x->found = w->found;
         return 0;
-    case WANT_INDEX:
-        assert(w->n <= READAPI_LOOKUP_MAX + 1);
-        memcpy(x->idx, w->idx, w->n * sizeof(*w->idx));
-        x->n = w->n;
-        return 0;
     case WANT_BUNDLE:
         return entries_copy(x->ents, w->ents);
     case WANT_ENTRY:
+        return gl_buf_append(&x->data, w->data.data, w->data.len);
+    case WANT_INDEX:
     case WANT_TILE:
         break;
     }
-    return gl_buf_append(&x->data, w->data.data, w->data.len);
+    return GL_EINVAL;
 }
 
-/* The read w, done by a shared job's thread, is done for each queued job
- * that wants it (they waited for it: job_waits): each gets a copy, as if
- * its own thread had done it. One that cannot (out of memory) reads it. */
-static void want_hand_over(struct readapi_async *ra, const struct want *w)
+/* Gives x, a want not done, the result of w, the same read done by a
+ * shared want: a copy of it, done as if x's thread had read it, but a
+ * bundle only while *bundles (copies left) is not 0. A tile read is left
+ * to the cache (job_take_cached). Returns 1 if x is to read it alone
+ * (w failed or found nothing, no copy left, out of memory), else 0. */
+static int want_take(struct want *x, const struct want *w, size_t *bundles)
+{
+    if (w->kind == WANT_TILE && w->rc == 0)
+        return 0;
+    if (w->rc != 0 || (w->kind == WANT_BUNDLE && *bundles == 0))
+        return 1;
+    if (want_copy(x, w) != 0)
+        return 1;
+    *bundles -= w->kind == WANT_BUNDLE;
+    x->done = 1; /* x->rc: 0 (want_add) */
+    return 0;
+}
+
+/* The read w, done by a shared want, is over for each queued job that
+ * wants it (they waited for it: job_waits): want_take, or reading it
+ * alone, at once, with no more waiting. */
+static void want_hand_over(struct readapi_async *ra, const struct want *w,
+                           size_t *bundles)
 {
     for (struct readapi_job *q = ra->queue; q != NULL; q = q->next) {
         for (size_t i = 0; i < q->nwants; i++) {
             struct want *x = &q->wants[i];
-            if (!x->done && want_same(x, w) && want_copy(x, w) == 0)
-                x->done = 1; /* x->rc: 0 (want_add) */
+            if (!x->done && want_same(x, w) && want_take(x, w, bundles) != 0)
+                x->alone = 1;
         }
     }
 }
 
 /* On the loop: the job's reads are done. Each full tile its thread read
- * goes into the cache, and each bundle to the queued jobs waiting for it,
- * even if its client left; then its request is computed again. */
+ * goes into the cache, and each shared read to the queued jobs waiting
+ * for it (want_hand_over), even if its client left; then its request is
+ * computed again. At most ra->slots copies of a bundle are handed over
+ * per call, the other waiters reading it alone: jobs hold at most twice
+ * the read slots' bundles at once (those on threads, and the copies,
+ * answered in the pump that follows), not one per waiting request (up
+ * to READAPI_ASYNC_MAX of up to GL_TILE_BUNDLE_MAX bytes). */
 static void job_after(uv_work_t *work, int status)
 {
     struct readapi_job *j = work->data, **pp;
     struct readapi_async *ra = j->ra;
     struct readapi_view v;
+    size_t bundles = ra->slots;
 
     for (pp = &ra->running; *pp != j; pp = &(*pp)->next)
         assert(*pp != NULL);
@@ -1361,14 +1404,14 @@ static void job_after(uv_work_t *work, int status)
     ra->view(ra->ctx, &v);
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
-        if (!w->reading || !w->done || w->rc != 0)
+        if (!w->reading || !w->done)
             continue;
-        if (w->kind == WANT_TILE && w->data.len == STORE_TILE_MAX &&
+        if (w->kind == WANT_TILE && w->rc == 0 && w->data.len == STORE_TILE_MAX &&
             !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
             (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
                                 (const uint8_t(*)[GL_HASH_LEN])w->data.data);
-        else if (w->kind != WANT_TILE && j->shared) /* one read, or bundles */
-            want_hand_over(ra, w);
+        if (w->shared)
+            want_hand_over(ra, w, &bundles);
     }
     job_unmark_reading(ra, j);
     if (status != 0) {

@@ -39,11 +39,13 @@
  * to the head of the queue. A store read is done once however many
  * requests in flight want it: one whose turn comes takes the tiles the
  * cache holds by then, and waits in the queue while another's thread
- * does a read it wants (a tile, a bundle, an entry, a leaf or index
- * look-up), unless that thread does more than that one read and reads
- * more than tiles and bundles; it then takes the tile from the cache,
- * the rest from that request's results; one left with nothing to read
- * is computed again on the loop.
+ * does a read it wants (a tile, a bundle, an entry, a leaf hash's
+ * look-up; never an index look-up), provided that thread does that one
+ * read only or reads only tiles and bundles (else it does not wait); once
+ * that read is done, it takes the tile from the cache and a copy of the
+ * rest from that request's results (a few bundle copies at a time), or
+ * reads it itself if that read failed or found nothing; one left with
+ * nothing to read is computed again on the loop.
  * At most READAPI_ASYNC_MAX requests wait so at
  * once; once half of the places are taken, a client (an address, an IPv6
  * /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT
@@ -96,8 +98,8 @@ struct readapi_view {
 };
 
 /* A store read that a running request's thread does and others may wait
- * for (readapi.c: a full tile or an entry bundle); kind 0 marks a free
- * slot. */
+ * for (readapi.c: a full tile, an entry bundle, an entry, a leaf hash's
+ * look-up); kind 0 marks a free slot. */
 struct readapi_read {
     uint64_t a, b;
     uint32_t level, kind;

@@ -21,8 +21,10 @@
 # database hold at most the store's read capacity (4) of its 8
 # connections, so the lease renewal on the loop is not held up. A cold
 # tile that eight waiting proofs want is read from the store once, and
-# so are a cold entry bundle, an entry and a look-up's index that six
-# waiting requests each want; a
+# so is an entry that six waiting requests want (a bundle twice: at most
+# four copies are handed over); a look-up's index is read by each
+# look-up; the waiters of a leaf read that failed read at once, not one
+# after the other; a
 # waiting look-up that took its tile from the cache reads it after all if
 # it was evicted before the look-up was computed again.
 . "$(dirname "$0")/lib.sh"
@@ -343,38 +345,88 @@ for i in 3 4 5 6 260 261 262 263; do
 done
 [ "$(metric glasslog_store_reads_total)" = "$reads1" ] || fail "warm proofs read the store"
 
-# 6b. so is an entry bundle, an entry or a look-up's index: with the
-# entries and index tables locked, six requests for bundle 000, six for
-# entry 7 and six look-ups of s3 wait (four may read at once; the five
-# behind the first of each wait for its read); once the lock is gone they
-# all answer what they answer later, and glasslog_store_reads_total grew
-# by 1 for each (the bundle, the entry; the index, then entry 2 and its
-# tile 0/000, cached since 6: 4 reads; the old code read each once per
-# request: 6 + 6 + 12)
-reads0=$(metric glasslog_store_reads_total)
-lock "glasslog_entries, glasslog_index"
-: > "$T/bcodes"
-cps=""
-for i in 1 2 3 4 5 6; do
-    for r in "cb /tile/entries/000" "ce /api/v1/entries/7" "cl /api/v1/lookup?subject=s3"; do
-        curl -s -o "$T/${r%% *}.$i" -w '%{http_code}\n' --max-time 30 "$LOG_URL${r#* }" \
-            >> "$T/bcodes" &
-        cps="$cps $!"
+# 6b. so is an entry bundle or an entry: with the entries table locked,
+# six requests for bundle 000 and six for entry 7 wait (four may read at
+# once; the five behind the first of each wait for its read); once the
+# lock is gone they all answer what they answer later, and
+# glasslog_store_reads_total grew by 3: the entry once, the bundle twice,
+# since a read's end hands at most four (the read slots) copies of a
+# bundle over and the fifth waiter reads it itself (the code before read
+# each once per request: 12, then handed all five copies over: 2). A look-up's index read is never shared: its result may be
+# older than the checkpoint a look-up that came later answers with. With
+# the index table locked, six look-ups of s3 each read the index (then
+# entry 2, which some may share, and its tile 0/000, warmed here:
+# between 7 and 12 reads; the code before read the index once, then
+# entry 2 once: 2), and six of a subject never logged read it six times
+# (they read nothing else; the code before: 1), and all answer what
+# they answer later
+curl -sf -o /dev/null "$LOG_URL/api/v1/proof/inclusion?index=2&tree_size=256" ||
+    fail "inclusion 2" # tile 0/000 in the cache
+shared_reads() { # TABLES WANT-MIN WANT-MAX REQUEST...
+    local tables=$1 lo=$2 hi=$3 r i cps="" reads0 reads1
+    shift 3
+    reads0=$(metric glasslog_store_reads_total)
+    lock "$tables"
+    : > "$T/bcodes"
+    for i in 1 2 3 4 5 6; do
+        for r in "$@"; do
+            curl -s -o "$T/${r%% *}.$i" -w '%{http_code}\n' --max-time 30 "$LOG_URL${r#* }" \
+                >> "$T/bcodes" &
+            cps="$cps $!"
+        done
     done
+    wait_until 5 waiting_reads $((6 * $#)) ||
+        fail "$(metric glasslog_store_reads_waiting) reads wait, want $((6 * $#))"
+    unlock
+    wait $cps
+    [ "$(grep -c '^200$' "$T/bcodes")" = $((6 * $#)) ] || fail "cold reads: $(sort "$T/bcodes" | uniq -c)"
+    reads1=$(metric glasslog_store_reads_total)
+    [ $((reads1 - reads0)) -ge "$lo" ] && [ $((reads1 - reads0)) -le "$hi" ] ||
+        fail "6 requests each for $* made $((reads1 - reads0)) store reads, want $lo to $hi"
+    for r in "$@"; do
+        curl -sf -o "$T/c.want" "$LOG_URL${r#* }" || fail "${r#* }"
+        for i in 1 2 3 4 5 6; do
+            cmp -s "$T/${r%% *}.$i" "$T/c.want" || fail "${r#* } $i differs: $(head -c 300 "$T/${r%% *}.$i")"
+        done
+    done
+}
+shared_reads glasslog_entries 3 3 "cb /tile/entries/000" "ce /api/v1/entries/7"
+shared_reads glasslog_index 7 12 "cl /api/v1/lookup?subject=s3"
+shared_reads glasslog_index 6 6 "cn /api/v1/lookup?subject=nosuch"
+grep -q '"tree_size"' "$T/cn.1" || fail "the look-up of nosuch: $(cat "$T/cn.1")"
+
+# 6c. the waiters of a shared read that failed read at once, not one
+# after the other: with the leaves table locked, five proofs by a leaf
+# hash never logged wait, one reading (the others wait for it); once its
+# statement is cancelled (the read fails: 500), the four others all read
+# at once (four may: all four wait on the lock; the code before let one
+# read and the three others wait for it again, one round trip each), and
+# once the lock is gone they answer 404
+nolog=$(printf nolog | sha256sum | cut -c1-64)
+nwaiting() {
+    PG_DB=log pg_sql a "SELECT count(*) FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE '%$1%' AND query NOT LIKE '%pg_stat_activity%'"
+}
+waiting_n() { [ "$(nwaiting "$1")" = "$2" ]; }
+lock glasslog_leaves
+: > "$T/fcodes"
+cps=""
+for i in 1 2 3 4 5; do
+    curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 \
+        "$LOG_URL/api/v1/proof/inclusion?leaf_hash=$nolog" >> "$T/fcodes" &
+    cps="$cps $!"
 done
-wait_until 5 waiting_reads 18 || fail "$(metric glasslog_store_reads_waiting) reads wait, want 18"
+wait_until 5 waiting_reads 5 || fail "$(metric glasslog_store_reads_waiting) proofs wait, want 5"
+wait_until 5 waiting_n glasslog_leaves 1 || fail "$(nwaiting glasslog_leaves) leaf reads wait, want 1"
+PG_DB=log pg_sql a "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND query LIKE '%glasslog_leaves%'
+    AND query NOT LIKE '%pg_stat_activity%'" > /dev/null || fail "cannot cancel the leaf read"
+wait_until 5 waiting_n glasslog_leaves 4 ||
+    fail "$(nwaiting glasslog_leaves) leaf reads wait once the first failed, want 4 at once"
 unlock
 wait $cps
-[ "$(grep -c '^200$' "$T/bcodes")" = 18 ] || fail "cold reads: $(sort "$T/bcodes" | uniq -c)"
-reads1=$(metric glasslog_store_reads_total)
-[ $((reads1 - reads0)) = 4 ] ||
-    fail "6 requests each for a bundle, an entry and a look-up made $((reads1 - reads0)) store reads, want 4"
-for r in "cb /tile/entries/000" "ce /api/v1/entries/7" "cl /api/v1/lookup?subject=s3"; do
-    curl -sf -o "$T/c.want" "$LOG_URL${r#* }" || fail "${r#* }"
-    for i in 1 2 3 4 5 6; do
-        cmp -s "$T/${r%% *}.$i" "$T/c.want" || fail "${r#* } $i differs: $(head -c 300 "$T/${r%% *}.$i")"
-    done
-done
+[ "$(sort "$T/fcodes" | uniq -c | tr -s ' ' | tr '\n' ,)" = " 4 404, 1 500," ] ||
+    fail "proofs by an unlogged leaf hash: $(sort "$T/fcodes" | uniq -c)"
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
 
