@@ -1233,10 +1233,10 @@ enum settled { SETTLED_GONE, SETTLED_KEEP, SETTLED_AGAIN };
  * client left; computes it again on the loop while the cache holds all
  * it wants (at most READAPI_ASYNC_ROUNDS times); starts it on a free
  * thread unless it wants a read another job's thread does (it waits for
- * that: its job_after puts the tile in the cache, hands the bundle over,
- * and pumps). Returns SETTLED_GONE if j is answered, dropped or started,
- * else whether it goes back in the queue where it was (KEEP) or at the
- * head (AGAIN: it was computed again, see queue_put). */
+ * that: its job_after puts the tile in the cache or hands the result
+ * over, and pumps). Returns SETTLED_GONE if j is answered, dropped or
+ * started, else whether it goes back in the queue where it was (KEEP)
+ * or at the head (AGAIN: it was computed again, see queue_put). */
 static enum settled job_settle(struct readapi_async *ra, struct tilecache *c,
                                struct readapi_job *j)
 {
@@ -1347,14 +1347,13 @@ static int want_copy(struct want *x, const struct want *w)
 }
 
 /* Gives x, a want not done, the result of w, the same read done by a
- * shared want: a copy of it, done as if x's thread had read it, but a
- * bundle only while *bundles (copies left) is not 0. A tile read is left
- * to the cache (job_take_cached). Returns 1 if x is to read it alone
- * (w failed or found nothing, no copy left, out of memory), else 0. */
+ * shared want, not a tile read (those go through the cache) unless it
+ * failed: a copy of it, done as if x's thread had read it, but a bundle
+ * only while *bundles (copies left) is not 0. Returns 1 if x is to read
+ * it alone (w failed or found nothing, no copy left, out of memory),
+ * else 0. */
 static int want_take(struct want *x, const struct want *w, size_t *bundles)
 {
-    if (w->kind == WANT_TILE && w->rc == 0)
-        return 0;
     if (w->rc != 0 || (w->kind == WANT_BUNDLE && *bundles == 0))
         return 1;
     if (want_copy(x, w) != 0)
@@ -1380,13 +1379,14 @@ static void want_hand_over(struct readapi_async *ra, const struct want *w,
 }
 
 /* On the loop: the job's reads are done. Each full tile its thread read
- * goes into the cache, and each shared read to the queued jobs waiting
- * for it (want_hand_over), even if its client left; then its request is
- * computed again. At most ra->slots copies of a bundle are handed over
- * per call, the other waiters reading it alone: jobs hold at most twice
- * the read slots' bundles at once (those on threads, and the copies,
- * answered in the pump that follows), not one per waiting request (up
- * to READAPI_ASYNC_MAX of up to GL_TILE_BUNDLE_MAX bytes). */
+ * goes into the cache, and each other shared read (and each failed
+ * shared tile read) to the queued jobs waiting for it (want_hand_over),
+ * even if its client left; then its request is computed again. At most
+ * ra->slots copies of a bundle are handed over per call, the other
+ * waiters reading it alone: jobs hold at most twice the read slots'
+ * bundles at once (those on threads, and the copies, answered in the
+ * pump that follows), not one per waiting request (up to
+ * READAPI_ASYNC_MAX of up to GL_TILE_BUNDLE_MAX bytes). */
 static void job_after(uv_work_t *work, int status)
 {
     struct readapi_job *j = work->data, **pp;
@@ -1410,7 +1410,7 @@ static void job_after(uv_work_t *work, int status)
             !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
             (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
                                 (const uint8_t(*)[GL_HASH_LEN])w->data.data);
-        if (w->shared)
+        if (w->shared && (w->kind != WANT_TILE || w->rc != 0)) /* a tile: cached */
             want_hand_over(ra, w, &bundles);
     }
     job_unmark_reading(ra, j);
