@@ -1014,7 +1014,7 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
  * lookup reads up to 100 entries; a locked table), and a job's results
  * reach the others only once all its reads are done. So ra->reading
  * holds the keys (read_key) of the shared wants of the running jobs: a
- * set of at most READAPI_READING_SLOTS / 2 keys, all different (a shared
+ * set (readset.h) of at most READSET_MAX keys, all different (a shared
  * want starts only when its key is not there), so that the pump checks a
  * want in O(1), not against every running want. A job whose reads do not
  * fit shares none: no job waits for it (a read done twice, nothing
@@ -1035,8 +1035,6 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
  * the other, each waiting for the next (N round trips, or N times a
  * failing store's time, for N requests). Entries, bundles and leaf hashes
  * found never change, and tiles are cached as before. */
-
-#define READING_MASK (READAPI_READING_SLOTS - 1)
 
 static int want_tile_or_bundle(const struct want *w)
 {
@@ -1060,9 +1058,9 @@ static int want_same(const struct want *x, const struct want *w)
     return x->level == w->level && x->a == w->a && x->b == w->b;
 }
 
-static struct readapi_read read_key(const struct want *w)
+static struct readset_key read_key(const struct want *w)
 {
-    struct readapi_read k = {.a = w->a, .b = w->b, .level = w->level};
+    struct readset_key k = {.a = w->a, .b = w->b, .level = w->level};
 
     assert(want_shareable(w));
     k.kind = (uint32_t)w->kind + 1; /* 0: a free slot */
@@ -1073,57 +1071,11 @@ static struct readapi_read read_key(const struct want *w)
     return k;
 }
 
-static size_t read_home(const struct readapi_read *k)
-{
-    uint64_t h = (k->a * 0x9e3779b97f4a7c15ull) ^ (k->b * 0xc2b2ae3d27d4eb4full) ^
-                 ((uint64_t)k->level << 32 | k->kind);
-
-    h *= 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: the top bits */
-    return (size_t)(h >> (64 - READAPI_READING_BITS));
-}
-
-static int read_same(const struct readapi_read *x, const struct readapi_read *y)
-{
-    return x->kind == y->kind && x->level == y->level && x->a == y->a && x->b == y->b;
-}
-
-/* The slot holding k, or the free slot where it would go. */
-static size_t reading_find(const struct readapi_async *ra, const struct readapi_read *k)
-{
-    size_t i = read_home(k);
-
-    while (ra->reading[i].kind != 0 && !read_same(&ra->reading[i], k))
-        i = (i + 1) & READING_MASK;
-    return i;
-}
-
 static int reading_has(const struct readapi_async *ra, const struct want *w)
 {
-    struct readapi_read k = read_key(w);
+    struct readset_key k = read_key(w);
 
-    return ra->reading[reading_find(ra, &k)].kind != 0;
-}
-
-/* Takes k out of the set: the keys after it in its run move back, so
- * that none sits past a free slot from its home. */
-static void reading_drop(struct readapi_async *ra, const struct readapi_read *k)
-{
-    size_t i = reading_find(ra, k), j = i, home;
-
-    if (ra->reading[i].kind == 0)
-        return;
-    ra->nreading--;
-    for (;;) {
-        ra->reading[i].kind = 0;
-        do {
-            j = (j + 1) & READING_MASK;
-            if (ra->reading[j].kind == 0)
-                return;
-            home = read_home(&ra->reading[j]);
-        } while (i <= j ? i < home && home <= j : i < home || home <= j);
-        ra->reading[i] = ra->reading[j];
-        i = j;
-    }
+    return readset_has(&ra->reading, &k);
 }
 
 /* Marks j's wants not done as read by its thread this round, and shares
@@ -1140,19 +1092,15 @@ static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
         n += w->reading;
         shared &= !w->reading || want_tile_or_bundle(w);
     }
-    shared = (shared || n == 1) && n <= READAPI_READING_SLOTS / 2 - ra->nreading;
+    shared = (shared || n == 1) && n <= readset_room(&ra->reading);
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
-        struct readapi_read k;
-        size_t at;
+        struct readset_key k;
         w->shared = shared && w->reading && want_shareable(w);
         if (!w->shared)
             continue;
         k = read_key(w);
-        at = reading_find(ra, &k);
-        assert(ra->reading[at].kind == 0); /* j started: job_waits said 0 */
-        ra->reading[at] = k;
-        ra->nreading++;
+        readset_put(&ra->reading, &k); /* not there: j started, job_waits said 0 */
     }
 }
 
@@ -1162,8 +1110,8 @@ static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
         if (w->shared) {
-            struct readapi_read k = read_key(w);
-            reading_drop(ra, &k);
+            struct readset_key k = read_key(w);
+            readset_drop(&ra->reading, &k);
         }
         w->reading = 0;
         w->shared = 0;
@@ -1173,7 +1121,7 @@ static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
 /* 1 if a read j wants is being done by a shared job's thread. */
 static int job_waits(const struct readapi_async *ra, const struct readapi_job *j)
 {
-    if (ra->nreading == 0)
+    if (ra->reading.n == 0)
         return 0;
     for (size_t i = 0; i < j->nwants; i++) {
         const struct want *w = &j->wants[i];

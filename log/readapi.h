@@ -73,6 +73,7 @@
 #include "addr_limit.h"
 #include "glasslog/buf.h"
 #include "http_server.h"
+#include "readset.h"
 #include "store.h"
 #include "tilecache.h"
 #include "tree.h"
@@ -96,17 +97,6 @@ struct readapi_view {
     const struct gl_buf *(*checkpoint)(void *ctx, uint64_t *size);
     void *ctx;
 };
-
-/* A store read that a running request's thread does and others may wait
- * for (readapi.c: a full tile, an entry bundle, an entry, a leaf hash's
- * look-up); kind 0 marks a free slot. */
-struct readapi_read {
-    uint64_t a, b;
-    uint32_t level, kind;
-};
-#define READAPI_READING_BITS                                                             \
-    12 /* readapi_async's reading: 4096 slots, at most half used */
-#define READAPI_READING_SLOTS ((size_t)1 << READAPI_READING_BITS)
 
 /* The reads waiting for the store (readapi_handle_async): a value the
  * server keeps for its lifetime, zeroed, then loop, view and ctx set.
@@ -132,10 +122,10 @@ struct readapi_async {
      * half of the places */
     struct addr_key client[READAPI_ASYNC_MAX];
     uint8_t used[READAPI_ASYNC_MAX];
-    /* the reads of running requests that others wait for: a hash set
-     * (open addressing, linear probing) of nreading keys */
-    struct readapi_read reading[READAPI_READING_SLOTS];
-    size_t nreading;
+    /* the reads of running requests that others wait for (readapi.c: a
+     * full tile, an entry bundle, an entry, a leaf hash's look-up), by
+     * their keys */
+    struct readset reading;
 };
 
 /* 1 if path is one of the read API's (after any prefix the caller

@@ -1,0 +1,118 @@
+/*
+ * test_log_readset: the hash set of reads others wait for in glasslogd's
+ * read API (log/readset.c): keys that collide at the last slot wrap round
+ * to the first ones, and a key whose home is slot 0 sits behind them;
+ * taking any of them out (readset_drop) leaves every other one findable
+ * and the slots of those taken out free, whatever the order, across the
+ * wrap. Keys differing in one field only are different keys, and
+ * readset_room counts down from half the slots.
+ *
+ * (That an index look-up or a want marked alone is never put in the set
+ * is readapi.c's, not the set's: integration test 76 covers it.)
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../log/readset.h"
+
+#define KEYS 4
+#define LAST (READSET_SLOTS - 1)
+
+/* A key (kind 1, level 0, b 0) whose home is slot home, with a from *from
+ * on. */
+static struct readset_key key_at(size_t home, uint64_t *from)
+{
+    struct readset_key k = {.kind = 1};
+
+    for (k.a = *from; readset_home(&k) != home; k.a++)
+        ;
+    *from = k.a + 1;
+    return k;
+}
+
+/* Three keys at home the last slot (there, then 0 and 1), one at home 0
+ * (then 2); dropped in the order given; each other key still found. */
+static void drop_in_order(const size_t order[KEYS])
+{
+    struct readset *s = calloc(1, sizeof(*s));
+    struct readset_key k[KEYS];
+    uint64_t from = 0;
+    int in[KEYS] = {1, 1, 1, 1};
+
+    assert_non_null(s);
+    for (size_t i = 0; i < 3; i++)
+        k[i] = key_at(LAST, &from);
+    k[3] = key_at(0, &from);
+    for (size_t i = 0; i < KEYS; i++) {
+        assert_false(readset_has(s, &k[i]));
+        readset_put(s, &k[i]);
+        assert_true(readset_has(s, &k[i]));
+    }
+    assert_int_equal(s->n, KEYS);
+    assert_int_not_equal(s->slot[LAST].kind, 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_not_equal(s->slot[i].kind, 0);
+    for (size_t d = 0; d < KEYS; d++) {
+        readset_drop(s, &k[order[d]]);
+        in[order[d]] = 0;
+        assert_int_equal(s->n, KEYS - 1 - d);
+        for (size_t i = 0; i < KEYS; i++)
+            assert_int_equal(readset_has(s, &k[i]), in[i]);
+    }
+    for (size_t i = 0; i < READSET_SLOTS; i++)
+        assert_int_equal(s->slot[i].kind, 0);
+    free(s);
+}
+
+static void test_drop_across_the_wrap(void **state)
+{
+    static const size_t orders[][KEYS] = {
+        {0, 1, 2, 3}, {1, 0, 3, 2}, {2, 3, 0, 1},
+        {3, 2, 1, 0}, {0, 3, 1, 2}, {1, 3, 2, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+        drop_in_order(orders[i]);
+}
+
+/* A key put is found; one differing in kind, level, a or b only is not,
+ * and dropping one that is not there changes nothing. */
+static void test_fields_and_room(void **state)
+{
+    struct readset *s = calloc(1, sizeof(*s));
+    struct readset_key k = {.a = 7, .b = 9, .level = 2, .kind = 3};
+    struct readset_key other[4] = {k, k, k, k};
+
+    (void)state;
+    assert_non_null(s);
+    other[0].kind++;
+    other[1].level++;
+    other[2].a++;
+    other[3].b++;
+    assert_int_equal(readset_room(s), READSET_SLOTS / 2);
+    readset_put(s, &k);
+    assert_int_equal(readset_room(s), READSET_SLOTS / 2 - 1);
+    assert_true(readset_has(s, &k));
+    for (size_t i = 0; i < 4; i++) {
+        assert_false(readset_has(s, &other[i]));
+        readset_drop(s, &other[i]);
+        assert_int_equal(s->n, 1);
+        assert_true(readset_has(s, &k));
+    }
+    readset_drop(s, &k);
+    assert_int_equal(readset_room(s), READSET_SLOTS / 2);
+    assert_false(readset_has(s, &k));
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_drop_across_the_wrap),
+        cmocka_unit_test(test_fields_and_room),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
