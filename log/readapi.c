@@ -1018,9 +1018,10 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
  * want starts only when its key is not there), so that the pump checks a
  * want in O(1), not against every running want. A job whose reads do not
  * fit shares none: no job waits for it (a read done twice, nothing
- * worse). A leaf's key is a digest there: two reads with one key (never
- * seen: 64 bits) only make one wait for the other needlessly; results go
- * by want_same.
+ * worse). A leaf's key holds the first 16 bytes of its hash, which a
+ * client chooses: two leaves with one key only make one wait for the
+ * other needlessly (a job holds one leaf want); results go by want_same,
+ * on the whole hash.
  *
  * Never shared: an index look-up (no job waits for another's): it has no
  * upper bound and answers what the index held when it was read, so a
@@ -1295,11 +1296,11 @@ static int want_copy(struct want *x, const struct want *w)
 }
 
 /* Gives x, a want not done, the result of w, the same read done by a
- * shared want, not a tile read (those go through the cache) unless it
- * failed: a copy of it, done as if x's thread had read it, but a bundle
- * only while *bundles (copies left) is not 0. Returns 1 if x is to read
- * it alone (w failed or found nothing, no copy left, out of memory),
- * else 0. */
+ * shared want: a copy of it, done as if x's thread had read it, but a
+ * bundle only while *bundles (copies left) is not 0. Returns 1 if x is
+ * to read it alone (w failed or found nothing, a tile (those reach their
+ * waiters through the cache: this one failed or missed it), no copy
+ * left, out of memory), else 0. */
 static int want_take(struct want *x, const struct want *w, size_t *bundles)
 {
     if (w->rc != 0 || (w->kind == WANT_BUNDLE && *bundles == 0))
@@ -1358,7 +1359,10 @@ static void job_after(uv_work_t *work, int status)
             !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
             (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
                                 (const uint8_t(*)[GL_HASH_LEN])w->data.data);
-        if (w->shared && (w->kind != WANT_TILE || w->rc != 0)) /* a tile: cached */
+        /* a tile reaches its waiters through the cache; one that is not
+         * there (short, or not put) is theirs to read alone */
+        if (w->shared && (w->kind != WANT_TILE || w->rc != 0 ||
+                          !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH)))
             want_hand_over(ra, w, &bundles);
     }
     job_unmark_reading(ra, j);

@@ -297,7 +297,7 @@ for a in 1 2 3; do
         cps="$cps $!"
     done
 done
-wait_until 5 waiting_reads 24 || fail "$(metric glasslog_store_reads_waiting) reads wait, want 24"
+wait_until 10 waiting_reads 24 || fail "$(metric glasslog_store_reads_waiting) reads wait, want 24"
 sleep 0.7 # the lease timer runs at least once
 prompt /healthz 200
 n=$(in_db)
@@ -330,7 +330,7 @@ for i in 3 4 5 6 260 261 262 263; do
         >> "$T/ccodes" &
     cps="$cps $!"
 done
-wait_until 5 waiting_reads 8 || fail "$(metric glasslog_store_reads_waiting) cold proofs wait, want 8"
+wait_until 10 waiting_reads 8 || fail "$(metric glasslog_store_reads_waiting) cold proofs wait, want 8"
 unlock
 wait $cps
 [ "$(grep -c '^200$' "$T/ccodes")" = 8 ] || fail "cold proofs: $(sort "$T/ccodes" | uniq -c)"
@@ -375,7 +375,7 @@ shared_reads() { # TABLES WANT-MIN WANT-MAX REQUEST...
             cps="$cps $!"
         done
     done
-    wait_until 5 waiting_reads $((6 * $#)) ||
+    wait_until 10 waiting_reads $((6 * $#)) ||
         fail "$(metric glasslog_store_reads_waiting) reads wait, want $((6 * $#))"
     unlock
     wait $cps
@@ -416,12 +416,12 @@ for i in 1 2 3 4 5; do
         "$LOG_URL/api/v1/proof/inclusion?leaf_hash=$nolog" >> "$T/fcodes" &
     cps="$cps $!"
 done
-wait_until 5 waiting_reads 5 || fail "$(metric glasslog_store_reads_waiting) proofs wait, want 5"
-wait_until 5 waiting_n glasslog_leaves 1 || fail "$(nwaiting glasslog_leaves) leaf reads wait, want 1"
+wait_until 10 waiting_reads 5 || fail "$(metric glasslog_store_reads_waiting) proofs wait, want 5"
+wait_until 10 waiting_n glasslog_leaves 1 || fail "$(nwaiting glasslog_leaves) leaf reads wait, want 1"
 PG_DB=log pg_sql a "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
     WHERE wait_event_type = 'Lock' AND query LIKE '%glasslog_leaves%'
     AND query NOT LIKE '%pg_stat_activity%'" > /dev/null || fail "cannot cancel the leaf read"
-wait_until 5 waiting_n glasslog_leaves 4 ||
+wait_until 10 waiting_n glasslog_leaves 4 ||
     fail "$(nwaiting glasslog_leaves) leaf reads wait once the first failed, want 4 at once"
 unlock
 wait $cps
