@@ -28,8 +28,10 @@
  * waits at most its bound for the operations under way (a read the
  * database holds up can take any time), then gives up (GL_EIO, logged),
  * opens the gate and changes nothing; the caller retries later. Its wait
- * holds new operations back for at most that bound too. Other threads'
- * reopens wait as long as it takes.
+ * holds new operations back for at most that bound too. The backend's
+ * reopen gets what is left of the bound (a deadline: PostgreSQL's
+ * reconnect), so the whole store_reopen takes at most one bound. Other
+ * threads' reopens wait as long as it takes.
  *
  * Lock order: gate_mu is held only inside this file's gate functions,
  * never across a backend's call, and backends never hold their locks
@@ -131,24 +133,27 @@ static int gate_wait(struct store *s, uint64_t end)
 
 /* Closes s's gate for a reopen once no operation (and no other reopen)
  * is under way: 0 (reopen running), or, the calling thread being the
- * bound one, GL_EIO once its bound passed first (the gate as it was). */
-static int gate_close(struct store *s)
+ * bound one, GL_EIO once its bound passed first (the gate as it was).
+ * *end: the time (gl_clock_mono_ms) the bound thread's reopen is to be
+ * done by, its bound from now, the gate's wait included; 0 on every
+ * other thread (no bound). */
+static int gate_close(struct store *s, uint64_t *end)
 {
-    uint64_t end = 0;
     unsigned ms = 0;
     int late = 0;
 
+    *end = 0;
     pthread_mutex_lock(&s->gate_mu);
     if (s->bound_ms != 0 && pthread_equal(s->bound, pthread_self())) {
         ms = s->bound_ms;
-        end = gl_clock_mono_ms() + ms;
+        *end = gl_clock_mono_ms() + ms;
     }
     while (s->reopen != REOPEN_NONE && !late)
-        late = gate_wait(s, end);
+        late = gate_wait(s, *end);
     if (s->reopen == REOPEN_NONE) {
         s->reopen = REOPEN_WAITING;
         while (s->readers > 0 && !late)
-            late = gate_wait(s, end);
+            late = gate_wait(s, *end);
         s->reopen = s->readers == 0 ? REOPEN_RUNNING : REOPEN_NONE;
         if (s->reopen == REOPEN_NONE)
             pthread_cond_broadcast(&s->gate_cv); /* the operations held back */
@@ -232,11 +237,12 @@ const char *store_backend(const struct store *s)
 
 int store_reopen(struct store *s)
 {
+    uint64_t end;
     int rc;
 
-    if ((rc = gate_close(s)) != 0)
+    if ((rc = gate_close(s, &end)) != 0)
         return rc;
-    rc = s->ops->reopen(s);
+    rc = s->ops->reopen(s, end); /* within what is left of the bound */
     gate_open(s);
     return rc;
 }

@@ -69,7 +69,10 @@ typedef int (*store_scan_fn)(void *ctx, uint64_t index, const uint8_t *data, siz
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
-    int (*reopen)(struct store *s);
+    /* store_reopen, run alone (the gate): done by end (gl_clock_mono_ms)
+     * if end is not 0 (the bound thread's reopen: what its bound left
+     * after the gate's wait), else without a bound. */
+    int (*reopen)(struct store *s, uint64_t end);
     int (*get_state)(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
     int (*get_vkey)(struct store *s, struct gl_buf *out);
     int (*get_entry)(struct store *s, uint64_t index, struct gl_buf *out);

@@ -481,8 +481,10 @@ static uint64_t ask_connector(struct pg *p)
  * the connector's), then fails as any timeout does (timed_out), or at
  * once if the connector's attempt failed; during the quiet time after a
  * timeout its calls get GL_EIO at once (lease: a call of the lease,
- * spared unless a lease call timed out). */
-static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
+ * spared unless a lease call timed out). cap: 0, or a time the bound
+ * thread's call is to be done by if that comes before its bound (a
+ * reopen's, whose wait for the store's gate took part of the bound). */
+static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t cap)
 {
     uint64_t by = 0, ticket = 0;
     PGconn *c;
@@ -496,6 +498,8 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
             return GL_EIO;
         }
         by += p->bound_ms;
+        if (cap != 0 && cap < by)
+            by = cap;
         p->lease_call = lease;
     }
     for (;;) {
@@ -753,15 +757,15 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
 }
 
 /* One query on a pooled connection, bounded on the bound thread (pg_get;
- * lease: a call of the lease); the connection is back in the pool when
- * this returns. */
+ * lease: a call of the lease; cap: pg_get's); the connection is back in
+ * the pool when this returns. */
 static int pg_query_as(struct pg *p, const char *sql, const struct params *pa,
-                       PGresult **out, int lease)
+                       PGresult **out, int lease, uint64_t cap)
 {
     uint64_t end;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, &end, lease)) != 0)
+    if ((rc = pg_get(p, &slot, &end, lease, cap)) != 0)
         return rc;
     rc = pg_run(p, p->conns[slot], sql, pa, out, end);
     pg_put(p, slot);
@@ -771,7 +775,7 @@ static int pg_query_as(struct pg *p, const char *sql, const struct params *pa,
 static int pg_query(struct pg *p, const char *sql, const struct params *pa,
                     PGresult **out)
 {
-    return pg_query_as(p, sql, pa, out, 0);
+    return pg_query_as(p, sql, pa, out, 0, 0);
 }
 
 /* The NOTIFY that follows a committed write on the same connection gets
@@ -1503,7 +1507,7 @@ static int pg_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
     PGconn *c;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0)
         return rc;
     c = p->conns[slot];
     p_i64(&pa, epoch);
@@ -1546,7 +1550,7 @@ static int pg_commit(struct store *s, const struct store_batch *b,
 
     if ((rc = rows_init(&r)) != 0)
         goto out_rows;
-    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0)
         goto out_rows;
     c = p->conns[slot];
     if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
@@ -1653,7 +1657,7 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
              "   THEN (SELECT epoch FROM l) ELSE durable_epoch END"
              "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
              " SELECT epoch FROM l",
-             &pa, &r, 1)) != 0)
+             &pa, &r, 1, 0)) != 0)
         return rc;
     rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
     PQclear(r);
@@ -1670,7 +1674,7 @@ static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
     return pg_query_as(pg(s),
                        "UPDATE glasslog_lease SET expires = '-infinity'"
                        " WHERE id = 1 AND holder = $1 AND epoch = $2",
-                       &pa, NULL, 1);
+                       &pa, NULL, 1, 0);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -1705,7 +1709,7 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
     }
     p_add(&pa, OID_BYTEA_ARRAY, a[0].b.data, a[0].b.len);
     p_add(&pa, OID_BYTEA_ARRAY, a[1].b.data, a[1].b.len);
-    if ((rc = pg_get(pg(s), &slot, &end, 0)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end, 0, 0)) != 0)
         goto out;
     rc = pg_run(pg(s), pg(s)->conns[slot],
                 "INSERT INTO glasslog_queue (meta, data)"
@@ -1830,13 +1834,21 @@ static void drop_all(struct pg *p)
  * before failed: the pool then holds only connections made since, and a
  * bound caller retrying the reopen may need the one the connector
  * finished after its last wait ended. (glasslogd retries a failed reopen
- * before anything else is written: seq_recover.) */
-static int pg_reopen(struct store *s)
+ * before anything else is written: seq_recover.) On the bound thread it
+ * is done by end, what its bound left after the wait for the store's
+ * gate (store_impl.h), so the whole store_reopen takes one bound; with
+ * nothing left it changes nothing. */
+static int pg_reopen(struct store *s, uint64_t end)
 {
     struct pg *p = pg(s);
     PGresult *r;
     int rc;
 
+    if (end != 0 && gl_clock_mono_ms() >= end) {
+        gl_log(GL_LOG_ERROR, "store: not reopened: the wait for store calls under way "
+                             "took the whole bound; the reopen is tried again later");
+        return GL_EIO;
+    }
     pthread_mutex_lock(&p->mu);
     if (!p->recovering) {
         p->gen++;
@@ -1844,7 +1856,7 @@ static int pg_reopen(struct store *s)
     }
     p->recovering = 1;
     pthread_mutex_unlock(&p->mu);
-    if ((rc = pg_query(p, "SELECT 1", NULL, &r)) == 0) {
+    if ((rc = pg_query_as(p, "SELECT 1", NULL, &r, 0, end)) == 0) {
         PQclear(r);
         pthread_mutex_lock(&p->mu);
         p->recovering = 0;
@@ -1896,7 +1908,7 @@ static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, si
     if ((rc = gl_buf_append(&v, be, 8)) != 0 || (rc = gl_buf_append(&v, note, len)) != 0)
         goto out;
     p_bytes(&pa, v.data, v.len);
-    if ((rc = pg_get(pg(s), &slot, &end, 0)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end, 0, 0)) != 0)
         goto out;
     rc = pg_run(pg(s), pg(s)->conns[slot],
                 "INSERT INTO glasslog_meta (k, v) VALUES ('served', $1)"
@@ -2052,7 +2064,7 @@ static int migrate(struct pg *p, int from)
     PGresult *r;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0)
         return rc;
     r = PQexec(p->conns[slot], from == 1   ? migrate_1_sql
                                : from == 2 ? migrate_2_sql
@@ -2090,7 +2102,7 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     if (!have) {
         int slot;
-        if ((rc = pg_get(p, &slot, NULL, 0)) != 0) {
+        if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0) {
             *why = "cannot connect to PostgreSQL (see the error above)";
             return rc;
         }
