@@ -69,9 +69,6 @@ struct store_buckets {
 
 static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* store_reopen's states (struct store's reopen). */
-enum { REOPEN_NONE, REOPEN_WAITING, REOPEN_RUNNING };
-
 /* The calling thread's operations under way, on every store (see above). */
 static _Thread_local unsigned held;
 
@@ -84,7 +81,7 @@ static int gate_init(struct store *s)
         return GL_ENOMEM;
     }
     s->readers = 0;
-    s->reopen = REOPEN_NONE;
+    s->reopen = STORE_REOPEN_NONE;
     s->bound_ms = 0;
     return 0;
 }
@@ -101,7 +98,8 @@ static void gate_destroy(struct store *s)
 static void hold(struct store *s)
 {
     pthread_mutex_lock(&s->gate_mu);
-    while (s->reopen == REOPEN_RUNNING || (s->reopen == REOPEN_WAITING && held == 0))
+    while (s->reopen == STORE_REOPEN_RUNNING ||
+           (s->reopen == STORE_REOPEN_WAITING && held == 0))
         pthread_cond_wait(&s->gate_cv, &s->gate_mu);
     s->readers++;
     pthread_mutex_unlock(&s->gate_mu);
@@ -114,7 +112,7 @@ static int let_go(struct store *s, int rc)
 {
     held--;
     pthread_mutex_lock(&s->gate_mu);
-    if (--s->readers == 0 && s->reopen != REOPEN_NONE)
+    if (--s->readers == 0 && s->reopen != STORE_REOPEN_NONE)
         pthread_cond_broadcast(&s->gate_cv);
     pthread_mutex_unlock(&s->gate_mu);
     return rc;
@@ -148,14 +146,14 @@ static int gate_close(struct store *s, uint64_t *end)
         ms = s->bound_ms;
         *end = gl_clock_mono_ms() + ms;
     }
-    while (s->reopen != REOPEN_NONE && !late)
+    while (s->reopen != STORE_REOPEN_NONE && !late)
         late = gate_wait(s, *end);
-    if (s->reopen == REOPEN_NONE) {
-        s->reopen = REOPEN_WAITING;
+    if (s->reopen == STORE_REOPEN_NONE) {
+        s->reopen = STORE_REOPEN_WAITING;
         while (s->readers > 0 && !late)
             late = gate_wait(s, *end);
-        s->reopen = s->readers == 0 ? REOPEN_RUNNING : REOPEN_NONE;
-        if (s->reopen == REOPEN_NONE)
+        s->reopen = s->readers == 0 ? STORE_REOPEN_RUNNING : STORE_REOPEN_NONE;
+        if (s->reopen == STORE_REOPEN_NONE)
             pthread_cond_broadcast(&s->gate_cv); /* the operations held back */
         else
             late = 0;
@@ -173,7 +171,7 @@ static int gate_close(struct store *s, uint64_t *end)
 static void gate_open(struct store *s)
 {
     pthread_mutex_lock(&s->gate_mu);
-    s->reopen = REOPEN_NONE;
+    s->reopen = STORE_REOPEN_NONE;
     pthread_cond_broadcast(&s->gate_cv);
     pthread_mutex_unlock(&s->gate_mu);
 }

@@ -133,13 +133,17 @@ struct store_ops {
 
 struct store_buckets; /* store.c's in-process buckets */
 
+/* store_reopen's states (struct store's reopen). */
+enum { STORE_REOPEN_NONE, STORE_REOPEN_WAITING, STORE_REOPEN_RUNNING };
+
 struct store {
     const struct store_ops *ops;
     struct store_buckets *buckets; /* NULL until first used; freed by store_close */
     /* The reopen gate, made by store_open, not by the backend (see
      * store.c): every dispatched operation counts itself in readers for
-     * its whole call; store_reopen sets reopen (1: waiting for readers to
-     * end, 2: running) and runs the backend's reopen once readers is 0.
+     * its whole call; store_reopen sets reopen (STORE_REOPEN_WAITING for
+     * readers to end, then STORE_REOPEN_RUNNING) and runs the backend's
+     * reopen once readers is 0.
      * bound, bound_ms: store_bound_thread's thread and bound (bound_ms 0:
      * none), whose store_reopen waits at most bound_ms. All under gate_mu;
      * gate_cv (on CLOCK_MONOTONIC) signals each change. */

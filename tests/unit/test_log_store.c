@@ -60,6 +60,7 @@ static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB, kind_postgresql = PG;
  * asynchronous statements of the event loop's calls. */
 static enum kind kind_postgresql_bounded = PG;
 #define LOOSE_BOUND_MS 10000
+#define FX_MAX 4 /* threads, and their arguments, of one test */
 
 struct fx {
     enum kind kind;
@@ -68,7 +69,47 @@ struct fx {
                     * PostgreSQL: the URL of the test's database */
     char db[64];   /* PostgreSQL: the test's database */
     struct store *s;
+    /* The test's threads (fx_spawn), their arguments (fx_alloc) and
+     * another store of its own (s2; NULL: none). A failed assertion leaves
+     * the test at once, its threads still running: teardown asks them to
+     * end (release, which they poll) and joins them (fx_end) before the
+     * stores close and the arguments are freed. */
+    pthread_t th[FX_MAX];
+    size_t nth, njoined;
+    void *mem[FX_MAX];
+    size_t nmem;
+    int release; /* atomic */
+    struct store *s2;
 };
+
+/* Zeroed memory for a thread's argument, owned by f (freed by teardown,
+ * once f's threads are joined). */
+static void *fx_alloc(struct fx *f, size_t size)
+{
+    void *m = calloc(1, size);
+
+    assert_non_null(m);
+    assert_true(f->nmem < FX_MAX);
+    f->mem[f->nmem++] = m;
+    return m;
+}
+
+/* Runs fn(arg) on a thread of its own, joined by fx_end. */
+static void fx_spawn(struct fx *f, void *(*fn)(void *), void *arg)
+{
+    assert_true(f->nth < FX_MAX);
+    assert_int_equal(pthread_create(&f->th[f->nth], NULL, fn, arg), 0);
+    f->nth++;
+}
+
+/* Asks f's threads to end (release) and joins them. */
+static void fx_end(struct fx *f)
+{
+    __atomic_store_n(&f->release, 1, __ATOMIC_SEQ_CST);
+    for (; f->njoined < f->nth; f->njoined++)
+        pthread_join(f->th[f->njoined], NULL);
+    __atomic_store_n(&f->release, 0, __ATOMIC_SEQ_CST);
+}
 
 static const char *const backend_names[] = {"mem", "rocksdb", "postgresql"};
 
@@ -167,6 +208,10 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
 
+    fx_end(f);
+    while (f->nmem > 0)
+        free(f->mem[--f->nmem]);
+    store_close(f->s2);
     store_close(f->s);
     if (f->kind == ROCKSDB)
         tu_rmtree(f->tmp);
@@ -1905,6 +1950,7 @@ struct locker {
     const char *url;
     const char *tables; /* locked, "t1, t2" */
     pthread_barrier_t locked;
+    int ok; /* the tables were locked */
 };
 
 static void *locker_run(void *arg)
@@ -1921,6 +1967,7 @@ static void *locker_run(void *arg)
     ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
     PQclear(r);
+    l->ok = ok;
     pthread_barrier_wait(&l->locked);
     if (ok) {
         usleep(LOCK_HOLD_MS * 1000);
@@ -1932,9 +1979,27 @@ static void *locker_run(void *arg)
 
 struct other_reader {
     struct store *s;
-    uint64_t ms, size;
+    /* when_waiting: read once a reopen waits for the gate (store_impl.h),
+     * or once release (if not NULL) is set or BLOCK_MS passed; saw: one
+     * did */
+    int when_waiting, saw;
+    const int *release;
+    uint64_t ms, size, end; /* end: gl_clock_mono_ms when the read returned */
     int rc;
 };
+
+#define BLOCK_MS 3000
+
+/* Whether a store_reopen of s waits for its gate. */
+static int reopen_waits(struct store *s)
+{
+    int w;
+
+    pthread_mutex_lock(&s->gate_mu);
+    w = s->reopen == STORE_REOPEN_WAITING;
+    pthread_mutex_unlock(&s->gate_mu);
+    return w;
+}
 
 static void *other_reader_run(void *arg)
 {
@@ -1942,9 +2007,15 @@ static void *other_reader_run(void *arg)
     uint64_t t0 = gl_clock_mono_ms();
     struct gl_buf ck;
 
+    while (o->when_waiting && !(o->saw = reopen_waits(o->s)) &&
+           (o->release == NULL || !__atomic_load_n(o->release, __ATOMIC_SEQ_CST)) &&
+           gl_clock_mono_ms() - t0 < BLOCK_MS)
+        usleep(1000);
+    t0 = gl_clock_mono_ms();
     gl_buf_init(&ck, 4096);
     o->rc = store_get_state(o->s, &o->size, &ck);
-    o->ms = gl_clock_mono_ms() - t0;
+    o->end = gl_clock_mono_ms();
+    o->ms = o->end - t0;
     gl_buf_release(&ck);
     return NULL;
 }
@@ -1953,7 +2024,7 @@ static void test_bound_thread(void **state)
 {
     struct fx *f = *state;
     struct locker l;
-    struct other_reader o = {f->s, 0, 0, -1};
+    struct other_reader o = {.s = f->s, .rc = -1};
     struct gl_buf ck;
     pthread_t lt, ot;
     uint64_t epoch = 0, again = 0, t0, ms;
@@ -2231,18 +2302,19 @@ static void test_pg_frozen_after_login(void **state)
  * under way, then returns GL_EIO and changes nothing; once they ended a
  * reopen succeeds and the store works. (The old code waited for them
  * without a bound.) Every backend: another thread's scan whose callback
- * holds on (up to BLOCK_MS, for the old code, where the reopen waits for
- * it); the callback reads the store again while the reopen waits, and is
- * not held back by it (a nested call would otherwise wait for a reopen
- * that waits for it). PostgreSQL: another thread's read that the
- * database holds up (its table locked by another session for
- * LOCK_HOLD_MS; the off-loop reads of glasslogd's read API). */
-#define BLOCK_MS 3000
-
+ * holds on (until the test releases it, BLOCK_MS at most, for the old
+ * code, where the reopen waits for it); the callback reads the store
+ * again while the reopen waits, and is not held back by it (a nested
+ * call would otherwise wait for a reopen that waits for it); a read a
+ * third thread starts while the reopen waits is held back (the reopen
+ * goes first) until the reopen gives up, and goes on at once then.
+ * PostgreSQL: another thread's read that the database holds up (its
+ * table locked by another session for LOCK_HOLD_MS; the off-loop reads
+ * of glasslogd's read API). */
 struct blocker {
     struct store *s;
     pthread_barrier_t in; /* the callback runs */
-    int release;          /* atomic */
+    const int *release;   /* atomic: the callback is to return */
     int nested;           /* the callback reads the store again */
     unsigned hold_ms;     /* the callback's longest hold (0: BLOCK_MS) */
     int rc, nested_rc;
@@ -2266,7 +2338,7 @@ static int block_entry(void *ctx, uint64_t index, const uint8_t *data, size_t le
         b->nested_ms = gl_clock_mono_ms() - t;
         gl_buf_release(&ck);
     }
-    while (!__atomic_load_n(&b->release, __ATOMIC_SEQ_CST) &&
+    while (!__atomic_load_n(b->release, __ATOMIC_SEQ_CST) &&
            gl_clock_mono_ms() - t0 < (b->hold_ms != 0 ? b->hold_ms : BLOCK_MS))
         usleep(1000);
     return 0;
@@ -2306,63 +2378,75 @@ static int reopen_until_done(struct store *s)
 }
 
 /* The bound thread's store_reopen while the store is read: its result
- * (want) and how long it took. */
-static void reopen_bounded(struct store *s, int want)
+ * (want) and how long it took; the time (gl_clock_mono_ms) it returned. */
+static uint64_t reopen_bounded(struct store *s, int want)
 {
-    uint64_t t0 = gl_clock_mono_ms(), ms;
+    uint64_t t0 = gl_clock_mono_ms(), t1;
     int rc = store_reopen(s);
 
-    ms = gl_clock_mono_ms() - t0;
+    t1 = gl_clock_mono_ms();
     print_message("bound reopen during a read: %d after %llu ms\n", rc,
-                  (unsigned long long)ms);
+                  (unsigned long long)(t1 - t0));
     assert_int_equal(rc, want);
-    assert_true(ms >= BOUND_MS - 5 && ms < BOUND_MS + 700);
+    assert_true(t1 - t0 >= BOUND_MS - 5 && t1 - t0 < BOUND_MS + 700);
+    return t1;
 }
 
 static void test_reopen_bounded(void **state)
 {
     struct fx *f = *state;
-    struct blocker b = {.s = f->s, .nested = 1};
-    struct other_reader o = {f->s, 0, 0, -1};
-    struct locker l;
-    pthread_t bt, lt, ot;
-    void *locked = NULL;
+    struct blocker *b = fx_alloc(f, sizeof(*b));
+    struct other_reader *c = fx_alloc(f, sizeof(*c)), *o = fx_alloc(f, sizeof(*o));
+    struct locker *l = fx_alloc(f, sizeof(*l));
+    uint64_t t0, t1;
     int waiters = 0;
 
+    *b = (struct blocker){.s = f->s, .release = &f->release, .nested = 1};
+    *c = (struct other_reader){
+        .s = f->s, .when_waiting = 1, .release = &f->release, .rc = -1};
+    *o = (struct other_reader){.s = f->s, .rc = -1};
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
     assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
-    assert_int_equal(pthread_barrier_init(&b.in, NULL, 2), 0);
-    assert_int_equal(pthread_create(&bt, NULL, blocker_run, &b), 0);
-    pthread_barrier_wait(&b.in);
-    reopen_bounded(f->s, GL_EIO);
-    __atomic_store_n(&b.release, 1, __ATOMIC_SEQ_CST);
-    pthread_join(bt, NULL);
-    pthread_barrier_destroy(&b.in);
-    assert_int_equal(b.rc, 0);
-    assert_int_equal(b.nested_rc, 0);
-    assert_true(b.nested_ms < BOUND_MS / 2); /* not held back */
+    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
+    fx_spawn(f, blocker_run, b);
+    pthread_barrier_wait(&b->in);
+    fx_spawn(f, other_reader_run, c); /* reads once the reopen waits */
+    t0 = gl_clock_mono_ms();
+    t1 = reopen_bounded(f->s, GL_EIO);
+    fx_end(f);
+    pthread_barrier_destroy(&b->in);
+    assert_int_equal(b->rc, 0);
+    assert_int_equal(b->nested_rc, 0);
+    assert_true(b->nested_ms < BOUND_MS / 2); /* not held back */
+    print_message("a read started while the reopen waited: %d after %llu ms, %lld ms "
+                  "after the reopen gave up\n",
+                  c->rc, (unsigned long long)c->ms, (long long)(c->end - t1));
+    assert_true(c->saw);
+    assert_int_equal(c->rc, 0);
+    assert_int_equal(c->size, 2);
+    assert_true(c->end >= t0 + BOUND_MS - 5); /* held back until the reopen gave up */
+    assert_true(c->end < t1 + 100);           /* and let go at once then */
     assert_int_equal(reopen_until_done(f->s), 0);
     check_state(f->s, 2);
     commit_entries(f->s, 2, 3, 2, 0);
     check_state(f->s, 3);
     if (f->kind != PG)
         return;
-    l.url = f->dir;
-    l.tables = "glasslog_state";
-    assert_int_equal(pthread_barrier_init(&l.locked, NULL, 2), 0);
-    assert_int_equal(pthread_create(&lt, NULL, locker_run, &l), 0);
-    pthread_barrier_wait(&l.locked);
-    assert_int_equal(pthread_create(&ot, NULL, other_reader_run, &o), 0);
+    l->url = f->dir;
+    l->tables = "glasslog_state";
+    assert_int_equal(pthread_barrier_init(&l->locked, NULL, 2), 0);
+    fx_spawn(f, locker_run, l);
+    pthread_barrier_wait(&l->locked);
+    fx_spawn(f, other_reader_run, o);
     for (int i = 0; i < 200 && (waiters = pg_lock_waiters(f->dir)) < 1; i++)
         usleep(10000);
     assert_int_equal(waiters, 1); /* the read waits for the lock */
     reopen_bounded(f->s, GL_EIO);
-    pthread_join(ot, NULL);
-    pthread_join(lt, &locked);
-    pthread_barrier_destroy(&l.locked);
-    assert_non_null(locked);
-    assert_int_equal(o.rc, 0); /* the read waited for the lock */
-    assert_int_equal(o.size, 3);
+    fx_end(f); /* the lock is held LOCK_HOLD_MS, then the read ends */
+    pthread_barrier_destroy(&l->locked);
+    assert_true(l->ok);
+    assert_int_equal(o->rc, 0); /* the read waited for the lock */
+    assert_int_equal(o->size, 3);
     assert_int_equal(reopen_until_done(f->s), 0);
     check_state(f->s, 3);
     commit_entries(f->s, 3, 4, 3, 0);
@@ -2380,11 +2464,10 @@ static void test_reopen_bounded(void **state)
 static void test_pg_reopen_one_bound(void **state)
 {
     struct fx *f = *state;
-    struct blocker b = {.hold_ms = GATE_HOLD_MS};
+    struct blocker *b = fx_alloc(f, sizeof(*b));
     struct store_options o = {0};
     const char *why = NULL, *at = strchr(f->dir, '@');
     char url[512];
-    pthread_t bt;
     uint64_t t0, ms;
     int port, bh = black_hole(&port), rc;
 
@@ -2393,24 +2476,24 @@ static void test_pg_reopen_one_bound(void **state)
              (int)(at + 1 - f->dir), f->dir, port, at + 1);
     o.url = url;
     commit_entries(f->s, 0, 2, UNCHECKED, 0); /* not empty: opened without create */
-    assert_int_equal(store_open(&o, &b.s, &why), 0); /* PQconnectdb: past the hole */
-    assert_int_equal(store_bound_thread(b.s, BOUND_MS), 0);
-    assert_int_equal(pthread_barrier_init(&b.in, NULL, 2), 0);
-    assert_int_equal(pthread_create(&bt, NULL, blocker_run, &b), 0);
-    pthread_barrier_wait(&b.in);
+    assert_int_equal(store_open(&o, &f->s2, &why), 0); /* PQconnectdb: past the hole */
+    assert_int_equal(store_bound_thread(f->s2, BOUND_MS), 0);
+    *b = (struct blocker){.s = f->s2, .release = &f->release, .hold_ms = GATE_HOLD_MS};
+    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
+    fx_spawn(f, blocker_run, b);
+    pthread_barrier_wait(&b->in);
     t0 = gl_clock_mono_ms();
-    rc = store_reopen(b.s);
+    rc = store_reopen(f->s2);
     ms = gl_clock_mono_ms() - t0;
-    pthread_join(bt, NULL);
-    pthread_barrier_destroy(&b.in);
+    fx_end(f);
+    pthread_barrier_destroy(&b->in);
     print_message("bound reopen after a wait of %d ms, reconnecting to a black hole: "
                   "%d after %llu ms\n",
                   GATE_HOLD_MS, rc, (unsigned long long)ms);
-    assert_int_equal(b.rc, 0);
+    close(bh);
+    assert_int_equal(b->rc, 0);
     assert_int_equal(rc, GL_EIO);
     assert_true(ms >= BOUND_MS - 5 && ms < BOUND_MS + 100);
-    store_close(b.s);
-    close(bh);
 }
 
 static const struct CMUnitTest pg_tests[] = {
