@@ -131,14 +131,15 @@ static int gate_wait(struct store *s, uint64_t end)
 
 /* Closes s's gate for a reopen once no operation (and no other reopen)
  * is under way: 0 (reopen running), or, the calling thread being the
- * bound one, GL_EIO once its bound passed first (the gate as it was).
+ * bound one, GL_EIO once its bound passed first (the gate as it was;
+ * logged, saying what it waited for).
  * *end: the time (gl_clock_mono_ms) the bound thread's reopen is to be
  * done by, its bound from now, the gate's wait included; 0 on every
  * other thread (no bound). */
 static int gate_close(struct store *s, uint64_t *end)
 {
     unsigned ms = 0;
-    int late = 0;
+    int late = 0, behind;
 
     *end = 0;
     pthread_mutex_lock(&s->gate_mu);
@@ -148,7 +149,8 @@ static int gate_close(struct store *s, uint64_t *end)
     }
     while (s->reopen != STORE_REOPEN_NONE && !late)
         late = gate_wait(s, *end);
-    if (s->reopen == STORE_REOPEN_NONE) {
+    behind = s->reopen != STORE_REOPEN_NONE; /* late, behind another reopen */
+    if (!behind) {
         s->reopen = STORE_REOPEN_WAITING;
         while (s->readers > 0 && !late)
             late = gate_wait(s, *end);
@@ -162,9 +164,9 @@ static int gate_close(struct store *s, uint64_t *end)
     if (!late)
         return 0;
     gl_log(GL_LOG_ERROR,
-           "store: not reopened: store calls under way did not end within %u ms; "
-           "the reopen is tried again later",
-           ms);
+           "store: not reopened: %s did not end within %u ms; the reopen is tried "
+           "again later",
+           behind ? "another thread's reopen" : "store calls under way", ms);
     return GL_EIO;
 }
 

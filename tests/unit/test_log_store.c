@@ -12,7 +12,8 @@
  * the create rules, concurrent readers seeing only whole batches (rule 5), store_reopen
  * while another thread reads, the bound on a reopen of the bound thread
  * (store_bound_thread) while another thread's call is under way (PostgreSQL: the
- * reconnect after that wait within the same bound), and the longest index
+ * reconnect after that wait within the same bound; what a reopen given up
+ * logs), and the longest index
  * key (a 256-byte subject with a 256-byte version). The mem backend's test hook fails
  * commits: nothing of a failed commit is written.
  *
@@ -2453,6 +2454,80 @@ static void test_reopen_bounded(void **state)
     check_state(f->s, 4);
 }
 
+/* A bound reopen given up says what it waited for: store calls under way
+ * (another thread's scan, held), or another thread's reopen (itself
+ * waiting for that scan, without a bound). (The old code said "store
+ * calls under way" for both.) */
+struct reopener {
+    struct store *s;
+    int rc;
+};
+
+static void *reopener_run(void *arg)
+{
+    struct reopener *r = arg;
+
+    r->rc = store_reopen(r->s);
+    return NULL;
+}
+
+/* store_reopen(s) with stderr (the store's log) going to buf (max bytes
+ * with the NUL): its result. */
+static int reopen_logged(struct store *s, char *buf, size_t max)
+{
+    FILE *t = tmpfile();
+    size_t n;
+    int saved, rc;
+
+    assert_non_null(t);
+    fflush(stderr);
+    assert_true((saved = dup(2)) >= 0);
+    assert_true(dup2(fileno(t), 2) >= 0);
+    rc = store_reopen(s);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(t);
+    n = fread(buf, 1, max - 1, t);
+    buf[n] = 0;
+    fclose(t);
+    return rc;
+}
+
+static void test_reopen_says_why(void **state)
+{
+    struct fx *f = *state;
+    struct blocker *b = fx_alloc(f, sizeof(*b));
+    struct reopener *r = fx_alloc(f, sizeof(*r));
+    char calls[1024], reopen[1024];
+    int rc_calls, rc_reopen;
+
+    *b = (struct blocker){.s = f->s, .release = &f->release};
+    *r = (struct reopener){.s = f->s, .rc = -1};
+    assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
+    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    fx_spawn(f, blocker_run, b);
+    pthread_barrier_wait(&b->in);
+    rc_calls = reopen_logged(f->s, calls, sizeof(calls));
+    fx_spawn(f, reopener_run, r);
+    for (int i = 0; i < 1000 && !reopen_waits(f->s); i++)
+        usleep(1000);
+    rc_reopen = reopen_logged(f->s, reopen, sizeof(reopen));
+    fx_end(f); /* the scan ends, then the other reopen runs */
+    pthread_barrier_destroy(&b->in);
+    print_message("behind a scan: %d, %s", rc_calls, calls);
+    print_message("behind another reopen: %d, %s", rc_reopen, reopen);
+    assert_int_equal(rc_calls, GL_EIO);
+    assert_non_null(strstr(calls, "store: not reopened: store calls under way did not "
+                                  "end within 300 ms; the reopen is tried again later"));
+    assert_int_equal(rc_reopen, GL_EIO);
+    assert_non_null(strstr(reopen, "store: not reopened: another thread's reopen did not "
+                                   "end within 300 ms; the reopen is tried again later"));
+    assert_int_equal(r->rc, 0);
+    check_state(f->s, 2);
+}
+
 /* The bound thread's whole store_reopen takes at most its bound: the wait
  * for a call under way (another thread's scan, whose callback holds on for
  * GATE_HOLD_MS, most of the bound) and the reconnect after it, which the
@@ -2551,6 +2626,8 @@ int main(void)
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
+        /* the gate is the backends' own (store.c) */
+        ON(test_reopen_says_why, mem),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
