@@ -118,6 +118,13 @@ static int let_go(struct store *s, int rc)
     return rc;
 }
 
+/* The calling thread's bound (store_bound_thread) on s, 0 on every other
+ * thread. Under gate_mu. */
+static unsigned bound_here(const struct store *s)
+{
+    return s->bound_ms != 0 && pthread_equal(s->bound, pthread_self()) ? s->bound_ms : 0;
+}
+
 /* Waits for a change of s's gate, until end (gl_clock_mono_ms; 0: no
  * bound): 1 if end passed, else 0. Under gate_mu. */
 static int gate_wait(struct store *s, uint64_t end)
@@ -138,15 +145,13 @@ static int gate_wait(struct store *s, uint64_t end)
  * other thread (no bound). */
 static int gate_close(struct store *s, uint64_t *end)
 {
-    unsigned ms = 0;
+    unsigned ms;
     int late = 0, behind;
 
     *end = 0;
     pthread_mutex_lock(&s->gate_mu);
-    if (s->bound_ms != 0 && pthread_equal(s->bound, pthread_self())) {
-        ms = s->bound_ms;
+    if ((ms = bound_here(s)) != 0)
         *end = gl_clock_mono_ms() + ms;
-    }
     while (s->reopen != STORE_REOPEN_NONE && !late)
         late = gate_wait(s, *end);
     behind = s->reopen != STORE_REOPEN_NONE; /* late, behind another reopen */
@@ -590,15 +595,29 @@ int store_bound_thread(struct store *s, unsigned ms)
         return GL_EINVAL;
     if (s->ops->bound_thread != NULL) {
         hold(s);
-        rc = let_go(s, s->ops->bound_thread(s, ms));
+        rc = let_go(s, s->ops->bound_thread(s));
     }
     if (rc == 0) {
         pthread_mutex_lock(&s->gate_mu);
         s->bound = pthread_self();
-        s->bound_ms = ms;
+        __atomic_store_n(&s->bound_ms, ms, __ATOMIC_RELEASE); /* store_bound_ms */
         pthread_mutex_unlock(&s->gate_mu);
     }
     return rc;
+}
+
+/* bound_ms is 0 until store_bound_thread, after store_open: a backend's
+ * calls while it opens, before the gate is made, take no gate_mu. */
+unsigned store_bound_ms(struct store *s)
+{
+    unsigned ms;
+
+    if (__atomic_load_n(&s->bound_ms, __ATOMIC_ACQUIRE) == 0)
+        return 0;
+    pthread_mutex_lock(&s->gate_mu);
+    ms = bound_here(s);
+    pthread_mutex_unlock(&s->gate_mu);
+    return ms;
 }
 
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,

@@ -183,11 +183,8 @@ struct pg {
     PGconn *conns[PG_CONNS];
     int busy[PG_CONNS];
     PGconn *watch; /* LISTENs; used by the loop thread only */
-    /* store_bound_thread: the thread whose calls are bounded, and to how
-     * many ms each (0: none); both under mu */
-    pthread_t bound;
-    unsigned bound_ms;
-    /* the bound thread's alone: after a timeout its calls fail at once
+    /* the bound thread's (store_bound_thread; store_bound_ms says which
+     * thread, and its bound) alone: after a timeout its calls fail at once
      * until quiet_until (gl_clock_mono_ms), the lease's only if
      * quiet_lease (a lease call timed out: the database does not answer
      * the call that matters most); lease_call: the call under way is the
@@ -318,17 +315,6 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
 static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
                   uint64_t end);
 
-/* The bound thread's bound_ms (store_bound_thread). */
-static unsigned bound_of(struct pg *p)
-{
-    unsigned ms;
-
-    pthread_mutex_lock(&p->mu);
-    ms = p->bound_ms;
-    pthread_mutex_unlock(&p->mu);
-    return ms;
-}
-
 /* A call of the bound thread ran out of its time (what: the step or the
  * statement). Logged; that thread's calls fail at once (pg_get) for as
  * long again, so a database that does not answer holds it up at most half
@@ -338,7 +324,7 @@ static unsigned bound_of(struct pg *p)
  * returns, so every caller already handles it. */
 static int timed_out(struct pg *p, const char *what)
 {
-    unsigned ms = bound_of(p);
+    unsigned ms = store_bound_ms(&p->base);
 
     gl_log(GL_LOG_ERROR,
            "store: no answer from PostgreSQL within %u ms (%.60s); the connection is "
@@ -486,18 +472,19 @@ static uint64_t ask_connector(struct pg *p)
  * reopen's, whose wait for the store's gate took part of the bound). */
 static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t cap)
 {
+    unsigned ms = end != NULL ? store_bound_ms(&p->base) : 0;
     uint64_t by = 0, ticket = 0;
     PGconn *c;
     int i;
 
     pthread_mutex_lock(&p->mu);
-    if (end != NULL && p->bound_ms != 0 && pthread_equal(pthread_self(), p->bound)) {
+    if (ms != 0) {
         by = gl_clock_mono_ms();
         if (by < p->quiet_until && (!lease || p->quiet_lease)) {
             pthread_mutex_unlock(&p->mu);
             return GL_EIO;
         }
-        by += p->bound_ms;
+        by += ms;
         if (cap != 0 && cap < by)
             by = cap;
         p->lease_call = lease;
@@ -784,7 +771,7 @@ static int pg_query(struct pg *p, const char *sql, const struct params *pa,
 static int pg_notify(struct pg *p, int slot, const char *sql, uint64_t end)
 {
     if (end != 0)
-        end = gl_clock_mono_ms() + bound_of(p);
+        end = gl_clock_mono_ms() + store_bound_ms(&p->base);
     return pg_run(p, p->conns[slot], sql, NULL, NULL, end);
 }
 
@@ -1991,9 +1978,10 @@ static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
 }
 
 /* store_bound_thread: the calling thread's calls are bounded from now on
- * (pg_get, pg_run), and its connections are made by the connector,
- * started here (once). */
-static int pg_bound_thread(struct store *s, unsigned ms)
+ * (pg_get, pg_run, by store_bound_ms, which store.c sets once this
+ * returned 0), and its connections are made by the connector, started
+ * here (once). */
+static int pg_bound_thread(struct store *s)
 {
     struct pg *p = pg(s);
 
@@ -2006,8 +1994,6 @@ static int pg_bound_thread(struct store *s, unsigned ms)
         }
         p->connector_started = 1;
     }
-    p->bound = pthread_self();
-    p->bound_ms = ms;
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
