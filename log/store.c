@@ -23,6 +23,18 @@
  * any store: an operation that starts inside another passes a waiting
  * reopen (it never passes a running one, which waits for nothing).
  *
+ * held is per thread, not per store, on purpose. Exclusion does not
+ * depend on it (nothing passes a running reopen), only the reopen's
+ * precedence does: a call on store B made inside an operation on store A
+ * passes B's waiting reopen too. Counting per store would hold that call
+ * back, and then two threads could wait in a cycle (T1 inside A waits
+ * for B's reopen, which waits for T2 inside B, which waits for A's
+ * reopen, which waits for T1); with held per thread a thread inside any
+ * operation never waits for a reopen that waits, so no cycle forms. What
+ * it costs is small: glasslogd opens one store and is the only caller
+ * of store_reopen (seq.c); processes with many stores (the witness's
+ * mirrors, one per log) never reopen.
+ *
  * The bound thread (store_bound_thread: glasslogd's event loop, which
  * reopens after a failed commit and must not stall): its store_reopen
  * waits at most its bound for the operations under way (a read the
@@ -110,6 +122,7 @@ static void hold(struct store *s)
  * let_go(s, s->ops->op(...));` runs the operation first. */
 static int let_go(struct store *s, int rc)
 {
+    assert(held > 0); /* hold and let_go pair up, nested, on one thread */
     held--;
     pthread_mutex_lock(&s->gate_mu);
     if (--s->readers == 0 && s->reopen != STORE_REOPEN_NONE)

@@ -2316,7 +2316,8 @@ struct blocker {
     struct store *s;
     pthread_barrier_t in; /* the callback runs */
     const int *release;   /* atomic: the callback is to return */
-    int nested;           /* the callback reads the store again */
+    struct store *nested; /* the callback reads it (NULL: none) once its
+                           * reopen waits */
     unsigned hold_ms;     /* the callback's longest hold (0: BLOCK_MS) */
     int rc, nested_rc;
     uint64_t nested_ms;
@@ -2331,11 +2332,14 @@ static int block_entry(void *ctx, uint64_t index, const uint8_t *data, size_t le
     (void)index, (void)data, (void)len;
     pthread_barrier_wait(&b->in);
     t0 = gl_clock_mono_ms();
-    if (b->nested) {
-        usleep(100 * 1000); /* the reopen waits by now */
+    if (b->nested != NULL) {
+        while (!reopen_waits(b->nested) &&
+               !__atomic_load_n(b->release, __ATOMIC_SEQ_CST) &&
+               gl_clock_mono_ms() - t0 < BLOCK_MS)
+            usleep(1000);
         gl_buf_init(&ck, 4096);
         t = gl_clock_mono_ms();
-        b->nested_rc = store_get_state(b->s, &size, &ck);
+        b->nested_rc = store_get_state(b->nested, &size, &ck);
         b->nested_ms = gl_clock_mono_ms() - t;
         gl_buf_release(&ck);
     }
@@ -2402,7 +2406,7 @@ static void test_reopen_bounded(void **state)
     uint64_t t0, t1;
     int waiters = 0;
 
-    *b = (struct blocker){.s = f->s, .release = &f->release, .nested = 1};
+    *b = (struct blocker){.s = f->s, .release = &f->release, .nested = f->s};
     *c = (struct other_reader){
         .s = f->s, .when_waiting = 1, .release = &f->release, .rc = -1};
     *o = (struct other_reader){.s = f->s, .rc = -1};
@@ -2528,6 +2532,42 @@ static void test_reopen_says_why(void **state)
     check_state(f->s, 2);
 }
 
+/* held, the count of a thread's operations under way, is per thread, not
+ * per store (store.c says why): a call on store B made inside an
+ * operation on store A (a scan's callback) passes B's waiting reopen as
+ * one nested in B would, so no two threads can wait for each other's
+ * stores' reopens in a cycle. */
+static void test_reopen_nested_other_store(void **state)
+{
+    struct fx *f = *state;
+    struct blocker *hb = fx_alloc(f, sizeof(*hb)), *ib = fx_alloc(f, sizeof(*ib));
+    const char *why = NULL;
+    int rc;
+
+    assert_int_equal(fx_open(f, 1, &f->s2, &why), 0);
+    commit_entries(f->s, 0, 1, UNCHECKED, 0);
+    commit_entries(f->s2, 0, 1, UNCHECKED, 0);
+    assert_int_equal(store_bound_thread(f->s2, BOUND_MS), 0);
+    *hb = (struct blocker){.s = f->s2, .release = &f->release}; /* holds B */
+    *ib = (struct blocker){.s = f->s, .release = &f->release, .nested = f->s2};
+    assert_int_equal(pthread_barrier_init(&hb->in, NULL, 2), 0);
+    assert_int_equal(pthread_barrier_init(&ib->in, NULL, 2), 0);
+    fx_spawn(f, blocker_run, hb);
+    pthread_barrier_wait(&hb->in);
+    fx_spawn(f, blocker_run, ib);
+    pthread_barrier_wait(&ib->in);
+    rc = store_reopen(f->s2);
+    fx_end(f);
+    pthread_barrier_destroy(&hb->in);
+    pthread_barrier_destroy(&ib->in);
+    print_message("a read of B inside a scan of A while B's reopen waited: %d after %llu "
+                  "ms\n",
+                  ib->nested_rc, (unsigned long long)ib->nested_ms);
+    assert_int_equal(rc, GL_EIO);
+    assert_int_equal(ib->nested_rc, 0);
+    assert_true(ib->nested_ms < BOUND_MS / 2); /* not held back */
+}
+
 /* The bound thread's whole store_reopen takes at most its bound: the wait
  * for a call under way (another thread's scan, whose callback holds on for
  * GATE_HOLD_MS, most of the bound) and the reconnect after it, which the
@@ -2628,6 +2668,7 @@ int main(void)
         ON(test_failed_commit, mem),
         /* the gate is the backends' own (store.c) */
         ON(test_reopen_says_why, mem),
+        ON(test_reopen_nested_other_store, mem),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
