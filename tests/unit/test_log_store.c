@@ -2109,7 +2109,10 @@ static void test_bound_thread(void **state)
  * connect_timeout: every try gave its whole bound to the black hole.) */
 #define CONNECT_WAIT_MS 8000
 
-static int black_hole(int *port)
+/* A socket listening on 127.0.0.1, on a free port (*port). Until the
+ * test accepts on it, a black hole: the kernel completes the handshake,
+ * nothing ever answers. */
+static int listen_local(int *port)
 {
     struct sockaddr_in a = {0};
     socklen_t len = sizeof(a);
@@ -2119,7 +2122,7 @@ static int black_hole(int *port)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0); /* never accepted, never answered */
+    assert_int_equal(listen(fd, 16), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     *port = ntohs(a.sin_port);
     return fd;
@@ -2133,7 +2136,7 @@ static void test_pg_connector(void **state)
     const char *why = NULL, *at = strchr(f->dir, '@');
     char url[512];
     uint64_t t0, t, ms;
-    int port, bh = black_hole(&port), rc, tries = 0;
+    int port, bh = listen_local(&port), rc, tries = 0;
 
     assert_non_null(at);
     snprintf(url, sizeof(url), "%.*s127.0.0.1:%d,%s?connect_timeout=1",
@@ -2254,12 +2257,10 @@ static void test_pg_frozen_after_login(void **state)
     struct frozen_proxy fp;
     struct store_options o = {0};
     struct store *s = NULL;
-    struct sockaddr_in a = {0};
-    socklen_t len = sizeof(a);
     const char *why = NULL, *at = strchr(f->dir, '@'), *colon, *slash;
     char url[512];
     uint64_t t0, ms;
-    int rc;
+    int port, rc;
 
     assert_non_null(at);
     assert_non_null(colon = strchr(at, ':'));
@@ -2267,15 +2268,10 @@ static void test_pg_frozen_after_login(void **state)
     fp.server_port = atoi(colon + 1);
     fp.c = fp.srv = -1;
     assert_int_equal(pipe(fp.stop), 0);
-    assert_true((fp.lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fp.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fp.lfd, 4), 0);
-    assert_int_equal(getsockname(fp.lfd, (struct sockaddr *)&a, &len), 0);
+    fp.lfd = listen_local(&port);
     assert_int_equal(pthread_create(&fp.th, NULL, frozen_main, &fp), 0);
     snprintf(url, sizeof(url), "%.*s127.0.0.1:%d%s%csslmode=disable&gssencmode=disable",
-             (int)(at + 1 - f->dir), f->dir, ntohs(a.sin_port), slash,
+             (int)(at + 1 - f->dir), f->dir, port, slash,
              strchr(slash, '?') != NULL ? '&' : '?');
     o.url = url;
     commit_entries(f->s, 0, 2, UNCHECKED, 0); /* not empty: opened without create */
@@ -2584,7 +2580,7 @@ static void test_pg_reopen_one_bound(void **state)
     const char *why = NULL, *at = strchr(f->dir, '@');
     char url[512];
     uint64_t t0, ms;
-    int port, bh = black_hole(&port), rc;
+    int port, bh = listen_local(&port), rc;
 
     assert_non_null(at);
     snprintf(url, sizeof(url), "%.*s127.0.0.1:%d,%s?connect_timeout=1",
