@@ -122,7 +122,8 @@
  * connection the connector has under way is not pooled; a reopen that
  * follows a failed one keeps the connections made since (the loop
  * retries a failed reopen, and would otherwise drop each connection the
- * connector made for it). The LISTEN connection (pg_watch_fd) is made
+ * connector made for it), but a check that fails on one closes the
+ * others to its server too (drop_server). The LISTEN connection (pg_watch_fd) is made
  * once, before the loop serves. A call out of time returns GL_EIO, what
  * a lost connection returns, so every caller already handles it, and
  * leaves its connection with the statement under way, which pg_put
@@ -1815,21 +1816,43 @@ static void drop_all(struct pg *p)
     }
 }
 
+/* Closes the pooled connections not taken (pg_reopen runs alone: none
+ * is but its own) to the server c reaches, the same host and port, under
+ * mu: once c failed the reopen's check, they are as stale as c. */
+static void drop_server(struct pg *p, const PGconn *c)
+{
+    const char *host = PQhost(c), *port = PQport(c);
+
+    for (int i = 0; i < PG_CONNS; i++) {
+        const PGconn *o = p->conns[i];
+        if (o == NULL || o == c || p->busy[i] || host == NULL || port == NULL ||
+            PQhost(o) == NULL || PQport(o) == NULL || strcmp(PQhost(o), host) != 0 ||
+            strcmp(PQport(o), port) != 0)
+            continue;
+        PQfinish(p->conns[i]);
+        p->conns[i] = NULL;
+    }
+}
+
 /* Connects afresh (the old server may be gone: a standby promoted) and
  * checks the connection works. The pool is dropped, and a connection
  * the connector has under way is not pooled (gen), unless the reopen
  * before failed: the pool then holds only connections made since, and a
  * bound caller retrying the reopen may need the one the connector
  * finished after its last wait ended. (glasslogd retries a failed reopen
- * before anything else is written: seq_recover.) On the bound thread it
+ * before anything else is written: seq_recover.) A check that fails
+ * closes the pool's other connections to its server too (drop_server):
+ * should the primary change again before a reopen succeeds, the
+ * connections made since are stale, and each would cost a retry (a whole
+ * bound, for a server that stopped answering). On the bound thread it
  * is done by end, what its bound left after the wait for the store's
  * gate (store_impl.h), so the whole store_reopen takes one bound; with
  * nothing left it changes nothing. */
 static int pg_reopen(struct store *s, uint64_t end)
 {
     struct pg *p = pg(s);
-    PGresult *r;
-    int rc;
+    uint64_t by;
+    int slot, rc;
 
     if (end != 0 && gl_clock_mono_ms() >= end) {
         gl_log(GL_LOG_ERROR, "store: not reopened: the wait for store calls under way "
@@ -1843,12 +1866,16 @@ static int pg_reopen(struct store *s, uint64_t end)
     }
     p->recovering = 1;
     pthread_mutex_unlock(&p->mu);
-    if ((rc = pg_query_as(p, "SELECT 1", NULL, &r, 0, end)) == 0) {
-        PQclear(r);
-        pthread_mutex_lock(&p->mu);
+    if ((rc = pg_get(p, &slot, &by, 0, end)) != 0)
+        return rc;
+    rc = pg_run(p, p->conns[slot], "SELECT 1", NULL, NULL, by);
+    pthread_mutex_lock(&p->mu);
+    if (rc != 0)
+        drop_server(p, p->conns[slot]);
+    else
         p->recovering = 0;
-        pthread_mutex_unlock(&p->mu);
-    }
+    pthread_mutex_unlock(&p->mu);
+    pg_put(p, slot);
     return rc;
 }
 

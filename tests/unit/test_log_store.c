@@ -23,7 +23,8 @@
  * database of its own, plus its own tests: the schema version, two
  * handles (two glasslogd processes) racing to extend one state, and the
  * sequencer epoch of the compare-and-set, and the migration of a version 1
- * schema, and the bound on the event loop's calls (store_bound_thread; a
+ * schema, the retried reopen's stale connections, and the bound on the
+ * event loop's calls (store_bound_thread; a
  * few tests run again with the test's thread bound, so their calls take
  * the asynchronous path). Every backend: the token buckets of
  * store_bucket_take.
@@ -61,7 +62,7 @@ static enum kind kind_mem = MEM, kind_rocksdb = ROCKSDB, kind_postgresql = PG;
  * asynchronous statements of the event loop's calls. */
 static enum kind kind_postgresql_bounded = PG;
 #define LOOSE_BOUND_MS 10000
-#define FX_MAX 4 /* threads, and their arguments, of one test */
+#define FX_MAX 8 /* threads, and their arguments, of one test */
 
 struct fx {
     enum kind kind;
@@ -2607,6 +2608,66 @@ static void test_pg_reopen_one_bound(void **state)
     assert_true(ms >= BOUND_MS - 5 && ms < BOUND_MS + 100);
 }
 
+/* After a failed reopen the pool keeps the connections made since (a
+ * retry needs the connector's). When their server goes away too before a
+ * reopen succeeds (here: every session of the test's database ended, as a
+ * restart or a fail-over ends them), the retry whose check fails on one
+ * closes the others to that server, and the next retry connects afresh.
+ * (The old code closed only the connection it tried: one failed retry per
+ * stale connection, each a whole bound for a server that stopped
+ * answering.) The failed reopen: the bound thread's read times out on a
+ * locked table (a quiet time follows, in which the reopen's check fails
+ * at once); three other threads' reads, waiting for the lock meanwhile,
+ * make three connections. */
+#define STALE_READERS 3
+
+static void test_pg_reopen_stale(void **state)
+{
+    struct fx *f = *state;
+    struct locker *l = fx_alloc(f, sizeof(*l));
+    struct other_reader *o = fx_alloc(f, STALE_READERS * sizeof(*o));
+    struct gl_buf ck;
+    char sql[256];
+    uint64_t size;
+    int failed = 0, rc;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
+    *l = (struct locker){.url = f->dir, .tables = "glasslog_state"};
+    assert_int_equal(pthread_barrier_init(&l->locked, NULL, 2), 0);
+    fx_spawn(f, locker_run, l);
+    pthread_barrier_wait(&l->locked);
+    gl_buf_init(&ck, 4096);
+    rc = store_get_state(f->s, &size, &ck);
+    gl_buf_release(&ck);
+    assert_int_equal(rc, GL_EIO);                 /* timed out */
+    assert_int_equal(store_reopen(f->s), GL_EIO); /* the pool dropped; the quiet time */
+    for (int i = 0; i < STALE_READERS; i++) {
+        o[i] = (struct other_reader){.s = f->s, .rc = -1};
+        fx_spawn(f, other_reader_run, &o[i]);
+    }
+    fx_end(f); /* the lock, then the reads end */
+    pthread_barrier_destroy(&l->locked);
+    assert_true(l->ok);
+    for (int i = 0; i < STALE_READERS; i++)
+        assert_int_equal(o[i].rc, 0);
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'",
+        f->db);
+    pg_admin(sql);
+    usleep(200 * 1000); /* the sessions end; the quiet time is over */
+    while ((rc = store_reopen(f->s)) != 0 && failed < 2 * STALE_READERS) {
+        failed++;
+        usleep(BOUND_MS * 1000 + 50000); /* past a quiet time */
+    }
+    print_message("reopen with %d stale connections: %d after %d failed tries\n",
+                  STALE_READERS, rc, failed);
+    assert_int_equal(rc, 0);
+    assert_true(failed <= 1);
+    check_state(f->s, 2);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -2632,6 +2693,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_frozen_after_login, postgresql),
     ON(test_reopen_bounded, postgresql),
     ON(test_pg_reopen_one_bound, postgresql),
+    ON(test_pg_reopen_stale, postgresql),
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
