@@ -317,21 +317,32 @@ static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult 
                   uint64_t end);
 
 /* A call of the bound thread ran out of its time (what: the step or the
- * statement). Logged; that thread's calls fail at once (pg_get) for as
- * long again, so a database that does not answer holds it up at most half
- * of its time. The lease's calls are spared unless this was one: one slow
- * statement (a served note, a poll) must not cost the sequencer its lease,
- * whose renewal then comes too late. GL_EIO, what a lost connection
- * returns, so every caller already handles it. */
-static int timed_out(struct pg *p, const char *what)
+ * statement; ms: the time it had). Logged; that thread's calls fail at
+ * once (pg_get) for a bound, so a database that does not answer holds
+ * it up at most half of its time. The lease's calls are spared unless
+ * this was one: one slow statement (a served note, a poll) must not cost
+ * the sequencer its lease, whose renewal then comes too late. capped: a
+ * reopen's cap (what its wait at the store's gate left of the bound), not
+ * the server, ended the call: only logged, no quiet time (the server may
+ * be well). GL_EIO, what a lost connection returns, so every caller
+ * already handles it. */
+static int timed_out(struct pg *p, const char *what, uint64_t ms, int capped)
 {
-    unsigned ms = store_bound_ms(&p->base);
+    unsigned bound = store_bound_ms(&p->base);
 
+    if (capped) {
+        gl_log(GL_LOG_ERROR,
+               "store: no time left in the bound for the reconnect check (%.60s): it "
+               "had %llu ms of %u after the wait at the store's gate; nothing is "
+               "changed",
+               what, (unsigned long long)ms, bound);
+        return GL_EIO;
+    }
     gl_log(GL_LOG_ERROR,
-           "store: no answer from PostgreSQL within %u ms (%.60s); the connection is "
+           "store: no answer from PostgreSQL within %llu ms (%.60s); the connection is "
            "closed, and the event loop's store calls fail at once for %u ms",
-           ms, what, ms);
-    p->quiet_until = gl_clock_mono_ms() + ms;
+           (unsigned long long)ms, what, bound);
+    p->quiet_until = gl_clock_mono_ms() + bound;
     p->quiet_lease = p->lease_call;
     return GL_EIO;
 }
@@ -470,23 +481,24 @@ static uint64_t ask_connector(struct pg *p)
  * timeout its calls get GL_EIO at once (lease: a call of the lease,
  * spared unless a lease call timed out). cap: 0, or a time the bound
  * thread's call is to be done by if that comes before its bound (a
- * reopen's, whose wait for the store's gate took part of the bound). */
+ * reopen's, whose wait for the store's gate took part of the bound); a
+ * wait the cap ends is no timeout of the server's (timed_out's capped). */
 static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t cap)
 {
     unsigned ms = end != NULL ? store_bound_ms(&p->base) : 0;
-    uint64_t by = 0, ticket = 0;
+    uint64_t now = 0, by = 0, ticket = 0;
     PGconn *c;
-    int i;
+    int i, capped = 0;
 
     pthread_mutex_lock(&p->mu);
     if (ms != 0) {
-        by = gl_clock_mono_ms();
-        if (by < p->quiet_until && (!lease || p->quiet_lease)) {
+        now = gl_clock_mono_ms();
+        if (now < p->quiet_until && (!lease || p->quiet_lease)) {
             pthread_mutex_unlock(&p->mu);
             return GL_EIO;
         }
-        by += ms;
-        if (cap != 0 && cap < by)
+        by = now + ms;
+        if ((capped = cap != 0 && cap < by))
             by = cap;
         p->lease_call = lease;
     }
@@ -503,9 +515,10 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t ca
             pthread_cond_wait(&p->cv, &p->mu);
         } else if (gl_clock_wait_until(&p->cv, &p->mu, by)) {
             pthread_mutex_unlock(&p->mu);
-            return timed_out(p, ticket != 0
-                                    ? "waiting for a new connection"
-                                    : "waiting for a free connection of the pool");
+            return timed_out(p,
+                             ticket != 0 ? "waiting for a new connection"
+                                         : "waiting for a free connection of the pool",
+                             by - now, capped);
         }
     }
     p->busy[i] = 1;
@@ -741,7 +754,7 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
     if (end == 0)
         return pg_exec(c, sql, pa, out);
     rc = run_by(c, sql, pa, out, end);
-    return rc > 0 ? timed_out(p, sql) : rc;
+    return rc > 0 ? timed_out(p, sql, store_bound_ms(&p->base), 0) : rc;
 }
 
 /* One query on a pooled connection, bounded on the bound thread (pg_get;
@@ -1834,29 +1847,74 @@ static void drop_server(struct pg *p, const PGconn *c)
     }
 }
 
+/* The least a reopen's reconnect check is to have left of the bound
+ * after the wait at the store's gate: a tenth of the bound, at least
+ * PG_CHECK_MIN_MS. With less, a server that is well could miss the
+ * time, and its check would be taken for a failed server's. */
+#define PG_CHECK_MIN_MS 10
+
+static uint64_t check_min_ms(struct pg *p)
+{
+    unsigned ms = store_bound_ms(&p->base) / 10;
+
+    return ms > PG_CHECK_MIN_MS ? ms : PG_CHECK_MIN_MS;
+}
+
+/* The reopen's check (SELECT 1) on c by by (0: no bound; pg_get's),
+ * which began at start; end: the reopen's cap (0: none). 0 or GL_EIO;
+ * *stale: the check found c's server gone (the connection broke:
+ * CONNECTION_BAD, or no answer in a whole bound: timed_out), not cut
+ * short by the cap nor refused by a server that answers. */
+static int reopen_check(struct pg *p, PGconn *c, uint64_t start, uint64_t by,
+                        uint64_t end, int *stale)
+{
+    unsigned ms = store_bound_ms(&p->base);
+    int rc;
+
+    *stale = 0;
+    rc = by == 0 ? pg_exec(c, "SELECT 1", NULL, NULL)
+                 : run_by(c, "SELECT 1", NULL, NULL, by);
+    if (rc <= 0) {
+        *stale = rc != 0 && PQstatus(c) == CONNECTION_BAD;
+        return rc;
+    }
+    if (end != 0 && end < start + ms)
+        return timed_out(p, "SELECT 1", by - start, 1); /* the cap ended it */
+    *stale = 1;
+    return timed_out(p, "SELECT 1", ms, 0);
+}
+
 /* Connects afresh (the old server may be gone: a standby promoted) and
  * checks the connection works. The pool is dropped, and a connection
  * the connector has under way is not pooled (gen), unless the reopen
  * before failed: the pool then holds only connections made since, and a
  * bound caller retrying the reopen may need the one the connector
  * finished after its last wait ended. (glasslogd retries a failed reopen
- * before anything else is written: seq_recover.) A check that fails
- * closes the pool's other connections to its server too (drop_server):
- * should the primary change again before a reopen succeeds, the
- * connections made since are stale, and each would cost a retry (a whole
- * bound, for a server that stopped answering). On the bound thread it
- * is done by end, what its bound left after the wait for the store's
- * gate (store_impl.h), so the whole store_reopen takes one bound; with
- * nothing left it changes nothing. */
+ * before anything else is written: seq_recover.) A check that finds the
+ * server gone (a broken connection, or no answer in a whole bound)
+ * closes the pool's other connections to that server too (drop_server;
+ * matched by host and port): should the primary change again before a
+ * reopen succeeds, the connections made since are stale, and each would
+ * cost a retry (a whole bound, for a server that stopped answering). On
+ * the bound thread it is done by end, what its bound left after the wait
+ * at the store's gate (store_impl.h), so the whole store_reopen takes one
+ * bound. With less than check_min_ms left it changes nothing; a check
+ * the cap cuts short (or a wait for the connector) is no failure of the
+ * server's: GL_EIO, no quiet time, no connection closed but the checked
+ * one if its SELECT 1 was under way (a late answer must not be read as
+ * another statement's). */
 static int pg_reopen(struct store *s, uint64_t end)
 {
     struct pg *p = pg(s);
-    uint64_t by;
-    int slot, rc;
+    uint64_t start = gl_clock_mono_ms(), by;
+    int slot, rc, stale;
 
-    if (end != 0 && gl_clock_mono_ms() >= end) {
-        gl_log(GL_LOG_ERROR, "store: not reopened: the wait for store calls under way "
-                             "took the whole bound; the reopen is tried again later");
+    if (end != 0 && (start >= end || end - start < check_min_ms(p))) {
+        gl_log(GL_LOG_ERROR,
+               "store: not reopened: the wait at the store's gate left %llu ms of the "
+               "bound, too little for the reconnect check; the reopen is tried again "
+               "later",
+               (unsigned long long)(start >= end ? 0 : end - start));
         return GL_EIO;
     }
     pthread_mutex_lock(&p->mu);
@@ -1868,11 +1926,11 @@ static int pg_reopen(struct store *s, uint64_t end)
     pthread_mutex_unlock(&p->mu);
     if ((rc = pg_get(p, &slot, &by, 0, end)) != 0)
         return rc;
-    rc = pg_run(p, p->conns[slot], "SELECT 1", NULL, NULL, by);
+    rc = reopen_check(p, p->conns[slot], start, by, end, &stale);
     pthread_mutex_lock(&p->mu);
-    if (rc != 0)
+    if (stale)
         drop_server(p, p->conns[slot]);
-    else
+    else if (rc == 0)
         p->recovering = 0;
     pthread_mutex_unlock(&p->mu);
     pg_put(p, slot);
