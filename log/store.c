@@ -23,13 +23,27 @@
  * any store: an operation that starts inside another passes a waiting
  * reopen (it never passes a running one, which waits for nothing).
  *
+ * held is per thread, not per store, on purpose. Exclusion does not
+ * depend on it (nothing passes a running reopen), only the reopen's
+ * precedence does: a call on store B made inside an operation on store A
+ * passes B's waiting reopen too. Counting per store would hold that call
+ * back, and then two threads could wait in a cycle (T1 inside A waits
+ * for B's reopen, which waits for T2 inside B, which waits for A's
+ * reopen, which waits for T1); with held per thread a thread inside any
+ * operation never waits for a reopen that waits, so no cycle forms. What
+ * it costs is small: glasslogd opens one store and is the only caller
+ * of store_reopen (seq.c); processes with many stores (the witness's
+ * mirrors, one per log) never reopen.
+ *
  * The bound thread (store_bound_thread: glasslogd's event loop, which
  * reopens after a failed commit and must not stall): its store_reopen
  * waits at most its bound for the operations under way (a read the
  * database holds up can take any time), then gives up (GL_EIO, logged),
  * opens the gate and changes nothing; the caller retries later. Its wait
- * holds new operations back for at most that bound too. Other threads'
- * reopens wait as long as it takes.
+ * holds new operations back for at most that bound too. The backend's
+ * reopen gets what is left of the bound (a deadline: PostgreSQL's
+ * reconnect), so the whole store_reopen takes at most one bound. Other
+ * threads' reopens wait as long as it takes.
  *
  * Lock order: gate_mu is held only inside this file's gate functions,
  * never across a backend's call, and backends never hold their locks
@@ -67,9 +81,6 @@ struct store_buckets {
 
 static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* store_reopen's states (struct store's reopen). */
-enum { REOPEN_NONE, REOPEN_WAITING, REOPEN_RUNNING };
-
 /* The calling thread's operations under way, on every store (see above). */
 static _Thread_local unsigned held;
 
@@ -82,7 +93,7 @@ static int gate_init(struct store *s)
         return GL_ENOMEM;
     }
     s->readers = 0;
-    s->reopen = REOPEN_NONE;
+    s->reopen = STORE_REOPEN_NONE;
     s->bound_ms = 0;
     return 0;
 }
@@ -99,7 +110,8 @@ static void gate_destroy(struct store *s)
 static void hold(struct store *s)
 {
     pthread_mutex_lock(&s->gate_mu);
-    while (s->reopen == REOPEN_RUNNING || (s->reopen == REOPEN_WAITING && held == 0))
+    while (s->reopen == STORE_REOPEN_RUNNING ||
+           (s->reopen == STORE_REOPEN_WAITING && held == 0))
         pthread_cond_wait(&s->gate_cv, &s->gate_mu);
     s->readers++;
     pthread_mutex_unlock(&s->gate_mu);
@@ -110,12 +122,20 @@ static void hold(struct store *s)
  * let_go(s, s->ops->op(...));` runs the operation first. */
 static int let_go(struct store *s, int rc)
 {
+    assert(held > 0); /* hold and let_go pair up, nested, on one thread */
     held--;
     pthread_mutex_lock(&s->gate_mu);
-    if (--s->readers == 0 && s->reopen != REOPEN_NONE)
+    if (--s->readers == 0 && s->reopen != STORE_REOPEN_NONE)
         pthread_cond_broadcast(&s->gate_cv);
     pthread_mutex_unlock(&s->gate_mu);
     return rc;
+}
+
+/* The calling thread's bound (store_bound_thread) on s, 0 on every other
+ * thread. Under gate_mu. */
+static unsigned bound_here(const struct store *s)
+{
+    return s->bound_ms != 0 && pthread_equal(s->bound, pthread_self()) ? s->bound_ms : 0;
 }
 
 /* Waits for a change of s's gate, until end (gl_clock_mono_ms; 0: no
@@ -131,26 +151,29 @@ static int gate_wait(struct store *s, uint64_t end)
 
 /* Closes s's gate for a reopen once no operation (and no other reopen)
  * is under way: 0 (reopen running), or, the calling thread being the
- * bound one, GL_EIO once its bound passed first (the gate as it was). */
-static int gate_close(struct store *s)
+ * bound one, GL_EIO once its bound passed first (the gate as it was;
+ * logged, saying what it waited for).
+ * *end: the time (gl_clock_mono_ms) the bound thread's reopen is to be
+ * done by, its bound from now, the gate's wait included; 0 on every
+ * other thread (no bound). */
+static int gate_close(struct store *s, uint64_t *end)
 {
-    uint64_t end = 0;
-    unsigned ms = 0;
-    int late = 0;
+    unsigned ms;
+    int late = 0, behind;
 
+    *end = 0;
     pthread_mutex_lock(&s->gate_mu);
-    if (s->bound_ms != 0 && pthread_equal(s->bound, pthread_self())) {
-        ms = s->bound_ms;
-        end = gl_clock_mono_ms() + ms;
-    }
-    while (s->reopen != REOPEN_NONE && !late)
-        late = gate_wait(s, end);
-    if (s->reopen == REOPEN_NONE) {
-        s->reopen = REOPEN_WAITING;
+    if ((ms = bound_here(s)) != 0)
+        *end = gl_clock_mono_ms() + ms;
+    while (s->reopen != STORE_REOPEN_NONE && !late)
+        late = gate_wait(s, *end);
+    behind = s->reopen != STORE_REOPEN_NONE; /* late, behind another reopen */
+    if (!behind) {
+        s->reopen = STORE_REOPEN_WAITING;
         while (s->readers > 0 && !late)
-            late = gate_wait(s, end);
-        s->reopen = s->readers == 0 ? REOPEN_RUNNING : REOPEN_NONE;
-        if (s->reopen == REOPEN_NONE)
+            late = gate_wait(s, *end);
+        s->reopen = s->readers == 0 ? STORE_REOPEN_RUNNING : STORE_REOPEN_NONE;
+        if (s->reopen == STORE_REOPEN_NONE)
             pthread_cond_broadcast(&s->gate_cv); /* the operations held back */
         else
             late = 0;
@@ -159,16 +182,16 @@ static int gate_close(struct store *s)
     if (!late)
         return 0;
     gl_log(GL_LOG_ERROR,
-           "store: not reopened: store calls under way did not end within %u ms; "
-           "the reopen is tried again later",
-           ms);
+           "store: not reopened: %s did not end within %u ms; the reopen is tried "
+           "again later",
+           behind ? "another thread's reopen" : "store calls under way", ms);
     return GL_EIO;
 }
 
 static void gate_open(struct store *s)
 {
     pthread_mutex_lock(&s->gate_mu);
-    s->reopen = REOPEN_NONE;
+    s->reopen = STORE_REOPEN_NONE;
     pthread_cond_broadcast(&s->gate_cv);
     pthread_mutex_unlock(&s->gate_mu);
 }
@@ -232,11 +255,12 @@ const char *store_backend(const struct store *s)
 
 int store_reopen(struct store *s)
 {
+    uint64_t end;
     int rc;
 
-    if ((rc = gate_close(s)) != 0)
+    if ((rc = gate_close(s, &end)) != 0)
         return rc;
-    rc = s->ops->reopen(s);
+    rc = s->ops->reopen(s, end); /* within what is left of the bound */
     gate_open(s);
     return rc;
 }
@@ -584,15 +608,29 @@ int store_bound_thread(struct store *s, unsigned ms)
         return GL_EINVAL;
     if (s->ops->bound_thread != NULL) {
         hold(s);
-        rc = let_go(s, s->ops->bound_thread(s, ms));
+        rc = let_go(s, s->ops->bound_thread(s));
     }
     if (rc == 0) {
         pthread_mutex_lock(&s->gate_mu);
         s->bound = pthread_self();
-        s->bound_ms = ms;
+        __atomic_store_n(&s->bound_ms, ms, __ATOMIC_RELEASE); /* store_bound_ms */
         pthread_mutex_unlock(&s->gate_mu);
     }
     return rc;
+}
+
+/* bound_ms is 0 until store_bound_thread, after store_open: a backend's
+ * calls while it opens, before the gate is made, take no gate_mu. */
+unsigned store_bound_ms(struct store *s)
+{
+    unsigned ms;
+
+    if (__atomic_load_n(&s->bound_ms, __ATOMIC_ACQUIRE) == 0)
+        return 0;
+    pthread_mutex_lock(&s->gate_mu);
+    ms = bound_here(s);
+    pthread_mutex_unlock(&s->gate_mu);
+    return ms;
 }
 
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,

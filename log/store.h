@@ -117,11 +117,12 @@ const char *store_backend(const struct store *s);
  * a waiting reopen), so none sees a half-swapped store. The bound thread
  * (store_bound_thread) waits at most its bound for the operations in
  * progress: if they have not ended by then, GL_EIO (logged), nothing
- * changed, and the caller tries again later. Other threads wait as long
- * as it takes. Never call it from a store callback (a scan's fn) or with
- * a batch of s being committed on the same thread: it would wait for
- * itself (the bound thread: fail). A batch built before a reopen may
- * still be committed after it (the compare-and-set decides). */
+ * changed, and the caller tries again later; its whole store_reopen, the
+ * wait and a PostgreSQL reconnect after it, takes at most that one bound.
+ * Other threads wait as long as it takes. Never call it from a store callback (a scan's
+ * fn) or with a batch of s being committed on the same thread: it would wait for itself
+ * (the bound thread: fail). A batch built before a reopen may still be committed after it
+ * (the compare-and-set decides). */
 int store_reopen(struct store *s);
 
 /* Online backup: a consistent snapshot of the store as of one instant
@@ -293,7 +294,8 @@ size_t store_read_capacity(const struct store *s);
 /* Bounds in time every call the calling thread makes on s from now on
  * (glasslogd's event loop thread, whose calls must not stall it). Every
  * backend: its store_reopen waits at most ms for the other threads'
- * operations in progress (then GL_EIO, see store_reopen). PostgreSQL: each
+ * operations in progress (then GL_EIO, see store_reopen), the reconnect
+ * after the wait included. PostgreSQL: each
  * call waits at most ms in all, for a free connection (or a new one, which
  * another thread of the store makes: this thread never connects) and
  * for the server's answers, then returns GL_EIO (logged), as if the

@@ -69,7 +69,10 @@ typedef int (*store_scan_fn)(void *ctx, uint64_t index, const uint8_t *data, siz
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
-    int (*reopen)(struct store *s);
+    /* store_reopen, run alone (the gate): done by end (gl_clock_mono_ms)
+     * if end is not 0 (the bound thread's reopen: what its bound left
+     * after the gate's wait), else without a bound. */
+    int (*reopen)(struct store *s, uint64_t end);
     int (*get_state)(struct store *s, uint64_t *size, struct gl_buf *checkpoint);
     int (*get_vkey)(struct store *s, struct gl_buf *out);
     int (*get_entry)(struct store *s, uint64_t index, struct gl_buf *out);
@@ -124,21 +127,28 @@ struct store_ops {
     /* store_read_capacity (0: no limit). */
     size_t read_capacity;
     /* Optional (NULL: no call waits on a server, nothing to bound):
-     * store_bound_thread, ms checked. */
-    int (*bound_thread)(struct store *s, unsigned ms);
+     * readies s for the calling thread's bounded calls (store_bound_thread,
+     * which then records the thread and its bound: store_bound_ms). */
+    int (*bound_thread)(struct store *s);
 };
 
 struct store_buckets; /* store.c's in-process buckets */
+
+/* store_reopen's states (struct store's reopen). */
+enum { STORE_REOPEN_NONE, STORE_REOPEN_WAITING, STORE_REOPEN_RUNNING };
 
 struct store {
     const struct store_ops *ops;
     struct store_buckets *buckets; /* NULL until first used; freed by store_close */
     /* The reopen gate, made by store_open, not by the backend (see
      * store.c): every dispatched operation counts itself in readers for
-     * its whole call; store_reopen sets reopen (1: waiting for readers to
-     * end, 2: running) and runs the backend's reopen once readers is 0.
+     * its whole call; store_reopen sets reopen (STORE_REOPEN_WAITING for
+     * readers to end, then STORE_REOPEN_RUNNING) and runs the backend's
+     * reopen once readers is 0.
      * bound, bound_ms: store_bound_thread's thread and bound (bound_ms 0:
-     * none), whose store_reopen waits at most bound_ms. All under gate_mu;
+     * none), whose store_reopen waits at most bound_ms; the one copy, which
+     * backends read with store_bound_ms. All under gate_mu (bound_ms
+     * written atomically too: store_bound_ms reads it first without);
      * gate_cv (on CLOCK_MONOTONIC) signals each change. */
     pthread_mutex_t gate_mu;
     pthread_cond_t gate_cv;
@@ -147,6 +157,12 @@ struct store {
     pthread_t bound;
     unsigned bound_ms;
 };
+
+/* The calling thread's bound on s in ms (store_bound_thread), 0 on every
+ * other thread: for backends whose calls it bounds. Any thread, also
+ * while s opens (0 then); may take gate_mu (never held across a
+ * backend's call). */
+unsigned store_bound_ms(struct store *s);
 
 /* The backends' constructors (same contract as store_open). */
 int store_rocksdb_open(const struct store_options *o, struct store **out,

@@ -468,9 +468,9 @@ void store_mem_fail_commits(struct store *s, int n, int err)
 
 /* --- lifecycle ---------------------------------------------------------------------- */
 
-static int mem_reopen(struct store *s)
+static int mem_reopen(struct store *s, uint64_t end)
 {
-    (void)s;
+    (void)s, (void)end;
     return 0;
 }
 

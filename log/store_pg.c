@@ -122,7 +122,8 @@
  * connection the connector has under way is not pooled; a reopen that
  * follows a failed one keeps the connections made since (the loop
  * retries a failed reopen, and would otherwise drop each connection the
- * connector made for it). The LISTEN connection (pg_watch_fd) is made
+ * connector made for it), but a check that fails on one closes the
+ * others to its server too (drop_server). The LISTEN connection (pg_watch_fd) is made
  * once, before the loop serves. A call out of time returns GL_EIO, what
  * a lost connection returns, so every caller already handles it, and
  * leaves its connection with the statement under way, which pg_put
@@ -183,11 +184,8 @@ struct pg {
     PGconn *conns[PG_CONNS];
     int busy[PG_CONNS];
     PGconn *watch; /* LISTENs; used by the loop thread only */
-    /* store_bound_thread: the thread whose calls are bounded, and to how
-     * many ms each (0: none); both under mu */
-    pthread_t bound;
-    unsigned bound_ms;
-    /* the bound thread's alone: after a timeout its calls fail at once
+    /* the bound thread's (store_bound_thread; store_bound_ms says which
+     * thread, and its bound) alone: after a timeout its calls fail at once
      * until quiet_until (gl_clock_mono_ms), the lease's only if
      * quiet_lease (a lease call timed out: the database does not answer
      * the call that matters most); lease_call: the call under way is the
@@ -318,33 +316,33 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
 static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
                   uint64_t end);
 
-/* The bound thread's bound_ms (store_bound_thread). */
-static unsigned bound_of(struct pg *p)
-{
-    unsigned ms;
-
-    pthread_mutex_lock(&p->mu);
-    ms = p->bound_ms;
-    pthread_mutex_unlock(&p->mu);
-    return ms;
-}
-
 /* A call of the bound thread ran out of its time (what: the step or the
- * statement). Logged; that thread's calls fail at once (pg_get) for as
- * long again, so a database that does not answer holds it up at most half
- * of its time. The lease's calls are spared unless this was one: one slow
- * statement (a served note, a poll) must not cost the sequencer its lease,
- * whose renewal then comes too late. GL_EIO, what a lost connection
- * returns, so every caller already handles it. */
-static int timed_out(struct pg *p, const char *what)
+ * statement; ms: the time it had). Logged; that thread's calls fail at
+ * once (pg_get) for a bound, so a database that does not answer holds
+ * it up at most half of its time. The lease's calls are spared unless
+ * this was one: one slow statement (a served note, a poll) must not cost
+ * the sequencer its lease, whose renewal then comes too late. capped: a
+ * reopen's cap (what its wait at the store's gate left of the bound), not
+ * the server, ended the call: only logged, no quiet time (the server may
+ * be well). GL_EIO, what a lost connection returns, so every caller
+ * already handles it. */
+static int timed_out(struct pg *p, const char *what, uint64_t ms, int capped)
 {
-    unsigned ms = bound_of(p);
+    unsigned bound = store_bound_ms(&p->base);
 
+    if (capped) {
+        gl_log(GL_LOG_ERROR,
+               "store: no time left in the bound for the reconnect check (%.60s): it "
+               "had %llu ms of %u after the wait at the store's gate; nothing is "
+               "changed",
+               what, (unsigned long long)ms, bound);
+        return GL_EIO;
+    }
     gl_log(GL_LOG_ERROR,
-           "store: no answer from PostgreSQL within %u ms (%.60s); the connection is "
+           "store: no answer from PostgreSQL within %llu ms (%.60s); the connection is "
            "closed, and the event loop's store calls fail at once for %u ms",
-           ms, what, ms);
-    p->quiet_until = gl_clock_mono_ms() + ms;
+           (unsigned long long)ms, what, bound);
+    p->quiet_until = gl_clock_mono_ms() + bound;
     p->quiet_lease = p->lease_call;
     return GL_EIO;
 }
@@ -481,21 +479,27 @@ static uint64_t ask_connector(struct pg *p)
  * the connector's), then fails as any timeout does (timed_out), or at
  * once if the connector's attempt failed; during the quiet time after a
  * timeout its calls get GL_EIO at once (lease: a call of the lease,
- * spared unless a lease call timed out). */
-static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
+ * spared unless a lease call timed out). cap: 0, or a time the bound
+ * thread's call is to be done by if that comes before its bound (a
+ * reopen's, whose wait for the store's gate took part of the bound); a
+ * wait the cap ends is no timeout of the server's (timed_out's capped). */
+static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t cap)
 {
-    uint64_t by = 0, ticket = 0;
+    unsigned ms = end != NULL ? store_bound_ms(&p->base) : 0;
+    uint64_t now = 0, by = 0, ticket = 0;
     PGconn *c;
-    int i;
+    int i, capped = 0;
 
     pthread_mutex_lock(&p->mu);
-    if (end != NULL && p->bound_ms != 0 && pthread_equal(pthread_self(), p->bound)) {
-        by = gl_clock_mono_ms();
-        if (by < p->quiet_until && (!lease || p->quiet_lease)) {
+    if (ms != 0) {
+        now = gl_clock_mono_ms();
+        if (now < p->quiet_until && (!lease || p->quiet_lease)) {
             pthread_mutex_unlock(&p->mu);
             return GL_EIO;
         }
-        by += p->bound_ms;
+        by = now + ms;
+        if ((capped = cap != 0 && cap < by))
+            by = cap;
         p->lease_call = lease;
     }
     for (;;) {
@@ -511,9 +515,10 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease)
             pthread_cond_wait(&p->cv, &p->mu);
         } else if (gl_clock_wait_until(&p->cv, &p->mu, by)) {
             pthread_mutex_unlock(&p->mu);
-            return timed_out(p, ticket != 0
-                                    ? "waiting for a new connection"
-                                    : "waiting for a free connection of the pool");
+            return timed_out(p,
+                             ticket != 0 ? "waiting for a new connection"
+                                         : "waiting for a free connection of the pool",
+                             by - now, capped);
         }
     }
     p->busy[i] = 1;
@@ -749,19 +754,19 @@ static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params 
     if (end == 0)
         return pg_exec(c, sql, pa, out);
     rc = run_by(c, sql, pa, out, end);
-    return rc > 0 ? timed_out(p, sql) : rc;
+    return rc > 0 ? timed_out(p, sql, store_bound_ms(&p->base), 0) : rc;
 }
 
 /* One query on a pooled connection, bounded on the bound thread (pg_get;
- * lease: a call of the lease); the connection is back in the pool when
- * this returns. */
+ * lease: a call of the lease; cap: pg_get's); the connection is back in
+ * the pool when this returns. */
 static int pg_query_as(struct pg *p, const char *sql, const struct params *pa,
-                       PGresult **out, int lease)
+                       PGresult **out, int lease, uint64_t cap)
 {
     uint64_t end;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, &end, lease)) != 0)
+    if ((rc = pg_get(p, &slot, &end, lease, cap)) != 0)
         return rc;
     rc = pg_run(p, p->conns[slot], sql, pa, out, end);
     pg_put(p, slot);
@@ -771,7 +776,7 @@ static int pg_query_as(struct pg *p, const char *sql, const struct params *pa,
 static int pg_query(struct pg *p, const char *sql, const struct params *pa,
                     PGresult **out)
 {
-    return pg_query_as(p, sql, pa, out, 0);
+    return pg_query_as(p, sql, pa, out, 0, 0);
 }
 
 /* The NOTIFY that follows a committed write on the same connection gets
@@ -780,7 +785,7 @@ static int pg_query(struct pg *p, const char *sql, const struct params *pa,
 static int pg_notify(struct pg *p, int slot, const char *sql, uint64_t end)
 {
     if (end != 0)
-        end = gl_clock_mono_ms() + bound_of(p);
+        end = gl_clock_mono_ms() + store_bound_ms(&p->base);
     return pg_run(p, p->conns[slot], sql, NULL, NULL, end);
 }
 
@@ -1503,7 +1508,7 @@ static int pg_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
     PGconn *c;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0)
         return rc;
     c = p->conns[slot];
     p_i64(&pa, epoch);
@@ -1546,7 +1551,7 @@ static int pg_commit(struct store *s, const struct store_batch *b,
 
     if ((rc = rows_init(&r)) != 0)
         goto out_rows;
-    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0)
         goto out_rows;
     c = p->conns[slot];
     if ((rc = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
@@ -1653,7 +1658,7 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
              "   THEN (SELECT epoch FROM l) ELSE durable_epoch END"
              "  WHERE id = 1 AND epoch <> (SELECT epoch FROM l) RETURNING 1)"
              " SELECT epoch FROM l",
-             &pa, &r, 1)) != 0)
+             &pa, &r, 1, 0)) != 0)
         return rc;
     rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, epoch) : GL_ESTATE;
     PQclear(r);
@@ -1670,7 +1675,7 @@ static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
     return pg_query_as(pg(s),
                        "UPDATE glasslog_lease SET expires = '-infinity'"
                        " WHERE id = 1 AND holder = $1 AND epoch = $2",
-                       &pa, NULL, 1);
+                       &pa, NULL, 1, 0);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -1705,7 +1710,7 @@ static int pg_queue_put(struct store *s, const struct store_queued *q, size_t n,
     }
     p_add(&pa, OID_BYTEA_ARRAY, a[0].b.data, a[0].b.len);
     p_add(&pa, OID_BYTEA_ARRAY, a[1].b.data, a[1].b.len);
-    if ((rc = pg_get(pg(s), &slot, &end, 0)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end, 0, 0)) != 0)
         goto out;
     rc = pg_run(pg(s), pg(s)->conns[slot],
                 "INSERT INTO glasslog_queue (meta, data)"
@@ -1824,19 +1829,94 @@ static void drop_all(struct pg *p)
     }
 }
 
+/* Closes the pooled connections not taken (pg_reopen runs alone: none
+ * is but its own) to the server c reaches, the same host and port, under
+ * mu: once c failed the reopen's check, they are as stale as c. */
+static void drop_server(struct pg *p, const PGconn *c)
+{
+    const char *host = PQhost(c), *port = PQport(c);
+
+    for (int i = 0; i < PG_CONNS; i++) {
+        const PGconn *o = p->conns[i];
+        if (o == NULL || o == c || p->busy[i] || host == NULL || port == NULL ||
+            PQhost(o) == NULL || PQport(o) == NULL || strcmp(PQhost(o), host) != 0 ||
+            strcmp(PQport(o), port) != 0)
+            continue;
+        PQfinish(p->conns[i]);
+        p->conns[i] = NULL;
+    }
+}
+
+/* The least a reopen's reconnect check is to have left of the bound
+ * after the wait at the store's gate: a tenth of the bound, at least
+ * PG_CHECK_MIN_MS. With less, a server that is well could miss the
+ * time, and its check would be taken for a failed server's. */
+#define PG_CHECK_MIN_MS 10
+
+static uint64_t check_min_ms(struct pg *p)
+{
+    unsigned ms = store_bound_ms(&p->base) / 10;
+
+    return ms > PG_CHECK_MIN_MS ? ms : PG_CHECK_MIN_MS;
+}
+
+/* The reopen's check (SELECT 1) on c by by (0: no bound; pg_get's),
+ * which began at start; end: the reopen's cap (0: none). 0 or GL_EIO;
+ * *stale: the check found c's server gone (the connection broke:
+ * CONNECTION_BAD, or no answer in a whole bound: timed_out), not cut
+ * short by the cap nor refused by a server that answers. */
+static int reopen_check(struct pg *p, PGconn *c, uint64_t start, uint64_t by,
+                        uint64_t end, int *stale)
+{
+    unsigned ms = store_bound_ms(&p->base);
+    int rc;
+
+    *stale = 0;
+    rc = by == 0 ? pg_exec(c, "SELECT 1", NULL, NULL)
+                 : run_by(c, "SELECT 1", NULL, NULL, by);
+    if (rc <= 0) {
+        *stale = rc != 0 && PQstatus(c) == CONNECTION_BAD;
+        return rc;
+    }
+    if (end != 0 && end < start + ms)
+        return timed_out(p, "SELECT 1", by - start, 1); /* the cap ended it */
+    *stale = 1;
+    return timed_out(p, "SELECT 1", ms, 0);
+}
+
 /* Connects afresh (the old server may be gone: a standby promoted) and
  * checks the connection works. The pool is dropped, and a connection
  * the connector has under way is not pooled (gen), unless the reopen
  * before failed: the pool then holds only connections made since, and a
  * bound caller retrying the reopen may need the one the connector
  * finished after its last wait ended. (glasslogd retries a failed reopen
- * before anything else is written: seq_recover.) */
-static int pg_reopen(struct store *s)
+ * before anything else is written: seq_recover.) A check that finds the
+ * server gone (a broken connection, or no answer in a whole bound)
+ * closes the pool's other connections to that server too (drop_server;
+ * matched by host and port): should the primary change again before a
+ * reopen succeeds, the connections made since are stale, and each would
+ * cost a retry (a whole bound, for a server that stopped answering). On
+ * the bound thread it is done by end, what its bound left after the wait
+ * at the store's gate (store_impl.h), so the whole store_reopen takes one
+ * bound. With less than check_min_ms left it changes nothing; a check
+ * the cap cuts short (or a wait for the connector) is no failure of the
+ * server's: GL_EIO, no quiet time, no connection closed but the checked
+ * one if its SELECT 1 was under way (a late answer must not be read as
+ * another statement's). */
+static int pg_reopen(struct store *s, uint64_t end)
 {
     struct pg *p = pg(s);
-    PGresult *r;
-    int rc;
+    uint64_t start = gl_clock_mono_ms(), by;
+    int slot, rc, stale;
 
+    if (end != 0 && (start >= end || end - start < check_min_ms(p))) {
+        gl_log(GL_LOG_ERROR,
+               "store: not reopened: the wait at the store's gate left %llu ms of the "
+               "bound, too little for the reconnect check; the reopen is tried again "
+               "later",
+               (unsigned long long)(start >= end ? 0 : end - start));
+        return GL_EIO;
+    }
     pthread_mutex_lock(&p->mu);
     if (!p->recovering) {
         p->gen++;
@@ -1844,12 +1924,16 @@ static int pg_reopen(struct store *s)
     }
     p->recovering = 1;
     pthread_mutex_unlock(&p->mu);
-    if ((rc = pg_query(p, "SELECT 1", NULL, &r)) == 0) {
-        PQclear(r);
-        pthread_mutex_lock(&p->mu);
+    if ((rc = pg_get(p, &slot, &by, 0, end)) != 0)
+        return rc;
+    rc = reopen_check(p, p->conns[slot], start, by, end, &stale);
+    pthread_mutex_lock(&p->mu);
+    if (stale)
+        drop_server(p, p->conns[slot]);
+    else if (rc == 0)
         p->recovering = 0;
-        pthread_mutex_unlock(&p->mu);
-    }
+    pthread_mutex_unlock(&p->mu);
+    pg_put(p, slot);
     return rc;
 }
 
@@ -1896,7 +1980,7 @@ static int pg_put_served(struct store *s, uint64_t size, const uint8_t *note, si
     if ((rc = gl_buf_append(&v, be, 8)) != 0 || (rc = gl_buf_append(&v, note, len)) != 0)
         goto out;
     p_bytes(&pa, v.data, v.len);
-    if ((rc = pg_get(pg(s), &slot, &end, 0)) != 0)
+    if ((rc = pg_get(pg(s), &slot, &end, 0, 0)) != 0)
         goto out;
     rc = pg_run(pg(s), pg(s)->conns[slot],
                 "INSERT INTO glasslog_meta (k, v) VALUES ('served', $1)"
@@ -1979,9 +2063,10 @@ static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
 }
 
 /* store_bound_thread: the calling thread's calls are bounded from now on
- * (pg_get, pg_run), and its connections are made by the connector,
- * started here (once). */
-static int pg_bound_thread(struct store *s, unsigned ms)
+ * (pg_get, pg_run, by store_bound_ms, which store.c sets once this
+ * returned 0), and its connections are made by the connector, started
+ * here (once). */
+static int pg_bound_thread(struct store *s)
 {
     struct pg *p = pg(s);
 
@@ -1994,8 +2079,6 @@ static int pg_bound_thread(struct store *s, unsigned ms)
         }
         p->connector_started = 1;
     }
-    p->bound = pthread_self();
-    p->bound_ms = ms;
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
@@ -2052,7 +2135,7 @@ static int migrate(struct pg *p, int from)
     PGresult *r;
     int slot, rc;
 
-    if ((rc = pg_get(p, &slot, NULL, 0)) != 0)
+    if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0)
         return rc;
     r = PQexec(p->conns[slot], from == 1   ? migrate_1_sql
                                : from == 2 ? migrate_2_sql
@@ -2090,7 +2173,7 @@ static int check_schema(struct pg *p, int create, const char **why)
     }
     if (!have) {
         int slot;
-        if ((rc = pg_get(p, &slot, NULL, 0)) != 0) {
+        if ((rc = pg_get(p, &slot, NULL, 0, 0)) != 0) {
             *why = "cannot connect to PostgreSQL (see the error above)";
             return rc;
         }
