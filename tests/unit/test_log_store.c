@@ -2354,6 +2354,16 @@ static void *blocker_run(void *arg)
     return NULL;
 }
 
+/* Starts b's scan on a thread of f's (fx_spawn) and returns once its
+ * callback runs: b holds the store's gate until released (fx_end) or its
+ * hold is over. The caller destroys b->in after fx_end. */
+static void blocker_start(struct fx *f, struct blocker *b)
+{
+    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
+    fx_spawn(f, blocker_run, b);
+    pthread_barrier_wait(&b->in);
+}
+
 /* How many sessions of the database at url (but the asking one) match
  * cond (SQL on pg_stat_activity's columns); -1 on an error. */
 static int pg_sessions(const char *url, const char *cond)
@@ -2422,9 +2432,7 @@ static void test_reopen_bounded(void **state)
     *o = (struct other_reader){.s = f->s, .rc = -1};
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
     assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
-    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
-    fx_spawn(f, blocker_run, b);
-    pthread_barrier_wait(&b->in);
+    blocker_start(f, b);
     fx_spawn(f, other_reader_run, c); /* reads once the reopen waits */
     t0 = gl_clock_mono_ms();
     t1 = reopen_bounded(f->s, GL_EIO);
@@ -2519,10 +2527,8 @@ static void test_reopen_says_why(void **state)
     *b = (struct blocker){.s = f->s, .release = &f->release};
     *r = (struct reopener){.s = f->s, .rc = -1};
     assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
-    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
-    fx_spawn(f, blocker_run, b);
-    pthread_barrier_wait(&b->in);
+    blocker_start(f, b);
     rc_calls = reopen_logged(f->s, calls, sizeof(calls));
     fx_spawn(f, reopener_run, r);
     for (int i = 0; i < 1000 && !reopen_waits(f->s); i++)
@@ -2606,9 +2612,7 @@ static void test_pg_reopen_one_bound(void **state)
     assert_int_equal(store_open(&o, &f->s2, &why), 0); /* PQconnectdb: past the hole */
     assert_int_equal(store_bound_thread(f->s2, ONE_BOUND_MS), 0);
     *b = (struct blocker){.s = f->s2, .release = &f->release, .hold_ms = GATE_HOLD_MS};
-    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
-    fx_spawn(f, blocker_run, b);
-    pthread_barrier_wait(&b->in);
+    blocker_start(f, b);
     t0 = gl_clock_mono_ms();
     rc = store_reopen(f->s2);
     ms = gl_clock_mono_ms() - t0;
@@ -2720,9 +2724,7 @@ static void test_pg_reopen_no_time(void **state)
     usleep(BOUND_MS * 1000 + 50000); /* the quiet time is over */
     n = pg_sessions(f->dir, "true");
     *b = (struct blocker){.s = f->s, .release = &f->release, .hold_ms = BOUND_MS - 2};
-    assert_int_equal(pthread_barrier_init(&b->in, NULL, 2), 0);
-    fx_spawn(f, blocker_run, b);
-    pthread_barrier_wait(&b->in);
+    blocker_start(f, b);
     t0 = gl_clock_mono_ms();
     rc = store_reopen(f->s);
     ms = gl_clock_mono_ms() - t0;
