@@ -1255,26 +1255,6 @@ static void job_gone(void *arg)
     job_finish(j);
 }
 
-/* Copies the entries of from into to (released first). */
-static int entries_copy(struct store_entries *to, const struct store_entries *from)
-{
-    size_t off = 0;
-    int rc;
-
-    store_entries_release(to);
-    to->n = 0;
-    gl_buf_init(&to->raw, GL_TILE_BUNDLE_MAX);
-    if ((rc = gl_buf_append(&to->raw, from->raw.data, from->raw.len)) != 0)
-        return rc;
-    for (size_t i = 0; i < from->n; i++) {
-        to->e[i].data = to->raw.data + off;
-        to->e[i].len = from->e[i].len;
-        off += from->e[i].len;
-    }
-    to->n = from->n;
-    return 0;
-}
-
 /* Copies the result of w (done, rc 0) into x, the same read not done:
  * an entry, a bundle or a leaf hash's look-up (tiles go through the
  * cache, an index look-up is never shared). */
@@ -1285,7 +1265,7 @@ static int want_copy(struct want *x, const struct want *w)
         x->found = w->found;
         return 0;
     case WANT_BUNDLE:
-        return entries_copy(x->ents, w->ents);
+        return store_entries_copy(x->ents, w->ents);
     case WANT_ENTRY:
         return gl_buf_append(&x->data, w->data.data, w->data.len);
     case WANT_INDEX:

@@ -346,10 +346,21 @@ static int collect_entry(void *ctx, uint64_t index, const uint8_t *data, size_t 
     return gl_buf_append(&x->raw, data, len);
 }
 
+/* Points x's e[0..n) into raw, by their lengths, back to back. */
+static void entries_point(struct store_entries *x)
+{
+    size_t off = 0;
+
+    for (size_t i = 0; i < x->n; i++) {
+        x->e[i].data = x->raw.data + off;
+        off += x->e[i].len;
+    }
+    assert(off == x->raw.len);
+}
+
 int store_read_entries(struct store *s, uint64_t start, uint64_t n,
                        struct store_entries *out)
 {
-    size_t off = 0;
     out->n = 0;
     gl_buf_init(&out->raw, GL_TILE_BUNDLE_MAX);
     if (n > GL_TILE_WIDTH)
@@ -357,11 +368,25 @@ int store_read_entries(struct store *s, uint64_t start, uint64_t n,
     int rc = store_scan_entries(s, start, n, collect_entry, out);
     if (rc == 0 && out->n != n)
         rc = GL_ENOTFOUND;
-    for (size_t i = 0; i < out->n && rc == 0; i++) {
-        out->e[i].data = out->raw.data + off;
-        off += out->e[i].len;
-    }
+    if (rc == 0)
+        entries_point(out);
     return rc;
+}
+
+int store_entries_copy(struct store_entries *to, const struct store_entries *from)
+{
+    int rc;
+
+    store_entries_release(to);
+    to->n = 0;
+    gl_buf_init(&to->raw, GL_TILE_BUNDLE_MAX);
+    if ((rc = gl_buf_append(&to->raw, from->raw.data, from->raw.len)) != 0)
+        return rc;
+    for (size_t i = 0; i < from->n; i++)
+        to->e[i].len = from->e[i].len;
+    to->n = from->n;
+    entries_point(to);
+    return 0;
 }
 
 void store_entries_release(struct store_entries *x)

@@ -196,6 +196,10 @@ struct store_entries {
  * over GL_TILE_WIDTH; else as store_scan_entries. */
 int store_read_entries(struct store *s, uint64_t start, uint64_t n,
                        struct store_entries *out);
+/* Copies from's entries into *to, which is released first (an
+ * initialised or zeroed struct; the caller releases it whatever the
+ * outcome): 0, or GL_ENOMEM / GL_ETOOBIG from the copy of raw. */
+int store_entries_copy(struct store_entries *to, const struct store_entries *from);
 void store_entries_release(struct store_entries *x);
 /* Reads tile (level, index) into out (STORE_TILE_MAX bytes); *len gets the
  * stored length (a multiple of 32). GL_ENOTFOUND if absent. */
