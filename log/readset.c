@@ -1,7 +1,7 @@
 /*
- * readset: a hash set of store-read keys; see readset.h for the design
- * (linear probing, backward-shift deletion, at most half full) and the
- * invariants.
+ * readset: a hash set of store-read keys with a value each; see readset.h
+ * for the design (linear probing, backward-shift deletion, at most half
+ * full) and the invariants.
  */
 #include "readset.h"
 
@@ -41,25 +41,41 @@ int readset_has(const struct readset *s, const struct readset_key *k)
     return s->slot[readset_find(s, k)].kind != 0;
 }
 
+int readset_get(const struct readset *s, const struct readset_key *k, uint32_t *value)
+{
+    size_t at = readset_find(s, k);
+
+    if (s->slot[at].kind == 0)
+        return 0;
+    *value = s->value[at];
+    return 1;
+}
+
 size_t readset_room(const struct readset *s)
 {
     assert(s->n <= READSET_MAX);
     return READSET_MAX - s->n;
 }
 
-void readset_put(struct readset *s, const struct readset_key *k)
+void readset_put_value(struct readset *s, const struct readset_key *k, uint32_t value)
 {
     size_t at = readset_find(s, k);
 
     assert(s->slot[at].kind == 0); /* not there yet */
     assert(s->n < READSET_MAX);
     s->slot[at] = *k;
+    s->value[at] = value;
     s->n++;
 }
 
-/* The keys after k in its run move back, so that none sits past a free
- * slot from its home: a key at j moves to the hole at i unless its home
- * lies in (i, j] (round the wrap). */
+void readset_put(struct readset *s, const struct readset_key *k)
+{
+    readset_put_value(s, k, 0);
+}
+
+/* The keys after k in its run move back, with their values, so that none
+ * sits past a free slot from its home: a key at j moves to the hole at i
+ * unless its home lies in (i, j] (round the wrap). */
 void readset_drop(struct readset *s, const struct readset_key *k)
 {
     size_t i = readset_find(s, k), j = i, home;
@@ -77,6 +93,7 @@ void readset_drop(struct readset *s, const struct readset_key *k)
             home = readset_home(&s->slot[j]);
         } while (i <= j ? i < home && home <= j : i < home || home <= j);
         s->slot[i] = s->slot[j];
+        s->value[i] = s->value[j];
         i = j;
     }
 }

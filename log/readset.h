@@ -1,8 +1,9 @@
 /*
- * readset: a fixed-size hash set of store-read keys, for the reads
- * others wait for in glasslogd's read API (readapi.c, struct
- * readapi_async's reading; what a key names, and when a read is put in
- * or taken out, is readapi.c's).
+ * readset: a fixed-size hash set of store-read keys, each with a value,
+ * for glasslogd's read API (readapi.c, struct readapi_async): the reads
+ * others wait for (reading, values unused), and the reads a finished job
+ * hands over (ended, each key's value the index of its want). What a key
+ * names, and when a read is put in or taken out, is readapi.c's.
  *
  * Design: open addressing in READSET_SLOTS slots (a power of two) with
  * linear probing; a key's home slot is readset_home, Fibonacci hashing of
@@ -15,7 +16,10 @@
  * run stays short and a look-up always ends at a free slot.
  *
  * Keys: kind 0 marks a free slot, so a key's kind is never 0; two keys
- * are the same key when kind, level, a and b are all equal.
+ * are the same key when kind, level, a and b are all equal. A key's
+ * value is the caller's (readset_put_value; 0 with readset_put): it
+ * stays with the key, in value[] at the key's slot, wherever the key
+ * moves.
  *
  * Invariants: n keys, 0 <= n <= READSET_MAX, all different; every key
  * sits in its home slot or after it, with no free slot between its home
@@ -39,16 +43,22 @@ struct readset_key {
 
 struct readset {
     struct readset_key slot[READSET_SLOTS];
-    size_t n; /* keys in the set */
+    uint32_t value[READSET_SLOTS]; /* of the key in slot[i]; free: any */
+    size_t n;                      /* keys in the set */
 };
 
 /* The home slot of k (< READSET_SLOTS): where a look-up for k starts. */
 size_t readset_home(const struct readset_key *k);
 /* 1 if k is in s. */
 int readset_has(const struct readset *s, const struct readset_key *k);
+/* If k is in s, sets *value to its value and returns 1, else 0. */
+int readset_get(const struct readset *s, const struct readset_key *k, uint32_t *value);
 /* How many more keys s may hold: READSET_MAX - s->n. */
 size_t readset_room(const struct readset *s);
-/* Puts k, which is not in s, in s; readset_room(s) must be above 0. */
+/* Puts k, which is not in s, in s with the value value; readset_room(s)
+ * must be above 0. */
+void readset_put_value(struct readset *s, const struct readset_key *k, uint32_t value);
+/* readset_put_value with the value 0. */
 void readset_put(struct readset *s, const struct readset_key *k);
 /* Takes k out of s, if it is there. */
 void readset_drop(struct readset *s, const struct readset_key *k);

@@ -2,9 +2,11 @@
  * test_log_readset: the hash set of reads others wait for in glasslogd's
  * read API (log/readset.c): keys that collide at the last slot wrap round
  * to the first ones, and a key whose home is slot 0 sits behind them;
- * taking any of them out (readset_drop) leaves every other one findable
- * and the slots of those taken out free, whatever the order, across the
- * wrap. Keys differing in one field only are different keys, and
+ * taking any of them out (readset_drop) leaves every other one findable,
+ * with its own value (readset_get: values move with their keys), and the
+ * slots of those taken out free, whatever the order, across the wrap.
+ * Keys differing in one field only are different keys (readset_get finds
+ * none of them and leaves *value alone), readset_put's value is 0, and
  * readset_room counts down from half the slots.
  *
  * (That an index look-up or a want marked alone is never put in the set
@@ -33,7 +35,8 @@ static struct readset_key key_at(size_t home, uint64_t *from)
 }
 
 /* Three keys at home the last slot (there, then 0 and 1), one at home 0
- * (then 2); dropped in the order given; each other key still found. */
+ * (then 2), key i with the value 100 + i; dropped in the order given;
+ * each other key still found, with its value. */
 static void drop_in_order(const size_t order[KEYS])
 {
     struct readset *s = calloc(1, sizeof(*s));
@@ -47,7 +50,7 @@ static void drop_in_order(const size_t order[KEYS])
     k[3] = key_at(0, &from);
     for (size_t i = 0; i < KEYS; i++) {
         assert_false(readset_has(s, &k[i]));
-        readset_put(s, &k[i]);
+        readset_put_value(s, &k[i], 100 + (uint32_t)i);
         assert_true(readset_has(s, &k[i]));
     }
     assert_int_equal(s->n, KEYS);
@@ -58,8 +61,12 @@ static void drop_in_order(const size_t order[KEYS])
         readset_drop(s, &k[order[d]]);
         in[order[d]] = 0;
         assert_int_equal(s->n, KEYS - 1 - d);
-        for (size_t i = 0; i < KEYS; i++)
+        for (size_t i = 0; i < KEYS; i++) {
+            uint32_t value = 7;
             assert_int_equal(readset_has(s, &k[i]), in[i]);
+            assert_int_equal(readset_get(s, &k[i], &value), in[i]);
+            assert_int_equal(value, in[i] ? 100 + i : 7);
+        }
     }
     for (size_t i = 0; i < READSET_SLOTS; i++)
         assert_int_equal(s->slot[i].kind, 0);
@@ -85,6 +92,7 @@ static void test_fields_and_room(void **state)
     struct readset *s = calloc(1, sizeof(*s));
     struct readset_key k = {.a = 7, .b = 9, .level = 2, .kind = 3};
     struct readset_key other[4] = {k, k, k, k};
+    uint32_t value = 5;
 
     (void)state;
     assert_non_null(s);
@@ -96,8 +104,13 @@ static void test_fields_and_room(void **state)
     readset_put(s, &k);
     assert_int_equal(readset_room(s), READSET_SLOTS / 2 - 1);
     assert_true(readset_has(s, &k));
+    assert_true(readset_get(s, &k, &value));
+    assert_int_equal(value, 0);
     for (size_t i = 0; i < 4; i++) {
+        value = 5;
         assert_false(readset_has(s, &other[i]));
+        assert_false(readset_get(s, &other[i], &value));
+        assert_int_equal(value, 5);
         readset_drop(s, &other[i]);
         assert_int_equal(s->n, 1);
         assert_true(readset_has(s, &k));
