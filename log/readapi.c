@@ -1300,16 +1300,27 @@ static int want_take(struct want *x, const struct want *w, size_t *bundles)
     return 0;
 }
 
+/* One of 64 bits for k: a key whose bit is not in the bits of the keys
+ * in ra->ended is not there, which saves most look-ups when few reads
+ * ended (a quick no; any bits give the same result). */
+static uint64_t key_bit(const struct readset_key *k)
+{
+    return (uint64_t)1 << ((k->a ^ k->level) & 63);
+}
+
 /* Puts in ra->ended (empty) the key of each shared read of j, whose
  * thread is done, that goes to the queued jobs waiting for it, with the
  * index of its want, after putting each full tile j's thread read in the
  * cache (c): every one but a tile now in the cache (a tile reaches its
  * waiters through the cache; one that is not there, short, failed or not
  * put, is theirs to read alone). They fit: their keys are in ra->reading
- * (at most READSET_MAX, all different) until job_unmark_reading. */
-static void job_ended(struct readapi_async *ra, struct readapi_job *j,
-                      struct tilecache *c)
+ * (at most READSET_MAX, all different) until job_unmark_reading. Returns
+ * the key_bit of each key put, ORed (0: none put). */
+static uint64_t job_ended(struct readapi_async *ra, struct readapi_job *j,
+                          struct tilecache *c)
 {
+    uint64_t bits = 0;
+
     assert(ra->ended.n == 0);
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
@@ -1325,17 +1336,20 @@ static void job_ended(struct readapi_async *ra, struct readapi_job *j,
             continue;
         k = read_key(w);
         readset_put_value(&ra->ended, &k, (uint32_t)i); /* i < WANTS_MAX */
+        bits |= key_bit(&k);
     }
+    return bits;
 }
 
-/* Each read in ra->ended (put by job_ended for j) is over for each queued
- * job that wants it (they waited for it: job_waits): want_take, or reading
- * it alone, at once, with no more waiting. One walk of the queue, each
- * want not done looked up in ra->ended by its key (and compared whole,
- * want_same, with the want found): time linear in the queued wants,
- * however many reads ended. The bundle copies (ra->slots at most) go to
- * the first waiters in queue order. Empties ra->ended. */
-static void job_hand_over(struct readapi_async *ra, struct readapi_job *j)
+/* Each read in ra->ended (put by job_ended for j, bits its return) is
+ * over for each queued job that wants it (they waited for it: job_waits):
+ * want_take, or reading it alone, at once, with no more waiting. One walk
+ * of the queue, each want not done looked up in ra->ended by its key
+ * (unless its key_bit is not in bits) and compared whole (want_same) with
+ * the want found: time linear in the queued wants, however many reads
+ * ended. The bundle copies (ra->slots at most) go to the first waiters in
+ * queue order. Empties ra->ended. */
+static void job_hand_over(struct readapi_async *ra, struct readapi_job *j, uint64_t bits)
 {
     size_t bundles = ra->slots;
     struct readset_key k;
@@ -1349,8 +1363,8 @@ static void job_hand_over(struct readapi_async *ra, struct readapi_job *j)
             if (x->done || x->kind == WANT_INDEX) /* never shared */
                 continue;
             k = read_key(x);
-            if (readset_get(&ra->ended, &k, &at) && want_same(x, &j->wants[at]) &&
-                want_take(x, &j->wants[at], &bundles) != 0)
+            if ((key_bit(&k) & bits) != 0 && readset_get(&ra->ended, &k, &at) &&
+                want_same(x, &j->wants[at]) && want_take(x, &j->wants[at], &bundles) != 0)
                 x->alone = 1;
         }
     }
@@ -1385,8 +1399,7 @@ static void job_after(uv_work_t *work, int status)
     ra->reads += j->done;
     j->done = 0;
     ra->view(ra->ctx, &v);
-    job_ended(ra, j, v.cache);
-    job_hand_over(ra, j);
+    job_hand_over(ra, j, job_ended(ra, j, v.cache));
     job_unmark_reading(ra, j);
     if (status != 0) {
         readapi_reply_retry(NULL, j->p, "shutting down");
