@@ -48,7 +48,7 @@
  * reads others may wait for are a hash set (ra->reading), filled when a
  * job starts and emptied in its job_after, not compared want by want.
  * So does a job_after's hand-over, whatever the number of reads that
- * ended: the shared reads it hands over go in a second hash set
+ * ended: the shared reads it hands over go in a hash map
  * (ra->ended, each key to its want), and one walk of the queue looks
  * each want not done up there, not in every read that ended.
  *
@@ -1080,9 +1080,17 @@ static struct readset_key read_key(const struct want *w)
     return k;
 }
 
+/* The key of w, shareable: the only keys put in ra->reading and
+ * ra->ended. */
+static struct readset_key shared_key(const struct want *w)
+{
+    assert(want_shareable(w));
+    return read_key(w);
+}
+
 static int reading_has(const struct readapi_async *ra, const struct want *w)
 {
-    struct readset_key k = read_key(w);
+    struct readset_key k = shared_key(w);
 
     return readset_has(&ra->reading, &k);
 }
@@ -1108,7 +1116,7 @@ static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
         w->shared = shared && w->reading && want_shareable(w);
         if (!w->shared)
             continue;
-        k = read_key(w);
+        k = shared_key(w);
         readset_put(&ra->reading, &k); /* not there: j started, job_waits said 0 */
     }
 }
@@ -1119,7 +1127,7 @@ static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
         if (w->shared) {
-            struct readset_key k = read_key(w);
+            struct readset_key k = shared_key(w);
             readset_drop(&ra->reading, &k);
         }
         w->reading = 0;
@@ -1300,28 +1308,17 @@ static int want_take(struct want *x, const struct want *w, size_t *bundles)
     return 0;
 }
 
-/* One of 64 bits for k: a key whose bit is not in the bits of the keys
- * in ra->ended is not there, which saves most look-ups when few reads
- * ended (a quick no; any bits give the same result). */
-static uint64_t key_bit(const struct readset_key *k)
-{
-    return (uint64_t)1 << ((k->a ^ k->level) & 63);
-}
-
 /* Puts in ra->ended (empty) the key of each shared read of j, whose
  * thread is done, that goes to the queued jobs waiting for it, with the
  * index of its want, after putting each full tile j's thread read in the
  * cache (c): every one but a tile now in the cache (a tile reaches its
  * waiters through the cache; one that is not there, short, failed or not
  * put, is theirs to read alone). They fit: their keys are in ra->reading
- * (at most READSET_MAX, all different) until job_unmark_reading. Returns
- * the key_bit of each key put, ORed (0: none put). */
-static uint64_t job_ended(struct readapi_async *ra, struct readapi_job *j,
-                          struct tilecache *c)
+ * (at most READSET_MAX, all different) until job_unmark_reading. */
+static void job_ended(struct readapi_async *ra, struct readapi_job *j,
+                      struct tilecache *c)
 {
-    uint64_t bits = 0;
-
-    assert(ra->ended.n == 0);
+    assert(ra->ended.keys.n == 0);
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
         struct readset_key k;
@@ -1334,28 +1331,26 @@ static uint64_t job_ended(struct readapi_async *ra, struct readapi_job *j,
         if (!w->shared || (w->kind == WANT_TILE && w->rc == 0 &&
                            tilecache_peek(c, w->level, w->a, GL_TILE_WIDTH)))
             continue;
-        k = read_key(w);
-        readset_put_value(&ra->ended, &k, (uint32_t)i); /* i < WANTS_MAX */
-        bits |= key_bit(&k);
+        k = shared_key(w);
+        readset_map_put(&ra->ended, &k, (uint32_t)i); /* i < WANTS_MAX */
     }
-    return bits;
 }
 
-/* Each read in ra->ended (put by job_ended for j, bits its return) is
- * over for each queued job that wants it (they waited for it: job_waits):
- * want_take, or reading it alone, at once, with no more waiting. One walk
- * of the queue, each want not done looked up in ra->ended by its key
- * (unless its key_bit is not in bits) and compared whole (want_same) with
- * the want found: time linear in the queued wants, however many reads
- * ended. The bundle copies (ra->slots at most) go to the first waiters in
- * queue order. Empties ra->ended. */
-static void job_hand_over(struct readapi_async *ra, struct readapi_job *j, uint64_t bits)
+/* Each read in ra->ended (put by job_ended for j) is over for each
+ * queued job that wants it (they waited for it: job_waits): want_take, or
+ * reading it alone, at once, with no more waiting. One walk of the queue
+ * (none if no read ended), each want not done looked up in ra->ended by
+ * its key and compared whole (want_same: two leaves' keys may be the
+ * same) with the want found: time linear in the queued wants, however
+ * many reads ended. The bundle copies (ra->slots at most) go to the first
+ * waiters in queue order. Empties ra->ended. */
+static void job_hand_over(struct readapi_async *ra, struct readapi_job *j)
 {
     size_t bundles = ra->slots;
     struct readset_key k;
     uint32_t at;
 
-    if (ra->ended.n == 0)
+    if (ra->ended.keys.n == 0)
         return;
     for (struct readapi_job *q = ra->queue; q != NULL; q = q->next) {
         for (size_t i = 0; i < q->nwants; i++) {
@@ -1363,15 +1358,15 @@ static void job_hand_over(struct readapi_async *ra, struct readapi_job *j, uint6
             if (x->done || x->kind == WANT_INDEX) /* never shared */
                 continue;
             k = read_key(x);
-            if ((key_bit(&k) & bits) != 0 && readset_get(&ra->ended, &k, &at) &&
-                want_same(x, &j->wants[at]) && want_take(x, &j->wants[at], &bundles) != 0)
+            if (readset_map_get(&ra->ended, &k, &at) && want_same(x, &j->wants[at]) &&
+                want_take(x, &j->wants[at], &bundles) != 0)
                 x->alone = 1;
         }
     }
-    for (size_t i = 0; i < j->nwants && ra->ended.n > 0; i++) {
+    for (size_t i = 0; i < j->nwants && ra->ended.keys.n > 0; i++) {
         if (j->wants[i].shared) {
-            k = read_key(&j->wants[i]);
-            readset_drop(&ra->ended, &k);
+            k = shared_key(&j->wants[i]);
+            readset_map_drop(&ra->ended, &k);
         }
     }
 }
@@ -1399,7 +1394,8 @@ static void job_after(uv_work_t *work, int status)
     ra->reads += j->done;
     j->done = 0;
     ra->view(ra->ctx, &v);
-    job_hand_over(ra, j, job_ended(ra, j, v.cache));
+    job_ended(ra, j, v.cache);
+    job_hand_over(ra, j);
     job_unmark_reading(ra, j);
     if (status != 0) {
         readapi_reply_retry(NULL, j->p, "shutting down");

@@ -129,7 +129,7 @@ struct readapi_async {
     /* the shared reads a job_after hands over to the queued jobs, by
      * their keys, each to its want's index in the finished job; empty
      * outside job_after (readapi.c) */
-    struct readset ended;
+    struct readset_map ended;
 };
 
 /* 1 if path is one of the read API's (after any prefix the caller
