@@ -47,13 +47,19 @@
  * again goes on at once, and to the head if it still waits), and the
  * reads others may wait for are a hash set (ra->reading), filled when a
  * job starts and emptied in its job_after, not compared want by want.
+ * So does a job_after's hand-over, whatever the number of reads that
+ * ended: the shared reads it hands over go in a hash map
+ * (ra->ended, each key to its want), and one walk of the queue looks
+ * each want not done up there, not in every read that ended.
  *
  * Invariant: a job's wants are touched by its threadpool thread only
  * while it is there (running, counted in inflight), by the loop
  * otherwise: the loop does not read a running job's wants at all (what
  * others wait for is the copy of their keys in ra->reading). ra->reading
  * holds exactly the keys of the shared wants of the running jobs (marked
- * shared, all different, none an index look-up or alone).
+ * shared, all different, none an index look-up or alone). ra->ended is
+ * empty but during a job_after (job_ended fills it, job_hand_over
+ * empties it).
  */
 #include "readapi.h"
 
@@ -1027,7 +1033,7 @@ static size_t job_take_cached(struct readapi_job *j, struct tilecache *c)
  * upper bound and answers what the index held when it was read, so a
  * lookup that came after an append, answering with a checkpoint that
  * covers the new entry, must not take the result of one read before it;
- * and a want marked alone (want_hand_over): its job reads it itself,
+ * and a want marked alone (job_hand_over): its job reads it itself,
  * whoever else reads it, and waits for nobody. Only a result read without
  * error is handed over: a failed read or one that found nothing (a leaf
  * hash not logged yet when it was read: it may be by the checkpoint the
@@ -1059,11 +1065,13 @@ static int want_same(const struct want *x, const struct want *w)
     return x->level == w->level && x->a == w->a && x->b == w->b;
 }
 
+/* The key of w, any want but an index look-up (also one marked alone: a
+ * queued want is looked up in ra->ended by it, job_hand_over). */
 static struct readset_key read_key(const struct want *w)
 {
     struct readset_key k = {.a = w->a, .b = w->b, .level = w->level};
 
-    assert(want_shareable(w));
+    assert(w->kind != WANT_INDEX);
     k.kind = (uint32_t)w->kind + 1; /* 0: a free slot */
     if (w->kind == WANT_LEAF) {
         memcpy(&k.a, w->hash, sizeof(k.a));
@@ -1072,9 +1080,17 @@ static struct readset_key read_key(const struct want *w)
     return k;
 }
 
+/* The key of w, shareable: the only keys put in ra->reading and
+ * ra->ended. */
+static struct readset_key shared_key(const struct want *w)
+{
+    assert(want_shareable(w));
+    return read_key(w);
+}
+
 static int reading_has(const struct readapi_async *ra, const struct want *w)
 {
-    struct readset_key k = read_key(w);
+    struct readset_key k = shared_key(w);
 
     return readset_has(&ra->reading, &k);
 }
@@ -1100,7 +1116,7 @@ static void job_mark_reading(struct readapi_async *ra, struct readapi_job *j)
         w->shared = shared && w->reading && want_shareable(w);
         if (!w->shared)
             continue;
-        k = read_key(w);
+        k = shared_key(w);
         readset_put(&ra->reading, &k); /* not there: j started, job_waits said 0 */
     }
 }
@@ -1111,7 +1127,7 @@ static void job_unmark_reading(struct readapi_async *ra, struct readapi_job *j)
     for (size_t i = 0; i < j->nwants; i++) {
         struct want *w = &j->wants[i];
         if (w->shared) {
-            struct readset_key k = read_key(w);
+            struct readset_key k = shared_key(w);
             readset_drop(&ra->reading, &k);
         }
         w->reading = 0;
@@ -1292,36 +1308,83 @@ static int want_take(struct want *x, const struct want *w, size_t *bundles)
     return 0;
 }
 
-/* The read w, done by a shared want, is over for each queued job that
- * wants it (they waited for it: job_waits): want_take, or reading it
- * alone, at once, with no more waiting. */
-static void want_hand_over(struct readapi_async *ra, const struct want *w,
-                           size_t *bundles)
+/* Puts in ra->ended (empty) the key of each shared read of j, whose
+ * thread is done, that goes to the queued jobs waiting for it, with the
+ * index of its want, after putting each full tile j's thread read in the
+ * cache (c): every one but a tile now in the cache (a tile reaches its
+ * waiters through the cache; one that is not there, short, failed or not
+ * put, is theirs to read alone). They fit: their keys are in ra->reading
+ * (at most READSET_MAX, all different) until job_unmark_reading. */
+static void job_ended(struct readapi_async *ra, struct readapi_job *j,
+                      struct tilecache *c)
 {
+    assert(ra->ended.keys.n == 0);
+    for (size_t i = 0; i < j->nwants; i++) {
+        struct want *w = &j->wants[i];
+        struct readset_key k;
+        if (!w->reading || !w->done)
+            continue;
+        if (w->kind == WANT_TILE && w->rc == 0 && w->data.len == STORE_TILE_MAX &&
+            !tilecache_peek(c, w->level, w->a, GL_TILE_WIDTH))
+            (void)tilecache_put(c, w->level, w->a, GL_TILE_WIDTH,
+                                (const uint8_t(*)[GL_HASH_LEN])w->data.data);
+        if (!w->shared || (w->kind == WANT_TILE && w->rc == 0 &&
+                           tilecache_peek(c, w->level, w->a, GL_TILE_WIDTH)))
+            continue;
+        k = shared_key(w);
+        readset_map_put(&ra->ended, &k, (uint32_t)i); /* i < WANTS_MAX */
+    }
+}
+
+/* Each read in ra->ended (put by job_ended for j) is over for each
+ * queued job that wants it (they waited for it: job_waits): want_take, or
+ * reading it alone, at once, with no more waiting. One walk of the queue
+ * (none if no read ended), each want not done looked up in ra->ended by
+ * its key and compared whole (want_same: two leaves' keys may be the
+ * same) with the want found: time linear in the queued wants, however
+ * many reads ended. The bundle copies (ra->slots at most) go to the first
+ * waiters in queue order. Empties ra->ended. */
+static void job_hand_over(struct readapi_async *ra, struct readapi_job *j)
+{
+    size_t bundles = ra->slots;
+    struct readset_key k;
+    uint32_t at;
+
+    if (ra->ended.keys.n == 0)
+        return;
     for (struct readapi_job *q = ra->queue; q != NULL; q = q->next) {
         for (size_t i = 0; i < q->nwants; i++) {
             struct want *x = &q->wants[i];
-            if (!x->done && want_same(x, w) && want_take(x, w, bundles) != 0)
+            if (x->done || x->kind == WANT_INDEX) /* never shared */
+                continue;
+            k = read_key(x);
+            if (readset_map_get(&ra->ended, &k, &at) && want_same(x, &j->wants[at]) &&
+                want_take(x, &j->wants[at], &bundles) != 0)
                 x->alone = 1;
+        }
+    }
+    for (size_t i = 0; i < j->nwants && ra->ended.keys.n > 0; i++) {
+        if (j->wants[i].shared) {
+            k = shared_key(&j->wants[i]);
+            readset_map_drop(&ra->ended, &k);
         }
     }
 }
 
 /* On the loop: the job's reads are done. Each full tile its thread read
- * goes into the cache, and each other shared read (and each failed
- * shared tile read) to the queued jobs waiting for it (want_hand_over),
- * even if its client left; then its request is computed again. At most
- * ra->slots copies of a bundle are handed over per call, the other
- * waiters reading it alone: jobs hold at most twice the read slots'
- * bundles at once (those on threads, and the copies, answered in the
- * pump that follows), not one per waiting request (up to
- * READAPI_ASYNC_MAX of up to GL_TILE_BUNDLE_MAX bytes). */
+ * goes into the cache, and each other shared read (and each shared tile
+ * read that failed or is not in the cache) to the queued jobs waiting
+ * for it (job_ended, job_hand_over), even if its client left; then its
+ * request is computed again. At most ra->slots copies of a bundle are
+ * handed over per call, the other waiters reading it alone: jobs hold at
+ * most twice the read slots' bundles at once (those on threads, and the
+ * copies, answered in the pump that follows), not one per waiting
+ * request (up to READAPI_ASYNC_MAX of up to GL_TILE_BUNDLE_MAX bytes). */
 static void job_after(uv_work_t *work, int status)
 {
     struct readapi_job *j = work->data, **pp;
     struct readapi_async *ra = j->ra;
     struct readapi_view v;
-    size_t bundles = ra->slots;
 
     for (pp = &ra->running; *pp != j; pp = &(*pp)->next)
         assert(*pp != NULL);
@@ -1331,20 +1394,8 @@ static void job_after(uv_work_t *work, int status)
     ra->reads += j->done;
     j->done = 0;
     ra->view(ra->ctx, &v);
-    for (size_t i = 0; i < j->nwants; i++) {
-        struct want *w = &j->wants[i];
-        if (!w->reading || !w->done)
-            continue;
-        if (w->kind == WANT_TILE && w->rc == 0 && w->data.len == STORE_TILE_MAX &&
-            !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH))
-            (void)tilecache_put(v.cache, w->level, w->a, GL_TILE_WIDTH,
-                                (const uint8_t(*)[GL_HASH_LEN])w->data.data);
-        /* a tile reaches its waiters through the cache; one that is not
-         * there (short, or not put) is theirs to read alone */
-        if (w->shared && (w->kind != WANT_TILE || w->rc != 0 ||
-                          !tilecache_peek(v.cache, w->level, w->a, GL_TILE_WIDTH)))
-            want_hand_over(ra, w, &bundles);
-    }
+    job_ended(ra, j, v.cache);
+    job_hand_over(ra, j);
     job_unmark_reading(ra, j);
     if (status != 0) {
         readapi_reply_retry(NULL, j->p, "shutting down");

@@ -126,6 +126,10 @@ struct readapi_async {
      * full tile, an entry bundle, an entry, a leaf hash's look-up), by
      * their keys */
     struct readset reading;
+    /* the shared reads a job_after hands over to the queued jobs, by
+     * their keys, each to its want's index in the finished job; empty
+     * outside job_after (readapi.c) */
+    struct readset_map ended;
 };
 
 /* 1 if path is one of the read API's (after any prefix the caller

@@ -1,7 +1,8 @@
 /*
- * readset: a hash set of store-read keys; see readset.h for the design
- * (linear probing, backward-shift deletion, at most half full) and the
- * invariants.
+ * readset: a hash set of store-read keys, and a map of them to values;
+ * see readset.h for the design (linear probing, backward-shift deletion,
+ * at most half full) and the invariants. The map's functions are the
+ * set's, with the values moved beside the keys (set_put, set_drop).
  */
 #include "readset.h"
 
@@ -47,7 +48,8 @@ size_t readset_room(const struct readset *s)
     return READSET_MAX - s->n;
 }
 
-void readset_put(struct readset *s, const struct readset_key *k)
+/* Puts k, not in s, in s; returns its slot. */
+static size_t set_put(struct readset *s, const struct readset_key *k)
 {
     size_t at = readset_find(s, k);
 
@@ -55,12 +57,19 @@ void readset_put(struct readset *s, const struct readset_key *k)
     assert(s->n < READSET_MAX);
     s->slot[at] = *k;
     s->n++;
+    return at;
 }
 
-/* The keys after k in its run move back, so that none sits past a free
- * slot from its home: a key at j moves to the hole at i unless its home
- * lies in (i, j] (round the wrap). */
-void readset_drop(struct readset *s, const struct readset_key *k)
+void readset_put(struct readset *s, const struct readset_key *k)
+{
+    (void)set_put(s, k);
+}
+
+/* Takes k out of s, if it is there, and moves the keys after it in its
+ * run back, with their values in value[] (NULL: a set, none), so that
+ * none sits past a free slot from its home: a key at j moves to the hole
+ * at i unless its home lies in (i, j] (round the wrap). */
+static void set_drop(struct readset *s, uint32_t *value, const struct readset_key *k)
 {
     size_t i = readset_find(s, k), j = i, home;
 
@@ -77,6 +86,34 @@ void readset_drop(struct readset *s, const struct readset_key *k)
             home = readset_home(&s->slot[j]);
         } while (i <= j ? i < home && home <= j : i < home || home <= j);
         s->slot[i] = s->slot[j];
+        if (value != NULL)
+            value[i] = value[j];
         i = j;
     }
+}
+
+void readset_drop(struct readset *s, const struct readset_key *k)
+{
+    set_drop(s, NULL, k);
+}
+
+int readset_map_get(const struct readset_map *m, const struct readset_key *k,
+                    uint32_t *value)
+{
+    size_t at = readset_find(&m->keys, k);
+
+    if (m->keys.slot[at].kind == 0)
+        return 0;
+    *value = m->value[at];
+    return 1;
+}
+
+void readset_map_put(struct readset_map *m, const struct readset_key *k, uint32_t value)
+{
+    m->value[set_put(&m->keys, k)] = value;
+}
+
+void readset_map_drop(struct readset_map *m, const struct readset_key *k)
+{
+    set_drop(&m->keys, m->value, k);
 }

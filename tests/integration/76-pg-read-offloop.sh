@@ -26,7 +26,10 @@
 # look-up; the waiters of a leaf read that failed read at once, not one
 # after the other; a
 # waiting look-up that took its tile from the cache reads it after all if
-# it was evicted before the look-up was computed again.
+# it was evicted before the look-up was computed again. When one job's
+# reads of two tiles fail, the waiters of each read at once; a proof by
+# a leaf hash waiting for the read of another one with the same first 16
+# bytes is not given its result.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 PY="python3 $(dirname "$0")/tlog.py"
@@ -491,6 +494,91 @@ prompt "/api/v1/proof/inclusion?index=3&tree_size=256" 200
 unlock 603
 wait "$lpid"
 [ "$(cat "$T/ev.code")" = 200 ] || fail "the look-up of s1 answered $(cat "$T/ev.code")"
+# the leaf hash of entry 0, and one with its first 16 bytes, never logged
+h1=$(curl -sf "$LOG_URL/tile/0/000" | head -c 32 | od -An -tx1 | tr -d ' \n')
+[ ${#h1} = 64 ] || fail "the leaf hash of entry 0: $h1"
+h2=${h1:0:32}$(printf '%s' "${h1:32}" | tr 0-9a-f 1-9a-f0)
+kill -TERM "$LOG_PID"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+
+# 8. one job's end hands several reads over: in a fresh process (no tile
+# cached, four read slots), with the tiles table locked, a consistency
+# proof from 300 to 700 reads the full tiles 0/001 and 0/002 in one job
+# (shared: tiles only), two proofs wait for each tile; each of its two
+# reads is cancelled (it fails: 500), and the four waiters then all read
+# at once (a hand-over that reached the waiters of one tile only would
+# leave one of the other two waiting for the other: 3), and once the lock
+# is gone answer what they answer later. Then a proof by leaf hash h2,
+# whose key (the first 16 bytes) is that of h1, waits for the read of h1
+# (leaves locked) and is not handed its result: h1 answers 200, h2 404
+spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+    fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
+LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+serves_size() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = "$size" ]; }
+wait_until 10 serves_size || fail "the restarted glasslogd does not serve size $size"
+# cancel_tile_read: cancels the read of a tile waiting on the lock, which
+# started after the last one cancelled (the job reads its tiles in turn)
+tstart=0
+tile_read() {
+    PG_DB=log pg_sql a "SELECT pid || ' ' || extract(epoch FROM query_start)
+        FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+        AND query LIKE '%glasslog_tiles%' AND query NOT LIKE '%pg_stat_activity%'
+        AND extract(epoch FROM query_start) > $tstart"
+}
+new_tile_read() { [ "$(tile_read | wc -w)" = 2 ]; }
+cancel_tile_read() {
+    local r
+    wait_until 10 new_tile_read || fail "no new tile read waits on the lock: $(tile_read)"
+    r=$(tile_read)
+    tstart=${r#* }
+    PG_DB=log pg_sql a "SELECT pg_cancel_backend(${r% *})" > /dev/null ||
+        fail "cannot cancel the tile read"
+}
+lock glasslog_tiles 604
+: > "$T/mcodes"
+curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 \
+    "$LOG_URL/api/v1/proof/consistency?first=300&second=700" >> "$T/mcodes" &
+cps=$!
+wait_until 5 waiting glasslog_tiles || fail "the consistency proof does not wait on the lock"
+for i in 260 261 520 521; do
+    curl -s -o "$T/m.$i" -w '%{http_code}\n' --max-time 30 \
+        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" \
+        >> "$T/mcodes" &
+    cps="$cps $!"
+done
+wait_until 10 waiting_reads 5 || fail "$(metric glasslog_store_reads_waiting) proofs wait, want 5"
+[ "$(nwaiting glasslog_tiles)" = 1 ] || fail "$(nwaiting glasslog_tiles) tile reads wait, want 1"
+cancel_tile_read # 0/001
+cancel_tile_read # 0/002
+wait_until 10 waiting_n glasslog_tiles 4 ||
+    fail "$(nwaiting glasslog_tiles) tile reads wait once both failed, want 4 at once"
+unlock 604
+wait $cps
+[ "$(sort "$T/mcodes" | uniq -c | tr -s ' ' | tr '\n' ,)" = " 4 200, 1 500," ] ||
+    fail "a consistency proof whose tile reads failed and four waiters: $(sort "$T/mcodes" | uniq -c)"
+for i in 260 261 520 521; do
+    curl -sf -o "$T/m.want" \
+        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" ||
+        fail "inclusion $i"
+    cmp -s "$T/m.$i" "$T/m.want" || fail "the proof of $i differs: $(cat "$T/m.$i")"
+done
+lock glasslog_leaves 605
+curl -s -o "$T/h1.got" -w '%{http_code}' --max-time 30 \
+    "$LOG_URL/api/v1/proof/inclusion?leaf_hash=$h1" > "$T/h1.code" &
+cps=$!
+wait_until 5 waiting glasslog_leaves || fail "the proof by h1 does not wait on the lock"
+curl -s -o "$T/h2.got" -w '%{http_code}' --max-time 30 \
+    "$LOG_URL/api/v1/proof/inclusion?leaf_hash=$h2" > "$T/h2.code" &
+cps="$cps $!"
+wait_until 10 waiting_reads 2 || fail "$(metric glasslog_store_reads_waiting) proofs wait, want 2"
+[ "$(nwaiting glasslog_leaves)" = 1 ] || fail "the proof by h2 does not wait for h1's read"
+unlock 605
+wait $cps
+[ "$(cat "$T/h1.code") $(cat "$T/h2.code")" = "200 404" ] ||
+    fail "proofs by h1, h2 answered $(cat "$T/h1.code") $(cat "$T/h2.code"): $(cat "$T/h2.got")"
+curl -sf -o "$T/h1.want" "$LOG_URL/api/v1/proof/inclusion?leaf_hash=$h1" || fail "h1"
+cmp -s "$T/h1.got" "$T/h1.want" || fail "the proof by h1 differs: $(cat "$T/h1.got")"
 cat "$T/times"
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
