@@ -57,16 +57,23 @@ LOADGEN="$GL_BUILD/tests/bench/loadgen"
 size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
 [ "$size" = 300 ] || fail "size $size, want 300"
 curl -sf -o "$T/e0.want" "$LOG_URL/api/v1/entries/0" || fail "entries/0"
+# restart_log SIZE: stops glasslogd and starts it again on the same
+# store (a fresh process: no tile cached), until it serves size SIZE
+restart_log() {
+    kill -TERM "$LOG_PID"
+    wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+    spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 ||
+        fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
+    LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
+    want_size=$1
+    serves_size() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = "$want_size" ]; }
+    wait_until 10 serves_size ||
+        fail "the restarted glasslogd does not serve size $want_size"
+}
 # a fresh process, whose tile cache holds nothing yet (the appends' own
 # proofs put tile 0/000 in it)
-kill -TERM "$LOG_PID"
-wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
-spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
-    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
-    fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
-LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
-serves() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = 300 ]; }
-wait_until 10 serves || fail "the restarted glasslogd does not serve size 300"
+restart_log 300
 
 # lock TABLES [TAG]: a session holding ACCESS EXCLUSIVE locks on TABLES
 # (a list "t1, t2"), in the background, once it holds them, until unlock
@@ -498,8 +505,6 @@ wait "$lpid"
 h1=$(curl -sf "$LOG_URL/tile/0/000" | head -c 32 | od -An -tx1 | tr -d ' \n')
 [ ${#h1} = 64 ] || fail "the leaf hash of entry 0: $h1"
 h2=${h1:0:32}$(printf '%s' "${h1:32}" | tr 0-9a-f 1-9a-f0)
-kill -TERM "$LOG_PID"
-wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
 
 # 8. one job's end hands several reads over: in a fresh process (no tile
 # cached, four read slots), with the tiles table locked, a consistency
@@ -511,12 +516,7 @@ wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
 # is gone answer what they answer later. Then a proof by leaf hash h2,
 # whose key (the first 16 bytes) is that of h1, waits for the read of h1
 # (leaves locked) and is not handed its result: h1 answers 200, h2 404
-spawn glasslogd "$GL_BIN/glasslogd" --store "$DB" --key "$T/log.key" \
-    --submitters "$T/submitters" --listen 127.0.0.1:0 ||
-    fail "glasslogd did not start again: $(cat "$SPAWN_OUT")"
-LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
-serves_size() { [ "$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)" = "$size" ]; }
-wait_until 10 serves_size || fail "the restarted glasslogd does not serve size $size"
+restart_log "$size"
 # cancel_tile_read: cancels the read of a tile waiting on the lock, which
 # started after the last one cancelled (the job reads its tiles in turn)
 tstart=0
