@@ -23,7 +23,8 @@
  * database of its own, plus its own tests: the schema version, two
  * handles (two glasslogd processes) racing to extend one state, and the
  * sequencer epoch of the compare-and-set, and the migration of a version 1
- * schema, the retried reopen's stale connections, and the bound on the
+ * schema, the retried reopen's stale connections, a reopen on a server
+ * that takes no writes (the cluster set read-only, and back), and the bound on the
  * event loop's calls (store_bound_thread; a
  * few tests run again with the test's thread bound, so their calls take
  * the asynchronous path). Every backend: the token buckets of
@@ -2750,6 +2751,69 @@ static void test_pg_reopen_no_time(void **state)
     check_state(f->s, 2);
 }
 
+/* Sets the whole cluster read-only for new transactions (on) or back
+ * (default_transaction_read_only, ALTER SYSTEM and a reload), and waits
+ * until a new session sees it. */
+static void pg_read_only(int on)
+{
+    char url[512];
+    int seen = !on;
+
+    pg_admin(on ? "ALTER SYSTEM SET default_transaction_read_only = on"
+                : "ALTER SYSTEM RESET default_transaction_read_only");
+    pg_admin("SELECT pg_reload_conf()");
+    snprintf(url, sizeof(url), "%s/postgres", getenv("GL_TEST_PG"));
+    for (int i = 0; i < 500 && seen != on; i++) {
+        PGconn *c = PQconnectdb(url);
+        PGresult *r = PQexec(c, "SHOW transaction_read_only");
+
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            seen = strcmp(PQgetvalue(r, 0, 0), "on") == 0;
+        PQclear(r);
+        PQfinish(c);
+        if (seen != on)
+            usleep(10000);
+    }
+    if (seen != on)
+        fail_msg("the cluster is not read-%s after 5 s", on ? "only" : "write");
+}
+
+/* teardown, after the cluster is read-write again (whether the test
+ * passed or not: no other test may run on a read-only cluster). */
+static int teardown_read_write(void **state)
+{
+    pg_read_only(0);
+    return teardown(state);
+}
+
+/* A reopen whose server answers but takes no writes (a demoted primary;
+ * here the cluster set read-only for new transactions) fails, GL_EIO,
+ * and closes its connections to that server, so the next reopen connects
+ * afresh (where target_session_attrs leads); no quiet time follows (a
+ * read right after it succeeds). Once the server takes writes again, a
+ * reopen succeeds and the next commit goes through. (The old check,
+ * SELECT 1, passed on the read-only server: the next commit failed.)
+ * Also bound (the check's asynchronous path). */
+static void test_pg_reopen_read_only(void **state)
+{
+    struct fx *f = *state;
+    int rc, n = -1;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    pg_read_only(1);
+    rc = store_reopen(f->s);
+    for (int i = 0; i < 200 && (n = pg_sessions(f->dir, "true")) != 0; i++)
+        usleep(10000);
+    print_message("reopen on a read-only server: %d, %d sessions left\n", rc, n);
+    assert_int_equal(rc, GL_EIO);
+    assert_int_equal(n, 0); /* the checked connection closed */
+    check_state(f->s, 2);
+    pg_read_only(0);
+    assert_int_equal(store_reopen(f->s), 0);
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_state(f->s, 3);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -2777,6 +2841,10 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_reopen_one_bound, postgresql),
     ON(test_pg_reopen_stale, postgresql),
     ON(test_pg_reopen_no_time, postgresql),
+    {"test_pg_reopen_read_only (postgresql)", test_pg_reopen_read_only, setup,
+     teardown_read_write, &kind_postgresql},
+    {"test_pg_reopen_read_only (postgresql_bounded)", test_pg_reopen_read_only, setup,
+     teardown_read_write, &kind_postgresql_bounded},
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
