@@ -1945,7 +1945,8 @@ static void test_origins(void **state)
  * once (the quiet time); a call of another thread is not bounded: it
  * waits for the lock and succeeds; after the lock the bound thread's
  * calls succeed again, on a new connection. The other backends: nothing
- * to bound, calls work as before. A bound of 0 is refused. */
+ * to bound, calls work as before. A bound of 0 is refused, and so is
+ * another thread's store_bound_thread once one thread is bound. */
 #define BOUND_MS 300
 #define LOCK_HOLD_MS 1500
 
@@ -1993,6 +1994,24 @@ struct other_reader {
 
 #define BLOCK_MS 3000
 
+/* store_bound_thread from a thread other than the bound one: GL_EINVAL,
+ * and the bound thread and its bound stay (store_bound_ms reads them
+ * without a lock: they must not change under it). */
+struct binder {
+    struct store *s;
+    int rc;
+    unsigned ms;
+};
+
+static void *other_binder_run(void *arg)
+{
+    struct binder *b = arg;
+
+    b->rc = store_bound_thread(b->s, 2 * BOUND_MS);
+    b->ms = store_bound_ms(b->s);
+    return NULL;
+}
+
 /* Whether a store_reopen of s waits for its gate. */
 static int reopen_waits(struct store *s)
 {
@@ -2028,6 +2047,7 @@ static void test_bound_thread(void **state)
     struct fx *f = *state;
     struct locker l;
     struct other_reader o = {.s = f->s, .rc = -1};
+    struct binder b = {.s = f->s, .rc = -1, .ms = 1};
     struct gl_buf ck;
     pthread_t lt, ot;
     uint64_t epoch = 0, again = 0, t0, ms;
@@ -2037,6 +2057,11 @@ static void test_bound_thread(void **state)
 
     assert_int_equal(store_bound_thread(f->s, 0), GL_EINVAL);
     assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
+    assert_int_equal(pthread_create(&ot, NULL, other_binder_run, &b), 0);
+    pthread_join(ot, NULL);
+    assert_int_equal(b.rc, GL_EINVAL); /* the bound thread stays */
+    assert_int_equal(b.ms, 0);
+    assert_int_equal(store_bound_ms(f->s), BOUND_MS);
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
     check_state(f->s, 2);
     if (!store_shared(f->s))
