@@ -95,15 +95,19 @@
  * lease) and the commit. Reads are plain READ
  * COMMITTED statements: the state is one row (size and checkpoint
  * together), and records are never removed, so rule 5 holds. The pool's
- * slots (conns, busy) change under mu; a taken slot's connection is its
- * taker's alone until pg_put. mu is never held across a libpq call that
+ * slots (conns, busy) change under mu, but a busy slot's conns[] is its
+ * taker's alone until pg_put (others read it under mu only after
+ * busy). mu is never held across a libpq call that
  * talks to a server (a connection is closed, PQfinish, after its slot
  * is emptied and mu released: struct taken).
  *
  * A reopen's check asks, in one round trip, whether the server takes
  * writes (a demoted primary still answers): a read-only answer fails it
  * as a broken connection does, so the next connection follows the
- * connection string's target_session_attrs (reopen_check).
+ * connection string's target_session_attrs (reopen_check). A statement
+ * the server refuses as it takes no writes (SQLSTATE 25006) closes its
+ * connection too (pg_put), so the calls of a follower, which never
+ * reopens, and the lease's connect afresh as well.
  *
  * Bounded calls: the event loop's calls must not stall it on a database
  * that stops answering (stopped, or cut off where the kernel still
@@ -547,17 +551,28 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t ca
     return 0;
 }
 
+/* The connection of this thread whose last failed statement was refused
+ * by a server that takes no writes (SQLSTATE 25006,
+ * read_only_sql_transaction; set by take_result), or NULL: pg_put closes
+ * it, so the next connection follows target_session_attrs. */
+static _Thread_local const PGconn *read_only_conn;
+
 /* Gives a connection back (the slot's; NULL: its user closed it); one
- * that broke, is left inside a transaction or still runs a statement
- * (PQTRANS_ACTIVE: a bounded call ran out of time, pg_run) is closed, so
- * the next user connects again and a late result is never read as
- * another statement's. */
+ * that broke, is left inside a transaction, still runs a statement
+ * (PQTRANS_ACTIVE: a bounded call ran out of time, pg_run) or had a
+ * statement refused as its server takes no writes (read_only_conn) is
+ * closed, so the next user connects again, a late result is never read
+ * as another statement's, and a demoted primary's connection does not
+ * fail every call that takes it (a follower never reopens). */
 static void pg_put(struct pg *p, int slot)
 {
     PGconn *c = p->conns[slot];
+    int read_only = c != NULL && c == read_only_conn;
 
-    if (c != NULL &&
-        (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE)) {
+    if (read_only)
+        read_only_conn = NULL;
+    if (c != NULL && (read_only || PQstatus(c) != CONNECTION_OK ||
+                      PQtransactionStatus(c) != PQTRANS_IDLE)) {
         PQfinish(c);
         c = NULL;
     }
@@ -655,11 +670,17 @@ static int result_ok(const PGresult *r)
 
 /* r, the result of sql on c (NULL: none came): 0 and *out = r (if out
  * is not NULL, else r is freed) if it succeeded; else GL_EIO, logged, r
- * freed. */
+ * freed (c is read_only_conn if the server refused it as it takes no
+ * writes). */
 static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
 {
+    const char *state;
+
     if (!result_ok(r)) {
         log_result(sql, c, r);
+        if (r != NULL && (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
+            strcmp(state, "25006") == 0)
+            read_only_conn = c;
         PQclear(r);
         return GL_EIO;
     }
@@ -1905,19 +1926,20 @@ static uint64_t check_min_ms(struct pg *p)
  * promoted standby with read-write) instead of the next commit failing
  * there. Binary result: a bool, 1 when the server takes writes. */
 #define PG_CHECK_SQL "SELECT pg_catalog.current_setting('transaction_read_only') = 'off'"
+#define PG_CHECK_WHAT "the reconnect check's query" /* its name in the log */
 
 /* The reopen's check (PG_CHECK_SQL) on c by by (0: no bound; pg_get's),
  * which began at start; end: the reopen's cap (0: none). 0 or GL_EIO;
  * *stale: the check found c's server gone (the connection broke:
  * CONNECTION_BAD, or no answer in a whole bound: timed_out) or taking
- * no writes (logged), not cut short by the cap nor refused by a server
- * that answers with an error. */
+ * no writes or giving a malformed answer (logged), not cut short by the cap nor refused
+ * by a server that answers with an error. */
 static int reopen_check(struct pg *p, PGconn *c, uint64_t start, uint64_t by,
                         uint64_t end, int *stale)
 {
     unsigned ms = store_bound_ms(&p->base);
     PGresult *r;
-    int rc;
+    int rc, malformed;
 
     *stale = 0;
     if ((rc = run_by(c, PG_CHECK_SQL, NULL, &r, by)) < 0) {
@@ -1925,22 +1947,31 @@ static int reopen_check(struct pg *p, PGconn *c, uint64_t start, uint64_t by,
         return rc;
     }
     if (rc == 0) {
-        *stale =
-            PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1 || PQgetvalue(r, 0, 0)[0] != 1;
+        malformed = PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1;
+        *stale = malformed || PQgetvalue(r, 0, 0)[0] != 1;
         PQclear(r);
         if (!*stale)
             return 0;
-        gl_log(GL_LOG_ERROR,
-               "store: not reopened: PostgreSQL answers the reconnect check but takes "
-               "no writes (transaction_read_only is on: a standby, or a server set "
-               "read-only); its connections are closed, so the next reopen connects "
-               "afresh (target_session_attrs=read-write finds the primary)");
+        if (malformed)
+            gl_log(GL_LOG_ERROR,
+                   "store: not reopened: PostgreSQL at %s:%s gives a malformed answer to "
+                   "the reconnect check; its connections are closed, so the next reopen "
+                   "connects afresh",
+                   PQhost(c), PQport(c));
+        else
+            gl_log(GL_LOG_ERROR,
+                   "store: not reopened: PostgreSQL at %s:%s answers the reconnect check "
+                   "but takes no writes (transaction_read_only is on: a standby, or a "
+                   "server set read-only); its connections are closed, so the next "
+                   "reopen connects afresh (a URL with target_session_attrs=read-write "
+                   "would go on to the next host)",
+                   PQhost(c), PQport(c));
         return GL_EIO;
     }
     if (end != 0 && end < start + ms)
-        return timed_out(p, PG_CHECK_SQL, by - start, 1); /* the cap ended it */
+        return timed_out(p, PG_CHECK_WHAT, by - start, 1); /* the cap ended it */
     *stale = 1;
-    return timed_out(p, PG_CHECK_SQL, ms, 0);
+    return timed_out(p, PG_CHECK_WHAT, ms, 0);
 }
 
 /* Connects afresh (the old server may be gone: a standby promoted) and

@@ -24,7 +24,8 @@
  * handles (two glasslogd processes) racing to extend one state, and the
  * sequencer epoch of the compare-and-set, and the migration of a version 1
  * schema, the retried reopen's stale connections, a reopen on a server
- * that takes no writes (the cluster set read-only, and back), and the bound on the
+ * that takes no writes (the test's database set read-only, and back; also
+ * after a failed reopen) and a served note refused there, and the bound on the
  * event loop's calls (store_bound_thread; a
  * few tests run again with the test's thread bound, so their calls take
  * the asynchronous path). Every backend: the token buckets of
@@ -1965,7 +1966,7 @@ static void *locker_run(void *arg)
     PGresult *r;
     int ok;
 
-    snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
+    snprintf(sql, sizeof(sql), "BEGIN READ WRITE; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
              l->tables);
     r = PQexec(c, sql);
     ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -2776,20 +2777,22 @@ static void test_pg_reopen_no_time(void **state)
     check_state(f->s, 2);
 }
 
-/* Sets the whole cluster read-only for new transactions (on) or back
- * (default_transaction_read_only, ALTER SYSTEM and a reload), and waits
- * until a new session sees it. */
-static void pg_read_only(int on)
+/* Sets f's database read-only for new sessions (on) or back
+ * (default_transaction_read_only, ALTER DATABASE: limited to the test's
+ * database, which teardown drops), and waits until a new session sees
+ * it. Sessions already open keep their default. */
+static void pg_read_only(struct fx *f, int on)
 {
-    char url[512];
+    char sql[256];
     int seen = !on;
 
-    pg_admin(on ? "ALTER SYSTEM SET default_transaction_read_only = on"
-                : "ALTER SYSTEM RESET default_transaction_read_only");
-    pg_admin("SELECT pg_reload_conf()");
-    snprintf(url, sizeof(url), "%s/postgres", getenv("GL_TEST_PG"));
+    snprintf(sql, sizeof(sql),
+             on ? "ALTER DATABASE \"%s\" SET default_transaction_read_only = on"
+                : "ALTER DATABASE \"%s\" RESET default_transaction_read_only",
+             f->db);
+    pg_admin(sql);
     for (int i = 0; i < 500 && seen != on; i++) {
-        PGconn *c = PQconnectdb(url);
+        PGconn *c = PQconnectdb(f->dir);
         PGresult *r = PQexec(c, "SHOW transaction_read_only");
 
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
@@ -2800,40 +2803,91 @@ static void pg_read_only(int on)
             usleep(10000);
     }
     if (seen != on)
-        fail_msg("the cluster is not read-%s after 5 s", on ? "only" : "write");
+        fail_msg("%s is not read-%s after 5 s", f->db, on ? "only" : "write");
 }
 
-/* teardown, after the cluster is read-write again (whether the test
- * passed or not: no other test may run on a read-only cluster). */
+/* teardown, after the database is read-write again (whether the test
+ * passed or not). */
 static int teardown_read_write(void **state)
 {
-    pg_read_only(0);
+    pg_read_only(*state, 0);
     return teardown(state);
 }
 
+/* The sessions of f's database, once none is left (waits up to 2 s). */
+static int pg_sessions_left(struct fx *f)
+{
+    int n = -1;
+
+    for (int i = 0; i < 200 && (n = pg_sessions(f->dir, "true")) != 0; i++)
+        usleep(10000);
+    return n;
+}
+
+/* A reopen whose check fails on a server that takes no writes: GL_EIO,
+ * logged as such (host and port), and no session of f's database left
+ * (the checked connection and the pool's others to that server closed).
+ * No quiet time follows: a read right after it succeeds (on a new
+ * connection, kept: a read-only session). A served note then fails on
+ * it, refused as the server takes no writes, and it is closed too (no
+ * session left), so a follower, which never reopens, does not keep a
+ * demoted primary's connections, nor a retried reopen check one. */
+static void reopen_read_only(struct fx *f)
+{
+    char log[4096];
+    int rc, n;
+
+    rc = reopen_logged(f->s, log, sizeof(log));
+    n = pg_sessions_left(f);
+    print_message("reopen on a read-only server: %d, %d sessions left; %s", rc, n, log);
+    assert_int_equal(rc, GL_EIO);
+    assert_non_null(strstr(log, "answers the reconnect check but takes no writes"));
+    assert_non_null(strstr(log, "target_session_attrs=read-write would go on"));
+    assert_int_equal(n, 0);
+    check_state(f->s, 2);
+    assert_int_equal(store_put_served(f->s, 2, (const uint8_t *)"two", 3), GL_EIO);
+    assert_int_equal(pg_sessions_left(f), 0);
+}
+
 /* A reopen whose server answers but takes no writes (a demoted primary;
- * here the cluster set read-only for new transactions) fails, GL_EIO,
- * and closes its connections to that server, so the next reopen connects
- * afresh (where target_session_attrs leads); no quiet time follows (a
- * read right after it succeeds). Once the server takes writes again, a
- * reopen succeeds and the next commit goes through. (The old check,
- * SELECT 1, passed on the read-only server: the next commit failed.)
- * Also bound (the check's asynchronous path). */
+ * here the test's database set read-only for new sessions: the reopen
+ * drops the pool, so its check runs on a new one) fails
+ * (reopen_read_only), so the next reopen connects afresh (where
+ * target_session_attrs leads). Once the server takes writes
+ * again, a reopen succeeds and the next commit goes through. (The old
+ * check, SELECT 1, passed on the read-only server: the next commit
+ * failed; and the old pg_put kept a connection whose statement the
+ * server refused.) Also bound (the check's asynchronous path). */
 static void test_pg_reopen_read_only(void **state)
 {
     struct fx *f = *state;
-    int rc, n = -1;
 
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
-    pg_read_only(1);
-    rc = store_reopen(f->s);
-    for (int i = 0; i < 200 && (n = pg_sessions(f->dir, "true")) != 0; i++)
-        usleep(10000);
-    print_message("reopen on a read-only server: %d, %d sessions left\n", rc, n);
-    assert_int_equal(rc, GL_EIO);
-    assert_int_equal(n, 0); /* the checked connection closed */
-    check_state(f->s, 2);
-    pg_read_only(0);
+    pg_read_only(f, 1);
+    reopen_read_only(f);
+    pg_read_only(f, 0);
+    assert_int_equal(store_reopen(f->s), 0);
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_state(f->s, 3);
+}
+
+/* As test_pg_reopen_read_only, after a failed reopen (fail_reopen): the
+ * pool keeps the connections made since, read-only sessions here (the
+ * database set read-only before; the locker's transaction is READ
+ * WRITE), and the check that fails on one closes them all (take_server
+ * on the recovering path). */
+static void test_pg_reopen_read_only_recovering(void **state)
+{
+    struct fx *f = *state;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    assert_int_equal(store_bound_thread(f->s, STALE_BOUND_MS), 0);
+    pg_read_only(f, 1);
+    fail_reopen(f);
+    usleep(STALE_BOUND_MS * 1000 + 50000); /* the quiet time is over */
+    assert_true(pg_sessions(f->dir, "true") >= STALE_READERS);
+    reopen_read_only(f);
+    pg_read_only(f, 0);
     assert_int_equal(store_reopen(f->s), 0);
     commit_entries(f->s, 2, 3, 2, 0);
     check_state(f->s, 3);
@@ -2870,6 +2924,8 @@ static const struct CMUnitTest pg_tests[] = {
      teardown_read_write, &kind_postgresql},
     {"test_pg_reopen_read_only (postgresql_bounded)", test_pg_reopen_read_only, setup,
      teardown_read_write, &kind_postgresql_bounded},
+    {"test_pg_reopen_read_only_recovering (postgresql)",
+     test_pg_reopen_read_only_recovering, setup, teardown_read_write, &kind_postgresql},
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
