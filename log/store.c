@@ -634,30 +634,33 @@ size_t store_read_capacity(const struct store *s)
  * bound is written once, by the first call, and then published with
  * bound_ms (release: bound_here reads both without a lock); a later call
  * of the same thread sets only bound_ms, and another thread's is
- * GL_EINVAL, nothing changed (bound would change under readers). Writers
- * serialise on gate_mu. */
+ * GL_EINVAL, nothing changed (bound would change under readers). ms 0:
+ * only that check, nothing recorded. Writers serialise on gate_mu. */
 static int bind_thread(struct store *s, unsigned ms)
 {
     int rc = 0;
 
     pthread_mutex_lock(&s->gate_mu);
-    if (s->bound_ms == 0)
-        s->bound = pthread_self();
-    if (pthread_equal(s->bound, pthread_self()))
-        __atomic_store_n(&s->bound_ms, ms, __ATOMIC_RELEASE);
-    else
+    if (s->bound_ms != 0 && !pthread_equal(s->bound, pthread_self()))
         rc = GL_EINVAL;
+    else if (ms != 0) {
+        if (s->bound_ms == 0)
+            s->bound = pthread_self();
+        __atomic_store_n(&s->bound_ms, ms, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&s->gate_mu);
     return rc;
 }
 
+/* Another thread than the bound one is refused before the backend's hook
+ * runs (bind_thread with ms 0), and again as the thread is recorded. */
 int store_bound_thread(struct store *s, unsigned ms)
 {
-    int rc = 0;
+    int rc;
 
     if (ms == 0)
         return GL_EINVAL;
-    if (s->ops->bound_thread != NULL) {
+    if ((rc = bind_thread(s, 0)) == 0 && s->ops->bound_thread != NULL) {
         hold(s);
         rc = let_go(s, s->ops->bound_thread(s));
     }
