@@ -132,10 +132,15 @@ static int let_go(struct store *s, int rc)
 }
 
 /* The calling thread's bound (store_bound_thread) on s, 0 on every other
- * thread. Under gate_mu. */
+ * thread. Any thread, no lock: bound is written once, before bound_ms is
+ * first published (a release store; store_bound_thread), and never
+ * again, so once this thread's acquire load sees bound_ms set it sees
+ * bound too, and no write of it can race with this read. */
 static unsigned bound_here(const struct store *s)
 {
-    return s->bound_ms != 0 && pthread_equal(s->bound, pthread_self()) ? s->bound_ms : 0;
+    unsigned ms = __atomic_load_n(&s->bound_ms, __ATOMIC_ACQUIRE);
+
+    return ms != 0 && pthread_equal(s->bound, pthread_self()) ? ms : 0;
 }
 
 /* Waits for a change of s's gate, until end (gl_clock_mono_ms; 0: no
@@ -625,37 +630,50 @@ size_t store_read_capacity(const struct store *s)
     return s->ops->read_capacity;
 }
 
-int store_bound_thread(struct store *s, unsigned ms)
+/* Records the calling thread as s's bound thread, with bound ms:
+ * bound is written once, by the first call, and then published with
+ * bound_ms (release: bound_here reads both without a lock); a later call
+ * of the same thread sets only bound_ms, and another thread's is
+ * GL_EINVAL, nothing changed (bound would change under readers). ms 0:
+ * only that check, nothing recorded. Writers serialise on gate_mu. */
+static int bind_thread(struct store *s, unsigned ms)
 {
     int rc = 0;
 
-    if (ms == 0)
-        return GL_EINVAL;
-    if (s->ops->bound_thread != NULL) {
-        hold(s);
-        rc = let_go(s, s->ops->bound_thread(s));
+    pthread_mutex_lock(&s->gate_mu);
+    if (s->bound_ms != 0 && !pthread_equal(s->bound, pthread_self()))
+        rc = GL_EINVAL;
+    else if (ms != 0) {
+        if (s->bound_ms == 0)
+            s->bound = pthread_self();
+        __atomic_store_n(&s->bound_ms, ms, __ATOMIC_RELEASE);
     }
-    if (rc == 0) {
-        pthread_mutex_lock(&s->gate_mu);
-        s->bound = pthread_self();
-        __atomic_store_n(&s->bound_ms, ms, __ATOMIC_RELEASE); /* store_bound_ms */
-        pthread_mutex_unlock(&s->gate_mu);
-    }
+    pthread_mutex_unlock(&s->gate_mu);
     return rc;
 }
 
-/* bound_ms is 0 until store_bound_thread, after store_open: a backend's
- * calls while it opens, before the gate is made, take no gate_mu. */
+/* Another thread than the bound one is refused before the backend's hook
+ * runs (bind_thread with ms 0), and again as the thread is recorded. */
+int store_bound_thread(struct store *s, unsigned ms)
+{
+    int rc;
+
+    if (ms == 0)
+        return GL_EINVAL;
+    if ((rc = bind_thread(s, 0)) == 0 && s->ops->bound_thread != NULL) {
+        hold(s);
+        rc = let_go(s, s->ops->bound_thread(s));
+    }
+    if (rc == 0)
+        rc = bind_thread(s, ms);
+    return rc;
+}
+
+/* Lock-free (bound_here): called on every bounded call, and by a backend
+ * while s opens, before the gate is made. */
 unsigned store_bound_ms(struct store *s)
 {
-    unsigned ms;
-
-    if (__atomic_load_n(&s->bound_ms, __ATOMIC_ACQUIRE) == 0)
-        return 0;
-    pthread_mutex_lock(&s->gate_mu);
-    ms = bound_here(s);
-    pthread_mutex_unlock(&s->gate_mu);
-    return ms;
+    return bound_here(s);
 }
 
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,

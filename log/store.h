@@ -313,7 +313,9 @@ size_t store_read_capacity(const struct store *s);
  * other backends no call waits on a server: only the reopen is bounded.
  * 0, GL_EINVAL for ms 0, or GL_EIO if the store's connector thread cannot
  * be started (store_close then waits for the connection it has under way:
- * set connect_timeout). Call it once, from that thread. */
+ * set connect_timeout). Call it once, from that thread (again from it:
+ * the new bound; from another thread: GL_EINVAL, the bound thread
+ * stays). */
 int store_bound_thread(struct store *s, unsigned ms);
 /* Takes or renews the sequencer lease for `holder` (a name unique to this
  * process) for ms milliseconds, measured by the store's clock. have: the

@@ -147,9 +147,11 @@ struct store {
      * reopen once readers is 0.
      * bound, bound_ms: store_bound_thread's thread and bound (bound_ms 0:
      * none), whose store_reopen waits at most bound_ms; the one copy, which
-     * backends read with store_bound_ms. All under gate_mu (bound_ms
-     * written atomically too: store_bound_ms reads it first without);
-     * gate_cv (on CLOCK_MONOTONIC) signals each change. */
+     * backends read with store_bound_ms. All written under gate_mu;
+     * bound once, before bound_ms is first published (a release store),
+     * and never again, so store_bound_ms reads both without a lock (an
+     * acquire load of bound_ms); gate_cv (on CLOCK_MONOTONIC) signals
+     * each change. */
     pthread_mutex_t gate_mu;
     pthread_cond_t gate_cv;
     unsigned readers;
@@ -160,8 +162,7 @@ struct store {
 
 /* The calling thread's bound on s in ms (store_bound_thread), 0 on every
  * other thread: for backends whose calls it bounds. Any thread, also
- * while s opens (0 then); may take gate_mu (never held across a
- * backend's call). */
+ * while s opens (0 then); takes no lock. */
 unsigned store_bound_ms(struct store *s);
 
 /* The backends' constructors (same contract as store_open). */

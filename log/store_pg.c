@@ -94,7 +94,20 @@
  * within, so the other half stays for the event loop's calls (the
  * lease) and the commit. Reads are plain READ
  * COMMITTED statements: the state is one row (size and checkpoint
- * together), and records are never removed, so rule 5 holds.
+ * together), and records are never removed, so rule 5 holds. The pool's
+ * slots (conns, busy) change under mu, but a busy slot's conns[] is its
+ * taker's alone until pg_put (others read it under mu only after
+ * busy). mu is never held across a libpq call that
+ * talks to a server (a connection is closed, PQfinish, after its slot
+ * is emptied and mu released: struct taken).
+ *
+ * A reopen's check asks, in one round trip, whether the server takes
+ * writes (a demoted primary still answers): a read-only answer fails it
+ * as a broken connection does, so the next connection follows the
+ * connection string's target_session_attrs (reopen_check). A statement
+ * the server refuses as it takes no writes (SQLSTATE 25006) closes its
+ * connection too (pg_put), so the calls of a follower, which never
+ * reopens, and the lease's connect afresh as well.
  *
  * Bounded calls: the event loop's calls must not stall it on a database
  * that stops answering (stopped, or cut off where the kernel still
@@ -123,7 +136,7 @@
  * follows a failed one keeps the connections made since (the loop
  * retries a failed reopen, and would otherwise drop each connection the
  * connector made for it), but a check that fails on one closes the
- * others to its server too (drop_server). The LISTEN connection (pg_watch_fd) is made
+ * others to its server too (take_server). The LISTEN connection (pg_watch_fd) is made
  * once, before the loop serves. A call out of time returns GL_EIO, what
  * a lost connection returns, so every caller already handles it, and
  * leaves its connection with the statement under way, which pg_put
@@ -538,15 +551,28 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t ca
     return 0;
 }
 
-/* Gives a connection back; one that broke, is left inside a transaction
- * or still runs a statement (PQTRANS_ACTIVE: a bounded call ran out of
- * time, pg_run) is closed, so the next user connects again and a late
- * result is never read as another statement's. */
+/* The connection of this thread whose last failed statement was refused
+ * by a server that takes no writes (SQLSTATE 25006,
+ * read_only_sql_transaction; set by take_result), or NULL: pg_put closes
+ * it, so the next connection follows target_session_attrs. */
+static _Thread_local const PGconn *read_only_conn;
+
+/* Gives a connection back (the slot's; NULL: its user closed it); one
+ * that broke, is left inside a transaction, still runs a statement
+ * (PQTRANS_ACTIVE: a bounded call ran out of time, pg_run) or had a
+ * statement refused as its server takes no writes (read_only_conn) is
+ * closed, so the next user connects again, a late result is never read
+ * as another statement's, and a demoted primary's connection does not
+ * fail every call that takes it (a follower never reopens). */
 static void pg_put(struct pg *p, int slot)
 {
     PGconn *c = p->conns[slot];
+    int read_only = c != NULL && c == read_only_conn;
 
-    if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE) {
+    if (read_only)
+        read_only_conn = NULL;
+    if (c != NULL && (read_only || PQstatus(c) != CONNECTION_OK ||
+                      PQtransactionStatus(c) != PQTRANS_IDLE)) {
         PQfinish(c);
         c = NULL;
     }
@@ -644,11 +670,17 @@ static int result_ok(const PGresult *r)
 
 /* r, the result of sql on c (NULL: none came): 0 and *out = r (if out
  * is not NULL, else r is freed) if it succeeded; else GL_EIO, logged, r
- * freed. */
+ * freed (c is read_only_conn if the server refused it as it takes no
+ * writes). */
 static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
 {
+    const char *state;
+
     if (!result_ok(r)) {
         log_result(sql, c, r);
+        if (r != NULL && (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
+            strcmp(state, "25006") == 0)
+            read_only_conn = c;
         PQclear(r);
         return GL_EIO;
     }
@@ -696,21 +728,25 @@ static int await_results(PGconn *c, uint64_t end)
     return 0;
 }
 
-/* c's statement sql by end (gl_clock_mono_ms), never blocking longer:
- * it is sent and its result read with libpq's asynchronous calls,
- * waiting on the socket (poll) for the time left. 0 and *out as
- * pg_exec; 1 if end passed (nothing sent if it had already; else the
- * connection is left with the statement under way, PQTRANS_ACTIVE, so
- * pg_put or the caller closes it); GL_EIO on an error (logged). There is
- * no cancel request: PQcancel connects to the server and waits for it
- * without a bound, the very wait this avoids; the server finishes the
- * statement alone, as after a lost connection. */
+/* c's statement sql by end (gl_clock_mono_ms), never blocking longer
+ * (end 0: no bound, pg_exec itself, which waits as long as the server
+ * makes it; the one place that tells the two apart): it is sent and its
+ * result read with libpq's asynchronous calls, waiting on the socket
+ * (poll) for the time left. 0 and *out as pg_exec; 1 if end passed
+ * (nothing sent if it had already; else the connection is left with the
+ * statement under way, PQTRANS_ACTIVE, so pg_put or the caller closes
+ * it); GL_EIO on an error (logged). There is no cancel request: PQcancel
+ * connects to the server and waits for it without a bound, the very wait
+ * this avoids; the server finishes the statement alone, as after a lost
+ * connection. */
 static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
                   uint64_t end)
 {
     PGresult *r = NULL, *next;
     int rc;
 
+    if (end == 0)
+        return pg_exec(c, sql, pa, out);
     if (gl_clock_mono_ms() >= end)
         return 1;
     if (PQsetnonblocking(c, 1) != 0 ||
@@ -744,16 +780,13 @@ static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult 
     return take_result(c, sql, r, out);
 }
 
-/* pg_exec by end (0: no bound, pg_exec itself): run_by, and a call out
- * of time is the bound thread's timeout (timed_out), GL_EIO. */
+/* run_by (end 0: no bound), and a call out of time is the bound
+ * thread's timeout (timed_out), GL_EIO. */
 static int pg_run(struct pg *p, PGconn *c, const char *sql, const struct params *pa,
                   PGresult **out, uint64_t end)
 {
-    int rc;
+    int rc = run_by(c, sql, pa, out, end);
 
-    if (end == 0)
-        return pg_exec(c, sql, pa, out);
-    rc = run_by(c, sql, pa, out, end);
     return rc > 0 ? timed_out(p, sql, store_bound_ms(&p->base), 0) : rc;
 }
 
@@ -764,10 +797,11 @@ static int pg_query_as(struct pg *p, const char *sql, const struct params *pa,
                        PGresult **out, int lease, uint64_t cap)
 {
     uint64_t end;
-    int slot, rc;
+    int slot = -1, rc;
 
     if ((rc = pg_get(p, &slot, &end, lease, cap)) != 0)
         return rc;
+    assert(slot >= 0 && slot < PG_CONNS); /* pg_get's 0 names a slot */
     rc = pg_run(p, p->conns[slot], sql, pa, out, end);
     pg_put(p, slot);
     return rc;
@@ -1817,34 +1851,59 @@ static int pg_watch_drain(struct store *s)
 
 /* --- lifecycle ------------------------------------------------------------------- */
 
-/* Closes every pooled connection, under mu. None is taken: store.c runs
- * pg_reopen only while no other operation runs, and pg_close after all
- * ended (the connector takes no slot until its connection is made). */
-static void drop_all(struct pg *p)
+/* Connections taken out of the pool under mu (take_all, take_server)
+ * and closed after mu is released (close_taken): PQfinish sends a
+ * Terminate message on the socket and may block, and mu is never held
+ * across a call that talks to a server. A slot is empty (NULL) once its
+ * connection is taken, so no other thread can take it meanwhile. */
+struct taken {
+    PGconn *c[PG_CONNS];
+    int n;
+};
+
+/* Takes every pooled connection out of the pool into t (empty before),
+ * under mu. None is in use: store.c runs pg_reopen only while no other
+ * operation runs, and pg_close after all ended (the connector takes no
+ * slot until its connection is made). */
+static void take_all(struct pg *p, struct taken *t)
 {
     for (int i = 0; i < PG_CONNS; i++) {
         assert(!p->busy[i]);
-        PQfinish(p->conns[i]);
+        if (p->conns[i] != NULL)
+            t->c[t->n++] = p->conns[i];
         p->conns[i] = NULL;
     }
 }
 
-/* Closes the pooled connections not taken (pg_reopen runs alone: none
- * is but its own) to the server c reaches, the same host and port, under
- * mu: once c failed the reopen's check, they are as stale as c. */
-static void drop_server(struct pg *p, const PGconn *c)
+/* Whether o and c reach the same server (host and port). */
+static int same_server(const PGconn *o, const PGconn *c)
 {
     const char *host = PQhost(c), *port = PQport(c);
 
+    return host != NULL && port != NULL && PQhost(o) != NULL && PQport(o) != NULL &&
+           strcmp(PQhost(o), host) == 0 && strcmp(PQport(o), port) == 0;
+}
+
+/* Takes the pooled connections not in use (pg_reopen runs alone: none
+ * is but its own, c) to the server c reaches out of the pool into t
+ * (empty before), under mu: once c failed the reopen's check, they are
+ * as stale as c. */
+static void take_server(struct pg *p, const PGconn *c, struct taken *t)
+{
     for (int i = 0; i < PG_CONNS; i++) {
-        const PGconn *o = p->conns[i];
-        if (o == NULL || o == c || p->busy[i] || host == NULL || port == NULL ||
-            PQhost(o) == NULL || PQport(o) == NULL || strcmp(PQhost(o), host) != 0 ||
-            strcmp(PQport(o), port) != 0)
+        if (p->busy[i] || p->conns[i] == NULL || !same_server(p->conns[i], c))
             continue;
-        PQfinish(p->conns[i]);
+        t->c[t->n++] = p->conns[i];
         p->conns[i] = NULL;
     }
+}
+
+/* Closes the connections of t; not under mu. */
+static void close_taken(struct taken *t)
+{
+    for (int i = 0; i < t->n; i++)
+        PQfinish(t->c[i]);
+    t->n = 0;
 }
 
 /* The least a reopen's reconnect check is to have left of the bound
@@ -1860,39 +1919,72 @@ static uint64_t check_min_ms(struct pg *p)
     return ms > PG_CHECK_MIN_MS ? ms : PG_CHECK_MIN_MS;
 }
 
-/* The reopen's check (SELECT 1) on c by by (0: no bound; pg_get's),
+/* The reopen's check, one statement (one round trip): the server
+ * answers, and takes writes. A server that answers but is read-only (a
+ * demoted primary, now a standby; default_transaction_read_only set)
+ * fails it, so the next connection follows target_session_attrs (a
+ * promoted standby with read-write) instead of the next commit failing
+ * there. Binary result: a bool, 1 when the server takes writes. */
+#define PG_CHECK_SQL "SELECT pg_catalog.current_setting('transaction_read_only') = 'off'"
+#define PG_CHECK_WHAT "the reconnect check's query" /* its name in the log */
+
+/* The reopen's check (PG_CHECK_SQL) on c by by (0: no bound; pg_get's),
  * which began at start; end: the reopen's cap (0: none). 0 or GL_EIO;
  * *stale: the check found c's server gone (the connection broke:
- * CONNECTION_BAD, or no answer in a whole bound: timed_out), not cut
- * short by the cap nor refused by a server that answers. */
+ * CONNECTION_BAD, or no answer in a whole bound: timed_out) or taking
+ * no writes or giving a malformed answer (logged), not cut short by the cap nor refused
+ * by a server that answers with an error. */
 static int reopen_check(struct pg *p, PGconn *c, uint64_t start, uint64_t by,
                         uint64_t end, int *stale)
 {
     unsigned ms = store_bound_ms(&p->base);
-    int rc;
+    PGresult *r;
+    int rc, malformed;
 
     *stale = 0;
-    rc = by == 0 ? pg_exec(c, "SELECT 1", NULL, NULL)
-                 : run_by(c, "SELECT 1", NULL, NULL, by);
-    if (rc <= 0) {
-        *stale = rc != 0 && PQstatus(c) == CONNECTION_BAD;
+    if ((rc = run_by(c, PG_CHECK_SQL, NULL, &r, by)) < 0) {
+        *stale = PQstatus(c) == CONNECTION_BAD;
         return rc;
     }
+    if (rc == 0) {
+        malformed = PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1;
+        *stale = malformed || PQgetvalue(r, 0, 0)[0] != 1;
+        PQclear(r);
+        if (!*stale)
+            return 0;
+        if (malformed)
+            gl_log(GL_LOG_ERROR,
+                   "store: not reopened: PostgreSQL at %s:%s gives a malformed answer to "
+                   "the reconnect check; its connections are closed, so the next reopen "
+                   "connects afresh",
+                   PQhost(c), PQport(c));
+        else
+            gl_log(GL_LOG_ERROR,
+                   "store: not reopened: PostgreSQL at %s:%s answers the reconnect check "
+                   "but takes no writes (transaction_read_only is on: a standby, or a "
+                   "server set read-only); its connections are closed, so the next "
+                   "reopen connects afresh (a URL with target_session_attrs=read-write "
+                   "would go on to the next host)",
+                   PQhost(c), PQport(c));
+        return GL_EIO;
+    }
     if (end != 0 && end < start + ms)
-        return timed_out(p, "SELECT 1", by - start, 1); /* the cap ended it */
+        return timed_out(p, PG_CHECK_WHAT, by - start, 1); /* the cap ended it */
     *stale = 1;
-    return timed_out(p, "SELECT 1", ms, 0);
+    return timed_out(p, PG_CHECK_WHAT, ms, 0);
 }
 
 /* Connects afresh (the old server may be gone: a standby promoted) and
- * checks the connection works. The pool is dropped, and a connection
+ * checks the connection works and takes writes (reopen_check). The pool
+ * is dropped, and a connection
  * the connector has under way is not pooled (gen), unless the reopen
  * before failed: the pool then holds only connections made since, and a
  * bound caller retrying the reopen may need the one the connector
  * finished after its last wait ended. (glasslogd retries a failed reopen
  * before anything else is written: seq_recover.) A check that finds the
- * server gone (a broken connection, or no answer in a whole bound)
- * closes the pool's other connections to that server too (drop_server;
+ * server gone (a broken connection, or no answer in a whole bound) or
+ * read-only closes the checked connection and the pool's other
+ * connections to that server too (take_server;
  * matched by host and port): should the primary change again before a
  * reopen succeeds, the connections made since are stale, and each would
  * cost a retry (a whole bound, for a server that stopped answering). On
@@ -1901,13 +1993,16 @@ static int reopen_check(struct pg *p, PGconn *c, uint64_t start, uint64_t by,
  * bound. With less than check_min_ms left it changes nothing; a check
  * the cap cuts short (or a wait for the connector) is no failure of the
  * server's: GL_EIO, no quiet time, no connection closed but the checked
- * one if its SELECT 1 was under way (a late answer must not be read as
- * another statement's). */
+ * one if its check was under way (a late answer must not be read as
+ * another statement's). Connections are closed after mu is released
+ * (struct taken). */
 static int pg_reopen(struct store *s, uint64_t end)
 {
     struct pg *p = pg(s);
+    struct taken t = {.n = 0};
     uint64_t start = gl_clock_mono_ms(), by;
     int slot, rc, stale;
+    PGconn *c;
 
     if (end != 0 && (start >= end || end - start < check_min_ms(p))) {
         gl_log(GL_LOG_ERROR,
@@ -1920,20 +2015,27 @@ static int pg_reopen(struct store *s, uint64_t end)
     pthread_mutex_lock(&p->mu);
     if (!p->recovering) {
         p->gen++;
-        drop_all(p);
+        take_all(p, &t);
     }
     p->recovering = 1;
     pthread_mutex_unlock(&p->mu);
+    close_taken(&t);
     if ((rc = pg_get(p, &slot, &by, 0, end)) != 0)
         return rc;
-    rc = reopen_check(p, p->conns[slot], start, by, end, &stale);
+    c = p->conns[slot];
+    rc = reopen_check(p, c, start, by, end, &stale);
     pthread_mutex_lock(&p->mu);
     if (stale)
-        drop_server(p, p->conns[slot]);
+        take_server(p, c, &t);
     else if (rc == 0)
         p->recovering = 0;
     pthread_mutex_unlock(&p->mu);
+    if (stale) {
+        t.c[t.n++] = c; /* its own slot, not in take_server's */
+        p->conns[slot] = NULL;
+    }
     pg_put(p, slot);
+    close_taken(&t);
     return rc;
 }
 
@@ -1952,11 +2054,13 @@ static void connector_stop(struct pg *p)
 static void pg_close(struct store *s)
 {
     struct pg *p = pg(s);
+    struct taken t = {.n = 0};
 
     connector_stop(p);
     pthread_mutex_lock(&p->mu);
-    drop_all(p);
+    take_all(p, &t);
     pthread_mutex_unlock(&p->mu);
+    close_taken(&t);
     pg_watch_close(s);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);

@@ -23,7 +23,9 @@
  * database of its own, plus its own tests: the schema version, two
  * handles (two glasslogd processes) racing to extend one state, and the
  * sequencer epoch of the compare-and-set, and the migration of a version 1
- * schema, the retried reopen's stale connections, and the bound on the
+ * schema, the retried reopen's stale connections, a reopen on a server
+ * that takes no writes (the test's database set read-only, and back; also
+ * after a failed reopen) and a served note refused there, and the bound on the
  * event loop's calls (store_bound_thread; a
  * few tests run again with the test's thread bound, so their calls take
  * the asynchronous path). Every backend: the token buckets of
@@ -1944,7 +1946,8 @@ static void test_origins(void **state)
  * once (the quiet time); a call of another thread is not bounded: it
  * waits for the lock and succeeds; after the lock the bound thread's
  * calls succeed again, on a new connection. The other backends: nothing
- * to bound, calls work as before. A bound of 0 is refused. */
+ * to bound, calls work as before. A bound of 0 is refused, and so is
+ * another thread's store_bound_thread once one thread is bound. */
 #define BOUND_MS 300
 #define LOCK_HOLD_MS 1500
 
@@ -1963,7 +1966,7 @@ static void *locker_run(void *arg)
     PGresult *r;
     int ok;
 
-    snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
+    snprintf(sql, sizeof(sql), "BEGIN READ WRITE; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
              l->tables);
     r = PQexec(c, sql);
     ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -1991,6 +1994,24 @@ struct other_reader {
 };
 
 #define BLOCK_MS 3000
+
+/* store_bound_thread from a thread other than the bound one: GL_EINVAL,
+ * and the bound thread and its bound stay (store_bound_ms reads them
+ * without a lock: they must not change under it). */
+struct binder {
+    struct store *s;
+    int rc;
+    unsigned ms;
+};
+
+static void *other_binder_run(void *arg)
+{
+    struct binder *b = arg;
+
+    b->rc = store_bound_thread(b->s, 2 * BOUND_MS);
+    b->ms = store_bound_ms(b->s);
+    return NULL;
+}
 
 /* Whether a store_reopen of s waits for its gate. */
 static int reopen_waits(struct store *s)
@@ -2027,6 +2048,7 @@ static void test_bound_thread(void **state)
     struct fx *f = *state;
     struct locker l;
     struct other_reader o = {.s = f->s, .rc = -1};
+    struct binder b = {.s = f->s, .rc = -1, .ms = 1};
     struct gl_buf ck;
     pthread_t lt, ot;
     uint64_t epoch = 0, again = 0, t0, ms;
@@ -2036,6 +2058,11 @@ static void test_bound_thread(void **state)
 
     assert_int_equal(store_bound_thread(f->s, 0), GL_EINVAL);
     assert_int_equal(store_bound_thread(f->s, BOUND_MS), 0);
+    assert_int_equal(pthread_create(&ot, NULL, other_binder_run, &b), 0);
+    pthread_join(ot, NULL);
+    assert_int_equal(b.rc, GL_EINVAL); /* the bound thread stays */
+    assert_int_equal(b.ms, 0);
+    assert_int_equal(store_bound_ms(f->s), BOUND_MS);
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
     check_state(f->s, 2);
     if (!store_shared(f->s))
@@ -2750,6 +2777,122 @@ static void test_pg_reopen_no_time(void **state)
     check_state(f->s, 2);
 }
 
+/* Sets f's database read-only for new sessions (on) or back
+ * (default_transaction_read_only, ALTER DATABASE: limited to the test's
+ * database, which teardown drops), and waits until a new session sees
+ * it. Sessions already open keep their default. */
+static void pg_read_only(struct fx *f, int on)
+{
+    char sql[256];
+    int seen = !on;
+
+    snprintf(sql, sizeof(sql),
+             on ? "ALTER DATABASE \"%s\" SET default_transaction_read_only = on"
+                : "ALTER DATABASE \"%s\" RESET default_transaction_read_only",
+             f->db);
+    pg_admin(sql);
+    for (int i = 0; i < 500 && seen != on; i++) {
+        PGconn *c = PQconnectdb(f->dir);
+        PGresult *r = PQexec(c, "SHOW transaction_read_only");
+
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            seen = strcmp(PQgetvalue(r, 0, 0), "on") == 0;
+        PQclear(r);
+        PQfinish(c);
+        if (seen != on)
+            usleep(10000);
+    }
+    if (seen != on)
+        fail_msg("%s is not read-%s after 5 s", f->db, on ? "only" : "write");
+}
+
+/* teardown, after the database is read-write again (whether the test
+ * passed or not). */
+static int teardown_read_write(void **state)
+{
+    pg_read_only(*state, 0);
+    return teardown(state);
+}
+
+/* The sessions of f's database, once none is left (waits up to 2 s). */
+static int pg_sessions_left(struct fx *f)
+{
+    int n = -1;
+
+    for (int i = 0; i < 200 && (n = pg_sessions(f->dir, "true")) != 0; i++)
+        usleep(10000);
+    return n;
+}
+
+/* A reopen whose check fails on a server that takes no writes: GL_EIO,
+ * logged as such (host and port), and no session of f's database left
+ * (the checked connection and the pool's others to that server closed).
+ * No quiet time follows: a read right after it succeeds (on a new
+ * connection, kept: a read-only session). A served note then fails on
+ * it, refused as the server takes no writes, and it is closed too (no
+ * session left), so a follower, which never reopens, does not keep a
+ * demoted primary's connections, nor a retried reopen check one. */
+static void reopen_read_only(struct fx *f)
+{
+    char log[4096];
+    int rc, n;
+
+    rc = reopen_logged(f->s, log, sizeof(log));
+    n = pg_sessions_left(f);
+    print_message("reopen on a read-only server: %d, %d sessions left; %s", rc, n, log);
+    assert_int_equal(rc, GL_EIO);
+    assert_non_null(strstr(log, "answers the reconnect check but takes no writes"));
+    assert_non_null(strstr(log, "target_session_attrs=read-write would go on"));
+    assert_int_equal(n, 0);
+    check_state(f->s, 2);
+    assert_int_equal(store_put_served(f->s, 2, (const uint8_t *)"two", 3), GL_EIO);
+    assert_int_equal(pg_sessions_left(f), 0);
+}
+
+/* A reopen whose server answers but takes no writes (a demoted primary;
+ * here the test's database set read-only for new sessions: the reopen
+ * drops the pool, so its check runs on a new one) fails
+ * (reopen_read_only), so the next reopen connects afresh (where
+ * target_session_attrs leads). Once the server takes writes
+ * again, a reopen succeeds and the next commit goes through. (The old
+ * check, SELECT 1, passed on the read-only server: the next commit
+ * failed; and the old pg_put kept a connection whose statement the
+ * server refused.) Also bound (the check's asynchronous path). */
+static void test_pg_reopen_read_only(void **state)
+{
+    struct fx *f = *state;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    pg_read_only(f, 1);
+    reopen_read_only(f);
+    pg_read_only(f, 0);
+    assert_int_equal(store_reopen(f->s), 0);
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_state(f->s, 3);
+}
+
+/* As test_pg_reopen_read_only, after a failed reopen (fail_reopen): the
+ * pool keeps the connections made since, read-only sessions here (the
+ * database set read-only before; the locker's transaction is READ
+ * WRITE), and the check that fails on one closes them all (take_server
+ * on the recovering path). */
+static void test_pg_reopen_read_only_recovering(void **state)
+{
+    struct fx *f = *state;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    assert_int_equal(store_bound_thread(f->s, STALE_BOUND_MS), 0);
+    pg_read_only(f, 1);
+    fail_reopen(f);
+    usleep(STALE_BOUND_MS * 1000 + 50000); /* the quiet time is over */
+    assert_true(pg_sessions(f->dir, "true") >= STALE_READERS);
+    reopen_read_only(f);
+    pg_read_only(f, 0);
+    assert_int_equal(store_reopen(f->s), 0);
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_state(f->s, 3);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -2777,6 +2920,12 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_reopen_one_bound, postgresql),
     ON(test_pg_reopen_stale, postgresql),
     ON(test_pg_reopen_no_time, postgresql),
+    {"test_pg_reopen_read_only (postgresql)", test_pg_reopen_read_only, setup,
+     teardown_read_write, &kind_postgresql},
+    {"test_pg_reopen_read_only (postgresql_bounded)", test_pg_reopen_read_only, setup,
+     teardown_read_write, &kind_postgresql_bounded},
+    {"test_pg_reopen_read_only_recovering (postgresql)",
+     test_pg_reopen_read_only_recovering, setup, teardown_read_write, &kind_postgresql},
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
