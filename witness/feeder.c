@@ -12,6 +12,14 @@
  * evidence GL_EVIDENCE_MAX_SIZE; a peer's evidence list is read in at
  * most IMPORT_PAGES_MAX pages a round), and JSON from logs and peers is parsed
  * with cJSON and validated field by field.
+ *
+ * Round budget (rounds.h): the round's parts are the pulls (one a log
+ * with a url) and the peers (gossip and evidence import); each gets until
+ * a share of what is left of the round's budget (until), every request's
+ * timeout is cut to what is left of it, and none is made once it has
+ * passed (late). A part out of time is left for the next round with one
+ * log line; what it failed to fetch then counts as nobody's failure (no
+ * pull or gossip error, no "suspected"), since the party was only slow.
  */
 #include "feeder.h"
 
@@ -51,6 +59,8 @@ struct feeder {
     pthread_cond_t cv;    /* done */
     int done;
     unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
+    uint64_t until;          /* the end of the running part's share (monotonic ms) */
+    int late;                /* the part's share ran out: a request cut or not made */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
     struct feeder_stats st;
@@ -99,19 +109,24 @@ static int abort_cb(void *arg)
 static int get(struct feeder *f, unsigned char *down, const char *url, size_t max,
                struct gl_http_response *r)
 {
+    long timeout = rounds_timeout(f->until, f->cfg.timeout_ms);
     int err;
 
-    if ((down != NULL && *down) || stopping(f)) {
+    if ((down != NULL && *down) || stopping(f) || timeout == 0) {
         memset(r, 0, sizeof(*r));
         gl_buf_init(&r->body, max);
         snprintf(r->error, sizeof(r->error), "%s",
                  down != NULL && *down ? "not asked: no answer earlier this round"
-                                       : "stopping");
+                 : stopping(f)         ? "stopping"
+                                       : "not asked: its share of the round is spent");
+        f->late |= timeout == 0;
         return GL_EIO;
     }
-    err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
-    if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
-        down != NULL) {
+    err = gl_http_get(f->http, url, max, timeout, r);
+    if (err == GL_EIO && r->timed_out && timeout < f->cfg.timeout_ms) {
+        f->late = 1; /* cut short by the share's end: slow, not down */
+    } else if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
+               down != NULL) {
         *down = 1;
         if (r->status == 0)
             gl_log(GL_LOG_WARN,
@@ -383,6 +398,8 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
 
     gl_buf_init(&ev, GL_EVIDENCE_MAX_SIZE);
     c = v->has ? compare(f, li, mine, theirs, proof, &n, &ev, &why) : CMP_AHEAD;
+    if (c == CMP_SUSPECT && f->late)
+        c = CMP_UNKNOWN; /* a proof not fetched in time: the log was slow */
     if (c == CMP_AHEAD &&
         submit_add(f, li, v->has ? v->size : 0, gl_hashes_const(proof), n, theirs,
                    source) == 200 &&
@@ -445,7 +462,7 @@ static void pull(struct feeder *f, size_t li)
     snprintf(source, sizeof(source), "pull");
     COUNT(f, pulls);
     if (fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why) != 0) {
-        if (stopping(f))
+        if (stopping(f) || f->late)
             goto out; /* cut short: not the log's failure */
         COUNT(f, pull_errors);
         gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url,
@@ -492,7 +509,7 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned ch
     snprintf(source, sizeof(source), "peer %s", peer->name);
     COUNT(f, gossip_polls);
     err = fetch_checkpoint(f, down, log, url, &tn, &theirs, &why);
-    if (err == GL_ENOTFOUND || (err != 0 && stopping(f))) {
+    if (err == GL_ENOTFOUND || (err != 0 && (stopping(f) || f->late))) {
         /* the peer has nothing for this log yet, or the poll was cut short */
     } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
         COUNT(f, gossip_errors);
@@ -579,7 +596,8 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
         uint8_t raw[GL_HASH_LEN];
         size_t li;
-        if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || stopping(f))
+        if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || f->late ||
+            stopping(f))
             return;
         ++*seen;
         if (!cJSON_IsString(id) || !cJSON_IsString(origin) ||
@@ -613,7 +631,8 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
     for (int page = 0; more && page < IMPORT_PAGES_MAX; page++) {
         cJSON *list = NULL;
         int n;
-        if (fetched == IMPORT_MAX || seen == IMPORT_SEEN_MAX || *down || stopping(f))
+        if (fetched == IMPORT_MAX || seen == IMPORT_SEEN_MAX || *down || f->late ||
+            stopping(f))
             return;
         snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, from,
                  IMPORT_PAGE);
@@ -634,29 +653,57 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
     }
 }
 
-/* One round. A party (a log's url, a peer) that gives no answer is not
- * asked again until the next round (get()): a peer down skips its other
- * gossip polls and its evidence; a log's url down, its proofs. */
+/* Starts the next of `parts` parts of the round: its share of what is
+ * left of the round. */
+static void part_start(struct feeder *f, size_t parts)
+{
+    f->until = rounds_share(&f->rounds, parts);
+    f->late = 0;
+}
+
+/* Ends a part (what names it): one log line if its share ran out. */
+static void part_end(struct feeder *f, const char *what, const char *name)
+{
+    if (f->late && !stopping(f))
+        gl_log(GL_LOG_WARN,
+               "%s %s: too slow, out of its time this round (a share of %ld ms "
+               "a part); it goes on next round",
+               what, name, f->cfg.timeout_ms);
+}
+
 /* One round (a rounds round; arg: the feeder); returns at once when a
- * stop is asked. */
+ * stop is asked. A party (a log's url, a peer) that gives no answer is
+ * not asked again until the next round (get()): a peer down skips its
+ * other gossip polls and its evidence; a log's url down, its proofs. The
+ * parts, each within its share of the round: a pull per log with a url,
+ * then gossip and evidence import per peer. */
 static void round_once(void *arg)
 {
     struct feeder *f = arg;
 
     const struct logs_list *logs = f->cfg.logs;
     const struct peers_list *peers = f->cfg.peers;
+    size_t parts = peers != NULL ? peers->n : 0;
 
+    for (size_t i = 0; i < logs->n; i++)
+        parts += logs->v[i].url[0] != 0;
     /* NULL (out of memory): every request is made, as slow as that is */
     f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
-    for (size_t i = 0; i < logs->n && !stopping(f); i++)
-        if (logs->v[i].url[0] != 0)
-            pull(f, i);
+    for (size_t i = 0; i < logs->n && !stopping(f); i++) {
+        if (logs->v[i].url[0] == 0)
+            continue;
+        part_start(f, parts--);
+        pull(f, i);
+        part_end(f, "pulling", logs->v[i].origin);
+    }
     for (size_t p = 0; peers != NULL && p < peers->n && !stopping(f); p++) {
         unsigned char down = 0;
-        for (size_t i = 0; i < logs->n && !down && !stopping(f); i++)
+        part_start(f, parts--);
+        for (size_t i = 0; i < logs->n && !down && !f->late && !stopping(f); i++)
             gossip(f, &peers->v[p], &down, i);
-        if (!down && !stopping(f))
+        if (!down && !f->late && !stopping(f))
             import_evidence(f, &peers->v[p], &down);
+        part_end(f, "gossip with peer", peers->v[p].name);
     }
     free(f->log_down);
     f->log_down = NULL;
@@ -665,6 +712,16 @@ static void round_once(void *arg)
 
 /* --- lifecycle ------------------------------------------------------------------------
  */
+
+/* A round's budget: one request timeout per part (a pull, a peer). */
+static uint64_t round_budget(const struct feeder_config *cfg)
+{
+    uint64_t parts = cfg->peers != NULL ? cfg->peers->n : 0;
+
+    for (size_t i = 0; i < cfg->logs->n; i++)
+        parts += cfg->logs->v[i].url[0] != 0;
+    return (parts > 0 ? parts : 1) * (uint64_t)cfg->timeout_ms;
+}
 
 int feeder_start(const struct feeder_config *cfg, struct feeder **out)
 {
@@ -679,7 +736,7 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     f->cfg = *cfg;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
-    rounds_init(&f->rounds, cfg->poll_interval_s, round_once, f);
+    rounds_init(&f->rounds, cfg->poll_interval_s, round_budget(cfg), round_once, f);
     hc.capture_header = "Link"; /* the evidence list's next page */
     hc.abort_cb = abort_cb;
     hc.abort_arg = f;

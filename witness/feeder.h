@@ -26,7 +26,12 @@
  * brings no complete answer (connect error, reset before a status, or a
  * timeout even after a status) is not asked again until the next round:
  * one log line, one error counted, its other requests skipped, so a dead
- * or trickling party costs at most one timeout per round.
+ * or trickling party costs at most one timeout per round. A round as a
+ * whole ends within its budget, one timeout per part (a pull of a log, a
+ * peer; rounds.h): each part gets a share of what is left of it and every
+ * request's timeout is cut to what is left of its share, so a party that
+ * answers each request slowly but in time also holds the others back by
+ * about one timeout; it goes on next round, with one log line.
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
  * abort hook), so the thread leaves within about a second of being asked.
@@ -47,7 +52,8 @@ struct feeder_config {
     const struct logs_list *logs;   /* must outlive the feeder */
     const struct peers_list *peers; /* idem; may be empty */
     unsigned poll_interval_s;       /* >= 1 */
-    long timeout_ms;                /* per HTTP request */
+    long timeout_ms;                /* per HTTP request, at most; and per
+                                     * part (a pull, a peer) in a round */
 };
 
 struct feeder_stats {

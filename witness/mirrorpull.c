@@ -21,6 +21,15 @@
  * untrusted: a round that fails (a fetch or a proof that does not
  * compute, or an upload refused, e.g. 422 for a wrong tile) drops every
  * cached tile of that log, so the next round fetches them afresh.
+ *
+ * Round budget (rounds.h): one timeout per log. Each log of a round gets
+ * until a share of what is left of the round (until); every GET's timeout
+ * is cut to what is left of it, and none is made once it has passed
+ * (late). A log whose share runs out uploads the packages it already
+ * built (so a slow log still moves on, a batch at a time), logs one line
+ * and is left for the next round; the next log gets its share. So a
+ * round lasts at most its budget, whatever the logs' speeds, and a slow
+ * log holds the others back by about one timeout.
  */
 #include "mirrorpull.h"
 
@@ -52,16 +61,31 @@ struct mirrorpull {
     /* the round's log and tree size (hash source context) */
     const struct logs_entry *log;
     uint64_t size;
+    uint64_t until;     /* the end of the log's share of the round (monotonic ms) */
+    int late;           /* a GET was cut short or not made: until had passed */
     struct slot *cache; /* CACHE slots */
 };
 
-/* GETs <log url>/<path>: 0 on 200, GL_ENOTFOUND on 404, else an error. */
+/* GETs <log url>/<path> into r (caller releases), within the log's share
+ * of the round: 0 on 200, GL_ENOTFOUND on 404, else an error. GL_EIO with
+ * late set when the share has run out (no request made then, r empty). */
 static int get(struct mirrorpull *p, const char *path, size_t max,
                struct gl_http_response *r)
 {
     char url[LOGS_URL_MAX + GL_TILE_PATH_MAX + 8];
+    long timeout = rounds_timeout(p->until, p->cfg.timeout_ms);
+    int err;
+
+    if (timeout == 0) {
+        memset(r, 0, sizeof *r);
+        gl_buf_init(&r->body, max);
+        p->late = 1;
+        return GL_EIO;
+    }
     snprintf(url, sizeof url, "%s/%s", p->log->url, path);
-    int err = gl_http_get(p->http, url, max, p->cfg.timeout_ms, r);
+    err = gl_http_get(p->http, url, max, timeout, r);
+    if (err != 0 && rounds_timeout(p->until, 1) == 0)
+        p->late = 1; /* cut short by the share's end, not the log's own failure */
     if (err == 0 && r->status != 200)
         err = r->status == 404 ? GL_ENOTFOUND : GL_EIO;
     return err;
@@ -174,8 +198,19 @@ out:
     return rc;
 }
 
-/* Catches one log up to its newest pending checkpoint. */
-static void pull_log(struct mirrorpull *p, size_t li)
+/* Logs that the log's share of the round ran out at entry next. */
+static void log_late(struct mirrorpull *p, uint64_t next, uint64_t pending)
+{
+    gl_log(GL_LOG_WARN,
+           "mirror pull of %s at %llu of %llu: too slow, out of its time this "
+           "round (a share of %ld ms a log); it goes on next round",
+           p->log->origin, (unsigned long long)next, (unsigned long long)pending,
+           p->cfg.timeout_ms);
+}
+
+/* Catches one log up to its newest pending checkpoint, or as far as it
+ * gets by until (the end of its share of the round). */
+static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
 {
     const struct logs_entry *log = &p->cfg.logs->v[li];
     uint64_t pending, next, size;
@@ -187,6 +222,8 @@ static void pull_log(struct mirrorpull *p, size_t li)
     gl_buf_init(&body, GL_MIRROR_BODY_BUILT);
     mirror_observe(p->cfg.mirror, li);
     p->log = log;
+    p->until = until;
+    p->late = 0;
     int fresh = 0, moved = 0;
     struct gl_http_response ck;
     if (get(p, "checkpoint", GL_NOTE_MAX_SIZE, &ck) == 0)
@@ -202,13 +239,25 @@ static void pull_log(struct mirrorpull *p, size_t li)
         gl_buf_reset(&body);
         int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending,
                                          NULL, 0, &body);
-        uint64_t np = gl_mirror_npackages(next, pending);
-        for (uint64_t i = 0; i < np && rc == 0 &&
-                             gl_mirror_body_room(body.len, i, MIRROR_COMMIT_PACKAGES);
-             i++)
-            rc = stopping(p) ? GL_ESTATE : add_package(p, next, pending, i, &body);
+        uint64_t np = gl_mirror_npackages(next, pending), built = 0;
+        for (; built < np && rc == 0 &&
+               gl_mirror_body_room(body.len, built, MIRROR_COMMIT_PACKAGES);
+             built++) {
+            size_t len = body.len;
+            rc = stopping(p) ? GL_ESTATE : add_package(p, next, pending, built, &body);
+            if (rc != 0) {
+                gl_buf_truncate(&body, len); /* whole packages only */
+                break;
+            }
+        }
         if (rc == GL_ESTATE)
             break;
+        if (rc != 0 && p->late && built == 0) {
+            log_late(p, next, pending);
+            break;
+        }
+        if (rc != 0 && p->late)
+            rc = 0; /* out of time: upload the packages built */
         if (rc != 0) {
             gl_log(GL_LOG_WARN, "mirror pull of %s at %llu: cannot fetch from %s: %s",
                    log->origin, (unsigned long long)next, log->url, gl_strerror(rc));
@@ -225,6 +274,10 @@ static void pull_log(struct mirrorpull *p, size_t li)
         if (res->status == 202)
             gl_log(GL_LOG_INFO, "mirror pull of %s: next entry %llu of %llu", log->origin,
                    (unsigned long long)res->info_next, (unsigned long long)pending);
+        if (res->status == 202 && p->late) {
+            log_late(p, res->info_next, pending);
+            break;
+        }
         if (res->status != 202) {
             gl_log(GL_LOG_WARN, "mirror pull of %s at %llu refused (%d): %s", log->origin,
                    (unsigned long long)next, res->status, res->why);
@@ -241,15 +294,24 @@ static void pull_log(struct mirrorpull *p, size_t li)
     free(res);
 }
 
+static int pulled(const struct logs_entry *log)
+{
+    return log->mirror && log->url[0];
+}
+
 /* One round (a rounds round; arg: the puller): each mirrored log with a
- * url, until a stop is asked. */
+ * url, each within its share of what is left of the round, until a stop
+ * is asked. */
 static void pull_round(void *arg)
 {
     struct mirrorpull *p = arg;
+    size_t left = 0;
 
+    for (size_t i = 0; i < p->cfg.logs->n; i++)
+        left += pulled(&p->cfg.logs->v[i]);
     for (size_t i = 0; i < p->cfg.logs->n && !stopping(p); i++)
-        if (p->cfg.logs->v[i].mirror && p->cfg.logs->v[i].url[0])
-            pull_log(p, i);
+        if (pulled(&p->cfg.logs->v[i]))
+            pull_log(p, i, rounds_share(&p->rounds, left--));
 }
 
 int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out)
@@ -260,7 +322,7 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
 
     *out = NULL;
     for (size_t i = 0; i < cfg->logs->n; i++)
-        urls += cfg->logs->v[i].mirror && cfg->logs->v[i].url[0];
+        urls += pulled(&cfg->logs->v[i]);
     if (urls == 0)
         return 0;
     if ((p = calloc(1, sizeof *p)) == NULL ||
@@ -269,7 +331,9 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
         return GL_ENOMEM;
     }
     p->cfg = *cfg;
-    rounds_init(&p->rounds, p->cfg.poll_interval_s, pull_round, p);
+    /* a round's budget: one request timeout per log */
+    rounds_init(&p->rounds, p->cfg.poll_interval_s,
+                (uint64_t)urls * (uint64_t)cfg->timeout_ms, pull_round, p);
     if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
         mirrorpull_free(p);
         return rc;

@@ -12,7 +12,12 @@
  * evidence, the origin frozen), so the mirror never gets a pending
  * checkpoint of the fork.
  *
- * One thread, blocking HTTP with timeouts (like feeder.c); a small
+ * One thread for all the logs, blocking HTTP with timeouts (like
+ * feeder.c), each round within its budget of one timeout per log (each
+ * log gets a share of what is left of it, each request's timeout is cut
+ * to what is left of its log's share; a log out of time uploads what it
+ * built and goes on next round), so a slow log cannot hold the others
+ * back for more than its share; a small
  * direct-mapped cache of hash tiles, keyed by origin and tile, whose
  * tiles of a log are dropped when a round of that log fails. The thread reads the logs
  * list: a reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between HTTP
@@ -32,7 +37,8 @@ struct mirrorpull_config {
     struct mirror *mirror;
     const struct logs_list *logs; /* must outlive the puller */
     unsigned poll_interval_s;     /* >= 1 */
-    long timeout_ms;              /* per HTTP request */
+    long timeout_ms;              /* per HTTP request, at most; and per log
+                                   * in a round's budget */
 };
 
 struct mirrorpull;

@@ -1,7 +1,9 @@
 /*
  * rounds: see rounds.h. The wait between rounds is a timed wait on cv
  * with a deadline on the monotonic clock (gl_clock_wait_until), cut short
- * by a stop: a wall clock stepped back does not stretch it.
+ * by a stop: a wall clock stepped back does not stretch it. A round's
+ * end is fixed when it starts (round_end, monotonic); shares and request
+ * timeouts are cut from it, so no sum of slow requests passes it.
  */
 #include "rounds.h"
 
@@ -15,6 +17,7 @@ static void *rounds_main(void *arg)
     for (;;) {
         uint64_t until;
         int stop;
+        r->round_end = gl_clock_mono_ms() + r->budget_ms;
         r->round(r->arg); /* returns soon once a stop is asked */
         until = gl_clock_mono_ms() + (uint64_t)r->interval_s * 1000;
         pthread_mutex_lock(&r->mu);
@@ -28,15 +31,35 @@ static void *rounds_main(void *arg)
     }
 }
 
-void rounds_init(struct rounds *r, unsigned interval_s, void (*round)(void *arg),
-                 void *arg)
+void rounds_init(struct rounds *r, unsigned interval_s, uint64_t budget_ms,
+                 void (*round)(void *arg), void *arg)
 {
     pthread_mutex_init(&r->mu, NULL);
     gl_clock_cond_init(&r->cv);
     r->stop = r->started = r->exited = 0;
     r->interval_s = interval_s;
+    r->budget_ms = budget_ms;
+    r->round_end = 0;
     r->round = round;
     r->arg = arg;
+}
+
+uint64_t rounds_share(const struct rounds *r, size_t parts)
+{
+    uint64_t now = gl_clock_mono_ms();
+
+    if (now >= r->round_end)
+        return now;
+    return now + (r->round_end - now) / (parts > 0 ? parts : 1);
+}
+
+long rounds_timeout(uint64_t until_ms, long timeout_ms)
+{
+    uint64_t now = gl_clock_mono_ms();
+
+    if (now >= until_ms)
+        return 0;
+    return until_ms - now < (uint64_t)timeout_ms ? (long)(until_ms - now) : timeout_ms;
 }
 
 int rounds_start(struct rounds *r)
