@@ -653,6 +653,16 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
     }
 }
 
+/* The parts of a round: a pull per log with a url, then each peer. */
+static size_t parts_of(const struct feeder_config *cfg)
+{
+    size_t parts = cfg->peers != NULL ? cfg->peers->n : 0;
+
+    for (size_t i = 0; i < cfg->logs->n; i++)
+        parts += cfg->logs->v[i].url[0] != 0;
+    return parts;
+}
+
 /* Starts the next of `parts` parts of the round: its share of what is
  * left of the round. */
 static void part_start(struct feeder *f, size_t parts)
@@ -683,10 +693,8 @@ static void round_once(void *arg)
 
     const struct logs_list *logs = f->cfg.logs;
     const struct peers_list *peers = f->cfg.peers;
-    size_t parts = peers != NULL ? peers->n : 0;
+    size_t parts = parts_of(&f->cfg);
 
-    for (size_t i = 0; i < logs->n; i++)
-        parts += logs->v[i].url[0] != 0;
     /* NULL (out of memory): every request is made, as slow as that is */
     f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
     for (size_t i = 0; i < logs->n && !stopping(f); i++) {
@@ -713,16 +721,6 @@ static void round_once(void *arg)
 /* --- lifecycle ------------------------------------------------------------------------
  */
 
-/* A round's budget: one request timeout per part (a pull, a peer). */
-static uint64_t round_budget(const struct feeder_config *cfg)
-{
-    uint64_t parts = cfg->peers != NULL ? cfg->peers->n : 0;
-
-    for (size_t i = 0; i < cfg->logs->n; i++)
-        parts += cfg->logs->v[i].url[0] != 0;
-    return (parts > 0 ? parts : 1) * (uint64_t)cfg->timeout_ms;
-}
-
 int feeder_start(const struct feeder_config *cfg, struct feeder **out)
 {
     struct feeder *f = calloc(1, sizeof(*f));
@@ -736,7 +734,8 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     f->cfg = *cfg;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
-    rounds_init(&f->rounds, cfg->poll_interval_s, round_budget(cfg), round_once, f);
+    rounds_init(&f->rounds, cfg->poll_interval_s,
+                rounds_budget(parts_of(cfg), cfg->timeout_ms), round_once, f);
     hc.capture_header = "Link"; /* the evidence list's next page */
     hc.abort_cb = abort_cb;
     hc.abort_arg = f;

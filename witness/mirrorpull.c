@@ -22,7 +22,8 @@
  * compute, or an upload refused, e.g. 422 for a wrong tile) drops every
  * cached tile of that log, so the next round fetches them afresh.
  *
- * Round budget (rounds.h): one timeout per log. Each log of a round gets
+ * Round budget (rounds.h): one timeout per log (and a little slack for
+ * the work between requests). Each log of a round gets
  * until a share of what is left of the round (until); every GET's timeout
  * is cut to what is left of it, and none is made once it has passed
  * (late). A log whose share runs out uploads the packages it already
@@ -331,9 +332,8 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
         return GL_ENOMEM;
     }
     p->cfg = *cfg;
-    /* a round's budget: one request timeout per log */
-    rounds_init(&p->rounds, p->cfg.poll_interval_s,
-                (uint64_t)urls * (uint64_t)cfg->timeout_ms, pull_round, p);
+    rounds_init(&p->rounds, p->cfg.poll_interval_s, rounds_budget(urls, cfg->timeout_ms),
+                pull_round, p);
     if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
         mirrorpull_free(p);
         return rc;

@@ -44,6 +44,12 @@ void rounds_init(struct rounds *r, unsigned interval_s, uint64_t budget_ms,
     r->arg = arg;
 }
 
+uint64_t rounds_budget(size_t parts, long timeout_ms)
+{
+    /* parts <= LOGS_MAX + peers and timeout_ms <= 600000: far from 2^64 */
+    return (uint64_t)(parts > 0 ? parts : 1) * (uint64_t)timeout_ms + ROUNDS_SLACK_MS;
+}
+
 uint64_t rounds_share(const struct rounds *r, size_t parts)
 {
     uint64_t now = gl_clock_mono_ms();

@@ -14,10 +14,12 @@
  * peer), so a slow first part leaves the others their turn; each request
  * gets min(its timeout, what is left of its part) (rounds_timeout). A
  * part cut short keeps what it committed and goes on at the next round.
- * Its users give a round one request timeout per part: a part gets at
- * least that (more when those before it left some unused), as much as
- * one request of it may take, and a round is bounded by parts x timeout
- * whatever the parties' speeds.
+ * Its users give a round one request timeout per part plus
+ * ROUNDS_SLACK_MS for the work between requests (rounds_budget): a part
+ * then gets at least one full timeout (more when those before it left
+ * some unused), as much as one request of it may take, so a party that
+ * does not answer at all is still told from a slow one, and a round is
+ * bounded by parts x timeout + the slack whatever the parties' speeds.
  *
  * Invariant: exited is set (under mu) only by the thread itself, as it
  * leaves its loop because stop was set; rounds_resume joins and restarts
@@ -42,6 +44,11 @@ struct rounds {
     void *arg;
 };
 
+#define ROUNDS_SLACK_MS 250
+
+/* The budget of a round of `parts` parts (0 counts as 1) whose requests
+ * each have timeout_ms: parts x timeout_ms + ROUNDS_SLACK_MS. */
+uint64_t rounds_budget(size_t parts, long timeout_ms);
 /* Initialises r (budget_ms >= 1: each round's budget); no thread runs
  * until rounds_start. Released with rounds_release (which stops a running
  * thread first). */

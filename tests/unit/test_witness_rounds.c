@@ -1,11 +1,10 @@
 /*
  * test_witness_rounds: a round's budget and its shares (rounds.h). A
- * request's timeout is cut to what is left before its deadline (0 once
- * it has passed); a part gets an equal share of what is left of the
- * round, the last part all of it; a round's end is its start plus the
- * budget. A round of three parts that each use up their share (a slow
- * party) ends within the budget, and a part that ends early leaves its
- * time to the next.
+ * round's budget is a timeout per part and the slack; a request's timeout
+ * is cut to what is left before its deadline (0 once it has passed); a part gets an equal
+ * share of what is left of the round, the last part all of it; a round's end is its start
+ * plus the budget. A round of three parts that each use up their share (a slow party)
+ * ends within the budget, and a part that ends early leaves its time to the next.
  */
 #include "testutil.h"
 
@@ -25,6 +24,9 @@ static void test_timeout(void **state)
     assert_int_equal(rounds_timeout(now, 500), 0);
     assert_int_equal(rounds_timeout(now - 1000, 500), 0);
     assert_int_equal(rounds_timeout(now + 100000, 500), 500);
+    /* a timeout per part, and the slack */
+    assert_int_equal(rounds_budget(3, 500), 1500 + ROUNDS_SLACK_MS);
+    assert_int_equal(rounds_budget(0, 500), 500 + ROUNDS_SLACK_MS);
     long t = rounds_timeout(now + 200, 500);
     assert_true(t > 200 - SLACK && t <= 200);
 }
