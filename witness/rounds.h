@@ -15,11 +15,12 @@
  * gets min(its timeout, what is left of its part) (rounds_timeout). A
  * part cut short keeps what it committed and goes on at the next round.
  * Its users give a round one request timeout per part plus
- * ROUNDS_SLACK_MS for the work between requests (rounds_budget): a part
- * then gets at least one full timeout (more when those before it left
- * some unused), as much as one request of it may take, so a party that
- * does not answer at all is still told from a slow one, and a round is
- * bounded by parts x timeout + the slack whatever the parties' speeds.
+ * ROUNDS_SLACK_MS for the work between requests (rounds_budget): the
+ * first part then gets a whole timeout, as much as one request of it may
+ * take, and each later one about as much (more when those before it left
+ * some unused), so a party that does not answer at all is still told from
+ * a slow one; and a round is bounded by parts x timeout + the slack,
+ * whatever the parties' speeds.
  *
  * Invariant: exited is set (under mu) only by the thread itself, as it
  * leaves its loop because stop was set; rounds_resume joins and restarts
