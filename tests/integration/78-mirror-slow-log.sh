@@ -94,7 +94,6 @@ start_witness_here() {
     MURL="http://127.0.0.1:$(sed -n 's/.*mirror mirror1.example of .*(port \([0-9]*\)).*/\1/p' "$W")"
     WURL="http://127.0.0.1:$(sed -n 's/.*witness witness1.example serving .*(port \([0-9]*\)).*/\1/p' "$W")"
 }
-size_at() { curl -sf "$1/checkpoint" | sed -n 2p; }
 # First the witness accepts both logs' checkpoints (so that the mirror
 # knows at once, after the restart below, that B is behind), then A grows.
 start_witness_here first
