@@ -14,12 +14,19 @@
  * with cJSON and validated field by field.
  *
  * Round budget (rounds.h): the round's parts are the pulls (one a log
- * with a url) and the peers (gossip and evidence import); each gets until
- * a share of what is left of the round's budget (until), every request's
- * timeout is cut to what is left of it, and none is made once it has
- * passed (late). A part out of time is left for the next round with one
- * log line; what it failed to fetch then counts as nobody's failure (no
- * pull or gossip error, no "suspected"), since the party was only slow.
+ * with a url) and the peers (evidence import, then gossip), in an order
+ * that rotates round by round; each gets a share of what is left of the
+ * round's budget (until) and starts no request once it has passed (late:
+ * the request not made is nobody's failure, one log line, the part goes on
+ * next round). A request once started has its whole timeout, and one that
+ * fails is a failure as on any round. Exempt from the share (always made,
+ * like any request to a log not down this round): the consistency proof
+ * asked of a log about a checkpoint just fetched, from it or from a peer,
+ * and the prefix root that checks a proof; a log cannot escape SUSPECTED
+ * by being slow. These are requests to the log even inside a peer's part:
+ * they never make the peer late. A part then ends within its share plus
+ * 4 timeouts (a checkpoint, its proof, the prefix root's two requests),
+ * and a round within its budget plus 4 timeouts plus the engine's writes.
  */
 #include "feeder.h"
 
@@ -60,7 +67,7 @@ struct feeder {
     int done;
     unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
     uint64_t until;          /* the end of the running part's share (monotonic ms) */
-    int late;                /* the part's share ran out: a request cut or not made */
+    int late;                /* the part's share ran out: a request not made */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
     struct feeder_stats st;
@@ -97,7 +104,9 @@ static int abort_cb(void *arg)
 }
 
 /* GETs url, a request to one party (a peer, or a log's url) whose *down
- * says it gave no answer earlier this round, into r (caller releases).
+ * says it gave no answer earlier this round, into r (caller releases);
+ * unless always (a request exempt from the part's share), only while the
+ * running part's share lasts: else late is set and no request is made.
  * 0 if it answered 200, GL_ENOTFOUND if 404 (nothing there yet), GL_EIO
  * for any other status (r->status says which) or no answer. A party down
  * (or a stop asked) is not asked again: GL_EIO at once, r empty. The
@@ -106,27 +115,25 @@ static int abort_cb(void *arg)
  * a party that sends headers and then trickles its body is as costly as
  * a dead one) sets *down and says so in one log line, so a dead or slow
  * party costs one timeout per round, not one per request. */
-static int get(struct feeder *f, unsigned char *down, const char *url, size_t max,
-               struct gl_http_response *r)
+static int get(struct feeder *f, unsigned char *down, int always, const char *url,
+               size_t max, struct gl_http_response *r)
 {
-    long timeout = rounds_timeout(f->until, f->cfg.timeout_ms);
+    int spent = !always && !rounds_may_start(f->until);
     int err;
 
-    if ((down != NULL && *down) || stopping(f) || timeout == 0) {
+    if ((down != NULL && *down) || stopping(f) || spent) {
         memset(r, 0, sizeof(*r));
         gl_buf_init(&r->body, max);
         snprintf(r->error, sizeof(r->error), "%s",
                  down != NULL && *down ? "not asked: no answer earlier this round"
                  : stopping(f)         ? "stopping"
                                        : "not asked: its share of the round is spent");
-        f->late |= timeout == 0;
+        f->late |= spent;
         return GL_EIO;
     }
-    err = gl_http_get(f->http, url, max, timeout, r);
-    if (err == GL_EIO && r->timed_out && timeout < f->cfg.timeout_ms) {
-        f->late = 1; /* cut short by the share's end: slow, not down */
-    } else if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
-               down != NULL) {
+    err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
+    if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
+        down != NULL) {
         *down = 1;
         if (r->status == 0)
             gl_log(GL_LOG_WARN,
@@ -149,11 +156,12 @@ static unsigned char *log_party(struct feeder *f, size_t li)
     return f->log_down != NULL ? &f->log_down[li] : NULL;
 }
 
-/* GETs url as JSON; *out is the caller's (cJSON_Delete). */
-static int get_json(struct feeder *f, unsigned char *down, const char *url, cJSON **out)
+/* GETs url as JSON (get()); *out is the caller's (cJSON_Delete). */
+static int get_json(struct feeder *f, unsigned char *down, int always, const char *url,
+                    cJSON **out)
 {
     struct gl_http_response r;
-    int err = get(f, down, url, JSON_MAX, &r);
+    int err = get(f, down, always, url, JSON_MAX, &r);
 
     *out = NULL;
     if (err == 0 &&
@@ -163,7 +171,7 @@ static int get_json(struct feeder *f, unsigned char *down, const char *url, cJSO
     return err;
 }
 
-/* Log li's consistency proof m -> n. */
+/* Log li's consistency proof m -> n; exempt from the share (get()). */
 static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
                        uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
@@ -174,7 +182,7 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
-    if ((err = get_json(f, log_party(f, li), url, &j)) == 0)
+    if ((err = get_json(f, log_party(f, li), 1, url, &j)) == 0)
         err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
@@ -183,7 +191,7 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 /* What the log claims is the root of its first m entries (m a power of
  * two), from entry 0's leaf hash and its inclusion proof at size m. The
  * claim is only believed if a consistency proof then reproduces a root
- * the log signed (gl_evidence_build checks). */
+ * the log signed (gl_evidence_build checks). Exempt from the share. */
 static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
                              uint8_t root[GL_HASH_LEN])
 {
@@ -197,7 +205,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
-    if ((err = get_json(f, down, url, &j)) != 0)
+    if ((err = get_json(f, down, 1, url, &j)) != 0)
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
@@ -209,7 +217,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, down, url, &j)) == 0 &&
+    if ((err = get_json(f, down, 1, url, &j)) == 0 &&
         (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
         err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n, root);
 out:
@@ -225,7 +233,7 @@ static int fetch_checkpoint(struct feeder *f, unsigned char *down,
 {
     struct gl_http_response r;
     struct addck_req q;
-    int err = get(f, down, url, CKPT_MAX, &r);
+    int err = get(f, down, 0, url, CKPT_MAX, &r);
 
     if (err == GL_EIO && r.status != 0 && r.timed_out) {
         gl_err_set(why, err, 0, "timed out after HTTP %ld headers (%s)", r.status,
@@ -398,8 +406,6 @@ static void settle(struct feeder *f, size_t li, const struct engine_view *v,
 
     gl_buf_init(&ev, GL_EVIDENCE_MAX_SIZE);
     c = v->has ? compare(f, li, mine, theirs, proof, &n, &ev, &why) : CMP_AHEAD;
-    if (c == CMP_SUSPECT && f->late)
-        c = CMP_UNKNOWN; /* a proof not fetched in time: the log was slow */
     if (c == CMP_AHEAD &&
         submit_add(f, li, v->has ? v->size : 0, gl_hashes_const(proof), n, theirs,
                    source) == 200 &&
@@ -463,7 +469,7 @@ static void pull(struct feeder *f, size_t li)
     COUNT(f, pulls);
     if (fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why) != 0) {
         if (stopping(f) || f->late)
-            goto out; /* cut short: not the log's failure */
+            goto out; /* not asked (a stop, its share spent): not its failure */
         COUNT(f, pull_errors);
         gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url,
                gl_err_format(&why, NULL, msg, sizeof(msg)));
@@ -510,7 +516,7 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned ch
     COUNT(f, gossip_polls);
     err = fetch_checkpoint(f, down, log, url, &tn, &theirs, &why);
     if (err == GL_ENOTFOUND || (err != 0 && (stopping(f) || f->late))) {
-        /* the peer has nothing for this log yet, or the poll was cut short */
+        /* the peer has nothing for this log yet, or it was not asked */
     } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
         COUNT(f, gossip_errors);
         gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
@@ -535,7 +541,7 @@ static void import_one(struct feeder *f, const struct peers_entry *peer,
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
     snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
     snprintf(source, sizeof(source), "imported from peer %s", peer->name);
-    if (get(f, down, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
+    if (get(f, down, 0, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
         gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
         gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
         strcmp(got, id) == 0 && submit_evidence(f, li, &file, source) == 0)
@@ -636,7 +642,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
             return;
         snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, from,
                  IMPORT_PAGE);
-        if (get(f, down, url, JSON_MAX, &r) == 0)
+        if (get(f, down, 0, url, JSON_MAX, &r) == 0)
             list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
         more = r.has_header && link_next(r.header, &next) == 0;
         gl_http_response_release(&r);
@@ -653,7 +659,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
     }
 }
 
-/* The parts of a round: a pull per log with a url, then each peer. */
+/* The parts of a round: a pull per log with a url, and each peer. */
 static size_t parts_of(const struct feeder_config *cfg)
 {
     size_t parts = cfg->peers != NULL ? cfg->peers->n : 0;
@@ -671,22 +677,36 @@ static void part_start(struct feeder *f, size_t parts)
     f->late = 0;
 }
 
-/* Ends a part (what names it): one log line if its share ran out. */
+/* Ends a part (what names it): if its share ran out before it was done,
+ * one log line and the count. */
 static void part_end(struct feeder *f, const char *what, const char *name)
 {
-    if (f->late && !stopping(f))
-        gl_log(GL_LOG_WARN,
-               "%s %s: too slow, out of its time this round (a share of %ld ms "
-               "a part); it goes on next round",
-               what, name, f->cfg.timeout_ms);
+    if (!f->late || stopping(f))
+        return;
+    rounds_count_late(&f->rounds);
+    gl_log(GL_LOG_WARN,
+           "%s %s: too slow, out of its time this round (a share of %ld ms a "
+           "part); it goes on next round",
+           what, name, f->cfg.timeout_ms);
+}
+
+/* A peer's part: its evidence first (so that the time its gossip spends
+ * on the logs' proofs cannot crowd it out), then a checkpoint per log. */
+static void peer_part(struct feeder *f, const struct peers_entry *peer)
+{
+    unsigned char down = 0;
+
+    import_evidence(f, peer, &down);
+    for (size_t i = 0; i < f->cfg.logs->n && !down && !f->late && !stopping(f); i++)
+        gossip(f, peer, &down, i);
 }
 
 /* One round (a rounds round; arg: the feeder); returns at once when a
  * stop is asked. A party (a log's url, a peer) that gives no answer is
  * not asked again until the next round (get()): a peer down skips its
- * other gossip polls and its evidence; a log's url down, its proofs. The
- * parts, each within its share of the round: a pull per log with a url,
- * then gossip and evidence import per peer. */
+ * other requests; a log's url down, its proofs. The parts, each within its
+ * share of the round: a pull per log with a url and a peer_part per peer,
+ * in the order logs then peers, rotated by one slot every round. */
 static void round_once(void *arg)
 {
     struct feeder *f = arg;
@@ -694,32 +714,28 @@ static void round_once(void *arg)
     const struct logs_list *logs = f->cfg.logs;
     const struct peers_list *peers = f->cfg.peers;
     size_t parts = parts_of(&f->cfg);
+    size_t slots = logs->n + (peers != NULL ? peers->n : 0);
+    size_t first = rounds_first(&f->rounds, slots);
 
     /* NULL (out of memory): every request is made, as slow as that is */
     f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
-    for (size_t i = 0; i < logs->n && !stopping(f); i++) {
-        if (logs->v[i].url[0] == 0)
+    for (size_t k = 0; k < slots && !stopping(f); k++) {
+        size_t s = (first + k) % slots;
+        if (s < logs->n && logs->v[s].url[0] == 0)
             continue;
         part_start(f, parts--);
-        pull(f, i);
-        part_end(f, "pulling", logs->v[i].origin);
-    }
-    for (size_t p = 0; peers != NULL && p < peers->n && !stopping(f); p++) {
-        unsigned char down = 0;
-        part_start(f, parts--);
-        for (size_t i = 0; i < logs->n && !down && !f->late && !stopping(f); i++)
-            gossip(f, &peers->v[p], &down, i);
-        if (!down && !f->late && !stopping(f))
-            import_evidence(f, &peers->v[p], &down);
-        part_end(f, "gossip with peer", peers->v[p].name);
+        if (s < logs->n) {
+            pull(f, s);
+            part_end(f, "pulling", logs->v[s].origin);
+        } else {
+            peer_part(f, &peers->v[s - logs->n]);
+            part_end(f, "gossip with peer", peers->v[s - logs->n].name);
+        }
     }
     free(f->log_down);
     f->log_down = NULL;
     COUNT(f, rounds);
 }
-
-/* --- lifecycle ------------------------------------------------------------------------
- */
 
 int feeder_start(const struct feeder_config *cfg, struct feeder **out)
 {
@@ -794,4 +810,5 @@ void feeder_stats(struct feeder *f, struct feeder_stats *out)
     pthread_mutex_lock(&f->mu);
     *out = f->st;
     pthread_mutex_unlock(&f->mu);
+    out->parts_late = rounds_parts_late(&f->rounds);
 }

@@ -26,12 +26,14 @@
  * brings no complete answer (connect error, reset before a status, or a
  * timeout even after a status) is not asked again until the next round:
  * one log line, one error counted, its other requests skipped, so a dead
- * or trickling party costs at most one timeout per round. A round as a
- * whole ends within its budget, one timeout per part (a pull of a log, a
- * peer; rounds.h): each part gets a share of what is left of it and every
- * request's timeout is cut to what is left of its share, so a party that
- * answers each request slowly but in time also holds the others back by
- * about one timeout; it goes on next round, with one log line.
+ * or trickling party costs at most one timeout per round. Each part of
+ * a round (a pull of a log, a peer; rounds.h) gets a share of what is left
+ * of the round's budget (one timeout per part) and starts no request once
+ * it is spent, except a log's consistency proof (and its check) for a
+ * checkpoint just fetched; a request once started has its whole timeout.
+ * So a party that answers each request slowly but in time holds the
+ * others back by its share plus at most 4 timeouts; it goes on next round,
+ * with one log line, and the parts' order rotates every round.
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
  * abort hook), so the thread leaves within about a second of being asked.
@@ -52,13 +54,14 @@ struct feeder_config {
     const struct logs_list *logs;   /* must outlive the feeder */
     const struct peers_list *peers; /* idem; may be empty */
     unsigned poll_interval_s;       /* >= 1 */
-    long timeout_ms;                /* per HTTP request, at most; and per
-                                     * part (a pull, a peer) in a round */
+    long timeout_ms;                /* per HTTP request; and per part (a
+                                     * pull, a peer) in a round's budget */
 };
 
 struct feeder_stats {
     uint64_t rounds, pulls, pull_errors, gossip_polls, gossip_errors, caught_up,
         suspected, splits_found, evidence_imported;
+    uint64_t parts_late; /* round parts whose share ran out (rounds.h) */
 };
 
 struct feeder;

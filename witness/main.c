@@ -456,6 +456,7 @@ static int start(struct witness *w)
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
+    w->api.mpull = &w->mpull;
     w->pc = (struct mirrorpull_config){w->mirror, &w->logs, w->o.poll_interval,
                                        w->o.mirror_pull_timeout_ms};
     if (w->mirror != NULL && (rc = mirrorpull_start(&w->pc, &w->mpull)) != 0)

@@ -23,14 +23,15 @@
  * cached tile of that log, so the next round fetches them afresh.
  *
  * Round budget (rounds.h): one timeout per log (and a little slack for
- * the work between requests). Each log of a round gets
- * until a share of what is left of the round (until); every GET's timeout
- * is cut to what is left of it, and none is made once it has passed
- * (late). A log whose share runs out uploads the packages it already
- * built (so a slow log still moves on, a batch at a time), logs one line
- * and is left for the next round; the next log gets its share. So a
- * round lasts at most its budget, whatever the logs' speeds, and a slow
- * log holds the others back by about one timeout.
+ * the work between requests). Each log of a round, in an order that
+ * rotates round by round, gets a share of what is left of the round
+ * (until) and starts no GET once it has passed (late); a GET once started
+ * has its whole timeout, and one that fails fails the log's round as ever.
+ * A log whose share runs out uploads the packages it already built (so a
+ * slow log still moves on, a batch at a time), logs one line, is counted
+ * and is left for the next round; the next log gets its share. No GET is
+ * exempt, so a log ends within its share plus one timeout (and the
+ * upload), and a round within its budget plus one timeout.
  */
 #include "mirrorpull.h"
 
@@ -63,30 +64,28 @@ struct mirrorpull {
     const struct logs_entry *log;
     uint64_t size;
     uint64_t until;     /* the end of the log's share of the round (monotonic ms) */
-    int late;           /* a GET was cut short or not made: until had passed */
+    int late;           /* a GET was not made: until had passed */
     struct slot *cache; /* CACHE slots */
 };
 
-/* GETs <log url>/<path> into r (caller releases), within the log's share
- * of the round: 0 on 200, GL_ENOTFOUND on 404, else an error. GL_EIO with
- * late set when the share has run out (no request made then, r empty). */
+/* GETs <log url>/<path> into r (caller releases), started within the
+ * log's share of the round: 0 on 200, GL_ENOTFOUND on 404, else an error.
+ * GL_EIO with late set when the share has run out (no request made then,
+ * r empty). */
 static int get(struct mirrorpull *p, const char *path, size_t max,
                struct gl_http_response *r)
 {
     char url[LOGS_URL_MAX + GL_TILE_PATH_MAX + 8];
-    long timeout = rounds_timeout(p->until, p->cfg.timeout_ms);
     int err;
 
-    if (timeout == 0) {
+    if (!rounds_may_start(p->until)) {
         memset(r, 0, sizeof *r);
         gl_buf_init(&r->body, max);
         p->late = 1;
         return GL_EIO;
     }
     snprintf(url, sizeof url, "%s/%s", p->log->url, path);
-    err = gl_http_get(p->http, url, max, timeout, r);
-    if (err != 0 && rounds_timeout(p->until, 1) == 0)
-        p->late = 1; /* cut short by the share's end, not the log's own failure */
+    err = gl_http_get(p->http, url, max, p->cfg.timeout_ms, r);
     if (err == 0 && r->status != 200)
         err = r->status == 404 ? GL_ENOTFOUND : GL_EIO;
     return err;
@@ -199,9 +198,11 @@ out:
     return rc;
 }
 
-/* Logs that the log's share of the round ran out at entry next. */
+/* Logs and counts that the log's share of the round ran out at entry
+ * next. */
 static void log_late(struct mirrorpull *p, uint64_t next, uint64_t pending)
 {
+    rounds_count_late(&p->rounds);
     gl_log(GL_LOG_WARN,
            "mirror pull of %s at %llu of %llu: too slow, out of its time this "
            "round (a share of %ld ms a log); it goes on next round",
@@ -302,17 +303,17 @@ static int pulled(const struct logs_entry *log)
 
 /* One round (a rounds round; arg: the puller): each mirrored log with a
  * url, each within its share of what is left of the round, until a stop
- * is asked. */
+ * is asked; the logs' order rotates by one every round. */
 static void pull_round(void *arg)
 {
     struct mirrorpull *p = arg;
-    size_t left = 0;
+    size_t n = p->cfg.logs->n, left = 0, first = rounds_first(&p->rounds, n);
 
-    for (size_t i = 0; i < p->cfg.logs->n; i++)
+    for (size_t i = 0; i < n; i++)
         left += pulled(&p->cfg.logs->v[i]);
-    for (size_t i = 0; i < p->cfg.logs->n && !stopping(p); i++)
-        if (pulled(&p->cfg.logs->v[i]))
-            pull_log(p, i, rounds_share(&p->rounds, left--));
+    for (size_t k = 0; k < n && !stopping(p); k++)
+        if (pulled(&p->cfg.logs->v[(first + k) % n]))
+            pull_log(p, (first + k) % n, rounds_share(&p->rounds, left--));
 }
 
 int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out)
@@ -355,6 +356,11 @@ void mirrorpull_ask_stop(struct mirrorpull *p)
 int mirrorpull_stopped(struct mirrorpull *p)
 {
     return p == NULL || rounds_stopped(&p->rounds);
+}
+
+uint64_t mirrorpull_parts_late(struct mirrorpull *p)
+{
+    return p == NULL ? 0 : rounds_parts_late(&p->rounds);
 }
 
 int mirrorpull_resume(struct mirrorpull *p)

@@ -2,8 +2,8 @@
  * rounds: see rounds.h. The wait between rounds is a timed wait on cv
  * with a deadline on the monotonic clock (gl_clock_wait_until), cut short
  * by a stop: a wall clock stepped back does not stretch it. A round's
- * end is fixed when it starts (round_end, monotonic); shares and request
- * timeouts are cut from it, so no sum of slow requests passes it.
+ * end is fixed when it starts (round_end, monotonic); the parts' shares
+ * are cut from it, and a request starts only within its part's share.
  */
 #include "rounds.h"
 
@@ -19,6 +19,7 @@ static void *rounds_main(void *arg)
         int stop;
         r->round_end = gl_clock_mono_ms() + r->budget_ms;
         r->round(r->arg); /* returns soon once a stop is asked */
+        r->round_no++;
         until = gl_clock_mono_ms() + (uint64_t)r->interval_s * 1000;
         pthread_mutex_lock(&r->mu);
         while (!r->stop && !gl_clock_wait_until(&r->cv, &r->mu, until))
@@ -40,6 +41,8 @@ void rounds_init(struct rounds *r, unsigned interval_s, uint64_t budget_ms,
     r->interval_s = interval_s;
     r->budget_ms = budget_ms;
     r->round_end = 0;
+    r->round_no = 0;
+    r->late = 0;
     r->round = round;
     r->arg = arg;
 }
@@ -59,13 +62,31 @@ uint64_t rounds_share(const struct rounds *r, size_t parts)
     return now + (r->round_end - now) / (parts > 0 ? parts : 1);
 }
 
-long rounds_timeout(uint64_t until_ms, long timeout_ms)
+int rounds_may_start(uint64_t until_ms)
 {
-    uint64_t now = gl_clock_mono_ms();
+    return gl_clock_mono_ms() < until_ms;
+}
 
-    if (now >= until_ms)
-        return 0;
-    return until_ms - now < (uint64_t)timeout_ms ? (long)(until_ms - now) : timeout_ms;
+size_t rounds_first(const struct rounds *r, size_t parts)
+{
+    return parts > 0 ? (size_t)(r->round_no % parts) : 0;
+}
+
+void rounds_count_late(struct rounds *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->late++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+uint64_t rounds_parts_late(struct rounds *r)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&r->mu);
+    n = r->late;
+    pthread_mutex_unlock(&r->mu);
+    return n;
 }
 
 int rounds_start(struct rounds *r)

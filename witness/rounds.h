@@ -6,21 +6,30 @@
  * taken back (rounds_resume). round should check rounds_stopping between
  * requests, so a stop takes effect within one of them.
  *
- * Round budget: each round must end within budget_ms of its start, so a
- * party that answers slowly (each request just inside its timeout, or
- * trickling) cannot hold the thread, and every other party it serves,
- * for as many timeouts as a round makes requests. The round splits what
- * is left of it between the parts still to run (rounds_share: a log, a
- * peer), so a slow first part leaves the others their turn; each request
- * gets min(its timeout, what is left of its part) (rounds_timeout). A
- * part cut short keeps what it committed and goes on at the next round.
+ * Round budget: a party that answers slowly (each request just inside
+ * its timeout, or trickling) must not hold the thread, and every other
+ * party it serves, for as many timeouts as a round makes requests. A
+ * round's parts (a pulled log, a peer) each get a share of what is left of
+ * the round's budget (rounds_share: an equal part of it, the last part all
+ * of it), and a part may START a request only while its share lasts
+ * (rounds_may_start); a request once started keeps its whole timeout, so a
+ * timeout means what it always meant (the party gave no answer in time).
+ * A part whose share is spent stops before its next request (it is "late":
+ * one log line, rounds_count_late), keeps what it committed and goes on at
+ * the next round. A user may exempt requests whose outcome is evidence of
+ * misbehaviour (the feeder's consistency proof for a checkpoint just
+ * fetched, and the fetches that check it): they are always made. So a
+ * part ends by the end of its share plus (1 + E) timeouts, E the most
+ * exempt requests that may follow one request, and a round, whose shares
+ * all end by its budget, ends within budget_ms + (1 + E) x timeout of its
+ * start, plus its local work (the engine's writes), whatever the parties'
+ * speeds: a part that overruns leaves the parts after it nothing this
+ * round, so the users rotate their parts' order every round
+ * (rounds_first) and no party is always last.
  * Its users give a round one request timeout per part plus
- * ROUNDS_SLACK_MS for the work between requests (rounds_budget): the
- * first part then gets a whole timeout, as much as one request of it may
- * take, and each later one about as much (more when those before it left
- * some unused), so a party that does not answer at all is still told from
- * a slow one; and a round is bounded by parts x timeout + the slack,
- * whatever the parties' speeds.
+ * ROUNDS_SLACK_MS (rounds_budget): the first part's share is then about a
+ * timeout, and each later one about as much when those before it kept to
+ * theirs.
  *
  * Invariant: exited is set (under mu) only by the thread itself, as it
  * leaves its loop because stop was set; rounds_resume joins and restarts
@@ -41,6 +50,8 @@ struct rounds {
     unsigned interval_s;
     uint64_t budget_ms; /* a round's time, from its start */
     uint64_t round_end; /* the running round's end (monotonic ms); its thread only */
+    uint64_t round_no;  /* rounds begun; its thread only */
+    uint64_t late;      /* parts cut short (rounds_count_late); under mu */
     void (*round)(void *arg);
     void *arg;
 };
@@ -61,10 +72,17 @@ void rounds_init(struct rounds *r, unsigned interval_s, uint64_t budget_ms,
  * budget; the round's end for the last part; now once the round's end has
  * passed. */
 uint64_t rounds_share(const struct rounds *r, size_t parts);
-/* The timeout of a request that must end by until_ms (monotonic):
- * min(timeout_ms, until_ms - now), or 0 when until_ms has passed (make no
- * request then: 0 means a default timeout to the HTTP client). */
-long rounds_timeout(uint64_t until_ms, long timeout_ms);
+/* 1 if a request may start now in a part whose share ends at until_ms
+ * (monotonic): until_ms is still ahead. */
+int rounds_may_start(uint64_t until_ms);
+/* From the round's thread: where, of `parts` parts, the running round
+ * starts (its number modulo parts; 0 if parts is 0), so that the parts'
+ * order rotates round by round. */
+size_t rounds_first(const struct rounds *r, size_t parts);
+/* Counts a part whose share ran out before it was done (any thread). */
+void rounds_count_late(struct rounds *r);
+/* The parts counted by rounds_count_late so far (any thread). */
+uint64_t rounds_parts_late(struct rounds *r);
 /* Starts the thread: a first round at once. 0, or GL_EIO. */
 int rounds_start(struct rounds *r);
 /* 1 once a stop was asked (any thread). */

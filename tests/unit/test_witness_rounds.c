@@ -1,10 +1,12 @@
 /*
  * test_witness_rounds: a round's budget and its shares (rounds.h). A
- * round's budget is a timeout per part and the slack; a request's timeout
- * is cut to what is left before its deadline (0 once it has passed); a part gets an equal
- * share of what is left of the round, the last part all of it; a round's end is its start
- * plus the budget. A round of three parts that each use up their share (a slow party)
- * ends within the budget, and a part that ends early leaves its time to the next.
+ * round's budget is a timeout per part and the slack; a request may start
+ * only before its part's share ends; a part gets an equal share of what is
+ * left of the round, the last part all of it; a round's end is its start
+ * plus the budget. A round of three parts whose slow parts start requests
+ * (of 40 ms) while their shares last ends within the budget plus one
+ * request, and a part that ends early leaves its time to the next. The
+ * parts' order rotates with the round's number; late parts are counted.
  */
 #include "testutil.h"
 
@@ -14,21 +16,39 @@
 #include "../../lib/net/clock.h"
 #include "../../witness/rounds.h"
 
-#define SLACK 40 /* ms of scheduling noise allowed (2 shared cores, ASan) */
+#define SLACK 40   /* ms of scheduling noise allowed (2 shared cores, ASan) */
+#define LOADED 200 /* ms more for a whole round's end under load */
+#define REQ_MS 40  /* a slow part's request */
 
-static void test_timeout(void **state)
+static void test_may_start(void **state)
 {
     uint64_t now = gl_clock_mono_ms();
 
     (void)state;
-    assert_int_equal(rounds_timeout(now, 500), 0);
-    assert_int_equal(rounds_timeout(now - 1000, 500), 0);
-    assert_int_equal(rounds_timeout(now + 100000, 500), 500);
+    assert_false(rounds_may_start(now));
+    assert_false(rounds_may_start(now - 1000));
+    assert_true(rounds_may_start(now + 100000));
     /* a timeout per part, and the slack */
     assert_int_equal(rounds_budget(3, 500), 1500 + ROUNDS_SLACK_MS);
     assert_int_equal(rounds_budget(0, 500), 500 + ROUNDS_SLACK_MS);
-    long t = rounds_timeout(now + 200, 500);
-    assert_true(t > 200 - SLACK && t <= 200);
+}
+
+static void test_first_late(void **state)
+{
+    struct rounds r;
+
+    (void)state;
+    rounds_init(&r, 1, 300, NULL, NULL);
+    assert_int_equal(rounds_first(&r, 3), 0);
+    assert_int_equal(rounds_first(&r, 0), 0);
+    r.round_no = 4;
+    assert_int_equal(rounds_first(&r, 3), 1); /* one slot on each round */
+    assert_int_equal(rounds_first(&r, 1), 0);
+    assert_int_equal(rounds_parts_late(&r), 0);
+    rounds_count_late(&r);
+    rounds_count_late(&r);
+    assert_int_equal(rounds_parts_late(&r), 2);
+    rounds_release(&r);
 }
 
 static void test_share(void **state)
@@ -47,7 +67,7 @@ static void test_share(void **state)
     r.round_end = now - 10;                          /* passed: a share ends now */
     uint64_t past = rounds_share(&r, 2);
     assert_true(past >= now && past <= now + SLACK);
-    assert_int_equal(rounds_timeout(past, 500), 0);
+    assert_false(rounds_may_start(past));
     rounds_release(&r);
 }
 
@@ -59,8 +79,8 @@ struct seen {
     int done;
 };
 
-/* A round of three parts: the first ends at once, the others wait out
- * their shares (a party slow to the end). */
+/* A round of three parts: the first ends at once, the others start
+ * requests of REQ_MS while their shares last (a slow party). */
 static void round_fn(void *arg)
 {
     struct seen *s = arg;
@@ -72,8 +92,8 @@ static void round_fn(void *arg)
     for (size_t i = 0; i < 3; i++) {
         uint64_t until = rounds_share(s->r, 3 - i);
         s->share[i] = until - gl_clock_mono_ms();
-        while (i > 0 && rounds_timeout(until, 1000) > 0)
-            usleep(1000);
+        while (i > 0 && rounds_may_start(until))
+            usleep(REQ_MS * 1000);
     }
     s->took = gl_clock_mono_ms() - s->start;
     __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
@@ -98,14 +118,18 @@ static void test_round(void **state)
     assert_true(s.share[0] >= 100 - SLACK && s.share[0] <= 100);
     /* the first part left its share: the second gets half of 300 */
     assert_true(s.share[1] >= 150 - SLACK && s.share[1] <= 150);
-    assert_true(s.share[2] >= 150 - 2 * SLACK && s.share[2] <= 150);
-    assert_true(s.took >= 300 - SLACK && s.took <= 300 + SLACK);
+    /* the third: what the second's last request left (up to REQ_MS less) */
+    assert_true(s.share[2] + REQ_MS + 2 * SLACK >= 150 && s.share[2] <= 150);
+    /* the last part's last request started before the end: one request more */
+    assert_true(s.took >= 300 && s.took <= 300 + REQ_MS + LOADED);
+    assert_true(r.round_no >= 1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_may_start),
+        cmocka_unit_test(test_first_late),
         cmocka_unit_test(test_share),
         cmocka_unit_test(test_round),
     };
