@@ -31,7 +31,10 @@
  * slow log still moves on, a batch at a time), logs one line, is counted
  * and is left for the next round; the next log gets its share. No GET is
  * exempt, so a log ends within its share plus one timeout (and the
- * upload), and a round within its budget plus one timeout.
+ * upload), and a round within its budget plus one timeout. The last entry
+ * bundle fetched is kept across rounds (like the hash tiles), so a log
+ * slow enough that each share holds its checkpoint and one more GET still
+ * completes a package every few rounds: it is never starved.
  */
 #include "mirrorpull.h"
 
@@ -66,6 +69,11 @@ struct mirrorpull {
     uint64_t until;     /* the end of the log's share of the round (monotonic ms) */
     int late;           /* a GET was not made: until had passed */
     struct slot *cache; /* CACHE slots */
+    /* the last entry bundle fetched, kept across rounds so that a log
+     * whose share ends after each GET still completes its next package */
+    uint8_t bundle_origin[GL_HASH_LEN];
+    struct gl_tile bundle_t; /* width 0: none */
+    struct gl_buf bundle;
 };
 
 /* GETs <log url>/<path> into r (caller releases), started within the
@@ -157,12 +165,34 @@ static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t n,
     return 0;
 }
 
-/* Empties the cache slots holding tiles of log. */
+/* Empties the cache slots (and the bundle) holding tiles of log. */
 static void drop_tiles(struct mirrorpull *p, const struct logs_entry *log)
 {
     for (size_t i = 0; i < CACHE; i++)
         if (memcmp(p->cache[i].origin_hash, log->origin_hash, GL_HASH_LEN) == 0)
             memset(&p->cache[i].t, 0, sizeof p->cache[i].t);
+    if (memcmp(p->bundle_origin, log->origin_hash, GL_HASH_LEN) == 0)
+        p->bundle_t.width = 0;
+}
+
+/* Entry bundle t of the round's log appended to b, from the kept bundle
+ * when it is that one, else fetched (and kept). */
+static int bundle_fetch(struct mirrorpull *p, const struct gl_tile *t, struct gl_buf *b)
+{
+    int rc;
+
+    if (p->bundle_t.width == t->width && p->bundle_t.index == t->index &&
+        memcmp(p->bundle_origin, p->log->origin_hash, GL_HASH_LEN) == 0)
+        return gl_buf_append(b, p->bundle.data, p->bundle.len);
+    if ((rc = gl_tile_fetch(t, 1, tile_get, p, b, NULL)) != 0)
+        return rc;
+    gl_buf_reset(&p->bundle);
+    p->bundle_t.width = 0; /* kept only whole */
+    if (gl_buf_append(&p->bundle, b->data, b->len) == 0) {
+        p->bundle_t = *t;
+        memcpy(p->bundle_origin, p->log->origin_hash, GL_HASH_LEN);
+    }
+    return 0;
 }
 
 /* Appends package i of [start, end) to body. */
@@ -183,7 +213,7 @@ static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint6
     t.level = 0;
     t.index = pk->subtree_start / 256;
     t.width = (uint32_t)(pk->end - pk->subtree_start);
-    if ((rc = gl_tile_fetch(&t, 1, tile_get, p, &b, NULL)) != 0 ||
+    if ((rc = bundle_fetch(p, &t, &b)) != 0 ||
         (rc = gl_tile_bundle_decode(b.data, b.len, t.width, e, &n)) != 0 ||
         (rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, end, pk->proof,
                                &pk->nproof)) != 0)
@@ -333,6 +363,7 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
         return GL_ENOMEM;
     }
     p->cfg = *cfg;
+    gl_buf_init(&p->bundle, GL_TILE_BUNDLE_MAX);
     rounds_init(&p->rounds, p->cfg.poll_interval_s, rounds_budget(urls, cfg->timeout_ms),
                 pull_round, p);
     if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
@@ -380,6 +411,7 @@ void mirrorpull_free(struct mirrorpull *p)
         return;
     rounds_release(&p->rounds);
     gl_http_client_free(p->http);
+    gl_buf_release(&p->bundle);
     free(p->cache);
     free(p);
 }
