@@ -691,12 +691,16 @@ static void part_end(struct feeder *f, const char *what, const char *name)
 }
 
 /* A peer's part: its evidence first (so that the time its gossip spends
- * on the logs' proofs cannot crowd it out), then a checkpoint per log. */
+ * on the logs' proofs cannot crowd it out), then a checkpoint per log. A
+ * peer that gives no answer to the former is the round's one gossip
+ * error, as it would be to its first checkpoint. */
 static void peer_part(struct feeder *f, const struct peers_entry *peer)
 {
     unsigned char down = 0;
 
     import_evidence(f, peer, &down);
+    if (down)
+        COUNT(f, gossip_errors);
     for (size_t i = 0; i < f->cfg.logs->n && !down && !f->late && !stopping(f); i++)
         gossip(f, peer, &down, i);
 }

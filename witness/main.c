@@ -110,10 +110,10 @@ static const struct gl_opt settings[] = {
     U("poll-interval", poll_interval, 1, 86400, 10, "SECONDS", "pull and gossip period"),
     U("pull-timeout-ms", pull_timeout_ms, 100, 600000, 5000, "MS",
       "time limit of each pull, gossip or evidence request; and each log's pull and "
-      "each peer's share of a round"),
+      "each peer's share of a round, in which it may start requests"),
     U("mirror-pull-timeout-ms", mirror_pull_timeout_ms, 100, 600000, 30000, "MS",
       "time limit of each request of the mirror's pull; and each log's share of its "
-      "round"),
+      "round, in which it may start requests"),
     S("on-evidence", on_evidence, NULL, "CMD",
       "run `sh -c CMD _ FILE` for each new evidence file"),
     U("on-evidence-timeout", on_evidence_timeout, 0, 86400, 60, "SECONDS",
