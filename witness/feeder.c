@@ -14,19 +14,27 @@
  * with cJSON and validated field by field.
  *
  * Round budget (rounds.h): the round's parts are the pulls (one a log
- * with a url) and the peers (evidence import, then gossip), in an order
- * that rotates round by round; each gets a share of what is left of the
- * round's budget (until) and starts no request once it has passed (late:
- * the request not made is nobody's failure, one log line, the part goes on
- * next round). A request once started has its whole timeout, and one that
- * fails is a failure as on any round. Exempt from the share (always made,
- * like any request to a log not down this round): the consistency proof
- * asked of a log about a checkpoint just fetched, from it or from a peer,
- * and the prefix root that checks a proof; a log cannot escape SUSPECTED
- * by being slow. These are requests to the log even inside a peer's part:
- * they never make the peer late. A part then ends within its share plus
- * 4 timeouts (a checkpoint, its proof, the prefix root's two requests),
- * and a round within its budget plus 4 timeouts plus the engine's writes.
+ * with a url) and the peers (evidence import, then gossip), numbered in
+ * that order and run from part (round number mod parts) on; each gets a
+ * share of what is left of the round's budget (until) and starts no
+ * request once it has passed (late: the request not made is nobody's
+ * failure and is not counted, one log line, the part goes on next round).
+ * A request once started has its whole timeout, and one that fails is a
+ * failure as on any round. Exempt from the share (always made, like any
+ * request to a log not down this round): the consistency proof asked of a
+ * log about a checkpoint just fetched, from it or from a peer, and the
+ * prefix root that checks a proof; a log cannot escape SUSPECTED by being
+ * slow. The time these take is given back to the running part and the
+ * round (rounds_extend), so a log's slow proofs do not use up a peer's
+ * share. A part ends within its share plus one timeout plus its exempt
+ * requests' time, a round within its budget plus one timeout plus all of
+ * its exempt requests' time and the engine's writes. A peer's part
+ * resumes where its previous one stopped (struct peer_cursor): its gossip
+ * after the last log it polled, its evidence list at the first entry not
+ * looked at, so every log is gossiped within a bounded number of rounds
+ * (the logs over the polls a share holds) even when a round cannot hold
+ * them all; a peer fast enough polls every log every round, as it always
+ * did.
  */
 #include "feeder.h"
 
@@ -38,6 +46,7 @@
 #include <cjson/cJSON.h>
 
 #include "addck.h"
+#include "clock.h"
 #include "json.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
@@ -59,6 +68,12 @@
 _Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
                "a round can read a whole evidence list of ours");
 
+/* Where a peer's part resumes at its next round. */
+struct peer_cursor {
+    size_t gossip;   /* the log to gossip about first (after the last polled) */
+    size_t evidence; /* the entry of its evidence list to read first */
+};
+
 struct feeder {
     struct feeder_config cfg;
     struct rounds rounds; /* the thread, and its stop */
@@ -68,6 +83,9 @@ struct feeder {
     unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
     uint64_t until;          /* the end of the running part's share (monotonic ms) */
     int late;                /* the part's share ran out: a request not made */
+    uint64_t asked;          /* requests made so far (get()) */
+    size_t *pulled, npulled; /* the logs with a url (the pulls), in list order */
+    struct peer_cursor *cur; /* per peer, kept across rounds */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
     struct feeder_stats st;
@@ -114,7 +132,9 @@ static int abort_cb(void *arg)
  * reset before a status, or the timeout, whatever status it sent before:
  * a party that sends headers and then trickles its body is as costly as
  * a dead one) sets *down and says so in one log line, so a dead or slow
- * party costs one timeout per round, not one per request. */
+ * party costs one timeout per round, not one per request. f->asked
+ * counts the requests made; the time an exempt one took is given back to
+ * the part and the round (rounds_extend). */
 static int get(struct feeder *f, unsigned char *down, int always, const char *url,
                size_t max, struct gl_http_response *r)
 {
@@ -131,7 +151,14 @@ static int get(struct feeder *f, unsigned char *down, int always, const char *ur
         f->late |= spent;
         return GL_EIO;
     }
+    uint64_t t0 = gl_clock_mono_ms();
+    f->asked++;
     err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
+    if (always) {
+        uint64_t took = gl_clock_mono_ms() - t0;
+        f->until += took;
+        rounds_extend(&f->rounds, took);
+    }
     if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
         down != NULL) {
         *down = 1;
@@ -461,15 +488,21 @@ static void pull(struct feeder *f, size_t li)
     char url[LOGS_URL_MAX + 32], source[ENGINE_SOURCE_MAX];
     char msg[GL_ERR_REASON_MAX + 32];
     struct gl_err why;
+    uint64_t asked = f->asked;
+    int err;
 
     gl_buf_init(&tn, CKPT_MAX);
     gl_buf_init(&mn, CKPT_MAX + 1024);
     snprintf(url, sizeof(url), "%s/checkpoint", log->url);
     snprintf(source, sizeof(source), "pull");
-    COUNT(f, pulls);
-    if (fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why) != 0) {
-        if (stopping(f) || f->late)
-            goto out; /* not asked (a stop, its share spent): not its failure */
+    err = fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why);
+    if (f->asked != asked)
+        COUNT(f, pulls);
+    if (err != 0) {
+        /* not asked (its share spent, its url down earlier this round, a
+         * stop) or cut short by a stop: not its failure, not counted */
+        if (f->asked == asked || stopping(f))
+            goto out;
         COUNT(f, pull_errors);
         gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url,
                gl_err_format(&why, NULL, msg, sizeof(msg)));
@@ -496,8 +529,11 @@ static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
     return nvalid == 1;
 }
 
-static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned char *down,
-                   size_t li)
+/* Polls the peer's checkpoint of log li and settles it with ours; 1 if
+ * the poll was made (0: not asked, its share spent, the peer down or a
+ * stop). */
+static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned char *down,
+                  size_t li)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
     char url[LOGS_URL_MAX + 96], hex[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
@@ -506,17 +542,20 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned ch
     struct engine_view v;
     char msg[GL_ERR_REASON_MAX + 32];
     struct gl_err why;
-    int err;
+    uint64_t asked = f->asked;
+    int err, made;
 
     gl_buf_init(&tn, CKPT_MAX);
     gl_buf_init(&mn, CKPT_MAX + 1024);
     gl_hex_encode(log->origin_hash, GL_HASH_LEN, hex, sizeof(hex));
     snprintf(url, sizeof(url), "%s/%s/checkpoint", peer->url, hex);
     snprintf(source, sizeof(source), "peer %s", peer->name);
-    COUNT(f, gossip_polls);
     err = fetch_checkpoint(f, down, log, url, &tn, &theirs, &why);
-    if (err == GL_ENOTFOUND || (err != 0 && (stopping(f) || f->late))) {
-        /* the peer has nothing for this log yet, or it was not asked */
+    made = f->asked != asked;
+    if (made)
+        COUNT(f, gossip_polls);
+    if (!made || err == GL_ENOTFOUND || (err != 0 && stopping(f))) {
+        /* not asked, the peer has nothing for this log yet, or a stop */
     } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
         COUNT(f, gossip_errors);
         gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
@@ -528,6 +567,7 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned ch
     }
     gl_buf_release(&tn);
     gl_buf_release(&mn);
+    return made;
 }
 
 /* Fetches and submits one evidence file the peer lists. */
@@ -589,7 +629,8 @@ static int link_next(const char *link, size_t *next)
 /* Fetches, from one page (list) of a peer's evidence list, the files we
  * do not hold for logs we witness and have not frozen; *fetched counts
  * them (at most IMPORT_MAX), *seen the entries looked at (at most
- * IMPORT_SEEN_MAX). */
+ * IMPORT_SEEN_MAX; an entry whose fetch was not made, its share spent,
+ * is not, and ends the page). */
 static void import_page(struct feeder *f, const struct peers_entry *peer,
                         unsigned char *down, const cJSON *list, int *fetched,
                         size_t *seen)
@@ -601,6 +642,7 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
         uint8_t raw[GL_HASH_LEN];
+        uint64_t asked = f->asked;
         size_t li;
         if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || f->late ||
             stopping(f))
@@ -616,57 +658,92 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
             continue;
         ++*fetched;
         import_one(f, peer, down, li, id->valuestring);
+        if (f->asked == asked) { /* not asked: this entry comes first next time */
+            --*seen;
+            --*fetched;
+            return;
+        }
     }
 }
 
 /* Reads the peer's evidence list page by page (specs/witness.md: a JSON
- * array per page, a Link header to the next) and imports from each. A
- * next page is followed only if it starts right after the entries just
- * read, so every request moves forward; at most IMPORT_PAGES_MAX pages and
- * IMPORT_SEEN_MAX entries a round, whatever the peer answers. A peer that
- * ignores the query (it serves its whole list at once, no Link) is read
- * as one page. */
+ * array per page, a Link header to the next) from entry *from, where its
+ * previous round stopped, and imports from each. A next page is followed
+ * only if it starts right after the entries just read, so every request
+ * moves forward; at most IMPORT_PAGES_MAX pages and IMPORT_SEEN_MAX
+ * entries a round, whatever the peer answers. *from is left at the first
+ * entry not looked at, or 0 once the list's end was read or the peer gave
+ * no list there; an empty page at *from > 0 (its list shrank) starts over
+ * at 0 at once. A peer that ignores the query (it serves its whole list
+ * at once, no Link) is read as one page, from its start every round. */
 static void import_evidence(struct feeder *f, const struct peers_entry *peer,
-                            unsigned char *down)
+                            unsigned char *down, size_t *from)
 {
     char url[LOGS_URL_MAX + 64];
     struct gl_http_response r;
-    size_t from = 0, next = 0, seen = 0;
+    size_t next = 0, seen = 0;
     int fetched = 0, more = 1;
 
     for (int page = 0; more && page < IMPORT_PAGES_MAX; page++) {
         cJSON *list = NULL;
-        int n;
+        size_t n, looked = seen;
+        int answered;
         if (fetched == IMPORT_MAX || seen == IMPORT_SEEN_MAX || *down || f->late ||
             stopping(f))
             return;
-        snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, from,
+        snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, *from,
                  IMPORT_PAGE);
         if (get(f, down, 0, url, JSON_MAX, &r) == 0)
             list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
         more = r.has_header && link_next(r.header, &next) == 0;
+        answered = r.status != 0;
         gl_http_response_release(&r);
         if (!cJSON_IsArray(list)) {
             cJSON_Delete(list);
+            if (answered) /* no list there: the next round starts over */
+                *from = 0;
             return;
         }
-        n = cJSON_GetArraySize(list);
+        n = (size_t)cJSON_GetArraySize(list);
         import_page(f, peer, down, list, &fetched, &seen);
         cJSON_Delete(list);
-        /* n is at most JSON_MAX / 2 a page: from stays far below SIZE_MAX */
-        more = more && n > 0 && next == from + (size_t)n;
-        from = next;
+        looked = seen - looked;
+        if (n == 0 && *from > 0 && page == 0) {
+            *from = 0; /* its list shrank below where we were: start over */
+            more = 1;
+            continue;
+        }
+        if (looked < n) {
+            *from += looked; /* stopped inside the page: resume there */
+            return;
+        }
+        /* n is at most JSON_MAX / 2 a page: *from stays far below SIZE_MAX */
+        more = more && n > 0 && next == *from + n;
+        *from = more ? next : 0;
     }
 }
 
-/* The parts of a round: a pull per log with a url, and each peer. */
-static size_t parts_of(const struct feeder_config *cfg)
+/* The round's parts (f->pulled: the logs with a url; f->cur: a cursor
+ * per peer). 0 or GL_ENOMEM. */
+static int parts_init(struct feeder *f)
 {
-    size_t parts = cfg->peers != NULL ? cfg->peers->n : 0;
+    const struct logs_list *logs = f->cfg.logs;
+    size_t npeers = f->cfg.peers != NULL ? f->cfg.peers->n : 0;
 
-    for (size_t i = 0; i < cfg->logs->n; i++)
-        parts += cfg->logs->v[i].url[0] != 0;
-    return parts;
+    f->pulled = calloc(logs->n + 1, sizeof(*f->pulled));
+    f->cur = calloc(npeers + 1, sizeof(*f->cur));
+    if (f->pulled == NULL || f->cur == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < logs->n; i++)
+        if (logs->v[i].url[0] != 0)
+            f->pulled[f->npulled++] = i;
+    return 0;
+}
+
+/* The number of a round's parts: a pull per log with a url, each peer. */
+static size_t parts_of(const struct feeder *f)
+{
+    return f->npulled + (f->cfg.peers != NULL ? f->cfg.peers->n : 0);
 }
 
 /* Starts the next of `parts` parts of the round: its share of what is
@@ -690,19 +767,27 @@ static void part_end(struct feeder *f, const char *what, const char *name)
            what, name, f->cfg.timeout_ms);
 }
 
-/* A peer's part: its evidence first (so that the time its gossip spends
- * on the logs' proofs cannot crowd it out), then a checkpoint per log. A
- * peer that gives no answer to the former is the round's one gossip
- * error, as it would be to its first checkpoint. */
-static void peer_part(struct feeder *f, const struct peers_entry *peer)
+/* Peer p's part: its evidence first (its list read on from where its
+ * last round stopped), then a checkpoint per log, starting after the last
+ * log polled at its previous round, so that a peer whose share holds k
+ * polls covers every log within ceil(logs / k) rounds. A peer that gives
+ * no answer to the former is the round's one gossip error, as it would be
+ * to its first checkpoint. */
+static void peer_part(struct feeder *f, size_t p)
 {
+    const struct peers_entry *peer = &f->cfg.peers->v[p];
+    struct peer_cursor *c = &f->cur[p];
+    size_t n = f->cfg.logs->n, start = c->gossip;
     unsigned char down = 0;
 
-    import_evidence(f, peer, &down);
+    import_evidence(f, peer, &down, &c->evidence);
     if (down)
         COUNT(f, gossip_errors);
-    for (size_t i = 0; i < f->cfg.logs->n && !down && !f->late && !stopping(f); i++)
-        gossip(f, peer, &down, i);
+    for (size_t k = 0; k < n && !down && !f->late && !stopping(f); k++) {
+        size_t li = (start + k) % n;
+        if (gossip(f, peer, &down, li))
+            c->gossip = (li + 1) % n;
+    }
 }
 
 /* One round (a rounds round; arg: the feeder); returns at once when a
@@ -710,36 +795,33 @@ static void peer_part(struct feeder *f, const struct peers_entry *peer)
  * not asked again until the next round (get()): a peer down skips its
  * other requests; a log's url down, its proofs. The parts, each within its
  * share of the round: a pull per log with a url and a peer_part per peer,
- * in the order logs then peers, rotated by one slot every round. */
+ * numbered pulls then peers, run from part (round number mod parts) on. */
 static void round_once(void *arg)
 {
     struct feeder *f = arg;
-
     const struct logs_list *logs = f->cfg.logs;
-    const struct peers_list *peers = f->cfg.peers;
-    size_t parts = parts_of(&f->cfg);
-    size_t slots = logs->n + (peers != NULL ? peers->n : 0);
-    size_t first = rounds_first(&f->rounds, slots);
+    size_t parts = parts_of(f);
 
     /* NULL (out of memory): every request is made, as slow as that is */
     f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
-    for (size_t k = 0; k < slots && !stopping(f); k++) {
-        size_t s = (first + k) % slots;
-        if (s < logs->n && logs->v[s].url[0] == 0)
-            continue;
-        part_start(f, parts--);
-        if (s < logs->n) {
-            pull(f, s);
-            part_end(f, "pulling", logs->v[s].origin);
+    for (size_t k = 0; k < parts && !stopping(f); k++) {
+        size_t s = rounds_nth(&f->rounds, k, parts);
+        part_start(f, parts - k);
+        if (s < f->npulled) {
+            pull(f, f->pulled[s]);
+            part_end(f, "pulling", logs->v[f->pulled[s]].origin);
         } else {
-            peer_part(f, &peers->v[s - logs->n]);
-            part_end(f, "gossip with peer", peers->v[s - logs->n].name);
+            peer_part(f, s - f->npulled);
+            part_end(f, "gossip with peer", f->cfg.peers->v[s - f->npulled].name);
         }
     }
     free(f->log_down);
     f->log_down = NULL;
     COUNT(f, rounds);
 }
+
+/* --- lifecycle ------------------------------------------------------------------------
+ */
 
 int feeder_start(const struct feeder_config *cfg, struct feeder **out)
 {
@@ -754,8 +836,11 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     f->cfg = *cfg;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
+    err = parts_init(f);
     rounds_init(&f->rounds, cfg->poll_interval_s,
-                rounds_budget(parts_of(cfg), cfg->timeout_ms), round_once, f);
+                rounds_budget(parts_of(f), cfg->timeout_ms), round_once, f);
+    if (err != 0)
+        goto fail;
     hc.capture_header = "Link"; /* the evidence list's next page */
     hc.abort_cb = abort_cb;
     hc.abort_arg = f;
@@ -802,6 +887,8 @@ void feeder_free(struct feeder *f)
     gl_http_client_free(f->http);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
+    free(f->pulled);
+    free(f->cur);
     free(f->w);
     free(f);
 }

@@ -30,10 +30,13 @@
  * a round (a pull of a log, a peer; rounds.h) gets a share of what is left
  * of the round's budget (one timeout per part) and starts no request once
  * it is spent, except a log's consistency proof (and its check) for a
- * checkpoint just fetched; a request once started has its whole timeout.
- * So a party that answers each request slowly but in time holds the
- * others back by its share plus at most 4 timeouts; it goes on next round,
- * with one log line, and the parts' order rotates every round.
+ * checkpoint just fetched, whose time is given back to the part and the
+ * round; a request once started has its whole timeout. So a party that
+ * answers each request slowly but in time holds the others back by its
+ * share plus one timeout (and the logs' exempt proofs); it goes on next
+ * round where it stopped (a peer's gossip after the last log it polled,
+ * its evidence list at the first entry not looked at), with one log line,
+ * and the parts' order rotates every round.
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
  * abort hook), so the thread leaves within about a second of being asked.

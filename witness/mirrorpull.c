@@ -15,7 +15,9 @@
  * Hash tile cache: direct-mapped, CACHE slots, each keyed by the log's
  * origin hash and the tile's level, index and width at the round's size
  * (two logs hold tiles at the same coordinates, and a tile's hashes are
- * the same at every size where it has that width). Tiles and bundles are
+ * the same at every size where it has that width); the slot is chosen by
+ * the coordinates and the origin hash's first byte, so that two logs'
+ * tiles at the same coordinates mostly land in different slots. Tiles and bundles are
  * read with gl_tile_fetch: a partial one that answers 404 comes from the
  * full one's prefix, checked the same way. Tiles are the log's,
  * untrusted: a round that fails (a fetch or a proof that does not
@@ -23,18 +25,23 @@
  * cached tile of that log, so the next round fetches them afresh.
  *
  * Round budget (rounds.h): one timeout per log (and a little slack for
- * the work between requests). Each log of a round, in an order that
- * rotates round by round, gets a share of what is left of the round
- * (until) and starts no GET once it has passed (late); a GET once started
- * has its whole timeout, and one that fails fails the log's round as ever.
- * A log whose share runs out uploads the packages it already built (so a
- * slow log still moves on, a batch at a time), logs one line, is counted
- * and is left for the next round; the next log gets its share. No GET is
+ * the work between requests). Each mirrored log with a url is a part,
+ * numbered in the logs list's order and run from part (round number mod
+ * parts) on; each gets a share of what is left of the round (until) and
+ * starts no GET once it has passed (late); a GET once started has its
+ * whole timeout, and one that fails fails the log's round as ever. A log
+ * whose share runs out uploads the packages it already built (so a slow
+ * log still moves on, a batch at a time), logs one line, is counted and
+ * is left for the next round; the next log gets its share. No GET is
  * exempt, so a log ends within its share plus one timeout (and the
- * upload), and a round within its budget plus one timeout. The last entry
- * bundle fetched is kept across rounds (like the hash tiles), so a log
- * slow enough that each share holds its checkpoint and one more GET still
- * completes a package every few rounds: it is never starved.
+ * upload), and a round within its budget plus one timeout. A log that ran
+ * out of time keeps the last entry bundle it fetched across rounds (up to
+ * KEPT such logs, one bundle each, the oldest slot reused beyond that;
+ * dropped with the log's tiles, freed once it catches up), so a log whose
+ * share holds its checkpoint and one more GET goes on from that bundle at
+ * its next round rather than fetching it again; whether it completes a
+ * package then depends on the hash tiles it still needs (the direct-mapped
+ * cache may have lost them to another log's).
  */
 #include "mirrorpull.h"
 
@@ -52,11 +59,19 @@
 
 #define CACHE 64
 #define HLEN GL_HASH_LEN
+#define KEPT 8 /* logs out of time whose last entry bundle is kept */
 
 struct slot {
     uint8_t origin_hash[GL_HASH_LEN]; /* the log the tile is from */
     struct gl_tile t;                 /* width 0: empty */
     uint8_t h[256][HLEN];
+};
+
+/* An entry bundle of a log, kept whole (t.width 0: none). */
+struct kept {
+    uint8_t origin_hash[GL_HASH_LEN];
+    struct gl_tile t;
+    struct gl_buf b;
 };
 
 struct mirrorpull {
@@ -69,11 +84,14 @@ struct mirrorpull {
     uint64_t until;     /* the end of the log's share of the round (monotonic ms) */
     int late;           /* a GET was not made: until had passed */
     struct slot *cache; /* CACHE slots */
-    /* the last entry bundle fetched, kept across rounds so that a log
-     * whose share ends after each GET still completes its next package */
-    uint8_t bundle_origin[GL_HASH_LEN];
-    struct gl_tile bundle_t; /* width 0: none */
-    struct gl_buf bundle;
+    size_t *order;      /* the mirrored logs with a url (the parts), in list order */
+    size_t nparts;
+    struct kept last; /* the last entry bundle fetched */
+    /* the last bundles of logs that ran out of time, kept across rounds so
+     * that a log whose share ends after each GET still completes its next
+     * package; one per log, the oldest slot reused when all are taken */
+    struct kept kept[KEPT];
+    size_t kept_next;
 };
 
 /* GETs <log url>/<path> into r (caller releases), started within the
@@ -125,7 +143,7 @@ static int tile_hashes(struct mirrorpull *p, uint32_t level, uint64_t index,
     int rc = gl_tile_width(level, index, p->size, &t.width);
     if (rc != 0)
         return rc;
-    struct slot *s = &p->cache[(index * 7 + level) % CACHE];
+    struct slot *s = &p->cache[(index * 7 + level + p->log->origin_hash[0]) % CACHE];
     if (s->t.width != t.width || s->t.level != level || s->t.index != index ||
         memcmp(s->origin_hash, p->log->origin_hash, GL_HASH_LEN) != 0) {
         gl_buf_init(&b, (size_t)t.width * HLEN);
@@ -165,32 +183,73 @@ static int read_nodes(void *ctx, const struct gl_node_id *ids, size_t n,
     return 0;
 }
 
-/* Empties the cache slots (and the bundle) holding tiles of log. */
+/* The kept bundle of log, or NULL. */
+static struct kept *kept_of(struct mirrorpull *p, const struct logs_entry *log)
+{
+    for (size_t i = 0; i < KEPT; i++)
+        if (p->kept[i].t.width != 0 &&
+            memcmp(p->kept[i].origin_hash, log->origin_hash, GL_HASH_LEN) == 0)
+            return &p->kept[i];
+    return NULL;
+}
+
+/* The round's log ran out of time: the last bundle fetched, if it is that
+ * log's, is kept across rounds, in the log's slot, else a free one, else
+ * the next in turn (buffers swapped, not copied). */
+static void keep_last(struct mirrorpull *p)
+{
+    struct kept *k = kept_of(p, p->log), swap;
+
+    if (p->last.t.width == 0 ||
+        memcmp(p->last.origin_hash, p->log->origin_hash, GL_HASH_LEN) != 0)
+        return;
+    for (size_t i = 0; k == NULL && i < KEPT; i++)
+        if (p->kept[i].t.width == 0)
+            k = &p->kept[i];
+    if (k == NULL)
+        k = &p->kept[p->kept_next++ % KEPT];
+    swap = *k;
+    *k = p->last;
+    p->last = swap;
+    p->last.t.width = 0;
+}
+
+/* Forgets the bundles of log, kept or last fetched. */
+static void forget_bundles(struct mirrorpull *p, const struct logs_entry *log)
+{
+    struct kept *k = kept_of(p, log);
+
+    if (k != NULL)
+        k->t.width = 0;
+    if (memcmp(p->last.origin_hash, log->origin_hash, GL_HASH_LEN) == 0)
+        p->last.t.width = 0;
+}
+
+/* Empties the cache slots holding tiles of log, and its bundles. */
 static void drop_tiles(struct mirrorpull *p, const struct logs_entry *log)
 {
     for (size_t i = 0; i < CACHE; i++)
         if (memcmp(p->cache[i].origin_hash, log->origin_hash, GL_HASH_LEN) == 0)
             memset(&p->cache[i].t, 0, sizeof p->cache[i].t);
-    if (memcmp(p->bundle_origin, log->origin_hash, GL_HASH_LEN) == 0)
-        p->bundle_t.width = 0;
+    forget_bundles(p, log);
 }
 
-/* Entry bundle t of the round's log appended to b, from the kept bundle
- * when it is that one, else fetched (and kept). */
+/* Entry bundle t of the round's log appended to b, from its kept bundle
+ * when it is that one, else fetched (and remembered as the last). */
 static int bundle_fetch(struct mirrorpull *p, const struct gl_tile *t, struct gl_buf *b)
 {
+    const struct kept *k = kept_of(p, p->log);
     int rc;
 
-    if (p->bundle_t.width == t->width && p->bundle_t.index == t->index &&
-        memcmp(p->bundle_origin, p->log->origin_hash, GL_HASH_LEN) == 0)
-        return gl_buf_append(b, p->bundle.data, p->bundle.len);
+    if (k != NULL && k->t.width == t->width && k->t.index == t->index)
+        return gl_buf_append(b, k->b.data, k->b.len);
     if ((rc = gl_tile_fetch(t, 1, tile_get, p, b, NULL)) != 0)
         return rc;
-    gl_buf_reset(&p->bundle);
-    p->bundle_t.width = 0; /* kept only whole */
-    if (gl_buf_append(&p->bundle, b->data, b->len) == 0) {
-        p->bundle_t = *t;
-        memcpy(p->bundle_origin, p->log->origin_hash, GL_HASH_LEN);
+    gl_buf_reset(&p->last.b);
+    p->last.t.width = 0; /* kept only whole */
+    if (gl_buf_append(&p->last.b, b->data, b->len) == 0) {
+        p->last.t = *t;
+        memcpy(p->last.origin_hash, p->log->origin_hash, GL_HASH_LEN);
     }
     return 0;
 }
@@ -229,9 +288,10 @@ out:
 }
 
 /* Logs and counts that the log's share of the round ran out at entry
- * next. */
+ * next; keeps its last bundle fetched. */
 static void log_late(struct mirrorpull *p, uint64_t next, uint64_t pending)
 {
+    keep_last(p);
     rounds_count_late(&p->rounds);
     gl_log(GL_LOG_WARN,
            "mirror pull of %s at %llu of %llu: too slow, out of its time this "
@@ -268,6 +328,7 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
         if (next > pending) /* only the checkpoint is missing: an empty upload */
             next = pending;
         p->size = pending;
+        p->late = 0; /* set again only by a GET of this batch not made */
         gl_buf_reset(&body);
         int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending,
                                          NULL, 0, &body);
@@ -299,6 +360,7 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
         mirror_add_entries(p->cfg.mirror, body.data, body.len, res);
         moved = 1;
         if (res->status == 200) {
+            forget_bundles(p, log); /* caught up: its slot is free */
             gl_log(GL_LOG_INFO, "mirror of %s pulled up to %llu", log->origin,
                    (unsigned long long)pending);
             break;
@@ -332,18 +394,24 @@ static int pulled(const struct logs_entry *log)
 }
 
 /* One round (a rounds round; arg: the puller): each mirrored log with a
- * url, each within its share of what is left of the round, until a stop
- * is asked; the logs' order rotates by one every round. */
+ * url (p->order), each within its share of what is left of the round,
+ * until a stop is asked; from part (round number mod parts) on. */
 static void pull_round(void *arg)
 {
     struct mirrorpull *p = arg;
-    size_t n = p->cfg.logs->n, left = 0, first = rounds_first(&p->rounds, n);
+    size_t n = p->nparts;
 
-    for (size_t i = 0; i < n; i++)
-        left += pulled(&p->cfg.logs->v[i]);
     for (size_t k = 0; k < n && !stopping(p); k++)
-        if (pulled(&p->cfg.logs->v[(first + k) % n]))
-            pull_log(p, (first + k) % n, rounds_share(&p->rounds, left--));
+        pull_log(p, p->order[rounds_nth(&p->rounds, k, n)],
+                 rounds_share(&p->rounds, n - k));
+}
+
+/* Sets up the buffers of the kept bundles. */
+static void bundles_init(struct mirrorpull *p)
+{
+    gl_buf_init(&p->last.b, GL_TILE_BUNDLE_MAX);
+    for (size_t i = 0; i < KEPT; i++)
+        gl_buf_init(&p->kept[i].b, GL_TILE_BUNDLE_MAX);
 }
 
 int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **out)
@@ -357,13 +425,21 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
         urls += pulled(&cfg->logs->v[i]);
     if (urls == 0)
         return 0;
-    if ((p = calloc(1, sizeof *p)) == NULL ||
-        (p->cache = calloc(CACHE, sizeof *p->cache)) == NULL) {
+    if ((p = calloc(1, sizeof *p)) == NULL)
+        return GL_ENOMEM;
+    p->cache = calloc(CACHE, sizeof *p->cache);
+    p->order = calloc(urls, sizeof *p->order);
+    if (p->cache == NULL || p->order == NULL) {
+        free(p->cache);
+        free(p->order);
         free(p);
         return GL_ENOMEM;
     }
     p->cfg = *cfg;
-    gl_buf_init(&p->bundle, GL_TILE_BUNDLE_MAX);
+    for (size_t i = 0; i < cfg->logs->n; i++)
+        if (pulled(&cfg->logs->v[i]))
+            p->order[p->nparts++] = i;
+    bundles_init(p);
     rounds_init(&p->rounds, p->cfg.poll_interval_s, rounds_budget(urls, cfg->timeout_ms),
                 pull_round, p);
     if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
@@ -411,7 +487,10 @@ void mirrorpull_free(struct mirrorpull *p)
         return;
     rounds_release(&p->rounds);
     gl_http_client_free(p->http);
-    gl_buf_release(&p->bundle);
+    gl_buf_release(&p->last.b);
+    for (size_t i = 0; i < KEPT; i++)
+        gl_buf_release(&p->kept[i].b);
+    free(p->order);
     free(p->cache);
     free(p);
 }

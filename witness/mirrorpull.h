@@ -14,13 +14,14 @@
  *
  * One thread for all the logs, blocking HTTP with timeouts (like
  * feeder.c), each round within its budget of one timeout per log plus
- * one timeout (each log, in an order rotating every round, gets a share
- * of what is left of the budget and starts no request once it is spent;
- * a request once started has its whole timeout; a log out of time uploads
- * what it built and goes on next round), so a slow log cannot hold the
- * others back for more than its share plus one timeout; a small
- * direct-mapped cache of hash tiles, keyed by origin and tile, whose
- * tiles of a log are dropped when a round of that log fails. The thread reads the logs
+ * one timeout (each log, in an order whose first log rotates every round,
+ * gets a share of what is left of the budget and starts no request once
+ * it is spent; a request once started has its whole timeout; a log out of
+ * time uploads what it built, keeps its last entry bundle and goes on next
+ * round), so a slow log cannot hold the others back for more than its
+ * share plus one timeout; a small direct-mapped cache of hash tiles, keyed
+ * by origin and tile, whose tiles of a log are dropped when a round of
+ * that log fails. The thread reads the logs
  * list: a reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between HTTP
  * requests, so it leaves within one request timeout), waits for mirrorpull_stopped
  * without blocking the loop, frees it and starts a new one for the new list (or

@@ -2,8 +2,9 @@
  * rounds: see rounds.h. The wait between rounds is a timed wait on cv
  * with a deadline on the monotonic clock (gl_clock_wait_until), cut short
  * by a stop: a wall clock stepped back does not stretch it. A round's
- * end is fixed when it starts (round_end, monotonic); the parts' shares
- * are cut from it, and a request starts only within its part's share.
+ * end is set when it starts (round_end, monotonic) and moved back only by
+ * rounds_extend; the parts' shares are cut from it, and a request starts
+ * only within its part's share.
  */
 #include "rounds.h"
 
@@ -67,9 +68,14 @@ int rounds_may_start(uint64_t until_ms)
     return gl_clock_mono_ms() < until_ms;
 }
 
-size_t rounds_first(const struct rounds *r, size_t parts)
+size_t rounds_nth(const struct rounds *r, size_t k, size_t parts)
 {
-    return parts > 0 ? (size_t)(r->round_no % parts) : 0;
+    return parts > 0 ? (size_t)((r->round_no + k) % parts) : 0;
+}
+
+void rounds_extend(struct rounds *r, uint64_t ms)
+{
+    r->round_end += ms;
 }
 
 void rounds_count_late(struct rounds *r)

@@ -18,14 +18,16 @@
  * one log line, rounds_count_late), keeps what it committed and goes on at
  * the next round. A user may exempt requests whose outcome is evidence of
  * misbehaviour (the feeder's consistency proof for a checkpoint just
- * fetched, and the fetches that check it): they are always made. So a
- * part ends by the end of its share plus (1 + E) timeouts, E the most
- * exempt requests that may follow one request, and a round, whose shares
- * all end by its budget, ends within budget_ms + (1 + E) x timeout of its
- * start, plus its local work (the engine's writes), whatever the parties'
- * speeds: a part that overruns leaves the parts after it nothing this
- * round, so the users rotate their parts' order every round
- * (rounds_first) and no party is always last.
+ * fetched, and the fetches that check it): they are always made, and the
+ * time they take is given back (rounds_extend: the round's end, and the
+ * part's share, move back by as much). So a part ends by the end of its
+ * share plus one timeout plus its exempt requests' time, and a round
+ * within budget_ms + one timeout + the time of all its exempt requests,
+ * plus its local work (the engine's writes). A part that overruns its
+ * share takes that time from the parts after it, so the users rotate the
+ * order of their parts (rounds_nth: part k of the round is (round number +
+ * k) mod parts): over any `parts` consecutive rounds each part runs first
+ * once, with a whole share of about a timeout.
  * Its users give a round one request timeout per part plus
  * ROUNDS_SLACK_MS (rounds_budget): the first part's share is then about a
  * timeout, and each later one about as much when those before it kept to
@@ -75,10 +77,15 @@ uint64_t rounds_share(const struct rounds *r, size_t parts);
 /* 1 if a request may start now in a part whose share ends at until_ms
  * (monotonic): until_ms is still ahead. */
 int rounds_may_start(uint64_t until_ms);
-/* From the round's thread: where, of `parts` parts, the running round
- * starts (its number modulo parts; 0 if parts is 0), so that the parts'
- * order rotates round by round. */
-size_t rounds_first(const struct rounds *r, size_t parts);
+/* From the round's thread: which of `parts` parts (numbered 0 to parts-1)
+ * runs k-th (k < parts) in the running round: (round number + k) modulo
+ * parts, so each round runs every part once and the first one rotates; 0
+ * if parts is 0. */
+size_t rounds_nth(const struct rounds *r, size_t k, size_t parts);
+/* From the round's thread: moves the running round's end back by ms (the
+ * time an exempt request took), so that the parts after it keep their
+ * time. */
+void rounds_extend(struct rounds *r, uint64_t ms);
 /* Counts a part whose share ran out before it was done (any thread). */
 void rounds_count_late(struct rounds *r);
 /* The parts counted by rounds_count_late so far (any thread). */

@@ -6,7 +6,9 @@
  * plus the budget. A round of three parts whose slow parts start requests
  * (of 40 ms) while their shares last ends within the budget plus one
  * request, and a part that ends early leaves its time to the next. The
- * parts' order rotates with the round's number; late parts are counted.
+ * parts' order rotates with the round's number over the real parts; time
+ * given back (rounds_extend) moves the round's end; late parts are
+ * counted.
  */
 #include "testutil.h"
 
@@ -33,17 +35,35 @@ static void test_may_start(void **state)
     assert_int_equal(rounds_budget(0, 500), 500 + ROUNDS_SLACK_MS);
 }
 
-static void test_first_late(void **state)
+/* Parts 0..4 over 5 rounds: each round runs every part once, and each
+ * part runs first in exactly one of them (a list of the real parts, not
+ * of slots some of which are skipped). */
+static void test_rotation_late(void **state)
 {
     struct rounds r;
+    unsigned first_count[5] = {0};
 
     (void)state;
     rounds_init(&r, 1, 300, NULL, NULL);
-    assert_int_equal(rounds_first(&r, 3), 0);
-    assert_int_equal(rounds_first(&r, 0), 0);
-    r.round_no = 4;
-    assert_int_equal(rounds_first(&r, 3), 1); /* one slot on each round */
-    assert_int_equal(rounds_first(&r, 1), 0);
+    assert_int_equal(rounds_nth(&r, 0, 0), 0);
+    for (r.round_no = 7; r.round_no < 12; r.round_no++) {
+        unsigned ran[5] = {0};
+        for (size_t k = 0; k < 5; k++) {
+            size_t s = rounds_nth(&r, k, 5);
+            assert_true(s < 5);
+            ran[s]++;
+        }
+        for (size_t s = 0; s < 5; s++)
+            assert_int_equal(ran[s], 1);
+        first_count[rounds_nth(&r, 0, 5)]++;
+        assert_int_equal(rounds_nth(&r, 0, 1), 0);
+    }
+    for (size_t s = 0; s < 5; s++)
+        assert_int_equal(first_count[s], 1);
+    /* exempt time given back: the round's end moves, and so the shares */
+    r.round_end = gl_clock_mono_ms() + 100;
+    rounds_extend(&r, 200);
+    assert_true(rounds_share(&r, 1) >= gl_clock_mono_ms() + 300 - SLACK);
     assert_int_equal(rounds_parts_late(&r), 0);
     rounds_count_late(&r);
     rounds_count_late(&r);
@@ -129,7 +149,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_may_start),
-        cmocka_unit_test(test_first_late),
+        cmocka_unit_test(test_rotation_late),
         cmocka_unit_test(test_share),
         cmocka_unit_test(test_round),
     };
