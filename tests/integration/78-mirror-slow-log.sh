@@ -9,21 +9,29 @@
 # cosigns both logs and is restarted once A has grown from 10 to 20 and B
 # from 2000 to 2010, beside a peer that lists 16 evidence files of A and
 # answers each in 400 ms (404). Asserted, with times measured from just
-# before the restart (an upper bound of the witness's age):
+# before the restart (an upper bound of the witness's age, its start
+# included, which takes up to about a second under ASan on a loaded
+# machine; the bounds leave that much):
 # - the witness cosigns B at 2010 (checkpoint and proof, 800 ms, in a
-#   share of about 580 ms: the proof is exempt from the share) within 5 s;
+#   share of about 580 ms: the proof is exempt from the share) within 6 s;
 # - once it cosigned A at 20, A is mirrored up to 20 within 2 s, and
-#   within 3.5 s of the start (with the start limit off, as on main, B's
+#   within 4.5 s of the start (with the start limit off, as on main, B's
 #   mirror catch-up, some twenty GETs of 400 ms, holds the round: A is
-#   not mirrored within 5 s);
+#   not mirrored within 6 s);
 # - the feeder's first round (pulls of both logs, the peer) ends within
-#   3 s (the peer's 16 files took 6.4 s on main), the peer is logged too
-#   slow for its share and glasslog_witness_round_parts_late_total counts
-#   late parts of both threads;
+#   4 s (the peer's 16 files alone take 6.4 s on main: over 7 s), the peer
+#   is logged too slow for its share and
+#   glasslog_witness_round_parts_late_total counts late parts of both
+#   threads;
 # - B then stalls its consistency proofs beyond the timeout (a split-view
 #   log's way to hide) and grows: the witness says SUSPECTED, counts it
 #   and does not cosign B's new size, as on main, however slow B is;
-# - meanwhile B's mirror moves on round after round (never starved).
+# - meanwhile B's mirror moves on over the next rounds.
+# On main the script fails at the witness's start only, on the options
+# --pull-timeout-ms and --mirror-pull-timeout-ms it lacks. To see the
+# timing assertions fail as they would there, build with the start limit
+# disabled (rounds_may_start() in witness/rounds.c returning 1): A is then
+# not mirrored within 6 s, and the feeder's first round takes over 7 s.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 TOOLS=$(dirname "$0")/tools
@@ -151,7 +159,7 @@ cosigned() { [ "$(curl -sf "$WURL/$(hexof "$1")/checkpoint" | sed -n 2p)" = "$2"
 since() { echo $(($(now_ms) - START)); }
 # the first times (ms since START) at which each held, polled together
 ck_a="" m_a="" ck_b="" round1=""
-while [ "$(since)" -lt 5000 ] && ! { [ -n "$ck_a" ] && [ -n "$m_a" ] && [ -n "$ck_b" ] && [ -n "$round1" ]; }; do
+while [ "$(since)" -lt 6000 ] && ! { [ -n "$ck_a" ] && [ -n "$m_a" ] && [ -n "$ck_b" ] && [ -n "$round1" ]; }; do
     [ -n "$ck_a" ] || ! cosigned example.com/log 20 || ck_a=$(since)
     [ -n "$m_a" ] || [ "$(curl -sf "$AM/checkpoint" | sed -n 2p)" != 20 ] || m_a=$(since)
     [ -n "$ck_b" ] || ! cosigned example.com/a-slow-log 2010 || ck_b=$(since)
@@ -163,10 +171,10 @@ done
 [ -n "$m_a" ] || fail "log A not mirrored beside a slow log B: $(grep 'mirror' "$W" | tail -4)"
 took=$((m_a - ck_a))
 [ "$took" -le 2000 ] || fail "log A mirrored $took ms after the witness cosigned it, want at most 2000"
-[ "$m_a" -le 3500 ] || fail "log A mirrored $m_a ms after the witness started, want at most 3500"
+[ "$m_a" -le 4500 ] || fail "log A mirrored $m_a ms after the witness started, want at most 4500"
 [ -n "$ck_b" ] || fail "the witness did not cosign slow log B at 2010: $(grep a-slow-log "$W" | tail -3)"
-[ -n "$round1" ] && [ "$round1" -le 3000 ] ||
-    fail "the feeder's first round beside a slow peer: ${round1:-none} ms, want at most 3000"
+[ -n "$round1" ] && [ "$round1" -le 4000 ] ||
+    fail "the feeder's first round beside a slow peer: ${round1:-none} ms, want at most 4000"
 grep -q "gossip with peer slow: too slow, out of its time this round" "$W" ||
     fail "no 'too slow' line for the peer: $(tail -3 "$W")"
 grep -q "mirror pull of example.com/a-slow-log at [0-9]* of 20[01]0: too slow, out of its time this round (a share of 500 ms a log); it goes on next round" "$W" ||
@@ -186,7 +194,7 @@ wait_until 5 grep -q "example.com/a-slow-log: SUSPECTED inconsistency with pull 
     fail "a withheld proof not SUSPECTED: $(grep a-slow-log "$W" | tail -3)"
 [ "$(metric glasslog_witness_suspected_total)" -ge 1 ] || fail "the suspicion was not counted"
 cosigned example.com/a-slow-log 2010 || fail "B's size 2011 cosigned without a proof"
-# B's mirror is never starved: it moves on over the next rounds
+# B's mirror moves on over the next rounds
 wait_until 4 sh -c "[ \"\$(curl -sf $WURL/metrics | awk -v m='$BN' '\$1 == m { print \$2 }')\" -gt $n1 ]" ||
     fail "B's mirror stuck at $n1: $(grep 'a-slow-log' "$W" | tail -3)"
 n2=$(metric "$BN")
