@@ -14,27 +14,39 @@
  * with cJSON and validated field by field.
  *
  * Round budget (rounds.h): the round's parts are the pulls (one a log
- * with a url) and the peers (evidence import, then gossip), numbered in
- * that order and run from part (round number mod parts) on; each gets a
- * share of what is left of the round's budget (until) and starts no
- * request once it has passed (late: the request not made is nobody's
- * failure and is not counted, one log line, the part goes on next round).
- * A request once started has its whole timeout, and one that fails is a
- * failure as on any round. Exempt from the share (always made, like any
- * request to a log not down this round): the consistency proof asked of a
- * log about a checkpoint just fetched, from it or from a peer, and the
- * prefix root that checks a proof; a log cannot escape SUSPECTED by being
- * slow. The time these take is given back to the running part and the
- * round (rounds_extend), so a log's slow proofs do not use up a peer's
- * share. A part ends within its share plus one timeout plus its exempt
- * requests' time, a round within its budget plus one timeout plus all of
- * its exempt requests' time and the engine's writes. A peer's part
- * resumes where its previous one stopped (struct peer_cursor): its gossip
- * after the last log it polled, its evidence list at the first entry not
- * looked at, so every log is gossiped within a bounded number of rounds
- * (the logs over the polls a share holds) even when a round cannot hold
- * them all; a peer fast enough polls every log every round, as it always
- * did.
+ * with a url) and the peers (gossip, then evidence import: peer_part),
+ * numbered in that order and run from part (round number mod parts) on;
+ * each gets a share of what is left of the round's budget (until) and
+ * starts no request once it has passed (late: the request not made is
+ * nobody's failure and is not counted; one log line with the share the
+ * part had, or saying the round was out of time when its turn came; the
+ * part goes on next round). A request once started has its whole timeout,
+ * and one that fails is a failure as on any round. Exempt from the share
+ * (made whatever is left of it): the consistency proof asked of a log
+ * about a checkpoint just fetched, from it or from a peer, and the prefix
+ * root that checks a proof; a log cannot escape SUSPECTED by being slow.
+ * Their time is given back to the running part and the round
+ * (rounds_extend), so a log's slow proofs do not use up a peer's share;
+ * but a log's exempt requests are capped, across its pull and every
+ * peer's gossip (struct log_round): one starts only while they took less
+ * than ROUNDS_EXEMPT_TIMEOUTS timeouts this round. One refused by the cap
+ * is taken as that log giving no answer in time, as if it had timed out:
+ * the log is down for the rest of the round (one log line; its pull, if
+ * still to come, is skipped with a line, not counted again) and the
+ * comparison that needed it is SUSPECT (counted, logged, retried next
+ * round), never a pass. Bounds: a log's exempt requests take less than
+ * (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts a round; a part ends within its
+ * share plus one timeout plus its exempt requests' time; a round within
+ * its budget plus one timeout plus (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts
+ * per log with a url, plus the engine's writes. A peer's part resumes
+ * where its previous one stopped (struct peer_cursor): its gossip after
+ * the last log it polled, its evidence list at the first entry not looked
+ * at, and its list first when its previous part ran out of share before
+ * reaching it (so a peer whose gossip fills every share still has its
+ * list read every other round); so every log is gossiped within a
+ * bounded number of rounds (twice the logs over the polls a share holds)
+ * even when a round cannot hold them all; a peer fast enough polls every
+ * log every round, as it always did.
  */
 #include "feeder.h"
 
@@ -70,8 +82,15 @@ _Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
 
 /* Where a peer's part resumes at its next round. */
 struct peer_cursor {
-    size_t gossip;   /* the log to gossip about first (after the last polled) */
-    size_t evidence; /* the entry of its evidence list to read first */
+    size_t gossip;    /* the log to gossip about first (after the last polled) */
+    size_t evidence;  /* the entry of its evidence list to read first */
+    int evidence_due; /* its list was not reached last round: read it first */
+};
+
+/* A log's url in the running round. */
+struct log_round {
+    unsigned char down; /* it gave no answer (or its exempt time ran out) */
+    uint64_t exempt_ms; /* its exempt requests' time so far */
 };
 
 struct feeder {
@@ -80,8 +99,9 @@ struct feeder {
     pthread_mutex_t mu;   /* stats, done */
     pthread_cond_t cv;    /* done */
     int done;
-    unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
+    struct log_round *logr;  /* per log, this round (zeroed at its start) */
     uint64_t until;          /* the end of the running part's share (monotonic ms) */
+    uint64_t share_ms;       /* the running part's share when it started */
     int late;                /* the part's share ran out: a request not made */
     uint64_t asked;          /* requests made so far (get()) */
     size_t *pulled, npulled; /* the logs with a url (the pulls), in list order */
@@ -122,9 +142,15 @@ static int abort_cb(void *arg)
 }
 
 /* GETs url, a request to one party (a peer, or a log's url) whose *down
- * says it gave no answer earlier this round, into r (caller releases);
- * unless always (a request exempt from the part's share), only while the
- * running part's share lasts: else late is set and no request is made.
+ * says it gave no answer earlier this round, into r (caller releases).
+ * Without exempt, only while the running part's share lasts: else late is
+ * set and no request is made. With exempt (a request exempt from the
+ * share: exempt is the log's exempt time this round), whatever is left of
+ * the share, but only while the log's exempt time is under its cap
+ * (rounds_exempt_may_start): past it the request is not made, the log is
+ * down for the rest of the round (one log line) and GL_EIO is returned as
+ * for a timeout, so the comparison that needed it is SUSPECT, never a
+ * pass.
  * 0 if it answered 200, GL_ENOTFOUND if 404 (nothing there yet), GL_EIO
  * for any other status (r->status says which) or no answer. A party down
  * (or a stop asked) is not asked again: GL_EIO at once, r empty. The
@@ -135,27 +161,39 @@ static int abort_cb(void *arg)
  * party costs one timeout per round, not one per request. f->asked
  * counts the requests made; the time an exempt one took is given back to
  * the part and the round (rounds_extend). */
-static int get(struct feeder *f, unsigned char *down, int always, const char *url,
+static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, const char *url,
                size_t max, struct gl_http_response *r)
 {
-    int spent = !always && !rounds_may_start(f->until);
+    int spent = exempt == NULL && !rounds_may_start(f->until);
+    int capped = exempt != NULL && !rounds_exempt_may_start(*exempt, f->cfg.timeout_ms);
     int err;
 
-    if ((down != NULL && *down) || stopping(f) || spent) {
+    if ((down != NULL && *down) || stopping(f) || spent || capped) {
         memset(r, 0, sizeof(*r));
         gl_buf_init(&r->body, max);
         snprintf(r->error, sizeof(r->error), "%s",
                  down != NULL && *down ? "not asked: no answer earlier this round"
                  : stopping(f)         ? "stopping"
-                                       : "not asked: its share of the round is spent");
+                 : spent               ? "not asked: its share of the round is spent"
+                         : "not asked: its proofs took their time this round");
         f->late |= spent;
+        if (capped && down != NULL && !*down && !stopping(f)) {
+            *down = 1;
+            gl_log(GL_LOG_WARN,
+                   "%s not asked: the log's proofs took %llu ms this round, the most it "
+                   "may take (%d x %ld ms): taken as no answer, no more requests to it "
+                   "this round",
+                   url, (unsigned long long)*exempt, ROUNDS_EXEMPT_TIMEOUTS,
+                   f->cfg.timeout_ms);
+        }
         return GL_EIO;
     }
     uint64_t t0 = gl_clock_mono_ms();
     f->asked++;
     err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
-    if (always) {
+    if (exempt != NULL) {
         uint64_t took = gl_clock_mono_ms() - t0;
+        *exempt += took;
         f->until += took;
         rounds_extend(&f->rounds, took);
     }
@@ -180,15 +218,21 @@ static int get(struct feeder *f, unsigned char *down, int always, const char *ur
 /* Where a request to log li's url records that it gave no answer. */
 static unsigned char *log_party(struct feeder *f, size_t li)
 {
-    return f->log_down != NULL ? &f->log_down[li] : NULL;
+    return &f->logr[li].down;
+}
+
+/* Log li's exempt time this round (get()). */
+static uint64_t *log_exempt(struct feeder *f, size_t li)
+{
+    return &f->logr[li].exempt_ms;
 }
 
 /* GETs url as JSON (get()); *out is the caller's (cJSON_Delete). */
-static int get_json(struct feeder *f, unsigned char *down, int always, const char *url,
-                    cJSON **out)
+static int get_json(struct feeder *f, unsigned char *down, uint64_t *exempt,
+                    const char *url, cJSON **out)
 {
     struct gl_http_response r;
-    int err = get(f, down, always, url, JSON_MAX, &r);
+    int err = get(f, down, exempt, url, JSON_MAX, &r);
 
     *out = NULL;
     if (err == 0 &&
@@ -209,7 +253,7 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
-    if ((err = get_json(f, log_party(f, li), 1, url, &j)) == 0)
+    if ((err = get_json(f, log_party(f, li), log_exempt(f, li), url, &j)) == 0)
         err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
@@ -232,7 +276,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
-    if ((err = get_json(f, down, 1, url, &j)) != 0)
+    if ((err = get_json(f, down, log_exempt(f, li), url, &j)) != 0)
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
@@ -244,7 +288,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, down, 1, url, &j)) == 0 &&
+    if ((err = get_json(f, down, log_exempt(f, li), url, &j)) == 0 &&
         (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
         err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n, root);
 out:
@@ -260,7 +304,7 @@ static int fetch_checkpoint(struct feeder *f, unsigned char *down,
 {
     struct gl_http_response r;
     struct addck_req q;
-    int err = get(f, down, 0, url, CKPT_MAX, &r);
+    int err = get(f, down, NULL, url, CKPT_MAX, &r);
 
     if (err == GL_EIO && r.status != 0 && r.timed_out) {
         gl_err_set(why, err, 0, "timed out after HTTP %ld headers (%s)", r.status,
@@ -495,12 +539,21 @@ static void pull(struct feeder *f, size_t li)
     gl_buf_init(&mn, CKPT_MAX + 1024);
     snprintf(url, sizeof(url), "%s/checkpoint", log->url);
     snprintf(source, sizeof(source), "pull");
+    if (*log_party(f, li)) {
+        /* its failure was counted (and logged) where it happened: told,
+         * not counted again */
+        gl_log(GL_LOG_INFO,
+               "%s: not pulled this round: its url gave no answer earlier in it (or "
+               "its proofs took their time)",
+               log->origin);
+        goto out;
+    }
     err = fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why);
     if (f->asked != asked)
         COUNT(f, pulls);
     if (err != 0) {
-        /* not asked (its share spent, its url down earlier this round, a
-         * stop) or cut short by a stop: not its failure, not counted */
+        /* not asked (its share spent: part_end tells; a stop) or cut short
+         * by a stop: not its failure, not counted */
         if (f->asked == asked || stopping(f))
             goto out;
         COUNT(f, pull_errors);
@@ -530,8 +583,8 @@ static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
 }
 
 /* Polls the peer's checkpoint of log li and settles it with ours; 1 if
- * the poll was made (0: not asked, its share spent, the peer down or a
- * stop). */
+ * the poll was made, -1 if it was made and counted as a gossip error (0:
+ * not asked, its share spent, the peer down or a stop). */
 static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned char *down,
                   size_t li)
 {
@@ -558,6 +611,7 @@ static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned cha
         /* not asked, the peer has nothing for this log yet, or a stop */
     } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
         COUNT(f, gossip_errors);
+        made = -1;
         gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
                log->origin, peer->name,
                err != 0 ? gl_err_format(&why, NULL, msg, sizeof(msg))
@@ -581,7 +635,7 @@ static void import_one(struct feeder *f, const struct peers_entry *peer,
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
     snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
     snprintf(source, sizeof(source), "imported from peer %s", peer->name);
-    if (get(f, down, 0, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
+    if (get(f, down, NULL, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
         gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
         gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
         strcmp(got, id) == 0 && submit_evidence(f, li, &file, source) == 0)
@@ -693,7 +747,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
             return;
         snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, *from,
                  IMPORT_PAGE);
-        if (get(f, down, 0, url, JSON_MAX, &r) == 0)
+        if (get(f, down, NULL, url, JSON_MAX, &r) == 0)
             list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
         more = r.has_header && link_next(r.header, &next) == 0;
         answered = r.status != 0;
@@ -724,7 +778,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
 }
 
 /* The round's parts (f->pulled: the logs with a url; f->cur: a cursor
- * per peer). 0 or GL_ENOMEM. */
+ * per peer) and the logs' state in a round (f->logr). 0 or GL_ENOMEM. */
 static int parts_init(struct feeder *f)
 {
     const struct logs_list *logs = f->cfg.logs;
@@ -732,7 +786,8 @@ static int parts_init(struct feeder *f)
 
     f->pulled = calloc(logs->n + 1, sizeof(*f->pulled));
     f->cur = calloc(npeers + 1, sizeof(*f->cur));
-    if (f->pulled == NULL || f->cur == NULL)
+    f->logr = calloc(logs->n + 1, sizeof(*f->logr));
+    if (f->pulled == NULL || f->cur == NULL || f->logr == NULL)
         return GL_ENOMEM;
     for (size_t i = 0; i < logs->n; i++)
         if (logs->v[i].url[0] != 0)
@@ -750,44 +805,84 @@ static size_t parts_of(const struct feeder *f)
  * left of the round. */
 static void part_start(struct feeder *f, size_t parts)
 {
+    uint64_t now = gl_clock_mono_ms();
+
     f->until = rounds_share(&f->rounds, parts);
+    f->share_ms = f->until > now ? f->until - now : 0;
     f->late = 0;
 }
 
-/* Ends a part (what names it): if its share ran out before it was done,
- * one log line and the count. */
+/* Ends a part (what and name name it): if its share ran out before it
+ * was done, one log line and the count (rounds_late). */
 static void part_end(struct feeder *f, const char *what, const char *name)
 {
+    char part[PEERS_NAME_MAX + GL_CHECKPOINT_ORIGIN_MAX + 32];
+
     if (!f->late || stopping(f))
         return;
-    rounds_count_late(&f->rounds);
-    gl_log(GL_LOG_WARN,
-           "%s %s: too slow, out of its time this round (a share of %ld ms a "
-           "part); it goes on next round",
-           what, name, f->cfg.timeout_ms);
+    snprintf(part, sizeof(part), "%s %s", what, name);
+    rounds_late(&f->rounds, part, f->share_ms);
 }
 
-/* Peer p's part: its evidence first (its list read on from where its
- * last round stopped), then a checkpoint per log, starting after the last
- * log polled at its previous round, so that a peer whose share holds k
- * polls covers every log within ceil(logs / k) rounds. A peer that gives
- * no answer to the former is the round's one gossip error, as it would be
- * to its first checkpoint. */
-static void peer_part(struct feeder *f, size_t p)
+/* Peer p's gossip: a checkpoint per log, starting after the last log
+ * polled at its previous round, so that a peer whose share holds k polls
+ * covers every log within ceil(logs / k) of the rounds where its gossip
+ * comes first. 1 if a poll failed and was counted as a gossip error. */
+static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
 {
     const struct peers_entry *peer = &f->cfg.peers->v[p];
     struct peer_cursor *c = &f->cur[p];
     size_t n = f->cfg.logs->n, start = c->gossip;
-    unsigned char down = 0;
+    int failed = 0;
 
-    import_evidence(f, peer, &down, &c->evidence);
-    if (down)
-        COUNT(f, gossip_errors);
-    for (size_t k = 0; k < n && !down && !f->late && !stopping(f); k++) {
+    for (size_t k = 0; k < n && !*down && !f->late && !stopping(f); k++) {
         size_t li = (start + k) % n;
-        if (gossip(f, peer, &down, li))
+        int made = gossip(f, peer, down, li);
+        if (made != 0)
             c->gossip = (li + 1) % n;
+        failed |= made < 0;
     }
+    return failed;
+}
+
+/* Peer p's evidence import, its list read on from where its last round
+ * stopped; due for next round if no request of it was made this round for
+ * lack of share. 1 if its list gave no answer (*down set by it). */
+static int evidence_all(struct feeder *f, size_t p, unsigned char *down)
+{
+    struct peer_cursor *c = &f->cur[p];
+    uint64_t asked = f->asked;
+    int was = *down;
+
+    import_evidence(f, &f->cfg.peers->v[p], down, &c->evidence);
+    c->evidence_due = f->asked == asked && f->late && !*down;
+    return !was && *down;
+}
+
+/* Peer p's part: its gossip, then its evidence list, each within the
+ * part's share, as on a round without shares (a peer that gives no answer
+ * to its gossip is not asked for its list: one timeout a round). When the
+ * share ran out before its list was reached, the list goes first at its
+ * next part (so a peer whose gossip fills every share still has its
+ * evidence read every other round); its gossip then still runs, whatever
+ * the list did (another flag: a list that gives no answer does not stop
+ * the gossip). A peer's list that gives no answer is one gossip error,
+ * unless a poll of its gossip failed this round too: one error a peer a
+ * round for a peer that is down. */
+static void peer_part(struct feeder *f, size_t p)
+{
+    unsigned char down = 0, list_down = 0;
+    int failed, list_failed;
+
+    if (f->cur[p].evidence_due) {
+        list_failed = evidence_all(f, p, &list_down);
+        failed = gossip_all(f, p, &down);
+    } else {
+        failed = gossip_all(f, p, &down);
+        list_failed = evidence_all(f, p, &down);
+    }
+    if (list_failed && !failed)
+        COUNT(f, gossip_errors);
 }
 
 /* One round (a rounds round; arg: the feeder); returns at once when a
@@ -802,8 +897,7 @@ static void round_once(void *arg)
     const struct logs_list *logs = f->cfg.logs;
     size_t parts = parts_of(f);
 
-    /* NULL (out of memory): every request is made, as slow as that is */
-    f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
+    memset(f->logr, 0, (logs->n + 1) * sizeof(*f->logr));
     for (size_t k = 0; k < parts && !stopping(f); k++) {
         size_t s = rounds_nth(&f->rounds, k, parts);
         part_start(f, parts - k);
@@ -815,8 +909,6 @@ static void round_once(void *arg)
             part_end(f, "gossip with peer", f->cfg.peers->v[s - f->npulled].name);
         }
     }
-    free(f->log_down);
-    f->log_down = NULL;
     COUNT(f, rounds);
 }
 
@@ -889,6 +981,7 @@ void feeder_free(struct feeder *f)
     pthread_cond_destroy(&f->cv);
     free(f->pulled);
     free(f->cur);
+    free(f->logr);
     free(f->w);
     free(f);
 }

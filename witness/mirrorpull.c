@@ -34,17 +34,27 @@
  * log still moves on, a batch at a time), logs one line, is counted and
  * is left for the next round; the next log gets its share. No GET is
  * exempt, so a log ends within its share plus one timeout (and the
- * upload), and a round within its budget plus one timeout. A log that ran
- * out of time keeps the last entry bundle it fetched across rounds (up to
- * KEPT such logs, one bundle each, the oldest slot reused beyond that;
- * dropped with the log's tiles, freed once it catches up), so a log whose
+ * upload), and a round within its budget plus one timeout. A log out of
+ * time says so once a round (its checkpoint not fetched, or its catch-up
+ * cut short: one log line with the share it had, rounds_late). A log that
+ * ran out of time keeps the last entry bundle it fetched across rounds (up
+ * to KEPT such logs, one bundle each, the oldest slot reused beyond that;
+ * dropped with the log's tiles, and once it catches up), so a log whose
  * share holds its checkpoint and one more GET goes on from that bundle at
  * its next round rather than fetching it again; whether it completes a
  * package then depends on the hash tiles it still needs (the direct-mapped
  * cache may have lost them to another log's).
+ *
+ * Memory: the cache holds CACHE x 8 KiB of hashes. Bundles: the last one
+ * fetched and the KEPT kept ones, each at most GL_TILE_BUNDLE_MAX bytes, so
+ * at most (KEPT + 1) x GL_TILE_BUNDLE_MAX; a bundle's buffer is freed when
+ * the bundle is dropped (its log caught up, its tiles dropped, its slot
+ * reused), so that bound is only reached while KEPT logs are out of time
+ * with a bundle each.
  */
 #include "mirrorpull.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +64,7 @@
 #include "glasslog/note.h"
 #include "glasslog/subtree.h"
 #include "glasslog/tile.h"
+#include "clock.h"
 #include "http_client.h"
 #include "rounds.h"
 
@@ -82,7 +93,9 @@ struct mirrorpull {
     const struct logs_entry *log;
     uint64_t size;
     uint64_t until;     /* the end of the log's share of the round (monotonic ms) */
+    uint64_t share_ms;  /* the log's share when its part started */
     int late;           /* a GET was not made: until had passed */
+    int told;           /* the log's part was said to be late (log_late) */
     struct slot *cache; /* CACHE slots */
     size_t *order;      /* the mirrored logs with a url (the parts), in list order */
     size_t nparts;
@@ -193,9 +206,16 @@ static struct kept *kept_of(struct mirrorpull *p, const struct logs_entry *log)
     return NULL;
 }
 
+/* Drops bundle k: its buffer freed (it may hold GL_TILE_BUNDLE_MAX). */
+static void drop_bundle(struct kept *k)
+{
+    k->t.width = 0;
+    gl_buf_release(&k->b);
+}
+
 /* The round's log ran out of time: the last bundle fetched, if it is that
  * log's, is kept across rounds, in the log's slot, else a free one, else
- * the next in turn (buffers swapped, not copied). */
+ * the next in turn (buffers swapped, not copied; the one it held dropped). */
 static void keep_last(struct mirrorpull *p)
 {
     struct kept *k = kept_of(p, p->log), swap;
@@ -211,7 +231,7 @@ static void keep_last(struct mirrorpull *p)
     swap = *k;
     *k = p->last;
     p->last = swap;
-    p->last.t.width = 0;
+    drop_bundle(&p->last);
 }
 
 /* Forgets the bundles of log, kept or last fetched. */
@@ -220,9 +240,9 @@ static void forget_bundles(struct mirrorpull *p, const struct logs_entry *log)
     struct kept *k = kept_of(p, log);
 
     if (k != NULL)
-        k->t.width = 0;
+        drop_bundle(k);
     if (memcmp(p->last.origin_hash, log->origin_hash, GL_HASH_LEN) == 0)
-        p->last.t.width = 0;
+        drop_bundle(&p->last);
 }
 
 /* Empties the cache slots holding tiles of log, and its bundles. */
@@ -287,17 +307,24 @@ out:
     return rc;
 }
 
-/* Logs and counts that the log's share of the round ran out at entry
- * next; keeps its last bundle fetched. */
-static void log_late(struct mirrorpull *p, uint64_t next, uint64_t pending)
+/* The log's share of the round ran out (at what: its checkpoint, or
+ * entry next of pending): keeps its last bundle fetched; the first time
+ * in its part, logs and counts it (rounds_late). */
+static void log_late(struct mirrorpull *p, const char *what, uint64_t next,
+                     uint64_t pending)
 {
+    char part[GL_CHECKPOINT_ORIGIN_MAX + 96];
+
     keep_last(p);
-    rounds_count_late(&p->rounds);
-    gl_log(GL_LOG_WARN,
-           "mirror pull of %s at %llu of %llu: too slow, out of its time this "
-           "round (a share of %ld ms a log); it goes on next round",
-           p->log->origin, (unsigned long long)next, (unsigned long long)pending,
-           p->cfg.timeout_ms);
+    if (p->told)
+        return;
+    p->told = 1;
+    if (what != NULL)
+        snprintf(part, sizeof part, "mirror pull of %s at %s", p->log->origin, what);
+    else
+        snprintf(part, sizeof part, "mirror pull of %s at %llu of %llu", p->log->origin,
+                 (unsigned long long)next, (unsigned long long)pending);
+    rounds_late(&p->rounds, part, p->share_ms);
 }
 
 /* Catches one log up to its newest pending checkpoint, or as far as it
@@ -315,11 +342,15 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
     mirror_observe(p->cfg.mirror, li);
     p->log = log;
     p->until = until;
-    p->late = 0;
+    p->late = p->told = 0;
+    uint64_t now = gl_clock_mono_ms();
+    p->share_ms = until > now ? until - now : 0;
     int fresh = 0, moved = 0;
     struct gl_http_response ck;
     if (get(p, "checkpoint", GL_NOTE_MAX_SIZE, &ck) == 0)
         fresh = mirror_offer(p->cfg.mirror, li, (const char *)ck.body.data, ck.body.len);
+    else if (p->late && !stopping(p))
+        log_late(p, "its checkpoint", 0, 0); /* its new cosignatures wait */
     gl_http_response_release(&ck);
     for (int guard = 0; guard < 1 << 20; guard++) {
         if (mirror_progress(p->cfg.mirror, li, &pending, &next, &size) != 0 ||
@@ -346,7 +377,7 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
         if (rc == GL_ESTATE)
             break;
         if (rc != 0 && p->late && built == 0) {
-            log_late(p, next, pending);
+            log_late(p, NULL, next, pending);
             break;
         }
         if (rc != 0 && p->late)
@@ -369,7 +400,7 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
             gl_log(GL_LOG_INFO, "mirror pull of %s: next entry %llu of %llu", log->origin,
                    (unsigned long long)res->info_next, (unsigned long long)pending);
         if (res->status == 202 && p->late) {
-            log_late(p, res->info_next, pending);
+            log_late(p, NULL, res->info_next, pending);
             break;
         }
         if (res->status != 202) {

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "glasslog/error.h"
+#include "glasslog/log.h"
 
 static void *rounds_main(void *arg)
 {
@@ -76,6 +77,28 @@ size_t rounds_nth(const struct rounds *r, size_t k, size_t parts)
 void rounds_extend(struct rounds *r, uint64_t ms)
 {
     r->round_end += ms;
+}
+
+int rounds_exempt_may_start(uint64_t spent_ms, long timeout_ms)
+{
+    /* timeout_ms <= 600000: the product is far from 2^64 */
+    return timeout_ms <= 0 ||
+           spent_ms < (uint64_t)ROUNDS_EXEMPT_TIMEOUTS * (uint64_t)timeout_ms;
+}
+
+void rounds_late(struct rounds *r, const char *part, uint64_t share_ms)
+{
+    rounds_count_late(r);
+    if (share_ms > 0)
+        gl_log(GL_LOG_WARN,
+               "%s: too slow, out of its time this round (a share of %llu ms); it goes "
+               "on next round",
+               part, (unsigned long long)share_ms);
+    else
+        gl_log(GL_LOG_WARN,
+               "%s: not done, the round was out of time when its turn came (the parts "
+               "before it used it up); it goes on next round",
+               part);
 }
 
 void rounds_count_late(struct rounds *r)

@@ -18,12 +18,21 @@
  * one log line, rounds_count_late), keeps what it committed and goes on at
  * the next round. A user may exempt requests whose outcome is evidence of
  * misbehaviour (the feeder's consistency proof for a checkpoint just
- * fetched, and the fetches that check it): they are always made, and the
- * time they take is given back (rounds_extend: the round's end, and the
- * part's share, move back by as much). So a part ends by the end of its
- * share plus one timeout plus its exempt requests' time, and a round
- * within budget_ms + one timeout + the time of all its exempt requests,
- * plus its local work (the engine's writes). A part that overruns its
+ * fetched, and the fetches that check it) from the share: they are made
+ * whatever is left of it, and the time they take is given back
+ * (rounds_extend: the round's end, and the part's share, move back by as
+ * much). The exempt requests to one party (a log) are capped instead, per
+ * round and across all parts: one starts only while that party's exempt
+ * requests took less than ROUNDS_EXEMPT_TIMEOUTS timeouts so far in the
+ * round (rounds_exempt_may_start), so they take less than
+ * ROUNDS_EXEMPT_TIMEOUTS + 1 timeouts a round; one refused by the cap is
+ * the user's to treat as that party's failure to answer in time (the
+ * feeder: the log is down for the round, the comparison that needed it
+ * SUSPECT, as when the request times out). So a part ends by the end of
+ * its share plus one timeout plus its exempt requests' time, and a round
+ * within budget_ms + one timeout + (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts
+ * per party asked exempt requests, plus its local work (the engine's
+ * writes). A part that overruns its
  * share takes that time from the parts after it, so the users rotate the
  * order of their parts (rounds_nth: part k of the round is (round number +
  * k) mod parts): over any `parts` consecutive rounds each part runs first
@@ -59,6 +68,9 @@ struct rounds {
 };
 
 #define ROUNDS_SLACK_MS 250
+/* A party's exempt requests start only while they took less than this
+ * many timeouts in the round (rounds_exempt_may_start). */
+#define ROUNDS_EXEMPT_TIMEOUTS 1
 
 /* The budget of a round of `parts` parts (0 counts as 1) whose requests
  * each have timeout_ms: parts x timeout_ms + ROUNDS_SLACK_MS. */
@@ -77,6 +89,10 @@ uint64_t rounds_share(const struct rounds *r, size_t parts);
 /* 1 if a request may start now in a part whose share ends at until_ms
  * (monotonic): until_ms is still ahead. */
 int rounds_may_start(uint64_t until_ms);
+/* 1 if an exempt request (timeout_ms) may start to a party whose exempt
+ * requests took spent_ms so far in the running round: spent_ms is less
+ * than ROUNDS_EXEMPT_TIMEOUTS x timeout_ms. */
+int rounds_exempt_may_start(uint64_t spent_ms, long timeout_ms);
 /* From the round's thread: which of `parts` parts (numbered 0 to parts-1)
  * runs k-th (k < parts) in the running round: (round number + k) modulo
  * parts, so each round runs every part once and the first one rotates; 0
@@ -88,6 +104,13 @@ size_t rounds_nth(const struct rounds *r, size_t k, size_t parts);
 void rounds_extend(struct rounds *r, uint64_t ms);
 /* Counts a part whose share ran out before it was done (any thread). */
 void rounds_count_late(struct rounds *r);
+/* A part (part names it, e.g. "pulling ORIGIN") that started with a share
+ * of share_ms ran out of it before it was done: counts it
+ * (rounds_count_late) and logs one line: "too slow" with its share when
+ * it had one, or, when it had none (0: the parts before it used up the
+ * round), that the round was out of time when its turn came, not that it
+ * was slow. */
+void rounds_late(struct rounds *r, const char *part, uint64_t share_ms);
 /* The parts counted by rounds_count_late so far (any thread). */
 uint64_t rounds_parts_late(struct rounds *r);
 /* Starts the thread: a first round at once. 0, or GL_EIO. */

@@ -4,15 +4,21 @@
 # (so they are no parts of a round: its budget is one timeout, 500 ms,
 # plus 250 ms, all of it the one peer's share) and gossips with a peer
 # that answers each checkpoint poll with 404 after 60 ms, so a share holds
-# about a dozen polls. Asserted, from the order of the requests the peer
-# saw (its evidence list is the first request of each of its parts, so
-# those count the rounds):
+# about a dozen polls. Asserted, from the order and times of the requests
+# the peer saw (a round's requests come in one run, the rounds a 1 s poll
+# interval apart: a pause of over 400 ms starts a round):
 # - all 40 logs are polled within 14 rounds (a dozen a round, each round
 #   going on after the last log polled: about 4; 14 is a share of 3 polls,
 #   for a loaded machine); when every round started at the list's first
 #   log, only the first dozen or so were ever polled;
 # - gossip_polls_total never counts more polls than the peer received (a
-#   poll not made, its share spent, is not counted), and a 404 is no error.
+#   poll not made, its share spent, is not counted), and a 404 is no error;
+# - the peer's evidence list is still read while its gossip fills its
+#   share (it goes first in the part after one that did not reach it).
+# A second witness, alongside, gossips with a peer whose evidence list hangs (no
+# answer within the timeout) and whose checkpoint polls answer 404 at
+# once: its gossip still runs every round (when the list was read first
+# and its hang ended the peer's part, no log was ever polled).
 # On main (no --pull-timeout-ms, no shares: all 40 polls every round) the
 # script fails only at the witness's start, on the unknown option; drop
 # the option to check it there.
@@ -35,7 +41,7 @@ out = open(sys.argv[1], "a")
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        out.write(self.path + "\n")
+        out.write("%.3f %s\n" % (time.monotonic(), self.path))
         out.flush()
         if self.path.split("?")[0] == "/evidence":
             body, status = b"[]", 200
@@ -53,19 +59,51 @@ print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
 s.serve_forever()' "$T/reqs" || fail "the peer did not start"
 printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers"
 
+# alongside, the second witness: a peer whose evidence list hangs, 4 logs
+spawn hungpeer python3 -u -c '
+import http.server, sys, time
+out = open(sys.argv[1], "a")
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        out.write(self.path + "\n")
+        out.flush()
+        if self.path.split("?")[0] == "/evidence":
+            time.sleep(3)
+        body = b"no\n"
+        try:
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
+s.serve_forever()' "$T/hreqs" || fail "the hanging peer did not start"
+printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers2"
+head -5 "$T/logs" > "$T/logs2"
+make_witness_keys 2
+start_witness 2 "$T/logs2" --peers "$T/peers2" --poll-interval 1 --pull-timeout-ms 500
 make_witness_keys 1
 start_witness 1 "$T/logs" --peers "$T/peers" --poll-interval 1 --pull-timeout-ms 500
-distinct() { grep '/checkpoint$' "$T/reqs" | sort -u | wc -l; }
-wait_until 40 sh -c "[ \"\$(grep '/checkpoint\$' '$T/reqs' | sort -u | wc -l)\" -ge $NLOGS ]" ||
-    fail "only $(distinct) of $NLOGS logs gossiped in $(grep -c '^/evidence' "$T/reqs") rounds"
-# the round (count of evidence requests so far) in which the last new log was polled
-rounds=$(awk -v want="$NLOGS" '/^\/evidence/ { r++ }
-    /\/checkpoint$/ && !($0 in s) { s[$0] = 1; if (++n == want) { print r; exit } }' "$T/reqs")
+distinct() { awk '$2 ~ /\/checkpoint$/ { print $2 }' "$T/reqs" | sort -u | wc -l; }
+wait_until 40 sh -c "[ \"\$(awk '\$2 ~ /\\/checkpoint\$/ { print \$2 }' '$T/reqs' | sort -u | wc -l)\" -ge $NLOGS ]" ||
+    fail "only $(distinct) of $NLOGS logs gossiped: $(tail -3 "$T/reqs")"
+# the round in which the last new log was polled: 1 + the pauses of over
+# 400 ms before it
+rounds=$(awk -v want="$NLOGS" 'NR == 1 || $1 - t > 0.4 { r++ } { t = $1 }
+    $2 ~ /\/checkpoint$/ && !($2 in s) { s[$2] = 1; if (++n == want) { print r; exit } }' "$T/reqs")
 [ -n "$rounds" ] && [ "$rounds" -le 14 ] ||
     fail "all $NLOGS logs gossiped only by round ${rounds:-?}, want at most 14"
 for i in $(seq "$NLOGS"); do
-    grep -q "^/$(hexof "example.com/log$i")/checkpoint$" "$T/reqs" || fail "log$i never gossiped"
+    grep -q " /$(hexof "example.com/log$i")/checkpoint$" "$T/reqs" || fail "log$i never gossiped"
 done
+lists=$(grep -c ' /evidence' "$T/reqs")
+[ "$lists" -ge $((rounds / 2)) ] ||
+    fail "the evidence list read $lists times in $rounds rounds, want at least every other round"
 polls=$(curl -sf "http://127.0.0.1:$PORT1/metrics" | awk '$1 == "glasslog_witness_gossip_polls_total" { print $2 }')
 asked=$(grep -c '/checkpoint$' "$T/reqs")
 [ -n "$polls" ] && [ "$polls" -ge "$NLOGS" ] && [ "$polls" -le "$asked" ] ||
@@ -73,4 +111,12 @@ asked=$(grep -c '/checkpoint$' "$T/reqs")
 errors=$(curl -sf "http://127.0.0.1:$PORT1/metrics" | awk '$1 == "glasslog_witness_gossip_errors_total" { print $2 }')
 [ "$errors" = 0 ] || fail "gossip_errors_total ${errors:-none}, want 0 (404 is no error)"
 stop_witness 1
-echo "79-witness-gossip-cursor: ok (all $NLOGS logs gossiped by round $rounds, $polls polls counted, $asked received)"
+
+# two rounds: the list asked twice, the logs polled in each
+wait_until 6 sh -c "[ \"\$(grep -c '^/evidence' '$T/hreqs')\" -ge 2 ]" ||
+    fail "the hanging peer's list asked $(grep -c '^/evidence' "$T/hreqs") times"
+hpolls=$(grep -c '/checkpoint$' "$T/hreqs")
+[ "$hpolls" -ge 2 ] ||
+    fail "a peer whose evidence list hangs got $hpolls gossip polls in 2 rounds: $(cat "$T/hreqs")"
+stop_witness 2
+echo "79-witness-gossip-cursor: ok (all $NLOGS logs gossiped by round $rounds, $polls polls counted, $asked received, $lists evidence lists; $hpolls polls beside a hanging evidence list)"

@@ -8,11 +8,19 @@
  * request, and a part that ends early leaves its time to the next. The
  * parts' order rotates with the round's number over the real parts; time
  * given back (rounds_extend) moves the round's end; late parts are
- * counted.
+ * counted, and told apart from parts that had no share left.
+ * A party's exempt requests (given back to the round) are capped: in a
+ * round of three parts each asking one party 8 exempt requests of 40 ms
+ * (320 ms each, as peers asking one log for proofs), the cap of one
+ * timeout (60 ms) lets the round end within its budget plus one timeout
+ * plus (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts; without the cap it took
+ * about 960 ms more.
  */
 #include "testutil.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../lib/net/clock.h"
@@ -145,13 +153,102 @@ static void test_round(void **state)
     assert_true(r.round_no >= 1);
 }
 
+/* A round of three parts, each asking one party (a log) exempt requests
+ * of REQ_MS while the cap lets them start, giving their time back. */
+#define EXEMPT_T 60   /* the requests' timeout */
+#define EXEMPT_ASKS 8 /* exempt requests each part would make */
+struct exempt_seen {
+    struct rounds *r;
+    uint64_t start, took, spent;
+    unsigned made;
+    int done;
+};
+
+static void exempt_round(void *arg)
+{
+    struct exempt_seen *s = arg;
+
+    if (s->done)
+        return;
+    s->start = gl_clock_mono_ms();
+    for (size_t i = 0; i < 3; i++) {
+        (void)rounds_share(s->r, 3 - i);
+        for (int k = 0; k < EXEMPT_ASKS && rounds_exempt_may_start(s->spent, EXEMPT_T);
+             k++) {
+            uint64_t t0 = gl_clock_mono_ms(), took;
+            usleep(REQ_MS * 1000);
+            took = gl_clock_mono_ms() - t0;
+            s->spent += took;
+            s->made++;
+            rounds_extend(s->r, took);
+        }
+    }
+    s->took = gl_clock_mono_ms() - s->start;
+    __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+}
+
+static void test_exempt_cap(void **state)
+{
+    struct rounds r;
+    struct exempt_seen s = {&r, 0, 0, 0, 0, 0};
+    uint64_t cap = (uint64_t)ROUNDS_EXEMPT_TIMEOUTS * EXEMPT_T;
+
+    (void)state;
+    assert_true(rounds_exempt_may_start(0, 500));
+    assert_true(rounds_exempt_may_start(ROUNDS_EXEMPT_TIMEOUTS * 500 - 1, 500));
+    assert_false(rounds_exempt_may_start(ROUNDS_EXEMPT_TIMEOUTS * 500, 500));
+    assert_false(rounds_exempt_may_start(100000, 500));
+    rounds_init(&r, 3600, 300, exempt_round, &s);
+    assert_int_equal(rounds_start(&r), 0);
+    for (int i = 0; i < 500; i++) {
+        usleep(10000);
+        if (__atomic_load_n(&s.done, __ATOMIC_ACQUIRE))
+            break;
+    }
+    rounds_release(&r);
+    assert_int_equal(s.done, 1);
+    /* started only under the cap: it took less than cap + one request */
+    assert_true(s.made >= 1 && s.made <= cap / REQ_MS + 1);
+    assert_true(s.spent < cap + REQ_MS + SLACK);
+    /* the parts start no request of their own: the round is its exempt time */
+    assert_true(s.took <= (ROUNDS_EXEMPT_TIMEOUTS + 1) * EXEMPT_T + LOADED);
+}
+
+/* What a late part logs (rounds_late): its share, or that the round was
+ * out of time when its turn came. */
+static void late_step(void *arg)
+{
+    struct rounds *r = arg;
+
+    rounds_late(r, "gossip with peer p1", 1234);
+    rounds_late(r, "pulling example.com/log", 0);
+}
+
+static void test_late_line(void **state)
+{
+    struct rounds r;
+    char *got;
+
+    (void)state;
+    rounds_init(&r, 1, 300, NULL, NULL);
+    got = tu_capture_stderr(late_step, &r);
+    assert_non_null(strstr(got,
+                           "gossip with peer p1: too slow, out of its time this round "
+                           "(a share of 1234 ms); it goes on next round"));
+    assert_non_null(strstr(got, "pulling example.com/log: not done, the round was out of "
+                                "time when its turn came"));
+    assert_null(strstr(got, "pulling example.com/log: too slow"));
+    assert_int_equal(rounds_parts_late(&r), 2);
+    free(got);
+    rounds_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_may_start),
-        cmocka_unit_test(test_rotation_late),
-        cmocka_unit_test(test_share),
-        cmocka_unit_test(test_round),
+        cmocka_unit_test(test_may_start),  cmocka_unit_test(test_rotation_late),
+        cmocka_unit_test(test_share),      cmocka_unit_test(test_round),
+        cmocka_unit_test(test_exempt_cap), cmocka_unit_test(test_late_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
