@@ -33,7 +33,9 @@
  * checkpoint just fetched, whose time is given back to the part and the
  * round; a request once started has its whole timeout. So a party that
  * answers each request slowly but in time holds the others back by its
- * share plus one timeout (and the logs' exempt proofs); it goes on next
+ * share plus one timeout (and the logs' exempt proofs, under two timeouts
+ * a log a round: past one, a log's proof is not asked and the comparison
+ * is SUSPECTED, as for a timeout); it goes on next
  * round where it stopped (a peer's gossip after the last log it polled,
  * its evidence list at the first entry not looked at), with one log line,
  * and the parts' order rotates every round.

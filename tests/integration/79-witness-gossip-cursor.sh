@@ -8,9 +8,10 @@
 # the peer saw (a round's requests come in one run, the rounds a 1 s poll
 # interval apart: a pause of over 400 ms starts a round):
 # - all 40 logs are polled within 14 rounds (a dozen a round, each round
-#   going on after the last log polled: about 4; 14 is a share of 3 polls,
-#   for a loaded machine); when every round started at the list's first
-#   log, only the first dozen or so were ever polled;
+#   going on after the last log polled, in the rounds where the gossip
+#   comes first, at least every other one: about 4 to 7; 14 is a share of
+#   6 polls, for a loaded machine); when every round started at the list's
+#   first log, only the first dozen or so were ever polled;
 # - gossip_polls_total never counts more polls than the peer received (a
 #   poll not made, its share spent, is not counted), and a 404 is no error;
 # - the peer's evidence list is still read while its gossip fills its
