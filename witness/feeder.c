@@ -28,25 +28,36 @@
  * Their time is given back to the running part and the round
  * (rounds_extend), so a log's slow proofs do not use up a peer's share;
  * but a log's exempt requests are capped, across its pull and every
- * peer's gossip (struct log_round): one starts only while they took less
- * than ROUNDS_EXEMPT_TIMEOUTS timeouts this round. One refused by the cap
- * is taken as that log giving no answer in time, as if it had timed out:
+ * peer's gossip (struct log_round), at a comparison's first one: its
+ * consistency proof starts only while they took less than
+ * ROUNDS_EXEMPT_TIMEOUTS timeouts this round; a comparison once started
+ * is finished (its prefix-root requests, made only when its proof did not
+ * verify, are always made: a split the proof shows is proven, the log
+ * frozen, as on a round without a budget). A proof refused by the cap is
+ * taken as that log giving no answer in time, as if it had timed out:
  * the log is down for the rest of the round (one log line; its pull, if
  * still to come, is skipped with a line, not counted again) and the
  * comparison that needed it is SUSPECT (counted, logged, retried next
  * round), never a pass. Bounds: a log's exempt requests take less than
- * (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts a round; a part ends within its
- * share plus one timeout plus its exempt requests' time; a round within
- * its budget plus one timeout plus (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts
- * per log with a url, plus the engine's writes. A peer's part resumes
- * where its previous one stopped (struct peer_cursor): its gossip after
- * the last log it polled, its evidence list at the first entry not looked
- * at, and its list first when its previous part ran out of share before
- * reaching it (so a peer whose gossip fills every share still has its
- * list read every other round); so every log is gossiped within a
- * bounded number of rounds (twice the logs over the polls a share holds)
- * even when a round cannot hold them all; a peer fast enough polls every
- * log every round, as it always did.
+ * (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts a round (under
+ * the cap, plus one comparison: < T + 3T); a part ends within its share
+ * plus one timeout plus its exempt requests' time; a round within its
+ * budget plus one timeout plus (ROUNDS_EXEMPT_TIMEOUTS +
+ * ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the engine's
+ * writes. A peer's part resumes where its previous one stopped (struct
+ * peer_cursor): its gossip after the last log it polled, its evidence
+ * list at the first entry not looked at (an entry whose fetch was made
+ * and failed is looked at again next round, up to IMPORT_TRIES rounds in
+ * a row: import_retry), and its list first when its last part that made a
+ * request ran out of share before reaching it (peer_part). So, P being
+ * the round's parts and L the logs: the part makes a request at least in
+ * every round where it runs first (once every P rounds), its list and its
+ * gossip go first at least every other such round, its list is read at
+ * least once every 2P rounds and every log gossiped with it within
+ * 2P x L rounds (2P x ceil(L / k) when its gossip polls k logs each time
+ * it goes first), even when a round cannot hold them all; a peer fast
+ * enough polls every log and reads its list every round, as it always
+ * did.
  */
 #include "feeder.h"
 
@@ -73,6 +84,7 @@
 #define JSON_MAX ((size_t)1 << 20)
 #define IMPORT_MAX 16   /* evidence files fetched per peer per round */
 #define IMPORT_PAGE 256 /* entries of a peer's evidence list asked per request */
+#define IMPORT_TRIES 3  /* rounds an evidence fetch that fails is retried */
 /* pages and entries of a peer's evidence list read per round: enough for
  * the whole list of a witness of ours (ENGINE_EVIDENCE_MAX + LOGS_MAX) */
 #define IMPORT_PAGES_MAX 32
@@ -84,12 +96,19 @@ _Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
 struct peer_cursor {
     size_t gossip;    /* the log to gossip about first (after the last polled) */
     size_t evidence;  /* the entry of its evidence list to read first */
-    int evidence_due; /* its list was not reached last round: read it first */
+    int evidence_due; /* its list was not reached in its last part that made a
+                       * request: read it first */
+    size_t fail_at;   /* 1 + the entry of its list whose fetch failed, or 0 */
+    unsigned fails;   /* the rounds in a row that fetch failed */
 };
+
+/* A party's down (get()): what its first failed request brought. */
+#define DOWN_SILENT 1 /* no status: connect error, reset, timeout before one */
+#define DOWN_HUNG 2   /* a status, then a timeout (a trickling body) */
 
 /* A log's url in the running round. */
 struct log_round {
-    unsigned char down; /* it gave no answer (or its exempt time ran out) */
+    unsigned char down; /* DOWN_*: it gave no answer (or its exempt time ran out) */
     uint64_t exempt_ms; /* its exempt requests' time so far */
 };
 
@@ -146,26 +165,29 @@ static int abort_cb(void *arg)
  * Without exempt, only while the running part's share lasts: else late is
  * set and no request is made. With exempt (a request exempt from the
  * share: exempt is the log's exempt time this round), whatever is left of
- * the share, but only while the log's exempt time is under its cap
- * (rounds_exempt_may_start): past it the request is not made, the log is
- * down for the rest of the round (one log line) and GL_EIO is returned as
- * for a timeout, so the comparison that needed it is SUSPECT, never a
- * pass.
+ * the share; the first request of a comparison (first: its consistency
+ * proof) only while the log's exempt time is under its cap, its later
+ * ones (the prefix root) always (rounds_exempt_may_start). One refused by
+ * the cap is not made, the log is down for the rest of the round (one log
+ * line) and GL_EIO is returned as for a timeout, so the comparison that
+ * needed it is SUSPECT, never a pass.
  * 0 if it answered 200, GL_ENOTFOUND if 404 (nothing there yet), GL_EIO
  * for any other status (r->status says which) or no answer. A party down
  * (or a stop asked) is not asked again: GL_EIO at once, r empty. The
  * first request of a party that brings no complete answer (connect error,
  * reset before a status, or the timeout, whatever status it sent before:
  * a party that sends headers and then trickles its body is as costly as
- * a dead one) sets *down and says so in one log line, so a dead or slow
+ * a dead one) sets *down (DOWN_SILENT with no status, else DOWN_HUNG) and
+ * says so in one log line, so a dead or slow
  * party costs one timeout per round, not one per request. f->asked
  * counts the requests made; the time an exempt one took is given back to
  * the part and the round (rounds_extend). */
-static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, const char *url,
-               size_t max, struct gl_http_response *r)
+static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, int first,
+               const char *url, size_t max, struct gl_http_response *r)
 {
     int spent = exempt == NULL && !rounds_may_start(f->until);
-    int capped = exempt != NULL && !rounds_exempt_may_start(*exempt, f->cfg.timeout_ms);
+    int capped =
+        exempt != NULL && !rounds_exempt_may_start(*exempt, f->cfg.timeout_ms, first);
     int err;
 
     if ((down != NULL && *down) || stopping(f) || spent || capped) {
@@ -178,7 +200,7 @@ static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, const ch
                          : "not asked: its proofs took their time this round");
         f->late |= spent;
         if (capped && down != NULL && !*down && !stopping(f)) {
-            *down = 1;
+            *down = DOWN_SILENT;
             gl_log(GL_LOG_WARN,
                    "%s not asked: the log's proofs took %llu ms this round, the most it "
                    "may take (%d x %ld ms): taken as no answer, no more requests to it "
@@ -199,7 +221,7 @@ static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, const ch
     }
     if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
         down != NULL) {
-        *down = 1;
+        *down = r->status == 0 ? DOWN_SILENT : DOWN_HUNG;
         if (r->status == 0)
             gl_log(GL_LOG_WARN,
                    "%s gave no answer (%s): no more requests to it this round", url,
@@ -228,11 +250,11 @@ static uint64_t *log_exempt(struct feeder *f, size_t li)
 }
 
 /* GETs url as JSON (get()); *out is the caller's (cJSON_Delete). */
-static int get_json(struct feeder *f, unsigned char *down, uint64_t *exempt,
+static int get_json(struct feeder *f, unsigned char *down, uint64_t *exempt, int first,
                     const char *url, cJSON **out)
 {
     struct gl_http_response r;
-    int err = get(f, down, exempt, url, JSON_MAX, &r);
+    int err = get(f, down, exempt, first, url, JSON_MAX, &r);
 
     *out = NULL;
     if (err == 0 &&
@@ -242,7 +264,8 @@ static int get_json(struct feeder *f, unsigned char *down, uint64_t *exempt,
     return err;
 }
 
-/* Log li's consistency proof m -> n; exempt from the share (get()). */
+/* Log li's consistency proof m -> n: exempt from the share, the first
+ * request of its comparison (under the log's cap: get()). */
 static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
                        uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
@@ -253,7 +276,7 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
-    if ((err = get_json(f, log_party(f, li), log_exempt(f, li), url, &j)) == 0)
+    if ((err = get_json(f, log_party(f, li), log_exempt(f, li), 1, url, &j)) == 0)
         err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
@@ -262,7 +285,9 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 /* What the log claims is the root of its first m entries (m a power of
  * two), from entry 0's leaf hash and its inclusion proof at size m. The
  * claim is only believed if a consistency proof then reproduces a root
- * the log signed (gl_evidence_build checks). Exempt from the share. */
+ * the log signed (gl_evidence_build checks). Exempt from the share and,
+ * asked only within a comparison whose proof did not verify, from the
+ * log's cap too (get(): a comparison once started is finished). */
 static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
                              uint8_t root[GL_HASH_LEN])
 {
@@ -276,7 +301,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
-    if ((err = get_json(f, down, log_exempt(f, li), url, &j)) != 0)
+    if ((err = get_json(f, down, log_exempt(f, li), 0, url, &j)) != 0)
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
@@ -288,7 +313,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, down, log_exempt(f, li), url, &j)) == 0 &&
+    if ((err = get_json(f, down, log_exempt(f, li), 0, url, &j)) == 0 &&
         (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
         err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n, root);
 out:
@@ -304,7 +329,7 @@ static int fetch_checkpoint(struct feeder *f, unsigned char *down,
 {
     struct gl_http_response r;
     struct addck_req q;
-    int err = get(f, down, NULL, url, CKPT_MAX, &r);
+    int err = get(f, down, NULL, 0, url, CKPT_MAX, &r);
 
     if (err == GL_EIO && r.status != 0 && r.timed_out) {
         gl_err_set(why, err, 0, "timed out after HTTP %ld headers (%s)", r.status,
@@ -624,24 +649,53 @@ static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned cha
     return made;
 }
 
-/* Fetches and submits one evidence file the peer lists. */
-static void import_one(struct feeder *f, const struct peers_entry *peer,
-                       unsigned char *down, size_t li, const char *id)
+/* Fetches and submits one evidence file the peer lists. 1 if the file
+ * was not had (no answer, another status, or not the file with that id),
+ * else 0 (imported, or refused by the engine: logged by submit_evidence). */
+static int import_one(struct feeder *f, const struct peers_entry *peer,
+                      unsigned char *down, size_t li, const char *id)
 {
     char url[LOGS_URL_MAX + 96], got[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
     struct gl_http_response r;
     struct gl_buf file;
+    int had;
 
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
     snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
     snprintf(source, sizeof(source), "imported from peer %s", peer->name);
-    if (get(f, down, NULL, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
-        gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
-        gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
-        strcmp(got, id) == 0 && submit_evidence(f, li, &file, source) == 0)
+    had = get(f, down, NULL, 0, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
+          gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
+          gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
+          strcmp(got, id) == 0;
+    if (had && submit_evidence(f, li, &file, source) == 0)
         COUNT(f, evidence_imported);
     gl_http_response_release(&r);
     gl_buf_release(&file);
+    return !had;
+}
+
+/* The fetch of entry i of a peer's evidence list (file id) was made and
+ * failed this round: 1 if it is to be tried again next round (the list's
+ * read stops at it, so its cursor stays there), 0 once it failed
+ * IMPORT_TRIES rounds in a row (one log line; the cursor moves past it,
+ * and it is tried again when the cursor comes back round the list), so
+ * one entry that always fails cannot hold the cursor. */
+static int import_retry(struct peer_cursor *c, const struct peers_entry *peer, size_t i,
+                        const char *id)
+{
+    if (c->fail_at != i + 1) {
+        c->fail_at = i + 1;
+        c->fails = 0;
+    }
+    if (++c->fails < IMPORT_TRIES)
+        return 1;
+    c->fail_at = 0;
+    gl_log(GL_LOG_WARN,
+           "peer %s: evidence %s (entry %zu of its list) could not be fetched in %d "
+           "rounds in a row: read on past it, it is tried again when the list is read "
+           "round to it",
+           peer->name, id, i, IMPORT_TRIES);
+    return 0;
 }
 
 /* 1 if log li is frozen: it holds its evidence, more would not be kept. */
@@ -680,16 +734,19 @@ static int link_next(const char *link, size_t *next)
     return 0;
 }
 
-/* Fetches, from one page (list) of a peer's evidence list, the files we
- * do not hold for logs we witness and have not frozen; *fetched counts
- * them (at most IMPORT_MAX), *seen the entries looked at (at most
- * IMPORT_SEEN_MAX; an entry whose fetch was not made, its share spent,
- * is not, and ends the page). */
+/* Fetches, from one page (list, its first entry at index at) of a peer's
+ * evidence list, the files we do not hold for logs we witness and have
+ * not frozen; *fetched counts the fetches (at most IMPORT_MAX), *seen the
+ * entries looked at (at most IMPORT_SEEN_MAX). An entry whose fetch was
+ * not made (its share spent) or was made and failed (import_retry: to be
+ * tried again) is not looked at, and ends the page: the next round
+ * resumes at it. */
 static void import_page(struct feeder *f, const struct peers_entry *peer,
-                        unsigned char *down, const cJSON *list, int *fetched,
-                        size_t *seen)
+                        unsigned char *down, struct peer_cursor *c, const cJSON *list,
+                        size_t at, int *fetched, size_t *seen)
 {
     const cJSON *o;
+    size_t pos = 0;
 
     cJSON_ArrayForEach(o, list)
     {
@@ -697,7 +754,8 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
         uint8_t raw[GL_HASH_LEN];
         uint64_t asked = f->asked;
-        size_t li;
+        size_t li, i = at + pos++;
+        int failed;
         if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || f->late ||
             stopping(f))
             return;
@@ -711,18 +769,25 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
             frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
         ++*fetched;
-        import_one(f, peer, down, li, id->valuestring);
+        failed = import_one(f, peer, down, li, id->valuestring);
         if (f->asked == asked) { /* not asked: this entry comes first next time */
             --*seen;
             --*fetched;
             return;
         }
+        if (failed && (stopping(f) || import_retry(c, peer, i, id->valuestring))) {
+            --*seen; /* this entry comes first next time (a stop: not a try) */
+            return;
+        }
+        if (!failed && c->fail_at == i + 1)
+            c->fail_at = 0;
     }
 }
 
 /* Reads the peer's evidence list page by page (specs/witness.md: a JSON
- * array per page, a Link header to the next) from entry *from, where its
- * previous round stopped, and imports from each. A next page is followed
+ * array per page, a Link header to the next) from entry *from
+ * (c->evidence), where its
+ * previous round stopped (c), and imports from each. A next page is followed
  * only if it starts right after the entries just read, so every request
  * moves forward; at most IMPORT_PAGES_MAX pages and IMPORT_SEEN_MAX
  * entries a round, whatever the peer answers. *from is left at the first
@@ -731,8 +796,9 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
  * at 0 at once. A peer that ignores the query (it serves its whole list
  * at once, no Link) is read as one page, from its start every round. */
 static void import_evidence(struct feeder *f, const struct peers_entry *peer,
-                            unsigned char *down, size_t *from)
+                            unsigned char *down, struct peer_cursor *c)
 {
+    size_t *from = &c->evidence;
     char url[LOGS_URL_MAX + 64];
     struct gl_http_response r;
     size_t next = 0, seen = 0;
@@ -747,7 +813,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
             return;
         snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, *from,
                  IMPORT_PAGE);
-        if (get(f, down, NULL, url, JSON_MAX, &r) == 0)
+        if (get(f, down, NULL, 0, url, JSON_MAX, &r) == 0)
             list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
         more = r.has_header && link_next(r.header, &next) == 0;
         answered = r.status != 0;
@@ -759,7 +825,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
             return;
         }
         n = (size_t)cJSON_GetArraySize(list);
-        import_page(f, peer, down, list, &fetched, &seen);
+        import_page(f, peer, down, c, list, *from, &fetched, &seen);
         cJSON_Delete(list);
         looked = seen - looked;
         if (n == 0 && *from > 0 && page == 0) {
@@ -846,41 +912,52 @@ static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
 }
 
 /* Peer p's evidence import, its list read on from where its last round
- * stopped; due for next round if no request of it was made this round for
- * lack of share. 1 if its list gave no answer (*down set by it). */
-static int evidence_all(struct feeder *f, size_t p, unsigned char *down)
+ * stopped (struct peer_cursor); *made: whether a request of it was made.
+ * 1 if its list gave no answer (*down set by it). */
+static int evidence_all(struct feeder *f, size_t p, unsigned char *down, int *made)
 {
-    struct peer_cursor *c = &f->cur[p];
     uint64_t asked = f->asked;
     int was = *down;
 
-    import_evidence(f, &f->cfg.peers->v[p], down, &c->evidence);
-    c->evidence_due = f->asked == asked && f->late && !*down;
+    import_evidence(f, &f->cfg.peers->v[p], down, &f->cur[p]);
+    *made = f->asked != asked;
     return !was && *down;
 }
 
 /* Peer p's part: its gossip, then its evidence list, each within the
  * part's share, as on a round without shares (a peer that gives no answer
- * to its gossip is not asked for its list: one timeout a round). When the
- * share ran out before its list was reached, the list goes first at its
- * next part (so a peer whose gossip fills every share still has its
- * evidence read every other round); its gossip then still runs, whatever
- * the list did (another flag: a list that gives no answer does not stop
- * the gossip). A peer's list that gives no answer is one gossip error,
- * unless a poll of its gossip failed this round too: one error a peer a
- * round for a peer that is down. */
+ * to its gossip is not asked for its list: one timeout a round). The
+ * cursor's evidence_due changes only in a part that made a request (one
+ * whose turn came with no share left changes nothing): it is set when the
+ * list was not reached (the gossip used the share), cleared when the list
+ * made a request; when set, the list goes first at the peer's next part,
+ * and the gossip then runs after it, unless the list got no status at all
+ * (DOWN_SILENT: the peer is down for the gossip too, one timeout a round);
+ * a list that hangs after its status (DOWN_HUNG) does not stop the
+ * gossip. So in the rounds where the part makes a request, its list and
+ * its gossip go first at least every other one; and it makes one at least
+ * in every round where it runs first (rounds_nth: once every P rounds, P
+ * the round's parts, with a share of about a timeout). A peer's list that
+ * gives no answer is one gossip error, unless a poll of its gossip failed
+ * this round too: one error a peer a round for a peer that is down. */
 static void peer_part(struct feeder *f, size_t p)
 {
+    struct peer_cursor *c = &f->cur[p];
     unsigned char down = 0, list_down = 0;
-    int failed, list_failed;
+    uint64_t asked = f->asked;
+    int failed, list_failed, list_made;
 
-    if (f->cur[p].evidence_due) {
-        list_failed = evidence_all(f, p, &list_down);
+    if (c->evidence_due) {
+        list_failed = evidence_all(f, p, &list_down, &list_made);
+        if (list_down == DOWN_SILENT)
+            down = DOWN_SILENT;
         failed = gossip_all(f, p, &down);
     } else {
         failed = gossip_all(f, p, &down);
-        list_failed = evidence_all(f, p, &down);
+        list_failed = evidence_all(f, p, &down, &list_made);
     }
+    if (f->asked != asked)
+        c->evidence_due = !list_made && !down && !stopping(f);
     if (list_failed && !failed)
         COUNT(f, gossip_errors);
 }

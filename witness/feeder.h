@@ -26,19 +26,25 @@
  * brings no complete answer (connect error, reset before a status, or a
  * timeout even after a status) is not asked again until the next round:
  * one log line, one error counted, its other requests skipped, so a dead
- * or trickling party costs at most one timeout per round. Each part of
+ * or trickling party costs at most one timeout per round (two for a peer
+ * whose evidence list, read first, hangs after its status: its gossip is
+ * still asked; a list with no status at all marks the peer down for its
+ * gossip too). Each part of
  * a round (a pull of a log, a peer; rounds.h) gets a share of what is left
  * of the round's budget (one timeout per part) and starts no request once
  * it is spent, except a log's consistency proof (and its check) for a
  * checkpoint just fetched, whose time is given back to the part and the
  * round; a request once started has its whole timeout. So a party that
  * answers each request slowly but in time holds the others back by its
- * share plus one timeout (and the logs' exempt proofs, under two timeouts
+ * share plus one timeout (and the logs' exempt proofs, under four timeouts
  * a log a round: past one, a log's proof is not asked and the comparison
- * is SUSPECTED, as for a timeout); it goes on next
+ * is SUSPECTED, as for a timeout; a proof asked, if it does not verify, is
+ * always checked: at most three timeouts more); it goes on next
  * round where it stopped (a peer's gossip after the last log it polled,
- * its evidence list at the first entry not looked at), with one log line,
- * and the parts' order rotates every round.
+ * its evidence list at the first entry not looked at or whose fetch
+ * failed), with one log line, and the parts' order rotates every round
+ * (over P parts: each part's list is read within 2P rounds, every log
+ * gossiped with each peer within 2P x L rounds; feeder.c).
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
  * abort hook), so the thread leaves within about a second of being asked.

@@ -38,7 +38,7 @@
  * time says so once a round (its checkpoint not fetched, or its catch-up
  * cut short: one log line with the share it had, rounds_late). A log that
  * ran out of time keeps the last entry bundle it fetched across rounds (up
- * to KEPT such logs, one bundle each, the oldest slot reused beyond that;
+ * to KEPT such logs, one bundle each, the slots reused in turn beyond that;
  * dropped with the log's tiles, and once it catches up), so a log whose
  * share holds its checkpoint and one more GET goes on from that bundle at
  * its next round rather than fetching it again; whether it completes a
@@ -46,7 +46,9 @@
  * cache may have lost them to another log's).
  *
  * Memory: the cache holds CACHE x 8 KiB of hashes. Bundles: the last one
- * fetched and the KEPT kept ones, each at most GL_TILE_BUNDLE_MAX bytes, so
+ * fetched (fetched straight into its buffer and read from there, never
+ * copied; kept by moving its buffer into a slot) and the KEPT kept ones,
+ * each at most GL_TILE_BUNDLE_MAX bytes, so
  * at most (KEPT + 1) x GL_TILE_BUNDLE_MAX; a bundle's buffer is freed when
  * the bundle is dropped (its log caught up, its tiles dropped, its slot
  * reused), so that bound is only reached while KEPT logs are out of time
@@ -102,7 +104,8 @@ struct mirrorpull {
     struct kept last; /* the last entry bundle fetched */
     /* the last bundles of logs that ran out of time, kept across rounds so
      * that a log whose share ends after each GET still completes its next
-     * package; one per log, the oldest slot reused when all are taken */
+     * package; one per log, the slots reused in turn (round-robin) when
+     * all are taken */
     struct kept kept[KEPT];
     size_t kept_next;
 };
@@ -254,23 +257,26 @@ static void drop_tiles(struct mirrorpull *p, const struct logs_entry *log)
     forget_bundles(p, log);
 }
 
-/* Entry bundle t of the round's log appended to b, from its kept bundle
- * when it is that one, else fetched (and remembered as the last). */
-static int bundle_fetch(struct mirrorpull *p, const struct gl_tile *t, struct gl_buf *b)
+/* Entry bundle t of the round's log (*out, valid until the next bundle
+ * fetched or dropped): its kept bundle when it is that one, else fetched
+ * straight into the last one (last), never copied. */
+static int bundle_fetch(struct mirrorpull *p, const struct gl_tile *t,
+                        const struct gl_buf **out)
 {
     const struct kept *k = kept_of(p, p->log);
     int rc;
 
-    if (k != NULL && k->t.width == t->width && k->t.index == t->index)
-        return gl_buf_append(b, k->b.data, k->b.len);
-    if ((rc = gl_tile_fetch(t, 1, tile_get, p, b, NULL)) != 0)
-        return rc;
+    if (k != NULL && k->t.width == t->width && k->t.index == t->index) {
+        *out = &k->b;
+        return 0;
+    }
     gl_buf_reset(&p->last.b);
     p->last.t.width = 0; /* kept only whole */
-    if (gl_buf_append(&p->last.b, b->data, b->len) == 0) {
-        p->last.t = *t;
-        memcpy(p->last.origin_hash, p->log->origin_hash, GL_HASH_LEN);
-    }
+    if ((rc = gl_tile_fetch(t, 1, tile_get, p, &p->last.b, NULL)) != 0)
+        return rc;
+    p->last.t = *t;
+    memcpy(p->last.origin_hash, p->log->origin_hash, GL_HASH_LEN);
+    *out = &p->last.b;
     return 0;
 }
 
@@ -281,19 +287,20 @@ static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint6
     struct gl_mirror_package *pk = malloc(sizeof *pk);
     struct gl_tile_entry *e = malloc(GL_TILE_WIDTH * sizeof *e);
     struct gl_tile t;
-    struct gl_buf b;
+    const struct gl_buf *b;
     struct gl_hash_source src = {read_nodes, p};
     size_t n = 0;
     int rc = pk && e ? gl_mirror_package_bounds(start, end, i, pk) : GL_ENOMEM;
 
-    gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
     if (rc != 0)
         goto out;
     t.level = 0;
     t.index = pk->subtree_start / 256;
     t.width = (uint32_t)(pk->end - pk->subtree_start);
+    /* e points into the bundle: nothing fetches or drops one until the
+     * package is encoded */
     if ((rc = bundle_fetch(p, &t, &b)) != 0 ||
-        (rc = gl_tile_bundle_decode(b.data, b.len, t.width, e, &n)) != 0 ||
+        (rc = gl_tile_bundle_decode(b->data, b->len, t.width, e, &n)) != 0 ||
         (rc = gl_subtree_prove(&src, pk->subtree_start, pk->end, end, pk->proof,
                                &pk->nproof)) != 0)
         goto out;
@@ -301,7 +308,6 @@ static int add_package(struct mirrorpull *p, uint64_t start, uint64_t end, uint6
     rc = gl_mirror_package_encode(e + skip, n - skip, (const uint8_t(*)[HLEN])pk->proof,
                                   pk->nproof, body);
 out:
-    gl_buf_release(&b);
     free(pk);
     free(e);
     return rc;

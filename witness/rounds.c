@@ -79,10 +79,10 @@ void rounds_extend(struct rounds *r, uint64_t ms)
     r->round_end += ms;
 }
 
-int rounds_exempt_may_start(uint64_t spent_ms, long timeout_ms)
+int rounds_exempt_may_start(uint64_t spent_ms, long timeout_ms, int first)
 {
     /* timeout_ms <= 600000: the product is far from 2^64 */
-    return timeout_ms <= 0 ||
+    return !first || timeout_ms <= 0 ||
            spent_ms < (uint64_t)ROUNDS_EXEMPT_TIMEOUTS * (uint64_t)timeout_ms;
 }
 

@@ -22,15 +22,21 @@
  * whatever is left of it, and the time they take is given back
  * (rounds_extend: the round's end, and the part's share, move back by as
  * much). The exempt requests to one party (a log) are capped instead, per
- * round and across all parts: one starts only while that party's exempt
- * requests took less than ROUNDS_EXEMPT_TIMEOUTS timeouts so far in the
- * round (rounds_exempt_may_start), so they take less than
- * ROUNDS_EXEMPT_TIMEOUTS + 1 timeouts a round; one refused by the cap is
- * the user's to treat as that party's failure to answer in time (the
- * feeder: the log is down for the round, the comparison that needed it
- * SUSPECT, as when the request times out). So a part ends by the end of
- * its share plus one timeout plus its exempt requests' time, and a round
- * within budget_ms + one timeout + (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts
+ * round and across all parts, at the first request of each series
+ * (a comparison: the feeder's consistency proof, then, only when it does
+ * not verify, at most ROUNDS_EXEMPT_SERIES - 1 requests that check it): a
+ * series starts only while that party's exempt requests took less than
+ * ROUNDS_EXEMPT_TIMEOUTS timeouts so far in the round, and a series once
+ * started is always finished, whatever the cap (rounds_exempt_may_start),
+ * so that a proof that did not verify is always checked and a split it
+ * shows proven. So a party's exempt requests take less than
+ * ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES timeouts a round (under
+ * the cap, plus one series). A series refused by the cap is the user's to
+ * treat as that party's failure to answer in time (the feeder: the log is
+ * down for the round, the comparison that needed it SUSPECT, as when the
+ * request times out). So a part ends by the end of its share plus one
+ * timeout plus its exempt requests' time, and a round within budget_ms +
+ * one timeout + (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts
  * per party asked exempt requests, plus its local work (the engine's
  * writes). A part that overruns its
  * share takes that time from the parts after it, so the users rotate the
@@ -68,9 +74,12 @@ struct rounds {
 };
 
 #define ROUNDS_SLACK_MS 250
-/* A party's exempt requests start only while they took less than this
- * many timeouts in the round (rounds_exempt_may_start). */
+/* A party's exempt series start only while its exempt requests took less
+ * than this many timeouts in the round (rounds_exempt_may_start). */
 #define ROUNDS_EXEMPT_TIMEOUTS 1
+/* The most requests in an exempt series (the feeder's comparison: the
+ * consistency proof, then entry 0 and its inclusion proof). */
+#define ROUNDS_EXEMPT_SERIES 3
 
 /* The budget of a round of `parts` parts (0 counts as 1) whose requests
  * each have timeout_ms: parts x timeout_ms + ROUNDS_SLACK_MS. */
@@ -90,9 +99,11 @@ uint64_t rounds_share(const struct rounds *r, size_t parts);
  * (monotonic): until_ms is still ahead. */
 int rounds_may_start(uint64_t until_ms);
 /* 1 if an exempt request (timeout_ms) may start to a party whose exempt
- * requests took spent_ms so far in the running round: spent_ms is less
- * than ROUNDS_EXEMPT_TIMEOUTS x timeout_ms. */
-int rounds_exempt_may_start(uint64_t spent_ms, long timeout_ms);
+ * requests took spent_ms so far in the running round: always if it is not
+ * the first of its series (first 0: a series once started is finished);
+ * the first only while spent_ms is less than ROUNDS_EXEMPT_TIMEOUTS x
+ * timeout_ms. */
+int rounds_exempt_may_start(uint64_t spent_ms, long timeout_ms, int first);
 /* From the round's thread: which of `parts` parts (numbered 0 to parts-1)
  * runs k-th (k < parts) in the running round: (round number + k) modulo
  * parts, so each round runs every part once and the first one rotates; 0
