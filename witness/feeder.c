@@ -46,10 +46,10 @@
  * ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the engine's
  * writes. A peer's part resumes where its previous one stopped (struct
  * peer_cursor): its gossip after the last log it polled, its evidence
- * list at the first entry not looked at (an entry whose fetch was made
- * and failed is looked at again next round, up to IMPORT_TRIES rounds in
- * a row: import_retry), and its list first when its last part that made a
- * request ran out of share before reaching it (peer_part). So, P being
+ * list at the first entry not looked at, or at the first whose fetch was
+ * made and failed (the read goes on past it in the round; it is resumed
+ * at up to IMPORT_TRIES rounds in a row: import_retry), and its list first when its last
+ * part that made a request ran out of share before reaching it (peer_part). So, P being
  * the round's parts and L the logs: the part makes a request at least in
  * every round where it runs first (once every P rounds), its list and its
  * gossip go first at least every other such round, its list is read at
@@ -675,11 +675,10 @@ static int import_one(struct feeder *f, const struct peers_entry *peer,
 }
 
 /* The fetch of entry i of a peer's evidence list (file id) was made and
- * failed this round: 1 if it is to be tried again next round (the list's
- * read stops at it, so its cursor stays there), 0 once it failed
- * IMPORT_TRIES rounds in a row (one log line; the cursor moves past it,
- * and it is tried again when the cursor comes back round the list), so
- * one entry that always fails cannot hold the cursor. */
+ * failed, the first to fail this round: 1 if the next round is to resume
+ * at it (so it is tried again), 0 once it failed IMPORT_TRIES rounds in a
+ * row (one log line; it is tried again when the read comes back round the
+ * list), so one entry that always fails cannot hold the cursor. */
 static int import_retry(struct peer_cursor *c, const struct peers_entry *peer, size_t i,
                         const char *id)
 {
@@ -738,12 +737,13 @@ static int link_next(const char *link, size_t *next)
  * evidence list, the files we do not hold for logs we witness and have
  * not frozen; *fetched counts the fetches (at most IMPORT_MAX), *seen the
  * entries looked at (at most IMPORT_SEEN_MAX). An entry whose fetch was
- * not made (its share spent) or was made and failed (import_retry: to be
- * tried again) is not looked at, and ends the page: the next round
- * resumes at it. */
+ * not made (its share spent) is not looked at, and ends the page. The
+ * first entry this round whose fetch was made and failed is *failed
+ * (SIZE_MAX: none yet), unless import_retry gave up on it: the next round
+ * resumes there (import_evidence); the read goes on past it. */
 static void import_page(struct feeder *f, const struct peers_entry *peer,
                         unsigned char *down, struct peer_cursor *c, const cJSON *list,
-                        size_t at, int *fetched, size_t *seen)
+                        size_t at, int *fetched, size_t *seen, size_t *failed_at)
 {
     const cJSON *o;
     size_t pos = 0;
@@ -775,10 +775,9 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
             --*fetched;
             return;
         }
-        if (failed && (stopping(f) || import_retry(c, peer, i, id->valuestring))) {
-            --*seen; /* this entry comes first next time (a stop: not a try) */
-            return;
-        }
+        if (failed && *failed_at == SIZE_MAX &&
+            (stopping(f) || import_retry(c, peer, i, id->valuestring)))
+            *failed_at = i; /* a stop: not a try */
         if (!failed && c->fail_at == i + 1)
             c->fail_at = 0;
     }
@@ -794,9 +793,10 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
  * entry not looked at, or 0 once the list's end was read or the peer gave
  * no list there; an empty page at *from > 0 (its list shrank) starts over
  * at 0 at once. A peer that ignores the query (it serves its whole list
- * at once, no Link) is read as one page, from its start every round. */
-static void import_evidence(struct feeder *f, const struct peers_entry *peer,
-                            unsigned char *down, struct peer_cursor *c)
+ * at once, no Link) is read as one page, from its start every round. The
+ * caller moves *from back to the first entry that failed (import_page). */
+static void import_pages(struct feeder *f, const struct peers_entry *peer,
+                         unsigned char *down, struct peer_cursor *c, size_t *failed_at)
 {
     size_t *from = &c->evidence;
     char url[LOGS_URL_MAX + 64];
@@ -825,7 +825,7 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
             return;
         }
         n = (size_t)cJSON_GetArraySize(list);
-        import_page(f, peer, down, c, list, *from, &fetched, &seen);
+        import_page(f, peer, down, c, list, *from, &fetched, &seen, failed_at);
         cJSON_Delete(list);
         looked = seen - looked;
         if (n == 0 && *from > 0 && page == 0) {
@@ -841,6 +841,18 @@ static void import_evidence(struct feeder *f, const struct peers_entry *peer,
         more = more && n > 0 && next == *from + n;
         *from = more ? next : 0;
     }
+}
+
+/* import_pages; then, if an entry's fetch was made and failed (the first
+ * such this round, import_page), the next round resumes at it. */
+static void import_evidence(struct feeder *f, const struct peers_entry *peer,
+                            unsigned char *down, struct peer_cursor *c)
+{
+    size_t failed_at = SIZE_MAX;
+
+    import_pages(f, peer, down, c, &failed_at);
+    if (failed_at != SIZE_MAX)
+        c->evidence = failed_at;
 }
 
 /* The round's parts (f->pulled: the logs with a url; f->cur: a cursor
