@@ -26,7 +26,16 @@
 # - B then stalls its consistency proofs beyond the timeout (a split-view
 #   log's way to hide) and grows: the witness says SUSPECTED, counts it
 #   and does not cosign B's new size, as on main, however slow B is;
-# - meanwhile B's mirror moves on over the next rounds.
+# - meanwhile B's mirror moves on over the next rounds;
+# - then B answers its proofs in 400 ms again and three more peers (their
+#   checkpoints of B at 2000, cosigned by three witnesses run at the
+#   start) are served: each round now compares B's size with theirs three
+#   times (and with the pull's once B grew), a proof of 400 ms each, so a
+#   third proof in a round finds B's proofs at 800 ms, over the cap of
+#   one timeout (500 ms): not asked, the log taken as not answering
+#   (the cap's log line), that comparison SUSPECTED and counted. Without
+#   the cap (rounds_exempt_may_start() returning 1) no such line comes
+#   and the script fails there.
 # On main the script fails at the witness's start only, on the options
 # --pull-timeout-ms and --mirror-pull-timeout-ms it lacks. To see the
 # timing assertions fail as they would there, build with the start limit
@@ -50,6 +59,7 @@ make_keys
 "$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
 "$G" keygen --name slow.example --cosigner --out "$T/slow.key" > /dev/null || fail keygen
 "$G" keygen --name witness1.example --cosigner --out "$T/w1.key" > /dev/null || fail keygen
+make_witness_keys 2 3 4 # the witnesses behind peers w2 to w4
 
 start_log "$T/data" --create --batch-ms 2 || fail "start log A"
 A_URL=$LOG_URL
@@ -85,12 +95,25 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
 s.serve_forever()' "$B_URL" "$T/stall" 2> "$T/proxy.out" &
 PIDS="$PIDS $!"
+# the slow peer; also, under /w2 /w3 /w4, three peers serving the
+# checkpoint saved in $T/ck-wN-HEX once $T/behind exists (else 404)
 python3 -u -c '
 import http.server, json, os, sys, time
 ids = [{"id": os.urandom(32).hex(), "origin": "example.com/log"} for _ in range(16)]
+t = sys.argv[1]
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        p = self.path.split("/")
+        if len(p) == 4 and p[1] in ("w2", "w3", "w4") and p[3] == "checkpoint":
+            f = "%s/ck-%s-%s" % (t, p[1], p[2])
+            ok = os.path.exists(t + "/behind") and os.path.exists(f)
+            body = open(f, "rb").read() if ok else b"no\n"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path.split("?")[0] == "/evidence":
             body, status = json.dumps(ids).encode(), 200
         else:
@@ -105,7 +128,7 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()' 2> "$T/peer.out" &
+s.serve_forever()' "$T" 2> "$T/peer.out" &
 PIDS="$PIDS $!"
 "$LOADGEN" append --log "$A_URL" --key "$T/sub.key" -n 10 -c 4 --seed 78 > "$T/lga.out" 2> "$T/lga.err" &
 LGA=$!
@@ -118,6 +141,9 @@ wait_until 5 sh -c "grep -q '(port ' $T/proxy.out && grep -q '(port ' $T/peer.ou
     fail "the slow proxy or the slow peer did not start"
 B_SLOW="http://127.0.0.1:$(port_of "$T/proxy.out")"
 printf 'witness slow %s http://127.0.0.1:%s\n' "$(cat "$T/slow.key.pub")" "$(port_of "$T/peer.out")" > "$T/peers"
+for n in 2 3 4; do
+    printf 'witness w%s %s http://127.0.0.1:%s/w%s\n' "$n" "$(cat "$T/w$n.key.pub")" "$(port_of "$T/peer.out")" "$n" >> "$T/peers"
+done
 {
     echo logs/v0
     printf 'vkey %s\nurl %s\nmirror\n' "$(cat "$T/log2.key.pub")" "$B_SLOW"
@@ -141,10 +167,20 @@ start_witness_here() {
 }
 # First the witness accepts both logs' checkpoints (so that the mirror
 # knows at once, after the restart below, that B is behind), then A grows.
+# Alongside, witnesses 2 to 4 cosign B at 2000 (straight from B), their
+# checkpoints saved for the peers w2 to w4.
+HB=$(hexof example.com/a-slow-log)
+printf 'logs/v0\nvkey %s\nurl %s\n' "$(cat "$T/log2.key.pub")" "$B_URL" > "$T/logsB"
+for n in 2 3 4; do start_witness "$n" "$T/logsB" --poll-interval 1; done
 start_witness_here first
 wait_until 5 sh -c "[ \"\$(curl -sf $WURL/$(hexof example.com/a-slow-log)/checkpoint | sed -n 2p)\" = 2000 ] &&
     [ \"\$(curl -sf $WURL/$(hexof example.com/log)/checkpoint | sed -n 2p)\" = 10 ]" ||
     fail "the witness did not cosign both logs: $(tail -3 "$W")"
+for n in 2 3 4; do
+    wait_until 5 sh -c "curl -sf http://127.0.0.1:$(eval echo \$PORT$n)/$HB/checkpoint > '$T/ck-w$n-$HB' &&
+        [ \"\$(sed -n 2p '$T/ck-w$n-$HB')\" = 2000 ]" || fail "witness $n did not cosign B at 2000"
+    stop_witness "$n"
+done
 kill -TERM "$WPID" && wait "$WPID" || fail "witness exited $? on SIGTERM"
 "$LOADGEN" append --log "$A_URL" --key "$T/sub.key" -n 10 -c 4 --seed 79 > "$T/lga.out" 2> "$T/lga.err" ||
     fail "loadgen A: $(tail -3 "$T/lga.err")"
@@ -201,6 +237,16 @@ cosigned example.com/a-slow-log 2010 || fail "B's size 2011 cosigned without a p
 wait_until 4 sh -c "[ \"\$(curl -sf $WURL/metrics | awk -v m='$BN' '\$1 == m { print \$2 }')\" -gt $n1 ]" ||
     fail "B's mirror stuck at $n1: $(grep 'a-slow-log' "$W" | tail -3)"
 n2=$(metric "$BN")
+# B's proofs in 400 ms again; three peers behind at 2000: a third proof
+# in a round finds the cap spent
+sus=$(metric glasslog_witness_suspected_total)
+rm -f "$T/stall"
+touch "$T/behind"
+wait_until 8 grep -Eq "/api/v1/proof/consistency\?first=20[01][01]&second=20[01][01] not asked: the log's proofs took [0-9]+ ms this round, the most it may take \(1 x 500 ms\): taken as no answer" "$W" ||
+    fail "no proof refused by the cap: $(grep a-slow-log "$W" | tail -4)"
+grep -Eq "example.com/a-slow-log: SUSPECTED inconsistency with (pull|peer w[234]) \(sizes 20[01][01] and 20[01][01]\): the log gave no consistency proof between the two sizes" "$W" ||
+    fail "the refused proof's comparison not SUSPECTED: $(grep a-slow-log "$W" | tail -4)"
+[ "$(metric glasslog_witness_suspected_total)" -gt "$sus" ] || fail "the refused proof's comparison not counted"
 kill -TERM "$WPID" && wait "$WPID" || fail "witness exited $? on SIGTERM"
 stop_log
 kill -TERM "$B_PID" && wait "$B_PID" || fail "log B exited $? on SIGTERM"
