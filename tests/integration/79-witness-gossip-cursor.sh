@@ -23,8 +23,11 @@
 # list hangs after its status (200 and headers, then no body within the
 # timeout). Asserted: in a round where the list went first and hung, the
 # peer's gossip still ran (a poll follows the list within the round);
-# were the hung list to mark the peer down for its gossip (as a list with
-# no status at all does), no poll would follow it in its round.
+# were the hung list to mark the peer down for its gossip, no poll would
+# follow it in its round. A third witness has the same peer but for its
+# list, which sends no status at all within the timeout: that marks the
+# peer down for its gossip too (one timeout a round), so no poll follows
+# the list in its round; were it to leave the gossip running, one would.
 # On main (no --pull-timeout-ms, no shares: all 40 polls every round) the
 # script fails only at the witness's start, on the unknown option; drop
 # the option to check it there.
@@ -65,16 +68,22 @@ print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
 s.serve_forever()' "$T/reqs" || fail "the peer did not start"
 printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers"
 
-# alongside, the second witness: a peer whose evidence list hangs, 4 logs
-spawn hungpeer python3 -u -c '
+# alongside, the second witness: a peer whose evidence list hangs after
+# its status, 4 logs; the third: the same, its list hanging before any
+# status (silent)
+HUNG='
 import http.server, sys, time
 out = open(sys.argv[1], "a")
+silent = sys.argv[2] == "silent"
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
         out.write("%.3f %s\n" % (time.monotonic(), self.path))
         out.flush()
         try:
+            if self.path.split("?")[0] == "/evidence" and silent:
+                time.sleep(3)
+                return
             if self.path.split("?")[0] == "/evidence":
                 self.send_response(200)
                 self.send_header("Content-Length", "100")
@@ -95,11 +104,15 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()' "$T/hreqs" || fail "the hanging peer did not start"
+s.serve_forever()'
+spawn hungpeer python3 -u -c "$HUNG" "$T/hreqs" status || fail "the hanging peer did not start"
 printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers2"
+spawn silentpeer python3 -u -c "$HUNG" "$T/sreqs" silent || fail "the silent peer did not start"
+printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers3"
 head -5 "$T/logs" > "$T/logs2"
-make_witness_keys 2
+make_witness_keys 2 3
 start_witness 2 "$T/logs2" --peers "$T/peers2" --poll-interval 1 --pull-timeout-ms 500
+start_witness 3 "$T/logs2" --peers "$T/peers3" --poll-interval 1 --pull-timeout-ms 500
 make_witness_keys 1
 start_witness 1 "$T/logs" --peers "$T/peers" --poll-interval 1 --pull-timeout-ms 500
 distinct() { awk '$2 ~ /\/checkpoint$/ { print $2 }' "$T/reqs" | sort -u | wc -l; }
@@ -127,12 +140,22 @@ stop_witness 1
 
 # a list that went first (due) and hung after its status, then a poll
 # in the same round (within 0.7 s of it; the rounds are 1 s apart)
-after() { awk '$2 ~ /^\/evidence/ { t = $1; next } t && $2 ~ /\/checkpoint$/ && $1 - t < 0.7 { n++ } { t = 0 } END { print n + 0 }' "$T/hreqs"; }
-polled_after() { [ "$(after)" -ge 1 ]; }
+after() { awk '$2 ~ /^\/evidence/ { t = $1; next } t && $2 ~ /\/checkpoint$/ && $1 - t < 0.7 { n++ } { t = 0 } END { print n + 0 }' "$1"; }
+polled_after() { [ "$(after "$T/hreqs")" -ge 1 ]; }
 wait_until 8 polled_after ||
     fail "no gossip poll after the peer's hung evidence list in its round: $(cat "$T/hreqs")"
-hpolls=$(after)
+hpolls=$(after "$T/hreqs")
 grep -q "/evidence?from=0&limit=256 timed out after HTTP 200 headers" "$WOUT2" ||
     fail "the peer's list did not hang after its status: $(tail -3 "$WOUT2")"
 stop_witness 2
+# the silent list (no status within the timeout) marks the peer down for
+# its gossip too: no poll follows it in its round (one timeout a round)
+listed() { grep -q ' /evidence' "$T/sreqs"; }
+wait_until 4 listed || fail "the silent peer's list never asked: $(cat "$T/sreqs")"
+sleep 0.8
+[ "$(after "$T/sreqs")" = 0 ] ||
+    fail "gossip polled after the peer's list gave no answer in its round: $(cat "$T/sreqs")"
+grep -q "/evidence?from=0&limit=256 gave no answer" "$WOUT3" ||
+    fail "the silent list's failure not logged: $(tail -3 "$WOUT3")"
+stop_witness 3
 echo "79-witness-gossip-cursor: ok (all $NLOGS logs gossiped by round $rounds, $polls polls counted, $asked received, $lists evidence lists; $hpolls rounds with a poll after a hung evidence list)"
