@@ -48,9 +48,10 @@
  * peer_cursor): its gossip after the last log it polled, its evidence
  * list at the first entry not looked at, or at the first whose fetch was
  * made and failed (the read goes on past it in the round; it is resumed
- * at up to IMPORT_TRIES rounds in a row: import_retry), and its list first when its last
- * part that made a request ran out of share before reaching it (peer_part). So, P being
- * the round's parts and L the logs: the part makes a request at least in
+ * at up to IMPORT_TRIES rounds in a row: import_retry), and its list
+ * first when its last part that made a request ran out of share before
+ * reaching it (peer_part). So, P being the round's parts and L the logs:
+ * the part makes a request at least in
  * every round where it runs first (once every P rounds), its list and its
  * gossip go first at least every other such round, its list is read at
  * least once every 2P rounds and every log gossiped with it within

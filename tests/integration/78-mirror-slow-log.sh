@@ -27,6 +27,9 @@
 #   log's way to hide) and grows: the witness says SUSPECTED, counts it
 #   and does not cosign B's new size, as on main, however slow B is;
 # - meanwhile B's mirror moves on over the next rounds;
+# - the peer's first listed evidence file, which fails (404), is fetched
+#   again in later rounds (the next round resumes at it), not left until
+#   the read comes round the list again;
 # - then B answers its proofs in 400 ms again and three more peers (their
 #   checkpoints of B at 2000, cosigned by three witnesses run at the
 #   start) are served: each round now compares B's size with theirs three
@@ -101,6 +104,8 @@ python3 -u -c '
 import http.server, json, os, sys, time
 ids = [{"id": os.urandom(32).hex(), "origin": "example.com/log"} for _ in range(16)]
 t = sys.argv[1]
+open(t + "/first-id", "w").write(ids[0]["id"])
+reqs = open(t + "/peer-reqs", "a")
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
@@ -115,9 +120,15 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
             return
         if self.path.split("?")[0] == "/evidence":
-            body, status = json.dumps(ids).encode(), 200
+            reqs.write("/evidence\n")
+            reqs.flush()
+            q = dict(kv.split("=", 1) for kv in self.path.partition("?")[2].split("&") if "=" in kv)
+            k = int(q.get("from", "0"))
+            body, status = json.dumps(ids[k:k + int(q.get("limit", "256"))]).encode(), 200
         else:
             if self.path.startswith("/evidence/"):
+                reqs.write(self.path + "\n")
+                reqs.flush()
                 time.sleep(0.4)
             body, status = b"no\n", 404
         self.send_response(status)
@@ -247,7 +258,14 @@ wait_until 8 grep -Eq "/api/v1/proof/consistency\?first=20[01][01]&second=20[01]
 grep -Eq "example.com/a-slow-log: SUSPECTED inconsistency with (pull|peer w[234]) \(sizes 20[01][01] and 20[01][01]\): the log gave no consistency proof between the two sizes" "$W" ||
     fail "the refused proof's comparison not SUSPECTED: $(grep a-slow-log "$W" | tail -4)"
 [ "$(metric glasslog_witness_suspected_total)" -gt "$sus" ] || fail "the refused proof's comparison not counted"
+# the peer's first listed file, whose fetch fails (404), is the first
+# fetched again in the next round (the read resumes at it), not left
+# until the read comes round the list again
+again=$(awk '$0 == "/evidence" { n++; next } n == 2 { print; exit }' "$T/peer-reqs")
+[ "$again" = "/evidence/$(cat "$T/first-id")" ] ||
+    fail "the peer's failing first evidence entry not retried first in the next round: $(cat "$T/peer-reqs")"
+tries=$(grep -c "^/evidence/$(cat "$T/first-id")$" "$T/peer-reqs")
 kill -TERM "$WPID" && wait "$WPID" || fail "witness exited $? on SIGTERM"
 stop_log
 kill -TERM "$B_PID" && wait "$B_PID" || fail "log B exited $? on SIGTERM"
-echo "78-mirror-slow-log: ok (A mirrored $took ms after its cosignature, $m_a ms after the start, B cosigned at $ck_b ms, a feeder round in $round1 ms, B's mirror $n1 -> $n2 of 2010)"
+echo "78-mirror-slow-log: ok (A mirrored $took ms after its cosignature, $m_a ms after the start, B cosigned at $ck_b ms, a feeder round in $round1 ms, B's mirror $n1 -> $n2 of 2010, the failing first evidence entry fetched $tries times)"
