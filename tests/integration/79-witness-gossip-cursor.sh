@@ -139,8 +139,9 @@ errors=$(curl -sf "http://127.0.0.1:$PORT1/metrics" | awk '$1 == "glasslog_witne
 stop_witness 1
 
 # a list that went first (due) and hung after its status, then a poll
-# in the same round (within 0.7 s of it; the rounds are 1 s apart)
-after() { awk '$2 ~ /^\/evidence/ { t = $1; next } t && $2 ~ /\/checkpoint$/ && $1 - t < 0.7 { n++ } { t = 0 } END { print n + 0 }' "$1"; }
+# in the same round: within 1.4 s of it (the next round starts 1 s after
+# the end of this one, itself at least 0.5 s, the timeout, after the list)
+after() { awk '$2 ~ /^\/evidence/ { t = $1; next } t && $2 ~ /\/checkpoint$/ && $1 - t < 1.4 { n++ } { t = 0 } END { print n + 0 }' "$1"; }
 polled_after() { [ "$(after "$T/hreqs")" -ge 1 ]; }
 wait_until 8 polled_after ||
     fail "no gossip poll after the peer's hung evidence list in its round: $(cat "$T/hreqs")"
@@ -152,7 +153,7 @@ stop_witness 2
 # its gossip too: no poll follows it in its round (one timeout a round)
 listed() { grep -q ' /evidence' "$T/sreqs"; }
 wait_until 4 listed || fail "the silent peer's list never asked: $(cat "$T/sreqs")"
-sleep 0.8
+sleep 1
 [ "$(after "$T/sreqs")" = 0 ] ||
     fail "gossip polled after the peer's list gave no answer in its round: $(cat "$T/sreqs")"
 grep -q "/evidence?from=0&limit=256 gave no answer" "$WOUT3" ||
