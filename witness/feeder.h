@@ -38,8 +38,9 @@
  * answers each request slowly but in time holds the others back by its
  * share plus one timeout (and the logs' exempt proofs, under four timeouts
  * a log a round: past one, a log's proof is not asked and the comparison
- * is SUSPECTED, as for a timeout; a proof asked, if it does not verify, is
- * always checked: at most three timeouts more); it goes on next
+ * is SUSPECTED, as for a timeout; a comparison started under one timeout
+ * takes at most three more: its proof and, if that does not verify, the
+ * two requests that check it, always made); it goes on next
  * round where it stopped (a peer's gossip after the last log it polled,
  * its evidence list at the first entry not looked at or whose fetch
  * failed), with one log line, and the parts' order rotates every round
