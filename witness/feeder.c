@@ -402,6 +402,9 @@ static int submit_add(struct feeder *f, size_t log, uint64_t old,
     return submit_wait(f);
 }
 
+/* Hands an evidence file to the engine: its status (200 stored, 422 not
+ * valid evidence; any other, e.g. 500 when the store failed, is worth
+ * trying again), logged when not 200. */
 static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *file,
                            const char *source)
 {
@@ -419,7 +422,7 @@ static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *fi
     if (status != 200)
         gl_log(GL_LOG_ERROR, "%s: the engine refused split-view evidence from %s: %s",
                l->origin, source, w->why ? w->why : "?");
-    return status == 200 && w->evidence_id[0] != 0 ? 0 : -1;
+    return status;
 }
 
 /* --- comparing two views -------------------------------------------------------------
@@ -651,7 +654,9 @@ static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned cha
 }
 
 /* Fetches and submits one evidence file the peer lists. 1 if the file
- * was not had (no answer, another status, or not the file with that id),
+ * was not had (no answer, another status, or not the file with that id)
+ * or the engine neither stored nor refused it (a status other than 200
+ * or 422, e.g. its store failed: so it is tried again, import_retry),
  * else 0 (imported, or refused by the engine: logged by submit_evidence). */
 static int import_one(struct feeder *f, const struct peers_entry *peer,
                       unsigned char *down, size_t li, const char *id)
@@ -668,8 +673,12 @@ static int import_one(struct feeder *f, const struct peers_entry *peer,
           gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
           gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
           strcmp(got, id) == 0;
-    if (had && submit_evidence(f, li, &file, source) == 0)
-        COUNT(f, evidence_imported);
+    if (had) {
+        int status = submit_evidence(f, li, &file, source);
+        if (status == 200 && f->w->evidence_id[0] != 0)
+            COUNT(f, evidence_imported);
+        had = status == 200 || status == 422;
+    }
     gl_http_response_release(&r);
     gl_buf_release(&file);
     return !had;
