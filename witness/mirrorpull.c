@@ -270,8 +270,8 @@ static int bundle_fetch(struct mirrorpull *p, const struct gl_tile *t,
         *out = &k->b;
         return 0;
     }
-    gl_buf_reset(&p->last.b);
-    p->last.t.width = 0; /* kept only whole */
+    gl_buf_release(&p->last.b); /* freed before the next arrives: 9 at most */
+    p->last.t.width = 0;        /* kept only whole */
     if ((rc = gl_tile_fetch(t, 1, tile_get, p, &p->last.b, NULL)) != 0)
         return rc;
     p->last.t = *t;
