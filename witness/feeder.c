@@ -37,14 +37,14 @@
  * taken as that log giving no answer in time, as if it had timed out:
  * the log is down for the rest of the round (one log line; its pull, if
  * still to come, is skipped with a line, not counted again) and the
- * comparison that needed it is SUSPECT (counted, logged, retried next
- * round), never a pass. Bounds: a log's exempt requests take less than
- * (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts a round (under
- * the cap, plus one comparison: < T + 3T); a part ends within its share
- * plus one timeout plus its exempt requests' time; a round within its
- * budget plus one timeout plus (ROUNDS_EXEMPT_TIMEOUTS +
- * ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the engine's
- * writes. A peer's part resumes where its previous one stopped (struct
+ * comparison that needed it is SUSPECT (counted, logged, retried: a pull
+ * next round, a peer's gossip at its next part, held at that log for at
+ * most P rounds: gossip_all), never a pass. Bounds: a log's exempt requests take less
+ * than (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts a round (under the cap,
+ * plus one comparison: < T + 3T); a part ends within its share plus one timeout plus its
+ * exempt requests' time; a round within its budget plus one timeout plus
+ * (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the
+ * engine's writes. A peer's part resumes where its previous one stopped (struct
  * peer_cursor): its gossip after the last log it polled, its evidence
  * list at the first entry not looked at, or at the first whose fetch was
  * made and failed (the read goes on past it in the round; it is resumed
@@ -101,6 +101,8 @@ struct peer_cursor {
                        * request: read it first */
     size_t fail_at;   /* 1 + the entry of its list whose fetch failed, or 0 */
     unsigned fails;   /* the rounds in a row that fetch failed */
+    size_t held;      /* the rounds in a row its gossip was held at a log
+                       * whose proof was refused (gossip_all) */
 };
 
 /* A party's down (get()): what its first failed request brought. */
@@ -124,6 +126,8 @@ struct feeder {
     uint64_t share_ms;       /* the running part's share when it started */
     int late;                /* the part's share ran out: a request not made */
     uint64_t asked;          /* requests made so far (get()) */
+    uint64_t refused;        /* comparisons' proofs not asked so far: the log
+                              * down or its cap spent (get()) */
     size_t *pulled, npulled; /* the logs with a url (the pulls), in list order */
     struct peer_cursor *cur; /* per peer, kept across rounds */
     struct gl_http_client *http;
@@ -200,6 +204,7 @@ static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, int firs
                  : spent               ? "not asked: its share of the round is spent"
                          : "not asked: its proofs took their time this round");
         f->late |= spent;
+        f->refused += exempt != NULL && first && !stopping(f);
         if (capped && down != NULL && !*down && !stopping(f)) {
             *down = DOWN_SILENT;
             gl_log(GL_LOG_WARN,
@@ -915,19 +920,33 @@ static void part_end(struct feeder *f, const char *what, const char *name)
 /* Peer p's gossip: a checkpoint per log, starting after the last log
  * polled at its previous round, so that a peer whose share holds k polls
  * covers every log within ceil(logs / k) of the rounds where its gossip
- * comes first. 1 if a poll failed and was counted as a gossip error. */
+ * comes first. A comparison whose proof was refused (the log's cap spent,
+ * or the log down earlier in the round: get()) holds the cursor at its
+ * log (the polls after it still made), so the peer's next part polls it
+ * first; in the round where that part runs first (within P rounds, P the
+ * round's parts) that proof is the log's first request of the round and
+ * is never refused. A hold lasts at most P rounds in a row (c->held),
+ * then the cursor moves on: a log cannot pin a peer's gossip. 1 if a poll
+ * failed and was counted as a gossip error. */
 static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
 {
     const struct peers_entry *peer = &f->cfg.peers->v[p];
     struct peer_cursor *c = &f->cur[p];
     size_t n = f->cfg.logs->n, start = c->gossip;
-    int failed = 0;
+    int failed = 0, hold = 0;
 
     for (size_t k = 0; k < n && !*down && !f->late && !stopping(f); k++) {
         size_t li = (start + k) % n;
+        uint64_t refused = f->refused;
         int made = gossip(f, peer, down, li);
-        if (made != 0)
+        if (!hold && f->refused != refused && c->held < parts_of(f)) {
+            c->gossip = li;
+            c->held++;
+            hold = 1;
+        } else if (!hold && made != 0) {
             c->gossip = (li + 1) % n;
+            c->held = 0;
+        }
         failed |= made < 0;
     }
     return failed;

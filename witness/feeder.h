@@ -14,7 +14,8 @@
  *            and the smaller one         -> consistent (catch up if behind)
  *            but another smaller root    -> split view: evidence
  *          no usable proof               -> "suspected": log line, metric,
- *                                           retried next round; no evidence
+ *                                           retried (specs/witness.md,
+ *                                           Round budget); no evidence
  *   3. imports evidence: GETs <peer>/evidence page by page (following its
  *      Link to the next page, at most 32 pages a round) and fetches the
  *      files it does not hold for logs it witnesses (at most 16 a round);
