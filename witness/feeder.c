@@ -954,7 +954,7 @@ static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
 
 /* Peer p's evidence import, its list read on from where its last round
  * stopped (struct peer_cursor); *made: whether a request of it was made.
- * 1 if its list gave no answer (*down set by it). */
+ * 1 if its import gave no answer (*down set by it: its list or a file). */
 static int evidence_all(struct feeder *f, size_t p, unsigned char *down, int *made)
 {
     uint64_t asked = f->asked;
@@ -972,15 +972,15 @@ static int evidence_all(struct feeder *f, size_t p, unsigned char *down, int *ma
  * whose turn came with no share left changes nothing): it is set when the
  * list was not reached (the gossip used the share), cleared when the list
  * made a request; when set, the list goes first at the peer's next part,
- * and the gossip then runs after it, unless the list got no status at all
- * (DOWN_SILENT: the peer is down for the gossip too, one timeout a round);
- * a list that hangs after its status (DOWN_HUNG) does not stop the
- * gossip. So in the rounds where the part makes a request, its list and
- * its gossip go first at least every other one; and it makes one at least
- * in every round where it runs first (rounds_nth: once every P rounds, P
- * the round's parts, with a share of about a timeout). A peer's list that
- * gives no answer is one gossip error, unless a poll of its gossip failed
- * this round too: one error a peer a round for a peer that is down. */
+ * and the gossip then runs after it, unless a request of the import (the
+ * list or a file it lists) got no status at all (DOWN_SILENT: the peer is
+ * down for the gossip too, one timeout a round); one that hangs after its
+ * status (DOWN_HUNG) does not stop the gossip. So in the rounds where the part makes a
+ * request, its list and its gossip go first at least every other one; and it makes one at
+ * least in every round where it runs first (rounds_nth: once every P rounds, P the
+ * round's parts, with a share of about a timeout). A peer's list that gives no answer is
+ * one gossip error, unless a poll of its gossip failed this round too: one error a peer a
+ * round for a peer that is down. */
 static void peer_part(struct feeder *f, size_t p)
 {
     struct peer_cursor *c = &f->cur[p];

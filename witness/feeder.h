@@ -28,9 +28,9 @@
  * timeout even after a status) is not asked again until the next round:
  * one log line, one error counted, its other requests skipped, so a dead
  * or trickling party costs at most one timeout per round (two for a peer
- * whose evidence list, read first, hangs after its status: its gossip is
- * still asked; a list with no status at all marks the peer down for its
- * gossip too). Each part of
+ * whose evidence import, read first, hangs after a status: its gossip is
+ * still asked; a request of it, the list or a file, with no status at all
+ * marks the peer down for its gossip too). Each part of
  * a round (a pull of a log, a peer; rounds.h) gets a share of what is left
  * of the round's budget (one timeout per part) and starts no request once
  * it is spent, except a log's consistency proof (and its check) for a

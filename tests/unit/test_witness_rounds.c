@@ -9,12 +9,14 @@
  * parts' order rotates with the round's number over the real parts; time
  * given back (rounds_extend) moves the round's end; late parts are
  * counted, and told apart from parts that had no share left.
- * A party's exempt requests (given back to the round) are capped: in a
- * round of three parts each asking one party 8 exempt requests of 40 ms
- * (320 ms each, as peers asking one log for proofs), the cap of one
- * timeout (60 ms) lets the round end within its budget plus one timeout
- * plus (ROUNDS_EXEMPT_TIMEOUTS + 1) timeouts; without the cap it took
- * about 960 ms more.
+ * A log's exempt requests (given back to the round) are capped
+ * (rounds_exempt_may_start, the decision the feeder makes): a
+ * comparison's first request (its proof) starts only while the log's
+ * exempt time this round is under ROUNDS_EXEMPT_TIMEOUTS timeouts; a
+ * comparison's later requests (the prefix root that checks its proof)
+ * start whatever that time, even past the cap by a whole series; with
+ * no timeout there is no cap. A late part's log line gives its share, or
+ * says the round was out of time.
  */
 #include "testutil.h"
 
