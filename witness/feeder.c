@@ -38,8 +38,8 @@
  * the log is down for the rest of the round (one log line; its pull, if
  * still to come, is skipped with a line, not counted again) and the
  * comparison that needed it is SUSPECT (counted, logged, retried: a pull
- * next round, a peer's gossip at its next part, held at that log for at
- * most P rounds: gossip_all), never a pass. Bounds: a log's exempt requests take less
+ * next round, a peer's gossip at its next part, held at that log: gossip_all),
+ * never a pass. Bounds: a log's exempt requests take less
  * than (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts a round (under the cap,
  * plus one comparison: < T + 3T); a part ends within its share plus one timeout plus its
  * exempt requests' time; a round within its budget plus one timeout plus
@@ -101,7 +101,7 @@ struct peer_cursor {
                        * request: read it first */
     size_t fail_at;   /* 1 + the entry of its list whose fetch failed, or 0 */
     unsigned fails;   /* the rounds in a row that fetch failed */
-    size_t held;      /* the rounds in a row its gossip was held at a log
+    size_t held;      /* the parts in a row its gossip was held at a log
                        * whose proof was refused (gossip_all) */
 };
 
@@ -923,10 +923,12 @@ static void part_end(struct feeder *f, const char *what, const char *name)
  * comes first. A comparison whose proof was refused (the log's cap spent,
  * or the log down earlier in the round: get()) holds the cursor at its
  * log (the polls after it still made), so the peer's next part polls it
- * first; in the round where that part runs first (within P rounds, P the
- * round's parts) that proof is the log's first request of the round and
- * is never refused. A hold lasts at most P rounds in a row (c->held),
- * then the cursor moves on: a log cannot pin a peer's gossip. 1 if a poll
+ * first; in a round where that part runs first (once every P rounds, P
+ * the round's parts: so within P rounds while the peer answers) that
+ * proof is the log's first request of the round and is never refused. A
+ * hold is kept at most P parts in a row (c->held), then the cursor moves
+ * on, and it never moves the cursor back: a log cannot pin a peer's
+ * gossip, and the bound on every log's gossip (module comment) stands. 1 if a poll
  * failed and was counted as a gossip error. */
 static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
 {
