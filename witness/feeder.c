@@ -924,7 +924,8 @@ static void part_end(struct feeder *f, const char *what, const char *name)
  * or the log down earlier in the round: get()) holds the cursor at its
  * log (the polls after it still made), so the peer's next part polls it
  * first; in a round where that part runs first (once every P rounds, P
- * the round's parts: so within P rounds while the peer answers) that
+ * the round's parts; its gossip goes first, or after its list, at least
+ * in every other such round that makes a request: peer_part) that
  * proof is the log's first request of the round and is never refused. A
  * hold is kept at most P parts in a row (c->held), then the cursor moves
  * on, and it never moves the cursor back: a log cannot pin a peer's
