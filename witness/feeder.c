@@ -45,7 +45,8 @@
  * exempt requests' time; a round within its budget plus one timeout plus
  * (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the
  * engine's writes. A peer's part resumes where its previous one stopped (struct
- * peer_cursor): its gossip after the last log it polled, its evidence
+ * peer_cursor): its gossip after the last log it polled (or at a log
+ * whose proof was refused: gossip_all), its evidence
  * list at the first entry not looked at, or at the first whose fetch was
  * made and failed (the read goes on past it in the round; it is resumed
  * at up to IMPORT_TRIES rounds in a row: import_retry), and its list
