@@ -43,10 +43,9 @@
  * takes at most three more: its proof and, if that does not verify, the
  * two requests that check it, always made); it goes on next
  * round where it stopped (a peer's gossip after the last log it polled,
- * or at a log whose proof was refused,
- * its evidence list at the first entry not looked at or whose fetch
- * failed), with one log line, and the parts' order rotates every round
- * (over P parts: each part's list is read within 2P rounds, every log
+ * or at a log whose proof was refused, its evidence list at the first
+ * entry not looked at or whose fetch failed), with one log line, and the parts' order
+ * rotates every round (over P parts: each part's list is read within 2P rounds, every log
  * gossiped with each peer within 2P x L rounds; feeder.c).
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
