@@ -28,6 +28,7 @@
 #include "query.h"
 #include "text.h"
 #include "mirrorapi.h"
+#include "mirrorpull.h"
 
 #define TEXT "text/plain; charset=utf-8"
 #define EVIDENCE_PAGE 256 /* GET /evidence: default and largest limit */
@@ -518,6 +519,18 @@ static int metrics_feeder(struct api *a, struct gl_buf *b)
     M("evidence_imported_total", "Evidence files verified and imported from peers.",
       s.evidence_imported);
 #undef M
+    if (rc == 0)
+        rc = gl_metrics_family(b, "glasslog_witness_round_parts_late_total", "counter",
+                               "Round parts (a log, a peer) whose share of the round "
+                               "ran out before they were done.");
+    if (rc == 0)
+        rc = gl_buf_printf(b,
+                           "glasslog_witness_round_parts_late_total{thread=\"feeder\"} "
+                           "%llu\nglasslog_witness_round_parts_late_total{thread="
+                           "\"mirror\"} %llu\n",
+                           (unsigned long long)s.parts_late,
+                           (unsigned long long)mirrorpull_parts_late(
+                               a->mpull != NULL ? *a->mpull : NULL));
     return rc;
 }
 

@@ -52,6 +52,8 @@ struct api {
     struct wstore *store;
     struct feeder *feeder;           /* may be NULL */
     struct mirror *mirror;           /* may be NULL (mirrorapi.h) */
+    struct mirrorpull *const *mpull; /* the mirror's puller, for its counter;
+                                      * NULL, or *mpull NULL: none */
     struct mirrorapi_budget *budget; /* add-entries in flight (mirrorapi.h);
                                       * NULL: unbounded; not owned */
     struct gl_http_server *http;     /* for its counters; may be NULL */

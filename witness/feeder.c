@@ -12,6 +12,54 @@
  * evidence GL_EVIDENCE_MAX_SIZE; a peer's evidence list is read in at
  * most IMPORT_PAGES_MAX pages a round), and JSON from logs and peers is parsed
  * with cJSON and validated field by field.
+ *
+ * Round budget (rounds.h): the round's parts are the pulls (one a log
+ * with a url) and the peers (gossip, then evidence import: peer_part),
+ * numbered in that order and run from part (round number mod parts) on;
+ * each gets a share of what is left of the round's budget (until) and
+ * starts no request once it has passed (late: the request not made is
+ * nobody's failure and is not counted; one log line with the share the
+ * part had, or saying the round was out of time when its turn came; the
+ * part goes on next round). A request once started has its whole timeout,
+ * and one that fails is a failure as on any round. Exempt from the share
+ * (made whatever is left of it): the consistency proof asked of a log
+ * about a checkpoint just fetched, from it or from a peer, and the prefix
+ * root that checks a proof; a log cannot escape SUSPECTED by being slow.
+ * Their time is given back to the running part and the round
+ * (rounds_extend), so a log's slow proofs do not use up a peer's share;
+ * but a log's exempt requests are capped, across its pull and every
+ * peer's gossip (struct log_round), at a comparison's first one: its
+ * consistency proof starts only while they took less than
+ * ROUNDS_EXEMPT_TIMEOUTS timeouts this round; a comparison once started
+ * is finished (its prefix-root requests, made only when its proof did not
+ * verify, are always made: a split the proof shows is proven, the log
+ * frozen, as on a round without a budget). A proof refused by the cap is
+ * taken as that log giving no answer in time, as if it had timed out:
+ * the log is down for the rest of the round (one log line; its pull, if
+ * still to come, is skipped with a line, not counted again) and the
+ * comparison that needed it is SUSPECT (counted, logged, retried: a pull
+ * next round, a peer's gossip at its next part, held at that log: gossip_all),
+ * never a pass. Bounds: a log's exempt requests take less
+ * than (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts a round (under the cap,
+ * plus one comparison: < T + 3T); a part ends within its share plus one timeout plus its
+ * exempt requests' time; a round within its budget plus one timeout plus
+ * (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the
+ * engine's writes. A peer's part resumes where its previous one stopped (struct
+ * peer_cursor): its gossip after the last log it polled (or at a log
+ * whose proof was refused: gossip_all), its evidence
+ * list at the first entry not looked at, or at the first whose fetch was
+ * made and failed (the read goes on past it in the round; it is resumed
+ * at up to IMPORT_TRIES rounds in a row: import_retry), and its list
+ * first when its last part that made a request ran out of share before
+ * reaching it (peer_part). So, P being the round's parts and L the logs:
+ * the part makes a request at least in
+ * every round where it runs first (once every P rounds), its list and its
+ * gossip go first at least every other such round, its list is read at
+ * least once every 2P rounds and every log gossiped with it within
+ * 2P x L rounds (2P x ceil(L / k) when its gossip polls k logs each time
+ * it goes first), even when a round cannot hold them all; a peer fast
+ * enough polls every log and reads its list every round, as it always
+ * did.
  */
 #include "feeder.h"
 
@@ -23,6 +71,7 @@
 #include <cjson/cJSON.h>
 
 #include "addck.h"
+#include "clock.h"
 #include "json.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
@@ -37,6 +86,7 @@
 #define JSON_MAX ((size_t)1 << 20)
 #define IMPORT_MAX 16   /* evidence files fetched per peer per round */
 #define IMPORT_PAGE 256 /* entries of a peer's evidence list asked per request */
+#define IMPORT_TRIES 3  /* rounds an evidence fetch that fails is retried */
 /* pages and entries of a peer's evidence list read per round: enough for
  * the whole list of a witness of ours (ENGINE_EVIDENCE_MAX + LOGS_MAX) */
 #define IMPORT_PAGES_MAX 32
@@ -44,13 +94,43 @@
 _Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
                "a round can read a whole evidence list of ours");
 
+/* Where a peer's part resumes at its next round. */
+struct peer_cursor {
+    size_t gossip;    /* the log to gossip about first (after the last polled) */
+    size_t evidence;  /* the entry of its evidence list to read first */
+    int evidence_due; /* its list was not reached in its last part that made a
+                       * request: read it first */
+    size_t fail_at;   /* 1 + the entry of its list whose fetch failed, or 0 */
+    unsigned fails;   /* the rounds in a row that fetch failed */
+    size_t held;      /* the parts in a row its gossip was held at a log
+                       * whose proof was refused (gossip_all) */
+};
+
+/* A party's down (get()): what its first failed request brought. */
+#define DOWN_SILENT 1 /* no status: connect error, reset, timeout before one */
+#define DOWN_HUNG 2   /* a status, then a timeout (a trickling body) */
+
+/* A log's url in the running round. */
+struct log_round {
+    unsigned char down; /* DOWN_*: it gave no answer (or its exempt time ran out) */
+    uint64_t exempt_ms; /* its exempt requests' time so far */
+};
+
 struct feeder {
     struct feeder_config cfg;
     struct rounds rounds; /* the thread, and its stop */
     pthread_mutex_t mu;   /* stats, done */
     pthread_cond_t cv;    /* done */
     int done;
-    unsigned char *log_down; /* this round: log i's url gave no answer (or NULL) */
+    struct log_round *logr;  /* per log, this round (zeroed at its start) */
+    uint64_t until;          /* the end of the running part's share (monotonic ms) */
+    uint64_t share_ms;       /* the running part's share when it started */
+    int late;                /* the part's share ran out: a request not made */
+    uint64_t asked;          /* requests made so far (get()) */
+    uint64_t refused;        /* comparisons' proofs not asked so far: the log
+                              * down or its cap spent (get()) */
+    size_t *pulled, npulled; /* the logs with a url (the pulls), in list order */
+    struct peer_cursor *cur; /* per peer, kept across rounds */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
     struct feeder_stats st;
@@ -88,31 +168,67 @@ static int abort_cb(void *arg)
 
 /* GETs url, a request to one party (a peer, or a log's url) whose *down
  * says it gave no answer earlier this round, into r (caller releases).
+ * Without exempt, only while the running part's share lasts: else late is
+ * set and no request is made. With exempt (a request exempt from the
+ * share: exempt is the log's exempt time this round), whatever is left of
+ * the share; the first request of a comparison (first: its consistency
+ * proof) only while the log's exempt time is under its cap, its later
+ * ones (the prefix root) always (rounds_exempt_may_start). One refused by
+ * the cap is not made, the log is down for the rest of the round (one log
+ * line) and GL_EIO is returned as for a timeout, so the comparison that
+ * needed it is SUSPECT, never a pass.
  * 0 if it answered 200, GL_ENOTFOUND if 404 (nothing there yet), GL_EIO
  * for any other status (r->status says which) or no answer. A party down
  * (or a stop asked) is not asked again: GL_EIO at once, r empty. The
  * first request of a party that brings no complete answer (connect error,
  * reset before a status, or the timeout, whatever status it sent before:
  * a party that sends headers and then trickles its body is as costly as
- * a dead one) sets *down and says so in one log line, so a dead or slow
- * party costs one timeout per round, not one per request. */
-static int get(struct feeder *f, unsigned char *down, const char *url, size_t max,
-               struct gl_http_response *r)
+ * a dead one) sets *down (DOWN_SILENT with no status, else DOWN_HUNG) and
+ * says so in one log line, so a dead or slow
+ * party costs one timeout per round, not one per request. f->asked
+ * counts the requests made; the time an exempt one took is given back to
+ * the part and the round (rounds_extend). */
+static int get(struct feeder *f, unsigned char *down, uint64_t *exempt, int first,
+               const char *url, size_t max, struct gl_http_response *r)
 {
+    int spent = exempt == NULL && !rounds_may_start(f->until);
+    int capped =
+        exempt != NULL && !rounds_exempt_may_start(*exempt, f->cfg.timeout_ms, first);
     int err;
 
-    if ((down != NULL && *down) || stopping(f)) {
+    if ((down != NULL && *down) || stopping(f) || spent || capped) {
         memset(r, 0, sizeof(*r));
         gl_buf_init(&r->body, max);
         snprintf(r->error, sizeof(r->error), "%s",
                  down != NULL && *down ? "not asked: no answer earlier this round"
-                                       : "stopping");
+                 : stopping(f)         ? "stopping"
+                 : spent               ? "not asked: its share of the round is spent"
+                         : "not asked: its proofs took their time this round");
+        f->late |= spent;
+        f->refused += exempt != NULL && first && !stopping(f);
+        if (capped && down != NULL && !*down && !stopping(f)) {
+            *down = DOWN_SILENT;
+            gl_log(GL_LOG_WARN,
+                   "%s not asked: the log's proofs took %llu ms this round, the most it "
+                   "may take (%d x %ld ms): taken as no answer, no more requests to it "
+                   "this round",
+                   url, (unsigned long long)*exempt, ROUNDS_EXEMPT_TIMEOUTS,
+                   f->cfg.timeout_ms);
+        }
         return GL_EIO;
     }
+    uint64_t t0 = gl_clock_mono_ms();
+    f->asked++;
     err = gl_http_get(f->http, url, max, f->cfg.timeout_ms, r);
+    if (exempt != NULL) {
+        uint64_t took = gl_clock_mono_ms() - t0;
+        *exempt += took;
+        f->until += took;
+        rounds_extend(&f->rounds, took);
+    }
     if (err == GL_EIO && (r->status == 0 || r->timed_out) && !r->aborted &&
         down != NULL) {
-        *down = 1;
+        *down = r->status == 0 ? DOWN_SILENT : DOWN_HUNG;
         if (r->status == 0)
             gl_log(GL_LOG_WARN,
                    "%s gave no answer (%s): no more requests to it this round", url,
@@ -131,14 +247,21 @@ static int get(struct feeder *f, unsigned char *down, const char *url, size_t ma
 /* Where a request to log li's url records that it gave no answer. */
 static unsigned char *log_party(struct feeder *f, size_t li)
 {
-    return f->log_down != NULL ? &f->log_down[li] : NULL;
+    return &f->logr[li].down;
 }
 
-/* GETs url as JSON; *out is the caller's (cJSON_Delete). */
-static int get_json(struct feeder *f, unsigned char *down, const char *url, cJSON **out)
+/* Log li's exempt time this round (get()). */
+static uint64_t *log_exempt(struct feeder *f, size_t li)
+{
+    return &f->logr[li].exempt_ms;
+}
+
+/* GETs url as JSON (get()); *out is the caller's (cJSON_Delete). */
+static int get_json(struct feeder *f, unsigned char *down, uint64_t *exempt, int first,
+                    const char *url, cJSON **out)
 {
     struct gl_http_response r;
-    int err = get(f, down, url, JSON_MAX, &r);
+    int err = get(f, down, exempt, first, url, JSON_MAX, &r);
 
     *out = NULL;
     if (err == 0 &&
@@ -148,7 +271,8 @@ static int get_json(struct feeder *f, unsigned char *down, const char *url, cJSO
     return err;
 }
 
-/* Log li's consistency proof m -> n. */
+/* Log li's consistency proof m -> n: exempt from the share, the first
+ * request of its comparison (under the log's cap: get()). */
 static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
                        uint8_t (*proof)[GL_HASH_LEN], size_t *len)
 {
@@ -159,7 +283,7 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 
     snprintf(url, sizeof(url), "%s/api/v1/proof/consistency?first=%llu&second=%llu",
              log->url, (unsigned long long)m, (unsigned long long)n);
-    if ((err = get_json(f, log_party(f, li), url, &j)) == 0)
+    if ((err = get_json(f, log_party(f, li), log_exempt(f, li), 1, url, &j)) == 0)
         err = gl_json_hashes(j, 0, proof, GL_MERKLE_MAX_PROOF, len);
     cJSON_Delete(j);
     return err;
@@ -168,7 +292,9 @@ static int fetch_proof(struct feeder *f, size_t li, uint64_t m, uint64_t n,
 /* What the log claims is the root of its first m entries (m a power of
  * two), from entry 0's leaf hash and its inclusion proof at size m. The
  * claim is only believed if a consistency proof then reproduces a root
- * the log signed (gl_evidence_build checks). */
+ * the log signed (gl_evidence_build checks). Exempt from the share and,
+ * asked only within a comparison whose proof did not verify, from the
+ * log's cap too (get(): a comparison once started is finished). */
 static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
                              uint8_t root[GL_HASH_LEN])
 {
@@ -182,7 +308,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     int err;
 
     snprintf(url, sizeof(url), "%s/api/v1/entries/0", log->url);
-    if ((err = get_json(f, down, url, &j)) != 0)
+    if ((err = get_json(f, down, log_exempt(f, li), 0, url, &j)) != 0)
         goto out;
     lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     if (!cJSON_IsString(lh) ||
@@ -194,7 +320,7 @@ static int fetch_prefix_root(struct feeder *f, size_t li, uint64_t m,
     cJSON_Delete(j);
     snprintf(url, sizeof(url), "%s/api/v1/proof/inclusion?index=0&tree_size=%llu",
              log->url, (unsigned long long)m);
-    if ((err = get_json(f, down, url, &j)) == 0 &&
+    if ((err = get_json(f, down, log_exempt(f, li), 0, url, &j)) == 0 &&
         (err = gl_json_hashes(j, 0, path, GL_MERKLE_MAX_PROOF, &n)) == 0)
         err = gl_merkle_root_from_inclusion(0, m, leaf, gl_hashes_const(path), n, root);
 out:
@@ -210,7 +336,7 @@ static int fetch_checkpoint(struct feeder *f, unsigned char *down,
 {
     struct gl_http_response r;
     struct addck_req q;
-    int err = get(f, down, url, CKPT_MAX, &r);
+    int err = get(f, down, NULL, 0, url, CKPT_MAX, &r);
 
     if (err == GL_EIO && r.status != 0 && r.timed_out) {
         gl_err_set(why, err, 0, "timed out after HTTP %ld headers (%s)", r.status,
@@ -282,6 +408,9 @@ static int submit_add(struct feeder *f, size_t log, uint64_t old,
     return submit_wait(f);
 }
 
+/* Hands an evidence file to the engine: its status (200 stored, 422 not
+ * valid evidence; any other, e.g. 500 when the store failed, is worth
+ * trying again), logged when not 200. */
 static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *file,
                            const char *source)
 {
@@ -299,7 +428,7 @@ static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *fi
     if (status != 200)
         gl_log(GL_LOG_ERROR, "%s: the engine refused split-view evidence from %s: %s",
                l->origin, source, w->why ? w->why : "?");
-    return status == 200 && w->evidence_id[0] != 0 ? 0 : -1;
+    return status;
 }
 
 /* --- comparing two views -------------------------------------------------------------
@@ -438,15 +567,30 @@ static void pull(struct feeder *f, size_t li)
     char url[LOGS_URL_MAX + 32], source[ENGINE_SOURCE_MAX];
     char msg[GL_ERR_REASON_MAX + 32];
     struct gl_err why;
+    uint64_t asked = f->asked;
+    int err;
 
     gl_buf_init(&tn, CKPT_MAX);
     gl_buf_init(&mn, CKPT_MAX + 1024);
     snprintf(url, sizeof(url), "%s/checkpoint", log->url);
     snprintf(source, sizeof(source), "pull");
-    COUNT(f, pulls);
-    if (fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why) != 0) {
-        if (stopping(f))
-            goto out; /* cut short: not the log's failure */
+    if (*log_party(f, li)) {
+        /* its failure was counted (and logged) where it happened: told,
+         * not counted again */
+        gl_log(GL_LOG_INFO,
+               "%s: not pulled this round: its url gave no answer earlier in it (or "
+               "its proofs took their time)",
+               log->origin);
+        goto out;
+    }
+    err = fetch_checkpoint(f, log_party(f, li), log, url, &tn, &theirs, &why);
+    if (f->asked != asked)
+        COUNT(f, pulls);
+    if (err != 0) {
+        /* not asked (its share spent: part_end tells; a stop) or cut short
+         * by a stop: not its failure, not counted */
+        if (f->asked == asked || stopping(f))
+            goto out;
         COUNT(f, pull_errors);
         gl_log(GL_LOG_WARN, "%s: pulling %s failed: %s", log->origin, url,
                gl_err_format(&why, NULL, msg, sizeof(msg)));
@@ -473,8 +617,11 @@ static int peer_cosigned(const struct peers_entry *peer, const struct side *s)
     return nvalid == 1;
 }
 
-static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned char *down,
-                   size_t li)
+/* Polls the peer's checkpoint of log li and settles it with ours; 1 if
+ * the poll was made, -1 if it was made and counted as a gossip error (0:
+ * not asked, its share spent, the peer down or a stop). */
+static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned char *down,
+                  size_t li)
 {
     const struct logs_entry *log = &f->cfg.logs->v[li];
     char url[LOGS_URL_MAX + 96], hex[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
@@ -483,19 +630,23 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned ch
     struct engine_view v;
     char msg[GL_ERR_REASON_MAX + 32];
     struct gl_err why;
-    int err;
+    uint64_t asked = f->asked;
+    int err, made;
 
     gl_buf_init(&tn, CKPT_MAX);
     gl_buf_init(&mn, CKPT_MAX + 1024);
     gl_hex_encode(log->origin_hash, GL_HASH_LEN, hex, sizeof(hex));
     snprintf(url, sizeof(url), "%s/%s/checkpoint", peer->url, hex);
     snprintf(source, sizeof(source), "peer %s", peer->name);
-    COUNT(f, gossip_polls);
     err = fetch_checkpoint(f, down, log, url, &tn, &theirs, &why);
-    if (err == GL_ENOTFOUND || (err != 0 && stopping(f))) {
-        /* the peer has nothing for this log yet, or the poll was cut short */
+    made = f->asked != asked;
+    if (made)
+        COUNT(f, gossip_polls);
+    if (!made || err == GL_ENOTFOUND || (err != 0 && stopping(f))) {
+        /* not asked, the peer has nothing for this log yet, or a stop */
     } else if (err != 0 || !peer_cosigned(peer, &theirs)) {
         COUNT(f, gossip_errors);
+        made = -1;
         gl_log(GL_LOG_WARN, "%s: peer %s served no valid cosigned checkpoint: %s",
                log->origin, peer->name,
                err != 0 ? gl_err_format(&why, NULL, msg, sizeof(msg))
@@ -505,26 +656,61 @@ static void gossip(struct feeder *f, const struct peers_entry *peer, unsigned ch
     }
     gl_buf_release(&tn);
     gl_buf_release(&mn);
+    return made;
 }
 
-/* Fetches and submits one evidence file the peer lists. */
-static void import_one(struct feeder *f, const struct peers_entry *peer,
-                       unsigned char *down, size_t li, const char *id)
+/* Fetches and submits one evidence file the peer lists. 1 if the file
+ * was not had (no answer, another status, or not the file with that id)
+ * or the engine neither stored nor refused it (a status other than 200
+ * or 422, e.g. its store failed: so it is tried again, import_retry),
+ * else 0 (imported, or refused by the engine: logged by submit_evidence). */
+static int import_one(struct feeder *f, const struct peers_entry *peer,
+                      unsigned char *down, size_t li, const char *id)
 {
     char url[LOGS_URL_MAX + 96], got[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
     struct gl_http_response r;
     struct gl_buf file;
+    int had;
 
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
     snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
     snprintf(source, sizeof(source), "imported from peer %s", peer->name);
-    if (get(f, down, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
-        gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
-        gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
-        strcmp(got, id) == 0 && submit_evidence(f, li, &file, source) == 0)
-        COUNT(f, evidence_imported);
+    had = get(f, down, NULL, 0, url, GL_EVIDENCE_MAX_SIZE, &r) == 0 &&
+          gl_buf_append(&file, r.body.data, r.body.len) == 0 &&
+          gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
+          strcmp(got, id) == 0;
+    if (had) {
+        int status = submit_evidence(f, li, &file, source);
+        if (status == 200 && f->w->evidence_id[0] != 0)
+            COUNT(f, evidence_imported);
+        had = status == 200 || status == 422;
+    }
     gl_http_response_release(&r);
     gl_buf_release(&file);
+    return !had;
+}
+
+/* The fetch of entry i of a peer's evidence list (file id) was made and
+ * failed, the first to fail this round: 1 if the next round is to resume
+ * at it (so it is tried again), 0 once it failed IMPORT_TRIES rounds in a
+ * row (one log line; it is tried again when the read comes back round the
+ * list), so one entry that always fails cannot hold the cursor. */
+static int import_retry(struct peer_cursor *c, const struct peers_entry *peer, size_t i,
+                        const char *id)
+{
+    if (c->fail_at != i + 1) {
+        c->fail_at = i + 1;
+        c->fails = 0;
+    }
+    if (++c->fails < IMPORT_TRIES)
+        return 1;
+    c->fail_at = 0;
+    gl_log(GL_LOG_WARN,
+           "peer %s: evidence %s (entry %zu of its list) could not be fetched in %d "
+           "rounds in a row: read on past it, it is tried again when the list is read "
+           "round to it",
+           peer->name, id, i, IMPORT_TRIES);
+    return 0;
 }
 
 /* 1 if log li is frozen: it holds its evidence, more would not be kept. */
@@ -563,23 +749,31 @@ static int link_next(const char *link, size_t *next)
     return 0;
 }
 
-/* Fetches, from one page (list) of a peer's evidence list, the files we
- * do not hold for logs we witness and have not frozen; *fetched counts
- * them (at most IMPORT_MAX), *seen the entries looked at (at most
- * IMPORT_SEEN_MAX). */
+/* Fetches, from one page (list, its first entry at index at) of a peer's
+ * evidence list, the files we do not hold for logs we witness and have
+ * not frozen; *fetched counts the fetches (at most IMPORT_MAX), *seen the
+ * entries looked at (at most IMPORT_SEEN_MAX). An entry whose fetch was
+ * not made (its share spent) is not looked at, and ends the page. The
+ * first entry this round whose fetch was made and failed is *failed
+ * (SIZE_MAX: none yet), unless import_retry gave up on it: the next round
+ * resumes there (import_evidence); the read goes on past it. */
 static void import_page(struct feeder *f, const struct peers_entry *peer,
-                        unsigned char *down, const cJSON *list, int *fetched,
-                        size_t *seen)
+                        unsigned char *down, struct peer_cursor *c, const cJSON *list,
+                        size_t at, int *fetched, size_t *seen, size_t *failed_at)
 {
     const cJSON *o;
+    size_t pos = 0;
 
     cJSON_ArrayForEach(o, list)
     {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
         const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, "origin");
         uint8_t raw[GL_HASH_LEN];
-        size_t li;
-        if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || stopping(f))
+        uint64_t asked = f->asked;
+        size_t li, i = at + pos++;
+        int failed;
+        if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || f->late ||
+            stopping(f))
             return;
         ++*seen;
         if (!cJSON_IsString(id) || !cJSON_IsString(origin) ||
@@ -591,75 +785,252 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
             frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
         ++*fetched;
-        import_one(f, peer, down, li, id->valuestring);
+        failed = import_one(f, peer, down, li, id->valuestring);
+        if (f->asked == asked) { /* not asked: this entry comes first next time */
+            --*seen;
+            --*fetched;
+            return;
+        }
+        if (failed && *failed_at == SIZE_MAX &&
+            (stopping(f) || import_retry(c, peer, i, id->valuestring)))
+            *failed_at = i; /* a stop: not a try */
+        if (!failed && c->fail_at == i + 1)
+            c->fail_at = 0;
     }
 }
 
 /* Reads the peer's evidence list page by page (specs/witness.md: a JSON
- * array per page, a Link header to the next) and imports from each. A
- * next page is followed only if it starts right after the entries just
- * read, so every request moves forward; at most IMPORT_PAGES_MAX pages and
- * IMPORT_SEEN_MAX entries a round, whatever the peer answers. A peer that
- * ignores the query (it serves its whole list at once, no Link) is read
- * as one page. */
-static void import_evidence(struct feeder *f, const struct peers_entry *peer,
-                            unsigned char *down)
+ * array per page, a Link header to the next) from entry *from
+ * (c->evidence), where its
+ * previous round stopped (c), and imports from each. A next page is followed
+ * only if it starts right after the entries just read, so every request
+ * moves forward; at most IMPORT_PAGES_MAX pages and IMPORT_SEEN_MAX
+ * entries a round, whatever the peer answers. *from is left at the first
+ * entry not looked at, or 0 once the list's end was read or the peer gave
+ * no list there; an empty page at *from > 0 (its list shrank) starts over
+ * at 0 at once. A peer that ignores the query (it serves its whole list
+ * at once, no Link) is read as one page, from its start every round. The
+ * caller moves *from back to the first entry that failed (import_page). */
+static void import_pages(struct feeder *f, const struct peers_entry *peer,
+                         unsigned char *down, struct peer_cursor *c, size_t *failed_at)
 {
+    size_t *from = &c->evidence;
     char url[LOGS_URL_MAX + 64];
     struct gl_http_response r;
-    size_t from = 0, next = 0, seen = 0;
+    size_t next = 0, seen = 0;
     int fetched = 0, more = 1;
 
     for (int page = 0; more && page < IMPORT_PAGES_MAX; page++) {
         cJSON *list = NULL;
-        int n;
-        if (fetched == IMPORT_MAX || seen == IMPORT_SEEN_MAX || *down || stopping(f))
+        size_t n, looked = seen;
+        int answered;
+        if (fetched == IMPORT_MAX || seen == IMPORT_SEEN_MAX || *down || f->late ||
+            stopping(f))
             return;
-        snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, from,
+        snprintf(url, sizeof(url), "%s/evidence?from=%zu&limit=%d", peer->url, *from,
                  IMPORT_PAGE);
-        if (get(f, down, url, JSON_MAX, &r) == 0)
+        if (get(f, down, NULL, 0, url, JSON_MAX, &r) == 0)
             list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
         more = r.has_header && link_next(r.header, &next) == 0;
+        answered = r.status != 0;
         gl_http_response_release(&r);
         if (!cJSON_IsArray(list)) {
             cJSON_Delete(list);
+            if (answered) /* no list there: the next round starts over */
+                *from = 0;
             return;
         }
-        n = cJSON_GetArraySize(list);
-        import_page(f, peer, down, list, &fetched, &seen);
+        n = (size_t)cJSON_GetArraySize(list);
+        import_page(f, peer, down, c, list, *from, &fetched, &seen, failed_at);
         cJSON_Delete(list);
-        /* n is at most JSON_MAX / 2 a page: from stays far below SIZE_MAX */
-        more = more && n > 0 && next == from + (size_t)n;
-        from = next;
+        looked = seen - looked;
+        if (n == 0 && *from > 0 && page == 0) {
+            *from = 0; /* its list shrank below where we were: start over */
+            more = 1;
+            continue;
+        }
+        if (looked < n) {
+            *from += looked; /* stopped inside the page: resume there */
+            return;
+        }
+        /* n is at most JSON_MAX / 2 a page: *from stays far below SIZE_MAX */
+        more = more && n > 0 && next == *from + n;
+        *from = more ? next : 0;
     }
 }
 
-/* One round. A party (a log's url, a peer) that gives no answer is not
- * asked again until the next round (get()): a peer down skips its other
- * gossip polls and its evidence; a log's url down, its proofs. */
+/* import_pages; then, if an entry's fetch was made and failed (the first
+ * such this round, import_page), the next round resumes at it. */
+static void import_evidence(struct feeder *f, const struct peers_entry *peer,
+                            unsigned char *down, struct peer_cursor *c)
+{
+    size_t failed_at = SIZE_MAX;
+
+    import_pages(f, peer, down, c, &failed_at);
+    if (failed_at != SIZE_MAX)
+        c->evidence = failed_at;
+}
+
+/* The round's parts (f->pulled: the logs with a url; f->cur: a cursor
+ * per peer) and the logs' state in a round (f->logr). 0 or GL_ENOMEM. */
+static int parts_init(struct feeder *f)
+{
+    const struct logs_list *logs = f->cfg.logs;
+    size_t npeers = f->cfg.peers != NULL ? f->cfg.peers->n : 0;
+
+    f->pulled = calloc(logs->n + 1, sizeof(*f->pulled));
+    f->cur = calloc(npeers + 1, sizeof(*f->cur));
+    f->logr = calloc(logs->n + 1, sizeof(*f->logr));
+    if (f->pulled == NULL || f->cur == NULL || f->logr == NULL)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < logs->n; i++)
+        if (logs->v[i].url[0] != 0)
+            f->pulled[f->npulled++] = i;
+    return 0;
+}
+
+/* The number of a round's parts: a pull per log with a url, each peer. */
+static size_t parts_of(const struct feeder *f)
+{
+    return f->npulled + (f->cfg.peers != NULL ? f->cfg.peers->n : 0);
+}
+
+/* Starts the next of `parts` parts of the round: its share of what is
+ * left of the round. */
+static void part_start(struct feeder *f, size_t parts)
+{
+    uint64_t now = gl_clock_mono_ms();
+
+    f->until = rounds_share(&f->rounds, parts);
+    f->share_ms = f->until > now ? f->until - now : 0;
+    f->late = 0;
+}
+
+/* Ends a part (what and name name it): if its share ran out before it
+ * was done, one log line and the count (rounds_late). */
+static void part_end(struct feeder *f, const char *what, const char *name)
+{
+    char part[PEERS_NAME_MAX + GL_CHECKPOINT_ORIGIN_MAX + 32];
+
+    if (!f->late || stopping(f))
+        return;
+    snprintf(part, sizeof(part), "%s %s", what, name);
+    rounds_late(&f->rounds, part, f->share_ms);
+}
+
+/* Peer p's gossip: a checkpoint per log, starting after the last log
+ * polled at its previous round, so that a peer whose share holds k polls
+ * covers every log within ceil(logs / k) of the rounds where its gossip
+ * comes first. A comparison whose proof was refused (the log's cap spent,
+ * or the log down earlier in the round: get()) holds the cursor at its
+ * log (the polls after it still made), so the peer's next part polls it
+ * first; in a round where that part runs first (once every P rounds, P
+ * the round's parts; its gossip goes first, or after its list, at least
+ * in every other such round that makes a request: peer_part) that
+ * proof is the log's first request of the round and is never refused. A
+ * hold is kept at most P parts in a row (c->held), then the cursor moves
+ * on, and it never moves the cursor back: a log cannot pin a peer's
+ * gossip, and the bound on every log's gossip (module comment) stands. 1 if a poll
+ * failed and was counted as a gossip error. */
+static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
+{
+    const struct peers_entry *peer = &f->cfg.peers->v[p];
+    struct peer_cursor *c = &f->cur[p];
+    size_t n = f->cfg.logs->n, start = c->gossip;
+    int failed = 0, hold = 0;
+
+    for (size_t k = 0; k < n && !*down && !f->late && !stopping(f); k++) {
+        size_t li = (start + k) % n;
+        uint64_t refused = f->refused;
+        int made = gossip(f, peer, down, li);
+        if (!hold && f->refused != refused && c->held < parts_of(f)) {
+            c->gossip = li;
+            c->held++;
+            hold = 1;
+        } else if (!hold && made != 0) {
+            c->gossip = (li + 1) % n;
+            c->held = 0;
+        }
+        failed |= made < 0;
+    }
+    return failed;
+}
+
+/* Peer p's evidence import, its list read on from where its last round
+ * stopped (struct peer_cursor); *made: whether a request of it was made.
+ * 1 if its import gave no answer (*down set by it: its list or a file). */
+static int evidence_all(struct feeder *f, size_t p, unsigned char *down, int *made)
+{
+    uint64_t asked = f->asked;
+    int was = *down;
+
+    import_evidence(f, &f->cfg.peers->v[p], down, &f->cur[p]);
+    *made = f->asked != asked;
+    return !was && *down;
+}
+
+/* Peer p's part: its gossip, then its evidence list, each within the
+ * part's share, as on a round without shares (a peer that gives no answer
+ * to its gossip is not asked for its list: one timeout a round). The
+ * cursor's evidence_due changes only in a part that made a request (one
+ * whose turn came with no share left changes nothing): it is set when the
+ * list was not reached (the gossip used the share), cleared when the list
+ * made a request; when set, the list goes first at the peer's next part,
+ * and the gossip then runs after it, unless a request of the import (the
+ * list or a file it lists) got no status at all (DOWN_SILENT: the peer is
+ * down for the gossip too, one timeout a round); one that hangs after its
+ * status (DOWN_HUNG) does not stop the gossip. So in the rounds where the part makes a
+ * request, its list and its gossip go first at least every other one; and it makes one at
+ * least in every round where it runs first (rounds_nth: once every P rounds, P the
+ * round's parts, with a share of about a timeout). A peer's list that gives no answer is
+ * one gossip error, unless a poll of its gossip failed this round too: one error a peer a
+ * round for a peer that is down. */
+static void peer_part(struct feeder *f, size_t p)
+{
+    struct peer_cursor *c = &f->cur[p];
+    unsigned char down = 0, list_down = 0;
+    uint64_t asked = f->asked;
+    int failed, list_failed, list_made;
+
+    if (c->evidence_due) {
+        list_failed = evidence_all(f, p, &list_down, &list_made);
+        if (list_down == DOWN_SILENT)
+            down = DOWN_SILENT;
+        failed = gossip_all(f, p, &down);
+    } else {
+        failed = gossip_all(f, p, &down);
+        list_failed = evidence_all(f, p, &down, &list_made);
+    }
+    if (f->asked != asked)
+        c->evidence_due = !list_made && !down && !stopping(f);
+    if (list_failed && !failed)
+        COUNT(f, gossip_errors);
+}
+
 /* One round (a rounds round; arg: the feeder); returns at once when a
- * stop is asked. */
+ * stop is asked. A party (a log's url, a peer) that gives no answer is
+ * not asked again until the next round (get()): a peer down skips its
+ * other requests; a log's url down, its proofs. The parts, each within its
+ * share of the round: a pull per log with a url and a peer_part per peer,
+ * numbered pulls then peers, run from part (round number mod parts) on. */
 static void round_once(void *arg)
 {
     struct feeder *f = arg;
-
     const struct logs_list *logs = f->cfg.logs;
-    const struct peers_list *peers = f->cfg.peers;
+    size_t parts = parts_of(f);
 
-    /* NULL (out of memory): every request is made, as slow as that is */
-    f->log_down = logs->n > 0 ? calloc(logs->n, 1) : NULL;
-    for (size_t i = 0; i < logs->n && !stopping(f); i++)
-        if (logs->v[i].url[0] != 0)
-            pull(f, i);
-    for (size_t p = 0; peers != NULL && p < peers->n && !stopping(f); p++) {
-        unsigned char down = 0;
-        for (size_t i = 0; i < logs->n && !down && !stopping(f); i++)
-            gossip(f, &peers->v[p], &down, i);
-        if (!down && !stopping(f))
-            import_evidence(f, &peers->v[p], &down);
+    memset(f->logr, 0, (logs->n + 1) * sizeof(*f->logr));
+    for (size_t k = 0; k < parts && !stopping(f); k++) {
+        size_t s = rounds_nth(&f->rounds, k, parts);
+        part_start(f, parts - k);
+        if (s < f->npulled) {
+            pull(f, f->pulled[s]);
+            part_end(f, "pulling", logs->v[f->pulled[s]].origin);
+        } else {
+            peer_part(f, s - f->npulled);
+            part_end(f, "gossip with peer", f->cfg.peers->v[s - f->npulled].name);
+        }
     }
-    free(f->log_down);
-    f->log_down = NULL;
     COUNT(f, rounds);
 }
 
@@ -679,7 +1050,11 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
     f->cfg = *cfg;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
-    rounds_init(&f->rounds, cfg->poll_interval_s, round_once, f);
+    err = parts_init(f);
+    rounds_init(&f->rounds, cfg->poll_interval_s,
+                rounds_budget(parts_of(f), cfg->timeout_ms), round_once, f);
+    if (err != 0)
+        goto fail;
     hc.capture_header = "Link"; /* the evidence list's next page */
     hc.abort_cb = abort_cb;
     hc.abort_arg = f;
@@ -726,6 +1101,9 @@ void feeder_free(struct feeder *f)
     gl_http_client_free(f->http);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
+    free(f->pulled);
+    free(f->cur);
+    free(f->logr);
     free(f->w);
     free(f);
 }
@@ -738,4 +1116,5 @@ void feeder_stats(struct feeder *f, struct feeder_stats *out)
     pthread_mutex_lock(&f->mu);
     *out = f->st;
     pthread_mutex_unlock(&f->mu);
+    out->parts_late = rounds_parts_late(&f->rounds);
 }

@@ -14,7 +14,8 @@
  *            and the smaller one         -> consistent (catch up if behind)
  *            but another smaller root    -> split view: evidence
  *          no usable proof               -> "suspected": log line, metric,
- *                                           retried next round; no evidence
+ *                                           retried (specs/witness.md,
+ *                                           Round budget); no evidence
  *   3. imports evidence: GETs <peer>/evidence page by page (following its
  *      Link to the next page, at most 32 pages a round) and fetches the
  *      files it does not hold for logs it witnesses (at most 16 a round);
@@ -26,7 +27,26 @@
  * brings no complete answer (connect error, reset before a status, or a
  * timeout even after a status) is not asked again until the next round:
  * one log line, one error counted, its other requests skipped, so a dead
- * or trickling party costs at most one timeout per round.
+ * or trickling party costs at most one timeout per round (two for a peer
+ * whose evidence import, read first, hangs after a status: its gossip is
+ * still asked; a request of it, the list or a file, with no status at all
+ * marks the peer down for its gossip too). Each part of
+ * a round (a pull of a log, a peer; rounds.h) gets a share of what is left
+ * of the round's budget (one timeout per part) and starts no request once
+ * it is spent, except a log's consistency proof (and its check) for a
+ * checkpoint just fetched, whose time is given back to the part and the
+ * round; a request once started has its whole timeout. So a party that
+ * answers each request slowly but in time holds the others back by its
+ * share plus one timeout (and the logs' exempt proofs, under four timeouts
+ * a log a round: past one, a log's proof is not asked and the comparison
+ * is SUSPECTED, as for a timeout; a comparison started under one timeout
+ * takes at most three more: its proof and, if that does not verify, the
+ * two requests that check it, always made); it goes on next
+ * round where it stopped (a peer's gossip after the last log it polled,
+ * or at a log whose proof was refused, its evidence list at the first
+ * entry not looked at or whose fetch failed), with one log line, and the parts' order
+ * rotates every round (over P parts: each part's list is read within 2P rounds, every log
+ * gossiped with each peer within 2P x L rounds; feeder.c).
  * A stop (feeder_ask_stop, feeder_stop) is checked before every request
  * and aborts the one in flight within about a second (the HTTP client's
  * abort hook), so the thread leaves within about a second of being asked.
@@ -47,12 +67,14 @@ struct feeder_config {
     const struct logs_list *logs;   /* must outlive the feeder */
     const struct peers_list *peers; /* idem; may be empty */
     unsigned poll_interval_s;       /* >= 1 */
-    long timeout_ms;                /* per HTTP request */
+    long timeout_ms;                /* per HTTP request; and per part (a
+                                     * pull, a peer) in a round's budget */
 };
 
 struct feeder_stats {
     uint64_t rounds, pulls, pull_errors, gossip_polls, gossip_errors, caught_up,
         suspected, splits_found, evidence_imported;
+    uint64_t parts_late; /* round parts whose share ran out (rounds.h) */
 };
 
 struct feeder;

@@ -58,7 +58,7 @@ struct options {
     char listen[128], data[OPT_PATH_MAX], key[OPT_PATH_MAX], logs[OPT_PATH_MAX];
     char peers[OPT_PATH_MAX], on_evidence[4096], log_level[16];
     char mirror_key[OPT_PATH_MAX], mirror_listen[128];
-    unsigned poll_interval, on_evidence_timeout;
+    unsigned poll_interval, pull_timeout_ms, mirror_pull_timeout_ms, on_evidence_timeout;
     unsigned cache_mb, mirror_inflight_mb;
     int create, check_config;
     unsigned conns_per_client, request_timeout_ms;
@@ -108,6 +108,12 @@ static const struct gl_opt settings[] = {
     S("logs", logs, NULL, "FILE", "log list: logs/v0, then vkey/origin/qpd/url lines"),
     S("peers", peers, NULL, "FILE", "peer witnesses: witness <name> <vkey> <url> lines"),
     U("poll-interval", poll_interval, 1, 86400, 10, "SECONDS", "pull and gossip period"),
+    U("pull-timeout-ms", pull_timeout_ms, 100, 600000, 5000, "MS",
+      "time limit of each pull, gossip or evidence request; and each log's pull and "
+      "each peer's share of a round, in which it may start requests"),
+    U("mirror-pull-timeout-ms", mirror_pull_timeout_ms, 100, 600000, 30000, "MS",
+      "time limit of each request of the mirror's pull; and each log's share of its "
+      "round, in which it may start requests"),
     S("on-evidence", on_evidence, NULL, "CMD",
       "run `sh -c CMD _ FILE` for each new evidence file"),
     U("on-evidence-timeout", on_evidence_timeout, 0, 86400, 60, "SECONDS",
@@ -445,12 +451,14 @@ static int start(struct witness *w)
     }
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
-    *fc =
-        (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval, 5000};
+    *fc = (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval,
+                                 w->o.pull_timeout_ms};
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;
-    w->pc = (struct mirrorpull_config){w->mirror, &w->logs, w->o.poll_interval, 30000};
+    w->api.mpull = &w->mpull;
+    w->pc = (struct mirrorpull_config){w->mirror, &w->logs, w->o.poll_interval,
+                                       w->o.mirror_pull_timeout_ms};
     if (w->mirror != NULL && (rc = mirrorpull_start(&w->pc, &w->mpull)) != 0)
         return rc;
     uv_signal_init(&w->loop, &w->sigint);

@@ -12,9 +12,16 @@
  * evidence, the origin frozen), so the mirror never gets a pending
  * checkpoint of the fork.
  *
- * One thread, blocking HTTP with timeouts (like feeder.c); a small
- * direct-mapped cache of hash tiles, keyed by origin and tile, whose
- * tiles of a log are dropped when a round of that log fails. The thread reads the logs
+ * One thread for all the logs, blocking HTTP with timeouts (like
+ * feeder.c), each round within its budget of one timeout per log plus
+ * one timeout (each log, in an order whose first log rotates every round,
+ * gets a share of what is left of the budget and starts no request once
+ * it is spent; a request once started has its whole timeout; a log out of
+ * time uploads what it built, keeps its last entry bundle and goes on next
+ * round), so a slow log cannot hold the others back for more than its
+ * share plus one timeout; a small direct-mapped cache of hash tiles, keyed
+ * by origin and tile, whose tiles of a log are dropped when a round of
+ * that log fails. The thread reads the logs
  * list: a reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between HTTP
  * requests, so it leaves within one request timeout), waits for mirrorpull_stopped
  * without blocking the loop, frees it and starts a new one for the new list (or
@@ -32,7 +39,8 @@ struct mirrorpull_config {
     struct mirror *mirror;
     const struct logs_list *logs; /* must outlive the puller */
     unsigned poll_interval_s;     /* >= 1 */
-    long timeout_ms;              /* per HTTP request */
+    long timeout_ms;              /* per HTTP request; and per log in a
+                                   * round's budget */
 };
 
 struct mirrorpull;
@@ -50,5 +58,8 @@ int mirrorpull_stopped(struct mirrorpull *p);
 /* Cancels mirrorpull_ask_stop: the thread goes on, or is joined and
  * started again if it had left. 0 or GL_EIO (no thread runs). */
 int mirrorpull_resume(struct mirrorpull *p);
+/* The logs cut short in a round so far, their share spent (any thread;
+ * p may be NULL: 0). */
+uint64_t mirrorpull_parts_late(struct mirrorpull *p);
 
 #endif

@@ -62,9 +62,9 @@ expect_err "unknown option --bogus"
 expect_rc 2 "$GL_BIN/glasslog-witness" --config "$D/etc/glasslog/witness.conf" --bogus
 expect_err "unknown option --bogus"
 # Its commented examples are valid settings too.
-sed -E 's/^# (peers|poll-interval|on-evidence) /\1 /' "$D/etc/glasslog/witness.conf" \
+sed -E 's/^# (peers|poll-interval|pull-timeout-ms|mirror-pull-timeout-ms|on-evidence) /\1 /' "$D/etc/glasslog/witness.conf" \
     > "$T/wconf"
-[ "$(grep -c '^[a-z]' "$T/wconf")" -eq 6 ] || fail "witness.conf examples: $(cat "$T/wconf")"
+[ "$(grep -c '^[a-z]' "$T/wconf")" -eq 8 ] || fail "witness.conf examples: $(cat "$T/wconf")"
 expect_rc 2 "$GL_BIN/glasslog-witness" --config "$T/wconf" --bogus
 expect_err "unknown option --bogus"
 # An edited configuration file survives both a reinstall and uninstall.

@@ -19,29 +19,18 @@
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 
-/* Runs the logging calls of step with stderr going to a file; returns
- * what was written (caller frees). */
+/* Runs the logging calls of step (a void (*)(void)) with stderr going to a
+ * file; returns what was written (caller frees). */
+static void run_step(void *step)
+{
+    void (**fn)(void) = step;
+
+    (*fn)();
+}
+
 static char *capture(void (*step)(void))
 {
-    char dir[256], path[300];
-    int fd, saved;
-    char *got;
-
-    tu_tempdir("logger", dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/err", dir);
-    fflush(stderr);
-    saved = dup(2);
-    assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
-    dup2(fd, 2);
-    close(fd);
-    step();
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    got = tu_read_file(path, NULL);
-    tu_rmtree(dir);
-    assert_non_null(got);
-    return got;
+    return tu_capture_stderr(run_step, &step);
 }
 
 static void lines_step(void)

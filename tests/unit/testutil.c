@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,4 +308,27 @@ void tu_rmtree(const char *path)
     } else if (unlink(path) != 0) {
         fail_msg("cannot remove %s: %s", path, strerror(errno));
     }
+}
+
+char *tu_capture_stderr(void (*step)(void *arg), void *arg)
+{
+    char dir[256], path[300];
+    int fd, saved;
+    char *got;
+
+    tu_tempdir("stderr", dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/err", dir);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+    dup2(fd, 2);
+    close(fd);
+    step(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    got = tu_read_file(path, NULL);
+    tu_rmtree(dir);
+    assert_non_null(got);
+    return got;
 }

@@ -87,5 +87,9 @@ void tu_tempdir(const char *prefix, char *out, size_t max);
 /* Removes path and everything below it (no symlinks followed); fails the
  * test if something cannot be removed. */
 void tu_rmtree(const char *path);
+/* Runs step(arg) with stderr (fd 2) going to a file, and returns what
+ * was written to it, NUL-terminated (caller frees); fails the test if it
+ * cannot. */
+char *tu_capture_stderr(void (*step)(void *arg), void *arg);
 
 #endif
