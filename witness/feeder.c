@@ -426,8 +426,9 @@ static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *fi
     snprintf(w->source, sizeof(w->source), "%s", source);
     status = submit_wait(f);
     if (status != 200)
-        gl_log(GL_LOG_ERROR, "%s: the engine refused split-view evidence from %s: %s",
-               l->origin, source, w->why ? w->why : "?");
+        gl_log(GL_LOG_ERROR, "%s: the engine %s split-view evidence from %s: %s",
+               l->origin, status == 422 ? "refused" : "could not store", source,
+               w->why ? w->why : "?");
     return status;
 }
 

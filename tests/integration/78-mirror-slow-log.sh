@@ -255,7 +255,10 @@ n2=$(metric "$BN")
 CAPPED="/api/v1/proof/consistency\?first=20[01][01]&second=20[01][01] not asked: the log's proofs took [0-9]+ ms this round, the most it may take \(1 x 500 ms\): taken as no answer"
 wait_until 8 grep -Eq "$CAPPED" "$W" || fail "no proof refused by the cap: $(grep a-slow-log "$W" | tail -4)"
 # the line after the cap's: the comparison that needed the proof
-grep -A1 -E "$CAPPED" "$W" | grep -Eq "example.com/a-slow-log: SUSPECTED inconsistency with (pull|peer w[234]) \(sizes 20[01][01] and 20[01][01]\): the log gave no consistency proof between the two sizes" ||
+# (written a moment after it: waited for)
+SUSPECT_LINE="example.com/a-slow-log: SUSPECTED inconsistency with (pull|peer w[234]) \(sizes 20[01][01] and 20[01][01]\): the log gave no consistency proof between the two sizes"
+after_cap() { grep -A1 -E "$CAPPED" "$W" | grep -Eq "$SUSPECT_LINE"; }
+wait_until 2 after_cap ||
     fail "the refused proof's comparison not SUSPECTED: $(grep a-slow-log "$W" | tail -4)"
 # every SUSPECTED line counted, the cap's among them (each is counted
 # before its line is written: the lines read first, then the count), so a
