@@ -10,11 +10,12 @@
  * with poll interval 0: its rounds follow each other at once.
  *
  * - A comparison once started runs its checks after its log's exempt
- *   time passed the cap: the pull's proof (a slow one that does not
- *   verify) and its prefix root, then a peer's gossip whose proof starts
- *   under the cap and ends past it: its prefix root (entry 0 and its
- *   inclusion proof) is still asked (a later request of the comparison,
- *   never refused by the cap).
+ *   time passed the cap: a peer's gossip whose proof (slow, not
+ *   verifying) starts under the cap and ends past it still asks its
+ *   prefix root (entry 0 and its inclusion proof: later requests of the
+ *   comparison, never refused by the cap); the next comparison's proof is
+ *   refused (the cap's line), and the log's pull, later in that round, is
+ *   skipped with its info line, no request made.
  * - A peer's evidence entry whose fetch fails (another status), or which
  *   the engine could neither store nor refuse (500: it could not check it
  *   for want of memory; 503), is read again first in the next round, for
@@ -367,50 +368,75 @@ static int serve_cap(const char *url, uint64_t round, struct gl_http_response *o
         return ok(out, leaf, strlen(leaf));
     if (strncmp(url, "http://log.test/api/v1/proof/inclusion?", 39) == 0)
         return ok(out, incl, strlen(incl));
-    if (strncmp(url, "http://peer.test/evidence", 25) == 0)
+    if (strncmp(url, "http://peer", 11) == 0 && strstr(url, ".test/evidence") != NULL)
         return ok(out, "[]", 2);
-    if (strncmp(url, "http://peer.test/", 17) == 0 && ends_with(url, "/checkpoint"))
+    if (strncmp(url, "http://peer", 11) == 0 && ends_with(url, "/checkpoint"))
         return ok(out, (const char *)W.peer_note.data, W.peer_note.len);
     return status_only(out, 404);
 }
 
-/* Our record: size 4; the log and the peer: size 8. Round 0 runs the pull
- * first: its proof (CAP_PROOF, under the cap) does not verify, its prefix
- * root is asked; then the peer's gossip: its proof starts under the cap
- * (CAP_PROOF < CAP_T) and ends past it (2 x CAP_PROOF > CAP_T); it does
- * not verify either, and its prefix root must still be asked. */
+static struct logs_list cap_logs;
+static struct peers_list cap_peers;
+
+static void cap_run(void *arg)
+{
+    (void)arg;
+    run_rounds(&cap_logs, &cap_peers, CAP_T);
+}
+
+/* Our record: size 4; the log and three peers: size 8. Every comparison
+ * asks a proof (CAP_PROOF: one under the cap, two past it) that does not
+ * verify, then its prefix root. Parts: the pull, peers p1, p2, p3.
+ * Round 0 (the pull first): the pull's comparison, then p1's, whose proof
+ * starts under the cap and ends past it: its prefix root (entry 0 and its
+ * inclusion proof) must still be asked; p2's proof is refused by the cap
+ * (the log taken as not answering), p3's too. Round 1 (p1 first): p1's and
+ * p2's comparisons (p2's prefix root past the cap), p3's proof refused;
+ * the pull, last, is skipped with its info line, no request made. */
 static void test_prefix_root_past_cap(void **state)
 {
     struct gl_signer lk, pk;
-    struct logs_list logs;
-    struct peers_list peers;
     struct gl_err why;
-    char vk[1024], text[2048];
+    char vk[1024], text[4096];
+    char *err;
 
     (void)state;
-    world_init(serve_cap, 1);
+    world_init(serve_cap, 2);
     assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &lk), 0);
     assert_int_equal(gl_signer_generate("p.example", GL_KEY_COSIG, &pk), 0);
     vkey_of(&lk, vk, sizeof(vk));
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nurl http://log.test\n", vk);
-    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
+    assert_int_equal(logs_parse(text, strlen(text), &cap_logs, &why), 0);
     vkey_of(&pk, vk, sizeof(vk));
-    snprintf(text, sizeof(text), "witness p %s http://peer.test\n", vk);
-    assert_int_equal(peers_parse(text, strlen(text), &peers, &why), 0);
+    snprintf(text, sizeof(text),
+             "witness p1 %s http://peer1.test\nwitness p2 %s http://peer2.test\n"
+             "witness p3 %s http://peer3.test\n",
+             vk, vk, vk);
+    assert_int_equal(peers_parse(text, strlen(text), &cap_peers, &why), 0);
+    assert_int_equal(cap_peers.n, 3);
     mine(0, &lk);
     checkpoint(&lk, 8, 8, NULL, &W.log_note);
     checkpoint(&lk, 8, 8, &pk, &W.peer_note);
 
-    run_rounds(&logs, &peers, CAP_T);
-    /* the pull's comparison and the gossip's: a proof each, and each
-     * checked with the prefix root, the second past the cap */
-    assert_int_equal(count(0, "/checkpoint"), 2);
+    err = tu_capture_stderr(cap_run, NULL);
+    /* round 0: the pull's and p1's comparisons checked to the end, the
+     * second past the cap; p2's and p3's proofs not asked */
+    assert_int_equal(count(0, "http://log.test/checkpoint"), 1);
     assert_int_equal(count(0, "second=8"), 2);
     assert_int_equal(count(0, "/api/v1/entries/0"), 2);
     assert_int_equal(count(0, "tree_size=4"), 2);
+    /* round 1: p1's and p2's, the pull skipped */
+    assert_int_equal(count(1, "second=8"), 2);
+    assert_int_equal(count(1, "/api/v1/entries/0"), 2);
+    assert_int_equal(count(1, "tree_size=4"), 2);
+    assert_int_equal(count(1, "http://log.test/checkpoint"), 0);
+    assert_non_null(strstr(err, "not asked: the log's proofs took "));
+    assert_non_null(strstr(err, "a.example/log: not pulled this round: its url gave no "
+                                "answer earlier in it (or its proofs took their time)"));
+    free(err);
 
-    logs_release(&logs);
-    peers_release(&peers);
+    logs_release(&cap_logs);
+    peers_release(&cap_peers);
     gl_signer_wipe(&lk);
     gl_signer_wipe(&pk);
     world_release();
