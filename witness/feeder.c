@@ -45,11 +45,11 @@
  * exempt requests' time; a round within its budget plus one timeout plus
  * (ROUNDS_EXEMPT_TIMEOUTS + ROUNDS_EXEMPT_SERIES) timeouts per log with a url, plus the
  * engine's writes. A peer's part resumes where its previous one stopped (struct
- * peer_cursor): its gossip after the last log it polled (or at a log
+ * peercursor, peercursor.h): its gossip after the last log it polled (or at a log
  * whose proof was refused: gossip_all), its evidence
  * list at the first entry not looked at, or at the first whose fetch was
  * made and failed (the read goes on past it in the round; it is resumed
- * at up to IMPORT_TRIES rounds in a row: import_retry), and its list
+ * at up to PEERCURSOR_TRIES rounds in a row: peercursor_import_retry), and its list
  * first when its last part that made a request ran out of share before
  * reaching it (peer_part). So, P being the round's parts and L the logs:
  * the part makes a request at least in
@@ -80,31 +80,19 @@
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
 #include "http_client.h"
+#include "peercursor.h"
 #include "rounds.h"
 
 #define CKPT_MAX ADDCK_BODY_MAX
 #define JSON_MAX ((size_t)1 << 20)
 #define IMPORT_MAX 16   /* evidence files fetched per peer per round */
 #define IMPORT_PAGE 256 /* entries of a peer's evidence list asked per request */
-#define IMPORT_TRIES 3  /* rounds an evidence fetch that fails is retried */
 /* pages and entries of a peer's evidence list read per round: enough for
  * the whole list of a witness of ours (ENGINE_EVIDENCE_MAX + LOGS_MAX) */
 #define IMPORT_PAGES_MAX 32
 #define IMPORT_SEEN_MAX ((size_t)IMPORT_PAGES_MAX * IMPORT_PAGE)
 _Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
                "a round can read a whole evidence list of ours");
-
-/* Where a peer's part resumes at its next round. */
-struct peer_cursor {
-    size_t gossip;    /* the log to gossip about first (after the last polled) */
-    size_t evidence;  /* the entry of its evidence list to read first */
-    int evidence_due; /* its list was not reached in its last part that made a
-                       * request: read it first */
-    size_t fail_at;   /* 1 + the entry of its list whose fetch failed, or 0 */
-    unsigned fails;   /* the rounds in a row that fetch failed */
-    size_t held;      /* the parts in a row its gossip was held at a log
-                       * whose proof was refused (gossip_all) */
-};
 
 /* A party's down (get()): what its first failed request brought. */
 #define DOWN_SILENT 1 /* no status: connect error, reset, timeout before one */
@@ -130,7 +118,7 @@ struct feeder {
     uint64_t refused;        /* comparisons' proofs not asked so far: the log
                               * down or its cap spent (get()) */
     size_t *pulled, npulled; /* the logs with a url (the pulls), in list order */
-    struct peer_cursor *cur; /* per peer, kept across rounds */
+    struct peercursor *cur;  /* per peer, kept across rounds */
     struct gl_http_client *http;
     struct wreq *w; /* the one request in flight */
     struct feeder_stats st;
@@ -663,7 +651,7 @@ static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned cha
 /* Fetches and submits one evidence file the peer lists. 1 if the file
  * was not had (no answer, another status, or not the file with that id)
  * or the engine neither stored nor refused it (a status other than 200
- * or 422, e.g. its store failed: so it is tried again, import_retry),
+ * or 422, e.g. its store failed: so it is tried again, peercursor_import_retry),
  * else 0 (imported, or refused by the engine: logged by submit_evidence). */
 static int import_one(struct feeder *f, const struct peers_entry *peer,
                       unsigned char *down, size_t li, const char *id)
@@ -689,29 +677,6 @@ static int import_one(struct feeder *f, const struct peers_entry *peer,
     gl_http_response_release(&r);
     gl_buf_release(&file);
     return !had;
-}
-
-/* The fetch of entry i of a peer's evidence list (file id) was made and
- * failed, the first to fail this round: 1 if the next round is to resume
- * at it (so it is tried again), 0 once it failed IMPORT_TRIES rounds in a
- * row (one log line; it is tried again when the read comes back round the
- * list), so one entry that always fails cannot hold the cursor. */
-static int import_retry(struct peer_cursor *c, const struct peers_entry *peer, size_t i,
-                        const char *id)
-{
-    if (c->fail_at != i + 1) {
-        c->fail_at = i + 1;
-        c->fails = 0;
-    }
-    if (++c->fails < IMPORT_TRIES)
-        return 1;
-    c->fail_at = 0;
-    gl_log(GL_LOG_WARN,
-           "peer %s: evidence %s (entry %zu of its list) could not be fetched in %d "
-           "rounds in a row: read on past it, it is tried again when the list is read "
-           "round to it",
-           peer->name, id, i, IMPORT_TRIES);
-    return 0;
 }
 
 /* 1 if log li is frozen: it holds its evidence, more would not be kept. */
@@ -756,10 +721,10 @@ static int link_next(const char *link, size_t *next)
  * entries looked at (at most IMPORT_SEEN_MAX). An entry whose fetch was
  * not made (its share spent) is not looked at, and ends the page. The
  * first entry this round whose fetch was made and failed is *failed
- * (SIZE_MAX: none yet), unless import_retry gave up on it: the next round
+ * (SIZE_MAX: none yet), unless peercursor_import_retry gave up on it: the next round
  * resumes there (import_evidence); the read goes on past it. */
 static void import_page(struct feeder *f, const struct peers_entry *peer,
-                        unsigned char *down, struct peer_cursor *c, const cJSON *list,
+                        unsigned char *down, struct peercursor *c, const cJSON *list,
                         size_t at, int *fetched, size_t *seen, size_t *failed_at)
 {
     const cJSON *o;
@@ -793,7 +758,7 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
             return;
         }
         if (failed && *failed_at == SIZE_MAX &&
-            (stopping(f) || import_retry(c, peer, i, id->valuestring)))
+            (stopping(f) || peercursor_import_retry(c, peer->name, i, id->valuestring)))
             *failed_at = i; /* a stop: not a try */
         if (!failed && c->fail_at == i + 1)
             c->fail_at = 0;
@@ -813,7 +778,7 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
  * at once, no Link) is read as one page, from its start every round. The
  * caller moves *from back to the first entry that failed (import_page). */
 static void import_pages(struct feeder *f, const struct peers_entry *peer,
-                         unsigned char *down, struct peer_cursor *c, size_t *failed_at)
+                         unsigned char *down, struct peercursor *c, size_t *failed_at)
 {
     size_t *from = &c->evidence;
     char url[LOGS_URL_MAX + 64];
@@ -863,7 +828,7 @@ static void import_pages(struct feeder *f, const struct peers_entry *peer,
 /* import_pages; then, if an entry's fetch was made and failed (the first
  * such this round, import_page), the next round resumes at it. */
 static void import_evidence(struct feeder *f, const struct peers_entry *peer,
-                            unsigned char *down, struct peer_cursor *c)
+                            unsigned char *down, struct peercursor *c)
 {
     size_t failed_at = SIZE_MAX;
 
@@ -929,14 +894,14 @@ static void part_end(struct feeder *f, const char *what, const char *name)
  * the round's parts; its gossip goes first, or after its list, at least
  * in every other such round that makes a request: peer_part) that
  * proof is the log's first request of the round and is never refused. A
- * hold is kept at most P parts in a row (c->held), then the cursor moves
+ * hold is kept at most P parts in a row (peercursor_gossip), then the cursor moves
  * on, and it never moves the cursor back: a log cannot pin a peer's
  * gossip, and the bound on every log's gossip (module comment) stands. 1 if a poll
  * failed and was counted as a gossip error. */
 static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
 {
     const struct peers_entry *peer = &f->cfg.peers->v[p];
-    struct peer_cursor *c = &f->cur[p];
+    struct peercursor *c = &f->cur[p];
     size_t n = f->cfg.logs->n, start = c->gossip;
     int failed = 0, hold = 0;
 
@@ -944,21 +909,14 @@ static int gossip_all(struct feeder *f, size_t p, unsigned char *down)
         size_t li = (start + k) % n;
         uint64_t refused = f->refused;
         int made = gossip(f, peer, down, li);
-        if (!hold && f->refused != refused && c->held < parts_of(f)) {
-            c->gossip = li;
-            c->held++;
-            hold = 1;
-        } else if (!hold && made != 0) {
-            c->gossip = (li + 1) % n;
-            c->held = 0;
-        }
+        peercursor_gossip(c, li, n, made != 0, f->refused != refused, parts_of(f), &hold);
         failed |= made < 0;
     }
     return failed;
 }
 
 /* Peer p's evidence import, its list read on from where its last round
- * stopped (struct peer_cursor); *made: whether a request of it was made.
+ * stopped (struct peercursor); *made: whether a request of it was made.
  * 1 if its import gave no answer (*down set by it: its list or a file). */
 static int evidence_all(struct feeder *f, size_t p, unsigned char *down, int *made)
 {
@@ -988,7 +946,7 @@ static int evidence_all(struct feeder *f, size_t p, unsigned char *down, int *ma
  * round for a peer that is down. */
 static void peer_part(struct feeder *f, size_t p)
 {
-    struct peer_cursor *c = &f->cur[p];
+    struct peercursor *c = &f->cur[p];
     unsigned char down = 0, list_down = 0;
     uint64_t asked = f->asked;
     int failed, list_failed, list_made;

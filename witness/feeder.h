@@ -66,7 +66,8 @@ struct feeder_config {
     struct engine *engine;
     const struct logs_list *logs;   /* must outlive the feeder */
     const struct peers_list *peers; /* idem; may be empty */
-    unsigned poll_interval_s;       /* >= 1 */
+    unsigned poll_interval_s;       /* >= 1 (0: each round follows the last at
+                                     * once, for tests) */
     long timeout_ms;                /* per HTTP request; and per part (a
                                      * pull, a peer) in a round's budget */
 };
