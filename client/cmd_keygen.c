@@ -61,6 +61,7 @@ out:
     return err;
 }
 
+/* keygen's options (the strings point into argv). */
 struct keygen_opts {
     const char *name, *out;
     uint8_t type; /* GL_KEY_NOTE, or GL_KEY_COSIG with --cosigner */

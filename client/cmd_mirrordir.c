@@ -534,6 +534,7 @@ out:
     return rc;
 }
 
+/* mirror-dir's options (the strings point into argv). */
 struct mirrordir_opts {
     const char *log, *vkey, *dir;
     double timeout_s; /* 0: fetch's default */
