@@ -31,6 +31,27 @@ void cli_err(const char *where, const struct gl_err *e)
     cli_error("%s", gl_err_format(e, where, msg, sizeof(msg)));
 }
 
+int cli_parse_opts(int argc, char **argv, const struct option *opts, const char *usage,
+                   cli_take_fn take_opt, void *ctx)
+{
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (c == '?') {
+            fputs(usage, stderr);
+            return -1;
+        }
+        if (take_opt(ctx, c, optarg) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int cli_read_file(const char *path, struct gl_buf *out)
 {
     int err = gl_file_read(path, out);

@@ -1,11 +1,13 @@
 /*
  * cli: helpers shared by the glasslog subcommands: exit codes, error
- * reporting, bounded file reading, and loading keys from the command line
- * (a private key from a file; a verifier key given inline or as @FILE).
+ * reporting, option parsing, bounded file reading, and loading keys from
+ * the command line (a private key from a file; a verifier key given inline
+ * or as @FILE).
  */
 #ifndef GL_CLI_H
 #define GL_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 #include "glasslog/buf.h"
@@ -26,6 +28,22 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * way the client reports it: "glasslog: WHERE:LINE: reason", or
  * "glasslog: WHERE: reason" when the line is 0. */
 void cli_err(const char *where, const struct gl_err *e);
+
+/* Takes one option of a command: c is the val of its struct option, arg
+ * its value (NULL for an option without one). 0, or a negative code after
+ * reporting a bad value on stderr. */
+typedef int (*cli_take_fn)(void *ctx, int c, const char *arg);
+
+/* Parses the options of a command, the one way every command does:
+ * getopt_long over argv (argv[0] the command's name, from the first
+ * option on; operands may come between options) with the table opts (a
+ * zero entry last; the caller owns it and ctx). --help (val 'h') prints
+ * usage on stdout and returns 1 at once; an unknown option or a missing
+ * value (getopt names it) prints usage on stderr and returns -1; every
+ * other option goes to take_opt(ctx, val, value), whose failure returns -1.
+ * 0 when all were taken: the operands are argv[optind..argc). */
+int cli_parse_opts(int argc, char **argv, const struct option *opts, const char *usage,
+                   cli_take_fn take_opt, void *ctx);
 
 /* Reads path ("-" = stdin) into out, failing with GL_ETOOBIG past out->max.
  * Reports the reason on stderr. */

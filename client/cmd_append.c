@@ -84,6 +84,75 @@ struct append_opts {
     long timeout_s;
 };
 
+/* Takes one option of append (a cli_take_fn; ctx: the append_opts). */
+static int append_take(void *ctx, int c, const char *arg)
+{
+    struct append_opts *o = ctx;
+    uint64_t t;
+
+    switch (c) {
+    case 'l':
+        o->log = arg;
+        break;
+    case 'k':
+        o->key = arg;
+        break;
+    case 'K':
+        o->kind = arg;
+        break;
+    case 's':
+        o->subject = arg;
+        break;
+    case 'v':
+        o->version = arg;
+        break;
+    case 'f':
+        o->file = arg;
+        break;
+    case 'S':
+        o->sha = arg;
+        break;
+    case 'o':
+        o->out = arg;
+        break;
+    case 'V':
+        o->vkey = arg;
+        break;
+    case 't':
+        if (util_opt_u64("--timeout", arg, 1, 86400, &t) != 0)
+            return -1;
+        o->timeout_s = (long)t;
+        break;
+    case 'd':
+        o->dir = arg;
+        break;
+    case 'x':
+        o->source_sha = arg;
+        break;
+    case 'X':
+        o->source_dir = arg;
+        break;
+    case 'c':
+        o->scope = arg;
+        break;
+    case 'a':
+        if (o->naudited == GL_STATEMENT_AUDITED_MAX) {
+            cli_error("at most %d --audited options", GL_STATEMENT_AUDITED_MAX);
+            return -1;
+        }
+        o->audited[o->naudited++] = arg;
+        break;
+    case 'm':
+        if (o->nmeta == GL_STATEMENT_META_MAX) {
+            cli_error("at most %d --meta options", GL_STATEMENT_META_MAX);
+            return -1;
+        }
+        o->meta[o->nmeta++] = arg;
+        break;
+    }
+    return 0;
+}
+
 static int append_parse(int argc, char **argv, struct append_opts *o)
 {
     static const struct option opts[] = {
@@ -106,80 +175,12 @@ static int append_parse(int argc, char **argv, struct append_opts *o)
         {"scope", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t t;
-    int c;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->timeout_s = 30;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            o->log = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'K':
-            o->kind = optarg;
-            break;
-        case 's':
-            o->subject = optarg;
-            break;
-        case 'v':
-            o->version = optarg;
-            break;
-        case 'f':
-            o->file = optarg;
-            break;
-        case 'S':
-            o->sha = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'V':
-            o->vkey = optarg;
-            break;
-        case 't':
-            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
-                return -1;
-            o->timeout_s = (long)t;
-            break;
-        case 'd':
-            o->dir = optarg;
-            break;
-        case 'x':
-            o->source_sha = optarg;
-            break;
-        case 'X':
-            o->source_dir = optarg;
-            break;
-        case 'c':
-            o->scope = optarg;
-            break;
-        case 'a':
-            if (o->naudited == GL_STATEMENT_AUDITED_MAX) {
-                cli_error("at most %d --audited options", GL_STATEMENT_AUDITED_MAX);
-                return -1;
-            }
-            o->audited[o->naudited++] = optarg;
-            break;
-        case 'm':
-            if (o->nmeta == GL_STATEMENT_META_MAX) {
-                cli_error("at most %d --meta options", GL_STATEMENT_META_MAX);
-                return -1;
-            }
-            o->meta[o->nmeta++] = optarg;
-            break;
-        case 'h':
-            fputs(append_usage, stdout);
-            return 1;
-        default:
-            fputs(append_usage, stderr);
-            return -1;
-        }
-    }
+    if ((rc = cli_parse_opts(argc, argv, opts, append_usage, append_take, o)) != 0)
+        return rc;
     if (!o->log || !o->key || !o->kind || !o->subject || !o->version || optind != argc ||
         (o->file != NULL) + (o->sha != NULL) + (o->dir != NULL) != 1 ||
         (o->source_sha != NULL && o->source_dir != NULL)) {

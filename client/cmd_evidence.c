@@ -63,6 +63,32 @@ static void explain(const char *path, const struct gl_evidence_result *r, int pr
            "different histories to different parties.\n");
 }
 
+/* The --log-vkey keys of evidence verify. */
+struct log_keys {
+    struct gl_verifier *v; /* EVIDENCE_MAX_VKEYS of them */
+    size_t n;
+};
+
+/* Takes --log-vkey VKEY, a log's (note) key (a cli_take_fn; ctx: the
+ * log_keys). */
+static int log_key_take(void *ctx, int c, const char *arg)
+{
+    struct log_keys *k = ctx;
+
+    (void)c;
+    if (k->n == EVIDENCE_MAX_VKEYS) {
+        cli_error("at most %d --log-vkey options", EVIDENCE_MAX_VKEYS);
+        return GL_ETOOBIG;
+    }
+    if (cli_load_verifier(arg, &k->v[k->n]) != 0)
+        return GL_EINVAL;
+    if (k->v[k->n++].type != GL_KEY_NOTE) {
+        cli_error("%s is a witness key; give the log's (note) key", arg);
+        return GL_EINVAL;
+    }
+    return 0;
+}
+
 static int evidence_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -76,33 +102,13 @@ static int evidence_verify(int argc, char **argv)
     struct gl_err why;
     char msg[GL_ERR_REASON_MAX + 4200];
     struct gl_buf file;
-    size_t nkeys = 0;
-    int c, err, rc = CLI_USAGE;
+    struct log_keys lk = {keys, 0};
+    int err, rc = cli_parse_opts(argc, argv, opts, evidence_usage, log_key_take, &lk);
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'v':
-            if (nkeys == EVIDENCE_MAX_VKEYS) {
-                cli_error("at most %d --log-vkey options", EVIDENCE_MAX_VKEYS);
-                return CLI_USAGE;
-            }
-            if (cli_load_verifier(optarg, &keys[nkeys]) != 0)
-                return CLI_USAGE;
-            if (keys[nkeys++].type != GL_KEY_NOTE) {
-                cli_error("%s is a witness key; give the log's (note) key", optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case 'h':
-            fputs(evidence_usage, stdout);
-            return CLI_OK;
-        default:
-            fputs(evidence_usage, stderr);
-            return CLI_USAGE;
-        }
-    }
-    if (nkeys == 0 || argc - optind != 1) {
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    rc = CLI_USAGE;
+    if (lk.n == 0 || argc - optind != 1) {
         cli_error("evidence verify needs --log-vkey VKEY and one FILE");
         return CLI_USAGE;
     }
@@ -116,7 +122,7 @@ static int evidence_verify(int argc, char **argv)
                gl_err_format(&why, argv[optind], msg, sizeof(msg)));
         goto out;
     }
-    err = gl_evidence_verify(e, keys, nkeys, &r);
+    err = gl_evidence_verify(e, keys, lk.n, &r);
     if (err != 0 && err != GL_EVERIFY) {
         cli_error("cannot check the evidence: %s", gl_strerror(err));
         rc = CLI_USAGE;

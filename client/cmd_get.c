@@ -64,12 +64,41 @@ static const char get_usage[] =
     "when one does not answer.\n";
 
 struct get_opts {
-    struct fetch_urls urls; /* --log: the log, then its mirrors */
-    const char *log, *policy, *index, *leaf, *tree_size, *first, *second;
-    double timeout_s;
+    struct fetch_opts net; /* --log, --timeout */
+    const char *policy, *index, *leaf, *tree_size, *first, *second;
     char **args; /* positional words after "get" */
     int nargs;
 };
+
+/* Takes one option of get (a cli_take_fn; ctx: the get_opts). */
+static int get_take(void *ctx, int c, const char *arg)
+{
+    struct get_opts *o = ctx;
+
+    switch (c) {
+    case 'p':
+        o->policy = arg;
+        break;
+    case 'i':
+        o->index = arg;
+        break;
+    case 'L':
+        o->leaf = arg;
+        break;
+    case 'n':
+        o->tree_size = arg;
+        break;
+    case 'f':
+        o->first = arg;
+        break;
+    case 's':
+        o->second = arg;
+        break;
+    default:
+        return fetch_opts_take(&o->net, c, arg);
+    }
+    return 0;
+}
 
 static int get_parse(int argc, char **argv, struct get_opts *o)
 {
@@ -85,52 +114,14 @@ static int get_parse(int argc, char **argv, struct get_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t t;
-    int c;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (fetch_urls_opt(&o->urls, optarg) != 0)
-                return -1;
-            o->log = o->urls.v[0];
-            break;
-        case 'p':
-            o->policy = optarg;
-            break;
-        case 'i':
-            o->index = optarg;
-            break;
-        case 'L':
-            o->leaf = optarg;
-            break;
-        case 'n':
-            o->tree_size = optarg;
-            break;
-        case 'f':
-            o->first = optarg;
-            break;
-        case 's':
-            o->second = optarg;
-            break;
-        case 't':
-            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
-                return -1;
-            o->timeout_s = (double)t;
-            break;
-        case 'h':
-            fputs(get_usage, stdout);
-            return 1;
-        default:
-            fputs(get_usage, stderr);
-            return -1;
-        }
-    }
+    if ((rc = cli_parse_opts(argc, argv, opts, get_usage, get_take, o)) != 0)
+        return rc;
     o->args = argv + optind;
     o->nargs = argc - optind;
-    if (o->log == NULL || o->nargs < 1) {
+    if (o->net.log == NULL || o->nargs < 1) {
         cli_error("get needs what to get and --log URL");
         fputs(get_usage, stderr);
         return -1;
@@ -437,8 +428,7 @@ int cmd_get_main(int argc, char **argv)
 
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
-    if (fetch_init_urls(&f, &o.urls, o.timeout_s) != 0) {
-        cli_error("--log %s: %s", o.log, f.error[0] ? f.error : "cannot start libcurl");
+    if (fetch_open(&f, &o.net) != 0) {
         fetch_release(&f);
         return CLI_USAGE;
     }

@@ -61,6 +61,26 @@ out:
     return err;
 }
 
+/* keygen's options (the strings point into argv). */
+struct keygen_opts {
+    const char *name, *out;
+    uint8_t type; /* GL_KEY_NOTE, or GL_KEY_COSIG with --cosigner */
+};
+
+/* Takes one option of keygen (a cli_take_fn; ctx: the keygen_opts). */
+static int keygen_take(void *ctx, int c, const char *arg)
+{
+    struct keygen_opts *o = ctx;
+
+    if (c == 'n')
+        o->name = arg;
+    else if (c == 'o')
+        o->out = arg;
+    else
+        o->type = GL_KEY_COSIG;
+    return 0;
+}
+
 int cmd_keygen_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -70,32 +90,17 @@ int cmd_keygen_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *name = NULL, *out = NULL;
-    uint8_t type = GL_KEY_NOTE;
+    struct keygen_opts o = {NULL, NULL, GL_KEY_NOTE};
+    const char *name, *out;
     struct gl_signer k;
     struct gl_buf sk, vk;
-    int c, rc = CLI_USAGE;
+    int rc = cli_parse_opts(argc, argv, opts, keygen_usage, keygen_take, &o);
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            name = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'c':
-            type = GL_KEY_COSIG;
-            break;
-        case 'h':
-            fputs(keygen_usage, stdout);
-            return CLI_OK;
-        default:
-            fputs(keygen_usage, stderr);
-            return CLI_USAGE;
-        }
-    }
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    rc = CLI_USAGE;
+    name = o.name;
+    out = o.out;
     if (name == NULL || out == NULL || optind != argc) {
         cli_error("keygen needs --name and --out, and no other arguments");
         fputs(keygen_usage, stderr);
@@ -112,7 +117,7 @@ int cmd_keygen_main(int argc, char **argv)
     }
     gl_buf_init(&sk, GL_KEY_TEXT_MAX);
     gl_buf_init(&vk, GL_KEY_TEXT_MAX);
-    if (gl_signer_generate(name, type, &k) != 0) {
+    if (gl_signer_generate(name, o.type, &k) != 0) {
         cli_error("key generation failed");
         goto out;
     }

@@ -87,11 +87,43 @@ static const char lookup_usage[] =
     "3 usage, I/O or network error.\n";
 
 struct lookup_opts {
-    struct fetch_urls urls; /* --log: the log, then its mirrors */
-    const char *log, *policy, *path, *sha, *state, *out, *chain, *chain_out;
-    double timeout_s;
+    struct fetch_opts net; /* --log, --timeout */
+    const char *policy, *path, *sha, *state, *out, *chain, *chain_out;
     int json;
 };
+
+/* Takes one option of lookup (a cli_take_fn; ctx: the lookup_opts). */
+static int lookup_take(void *ctx, int c, const char *arg)
+{
+    struct lookup_opts *o = ctx;
+
+    switch (c) {
+    case 'p':
+        o->policy = arg;
+        break;
+    case 'S':
+        o->sha = arg;
+        break;
+    case 's':
+        o->state = arg;
+        break;
+    case 'o':
+        o->out = arg;
+        break;
+    case 'c':
+        o->chain = o->path = arg;
+        break;
+    case 'C':
+        o->chain_out = arg;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
+    default:
+        return fetch_opts_take(&o->net, c, arg);
+    }
+    return 0;
+}
 
 static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
 {
@@ -108,55 +140,14 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t t;
-    int c;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (fetch_urls_opt(&o->urls, optarg) != 0)
-                return -1;
-            o->log = o->urls.v[0];
-            break;
-        case 'p':
-            o->policy = optarg;
-            break;
-        case 'S':
-            o->sha = optarg;
-            break;
-        case 's':
-            o->state = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'c':
-            o->chain = o->path = optarg;
-            break;
-        case 'C':
-            o->chain_out = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 't':
-            if (util_opt_u64("--timeout", optarg, 1, 86400, &t) != 0)
-                return -1;
-            o->timeout_s = (double)t;
-            break;
-        case 'h':
-            fputs(lookup_usage, stdout);
-            return 1;
-        default:
-            fputs(lookup_usage, stderr);
-            return -1;
-        }
-    }
+    if ((rc = cli_parse_opts(argc, argv, opts, lookup_usage, lookup_take, o)) != 0)
+        return rc;
     if (optind < argc && o->chain == NULL)
         o->path = argv[optind++];
-    if (o->log == NULL || o->policy == NULL || optind != argc ||
+    if (o->net.log == NULL || o->policy == NULL || optind != argc ||
         (o->path == NULL) == (o->sha == NULL) ||
         (o->chain == NULL && (o->chain_out != NULL || o->json)) ||
         (o->chain != NULL && o->out != NULL)) {
@@ -609,11 +600,8 @@ int cmd_lookup_main(int argc, char **argv)
         cli_error("cannot create --out %s: %s", o.out, strerror(errno));
         goto out;
     }
-    if (fetch_init_urls(&l.f, &o.urls, o.timeout_s) != 0) {
-        cli_error("--log %s: %s", o.log,
-                  l.f.error[0] ? l.f.error : "cannot start libcurl");
+    if (fetch_open(&l.f, &o.net) != 0)
         goto out;
-    }
     rc = o.chain != NULL
              ? chain_lookup(l.p, &l.f, l.digest, o.chain_out, o.json, chain_memory, &l)
              : lookup_run(&l);

@@ -354,6 +354,29 @@ static const char *fetch_why(const struct fetch *f, const struct gl_tile *t, int
     return rc == GL_ENOTFOUND && t->width == GL_TILE_WIDTH ? "not found (404)" : f->error;
 }
 
+/* The leaf hashes of the w entries of bundle b into leaves[0..w): b was
+ * read from DIR/rel when dir is set, else fetched as rel (the name a
+ * refusal gives). CLI_OK; CLI_VERIFY when b is not a bundle of w entries
+ * (reported); CLI_USAGE when hashing fails. */
+static int bundle_leaves(const struct gl_buf *b, uint32_t w, const char *dir,
+                         const char *rel, uint8_t (*leaves)[HLEN])
+{
+    struct gl_tile_entry e[GL_TILE_WIDTH];
+    size_t n;
+
+    if (gl_tile_bundle_decode(b->data, b->len, w, e, &n) != 0) {
+        if (dir != NULL)
+            cli_error("%s/%s: not a bundle of %u entries", dir, rel, w);
+        else
+            cli_error("%s: not a bundle of %u entries", rel, w);
+        return CLI_VERIFY;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (gl_merkle_leaf_hash(e[i].data, e[i].len, leaves[i]) != 0)
+            return CLI_USAGE;
+    return CLI_OK;
+}
+
 /* The leaf hashes of bundle t (width w) into pl->leaves: hashed from the
  * full bundle in DIR if there is one (pl->local[t] set), else copied from
  * the log's level-0 hash tile, which the caller checks against the
@@ -362,26 +385,15 @@ static int take_hashes(struct fetch *f, const char *dir, struct plan *pl, uint64
                        uint32_t w)
 {
     struct gl_tile tile = {t, 0, w};
-    struct gl_tile_entry e[GL_TILE_WIDTH];
     char rel[GL_TILE_PATH_MAX];
     struct gl_buf b;
-    size_t n;
     int rc;
 
     gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
     gl_tile_path_format(&tile, 1, rel, NULL);
     if (w == GL_TILE_WIDTH && read_local(dir, rel, &b) == 0) {
-        rc = CLI_VERIFY;
-        if (gl_tile_bundle_decode(b.data, b.len, w, e, &n) != 0) {
-            cli_error("%s/%s: not a bundle of %u entries", dir, rel, w);
-            goto out;
-        }
-        rc = CLI_USAGE;
-        for (size_t i = 0; i < n; i++)
-            if (gl_merkle_leaf_hash(e[i].data, e[i].len, pl->leaves[t * 256 + i]) != 0)
-                goto out;
-        pl->local[t] = 1;
-        rc = CLI_OK;
+        if ((rc = bundle_leaves(&b, w, dir, rel, pl->leaves + t * 256)) == CLI_OK)
+            pl->local[t] = 1;
         goto out;
     }
     gl_tile_path_format(&tile, 0, rel, NULL);
@@ -410,11 +422,9 @@ static int put_bundle(struct fetch *f, const char *dir, const struct plan *pl, u
                       uint32_t w)
 {
     struct gl_tile tile = {t, 0, w};
-    struct gl_tile_entry e[GL_TILE_WIDTH];
     char rel[GL_TILE_PATH_MAX];
-    uint8_t h[HLEN];
+    uint8_t h[GL_TILE_WIDTH][HLEN];
     struct gl_buf b;
-    size_t n;
     int rc;
 
     gl_buf_init(&b, GL_TILE_BUNDLE_MAX);
@@ -424,17 +434,11 @@ static int put_bundle(struct fetch *f, const char *dir, const struct plan *pl, u
         rc = rc == GL_EPARSE ? CLI_VERIFY : CLI_USAGE;
         goto out;
     }
-    rc = CLI_VERIFY;
-    if (gl_tile_bundle_decode(b.data, b.len, w, e, &n) != 0) {
-        cli_error("%s: not a bundle of %u entries", rel, w);
+    if ((rc = bundle_leaves(&b, w, NULL, rel, h)) != CLI_OK)
         goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (gl_merkle_leaf_hash(e[i].data, e[i].len, h) != 0) {
-            rc = CLI_USAGE;
-            goto out;
-        }
-        if (memcmp(h, pl->leaves[t * 256 + i], HLEN) != 0) {
+    rc = CLI_VERIFY;
+    for (uint32_t i = 0; i < w; i++) {
+        if (memcmp(h[i], pl->leaves[t * 256 + i], HLEN) != 0) {
             cli_error("%s: entry %llu is not the one the checkpoint's tree holds", rel,
                       (unsigned long long)t * 256 + i);
             goto out;
@@ -530,6 +534,31 @@ out:
     return rc;
 }
 
+/* mirror-dir's options (the strings point into argv). */
+struct mirrordir_opts {
+    const char *log, *vkey, *dir;
+    double timeout_s; /* 0: fetch's default */
+};
+
+/* Takes one option of mirror-dir (a cli_take_fn; ctx: the mirrordir_opts). */
+static int mirrordir_take(void *ctx, int c, const char *arg)
+{
+    struct mirrordir_opts *o = ctx;
+    uint64_t secs;
+
+    if (c == 'l')
+        o->log = arg;
+    else if (c == 'k')
+        o->vkey = arg;
+    else if (c == 'd')
+        o->dir = arg;
+    else if (util_opt_u64("--timeout", arg, 1, 86400, &secs) != 0)
+        return -1;
+    else
+        o->timeout_s = (double)secs;
+    return 0;
+}
+
 int cmd_mirrordir_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -537,39 +566,26 @@ int cmd_mirrordir_main(int argc, char **argv)
         {"dir", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
-    const char *log = NULL, *vkey = NULL, *dir = NULL;
-    double timeout = 0;
-    uint64_t secs;
+    struct mirrordir_opts o = {NULL, NULL, NULL, 0};
+    const char *log, *dir;
     struct gl_verifier v;
     struct fetch f;
     struct gl_buf ck;
     struct gl_note *note = NULL;
     struct gl_checkpoint c;
     struct plan pl;
-    int opt, lock = -1, rc = CLI_USAGE;
+    int lock = -1, rc = cli_parse_opts(argc, argv, opts, usage, mirrordir_take, &o);
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (opt == 'l')
-            log = optarg;
-        else if (opt == 'k')
-            vkey = optarg;
-        else if (opt == 'd')
-            dir = optarg;
-        else if (opt == 't') {
-            if (util_opt_u64("--timeout", optarg, 1, 86400, &secs) != 0)
-                return CLI_USAGE;
-            timeout = (double)secs;
-        } else if (opt == 'h')
-            return fputs(usage, stdout), CLI_OK;
-        else
-            return fputs(usage, stderr), CLI_USAGE;
-    }
-    if (log == NULL || vkey == NULL || dir == NULL || optind != argc) {
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    rc = CLI_USAGE;
+    log = o.log;
+    dir = o.dir;
+    if (log == NULL || o.vkey == NULL || dir == NULL || optind != argc) {
         cli_error("mirror-dir needs --log, --log-vkey and --dir");
         return CLI_USAGE;
     }
-    if (cli_load_verifier(vkey, &v) != 0)
+    if (cli_load_verifier(o.vkey, &v) != 0)
         return CLI_USAGE;
     memset(&pl, 0, sizeof pl);
     memset(&f, 0, sizeof f);
@@ -577,7 +593,7 @@ int cmd_mirrordir_main(int argc, char **argv)
     /* The lock before DIR is read (a missing DIR: before the first write) */
     if (take_dir(dir, 0, &lock) != CLI_OK)
         goto out;
-    if (fetch_init(&f, log, timeout) != 0) {
+    if (fetch_init(&f, log, o.timeout_s) != 0) {
         cli_error("--log: not an http(s) URL: %s", log);
         goto out;
     }

@@ -54,6 +54,73 @@ static const char monitor_usage[] =
     "Chain alarms (v2 statements): a rebuild whose digest differs from the\n"
     "vendor's build of the same source, a build naming a source never logged.\n";
 
+/* What one parse fills: the options, --once and --interval. */
+struct monitor_args {
+    struct monitor_opts *o;
+    int *once;
+    uint64_t *interval;
+};
+
+/* Takes one option of monitor (a cli_take_fn; ctx: the monitor_args). */
+static int monitor_take(void *ctx, int c, const char *arg)
+{
+    const struct monitor_args *a = ctx;
+    struct monitor_opts *o = a->o;
+    uint64_t v;
+
+    switch (c) {
+    case 'p':
+        o->policy = arg;
+        break;
+    case 's':
+        o->state = arg;
+        break;
+    case '1':
+        *a->once = 1;
+        break;
+    case 'e':
+        o->expect = arg;
+        break;
+    case 'a':
+        o->on_alarm = arg;
+        break;
+    case 'n':
+        o->progress = 0;
+        break;
+    case 'O':
+        if (util_opt_u64("--on-alarm-timeout", arg, 0, 86400, &v) != 0)
+            return -1;
+        o->on_alarm_timeout_s = (unsigned)v;
+        break;
+    case 'A':
+        if (util_parse_duration(arg, &o->audit_within) != 0) {
+            cli_error("--audit-within takes a duration such as 10m, 24h or 7d, not '%s'",
+                      arg);
+            return -1;
+        }
+        break;
+    case 'w':
+        if (o->nwatch == MONITOR_MAX_WATCH) {
+            cli_error("at most %d --watch-submitter options", MONITOR_MAX_WATCH);
+            return -1;
+        }
+        o->watch[o->nwatch++] = arg;
+        break;
+    case 'i':
+        if (util_opt_u64("--interval", arg, 1, 86400, a->interval) != 0)
+            return -1;
+        break;
+    case 'T':
+        if (util_opt_u64("--threads", arg, 1, 64, &v) != 0)
+            return -1;
+        o->threads = (size_t)v;
+        break;
+    default:
+        return fetch_opts_take(&o->net, c, arg);
+    }
+    return 0;
+}
+
 static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *once,
                          uint64_t *interval)
 {
@@ -74,83 +141,17 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t v;
-    int c;
+    struct monitor_args a = {o, once, interval};
+    int rc;
 
     memset(o, 0, sizeof(*o));
     *once = 0;
     *interval = 60;
     o->progress = isatty(2);
     o->on_alarm_timeout_s = 60;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (fetch_urls_opt(&o->urls, optarg) != 0)
-                return -1;
-            o->log = o->urls.v[0];
-            break;
-        case 'p':
-            o->policy = optarg;
-            break;
-        case 's':
-            o->state = optarg;
-            break;
-        case '1':
-            *once = 1;
-            break;
-        case 'e':
-            o->expect = optarg;
-            break;
-        case 'a':
-            o->on_alarm = optarg;
-            break;
-        case 'n':
-            o->progress = 0;
-            break;
-        case 'O':
-            if (util_opt_u64("--on-alarm-timeout", optarg, 0, 86400, &v) != 0)
-                return -1;
-            o->on_alarm_timeout_s = (unsigned)v;
-            break;
-        case 'A':
-            if (util_parse_duration(optarg, &o->audit_within) != 0) {
-                cli_error(
-                    "--audit-within takes a duration such as 10m, 24h or 7d, not '%s'",
-                    optarg);
-                return -1;
-            }
-            break;
-        case 'w':
-            if (o->nwatch == MONITOR_MAX_WATCH) {
-                cli_error("at most %d --watch-submitter options", MONITOR_MAX_WATCH);
-                return -1;
-            }
-            o->watch[o->nwatch++] = optarg;
-            break;
-        case 'i':
-            if (util_opt_u64("--interval", optarg, 1, 86400, interval) != 0)
-                return -1;
-            break;
-        case 'T':
-            if (util_opt_u64("--threads", optarg, 1, 64, &v) != 0)
-                return -1;
-            o->threads = (size_t)v;
-            break;
-        case 't':
-            if (util_opt_u64("--timeout", optarg, 1, 86400, &v) != 0)
-                return -1;
-            o->timeout_s = (double)v;
-            break;
-        case 'h':
-            fputs(monitor_usage, stdout);
-            return 1;
-        default:
-            fputs(monitor_usage, stderr);
-            return -1;
-        }
-    }
-    if (o->log == NULL || o->policy == NULL || o->state == NULL || optind != argc) {
+    if ((rc = cli_parse_opts(argc, argv, opts, monitor_usage, monitor_take, &a)) != 0)
+        return rc;
+    if (o->net.log == NULL || o->policy == NULL || o->state == NULL || optind != argc) {
         cli_error("monitor needs --log, --policy and --state");
         fputs(monitor_usage, stderr);
         return -1;

@@ -27,6 +27,14 @@ static const char note_usage[] =
     "  keys are ignored; a bad signature by a given key fails. On success\n"
     "  prints the note text to stdout and exits 0; otherwise exits 1.\n";
 
+/* Takes --key FILE (a cli_take_fn; ctx: where the file name goes). */
+static int sign_take(void *ctx, int c, const char *arg)
+{
+    (void)c;
+    *(const char **)ctx = arg;
+    return 0;
+}
+
 static int note_sign(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -38,22 +46,11 @@ static int note_sign(int argc, char **argv)
     struct gl_signer k;
     struct gl_buf text, out;
     struct gl_err why;
-    int c, err, rc = CLI_USAGE;
+    int err, rc = cli_parse_opts(argc, argv, opts, note_usage, sign_take, &keyfile);
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            keyfile = optarg;
-            break;
-        case 'h':
-            fputs(note_usage, stdout);
-            return CLI_OK;
-        default:
-            fputs(note_usage, stderr);
-            return CLI_USAGE;
-        }
-    }
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    rc = CLI_USAGE;
     if (keyfile == NULL || argc - optind > 1) {
         cli_error("note sign needs --key FILE and at most one input file");
         return CLI_USAGE;
@@ -112,6 +109,31 @@ static void note_explain(const struct gl_note *n, const uint8_t *flags, size_t n
     cli_error("not verified: %s", gl_strerror(err));
 }
 
+/* The --vkey keys of note verify. */
+struct vkeys {
+    struct gl_verifier *v; /* NOTE_MAX_VKEYS of them */
+    size_t n;
+};
+
+/* Takes --vkey VKEY (a cli_take_fn; ctx: the vkeys). */
+static int verify_take(void *ctx, int c, const char *arg)
+{
+    struct vkeys *k = ctx;
+
+    (void)c;
+    if (k->n == NOTE_MAX_VKEYS) {
+        cli_error("too many --vkey options (at most %d)", NOTE_MAX_VKEYS);
+        return GL_ETOOBIG;
+    }
+    if (cli_load_verifier(arg, &k->v[k->n]) != 0)
+        return GL_EINVAL;
+    if (k->v[k->n].type != GL_KEY_NOTE)
+        cli_error("warning: %s is a cosignature key; it never verifies notes",
+                  k->v[k->n].name);
+    k->n++;
+    return 0;
+}
+
 static int note_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -121,37 +143,17 @@ static int note_verify(int argc, char **argv)
     };
     struct gl_verifier keys[NOTE_MAX_VKEYS];
     uint8_t flags[GL_NOTE_MAX_SIGS];
-    size_t nkeys = 0;
     const char *in = "-";
     struct gl_note *n = NULL;
     struct gl_err why;
     struct gl_buf msg;
-    int c, err, rc = 1;
+    struct vkeys vk = {keys, 0};
+    int err, rc = cli_parse_opts(argc, argv, opts, note_usage, verify_take, &vk);
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'v':
-            if (nkeys == NOTE_MAX_VKEYS) {
-                cli_error("too many --vkey options (at most %d)", NOTE_MAX_VKEYS);
-                return 1;
-            }
-            if (cli_load_verifier(optarg, &keys[nkeys]) != 0)
-                return 1;
-            if (keys[nkeys].type != GL_KEY_NOTE)
-                cli_error("warning: %s is a cosignature key; it never verifies notes",
-                          keys[nkeys].name);
-            nkeys++;
-            break;
-        case 'h':
-            fputs(note_usage, stdout);
-            return CLI_OK;
-        default:
-            fputs(note_usage, stderr);
-            return 1;
-        }
-    }
-    if (nkeys == 0 || argc - optind > 1) {
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : 1;
+    rc = 1;
+    if (vk.n == 0 || argc - optind > 1) {
         cli_error("note verify needs at least one --vkey and at most one input file");
         return 1;
     }
@@ -165,8 +167,8 @@ static int note_verify(int argc, char **argv)
         cli_err(in, &why);
         goto out;
     }
-    if ((err = gl_note_verify(n, keys, nkeys, flags)) != 0) {
-        note_explain(n, flags, nkeys, err);
+    if ((err = gl_note_verify(n, keys, vk.n, flags)) != 0) {
+        note_explain(n, flags, vk.n, err);
         goto out;
     }
     if (fwrite(n->text, 1, n->text_len, stdout) != n->text_len || fflush(stdout) != 0) {

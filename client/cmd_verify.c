@@ -61,7 +61,46 @@ struct verify_opts {
     const char *policy, *proof, *statement, *artifact, *chain;
     uint64_t max_age;
     int json;
+    int nproof; /* --proof, --bundle and --chain-bundle options given */
 };
+
+/* Takes one option of verify (a cli_take_fn; ctx: the verify_opts). */
+static int verify_take(void *ctx, int c, const char *arg)
+{
+    struct verify_opts *o = ctx;
+
+    switch (c) {
+    case 'p':
+        o->policy = arg;
+        break;
+    case 'P':
+    case 'b':
+        o->proof = arg;
+        o->nproof++;
+        break;
+    case 'c':
+        o->chain = arg;
+        o->nproof++;
+        break;
+    case 's':
+        o->statement = arg;
+        break;
+    case 'a':
+        o->artifact = arg;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
+    case 'm':
+        if (util_parse_duration(arg, &o->max_age) != 0) {
+            cli_error("--max-age takes a duration such as 30s, 10m, 24h or 7d, not '%s'",
+                      arg);
+            return -1;
+        }
+        break;
+    }
+    return 0;
+}
 
 static int verify_parse(int argc, char **argv, struct verify_opts *o)
 {
@@ -77,50 +116,12 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c, nproof = 0;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            o->policy = optarg;
-            break;
-        case 'P':
-        case 'b':
-            o->proof = optarg;
-            nproof++;
-            break;
-        case 'c':
-            o->chain = optarg;
-            nproof++;
-            break;
-        case 's':
-            o->statement = optarg;
-            break;
-        case 'a':
-            o->artifact = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'm':
-            if (util_parse_duration(optarg, &o->max_age) != 0) {
-                cli_error(
-                    "--max-age takes a duration such as 30s, 10m, 24h or 7d, not '%s'",
-                    optarg);
-                return -1;
-            }
-            break;
-        case 'h':
-            fputs(verify_usage, stdout);
-            return 1;
-        default:
-            fputs(verify_usage, stderr);
-            return -1;
-        }
-    }
-    if (o->policy == NULL || nproof != 1 || optind != argc ||
+    if ((rc = cli_parse_opts(argc, argv, opts, verify_usage, verify_take, o)) != 0)
+        return rc;
+    if (o->policy == NULL || o->nproof != 1 || optind != argc ||
         (o->chain != NULL && o->statement != NULL)) {
         cli_error("verify needs --policy and exactly one of --bundle, --proof or "
                   "--chain-bundle");

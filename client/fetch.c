@@ -99,6 +99,25 @@ int fetch_urls_opt(struct fetch_urls *u, const char *arg)
     return -1;
 }
 
+int fetch_opts_take(struct fetch_opts *o, int c, const char *arg)
+{
+    uint64_t t;
+
+    if (c == 'l') {
+        if (fetch_urls_opt(&o->urls, arg) != 0)
+            return GL_EINVAL;
+        o->log = o->urls.v[0];
+        return 0;
+    }
+    if (c == 't') {
+        if (util_opt_u64("--timeout", arg, 1, 86400, &t) != 0)
+            return GL_EINVAL;
+        o->timeout_s = (double)t;
+        return 0;
+    }
+    return GL_ENOTFOUND;
+}
+
 int fetch_init_urls(struct fetch *f, const struct fetch_urls *urls, double budget_s)
 {
     memset(f, 0, sizeof(*f));
@@ -124,6 +143,16 @@ int fetch_init(struct fetch *f, const char *base, double budget_s)
         return GL_EINVAL;
     }
     return fetch_init_urls(f, &u, budget_s);
+}
+
+int fetch_open(struct fetch *f, const struct fetch_opts *o)
+{
+    int rc = fetch_init_urls(f, &o->urls, o->timeout_s);
+
+    if (rc != 0)
+        cli_error("--log %s: %s", o->log,
+                  f->error[0] ? f->error : "cannot start libcurl");
+    return rc;
 }
 
 void fetch_release(struct fetch *f)

@@ -67,6 +67,21 @@ int fetch_urls_add(struct fetch_urls *u, const char *arg, struct gl_err *why);
  * cli_error ("--log: reason") and returns -1; 0 when added. */
 int fetch_urls_opt(struct fetch_urls *u, const char *arg);
 
+/* A command's --log and --timeout options (fetch_opts_take fills them;
+ * zero them first). No heap; log points into urls, so a filled one is used
+ * where it was filled, not copied. */
+struct fetch_opts {
+    struct fetch_urls urls; /* --log, repeatable: the log, then its mirrors */
+    const char *log;        /* urls.v[0], the log; NULL until a --log */
+    double timeout_s;       /* --timeout, 1 to 86400; 0: FETCH_DEFAULT_BUDGET_S */
+};
+
+/* Takes a command's option c (the val of its struct option) with value arg
+ * when c is 'l' (--log URL[,URL...], as fetch_urls_opt) or 't' (--timeout
+ * SECONDS, 1 to 86400): 0 taken; GL_EINVAL for a bad value (reported on
+ * stderr, o unchanged); GL_ENOTFOUND when c is neither (nothing said). */
+int fetch_opts_take(struct fetch_opts *o, int c, const char *arg);
+
 struct fetch {
     struct gl_http_client *http; /* owned */
     const char *base;            /* the URL that answered last; into urls */
@@ -86,6 +101,10 @@ struct fetch {
 int fetch_init(struct fetch *f, const char *base, double budget_s);
 /* The same for a URL list (copied; at least one URL). */
 int fetch_init_urls(struct fetch *f, const struct fetch_urls *urls, double budget_s);
+/* fetch_init_urls for a command, from its options (at least one --log):
+ * reports a failure on stderr as "--log URL: why". 0 or fetch_init_urls's
+ * code; the caller releases f either way. */
+int fetch_open(struct fetch *f, const struct fetch_opts *o);
 /* Closes the connections. Safe on a zeroed or released struct. */
 void fetch_release(struct fetch *f);
 

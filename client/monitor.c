@@ -172,11 +172,8 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
         goto fail;
     if (o->expect != NULL && (rc = expect_load(o->expect, &m->ex)) != 0)
         goto fail;
-    if ((rc = fetch_init_urls(&m->f, &o->urls, o->timeout_s)) != 0) {
-        cli_error("--log %s: %s", o->log,
-                  m->f.error[0] ? m->f.error : "cannot start libcurl");
+    if ((rc = fetch_open(&m->f, &o->net)) != 0)
         goto fail;
-    }
     for (int i = 0; i < 2; i++) {
         if ((m->b[i] = calloc(1, sizeof(*m->b[i]))) == NULL) {
             rc = GL_ENOMEM;
@@ -187,8 +184,8 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     }
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
-        (rc = chainwatch_new(m->p, &o->urls, o->timeout_s, o->audit_within, chain_alarm,
-                             read_entry, prove_entry, m, &m->cw)) != 0)
+        (rc = chainwatch_new(m->p, &o->net.urls, o->net.timeout_s, o->audit_within,
+                             chain_alarm, read_entry, prove_entry, m, &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -285,7 +282,7 @@ static int open_state(struct monitor *m, size_t log)
             m->a.log_key = &keys[log];
             return 0;
         }
-        cli_error("the log at %s changed keys (now %s): not followed", m->o->log,
+        cli_error("the log at %s changed keys (now %s): not followed", m->o->net.log,
                   keys[log].name);
         return GL_EVERIFY;
     }
@@ -304,7 +301,7 @@ static int open_state(struct monitor *m, size_t log)
     m->log = log;
     m->a.s = &m->s;
     m->a.log_key = &keys[log];
-    m->a.url = m->o->log;
+    m->a.url = m->o->net.log;
     m->a.on_alarm = m->o->on_alarm;
     m->a.on_alarm_timeout_s = m->o->on_alarm_timeout_s;
     return 0;

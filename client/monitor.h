@@ -47,12 +47,11 @@
 #define MONITOR_MAX_WATCH 64
 
 struct monitor_opts {
-    struct fetch_urls urls; /* --log: the log, then its mirrors */
-    const char *log, *policy, *state, *expect, *on_alarm; /* log: urls.v[0] */
-    const char *watch[MONITOR_MAX_WATCH];                 /* verifier key arguments */
+    struct fetch_opts net; /* --log (the log, then its mirrors), --timeout */
+    const char *policy, *state, *expect, *on_alarm;
+    const char *watch[MONITOR_MAX_WATCH]; /* verifier key arguments */
     size_t nwatch;
     size_t threads;              /* 0 = one per core */
-    double timeout_s;            /* per request, retries included */
     int progress;                /* 1: progress bar on stderr (a terminal) */
     uint64_t audit_within;       /* seconds; 0: no unaudited-source alarm */
     unsigned on_alarm_timeout_s; /* --on-alarm's time limit; 0: none */
