@@ -4,6 +4,7 @@
  * verifier key and "\n"). Refuses to overwrite either: both paths are
  * created with O_EXCL, and FILE is removed again if FILE.pub cannot be made.
  */
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,8 +77,10 @@ static int keygen_take(void *ctx, int c, const char *arg)
         o->name = arg;
     else if (c == 'o')
         o->out = arg;
-    else
+    else {
+        assert(c == 'c');
         o->type = GL_KEY_COSIG;
+    }
     return 0;
 }
 

@@ -64,6 +64,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,7 @@ static int bundle_leaves(const struct gl_buf *b, uint32_t w, const char *dir,
     struct gl_tile_entry e[GL_TILE_WIDTH];
     size_t n;
 
+    assert(w >= 1 && w <= GL_TILE_WIDTH); /* decode checks n == w */
     if (gl_tile_bundle_decode(b->data, b->len, w, e, &n) != 0) {
         if (dir != NULL)
             cli_error("%s/%s: not a bundle of %u entries", dir, rel, w);
@@ -552,10 +554,12 @@ static int mirrordir_take(void *ctx, int c, const char *arg)
         o->vkey = arg;
     else if (c == 'd')
         o->dir = arg;
-    else if (util_opt_u64("--timeout", arg, 1, 86400, &secs) != 0)
-        return -1;
-    else
+    else {
+        assert(c == 't');
+        if (util_opt_u64("--timeout", arg, 1, 86400, &secs) != 0)
+            return -1;
         o->timeout_s = (double)secs;
+    }
     return 0;
 }
 
