@@ -482,6 +482,17 @@ static uint64_t ask_connector(struct pg *p)
     return p->done + 1;
 }
 
+/* Whether a statement of this thread was refused, since its last pg_get,
+ * by a server that takes no writes (SQLSTATE 25006,
+ * read_only_sql_transaction; set by take_result): pg_put then closes the
+ * slot's connection, so the next connection follows
+ * target_session_attrs. A thread holds one slot at a time and runs its
+ * statements on that slot's connection, so the flag is about that one;
+ * pg_get clears it once it hands a slot out and pg_put once it read it.
+ * (A flag scoped so, not the refused connection's address: a connection
+ * closed elsewhere may leave its address to a new, healthy one.) */
+static _Thread_local int read_only_refused;
+
 /* Takes a connection from the pool, waiting while none is free. *slot
  * gets its place for pg_put. end: NULL for a call never bounded (the
  * commit's); else *end gets the time (gl_clock_mono_ms) by which the
@@ -548,29 +559,23 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t ca
     *slot = i;
     if (end != NULL)
         *end = by;
+    read_only_refused = 0;
     return 0;
 }
-
-/* The connection of this thread whose last failed statement was refused
- * by a server that takes no writes (SQLSTATE 25006,
- * read_only_sql_transaction; set by take_result), or NULL: pg_put closes
- * it, so the next connection follows target_session_attrs. */
-static _Thread_local const PGconn *read_only_conn;
 
 /* Gives a connection back (the slot's; NULL: its user closed it); one
  * that broke, is left inside a transaction, still runs a statement
  * (PQTRANS_ACTIVE: a bounded call ran out of time, pg_run) or had a
- * statement refused as its server takes no writes (read_only_conn) is
+ * statement refused as its server takes no writes (read_only_refused) is
  * closed, so the next user connects again, a late result is never read
  * as another statement's, and a demoted primary's connection does not
  * fail every call that takes it (a follower never reopens). */
 static void pg_put(struct pg *p, int slot)
 {
     PGconn *c = p->conns[slot];
-    int read_only = c != NULL && c == read_only_conn;
+    int read_only = read_only_refused;
 
-    if (read_only)
-        read_only_conn = NULL;
+    read_only_refused = 0;
     if (c != NULL && (read_only || PQstatus(c) != CONNECTION_OK ||
                       PQtransactionStatus(c) != PQTRANS_IDLE)) {
         PQfinish(c);
@@ -670,7 +675,7 @@ static int result_ok(const PGresult *r)
 
 /* r, the result of sql on c (NULL: none came): 0 and *out = r (if out
  * is not NULL, else r is freed) if it succeeded; else GL_EIO, logged, r
- * freed (c is read_only_conn if the server refused it as it takes no
+ * freed (read_only_refused set if the server refused it as it takes no
  * writes). */
 static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
 {
@@ -680,7 +685,7 @@ static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
         log_result(sql, c, r);
         if (r != NULL && (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
             strcmp(state, "25006") == 0)
-            read_only_conn = c;
+            read_only_refused = 1;
         PQclear(r);
         return GL_EIO;
     }
