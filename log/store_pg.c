@@ -941,6 +941,48 @@ static int pg_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
     return rc;
 }
 
+/* 0 if len is a tile record's length (whole hashes, at most
+ * STORE_TILE_MAX bytes); else GL_EPARSE, logged. */
+static int tile_check(int len)
+{
+    if (len > 0 && (size_t)len <= STORE_TILE_MAX && len % 32 == 0)
+        return 0;
+    gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)", len);
+    return GL_EPARSE;
+}
+
+/* One query of a scan: sql with pa, whose rows (idx bigint, data bytea)
+ * come in idx order, each given to fn in turn until it returns non-zero.
+ * A row's data is first checked as a tile record (tiles: tile_check);
+ * else its idx is to be *next (another is a gap: GL_ENOTFOUND). *next
+ * gets the index past the last row given to fn, *rows the rows. 0, fn's
+ * non-zero answer, or an error. */
+static int scan_chunk(struct pg *p, const char *sql, const struct params *pa, int tiles,
+                      uint64_t *next, int *rows, store_scan_fn fn, void *ctx)
+{
+    PGresult *r;
+    uint64_t idx;
+    int rc;
+
+    if ((rc = pg_query(p, sql, pa, &r)) != 0)
+        return rc;
+    *rows = PQntuples(r);
+    for (int i = 0; rc == 0 && i < *rows; i++) {
+        if ((rc = col_i64(r, i, 0, &idx)) != 0 ||
+            (tiles && (rc = tile_check(PQgetlength(r, i, 1))) != 0))
+            break;
+        if (!tiles && idx != *next) {
+            rc = GL_ENOTFOUND;
+            break;
+        }
+        rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
+                (size_t)PQgetlength(r, i, 1));
+        *next = idx + 1;
+    }
+    PQclear(r);
+    return rc;
+}
+
 /* Entries [start, start + n) in chunks; stops at a gap (GL_ENOTFOUND). */
 static int pg_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
                            void *ctx)
@@ -948,43 +990,21 @@ static int pg_scan_entries(struct store *s, uint64_t start, uint64_t n, store_sc
     uint64_t next = start, end = start + n;
 
     while (next < end) {
-        uint64_t upto = end - next > PG_SCAN_CHUNK ? next + PG_SCAN_CHUNK : end, idx;
+        uint64_t upto = end - next > PG_SCAN_CHUNK ? next + PG_SCAN_CHUNK : end;
         struct params pa = {0};
-        PGresult *r;
         int rc, rows;
 
         p_i64(&pa, next);
         p_i64(&pa, upto);
-        if ((rc = pg_query(
-                 pg(s),
-                 "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2"
-                 " ORDER BY idx",
-                 &pa, &r)) != 0)
-            return rc;
-        rows = PQntuples(r);
-        for (int i = 0; rc == 0 && i < rows; i++) {
-            if ((rc = col_i64(r, i, 0, &idx)) != 0)
-                break;
-            if (idx != next) {
-                rc = GL_ENOTFOUND;
-                break;
-            }
-            rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
-                    (size_t)PQgetlength(r, i, 1));
-            next++;
-        }
-        PQclear(r);
-        if (rc != 0)
+        if ((rc = scan_chunk(pg(s),
+                             "SELECT idx, data FROM glasslog_entries"
+                             " WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                             &pa, 0, &next, &rows, fn, ctx)) != 0)
             return rc;
         if (next != upto)
             return GL_ENOTFOUND;
     }
     return 0;
-}
-
-static int tile_len_ok(int len)
-{
-    return len > 0 && (size_t)len <= STORE_TILE_MAX && len % 32 == 0;
 }
 
 static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
@@ -1002,11 +1022,7 @@ static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t 
         return rc;
     if (PQntuples(r) == 0) {
         rc = GL_ENOTFOUND;
-    } else if (!tile_len_ok(PQgetlength(r, 0, 0))) {
-        gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)",
-               PQgetlength(r, 0, 0));
-        rc = GL_EPARSE;
-    } else {
+    } else if ((rc = tile_check(PQgetlength(r, 0, 0))) == 0) {
         *len = (size_t)PQgetlength(r, 0, 0);
         memcpy(out, PQgetvalue(r, 0, 0), *len);
     }
@@ -1021,37 +1037,17 @@ static int pg_scan_tiles(struct store *s, uint32_t level, uint64_t start,
 {
     for (;;) {
         struct params pa = {0};
-        PGresult *r;
-        uint64_t idx = 0;
         int rc, rows;
 
         p_i32(&pa, level);
         p_i64(&pa, start);
-        if ((rc = pg_query(
-                 pg(s),
-                 "SELECT idx, data FROM glasslog_tiles WHERE level = $1 AND idx >= $2"
-                 " ORDER BY idx LIMIT 256",
-                 &pa, &r)) != 0)
-            return rc;
-        rows = PQntuples(r);
-        for (int i = 0; rc == 0 && i < rows; i++) {
-            if ((rc = col_i64(r, i, 0, &idx)) != 0)
-                break;
-            if (!tile_len_ok(PQgetlength(r, i, 1))) {
-                gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)",
-                       PQgetlength(r, i, 1));
-                rc = GL_EPARSE;
-                break;
-            }
-            rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
-                    (size_t)PQgetlength(r, i, 1));
-        }
-        PQclear(r);
-        if (rc != 0)
+        if ((rc = scan_chunk(pg(s),
+                             "SELECT idx, data FROM glasslog_tiles"
+                             " WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT 256",
+                             &pa, 1, &start, &rows, fn, ctx)) != 0)
             return rc < 0 ? rc : 0;
         if (rows < 256)
             return 0;
-        start = idx + 1;
     }
 }
 
