@@ -482,6 +482,17 @@ static uint64_t ask_connector(struct pg *p)
     return p->done + 1;
 }
 
+/* Whether a statement of this thread was refused, since its last pg_get,
+ * by a server that takes no writes (SQLSTATE 25006,
+ * read_only_sql_transaction; set by take_result): pg_put then closes the
+ * slot's connection, so the next connection follows
+ * target_session_attrs. A thread holds one slot at a time and runs its
+ * statements on that slot's connection, so the flag is about that one;
+ * pg_get clears it once it hands a slot out and pg_put once it read it.
+ * (A flag scoped so, not the refused connection's address: a connection
+ * closed elsewhere may leave its address to a new, healthy one.) */
+static _Thread_local int read_only_refused;
+
 /* Takes a connection from the pool, waiting while none is free. *slot
  * gets its place for pg_put. end: NULL for a call never bounded (the
  * commit's); else *end gets the time (gl_clock_mono_ms) by which the
@@ -548,29 +559,23 @@ static int pg_get(struct pg *p, int *slot, uint64_t *end, int lease, uint64_t ca
     *slot = i;
     if (end != NULL)
         *end = by;
+    read_only_refused = 0;
     return 0;
 }
-
-/* The connection of this thread whose last failed statement was refused
- * by a server that takes no writes (SQLSTATE 25006,
- * read_only_sql_transaction; set by take_result), or NULL: pg_put closes
- * it, so the next connection follows target_session_attrs. */
-static _Thread_local const PGconn *read_only_conn;
 
 /* Gives a connection back (the slot's; NULL: its user closed it); one
  * that broke, is left inside a transaction, still runs a statement
  * (PQTRANS_ACTIVE: a bounded call ran out of time, pg_run) or had a
- * statement refused as its server takes no writes (read_only_conn) is
+ * statement refused as its server takes no writes (read_only_refused) is
  * closed, so the next user connects again, a late result is never read
  * as another statement's, and a demoted primary's connection does not
  * fail every call that takes it (a follower never reopens). */
 static void pg_put(struct pg *p, int slot)
 {
     PGconn *c = p->conns[slot];
-    int read_only = c != NULL && c == read_only_conn;
+    int read_only = read_only_refused;
 
-    if (read_only)
-        read_only_conn = NULL;
+    read_only_refused = 0;
     if (c != NULL && (read_only || PQstatus(c) != CONNECTION_OK ||
                       PQtransactionStatus(c) != PQTRANS_IDLE)) {
         PQfinish(c);
@@ -670,7 +675,7 @@ static int result_ok(const PGresult *r)
 
 /* r, the result of sql on c (NULL: none came): 0 and *out = r (if out
  * is not NULL, else r is freed) if it succeeded; else GL_EIO, logged, r
- * freed (c is read_only_conn if the server refused it as it takes no
+ * freed (read_only_refused set if the server refused it as it takes no
  * writes). */
 static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
 {
@@ -680,7 +685,7 @@ static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
         log_result(sql, c, r);
         if (r != NULL && (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
             strcmp(state, "25006") == 0)
-            read_only_conn = c;
+            read_only_refused = 1;
         PQclear(r);
         return GL_EIO;
     }
@@ -936,6 +941,48 @@ static int pg_get_entry(struct store *s, uint64_t index, struct gl_buf *out)
     return rc;
 }
 
+/* 0 if len is a tile record's length (whole hashes, at most
+ * STORE_TILE_MAX bytes); else GL_EPARSE, logged. */
+static int tile_check(int len)
+{
+    if (len > 0 && (size_t)len <= STORE_TILE_MAX && len % 32 == 0)
+        return 0;
+    gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)", len);
+    return GL_EPARSE;
+}
+
+/* One query of a scan: sql with pa, whose rows (idx bigint, data bytea)
+ * come in idx order, each given to fn in turn until it returns non-zero.
+ * A row's data is first checked as a tile record (tiles: tile_check);
+ * else its idx is to be *next (another is a gap: GL_ENOTFOUND). *next
+ * gets the index past the last row given to fn, *rows the rows. 0, fn's
+ * non-zero answer, or an error. */
+static int scan_chunk(struct pg *p, const char *sql, const struct params *pa, int tiles,
+                      uint64_t *next, int *rows, store_scan_fn fn, void *ctx)
+{
+    PGresult *r;
+    uint64_t idx;
+    int rc;
+
+    if ((rc = pg_query(p, sql, pa, &r)) != 0)
+        return rc;
+    *rows = PQntuples(r);
+    for (int i = 0; rc == 0 && i < *rows; i++) {
+        if ((rc = col_i64(r, i, 0, &idx)) != 0 ||
+            (tiles && (rc = tile_check(PQgetlength(r, i, 1))) != 0))
+            break;
+        if (!tiles && idx != *next) {
+            rc = GL_ENOTFOUND;
+            break;
+        }
+        rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
+                (size_t)PQgetlength(r, i, 1));
+        *next = idx + 1;
+    }
+    PQclear(r);
+    return rc;
+}
+
 /* Entries [start, start + n) in chunks; stops at a gap (GL_ENOTFOUND). */
 static int pg_scan_entries(struct store *s, uint64_t start, uint64_t n, store_scan_fn fn,
                            void *ctx)
@@ -943,43 +990,21 @@ static int pg_scan_entries(struct store *s, uint64_t start, uint64_t n, store_sc
     uint64_t next = start, end = start + n;
 
     while (next < end) {
-        uint64_t upto = end - next > PG_SCAN_CHUNK ? next + PG_SCAN_CHUNK : end, idx;
+        uint64_t upto = end - next > PG_SCAN_CHUNK ? next + PG_SCAN_CHUNK : end;
         struct params pa = {0};
-        PGresult *r;
         int rc, rows;
 
         p_i64(&pa, next);
         p_i64(&pa, upto);
-        if ((rc = pg_query(
-                 pg(s),
-                 "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2"
-                 " ORDER BY idx",
-                 &pa, &r)) != 0)
-            return rc;
-        rows = PQntuples(r);
-        for (int i = 0; rc == 0 && i < rows; i++) {
-            if ((rc = col_i64(r, i, 0, &idx)) != 0)
-                break;
-            if (idx != next) {
-                rc = GL_ENOTFOUND;
-                break;
-            }
-            rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
-                    (size_t)PQgetlength(r, i, 1));
-            next++;
-        }
-        PQclear(r);
-        if (rc != 0)
+        if ((rc = scan_chunk(pg(s),
+                             "SELECT idx, data FROM glasslog_entries"
+                             " WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                             &pa, 0, &next, &rows, fn, ctx)) != 0)
             return rc;
         if (next != upto)
             return GL_ENOTFOUND;
     }
     return 0;
-}
-
-static int tile_len_ok(int len)
-{
-    return len > 0 && (size_t)len <= STORE_TILE_MAX && len % 32 == 0;
 }
 
 static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t *out,
@@ -997,11 +1022,7 @@ static int pg_get_tile(struct store *s, uint32_t level, uint64_t index, uint8_t 
         return rc;
     if (PQntuples(r) == 0) {
         rc = GL_ENOTFOUND;
-    } else if (!tile_len_ok(PQgetlength(r, 0, 0))) {
-        gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)",
-               PQgetlength(r, 0, 0));
-        rc = GL_EPARSE;
-    } else {
+    } else if ((rc = tile_check(PQgetlength(r, 0, 0))) == 0) {
         *len = (size_t)PQgetlength(r, 0, 0);
         memcpy(out, PQgetvalue(r, 0, 0), *len);
     }
@@ -1016,37 +1037,17 @@ static int pg_scan_tiles(struct store *s, uint32_t level, uint64_t start,
 {
     for (;;) {
         struct params pa = {0};
-        PGresult *r;
-        uint64_t idx = 0;
         int rc, rows;
 
         p_i32(&pa, level);
         p_i64(&pa, start);
-        if ((rc = pg_query(
-                 pg(s),
-                 "SELECT idx, data FROM glasslog_tiles WHERE level = $1 AND idx >= $2"
-                 " ORDER BY idx LIMIT 256",
-                 &pa, &r)) != 0)
-            return rc;
-        rows = PQntuples(r);
-        for (int i = 0; rc == 0 && i < rows; i++) {
-            if ((rc = col_i64(r, i, 0, &idx)) != 0)
-                break;
-            if (!tile_len_ok(PQgetlength(r, i, 1))) {
-                gl_log(GL_LOG_ERROR, "store: corrupt tile record (%d bytes)",
-                       PQgetlength(r, i, 1));
-                rc = GL_EPARSE;
-                break;
-            }
-            rc = fn(ctx, idx, (const uint8_t *)PQgetvalue(r, i, 1),
-                    (size_t)PQgetlength(r, i, 1));
-        }
-        PQclear(r);
-        if (rc != 0)
+        if ((rc = scan_chunk(pg(s),
+                             "SELECT idx, data FROM glasslog_tiles"
+                             " WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT 256",
+                             &pa, 1, &start, &rows, fn, ctx)) != 0)
             return rc < 0 ? rc : 0;
         if (rows < 256)
             return 0;
-        start = idx + 1;
     }
 }
 

@@ -357,44 +357,56 @@ void logs_release(struct logs_list *l)
     memset(l, 0, sizeof(*l));
 }
 
+/* A look-up of logs_find (origin, n bytes) or logs_find_hash (h, the
+ * origin hash of an entry of l), for bsearch. */
+struct find_key {
+    const char *origin;
+    size_t n;
+    const struct logs_list *l;
+    const uint8_t *h;
+};
+
+/* bsearch's order of l->v (by origin): k's origin against entry e's. */
+static int origin_order(const void *k, const void *e)
+{
+    const struct find_key *key = k;
+    const char *o = ((const struct logs_entry *)e)->origin;
+    size_t ol = strlen(o);
+    int c = memcmp(key->origin, o, ol < key->n ? ol : key->n);
+
+    return c != 0 ? c : key->n < ol ? -1 : key->n > ol ? 1 : 0;
+}
+
+/* bsearch's order of l->by_hash: k's hash against that of the entry
+ * whose index is at e. */
+static int hash_order(const void *k, const void *e)
+{
+    const struct find_key *key = k;
+
+    return memcmp(key->h, key->l->v[*(const size_t *)e].origin_hash, GL_HASH_LEN);
+}
+
 int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *idx)
 {
-    size_t lo = 0, hi = l->n;
+    struct find_key key = {origin, n, l, NULL};
+    const struct logs_entry *e =
+        l->n > 0 ? bsearch(&key, l->v, l->n, sizeof(*l->v), origin_order) : NULL;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *o = l->v[mid].origin;
-        size_t ol = strlen(o);
-        int c = memcmp(o, origin, ol < n ? ol : n);
-        if (c == 0)
-            c = ol < n ? -1 : ol > n ? 1 : 0;
-        if (c == 0) {
-            *idx = mid;
-            return 0;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return GL_ENOTFOUND;
+    if (e == NULL)
+        return GL_ENOTFOUND;
+    *idx = (size_t)(e - l->v);
+    return 0;
 }
 
 int logs_find_hash(const struct logs_list *l, const uint8_t h[GL_HASH_LEN], size_t *idx)
 {
-    size_t lo = 0, hi = l->n;
+    struct find_key key = {NULL, 0, l, h};
+    const size_t *at =
+        l->n > 0 ? bsearch(&key, l->by_hash, l->n, sizeof(*l->by_hash), hash_order)
+                 : NULL;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(l->v[l->by_hash[mid]].origin_hash, h, GL_HASH_LEN);
-        if (c == 0) {
-            *idx = l->by_hash[mid];
-            return 0;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return GL_ENOTFOUND;
+    if (at == NULL)
+        return GL_ENOTFOUND;
+    *idx = *at;
+    return 0;
 }

@@ -490,28 +490,17 @@ int gl_http_request(struct gl_http_client *c, const struct gl_http_request_spec 
     return err;
 }
 
-int gl_http_get(struct gl_http_client *c, const char *url, size_t max_response_bytes,
-                long timeout_ms, struct gl_http_response *out)
+/* gl_http_get's or gl_http_post's request (method; a body, with its
+ * content type, for POST), the header to capture the client's. */
+static int simple_request(struct gl_http_client *c, const char *method, const char *url,
+                          const char *content_type, const void *body, size_t len,
+                          size_t max_response_bytes, long timeout_ms,
+                          struct gl_http_response *out)
 {
     struct gl_http_request_spec s;
 
     memset(&s, 0, sizeof(s));
-    s.method = "GET";
-    s.url = url;
-    s.max_response = max_response_bytes;
-    s.timeout_ms = timeout_ms;
-    s.capture_header = c != NULL ? c->capture_header : NULL;
-    return gl_http_request(c, &s, out);
-}
-
-int gl_http_post(struct gl_http_client *c, const char *url, const char *content_type,
-                 const void *body, size_t len, size_t max_response_bytes, long timeout_ms,
-                 struct gl_http_response *out)
-{
-    struct gl_http_request_spec s;
-
-    memset(&s, 0, sizeof(s));
-    s.method = "POST";
+    s.method = method;
     s.url = url;
     s.content_type = content_type;
     s.body = body;
@@ -520,6 +509,21 @@ int gl_http_post(struct gl_http_client *c, const char *url, const char *content_
     s.timeout_ms = timeout_ms;
     s.capture_header = c != NULL ? c->capture_header : NULL;
     return gl_http_request(c, &s, out);
+}
+
+int gl_http_get(struct gl_http_client *c, const char *url, size_t max_response_bytes,
+                long timeout_ms, struct gl_http_response *out)
+{
+    return simple_request(c, "GET", url, NULL, NULL, 0, max_response_bytes, timeout_ms,
+                          out);
+}
+
+int gl_http_post(struct gl_http_client *c, const char *url, const char *content_type,
+                 const void *body, size_t len, size_t max_response_bytes, long timeout_ms,
+                 struct gl_http_response *out)
+{
+    return simple_request(c, "POST", url, content_type, body, len, max_response_bytes,
+                          timeout_ms, out);
 }
 
 /* ---- the loop client: curl's multi interface driven by libuv ---- */

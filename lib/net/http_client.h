@@ -43,6 +43,7 @@
 #include <uv.h>
 
 #include "glasslog/buf.h"
+#include "http_header.h"
 
 #define GL_HTTP_CLIENT_MAX_RESPONSE ((size_t)1 << 30)
 #define GL_HTTP_CLIENT_MAX_REQUEST_BODY ((size_t)256 << 20)
@@ -53,15 +54,6 @@
 /* Size of the captured strings (including the NUL); longer values are
  * treated as absent. */
 #define GL_HTTP_MAX_CAPTURE 256
-
-/* One header, name and value as C strings (shared with http_server.h). */
-#ifndef GL_HTTP_HEADER_DEFINED
-#define GL_HTTP_HEADER_DEFINED
-struct gl_http_header {
-    const char *name;
-    const char *value;
-};
-#endif
 
 struct gl_http_client_config {
     /* PEM file of CAs to trust instead of the system store; NULL = system. */

@@ -94,6 +94,8 @@
 
 #include <uv.h>
 
+#include "http_header.h"
+
 /* Longest request target (path plus '?' and query) handed to the handler;
  * longer ones get 414. */
 #define GL_HTTP_MAX_TARGET 8192
@@ -115,15 +117,6 @@
 #define GL_HTTP_MAX_REPLY_BODY ((size_t)256 << 20)
 /* Error reasons longer than this are cut (at a UTF-8 boundary). */
 #define GL_HTTP_MAX_REASON 512
-
-/* One header, name and value as C strings (shared with http_client.h). */
-#ifndef GL_HTTP_HEADER_DEFINED
-#define GL_HTTP_HEADER_DEFINED
-struct gl_http_header {
-    const char *name;
-    const char *value;
-};
-#endif
 
 struct gl_http_server_config {
     /* "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6), numeric addresses only;

@@ -25,7 +25,8 @@
  * sequencer epoch of the compare-and-set, and the migration of a version 1
  * schema, the retried reopen's stale connections, a reopen on a server
  * that takes no writes (the test's database set read-only, and back; also
- * after a failed reopen) and a served note refused there, and the bound on the
+ * after a failed reopen) and a served note refused there, a connection whose
+ * session settings a server refused so (the next one is kept), and the bound on the
  * event loop's calls (store_bound_thread; a
  * few tests run again with the test's thread bound, so their calls take
  * the asynchronous path). Every backend: the token buckets of
@@ -2137,18 +2138,20 @@ static void test_bound_thread(void **state)
  * connect_timeout: every try gave its whole bound to the black hole.) */
 #define CONNECT_WAIT_MS 8000
 
-/* A socket listening on 127.0.0.1, on a free port (*port). Until the
- * test accepts on it, a black hole: the kernel completes the handshake,
- * nothing ever answers. */
+/* A socket listening on 127.0.0.1, on a free port (*port; if not 0
+ * before, that port). Until the test accepts on it, a black hole: the
+ * kernel completes the handshake, nothing ever answers. */
 static int listen_local(int *port)
 {
     struct sockaddr_in a = {0};
     socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
 
     assert_true(fd >= 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)*port);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(listen(fd, 16), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
@@ -2164,7 +2167,7 @@ static void test_pg_connector(void **state)
     const char *why = NULL, *at = strchr(f->dir, '@');
     char url[512];
     uint64_t t0, t, ms;
-    int port, bh = listen_local(&port), rc, tries = 0;
+    int port = 0, bh = listen_local(&port), rc, tries = 0;
 
     assert_non_null(at);
     snprintf(url, sizeof(url), "%.*s127.0.0.1:%d,%s?connect_timeout=1",
@@ -2203,6 +2206,12 @@ struct frozen_proxy {
     pthread_t th;
 };
 
+/* The big-endian 32-bit number at p (a protocol message's length). */
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Reads the server's messages from buf[0..*have) as far as whole ones go:
  * 1 once a ReadyForQuery is among them (*cut: the bytes up to its end),
  * else 0 (*cut: the whole messages). */
@@ -2211,8 +2220,7 @@ static int frozen_scan(const uint8_t *buf, size_t have, size_t *cut)
     size_t at = 0;
 
     while (have - at >= 5) {
-        uint32_t len = (uint32_t)buf[at + 1] << 24 | (uint32_t)buf[at + 2] << 16 |
-                       (uint32_t)buf[at + 3] << 8 | buf[at + 4];
+        uint32_t len = get_u32(buf + at + 1);
         if (len < 4 || have - at - 1 < len)
             break;
         at += 1 + len;
@@ -2296,6 +2304,7 @@ static void test_pg_frozen_after_login(void **state)
     fp.server_port = atoi(colon + 1);
     fp.c = fp.srv = -1;
     assert_int_equal(pipe(fp.stop), 0);
+    port = 0;
     fp.lfd = listen_local(&port);
     assert_int_equal(pthread_create(&fp.th, NULL, frozen_main, &fp), 0);
     snprintf(url, sizeof(url), "%.*s127.0.0.1:%d%s%csslmode=disable&gssencmode=disable",
@@ -2409,6 +2418,28 @@ static int pg_sessions(const char *url, const char *cond)
     PQclear(r);
     PQfinish(c);
     return n;
+}
+
+/* The pids of the sessions of the database at url for which cond
+ * holds, in ascending order, comma-separated, into buf (max bytes; ""
+ * for none). */
+static void pg_session_pids(const char *url, const char *cond, char *buf, size_t max)
+{
+    PGconn *c = PQconnectdb(url);
+    char sql[256];
+    PGresult *r;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '')"
+             " FROM pg_stat_activity WHERE datname = current_database()"
+             " AND pid <> pg_backend_pid() AND %s",
+             cond);
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    snprintf(buf, max, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
 }
 
 /* How many sessions of the database at url wait for a lock. */
@@ -2629,7 +2660,7 @@ static void test_pg_reopen_one_bound(void **state)
     const char *why = NULL, *at = strchr(f->dir, '@');
     char url[512];
     uint64_t t0, ms;
-    int port, bh = listen_local(&port), rc;
+    int port = 0, bh = listen_local(&port), rc;
 
     assert_non_null(at);
     snprintf(url, sizeof(url), "%.*s127.0.0.1:%d,%s?connect_timeout=1",
@@ -2893,6 +2924,97 @@ static void test_pg_reopen_read_only_recovering(void **state)
     check_state(f->s, 3);
 }
 
+/* A PostgreSQL server of one session, listening on *(int *)arg: it lets
+ * the session in (no password) and refuses its first statement as a
+ * server that takes no writes does (SQLSTATE 25006), then waits for the
+ * client to go. */
+static void *refusing_main(void *arg)
+{
+    static const uint8_t login[] = {'R', 0, 0, 0, 8, 0, 0, 0, 0, 'Z', 0, 0, 0, 5, 'I'};
+    static const char fields[] = "SERROR\0C25006\0Mcannot execute SET in a read-only "
+                                 "transaction\0"; /* and the end's 0 */
+    uint8_t buf[4096], answer[128] = {'E'};
+    size_t have = 0, at = 0, len = 4 + sizeof(fields);
+    ssize_t n;
+    int c;
+
+    if ((c = accept(*(int *)arg, NULL, NULL)) < 0)
+        return NULL;
+    answer[3] = (uint8_t)(len >> 8);
+    answer[4] = (uint8_t)len;
+    memcpy(answer + 5, fields, sizeof(fields));
+    memcpy(answer + 1 + len, "Z\0\0\0\5I", 6);
+    /* the startup message (its length first), then the statement's
+     * messages up to its Sync ('S') */
+    while ((n = read(c, buf + have, sizeof(buf) - have)) > 0) {
+        have += (size_t)n;
+        if (at == 0 && have >= 4 && have >= get_u32(buf)) {
+            at = get_u32(buf);
+            if (write(c, login, sizeof(login)) != (ssize_t)sizeof(login))
+                break;
+        }
+        while (at != 0 && have - at >= 5 && have - at - 1 >= get_u32(buf + at + 1)) {
+            if (buf[at] == 'S' && write(c, answer, 1 + len + 6) != (ssize_t)(1 + len + 6))
+                goto out;
+            at += 1 + get_u32(buf + at + 1);
+        }
+        if (have == sizeof(buf))
+            break;
+    }
+out:
+    close(c);
+    return NULL;
+}
+
+/* A connection whose session settings a server refused as it takes no
+ * writes (SQLSTATE 25006) is closed there (pg_connect); the next
+ * connection of that thread, to a server that takes writes, is kept in
+ * the pool. The store's URL names first a host that refuses connections
+ * (so the store opens on the test's server), then one that lets a
+ * session in and refuses its first statement (refusing_main: the
+ * reopen's connection fails), then the first host again, so the next
+ * reopen connects to the test's server: that connection is kept, and a
+ * read after the reopen uses it (the same session, by its pid). (The old
+ * store remembered the refused connection's address, which the next
+ * connection took, and closed that one once it was given back; under
+ * AddressSanitizer, which does not hand a freed address out again at
+ * once, the old store passed too.) */
+static void test_pg_refused_connect(void **state)
+{
+    struct fx *f = *state;
+    struct store_options o = {0};
+    const char *why = NULL, *at = strchr(f->dir, '@'), *slash;
+    char url[512], pids[64], pids_after[64];
+    const char *app = "application_name = 'glasslog_refused'";
+    pthread_t th;
+    int port = 0, fd = listen_local(&port);
+
+    assert_non_null(at);
+    assert_non_null(slash = strchr(at, '/'));
+    close(fd); /* refuses connections */
+    snprintf(url, sizeof(url),
+             "%.*s127.0.0.1:%d,%.*s%s%csslmode=disable&gssencmode=disable"
+             "&application_name=glasslog_refused",
+             (int)(at + 1 - f->dir), f->dir, port, (int)(slash - at - 1), at + 1, slash,
+             strchr(slash, '?') != NULL ? '&' : '?');
+    o.url = url;
+    commit_entries(f->s, 0, 2, UNCHECKED, 0); /* not empty: opened without create */
+    assert_int_equal(store_open(&o, &f->s2, &why), 0);
+    fd = listen_local(&port);
+    assert_int_equal(pthread_create(&th, NULL, refusing_main, &fd), 0);
+    assert_int_equal(store_reopen(f->s2), GL_EIO);
+    pthread_join(th, NULL);
+    close(fd);
+    assert_int_equal(store_reopen(f->s2), 0);
+    pg_session_pids(f->dir, app, pids, sizeof(pids));
+    check_state(f->s2, 2);
+    pg_session_pids(f->dir, app, pids_after, sizeof(pids_after));
+    print_message("the store's sessions: %s after the reopen, %s after a read\n", pids,
+                  pids_after);
+    assert_true(pids[0] != 0 && strchr(pids, ',') == NULL);
+    assert_string_equal(pids, pids_after);
+}
+
 static const struct CMUnitTest pg_tests[] = {
     {"test_open_rules (postgresql)", test_open_rules, NULL, NULL, &kind_postgresql},
     ON(test_read_back, postgresql),
@@ -2926,6 +3048,7 @@ static const struct CMUnitTest pg_tests[] = {
      teardown_read_write, &kind_postgresql_bounded},
     {"test_pg_reopen_read_only_recovering (postgresql)",
      test_pg_reopen_read_only_recovering, setup, teardown_read_write, &kind_postgresql},
+    ON(test_pg_refused_connect, postgresql),
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),

@@ -56,9 +56,14 @@ static void test_logs(void **state)
     assert_int_equal(logs_find(&l, "b.example/log", 13, &i), 0);
     assert_int_equal(i, 1);
     assert_int_equal(logs_find(&l, "b.example/lo", 12, &i), GL_ENOTFOUND);
+    assert_int_equal(logs_find(&l, "b.example/logs", 14, &i), GL_ENOTFOUND);
+    assert_int_equal(logs_find(&l, "0", 1, &i), GL_ENOTFOUND);
+    assert_int_equal(logs_find(&l, "z", 1, &i), GL_ENOTFOUND);
     assert_int_equal(gl_sha256("custom origin", 13, h), 0);
     assert_int_equal(logs_find_hash(&l, h, &i), 0);
     assert_int_equal(i, 2);
+    assert_int_equal(gl_sha256("custom origi", 12, h), 0);
+    assert_int_equal(logs_find_hash(&l, h, &i), GL_ENOTFOUND);
     logs_release(&l);
     /* one origin, two keys: merged */
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nvkey %s\nqpd 5\n", a, a2);
@@ -78,6 +83,12 @@ static void test_logs(void **state)
     assert_int_equal(l.n, 1);
     assert_int_equal(l.skipped, 1);
     assert_string_equal(l.v[0].origin, "b.example/log");
+    logs_release(&l);
+    /* no log at all: nothing found */
+    assert_int_equal(parse("logs/v0\n", &l, &why), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(logs_find(&l, "b.example/log", 13, &i), GL_ENOTFOUND);
+    assert_int_equal(logs_find_hash(&l, h, &i), GL_ENOTFOUND);
     logs_release(&l);
 }
 
@@ -395,10 +406,11 @@ static void test_peers_policy(void **state)
 static void test_logs_many(void **state)
 {
     char a[256], o[32];
+    uint8_t h[GL_HASH_LEN];
     struct gl_buf text;
     struct logs_list l;
     struct gl_err why;
-    size_t i, line = 1;
+    size_t i, j, line = 1;
     (void)state;
 
     tu_gen_vkey("a.example/log", GL_KEY_NOTE, a, sizeof(a));
@@ -418,7 +430,13 @@ static void test_logs_many(void **state)
         assert_int_equal(logs_find(&l, o, strlen(o), &i), 0);
         assert_int_equal(l.v[i].nkeys, 2);
         assert_true(l.v[i].qpd == (uint64_t)k + 1);
+        assert_int_equal(gl_sha256(o, strlen(o), h), 0);
+        assert_int_equal(logs_find_hash(&l, h, &j), 0);
+        assert_int_equal(j, i);
     }
+    assert_int_equal(logs_find(&l, "o4096", 5, &i), GL_ENOTFOUND);
+    assert_int_equal(gl_sha256("o4096", 5, h), 0);
+    assert_int_equal(logs_find_hash(&l, h, &i), GL_ENOTFOUND);
     logs_release(&l);
     /* one origin more: refused when its entry closes (the end, line + 2) */
     assert_int_equal(gl_buf_printf(&text, "vkey %s\norigin new\n", a), 0);
