@@ -4,7 +4,9 @@ set -u
 : "${GL_BIN:?GL_BIN must name the directory holding the binaries}"
 : "${GL_VECTORS:?GL_VECTORS must name the test vectors directory}"
 T=$(mktemp -d)
-
+# TOOLS: the test tools' directory (tools/), absolute; a stub HTTP server
+# runs as env PYTHONPATH="$TOOLS" python3 -u -c SNIPPET (tools/stubhttp.py)
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # need_py_crypto: the independent Ed25519 checks need python3's cryptography

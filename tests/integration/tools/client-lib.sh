@@ -1,6 +1,5 @@
 # Helpers for the client tests (2x-client-*.sh), sourced after lib.sh.
 G="$GL_BIN/glasslog"
-TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$TOOLS/../../.." && pwd)"
 
 # cosign_tool: sets COSIGN to the test cosigner (tools/cosign.c): the one
