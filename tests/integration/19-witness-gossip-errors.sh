@@ -53,11 +53,17 @@ spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wd" --create --key "$T/w.key"
     fail "witness did not start: $(cat "$SPAWN_OUT")"
 WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
 metric() { awk -v m="glasslog_witness_$1" '$1 == m { print $2 }' "$T/metrics"; }
-for i in $(seq 100); do
-    curl -sf "$WURL/metrics" > "$T/metrics" || fail "metrics"
-    [ "$(metric poll_rounds_total)" -ge 3 ] && break
-    sleep 0.1
-done
+# metrics_until URL NAME MIN TRIES: reads URL's metrics into $T/metrics
+# every 0.1 s until metric NAME is at least MIN, TRIES times at the most.
+metrics_until() {
+    local i
+    for i in $(seq "$4"); do
+        curl -sf "$1/metrics" > "$T/metrics" || fail "metrics of $1"
+        [ "$(metric "$2")" -ge "$3" ] && return
+        sleep 0.1
+    done
+}
+metrics_until "$WURL" poll_rounds_total 3 100
 rounds=$(metric poll_rounds_total) polls=$(metric gossip_polls_total)
 errors=$(metric gossip_errors_total)
 [ "$rounds" -ge 3 ] || fail "only $rounds rounds"
@@ -119,11 +125,7 @@ WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
 START=$(date +%s)
 # three pulls a round: two full rounds started within ~6 s (20 s when the
 # dead peer cost a timeout per log and per evidence list)
-for i in $(seq 110); do
-    curl -sf "$WURL/metrics" > "$T/metrics" || fail "metrics 2"
-    [ "$(metric pulls_total)" -ge 6 ] && break
-    sleep 0.1
-done
+metrics_until "$WURL" pulls_total 6 110
 pulls=$(metric pulls_total) rounds=$(metric poll_rounds_total)
 errors=$(metric gossip_errors_total)
 [ "$pulls" -ge 6 ] ||
@@ -138,11 +140,7 @@ kill -TERM "$WPID"
 wait "$WPID" || fail "witness 2 exited $? on SIGTERM"
 dead_pulls=$pulls
 # the trickling peer (started with witness 2): likewise
-for i in $(seq 30); do
-    curl -sf "$TURL/metrics" > "$T/metrics" || fail "metrics 4"
-    [ "$(metric pulls_total)" -ge 6 ] && break
-    sleep 0.1
-done
+metrics_until "$TURL" pulls_total 6 30
 pulls=$(metric pulls_total) rounds=$(metric poll_rounds_total)
 gets=$(grep -c "^GET " "$TRICKLE_OUT")
 [ "$pulls" -ge 6 ] ||

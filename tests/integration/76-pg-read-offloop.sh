@@ -48,9 +48,7 @@ for s in 1 2 3; do
         --subject "s$s" --version 1 --sha256 "$(printf 's%s' "$s" | sha256sum | cut -c1-64)" \
         --log-vkey "@$T/log.key.pub" > "$T/one" 2>&1 || fail "append: $(cat "$T/one")"
 done
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "no loadgen (make test-build makes it)"
+loadgen_tool
 "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 297 -c 8 --seed 7 \
     --subject-prefix ro --timeout 10 > "$T/lg.out" 2> "$T/lg.err" ||
     fail "loadgen: $(tail -3 "$T/lg.err")"

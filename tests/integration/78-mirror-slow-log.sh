@@ -48,9 +48,7 @@
 # peer's 16 files alone take 6.4 s).
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+loadgen_tool
 hexof() { printf %s "$1" | sha256sum | cut -c1-64; }
 now_ms() { date +%s%3N; }
 # port_of FILE: the port of FILE's "(port N)" or "listening on port N" line
