@@ -14,15 +14,16 @@ a file.
 serve(respond, http11=False) listens on 127.0.0.1, a free port, prints
 "(port N)" to stderr once listening (the line spawn waits for) and serves
 until killed, each request in a thread of its own, the request log
-silenced. For each GET or POST it calls respond(method, path, body), body
-the request's bytes (b"" without Content-Length), which may sleep to
-answer late and returns one of:
+silenced. For each GET or POST it calls respond(method, path, body),
+body being the request's bytes (b"" without Content-Length); respond may
+sleep (a late answer) and returns one of:
 
   (status, body) or (status, body, headers): the status, the headers (a
       dict, in its order), Content-Length (the body's length unless the
       headers give it) and the body: bytes, or an iterable of bytes
-      written one after the other, each sent at once (a generator that
-      sleeps between them answers in part, then hangs);
+      written one after the other, each sent at once, its Content-Length
+      in the headers (a generator that sleeps between them answers in
+      part, then hangs);
   None: no answer at all.
 
 A client that left before the answer is written is no error. With
