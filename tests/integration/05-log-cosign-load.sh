@@ -8,7 +8,6 @@
 # up) or 503 (witnesses silent) and the daemon exits 0 within 5 s; a parked
 # append whose client leaves is freed at once; the waiting list is bounded.
 . "$(dirname "$0")/lib.sh"
-TOOLS=$(dirname "$0")/tools
 make_keys
 make_witness_keys 1 2 3
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"

@@ -14,7 +14,6 @@
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
-TOOLS="$(dirname "$0")/tools"
 "$G" keygen --name example.com/log --out "$T/log.key" > /dev/null || fail keygen
 "$G" keygen --name witness.example/faults --cosigner --out "$T/w.key" > /dev/null || fail keygen
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"

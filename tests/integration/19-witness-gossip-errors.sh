@@ -31,24 +31,17 @@ for p in empty broken; do
 done
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 
+# pyserver NAME SCRIPT: an HTTP peer stub from a python script (which prints
+# "(port N)" to stderr once listening; it may import stubhttp); sets
+# STUB_URL.
+pyserver() {
+    spawn "$1" env PYTHONPATH="$TOOLS" python3 -u -c "$2" || fail "$1 did not start"
+    STUB_URL=$SPAWN_URL
+}
 # stub STATUS: an HTTP server answering STATUS to every GET; sets STUB_URL.
 stub() {
-    spawn "stub$1" python3 -u -c '
-import http.server, sys
-status = int(sys.argv[1])
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"stub\n"
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()' "$1" || fail "stub $1 did not start"
-    STUB_URL=$SPAWN_URL
+    pyserver "stub$1" "import stubhttp
+stubhttp.serve(lambda method, path, body: ($1, b'stub\\n'))"
 }
 stub 404
 printf 'witness empty %s %s\n' "$(cat "$T/empty.key.pub")" "$STUB_URL" > "$T/peers"
@@ -60,11 +53,17 @@ spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wd" --create --key "$T/w.key"
     fail "witness did not start: $(cat "$SPAWN_OUT")"
 WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
 metric() { awk -v m="glasslog_witness_$1" '$1 == m { print $2 }' "$T/metrics"; }
-for i in $(seq 100); do
-    curl -sf "$WURL/metrics" > "$T/metrics" || fail "metrics"
-    [ "$(metric poll_rounds_total)" -ge 3 ] && break
-    sleep 0.1
-done
+# metrics_until URL NAME MIN TRIES: reads URL's metrics into $T/metrics
+# every 0.1 s until metric NAME is at least MIN, TRIES times at the most.
+metrics_until() {
+    local i
+    for i in $(seq "$4"); do
+        curl -sf "$1/metrics" > "$T/metrics" || fail "metrics of $1"
+        [ "$(metric "$2")" -ge "$3" ] && return
+        sleep 0.1
+    done
+}
+metrics_until "$WURL" poll_rounds_total 3 100
 rounds=$(metric poll_rounds_total) polls=$(metric gossip_polls_total)
 errors=$(metric gossip_errors_total)
 [ "$rounds" -ge 3 ] || fail "only $rounds rounds"
@@ -79,12 +78,6 @@ kill -TERM "$WPID"
 wait "$WPID" || fail "witness exited $? on SIGTERM"
 summary="$errors errors in $rounds rounds, $polls polls"
 
-# pyserver NAME SCRIPT: an HTTP peer stub from a python script (which prints
-# "(port N)" to stderr once listening); sets STUB_URL.
-pyserver() {
-    spawn "$1" python3 -u -c "$2" || fail "$1 did not start"
-    STUB_URL=$SPAWN_URL
-}
 pyserver blackhole '
 import socket, sys, time
 s = socket.socket()
@@ -132,11 +125,7 @@ WPID=$SPAWN_PID WURL=$SPAWN_URL WOUT=$SPAWN_OUT
 START=$(date +%s)
 # three pulls a round: two full rounds started within ~6 s (20 s when the
 # dead peer cost a timeout per log and per evidence list)
-for i in $(seq 110); do
-    curl -sf "$WURL/metrics" > "$T/metrics" || fail "metrics 2"
-    [ "$(metric pulls_total)" -ge 6 ] && break
-    sleep 0.1
-done
+metrics_until "$WURL" pulls_total 6 110
 pulls=$(metric pulls_total) rounds=$(metric poll_rounds_total)
 errors=$(metric gossip_errors_total)
 [ "$pulls" -ge 6 ] ||
@@ -151,11 +140,7 @@ kill -TERM "$WPID"
 wait "$WPID" || fail "witness 2 exited $? on SIGTERM"
 dead_pulls=$pulls
 # the trickling peer (started with witness 2): likewise
-for i in $(seq 30); do
-    curl -sf "$TURL/metrics" > "$T/metrics" || fail "metrics 4"
-    [ "$(metric pulls_total)" -ge 6 ] && break
-    sleep 0.1
-done
+metrics_until "$TURL" pulls_total 6 30
 pulls=$(metric pulls_total) rounds=$(metric poll_rounds_total)
 gets=$(grep -c "^GET " "$TRICKLE_OUT")
 [ "$pulls" -ge 6 ] ||
@@ -170,26 +155,16 @@ kill -TERM "$TPID"
 wait "$TPID" || fail "witness 4 exited $? on SIGTERM"
 
 pyserver slow '
-import http.server, json, os, sys, time
+import json, os, stubhttp, sys, time
 ids = [{"id": os.urandom(32).hex(), "origin": "example.com/log"} for _ in range(16)]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        print("GET " + self.path, file=sys.stderr, flush=True)
-        if self.path.split("?")[0] == "/evidence":
-            body, status = json.dumps(ids).encode(), 200
-        else:
-            if self.path.startswith("/evidence/"):
-                time.sleep(4.9)
-            body, status = b"no\n", 404
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()'
+def respond(method, path, body):
+    print("GET " + path, file=sys.stderr, flush=True)
+    if path.split("?")[0] == "/evidence":
+        return 200, json.dumps(ids).encode()
+    if path.startswith("/evidence/"):
+        time.sleep(4.9)
+    return 404, b"no\n"
+stubhttp.serve(respond)'
 SLOW_OUT=$SPAWN_OUT
 printf 'witness slow %s %s\n' "$(cat "$T/dead.key.pub")" "$STUB_URL" > "$T/peers3"
 spawn witness3 "$W" --listen 127.0.0.1:0 --data "$T/wd3" --create --key "$T/w.key" \

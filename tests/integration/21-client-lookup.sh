@@ -144,28 +144,14 @@ grep -q '^index' "$T/out" && fail "appended although --out exists"
 "$G" get checkpoint --log "$LOG_URL" | cmp -s - "$T/before.note" || fail "the tree grew"
 # A log answering an index no JSON integer holds exactly (1e30, with the
 # right leaf hash): malformed, refused before any use of the number.
-cat > "$T/fakeadd.py" <<'PY'
-import hashlib, http.server, json, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        out = json.dumps({"index": 1e30, "leaf_hash": hashlib.sha256(b"\0" + body).hexdigest(),
-                          "proof": "x"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.serve_forever()
-PY
-python3 "$T/fakeadd.py" "$T/fakeadd.port" > /dev/null 2>&1 &
-PIDS="$PIDS $!"
-wait_until 10 test -s "$T/fakeadd.port" || fail "fake log did not start"
-expect_rc 2 "$G" append --log "http://127.0.0.1:$(cat "$T/fakeadd.port")" --key "$T/sub.key" \
+spawn fakeadd env PYTHONPATH="$TOOLS" python3 -u -c '
+import hashlib, json, stubhttp
+def respond(method, path, body):
+    out = json.dumps({"index": 1e30, "leaf_hash": hashlib.sha256(b"\0" + body).hexdigest(),
+                      "proof": "x"}).encode()
+    return 200, out, {"Content-Type": "application/json"}
+stubhttp.serve(respond)' || fail "fake log did not start"
+expect_rc 2 "$G" append --log "$SPAWN_URL" --key "$T/sub.key" \
     --kind build --subject big --version 1 --sha256 "$(printf big | sha256sum | cut -c1-64)"
 expect_err "the log's answer is malformed or names another leaf"
 

@@ -210,34 +210,21 @@ for u in "$E" "$F"; do # lookup.1: E's answer, lookup.2: F's
         fail "the statement is not found in $u"
     curl -sf "$u/api/v1/lookup?sha256=$D" > "$T/lookup.$n" || fail "lookup in $u"
 done
-cat > "$T/twologs.py" <<'PY'
-import glob, http.server, json, os, sys
+spawn twologs env PYTHONPATH="$TOOLS" python3 -u -c '
+import glob, json, stubhttp, sys
 items = []
 for f in sorted(glob.glob(sys.argv[1] + "/lookup.*")):
     items += json.load(open(f))["statements"]
-body = json.dumps({"statements": items}).encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_GET(self):
-        ok = self.path.startswith("/api/v1/lookup")
-        self.send_response(200 if ok else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body) if ok else 0))
-        self.end_headers()
-        if ok:
-            self.wfile.write(body)
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[2] + ".tmp", "w").write(str(s.server_address[1]))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-s.serve_forever()
-PY
-python3 "$T/twologs.py" "$T" "$T/twologs.port" > /dev/null 2>&1 &
-PIDS="$PIDS $!"
-wait_until 10 test -s "$T/twologs.port" || fail "the two-log server did not start"
+answer = json.dumps({"statements": items}).encode()
+def respond(method, path, body):
+    ok = path.startswith("/api/v1/lookup")
+    return 200 if ok else 404, answer if ok else b"", {"Content-Type": "application/json"}
+stubhttp.serve(respond)' "$T" || fail "the two-log server did not start"
+TWOLOGS=$SPAWN_URL
 printf 'example.com/log3\n1\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
     "$G" note sign --key "$T/log3.key" > "$T/f-forked.note" || fail "sign F's fork"
 mkdir -p "$T/sf/$ID3" && cp "$T/f-forked.note" "$T/sf/$ID3/checkpoint"
-expect_rc 2 "$G" lookup --log "http://127.0.0.1:$(cat "$T/twologs.port")" \
+expect_rc 2 "$G" lookup --log "$TWOLOGS" \
     --policy "$T/policy3" --state "$T/sf" --sha256 "$D"
 expect_err "first checkpoint seen for log example.com/log (size 1)"
 expect_err "ALARM (fork.*): log example.com/log3: the checkpoint of size 1 is not consistent with the one of size 1 seen before (same size, different root)"

@@ -34,16 +34,10 @@ G="$GL_BIN/glasslog"
 W="$GL_BIN/glasslog-witness"
 PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+loadgen_tool
 
-make_keys
+mirror_keys
 "$G" keygen --name fake.example/log --out "$T/fake.key" > /dev/null || fail keygen
-"$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
-make_witness_keys 1
-MPORT=$(free_port)
-MURL="http://127.0.0.1:$MPORT"
 printf 'logs/v0\nvkey %s\nmirror\nvkey %s\nmirror\n' "$(cat "$T/fake.key.pub")" \
     "$(cat "$T/log.key.pub")" > "$T/logs"
 FHEX=$(printf %s fake.example/log | sha256sum | cut -c1-64)

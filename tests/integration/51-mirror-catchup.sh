@@ -20,17 +20,11 @@
 need_py_crypto
 G="$GL_BIN/glasslog"
 PY="$(dirname "$0")/mirror.py"
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+loadgen_tool
 N=${GL_MIRROR_N:-29952}
 echo "51-mirror-catchup: $N entries"
 
-make_keys
-"$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
-make_witness_keys 1
-MPORT=$(free_port)
-MURL="http://127.0.0.1:$MPORT"
+mirror_keys
 WURL="http://127.0.0.1:$PORT1"
 LHEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
 

@@ -22,9 +22,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 G="$GL_BIN/glasslog"
 PY="$(dirname "$0")/mirror.py"
 TLOG="$(dirname "$0")/tlog.py"
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+loadgen_tool
 
 make_keys
 printf '%s\n' "log $(cat "$T/log.key.pub")" "submitter $(cat "$T/sub.key.pub")" "quorum none" > "$T/policy"

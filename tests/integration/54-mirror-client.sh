@@ -14,16 +14,11 @@
 # malformed --log lists exit 3.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
-make_keys
-make_witness_keys 1
-LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
 mirror_setup
 DEAD="http://127.0.0.1:$(free_port)"
 echo "witness w1 $(cat "$T/w1.key.pub") http://127.0.0.1:$PORT1" > "$T/witnesses"
 echo "quorum w1" >> "$T/witnesses"
-echo "mirror mirror1.example $(cat "$T/m1.key.pub") $M1URL" > "$T/mirrors"
 start_log "$T/data" --create --batch-ms 2 --witnesses "$T/witnesses" --mirrors "$T/mirrors"
-policy "$T/policy" "log $LOGK" "submitter $SUBK" "mirror m1 $(cat "$T/m1.key.pub")" "quorum m1"
 policy "$T/p.w1" "log $LOGK" "submitter $SUBK" "witness w1 $(cat "$T/w1.key.pub")" "quorum w1"
 expect_rc 0 "$G" policy check "$T/policy"
 
@@ -106,27 +101,11 @@ expect_err "verified: log example.com/log, tree size 8"
 stop_proxy
 # a server that always answers 503 with Retry-After: 30: retrying it would
 # outlast --timeout 5, moving on to the mirror answers at once
-cat > "$T/busy.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(503)
-        self.send_header("Retry-After", "30")
-        self.send_header("Content-Length", "5")
-        self.end_headers()
-        self.wfile.write(b"busy\n")
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.serve_forever()
-PY
-python3 "$T/busy.py" "$T/busy.port" 2> "$T/busy.err" &
-BUSY_PID=$!
-PIDS="$PIDS $BUSY_PID"
-wait_until 10 test -s "$T/busy.port" || fail "the 503 server did not start: $(cat "$T/busy.err")"
-BUSY="http://127.0.0.1:$(cat "$T/busy.port")"
+spawn busy env PYTHONPATH="$TOOLS" python3 -u -c '
+import stubhttp
+stubhttp.serve(lambda method, path, body: (503, b"busy\n", {"Retry-After": "30"}))' ||
+    fail "the 503 server did not start: $(cat "$SPAWN_OUT")"
+BUSY=$SPAWN_URL BUSY_PID=$SPAWN_PID
 expect_rc 3 "$G" get checkpoint --log "$BUSY" --timeout 5
 expect_err "answered 503"
 START=$(date +%s)

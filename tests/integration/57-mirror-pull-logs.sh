@@ -15,19 +15,13 @@
 need_py_crypto
 G="$GL_BIN/glasslog"
 PY="$(dirname "$0")/mirror.py"
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+loadgen_tool
 # 600 entries: tiles 0/002.p/88 and 1/000.p/2 in both logs
 N=600
 hexof() { printf %s "$1" | sha256sum | cut -c1-64; }
 
-make_keys
+mirror_keys
 "$G" keygen --name example.com/log2 --out "$T/log2.key" > /dev/null || fail keygen
-"$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
-make_witness_keys 1
-MPORT=$(free_port)
-MURL="http://127.0.0.1:$MPORT"
 AM="$MURL/mirror/$(hexof example.com/log)"
 BM="$MURL/mirror/$(hexof example.com/log2)"
 

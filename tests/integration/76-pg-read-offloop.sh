@@ -48,9 +48,7 @@ for s in 1 2 3; do
         --subject "s$s" --version 1 --sha256 "$(printf 's%s' "$s" | sha256sum | cut -c1-64)" \
         --log-vkey "@$T/log.key.pub" > "$T/one" 2>&1 || fail "append: $(cat "$T/one")"
 done
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "no loadgen (make test-build makes it)"
+loadgen_tool
 "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 297 -c 8 --seed 7 \
     --subject-prefix ro --timeout 10 > "$T/lg.out" 2> "$T/lg.err" ||
     fail "loadgen: $(tail -3 "$T/lg.err")"
@@ -119,6 +117,19 @@ prompt() {
         fail "$1 did not answer within 1 s while a read waits on the database ($out)"
     [ "${out% *}" = "$2" ] || fail "$1 answered ${out% *}, want $2: $(cat "$T/p.body")"
     echo "$1 ${out#* }s" >> "$T/times"
+}
+# proofs_bg NAME CODES I...: asks, in the background, the inclusion proof
+# of each entry I in the tree of the next multiple of 256 in size: the
+# answer in $T/NAME.I, its status appended to CODES, the pid added to cps.
+proofs_bg() {
+    local name=$1 codes=$2 i
+    shift 2
+    for i in "$@"; do
+        curl -s -o "$T/$name.$i" -w '%{http_code}\n' --max-time 30 \
+            "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" \
+            >> "$codes" &
+        cps="$cps $!"
+    done
 }
 
 # 1. an entry read, a proof whose full tile 0/000 is not cached yet and a
@@ -334,12 +345,7 @@ reads0=$(metric glasslog_store_reads_total)
 lock glasslog_tiles
 : > "$T/ccodes"
 cps=""
-for i in 3 4 5 6 260 261 262 263; do
-    curl -s -o "$T/cold.$i" -w '%{http_code}\n' --max-time 30 \
-        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" \
-        >> "$T/ccodes" &
-    cps="$cps $!"
-done
+proofs_bg cold "$T/ccodes" 3 4 5 6 260 261 262 263
 wait_until 10 waiting_reads 8 || fail "$(metric glasslog_store_reads_waiting) cold proofs wait, want 8"
 unlock
 wait $cps
@@ -541,12 +547,7 @@ curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 \
     "$LOG_URL/api/v1/proof/consistency?first=300&second=700" >> "$T/mcodes" &
 cps=$!
 wait_until 5 waiting glasslog_tiles || fail "the consistency proof does not wait on the lock"
-for i in 260 261 520 521; do
-    curl -s -o "$T/m.$i" -w '%{http_code}\n' --max-time 30 \
-        "$LOG_URL/api/v1/proof/inclusion?index=$i&tree_size=$(((i / 256 + 1) * 256))" \
-        >> "$T/mcodes" &
-    cps="$cps $!"
-done
+proofs_bg m "$T/mcodes" 260 261 520 521
 wait_until 10 waiting_reads 5 || fail "$(metric glasslog_store_reads_waiting) proofs wait, want 5"
 [ "$(nwaiting glasslog_tiles)" = 1 ] || fail "$(nwaiting glasslog_tiles) tile reads wait, want 1"
 cancel_tile_read # 0/001

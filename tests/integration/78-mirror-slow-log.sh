@@ -48,10 +48,7 @@
 # peer's 16 files alone take 6.4 s).
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
-TOOLS=$(dirname "$0")/tools
-LOADGEN="$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || LOADGEN="$(dirname "$0")/../../$GL_BUILD/tests/bench/loadgen"
-[ -x "$LOADGEN" ] || fail "loadgen not built ($LOADGEN)"
+loadgen_tool
 hexof() { printf %s "$1" | sha256sum | cut -c1-64; }
 now_ms() { date +%s%3N; }
 # port_of FILE: the port of FILE's "(port N)" or "listening on port N" line
@@ -72,74 +69,45 @@ B_URL=$SPAWN_URL B_PID=$SPAWN_PID
 # the python servers start while the logs fill
 # B's proxy: 400 ms an answer; 700 ms (beyond the timeout) for a
 # consistency proof once $T/stall exists
-python3 -u -c '
-import http.server, os, sys, time, urllib.error, urllib.request
+PYTHONPATH="$TOOLS" python3 -u -c '
+import os, stubhttp, sys, time, urllib.error, urllib.request
 up, stall = sys.argv[1], sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        proof = self.path.startswith("/api/v1/proof/consistency")
-        time.sleep(0.7 if proof and os.path.exists(stall) else 0.4)
-        try:
-            with urllib.request.urlopen(up + self.path, timeout=5) as r:
-                status, body = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()' "$B_URL" "$T/stall" 2> "$T/proxy.out" &
+def respond(method, path, body):
+    proof = path.startswith("/api/v1/proof/consistency")
+    time.sleep(0.7 if proof and os.path.exists(stall) else 0.4)
+    try:
+        with urllib.request.urlopen(up + path, timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+stubhttp.serve(respond, http11=True)' "$B_URL" "$T/stall" 2> "$T/proxy.out" &
 PIDS="$PIDS $!"
 # the slow peer; also, under /w2 /w3 /w4, three peers serving the
 # checkpoint saved in $T/ck-wN-HEX once $T/behind exists (else 404)
-python3 -u -c '
-import http.server, json, os, sys, time
+PYTHONPATH="$TOOLS" python3 -u -c '
+import json, os, stubhttp, sys, time
 ids = [{"id": os.urandom(32).hex(), "origin": "example.com/log"} for _ in range(16)]
 t = sys.argv[1]
 open(t + "/first-id", "w").write(ids[0]["id"])
 reqs = open(t + "/peer-reqs", "a")
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        p = self.path.split("/")
-        if len(p) == 4 and p[1] in ("w2", "w3", "w4") and p[3] == "checkpoint":
-            f = "%s/ck-%s-%s" % (t, p[1], p[2])
-            ok = os.path.exists(t + "/behind") and os.path.exists(f)
-            body = open(f, "rb").read() if ok else b"no\n"
-            self.send_response(200 if ok else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if self.path.split("?")[0] == "/evidence":
-            reqs.write("/evidence\n")
-            reqs.flush()
-            q = dict(kv.split("=", 1) for kv in self.path.partition("?")[2].split("&") if "=" in kv)
-            k = int(q.get("from", "0"))
-            body, status = json.dumps(ids[k:k + int(q.get("limit", "256"))]).encode(), 200
-        else:
-            if self.path.startswith("/evidence/"):
-                reqs.write(self.path + "\n")
-                reqs.flush()
-                time.sleep(0.4)
-            body, status = b"no\n", 404
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()' "$T" 2> "$T/peer.out" &
+def respond(method, path, body):
+    p = path.split("/")
+    if len(p) == 4 and p[1] in ("w2", "w3", "w4") and p[3] == "checkpoint":
+        f = "%s/ck-%s-%s" % (t, p[1], p[2])
+        ok = os.path.exists(t + "/behind") and os.path.exists(f)
+        return (200, open(f, "rb").read()) if ok else (404, b"no\n")
+    if path.split("?")[0] == "/evidence":
+        reqs.write("/evidence\n")
+        reqs.flush()
+        q = dict(kv.split("=", 1) for kv in path.partition("?")[2].split("&") if "=" in kv)
+        k = int(q.get("from", "0"))
+        return 200, json.dumps(ids[k:k + int(q.get("limit", "256"))]).encode()
+    if path.startswith("/evidence/"):
+        reqs.write(path + "\n")
+        reqs.flush()
+        time.sleep(0.4)
+    return 404, b"no\n"
+stubhttp.serve(respond, http11=True)' "$T" 2> "$T/peer.out" &
 PIDS="$PIDS $!"
 "$LOADGEN" append --log "$A_URL" --key "$T/sub.key" -n 10 -c 4 --seed 78 > "$T/lga.out" 2> "$T/lga.err" &
 LGA=$!

@@ -44,70 +44,45 @@ for i in $(seq "$NLOGS"); do
 done
 # the peer: an empty evidence list at once; 404 after 60 ms to anything
 # else; each request's path is written to $T/reqs as it arrives
-spawn peer python3 -u -c '
-import http.server, sys, time
+spawn peer env PYTHONPATH="$TOOLS" python3 -u -c '
+import stubhttp, sys, time
 out = open(sys.argv[1], "a")
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        out.write("%.3f %s\n" % (time.monotonic(), self.path))
-        out.flush()
-        if self.path.split("?")[0] == "/evidence":
-            body, status = b"[]", 200
-        else:
-            time.sleep(0.06)
-            body, status = b"no\n", 404
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()' "$T/reqs" || fail "the peer did not start"
+def respond(method, path, body):
+    out.write("%.3f %s\n" % (time.monotonic(), path))
+    out.flush()
+    if path.split("?")[0] == "/evidence":
+        return 200, b"[]"
+    time.sleep(0.06)
+    return 404, b"no\n"
+stubhttp.serve(respond, http11=True)' "$T/reqs" || fail "the peer did not start"
 printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers"
 
 # alongside, the second witness: a peer whose evidence list hangs after
 # its status, 4 logs; the third: the same, its list hanging before any
 # status (silent)
 HUNG='
-import http.server, sys, time
+import stubhttp, sys, time
 out = open(sys.argv[1], "a")
 silent = sys.argv[2] == "silent"
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        out.write("%.3f %s\n" % (time.monotonic(), self.path))
-        out.flush()
-        try:
-            if self.path.split("?")[0] == "/evidence" and silent:
-                time.sleep(3)
-                return
-            if self.path.split("?")[0] == "/evidence":
-                self.send_response(200)
-                self.send_header("Content-Length", "100")
-                self.end_headers()
-                self.wfile.write(b"[")
-                self.wfile.flush()
-                time.sleep(3)
-                return
-            time.sleep(0.2)
-            body = b"no\n"
-            self.send_response(404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("(port %d)" % s.server_address[1], file=sys.stderr, flush=True)
-s.serve_forever()'
-spawn hungpeer python3 -u -c "$HUNG" "$T/hreqs" status || fail "the hanging peer did not start"
+def hang():
+    yield b"["
+    time.sleep(3)
+def respond(method, path, body):
+    out.write("%.3f %s\n" % (time.monotonic(), path))
+    out.flush()
+    if path.split("?")[0] == "/evidence" and silent:
+        time.sleep(3)
+        return None
+    if path.split("?")[0] == "/evidence":
+        return 200, hang(), {"Content-Length": "100"}
+    time.sleep(0.2)
+    return 404, b"no\n"
+stubhttp.serve(respond, http11=True)'
+spawn hungpeer env PYTHONPATH="$TOOLS" python3 -u -c "$HUNG" "$T/hreqs" status ||
+    fail "the hanging peer did not start"
 printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers2"
-spawn silentpeer python3 -u -c "$HUNG" "$T/sreqs" silent || fail "the silent peer did not start"
+spawn silentpeer env PYTHONPATH="$TOOLS" python3 -u -c "$HUNG" "$T/sreqs" silent ||
+    fail "the silent peer did not start"
 printf 'witness peer %s %s\n' "$(cat "$T/peer.key.pub")" "$SPAWN_URL" > "$T/peers3"
 head -5 "$T/logs" > "$T/logs2"
 make_witness_keys 2 3

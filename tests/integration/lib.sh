@@ -4,7 +4,10 @@ set -u
 : "${GL_BIN:?GL_BIN must name the directory holding the binaries}"
 : "${GL_VECTORS:?GL_VECTORS must name the test vectors directory}"
 T=$(mktemp -d)
-
+# TOOLS: the test tools' directory (tools/), absolute; a stub HTTP server
+# runs as env PYTHONPATH="$TOOLS" python3 -u -c SNIPPET (tools/stubhttp.py)
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)"
+ROOT="$(cd "$TOOLS/../../.." && pwd)" # the repository
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # need_py_crypto: the independent Ed25519 checks need python3's cryptography
@@ -102,6 +105,13 @@ append_one() {
         --log-vkey "@$T/log.key.pub" "$@"
 }
 
+# loadgen_tool: sets LOADGEN (tests/bench/loadgen), or fails.
+loadgen_tool() {
+    LOADGEN="${GL_LOADGEN:-${GL_BUILD:-build}/tests/bench/loadgen}"
+    case "$LOADGEN" in /*) ;; *) LOADGEN="$ROOT/$LOADGEN" ;; esac
+    [ -x "$LOADGEN" ] || fail "no loadgen at $LOADGEN (make test-build makes it)"
+}
+
 # --- glasslog-witness helpers ------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -114,6 +124,18 @@ make_witness_keys() {
             > /dev/null || fail "witness keygen"
         eval "PORT$n=$(free_port)"
     done
+}
+
+# mirror_keys: make_keys, witness 1's keys (make_witness_keys 1) and a
+# mirror's, m1.key (mirror1.example); MPORT, a free port for the mirror's
+# listener, and MURL, its URL.
+mirror_keys() {
+    make_keys
+    make_witness_keys 1
+    "$GL_BIN/glasslog" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null ||
+        fail keygen
+    MPORT=$(free_port)
+    MURL="http://127.0.0.1:$MPORT"
 }
 
 # create_flag DIR: prints --create if DIR does not exist yet (a witness's
@@ -157,10 +179,9 @@ stop_witness() {
 # AddressSanitizer the sanitizer's runtime must come first in LD_PRELOAD:
 # it is taken from the daemon's own dependencies.
 fault_wrap() {
-    local root so asan
-    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    local so asan
     so=${GL_BUILD:-build}/tests/fault/faultfs.so
-    case "$so" in /*) ;; *) so="$root/$so" ;; esac
+    case "$so" in /*) ;; *) so="$ROOT/$so" ;; esac
     [ -f "$so" ] || fail "no fault shim at $so (make test-build makes it)"
     asan=$(ldd "$GL_BIN/glasslogd" | awk '/libasan/ { print $3 }')
     fault_set off

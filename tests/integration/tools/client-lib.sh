@@ -1,7 +1,5 @@
 # Helpers for the client tests (2x-client-*.sh), sourced after lib.sh.
 G="$GL_BIN/glasslog"
-TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$TOOLS/../../.." && pwd)"
 
 # cosign_tool: sets COSIGN to the test cosigner (tools/cosign.c): the one
 # the Makefile built in $GL_BUILD, else compiled here from the sources.
@@ -13,13 +11,6 @@ cosign_tool() {
     (cd "$ROOT" && ${CC:-cc} -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
         -Iinclude -Ilib tests/integration/tools/cosign.c lib/*.c -lcrypto -pthread \
         -o "$COSIGN") || fail "cannot build the cosign test tool"
-}
-
-# loadgen_tool: sets LOADGEN (tests/bench/loadgen), or fails.
-loadgen_tool() {
-    LOADGEN="${GL_LOADGEN:-${GL_BUILD:-build}/tests/bench/loadgen}"
-    case "$LOADGEN" in /*) ;; *) LOADGEN="$ROOT/$LOADGEN" ;; esac
-    [ -x "$LOADGEN" ] || fail "no loadgen at $LOADGEN (make test-build makes it)"
 }
 
 # policy FILE LINE...: writes a policy, one argument per line.
@@ -59,16 +50,20 @@ expect_out() { grep -q -- "$1" "$T/out" || { cat "$T/out" >&2; fail "stdout lack
 # sha FILE: hex SHA-256 of a file.
 sha() { sha256sum "$1" | cut -c1-64; }
 
-# mirror_setup: witness 1 also mirrors the log (origin example.com/log,
-# vkey $LOGK) with the cosigner key m1.key, on a listener of its own.
-# Sets M1PORT, M1URL, HEX (hex SHA-256 of the origin) and MIRROR (the
-# mirror's tlog-tiles prefix for the log).
+# mirror_setup: the keys (mirror_keys); witness 1 also mirrors the log
+# (origin example.com/log) with the cosigner key m1.key, on a listener of
+# its own (MPORT, MURL); $T/mirrors lists it for the log's --mirrors, and
+# $T/policy trusts the log, the submitter and the mirror (quorum m1). Sets
+# LOGK and SUBK (the log's and the submitter's public keys), HEX (hex
+# SHA-256 of the origin) and MIRROR (the mirror's tlog-tiles prefix for
+# the log).
 mirror_setup() {
-    "$G" keygen --name mirror1.example --cosigner --out "$T/m1.key" > /dev/null || fail keygen
-    M1PORT=$(free_port)
-    M1URL="http://127.0.0.1:$M1PORT"
+    mirror_keys
+    LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
     HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
-    MIRROR="$M1URL/mirror/$HEX"
+    MIRROR="$MURL/mirror/$HEX"
     printf 'logs/v0\nvkey %s\nmirror\n' "$LOGK" > "$T/logs-m"
-    start_witness 1 "$T/logs-m" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$M1PORT"
+    start_witness 1 "$T/logs-m" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT"
+    echo "mirror mirror1.example $(cat "$T/m1.key.pub") $MURL" > "$T/mirrors"
+    policy "$T/policy" "log $LOGK" "submitter $SUBK" "mirror m1 $(cat "$T/m1.key.pub")" "quorum m1"
 }
