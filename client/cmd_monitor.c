@@ -141,7 +141,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct monitor_args a = {o, once, interval};
+    struct monitor_args a;
     int rc;
 
     memset(o, 0, sizeof(*o));
@@ -149,6 +149,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
     *interval = 60;
     o->progress = isatty(2);
     o->on_alarm_timeout_s = 60;
+    a = (struct monitor_args){o, once, interval};
     if ((rc = cli_parse_opts(argc, argv, opts, monitor_usage, monitor_take, &a)) != 0)
         return rc;
     if (o->net.log == NULL || o->policy == NULL || o->state == NULL || optind != argc) {
