@@ -2138,10 +2138,11 @@ static void test_bound_thread(void **state)
  * connect_timeout: every try gave its whole bound to the black hole.) */
 #define CONNECT_WAIT_MS 8000
 
-/* A socket listening on 127.0.0.1, on a free port (*port; if not 0
- * before, that port). Until the test accepts on it, a black hole: the
- * kernel completes the handshake, nothing ever answers. */
-static int listen_local(int *port)
+/* A socket bound to 127.0.0.1, on a free port (*port; if not 0 before,
+ * that port), not listening: the port refuses connections while it is
+ * held. shared: with SO_REUSEPORT, so another shared socket of this user
+ * can bind (and listen on) that port meanwhile. */
+static int bind_local(int *port, int shared)
 {
     struct sockaddr_in a = {0};
     socklen_t len = sizeof(a);
@@ -2149,13 +2150,25 @@ static int listen_local(int *port)
 
     assert_true(fd >= 0);
     assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
+    if (shared)
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)), 0);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons((uint16_t)*port);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A socket listening on 127.0.0.1, on a free port (*port). Until the
+ * test accepts on it, a black hole: the kernel completes the handshake,
+ * nothing ever answers. */
+static int listen_local(int *port)
+{
+    int fd = bind_local(port, 0);
+
+    assert_int_equal(listen(fd, 16), 0);
     return fd;
 }
 
@@ -2845,12 +2858,14 @@ static int teardown_read_write(void **state)
     return teardown(state);
 }
 
-/* The sessions of f's database, once none is left (waits up to 2 s). */
-static int pg_sessions_left(struct fx *f)
+/* The sessions of f's database for which cond holds (pg_sessions),
+ * once none is left: a closed connection's server process may still be
+ * listed for a while (waits up to 2 s). */
+static int pg_sessions_left(struct fx *f, const char *cond)
 {
     int n = -1;
 
-    for (int i = 0; i < 200 && (n = pg_sessions(f->dir, "true")) != 0; i++)
+    for (int i = 0; i < 200 && (n = pg_sessions(f->dir, cond)) != 0; i++)
         usleep(10000);
     return n;
 }
@@ -2869,7 +2884,7 @@ static void reopen_read_only(struct fx *f)
     int rc, n;
 
     rc = reopen_logged(f->s, log, sizeof(log));
-    n = pg_sessions_left(f);
+    n = pg_sessions_left(f, "true");
     print_message("reopen on a read-only server: %d, %d sessions left; %s", rc, n, log);
     assert_int_equal(rc, GL_EIO);
     assert_non_null(strstr(log, "answers the reconnect check but takes no writes"));
@@ -2877,7 +2892,7 @@ static void reopen_read_only(struct fx *f)
     assert_int_equal(n, 0);
     check_state(f->s, 2);
     assert_int_equal(store_put_served(f->s, 2, (const uint8_t *)"two", 3), GL_EIO);
-    assert_int_equal(pg_sessions_left(f), 0);
+    assert_int_equal(pg_sessions_left(f, "true"), 0);
 }
 
 /* A reopen whose server answers but takes no writes (a demoted primary;
@@ -2924,10 +2939,19 @@ static void test_pg_reopen_read_only_recovering(void **state)
     check_state(f->s, 3);
 }
 
+/* Whether fd has something to read (or a connection to accept) within
+ * 10 s: the fake server's waits end, so its thread does. */
+static int readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    return poll(&p, 1, 10000) == 1;
+}
+
 /* A PostgreSQL server of one session, listening on *(int *)arg: it lets
  * the session in (no password) and refuses its first statement as a
  * server that takes no writes does (SQLSTATE 25006), then waits for the
- * client to go. */
+ * client to go (10 s at most for each thing it waits for). */
 static void *refusing_main(void *arg)
 {
     static const uint8_t login[] = {'R', 0, 0, 0, 8, 0, 0, 0, 0, 'Z', 0, 0, 0, 5, 'I'};
@@ -2938,7 +2962,7 @@ static void *refusing_main(void *arg)
     ssize_t n;
     int c;
 
-    if ((c = accept(*(int *)arg, NULL, NULL)) < 0)
+    if (!readable(*(int *)arg) || (c = accept(*(int *)arg, NULL, NULL)) < 0)
         return NULL;
     answer[3] = (uint8_t)(len >> 8);
     answer[4] = (uint8_t)len;
@@ -2946,7 +2970,7 @@ static void *refusing_main(void *arg)
     memcpy(answer + 1 + len, "Z\0\0\0\5I", 6);
     /* the startup message (its length first), then the statement's
      * messages up to its Sync ('S') */
-    while ((n = read(c, buf + have, sizeof(buf) - have)) > 0) {
+    while (readable(c) && (n = read(c, buf + have, sizeof(buf) - have)) > 0) {
         have += (size_t)n;
         if (at == 0 && have >= 4 && have >= get_u32(buf)) {
             at = get_u32(buf);
@@ -2970,41 +2994,48 @@ out:
  * writes (SQLSTATE 25006) is closed there (pg_connect); the next
  * connection of that thread, to a server that takes writes, is kept in
  * the pool. The store's URL names first a host that refuses connections
- * (so the store opens on the test's server), then one that lets a
- * session in and refuses its first statement (refusing_main: the
- * reopen's connection fails), then the first host again, so the next
- * reopen connects to the test's server: that connection is kept, and a
- * read after the reopen uses it (the same session, by its pid). (The old
- * store remembered the refused connection's address, which the next
- * connection took, and closed that one once it was given back; under
- * AddressSanitizer, which does not hand a freed address out again at
- * once, the old store passed too.) */
+ * (a port held by a socket that does not listen, all along: so the store
+ * opens on the test's server), then the test's server. For a reopen, a
+ * second socket listens on the first host's port too: refusing_main lets
+ * a session in and refuses its first statement, so the reopen's
+ * connection fails, logged as refused by a read-only server. Once that
+ * socket is closed and the session the reopen closed is gone from
+ * pg_stat_activity, the next reopen connects to the test's server: that
+ * connection is kept, and a read after the reopen uses it (the same
+ * session, by its pid). (The old store remembered the refused
+ * connection's address, which the next connection took, and closed that
+ * one once it was given back; under AddressSanitizer, which does not
+ * hand a freed address out again at once, the old store passed too.) */
 static void test_pg_refused_connect(void **state)
 {
     struct fx *f = *state;
     struct store_options o = {0};
     const char *why = NULL, *at = strchr(f->dir, '@'), *slash;
-    char url[512], pids[64], pids_after[64];
+    char url[512], log[4096], pids[64], pids_after[64];
     const char *app = "application_name = 'glasslog_refused'";
     pthread_t th;
-    int port = 0, fd = listen_local(&port);
+    int port = 0, hold = bind_local(&port, 1), fd, rc;
 
     assert_non_null(at);
     assert_non_null(slash = strchr(at, '/'));
-    close(fd); /* refuses connections */
     snprintf(url, sizeof(url),
              "%.*s127.0.0.1:%d,%.*s%s%csslmode=disable&gssencmode=disable"
-             "&application_name=glasslog_refused",
+             "&application_name=glasslog_refused&connect_timeout=2",
              (int)(at + 1 - f->dir), f->dir, port, (int)(slash - at - 1), at + 1, slash,
              strchr(slash, '?') != NULL ? '&' : '?');
     o.url = url;
     commit_entries(f->s, 0, 2, UNCHECKED, 0); /* not empty: opened without create */
     assert_int_equal(store_open(&o, &f->s2, &why), 0);
-    fd = listen_local(&port);
+    fd = bind_local(&port, 1);
+    assert_int_equal(listen(fd, 16), 0);
     assert_int_equal(pthread_create(&th, NULL, refusing_main, &fd), 0);
-    assert_int_equal(store_reopen(f->s2), GL_EIO);
+    rc = reopen_logged(f->s2, log, sizeof(log));
     pthread_join(th, NULL);
-    close(fd);
+    close(fd); /* the port refuses connections again (hold) */
+    print_message("the reopen on the refusing server: %d; %s", rc, log);
+    assert_int_equal(rc, GL_EIO);
+    assert_non_null(strstr(log, "ERROR:  cannot execute SET in a read-only transaction"));
+    assert_int_equal(pg_sessions_left(f, app), 0); /* the store's first session */
     assert_int_equal(store_reopen(f->s2), 0);
     pg_session_pids(f->dir, app, pids, sizeof(pids));
     check_state(f->s2, 2);
@@ -3013,6 +3044,7 @@ static void test_pg_refused_connect(void **state)
                   pids_after);
     assert_true(pids[0] != 0 && strchr(pids, ',') == NULL);
     assert_string_equal(pids, pids_after);
+    close(hold);
 }
 
 static const struct CMUnitTest pg_tests[] = {

@@ -87,9 +87,23 @@ struct world {
     /* served checkpoints */
     struct gl_buf log_note, peer_note;
     struct feeder_stats st; /* the feeder's counters once stopped */
+    int start_rc;           /* feeder_start's */
+    /* the first stub call that went wrong on the feeder's thread (NULL:
+     * none), checked on the test's thread once the feeder stopped (a
+     * cmocka assert there would jump out of the wrong thread) */
+    const char *stub_error;
 };
 
 static struct world W;
+
+/* Records what (the first only) as the stubs' error unless ok. */
+static void stub_check(int ok, const char *what)
+{
+    pthread_mutex_lock(&W.mu);
+    if (!ok && W.stub_error == NULL)
+        W.stub_error = what;
+    pthread_mutex_unlock(&W.mu);
+}
 
 /* --- the HTTP client the feeder links ----------------------------------------------- */
 
@@ -181,7 +195,8 @@ int engine_view(struct engine *e, size_t log, struct engine_view *v, struct gl_b
     v->size = W.size[log];
     memcpy(v->root, W.root[log], GL_HASH_LEN);
     if (note != NULL)
-        assert_int_equal(gl_buf_append(note, W.note[log].data, W.note[log].len), 0);
+        stub_check(gl_buf_append(note, W.note[log].data, W.note[log].len) == 0,
+                   "engine_view: cannot append our note");
     return 0;
 }
 
@@ -201,7 +216,8 @@ static struct engine the_engine;
 static int ok(struct gl_http_response *out, const char *body, size_t n)
 {
     out->status = 200;
-    assert_int_equal(gl_buf_append(&out->body, body, n), 0);
+    stub_check(gl_buf_append(&out->body, body, n) == 0,
+               "cannot append a response's body");
     return 0;
 }
 
@@ -303,16 +319,25 @@ static void world_release(void)
     pthread_cond_destroy(&W.cv);
 }
 
-/* Runs the feeder for W.rounds rounds (requests after them are aborted,
- * and ask it to stop), with timeout_ms per request. */
-static void run_rounds(const struct logs_list *logs, const struct peers_list *peers,
-                       long timeout_ms)
+/* What run_step runs the feeder with. */
+struct run {
+    const struct logs_list *logs;
+    const struct peers_list *peers;
+    long timeout_ms; /* per request */
+};
+
+/* Runs the feeder as *arg says for W.rounds rounds (requests after them
+ * are aborted, and ask it to stop): W.start_rc and W.st get its results.
+ * No assert here: stderr is redirected (run_rounds checks them after). */
+static void run_step(void *arg)
 {
-    struct feeder_config fc = {&the_engine, logs, peers, 0, timeout_ms};
+    const struct run *r = arg;
+    struct feeder_config fc = {&the_engine, r->logs, r->peers, 0, r->timeout_ms};
     struct feeder_stats st;
     struct feeder *f = NULL;
 
-    assert_int_equal(feeder_start(&fc, &f), 0);
+    if ((W.start_rc = feeder_start(&fc, &f)) != 0)
+        return;
     pthread_mutex_lock(&W.mu);
     W.f = f;
     pthread_cond_broadcast(&W.cv);
@@ -325,8 +350,26 @@ static void run_rounds(const struct logs_list *logs, const struct peers_list *pe
     }
     feeder_stop(f);
     feeder_stats(f, &W.st);
-    assert_true(W.st.rounds >= W.rounds);
     feeder_free(f);
+}
+
+/* run_step with logs, peers and timeout_ms, its stderr captured: that
+ * text (the caller frees it), once the feeder ran its rounds and no stub
+ * went wrong (printed with the text if not). */
+static char *run_rounds(const struct logs_list *logs, const struct peers_list *peers,
+                        long timeout_ms)
+{
+    struct run r = {logs, peers, timeout_ms};
+    char *err = tu_capture_stderr(run_step, &r);
+
+    if (W.start_rc != 0 || W.stub_error != NULL || W.st.rounds < W.rounds)
+        print_message("the feeder: start %d, %llu rounds, stubs: %s; its log:\n%s",
+                      W.start_rc, (unsigned long long)W.st.rounds,
+                      W.stub_error != NULL ? W.stub_error : "fine", err);
+    assert_int_equal(W.start_rc, 0);
+    assert_null(W.stub_error);
+    assert_true(W.st.rounds >= W.rounds);
+    return err;
 }
 
 /* How many requests of round r end with end. */
@@ -341,8 +384,11 @@ static size_t count(uint64_t r, const char *end)
 
 /* --- a started comparison is finished past the cap --------------------------------- */
 
-#define CAP_T 400     /* ms: the timeout, and the log's exempt cap a round */
-#define CAP_PROOF 250 /* ms a proof takes: one is under the cap, two past it */
+/* ms: the timeout, and the log's exempt cap a round */
+#define CAP_T 1000
+/* ms a proof takes: one is under the cap (by 480 ms, less the fast
+ * requests: room for a late sleep on a loaded machine), two past it */
+#define CAP_PROOF 520
 
 static int serve_cap(const char *url, uint64_t round, struct gl_http_response *out,
                      long *sleep_ms)
@@ -376,15 +422,6 @@ static int serve_cap(const char *url, uint64_t round, struct gl_http_response *o
     return status_only(out, 404);
 }
 
-static struct logs_list cap_logs;
-static struct peers_list cap_peers;
-
-static void cap_run(void *arg)
-{
-    (void)arg;
-    run_rounds(&cap_logs, &cap_peers, CAP_T);
-}
-
 /* Our record: size 4; the log and three peers: size 8. Every comparison
  * asks a proof (CAP_PROOF: one under the cap, two past it) that does not
  * verify, then its prefix root. Parts: the pull, peers p1, p2, p3.
@@ -397,6 +434,8 @@ static void cap_run(void *arg)
 static void test_prefix_root_past_cap(void **state)
 {
     struct gl_signer lk, pk;
+    struct logs_list logs;
+    struct peers_list peers;
     struct gl_err why;
     char vk[1024], text[4096];
     char *err;
@@ -407,19 +446,19 @@ static void test_prefix_root_past_cap(void **state)
     assert_int_equal(gl_signer_generate("p.example", GL_KEY_COSIG, &pk), 0);
     vkey_of(&lk, vk, sizeof(vk));
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nurl http://log.test\n", vk);
-    assert_int_equal(logs_parse(text, strlen(text), &cap_logs, &why), 0);
+    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
     vkey_of(&pk, vk, sizeof(vk));
     snprintf(text, sizeof(text),
              "witness p1 %s http://peer1.test\nwitness p2 %s http://peer2.test\n"
              "witness p3 %s http://peer3.test\n",
              vk, vk, vk);
-    assert_int_equal(peers_parse(text, strlen(text), &cap_peers, &why), 0);
-    assert_int_equal(cap_peers.n, 3);
+    assert_int_equal(peers_parse(text, strlen(text), &peers, &why), 0);
+    assert_int_equal(peers.n, 3);
     mine(0, &lk);
     checkpoint(&lk, 8, 8, NULL, &W.log_note);
     checkpoint(&lk, 8, 8, &pk, &W.peer_note);
 
-    err = tu_capture_stderr(cap_run, NULL);
+    err = run_rounds(&logs, &peers, CAP_T);
     /* round 0: the pull's and p1's comparisons checked to the end, the
      * second past the cap; p2's and p3's proofs not asked */
     assert_int_equal(count(0, "http://log.test/checkpoint"), 1);
@@ -438,8 +477,8 @@ static void test_prefix_root_past_cap(void **state)
                                 "answer earlier in it (or its proofs took their time)"));
     free(err);
 
-    logs_release(&cap_logs);
-    peers_release(&cap_peers);
+    logs_release(&logs);
+    peers_release(&peers);
     gl_signer_wipe(&lk);
     gl_signer_wipe(&pk);
     world_release();
@@ -488,15 +527,6 @@ static size_t fetched(uint64_t r, size_t *out, size_t max)
     return n;
 }
 
-static const struct logs_list *ev_logs;
-static const struct peers_list *ev_peers;
-
-static void ev_run(void *arg)
-{
-    (void)arg;
-    run_rounds(ev_logs, ev_peers, 1000);
-}
-
 /* A peer lists NFILES files for a log without a url (no pull); every one
  * needs a fetch each round (the engine refuses files 1.. as not evidence,
  * so they are never held), and a round fetches 16. File 0 fails as
@@ -530,9 +560,7 @@ static void evidence_rounds(int file0_http, int file0_engine, int retried)
     snprintf(text, sizeof(text), "witness p %s http://peer.test\n", vk);
     assert_int_equal(peers_parse(text, strlen(text), &peers, &why), 0);
 
-    ev_logs = &logs;
-    ev_peers = &peers;
-    err = tu_capture_stderr(ev_run, NULL);
+    err = run_rounds(&logs, &peers, 1000);
     for (uint64_t r = 0; r < 5; r++) {
         int past = retried ? r == 3 : r % 2 == 1; /* the rounds that read 16..19 */
         n = fetched(r, got, NFILES + 1);
@@ -599,15 +627,6 @@ static size_t first_of(uint64_t r, const char *prefix)
     return SIZE_MAX;
 }
 
-static struct logs_list hold_logs;
-static struct peers_list hold_peers;
-
-static void hold_run(void *arg)
-{
-    (void)arg;
-    run_rounds(&hold_logs, &hold_peers, 1000); /* info lines are logged by default */
-}
-
 /* Logs a, b (no url) and c (url c.test, which never answers); the peer
  * has nothing for a and b, and a size 8 of c (ours: 4). Parts: the pull
  * of c, the peer. Round 0 (the pull first): c gives no answer, so the
@@ -618,6 +637,8 @@ static void hold_run(void *arg)
 static void test_gossip_hold(void **state)
 {
     struct gl_signer ka, kb, kc, pk;
+    struct logs_list logs;
+    struct peers_list peers;
     struct gl_err why;
     char va[1024], vb[1024], vc[1024], text[4096];
     size_t first, proof;
@@ -634,17 +655,17 @@ static void test_gossip_hold(void **state)
     vkey_of(&kc, vc, sizeof(vc));
     snprintf(text, sizeof(text),
              "logs/v0\nvkey %s\nvkey %s\nvkey %s\nurl http://c.test\n", va, vb, vc);
-    assert_int_equal(logs_parse(text, strlen(text), &hold_logs, &why), 0);
-    assert_int_equal(hold_logs.n, 3);
-    assert_string_equal(hold_logs.v[2].origin, "c.example/log");
+    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
+    assert_int_equal(logs.n, 3);
+    assert_string_equal(logs.v[2].origin, "c.example/log");
     vkey_of(&pk, va, sizeof(va));
     snprintf(text, sizeof(text), "witness p %s http://peer.test\n", va);
-    assert_int_equal(peers_parse(text, strlen(text), &hold_peers, &why), 0);
-    gl_hex_encode(hold_logs.v[2].origin_hash, GL_HASH_LEN, hex_c, sizeof(hex_c));
+    assert_int_equal(peers_parse(text, strlen(text), &peers, &why), 0);
+    gl_hex_encode(logs.v[2].origin_hash, GL_HASH_LEN, hex_c, sizeof(hex_c));
     mine(2, &kc);
     checkpoint(&kc, 8, 8, &pk, &W.peer_note);
 
-    err = tu_capture_stderr(hold_run, NULL);
+    err = run_rounds(&logs, &peers, 1000); /* info lines are logged by default */
     /* round 0: the pull first, then the gossip a, b, c; c's proof refused */
     assert_int_equal(first_of(0, "http://c.test/"), first_of(0, "http://"));
     assert_int_equal(count(0, "http://c.test/checkpoint"), 1);
@@ -662,8 +683,8 @@ static void test_gossip_hold(void **state)
                                 "answer earlier in it"));
     free(err);
 
-    logs_release(&hold_logs);
-    peers_release(&hold_peers);
+    logs_release(&logs);
+    peers_release(&peers);
     gl_signer_wipe(&ka);
     gl_signer_wipe(&kb);
     gl_signer_wipe(&kc);
