@@ -97,21 +97,6 @@ static int check(struct fx *f, int ok, const char *what, int line)
     return ok;
 }
 
-/* "<type> <vkey>" text of s's verifier into out. */
-static void vkey_text(const struct gl_signer *s, char *out, size_t max)
-{
-    struct gl_verifier v;
-    struct gl_buf b;
-
-    gl_signer_verifier(s, &v);
-    gl_buf_init(&b, GL_KEY_TEXT_MAX);
-    assert_int_equal(gl_verifier_format(&v, &b), 0);
-    assert_true(b.len < max);
-    memcpy(out, b.data, b.len);
-    out[b.len] = 0;
-    gl_buf_release(&b);
-}
-
 /* GETs base + path; r->header gets the Link header. */
 static void get(struct fx *f, const char *path, struct gl_http_response *r)
 {
@@ -278,7 +263,7 @@ static void hostile_rounds(struct fx *f)
     unsigned fwd, back;
     int before = f->failures;
 
-    vkey_text(&f->wa, vk, sizeof(vk));
+    tu_vkey_text(&f->wa, vk, sizeof(vk));
     snprintf(text, sizeof(text), "witness fwd %s %s/fwd\nwitness back %s %s/back\n", vk,
              f->hbase, vk, f->hbase);
     if (!CHECK(f, peers_parse(text, strlen(text), &peers, &why) == 0))
@@ -450,7 +435,7 @@ static void test_evidence_pages(void **state)
     assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &f->ka), 0);
     assert_int_equal(gl_signer_generate("wa.example", GL_KEY_COSIG, &f->wa), 0);
     assert_int_equal(gl_signer_generate("wb.example", GL_KEY_COSIG, &f->wb), 0);
-    vkey_text(&f->ka, vk, sizeof(vk));
+    tu_vkey_text(&f->ka, vk, sizeof(vk));
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", vk);
     assert_int_equal(logs_parse(text, strlen(text), &f->logs, &why), 0);
     for (int i = 0; i < 4; i++) {
@@ -481,7 +466,7 @@ static void test_evidence_pages(void **state)
     f->done.data = f;
 
     /* witness B, gossiping with A */
-    vkey_text(&f->wa, vk, sizeof(vk));
+    tu_vkey_text(&f->wa, vk, sizeof(vk));
     snprintf(text, sizeof(text), "witness wa %s %s\n", vk, f->base);
     assert_int_equal(peers_parse(text, strlen(text), &f->peers, &why), 0);
     assert_int_equal(wstore_open(path[2], 8, 1, &f->sb, &swhy), 0);

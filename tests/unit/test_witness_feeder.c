@@ -240,20 +240,6 @@ static int ends_with(const char *s, const char *end)
     return n >= m && strcmp(s + n - m, end) == 0;
 }
 
-/* The verifier key text of k. */
-static void vkey_of(const struct gl_signer *k, char *out, size_t max)
-{
-    struct gl_verifier v;
-    struct gl_buf b;
-
-    gl_signer_verifier(k, &v);
-    gl_buf_init(&b, max);
-    assert_int_equal(gl_verifier_format(&v, &b), 0);
-    assert_int_equal(gl_buf_putc(&b, 0), 0);
-    snprintf(out, max, "%s", (const char *)b.data);
-    gl_buf_release(&b);
-}
-
 /* k's checkpoint of size (root: bytes tag) into out; cosigned by
  * peer when not NULL. */
 static void checkpoint(const struct gl_signer *k, uint64_t size, uint8_t tag,
@@ -444,10 +430,10 @@ static void test_prefix_root_past_cap(void **state)
     world_init(serve_cap, 2);
     assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &lk), 0);
     assert_int_equal(gl_signer_generate("p.example", GL_KEY_COSIG, &pk), 0);
-    vkey_of(&lk, vk, sizeof(vk));
+    tu_vkey_text(&lk, vk, sizeof(vk));
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\nurl http://log.test\n", vk);
     assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
-    vkey_of(&pk, vk, sizeof(vk));
+    tu_vkey_text(&pk, vk, sizeof(vk));
     snprintf(text, sizeof(text),
              "witness p1 %s http://peer1.test\nwitness p2 %s http://peer2.test\n"
              "witness p3 %s http://peer3.test\n",
@@ -553,10 +539,10 @@ static void evidence_rounds(int file0_http, int file0_engine, int retried)
     }
     assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &lk), 0);
     assert_int_equal(gl_signer_generate("p.example", GL_KEY_COSIG, &pk), 0);
-    vkey_of(&lk, vk, sizeof(vk));
+    tu_vkey_text(&lk, vk, sizeof(vk));
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", vk);
     assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
-    vkey_of(&pk, vk, sizeof(vk));
+    tu_vkey_text(&pk, vk, sizeof(vk));
     snprintf(text, sizeof(text), "witness p %s http://peer.test\n", vk);
     assert_int_equal(peers_parse(text, strlen(text), &peers, &why), 0);
 
@@ -650,15 +636,15 @@ static void test_gossip_hold(void **state)
     assert_int_equal(gl_signer_generate("b.example/log", GL_KEY_NOTE, &kb), 0);
     assert_int_equal(gl_signer_generate("c.example/log", GL_KEY_NOTE, &kc), 0);
     assert_int_equal(gl_signer_generate("p.example", GL_KEY_COSIG, &pk), 0);
-    vkey_of(&ka, va, sizeof(va));
-    vkey_of(&kb, vb, sizeof(vb));
-    vkey_of(&kc, vc, sizeof(vc));
+    tu_vkey_text(&ka, va, sizeof(va));
+    tu_vkey_text(&kb, vb, sizeof(vb));
+    tu_vkey_text(&kc, vc, sizeof(vc));
     snprintf(text, sizeof(text),
              "logs/v0\nvkey %s\nvkey %s\nvkey %s\nurl http://c.test\n", va, vb, vc);
     assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
     assert_int_equal(logs.n, 3);
     assert_string_equal(logs.v[2].origin, "c.example/log");
-    vkey_of(&pk, va, sizeof(va));
+    tu_vkey_text(&pk, va, sizeof(va));
     snprintf(text, sizeof(text), "witness p %s http://peer.test\n", va);
     assert_int_equal(peers_parse(text, strlen(text), &peers, &why), 0);
     gl_hex_encode(logs.v[2].origin_hash, GL_HASH_LEN, hex_c, sizeof(hex_c));

@@ -100,20 +100,27 @@ void tu_load_verifier(const char *rel, struct gl_verifier *v)
     free(t);
 }
 
-void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max)
+void tu_vkey_text(const struct gl_signer *s, char *out, size_t max)
 {
-    struct gl_signer k;
     struct gl_verifier v;
     struct gl_buf b;
 
-    assert_int_equal(gl_signer_generate(name, type, &k), 0);
-    gl_signer_verifier(&k, &v);
-    gl_signer_wipe(&k);
+    gl_signer_verifier(s, &v);
     gl_buf_init(&b, GL_KEY_TEXT_MAX);
     assert_int_equal(gl_verifier_format(&v, &b), 0);
     assert_true(b.len < max);
-    memcpy(out, b.data, b.len + 1);
+    memcpy(out, b.data, b.len);
+    out[b.len] = 0;
     gl_buf_release(&b);
+}
+
+void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max)
+{
+    struct gl_signer k;
+
+    assert_int_equal(gl_signer_generate(name, type, &k), 0);
+    tu_vkey_text(&k, out, max);
+    gl_signer_wipe(&k);
 }
 
 size_t tu_foreign_vkey(const char *name, uint8_t type, size_t klen, uint64_t *seed,

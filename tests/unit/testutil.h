@@ -32,6 +32,9 @@ void tu_load_verifier(const char *rel, struct gl_verifier *v);
  * and writes its verifier key text (NUL-terminated) to out, which has max
  * bytes; fails the test if it does not fit. */
 void tu_gen_vkey(const char *name, uint8_t type, char *out, size_t max);
+/* Writes s's verifier key text (NUL-terminated) to out, which has max
+ * bytes; fails the test if it does not fit. */
+void tu_vkey_text(const struct gl_signer *s, char *out, size_t max);
 /* Writes to out (max bytes, NUL included; fails the test if it does not
  * fit) the verifier key text of a key of another kind than Ed25519:
  * "<name>+<id>+base64(type || klen pseudo-random bytes from *seed)", its
