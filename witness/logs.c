@@ -128,6 +128,11 @@ static int lp_close(struct lp *p)
     slot = lp_slot(p, e);
     if (*slot != 0) {
         struct logs_entry *o = &l->v[*slot - 1];
+        if (strcmp(o->keys[0].name, e->keys[0].name) != 0)
+            return gl_err_set(p->why, GL_EPARSE, p->line,
+                              "keys %s and %s for the origin %s: one log's keys have "
+                              "one name (evidence names its signer by it)",
+                              o->keys[0].name, e->keys[0].name, e->origin);
         if (o->nkeys == LOGS_MAX_KEYS)
             return gl_err_set(p->why, GL_ETOOBIG, p->line,
                               "more than %d keys for the origin %s", LOGS_MAX_KEYS,

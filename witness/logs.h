@@ -27,7 +27,9 @@
  * GL_KEY_TEXT_MAX) are skipped with their lines. Attribute lines may come in
  * any order after their vkey. Several entries with one origin merge into
  * one log with several keys (a key rotation; their witness lines are
- * merged too, duplicates once). The parsed list is sorted
+ * merged too, duplicates once); the keys must have one name, which split
+ * evidence names as the log's signer (specs/evidence.md), else the list is
+ * refused at the second key's entry. The parsed list is sorted
  * by origin; a second index sorts it by SHA-256(origin) for the
  * monitoring endpoint. Caps: LOGS_FILE_MAX
  * bytes, LOGS_MAX logs, LOGS_MAX_KEYS keys per origin.

@@ -72,6 +72,15 @@ static void test_logs(void **state)
     assert_int_equal(l.v[0].nkeys, 2);
     assert_true(l.v[0].qpd == 5);
     logs_release(&l);
+    /* one origin, keys of two names: refused (evidence of a split names
+     * one signer), whichever comes first */
+    snprintf(text, sizeof(text),
+             "logs/v0\nvkey %s\norigin o.example\nvkey %s\norigin o.example\n", a, b);
+    assert_int_equal(parse(text, &l, &why), GL_EPARSE);
+    assert_non_null(strstr(why.reason, "one name"));
+    snprintf(text, sizeof(text),
+             "logs/v0\nvkey %s\norigin o.example\nvkey %s\norigin o.example\n", b, a);
+    assert_int_equal(parse(text, &l, &why), GL_EPARSE);
     /* a log whose key is of a type we do not know, and not 32 bytes long
      * (ECDSA's 0x02), is skipped with its lines, not the whole list refused */
     snprintf(
