@@ -11,11 +11,12 @@
  * The verdict is the conjunction: any failure fails the verification.
  *
  * Which log key: the policy may list several keys for one origin (key
- * rotation). The checkpoint is tried against each log key whose name is
- * its origin; the first that verifies is the signer. A bad signature by
- * one key and a good one by another is accepted (signed-note rules are
- * per key), "no log with this origin" and "no valid signature" are
- * distinct failures.
+ * rotation). The checkpoint is checked against each log key whose name is
+ * its origin; the first that verifies is the signer. A signature by any of
+ * them that fails to verify rejects the checkpoint, even beside a good one
+ * (signed-note: a client SHOULD reject the whole note; Go's note.Open
+ * does). "No log with this origin", "no signature by its keys" and "a
+ * signature that does not verify" are distinct failures.
  *
  * Age (specs/client.md, "checkpoint age"). The age is now - T, where T is
  * the quorum's time (gl_policy_quorum_time): the latest time such that
@@ -84,22 +85,26 @@ out:
 
 /* --- checkpoints ------------------------------------------------------------------- */
 
-/* Tries each policy log whose key name is origin. */
+/* Opens the checkpoint with each policy log key whose name is origin: the
+ * first that verifies is the signer (*note its parsed note, out->log its
+ * index); any signature by one of them that fails rejects it. */
 static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len,
                           const char *origin, struct trust_checkpoint *out,
                           struct gl_note **note, char *why)
 {
     size_t n, i = 0;
     const struct gl_verifier *keys = gl_policy_log_keys(p, &n);
-    int rc = GL_ENOTFOUND, tried = 0;
+    int rc = 0, tried = 0, found = 0;
 
     for (size_t from = 0; gl_policy_find_log(p, origin, strlen(origin), from, &i) == 0;
          from = i + 1) {
         tried++;
-        rc = gl_checkpoint_open(msg, len, &keys[i], &out->cp, note, NULL);
-        if (rc == 0) {
+        rc = gl_checkpoint_open(msg, len, &keys[i], &out->cp, found ? NULL : note, NULL);
+        if (rc == 0 && !found) {
+            found = 1;
             out->log = i;
-            return 0;
+        } else if (rc != 0 && rc != GL_ENOKEY) {
+            break;
         }
     }
     if (tried == 0) {
@@ -107,14 +112,20 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
                  origin);
         return GL_ENOKEY;
     }
-    if (rc == GL_ENOKEY)
+    if (rc != 0 && rc != GL_ENOKEY) {
+        gl_note_free(*note);
+        *note = NULL;
+        snprintf(why, TRUST_WHY_MAX, "the signature of log %.200s does not verify (%s)",
+                 origin, gl_strerror(rc));
+        return GL_EVERIFY;
+    }
+    if (!found) {
         snprintf(why, TRUST_WHY_MAX,
                  "the checkpoint carries no signature by the policy's key for log %.200s",
                  origin);
-    else
-        snprintf(why, TRUST_WHY_MAX, "the signature of log %.200s does not verify (%s)",
-                 origin, gl_strerror(rc));
-    return rc == GL_ENOKEY ? GL_ENOKEY : GL_EVERIFY;
+        return GL_ENOKEY;
+    }
+    return 0;
 }
 
 /* 1 if a cosignature dated ts is too far ahead of now to count. */

@@ -27,7 +27,9 @@
 #include "../../client/trust.h"
 #include "../../client/util.h"
 #include "glasslog/error.h"
+#include "glasslog/key.h"
 #include "glasslog/merkle.h"
+#include "glasslog/note.h"
 
 #define VTIME 1700000000ULL
 
@@ -167,6 +169,56 @@ static void test_vector_converted_and_tampered(void **state)
     gl_policy_free(p);
     free(wk);
     free(msg);
+    free(tc);
+}
+
+/* A policy listing two keys for one origin (a rotation): a checkpoint
+ * signed by both opens; one whose second signature does not verify is
+ * refused although the first does (signed-note: a bad signature by a
+ * known key rejects the note), whichever key the policy lists first. */
+static void test_rotation_bad_signature(void **state)
+{
+    static const char text[] =
+        "r.example/log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    struct gl_signer k[2];
+    struct gl_verifier v[2];
+    struct gl_buf note;
+    char *vk[2], policy[2048], why[TRUST_WHY_MAX];
+    uint8_t was;
+    (void)state;
+
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(gl_signer_generate("r.example/log", GL_KEY_NOTE, &k[i]), 0);
+        gl_signer_verifier(&k[i], &v[i]);
+        vk[i] = fmt_vkey(&v[i]);
+    }
+    gl_buf_init(&note, 4096);
+    assert_int_equal(gl_note_sign(text, sizeof(text) - 1, k, 2, &note), 0);
+    for (int order = 0; order < 2; order++) {
+        struct gl_policy *p;
+        snprintf(policy, sizeof(policy), "log %s\nlog %s\nquorum none\n", vk[order],
+                 vk[1 - order]);
+        p = policy_of(policy);
+        assert_int_equal(
+            trust_checkpoint_open(p, (const char *)note.data, note.len, 0, tc, why), 0);
+        assert_int_equal(tc->cp.size, 5);
+        /* the last signature line (k[1]'s): a byte of its signature changed */
+        was = note.data[note.len - 10];
+        note.data[note.len - 10] = was == 'A' ? 'B' : 'A';
+        assert_int_equal(
+            trust_checkpoint_open(p, (const char *)note.data, note.len, 0, tc, why),
+            GL_EVERIFY);
+        assert_non_null(
+            strstr(why, "the signature of log r.example/log does not verify"));
+        note.data[note.len - 10] = was;
+        gl_policy_free(p);
+    }
+    gl_buf_release(&note);
+    for (int i = 0; i < 2; i++) {
+        gl_signer_wipe(&k[i]);
+        free(vk[i]);
+    }
     free(tc);
 }
 
@@ -703,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_vector_groups),
         cmocka_unit_test(test_vector_converted_and_tampered),
         cmocka_unit_test(test_vector_wrong_log),
+        cmocka_unit_test(test_rotation_bad_signature),
         cmocka_unit_test(test_verify_steps),
         cmocka_unit_test(test_verify_log_failure_blocks),
         cmocka_unit_test(test_age_nested_future),
