@@ -47,6 +47,9 @@ command -v node >/dev/null || fail "node is missing (make deps installs nodejs)"
 # The explorer's key-name and key-size rules are lib/key.c's (plain node).
 node "$ROOT/tests/browser/note-names.test.mjs" > "$T/names.out" 2>&1 ||
     { cat "$T/names.out" >&2; fail "web/js/note.js differs from lib/key.c, lib/note.c"; }
+# Its choice of log key among a rotation's is client/trust.c's (plain node).
+node "$ROOT/tests/browser/trust-rotation.test.mjs" > "$T/rotation.out" 2>&1 ||
+    { cat "$T/rotation.out" >&2; fail "web/js/trust.js differs from client/trust.c on key rotation"; }
 cosign_tool
 WEB="$ROOT/web"
 SHOTS="${GL_BUILD:-build}/screenshots"

@@ -34,11 +34,11 @@ export async function openCheckpoint(p, msg, now) {
   }
   const logs = p.logs.filter((l) => l.key.name === cp.origin);
   if (logs.length === 0) return { ok: false, why: `no log in the policy has origin "${text(cp.origin)}"` };
-  let r = 'nokey', log;
-  for (const l of logs) {
-    r = await verifyNote(note, [l.key]);
-    if (r === 'ok') { log = l; break; }
-  }
+  // All the origin's keys at once: a bad signature by any of them fails
+  // the note even beside a good one (as client/trust.c); the signer is the
+  // first, in policy order, whose signature is there (and so verified).
+  const r = await verifyNote(note, logs.map((l) => l.key));
+  const log = logs.find((l) => note.sigs.some((s) => s.id === l.key.id && s.name === l.key.name));
   if (r !== 'ok')
     return { ok: false, why: r === 'nokey' ? `the checkpoint carries no signature by the policy's key for log ${text(cp.origin)}`
       : `the signature of log ${text(cp.origin)} does not verify` };
