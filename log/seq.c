@@ -762,7 +762,11 @@ static void seq_lost(struct seq *s)
 
 /* A seq_sync done: the state it made durable and marked is released if
  * it extends the released tree (seq_check_extends); else it is tried
- * again (seq_cut), unless released data was lost. */
+ * again (seq_cut), unless released data was lost. A sync started under
+ * an earlier epoch than the lease's now (the lease was lost and taken
+ * again while it ran) read a state another holder may have extended
+ * since: what it loaded is released, but the next cut syncs again under
+ * the current epoch before anything is sequenced. */
 static void seq_settle_sync(struct seq *s)
 {
     int rc = s->batch_rc;
@@ -771,7 +775,7 @@ static void seq_settle_sync(struct seq *s)
     s->batch_sync = 0;
     if (rc == 0 && (rc = seq_check_extends(s, s->sync_size)) == 0) {
         seq_take_work(s, &s->next_ckpt);
-        s->need_sync = 0;
+        s->need_sync = s->batch_epoch != s->epoch;
         s->t_sync = 0;
         s->st.storage_failed = 0;
         gl_log(GL_LOG_INFO,

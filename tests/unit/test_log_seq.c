@@ -23,7 +23,10 @@
  * (GL_ETOOBIG) is not a storage failure; a reload that finds a stored
  * tree smaller than the released one, or another tree of its size,
  * stops the sequencer (nothing more is signed); fsck (log/fsck.c) reports an
- * entry missing from the source index.
+ * entry missing from the source index; on a shared store (the mem store
+ * with a lease the test hands around), a sync started under an earlier
+ * epoch than the lease's when it ends is made again before the next
+ * batch, which then extends the tree another holder committed meanwhile.
  */
 #include "testutil.h"
 
@@ -134,6 +137,10 @@ static void make_sub(struct fx *f, int k)
     entryindex_of(&st, s->data.data, &s->ix);
 }
 
+/* The ops fx_open gives its store once the log is made (NULL: the mem
+ * store's own). */
+static const struct store_ops *fx_ops;
+
 /* A new log (its key, index version and the signed size-0 checkpoint, as
  * glasslogd --create writes them) in a mem store, or a RocksDB one in dir if not
  * NULL, and a sequencer over it cutting batches at batch_bytes too (0:
@@ -174,6 +181,8 @@ static struct fx *fx_open(const char *dir, unsigned batch_ms, unsigned batch_max
     store_batch_put_state(b, 0, ck.data, ck.len);
     assert_int_equal(store_batch_commit(b, NULL), 0);
     store_batch_free(b);
+    if (fx_ops != NULL)
+        f->s->ops = fx_ops;
     tree_init(t);
     assert_int_equal(seq_new(&f->loop, f->s, &f->key, t, ck.data, ck.len, &cfg, &f->seq),
                      0);
@@ -1075,6 +1084,160 @@ static void test_fsck_many_per_key(void **state)
     tu_rmtree(dir);
 }
 
+/* --- a shared store: the mem store with a lease the test hands around ------
+ * The lease is this process's while `other` is 0, under `epoch`;
+ * mark_durable reads the stored state, then waits while `hold` (at most
+ * 10 s), as a sync the database holds up does. The queue is empty. */
+static struct fake_share {
+    struct store_ops ops;
+    int other, hold, held; /* atomic */
+    uint64_t epoch;        /* atomic */
+} share;
+
+static int share_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                       uint64_t *epoch)
+{
+    (void)s, (void)holder, (void)ms, (void)have;
+    if (__atomic_load_n(&share.other, __ATOMIC_SEQ_CST))
+        return GL_ESTATE;
+    *epoch = __atomic_load_n(&share.epoch, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+static int share_lease_release(struct store *s, const char *holder, uint64_t epoch)
+{
+    (void)s, (void)holder, (void)epoch;
+    return 0;
+}
+
+static int share_queue_put(struct store *s, const struct store_queued *q, size_t n,
+                           uint64_t *ids)
+{
+    (void)s, (void)q, (void)n, (void)ids;
+    return GL_EINVAL; /* this process leads: it queues nothing */
+}
+
+static int share_queue_scan(struct store *s, size_t max,
+                            int (*fn)(void *ctx, uint64_t id,
+                                      const struct store_queued *q),
+                            void *ctx)
+{
+    (void)s, (void)max, (void)fn, (void)ctx;
+    return 0;
+}
+
+static int share_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
+                              struct gl_buf *checkpoint)
+{
+    double end = now_ms() + 10000;
+    int rc = share.ops.get_state(s, size, checkpoint);
+
+    (void)epoch;
+    __atomic_store_n(&share.held, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&share.hold, __ATOMIC_SEQ_CST) && now_ms() < end) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
+/* A sequencer over a shared mem store (share), holding the lease under
+ * epoch 1 once seq_share ran. */
+static struct fx *fx_shared(void)
+{
+    struct fx *f;
+    struct store *probe;
+    struct store_options o = {"mem:", NULL, 1, 0, 0};
+
+    assert_int_equal(store_open(&o, &probe, NULL), 0);
+    share.ops = *probe->ops;
+    store_close(probe);
+    share.ops.lease = share_lease;
+    share.ops.lease_release = share_lease_release;
+    share.ops.queue_put = share_queue_put;
+    share.ops.queue_scan = share_queue_scan;
+    share.ops.mark_durable = share_mark_durable;
+    share.other = share.held = 0;
+    share.hold = 1;
+    share.epoch = 1;
+    fx_ops = &share.ops;
+    f = fx_new(1, 10, 100);
+    fx_ops = NULL;
+    return f;
+}
+
+/* Another sequencer's commit under epoch: submission k appended to the
+ * stored tree. */
+static void commit_other(struct fx *f, int k, uint64_t epoch)
+{
+    struct tree *t = malloc(sizeof(*t));
+    struct store_batch *b;
+    struct gl_buf ck;
+    uint8_t root[32];
+    uint64_t size;
+
+    assert_non_null(t);
+    gl_buf_init(&ck, 4096);
+    assert_int_equal(store_get_state(f->s, &size, &ck), 0);
+    gl_buf_reset(&ck);
+    tree_init(t);
+    assert_int_equal(tree_load(t, f->s, size), 0);
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    assert_int_equal(tree_append(t, f->sub[k].leaf, b), 0);
+    store_batch_put_entry(b, size, f->sub[k].data.data, f->sub[k].data.len);
+    store_batch_put_leaf_origin(b, f->sub[k].leaf, size, 0);
+    tree_finish_batch(t, size, b);
+    assert_int_equal(tree_root(t, root), 0);
+    assert_int_equal(gl_checkpoint_sign(ORIGIN, size + 1, root, &f->key, &ck), 0);
+    store_batch_put_state(b, size + 1, ck.data, ck.len);
+    assert_int_equal(store_batch_commit(b, &(struct store_expect){size, epoch}), 0);
+    store_batch_free(b);
+    gl_buf_release(&ck);
+    free(t);
+}
+
+static int share_held(struct fx *f, int arg)
+{
+    (void)f, (void)arg;
+    return __atomic_load_n(&share.held, __ATOMIC_SEQ_CST);
+}
+
+static int leads_is(struct fx *f, int arg)
+{
+    return seq_leads(f->seq) == arg;
+}
+
+/* A sync started under epoch 1 that ends after the lease went to another
+ * holder (epoch 2, who committed) and came back (epoch 3) loaded a stale
+ * tree: the sequencer syncs again before its next batch, which extends
+ * the other holder's tree instead of losing the compare-and-set (which
+ * would leave the lease held with nobody sequencing). */
+static void test_sync_across_epochs(void **state)
+{
+    struct fx *f = fx_shared();
+
+    (void)state;
+    assert_int_equal(seq_share(f->seq, 600, "a"), 0);
+    run_until(f, share_held, 0, 5000); /* the sync under epoch 1 read size 0 */
+    __atomic_store_n(&share.other, 1, __ATOMIC_SEQ_CST);
+    run_until(f, leads_is, 0, 5000);
+    commit_other(f, 0, 2);
+    __atomic_store_n(&share.epoch, 3, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&share.other, 0, __ATOMIC_SEQ_CST);
+    run_until(f, leads_is, 1, 5000);
+    assert_int_equal(seq_syncing(f->seq), 1);
+    __atomic_store_n(&share.hold, 0, __ATOMIC_SEQ_CST); /* the old sync ends */
+    submit(f, 1);
+    run_until(f, settled_n, 1, 5000);
+    assert_int_equal(f->sub[1].status, 0);
+    assert_int_equal(f->sub[1].index, 1);
+    assert_int_equal(f->sub[1].dup, 0);
+    assert_int_equal(seq_leads(f->seq), 1);
+    assert_int_equal(seq_syncing(f->seq), 0);
+    assert_int_equal(seq_tree(f->seq)->range.size, 2);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1093,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_reload_other_tree),
         cmocka_unit_test(test_fsck_source_index),
         cmocka_unit_test(test_fsck_many_per_key),
+        cmocka_unit_test(test_sync_across_epochs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
