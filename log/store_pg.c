@@ -492,6 +492,10 @@ static uint64_t ask_connector(struct pg *p)
  * (A flag scoped so, not the refused connection's address: a connection
  * closed elsewhere may leave its address to a new, healthy one.) */
 static _Thread_local int read_only_refused;
+/* Whether the last statement that failed on this thread was cancelled
+ * (SQLSTATE 57014, query_canceled; set by take_result): commit_durable
+ * tries such a statement again, and no other. */
+static _Thread_local int query_canceled;
 
 /* Takes a connection from the pool, waiting while none is free. *slot
  * gets its place for pg_put. end: NULL for a call never bounded (the
@@ -676,16 +680,17 @@ static int result_ok(const PGresult *r)
 /* r, the result of sql on c (NULL: none came): 0 and *out = r (if out
  * is not NULL, else r is freed) if it succeeded; else GL_EIO, logged, r
  * freed (read_only_refused set if the server refused it as it takes no
- * writes). */
+ * writes; query_canceled tells whether it was cancelled). */
 static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
 {
     const char *state;
 
     if (!result_ok(r)) {
         log_result(sql, c, r);
-        if (r != NULL && (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
-            strcmp(state, "25006") == 0)
+        state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        if (state != NULL && strcmp(state, "25006") == 0)
             read_only_refused = 1;
+        query_canceled = state != NULL && strcmp(state, "57014") == 0;
         PQclear(r);
         return GL_EIO;
     }
@@ -1445,12 +1450,17 @@ static int commit_warned(PGconn *c, int *warned)
  * GL_EIO. A COMMIT the server warned about is on the primary only; it
  * is durable once a later commit's wait completes, as that wait covers
  * all earlier WAL. So a transaction that writes WAL (a commit that wrote
- * none does not wait) is committed again, once a second, until one's wait completes (0)
- * or the connection is lost (GL_EIO); a statement of it that fails (a cancel) is tried
- * again. Nothing built from the batch leaves the process meanwhile: the writer waits as
- * it does for a standby that is down. The connection lost after a warned COMMIT, with
- * the primary still up: the state then re-read holds the batch, and the sequencer takes
- * it only through pg_mark_durable, whose own commit's wait covers it. */
+ * none does not wait) is committed again, once a second, until one's
+ * wait completes (0). A statement of it that was cancelled (SQLSTATE
+ * 57014, query_canceled) is rolled back and tried again; any other
+ * failure (a lost connection, a server that takes no writes, a refused
+ * statement) ends the wait with GL_EIO (rolled back if the connection
+ * lives), an unknown outcome, so a batch never waits on an error that
+ * does not pass. Nothing built from the batch leaves the process
+ * meanwhile: the writer waits as it does for a standby that is down. The
+ * warned commit ended by GL_EIO, with the primary still up: the state
+ * then re-read holds the batch, and the sequencer takes it only through
+ * pg_mark_durable, whose own commit's wait covers it. */
 static int commit_durable(PGconn *c)
 {
     const struct timespec pause = {1, 0};
@@ -1463,9 +1473,10 @@ static int commit_durable(PGconn *c)
             (rc = pg_exec(c, "UPDATE glasslog_meta SET v = v WHERE k = 'vkey'", NULL,
                           NULL)) == 0) {
             rc = commit_warned(c, &warned);
-        } else if (PQstatus(c) == CONNECTION_OK) { /* cancelled: again */
+        } else if (PQstatus(c) == CONNECTION_OK) {
             pg_exec(c, "ROLLBACK", NULL, NULL);
-            rc = 0;
+            if (query_canceled)
+                rc = 0; /* again */
         }
     }
     if (rc == 0 && again)

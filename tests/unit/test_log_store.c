@@ -22,7 +22,9 @@
  * on), every test also runs against the PostgreSQL backend, each in a
  * database of its own, plus its own tests: the schema version, two
  * handles (two glasslogd processes) racing to extend one state, and the
- * sequencer epoch of the compare-and-set, and the migration of a version 1
+ * sequencer epoch of the compare-and-set, a warned COMMIT whose next
+ * writing transaction fails for a reason other than a cancel (GL_EIO, no
+ * endless retry), and the migration of a version 1
  * schema, the retried reopen's stale connections, a reopen on a server
  * that takes no writes (the test's database set read-only, and back; also
  * after a failed reopen) and a served note refused there, a connection whose
@@ -1406,6 +1408,81 @@ static void test_pg_durable(void **state)
         assert_true(epoch != 7);
         check_durable(f->s, 0, 6);
     }
+}
+
+/* A commit on a thread of its own (commit_main): its result once done
+ * (atomic) is set. */
+struct committer {
+    struct store *s;
+    int rc, done;
+};
+
+static void *commit_main(void *arg)
+{
+    struct committer *k = arg;
+    struct store_batch *b;
+
+    if ((k->rc = store_batch_new(k->s, &b)) == 0) {
+        put_entries(b, 2, 3);
+        put_state(b, 3);
+        k->rc = store_batch_commit(b, NULL);
+        store_batch_free(b);
+    }
+    __atomic_store_n(&k->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* The triggers of test_pg_warned_commit_fails. */
+static const char warn_then_fail[] =
+    "CREATE FUNCTION warn_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " RAISE WARNING 'test: a warned COMMIT'; RETURN NULL; END $$;"
+    "CREATE CONSTRAINT TRIGGER warn_commit AFTER INSERT OR UPDATE ON glasslog_state"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION warn_commit();"
+    "CREATE FUNCTION refuse_meta() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " RAISE EXCEPTION 'test: refused' USING ERRCODE = 'P0001'; END $$;"
+    "CREATE TRIGGER refuse_meta BEFORE UPDATE ON glasslog_meta"
+    " FOR EACH STATEMENT EXECUTE FUNCTION refuse_meta()";
+
+/* A COMMIT the server warned about (here a deferred trigger's WARNING at
+ * COMMIT, as a cancelled wait for a synchronous standby gives) whose next
+ * writing transaction then fails with an error that is no cancel (a
+ * statement trigger refuses the no-op UPDATE, whether or not it
+ * finds a row; SQLSTATE P0001): the commit returns
+ * GL_EIO, an unknown outcome, after the one-second pause, instead of
+ * trying again. Once the triggers are gone, a reopen reads the state the
+ * warned COMMIT wrote and the next commit goes through. (The old
+ * commit_durable took every failure with a live connection for a cancel
+ * and tried again once a second, for ever: here it returned only once
+ * the test dropped the refusing trigger after DEADLINE_MS, and then 0.) */
+static void test_pg_warned_commit_fails(void **state)
+{
+    enum { DEADLINE_MS = 4000 };
+    struct fx *f = *state;
+    struct committer *k = fx_alloc(f, sizeof(*k));
+    uint64_t t0 = gl_clock_mono_ms(), ms;
+    int done = 0;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    pg_exec_in(f->dir, warn_then_fail);
+    k->s = f->s;
+    fx_spawn(f, commit_main, k);
+    while (!(done = __atomic_load_n(&k->done, __ATOMIC_SEQ_CST)) &&
+           gl_clock_mono_ms() - t0 < DEADLINE_MS)
+        usleep(10000);
+    ms = gl_clock_mono_ms() - t0;
+    /* the old loop ends once the UPDATE succeeds (and its COMMIT, which
+     * writes no glasslog_state, does not warn) */
+    pg_exec_in(f->dir, "DROP TRIGGER refuse_meta ON glasslog_meta;"
+                       "DROP TRIGGER warn_commit ON glasslog_state");
+    fx_end(f);
+    print_message("warned commit, then a refused UPDATE: %s after %llu ms, %d\n",
+                  done ? "returned" : "still waiting", (unsigned long long)ms, k->rc);
+    assert_true(done);
+    assert_int_equal(k->rc, GL_EIO);
+    assert_int_equal(store_reopen(f->s), 0);
+    check_state(f->s, 3); /* committed on the primary */
+    commit_entries(f->s, 3, 4, 3, 0);
+    check_state(f->s, 4);
 }
 
 /* Racing commits from threads on two handles, all built on the same
@@ -3062,6 +3139,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_two_writers, postgresql),
     ON(test_pg_epoch, postgresql),
     ON(test_pg_durable, postgresql),
+    ON(test_pg_warned_commit_fails, postgresql),
     ON(test_pg_race, postgresql),
     ON(test_served, postgresql),
     ON(test_read_capacity, postgresql),
