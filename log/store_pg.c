@@ -1474,8 +1474,9 @@ static int commit_durable(PGconn *c)
                           NULL)) == 0) {
             rc = commit_warned(c, &warned);
         } else if (PQstatus(c) == CONNECTION_OK) {
+            int cancelled = query_canceled; /* before the ROLLBACK's result */
             pg_exec(c, "ROLLBACK", NULL, NULL);
-            if (query_canceled)
+            if (cancelled)
                 rc = 0; /* again */
         }
     }
