@@ -78,9 +78,11 @@ static void test_logs(void **state)
              "logs/v0\nvkey %s\norigin o.example\nvkey %s\norigin o.example\n", a, b);
     assert_int_equal(parse(text, &l, &why), GL_EPARSE);
     assert_non_null(strstr(why.reason, "one name"));
+    logs_release(&l);
     snprintf(text, sizeof(text),
              "logs/v0\nvkey %s\norigin o.example\nvkey %s\norigin o.example\n", b, a);
     assert_int_equal(parse(text, &l, &why), GL_EPARSE);
+    logs_release(&l);
     /* a log whose key is of a type we do not know, and not 32 bytes long
      * (ECDSA's 0x02), is skipped with its lines, not the whole list refused */
     snprintf(
