@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <uv.h>
 
 #include "api.h"
@@ -37,6 +38,7 @@
 #include "glasslog/log.h"
 #include "glasslog/merkle.h"
 #include "glasslog/policy.h"
+#include "glasslog/sha256.h"
 #include "glasslog/statement.h"
 #include "http_server.h"
 #include "readapi.h"
@@ -85,6 +87,7 @@ struct daemon {
     int await_mark;        /* a shared store without a durable mark at start: the tree
                               and checkpoint are not served until there is one */
     uint64_t stored;       /* the stored tree size at start (check_store) */
+    uint8_t follow_refused[GL_HASH_LEN]; /* the last served note refused (follow_check) */
 };
 
 /* What a reload (and --check-config) reads; allow_empty: see reload.h. */
@@ -507,8 +510,52 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
         publish_checkpoint(d->pub, note, len, size);
 }
 
+/* Whether the follower may serve `note` as the served checkpoint of
+ * `size`: one it serves already, or one signed by this log's key for that
+ * size with the root its own tree has there (the store holds what the
+ * sequencer wrote, but a front-end serves nothing its tree does not
+ * prove). A refusal is logged once per note. */
+static int follow_check(struct daemon *d, const struct gl_buf *note, uint64_t size)
+{
+    const struct gl_buf *cur;
+    struct gl_checkpoint c;
+    struct gl_err ck_why;
+    uint8_t h[GL_HASH_LEN], root[GL_HASH_LEN];
+    char msg[GL_ERR_REASON_MAX + 32];
+    const char *why = msg;
+    uint64_t cur_size;
+    int rc;
+
+    publish_served(d->pub, &cur, &cur_size);
+    if (cur != NULL &&
+        (size < cur_size || (size == cur_size && cur->len == note->len &&
+                             memcmp(cur->data, note->data, note->len) == 0)))
+        return 0; /* publish_adopt keeps what it serves */
+    if ((rc = gl_checkpoint_open((const char *)note->data, note->len, &d->vkey, &c, NULL,
+                                 &ck_why)) != 0) {
+        gl_err_format(&ck_why, NULL, msg, sizeof(msg));
+    } else if (c.size != size) {
+        rc = GL_EPARSE;
+        why = "its size is not the one stored beside it";
+    } else if ((rc = tree_root_at(seq_tree(d->seq), d->store, size, root)) != 0) {
+        snprintf(msg, sizeof(msg), "the tree's root at that size: %s", gl_strerror(rc));
+    } else if (CRYPTO_memcmp(root, c.root, GL_HASH_LEN) != 0) {
+        rc = GL_EVERIFY;
+        why = "its root is not this front-end's tree's root at that size";
+    }
+    if (rc == 0 || gl_sha256(note->data, note->len, h) != 0)
+        return rc;
+    if (memcmp(h, d->follow_refused, GL_HASH_LEN) != 0)
+        gl_log(GL_LOG_ERROR,
+               "store: the sequencer's served checkpoint of size %llu is not served: %s",
+               (unsigned long long)size, why);
+    memcpy(d->follow_refused, h, GL_HASH_LEN);
+    return rc;
+}
+
 /* A follower serves the sequencer's served checkpoint once its own tree
- * holds that size (so the proofs against it can be made). */
+ * holds that size (so the proofs against it can be made) and it passes
+ * follow_check. */
 static void on_follow(void *ctx)
 {
     struct daemon *d = ctx;
@@ -519,7 +566,7 @@ static void on_follow(void *ctx)
         return;
     gl_buf_init(&note, 1 << 20);
     if (store_get_served(d->store, &size, &note) == 0 &&
-        size <= seq_tree(d->seq)->range.size)
+        size <= seq_tree(d->seq)->range.size && follow_check(d, &note, size) == 0)
         publish_adopt(d->pub, note.data, note.len, size);
     gl_buf_release(&note);
 }

@@ -4,7 +4,8 @@
 # cosigned and stores the served note; the follower (B) serves that note:
 # its /checkpoint and its appends' proofs carry the witness cosignature
 # and verify with the policy. With the witness down, the state grows but
-# B keeps serving the last cosigned checkpoint (never one without quorum).
+# B keeps serving the last cosigned checkpoint (never one without quorum),
+# and refuses a stored note its own tree does not prove.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
@@ -77,6 +78,35 @@ served B "$URL_B" > /dev/null
 [ "$(sed -n 2p "$T/ck.B")" = "$before" ] ||
     fail "B serves size $(sed -n 2p "$T/ck.B") without quorum (cosigned: $before)"
 [ "$(cosigs "$T/ck.B")" = 1 ] || fail "B's checkpoint lost its cosignature"
+# B serves only a stored note its own tree proves: one whose log signature
+# does not verify, one whose size is not the size stored beside it, and
+# one signed by the log key with another root are each refused with a
+# reason, and B keeps serving the cosigned one.
+ORIGIN=$(sed -n 1p "$T/ck.B")
+cp "$T/ck.B" "$T/ck.good"
+put_served() { # put_served SIZE NOTE_FILE: the served row as the sequencer writes it
+    PG_DB=log pg_sql a "UPDATE glasslog_meta SET v = decode('$(printf '%016x' "$1")$(od -An -v -tx1 "$2" | tr -d ' \n')', 'hex') WHERE k = 'served'" ||
+        fail "cannot write the served row"
+}
+refused() { # refused SIZE NOTE_FILE REASON
+    put_served "$1" "$2"
+    wait_until 10 grep -q "served checkpoint of size $1 is not served: .*$3" "$OUT_B" ||
+        fail "B did not refuse a served note ($3): $(tail -3 "$OUT_B")"
+    served B "$URL_B" > /dev/null
+    cmp -s "$T/ck.B" "$T/ck.good" || fail "B serves a refused note ($3): $(cat "$T/ck.B")"
+}
+# (the 41st base64 digit of the log's signature changed: a signature byte)
+awk -v o="$ORIGIN" '$2 == o { c = substr($3, 41, 1); $3 = substr($3, 1, 40) (c == "A" ? "B" : "A") substr($3, 42) } 1' \
+    "$T/ck.good" > "$T/bad.sig"
+cmp -s "$T/bad.sig" "$T/ck.good" && fail "the signature was not changed"
+refused "$before" "$T/bad.sig" "does not verify"
+printf '%s\n%s\n%s\n' "$ORIGIN" "$((before - 1))" "$(sed -n 3p "$T/ck.good")" |
+    "$G" note sign --key "$T/log.key" > "$T/small.note" || fail "note sign"
+refused "$before" "$T/small.note" "its size is not the one stored beside it"
+printf '%s\n%s\n%s\n' "$ORIGIN" "$before" "$(printf 'not the root' | openssl dgst -sha256 -binary | base64)" |
+    "$G" note sign --key "$T/log.key" > "$T/root.note" || fail "note sign"
+refused "$before" "$T/root.note" "its root is not this front-end's tree's root at that size"
+put_served "$before" "$T/ck.good"
 # the witness back: B catches up with a cosigned checkpoint of the new size
 start_witness 1 "$T/logs"
 caught() { served B "$URL_B" > /dev/null && [ "$(sed -n 2p "$T/ck.B")" -gt "$before" ]; }
