@@ -112,10 +112,12 @@ async function expectFailed(scope, row, detail) {
 
 // opts: the browser context's, and fullPage (default true): false
 // screenshots the viewport only (a full page of 100 cards takes chromium
-// most of a minute).
+// most of a minute). A case's screenshot is taken when it fails, or for
+// every case with GL_SCREENSHOTS=all (they cost a quarter of the run).
 async function test(name, fn, { fullPage = true, ...opts } = {}) {
   const t0 = Date.now();
   const v = await visitor(opts);
+  let shot = process.env.GL_SCREENSHOTS === 'all';
   try {
     await fn(v.page);
     check(v.page.problems.length === 0, v.page.problems.join('; '));
@@ -123,10 +125,12 @@ async function test(name, fn, { fullPage = true, ...opts } = {}) {
     console.log(`ok - ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     failed++;
+    shot = true;
     console.log(`FAIL - ${name}: ${e.message.split('\n')[0]}`);
   } finally {
-    await v.page.screenshot({ path: path.join(env.SHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage })
-      .catch(() => {});
+    if (shot)
+      await v.page.screenshot({ path: path.join(env.SHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage })
+        .catch(() => {});
     await v.ctx.close();
   }
 }

@@ -35,7 +35,8 @@
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
 # meets a quorum naming it; policies with roles, requirements and mirrors
 # get the verdict and first error of `glasslog policy check`.
-# Screenshots go to $GL_BUILD/screenshots/.
+# Screenshots of failed cases (of every case with GL_SCREENSHOTS=all) go
+# to $GL_BUILD/screenshots/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 
