@@ -460,6 +460,26 @@ void chain_print(const struct chain_report *r, int json)
 
 /* --- offline: a chain bundle -------------------------------------------------------- */
 
+int chain_warn_unchecked(const struct gl_policy *p, const struct gl_statement_fields *f)
+{
+    size_t k = gl_policy_require_rebuilds(p);
+    int audit = gl_policy_require_audit(p);
+    char rebuilds[48] = "";
+
+    if ((k == 0 && !audit) ||
+        (f->kind != GL_STATEMENT_BUILD && f->kind != GL_STATEMENT_RULE_UPDATE))
+        return 0;
+    if (k > 0)
+        snprintf(rebuilds, sizeof(rebuilds), "%zu independent rebuild%s%s", k,
+                 k == 1 ? "" : "s", audit ? " and " : "");
+    cli_error("warning: this checks that the %s is logged, not the policy's requirements "
+              "(%s%s): check its provenance chain with `glasslog lookup --chain PATH` "
+              "or `glasslog verify --chain-bundle FILE`",
+              gl_statement_kind_name(f->kind), rebuilds,
+              audit ? "an audit of its source" : "");
+    return 1;
+}
+
 int chain_verify_bundle(const struct gl_policy *p, const char *path, const char *artifact,
                         uint64_t max_age, int json)
 {

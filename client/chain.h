@@ -64,6 +64,14 @@ int chain_eval(const struct gl_policy *p, const struct chain_item *items, size_t
                size_t head, const uint8_t *artifact, uint64_t max_age, uint64_t now,
                struct chain_report *r);
 
+/* The policy's requirements (`require rebuilds`, `require audit`) are
+ * judged only on a provenance chain: verify --bundle and lookup without
+ * --chain check that one statement is logged. For a build or rule update
+ * under a policy with requirements, prints one warning on stderr saying
+ * so and how to check the chain, and returns 1; 0 (nothing printed)
+ * otherwise. */
+int chain_warn_unchecked(const struct gl_policy *p, const struct gl_statement_fields *f);
+
 /* Prints the report as a tree on stdout (json: one JSON object), and one
  * "glasslog: verification failed: <link> #<index>: <why>" line on stderr
  * per failed link. */

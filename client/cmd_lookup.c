@@ -177,7 +177,8 @@ struct lookup {
     /* the tree size the log's last page answered as of ("tree_size"),
      * UINT64_MAX when it gave none (an older log) */
     uint64_t tree_size;
-    int malformed; /* an item of the answer was malformed: the lookup stops */
+    int malformed;    /* an item of the answer was malformed: the lookup stops */
+    int chain_warned; /* chain_warn_unchecked said its line */
 };
 
 /* --- consistency with the client's memory ------------------------------------------ */
@@ -423,6 +424,8 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
         goto out;
     }
     print_ok(l, pf->index, r);
+    if (!l->chain_warned)
+        l->chain_warned = chain_warn_unchecked(l->p, &r->st.fields);
     rc = CLI_OK;
     if (l->o->out != NULL &&
         save_bundle(l, pf->index, in.statement, in.statement_len, pf) != 0)

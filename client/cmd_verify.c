@@ -459,6 +459,8 @@ int cmd_verify_main(int argc, char **argv)
     in.now = (uint64_t)time(NULL);
     rc = trust_verify(p, &in, r) == 0 ? CLI_OK : CLI_VERIFY;
     warn_future(p, &in, r);
+    if (r->state[TRUST_STATEMENT] == TRUST_PASSED)
+        chain_warn_unchecked(p, &r->st.fields);
     for (int s = 0; s < TRUST_NSTEPS; s++)
         if (r->state[s] == TRUST_FAILED)
             cli_error("verification failed: %s: %s", trust_step_name((enum trust_step)s),

@@ -291,8 +291,18 @@ grep -q '^kind rebuild$' "$EV/statement" || fail "evidence: the rebuild"
 grep -q '^kind build$' "$EV/related.statement" || fail "evidence: the vendor's build"
 expect_rc 0 "$G" verify --policy "$T/policy" --bundle "$EV/statement.tlog-proof" \
     --artifact "$T/2.0-rebuilt.bin"
+grep -q "warning: this checks" "$T/err" && fail "a rebuild has no chain of its own to check: $(cat "$T/err")"
+# verify --bundle and lookup without --chain check that one statement is
+# logged: for a build under a policy with requirements they say so.
+UNCHECKED="warning: this checks that the build is logged, not the policy's requirements (1 independent rebuild and an audit of its source): check its provenance chain with"
 expect_rc 0 "$G" verify --policy "$T/policy" --proof "$EV/related.tlog-proof" \
     --statement "$EV/related.statement" --artifact "$T/2.0.bin"
+expect_err "$UNCHECKED"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/lk" "$T/2.0.bin"
+expect_err "$UNCHECKED"
+[ "$(grep -c "warning: this checks" "$T/err")" = 1 ] || fail "lookup warns more than once: $(cat "$T/err")"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy-noaudit" --state "$T/lk" "$T/2.0.bin"
+expect_err "(1 independent rebuild): check"
 # Checked once: a second pass finds nothing new, and nothing is pending.
 expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
     --no-progress --audit-within 1s
