@@ -248,9 +248,25 @@ static void retry_unannounced(struct engine *e)
 
 /* --- loading ------------------------------------------------------------------ */
 
+/* A stored record of log at size that no key of the list signs: logged,
+ * GL_ESTATE. */
+static int unsigned_record(const struct logs_entry *log, uint64_t size)
+{
+    gl_log(GL_LOG_ERROR,
+           "the stored checkpoint of %s (size %llu) is signed by none of the log's keys "
+           "in the list: list the key that signed it again, until this witness holds a "
+           "checkpoint signed by a listed key",
+           log->origin, (unsigned long long)size);
+    return GL_ESTATE;
+}
+
 /* Rebuilds a loaded record n (parsed from rec) in record form into r: the
  * log's signatures and our cosignature (records written before the form
- * was fixed may carry other lines), and sets our cosignature's time. */
+ * was fixed may carry other lines), and sets our cosignature's time. A
+ * record signed by no key the list names for its log (a key was removed
+ * from the list before the witness held a checkpoint signed by a newer
+ * one) is GL_ESTATE: without the log's signature it could neither be
+ * served to peers nor prove a split view. */
 static int load_record(struct engine *e, const struct logs_entry *log, const char *rec,
                        const struct gl_note *n, struct record *r)
 {
@@ -268,6 +284,8 @@ static int load_record(struct engine *e, const struct logs_entry *log, const cha
             ours = s;
         }
     }
+    if (kept.n == 0)
+        return unsigned_record(log, r->v.size);
     return addck_record(rec, &kept, ours ? ours->line : NULL, ours ? ours->line_len : 0,
                         &r->note);
 }
@@ -294,11 +312,39 @@ static int load_log(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
     if ((err = record_check(log, note, len, size, root, &n, &why)) != 0)
         gl_log(GL_LOG_ERROR, "the stored record of %s is corrupt: %s", log->origin,
                gl_err_format(&why, NULL, msg, sizeof(msg)));
-    else if ((err = load_record(e, log, (const char *)note, n, r)) != 0)
+    else if ((err = load_record(e, log, (const char *)note, n, r)) != 0 &&
+             err != GL_ESTATE)
         gl_log(GL_LOG_ERROR, "cannot load the stored record of %s: %s", log->origin,
                gl_strerror(err));
     gl_note_free(n);
     return err;
+}
+
+/* wstore_scan_logs callback of engine_check_records: ctx is the list. */
+static int check_record(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
+                        const uint8_t root[GL_HASH_LEN], const uint8_t *note, size_t len)
+{
+    const struct logs_list *logs = ctx;
+    const struct logs_entry *log;
+    struct gl_note *n = NULL;
+    size_t i, k;
+    int err;
+
+    if (logs_find_hash(logs, oh, &i) != 0)
+        return 0;
+    log = &logs->v[i];
+    if ((err = record_check(log, note, len, size, root, &n, NULL)) != 0)
+        return 0; /* corrupt: engine_new says so */
+    for (k = 0; k < n->nsigs && !by_log_key(&n->sigs[k], log); k++)
+        ;
+    err = k < n->nsigs ? 0 : unsigned_record(log, size);
+    gl_note_free(n);
+    return err;
+}
+
+int engine_check_records(struct wstore *ws, const struct logs_list *logs)
+{
+    return wstore_scan_logs(ws, check_record, (void *)logs);
 }
 
 static int load_frozen(void *ctx, const uint8_t oh[GL_HASH_LEN])

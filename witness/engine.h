@@ -155,8 +155,15 @@ struct engine_stats {
 struct engine;
 
 /* Loads the state from cfg->store and starts the committer thread. The
- * caller stops it with engine_stop and frees it with engine_free. */
+ * caller stops it with engine_stop and frees it with engine_free.
+ * GL_ESTATE (logged) if a stored checkpoint of a listed log carries no
+ * signature by a key the list names for it (engine_check_records). */
 int engine_new(const struct engine_config *cfg, struct engine **out);
+/* Whether every stored checkpoint of a log in logs is signed by a key
+ * logs names for it: 0, or GL_ESTATE with the first one that is not
+ * logged. Reads the store only (safe beside a running engine), so a
+ * reload can refuse such a list before it stops anything. */
+int engine_check_records(struct wstore *ws, const struct logs_list *logs);
 /* Queues r (any thread). After engine_stop, r fails at once with 503. */
 void engine_submit(struct engine *e, struct wreq *r);
 /* engine_submit, then waits until r is done (its done callback, which

@@ -288,7 +288,8 @@ void reload_request(struct reload *r)
                "reload: refused: a storage write failed; restart the witness");
         return;
     }
-    if (parse_files(r) != 0 || check_mirror(r) != 0) {
+    if (parse_files(r) != 0 || check_mirror(r) != 0 ||
+        engine_check_records(r->ec->store, &r->next_logs) != 0) {
         logs_release(&r->next_logs); /* parse_files released them on failure */
         peers_release(&r->next_peers);
         gl_log(GL_LOG_ERROR, "reload: refused; the lists in use stay");

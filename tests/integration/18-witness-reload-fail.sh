@@ -1,4 +1,6 @@
 # Goal: a reload whose new engine cannot start stops the witness safely.
+# (First, a list without the key that signed the stored checkpoint is
+# refused and the witness goes on with the lists in use.)
 # A witness has cosigned a checkpoint; a test-only shim (tests/fault/nothreads.c, LD_PRELOAD)
 # then makes pthread_create fail while $T/nothreads exists, so on SIGHUP
 # with a changed log list the new engine cannot start its committer.
@@ -34,6 +36,21 @@ CODE=$(curl -s -o "$T/body" -w '%{http_code}' --data-binary "@$T/add" "$WURL/add
 [ "$CODE" = 200 ] || fail "add-checkpoint answered $CODE: $(cat "$T/body")"
 curl -sf "$WURL$MON" > "$T/mon" || fail "monitoring endpoint"
 [ "$(sed -n 2p "$T/mon")" = 5 ] || fail "monitoring endpoint serves $(cat "$T/mon")"
+
+# A list that drops the key which signed the stored checkpoint (a rotation
+# to log.new.key whose old key went too early) is refused: the stored
+# checkpoint could prove nothing; the lists in use stay.
+"$G" keygen --name example.com/log --out "$T/log.new.key" > /dev/null || fail keygen
+cp "$T/logs" "$T/logs.kept"
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.new.key.pub")" > "$T/logs"
+kill -HUP "$WPID"
+wait_until 5 grep -q "reload: refused; the lists in use stay" "$WOUT" ||
+    fail "a list without the stored checkpoint's key was not refused: $(tail -3 "$WOUT")"
+grep -q "the stored checkpoint of example.com/log (size 5) is signed by none of the log's keys in the list" "$WOUT" ||
+    fail "the refusal does not say why: $(tail -3 "$WOUT")"
+CODE=$(curl -s -o "$T/body" -w '%{http_code}' --data-binary "@$T/add" "$WURL/add-checkpoint")
+[ "$CODE" = 409 ] || fail "after the refused reload add-checkpoint answered $CODE: $(cat "$T/body")"
+cp "$T/logs.kept" "$T/logs"
 
 # readers: /healthz and the monitoring endpoint in a loop until the
 # witness is gone; each answer as "CODE BODY-FIRST-LINE".

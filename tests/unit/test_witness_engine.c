@@ -485,6 +485,78 @@ static void test_replay_writes_nothing(void **state)
     one_log_close(&f);
 }
 
+/* A list of a.example/log with the verifiers' texts, one vkey line each. */
+static void list_of(struct logs_list *out, const struct gl_verifier *v, size_t n)
+{
+    struct gl_buf b;
+    struct gl_err why;
+
+    gl_buf_init(&b, 8192);
+    assert_int_equal(gl_buf_append_str(&b, "logs/v0\n"), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(gl_buf_append_str(&b, "vkey "), 0);
+        assert_int_equal(gl_verifier_format(&v[i], &b), 0);
+        assert_int_equal(gl_buf_putc(&b, '\n'), 0);
+    }
+    assert_int_equal(logs_parse((const char *)b.data, b.len, out, &why), 0);
+    gl_buf_release(&b);
+}
+
+/* A stored checkpoint signed only by a key the list no longer names (a
+ * rotation's old key removed too early) stops the engine from opening:
+ * the record could prove nothing. With the old key listed beside the new
+ * one it opens, and the log is still at the stored size. */
+static void test_removed_key_refused(void **state)
+{
+    struct one_log f;
+    struct engine *e = NULL;
+    struct engine_view v;
+    struct logs_list only_new, both;
+    struct gl_signer k2;
+    struct gl_verifier keys[2];
+    struct wreq *r = calloc(1, sizeof(*r));
+    struct gl_buf n1, body;
+    size_t i;
+    (void)state;
+
+    assert_non_null(r);
+    one_log_open(&f, "test_witness_engine_removed_key");
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &k2), 0);
+    keys[0] = f.va;
+    gl_signer_verifier(&k2, &keys[1]);
+    struct engine_config ec = {f.ws, &f.logs, &f.wk, f.dir, NULL, NULL, 0, 0};
+    assert_int_equal(engine_new(&ec, &e), 0);
+    gl_buf_init(&n1, 1 << 16);
+    gl_buf_init(&body, 1 << 17);
+    ck(&f.ka, 3, 1, &n1);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &n1, r, &body), 200);
+    engine_free(e);
+    e = NULL;
+
+    list_of(&only_new, &keys[1], 1);
+    list_of(&both, keys, 2);
+    assert_int_equal(engine_check_records(f.ws, &only_new), GL_ESTATE);
+    assert_int_equal(engine_check_records(f.ws, &both), 0);
+    assert_int_equal(engine_check_records(f.ws, &f.logs), 0);
+    ec.logs = &only_new;
+    assert_int_equal(engine_new(&ec, &e), GL_ESTATE);
+    assert_null(e);
+    ec.logs = &both;
+    assert_int_equal(engine_new(&ec, &e), 0);
+    assert_int_equal(logs_find(&both, "a.example/log", 13, &i), 0);
+    (void)engine_view(e, i, &v, NULL);
+    assert_true(v.has && v.size == 3);
+    engine_free(e);
+
+    logs_release(&only_new);
+    logs_release(&both);
+    gl_signer_wipe(&k2);
+    gl_buf_release(&n1);
+    gl_buf_release(&body);
+    free(r);
+    one_log_close(&f);
+}
+
 /* What on_evidence saw (on the committer thread: under mu). */
 struct announced {
     pthread_mutex_t mu;
@@ -675,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_replay_writes_nothing),
         cmocka_unit_test(test_replay_other_text),
         cmocka_unit_test(test_evidence_announced_once_copied),
+        cmocka_unit_test(test_removed_key_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
