@@ -581,6 +581,11 @@ static void split_add(struct engine *e, struct wreq *r)
     }
 }
 
+/* The reason of a 422 for a proof that proves a split view. */
+#define PROOF_SPLIT                                                                      \
+    "the consistency proof reproduces the checkpoint's root but gives another root "     \
+    "for the old size than the log signed: a split view "
+
 /* A consistency proof from our size m to r's larger size n that did not
  * verify against our root (ADDCK_BAD_PROOF): if it reproduces r's signed
  * root but implies another root at m than the one the log signed there
@@ -611,14 +616,10 @@ static void proof_split(struct engine *e, struct wreq *r)
         memcmp(root_m, c->v.root, GL_HASH_LEN) == 0)
         return;
     if ((err = keep_split(e, r, gl_hashes_const(full), nfull)) == 0) {
-        r->why = "the consistency proof reproduces the checkpoint's root but gives "
-                 "another root for the old size than the log signed: a split view (kept "
-                 "as evidence)";
+        r->why = PROOF_SPLIT "(kept as evidence)";
         return;
     }
-    r->why = "the consistency proof reproduces the checkpoint's root but gives another "
-             "root for the old size than the log signed: a split view (the witness "
-             "could not store the evidence)";
+    r->why = PROOF_SPLIT "(the witness could not store the evidence)";
     gl_log(GL_LOG_ERROR, "%s: cannot record split-view evidence: %s",
            e->cfg.logs->v[r->log].origin, gl_strerror(err));
 }
