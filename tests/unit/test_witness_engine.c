@@ -742,7 +742,7 @@ static void proof_header(struct tree *t, uint64_t m, uint64_t n, int garbage, in
  * dir verifies with the log's key as that split view, and it was
  * announced once. */
 static void pushed_evidence(struct engine *e, const struct one_log *f,
-                            const struct wreq *r, const struct announced *a, uint64_t m,
+                            const struct wreq *r, struct announced *a, uint64_t m,
                             uint64_t n)
 {
     struct engine_evidence ev[2];
@@ -769,10 +769,10 @@ static void pushed_evidence(struct engine *e, const struct one_log *f,
     assert_int_equal(gl_evidence_verify(file, &f->va, 1, &res), 0);
     assert_int_equal(res.kind, GL_EVIDENCE_NOT_PREFIX);
     assert_true(res.size[0] == m && res.size[1] == n);
-    pthread_mutex_lock((pthread_mutex_t *)&a->mu);
+    pthread_mutex_lock(&a->mu);
     assert_int_equal(a->calls, 1);
     assert_string_equal(a->path, path);
-    pthread_mutex_unlock((pthread_mutex_t *)&a->mu);
+    pthread_mutex_unlock(&a->mu);
     gl_buf_release(&copy);
     free(file);
 }
