@@ -11,7 +11,10 @@
  * writes nothing. And stored
  * evidence is announced (file copy, then on_evidence with its path) even
  * when the copy could not be written at first or a restart finds it
- * missing, never with a path that does not exist.
+ * missing, never with a path that does not exist. A pushed consistency
+ * proof that reproduces the new signed root but another root at the
+ * stored size is kept as evidence and freezes the log; bad proofs change
+ * nothing.
  */
 #include "testutil.h"
 
