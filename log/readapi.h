@@ -90,7 +90,8 @@ struct readapi_view {
     struct store *store;
     const struct tree *tree; /* at a size >= size */
     struct tilecache *cache; /* a cache of this tree's tiles */
-    uint64_t size;           /* entries and proofs: the tree size served */
+    uint64_t size;           /* entries and proofs: the tree's size (may be past
+                                the checkpoint below, not yet cosigned) */
     /* The checkpoint note lookups and tlog-proofs embed, and its size
      * (<= size); NULL while none can be served. Called lazily, at most
      * once per tlog-proof. The note stays valid until the reply is sent. */

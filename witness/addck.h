@@ -17,7 +17,8 @@
  * any other malformation or old > size; 429 (rate limit, HTTP layer);
  * then addck_decide: 422 origin frozen after a split view, 409 old !=
  * stored size, 422 size-0 root other than SHA-256(""), non-empty proof
- * from 0, same size with another root (a split view), bad proof; 200.
+ * from 0, same size with another root (a split view), bad proof (the
+ * engine keeps it as evidence when it proves a split view); 200.
  *
  * Records: what the witness stores (and serves, and loads again) for a log
  * is never the note as received but addck_record's form: the text, the
@@ -114,7 +115,8 @@ enum addck_verdict {
     ADDCK_FROZEN,      /* 422: split view proven for this origin */
     ADDCK_CONFLICT,    /* 409: old != stored size */
     ADDCK_EMPTY_ROOT,  /* 422: size 0 with a root other than SHA-256("") */
-    ADDCK_BAD_PROOF,   /* 422: the proof does not prove consistency */
+    ADDCK_BAD_PROOF,   /* 422: the proof does not prove consistency (it may
+                        * prove a split view: the engine checks) */
     ADDCK_SPLIT        /* 422: same size, other root: evidence */
 };
 

@@ -584,9 +584,15 @@ static int accept_add(struct engine *e, struct wreq *r)
     return err;
 }
 
-/* Same size, other root: turn the pair into evidence (our record and the
- * request's note in record form). */
-static void split_add(struct engine *e, struct wreq *r)
+/* Keeps r's checkpoint and our record of its log (in record form: the
+ * log's signatures only) as evidence, with the full proof from the
+ * smaller size to the larger (nfull 0 for equal sizes): 0 when stored, or
+ * stored already; GL_EVERIFY, nothing changed, when the pair proves no
+ * split view (gl_evidence_build, which checks it as gl_evidence_verify
+ * does); another code when it could not be built or stored. Only
+ * evidence this request stored is named in r->evidence_id. */
+static int keep_split(struct engine *e, struct wreq *r,
+                      const uint8_t (*full)[GL_HASH_LEN], size_t nfull)
 {
     const struct logs_entry *log = &e->cfg.logs->v[r->log];
     const struct record *c = cur(e, r->log);
@@ -599,17 +605,69 @@ static void split_add(struct engine *e, struct wreq *r)
     if (err == 0)
         err = gl_evidence_build(log->keys, log->nkeys, (const char *)c->note.data,
                                 c->note.len, (const char *)e->scratch.data,
-                                e->scratch.len, NULL, 0, &f);
+                                e->scratch.len, full, nfull, &f);
     if (err == 0)
         err = add_evidence(e, r->log, f.data, f.len, r->source, r->evidence_id);
-    if (err != 0 && err != GL_EEXIST) {
+    if (err != 0 && err != GL_EEXIST)
         r->evidence_id[0] = 0;
+    gl_buf_release(&f);
+    return err == GL_EEXIST ? 0 : err;
+}
+
+/* Same size, other root (ADDCK_SPLIT): the pair is evidence. */
+static void split_add(struct engine *e, struct wreq *r)
+{
+    int err = keep_split(e, r, NULL, 0);
+
+    if (err != 0) {
         r->why = "same size as the cosigned checkpoint but another root: a split view "
                  "(the witness could not store the evidence)";
-        gl_log(GL_LOG_ERROR, "%s: cannot record split-view evidence: %s", log->origin,
-               gl_strerror(err));
+        gl_log(GL_LOG_ERROR, "%s: cannot record split-view evidence: %s",
+               e->cfg.logs->v[r->log].origin, gl_strerror(err));
     }
-    gl_buf_release(&f);
+}
+
+/* The reason of a 422 for a proof that proves a split view. */
+#define PROOF_SPLIT                                                                      \
+    "the consistency proof reproduces the checkpoint's root but gives another root "     \
+    "for the old size than the log signed: a split view "
+
+/* A consistency proof from our size m to r's larger size n that did not
+ * verify against our root (ADDCK_BAD_PROOF): if it reproduces r's signed
+ * root but implies another root at m than the one the log signed there
+ * (our record), the log has signed two trees of which one is not a
+ * prefix of the other: a split view, kept as evidence and the log frozen,
+ * as a log that lost its state or forked on purpose and pushes its new
+ * tree with that tree's true proof. A proof that reproduces nothing
+ * proves nothing (anyone can write hashes): the 422 stands, nothing
+ * changes. When m is a power of two the RFC 9162 proof leaves out the
+ * root at m, which only our own root can fill in, so it never reproduces
+ * the root of a tree that is not an extension of ours: no evidence from
+ * such a proof alone. The cheap Merkle check comes first, so a bad proof
+ * costs no signature check and no allocation here. */
+static void proof_split(struct engine *e, struct wreq *r)
+{
+    const struct record *c = cur(e, r->log);
+    uint8_t full[GL_EVIDENCE_MAX_PROOF][GL_HASH_LEN], root_m[GL_HASH_LEN],
+        root_n[GL_HASH_LEN];
+    size_t nfull = 0;
+    int err;
+
+    if (!c->v.has || r->old != c->v.size || r->old == 0 || r->ck.size <= r->old ||
+        gl_evidence_full_proof(r->old, r->ck.size, c->v.root, gl_hashes_const(r->proof),
+                               r->nproof, full, &nfull) != 0 ||
+        gl_evidence_roots(r->old, r->ck.size, gl_hashes_const(full), nfull, root_m,
+                          root_n) != 0 ||
+        memcmp(root_n, r->ck.root, GL_HASH_LEN) != 0 ||
+        memcmp(root_m, c->v.root, GL_HASH_LEN) == 0)
+        return;
+    if ((err = keep_split(e, r, gl_hashes_const(full), nfull)) == 0) {
+        r->why = PROOF_SPLIT "(kept as evidence)";
+        return;
+    }
+    r->why = PROOF_SPLIT "(the witness could not store the evidence)";
+    gl_log(GL_LOG_ERROR, "%s: cannot record split-view evidence: %s",
+           e->cfg.logs->v[r->log].origin, gl_strerror(err));
 }
 
 static void process_add(struct engine *e, struct wreq *r)
@@ -646,6 +704,8 @@ static void process_add(struct engine *e, struct wreq *r)
     }
     if (v == ADDCK_SPLIT)
         split_add(e, r);
+    if (v == ADDCK_BAD_PROOF)
+        proof_split(e, r);
 }
 
 static void process_evidence(struct engine *e, struct wreq *r)

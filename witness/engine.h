@@ -24,7 +24,16 @@
  * addck_decide, so no two cosigned checkpoints are inconsistent, across
  * restarts and kill -9. An origin with proven split-view evidence is
  * frozen (durably, in the same batch as the evidence) and never cosigned
- * again. Our cosignature times never go back for a log (cosign_time): so
+ * again. An add-checkpoint proves a split view in two ways: the same size
+ * as the record with another root (ADDCK_SPLIT), or a consistency proof
+ * from the record's size m to a larger signed checkpoint that does not
+ * verify against the record (ADDCK_BAD_PROOF) but reproduces the
+ * checkpoint's root and gives another root at m than the one the log
+ * signed there (a log that pushes a rebuilt or forked tree with that
+ * tree's true proof). Either pair is kept as evidence only if
+ * gl_evidence_build, which checks it as gl_evidence_verify does, finds a
+ * split view; any other bad proof is a 422 that changes nothing. Our
+ * cosignature times never go back for a log (cosign_time): so
  * a replay of the tree held is answered with the latest cosignature while
  * it is younger than ENGINE_REPLAY_REUSE_S (no write, no new time that a
  * crash could lose), and a log whose latest cosignature is dated more

@@ -11,7 +11,11 @@
  * writes nothing. And stored
  * evidence is announced (file copy, then on_evidence with its path) even
  * when the copy could not be written at first or a restart finds it
- * missing, never with a path that does not exist.
+ * missing, never with a path that does not exist. A pushed consistency
+ * proof that reproduces the new signed root but another root at the
+ * stored size is kept as evidence and freezes the log; bad proofs change
+ * nothing. A stored checkpoint signed by no key of the list stops the
+ * engine from opening.
  */
 #include "testutil.h"
 
@@ -34,6 +38,7 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/key.h"
+#include "glasslog/merkle.h"
 #include "glasslog/note.h"
 #include "file.h"
 
@@ -49,8 +54,8 @@ static void ck(const struct gl_signer *k, uint64_t size, uint8_t tag, struct gl_
     assert_int_equal(gl_checkpoint_sign(k->name, size, root, k, out), 0);
 }
 
-/* add-checkpoint of note from old (no proof) for log li; returns the
- * status. */
+/* add-checkpoint of note with header old (the "old" line and any proof
+ * lines, then the blank line) for log li; returns the status. */
 static int add(struct engine *e, const struct logs_list *logs, size_t li, const char *old,
                const struct gl_buf *note, struct wreq *r, struct gl_buf *body)
 {
@@ -66,6 +71,8 @@ static int add(struct engine *e, const struct logs_list *logs, size_t li, const 
     r->kind = WREQ_ADD;
     r->log = li;
     r->old = ar.old;
+    r->nproof = ar.nproof;
+    memcpy(r->proof, ar.proof, sizeof(r->proof));
     r->note = ar.note;
     r->note_len = ar.note_len;
     snprintf(r->source, sizeof(r->source), "test");
@@ -739,6 +746,222 @@ static void test_evidence_announced_once_copied(void **state)
     one_log_close(&f);
 }
 
+/* A tree for the pushed-proof tests: leaf i is the leaf hash of "a <i>"
+ * for i < shared, else of "<tag> <i>" (tag 'a': one log's tree; another
+ * tag: a tree rebuilt after entry `shared` by a log that lost its state). */
+struct tree {
+    char tag;
+    uint64_t shared;
+};
+
+static void tree_leaf(const struct tree *t, uint64_t i, uint8_t out[GL_HASH_LEN])
+{
+    char s[32];
+    int n = snprintf(s, sizeof(s), "%c %llu", i < t->shared ? 'a' : t->tag,
+                     (unsigned long long)i);
+
+    assert_int_equal(gl_merkle_leaf_hash(s, (size_t)n, out), 0);
+}
+
+static int tree_read(void *ctx, const struct gl_node_id *ids, size_t n,
+                     uint8_t (*out)[GL_HASH_LEN])
+{
+    uint8_t leaves[64][GL_HASH_LEN];
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = (uint64_t)1 << ids[i].level, first = ids[i].index * w;
+        assert_true(w <= 64);
+        for (uint64_t k = 0; k < w; k++)
+            tree_leaf(ctx, first + k, leaves[k]);
+        tu_mth(gl_hashes_const(leaves), w, out[i]);
+    }
+    return 0;
+}
+
+/* t's checkpoint of size, signed by k, into note. */
+static void tree_ck(const struct gl_signer *k, struct tree *t, uint64_t size,
+                    struct gl_buf *note)
+{
+    const struct gl_hash_source src = {tree_read, t};
+    uint8_t root[GL_HASH_LEN];
+
+    assert_int_equal(gl_merkle_root_at(&src, size, root), 0);
+    gl_buf_reset(note);
+    assert_int_equal(gl_checkpoint_sign(k->name, size, root, k, note), 0);
+}
+
+/* The header "old m", t's RFC 9162 proof m -> n (garbage: as many random
+ * hashes instead; extra: that many more random hashes), blank line. */
+static void proof_header(struct tree *t, uint64_t m, uint64_t n, int garbage, int extra,
+                         char *out, size_t max)
+{
+    const struct gl_hash_source src = {tree_read, t};
+    uint8_t proof[GL_MERKLE_MAX_PROOF + 4][GL_HASH_LEN];
+    uint64_t seed = m * 1000 + n;
+    size_t len = 0, k;
+    char b64[48];
+
+    assert_int_equal(gl_merkle_prove_consistency(&src, m, n, proof, &len), 0);
+    for (size_t i = 0; i < len + (size_t)extra; i++)
+        for (size_t j = 0; j < GL_HASH_LEN && (garbage || i >= len); j++)
+            proof[i][j] = (uint8_t)tu_rand(&seed);
+    k = (size_t)snprintf(out, max, "old %llu\n", (unsigned long long)m);
+    for (size_t i = 0; i < len + (size_t)extra; i++) {
+        assert_int_equal(gl_base64_encode(proof[i], GL_HASH_LEN, b64, sizeof(b64)), 0);
+        k += (size_t)snprintf(out + k, max - k, "%s\n", b64);
+    }
+    assert_true(k + 2 < max);
+    strcpy(out + k, "\n");
+}
+
+/* The one evidence stored: listed as not-prefix (m, n), its file copy in
+ * dir verifies with the log's key as that split view, and it was
+ * announced once. */
+static void pushed_evidence(struct engine *e, const struct one_log *f,
+                            const struct wreq *r, struct announced *a, uint64_t m,
+                            uint64_t n)
+{
+    struct engine_evidence ev[2];
+    struct gl_evidence *file = calloc(1, sizeof(*file));
+    struct gl_evidence_result res;
+    struct engine_view v;
+    struct gl_buf copy;
+    char path[700];
+    size_t total = 0;
+
+    assert_non_null(file);
+    assert_int_not_equal(r->evidence_id[0], 0);
+    assert_non_null(strstr(r->why, "a split view (kept as evidence)"));
+    assert_int_equal(engine_view(e, f->ia, &v, NULL), 0);
+    assert_true(v.frozen && v.size == m);
+    assert_int_equal(engine_evidence(e, 0, ev, 2, &total), 1);
+    assert_string_equal(ev[0].id, r->evidence_id);
+    assert_int_equal(ev[0].kind, GL_EVIDENCE_NOT_PREFIX);
+    assert_true(ev[0].size[0] == m && ev[0].size[1] == n);
+    snprintf(path, sizeof(path), "%s/%s", f->dir, r->evidence_id);
+    gl_buf_init(&copy, GL_EVIDENCE_MAX_SIZE);
+    assert_int_equal(gl_file_read(path, &copy), 0);
+    assert_int_equal(gl_evidence_parse((const char *)copy.data, copy.len, file, NULL), 0);
+    assert_int_equal(gl_evidence_verify(file, &f->va, 1, &res), 0);
+    assert_int_equal(res.kind, GL_EVIDENCE_NOT_PREFIX);
+    assert_true(res.size[0] == m && res.size[1] == n);
+    pthread_mutex_lock(&a->mu);
+    assert_int_equal(a->calls, 1);
+    assert_string_equal(a->path, path);
+    pthread_mutex_unlock(&a->mu);
+    gl_buf_release(&copy);
+    free(file);
+}
+
+/* Nothing stored, nothing frozen, no alarm, and r got the plain 422. */
+static void no_evidence(struct engine *e, const struct one_log *f, const struct wreq *r,
+                        struct announced *a)
+{
+    struct engine_view v;
+    size_t total = 1;
+
+    assert_int_equal(r->status, 422);
+    assert_string_equal(r->why, "the consistency proof does not verify");
+    assert_int_equal(r->evidence_id[0], 0);
+    (void)engine_evidence(e, 0, NULL, 0, &total);
+    assert_int_equal(total, 0);
+    assert_int_equal(engine_view(e, f->ia, &v, NULL), 0);
+    assert_false(v.frozen);
+    pthread_mutex_lock(&a->mu);
+    assert_int_equal(a->calls, 0);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* A pushed add-checkpoint whose consistency proof m -> n contradicts what
+ * the witness cosigned at m. The witness holds the log's checkpoint of
+ * tree A at m; the log then signs tree B (the first 3 entries of A, then
+ * others: it lost its state) at n and pushes it. Random hashes (of the
+ * right length, or one too many), or A's true proof (which reproduces A's
+ * root, not B's), prove nothing: 422, nothing stored or frozen. B's true
+ * proof does (m = 6, not a power of two): 422 saying the evidence was
+ * kept, the file copy verifies as a not-prefix split view with the log's
+ * key alone, the log is frozen (still after a restart) and the alarm was
+ * raised. For m = 4, a power of two, the RFC proof leaves out B's root at
+ * m, so B's true proof proves nothing either (422, nothing stored), while
+ * A's own extension is still cosigned. */
+static void test_pushed_proof_split(void **state)
+{
+    struct one_log f;
+    struct engine *e = NULL;
+    struct wreq *r = calloc(1, sizeof(*r));
+    struct announced *a = calloc(1, sizeof(*a));
+    struct tree ta = {'a', 0}, tb = {'b', 3};
+    struct gl_buf nm, nb, na, body;
+    struct engine_view v;
+    char hdr[8192];
+    (void)state;
+
+    assert_true(r != NULL && a != NULL);
+    assert_int_equal(pthread_mutex_init(&a->mu, NULL), 0);
+    gl_buf_init(&nm, 1 << 16);
+    gl_buf_init(&nb, 1 << 16);
+    gl_buf_init(&na, 1 << 16);
+    gl_buf_init(&body, 1 << 17);
+
+    one_log_open(&f, "test_witness_engine_pushsplit");
+    struct engine_config ec = {f.ws, &f.logs, &f.wk, f.dir, on_ev, a, 0, 0};
+    assert_int_equal(engine_new(&ec, &e), 0);
+    tree_ck(&f.ka, &ta, 6, &nm);
+    tree_ck(&f.ka, &tb, 13, &nb);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &nm, r, &body), 200);
+    proof_header(&tb, 6, 13, 1, 0, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &nb, r, &body), 422);
+    no_evidence(e, &f, r, a);
+    proof_header(&tb, 6, 13, 0, 1, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &nb, r, &body), 422);
+    no_evidence(e, &f, r, a);
+    proof_header(&ta, 6, 13, 0, 0, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &nb, r, &body), 422);
+    no_evidence(e, &f, r, a);
+    proof_header(&tb, 6, 13, 0, 0, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &nb, r, &body), 422);
+    pushed_evidence(e, &f, r, a, 6, 13);
+    /* frozen: not even A's own extension is cosigned, also after a restart */
+    tree_ck(&f.ka, &ta, 13, &na);
+    proof_header(&ta, 6, 13, 0, 0, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &na, r, &body), 422);
+    assert_non_null(strstr(r->why, "cosigns none of its checkpoints"));
+    engine_free(e);
+    assert_int_equal(engine_new(&ec, &e), 0);
+    assert_int_equal(engine_view(e, f.ia, &v, NULL), 0);
+    assert_true(v.frozen);
+    engine_free(e);
+    one_log_close(&f);
+
+    /* m = 4, a power of two: B's true proof cannot show B's root at 4 */
+    a->calls = 0;
+    one_log_open(&f, "test_witness_engine_pushsplit2");
+    ec.store = f.ws;
+    ec.logs = &f.logs;
+    ec.key = &f.wk;
+    ec.evidence_dir = f.dir;
+    assert_int_equal(engine_new(&ec, &e), 0);
+    tree_ck(&f.ka, &ta, 4, &nm);
+    tree_ck(&f.ka, &tb, 13, &nb);
+    tree_ck(&f.ka, &ta, 13, &na);
+    assert_int_equal(add(e, &f.logs, f.ia, "old 0\n\n", &nm, r, &body), 200);
+    proof_header(&tb, 4, 13, 0, 0, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &nb, r, &body), 422);
+    no_evidence(e, &f, r, a);
+    proof_header(&ta, 4, 13, 0, 0, hdr, sizeof(hdr));
+    assert_int_equal(add(e, &f.logs, f.ia, hdr, &na, r, &body), 200);
+    engine_free(e);
+    one_log_close(&f);
+
+    pthread_mutex_destroy(&a->mu);
+    gl_buf_release(&nm);
+    gl_buf_release(&nb);
+    gl_buf_release(&na);
+    gl_buf_release(&body);
+    free(r);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -748,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_replay_other_text),
         cmocka_unit_test(test_evidence_announced_once_copied),
         cmocka_unit_test(test_removed_key_refused),
+        cmocka_unit_test(test_pushed_proof_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
