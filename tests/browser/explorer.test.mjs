@@ -425,6 +425,32 @@ await test('the overview verifies its entries against the checkpoint', async (pa
   await expectVerified(await result(page, '#entry-results'), { 'inclusion proof': 'ok' });
 });
 
+// Two overviews in a row, the first one's checkpoint answered last (after
+// 1.5 s) and older (the size-1 checkpoint of BUNDLE): the page keeps
+// showing the newer one's tree and verdicts.
+await test('an overview answered late never replaces a newer one', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  const bundle = read(env.BUNDLE), older = bundle.slice(bundle.indexOf('\n\n') + 2);
+  check(/\n1\n/.test(older), `the bundle's checkpoint: ${older}`);
+  let asked = 0;
+  await page.route('**/checkpoint', async (route) => {
+    if (asked++ > 0) return route.continue();
+    await new Promise((r) => setTimeout(r, 1500));
+    return route.fulfill({ status: 200, contentType: 'text/plain; charset=utf-8', body: older });
+  });
+  await open(page, env.LOG_URL, '#/overview');
+  await page.evaluate(() => { location.hash = '#/find'; });
+  await page.waitForFunction(() => !document.getElementById('page-find').hidden, null, { timeout: T });
+  await page.evaluate(() => { location.hash = '#/overview'; });
+  await overviewPage(page, SIZE - 1, Math.max(0, SIZE - 20));
+  await new Promise((r) => setTimeout(r, 2000)); // the first answer has come, and was read
+  check(asked === 2, `checkpoint requests: ${asked}`);
+  const size = await page.evaluate(() => document.getElementById('ov-size').dataset.size);
+  check(size === String(SIZE), `the overview shows size ${size}, want ${SIZE}`);
+  for (const r of await overviewPage(page, SIZE - 1, Math.max(0, SIZE - 20)))
+    check(r.verdict === 'verified' && r.tree === VERIFIED_IN, `row ${JSON.stringify(r)}`);
+});
+
 await test('without a verified checkpoint the overview says its entries are not verified', async (page) => {
   const plain = (t) => t.replace(/not verified|unverified/gi, '');
   await open(page, env.LOG_URL, '#/overview'); // no policy

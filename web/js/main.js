@@ -444,7 +444,7 @@ async function showEntry(index) {
 // signature is checked against the policy's submitter keys. Without a
 // verified checkpoint the table says it is not verified; the charts are
 // never verified and say so.
-const ov = { size: 0n, cp: null, why: '', page: 0, gen: 0, bundles: new Map(), tiles: new Map(), charts: [] };
+const ov = { size: 0n, cp: null, why: '', page: 0, gen: 0, call: 0, bundles: new Map(), tiles: new Map(), charts: [] };
 const PAGE = 20, MAX_TILES = 32;
 
 // Entry bundle n as [binary string]; throws (cached) the FetchError of a
@@ -522,17 +522,21 @@ async function checkSigner(e) {
   return { state: 'failed', text: `FAILED: the signature of ${who} does not verify` };
 }
 
+// Each call of overview() supersedes the ones before it: a call that
+// finds a newer one started meanwhile stops at its next step, so the page
+// never mixes one checkpoint's size with another's verdicts.
 async function overview() {
-  const status = $('overview-status');
+  const status = $('overview-status'), call = ++ov.call, stale = () => call !== ov.call;
   clear(status, el('p', {}, 'Reading the log…'));
   try {
     const cpText = bin(await get('/checkpoint', CAPS.checkpoint, { what: 'the checkpoint' }));
     const note = parseNote(cpText), cp = parseCheckpoint(note.text);
+    let opened = null;
+    if (state.policy && !state.cantVerify) opened = await openCheckpoint(state.policy, cpText, now());
+    if (stale()) return;
     ov.size = cp.size;
     ov.bundles.clear();
     ov.tiles.clear();
-    let opened = null;
-    if (state.policy && !state.cantVerify) opened = await openCheckpoint(state.policy, cpText, now());
     ov.cp = opened && opened.ok && opened.quorum ? opened.cp : null;
     ov.why = state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so the checkpoint is not checked'
       : !opened.ok ? 'the checkpoint does not verify under your policy' : 'the checkpoint does not meet your policy\'s witness quorum';
@@ -546,12 +550,14 @@ async function overview() {
       : warnBox('Without a policy the overview shows what the log says, unverified.'),
     opened && policyNote() ? warnBox(policyNote()) : null);
     await overviewAge(opened);
+    if (stale()) return;
     await overviewWitnesses(note, opened);
+    if (stale()) return;
     ov.page = 0;
     await overviewEntries();
-    await overviewCharts();
+    if (!stale()) await overviewCharts(stale);
   } catch (err) {
-    clear(status, errorBox(err.message));
+    if (!stale()) clear(status, errorBox(err.message));
   }
 }
 
@@ -668,7 +674,8 @@ function overviewEntriesLabels(rows, lo, hi) {
 
 const RECENT = 1024n, SAMPLES = 32;
 
-async function overviewCharts() {
+// stale: whether a newer overview() started (then nothing more is drawn).
+async function overviewCharts(stale) {
   const note = $('chart-note');
   ov.charts.forEach((c) => c.destroy());
   ov.charts = [];
@@ -679,6 +686,7 @@ async function overviewCharts() {
   if (ov.size === 0n) { note.textContent = 'No entries yet.'; return; }
   const from = ov.size > RECENT ? ov.size - RECENT : 0n;
   const recent = (await entries(from, ov.size)).filter((e) => e.st);
+  if (stale()) return;
   note.textContent = `Unverified, from the log's entry bundles and API. Times are the submitters' signing times. Kinds: the latest ${recent.length} entries; ` +
     `growth: ${SAMPLES} samples over the whole log and the latest entries.`;
   const times = recent.map((e) => Number(e.st.fields.time));
@@ -706,6 +714,7 @@ async function overviewCharts() {
       points.set(i, Number(st.fields.time));
     } catch { /* a sample less */ }
   }
+  if (stale()) return;
   for (const e of recent) points.set(e.index, Number(e.st.fields.time));
   const growth = [...points].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([i, t]) => ({ x: t, y: Number(i) + 1 }));
   ov.charts.push(new Chart($('chart-growth'), { type: 'line', data: { datasets: [{ label: 'tree size', data: growth,
