@@ -64,7 +64,6 @@
 #include "readapi.h"
 
 #include <assert.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1406,21 +1405,6 @@ static void job_after(uv_work_t *work, int status)
     async_pump(ra);
 }
 
-/* The client key of req's peer; all peers whose address is unknown share
- * one (the zero key). */
-static void peer_key(struct gl_http_req *req, struct addr_key *k)
-{
-    const char *peer = gl_http_req_peer(req);
-    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
-    struct sockaddr_in s4 = {.sin_family = AF_INET};
-
-    memset(k, 0, sizeof(*k));
-    if (inet_pton(AF_INET, peer, &s4.sin_addr) == 1)
-        (void)addr_limit_key((const struct sockaddr *)&s4, sizeof(s4), k);
-    else if (inet_pton(AF_INET6, peer, &s6.sin6_addr) == 1)
-        (void)addr_limit_key((const struct sockaddr *)&s6, sizeof(s6), k);
-}
-
 /* A free place in ra for a request of req's client (*place, its client
  * recorded), or NULL; else the reason of the 503. The per-client bound
  * applies once half the places are taken (readapi.h). */
@@ -1432,7 +1416,7 @@ static const char *async_place(struct readapi_async *ra, struct gl_http_req *req
 
     if (ra->jobs >= READAPI_ASYNC_MAX)
         return "too many reads wait for the database; retry";
-    peer_key(req, &k);
+    addr_limit_key_text(gl_http_req_peer(req), &k);
     for (size_t i = 0; i < READAPI_ASYNC_MAX; i++) {
         if (!ra->used[i])
             free_at = free_at < i ? free_at : i;

@@ -24,6 +24,7 @@
 #include "glasslog/error.h"
 #include "glasslog/evidence.h"
 #include "glasslog/log.h"
+#include "inflight.h"
 #include "metrics.h"
 #include "query.h"
 #include "text.h"
@@ -37,7 +38,8 @@ static const struct gl_http_header hdr_nostore[] = {{"Cache-Control", "no-store"
 
 struct add_req {
     struct api *api;
-    struct gl_http_pending *p;
+    struct gl_http_pending *p; /* NULL until deferred */
+    struct addr_key client;    /* whose place in api->adds it holds */
     uv_work_t work;
     size_t log;
     int open_rc;
@@ -135,10 +137,30 @@ static int rate_take(struct api *a, size_t i)
 
 /* --- add-checkpoint ---------------------------------------------------------------- */
 
+static void async_closed_cb(uv_handle_t *h)
+{
+    struct api *a = h->data;
+
+    a->async_closed = 1;
+}
+
+static void maybe_close_async(struct api *a)
+{
+    if (a->closing && a->outstanding == 0 && !uv_is_closing((uv_handle_t *)&a->async))
+        uv_close((uv_handle_t *)&a->async, async_closed_cb);
+}
+
+/* The request is finished (answered, or dropped): frees ar and gives its
+ * place back. */
 static void add_free(struct add_req *ar)
 {
+    struct api *a = ar->api;
+
     gl_http_pending_release(ar->p);
+    inflight_give(a->adds, &ar->client);
+    a->outstanding--;
     free(ar);
+    maybe_close_async(a);
 }
 
 /* Committer thread: hand the finished request to the loop. */
@@ -175,19 +197,6 @@ static void add_reply(struct add_req *ar)
     }
 }
 
-static void async_closed_cb(uv_handle_t *h)
-{
-    struct api *a = h->data;
-
-    a->async_closed = 1;
-}
-
-static void maybe_close_async(struct api *a)
-{
-    if (a->closing && a->outstanding == 0 && !uv_is_closing((uv_handle_t *)&a->async))
-        uv_close((uv_handle_t *)&a->async, async_closed_cb);
-}
-
 static void on_async(uv_async_t *h)
 {
     struct api *a = h->data;
@@ -201,7 +210,6 @@ static void on_async(uv_async_t *h)
         struct add_req *next = list->next;
         add_reply(list);
         add_free(list);
-        a->outstanding--;
         list = next;
     }
     maybe_close_async(a);
@@ -250,8 +258,6 @@ static void add_verified(uv_work_t *work, int status)
 
     if (add_precheck(ar, status) != 0) {
         add_free(ar);
-        a->outstanding--;
-        maybe_close_async(a);
         return;
     }
     w->kind = WREQ_ADD;
@@ -269,41 +275,60 @@ static void add_verified(uv_work_t *work, int status)
     engine_submit(a->engine, w);
 }
 
+/* 503 for a request that found no place in a->adds (rc: inflight_take's). */
+static int add_refuse(struct api *a, struct gl_http_req *req, int rc)
+{
+    static const struct gl_http_header h[] = {{"Cache-Control", "no-store"},
+                                              {"Retry-After", "1"}};
+    static const char all[] = "too many add-checkpoint requests in flight; retry\n";
+    static const char mine[] = "too many of this client's add-checkpoint requests in "
+                               "flight; retry\n";
+
+    a->add_refused++;
+    return rc == GL_ERANGE ? gl_http_reply(req, 503, TEXT, h, 2, mine, sizeof(mine) - 1)
+                           : gl_http_reply(req, 503, TEXT, h, 2, all, sizeof(all) - 1);
+}
+
 static int api_add(struct api *a, struct gl_http_req *req)
 {
-    struct add_req *ar = calloc(1, sizeof(*ar) + req->body_len + 1);
+    struct addr_key client;
+    struct add_req *ar;
     int rc;
 
-    if (ar == NULL)
-        return reply_why(req, NULL, 503, "out of memory");
     if (a->paused) {
         static const struct gl_http_header soon[] = {{"Retry-After", "1"}};
-        free(ar);
         return gl_http_reply(req, 503, TEXT, soon, 1, "reloading the log list\n", 23);
     }
+    /* a place first: a refused request allocates and queues nothing */
+    if ((rc = inflight_take(a->adds, gl_http_req_peer(req), &client)) != 0)
+        return add_refuse(a, req, rc);
+    if ((ar = calloc(1, sizeof(*ar) + req->body_len + 1)) == NULL) {
+        inflight_give(a->adds, &client);
+        return reply_why(req, NULL, 503, "out of memory");
+    }
+    ar->api = a;
+    ar->client = client;
+    a->outstanding++; /* from here on, add_free ends the request */
     memcpy(ar->body, req->body, req->body_len);
     ar->len = req->body_len;
-    ar->api = a;
     if (addck_parse(ar->body, ar->len, &ar->req, &ar->why) != 0) {
         rc = reply_err(req, NULL, 400, &ar->why);
-        free(ar);
+        add_free(ar);
         return rc;
     }
     if (logs_find(a->logs, ar->req.origin, ar->req.origin_len, &ar->log) != 0) {
-        free(ar);
+        add_free(ar);
         return reply_why(req, NULL, 404, "unknown log origin");
     }
     if ((rc = gl_http_defer(req, &ar->p)) != 0) {
-        free(ar);
+        add_free(ar);
         return rc;
     }
     ar->work.data = ar;
     if (uv_queue_work(a->loop, &ar->work, add_verify, add_verified) != 0) {
         reply_why(NULL, ar->p, 503, "cannot queue the signature check");
         add_free(ar);
-        return 0;
     }
-    a->outstanding++;
     return 0;
 }
 
@@ -493,6 +518,11 @@ static int metrics_engine(struct api *a, struct gl_buf *b)
     M("evidence_total", "gauge", "Split-view evidence files stored.", s.evidence);
     M("split_view_origins", "gauge", "Logs frozen after a proven split view.", s.frozen);
     M("rate_limited_total", "counter", "add-checkpoint answered 429.", a->rate_limited);
+    M("add_inflight", "gauge", "add-checkpoint requests in flight.",
+      inflight_count(a->adds));
+    M("add_inflight_refused_total", "counter",
+      "add-checkpoint answered 503: too many in flight (all, or the client's share).",
+      a->add_refused);
     M("resident_memory_bytes", "gauge", "Resident set size.", gl_metrics_rss_bytes());
 #undef M
     return rc;
@@ -603,6 +633,8 @@ int api_handle(void *ctx, struct gl_http_req *req)
 int api_init(struct api *a, uv_loop_t *loop, struct engine *e,
              const struct logs_list *logs, struct wstore *store)
 {
+    int rc;
+
     memset(a, 0, sizeof(*a));
     a->loop = loop;
     a->engine = e;
@@ -610,14 +642,36 @@ int api_init(struct api *a, uv_loop_t *loop, struct engine *e,
     a->store = store;
     if ((a->buckets = calloc(logs->n ? logs->n : 1, sizeof(*a->buckets))) == NULL)
         return GL_ENOMEM;
+    if ((rc = inflight_new(API_ADD_INFLIGHT_MAX, GL_HTTP_DEFAULT_CONNS_PER_ADDR,
+                           &a->adds)) != 0)
+        goto fail;
     pthread_mutex_init(&a->mu, NULL);
     a->async.data = a;
     if (uv_async_init(loop, &a->async, on_async) != 0) {
-        free(a->buckets);
-        a->buckets = NULL;
         pthread_mutex_destroy(&a->mu);
-        return GL_EIO;
+        rc = GL_EIO;
+        goto fail;
     }
+    return 0;
+fail:
+    inflight_free(a->adds);
+    a->adds = NULL;
+    free(a->buckets);
+    a->buckets = NULL;
+    return rc;
+}
+
+int api_limit(struct api *a, size_t max, unsigned per_client)
+{
+    struct inflight *t;
+    int rc;
+
+    if (a->outstanding > 0)
+        return GL_ESTATE;
+    if ((rc = inflight_new(max, per_client, &t)) != 0)
+        return rc;
+    inflight_free(a->adds);
+    a->adds = t;
     return 0;
 }
 
@@ -648,5 +702,7 @@ void api_release(struct api *a)
         return;
     free(a->buckets);
     a->buckets = NULL;
+    inflight_free(a->adds);
+    a->adds = NULL;
     pthread_mutex_destroy(&a->mu);
 }

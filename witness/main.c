@@ -122,7 +122,8 @@ static const struct gl_opt settings[] = {
     U("cache-mb", cache_mb, 1, 65536, 16, "MIB", "RocksDB block cache in MiB"),
     U("conns-per-client", conns_per_client, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT,
       GL_HTTP_DEFAULT_CONNS_PER_ADDR, "N",
-      "connections at once from one IPv4 address or IPv6 /64"),
+      "connections at once from one IPv4 address or IPv6 /64; also its share of the "
+      "add-checkpoints in flight once half of the 256 places are taken"),
     U("request-timeout-ms", request_timeout_ms, 100, 600000, 10000, "MS",
       "a request must arrive in full, and an answer be read, within this"),
     S("log-level", log_level, "info", "LEVEL", "debug, info, warn or error"),
@@ -413,6 +414,9 @@ static int start(struct witness *w)
     if ((rc = api_init(&w->api, &w->loop, w->engine, &w->logs, w->store)) != 0)
         return rc;
     w->api_ready = 1;
+    _Static_assert(API_ADD_INFLIGHT_MAX == 256, "--conns-per-client's help names 256");
+    if ((rc = api_limit(&w->api, API_ADD_INFLIGHT_MAX, w->o.conns_per_client)) != 0)
+        return rc;
     if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
         return rc;
     /* The two listeners share the descriptors left for connections: the

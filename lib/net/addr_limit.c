@@ -59,6 +59,20 @@ int addr_limit_key(const struct sockaddr *sa, size_t len, struct addr_key *out)
     return GL_EINVAL;
 }
 
+void addr_limit_key_text(const char *peer, struct addr_key *out)
+{
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+    struct sockaddr_in s4 = {.sin_family = AF_INET};
+
+    memset(out, 0, sizeof(*out));
+    if (peer == NULL)
+        return;
+    if (inet_pton(AF_INET, peer, &s4.sin_addr) == 1)
+        (void)addr_limit_key((const struct sockaddr *)&s4, sizeof(s4), out);
+    else if (inet_pton(AF_INET6, peer, &s6.sin6_addr) == 1)
+        (void)addr_limit_key((const struct sockaddr *)&s6, sizeof(s6), out);
+}
+
 static int is_v4(const struct addr_key *k)
 {
     static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

@@ -44,6 +44,10 @@ struct addr_limit;
 /* The client key of a peer address (AF_INET or AF_INET6; len its size).
  * GL_EINVAL for anything else or a short len. */
 int addr_limit_key(const struct sockaddr *sa, size_t len, struct addr_key *out);
+/* The client key of a numeric peer address as text ("192.0.2.1",
+ * "2001:db8::1", as gl_http_req_peer gives it). Any other text (an
+ * unknown peer: "") gets the zero key, which all such peers share. */
+void addr_limit_key_text(const char *peer, struct addr_key *out);
 /* Writes the key as text into buf (ADDR_LIMIT_TEXT_MAX bytes):
  * "203.0.113.7" or "2001:db8:1:2::/64". */
 void addr_limit_format(const struct addr_key *k, char buf[ADDR_LIMIT_TEXT_MAX]);

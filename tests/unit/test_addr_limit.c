@@ -1,9 +1,9 @@
 /*
  * test_addr_limit: the per-client connection table. Client keys (IPv4,
- * IPv4-mapped IPv6, IPv6 /64 grouping, refused families), the limit and
- * capacity rules, and a long random run against a brute-force model (an
- * array of counts), which is what checks that backward-shift deletion
- * never loses a key behind an emptied slot.
+ * IPv4-mapped IPv6, IPv6 /64 grouping, refused families, from a peer's
+ * address text), the limit and capacity rules, and a long random run
+ * against a brute-force model (an array of counts), which is what checks
+ * that backward-shift deletion never loses a key behind an emptied slot.
  */
 #include "testutil.h"
 
@@ -84,6 +84,20 @@ static void test_keys(void **state)
     s4.sin_family = AF_INET6;
     assert_int_equal(addr_limit_key((struct sockaddr *)&s4, sizeof(s4), &k), GL_EINVAL);
     assert_int_equal(addr_limit_key(NULL, 0, &k), GL_EINVAL);
+    /* from a peer's text: the same keys; anything else the zero key */
+    static const struct addr_key zero;
+    addr_limit_key_text("192.0.2.7", &k);
+    assert_true(same(k, key4("192.0.2.7")));
+    addr_limit_key_text("::ffff:192.0.2.7", &k);
+    assert_true(same(k, key4("192.0.2.7")));
+    addr_limit_key_text("2001:db8:1:2::5", &k);
+    assert_true(same(k, key6("2001:db8:1:2::1")));
+    addr_limit_key_text("", &k);
+    assert_true(same(k, zero));
+    addr_limit_key_text("not an address", &k);
+    assert_true(same(k, zero));
+    addr_limit_key_text(NULL, &k);
+    assert_true(same(k, zero));
 }
 
 static void test_limit_and_capacity(void **state)

@@ -26,6 +26,17 @@
  * peers are "fwd", a list of full pages whose Link always names the next
  * one (endless), and "back", whose Link names its first page again, reads
  * exactly 32 pages of fwd and one of back a round.
+ *
+ * test_add_inflight: the places of add-checkpoints in flight (api.h), 4
+ * of them with 3 per client (api_limit), the threadpool (one thread)
+ * held by a blocker so every request stays in flight: three posts from
+ * 127.0.0.1 take places, its fourth gets 503 (Retry-After: 1, the
+ * client's reason), one from 127.0.0.2 takes the last place and its next
+ * gets 503 (the total's reason); /metrics shows 4 in flight and 2
+ * refused. One client hangs up while waiting. Once the blocker ends, the
+ * three still connected are answered (200 or 409), every place is given
+ * back (the abandoned request's too) and a new post from 127.0.0.1 is
+ * cosigned.
  */
 #include "testutil.h"
 
@@ -34,8 +45,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <uv.h>
@@ -506,11 +523,298 @@ static void test_evidence_pages(void **state)
     assert_true(checks > NREC);
 }
 
+/* --- add-checkpoints in flight ----------------------------------------------------- */
+
+struct cap {
+    char dir[512];
+    uint16_t port;
+    struct gl_signer ka, wa;
+    struct logs_list logs;
+    struct wstore *store;
+    struct engine *engine;
+    uv_loop_t loop;
+    uv_async_t done;
+    uv_work_t blocker;
+    atomic_int release; /* the blocker ends once set */
+    struct api api;
+    struct gl_http_server *http;
+    char body[2][4096]; /* add-checkpoint with old 0, with old 1 */
+    size_t len[2];
+    /* client thread */
+    struct gl_http_client *c;
+    int checks, failures;
+    char failed[16][320];
+};
+
+#define CCHECK(f, cond) cap_check((f), (cond), #cond, __LINE__)
+
+static int cap_check(struct cap *f, int ok, const char *what, int line)
+{
+    f->checks++;
+    if (!ok) {
+        if (f->failures < 16)
+            snprintf(f->failed[f->failures], sizeof(f->failed[0]), "line %d: %s", line,
+                     what);
+        f->failures++;
+    }
+    return ok;
+}
+
+/* A connection to the witness from address from (127.0.0.x), which has
+ * sent POST /add-checkpoint with body k; -1 if that failed. */
+static int cap_post(struct cap *f, const char *from, int k)
+{
+    struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
+    char head[256];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+
+    dst.sin_port = htons(f->port);
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    inet_pton(AF_INET, from, &src.sin_addr);
+    n = snprintf(head, sizeof(head),
+                 "POST /add-checkpoint HTTP/1.1\r\nHost: w\r\nConnection: close\r\n"
+                 "Content-Length: %zu\r\n\r\n",
+                 f->len[k]);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+        connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 ||
+        write(fd, head, (size_t)n) != n ||
+        write(fd, f->body[k], f->len[k]) != (ssize_t)f->len[k]) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads fd's answer to its end (at most ms) into buf (lower-cased head,
+ * NUL-terminated), closes fd; its status, or 0 if none came. *body points
+ * at the body in buf. */
+static int cap_answer(int fd, int ms, char *buf, size_t max, const char **body)
+{
+    size_t n = 0;
+    int status = 0;
+    char *end;
+
+    buf[0] = 0;
+    *body = buf;
+    if (fd < 0)
+        return 0;
+    while (n + 1 < max) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t r;
+        if (poll(&p, 1, ms) != 1 || (r = read(fd, buf + n, max - 1 - n)) <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = 0;
+    if ((end = strstr(buf, "\r\n\r\n")) == NULL)
+        return 0;
+    *body = end + 4;
+    for (char *c = buf; c < end; c++)
+        *c = (char)tolower((unsigned char)*c);
+    sscanf(buf, "http/1.1 %d", &status);
+    return status;
+}
+
+/* A 503 from fd with Retry-After: 1 and the reason line why. */
+static void cap_expect_503(struct cap *f, int fd, const char *why)
+{
+    char buf[2048];
+    const char *body;
+    int status = cap_answer(fd, 3000, buf, sizeof(buf), &body);
+
+    CCHECK(f, status == 503);
+    CCHECK(f, strstr(buf, "\r\nretry-after: 1\r\n") != NULL);
+    CCHECK(f, strcmp(body, why) == 0);
+}
+
+/* The value of metric name in /metrics, -1 if absent. */
+static double cap_metric(struct cap *f, const char *name)
+{
+    struct gl_http_response r;
+    char url[128], key[128];
+    double v = -1;
+    const char *at;
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", (unsigned)f->port);
+    snprintf(key, sizeof(key), "\n%s ", name);
+    if (gl_http_get(f->c, url, 1 << 20, 5000, &r) != 0)
+        return -1;
+    if (gl_buf_putc(&r.body, 0) == 0 && (at = strstr((const char *)r.body.data, key)))
+        v = strtod(at + strlen(key), NULL);
+    gl_http_response_release(&r);
+    return v;
+}
+
+/* Waits (at most 5 s) for add_inflight to be n. */
+static int cap_inflight(struct cap *f, double n)
+{
+    for (int i = 0; i < 500; i++) {
+        if (cap_metric(f, "glasslog_witness_add_inflight") == n)
+            return 1;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    return 0;
+}
+
+static void cap_scenario(struct cap *f)
+{
+    static const char mine[] =
+        "too many of this client's add-checkpoint requests in flight; retry\n";
+    static const char all[] = "too many add-checkpoint requests in flight; retry\n";
+    char buf[2048];
+    const char *body;
+    int fd[4], status;
+
+    for (int i = 0; i < 3; i++)
+        CCHECK(f, (fd[i] = cap_post(f, "127.0.0.1", 0)) >= 0);
+    CCHECK(f, cap_inflight(f, 3));
+    cap_expect_503(f, cap_post(f, "127.0.0.1", 0), mine);
+    CCHECK(f, (fd[3] = cap_post(f, "127.0.0.2", 0)) >= 0);
+    CCHECK(f, cap_inflight(f, 4));
+    cap_expect_503(f, cap_post(f, "127.0.0.2", 0), all);
+    CCHECK(f, cap_metric(f, "glasslog_witness_add_inflight_refused_total") == 2);
+    close(fd[0]); /* hangs up: its request stays in flight */
+    atomic_store(&f->release, 1);
+    for (int i = 1; i < 4; i++) {
+        status = cap_answer(fd[i], 10000, buf, sizeof(buf), &body);
+        CCHECK(f, status == 200 || status == 409);
+    }
+    CCHECK(f, cap_inflight(f, 0));
+    status = cap_answer(cap_post(f, "127.0.0.1", 1), 10000, buf, sizeof(buf), &body);
+    CCHECK(f, status == 200 && strncmp(body, "\xe2\x80\x94 wa.example ", 14) == 0);
+}
+
+static void *cap_client(void *arg)
+{
+    struct cap *f = arg;
+
+    if (CCHECK(f, gl_http_client_new(NULL, &f->c) == 0)) {
+        cap_scenario(f);
+        gl_http_client_free(f->c);
+    }
+    atomic_store(&f->release, 1);
+    uv_async_send(&f->done);
+    return NULL;
+}
+
+/* Holds the threadpool's one thread until the client says. */
+static void cap_block(uv_work_t *w)
+{
+    struct cap *f = w->data;
+
+    while (!atomic_load(&f->release))
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+}
+
+static void cap_unblocked(uv_work_t *w, int status)
+{
+    (void)w;
+    (void)status;
+}
+
+static void cap_closed(void *arg)
+{
+    (void)arg;
+}
+
+static void cap_client_done(uv_async_t *h)
+{
+    struct cap *f = h->data;
+
+    gl_http_server_close(f->http, cap_closed, f);
+    api_close(&f->api);
+    uv_close((uv_handle_t *)h, NULL);
+}
+
+/* The two bodies: old 0 and old 1 before a checkpoint of size 1. */
+static void cap_bodies(struct cap *f)
+{
+    struct gl_buf note;
+    uint8_t root[GL_HASH_LEN];
+
+    gl_buf_init(&note, 1 << 16);
+    memset(root, 7, sizeof(root));
+    assert_int_equal(gl_checkpoint_sign(f->ka.name, 1, root, &f->ka, &note), 0);
+    for (int k = 0; k < 2; k++) {
+        int n = snprintf(f->body[k], sizeof(f->body[k]), "old %d\n\n%.*s", k,
+                         (int)note.len, (const char *)note.data);
+        assert_true(n > 0 && (size_t)n < sizeof(f->body[k]));
+        f->len[k] = (size_t)n;
+    }
+    gl_buf_release(&note);
+}
+
+static void test_add_inflight(void **state)
+{
+    struct cap *f = calloc(1, sizeof(*f));
+    char path[2][600], vk[GL_KEY_TEXT_MAX + 1], text[GL_KEY_TEXT_MAX + 64];
+    struct gl_http_server_config hc;
+    struct gl_err why;
+    const char *swhy;
+    pthread_t thread;
+    int failures;
+    (void)state;
+
+    assert_non_null(f);
+    tu_tempdir("test_witness_api_cap", f->dir, sizeof(f->dir));
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &f->ka), 0);
+    assert_int_equal(gl_signer_generate("wa.example", GL_KEY_COSIG, &f->wa), 0);
+    tu_vkey_text(&f->ka, vk, sizeof(vk));
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", vk);
+    assert_int_equal(logs_parse(text, strlen(text), &f->logs, &why), 0);
+    cap_bodies(f);
+    snprintf(path[0], sizeof(path[0]), "%s/w", f->dir);
+    snprintf(path[1], sizeof(path[1]), "%s/ev", f->dir);
+    assert_int_equal(mkdir(path[1], 0700), 0);
+    assert_int_equal(wstore_open(path[0], 8, 1, &f->store, &swhy), 0);
+    struct engine_config ec = {f->store, &f->logs, &f->wa, path[1], NULL, NULL, 0, 0};
+    assert_int_equal(engine_new(&ec, &f->engine), 0);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    assert_int_equal(api_init(&f->api, &f->loop, f->engine, &f->logs, f->store), 0);
+    assert_int_equal(api_limit(&f->api, 4, 3), 0);
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = "127.0.0.1:0";
+    assert_int_equal(gl_http_server_new(&f->loop, &hc, api_handle, &f->api, &f->http), 0);
+    f->api.http = f->http;
+    f->port = gl_http_server_port(f->http);
+    assert_int_equal(uv_async_init(&f->loop, &f->done, cap_client_done), 0);
+    f->done.data = f;
+    f->blocker.data = f;
+    assert_int_equal(uv_queue_work(&f->loop, &f->blocker, cap_block, cap_unblocked), 0);
+
+    assert_int_equal(pthread_create(&thread, NULL, cap_client, f), 0);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    gl_http_server_free(f->http);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    api_release(&f->api);
+    engine_stop(f->engine);
+    engine_free(f->engine);
+    wstore_close(f->store);
+    logs_release(&f->logs);
+    gl_signer_wipe(&f->ka);
+    gl_signer_wipe(&f->wa);
+    tu_rmtree(f->dir);
+
+    for (int i = 0; i < f->failures && i < 16; i++)
+        print_error("%s\n", f->failed[i]);
+    failures = f->failures;
+    assert_true(f->checks > 10);
+    free(f);
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add_inflight),
         cmocka_unit_test(test_evidence_pages),
     };
+
+    /* test_add_inflight holds the threadpool with one blocker */
+    setenv("UV_THREADPOOL_SIZE", "1", 1);
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
