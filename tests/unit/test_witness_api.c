@@ -95,24 +95,11 @@ struct fx {
     int closed;
     /* client thread */
     struct gl_http_client *c;
-    int checks, failures;
-    char failed[16][320];
+    struct tu_checks ck;
     uint64_t imported;
 };
 
-#define CHECK(f, cond) check((f), (cond), #cond, __LINE__)
-
-static int check(struct fx *f, int ok, const char *what, int line)
-{
-    f->checks++;
-    if (!ok) {
-        if (f->failures < 16)
-            snprintf(f->failed[f->failures], sizeof(f->failed[0]), "line %d: %s", line,
-                     what);
-        f->failures++;
-    }
-    return ok;
-}
+#define CHECK(f, cond) tu_check(&(f)->ck, (cond), #cond, __LINE__)
 
 /* GETs base + path; r->header gets the Link header. */
 static void get(struct fx *f, const char *path, struct gl_http_response *r)
@@ -183,10 +170,11 @@ static void read_all(struct fx *f, size_t limit)
 /* Names path in the last failure if it came after before. */
 static void failed_at(struct fx *f, int before, const char *path, long status)
 {
-    if (f->failures > before && f->failures <= 16) {
-        char *m = f->failed[f->failures - 1];
+    if (f->ck.failures > before && f->ck.failures <= TU_CHECKS_MAX) {
+        char *m = f->ck.failed[f->ck.failures - 1];
         size_t used = strlen(m);
-        snprintf(m + used, sizeof(f->failed[0]) - used, " (GET %s: %ld)", path, status);
+        snprintf(m + used, sizeof(f->ck.failed[0]) - used, " (GET %s: %ld)", path,
+                 status);
     }
 }
 
@@ -197,7 +185,7 @@ static void expect_page(struct fx *f, const char *path, int n, size_t first)
     struct gl_http_response r;
     cJSON *list;
     const cJSON *id;
-    int before = f->failures;
+    int before = f->ck.failures;
 
     get(f, path, &r);
     list = cJSON_ParseWithLength((const char *)r.body.data, r.body.len);
@@ -217,7 +205,7 @@ static void expect_400(struct fx *f, const char *path)
 {
     struct gl_http_response r;
     const char *b;
-    int before = f->failures;
+    int before = f->ck.failures;
 
     get(f, path, &r);
     b = (const char *)r.body.data;
@@ -278,7 +266,7 @@ static void hostile_rounds(struct fx *f)
     struct feeder *fc;
     struct gl_err why;
     unsigned fwd, back;
-    int before = f->failures;
+    int before = f->ck.failures;
 
     tu_vkey_text(&f->wa, vk, sizeof(vk));
     snprintf(text, sizeof(text), "witness fwd %s %s/fwd\nwitness back %s %s/back\n", vk,
@@ -301,10 +289,10 @@ static void hostile_rounds(struct fx *f)
     CHECK(f, st.rounds >= 2);
     CHECK(f, fwd >= 32 * st.rounds && fwd <= 32 * (st.rounds + 1));
     CHECK(f, back >= st.rounds && back <= st.rounds + 1);
-    if (f->failures > before && f->failures <= 16) {
-        char *m = f->failed[f->failures - 1];
+    if (f->ck.failures > before && f->ck.failures <= TU_CHECKS_MAX) {
+        char *m = f->ck.failed[f->ck.failures - 1];
         size_t used = strlen(m);
-        snprintf(m + used, sizeof(f->failed[0]) - used,
+        snprintf(m + used, sizeof(f->ck.failed[0]) - used,
                  " (%u fwd, %u back pages in %llu rounds)", fwd, back,
                  (unsigned long long)st.rounds);
     }
@@ -514,10 +502,8 @@ static void test_evidence_pages(void **state)
     gl_signer_wipe(&f->wb);
     tu_rmtree(f->dir);
 
-    for (int i = 0; i < f->failures && i < 16; i++)
-        print_error("%s\n", f->failed[i]);
-    checks = f->checks;
-    failures = f->failures;
+    failures = tu_checks_report(&f->ck);
+    checks = f->ck.checks;
     free(f);
     assert_int_equal(failures, 0);
     assert_true(checks > NREC);
@@ -542,23 +528,10 @@ struct cap {
     size_t len[2];
     /* client thread */
     struct gl_http_client *c;
-    int checks, failures;
-    char failed[16][320];
+    struct tu_checks ck;
 };
 
-#define CCHECK(f, cond) cap_check((f), (cond), #cond, __LINE__)
-
-static int cap_check(struct cap *f, int ok, const char *what, int line)
-{
-    f->checks++;
-    if (!ok) {
-        if (f->failures < 16)
-            snprintf(f->failed[f->failures], sizeof(f->failed[0]), "line %d: %s", line,
-                     what);
-        f->failures++;
-    }
-    return ok;
-}
+#define CCHECK(f, cond) tu_check(&(f)->ck, (cond), #cond, __LINE__)
 
 /* A connection to the witness from address from (127.0.0.x), which has
  * sent POST /add-checkpoint with body k; -1 if that failed. */
@@ -798,10 +771,8 @@ static void test_add_inflight(void **state)
     gl_signer_wipe(&f->wa);
     tu_rmtree(f->dir);
 
-    for (int i = 0; i < f->failures && i < 16; i++)
-        print_error("%s\n", f->failed[i]);
-    failures = f->failures;
-    assert_true(f->checks > 10);
+    failures = tu_checks_report(&f->ck);
+    assert_true(f->ck.checks > 10);
     free(f);
     assert_int_equal(failures, 0);
 }

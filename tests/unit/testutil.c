@@ -339,3 +339,22 @@ char *tu_capture_stderr(void (*step)(void *arg), void *arg)
     assert_non_null(got);
     return got;
 }
+
+int tu_check(struct tu_checks *c, int ok, const char *what, int line)
+{
+    c->checks++;
+    if (!ok) {
+        if (c->failures < TU_CHECKS_MAX)
+            snprintf(c->failed[c->failures], sizeof(c->failed[0]), "line %d: %s", line,
+                     what);
+        c->failures++;
+    }
+    return ok;
+}
+
+int tu_checks_report(const struct tu_checks *c)
+{
+    for (int i = 0; i < c->failures && i < TU_CHECKS_MAX; i++)
+        print_error("%s\n", c->failed[i]);
+    return c->failures;
+}

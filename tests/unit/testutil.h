@@ -13,6 +13,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+/* Checks made on a thread other than cmocka's (a server's, a client's),
+ * where a failed assert would not reach the test: recorded, then
+ * reported and asserted on the test's thread. */
+#define TU_CHECKS_MAX 16
+struct tu_checks {
+    int checks, failures;
+    char failed[TU_CHECKS_MAX][320]; /* the first failures, "line N: what" */
+};
+/* Counts one check; a failed one (ok 0) is recorded. Returns ok. */
+int tu_check(struct tu_checks *c, int ok, const char *what, int line);
+/* Prints the recorded failures (cmocka's print_error); returns how many
+ * checks failed. */
+int tu_checks_report(const struct tu_checks *c);
+
 /* The vectors directory (no trailing slash). */
 const char *tu_vectors(void);
 /* Reads VECTORS/rel into a NUL-terminated malloc'd buffer (caller frees);
