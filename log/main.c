@@ -514,7 +514,8 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
  * `size`: one it serves already, or one signed by this log's key for that
  * size with the root its own tree has there (the store holds what the
  * sequencer wrote, but a front-end serves nothing its tree does not
- * prove). A refusal is logged once per note. */
+ * prove). A refused note is logged once and not checked again while it
+ * stays stored. */
 static int follow_check(struct daemon *d, const struct gl_buf *note, uint64_t size)
 {
     const struct gl_buf *cur;
@@ -531,6 +532,10 @@ static int follow_check(struct daemon *d, const struct gl_buf *note, uint64_t si
         (size < cur_size || (size == cur_size && cur->len == note->len &&
                              memcmp(cur->data, note->data, note->len) == 0)))
         return 0; /* publish_adopt keeps what it serves */
+    if ((rc = gl_sha256(note->data, note->len, h)) != 0)
+        return rc;
+    if (memcmp(h, d->follow_refused, GL_HASH_LEN) == 0)
+        return GL_EVERIFY; /* refused already: checked (and logged) once */
     if ((rc = gl_checkpoint_open((const char *)note->data, note->len, &d->vkey, &c, NULL,
                                  &ck_why)) != 0) {
         gl_err_format(&ck_why, NULL, msg, sizeof(msg));
@@ -538,17 +543,16 @@ static int follow_check(struct daemon *d, const struct gl_buf *note, uint64_t si
         rc = GL_EPARSE;
         why = "its size is not the one stored beside it";
     } else if ((rc = tree_root_at(seq_tree(d->seq), d->store, size, root)) != 0) {
-        snprintf(msg, sizeof(msg), "the tree's root at that size: %s", gl_strerror(rc));
+        return rc; /* the store's failure (logged there): tried again at the next poll */
     } else if (CRYPTO_memcmp(root, c.root, GL_HASH_LEN) != 0) {
         rc = GL_EVERIFY;
         why = "its root is not this front-end's tree's root at that size";
     }
-    if (rc == 0 || gl_sha256(note->data, note->len, h) != 0)
-        return rc;
-    if (memcmp(h, d->follow_refused, GL_HASH_LEN) != 0)
-        gl_log(GL_LOG_ERROR,
-               "store: the sequencer's served checkpoint of size %llu is not served: %s",
-               (unsigned long long)size, why);
+    if (rc == 0)
+        return 0;
+    gl_log(GL_LOG_ERROR,
+           "store: the sequencer's served checkpoint of size %llu is not served: %s",
+           (unsigned long long)size, why);
     memcpy(d->follow_refused, h, GL_HASH_LEN);
     return rc;
 }
