@@ -378,8 +378,10 @@ static int clip(size_t n)
     return n > 100 ? 100 : (int)n;
 }
 
-/* Builds and rebuilds of the same product with other digests, logged
- * before index. */
+/* Builds and rebuilds of the same product from the same source with
+ * other digests, logged before index. The answer is the log's (untrusted):
+ * a statement it lists that names another source is about another chain
+ * and raises nothing here. */
 static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt,
                           size_t len, const struct gl_statement_fields *f, int is_rebuild,
                           const struct answer *a)
@@ -393,6 +395,7 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
                                : g->kind == GL_STATEMENT_REBUILD &&
                                      plays(w, l->role, GL_POLICY_ROLE_REBUILDER);
         if (!other || l->index >= index || !same_product(f, g) ||
+            !gl_statement_has_source(g) || memcmp(f->source, g->source, 32) != 0 ||
             memcmp(f->sha256, g->sha256, 32) == 0)
             continue;
         gl_hex_encode(f->sha256, 8, mine, sizeof(mine));

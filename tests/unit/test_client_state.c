@@ -10,7 +10,8 @@
  * the earlier of the build's time and when it was met; a full list
  * refuses another check. Evidence: the alarm directory is fsynced
  * before its rename, alarms/ after it. The keys with one origin share the
- * directory that exists, else the first one's.
+ * directory that exists, else the first one's. A rebuild differs only
+ * from a build of its own source.
  */
 #include "testutil.h"
 
@@ -405,6 +406,53 @@ static void test_one_dir_per_origin(void **state)
     assert_int_equal(state_open_log(&s, root, k, 3, 3), GL_EINVAL);
 }
 
+static void count_alarm(void *ctx, const struct chainwatch_alarm *a)
+{
+    (void)a;
+    (*(int *)ctx)++;
+}
+
+/* rebuild-differs compares a rebuild with the builds of its own source
+ * only: a build of the same product and version from another source (the
+ * log's answer about source X may list anything) raises nothing. */
+static void test_differs_same_source(void **state)
+{
+    struct chainwatch w;
+    struct gl_statement_fields f = {.format = 2,
+                                    .kind = GL_STATEMENT_REBUILD,
+                                    .subject = "widget",
+                                    .subject_len = 6,
+                                    .version = "1.0",
+                                    .version_len = 3};
+    struct linked l;
+    struct answer a = {&l, 1, 1, UINT64_MAX, 0};
+    int alarms = 0;
+    (void)state;
+
+    memset(&w, 0, sizeof(w));
+    w.fn = count_alarm;
+    w.ctx = &alarms;
+    memset(f.sha256, 1, 32);
+    memset(f.source, 0xaa, 32);
+    memset(&l, 0, sizeof(l));
+    l.index = 3;
+    l.stmt = (char *)"the build";
+    l.proof = (char *)"its proof";
+    l.st.fields = f;
+    l.st.fields.kind = GL_STATEMENT_BUILD;
+    memset(l.st.fields.sha256, 2, 32);
+    memset(l.st.fields.source, 0xbb, 32);
+    l.role = GL_POLICY_ROLE_BUILDER;
+    check_differs(&w, 10, "the rebuild", 11, &f, 1, &a);
+    assert_int_equal(alarms, 0);
+    memset(l.st.fields.source, 0xaa, 32); /* the same source: it differs */
+    check_differs(&w, 10, "the rebuild", 11, &f, 1, &a);
+    assert_int_equal(alarms, 1);
+    memset(l.st.fields.sha256, 1, 32); /* and the same digest: it agrees */
+    check_differs(&w, 10, "the rebuild", 11, &f, 1, &a);
+    assert_int_equal(alarms, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_pending_full),
         cmocka_unit_test(test_evidence_synced),
         cmocka_unit_test(test_one_dir_per_origin),
+        cmocka_unit_test(test_differs_same_source),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
