@@ -36,16 +36,16 @@ static const struct gl_http_header hdr_checkpoint[] = {
 
 /* --- helpers ---------------------------------------------------------------- */
 
-/* 429 for a submitter key over its rate limit, with Retry-After: seconds. */
 /* A 429 of the rate limit: Retry-After seconds, into its header values
  * h (2) and body (at most LIMITED_BODY_MAX bytes); the body's length. */
 #define LIMITED_BODY_MAX 160
-static size_t limited_answer(uint64_t seconds, char secs[24], struct gl_http_header h[2],
-                             char body[LIMITED_BODY_MAX])
+#define LIMITED_SECS_MAX 24 /* a uint64_t in decimal, NUL */
+static size_t limited_answer(uint64_t seconds, char secs[LIMITED_SECS_MAX],
+                             struct gl_http_header h[2], char body[LIMITED_BODY_MAX])
 {
     int n;
 
-    snprintf(secs, 24, "%llu", (unsigned long long)seconds);
+    snprintf(secs, LIMITED_SECS_MAX, "%llu", (unsigned long long)seconds);
     h[0] = (struct gl_http_header){"Retry-After", secs};
     h[1] = (struct gl_http_header){"Cache-Control", "no-store"};
     n = snprintf(
@@ -54,9 +54,10 @@ static size_t limited_answer(uint64_t seconds, char secs[24], struct gl_http_hea
     return (size_t)n; /* < LIMITED_BODY_MAX: secs has at most 20 digits */
 }
 
+/* 429 for a submitter key over its rate limit, with Retry-After: seconds. */
 static int reply_limited(struct gl_http_req *req, uint64_t seconds)
 {
-    char secs[24], body[LIMITED_BODY_MAX];
+    char secs[LIMITED_SECS_MAX], body[LIMITED_BODY_MAX];
     struct gl_http_header h[2];
     size_t n = limited_answer(seconds, secs, h, body);
 
@@ -66,7 +67,7 @@ static int reply_limited(struct gl_http_req *req, uint64_t seconds)
 /* reply_limited on a deferred request (after the signature check). */
 static void reply_limited_pending(struct gl_http_pending *p, uint64_t seconds)
 {
-    char secs[24], body[LIMITED_BODY_MAX];
+    char secs[LIMITED_SECS_MAX], body[LIMITED_BODY_MAX];
     struct gl_http_header h[2];
     size_t n = limited_answer(seconds, secs, h, body);
 
