@@ -36,19 +36,42 @@ static const struct gl_http_header hdr_checkpoint[] = {
 
 /* --- helpers ---------------------------------------------------------------- */
 
+/* A 429 of the rate limit: Retry-After seconds, into its header values
+ * h (2) and body (at most LIMITED_BODY_MAX bytes); the body's length. */
+#define LIMITED_BODY_MAX 160
+#define LIMITED_SECS_MAX 24 /* a uint64_t in decimal, NUL */
+static size_t limited_answer(uint64_t seconds, char secs[LIMITED_SECS_MAX],
+                             struct gl_http_header h[2], char body[LIMITED_BODY_MAX])
+{
+    int n;
+
+    snprintf(secs, LIMITED_SECS_MAX, "%llu", (unsigned long long)seconds);
+    h[0] = (struct gl_http_header){"Retry-After", secs};
+    h[1] = (struct gl_http_header){"Cache-Control", "no-store"};
+    n = snprintf(
+        body, LIMITED_BODY_MAX,
+        "{\"error\":\"rate limit of this submitter key exceeded; retry in %s s\"}", secs);
+    return (size_t)n; /* < LIMITED_BODY_MAX: secs has at most 20 digits */
+}
+
 /* 429 for a submitter key over its rate limit, with Retry-After: seconds. */
 static int reply_limited(struct gl_http_req *req, uint64_t seconds)
 {
-    char secs[24], body[160];
-    const struct gl_http_header h[] = {{"Retry-After", secs},
-                                       {"Cache-Control", "no-store"}};
-    int n;
+    char secs[LIMITED_SECS_MAX], body[LIMITED_BODY_MAX];
+    struct gl_http_header h[2];
+    size_t n = limited_answer(seconds, secs, h, body);
 
-    snprintf(secs, sizeof(secs), "%llu", (unsigned long long)seconds);
-    n = snprintf(
-        body, sizeof(body),
-        "{\"error\":\"rate limit of this submitter key exceeded; retry in %s s\"}", secs);
-    return gl_http_reply(req, 429, "application/json", h, 2, body, (size_t)n);
+    return gl_http_reply(req, 429, "application/json", h, 2, body, n);
+}
+
+/* reply_limited on a deferred request (after the signature check). */
+static void reply_limited_pending(struct gl_http_pending *p, uint64_t seconds)
+{
+    char secs[LIMITED_SECS_MAX], body[LIMITED_BODY_MAX];
+    struct gl_http_header h[2];
+    size_t n = limited_answer(seconds, secs, h, body);
+
+    (void)gl_http_pending_reply(p, 429, "application/json", h, 2, body, n);
 }
 
 /* note with the cosignature lines of the mirrors that hold its text
@@ -380,6 +403,7 @@ static void add_verified(struct add_req *ar, int status)
 {
     struct entryindex ix;
     struct api *a = ar->api;
+    uint64_t retry_after;
     int rc;
 
     a->adds_in_verify--;
@@ -400,9 +424,15 @@ static void add_verified(struct add_req *ar, int status)
         add_finish(ar);
         return;
     }
-    if (a->limits != NULL) /* verified: only the key's holder spends its tokens */
-        ratelimit_spend_shared(&a->limits[ar->submitter], a->store,
-                               &a->submitters[ar->submitter], uv_now(a->loop));
+    /* verified: only the key's holder spends its tokens */
+    if (a->limits != NULL && !ratelimit_take_shared(&a->limits[ar->submitter], a->store,
+                                                    &a->submitters[ar->submitter],
+                                                    uv_now(a->loop), &retry_after)) {
+        seq_unreserve(a->seq);
+        reply_limited_pending(ar->p, retry_after);
+        add_finish(ar);
+        return;
+    }
     entryindex_of(&ar->st, ar->data, &ix);
     rc = seq_submit(a->seq, ar->data, ar->len, ar->leaf, &ix, add_done, ar);
     if (rc != 0) {
@@ -441,15 +471,15 @@ static int add_known_submitter(const struct api *a, const struct gl_note_sig *si
 }
 
 /* 1 if the submitter's bucket admits an append now; otherwise answers 429
- * (the refusal is counted in the bucket). Spent in add_verify_after. On a
- * shared store the bucket is the store's (one statement each). */
+ * (the refusal is counted in the bucket). No store call: on a shared
+ * store this looks at the process's mirror of the store's bucket, and
+ * add_verified takes the token (or refuses) once the signature verified. */
 static int add_admit(struct api *a, struct gl_http_req *req, size_t submitter)
 {
     uint64_t retry_after;
 
     if (a->limits == NULL ||
-        ratelimit_admit_shared(&a->limits[submitter], a->store, &a->submitters[submitter],
-                               uv_now(a->loop), &retry_after))
+        ratelimit_admit(&a->limits[submitter], uv_now(a->loop), &retry_after))
         return 1;
     reply_limited(req, retry_after);
     return 0;

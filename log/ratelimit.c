@@ -101,17 +101,18 @@ void ratelimit_bucket_name(const struct gl_verifier *key,
     snprintf(out, STORE_BUCKET_NAME_MAX + 1, "%s+%08x", key->name, (unsigned)key->id);
 }
 
-/* Takes (take 1) or reads the shared bucket of key and mirrors its level
- * in b at now_ms. 0, or the store's error (logged; b unchanged). */
+/* Takes a whole token from the shared bucket of key if it has one (*took)
+ * and mirrors the level the store answered in b at now_ms. 0, or the
+ * store's error (logged; b unchanged). */
 static int shared_take(struct ratelimit *b, struct store *s,
-                       const struct gl_verifier *key, uint64_t now_ms, int take)
+                       const struct gl_verifier *key, uint64_t now_ms, int *took)
 {
     char name[STORE_BUCKET_NAME_MAX + 1];
     int64_t level, cap = bucket_cap(b);
     int rc;
 
     ratelimit_bucket_name(key, name);
-    rc = store_bucket_take(s, name, b->lim.rate_u, b->lim.burst, take, &level);
+    rc = store_bucket_take(s, name, b->lim.rate_u, b->lim.burst, 1, &level, took);
     if (rc != 0) {
         gl_log(GL_LOG_WARN,
                "rate limit of %s: the shared bucket failed (%d); deciding "
@@ -124,25 +125,22 @@ static int shared_take(struct ratelimit *b, struct store *s,
     return 0;
 }
 
-static int use_store(const struct ratelimit *b, const struct store *s)
+int ratelimit_take_shared(struct ratelimit *b, struct store *s,
+                          const struct gl_verifier *key, uint64_t now_ms,
+                          uint64_t *retry_after_s)
 {
-    return s != NULL && !ratelimit_unlimited(b) && store_shared(s);
-}
+    int took;
 
-int ratelimit_admit_shared(struct ratelimit *b, struct store *s,
-                           const struct gl_verifier *key, uint64_t now_ms,
-                           uint64_t *retry_after_s)
-{
-    if (use_store(b, s))
-        (void)shared_take(b, s, key, now_ms, 0);
-    return ratelimit_admit(b, now_ms, retry_after_s);
-}
-
-void ratelimit_spend_shared(struct ratelimit *b, struct store *s,
-                            const struct gl_verifier *key, uint64_t now_ms)
-{
-    if (!use_store(b, s) || shared_take(b, s, key, now_ms, 1) != 0)
-        ratelimit_spend(b, now_ms);
+    if (s == NULL || ratelimit_unlimited(b) || !store_shared(s) ||
+        shared_take(b, s, key, now_ms, &took) != 0) {
+        ratelimit_spend(b, now_ms); /* admitted by ratelimit_admit before */
+        return 1;
+    }
+    if (took)
+        return 1;
+    b->limited++;
+    *retry_after_s = ratelimit_retry_after(b, now_ms);
+    return 0;
 }
 
 int ratelimit_parse_rate(const char *s, size_t n, uint64_t *rate_u)

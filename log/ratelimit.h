@@ -26,15 +26,23 @@
  *
  * Several front-ends (a store they share, store_shared): the bucket is the
  * store's (store_bucket_take, named by ratelimit_bucket_name), so the
- * limit holds across all of them; ratelimit_admit_shared reads its level
- * and ratelimit_spend_shared takes its token, each ONE statement on the
- * calling thread, and the struct ratelimit only mirrors the level last
- * read (Retry-After, /metrics) and counts this process's refusals. The
- * bound above then holds for the sum over the front-ends, the appends in
- * verification counted on all of them. If the store fails, the process
- * decides on its mirror (logged), so a database outage never refuses
- * appends the mirror admits. Stores one process owns keep the buckets in
- * the struct (no store call).
+ * limit holds across all of them, and the struct ratelimit mirrors the
+ * level the store last answered (Retry-After, /metrics) and counts this
+ * process's refusals. Admission before verification is ratelimit_admit
+ * on the mirror alone, a pre-filter without a store call, so forged
+ * statements naming the key cost a signature check and nothing in the
+ * store. Once the signature verified, ratelimit_take_shared takes a whole
+ * token in the store only if the bucket holds one (ONE call, on the
+ * calling thread) and refuses the append otherwise: no debt, and over any
+ * t seconds the front-ends together accept at most burst + rate * t (the
+ * store's clock). The mirror holds no less than the store (both refill
+ * alike, and only other front-ends' takes lower the store's level unseen;
+ * up to the two clocks' drift, and but for a debt the fallback below
+ * left), so the pre-filter refuses nothing the store would take. If the
+ * store fails, the process decides on its mirror (logged: admit, then
+ * spend with debt, as one process does), so a database outage never
+ * refuses appends the mirror admits. Stores one process owns keep the
+ * buckets in the struct (no store call).
  *
  * Invariants: an unlimited bucket (rate 0) admits everything and never
  * changes its level; otherwise 1 <= burst <= RATELIMIT_BURST_MAX and the
@@ -96,14 +104,16 @@ uint64_t ratelimit_retry_after(const struct ratelimit *b, uint64_t now_ms);
  * ID>" into out (STORE_BUCKET_NAME_MAX + 1 bytes, NUL-terminated). */
 void ratelimit_bucket_name(const struct gl_verifier *key,
                            char out[STORE_BUCKET_NAME_MAX + 1]);
-/* ratelimit_admit for key's bucket b, in store s if s is shared (see
- * above; s NULL or not shared: ratelimit_admit). */
-int ratelimit_admit_shared(struct ratelimit *b, struct store *s,
-                           const struct gl_verifier *key, uint64_t now_ms,
-                           uint64_t *retry_after_s);
-/* ratelimit_spend for key's bucket b, in store s if s is shared. */
-void ratelimit_spend_shared(struct ratelimit *b, struct store *s,
-                            const struct gl_verifier *key, uint64_t now_ms);
+/* After the statement's signature verified, on an append ratelimit_admit
+ * let through: on a shared store s (see above), takes a whole token from
+ * key's bucket in s if it has one, ONE store call, and mirrors the level
+ * in b; 1 if it took, else counts the refusal in b->limited, sets
+ * *retry_after_s (as ratelimit_admit) and returns 0. s NULL or not
+ * shared, an unlimited b, or a store call that failed (logged):
+ * ratelimit_spend on b and 1. */
+int ratelimit_take_shared(struct ratelimit *b, struct store *s,
+                          const struct gl_verifier *key, uint64_t now_ms,
+                          uint64_t *retry_after_s);
 
 /* Parses a rate: "unlimited" (rate_u 0) or a positive decimal number of
  * tokens a second with at most 6 decimals ("10", "0.5", "2.125"), at most

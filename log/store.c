@@ -792,7 +792,7 @@ static int local_bucket(struct store *s, const char *name,
 }
 
 static int local_bucket_take(struct store *s, const char *name, uint64_t rate_u,
-                             uint64_t burst, int take, int64_t *level)
+                             uint64_t burst, int take, int64_t *level, int *took)
 {
     struct ratelimit_limit l = {rate_u, burst};
     struct ratelimit *b;
@@ -807,7 +807,8 @@ static int local_bucket_take(struct store *s, const char *name, uint64_t rate_u,
             b->level = cur < cap ? cur : cap;
             b->last_ms = now > b->last_ms ? now : b->last_ms;
         }
-        if (take)
+        *took = take && ratelimit_level(b, now) >= RATELIMIT_TOKEN;
+        if (*took)
             ratelimit_spend(b, now);
         *level = ratelimit_level(b, now);
     }
@@ -816,17 +817,18 @@ static int local_bucket_take(struct store *s, const char *name, uint64_t rate_u,
 }
 
 int store_bucket_take(struct store *s, const char *name, uint64_t rate_u, uint64_t burst,
-                      int take, int64_t *level)
+                      int take, int64_t *level, int *took)
 {
     size_t n = name != NULL ? strnlen(name, STORE_BUCKET_NAME_MAX + 1) : 0;
 
     if (n == 0 || n > STORE_BUCKET_NAME_MAX || rate_u == 0 ||
         rate_u > RATELIMIT_RATE_MAX || burst < 1 || burst > RATELIMIT_BURST_MAX ||
-        level == NULL)
+        level == NULL || took == NULL)
         return GL_EINVAL;
     if (s->ops->bucket_take != NULL) {
         hold(s);
-        return let_go(s, s->ops->bucket_take(s, name, rate_u, burst, take != 0, level));
+        return let_go(
+            s, s->ops->bucket_take(s, name, rate_u, burst, take != 0, level, took));
     }
-    return local_bucket_take(s, name, rate_u, burst, take != 0, level);
+    return local_bucket_take(s, name, rate_u, burst, take != 0, level, took);
 }

@@ -351,24 +351,27 @@ int store_queue_scan(struct store *s, size_t max,
  * submitter key's name and ID), is ratelimit.h's: it holds at most burst
  * tokens (1..RATELIMIT_BURST_MAX) and gains rate_u (> 0, at most
  * RATELIMIT_RATE_MAX) millionths of a token a second, that is nanotokens
- * a millisecond; its level is in nanotokens and is negative while in debt.
+ * a millisecond; its level is in nanotokens (negative only if an older
+ * glasslogd, whose takes allowed a debt, left one).
  * The refill is measured by the store's clock in whole milliseconds, so
  * the arithmetic is exact: on PostgreSQL the server's clock_timestamp(),
  * so that every front-end sharing the database fills and spends the same
  * buckets; on rocksdb and mem a monotonic clock of this process. A bucket
  * never taken from is full. The limit is the caller's at every call (a
  * level above a lowered burst is cut to it).
- * take 0: *level gets the level now; nothing is written.
- * take 1: takes one token and *level gets the level after it, which may
- * be negative (a debt is allowed, as ratelimit_spend's). Atomic: refill
- * and take are one step no concurrent take interleaves with (PostgreSQL:
- * ONE statement on the bucket's row), so n concurrent takes lower the
- * level by exactly n tokens, whatever the front-ends.
+ * take 0: *level gets the level now; nothing is written; *took 0.
+ * take 1: a conditional take: if the level now holds a whole token, takes
+ * it (*took 1, *level the level after); otherwise takes nothing (*took 0,
+ * *level the level now, below one token). So a bucket never goes below
+ * zero through it. Atomic: refill, check and take are one step no
+ * concurrent take interleaves with (PostgreSQL: ONE statement, under the
+ * bucket's row lock), so of n concurrent takes exactly as many succeed as
+ * the bucket holds whole tokens, whatever the front-ends.
  * PostgreSQL keeps buckets in an UNLOGGED table: a server crash or a
  * failover to a standby fills them all again. */
 #define STORE_BUCKET_NAME_MAX 300
 int store_bucket_take(struct store *s, const char *name, uint64_t rate_u, uint64_t burst,
-                      int take, int64_t *level);
+                      int take, int64_t *level, int *took);
 
 /* Change notices (shared stores): a descriptor that turns readable when
  * another process committed a new state or queued appends (PostgreSQL:

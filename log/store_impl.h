@@ -113,7 +113,7 @@ struct store_ops {
      * for a store one process owns): store_bucket_take, arguments checked.
      * Shared backends implement it in the store. */
     int (*bucket_take)(struct store *s, const char *name, uint64_t rate_u, uint64_t burst,
-                       int take, int64_t *level);
+                       int take, int64_t *level, int *took);
     /* Optional (NULL: the stored state is durable, store_get_state):
      * store_get_durable. */
     int (*get_durable)(struct store *s, uint64_t *size, struct gl_buf *checkpoint);

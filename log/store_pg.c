@@ -27,14 +27,15 @@
  * glasslog_meta first, so front-ends opening together migrate once. A database holding
  * another schema_version is refused: this code only reads the layouts it knows.
  *
- * Token buckets: a take is ONE statement, an upsert of the bucket's row
- * that refills by the milliseconds of the server's clock since at_ms
- * (exact integer nanotokens, computed in numeric so nothing overflows),
- * cuts to the burst, subtracts a token and returns the level. The row
- * lock of the upsert serialises concurrent takes of every front-end, so
- * none is lost. The table is UNLOGGED (no WAL, no fsync per take): a rate
- * limit needs no durability, and a crash or failover merely fills the
- * buckets again.
+ * Token buckets: a take is ONE statement (TAKE_SQL) that locks the
+ * bucket's row, refills it by the milliseconds of the server's clock
+ * since at_ms (exact integer nanotokens, computed in numeric so nothing
+ * overflows), cuts it to the burst and takes a token only if a whole one
+ * is there, answering whether it took and the level. The row lock
+ * serialises concurrent takes of every front-end, so none is lost and
+ * none takes a token another took. The table is UNLOGGED (no WAL, no
+ * fsync per take): a rate limit needs no durability, and a crash or
+ * failover merely fills the buckets again.
  *
  * The contract: a batch is ONE transaction (rules 1, 2: COMMIT returned
  * means committed, as durable as the server's synchronous_commit makes
@@ -2139,43 +2140,65 @@ static int pg_get_served(struct store *s, uint64_t *size, struct gl_buf *note)
 #define NOW_MS "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 #define TOKEN_SQL "1000000000"
 _Static_assert(RATELIMIT_TOKEN == 1000000000LL, "TOKEN_SQL is RATELIMIT_TOKEN");
-#define DEBT_FLOOR_SQL "-2305843009213693952" /* -(2^61): the debt never goes below */
+
+/* The conditional take (store.h), ONE statement: cur reads the row
+ * refilled to the server's clock read once (now), locking it (FOR UPDATE
+ * waits for a concurrent take and reads the row it left); upd takes a
+ * token only if cur holds a whole one; a missing row is a full bucket,
+ * inserted with one token taken. The answer is one row (took, level). No
+ * row: another front-end inserted the bucket meanwhile (the insert did
+ * nothing), so the caller runs it again. */
+#define TAKE_SQL                                                                         \
+    "WITH now AS (SELECT " NOW_MS " AS ms),"                                             \
+    " cur AS (SELECT LEAST($3::numeric, b.level + $2::numeric *"                         \
+    "   GREATEST(now.ms - b.at_ms, 0)) AS lv, GREATEST(b.at_ms, now.ms) AS at"           \
+    "   FROM glasslog_buckets AS b, now WHERE b.name = $1 FOR UPDATE OF b),"             \
+    " upd AS (UPDATE glasslog_buckets AS b SET level = (cur.lv - " TOKEN_SQL             \
+    ")::bigint, at_ms = cur.at FROM cur WHERE b.name = $1 AND cur.lv >= " TOKEN_SQL ")," \
+    " ins AS (INSERT INTO glasslog_buckets (name, level, at_ms)"                         \
+    "   SELECT $1, $3 - " TOKEN_SQL ", now.ms FROM now"                                  \
+    "   WHERE NOT EXISTS (SELECT 1 FROM cur)"                                            \
+    "   ON CONFLICT (name) DO NOTHING RETURNING level)"                                  \
+    " SELECT 1::bigint, level FROM ins"                                                  \
+    " UNION ALL SELECT (CASE WHEN lv >= " TOKEN_SQL " THEN 1 ELSE 0 END)::bigint,"       \
+    "  (CASE WHEN lv >= " TOKEN_SQL " THEN lv - " TOKEN_SQL " ELSE lv END)::bigint"      \
+    "  FROM cur"
+#define READ_SQL                                                                         \
+    "SELECT 0::bigint, COALESCE((SELECT LEAST($3::numeric, level + $2::numeric *"        \
+    "  GREATEST(" NOW_MS " - at_ms, 0))::bigint"                                         \
+    "  FROM glasslog_buckets WHERE name = $1), $3)"
 
 static int pg_bucket_take(struct store *s, const char *name, uint64_t rate_u,
-                          uint64_t burst, int take, int64_t *level)
+                          uint64_t burst, int take, int64_t *level, int *took)
 {
     struct params pa = {0};
     PGresult *r;
-    uint64_t v;
-    int rc;
+    uint64_t t, v;
+    int rc, n = 0;
 
     p_add(&pa, OID_TEXT, name, strlen(name));
     pa.fmts[0] = 0;
     p_i64(&pa, rate_u);
-    p_i64(&pa, burst * (uint64_t)RATELIMIT_TOKEN); /* <= 10^15 */
-    if (take)
-        rc = pg_query(pg(s),
-                      "INSERT INTO glasslog_buckets AS b (name, level, at_ms)"
-                      " VALUES ($1, $3 - " TOKEN_SQL ", " NOW_MS ")"
-                      " ON CONFLICT (name) DO UPDATE SET"
-                      "  level = GREATEST(LEAST($3::numeric, b.level + $2::numeric *"
-                      "   GREATEST(EXCLUDED.at_ms - b.at_ms, 0)) - " TOKEN_SQL
-                      ", " DEBT_FLOOR_SQL ")::bigint,"
-                      "  at_ms = GREATEST(b.at_ms, EXCLUDED.at_ms)"
-                      " RETURNING level",
-                      &pa, &r);
-    else
-        rc = pg_query(pg(s),
-                      "SELECT COALESCE((SELECT LEAST($3::numeric, level + $2::numeric *"
-                      "  GREATEST(" NOW_MS " - at_ms, 0))::bigint"
-                      "  FROM glasslog_buckets WHERE name = $1), $3)",
-                      &pa, &r);
-    if (rc != 0)
-        return rc;
-    rc = PQntuples(r) == 1 ? col_i64(r, 0, 0, &v) : GL_EPARSE;
+    p_i64(&pa, burst * (uint64_t)RATELIMIT_TOKEN);      /* <= 10^15 */
+    for (int tries = 0; tries < 2 && n == 0; tries++) { /* see TAKE_SQL */
+        if ((rc = pg_query(pg(s), take ? TAKE_SQL : READ_SQL, &pa, &r)) != 0)
+            return rc;
+        if ((n = PQntuples(r)) == 0)
+            PQclear(r);
+    }
+    if (n != 1) {
+        if (n != 0)
+            PQclear(r);
+        gl_log(GL_LOG_ERROR, "store: a bucket take answered %d rows", n);
+        return GL_EIO;
+    }
+    if ((rc = col_i64(r, 0, 0, &t)) == 0)
+        rc = col_i64(r, 0, 1, &v);
     PQclear(r);
-    if (rc == 0)
+    if (rc == 0) {
+        *took = t == 1;
         *level = (int64_t)v;
+    }
     return rc;
 }
 

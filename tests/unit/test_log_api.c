@@ -27,7 +27,12 @@
  * is 400 naming it; unknown ones and empty segments are ignored), tiles
  * and entry bundles (partial and full) and their 400/404, /healthz,
  * /metrics with the counters, 404 for unknown paths; every error says
- * Cache-Control: no-store.
+ * Cache-Control: no-store. The rate limit on a shared store (a fake: the
+ * mem store's ops with a lease, its buckets another mem store's): a
+ * forged statement naming the limited key makes no bucket call, a
+ * verified append exactly one, and an append the mirror admits but the
+ * shared bucket (emptied by "another front-end") cannot pay is 429 after
+ * its signature check.
  */
 #include "testutil.h"
 
@@ -132,6 +137,7 @@ struct fx {
     char version[NAPPEND][16];
     struct gl_buf unknown, forged; /* by a key not listed; text changed after signing */
     uint64_t appends, duplicates;  /* counted by the client */
+    struct ratelimit limit;        /* the submitter's bucket (client_ratelimit) */
     /* client thread */
     struct gl_http_client *c;
     int checks, failures, before; /* before: checks made before the scenario */
@@ -942,6 +948,94 @@ static void client_misc(struct fx *f)
     reply_free(&r);
 }
 
+/* --- the rate limit on a shared store --------------------------------------------
+ * The store as a front-end of a shared log sees it (store_shared: a
+ * lease op), its buckets those of shared.db, a plain mem store standing
+ * for the database; calls counts the bucket calls (from the loop). */
+static struct shared_db {
+    struct store_ops ops;
+    const struct store_ops *own;
+    struct store *db;
+    int calls; /* atomic */
+} shared;
+
+static int shared_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                        uint64_t *epoch)
+{
+    (void)s, (void)holder, (void)ms, (void)have, (void)epoch;
+    return GL_ESTATE;
+}
+
+static int shared_bucket_take(struct store *s, const char *name, uint64_t rate_u,
+                              uint64_t burst, int take, int64_t *level, int *took)
+{
+    (void)s;
+    __atomic_add_fetch(&shared.calls, 1, __ATOMIC_SEQ_CST);
+    return store_bucket_take(shared.db, name, rate_u, burst, take, level, took);
+}
+
+static int bucket_calls(void)
+{
+    return __atomic_load_n(&shared.calls, __ATOMIC_SEQ_CST);
+}
+
+/* A limit of burst 2 and a token every 1000 s (refill negligible). */
+#define LIMIT_RATE_U 1000
+#define LIMIT_BURST 2
+
+/* POST statement k: 429 with Retry-After 999 or 1000 s (a token every
+ * 1000 s, about none there). */
+static void expect_limited(struct fx *f, const void *body, size_t len)
+{
+    struct reply r;
+    long ra;
+
+    request(f, "POST", "/api/v1/add", body, len, "Retry-After", &r);
+    ra = strtol(r.header, NULL, 10);
+    CHECKF(f, r.status == 429 && ra >= 999 && ra <= 1000, "limited append: %ld (%s) %.*s",
+           r.status, r.header, (int)r.body.len, (const char *)r.body.data);
+    reply_free(&r);
+}
+
+static void client_ratelimit(struct fx *f)
+{
+    char name[STORE_BUCKET_NAME_MAX + 1], line[STORE_BUCKET_NAME_MAX + 128];
+    struct reply r;
+    int64_t level;
+    int took = 0;
+
+    /* forged: 403 after the signature check, and no bucket call */
+    for (int i = 0; i < 3; i++)
+        expect_error(f, "POST", "/api/v1/add", f->forged.data, f->forged.len, 403,
+                     "does not verify");
+    CHECKF(f, bucket_calls() == 0, "forged statements made %d bucket calls",
+           bucket_calls());
+    /* verified: one call, the take */
+    append(f, 0, 0, SEED);
+    CHECKF(f, bucket_calls() == 1, "an append made %d bucket calls", bucket_calls());
+    /* another front-end takes the last token: this one's mirror still has
+     * one, admits, and the take after the signature check refuses */
+    ratelimit_bucket_name(&f->subv, name);
+    CHECK(f, store_bucket_take(shared.db, name, LIMIT_RATE_U, LIMIT_BURST, 1, &level,
+                               &took) == 0 &&
+                 took == 1);
+    expect_limited(f, f->stmt[1].data, f->stmt[1].len);
+    CHECKF(f, bucket_calls() == 2, "%d bucket calls", bucket_calls());
+    /* now the mirror refuses, before the signature check: no call */
+    expect_limited(f, f->stmt[1].data, f->stmt[1].len);
+    expect_limited(f, f->forged.data, f->forged.len);
+    CHECKF(f, bucket_calls() == 2, "%d bucket calls", bucket_calls());
+    /* every 429 counted, the one after the signature check too */
+    get(f, "/metrics", &r);
+    snprintf(line, sizeof(line),
+             "\nglasslog_rate_limited_total{submitter=\"%s\",key_id=\"%08x\"} 3\n",
+             f->subv.name, (unsigned)f->subv.id);
+    CHECKF(f, r.status == 200 && strstr((const char *)r.body.data, line) != NULL,
+           "/metrics lacks %s", line);
+    expect_metric(f, &r, "glasslog_http_responses_total{code=\"429\"}", 3);
+    reply_free(&r);
+}
+
 static void *client_main(void *arg)
 {
     struct fx *f = arg;
@@ -1073,6 +1167,18 @@ static void run_api(client_fn scenario, int with_appends, int min_checks)
                      0);
     gl_buf_release(&ck);
     free(t);
+    if (scenario == client_ratelimit) { /* the sequencer made: it stays unshared */
+        struct ratelimit_limit l = {LIMIT_RATE_U, LIMIT_BURST};
+        assert_int_equal(store_open(&o, &shared.db, NULL), 0);
+        shared.own = f->s->ops;
+        shared.ops = *f->s->ops;
+        shared.ops.lease = shared_lease;
+        shared.ops.bucket_take = shared_bucket_take;
+        shared.calls = 0;
+        f->s->ops = &shared.ops;
+        ratelimit_init(&f->limit, &l, uv_now(&f->loop));
+        f->api.limits = &f->limit;
+    }
     assert_int_equal(tilecache_new(16, &f->cache), 0);
     f->api.loop = &f->loop;
     f->api.seq = f->seq;
@@ -1099,6 +1205,10 @@ static void run_api(client_fn scenario, int with_appends, int min_checks)
     seq_free(f->seq);
     tilecache_free(f->cache);
     assert_int_equal(uv_loop_close(&f->loop), 0);
+    if (f->api.limits != NULL) {
+        f->s->ops = shared.own;
+        store_close(shared.db);
+    }
     store_close(f->s);
 
     for (int i = 0; i < f->failures && i < 16; i++)
@@ -1157,12 +1267,22 @@ static void test_health_metrics(void **state)
     run_api(client_misc, 1, 15);
 }
 
+static void test_ratelimit_shared(void **state)
+{
+    (void)state;
+    run_api(client_ratelimit, 0, 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seeded), cmocka_unit_test(test_append),
-        cmocka_unit_test(test_lookup), cmocka_unit_test(test_proofs),
-        cmocka_unit_test(test_tiles),  cmocka_unit_test(test_health_metrics),
+        cmocka_unit_test(test_seeded),
+        cmocka_unit_test(test_append),
+        cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_proofs),
+        cmocka_unit_test(test_tiles),
+        cmocka_unit_test(test_health_metrics),
+        cmocka_unit_test(test_ratelimit_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

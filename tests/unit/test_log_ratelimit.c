@@ -4,10 +4,12 @@
  * the burst cap, fractional rates, admission at the exact millisecond a
  * token is due, Retry-After (whole seconds, rounded up, at least 1, also
  * after a debt), unlimited buckets, a clock going back, the rate and burst
- * parsers, the /metrics families, the store bucket names and the
- * *_shared calls on a store one process owns (the struct's bucket, the
- * store untouched). Expected values are worked out by hand from the rate
- * (tokens a second) and the elapsed milliseconds.
+ * parsers, the /metrics families, the store bucket names,
+ * ratelimit_take_shared on a store one process owns (the struct's bucket,
+ * the store untouched) and on a shared one (a fake over two mem stores:
+ * one take call an append, exact across two front-ends, no debt, a
+ * failing store decided on the mirror). Expected values are worked out
+ * by hand from the rate (tokens a second) and the elapsed milliseconds.
  */
 #include "testutil.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "../../log/ratelimit.h"
+#include "../../log/store_impl.h"
 #include "glasslog/error.h"
 #include "glasslog/key.h"
 
@@ -284,8 +287,8 @@ static void test_render(void **state)
 }
 
 /* Names "<key name>+<8 hex ID>", never cut; on a store that is not
- * shared (mem) or none, the shared calls are the struct's: same admits,
- * levels and Retry-After as ratelimit_admit/spend, the store's bucket of
+ * shared (mem) or none, ratelimit_take_shared is ratelimit_spend (debt
+ * allowed) and always lets the append go ahead, the store's bucket of
  * that name still full. */
 static void test_shared_local(void **state)
 {
@@ -296,6 +299,7 @@ static void test_shared_local(void **state)
     char name[STORE_BUCKET_NAME_MAX + 1];
     uint64_t ra = 0;
     int64_t level;
+    int took;
 
     (void)state;
     memset(&k, 0, sizeof(k));
@@ -315,19 +319,108 @@ static void test_shared_local(void **state)
     for (int pass = 0; pass < 2; pass++) {
         struct store *st = pass == 0 ? s : NULL;
         bucket(&b, "1", 2, 1000);
-        for (int i = 0; i < 2; i++) {
-            assert_int_equal(ratelimit_admit_shared(&b, st, &k, 1000, &ra), 1);
-            ratelimit_spend_shared(&b, st, &k, 1000);
+        for (int i = 0; i < 3; i++) { /* the third was admitted with the others */
+            if (i < 2)
+                assert_int_equal(ratelimit_admit(&b, 1000, &ra), 1);
+            assert_int_equal(ratelimit_take_shared(&b, st, &k, 1000, &ra), 1);
         }
-        assert_int_equal(ratelimit_admit_shared(&b, st, &k, 1500, &ra), 0);
+        assert_int_equal(ratelimit_level(&b, 1000), -TOK); /* a debt, as spend's */
+        assert_int_equal(ratelimit_admit(&b, 2500, &ra), 0);
         assert_int_equal(ra, 1); /* half a token there */
-        assert_int_equal(ratelimit_level(&b, 1500), TOK / 2);
+        assert_int_equal(ratelimit_level(&b, 2500), TOK / 2);
         assert_int_equal(b.limited, 1);
-        assert_int_equal(ratelimit_admit_shared(&b, st, &k, 2000, &ra), 1);
+        assert_int_equal(ratelimit_admit(&b, 3000, &ra), 1);
     }
-    assert_int_equal(store_bucket_take(s, name, 1000000, 2, 0, &level), 0);
+    assert_int_equal(store_bucket_take(s, name, 1000000, 2, 0, &level, &took), 0);
     assert_int_equal(level, 2 * TOK); /* never taken from */
     store_close(s);
+}
+
+/* A shared store for the take: the mem store's ops with a lease (so
+ * store_shared) whose buckets are those of a second, plain mem store (the
+ * database), counting the bucket calls; fail: they answer GL_EIO. */
+static struct fake_db {
+    struct store_ops ops;
+    struct store *db;
+    int calls, fail;
+} fake;
+
+static int fake_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
+                      uint64_t *epoch)
+{
+    (void)s, (void)holder, (void)ms, (void)have, (void)epoch;
+    return GL_ESTATE;
+}
+
+static int fake_bucket_take(struct store *s, const char *name, uint64_t rate_u,
+                            uint64_t burst, int take, int64_t *level, int *took)
+{
+    (void)s;
+    fake.calls++;
+    if (fake.fail)
+        return GL_EIO;
+    return store_bucket_take(fake.db, name, rate_u, burst, take, level, took);
+}
+
+/* Two front-ends (a bucket each, burst 2, 1 token a second) on one shared
+ * store: each verified append is ONE take call; together they get the
+ * burst and are then refused (0, counted, Retry-After from the store's
+ * level) without a debt, their mirrors set to the store's level; a
+ * failing store lets the append through on the mirror (spent there). */
+static void test_shared_store(void **state)
+{
+    struct store_options o = {"mem:", NULL, 1, 8, 0};
+    struct store *s;
+    struct gl_verifier k;
+    struct ratelimit fe[2];
+    uint64_t ra = 0;
+
+    (void)state;
+    assert_int_equal(store_open(&o, &s, NULL), 0);
+    assert_int_equal(store_open(&o, &fake.db, NULL), 0);
+    fake.ops = *s->ops;
+    fake.ops.lease = fake_lease;
+    fake.ops.bucket_take = fake_bucket_take;
+    fake.calls = fake.fail = 0;
+    s->ops = &fake.ops;
+    assert_true(store_shared(s));
+    memset(&k, 0, sizeof(k));
+    strcpy(k.name, "lim.example");
+    k.id = 7;
+    bucket(&fe[0], "1", 2, 1000);
+    bucket(&fe[1], "1", 2, 1000);
+
+    assert_int_equal(ratelimit_take_shared(&fe[0], s, &k, 1000, &ra), 1);
+    assert_int_equal(fake.calls, 1);
+    assert_int_equal(ratelimit_take_shared(&fe[1], s, &k, 1000, &ra), 1);
+    assert_int_equal(fake.calls, 2);
+    /* the bucket (the store's) is empty: front-end 0's mirror still shows
+     * a token, so it admits, and the take refuses: no debt */
+    assert_int_equal(ratelimit_admit(&fe[0], 1000, &ra), 1);
+    ra = 0;
+    assert_int_equal(ratelimit_take_shared(&fe[0], s, &k, 1000, &ra), 0);
+    assert_int_equal(fake.calls, 3);
+    assert_int_equal(fe[0].limited, 1);
+    assert_in_range(ra, 1, 1); /* the store's level is about 0: a token in 1 s */
+    assert_in_range(ratelimit_level(&fe[0], 1000), 0, TOK / 10);
+    /* the mirror refuses now, without a call */
+    assert_int_equal(ratelimit_admit(&fe[0], 1000, &ra), 0);
+    assert_int_equal(fake.calls, 3);
+    assert_int_equal(fe[1].limited, 0);
+
+    /* the store fails: decided on the mirror, spent there (debt) */
+    fake.fail = 1;
+    assert_int_equal(ratelimit_take_shared(&fe[1], s, &k, 1000, &ra), 1);
+    assert_int_equal(fake.calls, 4);
+    assert_in_range(ratelimit_level(&fe[1], 1000), -TOK, -TOK + TOK / 10);
+    assert_int_equal(fe[1].limited, 0);
+
+    /* an unlimited bucket never calls the store */
+    bucket(&fe[1], "unlimited", 1, 1000);
+    assert_int_equal(ratelimit_take_shared(&fe[1], s, &k, 1000, &ra), 1);
+    assert_int_equal(fake.calls, 4);
+    store_close(s);
+    store_close(fake.db);
 }
 
 int main(void)
@@ -341,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_shared_local),
+        cmocka_unit_test(test_shared_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1256,7 +1256,9 @@ static void pg_open_rules(void)
     }
     {
         int64_t level;
-        assert_int_equal(store_bucket_take(s, "m+00000001", 1, 2, 1, &level), 0);
+        int took;
+        assert_int_equal(store_bucket_take(s, "m+00000001", 1, 2, 1, &level, &took), 0);
+        assert_int_equal(took, 1);
         assert_true(level >= TOKEN && level < TOKEN + 1000000);
     }
     check_origins(s, 2, 0, 0);
@@ -1812,26 +1814,31 @@ static void check_level(int64_t level, int64_t want, uint64_t rate_u, uint64_t e
 
 struct taker {
     struct store *s;
-    int n, rc;
+    int n, rc, took;
 };
 
 static void *taker_run(void *arg)
 {
     struct taker *t = arg;
     int64_t level;
+    int took;
 
-    for (int i = 0; i < t->n && t->rc == 0; i++)
-        t->rc = store_bucket_take(t->s, "racer+00000001", 1, 1000, 1, &level);
+    for (int i = 0; i < t->n && t->rc == 0; i++) {
+        t->rc = store_bucket_take(t->s, "racer+00000001", 1, 150, 1, &level, &took);
+        t->took += took;
+    }
     return NULL;
 }
 
 /* store_bucket_take: arguments, a new bucket is full, a read changes
- * nothing, takes lower the level by one token each and go into debt,
- * buckets are independent, the refill by the store's clock (exactly full
- * again after long enough), a lowered burst cuts the level, and
- * concurrent takes (on PostgreSQL from two handles: two front-ends) are
- * never lost. The slow rates (1 nanotoken a millisecond) make the refill
- * during a test negligible but bounded: check_level allows it. */
+ * nothing, takes lower the level by one token each while a whole token is
+ * there and then take nothing and leave the level as it was (burst 1: the
+ * second take is refused), buckets are independent, the refill by the
+ * store's clock (exactly full again after long enough), a lowered burst
+ * cuts the level, and concurrent takes (on PostgreSQL from two handles:
+ * two front-ends) take exactly the tokens there are. The slow rates (1
+ * nanotoken a millisecond) make the refill during a test negligible but
+ * bounded: check_level allows it. */
 static void test_buckets(void **state)
 {
     struct fx *f = *state;
@@ -1840,61 +1847,89 @@ static void test_buckets(void **state)
     pthread_t th[4];
     uint64_t t0 = gl_clock_mono_ms();
     int64_t level;
+    int took, sum = 0;
     char longname[STORE_BUCKET_NAME_MAX + 2];
     const char *why = NULL;
 
     memset(longname, 'k', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = 0;
-    assert_int_equal(store_bucket_take(f->s, "", 1, 3, 0, &level), GL_EINVAL);
-    assert_int_equal(store_bucket_take(f->s, NULL, 1, 3, 0, &level), GL_EINVAL);
-    assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 0, &level), GL_EINVAL);
-    assert_int_equal(store_bucket_take(f->s, "a+00000001", 0, 3, 0, &level), GL_EINVAL);
-    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 0, 0, &level), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, "", 1, 3, 0, &level, &took), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, NULL, 1, 3, 0, &level, &took), GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 0, &level, &took),
+                     GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 0, 3, 0, &level, &took),
+                     GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 0, 0, &level, &took),
+                     GL_EINVAL);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 1, &level, NULL),
+                     GL_EINVAL);
     longname[STORE_BUCKET_NAME_MAX] = 0; /* the longest name is fine */
-    assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 1, &level), 0);
+    assert_int_equal(store_bucket_take(f->s, longname, 1, 3, 1, &level, &took), 0);
+    assert_int_equal(took, 1);
     check_level(level, 2 * TOKEN, 1, gl_clock_mono_ms() - t0);
 
-    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level, &took), 0);
     assert_int_equal(level, 3 * TOKEN); /* new: full */
-    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
+    assert_int_equal(took, 0);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level, &took), 0);
     assert_int_equal(level, 3 * TOKEN); /* a read took nothing */
     for (int i = 1; i <= 5; i++) {
-        assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 1, &level), 0);
-        check_level(level, (3 - i) * TOKEN, 1, gl_clock_mono_ms() - t0);
+        assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 1, &level, &took),
+                         0);
+        assert_int_equal(took, i <= 3); /* then no whole token: nothing taken */
+        check_level(level, (i <= 3 ? 3 - i : 0) * TOKEN, 1, gl_clock_mono_ms() - t0);
     }
-    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level), 0);
-    check_level(level, -2 * TOKEN, 1, gl_clock_mono_ms() - t0); /* debt */
-    assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 3, 0, &level), 0);
+    assert_int_equal(store_bucket_take(f->s, "a+00000001", 1, 3, 0, &level, &took), 0);
+    check_level(level, 0, 1, gl_clock_mono_ms() - t0); /* no debt */
+    assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 3, 0, &level, &took), 0);
     assert_int_equal(level, 3 * TOKEN); /* another bucket */
 
-    /* refill: 10 tokens a second (10^7 nanotokens a ms), burst 1; two takes
-     * leave about -1 token, which 200 ms fill to exactly one token */
-    assert_int_equal(store_bucket_take(f->s, "fast+00000001", 10000000, 1, 1, &level), 0);
-    assert_int_equal(store_bucket_take(f->s, "fast+00000001", 10000000, 1, 1, &level), 0);
-    assert_true(level < 0);
-    usleep(350 * 1000);
-    assert_int_equal(store_bucket_take(f->s, "fast+00000001", 10000000, 1, 0, &level), 0);
+    /* burst 1: the first take takes, the second is refused and leaves the
+     * level as the first left it (but for the refill meanwhile) */
+    t0 = gl_clock_mono_ms();
+    assert_int_equal(store_bucket_take(f->s, "one+00000001", 1, 1, 1, &level, &took), 0);
+    assert_int_equal(took, 1);
+    check_level(level, 0, 1, gl_clock_mono_ms() - t0);
+    assert_int_equal(store_bucket_take(f->s, "one+00000001", 1, 1, 1, &level, &took), 0);
+    assert_int_equal(took, 0);
+    check_level(level, 0, 1, gl_clock_mono_ms() - t0);
+    assert_int_equal(store_bucket_take(f->s, "one+00000001", 1, 1, 0, &level, &took), 0);
+    check_level(level, 0, 1, gl_clock_mono_ms() - t0);
+
+    /* refill: 10 tokens a second (10^7 nanotokens a ms), burst 1; a take
+     * leaves about 0 tokens, which 100 ms fill to exactly one token */
+    assert_int_equal(
+        store_bucket_take(f->s, "fast+00000001", 10000000, 1, 1, &level, &took), 0);
+    assert_int_equal(took, 1);
+    assert_true(level < TOKEN);
+    usleep(250 * 1000);
+    assert_int_equal(
+        store_bucket_take(f->s, "fast+00000001", 10000000, 1, 0, &level, &took), 0);
     assert_int_equal(level, TOKEN);
     /* a lowered burst cuts a fuller level */
-    assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 2, 0, &level), 0);
+    assert_int_equal(store_bucket_take(f->s, "b+00000001", 1, 2, 0, &level, &took), 0);
     assert_int_equal(level, 2 * TOKEN);
 
-    /* 4 threads (two handles on PostgreSQL) x 50 takes: exactly 200 tokens */
+    /* 4 threads (two handles on PostgreSQL) x 50 takes of a bucket of 150
+     * tokens: exactly 150 take one */
     if (f->kind == PG) {
         commit_entries(f->s, 0, 1, UNCHECKED, 0); /* a log the other handle opens */
         assert_int_equal(fx_open(f, 0, &other, &why), 0);
     }
     t0 = gl_clock_mono_ms();
     for (int i = 0; i < 4; i++) {
-        t[i] = (struct taker){i % 2 ? other : f->s, 50, 0};
+        t[i] = (struct taker){i % 2 ? other : f->s, 50, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, taker_run, &t[i]), 0);
     }
     for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
         assert_int_equal(t[i].rc, 0);
+        sum += t[i].took;
     }
-    assert_int_equal(store_bucket_take(other, "racer+00000001", 1, 1000, 0, &level), 0);
-    check_level(level, (1000 - 200) * TOKEN, 1, gl_clock_mono_ms() - t0);
+    assert_int_equal(sum, 150);
+    assert_int_equal(store_bucket_take(other, "racer+00000001", 1, 150, 0, &level, &took),
+                     0);
+    check_level(level, 0, 1, gl_clock_mono_ms() - t0);
     if (other != f->s)
         store_close(other);
 }
@@ -2131,6 +2166,7 @@ static void test_bound_thread(void **state)
     pthread_t lt, ot;
     uint64_t epoch = 0, again = 0, t0, ms;
     int64_t level;
+    int took;
     void *locked = NULL;
     int rc;
 
@@ -2198,7 +2234,7 @@ static void test_bound_thread(void **state)
      * no quiet time follows */
     pg_exec_in(f->dir, "DROP TABLE glasslog_buckets");
     t0 = gl_clock_mono_ms();
-    assert_int_equal(store_bucket_take(f->s, "b", 1000000, 1, 1, &level), GL_EIO);
+    assert_int_equal(store_bucket_take(f->s, "b", 1000000, 1, 1, &level, &took), GL_EIO);
     check_state(f->s, 2);
     assert_true(gl_clock_mono_ms() - t0 < BOUND_MS);
 }
