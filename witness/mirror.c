@@ -17,7 +17,10 @@
  *   (the proofs covered only the packages' subtrees) and, when it is the
  *   pending root, cosigns the pending checkpoint of size upload_end and
  *   commits it as the mirror checkpoint unless a larger one is there;
- *   another root is a 500, logged, nothing signed.
+ *   another root is a 500, logged, nothing signed. When the mirror
+ *   checkpoint that would be committed is the stored one (same size,
+ *   text and witness lines: an empty upload at the mirror's size), the
+ *   stored mirror cosignature is the answer: nothing signed or written.
  * The tree is copied before each batch and restored if the commit fails,
  * so memory never runs ahead of the disk.
  *
@@ -819,12 +822,47 @@ static int merge_current(struct upload *up, const struct gl_note *pn, struct gl_
     return rc;
 }
 
+/* When the mirror checkpoint is already of size `size` with the kept note
+ * `kept` (its text and witness lines, as finish would store them) and
+ * this key's cosignature after it, copies that cosignature line into r
+ * and returns 1: the state finish would write is the one stored. Else 0
+ * (another size, text or witness line, or a line by another key: the
+ * mirror key changed since). Under the log's writer lock (the only one
+ * that changes the mirror checkpoint). */
+static int unchanged(struct upload *up, uint64_t size, const struct gl_buf *kept)
+{
+    struct mlog *ml = up->ml;
+    struct gl_note_sig sig;
+    int same = 0;
+
+    pthread_mutex_lock(&ml->pmu);
+    size_t n = ml->note.len > kept->len ? ml->note.len - kept->len : 0;
+    const char *rest = n > 0 ? (const char *)ml->note.data + kept->len : "";
+    if (ml->size == size && n > 1 && n <= sizeof up->r->line &&
+        memcmp(ml->note.data, kept->data, kept->len) == 0 && rest[n - 1] == '\n' &&
+        memchr(rest, '\n', n - 1) == NULL &&
+        gl_note_parse_sig(rest, n - 1, &sig, NULL) == 0 && sig.id == up->m->key.id &&
+        sig.name_len == strlen(up->m->key.name) &&
+        memcmp(sig.name, up->m->key.name, sig.name_len) == 0) {
+        memcpy(up->r->line, rest, n);
+        up->r->line_len = n;
+        same = 1;
+    }
+    pthread_mutex_unlock(&ml->pmu);
+    return same;
+}
+
 /* Makes the pending checkpoint of size upload_end the mirror checkpoint
  * (unless a larger one is there): its kept note, the witness cosignatures
  * of the current mirror checkpoint of the same text, and a new mirror
  * cosignature, committed as one state. 200 with our cosignature, or 409;
  * 500 (logged, nothing signed) when the stored tree's root at upload_end
- * is not the pending checkpoint's. Needs next >= upload_end. */
+ * is not the pending checkpoint's. Needs next >= upload_end.
+ * When that state is the one stored already (an empty upload at the
+ * mirror's size bringing no new witness line), 200 with the stored
+ * cosignature: nothing signed or written, so repeating it costs no
+ * signature and no synced commit, and the served checkpoint keeps its
+ * bytes. Its root was checked when it was stored (the text names it). */
 static void finish(struct upload *up, const struct gl_buf *pnote)
 {
     struct mlog *ml = up->ml;
@@ -843,6 +881,15 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
         set_why(up->r, 409, "the mirror checkpoint is already larger");
         up->r->info_size = cur;
         up->r->info_next = next_of(ml);
+        goto out;
+    }
+    if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||
+        (rc = merge_current(up, n, &note)) != 0) {
+        set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
+        goto out;
+    }
+    if (up->u.end == cur && unchanged(up, cur, &note)) {
+        up->r->status = 200;
         goto out;
     }
     /* The packages proved [subtree_start, end) only: the whole stored
@@ -865,10 +912,8 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
                 (unsigned long long)up->u.end);
         goto out;
     }
-    if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||
-        (rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
+    if ((rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
                             &line)) != 0 ||
-        (rc = merge_current(up, n, &note)) != 0 ||
         (rc = gl_buf_append(&note, line.data, line.len)) != 0) {
         set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
         goto out;

@@ -13,7 +13,8 @@
  * before the mirror cosigns it: a witness state replaced under a
  * surviving copy (another tree of the same size accepted) gets a 500 and
  * nothing signed. The 0/0 probe is a 409 until 0 is a pending size, then
- * a valid empty upload (200).
+ * a valid empty upload (200). An empty upload that changes nothing is
+ * answered with the stored mirror cosignature, nothing signed or stored.
  *
  * The tile cache budget: the bounds of the logs' tile caches add up to at
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../log/store.h"
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
 #include "../../witness/logs.h"
@@ -583,6 +585,140 @@ static void test_mirror_zero_probe(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Rewrites the stored mirror checkpoint of the one-log list's copy in dir
+ * (the mirror closed): its last line (the mirror's cosignature) signed
+ * again by mk at time t. */
+static void restamp(const char *dir, const struct logs_entry *e,
+                    const struct gl_signer *mk, uint64_t t, struct gl_buf *out)
+{
+    char path[256], hex[GL_HASH_HEX_LEN + 1];
+    struct store_options o;
+    struct store *s;
+    struct store_batch *b;
+    struct gl_buf line;
+    struct gl_note *n = NULL;
+    const char *why;
+    uint64_t size;
+
+    gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
+    snprintf(path, sizeof path, "%s/mirror/%s", dir, hex);
+    memset(&o, 0, sizeof o);
+    o.dir = path;
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    gl_buf_reset(out);
+    assert_int_equal(store_get_state(s, &size, out), 0);
+    assert_int_equal(gl_note_parse((const char *)out->data, out->len, &n, NULL), 0);
+    out->len -= n->sigs[n->nsigs - 1].line_len; /* the mirror's line */
+    gl_buf_init(&line, 1024);
+    assert_int_equal(gl_cosig_sign(mk, n->text, n->text_len, t, &line), 0);
+    assert_int_equal(gl_buf_append(out, line.data, line.len), 0);
+    assert_int_equal(store_batch_new(s, &b), 0);
+    store_batch_put_state(b, size, out->data, out->len);
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+    store_close(s);
+    gl_note_free(n);
+    gl_buf_release(&line);
+}
+
+/* An empty upload at the mirror's size that brings nothing new (the same
+ * checkpoint text, no new witness line) stores nothing: it is answered
+ * with the stored mirror cosignature, not signed again nor committed,
+ * however often it is repeated; the served checkpoint keeps its bytes.
+ * (The stored line is stamped at time 1000, so a fresh signature would
+ * differ.) A new witness line, or another mirror key, is cosigned
+ * afresh. */
+static void test_mirror_empty_upload_unchanged(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk, mk2;
+    struct gl_buf note0, ck, ck2, old;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res, res2;
+    uint8_t leaf0[GL_HASH_LEN];
+    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk2), 0);
+    mirrored_list(&lk, 1, &logs);
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    gl_buf_init(&note0, 1 << 16);
+    gl_buf_init(&ck, 1 << 16);
+    gl_buf_init(&ck2, 1 << 16);
+    gl_buf_init(&old, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
+
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 1, &e0, 1, &res);
+    assert_int_equal(res.status, 200);
+    mirror_free(m);
+    restamp(dir, &logs.v[0], &mk, 1000, &old);
+
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    served(m, &logs.v[0], &ck);
+    assert_true(ck.len == old.len && memcmp(ck.data, old.data, old.len) == 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    upload(m, &lk, 1, 1, NULL, 0, &res2);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(res2.status, 200);
+    assert_true(res.line_len > 0 && res.line_len == res2.line_len &&
+                memcmp(res.line, res2.line, res.line_len) == 0);
+    /* the stored line, stamped 1000: nothing was signed */
+    assert_true(old.len > res.line_len &&
+                memcmp(old.data + old.len - res.line_len, res.line, res.line_len) == 0);
+    served(m, &logs.v[0], &ck2);
+    assert_true(ck2.len == old.len && memcmp(ck2.data, old.data, old.len) == 0);
+    assert_int_equal(mirror_refresh(m, 0), 0); /* nothing new either */
+    served(m, &logs.v[0], &ck2);
+    assert_true(ck2.len == old.len && memcmp(ck2.data, old.data, old.len) == 0);
+    mirror_free(m);
+    /* nothing was committed: the store still holds the restamped note */
+    restamp(dir, &logs.v[0], &mk, 1000, &ck2);
+    assert_true(ck2.len == old.len && memcmp(ck2.data, old.data, old.len) == 0);
+
+    /* another mirror key (same name): its own cosignature, stored */
+    mc.key = &mk2;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    served(m, &logs.v[0], &ck);
+    assert_false(ck.len == old.len && memcmp(ck.data, old.data, old.len) == 0);
+    assert_true(memcmp(ck.data + ck.len - res.line_len, res.line, res.line_len) == 0);
+    struct gl_note *n = NULL;
+    struct gl_cosig_status st;
+    struct gl_verifier v2;
+    gl_signer_verifier(&mk2, &v2);
+    assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, &v2, 1, &st, NULL), 0);
+    assert_int_equal(st.status, 0);
+    gl_note_free(n);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_buf_release(&ck);
+    gl_buf_release(&ck2);
+    gl_buf_release(&old);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    gl_signer_wipe(&mk2);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_mirror_empty_copy_dir),
         cmocka_unit_test(test_mirror_root_checked_before_cosigning),
         cmocka_unit_test(test_mirror_zero_probe),
+        cmocka_unit_test(test_mirror_empty_upload_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
