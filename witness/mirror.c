@@ -100,6 +100,9 @@ struct mlog {
     struct tree *tree;       /* at size next */
     struct blobcache *tiles; /* full tiles and bundles served (immutable) */
     pthread_mutex_t pmu;     /* guards what follows */
+    uint64_t next;           /* next entry committed (the tree's size once
+                              * its batch is on disk): mirror_progress reads
+                              * it without waiting for a writer */
     struct pending ring[MIRROR_PENDING_KEEP];
     size_t ring_at; /* next slot to overwrite */
     uint64_t size;  /* mirror checkpoint */
@@ -210,6 +213,7 @@ static int mlog_load(struct mlog *ml, const struct logs_entry *e, const char *di
                gl_strerror(rc));
         return rc;
     }
+    ml->next = next;
     return 0;
 }
 
@@ -704,8 +708,12 @@ static int batch_commit(struct upload *up)
         memcpy(up->ml->tree, up->saved, sizeof *up->saved);
         gl_log(GL_LOG_ERROR, "mirror of %s: storage commit failed: %s",
                up->m->cfg.logs->v[up->ml->log].origin, gl_strerror(rc));
+        return rc;
     }
-    return rc;
+    pthread_mutex_lock(&up->ml->pmu);
+    up->ml->next = next_of(up->ml);
+    pthread_mutex_unlock(&up->ml->pmu);
+    return 0;
 }
 
 /* Leaf hashes of stored entries [from, to) within one level-0 tile (buf:
@@ -1182,10 +1190,10 @@ int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *n
     struct mlog *ml = by_log(m, log);
     if (ml == NULL)
         return GL_ENOTFOUND;
-    pthread_mutex_lock(&ml->wmu);
-    *next = next_of(ml);
-    pthread_mutex_unlock(&ml->wmu);
+    /* never the writer lock: an upload holds it for seconds, and this
+     * runs on the event loop (/metrics) */
     pthread_mutex_lock(&ml->pmu);
+    *next = ml->next;
     size_t last = (ml->ring_at + MIRROR_PENDING_KEEP - 1) % MIRROR_PENDING_KEEP;
     *pending = ml->ring[last].note ? ml->ring[last].size : 0;
     *size = ml->size;

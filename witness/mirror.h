@@ -160,7 +160,9 @@ int mirror_offer(struct mirror *m, size_t log, const char *note, size_t len);
 int mirror_refresh(struct mirror *m, size_t log);
 
 /* Where the log's copy stands: the newest pending size, the next entry
- * and the mirror checkpoint's size. GL_ENOTFOUND if not mirrored. */
+ * committed and the mirror checkpoint's size. GL_ENOTFOUND if not
+ * mirrored. Any thread (the event loop's /metrics): takes only the
+ * published state's lock, never waits for an upload. */
 int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
                     uint64_t *size);
 

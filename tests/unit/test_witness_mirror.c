@@ -16,6 +16,9 @@
  * a valid empty upload (200). An empty upload that changes nothing is
  * answered with the stored mirror cosignature, nothing signed or stored.
  *
+ * mirror_progress (/metrics, on the event loop) answers at once while a
+ * writer holds the log's lock, with the next entry committed.
+ *
  * The tile cache budget: the bounds of the logs' tile caches add up to at
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
  * (the kept log's cache shrinks to its share) and back to 1 (it grows to
@@ -33,7 +36,8 @@
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
 #include "../../witness/logs.h"
-#include "../../witness/mirror.h"
+/* the module itself: the writer-lock test holds a log's lock */
+#include "../../witness/mirror.c"
 #include "../../witness/wstore.h"
 #include "file.h"
 #include "glasslog/buf.h"
@@ -719,6 +723,94 @@ static void test_mirror_empty_upload_unchanged(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+struct progress_call {
+    struct mirror *m;
+    uint64_t pending, next, size;
+    int rc;
+    int done; /* under mu */
+    pthread_mutex_t mu;
+};
+
+static void *call_progress(void *arg)
+{
+    struct progress_call *c = arg;
+    int rc = mirror_progress(c->m, 0, &c->pending, &c->next, &c->size);
+    pthread_mutex_lock(&c->mu);
+    c->rc = rc;
+    c->done = 1;
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* mirror_progress (/metrics, on the event loop) does not wait for the
+ * log's writer lock, which an upload holds for all its hashing and
+ * synced commits: with the lock held, it answers within 2 s (at once),
+ * with the next entry the last commit published. */
+static void test_mirror_progress_not_blocked_by_writer(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk;
+    struct gl_buf note0;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res;
+    uint8_t leaf0[GL_HASH_LEN];
+    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    struct progress_call c;
+    pthread_t t;
+    int done = 0;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    mirrored_list(&lk, 1, &logs);
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    gl_buf_init(&note0, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 1, &e0, 1, &res);
+    assert_int_equal(res.status, 200);
+
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_mutex_lock(&m->v[0]->wmu); /* a writer mid-upload */
+    assert_int_equal(pthread_create(&t, NULL, call_progress, &c), 0);
+    for (int i = 0; i < 200 && !done; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c.mu);
+        done = c.done;
+        pthread_mutex_unlock(&c.mu);
+    }
+    pthread_mutex_unlock(&m->v[0]->wmu);
+    pthread_join(t, NULL);
+    pthread_mutex_destroy(&c.mu);
+    assert_true(done);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(c.next, 1);
+    assert_int_equal(c.size, 1);
+    assert_int_equal(c.pending, 1);
+
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_mirror_root_checked_before_cosigning),
         cmocka_unit_test(test_mirror_zero_probe),
         cmocka_unit_test(test_mirror_empty_upload_unchanged),
+        cmocka_unit_test(test_mirror_progress_not_blocked_by_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
