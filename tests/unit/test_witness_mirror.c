@@ -19,6 +19,10 @@
  * mirror_progress (/metrics, on the event loop) answers at once while a
  * writer holds the log's lock, with the next entry committed.
  *
+ * The mirror's puller stops within about a second of being asked while a
+ * log holds its request unanswered (a reload waits for it, then joins it
+ * on the event loop): the request in flight is aborted.
+ *
  * The tile cache budget: the bounds of the logs' tile caches add up to at
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
  * (the kept log's cache shrinks to its share) and back to 1 (it grows to
@@ -30,12 +34,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../../log/store.h"
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
 #include "../../witness/logs.h"
+#include "../../witness/mirrorpull.h"
 /* the module itself: the writer-lock test holds a log's lock */
 #include "../../witness/mirror.c"
 #include "../../witness/wstore.h"
@@ -811,6 +820,121 @@ static void test_mirror_progress_not_blocked_by_writer(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A log that takes connections and never answers: the first one accepted
+ * is fd (kept open until the test closes it), read until its client
+ * leaves. */
+struct mute_log {
+    int lfd, fd;
+    int port;
+    pthread_mutex_t mu;
+    pthread_t t;
+};
+
+static void *mute_serve(void *arg)
+{
+    struct mute_log *s = arg;
+    char buf[4096];
+    int fd = accept(s->lfd, NULL, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->fd = fd;
+    pthread_mutex_unlock(&s->mu);
+    while (fd >= 0 && read(fd, buf, sizeof buf) > 0)
+        ;
+    return NULL;
+}
+
+static int mute_fd(struct mute_log *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int fd = s->fd;
+    pthread_mutex_unlock(&s->mu);
+    return fd;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* The puller asked to stop while the log holds its request (20 s
+ * timeout) unanswered: it has stopped within 5 s (the request aborted),
+ * so a reload neither waits for the timeout nor joins it on the loop. */
+static void test_mirrorpull_stops_during_a_request(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, mk;
+    struct gl_verifier v;
+    struct gl_buf b;
+    struct gl_err why;
+    struct logs_list logs;
+    struct mirror *m;
+    struct mirrorpull *p = NULL;
+    struct mute_log s = {-1, -1, 0, PTHREAD_MUTEX_INITIALIZER, 0};
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    (void)state;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true((s.lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    assert_int_equal(bind(s.lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s.lfd, 4), 0);
+    assert_int_equal(getsockname(s.lfd, (struct sockaddr *)&a, &alen), 0);
+    s.port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&s.t, NULL, mute_serve, &s), 0);
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    gl_buf_init(&b, 1 << 16);
+    gl_buf_append_str(&b, "logs/v0\nvkey ");
+    gl_signer_verifier(&lk, &v);
+    gl_verifier_format(&v, &b);
+    char url[64];
+    snprintf(url, sizeof url, "\nurl http://127.0.0.1:%d\nmirror\n", s.port);
+    gl_buf_append_str(&b, url);
+    assert_int_equal(logs_parse((const char *)b.data, b.len, &logs, &why), 0);
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+
+    struct mirrorpull_config pc = {m, &logs, 1, 20000};
+    assert_int_equal(mirrorpull_start(&pc, &p), 0);
+    assert_non_null(p);
+    for (int i = 0; i < 500 && mute_fd(&s) < 0; i++)
+        sleep_ms(10);
+    assert_true(mute_fd(&s) >= 0); /* its checkpoint GET is in flight */
+    uint64_t t0 = now_ms();
+    mirrorpull_ask_stop(p);
+    while (!mirrorpull_stopped(p) && now_ms() - t0 < 5000)
+        sleep_ms(10);
+    int stopped = mirrorpull_stopped(p);
+    uint64_t took = now_ms() - t0;
+    shutdown(mute_fd(&s), SHUT_RDWR); /* old code: the GET ends, the join too */
+    mirrorpull_free(p);
+    pthread_join(s.t, NULL);
+    close(s.fd);
+    close(s.lfd);
+    assert_true(stopped);
+    assert_true(took < 5000);
+
+    mirror_free(m);
+    logs_release(&logs);
+    gl_buf_release(&b);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_mirror_zero_probe),
         cmocka_unit_test(test_mirror_empty_upload_unchanged),
         cmocka_unit_test(test_mirror_progress_not_blocked_by_writer),
+        cmocka_unit_test(test_mirrorpull_stops_during_a_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
