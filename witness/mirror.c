@@ -19,8 +19,9 @@
  *   commits it as the mirror checkpoint unless a larger one is there;
  *   another root is a 500, logged, nothing signed. When the mirror
  *   checkpoint that would be committed is the stored one (same size,
- *   text and witness lines: an empty upload at the mirror's size), the
- *   stored mirror cosignature is the answer: nothing signed or written.
+ *   text and witness lines: an empty upload at the mirror's size) and
+ *   the stored mirror cosignature is at most MIRROR_COSIG_REUSE_S old,
+ *   that cosignature is the answer: nothing signed or written.
  * The tree is copied before each batch and restored if the commit fails,
  * so memory never runs ahead of the disk.
  *
@@ -832,28 +833,33 @@ static int merge_current(struct upload *up, const struct gl_note *pn, struct gl_
 
 /* When the mirror checkpoint is already of size `size` with the kept note
  * `kept` (its text and witness lines, as finish would store them) and
- * this key's cosignature after it, copies that cosignature line into r
- * and returns 1: the state finish would write is the one stored. Else 0
- * (another size, text or witness line, or a line by another key: the
- * mirror key changed since). Under the log's writer lock (the only one
- * that changes the mirror checkpoint). */
-static int unchanged(struct upload *up, uint64_t size, const struct gl_buf *kept)
+ * then one line, this key's cosignature over text (n) that verifies and
+ * is dated at most MIRROR_COSIG_REUSE_S seconds ago: copies that line
+ * into r and returns 1 (the state finish would write is the one stored).
+ * Else 0 (another size, text or witness line, a line by another key: the
+ * mirror key changed since, or one too old, or dated ahead). Under the
+ * log's writer lock (the only one that changes the mirror checkpoint). */
+static int unchanged(struct upload *up, uint64_t size, const struct gl_note *n,
+                     const struct gl_buf *kept)
 {
     struct mlog *ml = up->ml;
     struct gl_note_sig sig;
+    struct gl_verifier v;
+    uint64_t t = 0, now = (uint64_t)time(NULL);
     int same = 0;
 
+    gl_signer_verifier(&up->m->key, &v);
     pthread_mutex_lock(&ml->pmu);
-    size_t n = ml->note.len > kept->len ? ml->note.len - kept->len : 0;
-    const char *rest = n > 0 ? (const char *)ml->note.data + kept->len : "";
-    if (ml->size == size && n > 1 && n <= sizeof up->r->line &&
-        memcmp(ml->note.data, kept->data, kept->len) == 0 && rest[n - 1] == '\n' &&
-        memchr(rest, '\n', n - 1) == NULL &&
-        gl_note_parse_sig(rest, n - 1, &sig, NULL) == 0 && sig.id == up->m->key.id &&
-        sig.name_len == strlen(up->m->key.name) &&
-        memcmp(sig.name, up->m->key.name, sig.name_len) == 0) {
-        memcpy(up->r->line, rest, n);
-        up->r->line_len = n;
+    size_t len = ml->note.len > kept->len ? ml->note.len - kept->len : 0;
+    const char *rest = len > 0 ? (const char *)ml->note.data + kept->len : "";
+    if (ml->size == size && len > 1 && len <= sizeof up->r->line &&
+        memcmp(ml->note.data, kept->data, kept->len) == 0 && rest[len - 1] == '\n' &&
+        memchr(rest, '\n', len - 1) == NULL &&
+        gl_note_parse_sig(rest, len - 1, &sig, NULL) == 0 &&
+        gl_cosig_verify(&v, n->text, n->text_len, &sig, &t) == 0 && t <= now &&
+        now - t < MIRROR_COSIG_REUSE_S) {
+        memcpy(up->r->line, rest, len);
+        up->r->line_len = len;
         same = 1;
     }
     pthread_mutex_unlock(&ml->pmu);
@@ -867,10 +873,11 @@ static int unchanged(struct upload *up, uint64_t size, const struct gl_buf *kept
  * 500 (logged, nothing signed) when the stored tree's root at upload_end
  * is not the pending checkpoint's. Needs next >= upload_end.
  * When that state is the one stored already (an empty upload at the
- * mirror's size bringing no new witness line), 200 with the stored
- * cosignature: nothing signed or written, so repeating it costs no
- * signature and no synced commit, and the served checkpoint keeps its
- * bytes. Its root was checked when it was stored (the text names it). */
+ * mirror's size bringing no new witness line) and its cosignature is
+ * recent (unchanged), 200 with the stored cosignature: nothing signed or
+ * written, so repeating it costs no signature and no synced commit, and
+ * the served checkpoint keeps its bytes. Its root was checked when it was
+ * stored (the text names it). */
 static void finish(struct upload *up, const struct gl_buf *pnote)
 {
     struct mlog *ml = up->ml;
@@ -896,7 +903,7 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
         set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
         goto out;
     }
-    if (up->u.end == cur && unchanged(up, cur, &note)) {
+    if (up->u.end == cur && unchanged(up, cur, n, &note)) {
         up->r->status = 200;
         goto out;
     }

@@ -516,7 +516,7 @@ static void test_mirror_root_checked_before_cosigning(void **state)
     engine_free(eng);
     wstore_close(ws);
 
-    /* the first state again: its checkpoint is cosigned afresh */
+    /* the first state again: its checkpoint is cosigned (200) */
     witness_accepting(dir, "w3", &logs, &wk, &note0, &ws, &eng);
     mc.engine = eng;
     assert_int_equal(mirror_open(&mc, &m), 0);
@@ -598,26 +598,43 @@ static void test_mirror_zero_probe(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
-/* Rewrites the stored mirror checkpoint of the one-log list's copy in dir
- * (the mirror closed): its last line (the mirror's cosignature) signed
- * again by mk at time t. */
-static void restamp(const char *dir, const struct logs_entry *e,
-                    const struct gl_signer *mk, uint64_t t, struct gl_buf *out)
+/* The store of the one-log list's copy in dir (the mirror closed). */
+static struct store *copy_store(const char *dir, const struct logs_entry *e)
 {
     char path[256], hex[GL_HASH_HEX_LEN + 1];
     struct store_options o;
-    struct store *s;
-    struct store_batch *b;
-    struct gl_buf line;
-    struct gl_note *n = NULL;
+    struct store *s = NULL;
     const char *why;
-    uint64_t size;
 
     gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
     snprintf(path, sizeof path, "%s/mirror/%s", dir, hex);
     memset(&o, 0, sizeof o);
     o.dir = path;
     assert_int_equal(store_open(&o, &s, &why), 0);
+    return s;
+}
+
+/* The mirror checkpoint stored in that copy into out (reset first). */
+static void stored(const char *dir, const struct logs_entry *e, struct gl_buf *out)
+{
+    struct store *s = copy_store(dir, e);
+    uint64_t size;
+    gl_buf_reset(out);
+    assert_int_equal(store_get_state(s, &size, out), 0);
+    store_close(s);
+}
+
+/* Rewrites the stored mirror checkpoint of that copy: its last line (the
+ * mirror's cosignature) signed again by mk at time t; into out. */
+static void restamp(const char *dir, const struct logs_entry *e,
+                    const struct gl_signer *mk, uint64_t t, struct gl_buf *out)
+{
+    struct store *s = copy_store(dir, e);
+    struct store_batch *b;
+    struct gl_buf line;
+    struct gl_note *n = NULL;
+    uint64_t size;
+
     gl_buf_reset(out);
     assert_int_equal(store_get_state(s, &size, out), 0);
     assert_int_equal(gl_note_parse((const char *)out->data, out->len, &n, NULL), 0);
@@ -634,13 +651,25 @@ static void restamp(const char *dir, const struct logs_entry *e,
     gl_buf_release(&line);
 }
 
+static int same_bytes(const struct gl_buf *a, const struct gl_buf *b)
+{
+    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* 1 if the note in b ends with line (len bytes). */
+static int ends_with_line(const struct gl_buf *b, const char *line, size_t len)
+{
+    return len > 0 && b->len > len && memcmp(b->data + b->len - len, line, len) == 0;
+}
+
 /* An empty upload at the mirror's size that brings nothing new (the same
- * checkpoint text, no new witness line) stores nothing: it is answered
- * with the stored mirror cosignature, not signed again nor committed,
- * however often it is repeated; the served checkpoint keeps its bytes.
- * (The stored line is stamped at time 1000, so a fresh signature would
- * differ.) A new witness line, or another mirror key, is cosigned
- * afresh. */
+ * checkpoint text, no new witness line) stores nothing while the stored
+ * mirror cosignature is younger than MIRROR_COSIG_REUSE_S: it is the
+ * answer, nothing signed again nor committed, however often the upload is
+ * repeated, and the served checkpoint keeps its bytes (the stored line is
+ * restamped 20 s in the past, so a fresh signature would differ). An
+ * older one is signed afresh and stored, and so is one by another mirror
+ * key. */
 static void test_mirror_empty_upload_unchanged(void **state)
 {
     char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
@@ -653,6 +682,9 @@ static void test_mirror_empty_upload_unchanged(void **state)
     struct mirror_result res, res2;
     uint8_t leaf0[GL_HASH_LEN];
     struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    struct gl_note *n = NULL;
+    struct gl_cosig_status st;
+    struct gl_verifier v;
     (void)state;
 
     assert_non_null(mkdtemp(dir));
@@ -674,29 +706,46 @@ static void test_mirror_empty_upload_unchanged(void **state)
     upload(m, &lk, 0, 1, &e0, 1, &res);
     assert_int_equal(res.status, 200);
     mirror_free(m);
-    restamp(dir, &logs.v[0], &mk, 1000, &old);
+    restamp(dir, &logs.v[0], &mk, (uint64_t)time(NULL) - 20, &old);
 
+    /* recent: reused */
     assert_int_equal(mirror_open(&mc, &m), 0);
     served(m, &logs.v[0], &ck);
-    assert_true(ck.len == old.len && memcmp(ck.data, old.data, old.len) == 0);
+    assert_true(same_bytes(&ck, &old));
     upload(m, &lk, 1, 1, NULL, 0, &res);
     upload(m, &lk, 1, 1, NULL, 0, &res2);
     assert_int_equal(res.status, 200);
     assert_int_equal(res2.status, 200);
-    assert_true(res.line_len > 0 && res.line_len == res2.line_len &&
+    assert_true(res.line_len == res2.line_len &&
                 memcmp(res.line, res2.line, res.line_len) == 0);
-    /* the stored line, stamped 1000: nothing was signed */
-    assert_true(old.len > res.line_len &&
-                memcmp(old.data + old.len - res.line_len, res.line, res.line_len) == 0);
+    assert_true(ends_with_line(&old, res.line, res.line_len)); /* not signed */
     served(m, &logs.v[0], &ck2);
-    assert_true(ck2.len == old.len && memcmp(ck2.data, old.data, old.len) == 0);
+    assert_true(same_bytes(&ck2, &old));
     assert_int_equal(mirror_refresh(m, 0), 0); /* nothing new either */
     served(m, &logs.v[0], &ck2);
-    assert_true(ck2.len == old.len && memcmp(ck2.data, old.data, old.len) == 0);
+    assert_true(same_bytes(&ck2, &old));
     mirror_free(m);
-    /* nothing was committed: the store still holds the restamped note */
-    restamp(dir, &logs.v[0], &mk, 1000, &ck2);
-    assert_true(ck2.len == old.len && memcmp(ck2.data, old.data, old.len) == 0);
+    stored(dir, &logs.v[0], &ck2); /* nothing was committed */
+    assert_true(same_bytes(&ck2, &old));
+
+    /* too old: signed afresh, stored */
+    restamp(dir, &logs.v[0], &mk, (uint64_t)time(NULL) - MIRROR_COSIG_REUSE_S - 3600,
+            &old);
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    assert_false(ends_with_line(&old, res.line, res.line_len));
+    mirror_free(m);
+    stored(dir, &logs.v[0], &ck);
+    assert_true(ends_with_line(&ck, res.line, res.line_len));
+    gl_signer_verifier(&mk, &v);
+    assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
+    assert_int_equal(st.status, 0);
+    assert_true(st.timestamp + 60 >= (uint64_t)time(NULL));
+    gl_note_free(n);
+    gl_buf_reset(&old);
+    assert_int_equal(gl_buf_append(&old, ck.data, ck.len), 0);
 
     /* another mirror key (same name): its own cosignature, stored */
     mc.key = &mk2;
@@ -704,14 +753,11 @@ static void test_mirror_empty_upload_unchanged(void **state)
     upload(m, &lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
     served(m, &logs.v[0], &ck);
-    assert_false(ck.len == old.len && memcmp(ck.data, old.data, old.len) == 0);
-    assert_true(memcmp(ck.data + ck.len - res.line_len, res.line, res.line_len) == 0);
-    struct gl_note *n = NULL;
-    struct gl_cosig_status st;
-    struct gl_verifier v2;
-    gl_signer_verifier(&mk2, &v2);
+    assert_false(same_bytes(&ck, &old));
+    assert_true(ends_with_line(&ck, res.line, res.line_len));
+    gl_signer_verifier(&mk2, &v);
     assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
-    assert_int_equal(gl_cosig_verify_note(n, &v2, 1, &st, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
     assert_int_equal(st.status, 0);
     gl_note_free(n);
     mirror_free(m);
