@@ -17,7 +17,11 @@
  *   (the proofs covered only the packages' subtrees) and, when it is the
  *   pending root, cosigns the pending checkpoint of size upload_end and
  *   commits it as the mirror checkpoint unless a larger one is there;
- *   another root is a 500, logged, nothing signed.
+ *   another root is a 500, logged, nothing signed. When the mirror
+ *   checkpoint that would be committed is the stored one (same size,
+ *   text and witness lines: an empty upload at the mirror's size) and
+ *   the stored mirror cosignature is at most MIRROR_COSIG_REUSE_S old,
+ *   that cosignature is the answer: nothing signed or written.
  * The tree is copied before each batch and restored if the commit fails,
  * so memory never runs ahead of the disk.
  *
@@ -97,6 +101,9 @@ struct mlog {
     struct tree *tree;       /* at size next */
     struct blobcache *tiles; /* full tiles and bundles served (immutable) */
     pthread_mutex_t pmu;     /* guards what follows */
+    uint64_t next;           /* next entry committed (the tree's size once
+                              * its batch is on disk): mirror_progress reads
+                              * it without waiting for a writer */
     struct pending ring[MIRROR_PENDING_KEEP];
     size_t ring_at; /* next slot to overwrite */
     uint64_t size;  /* mirror checkpoint */
@@ -207,6 +214,7 @@ static int mlog_load(struct mlog *ml, const struct logs_entry *e, const char *di
                gl_strerror(rc));
         return rc;
     }
+    ml->next = next;
     return 0;
 }
 
@@ -701,8 +709,12 @@ static int batch_commit(struct upload *up)
         memcpy(up->ml->tree, up->saved, sizeof *up->saved);
         gl_log(GL_LOG_ERROR, "mirror of %s: storage commit failed: %s",
                up->m->cfg.logs->v[up->ml->log].origin, gl_strerror(rc));
+        return rc;
     }
-    return rc;
+    pthread_mutex_lock(&up->ml->pmu);
+    up->ml->next = next_of(up->ml);
+    pthread_mutex_unlock(&up->ml->pmu);
+    return 0;
 }
 
 /* Leaf hashes of stored entries [from, to) within one level-0 tile (buf:
@@ -819,12 +831,53 @@ static int merge_current(struct upload *up, const struct gl_note *pn, struct gl_
     return rc;
 }
 
+/* When the mirror checkpoint is already of size `size` with the kept note
+ * `kept` (its text and witness lines, as finish would store them) and
+ * then one line, this key's cosignature over text (n) that verifies and
+ * is dated at most MIRROR_COSIG_REUSE_S seconds ago: copies that line
+ * into r and returns 1 (the state finish would write is the one stored).
+ * Else 0 (another size, text or witness line, a line by another key: the
+ * mirror key changed since, or one too old, or dated ahead). Under the
+ * log's writer lock (the only one that changes the mirror checkpoint). */
+static int unchanged(struct upload *up, uint64_t size, const struct gl_note *n,
+                     const struct gl_buf *kept)
+{
+    struct mlog *ml = up->ml;
+    struct gl_note_sig sig;
+    struct gl_verifier v;
+    uint64_t t = 0, now = (uint64_t)time(NULL);
+    int same = 0;
+
+    gl_signer_verifier(&up->m->key, &v);
+    pthread_mutex_lock(&ml->pmu);
+    size_t len = ml->note.len > kept->len ? ml->note.len - kept->len : 0;
+    const char *rest = len > 0 ? (const char *)ml->note.data + kept->len : "";
+    if (ml->size == size && len > 1 && len <= sizeof up->r->line &&
+        memcmp(ml->note.data, kept->data, kept->len) == 0 && rest[len - 1] == '\n' &&
+        memchr(rest, '\n', len - 1) == NULL &&
+        gl_note_parse_sig(rest, len - 1, &sig, NULL) == 0 &&
+        gl_cosig_verify(&v, n->text, n->text_len, &sig, &t) == 0 && t <= now &&
+        now - t < MIRROR_COSIG_REUSE_S) {
+        memcpy(up->r->line, rest, len);
+        up->r->line_len = len;
+        same = 1;
+    }
+    pthread_mutex_unlock(&ml->pmu);
+    return same;
+}
+
 /* Makes the pending checkpoint of size upload_end the mirror checkpoint
  * (unless a larger one is there): its kept note, the witness cosignatures
  * of the current mirror checkpoint of the same text, and a new mirror
  * cosignature, committed as one state. 200 with our cosignature, or 409;
  * 500 (logged, nothing signed) when the stored tree's root at upload_end
- * is not the pending checkpoint's. Needs next >= upload_end. */
+ * is not the pending checkpoint's. Needs next >= upload_end.
+ * When that state is the one stored already (an empty upload at the
+ * mirror's size bringing no new witness line) and its cosignature is
+ * recent (unchanged), 200 with the stored cosignature: nothing signed or
+ * written, so repeating it costs no signature and no synced commit, and
+ * the served checkpoint keeps its bytes. Its root was checked when it was
+ * stored (the text names it). */
 static void finish(struct upload *up, const struct gl_buf *pnote)
 {
     struct mlog *ml = up->ml;
@@ -843,6 +896,15 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
         set_why(up->r, 409, "the mirror checkpoint is already larger");
         up->r->info_size = cur;
         up->r->info_next = next_of(ml);
+        goto out;
+    }
+    if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||
+        (rc = merge_current(up, n, &note)) != 0) {
+        set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
+        goto out;
+    }
+    if (up->u.end == cur && unchanged(up, cur, n, &note)) {
+        up->r->status = 200;
         goto out;
     }
     /* The packages proved [subtree_start, end) only: the whole stored
@@ -865,10 +927,8 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
                 (unsigned long long)up->u.end);
         goto out;
     }
-    if ((rc = gl_note_parse((const char *)pnote->data, pnote->len, &n, NULL)) != 0 ||
-        (rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
+    if ((rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
                             &line)) != 0 ||
-        (rc = merge_current(up, n, &note)) != 0 ||
         (rc = gl_buf_append(&note, line.data, line.len)) != 0) {
         set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));
         goto out;
@@ -1137,10 +1197,10 @@ int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *n
     struct mlog *ml = by_log(m, log);
     if (ml == NULL)
         return GL_ENOTFOUND;
-    pthread_mutex_lock(&ml->wmu);
-    *next = next_of(ml);
-    pthread_mutex_unlock(&ml->wmu);
+    /* never the writer lock: an upload holds it for seconds, and this
+     * runs on the event loop (/metrics) */
     pthread_mutex_lock(&ml->pmu);
+    *next = ml->next;
     size_t last = (ml->ring_at + MIRROR_PENDING_KEEP - 1) % MIRROR_PENDING_KEEP;
     *pending = ml->ring[last].note ? ml->ring[last].size : 0;
     *size = ml->size;

@@ -78,6 +78,15 @@
 /* An upload carrying packages may start at most this many entries below
  * the start of the next entry's package (else 409): one package. */
 #define MIRROR_BELOW_MAX GL_MIRROR_PACKAGE
+/* An add-entries that would store the mirror checkpoint stored already
+ * (an empty upload at its size, no new witness line) is answered with the
+ * stored mirror cosignature while that is younger than this (seconds),
+ * nothing signed or written; an older one is signed afresh, so a
+ * repeated empty upload costs at most one signature and one synced
+ * commit a log per period, and the mirror's cosignature on a log that no
+ * longer grows is still at most this old plus the time to the next
+ * upload (quorums with a --max-age count it). */
+#define MIRROR_COSIG_REUSE_S 60
 
 struct mirror;
 struct store; /* log/store.h */
@@ -160,7 +169,9 @@ int mirror_offer(struct mirror *m, size_t log, const char *note, size_t len);
 int mirror_refresh(struct mirror *m, size_t log);
 
 /* Where the log's copy stands: the newest pending size, the next entry
- * and the mirror checkpoint's size. GL_ENOTFOUND if not mirrored. */
+ * committed and the mirror checkpoint's size. GL_ENOTFOUND if not
+ * mirrored. Any thread (the event loop's /metrics): takes only the
+ * published state's lock, never waits for an upload. */
 int mirror_progress(struct mirror *m, size_t log, uint64_t *pending, uint64_t *next,
                     uint64_t *size);
 

@@ -34,11 +34,13 @@
  * log still moves on, a batch at a time), logs one line, is counted and
  * is left for the next round; the next log gets its share. No GET is
  * exempt, so a log ends within its share plus one timeout (and the
- * upload), and a round within its budget plus one timeout. A log out of
- * time says so once a round (its checkpoint not fetched, or its catch-up
- * cut short: one log line with the share it had, rounds_late). A log that
- * ran out of time keeps the last entry bundle it fetched across rounds (up
- * to KEPT such logs, one bundle each, the slots reused in turn beyond that;
+ * upload), and a round within its budget plus one timeout. A stop asked
+ * (rounds_stopping) ends a round sooner: no GET starts after it, the one
+ * in flight is aborted (the client's abort_cb), nothing is uploaded.
+ * A log out of time says so once a round (its checkpoint not fetched, or
+ * its catch-up cut short: one log line with the share it had,
+ * rounds_late). A log that ran out of time keeps the last entry bundle it fetched across
+ * rounds (up to KEPT such logs, one bundle each, the slots reused in turn beyond that;
  * dropped with the log's tiles, and once it catches up), so a log whose
  * share holds its checkpoint and one more GET goes on from that bundle at
  * its next round rather than fetching it again; whether it completes a
@@ -110,21 +112,33 @@ struct mirrorpull {
     size_t kept_next;
 };
 
+static int stopping(struct mirrorpull *p)
+{
+    return rounds_stopping(&p->rounds);
+}
+
+/* The client's abort_cb: a transfer in flight ends once a stop is asked. */
+static int abort_cb(void *arg)
+{
+    return stopping(arg);
+}
+
 /* GETs <log url>/<path> into r (caller releases), started within the
  * log's share of the round: 0 on 200, GL_ENOTFOUND on 404, else an error.
- * GL_EIO with late set when the share has run out (no request made then,
- * r empty). */
+ * No request is made (r empty) once a stop is asked (GL_ESTATE), nor when
+ * the share has run out (GL_EIO with late set); one in flight is aborted
+ * when a stop is asked (GL_EIO). */
 static int get(struct mirrorpull *p, const char *path, size_t max,
                struct gl_http_response *r)
 {
     char url[LOGS_URL_MAX + GL_TILE_PATH_MAX + 8];
-    int err;
+    int err, stop = stopping(p);
 
-    if (!rounds_may_start(p->until)) {
+    if (stop || !rounds_may_start(p->until)) {
         memset(r, 0, sizeof *r);
         gl_buf_init(&r->body, max);
-        p->late = 1;
-        return GL_EIO;
+        p->late = !stop;
+        return stop ? GL_ESTATE : GL_EIO;
     }
     snprintf(url, sizeof url, "%s/%s", p->log->url, path);
     err = gl_http_get(p->http, url, max, p->cfg.timeout_ms, r);
@@ -143,11 +157,6 @@ static int tile_get(void *ctx, const char *path, size_t max, struct gl_buf *body
         gl_http_response_take_body(&r, body);
     gl_http_response_release(&r);
     return rc;
-}
-
-static int stopping(struct mirrorpull *p)
-{
-    return rounds_stopping(&p->rounds);
 }
 
 /* Hash tile (level, index) at the round's size, through the cache. */
@@ -380,8 +389,8 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
                 break;
             }
         }
-        if (rc == GL_ESTATE)
-            break;
+        if (rc == GL_ESTATE || stopping(p))
+            break; /* a request aborted or not made: nothing to report */
         if (rc != 0 && p->late && built == 0) {
             log_late(p, NULL, next, pending);
             break;
@@ -479,7 +488,10 @@ int mirrorpull_start(const struct mirrorpull_config *cfg, struct mirrorpull **ou
     bundles_init(p);
     rounds_init(&p->rounds, p->cfg.poll_interval_s, rounds_budget(urls, cfg->timeout_ms),
                 pull_round, p);
-    if ((rc = gl_http_client_new(NULL, &p->http)) != 0) {
+    struct gl_http_client_config hc = {0};
+    hc.abort_cb = abort_cb;
+    hc.abort_arg = p;
+    if ((rc = gl_http_client_new(&hc, &p->http)) != 0) {
         mirrorpull_free(p);
         return rc;
     }

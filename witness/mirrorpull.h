@@ -22,10 +22,13 @@
  * share plus one timeout; a small direct-mapped cache of hash tiles, keyed
  * by origin and tile, whose tiles of a log are dropped when a round of
  * that log fails. The thread reads the logs
- * list: a reload (reload.h) asks it to stop (mirrorpull_ask_stop, checked between HTTP
- * requests, so it leaves within one request timeout), waits for mirrorpull_stopped
- * without blocking the loop, frees it and starts a new one for the new list (or
- * mirrorpull_resume when the reload gives up).
+ * list: a reload (reload.h) asks it to stop (mirrorpull_ask_stop: no HTTP
+ * request starts after it, and one in flight is aborted, the client's
+ * abort_cb polling the stop about once a second, so the thread leaves
+ * within about a second, however slowly the log answers), waits for
+ * mirrorpull_stopped without blocking the loop, frees it (a join, quick
+ * then) and starts a new one for the new list (or mirrorpull_resume when
+ * the reload gives up).
  */
 #ifndef GL_WITNESS_MIRRORPULL_H
 #define GL_WITNESS_MIRRORPULL_H

@@ -13,7 +13,15 @@
  * before the mirror cosigns it: a witness state replaced under a
  * surviving copy (another tree of the same size accepted) gets a 500 and
  * nothing signed. The 0/0 probe is a 409 until 0 is a pending size, then
- * a valid empty upload (200).
+ * a valid empty upload (200). An empty upload that changes nothing is
+ * answered with the stored mirror cosignature, nothing signed or stored.
+ *
+ * mirror_progress (/metrics, on the event loop) answers at once while a
+ * writer holds the log's lock, with the next entry committed.
+ *
+ * The mirror's puller stops within about a second of being asked while a
+ * log holds its request unanswered (a reload waits for it, then joins it
+ * on the event loop): the request in flight is aborted.
  *
  * The tile cache budget: the bounds of the logs' tile caches add up to at
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
@@ -26,12 +34,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "../../log/store.h"
 #include "../../witness/addck.h"
 #include "../../witness/engine.h"
 #include "../../witness/logs.h"
-#include "../../witness/mirror.h"
+#include "../../witness/mirrorpull.h"
+/* the module itself: the writer-lock test holds a log's lock */
+#include "../../witness/mirror.c"
 #include "../../witness/wstore.h"
 #include "file.h"
 #include "glasslog/buf.h"
@@ -501,7 +516,7 @@ static void test_mirror_root_checked_before_cosigning(void **state)
     engine_free(eng);
     wstore_close(ws);
 
-    /* the first state again: its checkpoint is cosigned afresh */
+    /* the first state again: its checkpoint is cosigned (200) */
     witness_accepting(dir, "w3", &logs, &wk, &note0, &ws, &eng);
     mc.engine = eng;
     assert_int_equal(mirror_open(&mc, &m), 0);
@@ -583,6 +598,389 @@ static void test_mirror_zero_probe(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The store of the one-log list's copy in dir (the mirror closed). */
+static struct store *copy_store(const char *dir, const struct logs_entry *e)
+{
+    char path[256], hex[GL_HASH_HEX_LEN + 1];
+    struct store_options o;
+    struct store *s = NULL;
+    const char *why;
+
+    gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
+    snprintf(path, sizeof path, "%s/mirror/%s", dir, hex);
+    memset(&o, 0, sizeof o);
+    o.dir = path;
+    assert_int_equal(store_open(&o, &s, &why), 0);
+    return s;
+}
+
+/* The mirror checkpoint stored in that copy into out (reset first). */
+static void stored(const char *dir, const struct logs_entry *e, struct gl_buf *out)
+{
+    struct store *s = copy_store(dir, e);
+    uint64_t size;
+    gl_buf_reset(out);
+    assert_int_equal(store_get_state(s, &size, out), 0);
+    store_close(s);
+}
+
+/* Rewrites the stored mirror checkpoint of that copy: its last line (the
+ * mirror's cosignature) signed again by mk at time t; into out. */
+static void restamp(const char *dir, const struct logs_entry *e,
+                    const struct gl_signer *mk, uint64_t t, struct gl_buf *out)
+{
+    struct store *s = copy_store(dir, e);
+    struct store_batch *b;
+    struct gl_buf line;
+    struct gl_note *n = NULL;
+    uint64_t size;
+
+    gl_buf_reset(out);
+    assert_int_equal(store_get_state(s, &size, out), 0);
+    assert_int_equal(gl_note_parse((const char *)out->data, out->len, &n, NULL), 0);
+    out->len -= n->sigs[n->nsigs - 1].line_len; /* the mirror's line */
+    gl_buf_init(&line, 1024);
+    assert_int_equal(gl_cosig_sign(mk, n->text, n->text_len, t, &line), 0);
+    assert_int_equal(gl_buf_append(out, line.data, line.len), 0);
+    assert_int_equal(store_batch_new(s, &b), 0);
+    store_batch_put_state(b, size, out->data, out->len);
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+    store_close(s);
+    gl_note_free(n);
+    gl_buf_release(&line);
+}
+
+static int same_bytes(const struct gl_buf *a, const struct gl_buf *b)
+{
+    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* 1 if the note in b ends with line (len bytes). */
+static int ends_with_line(const struct gl_buf *b, const char *line, size_t len)
+{
+    return len > 0 && b->len > len && memcmp(b->data + b->len - len, line, len) == 0;
+}
+
+/* An empty upload at the mirror's size that brings nothing new (the same
+ * checkpoint text, no new witness line) stores nothing while the stored
+ * mirror cosignature is younger than MIRROR_COSIG_REUSE_S: it is the
+ * answer, nothing signed again nor committed, however often the upload is
+ * repeated, and the served checkpoint keeps its bytes (the stored line is
+ * restamped 20 s in the past, so a fresh signature would differ). An
+ * older one is signed afresh and stored, and so is one by another mirror
+ * key. */
+static void test_mirror_empty_upload_unchanged(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk, mk2;
+    struct gl_buf note0, ck, ck2, old;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res, res2;
+    uint8_t leaf0[GL_HASH_LEN];
+    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    struct gl_note *n = NULL;
+    struct gl_cosig_status st;
+    struct gl_verifier v;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk2), 0);
+    mirrored_list(&lk, 1, &logs);
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    gl_buf_init(&note0, 1 << 16);
+    gl_buf_init(&ck, 1 << 16);
+    gl_buf_init(&ck2, 1 << 16);
+    gl_buf_init(&old, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
+
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 1, &e0, 1, &res);
+    assert_int_equal(res.status, 200);
+    mirror_free(m);
+    restamp(dir, &logs.v[0], &mk, (uint64_t)time(NULL) - 20, &old);
+
+    /* recent: reused */
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    served(m, &logs.v[0], &ck);
+    assert_true(same_bytes(&ck, &old));
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    upload(m, &lk, 1, 1, NULL, 0, &res2);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(res2.status, 200);
+    assert_true(res.line_len == res2.line_len &&
+                memcmp(res.line, res2.line, res.line_len) == 0);
+    assert_true(ends_with_line(&old, res.line, res.line_len)); /* not signed */
+    served(m, &logs.v[0], &ck2);
+    assert_true(same_bytes(&ck2, &old));
+    assert_int_equal(mirror_refresh(m, 0), 0); /* nothing new either */
+    served(m, &logs.v[0], &ck2);
+    assert_true(same_bytes(&ck2, &old));
+    mirror_free(m);
+    stored(dir, &logs.v[0], &ck2); /* nothing was committed */
+    assert_true(same_bytes(&ck2, &old));
+
+    /* too old: signed afresh, stored */
+    restamp(dir, &logs.v[0], &mk, (uint64_t)time(NULL) - MIRROR_COSIG_REUSE_S - 3600,
+            &old);
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    assert_false(ends_with_line(&old, res.line, res.line_len));
+    mirror_free(m);
+    stored(dir, &logs.v[0], &ck);
+    assert_true(ends_with_line(&ck, res.line, res.line_len));
+    gl_signer_verifier(&mk, &v);
+    assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
+    assert_int_equal(st.status, 0);
+    assert_true(st.timestamp + 60 >= (uint64_t)time(NULL));
+    gl_note_free(n);
+    gl_buf_reset(&old);
+    assert_int_equal(gl_buf_append(&old, ck.data, ck.len), 0);
+
+    /* another mirror key (same name): its own cosignature, stored */
+    mc.key = &mk2;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    served(m, &logs.v[0], &ck);
+    assert_false(same_bytes(&ck, &old));
+    assert_true(ends_with_line(&ck, res.line, res.line_len));
+    gl_signer_verifier(&mk2, &v);
+    assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
+    assert_int_equal(st.status, 0);
+    gl_note_free(n);
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_buf_release(&ck);
+    gl_buf_release(&ck2);
+    gl_buf_release(&old);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    gl_signer_wipe(&mk2);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+struct progress_call {
+    struct mirror *m;
+    uint64_t pending, next, size;
+    int rc;
+    int done; /* under mu */
+    pthread_mutex_t mu;
+};
+
+static void *call_progress(void *arg)
+{
+    struct progress_call *c = arg;
+    int rc = mirror_progress(c->m, 0, &c->pending, &c->next, &c->size);
+    pthread_mutex_lock(&c->mu);
+    c->rc = rc;
+    c->done = 1;
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* mirror_progress (/metrics, on the event loop) does not wait for the
+ * log's writer lock, which an upload holds for all its hashing and
+ * synced commits: with the lock held, it answers within 2 s (at once),
+ * with the next entry the last commit published. */
+static void test_mirror_progress_not_blocked_by_writer(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, wk, mk;
+    struct gl_buf note0;
+    struct logs_list logs;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror *m;
+    struct mirror_result res;
+    uint8_t leaf0[GL_HASH_LEN];
+    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    struct progress_call c;
+    pthread_t t;
+    int done = 0;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    mirrored_list(&lk, 1, &logs);
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    gl_buf_init(&note0, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
+    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    upload(m, &lk, 0, 1, &e0, 1, &res);
+    assert_int_equal(res.status, 200);
+
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_mutex_lock(&m->v[0]->wmu); /* a writer mid-upload */
+    assert_int_equal(pthread_create(&t, NULL, call_progress, &c), 0);
+    for (int i = 0; i < 200 && !done; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c.mu);
+        done = c.done;
+        pthread_mutex_unlock(&c.mu);
+    }
+    pthread_mutex_unlock(&m->v[0]->wmu);
+    pthread_join(t, NULL);
+    pthread_mutex_destroy(&c.mu);
+    assert_true(done);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(c.next, 1);
+    assert_int_equal(c.size, 1);
+    assert_int_equal(c.pending, 1);
+
+    mirror_free(m);
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+    logs_release(&logs);
+    gl_buf_release(&note0);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&wk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A log that takes connections and never answers: the first one accepted
+ * is fd (kept open until the test closes it), read until its client
+ * leaves. */
+struct mute_log {
+    int lfd, fd;
+    int port;
+    pthread_mutex_t mu;
+    pthread_t t;
+};
+
+static void *mute_serve(void *arg)
+{
+    struct mute_log *s = arg;
+    char buf[4096];
+    int fd = accept(s->lfd, NULL, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->fd = fd;
+    pthread_mutex_unlock(&s->mu);
+    while (fd >= 0 && read(fd, buf, sizeof buf) > 0)
+        ;
+    return NULL;
+}
+
+static int mute_fd(struct mute_log *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int fd = s->fd;
+    pthread_mutex_unlock(&s->mu);
+    return fd;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* The puller asked to stop while the log holds its request (20 s
+ * timeout) unanswered: it has stopped within 5 s (the request aborted),
+ * so a reload neither waits for the timeout nor joins it on the loop. */
+static void test_mirrorpull_stops_during_a_request(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer lk, mk;
+    struct gl_verifier v;
+    struct gl_buf b;
+    struct gl_err why;
+    struct logs_list logs;
+    struct mirror *m;
+    struct mirrorpull *p = NULL;
+    struct mute_log s = {-1, -1, 0, PTHREAD_MUTEX_INITIALIZER, 0};
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    (void)state;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true((s.lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    assert_int_equal(bind(s.lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s.lfd, 4), 0);
+    assert_int_equal(getsockname(s.lfd, (struct sockaddr *)&a, &alen), 0);
+    s.port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&s.t, NULL, mute_serve, &s), 0);
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    gl_buf_init(&b, 1 << 16);
+    gl_buf_append_str(&b, "logs/v0\nvkey ");
+    gl_signer_verifier(&lk, &v);
+    gl_verifier_format(&v, &b);
+    char url[64];
+    snprintf(url, sizeof url, "\nurl http://127.0.0.1:%d\nmirror\n", s.port);
+    gl_buf_append_str(&b, url);
+    assert_int_equal(logs_parse((const char *)b.data, b.len, &logs, &why), 0);
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    assert_int_equal(mirror_open(&mc, &m), 0);
+
+    struct mirrorpull_config pc = {m, &logs, 1, 20000};
+    assert_int_equal(mirrorpull_start(&pc, &p), 0);
+    assert_non_null(p);
+    for (int i = 0; i < 500 && mute_fd(&s) < 0; i++)
+        sleep_ms(10);
+    assert_true(mute_fd(&s) >= 0); /* its checkpoint GET is in flight */
+    uint64_t t0 = now_ms();
+    mirrorpull_ask_stop(p);
+    while (!mirrorpull_stopped(p) && now_ms() - t0 < 5000)
+        sleep_ms(10);
+    int stopped = mirrorpull_stopped(p);
+    uint64_t took = now_ms() - t0;
+    shutdown(mute_fd(&s), SHUT_RDWR); /* old code: the GET ends, the join too */
+    mirrorpull_free(p);
+    pthread_join(s.t, NULL);
+    close(s.fd);
+    close(s.lfd);
+    assert_true(stopped);
+    assert_true(took < 5000);
+
+    mirror_free(m);
+    logs_release(&logs);
+    gl_buf_release(&b);
+    gl_signer_wipe(&lk);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,6 +989,9 @@ int main(void)
         cmocka_unit_test(test_mirror_empty_copy_dir),
         cmocka_unit_test(test_mirror_root_checked_before_cosigning),
         cmocka_unit_test(test_mirror_zero_probe),
+        cmocka_unit_test(test_mirror_empty_upload_unchanged),
+        cmocka_unit_test(test_mirror_progress_not_blocked_by_writer),
+        cmocka_unit_test(test_mirrorpull_stops_during_a_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
