@@ -430,10 +430,13 @@ def exited(pid):
 
 def cmd_slowexit(port, path, pid):
     reader = slow_reader(port, path)
-    data = b""
+    data, end = b"", time.monotonic() + WAIT
     while len(data) < 4000:
         time.sleep(0.2)
-        data += read_some(reader, 2000) or b""
+        b = read_some(reader, 2000)
+        if b == b"" or time.monotonic() > end:
+            fail("GET %s: %d bytes, then %s" % (path, len(data), "closed" if b == b"" else "nothing"))
+        data += b or b""
     head = socket.create_connection(("127.0.0.1", port))
     head.sendall(b"GET /checkpoint HTTP/1.1\r\nHost: x\r\n")
     time.sleep(0.3)  # accepted and read before the listener closes
