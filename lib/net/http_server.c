@@ -46,15 +46,21 @@
  * 2.2's HTTP/1 has no shutdown hook of its own (H2O_HTTP1_CALLBACKS has
  * request_shutdown = NULL), hence this; setting ctx.shutdown_requested
  * makes it answer requests parsed from then on with "Connection: close".
+ * GL_HTTP_CLOSE_GRACE_MS into the shutdown the sweep resets, once, every
+ * connection that carries no deferred request (reset_rest): answers in
+ * flight have had the grace to finish, and a slow reader or a client
+ * halfway through a request must not keep the process alive.
  * The sweep also watches every response being written (check_progress):
- * h2o arms no timer then, so a client that never reads would keep its
- * connection forever. And it resets a connection whose unfinished request
- * head has grown past max_head (check_head): h2o lets one grow to
- * H2O_MAX_REQLEN for the whole request timeout. Walking all connections
- * costs O(connections) per tick, a few microseconds per thousand (plus at
- * most max_head bytes scanned per connection over the cap). The timer runs
- * only while there is something to sweep: a deferred request or an open
- * connection.
+ * h2o arms no timer then, so a client that never reads, or reads a
+ * segment now and then, would keep its connection and the response
+ * forever; a response must progress within the request timeout and be
+ * taken at GL_HTTP_MIN_SEND_RATE on average. And it resets a connection
+ * whose unfinished request head has grown past max_head (check_head): h2o
+ * lets one grow to H2O_MAX_REQLEN for the whole request timeout. Walking
+ * all connections costs O(connections) per tick, a few microseconds per
+ * thousand (plus at most max_head bytes scanned per connection over the
+ * cap). The timer runs only while there is something to sweep: a
+ * deferred request or an open connection.
  *
  * Timeouts otherwise are h2o's: http1.req_timeout is armed when h2o starts
  * reading a request (at accept, and after each response) and cleared when
@@ -143,11 +149,13 @@ struct conn {
     int counted; /* counted in srv->clients under `client` */
     int served;  /* handed to h2o (else refused, being closed) */
     int shut;    /* read side shut down during shutdown */
-    int killed;  /* reset after a stalled response */
+    int killed;  /* reset (check_progress, check_head, reset_rest) */
     /* response progress, seen by the sweep */
     int writing;
     size_t queued, written; /* bytes unacknowledged; h2o's bytes_written */
     uint64_t progress_at;
+    uint64_t write_since; /* when the sweep first saw the response written */
+    size_t acked_base;    /* bytes acknowledged by then */
 };
 
 struct req_impl {
@@ -195,7 +203,9 @@ struct gl_http_server {
     uint64_t report_at, refused_total, refused_addr;
     char refused_last[ADDR_LIMIT_TEXT_MAX];
     uint16_t port;
+    uint64_t closing_at; /* when gl_http_server_close was called */
     int closing, listener_closed, sweep_active, sweep_closing, sweep_closed, closed;
+    int rest_reset; /* reset_rest has run */
     void (*on_closed)(void *arg);
     void *on_closed_arg;
     struct gl_http_stats stats;
@@ -496,6 +506,22 @@ static int send_reply(struct req_impl *ri, int status, const char *content_type,
 static void pending_unref(struct gl_http_pending *p);
 static void pending_gone(struct gl_http_pending *p);
 
+/* The socket of req's connection, or NULL. */
+static h2o_socket_t *req_socket(h2o_req_t *req)
+{
+    if (req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    return req->conn->callbacks->get_socket(req->conn);
+}
+
+/* The descriptor of req's connection, or -1. */
+static int req_fd(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req_socket(req);
+
+    return sock != NULL ? h2o_socket_get_fd(sock) : -1;
+}
+
 /* 1 if the peer of a deferred request has closed (or shut down its
  * sending side) or reset its socket. Asked of poll, not of a peek at the
  * data: bytes the client sent after its request sit unread in the socket
@@ -504,14 +530,10 @@ static void pending_gone(struct gl_http_pending *p);
  * FIN whatever is still unread. */
 static int client_gone(h2o_req_t *req)
 {
-    h2o_socket_t *sock;
     struct pollfd p;
     int fd;
 
-    if (req->conn->callbacks->get_socket == NULL)
-        return 0;
-    sock = req->conn->callbacks->get_socket(req->conn);
-    if (sock == NULL || (fd = h2o_socket_get_fd(sock)) < 0)
+    if ((fd = req_fd(req)) < 0)
         return 0;
     p.fd = fd;
     p.events = POLLIN | POLLRDHUP;
@@ -540,23 +562,61 @@ static void shut_idle_conns(struct gl_http_server *srv)
     }
 }
 
-/* Resets a connection whose response has made no progress (the client
- * reads nothing) for the request timeout. h2o's http1 arms no timer while
- * it writes, so without this a client that asks for a large response and
- * never reads would hold its connection and the response forever.
- * Progress: the bytes not yet acknowledged by the client (libuv's write
- * queue plus the kernel's send queue, SIOCOUTQ: unsent and unacked)
- * change, or h2o hands the socket another write. The kernel's part
- * matters: a client reading steadily may drain a large send buffer for a
- * while before libuv may queue more. A client that reads nothing shows a
- * zero window and acknowledges nothing. The reset: SO_LINGER 0 (the close
- * sends RST and frees the kernel's buffers) and shutdown(SHUT_RDWR), so
- * the pending write fails and h2o closes the connection itself. */
-static void check_progress(struct gl_http_server *srv, struct conn *c, uint64_t now)
+/* Resets c (whose socket is fd): SO_LINGER 0 (the close sends RST and
+ * frees the kernel's buffers) and shutdown(SHUT_RDWR), so h2o's pending
+ * read or write fails and h2o closes the connection itself. 1 if done. */
+static int reset_conn(struct conn *c, int fd)
 {
     static const struct linger reset = {1, 0};
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    if (shutdown(fd, SHUT_RDWR) != 0)
+        return 0;
+    c->killed = 1;
+    return 1;
+}
+
+/* 1 if `acked` bytes acknowledged in the `ms` since the sweep first saw
+ * a response being written fall short of GL_HTTP_MIN_SEND_RATE counted
+ * from timeout_ms on. */
+static int too_slow(const struct gl_http_server *srv, uint64_t ms, size_t acked)
+{
+    const uint64_t rate = GL_HTTP_MIN_SEND_RATE;
+    uint64_t owed;
+
+    if (ms <= srv->timeout_ms)
+        return 0;
+    ms -= srv->timeout_ms;
+    if (ms / 1000 > UINT64_MAX / rate / 2)
+        return 1; /* owes more than any response holds */
+    owed = ms / 1000 * rate + ms % 1000 * rate / 1000;
+    return acked < owed;
+}
+
+/* Resets a connection whose response is not taken in time. h2o's http1
+ * arms no timer while it writes, so without this a client that asks for
+ * a large response and reads nothing, or a segment now and then, would
+ * hold its connection and the response (a copy in the request's pool)
+ * for as long as it likes. Two rules:
+ *   - progress: the bytes not yet acknowledged by the client (libuv's
+ *     write queue plus the kernel's send queue, SIOCOUTQ: unsent and
+ *     unacked) change, or h2o hands the socket another write, at least
+ *     once per request timeout. The kernel's part matters: a client
+ *     reading steadily may drain a large send buffer for a while before
+ *     libuv may queue more. A client that reads nothing shows a zero
+ *     window and acknowledges nothing;
+ *   - rate: from the first sweep that sees the response being written,
+ *     the bytes acknowledged (bytes_written minus the unacknowledged)
+ *     must keep up with GL_HTTP_MIN_SEND_RATE after a start of one
+ *     request timeout, so a response of B bytes is gone within
+ *     timeout + B / rate (+ a sweep period), however the client paces its
+ *     reads. Consecutive responses the sweep sees without a pause count
+ *     as one.
+ * Both resets count in conns_stalled. */
+static void check_progress(struct gl_http_server *srv, struct conn *c, uint64_t now)
+{
     h2o_socket_t *sock = c->tcp.data; /* set by h2o_uv_socket_create */
-    size_t queued;
+    size_t queued, acked;
     int fd, unacked = 0;
 
     if (!c->served || c->killed || sock == NULL ||
@@ -569,20 +629,23 @@ static void check_progress(struct gl_http_server *srv, struct conn *c, uint64_t 
     if (ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked < 0)
         unacked = 0;
     queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + (size_t)unacked;
+    acked = sock->bytes_written > queued ? sock->bytes_written - queued : 0;
     if (!c->writing || queued != c->queued || sock->bytes_written != c->written) {
-        c->writing = 1;
+        if (!c->writing) {
+            c->writing = 1;
+            c->write_since = now;
+            c->acked_base = acked;
+        }
         c->queued = queued;
         c->written = sock->bytes_written;
         c->progress_at = now;
-        return;
     }
-    if (now - c->progress_at < srv->timeout_ms)
+    if (now - c->progress_at < srv->timeout_ms &&
+        !too_slow(srv, now - c->write_since,
+                  acked > c->acked_base ? acked - c->acked_base : 0))
         return;
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-    if (shutdown(fd, SHUT_RDWR) == 0) {
-        c->killed = 1;
+    if (reset_conn(c, fd))
         srv->stats.conns_stalled++;
-    }
 }
 
 /* 1 if buf (n bytes, the start of a request) holds the end of its head
@@ -606,11 +669,9 @@ static int head_complete(const char *buf, size_t n)
  * grow to H2O_MAX_REQLEN (417,792 bytes) for the whole request timeout;
  * across thousands of connections that is gigabytes. Only a connection
  * h2o is reading can be in its head; one whose head is complete (reading
- * a body, bounded by max_body) is left alone. Same reset as
- * check_progress. */
+ * a body, bounded by max_body) is left alone. */
 static void check_head(struct gl_http_server *srv, struct conn *c)
 {
-    static const struct linger reset = {1, 0};
     h2o_socket_t *sock = c->tcp.data; /* set by h2o_uv_socket_create */
     size_t n;
     int fd;
@@ -623,11 +684,51 @@ static void check_head(struct gl_http_server *srv, struct conn *c)
     n = sock->input->size < srv->max_head + 3 ? sock->input->size : srv->max_head + 3;
     if (head_complete(sock->input->bytes, n))
         return;
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-    if (shutdown(fd, SHUT_RDWR) == 0) {
-        c->killed = 1;
+    if (reset_conn(c, fd))
         srv->stats.conns_big_head++;
+}
+
+/* Once the shutdown's grace (GL_HTTP_CLOSE_GRACE_MS) has passed: resets
+ * every connection that carries no deferred request (those the server
+ * still answers), whatever it is doing: writing a response, in the middle
+ * of a request, idle. Without this one slow reader, or a client halfway
+ * through its head, would keep the process from exiting. Deferred
+ * requests are found by their socket's descriptor, marked in a bitmap
+ * (h2o does not lead from a request to its struct conn): O(connections +
+ * deferred requests). The caller runs it once; the connections left
+ * afterwards are the deferred requests', answered and written under the
+ * usual rules. GL_ENOMEM if the bitmap cannot be had (nothing reset). */
+static int reset_rest(struct gl_http_server *srv)
+{
+    unsigned char *spare = NULL;
+    size_t nfds = 0, n = 0;
+    struct req_impl *ri;
+    int fd;
+
+    for (ri = srv->deferred; ri != NULL; ri = ri->next)
+        if ((fd = req_fd(ri->h2o)) >= 0 && (size_t)fd >= nfds)
+            nfds = (size_t)fd + 1;
+    if (nfds > 0 && (spare = calloc(nfds / 8 + 1, 1)) == NULL)
+        return GL_ENOMEM;
+    for (ri = srv->deferred; ri != NULL; ri = ri->next)
+        if ((fd = req_fd(ri->h2o)) >= 0)
+            spare[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+        h2o_socket_t *sock = c->tcp.data; /* set by h2o_uv_socket_create */
+
+        if (!c->served || c->killed || sock == NULL ||
+            uv_is_closing((uv_handle_t *)&c->tcp) || (fd = h2o_socket_get_fd(sock)) < 0 ||
+            ((size_t)fd < nfds && (spare[fd / 8] & (1u << (fd % 8))) != 0))
+            continue;
+        n += (size_t)reset_conn(c, fd);
     }
+    free(spare);
+    if (n > 0)
+        gl_log(GL_LOG_INFO,
+               "http: closing: reset %zu connections still open after %u ms "
+               "(answers being written or requests being received)",
+               n, GL_HTTP_CLOSE_GRACE_MS);
+    return 0;
 }
 
 static void sweep_cb(uv_timer_t *t)
@@ -655,8 +756,12 @@ static void sweep_cb(uv_timer_t *t)
         check_head(srv, c);
         check_progress(srv, c, now);
     }
-    if (srv->closing)
+    if (srv->closing) {
         shut_idle_conns(srv);
+        if (!srv->rest_reset && now - srv->closing_at >= GL_HTTP_CLOSE_GRACE_MS &&
+            reset_rest(srv) == 0)
+            srv->rest_reset = 1;
+    }
     sweep_update(srv);
 }
 
@@ -720,11 +825,13 @@ void gl_http_server_close(struct gl_http_server *srv, void (*on_closed)(void *ar
     if (srv == NULL || srv->closing)
         return;
     srv->closing = 1;
+    srv->closing_at = uv_now(srv->loop);
     srv->on_closed = on_closed;
     srv->on_closed_arg = arg;
     gl_log(GL_LOG_INFO,
            "http: closing; %llu connections served, %llu refused over the total limit, "
-           "%llu over the per-client limit, %llu reset for a stalled response, %llu "
+           "%llu over the per-client limit, %llu reset for an answer not taken in time, "
+           "%llu "
            "for a request head over %zu bytes",
            (unsigned long long)srv->stats.conns_accepted,
            (unsigned long long)srv->stats.conns_rejected,
@@ -1186,9 +1293,7 @@ static const char *framing_problem(h2o_req_t *req)
     const char *p, *end, *nl;
     size_t len, ncl = 0, nte = 0;
 
-    if (req->conn->callbacks->get_socket == NULL ||
-        (sock = req->conn->callbacks->get_socket(req->conn)) == NULL ||
-        sock->input == NULL)
+    if ((sock = req_socket(req)) == NULL || sock->input == NULL)
         return "request head not found";
     p = sock->input->bytes;
     end = p + sock->input->size;

@@ -17,7 +17,8 @@
  *     take the descriptors storage needs;
  *   - a request must arrive in full within the request timeout of accept
  *     or of the previous response, however slowly its bytes trickle in;
- *     a response must keep being read (see idle_timeout_ms);
+ *     a response must keep being read, and fast enough on average (see
+ *     idle_timeout_ms and GL_HTTP_MIN_SEND_RATE);
  *   - an unfinished request head is held only up to max_head bytes (the
  *     connection is reset past it; see max_head);
  *   - a body is held in memory only up to max_body bytes (below).
@@ -64,8 +65,13 @@
  * Shutdown: gl_http_server_close() closes the listener, stops keep-alive
  * (every later reply carries "Connection: close"), shuts down the read side
  * of idle keep-alive connections so h2o closes them, and lets requests in
- * progress (including deferred ones) finish. When the last connection is
- * gone the adapter's own handles are closed and on_closed runs. Then, once
+ * progress (including deferred ones) finish. GL_HTTP_CLOSE_GRACE_MS after
+ * the call every connection still open that carries no deferred request
+ * (an answer still being written, a request still arriving) is reset, so
+ * a slow client cannot hold the shutdown; deferred requests are still
+ * answered, and their answers written under the usual rules. When the
+ * last connection is gone the adapter's own handles are closed and
+ * on_closed runs. Then, once
  * uv_run has returned, gl_http_server_free() releases h2o's context (it
  * closes h2o's internal timers and runs one UV_RUN_NOWAIT pass to finish
  * those closes), after which uv_loop_close() returns 0. Order:
@@ -108,6 +114,17 @@
 #define GL_HTTP_MAX_BODY_LIMIT ((size_t)256 << 20)
 #define GL_HTTP_MAX_CONNECTIONS_LIMIT 65536u
 #define GL_HTTP_DEFAULT_CONNS_PER_ADDR 64u
+/* The slowest average rate, in bytes per second, at which a client must
+ * take (acknowledge) a response once the request timeout has passed since
+ * the response began: a response of B bytes is reset if not taken within
+ * the request timeout + B / GL_HTTP_MIN_SEND_RATE s (about 68 min for a
+ * 16 MiB one). 4 KiB/s is 32 kbit/s: a client on a poor mobile link (GPRS)
+ * still meets it. Without it a client that reads one segment now and
+ * then holds the response in memory, and its connection, for hours. */
+#define GL_HTTP_MIN_SEND_RATE 4096u
+/* How long a shutdown waits for connections without a deferred request
+ * before resetting them (see Shutdown above). */
+#define GL_HTTP_CLOSE_GRACE_MS 2000u
 /* gl_http_fd_budget refuses to leave fewer connections than this, and
  * takes a reserve of at most GL_HTTP_MAX_FD_RESERVE descriptors. */
 #define GL_HTTP_MIN_CONNECTIONS 64u
@@ -143,8 +160,10 @@ struct gl_http_server_config {
      *    idle connection and one dribbling its head or body are closed
      *    alike);
      *  - a response being written must make progress (the client reads
-     *    some of it) within it, else the connection is reset (checked by
-     *    the sweep, so within timeout + liveness_check_ms).
+     *    some of it) within it, and from then on be taken at an average
+     *    of at least GL_HTTP_MIN_SEND_RATE since it began, else the
+     *    connection is reset (checked by the sweep, every
+     *    liveness_check_ms; counted in conns_stalled).
      * A request the handler deferred has no deadline here (see the
      * liveness check). */
     unsigned idle_timeout_ms;
@@ -206,7 +225,8 @@ struct gl_http_stats {
                                    * during shutdown (a peer that reset
                                    * before it was admitted is not counted) */
     uint64_t conns_rejected_addr; /* closed at once: over max_conns_per_addr */
-    uint64_t conns_stalled;       /* reset: a response made no progress */
+    uint64_t conns_stalled;       /* reset: a response made no progress,
+                                   * or was taken too slowly */
     uint64_t conns_big_head;      /* reset: an unfinished request head over
                                    * max_head */
     uint64_t conns_active;        /* open now */

@@ -95,7 +95,8 @@ int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http
              "Connections closed at once: over the per-client limit.",
              s->conns_rejected_addr);
     HTTP_VAL("connections_stalled_total", "counter",
-             "Connections reset because the client stopped reading its answer.",
+             "Connections reset because the client stopped reading its answer, or read "
+             "it too slowly.",
              s->conns_stalled);
     HTTP_VAL("connections_head_too_large_total", "counter",
              "Connections reset because an unfinished request head outgrew its cap.",

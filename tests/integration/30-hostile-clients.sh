@@ -9,8 +9,12 @@
 # that never ends are all reset within 3 s (the 64 KiB head cap, checked
 # every 500 ms; without it they would hold about 80 MiB for the whole 10 s
 # request timeout) and counted; a request head dribbled one byte at a time
-# is cut at the request timeout; and the limits are settable (--conns-per-client,
-# --request-timeout-ms). Prints the figures.
+# is cut at the request timeout; 16 MiB of answers read at 1 KB/s, steadily
+# enough to show progress, are reset at the 4 KiB/s floor (within the
+# request timeout + bytes read / 4 KiB/s + 2 s); a SIGTERM with such a
+# reader and half a request head connected ends glasslogd within 5 s (both
+# reset 2 s into the shutdown); and the limits are settable
+# (--conns-per-client, --request-timeout-ms). Prints the figures.
 . "$(dirname "$0")/lib.sh"
 HOSTILE="python3 $(dirname "$0")/hostile.py"
 HELD=4100
@@ -73,9 +77,28 @@ refused=$(sed -n 's/.* \([0-9]*\) over the per-client limit.*/\1/p' "$LOG_OUT")
 [ "${refused:-0}" -ge $((HELD - 64)) ] || fail "glasslogd counted ${refused:-no} refusals, want >= $((HELD - 64))"
 grep -q "refused [0-9]* connections over the limit of 64 per client (last from 127.0.0.1)" "$LOG_OUT" ||
     fail "glasslogd did not log the refusals"
-start_log "$T/data" --conns-per-client 3 --request-timeout-ms 3000 || fail "glasslogd restart"
-settings glasslogd "${LOG_URL##*:}" /checkpoint
+# 16 MiB of answers (a served 4 MiB file asked four times) read at 1 KB/s,
+# steadily enough to show progress within the request timeout, are reset
+# at the 4 KiB/s floor; a SIGTERM with such a reader and half a request
+# head connected ends the process within 5 s all the same.
+mkdir "$T/web" && head -c 4194304 /dev/zero | tr '\0' x > "$T/web/big.txt" ||
+    fail "cannot write $T/web/big.txt"
+start_log "$T/data" --request-timeout-ms 1500 --web "$T/web" || fail "glasslogd restart"
+$HOSTILE slowread "${LOG_URL##*:}" /big.txt 1500 > "$T/slowread" ||
+    { cat "$T/slowread"; fail "glasslogd: slow reader"; }
+cat "$T/slowread"
+[ "$(metric glasslog_http_connections_stalled_total "$LOG_URL")" -eq 1 ] ||
+    fail "glasslogd did not count the slow reader's reset"
 stop_log
+start_log "$T/data" --conns-per-client 3 --request-timeout-ms 3000 --web "$T/web" ||
+    fail "glasslogd restart"
+settings glasslogd "${LOG_URL##*:}" /checkpoint
+$HOSTILE slowexit "${LOG_URL##*:}" /big.txt "$LOG_PID" > "$T/slowexit" ||
+    { cat "$T/slowexit"; fail "glasslogd: shutdown with slow clients"; }
+cat "$T/slowexit"
+wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
+grep -q "http: closing: reset 2 connections still open after 2000 ms" "$LOG_OUT" ||
+    fail "the reset at shutdown was not logged as expected: $(grep http: "$LOG_OUT")"
 
 # --- glasslog-witness --------------------------------------------------------------
 printf 'logs/v0\n' > "$T/logs"

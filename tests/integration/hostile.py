@@ -25,8 +25,21 @@ line) and exits 1 with "FAIL: ..." when what it saw breaks a bound.
   hostile.py slow PORT TIMEOUT_MS
       sends a request head one byte every 100 ms (it would take 20 s):
       the server must close the connection within TIMEOUT_MS + 2 s.
+  hostile.py slowread PORT PATH TIMEOUT_MS
+      GETs PATH (a 4 MiB answer) four times, pipelined, with the smallest
+      receive buffer, and reads 200 bytes every 200 ms (1 KB/s: the
+      server sees progress at least every 1.5 s, but the average is under
+      its 4 KiB/s floor): the server must reset the connection (seen in
+      its TCP state, unread bytes or not) within TIMEOUT_MS + (bytes
+      read) / 4096 s + 2 s. With progress alone it would serve it for
+      hours.
+  hostile.py slowexit PORT PATH PID
+      GETs PATH the same way and reads up to 2,000 bytes every 200 ms
+      (16 MiB would take an hour), then opens another connection that
+      sends half a request head, then SIGTERMs PID: the process must exit
+      within 5 s, both connections reset.
 """
-import select, socket, sys, threading, time
+import os, select, signal, socket, sys, threading, time
 
 MIB = 1 << 20
 WAIT = 60.0  # generous: the machine may be loaded
@@ -325,6 +338,127 @@ def cmd_slow(port, timeout_ms):
         fail("slow head not cut within %d ms + 2 s" % timeout_ms)
 
 
+MIN_RATE = 4096  # GL_HTTP_MIN_SEND_RATE
+
+
+def slow_reader(port, path):
+    """A connection with a small receive buffer that has sent four
+    pipelined GETs of path: with a 4 MiB answer, 16 MiB (about an entry
+    tile's worst) of which the server's kernel takes at most 4 MB
+    (tcp_wmem), so most of it waits in the server itself."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # the smallest receive buffer (Linux makes it 2,304 bytes): the
+    # client's kernel takes little ahead of the reads, and each read of
+    # about 1 KB reopens the window, so the server sees progress
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    s.connect(("127.0.0.1", port))
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode() * 4)
+    s.setblocking(False)
+    return s
+
+
+def ended(s):
+    """True once the server has reset or closed s (its TCP state is no
+    longer ESTABLISHED), even while what it sent before is still unread."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] != 1
+
+
+def read_some(s, n):
+    """Up to n bytes from s: b"" once the server closed or reset it, None
+    when nothing is there yet."""
+    try:
+        return s.recv(n)
+    except BlockingIOError:
+        return None
+    except ConnectionResetError:
+        return b""
+
+
+def answer_done(data):
+    """True once data holds a whole answer (head and Content-Length)."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    for line in data[:end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(data) >= end + 4 + int(value)
+    return False
+
+
+def cmd_slowread(port, path, timeout_ms):
+    s = slow_reader(port, path)
+    t0, data, cut = time.monotonic(), b"", False
+    while time.monotonic() - t0 < timeout_ms / 1000 + 30:
+        b = read_some(s, 200)
+        if b == b"" or ended(s):
+            cut = True
+            break
+        data += b or b""
+        if answer_done(data):
+            break
+        limit = timeout_ms / 1000 + len(data) / MIN_RATE + 2
+        if time.monotonic() - t0 > limit:
+            break
+        time.sleep(0.2)
+    ms = (time.monotonic() - t0) * 1000
+    s.close()
+    limit_ms = timeout_ms + len(data) * 1000 / MIN_RATE + 2000
+    # (the 2 s: up to 2,304 bytes acknowledged unread, 0.56 s at the floor,
+    # the server's 0.5 s sweep, and slack for a loaded machine)
+    print("# GET %s read at 1 KB/s" % path)
+    print("bytes_read %d" % len(data))
+    print("cut_after_ms %s" % ("%.0f" % ms if cut else "never"))
+    if not data.startswith(b"HTTP/1.1 200 "):
+        fail("GET %s: not answered 200: %r" % (path, data[:40]))
+    if not cut:
+        fail("a client reading at 1 KB/s was still served after %.0f ms (%d bytes read; "
+             "want it reset within %.0f ms)" % (ms, len(data), limit_ms))
+    if ms > limit_ms:
+        fail("a client reading at 1 KB/s was reset after %.0f ms, want within %.0f ms"
+             % (ms, limit_ms))
+
+
+def exited(pid):
+    """True once pid has exited (gone, or a zombie waiting for its parent)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def cmd_slowexit(port, path, pid):
+    reader = slow_reader(port, path)
+    data, end = b"", time.monotonic() + WAIT
+    while len(data) < 4000:
+        time.sleep(0.2)
+        b = read_some(reader, 2000)
+        if b == b"" or time.monotonic() > end:
+            fail("GET %s: %d bytes, then %s" % (path, len(data), "closed" if b == b"" else "nothing"))
+        data += b or b""
+    head = socket.create_connection(("127.0.0.1", port))
+    head.sendall(b"GET /checkpoint HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.3)  # accepted and read before the listener closes
+    t0 = time.monotonic()
+    os.kill(pid, signal.SIGTERM)
+    while not exited(pid) and time.monotonic() - t0 < 6:
+        data += read_some(reader, 2000) or b""
+        time.sleep(0.2)
+    ms = (time.monotonic() - t0) * 1000
+    cut, head_cut = ended(reader), ended(head)
+    reader.close()
+    head.close()
+    print("# SIGTERM with a slow reader and half a request head connected")
+    print("bytes_read %d" % len(data))
+    print("exit_after_ms %s" % ("%.0f" % ms if exited(pid) else "not yet"))
+    if not exited(pid) or ms > 5000:
+        fail("the server was still running %.0f ms after SIGTERM (want an exit within 5 s)" % ms)
+    if answer_done(data) or not cut or not head_cut:
+        fail("the connections were not cut: answer complete %s, reader cut %s, head cut %s"
+             % (answer_done(data), cut, head_cut))
+
+
 def main(a):
     if len(a) == 7 and a[0] == "hold":
         cmd_hold(int(a[1]), int(a[2]), a[3], a[4], a[5], int(a[6]))
@@ -334,6 +468,10 @@ def main(a):
         cmd_heads(int(a[1]), int(a[2]), int(a[3]), int(a[4]))
     elif len(a) == 3 and a[0] == "slow":
         cmd_slow(int(a[1]), int(a[2]))
+    elif len(a) == 4 and a[0] == "slowread":
+        cmd_slowread(int(a[1]), a[2], int(a[3]))
+    elif len(a) == 4 and a[0] == "slowexit":
+        cmd_slowexit(int(a[1]), a[2], int(a[3]))
     else:
         sys.stderr.write(__doc__)
         sys.exit(2)

@@ -14,9 +14,11 @@
  * keep-alive reuse, 400/413/414 refusals, JSON error bodies, deferred
  * replies from a timer, a client that leaves before its deferred reply,
  * unanswered and failed handlers, max_connections, shutdown with idle
- * keep-alive and deferred requests, client size cap, timeout, refused
- * connection, gzip decoding (and the cap on decoded bytes), the threadpool
- * async client, bad configurations; and what hostile clients can hold:
+ * keep-alive and deferred requests (one answered after the shutdown's
+ * grace, while a half head is reset at it), client size cap, timeout,
+ * refused connection, gzip decoding (and the cap on decoded bytes), the
+ * threadpool async client, bad configurations; and what hostile clients
+ * can hold:
  * the per-client connection limit (IPv4 from two loopback addresses, and
  * IPv6), a request head or body dribbled in (cut at the request timeout,
  * which arriving bytes do not extend), a client that stops reading a large
@@ -322,7 +324,7 @@ static int handler(void *ctx, struct gl_http_req *req)
         return 0;
     }
     if (strcmp(p, "/closeslow") == 0) {
-        defer_for(f, req, LATER_CLOSE, 100);
+        defer_for(f, req, LATER_CLOSE, GL_HTTP_CLOSE_GRACE_MS + 300);
         clock_gettime(CLOCK_MONOTONIC, &f->close_start);
         gl_http_server_close(f->srv, on_closed, f);
         return 0;
@@ -1057,14 +1059,28 @@ static void test_shutdown_idle(void **state)
     fx_finish(&f);
 }
 
+/* Half a request head on one connection, then a request the server
+ * defers past the shutdown's grace and closes the server: the half head
+ * is reset at the grace, the deferred request still answered after it. */
 static void client_closeslow(struct fx *f)
 {
     static const char req[] = "GET /closeslow HTTP/1.1\r\nHost: x\r\n\r\n";
-    int fd = raw_connect(f->port), fd2;
+    static const char half[] = "GET /echo HTTP/1.1\r\nHo";
+    struct timeval tv = {5, 0}; /* the answer comes after the grace */
+    int mid = raw_connect(f->port), fd, fd2;
+    char c;
 
+    send(mid, half, strlen(half), MSG_NOSIGNAL);
+    sleep_ms(100); /* accepted and read before the listener closes */
+    fd = raw_connect(f->port);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(mid, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     raw_exchange(f, fd, 0, req, strlen(req), 0);
     f->raw_eof[1] = raw_wait_eof(fd);
     close(fd);
+    f->raw_len[3] = (int)recv(mid, &c, 1, 0);
+    f->raw_eof[3] = f->raw_len[3] == 0 || (f->raw_len[3] < 0 && errno == ECONNRESET);
+    close(mid);
     /* the listener is closed: connecting fails */
     fd2 = raw_connect(f->port);
     f->raw_len[2] = fd2;
@@ -1083,6 +1099,8 @@ static void test_shutdown_pending(void **state)
     assert_non_null(strstr(f.raw[0], "\r\n\r\nlate"));
     assert_int_equal(f.raw_eof[1], 1);
     assert_int_equal(f.raw_len[2], -1);
+    assert_int_equal(f.raw_eof[3], 1); /* reset: not the 10 s request timeout */
+    assert_true(f.close_ms >= GL_HTTP_CLOSE_GRACE_MS && f.close_ms < 4000);
     fx_finish(&f);
 }
 
