@@ -288,7 +288,8 @@ static const char *copy_unshown(const struct daemon *d)
     return NULL;
 }
 
-/* A store that is a copy (a backup or a restore: store_get_copy) may be
+/* A store that is a copy (a backup or a restore, also a PostgreSQL
+ * database the operator marked after restoring it: store_get_copy) may be
  * older than what the log released, and signing on it would fork the
  * log. It signs nothing until shown current: by every witness of the
  * policy (setup_witnesses asks each; one that does not answer stops the
@@ -846,12 +847,14 @@ static int start(struct daemon *d)
         (rc = web_new(webdir, d->cfg.public_policy, &d->web)) != 0)
         return rc;
     d->api.web = d->web;
-    /* a shared store's witnesses are probed with the marked state (no
-     * copies there: uncopy has nothing to do) */
+    /* a shared store's witnesses are probed with the marked state; a
+     * copy (also a restored PostgreSQL database) loses its mark only
+     * once they answered */
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
         (!store_shared(d->store) && (rc = setup_witnesses(d)) != 0) ||
-        (rc = uncopy(d)) != 0 || (rc = follow_durable(d)) != 0 ||
+        (rc = follow_durable(d)) != 0 ||
         (store_shared(d->store) && (rc = setup_witnesses(d)) != 0) ||
+        (rc = uncopy(d)) != 0 ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len,
                       &sc, &d->seq)) != 0)
         return rc;
