@@ -66,8 +66,10 @@ static const struct gl_opt settings[] = {
     S("restore-from", restore_from, NULL, "URL",
       "first rebuild the missing or empty --data from this tlog-tiles copy, verified"),
     GL_OPT_FLAG("accept-copy", struct config, accept_copy,
-                "start on a backup or restored store (a copy) without witnesses to "
-                "check it: the operator states the copy holds all the log released"),
+                "start on a backup or restored store (a copy) that no witness can "
+                "check (none, fail-open mode, a quorum met without witnesses) or a "
+                "mirror did not answer about: the operator states the copy holds all "
+                "the log released"),
     GL_OPT_FLAG("read-only", struct config, read_only,
                 "serve everything, refuse appends with 410 (a retired log)"),
     GL_OPT_FLAG("check-config", struct config, check_config,

@@ -258,17 +258,49 @@ static int restore_maybe(struct daemon *d)
     return restore_run(&rc);
 }
 
-/* A store that is a copy (a backup or a restore: store_get_copy) may be
+/* Why the witnesses cannot show a copy current, or NULL when they can.
+ * They show only what they cosigned, so not without witnesses (no
+ * --witnesses, or a policy naming none: "every witness answered" would
+ * be true of nobody), nor when the log may have served and acknowledged
+ * checkpoints no witness cosigned: in fail-open mode, or with a quorum
+ * that zero witnesses meet (quorum none). */
+static const char *copy_unshown(const struct daemon *d)
+{
+    size_t n = d->pol != NULL ? gl_policy_nwitnesses(d->pol) : 0;
+    uint8_t *none;
+    int met;
+
+    if (d->pol == NULL)
+        return "no witnesses are configured to show it current";
+    if (n == 0)
+        return "the --witnesses policy names no witness to show it current";
+    if (strcmp(d->cfg.witness_mode, "block") != 0)
+        return "the witnesses cannot show it current: in --witness-mode fail-open the "
+               "log serves checkpoints no witness cosigned";
+    if ((none = calloc(n, 1)) == NULL)
+        return "out of memory checking the --witnesses quorum";
+    met = gl_policy_quorum_check(d->pol, none, n) == 0;
+    free(none);
+    if (met)
+        return "the witnesses cannot show it current: the --witnesses quorum is met "
+               "without any witness (quorum none), so the log serves checkpoints no "
+               "witness cosigned";
+    return NULL;
+}
+
+/* A store that is a copy (a backup or a restore, also a PostgreSQL
+ * database the operator marked after restoring it: store_get_copy) may be
  * older than what the log released, and signing on it would fork the
  * log. It signs nothing until shown current: by every witness of the
  * policy (setup_witnesses asks each; one that does not answer stops the
- * start) or, without witnesses (no --witnesses, or a policy naming none:
- * "every witness answered" would then be true of nobody), by the
- * operator's --accept-copy. Then
- * uncopy removes the mark, and later starts are as any other. A
- * read-only log signs nothing new: the mark stays. */
+ * start) and every --mirrors target (start_mirrors: mirrorpush_probe),
+ * or, when the witnesses cannot show it (copy_unshown), by the
+ * operator's --accept-copy. Then uncopy removes the mark, and later
+ * starts are as any other. A read-only log signs nothing new: the mark
+ * stays. */
 static int check_copy(struct daemon *d)
 {
+    const char *why;
     int rc;
 
     if ((rc = store_get_copy(d->store, &d->copy)) != 0) {
@@ -283,14 +315,16 @@ static int check_copy(struct daemon *d)
         d->copy = 0;
         return 0;
     }
-    if ((d->pol == NULL || gl_policy_nwitnesses(d->pol) == 0) && !d->cfg.accept_copy) {
+    if ((why = copy_unshown(d)) != NULL && !d->cfg.accept_copy) {
         gl_log(GL_LOG_ERROR,
                "this store is a copy (backup or restore), which may be older than "
-               "what the log released, and %s to show it current: refusing to start "
-               "(configure --witnesses naming witnesses, or pass --accept-copy if the "
-               "copy is known to hold all the log released)",
-               d->pol == NULL ? "no witnesses are configured"
-                              : "the --witnesses policy names no witness");
+               "what the log released, and %s: refusing to start (%s, or pass "
+               "--accept-copy if the copy is known to hold all the log released)",
+               why,
+               d->pol == NULL || gl_policy_nwitnesses(d->pol) == 0
+                   ? "configure --witnesses naming witnesses"
+                   : "witnesses show a copy current only in block mode with a quorum "
+                     "that needs them");
         return GL_ESTATE;
     }
     return 0;
@@ -700,7 +734,8 @@ static int load_mirrors(const struct daemon *d, struct mirrorpush_list *l)
     return rc;
 }
 
-/* --mirrors: a thread pushing the stored tree to each mirror. */
+/* --mirrors: a thread pushing the stored tree to each mirror. A copy
+ * asks them first whether one holds more (mirrorpush_probe). */
 static int start_mirrors(struct daemon *d)
 {
     struct mirrorpush_list *l;
@@ -710,8 +745,10 @@ static int start_mirrors(struct daemon *d)
         return 0;
     if ((l = malloc(sizeof *l)) == NULL)
         return GL_ENOMEM;
-    if ((rc = load_mirrors(d, l)) == 0 &&
-        (rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0) {
+    if ((rc = load_mirrors(d, l)) == 0 && d->copy)
+        rc = mirrorpush_probe(l, d->ckpt.data, d->ckpt.len, d->tree->range.size,
+                              d->cfg.accept_copy);
+    if (rc == 0 && (rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0) {
         gl_log(GL_LOG_INFO, "pushing to %zu mirrors", l->n);
         served_to_mirrors(d);
     }
@@ -814,12 +851,14 @@ static int start(struct daemon *d)
         (rc = web_new(webdir, d->cfg.public_policy, &d->web)) != 0)
         return rc;
     d->api.web = d->web;
-    /* a shared store's witnesses are probed with the marked state (no
-     * copies there: uncopy has nothing to do) */
+    /* a shared store's witnesses are probed with the marked state; a
+     * copy (also a restored PostgreSQL database) loses its mark only
+     * once they answered */
     if ((rc = tilecache_new(d->cfg.tile_cache, &d->cache)) != 0 ||
         (!store_shared(d->store) && (rc = setup_witnesses(d)) != 0) ||
-        (rc = uncopy(d)) != 0 || (rc = follow_durable(d)) != 0 ||
+        (rc = follow_durable(d)) != 0 ||
         (store_shared(d->store) && (rc = setup_witnesses(d)) != 0) ||
+        (rc = uncopy(d)) != 0 ||
         (rc = seq_new(&d->loop, d->store, &d->key, d->tree, d->ckpt.data, d->ckpt.len,
                       &sc, &d->seq)) != 0)
         return rc;

@@ -70,6 +70,7 @@
 #include "text.h"
 #include "tilecache.h"
 #include "tree.h"
+#include "wprobe.h"
 
 #define HLEN GL_HASH_LEN
 #define TIMEOUT_MS 30000
@@ -504,6 +505,63 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
 out:
     gl_buf_release(&body);
     gl_buf_release(&line);
+}
+
+/* Mirror m's answer to the copy's question (mirrorpush_probe). */
+static int probe_mirror(struct gl_http_client *c, const struct mirrorpush_target *m,
+                        const uint8_t *note, size_t len, uint64_t size, int accept)
+{
+    char url[MIRRORPUSH_URL_MAX + 32];
+    struct wprobe_answer a;
+    int rc;
+
+    snprintf(url, sizeof url, "%s/add-checkpoint", m->url);
+    if ((rc = wprobe_ask(c, url, TIMEOUT_MS, note, len, size, &a)) != 0)
+        return rc;
+    if (a.known && a.size > size) {
+        gl_log(GL_LOG_ERROR,
+               "this store is a copy (backup or restore) of size %llu and mirror %s "
+               "(%s) holds size %llu of this log: the log released more than the copy "
+               "holds, and signing on it would fork the log; refusing to start",
+               (unsigned long long)size, m->key.name, m->url, (unsigned long long)a.size);
+        return GL_ESTATE;
+    }
+    if (a.known && a.conflict) {
+        gl_log(GL_LOG_ERROR,
+               "this store is a copy (backup or restore) and mirror %s (%s) holds "
+               "another tree of size %llu: refusing to start",
+               m->key.name, m->url, (unsigned long long)size);
+        return GL_ESTATE;
+    }
+    if (a.known || accept)
+        return 0;
+    gl_log(GL_LOG_ERROR,
+           "this store is a copy (backup or restore) and mirror %s (%s) did not "
+           "answer (%s): nothing shows the copy holds all the log released; refusing "
+           "to start (start when every mirror answers, or pass --accept-copy if the "
+           "copy is known to be current)",
+           m->key.name, m->url,
+           a.status == 0     ? a.error
+           : a.status == 409 ? "HTTP 409 without a tree size"
+                             : "an HTTP status other than 200 or 409");
+    return GL_ESTATE;
+}
+
+int mirrorpush_probe(const struct mirrorpush_list *list, const uint8_t *note, size_t len,
+                     uint64_t size, int accept)
+{
+    struct gl_http_client *c;
+    int rc = 0;
+
+    if (gl_http_client_new(NULL, &c) != 0)
+        return GL_ENOMEM;
+    for (size_t k = 0; k < list->n && rc == 0; k++)
+        rc = probe_mirror(c, &list->v[k], note, len, size, accept);
+    gl_http_client_free(c);
+    if (rc == 0 && list->n > 0)
+        gl_log(GL_LOG_INFO, "this store is a copy (backup or restore): no mirror holds "
+                            "more of the log");
+    return rc;
 }
 
 int mirrorpush_lines(struct mirrorpush *p, const char *text, size_t n, struct gl_buf *out)

@@ -64,6 +64,18 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
 
 struct mirrorpush;
 
+/* The start-up check of a copy (a backup or a restore, specs/log.md):
+ * asks each mirror of list what it holds of this log, with the question
+ * a witness is asked (wprobe.h; a mirror's add-checkpoint is its
+ * witness's, whose checkpoint bounds what the mirror stores and
+ * cosigns), about note (len bytes, borrowed): the copy's checkpoint, of
+ * size `size`. A mirror holding a larger tree, or another tree of that
+ * size, refuses the start (GL_ESTATE, the log line naming it); so does
+ * one that does not answer, unless accept (--accept-copy). Blocks up to
+ * one HTTP timeout a mirror. */
+int mirrorpush_probe(const struct mirrorpush_list *list, const uint8_t *note, size_t len,
+                     uint64_t size, int accept);
+
 /* Starts the thread over store (borrowed; must outlive it). */
 int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
                      unsigned interval_ms, struct mirrorpush **out);

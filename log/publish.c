@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "http_client.h"
 #include "metrics.h"
+#include "wprobe.h"
 
 #define PUB_NOTE_MAX ((size_t)65536)
 #define PUB_BODY_MAX ((size_t)64 * 1024)
@@ -770,90 +771,53 @@ void publish_free(struct publish *p)
     free(p);
 }
 
-/* One blocking add-checkpoint with an empty proof from `old`. */
-static int probe_one(struct gl_http_client *c, struct wit *w, uint64_t old,
-                     const uint8_t *note, size_t len, struct gl_http_response *resp)
-{
-    struct gl_buf body;
-    int rc;
-
-    gl_buf_init(&body, PUB_BODY_MAX);
-    rc = gl_buf_printf(&body, "old %llu\n\n", (unsigned long long)old);
-    if (rc == 0)
-        rc = gl_buf_append(&body, note, len);
-    if (rc == 0)
-        rc = gl_http_post(c, (const char *)w->url.data, "text/plain", body.data, body.len,
-                          PUB_BODY_MAX, (long)w->p->cfg.timeout_ms, resp);
-    gl_buf_release(&body);
-    return rc;
-}
-
-/* Whether r, the answer to an add-checkpoint from old = size (the size
- * the witness said it holds), says it holds another tree of that size:
- * 422 (the empty proof does not hold), or 409 (a tlog-witness v1.0.0
- * witness answers a root conflict so, with no body) unless its body
- * names another size (the witness moved on meanwhile). */
-static int probe_conflict(const struct gl_http_response *r, uint64_t size)
-{
-    uint64_t theirs;
-
-    if (r->status == 422)
-        return 1;
-    if (r->status != 409)
-        return 0;
-    return gl_parse_size_body((const char *)r->body.data, r->body.len, &theirs) != 0 ||
-           theirs == size;
-}
-
+/* Asks witness w what it holds (wprobe_ask) at start: size is the
+ * checkpoint's, stored the store's tree (at least size). One that does
+ * not answer is not proof of anything (pushes will retry); one that
+ * holds more than stored, or another tree of size, shows this log's
+ * data lost or replaced: GL_ESTATE. */
 static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t *note,
                          size_t len, uint64_t size, uint64_t stored)
 {
-    struct gl_http_response r;
-    uint64_t theirs;
-    int rc = probe_one(c, w, 0, note, len, &r);
+    struct wprobe_answer a;
+    int rc = wprobe_ask(c, (const char *)w->url.data, (long)w->p->cfg.timeout_ms, note,
+                        len, size, &a);
 
-    if (rc != 0) {
-        gl_log(GL_LOG_WARN, "witness %s unreachable at start: %s", w->pw->name, r.error);
+    if (rc != 0)
+        return rc;
+    if (a.status == 0) {
+        gl_log(GL_LOG_WARN, "witness %s unreachable at start: %s", w->pw->name, a.error);
         w->healthy = 0;
-        rc = 0; /* not proof of anything; pushes will retry */
-        goto out;
+        return 0;
     }
-    if (r.status == 409 &&
-        gl_parse_size_body((const char *)r.body.data, r.body.len, &theirs) == 0) {
-        w->known = theirs;
-        w->known_valid = 1;
-        if (theirs > stored) {
-            gl_log(GL_LOG_ERROR,
-                   "witness %s has cosigned size %llu but this log has only %llu: "
-                   "its data was lost or replaced; refusing to sign",
-                   w->pw->name, (unsigned long long)theirs, (unsigned long long)stored);
-            rc = GL_ESTATE;
-        } else if (theirs > size) {
-            gl_log(GL_LOG_INFO,
-                   "witness %s has cosigned size %llu, beyond the size %llu marked "
-                   "durable and within the stored %llu",
-                   w->pw->name, (unsigned long long)theirs, (unsigned long long)size,
-                   (unsigned long long)stored);
-        } else if (theirs == size) {
-            gl_http_response_release(&r);
-            if (probe_one(c, w, size, note, len, &r) == 0 && probe_conflict(&r, size)) {
-                gl_log(GL_LOG_ERROR,
-                       "witness %s has cosigned another tree of size %llu: this "
-                       "log's data was replaced; refusing to sign",
-                       w->pw->name, (unsigned long long)size);
-                rc = GL_ESTATE;
-            }
-        }
-    } else if (r.status == 200) {
-        w->known = size;
-        w->known_valid = 1;
-    } else {
-        gl_log(GL_LOG_WARN, "witness %s answered %ld at start", w->pw->name, r.status);
+    if (!a.known) {
+        gl_log(GL_LOG_WARN, "witness %s answered %ld at start", w->pw->name, a.status);
         w->healthy = 0;
+        return 0;
     }
-out:
-    gl_http_response_release(&r);
-    return rc;
+    w->known = a.size;
+    w->known_valid = 1;
+    if (a.size > stored) {
+        gl_log(GL_LOG_ERROR,
+               "witness %s has cosigned size %llu but this log has only %llu: "
+               "its data was lost or replaced; refusing to sign",
+               w->pw->name, (unsigned long long)a.size, (unsigned long long)stored);
+        return GL_ESTATE;
+    }
+    if (a.size > size)
+        gl_log(GL_LOG_INFO,
+               "witness %s has cosigned size %llu, beyond the size %llu marked "
+               "durable and within the stored %llu",
+               w->pw->name, (unsigned long long)a.size, (unsigned long long)size,
+               (unsigned long long)stored);
+    if (a.conflict) {
+        gl_log(GL_LOG_ERROR,
+               "witness %s has cosigned another tree of size %llu: this "
+               "log's data was replaced; refusing to sign",
+               w->pw->name, (unsigned long long)size);
+        return GL_ESTATE;
+    }
+    return 0;
 }
 
 int publish_probe(struct publish *p, const uint8_t *note, size_t len, uint64_t size,

@@ -280,19 +280,25 @@ int store_backup(struct store *s, const char *dir)
 
 int store_get_copy(struct store *s, int *copy)
 {
+    int rocks = strcmp(s->ops->name, "rocksdb") == 0;
+
     *copy = 0;
-    if (strcmp(s->ops->name, "rocksdb") != 0)
+    if (!rocks && strcmp(s->ops->name, "postgresql") != 0)
         return 0;
     hold(s);
-    return let_go(s, store_rocksdb_get_copy(s, copy));
+    return let_go(s,
+                  rocks ? store_rocksdb_get_copy(s, copy) : store_pg_get_copy(s, copy));
 }
 
 int store_set_copy(struct store *s, int copy)
 {
-    if (strcmp(s->ops->name, "rocksdb") != 0)
+    int rocks = strcmp(s->ops->name, "rocksdb") == 0;
+
+    if (!rocks && strcmp(s->ops->name, "postgresql") != 0)
         return GL_ESTATE;
     hold(s);
-    return let_go(s, store_rocksdb_set_copy(s, copy));
+    return let_go(s,
+                  rocks ? store_rocksdb_set_copy(s, copy) : store_pg_set_copy(s, copy));
 }
 
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)

@@ -138,8 +138,11 @@ int store_backup(struct store *s, const char *dir);
  * is a copy that may be stale (the log went on after it was made). It
  * carries a mark, which store_get_copy reads (*copy = 1) and
  * store_set_copy(s, 0) removes durably once the copy was shown to be
- * current (glasslogd, main.c). Only the rocksdb backend has copies: on
- * the others *copy is 0 and store_set_copy returns GL_ESTATE. */
+ * current (glasslogd, main.c). The rocksdb backend marks its backups
+ * and restores itself; a PostgreSQL database restored by pg_basebackup
+ * or point-in-time recovery is marked by the operator (the meta row
+ * "copy", README "Backup"). On the mem backend *copy is 0 and
+ * store_set_copy returns GL_ESTATE. */
 int store_get_copy(struct store *s, int *copy);
 int store_set_copy(struct store *s, int copy);
 

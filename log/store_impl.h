@@ -175,6 +175,9 @@ int store_rocksdb_backup(struct store *s, const char *dir);
 int store_rocksdb_get_copy(struct store *s, int *copy);
 int store_rocksdb_set_copy(struct store *s, int copy);
 int store_pg_open(const struct store_options *o, struct store **out, const char **why);
+/* store_get_copy / store_set_copy of the pg backend. */
+int store_pg_get_copy(struct store *s, int *copy);
+int store_pg_set_copy(struct store *s, int copy);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing
  * written), as a failing disk's would. */

@@ -904,6 +904,35 @@ static int get_meta(struct store *s, const char *k, struct gl_buf *out)
     return rc;
 }
 
+/* The copy mark (store_get_copy): the meta row "copy" (any value). A
+ * database restored from pg_basebackup or point-in-time recovery gets it
+ * from the operator (README, "Backup"); removing it is one committed
+ * statement. */
+int store_pg_get_copy(struct store *s, int *copy)
+{
+    struct gl_buf b;
+    int rc;
+
+    gl_buf_init(&b, 16);
+    rc = get_meta(s, "copy", &b);
+    gl_buf_release(&b);
+    *copy = rc == 0;
+    return rc == GL_ENOTFOUND ? 0 : rc;
+}
+
+int store_pg_set_copy(struct store *s, int copy)
+{
+    PGresult *r = NULL;
+    int rc = pg_query(pg(s),
+                      copy ? "INSERT INTO glasslog_meta (k, v) VALUES ('copy', '1')"
+                             " ON CONFLICT (k) DO NOTHING"
+                           : "DELETE FROM glasslog_meta WHERE k = 'copy'",
+                      NULL, &r);
+
+    PQclear(r);
+    return rc;
+}
+
 static int pg_get_vkey(struct store *s, struct gl_buf *out)
 {
     return get_meta(s, "vkey", out);

@@ -5,7 +5,10 @@
 # its /checkpoint and its appends' proofs carry the witness cosignature
 # and verify with the policy. With the witness down, the state grows but
 # B keeps serving the last cosigned checkpoint (never one without quorum),
-# and refuses a stored note its own tree does not prove.
+# and refuses a stored note its own tree does not prove. A database
+# marked as a copy (a restore) signs nothing until the witness answered:
+# refused without witnesses, with the witness down, and when it holds a
+# larger tree; with it up and consistent it starts, the mark removed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 G="$GL_BIN/glasslog"
@@ -67,6 +70,9 @@ expect_err "not cosigned by w9"
 
 # witness down: the tree grows, B serves no checkpoint without quorum
 before=$(sed -n 2p "$T/ck.B")
+# (a dump of the database as it is now, restored below behind the log)
+pg_dump -Fc -h 127.0.0.1 -p "$PG_PORT_a" -U postgres -d log -f "$T/log.dump" ||
+    fail "pg_dump"
 stop_witness 1
 LOG_URL=$URL_A append_one app 2.0 --timeout 3 > /dev/null 2>&1 &
 PIDS="$PIDS $!"
@@ -112,4 +118,38 @@ start_witness 1 "$T/logs"
 caught() { served B "$URL_B" > /dev/null && [ "$(sed -n 2p "$T/ck.B")" -gt "$before" ]; }
 wait_until 30 caught || fail "B did not serve the new size once cosigned: $(cat "$T/ck.B")"
 [ "$(cosigs "$T/ck.B")" = 1 ] || fail "B's new checkpoint lacks the cosignature"
+
+# A restored database is a copy once the operator marks it so (README,
+# "Backup"): the dump of size $before, restored while the witness holds
+# more, starts neither without witnesses (nothing shows it current) nor
+# with the witness (which holds a larger tree).
+kill -TERM "$PID_A" "$PID_B"
+wait "$PID_A" && wait "$PID_B" || fail "a front-end exited $? on SIGTERM"
+MARK="INSERT INTO glasslog_meta (k, v) VALUES ('copy', '1') ON CONFLICT (k) DO NOTHING"
+pg_sql a "CREATE DATABASE restored"
+pg_restore -h 127.0.0.1 -p "$PG_PORT_a" -U postgres -d restored "$T/log.dump" ||
+    fail "pg_restore"
+PG_DB=restored pg_sql a "$MARK" || fail "marking the restored database"
+copy_start() { # copy_start URL [ARGS...]: a start that must be refused
+    local url=$1
+    shift
+    expect_rc 1 timeout 20 "$GL_BIN/glasslogd" --store "$url" --key "$T/log.key" \
+        --submitters "$T/submitters" --listen 127.0.0.1:0 --lease-ms 2000 "$@"
+}
+copy_start "$PG_URL_a/restored"
+expect_err "this store is a copy (backup or restore), which may be older"
+copy_start "$PG_URL_a/restored" --witnesses "$T/witnesses"
+expect_err "witness w1 has cosigned size .* but this log has only $before"
+# The live database marked: with the witness down, refused (it did not
+# answer); with it up (it holds this tree) a front-end starts, and the
+# mark is gone (committed before anything is signed).
+PG_DB=log pg_sql a "$MARK" || fail "marking the database"
+stop_witness 1
+copy_start "$DB" --witnesses "$T/witnesses"
+expect_err "this store is a copy (backup or restore) and witness w1 did not answer"
+start_witness 1 "$T/logs"
+front C
+grep -q "every witness answered without conflict" "$OUT_C" || fail "copy: $(cat "$OUT_C")"
+[ "$(PG_DB=log pg_sql a "SELECT count(*) FROM glasslog_meta WHERE k = 'copy'")" = 0 ] ||
+    fail "the copy mark is still there"
 echo "64-pg-witness: ok"

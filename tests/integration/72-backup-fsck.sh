@@ -10,17 +10,21 @@
 # be read); a request without --backup-dir, and one on the in-memory
 # store, are logged. A directory with files but no store is refused by
 # both, and nothing is written into it. A copy does not start with a --witnesses policy
-# that names no witness ("quorum none": nobody can show it current).
+# that names no witness ("quorum none": nobody can show it current). The
+# log pushes to a mirror (hosted by witness 1), which holds the 900
+# entries: the older backup started with --mirrors is refused, naming
+# the mirror and its size, even with --accept-copy.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 loadgen_tool
 TT="$GL_BUILD/tests/integration/tools/tiletool"
 case "$TT" in /*) ;; *) TT="$(cd "$(dirname "$0")/../.." && pwd)/$TT" ;; esac
 [ -x "$TT" ] || fail "no tiletool at $TT (make test-build)"
-make_keys
+mirror_setup
 fsck() { "$GL_BIN/glasslogd" --fsck "$@" > "$T/fsck.out" 2> "$T/fsck.err"; }
 
-start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" || fail "start"
+start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" --mirrors "$T/mirrors" ||
+    fail "start"
 # 700 entries: two full level-0 tiles and a partial one.
 "$LOADGEN" append --log "$LOG_URL" --key "$T/sub.key" -n 700 -c 8 --seed 72 \
     > "$T/lg.out" 2>&1 || fail "appends: $(tail -3 "$T/lg.out")"
@@ -32,6 +36,8 @@ sleep 0.3
 kill -USR1 "$LOG_PID"
 wait_until 60 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail -3 "$LOG_OUT")"
 wait "$LOADER" || fail "appends during the backup failed"
+wait_until 30 sh -c "[ \"\$(curl -sf $MIRROR/checkpoint | sed -n 2p)\" = 900 ]" ||
+    fail "the mirror never reached 900: $(grep mirror "$LOG_OUT" | tail -3)"
 B=$(ls -d "$T"/backups/glasslog-* | head -1)
 [ -d "$B" ] || fail "no backup directory"
 # The live store is locked: fsck refuses it clearly.
@@ -70,6 +76,13 @@ start_log "$T/served" --witnesses "$T/pol0" &&
     fail "started on a copy with a policy naming no witness: $(tail -3 "$LOG_OUT")"
 grep -q "the --witnesses policy names no witness" "$LOG_OUT" ||
     fail "copy with pol0: $(cat "$LOG_OUT")"
+# The mirror holds all 900: the log released more than the backup holds,
+# so a start on it would fork the log; refused even with --accept-copy.
+start_log "$T/served" --accept-copy --mirrors "$T/mirrors" &&
+    fail "started on a copy a mirror holds more of: $(tail -3 "$LOG_OUT")"
+grep -q "this store is a copy (backup or restore) of size $N and mirror mirror1.example ($MURL) holds size 900" \
+    "$LOG_OUT" || fail "copy behind the mirror: $(cat "$LOG_OUT")"
+stop_witness 1
 start_log "$T/served" --accept-copy || fail "serving the backup: $(cat "$LOG_OUT")"
 grep -q -- "--accept-copy says it is current" "$LOG_OUT" || fail "no accept line: $(cat "$LOG_OUT")"
 expect_http 200 GET /checkpoint

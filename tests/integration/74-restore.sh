@@ -11,7 +11,9 @@
 # of a tile that is full (at a larger size) is restored from the full
 # tiles' prefixes, unless the full tile lies. A restored store is a copy: it starts only once
 # every witness answered (a stopped one: refused) or, without witnesses,
-# with --accept-copy; after that first start it starts as any other. A
+# with --accept-copy (so too in fail-open mode, or with a policy whose
+# quorum is met without any witness, even with the witness up); after
+# that first start it starts as any other. A
 # policy naming no witness ("quorum none") counts as none: the restore
 # says so (not "cosigned by the witness quorum") and the copy does not
 # start on it.
@@ -162,6 +164,16 @@ expect_err "this store is a copy (backup or restore) and witness w1 did not answ
 # later start with the witness down starts as any other.
 printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/wlogs"
 start_witness 1 "$T/wlogs"
+# Witnesses show a copy current only if the log served nothing they did
+# not cosign: in fail-open mode, or with a quorum met without any witness
+# (quorum none), the copy needs --accept-copy too, even with them up.
+sed 's/^quorum w1$/quorum none/' "$T/policy" > "$T/polnone"
+expect_rc 1 timeout 20 "$GL_BIN/glasslogd" --data "$T/data-q" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --witnesses "$T/policy" --witness-mode fail-open
+expect_err "in --witness-mode fail-open the log serves checkpoints no witness cosigned"
+expect_rc 1 timeout 20 "$GL_BIN/glasslogd" --data "$T/data-q" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --witnesses "$T/polnone"
+expect_err "the --witnesses quorum is met without any witness (quorum none)"
 start_log "$T/data-q" --witnesses "$T/policy" || fail "start with the witness: $(tail -5 "$LOG_OUT")"
 grep -q "every witness answered without conflict" "$LOG_OUT" || fail "copy not confirmed: $(cat "$LOG_OUT")"
 stop_log
