@@ -1,7 +1,9 @@
 # Goal: `make install` / `make uninstall` with DESTDIR and PREFIX put and
 # remove exactly the programs, explorer, man pages, example configuration
 # and systemd units; the installed units pass `systemd-analyze verify`
-# (warnings included) with their man pages found; every option of each
+# (warnings included) with their man pages found; glasslogd.service makes
+# the backup directory the example glasslogd.conf names (a second
+# StateDirectory, so --data is %S/glasslog); every option of each
 # program's --help is in its man page; readiness (READY=1 on a fake
 # $NOTIFY_SOCKET) comes only once the listener is bound and a checkpoint
 # is served: at once without witnesses, never while a block-mode witness
@@ -96,6 +98,16 @@ for u in glasslogd glasslog-witness; do
         fail "systemd-analyze verify $u.service: $(cat "$T/v.out")"
     [ ! -s "$T/v.out" ] || fail "systemd-analyze verify $u.service warns: $(cat "$T/v.out")"
 done
+# The backup directory the example configuration names is the log's second
+# StateDirectory (made and owned by the dynamic user); with two, the
+# commands name the data directory by %S, not the list in $STATE_DIRECTORY.
+grep -q '^StateDirectory=glasslog glasslog-backup$' "$U/glasslogd.service" ||
+    fail "glasslogd.service: no backup StateDirectory"
+grep -q '^backup-dir /var/lib/glasslog-backup$' "$P/etc/glasslog/glasslogd.conf" ||
+    fail "glasslogd.conf names no backup-dir"
+grep -q '^Exec.*STATE_DIRECTORY' "$U/glasslogd.service" && fail "glasslogd.service uses \$STATE_DIRECTORY"
+[ "$(grep -c '^Exec.*--data %S/glasslog ' "$U/glasslogd.service")" = 2 ] ||
+    fail "glasslogd.service: ExecStart/ExecReload do not give --data %S/glasslog"
 # The env files are optional (EnvironmentFile=-): their text says to
 # remove the --create after the first start, never the file.
 for f in glasslogd.env witness.env; do
@@ -110,7 +122,8 @@ mkdir -p "$T/state" "$T/cred"
 reload_check() { # UNIT: the unit's first ExecReload command
     STATE_DIRECTORY=$T/state CREDENTIALS_DIRECTORY=$T/cred GLASSLOGD_OPTS=--create \
         GLASSLOG_WITNESS_OPTS=--create \
-        sh -c "$(sed -n 's/^ExecReload=\(.*--check-config\)$/\1/p' "$U/$1.service")"
+        sh -c "$(sed -n -e 's|%S|'"$T/state"'|g' \
+            -e 's/^ExecReload=\(.*--check-config\)$/\1/p' "$U/$1.service")"
 }
 # (the example submitters file lists no key: a reload, and so the check,
 # refuses it; with a key it is usable)
