@@ -3,10 +3,15 @@
  * (store_backup, kv_checkpoint): a point in time at which every committed
  * batch is present or absent as a whole, so the copy's stored checkpoint
  * and tiles always agree. The name is chosen on the loop thread; the copy
- * runs on the threadpool.
+ * runs on the threadpool. Before each backup, the glasslog-*.incomplete
+ * directories an interrupted one left in the backup directory (a crash
+ * between the snapshot and its rename) are removed, logged: they may lack
+ * the copy mark, so they must not be mistaken for backups. Only one
+ * backup runs at a time, so none of them is one being written.
  */
 #include "backup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +52,44 @@ static void backup_after(uv_work_t *w, int status)
     else
         gl_log(GL_LOG_ERROR, "backup: %s not written: the %s store has no online backup",
                b->path, store_backend(b->store));
+}
+
+/* 1 if name is that of a backup's directory before it was complete. */
+static int partial_name(const char *name)
+{
+    size_t n = strlen(name), k = strlen(STORE_BACKUP_PARTIAL);
+
+    return strncmp(name, "glasslog-", 9) == 0 && n > 9 + k &&
+           strcmp(name + n - k, STORE_BACKUP_PARTIAL) == 0;
+}
+
+/* Removes the directories interrupted backups left under b->dir (uses
+ * b->path as scratch). Logged; a failure does not stop the backup. */
+static void sweep_partial(struct backup *b)
+{
+    DIR *d = opendir(b->dir);
+    const struct dirent *ent;
+    struct stat st;
+    int n;
+
+    if (d == NULL)
+        return;
+    while ((ent = readdir(d)) != NULL) {
+        if (!partial_name(ent->d_name))
+            continue;
+        n = snprintf(b->path, sizeof(b->path), "%s/%s", b->dir, ent->d_name);
+        if (n < 0 || (size_t)n >= sizeof(b->path) || lstat(b->path, &st) != 0 ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        if (gl_file_remove_tree(b->path) == 0)
+            gl_log(GL_LOG_WARN, "backup: removed %s, left by an interrupted backup",
+                   b->path);
+        else
+            gl_log(GL_LOG_ERROR,
+                   "backup: cannot remove %s, left by an interrupted backup: %s", b->path,
+                   strerror(errno));
+    }
+    closedir(d);
 }
 
 /* A fresh name under b->dir into b->path. */
@@ -94,6 +137,7 @@ int backup_start(struct backup *b)
         gl_log(GL_LOG_ERROR, "backup: cannot create or write %s", b->dir);
         return GL_EIO;
     }
+    sweep_partial(b);
     if ((rc = backup_name(b)) != 0) {
         gl_log(GL_LOG_ERROR, "backup: no usable name under %s: %s", b->dir,
                gl_strerror(rc));

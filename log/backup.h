@@ -4,7 +4,9 @@
  * --backup-dir, named glasslog-YYYYMMDDTHHMMSSZ (a second request in the
  * same second gets a "-N" suffix), on the libuv threadpool, while the log
  * serves and appends. One backup at a time: a request during one is
- * refused with a log line. The outcome is logged ("backup: DIR ..."); the
+ * refused with a log line. Each backup first removes the
+ * glasslog-*.incomplete directories interrupted ones left there (logged;
+ * see STORE_BACKUP_PARTIAL). The outcome is logged ("backup: DIR ..."); the
  * snapshot is a data directory that `glasslogd --fsck` checks and
  * `glasslogd --data` serves, marked as a copy (store_get_copy): it may
  * be older than what the log released by then, so glasslogd signs on it

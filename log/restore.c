@@ -6,12 +6,10 @@
  * the log key, so a store left behind by a crash has no state and cannot
  * open as a log. Memory: one bundle and the tree edge.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "restore.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,14 +294,6 @@ out:
     return rc;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int rebuild(struct restore *r)
 {
     struct store_options o = {NULL, r->tmp, 1, r->cfg->cache_mb, 0};
@@ -382,8 +372,7 @@ static int restore_prepare(struct restore *r)
     }
     if (snprintf(r->tmp, sizeof(r->tmp), "%s.restoring", r->dir) >= (int)sizeof(r->tmp))
         return GL_ETOOBIG;
-    if (access(r->tmp, F_OK) == 0 &&
-        nftw(r->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+    if (gl_file_remove_tree(r->tmp) != 0) {
         gl_log(GL_LOG_ERROR, "restore: cannot remove the leftover %s", r->tmp);
         return GL_EIO;
     }
@@ -411,7 +400,7 @@ int restore_run(const struct restore_config *cfg)
         rc = GL_EIO;
     }
     if (rc != 0) {
-        (void)nftw(r.tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void)gl_file_remove_tree(r.tmp);
         gl_log(GL_LOG_ERROR, "restore: refused (%s); nothing was made", gl_strerror(rc));
     } else {
         gl_log(GL_LOG_INFO, "restore: %s holds %" PRIu64 " verified entries", r.dir,

@@ -219,6 +219,16 @@ static int open_backend(const struct store_options *o, struct store **out,
     return GL_EINVAL;
 }
 
+/* 1 if dir (trailing slashes ignored) names an interrupted backup. */
+static int is_partial_backup(const char *dir)
+{
+    size_t n = strlen(dir), k = strlen(STORE_BACKUP_PARTIAL);
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return n >= k && memcmp(dir + n - k, STORE_BACKUP_PARTIAL, k) == 0;
+}
+
 int store_open(const struct store_options *o, struct store **out, const char **why)
 {
     static const char *unused;
@@ -228,6 +238,10 @@ int store_open(const struct store_options *o, struct store **out, const char **w
         why = &unused;
     if (o == NULL || out == NULL || (o->url == NULL && o->dir == NULL)) {
         *why = "no store given";
+        return GL_EINVAL;
+    }
+    if (o->url == NULL && is_partial_backup(o->dir)) {
+        *why = "an interrupted backup (" STORE_BACKUP_PARTIAL "): not a data directory";
         return GL_EINVAL;
     }
     if ((rc = open_backend(o, out, why)) != 0)

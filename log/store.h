@@ -100,9 +100,10 @@ struct store_expect {
 };
 
 /* Opens (or, with create, makes) the store o describes. Refuses
- * (GL_ENOTFOUND) a missing or empty store without create, and (GL_EEXIST)
- * one with data with create. *why gets a static one-line reason on error.
- * Caller frees with store_close. */
+ * (GL_ENOTFOUND) a missing or empty store without create, (GL_EEXIST)
+ * one with data with create, and (GL_EINVAL) a data directory whose name
+ * ends in STORE_BACKUP_PARTIAL (an interrupted backup). *why gets a static one-line
+ * reason on error. Caller frees with store_close. */
 int store_open(const struct store_options *o, struct store **out, const char **why);
 void store_close(struct store *s);
 /* The backend's name: "rocksdb", "mem" or "postgresql". */
@@ -133,6 +134,12 @@ int store_reopen(struct store *s);
  * backend has none (mem; PostgreSQL is backed up with pg_basebackup or PITR), GL_EIO
  * (logged). */
 int store_backup(struct store *s, const char *dir);
+/* The suffix of the directory a backup is made in before it is complete
+ * (dir + this, renamed to dir once the snapshot carries the copy mark). A
+ * failed backup removes its own; backup.c sweeps those a crash left; and
+ * store_open refuses a data directory so named (a snapshot without the
+ * mark would start as the original, with no guard against a rollback). */
+#define STORE_BACKUP_PARTIAL ".incomplete"
 
 /* The copy mark: a store made by store_backup or by a restore (restore.h)
  * is a copy that may be stale (the log went on after it was made). It

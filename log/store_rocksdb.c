@@ -597,14 +597,17 @@ int store_rocksdb_set_copy(struct store *s, int copy)
 
 /* RocksDB's checkpoint runs beside reads and commits; store.c keeps a
  * reopen (which swaps the database) from running meanwhile. The snapshot
- * is made as dir.incomplete, opened there to write the copy mark, and
- * renamed to dir: a directory named dir always carries the mark. */
+ * is made as dir.incomplete (STORE_BACKUP_PARTIAL), opened there to write
+ * the copy mark, and renamed to dir: a directory named dir always carries
+ * the mark. On failure the dir.incomplete this call made is removed, so
+ * no openable snapshot without the mark stays behind (one a crash left is
+ * swept by the next backup, and store_open refuses the name). */
 int store_rocksdb_backup(struct store *s, const char *dir)
 {
     char tmp[4096];
     struct kv_options ko;
     struct kv *snap = NULL;
-    int n = snprintf(tmp, sizeof(tmp), "%s.incomplete", dir), rc;
+    int n = snprintf(tmp, sizeof(tmp), "%s" STORE_BACKUP_PARTIAL, dir), rc;
 
     if (n < 0 || (size_t)n >= sizeof(tmp))
         return GL_ETOOBIG;
@@ -627,8 +630,9 @@ int store_rocksdb_backup(struct store *s, const char *dir)
                strerror(errno));
         rc = GL_EIO;
     }
-    if (rc != 0)
-        gl_log(GL_LOG_ERROR, "store: the snapshot is left in %s, incomplete", tmp);
+    if (rc != 0 && gl_file_remove_tree(tmp) != 0)
+        gl_log(GL_LOG_ERROR, "store: cannot remove the incomplete snapshot %s: %s", tmp,
+               strerror(errno));
     return rc;
 }
 

@@ -3,11 +3,13 @@
  * for the caller's message. A descriptor is closed exactly once, whether
  * close(2) succeeds or not (a failed close has still released it).
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "file.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +164,23 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode)
 out:
     gl_buf_release(&tmp);
     return rc;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path) != 0 ? -1 : 0;
+}
+
+int gl_file_remove_tree(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : GL_EIO;
+    return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : GL_EIO;
 }
 
 int gl_file_dir_empty(const char *dir)

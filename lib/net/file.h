@@ -37,6 +37,13 @@ int gl_file_sync_parent(const char *path);
 /* Removes trailing slashes from path in place, keeping a lone "/". */
 void gl_file_trim_slashes(char *path);
 
+/* Removes path and, for a directory, everything under it, depth first,
+ * never following a symbolic link (a link is removed, not what it names).
+ * 0 once nothing is left (also when path was missing); GL_EIO (errno kept)
+ * at the first entry that cannot be removed. The caller makes sure path is
+ * its own to remove. */
+int gl_file_remove_tree(const char *path);
+
 /* 1 if the directory dir is missing or holds nothing but "." and "..",
  * 0 if it holds anything, GL_EIO (errno kept) if it cannot be read (a
  * daemon deciding whether to make new state there). */

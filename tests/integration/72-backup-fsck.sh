@@ -7,7 +7,8 @@
 # flipped byte in a table file and a truncated table file; with --vkey of
 # another key it says NOT THIS LOG (exit 1) and checks nothing more; a
 # store without its log key cannot be checked (exit 3, saying what cannot
-# be read); a request without --backup-dir, and one on the in-memory
+# be read); a backup first removes the glasslog-*.incomplete directories
+# an interrupted one left; a request without --backup-dir, and one on the in-memory
 # store, are logged. A directory with files but no store is refused by
 # both, and nothing is written into it. A copy does not start with a --witnesses policy
 # that names no witness ("quorum none": nobody can show it current). The
@@ -33,8 +34,17 @@ start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" --mirrors "$
     > "$T/lg2.out" 2>&1 &
 LOADER=$!
 sleep 0.3
+# What an interrupted backup left (a snapshot not yet renamed) is swept
+# first; a file of that name, not a backup's directory, is left alone.
+mkdir -p "$T/backups/glasslog-20200101T000000Z.incomplete/sub"
+touch "$T/backups/glasslog-20200101T000000Z.incomplete/sub/CURRENT" \
+    "$T/backups/glasslog-x.incomplete"
 kill -USR1 "$LOG_PID"
 wait_until 60 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail -3 "$LOG_OUT")"
+grep -q 'backup: removed .*/glasslog-20200101T000000Z.incomplete, left by an interrupted' \
+    "$LOG_OUT" || fail "no sweep logged: $(cat "$LOG_OUT")"
+[ ! -e "$T/backups/glasslog-20200101T000000Z.incomplete" ] || fail "stale snapshot kept"
+rm "$T/backups/glasslog-x.incomplete" || fail "a file named as a snapshot was removed"
 wait "$LOADER" || fail "appends during the backup failed"
 wait_until 30 sh -c "[ \"\$(curl -sf $MIRROR/checkpoint | sed -n 2p)\" = 900 ]" ||
     fail "the mirror never reached 900: $(grep mirror "$LOG_OUT" | tail -3)"
