@@ -15,7 +15,8 @@
  * SIGHUP and SIGUSR1 (whose default action is to terminate) are held from
  * the start of main, before any thread exists, so a reload or backup asked
  * for during a slow start (a restore, the tree check, the witness probe)
- * runs once the loop handles them instead of killing the process.
+ * runs once the loop handles them instead of killing the process; from
+ * the shutdown on they are ignored (opsignal.h).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +45,7 @@
 #include "readapi.h"
 #include "kv.h"
 #include "mirrorpush.h"
+#include "opsignal.h"
 #include "publish.h"
 #include "reload.h"
 #include "restore.h"
@@ -657,6 +659,7 @@ static void on_part_closed(void *arg)
         uv_close((uv_handle_t *)&d->sigterm, NULL);
         uv_close((uv_handle_t *)&d->sighup, NULL);
         uv_close((uv_handle_t *)&d->sigusr1, NULL);
+        gl_opsignal_ignore(); /* while the store closes (opsignal.h) */
         gl_log(GL_LOG_INFO, "stopped");
     }
 }
@@ -812,20 +815,6 @@ static void on_hup(uv_signal_t *h, int signum)
         (void)gl_sdnotify(msg);
 }
 
-/* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGHUP and SIGUSR1 in the
- * calling thread; threads made later inherit the mask. A signal arriving
- * while they are blocked stays pending and is delivered on unblocking.
- * (pthread_sigmask fails only for another `how`.) */
-static void hold_operator_signals(int how)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
-    (void)pthread_sigmask(how, &set, NULL);
-}
-
 /* SIGUSR1: an online backup (backup.h). */
 static void on_usr1(uv_signal_t *h, int signum)
 {
@@ -916,7 +905,7 @@ static int start(struct daemon *d)
     uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
     /* the handlers are in place: what arrived meanwhile is delivered now
      * (to this thread: every other one keeps them blocked) */
-    hold_operator_signals(SIG_UNBLOCK);
+    gl_opsignal_release();
     gl_log(GL_LOG_INFO, "serving log %s on %s (port %u)", d->key.name, d->cfg.listen,
            (unsigned)gl_http_server_port(d->http));
     ready_maybe(d);
@@ -954,7 +943,7 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "--fsck") == 0) /* a tool, not the daemon */
         return fsck_main(argc, argv);
-    hold_operator_signals(SIG_BLOCK);
+    gl_opsignal_hold();
     rc = config_parse(argc, argv, &d.cfg);
 
     if (rc != 0)

@@ -13,7 +13,9 @@
  *    nothing about another);
  *  - every stored record is re-checked against its note before serving.
  * Then the engine (committer thread), the feeder thread and the HTTP
- * server on one libuv loop run until SIGINT/SIGTERM: stop accepting,
+ * server on one libuv loop run until SIGINT/SIGTERM (SIGHUP and SIGUSR1
+ * are held from the start of main until the loop handles them, and
+ * ignored from the shutdown on: opsignal.h): stop accepting,
  * answer the requests in flight, stop the feeder, drain the engine, exit 0
  * (1 when a reload could not load the state: reload.h).
  */
@@ -36,6 +38,7 @@
 #include "http_server.h"
 #include "kv.h"
 #include "logs.h"
+#include "opsignal.h"
 #include "options.h"
 #include "mirror.h"
 #include "mirrorapi.h"
@@ -359,6 +362,7 @@ static void on_http_closed(void *arg)
         uv_close((uv_handle_t *)&w->sigint, NULL);
         uv_close((uv_handle_t *)&w->sigterm, NULL);
         uv_close((uv_handle_t *)&w->sighup, NULL);
+        gl_opsignal_ignore(); /* while the state closes (opsignal.h) */
         reload_close(&w->reload);
         w->signals_ready = 0;
     }
@@ -488,6 +492,8 @@ static int start(struct witness *w)
     w->sighup.data = w;
     uv_signal_start(&w->sighup, on_hup, SIGHUP);
     w->signals_ready = 1;
+    /* the handler is in place: a SIGHUP held since main is delivered now */
+    gl_opsignal_release();
     gl_log(GL_LOG_INFO, "witness %s serving %zu logs on %s (port %u)", w->key.name,
            w->logs.n, w->o.listen, (unsigned)gl_http_server_port(w->http));
     if (gl_sdnotify("READY=1\nSTATUS=serving") != 0) /* Type=notify */
@@ -526,8 +532,10 @@ int main(int argc, char **argv)
 {
     static struct witness w;
     enum gl_log_level lvl;
-    int rc = parse_options(argc, argv, &w.o), status = 1;
+    int rc, status = 1;
 
+    gl_opsignal_hold(); /* before any thread: see opsignal.h */
+    rc = parse_options(argc, argv, &w.o);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     if (gl_log_parse_level(w.o.log_level, &lvl) != 0) {

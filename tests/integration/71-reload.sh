@@ -10,7 +10,10 @@
 # a bad file is refused, the same list keeps its records (and unknown
 # lines are warned about, as at start), a log added is witnessed at once. SIGHUP and SIGUSR1
 # during a slow start (a witness probe waiting for a silent witness) do not
-# kill glasslogd: it comes up, serves, then reloads and writes the backup.
+# kill glasslogd: it comes up, serves, then reloads and writes the backup;
+# nor does a SIGHUP during its start (waiting for its key) kill
+# glasslog-witness, which reloads once it serves. SIGHUPs during the stop
+# (while the store closes) kill neither: both exit 0.
 # --check-config (what the units' ExecReload runs first) reads the same
 # files while the daemons run, without touching their state: 1 for each
 # file a reload refuses, 0 for good ones.
@@ -241,5 +244,39 @@ expect_http 200 GET /checkpoint
 # Both held signals did their work once the loop ran.
 wait_until 30 grep -q 'reload: applied: 2 submitter key' "$LOG_OUT" || fail "SIGHUP lost: $(tail -3 "$LOG_OUT")"
 wait_until 30 grep -q 'backup: .* written' "$LOG_OUT" || fail "SIGUSR1 lost: $(tail -3 "$LOG_OUT")"
-stop_log
+# hup_stop PID: SIGTERM, then SIGHUP as fast as the shell can until the
+# process has exited (at most 10 s); its exit status must be 0.
+hup_stop() {
+    local pid=$1 a b st rest end=$((SECONDS + 10))
+    kill -TERM "$pid"
+    while [ $SECONDS -lt $end ] && read -r a b st rest 2>/dev/null < "/proc/$pid/stat" &&
+        [ "$st" != Z ]; do
+        kill -HUP "$pid" 2>/dev/null
+    done
+    wait "$pid" || fail "exit $? on SIGTERM with SIGHUPs during the stop"
+}
+hup_stop "$LOG_PID"
+
+# --- glasslog-witness: SIGHUP during its start and during its stop ------------------------
+# Its key comes through a FIFO, so the start waits there (main has begun,
+# no handler exists yet): a SIGHUP then is held and reloads once the
+# witness serves. SIGHUPs during its stop do not kill it either (exit 0).
+mkfifo "$T/wkey.fifo"
+exec 3<> "$T/wkey.fifo"
+"$GL_BIN/glasslog-witness" --listen 127.0.0.1:0 --data "$T/wd4" --create --key "$T/wkey.fifo" \
+    --logs "$T/logs" > /dev/null 2> "$T/wslow.log" 3>&- &
+WPID=$!
+PIDS="$PIDS $WPID"
+wait_until 30 sh -c "ls -l /proc/$WPID/fd | grep -q wkey.fifo" || fail "the witness did not open its key"
+kill -HUP "$WPID"
+sleep 0.2
+kill -0 "$WPID" 2>/dev/null || fail "a SIGHUP during the start killed the witness"
+cat "$T/w3.key" >&3
+exec 3>&-
+wait_until 30 grep -q '(port ' "$T/wslow.log" || fail "witness did not start: $(cat "$T/wslow.log")"
+wait_until 30 grep -q 'reload: witnessing 1 logs' "$T/wslow.log" ||
+    fail "the held SIGHUP was lost: $(cat "$T/wslow.log")"
+WURL="http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$T/wslow.log")"
+curl -fsS "$WURL/healthz" > /dev/null || fail "the witness does not serve after the held SIGHUP"
+hup_stop "$WPID"
 echo "ok 71-reload"
