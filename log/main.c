@@ -83,6 +83,9 @@ struct daemon {
     uv_timer_t grace;
     int stopping, pending_parts, seq_done, finished;
     int ready;             /* READY=1 sent to the service manager */
+    uint64_t signed_size;  /* the newest checkpoint handed to the witnesses */
+    int signed_any;        /* one was (signed_size is set) */
+    uint64_t told_size;    /* the size the last "waiting" STATUS= named, + 1 (0: none) */
     int copy;              /* the store is a copy still to be shown current */
     struct gl_policy *pol; /* --witnesses, until setup_witnesses hands it over */
     char holder[512];      /* this process's name for a shared store's lease */
@@ -196,6 +199,9 @@ static int check_tree(struct daemon *d, const struct gl_buf *ck, uint64_t size,
                gl_err_format(&ck_why, NULL, msg, sizeof(msg)));
         return rc;
     }
+    snprintf(msg, sizeof(msg), "STATUS=checking the stored tree of size %llu",
+             (unsigned long long)size);
+    (void)gl_sdnotify(msg); /* a large tree takes a while (~2 s per million) */
     if (c.size != size ||
         (rc = tree_check(d->tree, d->store, size, c.root, why, sizeof(why))) != 0) {
         gl_log(GL_LOG_ERROR,
@@ -476,6 +482,22 @@ static void shutdown_maybe_finish(struct daemon *d);
  * witnesses; in block mode after the first quorum). A checkpoint served
  * before the listener exists (fail-open with the witnesses failing the
  * start-up probe: seq_new releases the stored one) waits for start(). */
+/* Not ready yet, nothing served, listening: STATUS= says which signed
+ * checkpoint waits for its witness quorum (once per size), so that
+ * `systemctl status` shows why the start has not ended. */
+static void status_waiting(struct daemon *d)
+{
+    char msg[96];
+
+    if (!d->signed_any || d->told_size == d->signed_size + 1)
+        return;
+    d->told_size = d->signed_size + 1;
+    snprintf(msg, sizeof(msg),
+             "STATUS=waiting for a witness quorum for the checkpoint of size %llu",
+             (unsigned long long)d->signed_size);
+    (void)gl_sdnotify(msg);
+}
+
 static void ready_maybe(struct daemon *d)
 {
     const struct gl_buf *note = NULL;
@@ -484,8 +506,10 @@ static void ready_maybe(struct daemon *d)
 
     if (d->ready || d->stopping || d->http == NULL)
         return;
-    if (d->pub != NULL && (publish_served(d->pub, &note, &size), note == NULL))
+    if (d->pub != NULL && (publish_served(d->pub, &note, &size), note == NULL)) {
+        status_waiting(d);
         return;
+    }
     d->ready = 1;
     snprintf(msg, sizeof(msg), "READY=1\nSTATUS=serving log %s\nMAINPID=%ld", d->key.name,
              (long)getpid());
@@ -542,8 +566,13 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
     /* a follower of a shared store leaves the witnesses to the sequencer
      * (d->seq is NULL while seq_new releases the loaded checkpoint; on a
      * shared store nobody sequences yet then) */
-    if (d->pub != NULL && (d->seq == NULL ? !store_shared(d->store) : seq_leads(d->seq)))
+    if (d->pub != NULL &&
+        (d->seq == NULL ? !store_shared(d->store) : seq_leads(d->seq))) {
         publish_checkpoint(d->pub, note, len, size);
+        d->signed_size = size;
+        d->signed_any = 1;
+        ready_maybe(d); /* before readiness: say what it waits for */
+    }
 }
 
 /* Whether the follower may serve `note` as the served checkpoint of

@@ -7,7 +7,8 @@
 # program's --help is in its man page; readiness (READY=1 on a fake
 # $NOTIFY_SOCKET) comes only once the listener is bound and a checkpoint
 # is served: at once without witnesses, never while a block-mode witness
-# quorum is missing (a SIGHUP then sends nothing), after the quorum with a
+# quorum is missing (STATUS= then says the start waits for it, once per
+# signed size, and the unit has no start timeout; a SIGHUP sends nothing), after the quorum with a
 # real witness (a SIGHUP then sends RELOADING=1 and READY=1 again, with
 # the reload's outcome as STATUS=), never in fail-open mode with the
 # witnesses down when the port cannot be bound; the witness sends it too.
@@ -101,6 +102,10 @@ done
 # The backup directory the example configuration names is the log's second
 # StateDirectory (made and owned by the dynamic user); with two, the
 # commands name the data directory by %S, not the list in $STATE_DIRECTORY.
+# A start that waits for a witness quorum is not killed (READY=1 means a
+# checkpoint is served; the unit says so).
+grep -q '^TimeoutStartSec=infinity$' "$U/glasslogd.service" ||
+    fail "glasslogd.service: a start timeout would kill a log waiting for its quorum"
 grep -q '^StateDirectory=glasslog glasslog-backup$' "$U/glasslogd.service" ||
     fail "glasslogd.service: no backup StateDirectory"
 grep -q '^backup-dir /var/lib/glasslog-backup$' "$P/etc/glasslog/glasslogd.conf" ||
@@ -199,6 +204,9 @@ sleep 2
 http GET /checkpoint
 [ "$CODE" != 200 ] || fail "a checkpoint is served without its witness quorum"
 ready block && fail "READY=1 before any checkpoint is served"
+# The service manager is told what the start waits for.
+grep -q '^STATUS=waiting for a witness quorum for the checkpoint of size [0-9]' "$T/block.msgs" ||
+    fail "no waiting STATUS=: $(cat "$T/block.msgs")"
 # Not healthy: nothing is served (though the log re-signs every second).
 expect_http 503 GET /healthz
 grep -q 'no checkpoint is served' "$T/body" || fail "/healthz reason: $(cat "$T/body")"
@@ -226,6 +234,8 @@ kill -HUP "$LOG_PID"
 wait_until 30 grep -q 'RELOADING=1' "$T/block.msgs" || fail "no RELOADING=1 on SIGHUP"
 wait_until 30 test "$(grep -c READY=1 "$T/block.msgs")" = 2 ||
     fail "no READY=1 after the reload: $(cat "$T/block.msgs")"
+[ "$(grep -c '^STATUS=waiting for a witness quorum' "$T/block.msgs")" -le 2 ] ||
+    fail "the waiting STATUS= is repeated for one size: $(cat "$T/block.msgs")"
 grep -q 'STATUS=reload applied: 1 submitter key' "$T/block.msgs" ||
     fail "no reload outcome in STATUS=: $(cat "$T/block.msgs")"
 stop_log
