@@ -18,7 +18,6 @@
  * runs once the loop handles them instead of killing the process; from
  * the shutdown on they are ignored (opsignal.h).
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

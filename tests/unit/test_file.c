@@ -190,6 +190,34 @@ static void test_dir_empty(void **state)
     assert_int_equal(gl_file_dir_empty(p), 0);
 }
 
+/* gl_file_remove_tree removes a tree depth first, and a symbolic link in
+ * it as a link: what it names (outside the tree) stays. */
+static void test_remove_tree(void **state)
+{
+    char t[300], sub[320], f[340], keep[300], link[340];
+    struct stat st;
+    (void)state;
+
+    path_of("t", t, sizeof(t));
+    path_of("keep", keep, sizeof(keep));
+    snprintf(sub, sizeof(sub), "%s/sub", t);
+    snprintf(f, sizeof(f), "%s/f", sub);
+    snprintf(link, sizeof(link), "%s/link", sub);
+    assert_int_equal(gl_file_remove_tree(t), 0); /* missing */
+    assert_int_equal(mkdir(t, 0700), 0);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(mkdir(keep, 0700), 0);
+    assert_int_equal(gl_file_write_new(f, "x", 1, 0600), 0);
+    assert_int_equal(symlink(keep, link), 0);
+    snprintf(f, sizeof(f), "%s/kept", keep);
+    assert_int_equal(gl_file_write_new(f, "y", 1, 0600), 0);
+    assert_int_equal(gl_file_remove_tree(t), 0);
+    assert_int_equal(lstat(t, &st), -1);
+    assert_int_equal(stat(f, &st), 0);           /* the link's target is untouched */
+    assert_int_equal(gl_file_remove_tree(f), 0); /* a plain file */
+    assert_int_equal(lstat(f, &st), -1);
+}
+
 static void test_load_signer(void **state)
 {
     char p[300], big[GL_KEY_TEXT_MAX + 2];
@@ -271,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_new_and_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trim_and_sync_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exposed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_signer, setup, teardown),
