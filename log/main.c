@@ -476,11 +476,6 @@ static int prove_consistency(void *ctx, uint64_t m, uint64_t n,
 
 static void shutdown_maybe_finish(struct daemon *d);
 
-/* Tells the service manager (Type=notify) that the log is ready, once: when
- * the listener is bound and a checkpoint is served (at once without
- * witnesses; in block mode after the first quorum). A checkpoint served
- * before the listener exists (fail-open with the witnesses failing the
- * start-up probe: seq_new releases the stored one) waits for start(). */
 /* Not ready yet, nothing served, listening: STATUS= says which signed
  * checkpoint waits for its witness quorum (once per size), so that
  * `systemctl status` shows why the start has not ended. */
@@ -497,6 +492,12 @@ static void status_waiting(struct daemon *d)
     (void)gl_sdnotify(msg);
 }
 
+/* Tells the service manager (Type=notify) that the log is ready, once: when
+ * the listener is bound and a checkpoint is served (at once without
+ * witnesses; in block mode after the first quorum). A checkpoint served
+ * before the listener exists (fail-open with the witnesses failing the
+ * start-up probe: seq_new releases the stored one) waits for start().
+ * Until then, STATUS= says what it waits for (status_waiting). */
 static void ready_maybe(struct daemon *d)
 {
     const struct gl_buf *note = NULL;
