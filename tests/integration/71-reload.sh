@@ -267,7 +267,12 @@ exec 3<> "$T/wkey.fifo"
     --logs "$T/logs" > /dev/null 2> "$T/wslow.log" 3>&- &
 WPID=$!
 PIDS="$PIDS $WPID"
-wait_until 30 sh -c "ls -l /proc/$WPID/fd | grep -q wkey.fifo" || fail "the witness did not open its key"
+# (the exec first: until then the forked shell holds the FIFO as fd 3)
+opened_key() {
+    readlink "/proc/$WPID/exe" | grep -q 'glasslog-witness$' &&
+        ls -l "/proc/$WPID/fd" | grep -q wkey.fifo
+}
+wait_until 30 opened_key || fail "the witness did not open its key"
 kill -HUP "$WPID"
 sleep 0.2
 kill -0 "$WPID" 2>/dev/null || fail "a SIGHUP during the start killed the witness"
