@@ -333,7 +333,7 @@ static int check_record(void *ctx, const uint8_t oh[GL_HASH_LEN], uint64_t size,
     if (logs_find_hash(logs, oh, &i) != 0)
         return 0;
     log = &logs->v[i];
-    if ((err = record_check(log, note, len, size, root, &n, NULL)) != 0)
+    if (record_check(log, note, len, size, root, &n, NULL) != 0)
         return 0; /* corrupt: engine_new says so */
     for (k = 0; k < n->nsigs && !by_log_key(&n->sigs[k], log); k++)
         ;

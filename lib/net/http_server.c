@@ -711,7 +711,7 @@ static int reset_rest(struct gl_http_server *srv)
     if (nfds > 0 && (spare = calloc(nfds / 8 + 1, 1)) == NULL)
         return GL_ENOMEM;
     for (ri = srv->deferred; ri != NULL; ri = ri->next)
-        if ((fd = req_fd(ri->h2o)) >= 0)
+        if ((fd = req_fd(ri->h2o)) >= 0 && (size_t)fd < nfds)
             spare[fd / 8] |= (unsigned char)(1u << (fd % 8));
     for (struct conn *c = srv->conns; c != NULL; c = c->next) {
         h2o_socket_t *sock = c->tcp.data; /* set by h2o_uv_socket_create */
