@@ -18,7 +18,10 @@
 /* Blocks SIGHUP and SIGUSR1 in the calling thread (threads made later
  * inherit the mask). Nothing to free. */
 void gl_opsignal_hold(void);
-/* Unblocks them in the calling thread: a pending one is delivered now. */
+/* Unblocks them in the calling thread: a pending one is delivered now.
+ * The first call also keeps libuv's handlers of both installed for the
+ * process's life (a private loop's handles), so closing the daemon's own
+ * handles never restores the default action. */
 void gl_opsignal_release(void);
 /* Ignores them process-wide from now on (sets SIG_IGN; call it right after
  * closing the libuv handles of these signals). */
