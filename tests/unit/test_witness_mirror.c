@@ -454,6 +454,36 @@ static void test_mirror_empty_copy_dir(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* One mirrored log t.example/log (key lk), a witness key wk and a mirror
+ * key mk, in a new directory dir (one_close removes it). */
+struct one {
+    char dir[32];
+    struct gl_signer lk, wk, mk;
+    struct logs_list logs;
+};
+
+static void one_open(struct one *o)
+{
+    snprintf(o->dir, sizeof o->dir, "/tmp/test_mirror.XXXXXX");
+    assert_non_null(mkdtemp(o->dir));
+    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &o->lk), 0);
+    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &o->wk), 0);
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &o->mk), 0);
+    mirrored_list(&o->lk, 1, &o->logs);
+}
+
+static void one_close(struct one *o)
+{
+    char cmd[96];
+
+    logs_release(&o->logs);
+    gl_signer_wipe(&o->lk);
+    gl_signer_wipe(&o->wk);
+    gl_signer_wipe(&o->mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", o->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* The copy survives while the witness state is replaced by one that
  * accepted another tree of the same size: the packages were proven
  * against the old root, so the mirror must not cosign the new
@@ -462,10 +492,8 @@ static void test_mirror_empty_copy_dir(void **state)
  * do produce is still cosigned. */
 static void test_mirror_root_checked_before_cosigning(void **state)
 {
-    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
-    struct gl_signer lk, wk, mk;
+    struct one o;
     struct gl_buf note0, note1, ck, ck2;
-    struct logs_list logs;
     struct wstore *ws;
     struct engine *eng;
     struct mirror *m;
@@ -474,42 +502,38 @@ static void test_mirror_root_checked_before_cosigning(void **state)
     struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
     (void)state;
 
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
-    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
-    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
-    mirrored_list(&lk, 1, &logs);
+    one_open(&o);
     assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
     assert_int_equal(gl_merkle_leaf_hash("e1", 2, leaf1), 0);
     gl_buf_init(&note0, 1 << 16);
     gl_buf_init(&note1, 1 << 16);
     gl_buf_init(&ck, 1 << 16);
     gl_buf_init(&ck2, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
-    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf1, &lk, &note1), 0);
+    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf0, &o.lk, &note0), 0);
+    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf1, &o.lk, &note1), 0);
 
     /* the copy holds e0, cosigned at size 1 */
-    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
-    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
+    struct mirror_config mc = {o.dir, &o.logs, eng, &o.mk, o.wk.name, 8};
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 0, 1, &e0, 1, &res);
+    upload(m, &o.lk, 0, 1, &e0, 1, &res);
     assert_int_equal(res.status, 200);
-    served(m, &logs.v[0], &ck);
+    served(m, &o.logs.v[0], &ck);
     mirror_free(m);
     engine_stop(eng);
     engine_free(eng);
     wstore_close(ws);
 
     /* a new witness state that accepted the tree of e1 at size 1 */
-    witness_accepting(dir, "w2", &logs, &wk, &note1, &ws, &eng);
+    witness_accepting(o.dir, "w2", &o.logs, &o.wk, &note1, &ws, &eng);
     mc.engine = eng;
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 1, 1, NULL, 0, &res); /* empty: entries stored already */
+    upload(m, &o.lk, 1, 1, NULL, 0, &res); /* empty: entries stored already */
     assert_int_equal(res.status, 500);
     assert_int_equal(res.line_len, 0);
     assert_non_null(strstr(res.why, "does not match the pending checkpoint's root"));
     assert_int_equal(mirror_refresh(m, 0), GL_EIO);
-    served(m, &logs.v[0], &ck2);
+    served(m, &o.logs.v[0], &ck2);
     assert_true(ck2.len == ck.len && memcmp(ck2.data, ck.data, ck.len) == 0);
     mirror_free(m);
     engine_stop(eng);
@@ -517,26 +541,21 @@ static void test_mirror_root_checked_before_cosigning(void **state)
     wstore_close(ws);
 
     /* the first state again: its checkpoint is cosigned (200) */
-    witness_accepting(dir, "w3", &logs, &wk, &note0, &ws, &eng);
+    witness_accepting(o.dir, "w3", &o.logs, &o.wk, &note0, &ws, &eng);
     mc.engine = eng;
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 1, 1, NULL, 0, &res);
+    upload(m, &o.lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
     mirror_free(m);
     engine_stop(eng);
     engine_free(eng);
     wstore_close(ws);
 
-    logs_release(&logs);
     gl_buf_release(&note0);
     gl_buf_release(&note1);
     gl_buf_release(&ck);
     gl_buf_release(&ck2);
-    gl_signer_wipe(&lk);
-    gl_signer_wipe(&wk);
-    gl_signer_wipe(&mk);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    one_close(&o);
 }
 
 /* The 0/0 probe (specs/mirror.md): 409 with the state while 0 is not a
@@ -546,10 +565,8 @@ static void test_mirror_root_checked_before_cosigning(void **state)
  * processing says. */
 static void test_mirror_zero_probe(void **state)
 {
-    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
-    struct gl_signer lk, wk, mk;
+    struct one o;
     struct gl_buf note0, ck;
-    struct logs_list logs;
     struct wstore *ws;
     struct engine *eng;
     struct mirror *m;
@@ -557,45 +574,36 @@ static void test_mirror_zero_probe(void **state)
     uint8_t empty[GL_HASH_LEN];
     (void)state;
 
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
-    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
-    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
-    mirrored_list(&lk, 1, &logs);
+    one_open(&o);
     gl_merkle_empty_root(empty);
     gl_buf_init(&note0, 1 << 16);
     gl_buf_init(&ck, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(lk.name, 0, empty, &lk, &note0), 0);
+    assert_int_equal(gl_checkpoint_sign(o.lk.name, 0, empty, &o.lk, &note0), 0);
 
-    struct mirror_config mc = {dir, &logs, NULL, &mk, wk.name, 8};
+    struct mirror_config mc = {o.dir, &o.logs, NULL, &o.mk, o.wk.name, 8};
     assert_int_equal(mirror_open(&mc, &m), 0); /* nothing pending */
-    upload(m, &lk, 0, 0, NULL, 0, &res);
+    upload(m, &o.lk, 0, 0, NULL, 0, &res);
     assert_int_equal(res.status, 409);
     assert_int_equal(res.info_size, 0);
     assert_int_equal(res.info_next, 0);
     mirror_free(m);
 
-    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
+    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
     mc.engine = eng;
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 0, 0, NULL, 0, &res);
+    upload(m, &o.lk, 0, 0, NULL, 0, &res);
     assert_int_equal(res.status, 200);
     assert_true(res.line_len > 0 && memcmp(res.line, "\xe2\x80\x94 m.example ", 13) == 0);
-    served(m, &logs.v[0], &ck);
+    served(m, &o.logs.v[0], &ck);
     assert_int_equal(count_lines(&ck, "m.example"), 1);
     mirror_free(m);
     engine_stop(eng);
     engine_free(eng);
     wstore_close(ws);
 
-    logs_release(&logs);
     gl_buf_release(&note0);
     gl_buf_release(&ck);
-    gl_signer_wipe(&lk);
-    gl_signer_wipe(&wk);
-    gl_signer_wipe(&mk);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    one_close(&o);
 }
 
 /* The store of the one-log list's copy in dir (the mirror closed). */
@@ -672,10 +680,9 @@ static int ends_with_line(const struct gl_buf *b, const char *line, size_t len)
  * key. */
 static void test_mirror_empty_upload_unchanged(void **state)
 {
-    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
-    struct gl_signer lk, wk, mk, mk2;
+    struct one o;
+    struct gl_signer mk2;
     struct gl_buf note0, ck, ck2, old;
-    struct logs_list logs;
     struct wstore *ws;
     struct engine *eng;
     struct mirror *m;
@@ -687,58 +694,54 @@ static void test_mirror_empty_upload_unchanged(void **state)
     struct gl_verifier v;
     (void)state;
 
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
-    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
-    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+    one_open(&o);
     assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk2), 0);
-    mirrored_list(&lk, 1, &logs);
     assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
     gl_buf_init(&note0, 1 << 16);
     gl_buf_init(&ck, 1 << 16);
     gl_buf_init(&ck2, 1 << 16);
     gl_buf_init(&old, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
+    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf0, &o.lk, &note0), 0);
 
-    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
-    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
+    struct mirror_config mc = {o.dir, &o.logs, eng, &o.mk, o.wk.name, 8};
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 0, 1, &e0, 1, &res);
+    upload(m, &o.lk, 0, 1, &e0, 1, &res);
     assert_int_equal(res.status, 200);
     mirror_free(m);
-    restamp(dir, &logs.v[0], &mk, (uint64_t)time(NULL) - 20, &old);
+    restamp(o.dir, &o.logs.v[0], &o.mk, (uint64_t)time(NULL) - 20, &old);
 
     /* recent: reused */
     assert_int_equal(mirror_open(&mc, &m), 0);
-    served(m, &logs.v[0], &ck);
+    served(m, &o.logs.v[0], &ck);
     assert_true(same_bytes(&ck, &old));
-    upload(m, &lk, 1, 1, NULL, 0, &res);
-    upload(m, &lk, 1, 1, NULL, 0, &res2);
+    upload(m, &o.lk, 1, 1, NULL, 0, &res);
+    upload(m, &o.lk, 1, 1, NULL, 0, &res2);
     assert_int_equal(res.status, 200);
     assert_int_equal(res2.status, 200);
     assert_true(res.line_len == res2.line_len &&
                 memcmp(res.line, res2.line, res.line_len) == 0);
     assert_true(ends_with_line(&old, res.line, res.line_len)); /* not signed */
-    served(m, &logs.v[0], &ck2);
+    served(m, &o.logs.v[0], &ck2);
     assert_true(same_bytes(&ck2, &old));
     assert_int_equal(mirror_refresh(m, 0), 0); /* nothing new either */
-    served(m, &logs.v[0], &ck2);
+    served(m, &o.logs.v[0], &ck2);
     assert_true(same_bytes(&ck2, &old));
     mirror_free(m);
-    stored(dir, &logs.v[0], &ck2); /* nothing was committed */
+    stored(o.dir, &o.logs.v[0], &ck2); /* nothing was committed */
     assert_true(same_bytes(&ck2, &old));
 
     /* too old: signed afresh, stored */
-    restamp(dir, &logs.v[0], &mk, (uint64_t)time(NULL) - MIRROR_COSIG_REUSE_S - 3600,
-            &old);
+    restamp(o.dir, &o.logs.v[0], &o.mk,
+            (uint64_t)time(NULL) - MIRROR_COSIG_REUSE_S - 3600, &old);
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 1, 1, NULL, 0, &res);
+    upload(m, &o.lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
     assert_false(ends_with_line(&old, res.line, res.line_len));
     mirror_free(m);
-    stored(dir, &logs.v[0], &ck);
+    stored(o.dir, &o.logs.v[0], &ck);
     assert_true(ends_with_line(&ck, res.line, res.line_len));
-    gl_signer_verifier(&mk, &v);
+    gl_signer_verifier(&o.mk, &v);
     assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
     assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
     assert_int_equal(st.status, 0);
@@ -750,9 +753,9 @@ static void test_mirror_empty_upload_unchanged(void **state)
     /* another mirror key (same name): its own cosignature, stored */
     mc.key = &mk2;
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 1, 1, NULL, 0, &res);
+    upload(m, &o.lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
-    served(m, &logs.v[0], &ck);
+    served(m, &o.logs.v[0], &ck);
     assert_false(same_bytes(&ck, &old));
     assert_true(ends_with_line(&ck, res.line, res.line_len));
     gl_signer_verifier(&mk2, &v);
@@ -765,17 +768,12 @@ static void test_mirror_empty_upload_unchanged(void **state)
     engine_free(eng);
     wstore_close(ws);
 
-    logs_release(&logs);
     gl_buf_release(&note0);
     gl_buf_release(&ck);
     gl_buf_release(&ck2);
     gl_buf_release(&old);
-    gl_signer_wipe(&lk);
-    gl_signer_wipe(&wk);
-    gl_signer_wipe(&mk);
     gl_signer_wipe(&mk2);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    one_close(&o);
 }
 
 struct progress_call {
@@ -803,10 +801,8 @@ static void *call_progress(void *arg)
  * with the next entry the last commit published. */
 static void test_mirror_progress_not_blocked_by_writer(void **state)
 {
-    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
-    struct gl_signer lk, wk, mk;
+    struct one o;
     struct gl_buf note0;
-    struct logs_list logs;
     struct wstore *ws;
     struct engine *eng;
     struct mirror *m;
@@ -818,18 +814,14 @@ static void test_mirror_progress_not_blocked_by_writer(void **state)
     int done = 0;
     (void)state;
 
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(gl_signer_generate("t.example/log", GL_KEY_NOTE, &lk), 0);
-    assert_int_equal(gl_signer_generate("w1.example", GL_KEY_COSIG, &wk), 0);
-    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
-    mirrored_list(&lk, 1, &logs);
+    one_open(&o);
     assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
     gl_buf_init(&note0, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(lk.name, 1, leaf0, &lk, &note0), 0);
-    witness_accepting(dir, "w", &logs, &wk, &note0, &ws, &eng);
-    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf0, &o.lk, &note0), 0);
+    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
+    struct mirror_config mc = {o.dir, &o.logs, eng, &o.mk, o.wk.name, 8};
     assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &lk, 0, 1, &e0, 1, &res);
+    upload(m, &o.lk, 0, 1, &e0, 1, &res);
     assert_int_equal(res.status, 200);
 
     memset(&c, 0, sizeof c);
@@ -857,13 +849,8 @@ static void test_mirror_progress_not_blocked_by_writer(void **state)
     engine_stop(eng);
     engine_free(eng);
     wstore_close(ws);
-    logs_release(&logs);
     gl_buf_release(&note0);
-    gl_signer_wipe(&lk);
-    gl_signer_wipe(&wk);
-    gl_signer_wipe(&mk);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    one_close(&o);
 }
 
 /* A log that takes connections and never answers: the first one accepted
