@@ -1,13 +1,17 @@
 # Goal: the witness's state survives kill -9 and never regresses or forks.
 # A client streams a growing chain of checkpoints (each with its
-# consistency proof) while two attackers keep posting a forked chain with
-# proofs of their own tree; the witness is killed with SIGKILL at a random
+# consistency proof) while two attackers keep posting a forked chain,
+# signed with the log's key, whose proofs rebuild nothing (a fork's true
+# proof from the witness's size proves a split view and freezes the log:
+# that is checked once at the end); the witness is killed with SIGKILL at a random
 # moment, GL_CRASH_CYCLES times (5 by default; `make soak` runs 20). After
 # each restart: the stored size is at least the largest size ever
 # acknowledged with 200, its root is the honest chain's (checked with
 # independent code), no forked checkpoint was ever cosigned, and the
 # stream resumes from the witness's size (learned from a 409 with old 0).
 # Every acknowledged cosignature verifies (independent code, Python).
+# At the end the fork's true proof from the witness's size is kept as
+# evidence, which survives one more kill -9 and keeps the log frozen.
 # Prints one line per cycle and a total.
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
@@ -24,7 +28,14 @@ printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs"
 need_py_crypto
 mkdir -p "$T/b"
 python3 "$CHAIN" honest "$STEPS" 3 "$T/honest.txt" "$T/log.key" "$T/b" || fail "chain"
-python3 "$CHAIN" fork 60 3 "$T/fork.txt" "$T/log.key" "$T/b" || fail "fork chain"
+python3 "$CHAIN" fork "$STEPS" 3 "$T/fork.txt" "$T/log.key" "$T/b" || fail "fork chain"
+# The attackers' bodies: the first 60 forks with their first proof hash
+# replaced, so no proof rebuilds the fork's root.
+mkdir -p "$T/a"
+for i in $(seq 2 60); do
+    awk 'NR == 2 { print "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; next } { print }' \
+        "$T/b/fork.$((3 * i + 1))" > "$T/a/fork.$((3 * i + 1))"
+done
 
 start_witness() {
     spawn witness "$W" --listen 127.0.0.1:0 --data "$T/wdata" $(create_flag "$T/wdata") \
@@ -57,7 +68,7 @@ stream() {
 attacker() {
     local f c
     while :; do
-        for f in "$T"/b/fork.*[0-9]; do
+        for f in "$T"/a/fork.*; do
             c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --data-binary "@$f" \
                 "$WURL/add-checkpoint") || return 0
             [ "$c" = 200 ] && echo "$f" >> "$T/forks-cosigned"
@@ -97,6 +108,19 @@ for cycle in $(seq "$CYCLES"); do
     from=$size
 done
 [ "$(curl -s "$WURL/evidence")" = "[]" ] || fail "an honest chain produced evidence"
+# The fork's true proof from the witness's size (chain.py's fork.S+4 is
+# pushed from S) proves the split: kept as evidence, durable across kill -9.
+c=$(curl -s -o "$T/fb" -w '%{http_code}' --data-binary "@$T/b/fork.$((size + 4))" "$WURL/add-checkpoint")
+[ "$c" = 422 ] && grep -q "kept as evidence" "$T/fb" ||
+    fail "a fork with its true proof from $size: $c $(cat "$T/fb")"
+kill -9 "$WPID"
+wait "$WPID" 2>/dev/null
+start_witness || fail "restart after the evidence failed: $(cat "$WOUT")"
+curl -s "$WURL/evidence" | grep -q '"origin": *"example.com/log"' ||
+    fail "the evidence did not survive kill -9: $(curl -s "$WURL/evidence")"
+c=$(curl -s -o "$T/fb" -w '%{http_code}' --data-binary "@$T/b/honest.$((size + 3))" "$WURL/add-checkpoint")
+echo "after the evidence: the next honest checkpoint answered $c $(cat "$T/fb")"
+[ "$c" = 422 ] || fail "the frozen log's next honest checkpoint answered $c"
 python3 "$(dirname "$0")/tools/cosigcheck.py" "$T/w.key.pub" "$T/acks" "$T/b" > "$T/cosig.out" ||
     fail "an acknowledged cosignature does not verify"
 kill -TERM "$WPID"
