@@ -6,7 +6,7 @@
 # that answers each checkpoint poll with 404 after 60 ms, so a share holds
 # about a dozen polls. Asserted, from the order and times of the requests
 # the peer saw (a round's requests come in one run, the rounds a 1 s poll
-# interval apart: a pause of over 400 ms starts a round):
+# interval apart: a pause of over 700 ms starts a round):
 # - all 40 logs are polled within 14 rounds (a dozen a round, each round
 #   going on after the last log polled, in the rounds where the gossip
 #   comes first, at least every other one: about 4 to 7; 14 is a share of
@@ -94,8 +94,8 @@ distinct() { awk '$2 ~ /\/checkpoint$/ { print $2 }' "$T/reqs" | sort -u | wc -l
 wait_until 40 sh -c "[ \"\$(awk '\$2 ~ /\\/checkpoint\$/ { print \$2 }' '$T/reqs' | sort -u | wc -l)\" -ge $NLOGS ]" ||
     fail "only $(distinct) of $NLOGS logs gossiped: $(tail -3 "$T/reqs")"
 # the round in which the last new log was polled: 1 + the pauses of over
-# 400 ms before it
-rounds=$(awk -v want="$NLOGS" 'NR == 1 || $1 - t > 0.4 { r++ } { t = $1 }
+# 700 ms before it
+rounds=$(awk -v want="$NLOGS" 'NR == 1 || $1 - t > 0.7 { r++ } { t = $1 }
     $2 ~ /\/checkpoint$/ && !($2 in s) { s[$2] = 1; if (++n == want) { print r; exit } }' "$T/reqs")
 [ -n "$rounds" ] && [ "$rounds" -le 14 ] ||
     fail "all $NLOGS logs gossiped only by round ${rounds:-?}, want at most 14"
