@@ -473,19 +473,21 @@ static char *proof_text(const struct gl_signer *k, uint64_t size)
 /* Only a checkpoint of the monitored log (its origin, signed with its
  * key) shows that a lookup answer reaches a build: another log of the
  * same policy, however large its tree, says nothing about this one's
- * entries, and no origin at all means nothing is shown. */
+ * entries, a key the policy does not list for the origin proves
+ * nothing, and no origin at all means nothing is shown. */
 static void test_covers_own_log(void **state)
 {
-    struct gl_signer a, b;
+    struct gl_signer a, b, forger;
     char ka[GL_KEY_TEXT_MAX + 1], kb[GL_KEY_TEXT_MAX + 1], pol[2 * GL_KEY_TEXT_MAX + 64];
     struct gl_policy *p;
     struct chainwatch w;
     struct answer an = {.need = 5, .origin = "a.example/log"};
-    char *pa, *pb;
+    char *pa, *pb, *pf;
     (void)state;
 
     assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &a), 0);
     assert_int_equal(gl_signer_generate("b.example/log", GL_KEY_NOTE, &b), 0);
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &forger), 0);
     tu_vkey_text(&a, ka, sizeof(ka));
     tu_vkey_text(&b, kb, sizeof(kb));
     snprintf(pol, sizeof(pol), "log %s\nlog %s\nquorum none\n", ka, kb);
@@ -494,8 +496,10 @@ static void test_covers_own_log(void **state)
     w.p = p;
     pa = proof_text(&a, 6);
     pb = proof_text(&b, 1000);
+    pf = proof_text(&forger, 1000);
     assert_int_equal(covers(&w, &an, pa), 1);
     assert_int_equal(covers(&w, &an, pb), 0); /* another log's checkpoint */
+    assert_int_equal(covers(&w, &an, pf), 0); /* its origin, not its key */
     an.need = 6;
     assert_int_equal(covers(&w, &an, pa), 0); /* its tree lacks entry 6 */
     an.origin = "b.example/log";              /* the other way round */
@@ -505,9 +509,11 @@ static void test_covers_own_log(void **state)
     assert_int_equal(covers(&w, &an, pb), 0);
     free(pa);
     free(pb);
+    free(pf);
     gl_policy_free(p);
     gl_signer_wipe(&a);
     gl_signer_wipe(&b);
+    gl_signer_wipe(&forger);
 }
 
 int main(void)
