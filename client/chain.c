@@ -44,7 +44,9 @@
 #include "glasslog/error.h"
 #include "util.h"
 
-#define CHAIN_PAGES_MAX 1000u /* pages of one lookup */
+/* Pages of one lookup: the bound on the statements examined (times
+ * UTIL_LOOKUP_ITEMS), whatever of them is set aside or dropped. */
+#define CHAIN_PAGES_MAX 1000u
 /* The reason of a link row whose statement is by a key outside the policy. */
 #define OUTSIDER_WHY "signed by a key outside the policy: does not count"
 
@@ -101,6 +103,25 @@ static int joins(const struct gl_statement_fields *h, const struct gl_statement_
         return lists_source(f, h->source);
     default:
         return 0;
+    }
+}
+
+/* The role whose statements of kind k count as links: a source by a
+ * builder, a rebuild by a rebuilder, an audit report by an auditor;
+ * NONE for any other kind (it is no link). One rule for the judgement
+ * (judge_*) and for what lookup --chain counts against the chain's room
+ * (take_link). */
+static enum gl_policy_role link_role(enum gl_statement_kind k)
+{
+    switch (k) {
+    case GL_STATEMENT_SOURCE:
+        return GL_POLICY_ROLE_BUILDER;
+    case GL_STATEMENT_REBUILD:
+        return GL_POLICY_ROLE_REBUILDER;
+    case GL_STATEMENT_AUDIT_REPORT:
+        return GL_POLICY_ROLE_AUDITOR;
+    default:
+        return GL_POLICY_ROLE_NONE;
     }
 }
 
@@ -233,7 +254,7 @@ static void judge_sources(struct chain_report *r, const struct gl_policy *p,
             set(row, CHAIN_IGNORED, OUTSIDER_WHY);
         else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
-        else if (j->role != GL_POLICY_ROLE_BUILDER)
+        else if (j->role != link_role(GL_STATEMENT_SOURCE))
             set(row, CHAIN_IGNORED, "not signed by a builder: does not count");
         else {
             set(row, CHAIN_OK, "the source snapshot, logged by a builder");
@@ -270,7 +291,7 @@ static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
             set(row, CHAIN_IGNORED, OUTSIDER_WHY);
         else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
-        else if (j->role != GL_POLICY_ROLE_REBUILDER)
+        else if (j->role != link_role(GL_STATEMENT_REBUILD))
             set(row, CHAIN_IGNORED, "not signed by a rebuilder: does not count");
         else if (!util_hash_equal(j->st.fields.sha256, h->sha256))
             set(row, CHAIN_FAIL, "rebuilt %s..., which differs from the build's %s...", a,
@@ -309,7 +330,7 @@ static void judge_audits(struct chain_report *r, const struct gl_policy *p,
             set(row, CHAIN_IGNORED, OUTSIDER_WHY);
         else if (!j->verified)
             set(row, CHAIN_FAIL, "%s", j->why);
-        else if (j->role != GL_POLICY_ROLE_AUDITOR)
+        else if (j->role != link_role(GL_STATEMENT_AUDIT_REPORT))
             set(row, CHAIN_IGNORED, "not signed by an auditor: does not count");
         else {
             set(row, CHAIN_OK, "covers the source (scope: %.*s)",
@@ -537,10 +558,16 @@ struct held {
  * lookup): only the best head so far is kept, in own[0]. Linking (the
  * source's lookup, linking = 1): only statements that can join the
  * head's chain (joins) are kept; anything else in the answer, however
- * much, is dropped unread. So memory is bounded by the chain (CHAIN_MAX
- * held statements plus CHAIN_MAX aside) and one answer page, and a
- * widely shared source cannot overflow the chain with the statements
- * of other products. */
+ * much, is dropped unread. Of those, the ones that cannot count (by a
+ * key outside the policy, or verified by a policy key without the role
+ * their link needs: link_role) are kept aside, never counted against
+ * the chain's room, so anyone appending such statements about the
+ * source can neither crowd out nor overflow the chain; only statements
+ * that count (or fail: a policy key's bad signature) fill it. So memory
+ * is bounded by the chain (CHAIN_MAX held statements plus CHAIN_MAX
+ * aside) and one answer page, and the time by the pages read (at most
+ * CHAIN_PAGES_MAX per lookup, however many statements are set aside or
+ * dropped). */
 struct gathered {
     const struct gl_policy *p;
     const uint8_t *digest;              /* the artifact's */
@@ -551,8 +578,9 @@ struct gathered {
     struct gl_tlogproof *proofs[CHAIN_MAX];
     struct held own[CHAIN_MAX];
     size_t n;
-    /* statements by keys outside the policy: they do not count, so they
-     * join the chain (to be shown) only where room is left at the end */
+    /* statements that cannot count (by keys outside the policy or without
+     * the role of their link): they join the chain (to be shown) only
+     * where room is left at the end */
     struct held out[CHAIN_MAX];
     size_t nout, dropped;
 };
@@ -647,29 +675,42 @@ static void pick_head(struct gathered *g, struct held *h)
     g->head_by_builder = builder;
 }
 
-/* Linking: keeps h if it can join the head's chain, aside when it is by a
- * key outside the policy (dropped, counted, when the aside is full), else
- * frees it. 0, or CLI_USAGE: more policy keys' links than the chain holds. */
-static int take_link(struct gathered *g, struct held *h)
+/* Whether a statement that joins the chain cannot count: signed by a key
+ * outside the policy, or verified with a policy key whose role is not
+ * the one its link needs. A bad signature by a policy key can count (it
+ * fails its row), so it is not set aside. */
+static int cannot_count(const struct gl_policy *p, const struct gl_statement *st)
 {
     const struct gl_verifier *subs;
-    struct gl_statement st;
-    size_t nsub;
+    size_t nsub, which;
+    int rc;
 
-    subs = gl_policy_submitters(g->p, &nsub);
+    subs = gl_policy_submitters(p, &nsub);
+    rc = gl_statement_verify(st, subs, nsub, &which);
+    return rc == GL_ENOKEY ||
+           (rc == 0 && gl_policy_submitter_role(p, which) != link_role(st->fields.kind));
+}
+
+/* Linking: keeps h if it can join the head's chain, aside when it cannot
+ * count (dropped, counted, when the aside is full), else frees it. 0, or
+ * CLI_USAGE: more links that count than the chain holds. */
+static int take_link(struct gathered *g, struct held *h)
+{
+    struct gl_statement st;
+
     if (held_index(g, h->pf->index) ||
         gl_statement_parse(h->stmt, strlen(h->stmt), &st, NULL) != 0 ||
         !joins(&g->head.fields, &st.fields)) {
         held_free(h);
-    } else if (gl_statement_verify(&st, subs, nsub, NULL) == GL_ENOKEY) {
+    } else if (cannot_count(g->p, &st)) {
         if (g->nout < CHAIN_MAX)
             g->out[g->nout++] = *h;
         else
             g->dropped++, held_free(h);
     } else if (g->n == CHAIN_MAX) {
         held_free(h);
-        cli_error("the chain holds more than %d statements by policy keys (its source, "
-                  "rebuilds and audit reports)",
+        cli_error("the chain holds more than %d statements that count (the head, sources "
+                  "by builders, rebuilds by rebuilders, audit reports by auditors)",
                   CHAIN_MAX);
         return CLI_USAGE;
     } else {
@@ -711,8 +752,10 @@ static int gather(struct gathered *g, const cJSON *answer)
     return 0;
 }
 
-/* Every page of GET lookup?<param>=<hex of d> (at most CHAIN_PAGES_MAX),
- * each gathered and freed. */
+/* Every page of GET lookup?<param>=<hex of d>, each gathered and freed.
+ * An answer of more than CHAIN_PAGES_MAX pages is CLI_USAGE (reported):
+ * the chain is not judged on the statements read so far, since one past
+ * them could fail it. */
 static int ask(struct gathered *g, struct fetch *f, const char *param,
                const uint8_t d[32])
 {
@@ -730,7 +773,9 @@ static int ask(struct gathered *g, struct fetch *f, const char *param,
         gl_buf_reset(&body);
         gl_buf_reset(&path);
         if (page == CHAIN_PAGES_MAX) {
-            cli_error("the log lists more than %u pages of statements", CHAIN_PAGES_MAX);
+            cli_error("the log's lookup?%s= lists more than %u pages (%u statements): "
+                      "the chain is not judged",
+                      param, CHAIN_PAGES_MAX, CHAIN_PAGES_MAX * UTIL_LOOKUP_ITEMS);
             rc = CLI_USAGE;
         } else if (gl_buf_printf(&path, "api/v1/lookup?%s=%s&from=%" PRIu64, param, hex,
                                  from) != 0) {
@@ -763,7 +808,7 @@ static int ask(struct gathered *g, struct fetch *f, const char *param,
     return rc;
 }
 
-/* Ends the gathering: the outsiders' statements join the chain while room
+/* Ends the gathering: the statements set aside join the chain while room
  * is left; how many did not is said. */
 static void finish(struct gathered *g)
 {
@@ -775,9 +820,10 @@ static void finish(struct gathered *g)
     }
     g->nout = 0;
     if (g->dropped > 0)
-        cli_error("%zu statement%s by keys outside the policy not shown (they do not "
-                  "count; the chain holds at most %d)",
-                  g->dropped, g->dropped == 1 ? "" : "s", CHAIN_MAX);
+        cli_error(
+            "%zu statement%s that do not count (by keys outside the policy or "
+            "without the role of their link) not shown (the chain holds at most %d)",
+            g->dropped, g->dropped == 1 ? "" : "s", CHAIN_MAX);
 }
 
 static void gathered_free(struct gathered *g)

@@ -40,9 +40,12 @@
  * (the answer shows no auditor's report either: a log that hides the
  * build cannot thereby keep the alarm back), but only when the answer
  * demonstrably reaches the build: some statement's proof carries a
- * checkpoint, signed with a policy log key, of a tree larger than the
- * build's index. Otherwise (an empty answer, or one from a mirror behind
- * the log: its read API serves its own checkpoint) the check stays
+ * checkpoint of the monitored log (its origin, signed with a policy key
+ * for that origin) of a tree larger than the build's index (covers). A
+ * checkpoint of another log of the policy is no such evidence: that log's
+ * tree says nothing about this one's entries. Otherwise (an empty answer,
+ * one from a mirror behind the log: its read API serves its own
+ * checkpoint, or one whose proofs are another log's) the check stays
  * pending and the run reports it like a failed lookup.
  *
  * A build hidden from the lookup is still in the log's tiles, where the
@@ -121,8 +124,9 @@ struct linked {
 struct answer {
     struct linked *l;
     size_t n, cap;
-    uint64_t need; /* UINT64_MAX, or an index the answer should reach */
-    int covers;    /* a proof's signed checkpoint holds entry need */
+    uint64_t need;      /* UINT64_MAX, or an index the answer should reach */
+    const char *origin; /* with need: the monitored log's origin (borrowed) */
+    int covers;         /* a proof's checkpoint of that log holds entry need */
 };
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
@@ -190,10 +194,13 @@ static void answer_free(struct answer *a)
     memset(a, 0, sizeof(*a));
 }
 
-/* 1 if proof (a tlog-proof's text) carries a checkpoint signed with a log
- * key of the policy whose tree holds entry need (size > need): the
- * answer it came with was made from a tree that holds that entry. */
-static int covers(const struct chainwatch *w, const char *proof, uint64_t need)
+/* 1 if proof (a tlog-proof's text) carries a checkpoint of the monitored
+ * log (origin a->origin, signed with one of the policy's keys for that
+ * origin) whose tree holds entry a->need (size > need): the answer it
+ * came with was made from a tree of that log that holds that entry. A
+ * checkpoint of any other log of the policy, however well signed, says
+ * nothing about this one's entries. */
+static int covers(const struct chainwatch *w, const struct answer *a, const char *proof)
 {
     const struct gl_verifier *logs;
     struct gl_tlogproof *tp;
@@ -201,13 +208,14 @@ static int covers(const struct chainwatch *w, const char *proof, uint64_t need)
     size_t nlog;
     int yes = 0;
 
-    if (gl_tlogproof_parse(proof, strlen(proof), &tp, NULL) != 0)
+    if (a->origin == NULL || gl_tlogproof_parse(proof, strlen(proof), &tp, NULL) != 0)
         return 0;
     logs = gl_policy_log_keys(w->p, &nlog);
     for (size_t i = 0; i < nlog && !yes; i++)
-        yes = gl_checkpoint_open(tp->checkpoint, tp->checkpoint_len, &logs[i], &cp, NULL,
+        yes = strcmp(logs[i].name, a->origin) == 0 &&
+              gl_checkpoint_open(tp->checkpoint, tp->checkpoint_len, &logs[i], &cp, NULL,
                                  NULL) == 0 &&
-              cp.size > need;
+              cp.size > a->need;
     gl_tlogproof_free(tp);
     return yes;
 }
@@ -230,7 +238,7 @@ static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
     if (util_json_index(ji, &index) != 0 || !cJSON_IsString(js) || !cJSON_IsString(jp))
         return 0;
     if (!a->covers && a->need != UINT64_MAX)
-        a->covers = covers(w, jp->valuestring, a->need);
+        a->covers = covers(w, a, jp->valuestring);
     subs = gl_policy_submitters(w->p, &nsub);
     slen = strlen(js->valuestring);
     if (gl_statement_parse(js->valuestring, slen, &st, NULL) != 0 ||
@@ -311,10 +319,11 @@ static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
 }
 
 /* GET lookup?source=X, every page (at most SOURCE_PAGES_MAX), into *a;
- * a->covers tells whether the answer reaches entry need (UINT64_MAX: not
- * asked, a->covers stays 0). */
+ * a->covers tells whether the answer reaches entry need of the log whose
+ * origin is origin (borrowed; need UINT64_MAX and origin NULL: not asked,
+ * a->covers stays 0). */
 static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
-                      struct answer *a)
+                      const char *origin, struct answer *a)
 {
     char hex[GL_HASH_HEX_LEN + 1];
     uint64_t from = 0;
@@ -322,6 +331,7 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
 
     memset(a, 0, sizeof(*a));
     a->need = need;
+    a->origin = origin;
     gl_hex_encode(x, 32, hex, sizeof(hex));
     for (unsigned page = 0; from != UINT64_MAX; page++) {
         if (page == SOURCE_PAGES_MAX) {
@@ -615,7 +625,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
      * the log could not be asked. */
     if (build && w->audit_within > 0 && pending_add(w, state_dir, index, f, now) != 0)
         return GL_ESTATE;
-    if ((rc = ask_source(w, f->source, UINT64_MAX, &a)) != 0)
+    if ((rc = ask_source(w, f->source, UINT64_MAX, NULL, &a)) != 0)
         return rc;
     gl_hex_encode(f->source, 8, hex, sizeof(hex));
     /* Decided before any alarm, so a retry raises each once. */
@@ -698,19 +708,20 @@ out:
     gl_buf_release(&proof);
 }
 
-/* The due check of pending entry e: alarm if no auditor covered it (with
- * the build's statement when the answer holds it, else when the log's
- * tiles give it: hidden_build). 0 done (alarm raised
- * or audited); GL_EIO: the log could not be asked, or its answer lacks
- * the build and does not reach it (reported); the check stays pending. */
-static int check_due(struct chainwatch *w, const struct pending *e)
+/* The due check of pending entry e of the log whose origin is origin:
+ * alarm if no auditor covered it (with the build's statement when the
+ * answer holds it, else when the log's tiles give it: hidden_build). 0
+ * done (alarm raised or audited); GL_EIO: the log could not be asked, or
+ * its answer lacks the build and does not reach it (reported); the check
+ * stays pending. */
+static int check_due(struct chainwatch *w, const struct pending *e, const char *origin)
 {
     const struct linked *build = NULL;
     struct answer a;
     char hex[17];
     int rc, cover;
 
-    if ((rc = ask_source(w, e->source, e->index, &a)) != 0)
+    if ((rc = ask_source(w, e->source, e->index, origin, &a)) != 0)
         return rc;
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
     if ((cover = proven_about(w, &a, audits, e->source)) != 0) {
@@ -752,7 +763,8 @@ static int check_due(struct chainwatch *w, const struct pending *e)
     return rc;
 }
 
-int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)
+int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
+                   uint64_t now)
 {
     size_t keep = 0, before, unasked = 0;
     int rc;
@@ -765,7 +777,7 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now)
     for (size_t i = 0; i < w->npend; i++) {
         if (w->pend[i].due > now)
             w->pend[keep++] = w->pend[i]; /* not yet */
-        else if (check_due(w, &w->pend[i]) != 0) {
+        else if (check_due(w, &w->pend[i], origin) != 0) {
             w->pend[keep++] = w->pend[i]; /* the log could not be asked */
             unasked++;
         }

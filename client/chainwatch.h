@@ -129,13 +129,17 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
  * cause reported on stderr). */
 int chainwatch_flush(struct chainwatch *w, const char *state_dir);
 
-/* Runs the pending audit checks due at now (Unix seconds). A due check
- * that the log answers is done (an alarm, or audited; a build the answer
- * lacks is read with the reader for the alarm's evidence); one whose
- * lookup fails, or whose answer lacks the build without reaching it (no
- * proof's checkpoint is larger than the build's index), stays pending and
- * makes the result GL_EIO (reported). 0, GL_EIO,
- * or another code when chain-pending cannot be read or written. */
-int chainwatch_due(struct chainwatch *w, const char *state_dir, uint64_t now);
+/* Runs the pending audit checks due at now (Unix seconds) of the
+ * monitored log, whose origin (its checkpoints' first line, borrowed) is
+ * origin. A due check that the log answers is done (an alarm, or
+ * audited; a build the answer lacks is read with the reader for the
+ * alarm's evidence); one whose lookup fails, or whose answer lacks the
+ * build without reaching it (no proof carries a checkpoint of that
+ * origin, signed with a policy key for it, larger than the build's
+ * index: another log's checkpoint does not count), stays pending and
+ * makes the result GL_EIO (reported). 0, GL_EIO, or another code when
+ * chain-pending cannot be read or written. */
+int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
+                   uint64_t now);
 
 #endif

@@ -1146,7 +1146,10 @@ int monitor_cycle(struct monitor *m)
         if (rc != CLI_VERIFY)
             rc = src; /* no fork: the resume's own failure */
     }
-    if (chainwatch_due(m->cw, m->s.dir, (uint64_t)time(NULL)) != 0 && rc == CLI_OK)
+    /* only the followed log's checkpoints show that an answer reaches a build */
+    if (chainwatch_due(m->cw, m->s.dir, gl_policy_log_at(m->p, m->log)->key->name,
+                       (uint64_t)time(NULL)) != 0 &&
+        rc == CLI_OK)
         rc = CLI_USAGE;
     if (stalled && m->alarms > 0)
         rc = CLI_VERIFY;

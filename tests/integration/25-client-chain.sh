@@ -13,7 +13,8 @@
 # name (outsider) cannot fail a chain by logging a differing rebuild. A
 # source with more statements than one lookup answer holds is read page
 # by page (an audit on the second page counts), by the monitor and by
-# lookup --chain.
+# lookup --chain; more than a chain holds of statements that cannot count
+# (by an outsider, or by a policy key without the role) do not fill it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -436,7 +437,18 @@ expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st6" \
     --chain "$T/gadget.bin"
 expect_out "^overall: verified"
 expect_out "audit #[0-9]* by auditor.example"
-expect_err "statements by keys outside the policy not shown (they do not count"
+expect_err "40 statements that do not count (by keys outside the policy or without the role of their link) not shown"
+# The same 100 reports under a policy that names their key without a role
+# (a plain submitter): they cannot count either, so they are set aside too
+# and do not overflow the chain (more than the 64 statements it holds: a
+# third party's flood must not hide the auditor's report after it).
+{ cat "$T/policy"; echo "submitter $(pub outsider)"; } > "$T/policy-norole"
+expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy-norole" --state "$T/st6" \
+    --chain "$T/gadget.bin"
+expect_out "^overall: verified"
+expect_out "audit #[0-9]* by auditor.example (auditor): ok"
+expect_out "audit #[0-9]* by outsider.example (no role): does not count: not signed by an auditor"
+expect_err "40 statements that do not count (by keys outside the policy or without the role of their link) not shown"
 sleep 2
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon6" --once \
     --no-progress --audit-within 1s

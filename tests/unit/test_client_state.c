@@ -11,7 +11,8 @@
  * refuses another check. Evidence: the alarm directory is fsynced
  * before its rename, alarms/ after it. The keys with one origin share the
  * directory that exists, else the first one's. A rebuild differs only
- * from a build of its own source.
+ * from a build of its own source. Only the monitored log's checkpoint
+ * shows that a lookup answer reaches a build.
  */
 #include "testutil.h"
 
@@ -425,7 +426,7 @@ static void test_differs_same_source(void **state)
                                     .version = "1.0",
                                     .version_len = 3};
     struct linked l;
-    struct answer a = {&l, 1, 1, UINT64_MAX, 0};
+    struct answer a = {.l = &l, .n = 1, .cap = 1, .need = UINT64_MAX};
     int alarms = 0;
     (void)state;
 
@@ -453,6 +454,68 @@ static void test_differs_same_source(void **state)
     assert_int_equal(alarms, 1);
 }
 
+/* A tlog-proof text (malloc'd: caller frees) of entry 0 in a checkpoint
+ * of size `size` signed by k (whose name is the origin). Its syntax is
+ * all that matters here: covers reads only its checkpoint. */
+static char *proof_text(const struct gl_signer *k, uint64_t size)
+{
+    const uint8_t zero[GL_HASH_LEN] = {0};
+    struct gl_buf b;
+    uint8_t *out;
+
+    gl_buf_init(&b, 1 << 16);
+    assert_int_equal(gl_buf_append_str(&b, GL_TLOGPROOF_HEADER "\nindex 0\n\n"), 0);
+    assert_int_equal(gl_checkpoint_sign(k->name, size, zero, k, &b), 0);
+    assert_int_equal(gl_buf_detach(&b, &out, NULL), 0);
+    return (char *)out;
+}
+
+/* Only a checkpoint of the monitored log (its origin, signed with its
+ * key) shows that a lookup answer reaches a build: another log of the
+ * same policy, however large its tree, says nothing about this one's
+ * entries, a key the policy does not list for the origin proves
+ * nothing, and no origin at all means nothing is shown. */
+static void test_covers_own_log(void **state)
+{
+    struct gl_signer a, b, forger;
+    char ka[GL_KEY_TEXT_MAX + 1], kb[GL_KEY_TEXT_MAX + 1], pol[2 * GL_KEY_TEXT_MAX + 64];
+    struct gl_policy *p;
+    struct chainwatch w;
+    struct answer an = {.need = 5, .origin = "a.example/log"};
+    char *pa, *pb, *pf;
+    (void)state;
+
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &a), 0);
+    assert_int_equal(gl_signer_generate("b.example/log", GL_KEY_NOTE, &b), 0);
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &forger), 0);
+    tu_vkey_text(&a, ka, sizeof(ka));
+    tu_vkey_text(&b, kb, sizeof(kb));
+    snprintf(pol, sizeof(pol), "log %s\nlog %s\nquorum none\n", ka, kb);
+    assert_int_equal(gl_policy_parse(pol, strlen(pol), &p, NULL), 0);
+    memset(&w, 0, sizeof(w));
+    w.p = p;
+    pa = proof_text(&a, 6);
+    pb = proof_text(&b, 1000);
+    pf = proof_text(&forger, 1000);
+    assert_int_equal(covers(&w, &an, pa), 1);
+    assert_int_equal(covers(&w, &an, pb), 0); /* another log's checkpoint */
+    assert_int_equal(covers(&w, &an, pf), 0); /* its origin, not its key */
+    an.need = 6;
+    assert_int_equal(covers(&w, &an, pa), 0); /* its tree lacks entry 6 */
+    an.origin = "b.example/log";              /* the other way round */
+    assert_int_equal(covers(&w, &an, pb), 1);
+    assert_int_equal(covers(&w, &an, pa), 0);
+    an.origin = NULL;
+    assert_int_equal(covers(&w, &an, pb), 0);
+    free(pa);
+    free(pb);
+    free(pf);
+    gl_policy_free(p);
+    gl_signer_wipe(&a);
+    gl_signer_wipe(&b);
+    gl_signer_wipe(&forger);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_evidence_synced),
         cmocka_unit_test(test_one_dir_per_origin),
         cmocka_unit_test(test_differs_same_source),
+        cmocka_unit_test(test_covers_own_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
