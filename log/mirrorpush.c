@@ -80,6 +80,8 @@
  * bytes, in base64), or a 200's signature lines. */
 #define ANSWER_MAX GL_MIRROR_PEER_INFO_MAX
 _Static_assert(ANSWER_MAX >= MIRRORRESP_BODY_MAX, "a 200's lines fit ANSWER_MAX");
+/* A mirror's endpoint URL: its URL, '/' and the endpoint's name. */
+#define ENDPOINT_URL_MAX (MIRRORPUSH_URL_MAX + 32)
 
 struct mirrorpush {
     struct store *store;
@@ -165,6 +167,17 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
     return 0;
 }
 
+/* Writes into url (ENDPOINT_URL_MAX bytes) the URL of m's endpoint
+ * name ("add-entries", "add-checkpoint"). GL_ETOOBIG if it does not fit
+ * (url then holds a cut text not to be used). */
+static int endpoint_url(const struct mirrorpush_target *m, const char *name,
+                        char url[ENDPOINT_URL_MAX])
+{
+    int n = snprintf(url, ENDPOINT_URL_MAX, "%s/%s", m->url, name);
+
+    return n < 0 || (size_t)n >= ENDPOINT_URL_MAX ? GL_ETOOBIG : 0;
+}
+
 static int post(struct mirrorpush *p, const char *url, const char *ctype,
                 const void *body, size_t len, struct gl_http_response *r)
 {
@@ -219,7 +232,7 @@ static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body
                        struct gl_buf *line, struct gl_err *why)
 {
     const struct mirrorpush_target *m = &p->list.v[k];
-    char url[MIRRORPUSH_URL_MAX + 32];
+    char url[ENDPOINT_URL_MAX];
     static const struct gl_http_header gz[] = {{"Content-Encoding", "gzip"}};
     struct gl_http_request_spec spec;
     struct gl_http_response r;
@@ -227,7 +240,9 @@ static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body
     size_t zl = 0;
     int rc, zipped;
 
-    snprintf(url, sizeof url, "%s/add-entries", m->url);
+    *status = 0;
+    if ((rc = endpoint_url(m, "add-entries", url)) != 0)
+        return rc;
     memset(&spec, 0, sizeof spec);
     spec.method = "POST";
     spec.url = url;
@@ -278,7 +293,7 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
     struct gl_hash_source src;
     uint8_t proof[GL_MERKLE_MAX_PROOF][HLEN];
     size_t n = 0;
-    char url[MIRRORPUSH_URL_MAX + 32], b64[64];
+    char url[ENDPOINT_URL_MAX], b64[64];
     struct gl_buf body;
     struct gl_http_response r;
     int rc;
@@ -296,7 +311,8 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
         rc = gl_buf_putc(&body, '\n');
     if (rc == 0)
         rc = gl_buf_append(&body, ck->data, ck->len);
-    snprintf(url, sizeof url, "%s/add-checkpoint", m->url);
+    if (rc == 0)
+        rc = endpoint_url(m, "add-checkpoint", url);
     if (rc == 0)
         rc = post(p, url, NULL, body.data, body.len, &r);
     gl_buf_release(&body);
@@ -511,11 +527,12 @@ out:
 static int probe_mirror(struct gl_http_client *c, const struct mirrorpush_target *m,
                         const uint8_t *note, size_t len, uint64_t size, int accept)
 {
-    char url[MIRRORPUSH_URL_MAX + 32];
+    char url[ENDPOINT_URL_MAX];
     struct wprobe_answer a;
     int rc;
 
-    snprintf(url, sizeof url, "%s/add-checkpoint", m->url);
+    if ((rc = endpoint_url(m, "add-checkpoint", url)) != 0)
+        return rc;
     if ((rc = wprobe_ask(c, url, TIMEOUT_MS, note, len, size, &a)) != 0)
         return rc;
     if (a.known && a.size > size) {

@@ -115,8 +115,8 @@ struct readapi_job {
     struct store *store;
     uv_work_t work;
     unsigned rounds;
-    int queued;   /* in ra's queue (else on a thread, or being computed) */
-    size_t place; /* its index in ra->client and ra->used */
+    int queued;             /* in ra's queue (else on a thread, or being computed) */
+    struct addr_key client; /* the key of its place in ra->places */
     struct want *wants;
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
@@ -886,12 +886,40 @@ static void job_free(struct readapi_job *j)
     free(j);
 }
 
+/* Takes a place in ra->places for a request of req's client (*client:
+ * its key), making the set for the first place taken (readapi.h). 0;
+ * GL_ETOOBIG or GL_ERANGE, inflight_take's refusals; GL_ENOMEM, GL_EIO
+ * (inflight_new). Nothing changes on error. */
+static int async_take(struct readapi_async *ra, struct gl_http_req *req,
+                      struct addr_key *client)
+{
+    int rc;
+
+    if (ra->places == NULL &&
+        (rc = inflight_new(READAPI_ASYNC_MAX, READAPI_ASYNC_CLIENT, &ra->places)) != 0)
+        return rc;
+    if ((rc = inflight_take(ra->places, gl_http_req_peer(req), client)) != 0) {
+        assert(ra->jobs > 0); /* refused: half the places at least are taken */
+        return rc;
+    }
+    ra->jobs++;
+    return 0;
+}
+
+/* Gives back the place taken for client, freeing the set with the last. */
+static void async_give(struct readapi_async *ra, const struct addr_key *client)
+{
+    inflight_give(ra->places, client);
+    if (--ra->jobs == 0) {
+        inflight_free(ra->places);
+        ra->places = NULL;
+    }
+}
+
 /* The request is answered or dropped: forget the job. */
 static void job_finish(struct readapi_job *j)
 {
-    assert(j->ra->used[j->place]);
-    j->ra->used[j->place] = 0;
-    j->ra->jobs--;
+    async_give(j->ra, &j->client);
     gl_http_pending_on_gone(j->p, NULL, NULL);
     gl_http_pending_release(j->p); /* 500 for one left unanswered */
     job_free(j);
@@ -1405,30 +1433,17 @@ static void job_after(uv_work_t *work, int status)
     async_pump(ra);
 }
 
-/* A free place in ra for a request of req's client (*place, its client
- * recorded), or NULL; else the reason of the 503. The per-client bound
- * applies once half the places are taken (readapi.h). */
-static const char *async_place(struct readapi_async *ra, struct gl_http_req *req,
-                               size_t *place)
+/* The 503 for a request that found no place (rc: async_take's). */
+static int async_refuse(struct readapi_async *ra, struct gl_http_req *req, int rc)
 {
-    struct addr_key k;
-    size_t same = 0, free_at = READAPI_ASYNC_MAX;
-
-    if (ra->jobs >= READAPI_ASYNC_MAX)
-        return "too many reads wait for the database; retry";
-    addr_limit_key_text(gl_http_req_peer(req), &k);
-    for (size_t i = 0; i < READAPI_ASYNC_MAX; i++) {
-        if (!ra->used[i])
-            free_at = free_at < i ? free_at : i;
-        else
-            same += memcmp(&ra->client[i], &k, sizeof(k)) == 0;
-    }
-    if (ra->jobs >= READAPI_ASYNC_MAX / 2 && same >= READAPI_ASYNC_CLIENT)
-        return "too many of this client's reads wait for the database; retry";
-    assert(free_at < READAPI_ASYNC_MAX); /* jobs counts the places used */
-    ra->client[free_at] = k;
-    *place = free_at;
-    return NULL;
+    if (rc != GL_ETOOBIG && rc != GL_ERANGE)
+        return gl_http_reply_error(req, 503, gl_strerror(rc));
+    ra->refused++;
+    return readapi_reply_retry(req, NULL,
+                               rc == GL_ERANGE
+                                   ? "too many of this client's reads wait for the "
+                                     "database; retry"
+                                   : "too many reads wait for the database; retry");
 }
 
 int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
@@ -1436,7 +1451,6 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
 {
     size_t plen = strlen(path);
     struct readapi_job *j;
-    const char *why;
     int rc;
 
     if (!store_shared(v->store)) /* embedded: reads take microseconds */
@@ -1453,17 +1467,15 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
         job_free(j);
         return rc;
     }
-    if ((why = async_place(ra, req, &j->place)) != NULL) {
+    if ((rc = async_take(ra, req, &j->client)) != 0) {
         job_free(j);
-        ra->refused++;
-        return readapi_reply_retry(req, NULL, why);
+        return async_refuse(ra, req, rc);
     }
     if ((rc = gl_http_defer(req, &j->p)) != 0) {
+        async_give(ra, &j->client);
         job_free(j);
         return rc;
     }
-    ra->jobs++;
-    ra->used[j->place] = 1;
     gl_http_pending_on_gone(j->p, job_gone, j);
     queue_put(ra, j, 0);
     async_pump(ra);

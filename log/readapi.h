@@ -47,8 +47,8 @@
  * reads it itself if that read failed or found nothing; one left with
  * nothing to read is computed again on the loop.
  * At most READAPI_ASYNC_MAX requests wait so at
- * once; once half of the places are taken, a client (an address, an IPv6
- * /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT
+ * once (each holds a place: inflight.h); once half of the places are taken, a client (an
+ * address, an IPv6 /64; behind a reverse proxy, the proxy's) holding READAPI_ASYNC_CLIENT
  * of them gets no more (a 503 with Retry-After), so one client alone
  * cannot take the other half, while a busy one (a proxy, a CDN) is not
  * refused while places are plenty. They run on at most half the threadpool's threads (the
@@ -70,9 +70,9 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
-#include "addr_limit.h"
 #include "glasslog/buf.h"
 #include "http_server.h"
+#include "inflight.h"
 #include "readset.h"
 #include "store.h"
 #include "tilecache.h"
@@ -111,18 +111,20 @@ struct readapi_async {
     void *ctx;
     struct readapi_job *queue, *queue_tail; /* waiting for a thread */
     struct readapi_job *running;            /* on a thread */
-    size_t jobs;      /* deferred requests not yet answered or dropped */
+    size_t jobs;      /* deferred requests not yet answered or dropped: the
+                       * places taken in places */
     size_t inflight;  /* of them, on a threadpool thread */
     size_t slots;     /* threads they may take (0: not yet known; set from
                        * the threadpool's size and the store's read
                        * capacity at the first request on a shared store) */
     uint64_t refused; /* requests answered 503: no place (either bound) */
     uint64_t reads;   /* store reads done on threads for them, all rounds */
-    /* the client of each waiting request (in use where used[i]), so that
-     * one client takes no more than READAPI_ASYNC_CLIENT of the second
-     * half of the places */
-    struct addr_key client[READAPI_ASYNC_MAX];
-    uint8_t used[READAPI_ASYNC_MAX];
+    /* the places of the waiting requests (inflight.h: READAPI_ASYNC_MAX,
+     * READAPI_ASYNC_CLIENT of them per client once half are taken), one
+     * per job counted in jobs; made when the first is taken and freed
+     * when the last is given back, so that the value holds nothing while
+     * no request waits and needs no teardown */
+    struct inflight *places;
     /* the reads of running requests that others wait for (readapi.c: a
      * full tile, an entry bundle, an entry, a leaf hash's look-up), by
      * their keys */

@@ -11,6 +11,10 @@
  * it is finished (answered, or dropped at shutdown), not when its client
  * leaves: the place stands for what the request holds until then.
  *
+ * The one rule for such places: the witness's add-checkpoints
+ * (witness/api.c) and the log's reads waiting for a database
+ * (log/readapi.c) both hold theirs here.
+ *
  * Not thread-safe: one owner thread (the server's loop thread).
  */
 #ifndef GL_NET_INFLIGHT_H

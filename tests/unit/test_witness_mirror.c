@@ -111,6 +111,14 @@ static int has(const struct gl_buf *b, const struct gl_buf *line)
     return r;
 }
 
+/* Stops and frees the engine of a witness state and closes the state. */
+static void witness_close(struct wstore *ws, struct engine *eng)
+{
+    engine_stop(eng);
+    engine_free(eng);
+    wstore_close(ws);
+}
+
 static void test_mirror_witness_cosignatures(void **state)
 {
     char dir[] = "/tmp/test_mirror.XXXXXX", wdir[64], cmd[96];
@@ -254,9 +262,7 @@ static void test_mirror_witness_cosignatures(void **state)
     assert_true(ck2.len == ck.len && memcmp(ck2.data, ck.data, ck.len) == 0);
 
     mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
+    witness_close(ws, eng);
     free(r);
     logs_release(&logs);
     gl_buf_release(&b);
@@ -484,6 +490,47 @@ static void one_close(struct one *o)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A mirror holding e0 cosigned at size 1 (e0_open, e0_close): the
+ * one-log fixture o, the log's checkpoint of e0 at size 1 (note0), a
+ * witness state in o.dir/w that accepted it (ws, eng) and the mirror m,
+ * opened with mc (mc.engine: eng), to which e0 was uploaded (200). A test
+ * may close m (NULL) or the witness and open others in their place: the
+ * ones there at e0_close are closed. */
+struct e0_mirror {
+    struct one o;
+    struct gl_buf note0;
+    struct wstore *ws;
+    struct engine *eng;
+    struct mirror_config mc;
+    struct mirror *m;
+};
+
+static void e0_open(struct e0_mirror *f)
+{
+    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    uint8_t leaf0[GL_HASH_LEN];
+    struct mirror_result res;
+
+    one_open(&f->o);
+    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    gl_buf_init(&f->note0, 1 << 16);
+    assert_int_equal(gl_checkpoint_sign(f->o.lk.name, 1, leaf0, &f->o.lk, &f->note0), 0);
+    witness_accepting(f->o.dir, "w", &f->o.logs, &f->o.wk, &f->note0, &f->ws, &f->eng);
+    f->mc =
+        (struct mirror_config){f->o.dir, &f->o.logs, f->eng, &f->o.mk, f->o.wk.name, 8};
+    assert_int_equal(mirror_open(&f->mc, &f->m), 0);
+    upload(f->m, &f->o.lk, 0, 1, &e0, 1, &res);
+    assert_int_equal(res.status, 200);
+}
+
+static void e0_close(struct e0_mirror *f)
+{
+    mirror_free(f->m);
+    witness_close(f->ws, f->eng);
+    gl_buf_release(&f->note0);
+    one_close(&f->o);
+}
+
 /* The copy survives while the witness state is replaced by one that
  * accepted another tree of the same size: the packages were proven
  * against the old root, so the mirror must not cosign the new
@@ -492,70 +539,48 @@ static void one_close(struct one *o)
  * do produce is still cosigned. */
 static void test_mirror_root_checked_before_cosigning(void **state)
 {
-    struct one o;
-    struct gl_buf note0, note1, ck, ck2;
-    struct wstore *ws;
-    struct engine *eng;
-    struct mirror *m;
+    struct e0_mirror f;
+    struct gl_buf note1, ck, ck2;
     struct mirror_result res;
-    uint8_t leaf0[GL_HASH_LEN], leaf1[GL_HASH_LEN];
-    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    uint8_t leaf1[GL_HASH_LEN];
     (void)state;
 
-    one_open(&o);
-    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
+    /* the copy holds e0, cosigned at size 1 */
+    e0_open(&f);
     assert_int_equal(gl_merkle_leaf_hash("e1", 2, leaf1), 0);
-    gl_buf_init(&note0, 1 << 16);
     gl_buf_init(&note1, 1 << 16);
     gl_buf_init(&ck, 1 << 16);
     gl_buf_init(&ck2, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf0, &o.lk, &note0), 0);
-    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf1, &o.lk, &note1), 0);
-
-    /* the copy holds e0, cosigned at size 1 */
-    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
-    struct mirror_config mc = {o.dir, &o.logs, eng, &o.mk, o.wk.name, 8};
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 0, 1, &e0, 1, &res);
-    assert_int_equal(res.status, 200);
-    served(m, &o.logs.v[0], &ck);
-    mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
+    assert_int_equal(gl_checkpoint_sign(f.o.lk.name, 1, leaf1, &f.o.lk, &note1), 0);
+    served(f.m, &f.o.logs.v[0], &ck);
+    mirror_free(f.m);
+    witness_close(f.ws, f.eng);
 
     /* a new witness state that accepted the tree of e1 at size 1 */
-    witness_accepting(o.dir, "w2", &o.logs, &o.wk, &note1, &ws, &eng);
-    mc.engine = eng;
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 1, 1, NULL, 0, &res); /* empty: entries stored already */
+    witness_accepting(f.o.dir, "w2", &f.o.logs, &f.o.wk, &note1, &f.ws, &f.eng);
+    f.mc.engine = f.eng;
+    assert_int_equal(mirror_open(&f.mc, &f.m), 0);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res); /* empty: entries stored already */
     assert_int_equal(res.status, 500);
     assert_int_equal(res.line_len, 0);
     assert_non_null(strstr(res.why, "does not match the pending checkpoint's root"));
-    assert_int_equal(mirror_refresh(m, 0), GL_EIO);
-    served(m, &o.logs.v[0], &ck2);
+    assert_int_equal(mirror_refresh(f.m, 0), GL_EIO);
+    served(f.m, &f.o.logs.v[0], &ck2);
     assert_true(ck2.len == ck.len && memcmp(ck2.data, ck.data, ck.len) == 0);
-    mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
+    mirror_free(f.m);
+    witness_close(f.ws, f.eng);
 
     /* the first state again: its checkpoint is cosigned (200) */
-    witness_accepting(o.dir, "w3", &o.logs, &o.wk, &note0, &ws, &eng);
-    mc.engine = eng;
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 1, 1, NULL, 0, &res);
+    witness_accepting(f.o.dir, "w3", &f.o.logs, &f.o.wk, &f.note0, &f.ws, &f.eng);
+    f.mc.engine = f.eng;
+    assert_int_equal(mirror_open(&f.mc, &f.m), 0);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
-    mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
 
-    gl_buf_release(&note0);
     gl_buf_release(&note1);
     gl_buf_release(&ck);
     gl_buf_release(&ck2);
-    one_close(&o);
+    e0_close(&f);
 }
 
 /* The 0/0 probe (specs/mirror.md): 409 with the state while 0 is not a
@@ -597,9 +622,7 @@ static void test_mirror_zero_probe(void **state)
     served(m, &o.logs.v[0], &ck);
     assert_int_equal(count_lines(&ck, "m.example"), 1);
     mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
+    witness_close(ws, eng);
 
     gl_buf_release(&note0);
     gl_buf_release(&ck);
@@ -680,68 +703,55 @@ static int ends_with_line(const struct gl_buf *b, const char *line, size_t len)
  * key. */
 static void test_mirror_empty_upload_unchanged(void **state)
 {
-    struct one o;
+    struct e0_mirror f;
     struct gl_signer mk2;
-    struct gl_buf note0, ck, ck2, old;
-    struct wstore *ws;
-    struct engine *eng;
-    struct mirror *m;
+    struct gl_buf ck, ck2, old;
     struct mirror_result res, res2;
-    uint8_t leaf0[GL_HASH_LEN];
-    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
     struct gl_note *n = NULL;
     struct gl_cosig_status st;
     struct gl_verifier v;
     (void)state;
 
-    one_open(&o);
+    e0_open(&f);
     assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk2), 0);
-    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
-    gl_buf_init(&note0, 1 << 16);
     gl_buf_init(&ck, 1 << 16);
     gl_buf_init(&ck2, 1 << 16);
     gl_buf_init(&old, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf0, &o.lk, &note0), 0);
-
-    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
-    struct mirror_config mc = {o.dir, &o.logs, eng, &o.mk, o.wk.name, 8};
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 0, 1, &e0, 1, &res);
-    assert_int_equal(res.status, 200);
-    mirror_free(m);
-    restamp(o.dir, &o.logs.v[0], &o.mk, (uint64_t)time(NULL) - 20, &old);
+    mirror_free(f.m);
+    f.m = NULL;
+    restamp(f.o.dir, &f.o.logs.v[0], &f.o.mk, (uint64_t)time(NULL) - 20, &old);
 
     /* recent: reused */
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    served(m, &o.logs.v[0], &ck);
+    assert_int_equal(mirror_open(&f.mc, &f.m), 0);
+    served(f.m, &f.o.logs.v[0], &ck);
     assert_true(same_bytes(&ck, &old));
-    upload(m, &o.lk, 1, 1, NULL, 0, &res);
-    upload(m, &o.lk, 1, 1, NULL, 0, &res2);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res2);
     assert_int_equal(res.status, 200);
     assert_int_equal(res2.status, 200);
     assert_true(res.line_len == res2.line_len &&
                 memcmp(res.line, res2.line, res.line_len) == 0);
     assert_true(ends_with_line(&old, res.line, res.line_len)); /* not signed */
-    served(m, &o.logs.v[0], &ck2);
+    served(f.m, &f.o.logs.v[0], &ck2);
     assert_true(same_bytes(&ck2, &old));
-    assert_int_equal(mirror_refresh(m, 0), 0); /* nothing new either */
-    served(m, &o.logs.v[0], &ck2);
+    assert_int_equal(mirror_refresh(f.m, 0), 0); /* nothing new either */
+    served(f.m, &f.o.logs.v[0], &ck2);
     assert_true(same_bytes(&ck2, &old));
-    mirror_free(m);
-    stored(o.dir, &o.logs.v[0], &ck2); /* nothing was committed */
+    mirror_free(f.m);
+    stored(f.o.dir, &f.o.logs.v[0], &ck2); /* nothing was committed */
     assert_true(same_bytes(&ck2, &old));
 
     /* too old: signed afresh, stored */
-    restamp(o.dir, &o.logs.v[0], &o.mk,
+    restamp(f.o.dir, &f.o.logs.v[0], &f.o.mk,
             (uint64_t)time(NULL) - MIRROR_COSIG_REUSE_S - 3600, &old);
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(mirror_open(&f.mc, &f.m), 0);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
     assert_false(ends_with_line(&old, res.line, res.line_len));
-    mirror_free(m);
-    stored(o.dir, &o.logs.v[0], &ck);
+    mirror_free(f.m);
+    stored(f.o.dir, &f.o.logs.v[0], &ck);
     assert_true(ends_with_line(&ck, res.line, res.line_len));
-    gl_signer_verifier(&o.mk, &v);
+    gl_signer_verifier(&f.o.mk, &v);
     assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
     assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
     assert_int_equal(st.status, 0);
@@ -751,11 +761,11 @@ static void test_mirror_empty_upload_unchanged(void **state)
     assert_int_equal(gl_buf_append(&old, ck.data, ck.len), 0);
 
     /* another mirror key (same name): its own cosignature, stored */
-    mc.key = &mk2;
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 1, 1, NULL, 0, &res);
+    f.mc.key = &mk2;
+    assert_int_equal(mirror_open(&f.mc, &f.m), 0);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res);
     assert_int_equal(res.status, 200);
-    served(m, &o.logs.v[0], &ck);
+    served(f.m, &f.o.logs.v[0], &ck);
     assert_false(same_bytes(&ck, &old));
     assert_true(ends_with_line(&ck, res.line, res.line_len));
     gl_signer_verifier(&mk2, &v);
@@ -763,17 +773,12 @@ static void test_mirror_empty_upload_unchanged(void **state)
     assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
     assert_int_equal(st.status, 0);
     gl_note_free(n);
-    mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
 
-    gl_buf_release(&note0);
     gl_buf_release(&ck);
     gl_buf_release(&ck2);
     gl_buf_release(&old);
     gl_signer_wipe(&mk2);
-    one_close(&o);
+    e0_close(&f);
 }
 
 struct progress_call {
@@ -801,33 +806,17 @@ static void *call_progress(void *arg)
  * with the next entry the last commit published. */
 static void test_mirror_progress_not_blocked_by_writer(void **state)
 {
-    struct one o;
-    struct gl_buf note0;
-    struct wstore *ws;
-    struct engine *eng;
-    struct mirror *m;
-    struct mirror_result res;
-    uint8_t leaf0[GL_HASH_LEN];
-    struct gl_tile_entry e0 = {(const uint8_t *)"e0", 2};
+    struct e0_mirror f;
     struct progress_call c;
     pthread_t t;
     int done = 0;
     (void)state;
 
-    one_open(&o);
-    assert_int_equal(gl_merkle_leaf_hash("e0", 2, leaf0), 0);
-    gl_buf_init(&note0, 1 << 16);
-    assert_int_equal(gl_checkpoint_sign(o.lk.name, 1, leaf0, &o.lk, &note0), 0);
-    witness_accepting(o.dir, "w", &o.logs, &o.wk, &note0, &ws, &eng);
-    struct mirror_config mc = {o.dir, &o.logs, eng, &o.mk, o.wk.name, 8};
-    assert_int_equal(mirror_open(&mc, &m), 0);
-    upload(m, &o.lk, 0, 1, &e0, 1, &res);
-    assert_int_equal(res.status, 200);
-
+    e0_open(&f);
     memset(&c, 0, sizeof c);
-    c.m = m;
+    c.m = f.m;
     pthread_mutex_init(&c.mu, NULL);
-    pthread_mutex_lock(&m->v[0]->wmu); /* a writer mid-upload */
+    pthread_mutex_lock(&f.m->v[0]->wmu); /* a writer mid-upload */
     assert_int_equal(pthread_create(&t, NULL, call_progress, &c), 0);
     for (int i = 0; i < 200 && !done; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -836,7 +825,7 @@ static void test_mirror_progress_not_blocked_by_writer(void **state)
         done = c.done;
         pthread_mutex_unlock(&c.mu);
     }
-    pthread_mutex_unlock(&m->v[0]->wmu);
+    pthread_mutex_unlock(&f.m->v[0]->wmu);
     pthread_join(t, NULL);
     pthread_mutex_destroy(&c.mu);
     assert_true(done);
@@ -844,13 +833,7 @@ static void test_mirror_progress_not_blocked_by_writer(void **state)
     assert_int_equal(c.next, 1);
     assert_int_equal(c.size, 1);
     assert_int_equal(c.pending, 1);
-
-    mirror_free(m);
-    engine_stop(eng);
-    engine_free(eng);
-    wstore_close(ws);
-    gl_buf_release(&note0);
-    one_close(&o);
+    e0_close(&f);
 }
 
 /* A log that takes connections and never answers: the first one accepted
