@@ -285,10 +285,10 @@ int store_reopen(struct store *s)
 
 int store_backup(struct store *s, const char *dir)
 {
-    if (strcmp(s->ops->name, "rocksdb") != 0)
+    if (s->ops->backup == NULL)
         return GL_ESTATE;
     hold(s);
-    return let_go(s, store_rocksdb_backup(s, dir));
+    return let_go(s, s->ops->backup(s, dir));
 }
 
 int store_get_copy(struct store *s, int *copy)

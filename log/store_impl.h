@@ -138,6 +138,10 @@ struct store_ops {
      * commit, rule 2); it writes nothing else. */
     int (*get_copy)(struct store *s, int *copy);
     int (*set_copy)(struct store *s, int copy);
+    /* Optional (NULL: no online backup; store_backup is GL_ESTATE
+     * without calling the backend): store_backup, its snapshot carrying
+     * the copy mark (get_copy) before it appears under dir. */
+    int (*backup)(struct store *s, const char *dir);
 };
 
 struct store_buckets; /* store.c's in-process buckets */
@@ -177,8 +181,6 @@ unsigned store_bound_ms(struct store *s);
 int store_rocksdb_open(const struct store_options *o, struct store **out,
                        const char **why);
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
-/* store_backup of the rocksdb backend (s must be one). */
-int store_rocksdb_backup(struct store *s, const char *dir);
 int store_pg_open(const struct store_options *o, struct store **out, const char **why);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing

@@ -2268,7 +2268,7 @@ static const struct store_ops pg_ops = {
     pg_get_durable,   pg_find_leaves_origin,
     pg_mark_durable,  PG_CONNS / 2, /* read_capacity: half the pool (store.h) */
     pg_bound_thread,  pg_get_copy,
-    pg_set_copy,
+    pg_set_copy,      NULL, /* no online backup: pg_basebackup or PITR (store.h) */
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

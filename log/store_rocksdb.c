@@ -603,7 +603,7 @@ static int rdb_set_copy(struct store *s, int copy)
  * the mark. On failure the dir.incomplete this call made is removed, so
  * no openable snapshot without the mark stays behind (one a crash left is
  * swept by the next backup, and store_open refuses the name). */
-int store_rocksdb_backup(struct store *s, const char *dir)
+static int rdb_backup(struct store *s, const char *dir)
 {
     char tmp[4096];
     struct kv_options ko;
@@ -657,6 +657,7 @@ static const struct store_ops rdb_ops = {
     .read_capacity = 0, /* no limit on concurrent reads */
     .get_copy = rdb_get_copy,
     .set_copy = rdb_set_copy,
+    .backup = rdb_backup,
 };
 
 /* 1 if dir holds RocksDB's CURRENT file (every RocksDB store has one). */

@@ -1160,14 +1160,21 @@ static void test_backup_partial_names(void **state)
 
 /* The copy mark (store_get_copy, store_set_copy): never on mem, whose
  * set is refused; elsewhere set and removed, each idempotent, durable
- * (across a restart), and nothing but the mark (the state stays). */
+ * (across a restart), and nothing but the mark (the state stays). Only
+ * rocksdb has an online backup (store_backup, backup_leftovers): the
+ * others refuse one, making nothing. */
 static void test_copy_mark(void **state)
 {
     struct fx *f = *state;
+    const char *nobak = "glasslog-test-no-backup";
     int copy = -1;
 
     assert_int_equal(store_get_copy(f->s, &copy), 0); /* a new log is no copy */
     assert_int_equal(copy, 0);
+    if (f->kind != ROCKSDB) {
+        assert_int_equal(store_backup(f->s, nobak), GL_ESTATE);
+        assert_int_equal(access(nobak, F_OK), -1);
+    }
     commit_entries(f->s, 0, 2, UNCHECKED, 0);
     if (f->kind == MEM) {
         assert_int_equal(store_set_copy(f->s, 1), GL_ESTATE);
