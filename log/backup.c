@@ -54,13 +54,13 @@ static void backup_after(uv_work_t *w, int status)
                b->path, store_backend(b->store));
 }
 
-/* 1 if name is that of a backup's directory before it was complete. */
+/* 1 if name is that of a backup's directory before it was complete:
+ * "glasslog-", at least one character, then the partial suffix
+ * (store_backup_partial). */
 static int partial_name(const char *name)
 {
-    size_t n = strlen(name), k = strlen(STORE_BACKUP_PARTIAL);
-
-    return strncmp(name, "glasslog-", 9) == 0 && n > 9 + k &&
-           strcmp(name + n - k, STORE_BACKUP_PARTIAL) == 0;
+    return strncmp(name, "glasslog-", 9) == 0 && name[9] != 0 &&
+           store_backup_partial(name + 10);
 }
 
 /* Removes the directories interrupted backups left under b->dir (uses

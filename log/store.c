@@ -219,8 +219,7 @@ static int open_backend(const struct store_options *o, struct store **out,
     return GL_EINVAL;
 }
 
-/* 1 if dir (trailing slashes ignored) names an interrupted backup. */
-static int is_partial_backup(const char *dir)
+int store_backup_partial(const char *dir)
 {
     size_t n = strlen(dir), k = strlen(STORE_BACKUP_PARTIAL);
 
@@ -240,7 +239,7 @@ int store_open(const struct store_options *o, struct store **out, const char **w
         *why = "no store given";
         return GL_EINVAL;
     }
-    if (o->url == NULL && is_partial_backup(o->dir)) {
+    if (o->url == NULL && store_backup_partial(o->dir)) {
         *why = "an interrupted backup (" STORE_BACKUP_PARTIAL "): not a data directory";
         return GL_EINVAL;
     }
@@ -286,33 +285,27 @@ int store_reopen(struct store *s)
 
 int store_backup(struct store *s, const char *dir)
 {
-    if (strcmp(s->ops->name, "rocksdb") != 0)
+    if (s->ops->backup == NULL)
         return GL_ESTATE;
     hold(s);
-    return let_go(s, store_rocksdb_backup(s, dir));
+    return let_go(s, s->ops->backup(s, dir));
 }
 
 int store_get_copy(struct store *s, int *copy)
 {
-    int rocks = strcmp(s->ops->name, "rocksdb") == 0;
-
     *copy = 0;
-    if (!rocks && strcmp(s->ops->name, "postgresql") != 0)
+    if (s->ops->get_copy == NULL)
         return 0;
     hold(s);
-    return let_go(s,
-                  rocks ? store_rocksdb_get_copy(s, copy) : store_pg_get_copy(s, copy));
+    return let_go(s, s->ops->get_copy(s, copy));
 }
 
 int store_set_copy(struct store *s, int copy)
 {
-    int rocks = strcmp(s->ops->name, "rocksdb") == 0;
-
-    if (!rocks && strcmp(s->ops->name, "postgresql") != 0)
+    if (s->ops->set_copy == NULL)
         return GL_ESTATE;
     hold(s);
-    return let_go(s,
-                  rocks ? store_rocksdb_set_copy(s, copy) : store_pg_set_copy(s, copy));
+    return let_go(s, s->ops->set_copy(s, copy));
 }
 
 int store_get_state(struct store *s, uint64_t *size, struct gl_buf *checkpoint)

@@ -140,16 +140,25 @@ int store_backup(struct store *s, const char *dir);
  * store_open refuses a data directory so named (a snapshot without the
  * mark would start as the original, with no guard against a rollback). */
 #define STORE_BACKUP_PARTIAL ".incomplete"
+/* 1 if dir, a path or a directory entry's name (trailing slashes
+ * ignored), ends in STORE_BACKUP_PARTIAL: an interrupted backup's, else
+ * 0. The one test of that name, for store_open and backup.c's sweep. */
+int store_backup_partial(const char *dir);
 
 /* The copy mark: a store made by store_backup or by a restore (restore.h)
  * is a copy that may be stale (the log went on after it was made). It
- * carries a mark, which store_get_copy reads (*copy = 1) and
- * store_set_copy(s, 0) removes durably once the copy was shown to be
- * current (glasslogd, main.c). The rocksdb backend marks its backups
- * and restores itself; a PostgreSQL database restored by pg_basebackup
- * or point-in-time recovery is marked by the operator (the meta row
- * "copy", README "Backup"). On the mem backend *copy is 0 and
- * store_set_copy returns GL_ESTATE. */
+ * carries a mark, which store_get_copy reads (*copy = 1 if marked, else
+ * 0, also on error) and store_set_copy(s, 0) removes once the copy was
+ * shown to be current (glasslogd, main.c); store_set_copy(s, 1) sets it
+ * (a restore). Each backend keeps the mark in the store itself, beside
+ * the log's records: rocksdb under the key "copy" (its backups and
+ * restores mark themselves), PostgreSQL as the meta row "copy" (a
+ * database restored by pg_basebackup or point-in-time recovery is
+ * marked by the operator, README "Backup"). store_set_copy is
+ * idempotent, writes nothing but the mark, and returns 0 only once the
+ * change is durable (as a commit, rule 2); GL_EIO may leave it done or
+ * not (rule 4). The mem backend is never a copy: *copy is 0 and
+ * store_set_copy returns GL_ESTATE, writing nothing. */
 int store_get_copy(struct store *s, int *copy);
 int store_set_copy(struct store *s, int copy);
 

@@ -130,6 +130,18 @@ struct store_ops {
      * readies s for the calling thread's bounded calls (store_bound_thread,
      * which then records the thread and its bound: store_bound_ms). */
     int (*bound_thread)(struct store *s);
+    /* Optional (NULL: the store is never a copy; store_get_copy gives 0
+     * and store_set_copy GL_ESTATE without calling the backend): the copy
+     * mark of store.h. get_copy sets *copy to 1 if the mark is stored,
+     * else 0 (also on error). set_copy stores (copy) or removes (!copy)
+     * the mark, idempotent, and returns 0 only once that is durable (as a
+     * commit, rule 2); it writes nothing else. */
+    int (*get_copy)(struct store *s, int *copy);
+    int (*set_copy)(struct store *s, int copy);
+    /* Optional (NULL: no online backup; store_backup is GL_ESTATE
+     * without calling the backend): store_backup, its snapshot carrying
+     * the copy mark (get_copy) before it appears under dir. */
+    int (*backup)(struct store *s, const char *dir);
 };
 
 struct store_buckets; /* store.c's in-process buckets */
@@ -169,15 +181,7 @@ unsigned store_bound_ms(struct store *s);
 int store_rocksdb_open(const struct store_options *o, struct store **out,
                        const char **why);
 int store_mem_open(const struct store_options *o, struct store **out, const char **why);
-/* store_backup of the rocksdb backend (s must be one). */
-int store_rocksdb_backup(struct store *s, const char *dir);
-/* store_get_copy / store_set_copy of the rocksdb backend. */
-int store_rocksdb_get_copy(struct store *s, int *copy);
-int store_rocksdb_set_copy(struct store *s, int copy);
 int store_pg_open(const struct store_options *o, struct store **out, const char **why);
-/* store_get_copy / store_set_copy of the pg backend. */
-int store_pg_get_copy(struct store *s, int *copy);
-int store_pg_set_copy(struct store *s, int copy);
 
 /* Test hook of the mem backend: its next n commits fail with err (nothing
  * written), as a failing disk's would. */

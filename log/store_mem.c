@@ -522,6 +522,9 @@ static const struct store_ops mem_ops = {
     NULL, /* a commit returns once durable: nothing to mark */
     0,    /* no limit on concurrent reads */
     NULL, /* no call waits on a server: nothing to bound */
+    NULL, /* never a copy: store_get_copy gives 0 */
+    NULL, /* ... and store_set_copy GL_ESTATE */
+    NULL, /* no online backup: store_backup GL_ESTATE */
 };
 
 int store_mem_open(const struct store_options *o, struct store **out, const char **why)

@@ -908,7 +908,7 @@ static int get_meta(struct store *s, const char *k, struct gl_buf *out)
  * database restored from pg_basebackup or point-in-time recovery gets it
  * from the operator (README, "Backup"); removing it is one committed
  * statement. */
-int store_pg_get_copy(struct store *s, int *copy)
+static int pg_get_copy(struct store *s, int *copy)
 {
     struct gl_buf b;
     int rc;
@@ -920,7 +920,7 @@ int store_pg_get_copy(struct store *s, int *copy)
     return rc == GL_ENOTFOUND ? 0 : rc;
 }
 
-int store_pg_set_copy(struct store *s, int copy)
+static int pg_set_copy(struct store *s, int copy)
 {
     PGresult *r = NULL;
     int rc = pg_query(pg(s),
@@ -2267,7 +2267,8 @@ static const struct store_ops pg_ops = {
     pg_get_served,    pg_bucket_take,
     pg_get_durable,   pg_find_leaves_origin,
     pg_mark_durable,  PG_CONNS / 2, /* read_capacity: half the pool (store.h) */
-    pg_bound_thread,
+    pg_bound_thread,  pg_get_copy,
+    pg_set_copy,      NULL, /* no online backup: pg_basebackup or PITR (store.h) */
 };
 
 /* Whether the log is empty: size 0 and no record of any kind (as an

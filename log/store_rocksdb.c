@@ -561,7 +561,8 @@ static struct kv_options rdb_kv_options(const char *dir, size_t cache_mb, int cr
     return ko;
 }
 
-int store_rocksdb_get_copy(struct store *s, int *copy)
+/* The copy mark: the key "copy" of the default family. */
+static int rdb_get_copy(struct store *s, int *copy)
 {
     struct gl_buf b;
     int rc;
@@ -590,7 +591,7 @@ static int put_copy_mark(struct kv *kv, int copy)
     return rc;
 }
 
-int store_rocksdb_set_copy(struct store *s, int copy)
+static int rdb_set_copy(struct store *s, int copy)
 {
     return put_copy_mark(rdb(s)->kv, copy);
 }
@@ -602,7 +603,7 @@ int store_rocksdb_set_copy(struct store *s, int copy)
  * the mark. On failure the dir.incomplete this call made is removed, so
  * no openable snapshot without the mark stays behind (one a crash left is
  * swept by the next backup, and store_open refuses the name). */
-int store_rocksdb_backup(struct store *s, const char *dir)
+static int rdb_backup(struct store *s, const char *dir)
 {
     char tmp[4096];
     struct kv_options ko;
@@ -654,6 +655,9 @@ static const struct store_ops rdb_ops = {
     .commit = rdb_commit,
     .find_leaves = rdb_find_leaves,
     .read_capacity = 0, /* no limit on concurrent reads */
+    .get_copy = rdb_get_copy,
+    .set_copy = rdb_set_copy,
+    .backup = rdb_backup,
 };
 
 /* 1 if dir holds RocksDB's CURRENT file (every RocksDB store has one). */

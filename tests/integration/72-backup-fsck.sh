@@ -35,8 +35,11 @@ start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" --mirrors "$
 LOADER=$!
 sleep 0.3
 # What an interrupted backup left (a snapshot not yet renamed) is swept
-# first; a file of that name, not a backup's directory, is left alone.
-mkdir -p "$T/backups/glasslog-20200101T000000Z.incomplete/sub"
+# first; a file of that name, not a backup's directory, is left alone, and
+# so are directories no backup is named as (no "glasslog-" before the
+# suffix, or nothing between them).
+mkdir -p "$T/backups/glasslog-20200101T000000Z.incomplete/sub" \
+    "$T/backups/other.incomplete" "$T/backups/glasslog-.incomplete"
 touch "$T/backups/glasslog-20200101T000000Z.incomplete/sub/CURRENT" \
     "$T/backups/glasslog-x.incomplete"
 kill -USR1 "$LOG_PID"
@@ -45,6 +48,8 @@ grep -q 'backup: removed .*/glasslog-20200101T000000Z.incomplete, left by an int
     "$LOG_OUT" || fail "no sweep logged: $(cat "$LOG_OUT")"
 [ ! -e "$T/backups/glasslog-20200101T000000Z.incomplete" ] || fail "stale snapshot kept"
 rm "$T/backups/glasslog-x.incomplete" || fail "a file named as a snapshot was removed"
+rmdir "$T/backups/other.incomplete" "$T/backups/glasslog-.incomplete" ||
+    fail "a directory not named as a backup's was removed"
 wait "$LOADER" || fail "appends during the backup failed"
 wait_until 30 sh -c "[ \"\$(curl -sf $MIRROR/checkpoint | sed -n 2p)\" = 900 ]" ||
     fail "the mirror never reached 900: $(grep mirror "$LOG_OUT" | tail -3)"

@@ -1112,6 +1112,7 @@ static void backup_leftovers(struct store *s, const char *tmp)
     const char *why = NULL;
     char bak[320], part[340], slash[360];
     struct stat st;
+    int copy;
 
     snprintf(bak, sizeof(bak), "%s/bak", tmp);
     snprintf(part, sizeof(part), "%s" STORE_BACKUP_PARTIAL, bak);
@@ -1134,8 +1135,69 @@ static void backup_leftovers(struct store *s, const char *tmp)
     assert_int_equal(rename(part, bak), 0); /* the same snapshot opens as bak */
     o.dir = bak;
     assert_int_equal(store_open(&o, &s2, &why), 0);
+    copy = 0;
+    assert_int_equal(store_get_copy(s2, &copy), 0); /* the backup is a copy */
+    assert_int_equal(copy, 1);
+    assert_int_equal(store_get_copy(s, &copy), 0); /* its original is not */
+    assert_int_equal(copy, 0);
     store_close(s2);
     tu_rmtree(bak);
+}
+
+/* store_backup_partial: the one test of an interrupted backup's name. */
+static void test_backup_partial_names(void **state)
+{
+    (void)state;
+    assert_int_equal(store_backup_partial("/d/glasslog-x" STORE_BACKUP_PARTIAL), 1);
+    assert_int_equal(store_backup_partial("d" STORE_BACKUP_PARTIAL "//"), 1);
+    assert_int_equal(store_backup_partial(STORE_BACKUP_PARTIAL), 1);
+    assert_int_equal(store_backup_partial("d" STORE_BACKUP_PARTIAL ".x"), 0);
+    assert_int_equal(store_backup_partial("d" STORE_BACKUP_PARTIAL "/x"), 0);
+    assert_int_equal(store_backup_partial(STORE_BACKUP_PARTIAL + 1), 0);
+    assert_int_equal(store_backup_partial("/"), 0);
+    assert_int_equal(store_backup_partial(""), 0);
+}
+
+/* The copy mark (store_get_copy, store_set_copy): never on mem, whose
+ * set is refused; elsewhere set and removed, each idempotent, durable
+ * (across a restart), and nothing but the mark (the state stays). Only
+ * rocksdb has an online backup (store_backup, backup_leftovers): the
+ * others refuse one, making nothing. */
+static void test_copy_mark(void **state)
+{
+    struct fx *f = *state;
+    const char *nobak = "glasslog-test-no-backup";
+    int copy = -1;
+
+    assert_int_equal(store_get_copy(f->s, &copy), 0); /* a new log is no copy */
+    assert_int_equal(copy, 0);
+    if (f->kind != ROCKSDB) {
+        assert_int_equal(store_backup(f->s, nobak), GL_ESTATE);
+        assert_int_equal(access(nobak, F_OK), -1);
+    }
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    if (f->kind == MEM) {
+        assert_int_equal(store_set_copy(f->s, 1), GL_ESTATE);
+        assert_int_equal(store_set_copy(f->s, 0), GL_ESTATE);
+        copy = -1;
+        assert_int_equal(store_get_copy(f->s, &copy), 0);
+        assert_int_equal(copy, 0);
+        check_state(f->s, 2);
+        return;
+    }
+    for (int round = 0; round < 2; round++) { /* mark, then unmark */
+        int want = round == 0;
+        assert_int_equal(store_set_copy(f->s, want), 0);
+        assert_int_equal(store_set_copy(f->s, want), 0);
+        copy = -1;
+        assert_int_equal(store_get_copy(f->s, &copy), 0);
+        assert_int_equal(copy, want);
+        fx_restart(f);
+        copy = -1;
+        assert_int_equal(store_get_copy(f->s, &copy), 0);
+        assert_int_equal(copy, want);
+        check_state(f->s, 2);
+    }
 }
 
 static void test_open_rules(void **state)
@@ -3234,6 +3296,7 @@ static const struct CMUnitTest pg_tests[] = {
     {"test_pg_reopen_read_only_recovering (postgresql)",
      test_pg_reopen_read_only_recovering, setup, teardown_read_write, &kind_postgresql},
     ON(test_pg_refused_connect, postgresql),
+    ON(test_copy_mark, postgresql),
     ON(test_read_back, postgresql_bounded),
     ON(test_reopen, postgresql_bounded),
     ON(test_served, postgresql_bounded),
@@ -3261,6 +3324,8 @@ int main(void)
         BOTH(test_origins),
         BOTH(test_bound_thread),
         BOTH(test_reopen_bounded),
+        BOTH(test_copy_mark),
+        cmocka_unit_test(test_backup_partial_names),
         /* the mem backend's failure hook (RocksDB's failures are the fault
          * shim's: tests/integration/06-log-storage-faults.sh) */
         ON(test_failed_commit, mem),
