@@ -16,7 +16,10 @@
  *
  * Invariants: gl_evidence_build emits only files that gl_evidence_verify
  * accepts as proof of a split view; a file's bytes are canonical for its
- * pair of checkpoints (order fixed, foreign signature lines dropped).
+ * pair of checkpoints (order fixed, foreign signature lines dropped, the
+ * log's signature lines re-encoded in canonical base64), so its ID (the
+ * SHA-256 of those bytes) names the pair, however the notes it was built
+ * from were encoded.
  */
 #include "glasslog/evidence.h"
 
@@ -388,6 +391,20 @@ out:
 
 /* --- building --------------------------------------------------------------- */
 
+/* Appends signature s (verified, so by a known key: a valid key name and
+ * a signature kept whole) re-encoded: canonical base64, whatever unused
+ * bits the line it came from had set. */
+static int append_sig(const struct gl_note_sig *s, struct gl_buf *out)
+{
+    char name[GL_KEY_NAME_MAX + 1];
+
+    if (s->name_len >= sizeof(name) || s->sig_len > GL_NOTE_SIG_MAX)
+        return GL_EINVAL; /* cannot happen for a verified signature */
+    memcpy(name, s->name, s->name_len);
+    name[s->name_len] = 0;
+    return gl_note_format_sig(name, s->id, s->sig, s->sig_len, out);
+}
+
 /* Appends o's text, the blank line and its log-key signature lines. */
 static int append_stripped(const struct opened *o, struct gl_buf *out)
 {
@@ -397,7 +414,7 @@ static int append_stripped(const struct opened *o, struct gl_buf *out)
         err = gl_buf_putc(out, '\n');
     for (size_t i = 0; err == 0 && i < o->note->nsigs; i++)
         if (o->verified[i] == 1)
-            err = gl_buf_append(out, o->note->sigs[i].line, o->note->sigs[i].line_len);
+            err = append_sig(&o->note->sigs[i], out);
     return err;
 }
 

@@ -708,20 +708,31 @@ static void process_add(struct engine *e, struct wreq *r)
         proof_split(e, r);
 }
 
+/* A submitted file that proves a split view of its log is stored in its
+ * canonical form (gl_evidence_build: foreign signature lines dropped,
+ * canonical base64), so re-encoding a signature line or adding one never
+ * gives the same pair another ID. */
 static void process_evidence(struct engine *e, struct wreq *r)
 {
     const struct logs_entry *log = &e->cfg.logs->v[r->log];
     struct gl_evidence *ev = calloc(1, sizeof(*ev));
     struct gl_evidence_result *res = calloc(1, sizeof(*res));
+    struct gl_buf canon;
     int err = ev == NULL || res == NULL ? GL_ENOMEM : 0;
 
+    gl_buf_init(&canon, GL_EVIDENCE_MAX_SIZE);
     r->status = 422;
     r->why = "the file does not prove a split view of this log";
     if (err == 0 && gl_evidence_parse(r->note, r->note_len, ev, NULL) == 0 &&
         gl_evidence_verify(ev, log->keys, log->nkeys, res) == 0 &&
         strcmp(res->origin, log->origin) == 0) {
-        err = add_evidence(e, r->log, (const uint8_t *)r->note, r->note_len, r->source,
-                           r->evidence_id);
+        err = gl_evidence_build(log->keys, log->nkeys, ev->note[0], ev->note_len[0],
+                                ev->note[1], ev->note_len[1],
+                                (const uint8_t(*)[GL_HASH_LEN])ev->proof, ev->nproof,
+                                &canon);
+        if (err == 0)
+            err =
+                add_evidence(e, r->log, canon.data, canon.len, r->source, r->evidence_id);
         if (err != 0) /* only stored evidence is this request's */
             r->evidence_id[0] = 0;
         r->status = err == 0 || err == GL_EEXIST || err == GL_ESTATE ? 200 : 500;
@@ -730,6 +741,7 @@ static void process_evidence(struct engine *e, struct wreq *r)
         r->status = 500;
         r->why = "out of memory checking the evidence";
     }
+    gl_buf_release(&canon);
     free(ev);
     free(res);
 }

@@ -93,8 +93,10 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
 /* Builds the canonical file for two signed checkpoint notes of one log
  * (any order) and the full proof from the smaller size to the larger
  * (nproof 0 for equal sizes). Signature lines other than the log keys'
- * are dropped, so two witnesses that catch the same pair write the same
- * bytes. Appends the file to out only if it proves a split view (checked
+ * are dropped and the log keys' are written anew in canonical base64 (a
+ * line read with non-zero unused bits comes out with zero ones), so two
+ * witnesses that catch the same pair write the same bytes, however the
+ * notes were encoded. Appends the file to out only if it proves a split view (checked
  * with gl_evidence_verify); GL_EVERIFY otherwise, out unchanged. */
 int gl_evidence_build(const struct gl_verifier *keys, size_t nkeys, const char *note1,
                       size_t len1, const char *note2, size_t len2,
@@ -115,7 +117,9 @@ int gl_evidence_full_proof(uint64_t m, uint64_t n, const uint8_t root_m[GL_HASH_
                            const uint8_t (*proof)[GL_HASH_LEN], size_t len,
                            uint8_t (*full)[GL_HASH_LEN], size_t *nfull);
 
-/* The file's ID: lowercase hex SHA-256 of its bytes, into hex[GL_HASH_HEX_LEN + 1]. */
+/* The file's ID: lowercase hex SHA-256 of its bytes, into
+ * hex[GL_HASH_HEX_LEN + 1]. It names a pair only when msg is the canonical
+ * file (gl_evidence_build's): a witness rebuilds a file before keeping it. */
 int gl_evidence_id(const char *msg, size_t len, char hex[GL_HASH_HEX_LEN + 1]);
 
 #endif
