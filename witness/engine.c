@@ -166,9 +166,10 @@ static int evidence_unannounced(const struct engine *e, const char *id, size_t l
 
 /* Announces durable evidence id of origin (file, len): marks it pending,
  * writes its file copy, and only if the copy is written calls on_evidence
- * with its path, then removes the mark. A copy that cannot be written is
+ * with its path, then, if it raised the alarm, removes the mark. A copy
+ * that cannot be written, or an alarm that could not be raised, is
  * logged; the caller retries (redo), and so does the next start
- * (evidence_unannounced). */
+ * (evidence_unannounced: the mark is still there). */
 static int announce(struct engine *e, const char *id, const char *origin,
                     const uint8_t *file, size_t len)
 {
@@ -198,8 +199,14 @@ static int announce(struct engine *e, const char *id, const char *origin,
                "cannot create %s: a crash before the alarm is raised would "
                "lose it",
                mark);
-    if (e->cfg.on_evidence != NULL)
-        e->cfg.on_evidence(e->cfg.arg, id, origin, path);
+    if (e->cfg.on_evidence != NULL &&
+        (err = e->cfg.on_evidence(e->cfg.arg, id, origin, path)) != 0) {
+        gl_log(GL_LOG_WARN,
+               "the alarm for evidence %s could not be raised (%s): retried every %llu s "
+               "and at start",
+               id, gl_strerror(err), (unsigned long long)((e->retry_ms + 999) / 1000));
+        return err;
+    }
     if (marked && unlink(mark) != 0)
         gl_log(GL_LOG_WARN,
                "cannot remove %s: evidence %s is announced again at the next "

@@ -599,14 +599,16 @@ static void test_removed_key_refused(void **state)
 struct announced {
     pthread_mutex_t mu;
     int calls, missing; /* missing: calls whose path was no regular file */
+    int refuse;         /* calls to answer "not raised" (GL_ESTATE) first */
     char id[GL_HASH_HEX_LEN + 1];
     char path[1024];
 };
 
-static void on_ev(void *arg, const char *id, const char *origin, const char *path)
+static int on_ev(void *arg, const char *id, const char *origin, const char *path)
 {
     struct announced *a = arg;
     struct stat st;
+    int err = 0;
 
     assert_string_equal(origin, "a.example/log");
     pthread_mutex_lock(&a->mu);
@@ -614,7 +616,12 @@ static void on_ev(void *arg, const char *id, const char *origin, const char *pat
     a->missing += stat(path, &st) != 0 || !S_ISREG(st.st_mode);
     snprintf(a->id, sizeof(a->id), "%s", id);
     snprintf(a->path, sizeof(a->path), "%s", path);
+    if (a->refuse > 0) {
+        a->refuse--;
+        err = GL_ESTATE;
+    }
     pthread_mutex_unlock(&a->mu);
+    return err;
 }
 
 /* a->calls once it reaches want, or after 10 s. */
@@ -688,7 +695,9 @@ static void restart_announces(struct engine **e, const struct engine_config *ec,
  * and announces it; so does a restart that finds the copy deleted,
  * truncated, or still marked pending (a crash between the copy and
  * on_evidence); a restart with the copy in place and no mark announces
- * nothing. */
+ * nothing. An alarm that on_evidence could not raise (its command could
+ * not start) stays marked pending and is raised again at each retry until
+ * it is, then no more. */
 static void test_evidence_announced_once_copied(void **state)
 {
     struct one_log f;
@@ -766,6 +775,19 @@ static void test_evidence_announced_once_copied(void **state)
     /* copy written, marked pending: on_evidence may not have run */
     assert_int_equal(gl_file_write_new(mark, "", 0, 0644), 0);
     restart_announces(&e, &ec, f.ia, &file, r, a, 5, id, copy, mark);
+    /* the alarm not raised twice: retried, marked pending until raised */
+    engine_free(e);
+    assert_int_equal(unlink(copy), 0);
+    a->refuse = 2;
+    assert_int_equal(engine_new(&fast, &e), 0);
+    assert_int_equal(wait_calls(a, 8), 8);
+    import(e, f.ia, &file, r); /* sync with the committer */
+    copy_written(copy, mark, &file);
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&a->mu);
+    assert_int_equal(a->calls, 8);
+    assert_int_equal(a->refuse, 0);
+    pthread_mutex_unlock(&a->mu);
     engine_free(e);
     pthread_mutex_destroy(&a->mu);
 
