@@ -247,16 +247,19 @@ static int open_note(const char *msg, size_t len, size_t before,
 }
 
 /* Sets r->signer to the name of the keys whose signatures on o[0] and
- * o[1] verified; GL_EVERIFY if they are not all of one name. */
+ * o[1] verified, r->key_id[k] to the key ID of the first on o[k];
+ * GL_EVERIFY if they are not all of one name. */
 static int one_signer(const struct opened *o, struct gl_evidence_result *r)
 {
     const struct gl_note_sig *first = NULL;
 
     for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < o[k].note->nsigs; i++) {
+        for (size_t i = 0, seen = 0; i < o[k].note->nsigs; i++) {
             const struct gl_note_sig *s = &o[k].note->sigs[i];
             if (o[k].verified[i] != 1)
                 continue;
+            if (!seen++)
+                r->key_id[k] = s->id;
             if (first == NULL)
                 first = s;
             else if (s->name_len != first->name_len ||
@@ -270,6 +273,20 @@ static int one_signer(const struct opened *o, struct gl_evidence_result *r)
     assert(first != NULL && first->name_len <= GL_KEY_NAME_MAX);
     snprintf(r->signer, sizeof(r->signer), "%.*s", (int)first->name_len, first->name);
     return 0;
+}
+
+/* Sets r->one_key and r->key: the first of keys that verifies both notes
+ * on its own (a key of the name and ID of a signature but another public
+ * key does not). */
+static void one_key(const struct opened *o, const struct gl_verifier *keys, size_t nkeys,
+                    struct gl_evidence_result *r)
+{
+    for (size_t k = 0; k < nkeys && !r->one_key; k++)
+        if (gl_note_verify(o[0].note, &keys[k], 1, NULL) == 0 &&
+            gl_note_verify(o[1].note, &keys[k], 1, NULL) == 0) {
+            r->one_key = 1;
+            r->key = k;
+        }
 }
 
 /* 1 if a sorts before b: smaller size, then smaller root. */
@@ -370,6 +387,7 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
     }
     if ((err = one_signer(o, r)) != 0)
         goto out;
+    one_key(o, keys, nkeys, r);
     if (sorts_before(&o[1].c, &o[0].c)) { /* one pair, one file, one ID */
         err = gl_err_set(&r->why, GL_EVERIFY, 0,
                          "the checkpoints are out of order (the smaller size first; "

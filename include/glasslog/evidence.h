@@ -63,7 +63,10 @@ struct gl_evidence_result {
     int consistent;             /* 1: both checkpoints are valid and consistent */
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
     char signer[GL_KEY_NAME_MAX + 1]; /* the name of the keys that signed */
-    uint64_t size[2];                 /* size[0] <= size[1] */
+    uint32_t key_id[2];               /* the key ID of a verified signature on each */
+    int one_key;                      /* 1 if keys[key] alone verifies both checkpoints */
+    size_t key;
+    uint64_t size[2]; /* size[0] <= size[1] */
     uint8_t root[2][GL_HASH_LEN];
     uint8_t implied[GL_HASH_LEN]; /* NOT_PREFIX: the true root of the
                                    * first size[0] entries of tree 2 */
@@ -83,6 +86,13 @@ int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out,
  * rotation; nkeys >= 1). Every signature of keys that verifies, on both
  * checkpoints, must be by keys of one name (r->signer; a log's rotated
  * keys share it): checkpoints signed by two logs' keys blame neither.
+ * keys must all be one log's: keys of one name are not told apart by
+ * their names, so r also says which key signed what: r->key_id[i] is
+ * the key ID of a signature that verified on checkpoint i, and r->one_key
+ * is 1 if one key, keys[r->key], verifies both (its public key: never
+ * taken from a name and a 32-bit ID alone). A caller that cannot vouch
+ * that its keys of one name are one log's (a user's list) requires
+ * one_key: otherwise the pair may be two logs' checkpoints.
  * Returns 0 only if e proves a split view (r->kind
  * says which); GL_EVERIFY if it proves none: r->consistent tells "valid
  * and consistent" from "invalid". r->why explains in every case.

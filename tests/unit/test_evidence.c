@@ -384,7 +384,8 @@ static int verify_with(const struct gl_buf *f, const struct gl_verifier *keys, s
 }
 
 /* Who signed: two logs' keys blame neither; a log's rotated keys (one
- * name) do; a key that signs another name's origin is named. */
+ * name) do, and the result says that no one key signed both; a key that
+ * signs another name's origin is named. */
 static void test_signers(void **state)
 {
     struct gl_signer other, rotated;
@@ -418,6 +419,8 @@ static void test_signers(void **state)
     assert_int_equal(verify_with(&f, &keys[1], 1, &r), 0);
     assert_string_equal(r.origin, ORIGIN);
     assert_string_equal(r.signer, "example.com/other");
+    assert_true(r.one_key && r.key == 0); /* keys[1] given alone */
+    assert_true(r.key_id[0] == keys[1].id && r.key_id[1] == keys[1].id);
     gl_buf_release(&f);
     gl_buf_release(&b);
     /* a rotated key of the same name */
@@ -430,6 +433,12 @@ static void test_signers(void **state)
                      0);
     assert_int_equal(verify_with(&f, keys, 2, &r), 0);
     assert_string_equal(r.signer, keys[0].name);
+    /* but no one key verifies both: said, for callers that cannot vouch
+     * that keys of one name are one log's */
+    assert_int_equal(r.one_key, 0);
+    assert_int_not_equal(r.key_id[0], r.key_id[1]);
+    assert_true((r.key_id[0] == keys[0].id && r.key_id[1] == keys[1].id) ||
+                (r.key_id[0] == keys[1].id && r.key_id[1] == keys[0].id));
     gl_signer_wipe(&other);
     gl_signer_wipe(&rotated);
     gl_buf_release(&a);
