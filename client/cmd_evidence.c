@@ -3,7 +3,10 @@
  * independent check of a split-view evidence file (specs/evidence.md)
  * that any witness, monitor or customer can run with the log's public key
  * alone. It prints what the file proves in plain words and exits 0 only
- * when it proves that the log signed two inconsistent trees; 2 when the
+ * when it proves that the log signed two inconsistent trees with one key
+ * (one public key verifies both checkpoints: the keys given may be of two
+ * logs whose keys share a name, and a name and a 32-bit key ID do not
+ * tell keys apart), and names that key; 2 when the
  * file is valid but consistent (nothing proven) or invalid; 3 on usage or
  * I/O errors.
  */
@@ -27,7 +30,8 @@ static const char evidence_usage[] =
     "for different sizes, a consistency proof) with the log's verifier key(s)\n"
     "(key string or @FILE; several during a key rotation) and explains what\n"
     "it proves. Exit 0: it proves the log signed two inconsistent trees (a\n"
-    "split view). Exit 2: it proves nothing (consistent or invalid).\n"
+    "split view) with one key, which it names. Exit 2: it proves nothing\n"
+    "(consistent, invalid, or the two signed by different keys).\n"
     "Exit 3: usage or I/O error. FILE may be - for stdin.\n";
 
 static void print_root(const char *label, uint64_t size, const uint8_t root[GL_HASH_LEN])
@@ -51,8 +55,8 @@ static void explain(const char *path, const struct gl_evidence_result *r, int pr
         return;
     }
     printf("SPLIT VIEW PROVEN: log %s: %s.\n", r->origin, r->why.reason);
-    if (strcmp(r->signer, r->origin) != 0)
-        printf("  signed by the key named %s (not the origin's name)\n", r->signer);
+    printf("  both signed by the key %s+%08x%s\n", r->signer, (unsigned)r->key_id[0],
+           strcmp(r->signer, r->origin) != 0 ? " (not the origin's name)" : "");
     print_root("checkpoint 1:", r->size[0], r->root[0]);
     print_root("checkpoint 2:", r->size[1], r->root[1]);
     if (r->kind == GL_EVIDENCE_NOT_PREFIX)
@@ -127,6 +131,15 @@ static int evidence_verify(int argc, char **argv)
         cli_error("cannot check the evidence: %s", gl_strerror(err));
         rc = CLI_USAGE;
         goto out;
+    }
+    if (err == 0 && !r.one_key) {
+        /* keys of one name, given together, may be two logs' */
+        err =
+            gl_err_set(&r.why, GL_EVERIFY, 0,
+                       "no one key verifies both checkpoints: the first is signed by "
+                       "the key %s+%08x, the second by %s+%08x; nothing shows that "
+                       "keys of one name are one log's",
+                       r.signer, (unsigned)r.key_id[0], r.signer, (unsigned)r.key_id[1]);
     }
     explain(argv[optind], &r, err == 0);
     rc = err == 0 ? CLI_OK : CLI_VERIFY;

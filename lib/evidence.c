@@ -16,7 +16,10 @@
  *
  * Invariants: gl_evidence_build emits only files that gl_evidence_verify
  * accepts as proof of a split view; a file's bytes are canonical for its
- * pair of checkpoints (order fixed, foreign signature lines dropped).
+ * pair of checkpoints (order fixed, foreign signature lines dropped, the
+ * log's signature lines re-encoded in canonical base64), so its ID (the
+ * SHA-256 of those bytes) names the pair, however the notes it was built
+ * from were encoded.
  */
 #include "glasslog/evidence.h"
 
@@ -244,16 +247,19 @@ static int open_note(const char *msg, size_t len, size_t before,
 }
 
 /* Sets r->signer to the name of the keys whose signatures on o[0] and
- * o[1] verified; GL_EVERIFY if they are not all of one name. */
+ * o[1] verified, r->key_id[k] to the key ID of the first on o[k];
+ * GL_EVERIFY if they are not all of one name. */
 static int one_signer(const struct opened *o, struct gl_evidence_result *r)
 {
     const struct gl_note_sig *first = NULL;
 
     for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < o[k].note->nsigs; i++) {
+        for (size_t i = 0, seen = 0; i < o[k].note->nsigs; i++) {
             const struct gl_note_sig *s = &o[k].note->sigs[i];
             if (o[k].verified[i] != 1)
                 continue;
+            if (!seen++)
+                r->key_id[k] = s->id;
             if (first == NULL)
                 first = s;
             else if (s->name_len != first->name_len ||
@@ -267,6 +273,33 @@ static int one_signer(const struct opened *o, struct gl_evidence_result *r)
     assert(first != NULL && first->name_len <= GL_KEY_NAME_MAX);
     snprintf(r->signer, sizeof(r->signer), "%.*s", (int)first->name_len, first->name);
     return 0;
+}
+
+/* 1 if a signature on o by key's name and ID verified. */
+static int signed_by(const struct opened *o, const struct gl_verifier *key)
+{
+    for (size_t i = 0; i < o->note->nsigs; i++) {
+        const struct gl_note_sig *s = &o->note->sigs[i];
+        if (o->verified[i] == 1 && key->type == GL_KEY_NOTE && s->id == key->id &&
+            s->name_len == strlen(key->name) &&
+            memcmp(s->name, key->name, s->name_len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Sets r->one_key and r->key: the first of keys whose signatures verified
+ * on both notes. gl_note_verify checks a signature with the first key of
+ * its name and ID (a later key of both, another public key, makes it
+ * fail), so that key is the one that verified it: no more crypto here. */
+static void one_key(const struct opened *o, const struct gl_verifier *keys, size_t nkeys,
+                    struct gl_evidence_result *r)
+{
+    for (size_t k = 0; k < nkeys && !r->one_key; k++)
+        if (signed_by(&o[0], &keys[k]) && signed_by(&o[1], &keys[k])) {
+            r->one_key = 1;
+            r->key = k;
+        }
 }
 
 /* 1 if a sorts before b: smaller size, then smaller root. */
@@ -367,6 +400,7 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
     }
     if ((err = one_signer(o, r)) != 0)
         goto out;
+    one_key(o, keys, nkeys, r);
     if (sorts_before(&o[1].c, &o[0].c)) { /* one pair, one file, one ID */
         err = gl_err_set(&r->why, GL_EVERIFY, 0,
                          "the checkpoints are out of order (the smaller size first; "
@@ -388,6 +422,20 @@ out:
 
 /* --- building --------------------------------------------------------------- */
 
+/* Appends signature s (verified, so by a known key: a valid key name and
+ * a signature kept whole) re-encoded: canonical base64, whatever unused
+ * bits the line it came from had set. */
+static int append_sig(const struct gl_note_sig *s, struct gl_buf *out)
+{
+    char name[GL_KEY_NAME_MAX + 1];
+
+    if (s->name_len >= sizeof(name) || s->sig_len > GL_NOTE_SIG_MAX)
+        return GL_EINVAL; /* cannot happen for a verified signature */
+    memcpy(name, s->name, s->name_len);
+    name[s->name_len] = 0;
+    return gl_note_format_sig(name, s->id, s->sig, s->sig_len, out);
+}
+
 /* Appends o's text, the blank line and its log-key signature lines. */
 static int append_stripped(const struct opened *o, struct gl_buf *out)
 {
@@ -397,7 +445,7 @@ static int append_stripped(const struct opened *o, struct gl_buf *out)
         err = gl_buf_putc(out, '\n');
     for (size_t i = 0; err == 0 && i < o->note->nsigs; i++)
         if (o->verified[i] == 1)
-            err = gl_buf_append(out, o->note->sigs[i].line, o->note->sigs[i].line_len);
+            err = append_sig(&o->note->sigs[i], out);
     return err;
 }
 

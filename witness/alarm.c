@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "hook.h"
 
@@ -93,44 +94,59 @@ static void *job_run(void *arg)
     return NULL;
 }
 
-void alarm_raise(const char *cmd, unsigned timeout_s, const char *id, const char *origin,
-                 const char *path)
+/* Starts j on a detached thread of its own (which frees it); GL_EIO if
+ * the thread cannot start (j freed). */
+static int job_start(struct alarm_job *j)
 {
-    struct alarm_job *j;
     pthread_attr_t attr;
     pthread_t t;
+    int err = 0;
+
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, job_run, j) != 0) {
+        job_free(j);
+        err = GL_EIO;
+    }
+    pthread_attr_destroy(&attr);
+    return err;
+}
+
+int alarm_raise(const char *cmd, unsigned timeout_s, const char *id, const char *origin,
+                const char *path)
+{
+    struct alarm_job *j;
+    int err;
 
     gl_log(GL_LOG_ERROR, "ALARM: split view of log %s proven; evidence %s stored at %s",
            origin, id, path);
     if (cmd == NULL)
-        return;
+        return 0;
     if (slot_take() != 0) {
         gl_log(GL_LOG_WARN,
-               "--on-evidence command for %s not run: %d --on-evidence commands still "
-               "running",
+               "--on-evidence command for %s not run yet: %d --on-evidence commands "
+               "still running",
                path, ALARM_MAX_RUNNING);
-        return;
+        return GL_ESTATE;
     }
-    if ((j = calloc(1, sizeof(*j))) == NULL) {
-        slot_give();
-        return;
+    err = (j = calloc(1, sizeof(*j))) == NULL ? GL_ENOMEM : 0;
+    if (err == 0) {
+        j->timeout_s = timeout_s;
+        j->cmd = strdup(cmd);
+        j->path = strdup(path);
+        j->id = strdup(id);
+        j->origin = strdup(origin);
+        if (!j->cmd || !j->path || !j->id || !j->origin) {
+            job_free(j);
+            err = GL_ENOMEM;
+        } else {
+            err = job_start(j);
+        }
     }
-    j->timeout_s = timeout_s;
-    j->cmd = strdup(cmd);
-    j->path = strdup(path);
-    j->id = strdup(id);
-    j->origin = strdup(origin);
-    if (!j->cmd || !j->path || !j->id || !j->origin) {
-        job_free(j);
-        slot_give();
-        return;
-    }
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, job_run, j) != 0) {
-        gl_log(GL_LOG_ERROR, "cannot start the --on-evidence command");
-        job_free(j);
+    if (err != 0) {
+        gl_log(GL_LOG_ERROR, "cannot start the --on-evidence command for %s yet: %s",
+               path, gl_strerror(err));
         slot_give();
     }
-    pthread_attr_destroy(&attr);
+    return err;
 }

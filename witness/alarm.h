@@ -11,11 +11,12 @@
  * Bounds: a command past its time limit (--on-evidence-timeout) is
  * stopped with its whole process group (hook.h) and logged as timed out;
  * at most ALARM_MAX_RUNNING commands (so threads) run at once. An alarm
- * raised while that many run gets its ALARM line and a WARN line saying
- * its command was not run; nothing is queued (a queue would only delay
- * the same decision, and a log whose key is compromised could fill it).
- * Nothing is lost: the evidence is stored and listed by GET /evidence.
- * Thread-safe; called from the committer thread.
+ * raised while that many run, or whose thread cannot start, gets its
+ * ALARM line and a WARN line saying its command was not run yet, and
+ * alarm_raise says so: the caller raises it again later (the engine keeps
+ * the evidence unannounced and retries it, engine.h), so no queue here
+ * (the engine's list of unannounced evidence is one, bounded and with
+ * each evidence once). Thread-safe; called from the committer thread.
  */
 #ifndef GL_WITNESS_ALARM_H
 #define GL_WITNESS_ALARM_H
@@ -24,9 +25,12 @@
 
 /* Raises the alarm for evidence id of origin stored at path (borrowed
  * strings, copied as needed); cmd may be NULL (log line only), and runs
- * at most timeout_s seconds (0: no limit). */
-void alarm_raise(const char *cmd, unsigned timeout_s, const char *id, const char *origin,
-                 const char *path);
+ * at most timeout_s seconds (0: no limit). 0 once the alarm is raised
+ * (the command started, or none); GL_ESTATE if ALARM_MAX_RUNNING
+ * commands still run, GL_ENOMEM or GL_EIO if its thread could not start:
+ * the command was not run, and the caller raises the alarm again later. */
+int alarm_raise(const char *cmd, unsigned timeout_s, const char *id, const char *origin,
+                const char *path);
 
 /* How many commands are running now (for tests). */
 unsigned alarm_running(void);

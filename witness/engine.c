@@ -166,9 +166,10 @@ static int evidence_unannounced(const struct engine *e, const char *id, size_t l
 
 /* Announces durable evidence id of origin (file, len): marks it pending,
  * writes its file copy, and only if the copy is written calls on_evidence
- * with its path, then removes the mark. A copy that cannot be written is
+ * with its path, then, if it raised the alarm, removes the mark. A copy
+ * that cannot be written, or an alarm that could not be raised, is
  * logged; the caller retries (redo), and so does the next start
- * (evidence_unannounced). */
+ * (evidence_unannounced: the mark is still there). */
 static int announce(struct engine *e, const char *id, const char *origin,
                     const uint8_t *file, size_t len)
 {
@@ -198,8 +199,14 @@ static int announce(struct engine *e, const char *id, const char *origin,
                "cannot create %s: a crash before the alarm is raised would "
                "lose it",
                mark);
-    if (e->cfg.on_evidence != NULL)
-        e->cfg.on_evidence(e->cfg.arg, id, origin, path);
+    if (e->cfg.on_evidence != NULL &&
+        (err = e->cfg.on_evidence(e->cfg.arg, id, origin, path)) != 0) {
+        gl_log(GL_LOG_WARN,
+               "the alarm for evidence %s could not be raised (%s): retried every %llu s "
+               "and at start",
+               id, gl_strerror(err), (unsigned long long)((e->retry_ms + 999) / 1000));
+        return err;
+    }
     if (marked && unlink(mark) != 0)
         gl_log(GL_LOG_WARN,
                "cannot remove %s: evidence %s is announced again at the next "
@@ -708,20 +715,31 @@ static void process_add(struct engine *e, struct wreq *r)
         proof_split(e, r);
 }
 
+/* A submitted file that proves a split view of its log is stored in its
+ * canonical form (gl_evidence_build: foreign signature lines dropped,
+ * canonical base64), so re-encoding a signature line or adding one never
+ * gives the same pair another ID. */
 static void process_evidence(struct engine *e, struct wreq *r)
 {
     const struct logs_entry *log = &e->cfg.logs->v[r->log];
     struct gl_evidence *ev = calloc(1, sizeof(*ev));
     struct gl_evidence_result *res = calloc(1, sizeof(*res));
+    struct gl_buf canon;
     int err = ev == NULL || res == NULL ? GL_ENOMEM : 0;
 
+    gl_buf_init(&canon, GL_EVIDENCE_MAX_SIZE);
     r->status = 422;
     r->why = "the file does not prove a split view of this log";
     if (err == 0 && gl_evidence_parse(r->note, r->note_len, ev, NULL) == 0 &&
         gl_evidence_verify(ev, log->keys, log->nkeys, res) == 0 &&
         strcmp(res->origin, log->origin) == 0) {
-        err = add_evidence(e, r->log, (const uint8_t *)r->note, r->note_len, r->source,
-                           r->evidence_id);
+        err = gl_evidence_build(log->keys, log->nkeys, ev->note[0], ev->note_len[0],
+                                ev->note[1], ev->note_len[1],
+                                (const uint8_t(*)[GL_HASH_LEN])ev->proof, ev->nproof,
+                                &canon);
+        if (err == 0)
+            err =
+                add_evidence(e, r->log, canon.data, canon.len, r->source, r->evidence_id);
         if (err != 0) /* only stored evidence is this request's */
             r->evidence_id[0] = 0;
         r->status = err == 0 || err == GL_EEXIST || err == GL_ESTATE ? 200 : 500;
@@ -730,6 +748,7 @@ static void process_evidence(struct engine *e, struct wreq *r)
         r->status = 500;
         r->why = "out of memory checking the evidence";
     }
+    gl_buf_release(&canon);
     free(ev);
     free(res);
 }

@@ -44,11 +44,13 @@
  * durable: (1) create the empty mark DIR/.<id>.pending, (2) write the copy
  * DIR/<id> (DIR is evidence_dir; atomic replace, fsync, directory fsync),
  * (3) only if the copy is written, call on_evidence with its path,
- * (4) remove the mark. A copy that cannot be written is logged and no
- * on_evidence is called: no alarm ever names a path that does not exist;
- * the committer retries it (from the file in the store) every retry_ms,
- * between batches, until it succeeds. At start (engine_new), each loaded
- * evidence entry whose copy is missing, has another size than the stored
+ * (4) only if on_evidence raised the alarm, remove the mark. A copy that
+ * cannot be written is logged and no on_evidence is called: no alarm ever
+ * names a path that does not exist; the committer retries it (from the
+ * file in the store) every retry_ms, between batches, until it succeeds;
+ * so it retries an alarm that on_evidence could not raise (each stored
+ * file once: the retries are as bounded as the evidence list). At start (engine_new),
+ * each loaded evidence entry whose copy is missing, has another size than the stored
  * file, or is still marked pending is announced again that way by the
  * committer thread before it takes its first batch (engine_new itself
  * does one stat or two per entry), and retried likewise. So a failed copy
@@ -127,8 +129,12 @@ struct engine_config {
     const char *evidence_dir;     /* a file copy of each evidence: DIR/<id> */
     /* Called on the committer thread once evidence is durable and its
      * file copy (path, a regular file) is written; again after a restart
-     * that finds it unannounced (above). Must not block for long. */
-    void (*on_evidence)(void *arg, const char *id, const char *origin, const char *path);
+     * that finds it unannounced (above). Must not block for long. Returns
+     * 0 once the alarm is raised, or a negative GL_E* code if it could
+     * not be now (its command could not start): the evidence then stays
+     * unannounced (marked pending) and is announced again like a copy
+     * that could not be written, every retry_ms and at start. */
+    int (*on_evidence)(void *arg, const char *id, const char *origin, const char *path);
     void *arg;
     size_t evidence_max; /* evidence loaded at start; 0: ENGINE_EVIDENCE_MAX */
     uint64_t retry_ms;   /* unannounced evidence retried; 0: ENGINE_RETRY_MS */

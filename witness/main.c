@@ -232,12 +232,12 @@ static int load_peers(struct witness *w)
 /* --- state
  * ------------------------------------------------------------------------------ */
 
-static void on_evidence(void *arg, const char *id, const char *origin, const char *path)
+static int on_evidence(void *arg, const char *id, const char *origin, const char *path)
 {
     const struct witness *w = arg;
 
-    alarm_raise(w->o.on_evidence[0] ? w->o.on_evidence : NULL, w->o.on_evidence_timeout,
-                id, origin, path);
+    return alarm_raise(w->o.on_evidence[0] ? w->o.on_evidence : NULL,
+                       w->o.on_evidence_timeout, id, origin, path);
 }
 
 static int open_state(struct witness *w)

@@ -63,7 +63,10 @@ struct gl_evidence_result {
     int consistent;             /* 1: both checkpoints are valid and consistent */
     char origin[GL_CHECKPOINT_ORIGIN_MAX + 1];
     char signer[GL_KEY_NAME_MAX + 1]; /* the name of the keys that signed */
-    uint64_t size[2];                 /* size[0] <= size[1] */
+    uint32_t key_id[2];               /* the key ID of a verified signature on each */
+    int one_key;                      /* 1 if keys[key] alone verifies both checkpoints */
+    size_t key;
+    uint64_t size[2]; /* size[0] <= size[1] */
     uint8_t root[2][GL_HASH_LEN];
     uint8_t implied[GL_HASH_LEN]; /* NOT_PREFIX: the true root of the
                                    * first size[0] entries of tree 2 */
@@ -83,6 +86,13 @@ int gl_evidence_parse(const char *msg, size_t len, struct gl_evidence *out,
  * rotation; nkeys >= 1). Every signature of keys that verifies, on both
  * checkpoints, must be by keys of one name (r->signer; a log's rotated
  * keys share it): checkpoints signed by two logs' keys blame neither.
+ * keys must all be one log's: keys of one name are not told apart by
+ * their names, so r also says which key signed what: r->key_id[i] is
+ * the key ID of a signature that verified on checkpoint i, and r->one_key
+ * is 1 if one key, keys[r->key], verifies both (its public key: never
+ * taken from a name and a 32-bit ID alone). A caller that cannot vouch
+ * that its keys of one name are one log's (a user's list) requires
+ * one_key: otherwise the pair may be two logs' checkpoints.
  * Returns 0 only if e proves a split view (r->kind
  * says which); GL_EVERIFY if it proves none: r->consistent tells "valid
  * and consistent" from "invalid". r->why explains in every case.
@@ -93,8 +103,10 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
 /* Builds the canonical file for two signed checkpoint notes of one log
  * (any order) and the full proof from the smaller size to the larger
  * (nproof 0 for equal sizes). Signature lines other than the log keys'
- * are dropped, so two witnesses that catch the same pair write the same
- * bytes. Appends the file to out only if it proves a split view (checked
+ * are dropped and the log keys' are written anew in canonical base64 (a
+ * line read with non-zero unused bits comes out with zero ones), so two
+ * witnesses that catch the same pair write the same bytes, however the
+ * notes were encoded. Appends the file to out only if it proves a split view (checked
  * with gl_evidence_verify); GL_EVERIFY otherwise, out unchanged. */
 int gl_evidence_build(const struct gl_verifier *keys, size_t nkeys, const char *note1,
                       size_t len1, const char *note2, size_t len2,
@@ -115,7 +127,9 @@ int gl_evidence_full_proof(uint64_t m, uint64_t n, const uint8_t root_m[GL_HASH_
                            const uint8_t (*proof)[GL_HASH_LEN], size_t len,
                            uint8_t (*full)[GL_HASH_LEN], size_t *nfull);
 
-/* The file's ID: lowercase hex SHA-256 of its bytes, into hex[GL_HASH_HEX_LEN + 1]. */
+/* The file's ID: lowercase hex SHA-256 of its bytes, into
+ * hex[GL_HASH_HEX_LEN + 1]. It names a pair only when msg is the canonical
+ * file (gl_evidence_build's): a witness rebuilds a file before keeping it. */
 int gl_evidence_id(const char *msg, size_t len, char hex[GL_HASH_HEX_LEN + 1]);
 
 #endif

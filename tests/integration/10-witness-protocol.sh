@@ -234,7 +234,20 @@ curl -sf "$WURL/evidence/$ID" > "$T/ev" || fail "GET /evidence/<id>"
 cmp -s "$T/ev" "$T/wdata/evidence/$ID" || fail "no file copy of the evidence"
 expect_rc 0 "$G" evidence verify --log-vkey "@$SK.pub" "$T/ev"
 grep -q "SPLIT VIEW" "$T/out" || fail "CLI explanation: $(cat "$T/out")"
+grep -q "both signed by the key split.example/log+" "$T/out" || fail "CLI names no key: $(cat "$T/out")"
 expect_rc 2 "$G" evidence verify --log-vkey "@$LK.pub" "$T/ev"
+# Two keys of one name given together may be two logs' keys: a pair whose
+# checkpoints no one key verifies proves nothing (in either order).
+"$G" keygen --name split.example/log --out "$T/split2.key" > /dev/null || fail keygen
+mkck "$T/split2.key" split.example/log 5 "$($PY root 5 other)" > "$T/cks2b"
+for pair in "cks1 cks2b" "cks2b cks1"; do
+    read -r n1 n2 <<< "$pair"
+    { printf 'glasslog.dev/evidence/v1\n\n'; cat "$T/$n1"; printf '\n'; cat "$T/$n2"; } > "$T/ev2"
+    expect_rc 2 "$G" evidence verify --log-vkey "@$SK.pub" --log-vkey "@$T/split2.key.pub" "$T/ev2"
+    cat "$T/out" >> "$T/ev2.out"
+done
+grep -q "^INVALID EVIDENCE: no one key verifies both checkpoints" "$T/ev2.out" ||
+    fail "two keys of one name: $(cat "$T/ev2.out")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$WURL/evidence/$(printf 0%.0s $(seq 64))")" = 404 ] || fail "unknown evidence"
 mkck "$SK" split.example/log 6 "$($PY root 6)" > "$T/cks3"
 body 5 "$T/cks3" $($PY proof 5 6); post 422

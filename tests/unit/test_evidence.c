@@ -5,7 +5,8 @@
  * with every vector; a second root for one size, or a forged smaller tree
  * with the true proof (also for a power-of-two size), is proven a split
  * view; consistent pairs, forged proofs, foreign keys and malformed files
- * prove nothing; building is canonical (order and foreign lines dropped).
+ * prove nothing; building is canonical (order and foreign lines dropped,
+ * signature lines re-encoded: one pair, one ID).
  */
 #include "testutil.h"
 
@@ -383,7 +384,8 @@ static int verify_with(const struct gl_buf *f, const struct gl_verifier *keys, s
 }
 
 /* Who signed: two logs' keys blame neither; a log's rotated keys (one
- * name) do; a key that signs another name's origin is named. */
+ * name) do, and the result says that no one key signed both; a key that
+ * signs another name's origin is named. */
 static void test_signers(void **state)
 {
     struct gl_signer other, rotated;
@@ -417,6 +419,8 @@ static void test_signers(void **state)
     assert_int_equal(verify_with(&f, &keys[1], 1, &r), 0);
     assert_string_equal(r.origin, ORIGIN);
     assert_string_equal(r.signer, "example.com/other");
+    assert_true(r.one_key && r.key == 0); /* keys[1] given alone */
+    assert_true(r.key_id[0] == keys[1].id && r.key_id[1] == keys[1].id);
     gl_buf_release(&f);
     gl_buf_release(&b);
     /* a rotated key of the same name */
@@ -429,6 +433,12 @@ static void test_signers(void **state)
                      0);
     assert_int_equal(verify_with(&f, keys, 2, &r), 0);
     assert_string_equal(r.signer, keys[0].name);
+    /* but no one key verifies both: said, for callers that cannot vouch
+     * that keys of one name are one log's */
+    assert_int_equal(r.one_key, 0);
+    assert_int_not_equal(r.key_id[0], r.key_id[1]);
+    assert_true((r.key_id[0] == keys[0].id && r.key_id[1] == keys[1].id) ||
+                (r.key_id[0] == keys[1].id && r.key_id[1] == keys[0].id));
     gl_signer_wipe(&other);
     gl_signer_wipe(&rotated);
     gl_buf_release(&a);
@@ -536,6 +546,52 @@ static void test_refusals_say_why(void **state)
     free(e);
 }
 
+static void test_id_canonical(void **state)
+{
+    struct gl_buf a, b, a2, f1, f2, raw;
+    struct gl_evidence_result r;
+    uint8_t real[32], fake[32];
+    char id1[65], id2[65];
+    (void)state;
+    ref_root(1000, real);
+    fake_root(fake, 3);
+    signed_ck(1000, real, &a);
+    signed_ck(1000, fake, &b);
+    gl_buf_init(&a2, 1 << 16);
+    assert_int_equal(gl_buf_append(&a2, a.data, a.len), 0);
+    tu_b64_noncanonical_sig((char *)a2.data, a2.len, 0);
+    assert_memory_not_equal(a.data, a2.data, a.len);
+    /* the re-encoded line still verifies, and a file carrying it as is
+     * proves the split too */
+    if (memcmp(real, fake, 32) < 0)
+        raw_file(&a2, &b, NULL, 0, &raw);
+    else
+        raw_file(&b, &a2, NULL, 0, &raw);
+    assert_int_equal(verify_text((char *)raw.data, raw.len, &r), 0);
+    /* but the file built from it is the canonical one: one pair, one ID */
+    assert_int_equal(build_verify(&a, &b, NULL, 0, &f1, &r), 0);
+    assert_int_equal(build_verify(&a2, &b, NULL, 0, &f2, &r), 0);
+    assert_int_equal(f1.len, f2.len);
+    assert_memory_equal(f1.data, f2.data, f1.len);
+    assert_int_equal(gl_evidence_id((char *)f1.data, f1.len, id1), 0);
+    assert_int_equal(gl_evidence_id((char *)f2.data, f2.len, id2), 0);
+    assert_string_equal(id1, id2);
+    /* a canonical file is its own canonical file: stored IDs stay */
+    gl_buf_release(&raw);
+    if (memcmp(real, fake, 32) < 0)
+        raw_file(&a, &b, NULL, 0, &raw);
+    else
+        raw_file(&b, &a, NULL, 0, &raw);
+    assert_int_equal(raw.len, f1.len);
+    assert_memory_equal(raw.data, f1.data, f1.len);
+    gl_buf_release(&a);
+    gl_buf_release(&a2);
+    gl_buf_release(&b);
+    gl_buf_release(&f1);
+    gl_buf_release(&f2);
+    gl_buf_release(&raw);
+}
+
 static void test_id(void **state)
 {
     char hex[65];
@@ -558,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_refusals_say_why),
         cmocka_unit_test(test_id),
+        cmocka_unit_test(test_id_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

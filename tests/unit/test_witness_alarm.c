@@ -2,7 +2,8 @@
  * test_witness_alarm: the witness's --on-evidence commands are bounded.
  * Six alarms raised at once with a command that records its pid and then
  * hangs: exactly ALARM_MAX_RUNNING commands start (the others are not
- * run), each is stopped at its 1 s limit (its pid gone), every slot comes
+ * run, and alarm_raise says so, GL_ESTATE, for the caller to raise them
+ * again later), each is stopped at its 1 s limit (its pid gone), every slot comes
  * back, and the next alarm's command runs again. The commands append
  * their pids to a file that the test reads back.
  */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../witness/alarm.h"
+#include "glasslog/error.h"
 
 /* Lines in path (0 if it is missing). */
 static int lines(const char *path)
@@ -51,7 +53,9 @@ static void test_bounded(void **state)
     snprintf(cmd, sizeof(cmd), "echo $$ >> '%s'; sleep 30", started);
     t0 = mono_ms();
     for (int i = 0; i < 6; i++)
-        alarm_raise(cmd, 1, "00ff", "example.com/log", "/nonexistent/evidence");
+        assert_int_equal(
+            alarm_raise(cmd, 1, "00ff", "example.com/log", "/nonexistent/evidence"),
+            i < ALARM_MAX_RUNNING ? 0 : GL_ESTATE);
     assert_int_equal(alarm_running(), ALARM_MAX_RUNNING);
     while (alarm_running() > 0 && mono_ms() - t0 < 10000)
         usleep(20000);
@@ -70,7 +74,7 @@ static void test_bounded(void **state)
     assert_int_equal(n, ALARM_MAX_RUNNING);
     /* the slots came back */
     snprintf(cmd, sizeof(cmd), "echo \"$1 $GLASSLOG_EVIDENCE_ID\" > '%s'", done);
-    alarm_raise(cmd, 1, "abcd", "example.com/log", "/some/path");
+    assert_int_equal(alarm_raise(cmd, 1, "abcd", "example.com/log", "/some/path"), 0);
     t0 = mono_ms();
     while (lines(done) < 1 && mono_ms() - t0 < 5000)
         usleep(10000);

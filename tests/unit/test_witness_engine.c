@@ -2,7 +2,9 @@
  * test_witness_engine: the engine's evidence bounds. With the list of
  * evidence loaded at start made small (evidence_max 3), many distinct
  * valid evidence files for one origin A are accepted but only the first
- * is stored (it freezes A; a frozen origin takes no more); then a split
+ * is stored (it freezes A; a frozen origin takes no more), as its
+ * canonical file (the copy submitted had a re-encoded signature line and
+ * another key's line: it gets the canonical file's ID); then a split
  * view of another origin B found by add-checkpoint is still stored, B
  * frozen, and the 422 says the evidence was kept; after a restart of the
  * engine on the same store both are still frozen and listed. A
@@ -104,9 +106,32 @@ static void frozen_with_evidence(struct engine *e, size_t ia, size_t ib)
     assert_true(st.frozen == 2 && st.evidence == 2);
 }
 
+/* The canonical evidence file f as anyone could re-encode it: its first
+ * signature line with an unused base64 bit set, then another key's line.
+ * It proves the same split view of the same pair. */
+static void dirty_file(const struct gl_buf *f, struct gl_buf *out)
+{
+    static const char foreign[] = "\xe2\x80\x94 x.example AAAAAAAA\n";
+    const char *sig, *end;
+    size_t at;
+
+    gl_buf_reset(out);
+    assert_int_equal(gl_buf_append(out, f->data, f->len), 0);
+    tu_b64_noncanonical_sig((char *)out->data, out->len, 0);
+    assert_int_equal(gl_buf_putc(out, 0), 0);
+    sig = strstr((const char *)out->data, "\n\xe2\x80\x94 ");
+    assert_non_null(sig);
+    end = strchr(sig + 1, '\n') + 1;
+    at = (size_t)(end - (const char *)out->data);
+    out->len = f->len;
+    assert_int_equal(gl_buf_append(out, foreign, sizeof(foreign) - 1), 0);
+    memmove(out->data + at + sizeof(foreign) - 1, out->data + at, f->len - at);
+    memcpy(out->data + at, foreign, sizeof(foreign) - 1);
+}
+
 static void test_evidence_bounded_per_origin(void **state)
 {
-    char dir[512], wdir[600], text[2048];
+    char dir[512], wdir[600], text[2048], id[GL_HASH_HEX_LEN + 1];
     struct gl_signer ka, kb, wk;
     struct gl_verifier va, vb;
     struct gl_buf b, n1, n2, file, body;
@@ -162,11 +187,17 @@ static void test_evidence_bounded_per_origin(void **state)
         r->log = ia;
         r->note = (const char *)file.data;
         r->note_len = file.len;
+        if (i == 1) { /* a re-encoded copy is stored as the canonical file */
+            assert_int_equal(gl_evidence_id((char *)file.data, file.len, id), 0);
+            dirty_file(&file, &body);
+            r->note = (const char *)body.data;
+            r->note_len = body.len;
+        }
         snprintf(r->source, sizeof(r->source), "test");
         engine_run(e, r);
         assert_int_equal(r->status, 200);
         if (i == 1)
-            assert_int_not_equal(r->evidence_id[0], 0);
+            assert_string_equal(r->evidence_id, id);
         else
             assert_int_equal(r->evidence_id[0], 0); /* not stored */
     }
@@ -568,14 +599,16 @@ static void test_removed_key_refused(void **state)
 struct announced {
     pthread_mutex_t mu;
     int calls, missing; /* missing: calls whose path was no regular file */
+    int refuse;         /* calls to answer "not raised" (GL_ESTATE) first */
     char id[GL_HASH_HEX_LEN + 1];
     char path[1024];
 };
 
-static void on_ev(void *arg, const char *id, const char *origin, const char *path)
+static int on_ev(void *arg, const char *id, const char *origin, const char *path)
 {
     struct announced *a = arg;
     struct stat st;
+    int err = 0;
 
     assert_string_equal(origin, "a.example/log");
     pthread_mutex_lock(&a->mu);
@@ -583,7 +616,12 @@ static void on_ev(void *arg, const char *id, const char *origin, const char *pat
     a->missing += stat(path, &st) != 0 || !S_ISREG(st.st_mode);
     snprintf(a->id, sizeof(a->id), "%s", id);
     snprintf(a->path, sizeof(a->path), "%s", path);
+    if (a->refuse > 0) {
+        a->refuse--;
+        err = GL_ESTATE;
+    }
     pthread_mutex_unlock(&a->mu);
+    return err;
 }
 
 /* a->calls once it reaches want, or after 10 s. */
@@ -657,7 +695,9 @@ static void restart_announces(struct engine **e, const struct engine_config *ec,
  * and announces it; so does a restart that finds the copy deleted,
  * truncated, or still marked pending (a crash between the copy and
  * on_evidence); a restart with the copy in place and no mark announces
- * nothing. */
+ * nothing. An alarm that on_evidence could not raise (its command could
+ * not start) stays marked pending and is raised again at each retry until
+ * it is, then no more. */
 static void test_evidence_announced_once_copied(void **state)
 {
     struct one_log f;
@@ -735,6 +775,19 @@ static void test_evidence_announced_once_copied(void **state)
     /* copy written, marked pending: on_evidence may not have run */
     assert_int_equal(gl_file_write_new(mark, "", 0, 0644), 0);
     restart_announces(&e, &ec, f.ia, &file, r, a, 5, id, copy, mark);
+    /* the alarm not raised twice: retried, marked pending until raised */
+    engine_free(e);
+    assert_int_equal(unlink(copy), 0);
+    a->refuse = 2;
+    assert_int_equal(engine_new(&fast, &e), 0);
+    assert_int_equal(wait_calls(a, 8), 8);
+    import(e, f.ia, &file, r); /* sync with the committer */
+    copy_written(copy, mark, &file);
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&a->mu);
+    assert_int_equal(a->calls, 8);
+    assert_int_equal(a->refuse, 0);
+    pthread_mutex_unlock(&a->mu);
     engine_free(e);
     pthread_mutex_destroy(&a->mu);
 

@@ -73,6 +73,26 @@ void tu_b64_hash(const char *b64, uint8_t out[32])
     assert_int_equal(gl_base64_decode_exact(b64, strlen(b64), out, 32), 0);
 }
 
+void tu_b64_noncanonical_sig(char *msg, size_t len, size_t from)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *line = NULL, *pad, *at;
+
+    for (size_t i = from; line == NULL && i + 5 <= len; i++)
+        if (memcmp(msg + i, "\n\xe2\x80\x94 ", 5) == 0)
+            line = msg + i;
+    assert_non_null(line);
+    pad = memchr(line + 1, '\n', len - (size_t)(line + 1 - msg));
+    assert_non_null(pad);
+    pad--;
+    assert_true(pad[0] == '=' && pad[-1] != '=');
+    at = strchr(b64, pad[-1]);
+    assert_non_null(at);
+    assert_int_equal((at - b64) & 3, 0); /* canonical: unused bits zero */
+    pad[-1] = b64[(at - b64) | 1];
+}
+
 uint64_t tu_rand(uint64_t *state)
 {
     /* splitmix64 */

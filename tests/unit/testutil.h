@@ -36,6 +36,12 @@ char *tu_read_vector(const char *rel, size_t *len);
 char *tu_read_file(const char *path, size_t *len);
 /* Decodes 32-byte base64; fails the test on error. */
 void tu_b64_hash(const char *b64, uint8_t out[32]);
+/* Re-encodes the first signature line after offset from in the signed
+ * note(s) of msg (len bytes; the line of a 68-byte Ed25519 blob, which
+ * ends in "=") with an unused bit of its last base64 group set: the same
+ * signature to Go's sumdb/note and to gl_note_parse, other bytes. Fails
+ * the test if there is no such line. */
+void tu_b64_noncanonical_sig(char *msg, size_t len, size_t from);
 /* Parses VECTORS/rel as a signer / verifier key; fails the test if not. */
 struct gl_buf;
 struct gl_signer;
