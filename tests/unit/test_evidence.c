@@ -102,6 +102,18 @@ static void fake_root(uint8_t out[32], uint8_t tag)
     out[31] = 0x5a;
 }
 
+/* Two checkpoints of size 1000 with different roots: *a of the
+ * reference tree's (real), *b of a fake root (fake, made from tag). The
+ * caller releases both. */
+static void split_pair(uint8_t tag, uint8_t real[32], uint8_t fake[32], struct gl_buf *a,
+                       struct gl_buf *b)
+{
+    ref_root(1000, real);
+    fake_root(fake, tag);
+    signed_ck(1000, real, a);
+    signed_ck(1000, fake, b);
+}
+
 /* Builds and verifies; returns gl_evidence_build's code; *r filled when 0. */
 static int build_verify(const struct gl_buf *a, const struct gl_buf *b,
                         const uint8_t (*proof)[32], size_t n, struct gl_buf *file,
@@ -198,10 +210,7 @@ static void test_same_size(void **state)
     struct gl_evidence_result r;
     uint8_t real[32], other[32];
     (void)state;
-    ref_root(1000, real);
-    fake_root(other, 1);
-    signed_ck(1000, real, &a);
-    signed_ck(1000, other, &b);
+    split_pair(1, real, other, &a, &b);
     assert_int_equal(build_verify(&a, &b, NULL, 0, &f1, &r), 0);
     assert_int_equal(r.kind, GL_EVIDENCE_SAME_SIZE);
     assert_string_equal(r.origin, ORIGIN);
@@ -321,10 +330,7 @@ static void test_foreign_keys_and_lines(void **state)
     struct gl_evidence_result r;
     uint8_t real[32], fake[32];
     (void)state;
-    ref_root(1000, real);
-    fake_root(fake, 3);
-    signed_ck(1000, real, &a);
-    signed_ck(1000, fake, &b);
+    split_pair(3, real, fake, &a, &b);
     /* a cosignature appended to one note is dropped from the file */
     tu_load_signer("notes/witness.cosig-key", &wk);
     gl_buf_init(&a2, 1 << 16);
@@ -462,10 +468,7 @@ static void test_parse_errors(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(gl_evidence_parse(bad[i], strlen(bad[i]), &e, NULL), GL_EPARSE);
-    ref_root(1000, real);
-    fake_root(fake, 4);
-    signed_ck(1000, real, &a);
-    signed_ck(1000, fake, &b);
+    split_pair(4, real, fake, &a, &b);
     raw_file(&a, &b, NULL, 0, &f);
     assert_int_equal(gl_evidence_parse((char *)f.data, f.len, &e, NULL), 0);
     assert_int_equal(e.note_len[0], a.len);
@@ -553,10 +556,7 @@ static void test_id_canonical(void **state)
     uint8_t real[32], fake[32];
     char id1[65], id2[65];
     (void)state;
-    ref_root(1000, real);
-    fake_root(fake, 3);
-    signed_ck(1000, real, &a);
-    signed_ck(1000, fake, &b);
+    split_pair(3, real, fake, &a, &b);
     gl_buf_init(&a2, 1 << 16);
     assert_int_equal(gl_buf_append(&a2, a.data, a.len), 0);
     tu_b64_noncanonical_sig((char *)a2.data, a2.len, 0);
