@@ -42,7 +42,11 @@ static void print_root(const char *label, uint64_t size, const uint8_t root[GL_H
     printf("  %s size %llu, root %s\n", label, (unsigned long long)size, hex);
 }
 
-static void explain(const char *path, const struct gl_evidence_result *r, int proven)
+/* Prints what r proves; with proven, names keys[r->key], the key that
+ * signed both checkpoints (r->key_id says only which key's signature came
+ * first on each). */
+static void explain(const char *path, const struct gl_evidence_result *r, int proven,
+                    const struct gl_verifier *keys)
 {
     char why[GL_ERR_REASON_MAX + 4200];
 
@@ -55,8 +59,9 @@ static void explain(const char *path, const struct gl_evidence_result *r, int pr
         return;
     }
     printf("SPLIT VIEW PROVEN: log %s: %s.\n", r->origin, r->why.reason);
-    printf("  both signed by the key %s+%08x%s\n", r->signer, (unsigned)r->key_id[0],
-           strcmp(r->signer, r->origin) != 0 ? " (not the origin's name)" : "");
+    printf("  both signed by the key %s+%08x%s\n", keys[r->key].name,
+           (unsigned)keys[r->key].id,
+           strcmp(keys[r->key].name, r->origin) != 0 ? " (not the origin's name)" : "");
     print_root("checkpoint 1:", r->size[0], r->root[0]);
     print_root("checkpoint 2:", r->size[1], r->root[1]);
     if (r->kind == GL_EVIDENCE_NOT_PREFIX)
@@ -141,7 +146,7 @@ static int evidence_verify(int argc, char **argv)
                        "keys of one name are one log's",
                        r.signer, (unsigned)r.key_id[0], r.signer, (unsigned)r.key_id[1]);
     }
-    explain(argv[optind], &r, err == 0);
+    explain(argv[optind], &r, err == 0, keys);
     rc = err == 0 ? CLI_OK : CLI_VERIFY;
 out:
     free(e);

@@ -237,17 +237,39 @@ grep -q "SPLIT VIEW" "$T/out" || fail "CLI explanation: $(cat "$T/out")"
 grep -q "both signed by the key split.example/log+" "$T/out" || fail "CLI names no key: $(cat "$T/out")"
 expect_rc 2 "$G" evidence verify --log-vkey "@$LK.pub" "$T/ev"
 # Two keys of one name given together may be two logs' keys: a pair whose
-# checkpoints no one key verifies proves nothing (in either order).
+# checkpoints no one key verifies proves nothing, whichever key signs the
+# smaller root (of each pair's two orders, one is refused as out of order).
 "$G" keygen --name split.example/log --out "$T/split2.key" > /dev/null || fail keygen
 mkck "$T/split2.key" split.example/log 5 "$($PY root 5 other)" > "$T/cks2b"
-for pair in "cks1 cks2b" "cks2b cks1"; do
-    read -r n1 n2 <<< "$pair"
-    { printf 'glasslog.dev/evidence/v1\n\n'; cat "$T/$n1"; printf '\n'; cat "$T/$n2"; } > "$T/ev2"
-    expect_rc 2 "$G" evidence verify --log-vkey "@$SK.pub" --log-vkey "@$T/split2.key.pub" "$T/ev2"
-    cat "$T/out" >> "$T/ev2.out"
+mkck "$T/split2.key" split.example/log 5 "$($PY root 5)" > "$T/cks1b"
+for pair in "cks1 cks2b" "cks1b cks2"; do
+    : > "$T/ev2.out"
+    for order in "$pair" "${pair#* } ${pair% *}"; do
+        read -r n1 n2 <<< "$order"
+        { printf 'glasslog.dev/evidence/v1\n\n'; cat "$T/$n1"; printf '\n'; cat "$T/$n2"; } > "$T/ev2"
+        expect_rc 2 "$G" evidence verify --log-vkey "@$SK.pub" --log-vkey "@$T/split2.key.pub" "$T/ev2"
+        cat "$T/out" >> "$T/ev2.out"
+    done
+    grep -q "^INVALID EVIDENCE: no one key verifies both checkpoints" "$T/ev2.out" ||
+        fail "two keys of one name ($pair): $(cat "$T/ev2.out")"
 done
-grep -q "^INVALID EVIDENCE: no one key verifies both checkpoints" "$T/ev2.out" ||
-    fail "two keys of one name: $(cat "$T/ev2.out")"
+# A key rotation: checkpoint 1 signed by both keys (the other key's line
+# first), checkpoint 2 by the first key only: the key named is the one
+# that signed both.
+# (both ways round, so that the two-line note is checkpoint 1 in one file)
+addsig() { sed -n '1,/^$/p' "$2"; sed '1,/^$/d' "$1"; sed '1,/^$/d' "$2"; }
+addsig "$T/cks1b" "$T/cks1" > "$T/cks1ab"
+addsig "$T/cks2b" "$T/cks2" > "$T/cks2ab"
+SKID=$(cut -d+ -f2 "$SK.pub")
+: > "$T/ev2.out"
+for order in "cks1ab cks2" "cks2 cks1ab" "cks1 cks2ab" "cks2ab cks1"; do
+    read -r n1 n2 <<< "$order"
+    { printf 'glasslog.dev/evidence/v1\n\n'; cat "$T/$n1"; printf '\n'; cat "$T/$n2"; } > "$T/ev2"
+    "$G" evidence verify --log-vkey "@$T/split2.key.pub" --log-vkey "@$SK.pub" "$T/ev2" >> "$T/ev2.out" 2>&1
+done
+[ "$(grep -c "^  both signed by the key split.example/log+$SKID$" "$T/ev2.out")" = 2 ] &&
+    [ "$(grep -c "^  both signed by the key" "$T/ev2.out")" = 2 ] ||
+    fail "a rotation's evidence names another key than the one that signed both ($SKID): $(cat "$T/ev2.out")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$WURL/evidence/$(printf 0%.0s $(seq 64))")" = 404 ] || fail "unknown evidence"
 mkck "$SK" split.example/log 6 "$($PY root 6)" > "$T/cks3"
 body 5 "$T/cks3" $($PY proof 5 6); post 422
