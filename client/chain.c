@@ -234,6 +234,25 @@ static int judge_head(struct chain_report *r, const struct gl_policy *p,
     return 0;
 }
 
+/* Sets row if j cannot be a link of kind k: IGNORED when it is by a key
+ * outside the policy or by a policy key without the link's role
+ * (link_role, whatever its proof: lookup --chain sets such statements
+ * aside, cannot_count, so they never decide the chain), FAIL when it does
+ * not verify. 1 if it set the row. */
+static int not_link(struct chain_row *row, const struct judged *j,
+                    enum gl_statement_kind k, const char *norole)
+{
+    if (j->outsider)
+        set(row, CHAIN_IGNORED, OUTSIDER_WHY);
+    else if (j->known && j->role != link_role(k))
+        set(row, CHAIN_IGNORED, "%s", norole);
+    else if (!j->verified)
+        set(row, CHAIN_FAIL, "%s", j->why);
+    else
+        return 0;
+    return 1;
+}
+
 /* Source rows: at least one good source statement. */
 static void judge_sources(struct chain_report *r, const struct gl_policy *p,
                           const struct chain_item *items, size_t n, size_t head,
@@ -250,13 +269,8 @@ static void judge_sources(struct chain_report *r, const struct gl_policy *p,
             !joins(h, &j->st.fields))
             continue;
         row = add_row(r, "source", (int)i, items, p, j);
-        if (j->outsider)
-            set(row, CHAIN_IGNORED, OUTSIDER_WHY);
-        else if (!j->verified)
-            set(row, CHAIN_FAIL, "%s", j->why);
-        else if (j->role != link_role(GL_STATEMENT_SOURCE))
-            set(row, CHAIN_IGNORED, "not signed by a builder: does not count");
-        else {
+        if (!not_link(row, j, GL_STATEMENT_SOURCE,
+                      "not signed by a builder: does not count")) {
             set(row, CHAIN_OK, "the source snapshot, logged by a builder");
             good++;
         }
@@ -287,13 +301,10 @@ static void judge_rebuilds(struct chain_report *r, const struct gl_policy *p,
         row = add_row(r, "rebuild", (int)i, items, p, j);
         short_hex(j->st.fields.sha256, a);
         short_hex(h->sha256, b);
-        if (j->outsider)
-            set(row, CHAIN_IGNORED, OUTSIDER_WHY);
-        else if (!j->verified)
-            set(row, CHAIN_FAIL, "%s", j->why);
-        else if (j->role != link_role(GL_STATEMENT_REBUILD))
-            set(row, CHAIN_IGNORED, "not signed by a rebuilder: does not count");
-        else if (!util_hash_equal(j->st.fields.sha256, h->sha256))
+        if (not_link(row, j, GL_STATEMENT_REBUILD,
+                     "not signed by a rebuilder: does not count"))
+            continue;
+        if (!util_hash_equal(j->st.fields.sha256, h->sha256))
             set(row, CHAIN_FAIL, "rebuilt %s..., which differs from the build's %s...", a,
                 b);
         else {
@@ -326,13 +337,8 @@ static void judge_audits(struct chain_report *r, const struct gl_policy *p,
             !joins(h, &j->st.fields))
             continue;
         row = add_row(r, "audit", (int)i, items, p, j);
-        if (j->outsider)
-            set(row, CHAIN_IGNORED, OUTSIDER_WHY);
-        else if (!j->verified)
-            set(row, CHAIN_FAIL, "%s", j->why);
-        else if (j->role != link_role(GL_STATEMENT_AUDIT_REPORT))
-            set(row, CHAIN_IGNORED, "not signed by an auditor: does not count");
-        else {
+        if (!not_link(row, j, GL_STATEMENT_AUDIT_REPORT,
+                      "not signed by an auditor: does not count")) {
             set(row, CHAIN_OK, "covers the source (scope: %.*s)",
                 (int)(j->st.fields.scope_len > 200 ? 200 : j->st.fields.scope_len),
                 j->st.fields.scope);

@@ -6,7 +6,8 @@
  * log key signs; inclusion proofs come from an RFC 9162 PATH written here
  * (independent of lib/merkle.c). Each case picks the items of a chain and
  * checks the verdict of every row and of the whole: the good chain, a
- * differing rebuild, a rebuild by a key without the role, an unaudited
+ * differing rebuild, a rebuild by a key without the role (which counts
+ * neither for nor against, even with a proof that fails), an unaudited
  * source (with and without "require audit"), a missing source, a head by
  * a non-builder, another artifact, a proof that does not verify,
  * statements by a key outside the policy (they do not count, even when
@@ -302,6 +303,7 @@ static void test_roles_count(void **state)
     /* the stranger's rebuild and audit do not count: both requirements fail */
     static const int es[] = {E_BUILD, E_SOURCE, E_REBUILD_ST, E_AUDIT_ST};
     struct chain_report *r = judge(es, 4, 0, D);
+    struct gl_tlogproof saved;
 
     (void)state;
     assert_false(r->ok);
@@ -314,6 +316,18 @@ static void test_roles_count(void **state)
     r = judge((const int[]){E_BUILD_ST, E_SOURCE, E_REBUILD1, E_AUDIT}, 4, 0, D);
     assert_false(r->ok);
     row(r, "build", E_BUILD_ST, CHAIN_FAIL, "does not name a builder");
+    free(r);
+    /* nor against it, even when its proof does not verify: the chain's
+     * judgement cannot depend on how many such statements lookup --chain
+     * had room to show */
+    saved = fx.proof[E_REBUILD_ST];
+    fx.proof[E_REBUILD_ST].index = E_BUILD_Y;
+    r = judge((const int[]){E_BUILD, E_SOURCE, E_REBUILD1, E_AUDIT, E_REBUILD_ST}, 5, 0,
+              D);
+    fx.proof[E_REBUILD_ST] = saved;
+    assert_true(r->ok);
+    row(r, "rebuild", E_BUILD_Y, CHAIN_IGNORED, "not signed by a rebuilder");
+    row(r, "rebuilds", -1, CHAIN_OK, "1 of the 1 required");
     free(r);
 }
 
