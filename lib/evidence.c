@@ -17,9 +17,10 @@
  * Invariants: gl_evidence_build emits only files that gl_evidence_verify
  * accepts as proof of a split view; a file's bytes are canonical for its
  * pair of checkpoints (order fixed, foreign signature lines dropped, the
- * log's signature lines re-encoded in canonical base64), so its ID (the
- * SHA-256 of those bytes) names the pair, however the notes it was built
- * from were encoded.
+ * log's signature lines sorted and re-encoded in canonical base64), so
+ * its ID (the SHA-256 of those bytes) names the pair, however the notes it
+ * was built from were encoded or ordered. (A party that received fewer of
+ * the log's lines, during a rotation, writes fewer: that cannot be undone.)
  */
 #include "glasslog/evidence.h"
 
@@ -436,16 +437,43 @@ static int append_sig(const struct gl_note_sig *s, struct gl_buf *out)
     return gl_note_format_sig(name, s->id, s->sig, s->sig_len, out);
 }
 
-/* Appends o's text, the blank line and its log-key signature lines. */
+/* 1 if signature a sorts before b: by key name (bytes), then key ID. */
+static int sig_before(const struct gl_note_sig *a, const struct gl_note_sig *b)
+{
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = memcmp(a->name, b->name, n);
+
+    if (c != 0)
+        return c < 0;
+    if (a->name_len != b->name_len)
+        return a->name_len < b->name_len;
+    return a->id < b->id;
+}
+
+/* Appends o's text, the blank line and its log-key signature lines,
+ * sorted (sig_before) whatever their order in the note, so that the
+ * order a party received them in (lines are not signed) changes no byte.
+ * A selection pass per line: a note has at most GL_NOTE_MAX_SIGS. */
 static int append_stripped(const struct opened *o, struct gl_buf *out)
 {
+    const struct gl_note_sig *last = NULL, *next;
     int err = gl_buf_append(out, o->note->text, o->note->text_len);
 
     if (err == 0)
         err = gl_buf_putc(out, '\n');
-    for (size_t i = 0; err == 0 && i < o->note->nsigs; i++)
-        if (o->verified[i] == 1)
-            err = append_sig(&o->note->sigs[i], out);
+    while (err == 0) {
+        next = NULL;
+        for (size_t i = 0; i < o->note->nsigs; i++) {
+            const struct gl_note_sig *s = &o->note->sigs[i];
+            if (o->verified[i] == 1 && (last == NULL || sig_before(last, s)) &&
+                (next == NULL || sig_before(s, next)))
+                next = s;
+        }
+        if (next == NULL)
+            break;
+        err = append_sig(next, out);
+        last = next;
+    }
     return err;
 }
 
