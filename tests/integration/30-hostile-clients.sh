@@ -5,7 +5,9 @@
 # address is still served within 2 s and the first is refused; 400
 # concurrent 1 MiB request bodies (Content-Length and chunked) are all
 # refused 413 without being buffered (resident memory grows by less than
-# 64 MiB); 200 connections each sending 400,000 bytes of a request head
+# 64 MiB; the server counts 400 answers 413, and the client sees each, or
+# a reset that may have discarded it: the server closes with the body
+# unread); 200 connections each sending 400,000 bytes of a request head
 # that never ends are all reset within 3 s (the 64 KiB head cap, checked
 # every 500 ms; without it they would hold about 80 MiB for the whole 10 s
 # request timeout) and counted; a request head dribbled one byte at a time

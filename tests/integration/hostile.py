@@ -184,7 +184,7 @@ def cmd_bodies(port, path, pid, n, chunked, nsources):
     if len(socks) != n:
         fail("only %d of %d connections made" % (len(socks), n))
     chunk = b"%x\r\n" % (64 << 10) + b"b" * (64 << 10) + b"\r\n"
-    out, resp = {}, {}
+    out, resp, reset = {}, {}, {}
     for i, s in enumerate(socks):
         if i >= n - chunked:
             head = b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" % path.encode()
@@ -210,7 +210,7 @@ def cmd_bodies(port, path, pid, n, chunked, nsources):
                 except BlockingIOError:
                     pass
                 except (BrokenPipeError, ConnectionResetError):
-                    out[fd] = out[fd][:0]
+                    out[fd], reset[fd] = out[fd][:0], True
             if len(out[fd]) == 0:
                 poller.modify(fd, select.POLLIN)
             if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
@@ -219,7 +219,7 @@ def cmd_bodies(port, path, pid, n, chunked, nsources):
                 except BlockingIOError:
                     continue
                 except ConnectionResetError:
-                    b = b""
+                    b, reset[fd] = b"", True
                 resp[fd] += b
                 if not b:
                     poller.unregister(fd)
@@ -231,7 +231,12 @@ def cmd_bodies(port, path, pid, n, chunked, nsources):
     statuses = {}
     for fd in by_fd:
         r = resp[fd]
-        st = r[9:12].decode() if r.startswith(b"HTTP/1.1 ") else "none"
+        # A server that answers and closes with the body unread (h2o does
+        # not linger) resets the connection when more of the body comes,
+        # and the reset may discard the answer before it is read: such a
+        # connection is "reset", the server's own count of its 413s is
+        # checked by the caller. One closed without an answer is "none".
+        st = r[9:12].decode() if r.startswith(b"HTTP/1.1 ") else "reset" if reset.get(fd) else "none"
         statuses[st] = statuses.get(st, 0) + 1
         by_fd[fd].close()
     growth = sampler.peak - before
@@ -245,8 +250,8 @@ def cmd_bodies(port, path, pid, n, chunked, nsources):
     print("rss_growth_kib %d" % growth)
     if open_fds:
         fail("%d connections neither answered nor closed in %.0f s" % (len(open_fds), WAIT))
-    if statuses.get("413", 0) != n:
-        fail("want %d answers 413, got %s" % (n, statuses))
+    if statuses.get("413", 0) + statuses.get("reset", 0) != n or statuses.get("413", 0) == 0:
+        fail("want %d answers 413 (or resets that may have lost one), got %s" % (n, statuses))
     if growth >= 64 * 1024:
         fail("resident memory grew by %d KiB (limit 64 MiB)" % growth)
 
@@ -277,7 +282,7 @@ def cmd_heads(port, pid, n, nsources):
                 except BlockingIOError:
                     pass
                 except (BrokenPipeError, ConnectionResetError):
-                    out[fd] = out[fd][:0]
+                    out[fd], reset[fd] = out[fd][:0], True
             if len(out[fd]) == 0:
                 poller.modify(fd, select.POLLIN)
             if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
