@@ -24,11 +24,7 @@ for k in w1:witness1 w2:witness2 w3:witness3 m1:mirror1 m2:mirror2 m3:mirror3; d
         fail keygen
 done
 # six free ports in one interpreter (python starts slowly on a loaded machine)
-read -r PORT1 PORT2 PORT3 MPORT1 MPORT2 MPORT3 <<< "$(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')"
+read -r PORT1 PORT2 PORT3 MPORT1 MPORT2 MPORT3 <<< "$(free_port 6)"
 LOGK=$(cat "$T/log.key.pub") SUBK=$(cat "$T/sub.key.pub")
 HEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
 M1="http://127.0.0.1:$MPORT1/mirror/$HEX"

@@ -113,7 +113,32 @@ loadgen_tool() {
 }
 
 # --- glasslog-witness helpers ------------------------------------------------
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_port [N]: N (1) distinct ports of 127.0.0.1 free now, on one line,
+# below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768
+# and up by default), so that no outgoing connection's local port takes
+# one before the daemon binds it (a port the kernel picked with bind(0)
+# was: "Address already in use"). One interpreter for all N.
+free_port() {
+    python3 -c '
+import random, socket, sys
+n, lo = int(sys.argv[1]), int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+got = []
+for _ in range(200 * n):
+    p = random.randint(min(10000, lo - 1000), lo - 1)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    if p not in got:
+        got.append(p)
+    if len(got) == n:
+        print(*got)
+        sys.exit(0)
+sys.exit("no free port below %d" % lo)' "${1:-1}" || fail "free_port"
+}
 
 # make_witness_keys N...: cosigning keys w<N>.key (name witness<N>.example)
 # and a free port PORT<N> for each.
