@@ -121,7 +121,7 @@ static int get_parse(int argc, char **argv, struct get_opts *o)
         return rc;
     o->args = argv + optind;
     o->nargs = argc - optind;
-    if (o->net.log == NULL || o->nargs < 1) {
+    if (fetch_opts_log(&o->net) == NULL || o->nargs < 1) {
         cli_error("get needs what to get and --log URL");
         fputs(get_usage, stderr);
         return -1;

@@ -147,7 +147,7 @@ static int lookup_parse(int argc, char **argv, struct lookup_opts *o)
         return rc;
     if (optind < argc && o->chain == NULL)
         o->path = argv[optind++];
-    if (o->net.log == NULL || o->policy == NULL || optind != argc ||
+    if (fetch_opts_log(&o->net) == NULL || o->policy == NULL || optind != argc ||
         (o->path == NULL) == (o->sha == NULL) ||
         (o->chain == NULL && (o->chain_out != NULL || o->json)) ||
         (o->chain != NULL && o->out != NULL)) {

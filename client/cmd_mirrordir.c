@@ -107,6 +107,8 @@ static const char usage[] =
     "not part of the log; the lock dies with the process), and a second run on\n"
     "DIR exits 3 at once. A run first removes the temporary files\n"
     "(NAME.tmp-PID-N, renamed into place once written) that a killed run left.\n"
+    "  --log URL      may be repeated (or a comma-separated list): the log, then\n"
+    "                 its mirrors, tried in order when one does not answer\n"
     "  --timeout S    give up on the log after S seconds of retries (60)\n"
     "Exit: 0 ok, 2 the log's answers do not check out (DIR keeps its checkpoint),\n"
     "3 usage, I/O or network error, another run holding DIR, or a log larger\n"
@@ -538,27 +540,23 @@ out:
 
 /* mirror-dir's options (the strings point into argv). */
 struct mirrordir_opts {
-    const char *log, *vkey, *dir;
-    double timeout_s; /* 0: fetch's default */
+    struct fetch_opts net; /* --log (the log, then mirrors to read from), --timeout */
+    const char *vkey, *dir;
 };
 
 /* Takes one option of mirror-dir (a cli_take_fn; ctx: the mirrordir_opts). */
 static int mirrordir_take(void *ctx, int c, const char *arg)
 {
     struct mirrordir_opts *o = ctx;
-    uint64_t secs;
+    int rc = fetch_opts_take(&o->net, c, arg);
 
-    if (c == 'l')
-        o->log = arg;
-    else if (c == 'k')
+    if (rc != GL_ENOTFOUND)
+        return rc == 0 ? 0 : -1;
+    if (c == 'k')
         o->vkey = arg;
-    else if (c == 'd')
-        o->dir = arg;
     else {
-        assert(c == 't');
-        if (util_opt_u64("--timeout", arg, 1, 86400, &secs) != 0)
-            return -1;
-        o->timeout_s = (double)secs;
+        assert(c == 'd');
+        o->dir = arg;
     }
     return 0;
 }
@@ -570,7 +568,7 @@ int cmd_mirrordir_main(int argc, char **argv)
         {"dir", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
-    struct mirrordir_opts o = {NULL, NULL, NULL, 0};
+    struct mirrordir_opts o;
     const char *log, *dir;
     struct gl_verifier v;
     struct fetch f;
@@ -578,12 +576,14 @@ int cmd_mirrordir_main(int argc, char **argv)
     struct gl_note *note = NULL;
     struct gl_checkpoint c;
     struct plan pl;
-    int lock = -1, rc = cli_parse_opts(argc, argv, opts, usage, mirrordir_take, &o);
+    int lock = -1, rc;
 
+    memset(&o, 0, sizeof(o));
+    rc = cli_parse_opts(argc, argv, opts, usage, mirrordir_take, &o);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
     rc = CLI_USAGE;
-    log = o.log;
+    log = fetch_opts_log(&o.net);
     dir = o.dir;
     if (log == NULL || o.vkey == NULL || dir == NULL || optind != argc) {
         cli_error("mirror-dir needs --log, --log-vkey and --dir");
@@ -597,10 +597,8 @@ int cmd_mirrordir_main(int argc, char **argv)
     /* The lock before DIR is read (a missing DIR: before the first write) */
     if (take_dir(dir, 0, &lock) != CLI_OK)
         goto out;
-    if (fetch_init(&f, log, o.timeout_s) != 0) {
-        cli_error("--log: not an http(s) URL: %s", log);
+    if (fetch_open(&f, &o.net) != 0)
         goto out;
-    }
     if (fetch_get(&f, "checkpoint", CK_MAX, &ck) != 0) {
         cli_error("%s/checkpoint: %s", log, f.error);
         goto out;

@@ -152,7 +152,8 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
     a = (struct monitor_args){o, once, interval};
     if ((rc = cli_parse_opts(argc, argv, opts, monitor_usage, monitor_take, &a)) != 0)
         return rc;
-    if (o->net.log == NULL || o->policy == NULL || o->state == NULL || optind != argc) {
+    if (fetch_opts_log(&o->net) == NULL || o->policy == NULL || o->state == NULL ||
+        optind != argc) {
         cli_error("monitor needs --log, --policy and --state");
         fputs(monitor_usage, stderr);
         return -1;

@@ -99,6 +99,11 @@ int fetch_urls_opt(struct fetch_urls *u, const char *arg)
     return -1;
 }
 
+const char *fetch_opts_log(const struct fetch_opts *o)
+{
+    return o->urls.n > 0 ? o->urls.v[0] : NULL;
+}
+
 int fetch_opts_take(struct fetch_opts *o, int c, const char *arg)
 {
     uint64_t t;
@@ -106,7 +111,6 @@ int fetch_opts_take(struct fetch_opts *o, int c, const char *arg)
     if (c == 'l') {
         if (fetch_urls_opt(&o->urls, arg) != 0)
             return GL_EINVAL;
-        o->log = o->urls.v[0];
         return 0;
     }
     if (c == 't') {
@@ -150,7 +154,7 @@ int fetch_open(struct fetch *f, const struct fetch_opts *o)
     int rc = fetch_init_urls(f, &o->urls, o->timeout_s);
 
     if (rc != 0)
-        cli_error("--log %s: %s", o->log,
+        cli_error("--log %s: %s", fetch_opts_log(o),
                   f->error[0] ? f->error : "cannot start libcurl");
     return rc;
 }

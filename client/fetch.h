@@ -72,9 +72,11 @@ int fetch_urls_opt(struct fetch_urls *u, const char *arg);
  * where it was filled, not copied. */
 struct fetch_opts {
     struct fetch_urls urls; /* --log, repeatable: the log, then its mirrors */
-    const char *log;        /* urls.v[0], the log; NULL until a --log */
     double timeout_s;       /* --timeout, 1 to 86400; 0: FETCH_DEFAULT_BUDGET_S */
 };
+
+/* The log's URL (o->urls.v[0], borrowed), or NULL before a --log. */
+const char *fetch_opts_log(const struct fetch_opts *o);
 
 /* Takes a command's option c (the val of its struct option) with value arg
  * when c is 'l' (--log URL[,URL...], as fetch_urls_opt) or 't' (--timeout

@@ -282,8 +282,8 @@ static int open_state(struct monitor *m, size_t log)
             m->a.log_key = &keys[log];
             return 0;
         }
-        cli_error("the log at %s changed keys (now %s): not followed", m->o->net.log,
-                  keys[log].name);
+        cli_error("the log at %s changed keys (now %s): not followed",
+                  fetch_opts_log(&m->o->net), keys[log].name);
         return GL_EVERIFY;
     }
     m->fatal = 1;
@@ -301,7 +301,7 @@ static int open_state(struct monitor *m, size_t log)
     m->log = log;
     m->a.s = &m->s;
     m->a.log_key = &keys[log];
-    m->a.url = m->o->net.log;
+    m->a.url = fetch_opts_log(&m->o->net);
     m->a.on_alarm = m->o->on_alarm;
     m->a.on_alarm_timeout_s = m->o->on_alarm_timeout_s;
     return 0;
