@@ -205,6 +205,21 @@ static int retryable(int rc, const struct gl_http_response *r)
     return rc == GL_EIO || (rc == 0 && (r->status >= 500 || r->status == 429));
 }
 
+/* 1 if a 404 from one URL prefix should be asked of the next: not every
+ * prefix has answered 404 to this GET yet (*n404 counts them). A mirror
+ * behind the log, or one that dropped a partial tile before it has the
+ * full one, may lack what another prefix serves (tlog-tiles: on a
+ * failure, try the resource on another prefix); a 404 from every prefix
+ * is the answer. */
+static int try_next_on_404(const struct fetch *f, int rc,
+                           const struct gl_http_response *r, size_t *n404)
+{
+    if (rc != 0 || r->status != 404 || *n404 + 1 >= f->urls.n)
+        return 0;
+    ++*n404;
+    return 1;
+}
+
 /* Turns a final answer to a GET into fetch_get's result. */
 static int finish(struct fetch *f, int rc, struct gl_http_response *r, const char *url,
                   struct gl_buf *body)
@@ -265,7 +280,7 @@ static int get_until(struct fetch *f, const char *path, size_t max, struct gl_bu
     struct gl_http_response r;
     struct gl_buf url;
     double backoff = BACKOFF_FIRST, pause;
-    size_t k = f->cur, start = f->cur;
+    size_t k = f->cur, start = f->cur, n404 = 0;
     int rc;
 
     assert(f->urls.n > 0 && f->cur < f->urls.n);
@@ -292,7 +307,7 @@ static int get_until(struct fetch *f, const char *path, size_t max, struct gl_bu
         spec.timeout_ms = attempt_ms(deadline);
         f->requests++;
         rc = gl_http_request(f->http, &spec, &r);
-        if (!retryable(rc, &r)) {
+        if (!retryable(rc, &r) && !try_next_on_404(f, rc, &r, &n404)) {
             f->cur = k;
             f->base = f->urls.v[k];
             break;

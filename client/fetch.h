@@ -14,14 +14,18 @@
  *     runs out; every attempt is bounded by the time left; one budget
  *     covers one fetch_get, or one fetch_tile with both its GETs (a
  *     partial tile, then the full one), never each GET anew;
- *   - other statuses are final: 404 is GL_ENOTFOUND, anything else but
- *     200 is GL_EIO with the status and the start of the body in
- *     f->error;
+ *   - other statuses are final: 404 is GL_ENOTFOUND (once every URL of
+ *     the list answered 404, below), anything else but 200 is GL_EIO with
+ *     the status and the start of the body in f->error;
  *   - failover: the URL list (the log and its mirrors, struct fetch_urls)
  *     is tried in order; a retryable failure moves on to the next URL at
- *     once, and the back-off pause comes only after every URL failed. The
- *     URL that answered last (any status but a retryable one) is tried
- *     first next time, so one run mostly reads one server. Nothing here
+ *     once, and the back-off pause comes only after every URL failed. A
+ *     404 moves on too, without a pause, until every URL has answered 404
+ *     (a mirror behind the log, or one that dropped a partial tile before
+ *     it has the full one, lacks what another serves: tlog-tiles asks
+ *     clients to try another prefix). The URL that answered last (any
+ *     status but a retryable one) is tried first next time, so one run
+ *     mostly reads one server. Nothing here
  *     trusts a server: callers check every byte against the policy, the
  *     same whether the log or a mirror served it.
  *

@@ -9,7 +9,8 @@
 # with (tools/tamper_proxy.py in front of it) is an alarm (exit 2), and
 # one whose entry bundle was is an alarm and its checkpoint not adopted;
 # a 503 (with a Retry-After longer than --timeout) from the first URL
-# moves on to the next at once; `lookup` and `get entry` work through a
+# moves on to the next at once, and so does a 404 while another URL is
+# left to ask; `lookup` and `get entry` work through a
 # mirror alone (its JSON read API), under the same policy checks;
 # malformed --log lists exit 3.
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +54,12 @@ curl -sf "$LOG_URL/tile/0/000.p/5" | od -An -v -tx1 -w32 | tr -d ' ' > "$T/tile.
 [ "$(wc -l < "$T/tile.log")" = 5 ] || fail "the log's tile: $(cat "$T/tile.log")"
 cut -d' ' -f2 "$T/out" | cmp -s - "$T/tile.log" ||
     { cat "$T/out" >&2; fail "the tile through the mirror differs from the log's"; }
+# a prefix that answers 404 (glasslogd under a path it does not serve) is
+# not the last word while another prefix has the tile
+expect_rc 0 "$G" get tile tile/0/000.p/5 --log "$LOG_URL/none,$MIRROR" --timeout 5
+cut -d' ' -f2 "$T/out" | cmp -s - "$T/tile.log" || fail "the tile after a 404: $(cat "$T/out")"
+expect_rc 1 "$G" get tile tile/0/001 --log "$LOG_URL/none,$MIRROR" --timeout 5
+expect_err "the log answered 404"
 # the mirror checkpoint has no witness cosignature: a witness quorum refuses it
 expect_rc 2 mon "$T/s2" "$T/p.w1" "$DEAD" "$MIRROR"
 [ -e "$T/s2/$ID/checkpoint" ] && fail "a checkpoint without quorum was stored"
