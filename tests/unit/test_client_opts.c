@@ -76,7 +76,7 @@ static void test_parse(void **state)
     assert_int_equal(s.flags, 2);
     assert_int_equal(s.calls, 6);
     assert_int_equal(s.net.urls.n, 3);
-    assert_string_equal(s.net.log, "http://a");
+    assert_string_equal(fetch_opts_log(&s.net), "http://a");
     assert_string_equal(s.net.urls.v[1], "http://b");
     assert_string_equal(s.net.urls.v[2], "https://c");
     assert_true(s.net.timeout_s == 7.0);
@@ -126,7 +126,7 @@ static void test_fetch_opts(void **state)
     assert_int_equal(fetch_opts_take(&o, 't', "86401"), GL_EINVAL);
     assert_int_equal(fetch_opts_take(&o, 't', "10x"), GL_EINVAL);
     assert_int_equal(o.urls.n, 1);
-    assert_string_equal(o.log, "http://log");
+    assert_string_equal(fetch_opts_log(&o), "http://log");
     assert_true(o.timeout_s == 86400.0);
     /* not one of its options */
     assert_int_equal(fetch_opts_take(&o, 'p', "x"), GL_ENOTFOUND);
