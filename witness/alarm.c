@@ -1,14 +1,19 @@
 /*
- * alarm: the split-view alarm; see alarm.h. The spawning thread owns a
- * heap copy of everything it needs, so the caller's strings may vanish
- * right after alarm_raise returns. `running` counts the started threads
- * that have not finished (under mu): a slot is taken before the thread is
- * created and given back as the thread's last act, or at once if it
- * cannot be created.
+ * alarm: the split-view alarm; see alarm.h. alarm_raise starts the
+ * command itself (so a command that cannot start, the shell's exec
+ * failing included, is reported to the caller, who raises the alarm
+ * again later), then hands its pid to a detached thread that waits for
+ * it; that thread owns a heap copy of what it logs, so the caller's
+ * strings may vanish right after alarm_raise returns. `running` counts
+ * the commands not yet collected (under mu): a slot is taken before the
+ * start and given back as the waiting thread's last act, or at once if
+ * the command or its thread cannot be started.
  */
 #include "alarm.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,7 +23,8 @@
 #include "hook.h"
 
 struct alarm_job {
-    char *cmd, *path, *id, *origin;
+    pid_t pid; /* the started command, collected by the job's thread */
+    char *path;
     unsigned timeout_s;
 };
 
@@ -56,30 +62,13 @@ unsigned alarm_running(void)
     return n;
 }
 
-static void job_free(struct alarm_job *j)
-{
-    free(j->cmd);
-    free(j->path);
-    free(j->id);
-    free(j->origin);
-    free(j);
-}
-
 static void *job_run(void *arg)
 {
     struct alarm_job *j = arg;
-    const char *args[] = {j->path};
-    const struct gl_hook_var vars[] = {
-        {"GLASSLOG_EVIDENCE", j->path},
-        {"GLASSLOG_EVIDENCE_ID", j->id},
-        {"GLASSLOG_ORIGIN", j->origin},
-    };
     int status = 0, timed_out = 0;
 
-    if (gl_hook_run(j->cmd, "glasslog-witness-alarm", args, 1, vars,
-                    sizeof(vars) / sizeof(vars[0]), j->timeout_s * 1000u, &status,
-                    &timed_out) != 0)
-        gl_log(GL_LOG_ERROR, "cannot run the --on-evidence command");
+    if (gl_hook_wait(j->pid, j->timeout_s * 1000u, &status, &timed_out) != 0)
+        gl_log(GL_LOG_ERROR, "cannot wait for the --on-evidence command for %s", j->path);
     else if (timed_out)
         gl_log(GL_LOG_WARN,
                "--on-evidence command for %s timed out after %u s: stopped (its process "
@@ -89,23 +78,39 @@ static void *job_run(void *arg)
         gl_log(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? GL_LOG_INFO : GL_LOG_WARN,
                "--on-evidence command for %s exited with status %d", j->path,
                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    job_free(j);
+    free(j->path);
+    free(j);
     slot_give();
     return NULL;
 }
 
-/* Starts j on a detached thread of its own (which frees it); GL_EIO if
- * the thread cannot start (j freed). */
-static int job_start(struct alarm_job *j)
+/* Starts the command (synchronously: a start that fails is reported
+ * here) and a detached thread that waits for it and frees j. GL_EIO or
+ * GL_ENOMEM if either cannot start: then no command runs (one already
+ * started is killed with its group and collected) and j is the caller's. */
+static int job_start(struct alarm_job *j, const char *cmd, const char *id,
+                     const char *origin)
 {
+    const char *args[] = {j->path};
+    const struct gl_hook_var vars[] = {
+        {"GLASSLOG_EVIDENCE", j->path},
+        {"GLASSLOG_EVIDENCE_ID", id},
+        {"GLASSLOG_ORIGIN", origin},
+    };
     pthread_attr_t attr;
     pthread_t t;
-    int err = 0;
+    int err, status;
 
+    err = gl_hook_start(cmd, "glasslog-witness-alarm", args, 1, vars,
+                        sizeof(vars) / sizeof(vars[0]), &j->pid);
+    if (err != 0)
+        return err;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, job_run, j) != 0) {
-        job_free(j);
+        kill(-j->pid, SIGKILL);
+        while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+            ;
         err = GL_EIO;
     }
     pthread_attr_destroy(&attr);
@@ -132,15 +137,13 @@ int alarm_raise(const char *cmd, unsigned timeout_s, const char *id, const char 
     err = (j = calloc(1, sizeof(*j))) == NULL ? GL_ENOMEM : 0;
     if (err == 0) {
         j->timeout_s = timeout_s;
-        j->cmd = strdup(cmd);
-        j->path = strdup(path);
-        j->id = strdup(id);
-        j->origin = strdup(origin);
-        if (!j->cmd || !j->path || !j->id || !j->origin) {
-            job_free(j);
+        if ((j->path = strdup(path)) == NULL)
             err = GL_ENOMEM;
-        } else {
-            err = job_start(j);
+        else
+            err = job_start(j, cmd, id, origin);
+        if (err != 0) {
+            free(j->path);
+            free(j);
         }
     }
     if (err != 0) {

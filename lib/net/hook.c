@@ -162,16 +162,14 @@ static int wait_limited(pid_t pid, unsigned timeout_ms, int *status, int *timed_
     return rc;
 }
 
-int gl_hook_run(const char *cmd, const char *name, const char *const *args, size_t nargs,
-                const struct gl_hook_var *vars, size_t nvars, unsigned timeout_ms,
-                int *status, int *timed_out)
+int gl_hook_start(const char *cmd, const char *name, const char *const *args,
+                  size_t nargs, const struct gl_hook_var *vars, size_t nvars, pid_t *pid)
 {
     char *argv[GL_HOOK_MAX_ARGS + 5];
     char **env;
     posix_spawnattr_t attr;
     size_t first = 0;
-    pid_t pid;
-    int rc = 0, timed_out_local = 0;
+    int rc = 0;
 
     if (nargs > GL_HOOK_MAX_ARGS || nvars > GL_HOOK_MAX_VARS)
         return GL_EINVAL;
@@ -194,14 +192,34 @@ int gl_hook_run(const char *cmd, const char *name, const char *const *args, size
     if (rc == 0 && spawn_attr_init(&attr) != 0)
         rc = GL_ENOMEM;
     else if (rc == 0) {
-        if (posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env) != 0)
+        /* glibc's posix_spawn reports a failed exec too (E2BIG, ENOENT) */
+        if (posix_spawn(pid, "/bin/sh", NULL, &attr, argv, env) != 0)
             rc = GL_EIO;
         posix_spawnattr_destroy(&attr);
     }
     free_env(env, first);
-    if (rc == 0)
-        rc = wait_limited(pid, timeout_ms, status, &timed_out_local);
+    return rc;
+}
+
+int gl_hook_wait(pid_t pid, unsigned timeout_ms, int *status, int *timed_out)
+{
+    int timed_out_local = 0, rc = wait_limited(pid, timeout_ms, status, &timed_out_local);
+
     if (timed_out != NULL)
         *timed_out = timed_out_local;
+    return rc;
+}
+
+int gl_hook_run(const char *cmd, const char *name, const char *const *args, size_t nargs,
+                const struct gl_hook_var *vars, size_t nvars, unsigned timeout_ms,
+                int *status, int *timed_out)
+{
+    pid_t pid;
+    int rc = gl_hook_start(cmd, name, args, nargs, vars, nvars, &pid);
+
+    if (rc == 0)
+        return gl_hook_wait(pid, timeout_ms, status, timed_out);
+    if (timed_out != NULL)
+        *timed_out = 0;
     return rc;
 }

@@ -28,6 +28,7 @@
 #define GL_NET_HOOK_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define GL_HOOK_MAX_ARGS 8
 #define GL_HOOK_MAX_VARS 16
@@ -51,5 +52,17 @@ struct gl_hook_var {
 int gl_hook_run(const char *cmd, const char *name, const char *const *args, size_t nargs,
                 const struct gl_hook_var *vars, size_t nvars, unsigned timeout_ms,
                 int *status, int *timed_out);
+
+/* The two halves of gl_hook_run, for a caller that must know the command
+ * started before it waits elsewhere (on a thread of its own).
+ * gl_hook_start starts cmd as gl_hook_run does and hands its pid out in
+ * *pid without waiting: GL_EINVAL, GL_ENOMEM, or GL_EIO when it could not
+ * be started (the shell's exec failing included, e.g. an argument or the
+ * environment too big): then nothing runs. The caller collects a started
+ * command exactly once with gl_hook_wait, which waits and stops it as
+ * gl_hook_run does (same results). */
+int gl_hook_start(const char *cmd, const char *name, const char *const *args,
+                  size_t nargs, const struct gl_hook_var *vars, size_t nvars, pid_t *pid);
+int gl_hook_wait(pid_t pid, unsigned timeout_ms, int *status, int *timed_out);
 
 #endif

@@ -67,6 +67,8 @@ static void test_refusals(void **state)
     const struct gl_hook_var eq[] = {{"A=B", "x"}};
     const struct gl_hook_var empty[] = {{"", "x"}};
     const char *args[GL_HOOK_MAX_ARGS + 1] = {0};
+    char *big;
+    pid_t pid;
     int st = -1;
     (void)state;
 
@@ -77,6 +79,15 @@ static void test_refusals(void **state)
         gl_hook_run("exit 0", "n", args, GL_HOOK_MAX_ARGS + 1, NULL, 0, 0, &st, NULL),
         GL_EINVAL);
     assert_int_equal(st, -1); /* nothing ran */
+    /* the shell's exec fails (an argument past the kernel's 128 KiB) */
+    assert_non_null(big = malloc(200u << 10));
+    memset(big, 'x', (200u << 10) - 1);
+    big[(200u << 10) - 1] = '\0';
+    args[0] = big;
+    assert_int_equal(gl_hook_run("exit 0", "n", args, 1, NULL, 0, 0, &st, NULL), GL_EIO);
+    assert_int_equal(gl_hook_start("exit 0", "n", args, 1, NULL, 0, &pid), GL_EIO);
+    free(big);
+    assert_int_equal(st, -1);
     assert_int_equal(gl_hook_run("exit 0", "n", NULL, 0, NULL, 0, 0, &st, NULL), 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

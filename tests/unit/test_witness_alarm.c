@@ -5,7 +5,10 @@
  * run, and alarm_raise says so, GL_ESTATE, for the caller to raise them
  * again later), each is stopped at its 1 s limit (its pid gone), every slot comes
  * back, and the next alarm's command runs again. The commands append
- * their pids to a file that the test reads back.
+ * their pids to a file that the test reads back. An alarm whose shell
+ * cannot start (its exec fails: an environment string past the kernel's
+ * 128 KiB limit) is reported (GL_EIO, to be raised again), runs nothing
+ * and keeps no slot.
  */
 #include "testutil.h"
 
@@ -87,10 +90,39 @@ static void test_bounded(void **state)
     tu_rmtree(dir);
 }
 
+static void test_start_fails(void **state)
+{
+    char dir[256], ran[300], cmd[600], *big;
+    const size_t big_len = 200u << 10;
+    long long t0;
+    (void)state;
+
+    tu_tempdir("walarm", dir, sizeof(dir));
+    snprintf(ran, sizeof(ran), "%s/ran", dir);
+    snprintf(cmd, sizeof(cmd), "echo ran >> '%s'", ran);
+    assert_non_null(big = malloc(big_len + 1));
+    memset(big, 'x', big_len);
+    big[big_len] = '\0';
+    assert_int_equal(setenv("GL_ALARM_TEST_BIG", big, 1), 0);
+    free(big);
+    assert_int_equal(alarm_raise(cmd, 1, "00ff", "example.com/log", "/some/path"), GL_EIO);
+    assert_int_equal(alarm_running(), 0);
+    assert_int_equal(unsetenv("GL_ALARM_TEST_BIG"), 0);
+    /* raised again once the shell can start: it runs, once */
+    assert_int_equal(alarm_raise(cmd, 1, "00ff", "example.com/log", "/some/path"), 0);
+    t0 = mono_ms();
+    while ((lines(ran) < 1 || alarm_running() > 0) && mono_ms() - t0 < 5000)
+        usleep(10000);
+    assert_int_equal(alarm_running(), 0);
+    assert_int_equal(lines(ran), 1);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_start_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
