@@ -121,7 +121,7 @@ static void split_view(const struct alarm_ctx *a, const char *old, size_t oldlen
                                                     proof, len, full, &nfull) != 0))
         return;
     if (gl_evidence_build(a->log_key, 1, old, oldlen, cur, curlen, gl_hashes_const(full),
-                          nfull, out) != 0)
+                          nfull, out, NULL) != 0)
         gl_buf_reset(out);
 }
 

@@ -498,11 +498,12 @@ static int format_file(const struct opened *o, const uint8_t (*proof)[HLEN],
 int gl_evidence_build(const struct gl_verifier *keys, size_t nkeys, const char *note1,
                       size_t len1, const char *note2, size_t len2,
                       const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
-                      struct gl_buf *out)
+                      struct gl_buf *out, struct gl_evidence_result *res)
 {
     struct opened *o = calloc(2, sizeof(*o));
     struct gl_evidence *e = calloc(1, sizeof(*e));
-    struct gl_evidence_result *r = calloc(1, sizeof(*r));
+    struct gl_evidence_result *own = res == NULL ? calloc(1, sizeof(*own)) : NULL,
+                              *r = res != NULL ? res : own;
     struct gl_buf b;
     int err;
 
@@ -530,6 +531,6 @@ out:
     gl_buf_release(&b);
     free(o);
     free(e);
-    free(r);
+    free(own);
     return err;
 }

@@ -612,7 +612,7 @@ static int keep_split(struct engine *e, struct wreq *r,
     if (err == 0)
         err = gl_evidence_build(log->keys, log->nkeys, (const char *)c->note.data,
                                 c->note.len, (const char *)e->scratch.data,
-                                e->scratch.len, full, nfull, &f);
+                                e->scratch.len, full, nfull, &f, NULL);
     if (err == 0)
         err = add_evidence(e, r->log, f.data, f.len, r->source, r->evidence_id);
     if (err != 0 && err != GL_EEXIST)
@@ -731,15 +731,12 @@ static void process_evidence(struct engine *e, struct wreq *r)
     r->status = 422;
     r->why = "the file does not prove a split view of this log";
     if (err == 0 && gl_evidence_parse(r->note, r->note_len, ev, NULL) == 0 &&
-        gl_evidence_verify(ev, log->keys, log->nkeys, res) == 0 &&
+        (err = gl_evidence_build(log->keys, log->nkeys, ev->note[0], ev->note_len[0],
+                                 ev->note[1], ev->note_len[1],
+                                 (const uint8_t(*)[GL_HASH_LEN])ev->proof, ev->nproof,
+                                 &canon, res)) == 0 &&
         strcmp(res->origin, log->origin) == 0) {
-        err = gl_evidence_build(log->keys, log->nkeys, ev->note[0], ev->note_len[0],
-                                ev->note[1], ev->note_len[1],
-                                (const uint8_t(*)[GL_HASH_LEN])ev->proof, ev->nproof,
-                                &canon);
-        if (err == 0)
-            err =
-                add_evidence(e, r->log, canon.data, canon.len, r->source, r->evidence_id);
+        err = add_evidence(e, r->log, canon.data, canon.len, r->source, r->evidence_id);
         if (err != 0) /* only stored evidence is this request's */
             r->evidence_id[0] = 0;
         r->status = err == 0 || err == GL_EEXIST || err == GL_ESTATE ? 200 : 500;

@@ -457,7 +457,7 @@ static enum cmp compare_sizes(struct feeder *f, size_t li, const struct side *sm
                                full, &nfull) != 0)
         return *why = "the log's proof has the wrong length", CMP_SUSPECT;
     if (gl_evidence_build(log->keys, log->nkeys, small->note, small->len, big->note,
-                          big->len, gl_hashes_const(full), nfull, ev) != 0)
+                          big->len, gl_hashes_const(full), nfull, ev, NULL) != 0)
         return *why = "the log's proof neither proves consistency nor a split view",
                CMP_SUSPECT;
     return CMP_SPLIT;
@@ -477,7 +477,7 @@ static enum cmp compare(struct feeder *f, size_t li, const struct side *mine,
         if (memcmp(mine->c.root, theirs->c.root, GL_HASH_LEN) == 0)
             return CMP_SAME;
         if (gl_evidence_build(log->keys, log->nkeys, mine->note, mine->len, theirs->note,
-                              theirs->len, NULL, 0, ev) != 0)
+                              theirs->len, NULL, 0, ev, NULL) != 0)
             return *why = "cannot build evidence from two roots of one size", CMP_SUSPECT;
         return CMP_SPLIT;
     }

@@ -107,11 +107,12 @@ int gl_evidence_verify(const struct gl_evidence *e, const struct gl_verifier *ke
  * line read with non-zero unused bits comes out with zero ones), so two
  * witnesses that catch the same pair write the same bytes, however the
  * notes were encoded. Appends the file to out only if it proves a split view (checked
- * with gl_evidence_verify); GL_EVERIFY otherwise, out unchanged. */
+ * with gl_evidence_verify, whose result goes to *r unless r is NULL, so a
+ * caller needs no second check); GL_EVERIFY otherwise, out unchanged. */
 int gl_evidence_build(const struct gl_verifier *keys, size_t nkeys, const char *note1,
                       size_t len1, const char *note2, size_t len2,
                       const uint8_t (*proof)[GL_HASH_LEN], size_t nproof,
-                      struct gl_buf *out);
+                      struct gl_buf *out, struct gl_evidence_result *r);
 
 /* Runs a full proof for 0 < m < n through RFC 9162 2.1.4.2 and gives the
  * two roots it implies. GL_ERANGE unless 0 < m < n <= GL_MERKLE_MAX_SIZE;

@@ -121,17 +121,27 @@ static int build_verify(const struct gl_buf *a, const struct gl_buf *b,
 {
     struct gl_verifier v;
     struct gl_evidence *e = calloc(1, sizeof(*e));
+    struct gl_evidence_result *built = calloc(1, sizeof(*built));
     int rc;
 
+    assert_non_null(e);
+    assert_non_null(built);
     tu_load_verifier("notes/log.vkey", &v);
     gl_buf_init(file, GL_EVIDENCE_MAX_SIZE);
     rc = gl_evidence_build(&v, 1, (const char *)a->data, a->len, (const char *)b->data,
-                           b->len, proof, n, file);
+                           b->len, proof, n, file, built);
     if (rc == 0) {
         assert_int_equal(gl_evidence_parse((const char *)file->data, file->len, e, NULL),
                          0);
         assert_int_equal(gl_evidence_verify(e, &v, 1, r), 0);
+        /* the result build hands out is the file's own verification */
+        assert_int_equal(built->kind, r->kind);
+        assert_string_equal(built->origin, r->origin);
+        assert_memory_equal(built->size, r->size, sizeof(r->size));
+        assert_memory_equal(built->root, r->root, sizeof(r->root));
+        assert_int_equal(built->one_key, 1);
     }
+    free(built);
     free(e);
     return rc;
 }
@@ -417,7 +427,7 @@ static void both_orders(const struct gl_signer *k, uint64_t size, const uint8_t 
         assert_int_equal(gl_note_sign((char *)text.data, text.len, s, 2, &note), 0);
         assert_int_equal(gl_evidence_build(keys, 2, (char *)note.data, note.len,
                                            (char *)other->data, other->len, NULL, 0,
-                                           &f[i]),
+                                           &f[i], NULL),
                          0);
         gl_buf_release(&note);
         gl_signer_wipe(&s[i]); /* the log key's copy (k stays the caller's) */
@@ -450,14 +460,14 @@ static void test_signers(void **state)
     assert_non_null(strstr(r.why.reason, "keys of different names"));
     gl_buf_release(&f);
     assert_int_equal(gl_evidence_build(keys, 2, (char *)a.data, a.len, (char *)b.data,
-                                       b.len, NULL, 0, &f),
+                                       b.len, NULL, 0, &f, NULL),
                      GL_EVERIFY);
     gl_buf_release(&f);
     /* the other key alone, on two notes of ORIGIN: its own split view */
     signed_by(&other, 1000, real, &c);
     gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
     assert_int_equal(gl_evidence_build(&keys[1], 1, (char *)b.data, b.len, (char *)c.data,
-                                       c.len, NULL, 0, &f),
+                                       c.len, NULL, 0, &f, NULL),
                      0);
     assert_int_equal(verify_with(&f, &keys[1], 1, &r), 0);
     assert_string_equal(r.origin, ORIGIN);
@@ -472,7 +482,7 @@ static void test_signers(void **state)
     signed_by(&rotated, 1000, fake, &b);
     gl_buf_init(&f, GL_EVIDENCE_MAX_SIZE);
     assert_int_equal(gl_evidence_build(keys, 2, (char *)a.data, a.len, (char *)b.data,
-                                       b.len, NULL, 0, &f),
+                                       b.len, NULL, 0, &f, NULL),
                      0);
     assert_int_equal(verify_with(&f, keys, 2, &r), 0);
     assert_string_equal(r.signer, keys[0].name);
