@@ -1011,7 +1011,9 @@ static void seq_on_async(uv_async_t *a)
 
 /* Re-signs an unchanged tree so clients see a live log. Ed25519 is
  * deterministic, so the bytes stay the same; what changes is that the
- * log vouched for them again (and /healthz sees it). */
+ * log vouched for them again (and /healthz sees it). Not while the store
+ * has failed and is not recovered, nor once released data was found
+ * lost: a log that cannot append does not look live. */
 static void seq_on_resign(uv_timer_t *t)
 {
     struct seq *s = t->data;
@@ -1023,6 +1025,9 @@ static void seq_on_resign(uv_timer_t *t)
         return; /* a holder's seq_sync releases the stored state */
     if (s->need_reload && seq_recover(s) == 0)
         return; /* recovered: the reloaded checkpoint was just released */
+    if (s->lost || s->need_reload)
+        return; /* released data found lost (sign nothing more), or the
+                 * store not recovered yet: vouch again once it is */
     gl_buf_init(&ck, CKPT_MAX);
     if (tree_root(s->pub, root) == 0 &&
         gl_checkpoint_sign(s->key.name, s->pub->range.size, root, &s->key, &ck) == 0) {

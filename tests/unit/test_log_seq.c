@@ -140,6 +140,7 @@ static void make_sub(struct fx *f, int k)
 /* The ops fx_open gives its store once the log is made (NULL: the mem
  * store's own). */
 static const struct store_ops *fx_ops;
+static unsigned fx_interval_s; /* the fixture's checkpoint_interval_s */
 
 /* A new log (its key, index version and the signed size-0 checkpoint, as
  * glasslogd --create writes them) in a mem store, or a RocksDB one in dir if not
@@ -160,6 +161,7 @@ static struct fx *fx_open(const char *dir, unsigned batch_ms, unsigned batch_max
     assert_non_null(f);
     assert_non_null(t);
     cfg.ctx = f;
+    cfg.checkpoint_interval_s = fx_interval_s;
     f->by_index = calloc(MAXSUB, 32);
     assert_non_null(f->by_index);
     assert_int_equal(uv_loop_init(&f->loop), 0);
@@ -960,6 +962,48 @@ static void test_reload_other_tree(void **state)
     lost_data_case(1);
 }
 
+/* Released data found lost by the re-signing timer's attempt to recover
+ * (the failed commit's own attempt came too soon after the last): no
+ * checkpoint is signed or released from then on, nor by the ticks
+ * while the store was not recovered yet. */
+static void test_resign_when_lost(void **state)
+{
+    struct fx *f;
+    struct store_batch *b;
+    int nckpt;
+    (void)state;
+
+    fx_interval_s = 1;
+    f = fx_new(5, 64, 64);
+    fx_interval_s = 0;
+    submit_wait(f, (int[]){0, 1, 2, 3, 4}, 5);
+    for (int k = 0; k < 5; k++)
+        check_new(f, k, (uint64_t)k);
+    check_published(f);
+    /* two failed commits: the second one's recovery waits
+     * RECOVER_INTERVAL_S, so the store is left to reload later */
+    store_mem_fail_commits(f->s, 2, GL_EIO);
+    submit_wait(f, (int[]){5}, 1);
+    assert_int_equal(f->sub[5].status, GL_EIO);
+    submit_wait(f, (int[]){6}, 1);
+    assert_int_equal(f->sub[6].status, GL_EIO);
+    /* meanwhile the store loses entries 2..4 behind the sequencer */
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+    nckpt = f->nckpt;
+    /* the timer's recovery finds the loss (storage_failed stays set);
+     * three of its ticks release nothing */
+    run_for(f, 3500);
+    assert_int_equal(seq_stats(f->seq)->storage_failed, 1);
+    assert_int_equal(f->nckpt, nckpt);
+    assert_int_equal(f->ckpt_size, 5);
+    submit_wait(f, (int[]){7}, 1);
+    assert_int_equal(f->sub[7].status, SEQ_ESTOPPED);
+    fx_free(f);
+}
+
 /* Makes submission k a v2 build statement naming source snapshot src. */
 static void make_v2(struct fx *f, int k, const uint8_t src[32])
 {
@@ -1250,6 +1294,7 @@ int main(void)
         cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_shutdown),
         cmocka_unit_test(test_shutdown_when_lost),
+        cmocka_unit_test(test_resign_when_lost),
         cmocka_unit_test(test_batch_bytes_cuts),
         cmocka_unit_test(test_too_big_is_not_storage_failure),
         cmocka_unit_test(test_reload_smaller_tree),
