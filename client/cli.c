@@ -65,12 +65,11 @@ int cli_read_file(const char *path, struct gl_buf *out)
 
 int cli_write_new_file(const char *path, const void *data, size_t n, int mode)
 {
-    int err = gl_file_write_new(path, data, n, mode);
+    int err = gl_file_publish_new(path, data, n, mode);
 
     if (err != 0)
-        cli_error("cannot create %s: %s", path, strerror(errno));
-    else if ((err = gl_file_sync_parent(path)) != 0)
-        cli_error("cannot sync the directory of %s: %s", path, strerror(errno));
+        cli_error("cannot create %s: %s", path,
+                  err == GL_EEXIST ? "it exists" : strerror(errno));
     return err;
 }
 
@@ -109,7 +108,9 @@ int cli_load_verifier(const char *arg, struct gl_verifier *out)
     }
     if ((err = gl_verifier_parse(text, n, out, &why)) != 0) {
         gl_err_wrap(&why, err, 0, "not a valid verifier key");
-        cli_err(arg, &why);
+        /* never echo a private key given by mistake */
+        cli_err(strncmp(arg, "PRIVATE+KEY+", 12) == 0 ? "a private key (not shown)" : arg,
+                &why);
     }
 out:
     gl_buf_release(&b);

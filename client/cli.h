@@ -48,9 +48,9 @@ int cli_parse_opts(int argc, char **argv, const struct option *opts, const char 
 /* Reads path ("-" = stdin) into out, failing with GL_ETOOBIG past out->max.
  * Reports the reason on stderr. */
 int cli_read_file(const char *path, struct gl_buf *out);
-/* Writes data to path durably enough for keys: O_CREAT|O_EXCL with mode,
- * fsync, then an fsync of its directory. Fails (GL_EEXIST) if path
- * exists. Reports on stderr. */
+/* Creates path with data and mode, whole or not at all, durably, never
+ * replacing an existing path (gl_file_publish_new: GL_EEXIST if it
+ * exists). Reports on stderr. */
 int cli_write_new_file(const char *path, const void *data, size_t n, int mode);
 
 /* Loads a signer key file. Reports on stderr. */

@@ -1,7 +1,9 @@
 /*
  * buf: bounded growable buffer. Invariants: len <= max; when data != NULL,
  * len < cap and data[len] == 0. Capacity grows geometrically but never
- * beyond max + 1 (the terminator).
+ * beyond max + 1 (the terminator). Any buffer may hold a secret (a key
+ * file's text), so every block is wiped before it is freed: on release
+ * and when growing moves the bytes to a larger block.
  */
 #include "glasslog/buf.h"
 
@@ -59,9 +61,15 @@ static int buf_reserve(struct gl_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
     if (cap > b->max + 1 && b->max < SIZE_MAX)
         cap = b->max + 1;
-    p = realloc(b->data, cap);
-    if (p == NULL)
+    /* not realloc: a buffer may hold a secret, and the old block is
+     * wiped before it goes back to the allocator */
+    if ((p = malloc(cap)) == NULL)
         return GL_ENOMEM;
+    if (b->data != NULL) {
+        memcpy(p, b->data, b->len + 1);
+        OPENSSL_cleanse(b->data, b->cap);
+        free(b->data);
+    }
     b->data = p;
     b->cap = cap;
     assert(need < b->cap);

@@ -235,11 +235,14 @@ out:
  * within GL_KEY_TEXT_MAX, a name by the signed-note rule) is GL_EKEYTYPE,
  * so that a list naming such a key can skip it; a key we know must have a
  * name we can hold (gl_key_name_valid). */
-static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
-                     uint32_t *id, uint8_t raw[33], struct gl_err *why)
+#define KEY_DEC_MAX (GL_KEY_TEXT_MAX / 4 * 3) /* the most base64 decodes to */
+
+static int key_split_into(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
+                          uint32_t *id, uint8_t raw[33], struct gl_err *why,
+                          uint8_t dec[KEY_DEC_MAX])
 {
     const char *p1, *p2;
-    uint8_t idb[4], dec[GL_KEY_TEXT_MAX / 4 * 3]; /* the most base64 decodes to */
+    uint8_t idb[4];
     size_t name_len, dec_len = 0;
 
     if (n > GL_KEY_TEXT_MAX)
@@ -261,7 +264,7 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     if (p2 == NULL || p2 - p1 != 8 || gl_hex_decode_exact(p1, 8, idb, 4, 0) != 0)
         return gl_err_set(why, GL_EPARSE, 0, "the key ID is not 8 hex digits");
     p2++;
-    if (gl_base64_decode(p2, n - (size_t)(p2 - s), dec, sizeof(dec), &dec_len) != 0 ||
+    if (gl_base64_decode(p2, n - (size_t)(p2 - s), dec, KEY_DEC_MAX, &dec_len) != 0 ||
         dec_len == 0)
         return gl_err_set(why, GL_EPARSE, 0,
                           "the key is not base64 of a type byte and 32 key bytes");
@@ -281,6 +284,18 @@ static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
     *id =
         (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
     return 0;
+}
+
+/* key_split_into with its decoding buffer, wiped whatever the outcome (a
+ * private key's seed passes through it). */
+static int key_split(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
+                     uint32_t *id, uint8_t raw[33], struct gl_err *why)
+{
+    uint8_t dec[KEY_DEC_MAX];
+    int rc = key_split_into(s, n, name, id, raw, why, dec);
+
+    OPENSSL_cleanse(dec, sizeof(dec));
+    return rc;
 }
 
 /* The type byte must be known and the ID must be the one of (name, type,

@@ -237,6 +237,7 @@ int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size
 {
     uint8_t ok[GL_NOTE_MAX_SIGS] = {0};
     size_t good = 0;
+    int rc;
 
     if (n->nsigs > GL_NOTE_MAX_SIGS)
         return GL_EINVAL;
@@ -250,8 +251,11 @@ int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size
             dup = ok[j] && note_same_key(&n->sigs[j], s);
         if (dup)
             continue;
-        if (s->sig_len != 64 ||
-            gl_ed25519_verify(keys[k].pub, n->text, n->text_len, s->sig) != 0) {
+        rc = s->sig_len != 64 ? GL_EVERIFY
+                              : gl_ed25519_verify(keys[k].pub, n->text, n->text_len, s->sig);
+        if (rc != 0 && rc != GL_EVERIFY)
+            return rc; /* OpenSSL could not check it: not a bad signature */
+        if (rc != 0) {
             ok[i] = 2;
             good = 0;
             break;

@@ -959,6 +959,7 @@ int engine_new(const struct engine_config *cfg, struct engine **out)
     e->nlogs = cfg->logs->n;
     e->ev_load_max = cfg->evidence_max ? cfg->evidence_max : ENGINE_EVIDENCE_MAX;
     if (e->ev_load_max > ENGINE_EVIDENCE_MAX || e->nlogs > LOGS_MAX) {
+        gl_signer_wipe(&e->key);
         free(e);
         return GL_EINVAL;
     }

@@ -76,7 +76,9 @@ int gl_note_parse_sig(const char *line, size_t n, struct gl_note_sig *sig,
  * array of n->nsigs flags set to 1 for each signature that verified, and,
  * on GL_EVERIFY, to 2 for the known key's signature that failed.
  * Returns 0 if at least one known signature verified, GL_EVERIFY if a
- * known key's signature is bad, GL_ENOKEY if none is by a known key. */
+ * known key's signature is bad, GL_ENOKEY if none is by a known key;
+ * GL_ECRYPTO when OpenSSL cannot run a verification (out of memory):
+ * nothing is known of that signature then (verified is left unset). */
 int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size_t nkeys,
                    uint8_t *verified);
 

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 
@@ -42,6 +44,7 @@ int gl_file_read(const char *path, struct gl_buf *out)
     saved = errno;
     if (fd != 0)
         close(fd);
+    OPENSSL_cleanse(chunk, sizeof(chunk)); /* the file may be a private key */
     errno = saved;
     return rc;
 }
@@ -128,31 +131,36 @@ int gl_file_sync_parent(const char *path)
 /* Temporary names gl_file_replace tries before giving up. */
 #define REPLACE_TRIES 64
 
-int gl_file_replace(const char *path, const void *data, size_t n, int mode)
+/* Writes data to a new temporary file beside path (its name in *tmp),
+ * with a name unique to this call (path.tmp-<pid>-<serial>: the process
+ * id keeps processes apart, the serial the threads and calls of one
+ * process), created with O_EXCL, so a file or symlink someone planted at
+ * that name is never written through: it is passed over for the next
+ * serial. 0, or GL_EIO (nothing left behind). */
+static int write_temp(const char *path, const void *data, size_t n, int mode,
+                      struct gl_buf *tmp)
 {
     static atomic_uint serial;
-    struct gl_buf tmp;
     int rc = GL_EEXIST;
 
-    gl_buf_init(&tmp, 4096);
-    /* A name no other writer uses: the process id keeps processes apart,
-     * the serial the threads and calls of one process. The temporary is
-     * created with O_EXCL, so a file or symlink someone planted at that
-     * name is never written through: it is passed over for the next
-     * serial. */
     for (int i = 0; i < REPLACE_TRIES && rc == GL_EEXIST; i++) {
-        gl_buf_reset(&tmp);
-        if (gl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
-                          atomic_fetch_add(&serial, 1u)) != 0) {
-            rc = GL_EIO;
-            goto out;
-        }
-        rc = gl_file_write_new((char *)tmp.data, data, n, mode);
+        gl_buf_reset(tmp);
+        if (gl_buf_printf(tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
+                          atomic_fetch_add(&serial, 1u)) != 0)
+            return GL_EIO;
+        rc = gl_file_write_new((char *)tmp->data, data, n, mode);
     }
-    if (rc != 0) {
-        rc = GL_EIO;
+    return rc == 0 ? 0 : GL_EIO;
+}
+
+int gl_file_replace(const char *path, const void *data, size_t n, int mode)
+{
+    struct gl_buf tmp;
+    int rc;
+
+    gl_buf_init(&tmp, 4096);
+    if ((rc = write_temp(path, data, n, mode, &tmp)) != 0)
         goto out;
-    }
     if (rename((char *)tmp.data, path) != 0) {
         int saved = errno;
         unlink((char *)tmp.data);
@@ -161,6 +169,26 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode)
         goto out;
     }
     rc = gl_file_sync_parent(path);
+out:
+    gl_buf_release(&tmp);
+    return rc;
+}
+
+int gl_file_publish_new(const char *path, const void *data, size_t n, int mode)
+{
+    struct gl_buf tmp;
+    int rc, saved;
+
+    gl_buf_init(&tmp, 4096);
+    if ((rc = write_temp(path, data, n, mode, &tmp)) != 0)
+        goto out;
+    /* link, unlike rename, never replaces: an existing path stays */
+    rc = link((char *)tmp.data, path) == 0 ? 0 : errno == EEXIST ? GL_EEXIST : GL_EIO;
+    saved = errno;
+    unlink((char *)tmp.data);
+    errno = saved;
+    if (rc == 0)
+        rc = gl_file_sync_parent(path);
 out:
     gl_buf_release(&tmp);
     return rc;

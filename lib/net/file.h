@@ -27,6 +27,13 @@ int gl_file_write_new(const char *path, const void *data, size_t n, int mode);
  * not lose a newer version serialise read-check-replace with a lock.
  * GL_EIO on failure (the temporary is removed). */
 int gl_file_replace(const char *path, const void *data, size_t n, int mode);
+/* Creates path atomically and durably, never replacing it: the data goes
+ * to a temporary file beside it (as gl_file_replace's), fsynced, which is
+ * then linked to path (link(2) fails if path exists, symlinks included)
+ * and removed; then the directory is fsynced. So path appears whole or
+ * not at all, even across a crash (a crash may leave the temporary).
+ * GL_EEXIST if path exists, GL_EIO otherwise (errno kept). */
+int gl_file_publish_new(const char *path, const void *data, size_t n, int mode);
 /* fsyncs the directory dir (after creating, renaming or removing an entry
  * in it, so the change survives a crash). 0 or GL_EIO (errno kept). */
 int gl_file_sync_dir(const char *dir);

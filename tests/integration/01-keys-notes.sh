@@ -1,7 +1,9 @@
 # Goal: the CLI's keygen and note commands interoperate with Go's
 # sumdb/note formats: the Go known-answer note is reproduced byte for byte,
 # Go-signed notes verify, generated keys have the exact file formats and
-# modes, and every misuse exits non-zero with a reason.
+# modes (written whole through a temporary file, none left), and every
+# misuse exits non-zero with a reason (a private key given as a verifier
+# key is not echoed).
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 V="$GL_VECTORS/notes"
@@ -87,6 +89,11 @@ cmp -s "$T/out" "$T/k.pub" || fail "keygen prints the verifier key"
 [ "$(cut -d+ -f3- "$T/k.pub" | cut -c1)" = "A" ] || fail "note key type byte"
 expect_rc 3 "$G" keygen --name example.com/test --out "$T/k"
 expect_err "refusing to overwrite"
+# A private key given where a verifier key belongs is not echoed.
+expect_rc 3 "$G" evidence verify --log-vkey "$(cat "$T/k")" /dev/null
+expect_err "a private key (not shown): not a valid verifier key"
+! grep -qF "$(cut -d+ -f5 "$T/k")" "$T/err" || fail "a private key given as --log-vkey is echoed"
+ls "$T" | grep -q '\.tmp-' && fail "keygen left a temporary file"
 expect_rc 3 "$G" keygen --name "bad name" --out "$T/k2"
 expect_err "invalid key name"
 # A refused name is quoted without its control bytes (ESC, DEL, C1 CSI).

@@ -93,6 +93,37 @@ static void test_write_new_and_replace(void **state)
     assert_int_equal(gl_file_replace(p, "a", 1, 0600), GL_EIO);
 }
 
+/* gl_file_publish_new: the file appears with its content and mode, an
+ * existing path (a file, a dangling symlink) is never replaced or written
+ * through, and no temporary file is left either way. */
+static void test_publish_new(void **state)
+{
+    char p[300], link_path[300], target[300];
+    struct stat st;
+    char *got;
+    (void)state;
+
+    path_of("key", p, sizeof(p));
+    assert_int_equal(gl_file_publish_new(p, "secret\n", 7, 0600), 0);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_nlink, 1); /* the temporary name is gone */
+    assert_int_equal(gl_file_publish_new(p, "other\n", 6, 0600), GL_EEXIST);
+    assert_non_null(got = tu_read_file(p, NULL));
+    assert_string_equal(got, "secret\n");
+    free(got);
+    path_of("dangling", link_path, sizeof(link_path));
+    path_of("target", target, sizeof(target));
+    assert_int_equal(symlink(target, link_path), 0);
+    assert_int_equal(gl_file_publish_new(link_path, "x", 1, 0600), GL_EEXIST);
+    assert_int_equal(stat(target, &st), -1); /* not created through the link */
+    assert_int_equal(unlink(link_path), 0);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(gl_file_dir_empty(dir), 1);
+    path_of("no-such-dir/x", p, sizeof(p));
+    assert_int_equal(gl_file_publish_new(p, "a", 1, 0600), GL_EIO);
+}
+
 /* Symlinks to a victim file planted at the temporary names of this
  * process's first calls (this test runs first, so serial 0 is the next
  * one; a few more in case): the victim is left alone, the symlinks too,
@@ -297,6 +328,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replace_planted_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_new_and_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_tree, setup, teardown),

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/note.h"
@@ -468,9 +470,60 @@ static void test_sign_size_cap(void **state)
     free(text);
 }
 
+/* OpenSSL's allocator, failing while ossl_fail is set. */
+static int ossl_fail;
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return ossl_fail ? NULL : malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return ossl_fail ? NULL : realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    free(p);
+}
+
+/* A verification OpenSSL cannot run (out of memory) is its error, not a
+ * bad signature: a valid note must never be reported as badly signed.
+ * The key differs from every one verified before, so it is parsed (and
+ * allocated) anew. */
+static void test_crypto_failure_not_bad(void **state)
+{
+    struct gl_verifier peter;
+    size_t n;
+    char *msg = tu_read_vector("notes/peter.note", &n);
+    struct gl_note *note = NULL;
+    int rc;
+    (void)state;
+
+    tu_load_verifier("notes/peter.vkey", &peter);
+    assert_int_equal(gl_note_parse(msg, n, &note, NULL), 0);
+    peter.pub[31] ^= 0x40; /* another public key: not the cached one */
+    ossl_fail = 1;
+    rc = gl_note_verify(note, &peter, 1, NULL);
+    ossl_fail = 0;
+    assert_int_equal(rc, GL_ECRYPTO);
+    peter.pub[31] ^= 0x40;
+    assert_int_equal(gl_note_verify(note, &peter, 1, NULL), 0);
+    gl_note_free(note);
+    free(msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crypto_failure_not_bad),
         cmocka_unit_test(test_peter_sign_kat),
         cmocka_unit_test(test_peter_verify),
         cmocka_unit_test(test_two_signatures),
@@ -484,5 +537,8 @@ int main(void)
         cmocka_unit_test(test_sign_rules),
         cmocka_unit_test(test_sign_size_cap),
     };
+    /* before OpenSSL allocates anything */
+    if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
