@@ -153,7 +153,8 @@ static int load_policy(struct daemon *d)
 }
 
 /* Writes the first state of a new log: its key and a signed size-0
- * checkpoint (root = SHA-256 of nothing). */
+ * checkpoint (root = SHA-256 of nothing), if the stored state is still
+ * the empty one of epoch 0 (GL_ESTATE otherwise). */
 static int create_log(struct daemon *d)
 {
     struct store_batch *b = NULL;
@@ -170,9 +171,15 @@ static int create_log(struct daemon *d)
         goto out;
     store_batch_put_vkey(b, (const char *)vk.data);
     store_batch_put_state(b, 0, ck.data, ck.len);
-    rc = store_batch_commit(b, NULL);
+    /* only over the empty state no sequencer has held: on a shared
+     * store, another glasslogd started with --create at the same time
+     * may have created the log and sequenced already */
+    rc = store_batch_commit(b, &(struct store_expect){0, 0});
     if (rc == 0)
         gl_log(GL_LOG_INFO, "created a new log %s", d->key.name);
+    else if (rc == GL_ESTATE)
+        gl_log(GL_LOG_ERROR, "the store's log was created and written meanwhile (another "
+                             "glasslogd with --create?): not created again");
 out:
     store_batch_free(b);
     gl_buf_release(&ck);
