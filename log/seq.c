@@ -318,7 +318,8 @@ static int seq_lookup(struct seq *s)
 }
 
 /* A shared store's queue joins the batch: its oldest submissions, up to
- * the room left, and at least half of batch_max however many of this
+ * the room left, and at least half of batch_max (rounded up: one of a
+ * batch_max of 1) however many of this
  * process's own the cut took. Without that share, a sequencer whose own
  * pool stays full would never take the other front-ends' submissions
  * (they would wait until SEQ_WAIT_MAX_S and answer 503): so the cut's
@@ -326,7 +327,7 @@ static int seq_lookup(struct seq *s)
  * the queue did not take the place of rejoin the batch. */
 static int seq_take_queue(struct seq *s)
 {
-    size_t share = s->cfg.batch_max / 2, keep;
+    size_t share = s->cfg.batch_max - s->cfg.batch_max / 2, keep; /* half, rounded up */
     int rc;
 
     s->ndeferred = 0;
