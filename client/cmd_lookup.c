@@ -238,10 +238,11 @@ static int stored_checkpoint(struct lookup *l, struct state *s, struct gl_buf *n
 }
 
 /* Compares the verified checkpoint note (cur, with tc) with the stored one,
- * records a fork, stores cur when it is newer. 0 consistent; GL_EVERIFY
- * inconsistent (reported); other codes for I/O or network (reported). */
+ * records a fork, and, with remember, stores cur when it is newer (or
+ * when none is stored). 0 consistent; GL_EVERIFY inconsistent
+ * (reported); other codes for I/O or network (reported). */
 static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogproof *pf,
-                        const struct trust_checkpoint *tc)
+                        const struct trust_checkpoint *tc, int remember)
 {
     struct trust_checkpoint *old = malloc(sizeof(*old));
     struct alarm_ctx a = {.s = s, .url = l->f.base};
@@ -266,6 +267,10 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
         goto out;
     if ((rc = stored_checkpoint(l, s, &note, old)) != 0 && rc != GL_ENOTFOUND)
         goto out;
+    if (rc == GL_ENOTFOUND && !remember) {
+        rc = 0; /* nothing to compare with */
+        goto out;
+    }
     if (rc == GL_ENOTFOUND) {
         cli_error("first checkpoint seen for log %s (size %llu): remembered in %s",
                   tc->cp.origin, (unsigned long long)n, s->dir);
@@ -274,7 +279,7 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
         goto out;
     }
     cold = (struct consist_checkpoint){(const char *)note.data, note.len, &old->cp};
-    if ((rc = consist_check(&a, &src, &cold, &ccur, NULL)) != 0)
+    if ((rc = consist_check(&a, &src, &cold, &ccur, NULL)) != 0 || !remember)
         goto out;
     rc = state_store_checkpoint(s, pf->checkpoint, pf->checkpoint_len, n, tc->cp.root,
                                 &stored);
@@ -285,10 +290,11 @@ out:
     return rc;
 }
 
-/* Runs the state check once per distinct checkpoint: the same tree (size
- * and root) of another policy log is not the same checkpoint. */
+/* Runs the state check (check_memory) once per distinct checkpoint
+ * remembered: the same tree (size and root) of another policy log is not
+ * the same checkpoint. */
 static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
-                       const struct trust_checkpoint *tc)
+                       const struct trust_checkpoint *tc, int remember)
 {
     const struct gl_verifier *keys;
     struct state s;
@@ -301,9 +307,9 @@ static int check_state(struct lookup *l, const struct gl_tlogproof *pf,
     keys = gl_policy_log_keys(l->p, &n);
     if ((rc = state_open_log(&s, l->root, keys, n, tc->log)) != 0)
         return rc;
-    rc = check_memory(l, &s, pf, tc);
+    rc = check_memory(l, &s, pf, tc, remember);
     state_close(&s);
-    if (rc == 0) {
+    if (rc == 0 && remember) {
         l->checked = 1;
         l->checked_log = tc->log;
         l->checked_size = tc->cp.size;
@@ -417,9 +423,14 @@ static int check_item(struct lookup *l, const cJSON *item, struct trust_report *
                   (unsigned long long)r->ck.cp.size);
         goto out;
     }
+    /* signed by the log but without its witness quorum: still compared
+     * with the client's memory (a split view the witnesses refused to
+     * cosign is one the log signed alone), never remembered */
+    if (r->failed >= 0 && r->have_checkpoint && r->state[TRUST_QUORUM] == TRUST_FAILED)
+        check_state(l, pf, &r->ck, 0);
     if (r->failed >= 0 || !util_hash_equal(leaf, r->leaf))
         goto out;
-    if ((rc = check_state(l, pf, &r->ck)) != 0) {
+    if ((rc = check_state(l, pf, &r->ck, 1)) != 0) {
         rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
         goto out;
     }
@@ -449,7 +460,7 @@ static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
         return GL_ENOMEM;
     rc = trust_checkpoint_open(l->p, pf->checkpoint, pf->checkpoint_len,
                                (uint64_t)time(NULL), tc, why);
-    rc = rc == 0 ? check_state(l, pf, tc) : 0;
+    rc = rc == 0 ? check_state(l, pf, tc, 1) : 0;
     free(tc);
     return rc;
 }

@@ -322,16 +322,24 @@ static int open_checkpoint(struct monitor *m, const struct gl_buf *note, const c
     return rc;
 }
 
+/* The log's checkpoint into note and *tc. CLI_OK also when it lacks its
+ * witness quorum but is signed by a policy log key (*no_quorum set,
+ * reported): such a checkpoint is still compared with the remembered one
+ * (a split view the witnesses refused to cosign is exactly what the log
+ * signed alone), though never followed. */
 static int fetch_checkpoint(struct monitor *m, struct gl_buf *note,
-                            struct trust_checkpoint *tc)
+                            struct trust_checkpoint *tc, int *no_quorum)
 {
     int rc = fetch_get(&m->f, "checkpoint", STATE_CHECKPOINT_MAX, note);
 
+    *no_quorum = 0;
     if (rc != 0) {
         cli_error("cannot get the log's checkpoint: %s", m->f.error);
         return CLI_USAGE;
     }
-    if (open_checkpoint(m, note, "the log's checkpoint", 1, tc) != 0)
+    if ((rc = open_checkpoint(m, note, "the log's checkpoint", 1, tc)) == GL_EQUORUM)
+        *no_quorum = 1;
+    else if (rc != 0)
         return CLI_VERIFY;
     return open_state(m, tc->log) == 0 ? CLI_OK : CLI_USAGE;
 }
@@ -1088,7 +1096,8 @@ static int follow(struct monitor *m, const struct gl_buf *note,
 
 /* Step 3 while the catch-up is stalled (resume could not reach its
  * target for any reason: a chain check could not ask the log, a malformed
- * bundle, a bad tree): the served checkpoint is compared with the stored
+ * bundle, a bad tree), and for a served checkpoint without its witness
+ * quorum: the served checkpoint is compared with the stored
  * one, or with the target when none is stored yet (the target is the
  * first checkpoint followed), so a log that refuses lookups or mangles
  * bundles cannot serve a fork unnoticed. Nothing is
@@ -1118,7 +1127,7 @@ int monitor_cycle(struct monitor *m)
 {
     struct trust_checkpoint *nc = malloc(sizeof(*nc));
     struct gl_buf note;
-    int rc, stalled = 0;
+    int rc, stalled = 0, no_quorum;
 
     memset(&m->st, 0, sizeof(m->st));
     m->st.t0 = gl_clock_mono();
@@ -1130,8 +1139,13 @@ int monitor_cycle(struct monitor *m)
     }
     fetch_rewind(&m->f); /* each cycle asks the log first, then its mirrors */
     tiles_clear(m->ts);  /* and fetches its tiles afresh: none outlives a cycle */
-    if ((rc = fetch_checkpoint(m, &note, nc)) != CLI_OK)
+    if ((rc = fetch_checkpoint(m, &note, nc, &no_quorum)) != CLI_OK)
         goto out;
+    if (no_quorum) { /* compared (a fork is an alarm), never followed */
+        check_stalled(m, &note, nc);
+        rc = CLI_VERIFY;
+        goto out;
+    }
     /* A stalled catch-up (resume fails for whatever reason: a chain check
      * could not ask the log, a malformed bundle, a bad tree) keeps the
      * checkpoint checks of every cycle; the due audit checks run whatever

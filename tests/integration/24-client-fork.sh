@@ -80,6 +80,31 @@ expect_rc 2 "$G" lookup --log "$B" --policy "$T/policy" --state "$T/s" \
     --sha256 "$(printf 'b 3' | sha256sum | cut -c1-64)"
 expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
 
+# A fork the witnesses did not cosign (the policy's quorum is not met: no
+# witness cosigns these logs) is still a fork: the log signed it. The
+# monitor and lookup compare it with their memory and raise the alarm,
+# and never remember it; A's own checkpoint fails the quorum without an
+# alarm.
+"$G" keygen --name w1.example --out "$T/w1.key" --cosigner > /dev/null || fail keygen
+policy "$T/policyw" "log $LOGK" "witness W1 $(cat "$T/w1.key.pub")" \
+    "submitter $(cat "$T/sub.key.pub")" "quorum W1"
+monw() { # monw URL STATE
+    "$G" monitor --log "$1" --policy "$T/policyw" --state "$2" --once --no-progress
+}
+expect_rc 0 mon "$A" "$T/sq"
+cp -r "$T/sq" "$T/sq2"
+expect_rc 2 monw "$A" "$T/sq"
+expect_err "does not verify"
+grep -q "ALARM" "$T/err" && fail "A's checkpoint without its quorum raised an alarm"
+expect_rc 2 monw "$B" "$T/sq"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 verified before"
+ls -d "$T/sq/$ID"/alarms/fork-4-7-* > /dev/null || fail "no fork evidence for a fork without quorum"
+cmp -s "$T/sq/$ID/checkpoint" "$T/a.note" || fail "a checkpoint without its quorum was remembered"
+expect_rc 2 "$G" lookup --log "$B" --policy "$T/policyw" --state "$T/sq2" \
+    --sha256 "$(printf 'b 3' | sha256sum | cut -c1-64)"
+expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+cmp -s "$T/sq2/$ID/checkpoint" "$T/a.note" || fail "lookup remembered a checkpoint without its quorum"
+
 # Two keys of one origin (a key rotation) are one log with one memory: K
 # (7 entries, signed with log2.key, listed first) against A's 4 (log.key) is
 # a fork for lookup and monitor, on a fresh state (the first key's
