@@ -267,6 +267,9 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
         goto out;
     if ((rc = stored_checkpoint(l, s, &note, old)) != 0 && rc != GL_ENOTFOUND)
         goto out;
+    if (rc == 0 && (rc = state_check_stored_log(s, gl_policy_log_keys(l->p, &nkeys),
+                                                old->log, tc->log)) != 0)
+        goto out;
     if (rc == GL_ENOTFOUND && !remember) {
         rc = 0; /* nothing to compare with */
         goto out;

@@ -424,6 +424,7 @@ static void stored_free(struct stored *st)
 static int stored_load(struct monitor *m, struct stored **out)
 {
     struct stored *st = malloc(sizeof(*st));
+    size_t nk;
     int rc;
 
     *out = NULL;
@@ -440,6 +441,9 @@ static int stored_load(struct monitor *m, struct stored **out)
         rc = rc != 0 ? rc : GL_EVERIFY;
         goto fail;
     }
+    if ((rc = state_check_stored_log(&m->s, gl_policy_log_keys(m->p, &nk), st->tc.log,
+                                     m->log)) != 0)
+        goto fail;
     *out = st;
     return 0;
 fail:

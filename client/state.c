@@ -118,6 +118,16 @@ out:
     return rc;
 }
 
+int state_check_stored_log(const struct state *s, const struct gl_verifier *keys,
+                           size_t stored, size_t log)
+{
+    if (strcmp(keys[stored].name, keys[log].name) == 0)
+        return 0;
+    cli_error("the stored checkpoint in %s is of log %s, not %s: remove it to start over",
+              s->dir, keys[stored].name, keys[log].name);
+    return GL_EINVAL;
+}
+
 int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,
                    size_t n, size_t log)
 {

@@ -65,6 +65,14 @@ int state_default_root(char *out);
  * GL_ETOOBIG / GL_EINVAL (log >= n). */
 int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,
                    size_t n, size_t log);
+/* 0 if the checkpoint stored in s, signed by keys[stored] (a policy log
+ * key), is a checkpoint of the log keys[log] whose directory s is (the
+ * same origin: a rotation's keys share it). Otherwise it reports "the
+ * stored checkpoint in DIR is of log X, not Y: remove it to start over"
+ * on stderr and returns GL_EINVAL (a copied or restored file: comparing
+ * it would raise a false fork alarm). */
+int state_check_stored_log(const struct state *s, const struct gl_verifier *keys,
+                           size_t stored, size_t log);
 /* state_open_log for a log with the one key log_key. */
 int state_open(struct state *s, const char *root, const struct gl_verifier *log_key);
 /* Releases the locks. Safe to call twice. */

@@ -16,7 +16,9 @@
 # proof from 6, which fails: fork alarm, exit 2, Y's 6 stays. The same when
 # the monitor is killed during the catch-up and resumes its target later.
 # Two logs of different origins with the same tree are two memories: a
-# lookup answer listing a statement in both checks each checkpoint.
+# lookup answer listing a statement in both checks each checkpoint; one
+# log's checkpoint planted in the other's directory is an error (exit 3),
+# not a fork.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -253,6 +255,15 @@ expect_rc 2 "$G" lookup --log "$TWOLOGS" \
     --policy "$T/policy3" --state "$T/sf" --sha256 "$D"
 expect_err "first checkpoint seen for log example.com/log (size 1)"
 expect_err "ALARM (fork.*): log example.com/log3: the checkpoint of size 1 is not consistent with the one of size 1 seen before (same size, different root)"
+# A checkpoint of log3 planted in the directory of example.com/log (a
+# copied or restored file) is a clear error, not a false fork alarm.
+mkdir -p "$T/sw/$ID" && cp "$T/f-forked.note" "$T/sw/$ID/checkpoint"
+expect_rc 3 "$G" lookup --log "$E" --policy "$T/policy3" --state "$T/sw" --sha256 "$D"
+expect_err "the stored checkpoint in $T/sw/$ID is of log example.com/log3, not example.com/log: remove it to start over"
+grep -q ALARM "$T/err" && fail "another log's stored checkpoint raised an alarm"
+expect_rc 3 "$G" monitor --log "$E" --policy "$T/policy3" --state "$T/sw" --once --no-progress
+expect_err "is of log example.com/log3, not example.com/log: remove it to start over"
+grep -q ALARM "$T/err" && fail "another log's stored checkpoint raised a monitor alarm"
 LOG_PID=$EPID; stop_log
 LOG_PID=$FPID; stop_log
 echo "24-client-fork: ok"
