@@ -798,6 +798,161 @@ await test('phone width: no horizontal scrolling', async (page) => {
   check(sw <= w, `page is ${sw} px wide in a ${w} px window`);
 }, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
 
+// --- races: the result shown is the newest action's --------------------------
+// An older action made slow on purpose (a file read late, an answer
+// delayed) must not replace what a newer one shows.
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A copy of file f named name (the page tells files apart by name).
+function copyAs(f, name) {
+  const to = path.join(path.dirname(env.MODE_FILE), name);
+  fs.copyFileSync(f, to);
+  return to;
+}
+
+// Makes the page read the files named name only after ms milliseconds (a
+// slow disk, or a large file's hashing), counting in window.slowReads the
+// reads done.
+async function slowFiles(page, name, ms) {
+  await page.evaluate(([n, t]) => {
+    const readAll = File.prototype.arrayBuffer;
+    window.slowReads = 0;
+    File.prototype.arrayBuffer = function () {
+      if (this.name !== n) return readAll.call(this);
+      return new Promise((r) => setTimeout(r, t)).then(() => readAll.call(this)).finally(() => { window.slowReads++; });
+    };
+  }, [name, ms]);
+}
+
+// Waits for n slow reads to end, then long enough for the action that
+// asked for them to have shown its result, were it still allowed to.
+async function afterSlowReads(page, n) {
+  await page.waitForFunction((k) => window.slowReads >= k, n, { timeout: T });
+  await sleep(1500);
+}
+
+// The first bundle (it would verify) is read late; the second, checked
+// with a modified file, fails: its result stays, with its file's name.
+await test('a bundle checked late never replaces a newer bundle\'s result', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/bundle');
+  await slowFiles(page, 'slow.tlog-proof', 1500);
+  await page.setInputFiles('#bundle-input', copyAs(env.BUNDLE, 'slow.tlog-proof'));
+  await page.click('#bundle-form button[type=submit]');
+  await page.setInputFiles('#bundle-input', env.BUNDLE);
+  await page.setInputFiles('#bundle-artifact', env.MODIFIED);
+  await page.click('#bundle-form button[type=submit]');
+  await expectFailed(await result(page, '#bundle-results'), 'artifact', /the SHA-256 of modified\.bin/);
+  await afterSlowReads(page, 1);
+  const res = page.locator('#bundle-results');
+  check(await res.locator('.card').count() === 1, `${await res.locator('.card').count()} cards`);
+  await expectFailed(res, 'artifact', /the SHA-256 of modified\.bin/);
+  const name = await res.locator('.card .bundle-name').textContent();
+  check(name === `From the bundle ${path.basename(env.BUNDLE)}`, `the card says "${name}"`);
+});
+
+// Entry 5's answer is delayed until after the page moved on to entry 7.
+await test('an entry answered late never shows under a newer entry\'s heading', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  let asked = false, answered = false;
+  await page.route('**/api/v1/entries/5', async (route) => {
+    asked = true;
+    await sleep(1500);
+    await route.continue();
+    answered = true;
+  });
+  await open(page, env.LOG_URL, '#/entry/5');
+  for (let i = 0; i < 300 && !asked; i++) await sleep(100);
+  check(asked, 'entry 5 was never asked for');
+  await page.evaluate(() => { location.hash = '#/entry/7'; });
+  await expectVerified(await result(page, '#entry-results'), { 'inclusion proof': 'ok' });
+  for (let i = 0; i < 300 && !answered; i++) await sleep(100);
+  check(answered, 'entry 5 was never answered');
+  await sleep(1500);
+  const h = await page.textContent('#entry-h'), cards = page.locator('#entry-results .card');
+  check(h === 'Entry 7', `heading ${h}`);
+  check(await cards.count() === 1, `${await cards.count()} cards`);
+  const shown = [await cards.first().getAttribute('data-index'), await cards.first().locator('h3').textContent()];
+  check(shown[0] === '7' && shown[1].startsWith('Entry 7:'), `under "Entry 7" the page shows ${JSON.stringify(shown)}`);
+});
+
+// A file search read late (the file would be found) after a newer search
+// by hash (not found); then, on a card, a file to compare read late and
+// a newer one that cannot be read: the newer ones' results stay.
+await test('a file hashed late never replaces a newer search or compared file', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  await slowFiles(page, 'slow.bin', 1500);
+  const slow = copyAs(env.ARTIFACT, 'slow.bin'), mod = sha256sum(env.MODIFIED);
+  await page.setInputFiles('#file-input', slow);
+  await page.fill('#hash-input', mod);
+  await page.click('#find-hash button[type=submit]');
+  await page.waitForSelector('#find-results .error', { timeout: T });
+  await afterSlowReads(page, 1);
+  const t = await page.textContent('#find-results');
+  check(t === `No statement for SHA-256 ${mod}.` || t.startsWith(`No statement for SHA-256 ${mod}: not in the log`), `says ${t}`);
+  check(await page.locator('#find-results .card').count() === 0, 'the file searched first is shown');
+  await searchSubject(page, env.SUBJECT);
+  await page.waitForSelector('#find-results .card input.compare', { timeout: T });
+  await page.evaluate(() => {
+    const readAll = File.prototype.arrayBuffer;
+    File.prototype.arrayBuffer = function () {
+      return this.name === 'unreadable.bin' ? Promise.reject(new DOMException('unreadable', 'NotReadableError')) : readAll.call(this);
+    };
+  });
+  const input = page.locator('#find-results .card input.compare').first();
+  await input.setInputFiles(slow);
+  await input.setInputFiles(copyAs(env.ARTIFACT, 'unreadable.bin'));
+  await page.waitForSelector('#find-results .compare-error', { timeout: T });
+  await afterSlowReads(page, 2);
+  const err = await page.locator('#find-results .compare-error').allTextContents();
+  check(JSON.stringify(err) === '["Cannot hash unreadable.bin: unreadable"]', `says ${JSON.stringify(err)}`);
+  const r = await rows(page.locator('#find-results .card').first());
+  check(r.artifact === '-', `the first card's artifact row is ${r.artifact}: the file compared first replaced it`);
+});
+
+// A maximum age of more than 2^64 - 1 s (as `glasslog verify --max-age`)
+// is refused (300 digits: more are a "bad input" the browser itself
+// refuses); 400 digits in storage (an older page, another browser) are
+// read exactly, so the check still ends. The verified bundle's download is
+// made on the click, its object URL revoked after.
+await test('a maximum age too large is refused, one saved before still verifies; the download', async (page) => {
+  await page.addInitScript(() => {
+    window.urls = { made: 0, revoked: 0 };
+    const make = URL.createObjectURL, revoke = URL.revokeObjectURL;
+    URL.createObjectURL = (b) => { window.urls.made++; return make(b); };
+    URL.revokeObjectURL = (u) => { window.urls.revoked++; return revoke(u); };
+  });
+  const huge = '1'.padEnd(400, '0');
+  await open(page, env.LOG_URL, '#/policy');
+  await page.fill('#policy-text', read(env.POLICY_W1));
+  for (const [age, ok] of [['1'.padEnd(300, '0'), false], ['18446744073709551616', false], ['18446744073709551615', true]]) {
+    await page.fill('#max-age', age);
+    await page.click('#policy-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#policy-msg .error, #policy-msg .ok-msg'), null, { timeout: T });
+    const t = await page.textContent('#policy-msg'), saved = await page.evaluate(() => localStorage.getItem('glasslog.maxAge'));
+    if (ok) check(/^Saved/.test(t) && saved === age, `${age}: says ${t}, saved ${saved}`);
+    else check(t === 'The maximum age must be a whole number of seconds, at most 18446744073709551615.' && saved === null,
+      `${age.length} digits: says ${t}, saved ${saved}`);
+    await page.evaluate(() => document.getElementById('policy-msg').replaceChildren());
+  }
+  await page.evaluate((a) => localStorage.setItem('glasslog.maxAge', a), huge);
+  await open(page, env.LOG_URL, '#/bundle');
+  await page.setInputFiles('#bundle-input', env.BUNDLE_W1);
+  await page.click('#bundle-form button[type=submit]');
+  const res = await result(page, '#bundle-results');
+  await expectVerified(res, { 'checkpoint age': 'ok', 'witness quorum': 'ok' });
+  const d = await res.locator('tr[data-check="checkpoint age"] td').nth(1).textContent();
+  check(d.includes(`within ${huge} s`), `checkpoint age row: ${d}`);
+  check((await page.evaluate(() => window.urls.made)) === 0, 'an object URL was made before the download was asked for');
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: T }), res.locator('a[download]').click()]);
+  const got = fs.readFileSync(await dl.path(), 'utf8');
+  check(dl.suggestedFilename() === '0.tlog-proof' && got === read(env.BUNDLE_W1), `downloaded ${dl.suggestedFilename()}: ${got}`);
+  await page.waitForFunction(() => window.urls.revoked === 1, null, { timeout: T });
+  check((await page.evaluate(() => window.urls.made)) === 1, 'not one object URL for one download');
+}, { acceptDownloads: true });
+
 // --- lookup answers the real log cannot be made to give here ------------------
 // Intercepted in the browser (page.route): the page's own fetch gets them.
 

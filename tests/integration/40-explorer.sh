@@ -31,7 +31,15 @@
 # of the valid line's time shows that line INVALID in the overview's
 # witness table; an unreadable file given to "Compare with a file" says
 # so; a refused policy saves no maximum age; the overview warns of the
-# suggested policy. The suggested policy has a
+# suggested policy. An older action made slow on purpose never replaces
+# a newer one's result: a bundle read late (the newer bundle's FAILED
+# card stays, named by its file), an entry answered late (intercepted:
+# entry 5's card never shows under "Entry 7"), a file search read late
+# (a newer search by hash stays) and a file compared late (a newer,
+# unreadable one's error stays). A maximum age above 2^64 - 1 s is
+# refused; one of 400 digits in storage still lets a bundle verify. A
+# verified card's download is made (and its object URL revoked) on the
+# click. The suggested policy has a
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
 # meets a quorum naming it; policies with roles, requirements and mirrors
 # get the verdict and first error of `glasslog policy check`.

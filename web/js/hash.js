@@ -7,11 +7,14 @@ import { sha256 } from './crypto.js';
 export const ONE_SHOT = 64 << 20;
 export const CHUNK = 4 << 20;
 
-// onProgress(done, total) is called as the file is read.
-export async function hashFile(file, onProgress = () => {}) {
+// onProgress(done, total) is called as the file is read. stale() says
+// whether the hash is still wanted: once it is not, hashFile reports no
+// more progress and throws (a worker is ended at its next slice).
+export async function hashFile(file, onProgress = () => {}, stale = () => false) {
   if (file.size <= ONE_SHOT) {
     onProgress(0, file.size);
     const d = await sha256(new Uint8Array(await file.arrayBuffer()));
+    if (stale()) throw new Error('no longer wanted');
     onProgress(file.size, file.size);
     return d;
   }
@@ -19,7 +22,8 @@ export async function hashFile(file, onProgress = () => {}) {
   try {
     return await new Promise((resolve, reject) => {
       w.onmessage = (e) => {
-        if (e.data.error) reject(new Error(e.data.error));
+        if (stale()) reject(new Error('no longer wanted'));
+        else if (e.data.error) reject(new Error(e.data.error));
         else if (e.data.digest) resolve(e.data.digest);
         else onProgress(e.data.done, file.size);
       };

@@ -49,7 +49,11 @@ function showPolicyStatus() {
 }
 
 const policyNote = () => (state.source === 'log' ? SUGGESTED_NOTE : null);
-const maxAge = () => Number(localStorage.getItem(KEY_MAXAGE) || 0);
+// The maximum age in seconds as a BigInt (0n: none). The form saves at
+// most MAX_AGE, as `glasslog verify --max-age` takes at most 2^64 - 1 s;
+// whatever string is stored, any count of digits is read exactly.
+const MAX_AGE = (1n << 64n) - 1n;
+const maxAge = () => { const s = localStorage.getItem(KEY_MAXAGE) || ''; return /^[0-9]+$/.test(s) ? BigInt(s) : 0n; };
 
 async function savePolicy(textValue, source) {
   const b = toBin(textValue);
@@ -73,8 +77,11 @@ function initPolicyPage() {
       '(type 0x01); it was converted to the cosignature key (0x04) with the same public key. Ask the witness for its 0x04 key.')));
   $('policy-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const age = $('max-age').value.trim();
-    if (age !== '' && !/^[0-9]+$/.test(age)) { clear(msg, errorBox('The maximum age must be a whole number of seconds.')); return; }
+    const age = $('max-age').value.trim().replace(/^0+(?=[0-9])/, '');
+    if (age !== '' && (!/^[0-9]{1,20}$/.test(age) || BigInt(age) > MAX_AGE)) {
+      clear(msg, errorBox(`The maximum age must be a whole number of seconds, at most ${MAX_AGE}.`));
+      return;
+    }
     let p;
     try { p = await savePolicy($('policy-text').value, 'own'); } catch (err) {
       clear(msg, errorBox(`Not saved: the policy is not valid: ${err.message}`));
@@ -119,7 +126,8 @@ function cannotVerify() {
 
 // --- verifying one statement ----------------------------------------------
 
-// A card for one statement with its proof: facts, checks, verdict.
+// A card for one statement with its proof: facts, checks, verdict;
+// ctx.bundleName names the bundle file it came from, if any.
 // item.index is a number, a decimal string or a BigInt (a bundle's index
 // may exceed 2^53): it is only shown and compared as a BigInt, never
 // converted to a number.
@@ -129,6 +137,7 @@ async function statementCard(item, ctx) {
   try { st = parseStatement(item.statement); } catch { /* the statement row says why */ }
   const f = st ? st.fields : null;
   card.append(el('h3', {}, f ? `Entry ${item.index}: ${f.kind} ${f.subject} ${f.version}` : `Entry ${item.index}`));
+  if (ctx.bundleName) card.append(el('p', { class: 'bundle-name' }, `From the bundle ${ctx.bundleName}`));
   if (st) card.append(statementFacts(st, item.index));
   const why = cannotVerify();
   if (why) { card.append(errorBox(why)); return card; }
@@ -150,8 +159,15 @@ async function statementCard(item, ctx) {
   const links = el('p', { class: 'row' });
   if (item.index !== undefined) links.append(el('a', { href: `#/entry/${item.index}` }, `Details of entry ${item.index}`));
   if (report.verified && !extra) {
-    const blob = new Blob([bytes(formatTlogProof({ ...proof, extra: item.statement }))], { type: 'text/plain' });
-    links.append(el('a', { href: URL.createObjectURL(blob), download: `${proof.index}.tlog-proof` }, 'Download the offline bundle'));
+    // The bundle's object URL is made on each click and revoked soon
+    // after, so a card leaves no blob behind.
+    const a = el('a', { href: '#', download: `${proof.index}.tlog-proof` }, 'Download the offline bundle');
+    a.addEventListener('click', () => {
+      const url = URL.createObjectURL(new Blob([bytes(formatTlogProof({ ...proof, extra: item.statement }))], { type: 'text/plain' }));
+      a.href = url;
+      setTimeout(() => { URL.revokeObjectURL(url); if (a.href === url) a.href = '#'; }, 1000);
+    });
+    links.append(a);
   }
   if (!ctx.artifact) links.append(compareButton(item, ctx, card));
   card.append(links);
@@ -159,21 +175,26 @@ async function statementCard(item, ctx) {
 }
 
 // "Compare with a file": verifies the same statement again with a file.
+// The last file picked wins: a file picked meanwhile stops an older one.
 function compareButton(item, ctx, card) {
   const id = `cmp-${item.index}-${Math.random().toString(36).slice(2)}`;
   const input = el('input', { type: 'file', id, class: 'compare' });
+  let picks = 0;
   input.addEventListener('change', async () => {
-    const file = input.files[0];
+    const file = input.files[0], pick = ++picks, stale = () => pick !== picks;
+    card.querySelector('.compare-error')?.remove();
     if (!file) return;
     let digest;
-    card.querySelector('.compare-error')?.remove();
-    try { digest = await hashFile(file); } catch (e) {
+    try { digest = await hashFile(file, undefined, stale); } catch (e) {
+      if (stale()) return;
       const box = errorBox(`Cannot hash ${file.name}: ${e.message}`);
       box.classList.add('compare-error');
       card.append(box);
       return;
     }
-    card.replaceWith(await statementCard(item, { ...ctx, artifact: digest, artifactName: file.name }));
+    if (stale()) return;
+    const next = await statementCard(item, { ...ctx, artifact: digest, artifactName: file.name });
+    if (!stale()) card.replaceWith(next);
   });
   return el('span', {}, el('label', { for: id }, 'Compare with a file: '), input);
 }
@@ -312,14 +333,18 @@ function progress(done, total) {
   $('hash-progress-text').textContent = total ? `${Math.floor(done * 100 / total)} % of ${total} bytes` : '';
 }
 
+// A search by file starts when its hashing starts: a search started
+// meanwhile (by file, hash or subject) stops it.
 async function findFile(file) {
   const out = $('find-results');
+  const gen = ++lookupGen, stale = () => gen !== lookupGen;
   clear(out, el('p', {}, `Hashing ${file.name} on this device…`));
   let digest;
-  try { digest = await hashFile(file, progress); } catch (e) {
-    clear(out, errorBox(`Cannot hash ${file.name}: ${e.message}`));
+  try { digest = await hashFile(file, progress, stale); } catch (e) {
+    if (!stale()) clear(out, errorBox(`Cannot hash ${file.name}: ${e.message}`));
     return;
   }
+  if (stale()) return;
   const h = hex(digest);
   await lookup(`sha256=${h}`, { artifact: digest, artifactName: file.name,
     none: (n) => `No statement for this file: ${file.name} (SHA-256 ${h}) is not in the log${asOf(n)}.` });
@@ -365,26 +390,34 @@ function dropZone(zone, onFiles) {
 
 // --- Verify a bundle --------------------------------------------------------
 
+let bundleGen = 0; // a newer check stops the older one
+
+// Each check of a bundle supersedes the ones before it: a check that
+// finds a newer one started meanwhile stops at its next step (and its
+// file's hashing with it), so the result shown is always the newest's.
 async function verifyBundle(bundleFile, artifactFile) {
-  const out = $('bundle-results');
+  const out = $('bundle-results'), gen = ++bundleGen, stale = () => gen !== bundleGen;
   if (!bundleFile) { clear(out, errorBox('Pick a .tlog-proof bundle first.')); return; }
   clear(out, el('p', {}, `Verifying ${bundleFile.name}…`));
   if (bundleFile.size > 256 * 1024) { clear(out, errorBox(`${bundleFile.name} is larger than 256 KiB: not a bundle.`)); return; }
   let proof;
   try { proof = parseTlogProof(bin(new Uint8Array(await bundleFile.arrayBuffer()))); } catch (e) {
-    clear(out, errorBox(`NOT VERIFIED: ${bundleFile.name} is not a valid tlog-proof (${e.message}).`));
+    if (!stale()) clear(out, errorBox(`NOT VERIFIED: ${bundleFile.name} is not a valid tlog-proof (${e.message}).`));
     return;
   }
+  if (stale()) return;
   if (!proof.extra) { clear(out, errorBox(`${bundleFile.name} carries no statement (no extra line): not a glasslog bundle.`)); return; }
   let artifact = null;
   if (artifactFile) {
-    try { artifact = await hashFile(artifactFile, progress); } catch (e) {
-      clear(out, errorBox(`Cannot hash ${artifactFile.name}: ${e.message}`));
+    try { artifact = await hashFile(artifactFile, progress, stale); } catch (e) {
+      if (!stale()) clear(out, errorBox(`Cannot hash ${artifactFile.name}: ${e.message}`));
       return;
     }
+    if (stale()) return;
   }
-  clear(out, await statementCard({ index: proof.index, statement: proof.extra, proof },
-    { artifact, artifactName: artifactFile ? artifactFile.name : null }));
+  const card = await statementCard({ index: proof.index, statement: proof.extra, proof },
+    { artifact, artifactName: artifactFile ? artifactFile.name : null, bundleName: bundleFile.name });
+  if (!stale()) clear(out, card);
 }
 
 function initBundle() {
@@ -395,23 +428,31 @@ function initBundle() {
   dropZone($('bundle-drop'), async (files) => {
     const isProof = async (f) => f.size <= 256 * 1024 &&
       new TextDecoder().decode(await f.slice(0, 23).arrayBuffer()) === 'c2sp.org/tlog-proof@v1\n';
+    const gen = ++bundleGen; // a drop is a check from here on
     let b = null, a = null;
     for (const f of files) if (!b && await isProof(f)) b = f; else a = a || f;
-    verifyBundle(b, a);
+    if (gen === bundleGen) verifyBundle(b, a);
   });
 }
 
 // --- Entry ------------------------------------------------------------------
 
+let entryGen = 0; // a newer entry page stops the older one
+
+// Each entry shown supersedes the ones before it: a page that finds a
+// newer one started meanwhile stops at its next step, so only the entry
+// named in the heading is ever shown under it.
 async function showEntry(index) {
-  const out = $('entry-results');
+  const out = $('entry-results'), gen = ++entryGen, stale = () => gen !== entryGen;
   $('entry-h').textContent = `Entry ${index}`;
   clear(out, el('p', {}, 'Fetching the entry and its proof…'));
   try {
     const cpb = await get('/checkpoint', CAPS.checkpoint, { what: 'the checkpoint' });
+    if (stale()) return;
     const cpText = bin(cpb);
     const cp = parseCheckpoint(parseNote(cpText).text);
     const e = await getJSON(`/api/v1/entries/${index}`, CAPS.json, { what: `entry ${index}`, allow404: true });
+    if (stale()) return;
     if (e === null) { clear(out, errorBox(`There is no entry ${index} in this log.`)); return; }
     if (typeof e.statement !== 'string') throw new Error('the log\'s entry answer has no statement');
     if (BigInt(index) >= cp.size) {
@@ -420,11 +461,13 @@ async function showEntry(index) {
       return;
     }
     const pr = await getJSON(`/api/v1/proof/inclusion?index=${index}&tree_size=${cp.size}`, CAPS.json, { what: 'the inclusion proof' });
+    if (stale()) return;
     if (!pr || !Array.isArray(pr.hashes) || pr.hashes.length > 63) throw new Error('the log\'s inclusion proof answer is malformed');
     const proof = { index: BigInt(index), hashes: pr.hashes.map((h) => hexDecodeExact(String(h), 32, true)), extra: null, checkpoint: cpText };
-    clear(out, await statementCard({ index, statement: toBin(e.statement), proof, leafHash: e.leaf_hash }, {}));
+    const card = await statementCard({ index, statement: toBin(e.statement), proof, leafHash: e.leaf_hash }, {});
+    if (!stale()) clear(out, card);
   } catch (err) {
-    clear(out, errorBox(err.message));
+    if (!stale()) clear(out, errorBox(err.message));
   }
 }
 
@@ -444,63 +487,70 @@ async function showEntry(index) {
 // signature is checked against the policy's submitter keys. Without a
 // verified checkpoint the table says it is not verified; the charts are
 // never verified and say so.
-const ov = { size: 0n, cp: null, why: '', page: 0, gen: 0, call: 0, bundles: new Map(), tiles: new Map(), charts: [] };
+// ov.view is the checkpoint shown: {size, cp (verified, or null), why (it
+// is not), bundles, tiles (its caches)}. overview() replaces it whole, and
+// each run reads the view it started with, so a run never mixes one
+// checkpoint's size, root or caches with another's. ov.gen counts the
+// entries tables asked for (a newer page or checkpoint stops an older
+// table), ov.call the overview() calls.
+const ov = { view: { size: 0n, cp: null, why: '', bundles: new Map(), tiles: new Map() }, page: 0, gen: 0, call: 0, charts: [] };
 const PAGE = 20, MAX_TILES = 32;
 
-// Entry bundle n as [binary string]; throws (cached) the FetchError of a
-// bundle the log did not serve or the ParseError of a malformed one.
-async function bundle(n) {
-  if (!ov.bundles.has(n)) {
-    let v;
+// Entry bundle n of view v as [binary string]; throws (cached) the
+// FetchError of a bundle the log did not serve or the ParseError of a
+// malformed one.
+async function bundle(v, n) {
+  if (!v.bundles.has(n)) {
+    let b;
     try {
-      const data = await getTile(get, 'entries', n, ov.size, `entry bundle ${n}`);
-      v = decodeBundle(data, bundleWidth(n, ov.size)).map((x) => bin(x));
-    } catch (e) { v = e; }
-    ov.bundles.set(n, v);
+      const data = await getTile(get, 'entries', n, v.size, `entry bundle ${n}`);
+      b = decodeBundle(data, bundleWidth(n, v.size)).map((x) => bin(x));
+    } catch (e) { b = e; }
+    v.bundles.set(n, b);
   }
-  const v = ov.bundles.get(n);
-  if (v instanceof Error) throw v;
-  return v;
+  const b = v.bundles.get(n);
+  if (b instanceof Error) throw b;
+  return b;
 }
 
-// Entries [from, to) as [{index, entry (binary string or null), st (or
-// null), error (why the bundle could not be read, or null)}].
-async function entries(from, to) {
+// Entries [from, to) of view v as [{index, entry (binary string or
+// null), st (or null), error (why the bundle could not be read, or null)}].
+async function entries(v, from, to) {
   const out = [];
   for (let i = from; i < to; i++) {
     let entry = null, st = null, error = null;
-    try { entry = (await bundle(i / 256n))[Number(i % 256n)]; } catch (e) { error = e; }
+    try { entry = (await bundle(v, i / 256n))[Number(i % 256n)]; } catch (e) { error = e; }
     if (entry !== null) try { st = parseStatement(entry); } catch { /* shown as not a valid statement */ }
     out.push({ index: i, entry, st, error });
   }
   return out;
 }
 
-// Hash tile n at level of the checkpoint's tree (a promise of its hashes,
+// Hash tile n at level of view v's tree (a promise of its hashes,
 // cached); a tile not cached yet takes one of budget.left.
-function hashTile(level, n, width, budget) {
-  const path = tilePath(level, n, ov.size);
-  if (!ov.tiles.has(path)) {
+function hashTile(v, level, n, width, budget) {
+  const path = tilePath(level, n, v.size);
+  if (!v.tiles.has(path)) {
     if (budget.left <= 0) throw new RangeError(`this page would need more than ${MAX_TILES} hash tiles`);
     budget.left--;
-    ov.tiles.set(path, getTile(get, level, n, ov.size, `hash tile ${level}/${n}`).then((d) => decodeHashTile(d, width)));
+    v.tiles.set(path, getTile(get, level, n, v.size, `hash tile ${level}/${n}`).then((d) => decodeHashTile(d, width)));
   }
-  return ov.tiles.get(path);
+  return v.tiles.get(path);
 }
 
-// Entry e against the verified checkpoint ov.cp: {state: 'ok', 'failed'
-// or 'unverified', text}.
-async function checkInTree(e, subtree, budget) {
-  const size = ov.cp.size, failed = (why) => ({ state: 'failed', text: `FAILED: ${why}` });
+// Entry e against view v's verified checkpoint v.cp: {state: 'ok',
+// 'failed' or 'unverified', text}.
+async function checkInTree(v, e, subtree, budget) {
+  const size = v.cp.size, failed = (why) => ({ state: 'failed', text: `FAILED: ${why}` });
   if (e.error) return e.error instanceof ParseError ? failed(`its entry bundle is malformed (${e.error.message})`)
     : { state: 'unverified', text: `not verified: ${e.error.message}` };
   try {
     const leaf = await leafHash(bytes(e.entry)), n = e.index / 256n;
-    const tile = await hashTile(0, n, tileWidth(0, n, size), budget);
+    const tile = await hashTile(v, 0, n, tileWidth(0, n, size), budget);
     if (!equalBytes(leaf, tile[Number(e.index % 256n)]))
       return failed('its entry bundle does not match the level-0 hash tile (the entry\'s hash differs)');
     const proof = await proveInclusion(e.index, size, subtree);
-    if (await verifyInclusion(e.index, size, leaf, proof, ov.cp.root) !== 'ok')
+    if (await verifyInclusion(e.index, size, leaf, proof, v.cp.root) !== 'ok')
       return failed(`the log's hash tiles do not lead to the root of the checkpoint of size ${size}: not in its tree`);
     return { state: 'ok', text: `verified: in the checkpoint's tree of size ${size}` };
   } catch (err) {
@@ -534,12 +584,10 @@ async function overview() {
     let opened = null;
     if (state.policy && !state.cantVerify) opened = await openCheckpoint(state.policy, cpText, now());
     if (stale()) return;
-    ov.size = cp.size;
-    ov.bundles.clear();
-    ov.tiles.clear();
-    ov.cp = opened && opened.ok && opened.quorum ? opened.cp : null;
-    ov.why = state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so the checkpoint is not checked'
-      : !opened.ok ? 'the checkpoint does not verify under your policy' : 'the checkpoint does not meet your policy\'s witness quorum';
+    ov.gen++; // an entries table of the view replaced here is not drawn
+    ov.view = { size: cp.size, cp: opened && opened.ok && opened.quorum ? opened.cp : null, bundles: new Map(), tiles: new Map(),
+      why: state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so the checkpoint is not checked'
+        : !opened.ok ? 'the checkpoint does not verify under your policy' : 'the checkpoint does not meet your policy\'s witness quorum' };
     $('ov-origin').textContent = text(cp.origin);
     $('ov-size').textContent = cp.size.toString();
     $('ov-size').dataset.size = cp.size.toString();
@@ -549,19 +597,21 @@ async function overview() {
       : errorBox(`The checkpoint does not verify under your policy: ${opened.why}.`))
       : warnBox('Without a policy the overview shows what the log says, unverified.'),
     opened && policyNote() ? warnBox(policyNote()) : null);
-    await overviewAge(opened);
+    await overviewAge(opened, stale);
     if (stale()) return;
-    await overviewWitnesses(note, opened);
+    await overviewWitnesses(note, opened, stale);
     if (stale()) return;
     ov.page = 0;
     await overviewEntries();
-    if (!stale()) await overviewCharts(stale);
+    if (!stale()) await overviewCharts(ov.view, stale);
   } catch (err) {
     if (!stale()) clear(status, errorBox(err.message));
   }
 }
 
-async function overviewAge(opened) {
+// stale (here and below): whether a newer overview() started (then
+// nothing more is written).
+async function overviewAge(opened, stale) {
   const age = $('ov-age');
   if (opened && opened.ok && state.policy.quorum.kind !== 'none') {
     const t = quorumTime(state.policy, opened.wst.map((w) => w.time), opened.counted);
@@ -572,11 +622,12 @@ async function overviewAge(opened) {
   }
   try {
     const m = new TextDecoder().decode(await get('/metrics', CAPS.metrics, { what: 'the metrics' }));
+    if (stale()) return;
     const line = m.split('\n').find((l) => l.startsWith('glasslog_checkpoint_age_seconds '));
     age.textContent = line ? `${Math.round(Number(line.split(' ')[1]))} s, as the log reports it (a checkpoint carries no ` +
       'time of its own; only witness cosignatures date it)' : 'unknown';
   } catch {
-    age.textContent = 'unknown (the checkpoint carries no time and no witness of your policy dates it)';
+    if (!stale()) age.textContent = 'unknown (the checkpoint carries no time and no witness of your policy dates it)';
   }
 }
 
@@ -584,7 +635,7 @@ async function overviewAge(opened) {
 // witness is labelled valid only if that line itself verifies: the line
 // openCheckpoint counted for the witness, or another valid line of the
 // same witness (not counted); any other line of it is INVALID.
-async function overviewWitnesses(note, opened) {
+async function overviewWitnesses(note, opened, stale) {
   const tb = $('ov-witnesses').querySelector('tbody');
   const t = now(), rows = [];
   for (let n = 0; n < note.sigs.length; n++) {
@@ -608,26 +659,29 @@ async function overviewWitnesses(note, opened) {
     rows.push(el('tr', {}, el('td', {}, text(s.name)), el('td', {}, utc(ts)),
       el('td', {}, t >= ts ? `${t - ts} s` : `${ts - t} s in the future`), el('td', {}, checked)));
   }
+  if (stale()) return;
   if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 4 }, 'No witness cosigned the current checkpoint.')));
   tb.replaceChildren(...rows);
 }
 
+// The entries table of page ov.page of the view shown; a newer page or
+// view asked for meanwhile (ov.gen) stops it before it writes its rows.
 async function overviewEntries() {
-  const gen = ++ov.gen, tb = $('ov-entries').querySelector('tbody'), size = ov.size;
+  const gen = ++ov.gen, tb = $('ov-entries').querySelector('tbody'), v = ov.view, size = v.size;
   const pages = size === 0n ? 1n : (size + BigInt(PAGE) - 1n) / BigInt(PAGE);
   const hi = size - BigInt(ov.page * PAGE), lo = hi > BigInt(PAGE) ? hi - BigInt(PAGE) : 0n;
   $('ov-page').textContent = `Page ${ov.page + 1} of ${pages}`;
   $('ov-newer').disabled = ov.page === 0;
   $('ov-older').disabled = BigInt(ov.page + 1) >= pages;
-  const list = size === 0n ? [] : (await entries(lo, hi)).reverse();
+  const list = size === 0n ? [] : (await entries(v, lo, hi)).reverse();
   const budget = { left: MAX_TILES };
-  const subtree = ov.cp ? tileSubtrees(size, (level, n, width) => hashTile(level, n, width, budget)) : null;
+  const subtree = v.cp ? tileSubtrees(size, (level, n, width) => hashTile(v, level, n, width, budget)) : null;
   const rows = [];
   for (const e of list) {
-    const tree = ov.cp ? await checkInTree(e, subtree, budget) : { state: 'unverified', text: 'not verified' };
+    const tree = v.cp ? await checkInTree(v, e, subtree, budget) : { state: 'unverified', text: 'not verified' };
     rows.push({ e, tree, signer: await checkSigner(e) });
   }
-  if (gen !== ov.gen) return; // a newer page was asked for meanwhile
+  if (gen !== ov.gen) return; // a newer page or view was asked for meanwhile
   const cell = (c, what) => el('td', { class: `check ${c.state}`, 'data-check': what }, c.text);
   tb.replaceChildren(...rows.map(({ e, tree, signer }) => {
     const verdict = tree.state === 'failed' || signer.state === 'failed' ? 'failed'
@@ -639,23 +693,23 @@ async function overviewEntries() {
       cell(signer, 'submitter'), el('td', {}, e.st ? utc(e.st.fields.time) : ''), cell(tree, 'tree'));
   }));
   if (size === 0n) tb.append(el('tr', {}, el('td', { colspan: 7 }, 'The log is empty.')));
-  overviewEntriesLabels(rows, lo, hi);
+  overviewEntriesLabels(v, rows, lo, hi);
 }
 
 // The heading, caption and note of the entries table say what was verified.
-function overviewEntriesLabels(rows, lo, hi) {
+function overviewEntriesLabels(v, rows, lo, hi) {
   const n = (st) => rows.filter((r) => r.tree.state === st).length, nok = n('ok'), nfail = n('failed'), nun = n('unverified');
-  const nsig = rows.filter((r) => r.signer.state === 'failed').length, size = ov.size, note = $('ov-entries-note');
+  const nsig = rows.filter((r) => r.signer.state === 'failed').length, size = v.size, note = $('ov-entries-note');
   const badSig = nsig ? `${nsig} of ${rows.length} entries below FAILED the submitter check (not a valid statement, or ` +
     'a signature that does not verify). ' : '';
   const range = size === 0n ? 'Latest entries' : `Entries ${lo} to ${hi - 1n}, newest first`;
   const signers = state.policy && !state.cantVerify ? 'The Submitter column checks each statement\'s signature against ' +
     'your policy\'s submitter keys.' : 'Without a policy a submitter is unchecked: the name its signature line claims.';
   let summary;
-  if (!ov.cp) {
+  if (!v.cp) {
     summary = 'not verified';
     note.className = nsig ? 'error' : 'warning';
-    note.textContent = `Not verified: ${ov.why}. These rows are what the log's entry bundles say, not checked against ` +
+    note.textContent = `Not verified: ${v.why}. These rows are what the log's entry bundles say, not checked against ` +
       `a checkpoint. ${badSig}${signers} Open an entry to verify it.`;
   } else {
     summary = nfail || nun ? `checked against the checkpoint of size ${size}: ${nok} verified` +
@@ -674,8 +728,8 @@ function overviewEntriesLabels(rows, lo, hi) {
 
 const RECENT = 1024n, SAMPLES = 32;
 
-// stale: whether a newer overview() started (then nothing more is drawn).
-async function overviewCharts(stale) {
+// The charts of view v.
+async function overviewCharts(v, stale) {
   const note = $('chart-note');
   ov.charts.forEach((c) => c.destroy());
   ov.charts = [];
@@ -683,9 +737,9 @@ async function overviewCharts(stale) {
     note.textContent = 'Charts are unavailable: the log serves no Chart.js (Debian package libjs-chart.js).';
     return;
   }
-  if (ov.size === 0n) { note.textContent = 'No entries yet.'; return; }
-  const from = ov.size > RECENT ? ov.size - RECENT : 0n;
-  const recent = (await entries(from, ov.size)).filter((e) => e.st);
+  if (v.size === 0n) { note.textContent = 'No entries yet.'; return; }
+  const from = v.size > RECENT ? v.size - RECENT : 0n;
+  const recent = (await entries(v, from, v.size)).filter((e) => e.st);
   if (stale()) return;
   note.textContent = `Unverified, from the log's entry bundles and API. Times are the submitters' signing times. Kinds: the latest ${recent.length} entries; ` +
     `growth: ${SAMPLES} samples over the whole log and the latest entries.`;
@@ -706,8 +760,8 @@ async function overviewCharts(stale) {
     options: { animation: false, parsing: true, scales: { x: { ...timeAxis, stacked: true, offset: true },
       y: { stacked: true, beginAtZero: true, title: { display: true, text: 'statements' } } } } }));
   const points = new Map();
-  const step = ov.size / BigInt(SAMPLES) || 1n;
-  for (let i = 0n; i < ov.size && i < from; i += step) {
+  const step = v.size / BigInt(SAMPLES) || 1n;
+  for (let i = 0n; i < v.size && i < from; i += step) {
     try {
       const e = await getJSON(`/api/v1/entries/${i}`, CAPS.json, { what: `entry ${i}` });
       const st = parseStatement(toBin(e.statement));

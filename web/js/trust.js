@@ -75,9 +75,9 @@ export function describeFuture(p, c, now) {
 
 // in: {statement (binary string), proof (parseTlogProof), artifact
 // (Uint8Array(32) or null), artifactName, expect ({sha256hex, subject,
-// version}: what was searched for, or null), maxAge (seconds, 0 = none),
-// now (BigInt seconds)}. Returns {rows: [{step, state, detail}], verified,
-// failed, st, ck, leaf}.
+// version}: what was searched for, or null), maxAge (seconds, a BigInt or
+// a safe integer; 0 = none), now (BigInt seconds)}. Returns {rows: [{step,
+// state, detail}], verified, failed, st, ck, leaf}.
 export async function verify(p, input) {
   const rows = STEPS.map((step) => ({ step, state: 'not_checked', detail: '' }));
   const r = { rows, leaf: await leafHash(bytes(input.statement)) };
