@@ -28,7 +28,7 @@
 static const char monitor_usage[] =
     "usage: glasslog monitor --log URL --policy FILE --state DIR [--once]\n"
     "         [--watch-submitter VKEY ...] [--expect FILE] [--on-alarm CMD]\n"
-    "         [--on-alarm-timeout SECONDS]\n"
+    "         [--on-alarm-timeout SECONDS] [--max-age DURATION]\n"
     "         [--interval SECONDS] [--threads N] [--timeout SECONDS] [--no-progress]\n"
     "\n"
     "Follows the log: verifies each new checkpoint (log signature, witness\n"
@@ -46,6 +46,9 @@ static const char monitor_usage[] =
     "  --interval S     seconds between polls without --once (60)\n"
     "  --threads N      signature-checking threads (default: one per core)\n"
     "  --timeout S      give up on a request after S seconds of retries (60)\n"
+    "  --max-age D      fail a cycle whose checkpoint's freshest quorum of\n"
+    "                   witness cosignatures is older than D (e.g. 1h): a log\n"
+    "                   (or mirror) that serves an old view is not a live one\n"
     "  --audit-within D alarm when a vendor build's source has no auditor's\n"
     "                   report D (e.g. 7d) after the build's time\n"
     "  --on-alarm-timeout S\n"
@@ -99,6 +102,13 @@ static int monitor_take(void *ctx, int c, const char *arg)
             return -1;
         }
         break;
+    case 'M':
+        if (util_parse_duration(arg, &o->max_age) != 0 || o->max_age == 0) {
+            cli_error("--max-age takes a duration such as 30s, 10m, 24h or 7d, not '%s'",
+                      arg);
+            return -1;
+        }
+        break;
     case 'w':
         if (o->nwatch == MONITOR_MAX_WATCH) {
             cli_error("at most %d --watch-submitter options", MONITOR_MAX_WATCH);
@@ -138,6 +148,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_opts *o, int *onc
         {"timeout", required_argument, NULL, 't'},
         {"no-progress", no_argument, NULL, 'n'},
         {"audit-within", required_argument, NULL, 'A'},
+        {"max-age", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

@@ -1122,6 +1122,26 @@ static int check_stalled(struct monitor *m, const struct gl_buf *note,
     return rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
 }
 
+/* --max-age: 0 if the served checkpoint's freshest quorum of witness
+ * cosignatures is recent enough (or no limit is set); else reported and
+ * GL_EVERIFY: a log or mirror serving an old view (a frozen one) fails
+ * the cycle, though everything in it verifies. */
+static int check_age(const struct monitor *m, const struct trust_checkpoint *nc)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    struct trust_age a;
+    char why[TRUST_WHY_MAX];
+
+    if (m->o->max_age == 0)
+        return 0;
+    if (trust_age(m->p, nc, now, &a) == GL_EINVAL)
+        snprintf(why, sizeof(why), "its age cannot be told (the current time is unknown)");
+    else if (trust_age_judge(m->p, nc, &a, now, m->o->max_age, why) == 0)
+        return 0;
+    cli_error("the log's checkpoint fails --max-age: %s", why);
+    return GL_EVERIFY;
+}
+
 int monitor_fatal(const struct monitor *m)
 {
     return m->fatal;
@@ -1170,6 +1190,8 @@ int monitor_cycle(struct monitor *m)
         rc == CLI_OK)
         rc = CLI_USAGE;
     if (stalled && m->alarms > 0)
+        rc = CLI_VERIFY;
+    if (rc == CLI_OK && check_age(m, nc) != 0)
         rc = CLI_VERIFY;
     report(m, nc, rc);
 out:

@@ -55,6 +55,7 @@ struct monitor_opts {
     int progress;                /* 1: progress bar on stderr (a terminal) */
     uint64_t audit_within;       /* seconds; 0: no unaudited-source alarm */
     unsigned on_alarm_timeout_s; /* --on-alarm's time limit; 0: none */
+    uint64_t max_age;            /* seconds; 0: the checkpoint's age is not checked */
 };
 
 struct monitor;

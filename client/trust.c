@@ -406,12 +406,44 @@ static void step_checkpoint(const struct gl_policy *p, const struct trust_input 
         r->state[TRUST_QUORUM] = TRUST_PASSED;
 }
 
+int trust_age_judge(const struct gl_policy *p, const struct trust_checkpoint *c,
+                    const struct trust_age *a, uint64_t now, uint64_t max_age,
+                    char why[TRUST_WHY_MAX])
+{
+    char t[32], fut[TRUST_WHY_MAX];
+    struct gl_buf b;
+
+    fut[0] = 0;
+    gl_buf_init(&b, 1 << 16);
+    if (a->nfuture > 0 && trust_describe_future(p, c, a, now, &b) == 0)
+        snprintf(
+            fut, sizeof(fut), "; not counted, dated more than %d s in the future: %.*s",
+            TRUST_FUTURE_SLACK, (int)(b.len > 200 ? 200 : b.len), (const char *)b.data);
+    gl_buf_release(&b);
+    util_time_utc(a->time, t);
+    if (a->rc == 0 && a->age <= max_age)
+        return 0;
+    if (a->rc == 0)
+        snprintf(why, TRUST_WHY_MAX,
+                 "the freshest quorum of cosignatures dates from %s, %llu s ago, older "
+                 "than the limit of %llu s%s",
+                 t, (unsigned long long)a->age, (unsigned long long)max_age, fut);
+    else if (a->rc == GL_ENOTFOUND)
+        snprintf(why, TRUST_WHY_MAX,
+                 "the policy's quorum is none: no witness vouches for the checkpoint's "
+                 "time, so its age is unknown");
+    else
+        snprintf(why, TRUST_WHY_MAX,
+                 "the valid cosignatures (not dated in the future) do not satisfy the "
+                 "policy's quorum, so the checkpoint's age is unknown%s",
+                 fut);
+    return GL_EVERIFY;
+}
+
 static void step_age(const struct gl_policy *p, const struct trust_input *in,
                      struct trust_report *r)
 {
-    const struct trust_age *a = &r->age;
-    char t[32], fut[TRUST_WHY_MAX];
-    struct gl_buf b;
+    char why[TRUST_WHY_MAX];
 
     if (in->max_age == 0 || !r->have_checkpoint)
         return;
@@ -419,30 +451,10 @@ static void step_age(const struct gl_policy *p, const struct trust_input *in,
         step_fail(r, TRUST_AGE, "the current time is unknown");
         return;
     }
-    fut[0] = 0;
-    gl_buf_init(&b, 1 << 16);
-    if (a->nfuture > 0 && trust_describe_future(p, &r->ck, a, in->now, &b) == 0)
-        snprintf(
-            fut, sizeof(fut), "; not counted, dated more than %d s in the future: %.*s",
-            TRUST_FUTURE_SLACK, (int)(b.len > 200 ? 200 : b.len), (const char *)b.data);
-    gl_buf_release(&b);
-    util_time_utc(a->time, t);
-    if (a->rc == 0 && a->age <= in->max_age)
+    if (trust_age_judge(p, &r->ck, &r->age, in->now, in->max_age, why) == 0)
         r->state[TRUST_AGE] = TRUST_PASSED;
-    else if (a->rc == 0)
-        step_fail(r, TRUST_AGE,
-                  "the freshest quorum of cosignatures dates from %s, %llu s ago, older "
-                  "than the limit of %llu s%s",
-                  t, (unsigned long long)a->age, (unsigned long long)in->max_age, fut);
-    else if (a->rc == GL_ENOTFOUND)
-        step_fail(r, TRUST_AGE,
-                  "the policy's quorum is none: no witness vouches for the checkpoint's "
-                  "time, so its age is unknown");
     else
-        step_fail(r, TRUST_AGE,
-                  "the valid cosignatures (not dated in the future) do not satisfy the "
-                  "policy's quorum, so the checkpoint's age is unknown%s",
-                  fut);
+        step_fail(r, TRUST_AGE, "%s", why);
 }
 
 static void step_inclusion(const struct trust_input *in, struct trust_report *r)

@@ -90,6 +90,14 @@ struct trust_age {
 int trust_age(const struct gl_policy *p, const struct trust_checkpoint *c, uint64_t now,
               struct trust_age *out);
 
+/* Judges a (trust_age of c at now) against max_age seconds: 0 if the
+ * quorum's time is known and at most max_age old; else GL_EVERIFY with
+ * why saying what (too old, quorum none, or the quorum not met by valid
+ * cosignatures not dated in the future, naming those). */
+int trust_age_judge(const struct gl_policy *p, const struct trust_checkpoint *c,
+                    const struct trust_age *a, uint64_t now, uint64_t max_age,
+                    char why[TRUST_WHY_MAX]);
+
 /* Appends "W1 at <time> (<s> s ahead), W2 ..." for the witnesses a flags
  * as future, to out. */
 int trust_describe_future(const struct gl_policy *p, const struct trust_checkpoint *c,

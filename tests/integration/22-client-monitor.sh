@@ -9,8 +9,9 @@
 # not adopted; gzip-encoded bundles and 503s are handled; a checkpoint
 # without the policy's quorum is refused, and so is the target of an
 # interrupted catch-up under a policy that changed since (the catch-up
-# starts over); usage errors exit 3 (so does --expect with nothing to
-# watch).
+# starts over); with --max-age, a checkpoint whose freshest quorum of
+# cosignatures is older than the limit fails the cycle (exit 2); usage
+# errors exit 3 (so does --expect with nothing to watch).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -183,6 +184,21 @@ grep -q "resuming at" "$T/err" && fail "a target without the policy's quorum was
 expect_err "first checkpoint of log example.com/log (size $SIZE): checking every entry"
 expect_err "checked $SIZE entries in"
 cmp -s "$T/s9/$ID/checkpoint" "$T/cp.w1" || fail "stored: $(cat "$T/s9/$ID/checkpoint")"
+# --max-age: a log (or mirror) serving a view whose freshest quorum of
+# cosignatures is older than the limit fails the cycle (a frozen view),
+# though it verifies and is consistent.
+"$COSIGN" "$T/w1.key" "$(($(date +%s) - 3 * 86400))" < "$T/cp" > "$T/cp.w1old" || fail "cosign"
+monage() { # monage MAX-AGE
+    "$G" monitor --log "$PROXY_URL" --policy "$T/p.w1" --state "$T/s9" --once --no-progress \
+        --max-age "$1"
+}
+expect_rc 0 monage 1h
+cp "$T/cp.w1old" "$MODE.checkpoint"
+expect_rc 2 monage 1h
+expect_err "the log's checkpoint fails --max-age: the freshest quorum of cosignatures dates from .*, older than the limit of 3600 s"
+expect_rc 0 monage 7d
+expect_rc 3 monage soon
+expect_err "--max-age takes a duration"
 rm -f "$MODE.checkpoint"
 
 # Usage errors and a second monitor on the same state.
