@@ -19,6 +19,7 @@
  */
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -128,18 +129,78 @@ int state_check_stored_log(const struct state *s, const struct gl_verifier *keys
     return GL_EINVAL;
 }
 
+/* Entries of the state root read when looking for a retired key's
+ * directory (a root holds one directory per log key). */
+#define STATE_SCAN_MAX 4096
+
+/* A directory under root whose vkey file names a key of origin `name`
+ * (called when none of the policy's keys of that origin has one: so it is
+ * a retired key's, from before a rotation) into dir. 1 found, 0 none. */
+static int retired_dir(const char *root, const char *name, char dir[STATE_PATH_MAX])
+{
+    DIR *d = opendir(root);
+    const struct dirent *e;
+    char path[STATE_PATH_MAX];
+    struct gl_verifier v;
+    struct gl_buf b;
+    int found = 0, n;
+
+    if (d == NULL)
+        return 0;
+    gl_buf_init(&b, GL_KEY_TEXT_MAX + 2);
+    for (int i = 0; !found && i < STATE_SCAN_MAX && (e = readdir(d)) != NULL; i++) {
+        if (strlen(e->d_name) != GL_HASH_HEX_LEN)
+            continue;
+        n = snprintf(path, sizeof(path), "%s/%s/vkey", root, e->d_name);
+        gl_buf_reset(&b);
+        if (n <= 0 || n >= (int)sizeof(path) || gl_file_read(path, &b) != 0 ||
+            gl_verifier_parse((const char *)b.data, b.len, &v, NULL) != 0 ||
+            strcmp(v.name, name) != 0)
+            continue;
+        n = snprintf(dir, STATE_PATH_MAX, "%s/%s", root, e->d_name);
+        found = n > 0 && n < STATE_PATH_MAX;
+    }
+    closedir(d);
+    gl_buf_release(&b);
+    return found;
+}
+
+/* s->dir (the key use's, not there yet) takes over the directory of a
+ * retired key of the same origin, if there is one: the memory of a log
+ * survives the end of a key rotation (the last of its old keys removed
+ * from the policy) instead of starting over with trust on first use.
+ * Its stored checkpoint is verified as always when read: one signed by
+ * the retired key alone no longer verifies under the policy, which is
+ * reported, never silently replaced. */
+static void take_retired(struct state *s, const char *root, const struct gl_verifier *use)
+{
+    char old[STATE_PATH_MAX], path[STATE_PATH_MAX];
+    struct gl_buf b;
+
+    if (!retired_dir(root, use->name, old) || rename(old, s->dir) != 0)
+        return; /* none, or another process took it first */
+    cli_error("the state of log %s was kept for a key no longer in the policy: %s is "
+              "now %s",
+              use->name, old, s->dir);
+    gl_buf_init(&b, GL_KEY_TEXT_MAX + 2);
+    if (path_of(s, "vkey", path) == 0 && gl_verifier_format(use, &b) == 0 &&
+        gl_buf_putc(&b, '\n') == 0)
+        gl_file_replace(path, b.data, b.len, 0644);
+    gl_buf_release(&b);
+}
+
 int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,
                    size_t n, size_t log)
 {
     const struct gl_verifier *use = NULL;
     struct stat sb;
-    int rc;
+    int rc, found = 0;
 
     memset(s, 0, sizeof(*s));
     s->lock_fd = s->monitor_fd = -1;
     if (log >= n)
         return GL_EINVAL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !found; i++) {
         if (strcmp(keys[i].name, keys[log].name) != 0)
             continue;
         if ((rc = key_dir(s, root, &keys[i])) != 0)
@@ -148,11 +209,13 @@ int state_open_log(struct state *s, const char *root, const struct gl_verifier *
             use = &keys[i]; /* no directory yet: the first key's */
         if (stat(s->dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             use = &keys[i];
-            break;
+            found = 1;
         }
     }
     if ((rc = key_dir(s, root, use)) != 0)
         return rc;
+    if (!found)
+        take_retired(s, root, use);
     if ((rc = mkdirs(s->dir, 0700)) != 0 || (rc = write_vkey(s, use)) != 0)
         cli_error("cannot use the state directory %s: %s", s->dir, strerror(errno));
     return rc;

@@ -111,7 +111,9 @@ cmp -s "$T/sq2/$ID/checkpoint" "$T/a.note" || fail "lookup remembered a checkpoi
 # (7 entries, signed with log2.key, listed first) against A's 4 (log.key) is
 # a fork for lookup and monitor, on a fresh state (the first key's
 # directory) and on one made before log2.key was in the policy (the
-# existing directory of log.key is used, no other is made).
+# existing directory of log.key is used, no other is made). Once log.key
+# leaves the policy its directory becomes log2.key's (the memory is kept,
+# never reset to trust on first use).
 "$G" keygen --name example.com/log --out "$T/log2.key" > /dev/null || fail keygen
 LOGK2=$(cat "$T/log2.key.pub")
 ID2=$(printf '%s' "$LOGK2" | sha256sum | cut -c1-64)
@@ -146,6 +148,19 @@ expect_rc 2 look2 "$K" "$T/k3" k
 expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
 expect_rc 2 mon2 "$K" "$T/k3"
 [ "$(ls "$T/k3")" = "$ID" ] || fail "rotation: state dirs $(ls "$T/k3"), not the existing one"
+# The end of the rotation (log.key removed from the policy) keeps the
+# memory: log.key's directory becomes log2.key's, and its checkpoint,
+# signed by log.key alone, no longer verifies: an error, not trust on
+# first use of whatever the log serves now.
+policy "$T/policy2only" "log $LOGK2" "submitter $(cat "$T/sub.key.pub")" "quorum none"
+expect_rc 0 mon "$A" "$T/k4"
+expect_rc 3 "$G" lookup --log "$K" --policy "$T/policy2only" --state "$T/k4" \
+    --sha256 "$(printf 'k 1' | sha256sum | cut -c1-64)"
+expect_err "the state of log example.com/log was kept for a key no longer in the policy"
+expect_err "the stored checkpoint in $T/k4/$ID2 does not verify"
+grep -q "first checkpoint seen" "$T/err" && fail "the end of a rotation started over on trust"
+[ "$(ls "$T/k4")" = "$ID2" ] || fail "rotation end: state dirs $(ls "$T/k4")"
+grep -qxF "$LOGK2" "$T/k4/$ID2/vkey" || fail "rotation end: vkey $(cat "$T/k4/$ID2/vkey")"
 LOG_PID=$KPID; stop_log
 
 # Both logs X and Y grow from A's 4 entries.
