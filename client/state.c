@@ -133,10 +133,35 @@ int state_check_stored_log(const struct state *s, const struct gl_verifier *keys
  * directory (a root holds one directory per log key). */
 #define STATE_SCAN_MAX 4096
 
-/* A directory under root whose vkey file names a key of origin `name`
- * (called when none of the policy's keys of that origin has one: so it is
- * a retired key's, from before a rotation) into dir. 1 found, 0 none. */
-static int retired_dir(const char *root, const char *name, char dir[STATE_PATH_MAX])
+/* 1 if the checkpoint note in dir verifies with keys (at least one
+ * signature by one of them, none bad). */
+static int signed_by(const char *dir, const struct gl_verifier *keys, size_t n)
+{
+    char path[STATE_PATH_MAX];
+    struct gl_note *note = NULL;
+    struct gl_buf b;
+    int ok, len = snprintf(path, sizeof(path), "%s/checkpoint", dir);
+
+    gl_buf_init(&b, STATE_CHECKPOINT_MAX);
+    ok = len > 0 && len < (int)sizeof(path) && gl_file_read(path, &b) == 0 &&
+         gl_note_parse((const char *)b.data, b.len, &note, NULL) == 0 &&
+         gl_note_verify(note, keys, n, NULL) == 0;
+    gl_note_free(note);
+    gl_buf_release(&b);
+    return ok;
+}
+
+/* A directory under root of another key of origin `name` (its vkey file
+ * names the origin; called when none of the policy's keys of that origin
+ * has one) whose stored checkpoint verifies with one of the policy's
+ * keys, into dir: the memory of the same log under a key the policy no
+ * longer lists (the end of a rotation: the checkpoints signed during it
+ * carry both keys' signatures). 1 found, 0 none. Another log that merely
+ * shares the origin name never has such a checkpoint, so its directory
+ * stays its own. other gets the first directory of the origin passed
+ * over ("" if none). */
+static int retired_dir(const char *root, const char *name, const struct gl_verifier *keys,
+                       size_t nkeys, char dir[STATE_PATH_MAX], char other[STATE_PATH_MAX])
 {
     DIR *d = opendir(root);
     const struct dirent *e;
@@ -145,6 +170,7 @@ static int retired_dir(const char *root, const char *name, char dir[STATE_PATH_M
     struct gl_buf b;
     int found = 0, n;
 
+    other[0] = 0;
     if (d == NULL)
         return 0;
     gl_buf_init(&b, GL_KEY_TEXT_MAX + 2);
@@ -158,27 +184,36 @@ static int retired_dir(const char *root, const char *name, char dir[STATE_PATH_M
             strcmp(v.name, name) != 0)
             continue;
         n = snprintf(dir, STATE_PATH_MAX, "%s/%s", root, e->d_name);
-        found = n > 0 && n < STATE_PATH_MAX;
+        found = n > 0 && n < STATE_PATH_MAX && signed_by(dir, keys, nkeys);
+        if (!found && other[0] == 0 && n > 0 && n < STATE_PATH_MAX)
+            memcpy(other, dir, (size_t)n + 1);
     }
     closedir(d);
     gl_buf_release(&b);
     return found;
 }
 
-/* s->dir (the key use's, not there yet) takes over the directory of a
- * retired key of the same origin, if there is one: the memory of a log
- * survives the end of a key rotation (the last of its old keys removed
- * from the policy) instead of starting over with trust on first use.
- * Its stored checkpoint is verified as always when read: one signed by
- * the retired key alone no longer verifies under the policy, which is
- * reported, never silently replaced. */
-static void take_retired(struct state *s, const char *root, const struct gl_verifier *use)
+/* s->dir (the key use's, not there yet) takes over the directory of the
+ * same log under a key the policy no longer lists (retired_dir), if
+ * there is one: the memory of a log survives the end of a key rotation
+ * instead of starting over with trust on first use. */
+static void take_retired(struct state *s, const char *root, const struct gl_verifier *keys,
+                         size_t n, const struct gl_verifier *use)
 {
-    char old[STATE_PATH_MAX], path[STATE_PATH_MAX];
+    char old[STATE_PATH_MAX], other[STATE_PATH_MAX], path[STATE_PATH_MAX];
     struct gl_buf b;
 
-    if (!retired_dir(root, use->name, old) || rename(old, s->dir) != 0)
-        return; /* none, or another process took it first */
+    if (!retired_dir(root, use->name, keys, n, old, other)) {
+        if (other[0] != 0)
+            cli_error("note: %s holds a memory of a log named %s under a key the policy "
+                      "does not list, and no key of the policy signed its checkpoint: "
+                      "not used (another log of that name, or a key rotation this "
+                      "client saw no checkpoint of)",
+                      other, use->name);
+        return;
+    }
+    if (rename(old, s->dir) != 0)
+        return; /* another process took it first */
     cli_error("the state of log %s was kept for a key no longer in the policy: %s is "
               "now %s",
               use->name, old, s->dir);
@@ -215,7 +250,7 @@ int state_open_log(struct state *s, const char *root, const struct gl_verifier *
     if ((rc = key_dir(s, root, use)) != 0)
         return rc;
     if (!found)
-        take_retired(s, root, use);
+        take_retired(s, root, keys, n, use);
     if ((rc = mkdirs(s->dir, 0700)) != 0 || (rc = write_vkey(s, use)) != 0)
         cli_error("cannot use the state directory %s: %s", s->dir, strerror(errno));
     return rc;
