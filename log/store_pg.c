@@ -102,6 +102,11 @@
  * talks to a server (a connection is closed, PQfinish, after its slot
  * is emptied and mu released: struct taken).
  *
+ * Every new connection asks for a server that takes writes
+ * (target_session_attrs=read-write, a default the connection string may
+ * override: pg_connect), so a follower whose string lists a hot standby
+ * first never reads the standby's state, which may lag behind the tree it
+ * served (seq.c would take that for released data lost).
  * A reopen's check asks, in one round trip, whether the server takes
  * writes (a demoted primary still answers): a read-only answer fails it
  * as a broken connection does, so the next connection follows the
@@ -125,12 +130,12 @@
  * started with the bound thread) and waits on the pool's condition
  * variable until its time is up (fails at once if the connector's
  * attempt failed); with every slot in use it only waits. The connector
- * makes the connection with blocking PQconnectdb, where connect_timeout
+ * makes the connection with blocking PQconnectdbParams, where connect_timeout
  * holds for each host and a look-up blocks that thread only, gives the
  * session's settings PG_SETUP_MS (a server may let a session in and then
  * stop answering: connect_timeout is over by then), and puts it in the
  * pool, for this call or the next. Every other
- * thread connects itself with PQconnectdb (its calls are not bounded, so
+ * thread connects itself the same way (its calls are not bounded, so
  * it gains nothing by waiting for another thread; a connector busy for
  * the loop would hold it up). A reopen drops the pool, and the
  * connection the connector has under way is not pooled; a reopen that
@@ -383,8 +388,47 @@ static int wait_socket(PGconn *c, short events, uint64_t end)
     }
 }
 
+/* Logs why a connection could not be made (c: NULL when libpq had no
+ * memory): libpq's message, a line for each host it tried (with several
+ * hosts, the first may be a standby skipped as read-only and the last the
+ * real failure), joined into one log line of at most PG_CONNECT_LOG_MAX
+ * bytes. */
+#define PG_CONNECT_LOG_MAX 1024
+static void log_connect_error(const PGconn *c)
+{
+    const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
+    char line[PG_CONNECT_LOG_MAX];
+    size_t n = 0;
+
+    while (*m != 0 && n + 1 < sizeof(line)) {
+        size_t len = strcspn(m, "\n");
+        if (len > 0) {
+            if (n > 0 && n + 3 < sizeof(line)) {
+                memcpy(line + n, " | ", 3);
+                n += 3;
+            }
+            if (len > sizeof(line) - 1 - n)
+                len = sizeof(line) - 1 - n;
+            memcpy(line + n, m, len);
+            n += len;
+        }
+        m += strcspn(m, "\n");
+        if (*m == '\n')
+            m++;
+    }
+    line[n] = 0;
+    gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %s", line);
+}
+
 /* A new connection with the session's settings, made with blocking
- * PQconnectdb (libpq honours connect_timeout there, for each host); NULL
+ * PQconnectdbParams (libpq honours connect_timeout there, for each host),
+ * to a server that takes writes: target_session_attrs=read-write is the
+ * default (libpq skips a host in recovery or read-only and tries the
+ * next), so no call of the log, a follower's reads included, runs on a
+ * standby that may lag behind what this process served. A connection
+ * string that sets target_session_attrs itself (or PGTARGETSESSIONATTRS)
+ * keeps its value (the operator's choice; pg_reopen's check and
+ * pg_put's closing of a connection refused as read-only still apply); NULL
  * if it cannot be made (logged). Never called by the bound thread. The
  * settings take at most PG_SETUP_MS in all: connect_timeout ends once
  * the server has let the session in, and a server that stops answering
@@ -392,13 +436,18 @@ static int wait_socket(PGconn *c, short events, uint64_t end)
  * connections) or a shutdown that waits for it. */
 static PGconn *pg_connect(struct pg *p)
 {
-    PGconn *c = PQconnectdb(p->conninfo);
+    /* target_session_attrs=read-write comes before the connection string
+     * (expanded as dbname: later keywords win), so it is a default that a
+     * value the string sets itself replaces; with PGTARGETSESSIONATTRS
+     * set, it is left out, so libpq takes the environment's value. */
+    const char *const keywords[] = {"target_session_attrs", "dbname", NULL};
+    const char *const values[] = {"read-write", p->conninfo, NULL};
+    int skip = getenv("PGTARGETSESSIONATTRS") != NULL;
+    PGconn *c = PQconnectdbParams(keywords + skip, values + skip, 1);
     uint64_t end = gl_clock_mono_ms() + PG_SETUP_MS;
 
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-        const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
-        gl_log(GL_LOG_ERROR, "store: cannot connect to PostgreSQL: %.*s",
-               (int)strcspn(m, "\n"), m);
+        log_connect_error(c);
         PQfinish(c);
         return NULL;
     }

@@ -27,7 +27,9 @@
  * endless retry), and the migration of a version 1
  * schema, the retried reopen's stale connections, a reopen on a server
  * that takes no writes (the test's database set read-only, and back; also
- * after a failed reopen) and a served note refused there, a connection whose
+ * after a failed reopen; the store's URL setting target_session_attrs=any)
+ * and a served note refused there, a store whose URL leaves
+ * target_session_attrs out refusing a read-only server, a connection whose
  * session settings a server refused so (the next one is kept), and the bound on the
  * event loop's calls (store_bound_thread; a
  * few tests run again with the test's thread bound, so their calls take
@@ -190,7 +192,8 @@ static int fx_open(struct fx *f, int create, struct store **out, const char **wh
     return store_open(&o, out, why);
 }
 
-static int setup(void **state)
+/* setup, PostgreSQL's URL with the parameter attr (NULL: none) added. */
+static int setup_with(void **state, const char *attr)
 {
     struct fx *f = calloc(1, sizeof(*f));
     const char *why = NULL;
@@ -203,12 +206,31 @@ static int setup(void **state)
     }
     if (f->kind == PG)
         pg_new_db(f->db, sizeof(f->db), f->dir, sizeof(f->dir));
+    if (f->kind == PG && attr != NULL) {
+        size_t n = strlen(f->dir);
+        assert_true(snprintf(f->dir + n, sizeof(f->dir) - n, "%c%s",
+                             strchr(f->dir, '?') != NULL ? '&' : '?',
+                             attr) < (int)(sizeof(f->dir) - n));
+    }
     assert_int_equal(fx_open(f, 1, &f->s, &why), 0);
     assert_string_equal(store_backend(f->s), backend_names[f->kind]);
     if (*state == &kind_postgresql_bounded)
         assert_int_equal(store_bound_thread(f->s, LOOSE_BOUND_MS), 0);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, NULL);
+}
+
+/* setup, the store's URL setting target_session_attrs=any (an operator's
+ * choice that overrides the store's default, read-write): the store then
+ * takes a read-only session too. */
+static int setup_any(void **state)
+{
+    return setup_with(state, "target_session_attrs=any");
 }
 
 static int teardown(void **state)
@@ -3109,9 +3131,48 @@ static void reopen_read_only(struct fx *f)
     assert_int_equal(pg_sessions_left(f, "true"), 0);
 }
 
+/* A store whose URL leaves target_session_attrs out connects only to a
+ * server that takes writes (the store's default, read-write): with the
+ * test's database read-only for new sessions, a reopen fails as it
+ * connects, logged with the host and that the session is read-only (not
+ * at its check, which it never reaches), and so does a read that needs
+ * a new connection, so a follower never reads a hot standby (which may
+ * lag behind the tree it served) through a string that lists one. No
+ * session is left. Once the database takes writes again, a reopen
+ * succeeds and the next commit goes through. (Before, the read-only
+ * session was taken: the reopen failed at its check only, and the read
+ * was answered.) */
+static void test_pg_read_only_refused(void **state)
+{
+    struct fx *f = *state;
+    char log[4096];
+    struct gl_buf ck;
+    uint64_t size;
+    int rc, rc_read;
+
+    commit_entries(f->s, 0, 2, UNCHECKED, 0);
+    pg_read_only(f, 1);
+    rc = reopen_logged(f->s, log, sizeof(log));
+    gl_buf_init(&ck, 4096);
+    rc_read = store_get_state(f->s, &size, &ck);
+    gl_buf_release(&ck);
+    print_message("reopen on a read-only server: %d, a read: %d; %s", rc, rc_read, log);
+    assert_int_equal(rc, GL_EIO);
+    assert_non_null(strstr(log, "cannot connect to PostgreSQL"));
+    assert_non_null(strstr(log, "session is read-only"));
+    assert_null(strstr(log, "answers the reconnect check"));
+    assert_int_equal(rc_read, GL_EIO);
+    assert_int_equal(pg_sessions_left(f, "true"), 0);
+    pg_read_only(f, 0);
+    assert_int_equal(store_reopen(f->s), 0);
+    commit_entries(f->s, 2, 3, 2, 0);
+    check_state(f->s, 3);
+}
+
 /* A reopen whose server answers but takes no writes (a demoted primary;
- * here the test's database set read-only for new sessions: the reopen
- * drops the pool, so its check runs on a new one) fails
+ * here the test's database set read-only for new sessions, and the
+ * store's URL sets target_session_attrs=any, setup_any, so it connects
+ * there: the reopen drops the pool, so its check runs on a new one) fails
  * (reopen_read_only), so the next reopen connects afresh (where
  * target_session_attrs leads). Once the server takes writes
  * again, a reopen succeeds and the next commit goes through. (The old
@@ -3133,7 +3194,7 @@ static void test_pg_reopen_read_only(void **state)
 
 /* As test_pg_reopen_read_only, after a failed reopen (fail_reopen): the
  * pool keeps the connections made since, read-only sessions here (the
- * database set read-only before; the locker's transaction is READ
+ * database set read-only before, setup_any; the locker's transaction is READ
  * WRITE), and the check that fails on one closes them all (take_server
  * on the recovering path). */
 static void test_pg_reopen_read_only_recovering(void **state)
@@ -3209,7 +3270,10 @@ out:
  * connection of that thread, to a server that takes writes, is kept in
  * the pool. The store's URL names first a host that refuses connections
  * (a port held by a socket that does not listen, all along: so the store
- * opens on the test's server), then the test's server. For a reopen, a
+ * opens on the test's server), then the test's server; it sets
+ * target_session_attrs=any, as the fake server answers no check of
+ * whether it takes writes (read-write, the store's default, would skip
+ * it after connect_timeout). For a reopen, a
  * second socket listens on the first host's port too: refusing_main lets
  * a session in and refuses its first statement, so the reopen's
  * connection fails, logged as refused by a read-only server. Once that
@@ -3234,7 +3298,8 @@ static void test_pg_refused_connect(void **state)
     assert_non_null(slash = strchr(at, '/'));
     snprintf(url, sizeof(url),
              "%.*s127.0.0.1:%d,%.*s%s%csslmode=disable&gssencmode=disable"
-             "&application_name=glasslog_refused&connect_timeout=2",
+             "&application_name=glasslog_refused&connect_timeout=2"
+             "&target_session_attrs=any",
              (int)(at + 1 - f->dir), f->dir, port, (int)(slash - at - 1), at + 1, slash,
              strchr(slash, '?') != NULL ? '&' : '?');
     o.url = url;
@@ -3289,12 +3354,15 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_reopen_one_bound, postgresql),
     ON(test_pg_reopen_stale, postgresql),
     ON(test_pg_reopen_no_time, postgresql),
-    {"test_pg_reopen_read_only (postgresql)", test_pg_reopen_read_only, setup,
+    {"test_pg_read_only_refused (postgresql)", test_pg_read_only_refused, setup,
      teardown_read_write, &kind_postgresql},
-    {"test_pg_reopen_read_only (postgresql_bounded)", test_pg_reopen_read_only, setup,
+    {"test_pg_reopen_read_only (postgresql)", test_pg_reopen_read_only, setup_any,
+     teardown_read_write, &kind_postgresql},
+    {"test_pg_reopen_read_only (postgresql_bounded)", test_pg_reopen_read_only, setup_any,
      teardown_read_write, &kind_postgresql_bounded},
     {"test_pg_reopen_read_only_recovering (postgresql)",
-     test_pg_reopen_read_only_recovering, setup, teardown_read_write, &kind_postgresql},
+     test_pg_reopen_read_only_recovering, setup_any, teardown_read_write,
+     &kind_postgresql},
     ON(test_pg_refused_connect, postgresql),
     ON(test_copy_mark, postgresql),
     ON(test_read_back, postgresql_bounded),
