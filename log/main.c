@@ -570,6 +570,8 @@ static void on_checkpoint(void *ctx, const uint8_t *note, size_t len, uint64_t s
 {
     struct daemon *d = ctx;
 
+    /* every released tree, a follower's too: the mirrors get no other */
+    mirrorpush_released(d->mpush, size);
     /* a follower of a shared store leaves the witnesses to the sequencer
      * (d->seq is NULL while seq_new releases the loaded checkpoint; on a
      * shared store nobody sequences yet then) */
@@ -788,6 +790,11 @@ static int start_mirrors(struct daemon *d)
         rc = mirrorpush_probe(l, d->ckpt.data, d->ckpt.len, d->tree->range.size,
                               d->cfg.accept_copy);
     if (rc == 0 && (rc = mirrorpush_start(d->store, l, 500, &d->mpush)) == 0) {
+        /* the loaded tree is durable, unless on a shared store, where the
+         * stored tree may be on the primary alone (follow_durable): there
+         * the sequencer's first release (seq_new) gives the size */
+        if (!store_shared(d->store))
+            mirrorpush_released(d->mpush, d->tree->range.size);
         gl_log(GL_LOG_INFO, "pushing to %zu mirrors", l->n);
         served_to_mirrors(d);
     }

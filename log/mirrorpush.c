@@ -108,10 +108,17 @@ struct mirrorpush {
     double retry_at[MIRRORPUSH_MAX];           /* gl_clock_mono() of its next try */
     double backoff[MIRRORPUSH_MAX];            /* its wait after a failure, s (0:
                                                 * the last push went well) */
+    uint64_t released;                         /* the largest size the sequencer
+                                                * released (under mu) */
+    uint64_t held;                             /* the stored size the last round
+                                                * held back, 0: none (under mu) */
+    uint64_t held_logged;                      /* the held size last logged (push
+                                                * thread) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop, started;
+    int wake; /* a held size was released: a round now (under mu) */
 };
 
 int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
@@ -647,6 +654,36 @@ static int pick_checkpoint(struct mirrorpush *p, const struct gl_buf *ck,
     return rc;
 }
 
+/* 1 if the stored tree (size) is above the released one: not pushed
+ * (mirrorpush.h), the round is skipped and mirrorpush_released wakes the
+ * thread once it is released. A size held in two rounds in a row (no
+ * release between them: a full interval) is logged once. */
+static int held_back(struct mirrorpush *p, uint64_t size)
+{
+    uint64_t released, before;
+
+    pthread_mutex_lock(&p->mu);
+    released = p->released;
+    before = p->held;
+    p->held = size > released ? size : 0;
+    pthread_mutex_unlock(&p->mu);
+    if (size <= released) {
+        if (p->held_logged != 0)
+            gl_log(GL_LOG_INFO, "mirror push: size %llu released; pushing again",
+                   (unsigned long long)released);
+        p->held_logged = 0;
+        return 0;
+    }
+    if (before == size && p->held_logged != size) {
+        gl_log(GL_LOG_WARN,
+               "mirror push: the stored tree of size %llu is not released (released: "
+               "%llu); the mirrors get it once the sequencer releases it",
+               (unsigned long long)size, (unsigned long long)released);
+        p->held_logged = size;
+    }
+    return 1;
+}
+
 static void round_all(struct mirrorpush *p)
 {
     struct gl_buf ck, send;
@@ -656,7 +693,7 @@ static void round_all(struct mirrorpush *p)
     gl_buf_init(&ck, 64 << 10);
     gl_buf_init(&send, 64 << 10);
     if (store_get_state(p->store, &size, &ck) == 0 && size > 0 && ck.len > 0 &&
-        pick_checkpoint(p, &ck, &send, &cosigned) == 0 &&
+        !held_back(p, size) && pick_checkpoint(p, &ck, &send, &cosigned) == 0 &&
         gl_sha256(send.data, send.len, h) == 0) {
         const char *nl = memchr(ck.data, '\n', ck.len);
         int loaded = 0;
@@ -687,6 +724,21 @@ void mirrorpush_served(struct mirrorpush *p, const uint8_t *note, size_t len)
     pthread_mutex_unlock(&p->mu);
 }
 
+void mirrorpush_released(struct mirrorpush *p, uint64_t size)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (size > p->released)
+        p->released = size;
+    if (p->held != 0 && p->released >= p->held) {
+        p->held = 0;
+        p->wake = 1;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void *push_main(void *arg)
 {
     struct mirrorpush *p = arg;
@@ -694,8 +746,9 @@ static void *push_main(void *arg)
         round_all(p);
         uint64_t until = gl_clock_mono_ms() + p->interval_ms;
         pthread_mutex_lock(&p->mu);
-        while (!p->stop && !gl_clock_wait_until(&p->cv, &p->mu, until))
+        while (!p->stop && !p->wake && !gl_clock_wait_until(&p->cv, &p->mu, until))
             ;
+        p->wake = 0;
         pthread_mutex_unlock(&p->mu);
     }
     return NULL;

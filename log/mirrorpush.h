@@ -8,6 +8,18 @@
  * ("#" comments and blank lines skipped; at most MIRRORPUSH_MAX mirrors).
  * A thread of its own, every interval, for each mirror whose copy is
  * behind the stored tree (size P, checkpoint C):
+ *   0. only a released tree is pushed: while P is above the largest size
+ *      the sequencer released (mirrorpush_released: made durable, every
+ *      release, a follower's adopted trees too), the round pushes nothing
+ *      and the release wakes the thread for the next one. The store may
+ *      show a tree never released: after a failed write, a read-only
+ *      reopen replays the write-ahead log, the failed batch included, into
+ *      memory alone (on a shared store, a commit may be on the primary
+ *      alone); its checkpoint, sent to a mirror (which cosigns as a
+ *      witness), would outlive a power loss after which the log signs
+ *      another tree of that size. The served (cosigned) checkpoint is no
+ *      gate: mirrors may be among the witnesses its quorum needs.
+ *      A size held back for a whole interval is logged once;
  *   1. probes with an empty add-entries at P (start = end = P): a 200
  *      means the mirror holds P already (its cosignature), a 409's
  *      mirror info gives the mirror's pending size and next entry;
@@ -76,9 +88,16 @@ struct mirrorpush;
 int mirrorpush_probe(const struct mirrorpush_list *list, const uint8_t *note, size_t len,
                      uint64_t size, int accept);
 
-/* Starts the thread over store (borrowed; must outlive it). */
+/* Starts the thread over store (borrowed; must outlive it). It pushes
+ * nothing until mirrorpush_released gives a size. */
 int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
                      unsigned interval_ms, struct mirrorpush **out);
+/* The sequencer released (made durable) the tree of `size`: the pusher
+ * may push stored trees up to the largest size given (any thread; NULL
+ * p: no-op). glasslogd calls it for every release, and right after
+ * mirrorpush_start with the loaded tree's size where that is durable
+ * (not on a shared store: there the first release gives it). */
+void mirrorpush_released(struct mirrorpush *p, uint64_t size);
 /* Appends to out the verified cosignature lines of the mirrors whose
  * latest cosigned checkpoint text is text (n bytes; any thread). NULL p:
  * none. */
