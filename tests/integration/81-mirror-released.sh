@@ -65,7 +65,7 @@ curl -sf "$MURL/mirror/$LHEX/checkpoint" | cmp -s - "$T/mck5" ||
 # and it was there to push: the read-only store shows the failed batch
 grep -q "mirror push: the stored tree of size 6 is not released (released: 5)" "$LOG_OUT" ||
     fail "no held push logged (is the failed batch in the read-only view?): $(grep -i 'mirror' "$LOG_OUT" | tail -5)"
-echo "80-mirror-released: the unreleased stored tree of size 6 was not pushed"
+echo "81-mirror-released: the unreleased stored tree of size 6 was not pushed"
 
 # the disk works again: the log recovers, releases, and the push resumes
 fault_set off
@@ -84,4 +84,4 @@ wait_until 10 is_size metric_size "$n" || fail "glasslog_mirror_size '$(metric_s
     fail "the mirror's root at $n differs from the log's"
 stop_log
 stop_witness 1
-echo "80-mirror-released: ok"
+echo "81-mirror-released: ok"
