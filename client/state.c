@@ -193,15 +193,17 @@ static int retired_dir(const char *root, const char *name, const struct gl_verif
     return found;
 }
 
-/* s->dir (the key use's, not there yet) takes over the directory of the
- * same log under a key the policy no longer lists (retired_dir), if
- * there is one: the memory of a log survives the end of a key rotation
- * instead of starting over with trust on first use. */
-static void take_retired(struct state *s, const char *root, const struct gl_verifier *keys,
-                         size_t n, const struct gl_verifier *use)
+/* When the directory of the same log under a key the policy no longer
+ * lists exists (retired_dir), s->dir becomes it, in place: the memory of
+ * a log survives the end of a key rotation instead of starting over with
+ * trust on first use. Not renamed: a process still running under the old
+ * policy keeps using it, and clients of both policies share it. 1 if so
+ * (reported on stderr). */
+static int use_retired(struct state *s, const char *root, const struct gl_verifier *keys,
+                       size_t n, const struct gl_verifier *use)
 {
-    char old[STATE_PATH_MAX], other[STATE_PATH_MAX], path[STATE_PATH_MAX];
-    struct gl_buf b;
+    char old[STATE_PATH_MAX], other[STATE_PATH_MAX];
+    const char *base;
 
     if (!retired_dir(root, use->name, keys, n, old, other)) {
         if (other[0] != 0)
@@ -210,18 +212,15 @@ static void take_retired(struct state *s, const char *root, const struct gl_veri
                       "not used (another log of that name, or a key rotation this "
                       "client saw no checkpoint of)",
                       other, use->name);
-        return;
+        return 0;
     }
-    if (rename(old, s->dir) != 0)
-        return; /* another process took it first */
-    cli_error("the state of log %s was kept for a key no longer in the policy: %s is "
-              "now %s",
-              use->name, old, s->dir);
-    gl_buf_init(&b, GL_KEY_TEXT_MAX + 2);
-    if (path_of(s, "vkey", path) == 0 && gl_verifier_format(use, &b) == 0 &&
-        gl_buf_putc(&b, '\n') == 0)
-        gl_file_replace(path, b.data, b.len, 0644);
-    gl_buf_release(&b);
+    base = strrchr(old, '/') + 1; /* retired_dir wrote root/<64 hex> */
+    memcpy(s->dir, old, strlen(old) + 1);
+    memcpy(s->logid, base, GL_HASH_HEX_LEN + 1);
+    cli_error("note: the state of log %s is kept in %s, made for a key the policy no "
+              "longer lists (its checkpoint carries a signature by the policy's key)",
+              use->name, s->dir);
+    return 1;
 }
 
 int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,
@@ -250,7 +249,7 @@ int state_open_log(struct state *s, const char *root, const struct gl_verifier *
     if ((rc = key_dir(s, root, use)) != 0)
         return rc;
     if (!found)
-        take_retired(s, root, keys, n, use);
+        use_retired(s, root, keys, n, use);
     if ((rc = mkdirs(s->dir, 0700)) != 0 || (rc = write_vkey(s, use)) != 0)
         cli_error("cannot use the state directory %s: %s", s->dir, strerror(errno));
     return rc;

@@ -77,9 +77,11 @@ struct seq {
     size_t nbatch, batch_bytes; /* batch_bytes: its statements' bytes */
     /* a shared store's sequencer: the pool's submissions the batch in
      * flight left for the queue's (seq_integrate), in pool order; back to
-     * the pool's head at settling (at most batch_max / 2) */
+     * the pool's head at settling (at most batch_max / 2 + 1) */
     struct seq_sub **deferred;
     size_t ndeferred;
+    unsigned queue_turn; /* 1: this batch gives an odd batch_max's odd entry
+                          * to the shared queue (seq_take_queue) */
     int inflight, batch_rc, need_reload;
     /* a shared store's holder: the stored state is to be made durable,
      * marked and loaded (seq_sync) before anything is released or
@@ -318,8 +320,8 @@ static int seq_lookup(struct seq *s)
 }
 
 /* A shared store's queue joins the batch: its oldest submissions, up to
- * the room left, and at least half of batch_max (rounded up: one of a
- * batch_max of 1) however many of this
+ * the room left, and at least half of batch_max (of an odd one, the
+ * odd entry every other batch) however many of this
  * process's own the cut took. Without that share, a sequencer whose own
  * pool stays full would never take the other front-ends' submissions
  * (they would wait until SEQ_WAIT_MAX_S and answer 503): so the cut's
@@ -327,9 +329,14 @@ static int seq_lookup(struct seq *s)
  * the queue did not take the place of rejoin the batch. */
 static int seq_take_queue(struct seq *s)
 {
-    size_t share = s->cfg.batch_max - s->cfg.batch_max / 2, keep; /* half, rounded up */
+    /* half; of an odd batch_max, the odd entry goes to the queue every
+     * other batch (with --batch-max 1: one batch for the queue, the next
+     * for this process's own, so neither side waits while the other's
+     * stays full) */
+    size_t share = s->cfg.batch_max / 2 + (s->cfg.batch_max & 1 & s->queue_turn), keep;
     int rc;
 
+    s->queue_turn ^= 1;
     s->ndeferred = 0;
     keep = s->nbatch > s->cfg.batch_max - share ? s->cfg.batch_max - share : s->nbatch;
     while (s->nbatch > keep) {

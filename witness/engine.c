@@ -741,7 +741,7 @@ static void process_evidence(struct engine *e, struct wreq *r)
             r->evidence_id[0] = 0;
         r->status = err == 0 || err == GL_EEXIST || err == GL_ESTATE ? 200 : 500;
         r->why = r->status == 200 ? NULL : "cannot store the evidence";
-    } else if (err == GL_ENOMEM) { /* not the file's fault: ask again later */
+    } else if (err == GL_ENOMEM || err == GL_ECRYPTO) { /* not the file's fault */
         r->status = 500;
         r->why = "out of memory checking the evidence";
     }

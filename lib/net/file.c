@@ -187,6 +187,8 @@ int gl_file_publish_new(const char *path, const void *data, size_t n, int mode)
     saved = errno;
     unlink((char *)tmp.data);
     errno = saved;
+    if (rc == GL_EIO) /* no hard links here (vfat, some network file systems) */
+        rc = gl_file_write_new(path, data, n, mode);
     if (rc == 0)
         rc = gl_file_sync_parent(path);
 out:

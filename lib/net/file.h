@@ -31,7 +31,9 @@ int gl_file_replace(const char *path, const void *data, size_t n, int mode);
  * to a temporary file beside it (as gl_file_replace's), fsynced, which is
  * then linked to path (link(2) fails if path exists, symlinks included)
  * and removed; then the directory is fsynced. So path appears whole or
- * not at all, even across a crash (a crash may leave the temporary).
+ * not at all, even across a crash (a crash may leave the temporary). On
+ * a file system without hard links (vfat: link fails otherwise than with
+ * EEXIST) it is written in place instead, as gl_file_write_new does.
  * GL_EEXIST if path exists, GL_EIO otherwise (errno kept). */
 int gl_file_publish_new(const char *path, const void *data, size_t n, int mode);
 /* fsyncs the directory dir (after creating, renaming or removing an entry

@@ -980,19 +980,23 @@ static void test_resign_when_lost(void **state)
     for (int k = 0; k < 5; k++)
         check_new(f, k, (uint64_t)k);
     check_published(f);
-    /* two failed commits: the second one's recovery waits
-     * RECOVER_INTERVAL_S, so the store is left to reload later */
-    store_mem_fail_commits(f->s, 2, GL_EIO);
+    /* a failed commit, recovered at once (the store still holds 5) */
+    store_mem_fail_commits(f->s, 1, GL_EIO);
     submit_wait(f, (int[]){5}, 1);
     assert_int_equal(f->sub[5].status, GL_EIO);
-    submit_wait(f, (int[]){6}, 1);
-    assert_int_equal(f->sub[6].status, GL_EIO);
-    /* meanwhile the store loses entries 2..4 behind the sequencer */
+    /* the store loses entries 2..4 behind the sequencer; then a second
+     * failed commit, whose recovery comes within RECOVER_INTERVAL_S of
+     * the first and so is left to the re-signing timer (on a machine too
+     * slow for that, the commit's own recovery finds the loss: the same
+     * outcome below) */
     assert_int_equal(store_batch_new(f->s, &b), 0);
     store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
     assert_int_equal(store_batch_commit(b, NULL), 0);
     store_batch_free(b);
     nckpt = f->nckpt;
+    store_mem_fail_commits(f->s, 1, GL_EIO);
+    submit_wait(f, (int[]){6}, 1);
+    assert_int_equal(f->sub[6].status, GL_EIO);
     /* the timer's recovery finds the loss (storage_failed stays set);
      * three of its ticks release nothing */
     run_for(f, 3500);
