@@ -1142,6 +1142,25 @@ static int check_age(const struct monitor *m, const struct trust_checkpoint *nc)
     return GL_EVERIFY;
 }
 
+/* An interrupted catch-up's target from the progress file into m->prog
+ * and m->tgt, when none is loaded yet (a first cycle: resume loads it
+ * otherwise), so that check_stalled can compare with it; nothing loaded
+ * when there is none or it does not verify (resume reports why). */
+static void load_target(struct monitor *m)
+{
+    struct gl_err why;
+    char msg[TRUST_WHY_MAX];
+
+    if (m->prog.target.len > 0)
+        return;
+    if (state_load_progress(&m->s, &m->prog, &why) != 0 ||
+        trust_checkpoint_open(m->p, (const char *)m->prog.target.data, m->prog.target.len,
+                              (uint64_t)time(NULL), &m->tgt, msg) != 0) {
+        gl_merkle_range_init(&m->prog.range);
+        gl_buf_reset(&m->prog.target);
+    }
+}
+
 int monitor_fatal(const struct monitor *m)
 {
     return m->fatal;
@@ -1166,6 +1185,7 @@ int monitor_cycle(struct monitor *m)
     if ((rc = fetch_checkpoint(m, &note, nc, &no_quorum)) != CLI_OK)
         goto out;
     if (no_quorum) { /* compared (a fork is an alarm), never followed */
+        load_target(m);
         check_stalled(m, &note, nc);
         rc = CLI_VERIFY;
         goto out;

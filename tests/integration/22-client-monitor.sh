@@ -175,6 +175,17 @@ expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/p.w12" --state "$T/s8" 
 expect_err "resuming at entry 256 of $SIZE"
 expect_err "checked $((SIZE - 256)) entries in"
 cmp -s "$T/s8/$ID/checkpoint" "$T/cp.w2" || fail "the resumed target was not stored"
+# A fork without the quorum, served to a monitor whose only memory is an
+# interrupted catch-up's target (its first cycle: nothing stored yet), is
+# compared with that target: a same-size checkpoint with another root is
+# a fork alarm.
+interrupted "$T/s10"
+printf 'example.com/log\n%s\n%s\n' "$SIZE" "$(head -c 32 /dev/urandom | base64)" |
+    "$G" note sign --key "$T/log.key" > "$MODE.checkpoint" || fail "sign a fork"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/p.w12" --state "$T/s10" --once \
+    --no-progress
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size $SIZE is not consistent"
+rm -f "$MODE.checkpoint"
 interrupted "$T/s9"
 cp "$T/cp.w1" "$MODE.checkpoint"
 expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/p.w1" --state "$T/s9" --once --no-progress
