@@ -1135,7 +1135,8 @@ static int check_age(const struct monitor *m, const struct trust_checkpoint *nc)
     if (m->o->max_age == 0)
         return 0;
     if (trust_age(m->p, nc, now, &a) == GL_EINVAL)
-        snprintf(why, sizeof(why), "its age cannot be told (the current time is unknown)");
+        snprintf(why, sizeof(why),
+                 "its age cannot be told (the current time is unknown)");
     else if (trust_age_judge(m->p, nc, &a, now, m->o->max_age, why) == 0)
         return 0;
     cli_error("the log's checkpoint fails --max-age: %s", why);

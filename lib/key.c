@@ -235,7 +235,7 @@ out:
  * within GL_KEY_TEXT_MAX, a name by the signed-note rule) is GL_EKEYTYPE,
  * so that a list naming such a key can skip it; a key we know must have a
  * name we can hold (gl_key_name_valid). */
-#define KEY_DEC_MAX (GL_KEY_TEXT_MAX / 4 * 3) /* the most base64 decodes to */
+#define KEY_DEC_MAX ((size_t)GL_KEY_TEXT_MAX / 4 * 3) /* the most base64 decodes to */
 
 static int key_split_into(const char *s, size_t n, char name[GL_KEY_NAME_MAX + 1],
                           uint32_t *id, uint8_t raw[33], struct gl_err *why,

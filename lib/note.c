@@ -251,8 +251,9 @@ int gl_note_verify(const struct gl_note *n, const struct gl_verifier *keys, size
             dup = ok[j] && note_same_key(&n->sigs[j], s);
         if (dup)
             continue;
-        rc = s->sig_len != 64 ? GL_EVERIFY
-                              : gl_ed25519_verify(keys[k].pub, n->text, n->text_len, s->sig);
+        rc = s->sig_len != 64
+                 ? GL_EVERIFY
+                 : gl_ed25519_verify(keys[k].pub, n->text, n->text_len, s->sig);
         if (rc != 0 && rc != GL_EVERIFY)
             return rc; /* OpenSSL could not check it: not a bad signature */
         if (rc != 0) {

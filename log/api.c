@@ -409,13 +409,17 @@ static void add_verified(struct add_req *ar, int status)
     a->adds_in_verify--;
     if (status != 0 || ar->verify_rc != 0) {
         /* a check that could not run (out of memory) is not a refusal */
-        int bad = status == 0 && (ar->verify_rc == GL_EVERIFY || ar->verify_rc == GL_ENOKEY);
+        int bad =
+            status == 0 && (ar->verify_rc == GL_EVERIFY || ar->verify_rc == GL_ENOKEY);
 
         seq_unreserve(a->seq);
-        gl_http_pending_reply_error(ar->p, status != 0 ? 503 : bad ? 403 : 503,
+        gl_http_pending_reply_error(ar->p,
+                                    status != 0 ? 503
+                                    : bad       ? 403
+                                                : 503,
                                     status != 0 ? "shutting down"
-                                    : bad       ? "the submitter signature does not verify"
-                                                : "cannot check the signature now");
+                                    : bad ? "the submitter signature does not verify"
+                                          : "cannot check the signature now");
         add_finish(ar);
         return;
     }

@@ -24,15 +24,9 @@ loadgen_tool
 pg_init p
 pg_start p -c synchronous_commit=on
 pg_sql p "CREATE DATABASE log"
-S=$(pg_dir s)
-mkdir -p "$S"
-[ "$(id -u)" -eq 0 ] && chown postgres "$S"
-chmod 700 "$S"
-pg_as_owner "$PG_BIN/pg_basebackup" -d "host=127.0.0.1 port=$PG_PORT_p user=postgres application_name=standby1" \
-    -D "$S" -R -X stream -c fast > "$T/basebackup.log" 2>&1 || fail "pg_basebackup: $(cat "$T/basebackup.log")"
+pg_base_standby s p application_name=standby1
 grep -q "application_name=standby1\|application_name=''standby1''" "$S/postgresql.auto.conf" ||
     pg_as_owner sh -c "echo \"primary_conninfo = 'host=127.0.0.1 port=$PG_PORT_p user=postgres application_name=standby1'\" >> '$S/postgresql.auto.conf'"
-[ -f "$S/standby.signal" ] || fail "pg_basebackup -R made no standby.signal"
 pg_start s
 # synchronous only now that the standby runs (a commit waits for it)
 pg_sql p "ALTER SYSTEM SET synchronous_standby_names = 'standby1'" &&

@@ -21,13 +21,7 @@ make_keys
 pg_init p
 pg_start p
 pg_sql p "CREATE DATABASE log"
-S=$(pg_dir s)
-mkdir -p "$S"
-[ "$(id -u)" -eq 0 ] && chown postgres "$S"
-chmod 700 "$S"
-pg_as_owner "$PG_BIN/pg_basebackup" -d "host=127.0.0.1 port=$PG_PORT_p user=postgres" \
-    -D "$S" -R -X stream -c fast > "$T/basebackup.log" 2>&1 || fail "pg_basebackup: $(cat "$T/basebackup.log")"
-[ -f "$S/standby.signal" ] || fail "pg_basebackup -R made no standby.signal"
+pg_base_standby s p
 pg_start s
 # s_start [ARGS...]: s again on its port (pg_start would pick another)
 s_start() {

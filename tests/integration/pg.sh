@@ -134,6 +134,24 @@ pg_front() {
     eval "PID_$n=$SPAWN_PID; URL_$n=$SPAWN_URL; OUT_$n=$SPAWN_OUT"
 }
 
+# pg_base_standby NAME PRIMARY [CONNINFO...]: cluster NAME's directory made
+# a streaming standby of cluster PRIMARY (pg_basebackup -R, the extra
+# conninfo words, e.g. application_name=X, in its primary_conninfo); sets
+# S to its directory. Not started.
+pg_base_standby() {
+    local n=$1 p=$2 port
+    shift 2
+    eval "port=\$PG_PORT_$p"
+    S=$(pg_dir "$n")
+    mkdir -p "$S"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$S"
+    chmod 700 "$S"
+    pg_as_owner "$PG_BIN/pg_basebackup" -d "host=127.0.0.1 port=$port user=postgres $*" \
+        -D "$S" -R -X stream -c fast > "$T/basebackup.log" 2>&1 ||
+        fail "pg_basebackup: $(cat "$T/basebackup.log")"
+    [ -f "$S/standby.signal" ] || fail "pg_basebackup -R made no standby.signal"
+}
+
 pg_leads() { grep -q "took the lease (epoch" "$1"; }
 
 # pg_log_db: cluster "a" started, with an empty database "log"; sets DB.

@@ -67,25 +67,32 @@ static void test_read_cap(void **state)
     gl_buf_release(&b);
 }
 
+/* The file at p has mode and the text content. */
+static void check_file(const char *p, mode_t mode, const char *content)
+{
+    struct stat st;
+    char *got;
+
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, mode);
+    assert_int_equal(st.st_nlink, 1); /* no other name (a temporary) */
+    assert_non_null(got = tu_read_file(p, NULL));
+    assert_string_equal(got, content);
+    free(got);
+}
+
 static void test_write_new_and_replace(void **state)
 {
     char p[300];
-    struct stat st;
-    char *got;
     (void)state;
 
     path_of("new", p, sizeof(p));
     assert_int_equal(gl_file_write_new(p, "a", 1, 0600), 0);
-    assert_int_equal(stat(p, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
+    check_file(p, 0600, "a");
     assert_int_equal(gl_file_write_new(p, "b", 1, 0600), GL_EEXIST);
-    assert_non_null(got = tu_read_file(p, NULL));
-    assert_string_equal(got, "a"); /* unchanged */
-    free(got);
+    check_file(p, 0600, "a"); /* unchanged */
     assert_int_equal(gl_file_replace(p, "replaced", 8, 0644), 0);
-    assert_non_null(got = tu_read_file(p, NULL));
-    assert_string_equal(got, "replaced");
-    free(got);
+    check_file(p, 0644, "replaced");
     assert_int_equal(unlink(p), 0);
     assert_int_equal(gl_file_dir_empty(dir), 1); /* no temporary file left */
     path_of("no-such-dir/x", p, sizeof(p));
@@ -100,18 +107,13 @@ static void test_publish_new(void **state)
 {
     char p[300], link_path[300], target[300];
     struct stat st;
-    char *got;
     (void)state;
 
     path_of("key", p, sizeof(p));
     assert_int_equal(gl_file_publish_new(p, "secret\n", 7, 0600), 0);
-    assert_int_equal(stat(p, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(st.st_nlink, 1); /* the temporary name is gone */
+    check_file(p, 0600, "secret\n");
     assert_int_equal(gl_file_publish_new(p, "other\n", 6, 0600), GL_EEXIST);
-    assert_non_null(got = tu_read_file(p, NULL));
-    assert_string_equal(got, "secret\n");
-    free(got);
+    check_file(p, 0600, "secret\n");
     path_of("dangling", link_path, sizeof(link_path));
     path_of("target", target, sizeof(target));
     assert_int_equal(symlink(target, link_path), 0);

@@ -917,26 +917,35 @@ static void test_too_big_is_not_storage_failure(void **state)
  * not a storage failure), no checkpoint is released, the
  * published tree stays at 5, and the sequencer reports a storage
  * failure. */
+/* The store loses data behind the sequencer's back (a commit with no
+ * expectation): another tree of the released size 5 (same_size), or a
+ * smaller tree (entries 2..4 gone). */
+static void lose_data(struct fx *f, int same_size)
+{
+    struct store_batch *b;
+    uint8_t junk[5 * 32];
+
+    assert_int_equal(store_batch_new(f->s, &b), 0);
+    if (same_size) {
+        memset(junk, 0x5a, sizeof(junk));
+        store_batch_put_tile(b, 0, 0, junk, sizeof(junk));
+    } else {
+        store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
+    }
+    assert_int_equal(store_batch_commit(b, NULL), 0);
+    store_batch_free(b);
+}
+
 static void lost_data_case(int same_size)
 {
     struct fx *f = fx_new(5, 64, 64);
-    struct store_batch *b;
-    uint8_t junk[5 * 32];
     int k, nckpt;
 
     submit_wait(f, (int[]){0, 1, 2, 3, 4}, 5);
     for (k = 0; k < 5; k++)
         check_new(f, k, (uint64_t)k);
     check_published(f);
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    if (same_size) { /* another tree of the released size */
-        memset(junk, 0x5a, sizeof(junk));
-        store_batch_put_tile(b, 0, 0, junk, sizeof(junk));
-    } else { /* a smaller tree: entries 2..4 gone */
-        store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
-    }
-    assert_int_equal(store_batch_commit(b, NULL), 0);
-    store_batch_free(b);
+    lose_data(f, same_size);
     nckpt = f->nckpt;
     store_mem_fail_commits(f->s, 1, GL_EIO);
     submit_wait(f, (int[]){5}, 1);
@@ -969,7 +978,6 @@ static void test_reload_other_tree(void **state)
 static void test_resign_when_lost(void **state)
 {
     struct fx *f;
-    struct store_batch *b;
     int nckpt;
     (void)state;
 
@@ -989,10 +997,7 @@ static void test_resign_when_lost(void **state)
      * the first and so is left to the re-signing timer (on a machine too
      * slow for that, the commit's own recovery finds the loss: the same
      * outcome below) */
-    assert_int_equal(store_batch_new(f->s, &b), 0);
-    store_batch_put_state(b, 2, f->ckpt.data, f->ckpt.len);
-    assert_int_equal(store_batch_commit(b, NULL), 0);
-    store_batch_free(b);
+    lose_data(f, 0);
     nckpt = f->nckpt;
     store_mem_fail_commits(f->s, 1, GL_EIO);
     submit_wait(f, (int[]){6}, 1);

@@ -105,7 +105,8 @@ static void test_start_fails(void **state)
     big[big_len] = '\0';
     assert_int_equal(setenv("GL_ALARM_TEST_BIG", big, 1), 0);
     free(big);
-    assert_int_equal(alarm_raise(cmd, 1, "00ff", "example.com/log", "/some/path"), GL_EIO);
+    assert_int_equal(alarm_raise(cmd, 1, "00ff", "example.com/log", "/some/path"),
+                     GL_EIO);
     assert_int_equal(alarm_running(), 0);
     assert_int_equal(unsetenv("GL_ALARM_TEST_BIG"), 0);
     /* raised again once the shell can start: it runs, once */

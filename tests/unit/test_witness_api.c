@@ -409,7 +409,8 @@ static void seed(struct fx *f, const char *evdir)
     memset(root, 2, sizeof(root));
     assert_int_equal(gl_checkpoint_sign(f->ka.name, 1, root, &f->ka, &n2), 0);
     assert_int_equal(gl_evidence_build(&va, 1, (const char *)n1.data, n1.len,
-                                       (const char *)n2.data, n2.len, NULL, 0, &file, NULL),
+                                       (const char *)n2.data, n2.len, NULL, 0, &file,
+                                       NULL),
                      0);
     assert_int_equal(gl_evidence_id((const char *)file.data, file.len, f->ids[NJUNK]), 0);
     assert_int_equal(

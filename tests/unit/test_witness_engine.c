@@ -180,7 +180,8 @@ static void test_evidence_bounded_per_origin(void **state)
         ck(&ka, i, 2, &n2);
         gl_buf_reset(&file);
         assert_int_equal(gl_evidence_build(&va, 1, (const char *)n1.data, n1.len,
-                                           (const char *)n2.data, n2.len, NULL, 0, &file, NULL),
+                                           (const char *)n2.data, n2.len, NULL, 0, &file,
+                                           NULL),
                          0);
         memset(r, 0, sizeof(*r));
         r->kind = WREQ_EVIDENCE;
@@ -215,7 +216,8 @@ static void test_evidence_bounded_per_origin(void **state)
     ck(&kb, 9, 1, &n1);
     ck(&kb, 9, 2, &n2);
     assert_int_equal(gl_evidence_build(&vb, 1, (const char *)n1.data, n1.len,
-                                       (const char *)n2.data, n2.len, NULL, 0, &file, NULL),
+                                       (const char *)n2.data, n2.len, NULL, 0, &file,
+                                       NULL),
                      0);
     memset(r, 0, sizeof(*r));
     r->kind = WREQ_EVIDENCE;
@@ -727,7 +729,8 @@ static void test_evidence_announced_once_copied(void **state)
     ck(&f.ka, 5, 1, &n1);
     ck(&f.ka, 5, 2, &n2);
     assert_int_equal(gl_evidence_build(&f.va, 1, (const char *)n1.data, n1.len,
-                                       (const char *)n2.data, n2.len, NULL, 0, &file, NULL),
+                                       (const char *)n2.data, n2.len, NULL, 0, &file,
+                                       NULL),
                      0);
     import(e, f.ia, &file, r);
     assert_int_not_equal(r->evidence_id[0], 0); /* stored */
