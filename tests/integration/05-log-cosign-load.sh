@@ -95,7 +95,8 @@ start_log "$T/data" --batch-ms 3000 --witnesses "$T/witnesses"
 wait_checkpoint
 append_one pooled 1 --out "$T/pooled.bundle" > "$T/pooled.out" 2>&1 &
 AP=$!
-sleep 0.5
+pooled() { [ "$(metric glasslog_pool_entries)" = 1 ]; }
+wait_until 10 pooled || fail "the append did not reach the pool: $(cat "$T/pooled.out")"
 t0=$(date +%s.%N)
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM (pool)"

@@ -175,21 +175,22 @@ wait_until 10 grep -q "GET /evidence/" "$SLOW_OUT" ||
     fail "the witness did not import from the slow peer: $(cat "$SLOW_OUT")"
 sleep 0.5 # inside the first 4.9 s GET
 kill -HUP "$WPID"
-START=$(date +%s)
+START=$(date +%s%3N)
 for i in $(seq 15); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$WURL/healthz") || code=none
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$WURL/healthz") || code=none
     [ "$code" = 200 ] || [ "$code" = 503 ] ||
-        fail "/healthz did not answer within 1 s during the reload ($code, try $i)"
+        fail "/healthz did not answer within 3 s during the reload ($code, try $i)"
     grep -q "reload: witnessing" "$WOUT" && [ "$i" -ge 5 ] && break
     sleep 0.2
 done
 wait_until 10 grep -q "reload: witnessing" "$WOUT" ||
     fail "the reload did not complete: $(tail -5 "$WOUT")"
-took=$(($(date +%s) - START))
-[ "$took" -le 3 ] || fail "the reload took $took s"
+took=$(($(date +%s%3N) - START))
+# (waiting for the slow peer's requests would take about 75 s)
+[ "$took" -le 8000 ] || fail "the reload took $took ms"
 curl -sf --max-time 1 "$WURL/healthz" > /dev/null || fail "/healthz after the reload"
 kill -0 "$WPID" || fail "witness 3 died on SIGHUP"
 kill -TERM "$WPID"
 wait "$WPID" || fail "witness 3 exited $? on SIGTERM"
 echo "PASS: 19-witness-gossip-errors ($summary;" \
-    "$dead_pulls pulls beside a dead peer, $pulls beside a trickling one; reload in ${took} s beside a slow one)"
+    "$dead_pulls pulls beside a dead peer, $pulls beside a trickling one; reload in ${took} ms beside a slow one)"

@@ -226,12 +226,13 @@ expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/p.nosub" --state "$T/s1" 
     --expect "$T/expected"
 expect_err "watches the policy's submitters, but .*p.nosub lists none"
 command -v flock > /dev/null || fail "flock is missing (util-linux, installed by make deps)"
-flock "$T/s1/$ID/monitor.lock" sleep 3 &
+flock "$T/s1/$ID/monitor.lock" sleep 30 &
 FPID=$!
-sleep 0.3
+wait_until 5 sh -c "! flock -n '$T/s1/$ID/monitor.lock' true" || fail "flock did not take the lock"
 expect_rc 3 mon "$T/s1"
 expect_err "another monitor is running"
-wait "$FPID"
+kill "$FPID" 2>/dev/null
+wait "$FPID" 2>/dev/null
 stop_proxy
 stop_log
 echo "22-client-monitor: ok"

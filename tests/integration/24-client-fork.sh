@@ -184,7 +184,7 @@ fill x 4
 start_log "$T/y" --batch-ms 2
 Y=$LOG_URL YPID=$LOG_PID
 fill y 2
-python3 "$TOOLS/delayproxy.py" "${X##*:}" 1500 > "$T/delay.out" 2>&1 &
+python3 "$TOOLS/delayproxy.py" "${X##*:}" 3000 > "$T/delay.out" 2>&1 &
 DPID=$!
 PIDS="$PIDS $DPID"
 for _ in $(seq 100); do grep -q "listening on port" "$T/delay.out" && break; sleep 0.05; done

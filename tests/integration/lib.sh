@@ -230,10 +230,10 @@ statement() {
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or
 # SECONDS pass (1).
 wait_until() {
-    local end=$(( $(date +%s) + $1 ))
+    local end=$(( $(date +%s%3N) + $1 * 1000 )) # ms: whole seconds could cut a second off
     shift
     until "$@"; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
+        [ "$(date +%s%3N)" -lt "$end" ] || return 1
         sleep 0.1
     done
 }

@@ -44,7 +44,7 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   entry-escape       /api/v1/entries answers: an OSC 52 escape sequence put
                      in the statement (leaf_hash made to match)
   entry-index        /api/v1/entries answers: the index is one more
-  partial-gone-slow  every tile path answers 1.4 s late, and a partial one
+  partial-gone-slow  every tile path answers 4 s late, and a partial one
                      (.p/W) then 404 (the upstream is not asked): a far
                      copy that dropped its partial tiles
 Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
@@ -177,7 +177,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if ckp and self.path == "/checkpoint":
             return self.reply(200, ckp, "text/plain; charset=utf-8")
         if m == "partial-gone-slow" and self.path.startswith("/tile/"):
-            time.sleep(1.4)
+            time.sleep(4.0)
             if ".p/" in self.path:
                 return self.reply(404, b"gone\n", "text/plain")
         if self.path.startswith("/api/v1/lookup") and m in FAKE_LOOKUP:
