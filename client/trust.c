@@ -406,6 +406,21 @@ static void step_checkpoint(const struct gl_policy *p, const struct trust_input 
         r->state[TRUST_QUORUM] = TRUST_PASSED;
 }
 
+/* snprintf into a reason buffer of TRUST_WHY_MAX bytes, cut to fit (a
+ * reason may quote others: its end is the least useful part). */
+static void why_printf(char why[TRUST_WHY_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void why_printf(char why[TRUST_WHY_MAX], const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
+    vsnprintf(why, TRUST_WHY_MAX, fmt, ap);
+    va_end(ap);
+}
+
 int trust_age_judge(const struct gl_policy *p, const struct trust_checkpoint *c,
                     const struct trust_age *a, uint64_t now, uint64_t max_age,
                     char why[TRUST_WHY_MAX])
@@ -424,19 +439,19 @@ int trust_age_judge(const struct gl_policy *p, const struct trust_checkpoint *c,
     if (a->rc == 0 && a->age <= max_age)
         return 0;
     if (a->rc == 0)
-        snprintf(why, TRUST_WHY_MAX,
-                 "the freshest quorum of cosignatures dates from %s, %llu s ago, older "
-                 "than the limit of %llu s%s",
-                 t, (unsigned long long)a->age, (unsigned long long)max_age, fut);
+        why_printf(why,
+                   "the freshest quorum of cosignatures dates from %s, %llu s ago, older "
+                   "than the limit of %llu s%s",
+                   t, (unsigned long long)a->age, (unsigned long long)max_age, fut);
     else if (a->rc == GL_ENOTFOUND)
-        snprintf(why, TRUST_WHY_MAX,
-                 "the policy's quorum is none: no witness vouches for the checkpoint's "
-                 "time, so its age is unknown");
+        why_printf(why,
+                   "the policy's quorum is none: no witness vouches for the checkpoint's "
+                   "time, so its age is unknown");
     else
-        snprintf(why, TRUST_WHY_MAX,
-                 "the valid cosignatures (not dated in the future) do not satisfy the "
-                 "policy's quorum, so the checkpoint's age is unknown%s",
-                 fut);
+        why_printf(why,
+                   "the valid cosignatures (not dated in the future) do not satisfy the "
+                   "policy's quorum, so the checkpoint's age is unknown%s",
+                   fut);
     return GL_EVERIFY;
 }
 
