@@ -197,9 +197,9 @@ static int retired_dir(const char *root, const char *name, const struct gl_verif
  * lists exists (retired_dir), s->dir becomes it, in place: the memory of
  * a log survives the end of a key rotation instead of starting over with
  * trust on first use. Not renamed: a process still running under the old
- * policy keeps using it, and clients of both policies share it. 1 if so
- * (reported on stderr). */
-static int use_retired(struct state *s, const char *root, const struct gl_verifier *keys,
+ * policy keeps using it, and clients of both policies share it (reported
+ * on stderr). */
+static void use_retired(struct state *s, const char *root, const struct gl_verifier *keys,
                        size_t n, const struct gl_verifier *use)
 {
     char old[STATE_PATH_MAX], other[STATE_PATH_MAX];
@@ -212,7 +212,7 @@ static int use_retired(struct state *s, const char *root, const struct gl_verifi
                       "not used (another log of that name, or a key rotation this "
                       "client saw no checkpoint of)",
                       other, use->name);
-        return 0;
+        return;
     }
     base = strrchr(old, '/') + 1; /* retired_dir wrote root/<64 hex> */
     memcpy(s->dir, old, strlen(old) + 1);
@@ -220,7 +220,6 @@ static int use_retired(struct state *s, const char *root, const struct gl_verifi
     cli_error("note: the state of log %s is kept in %s, made for a key the policy no "
               "longer lists (its checkpoint carries a signature by the policy's key)",
               use->name, s->dir);
-    return 1;
 }
 
 int state_open_log(struct state *s, const char *root, const struct gl_verifier *keys,

@@ -54,6 +54,8 @@ static int parse_size_root(struct gl_text *t, struct gl_checkpoint *c, struct gl
     if (gl_parse_u64(line, len, &c->size) != 0)
         return gl_err_set(why, GL_EPARSE, t->line,
                           "tree size is not a decimal without leading zeros");
+    if (c->size > INT64_MAX) /* as Go's tlog.ParseTree: a signed 64-bit size */
+        return gl_err_set(why, GL_EPARSE, t->line, "tree size exceeds 2^63-1");
     if ((err = gl_text_line(t, &line, &len)) != 0)
         return gl_text_missing(t, err, "root hash line", why);
     if (gl_base64_decode_exact(line, len, c->root, sizeof(c->root)) != 0)

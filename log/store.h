@@ -342,7 +342,11 @@ int store_bound_thread(struct store *s, unsigned ms);
  * lease now: the same epoch when renewed; a new, larger one when taken,
  * in which case the stored state's epoch was raised in the same
  * transaction, so every commit built by an earlier holder fails its
- * compare-and-set (rule 3). GL_ESTATE if another holder's lease runs. */
+ * compare-and-set (rule 3). GL_ESTATE if another holder's lease runs.
+ * PostgreSQL: the lease row names holder with the tag of this process's
+ * sessions (their application_name), and a taking call first ends the
+ * transactions an expired holder's sessions hold on the state (a paused
+ * process's, which would hold the takeover up without end). */
 int store_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
                 uint64_t *epoch);
 /* Gives the lease up (at shutdown), so another takes over at once. */

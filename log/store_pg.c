@@ -69,7 +69,12 @@
  * sequencer's open transaction cannot hold the state row, and with it a
  * takeover, for longer. (The server runs that timer only until the first
  * message of the next statement has arrived, a small Parse: every
- * statement goes through PQexecParams, so a large Bind is not timed.)
+ * statement goes through PQexecParams, so a large Bind is not timed:
+ * a sequencer paused while sending one keeps the row locked, so a
+ * takeover first ends, with pg_terminate_backend, the expired holder's
+ * transactions on the state (pg_end_stale), found by the tag that ends
+ * the application_name of every session of a process ("NAME TAG": the
+ * operator's name, or glasslogd) and its name in the lease row.)
  * Sessions pin statement_timeout (and transaction_timeout) to 0. A
  * WARNING during COMMIT (a wait for a synchronous standby cancelled: the
  * transaction is committed locally but maybe not replicated) is never an
@@ -166,6 +171,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <libpq-fe.h>
@@ -185,6 +191,20 @@
  * must not wait for a paused sequencer. Our transactions send their
  * statements back to back. */
 #define PG_IDLE_TX_MS "1000"
+/* A session's application_name (63 bytes at most, the server's limit):
+ * the operator's (the connection string's, else PGAPPNAME, else
+ * "glasslogd"), cut to APP_BASE_MAX printable ASCII bytes, a space and
+ * the process's tag */
+#define APP_BASE_MAX 46
+/* A server that vanished (its machine off, its link cut) is noticed by
+ * TCP keepalives after 10 s idle and three unanswered probes 5 s apart,
+ * not the kernel's two hours: the commit path, which waits as long as the
+ * server makes it, waits then at most about 25 s for a dead one. */
+#define PG_KEEPALIVE_IDLE_S "10"
+#define TAG_LEN 16
+#define TAG_LEN_SQL "16" /* TAG_LEN, in pg_end_stale's SQL */
+#define APP_MAX (APP_BASE_MAX + 1 + TAG_LEN)
+#define PG_LEASE_NAME_MAX 600 /* a holder's name in the lease row (lease_name) */
 
 /* Type OIDs (pg_type.h; stable across versions). */
 #define OID_INT4 23
@@ -221,6 +241,11 @@ struct pg {
     pthread_cond_t connector_cv;
     int connector_started, connector_stop, connecting, recovering;
     uint64_t done, failed, gen;
+    /* this process's tag (TAG_LEN random hex digits), which ends its
+     * sessions' application_name (app) and its lease holder's name
+     * (lease_name) */
+    char tag[TAG_LEN + 1];
+    char app[APP_MAX + 1];
 };
 
 static struct pg *pg(struct store *s)
@@ -436,12 +461,19 @@ static void log_connect_error(const PGconn *c)
  * connections) or a shutdown that waits for it. */
 static PGconn *pg_connect(struct pg *p)
 {
-    /* target_session_attrs=read-write comes before the connection string
-     * (expanded as dbname: later keywords win), so it is a default that a
-     * value the string sets itself replaces; with PGTARGETSESSIONATTRS
-     * set, it is left out, so libpq takes the environment's value. */
-    const char *const keywords[] = {"target_session_attrs", "dbname", NULL};
-    const char *const values[] = {"read-write", p->conninfo, NULL};
+    /* target_session_attrs=read-write and the keepalive settings come
+     * before the connection string (expanded as dbname: later keywords
+     * win), so they are defaults that values the string sets itself
+     * replace; with PGTARGETSESSIONATTRS set, target_session_attrs is left
+     * out, so libpq takes the environment's value. application_name comes
+     * after it: the operator's with this process's tag (name_sessions), by
+     * which a takeover finds an expired holder's sessions (pg_end_stale). */
+    const char *const keywords[] = {"target_session_attrs", "keepalives_idle",
+                                    "keepalives_interval",  "keepalives_count",
+                                    "dbname",               "application_name",
+                                    NULL};
+    const char *const values[] = {"read-write", PG_KEEPALIVE_IDLE_S, "5", "3",
+                                  p->conninfo,  p->app,              NULL};
     int skip = getenv("PGTARGETSESSIONATTRS") != NULL;
     PGconn *c = PQconnectdbParams(keywords + skip, values + skip, 1);
     uint64_t end = gl_clock_mono_ms() + PG_SETUP_MS;
@@ -1758,16 +1790,78 @@ static int pg_find_leaves(struct store *s, size_t n, const uint8_t *const *hashe
 
 /* --- the lease and the queue ---------------------------------------------------- */
 
+/* The name the lease row holds for holder: holder, a space and this
+ * process's session tag (p->tag), so that a takeover can find
+ * the holder's sessions (pg_end_stale). GL_EINVAL if it does not fit. */
+static int lease_name(const struct pg *p, const char *holder, char *out, size_t cap)
+{
+    size_t n = strlen(holder);
+
+    if (n > cap - TAG_LEN - 2)
+        return GL_EINVAL;
+    memcpy(out, holder, n);
+    out[n] = ' ';
+    memcpy(out + n + 1, p->tag, TAG_LEN + 1);
+    return 0;
+}
+
+/* Before a takeover: ends the transactions an expired (not given up)
+ * holder's sessions have open on the state (found by the tag that ends
+ * their application_name and its lease name). Such a transaction
+ * holds the state row locked (its process paused or its machine gone
+ * while it sent a statement, which no idle-in-transaction timeout
+ * covers), and the takeover would wait for it without end; its process
+ * lost the lease and must not commit anyway. Needs the right to signal
+ * those sessions (the same role, or pg_signal_backend); a failure is
+ * logged and the takeover is tried all the same. */
+static void pg_end_stale(struct pg *p, const char *name)
+{
+    struct params pa = {0};
+    PGresult *r;
+    uint64_t n = 0;
+
+    p_add(&pa, OID_TEXT, name, strlen(name));
+    pa.fmts[0] = 0;
+    if (pg_query_as(p,
+                    "SELECT count(pg_terminate_backend(a.pid))"
+                    " FROM glasslog_lease l, pg_stat_activity a"
+                    " WHERE l.id = 1 AND l.holder <> $1"
+                    "  AND l.expires < clock_timestamp() AND l.expires > '-infinity'"
+                    "  AND right(a.application_name, " TAG_LEN_SQL " + 1)"
+                    "   = ' ' || right(l.holder, " TAG_LEN_SQL ")"
+                    "  AND a.datname = current_database() AND a.pid <> pg_backend_pid()"
+                    "  AND a.backend_xid IS NOT NULL"
+                    "  AND EXISTS (SELECT 1 FROM pg_locks k WHERE k.pid = a.pid"
+                    "   AND k.relation = 'glasslog_state'::regclass AND k.granted)",
+                    &pa, &r, 1, 0) != 0) {
+        gl_log(GL_LOG_WARN, "store: cannot end an expired lease holder's transactions");
+        return;
+    }
+    if (PQntuples(r) == 1 && col_i64(r, 0, 0, &n) == 0 && n > 0)
+        gl_log(GL_LOG_WARN,
+               "store: ended %llu session(s) of the expired lease holder that held the "
+               "state locked",
+               (unsigned long long)n);
+    PQclear(r);
+}
+
 /* Takes or renews the lease; taking raises the lease's and the state's
- * epoch in one statement (so in one transaction). */
+ * epoch in one statement (so in one transaction). A taking call (have 0)
+ * first ends an expired holder's transactions on the state
+ * (pg_end_stale). */
 static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
                     uint64_t *epoch)
 {
     struct params pa = {0};
+    char name[PG_LEASE_NAME_MAX];
     PGresult *r;
     int rc;
 
-    p_add(&pa, OID_TEXT, holder, strlen(holder));
+    if ((rc = lease_name(pg(s), holder, name, sizeof(name))) != 0)
+        return rc;
+    if (have == 0)
+        pg_end_stale(pg(s), name);
+    p_add(&pa, OID_TEXT, name, strlen(name));
     pa.fmts[0] = 0;
     p_i64(&pa, ms);
     p_i64(&pa, have);
@@ -1794,8 +1888,12 @@ static int pg_lease(struct store *s, const char *holder, unsigned ms, uint64_t h
 static int pg_lease_release(struct store *s, const char *holder, uint64_t epoch)
 {
     struct params pa = {0};
+    char name[PG_LEASE_NAME_MAX];
+    int rc;
 
-    p_add(&pa, OID_TEXT, holder, strlen(holder));
+    if ((rc = lease_name(pg(s), holder, name, sizeof(name))) != 0)
+        return rc;
+    p_add(&pa, OID_TEXT, name, strlen(name));
     pa.fmts[0] = 0;
     p_i64(&pa, epoch);
     return pg_query_as(pg(s),
@@ -2453,6 +2551,50 @@ static int check_schema(struct pg *p, int create, const char **why)
     return 0;
 }
 
+/* The operator's application_name for the sessions into base
+ * (APP_BASE_MAX + 1 bytes): the connection string's, else PGAPPNAME's,
+ * else "glasslogd", cut to APP_BASE_MAX bytes, every byte that is not
+ * printable ASCII replaced by '?' (as the server would). */
+static void app_base(const char *conninfo, char *base)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    const char *v = NULL;
+    size_t n = 0;
+
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "application_name") == 0 && o->val != NULL && *o->val)
+            v = o->val;
+    if (v == NULL && ((v = getenv("PGAPPNAME")) == NULL || *v == 0))
+        v = "glasslogd";
+    for (; v[n] != 0 && n < APP_BASE_MAX; n++)
+        base[n] = v[n] >= 0x20 && v[n] < 0x7f ? v[n] : '?';
+    base[n] = 0;
+    PQconninfoFree(opts);
+}
+
+/* The process's tag (TAG_LEN random hex digits, getrandom: unique among
+ * the front-ends of a log) and its sessions' application_name: the
+ * operator's (app_base), a space and the tag. */
+static int name_sessions(struct pg *p)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[TAG_LEN / 2];
+    char base[APP_BASE_MAX + 1];
+
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        gl_log(GL_LOG_ERROR, "store: getrandom failed for the session tag");
+        return GL_EIO;
+    }
+    for (size_t i = 0; i < sizeof(r); i++) {
+        p->tag[2 * i] = hex[r[i] >> 4];
+        p->tag[2 * i + 1] = hex[r[i] & 15];
+    }
+    p->tag[TAG_LEN] = 0;
+    app_base(p->conninfo, base);
+    snprintf(p->app, sizeof(p->app), "%s %s", base, p->tag); /* fits: APP_MAX */
+    return 0;
+}
+
 int store_pg_open(const struct store_options *o, struct store **out, const char **why)
 {
     struct pg *p = calloc(1, sizeof(*p));
@@ -2463,6 +2605,11 @@ int store_pg_open(const struct store_options *o, struct store **out, const char 
         return GL_ENOMEM;
     }
     p->base.ops = &pg_ops;
+    if ((rc = name_sessions(p)) != 0) {
+        free(p->conninfo);
+        free(p);
+        return rc;
+    }
     pthread_mutex_init(&p->mu, NULL);
     gl_clock_cond_init(&p->cv); /* pg_get's bounded waits are on CLOCK_MONOTONIC */
     pthread_cond_init(&p->connector_cv, NULL);

@@ -302,6 +302,8 @@ static void test_refusals_say_why(void **state)
         {"\n1000\n" ROOT_B64 "\n", GL_EPARSE, 1, "empty origin line"},
         {"example.com/log\n01000\n" ROOT_B64 "\n", GL_EPARSE, 2,
          "tree size is not a decimal without leading zeros"},
+        {"example.com/log\n9223372036854775808\n" ROOT_B64 "\n", GL_EPARSE, 2,
+         "tree size exceeds 2^63-1"},
         {"example.com/log\n1000\n", GL_EPARSE, 3, "missing root hash line"},
         {"example.com/log\n1000\nY4r6mAIpJbrP3a2xXvIv0BmcGsmcKXO2FYJD0T/OBcJ=\n",
          GL_EPARSE, 3, "root hash is not base64 of 32 bytes"},
