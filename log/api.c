@@ -398,6 +398,19 @@ static void add_verify_dispatch(struct api *a)
     assert(a->vq == NULL || a->verify_inflight == a->verify_slots);
 }
 
+/* 1 if the store holds ar's statement already (a rate-limited key's
+ * only): a logged statement is public, so anybody could replay it, and
+ * its duplicate answer must not spend the key's tokens (nor a debt that
+ * refuses its holder). A failed look-up counts as not held: the append
+ * pays, as any other. */
+static int add_logged(const struct api *a, const struct add_req *ar)
+{
+    uint64_t index;
+
+    return !ratelimit_unlimited(&a->limits[ar->submitter]) &&
+           store_find_leaf(a->store, ar->leaf, &index) == 0;
+}
+
 /* One verified (or refused) append, on the loop thread. */
 static void add_verified(struct add_req *ar, int status)
 {
@@ -432,10 +445,12 @@ static void add_verified(struct add_req *ar, int status)
         add_finish(ar);
         return;
     }
-    /* verified: only the key's holder spends its tokens */
-    if (a->limits != NULL && !ratelimit_take_shared(&a->limits[ar->submitter], a->store,
-                                                    &a->submitters[ar->submitter],
-                                                    uv_now(a->loop), &retry_after)) {
+    /* verified: only the key's holder spends its tokens, and only for a
+     * statement the log does not hold yet (add_logged) */
+    if (a->limits != NULL && !add_logged(a, ar) &&
+        !ratelimit_take_shared(&a->limits[ar->submitter], a->store,
+                               &a->submitters[ar->submitter], uv_now(a->loop),
+                               &retry_after)) {
         seq_unreserve(a->seq);
         reply_limited_pending(ar->p, retry_after);
         add_finish(ar);

@@ -383,7 +383,8 @@ static int query_text(const char *query, const char *name, char *out, size_t max
         unsigned c = (unsigned char)*p;
         if (c == '%') {
             uint8_t byte;
-            if (gl_hex_decode_exact(p + 1, 2, &byte, 1, 0) != 0)
+            if (p[1] == 0 || p[2] == 0 || /* never read past the value's NUL */
+                gl_hex_decode_exact(p + 1, 2, &byte, 1, 0) != 0)
                 return -1;
             c = byte;
             p += 2;

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 make_keys
-for k in lim slow dflt; do
+for k in lim slow dflt pub; do
     "$G" keygen --name "$k.example" --out "$T/$k.key" > "$T/$k.vkey" || fail keygen
 done
 keyid() { cut -d+ -f2 "$T/$1.vkey"; }
@@ -18,6 +18,7 @@ keyid() { cut -d+ -f2 "$T/$1.vkey"; }
     echo "$(cat "$T/submitters") rate=unlimited"
     printf '%s\trate=1 burst=2   # the one under test\n' "$(cat "$T/lim.vkey")"
     echo "$(cat "$T/slow.vkey") rate=0.25 burst=1"
+    echo "$(cat "$T/pub.vkey") rate=0.01 burst=2"
     cat "$T/dflt.vkey"
 } > "$T/subs"
 cp "$T/subs" "$T/submitters"
@@ -58,7 +59,7 @@ expect_rc 2 "$GL_BIN/glasslogd" --data "$T/data" --create --key "$T/log.key" \
 expect_err "submit-rate takes"
 
 start_log "$T/data" --create --submit-rate 0.5 --submit-burst 1 || fail "glasslogd: $(cat "$LOG_OUT")"
-grep -q "4 submitter key(s), 3 with a rate limit" "$LOG_OUT" || fail "start-up line: $(cat "$LOG_OUT")"
+grep -q "5 submitter key(s), 4 with a rate limit" "$LOG_OUT" || fail "start-up line: $(cat "$LOG_OUT")"
 
 # Statements under lim's name whose signature fails: 403, no token spent.
 lim429=0
@@ -94,6 +95,21 @@ grep -qi '^content-type: application/json' "$T/h3" || fail "429 content type"
 grep -qx '{"error":"rate limit of this submitter key exceeded; retry in 1 s"}' "$T/r3" ||
     fail "429 reason: $(cat "$T/r3")"
 [ "$(metric 'glasslog_http_responses_total{code="429"}')" = "$lim429" ] || fail "429s by code"
+
+# Replays of a logged statement (public: anybody can fetch it) spend none
+# of its key's tokens: pub (burst 2, a token every 100 s) logs one
+# statement; five replays of it are answered 200 as duplicates with its
+# index, and pub's next statement is still admitted.
+sign pub p-1
+sign pub p-2
+expect_http 200 POST /api/v1/add --data-binary "@$T/pub.p-1.st"
+idx=$(sed -n 's/^{"index":\([0-9]*\),.*/\1/p' "$T/body")
+[ -n "$idx" ] || fail "pub's first append: $(cat "$T/body")"
+for i in 1 2 3 4 5; do
+    expect_http 200 POST /api/v1/add --data-binary "@$T/pub.p-1.st"
+    grep -q "^{\"index\":$idx,.*\"duplicate\":true" "$T/body" || fail "replay $i: $(cat "$T/body")"
+done
+expect_http 200 POST /api/v1/add --data-binary "@$T/pub.p-2.st"
 
 # Another submitter is unaffected: five appends in a row, none held back.
 for n in 1 2 3 4 5; do
@@ -155,7 +171,7 @@ stop_log
 # The original format (bare keys) still loads, unlimited by default.
 grep -v '^#' "$T/subs" | awk '{ print $1 }' > "$T/submitters"
 start_log "$T/data" || fail "bare-key file refused: $(cat "$LOG_OUT")"
-grep -q "4 submitter key(s), 0 with a rate limit" "$LOG_OUT" || fail "bare keys limited"
+grep -q "5 submitter key(s), 0 with a rate limit" "$LOG_OUT" || fail "bare keys limited"
 for n in 1 2 3; do sign slow bare-$n; expect_http 200 POST /api/v1/add --data-binary "@$T/slow.bare-$n.st"; done
 stop_log
 echo "04-log-ratelimit: ok"

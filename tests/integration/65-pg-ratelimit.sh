@@ -16,7 +16,7 @@
 # both front-ends without a refusal meanwhile.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
-RATE=1 BURST=3 RUN_S=5 NST=3
+RATE=1 BURST=3 RUN_S=5
 G="$GL_BIN/glasslog"
 make_keys
 "$G" keygen --name lim.example --out "$T/lim.key" > "$T/lim.vkey" || fail keygen
@@ -36,19 +36,17 @@ sign() {
         "$G" note sign --key "$T/$1.key" > "$2" || fail "sign $3"
 }
 LOOPS="A1 A2 B1 B2" # front-end and loop
-for l in $LOOPS; do
-    for i in $(seq "$NST"); do sign lim "$T/st.$l.$i" "rl-$l-$i"; done
-done
-# post_loop LOOP URL: posts LOOP's statements in turn (again from the
-# first after the last: a duplicate is admitted and spends as any append)
-# until $T/stop exists; one "CODE RETRY-AFTER" line per answer in
-# $T/codes.LOOP ("-" without the header); the end time in $T/end.LOOP.
+# post_loop LOOP URL: posts a new statement (signed just before: a
+# statement the log holds spends no token) until $T/stop exists; one
+# "CODE RETRY-AFTER" line per answer in $T/codes.LOOP ("-" without the
+# header); the end time in $T/end.LOOP.
 post_loop() {
     local n=$1 url=$2 i=0 code ra
     while [ ! -e "$T/stop" ]; do
-        i=$((i % NST + 1))
+        i=$((i + 1))
+        sign lim "$T/st.$n" "rl-$n-$i"
         code=$(curl -s -m 10 -D "$T/h.$n" -o "$T/r.$n" -w '%{http_code}' \
-            --data-binary "@$T/st.$n.$i" "$url/api/v1/add")
+            --data-binary "@$T/st.$n" "$url/api/v1/add")
         ra=$(tr -d '\r' < "$T/h.$n" | sed -n 's/^[Rr]etry-[Aa]fter: *//p')
         echo "$code ${ra:--}" >> "$T/codes.$n"
     done

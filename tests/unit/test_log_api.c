@@ -1013,6 +1013,11 @@ static void client_ratelimit(struct fx *f)
     /* verified: one call, the take */
     append(f, 0, 0, SEED);
     CHECKF(f, bucket_calls() == 1, "an append made %d bucket calls", bucket_calls());
+    /* replays of the logged statement (anybody may fetch it): answered as
+     * duplicates without a take */
+    for (int i = 0; i < 3; i++)
+        append(f, 0, 1, SEED);
+    CHECKF(f, bucket_calls() == 1, "replays made %d bucket calls", bucket_calls() - 1);
     /* another front-end takes the last token: this one's mirror still has
      * one, admits, and the take after the signature check refuses */
     ratelimit_bucket_name(&f->subv, name);
