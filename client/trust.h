@@ -66,8 +66,9 @@ int trust_describe_cosigners(const struct gl_policy *p, const struct trust_check
 /* How far a cosignature may be dated ahead of the verifier's clock and
  * still count, for the quorum and for the age: 5 minutes. A time t counts
  * iff t <= now + TRUST_FUTURE_SLACK (exactly 5 minutes ahead still
- * counts). */
-#define TRUST_FUTURE_SLACK 300
+ * counts). Shared with the witness, which stays within less
+ * (glasslog/cosig.h). */
+#define TRUST_FUTURE_SLACK GL_COSIG_FUTURE_SLACK
 
 /* The checkpoint's age as its witness quorum vouches for it. */
 struct trust_age {

@@ -85,7 +85,8 @@ static int reply_err(struct gl_http_req *req, struct gl_http_pending *p, int sta
  * holds for log i: addck_decide, on the record as it stands, takes a
  * first checkpoint or a larger one, or finds a split view. Anything else
  * cannot: the engine answers it (400, 409, 422, or a cosignature of the
- * same tree, at most one write per log per 30 s), so it spends no token,
+ * same tree, whatever its extension lines, at most one write per log per
+ * 30 s), so it spends no token,
  * and a third party who posts the log's own public checkpoints (replayed,
  * with a wrong old size, or with a bad proof) cannot use up the log's
  * quota. The record may move before the engine decides; a request that
@@ -486,7 +487,7 @@ static int api_healthz(struct api *a, struct gl_http_req *req)
     if (st.clock_ahead > 0)
         return reply_why(req, NULL, 503,
                          "a log's latest cosignature is dated more than "
-                         "10 minutes in the future: not cosigning it");
+                         ENGINE_CLOCK_SLACK_TEXT " in the future: not cosigning it");
     return reply_text(req, NULL, 200, TEXT, "ok\n");
 }
 

@@ -515,42 +515,31 @@ static int clock_ahead(const struct engine_view *v, uint64_t now)
     return v->cosigned_at > now && v->cosigned_at - now > ENGINE_CLOCK_SLACK_S;
 }
 
-/* A replay of log i's current checkpoint (the same text: size, root and
- * extension lines) within
- * ENGINE_REPLAY_REUSE_S of our latest cosignature of it: copies that
- * cosignature, which is durable (or made durable by this batch before any
- * reply), into r. Nothing is written, and no new time is given out that a
- * crash could lose. GL_ENOTFOUND if it is older, its text differs (a
- * log may re-sign one tree with other extension lines, and a cosignature
- * covers them), or the record holds no cosignature of ours: then the caller cosigns anew
- * (a write). */
+/* The same tree as log i's record (size and root; the text may differ in
+ * its extension lines) within ENGINE_REPLAY_REUSE_S of our latest
+ * cosignature: r gets a cosignature of its own text dated at that
+ * cosignature's time, which is durable (or made durable by this batch
+ * before any reply). The record is not rewritten and no new time is given
+ * out that a crash could lose; Ed25519 is deterministic, so the text held
+ * gets that cosignature again byte for byte. A log that signed one tree
+ * with several texts, posted in turn by anyone, thus costs no write and
+ * cannot flip the stored text. GL_ENOTFOUND if our latest cosignature is
+ * older or there is none: then the caller cosigns anew (a write). */
 static int reuse_cosig(struct engine *e, struct wreq *r)
 {
-    const struct record *c = cur(e, r->log);
-    struct gl_note *n = NULL;
-    uint64_t now = (uint64_t)time(NULL);
-    int err = GL_ENOTFOUND;
+    uint64_t t = cur(e, r->log)->v.cosigned_at;
+    struct gl_buf line;
+    int err;
 
-    if (c->note.len == 0) /* pend changed only by a freeze */
-        c = &e->pub[r->log];
-    if (c->v.cosigned_at == 0 || now >= c->v.cosigned_at + ENGINE_REPLAY_REUSE_S ||
-        c->note.len == 0 ||
-        gl_note_parse((const char *)c->note.data, c->note.len, &n, NULL) != 0)
+    if (t == 0 || (uint64_t)time(NULL) >= t + ENGINE_REPLAY_REUSE_S)
         return GL_ENOTFOUND;
-    if (n->text_len != r->kept.text_len || memcmp(n->text, r->note, n->text_len) != 0) {
-        gl_note_free(n); /* same tree, other text (extension lines): sign anew */
-        return GL_ENOTFOUND;
+    gl_buf_init(&line, sizeof(r->line) - 1);
+    if ((err = gl_cosig_sign(&e->key, r->note, r->kept.text_len, t, &line)) == 0) {
+        memcpy(r->line, line.data, line.len);
+        r->line_len = line.len;
+        r->status = 200;
     }
-    for (size_t k = 0; k < n->nsigs && err != 0; k++) {
-        const struct gl_note_sig *s = &n->sigs[k];
-        if (same_key(s, &e->vkey) && s->line_len < sizeof(r->line)) {
-            memcpy(r->line, s->line, s->line_len);
-            r->line_len = s->line_len;
-            r->status = 200;
-            err = 0;
-        }
-    }
-    gl_note_free(n);
+    gl_buf_release(&line);
     return err;
 }
 
@@ -690,9 +679,9 @@ static void process_add(struct engine *e, struct wreq *r)
     r->stored_size = c->v.has ? c->v.size : 0;
     if (v == ADDCK_OK && clock_ahead(&c->v, now)) {
         r->status = 503;
-        r->why = "this witness's latest cosignature of this log is dated more than 10 "
-                 "minutes in the future (its clock was ahead); it cosigns this log again "
-                 "once its clock passes that time";
+        r->why = "this witness's latest cosignature of this log is dated more than "
+                 ENGINE_CLOCK_SLACK_TEXT " in the future (its clock was ahead); it cosigns "
+                 "this log again once its clock passes that time";
         if (now - e->pub[r->log].ahead_logged < 60)
             return; /* logged loudly once a minute, not once per request */
         e->pub[r->log].ahead_logged = now;
@@ -854,21 +843,22 @@ static void run_batch(struct engine *e, struct wreq *batch, size_t n)
     wrote = e->ndirty > 0 || e->nnev > 0;
     t0 = gl_clock_mono();
     err = write_batch(e);
-    pthread_mutex_lock(&e->mu);
-    if (err == 0)
-        publish(e);
-    count(e, batch, n, wrote, gl_clock_mono() - t0, err);
-    pthread_mutex_unlock(&e->mu);
-    if (err == 0) {
-        announce_evidence(e);
-    } else {
+    if (err != 0) {
         /* The write may or may not have landed: stop changing anything
-         * until a restart reloads the truth from disk. */
+         * until a restart reloads the truth from disk. The batch's answers
+         * become 503s before they are counted. */
         e->broken = 1;
         gl_log(GL_LOG_ERROR,
                "a state write failed: refusing all changes until restarted");
         fail_batch(batch);
     }
+    pthread_mutex_lock(&e->mu);
+    if (err == 0)
+        publish(e);
+    count(e, batch, n, wrote, gl_clock_mono() - t0, err);
+    pthread_mutex_unlock(&e->mu);
+    if (err == 0)
+        announce_evidence(e);
     for (size_t k = 0; k < e->ndirty; k++)
         e->pend[e->dirty[k]].dirty = 0;
     e->ndirty = e->nnev = 0;

@@ -34,9 +34,10 @@
  * gl_evidence_build, which checks it as gl_evidence_verify does, finds a
  * split view; any other bad proof is a 422 that changes nothing. Our
  * cosignature times never go back for a log (cosign_time): so
- * a replay of the tree held is answered with the latest cosignature while
- * it is younger than ENGINE_REPLAY_REUSE_S (no write, no new time that a
- * crash could lose), and a log whose latest cosignature is dated more
+ * a replay of the tree held (its text, or the same tree with other
+ * extension lines) is answered with a cosignature dated at the latest
+ * one's time while that is younger than ENGINE_REPLAY_REUSE_S (no write,
+ * no new time that a crash could lose, the stored text kept), and a log whose latest cosignature is dated more
  * than ENGINE_CLOCK_SLACK_S ahead of the clock is refused (503) instead
  * of cosigned in the future (engine_stats counts such logs).
  *
@@ -76,6 +77,7 @@
 #include "addck.h"
 #include "glasslog/buf.h"
 #include "glasslog/checkpoint.h"
+#include "glasslog/cosig.h"
 #include "glasslog/key.h"
 #include "logs.h"
 #include "wstore.h"
@@ -88,8 +90,11 @@
  * write, while it is younger than this; after, a new one (one write). */
 #define ENGINE_REPLAY_REUSE_S 30
 /* A log whose latest cosignature is dated more than this after now is not
- * cosigned (503): every new one would be dated as far in the future. */
-#define ENGINE_CLOCK_SLACK_S 600
+ * cosigned (503): every new one would be dated as far in the future.
+ * Less than verifiers accept (glasslog/cosig.h), so no cosignature this
+ * witness gives out is one they discard as future-dated. */
+#define ENGINE_CLOCK_SLACK_S GL_COSIG_WITNESS_SLACK
+#define ENGINE_CLOCK_SLACK_TEXT "4 minutes" /* ENGINE_CLOCK_SLACK_S, in words */
 
 enum wreq_kind {
     WREQ_ADD = 0,     /* an add-checkpoint (HTTP, pull or gossip) */

@@ -88,8 +88,8 @@ void feeder_ask_stop(struct feeder *f);
 /* 1 when the thread has left its loop after feeder_ask_stop (or f is NULL
  * or stopped), else 0. Never blocks. */
 int feeder_stopped(struct feeder *f);
-/* Cancels feeder_ask_stop: the thread goes on, or, if it had left, is
- * joined and started again (counters kept). 0, or GL_ENOMEM (no thread:
+/* Cancels feeder_ask_stop or feeder_stop: the thread goes on, or, if it
+ * had left, is joined and started again (counters kept). 0, or GL_ENOMEM (no thread:
  * feeder_stop and feeder_free still work). */
 int feeder_resume(struct feeder *f);
 /* Asks the thread to stop and joins it (about a second at most; at once

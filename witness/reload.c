@@ -135,6 +135,26 @@ static int wants_feeder(const struct reload *r)
     return r->peers->n > 0;
 }
 
+/* The check of reload_request again, once nothing can change the records
+ * (no add outstanding, the feeder joined, the engine idle: every
+ * submitter waits for its answer): an add or a pull that was running when
+ * the reload was asked may have stored a checkpoint signed only by a key
+ * the new list drops, and the new engine would refuse to load it. 0, or
+ * an error with the lists in use kept (the next lists released). */
+static int recheck_records(struct reload *r)
+{
+    int rc = engine_check_records(r->ec->store, &r->next_logs);
+
+    if (rc != 0) {
+        gl_log(GL_LOG_ERROR,
+               "reload: refused: a checkpoint stored while the reload waited is signed "
+               "by none of its log's keys in the new list; the lists in use stay");
+        logs_release(&r->next_logs);
+        peers_release(&r->next_peers);
+    }
+    return rc;
+}
+
 /* Steps 2-4, with nothing outstanding. 0 once the lists are switched,
  * or once the new engine did not start (then r->fatal,
  * everything as it was but the engine stopped and the API paused), else
@@ -146,6 +166,9 @@ static int do_switch(struct reload *r)
     struct engine *old_engine = *r->engine, *next_engine = NULL;
     int rc;
 
+    feeder_stop(*r->feeder); /* it was asked to stop: it has, or soon does */
+    if ((rc = recheck_records(r)) != 0)
+        return rc;
     if (r->mirror != NULL && (rc = mirror_prepare(r->mirror, &r->next_logs)) != 0) {
         gl_log(GL_LOG_ERROR,
                "reload: cannot open the mirror's copies for the new list (%s); the lists "
@@ -163,7 +186,6 @@ static int do_switch(struct reload *r)
         peers_release(&r->next_peers);
         return rc;
     }
-    feeder_stop(*r->feeder); /* it was asked to stop: it has, or soon does */
     feeder_free(*r->feeder);
     *r->feeder = NULL;
     r->api->feeder = NULL;

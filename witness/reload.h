@@ -10,10 +10,13 @@
  *     (a loop timer) for the outstanding adds and uploads to be answered
  *     and both threads to leave (at most RELOAD_WAIT_MS; if adds or
  *     uploads are still outstanding then, it gives up and resumes);
- *  2. the mirror opens the copies of the logs newly mirrored (if one does
- *     not open, the reload gives up: nothing changed); the feeder is
- *     joined, the engine drains and stops: everything it acknowledged is
- *     durable; the pull thread is joined;
+ *  2. the feeder is joined; the stored checkpoints are checked against
+ *     the new list again (an add or a pull running when the reload was
+ *     asked may have stored one signed only by a key the new list drops:
+ *     then the reload gives up, nothing changed); the mirror opens the
+ *     copies of the logs newly mirrored (if one does not open, the reload
+ *     gives up: nothing changed); the engine drains and stops: everything
+ *     it acknowledged is durable; the pull thread is joined;
  *  3. the lists are replaced in place (every component keeps its pointer
  *     to them), the rate buckets move by origin, a new engine loads the
  *     durable state for the new list, the mirror switches to the new list

@@ -160,15 +160,16 @@ int rounds_resume(struct rounds *r)
 {
     int done;
 
-    if (!r->started)
-        return 0;
+    if (!r->started && !r->exited)
+        return 0; /* never started */
     pthread_mutex_lock(&r->mu);
     done = r->exited;
     r->stop = 0;
     pthread_mutex_unlock(&r->mu);
     if (!done)
         return 0; /* it had not left its loop: it goes on */
-    pthread_join(r->thread, NULL);
+    if (r->started) /* not joined yet (rounds_stop joins) */
+        pthread_join(r->thread, NULL);
     r->started = 0;
     r->exited = 0;
     return rounds_start(r);

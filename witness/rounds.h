@@ -49,8 +49,9 @@
  * theirs.
  *
  * Invariant: exited is set (under mu) only by the thread itself, as it
- * leaves its loop because stop was set; rounds_resume joins and restarts
- * only such a thread, and otherwise just clears stop.
+ * leaves its loop because stop was set, and cleared only when the thread
+ * is started again; rounds_resume restarts only such a thread (joining it
+ * first unless rounds_stop did), and otherwise just clears stop.
  */
 #ifndef GL_WITNESS_ROUNDS_H
 #define GL_WITNESS_ROUNDS_H
@@ -133,8 +134,9 @@ void rounds_ask_stop(struct rounds *r);
 /* 1 when the thread has left its loop after rounds_ask_stop (or never
  * ran); never blocks. */
 int rounds_stopped(struct rounds *r);
-/* Takes rounds_ask_stop back: the thread goes on, or, if it had left its
- * loop, is joined and started again. 0, or GL_EIO (no thread runs). */
+/* Takes rounds_ask_stop (or rounds_stop) back: the thread goes on, or,
+ * if it had left its loop, is joined and started again. Nothing for a
+ * thread never started. 0, or GL_EIO (no thread runs). */
 int rounds_resume(struct rounds *r);
 /* Asks the thread to stop and joins it (immediate after rounds_stopped
  * said 1). */

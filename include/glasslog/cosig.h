@@ -37,6 +37,18 @@
 #define GL_COSIG_SIG_LEN 72                     /* timestamp (8) || Ed25519 sig (64) */
 #define GL_COSIG_TIME_MAX 0x7fffffffffffffffULL /* 2^63 - 1 */
 
+/* Clock slack, in seconds. A verifier counts a cosignature dated at most
+ * GL_COSIG_FUTURE_SLACK after its clock (exactly that far ahead still
+ * counts). A witness that would date a cosignature more than
+ * GL_COSIG_WITNESS_SLACK after its own clock (its latest one is dated
+ * that far ahead, and its times never go back) gives none: this is
+ * strictly less, so what it gives out still counts at a verifier whose
+ * clock is up to the difference (60 s) behind the witness's. */
+#define GL_COSIG_FUTURE_SLACK 300
+#define GL_COSIG_WITNESS_SLACK 240
+_Static_assert(GL_COSIG_WITNESS_SLACK < GL_COSIG_FUTURE_SLACK,
+               "a witness must not give out cosignatures verifiers discard");
+
 /* Per-witness outcome of gl_cosig_verify_note. */
 struct gl_cosig_status {
     int status;         /* 0: valid cosignature; GL_ENOKEY: no line with this

@@ -14,6 +14,8 @@
  *   off                        (or a missing or empty file) no fault
  *   enospc AFTER [CLASS]       the first AFTER matching calls succeed,
  *   eio AFTER [CLASS]          every later one fails with ENOSPC / EIO
+ *   delay MS [CLASS]           every matching call is delayed by MS
+ *                              milliseconds, then made
  *   CLASS: write  write, pwrite, pwrite64, writev, pwritev, pwritev64,
  *                 pwritev2, pwritev64v2, fallocate, fallocate64,
  *                 posix_fallocate, posix_fallocate64, ftruncate,
@@ -38,10 +40,12 @@
  *
  * On the first injected failure after each change of the control file the
  * shim writes one line to stderr, "faultfs: injecting <ERR> into
- * <function> on <path>", so a test can check the fault really fired.
+ * <function> on <path>" ("faultfs: delaying <function> on <path>" as a
+ * delay starts), so a test can check the fault really fired.
  *
  * Async-signal and thread safety: the hooks use only system calls that are
- * async-signal-safe (stat, fstat, readlink, open, read, close, write) and
+ * async-signal-safe (stat, fstat, readlink, open, read, close, write,
+ * nanosleep) and
  * lock-free atomics, never malloc or locks. The real functions are
  * resolved with dlsym(RTLD_NEXT) in the constructor (or, if a hook runs
  * before it, at first use). Under AddressSanitizer preload the sanitizer's
@@ -61,13 +65,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { MODE_OFF = 0, MODE_ENOSPC = 1, MODE_EIO = 2 };
+enum { MODE_OFF = 0, MODE_ENOSPC = 1, MODE_EIO = 2, MODE_DELAY = 3 };
 enum { CLASS_ANY = 0, CLASS_WRITE = 1, CLASS_SYNC = 2 };
 
 /* The setting, packed into one word so readers see it whole:
- * bits 0-1 mode, 2-3 class, 8-63 the number of calls let through. */
+ * bits 0-1 mode, 2-3 class, 8-63 the number of calls let through (a
+ * delay: its milliseconds). */
 static _Atomic uint64_t setting;
 static _Atomic uint64_t ctl_key = 1; /* 1: never loaded (0: no file) */
 static _Atomic uint64_t calls;       /* matching calls since the last load */
@@ -214,6 +220,8 @@ static uint64_t parse_setting(const char *p)
         mode = MODE_ENOSPC;
     else if (word_is(&p, "eio"))
         mode = MODE_EIO;
+    else if (word_is(&p, "delay"))
+        mode = MODE_DELAY;
     else
         return MODE_OFF;
     if (*p < '0' || *p > '9')
@@ -312,6 +320,23 @@ static void say(const char *s)
     }
 }
 
+/* Sleeps ms milliseconds (saying so once since the last load); 0. */
+static int delay(uint64_t ms, const char *fn, const char *path)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    if (atomic_exchange(&reported, 1) == 0) {
+        say("faultfs: delaying ");
+        say(fn);
+        say(" on ");
+        say(path);
+        say("\n");
+    }
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
 /* 0 to let the call through, or the errno to fail it with. */
 static int decide(int fd, int cls, const char *fn)
 {
@@ -325,6 +350,8 @@ static int decide(int fd, int cls, const char *fn)
         return 0;
     if (!fd_in_dir(fd, path, sizeof(path)))
         return 0;
+    if ((s & 3) == MODE_DELAY)
+        return delay(s >> 8, fn, path);
     if (atomic_fetch_add(&calls, 1) < s >> 8)
         return 0;
     err = (s & 3) == MODE_ENOSPC ? ENOSPC : EIO;

@@ -5,7 +5,8 @@
 # cosignature; the engine then fails stop: every later change answers 503,
 # even once the disk works again, while the monitoring endpoint keeps
 # serving the last durable cosigned checkpoint and /healthz answers 503
-# with a reason. A restart loads the durable state: its size is the last
+# with a reason; cosigned_total (/metrics) counts only the cosignatures
+# given, not the one that became a 503. A restart loads the durable state: its size is the last
 # acknowledged one or the failed one (its batch reached the disk or did
 # not), its root the honest chain's; the stream resumes from there, a
 # forked checkpoint is still refused, and every cosignature given, before
@@ -71,6 +72,9 @@ for kind in "enospc write" "eio write" "enospc sync" "eio sync"; do
     fault_set off
     add 12
     [ "$CODE" = 503 ] || fail "$name: a change after the failure answered $CODE (fail stop)"
+    # the cosignature whose write failed became a 503: not counted as cosigned
+    curl -sf "$WURL/metrics" | grep -q '^glasslog_witness_cosigned_total 3$' ||
+        fail "$name: $(curl -sf "$WURL/metrics" | grep '^glasslog_witness_cosigned_total')"
     [ "$(monitored)" = "9 $(root_at 9)" ] || fail "$name: the monitoring endpoint moved"
     kill -TERM "$WPID"
     wait "$WPID" || fail "$name: exit status $? on SIGTERM after a failed write"

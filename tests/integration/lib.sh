@@ -214,7 +214,8 @@ fault_wrap() {
 }
 
 # fault_set LINE: replaces the control file at once (rename): "off", or
-# "enospc|eio AFTER [write|sync]" (the first AFTER matching calls pass).
+# "enospc|eio AFTER [write|sync]" (the first AFTER matching calls pass), or
+# "delay MS [write|sync]" (each matching call waits MS milliseconds).
 fault_set() {
     printf '%s\n' "$*" > "$T/fault.ctl.new" && mv -f "$T/fault.ctl.new" "$T/fault.ctl" ||
         fail "cannot write the fault control file"
