@@ -1,6 +1,9 @@
 # glasslog build: plain GNU make. `make` builds lib/libglasslog.a and bin/*;
 # `make test` runs every test; `make check` runs them under ASan+UBSan.
-# Every target depends on `deps`, which installs missing Debian packages.
+# Targets install the missing Debian packages they need first
+# (scripts/deps.sh): `make`, `make install` and `make run` only what the
+# build and the programs need (`make build-deps`); the tests, benchmarks,
+# lint and fuzzing everything (`make deps`: build-deps and test-deps).
 
 CC      ?= cc
 O       ?= build
@@ -46,18 +49,26 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 BENCH_BINS := $(O)/tests/bench/bench_core $(O)/tests/bench/loadgen
 PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
 
-.PHONY: all deps test check lint format bench bench-mirror bench-core bench-log bench-cosign bench-monitor fuzz run clean \
+.PHONY: all deps build-deps test-deps test check lint format bench bench-mirror bench-core bench-log bench-cosign bench-monitor fuzz run clean \
     test-build soak install
 .DEFAULT_GOAL := all
 
-all: deps
+all: build-deps
 	@$(MAKE) --no-print-directory build-all
 
 .PHONY: build-all
 build-all: $(LIBA) $(NETA) $(PROGS)
 
+# deps: everything (build-deps and test-deps). test-deps alone installs
+# the test tools (and npm ci in tests/browser) without the build's packages.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build test
+
+build-deps:
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -212,7 +223,7 @@ fuzz: deps
 	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # A working log on 127.0.0.1:8080 (keys and data in var/).
-run: deps
+run: build-deps
 	@$(MAKE) --no-print-directory build-all
 	@scripts/run.sh
 

@@ -48,7 +48,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 
-command -v node >/dev/null || fail "node is missing (make deps installs nodejs)"
+command -v node >/dev/null || fail "node is missing (Node.js 20 or later with npm; make deps says so)"
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (make deps installs chromium)"
 [ -d "$ROOT/tests/browser/node_modules/playwright-core" ] ||
     fail "tests/browser/node_modules/playwright-core is missing (make deps runs npm ci there)"

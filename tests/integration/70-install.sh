@@ -1,9 +1,12 @@
 # Goal: `make install` / `make uninstall` with DESTDIR and PREFIX put and
 # remove exactly the programs, explorer, man pages, example configuration
 # and systemd units; the installed units pass `systemd-analyze verify`
-# (warnings included) with their man pages found; glasslogd.service makes
-# the backup directory the example glasslogd.conf names (a second
-# StateDirectory, so --data is %S/glasslog); every option of each
+# (warnings included) with their man pages found; glasslogd.service keeps
+# its data directory and the backup directory the example glasslogd.conf
+# names in its one StateDirectory (a snapshot's hard links need one mount;
+# systemd mounts each StateDirectory on its own); both units never restart
+# a usage error (exit 2) and stop restarting a start refused over and over
+# (a start limit that RestartSec lets trip); every option of each
 # program's --help is in its man page; readiness (READY=1 on a fake
 # $NOTIFY_SOCKET) comes only once the listener is bound and a checkpoint
 # is served: at once without witnesses, never while a block-mode witness
@@ -99,20 +102,39 @@ for u in glasslogd glasslog-witness; do
         fail "systemd-analyze verify $u.service: $(cat "$T/v.out")"
     [ ! -s "$T/v.out" ] || fail "systemd-analyze verify $u.service warns: $(cat "$T/v.out")"
 done
-# The backup directory the example configuration names is the log's second
-# StateDirectory (made and owned by the dynamic user); with two, the
-# commands name the data directory by %S, not the list in $STATE_DIRECTORY.
+# The data directory and the backup directory the example configuration
+# names are both in the log's one StateDirectory (made and owned by the
+# dynamic user): a second StateDirectory would be a second mount, and a
+# snapshot's hard links cannot cross mounts.
 # A start that waits for a witness quorum is not killed (READY=1 means a
 # checkpoint is served; the unit says so).
 grep -q '^TimeoutStartSec=infinity$' "$U/glasslogd.service" ||
     fail "glasslogd.service: a start timeout would kill a log waiting for its quorum"
-grep -q '^StateDirectory=glasslog glasslog-backup$' "$U/glasslogd.service" ||
-    fail "glasslogd.service: no backup StateDirectory"
-grep -q '^backup-dir /var/lib/glasslog-backup$' "$P/etc/glasslog/glasslogd.conf" ||
-    fail "glasslogd.conf names no backup-dir"
-grep -q '^Exec.*STATE_DIRECTORY' "$U/glasslogd.service" && fail "glasslogd.service uses \$STATE_DIRECTORY"
-[ "$(grep -c '^Exec.*--data %S/glasslog ' "$U/glasslogd.service")" = 2 ] ||
-    fail "glasslogd.service: ExecStart/ExecReload do not give --data %S/glasslog"
+[ "$(grep '^StateDirectory=' "$U/glasslogd.service")" = StateDirectory=glasslog ] ||
+    fail "glasslogd.service: not one StateDirectory=glasslog: $(grep StateDirectory "$U/glasslogd.service")"
+grep -q '^backup-dir /var/lib/glasslog/backup$' "$P/etc/glasslog/glasslogd.conf" ||
+    fail "glasslogd.conf names no backup-dir in the StateDirectory"
+[ "$(grep -c '^Exec.*--data ${STATE_DIRECTORY}/data ' "$U/glasslogd.service")" = 2 ] ||
+    fail "glasslogd.service: ExecStart/ExecReload do not give --data \${STATE_DIRECTORY}/data"
+# Restarts: never after a usage error (exit 2, both programs' EXIT STATUS);
+# a start refused every time stops once the start limit trips, which it
+# can only if StartLimitBurst restarts RestartSec apart fit in the
+# interval.
+secs() { # the value of KEY=Ns (or N) in unit $1
+    sed -n "s/^$2=\([0-9]*\)s\{0,1\}\$/\1/p" "$U/$1.service"
+}
+for u in glasslogd glasslog-witness; do
+    grep -q '^RestartPreventExitStatus=2$' "$U/$u.service" ||
+        fail "$u.service restarts after a usage error"
+    grep -q '^Restart=on-failure$' "$U/$u.service" || fail "$u.service: Restart="
+    rs=$(secs "$u" RestartSec) burst=$(secs "$u" StartLimitBurst) iv=$(secs "$u" StartLimitIntervalSec)
+    [ -n "$rs" ] && [ -n "$burst" ] && [ -n "$iv" ] ||
+        fail "$u.service: RestartSec/StartLimitBurst/StartLimitIntervalSec missing"
+    [ "$burst" -ge 1 ] && [ $((burst * rs)) -lt "$iv" ] ||
+        fail "$u.service: $burst starts ${rs}s apart never trip a ${iv}s start limit"
+    sed -n '/^\[Unit\]/,/^\[/p' "$U/$u.service" | grep -q '^StartLimitIntervalSec=' ||
+        fail "$u.service: StartLimitIntervalSec= outside [Unit]"
+done
 # The env files are optional (EnvironmentFile=-): their text says to
 # remove the --create after the first start, never the file.
 for f in glasslogd.env witness.env; do
