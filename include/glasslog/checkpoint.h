@@ -2,7 +2,7 @@
  * checkpoint: C2SP tlog-checkpoint v1.0.0, the text of a log's signed note.
  *
  *   <origin>\n
- *   <tree size, decimal, no leading zeros>\n
+ *   <tree size, decimal, no leading zeros, at most 2^63-1 (as Go's tlog)>\n
  *   <base64 of the 32-byte RFC 6962 root hash>\n
  *   [<extension line, non-empty>\n]...
  *

@@ -165,6 +165,7 @@ struct req_impl {
     struct gl_http_pending *pending;
     struct req_impl *prev, *next; /* srv->deferred while listed */
     const char *peer;             /* lazily filled */
+    size_t held;                  /* reply body bytes counted in held_bytes */
     int answered, deferred, listed;
 };
 
@@ -198,6 +199,7 @@ struct gl_http_server {
     struct addr_limit *clients; /* served conns per client */
     uint64_t sweep_ms, timeout_ms;
     size_t max_head;
+    size_t max_held; /* stats.held_bytes never exceeds it by a large reply */
     /* refusals since the last report (logged at most every
      * REFUSAL_REPORT_MS) */
     uint64_t report_at, refused_total, refused_addr;
@@ -1006,6 +1008,8 @@ static void req_dispose(void *arg)
 
     unlist(ri);
     ri->h2o = NULL;
+    assert(ri->srv->stats.held_bytes >= ri->held);
+    ri->srv->stats.held_bytes -= ri->held; /* its pool, the body's, goes now */
     if (p != NULL) {
         ri->pending = NULL;
         p->req = NULL;
@@ -1054,6 +1058,8 @@ static int send_reply(struct req_impl *ri, int status, const char *content_type,
         buf.base = h2o_mem_alloc_pool(&req->pool, len);
         memcpy(buf.base, body, len);
         buf.len = len;
+        ri->held = len; /* until req_dispose frees the pool */
+        srv->stats.held_bytes += len;
     }
     ri->answered = 1;
     unlist(ri);
@@ -1068,6 +1074,28 @@ static int send_reply(struct req_impl *ri, int status, const char *content_type,
     /* h2o may finish (and dispose of) the request from here on: not
      * touched again. */
     return 0;
+}
+
+/* 1 if a reply body of len bytes would take the bodies held past max_held
+ * (never for a small one). */
+static int over_held(const struct gl_http_server *srv, size_t len)
+{
+    return len > GL_HTTP_SMALL_REPLY && len > srv->max_held - srv->stats.held_bytes;
+}
+
+static int reply_error(struct gl_http_req *req, int status, const char *reason,
+                       const char *retry_after);
+
+/* The answer to a large reply over max_held: 503, retry in a second. */
+static int reply_over_held(struct gl_http_req *req)
+{
+    struct req_impl *ri = (struct req_impl *)req;
+
+    ri->srv->stats.replies_over_held++;
+    return reply_error(req, 503,
+                       "the server holds too many large answers to slow readers; "
+                       "retry later",
+                       "1");
 }
 
 int gl_http_reply(struct gl_http_req *req, int status, const char *content_type,
@@ -1100,14 +1128,19 @@ int gl_http_reply(struct gl_http_req *req, int status, const char *content_type,
             if (strcasecmp(headers[i].name, reserved[j]) == 0)
                 return GL_EINVAL;
     }
+    if (over_held(ri->srv, len))
+        return reply_over_held(req);
     return send_reply(ri, status, content_type, headers, nheaders, body, len, 1);
 }
 
-int gl_http_reply_error(struct gl_http_req *req, int status, const char *reason)
+/* {"error": reason} with status, and Retry-After: retry_after unless
+ * NULL. An error is the state of the moment (a tile not there yet, a
+ * storage failure): no cache or CDN may keep it. */
+static int reply_error(struct gl_http_req *req, int status, const char *reason,
+                       const char *retry_after)
 {
-    /* an error is the state of the moment (a tile not there yet, a
-     * storage failure): no cache or CDN may keep it */
-    static const struct gl_http_header nostore[] = {{"Cache-Control", "no-store"}};
+    const struct gl_http_header headers[] = {{"Cache-Control", "no-store"},
+                                              {"Retry-After", retry_after}};
     struct req_impl *ri = (struct req_impl *)req;
     struct gl_buf b;
     int err;
@@ -1121,10 +1154,16 @@ int gl_http_reply_error(struct gl_http_req *req, int status, const char *reason)
         (err = json_escape(&b, reason != NULL ? reason : reason_phrase(status))) != 0 ||
         (err = gl_buf_append_str(&b, "\"}")) != 0)
         goto out;
-    err = gl_http_reply(req, status, "application/json", nostore, 1, b.data, b.len);
+    err = gl_http_reply(req, status, "application/json", headers,
+                        retry_after != NULL ? 2 : 1, b.data, b.len);
 out:
     gl_buf_release(&b);
     return err;
+}
+
+int gl_http_reply_error(struct gl_http_req *req, int status, const char *reason)
+{
+    return reply_error(req, status, reason, NULL);
 }
 
 int gl_http_reply_text(struct gl_http_req *req, int status, const char *text)
@@ -1490,6 +1529,7 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
         cfg->max_conns_per_addr > GL_HTTP_MAX_CONNECTIONS_LIMIT ||
         (cfg->max_head != 0 &&
          (cfg->max_head < GL_HTTP_MIN_HEAD || cfg->max_head > GL_HTTP_MAX_HEAD_LIMIT)) ||
+        (cfg->max_held != 0 && cfg->max_held < GL_HTTP_MIN_HELD) ||
         (cfg->server_name != NULL && !valid_server_name(cfg->server_name)))
         return GL_EINVAL;
     if ((err = open_listener(cfg->listen, &fd, &port)) != 0)
@@ -1512,6 +1552,7 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
     srv->timeout_ms =
         cfg->idle_timeout_ms != 0 ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
     srv->max_head = cfg->max_head != 0 ? cfg->max_head : GL_HTTP_DEFAULT_MAX_HEAD;
+    srv->max_held = cfg->max_held != 0 ? cfg->max_held : GL_HTTP_DEFAULT_MAX_HELD;
     if ((err = addr_limit_new(srv->max_conns, &srv->clients)) != 0)
         goto fail;
     snprintf(srv->server_name, sizeof(srv->server_name), "%s",
@@ -1564,9 +1605,10 @@ int gl_http_server_new(uv_loop_t *loop, const struct gl_http_server_config *cfg,
                             "by itself after shutdown");
     gl_log(GL_LOG_INFO,
            "http: at most %u connections, %u per client; request timeout %llu ms; "
-           "bodies up to %zu bytes; request heads up to %zu bytes",
+           "bodies up to %zu bytes; request heads up to %zu bytes; reply bodies held "
+           "up to %zu bytes in all",
            srv->max_conns, srv->max_per_addr, (unsigned long long)srv->timeout_ms,
-           srv->config.max_request_entity_size, srv->max_head);
+           srv->config.max_request_entity_size, srv->max_head, srv->max_held);
     *out = srv;
     return 0;
 

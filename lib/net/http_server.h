@@ -110,6 +110,11 @@
 #define GL_HTTP_DEFAULT_MAX_HEAD ((size_t)64 << 10)
 #define GL_HTTP_MIN_HEAD ((size_t)1024)
 #define GL_HTTP_MAX_HEAD_LIMIT ((size_t)(8192 + 4096 * 100))
+/* Reply bodies held at once (max_held): the default, and the least
+ * accepted. A reply of at most GL_HTTP_SMALL_REPLY bytes is always sent. */
+#define GL_HTTP_DEFAULT_MAX_HELD ((size_t)256 << 20)
+#define GL_HTTP_MIN_HELD ((size_t)1 << 20)
+#define GL_HTTP_SMALL_REPLY ((size_t)64 << 10)
 /* Caps on the configuration. */
 #define GL_HTTP_MAX_BODY_LIMIT ((size_t)256 << 20)
 #define GL_HTTP_MAX_CONNECTIONS_LIMIT 65536u
@@ -185,6 +190,16 @@ struct gl_http_server_config {
      * (64 KiB: a target of GL_HTTP_MAX_TARGET and ordinary headers fit
      * many times over); else GL_HTTP_MIN_HEAD .. GL_HTTP_MAX_HEAD_LIMIT. */
     size_t max_head;
+    /* Most bytes of reply bodies held at once over all connections: a
+     * body is held from its reply until its client has taken it, or its
+     * connection is reset (a client that reads slowly, or not at all, as
+     * above). A reply of more than GL_HTTP_SMALL_REPLY bytes that would
+     * take the total past it is answered 503 with Retry-After: 1 and the
+     * reason instead (counted in replies_over_held); smaller ones are
+     * always sent (all of them together are bounded by max_connections x
+     * GL_HTTP_SMALL_REPLY). 0 = GL_HTTP_DEFAULT_MAX_HELD; at least
+     * GL_HTTP_MIN_HELD. */
+    size_t max_held;
 };
 
 /* The request as the handler sees it. All strings are NUL-terminated and
@@ -229,6 +244,9 @@ struct gl_http_stats {
                                    * or was taken too slowly */
     uint64_t conns_big_head;      /* reset: an unfinished request head over
                                    * max_head */
+    uint64_t replies_over_held;   /* large replies answered 503: max_held
+                                   * reached */
+    uint64_t held_bytes;          /* reply bodies held now */
     uint64_t conns_active;        /* open now */
     uint64_t pending;             /* deferred requests not answered yet */
     uint64_t client_gone;         /* deferred requests whose client left first */

@@ -101,6 +101,12 @@ int gl_metrics_http(struct gl_buf *out, const char *prefix, const struct gl_http
     HTTP_VAL("connections_head_too_large_total", "counter",
              "Connections reset because an unfinished request head outgrew its cap.",
              s->conns_big_head);
+    HTTP_VAL("replies_over_held_total", "counter",
+             "Large answers refused (503) as the answers held for their readers had "
+             "reached their cap.",
+             s->replies_over_held);
+    HTTP_VAL("reply_bytes_held", "gauge",
+             "Bytes of answers held until their readers take them.", s->held_bytes);
 #undef HTTP_VAL
     if (rc == 0 && (rc = join(name, prefix, "responses_total")) == 0)
         rc = gl_metrics_family(out, name, "counter", "HTTP responses by status code.");

@@ -1692,6 +1692,55 @@ static void test_head_cap(void **state)
     fx_finish(&f);
 }
 
+/* Reply bodies held (max_held 20 MiB): a client that reads nothing holds
+ * its 16 MiB, so the next large reply (8 MiB) is refused 503 with
+ * Retry-After: 1 while a small one is sent; once that client is gone its
+ * 16 MiB are free and 8 MiB are sent in full. */
+static void client_held(struct fx *f)
+{
+    static const char huge16[] = "GET /huge?16 HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char huge8[] = "GET /huge?8 HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char echo[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+    int hold = raw_connect_ex("127.0.0.1", f->port, 4096), fd;
+
+    send(hold, huge16, strlen(huge16), MSG_NOSIGNAL);
+    sleep_ms(300); /* answered: 16 MiB held for this client */
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 0, huge8, strlen(huge8), 0);
+    close(fd);
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 1, echo, strlen(echo), 0);
+    close(fd);
+    close(hold); /* unread data: a reset, the server frees its reply */
+    sleep_ms(300);
+    fd = raw_connect_ex("127.0.0.1", f->port, 65536);
+    send(fd, huge8, strlen(huge8), MSG_NOSIGNAL);
+    f->big_got[0] = drain(fd, 0, &f->big_end[0]);
+    close(fd);
+}
+
+static void test_held_cap(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.max_held = (size_t)20 << 20;
+    fx_run(&f, &cfg, client_held, 0);
+    assert_true(strncmp(f.raw[0], "HTTP/1.1 503 ", 13) == 0);
+    assert_non_null(ci_find(f.raw[0], "\r\nRetry-After: 1\r\n"));
+    assert_non_null(strstr(f.raw[0], "too many large answers"));
+    assert_true(strncmp(f.raw[1], "HTTP/1.1 200 ", 13) == 0);
+    assert_int_equal(f.big_end[0], 1);
+    assert_true(f.big_got[0] > ((size_t)8 << 20));
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.replies_over_held, 1);
+    assert_true(st.held_bytes == 0); /* every reply's pool freed */
+    fx_finish(&f);
+}
+
 /* A client that sends a byte more after its request, while the request is
  * deferred, and then closes: the unread byte must not hide the close. */
 static void client_gone_after_data(struct fx *f)
@@ -1796,6 +1845,10 @@ static void test_config(void **state)
     assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
                      GL_EINVAL);
     cfg.max_head = 0;
+    cfg.max_held = GL_HTTP_MIN_HELD - 1;
+    assert_int_equal(gl_http_server_new(&loop, &cfg, null_handler, NULL, &srv),
+                     GL_EINVAL);
+    cfg.max_held = 0;
     assert_int_equal(gl_http_server_new(&loop, NULL, null_handler, NULL, &srv),
                      GL_EINVAL);
     assert_int_equal(gl_http_server_new(&loop, &cfg, NULL, NULL, &srv), GL_EINVAL);
@@ -1907,7 +1960,8 @@ int main(void)
         cmocka_unit_test(test_max_connections), cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_async),           cmocka_unit_test(test_per_client),
         cmocka_unit_test(test_per_client_ipv6), cmocka_unit_test(test_slow_clients),
-        cmocka_unit_test(test_stalled_reader),  cmocka_unit_test(test_body_caps),
+        cmocka_unit_test(test_stalled_reader),  cmocka_unit_test(test_held_cap),
+        cmocka_unit_test(test_body_caps),
         cmocka_unit_test(test_config),          cmocka_unit_test(test_client_abort),
         cmocka_unit_test(test_status_codes),    cmocka_unit_test(test_ambiguous_framing),
         cmocka_unit_test(test_head_cap),        cmocka_unit_test(test_gone_after_data),
