@@ -120,8 +120,8 @@ int config_parse(int argc, char **argv, struct config *cfg)
 /* What a reload applies or ignores (config.h); keep in step with on_hup
  * (log/main.c) and the man page. */
 static const char *const reloadable[] = {
-    "submitters",   "witnesses",    "submit-rate",  "submit-burst", "log-level",
-    "create",       "restore-from", "accept-copy",  "check-config", NULL};
+    "submitters", "witnesses",    "submit-rate", "submit-burst", "log-level",
+    "create",     "restore-from", "accept-copy", "check-config", NULL};
 
 int config_reload_check(const struct config *cur, const struct config *next, char *why,
                         size_t why_len)

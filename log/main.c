@@ -100,8 +100,10 @@ struct daemon {
  * allow_empty: see reload.h. */
 static struct reload_config reload_cfg(const struct config *cfg, int allow_empty)
 {
-    struct reload_config c = {cfg->submitters, MAX_SUBMITTERS,
-                              {cfg->submit_rate_u, cfg->submit_burst}, cfg->witnesses,
+    struct reload_config c = {cfg->submitters,
+                              MAX_SUBMITTERS,
+                              {cfg->submit_rate_u, cfg->submit_burst},
+                              cfg->witnesses,
                               allow_empty};
     return c;
 }

@@ -388,8 +388,8 @@ static void on_signal(uv_signal_t *h, int signum)
 
 /* What a reload applies (logs, peers, log-level) or ignores (the start-up
  * actions); any other setting changed needs a restart. */
-static const char *const reloadable[] = {"logs", "peers", "log-level", "create",
-                                         "check-config", NULL};
+static const char *const reloadable[] = {"logs",   "peers",        "log-level",
+                                         "create", "check-config", NULL};
 
 /* The settings a reload reads into w->next: the command line with its
  * config file as they are now, parsed as at start. 0, or an error logged

@@ -64,7 +64,7 @@ int reload_read_peers(const char *path, const char *prefix, struct peers_list *o
 
 struct reload {
     uv_loop_t *loop;
-    const char *logs_path, *peers_path; /* peers_path may be NULL; read by reload_request */
+    const char *logs_path, *peers_path; /* peers_path may be NULL */
     struct logs_list *logs;             /* the lists in use (the caller's) */
     struct peers_list *peers;
     struct api *api;
@@ -75,7 +75,7 @@ struct reload {
     struct mirror *mirror;        /* NULL without --mirror-key; cfg.logs == logs */
     struct mirrorpull **mpull;    /* *mpull may be NULL */
     struct mirrorpull_config *pc; /* pc->logs == logs (used when mirror) */
-    void (*switched)(void *arg);  /* or NULL: called once the lists are switched (logged) */
+    void (*switched)(void *arg);  /* or NULL: run once the lists are switched */
     void *arg;
     /* internal */
     uv_timer_t timer;
