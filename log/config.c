@@ -117,6 +117,22 @@ int config_parse(int argc, char **argv, struct config *cfg)
     return 0;
 }
 
+/* What a reload applies or ignores (config.h); keep in step with on_hup
+ * (log/main.c) and the man page. */
+static const char *const reloadable[] = {
+    "submitters", "witnesses",    "submit-rate", "submit-burst", "log-level",
+    "create",     "restore-from", "accept-copy", "check-config", NULL};
+
+int config_reload_check(const struct config *cur, const struct config *next, char *why,
+                        size_t why_len)
+{
+    if (cur->witnesses[0] != 0 && next->witnesses[0] == 0) {
+        snprintf(why, why_len, "witnesses removed: only a restart applies it");
+        return GL_ESTATE;
+    }
+    return gl_opts_reload_check(&table, cur, next, reloadable, why, why_len);
+}
+
 int config_text(const char *text, size_t len, struct config *cfg, struct gl_err *why)
 {
     return gl_opts_text(&table, text, len, cfg, why);

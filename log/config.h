@@ -47,6 +47,16 @@ struct config {
  * error to stderr. */
 int config_parse(int argc, char **argv, struct config *cfg);
 
+/* A reload's settings (next: config_parse again, the command line with
+ * the config file as they are now) against cur, those in use. A reload
+ * applies submitters, witnesses, submit-rate, submit-burst and log-level
+ * and ignores the start-up actions (create, restore-from, accept-copy,
+ * check-config); witnesses cannot be removed. Any other change needs a
+ * restart. 0, or GL_ESTATE with why (NUL-terminated, cut to why_len)
+ * naming the settings changed. */
+int config_reload_check(const struct config *cur, const struct config *next, char *why,
+                        size_t why_len);
+
 /* Applies the settings of a config file's text (len bytes, any bytes) to
  * *cfg, over what it holds; config_parse reads --config FILE with it.
  * Lines are trimmed at both ends ("\r\n" line ends allowed); blank lines

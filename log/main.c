@@ -63,6 +63,8 @@
 
 struct daemon {
     struct config cfg;
+    int argc; /* the command line, read again by a reload */
+    char **argv;
     uv_loop_t loop;
     struct gl_signer key;
     struct gl_verifier vkey;
@@ -94,13 +96,14 @@ struct daemon {
     uint8_t follow_refused[GL_HASH_LEN]; /* the last served note refused (follow_check) */
 };
 
-/* What a reload (and --check-config) reads; allow_empty: see reload.h. */
-static struct reload_config reload_cfg(const struct daemon *d, int allow_empty)
+/* What a reload (and --check-config) reads with the settings cfg;
+ * allow_empty: see reload.h. */
+static struct reload_config reload_cfg(const struct config *cfg, int allow_empty)
 {
-    struct reload_config c = {d->cfg.submitters,
+    struct reload_config c = {cfg->submitters,
                               MAX_SUBMITTERS,
-                              {d->cfg.submit_rate_u, d->cfg.submit_burst},
-                              d->cfg.witnesses,
+                              {cfg->submit_rate_u, cfg->submit_burst},
+                              cfg->witnesses,
                               allow_empty};
     return c;
 }
@@ -111,7 +114,7 @@ static struct reload_config reload_cfg(const struct daemon *d, int allow_empty)
  * unless --read-only. */
 static int load_submitters(struct daemon *d)
 {
-    struct reload_config c = reload_cfg(d, 1);
+    struct reload_config c = reload_cfg(&d->cfg, 1);
     size_t limited = 0;
     int rc = reload_read_submitters(&c, uv_now(&d->loop), &d->subs);
 
@@ -812,7 +815,7 @@ static int start_mirrors(struct daemon *d)
 static int check_config(struct daemon *d)
 {
     struct mirrorpush_list *l = NULL;
-    struct reload_config c = reload_cfg(d, d->cfg.read_only);
+    struct reload_config c = reload_cfg(&d->cfg, d->cfg.read_only);
     struct submitters subs = {0};
     char webdir[CONFIG_PATH_MAX];
     int rc;
@@ -834,25 +837,77 @@ out:
     return rc;
 }
 
-/* SIGHUP: re-read the submitters and the witness policy, both or neither
- * applied (reload.h). The service manager hears RELOADING=1 then READY=1
- * with STATUS= the outcome ("reload applied: ..." or "reload refused:
- * ...": the log serves on either way) only once the log is ready:
- * before, READY=1 would claim a service that does not serve yet. */
+/* The settings a reload reads into *next: the command line with its
+ * config file as they are now, parsed as at start (config_parse). 0 with
+ * *lvl the log level; else an error with why (NUL-terminated) naming the
+ * setting refused (config_reload_check: one that needs a restart). */
+static int reload_settings(const struct daemon *d, struct config *next,
+                           enum gl_log_level *lvl, char *why, size_t why_len)
+{
+    if (config_parse(d->argc, d->argv, next) != 0) {
+        snprintf(why, why_len, "the settings do not parse (the line above says why)");
+        return GL_EPARSE;
+    }
+    if (gl_log_parse_level(next->log_level, lvl) != 0) {
+        snprintf(why, why_len, "log-level: unknown level \"%s\"", next->log_level);
+        return GL_EPARSE;
+    }
+    return config_reload_check(&d->cfg, next, why, why_len);
+}
+
+/* Puts in use the settings of an applied reload (config_reload_check
+ * lists them). */
+static void take_settings(struct config *cur, const struct config *next,
+                          enum gl_log_level lvl)
+{
+    memcpy(cur->submitters, next->submitters, sizeof(cur->submitters));
+    memcpy(cur->witnesses, next->witnesses, sizeof(cur->witnesses));
+    memcpy(cur->submit_rate, next->submit_rate, sizeof(cur->submit_rate));
+    cur->submit_rate_u = next->submit_rate_u;
+    cur->submit_burst = next->submit_burst;
+    memcpy(cur->log_level, next->log_level, sizeof(cur->log_level));
+    gl_log_set_level(lvl);
+}
+
+/* A reload: the settings read again (reload_settings), then the
+ * submitters and the witness policy they name (reload_run); all of it
+ * applied, or none. The outcome goes into status (reload.h). */
+static void reload_all(struct daemon *d, char *status, size_t status_len)
+{
+    static struct config next; /* loop thread only; too large for the stack */
+    struct reload_config c;
+    enum gl_log_level lvl;
+    char why[RELOAD_STATUS_MAX / 2];
+
+    if (reload_settings(d, &next, &lvl, why, sizeof(why)) != 0) {
+        gl_log(GL_LOG_ERROR, "reload: refused: %s; everything in use stays", why);
+        snprintf(status, status_len, "reload refused: %s", why);
+        return;
+    }
+    c = reload_cfg(&next, next.read_only);
+    if (reload_run(&c, &d->subs, &d->api, d->pub, status, status_len) == 0)
+        take_settings(&d->cfg, &next, lvl);
+}
+
+/* SIGHUP: read the settings again and re-read the submitters and the
+ * witness policy, all or nothing (reload_all). The service manager hears
+ * RELOADING=1 then READY=1 with STATUS= the outcome ("reload applied:
+ * ..." or "reload refused: ...": the log serves on either way) only once
+ * the log is ready: before, READY=1 would claim a service that does not
+ * serve yet. */
 static void on_hup(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
-    struct reload_config c = reload_cfg(d, d->cfg.read_only);
     char status[RELOAD_STATUS_MAX], msg[RELOAD_STATUS_MAX + 32];
 
     (void)signum;
     if (d->stopping)
         return;
-    gl_log(GL_LOG_INFO, "SIGHUP: reloading the submitters%s",
-           d->cfg.witnesses[0] ? " and the witness policy" : "");
+    gl_log(GL_LOG_INFO, "SIGHUP: reloading the settings, the submitters and the "
+                        "witness policy");
     if (d->ready)
         (void)gl_sdnotify("RELOADING=1");
-    (void)reload_run(&c, &d->subs, &d->api, d->pub, status, sizeof(status));
+    reload_all(d, status, sizeof(status));
     snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", status);
     if (d->ready)
         (void)gl_sdnotify(msg);
@@ -988,6 +1043,8 @@ int main(int argc, char **argv)
         return fsck_main(argc, argv);
     gl_opsignal_hold();
     rc = config_parse(argc, argv, &d.cfg);
+    d.argc = argc;
+    d.argv = argv;
 
     if (rc != 0)
         return rc > 0 ? 0 : 2;

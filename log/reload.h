@@ -1,6 +1,8 @@
 /*
  * reload: what glasslogd re-reads on SIGHUP, without dropping connections
- * or state: the submitters file and the witness policy. Both files are
+ * or state: the submitters file and the witness policy, at the paths the
+ * settings read again name (main.c's reload_all; config_reload_check says
+ * which settings a reload applies). Both files are
  * read and parsed in full first; if either does not parse (or cannot be
  * read), or the submitters file lists no key (an edit gone wrong would
  * otherwise refuse every append at once; a --read-only log may have

@@ -70,6 +70,9 @@ struct options {
 
 struct witness {
     struct options o;
+    struct options next; /* a reload's settings, until its lists are switched */
+    int argc;            /* the command line, read again by a reload */
+    char **argv;
     uv_loop_t loop;
     struct gl_signer key;
     struct gl_verifier vkey;
@@ -383,14 +386,66 @@ static void on_signal(uv_signal_t *h, int signum)
         gl_http_server_close(w->mhttp, on_http_closed, w);
 }
 
-/* SIGHUP: switch to the logs and peers files as they are now (reload.h). */
+/* What a reload applies (logs, peers, log-level) or ignores (the start-up
+ * actions); any other setting changed needs a restart. */
+static const char *const reloadable[] = {"logs",   "peers",        "log-level",
+                                         "create", "check-config", NULL};
+
+/* The settings a reload reads into w->next: the command line with its
+ * config file as they are now, parsed as at start. 0, or an error logged
+ * in one "reload: refused" line naming the setting. */
+static int reload_settings(struct witness *w)
+{
+    enum gl_log_level lvl;
+    char why[512];
+    int rc = 0;
+
+    if (parse_options(w->argc, w->argv, &w->next) != 0) {
+        snprintf(why, sizeof(why), "the settings do not parse (the line above says why)");
+        rc = GL_EPARSE;
+    } else if (gl_log_parse_level(w->next.log_level, &lvl) != 0) {
+        snprintf(why, sizeof(why), "log-level: unknown level \"%s\"", w->next.log_level);
+        rc = GL_EPARSE;
+    } else {
+        rc = gl_opts_reload_check(&table, &w->o, &w->next, reloadable, why, sizeof(why));
+    }
+    if (rc != 0)
+        gl_log(GL_LOG_ERROR, "reload: refused: %s; the lists in use stay", why);
+    return rc;
+}
+
+/* The reload switched to the lists of w->next's files: its settings are
+ * now in use. */
+static void on_switched(void *arg)
+{
+    struct witness *w = arg;
+    enum gl_log_level lvl;
+
+    memcpy(w->o.logs, w->next.logs, sizeof(w->o.logs));
+    memcpy(w->o.peers, w->next.peers, sizeof(w->o.peers));
+    memcpy(w->o.log_level, w->next.log_level, sizeof(w->o.log_level));
+    if (gl_log_parse_level(w->o.log_level, &lvl) == 0) /* checked by reload_settings */
+        gl_log_set_level(lvl);
+}
+
+/* SIGHUP: read the settings again (reload_settings), then switch to the
+ * logs and peers files they name as the files are now (reload.h). While
+ * a reload runs, w->next is its own: reload_request refuses another. */
 static void on_hup(uv_signal_t *h, int signum)
 {
     struct witness *w = h->data;
+    struct reload *r = &w->reload;
 
     (void)signum;
-    if (!w->stopping)
-        reload_request(&w->reload);
+    if (w->stopping)
+        return;
+    if (!r->pending && !r->fatal) {
+        if (reload_settings(w) != 0)
+            return;
+        r->logs_path = w->next.logs;
+        r->peers_path = w->next.peers[0] ? w->next.peers : NULL;
+    }
+    reload_request(r);
 }
 
 /* The mirror listener's connections: --mirror-conns, or the in-flight
@@ -486,7 +541,9 @@ static int start(struct witness *w)
                                 .fc = &w->fc,
                                 .mirror = w->mirror,
                                 .mpull = &w->mpull,
-                                .pc = &w->pc};
+                                .pc = &w->pc,
+                                .switched = on_switched,
+                                .arg = w};
     reload_init(&w->reload);
     uv_signal_init(&w->loop, &w->sighup);
     w->sighup.data = w;
@@ -536,6 +593,8 @@ int main(int argc, char **argv)
 
     gl_opsignal_hold(); /* before any thread: see opsignal.h */
     rc = parse_options(argc, argv, &w.o);
+    w.argc = argc;
+    w.argv = argv;
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     if (gl_log_parse_level(w.o.log_level, &lvl) != 0) {

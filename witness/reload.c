@@ -235,6 +235,8 @@ static int do_switch(struct reload *r)
     gl_log(GL_LOG_INFO,
            "reload: witnessing %zu logs, gossiping with %zu peers, mirroring %zu logs",
            r->logs->n, r->peers->n, mirror_count(r->mirror));
+    if (r->switched != NULL)
+        r->switched(r->arg);
     return 0;
 }
 

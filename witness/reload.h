@@ -78,6 +78,8 @@ struct reload {
     struct mirror *mirror;        /* NULL without --mirror-key; cfg.logs == logs */
     struct mirrorpull **mpull;    /* *mpull may be NULL */
     struct mirrorpull_config *pc; /* pc->logs == logs (used when mirror) */
+    void (*switched)(void *arg);  /* or NULL: run once the lists are switched */
+    void *arg;
     /* internal */
     uv_timer_t timer;
     int timer_ready, pending;

@@ -7,11 +7,13 @@
  * inode, as systemd sets it), each line starts with its syslog priority
  * ("<3>" error, "<4>" warn, "<6>" info, "<7>" debug) instead of the time,
  * which the journal records itself: `journalctl -p err` then finds errors.
+ * The level is an atomic: a reload sets it on one thread while others log.
  */
 #include "glasslog/log.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,7 @@
 
 #include "glasslog/error.h"
 
-static enum gl_log_level log_min = GL_LOG_INFO;
+static atomic_int log_min = GL_LOG_INFO;
 static const char *const log_names[] = {"debug", "info", "warn", "error"};
 static const int log_priority[] = {7, 6, 4, 3}; /* syslog's, by level */
 
@@ -37,7 +39,7 @@ static int to_journal(void)
 
 void gl_log_set_level(enum gl_log_level level)
 {
-    log_min = level;
+    atomic_store_explicit(&log_min, (int)level, memory_order_relaxed);
 }
 
 int gl_log_parse_level(const char *s, enum gl_log_level *out)
@@ -60,7 +62,8 @@ void gl_log(enum gl_log_level level, const char *fmt, ...)
     va_list ap;
     int k;
 
-    if (level < log_min || level > GL_LOG_ERROR)
+    if ((int)level < atomic_load_explicit(&log_min, memory_order_relaxed) ||
+        level > GL_LOG_ERROR)
         return;
     if (to_journal()) {
         k = snprintf(line, sizeof(line), "<%d>", log_priority[level]);

@@ -170,6 +170,50 @@ out:
     return rc;
 }
 
+static int listed(const char *const *names, const char *name)
+{
+    for (; *names != NULL; names++)
+        if (strcmp(*names, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int same(const struct gl_opt *o, const void *a, const void *b)
+{
+    const char *fa = (const char *)a + o->off, *fb = (const char *)b + o->off;
+
+    if (o->kind == GL_OPT_KIND_STR)
+        return strcmp(fa, fb) == 0;
+    return memcmp(fa, fb, o->size) == 0;
+}
+
+/* Appends "<sep>name" to why (*len bytes used so far, may pass why_len:
+ * then only counted). */
+static void add_name(char *why, size_t why_len, size_t *len, const char *sep,
+                     const char *name)
+{
+    size_t at = *len < why_len ? *len : why_len;
+
+    *len += (size_t)snprintf(why + at, why_len - at, "%s%s", sep, name);
+}
+
+int gl_opts_reload_check(const struct gl_opts *t, const void *cur, const void *next,
+                         const char *const *reloadable, char *why, size_t why_len)
+{
+    size_t n = 0, len = 0;
+
+    for (size_t i = 0; i < t->n; i++) {
+        const struct gl_opt *o = &t->v[i];
+        if (!listed(reloadable, o->name) && !same(o, cur, next))
+            add_name(why, why_len, &len, n++ ? ", " : "", o->name);
+    }
+    if (n == 0)
+        return 0;
+    add_name(why, why_len, &len, " changed: only a restart applies ",
+             n > 1 ? "them" : "it");
+    return GL_ESTATE;
+}
+
 static int read_file(const struct gl_opts *t, void *cfg, const char *path)
 {
     char msg[2048];

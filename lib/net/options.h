@@ -78,6 +78,16 @@ int gl_opts_parse(const struct gl_opts *t, int argc, char **argv, void *cfg);
  * line and what was wrong; cfg may then be partly updated. */
 int gl_opts_text(const struct gl_opts *t, const char *text, size_t len, void *cfg,
                  struct gl_err *why);
+/* A reload (SIGHUP) reads the settings again as the start did (the
+ * config file with the command line, which wins) into next and compares
+ * them with cur, the settings in use: a setting named in reloadable (a
+ * NULL-terminated list of the settings the program's reload applies, and
+ * of the start-up actions, like --create, that it ignores) may differ;
+ * any other needs a restart. 0 if none other differs; else GL_ESTATE with
+ * why (NUL-terminated, cut to why_len) naming every one that does, e.g.
+ * "listen, data changed: only a restart applies them". */
+int gl_opts_reload_check(const struct gl_opts *t, const void *cur, const void *next,
+                         const char *const *reloadable, char *why, size_t why_len);
 /* Prints the usage text and one line per setting ("--name ARG  help
  * (default X)"), then --config and --help. */
 void gl_opts_usage(const struct gl_opts *t, FILE *f);

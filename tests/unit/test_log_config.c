@@ -6,7 +6,9 @@
  * range, a flag with a value, a missing value, an over-long value or line,
  * control bytes, a file over the cap, a setting given twice); flags win
  * over the file; a flag given twice is refused; a missing file is an
- * error.
+ * error; a reload's check (config_reload_check): what it applies or
+ * ignores may change, any other change and removed witnesses are refused,
+ * named.
  */
 #include "testutil.h"
 
@@ -169,12 +171,49 @@ static void test_file(void **state)
     assert_int_equal(config_parse(3, argv, &c), -1);
 }
 
+/* cur with text applied over a copy: config_reload_check's verdict. */
+static int reload_verdict(const struct config *cur, const char *text, char *why, size_t n)
+{
+    static struct config next;
+
+    next = *cur;
+    assert_int_equal(config_text(text, strlen(text), &next, NULL), 0);
+    return config_reload_check(cur, &next, why, n);
+}
+
+static void test_reload_check(void **state)
+{
+    static struct config cur;
+    char why[128];
+    (void)state;
+
+    defaults(&cur);
+    assert_int_equal(reload_verdict(&cur,
+                                    "submitters s2\nwitnesses w\nsubmit-rate 0.5\n"
+                                    "submit-burst 3\nlog-level warn\ncreate\n"
+                                    "restore-from x\naccept-copy\n",
+                                    why, sizeof(why)),
+                     0);
+    assert_int_equal(reload_verdict(&cur, "listen 127.0.0.1:1\nsubmitters s2\n", why,
+                                    sizeof(why)),
+                     GL_ESTATE);
+    assert_string_equal(why, "listen changed: only a restart applies it");
+    assert_int_equal(reload_verdict(&cur, "key k2\nread-only\n", why, sizeof(why)),
+                     GL_ESTATE);
+    assert_string_equal(why, "key, read-only changed: only a restart applies them");
+    assert_int_equal(config_text("witnesses w", 11, &cur, NULL), 0);
+    assert_int_equal(config_reload_check(&cur, &(struct config){0}, why, sizeof(why)),
+                     GL_ESTATE);
+    assert_string_equal(why, "witnesses removed: only a restart applies it");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_reload_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * flags winning, and refusals (trailing junk, signs, spaces, out of range,
  * empty or too long strings, unknown names, a flag with a value, a missing
  * value, a setting given twice, a second --config) that leave the verdict
- * -1; --config=FILE as well as --config FILE. Expected
+ * -1; --config=FILE as well as --config FILE; a reload's check
+ * (gl_opts_reload_check: the settings changed outside the reloadable
+ * list, all named, the text cut to its buffer). Expected
  * values are written out here, not taken from the table.
  */
 #include "testutil.h"
@@ -175,6 +177,30 @@ static void test_config_once(void **state)
     tu_rmtree(dir);
 }
 
+static void test_reload_check(void **state)
+{
+    static const char *const reloadable[] = {"mode", "on", NULL};
+    struct cfg a, b;
+    char why[64];
+    (void)state;
+
+    assert_int_equal(parse(&a, (const char *[]){"--name", "x", NULL}), 0);
+    assert_int_equal(parse(&b, (const char *[]){"--name", "x", "--mode", "y", "--on", NULL}),
+                     0);
+    assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, sizeof(why)), 0);
+    assert_int_equal(parse(&b, (const char *[]){"--name", "z", "--ms", "1", NULL}), 0);
+    assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, sizeof(why)),
+                     GL_ESTATE);
+    assert_string_equal(why, "name, ms changed: only a restart applies them");
+    assert_int_equal(parse(&b, (const char *[]){"--name", "x", "--n", "11", NULL}), 0);
+    assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, sizeof(why)),
+                     GL_ESTATE);
+    assert_string_equal(why, "n changed: only a restart applies it");
+    assert_int_equal(parse(&b, (const char *[]){"--name", "z", "--ms", "1", NULL}), 0);
+    assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, 8), GL_ESTATE);
+    assert_string_equal(why, "name, m");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_config_file),
         cmocka_unit_test(test_config_once),
+        cmocka_unit_test(test_reload_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
