@@ -393,8 +393,9 @@ int restore_run(const struct restore_config *cfg)
     gl_log(GL_LOG_INFO, "restore: rebuilding %s from %s", r.dir, cfg->url);
     rc = rebuild(&r);
     store_close(r.s);
-    if (rc == 0 && ((rmdir(r.dir) != 0 && errno != ENOENT) || rename(r.tmp, r.dir) != 0 ||
-                    gl_file_sync_parent(r.dir) != 0)) {
+    /* rename replaces an empty r.dir in one step: at no moment is there
+     * neither the old empty directory nor the restored store */
+    if (rc == 0 && (rename(r.tmp, r.dir) != 0 || gl_file_sync_parent(r.dir) != 0)) {
         gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r.tmp, r.dir,
                strerror(errno));
         rc = GL_EIO;

@@ -219,13 +219,23 @@ static int open_backend(const struct store_options *o, struct store **out,
     return GL_EINVAL;
 }
 
+/* 1 if the n bytes at s end in suffix. */
+static int ends_in(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
 int store_backup_partial(const char *dir)
 {
-    size_t n = strlen(dir), k = strlen(STORE_BACKUP_PARTIAL);
+    size_t n = strlen(dir), k = strlen(STORE_BACKUP_STAGING);
 
     while (n > 1 && dir[n - 1] == '/')
         n--;
-    return n >= k && memcmp(dir + n - k, STORE_BACKUP_PARTIAL, k) == 0;
+    if (ends_in(dir, n, STORE_BACKUP_STAGING))
+        n -= k;
+    return ends_in(dir, n, STORE_BACKUP_PARTIAL);
 }
 
 int store_open(const struct store_options *o, struct store **out, const char **why)

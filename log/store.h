@@ -140,9 +140,14 @@ int store_backup(struct store *s, const char *dir);
  * store_open refuses a data directory so named (a snapshot without the
  * mark would start as the original, with no guard against a rollback). */
 #define STORE_BACKUP_PARTIAL ".incomplete"
+/* RocksDB builds its checkpoint of dir in dir + this and renames it to
+ * dir at the end: a crash before leaves dir.incomplete.tmp, which holds a
+ * CURRENT file and opens as a store, so it counts as partial too. */
+#define STORE_BACKUP_STAGING ".tmp"
 /* 1 if dir, a path or a directory entry's name (trailing slashes
- * ignored), ends in STORE_BACKUP_PARTIAL: an interrupted backup's, else
- * 0. The one test of that name, for store_open and backup.c's sweep. */
+ * ignored), ends in STORE_BACKUP_PARTIAL, or in it and
+ * STORE_BACKUP_STAGING: an interrupted backup's, else 0. The one test of
+ * that name, for store_open and backup.c's sweep. */
 int store_backup_partial(const char *dir);
 
 /* The copy mark: a store made by store_backup or by a restore (restore.h)

@@ -614,10 +614,11 @@ static int rdb_backup(struct store *s, const char *dir)
         return GL_ETOOBIG;
     if (access(dir, F_OK) == 0)
         return GL_EEXIST;
-    if ((rc = kv_checkpoint(rdb(s)->kv, tmp)) != 0)
+    /* a failure after the snapshot exists (its sync) is cleaned up below */
+    if ((rc = kv_checkpoint(rdb(s)->kv, tmp)) != 0 && access(tmp, F_OK) != 0)
         return rc;
     ko = rdb_kv_options(tmp, 8, 0, 0);
-    if ((rc = kv_open(&ko, &snap)) == 0) {
+    if (rc == 0 && (rc = kv_open(&ko, &snap)) == 0) {
         rc = put_copy_mark(snap, 1);
         kv_close(snap);
     }
@@ -697,6 +698,11 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
     }
     if (o->create && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
         *why = "cannot create the data directory";
+        return GL_EIO;
+    }
+    /* the new directory's entry is durable before anything in it is */
+    if (o->create && gl_file_sync_parent(o->dir) != 0) {
+        *why = "cannot sync the directory holding the data directory";
         return GL_EIO;
     }
     if ((r = calloc(1, sizeof(*r))) == NULL)

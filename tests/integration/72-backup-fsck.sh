@@ -34,11 +34,13 @@ start_log "$T/data" --create --batch-ms 2 --backup-dir "$T/backups" --mirrors "$
     > "$T/lg2.out" 2>&1 &
 LOADER=$!
 sleep 0.3
-# What an interrupted backup left (a snapshot not yet renamed) is swept
+# What an interrupted backup left (a snapshot not yet renamed, or
+# RocksDB's staging directory of one, .incomplete.tmp) is swept
 # first; a file of that name, not a backup's directory, is left alone, and
 # so are directories no backup is named as (no "glasslog-" before the
 # suffix, or nothing between them).
 mkdir -p "$T/backups/glasslog-20200101T000000Z.incomplete/sub" \
+    "$T/backups/glasslog-20200102T000000Z.incomplete.tmp" \
     "$T/backups/other.incomplete" "$T/backups/glasslog-.incomplete"
 touch "$T/backups/glasslog-20200101T000000Z.incomplete/sub/CURRENT" \
     "$T/backups/glasslog-x.incomplete"
@@ -47,6 +49,8 @@ wait_until 60 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail
 grep -q 'backup: removed .*/glasslog-20200101T000000Z.incomplete, left by an interrupted' \
     "$LOG_OUT" || fail "no sweep logged: $(cat "$LOG_OUT")"
 [ ! -e "$T/backups/glasslog-20200101T000000Z.incomplete" ] || fail "stale snapshot kept"
+[ ! -e "$T/backups/glasslog-20200102T000000Z.incomplete.tmp" ] ||
+    fail "RocksDB's staging directory of an interrupted snapshot kept"
 rm "$T/backups/glasslog-x.incomplete" || fail "a file named as a snapshot was removed"
 rmdir "$T/backups/other.incomplete" "$T/backups/glasslog-.incomplete" ||
     fail "a directory not named as a backup's was removed"
