@@ -172,12 +172,13 @@ static struct chain_row *add_row(struct chain_report *r, const char *link, int i
         return row;
     row->index = items[item].proof->index;
     row->role = j->role != GL_POLICY_ROLE_NONE ? gl_policy_role_name(j->role) : "no role";
-    if (j->known)
+    if (j->known) {
         snprintf(row->signer, sizeof(row->signer), "%s", subs[j->signer].name);
-    else if (j->parsed)
-        snprintf(row->signer, sizeof(row->signer), "%.*s (not in the policy)",
-                 (int)(j->st.sig.name_len > 100 ? 100 : j->st.sig.name_len),
-                 j->st.sig.name);
+    } else if (j->parsed) {
+        char name[UTIL_PRINTABLE_NAME];
+        snprintf(row->signer, sizeof(row->signer), "%s (not in the policy)",
+                 util_printable(j->st.sig.name, j->st.sig.name_len, name, sizeof(name)));
+    }
     return row;
 }
 

@@ -23,15 +23,20 @@
  * sleeping in vain.
  *
  * --out FILE is written like a key (cli_write_new_file: created
- * exclusively, fsynced, its directory fsynced); an existing FILE is
- * refused before the statement is posted, not after it is in the log.
+ * exclusively, fsynced, its directory fsynced); an existing FILE (any
+ * name that lstat finds, a dangling symlink too) and a --log-vkey that is
+ * not a log's key are refused before the statement is posted, not after
+ * it is in the log. Without --log-vkey the proof is not verified, and
+ * stderr says so.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -292,17 +297,15 @@ static int append_fields(const struct append_opts *o, struct gl_statement_fields
     return 0;
 }
 
-/* The "error" string of a JSON error answer, or "no reason given"; control
- * characters shown as '?' (the text goes to a terminal). */
+/* The "error" string of a JSON error answer, or "no reason given"; made
+ * printable (util_printable: the text goes to a terminal). */
 static void append_reason(const struct gl_http_response *resp, char *out, size_t max)
 {
     cJSON *j = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
     const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const char *text = cJSON_IsString(er) ? er->valuestring : "no reason given";
 
-    snprintf(out, max, "%s", cJSON_IsString(er) ? er->valuestring : "no reason given");
-    for (char *p = out; *p != 0; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    util_printable(text, strlen(text), out, max);
     cJSON_Delete(j);
 }
 
@@ -382,12 +385,11 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
 /* Checks the log's answer and writes the bundle: 0, CLI_VERIFY or
  * CLI_USAGE. *checked is set to 1 once the answer checked out (the
  * statement is in the log), whether or not the bundle could be written. */
-static int append_finish(const struct append_opts *o, const struct gl_buf *st,
-                         const char *proof_text, uint64_t index,
+static int append_finish(const struct append_opts *o, const struct gl_verifier *vk,
+                         const struct gl_buf *st, const char *proof_text, uint64_t index,
                          const uint8_t leaf[GL_HASH_LEN], int *checked)
 {
     struct gl_tlogproof *tp = NULL;
-    struct gl_verifier vk;
     struct gl_buf bundle;
     struct gl_err why;
     char msg[GL_ERR_REASON_MAX + 32];
@@ -406,17 +408,14 @@ static int append_finish(const struct append_opts *o, const struct gl_buf *st,
         rc = CLI_VERIFY;
         goto out;
     }
-    if (o->vkey != NULL) {
-        if (cli_load_verifier(o->vkey, &vk) != 0) {
-            rc = CLI_USAGE;
-            goto out;
-        }
-        if (gl_tlogproof_verify(tp, leaf, &vk, NULL, &why) != 0) {
-            cli_error("the log's answer does not verify: %s", why.reason);
-            rc = CLI_VERIFY;
-            goto out;
-        }
+    if (vk != NULL && gl_tlogproof_verify(tp, leaf, vk, NULL, &why) != 0) {
+        cli_error("the log's answer does not verify: %s", why.reason);
+        rc = CLI_VERIFY;
+        goto out;
     }
+    if (vk == NULL)
+        cli_error("note: the log's proof was not verified (no --log-vkey); `glasslog "
+                  "verify` checks the bundle");
     *checked = 1;
     if (o->out != NULL) {
         tp->extra = st->data;
@@ -435,8 +434,8 @@ out:
 }
 
 /* Reads the JSON answer: index, leaf_hash, proof. */
-static int append_answer(const struct append_opts *o, const struct gl_buf *st,
-                         const struct gl_http_response *resp)
+static int append_answer(const struct append_opts *o, const struct gl_verifier *vk,
+                         const struct gl_buf *st, const struct gl_http_response *resp)
 {
     cJSON *j = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
@@ -461,7 +460,7 @@ static int append_answer(const struct append_opts *o, const struct gl_buf *st,
         cli_error("the log's answer is malformed or names another leaf");
         goto out;
     }
-    rc = append_finish(o, st, pr->valuestring, index, leaf, &checked);
+    rc = append_finish(o, vk, st, pr->valuestring, index, leaf, &checked);
     if (checked) { /* appended: say where, even if --out could not be written */
         gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
         printf("index %llu\nleaf_hash %s\n", (unsigned long long)index, hex);
@@ -471,11 +470,50 @@ out:
     return rc;
 }
 
+/* Loads --log-vkey into *vk (*use set to vk, or NULL without one): a
+ * log's key, a note key. 0, or -1 reported. */
+static int append_log_key(const struct append_opts *o, struct gl_verifier *vk,
+                          const struct gl_verifier **use)
+{
+    *use = NULL;
+    if (o->vkey == NULL)
+        return 0;
+    if (cli_load_verifier(o->vkey, vk) != 0)
+        return -1;
+    if (vk->type != GL_KEY_NOTE) {
+        cli_error("--log-vkey %s is a witness key; give the log's (note) key", o->vkey);
+        return -1;
+    }
+    *use = vk;
+    return 0;
+}
+
+/* Refuses an --out name that exists in any form (a dangling symlink too:
+ * the bundle is written with link(), which never follows one). 0, or -1
+ * reported. */
+static int append_out_free(const struct append_opts *o)
+{
+    struct stat sb;
+
+    if (o->out == NULL)
+        return 0;
+    if (lstat(o->out, &sb) == 0) {
+        cli_error("refusing to overwrite %s", o->out);
+        return -1;
+    }
+    if (errno == ENOENT)
+        return 0;
+    cli_error("cannot use --out %s: %s", o->out, strerror(errno));
+    return -1;
+}
+
 int cmd_append_main(int argc, char **argv)
 {
     struct append_opts o;
     struct gl_statement_fields f;
     struct gl_signer k;
+    struct gl_verifier vk;
+    const struct gl_verifier *use_vk;
     struct gl_buf st, url;
     struct gl_http_response resp;
     struct gl_err why;
@@ -483,13 +521,10 @@ int cmd_append_main(int argc, char **argv)
 
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
-    if (append_fields(&o, &f) != 0 || cli_load_signer(o.key, &k) != 0)
+    /* everything that can be refused is, before anything is appended */
+    if (append_fields(&o, &f) != 0 || append_log_key(&o, &vk, &use_vk) != 0 ||
+        append_out_free(&o) != 0 || cli_load_signer(o.key, &k) != 0)
         return CLI_USAGE;
-    if (o.out != NULL && access(o.out, F_OK) == 0) { /* before anything is appended */
-        cli_error("refusing to overwrite %s", o.out);
-        gl_signer_wipe(&k);
-        return CLI_USAGE;
-    }
     gl_buf_init(&st, GL_STATEMENT_MAX_SIZE);
     gl_buf_init(&url, 4096);
     memset(&resp, 0, sizeof(resp));
@@ -505,7 +540,7 @@ int cmd_append_main(int argc, char **argv)
     }
     if (append_post((const char *)url.data, &st, o.timeout_s, &resp) != 0)
         goto out;
-    rc = append_answer(&o, &st, &resp);
+    rc = append_answer(&o, use_vk, &st, &resp);
 out:
     gl_signer_wipe(&k);
     gl_http_response_release(&resp);

@@ -15,10 +15,12 @@
  * Everything printed comes from the log and is untrusted. When stdout is
  * a terminal, the text copied from the log (the checkpoint note, a
  * statement, bundle entries) goes through put_text, which shows control
- * bytes (C0 but newline and tab, DEL, and C1 as UTF-8 encodes them) as
- * \xHH: a log cannot send escape sequences to the user's terminal (set its
- * title, write its clipboard). Into a pipe or file the bytes go verbatim,
- * so a checkpoint or a bundle's entries can be saved and used as served.
+ * bytes (C0 but newline and tab, DEL, and C1 as UTF-8 encodes them) and
+ * bytes of invalid UTF-8 as \xHH: a log cannot send escape sequences to
+ * the user's terminal (set its title, write its clipboard). Into a pipe or
+ * file the bytes go verbatim, so a checkpoint or a bundle's entries can
+ * be saved and used as served. Nothing else the log sent is echoed
+ * unchecked: a leaf hash is shown once decoded as hex.
  *
  * Exit 0, 1 when the log has no such thing (404), 2 when what it sent
  * does not check out (also an entry answer for another index than N),
@@ -44,6 +46,7 @@
 #include "glasslog/tile.h"
 #include "text.h"
 #include "trust.h"
+#include "utf8.h"
 #include "util.h"
 
 #define JSON_MAX ((size_t)1 << 20)
@@ -130,11 +133,13 @@ static int get_parse(int argc, char **argv, struct get_opts *o)
 }
 
 /* Writes the n bytes of s (from the log) to stdout: verbatim into a pipe
- * or file; on a terminal each control byte as \xHH (C0 but "\n" and
- * "\t", DEL, and a C1 control's UTF-8 encoding \xc2\x80-\xc2\x9f). */
+ * or file; on a terminal with each unprintable byte but "\n" and "\t"
+ * as \xHH (gl_utf8_escape: C0, DEL, a C1 control's UTF-8 encoding
+ * \xc2\x80-\xc2\x9f, any byte of invalid UTF-8). */
 static void put_text(const uint8_t *s, size_t n)
 {
     static int tty = -1;
+    char chunk[4096];
 
     if (tty < 0)
         tty = isatty(STDOUT_FILENO);
@@ -142,14 +147,9 @@ static void put_text(const uint8_t *s, size_t n)
         fwrite(s, 1, n, stdout);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
-            printf("\\x%02x\\x%02x", s[i], s[i + 1]);
-            i++;
-        } else if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f)
-            printf("\\x%02x", s[i]);
-        else
-            putchar(s[i]);
+    for (size_t i = 0; i < n;) {
+        i += gl_utf8_escape((const char *)s + i, n - i, "\n\t", chunk, sizeof(chunk));
+        fputs(chunk, stdout);
     }
 }
 
@@ -237,10 +237,10 @@ static int get_json(struct fetch *f, const char *path, cJSON **out)
 
 static int get_entry(struct fetch *f, const struct get_opts *o)
 {
-    char path[64], hex[GL_HASH_HEX_LEN + 1];
+    char path[64], hex[GL_HASH_HEX_LEN + 1], shex[GL_HASH_HEX_LEN + 1];
     cJSON *j = NULL;
     const cJSON *lh, *st, *ix;
-    uint8_t leaf[GL_HASH_LEN];
+    uint8_t leaf[GL_HASH_LEN], served[GL_HASH_LEN];
     uint64_t want, got;
     int rc;
 
@@ -269,9 +269,18 @@ static int get_entry(struct fetch *f, const struct get_opts *o)
     }
     gl_merkle_leaf_hash(st->valuestring, strlen(st->valuestring), leaf);
     gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
-    if (strcmp(hex, lh->valuestring) != 0) {
-        cli_error("the log's leaf_hash %s is not the hash of its statement (%s)",
-                  lh->valuestring, hex);
+    /* never echoed: an unverified string may carry escape sequences */
+    if (gl_hex_decode_exact(lh->valuestring, strlen(lh->valuestring), served, GL_HASH_LEN,
+                            1) != 0) {
+        cli_error("the log's leaf_hash is not 64 lowercase hex digits (the statement's "
+                  "is %s)",
+                  hex);
+        goto out;
+    }
+    if (!util_hash_equal(served, leaf)) {
+        gl_hex_encode(served, GL_HASH_LEN, shex, sizeof(shex));
+        cli_error("the log's leaf_hash %s is not the hash of its statement (%s)", shex,
+                  hex);
         goto out;
     }
     printf("index %" PRIu64 "\nleaf_hash %s\n\n", want, hex);

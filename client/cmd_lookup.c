@@ -212,6 +212,25 @@ out:
     return rc;
 }
 
+/* Turns back to the log's own URL before a proof that did not verify is
+ * asked for again (a consist_source's refresh; ctx: the lookup). */
+static void lookup_refresh(void *ctx)
+{
+    struct lookup *l = ctx;
+
+    fetch_rewind(&l->f);
+}
+
+/* The URL that served the last proof, 1 if it is not the log's own (a
+ * consist_source's served_by; ctx: the lookup). */
+static int lookup_served_by(void *ctx, const char **url)
+{
+    const struct lookup *l = ctx;
+
+    *url = l->f.base;
+    return l->f.cur != 0;
+}
+
 /* The stored checkpoint: size and root if its log signature verifies.
  * GL_ENOTFOUND if none. */
 static int stored_checkpoint(struct lookup *l, struct state *s, struct gl_buf *note,
@@ -247,6 +266,8 @@ static int check_memory(struct lookup *l, struct state *s, const struct gl_tlogp
     struct trust_checkpoint *old = malloc(sizeof(*old));
     struct alarm_ctx a = {.s = s, .url = l->f.base};
     const struct consist_source src = {.prove = fetch_consistency,
+                                       .refresh = lookup_refresh,
+                                       .served_by = lookup_served_by,
                                        .ctx = l,
                                        .error = l->f.error,
                                        .what = "the log's API",

@@ -95,6 +95,7 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
     size_t n, i = 0;
     const struct gl_verifier *keys = gl_policy_log_keys(p, &n);
     int rc = 0, tried = 0, found = 0;
+    char name[UTIL_PRINTABLE_NAME]; /* origin is unverified until found */
 
     for (size_t from = 0; gl_policy_find_log(p, origin, strlen(origin), from, &i) == 0;
          from = i + 1) {
@@ -107,22 +108,21 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
             break;
         }
     }
+    util_printable(origin, strlen(origin), name, sizeof(name));
     if (tried == 0) {
-        snprintf(why, TRUST_WHY_MAX, "no log in the policy has origin \"%.200s\"",
-                 origin);
+        snprintf(why, TRUST_WHY_MAX, "no log in the policy has origin \"%s\"", name);
         return GL_ENOKEY;
     }
     if (rc != 0 && rc != GL_ENOKEY) {
         gl_note_free(*note);
         *note = NULL;
-        snprintf(why, TRUST_WHY_MAX, "the signature of log %.200s does not verify (%s)",
-                 origin, gl_strerror(rc));
+        snprintf(why, TRUST_WHY_MAX, "the signature of log %s does not verify (%s)", name,
+                 gl_strerror(rc));
         return GL_EVERIFY;
     }
     if (!found) {
         snprintf(why, TRUST_WHY_MAX,
-                 "the checkpoint carries no signature by the policy's key for log %.200s",
-                 origin);
+                 "the checkpoint carries no signature by the policy's key for log %s", name);
         return GL_ENOKEY;
     }
     return 0;
@@ -196,6 +196,10 @@ int trust_checkpoint_open(const struct gl_policy *p, const char *msg, size_t len
         goto out;
     rc = check_quorum(p, vnote, now, out, why);
 out:
+    /* the extension lines live in the note freed here: not kept */
+    out->cp.ext = NULL;
+    out->cp.ext_len = 0;
+    out->cp.next = 0;
     gl_note_free(note);
     gl_note_free(vnote);
     return rc;
@@ -244,7 +248,7 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
                     size_t n, struct gl_statement *st, size_t *which, char *why)
 {
     struct gl_err perr;
-    char reason[GL_ERR_REASON_MAX + 32];
+    char reason[GL_ERR_REASON_MAX + 32], name[UTIL_PRINTABLE_NAME];
     int rc;
 
     memset(st, 0, sizeof(*st));
@@ -258,14 +262,14 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
         return rc == GL_ETOOBIG ? GL_ETOOBIG : GL_EPARSE;
     }
     rc = gl_statement_verify(st, keys, nkeys, which);
+    util_printable(st->sig.name, st->sig.name_len, name, sizeof(name));
     if (rc == GL_ENOKEY)
         snprintf(why, TRUST_WHY_MAX,
-                 "signed by %.*s (key ID %08x), which is not a submitter of the policy",
-                 (int)(st->sig.name_len > 200 ? 200 : st->sig.name_len), st->sig.name,
+                 "signed by %s (key ID %08x), which is not a submitter of the policy", name,
                  st->sig.id);
     else if (rc != 0)
-        snprintf(why, TRUST_WHY_MAX, "the signature of submitter %.*s does not verify",
-                 (int)(st->sig.name_len > 200 ? 200 : st->sig.name_len), st->sig.name);
+        snprintf(why, TRUST_WHY_MAX, "the signature of submitter %s does not verify",
+                 name);
     return rc == 0 || rc == GL_ENOKEY ? rc : GL_EVERIFY;
 }
 

@@ -33,8 +33,9 @@ int trust_load_policy(const char *path, int warn, struct gl_policy **out);
 
 /* A checkpoint opened under a policy. */
 struct trust_checkpoint {
-    struct gl_checkpoint cp; /* the verified checkpoint (cp.ext points
-                                into the note it was opened from) */
+    struct gl_checkpoint cp; /* the verified checkpoint; its extension
+                                lines are not kept (cp.ext NULL, cp.ext_len
+                                and cp.next 0) */
     size_t log;              /* index of the policy log that signed */
     size_t nwitnesses;       /* = gl_policy_nwitnesses */
     struct gl_cosig_status wst[GL_POLICY_MAX_WITNESSES]; /* per witness */

@@ -17,6 +17,7 @@
 #include "glasslog/error.h"
 #include "glasslog/sha256.h"
 #include "clock.h"
+#include "utf8.h"
 
 int util_parse_duration(const char *s, uint64_t *seconds)
 {
@@ -164,4 +165,10 @@ int util_json_values_within(const uint8_t *s, size_t n, size_t max)
             return GL_ETOOBIG;
     }
     return 0;
+}
+
+const char *util_printable(const char *s, size_t n, char *out, size_t max)
+{
+    gl_utf8_escape(s, n, NULL, out, max);
+    return out;
 }

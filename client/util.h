@@ -1,8 +1,9 @@
 /*
  * util: small helpers of the verify/lookup/monitor/get commands: option
  * values (durations, counts), hashing an artifact file, time stamps for
- * humans, joining a log's URL prefix with a path, and reading a log
- * index from its JSON answers. No network, no state.
+ * humans, joining a log's URL prefix with a path, reading a log
+ * index from its JSON answers, and making what a log sent printable in
+ * a message. No network, no state.
  */
 #ifndef GL_CLIENT_UTIL_H
 #define GL_CLIENT_UTIL_H
@@ -61,6 +62,20 @@ int util_json_index(const cJSON *j, uint64_t *out);
  * answer so the parse allocates a bounded number of nodes; syntax is
  * cJSON's to check. */
 int util_json_values_within(const uint8_t *s, size_t n, size_t max);
+
+/* Room for a name from a log (an origin, a key name) in a message:
+ * its first bytes, escaped, cut at a UTF-8 boundary. */
+#define UTIL_PRINTABLE_NAME 208
+
+/* What a log sent (s, n bytes: a name, an origin, an error text), made
+ * fit for a message into out (max >= 1 bytes): every unprintable byte
+ * (C0 controls, DEL, the bytes of UTF-8 encoded C1 controls, bytes of
+ * invalid UTF-8) as \xHH, cut before the first sequence that does not
+ * fit (gl_utf8_escape, lib/utf8.h: the one rule, also the one of
+ * `get`'s terminal output and of error reasons). Returns out. Every
+ * string from a log or a mirror goes through it before it reaches a
+ * message, unless the policy vouched for it (a verified origin). */
+const char *util_printable(const char *s, size_t n, char *out, size_t max);
 
 /* Constant-time equality of two 32-byte hashes: 1 equal, 0 not. */
 int util_hash_equal(const uint8_t a[GL_HASH_LEN], const uint8_t b[GL_HASH_LEN]);

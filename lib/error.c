@@ -55,25 +55,17 @@ const char *gl_strerror(int err)
     }
 }
 
-/* Replaces control characters (newlines included) by '?': C0 and DEL
- * bytes, the bytes of a UTF-8 encoded C1 control (U+0080..U+009F, which
- * some terminals obey), and every byte that is not part of valid UTF-8
- * (a lone 0x9b is an 8-bit CSI to some terminals): one printable line. */
+/* Replaces each unprintable byte (gl_utf8_printable: C0 and DEL, the
+ * bytes of a UTF-8 encoded C1 control, every byte that is not part of
+ * valid UTF-8; newlines included) by '?': one printable line. */
 static void one_line(char *s)
 {
     size_t n = strlen(s), i = 0, k;
-    uint32_t c;
 
     while (i < n) {
-        if ((unsigned char)s[i] < 0x80) {
-            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-                s[i] = '?';
-            i++;
-            continue;
-        }
-        k = gl_utf8_decode((const unsigned char *)s + i, n - i, &c);
-        if (k == 0 || c <= 0x9f)
-            memset(s + i, '?', k == 0 ? 1 : k);
+        k = gl_utf8_printable((const unsigned char *)s + i, n - i);
+        if (k == 0)
+            s[i] = '?';
         i += k == 0 ? 1 : k;
     }
 }

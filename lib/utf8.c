@@ -3,6 +3,8 @@
  */
 #include "utf8.h"
 
+#include <string.h>
+
 /* Decodes one UTF-8 sequence at s (n bytes left) into *cp; returns its
  * length, or 0 if invalid (overlong, surrogate, > U+10FFFF, truncated). */
 size_t gl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
@@ -50,4 +52,44 @@ int gl_utf8_is_space(uint32_t c)
     return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 ||
            c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
            c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+size_t gl_utf8_printable(const unsigned char *s, size_t n)
+{
+    uint32_t c;
+    size_t k = gl_utf8_decode(s, n, &c);
+
+    if (k == 0 || c < 0x20 || (c >= 0x7f && c <= 0x9f))
+        return 0;
+    return k;
+}
+
+size_t gl_utf8_escape(const char *s, size_t n, const char *keep, char *out, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, j = 0, k;
+
+    while (i < n) {
+        k = gl_utf8_printable(u + i, n - i);
+        if (k == 0 && u[i] != 0 && keep != NULL && strchr(keep, s[i]) != NULL)
+            k = 1;
+        if (k > 0) {
+            if (j + k >= max)
+                break;
+            memcpy(out + j, s + i, k);
+            j += k;
+            i += k;
+            continue;
+        }
+        if (j + 4 >= max)
+            break;
+        out[j++] = '\\';
+        out[j++] = 'x';
+        out[j++] = hex[u[i] >> 4];
+        out[j++] = hex[u[i] & 15];
+        i++;
+    }
+    out[j] = 0;
+    return i;
 }

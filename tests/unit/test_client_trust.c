@@ -7,7 +7,9 @@
  * witness key, a tampered cosignature, an unknown log key), every step of
  * trust_verify failing on its own, --max-age as the quorum's time (nested
  * groups, future-dated and unneeded witnesses, the 5-minute boundary), and
- * empty or malformed statements. Also the option parsers
+ * empty or malformed statements, an unknown origin with controls
+ * (escaped in the reason), a checkpoint's extension lines (not kept).
+ * Also the option parsers
  * (client/util.c) and the expected-releases set (client/expect.c).
  *
  * The client modules are compiled into this test directly (they are not
@@ -748,6 +750,65 @@ static void test_expect(void **state)
     unlink(path);
 }
 
+/* A checkpoint note of text signed by a fresh key named name, opened
+ * under a policy that lists that key: trust_checkpoint_open's result. */
+static int open_signed(const char *name, const char *text, struct trust_checkpoint *tc,
+                       char *why)
+{
+    struct gl_signer k;
+    struct gl_verifier v;
+    struct gl_policy *p;
+    struct gl_buf note;
+    char *vk, policy[2048];
+    int rc;
+
+    assert_int_equal(gl_signer_generate(name, GL_KEY_NOTE, &k), 0);
+    gl_signer_verifier(&k, &v);
+    vk = fmt_vkey(&v);
+    snprintf(policy, sizeof(policy), "log %s\nquorum none\n", vk);
+    p = policy_of(policy);
+    gl_buf_init(&note, 4096);
+    assert_int_equal(gl_note_sign(text, strlen(text), &k, 1, &note), 0);
+    rc = trust_checkpoint_open(p, (const char *)note.data, note.len, 0, tc, why);
+    gl_buf_release(&note);
+    gl_policy_free(p);
+    gl_signer_wipe(&k);
+    free(vk);
+    return rc;
+}
+
+/* An origin no policy log has is the log's word: a reason quotes it with
+ * DEL and C1 controls escaped (a 0x9b is a CSI to some terminals). A
+ * verified checkpoint keeps no pointer into the note it was opened from:
+ * its extension lines are not kept. */
+static void test_checkpoint_untrusted_text(void **state)
+{
+    struct trust_checkpoint *tc = malloc(sizeof(*tc));
+    char why[TRUST_WHY_MAX];
+    (void)state;
+
+    assert_int_equal(
+        open_signed("r.example/log",
+                    "e\xc2\x9b" "31mvil\x7f/log\n5\n"
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+                    tc, why),
+        GL_ENOKEY);
+    assert_non_null(strstr(why, "has origin \"e\\xc2\\x9b31mvil\\x7f/log\""));
+    assert_null(strchr(why, 0x7f));
+    assert_null(strchr(why, (char)0xc2));
+    assert_int_equal(
+        open_signed("r.example/log",
+                    "r.example/log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+                    "ext one\next two\n",
+                    tc, why),
+        0);
+    assert_int_equal(tc->cp.size, 5);
+    assert_null(tc->cp.ext);
+    assert_int_equal(tc->cp.ext_len, 0);
+    assert_int_equal(tc->cp.next, 0);
+    free(tc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -756,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_vector_converted_and_tampered),
         cmocka_unit_test(test_vector_wrong_log),
         cmocka_unit_test(test_rotation_bad_signature),
+        cmocka_unit_test(test_checkpoint_untrusted_text),
         cmocka_unit_test(test_verify_steps),
         cmocka_unit_test(test_verify_log_failure_blocks),
         cmocka_unit_test(test_age_nested_future),

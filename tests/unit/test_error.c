@@ -3,13 +3,15 @@
  * gl_err_set (returns the code, NULL is a no-op, one line whatever the
  * arguments, truncated to fit, never empty), gl_err_wrap (context prefix,
  * line offset only for lines that exist) and gl_err_format (the four
- * message shapes programs print).
+ * message shapes programs print). Also gl_utf8_escape (lib/utf8.c), the
+ * same rule of what is printable showing the rest as \xHH.
  */
 #include "testutil.h"
 
 #include <string.h>
 
 #include "glasslog/error.h"
+#include "utf8.h"
 
 static void test_set(void **state)
 {
@@ -83,12 +85,40 @@ static void test_format(void **state)
     assert_string_equal(gl_err_format(&e, "policy", tiny, sizeof(tiny)), "policy:");
 }
 
+static void test_escape(void **state)
+{
+    char out[64];
+    (void)state;
+
+    /* C0, DEL, both bytes of a C1 control, lone and truncated bytes */
+    assert_int_equal(gl_utf8_escape("a\x1b]52\x07\x7f\xc2\x9b" "1\x9b\xe2\x80", 13, NULL,
+                                    out, sizeof(out)),
+                     13);
+    assert_string_equal(out, "a\\x1b]52\\x07\\x7f\\xc2\\x9b1\\x9b\\xe2\\x80");
+    /* printable UTF-8 passes; keep lets newline and tab through */
+    gl_utf8_escape("\xc2\xa0\xc3\xa9\n\tx\r", 8, "\n\t", out, sizeof(out));
+    assert_string_equal(out, "\xc2\xa0\xc3\xa9\n\tx\\x0d");
+    gl_utf8_escape("a\nb", 3, NULL, out, sizeof(out));
+    assert_string_equal(out, "a\\x0ab");
+    /* a NUL is a control like any other */
+    gl_utf8_escape("a\0b", 3, "\n", out, sizeof(out));
+    assert_string_equal(out, "a\\x00b");
+    /* cut before a sequence or an escape that does not fit whole */
+    assert_int_equal(gl_utf8_escape("ab\xc3\xa9", 4, NULL, out, 4), 2);
+    assert_string_equal(out, "ab");
+    assert_int_equal(gl_utf8_escape("ab\x1b", 3, NULL, out, 6), 2);
+    assert_string_equal(out, "ab");
+    assert_int_equal(gl_utf8_escape("ab", 2, NULL, out, 1), 0);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

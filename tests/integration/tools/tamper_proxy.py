@@ -44,6 +44,13 @@ request it reads MODEFILE (one word; missing or empty = "none"):
   entry-escape       /api/v1/entries answers: an OSC 52 escape sequence put
                      in the statement (leaf_hash made to match)
   entry-index        /api/v1/entries answers: the index is one more
+  entry-leaf-escape  /api/v1/entries answers: the leaf_hash replaced by an
+                     OSC 52 escape sequence
+  lookup-unavailable lookups answer 503 (the upstream is not asked): a
+                     client with mirrors reads the lookup from a mirror
+  api-unavailable    every /api/ request answers 503 (upstream not asked)
+  consistency-wrong  consistency proofs: each hash changed (well-formed,
+                     wrong): a mirror that lies about proofs
   partial-gone-slow  every tile path answers 4 s late, and a partial one
                      (.p/W) then 404 (the upstream is not asked): a far
                      copy that dropped its partial tiles
@@ -136,7 +143,9 @@ FAKE_LOOKUP = {
 
 def tamper_entry(body, m):
     doc = json.loads(body)
-    if m == "entry-escape":
+    if m == "entry-leaf-escape":
+        doc["leaf_hash"] = "\x1b]52;c;aGk=\x07"
+    elif m == "entry-escape":
         st = doc["statement"].replace("\nversion ", "\nversion \x1b]52;c;aGk=\x07", 1)
         doc["statement"] = st
         doc["leaf_hash"] = hashlib.sha256(b"\x00" + st.encode()).hexdigest()
@@ -185,6 +194,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if (m == "entries-malformed" and self.path.startswith("/tile/entries/")
                 and not self.path.startswith("/tile/entries/000")):
             return self.reply(200, b"\x00\x05ab", "application/octet-stream")
+        if ((m == "lookup-unavailable" and self.path.startswith("/api/v1/lookup"))
+                or (m == "api-unavailable" and self.path.startswith("/api/"))):
+            return self.reply(503, b'{"error":"unavailable"}', "application/json",
+                              [("Retry-After", "0")])
         if m == "lookup-error" and self.path.startswith("/api/v1/lookup"):
             return self.reply(400, b'{"error":"lookup refused"}', "application/json")
         if (m == "entries-error" and self.path.startswith("/tile/entries/")
@@ -204,8 +217,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 body = tamper_bundle(body)
             elif p.startswith("/tile/entries/") and m == "lookup-nobuild-bundle":
                 body = tamper_bundle(body, builds=True)
-            elif p.startswith("/api/v1/entries/") and m in ("entry-escape", "entry-index"):
+            elif p.startswith("/api/v1/entries/") and m in ("entry-escape", "entry-index",
+                                                             "entry-leaf-escape"):
                 body = tamper_entry(body, m)
+            elif p.startswith("/api/v1/proof/consistency") and m == "consistency-wrong":
+                doc = json.loads(body)
+                doc["hashes"] = [("0" if h[0] != "0" else "1") + h[1:] for h in doc["hashes"]]
+                body = json.dumps(doc).encode()
             elif p.startswith("/tile/0/000") and m == "tile-hash":
                 b = bytearray(body)
                 b[32] ^= 1
