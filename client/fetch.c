@@ -205,19 +205,26 @@ static int retryable(int rc, const struct gl_http_response *r)
     return rc == GL_EIO || (rc == 0 && (r->status >= 500 || r->status == 429));
 }
 
-/* 1 if a 404 from one URL prefix should be asked of the next: not every
- * prefix has answered 404 to this GET yet (*n404 counts them). A mirror
- * behind the log, or one that dropped a partial tile before it has the
- * full one, may lack what another prefix serves (tlog-tiles: on a
- * failure, try the resource on another prefix); a 404 from every prefix
- * is the answer. */
-static int try_next_on_404(const struct fetch *f, int rc,
-                           const struct gl_http_response *r, size_t *n404)
+/* The bit of each of n URL prefixes (n <= FETCH_MAX_URLS). */
+static unsigned all_urls(size_t n)
 {
-    if (rc != 0 || r->status != 404 || *n404 + 1 >= f->urls.n)
+    assert(n > 0 && n <= FETCH_MAX_URLS);
+    return (1u << n) - 1;
+}
+
+/* 1 if a 404 from URL prefix k should be asked of the next: not every
+ * prefix has answered 404 to this GET yet (*seen404 has a bit for each
+ * that has). A mirror behind the log, or one that dropped a partial tile
+ * before it has the full one, may lack what another prefix serves
+ * (tlog-tiles: on a failure, try the resource on another prefix); a 404
+ * from every prefix is the answer. */
+static int try_next_on_404(const struct fetch *f, int rc,
+                           const struct gl_http_response *r, size_t k, unsigned *seen404)
+{
+    if (rc != 0 || r->status != 404)
         return 0;
-    ++*n404;
-    return 1;
+    *seen404 |= 1u << k;
+    return *seen404 != all_urls(f->urls.n);
 }
 
 /* Turns a final answer to a GET into fetch_get's result. */
@@ -280,7 +287,8 @@ static int get_until(struct fetch *f, const char *path, size_t max, struct gl_bu
     struct gl_http_response r;
     struct gl_buf url;
     double backoff = BACKOFF_FIRST, pause;
-    size_t k = f->cur, start = f->cur, n404 = 0;
+    size_t k = f->cur, start = f->cur;
+    unsigned seen404 = 0;
     int rc;
 
     assert(f->urls.n > 0 && f->cur < f->urls.n);
@@ -307,7 +315,7 @@ static int get_until(struct fetch *f, const char *path, size_t max, struct gl_bu
         spec.timeout_ms = attempt_ms(deadline);
         f->requests++;
         rc = gl_http_request(f->http, &spec, &r);
-        if (!retryable(rc, &r) && !try_next_on_404(f, rc, &r, &n404)) {
+        if (!retryable(rc, &r) && !try_next_on_404(f, rc, &r, k, &seen404)) {
             f->cur = k;
             f->base = f->urls.v[k];
             break;
@@ -326,6 +334,15 @@ static int get_until(struct fetch *f, const char *path, size_t max, struct gl_bu
         gl_http_response_release(&r);
     }
     rc = finish(f, rc, &r, spec.url, body);
+    if (rc == GL_ENOTFOUND && seen404 != all_urls(f->urls.n)) {
+        /* the time ran out with a 404 last, but some URL never answered
+         * one (it failed): absence is not established */
+        snprintf(f->error, sizeof(f->error),
+                 "%s/%s: not every URL answered (the last answer, a 404, may come from "
+                 "a mirror behind the log)",
+                 f->urls.v[start], path);
+        rc = GL_EIO;
+    }
     gl_http_response_release(&r);
     gl_buf_release(&url);
     return rc;

@@ -101,4 +101,14 @@ echo none > "$MODE_L"
 echo none > "$MODE_M"
 expect_rc 0 "$G" lookup --log "$L" --log "$M" --policy "$T/policy" --state "$T/s" \
     --sha256 "$(sha256sum_of a 7)"
+
+# --- get: a 404 from a mirror alone is not "not found" -------------------------------
+# the log (L) fails, the second URL answers 404 (it lacks the entry): not
+# every URL said 404, so the answer is a failure to ask (3), never "not
+# found" (1); with both answering 404 it is not found
+echo api-unavailable > "$MODE_L"
+expect_rc 3 "$G" get entry 99999 --log "$L" --log "$M" --timeout 3
+expect_err "not every URL answered"
+echo none > "$MODE_L"
+expect_rc 1 "$G" get entry 99999 --log "$L" --log "$M" --timeout 3
 echo "PASS"
