@@ -24,13 +24,6 @@ make_keys
 "$G" keygen --name ci3.example.com --out "$T/sub3.key" > "$T/sub3.pub" || fail keygen
 cp "$T/submitters" "$T/sub1.pub"
 
-# post KEY SUBJECT: posts a statement signed by KEY; sets CODE.
-post() {
-    printf 'glasslog.dev/statement/v1\nkind build\nsubject %s\nversion 1\nsha256 %s\ntime %s\n' \
-        "$2" "$(printf '%s' "$2" | sha256sum | cut -c1-64)" "$(date +%s)" |
-        "$G" note sign --key "$1" > "$T/st" || fail "note sign"
-    http POST /api/v1/add --data-binary "@$T/st"
-}
 # reload: SIGHUP, and wait for the Nth "reload:" outcome line.
 NRELOAD=0
 reload() {
@@ -69,8 +62,8 @@ echo go >&7
 wait_until 30 grep -q '^200 ' "$T/ka.out" || fail "keep-alive client: $(cat "$T/ka.out")"
 KA_ON=1
 
-post "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
-post "$T/sub2.key" b1; [ "$CODE" = 403 ] || fail "unlisted key answered $CODE"
+post_as "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
+post_as "$T/sub2.key" b1; [ "$CODE" = 403 ] || fail "unlisted key answered $CODE"
 
 # check_log EXPECTED [options]: glasslogd --check-config on the running
 # log's files (the store stays closed: RocksDB would refuse a second open).
@@ -94,18 +87,18 @@ cp "$T/sub.good" "$T/submitters"
     > "$T/submitters"
 reload
 grep -q 'reload: applied: 3 submitter key(s)' "$LOG_OUT" || fail "reload line: $(tail -2 "$LOG_OUT")"
-post "$T/sub2.key" b2; [ "$CODE" = 200 ] || fail "added key answered $CODE: $(cat "$T/body")"
+post_as "$T/sub2.key" b2; [ "$CODE" = 200 ] || fail "added key answered $CODE: $(cat "$T/body")"
 append_one prod-x 1 > /dev/null 2>&1 || fail "glasslog append with a kept key"
-post "$T/sub3.key" c1; [ "$CODE" = 200 ] || fail "sub3 first append: $CODE"
-post "$T/sub3.key" c2; [ "$CODE" = 429 ] || fail "sub3 over its burst answered $CODE"
+post_as "$T/sub3.key" c1; [ "$CODE" = 200 ] || fail "sub3 first append: $CODE"
+post_as "$T/sub3.key" c2; [ "$CODE" = 429 ] || fail "sub3 over its burst answered $CODE"
 # An unchanged reload keeps the bucket: still limited.
 reload
-post "$T/sub3.key" c3; [ "$CODE" = 429 ] || fail "a reload refilled sub3's bucket ($CODE)"
+post_as "$T/sub3.key" c3; [ "$CODE" = 429 ] || fail "a reload refilled sub3's bucket ($CODE)"
 
 # Removed: sub1 gets 403 (and glasslog append fails without retrying).
 { cat "$T/sub2.pub"; echo "$(cat "$T/sub3.pub") rate=0.001 burst=1"; } > "$T/submitters"
 reload
-post "$T/sub.key" a2; [ "$CODE" = 403 ] || fail "removed key answered $CODE"
+post_as "$T/sub.key" a2; [ "$CODE" = 403 ] || fail "removed key answered $CODE"
 grep -q 'unknown submitter key' "$T/body" || fail "403 reason: $(cat "$T/body")"
 
 # A bad file is refused, logged, and the keys in use stay.
@@ -114,20 +107,20 @@ reload
 grep -q "reload: refused: $T/submitters; the 2 submitter key(s) in use stay" "$LOG_OUT" ||
     fail "no refusal line: $(tail -3 "$LOG_OUT")"
 grep -q "submitters:2:" "$LOG_OUT" || fail "the refusal does not name the line: $(tail -3 "$LOG_OUT")"
-post "$T/sub2.key" b3; [ "$CODE" = 200 ] || fail "kept key after a bad reload: $CODE"
-post "$T/sub.key" a3; [ "$CODE" = 403 ] || fail "a bad reload let a removed key in: $CODE"
+post_as "$T/sub2.key" b3; [ "$CODE" = 200 ] || fail "kept key after a bad reload: $CODE"
+post_as "$T/sub.key" a3; [ "$CODE" = 403 ] || fail "a bad reload let a removed key in: $CODE"
 # A missing file too.
 mv "$T/submitters" "$T/submitters.away"
 reload
 grep -q "cannot read\|No such file\|$T/submitters" "$LOG_OUT" || fail "missing file not logged"
-post "$T/sub2.key" b4; [ "$CODE" = 200 ] || fail "kept key after a missing file: $CODE"
+post_as "$T/sub2.key" b4; [ "$CODE" = 200 ] || fail "kept key after a missing file: $CODE"
 # A file without a key (an edit gone wrong) would refuse every append:
 # refused, the keys in use stay.
 echo "# nobody" > "$T/submitters"
 reload
 grep -q "$T/submitters lists no submitter key" "$LOG_OUT" || fail "empty file: $(tail -3 "$LOG_OUT")"
 [ "$(grep -c 'reload: refused: ' "$LOG_OUT")" = 3 ] || fail "refusals: $(grep reload: "$LOG_OUT")"
-post "$T/sub2.key" b5; [ "$CODE" = 200 ] || fail "kept key after an empty file: $CODE"
+post_as "$T/sub2.key" b5; [ "$CODE" = 200 ] || fail "kept key after an empty file: $CODE"
 check_log 1
 expect_err "lists no submitter key"
 [ "$(grep -c 'reload: applied: ' "$LOG_OUT")" = 3 ] || fail "applied: $(grep reload: "$LOG_OUT")"
@@ -155,7 +148,7 @@ pol() { printf 'witness w%s %s http://127.0.0.1:%s\nquorum w%s\n' "$1" "$(cat "$
 pol 1 > "$T/policy"
 start_log "$T/data" --batch-ms 2 --witnesses "$T/policy" || fail "start with witnesses"
 NRELOAD=0
-post "$T/sub2.key" w1; [ "$CODE" = 200 ] || fail "append with witness 1: $CODE"
+post_as "$T/sub2.key" w1; [ "$CODE" = 200 ] || fail "append with witness 1: $CODE"
 expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "not cosigned by witness 1"
 # Witness 1 reloads: a bad list is refused; the same list again keeps its
@@ -182,7 +175,7 @@ grep -q "reload: $T/logs: ignored 1 lines with unknown keywords" "$WOUT1" ||
     fail "witness reload did not warn of the unknown line: $(tail -4 "$WOUT1")"
 curl -fsS "$W1/$OH/checkpoint" > "$T/w1.after" || fail "witness 1 lost the log's record"
 cmp -s "$T/w1.before" "$T/w1.after" || fail "witness 1's record changed across a reload"
-post "$T/sub2.key" w1b; [ "$CODE" = 200 ] || fail "append after the witness reload: $CODE"
+post_as "$T/sub2.key" w1b; [ "$CODE" = 200 ] || fail "append after the witness reload: $CODE"
 expect_http 200 GET /checkpoint
 grep -q '^— witness1.example ' "$T/body" || fail "not cosigned by witness 1 after its reload"
 # A policy that does not parse is refused; witness 1 still counts. The
@@ -194,8 +187,8 @@ expect_err "$T/policy"
 reload
 grep -q "reload: refused: $T/policy; the 1 submitter key(s) and the witness policy in use stay" \
     "$LOG_OUT" || fail "bad policy accepted: $(tail -3 "$LOG_OUT")"
-post "$T/sub2.key" w2; [ "$CODE" = 200 ] || fail "append after a bad policy: $CODE"
-post "$T/sub3.key" w2c; [ "$CODE" = 403 ] || fail "submitters applied with a refused policy: $CODE"
+post_as "$T/sub2.key" w2; [ "$CODE" = 200 ] || fail "append after a bad policy: $CODE"
+post_as "$T/sub3.key" w2c; [ "$CODE" = 403 ] || fail "submitters applied with a refused policy: $CODE"
 # Witness 2 learns the log by a reload, then the log's policy names it:
 # the next checkpoints carry its cosignature.
 cp "$T/logs" "$T/logs2"
@@ -207,8 +200,8 @@ reload
 wait_until 30 grep -q 'witness policy reloaded: 1 witness' "$LOG_OUT" || fail "policy not applied"
 grep -q "reload: applied: 2 submitter key(s) .*; witness policy $T/policy: 1 witness" "$LOG_OUT" ||
     fail "reload line: $(tail -3 "$LOG_OUT")"
-post "$T/sub3.key" w3c; [ "$CODE" = 200 ] || fail "sub3 after the applied reload: $CODE"
-post "$T/sub2.key" w3; [ "$CODE" = 200 ] || fail "append after the policy reload: $CODE"
+post_as "$T/sub3.key" w3c; [ "$CODE" = 200 ] || fail "sub3 after the applied reload: $CODE"
+post_as "$T/sub2.key" w3; [ "$CODE" = 200 ] || fail "append after the policy reload: $CODE"
 expect_http 200 GET /checkpoint
 grep -q '^— witness2.example ' "$T/body" || fail "not cosigned by witness 2: $(cat "$T/body")"
 grep -q '^— witness1.example ' "$T/body" && fail "still cosigned by witness 1"

@@ -14,13 +14,6 @@ make_keys
 "$G" keygen --name ci2.example.com --out "$T/sub2.key" > "$T/sub.new" || fail keygen
 cp "$T/submitters" "$T/sub.old"
 
-# post KEY SUBJECT: posts a statement signed by KEY; sets CODE.
-post() {
-    printf 'glasslog.dev/statement/v1\nkind build\nsubject %s\nversion 1\nsha256 %s\ntime %s\n' \
-        "$2" "$(printf '%s' "$2" | sha256sum | cut -c1-64)" "$(date +%s)" |
-        "$G" note sign --key "$1" > "$T/st" || fail "note sign"
-    http POST /api/v1/add --data-binary "@$T/st"
-}
 # hup PID OUT PATTERN N: SIGHUP, then wait for the Nth line matching PATTERN.
 hup() {
     kill -HUP "$1"
@@ -34,8 +27,8 @@ printf 'listen 127.0.0.1:0\nsubmitters %s\nlog-level info\n' "$T/sub.old" > "$T/
 spawn glasslogd "$GL_BIN/glasslogd" --data "$T/data" --create --key "$T/log.key" \
     --batch-ms 2 --config "$T/log.conf" || fail "glasslogd did not start: $(cat "$SPAWN_OUT")"
 LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT LOG_URL=$SPAWN_URL
-post "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
-post "$T/sub2.key" b1; [ "$CODE" = 403 ] || fail "unlisted key answered $CODE"
+post_as "$T/sub.key" a1; [ "$CODE" = 200 ] || fail "listed key: $CODE"
+post_as "$T/sub2.key" b1; [ "$CODE" = 403 ] || fail "unlisted key answered $CODE"
 
 # The file names another submitters file, a rate default, a log level.
 printf 'listen 127.0.0.1:0\nsubmitters %s\nsubmit-rate 0.001\nsubmit-burst 1\nlog-level warn\n' \
@@ -45,9 +38,9 @@ printf 'listen 127.0.0.1:0\nsubmitters %s\nsubmit-rate 0.001\nsubmit-burst 1\nlo
 hup "$LOG_PID" "$LOG_OUT" 'reload: applied' 1
 grep -q "reload: applied: 1 submitter key(s) from $T/sub.new" "$LOG_OUT" ||
     fail "not the new submitters file: $(grep reload: "$LOG_OUT")"
-post "$T/sub2.key" b2; [ "$CODE" = 200 ] || fail "key of the new file answered $CODE"
-post "$T/sub.key" a2; [ "$CODE" = 403 ] || fail "key of the old file answered $CODE"
-post "$T/sub2.key" b3; [ "$CODE" = 429 ] || fail "the new submit-rate/burst default: $CODE"
+post_as "$T/sub2.key" b2; [ "$CODE" = 200 ] || fail "key of the new file answered $CODE"
+post_as "$T/sub.key" a2; [ "$CODE" = 403 ] || fail "key of the old file answered $CODE"
+post_as "$T/sub2.key" b3; [ "$CODE" = 429 ] || fail "the new submit-rate/burst default: $CODE"
 
 # listen changed (and the old submitters file back): refused as a whole,
 # naming listen; the level (warn) drops the SIGHUP's info line.
@@ -57,8 +50,8 @@ grep -q "reload: refused: listen changed: only a restart applies it; everything 
     "$LOG_OUT" || fail "refusal line: $(grep reload: "$LOG_OUT")"
 [ "$(grep -c 'SIGHUP: reloading' "$LOG_OUT")" = 1 ] ||
     fail "log-level warn not applied: $(tail -3 "$LOG_OUT")"
-post "$T/sub.key" a3; [ "$CODE" = 403 ] || fail "a refused reload switched the submitters: $CODE"
-post "$T/sub2.key" b4; [ "$CODE" = 429 ] || fail "a refused reload changed the limits: $CODE"
+post_as "$T/sub.key" a3; [ "$CODE" = 403 ] || fail "a refused reload switched the submitters: $CODE"
+post_as "$T/sub2.key" b4; [ "$CODE" = 429 ] || fail "a refused reload changed the limits: $CODE"
 expect_http 200 GET /checkpoint
 # Several settings a restart applies: all named.
 printf 'listen 127.0.0.1:1\nsubmitters %s\nbatch-max 7\n' "$T/sub.new" > "$T/log.conf"
@@ -70,7 +63,7 @@ grep -q "reload: refused: listen, batch-max changed: only a restart applies them
 # key appends again.
 printf 'listen 127.0.0.1:0\nsubmitters %s\nbatch-ms 9\n' "$T/sub.old" > "$T/log.conf"
 kill -HUP "$LOG_PID"
-old_key_in() { post "$T/sub.key" "a-$(date +%s%N)"; [ "$CODE" = 200 ]; }
+old_key_in() { post_as "$T/sub.key" "a-$(date +%s%N)"; [ "$CODE" = 200 ]; }
 wait_until 30 old_key_in || fail "the command line's --batch-ms lost to the file: $(tail -2 "$LOG_OUT")"
 [ "$(grep -c 'reload: refused' "$LOG_OUT")" = 2 ] || fail "refused: $(tail -2 "$LOG_OUT")"
 # The level is info again: the next SIGHUP's line shows.
@@ -79,7 +72,7 @@ hup "$LOG_PID" "$LOG_OUT" 'SIGHUP: reloading' 2
 echo 'frobnicate 1' >> "$T/log.conf"
 hup "$LOG_PID" "$LOG_OUT" 'reload: refused' 3
 grep -q 'reload: refused: the settings do not parse' "$LOG_OUT" || fail "bad file: $(tail -3 "$LOG_OUT")"
-post "$T/sub.key" a4; [ "$CODE" = 200 ] || fail "after a bad file: $CODE"
+post_as "$T/sub.key" a4; [ "$CODE" = 200 ] || fail "after a bad file: $CODE"
 stop_log
 
 # --- glasslog-witness -----------------------------------------------------------------

@@ -228,6 +228,15 @@ statement() {
         "$GL_BIN/glasslog" note sign --key "$T/sub.key"
 }
 
+# post_as KEY SUBJECT: posts a statement about SUBJECT signed by KEY to the
+# log at $LOG_URL; sets CODE and BODY (http).
+post_as() {
+    printf 'glasslog.dev/statement/v1\nkind build\nsubject %s\nversion 1\nsha256 %s\ntime %s\n' \
+        "$2" "$(printf '%s' "$2" | sha256sum | cut -c1-64)" "$(date +%s)" |
+        "$GL_BIN/glasslog" note sign --key "$1" > "$T/st" || fail "note sign"
+    http POST /api/v1/add --data-binary "@$T/st"
+}
+
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or
 # SECONDS pass (1).
 wait_until() {
