@@ -31,9 +31,9 @@
  * for B's reopen, which waits for T2 inside B, which waits for A's
  * reopen, which waits for T1); with held per thread a thread inside any
  * operation never waits for a reopen that waits, so no cycle forms. What
- * it costs is small: glasslogd opens one store and is the only caller
- * of store_reopen (seq.c); processes with many stores (the witness's
- * mirrors, one per log) never reopen.
+ * it costs is small: glasslogd opens one store and reopens it (seq.c);
+ * the witness reopens a mirror copy's store (one per log) after its
+ * failed commit, from that log's writer, inside no other operation.
  *
  * The bound thread (store_bound_thread: glasslogd's event loop, which
  * reopens after a failed commit and must not stall): its store_reopen

@@ -23,7 +23,10 @@
  *   the stored mirror cosignature is at most MIRROR_COSIG_REUSE_S old,
  *   that cosignature is the answer: nothing signed or written.
  * The tree is copied before each batch and restored if the commit fails,
- * so memory never runs ahead of the disk.
+ * so memory never runs ahead of the disk. A failed commit (of entries or
+ * of the mirror checkpoint) marks the log broken: its outcome is unknown
+ * and RocksDB refuses later writes (log/store.h rule 4), so the next
+ * writer first reopens the store and reloads the state (mlog_recover).
  *
  * Tickets: every 202/409 carries a ticket sealing the pending checkpoint
  * its mirror info names (lib/mirror.c format) under a random key drawn
@@ -70,6 +73,7 @@
 #include "../log/store.h"
 #include "../log/tree.h"
 #include "blobcache.h"
+#include "clock.h"
 #include "file.h"
 #include "glasslog/codec.h"
 #include "glasslog/cosig.h"
@@ -86,6 +90,8 @@
 /* Full tiles and entry bundles kept in memory, in all: split evenly
  * between the mirrored logs (tile_share). */
 #define TILE_CACHE_BYTES ((size_t)64 << 20)
+/* A broken store (a commit failed) is reopened at most this often. */
+#define RECOVER_MS 1000
 
 struct pending {
     uint64_t size;
@@ -97,8 +103,11 @@ struct pending {
 struct mlog {
     size_t log; /* index into the logs list */
     struct store *store;
-    pthread_mutex_t wmu;     /* one writer at a time: tree, next */
+    pthread_mutex_t wmu;     /* one writer at a time: tree, broken,
+                              * recover_ms, next */
     struct tree *tree;       /* at size next */
+    int broken;              /* a commit failed: mlog_recover first */
+    uint64_t recover_ms;     /* its last attempt (monotonic ms) */
     struct blobcache *tiles; /* full tiles and bundles served (immutable) */
     pthread_mutex_t pmu;     /* guards what follows */
     uint64_t next;           /* next entry committed (the tree's size once
@@ -200,22 +209,74 @@ static void mlog_close(struct mlog *ml)
     free(ml);
 }
 
+/* Reads what store s holds: the mirror checkpoint (*size, its note
+ * appended to note), the next entry (*next) and tree, loaded at next
+ * (the lookup indexes brought up to it). */
+static int load_state(struct store *s, uint64_t *size, struct gl_buf *note,
+                      uint64_t *next, struct tree *tree)
+{
+    int rc;
+
+    if ((rc = store_get_state(s, size, note)) != 0 ||
+        (rc = find_next(s, *size, next)) != 0 || (rc = entryindex_update(s, *next)) != 0)
+        return rc;
+    return tree_load(tree, s, *next);
+}
+
 /* Loads the data of ml (its store open) for logs entry e. */
 static int mlog_load(struct mlog *ml, const struct logs_entry *e, const char *dir)
 {
-    uint64_t next = 0;
-    int rc;
+    int rc = load_state(ml->store, &ml->size, &ml->note, &ml->next, ml->tree);
 
-    if ((rc = store_get_state(ml->store, &ml->size, &ml->note)) != 0 ||
-        (rc = find_next(ml->store, ml->size, &next)) != 0 ||
-        (rc = entryindex_update(ml->store, next)) != 0 ||
-        (rc = tree_load(ml->tree, ml->store, next)) != 0) {
+    if (rc != 0)
         gl_log(GL_LOG_ERROR, "mirror of %s: cannot load %s: %s", e->origin, dir,
                gl_strerror(rc));
-        return rc;
+    return rc;
+}
+
+/* After a failed commit (ml->broken; rule 4 of log/store.h): reopens the
+ * store as a restart would, so that what reached the disk (all of the
+ * failed batch or none of it) becomes the records, and reloads the tree,
+ * the next entry and the mirror checkpoint from there. Under the writer
+ * lock, before anything else is written; at most once every
+ * RECOVER_MS (GL_EIO in between, and while the disk still fails:
+ * the copy stays readable as it was). 0 when ml is not broken. */
+static int mlog_recover(struct mlog *ml)
+{
+    struct tree *tree;
+    struct gl_buf note;
+    uint64_t size = 0, next = 0, now = gl_clock_mono_ms();
+    int rc;
+
+    if (!ml->broken)
+        return 0;
+    if (ml->recover_ms != 0 && now - ml->recover_ms < RECOVER_MS)
+        return GL_EIO;
+    ml->recover_ms = now;
+    if ((tree = malloc(sizeof *tree)) == NULL)
+        return GL_ENOMEM;
+    gl_buf_init(&note, NOTE_MAX);
+    if ((rc = store_reopen(ml->store)) == 0 &&
+        (rc = load_state(ml->store, &size, &note, &next, tree)) == 0) {
+        memcpy(ml->tree, tree, sizeof *tree);
+        pthread_mutex_lock(&ml->pmu);
+        struct gl_buf old = ml->note; /* a swap: both have the cap NOTE_MAX */
+        ml->note = note;
+        note = old;
+        ml->size = size;
+        ml->next = next;
+        pthread_mutex_unlock(&ml->pmu);
+        ml->broken = 0;
+        gl_log(GL_LOG_INFO,
+               "mirror of %s: store recovered: checkpoint %llu, next entry %llu",
+               ml->origin, (unsigned long long)size, (unsigned long long)next);
+    } else {
+        gl_log(GL_LOG_ERROR, "mirror of %s: store not recovered (%s); uploads answer 503",
+               ml->origin, gl_strerror(rc));
     }
-    ml->next = next;
-    return 0;
+    gl_buf_release(&note);
+    free(tree);
+    return rc;
 }
 
 /* Opens (creating when missing) the copy of logs entry e into *out, with
@@ -707,6 +768,7 @@ static int batch_commit(struct upload *up)
     up->batch = NULL;
     if (rc != 0) {
         memcpy(up->ml->tree, up->saved, sizeof *up->saved);
+        up->ml->broken = 1;
         gl_log(GL_LOG_ERROR, "mirror of %s: storage commit failed: %s",
                up->m->cfg.logs->v[up->ml->log].origin, gl_strerror(rc));
         return rc;
@@ -936,6 +998,7 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
     if ((rc = store_batch_new(ml->store, &b)) == 0) {
         store_batch_put_state(b, up->u.end, note.data, note.len);
         rc = store_batch_commit(b, NULL);
+        ml->broken = rc != 0;
     }
     if (rc != 0) {
         set_why(up->r, 503, "cannot store the mirror checkpoint");
@@ -1008,6 +1071,27 @@ static void take_packages(struct upload *up, const uint8_t *body, size_t len, si
     }
 }
 
+/* Seals the pending checkpoint (size, root, note) into ticket
+ * (GL_MIRROR_TICKET_MAX bytes); *len 0 when root is NULL or the note is
+ * too long for a ticket. */
+static void seal_ticket(const struct mirror *m, const struct mlog *ml, uint64_t size,
+                        const uint8_t *root, const struct gl_buf *note, uint8_t *ticket,
+                        size_t *len)
+{
+    const uint8_t *oh = m->cfg.logs->v[ml->log].origin_hash;
+    struct gl_buf t;
+
+    *len = 0;
+    gl_buf_init(&t, GL_MIRROR_TICKET_MAX);
+    if (root != NULL &&
+        gl_mirror_ticket_seal(m->ticket_key, oh, size, root, (const char *)note->data,
+                              note->len, &t) == 0) {
+        memcpy(ticket, t.data, t.len);
+        *len = t.len;
+    }
+    gl_buf_release(&t);
+}
+
 /* The ticket of the pending checkpoint of this size: from (root, note)
  * when given, else from the ring; none (r->ticket_len 0) when neither
  * has it or its note is too long for a ticket. */
@@ -1015,26 +1099,44 @@ static void issue_ticket(struct mirror *m, struct mlog *ml, uint64_t size,
                          const uint8_t *root, const struct gl_buf *note,
                          struct mirror_result *r)
 {
-    const uint8_t *oh = m->cfg.logs->v[ml->log].origin_hash;
-    struct gl_buf t, rnote;
+    struct gl_buf rnote;
     uint8_t rroot[HLEN];
     uint64_t newest, msize;
 
-    r->ticket_len = 0;
-    gl_buf_init(&t, sizeof r->ticket);
     gl_buf_init(&rnote, NOTE_MAX);
     if (root == NULL && find_pending(ml, size, rroot, &rnote, &newest, &msize) == 0) {
         root = rroot;
         note = &rnote;
     }
-    if (root != NULL &&
-        gl_mirror_ticket_seal(m->ticket_key, oh, size, root, (const char *)note->data,
-                              note->len, &t) == 0) {
-        memcpy(r->ticket, t.data, t.len);
-        r->ticket_len = t.len;
-    }
-    gl_buf_release(&t);
+    seal_ticket(m, ml, size, root, note, r->ticket, &r->ticket_len);
     gl_buf_release(&rnote);
+}
+
+int mirror_pending_ticket(struct mirror *m, size_t log, uint64_t *pending,
+                          uint8_t *ticket, size_t *ticket_len)
+{
+    struct mlog *ml = by_log(m, log);
+    struct gl_buf note;
+    uint8_t root[HLEN];
+
+    *pending = 0;
+    *ticket_len = 0;
+    if (ml == NULL)
+        return GL_ENOTFOUND;
+    gl_buf_init(&note, NOTE_MAX);
+    pthread_mutex_lock(&ml->pmu);
+    size_t last = (ml->ring_at + MIRROR_PENDING_KEEP - 1) % MIRROR_PENDING_KEEP;
+    const struct pending *p = &ml->ring[last];
+    int have = p->note != NULL && gl_buf_append(&note, p->note, p->len) == 0;
+    if (have) {
+        *pending = p->size;
+        memcpy(root, p->root, HLEN);
+    }
+    pthread_mutex_unlock(&ml->pmu);
+    if (have)
+        seal_ticket(m, ml, *pending, root, &note, ticket, ticket_len);
+    gl_buf_release(&note);
+    return 0;
 }
 
 /* The pending checkpoint of size upload_end from the request's ticket
@@ -1102,6 +1204,7 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     gl_buf_init(&pnote, NOTE_MAX);
     mirror_observe(m, up.ml->log);
     pthread_mutex_lock(&up.ml->wmu);
+    int broken = mlog_recover(up.ml);
     uint64_t next = next_of(up.ml);
     int known = find_pending(up.ml, up.u.end, up.root, &pnote, &newest, &msize) == 0;
     if (!known && from_ticket(&up, &pnote) == 0) {
@@ -1110,7 +1213,9 @@ void mirror_add_entries(struct mirror *m, const uint8_t *body, size_t len,
     }
     r->info_size = known && up.u.end >= msize ? up.u.end : newest;
     r->info_next = next;
-    if (!known || up.u.end < msize) {
+    if (broken != 0) {
+        set_why(r, 503, "the copy's storage failed and is not recovered yet; retry");
+    } else if (!known || up.u.end < msize) {
         set_why(r, 409,
                 "upload_end %llu is not a pending checkpoint size at or above the "
                 "mirror checkpoint",
@@ -1177,6 +1282,8 @@ int mirror_refresh(struct mirror *m, size_t log)
     }
     gl_buf_init(&pnote, NOTE_MAX);
     pthread_mutex_lock(&up.ml->wmu);
+    if ((rc = mlog_recover(up.ml)) != 0)
+        goto out;
     pthread_mutex_lock(&up.ml->pmu);
     up.u.end = up.ml->size;
     pthread_mutex_unlock(&up.ml->pmu);
@@ -1185,6 +1292,7 @@ int mirror_refresh(struct mirror *m, size_t log)
         finish(&up, &pnote);
         rc = r.status == 200 || r.status == 409 ? 0 : GL_EIO;
     }
+out:
     pthread_mutex_unlock(&up.ml->wmu);
     gate_leave(m);
     gl_buf_release(&pnote);

@@ -168,6 +168,15 @@ int mirror_offer(struct mirror *m, size_t log, const char *note, size_t len);
  * while paused. */
 int mirror_refresh(struct mirror *m, size_t log);
 
+/* The newest pending checkpoint of logs entry `log`: its size (*pending;
+ * 0 when there is none yet) and a ticket sealing it (ticket:
+ * GL_MIRROR_TICKET_MAX bytes; *ticket_len 0 when its note is too long for
+ * one), so that an upload up to that size is taken however far the
+ * pending checkpoints move on meanwhile. 0, or GL_ENOTFOUND if not
+ * mirrored. Any thread; never waits for an upload. */
+int mirror_pending_ticket(struct mirror *m, size_t log, uint64_t *pending,
+                          uint8_t *ticket, size_t *ticket_len);
+
 /* Where the log's copy stands: the newest pending size, the next entry
  * committed and the mirror checkpoint's size. GL_ENOTFOUND if not
  * mirrored. Any thread (the event loop's /metrics): takes only the

@@ -2,12 +2,18 @@
  * mirrorpull: pull feeding of the mirror (mirrorpull.h).
  *
  * A round for one log: P = newest pending size, N = next entry. While the
- * mirror checkpoint is below P: build the add-entries body for [N, P),
- * at most MIRROR_COMMIT_PACKAGES packages and no more once the body holds
+ * mirror checkpoint is below P: seal P's pending checkpoint in a ticket
+ * (mirror_pending_ticket) and build the add-entries body for [N, P) with
+ * it, at most MIRROR_COMMIT_PACKAGES packages and no more once the body holds
  * GL_MIRROR_BODY_SOFT bytes (bundles fetched from the log,
  * proofs from its hash tiles at size P), and hand it to
  * mirror_add_entries; 202 goes on from the new next entry, 200 ends the
- * round, anything else is logged and retried next round. Before that, the
+ * round, anything else is logged and retried next round. The ticket keeps
+ * P fixed for the whole batch: building it takes seconds, while the log's
+ * checkpoints reaching the witness (add-checkpoint on every sequencer
+ * tick of a busy log) may push P out of the mirror's ring of pending
+ * checkpoints, whose 409 would otherwise end every round of a log under
+ * steady load before a package is read. Before that, the
  * log's checkpoint is fetched and offered (mirror_offer) for the witness
  * cosignatures it carries; when they are new for the mirror checkpoint
  * and no upload replaced it, mirror_refresh serves them.
@@ -22,7 +28,9 @@
  * full one's prefix, checked the same way. Tiles are the log's,
  * untrusted: a round that fails (a fetch or a proof that does not
  * compute, or an upload refused, e.g. 422 for a wrong tile) drops every
- * cached tile of that log, so the next round fetches them afresh.
+ * cached tile of that log, so the next round fetches them afresh; a 409
+ * (the copy moved on) or a 503 (the mirror's storage) judged no tile and
+ * drops nothing.
  *
  * Round budget (rounds.h): one timeout per log (and a little slack for
  * the work between requests). Each mirrored log with a url is a part,
@@ -347,12 +355,17 @@ static void log_late(struct mirrorpull *p, const char *what, uint64_t next,
 static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
 {
     const struct logs_entry *log = &p->cfg.logs->v[li];
-    uint64_t pending, next, size;
+    uint64_t pending, newest, next, size;
     struct gl_buf body;
     struct mirror_result *res = malloc(sizeof *res);
+    uint8_t *ticket = malloc(GL_MIRROR_TICKET_MAX);
+    size_t ticket_len = 0;
 
-    if (res == NULL)
+    if (res == NULL || ticket == NULL) {
+        free(res);
+        free(ticket);
         return;
+    }
     gl_buf_init(&body, GL_MIRROR_BODY_BUILT);
     mirror_observe(p->cfg.mirror, li);
     p->log = log;
@@ -368,7 +381,10 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
         log_late(p, "its checkpoint", 0, 0); /* its new cosignatures wait */
     gl_http_response_release(&ck);
     for (int guard = 0; guard < 1 << 20; guard++) {
-        if (mirror_progress(p->cfg.mirror, li, &pending, &next, &size) != 0 ||
+        /* the batch's pending checkpoint, sealed: taken however far the
+         * log's checkpoints reaching the witness move on meanwhile */
+        int got = mirror_pending_ticket(p->cfg.mirror, li, &pending, ticket, &ticket_len);
+        if (got != 0 || mirror_progress(p->cfg.mirror, li, &newest, &next, &size) != 0 ||
             pending <= size)
             break;
         if (next > pending) /* only the checkpoint is missing: an empty upload */
@@ -377,7 +393,7 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
         p->late = 0; /* set again only by a GET of this batch not made */
         gl_buf_reset(&body);
         int rc = gl_mirror_upload_encode(log->origin, strlen(log->origin), next, pending,
-                                         NULL, 0, &body);
+                                         ticket, ticket_len, &body);
         uint64_t np = gl_mirror_npackages(next, pending), built = 0;
         for (; built < np && rc == 0 &&
                gl_mirror_body_room(body.len, built, MIRROR_COMMIT_PACKAGES);
@@ -421,7 +437,11 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
         if (res->status != 202) {
             gl_log(GL_LOG_WARN, "mirror pull of %s at %llu refused (%d): %s", log->origin,
                    (unsigned long long)next, res->status, res->why);
-            drop_tiles(p, log); /* a wrong tile of the log's must not stay */
+            /* a wrong tile of the log's must not stay; a 409 (the copy
+             * moved on) or a 503 (the mirror's storage) says nothing of
+             * the tiles: they stay for the next round */
+            if (res->status != 409 && res->status != 503)
+                drop_tiles(p, log);
             break;
         }
         if (stopping(p))
@@ -432,6 +452,7 @@ static void pull_log(struct mirrorpull *p, size_t li, uint64_t until)
                log->origin);
     gl_buf_release(&body);
     free(res);
+    free(ticket);
 }
 
 static int pulled(const struct logs_entry *log)

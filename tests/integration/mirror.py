@@ -326,6 +326,31 @@ def resume(murl, keyfile):
     pk = packages(log.entries, log.leaves, 1024, 1500)
     m.add(header(log.origin, 1024, 1500) + b"".join(pk), want=200, why="resume after restart")
 
+def below(murl, keyfile):
+    """With a fresh mirror: pending 300 then 600, a prefix of [0, 600) up
+    to 512 (202). An upload of [0, 300) with its packages starts too far
+    below the next entry 512: 409 naming 300 and 512. The client clamps
+    the advertised next entry to upload_end: the empty upload of 300 is
+    200; then [512, 600) completes 600."""
+    log = FakeLog(Signer(open(keyfile).read()), NFAKE)
+    m = Mirror(murl)
+    for old, size in ((0, 300), (300, 600)):
+        st, ct, rb = add_checkpoint(murl, log, old, size)
+        if st != 200: fail("add-checkpoint %d: %d %r" % (size, st, rb))
+    pk = packages(log.entries, log.leaves, 0, 600)
+    st, rb = m.add(header(log.origin, 0, 600) + b"".join(pk[:2]), want=202, why="prefix")
+    expect_info(rb, 600, 512, "prefix")
+    pk = packages(log.entries, log.leaves, 0, 300)
+    st, rb = m.add(header(log.origin, 0, 300) + b"".join(pk), want=409,
+                   why="[0, 300) too far below the next entry 512")
+    size, nxt, ticket = info(rb)
+    expect_info(rb, 300, 512, "too far below")
+    start = min(nxt, size)
+    m.add(header(log.origin, start, size, base64.b64decode(ticket)), want=200,
+          why="the clamped retry, an empty upload of 300")
+    m.add(header(log.origin, 512, 600) + b"".join(packages(log.entries, log.leaves, 512, 600)),
+          want=200, why="the rest of 600")
+
 def tickets(murl, keyfile):
     """With the mirror at 1500: a ticket lets the mirror take an upload_end
     it no longer remembers (pushed out of its last 8 pending sizes); a
@@ -801,6 +826,7 @@ if __name__ == "__main__":
     elif cmd == "partial": partial(sys.argv[2], sys.argv[3])
     elif cmd == "resume": resume(sys.argv[2], sys.argv[3])
     elif cmd == "tickets": tickets(sys.argv[2], sys.argv[3])
+    elif cmd == "below": below(sys.argv[2], sys.argv[3])
     elif cmd == "fake-mirror": fake_mirror(sys.argv[2])
     elif cmd == "fake-mirror2": fake_mirror2(*sys.argv[2:])
     elif cmd == "upload": upload(sys.argv[2], sys.argv[3])
