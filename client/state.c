@@ -200,7 +200,7 @@ static int retired_dir(const char *root, const char *name, const struct gl_verif
  * policy keeps using it, and clients of both policies share it (reported
  * on stderr). */
 static void use_retired(struct state *s, const char *root, const struct gl_verifier *keys,
-                       size_t n, const struct gl_verifier *use)
+                        size_t n, const struct gl_verifier *use)
 {
     char old[STATE_PATH_MAX], other[STATE_PATH_MAX];
     const char *base;

@@ -122,7 +122,8 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
     }
     if (!found) {
         snprintf(why, TRUST_WHY_MAX,
-                 "the checkpoint carries no signature by the policy's key for log %s", name);
+                 "the checkpoint carries no signature by the policy's key for log %s",
+                 name);
         return GL_ENOKEY;
     }
     return 0;
@@ -265,8 +266,8 @@ int trust_statement(const struct gl_verifier *keys, size_t nkeys, const char *ms
     util_printable(st->sig.name, st->sig.name_len, name, sizeof(name));
     if (rc == GL_ENOKEY)
         snprintf(why, TRUST_WHY_MAX,
-                 "signed by %s (key ID %08x), which is not a submitter of the policy", name,
-                 st->sig.id);
+                 "signed by %s (key ID %08x), which is not a submitter of the policy",
+                 name, st->sig.id);
     else if (rc != 0)
         snprintf(why, TRUST_WHY_MAX, "the signature of submitter %s does not verify",
                  name);

@@ -468,12 +468,15 @@ static PGconn *pg_connect(struct pg *p)
      * out, so libpq takes the environment's value. application_name comes
      * after it: the operator's with this process's tag (name_sessions), by
      * which a takeover finds an expired holder's sessions (pg_end_stale). */
-    const char *const keywords[] = {"target_session_attrs", "keepalives_idle",
-                                    "keepalives_interval",  "keepalives_count",
-                                    "dbname",               "application_name",
+    const char *const keywords[] = {"target_session_attrs",
+                                    "keepalives_idle",
+                                    "keepalives_interval",
+                                    "keepalives_count",
+                                    "dbname",
+                                    "application_name",
                                     NULL};
-    const char *const values[] = {"read-write", PG_KEEPALIVE_IDLE_S, "5", "3",
-                                  p->conninfo,  p->app,              NULL};
+    const char *const values[] = {
+        "read-write", PG_KEEPALIVE_IDLE_S, "5", "3", p->conninfo, p->app, NULL};
     int skip = getenv("PGTARGETSESSIONATTRS") != NULL;
     PGconn *c = PQconnectdbParams(keywords + skip, values + skip, 1);
     uint64_t end = gl_clock_mono_ms() + PG_SETUP_MS;
@@ -2566,7 +2569,7 @@ static void app_base(const char *conninfo, char *base)
             v = o->val;
     if (v == NULL && ((v = getenv("PGAPPNAME")) == NULL || *v == 0))
         v = "glasslogd";
-    for (; v[n] != 0 && n < APP_BASE_MAX; n++)
+    for (; n < APP_BASE_MAX && v[n] != 0; n++)
         base[n] = v[n] >= 0x20 && v[n] < 0x7f ? v[n] : '?';
     base[n] = 0;
     PQconninfoFree(opts);

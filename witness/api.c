@@ -485,9 +485,10 @@ static int api_healthz(struct api *a, struct gl_http_req *req)
     if (st.storage_failed)
         return reply_why(req, NULL, 503, "storage is failing: the last write failed");
     if (st.clock_ahead > 0)
-        return reply_why(req, NULL, 503,
-                         "a log's latest cosignature is dated more than "
-                         ENGINE_CLOCK_SLACK_TEXT " in the future: not cosigning it");
+        return reply_why(
+            req, NULL, 503,
+            "a log's latest cosignature is dated more than " ENGINE_CLOCK_SLACK_TEXT
+            " in the future: not cosigning it");
     return reply_text(req, NULL, 200, TEXT, "ok\n");
 }
 

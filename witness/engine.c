@@ -679,8 +679,9 @@ static void process_add(struct engine *e, struct wreq *r)
     r->stored_size = c->v.has ? c->v.size : 0;
     if (v == ADDCK_OK && clock_ahead(&c->v, now)) {
         r->status = 503;
-        r->why = "this witness's latest cosignature of this log is dated more than "
-                 ENGINE_CLOCK_SLACK_TEXT " in the future (its clock was ahead); it cosigns "
+        r->why = "this witness's latest cosignature of this log is dated more "
+                 "than " ENGINE_CLOCK_SLACK_TEXT
+                 " in the future (its clock was ahead); it cosigns "
                  "this log again once its clock passes that time";
         if (now - e->pub[r->log].ahead_logged < 60)
             return; /* logged loudly once a minute, not once per request */

@@ -37,9 +37,9 @@
  * a replay of the tree held (its text, or the same tree with other
  * extension lines) is answered with a cosignature dated at the latest
  * one's time while that is younger than ENGINE_REPLAY_REUSE_S (no write,
- * no new time that a crash could lose, the stored text kept), and a log whose latest cosignature is dated more
- * than ENGINE_CLOCK_SLACK_S ahead of the clock is refused (503) instead
- * of cosigned in the future (engine_stats counts such logs).
+ * no new time that a crash could lose, the stored text kept), and a log whose latest
+ * cosignature is dated more than ENGINE_CLOCK_SLACK_S ahead of the clock is refused (503)
+ * instead of cosigned in the future (engine_stats counts such logs).
  *
  * Announcing evidence (the file copy and the alarm), after its batch is
  * durable: (1) create the empty mark DIR/.<id>.pending, (2) write the copy

@@ -167,7 +167,7 @@ int rounds_resume(struct rounds *r)
     r->stop = 0;
     pthread_mutex_unlock(&r->mu);
     if (!done)
-        return 0; /* it had not left its loop: it goes on */
+        return 0;   /* it had not left its loop: it goes on */
     if (r->started) /* not joined yet (rounds_stop joins) */
         pthread_join(r->thread, NULL);
     r->started = 0;

@@ -1140,7 +1140,7 @@ static int reply_error(struct gl_http_req *req, int status, const char *reason,
                        const char *retry_after)
 {
     const struct gl_http_header headers[] = {{"Cache-Control", "no-store"},
-                                              {"Retry-After", retry_after}};
+                                             {"Retry-After", retry_after}};
     struct req_impl *ri = (struct req_impl *)req;
     struct gl_buf b;
     int err;

@@ -787,12 +787,12 @@ static void test_checkpoint_untrusted_text(void **state)
     char why[TRUST_WHY_MAX];
     (void)state;
 
-    assert_int_equal(
-        open_signed("r.example/log",
-                    "e\xc2\x9b" "31mvil\x7f/log\n5\n"
-                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
-                    tc, why),
-        GL_ENOKEY);
+    assert_int_equal(open_signed("r.example/log",
+                                 "e\xc2\x9b"
+                                 "31mvil\x7f/log\n5\n"
+                                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+                                 tc, why),
+                     GL_ENOKEY);
     assert_non_null(strstr(why, "has origin \"e\\xc2\\x9b31mvil\\x7f/log\""));
     assert_null(strchr(why, 0x7f));
     assert_null(strchr(why, (char)0xc2));

@@ -91,8 +91,9 @@ static void test_escape(void **state)
     (void)state;
 
     /* C0, DEL, both bytes of a C1 control, lone and truncated bytes */
-    assert_int_equal(gl_utf8_escape("a\x1b]52\x07\x7f\xc2\x9b" "1\x9b\xe2\x80", 13, NULL,
-                                    out, sizeof(out)),
+    assert_int_equal(gl_utf8_escape("a\x1b]52\x07\x7f\xc2\x9b"
+                                    "1\x9b\xe2\x80",
+                                    13, NULL, out, sizeof(out)),
                      13);
     assert_string_equal(out, "a\\x1b]52\\x07\\x7f\\xc2\\x9b1\\x9b\\xe2\\x80");
     /* printable UTF-8 passes; keep lets newline and tab through */

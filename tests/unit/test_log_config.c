@@ -194,9 +194,9 @@ static void test_reload_check(void **state)
                                     "restore-from x\naccept-copy\n",
                                     why, sizeof(why)),
                      0);
-    assert_int_equal(reload_verdict(&cur, "listen 127.0.0.1:1\nsubmitters s2\n", why,
-                                    sizeof(why)),
-                     GL_ESTATE);
+    assert_int_equal(
+        reload_verdict(&cur, "listen 127.0.0.1:1\nsubmitters s2\n", why, sizeof(why)),
+        GL_ESTATE);
     assert_string_equal(why, "listen changed: only a restart applies it");
     assert_int_equal(reload_verdict(&cur, "key k2\nread-only\n", why, sizeof(why)),
                      GL_ESTATE);

@@ -1174,7 +1174,8 @@ static void test_backup_partial_names(void **state)
     assert_int_equal(store_backup_partial("d" STORE_BACKUP_PARTIAL "//"), 1);
     assert_int_equal(store_backup_partial(STORE_BACKUP_PARTIAL), 1);
     /* RocksDB's staging directory of such a snapshot */
-    assert_int_equal(store_backup_partial("/d/glasslog-x" STORE_BACKUP_PARTIAL ".tmp"), 1);
+    assert_int_equal(store_backup_partial("/d/glasslog-x" STORE_BACKUP_PARTIAL ".tmp"),
+                     1);
     assert_int_equal(store_backup_partial("d" STORE_BACKUP_PARTIAL ".tmp/"), 1);
     assert_int_equal(store_backup_partial("d.tmp"), 0);
     assert_int_equal(store_backup_partial("d" STORE_BACKUP_PARTIAL ".tmp.tmp"), 0);

@@ -185,9 +185,10 @@ static void test_reload_check(void **state)
     (void)state;
 
     assert_int_equal(parse(&a, (const char *[]){"--name", "x", NULL}), 0);
-    assert_int_equal(parse(&b, (const char *[]){"--name", "x", "--mode", "y", "--on", NULL}),
+    assert_int_equal(
+        parse(&b, (const char *[]){"--name", "x", "--mode", "y", "--on", NULL}), 0);
+    assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, sizeof(why)),
                      0);
-    assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, sizeof(why)), 0);
     assert_int_equal(parse(&b, (const char *[]){"--name", "z", "--ms", "1", NULL}), 0);
     assert_int_equal(gl_opts_reload_check(&table, &a, &b, reloadable, why, sizeof(why)),
                      GL_ESTATE);
@@ -204,10 +205,8 @@ static void test_reload_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_and_flags),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_config_file),
-        cmocka_unit_test(test_config_once),
+        cmocka_unit_test(test_defaults_and_flags), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_config_file),        cmocka_unit_test(test_config_once),
         cmocka_unit_test(test_reload_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
