@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "glasslog/codec.h"
+
 /* Decodes one UTF-8 sequence at s (n bytes left) into *cp; returns its
  * length, or 0 if invalid (overlong, surrogate, > U+10FFFF, truncated). */
 size_t gl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
@@ -66,7 +68,6 @@ size_t gl_utf8_printable(const unsigned char *s, size_t n)
 
 size_t gl_utf8_escape(const char *s, size_t n, const char *keep, char *out, size_t max)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, j = 0, k;
 
@@ -86,8 +87,8 @@ size_t gl_utf8_escape(const char *s, size_t n, const char *keep, char *out, size
             break;
         out[j++] = '\\';
         out[j++] = 'x';
-        out[j++] = hex[u[i] >> 4];
-        out[j++] = hex[u[i] & 15];
+        gl_hex_encode(u + i, 1, out + j, 3); /* j + 4 < max: room for 2 and a NUL */
+        j += 2;
         i++;
     }
     out[j] = 0;

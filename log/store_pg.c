@@ -176,6 +176,7 @@
 
 #include <libpq-fe.h>
 
+#include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
 #include "clock.h"
@@ -1802,8 +1803,8 @@ static int lease_name(const struct pg *p, const char *holder, char *out, size_t 
 
     if (n > cap - TAG_LEN - 2)
         return GL_EINVAL;
-    memcpy(out, holder, n);
-    out[n] = ' ';
+    memcpy(out, holder, n + 1);
+    out[n] = ' '; /* its NUL: the tag follows */
     memcpy(out + n + 1, p->tag, TAG_LEN + 1);
     return 0;
 }
@@ -2580,19 +2581,14 @@ static void app_base(const char *conninfo, char *base)
  * operator's (app_base), a space and the tag. */
 static int name_sessions(struct pg *p)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char r[TAG_LEN / 2];
+    uint8_t r[TAG_LEN / 2];
     char base[APP_BASE_MAX + 1];
 
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
         gl_log(GL_LOG_ERROR, "store: getrandom failed for the session tag");
         return GL_EIO;
     }
-    for (size_t i = 0; i < sizeof(r); i++) {
-        p->tag[2 * i] = hex[r[i] >> 4];
-        p->tag[2 * i + 1] = hex[r[i] & 15];
-    }
-    p->tag[TAG_LEN] = 0;
+    gl_hex_encode(r, sizeof(r), p->tag, sizeof(p->tag)); /* fits: TAG_LEN + 1 */
     app_base(p->conninfo, base);
     snprintf(p->app, sizeof(p->app), "%s %s", base, p->tag); /* fits: APP_MAX */
     return 0;

@@ -14,12 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
 
-mirror_keys
-LHEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
-printf 'logs/v0\nvkey %s\nmirror\n' "$(cat "$T/log.key.pub")" > "$T/logs"
-printf 'mirror mirror1.example %s %s\n' "$(cat "$T/m1.key.pub")" "$MURL" > "$T/mirrors"
-start_witness 1 "$T/logs" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT"
-wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not up"
+one_mirror
 
 mirror_size() { curl -sf "$MURL/mirror/$LHEX/checkpoint" | sed -n 2p; }
 log_size() { curl -sf "$LOG_URL/checkpoint" | sed -n 2p; }

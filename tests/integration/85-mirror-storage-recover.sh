@@ -10,13 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
 
-mirror_keys
-LHEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
-printf 'logs/v0\nvkey %s\nmirror\n' "$(cat "$T/log.key.pub")" > "$T/logs"
-printf 'mirror mirror1.example %s %s\n' "$(cat "$T/m1.key.pub")" "$MURL" > "$T/mirrors"
 # a first start makes DATA/mirror, the shim's directory, which must exist
-start_witness 1 "$T/logs" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT"
-wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not up"
+one_mirror
 stop_witness 1
 [ -d "$T/wd1/mirror" ] || fail "no mirror directory in the witness's data"
 fault_wrap "$T/wd1/mirror"

@@ -163,6 +163,18 @@ mirror_keys() {
     MURL="http://127.0.0.1:$MPORT"
 }
 
+# one_mirror: mirror_keys, then witness 1 started as the mirror of the one
+# log example.com/log ($T/logs), with $T/mirrors naming it for glasslogd's
+# --mirrors; sets LHEX (the hex SHA-256 of the origin: its mirror path).
+one_mirror() {
+    mirror_keys
+    LHEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
+    printf 'logs/v0\nvkey %s\nmirror\n' "$(cat "$T/log.key.pub")" > "$T/logs"
+    printf 'mirror mirror1.example %s %s\n' "$(cat "$T/m1.key.pub")" "$MURL" > "$T/mirrors"
+    start_witness 1 "$T/logs" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT"
+    wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "mirror listener not up"
+}
+
 # create_flag DIR: prints --create if DIR does not exist yet (a witness's
 # first start), nothing otherwise, so restarts take the real path.
 create_flag() { [ -e "$1" ] || echo --create; }
