@@ -53,8 +53,13 @@ PROGS      := $(BIN)/glasslog $(BIN)/glasslogd $(BIN)/glasslog-witness
     test-build soak install
 .DEFAULT_GOAL := all
 
+# Builds run one job per core unless the command line says otherwise
+# (make -jN): the suite's two trees are most of a cold CI's build time.
+JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
+PAR      = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(JOBS))
+
 all: build-deps
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory $(PAR) build-all
 
 .PHONY: build-all
 build-all: $(LIBA) $(NETA) $(PROGS)
@@ -192,19 +197,19 @@ test-build: $(LIBA) $(NETA) $(PROGS) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS) \
 
 # The whole suite: unit tests, fuzz-corpus replay, integration tests.
 test: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(PAR) test-build
 	@GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/run.sh
 
 # Crash soak: 20 kill -9 cycles under load for glasslogd and for the
 # witness (`make test` runs 5 of each); SOAK_CYCLES overrides.
 SOAK_CYCLES ?= 20
 soak: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(PAR) test-build
 	@GL_CRASH_CYCLES=$(SOAK_CYCLES) GL_BUILD=$(O) GL_BIN=$(abspath $(BIN)) tests/soak.sh
 
 # The same suite built with sanitizers, in its own tree.
 check: deps
-	@$(MAKE) --no-print-directory O=build/asan BIN=build/asan/bin \
+	@$(MAKE) --no-print-directory $(PAR) O=build/asan BIN=build/asan/bin \
 	    LIBA=build/asan/libglasslog.a NETA=build/asan/libglasslog-net.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test-build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -215,7 +220,7 @@ check: deps
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 fuzz: deps
-	@$(MAKE) --no-print-directory O=build/fuzz BIN=build/fuzz/bin CC=clang \
+	@$(MAKE) --no-print-directory $(PAR) O=build/fuzz BIN=build/fuzz/bin CC=clang \
 	    LIBA=build/fuzz/libglasslog.a NETA=build/fuzz/libglasslog-net.a \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
@@ -224,7 +229,7 @@ fuzz: deps
 
 # A working log on 127.0.0.1:8080 (keys and data in var/).
 run: build-deps
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory $(PAR) build-all
 	@scripts/run.sh
 
 # Benchmarks: "bench <name> <value> <unit>" lines; any failure exits non-zero.
