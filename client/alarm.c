@@ -6,7 +6,10 @@
  * GLASSLOG_ALARM_DETAIL and GLASSLOG_LOG_URL; the monitor waits for it, at
  * most --on-alarm-timeout seconds (then the command's process group is
  * stopped: hook.h), and reports a non-zero exit or the timeout.
- * It runs only for newly recorded evidence.
+ * It runs only for newly recorded evidence. Between alarm_defer and
+ * alarm_run_deferred (a caller holding the state lock) hooks are queued,
+ * in order, and run once the caller has let go: a hook may use the state
+ * (a `glasslog lookup` with the same --state) without waiting on it.
  */
 #include "alarm.h"
 
@@ -24,14 +27,23 @@
 #include "hook.h"
 #include "util.h"
 
-static void run_hook(const struct alarm_ctx *a, const char *kind, const char *dir,
-                     const char *detail)
+/* A hook held back by alarm_defer: the URL as it was, and kind, dir and
+ * detail copied into text. */
+struct alarm_hook {
+    struct alarm_hook *next;
+    const char *url;
+    const char *kind, *dir, *detail; /* into text */
+    char text[];
+};
+
+static void run_hook(const struct alarm_ctx *a, const char *url, const char *kind,
+                     const char *dir, const char *detail)
 {
     const struct gl_hook_var vars[] = {
         {"GLASSLOG_ALARM_KIND", kind},
         {"GLASSLOG_ALARM_DIR", dir},
         {"GLASSLOG_ALARM_DETAIL", detail},
-        {"GLASSLOG_LOG_URL", a->url},
+        {"GLASSLOG_LOG_URL", url},
     };
     int st = 0, timed_out = 0;
 
@@ -47,6 +59,47 @@ static void run_hook(const struct alarm_ctx *a, const char *kind, const char *di
             a->on_alarm_timeout_s);
     else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         cli_error("the --on-alarm command failed (status %d)", st);
+}
+
+/* Runs the hook now, or queues it while hooks are deferred (run now if
+ * the copy cannot be made: never lost). */
+static void hook(struct alarm_ctx *a, const char *kind, const char *dir,
+                 const char *detail)
+{
+    size_t lk = strlen(kind) + 1, ld = strlen(dir) + 1, lt = strlen(detail) + 1;
+    struct alarm_hook *h = NULL, **tail;
+
+    if (a->defer && lk + ld <= SIZE_MAX - sizeof(*h) - lt)
+        h = malloc(sizeof(*h) + lk + ld + lt);
+    if (h == NULL) {
+        run_hook(a, a->url, kind, dir, detail);
+        return;
+    }
+    h->next = NULL;
+    h->url = a->url;
+    h->kind = memcpy(h->text, kind, lk);
+    h->dir = memcpy(h->text + lk, dir, ld);
+    h->detail = memcpy(h->text + lk + ld, detail, lt);
+    for (tail = &a->deferred; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = h;
+}
+
+void alarm_defer(struct alarm_ctx *a)
+{
+    a->defer = 1;
+}
+
+void alarm_run_deferred(struct alarm_ctx *a)
+{
+    struct alarm_hook *h;
+
+    a->defer = 0;
+    while ((h = a->deferred) != NULL) {
+        a->deferred = h->next;
+        run_hook(a, h->url, h->kind, h->dir, h->detail);
+        free(h);
+    }
 }
 
 /* Builds the "alarm" summary file. */
@@ -87,7 +140,7 @@ static int record(struct alarm_ctx *a, const char *kind, const char *name,
     a->recorded++;
     cli_error("ALARM (%s): %s; evidence in %s", kind, detail, dir);
     if (a->on_alarm != NULL)
-        run_hook(a, kind, dir, detail);
+        hook(a, kind, dir, detail);
 out:
     gl_buf_release(&sum);
     return rc;

@@ -52,6 +52,8 @@
 #include "glasslog/merkle.h"
 #include "state.h"
 
+struct alarm_hook;
+
 /* Where an alarm goes. */
 struct alarm_ctx {
     const struct state *s;
@@ -61,7 +63,17 @@ struct alarm_ctx {
     unsigned on_alarm_timeout_s;       /* its time limit (0: none; hook.h) */
     unsigned recorded;                 /* new alarms recorded */
     unsigned seen;                     /* alarms found (new or not) */
+    int defer;                         /* hooks queued: alarm_defer */
+    struct alarm_hook *deferred;       /* the queue (owned; alarm_run_deferred) */
 };
+
+/* From now on the hooks of new alarms wait in a's queue (a caller about
+ * to take the state lock: a hook may use the state). Their evidence and
+ * messages are not delayed. */
+void alarm_defer(struct alarm_ctx *a);
+/* Runs the queued hooks in order, frees the queue, and stops deferring.
+ * Call after alarm_defer once the lock is let go, on every path. */
+void alarm_run_deferred(struct alarm_ctx *a);
 
 /* A fork between the checkpoint notes old (m leaves) and cur (n leaves):
  * records it (with the consistency proof the log's data gave, len hashes,

@@ -465,6 +465,7 @@ static int store_checked(struct monitor *m, const struct gl_buf *note,
 
     if (state_lock(&m->s) != 0)
         return CLI_USAGE;
+    alarm_defer(&m->a); /* a fork's hook runs once the lock is let go */
     rc = stored_load(m, &st);
     if (rc == 0 && (rc = check_consistency(m, &st->note, &st->tc, note, tc)) != 0) {
         rc = rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
@@ -480,6 +481,7 @@ static int store_checked(struct monitor *m, const struct gl_buf *note,
              : CLI_USAGE;
 out:
     state_unlock(&m->s);
+    alarm_run_deferred(&m->a);
     stored_free(st);
     return rc;
 }

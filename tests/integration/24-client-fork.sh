@@ -18,7 +18,8 @@
 # Two logs of different origins with the same tree are two memories: a
 # lookup answer listing a statement in both checks each checkpoint; one
 # log's checkpoint planted in the other's directory is an error (exit 3),
-# not a fork.
+# not a fork. A fork found as the checkpoint is stored runs its hook once
+# the state lock is let go.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -81,6 +82,25 @@ expect_err "the log serves a checkpoint of size 4, smaller than the size 7 verif
 expect_rc 2 "$G" lookup --log "$B" --policy "$T/policy" --state "$T/s" \
     --sha256 "$(printf 'b 3' | sha256sum | cut -c1-64)"
 expect_err "ALARM (fork.*): log example.com/log: the checkpoint of size 7 is not consistent with the one of size 4 seen before"
+
+# A fork found as the checkpoint is stored (another command sharing the
+# state remembered one meanwhile) runs its --on-alarm hook once the state
+# lock is let go, so a hook may use the state. C's catch-up on a fresh
+# state: its first hook (an unexpected statement) has lookup remember A's
+# checkpoint; storing C's then meets a fork, whose hook finds the lock free
+# (on the old code it ran under the lock).
+: > "$T/none"
+LOOKA="'$G' lookup --log '$A' --policy '$T/policy' --state '$T/h' --sha256 $(printf 'a 1' | sha256sum | cut -c1-64) > /dev/null 2>&1"
+HOOKF="case \$GLASSLOG_ALARM_KIND in
+unexpected-statement) [ -s '$T/h/$ID/checkpoint' ] || $LOOKA ;;
+fork) if flock -n '$T/h/$ID/lock' true; then echo free; else echo held; fi > '$T/lock.at.fork' ;;
+esac"
+expect_rc 2 "$G" monitor --log "$C" --policy "$T/policy" --state "$T/h" --once --no-progress \
+    --watch-submitter "@$T/sub.key.pub" --expect "$T/none" --on-alarm "$HOOKF"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent with the one of size 4 verified before (same size, different root)"
+cmp -s "$T/h/$ID/checkpoint" "$T/a.note" || fail "the fork at store time replaced A's checkpoint"
+[ "$(cat "$T/lock.at.fork" 2>/dev/null)" = free ] ||
+    fail "the hook of a fork found at store time ran under the state lock ($(cat "$T/lock.at.fork" 2>&1))"
 
 # A fork the witnesses did not cosign (the policy's quorum is not met: no
 # witness cosigns these logs) is still a fork: the log signed it. The
