@@ -1060,14 +1060,14 @@ static void take_packages(struct upload *up, const uint8_t *body, size_t len, si
         set_why(up->r, 503, "storage commit failed");
     if (up->r->status != 0)
         return;
+    /* Bytes after the last package taken are discarded (tlog-mirror),
+     * after the whole sequence too: the upload goes on to finish. */
     if (i < np) {
         if (up->r->packages > 0) {
             up->r->status = 202;
         } else {
             set_why(up->r, 400, "no whole entry package in the body (%s)", why.reason);
         }
-    } else if (at != len) {
-        set_why(up->r, 400, "%zu bytes after the last entry package", len - at);
     }
 }
 
