@@ -195,16 +195,16 @@ function logSign(textNote) {
   return `${textNote}\n\u2014 ${name} ${Buffer.concat([Buffer.from(id, 'hex'), sig]).toString('base64')}\n`;
 }
 
-// The bundle's statement at `index` (BigInt) of a tree of index + 1
-// leaves: made-up proof hashes, the root they lead to (RFC 9162 section
-// 2.1.3.2), a checkpoint of that root signed by the log's key.
-function bigIndexBundle(bundle, index) {
+// The bundle's statement at `index` (BigInt) of a tree of `size` leaves
+// (default index + 1): made-up proof hashes, the root they lead to (RFC
+// 9162 section 2.1.3.2), a checkpoint of that root signed by the log's key.
+function bigIndexBundle(bundle, index, size = index + 1n) {
   const extra = bundle.split('\n')[1];
   check(extra.startsWith('extra '), 'the bundle has no extra line');
   const sha = (...b) => createHash('sha256').update(Buffer.concat(b)).digest();
   let r = sha(Buffer.from([0]), Buffer.from(extra.slice(6), 'base64'));
   const hashes = [];
-  let fn = index, sn = index;
+  let fn = index, sn = size - 1n;
   for (let k = 0; sn > 0n; k++) {
     const p = sha(Buffer.from(`made-up ${k}`));
     hashes.push(p.toString('base64'));
@@ -215,7 +215,7 @@ function bigIndexBundle(bundle, index) {
     fn >>= 1n;
     sn >>= 1n;
   }
-  const cp = logSign(`example.com/log\n${index + 1n}\n${r.toString('base64')}\n`);
+  const cp = logSign(`example.com/log\n${size}\n${r.toString('base64')}\n`);
   return `c2sp.org/tlog-proof@v1\n${extra}\nindex ${index}\n${hashes.join('\n')}\n\n${cp}`;
 }
 
@@ -242,6 +242,16 @@ await test('a bundle verifies offline', async (page) => {
   const r = await expectVerified(page.locator('#bundle-results'), { 'inclusion proof': 'ok' });
   const d = await page.locator('#bundle-results tr[data-check="inclusion proof"] td').nth(1).textContent();
   check(d === 'entry 9007199254740993 of 9007199254740994', `inclusion proof row: ${d} (${JSON.stringify(r)})`);
+  // A tree of 2^63 leaves is refused, as lib/checkpoint.c refuses it
+  // (glasslog verify: a malformed bundle).
+  const over = path.join(path.dirname(env.MODE_FILE), 'over.tlog-proof');
+  fs.writeFileSync(over, bigIndexBundle(read(env.BUNDLE), (1n << 63n) - 1n));
+  await page.setInputFiles('#bundle-input', over);
+  await page.click('#bundle-form button[type=submit]');
+  await page.waitForSelector('#bundle-results .error', { timeout: T });
+  const e = await page.textContent('#bundle-results');
+  check(/^NOT VERIFIED: over.tlog-proof is not a valid tlog-proof \(tree size exceeds 2\^63-1\)/.test(e) &&
+    await page.locator('#bundle-results .card').count() === 0, `a tree of 2^63: ${e}`);
   check(asked.length === 0, `the bundle's verification asked the network: ${asked.join(', ')}`);
 });
 
@@ -984,7 +994,7 @@ await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 5
   await open(page, env.LOG_URL, '#/find');
   // One made-up statement a page, 16 in all.
   const asked = await fakeLookups(page, (from) => ({
-    body: { statements: [{ index: from, statement: `not a statement ${from}\n`, proof: 'not a proof\n' }],
+    body: { statements: [{ index: from, leaf_hash: '00'.repeat(32), statement: `not a statement ${from}\n`, proof: 'not a proof\n' }],
       ...(from < 15 ? { next: from + 1 } : {}) } }));
   await searchSubject(page, 'fake/paged');
   await page.waitForSelector('#find-results button.lookup-more', { timeout: T });
@@ -1012,7 +1022,7 @@ await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 5
   // A page holds at most 100 statements, each once, ascending from its
   // "from": a longer page, a statement listed again on the next page or
   // twice on one page is refused, with no card shown.
-  const item = (i) => ({ index: i, statement: `not a statement ${i}\n`, proof: 'not a proof\n' });
+  const item = (i) => ({ index: i, leaf_hash: '00'.repeat(32), statement: `not a statement ${i}\n`, proof: 'not a proof\n' });
   const refused = [
     ['fake/long', () => ({ statements: [...Array(101).keys()].map(item) }), /it lists 101 statements, more than the 100/],
     ['fake/again', (from) => ({ statements: [item(0)], ...(from < 3 ? { next: from + 1 } : {}) }),
@@ -1049,6 +1059,68 @@ await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 5
   t = await page.textContent('#find-results');
   check(/^The log has no checkpoint to serve yet, so it cannot answer lookups: try again in 7 s\./.test(t), `says ${t}`);
   page.problems = page.problems.filter((p) => !/status of 503/.test(p)); // the browser logs the 503 itself
+});
+
+// The real log's answer for SUBJECT, altered in the browser: an item
+// without leaf_hash is malformed; a tree_size its proof does not lead to
+// fails the item; a second item proven in another tree of the same size (a
+// checkpoint signed by the log's key over made-up hashes) fails as a split
+// view while the first verifies. A refused search input stops the search
+// running, and a forgotten policy removes the cards verified under it.
+await test('altered lookup answers: leaf_hash, tree_size, one tree a size; a refused input, a forgotten policy', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/find');
+  let alter = (a) => a, delay = 0;
+  await page.route('**/api/v1/lookup?**', async (route) => {
+    const res = await route.fetch();
+    const body = JSON.stringify(alter(await res.json()));
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    route.fulfill({ response: res, body });
+  });
+  const verdicts = () => page.$$eval('#find-results .card .verdict', (v) => v.map((e) => [e.dataset.verdict, e.textContent]));
+  const search = async (n) => {
+    await searchSubject(page, env.SUBJECT);
+    await page.waitForFunction((k) => document.querySelectorAll('#find-results .verdict, #find-results .error').length >= k,
+      n, { timeout: T });
+  };
+  alter = (a) => { for (const it of a.statements) delete it.leaf_hash; return a; };
+  await search(1);
+  let t = await page.textContent('#find-results');
+  check(/malformed \(an item lacks a valid index, leaf_hash, statement or proof\)/.test(t), `no leaf_hash: ${t}`);
+  check(await page.locator('#find-results .card').count() === 0, 'an item without leaf_hash has a card');
+  let size = 0;
+  alter = (a) => { size = a.tree_size; return { ...a, tree_size: a.tree_size + 1 }; };
+  await search(1);
+  let v = await verdicts();
+  check(v.length >= 1 && v.every(([d, t]) => d === 'not-verified' && t.includes(`as of tree size ${size + 1} but this proof ` +
+    `leads to a checkpoint of size ${size}`)), `tree_size: ${JSON.stringify(v)}`);
+  alter = (a) => {
+    const it = a.statements[0], n = BigInt(a.tree_size), j = n - 1n;
+    check(BigInt(it.index) < j, `the statement is at ${it.index} of ${n}`);
+    const proof = bigIndexBundle(`x\nextra ${Buffer.from(it.statement).toString('base64')}\n`, j, n);
+    return { ...a, statements: [it, { ...it, index: Number(j), proof }] };
+  };
+  await search(2);
+  v = await verdicts();
+  check(v.length === 2 && v[0][0] === 'verified' && v[1][0] === 'not-verified' &&
+    v[1][1].includes('another statement of this answer is proven in a different tree of size'), `split view: ${JSON.stringify(v)}`);
+  alter = (a) => a;
+  delay = 2000;
+  await searchSubject(page, env.SUBJECT);
+  await page.fill('#hash-input', 'not-a-hash');
+  await page.click('#find-hash button[type=submit]');
+  await new Promise((r) => setTimeout(r, 3000));
+  t = await page.textContent('#find-results');
+  check(t === 'A SHA-256 is 64 hexadecimal digits (0-9, a-f).', `after a refused input: ${t}`);
+  delay = 0;
+  await search(1);
+  check((await verdicts())[0]?.[0] === 'verified', 'the search does not verify');
+  await page.evaluate(() => { location.hash = '#/policy'; });
+  await page.click('#policy-forget');
+  await page.evaluate(() => { location.hash = '#/find'; });
+  t = await page.textContent('#find-results');
+  check(/^The policy changed: results verified under the old one were removed/.test(t) &&
+    await page.locator('#find-results .card').count() === 0, `after the policy was forgotten: ${t}`);
 });
 
 // Last, so that the appends to the second log had the other cases' time.

@@ -25,7 +25,12 @@
 # (intercepted in the browser) show the page cap and its "more" button, a
 # refused "next" that does not advance, refused answers of more than 100
 # statements or of indices listed again (on one page or the next), an
-# empty answer's tree_size, and a 503's "no checkpoint to serve yet". A
+# empty answer's tree_size, and a 503's "no checkpoint to serve yet". The
+# real answer altered in the browser: an item without leaf_hash is
+# malformed, a tree_size its proof does not lead to fails the item, a
+# second item proven in another tree of the same size fails as a split
+# view; a refused search input stops the search running; a forgotten
+# policy removes the cards verified under it. A
 # bundle at an index above 2^53 (its checkpoint signed here with the log
 # key) verifies. An intercepted checkpoint with a second, garbage W1 line
 # of the valid line's time shows that line INVALID in the overview's

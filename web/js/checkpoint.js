@@ -6,7 +6,7 @@ import { ed25519Verify } from './crypto.js';
 
 export const CHECKPOINT_TEXT_MAX = 16384;
 export const CHECKPOINT_EXT_MAX = 16;
-const TIME_MAX = (1n << 63n) - 1n;
+const TIME_MAX = (1n << 63n) - 1n; // also the largest tree size (as lib/checkpoint.c)
 
 // {origin, size (BigInt), root (32 bytes), next}
 export function parseCheckpoint(text) {
@@ -19,6 +19,7 @@ export function parseCheckpoint(text) {
   l = nextLine(text, l.pos);
   if (!l) throw new ParseError('no size line');
   const size = parseU64(l.line);
+  if (size > TIME_MAX) throw new ParseError('tree size exceeds 2^63-1');
   l = nextLine(text, l.pos);
   if (!l) throw new ParseError('no root hash line');
   const root = b64decodeExact(l.line, 32);

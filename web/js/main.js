@@ -55,6 +55,16 @@ const policyNote = () => (state.source === 'log' ? SUGGESTED_NOTE : null);
 const MAX_AGE = (1n << 64n) - 1n;
 const maxAge = () => { const s = localStorage.getItem(KEY_MAXAGE) || ''; return /^[0-9]+$/.test(s) ? BigInt(s) : 0n; };
 
+// A new or forgotten policy: the results verified under the old one go,
+// and a search or bundle check still running stops (its cards would mix
+// two policies).
+function policyChanged() {
+  lookupGen++;
+  bundleGen++;
+  const note = 'The policy changed: results verified under the old one were removed. Check again.';
+  for (const id of ['find-results', 'bundle-results']) if ($(id).childNodes.length) clear($(id), el('p', {}, note));
+}
+
 async function savePolicy(textValue, source) {
   const b = toBin(textValue);
   const p = await parsePolicy(b); // throws "line N: reason"
@@ -62,6 +72,7 @@ async function savePolicy(textValue, source) {
   localStorage.setItem(KEY_SOURCE, source);
   state.policy = p;
   state.source = source;
+  policyChanged();
   showPolicyStatus();
   return p;
 }
@@ -111,6 +122,7 @@ function initPolicyPage() {
     localStorage.removeItem(KEY_POLICY);
     localStorage.removeItem(KEY_SOURCE);
     state.policy = null;
+    policyChanged();
     $('policy-text').value = '';
     showPolicyStatus();
     clear(msg, el('p', {}, 'The policy is forgotten.'));
@@ -152,9 +164,7 @@ async function statementCard(item, ctx) {
   }
   const report = await verify(state.policy, { statement: item.statement, proof, artifact: ctx.artifact || null,
     artifactName: ctx.artifactName, expect: ctx.expect || null, maxAge: maxAge(), now: now() });
-  let extra = null;
-  if (item.leafHash !== undefined && item.leafHash !== hex(report.leaf))
-    extra = 'the log\'s leaf_hash is not the hash of its statement';
+  const extra = answerFailure(item, ctx, report);
   card.append(reportView(report, { policyNote: policyNote(), extraFailure: extra }));
   const links = el('p', { class: 'row' });
   if (item.index !== undefined) links.append(el('a', { href: `#/entry/${item.index}` }, `Details of entry ${item.index}`));
@@ -172,6 +182,27 @@ async function statementCard(item, ctx) {
   if (!ctx.artifact) links.append(compareButton(item, ctx, card));
   card.append(links);
   return card;
+}
+
+// Why an item of a lookup answer fails beside its own checks, or null:
+// its leaf_hash is not its statement's hash; its proof leads to a
+// checkpoint of another size than the answer's tree_size (the log
+// answered as of that checkpoint); or another item of the same search
+// proved a different tree of that size (ctx.roots: size -> root hex, of
+// checkpoints the log signed), a split view the CLI alarms on.
+function answerFailure(item, ctx, report) {
+  if (item.leafHash !== undefined && item.leafHash !== hex(report.leaf))
+    return 'the log\'s leaf_hash is not the hash of its statement';
+  const c = report.ck;
+  if (!c) return null;
+  if (ctx.treeSize != null && c.cp.size !== BigInt(ctx.treeSize))
+    return `the log's answer is as of tree size ${ctx.treeSize} but this proof leads to a checkpoint of size ${c.cp.size}`;
+  if (!ctx.roots) return null;
+  const size = String(c.cp.size), root = hex(c.cp.root), seen = ctx.roots.get(size);
+  if (seen === undefined) ctx.roots.set(size, root);
+  else if (seen !== root)
+    return `another statement of this answer is proven in a different tree of size ${size}: the log signed two trees of one size (a split view)`;
+  return null;
 }
 
 // "Compare with a file": verifies the same statement again with a file.
@@ -262,6 +293,7 @@ async function lookup(query, ctx) {
   clear(out, el('p', {}, 'Searching the log…'));
   const head = el('p', { class: 'lookup-count' }), list = el('div', { class: 'lookup-cards' }), tail = el('div');
   const gen = ++lookupGen, stale = () => gen !== lookupGen;
+  const roots = new Map(); // size -> root of every checkpoint this search's proofs led to
   let shown = 0, from = 0;
   // Reads and verifies the pages from `from` on, appending cards to list.
   const more = async () => {
@@ -287,7 +319,7 @@ async function lookup(query, ctx) {
       // Once a page: the results are a live region.
       head.textContent = `Verifying statement${page.items.length === 1 ? ` ${shown + 1}` : `s ${shown + 1} to ${shown + page.items.length}`}…`;
       for (const it of page.items) {
-        const card = await itemCard(it, ctx);
+        const card = await itemCard(it, { ...ctx, treeSize: page.treeSize, roots });
         if (stale()) return;
         list.append(card);
         shown++;
@@ -313,8 +345,9 @@ async function lookup(query, ctx) {
 
 // The card of one item of a lookup answer (verified, or why not).
 async function itemCard(it, ctx) {
-  if (!it || typeof it.statement !== 'string' || typeof it.proof !== 'string' || !Number.isSafeInteger(it.index))
-    return errorBox('NOT VERIFIED: the log\'s answer is malformed (an item lacks a valid index, statement or proof).');
+  if (!it || typeof it.statement !== 'string' || typeof it.proof !== 'string' || !Number.isSafeInteger(it.index) ||
+      typeof it.leaf_hash !== 'string' || !/^[0-9a-f]{64}$/.test(it.leaf_hash))
+    return errorBox('NOT VERIFIED: the log\'s answer is malformed (an item lacks a valid index, leaf_hash, statement or proof).');
   return statementCard({ index: it.index, statement: toBin(it.statement), proof: toBin(it.proof),
     leafHash: it.leaf_hash }, ctx);
 }
@@ -359,6 +392,7 @@ function initFind() {
     const v = $('hash-input').value.trim().toLowerCase();
     let d;
     try { d = hexDecodeExact(v, 32, true); } catch {
+      lookupGen++; // a refused search stops the one running
       clear($('find-results'), errorBox('A SHA-256 is 64 hexadecimal digits (0-9, a-f).'));
       return;
     }
@@ -370,6 +404,7 @@ function initFind() {
     const s = $('subject-input').value.trim(), v = $('version-input').value.trim();
     const tok = /^[\x21-\x7e]{1,256}$/;
     if (!tok.test(s) || (v && !tok.test(v))) {
+      lookupGen++; // a refused search stops the one running
       clear($('find-results'), errorBox('A subject and a version are 1 to 256 printable ASCII characters without spaces.'));
       return;
     }
