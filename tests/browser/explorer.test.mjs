@@ -461,6 +461,33 @@ await test('an overview answered late never replaces a newer one', async (page) 
     check(r.verdict === 'verified' && r.tree === VERIFIED_IN, `row ${JSON.stringify(r)}`);
 });
 
+// A newer checkpoint that fails its log signature empties the entries
+// verified against the one before at once, while its own answers (the
+// log's /metrics, held here) are still awaited.
+await test('a failing checkpoint removes the verified entries of the one before at once', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  await open(page, env.LOG_URL, '#/overview');
+  for (const r of await overviewPage(page, SIZE - 1, Math.max(0, SIZE - 20)))
+    check(r.verdict === 'verified', `row ${JSON.stringify(r)}`);
+  const lines = (await (await fetch(`${env.LOG_URL}/checkpoint`)).text()).split('\n');
+  lines[2] = (lines[2][0] === 'A' ? 'B' : 'A') + lines[2].slice(1); // another root: the signature fails
+  await page.route('**/checkpoint', (route) =>
+    route.fulfill({ status: 200, contentType: 'text/plain; charset=utf-8', body: lines.join('\n') }));
+  await page.route('**/metrics', async (route) => {
+    await new Promise((r) => setTimeout(r, 4000));
+    await route.continue().catch(() => {});
+  });
+  await page.evaluate(() => { location.hash = '#/find'; });
+  await page.waitForFunction(() => !document.getElementById('page-find').hidden, null, { timeout: T });
+  await page.evaluate(() => { location.hash = '#/overview'; });
+  await page.waitForFunction(() => /does not verify/.test(document.getElementById('overview-status').textContent), null,
+    { timeout: T });
+  const n = await page.$$eval('#ov-entries tbody tr[data-verdict="verified"]', (t) => t.length);
+  const h = await page.textContent('#ov-entries-h');
+  check(n === 0 && !/verified against/.test(h), `${n} verified rows under "${h}" beside a checkpoint that fails`);
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+});
+
 await test('without a verified checkpoint the overview says its entries are not verified', async (page) => {
   const plain = (t) => t.replace(/not verified|unverified/gi, '');
   await open(page, env.LOG_URL, '#/overview'); // no policy

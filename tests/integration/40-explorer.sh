@@ -30,7 +30,9 @@
 # malformed, a tree_size its proof does not lead to fails the item, a
 # second item proven in another tree of the same size fails as a split
 # view; a refused search input stops the search running; a forgotten
-# policy removes the cards verified under it. A
+# policy removes the cards verified under it; a newer checkpoint that
+# fails empties the overview's entries verified against the one before at
+# once. A
 # bundle at an index above 2^53 (its checkpoint signed here with the log
 # key) verifies. An intercepted checkpoint with a second, garbage W1 line
 # of the valid line's time shows that line INVALID in the overview's

@@ -623,6 +623,7 @@ async function overview() {
     ov.view = { size: cp.size, cp: opened && opened.ok && opened.quorum ? opened.cp : null, bundles: new Map(), tiles: new Map(),
       why: state.cantVerify ? 'this browser cannot verify' : !opened ? 'no policy is set, so the checkpoint is not checked'
         : !opened.ok ? 'the checkpoint does not verify under your policy' : 'the checkpoint does not meet your policy\'s witness quorum' };
+    overviewEntriesPending();
     $('ov-origin').textContent = text(cp.origin);
     $('ov-size').textContent = cp.size.toString();
     $('ov-size').dataset.size = cp.size.toString();
@@ -729,6 +730,18 @@ async function overviewEntries() {
   }));
   if (size === 0n) tb.append(el('tr', {}, el('td', { colspan: 7 }, 'The log is empty.')));
   overviewEntriesLabels(v, rows, lo, hi);
+}
+
+// The entries of a view just replaced no longer stand (verified against
+// its checkpoint, not this one): the table is emptied until this view's
+// rows are drawn, however long its other answers take.
+function overviewEntriesPending() {
+  $('ov-entries').querySelector('tbody').replaceChildren();
+  $('ov-entries-h').textContent = 'Latest entries (being read)';
+  $('ov-entries-caption').textContent = 'Latest entries, being read';
+  const note = $('ov-entries-note');
+  note.className = 'warning';
+  note.textContent = 'The entries are being read and checked against the checkpoint above.';
 }
 
 // The heading, caption and note of the entries table say what was verified.
