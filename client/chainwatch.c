@@ -7,14 +7,18 @@
  * of anything and is skipped), the ones that verify are copied out and
  * the page is freed before the next is asked. Memory: one page (at most
  * UTIL_LOOKUP_BYTES) plus the statements about the source signed by policy
- * submitters, whatever others log about it. The pending audit checks are a
- * small array, sorted by nothing, deduplicated by build index, written
- * whole (gl_file_replace: atomic): by chainwatch_flush for the checks
- * added during a catch-up (once per entry bundle, before its progress is
- * saved, so a catch-up of N builds writes it N / 256 times, not N), and
- * by chainwatch_due when due checks are done. A build whose check cannot
- * be added (the file cannot be read, or holds CHAINWATCH_MAX_PENDING
- * checks) stops the catch-up before it: no check is dropped silently.
+ * submitters, whatever others log about it: only those that can be a link
+ * (a source statement of it, a build or rebuild naming it, an audit
+ * listing it) are kept, each proof of at most GL_TLOGPROOF_MAX_SIZE bytes
+ * (a longer one is no valid proof: skipped), at most ANSWER_ITEMS of them
+ * in ANSWER_BYTES; an answer listing more is refused like a failed lookup
+ * (a hostile log repeating one real statement cannot grow the monitor). The pending audit
+ * checks are a small array, sorted by nothing, deduplicated by build index, written whole
+ * (gl_file_replace: atomic): by chainwatch_flush for the checks added during a catch-up
+ * (once per entry bundle, before its progress is saved, so a catch-up of N builds writes
+ * it N / 256 times, not N), and by chainwatch_due when due checks are done. A build whose
+ * check cannot be added (the file cannot be read, or holds CHAINWATCH_MAX_PENDING checks)
+ * stops the catch-up before it: no check is dropped silently.
  *
  * Due time. A check falls due D after the earlier of the build's own time
  * and the time the monitor first met the build (chainwatch_entry's now),
@@ -82,7 +86,9 @@
 #include "state.h"
 #include "util.h"
 
-#define SOURCE_PAGES_MAX 10000u /* pages of one source lookup */
+#define SOURCE_PAGES_MAX 10000u         /* pages of one source lookup */
+#define ANSWER_ITEMS 10000u             /* statements kept from one source lookup */
+#define ANSWER_BYTES ((size_t)64 << 20) /* their texts' bytes */
 #define PENDING_FILE "chain-pending"
 
 struct pending {
@@ -124,6 +130,8 @@ struct linked {
 struct answer {
     struct linked *l;
     size_t n, cap;
+    size_t bytes;       /* of the kept texts */
+    const uint8_t *x;   /* the source asked about (borrowed) */
     uint64_t need;      /* UINT64_MAX, or an index the answer should reach */
     const char *origin; /* with need: the monitored log's origin (borrowed) */
     int covers;         /* a proof's checkpoint of that log holds entry need */
@@ -220,9 +228,26 @@ static int covers(const struct chainwatch *w, const struct answer *a, const char
     return yes;
 }
 
+/* Whether statement g can be a link of a chain of source x: a source
+ * statement of x, a build or rebuild naming x, an audit report listing x. */
+static int about(const struct gl_statement_fields *g, const uint8_t x[32])
+{
+    if (g->kind == GL_STATEMENT_SOURCE)
+        return memcmp(g->sha256, x, 32) == 0;
+    if (g->kind == GL_STATEMENT_AUDIT_REPORT) {
+        for (size_t k = 0; k < g->naudited; k++)
+            if (memcmp(g->audited[k], x, 32) == 0)
+                return 1;
+        return 0;
+    }
+    return gl_statement_has_source(g) && memcmp(g->source, x, 32) == 0;
+}
+
 /* Keeps item it of a page if its statement verifies with a policy
- * submitter's key: the statement and proof texts are copied out of the
- * page. 0 (kept or skipped) or GL_ENOMEM. */
+ * submitter's key and is about a->x, with a proof of at most
+ * GL_TLOGPROOF_MAX_SIZE bytes: the statement and proof texts are copied
+ * out of the page. 0 (kept or skipped), GL_ENOMEM, or GL_ETOOBIG (over
+ * ANSWER_ITEMS or ANSWER_BYTES: reported). */
 static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
 {
     const cJSON *ji = cJSON_GetObjectItemCaseSensitive(it, "index");
@@ -241,9 +266,19 @@ static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
         a->covers = covers(w, a, jp->valuestring);
     subs = gl_policy_submitters(w->p, &nsub);
     slen = strlen(js->valuestring);
-    if (gl_statement_parse(js->valuestring, slen, &st, NULL) != 0 ||
-        gl_statement_verify(&st, subs, nsub, &which) != 0)
+    plen = strlen(jp->valuestring);
+    if (plen > GL_TLOGPROOF_MAX_SIZE ||
+        gl_statement_parse(js->valuestring, slen, &st, NULL) != 0 ||
+        !about(&st.fields, a->x) || gl_statement_verify(&st, subs, nsub, &which) != 0)
         return 0;
+    if (a->n == ANSWER_ITEMS || slen > ANSWER_BYTES - a->bytes ||
+        plen > ANSWER_BYTES - a->bytes - slen) {
+        cli_error(
+            "chain check: the log's answer lists more than %u statements (or %zu MiB) "
+            "about one source: refused",
+            ANSWER_ITEMS, ANSWER_BYTES >> 20);
+        return GL_ETOOBIG;
+    }
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
         struct linked *nl;
@@ -253,7 +288,6 @@ static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
         a->l = nl;
         a->cap = cap;
     }
-    plen = strlen(jp->valuestring);
     if (slen > SIZE_MAX - 2 || plen > SIZE_MAX - 2 - slen ||
         (text = malloc(slen + plen + 2)) == NULL)
         return GL_ENOMEM;
@@ -271,6 +305,7 @@ static int take(struct chainwatch *w, const cJSON *it, struct answer *a)
     l->role = gl_policy_submitter_role(w->p, which);
     l->in = IN_UNKNOWN;
     a->n++;
+    a->bytes += slen + plen;
     return 0;
 }
 
@@ -310,7 +345,9 @@ static int ask_page(struct chainwatch *w, const char *hex, uint64_t *from,
     cJSON_ArrayForEach(it, arr)
     {
         if ((rc = take(w, it, a)) != 0) {
-            cli_error("chain check: out of memory");
+            if (rc == GL_ENOMEM)
+                cli_error("chain check: out of memory");
+            rc = GL_EIO; /* the log's answer could not be taken: as a failed lookup */
             break;
         }
     }
@@ -332,6 +369,7 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
     memset(a, 0, sizeof(*a));
     a->need = need;
     a->origin = origin;
+    a->x = x;
     gl_hex_encode(x, 32, hex, sizeof(hex));
     for (unsigned page = 0; from != UINT64_MAX; page++) {
         if (page == SOURCE_PAGES_MAX) {
@@ -436,41 +474,37 @@ static int in_log(struct chainwatch *w, struct linked *l)
     return l->in = rc == 0 ? 1 : rc == GL_EIO ? -1 : 0;
 }
 
-/* A source statement of x by a builder. */
+/* A source statement of build b's source, for b's subject and version, by
+ * a builder (a snapshot of another product is not b's source). */
 static int is_source_of(const struct chainwatch *w, const struct linked *l,
-                        const uint8_t x[32])
+                        const struct gl_statement_fields *b, const uint8_t x[32])
 {
     return l->st.fields.kind == GL_STATEMENT_SOURCE &&
-           memcmp(l->st.fields.sha256, x, 32) == 0 &&
-           plays(w, l->role, GL_POLICY_ROLE_BUILDER);
+           memcmp(l->st.fields.sha256, x, 32) == 0 && b != NULL &&
+           same_product(&l->st.fields, b) && plays(w, l->role, GL_POLICY_ROLE_BUILDER);
 }
 
-/* An auditor's report covering x. */
-static int audits(const struct chainwatch *w, const struct linked *l, const uint8_t x[32])
+/* An auditor's report covering x (of whatever build: b unused). */
+static int audits(const struct chainwatch *w, const struct linked *l,
+                  const struct gl_statement_fields *b, const uint8_t x[32])
 {
-    const struct gl_statement_fields *g = &l->st.fields;
-
-    if (g->kind != GL_STATEMENT_AUDIT_REPORT ||
-        !plays(w, l->role, GL_POLICY_ROLE_AUDITOR))
-        return 0;
-    for (size_t k = 0; k < g->naudited; k++)
-        if (memcmp(g->audited[k], x, 32) == 0)
-            return 1;
-    return 0;
+    (void)b;
+    return l->st.fields.kind == GL_STATEMENT_AUDIT_REPORT && about(&l->st.fields, x) &&
+           plays(w, l->role, GL_POLICY_ROLE_AUDITOR);
 }
 
-/* Whether the answer holds a statement that is (x) about x and proven in
- * the log: 1, 0, or -1 when none is proven but one could not be decided
- * yet (in_log). */
+/* Whether the answer holds a statement that is (b, x) about x (for
+ * build b, or NULL) and proven in the log: 1, 0, or -1 when none is
+ * proven but one could not be decided yet (in_log). */
 static int proven_about(struct chainwatch *w, struct answer *a,
                         int (*is)(const struct chainwatch *, const struct linked *,
-                                  const uint8_t[32]),
-                        const uint8_t x[32])
+                                  const struct gl_statement_fields *, const uint8_t[32]),
+                        const struct gl_statement_fields *b, const uint8_t x[32])
 {
     int later = 0;
 
     for (size_t i = 0; i < a->n; i++) {
-        if (!is(w, &a->l[i], x))
+        if (!is(w, &a->l[i], b, x))
             continue;
         int r = in_log(w, &a->l[i]);
         if (r == 1)
@@ -629,7 +663,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
         return rc;
     gl_hex_encode(f->source, 8, hex, sizeof(hex));
     /* Decided before any alarm, so a retry raises each once. */
-    if (build && (src = proven_about(w, &a, is_source_of, f->source)) < 0) {
+    if (build && (src = proven_about(w, &a, is_source_of, f, f->source)) < 0) {
         cli_error("chain check: the log's answer about source %s... names a source "
                   "statement whose inclusion in the log could not be checked",
                   hex);
@@ -724,7 +758,7 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
     if ((rc = ask_source(w, e->source, e->index, origin, &a)) != 0)
         return rc;
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
-    if ((cover = proven_about(w, &a, audits, e->source)) != 0) {
+    if ((cover = proven_about(w, &a, audits, NULL, e->source)) != 0) {
         if (cover < 0)
             cli_error("chain check: the log's answer about source %s... holds an "
                       "auditor's report whose inclusion in the log could not be "

@@ -471,8 +471,11 @@ out:
     return rc;
 }
 
-/* --chain: a proof's checkpoint against the client's memory, when it
- * verifies under the policy (one that does not already failed its link). */
+/* --chain: a proof's checkpoint against the client's memory, as plain
+ * lookup compares it: when it verifies under the policy (remembered if
+ * newer), and when the log signed it without its witness quorum (a fork
+ * is raised, nothing remembered; its link failed already). Any other
+ * checkpoint failed its link and is not compared. */
 static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
 {
     struct lookup *l = ctx;
@@ -484,7 +487,10 @@ static int chain_memory(void *ctx, const struct gl_tlogproof *pf)
         return GL_ENOMEM;
     rc = trust_checkpoint_open(l->p, pf->checkpoint, pf->checkpoint_len,
                                (uint64_t)time(NULL), tc, why);
-    rc = rc == 0 ? check_state(l, pf, tc, 1) : 0;
+    if (rc == GL_EQUORUM)
+        rc = check_state(l, pf, tc, 0) == GL_EVERIFY ? GL_EVERIFY : 0;
+    else
+        rc = rc == 0 ? check_state(l, pf, tc, 1) : 0;
     free(tc);
     return rc;
 }

@@ -8,13 +8,15 @@
 # differs (verify fails on that link; the monitor raises an alarm with the
 # statements as evidence), a build of unaudited source (fails when the
 # policy requires an audit), a rebuild by a key that is not a rebuilder
-# (does not count), a build naming a source never logged (monitor alarm).
+# (does not count), a build naming a source never logged, or logged for
+# another product only (monitor alarm).
 # The log is shared: a key it accepts but the customer's policy does not
 # name (outsider) cannot fail a chain by logging a differing rebuild. A
 # source with more statements than one lookup answer holds is read page
 # by page (an audit on the second page counts), by the monitor and by
 # lookup --chain; more than a chain holds of statements that cannot count
-# (by an outsider, or by a policy key without the role) do not fill it.
+# (by an outsider, or by a policy key without the role) do not fill it. A
+# source lookup answered without end is refused at 10000 statements.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -139,6 +141,14 @@ printf 'example.com/log\n3\n%s\n' "$(head -c 32 /dev/urandom | base64)" |
     "$G" note sign --key "$T/log.key" > "$T/forked.note" || fail "sign the forked checkpoint"
 mkdir -p "$T/st2/$ID" && cp "$T/forked.note" "$T/st2/$ID/checkpoint"
 expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st2" --chain "$T/widget.bin"
+expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent"
+# So does one the log signed without its witness quorum (a policy whose
+# witness never cosigns here): compared as plain lookup compares it.
+"$G" keygen --name w1.example --out "$T/w1.key" --cosigner > /dev/null || fail keygen
+{ echo "log $LOGK"; echo "witness W1 $(cat "$T/w1.key.pub")"; echo "quorum W1"
+  grep -v '^log \|^quorum ' "$T/policy"; } > "$T/policy-w1"
+mkdir -p "$T/st3/$ID" && cp "$T/forked.note" "$T/st3/$ID/checkpoint"
+expect_rc 2 "$G" lookup --log "$LOG_URL" --policy "$T/policy-w1" --state "$T/st3" --chain "$T/widget.bin"
 expect_err "ALARM (fork): log example.com/log: the checkpoint of size 4 is not consistent"
 
 # A key outside the policy (but a submitter of the shared log) logs a
@@ -334,6 +344,15 @@ expect_err "resuming at entry 1 of"
 ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
 diff "$T/want" "$T/alarms4" > /dev/null ||
     fail "alarms after a failed lookup: want $(cat "$T/want"), got $(cat "$T/alarms4")"
+# A log answering a source lookup with one real statement again and again,
+# page after page, is refused once the answer passes 10000 statements (the
+# monitor keeps what it reads of an answer: bounded), like a failed lookup.
+echo lookup-repeat > "$MODE"
+expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon-rep" --once \
+    --no-progress --audit-within 1s
+expect_err "the log's answer lists more than 10000 statements (or 64 MiB) about one source: refused"
+expect_err "entry 1: its chain checks could not be made (the log could not be asked)"
+: > "$MODE"
 # (2) Due checks (made due at once) whose lookup fails stay pending, and
 # the run says so (exit 3). So do checks the log answers with nothing at
 # all (an answer that does not show the log's tree reaches the build: a
@@ -554,6 +573,16 @@ expect_err "ALARM (source-not-logged): entry $LB: build of late 1.0 names source
 rm -f "$MODE.checkpoint"
 : > "$MODE"
 stop_proxy
+# A source statement of the digest for another product (other 9.9) is no
+# source of a build of mismatch 1.0 (lookup --chain's rule): the build
+# raises source-not-logged.
+OSRC=$(printf 'another product' | sha256sum | cut -c1-64)
+app --key "$T/vendor.key" --kind source --subject other --version 9.9 --sha256 "$OSRC"
+"$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject mismatch --version 1.0 \
+    --sha256 "$HSRC" --source-sha256 "$OSRC" > "$T/xb.out" || fail "append mismatch 1.0"
+XB=$(sed -n 's/^index //p' "$T/xb.out")
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon9" --once --no-progress
+expect_err "ALARM (source-not-logged): entry $XB: build of mismatch 1.0 names source"
 # The future build's audit (--audit-within 1d) is due a day after the
 # monitor met it.
 cp -a "$T/mon6" "$T/mon10"

@@ -37,6 +37,10 @@ request it reads MODEFILE (one word; missing or empty = "none"):
                      truncated bundle (a catch-up stops after its first)
   lookup-flood       lookup answers {"statements": [0, 0, ...]}: 200000
                      values, whatever was asked (the upstream is not asked)
+  lookup-repeat      lookup answers: the first statement the log ever
+                     answered (a real one, with its proof) listed 100 times
+                     a page, at indices from `from` on, with a "next", on
+                     every page: an answer without end
   lookup-101         lookup answers 101 items (one more than a page holds),
                      each malformed (the upstream is not asked)
   lookup-bad3        lookup answers 3 malformed items (the upstream is not
@@ -58,7 +62,7 @@ Whatever the mode, while MODEFILE.checkpoint exists and is not empty,
 GET /checkpoint answers its content (e.g. a forked checkpoint).
 Python standard library only.
 """
-import base64, gzip, hashlib, http.server, json, sys, threading, time, urllib.error, urllib.request
+import base64, gzip, hashlib, http.server, json, sys, threading, time, urllib.error, urllib.parse, urllib.request
 
 UPSTREAM, MODEFILE, PORTFILE = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 seen = set()
@@ -91,8 +95,18 @@ def tamper_proof(proof, what):
     return "\n".join(lines)
 
 
-def tamper_lookup(body, m):
+REPEATED = []  # lookup-repeat: the first statement answered
+
+
+def tamper_lookup(body, m, path):
     doc = json.loads(body)
+    if m == "lookup-repeat" and "statements" in doc:
+        if not REPEATED and doc["statements"]:
+            REPEATED.append(doc["statements"][0])
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        start = int(q.get("from", ["0"])[0])
+        doc["statements"] = [dict(REPEATED[0], index=start + k) for k in range(100)] if REPEATED else []
+        doc["next"] = start + 100
     if m == "lookup-empty" and "statements" in doc:
         doc["statements"] = []
     if m in ("lookup-nobuild", "lookup-nobuild-bundle") and "statements" in doc:
@@ -212,7 +226,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if status == 200:
             p = self.path
             if p.startswith("/api/v1/lookup") and m.startswith("lookup-"):
-                body = tamper_lookup(body, m)
+                body = tamper_lookup(body, m, p)
             elif p.startswith("/tile/entries/000") and m == "bundle-entry":
                 body = tamper_bundle(body)
             elif p.startswith("/tile/entries/") and m == "lookup-nobuild-bundle":
