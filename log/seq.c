@@ -534,11 +534,19 @@ static int seq_recover(struct seq *s)
     }
     if (s->shared) {
         /* the stored state (which may hold the failed batch, committed on
-         * the primary alone) is taken once made durable: seq_sync */
+         * the primary alone) is taken once made durable: seq_sync, by the
+         * lease holder. A follower has nothing to make durable (it only
+         * queues): reconnected, it is sound again, or /healthz would keep
+         * it out of a balancer's rotation, and so without the append
+         * that would clear it. */
         s->need_reload = 0;
         s->need_sync = 1;
-        gl_log(GL_LOG_INFO, "store: reconnected; the stored state is made durable "
-                            "before appending again");
+        if (!s->leader)
+            s->st.storage_failed = 0;
+        gl_log(GL_LOG_INFO, s->leader
+                                ? "store: reconnected; the stored state is made durable "
+                                  "before appending again"
+                                : "store: reconnected; queueing again");
         return 0;
     }
     s->st.storage_failed = 0;
