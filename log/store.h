@@ -286,6 +286,10 @@ void store_batch_put_tile(struct store_batch *b, uint32_t level, uint64_t index,
                           const void *data, size_t len);
 void store_batch_put_state(struct store_batch *b, uint64_t size, const void *checkpoint,
                            size_t len);
+/* The log's verifier key, written once: on a shared store a batch putting
+ * another key than the one stored is a lost race (store_batch_commit:
+ * GL_ESTATE, nothing written), as when two glasslogd start with --create
+ * at once; the backends one process owns have no such race. */
 void store_batch_put_vkey(struct store_batch *b, const char *vkey);
 void store_batch_put_index_version(struct store_batch *b, uint32_t version);
 /* Deletes a tile (repair and test tools only; glasslogd never deletes). */

@@ -1392,6 +1392,31 @@ static int put_meta(PGconn *c, const char *k, const void *v, size_t len)
                    &pa, NULL);
 }
 
+/* The log's key, written once: over a different stored key (another
+ * glasslogd created the log with its own key at the same time: both
+ * creations expect the untouched size-0 state, so the compare-and-set
+ * alone lets the second through) GL_ESTATE, a lost race. The same key
+ * again changes nothing. */
+static int put_vkey(PGconn *c, const void *v, size_t len)
+{
+    struct params pa = {0};
+    PGresult *r;
+    int rc;
+
+    p_bytes(&pa, v, len);
+    rc = pg_exec(c,
+                 "INSERT INTO glasslog_meta (k, v) VALUES ('vkey', $1)"
+                 " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                 " WHERE glasslog_meta.v = EXCLUDED.v",
+                 &pa, &r);
+    if (rc != 0)
+        return rc;
+    if (strcmp(PQcmdTuples(r), "1") != 0)
+        rc = GL_ESTATE;
+    PQclear(r);
+    return rc;
+}
+
 /* Writes one put that is not a row of the arrays (tiles run in order
  * with deletes, so a delete first writes the tiles before it). */
 static int put_one(PGconn *c, const struct store_batch *b, const struct store_put *p,
@@ -1432,7 +1457,7 @@ static int put_one(PGconn *c, const struct store_batch *b, const struct store_pu
         return pg_exec(c, "DELETE FROM glasslog_tiles WHERE level = $1 AND idx = $2", &pa,
                        NULL);
     case STORE_PUT_VKEY:
-        return put_meta(c, "vkey", val, p->vlen);
+        return put_vkey(c, val, p->vlen);
     case STORE_PUT_INDEX_VERSION:
         put_be32(v, (uint32_t)p->n);
         return put_meta(c, "indexver", v, 4);

@@ -1661,6 +1661,39 @@ static void test_pg_race(void **state)
     store_close(other);
 }
 
+/* A creation: the key and a size-0 checkpoint over the untouched state. */
+static int create_with(struct store *s, const char *vkey)
+{
+    struct store_batch *b = NULL;
+    int rc;
+
+    assert_int_equal(store_batch_new(s, &b), 0);
+    store_batch_put_vkey(b, vkey);
+    store_batch_put_state(b, 0, "ck", 2);
+    rc = store_batch_commit(b, &(struct store_expect){0, 0});
+    store_batch_free(b);
+    return rc;
+}
+
+/* The log's key is written once: a second creation with another key (a
+ * second glasslogd started with --create at the same time) loses though
+ * the state it expects is still the untouched one; the same key again
+ * changes nothing. */
+static void test_pg_create_once(void **state)
+{
+    struct fx *f = *state;
+    struct gl_buf vk;
+
+    assert_int_equal(create_with(f->s, "example.com/log+01234567+AAAA"), 0);
+    assert_int_equal(create_with(f->s, "example.com/log+89abcdef+BBBB"), GL_ESTATE);
+    assert_int_equal(create_with(f->s, "example.com/log+01234567+AAAA"), 0);
+    gl_buf_init(&vk, 256);
+    assert_int_equal(store_get_vkey(f->s, &vk), 0);
+    assert_int_equal(vk.len, strlen("example.com/log+01234567+AAAA"));
+    assert_memory_equal(vk.data, "example.com/log+01234567+AAAA", vk.len);
+    gl_buf_release(&vk);
+}
+
 static void test_failed_commit(void **state)
 {
     struct fx *f = *state;
@@ -3351,6 +3384,7 @@ static const struct CMUnitTest pg_tests[] = {
     ON(test_pg_durable, postgresql),
     ON(test_pg_warned_commit_fails, postgresql),
     ON(test_pg_race, postgresql),
+    ON(test_pg_create_once, postgresql),
     ON(test_served, postgresql),
     ON(test_read_capacity, postgresql),
     ON(test_buckets, postgresql),
