@@ -310,13 +310,14 @@ static void append_reason(const struct gl_http_response *resp, char *out, size_t
 }
 
 /* The pause before retrying answer resp (rc: the post's result): its
- * Retry-After on 429 and 503, else backoff. */
+ * Retry-After on 429 and 503 when longer than backoff, else backoff (a
+ * server may slow the client down, never make it post in a tight loop). */
 static double append_pause(int rc, const struct gl_http_response *resp, double backoff)
 {
     double ra;
 
     if (rc == 0 && (resp->status == 429 || resp->status == 503) &&
-        fetch_retry_after(resp, &ra) == 0 && ra > 0)
+        fetch_retry_after(resp, &ra) == 0 && ra > backoff)
         return ra;
     return backoff;
 }

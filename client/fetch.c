@@ -190,14 +190,16 @@ int fetch_retry_after(const struct gl_http_response *r, double *seconds)
 }
 
 /* Seconds to wait before the next attempt: the server's Retry-After when
- * it gave a sane one, else the back-off. */
+ * it gave a sane one, else the back-off; never less than the back-off (a
+ * server may slow the client down, never make it retry in a tight loop:
+ * Retry-After: 0 answered without end). */
 static double wait_for(const struct gl_http_response *r, double backoff)
 {
     double ra;
 
-    if (fetch_retry_after(r, &ra) == 0)
-        return ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : ra;
-    return backoff;
+    if (fetch_retry_after(r, &ra) != 0 || ra < backoff)
+        return backoff;
+    return ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : ra;
 }
 
 static int retryable(int rc, const struct gl_http_response *r)

@@ -350,7 +350,8 @@ static int easy_setup(CURL *e, const char *ca_file, long connect_timeout_ms,
     if (connect_timeout_ms != 0)
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     SETOPT(CURLOPT_USERAGENT, "glasslog/" GL_VERSION);
-    SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+    SETOPT(CURLOPT_ACCEPT_ENCODING,
+           "gzip"); /* gzip and identity only: no other decoder */
     SETOPT(CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(CURLOPT_WRITEDATA, &xs->x);
     if (ca_file != NULL)

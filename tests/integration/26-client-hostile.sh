@@ -16,7 +16,10 @@
 #   (no escape sequence reaches the terminal); into a pipe the checkpoint
 #   is verbatim; an entry answer for another index is refused (exit 2);
 # - get tile: a partial tile answering 404 slowly, then its full tile
-#   slowly, costs one --timeout in all, not one per GET.
+#   slowly, costs one --timeout in all, not one per GET;
+# - get and append: a server answering 503 with Retry-After: 0 is asked at
+#   the client's back-off, not in a tight loop; gzip is the only content
+#   encoding offered.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -138,4 +141,26 @@ expect_err "tile/0/000.p/5 not found (404), nor its full tile: $P/tile/0/000: "
 : > "$MODE"
 stop_proxy
 stop_log
+
+# A server answering every request 503 with Retry-After: 0 (or 0.001)
+# slows the client down to its back-off, never into a tight loop: get
+# and append within --timeout 2 ask a handful of times (the old code
+# asked hundreds to thousands of times), and the client offers gzip alone as a
+# content encoding (no other decoder).
+spawn busy env PYTHONPATH="$TOOLS" python3 -u -c "import stubhttp
+def respond(method, path, body, headers):
+    with open('$T/busy.hits', 'a') as f:
+        f.write('%s %s\\n' % (method, headers.get('Accept-Encoding')))
+    return 503, b'{\"error\": \"busy\"}\\n', {'Retry-After': '0' if method == 'GET' else '0.001'}
+stubhttp.serve(respond)" || fail "the busy server did not start"
+BUSY=$SPAWN_URL
+expect_rc 3 "$G" get checkpoint --log "$BUSY" --timeout 2
+hits=$(grep -c '^GET ' "$T/busy.hits")
+[ "$hits" -ge 2 ] && [ "$hits" -le 12 ] || fail "get asked a busy server $hits times in 2 s"
+expect_rc 3 "$G" append --log "$BUSY" --key "$T/sub.key" --kind build --subject busy --version 1 \
+    --sha256 "$(printf busy | sha256sum | cut -c1-64)" --timeout 2
+hits=$(grep -c '^POST ' "$T/busy.hits")
+[ "$hits" -ge 2 ] && [ "$hits" -le 12 ] || fail "append asked a busy server $hits times in 2 s"
+[ "$(cut -d' ' -f2- "$T/busy.hits" | sort -u)" = gzip ] ||
+    fail "content encodings offered: $(cut -d' ' -f2- "$T/busy.hits" | sort -u | tr '\n' ' ')"
 echo "26-client-hostile: ok"

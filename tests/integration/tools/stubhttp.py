@@ -26,21 +26,27 @@ sleep (a late answer) and returns one of:
       part, then hangs);
   None: no answer at all.
 
-A client that left before the answer is written is no error. With
+respond may take a fourth argument: the request's headers (an
+http.client.HTTPMessage). A client that left before the answer is
+written is no error. With
 http11 the server speaks HTTP/1.1 (a connection is kept for the next
 request); else HTTP/1.0, one request a connection. Test tool only.
 """
 import http.server
+import inspect
 import sys
 
 
 def serve(respond, http11=False):
+    with_headers = len(inspect.signature(respond).parameters) == 4
+
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1" if http11 else "HTTP/1.0"
 
         def answer(self):
             n = int(self.headers.get("Content-Length") or 0)
-            got = respond(self.command, self.path, self.rfile.read(n) if n else b"")
+            args = (self.command, self.path, self.rfile.read(n) if n else b"")
+            got = respond(*args, self.headers) if with_headers else respond(*args)
             if got is None:
                 return
             status, body, headers = got if len(got) == 3 else (*got, {})
