@@ -2,7 +2,10 @@
  * log: stderr logger. The line is formatted into a stack buffer and written
  * with one fputs so concurrent threads never interleave within a line;
  * over-long messages are truncated, and newlines in messages are replaced
- * by spaces so one event is always one line.
+ * by spaces so one event is always one line. Other unprintable bytes (C0
+ * and C1 controls, DEL, invalid UTF-8: text from other parties, such as
+ * key names or a server's reason) are written as \xHH (gl_utf8_escape),
+ * so no escape sequence reaches an operator's terminal.
  * When stderr is the journal's stream (JOURNAL_STREAM names its device and
  * inode, as systemd sets it), each line starts with its syslog priority
  * ("<3>" error, "<4>" warn, "<6>" info, "<7>" debug) instead of the time,
@@ -21,6 +24,7 @@
 #include <time.h>
 
 #include "glasslog/error.h"
+#include "utf8.h"
 
 static atomic_int log_min = GL_LOG_INFO;
 static const char *const log_names[] = {"debug", "info", "warn", "error"};
@@ -55,7 +59,7 @@ int gl_log_parse_level(const char *s, enum gl_log_level *out)
 
 void gl_log(enum gl_log_level level, const char *fmt, ...)
 {
-    char line[1024];
+    char line[1024], msg[1024];
     struct tm tm;
     time_t now;
     size_t n, i;
@@ -77,14 +81,14 @@ void gl_log(enum gl_log_level level, const char *fmt, ...)
     n += k > 0 ? (size_t)k : 0;
     va_start(ap, fmt);
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): a false positive */
-    k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    k = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (k < 0)
-        k = 0;
-    n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2;
-    for (i = 0; i < n; i++)
-        if (line[i] == '\n' || line[i] == '\r')
-            line[i] = ' ';
+    k = k < 0 ? 0 : (size_t)k < sizeof(msg) ? k : (int)sizeof(msg) - 1;
+    for (i = 0; i < (size_t)k; i++)
+        if (msg[i] == '\n' || msg[i] == '\r')
+            msg[i] = ' ';
+    gl_utf8_escape(msg, (size_t)k, "\t", line + n, sizeof(line) - n - 1);
+    n += strlen(line + n);
     line[n++] = '\n';
     line[n] = 0;
     fputs(line, stderr);

@@ -3,6 +3,7 @@
  * test_log_* names are the log daemon's modules). stderr is redirected to
  * a file for the test: the line shape "<UTC time> <level> <msg>", the
  * level filter, newlines in messages made spaces (one event, one line),
+ * other controls and invalid UTF-8 shown as \xHH (UTF-8 text and tabs kept),
  * truncation of a huge message to one line, gl_log_err's "WHERE:LINE:
  * reason", the level names, and the journal's priority prefix when stderr
  * is the stream JOURNAL_STREAM names (and only then).
@@ -41,6 +42,10 @@ static void lines_step(void)
     gl_log(GL_LOG_DEBUG, "hidden");
     gl_log(GL_LOG_INFO, "one %d", 1);
     gl_log(GL_LOG_ERROR, "two\nlines\r");
+    gl_log(GL_LOG_WARN,
+           "key %s: \x1b]52;c;eA==\x07 \xc2\x9b"
+           "2J\ttab \xe2\x80\x94 \xff",
+           "n\x1b[31m");
     gl_log_err(GL_LOG_WARN, "f.txt", &e);
     gl_log_set_level(GL_LOG_ERROR);
     gl_log(GL_LOG_WARN, "hidden too");
@@ -50,10 +55,13 @@ static void lines_step(void)
 static void test_lines(void **state)
 {
     char *got = capture(lines_step), *p = got;
-    const char *want[] = {"info one 1", "error two lines ", "warn f.txt:3: bad thing"};
+    const char *want[] = {
+        "info one 1", "error two lines ",
+        "warn key n\\x1b[31m: \\x1b]52;c;eA==\\x07 \\xc2\\x9b2J\ttab \xe2\x80\x94 \\xff",
+        "warn f.txt:3: bad thing"};
     (void)state;
 
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         char *nl = strchr(p, '\n');
         assert_non_null(nl);
         *nl = 0;
