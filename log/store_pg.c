@@ -1392,6 +1392,21 @@ static int put_meta(PGconn *c, const char *k, const void *v, size_t len)
                    &pa, NULL);
 }
 
+/* Runs sql, which must touch one row: 0, GL_ESTATE (none: a lost race),
+ * or pg_exec's error. */
+static int exec_one_row(PGconn *c, const char *sql, const struct params *pa)
+{
+    PGresult *r;
+    int rc = pg_exec(c, sql, pa, &r);
+
+    if (rc != 0)
+        return rc;
+    if (strcmp(PQcmdTuples(r), "1") != 0)
+        rc = GL_ESTATE;
+    PQclear(r);
+    return rc;
+}
+
 /* The log's key, written once: over a different stored key (another
  * glasslogd created the log with its own key at the same time: both
  * creations expect the untouched size-0 state, so the compare-and-set
@@ -1400,21 +1415,13 @@ static int put_meta(PGconn *c, const char *k, const void *v, size_t len)
 static int put_vkey(PGconn *c, const void *v, size_t len)
 {
     struct params pa = {0};
-    PGresult *r;
-    int rc;
 
     p_bytes(&pa, v, len);
-    rc = pg_exec(c,
-                 "INSERT INTO glasslog_meta (k, v) VALUES ('vkey', $1)"
-                 " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-                 " WHERE glasslog_meta.v = EXCLUDED.v",
-                 &pa, &r);
-    if (rc != 0)
-        return rc;
-    if (strcmp(PQcmdTuples(r), "1") != 0)
-        rc = GL_ESTATE;
-    PQclear(r);
-    return rc;
+    return exec_one_row(c,
+                        "INSERT INTO glasslog_meta (k, v) VALUES ('vkey', $1)"
+                        " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                        " WHERE glasslog_meta.v = EXCLUDED.v",
+                        &pa);
 }
 
 /* Writes one put that is not a row of the arrays (tiles run in order
@@ -1504,8 +1511,6 @@ static int compare_and_set(PGconn *c, const struct store_batch *b,
 {
     const struct store_put *st = NULL;
     struct params pa = {0};
-    PGresult *r;
-    int rc;
 
     for (size_t i = 0; i < b->n; i++)
         if (b->puts[i].kind == STORE_PUT_STATE)
@@ -1520,20 +1525,15 @@ static int compare_and_set(PGconn *c, const struct store_batch *b,
         p_i64(&pa, expect->size);
         p_i64(&pa, expect->epoch);
     }
-    rc = pg_exec(c,
-                 st == NULL       ? "UPDATE glasslog_state SET size = size"
-                                    " WHERE id = 1 AND size = $1 AND epoch = $2"
-                 : expect == NULL ? "UPDATE glasslog_state SET size = $1, checkpoint = $2"
-                                    " WHERE id = 1"
-                                  : "UPDATE glasslog_state SET size = $1, checkpoint = $2"
-                                    " WHERE id = 1 AND size = $3 AND epoch = $4",
-                 &pa, &r);
-    if (rc != 0)
-        return rc;
-    if (strcmp(PQcmdTuples(r), "1") != 0)
-        rc = GL_ESTATE;
-    PQclear(r);
-    return rc;
+    return exec_one_row(c,
+                        st == NULL ? "UPDATE glasslog_state SET size = size"
+                                     " WHERE id = 1 AND size = $1 AND epoch = $2"
+                        : expect == NULL
+                            ? "UPDATE glasslog_state SET size = $1, checkpoint = $2"
+                              " WHERE id = 1"
+                            : "UPDATE glasslog_state SET size = $1, checkpoint = $2"
+                              " WHERE id = 1 AND size = $3 AND epoch = $4",
+                        &pa);
 }
 
 static int has_state(const struct store_batch *b)
