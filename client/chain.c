@@ -78,14 +78,6 @@ static void short_hex(const uint8_t d[32], char out[17])
     gl_hex_encode(d, 8, out, 17);
 }
 
-static int lists_source(const struct gl_statement_fields *f, const uint8_t x[32])
-{
-    for (size_t i = 0; i < f->naudited; i++)
-        if (memcmp(f->audited[i], x, 32) == 0)
-            return 1;
-    return 0;
-}
-
 /* 1 if a statement other than the head h can be a link of h's chain (X, N,
  * V: h's source, subject, version): a source statement with digest X for
  * N V, a rebuild of X for N V, or an audit report listing X. Nothing else
@@ -97,10 +89,9 @@ static int joins(const struct gl_statement_fields *h, const struct gl_statement_
     case GL_STATEMENT_SOURCE:
         return memcmp(f->sha256, h->source, 32) == 0 && same_product(f, h);
     case GL_STATEMENT_REBUILD:
-        return gl_statement_has_source(f) && memcmp(f->source, h->source, 32) == 0 &&
-               same_product(f, h);
+        return gl_statement_links_source(f, h->source) && same_product(f, h);
     case GL_STATEMENT_AUDIT_REPORT:
-        return lists_source(f, h->source);
+        return gl_statement_links_source(f, h->source);
     default:
         return 0;
     }

@@ -234,13 +234,7 @@ static int about(const struct gl_statement_fields *g, const uint8_t x[32])
 {
     if (g->kind == GL_STATEMENT_SOURCE)
         return memcmp(g->sha256, x, 32) == 0;
-    if (g->kind == GL_STATEMENT_AUDIT_REPORT) {
-        for (size_t k = 0; k < g->naudited; k++)
-            if (memcmp(g->audited[k], x, 32) == 0)
-                return 1;
-        return 0;
-    }
-    return gl_statement_has_source(g) && memcmp(g->source, x, 32) == 0;
+    return gl_statement_links_source(g, x);
 }
 
 /* Keeps item it of a page if its statement verifies with a policy

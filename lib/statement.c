@@ -85,6 +85,17 @@ int gl_statement_has_source(const struct gl_statement_fields *f)
             f->kind == GL_STATEMENT_REBUILD);
 }
 
+int gl_statement_links_source(const struct gl_statement_fields *f, const uint8_t x[32])
+{
+    if (f->kind == GL_STATEMENT_AUDIT_REPORT) {
+        for (size_t i = 0; i < f->naudited; i++)
+            if (memcmp(f->audited[i], x, 32) == 0)
+                return 1;
+        return 0;
+    }
+    return gl_statement_has_source(f) && memcmp(f->source, x, 32) == 0;
+}
+
 static int is_v2_audit(const struct gl_statement_fields *f)
 {
     return f->format == 2 && f->kind == GL_STATEMENT_AUDIT_REPORT;

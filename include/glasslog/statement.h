@@ -104,6 +104,11 @@ int gl_statement_kind_parse(const char *s, size_t n, enum gl_statement_kind *out
  * rule-update or rebuild), else 0. */
 int gl_statement_has_source(const struct gl_statement_fields *f);
 
+/* 1 if a statement with these fields links the source digest x: a v2
+ * build, rule-update or rebuild naming x as its source, or an audit
+ * report listing x among its audited digests; else 0. */
+int gl_statement_links_source(const struct gl_statement_fields *f, const uint8_t x[32]);
+
 /* Parses a signed statement of n bytes (v1 or v2). *out owns nothing (no free): it
  * points into msg, which must outlive it. On failure *out is unspecified
  * and why (may be NULL) names the first problem and its line (why is

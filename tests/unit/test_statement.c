@@ -510,6 +510,19 @@ static void test_v2_round_trips(void **state)
                          f.kind == GL_STATEMENT_BUILD ||
                              f.kind == GL_STATEMENT_RULE_UPDATE ||
                              f.kind == GL_STATEMENT_REBUILD);
+        /* 0x11 is the source and the first audited digest; 0x22 the
+         * second audited one; 0x33 neither */
+        {
+            uint8_t x[3][32];
+            memset(x[0], 0x11, 32);
+            memset(x[1], 0x22, 32);
+            memset(x[2], 0x33, 32);
+            assert_int_equal(gl_statement_links_source(&st.fields, x[0]),
+                             f.kind != GL_STATEMENT_SOURCE);
+            assert_int_equal(gl_statement_links_source(&st.fields, x[1]),
+                             f.kind == GL_STATEMENT_AUDIT_REPORT);
+            assert_int_equal(gl_statement_links_source(&st.fields, x[2]), 0);
+        }
         if (gl_statement_has_source(&st.fields))
             assert_memory_equal(st.fields.source, f.source, 32);
         else
