@@ -321,12 +321,14 @@ static int seq_lookup(struct seq *s)
 
 /* A shared store's queue joins the batch: its oldest submissions, up to
  * the room left, and at least half of batch_max (of an odd one, the
- * odd entry every other batch) however many of this
- * process's own the cut took. Without that share, a sequencer whose own
- * pool stays full would never take the other front-ends' submissions
+ * odd entry every other batch) and half of batch_bytes however many of
+ * this process's own the cut took. Without that share, a sequencer whose
+ * own pool stays full would never take the other front-ends' submissions
  * (they would wait until SEQ_WAIT_MAX_S and answer 503): so the cut's
  * last submissions step aside (s->deferred) for the queue's, and those
- * the queue did not take the place of rejoin the batch. */
+ * the queue did not take the place of rejoin the batch. The bytes count
+ * as the entries do: a cut full by bytes (large statements, a large
+ * batch_max) leaves the queue no room otherwise. */
 static int seq_take_queue(struct seq *s)
 {
     /* half; of an odd batch_max, the odd entry goes to the queue every
@@ -334,12 +336,13 @@ static int seq_take_queue(struct seq *s)
      * for this process's own, so neither side waits while the other's
      * stays full) */
     size_t share = s->cfg.batch_max / 2 + (s->cfg.batch_max & 1 & s->queue_turn), keep;
+    size_t own_bytes = s->cfg.batch_bytes - s->cfg.batch_bytes / 2;
     int rc;
 
     s->queue_turn ^= 1;
     s->ndeferred = 0;
     keep = s->nbatch > s->cfg.batch_max - share ? s->cfg.batch_max - share : s->nbatch;
-    while (s->nbatch > keep) {
+    while (s->nbatch > keep || (s->nbatch > 0 && s->batch_bytes > own_bytes)) {
         struct seq_sub *sub = s->batch[--s->nbatch];
         s->batch_bytes -= sub->len;
         s->deferred[s->ndeferred++] = sub;

@@ -1140,11 +1140,16 @@ static void test_fsck_many_per_key(void **state)
 /* --- a shared store: the mem store with a lease the test hands around ------
  * The lease is this process's while `other` is 0, under `epoch`;
  * mark_durable reads the stored state, then waits while `hold` (at most
- * 10 s), as a sync the database holds up does. The queue is empty. */
+ * 10 s), as a sync the database holds up does. The queue offers its
+ * nqueued statements (another front-end's) to the first scan of a batch
+ * holding this process's own submissions (room for fewer than the
+ * fixture's batch_max, 10) and to no later one. */
 static struct fake_share {
     struct store_ops ops;
     int other, hold, held; /* atomic */
     uint64_t epoch;        /* atomic */
+    const struct gl_buf *queued[4];
+    size_t nqueued, scans; /* the writer thread's */
 } share;
 
 static int share_lease(struct store *s, const char *holder, unsigned ms, uint64_t have,
@@ -1175,8 +1180,16 @@ static int share_queue_scan(struct store *s, size_t max,
                                       const struct store_queued *q),
                             void *ctx)
 {
-    (void)s, (void)max, (void)fn, (void)ctx;
-    return 0;
+    int rc = 0;
+
+    (void)s;
+    if (max >= 10 || share.scans++ > 0)
+        return 0;
+    for (size_t i = 0; i < share.nqueued && i < max && rc == 0; i++) {
+        struct store_queued q = {share.queued[i]->data, NULL, share.queued[i]->len, 0};
+        rc = fn(ctx, 100 + i, &q);
+    }
+    return rc < 0 ? rc : 0;
 }
 
 static int share_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
@@ -1195,8 +1208,9 @@ static int share_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
 }
 
 /* A sequencer over a shared mem store (share), holding the lease under
- * epoch 1 once seq_share ran. */
-static struct fx *fx_shared(void)
+ * epoch 1 once seq_share ran, cutting batches at batch_bytes (0: the
+ * default). */
+static struct fx *fx_shared_bytes(size_t batch_bytes)
 {
     struct fx *f;
     struct store *probe;
@@ -1213,10 +1227,16 @@ static struct fx *fx_shared(void)
     share.other = share.held = 0;
     share.hold = 1;
     share.epoch = 1;
+    share.nqueued = share.scans = 0;
     fx_ops = &share.ops;
-    f = fx_new(1, 10, 100);
+    f = fx_open(NULL, 1, 10, 100, batch_bytes);
     fx_ops = NULL;
     return f;
+}
+
+static struct fx *fx_shared(void)
+{
+    return fx_shared_bytes(0);
 }
 
 /* Another sequencer's commit under epoch: submission k appended to the
@@ -1291,6 +1311,44 @@ static void test_sync_across_epochs(void **state)
     fx_free(f);
 }
 
+/* The shared queue's share of a batch counts bytes too: with room for
+ * four statements, eight of this process's own waiting (a cut full by
+ * bytes, far from batch_max) and two in the queue, the first batch takes
+ * the queue's two (the queue offers them once: left out, they would
+ * never be logged), and every submission is logged once. */
+static void test_queue_share_bytes(void **state)
+{
+    struct fx *f;
+    struct gl_buf ck;
+    size_t len = 0;
+    uint64_t index, size = 0;
+    (void)state;
+
+    f = fx_new(5, 64, 64);
+    for (int k = 0; k < 10; k++)
+        len = f->sub[k].data.len > len ? f->sub[k].data.len : len;
+    fx_free(f);
+    f = fx_shared_bytes(4 * len + len / 2);
+    share.hold = 0;
+    share.queued[0] = &f->sub[8].data;
+    share.queued[1] = &f->sub[9].data;
+    share.nqueued = 2;
+    assert_int_equal(seq_share(f->seq, 600, "a"), 0);
+    run_until(f, leads_is, 1, 5000);
+    submit_wait(f, (int[]){0, 1, 2, 3, 4, 5, 6, 7}, 8);
+    for (int k = 0; k < 8; k++)
+        assert_int_equal(f->sub[k].status, 0);
+    gl_buf_init(&ck, 4096);
+    assert_int_equal(store_get_state(f->s, &size, &ck), 0);
+    gl_buf_release(&ck);
+    assert_int_equal(size, 10);
+    for (int k = 8; k < 10; k++) {
+        assert_int_equal(store_find_leaf(f->s, f->sub[k].leaf, &index), 0);
+        assert_true(index < 4); /* in the first batch */
+    }
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1305,6 +1363,7 @@ int main(void)
         cmocka_unit_test(test_shutdown_when_lost),
         cmocka_unit_test(test_resign_when_lost),
         cmocka_unit_test(test_batch_bytes_cuts),
+        cmocka_unit_test(test_queue_share_bytes),
         cmocka_unit_test(test_too_big_is_not_storage_failure),
         cmocka_unit_test(test_reload_smaller_tree),
         cmocka_unit_test(test_reload_other_tree),
