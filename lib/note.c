@@ -172,8 +172,10 @@ static int parse_sigs(const char *msg, size_t len, size_t at, struct gl_note *n,
         n->nsigs++;
     }
     assert(err == GL_ENOTFOUND); /* msg ends with "\n": every line is complete */
-    if (n->nsigs == 0)
-        return gl_err_set(why, GL_EPARSE, 0, "no signature line after the blank line");
+    if (n->nsigs == 0)           /* nothing after the last blank line: the note's end */
+        return gl_err_set(why, GL_EPARSE, gl_text_line_at(msg, at + 1),
+                          "no signature line after the blank line (the note ends "
+                          "with a blank line: one newline too many at its end?)");
     return 0;
 }
 

@@ -145,7 +145,10 @@ static void test_malformed(void **state)
         {"", 0, "empty text"},
         {"no newline", 1, "the last line does not end with a newline"},
         {"text\n", 0, "no blank line between the text and the signatures"},
-        {"text\n\n", 0, "no signature line after the blank line"},
+        {"text\n\n", 2, "no signature line after the blank line"},
+        /* a signed note with one newline too many: its last blank line
+         * is the end (line 4), so the signature is taken as text */
+        {"text\n\n\xe2\x80\x94 name AAAAAAE=\n\n", 4, "ends with a blank line"},
         {"text\n\nnot a signature\n", 3, "does not start with"},
         {"text\n\n\xe2\x80\x94 name\n", 3, "a signature line is not"},
         {"text\n\n\xe2\x80\x94 name \n", 3, "empty signature after the key name"},
