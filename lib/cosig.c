@@ -135,20 +135,24 @@ static int check_witness(const struct gl_note *note, const struct gl_verifier *w
     st->status = GL_ENOKEY;
     st->timestamp = 0;
     st->sig = 0;
+    /* The witness's first line decides; later lines by its key are
+     * ignored, as Go's note verifier drops repeated signatures by one key:
+     * a note costs at most one check per witness, however many lines a
+     * sender repeats. */
     for (size_t j = 0; j < note->nsigs; j++) {
         err = gl_cosig_verify(w, note->text, note->text_len, &note->sigs[j], &t);
         if (err == GL_ENOKEY)
             continue;
         if (err == GL_EVERIFY || err == GL_ETOOBIG) {
             st->status = GL_EVERIFY;
-            continue;
+            return 0;
         }
         if (err != 0)
             return err;
         st->status = 0;
         st->timestamp = t;
         st->sig = j;
-        break;
+        return 0;
     }
     return 0;
 }

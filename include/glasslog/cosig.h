@@ -18,11 +18,14 @@
  * 0x01 witness key must be converted explicitly with gl_verifier_to_cosig.
  *
  * Counting rule of gl_cosig_verify_note: signature lines whose (name, key
- * ID) match no configured witness are ignored; a witness counts if at
- * least one of its lines verifies. A bad line by a known witness does NOT
- * reject the note (anyone can append lines to a note, and a quorum policy,
- * not one witness, decides); it only shows as that witness's GL_EVERIFY
- * status so that callers can log it.
+ * ID) match no configured witness are ignored; a witness's first line
+ * decides whether it counts, and its later lines are ignored (as Go's
+ * note verifier drops repeated signatures by one key: one check per
+ * witness, however many lines a sender repeats). A bad line by a known
+ * witness does NOT reject the note (anyone can append lines to a note,
+ * and a quorum policy, not one witness, decides; a line appended after
+ * the witness's own is never read); it only shows as that witness's
+ * GL_EVERIFY status so that callers can log it.
  */
 #ifndef GLASSLOG_COSIG_H
 #define GLASSLOG_COSIG_H
@@ -52,9 +55,9 @@ _Static_assert(GL_COSIG_WITNESS_SLACK < GL_COSIG_FUTURE_SLACK,
 /* Per-witness outcome of gl_cosig_verify_note. */
 struct gl_cosig_status {
     int status;         /* 0: valid cosignature; GL_ENOKEY: no line with this
-                         * witness's name and key ID; GL_EVERIFY: only lines
-                         * that failed to verify */
-    uint64_t timestamp; /* of the first valid line; 0 unless status == 0 */
+                         * witness's name and key ID; GL_EVERIFY: its first
+                         * line failed to verify */
+    uint64_t timestamp; /* of that line; 0 unless status == 0 */
     size_t sig;         /* its index in note->sigs; 0 unless status == 0 */
 };
 

@@ -66,6 +66,9 @@ node "$ROOT/tests/browser/note-names.test.mjs" > "$T/names.out" 2>&1 ||
 # Its choice of log key among a rotation's is client/trust.c's (plain node).
 node "$ROOT/tests/browser/trust-rotation.test.mjs" > "$T/rotation.out" 2>&1 ||
     { cat "$T/rotation.out" >&2; fail "web/js/trust.js differs from client/trust.c on key rotation"; }
+# Its counting of a witness's cosignature lines is lib/cosig.c's (plain node).
+node "$ROOT/tests/browser/cosig-lines.test.mjs" > "$T/cosig.out" 2>&1 ||
+    { cat "$T/cosig.out" >&2; fail "web/js/checkpoint.js differs from lib/cosig.c on cosignature lines"; }
 cosign_tool
 WEB="$ROOT/web"
 SHOTS="${GL_BUILD:-build}/screenshots"

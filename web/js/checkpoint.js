@@ -46,9 +46,10 @@ export async function verifyCosig(w, text, sig) {
 }
 
 // gl_cosig_verify_note: per witness {status: 'cosigned'|'absent'|'invalid',
-// time, line}. A valid line counts even if another line by the same key is
-// bad; line is the index in note.sigs of the line that counts (the first
-// valid one), -1 unless cosigned.
+// time, line}. The witness's first line (its name and key ID) decides and
+// its later lines are ignored, as Go's note verifier drops repeated
+// signatures by one key; line is the index in note.sigs of that line, -1
+// unless cosigned.
 export async function verifyCosigs(note, witnesses) {
   const out = [];
   for (const w of witnesses) {
@@ -56,8 +57,8 @@ export async function verifyCosigs(note, witnesses) {
     for (let i = 0; i < note.sigs.length; i++) {
       const r = await verifyCosig(w, note.text, note.sigs[i]);
       if (r === 'nokey') continue;
-      if (r === 'invalid') { st = { status: 'invalid', time: 0n, line: -1 }; continue; }
-      st = { status: 'cosigned', time: r.time, line: i };
+      st = r === 'invalid' ? { status: 'invalid', time: 0n, line: -1 }
+        : { status: 'cosigned', time: r.time, line: i };
       break;
     }
     out.push(st);
