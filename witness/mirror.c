@@ -584,13 +584,27 @@ static int is_log_line(const struct logs_entry *e, const struct gl_note_sig *s)
     return 0;
 }
 
+/* The first signature line of n by witness key k, or NULL. */
+static const struct gl_note_sig *first_line(const struct gl_note *n,
+                                            const struct gl_verifier *k)
+{
+    for (size_t i = 0; n != NULL && i < n->nsigs; i++)
+        if (same_key(&n->sigs[i], k))
+            return &n->sigs[i];
+    return NULL;
+}
+
 /* Builds into out the kept form of base's checkpoint (mirror.h): base is a
  * kept note or a witness record (parsed), extra (may be NULL) another note
  * of the same text with any lines. Out: the text, base's lines by the
  * log's keys as they are, then, for each witness line of the log, that
  * witness's verified cosignature with the newest timestamp among base's
- * and extra's lines (base's on a tie). Every other line is dropped.
- * *added (may be NULL) gets 1 when a line of extra was taken. */
+ * and extra's (base's on a tie). A witness's first line in each note is
+ * its line there, its later ones are ignored (gl_cosig_verify_note's
+ * rule), and an extra line the same as base's is not checked again: at
+ * most two checks per witness, whatever a sender repeats. Every other
+ * line is dropped. *added (may be NULL) gets 1 when a line of extra was
+ * taken. */
 static int build_kept(const struct logs_entry *e, const struct gl_note *base,
                       const struct gl_note *extra, struct gl_buf *out, int *added)
 {
@@ -605,25 +619,22 @@ static int build_kept(const struct logs_entry *e, const struct gl_note *base,
             rc = gl_buf_append(out, base->sigs[i].line, base->sigs[i].line_len);
     for (size_t w = 0; w < e->nwitnesses && rc == 0; w++) {
         const struct gl_verifier *k = &e->witnesses[w];
+        const struct gl_note_sig *b = first_line(base, k), *x = first_line(extra, k);
         const struct gl_note_sig *best = NULL;
-        uint64_t best_t = 0, t;
-        int best_extra = 0;
-        for (int x = 0; x < 2; x++) {
-            const struct gl_note *n = x ? extra : base;
-            for (size_t i = 0; n != NULL && i < n->nsigs; i++)
-                if (same_key(&n->sigs[i], k) &&
-                    gl_cosig_verify(k, base->text, base->text_len, &n->sigs[i], &t) ==
-                        0 &&
-                    (best == NULL || t > best_t)) {
-                    best = &n->sigs[i];
-                    best_t = t;
-                    best_extra = x;
-                }
+        uint64_t tb = 0, tx = 0;
+
+        if (x != NULL && b != NULL && x->line_len == b->line_len &&
+            memcmp(x->line, b->line, b->line_len) == 0)
+            x = NULL; /* base's own line */
+        if (b != NULL && gl_cosig_verify(k, base->text, base->text_len, b, &tb) == 0)
+            best = b;
+        if (x != NULL && gl_cosig_verify(k, base->text, base->text_len, x, &tx) == 0 &&
+            (best == NULL || tx > tb)) {
+            best = x;
+            took = 1;
         }
-        if (best != NULL) {
+        if (best != NULL)
             rc = gl_buf_append(out, best->line, best->line_len);
-            took |= best_extra;
-        }
     }
     if (added != NULL)
         *added = took;
@@ -928,6 +939,31 @@ static int unchanged(struct upload *up, uint64_t size, const struct gl_note *n,
     return same;
 }
 
+/* The time for a new mirror cosignature: now, or the time of the stored
+ * mirror checkpoint's cosignature by our key if later (the clock stepped
+ * back), so the mirror's cosignatures never go back in time, as the
+ * witness's do not (engine.c cosign_time). Under the log's writer lock. */
+static uint64_t mirror_cosign_time(struct upload *up)
+{
+    struct mlog *ml = up->ml;
+    struct gl_verifier v;
+    struct gl_note *n = NULL;
+    uint64_t now = (uint64_t)time(NULL), t = 0;
+
+    gl_signer_verifier(&up->m->key, &v);
+    pthread_mutex_lock(&ml->pmu);
+    if (ml->note.len > 0 &&
+        gl_note_parse((const char *)ml->note.data, ml->note.len, &n, NULL) == 0) {
+        const struct gl_note_sig *s = first_line(n, &v);
+        if (s != NULL && s->sig_len == GL_COSIG_SIG_LEN)
+            for (int i = 0; i < 8; i++)
+                t = t << 8 | s->sig[i];
+    }
+    pthread_mutex_unlock(&ml->pmu);
+    gl_note_free(n);
+    return t > now ? t : now;
+}
+
 /* Makes the pending checkpoint of size upload_end the mirror checkpoint
  * (unless a larger one is there): its kept note, the witness cosignatures
  * of the current mirror checkpoint of the same text, and a new mirror
@@ -989,7 +1025,7 @@ static void finish(struct upload *up, const struct gl_buf *pnote)
                 (unsigned long long)up->u.end);
         goto out;
     }
-    if ((rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, (uint64_t)time(NULL),
+    if ((rc = gl_cosig_sign(&up->m->key, n->text, n->text_len, mirror_cosign_time(up),
                             &line)) != 0 ||
         (rc = gl_buf_append(&note, line.data, line.len)) != 0) {
         set_why(up->r, 500, "cannot cosign the checkpoint: %s", gl_strerror(rc));

@@ -184,8 +184,9 @@ static void test_mirror_witness_cosignatures(void **state)
     struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
     assert_int_equal(mirror_open(&mc, &m), 0);
 
-    /* offered before the mirror checkpoint: w2's line, w3's (unlisted), a
-     * forged w2 line (one signature byte changed) */
+    /* offered before the mirror checkpoint: w2's line, a forged w2 line
+     * (one signature byte changed: after w2's first line, ignored), w3's
+     * (unlisted) */
     gl_buf_init(&l2, 1024);
     gl_buf_init(&l2new, 1024);
     gl_buf_init(&l2old, 1024);
@@ -199,8 +200,8 @@ static void test_mirror_witness_cosignatures(void **state)
     forged.data[forged.len - 10] =
         forged.data[forged.len - 10] == 'A' ? 'B' : 'A'; /* in the signature */
     gl_buf_reset(&b);
-    gl_buf_append(&b, forged.data, forged.len);
     gl_buf_append(&b, l2.data, l2.len);
+    gl_buf_append(&b, forged.data, forged.len);
     gl_buf_append(&b, l3.data, l3.len);
     gl_buf_putc(&b, 0);
     assert_int_equal(offer(m, &note, (const char *)b.data),
@@ -242,6 +243,13 @@ static void test_mirror_witness_cosignatures(void **state)
     gl_buf_putc(&b, 0);
     assert_int_equal(offer(m, &note, (const char *)b.data), 0);
     assert_int_equal(offer(m, &other, (const char *)b.data), 0);
+    /* newer, but after a forged first line by w2: a witness's first line
+     * decides (gl_cosig_verify_note's rule), so nothing */
+    gl_buf_reset(&b);
+    gl_buf_append(&b, forged.data, forged.len);
+    gl_buf_append(&b, l2new.data, l2new.len);
+    gl_buf_putc(&b, 0);
+    assert_int_equal(offer(m, &note, (const char *)b.data), 0);
     gl_buf_reset(&b);
     gl_buf_append(&b, l2new.data, l2new.len);
     gl_buf_putc(&b, 0);
@@ -759,6 +767,22 @@ static void test_mirror_empty_upload_unchanged(void **state)
     gl_note_free(n);
     gl_buf_reset(&old);
     assert_int_equal(gl_buf_append(&old, ck.data, ck.len), 0);
+
+    /* dated ahead (the clock stepped back 1000 s since it was signed): the
+     * new cosignature is not dated before it, as the witness's are not */
+    uint64_t ahead = (uint64_t)time(NULL) + 1000;
+    restamp(f.o.dir, &f.o.logs.v[0], &f.o.mk, ahead, &old);
+    assert_int_equal(mirror_open(&f.mc, &f.m), 0);
+    upload(f.m, &f.o.lk, 1, 1, NULL, 0, &res);
+    assert_int_equal(res.status, 200);
+    served(f.m, &f.o.logs.v[0], &ck);
+    assert_true(ends_with_line(&ck, res.line, res.line_len));
+    assert_int_equal(gl_note_parse((const char *)ck.data, ck.len, &n, NULL), 0);
+    assert_int_equal(gl_cosig_verify_note(n, &v, 1, &st, NULL), 0);
+    assert_int_equal(st.status, 0);
+    assert_true(st.timestamp >= ahead);
+    gl_note_free(n);
+    mirror_free(f.m);
 
     /* another mirror key (same name): its own cosignature, stored */
     f.mc.key = &mk2;
