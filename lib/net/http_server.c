@@ -1077,10 +1077,12 @@ static int send_reply(struct req_impl *ri, int status, const char *content_type,
 }
 
 /* 1 if a reply body of len bytes would take the bodies held past max_held
- * (never for a small one). */
+ * (never for a small one). Small ones are always sent, so what is held
+ * may be past max_held already. */
 static int over_held(const struct gl_http_server *srv, size_t len)
 {
-    return len > GL_HTTP_SMALL_REPLY && len > srv->max_held - srv->stats.held_bytes;
+    return len > GL_HTTP_SMALL_REPLY && (srv->stats.held_bytes >= srv->max_held ||
+                                         len > srv->max_held - srv->stats.held_bytes);
 }
 
 static int reply_error(struct gl_http_req *req, int status, const char *reason,

@@ -281,6 +281,13 @@ static int handler(void *ctx, struct gl_http_req *req)
         free(b); /* the reply holds its own copy */
         return rc;
     }
+    if (strcmp(p, "/kib") == 0) { /* ?<KiB> */
+        char b[64 << 10];
+        size_t n = strtoul(req->query, NULL, 10) << 10;
+        assert_true(n <= sizeof(b));
+        memset(b, 'k', n);
+        return gl_http_reply(req, 200, "application/octet-stream", NULL, 0, b, n);
+    }
     if (strcmp(p, "/huge") == 0) { /* ?<MiB> */
         size_t n = strtoul(req->query, NULL, 10) << 20;
         char *b = malloc(n);
@@ -1741,6 +1748,51 @@ static void test_held_cap(void **state)
     fx_finish(&f);
 }
 
+/* Small replies are always sent, so they can take the bodies held past
+ * max_held: a large reply is then refused, not let through by the room
+ * left wrapping around (max_held 1 MiB; 24 clients reading nothing, each
+ * with 128 requests for 60 KiB pipelined, fill their sockets' buffers and
+ * then hold a 60 KiB reply each, about 1.5 MB in all). */
+#define SMALL_HOLDERS 24
+static void client_held_small(struct fx *f)
+{
+    static const char kib60[] = "GET /kib?60 HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char huge8[] = "GET /huge?8 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int hold[SMALL_HOLDERS], fd;
+
+    for (int i = 0; i < SMALL_HOLDERS; i++) {
+        hold[i] = raw_connect_ex("127.0.0.1", f->port, 4096);
+        /* pipelined: once the socket's buffers are full, one is held */
+        for (int k = 0; k < 128; k++)
+            send(hold[i], kib60, strlen(kib60), MSG_NOSIGNAL);
+    }
+    sleep_ms(300); /* answered: a 60 KiB reply held for each client */
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 0, huge8, strlen(huge8), 1);
+    close(fd);
+    for (int i = 0; i < SMALL_HOLDERS; i++)
+        close(hold[i]);
+    sleep_ms(300);
+}
+
+static void test_held_cap_small_past(void **state)
+{
+    struct fx f;
+    struct gl_http_server_config cfg;
+    struct gl_http_stats st;
+    (void)state;
+
+    cfg_local(&cfg, "127.0.0.1:0");
+    cfg.max_held = GL_HTTP_MIN_HELD;
+    cfg.max_conns_per_addr = 2 * SMALL_HOLDERS;
+    fx_run(&f, &cfg, client_held_small, 0);
+    assert_true(strncmp(f.raw[0], "HTTP/1.1 503 ", 13) == 0);
+    gl_http_server_stats(f.srv, &st);
+    assert_int_equal(st.replies_over_held, 1);
+    assert_true(st.held_bytes == 0);
+    fx_finish(&f);
+}
+
 /* A client that sends a byte more after its request, while the request is
  * deferred, and then closes: the unread byte must not hide the close. */
 static void client_gone_after_data(struct fx *f)
@@ -1969,6 +2021,7 @@ int main(void)
         cmocka_unit_test(test_slow_clients),
         cmocka_unit_test(test_stalled_reader),
         cmocka_unit_test(test_held_cap),
+        cmocka_unit_test(test_held_cap_small_past),
         cmocka_unit_test(test_body_caps),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_client_abort),
