@@ -1366,6 +1366,31 @@ static const char *framing_problem(h2o_req_t *req)
     return NULL;
 }
 
+/* The origin form (path and query) of request target t: an absolute-form
+ * target ("http://host/path?q", as forward proxies send, and servers must
+ * accept) loses its scheme and authority, "/" standing for an empty path;
+ * any other target is t itself. */
+static h2o_iovec_t origin_form(h2o_req_t *req, h2o_iovec_t t)
+{
+    static const char *const schemes[] = {"http://", "https://"};
+    const char *end = t.base + t.len, *p;
+
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(schemes[i]);
+        if (t.len < n || strncasecmp(t.base, schemes[i], n) != 0)
+            continue;
+        for (p = t.base + n; p < end && *p != '/' && *p != '?'; p++)
+            ;
+        if (p < end && *p == '/')
+            return h2o_iovec_init(p, (size_t)(end - p));
+        char *o = h2o_mem_alloc_pool(&req->pool, (size_t)(end - p) + 1);
+        o[0] = '/';
+        memcpy(o + 1, p, (size_t)(end - p));
+        return h2o_iovec_init(o, (size_t)(end - p) + 1);
+    }
+    return t;
+}
+
 /* The one h2o handler, registered on "/" (so it sees every request). */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -1393,6 +1418,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         gl_http_reply_error(&ri->pub, 414, "request target too long");
         return 0;
     }
+    t = origin_form(req, t);
     if (t.len == 0 || t.base[0] != '/' || memchr(t.base, 0, t.len) != NULL ||
         m.len == 0 || m.len > MAX_METHOD || memchr(m.base, 0, m.len) != NULL) {
         gl_http_reply_error(&ri->pub, 400, "bad request line");

@@ -831,9 +831,20 @@ static void client_raw(struct fx *f)
     static const char chunked[] = "POST /body HTTP/1.1\r\nHost: x\r\n"
                                   "Transfer-Encoding: chunked\r\n\r\n"
                                   "5\r\nhel\0o\r\n6\r\n world\r\n0\r\n\r\n";
+    /* absolute form (a forward proxy's): served as its origin form; a
+     * scheme other than http and https is no target */
+    static const char absolute[] =
+        "GET hTTp://x.example/echo?abs HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char ftp[] = "GET ftp://x.example/echo HTTP/1.1\r\nHost: x\r\n\r\n";
     char *longreq;
     int fd;
 
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 5, absolute, strlen(absolute), 0);
+    close(fd);
+    fd = raw_connect(f->port);
+    raw_exchange(f, fd, 6, ftp, strlen(ftp), 0);
+    close(fd);
     /* two requests on one connection, then HEAD */
     fd = raw_connect(f->port);
     raw_exchange(f, fd, 0, get1, strlen(get1), 0);
@@ -894,6 +905,10 @@ static void test_raw_wire(void **state)
     assert_true(strncmp(f.raw[3], "HTTP/1.1 414 ", 13) == 0);
     assert_non_null(strstr(f.raw[3], "{\"error\":\"request target too long\"}"));
     assert_non_null(ci_find(f.raw[3], "\r\nx-content-type-options: nosniff\r\n"));
+    assert_true(strncmp(f.raw[5], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_string_equal(strstr(f.raw[5], "\r\n\r\n") + 4,
+                        "GET /echo ?abs x=- peer=127.0.0.1");
+    assert_true(strncmp(f.raw[6], "HTTP/1.1 400 ", 13) == 0);
     fx_finish(&f);
 }
 
