@@ -104,6 +104,11 @@ int config_parse(int argc, char **argv, struct config *cfg)
                 RATELIMIT_RATE_SYNTAX, cfg->submit_rate);
         return -1;
     }
+    if (!gl_http_listen_valid(cfg->listen)) {
+        fprintf(stderr, "glasslogd: listen takes ADDR:PORT or [ADDR]:PORT, not \"%s\"\n",
+                cfg->listen);
+        return -1;
+    }
     if ((cfg->data[0] == 0) == (cfg->store[0] == 0)) {
         fprintf(stderr, "glasslogd: give exactly one of --data DIR and --store URL\n");
         gl_opts_usage(&table, stderr);

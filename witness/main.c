@@ -174,6 +174,15 @@ static int parse_options(int argc, char **argv, struct options *o)
               stderr);
         return -1;
     }
+    for (int i = 0; i < 2; i++) {
+        const char *a = i == 0 ? o->listen : o->mirror_listen;
+        if ((i == 0 || a[0] != 0) && !gl_http_listen_valid(a)) {
+            fprintf(stderr,
+                    "glasslog-witness: %s takes ADDR:PORT or [ADDR]:PORT, not \"%s\"\n",
+                    i == 0 ? "listen" : "mirror-listen", a);
+            return -1;
+        }
+    }
     return 0;
 }
 

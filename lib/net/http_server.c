@@ -427,6 +427,14 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *s
     return 0;
 }
 
+int gl_http_listen_valid(const char *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+
+    return addr != NULL && parse_listen(addr, &ss, &sslen) == 0;
+}
+
 /* socket + bind + listen, done by hand so every failure is reported here,
  * synchronously, before any libuv handle exists. */
 static int open_listener(const char *addr, int *fd_out, uint16_t *port)

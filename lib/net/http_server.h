@@ -252,6 +252,11 @@ struct gl_http_stats {
     uint64_t client_gone;         /* deferred requests whose client left first */
 };
 
+/* 1 if addr is a listen address the server takes ("A.B.C.D:PORT" or
+ * "[V6]:PORT", numeric, port 0 to 65535), else 0: for option checks
+ * before anything is opened. */
+int gl_http_listen_valid(const char *addr);
+
 /* Raises the process's soft RLIMIT_NOFILE to its hard limit and sets
  * *max_connections to what is left for connections once reserve_fds are
  * set aside for everything else the process opens (storage, outgoing

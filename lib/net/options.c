@@ -121,6 +121,14 @@ static int text_line(const struct gl_opts *t, void *cfg, char *p, size_t line,
     }
     if ((o = find(t, key, strlen(key))) == NULL)
         return gl_err_set(why, GL_EPARSE, 0, "unknown setting \"%.64s\"", key);
+    /* "#" starts a comment only at the start of a line: one after a
+     * value would silently become part of it (a directory "B # backups") */
+    for (const char *h = strchr(val, '#'); h != NULL; h = strchr(h + 1, '#'))
+        if (h > val && (h[-1] == ' ' || h[-1] == '\t'))
+            return gl_err_set(why, GL_EPARSE, 0,
+                              "%s: a \"#\" after the value: a comment takes a line of "
+                              "its own",
+                              o->name);
     i = (size_t)(o - t->v);
     if (seen[i] != 0)
         return gl_err_set(why, GL_EPARSE, 0, "%s given twice (lines %zu and %zu)",

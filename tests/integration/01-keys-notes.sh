@@ -39,6 +39,18 @@ for v in 10x 0 86401; do
         --poll-interval "$v"
     expect_err "^glasslog-witness: poll-interval must be a whole number from 1 to 86400, not \"$v\""
 done
+# A listen address is checked with the options, before anything is opened
+# (a --create start made the store, then failed to bind, and every start
+# after refused the --create).
+expect_rc 2 "$GL_BIN/glasslogd" --data "$T/d" --key "$T/none.key" --submitters "$T/none" \
+    --listen nonsense --create
+expect_err "^glasslogd: listen takes ADDR:PORT or \\[ADDR\\]:PORT, not \"nonsense\""
+[ ! -e "$T/d" ] || fail "glasslogd made its data directory despite a bad listen address"
+for o in listen mirror-listen; do
+    expect_rc 2 "$GL_BIN/glasslog-witness" --data "$T/w" --key "$T/none.key" --logs "$T/none" \
+        --$o 1.2.3:80
+    expect_err "^glasslog-witness: $o takes ADDR:PORT or \\[ADDR\\]:PORT, not \"1.2.3:80\""
+done
 [ ! -e "$T/w" ] || fail "the witness touched its data directory despite a bad option"
 # The same table reads a config file: line numbers in errors; flags win.
 printf '# settings\nbatch-ms 7x\n' > "$T/log.conf"
@@ -50,6 +62,12 @@ printf 'poll-interval 5\nno-such-setting 1\n' > "$T/w.conf"
 expect_rc 2 "$GL_BIN/glasslog-witness" --config "$T/w.conf" --data "$T/w" --key "$T/none.key" \
     --logs "$T/none"
 expect_err "$T/w.conf:2: unknown setting \"no-such-setting\""
+# "#" starts a comment at the start of a line only: one after a value is
+# refused (it would become part of the value).
+printf 'listen 127.0.0.1:0 # the port\n' > "$T/log.conf"
+expect_rc 2 "$GL_BIN/glasslogd" --config "$T/log.conf" --store mem: --key "$T/none.key" \
+    --submitters "$T/none"
+expect_err "$T/log.conf:1: listen: a \"#\" after the value: a comment takes a line of its own"
 
 # Known answer: Go's peter note.
 expect_rc 0 "$G" note sign --key "$V/peter.key" "$V/peter.text"

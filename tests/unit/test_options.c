@@ -128,6 +128,19 @@ static void test_config_file(void **state)
     assert_string_equal(c.name, "fromf");
     write_conf(dir, "ms 7\nn 7x\n", path, sizeof(path));
     assert_int_equal(parse(&c, (const char *[]){"--config", path, NULL}), -1);
+    /* a "#" after a value is refused (it would join the value); one
+     * within a value is the value's */
+    {
+        static const char txt[] = "n 7\nname dir # backups\n";
+        struct gl_err why;
+        tu_expect_why(gl_opts_text(&table, txt, strlen(txt), &c, &why), &why, GL_EPARSE,
+                      2,
+                      "name: a \"#\" after the value: a comment takes a line of its own");
+        assert_int_equal(gl_opts_text(&table, "name a#b\n", 9, &c, &why), 0);
+        assert_string_equal(c.name, "a#b");
+    }
+    write_conf(dir, "name x\t#\n", path, sizeof(path));
+    assert_int_equal(parse(&c, (const char *[]){"--config", path, NULL}), -1);
     write_conf(dir, "bogus 1\n", path, sizeof(path));
     assert_int_equal(parse(&c, (const char *[]){"--config", path, NULL}), -1);
     write_conf(dir, "on no\n", path, sizeof(path));
