@@ -294,6 +294,17 @@ static void count_note(const void *lines, size_t ln, const struct gl_verifier *w
     free(text);
 }
 
+/* lines = a, b, then c if not NULL. */
+static void join_lines(struct gl_buf *lines, const struct gl_buf *a,
+                       const struct gl_buf *b, const struct gl_buf *c)
+{
+    gl_buf_reset(lines);
+    assert_int_equal(gl_buf_append(lines, a->data, a->len), 0);
+    assert_int_equal(gl_buf_append(lines, b->data, b->len), 0);
+    if (c != NULL)
+        assert_int_equal(gl_buf_append(lines, c->data, c->len), 0);
+}
+
 static void test_counting_rule(void **state)
 {
     struct gl_verifier ws[3];
@@ -328,9 +339,7 @@ static void test_counting_rule(void **state)
     assert_int_equal(st[0].status, GL_ENOKEY);
     assert_int_equal(st[1].status, GL_ENOKEY);
     /* bad line alone: the witness does not count, the note is not rejected */
-    gl_buf_reset(&lines);
-    assert_int_equal(gl_buf_append(&lines, bad.data, bad.len), 0);
-    assert_int_equal(gl_buf_append(&lines, oth.data, oth.len), 0);
+    join_lines(&lines, &bad, &oth, NULL);
     count_note(lines.data, lines.len, ws, 2, st, &nvalid);
     assert_int_equal(nvalid, 1);
     assert_int_equal(st[0].status, GL_EVERIFY);
@@ -345,10 +354,7 @@ static void test_counting_rule(void **state)
     assert_int_equal(st[2].status, GL_EVERIFY);
     /* good then bad, as a line appended after the witness's own: it
      * counts with its first line */
-    gl_buf_reset(&lines);
-    assert_int_equal(gl_buf_append(&lines, good.data, good.len), 0);
-    assert_int_equal(gl_buf_append(&lines, oth.data, oth.len), 0);
-    assert_int_equal(gl_buf_append(&lines, bad.data, bad.len), 0);
+    join_lines(&lines, &good, &oth, &bad);
     count_note(lines.data, lines.len, ws, 3, st, &nvalid);
     assert_int_equal(nvalid, 3);
     assert_int_equal(st[0].status, 0);
