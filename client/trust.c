@@ -129,12 +129,6 @@ static int open_with_logs(const struct gl_policy *p, const char *msg, size_t len
     return 0;
 }
 
-/* 1 if a cosignature dated ts is too far ahead of now to count. */
-static int dated_ahead(uint64_t ts, uint64_t now)
-{
-    return now != 0 && ts > now && ts - now > TRUST_FUTURE_SLACK;
-}
-
 static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
                         uint64_t now, struct trust_checkpoint *out, char *why)
 {
@@ -150,7 +144,7 @@ static int check_quorum(const struct gl_policy *p, const struct gl_note *note,
     }
     for (size_t i = 0; i < nw; i++) {
         witnessed[i] = out->wst[i].status == 0;
-        if (witnessed[i] && dated_ahead(out->wst[i].timestamp, now)) {
+        if (witnessed[i] && gl_cosig_dated_ahead(out->wst[i].timestamp, now)) {
             witnessed[i] = 0;
             out->future[i] = 1;
             out->nfuture++;
@@ -301,7 +295,7 @@ int trust_age(const struct gl_policy *p, const struct trust_checkpoint *c, uint6
         counted[i] = 0;
         if (w->status != 0)
             continue;
-        if (dated_ahead(w->timestamp, now)) {
+        if (gl_cosig_dated_ahead(w->timestamp, now)) {
             out->future[i] = 1;
             out->nfuture++;
         } else {

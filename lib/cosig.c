@@ -126,6 +126,11 @@ out:
 
 /* Fills one witness's status from all lines of the note. Only
  * memory/crypto failures are returned; verdicts go to *st. */
+int gl_cosig_dated_ahead(uint64_t ts, uint64_t now)
+{
+    return now != 0 && ts > now && ts - now > GL_COSIG_FUTURE_SLACK;
+}
+
 static int check_witness(const struct gl_note *note, const struct gl_verifier *w,
                          struct gl_cosig_status *st)
 {
@@ -176,6 +181,47 @@ int gl_cosig_verify_note(const struct gl_note *note, const struct gl_verifier *w
     if (nvalid != NULL)
         *nvalid = valid;
     return 0;
+}
+
+int gl_cosig_check_answer(const struct gl_verifier *w, const char *msg, size_t len,
+                          const char *body, size_t n, uint64_t now, struct gl_buf *line,
+                          struct gl_err *why)
+{
+    struct gl_cosig_status st;
+    struct gl_note *note = NULL;
+    struct gl_buf joined;
+    int rc;
+
+    gl_buf_init(&joined, GL_NOTE_MAX_SIZE);
+    if ((rc = gl_cosig_append(msg, len, body, n, &joined, why)) != 0 ||
+        (rc = gl_note_parse((const char *)joined.data, joined.len, &note, why)) != 0)
+        goto out;
+    if ((rc = gl_cosig_verify_note(note, w, 1, &st, NULL)) != 0) {
+        gl_err_set(why, rc, 0, "cannot check the cosignature: %s", gl_strerror(rc));
+        goto out;
+    }
+    if (st.status != 0) {
+        rc = gl_err_set(why, GL_EVERIFY, 0, "%s",
+                        st.status == GL_ENOKEY ? "no line by the witness's key"
+                                               : "the cosignature does not verify");
+        goto out;
+    }
+    /* counted as a verifier counts it (specs/policy.md) */
+    if (gl_cosig_dated_ahead(st.timestamp, now)) {
+        rc = gl_err_set(why, GL_EVERIFY, 0,
+                        "the cosignature is dated %llu, more than %d s after this "
+                        "clock: verifiers do not count it",
+                        (unsigned long long)st.timestamp, GL_COSIG_FUTURE_SLACK);
+        goto out;
+    }
+    if (line != NULL) {
+        gl_buf_reset(line);
+        rc = gl_buf_append(line, note->sigs[st.sig].line, note->sigs[st.sig].line_len);
+    }
+out:
+    gl_note_free(note);
+    gl_buf_release(&joined);
+    return rc;
 }
 
 static size_t count_lines(const char *s, size_t n)

@@ -493,7 +493,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         size_t so = 0, sn = 0;
         if (gl_note_parse((const char *)ck->data, ck->len, &n, NULL) == 0 &&
             mirrorresp_cosig(&m->key, n->text, n->text_len, (const char *)line.data,
-                             line.len, &so, &sn, &why) == 0) {
+                             line.len, (uint64_t)time(NULL), &so, &sn, &why) == 0) {
             sl = (const char *)line.data + so;
             if (p->done[k] != size)
                 gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
@@ -540,7 +540,7 @@ static int probe_mirror(struct gl_http_client *c, const struct mirrorpush_target
 
     if ((rc = endpoint_url(m, "add-checkpoint", url)) != 0)
         return rc;
-    if ((rc = wprobe_ask(c, url, TIMEOUT_MS, note, len, size, &a)) != 0)
+    if ((rc = wprobe_ask(c, url, TIMEOUT_MS, NULL, note, len, size, &a)) != 0)
         return rc;
     if (a.known && a.size > size) {
         gl_log(GL_LOG_ERROR,

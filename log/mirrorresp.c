@@ -47,13 +47,14 @@ static int check_lines(const char *body, size_t n, struct gl_err *why)
 }
 
 int mirrorresp_cosig(const struct gl_verifier *key, const char *text, size_t text_len,
-                     const char *body, size_t n, size_t *off, size_t *len,
+                     const char *body, size_t n, uint64_t now, size_t *off, size_t *len,
                      struct gl_err *why)
 {
     struct gl_text t;
     struct gl_note_sig sig;
     const char *l;
-    size_t ll, bad = 0;
+    size_t ll, bad = 0, ahead = 0;
+    uint64_t ts = 0;
     int rc;
 
     if (n > MIRRORRESP_BODY_MAX)
@@ -67,11 +68,15 @@ int mirrorresp_cosig(const struct gl_verifier *key, const char *text, size_t tex
     while (gl_text_line(&t, &l, &ll) == 0) {
         if (gl_note_parse_sig(l, ll, &sig, NULL) != 0)
             return gl_err_set(why, GL_EPARSE, t.line, "not a signature line");
-        rc = gl_cosig_verify(key, text, text_len, &sig, NULL);
+        rc = gl_cosig_verify(key, text, text_len, &sig, &ts);
         if (rc == GL_ENOKEY)
             continue; /* another key's line */
         if (rc == GL_EVERIFY) {
             bad = bad ? bad : t.line;
+            continue;
+        }
+        if (rc == 0 && gl_cosig_dated_ahead(ts, now)) {
+            ahead = ahead ? ahead : t.line;
             continue;
         }
         if (rc != 0)
@@ -84,5 +89,10 @@ int mirrorresp_cosig(const struct gl_verifier *key, const char *text, size_t tex
     if (bad)
         return gl_err_set(why, GL_EVERIFY, bad, "the cosignature by %s does not verify",
                           key->name);
+    if (ahead)
+        return gl_err_set(why, GL_EVERIFY, ahead,
+                          "the cosignature by %s is dated more than %d s after this "
+                          "clock: verifiers do not count it",
+                          key->name, GL_COSIG_FUTURE_SLACK);
     return gl_err_set(why, GL_ENOKEY, 0, "no signature line by %s", key->name);
 }

@@ -39,9 +39,12 @@
  * GL_EPARSE: an empty body, a line that is not a signature line or does
  * not end in "\n"; GL_ENOKEY: no line by key; GL_EVERIFY: lines by key,
  * none of which verifies; GL_EKEYTYPE / GL_ETOOBIG from gl_cosig_verify
- * for a key or text it refuses. *off and *len are set only on 0. */
+ * for a key or text it refuses. A line that verifies but is dated more
+ * than GL_COSIG_FUTURE_SLACK after now (gl_cosig_dated_ahead; now 0: no
+ * clock check) counts as one that does not: verifiers would not count it.
+ * *off and *len are set only on 0. */
 int mirrorresp_cosig(const struct gl_verifier *key, const char *text, size_t text_len,
-                     const char *body, size_t n, size_t *off, size_t *len,
+                     const char *body, size_t n, uint64_t now, size_t *off, size_t *len,
                      struct gl_err *why);
 
 #endif

@@ -330,33 +330,12 @@ static int wit_take_line(struct wit *w, struct entry *e, uint64_t gen,
                          const struct gl_buf *body, struct gl_err *why)
 {
     size_t i = (size_t)(w - w->p->w);
-    struct gl_cosig_status st;
-    struct gl_note *n = NULL;
-    struct gl_buf joined;
-    int rc;
+    int rc = gl_cosig_check_answer(w->pw->key, (const char *)e->note.data, e->note.len,
+                                   (const char *)body->data, body->len,
+                                   (uint64_t)time(NULL), &e->line[i], why);
 
-    gl_buf_init(&joined, PUB_NOTE_MAX);
-    if ((rc = gl_cosig_append((const char *)e->note.data, e->note.len,
-                              (const char *)body->data, body->len, &joined, why)) != 0 ||
-        (rc = gl_note_parse((const char *)joined.data, joined.len, &n, why)) != 0)
-        goto out;
-    if ((rc = gl_cosig_verify_note(n, w->pw->key, 1, &st, NULL)) != 0) {
-        gl_err_set(why, rc, 0, "cannot check the cosignature: %s", gl_strerror(rc));
-        goto out;
-    }
-    if (st.status != 0) {
-        rc = gl_err_set(why, GL_EVERIFY, 0, "%s",
-                        st.status == GL_ENOKEY ? "no line by the witness's key"
-                                               : "the cosignature does not verify");
-        goto out;
-    }
-    gl_buf_reset(&e->line[i]);
-    if ((rc = gl_buf_append(&e->line[i], n->sigs[st.sig].line,
-                            n->sigs[st.sig].line_len)) == 0)
+    if (rc == 0)
         e->line_gen[i] = gen;
-out:
-    gl_note_free(n);
-    gl_buf_release(&joined);
     return rc;
 }
 
@@ -780,8 +759,8 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
                          size_t len, uint64_t size, uint64_t stored)
 {
     struct wprobe_answer a;
-    int rc = wprobe_ask(c, (const char *)w->url.data, (long)w->p->cfg.timeout_ms, note,
-                        len, size, &a);
+    int rc = wprobe_ask(c, (const char *)w->url.data, (long)w->p->cfg.timeout_ms,
+                        w->pw->key, note, len, size, &a);
 
     if (rc != 0)
         return rc;
@@ -791,7 +770,8 @@ static int probe_witness(struct gl_http_client *c, struct wit *w, const uint8_t 
         return 0;
     }
     if (!a.known) {
-        gl_log(GL_LOG_WARN, "witness %s answered %ld at start", w->pw->name, a.status);
+        gl_log(GL_LOG_WARN, "witness %s answered %ld at start%s%s", w->pw->name, a.status,
+               a.error[0] != 0 ? ": " : "", a.error);
         w->healthy = 0;
         return 0;
     }

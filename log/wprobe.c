@@ -9,9 +9,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "glasslog/buf.h"
 #include "glasslog/codec.h"
+#include "glasslog/cosig.h"
 #include "glasslog/error.h"
 
 #define WPROBE_BODY_MAX ((size_t)64 * 1024)
@@ -57,9 +59,12 @@ static int is_conflict(const struct gl_http_response *r, uint64_t size)
 }
 
 int wprobe_ask(struct gl_http_client *c, const char *url, long timeout_ms,
-               const uint8_t *note, size_t len, uint64_t size, struct wprobe_answer *out)
+               const struct gl_verifier *key, const uint8_t *note, size_t len,
+               uint64_t size, struct wprobe_answer *out)
 {
     struct gl_http_response r;
+    struct gl_err why;
+    uint64_t theirs;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -67,9 +72,15 @@ int wprobe_ask(struct gl_http_client *c, const char *url, long timeout_ms,
     if (rc == 0) {
         out->status = r.status;
         snprintf(out->error, sizeof out->error, "%s", r.error);
-        if (r.status == 200) {
+        if (r.status == 200 &&
+            (key == NULL || gl_cosig_check_answer(
+                                key, (const char *)note, len, (const char *)r.body.data,
+                                r.body.len, (uint64_t)time(NULL), NULL, &why) == 0)) {
             out->known = 1;
             out->size = size;
+        } else if (r.status == 200) {
+            snprintf(out->error, sizeof out->error,
+                     "200 without a valid cosignature: %.200s", why.reason);
         } else if (r.status == 409 && gl_parse_size_body((const char *)r.body.data,
                                                          r.body.len, &out->size) == 0) {
             out->known = 1;
@@ -79,6 +90,11 @@ int wprobe_ask(struct gl_http_client *c, const char *url, long timeout_ms,
     if (rc == 0 && out->known && out->status == 409 && out->size == size) {
         rc = ask_once(c, url, timeout_ms, size, note, len, &r);
         out->conflict = rc == 0 && is_conflict(&r, size);
+        /* moved on meanwhile to a size above ours: that is what it holds */
+        if (rc == 0 && r.status == 409 &&
+            gl_parse_size_body((const char *)r.body.data, r.body.len, &theirs) == 0 &&
+            theirs > size)
+            out->size = theirs;
         gl_http_response_release(&r);
         rc = 0; /* a second question not answered shows nothing */
     }

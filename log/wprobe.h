@@ -12,6 +12,14 @@
  * tlog-witness v1.0.0 witness answers a root conflict so), is a conflict.
  * Used at start by publish_probe (the --witnesses) and mirrorpush_probe
  * (the --mirrors of a copy).
+ *
+ * Only a 200 is signed: with the witness's key, a 200 says which size it
+ * holds only if it carries a cosignature by that key over the note sent
+ * (gl_cosig_check_answer), so a stale URL, a catch-all proxy or anyone on
+ * the path of an http:// URL cannot show a copy current with a bare 200.
+ * A 409 or 422 is unsigned by the protocol and is taken as it comes. A
+ * second answer naming a size above the checkpoint's (the witness moved
+ * on meanwhile) is the size it holds.
  */
 #ifndef GL_LOG_WPROBE_H
 #define GL_LOG_WPROBE_H
@@ -19,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glasslog/key.h"
 #include "http_client.h"
 
 struct wprobe_answer {
@@ -31,10 +40,13 @@ struct wprobe_answer {
 
 /* Asks the witness at url (its add-checkpoint URL, at most timeout_ms a
  * request) about note (len bytes, the log's checkpoint of size `size`),
- * filling *out. c and note are borrowed. 0, or GL_ENOMEM / GL_ETOOBIG
- * building the request (a witness that does not answer is 0 with
- * out->status 0). */
+ * filling *out. key: the witness's, or NULL when it is not known (a
+ * mirror's add-checkpoint is its witness's, whose key the mirrors file
+ * does not name): then a 200 is taken without a check. c, key and note
+ * are borrowed. 0, or GL_ENOMEM / GL_ETOOBIG building the request (a
+ * witness that does not answer is 0 with out->status 0). */
 int wprobe_ask(struct gl_http_client *c, const char *url, long timeout_ms,
-               const uint8_t *note, size_t len, uint64_t size, struct wprobe_answer *out);
+               const struct gl_verifier *key, const uint8_t *note, size_t len,
+               uint64_t size, struct wprobe_answer *out);
 
 #endif

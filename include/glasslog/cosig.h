@@ -52,6 +52,12 @@
 _Static_assert(GL_COSIG_WITNESS_SLACK < GL_COSIG_FUTURE_SLACK,
                "a witness must not give out cosignatures verifiers discard");
 
+/* 1 if a cosignature dated ts is too far ahead of now (more than
+ * GL_COSIG_FUTURE_SLACK seconds) for a verifier to count it, else 0 (also
+ * when now is 0: no clock to compare with). The log counts its quorum by
+ * the same rule. */
+int gl_cosig_dated_ahead(uint64_t ts, uint64_t now);
+
 /* Per-witness outcome of gl_cosig_verify_note. */
 struct gl_cosig_status {
     int status;         /* 0: valid cosignature; GL_ENOKEY: no line with this
@@ -97,6 +103,18 @@ int gl_cosig_verify_note(const struct gl_note *note, const struct gl_verifier *w
  * lines, GL_ETOOBIG past the note caps (GL_NOTE_MAX_SIZE,
  * GL_NOTE_MAX_SIGS); why (may be NULL) then says why, its line numbers
  * counting the lines of msg followed by those of lines. */
+/* Checks a witness's 200 answer to add-checkpoint: body (n bytes, the
+ * cosignature lines it returns) for the signed note msg (len bytes) sent.
+ * 0 if body holds a line by w that verifies over msg's text and is not
+ * dated ahead of now (gl_cosig_dated_ahead; now 0: no clock check); line
+ * (may be NULL; reset first) then gets that line. Else GL_EVERIFY (no
+ * line by w, a line that does not verify, or one dated ahead) or
+ * gl_cosig_append's refusals for a malformed body, GL_ENOMEM; why (may
+ * be NULL) says which. */
+int gl_cosig_check_answer(const struct gl_verifier *w, const char *msg, size_t len,
+                          const char *body, size_t n, uint64_t now, struct gl_buf *line,
+                          struct gl_err *why);
+
 int gl_cosig_append(const char *msg, size_t len, const char *lines, size_t n,
                     struct gl_buf *out, struct gl_err *why);
 

@@ -43,8 +43,8 @@ static void fuzz_cosig(const uint8_t *data, size_t size)
         loaded = 1;
     }
     memset(&why, 0, sizeof why);
-    rc = mirrorresp_cosig(&key, text, strlen(text), (const char *)data, size, &off, &len,
-                          &why);
+    rc = mirrorresp_cosig(&key, text, strlen(text), (const char *)data, size, 0, &off,
+                          &len, &why);
     fuzz_check_why(rc, &why, data, size);
     if (rc != 0)
         return;

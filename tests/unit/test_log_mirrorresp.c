@@ -38,6 +38,7 @@ struct fx {
     const char *logl; /* the log's line (another key) */
     size_t logl_len;
     struct gl_buf body;
+    uint64_t now; /* the clock the lines are checked against (0: none) */
 };
 
 static int setup(void **state)
@@ -144,7 +145,8 @@ static int run(struct fx *f, size_t *off, size_t *len, struct gl_err *why)
 {
     memset(why, 0, sizeof *why);
     return mirrorresp_cosig(&f->key, f->note->text, f->note->text_len,
-                            (const char *)f->body.data, f->body.len, off, len, why);
+                            (const char *)f->body.data, f->body.len, f->now, off, len,
+                            why);
 }
 
 /* The body must be taken, its line the vector's, at byte at. */
@@ -179,6 +181,23 @@ static void test_one_line(void **state)
 
     add_good(f);
     expect_good(f, 0);
+}
+
+/* A line dated more than GL_COSIG_FUTURE_SLACK after the clock verifies
+ * but is no cosignature a verifier counts: refused as GL_EVERIFY at its
+ * line; exactly that far ahead is taken. */
+static void test_dated_ahead(void **state)
+{
+    struct fx *f = *state;
+
+    add_log(f);
+    add_good(f);
+    f->now = VTIME - GL_COSIG_FUTURE_SLACK - 1;
+    expect_refused(f, GL_EVERIFY, 2, "is dated more than 300 s after this clock");
+    f->now = VTIME - GL_COSIG_FUTURE_SLACK;
+    expect_good(f, f->logl_len);
+    f->now = VTIME + 86400;
+    expect_good(f, f->logl_len);
 }
 
 /* Lines by other keys before and after it: the log's (a note key), a
@@ -391,6 +410,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dated_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_signature, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_text, setup, teardown),

@@ -33,11 +33,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <uv.h>
 
 #include "glasslog/checkpoint.h"
+#include "glasslog/cosig.h"
+#include "glasslog/note.h"
 #include "glasslog/key.h"
 #include "glasslog/policy.h"
 #include "../../log/publish.h"
@@ -118,6 +121,7 @@ struct fake {
         int status;
         const char *body;
     } ans[2];
+    char line[256]; /* room for a body made by the test (a cosignature) */
     char old[2][32];
     int served; /* connections answered */
     pthread_t t;
@@ -162,12 +166,28 @@ static void *fake_run(void *arg)
     return NULL;
 }
 
+/* f listens on a loopback port of the kernel's choice (f->fd, f->port). */
+static void fake_listen(struct fake *f)
+{
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof(a);
+
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(f->fd >= 0);
+    assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(f->fd, 4), 0);
+    assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &alen), 0);
+    f->port = ntohs(a.sin_port);
+}
+
 /* A publisher on its own loop whose policy has one witness w at
  * 127.0.0.1:port (timeout_ms per request), and our checkpoint of size 5
  * in note; probe_close frees it all. */
 struct probe_env {
     uv_loop_t loop;
-    struct gl_signer k;
+    struct gl_signer k, w; /* the log's key, the witness's */
     struct publish *p;
     struct gl_buf note;
 };
@@ -180,7 +200,8 @@ static void probe_open(struct probe_env *e, int port, int timeout_ms)
 
     assert_int_equal(uv_loop_init(&e->loop), 0);
     assert_int_equal(gl_signer_generate("example.com/log", GL_KEY_NOTE, &e->k), 0);
-    tu_gen_vkey("w.example", GL_KEY_COSIG, wv, sizeof(wv));
+    assert_int_equal(gl_signer_generate("w.example", GL_KEY_COSIG, &e->w), 0);
+    tu_vkey_text(&e->w, wv, sizeof(wv));
     snprintf(text, sizeof(text), "witness w %s http://127.0.0.1:%d/\nquorum w\n", wv,
              port);
     assert_int_equal(gl_policy_parse(text, strlen(text), &pol, NULL), 0);
@@ -197,6 +218,7 @@ static void probe_close(struct probe_env *e)
     assert_int_equal(uv_loop_close(&e->loop), 0);
     gl_buf_release(&e->note);
     gl_signer_wipe(&e->k);
+    gl_signer_wipe(&e->w);
 }
 
 /* publish_probe of our checkpoint of size 5, the store holding `stored`,
@@ -207,8 +229,6 @@ static int probe_script_stored(uint64_t stored, const char *first, int status,
                                const char *body, int *nreq)
 {
     struct fake f = {0};
-    struct sockaddr_in a = {0};
-    socklen_t alen = sizeof(a);
     struct probe_env e;
     int rc;
 
@@ -217,14 +237,7 @@ static int probe_script_stored(uint64_t stored, const char *first, int status,
     f.ans[0].body = first;
     f.ans[1].status = status;
     f.ans[1].body = body;
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f.fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(f.fd >= 0);
-    assert_int_equal(bind(f.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(f.fd, 4), 0);
-    assert_int_equal(getsockname(f.fd, (struct sockaddr *)&a, &alen), 0);
-    f.port = ntohs(a.sin_port);
+    fake_listen(&f);
     assert_int_equal(pthread_create(&f.t, NULL, fake_run, &f), 0);
 
     probe_open(&e, f.port, 5000);
@@ -294,9 +307,63 @@ static void test_probe_marked_behind_stored(void **state)
 
 static void test_probe_no_conflict(void **state)
 {
+    int n = 0;
     (void)state;
-    assert_int_equal(probe_against(409, "7\n"), 0);
     assert_int_equal(probe_against(200, "\u2014 w.example AAAA\n"), 0);
+    /* moved on between the two questions, within what the store holds */
+    assert_int_equal(probe_script_stored(10, "5\n", 409, "7\n", &n), 0);
+    assert_int_equal(n, 2);
+}
+
+/* The second answer names a size above the stored one (the witness moved
+ * on meanwhile, past what this store holds): data lost, as when the
+ * first answer names it. */
+static void test_probe_second_answer_ahead(void **state)
+{
+    (void)state;
+    assert_int_equal(probe_against(409, "7\n"), GL_ESTATE);
+}
+
+/* A copy is shown current only by a signed answer: a 200 without a
+ * valid cosignature by the witness's key (a stale URL, a catch-all proxy)
+ * shows nothing, so a copy's probe (every witness must answer) refuses
+ * the start, and so does one dated more than GL_COSIG_FUTURE_SLACK ahead
+ * (verifiers would not count it); a 200 with the witness's cosignature of
+ * our checkpoint lets it start. */
+static void test_probe_every_200_signed(void **state)
+{
+    struct gl_buf line;
+    (void)state;
+
+    gl_buf_init(&line, 256);
+    for (int kind = 0; kind < 3; kind++) { /* garbage, signed, signed ahead */
+        struct fake f = {0};
+        struct probe_env e;
+        struct gl_note *n = NULL;
+
+        fake_listen(&f);
+        probe_open(&e, f.port, 5000);
+        assert_int_equal(gl_note_parse((char *)e.note.data, e.note.len, &n, NULL), 0);
+        gl_buf_reset(&line);
+        assert_int_equal(gl_cosig_sign(&e.w, n->text, n->text_len,
+                                       (uint64_t)time(NULL) + (kind == 2 ? 1000 : 0),
+                                       &line),
+                         0);
+        gl_note_free(n);
+        assert_true(line.len < sizeof(f.line));
+        memcpy(f.line, line.data, line.len);
+        f.n = 1;
+        f.ans[0].status = 200;
+        f.ans[0].body = kind > 0 ? f.line : "hello\n";
+        assert_int_equal(pthread_create(&f.t, NULL, fake_run, &f), 0);
+        assert_int_equal(publish_probe(e.p, e.note.data, e.note.len, 5, 5, 1),
+                         kind == 1 ? 0 : GL_ESTATE);
+        assert_int_equal(pthread_join(f.t, NULL), 0);
+        close(f.fd);
+        assert_int_equal(f.served, 1);
+        probe_close(&e);
+    }
+    gl_buf_release(&line);
 }
 
 /* A witness that does not answer (nothing listens on its port): skipped
@@ -350,6 +417,8 @@ int main(void)
         cmocka_unit_test(test_probe_conflict_409),
         cmocka_unit_test(test_probe_size_without_newline),
         cmocka_unit_test(test_probe_no_conflict),
+        cmocka_unit_test(test_probe_second_answer_ahead),
+        cmocka_unit_test(test_probe_every_200_signed),
         cmocka_unit_test(test_probe_marked_behind_stored),
         cmocka_unit_test(test_probe_every_unreachable),
         cmocka_unit_test(test_probe_every_no_witness),
