@@ -148,9 +148,10 @@ sw 1
 curl -sf "$M1/checkpoint" | cmp -s - "$T/m1.ck" ||
     fail "mirror 1 checkpoint changed across a restart: $(curl -s "$M1/checkpoint")"
 # the same checkpoint again with a forged witness1 line, a newer witness2
-# cosignature and one by witness 3 (not listed): only the newer witness2
-# line is taken (an empty upload at N then makes the mirror checkpoint);
-# the forged and the unlisted lines are never served
+# cosignature (in place of the older: a witness's first line in a note is
+# its line there) and one by witness 3 (not listed): only the newer
+# witness2 line is taken (an empty upload at N then makes the mirror
+# checkpoint); the forged and the unlisted lines are never served
 cosign_tool
 "$COSIGN" "$T/w2.key" $(($(date +%s) + 100)) < "$T/text.note" > "$T/w2new.note" 2> "$T/err" ||
     fail "cosign w2: $(cat "$T/err")"
@@ -164,7 +165,7 @@ C=${W1: -6:1}
 FORGED="${W1:0:${#W1}-6}$C${W1: -5}" # one signature character changed
 {
     printf 'old %s\n\n' "$N"
-    grep -v "^— witness1.example " "$T/logck"
+    grep -v -e "^— witness1.example " -e "^— witness2.example " "$T/logck"
     printf '%s\n%s\n%s\n' "$FORGED" "$W2NEW" "$W3"
 } > "$T/forged"
 # an empty upload at N: u16 origin length, origin, u64 start, u64 end, u16 ticket length
