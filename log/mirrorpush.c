@@ -373,6 +373,14 @@ static int stopping(struct mirrorpush *p)
     return s;
 }
 
+/* The push client's abort_cb: a stop ends the request in flight (within
+ * about a second) and fails every later one at once, so a slow mirror
+ * cannot hold a shutdown for one timeout per request left in push_one. */
+static int stop_requested(void *arg)
+{
+    return stopping(arg);
+}
+
 /* Schedules mirror k's next try after a failed push and says so. */
 static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char *why,
                         long status)
@@ -774,8 +782,9 @@ int mirrorpush_start(struct store *store, const struct mirrorpush_list *list,
     gl_buf_init(&p->served, 64 << 10);
     pthread_mutex_init(&p->mu, NULL);
     gl_clock_cond_init(&p->cv);
+    struct gl_http_client_config hc = {.abort_cb = stop_requested, .abort_arg = p};
     if ((rc = tilecache_new(256, &p->cache)) != 0 ||
-        (rc = gl_http_client_new(NULL, &p->http)) != 0) {
+        (rc = gl_http_client_new(&hc, &p->http)) != 0) {
         mirrorpush_free(p);
         return rc;
     }
