@@ -78,7 +78,13 @@ static int prove_verify(const struct consist_source *src,
                 (unsigned long long)n, (unsigned long long)m, src->seen,
                 (unsigned long long)m, (unsigned long long)n, src->what,
                 source_error(src, rc));
-            return GL_EVERIFY;
+            /* tiles missing or malformed show the older tree is no prefix;
+             * servers that did not answer (an outage, a timeout) show
+             * nothing: an I/O failure, as for a larger checkpoint */
+            return rc == GL_ENOTFOUND || rc == GL_EPARSE || rc == GL_ETOOBIG ||
+                           rc == GL_EVERIFY
+                       ? GL_EVERIFY
+                       : GL_EIO;
         }
         if (rc != 0) {
             cli_error("cannot get the consistency proof between sizes %llu and %llu from "
