@@ -66,6 +66,8 @@
 
 struct bundle {
     uint64_t k;         /* bundle (level-0 tile) index */
+    const char *mirror; /* the mirror URL that served the bundle or its tile
+                         * (into f.urls), NULL when the log served both */
     uint32_t width;     /* entries at the target size */
     size_t skip;        /* entries [0, skip) were checked before */
     struct gl_buf data; /* the entry bundle */
@@ -81,6 +83,10 @@ struct stats {
 };
 
 struct monitor {
+    /* the catch-up: a bundle of this cycle came from a mirror
+     * (mirrored); the mirror of the bundle being checked (cur_mirror) */
+    int mirrored;
+    const char *cur_mirror;
     const struct monitor_opts *o;
     struct gl_policy *p;
     struct fetch f;
@@ -501,11 +507,18 @@ static int fetch_bundle(struct monitor *m, uint64_t k, uint64_t from, uint64_t s
         return rc;
     t.width = b->width;
     b->skip = k * GL_TILE_WIDTH < from ? (size_t)(from - k * GL_TILE_WIDTH) : 0;
-    if ((rc = fetch_tile(&m->f, &t, 1, &b->data)) != 0 ||
-        (rc = fetch_tile(&m->f, &t, 0, &b->tile)) != 0) {
+    b->mirror = NULL;
+    if ((rc = fetch_tile(&m->f, &t, 1, &b->data)) == 0) {
+        b->mirror = m->f.cur != 0 ? m->f.base : NULL;
+        rc = fetch_tile(&m->f, &t, 0, &b->tile);
+    }
+    if (rc != 0) {
         cli_error("cannot download bundle %llu: %s", (unsigned long long)k, m->f.error);
         return rc;
     }
+    if (m->f.cur != 0 && b->mirror == NULL)
+        b->mirror = m->f.base;
+    m->mirrored |= b->mirror != NULL;
     if (b->tile.len != (size_t)b->width * GL_HASH_LEN ||
         gl_tile_bundle_decode(b->data.data, b->data.len, b->width, b->e, &b->n) != 0) {
         cli_error("bundle %llu or its tile is malformed (%zu-byte tile for %u entries)",
@@ -570,45 +583,67 @@ out:
     return rc;
 }
 
+/* A mirror's copy that differs from the log's signed tree: a failed
+ * verification, but no alarm against the log, whose tree nothing here
+ * shows wrong (a mirror signs no tile: there is no evidence to keep); the
+ * cycle stops (the next request asks the log first again). GL_EVERIFY. */
+static int mirror_differs(struct monitor *m, const char *mirror, const char *what)
+{
+    cli_error("%s, served by mirror %s, differs from the log's signed tree of size %llu: "
+              "no alarm against the log; the catch-up stops here and resumes next cycle",
+              what, mirror, (unsigned long long)m->tgt.cp.size);
+    fetch_rewind(&m->f);
+    return GL_EVERIFY;
+}
+
 /* Records entry e (leaf hash `leaf`) at index with its tlog-proof: proof
  * (text) when given, else one against the target (entry_proof; the
  * target checkpoint instead when the tiles do not prove it), and up to
- * two more evidence files (extra). */
-static void statement_alarm_with(struct monitor *m, uint64_t index,
-                                 const struct gl_tile_entry *e,
-                                 const uint8_t leaf[GL_HASH_LEN], const char *kind,
-                                 const char *detail, const char *proof,
-                                 const struct state_file *extra, size_t nextra)
+ * two more evidence files (extra). An entry a mirror served
+ * (m->cur_mirror) is an alarm only when proven in the log's signed tree:
+ * else mirror_differs (GL_EVERIFY), nothing recorded. 0 when recorded. */
+static int statement_alarm_with(struct monitor *m, uint64_t index,
+                                const struct gl_tile_entry *e,
+                                const uint8_t leaf[GL_HASH_LEN], const char *kind,
+                                const char *detail, const char *proof,
+                                const struct state_file *extra, size_t nextra)
 {
     struct state_file files[4];
     struct gl_buf bundle;
-    char dir[STATE_PATH_MAX];
+    char dir[STATE_PATH_MAX], what[64];
     size_t nf = 0;
+    int proven = proof != NULL;
 
-    m->alarms++;
     gl_buf_init(&bundle, (size_t)GL_TLOGPROOF_MAX_SIZE);
     files[nf++] = (struct state_file){"statement", e->data, e->len};
     if (proof != NULL)
         files[nf++] = (struct state_file){"statement.tlog-proof", proof, strlen(proof)};
     else if (entry_proof(m, index, e, leaf, &m->prog.target, &m->tgt.cp, &bundle) == 0)
         files[nf++] =
-            (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
+            (struct state_file){"statement.tlog-proof", bundle.data, bundle.len},
+        proven = 1;
     else
         files[nf++] =
             (struct state_file){"checkpoint", m->prog.target.data, m->prog.target.len};
+    if (!proven && m->cur_mirror != NULL) {
+        gl_buf_release(&bundle);
+        snprintf(what, sizeof(what), "entry %llu", (unsigned long long)index);
+        return mirror_differs(m, m->cur_mirror, what);
+    }
     for (size_t i = 0; i < nextra && i < 2; i++)
         files[nf++] = extra[i];
-    m->a.url = m->f.base;
+    m->alarms++;
+    m->a.url = m->f.urls.v[0]; /* the log's tree holds it, or the log served it */
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
+    return 0;
 }
 
-static void statement_alarm(struct monitor *m, uint64_t index,
-                            const struct gl_tile_entry *e,
-                            const uint8_t leaf[GL_HASH_LEN], const char *kind,
-                            const char *detail)
+static int statement_alarm(struct monitor *m, uint64_t index,
+                           const struct gl_tile_entry *e, const uint8_t leaf[GL_HASH_LEN],
+                           const char *kind, const char *detail)
 {
-    statement_alarm_with(m, index, e, leaf, kind, detail, NULL, NULL, 0);
+    return statement_alarm_with(m, index, e, leaf, kind, detail, NULL, NULL, 0);
 }
 
 /* chainwatch's alarms: the entry with its tlog-proof (chainwatch's when it
@@ -642,8 +677,8 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
         extra[n++] = (struct state_file){"related.tlog-proof", a->related_proof,
                                          strlen(a->related_proof)};
     }
-    statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, a->stmt_proof, extra,
-                         n);
+    (void)statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, a->stmt_proof,
+                               extra, n);
 }
 
 /* chainwatch's reader (chainwatch_read_fn, ctx: the monitor): entry index
@@ -818,7 +853,9 @@ static int clip(size_t n)
 /* The sequential checks of entry i of b. 0; GL_EIO: the chain checks
  * could not be made (the log could not be asked, or chain-pending could
  * not be kept: the message says which), and entry i's checks after them
- * were not made (the caller stops before i, so they are made again). */
+ * were not made; GL_EVERIFY: a mirror served entry i and it is not in
+ * the log's signed tree (mirror_differs). Either way the caller stops
+ * before i, so its checks are made again. */
 static int check_result(struct monitor *m, const struct bundle *b, size_t i)
 {
     const struct pool_result *r = &b->res[i];
@@ -839,8 +876,9 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
             snprintf(detail, sizeof(detail), "entry %llu is not a valid statement: %s",
                      (unsigned long long)index,
                      gl_err_format(&r->why, NULL, reason, sizeof(reason)));
-        statement_alarm(m, index, &b->e[i], r->leaf, "bad-entry", detail);
-        return 0;
+        if ((rc = statement_alarm(m, index, &b->e[i], r->leaf, "bad-entry", detail)) != 0)
+            m->st.entries--, m->st.bad--; /* checked again next cycle */
+        return rc;
     }
     if (r->status == POOL_UNKNOWN) {
         m->st.other++;
@@ -877,8 +915,10 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
              (unsigned long long)index, m->keys[r->which].name,
              gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
              clip(f->version_len), f->version, hex);
-    statement_alarm(m, index, &b->e[i], r->leaf, "unexpected-statement", detail);
-    return 0;
+    if ((rc = statement_alarm(m, index, &b->e[i], r->leaf, "unexpected-statement",
+                              detail)) != 0)
+        m->st.entries--, m->st.watched--, m->st.unexpected--; /* again next cycle */
+    return rc;
 }
 
 /* Tile comparison, per-entry checks, compact range, progress file. An
@@ -891,6 +931,7 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
     uint8_t leaf[GL_HASH_LEN];
     int rc;
 
+    m->cur_mirror = b->mirror;
     for (size_t i = 0; i < b->n; i++) {
         const uint8_t *th = b->tile.data + i * GL_HASH_LEN;
         if (i < b->skip) {
@@ -898,6 +939,18 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
                 return GL_ECRYPTO;
         } else {
             memcpy(leaf, b->res[i].leaf, GL_HASH_LEN);
+        }
+        if (!util_hash_equal(leaf, th) && b->mirror != NULL) {
+            /* the mirror's bundle and tile disagree: one of them is not
+             * the log's, and nothing shows the log wrong */
+            snprintf(detail, sizeof(detail), "bundle %llu (entry %llu and tile 0/%llu)",
+                     (unsigned long long)b->k,
+                     (unsigned long long)b->k * GL_TILE_WIDTH + i,
+                     (unsigned long long)b->k);
+            rc = mirror_differs(m, b->mirror, detail);
+            if (chainwatch_flush(m->cw, m->s.dir) == 0)
+                (void)state_save_progress(&m->s, &m->prog);
+            return rc;
         }
         if (!util_hash_equal(leaf, th)) {
             snprintf(detail, sizeof(detail),
@@ -963,10 +1016,29 @@ static int finish_target(struct monitor *m)
     char detail[300], dir[STATE_PATH_MAX];
     int rc;
 
-    if (m->prog.range.size < m->tgt.cp.size && (rc = check_entries(m)) != 0)
-        return rc == GL_EPARSE ? CLI_VERIFY : CLI_USAGE;
+    if (m->prog.range.size < m->tgt.cp.size && (rc = check_entries(m)) != 0) {
+        m->cur_mirror = NULL;
+        return rc == GL_EPARSE || rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
+    }
+    m->cur_mirror = NULL;
     if (gl_merkle_range_root(&m->prog.range, root) != 0)
         return CLI_USAGE;
+    if ((m->prog.range.size != m->tgt.cp.size ||
+         !util_hash_equal(root, m->tgt.cp.root)) &&
+        m->mirrored) {
+        /* a mirror served some of the entries: its copy may be the one
+         * that differs; the catch-up starts over, asking the log first */
+        cli_error("the entries of this catch-up (some served by a mirror) do not hash to "
+                  "the root of the log's checkpoint of size %llu: no alarm against the "
+                  "log; the catch-up starts over next cycle",
+                  (unsigned long long)m->tgt.cp.size);
+        state_drop_progress(&m->s);
+        gl_merkle_range_init(&m->prog.range);
+        fetch_rewind(&m->f);
+        m->mirrored = 0;
+        return CLI_VERIFY;
+    }
+    m->mirrored = 0; /* the next target's catch-up counts its own bundles */
     if (m->prog.range.size != m->tgt.cp.size || !util_hash_equal(root, m->tgt.cp.root)) {
         snprintf(
             detail, sizeof(detail),
