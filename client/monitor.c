@@ -616,15 +616,17 @@ static int statement_alarm_with(struct monitor *m, uint64_t index,
 
     gl_buf_init(&bundle, (size_t)GL_TLOGPROOF_MAX_SIZE);
     files[nf++] = (struct state_file){"statement", e->data, e->len};
-    if (proof != NULL)
+    if (proof != NULL) {
         files[nf++] = (struct state_file){"statement.tlog-proof", proof, strlen(proof)};
-    else if (entry_proof(m, index, e, leaf, &m->prog.target, &m->tgt.cp, &bundle) == 0)
+    } else if (entry_proof(m, index, e, leaf, &m->prog.target, &m->tgt.cp, &bundle) ==
+               0) {
         files[nf++] =
-            (struct state_file){"statement.tlog-proof", bundle.data, bundle.len},
+            (struct state_file){"statement.tlog-proof", bundle.data, bundle.len};
         proven = 1;
-    else
+    } else {
         files[nf++] =
             (struct state_file){"checkpoint", m->prog.target.data, m->prog.target.len};
+    }
     if (!proven && m->cur_mirror != NULL) {
         gl_buf_release(&bundle);
         snprintf(what, sizeof(what), "entry %llu", (unsigned long long)index);
