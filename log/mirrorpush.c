@@ -469,6 +469,8 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             break;
         }
     }
+    if (rc != 0 && stopping(p))
+        paused = 1; /* a request the stop aborted (stop_requested): no failure */
     if (paused) {
         gl_log(GL_LOG_INFO,
                "mirror %s: paused at entry %llu of %llu until the next round",
@@ -526,6 +528,8 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
          * reloads, a 404 for a log it does not mirror) is named as such */
         int refused = (rc == 0 || rc == GL_ESTATE) && st != 200 && st != 202 && st != 409;
         char msg[GL_ERR_REASON_MAX + 32];
+        if (rc != 0 && stopping(p))
+            goto out; /* the re-send the stop aborted: no failure */
         snprintf(msg, sizeof msg, "its mirror info: %s", info_why.reason);
         push_failed(p, k, next,
                     refused                   ? "the mirror refused it"
