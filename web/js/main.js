@@ -669,8 +669,9 @@ async function overviewAge(opened, stale) {
 
 // One row per cosignature line of the checkpoint. A line of a policy
 // witness is labelled valid only if that line itself verifies: the line
-// openCheckpoint counted for the witness, or another valid line of the
-// same witness (not counted); any other line of it is INVALID.
+// openCheckpoint counted for the witness, or a later valid line of the
+// same witness (not counted: its first line decides, as lib/cosig.c's
+// rule); any other line of it is INVALID.
 async function overviewWitnesses(note, opened, stale) {
   const tb = $('ov-witnesses').querySelector('tbody');
   const t = now(), rows = [];
@@ -688,7 +689,7 @@ async function overviewWitnesses(note, opened, stale) {
         if (w.status === 'cosigned' && w.line === n)
           checked = w.future ? 'valid, but dated in the future: not counted' : `valid (${who})`;
         else if (typeof await verifyCosig(pw.key, note.text, s) === 'object')
-          checked = `valid, but not counted (another line of the ${who} counts)`;
+          checked = `valid, but not counted (only the first line of the ${who} counts)`;
         else checked = 'INVALID';
       }
     }
