@@ -63,6 +63,11 @@
 
 #define BAR_MIN_ENTRIES 2048 /* show a progress bar from this many entries */
 #define BAR_PERIOD 0.25      /* seconds between redraws */
+/* Alarms about entries a catch-up records before it stops (the cycle then
+ * fails, exit 2, and goes on from the entry after the last checked next
+ * cycle): a log serving a bundle of bad entries, changed every cycle,
+ * adds at most this many evidence directories a cycle, not one an entry. */
+#define ENTRY_ALARMS_MAX 16
 
 struct bundle {
     uint64_t k;         /* bundle (level-0 tile) index */
@@ -84,9 +89,11 @@ struct stats {
 
 struct monitor {
     /* the catch-up: a bundle of this cycle came from a mirror
-     * (mirrored); the mirror of the bundle being checked (cur_mirror) */
+     * (mirrored); the mirror of the bundle being checked (cur_mirror);
+     * alarms about entries it recorded (entry_alarms) */
     int mirrored;
     const char *cur_mirror;
+    unsigned entry_alarms;
     const struct monitor_opts *o;
     struct gl_policy *p;
     struct fetch f;
@@ -601,7 +608,8 @@ static int mirror_differs(struct monitor *m, const char *mirror, const char *wha
  * target checkpoint instead when the tiles do not prove it), and up to
  * two more evidence files (extra). An entry a mirror served
  * (m->cur_mirror) is an alarm only when proven in the log's signed tree:
- * else mirror_differs (GL_EVERIFY), nothing recorded. 0 when recorded. */
+ * else mirror_differs (GL_EVERIFY), nothing recorded. 0 when recorded;
+ * GL_EVERIFY, recorded, when it is the catch-up's ENTRY_ALARMS_MAXth. */
 static int statement_alarm_with(struct monitor *m, uint64_t index,
                                 const struct gl_tile_entry *e,
                                 const uint8_t leaf[GL_HASH_LEN], const char *kind,
@@ -638,7 +646,12 @@ static int statement_alarm_with(struct monitor *m, uint64_t index,
     m->a.url = m->f.urls.v[0]; /* the log's tree holds it, or the log served it */
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
-    return 0;
+    if (++m->entry_alarms < ENTRY_ALARMS_MAX)
+        return 0;
+    cli_error("%u alarms about entries in this catch-up: it stops at entry %llu and goes "
+              "on next cycle",
+              m->entry_alarms, (unsigned long long)index);
+    return GL_EVERIFY;
 }
 
 static int statement_alarm(struct monitor *m, uint64_t index,
@@ -960,8 +973,12 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
                      "0/%llu",
                      (unsigned long long)b->k * GL_TILE_WIDTH + i, i,
                      (unsigned long long)b->k);
-            statement_alarm(m, b->k * GL_TILE_WIDTH + i, &b->e[i], leaf, "bad-tile",
-                            detail);
+            if ((rc = statement_alarm(m, b->k * GL_TILE_WIDTH + i, &b->e[i], leaf,
+                                      "bad-tile", detail)) != 0) {
+                if (chainwatch_flush(m->cw, m->s.dir) == 0)
+                    (void)state_save_progress(&m->s, &m->prog);
+                return rc;
+            }
         }
         if (i < b->skip)
             continue;
@@ -988,6 +1005,7 @@ static int check_entries(struct monitor *m)
     uint64_t k0 = from / GL_TILE_WIDTH, k1 = (size - 1) / GL_TILE_WIDTH;
     int rc, next = 0;
 
+    m->entry_alarms = 0;
     bar_start(m, from, size);
     if ((rc = fetch_bundle(m, k0, from, size, m->b[0])) != 0)
         return rc;

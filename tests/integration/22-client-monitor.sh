@@ -129,6 +129,14 @@ expect_err "ALARM (bad-tree): the log's entries do not hash to the root of its c
 ID3=$(ls "$T/s3")
 [ -e "$T/s3/$ID3/checkpoint" ] && fail "a checkpoint with bad entries was stored"
 [ -e "$T/s3/$ID3/monitor" ] && fail "the progress was kept after a bad tree"
+# every entry bad: at most 16 alarms a cycle (715 on the old code), then
+# the catch-up stops, its progress kept before the entry that made the 16th
+echo bundle-every > "$MODE"
+expect_rc 2 mon "$T/severy"
+expect_err "16 alarms about entries in this catch-up: it stops at entry"
+IDE=$(ls "$T/severy")
+[ "$(ls "$T/severy/$IDE/alarms" | wc -l)" = 16 ] ||
+    fail "alarms recorded in one cycle: $(ls "$T/severy/$IDE/alarms" | wc -l), want 16"
 echo tile-hash > "$MODE"
 expect_rc 2 mon "$T/s4"
 expect_err "entry 1: its leaf hash differs from hash 1 of the log's tile 0/0"

@@ -30,6 +30,7 @@ request it reads MODEFILE (one word; missing or empty = "none"):
                      leaf_hash of zeros) appended, whatever was asked:
                      statements the log never logged
   bundle-entry       entry bundle 0: entry 1's version changed (same length)
+  bundle-every       every entry bundle: every entry's version changed
   tile-hash          level-0 tile 0: hash 1 changed
   entries-error      entry bundles after bundle 0 answer 400 (a catch-up
                      stops after its first bundle)
@@ -130,13 +131,14 @@ def tamper_lookup(body, m, path):
     return json.dumps(doc).encode()
 
 
-def tamper_bundle(body, builds=False):
-    """Entry 1's version changed; with builds, every build's instead."""
+def tamper_bundle(body, builds=False, every=False):
+    """Entry 1's version changed; with builds, every build's instead; with
+    every, every entry's."""
     out, i, n = bytearray(), 0, 0
     while i < len(body):
         ln = int.from_bytes(body[i:i + 2], "big")
         e = bytearray(body[i + 2:i + 2 + ln])
-        if (builds and b"\nkind build\n" in e) or (not builds and n == 1):
+        if every or (builds and b"\nkind build\n" in e) or (not builds and n == 1):
             k = e.find(b"\nversion ") + 9
             e[k] = ord("X") if e[k] != ord("X") else ord("Y")
         out += body[i:i + 2] + e
@@ -231,6 +233,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 body = tamper_bundle(body)
             elif p.startswith("/tile/entries/") and m == "lookup-nobuild-bundle":
                 body = tamper_bundle(body, builds=True)
+            elif p.startswith("/tile/entries/") and m == "bundle-every":
+                body = tamper_bundle(body, every=True)
             elif p.startswith("/api/v1/entries/") and m in ("entry-escape", "entry-index",
                                                              "entry-leaf-escape"):
                 body = tamper_entry(body, m)
