@@ -936,6 +936,16 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
     return rc;
 }
 
+/* A bundle's checks stopped before an entry (rc, returned): the progress
+ * up to the entry before it is kept, the checks made pending first
+ * (progress past their builds must not outlive them). */
+static int stop_bundle(struct monitor *m, int rc)
+{
+    if (chainwatch_flush(m->cw, m->s.dir) == 0)
+        (void)state_save_progress(&m->s, &m->prog);
+    return rc;
+}
+
 /* Tile comparison, per-entry checks, compact range, progress file. An
  * entry joins the range (the progress) only after its checks were made:
  * when they could not be (check_result), the progress is saved up to the
@@ -962,10 +972,7 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
                      (unsigned long long)b->k,
                      (unsigned long long)b->k * GL_TILE_WIDTH + i,
                      (unsigned long long)b->k);
-            rc = mirror_differs(m, b->mirror, detail);
-            if (chainwatch_flush(m->cw, m->s.dir) == 0)
-                (void)state_save_progress(&m->s, &m->prog);
-            return rc;
+            return stop_bundle(m, mirror_differs(m, b->mirror, detail));
         }
         if (!util_hash_equal(leaf, th)) {
             snprintf(detail, sizeof(detail),
@@ -974,20 +981,13 @@ static int finish_bundle(struct monitor *m, struct bundle *b)
                      (unsigned long long)b->k * GL_TILE_WIDTH + i, i,
                      (unsigned long long)b->k);
             if ((rc = statement_alarm(m, b->k * GL_TILE_WIDTH + i, &b->e[i], leaf,
-                                      "bad-tile", detail)) != 0) {
-                if (chainwatch_flush(m->cw, m->s.dir) == 0)
-                    (void)state_save_progress(&m->s, &m->prog);
-                return rc;
-            }
+                                      "bad-tile", detail)) != 0)
+                return stop_bundle(m, rc);
         }
         if (i < b->skip)
             continue;
         if ((rc = check_result(m, b, i)) != 0) {
-            /* The checks made pending first: progress past their builds
-             * must not outlive them. */
-            if (chainwatch_flush(m->cw, m->s.dir) == 0)
-                (void)state_save_progress(&m->s, &m->prog);
-            return rc;
+            return stop_bundle(m, rc);
         }
         if ((rc = gl_merkle_range_append(&m->prog.range, leaf, NULL, NULL)) != 0)
             return rc;
