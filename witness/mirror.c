@@ -955,9 +955,8 @@ static uint64_t mirror_cosign_time(struct upload *up)
     if (ml->note.len > 0 &&
         gl_note_parse((const char *)ml->note.data, ml->note.len, &n, NULL) == 0) {
         const struct gl_note_sig *s = first_line(n, &v);
-        if (s != NULL && s->sig_len == GL_COSIG_SIG_LEN)
-            for (int i = 0; i < 8; i++)
-                t = t << 8 | s->sig[i];
+        if (s != NULL && gl_cosig_verify(&v, n->text, n->text_len, s, &t) != 0)
+            t = 0; /* not a line of ours that verifies: no floor */
     }
     pthread_mutex_unlock(&ml->pmu);
     gl_note_free(n);
