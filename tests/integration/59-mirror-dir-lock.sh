@@ -91,11 +91,15 @@ grep -q "removed" "$T/err" && fail "a clean directory reported removals: $(cat "
 echo "junk" > "$D/checkpoint.tmp-5-5"
 cp "$D/checkpoint" "$T/ck.before"
 # a holder of the lock that is not mirror-dir: a shell that locks the
-# file with flock(1) and becomes a sleep holding it
-(exec 9>> "$L" && flock -n 9 && exec sleep 30) &
+# file with flock(1), says so in a file, and becomes a sleep holding it.
+# It waits for the lock (no -n) and nothing here probes the lock before it
+# says so: a probe taking the lock for an instant made a non-blocking
+# holder give up.
+(exec 9>> "$L" && flock 9 && : > "$T/locked" && exec sleep 30) &
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
-wait_until 5 sh -c "! flock -n '$L' true" || fail "the shell did not take the lock"
+wait_until 5 test -f "$T/locked" || fail "the shell did not take the lock"
+flock -n "$L" true && fail "the lock is free while the shell holds it"
 mirror 3
 [ "$(wc -l < "$T/err")" = 1 ] || fail "not a one-line error: $(cat "$T/err")"
 expect_err "^glasslog: another mirror-dir run holds $D ($L is locked): nothing done$"
