@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,8 +42,12 @@ struct restore {
     struct store *s;
     struct tree *t;
     struct gl_checkpoint c;
-    char dir[4096]; /* the data directory, without trailing slashes */
+    char dir[4096]; /* the data directory, without trailing slashes; a
+                     * symbolic link's target */
     char tmp[4200]; /* dir + ".restoring": built there, then renamed */
+    int lock;       /* dir, open and flock'ed while the restore runs, or -1 */
+    int made_dir;   /* 1 if the restore made dir (removed again on failure) */
+    int renamed;    /* 1 once dir holds the restored store */
 };
 
 /* GETs <url>/<path> into resp (the caller releases it); 0 only on 200.
@@ -348,16 +353,69 @@ static int is_mount_point(const char *dir)
     return d.st_dev != p.st_dev || d.st_ino == p.st_ino;
 }
 
+/* A data directory given as a symbolic link is restored into the
+ * directory it names: built beside that one, on its file system (a rename
+ * cannot replace the link itself with a directory). */
+static int restore_resolve(struct restore *r)
+{
+    struct stat st;
+    char *real;
+    int n;
+
+    if (lstat(r->dir, &st) != 0 || !S_ISLNK(st.st_mode))
+        return 0;
+    if ((real = realpath(r->dir, NULL)) == NULL) {
+        gl_log(GL_LOG_ERROR,
+               "restore: %s is a symbolic link to nothing that can be read (%s): "
+               "a restore fills the directory a link names",
+               r->dir, strerror(errno));
+        return GL_EINVAL;
+    }
+    n = snprintf(r->dir, sizeof(r->dir), "%s", real);
+    free(real);
+    return n >= (int)sizeof(r->dir) ? GL_ETOOBIG : 0;
+}
+
+/* Takes the data directory for this restore: makes it if missing and
+ * holds an flock on it until restore_run returns, so that a second
+ * restore of the same directory is refused before it touches the first
+ * one's DIR.restoring. */
+static int restore_lock(struct restore *r)
+{
+    if (mkdir(r->dir, 0700) == 0)
+        r->made_dir = 1;
+    else if (errno != EEXIST) {
+        gl_log(GL_LOG_ERROR, "restore: cannot make %s: %s", r->dir, strerror(errno));
+        return GL_EIO;
+    }
+    r->lock = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->lock < 0) {
+        gl_log(GL_LOG_ERROR, "restore: cannot open %s: %s", r->dir, strerror(errno));
+        return GL_EIO;
+    }
+    if (flock(r->lock, LOCK_EX | LOCK_NB) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "restore: another restore of %s is running (the directory is locked): "
+               "nothing done",
+               r->dir);
+        return GL_ESTATE;
+    }
+    return 0;
+}
+
 /* Checks the data directory can be made by a restore (missing or empty,
- * not a mount point) and clears the leftover of an interrupted one. */
+ * not a mount point), takes it, and clears the leftover of an interrupted
+ * one. */
 static int restore_prepare(struct restore *r)
 {
     const char *dir = r->cfg->dir;
-    int empty;
+    int empty, rc;
 
     if (snprintf(r->dir, sizeof(r->dir), "%s", dir) >= (int)sizeof(r->dir))
         return GL_ETOOBIG;
     gl_file_trim_slashes(r->dir);
+    if ((rc = restore_resolve(r)) != 0 || (rc = restore_lock(r)) != 0)
+        return rc;
     if ((empty = gl_file_dir_empty(r->dir)) <= 0) {
         gl_log(GL_LOG_ERROR, "restore: %s %s: a restore makes a new data directory", dir,
                empty < 0 ? "cannot be read" : "has data");
@@ -379,34 +437,63 @@ static int restore_prepare(struct restore *r)
     return 0;
 }
 
+/* Moves the built store into place. After the rename the data directory
+ * holds the restore whatever else fails; only its durability is then in
+ * doubt, and nothing is removed. */
+static int restore_publish(struct restore *r)
+{
+    if (rename(r->tmp, r->dir) != 0) {
+        gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r->tmp, r->dir,
+               strerror(errno));
+        return GL_EIO;
+    }
+    r->renamed = 1;
+    if (gl_file_sync_parent(r->dir) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "restore: %s holds the restored log, but syncing its parent directory "
+               "failed (%s): the rename may not survive a crash; check the disk, then "
+               "start glasslogd",
+               r->dir, strerror(errno));
+        return GL_EIO;
+    }
+    return 0;
+}
+
+/* Undoes a failed restore: its temporary store, and the data directory if
+ * the restore made it. */
+static void restore_discard(struct restore *r, int rc)
+{
+    if (r->tmp[0] != 0)
+        (void)gl_file_remove_tree(r->tmp);
+    if (r->made_dir)
+        (void)rmdir(r->dir);
+    gl_log(GL_LOG_ERROR, "restore: refused (%s); nothing was made", gl_strerror(rc));
+}
+
 int restore_run(const struct restore_config *cfg)
 {
-    struct restore r = {.cfg = cfg};
+    struct restore r = {.cfg = cfg, .lock = -1};
     int rc;
 
     if ((rc = restore_prepare(&r)) != 0)
-        return rc;
+        goto out;
     if ((r.t = malloc(sizeof(*r.t))) == NULL || gl_http_client_new(NULL, &r.http) != 0) {
-        free(r.t);
-        return GL_ENOMEM;
+        rc = GL_ENOMEM;
+        goto out;
     }
     gl_log(GL_LOG_INFO, "restore: rebuilding %s from %s", r.dir, cfg->url);
     rc = rebuild(&r);
     store_close(r.s);
     /* rename replaces an empty r.dir in one step: at no moment is there
      * neither the old empty directory nor the restored store */
-    if (rc == 0 && (rename(r.tmp, r.dir) != 0 || gl_file_sync_parent(r.dir) != 0)) {
-        gl_log(GL_LOG_ERROR, "restore: cannot move %s to %s: %s", r.tmp, r.dir,
-               strerror(errno));
-        rc = GL_EIO;
-    }
-    if (rc != 0) {
-        (void)gl_file_remove_tree(r.tmp);
-        gl_log(GL_LOG_ERROR, "restore: refused (%s); nothing was made", gl_strerror(rc));
-    } else {
+    if (rc == 0 && (rc = restore_publish(&r)) == 0)
         gl_log(GL_LOG_INFO, "restore: %s holds %" PRIu64 " verified entries", r.dir,
                r.c.size);
-    }
+out:
+    if (rc != 0 && !r.renamed)
+        restore_discard(&r, rc);
+    if (r.lock >= 0)
+        close(r.lock);
     gl_http_client_free(r.http);
     free(r.t);
     return rc;

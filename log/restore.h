@@ -17,7 +17,10 @@
  * and a checkpoint of that size and root freshly signed by the log key are
  * committed and DIR.restoring is renamed to DIR. Anything that does not
  * verify is refused with the reason, and DIR.restoring is removed.
- * DIR must be missing or empty. The restored store is marked as a copy
+ * DIR must be missing or empty; a symbolic link is followed (the restore
+ * fills the directory it names, built beside that one); DIR is made if
+ * missing and flock'ed until the restore ends, so a second restore of it
+ * is refused before it touches DIR.restoring. The restored store is marked as a copy
  * (store_get_copy): the copy may be older than what the log released, so
  * glasslogd then signs nothing until every witness of the policy answered
  * its start-up check without conflict (a witness that cosigned a larger

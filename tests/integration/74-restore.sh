@@ -220,4 +220,30 @@ grep -q "^fsck: OK ($((N + 1)) entries)" "$T/fsck.out" || fail "fsck: $(cat "$T/
 expect_rc 1 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" \
     --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good"
 expect_err "has data"
+# A data directory given as a symbolic link (data on another disk) is
+# restored into the directory it names, built beside that one.
+mkdir "$T/disk2" "$T/disk2/data"
+ln -s "$T/disk2/data" "$T/lnk"
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/lnk" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good"
+grep -q "restore: $T/disk2/data holds $N verified entries" "$T/err" || fail "restore through a link: $(cat "$T/err")"
+[ -L "$T/lnk" ] && [ ! -e "$T/disk2/data.restoring" ] && [ ! -e "$T/lnk.restoring" ] ||
+    fail "the restore through a link left: $(ls -a "$T" "$T/disk2")"
+"$GL_BIN/glasslogd" --fsck "$T/lnk" --vkey "@$T/log.key.pub" > "$T/fsck.out" 2>&1 ||
+    fail "fsck after a restore through a link: $(cat "$T/fsck.out")"
+# One restore of a directory at a time: while something holds it (another
+# restore), a second one is refused and leaves the first one's
+# DIR.restoring alone.
+mkdir "$T/busy" "$T/busy.restoring"
+echo "the first restore's" > "$T/busy.restoring/MANIFEST"
+flock "$T/busy" sleep 30 &
+HOLDER=$!
+PIDS="$PIDS $HOLDER"
+wait_until 5 sh -c "! flock -n '$T/busy' true" || fail "flock did not take $T/busy"
+expect_rc 1 "$GL_BIN/glasslogd" --data "$T/busy" --key "$T/log.key" \
+    --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good"
+expect_err "another restore of $T/busy is running"
+[ "$(cat "$T/busy.restoring/MANIFEST")" = "the first restore's" ] || fail "the refused restore touched busy.restoring"
+[ -d "$T/busy" ] && [ -z "$(ls -A "$T/busy")" ] || fail "the refused restore changed $T/busy"
+kill "$HOLDER"
 echo "ok 74-restore"
