@@ -85,6 +85,10 @@ int cli_load_signer(const char *path, struct gl_signer *out)
     if ((err = gl_signer_parse((const char *)b.data, b.len, out, &why)) != 0) {
         gl_err_wrap(&why, err, 0, "not a valid private key");
         cli_err(path, &why);
+    } else if (gl_file_exposed(path)) {
+        cli_error("warning: the private key %s can be read by other users (group or "
+                  "others have access): chmod 600 it",
+                  path);
     }
 out:
     gl_buf_release(&b);

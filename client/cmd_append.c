@@ -351,7 +351,8 @@ static void append_retry_msg(int rc, const struct gl_http_response *resp, double
 }
 
 /* Posts the statement until it is answered (not 5xx or 429) or time runs
- * out. resp is the caller's; 0 with a final answer, GL_EIO otherwise. */
+ * out; only a network failure (GL_EIO) or such an answer is tried again.
+ * resp is the caller's; 0 with a final answer, an error code otherwise. */
 static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
                        struct gl_http_response *resp)
 {
@@ -368,6 +369,10 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
             gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
         if (rc == 0 && resp->status < 500 && resp->status != 429)
             break;
+        if (rc != 0 && rc != GL_EIO) { /* a bad URL, an answer too large: the same again */
+            cli_error("%s: not retried", resp->error[0] ? resp->error : gl_strerror(rc));
+            break;
+        }
         pause = append_pause(rc, resp, backoff);
         if (gl_clock_mono() + pause >= deadline) {
             append_retry_msg(rc, resp, pause, timeout_s, 1);

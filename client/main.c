@@ -2,6 +2,7 @@
  * glasslog: the command-line client. Dispatches to subcommands; each lives
  * in its own cmd_*.c. Exit codes are shared by all commands (cli.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,18 @@ static const struct command commands[] = {
     {"get", cmd_get_main},           {"mirror-dir", cmd_mirrordir_main},
 };
 
+/* A command's exit code, CLI_USAGE instead of CLI_OK if what it wrote to
+ * stdout (an index, a checkpoint, a key) could not all be written: a
+ * script reading it must not take an empty or cut output for a result. */
+static int output_flushed(int rc)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    cli_error("cannot write standard output: %s (the command ran; its output is lost)",
+              strerror(errno));
+    return rc == CLI_OK ? CLI_USAGE : rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -64,15 +77,15 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(usage, stdout);
-        return CLI_OK;
+        return output_flushed(CLI_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("glasslog %s\n", GL_VERSION);
-        return CLI_OK;
+        return output_flushed(CLI_OK);
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return output_flushed(commands[i].run(argc - 1, argv + 1));
     cli_error("unknown command '%s' (try 'glasslog --help')", argv[1]);
     return CLI_USAGE;
 }

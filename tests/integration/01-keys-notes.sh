@@ -144,4 +144,27 @@ expect_rc 3 "$G" note sign --key "$T/missing" "$T/text"
 expect_err "cannot read"
 expect_rc 3 "$G" frobnicate
 expect_err "unknown command"
+# Output that cannot be written is an error (exit 3), not a success
+# with nothing printed: a script would record an empty result.
+"$G" note sign --key "$T/k" "$T/text" > /dev/full 2> "$T/err" && fail "note sign to a full disk exited 0"
+for cmd in "keygen --name full.example --out $T/full" "policy check $T/missing" "--version"; do
+    # shellcheck disable=SC2086 # the words of the command
+    "$G" $cmd > /dev/full 2> "$T/err"
+    rc=$?
+    [ "$rc" -eq 3 ] || fail "'glasslog $cmd > /dev/full' exited $rc, want 3"
+    case $cmd in policy*) expect_err "cannot read" ;; *) expect_err "cannot write standard output" ;; esac
+done
+# A private key others can read is used, with a warning.
+cp "$T/k" "$T/k.open" && chmod 644 "$T/k.open"
+expect_rc 0 "$G" note sign --key "$T/k.open" "$T/text"
+expect_err "warning: the private key $T/k.open can be read by other users"
+expect_rc 0 "$G" note sign --key "$T/k" "$T/text"
+[ -s "$T/err" ] && fail "a warning for a private key of mode 0600: $(cat "$T/err")"
+# An append to a URL that can never work fails at once, not after
+# retrying until --timeout.
+start=$(date +%s)
+expect_rc 3 "$G" append --log ftp://127.0.0.1:1 --key "$T/k" --kind build --subject s --version 1 \
+    --sha256 "$(printf '%064x' 1)" --timeout 20
+expect_err "bad URL.*: not retried"
+[ $(($(date +%s) - start)) -lt 5 ] || fail "a bad URL was retried for $(($(date +%s) - start)) s"
 echo "01-keys-notes: ok"
