@@ -93,6 +93,7 @@
 #define IMPORT_SEEN_MAX ((size_t)IMPORT_PAGES_MAX * IMPORT_PAGE)
 _Static_assert(IMPORT_SEEN_MAX >= ENGINE_EVIDENCE_MAX + LOGS_MAX,
                "a round can read a whole evidence list of ours");
+_Static_assert(PEERCURSOR_ID_LEN == GL_HASH_LEN, "an evidence ID is a SHA-256");
 
 /* A party's down (get()): what its first failed request brought. */
 #define DOWN_SILENT 1 /* no status: connect error, reset, timeout before one */
@@ -413,10 +414,12 @@ static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *fi
     w->note_len = file->len;
     snprintf(w->source, sizeof(w->source), "%s", source);
     status = submit_wait(f);
-    if (status != 200)
-        gl_log(GL_LOG_ERROR, "%s: the engine %s split-view evidence from %s: %s",
-               l->origin, status == 422 ? "refused" : "could not store", source,
-               w->why ? w->why : "?");
+    if (status == 422) /* what a peer or log served: not our failure */
+        gl_log(GL_LOG_WARN, "%s: the engine refused split-view evidence (%s): %s",
+               l->origin, source, w->why ? w->why : "?");
+    else if (status != 200)
+        gl_log(GL_LOG_ERROR, "%s: the engine could not store split-view evidence (%s): %s",
+               l->origin, source, w->why ? w->why : "?");
     return status;
 }
 
@@ -648,18 +651,26 @@ static int gossip(struct feeder *f, const struct peers_entry *peer, unsigned cha
     return made;
 }
 
-/* Fetches and submits one evidence file the peer lists. 1 if the file
- * was not had (no answer, another status, or not the file with that id)
- * or the engine neither stored nor refused it (a status other than 200
- * or 422, e.g. its store failed: so it is tried again, peercursor_import_retry),
- * else 0 (imported, or refused by the engine: logged by submit_evidence). */
+/* What import_one made of a file. */
+enum import_result {
+    IMPORT_DONE = 0,    /* imported (or held already) */
+    IMPORT_FAILED = 1,  /* not had (no answer, another status, or not the file
+                         * with that id), or the engine neither stored nor
+                         * refused it (e.g. its store failed): tried again,
+                         * peercursor_import_retry */
+    IMPORT_REFUSED = 2, /* the engine refused it (422, logged by
+                         * submit_evidence): peercursor_refuse */
+};
+
+/* Fetches and submits one evidence file the peer lists: an enum
+ * import_result. */
 static int import_one(struct feeder *f, const struct peers_entry *peer,
                       unsigned char *down, size_t li, const char *id)
 {
     char url[LOGS_URL_MAX + 96], got[GL_HASH_HEX_LEN + 1], source[ENGINE_SOURCE_MAX];
     struct gl_http_response r;
     struct gl_buf file;
-    int had;
+    int had, status = 0;
 
     gl_buf_init(&file, GL_EVIDENCE_MAX_SIZE);
     snprintf(url, sizeof(url), "%s/evidence/%s", peer->url, id);
@@ -669,14 +680,13 @@ static int import_one(struct feeder *f, const struct peers_entry *peer,
           gl_evidence_id((const char *)file.data, file.len, got) == 0 &&
           strcmp(got, id) == 0;
     if (had) {
-        int status = submit_evidence(f, li, &file, source);
+        status = submit_evidence(f, li, &file, source);
         if (status == 200 && f->w->evidence_id[0] != 0)
             COUNT(f, evidence_imported);
-        had = status == 200 || status == 422;
     }
     gl_http_response_release(&r);
     gl_buf_release(&file);
-    return !had;
+    return status == 200 ? IMPORT_DONE : status == 422 ? IMPORT_REFUSED : IMPORT_FAILED;
 }
 
 /* 1 if log li is frozen: it holds its evidence, more would not be kept. */
@@ -737,7 +747,7 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
         uint8_t raw[GL_HASH_LEN];
         uint64_t asked = f->asked;
         size_t li, i = at + pos++;
-        int failed;
+        int failed, result;
         if (*fetched == IMPORT_MAX || *seen == IMPORT_SEEN_MAX || *down || f->late ||
             stopping(f))
             return;
@@ -748,10 +758,14 @@ static void import_page(struct feeder *f, const struct peers_entry *peer,
                 0 ||
             logs_find(f->cfg.logs, origin->valuestring, strlen(origin->valuestring),
                       &li) != 0 ||
-            frozen(f, li) || engine_has_evidence(f->cfg.engine, id->valuestring))
+            peercursor_refused(c, raw) || frozen(f, li) ||
+            engine_has_evidence(f->cfg.engine, id->valuestring))
             continue;
         ++*fetched;
-        failed = import_one(f, peer, down, li, id->valuestring);
+        result = import_one(f, peer, down, li, id->valuestring);
+        failed = result == IMPORT_FAILED;
+        if (result == IMPORT_REFUSED)
+            peercursor_refuse(c, raw);
         if (f->asked == asked) { /* not asked: this entry comes first next time */
             --*seen;
             --*fetched;
@@ -1007,6 +1021,7 @@ int feeder_start(const struct feeder_config *cfg, struct feeder **out)
         return GL_ENOMEM;
     }
     f->cfg = *cfg;
+    f->st = cfg->start;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     err = parts_init(f);
@@ -1075,5 +1090,5 @@ void feeder_stats(struct feeder *f, struct feeder_stats *out)
     pthread_mutex_lock(&f->mu);
     *out = f->st;
     pthread_mutex_unlock(&f->mu);
-    out->parts_late = rounds_parts_late(&f->rounds);
+    out->parts_late = f->cfg.start.parts_late + rounds_parts_late(&f->rounds);
 }

@@ -62,6 +62,12 @@
 #include "logs.h"
 #include "peers.h"
 
+struct feeder_stats {
+    uint64_t rounds, pulls, pull_errors, gossip_polls, gossip_errors, caught_up,
+        suspected, splits_found, evidence_imported;
+    uint64_t parts_late; /* round parts whose share ran out (rounds.h) */
+};
+
 struct feeder_config {
     struct engine *engine;
     const struct logs_list *logs;   /* must outlive the feeder */
@@ -70,12 +76,9 @@ struct feeder_config {
                                      * once, for tests) */
     long timeout_ms;                /* per HTTP request; and per part (a
                                      * pull, a peer) in a round's budget */
-};
-
-struct feeder_stats {
-    uint64_t rounds, pulls, pull_errors, gossip_polls, gossip_errors, caught_up,
-        suspected, splits_found, evidence_imported;
-    uint64_t parts_late; /* round parts whose share ran out (rounds.h) */
+    struct feeder_stats start;      /* the counters start from these: a
+                                     * reload's feeder goes on from the one
+                                     * it replaces (zeros at start-up) */
 };
 
 struct feeder;

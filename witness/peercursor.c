@@ -4,6 +4,8 @@
  */
 #include "peercursor.h"
 
+#include <string.h>
+
 #include "glasslog/log.h"
 
 void peercursor_gossip(struct peercursor *c, size_t li, size_t n, int made, int refused,
@@ -37,4 +39,22 @@ int peercursor_import_retry(struct peercursor *c, const char *peer, size_t i,
            "round to it",
            peer, id, i, PEERCURSOR_TRIES);
     return 0;
+}
+
+int peercursor_refused(const struct peercursor *c, const uint8_t id[PEERCURSOR_ID_LEN])
+{
+    size_t n = c->nrefused < PEERCURSOR_REFUSED ? c->nrefused : PEERCURSOR_REFUSED;
+
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(c->refused[i], id, PEERCURSOR_ID_LEN) == 0)
+            return 1;
+    return 0;
+}
+
+void peercursor_refuse(struct peercursor *c, const uint8_t id[PEERCURSOR_ID_LEN])
+{
+    if (peercursor_refused(c, id))
+        return;
+    memcpy(c->refused[c->nrefused % PEERCURSOR_REFUSED], id, PEERCURSOR_ID_LEN);
+    c->nrefused++;
 }

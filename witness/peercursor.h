@@ -9,7 +9,11 @@
  *     peer's next part asks that proof first (peercursor_gossip);
  *   - its evidence list: the entry read first, held at an entry whose
  *     fetch was made and failed for at most PEERCURSOR_TRIES rounds in a
- *     row (peercursor_import_retry).
+ *     row (peercursor_import_retry), and the IDs of the last
+ *     PEERCURSOR_REFUSED files the engine refused (not valid evidence),
+ *     which are not fetched again while remembered
+ *     (peercursor_refused): a peer listing junk costs one fetch and one
+ *     log line per file, not one every round.
  * Invariants: a part's gossip starts at c->gossip and polls logs forward
  * from it; c->gossip only ever moves to a log that part reached (the
  * log after one polled, or the held log), never before its start, and a
@@ -21,8 +25,11 @@
 #define GL_WITNESS_PEERCURSOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#define PEERCURSOR_TRIES 3 /* rounds an evidence fetch that fails is retried */
+#define PEERCURSOR_TRIES 3      /* rounds an evidence fetch that fails is retried */
+#define PEERCURSOR_REFUSED 256  /* refused evidence IDs remembered per peer */
+#define PEERCURSOR_ID_LEN 32    /* an evidence ID: a SHA-256 */
 
 struct peercursor {
     size_t gossip;    /* the log to gossip about first (after the last polled) */
@@ -33,6 +40,9 @@ struct peercursor {
     unsigned fails;   /* the rounds in a row that fetch failed */
     size_t held;      /* the parts in a row its gossip was held at a log
                        * whose proof was refused */
+    uint8_t refused[PEERCURSOR_REFUSED][PEERCURSOR_ID_LEN]; /* a ring */
+    size_t nrefused; /* IDs put in the ring so far (the last
+                      * PEERCURSOR_REFUSED are held) */
 };
 
 /* One poll of a part's gossip, in order from c->gossip: log li of n (n
@@ -53,5 +63,11 @@ void peercursor_gossip(struct peercursor *c, size_t li, size_t n, int made, int 
  * cursor. */
 int peercursor_import_retry(struct peercursor *c, const char *peer, size_t i,
                             const char *id);
+/* 1 if the engine refused the peer's evidence file id lately (one of the
+ * last PEERCURSOR_REFUSED it refused): not fetched again. */
+int peercursor_refused(const struct peercursor *c, const uint8_t id[PEERCURSOR_ID_LEN]);
+/* Remembers that the engine refused the peer's evidence file id (the
+ * oldest remembered one is forgotten when the ring is full). */
+void peercursor_refuse(struct peercursor *c, const uint8_t id[PEERCURSOR_ID_LEN]);
 
 #endif

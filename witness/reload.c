@@ -186,6 +186,8 @@ static int do_switch(struct reload *r)
         peers_release(&r->next_peers);
         return rc;
     }
+    if (*r->feeder != NULL) /* its counters go on in the next feeder */
+        feeder_stats(*r->feeder, &r->fc->start);
     feeder_free(*r->feeder);
     *r->feeder = NULL;
     r->api->feeder = NULL;

@@ -273,7 +273,7 @@ static void hostile_rounds(struct fx *f)
              f->hbase, vk, f->hbase);
     if (!CHECK(f, peers_parse(text, strlen(text), &peers, &why) == 0))
         return;
-    struct feeder_config cfg = {f->eb, &f->logs, &peers, 1, 5000};
+    struct feeder_config cfg = {f->eb, &f->logs, &peers, 1, 5000, {0}};
     if (CHECK(f, feeder_start(&cfg, &fc) == 0)) {
         for (int i = 0; i < 100 && st.rounds < 2; i++) {
             nanosleep(&(struct timespec){0, 50000000}, NULL);
@@ -478,7 +478,7 @@ static void test_evidence_pages(void **state)
     assert_int_equal(wstore_open(path[2], 8, 1, &f->sb, &swhy), 0);
     struct engine_config ecb = {f->sb, &f->logs, &f->wb, path[3], NULL, NULL, 0, 0};
     assert_int_equal(engine_new(&ecb, &f->eb), 0);
-    struct feeder_config fc = {f->eb, &f->logs, &f->peers, 1, 5000};
+    struct feeder_config fc = {f->eb, &f->logs, &f->peers, 1, 5000, {0}};
     assert_int_equal(feeder_start(&fc, &f->fb), 0);
 
     assert_int_equal(pthread_create(&thread, NULL, client_main, f), 0);

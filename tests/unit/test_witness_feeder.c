@@ -19,9 +19,11 @@
  * - A peer's evidence entry whose fetch fails (another status), or which
  *   the engine could neither store nor refuse (500: it could not check it
  *   for want of memory; 503), is read again first in the next round, for
- *   3 rounds in a row; then the read goes on past it (the entries after
- *   the 16 fetched a round are reached). A file the engine refused (422)
- *   is not retried.
+ *   3 rounds in a row; then the read goes on past it, and it is tried
+ *   again when the read comes round the list. A file the engine refused
+ *   (422) is not retried, and not fetched again when the read comes round
+ *   the list: a peer listing junk costs one fetch and one log line a
+ *   file. A round fetches at most 16 files.
  * - A peer's gossip whose proof was refused (the log gave no answer to
  *   its pull earlier in the round) is held at that log: the peer's next
  *   part polls it first, and its proof is then that log's first request
@@ -318,7 +320,7 @@ struct run {
 static void run_step(void *arg)
 {
     const struct run *r = arg;
-    struct feeder_config fc = {&the_engine, r->logs, r->peers, 0, r->timeout_ms};
+    struct feeder_config fc = {&the_engine, r->logs, r->peers, 0, r->timeout_ms, {0}};
     struct feeder_stats st;
     struct feeder *f = NULL;
 
@@ -365,6 +367,16 @@ static size_t count(uint64_t r, const char *end)
 
     for (size_t i = 0; i < W.nreqs; i++)
         n += W.reqs[i].round == r && ends_with(W.reqs[i].url, end);
+    return n;
+}
+
+/* How many times what occurs in s. */
+static size_t occurrences(const char *s, const char *what)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(s, what); p != NULL; p = strstr(p + 1, what))
+        n++;
     return n;
 }
 
@@ -513,13 +525,31 @@ static size_t fetched(uint64_t r, size_t *out, size_t max)
     return n;
 }
 
-/* A peer lists NFILES files for a log without a url (no pull); every one
- * needs a fetch each round (the engine refuses files 1.. as not evidence,
- * so they are never held), and a round fetches 16. File 0 fails as
- * file0_http / file0_engine say. retried: the failure is one that is
- * retried, so rounds 0 to 2 each start at file 0 (16 fetches: 0..15),
- * round 3 goes past it (16..19), round 4 starts over at 0. Else rounds go
- * 0..15, 16..19, 0..15. */
+/* The files of the peer's list round r fetches in evidence_rounds, in
+ * order, into want (NFILES); their count. Round 0 fetches 0..15 (16 a
+ * round); the engine refuses files 1.. (422), which are never fetched
+ * again; file 0, when its failure is retried, is fetched first in rounds
+ * 1 and 2 (then given up: its third failure in a row) and again in every
+ * later round, as the read comes round the list to it. */
+static size_t want_fetched(uint64_t r, int retried, size_t *want)
+{
+    size_t n = 0;
+
+    if (r == 0)
+        for (size_t i = 0; i < 16; i++)
+            want[n++] = i;
+    if (r >= 1 && retried)
+        want[n++] = 0;
+    if (r == 1)
+        for (size_t i = 16; i < NFILES; i++)
+            want[n++] = i;
+    return n;
+}
+
+/* A peer lists NFILES files for a log without a url (no pull). File 0
+ * fails as file0_http / file0_engine say (retried: a failure that is
+ * retried); the engine refuses the others as not evidence. Rounds fetch
+ * as want_fetched says. */
 static void evidence_rounds(int file0_http, int file0_engine, int retried)
 {
     struct gl_signer lk, pk;
@@ -527,7 +557,7 @@ static void evidence_rounds(int file0_http, int file0_engine, int retried)
     struct peers_list peers;
     struct gl_err why;
     char vk[1024], text[2048], file[32];
-    size_t got[NFILES + 1], n;
+    size_t got[NFILES + 1], want[NFILES], n;
     char *err;
 
     world_init(serve_evidence, 5);
@@ -548,15 +578,17 @@ static void evidence_rounds(int file0_http, int file0_engine, int retried)
 
     err = run_rounds(&logs, &peers, 1000);
     for (uint64_t r = 0; r < 5; r++) {
-        int past = retried ? r == 3 : r % 2 == 1; /* the rounds that read 16..19 */
         n = fetched(r, got, NFILES + 1);
-        assert_int_equal(n, past ? NFILES - 16 : 16);
+        assert_int_equal(n, want_fetched(r, retried, want));
         for (size_t i = 0; i < n; i++)
-            assert_int_equal(got[i], past ? 16 + i : i);
+            assert_int_equal(got[i], want[i]);
     }
-    /* the give-up line, once file 0 failed 3 rounds in a row */
+    /* the give-up line, once file 0 failed 3 rounds in a row; one line for
+     * each file refused */
     assert_true((strstr(err, "could not be fetched in 3 rounds in a row") != NULL) ==
                 retried);
+    assert_int_equal(occurrences(err, "the engine refused split-view evidence"),
+                     retried ? NFILES - 1 : NFILES);
     free(err);
 
     logs_release(&logs);
@@ -583,6 +615,43 @@ static void test_evidence_refused_not_retried(void **state)
 {
     (void)state;
     evidence_rounds(200, 422, 0);
+}
+
+/* --- counters across a reload ------------------------------------------------------- */
+
+/* A feeder started from counters (a reload's, from the feeder it
+ * replaces) goes on from them: a counter never drops. */
+static void test_counters_start(void **state)
+{
+    struct gl_signer lk;
+    struct logs_list logs;
+    struct peers_list peers = {0};
+    struct gl_err why;
+    char vk[1024], text[2048];
+    struct feeder_config fc = {&the_engine, &logs, &peers, 1, 1000, {0}};
+    struct feeder_stats st;
+    struct feeder *f = NULL;
+
+    (void)state;
+    world_init(serve_evidence, 1000);
+    assert_int_equal(gl_signer_generate("a.example/log", GL_KEY_NOTE, &lk), 0);
+    tu_vkey_text(&lk, vk, sizeof(vk));
+    snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", vk);
+    assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
+    fc.start = (struct feeder_stats){.rounds = 1000, .pulls = 7, .gossip_polls = 5,
+                                     .evidence_imported = 2, .parts_late = 3};
+    assert_int_equal(feeder_start(&fc, &f), 0);
+    feeder_stats(f, &st);
+    feeder_stop(f);
+    assert_true(st.rounds >= 1000);
+    assert_int_equal(st.pulls, 7);
+    assert_int_equal(st.gossip_polls, 5);
+    assert_int_equal(st.evidence_imported, 2);
+    assert_int_equal(st.parts_late, 3);
+    feeder_free(f);
+    logs_release(&logs);
+    gl_signer_wipe(&lk);
+    world_release();
 }
 
 /* --- the gossip hold ---------------------------------------------------------------- */
@@ -685,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_evidence_fetch_failed),
         cmocka_unit_test(test_evidence_engine_500),
         cmocka_unit_test(test_evidence_refused_not_retried),
+        cmocka_unit_test(test_counters_start),
         cmocka_unit_test(test_gossip_hold),
     };
 

@@ -8,7 +8,9 @@
  * held log without a refusal ends the run; polls not made move nothing.
  * Its evidence list: an entry whose fetch fails is resumed at for
  * PEERCURSOR_TRIES rounds in a row, then passed (one log line); another
- * entry failing starts a new count.
+ * entry failing starts a new count. The files the engine refused: the
+ * last PEERCURSOR_REFUSED distinct IDs are remembered, a repeat takes no
+ * room.
  */
 #include "testutil.h"
 
@@ -112,12 +114,49 @@ static void test_import_retry(void **state)
     assert_int_equal(peercursor_import_retry(&c, "p", 3, "id3"), 0);
 }
 
+/* An ID made of its number k. */
+static void id_of(unsigned k, uint8_t id[PEERCURSOR_ID_LEN])
+{
+    memset(id, 0, PEERCURSOR_ID_LEN);
+    memcpy(id, &k, sizeof(k));
+}
+
+static void test_refused(void **state)
+{
+    struct peercursor *c = calloc(1, sizeof(*c));
+    uint8_t id[PEERCURSOR_ID_LEN];
+
+    (void)state;
+    assert_non_null(c);
+    id_of(0, id);
+    assert_int_equal(peercursor_refused(c, id), 0);
+    for (unsigned k = 0; k < PEERCURSOR_REFUSED; k++) {
+        id_of(k, id);
+        peercursor_refuse(c, id);
+        peercursor_refuse(c, id); /* a repeat: no room taken */
+    }
+    for (unsigned k = 0; k < PEERCURSOR_REFUSED; k++) {
+        id_of(k, id);
+        assert_int_equal(peercursor_refused(c, id), 1);
+    }
+    id_of(PEERCURSOR_REFUSED, id); /* one more: the oldest (0) goes */
+    assert_int_equal(peercursor_refused(c, id), 0);
+    peercursor_refuse(c, id);
+    assert_int_equal(peercursor_refused(c, id), 1);
+    id_of(0, id);
+    assert_int_equal(peercursor_refused(c, id), 0);
+    id_of(1, id);
+    assert_int_equal(peercursor_refused(c, id), 1);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gossip_moves),
         cmocka_unit_test(test_gossip_hold),
         cmocka_unit_test(test_import_retry),
+        cmocka_unit_test(test_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
