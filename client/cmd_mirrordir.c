@@ -56,7 +56,10 @@
  *
  * Layout: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>],
  * DIR/tile/entries/<N>[.p/<W>] (C2SP tlog-tiles paths), and the lock file
- * DIR/.glasslog-mirror.lock.
+ * DIR/.glasslog-mirror.lock. A tile's partial forms (N.p/) stay while it
+ * is partial (every width a published checkpoint needs), and are removed
+ * once a published checkpoint holds it in full (prune_partials), as
+ * tlog-tiles allows.
  * Exit 0, 2 when the log's answers do not check out (the checkpoint in DIR
  * unchanged; nothing written if the hashes or the root do not), 3 usage,
  * I/O or network errors, or another run holding DIR.
@@ -483,11 +486,12 @@ static int write_tiles(const char *dir, struct plan *pl)
 }
 
 /* The checkpoint DIR publishes now (signed by v), if any, against the new
- * tree of pl: its root must be the root of the first m leaves. CLI code:
- * CLI_OK (none, or a prefix), CLI_VERIFY (smaller or forked: reported),
- * CLI_USAGE (unreadable or not a checkpoint of v: reported). */
+ * tree of pl: its root must be the root of the first m leaves; *published
+ * gets m (0 without one). CLI code: CLI_OK (none, or a prefix),
+ * CLI_VERIFY (smaller or forked: reported), CLI_USAGE (unreadable or not a
+ * checkpoint of v: reported). */
 static int check_published(const char *dir, const struct gl_verifier *v,
-                           const struct plan *pl)
+                           const struct plan *pl, uint64_t *published)
 {
     struct gl_buf b;
     struct gl_note *note = NULL;
@@ -531,11 +535,47 @@ static int check_published(const char *dir, const struct gl_verifier *v,
         rc = CLI_VERIFY;
         goto out;
     }
+    *published = old.size;
     rc = CLI_OK;
 out:
     gl_note_free(note);
     gl_buf_release(&b);
     return rc;
+}
+
+/* Removes DIR/<rel of tile t, level L (entries: its bundle)>.p, the
+ * directory of that tile's partial forms; a failure is reported, not
+ * fatal. */
+static void prune_one(const char *dir, uint64_t t, uint32_t L, int entries)
+{
+    struct gl_tile tile = {t, L, 1};
+    char rel[GL_TILE_PATH_MAX], path[PATH_MAX_LEN];
+    size_t len;
+
+    if (gl_tile_path_format(&tile, entries, rel, &len) != 0)
+        return;
+    assert(len > 2 && strcmp(rel + len - 2, "/1") == 0);
+    rel[len - 2] = 0; /* "tile/L/N.p" */
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (gl_file_remove_tree(path) != 0)
+        cli_error("warning: cannot remove %s, the partial forms of a full tile: %s", path,
+                  strerror(errno));
+}
+
+/* Removes the partial tiles and bundles (N.p/) of every tile the newly
+ * published tree (size entries) holds in full and the one published
+ * before (old entries) did not: tlog-tiles lets a log delete a partial
+ * tile once the full one is served, and readers of an older checkpoint
+ * take the full tile's prefix. Without it, every run at a new size added
+ * one partial file a level for good. */
+static void prune_partials(const char *dir, uint64_t old, uint64_t size)
+{
+    for (uint32_t L = 0; L < 8 && size >> (8 * L) >= 256; L++)
+        for (uint64_t t = old >> (8 * (L + 1)); t < size >> (8 * (L + 1)); t++) {
+            prune_one(dir, t, L, 0);
+            if (L == 0)
+                prune_one(dir, t, 0, 1);
+        }
 }
 
 /* mirror-dir's options (the strings point into argv). */
@@ -576,6 +616,7 @@ int cmd_mirrordir_main(int argc, char **argv)
     struct gl_note *note = NULL;
     struct gl_checkpoint c;
     struct plan pl;
+    uint64_t published = 0;
     int lock = -1, rc;
 
     memset(&o, 0, sizeof(o));
@@ -647,7 +688,7 @@ int cmd_mirrordir_main(int argc, char **argv)
     }
     if (lock < 0 && (rc = take_dir(dir, 1, &lock)) != CLI_OK)
         goto out;
-    if ((rc = check_published(dir, &v, &pl)) != CLI_OK)
+    if ((rc = check_published(dir, &v, &pl, &published)) != CLI_OK)
         goto out;
     for (uint64_t t = 0; t < nb; t++) {
         if (pl.local[t])
@@ -663,6 +704,7 @@ int cmd_mirrordir_main(int argc, char **argv)
     rc = CLI_USAGE;
     if (write_tiles(dir, &pl) != 0 || put_file(dir, "checkpoint", ck.data, ck.len) != 0)
         goto out;
+    prune_partials(dir, published, c.size);
     printf("%s: checkpoint %llu\n", dir, (unsigned long long)c.size);
     rc = CLI_OK;
 out:

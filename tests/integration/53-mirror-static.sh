@@ -3,7 +3,7 @@
 # README shows: every tile and bundle nginx serves equals the log's byte
 # for byte and a recomputation from the entries; the client reads the
 # checkpoint and tiles through nginx; a second run after the log grew adds
-# only what is new; a checkpoint not signed by the given key is refused
+# only what is new (and removes the partial forms of tiles now full); a checkpoint not signed by the given key is refused
 # with exit 2 and nothing changes in the directory; so is a log whose
 # checkpoint is smaller than the one the directory publishes (a rollback),
 # while a log with more entries than mirror-dir handles (a signed
@@ -104,6 +104,16 @@ expect_rc 0 "$G" mirror-dir --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --dir 
 [ "$(stat -c %Y "$D/tile/0/000")" -lt 1000000000 ] || fail "a full tile was rewritten"
 [ "$(stat -c %Y "$D/tile/entries/000")" -lt 1000000000 ] || fail "a full bundle was refetched"
 [ "$(check_all)" = 9 ] || fail "compared $(check_all) files at 900, want 9"
+# Tile 002, partial at 600, is full at 900: its partial forms are gone (as
+# tlog-tiles allows); a reader of the checkpoint of 600 takes the full
+# one's prefix. Level 1's tile 0 is still partial: the width each
+# published checkpoint needs stays.
+[ ! -e "$D/tile/0/002.p" ] && [ ! -e "$D/tile/entries/002.p" ] ||
+    fail "the partial forms of a full tile stay: $(find "$D/tile" -path '*002.p*')"
+[ -f "$D/tile/1/000.p/2" ] && [ -f "$D/tile/1/000.p/3" ] && [ -f "$D/tile/0/003.p/132" ] ||
+    fail "a partial tile a published checkpoint needs is gone: $(find "$D/tile" -name '*.p')"
+expect_rc 0 "$G" get tile tile/entries/002.p/88 --log "$NGX"
+[ "$(grep -c . "$T/out")" -ge 88 ] || fail "tile/entries/002.p/88 from the full bundle: $(head -3 "$T/out")"
 
 # a key that did not sign it: refused, nothing changes
 cp "$D/checkpoint" "$T/ck.before"
