@@ -7,14 +7,18 @@
  * directories an interrupted one left in the backup directory (a crash
  * between the snapshot and its rename) are removed, logged: they may lack
  * the copy mark, so they must not be mistaken for backups. Only one
- * backup runs at a time, so none of them is one being written.
+ * backup runs at a time, in this process (busy) and across processes (an
+ * flock on the backup directory, held from before the sweep until the
+ * backup ends), so none of them is one being written.
  */
 #include "backup.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +26,36 @@
 #include "file.h"
 #include "glasslog/error.h"
 #include "glasslog/log.h"
+
+/* Takes the lock on b->dir: 0, or GL_ESTATE (another process backs up
+ * into it) or GL_EIO, logged. */
+static int backup_lock(struct backup *b)
+{
+    int fd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0) {
+        gl_log(GL_LOG_ERROR, "backup: cannot open %s: %s", b->dir, strerror(errno));
+        return GL_EIO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        gl_log(GL_LOG_ERROR,
+               "backup: another process is writing a backup into %s (it holds the "
+               "directory's lock): request ignored; give each log its own --backup-dir",
+               b->dir);
+        close(fd);
+        return GL_ESTATE;
+    }
+    b->lock_fd = fd;
+    b->locked = 1;
+    return 0;
+}
+
+static void backup_unlock(struct backup *b)
+{
+    if (b->locked)
+        close(b->lock_fd);
+    b->locked = 0;
+}
 
 static void backup_work(uv_work_t *w)
 {
@@ -35,6 +69,7 @@ static void backup_after(uv_work_t *w, int status)
     struct backup *b = w->data;
 
     b->busy = 0;
+    backup_unlock(b);
     if (status != 0)
         b->rc = GL_ESTATE;
     if (b->rc == 0)
@@ -137,15 +172,19 @@ int backup_start(struct backup *b)
         gl_log(GL_LOG_ERROR, "backup: cannot create or write %s", b->dir);
         return GL_EIO;
     }
+    if ((rc = backup_lock(b)) != 0)
+        return rc;
     sweep_partial(b);
     if ((rc = backup_name(b)) != 0) {
         gl_log(GL_LOG_ERROR, "backup: no usable name under %s: %s", b->dir,
                gl_strerror(rc));
+        backup_unlock(b);
         return rc;
     }
     b->work.data = b;
     if (uv_queue_work(b->loop, &b->work, backup_work, backup_after) != 0) {
         gl_log(GL_LOG_ERROR, "backup: cannot queue the work");
+        backup_unlock(b);
         return GL_ENOMEM;
     }
     b->busy = 1;

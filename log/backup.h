@@ -28,12 +28,16 @@ struct backup {
     const char *dir; /* the --backup-dir ("" or NULL: none) */
     uv_work_t work;
     int busy, rc;
+    int locked, lock_fd; /* while busy: dir, open and flock'ed (one backup
+                          * into a directory at a time, across processes) */
     char path[BACKUP_PATH_MAX];
 };
 
 /* Starts a backup into a new directory under b->dir (logged when done).
  * 0 if started; GL_EINVAL without a --backup-dir, GL_ESTATE while one
- * runs, GL_ETOOBIG if the path is too long (all logged). */
+ * runs (here, or in another process holding the lock on b->dir: two logs
+ * given one --backup-dir), GL_ETOOBIG if the path is too long (all
+ * logged). */
 int backup_start(struct backup *b);
 
 #endif

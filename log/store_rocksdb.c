@@ -612,8 +612,8 @@ static int rdb_backup(struct store *s, const char *dir)
 
     if (n < 0 || (size_t)n >= sizeof(tmp))
         return GL_ETOOBIG;
-    if (access(dir, F_OK) == 0)
-        return GL_EEXIST;
+    if (access(dir, F_OK) == 0 || access(tmp, F_OK) == 0)
+        return GL_EEXIST; /* never touch what this call did not make */
     /* a failure after the snapshot exists (its sync) is cleaned up below */
     if ((rc = kv_checkpoint(rdb(s)->kv, tmp)) != 0 && access(tmp, F_OK) != 0)
         return rc;

@@ -8,7 +8,9 @@
 # another key it says NOT THIS LOG (exit 1) and checks nothing more; a
 # store without its log key cannot be checked (exit 3, saying what cannot
 # be read); a backup first removes the glasslog-*.incomplete directories
-# an interrupted one left; a request without --backup-dir, and one on the in-memory
+# an interrupted one left, unless another process holds the backup
+# directory's lock (then the request is refused, nothing swept or
+# written); a request without --backup-dir, and one on the in-memory
 # store, are logged. A directory with files but no store is refused by
 # both, and nothing is written into it. A copy does not start with a --witnesses policy
 # that names no witness ("quorum none": nobody can show it current). The
@@ -44,6 +46,20 @@ mkdir -p "$T/backups/glasslog-20200101T000000Z.incomplete/sub" \
     "$T/backups/other.incomplete" "$T/backups/glasslog-.incomplete"
 touch "$T/backups/glasslog-20200101T000000Z.incomplete/sub/CURRENT" \
     "$T/backups/glasslog-x.incomplete"
+# While another process holds the backup directory's lock (a second log
+# given the same --backup-dir, in the middle of its backup), a request is
+# refused, and nothing there is swept or written.
+(exec 9< "$T/backups" && flock 9 && exec sleep 30) & # the sleep holds the lock
+HOLDER=$!
+PIDS="$PIDS $HOLDER"
+wait_until 5 sh -c "! flock -n '$T/backups' true" || fail "flock did not take $T/backups"
+kill -USR1 "$LOG_PID"
+wait_until 10 grep -q "another process is writing a backup into $T/backups" "$LOG_OUT" ||
+    fail "no refusal beside a held lock: $(tail -3 "$LOG_OUT")"
+[ -d "$T/backups/glasslog-20200101T000000Z.incomplete" ] || fail "a backup without the lock swept"
+[ -z "$(ls -d "$T"/backups/glasslog-2???????T??????Z 2> /dev/null)" ] || fail "a backup without the lock wrote"
+kill "$HOLDER"
+wait "$HOLDER" 2> /dev/null
 kill -USR1 "$LOG_PID"
 wait_until 60 grep -q 'backup: .* written' "$LOG_OUT" || fail "no backup: $(tail -3 "$LOG_OUT")"
 grep -q 'backup: removed .*/glasslog-20200101T000000Z.incomplete, left by an interrupted' \

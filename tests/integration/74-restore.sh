@@ -236,7 +236,7 @@ grep -q "restore: $T/disk2/data holds $N verified entries" "$T/err" || fail "res
 # DIR.restoring alone.
 mkdir "$T/busy" "$T/busy.restoring"
 echo "the first restore's" > "$T/busy.restoring/MANIFEST"
-flock "$T/busy" sleep 30 &
+(exec 9< "$T/busy" && flock 9 && exec sleep 30) & # the sleep holds the lock
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
 wait_until 5 sh -c "! flock -n '$T/busy' true" || fail "flock did not take $T/busy"
