@@ -42,6 +42,17 @@
  * times more, on the loop or after a thread, so it cannot go round
  * forever.
  *
+ * A job answers as of its first computation (job_view): every later one
+ * sees the view's size and served checkpoint of that moment (its pin;
+ * the tree only grows, and a proof for an older size is read from it as
+ * for a tree_size asked). Its thread reads all come after that moment, so
+ * every entry and index row of the pinned tree is in what they read: an
+ * index read before a batch committed cannot be cut at a size that holds
+ * the batch (a lookup listing less than its tree_size holds), nor a leaf
+ * hash found missing answer 404 for a tree that holds it. A pin the view
+ * no longer reaches (a follower that dropped a rolled-back size) is not
+ * used.
+ *
  * A pump costs time linear in the wants of the queued jobs, whatever the
  * number of jobs running: it goes through the queue once (a job computed
  * again goes on at once, and to the head if it still waits), and the
@@ -72,6 +83,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
+#include "glasslog/note.h"
 #include "glasslog/statement.h"
 #include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
@@ -121,6 +133,11 @@ struct readapi_job {
     size_t nwants, cap;
     size_t fresh; /* wants added by the current run */
     size_t done;  /* wants done by the thread in the current round */
+    /* its pin (job_view): the view's size and checkpoint at its first
+     * computation */
+    uint64_t size0, ck0_size;
+    int has_ck0;
+    struct gl_buf ck0;
     char path[];
 };
 
@@ -194,10 +211,9 @@ static int rd_leaf(const struct readapi_view *v, struct readapi_job *j,
  * index is read with no upper bound (every entry under the key from
  * `from` on, also past the view's tree) and cut to those below `below`
  * here: the first max indices from `from` on that are below `below` are
- * the first max in [from, below), since they ascend. So the read of one
- * round serves the next whatever size it serves (under appends that size
- * changes with every batch; a read keyed by it would be done again each
- * round, and never be done in time). */
+ * the first max in [from, below), since they ascend. below is the job's
+ * pinned checkpoint size (job_view), whose rows were all committed before
+ * the thread read, so the cut list is complete. */
 static int rd_index(const struct readapi_view *v, struct readapi_job *j,
                     enum store_index kind, const uint8_t *key, size_t klen, uint64_t from,
                     uint64_t below, uint64_t *idx, size_t *n)
@@ -875,6 +891,47 @@ int readapi_handle(const struct readapi_view *v, struct gl_http_req *req,
 
 /* --- off the loop ------------------------------------------------------------------- */
 
+static const struct gl_buf *job_checkpoint(void *ctx, uint64_t *size)
+{
+    const struct readapi_job *j = ctx;
+
+    *size = j->ck0_size;
+    return &j->ck0;
+}
+
+/* Pins j to view v (its first computation): v's size and checkpoint.
+ * Without memory for the note, the checkpoint is not pinned. */
+static void job_pin(struct readapi_job *j, const struct readapi_view *v)
+{
+    const struct gl_buf *ck;
+    uint64_t size = 0;
+
+    j->size0 = v->size;
+    gl_buf_init(&j->ck0, GL_NOTE_MAX_SIZE + 1);
+    if ((ck = v->checkpoint(v->ctx, &size)) != NULL &&
+        gl_buf_append(&j->ck0, ck->data, ck->len) == 0 &&
+        gl_buf_append(&j->ck0, "", 1) == 0) { /* NUL-terminated, as served */
+        j->ck0.len--;
+        j->ck0_size = size;
+        j->has_ck0 = 1;
+    }
+}
+
+/* The view j is computed from again: the server's now, as of j's pin
+ * where the view still reaches it (see the top of this file). */
+static void job_view(struct readapi_async *ra, struct readapi_job *j,
+                     struct readapi_view *v)
+{
+    ra->view(ra->ctx, v);
+    if (j->size0 > v->size)
+        return; /* the view dropped below the pin */
+    v->size = j->size0;
+    if (j->has_ck0) {
+        v->checkpoint = job_checkpoint;
+        v->ctx = j;
+    }
+}
+
 static void job_free(struct readapi_job *j)
 {
     for (size_t i = 0; i < j->nwants; i++) {
@@ -884,6 +941,7 @@ static void job_free(struct readapi_job *j)
         free(j->wants[i].ents);
     }
     free(j->wants);
+    gl_buf_release(&j->ck0);
     free(j);
 }
 
@@ -1204,7 +1262,7 @@ static int job_rerun(struct readapi_async *ra, struct readapi_job *j)
         job_finish(j);
         return 0;
     }
-    ra->view(ra->ctx, &v);
+    job_view(ra, j, &v);
     j->rounds++;
     j->fresh = 0;
     (void)handle(&v, j, req, j->path);
@@ -1463,6 +1521,7 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
     memcpy(j->path, path, plen + 1);
     j->ra = ra;
     j->store = v->store;
+    job_pin(j, v);
     rc = handle(v, j, req, path);
     if (j->fresh == 0) { /* answered from what the loop holds */
         job_free(j);

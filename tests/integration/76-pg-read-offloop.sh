@@ -29,7 +29,10 @@
 # it was evicted before the look-up was computed again. When one job's
 # reads of two tiles fail, the waiters of each read at once; a proof by
 # a leaf hash waiting for the read of another one with the same first 16
-# bytes is not given its result.
+# bytes is not given its result. A look-up answers as of the tree it
+# started with: a match appended while its entries are read (a second
+# front-end whose entry reads are slow) is listed if and only if its
+# tree_size holds it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 PY="python3 $(dirname "$0")/tlog.py"
@@ -582,6 +585,44 @@ wait $cps
     fail "proofs by h1, h2 answered $(cat "$T/h1.code") $(cat "$T/h2.code"): $(cat "$T/h2.got")"
 curl -sf -o "$T/h1.want" "$LOG_URL/api/v1/proof/inclusion?leaf_hash=$h1" || fail "h1"
 cmp -s "$T/h1.got" "$T/h1.want" || fail "the proof by h1 differs: $(cat "$T/h1.got")"
+# A look-up answers as of the tree it started with. Front-end B reads
+# glasslog_entries through a view that takes 0.7 s a row (its
+# search_path), so a look-up's entries come a round after its index;
+# meanwhile a statement that matches is appended at the leader and B
+# follows it. The answer lists every match below the tree_size it gives
+# (the old code cut the index read before the append at the new size:
+# tree_size covered the new statement, the list lacked it), each with a
+# proof against the checkpoint of that size.
+for v in 1 2 3; do append_one pinned "$v" > "$T/one" 2>&1 || fail "append: $(cat "$T/one")"; done
+PG_DB=log pg_sql a "CREATE SCHEMA slow;
+CREATE FUNCTION slow.nap() RETURNS boolean LANGUAGE plpgsql VOLATILE AS
+\$\$ BEGIN PERFORM pg_sleep(0.7); RETURN true; END \$\$;
+CREATE VIEW slow.glasslog_entries AS SELECT e.idx, e.data FROM public.glasslog_entries e
+WHERE slow.nap();" > /dev/null || fail "the slow view"
+size=$(curl -sf "$LOG_URL/checkpoint" | sed -n 2p)
+DB_LEADER=$DB
+DB="$DB?options=-csearch_path%3Dslow%2Cpublic" pg_front B
+DB=$DB_LEADER
+wait_until 10 sh -c "[ \"\$(curl -sf $URL_B/checkpoint | sed -n 2p)\" = $size ]" ||
+    fail "B does not serve $size: $(tail -3 "$OUT_B")"
+curl -s -o "$T/pin.json" --max-time 30 "$URL_B/api/v1/lookup?subject=pinned" &
+cps=$!
+sleep 0.3 # B read the index and waits for the first entry
+append_one pinned 4 > "$T/one" 2>&1 || fail "append: $(cat "$T/one")"
+wait $cps
+python3 - "$T/pin.json" "$size" <<'PY' || fail "the look-up during an append: $(cat "$T/pin.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+size, ts = int(sys.argv[2]), j["tree_size"]
+got = [s["index"] for s in j["statements"]]
+want = [i for i in range(size - 3, size + 1) if i < ts]
+assert got == want, "tree_size %d lists %s, want %s" % (ts, got, want)
+for s in j["statements"]:
+    ck = s["proof"].split("\n\n", 1)[1].split("\n")
+    assert ck[1] == str(ts), "a proof against size %s, not tree_size %d" % (ck[1], ts)
+PY
+kill -TERM "$PID_B"
+wait "$PID_B" || fail "front-end B exited $? on SIGTERM"
 cat "$T/times"
 kill -TERM "$LOG_PID"
 wait "$LOG_PID" || fail "glasslogd exited $? on SIGTERM: $(tail -5 "$LOG_OUT")"
