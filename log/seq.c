@@ -29,6 +29,7 @@
 #define RECOVER_INTERVAL_S 1.0  /* between attempts to reopen a failed store */
 #define SEQ_POLL_MS 10          /* shared stores: tree and queue polled this often, */
 #define SEQ_POLL_WATCHED_MS 100 /* or this often while the store's notices arrive */
+#define SEQ_REWATCH_MS 1000     /* after the notices broke: watch again this often */
 #define SEQ_WAIT_MAX_S 30.0     /* a queued submission not logged by then: 503 */
 #define META_LEN 48             /* queue metadata (meta_of): sha256, 4 x u32 */
 
@@ -98,7 +99,10 @@ struct seq {
     uv_timer_t lease, poll;           /* started by seq_share */
     uv_poll_t watch;                  /* the store's change notices */
     int watching;
-    unsigned lease_ms; /* 0 until seq_share */
+    int watch_lost;      /* the notices broke: seq_rewatch tries again */
+    int watch_closing;   /* watch's close callback is still to come */
+    uint64_t rewatch_at; /* gl_clock_mono_ms of the next try */
+    unsigned lease_ms;   /* 0 until seq_share */
     char holder[512];
     double t_cut, t_done, t_recover;
     struct leafset set;
@@ -439,6 +443,7 @@ static void *seq_thread(void *arg)
 /* --- loop thread ---------------------------------------------------------- */
 
 static void seq_check_shutdown(struct seq *s);
+static void seq_rewatch(struct seq *s);
 static void seq_released(struct seq *s);
 
 /* The stored tree of `size` (loaded into work if size is at least the
@@ -970,6 +975,7 @@ static void seq_on_poll(uv_timer_t *t)
 
     if (s->inflight || s->closing)
         return;
+    seq_rewatch(s);
     if (s->leader) {
         seq_cut(s);
         return;
@@ -1257,6 +1263,7 @@ static void seq_watch_closed(uv_handle_t *h)
 {
     struct seq *s = h->data;
 
+    s->watch_closing = 0;
     s->open_handles--;
     s->nhandles--;
     seq_check_shutdown(s);
@@ -1267,6 +1274,7 @@ static void seq_unwatch(struct seq *s)
     if (!s->watching)
         return;
     s->watching = 0;
+    s->watch_closing = 1;
     uv_close((uv_handle_t *)&s->watch, seq_watch_closed); /* stops polling at once */
     store_watch_close(s->store);
 }
@@ -1280,9 +1288,13 @@ static void seq_on_watch(uv_poll_t *h, int status, int events)
     (void)events;
     n = status == 0 ? store_watch_drain(s->store) : GL_EIO;
     if (n < 0) {
-        gl_log(GL_LOG_WARN, "sequencer: change notices lost; polling every %d ms",
-               SEQ_POLL_MS);
+        gl_log(GL_LOG_WARN,
+               "sequencer: change notices lost; polling every %d ms, and watching "
+               "again every %d ms",
+               SEQ_POLL_MS, SEQ_REWATCH_MS);
         seq_unwatch(s);
+        s->watch_lost = 1;
+        s->rewatch_at = gl_clock_mono_ms() + SEQ_REWATCH_MS;
         uv_timer_set_repeat(&s->poll, SEQ_POLL_MS);
         return;
     }
@@ -1307,6 +1319,28 @@ static void seq_watch(struct seq *s)
     s->open_handles++;
     s->nhandles++;
     uv_poll_start(&s->watch, UV_READABLE, seq_on_watch);
+}
+
+/* After the notices broke: watches again (the store makes the connection
+ * off the loop, so a try that is not ready yet costs nothing) at most
+ * every SEQ_REWATCH_MS; once it watches, polls go back to
+ * SEQ_POLL_WATCHED_MS (this poll covers the notices missed meanwhile). */
+static void seq_rewatch(struct seq *s)
+{
+    uint64_t now;
+
+    if (!s->watch_lost || s->watching || s->watch_closing || s->closing)
+        return;
+    if ((now = gl_clock_mono_ms()) < s->rewatch_at)
+        return;
+    s->rewatch_at = now + SEQ_REWATCH_MS;
+    seq_watch(s);
+    if (!s->watching)
+        return;
+    s->watch_lost = 0;
+    gl_log(GL_LOG_INFO, "sequencer: change notices back; polling every %d ms",
+           SEQ_POLL_WATCHED_MS);
+    uv_timer_set_repeat(&s->poll, SEQ_POLL_WATCHED_MS);
 }
 
 int seq_share(struct seq *s, unsigned lease_ms, const char *holder)

@@ -148,7 +148,10 @@
  * retries a failed reopen, and would otherwise drop each connection the
  * connector made for it), but a check that fails on one closes the
  * others to its server too (take_server). The LISTEN connection (pg_watch_fd) is made
- * once, before the loop serves. A call out of time returns GL_EIO, what
+ * before the loop serves; when it broke (a server restart, a fail-over),
+ * the loop's next pg_watch_fd asks the connector for a new one (made and
+ * LISTENing within PG_SETUP_MS of its session) and takes it at a later
+ * call, never connecting on the loop. A call out of time returns GL_EIO, what
  * a lost connection returns, so every caller already handles it, and
  * leaves its connection with the statement under way, which pg_put
  * closes: a late result is never read as the next statement's. No cancel
@@ -223,7 +226,13 @@ struct pg {
     pthread_cond_t cv;
     PGconn *conns[PG_CONNS];
     int busy[PG_CONNS];
-    PGconn *watch; /* LISTENs; used by the loop thread only */
+    PGconn *watch;  /* LISTENs; used by the loop thread only */
+    int watch_made; /* the loop thread's: a LISTEN connection was made once */
+    /* under mu: a LISTEN connection the loop asked the connector for
+     * (watch_wanted), and the one it made (watch_ready), taken by the
+     * loop's next pg_watch_fd */
+    int watch_wanted;
+    PGconn *watch_ready;
     /* the bound thread's (store_bound_thread; store_bound_ms says which
      * thread, and its bound) alone: after a timeout its calls fail at once
      * until quiet_until (gl_clock_mono_ms), the lease's only if
@@ -515,6 +524,32 @@ static int free_slot(const struct pg *p, int open)
     return -1;
 }
 
+/* A connection that LISTENs to the change notices, its LISTENs done by
+ * end (0: no bound); NULL on failure (logged). */
+static PGconn *watch_connect(struct pg *p, uint64_t end)
+{
+    static const char *const listen[] = {"LISTEN glasslog_state",
+                                         "LISTEN glasslog_queue"};
+    PGconn *c = pg_connect(p);
+    PGresult *r = NULL;
+
+    for (size_t i = 0; c != NULL && i < sizeof(listen) / sizeof(listen[0]); i++) {
+        int rc = run_by(c, listen[i], NULL, &r, end);
+        PQclear(r);
+        r = NULL;
+        if (rc != 0) {
+            if (rc > 0)
+                gl_log(GL_LOG_WARN, "store: no answer to %s within %d ms", listen[i],
+                       PG_SETUP_MS);
+            PQfinish(c);
+            c = NULL;
+        }
+    }
+    if (c != NULL)
+        PQsetnonblocking(c, 1);
+    return c;
+}
+
 /* The connector: makes a connection whenever the bound thread asks
  * (ask_connector), one at a time, and puts it in a free slot of the
  * pool, where the bound thread (or any other) takes it, now or at its
@@ -530,6 +565,20 @@ static void *connector_main(void *arg)
 
     pthread_mutex_lock(&p->mu);
     while (!p->connector_stop) {
+        if (!p->connecting && p->watch_wanted) {
+            pthread_mutex_unlock(&p->mu);
+            c = watch_connect(p, gl_clock_mono_ms() + PG_SETUP_MS);
+            pthread_mutex_lock(&p->mu);
+            p->watch_wanted = 0;
+            if (p->watch_ready == NULL) {
+                p->watch_ready = c;
+                c = NULL;
+            }
+            pthread_mutex_unlock(&p->mu);
+            PQfinish(c); /* not handed over (NULL: nothing) */
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
         if (!p->connecting) {
             pthread_cond_wait(&p->connector_cv, &p->mu);
             continue;
@@ -2025,23 +2074,28 @@ static void pg_watch_close(struct store *s)
     pg(s)->watch = NULL;
 }
 
+/* The first time (before the loop serves, or without a connector) the
+ * LISTEN connection is made here; after it broke, the connector makes
+ * the next one (GL_ESTATE until it is ready: ask again later). */
 static int pg_watch_fd(struct store *s, int *fd)
 {
     struct pg *p = pg(s);
-    PGresult *r;
 
-    if (p->watch == NULL) {
-        if ((p->watch = pg_connect(p)) == NULL)
+    if (p->watch == NULL && (!p->watch_made || !p->connector_started)) {
+        if ((p->watch = watch_connect(p, 0)) == NULL)
             return GL_EIO;
-        r = PQexec(p->watch, "LISTEN glasslog_state; LISTEN glasslog_queue");
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            log_result("LISTEN", p->watch, r);
-            PQclear(r);
-            pg_watch_close(s);
-            return GL_EIO;
+        p->watch_made = 1;
+    } else if (p->watch == NULL) {
+        pthread_mutex_lock(&p->mu);
+        p->watch = p->watch_ready;
+        p->watch_ready = NULL;
+        if (p->watch == NULL && !p->watch_wanted) {
+            p->watch_wanted = 1;
+            pthread_cond_signal(&p->connector_cv);
         }
-        PQclear(r);
-        PQsetnonblocking(p->watch, 1);
+        pthread_mutex_unlock(&p->mu);
+        if (p->watch == NULL)
+            return GL_ESTATE;
     }
     *fd = PQsocket(p->watch);
     return *fd >= 0 ? 0 : GL_EIO;
@@ -2281,6 +2335,7 @@ static void pg_close(struct store *s)
     pthread_mutex_unlock(&p->mu);
     close_taken(&t);
     pg_watch_close(s);
+    PQfinish(p->watch_ready); /* the connector has stopped */
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     pthread_cond_destroy(&p->connector_cv);

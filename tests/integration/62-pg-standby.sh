@@ -4,7 +4,8 @@
 # once the standby has the WAL on disk); glasslogd connects through a
 # multi-host connection string with target_session_attrs=read-write.
 # Under load the primary is killed with SIGKILL and the standby promoted;
-# glasslogd must reconnect by itself and go on appending. Then every
+# glasslogd must reconnect by itself (its change notices too: it LISTENs
+# again) and go on appending. Then every
 # acknowledged entry is at its index, every checkpoint served before the
 # fail-over is consistent with the tree after it, and the tiles match
 # (tlog.py). Prints the acknowledged and lost counts (lost must be 0).
@@ -119,6 +120,10 @@ wait "$wp"
 # glasslogd reconnected to the promoted standby and appends again
 wait_until 60 appends || fail "no append after the fail-over: $(tail -20 "$LOG_OUT")"
 kill -0 "$LOG_PID" || fail "glasslogd died in the fail-over: $(tail -20 "$LOG_OUT")"
+# its change notices (LISTEN) come from the promoted standby: it does not
+# poll every 10 ms for good
+wait_until 10 grep -q "change notices back" "$LOG_OUT" ||
+    fail "no LISTEN again after the fail-over: $(grep -i notices "$LOG_OUT" | tail -3)"
 acked=$(wc -l < "$T/acks")
 awk 'NF != 2 { print; bad = 1 } END { exit bad }' "$T/seen" || fail "a checkpoint served without its size or root"
 $PY check-acks "$LOG_URL" "$T/acks" > "$T/chk" || { cat "$T/chk"; fail "acknowledged entries lost in the fail-over"; }
