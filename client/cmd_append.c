@@ -369,7 +369,8 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
             gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
         if (rc == 0 && resp->status < 500 && resp->status != 429)
             break;
-        if (rc != 0 && rc != GL_EIO) { /* a bad URL, an answer too large: the same again */
+        if (rc != 0 &&
+            rc != GL_EIO) { /* a bad URL, an answer too large: the same again */
             cli_error("%s: not retried", resp->error[0] ? resp->error : gl_strerror(rc));
             break;
         }

@@ -418,8 +418,9 @@ static int submit_evidence(struct feeder *f, size_t log, const struct gl_buf *fi
         gl_log(GL_LOG_WARN, "%s: the engine refused split-view evidence (%s): %s",
                l->origin, source, w->why ? w->why : "?");
     else if (status != 200)
-        gl_log(GL_LOG_ERROR, "%s: the engine could not store split-view evidence (%s): %s",
-               l->origin, source, w->why ? w->why : "?");
+        gl_log(GL_LOG_ERROR,
+               "%s: the engine could not store split-view evidence (%s): %s", l->origin,
+               source, w->why ? w->why : "?");
     return status;
 }
 

@@ -523,8 +523,8 @@ static int start(struct witness *w)
     }
     for (size_t i = 0; i < w->logs.n; i++)
         urls += w->logs.v[i].url[0] != 0;
-    *fc = (struct feeder_config){w->engine, &w->logs, &w->peers, w->o.poll_interval,
-                                 w->o.pull_timeout_ms, {0}};
+    *fc = (struct feeder_config){
+        w->engine, &w->logs, &w->peers, w->o.poll_interval, w->o.pull_timeout_ms, {0}};
     if ((urls > 0 || w->peers.n > 0) && (rc = feeder_start(fc, &w->feeder)) != 0)
         return rc;
     w->api.feeder = w->feeder;

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PEERCURSOR_TRIES 3      /* rounds an evidence fetch that fails is retried */
-#define PEERCURSOR_REFUSED 256  /* refused evidence IDs remembered per peer */
-#define PEERCURSOR_ID_LEN 32    /* an evidence ID: a SHA-256 */
+#define PEERCURSOR_TRIES 3     /* rounds an evidence fetch that fails is retried */
+#define PEERCURSOR_REFUSED 256 /* refused evidence IDs remembered per peer */
+#define PEERCURSOR_ID_LEN 32   /* an evidence ID: a SHA-256 */
 
 struct peercursor {
     size_t gossip;    /* the log to gossip about first (after the last polled) */

@@ -638,8 +638,11 @@ static void test_counters_start(void **state)
     tu_vkey_text(&lk, vk, sizeof(vk));
     snprintf(text, sizeof(text), "logs/v0\nvkey %s\n", vk);
     assert_int_equal(logs_parse(text, strlen(text), &logs, &why), 0);
-    fc.start = (struct feeder_stats){.rounds = 1000, .pulls = 7, .gossip_polls = 5,
-                                     .evidence_imported = 2, .parts_late = 3};
+    fc.start = (struct feeder_stats){.rounds = 1000,
+                                     .pulls = 7,
+                                     .gossip_polls = 5,
+                                     .evidence_imported = 2,
+                                     .parts_late = 3};
     assert_int_equal(feeder_start(&fc, &f), 0);
     feeder_stats(f, &st);
     feeder_stop(f);
