@@ -459,6 +459,24 @@ static void print_json(const struct chain_report *r)
     cJSON_Delete(o);
 }
 
+/* With --json, the answer for a chain that could not be judged at all:
+ * {"verdict": verdict, "error": why} (a script reading stdout gets an
+ * answer on every exit). */
+static void print_json_error(int json, const char *verdict, const char *why)
+{
+    cJSON *o = json ? cJSON_CreateObject() : NULL;
+    char *s;
+
+    if (o == NULL)
+        return;
+    cJSON_AddStringToObject(o, "verdict", verdict);
+    cJSON_AddStringToObject(o, "error", why);
+    if ((s = cJSON_PrintUnformatted(o)) != NULL)
+        printf("%s\n", s);
+    free(s);
+    cJSON_Delete(o);
+}
+
 void chain_print(const struct chain_report *r, int json)
 {
     for (size_t i = 0; i < r->nrows; i++) {
@@ -516,8 +534,9 @@ int chain_verify_bundle(const struct gl_policy *p, const char *path, const char 
         (artifact != NULL && util_hash_file(artifact, digest) != 0))
         goto out;
     if (gl_chainbundle_parse((const char *)text.data, text.len, &b, &why) != 0) {
-        cli_error("verification failed: chain bundle: %s",
-                  gl_err_format(&why, path, msg, sizeof(msg)));
+        gl_err_format(&why, path, msg, sizeof(msg));
+        cli_error("verification failed: chain bundle: %s", msg);
+        print_json_error(json, "failed", msg);
         rc = CLI_VERIFY;
         goto out;
     }
@@ -922,7 +941,10 @@ int chain_lookup(const struct gl_policy *p, struct fetch *f, const uint8_t diges
     if ((rc = ask(g, f, "sha256", digest)) != 0)
         goto out;
     if (g->n == 0) {
-        cli_error("no v2 build or rule-update statement about this artifact in the log");
+        static const char none[] =
+            "no v2 build or rule-update statement about this artifact in the log";
+        cli_error("%s", none);
+        print_json_error(json, "not found", none);
         rc = CLI_NOTFOUND;
         goto out;
     }

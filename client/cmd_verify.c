@@ -121,8 +121,12 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
     memset(o, 0, sizeof(*o));
     if ((rc = cli_parse_opts(argc, argv, opts, verify_usage, verify_take, o)) != 0)
         return rc;
-    if (o->policy == NULL || o->nproof != 1 || optind != argc ||
-        (o->chain != NULL && o->statement != NULL)) {
+    if (o->chain != NULL && o->statement != NULL) {
+        cli_error("--statement goes with --proof, not with --chain-bundle (a chain "
+                  "bundle holds its statements)");
+        return -1;
+    }
+    if (o->policy == NULL || o->nproof != 1 || optind != argc) {
         cli_error("verify needs --policy and exactly one of --bundle, --proof or "
                   "--chain-bundle");
         fputs(verify_usage, stderr);

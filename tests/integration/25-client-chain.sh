@@ -115,6 +115,18 @@ links = [(l["link"], l["verdict"]) for l in j["links"]]
 assert ("build", "ok") in links and ("source", "ok") in links, links
 assert ("rebuild", "ok") in links and ("audit", "ok") in links, links
 PY
+# With --json, every exit has an answer on stdout: a cut bundle, an
+# artifact the log has no chain for.
+head -c 300 "$T/widget.chain" > "$T/cut.chain"
+expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/cut.chain" --json
+python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["verdict"] == "failed" and j["error"], j' \
+    "$T/out" || fail "no JSON answer for a cut chain bundle: $(cat "$T/out" "$T/err")"
+printf 'not logged anywhere\n' > "$T/nolog.bin"
+expect_rc 1 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/stn" --chain "$T/nolog.bin" --json
+python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["verdict"] == "not found", j' \
+    "$T/out" || fail "no JSON answer for an artifact without a chain: $(cat "$T/out" "$T/err")"
+expect_rc 3 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --statement "$T/nolog.bin"
+expect_err "statement goes with --proof, not with --chain-bundle"
 # Another file is not the build.
 echo tampered > "$T/evil.bin"
 expect_rc 2 "$G" verify --policy "$T/policy" --chain-bundle "$T/widget.chain" --artifact "$T/evil.bin"
