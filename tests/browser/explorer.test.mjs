@@ -19,6 +19,7 @@
 // Prints "ok - <case>" or "FAIL - <case>: why" per case and
 // "N passed, N failed"; exits 1 if any case failed.
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { chromium } from 'playwright-core';
@@ -495,6 +496,46 @@ await test('a failing checkpoint removes the verified entries of the one before 
   await page.unrouteAll({ behavior: 'ignoreErrors' });
 });
 
+// What the overview showed verified goes as soon as it no longer stands:
+// when the next overview's checkpoint is not served (503), and when the
+// policy is forgotten; the pager cannot bring the old rows back.
+await test('a checkpoint not served, a forgotten policy: the overview keeps nothing verified', async (page) => {
+  await setPolicy(page, env.LOG_URL, read(env.POLICY));
+  const verified = async () => {
+    for (const r of await overviewPage(page, SIZE - 1, SIZE - 20)) check(r.verdict === 'verified', `row ${JSON.stringify(r)}`);
+  };
+  const cleared = async (when) => {
+    const s = await page.evaluate(() => {
+      const $ = (id) => document.getElementById(id);
+      return { rows: $('ov-entries').querySelectorAll('tbody tr').length, witnesses: $('ov-witnesses').querySelectorAll('tbody tr').length,
+        size: $('ov-size').textContent, age: $('ov-age').textContent, heading: $('ov-entries-h').textContent,
+        note: $('ov-entries-note').textContent, pager: $('ov-older').disabled && $('ov-newer').disabled };
+    });
+    check(s.rows === 0 && s.witnesses === 0 && s.size === '…' && s.age === '…' && s.heading === 'Latest entries (not verified)' &&
+      /^Not verified: /.test(s.note) && s.pager, `${when}: ${JSON.stringify(s)}`);
+  };
+  const away = async (hash) => {
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await page.waitForFunction((h) => !document.getElementById(`page-${h.slice(2)}`).hidden, hash, { timeout: T });
+  };
+  await open(page, env.LOG_URL, '#/overview');
+  await verified();
+  await page.route('**/checkpoint', (route) => route.fulfill({ status: 503, headers: { 'Retry-After': '5' },
+    contentType: 'application/json', body: '{"error":"no checkpoint"}' }));
+  await away('#/find');
+  await away('#/overview');
+  await page.waitForFunction(() => /answered 503/.test(document.getElementById('overview-status').textContent), null, { timeout: T });
+  await cleared('after a checkpoint answered 503');
+  await page.unrouteAll();
+  await away('#/find');
+  await away('#/overview');
+  await verified();
+  await away('#/policy');
+  await page.click('#policy-forget');
+  await cleared('after the policy was forgotten');
+  page.problems = page.problems.filter((p) => !/status of 503/.test(p)); // the browser logs the 503 itself
+});
+
 await test('without a verified checkpoint the overview says its entries are not verified', async (page) => {
   const plain = (t) => t.replace(/not verified|unverified/gi, '');
   await open(page, env.LOG_URL, '#/overview'); // no policy
@@ -919,6 +960,95 @@ await test('an entry answered late never shows under a newer entry\'s heading', 
   check(await cards.count() === 1, `${await cards.count()} cards`);
   const shown = [await cards.first().getAttribute('data-index'), await cards.first().locator('h3').textContent()];
   check(shown[0] === '7' && shown[1].startsWith('Entry 7:'), `under "Entry 7" the page shows ${JSON.stringify(shown)}`);
+});
+
+// The suggested policy answered late (held until the visitor acted): a
+// policy saved, then one forgotten, meanwhile stays as the visitor left it.
+await test('a suggested policy answered late never replaces a policy saved or forgotten meanwhile', async (page) => {
+  let asked = 0, answered = 0, release = null;
+  await page.route('**/policy', async (route) => {
+    asked++;
+    await new Promise((r) => { release = r; });
+    await route.continue().catch(() => {});
+    answered++;
+  });
+  await open(page, env.LOG_URL, '#/policy');
+  const own = read(env.POLICY_W1);
+  for (const then of ['save', 'forget']) {
+    const n = asked;
+    await page.click('#policy-suggested');
+    for (let i = 0; i < 300 && asked === n; i++) await sleep(10);
+    check(asked === n + 1, `${then}: the suggested policy was never asked for`);
+    if (then === 'save') {
+      await page.fill('#policy-text', own);
+      await page.click('#policy-form button[type=submit]');
+      await page.waitForFunction(() => /^Saved/.test(document.getElementById('policy-msg').textContent), null, { timeout: T });
+    } else {
+      await page.click('#policy-forget');
+      await page.waitForFunction(() => /forgotten/.test(document.getElementById('policy-msg').textContent), null, { timeout: T });
+    }
+    release();
+    for (let i = 0; i < 300 && answered === n; i++) await sleep(10);
+    check(answered === n + 1, `${then}: the suggested policy was never answered`);
+    // long enough for the page to save the answer, were it still allowed to
+    await page.waitForFunction(() => localStorage.getItem('glasslog.policy.source') === 'log', null, { timeout: 300 })
+      .catch(() => {});
+    const got = await page.evaluate(() => [localStorage.getItem('glasslog.policy'), localStorage.getItem('glasslog.policy.source'),
+      document.getElementById('policy-status').textContent, document.getElementById('policy-text').value]);
+    if (then === 'save') check(got[0] === own && got[1] === 'own' && /^Policy \(yours\)/.test(got[2]) && got[3] === own,
+      `after a save: ${JSON.stringify(got.slice(1, 3))}`);
+    else check(got[0] === null && got[1] === null && /^No policy yet/.test(got[2]) && got[3] === '',
+      `after a forget: ${JSON.stringify(got.slice(1, 3))}`);
+  }
+});
+
+// A log that never finishes its lookup answers (a proxy in front of it
+// trickles them, a space every 200 ms): a newer search aborts the older
+// one's request at once (the proxy sees it closed), and the last one ends
+// at the page's deadline (api.js settings.deadline: 30 s, 1 s here) with
+// an error that says so.
+await test('a trickled lookup: a newer search aborts it, the deadline ends it', async (page) => {
+  const held = new Set();
+  let asked = 0;
+  const srv = http.createServer((req, res) => {
+    if (req.url.startsWith('/api/v1/lookup')) {
+      asked++;
+      held.add(res);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"statements": [');
+      const t = setInterval(() => res.write(' '), 200);
+      res.on('close', () => { clearInterval(t); held.delete(res); });
+      return;
+    }
+    const up = http.request(env.LOG_URL + req.url, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    await open(page, `http://127.0.0.1:${srv.address().port}`, '#/find');
+    await page.evaluate(async () => { const api = await import('/js/api.js'); if (api.settings) api.settings.deadline = 1; });
+    for (let n = 1; n <= 3; n++) {
+      await page.fill('#hash-input', String(n).repeat(64));
+      await page.click('#find-hash button[type=submit]');
+      for (let i = 0; i < 300 && asked < n; i++) await sleep(10);
+      check(asked === n, `the log was asked ${asked} lookups, want ${n}`);
+    }
+    for (let i = 0; i < 50 && held.size > 1; i++) await sleep(10); // well within the deadline
+    check(held.size <= 1, `${held.size} of 3 lookups still open after the newest started`);
+    await page.waitForSelector('#find-results .error', { timeout: T });
+    const t = await page.textContent('#find-results');
+    check(t === 'the lookup: the log did not finish answering within 1 s', `says ${t}`);
+    for (let i = 0; i < 100 && held.size > 0; i++) await sleep(10);
+    check(held.size === 0, `${held.size} lookups still open after the deadline`);
+  } finally {
+    for (const res of held) res.destroy();
+    srv.closeAllConnections();
+    srv.close();
+  }
 });
 
 // A file search read late (the file would be found) after a newer search

@@ -49,7 +49,13 @@
 # click. The suggested policy has a
 # `submitter <vkey> builder` and a `mirror` line; a mirror's cosignature
 # meets a quorum naming it; policies with roles, requirements and mirrors
-# get the verdict and first error of `glasslog policy check`.
+# get the verdict and first error of `glasslog policy check`. An overview
+# whose checkpoint answers 503, then a forgotten policy, shows nothing as
+# verified; a suggested policy answered after the visitor saved one is
+# dropped; a lookup answer that never ends is aborted by a newer search
+# and ends at the deadline with its message. Signature lines in
+# non-canonical base64 verify as in lib/note.c (tests/browser/note-lax),
+# and a statement signed so is refused as lib/statement.c refuses it.
 # Screenshots of failed cases (of every case with GL_SCREENSHOTS=all) go
 # to $GL_BUILD/screenshots/.
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +69,10 @@ command -v node >/dev/null || fail "node is missing (Node.js 20 or later with np
 # The explorer's key-name and key-size rules are lib/key.c's (plain node).
 node "$ROOT/tests/browser/note-names.test.mjs" > "$T/names.out" 2>&1 ||
     { cat "$T/names.out" >&2; fail "web/js/note.js differs from lib/key.c, lib/note.c"; }
+# Its reading of signature-line base64 is lib/note.c's (unused bits
+# ignored), and a statement's one spelling lib/statement.c's (plain node).
+node "$ROOT/tests/browser/note-lax.test.mjs" > "$T/lax.out" 2>&1 ||
+    { cat "$T/lax.out" >&2; fail "web/js/note.js, statement.js differ from lib/note.c, lib/statement.c on base64"; }
 # Its choice of log key among a rotation's is client/trust.c's (plain node).
 node "$ROOT/tests/browser/trust-rotation.test.mjs" > "$T/rotation.out" 2>&1 ||
     { cat "$T/rotation.out" >&2; fail "web/js/trust.js differs from client/trust.c on key rotation"; }

@@ -34,13 +34,37 @@ async function readCapped(res, cap, what) {
   return out;
 }
 
+// How long one answer may take, from its request to its last byte, in
+// seconds: a log that never answers, or trickles its answer, would keep
+// the page waiting for ever and hold one of the few connections a browser
+// opens to a host (6). A setting only so that tests need not wait 30 s.
+export const settings = { deadline: 30 };
+
 // GET path: the body's bytes (at most cap). 404 gives null when
 // allow404; any other non-200 throws a FetchError saying what the log
-// answered ("the log answered 503: try again in 2 s (...)").
-export async function get(path, cap, { allow404 = false, what = path } = {}) {
+// answered ("the log answered 503: try again in 2 s (...)"). An answer
+// not complete within settings.deadline throws a FetchError saying so;
+// signal (an AbortSignal: a newer action of the same kind started) stops
+// the request, and its connection, at once.
+export async function get(path, cap, { allow404 = false, what = path, signal = null } = {}) {
+  const ctl = new AbortController(), s = settings.deadline;
+  const timer = setTimeout(() => ctl.abort(new FetchError(`${what}: the log did not finish answering within ${s} s`)), s * 1000);
+  const stop = () => ctl.abort(new FetchError(`${what}: stopped, a newer request replaced it`));
+  if (signal?.aborted) stop(); else signal?.addEventListener('abort', stop);
+  try {
+    return await answer(path, cap, allow404, what, ctl.signal);
+  } catch (e) {
+    throw ctl.signal.aborted ? ctl.signal.reason : e;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+async function answer(path, cap, allow404, what, signal) {
   let res;
   try {
-    res = await fetch(path, { cache: 'no-cache', credentials: 'omit', redirect: 'error' });
+    res = await fetch(path, { cache: 'no-cache', credentials: 'omit', redirect: 'error', signal });
   } catch (e) {
     throw new FetchError(`${what}: the log did not answer (${e.message}); is it running?`);
   }

@@ -1,7 +1,8 @@
-// codec: bytes, strict base64, hex and decimal, ported from lib/codec.c
-// and lib/utf8.c. Everything byte-exact is held as a "binary string"
-// (one char per byte, 0-255), so comparisons are memcmp and lengths are
-// byte counts; bin() and bytes() convert. Decoders reject, never repair.
+// codec: bytes, strict base64 (lax only for signature lines), hex and
+// decimal, ported from lib/codec.c and lib/utf8.c. Everything byte-exact
+// is held as a "binary string" (one char per byte, 0-255), so comparisons
+// are memcmp and lengths are byte counts; bin() and bytes() convert.
+// Decoders reject, never repair.
 
 export class ParseError extends Error {
   constructor(msg, code = 'parse') { super(msg); this.code = code; }
@@ -54,15 +55,17 @@ export function b64encode(u8) {
   return o;
 }
 
-// Strict, canonical, padded base64 (gl_base64_decode): at most max bytes.
-export function b64decode(s, max = Infinity) {
+// Padded base64 (b64_decode in lib/codec.c): at most max bytes. Lax, the
+// unused bits of the last group are ignored and canonical says whether
+// they were zero; strict, non-zero ones are refused.
+function b64decodeAny(s, max, lax) {
   const n = s.length;
   if (n % 4 !== 0) throw new ParseError('base64 length is not a multiple of 4');
   const pad = (n >= 1 && s[n - 1] === '=' ? 1 : 0) + (n >= 2 && s[n - 2] === '=' ? 1 : 0);
   const need = n / 4 * 3 - pad;
   if (need > max) throw new ParseError('base64 data too large', 'toobig');
   const out = new Uint8Array(need);
-  let o = 0;
+  let o = 0, canonical = true;
   for (let i = 0; i < n; i += 4) {
     const last = i + 4 === n, v = [0, 0, 0, 0];
     for (let k = 0; k < 4; k++) {
@@ -73,14 +76,23 @@ export function b64decode(s, max = Infinity) {
       v[k] = x < 0 ? 0 : x;
     }
     const w = v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3];
-    if (last && pad === 2 && (w & 0xffff) !== 0) throw new ParseError('non-canonical base64');
-    if (last && pad === 1 && (w & 0xff) !== 0) throw new ParseError('non-canonical base64');
+    if (last && ((pad === 2 && (w & 0xffff) !== 0) || (pad === 1 && (w & 0xff) !== 0))) {
+      if (!lax) throw new ParseError('non-canonical base64');
+      canonical = false;
+    }
     out[o++] = w >> 16 & 0xff;
     if (!(last && pad === 2)) out[o++] = w >> 8 & 0xff;
     if (!(last && pad >= 1)) out[o++] = w & 0xff;
   }
-  return out;
+  return { bytes: out, canonical };
 }
+
+// Strict, canonical, padded base64 (gl_base64_decode): at most max bytes.
+export const b64decode = (s, max = Infinity) => b64decodeAny(s, max, false).bytes;
+
+// Base64 as Go's signed notes read it (gl_base64_decode_lax): {bytes,
+// canonical}; only signature lines are read so.
+export const b64decodeLax = (s, max = Infinity) => b64decodeAny(s, max, true);
 
 export function b64decodeExact(s, want) {
   if (s.length !== Math.ceil(want / 3) * 4) throw new ParseError('base64 of the wrong length');

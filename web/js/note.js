@@ -1,6 +1,6 @@
 // note: C2SP signed notes and note keys, ported from lib/note.c and
 // lib/key.c with the same rules and caps. Texts are binary strings.
-import { ParseError, bin, bytes, utf8, isSpace, b64decode, hexDecodeExact }
+import { ParseError, bin, bytes, utf8, isSpace, b64decode, b64decodeLax, hexDecodeExact }
   from './codec.js';
 import { sha256, ed25519Verify } from './crypto.js';
 
@@ -75,21 +75,24 @@ export async function toCosig(k) {
   return { ...k, type: KEY_COSIG, id: await keyId(k.name, KEY_COSIG, k.pub), converted: true };
 }
 
-// One signature line without its "\n": {name, id, sig}.
+// One signature line without its "\n": {name, id, sig, canonical, line}.
+// Its base64 is read as Go reads it (lib/note.c): the unused bits of the
+// last group are ignored, so a known key's signature verifies in either
+// form; canonical says whether they were zero (a statement wants them so).
 export function parseSig(line) {
   if (!line.startsWith(DASH)) throw new ParseError('signature line does not start with an em dash');
   const rest = line.slice(DASH.length), sp = rest.indexOf(' ');
   if (sp < 0) throw new ParseError('malformed signature line');
   const name = rest.slice(0, sp), b = rest.slice(sp + 1);
   if (!sigNameValid(name) || b.length === 0) throw new ParseError('malformed signature line');
-  let blob;
-  try { blob = b64decode(b); } catch { throw new ParseError('malformed signature line'); }
+  let blob, canonical;
+  try { ({ bytes: blob, canonical } = b64decodeLax(b)); } catch { throw new ParseError('malformed signature line'); }
   if (blob.length < 5) throw new ParseError('malformed signature line');
   // A longer signature (post-quantum: kilobytes) is by a key we do not
   // know: kept empty, it never verifies (every check wants 64 or 72 bytes).
   const sig = blob.length - 4 <= NOTE_SIG_MAX ? blob.slice(4) : new Uint8Array(0);
   return { name, id: (blob[0] << 24 | blob[1] << 16 | blob[2] << 8 | blob[3]) >>> 0,
-    sig, line: line + '\n' };
+    sig, canonical, line: line + '\n' };
 }
 
 // Parses a signed note (binary string): {text, sigs}.

@@ -5,7 +5,7 @@
 // build, rule-update or rebuild; 1..16 strictly ascending "audited" lines
 // and one "scope" line on an audit-report; none on a source.
 import { ParseError, hexDecodeExact, parseU64, nextLine } from './codec.js';
-import { parseNote, verifyNote } from './note.js';
+import { parseNote, verifyNote, keyNameValid } from './note.js';
 
 export const STATEMENT_MAX_SIZE = 65535;
 const HEADER = { 'glasslog.dev/statement/v1': 1, 'glasslog.dev/statement/v2': 2 };
@@ -130,7 +130,14 @@ export function parseStatement(msg) {
   let note;
   try { note = parseNote(msg); } catch { fail('not a signed note'); }
   if (note.sigs.length !== 1) fail(`a statement has exactly one signature line, not ${note.sigs.length}`);
-  if (note.sigs[0].sig.length !== 64) fail('the signature is not an Ed25519 note signature (64 bytes)');
+  // The signature line's number, as lib/statement.c gives it: after the
+  // text and the blank line.
+  const at = `line ${note.text.split('\n').length + 1}`;
+  if (note.sigs[0].sig.length !== 64) fail(`${at}: the signature is not an Ed25519 note signature (64 bytes)`);
+  // One spelling per statement: canonical base64, and a key name a
+  // submitter key can have.
+  if (!note.sigs[0].canonical || !keyNameValid(note.sigs[0].name))
+    fail(`${at}: the signature line is not in canonical form (key name, base64)`);
   return { text: note.text, sig: note.sigs[0], note, fields: parseText(note.text) };
 }
 
