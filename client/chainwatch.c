@@ -24,7 +24,11 @@
  * and the time the monitor first met the build (chainwatch_entry's now),
  * so a vendor cannot postpone its audit by dating the build ahead; a v2
  * statement dated more than CHAINWATCH_FUTURE_SLACK after that time is
- * a future-statement alarm of its own.
+ * a future-statement alarm of its own. An auditor's report counts for
+ * the check only if signed (its time) at or before the due time, whenever
+ * it is logged: a report logged late must not clear the alarm, and its
+ * time is the auditor's signed word of when the audit was done (the log's
+ * index says only when it was logged).
  *
  * Clearing needs proof. A lookup answer is whatever the server says: a
  * source statement or auditor's report in it clears source-not-logged or
@@ -108,7 +112,9 @@ struct chainwatch {
     struct pending *pend;
     size_t npend;
     int loaded;
-    int dirty; /* pend holds checks chain-pending does not */
+    int dirty;          /* pend holds checks chain-pending does not */
+    uint64_t audit_due; /* the due time of the check check_due makes: audits
+                           counts a report signed (its time) by then only */
 };
 
 /* One statement of a lookup answer, verified. stmt and proof are one
@@ -478,13 +484,15 @@ static int is_source_of(const struct chainwatch *w, const struct linked *l,
            same_product(&l->st.fields, b) && plays(w, l->role, GL_POLICY_ROLE_BUILDER);
 }
 
-/* An auditor's report covering x (of whatever build: b unused). */
+/* An auditor's report covering x (of whatever build: b unused), signed
+ * (its time) at or before w->audit_due: a report signed after the check
+ * fell due does not clear it, however soon it is logged. */
 static int audits(const struct chainwatch *w, const struct linked *l,
                   const struct gl_statement_fields *b, const uint8_t x[32])
 {
     (void)b;
     return l->st.fields.kind == GL_STATEMENT_AUDIT_REPORT && about(&l->st.fields, x) &&
-           plays(w, l->role, GL_POLICY_ROLE_AUDITOR);
+           l->st.fields.time <= w->audit_due && plays(w, l->role, GL_POLICY_ROLE_AUDITOR);
 }
 
 /* Whether the answer holds a statement that is (b, x) about x (for
@@ -737,11 +745,12 @@ out:
 }
 
 /* The due check of pending entry e of the log whose origin is origin:
- * alarm if no auditor covered it (with the build's statement when the
- * answer holds it, else when the log's tiles give it: hidden_build). 0
- * done (alarm raised or audited); GL_EIO: the log could not be asked, or
- * its answer lacks the build and does not reach it (reported); the check
- * stays pending. */
+ * alarm if no auditor's report signed by e->due covers it (audits; one
+ * signed later does not count, whenever logged), with the build's
+ * statement when the answer holds it, else when the log's tiles give it
+ * (hidden_build). 0 done (alarm raised or audited); GL_EIO: the log
+ * could not be asked, or its answer lacks the build and does not reach it
+ * (reported); the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e, const char *origin)
 {
     const struct linked *build = NULL;
@@ -752,6 +761,7 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
     if ((rc = ask_source(w, e->source, e->index, origin, &a)) != 0)
         return rc;
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
+    w->audit_due = e->due; /* audits counts reports signed by then only */
     if ((cover = proven_about(w, &a, audits, NULL, e->source)) != 0) {
         if (cover < 0)
             cli_error("chain check: the log's answer about source %s... holds an "

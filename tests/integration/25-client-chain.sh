@@ -202,6 +202,12 @@ audit() {
         --file "$T/report.txt" --audited "$(tree "$T/src-$1")" \
         --scope "diff review"
 }
+# signed_audit SUBJECT SRC TIME: an auditor's report on SRC (version 1.0)
+# signed with the given time (append signs with the present one), on stdout.
+signed_audit() {
+    printf 'glasslog.dev/statement/v2\nkind audit-report\nsubject %s\nversion 1.0\nsha256 %s\ntime %s\naudited %s\nscope full source review\n' \
+        "$1" "$(sha "$T/report.txt")" "$3" "$2" | "$G" note sign --key "$T/auditor.key"
+}
 tree() { (cd "$1" && { printf 'glasslog.dev/srctree/v1\n'
     for f in $(find . -type f | sed 's|^\./||' | LC_ALL=C sort); do
         printf 'file %s %s\n' "$(sha256sum "$f" | cut -c1-64)" "$f"; done; } | sha256sum | cut -c1-64); }
@@ -282,14 +288,16 @@ expect_rc 3 "$G" append --log "$LOG_URL" --key "$T/rb1.key" --kind rebuild --sub
 expect_err "a rebuild needs one"
 
 # --- the monitor -------------------------------------------------------------
-# Builds made over a second ago and never covered by an auditor's report
-# (3.0, 5.0) raise unaudited-source; the differing rebuild of 2.0
-# rebuild-differs; 5.0's unknown source source-not-logged. Nothing else:
-# 1.0, 2.0 and 4.0 are audited, and statements by keys without the role
+# Builds made 2 s ago or more (--audit-within 2s after sleep 2: due) and
+# never covered by an auditor's report (3.0, 5.0) raise unaudited-source;
+# the differing rebuild of 2.0 rebuild-differs; 5.0's unknown source
+# source-not-logged. Nothing else: 1.0, 2.0 and 4.0 are audited (a report
+# counts when signed by the due time: theirs were appended right after
+# their builds, well within 2 s), and statements by keys without the role
 # (the stranger's build, rebuild and audit) prove nothing either way.
 sleep 2
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
-    --no-progress --audit-within 1s
+    --no-progress --audit-within 2s
 ID=$(ls "$T/mon")
 A="$T/mon/$ID/alarms"
 ls "$A" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms"
@@ -328,7 +336,7 @@ expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy-noaudit" --state "$
 expect_err "(1 independent rebuild): check"
 # Checked once: a second pass finds nothing new, and nothing is pending.
 expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
-    --no-progress --audit-within 1s
+    --no-progress --audit-within 2s
 [ ! -s "$T/mon/$ID/chain-pending" ] || fail "pending audit checks left: $(cat "$T/mon/$ID/chain-pending")"
 # Without --audit-within, and a fresh state: only the two other alarms.
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2" --once --no-progress
@@ -341,17 +349,17 @@ expect_err "--audit-within takes a duration"
 # error: the catch-up stops before the first build (its audit check is
 # pending already), the run is not verified (exit 3), nothing is skipped.
 # Once the log answers, the catch-up resumes at that build and every alarm
-# comes: the builds are long past --audit-within 1s.
+# comes: the builds are long past --audit-within 2s.
 start_proxy
 echo lookup-error > "$MODE"
 expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
-    --no-progress --audit-within 1s
+    --no-progress --audit-within 2s
 expect_err "entry 1: its chain checks could not be made (the log could not be asked): the catch-up stops before it"
 P4="$T/mon4/$ID/chain-pending"
 grep -q '^[0-9]* 1 ' "$P4" || fail "the audit check of build 1 is not pending: $(cat "$P4" 2>&1)"
 : > "$MODE"
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
-    --no-progress --audit-within 1s
+    --no-progress --audit-within 2s
 expect_err "resuming at entry 1 of"
 ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
 diff "$T/want" "$T/alarms4" > /dev/null ||
@@ -365,22 +373,23 @@ expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon
 expect_err "the log's answer lists more than 10000 statements (or 64 MiB) about one source: refused"
 expect_err "entry 1: its chain checks could not be made (the log could not be asked)"
 : > "$MODE"
-# (2) Due checks (made due at once) whose lookup fails stay pending, and
-# the run says so (exit 3). So do checks the log answers with nothing at
-# all (an answer that does not show the log's tree reaches the build: a
-# mirror behind the log answers so). An answer whose proofs reach the
-# build but that lacks it gets the alarm all the same (3.0: the log
-# cannot keep it back by hiding the build), with the build's statement
-# read from the log's tiles and its tlog-proof against the stored
-# checkpoint, which the client verifies offline (or, when the log's entry
-# bundle does not match its tiles, without the statement, saying why);
-# 5.0, whose source lookup holds only the build, stays pending until the
-# log answers with it.
+# (2) Due checks (made due at once: their due times set to the present,
+# after the audits of 1.0, 2.0 and 4.0 were signed, which still count)
+# whose lookup fails stay pending, and the run says so (exit 3). So do
+# checks the log answers with nothing at all (an answer that does not
+# show the log's tree reaches the build: a mirror behind the log answers
+# so). An answer whose proofs reach the build but that lacks it gets the
+# alarm all the same (3.0: the log cannot keep it back by hiding the
+# build), with the build's statement read from the log's tiles and its
+# tlog-proof against the stored checkpoint, which the client verifies
+# offline (or, when the log's entry bundle does not match its tiles,
+# without the statement, saying why); 5.0, whose source lookup holds only
+# the build, stays pending until the log answers with it.
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 P5="$T/mon5/$ID/chain-pending"
 [ "$(grep -c . "$P5")" -ge 4 ] || fail "pending checks: $(cat "$P5")"
-sed 's/^[0-9]* /0 /' "$P5" > "$T/pending.due" && cp "$T/pending.due" "$P5"
+sed "s/^[0-9]* /$(date +%s) /" "$P5" > "$T/pending.due" && cp "$T/pending.due" "$P5"
 echo lookup-error > "$MODE"
 expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
@@ -437,12 +446,15 @@ expect_err "ALARM (unaudited-source): entry $B5: build of widget 5.0: no auditor
 stop_proxy
 # More statements about one source than one lookup answer holds (100):
 # the monitor reads every page, so an audit report logged after 100
-# others about the same source still covers the build.
+# others about the same source still covers the build. The auditor signs
+# it when the build is made (GT) and it is logged after the others: it
+# counts however long they take to log (it is signed by the due time).
 mkdir -p "$T/gsrc"
 printf 'gadget\n' > "$T/gsrc/main.c"
 printf 'gadget 1.0\n' > "$T/gadget.bin"
 GSRC=$(printf 'glasslog.dev/srctree/v1\nfile %s main.c\n' "$(sha256sum "$T/gsrc/main.c" | cut -c1-64)" |
     sha256sum | cut -c1-64)
+GT=$(date +%s)
 app --key "$T/vendor.key" --kind source --subject gadget --version 1.0 --dir "$T/gsrc"
 app --key "$T/vendor.key" --kind build --subject gadget --version 1.0 --file "$T/gadget.bin" \
     --source-dir "$T/gsrc"
@@ -457,8 +469,8 @@ for w in 0 1 2 3; do
     OUTS="${OUTS:-} $!"
 done
 for p in $OUTS; do wait "$p" || fail "appending the outsider's reports"; done
-app --key "$T/auditor.key" --kind audit-report --subject gadget --version 1.0 \
-    --file "$T/report.txt" --audited "$GSRC" --scope "full source review"
+signed_audit gadget "$GSRC" "$GT" > "$T/gaudit.st" || fail "signing the gadget's audit"
+expect_http 200 POST /api/v1/add --data-binary "@$T/gaudit.st"
 expect_http 200 GET "/api/v1/lookup?source=$GSRC"
 grep -q '"next":' "$T/body" || fail "the gadget's source fits one lookup answer"
 BG=$(idx build "$T/gadget.bin")
@@ -613,6 +625,41 @@ expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon8"
 expect_err "cannot read $T/mon8/$ID/chain-pending: Is a directory"
 expect_err "entry 1: its chain checks could not be made (its audit check could not be kept in chain-pending): the catch-up stops before it"
 if grep -q "could not be asked" "$T/err"; then fail "a state failure reported as the log's"; fi
+# An auditor's report counts for a due audit check only if signed (its
+# time) by the due time: the log's index says only when it was logged.
+# Two builds (--audit-within 4s) whose checks a pass makes pending (the
+# appends and the pass have 4 s, slow as they may be under sanitizers),
+# and after sleep 5 (both past due): tardy's report,
+# appended now, is signed after the due time and raises unaudited-source
+# although logged before the pass that checks it; prompt's, signed before
+# the build (PT) but logged only now, counts.
+cp -a "$T/mon10" "$T/mon12"
+PSRC=$(printf 'prompt source' | sha256sum | cut -c1-64)
+TSRC=$(printf 'tardy source' | sha256sum | cut -c1-64)
+PT=$(date +%s)
+for v in prompt:$PSRC tardy:$TSRC; do
+    app --key "$T/vendor.key" --kind source --subject "${v%:*}" --version 1.0 --sha256 "${v#*:}"
+    "$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject "${v%:*}" \
+        --version 1.0 --file "$T/hidden.bin" --source-sha256 "${v#*:}" > "$T/${v%:*}.out" ||
+        fail "append ${v%:*} 1.0"
+done
+PB=$(sed -n 's/^index //p' "$T/prompt.out") TB=$(sed -n 's/^index //p' "$T/tardy.out")
+expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon12" --once \
+    --no-progress --audit-within 4s
+P12="$T/mon12/$ID/chain-pending"
+grep -q "^[0-9]* $PB " "$P12" && grep -q "^[0-9]* $TB " "$P12" ||
+    fail "the audit checks of $PB and $TB are not pending: $(cat "$P12")"
+sleep 5
+app --key "$T/auditor.key" --kind audit-report --subject tardy --version 1.0 \
+    --file "$T/report.txt" --audited "$TSRC" --scope "full source review"
+signed_audit prompt "$PSRC" "$PT" > "$T/paudit.st" || fail "signing prompt's audit"
+expect_http 200 POST /api/v1/add --data-binary "@$T/paudit.st"
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon12" --once \
+    --no-progress --audit-within 4s
+expect_err "ALARM (unaudited-source): entry $TB: build of tardy 1.0: no auditor's report covers"
+ls "$T/mon12/$ID/alarms" | grep -q "^unaudited-source-$PB-" &&
+    fail "a report signed before the due time and logged after it did not count"
+grep -q "^[0-9]* \($PB\|$TB\) " "$P12" && fail "checks left pending: $(cat "$P12")"
 
 # --- a widely shared source --------------------------------------------------
 # A monorepo snapshot builds many products. Statements about the same
