@@ -149,9 +149,10 @@
  * connector made for it), but a check that fails on one closes the
  * others to its server too (take_server). The LISTEN connection (pg_watch_fd) is made
  * before the loop serves; when it broke (a server restart, a fail-over),
- * the loop's next pg_watch_fd asks the connector for a new one (made and
- * LISTENing within PG_SETUP_MS of its session) and takes it at a later
- * call, never connecting on the loop. A call out of time returns GL_EIO, what
+ * the loop's next pg_watch_fd starts a thread of its own (watch_main)
+ * that makes a new one (LISTENing within PG_SETUP_MS of its session),
+ * and takes it at a later call: the loop never connects, and the
+ * connector stays the bound thread's alone. A call out of time returns GL_EIO, what
  * a lost connection returns, so every caller already handles it, and
  * leaves its connection with the statement under way, which pg_put
  * closes: a late result is never read as the next statement's. No cancel
@@ -228,10 +229,11 @@ struct pg {
     int busy[PG_CONNS];
     PGconn *watch;  /* LISTENs; used by the loop thread only */
     int watch_made; /* the loop thread's: a LISTEN connection was made once */
-    /* under mu: a LISTEN connection the loop asked the connector for
-     * (watch_wanted), and the one it made (watch_ready), taken by the
-     * loop's next pg_watch_fd */
-    int watch_wanted;
+    /* the thread making the next LISTEN connection (watch_main), started
+     * and joined by the loop thread (pg_watch_fd, pg_close); under mu:
+     * watch_done (it finished) and watch_ready (what it made, or NULL) */
+    pthread_t watch_thread;
+    int watch_started, watch_done;
     PGconn *watch_ready;
     /* the bound thread's (store_bound_thread; store_bound_ms says which
      * thread, and its bound) alone: after a timeout its calls fail at once
@@ -565,20 +567,6 @@ static void *connector_main(void *arg)
 
     pthread_mutex_lock(&p->mu);
     while (!p->connector_stop) {
-        if (!p->connecting && p->watch_wanted) {
-            pthread_mutex_unlock(&p->mu);
-            c = watch_connect(p, gl_clock_mono_ms() + PG_SETUP_MS);
-            pthread_mutex_lock(&p->mu);
-            p->watch_wanted = 0;
-            if (p->watch_ready == NULL) {
-                p->watch_ready = c;
-                c = NULL;
-            }
-            pthread_mutex_unlock(&p->mu);
-            PQfinish(c); /* not handed over (NULL: nothing) */
-            pthread_mutex_lock(&p->mu);
-            continue;
-        }
         if (!p->connecting) {
             pthread_cond_wait(&p->connector_cv, &p->mu);
             continue;
@@ -2074,28 +2062,57 @@ static void pg_watch_close(struct store *s)
     pg(s)->watch = NULL;
 }
 
-/* The first time (before the loop serves, or without a connector) the
- * LISTEN connection is made here; after it broke, the connector makes
- * the next one (GL_ESTATE until it is ready: ask again later). */
+/* Makes the next LISTEN connection off the loop (pg_watch_fd). */
+static void *watch_main(void *arg)
+{
+    struct pg *p = arg;
+    PGconn *c = watch_connect(p, gl_clock_mono_ms() + PG_SETUP_MS);
+
+    pthread_mutex_lock(&p->mu);
+    p->watch_ready = c;
+    p->watch_done = 1;
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Joins the watch thread if it finished (or, wait, whatever it does);
+ * the connection it made, or NULL. Loop thread. */
+static PGconn *watch_join(struct pg *p, int wait)
+{
+    PGconn *c;
+    int done;
+
+    if (!p->watch_started)
+        return NULL;
+    pthread_mutex_lock(&p->mu);
+    done = p->watch_done;
+    pthread_mutex_unlock(&p->mu);
+    if (!done && !wait)
+        return NULL;
+    pthread_join(p->watch_thread, NULL);
+    p->watch_started = 0;
+    p->watch_done = 0;
+    c = p->watch_ready;
+    p->watch_ready = NULL;
+    return c;
+}
+
+/* The first time (before the loop serves) the LISTEN connection is made
+ * here; after it broke, a thread of its own makes the next one
+ * (GL_ESTATE until it did: ask again later). */
 static int pg_watch_fd(struct store *s, int *fd)
 {
     struct pg *p = pg(s);
 
-    if (p->watch == NULL && (!p->watch_made || !p->connector_started)) {
+    if (p->watch == NULL && !p->watch_made) {
         if ((p->watch = watch_connect(p, 0)) == NULL)
             return GL_EIO;
         p->watch_made = 1;
-    } else if (p->watch == NULL) {
-        pthread_mutex_lock(&p->mu);
-        p->watch = p->watch_ready;
-        p->watch_ready = NULL;
-        if (p->watch == NULL && !p->watch_wanted) {
-            p->watch_wanted = 1;
-            pthread_cond_signal(&p->connector_cv);
-        }
-        pthread_mutex_unlock(&p->mu);
-        if (p->watch == NULL)
-            return GL_ESTATE;
+    } else if (p->watch == NULL && (p->watch = watch_join(p, 0)) == NULL) {
+        if (!p->watch_started &&
+            pthread_create(&p->watch_thread, NULL, watch_main, p) == 0)
+            p->watch_started = 1;
+        return GL_ESTATE;
     }
     *fd = PQsocket(p->watch);
     return *fd >= 0 ? 0 : GL_EIO;
@@ -2335,7 +2352,7 @@ static void pg_close(struct store *s)
     pthread_mutex_unlock(&p->mu);
     close_taken(&t);
     pg_watch_close(s);
-    PQfinish(p->watch_ready); /* the connector has stopped */
+    PQfinish(watch_join(p, 1)); /* a LISTEN connection under way: finished first */
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     pthread_cond_destroy(&p->connector_cv);
