@@ -570,7 +570,7 @@ static void prune_one(const char *dir, uint64_t t, uint32_t L, int entries)
  * one partial file a level for good. */
 static void prune_partials(const char *dir, uint64_t old, uint64_t size)
 {
-    for (uint32_t L = 0; L < 8 && size >> (8 * L) >= 256; L++)
+    for (uint32_t L = 0; L < 7 && size >> (8 * L) >= 256; L++) /* shifts below 64 */
         for (uint64_t t = old >> (8 * (L + 1)); t < size >> (8 * (L + 1)); t++) {
             prune_one(dir, t, L, 0);
             if (L == 0)
