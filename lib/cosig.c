@@ -95,6 +95,18 @@ static int sig_is_by(const struct gl_verifier *w, const struct gl_note_sig *sig)
            memcmp(sig->name, w->name, nlen) == 0;
 }
 
+int gl_cosig_time(const struct gl_note_sig *sig, uint64_t *timestamp)
+{
+    uint64_t t;
+
+    if (sig->sig_len != GL_COSIG_SIG_LEN)
+        return GL_EVERIFY;
+    if ((t = get_be64(sig->sig)) > GL_COSIG_TIME_MAX)
+        return GL_EVERIFY;
+    *timestamp = t;
+    return 0;
+}
+
 int gl_cosig_verify(const struct gl_verifier *w, const char *text, size_t n,
                     const struct gl_note_sig *sig, uint64_t *timestamp)
 {
@@ -108,10 +120,7 @@ int gl_cosig_verify(const struct gl_verifier *w, const char *text, size_t n,
         return GL_EKEYTYPE;
     if (!sig_is_by(w, sig))
         return GL_ENOKEY;
-    if (sig->sig_len != GL_COSIG_SIG_LEN)
-        return GL_EVERIFY;
-    t = get_be64(sig->sig);
-    if (t > GL_COSIG_TIME_MAX)
+    if (gl_cosig_time(sig, &t) != 0)
         return GL_EVERIFY;
     if ((err = cosig_message(text, n, t, &msg)) != 0)
         goto out;
@@ -124,12 +133,13 @@ out:
     return err;
 }
 
-/* Fills one witness's status from all lines of the note. Only
- * memory/crypto failures are returned; verdicts go to *st. */
 int gl_cosig_dated_ahead(uint64_t ts, uint64_t now)
 {
     return now != 0 && ts > now && ts - now > GL_COSIG_FUTURE_SLACK;
 }
+
+/* Fills one witness's status from all lines of the note. Only
+ * memory/crypto failures are returned; verdicts go to *st. */
 
 static int check_witness(const struct gl_note *note, const struct gl_verifier *w,
                          struct gl_cosig_status *st)

@@ -594,21 +594,6 @@ static const struct gl_note_sig *first_line(const struct gl_note *n,
     return NULL;
 }
 
-/* The timestamp of a cosignature line this mirror holds verified
- * already (a tlog-cosignature: 8 bytes of time, then 64 of signature):
- * 0 and *ts, or GL_EPARSE if it is not of that form. */
-static int kept_time(const struct gl_note_sig *s, uint64_t *ts)
-{
-    uint64_t t = 0;
-
-    if (s->sig_len != 72)
-        return GL_EPARSE;
-    for (int i = 0; i < 8; i++)
-        t = t << 8 | s->sig[i];
-    *ts = t;
-    return 0;
-}
-
 /* Builds into out the kept form of base's checkpoint (mirror.h): base is a
  * kept note or a witness record (parsed), extra (may be NULL) another note
  * of the same text with any lines. Out: the text, base's lines by the
@@ -643,7 +628,7 @@ static int build_kept(const struct logs_entry *e, const struct gl_note *base,
         if (x != NULL && b != NULL && x->line_len == b->line_len &&
             memcmp(x->line, b->line, b->line_len) == 0)
             x = NULL; /* base's own line */
-        if (b != NULL && kept_time(b, &tb) == 0)
+        if (b != NULL && gl_cosig_time(b, &tb) == 0)
             best = b;
         if (x != NULL && gl_cosig_verify(k, base->text, base->text_len, x, &tx) == 0 &&
             (best == NULL || tx > tb)) {

@@ -84,6 +84,11 @@ int gl_cosig_sign(const struct gl_signer *k, const char *text, size_t n,
  * the cosignature's time. Nothing is allocated for the caller. */
 int gl_cosig_verify(const struct gl_verifier *w, const char *text, size_t n,
                     const struct gl_note_sig *sig, uint64_t *timestamp);
+/* The time of a cosignature line, read without checking its signature
+ * (for a line verified before, e.g. one a mirror keeps): 0 and
+ * *timestamp, or GL_EVERIFY if its payload is not 72 bytes or the time
+ * exceeds 2^63 - 1 (what gl_cosig_verify refuses too). */
+int gl_cosig_time(const struct gl_note_sig *sig, uint64_t *timestamp);
 
 /* Checks every signature of note against each of the nw witnesses (all
  * GL_KEY_COSIG, else GL_EKEYTYPE and nothing checked). st is a caller
@@ -94,15 +99,6 @@ int gl_cosig_verify(const struct gl_verifier *w, const char *text, size_t n,
 int gl_cosig_verify_note(const struct gl_note *note, const struct gl_verifier *w,
                          size_t nw, struct gl_cosig_status *st, size_t *nvalid);
 
-/* Appends signature lines (lines, n bytes: one or more complete "— name
- * base64\n" lines, e.g. collected from witnesses) to the signed note msg
- * (len bytes), writing the whole resulting note to out; out is unchanged
- * on error. Only syntax is checked, not signatures (verify lines with
- * gl_cosig_verify first). GL_EPARSE if msg or lines are malformed,
- * GL_EEXIST if a line's (name, key ID) already signs msg or repeats in
- * lines, GL_ETOOBIG past the note caps (GL_NOTE_MAX_SIZE,
- * GL_NOTE_MAX_SIGS); why (may be NULL) then says why, its line numbers
- * counting the lines of msg followed by those of lines. */
 /* Checks a witness's 200 answer to add-checkpoint: body (n bytes, the
  * cosignature lines it returns) for the signed note msg (len bytes) sent.
  * 0 if body holds a line by w that verifies over msg's text and is not
@@ -115,6 +111,15 @@ int gl_cosig_check_answer(const struct gl_verifier *w, const char *msg, size_t l
                           const char *body, size_t n, uint64_t now, struct gl_buf *line,
                           struct gl_err *why);
 
+/* Appends signature lines (lines, n bytes: one or more complete "— name
+ * base64\n" lines, e.g. collected from witnesses) to the signed note msg
+ * (len bytes), writing the whole resulting note to out; out is unchanged
+ * on error. Only syntax is checked, not signatures (verify lines with
+ * gl_cosig_verify first). GL_EPARSE if msg or lines are malformed,
+ * GL_EEXIST if a line's (name, key ID) already signs msg or repeats in
+ * lines, GL_ETOOBIG past the note caps (GL_NOTE_MAX_SIZE,
+ * GL_NOTE_MAX_SIGS); why (may be NULL) then says why, its line numbers
+ * counting the lines of msg followed by those of lines. */
 int gl_cosig_append(const char *msg, size_t len, const char *lines, size_t n,
                     struct gl_buf *out, struct gl_err *why);
 

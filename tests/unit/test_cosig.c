@@ -206,6 +206,8 @@ static void test_tampered(void **state)
                      GL_EVERIFY);
 }
 
+/* A payload that is not 72 bytes is no cosignature; gl_cosig_time reads
+ * the time of one that is, refusing what gl_cosig_verify refuses. */
 static void test_payload_length(void **state)
 {
     struct gl_verifier w;
@@ -223,6 +225,14 @@ static void test_payload_length(void **state)
     sig.sig_len = 73;
     assert_int_equal(gl_cosig_verify(&w, note->text, note->text_len, &sig, NULL),
                      GL_EVERIFY);
+    /* the time alone: the vector's, and refused as gl_cosig_verify refuses */
+    uint64_t t = 0;
+    assert_int_equal(gl_cosig_time(&note->sigs[1], &t), 0);
+    assert_true(t == VTIME);
+    assert_int_equal(gl_cosig_time(&sig, &t), GL_EVERIFY); /* 73 bytes */
+    sig = note->sigs[1];
+    sig.sig[0] = 0x80; /* a time past 2^63 - 1 */
+    assert_int_equal(gl_cosig_time(&sig, &t), GL_EVERIFY);
     sig = note->sigs[1];
     sig.name_len--; /* other name */
     assert_int_equal(gl_cosig_verify(&w, note->text, note->text_len, &sig, NULL),
