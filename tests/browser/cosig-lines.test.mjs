@@ -10,15 +10,11 @@
 import path from 'node:path';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { check, finish } from './check.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { parseNote, parseVerifier } = await import(path.join(root, 'web/js/note.js'));
 const { verifyCosigs } = await import(path.join(root, 'web/js/checkpoint.js'));
-let failed = 0;
-const check = (what, got, want) => {
-  if (JSON.stringify(got) === JSON.stringify(want)) console.log(`ok - ${what}`);
-  else { failed++; console.log(`FAIL - ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); }
-};
 
 const text = `c.example/log\n5\n${Buffer.alloc(32, 7).toString('base64')}\n`;
 function key(name) {
@@ -48,5 +44,4 @@ check('bad then good: the first line decides', await st(line(w, 100, true), line
 check('good then bad: the later line is ignored', await st(line(w, 100), line(x, 200), line(w, 101, true)),
   ['cosigned 0', 'cosigned 1']);
 check('two good lines: the first counts', await st(line(w, 100), line(w, 300)), ['cosigned 0', 'absent -1']);
-console.log(`${failed === 0 ? 'all' : failed} ${failed === 0 ? 'passed' : 'failed'}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

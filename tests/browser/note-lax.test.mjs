@@ -14,17 +14,13 @@
 import path from 'node:path';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { check, finish } from './check.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { parseNote, parseVerifier, verifyNote } = await import(path.join(root, 'web/js/note.js'));
 const { parseStatement, verifyStatement } = await import(path.join(root, 'web/js/statement.js'));
 const { parsePolicy } = await import(path.join(root, 'web/js/policy.js'));
 const { openCheckpoint } = await import(path.join(root, 'web/js/trust.js'));
-let failed = 0;
-const check = (what, got, want) => {
-  if (JSON.stringify(got) === JSON.stringify(want)) console.log(`ok - ${what}`);
-  else { failed++; console.log(`FAIL - ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); }
-};
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 // name: a binary string (one char per byte)
 function key(name, type) {
@@ -98,5 +94,4 @@ for (const [what, name, want] of [['256-byte name', 'n'.repeat(256), 'ok'], ['25
   check(`a statement, signer ${what}: ${want === 'ok' ? 'parses' : 'refused'}`, await why(() => parseStatement(msg)), want);
   check(`a note, signer ${what}: parses (the signed-note rule)`, await why(() => parseNote(msg)), 'ok');
 }
-console.log(`${failed === 0 ? 'all' : failed} ${failed === 0 ? 'passed' : 'failed'}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -10,15 +10,11 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { check, finish } from './check.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const m = await import(path.join(root, 'web/js/note.js'));
 const b64 = (u) => Buffer.from(u).toString('base64');
-let failed = 0;
-const check = (what, got, want) => {
-  if (JSON.stringify(got) === JSON.stringify(want)) console.log(`ok - ${what}`);
-  else { failed++; console.log(`FAIL - ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); }
-};
 // name is a binary string (one char per byte), as note.js reads texts
 function vkey(name, type, klen) {
   const raw = new Uint8Array(1 + klen);
@@ -56,5 +52,4 @@ check('signature line, DEL in the name', sigs('a\x7fb', 64), [2, 3, 64]);
 check('signature line, 1024-byte name, ML-DSA-44-sized signature', sigs('u'.repeat(1024), 2420), [2, 1024, 0]);
 check('signature line, 4096-byte name', sigs('u'.repeat(4096), 64), [2, 4096, 64]);
 check('signature line, NBSP in the name', sigs('a\xc2\xa0b', 64), 'refused');
-console.log(`${failed === 0 ? 'all' : failed} ${failed === 0 ? 'passed' : 'failed'}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -9,15 +9,11 @@
 import path from 'node:path';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { check, finish } from './check.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { parsePolicy } = await import(path.join(root, 'web/js/policy.js'));
 const { openCheckpoint } = await import(path.join(root, 'web/js/trust.js'));
-let failed = 0;
-const check = (what, got, want) => {
-  if (JSON.stringify(got) === JSON.stringify(want)) console.log(`ok - ${what}`);
-  else { failed++; console.log(`FAIL - ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); }
-};
 
 const NAME = 'r.example/log';
 function key() {
@@ -48,5 +44,4 @@ check('bad first key, good second', await open(note(line(a, true), line(b))), BA
 check('good second key, bad first, lines in that order', await open(note(line(b), line(a, true))), BAD);
 check('signed by a third key of the same name only', await open(note(line(key()))),
   `the checkpoint carries no signature by the policy's key for log ${NAME}`);
-console.log(`${failed === 0 ? 'all' : failed} ${failed === 0 ? 'passed' : 'failed'}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
