@@ -907,11 +907,9 @@ static void job_pin(struct readapi_job *j, const struct readapi_view *v)
     uint64_t size = 0;
 
     j->size0 = v->size;
-    gl_buf_init(&j->ck0, GL_NOTE_MAX_SIZE + 1);
+    gl_buf_init(&j->ck0, GL_NOTE_MAX_SIZE);
     if ((ck = v->checkpoint(v->ctx, &size)) != NULL &&
-        gl_buf_append(&j->ck0, ck->data, ck->len) == 0 &&
-        gl_buf_append(&j->ck0, "", 1) == 0) { /* NUL-terminated, as served */
-        j->ck0.len--;
+        gl_buf_append(&j->ck0, ck->data, ck->len) == 0) { /* NUL-terminated (buf.h) */
         j->ck0_size = size;
         j->has_ck0 = 1;
     }
