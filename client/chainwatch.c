@@ -12,13 +12,28 @@
  * listing it) are kept, each proof of at most GL_TLOGPROOF_MAX_SIZE bytes
  * (a longer one is no valid proof: skipped), at most ANSWER_ITEMS of them
  * in ANSWER_BYTES; an answer listing more is refused like a failed lookup
- * (a hostile log repeating one real statement cannot grow the monitor). The pending audit
- * checks are a small array, sorted by nothing, deduplicated by build index, written whole
+ * (a hostile log repeating one real statement cannot grow the monitor). The pending
+ * checks (audit and source: struct pending) are a small array, sorted by nothing,
+ * deduplicated by build index and kind, written whole
  * (gl_file_replace: atomic): by chainwatch_flush for the checks added during a catch-up
  * (once per entry bundle, before its progress is saved, so a catch-up of N builds writes
  * it N / 256 times, not N), and by chainwatch_due when due checks are done. A build whose
  * check cannot be added (the file cannot be read, or holds CHAINWATCH_MAX_PENDING checks)
  * stops the catch-up before it: no check is dropped silently.
+ *
+ * Source grace. A build whose lookup shows no source statement for it yet
+ * is not source-not-logged at once: pipelines log concurrently, and its
+ * source statement may be logged a moment later. Its source check is
+ * pending (PEND_SOURCE, made only then: a build whose source is logged
+ * costs no line) until CHAINWATCH_SOURCE_GRACE after the earlier of the
+ * build's time and when the monitor met it, and runs like a due audit
+ * check (check_due): cleared by a source statement of the build's
+ * product (its product_digest is kept in the check) proven in the log,
+ * whenever logged; else the alarm, with the build as the answer or the
+ * tiles give it. A build met past that time is decided at once, as
+ * before. A v1 build or rule-update names no source: under a policy
+ * with requirements, a builder's is source-not-logged at once
+ * (unchained), never looked up.
  *
  * Due time. A check falls due D after the earlier of the build's own time
  * and the time the monitor first met the build (chainwatch_entry's now),
@@ -78,6 +93,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chain.h"
 #include "cli.h"
 #include "fetch.h"
 #include "file.h"
@@ -85,6 +101,7 @@
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
 #include "glasslog/merkle.h"
+#include "glasslog/sha256.h"
 #include "glasslog/tile.h"
 #include "glasslog/tlogproof.h"
 #include "state.h"
@@ -94,16 +111,29 @@
 #define ANSWER_ITEMS 10000u             /* statements kept from one source lookup */
 #define ANSWER_BYTES ((size_t)64 << 20) /* their texts' bytes */
 #define PENDING_FILE "chain-pending"
+#define PENDING_LINE_MAX 200 /* bytes of a chain-pending line, at most */
+
+/* A pending check: an audit check (PEND_AUDIT, its line `<due> <index>
+ * <source hex>`, the format of every line before source checks were
+ * pending too) or a source check (PEND_SOURCE, `source <due> <index>
+ * <source hex> <product hex>`: a glasslog that knows only audit checks
+ * refuses such a file as malformed rather than taking the line for an
+ * audit check). product: product_digest of the build's subject and
+ * version (source checks only; zero for audit checks). */
+enum { PEND_AUDIT = 0, PEND_SOURCE = 1 };
 
 struct pending {
     uint64_t due, index;
     uint8_t source[32];
+    uint8_t product[32];
+    int kind;
 };
 
 struct chainwatch {
     const struct gl_policy *p;
     struct fetch f;
     uint64_t audit_within;
+    uint64_t source_within; /* CHAINWATCH_SOURCE_GRACE */
     chainwatch_alarm_fn fn;
     chainwatch_read_fn reader; /* may be NULL */
     chainwatch_prove_fn prove; /* may be NULL */
@@ -155,6 +185,7 @@ int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
         return GL_ENOMEM;
     w->p = p;
     w->audit_within = audit_within;
+    w->source_within = CHAINWATCH_SOURCE_GRACE;
     w->fn = fn;
     w->reader = reader;
     w->prove = prove;
@@ -198,6 +229,33 @@ static int is_build(const struct gl_statement_fields *f)
 {
     return f->format == 2 &&
            (f->kind == GL_STATEMENT_BUILD || f->kind == GL_STATEMENT_RULE_UPDATE);
+}
+
+/* A rebuild by a rebuilder: lookup --chain's rule (chain_link_role), so
+ * a rebuild the chain shows as `does not count` raises nothing here,
+ * whether or not the policy names rebuilders. */
+static int counted_rebuild(const struct gl_statement_fields *f, enum gl_policy_role role)
+{
+    return f->kind == GL_STATEMENT_REBUILD &&
+           role == chain_link_role(GL_STATEMENT_REBUILD);
+}
+
+/* SHA-256 of "<subject> <version>" (neither holds a space): what a
+ * pending source check keeps of its build's product, so that it counts
+ * only a source statement of that subject and version. */
+static void product_digest(const struct gl_statement_fields *f, uint8_t out[32])
+{
+    char text[GL_STATEMENT_SUBJECT_MAX + GL_STATEMENT_VERSION_MAX + 1];
+    size_t sn = f->subject_len > GL_STATEMENT_SUBJECT_MAX ? GL_STATEMENT_SUBJECT_MAX
+                                                          : f->subject_len;
+    size_t vn = f->version_len > GL_STATEMENT_VERSION_MAX ? GL_STATEMENT_VERSION_MAX
+                                                          : f->version_len;
+
+    memcpy(text, f->subject, sn);
+    text[sn] = ' ';
+    memcpy(text + sn + 1, f->version, vn);
+    if (gl_sha256(text, sn + 1 + vn, out) != 0)
+        memset(out, 0, 32); /* matches no product (a real digest is not zero) */
 }
 
 static void answer_free(struct answer *a)
@@ -440,8 +498,7 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
         const struct linked *l = &a->l[i];
         const struct gl_statement_fields *g = &l->st.fields;
         int other = is_rebuild ? is_build(g) && plays(w, l->role, GL_POLICY_ROLE_BUILDER)
-                               : g->kind == GL_STATEMENT_REBUILD &&
-                                     plays(w, l->role, GL_POLICY_ROLE_REBUILDER);
+                               : counted_rebuild(g, l->role);
         if (!other || l->index >= index || !same_product(f, g) ||
             !gl_statement_has_source(g) || memcmp(f->source, g->source, 32) != 0 ||
             memcmp(f->sha256, g->sha256, 32) == 0)
@@ -474,39 +531,48 @@ static int in_log(struct chainwatch *w, struct linked *l)
     return l->in = rc == 0 ? 1 : rc == GL_EIO ? -1 : 0;
 }
 
-/* A source statement of build b's source, for b's subject and version, by
- * a builder (a snapshot of another product is not b's source). */
+/* A source statement of x for the build whose product_digest is
+ * product (its subject and version), by a builder (a snapshot of another
+ * product is not the build's source). Logged whenever: a source statement
+ * logged after the build, even past a source check's due time, is a link
+ * of its chain for lookup --chain too. */
 static int is_source_of(const struct chainwatch *w, const struct linked *l,
-                        const struct gl_statement_fields *b, const uint8_t x[32])
+                        const uint8_t *product, const uint8_t x[32])
 {
-    return l->st.fields.kind == GL_STATEMENT_SOURCE &&
-           memcmp(l->st.fields.sha256, x, 32) == 0 && b != NULL &&
-           same_product(&l->st.fields, b) && plays(w, l->role, GL_POLICY_ROLE_BUILDER);
+    uint8_t mine[32];
+
+    if (l->st.fields.kind != GL_STATEMENT_SOURCE ||
+        memcmp(l->st.fields.sha256, x, 32) != 0 || product == NULL ||
+        !plays(w, l->role, GL_POLICY_ROLE_BUILDER))
+        return 0;
+    product_digest(&l->st.fields, mine);
+    return memcmp(mine, product, 32) == 0;
 }
 
-/* An auditor's report covering x (of whatever build: b unused), signed
- * (its time) at or before w->audit_due: a report signed after the check
- * fell due does not clear it, however soon it is logged. */
+/* An auditor's report covering x (of whatever build: product unused),
+ * signed (its time) at or before w->audit_due: a report signed after the
+ * check fell due does not clear it, however soon it is logged. */
 static int audits(const struct chainwatch *w, const struct linked *l,
-                  const struct gl_statement_fields *b, const uint8_t x[32])
+                  const uint8_t *product, const uint8_t x[32])
 {
-    (void)b;
+    (void)product;
     return l->st.fields.kind == GL_STATEMENT_AUDIT_REPORT && about(&l->st.fields, x) &&
            l->st.fields.time <= w->audit_due && plays(w, l->role, GL_POLICY_ROLE_AUDITOR);
 }
 
-/* Whether the answer holds a statement that is (b, x) about x (for
- * build b, or NULL) and proven in the log: 1, 0, or -1 when none is
- * proven but one could not be decided yet (in_log). */
+/* Whether the answer holds a statement that is (product, x) about x
+ * (for the build of that product_digest, or NULL) and proven in the log:
+ * 1, 0, or -1 when none is proven but one could not be decided yet
+ * (in_log). */
 static int proven_about(struct chainwatch *w, struct answer *a,
                         int (*is)(const struct chainwatch *, const struct linked *,
-                                  const struct gl_statement_fields *, const uint8_t[32]),
-                        const struct gl_statement_fields *b, const uint8_t x[32])
+                                  const uint8_t *, const uint8_t[32]),
+                        const uint8_t *product, const uint8_t x[32])
 {
     int later = 0;
 
     for (size_t i = 0; i < a->n; i++) {
-        if (!is(w, &a->l[i], b, x))
+        if (!is(w, &a->l[i], product, x))
             continue;
         int r = in_log(w, &a->l[i]);
         if (r == 1)
@@ -516,8 +582,7 @@ static int proven_about(struct chainwatch *w, struct answer *a,
     return later ? -1 : 0;
 }
 
-/* --- pending audit checks ------------------------------------------------------------
- */
+/* --- pending checks (audit and source) --------------------------------------------- */
 
 static int pending_path(const char *dir, char *out)
 {
@@ -538,7 +603,7 @@ static int pending_load(struct chainwatch *w, const char *dir)
         cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
     }
-    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
+    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * PENDING_LINE_MAX);
     errno = 0;
     rc = gl_file_read(path, &b);
     if (rc == GL_EIO && errno == ENOENT)
@@ -551,17 +616,23 @@ static int pending_load(struct chainwatch *w, const char *dir)
         rc = GL_ENOMEM;
     for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
         struct pending *e = &w->pend[w->npend];
+        char phex[GL_HASH_HEX_LEN + 1];
         unsigned long long due, index;
+        int src = strncmp(p, "source ", 7) == 0;
+        memset(e, 0, sizeof(*e));
         if (w->npend == CHAINWATCH_MAX_PENDING ||
-            sscanf(p, "%llu %llu %64s", &due, &index, hex) != 3 ||
+            (src ? sscanf(p + 7, "%llu %llu %64s %64s", &due, &index, hex, phex) != 4 ||
+                       gl_hex_decode_exact(phex, strlen(phex), e->product, 32, 1) != 0
+                 : sscanf(p, "%llu %llu %64s", &due, &index, hex) != 3) ||
             gl_hex_decode_exact(hex, strlen(hex), e->source, 32, 1) != 0) {
-            cli_error("%s is malformed: remove it to drop the pending audit checks",
+            cli_error("%s is malformed: remove it to drop the pending chain checks",
                       path);
             rc = GL_EPARSE;
             break;
         }
         e->due = due;
         e->index = index;
+        e->kind = src ? PEND_SOURCE : PEND_AUDIT;
         w->npend++;
         if ((p = strchr(p, '\n')) != NULL)
             p++;
@@ -578,7 +649,7 @@ static int pending_load(struct chainwatch *w, const char *dir)
 
 static int pending_save(struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
+    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1], phex[GL_HASH_HEX_LEN + 1];
     struct gl_buf b;
     int rc = 0;
 
@@ -586,11 +657,17 @@ static int pending_save(struct chainwatch *w, const char *dir)
         cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
     }
-    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * 120);
+    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * PENDING_LINE_MAX);
     for (size_t i = 0; rc == 0 && i < w->npend; i++) {
-        gl_hex_encode(w->pend[i].source, 32, hex, sizeof(hex));
-        rc = gl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %s\n", w->pend[i].due,
-                           w->pend[i].index, hex);
+        const struct pending *e = &w->pend[i];
+        gl_hex_encode(e->source, 32, hex, sizeof(hex));
+        if (e->kind == PEND_SOURCE) {
+            gl_hex_encode(e->product, 32, phex, sizeof(phex));
+            rc = gl_buf_printf(&b, "source %" PRIu64 " %" PRIu64 " %s %s\n", e->due,
+                               e->index, hex, phex);
+        } else {
+            rc = gl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %s\n", e->due, e->index, hex);
+        }
     }
     if (rc == 0 && (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
         cli_error("cannot write %s: %s", path, strerror(errno));
@@ -602,34 +679,57 @@ static int pending_save(struct chainwatch *w, const char *dir)
     return rc;
 }
 
-/* Adds the audit check of the build f at index, met at now, to the
- * array (chainwatch_flush writes it). 0; GL_ESTATE when the array is full
- * (reported); pending_load's codes. */
-static int pending_add(struct chainwatch *w, const char *dir, uint64_t index,
-                       const struct gl_statement_fields *f, uint64_t now)
+/* When a check of the build f, met at now, falls due: within seconds
+ * after the earlier of the build's own time and now (a build dated ahead
+ * does not postpone its checks). */
+static uint64_t due_time(const struct gl_statement_fields *f, uint64_t now,
+                         uint64_t within)
 {
     uint64_t from = f->time < now ? f->time : now;
 
+    return from > UINT64_MAX - within ? UINT64_MAX : from + within;
+}
+
+/* Adds the check of kind `kind` (PEND_*) of the build f at index, due at
+ * due, to the array (chainwatch_flush writes it); a build has at most
+ * one check of each kind. 0; GL_ESTATE when the array is full (reported);
+ * pending_load's codes. */
+static int pending_put(struct chainwatch *w, const char *dir, int kind, uint64_t index,
+                       const struct gl_statement_fields *f, uint64_t due)
+{
     struct pending *e;
     int rc;
 
     if ((rc = pending_load(w, dir)) != 0)
         return rc;
     for (size_t i = 0; i < w->npend; i++)
-        if (w->pend[i].index == index)
+        if (w->pend[i].index == index && w->pend[i].kind == kind)
             return 0;
     if (w->npend == CHAINWATCH_MAX_PENDING) {
-        cli_error("%d builds wait for an audit already (chain-pending is full): entry "
-                  "%" PRIu64 "'s check cannot be kept",
-                  CHAINWATCH_MAX_PENDING, index);
+        cli_error("%d chain checks are pending already (chain-pending is full): entry "
+                  "%" PRIu64 "'s %s check cannot be kept",
+                  CHAINWATCH_MAX_PENDING, index,
+                  kind == PEND_SOURCE ? "source" : "audit");
         return GL_ESTATE;
     }
     e = &w->pend[w->npend++];
+    memset(e, 0, sizeof(*e));
+    e->kind = kind;
     e->index = index;
-    e->due = from > UINT64_MAX - w->audit_within ? UINT64_MAX : from + w->audit_within;
+    e->due = due;
     memcpy(e->source, f->source, 32);
+    if (kind == PEND_SOURCE)
+        product_digest(f, e->product);
     w->dirty = 1;
     return 0;
+}
+
+/* Adds the audit check of the build f at index, met at now (see
+ * pending_put). */
+static int pending_add(struct chainwatch *w, const char *dir, uint64_t index,
+                       const struct gl_statement_fields *f, uint64_t now)
+{
+    return pending_put(w, dir, PEND_AUDIT, index, f, due_time(f, now, w->audit_within));
 }
 
 int chainwatch_flush(struct chainwatch *w, const char *state_dir)
@@ -641,6 +741,28 @@ int chainwatch_flush(struct chainwatch *w, const char *state_dir)
 
 /* --- entry points ------------------------------------------------------------------- */
 
+/* A v1 build or rule-update (no source line: specs/statement.md section
+ * 9) by a builder under a policy with requirements cannot show the
+ * chain the policy requires (lookup --chain finds no head for it): it is
+ * source-not-logged at once, with nothing to wait for and nothing to ask
+ * the log. Without requirements a v1 build is what a build of unknown
+ * source is meant to be, and raises nothing. */
+static void unchained(struct chainwatch *w, uint64_t index, const char *stmt, size_t len,
+                      const struct gl_statement_fields *f, enum gl_policy_role role)
+{
+    static const uint8_t none[32];
+
+    if ((f->kind != GL_STATEMENT_BUILD && f->kind != GL_STATEMENT_RULE_UPDATE) ||
+        !plays(w, role, GL_POLICY_ROLE_BUILDER) ||
+        (gl_policy_require_rebuilds(w->p) == 0 && !gl_policy_require_audit(w->p)))
+        return;
+    found(w, "source-not-logged", index, none, stmt, len, NULL, NULL,
+          "entry %" PRIu64 ": %s of %.*s %.*s is a v1 statement, which names no source: "
+          "its provenance chain, which the policy requires, cannot be shown",
+          index, gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
+          clip(f->version_len), f->version);
+}
+
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
                      size_t which, uint64_t now)
@@ -648,12 +770,17 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     const struct gl_statement_fields *f = &st->fields;
     enum gl_policy_role role = gl_policy_submitter_role(w->p, which);
     int build = is_build(f) && plays(w, role, GL_POLICY_ROLE_BUILDER);
-    int rebuild =
-        f->kind == GL_STATEMENT_REBUILD && plays(w, role, GL_POLICY_ROLE_REBUILDER);
+    int rebuild = counted_rebuild(f, role);
+    uint64_t src_due = 0;
+    uint8_t product[32];
     struct answer a;
     char hex[17];
     int rc, src = 1;
 
+    if (f->format == 1) {
+        unchained(w, index, stmt, len, f, role);
+        return 0;
+    }
     if (!build && !rebuild)
         goto dated;
     /* The audit check needs no answer now: pending first. Its failure
@@ -665,15 +792,26 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
         return rc;
     gl_hex_encode(f->source, 8, hex, sizeof(hex));
     /* Decided before any alarm, so a retry raises each once. */
-    if (build && (src = proven_about(w, &a, is_source_of, f, f->source)) < 0) {
+    if (build) {
+        product_digest(f, product);
+        src = proven_about(w, &a, is_source_of, product, f->source);
+    }
+    if (src < 0) {
         cli_error("chain check: the log's answer about source %s... names a source "
                   "statement whose inclusion in the log could not be checked",
                   hex);
         answer_free(&a);
         return GL_EIO;
     }
+    /* A source not logged yet may be logged a moment later (pipelines
+     * log concurrently): until its due time the check is pending. */
+    if (!src && (src_due = due_time(f, now, w->source_within)) > now &&
+        pending_put(w, state_dir, PEND_SOURCE, index, f, src_due) != 0) {
+        answer_free(&a);
+        return GL_ESTATE;
+    }
     check_differs(w, index, stmt, len, f, rebuild, &a);
-    if (!src)
+    if (!src && src_due <= now)
         found(w, "source-not-logged", index, f->source, stmt, len, NULL, NULL,
               "entry %" PRIu64
               ": build of %.*s %.*s names source %s..., which the log holds "
@@ -692,17 +830,48 @@ dated:
     return 0;
 }
 
-/* unaudited-source for pending check e (hex: its source's first 8 bytes
- * in hex) when the log's answer lacks the build: the build's statement
- * read from the log's tiles by w->reader, with its proof, when it is the
- * build recorded (see the top of this file); without it otherwise, the
- * detail saying why. */
+/* The alarm of due check e (PEND_AUDIT: unaudited-source; PEND_SOURCE:
+ * source-not-logged) and what it says was missing. */
+static const char *due_kind(const struct pending *e)
+{
+    return e->kind == PEND_SOURCE ? "source-not-logged" : "unaudited-source";
+}
+
+/* What due check e found missing, for the build f (NULL: its statement
+ * is not at hand), hex being its source's first 8 bytes in hex: the
+ * detail of its alarm after "entry <index>: ". */
+static void due_what(const struct chainwatch *w, const struct pending *e,
+                     const struct gl_statement_fields *f, const char *hex, char *out,
+                     size_t n)
+{
+    char build[240] = "build";
+
+    if (f != NULL)
+        snprintf(build, sizeof(build), "build of %.*s %.*s", clip(f->subject_len),
+                 f->subject, clip(f->version_len), f->version);
+    if (e->kind == PEND_SOURCE)
+        snprintf(out, n,
+                 "%s names source %s..., which the log holds no source statement for "
+                 "(none logged within %" PRIu64 " s of the build)",
+                 build, hex, w->source_within);
+    else
+        snprintf(out, n,
+                 "%s: no auditor's report covers its source %s... within the configured "
+                 "time",
+                 build, hex);
+}
+
+/* The alarm of due check e (hex: its source's first 8 bytes in hex) when
+ * the log's answer lacks the build: the build's statement read from the
+ * log's tiles by w->reader, with its proof, when it is the build recorded
+ * (see the top of this file); without it otherwise, the detail saying
+ * why. */
 static void hidden_build(struct chainwatch *w, const struct pending *e, const char *hex)
 {
     const struct gl_verifier *subs;
     struct gl_statement st;
     struct gl_buf stmt, proof;
-    char why[256] = "no reader of the log's tiles";
+    char why[256] = "no reader of the log's tiles", what[400];
     size_t nsub, which;
 
     gl_buf_init(&stmt, GL_TILE_ENTRY_MAX);
@@ -722,37 +891,37 @@ static void hidden_build(struct chainwatch *w, const struct pending *e, const ch
                  e->index, hex);
         goto without;
     }
-    found(w, "unaudited-source", e->index, e->source, (const char *)stmt.data, stmt.len,
+    due_what(w, e, &st.fields, hex, what, sizeof(what));
+    found(w, due_kind(e), e->index, e->source, (const char *)stmt.data, stmt.len,
           (const char *)proof.data, NULL,
-          "entry %" PRIu64
-          ": build of %.*s %.*s: no auditor's report covers its source %s... within "
-          "the configured time (the log's answer about the source lacks the build "
+          "entry %" PRIu64 ": %s (the log's answer about the source lacks the build "
           "itself: its statement is attached as read from the log's tiles, with their "
           "proof of it)",
-          e->index, clip(st.fields.subject_len), st.fields.subject,
-          clip(st.fields.version_len), st.fields.version, hex);
+          e->index, what);
     goto out;
 without:
-    found(w, "unaudited-source", e->index, e->source, NULL, 0, NULL, NULL,
-          "entry %" PRIu64
-          ": build: no auditor's report covers its source %s... within the "
-          "configured time (the log's answer about the source lacks the build "
+    due_what(w, e, NULL, hex, what, sizeof(what));
+    found(w, due_kind(e), e->index, e->source, NULL, 0, NULL, NULL,
+          "entry %" PRIu64 ": %s (the log's answer about the source lacks the build "
           "itself: its statement is not attached: %s)",
-          e->index, hex, why);
+          e->index, what, why);
 out:
     gl_buf_release(&stmt);
     gl_buf_release(&proof);
 }
 
-/* The due check of pending entry e of the log whose origin is origin:
+/* The due check e of the log whose origin is origin. An audit check:
  * alarm if no auditor's report signed by e->due covers it (audits; one
- * signed later does not count, whenever logged), with the build's
- * statement when the answer holds it, else when the log's tiles give it
- * (hidden_build). 0 done (alarm raised or audited); GL_EIO: the log
- * could not be asked, or its answer lacks the build and does not reach it
- * (reported); the check stays pending. */
+ * signed later does not count, whenever logged). A source check: alarm if
+ * no source statement of its build's product names its source (is_source_of;
+ * one logged since the build was met, however late, counts). The alarm
+ * comes with the build's statement when the answer holds it, else when
+ * the log's tiles give it (hidden_build). 0 done (alarm raised or
+ * cleared); GL_EIO: the log could not be asked, or its answer lacks the
+ * build and does not reach it (reported); the check stays pending. */
 static int check_due(struct chainwatch *w, const struct pending *e, const char *origin)
 {
+    const char *what = e->kind == PEND_SOURCE ? "source" : "audit";
     const struct linked *build = NULL;
     struct answer a;
     char hex[17];
@@ -762,12 +931,18 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
         return rc;
     gl_hex_encode(e->source, 8, hex, sizeof(hex));
     w->audit_due = e->due; /* audits counts reports signed by then only */
-    if ((cover = proven_about(w, &a, audits, NULL, e->source)) != 0) {
+    cover = e->kind == PEND_SOURCE
+                ? proven_about(w, &a, is_source_of, e->product, e->source)
+                : proven_about(w, &a, audits, NULL, e->source);
+    if (cover != 0) {
         if (cover < 0)
-            cli_error("chain check: the log's answer about source %s... holds an "
-                      "auditor's report whose inclusion in the log could not be "
-                      "checked: the audit check of entry %" PRIu64 " stays pending",
-                      hex, e->index);
+            cli_error("chain check: the log's answer about source %s... holds %s whose "
+                      "inclusion in the log could not be checked: the %s check of entry "
+                      "%" PRIu64 " stays pending",
+                      hex,
+                      e->kind == PEND_SOURCE ? "a source statement"
+                                             : "an auditor's report",
+                      what, e->index);
         answer_free(&a);
         return cover < 0 ? GL_EIO : 0;
     }
@@ -781,21 +956,17 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
     if (build == NULL && !a.covers) {
         cli_error("chain check: the log's answer about source %s... lacks entry %" PRIu64
                   " and no proof in it reaches that entry (a mirror behind the log?): "
-                  "its audit check stays pending",
-                  hex, e->index);
+                  "its %s check stays pending",
+                  hex, e->index, what);
         rc = GL_EIO;
     } else if (build == NULL) {
         hidden_build(w, e, hex);
         rc = 0;
     } else {
-        const struct gl_statement_fields *f = &build->st.fields;
-        found(w, "unaudited-source", e->index, e->source, build->stmt,
-              strlen(build->stmt), NULL, build,
-              "entry %" PRIu64
-              ": build of %.*s %.*s: no auditor's report covers its source "
-              "%s... within the configured time",
-              e->index, clip(f->subject_len), f->subject, clip(f->version_len),
-              f->version, hex);
+        char found_what[400];
+        due_what(w, e, &build->st.fields, hex, found_what, sizeof(found_what));
+        found(w, due_kind(e), e->index, e->source, build->stmt, strlen(build->stmt), NULL,
+              build, "entry %" PRIu64 ": %s", e->index, found_what);
     }
     answer_free(&a);
     return rc;
@@ -804,29 +975,28 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
 int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
                    uint64_t now)
 {
-    size_t keep = 0, before, unasked = 0;
+    size_t keep = 0, before, unasked[2] = {0, 0};
     int rc;
 
-    if (w->audit_within == 0)
-        return 0;
     if ((rc = pending_load(w, state_dir)) != 0)
         return rc;
     before = w->npend;
     for (size_t i = 0; i < w->npend; i++) {
-        if (w->pend[i].due > now)
-            w->pend[keep++] = w->pend[i]; /* not yet */
-        else if (check_due(w, &w->pend[i], origin) != 0) {
-            w->pend[keep++] = w->pend[i]; /* the log could not be asked */
-            unasked++;
+        const struct pending *e = &w->pend[i];
+        if (e->due > now || (e->kind == PEND_AUDIT && w->audit_within == 0))
+            w->pend[keep++] = *e; /* not yet (or no audit checks this run) */
+        else if (check_due(w, e, origin) != 0) {
+            w->pend[keep++] = *e; /* the log could not be asked */
+            unasked[e->kind]++;
         }
     }
     w->npend = keep;
     if ((keep != before || w->dirty) && (rc = pending_save(w, state_dir)) != 0)
         return rc;
-    if (unasked > 0) {
-        cli_error("%zu due audit check%s could not ask the log: kept pending", unasked,
-                  unasked == 1 ? "" : "s");
-        return GL_EIO;
-    }
-    return 0;
+    for (int k = PEND_AUDIT; k <= PEND_SOURCE; k++)
+        if (unasked[k] > 0)
+            cli_error("%zu due %s check%s could not ask the log: kept pending",
+                      unasked[k], k == PEND_SOURCE ? "source" : "audit",
+                      unasked[k] == 1 ? "" : "s");
+    return unasked[PEND_AUDIT] + unasked[PEND_SOURCE] > 0 ? GL_EIO : 0;
 }

@@ -8,7 +8,14 @@
  *                       subject and version with different digests
  *                       (raised on the later of the two, once);
  *   source-not-logged   a vendor build naming a source digest for which
- *                       the log holds no source statement (by a builder);
+ *                       the log holds no source statement (by a builder)
+ *                       CHAINWATCH_SOURCE_GRACE after the earlier of the
+ *                       build's time and the time the monitor first met
+ *                       it (until then the check is pending in
+ *                       chain-pending, and a source statement logged
+ *                       meanwhile clears it); at once, a v1 build or
+ *                       rule-update by a builder (it names no source)
+ *                       under a policy with `require` lines;
  *   unaudited-source    (with --audit-within D) a vendor build whose
  *                       source no auditor's report covers D after the
  *                       earlier of the build's time and the time the
@@ -33,7 +40,9 @@
  * log's proof attached for anyone to check.
  *
  * "Vendor build" means signed by a builder when the policy names builders,
- * by any policy submitter otherwise; likewise rebuilders and auditors.
+ * by any policy submitter otherwise; likewise auditors. A rebuild counts
+ * only when signed by a rebuilder, as for lookup --chain
+ * (chain_link_role), whether or not the policy names rebuilders.
  * The lookups go through its own fetch (one HTTP client), so it never
  * shares one with the monitor's tile downloads; the reader (the
  * monitor's) reads tiles with the monitor's, on the same thread.
@@ -51,6 +60,9 @@
 
 #define CHAINWATCH_MAX_PENDING 100000
 #define CHAINWATCH_FUTURE_SLACK 3600 /* seconds a statement's time may be ahead */
+/* Seconds a build's source statement may be logged after the build
+ * (pipelines log concurrently) before source-not-logged is raised. */
+#define CHAINWATCH_SOURCE_GRACE 600
 
 struct chainwatch;
 
@@ -111,29 +123,34 @@ int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
 void chainwatch_free(struct chainwatch *w);
 
 /* The statement at index (its bytes: stmt, parsed: st, verified, signed
- * by policy submitter which), met at now (Unix seconds). state_dir: where
- * chain-pending lives. A build's audit check is pending (in memory: see
- * chainwatch_flush) before the log is asked anything. 0; GL_EIO when the
+ * by policy submitter which; v1 or v2), met at now (Unix seconds).
+ * state_dir: where chain-pending lives. A build's audit check is pending
+ * (in memory: see chainwatch_flush) before the log is asked anything; its
+ * source check is made pending when the log holds no source statement
+ * for it yet and it is not due yet. A v1 statement is never asked about
+ * (it names no source). 0; GL_EIO when the
  * log could not be asked, or its answer could not be proven yet
  * (reported on stderr: the statement's chain checks were not made, and
  * calling again retries them); GL_ESTATE: chain-pending could not be read,
  * or holds CHAINWATCH_MAX_PENDING checks already (the cause reported on
- * stderr; no check was made); GL_ENOMEM. */
+ * stderr; no alarm was raised: calling again retries); GL_ENOMEM. */
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
                      size_t which, uint64_t now);
 
-/* Writes the audit checks chainwatch_entry made pending since the last
+/* Writes the checks chainwatch_entry made pending since the last
  * write to chain-pending (one atomic replace; nothing when none). Call
  * before saving any progress past their builds. 0, or GL_ESTATE (the
  * cause reported on stderr). */
 int chainwatch_flush(struct chainwatch *w, const char *state_dir);
 
-/* Runs the pending audit checks due at now (Unix seconds) of the
- * monitored log, whose origin (its checkpoints' first line, borrowed) is
- * origin. A due check that the log answers is done (an alarm, or
- * audited; a build the answer lacks is read with the reader for the
- * alarm's evidence); one whose lookup fails, or whose answer lacks the
+/* Runs the pending checks due at now (Unix seconds) of the monitored
+ * log, whose origin (its checkpoints' first line, borrowed) is origin:
+ * source checks always, audit checks when audit_within is not 0 (else
+ * they are kept as they are). A due check that the log answers is done
+ * (an alarm, or audited / the source found; a build the answer lacks is
+ * read with the reader for the alarm's evidence); one whose lookup fails,
+ * or whose answer lacks the
  * build without reaching it (no proof carries a checkpoint of that
  * origin, signed with a policy key for it, larger than the build's
  * index: another log's checkpoint does not count), stays pending and

@@ -901,7 +901,7 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
     }
     /* Chain alarms. A log that cannot answer must not make them skipped:
      * the entry is checked again next cycle. */
-    if (r->which < m->nsub && f->format == 2 &&
+    if (r->which < m->nsub &&
         (rc = chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
                                b->e[i].len, &r->st, r->which, (uint64_t)time(NULL))) !=
             0) {

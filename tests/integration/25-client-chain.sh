@@ -291,28 +291,45 @@ expect_err "a rebuild needs one"
 # Builds made 2 s ago or more (--audit-within 2s after sleep 2: due) and
 # never covered by an auditor's report (3.0, 5.0) raise unaudited-source;
 # the differing rebuild of 2.0 rebuild-differs; 5.0's unknown source
-# source-not-logged. Nothing else: 1.0, 2.0 and 4.0 are audited (a report
-# counts when signed by the due time: theirs were appended right after
-# their builds, well within 2 s), and statements by keys without the role
-# (the stranger's build, rebuild and audit) prove nothing either way.
+# source-not-logged, once its source check is due (CHAINWATCH_SOURCE_GRACE,
+# and the vendor's v1 build of other 1, which names no source under a
+# policy that requires a chain, source-not-logged at once;
+# 600 s, after the build: a source statement may be logged a moment after
+# its build; until then the check is pending in chain-pending, and the
+# test makes it due rather than wait: src_due). Nothing else: 1.0, 2.0 and
+# 4.0 are audited (a report counts when signed by the due time: theirs
+# were appended right after their builds, well within 2 s), and
+# statements by keys without the role (the stranger's build, rebuild and
+# audit) prove nothing either way.
+src_due() { # the pending source checks of chain-pending $1, due now
+    sed -i "s/^source [0-9]* /source $(date +%s) /" "$1"
+}
 sleep 2
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
     --no-progress --audit-within 2s
 ID=$(ls "$T/mon")
 A="$T/mon/$ID/alarms"
-ls "$A" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms"
 idx() { # the log index of the statement of kind $1 about file $2
     "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/lk" "$2" 2>/dev/null |
         sed -n "s/^index \([0-9]*\): $1 .*/\1/p" | head -1
 }
 B2=$(idx build "$T/2.0.bin") B3=$(idx build "$T/3.0.bin") B5=$(idx build "$T/5.0.bin")
-R2=$(idx rebuild "$T/2.0-rebuilt.bin")
-printf '%s\n' "rebuild-differs-$R2" "source-not-logged-$B5" "unaudited-source-$B3" \
+R2=$(idx rebuild "$T/2.0-rebuilt.bin") V1=$(idx build "$T/other.bin")
+ls "$A" | grep "^source-not-logged-" | grep -qv "^source-not-logged-$V1-" &&
+    fail "source-not-logged within the grace: $(ls "$A")"
+expect_err "ALARM (source-not-logged): entry $V1: build of other 1 is a v1 statement, which names no source: its provenance chain, which the policy requires, cannot be shown"
+grep -q "^source [0-9]* $B5 " "$T/mon/$ID/chain-pending" ||
+    fail "the source check of 5.0 is not pending: $(cat "$T/mon/$ID/chain-pending")"
+expect_err "ALARM (unaudited-source): entry $B3: build of widget 3.0: no auditor's report covers its source"
+expect_err "ALARM (rebuild-differs): entry $R2: rebuild of widget 2.0 has sha256 $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., the build at entry $B2 of the same source has $(sha "$T/2.0.bin" | cut -c1-16)"
+src_due "$T/mon/$ID/chain-pending"
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
+    --no-progress --audit-within 2s
+ls "$A" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms"
+printf '%s\n' "rebuild-differs-$R2" "source-not-logged-$B5" "source-not-logged-$V1" "unaudited-source-$B3" \
     "unaudited-source-$B5" | sort > "$T/want"
 diff "$T/want" "$T/alarms" > /dev/null || fail "alarms: want $(cat "$T/want"), got $(cat "$T/alarms")"
-expect_err "ALARM (rebuild-differs): entry $R2: rebuild of widget 2.0 has sha256 $(sha "$T/2.0-rebuilt.bin" | cut -c1-16)..., the build at entry $B2 of the same source has $(sha "$T/2.0.bin" | cut -c1-16)"
-expect_err "ALARM (source-not-logged): entry $B5: build of widget 5.0 names source"
-expect_err "ALARM (unaudited-source): entry $B3: build of widget 3.0: no auditor's report covers its source"
+expect_err "ALARM (source-not-logged): entry $B5: build of widget 5.0 names source .*, which the log holds no source statement for (none logged within 600 s of the build)"
 # The evidence: the statement with its offline bundle, and the related one.
 EV=$(ls -d "$A"/rebuild-differs-$R2-*)
 for f in statement statement.tlog-proof related.statement related.tlog-proof; do
@@ -338,10 +355,15 @@ expect_err "(1 independent rebuild): check"
 expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon" --once \
     --no-progress --audit-within 2s
 [ ! -s "$T/mon/$ID/chain-pending" ] || fail "pending audit checks left: $(cat "$T/mon/$ID/chain-pending")"
-# Without --audit-within, and a fresh state: only the two other alarms.
+# Without --audit-within, and a fresh state: only the two other alarms
+# (the source check pending until due: it is pending without
+# --audit-within too).
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2" --once --no-progress
+src_due "$T/mon2/$ID/chain-pending"
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon2" --once --no-progress
 [ "$(ls "$T/mon2/$ID/alarms" | sed 's/-[0-9]*-[0-9a-f]*$//' | sort | tr '\n' ' ')" = \
-  "rebuild-differs source-not-logged " ] || fail "alarms without --audit-within: $(ls "$T/mon2/$ID/alarms")"
+  "rebuild-differs source-not-logged source-not-logged " ] || fail "alarms without --audit-within: $(ls "$T/mon2/$ID/alarms")"
+[ ! -s "$T/mon2/$ID/chain-pending" ] || fail "checks left pending: $(cat "$T/mon2/$ID/chain-pending")"
 expect_rc 3 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon3" --once \
     --audit-within soon
 expect_err "--audit-within takes a duration"
@@ -361,6 +383,9 @@ grep -q '^[0-9]* 1 ' "$P4" || fail "the audit check of build 1 is not pending: $
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
     --no-progress --audit-within 2s
 expect_err "resuming at entry 1 of"
+src_due "$P4"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon4" --once \
+    --no-progress --audit-within 2s
 ls "$T/mon4/$ID/alarms" | sed 's/-[0-9a-f]*$//' | sort > "$T/alarms4"
 diff "$T/want" "$T/alarms4" > /dev/null ||
     fail "alarms after a failed lookup: want $(cat "$T/want"), got $(cat "$T/alarms4")"
@@ -384,7 +409,8 @@ expect_err "entry 1: its chain checks could not be made (the log could not be as
 # tlog-proof against the stored checkpoint, which the client verifies
 # offline (or, when the log's entry bundle does not match its tiles,
 # without the statement, saying why); 5.0, whose source lookup holds only
-# the build, stays pending until the log answers with it.
+# the build, stays pending until the log answers with it. (5.0's source
+# check, not due within these runs, stays pending throughout.)
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 P5="$T/mon5/$ID/chain-pending"
@@ -410,7 +436,8 @@ expect_rc 3 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon
 expect_err "ALARM (unaudited-source): entry $B3: build of widget 3.0: no auditor's report covers its source"
 expect_err "lacks the build itself: its statement is attached as read from the log's tiles"
 expect_err "lacks entry $B5 and no proof in it reaches that entry"
-[ "$(cut -d' ' -f2 "$P5")" = "$B5" ] || fail "pending after the answers without builds: $(cat "$P5")"
+[ "$(grep -v '^source ' "$P5" | cut -d' ' -f2)" = "$B5" ] ||
+    fail "pending after the answers without builds: $(cat "$P5")"
 EV3=$(ls -d "$T/mon5/$ID/alarms/unaudited-source-$B3-"*)
 [ -s "$EV3/statement" ] && [ -s "$EV3/statement.tlog-proof" ] ||
     fail "the hidden build's evidence lacks its statement or proof: $(ls "$EV3")"
@@ -439,7 +466,7 @@ EV3B=$(ls -d "$T/mon5b/$ID/alarms/unaudited-source-$B3-"*)
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon5" --once \
     --no-progress --audit-within 1d
 expect_err "ALARM (unaudited-source): entry $B5: build of widget 5.0: no auditor's report covers"
-[ ! -s "$P5" ] || fail "checks left pending: $(cat "$P5")"
+[ "$(cat "$P5")" = "$(grep "^source [0-9]* $B5 " "$P5")" ] || fail "checks left pending: $(cat "$P5")"
 [ "$(ls "$T/mon5/$ID/alarms" | grep '^unaudited-source-' | sed 's/-[0-9a-f]*$//' | sort | tr '\n' ' ')" = \
   "$(printf '%s\n' "unaudited-source-$B3" "unaudited-source-$B5" | sort | tr '\n' ' ')" ] ||
     fail "unaudited-source alarms: $(ls "$T/mon5/$ID/alarms")"
@@ -566,9 +593,14 @@ sleep 1
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon9" --once \
     --no-progress --audit-within 1s
 A9="$T/mon9/$ID/alarms"
-expect_err "ALARM (source-not-logged): entry $HB: build of hidden 1.0 names source"
 expect_err "ALARM (unaudited-source): entry $HB: build of hidden 1.0: no auditor's report covers"
 expect_err "ALARM (future-statement): entry $FB: build of widget 9.0 is dated 4102444800"
+# The injected source statement does not clear the source check when it
+# falls due either.
+src_due "$T/mon9/$ID/chain-pending"
+expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon9" --once \
+    --no-progress --audit-within 1s
+expect_err "ALARM (source-not-logged): entry $HB: build of hidden 1.0 names source"
 EVH=$(ls -d "$A9/unaudited-source-$HB-"*) || fail "no unaudited-source for $HB: $(ls "$A9")"
 grep -q '^kind build$' "$EVH/statement" && grep -q '^subject hidden$' "$EVH/statement" ||
     fail "the unaudited build's evidence is not the build: $(cat "$EVH/statement")"
@@ -591,6 +623,11 @@ expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon
     --no-progress
 ls "$A9" | grep -q "^source-not-logged-$LB-" && fail "a source logged later raised source-not-logged"
 echo lookup-checkpoint > "$MODE"
+expect_rc 0 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon11" --once \
+    --no-progress
+grep -q "^source [0-9]* $LB " "$T/mon11/$ID/chain-pending" ||
+    fail "the source check of late 1.0 is not pending: $(cat "$T/mon11/$ID/chain-pending")"
+src_due "$T/mon11/$ID/chain-pending"
 expect_rc 2 "$G" monitor --log "$PROXY_URL" --policy "$T/policy" --state "$T/mon11" --once \
     --no-progress
 expect_err "ALARM (source-not-logged): entry $LB: build of late 1.0 names source"
@@ -605,6 +642,8 @@ app --key "$T/vendor.key" --kind source --subject other --version 9.9 --sha256 "
 "$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject mismatch --version 1.0 \
     --sha256 "$HSRC" --source-sha256 "$OSRC" > "$T/xb.out" || fail "append mismatch 1.0"
 XB=$(sed -n 's/^index //p' "$T/xb.out")
+expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon9" --once --no-progress
+src_due "$T/mon9/$ID/chain-pending"
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon9" --once --no-progress
 expect_err "ALARM (source-not-logged): entry $XB: build of mismatch 1.0 names source"
 # The future build's audit (--audit-within 1d) is due a day after the
@@ -660,6 +699,27 @@ expect_err "ALARM (unaudited-source): entry $TB: build of tardy 1.0: no auditor'
 ls "$T/mon12/$ID/alarms" | grep -q "^unaudited-source-$PB-" &&
     fail "a report signed before the due time and logged after it did not count"
 grep -q "^[0-9]* \($PB\|$TB\) " "$P12" && fail "checks left pending: $(cat "$P12")"
+# A build logged before its source statement (pipelines log concurrently)
+# is pending, not source-not-logged; the source statement logged after it
+# clears the check when it falls due (made due here: src_due). The other
+# source checks mon12 holds (hidden 1.0, mismatch 1.0: never logged) raise
+# their alarms then.
+CSRC=$(printf 'concurrent source' | sha256sum | cut -c1-64)
+"$G" append --log "$LOG_URL" --key "$T/vendor.key" --kind build --subject concurrent \
+    --version 1.0 --file "$T/hidden.bin" --source-sha256 "$CSRC" > "$T/cb.out" ||
+    fail "append concurrent 1.0"
+CB=$(sed -n 's/^index //p' "$T/cb.out")
+expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon12" --once \
+    --no-progress
+grep -q "^source [0-9]* $CB " "$P12" || fail "the source check of $CB is not pending: $(cat "$P12")"
+app --key "$T/vendor.key" --kind source --subject concurrent --version 1.0 --sha256 "$CSRC"
+src_due "$P12"
+expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon12" --once \
+    --no-progress
+expect_err "ALARM (source-not-logged): entry $XB: build of mismatch 1.0 names source"
+ls "$T/mon12/$ID/alarms" | grep -q "^source-not-logged-$CB-" &&
+    fail "a source statement logged after its build did not clear its source check"
+grep -q "^source " "$P12" && fail "source checks left pending: $(cat "$P12")"
 
 # --- a widely shared source --------------------------------------------------
 # A monorepo snapshot builds many products. Statements about the same

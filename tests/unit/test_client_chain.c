@@ -14,14 +14,35 @@
  * they would fail), a bad signature by a policy key (fails) and a
  * statement that cannot be a link (another version: no row). Then a
  * chain bundle round trip and its refusals with their lines.
+ *
+ * The monitor's chain alarms (client/chainwatch.c, its source lookups
+ * answered by fake_fetch_get, every statement of an answer proven):
+ * a build whose source statement is logged after it is pending, not
+ * source-not-logged, until CHAINWATCH_SOURCE_GRACE after the build (the
+ * check kept in chain-pending across runs, cleared when the source
+ * appears, the alarm raised only when due; a build older than that
+ * raises it at once); a v1 build by a builder under a policy with
+ * requirements raises source-not-logged (it names no source), without
+ * requirements nothing; a rebuild by a key that is not a rebuilder raises
+ * no rebuild-differs when the policy names no rebuilder, as lookup
+ * --chain shows it as not counting.
  */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "../../client/chain.h"
+#include "../../client/fetch.h"
+/* chainwatch's source lookups are answered here (fake_fetch_get, below). */
+int fake_fetch_get(struct fetch *f, const char *path, size_t max, struct gl_buf *body);
+#define fetch_get fake_fetch_get
+#include "../../client/chainwatch.c"
+#undef fetch_get
 #include "glasslog/chainbundle.h"
 #include "glasslog/checkpoint.h"
 #include "glasslog/error.h"
@@ -511,6 +532,342 @@ static void test_bundle(void **state)
     gl_buf_release(&t2);
 }
 
+/* --- the monitor's chain alarms (chainwatch.c) ------------------------------------ */
+
+/* The entries the fake log's source lookup lists (at their enum index), and
+ * how many lookups were asked. */
+static struct {
+    int e[NENTRIES];
+    size_t n;
+    int asked;
+} lk;
+
+/* The alarms raised. */
+static struct {
+    char kind[16][32];
+    uint64_t index[16];
+    int with_stmt[16];
+    char detail[16][512];
+    int n;
+} seen;
+
+int fake_fetch_get(struct fetch *f, const char *p, size_t max, struct gl_buf *body)
+{
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "statements");
+    char *text;
+    int rc;
+
+    (void)f;
+    (void)max;
+    assert_non_null(strstr(p, "api/v1/lookup?source="));
+    lk.asked++;
+    for (size_t i = 0; i < lk.n; i++) {
+        cJSON *it = cJSON_CreateObject();
+        char st[GL_STATEMENT_MAX_SIZE + 1];
+        snprintf(st, sizeof(st), "%.*s", (int)fx.st[lk.e[i]].len,
+                 (const char *)fx.st[lk.e[i]].data);
+        cJSON_AddNumberToObject(it, "index", lk.e[i]);
+        cJSON_AddStringToObject(it, "statement", st);
+        cJSON_AddStringToObject(it, "proof", "its proof");
+        cJSON_AddItemToArray(arr, it);
+    }
+    assert_non_null(text = cJSON_PrintUnformatted(o));
+    rc = gl_buf_append_str(body, text);
+    free(text);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* Every statement of an answer is in the log. */
+static int fake_prove(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
+                      const char *proof)
+{
+    (void)ctx;
+    (void)leaf;
+    (void)proof;
+    return index < NENTRIES ? 0 : GL_EVERIFY;
+}
+
+static void record(void *ctx, const struct chainwatch_alarm *a)
+{
+    (void)ctx;
+    assert_true(seen.n < 16);
+    snprintf(seen.kind[seen.n], sizeof(seen.kind[0]), "%s", a->kind);
+    seen.index[seen.n] = a->index;
+    seen.with_stmt[seen.n] = a->stmt != NULL;
+    snprintf(seen.detail[seen.n], sizeof(seen.detail[0]), "%s", a->detail);
+    seen.n++;
+}
+
+static void answer_with(const int *es, size_t n)
+{
+    memcpy(lk.e, es, n * sizeof(*es));
+    lk.n = n;
+}
+
+/* A policy whose keys have these roles (NULL: not in it) and these
+ * require lines (caller frees). */
+static struct gl_policy *policy_of(const char *const roles[NKEYS], const char *requires)
+{
+    struct gl_policy *p = NULL;
+    struct gl_buf pol;
+    char *k;
+
+    gl_buf_init(&pol, 1 << 16);
+    k = vkey(&fx.log);
+    assert_int_equal(gl_buf_printf(&pol, "log %s\nquorum none\n", k), 0);
+    free(k);
+    for (int i = 0; i < NKEYS; i++) {
+        if (roles[i] == NULL)
+            continue;
+        k = vkey(&fx.k[i]);
+        assert_int_equal(gl_buf_printf(&pol, "submitter %s%s\n", k, roles[i]), 0);
+        free(k);
+    }
+    assert_int_equal(gl_buf_append_str(&pol, requires), 0);
+    assert_int_equal(gl_policy_parse((const char *)pol.data, pol.len, &p, NULL), 0);
+    gl_buf_release(&pol);
+    return p;
+}
+
+static const char *const all_roles[NKEYS] = {" builder", " rebuilder", " rebuilder",
+                                             " auditor", "",           NULL};
+
+static struct chainwatch *watch(const struct gl_policy *p, uint64_t audit_within)
+{
+    struct fetch_urls u;
+    struct chainwatch *w = NULL;
+
+    memset(&u, 0, sizeof(u));
+    assert_int_equal(fetch_urls_add(&u, "http://127.0.0.1:9", NULL), 0);
+    assert_int_equal(
+        chainwatch_new(p, &u, 1, audit_within, record, NULL, fake_prove, NULL, &w), 0);
+    memset(&seen, 0, sizeof(seen));
+    lk.asked = 0;
+    return w;
+}
+
+/* chainwatch_entry for statement text t (len n) at index, met at now. */
+static int meet_text(struct chainwatch *w, const struct gl_policy *p, const char *dir,
+                     uint64_t index, const char *t, size_t n, uint64_t now)
+{
+    const struct gl_verifier *subs;
+    struct gl_statement st;
+    size_t nsub, which;
+
+    subs = gl_policy_submitters(p, &nsub);
+    assert_int_equal(gl_statement_parse(t, n, &st, NULL), 0);
+    assert_int_equal(gl_statement_verify(&st, subs, nsub, &which), 0);
+    return chainwatch_entry(w, dir, index, t, n, &st, which, now);
+}
+
+static int meet(struct chainwatch *w, const struct gl_policy *p, const char *dir, int e,
+                uint64_t now)
+{
+    return meet_text(w, p, dir, (uint64_t)e, (const char *)fx.st[e].data, fx.st[e].len,
+                     now);
+}
+
+static void pending_text(const char *dir, char *out, size_t cap)
+{
+    char file[512];
+    FILE *f;
+    size_t n = 0;
+
+    snprintf(file, sizeof(file), "%s/chain-pending", dir);
+    if ((f = fopen(file, "rb")) != NULL) {
+        n = fread(out, 1, cap - 1, f);
+        fclose(f);
+    }
+    out[n] = 0;
+}
+
+static void remove_dir(char *dir)
+{
+    char file[512];
+
+    snprintf(file, sizeof(file), "%s/chain-pending", dir);
+    unlink(file);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* A build logged before its source statement: pending until the grace
+ * after the build's time, cleared when the source appears by then (in a
+ * later run: the check is in chain-pending), the alarm raised once it is
+ * due and the source is still missing; a build older than the grace
+ * raises it at once. Audit checks of an older chain-pending are kept. */
+static void test_monitor_source_grace(void **state)
+{
+    const uint64_t t = 1700000000 + E_BUILD, due = t + CHAINWATCH_SOURCE_GRACE;
+    struct gl_policy *p = policy_of(all_roles, "require rebuilds 1\n");
+    char dir[] = "/tmp/glasslog-chainwatch-XXXXXX", text[4096], file[600];
+    struct chainwatch *w;
+    FILE *f;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    /* an older monitor's audit check: kept as it is (no --audit-within) */
+    snprintf(file, sizeof(file), "%s/chain-pending", dir);
+    assert_non_null(f = fopen(file, "wb"));
+    fprintf(f, "5 3 %064d\n", 0);
+    assert_int_equal(fclose(f), 0);
+
+    w = watch(p, 0);
+    answer_with((const int[]){E_BUILD}, 1);
+    assert_int_equal(meet(w, p, dir, E_BUILD, t + 60), 0);
+    assert_int_equal(seen.n, 0); /* not yet: the source may be logged in a moment */
+    assert_int_equal(chainwatch_flush(w, dir), 0);
+    pending_text(dir, text, sizeof(text));
+    assert_non_null(strstr(text, "5 3 0000"));
+    assert_non_null(strstr(text, "\nsource "));
+    assert_int_equal(chainwatch_due(w, dir, "log.test", due - 1), 0);
+    assert_int_equal(seen.n, 0);
+    chainwatch_free(w);
+
+    /* the next run (a new monitor): the source is logged now */
+    w = watch(p, 0);
+    answer_with((const int[]){E_SOURCE, E_BUILD}, 2);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", due), 0);
+    assert_int_equal(lk.asked, 1);
+    assert_int_equal(seen.n, 0);
+    pending_text(dir, text, sizeof(text));
+    assert_string_equal(
+        text, "5 3 0000000000000000000000000000000000000000000000000000000000000000\n");
+    chainwatch_free(w);
+
+    /* never logged: the alarm once it is due, with the build */
+    w = watch(p, 0);
+    answer_with((const int[]){E_BUILD}, 1);
+    assert_int_equal(meet(w, p, dir, E_BUILD, t + 60), 0);
+    assert_int_equal(chainwatch_flush(w, dir), 0);
+    chainwatch_free(w);
+    w = watch(p, 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", due - 1), 0);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", due), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.kind[0], "source-not-logged");
+    assert_int_equal(seen.index[0], E_BUILD);
+    assert_true(seen.with_stmt[0]);
+    assert_non_null(
+        strstr(seen.detail[0], "build of widget 1.0 names source 1111111111111111..."));
+    assert_int_equal(chainwatch_due(w, dir, "log.test", due + 100), 0);
+    assert_int_equal(seen.n, 1); /* done: raised once */
+    chainwatch_free(w);
+
+    /* a build met after its grace: at once, nothing pending */
+    w = watch(p, 0);
+    assert_int_equal(meet(w, p, dir, E_BUILD, due), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.kind[0], "source-not-logged");
+    assert_int_equal(chainwatch_flush(w, dir), 0);
+    pending_text(dir, text, sizeof(text));
+    assert_null(strstr(text, "source"));
+    chainwatch_free(w);
+    gl_policy_free(p);
+    remove_dir(dir);
+}
+
+/* A v1 build (no source line) by a builder cannot show the chain a
+ * policy with requirements needs: source-not-logged at once, no lookup
+ * asked. Without requirements, or by a key that is not a builder, it
+ * raises nothing. */
+static void test_monitor_v1_build(void **state)
+{
+    struct gl_policy *req = policy_of(all_roles, "require audit\n");
+    struct gl_policy *none = policy_of(all_roles, "");
+    char dir[] = "/tmp/glasslog-chainwatch-XXXXXX";
+    struct gl_statement_fields f;
+    struct chainwatch *w;
+    struct gl_buf v1[2];
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; i < 2; i++) {
+        memset(&f, 0, sizeof(f));
+        f.format = 1;
+        f.kind = GL_STATEMENT_BUILD;
+        f.subject = "widget";
+        f.subject_len = 6;
+        f.version = "0.9";
+        f.version_len = 3;
+        f.time = 1700000000;
+        memcpy(f.sha256, D, 32);
+        gl_buf_init(&v1[i], GL_STATEMENT_MAX_SIZE);
+        assert_int_equal(
+            gl_statement_sign(&f, &fx.k[i == 0 ? VENDOR : STR], &v1[i], NULL), 0);
+    }
+    w = watch(req, 0);
+    assert_int_equal(
+        meet_text(w, req, dir, 40, (const char *)v1[0].data, v1[0].len, 1700000000), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.kind[0], "source-not-logged");
+    assert_int_equal(seen.index[0], 40);
+    assert_true(seen.with_stmt[0]);
+    assert_non_null(strstr(seen.detail[0], "v1 statement, which names no source"));
+    assert_int_equal(lk.asked, 0);
+    /* by a plain submitter: not a vendor build */
+    assert_int_equal(
+        meet_text(w, req, dir, 41, (const char *)v1[1].data, v1[1].len, 1700000000), 0);
+    assert_int_equal(seen.n, 1);
+    chainwatch_free(w);
+    w = watch(none, 0);
+    assert_int_equal(
+        meet_text(w, none, dir, 40, (const char *)v1[0].data, v1[0].len, 1700000000), 0);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(lk.asked, 0);
+    chainwatch_free(w);
+    gl_buf_release(&v1[0]);
+    gl_buf_release(&v1[1]);
+    gl_policy_free(req);
+    gl_policy_free(none);
+    remove_dir(dir);
+}
+
+/* With no rebuilder in the policy, a differing rebuild by a policy key
+ * without the role counts neither for lookup --chain (does not count) nor
+ * for the monitor (no rebuild-differs); by a rebuilder it is both a FAIL
+ * and the alarm. */
+static void test_monitor_rebuild_role(void **state)
+{
+    static const char *const no_rebuilders[NKEYS] = {" builder", NULL, "",
+                                                     " auditor", "",   NULL};
+    static const int es[] = {E_BUILD, E_SOURCE, E_REBUILD2X};
+    struct gl_policy *p = policy_of(no_rebuilders, "");
+    struct gl_policy *named = policy_of(all_roles, "");
+    char dir[] = "/tmp/glasslog-chainwatch-XXXXXX";
+    struct chain_item items[3];
+    struct chain_report *r = malloc(sizeof(*r));
+    struct chainwatch *w;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(r);
+    for (size_t i = 0; i < 3; i++) {
+        items[i].stmt = (const char *)fx.st[es[i]].data;
+        items[i].len = fx.st[es[i]].len;
+        items[i].proof = &fx.proof[es[i]];
+    }
+    chain_eval(p, items, 3, 0, NULL, 0, 1800000000, r);
+    row(r, "rebuild", E_REBUILD2X, CHAIN_IGNORED, "not signed by a rebuilder");
+    answer_with(es, 3);
+    w = watch(p, 0);
+    assert_int_equal(meet(w, p, dir, E_REBUILD2X, 1700000100), 0);
+    assert_int_equal(seen.n, 0);
+    chainwatch_free(w);
+    chain_eval(named, items, 3, 0, NULL, 0, 1800000000, r);
+    row(r, "rebuild", E_REBUILD2X, CHAIN_FAIL, "which differs");
+    w = watch(named, 0);
+    assert_int_equal(meet(w, named, dir, E_REBUILD2X, 1700000100), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.kind[0], "rebuild-differs");
+    chainwatch_free(w);
+    free(r);
+    gl_policy_free(p);
+    gl_policy_free(named);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +880,9 @@ int main(void)
         cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_other_version),
         cmocka_unit_test(test_bundle),
+        cmocka_unit_test(test_monitor_source_grace),
+        cmocka_unit_test(test_monitor_v1_build),
+        cmocka_unit_test(test_monitor_rebuild_role),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
