@@ -899,20 +899,27 @@ static const struct gl_buf *job_checkpoint(void *ctx, uint64_t *size)
     return &j->ck0;
 }
 
-/* Pins j to view v (its first computation): v's size and checkpoint.
- * Without memory for the note, the checkpoint is not pinned. */
-static void job_pin(struct readapi_job *j, const struct readapi_view *v)
+/* Pins j to view v (its first computation): v's size and checkpoint (a
+ * view without one pins the size alone). 0; GL_ENOMEM (or GL_ETOOBIG, a
+ * note over GL_NOTE_MAX_SIZE) if the note cannot be copied: the request
+ * then fails, never pinning a size without the checkpoint it was served
+ * with. j->ck0 is initialised either way (job_free releases it). */
+static int job_pin(struct readapi_job *j, const struct readapi_view *v)
 {
     const struct gl_buf *ck;
     uint64_t size = 0;
+    int rc;
 
     j->size0 = v->size;
     gl_buf_init(&j->ck0, GL_NOTE_MAX_SIZE);
-    if ((ck = v->checkpoint(v->ctx, &size)) != NULL &&
-        gl_buf_append(&j->ck0, ck->data, ck->len) == 0) { /* NUL-terminated (buf.h) */
-        j->ck0_size = size;
-        j->has_ck0 = 1;
-    }
+    if ((ck = v->checkpoint(v->ctx, &size)) == NULL)
+        return 0;
+    /* the copy is NUL-terminated (buf.h) */
+    if ((rc = gl_buf_append(&j->ck0, ck->data, ck->len)) != 0)
+        return rc;
+    j->ck0_size = size;
+    j->has_ck0 = 1;
+    return 0;
 }
 
 /* The view j is computed from again: the server's now, as of j's pin
@@ -1519,7 +1526,12 @@ int readapi_handle_async(struct readapi_async *ra, const struct readapi_view *v,
     memcpy(j->path, path, plen + 1);
     j->ra = ra;
     j->store = v->store;
-    job_pin(j, v);
+    if ((rc = job_pin(j, v)) != 0) {
+        job_free(j);
+        return rc == GL_ENOMEM
+                   ? gl_http_reply_error(req, 503, "out of memory")
+                   : gl_http_reply_error(req, 500, "cannot pin the served checkpoint");
+    }
     rc = handle(v, j, req, path);
     if (j->fresh == 0) { /* answered from what the loop holds */
         job_free(j);

@@ -163,7 +163,16 @@
  * fail at once, so a database that does not answer takes at most half of
  * the loop's time. The commit path (pg_commit, pg_mark_durable, the
  * writer thread's) and every other thread's calls (the off-loop reads)
- * wait as long as the server makes them (pg_exec), as before.
+ * have no bound: they wait as long as the server makes them (pg_exec: a
+ * COMMIT waiting for a synchronous standby that is down), but only while
+ * the server is alive. A statement that hears nothing for PG_SILENT_MS
+ * asks the same server for a new session (server_alive); one not made
+ * nor refused within PG_PROBE_MS (a paused server, whose kernel still
+ * acknowledges, so no TCP timer notices) gives the statement up as a
+ * lost connection (GL_EIO; for a COMMIT an unknown outcome), so a paused
+ * old primary cannot hold a pooled connection's user, and the appends
+ * behind it, for ever. Connections are made with connect_timeout and
+ * tcp_user_timeout defaults (pg_connect).
  */
 #include "store_impl.h"
 
@@ -206,6 +215,15 @@
  * not the kernel's two hours: the commit path, which waits as long as the
  * server makes it, waits then at most about 25 s for a dead one. */
 #define PG_KEEPALIVE_IDLE_S "10"
+/* Data sent to a server that vanished is given up after this long
+ * unacknowledged (TCP_USER_TIMEOUT; keepalives only probe an idle
+ * connection), and a connection's making (each host of a list) after
+ * connect_timeout: a server that accepts TCP connections but never
+ * answers (paused) no longer holds a thread that connects for ever.
+ * Neither notices a paused server on an open connection (its kernel
+ * acknowledges): PG_SILENT_MS does. */
+#define PG_TCP_USER_TIMEOUT_MS "25000"
+#define PG_CONNECT_TIMEOUT_S "10"
 #define TAG_LEN 16
 #define TAG_LEN_SQL "16" /* TAG_LEN, in pg_end_stale's SQL */
 #define APP_MAX (APP_BASE_MAX + 1 + TAG_LEN)
@@ -473,22 +491,26 @@ static void log_connect_error(const PGconn *c)
  * connections) or a shutdown that waits for it. */
 static PGconn *pg_connect(struct pg *p)
 {
-    /* target_session_attrs=read-write and the keepalive settings come
-     * before the connection string (expanded as dbname: later keywords
-     * win), so they are defaults that values the string sets itself
-     * replace; with PGTARGETSESSIONATTRS set, target_session_attrs is left
-     * out, so libpq takes the environment's value. application_name comes
-     * after it: the operator's with this process's tag (name_sessions), by
-     * which a takeover finds an expired holder's sessions (pg_end_stale). */
+    /* target_session_attrs=read-write, the keepalive settings,
+     * tcp_user_timeout and connect_timeout come before the connection
+     * string (expanded as dbname: later keywords win), so they are
+     * defaults that values the string sets itself replace; with
+     * PGTARGETSESSIONATTRS set, target_session_attrs is left out, so libpq
+     * takes the environment's value. application_name comes after it: the
+     * operator's with this process's tag (name_sessions), by which a
+     * takeover finds an expired holder's sessions (pg_end_stale). */
     const char *const keywords[] = {"target_session_attrs",
                                     "keepalives_idle",
                                     "keepalives_interval",
                                     "keepalives_count",
+                                    "tcp_user_timeout",
+                                    "connect_timeout",
                                     "dbname",
                                     "application_name",
                                     NULL};
     const char *const values[] = {
-        "read-write", PG_KEEPALIVE_IDLE_S, "5", "3", p->conninfo, p->app, NULL};
+        "read-write",         PG_KEEPALIVE_IDLE_S, "5",    "3", PG_TCP_USER_TIMEOUT_MS,
+        PG_CONNECT_TIMEOUT_S, p->conninfo,         p->app, NULL};
     int skip = getenv("PGTARGETSESSIONATTRS") != NULL;
     PGconn *c = PQconnectdbParams(keywords + skip, values + skip, 1);
     uint64_t end = gl_clock_mono_ms() + PG_SETUP_MS;
@@ -824,28 +846,117 @@ static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
     return 0;
 }
 
-/* Runs sql with params p (may be NULL); binary results. *out (if not NULL)
- * gets the result, freed by the caller with PQclear. GL_EIO on any error
- * (logged). Blocks until the server answers or the connection breaks. */
-static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult **out)
+/* A statement of a call without a bound (end 0: the commit path, every
+ * thread's calls but the bound one's) waits as long as the server makes
+ * it (a synchronous standby's wait, a lock, a slow link), but only while
+ * the server is alive: after PG_SILENT_MS without a byte to or from it,
+ * server_alive asks the same server for a new session, which must be
+ * made or refused within PG_PROBE_MS. A server paused (SIGSTOP, a frozen
+ * machine: its kernel still acknowledges, so no TCP timer, keepalive or
+ * tcp_user_timeout, notices) lets it time out, and the statement is
+ * given up: GL_EIO, what a lost connection returns, the connection left
+ * with the statement under way (pg_put closes it). So such a statement
+ * waits at most PG_SILENT_MS + PG_PROBE_MS for a paused server. */
+#define PG_SILENT_MS 5000
+#define PG_PROBE_MS 3000
+
+/* Whether c's server answers a new session (server_alive's probe): its
+ * options (PQconninfo) with the server c is connected to (host, hostaddr,
+ * port: no name look-up, no other host of a list), any session
+ * (target_session_attrs=any), made step by step (PQconnectPoll) within
+ * PG_PROBE_MS. 1 if the session is made or refused (the server, or its
+ * host, answered: a server out of sessions is alive; a refused TCP
+ * connection is a server gone, which breaks c by itself), or if no probe
+ * can be made (out of memory: c is waited for, as without a probe); 0 if
+ * the time ran out. */
+static int server_alive(PGconn *c)
 {
-    return take_result(c, sql,
-                       PQexecParams(c, sql, p ? p->n : 0, p ? p->types : NULL,
-                                    p ? p->vals : NULL, p ? p->lens : NULL,
-                                    p ? p->fmts : NULL, 1),
-                       out);
+    static const char *const replaced[] = {"host",
+                                           "hostaddr",
+                                           "port",
+                                           "target_session_attrs",
+                                           "connect_timeout",
+                                           "load_balance_hosts"};
+    PQconninfoOption *opts = PQconninfo(c), *o;
+    const char **kw = NULL, **val = NULL;
+    const char *addr = PQhostaddr(c);
+    uint64_t end = gl_clock_mono_ms() + PG_PROBE_MS;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    PGconn *pc = NULL;
+    size_t n = 0, i;
+    int alive = 1, w;
+
+    if (opts == NULL)
+        goto out;
+    for (o = opts; o->keyword != NULL; o++)
+        n++;
+    if ((kw = calloc(n + 6, sizeof(*kw))) == NULL ||
+        (val = calloc(n + 6, sizeof(*val))) == NULL)
+        goto out;
+    n = 0;
+    for (o = opts; o->keyword != NULL; o++) {
+        for (i = 0; i < sizeof(replaced) / sizeof(replaced[0]); i++)
+            if (strcmp(o->keyword, replaced[i]) == 0)
+                break;
+        if (i == sizeof(replaced) / sizeof(replaced[0]) && o->val != NULL) {
+            kw[n] = o->keyword;
+            val[n++] = o->val;
+        }
+    }
+    kw[n] = "host";
+    val[n++] = PQhost(c);
+    if (addr != NULL && *addr != 0) {
+        kw[n] = "hostaddr";
+        val[n++] = addr;
+    }
+    kw[n] = "port";
+    val[n++] = PQport(c);
+    kw[n] = "target_session_attrs";
+    val[n++] = "any";
+    if ((pc = PQconnectStartParams(kw, val, 0)) == NULL || PQstatus(pc) == CONNECTION_BAD)
+        goto out;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        short ev = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        if ((w = wait_socket(pc, ev, end)) != 0) {
+            alive = w < 0; /* 1: the time ran out */
+            break;
+        }
+        st = PQconnectPoll(pc);
+    }
+out:
+    PQfinish(pc);
+    free(kw);
+    free(val);
+    PQconninfoFree(opts);
+    return alive;
+}
+
+/* Waits until c's socket has one of events, as wait_socket does by end;
+ * with end 0 as long as c's server is alive (PG_SILENT_MS, server_alive):
+ * 1 then once it is not. */
+static int wait_server(PGconn *c, short events, uint64_t end)
+{
+    int w;
+
+    if (end != 0)
+        return wait_socket(c, events, end);
+    while ((w = wait_socket(c, events, gl_clock_mono_ms() + PG_SILENT_MS)) > 0)
+        if (!server_alive(c))
+            return 1;
+    return w;
 }
 
 /* Sends c's statement out (nonblocking: it may not fit the socket's
  * buffer at once), then reads until its results are in (PQisBusy false),
- * waiting on the socket for the time left before end. 0, 1 if end passed,
- * GL_EIO if the connection broke. */
+ * waiting on the socket for the time left before end (wait_server; end
+ * 0: while the server is alive). 0, 1 if end passed (end 0: the server
+ * stopped answering), GL_EIO if the connection broke. */
 static int await_results(PGconn *c, uint64_t end)
 {
     int f, w;
 
     while ((f = PQflush(c)) == 1) {
-        if ((w = wait_socket(c, POLLIN | POLLOUT, end)) != 0)
+        if ((w = wait_server(c, POLLIN | POLLOUT, end)) != 0)
             return w;
         if (!PQconsumeInput(c))
             return GL_EIO;
@@ -853,7 +964,7 @@ static int await_results(PGconn *c, uint64_t end)
     if (f < 0)
         return GL_EIO;
     while (PQisBusy(c)) {
-        if ((w = wait_socket(c, POLLIN, end)) != 0)
+        if ((w = wait_server(c, POLLIN, end)) != 0)
             return w;
         if (!PQconsumeInput(c))
             return GL_EIO;
@@ -861,26 +972,25 @@ static int await_results(PGconn *c, uint64_t end)
     return 0;
 }
 
-/* c's statement sql by end (gl_clock_mono_ms), never blocking longer
- * (end 0: no bound, pg_exec itself, which waits as long as the server
- * makes it; the one place that tells the two apart): it is sent and its
- * result read with libpq's asynchronous calls, waiting on the socket
- * (poll) for the time left. 0 and *out as pg_exec; 1 if end passed
- * (nothing sent if it had already; else the connection is left with the
- * statement under way, PQTRANS_ACTIVE, so pg_put or the caller closes
- * it); GL_EIO on an error (logged). There is no cancel request: PQcancel
- * connects to the server and waits for it without a bound, the very wait
- * this avoids; the server finishes the statement alone, as after a lost
- * connection. */
-static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
-                  uint64_t end)
+/* c's statement sql with params pa (may be NULL), binary results, by
+ * end (gl_clock_mono_ms; 0: while the server is alive, wait_server),
+ * never blocking longer: it is sent and its result read with libpq's
+ * asynchronous calls, waiting on the socket (poll). 0 and *out (if not
+ * NULL; else freed) the result, freed by the caller with PQclear; 1 if
+ * end passed or the server stopped answering (nothing sent if end had
+ * passed already; else the connection is left with the statement under
+ * way, PQTRANS_ACTIVE, and nonblocking, so closing it never blocks: pg_put
+ * or the caller closes it); GL_EIO on an error (logged; take_result).
+ * There is no cancel request: PQcancel connects to the server and waits
+ * for it without a bound, the very wait this avoids; the server finishes
+ * the statement alone, as after a lost connection. */
+static int exec_async(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
+                      uint64_t end)
 {
     PGresult *r = NULL, *next;
     int rc;
 
-    if (end == 0)
-        return pg_exec(c, sql, pa, out);
-    if (gl_clock_mono_ms() >= end)
+    if (end != 0 && gl_clock_mono_ms() >= end)
         return 1;
     if (PQsetnonblocking(c, 1) != 0 ||
         !PQsendQueryParams(c, sql, pa ? pa->n : 0, pa ? pa->types : NULL,
@@ -911,6 +1021,38 @@ static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult 
         return GL_EIO;
     }
     return take_result(c, sql, r, out);
+}
+
+/* Runs sql with params p (may be NULL) without a bound but while the
+ * server is alive (exec_async, end 0); binary results. *out (if not NULL)
+ * gets the result, freed by the caller with PQclear. GL_EIO on any error
+ * (logged), a server that stopped answering included (the connection
+ * left with the statement under way: pg_put closes it; for a COMMIT an
+ * unknown outcome, as a lost connection's). */
+static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult **out)
+{
+    int rc = exec_async(c, sql, p, out, 0);
+
+    if (rc > 0) {
+        gl_log(GL_LOG_ERROR,
+               "store: PostgreSQL at %s:%s stopped answering (nothing for %d ms, and no "
+               "new session within %d ms); the statement is given up and its connection "
+               "closed: %.60s",
+               PQhost(c), PQport(c), PG_SILENT_MS, PG_PROBE_MS, sql);
+        rc = GL_EIO;
+    }
+    return rc;
+}
+
+/* c's statement sql by end (gl_clock_mono_ms), never blocking longer
+ * (end 0: no bound, pg_exec itself, which waits while the server is
+ * alive; the one place that tells the two apart): exec_async. 0 and
+ * *out as pg_exec; 1 if end passed (the connection left as exec_async
+ * says); GL_EIO on an error (logged). */
+static int run_by(PGconn *c, const char *sql, const struct params *pa, PGresult **out,
+                  uint64_t end)
+{
+    return end == 0 ? pg_exec(c, sql, pa, out) : exec_async(c, sql, pa, out, end);
 }
 
 /* run_by (end 0: no bound), and a call out of time is the bound
