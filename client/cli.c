@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "file.h"
 #include "glasslog/error.h"
@@ -111,7 +112,13 @@ int cli_load_verifier(const char *arg, struct gl_verifier *out)
         n = b.len;
     }
     if ((err = gl_verifier_parse(text, n, out, &why)) != 0) {
-        gl_err_wrap(&why, err, 0, "not a valid verifier key");
+        struct stat sb;
+        /* the likeliest slip: a key file's name without its "@" */
+        gl_err_wrap(
+            &why, err, 0,
+            arg[0] != '@' && stat(arg, &sb) == 0
+                ? "not a valid verifier key (a file: give @FILE for the key in it)"
+                : "not a valid verifier key");
         /* never echo a private key given by mistake */
         cli_err(strncmp(arg, "PRIVATE+KEY+", 12) == 0 ? "a private key (not shown)" : arg,
                 &why);

@@ -3,7 +3,9 @@
  * statement, posts it to the log, optionally verifies the returned proof
  * against the log's key, writes the offline bundle (a tlog-proof whose
  * extra line carries the statement, see specs/bundle.md) and prints
- * "index N" and "leaf_hash HEX".
+ * "index N", "leaf_hash HEX", "sha256 HEX" (the subject's digest: a
+ * source's tree digest is what an auditor's --audited names) and, for a
+ * statement linking a source, "source HEX".
  *
  * The provenance chain (specs/statement.md section 9): --kind source
  * with --dir (the tree digest, srctree.h) or --file (an archive);
@@ -66,8 +68,9 @@ static const char append_usage[] =
     "         [--out FILE.tlog-proof] [--log-vkey VKEY] [--timeout SECONDS]\n"
     "\n"
     "Signs a statement (kind build, rule-update, audit-report, source or\n"
-    "rebuild) about the artifact and appends it to the log. Prints 'index N'\n"
-    "and 'leaf_hash HEX'.\n"
+    "rebuild) about the artifact and appends it to the log. Prints 'index N',\n"
+    "'leaf_hash HEX', 'sha256 HEX' (the artifact's digest, or the tree digest\n"
+    "of --dir) and, for a statement naming its source, 'source HEX'.\n"
     "  --dir DIR        (kind source) the tree digest of a source directory\n"
     "  --source-sha256 HEX, --source-dir DIR  the source a build, rule-update\n"
     "                   or rebuild was made from (an archive's SHA-256, or a\n"
@@ -389,6 +392,22 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
     return rc;
 }
 
+/* After a post without a final answer (a timeout, a lost connection, 5xx
+ * to the end): the log may have taken the statement, and appending again
+ * signs another one (another time), so says how to find out first. */
+static void append_unknown(const struct append_opts *o,
+                           const struct gl_statement_fields *f)
+{
+    char hex[GL_HASH_HEX_LEN + 1];
+
+    gl_hex_encode(f->sha256, GL_HASH_LEN, hex, sizeof(hex));
+    cli_error(
+        "the statement may be in the log all the same (no answer is not a refusal); "
+        "before appending again, check: glasslog lookup --log %s --policy POLICY "
+        "--sha256 %s",
+        o->log, hex);
+}
+
 /* Checks the log's answer and writes the bundle: 0, CLI_VERIFY or
  * CLI_USAGE. *checked is set to 1 once the answer checked out (the
  * statement is in the log), whether or not the bundle could be written. */
@@ -440,16 +459,29 @@ out:
     return rc;
 }
 
-/* Reads the JSON answer: index, leaf_hash, proof. */
+/* Prints "NAME HEX" for a 32-byte digest. */
+static void print_digest(const char *name, const uint8_t d[GL_HASH_LEN])
+{
+    char hex[GL_HASH_HEX_LEN + 1];
+
+    gl_hex_encode(d, GL_HASH_LEN, hex, sizeof(hex));
+    printf("%s %s\n", name, hex);
+}
+
+/* Reads the JSON answer: index, leaf_hash, proof. Once the statement is
+ * known to be in the log, prints where (index, leaf_hash) and what it
+ * names (f: sha256, and source when it links one), the digests others
+ * need for their own statements and lookups. */
 static int append_answer(const struct append_opts *o, const struct gl_verifier *vk,
-                         const struct gl_buf *st, const struct gl_http_response *resp)
+                         const struct gl_statement_fields *f, const struct gl_buf *st,
+                         const struct gl_http_response *resp)
 {
     cJSON *j = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
     const cJSON *lh = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "proof");
     uint8_t leaf[GL_HASH_LEN], got[GL_HASH_LEN];
-    char hex[GL_HASH_HEX_LEN + 1], why[256];
+    char why[256];
     uint64_t index;
     int rc = CLI_VERIFY, checked = 0;
 
@@ -469,8 +501,11 @@ static int append_answer(const struct append_opts *o, const struct gl_verifier *
     }
     rc = append_finish(o, vk, st, pr->valuestring, index, leaf, &checked);
     if (checked) { /* appended: say where, even if --out could not be written */
-        gl_hex_encode(leaf, GL_HASH_LEN, hex, sizeof(hex));
-        printf("index %llu\nleaf_hash %s\n", (unsigned long long)index, hex);
+        printf("index %llu\n", (unsigned long long)index);
+        print_digest("leaf_hash", leaf);
+        print_digest("sha256", f->sha256);
+        if (gl_statement_has_source(f))
+            print_digest("source", f->source);
     }
 out:
     cJSON_Delete(j);
@@ -545,9 +580,14 @@ int cmd_append_main(int argc, char **argv)
         cli_error("--log URL too long");
         goto out;
     }
-    if (append_post((const char *)url.data, &st, o.timeout_s, &resp) != 0)
+    if ((rc = append_post((const char *)url.data, &st, o.timeout_s, &resp)) != 0) {
+        /* no final answer (a 429 is one: not taken), so the log may have it */
+        if (rc == GL_EIO && resp.status != 429)
+            append_unknown(&o, &f);
+        rc = CLI_USAGE;
         goto out;
-    rc = append_answer(&o, use_vk, &st, &resp);
+    }
+    rc = append_answer(&o, use_vk, &f, &st, &resp);
 out:
     gl_signer_wipe(&k);
     gl_http_response_release(&resp);

@@ -229,6 +229,22 @@ static int try_next_on_404(const struct fetch *f, int rc,
     return *seen404 != all_urls(f->urls.n);
 }
 
+/* 1 if r, a 404 to a GET of url, cannot be the log API's answer: the
+ * path is the JSON API's (api/v1/) and the body is not a JSON object (every
+ * glasslog server gives its 404s a JSON reason there). A static copy of
+ * the tiles (mirror-dir behind a web server) answers so: it serves the
+ * checkpoint and tiles, not the API. */
+static int no_api_here(const struct gl_http_response *r, const char *url)
+{
+    size_t i = 0;
+
+    if (r->status != 404 || strstr(url, "/api/v1/") == NULL)
+        return 0;
+    while (i < r->body.len && strchr(" \t\r\n", r->body.data[i]) != NULL)
+        i++;
+    return i == r->body.len || r->body.data[i] != '{';
+}
+
 /* Turns a final answer to a GET into fetch_get's result. */
 static int finish(struct fetch *f, int rc, struct gl_http_response *r, const char *url,
                   struct gl_buf *body)
@@ -249,6 +265,15 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
     if (r->status == 200) {
         gl_http_response_take_body(r, body);
         return 0;
+    }
+    if (f->urls.n == 1 && no_api_here(r, url)) { /* of several, another may have it */
+        snprintf(
+            f->error, sizeof(f->error),
+            "%s: 404 without the log API's JSON reason: no glasslog API at this URL "
+            "(a static copy of the tiles serves /checkpoint and tiles only; give the "
+            "log's URL)",
+            url);
+        return GL_EIO;
     }
     snippet(&r->body, snip, sizeof(snip));
     snprintf(f->error, sizeof(f->error), "%s: the log answered %ld%s%s", url, r->status,

@@ -28,8 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glasslog/chainbundle.h"
 #include "glasslog/codec.h"
 #include "glasslog/error.h"
+#include "glasslog/tlogproof.h"
 #include "text.h"
 
 #define MAX_TOKENS (GL_POLICY_MAX_MEMBERS + 3)
@@ -679,6 +681,9 @@ static int parse_line(struct pstate *ps, char *line, size_t len)
     for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
         if (tok_is(&t[0], keywords[i].word))
             return keywords[i].parse(ps, t, nt);
+    if (ps->line == 1 &&
+        (tok_is(&t[0], GL_TLOGPROOF_HEADER) || tok_is(&t[0], GL_CHAINBUNDLE_HEADER)))
+        return gl_err_set(ps->why, GL_EPARSE, 1, "a proof bundle, not a policy");
     return gl_err_set(ps->why, GL_EPARSE, ps->line, "unknown keyword \"%.*s\"",
                       shown(t[0].n), t[0].s);
 }

@@ -424,9 +424,10 @@ out:
 
 static int open_store(struct daemon *d)
 {
-    struct store_options o = {d->cfg.store[0] ? d->cfg.store : NULL,
-                              d->cfg.data[0] ? d->cfg.data : NULL, d->cfg.create,
-                              d->cfg.cache_mb, 0};
+    struct store_options o = {.url = d->cfg.store[0] ? d->cfg.store : NULL,
+                              .dir = d->cfg.data[0] ? d->cfg.data : NULL,
+                              .create = d->cfg.create,
+                              .cache_mb = d->cfg.cache_mb};
     const char *why = "";
     int rc;
 
@@ -771,7 +772,8 @@ static int load_mirrors(const struct daemon *d, struct mirrorpush_list *l)
 
     gl_buf_init(&text, 1 << 20);
     if ((rc = gl_file_read(d->cfg.mirrors, &text)) != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.mirrors, gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", d->cfg.mirrors,
+               gl_file_read_error(rc));
     else if ((rc = mirrorpush_parse((const char *)text.data, text.len, l, &why)) != 0)
         gl_log_err(GL_LOG_ERROR, d->cfg.mirrors, &why);
     gl_buf_release(&text);
@@ -811,15 +813,18 @@ static int start_mirrors(struct daemon *d)
  * reload does (so a submitters file without a key is refused unless
  * --read-only: the unit's ExecReload runs this first); no store is
  * opened and no port bound. 0 if all are usable; otherwise the log says
- * why. */
-static int check_config(struct daemon *d)
+ * why, and *start_ok is 1 if a start would take them all the same (a
+ * submitters file without a key: a start serves and refuses appends,
+ * a reload keeps the keys in use). */
+static int check_config(struct daemon *d, int *start_ok)
 {
     struct mirrorpush_list *l = NULL;
-    struct reload_config c = reload_cfg(&d->cfg, d->cfg.read_only);
+    struct reload_config c = reload_cfg(&d->cfg, 1);
     struct submitters subs = {0};
     char webdir[CONFIG_PATH_MAX];
     int rc;
 
+    *start_ok = 0;
     if ((rc = load_keys(d)) != 0 ||
         (rc = reload_read_submitters(&c, uv_now(&d->loop), &subs)) != 0 ||
         (rc = load_policy(d)) != 0)
@@ -831,6 +836,15 @@ static int check_config(struct daemon *d)
     }
     if ((rc = web_resolve_dir(d->cfg.web, webdir, sizeof(webdir))) == 0)
         rc = web_new(webdir, d->cfg.public_policy, &d->web);
+    if (rc == 0 && subs.n == 0 && !d->cfg.read_only) {
+        gl_log(GL_LOG_ERROR,
+               "%s lists no submitter key: a start would serve and refuse every append; "
+               "a reload is refused (it keeps the keys in use; to stop appends, restart "
+               "with --read-only)",
+               c.submitters);
+        *start_ok = 1;
+        rc = GL_EINVAL;
+    }
 out:
     free(l);
     submitters_release(&subs);
@@ -1059,9 +1073,13 @@ int main(int argc, char **argv)
         return 1;
     holder_name(&d);
     if (d.cfg.check_config) {
-        status = check_config(&d) == 0 ? 0 : 1;
-        printf("glasslogd: %s\n", status == 0 ? "the configuration is usable"
-                                              : "the configuration is not usable");
+        int start_ok;
+        status = check_config(&d, &start_ok) == 0 ? 0 : 1;
+        printf("glasslogd: %s\n",
+               status == 0 ? "the configuration is usable"
+               : start_ok  ? "the configuration is not usable for a reload (a start "
+                             "takes it, with no submitter)"
+                           : "the configuration is not usable");
         goto out;
     }
     if (load_keys(&d) != 0 || load_policy(&d) != 0 || restore_maybe(&d) != 0 ||

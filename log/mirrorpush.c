@@ -143,8 +143,8 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
             return gl_err_set(why, GL_EPARSE, no, "NUL byte in the line");
         memcpy(buf, line, len);
         buf[len] = 0;
-        for (char *s = strtok_r(buf, " ", &save); s && nf < 5;
-             s = strtok_r(NULL, " ", &save))
+        for (char *s = strtok_r(buf, " \t", &save); s && nf < 5;
+             s = strtok_r(NULL, " \t", &save))
             f[nf++] = s;
         if (nf != 4 || strcmp(f[0], "mirror") != 0)
             return gl_err_set(why, GL_EPARSE, no, "want: mirror <name> <vkey> <url>");
@@ -152,10 +152,15 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
             return gl_err_set(why, GL_ETOOBIG, no, "more than %d mirrors",
                               MIRRORPUSH_MAX);
         struct mirrorpush_target *m = &out->v[out->n];
+        if (strlen(f[1]) > MIRRORPUSH_NAME_MAX)
+            return gl_err_set(why, GL_ETOOBIG, no, "name longer than %d bytes",
+                              MIRRORPUSH_NAME_MAX);
+        snprintf(m->name, sizeof m->name, "%s", f[1]);
         if (gl_verifier_parse(f[2], strlen(f[2]), &m->key, NULL) != 0 ||
-            m->key.type != GL_KEY_COSIG || strcmp(m->key.name, f[1]) != 0)
-            return gl_err_set(why, GL_EPARSE, no, "not a cosigning verifier key named %s",
-                              f[1]);
+            m->key.type != GL_KEY_COSIG)
+            return gl_err_set(
+                why, GL_EPARSE, no,
+                "not a cosigning verifier key (glasslog keygen --cosigner)");
         size_t ul = strlen(f[3]), scheme = strncmp(f[3], "https://", 8) == 0 ? 8 : 7;
         if (ul > MIRRORPUSH_URL_MAX ||
             (strncmp(f[3], "http://", 7) != 0 && strncmp(f[3], "https://", 8) != 0))
@@ -271,7 +276,7 @@ static int add_entries(struct mirrorpush *p, size_t k, const struct gl_buf *body
             p->gzip[k] = !again && r.has_header && lists_gzip(r.header);
             if (again) {
                 gl_log(GL_LOG_INFO, "mirror %s refuses gzip (415): sending identity",
-                       m->key.name);
+                       m->name);
                 gl_http_response_release(&r);
                 continue;
             }
@@ -332,7 +337,7 @@ static int add_checkpoint(struct mirrorpush *p, const struct mirrorpush_target *
             gl_log(GL_LOG_WARN,
                    "mirror %s: add-checkpoint answered 409 without a tree size "
                    "(text/x.tlog.size: a decimal and a newline)",
-                   m->key.name);
+                   m->name);
     } else if (r.status != 200) {
         rc = GL_EVERIFY;
     }
@@ -395,7 +400,7 @@ static void push_failed(struct mirrorpush *p, size_t k, uint64_t at, const char 
     p->retry_at[k] = gl_clock_mono() + p->backoff[k];
     gl_log(GL_LOG_WARN,
            "mirror %s (%s): push at %llu failed: %s (HTTP %ld); retrying in %.1f s",
-           m->key.name, m->url, (unsigned long long)at, why, status, p->backoff[k]);
+           m->name, m->url, (unsigned long long)at, why, status, p->backoff[k]);
 }
 
 /* Brings mirror k to the stored tree (size, ck: the checkpoint to send).
@@ -450,7 +455,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             maxpk = npk / 2;
             gl_log(GL_LOG_INFO,
                    "mirror %s: body of %llu packages too large (413); sending %llu",
-                   m->key.name, (unsigned long long)npk, (unsigned long long)maxpk);
+                   m->name, (unsigned long long)npk, (unsigned long long)maxpk);
             continue;
         }
         if (st != 202 && (st != 409 || pend != size)) {
@@ -462,7 +467,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
             break;
         }
         if (st == 202)
-            gl_log(GL_LOG_INFO, "mirror %s: next entry %llu of %llu", m->key.name,
+            gl_log(GL_LOG_INFO, "mirror %s: next entry %llu of %llu", m->name,
                    (unsigned long long)next, (unsigned long long)size);
         if (stopping(p) || gl_clock_mono() - t0 >= PUSH_SLICE_S) {
             paused = 1; /* it moved: the next round resumes it */
@@ -473,8 +478,8 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
         paused = 1; /* a request the stop aborted (stop_requested): no failure */
     if (paused) {
         gl_log(GL_LOG_INFO,
-               "mirror %s: paused at entry %llu of %llu until the next round",
-               m->key.name, (unsigned long long)next, (unsigned long long)size);
+               "mirror %s: paused at entry %llu of %llu until the next round", m->name,
+               (unsigned long long)next, (unsigned long long)size);
         goto out;
     }
     if (stalled) {
@@ -506,7 +511,7 @@ static void push_one(struct mirrorpush *p, size_t k, uint64_t size,
                              line.len, (uint64_t)time(NULL), &so, &sn, &why) == 0) {
             sl = (const char *)line.data + so;
             if (p->done[k] != size)
-                gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->key.name,
+                gl_log(GL_LOG_INFO, "mirror %s holds the log at %llu", m->name,
                        (unsigned long long)size);
             memcpy(p->sent[k], ck_hash, HLEN);
             pthread_mutex_lock(&p->mu);
@@ -559,14 +564,14 @@ static int probe_mirror(struct gl_http_client *c, const struct mirrorpush_target
                "this store is a copy (backup or restore) of size %llu and mirror %s "
                "(%s) holds size %llu of this log: the log released more than the copy "
                "holds, and signing on it would fork the log; refusing to start",
-               (unsigned long long)size, m->key.name, m->url, (unsigned long long)a.size);
+               (unsigned long long)size, m->name, m->url, (unsigned long long)a.size);
         return GL_ESTATE;
     }
     if (a.known && a.conflict) {
         gl_log(GL_LOG_ERROR,
                "this store is a copy (backup or restore) and mirror %s (%s) holds "
                "another tree of size %llu: refusing to start",
-               m->key.name, m->url, (unsigned long long)size);
+               m->name, m->url, (unsigned long long)size);
         return GL_ESTATE;
     }
     if (a.known || accept)
@@ -576,7 +581,7 @@ static int probe_mirror(struct gl_http_client *c, const struct mirrorpush_target
            "answer (%s): nothing shows the copy holds all the log released; refusing "
            "to start (start when every mirror answers, or pass --accept-copy if the "
            "copy is known to be current)",
-           m->key.name, m->url,
+           m->name, m->url,
            a.status == 0     ? a.error
            : a.status == 409 ? "HTTP 409 without a tree size"
                              : "an HTTP status other than 200 or 409");
@@ -626,14 +631,14 @@ int mirrorpush_metrics(struct mirrorpush *p, struct gl_buf *out)
                            "The tree size the mirror cosigned last.");
     for (size_t k = 0; k < p->list.n && rc == 0; k++)
         rc = gl_buf_printf(out, "glasslog_mirror_size{mirror=\"%s\"} %llu\n",
-                           p->list.v[k].key.name, (unsigned long long)p->done[k]);
+                           p->list.v[k].name, (unsigned long long)p->done[k]);
     if (rc == 0)
         rc = gl_metrics_family(out, "glasslog_mirror_push_failures_total", "counter",
                                "Pushes to the mirror that failed.");
     for (size_t k = 0; k < p->list.n && rc == 0; k++)
         rc = gl_buf_printf(out,
                            "glasslog_mirror_push_failures_total{mirror=\"%s\"} %llu\n",
-                           p->list.v[k].key.name, (unsigned long long)p->failures[k]);
+                           p->list.v[k].name, (unsigned long long)p->failures[k]);
     pthread_mutex_unlock(&p->mu);
     return rc;
 }

@@ -5,7 +5,10 @@
  *
  *   mirror <name> <cosigning verifier key> <submission URL>
  *
- * ("#" comments and blank lines skipped; at most MIRRORPUSH_MAX mirrors).
+ * ("#" comments and blank lines skipped; fields split by spaces or tabs;
+ * at most MIRRORPUSH_MAX mirrors). The name is a local label for log lines,
+ * any word, as a policy's witness names are; the key's own name is what
+ * finds the mirror's cosignature.
  * A thread of its own, every interval, for each mirror whose copy is
  * behind the stored tree (size P, checkpoint C):
  *   0. only a released tree is pushed: while P is above the largest size
@@ -60,8 +63,11 @@
 #define MIRRORPUSH_PACKAGES 32
 #define MIRRORPUSH_URL_MAX 1024
 
+#define MIRRORPUSH_NAME_MAX 256
+
 struct mirrorpush_target {
-    struct gl_verifier key; /* GL_KEY_COSIG */
+    char name[MIRRORPUSH_NAME_MAX + 1]; /* the line's name, for log lines */
+    struct gl_verifier key;             /* GL_KEY_COSIG */
     char url[MIRRORPUSH_URL_MAX + 1];
 };
 

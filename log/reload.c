@@ -27,7 +27,7 @@ int reload_load_policy(const char *path, struct gl_policy **out)
     gl_buf_init(&text, POLICY_FILE_MAX);
     rc = gl_file_read(path, &text);
     if (rc != 0)
-        gl_log(GL_LOG_ERROR, "cannot read %s: %s", path, gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "cannot read %s: %s", path, gl_file_read_error(rc));
     else if ((rc = gl_policy_parse((const char *)text.data, text.len, &pol, &why)) != 0)
         gl_log_err(GL_LOG_ERROR, path, &why);
     gl_buf_release(&text);

@@ -108,8 +108,7 @@ static int web_add(struct web *w, const char *path, const char *url, const char 
     }
     gl_buf_init(&b, cap);
     if ((rc = gl_file_read(path, &b)) != 0) {
-        gl_log(GL_LOG_ERROR, "web: cannot read %s: %s", path,
-               rc == GL_ETOOBIG ? "larger than the cap" : gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "web: cannot read %s: %s", path, gl_file_read_error(rc));
         gl_buf_release(&b);
         return rc;
     }

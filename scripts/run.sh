@@ -1,5 +1,7 @@
 #!/bin/sh
-# make run: a working log on 127.0.0.1:8080 with data in var/log/.
+# make run: a working log on 127.0.0.1:8080 with data in var/log/
+# (GL_LISTEN=ADDR:PORT listens elsewhere, GL_ORIGIN names a new log's origin:
+# `make run GL_LISTEN=127.0.0.1:9090`).
 # First run: makes var/log.key (the log's key; its name is the origin),
 # var/submitter.key (a key allowed to append, listed in var/submitters)
 # and creates the log (--create). Only the run that made var/log.key
@@ -25,8 +27,16 @@ if [ ! -f var/submitter.key ]; then
     cp var/submitter.key.pub var/submitters
 fi
 # A policy for `glasslog verify`: this log, this submitter, no witnesses.
-[ -f var/policy ] || printf 'log %s http://%s\nsubmitter %s\nquorum none\n' \
-    "$(cat var/log.key.pub)" "$LISTEN" "$(cat var/submitter.key.pub)" > var/policy
+# Kept across runs (it may have been edited); its log line follows LISTEN.
+VKEY=$(cat var/log.key.pub)
+if [ ! -f var/policy ]; then
+    printf 'log %s http://%s\nsubmitter %s\nquorum none\n' \
+        "$VKEY" "$LISTEN" "$(cat var/submitter.key.pub)" > var/policy
+elif ! grep -qxF "log $VKEY http://$LISTEN" var/policy; then
+    awk -v k="$VKEY" -v u="http://$LISTEN" '$1 == "log" && $2 == k { $0 = "log " k " " u } { print }' \
+        var/policy > var/policy.new && mv var/policy.new var/policy
+    echo "var/policy: the log's URL is now http://$LISTEN" >&2
+fi
 cat <<MSG
 glasslog log on http://$LISTEN (data in var/log/)
 log verifier key:

@@ -49,6 +49,13 @@ int gl_file_read(const char *path, struct gl_buf *out)
     return rc;
 }
 
+const char *gl_file_read_error(int rc)
+{
+    if (rc == GL_EIO && errno != 0)
+        return strerror(errno);
+    return rc == GL_ETOOBIG ? "larger than the cap" : gl_strerror(rc);
+}
+
 static int write_all(int fd, const void *data, size_t n)
 {
     const char *p = data;

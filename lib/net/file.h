@@ -14,6 +14,10 @@
 /* Appends the contents of path ("-" = stdin) to out; GL_ETOOBIG past
  * out->max, GL_EIO (errno kept) if it cannot be opened or read. */
 int gl_file_read(const char *path, struct gl_buf *out);
+/* The reason for gl_file_read's error rc, for a log line: errno's text
+ * for GL_EIO (call it before anything changes errno), "larger than the
+ * cap" for GL_ETOOBIG. A static string. */
+const char *gl_file_read_error(int rc);
 /* Creates path with O_EXCL and mode, writes data, fsyncs, closes; removes
  * it again on failure. GL_EEXIST if it exists, GL_EIO otherwise. The
  * directory is not synced: the caller syncs it once after its files

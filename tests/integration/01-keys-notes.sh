@@ -91,6 +91,9 @@ expect_rc 1 "$G" note verify --vkey "@$V/peter.vkey" "$T/garbage"
 expect_err "garbage: not a valid signed note: no blank line between the text and the signatures"
 expect_rc 1 "$G" note verify --vkey "not-a-key" "$V/peter.note"
 expect_err "not-a-key: not a valid verifier key: not a key: want <name>+<id>+<base64>"
+# a key file named without its "@": the message says how to give a file
+expect_rc 1 "$G" note verify --vkey "$V/peter.vkey" "$V/peter.note"
+expect_err "not a valid verifier key (a file: give @FILE for the key in it)"
 expect_rc 1 "$G" note verify "$V/peter.note"
 
 # Cosignatures in a note are ignored by note verify (unknown to it).

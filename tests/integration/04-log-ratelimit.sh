@@ -144,9 +144,16 @@ case "$ra" in 3|4) ;; *) fail "slow 2: Retry-After '$ra', want 4: $(cat "$T/err"
 # waiting, with the reason; the statement is not logged.
 expect_rc 3 append slow s-3 --timeout 3
 expect_err "rate limited (429: rate limit of this submitter key exceeded; retry in [34] s): the log allows this submitter key's next append in [34] s, past the --timeout of 3 s; giving up"
+grep -q "may be in the log" "$T/err" && fail "a 429 is an answer: $(cat "$T/err")"
 grep -q retrying "$T/err" && fail "slow 3 retried: $(cat "$T/err")"
 expect_http 200 GET "/api/v1/lookup?sha256=$(printf 's-3' | sha256sum | cut -c1-64)"
 grep -qx '{"statements":\[\],"tree_size":[0-9]*}' "$T/body" || fail "the refused statement was logged: $(cat "$T/body")"
+# no answer at all: the statement may be in the log, and stderr says how to
+# find out before signing another
+DEAD=$(free_port)
+expect_rc 3 "$G" append --log "http://127.0.0.1:$DEAD" --key "$T/slow.key" --kind build \
+    --subject s --version 4 --sha256 "$(printf '%064d' 4)" --timeout 1
+expect_err "the statement may be in the log all the same (no answer is not a refusal); before appending again, check: glasslog lookup --log http://127.0.0.1:$DEAD --policy POLICY --sha256 $(printf '%064d' 4)"
 
 # dflt has no options: --submit-rate 0.5 --submit-burst 1 apply.
 append dflt d-1 || fail "dflt 1: $(cat "$T/err")"

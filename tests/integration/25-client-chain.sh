@@ -52,9 +52,16 @@ SRC=$(cd "$T/src" && {
 (cd "$T/rebuild-src" && ./build.sh) > "$T/rebuilt.bin"
 cmp -s "$T/widget.bin" "$T/rebuilt.bin" || fail "the test build is not reproducible"
 
-app --key "$T/vendor.key" --kind source --subject widget --version 1.0 --dir "$T/src"
-app --key "$T/vendor.key" --kind build --subject widget --version 1.0 --file "$T/widget.bin" \
-    --source-dir "$T/src"
+# append prints the digests others name: a source's tree digest (what
+# an auditor's --audited takes), a build's artifact and source
+expect_rc 0 "$G" append --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --key "$T/vendor.key" \
+    --kind source --subject widget --version 1.0 --dir "$T/src"
+grep -qx "sha256 $SRC" "$T/out" || fail "append --dir printed: $(cat "$T/out")"
+grep -q "^source " "$T/out" && fail "a source statement names no source: $(cat "$T/out")"
+expect_rc 0 "$G" append --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --key "$T/vendor.key" \
+    --kind build --subject widget --version 1.0 --file "$T/widget.bin" --source-dir "$T/src"
+[ "$(sed -n '3,4p' "$T/out")" = "$(printf 'sha256 %s\nsource %s' "$(sha256sum "$T/widget.bin" | cut -c1-64)" "$SRC")" ] ||
+    fail "append --source-dir printed: $(cat "$T/out")"
 app --key "$T/rb1.key" --kind rebuild --subject widget --version 1.0 --file "$T/rebuilt.bin" \
     --source-dir "$T/rebuild-src"
 echo "report: fine" > "$T/report.txt"

@@ -76,7 +76,9 @@ make_witness_keys 2
 M2PORT=$(free_port)
 M2URL="http://127.0.0.1:$M2PORT"
 printf 'logs/v0\nvkey %s\nmirror\n' "$(cat "$T/log.key.pub")" > "$T/logs2"
-printf 'mirror mirror2.example %s %s\n' "$(cat "$T/m2.key.pub")" "$M2URL" > "$T/mirrors"
+# the line's name is a local label (log lines), not the key's name; tabs
+# separate fields as spaces do
+printf 'mirror\tm2 %s\t%s\n' "$(cat "$T/m2.key.pub")" "$M2URL" > "$T/mirrors"
 start_m2() {
     start_witness 2 "$T/logs2" --mirror-key "$T/m2.key" --mirror-listen "127.0.0.1:$M2PORT"
     wait_until 10 curl -sf -o /dev/null "$M2URL/healthz" || fail "mirror 2 listener not up"
@@ -87,11 +89,11 @@ t0=$(date +%s.%N)
 start_log "$T/data" --mirrors "$T/mirrors"
 # freeze the mirror at glasslogd's first progress line, then kill -9 it
 for i in $(seq 3000); do
-    grep -q "mirror mirror2.example: next entry" "$LOG_OUT" && break
+    grep -q "mirror m2: next entry" "$LOG_OUT" && break
     sleep 0.02
 done
 kill -STOP "$WPID2"
-grep -q "mirror mirror2.example: next entry" "$LOG_OUT" || fail "nothing pushed: $(tail -5 "$LOG_OUT")"
+grep -q "mirror m2: next entry" "$LOG_OUT" || fail "nothing pushed: $(tail -5 "$LOG_OUT")"
 kill -9 "$WPID2"; wait "$WPID2" 2>/dev/null
 start_m2
 NEXT=$(sed -n 's/.*mirror of example.com\/log: checkpoint [0-9]*, next entry \([0-9]*\).*/\1/p' "$WOUT2")
@@ -101,7 +103,7 @@ wait_until 120 sh -c "[ \"\$(curl -sf $M2URL/mirror/$LHEX/checkpoint | sed -n 2p
     fail "the push did not complete: $(tail -5 "$LOG_OUT")"
 t1=$(date +%s.%N)
 echo "51-mirror-catchup: push of $N entries (with one kill -9 at $NEXT) in $(echo "$t1 - $t0" | bc) s"
-wait_until 10 grep -q "mirror mirror2.example holds the log at $N" "$LOG_OUT" ||
+wait_until 10 grep -q "mirror m2 holds the log at $N" "$LOG_OUT" ||
     fail "glasslogd did not verify the mirror's cosignature: $(tail -5 "$LOG_OUT")"
 T_N=$(python3 "$PY" same-tiles "$LOG_URL" "$M2URL/mirror/$LHEX") || fail "pushed tiles differ"
 # glasslogd serves the mirror's cosignature on its checkpoint

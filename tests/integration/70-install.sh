@@ -290,14 +290,20 @@ R="$T/runtree"
 mkdir -p "$R/scripts"
 cp "$ROOT/scripts/run.sh" "$R/scripts/"
 ln -s "$GL_BIN" "$R/bin"
-run_log() { spawn makerun env GL_LISTEN=127.0.0.1:0 sh "$R/scripts/run.sh"; }
+run_log() { spawn makerun env GL_LISTEN="${1:-127.0.0.1:0}" sh "$R/scripts/run.sh"; }
 run_log || fail "make run, first: $(cat "$SPAWN_OUT")"
 LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT
 grep -q 'created a new log' "$LOG_OUT" || fail "make run did not create: $(cat "$LOG_OUT")"
 stop_log
-run_log || fail "make run, again: $(cat "$SPAWN_OUT")"
+echo "# kept" >> "$R/var/policy"
+RUNPORT=$(free_port)
+run_log "127.0.0.1:$RUNPORT" || fail "make run, again: $(cat "$SPAWN_OUT")"
 LOG_PID=$SPAWN_PID LOG_OUT=$SPAWN_OUT
 grep -q 'created a new log' "$LOG_OUT" && fail "make run created again"
+# the policy served at /policy names the log where it now listens, edits kept
+grep -qxF "log $(cat "$R/var/log.key.pub") http://127.0.0.1:$RUNPORT" "$R/var/policy" ||
+    fail "var/policy after a run on another port: $(cat "$R/var/policy")"
+grep -qx "# kept" "$R/var/policy" || fail "var/policy lost its other lines: $(cat "$R/var/policy")"
 stop_log
 rm -rf "$R/var/log"
 run_log && fail "make run started a second history after var/log was lost"

@@ -123,6 +123,7 @@ grep -q "$T/submitters lists no submitter key" "$LOG_OUT" || fail "empty file: $
 post_as "$T/sub2.key" b5; [ "$CODE" = 200 ] || fail "kept key after an empty file: $CODE"
 check_log 1
 expect_err "lists no submitter key"
+grep -q 'not usable for a reload (a start takes it' "$T/out" || fail "check-config, no key: $(cat "$T/out")"
 [ "$(grep -c 'reload: applied: ' "$LOG_OUT")" = 3 ] || fail "applied: $(grep reload: "$LOG_OUT")"
 
 # The keep-alive connection was the same one throughout.
