@@ -26,8 +26,12 @@
 #include "clock.h"
 
 #define CKPT_MAX 4096
-#define RECOVER_INTERVAL_S 1.0  /* between attempts to reopen a failed store */
-#define SEQ_POLL_MS 10          /* shared stores: tree and queue polled this often, */
+#define RECOVER_INTERVAL_S                                                               \
+    1.0 /* between attempts to reopen a failed store: the first wait, */
+#define RECOVER_INTERVAL_MAX_S 30.0 /* doubled after each failed attempt up to this, */
+#define RECOVER_BUSY_SHARE                                                               \
+    10.0               /* and at least this many times the last attempt's length */
+#define SEQ_POLL_MS 10 /* shared stores: tree and queue polled this often, */
 #define SEQ_POLL_WATCHED_MS 100 /* or this often while the store's notices arrive */
 #define SEQ_REWATCH_MS 1000     /* after the notices broke: watch again this often */
 #define SEQ_WAIT_MAX_S 30.0     /* a queued submission not logged by then: 503 */
@@ -105,6 +109,7 @@ struct seq {
     unsigned lease_ms;   /* 0 until seq_share */
     char holder[512];
     double t_cut, t_done, t_recover;
+    double recover_wait; /* after the last reopen attempt, before the next */
     struct leafset set;
     /* writer thread */
     pthread_t thread;
@@ -520,19 +525,34 @@ static int seq_reload(struct seq *s)
  * reloaded from there. Nothing is written through the failed handle
  * again. If the disk still fails, the store stays open read-only (reads
  * keep working) and appends answer 503; tried again at the next batch or
- * re-signing, RECOVER_INTERVAL_S after the last attempt ended at the
- * earliest. */
+ * re-signing, once the wait after the last attempt's end has passed. An
+ * attempt runs on the loop and, on a full disk, replays the whole
+ * write-ahead log twice (the writable open, then the read-only one) to
+ * fail again: the wait starts at RECOVER_INTERVAL_S, doubles after each
+ * failure up to RECOVER_INTERVAL_MAX_S, and is at least RECOVER_BUSY_SHARE
+ * times the last attempt's length, so reads keep most of the loop. A
+ * shared store reconnects off the loop, within its bound, and is tried
+ * every RECOVER_INTERVAL_S (a fail-over must not wait longer). */
 static int seq_recover(struct seq *s)
 {
-    double t = gl_clock_mono();
+    double t = gl_clock_mono(), took;
     int rc;
 
-    if (s->t_recover != 0 && t - s->t_recover < RECOVER_INTERVAL_S)
+    if (s->t_recover != 0 && t - s->t_recover < s->recover_wait)
         return GL_EIO;
     rc = store_reopen(s->store);
     /* from the attempt's end: a reopen that store calls under way held up
-     * for the loop's whole bound leaves the loop free as long again */
+     * for the loop's whole bound leaves the loop free RECOVER_BUSY_SHARE
+     * times as long */
     s->t_recover = gl_clock_mono();
+    took = s->t_recover - t;
+    /* after a success too: a later failure's attempt waits the first wait */
+    s->recover_wait = s->recover_wait == 0 || s->shared || rc == 0 ? RECOVER_INTERVAL_S
+                                                                   : s->recover_wait * 2;
+    if (s->recover_wait > RECOVER_INTERVAL_MAX_S)
+        s->recover_wait = RECOVER_INTERVAL_MAX_S;
+    if (!s->shared && s->recover_wait < took * RECOVER_BUSY_SHARE)
+        s->recover_wait = took * RECOVER_BUSY_SHARE;
     if (rc != 0 || (!s->shared && (rc = seq_reload(s)) != 0)) {
         if (!s->lost)
             gl_log(GL_LOG_ERROR,

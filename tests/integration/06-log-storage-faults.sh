@@ -95,6 +95,25 @@ for kind in "enospc write" "eio write" "enospc sync" "eio sync"; do
     stop_log
 done
 
+# While the disk keeps failing, reopen attempts (each replays the
+# write-ahead log on the event loop) back off: 1 s, 2 s, 4 s... after the
+# last, not one a second while clients keep retrying.
+data="$T/data-backoff"
+fault_wrap "$data"
+LOG_WRAP=$FAULT_WRAP start_log "$data" --create --batch-ms 2 || fail "start: $(cat "$LOG_OUT")"
+ack backoff 1
+fault_set "eio 0 write"
+statement backoff 2 > "$T/stb"
+t_end=$(($(date +%s) + 8))
+while [ "$(date +%s)" -lt "$t_end" ]; do post "$T/stb"; sleep 0.2; done
+tries=$(grep -c "cannot be opened for writing" "$LOG_OUT")
+[ "$tries" -ge 2 ] && [ "$tries" -le 5 ] ||
+    fail "$tries reopen attempts in 8 s of retried appends, want 2 to 5 (backing off)"
+fault_set off
+wait_until 40 accepted "$T/stb" || fail "backoff: appends did not resume: $CODE $(cat "$T/body")"
+echo "06-log-storage-faults: $tries reopen attempts in 8 s of a failing disk"
+stop_log
+
 # A log killed while its disk fails does not start until the disk works.
 data="$T/data-restart"
 : > "$T/acks"
