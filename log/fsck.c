@@ -276,7 +276,8 @@ out:
 
 static int fsck_run(const char *dir, const struct gl_verifier *given)
 {
-    struct store_options o = {NULL, dir, 0, 16, 1}; /* read-only: fsck writes nothing */
+    /* read-only: fsck writes nothing */
+    struct store_options o = {.dir = dir, .cache_mb = 16, .readonly = 1};
     struct fsck *f = calloc(1, sizeof(*f));
     struct tree *t = malloc(sizeof(*t));
     struct gl_checkpoint c;

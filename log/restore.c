@@ -301,7 +301,7 @@ out:
 
 static int rebuild(struct restore *r)
 {
-    struct store_options o = {NULL, r->tmp, 1, r->cfg->cache_mb, 0};
+    struct store_options o = {.dir = r->tmp, .create = 1, .cache_mb = r->cfg->cache_mb};
     uint64_t bundles, shown = 0;
     uint8_t root[GL_HASH_LEN];
     const char *why = "";

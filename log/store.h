@@ -86,11 +86,15 @@ struct store_options {
     /* Where the store is: "mem:" (in memory), a PostgreSQL connection
      * string ("postgresql://..." or "postgres://..."), or NULL to use dir. */
     const char *url;
-    const char *dir; /* RocksDB data directory (when url is NULL) */
-    int create;      /* make a new log where there is none */
-    size_t cache_mb; /* RocksDB block cache, MiB (0 = 64) */
-    int readonly;    /* rocksdb: open read-only, writing nothing in dir
-                      * (fsck); commits fail. Other backends ignore it. */
+    const char *dir;         /* RocksDB data directory (when url is NULL) */
+    int create;              /* make a new log where there is none */
+    size_t cache_mb;         /* RocksDB block cache, MiB (0 = 64) */
+    int readonly;            /* rocksdb: open read-only, writing nothing in dir
+                              * (fsck); commits fail. Other backends ignore it. */
+    unsigned max_open_files; /* rocksdb: table files open at once (0: the
+                              * default; kv_options.max_open_files), for a
+                              * process holding many stores (the witness's
+                              * mirror copies). Others ignore it. */
 };
 
 /* The state a commit extends (the compare-and-set of rule 3). */

@@ -547,16 +547,16 @@ static void rdb_close(struct store *s)
 static struct kv_options rdb_kv_options(const char *dir, size_t cache_mb, int create,
                                         int readonly)
 {
-    struct kv_options ko = {dir,
-                            cf_names,
-                            CF_COUNT,
-                            cache_mb ? cache_mb : 64,
-                            16,
-                            1u << CF_DEFAULT | 1u << CF_ENTRIES,
-                            create,
-                            1,
-                            1u << CF_LEAVES,
-                            readonly};
+    struct kv_options ko = {.dir = dir,
+                            .cfs = cf_names,
+                            .ncfs = CF_COUNT,
+                            .cache_mb = cache_mb ? cache_mb : 64,
+                            .write_buffer_mb = 16,
+                            .compress = 1u << CF_DEFAULT | 1u << CF_ENTRIES,
+                            .create = create,
+                            .bloom = 1,
+                            .memtable_bloom = 1u << CF_LEAVES,
+                            .readonly = readonly};
 
     return ko;
 }
@@ -709,6 +709,7 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
         return GL_ENOMEM;
     r->base.ops = &rdb_ops;
     pthread_mutex_init(&r->mu, NULL);
+    ko.max_open_files = o->max_open_files;
     if ((rc = kv_open(&ko, &r->kv)) != 0) {
         *why = "cannot open the RocksDB store (see the error above)";
         pthread_mutex_destroy(&r->mu);

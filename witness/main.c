@@ -49,9 +49,15 @@
 #include "wstore.h"
 
 #define PATH_MAX_LEN 4096
-/* Descriptors kept from HTTP connections: RocksDB's, and 128 for the
- * feeder's connections, evidence files, alarm commands, libuv and stdio. */
-#define FD_RESERVE (KV_FD_RESERVE + 128)
+/* Descriptors kept from HTTP connections: the witness state's RocksDB,
+ * and 128 for the feeder's connections, evidence files, alarm commands,
+ * libuv and stdio; the mirror's copies come on top (fd_reserve). */
+#define FD_OTHER 128u
+#define FD_RESERVE (KV_FD_RESERVE + FD_OTHER)
+_Static_assert(FD_RESERVE + (size_t)LOGS_MAX * MIRROR_COPY_FDS <= GL_HTTP_MAX_FD_RESERVE,
+               "the mirror's copies' reserve fits gl_http_fd_budget's");
+_Static_assert(MIRROR_COPY_FDS == 128 && MIRROR_LOGS_SPARE == 4,
+               "the --mirror-max-logs help says 128 and 4");
 
 #define OPT_PATH_MAX 1024
 
@@ -65,7 +71,7 @@ struct options {
     unsigned cache_mb, mirror_inflight_mb;
     int create, check_config;
     unsigned conns_per_client, request_timeout_ms;
-    unsigned mirror_conns, mirror_conns_per_client;
+    unsigned mirror_conns, mirror_conns_per_client, mirror_max_logs;
 };
 
 struct witness {
@@ -125,7 +131,9 @@ static const struct gl_opt settings[] = {
     U("on-evidence-timeout", on_evidence_timeout, 0, 86400, 60, "SECONDS",
       "stop an --on-evidence command (its process group) after this long (0: never); "
       "at most 4 run at once"),
-    U("cache-mb", cache_mb, 1, 65536, 16, "MIB", "RocksDB block cache in MiB"),
+    U("cache-mb", cache_mb, 1, 65536, 16, "MIB",
+      "RocksDB block cache in MiB of the witness state; the mirror's copies share as "
+      "much again (each --cache-mb / --mirror-max-logs, at least 1)"),
     U("conns-per-client", conns_per_client, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT,
       GL_HTTP_DEFAULT_CONNS_PER_ADDR, "N",
       "connections at once from one IPv4 address or IPv6 /64; also its share of the "
@@ -147,6 +155,10 @@ static const struct gl_opt settings[] = {
     U("mirror-conns-per-client", mirror_conns_per_client, 1,
       GL_HTTP_MAX_CONNECTIONS_LIMIT, MIRRORAPI_CONNS_PER_CLIENT, "N",
       "connections at once on --mirror-listen from one IPv4 address or IPv6 /64"),
+    U("mirror-max-logs", mirror_max_logs, 0, LOGS_MAX, 0, "N",
+      "logs mirrored at most: descriptors (128 a copy) and block cache are set aside "
+      "for N copies at start, and a logs list (or a reload's switch) needing more "
+      "copies open is refused (0: the logs mirrored at start plus 4)"),
     GL_OPT_FLAG("check-config", struct options, check_config,
                 "read the keys and the logs and peers files, then exit: 0 if all are "
                 "usable (no state opened, no port bound)"),
@@ -323,6 +335,12 @@ static int load_mirror_key(struct witness *w, int *on)
                w->o.mirror_key);
         return GL_EKEYTYPE;
     }
+    if (w->o.mirror_max_logs > 0 && mirrored > w->o.mirror_max_logs) {
+        gl_log(GL_LOG_ERROR,
+               "%s: %zu logs have a mirror line, more than --mirror-max-logs %u",
+               w->o.logs, mirrored, w->o.mirror_max_logs);
+        return GL_ERANGE;
+    }
     if (mirrored == 0) {
         gl_log(GL_LOG_ERROR, "--mirror-key: no log of %s has a mirror line", w->o.logs);
         return GL_EINVAL;
@@ -335,8 +353,13 @@ static int load_mirror_key(struct witness *w, int *on)
  * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
 static int load_mirror(struct witness *w)
 {
-    struct mirror_config mc = {w->o.data, &w->logs,    w->engine,
-                               &w->mkey,  w->key.name, w->o.cache_mb};
+    struct mirror_config mc = {.data = w->o.data,
+                               .logs = &w->logs,
+                               .engine = w->engine,
+                               .key = &w->mkey,
+                               .witness_name = w->key.name,
+                               .cache_mb = w->o.cache_mb,
+                               .max_logs = w->o.mirror_max_logs};
     int on, rc = load_mirror_key(w, &on);
 
     if (rc != 0 || !on)
@@ -457,6 +480,23 @@ static void on_hup(uv_signal_t *h, int signum)
     reload_request(r);
 }
 
+/* Descriptors kept from HTTP connections (gl_http_fd_budget): FD_RESERVE,
+ * and MIRROR_COPY_FDS for each copy the mirror may hold open (its bound,
+ * fixed at start: mirror.h, Bounds), logged. */
+static unsigned fd_reserve(const struct witness *w)
+{
+    size_t copies = mirror_max_logs(w->mirror); /* <= LOGS_MAX: asserted above */
+    unsigned r = FD_RESERVE + (unsigned)copies * MIRROR_COPY_FDS;
+
+    if (w->mirror != NULL)
+        gl_log(GL_LOG_INFO,
+               "descriptors kept from connections: %u (the witness state %u, the "
+               "mirror's copies %u: %zu logs at most, %u each; other %u)",
+               r, KV_FD_RESERVE, (unsigned)copies * MIRROR_COPY_FDS, copies,
+               MIRROR_COPY_FDS, FD_OTHER);
+    return r;
+}
+
 /* The mirror listener's connections: --mirror-conns, or the in-flight
  * budget's worth of largest bodies (at least MIRRORAPI_CONNS_MIN); never
  * more than fd_conns, its share of the descriptors. */
@@ -485,7 +525,7 @@ static int start(struct witness *w)
     _Static_assert(API_ADD_INFLIGHT_MAX == 256, "--conns-per-client's help names 256");
     if ((rc = api_limit(&w->api, API_ADD_INFLIGHT_MAX, w->o.conns_per_client)) != 0)
         return rc;
-    if ((rc = gl_http_fd_budget(FD_RESERVE, &max_conns)) != 0)
+    if ((rc = gl_http_fd_budget(fd_reserve(w), &max_conns)) != 0)
         return rc;
     /* The two listeners share the descriptors left for connections: the
      * mirror's (at most half) first, the rest for the witness API. */

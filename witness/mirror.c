@@ -53,6 +53,15 @@
  * logs mirrored (at most LOGS_MAX, so a share is at least 16 KiB), set
  * when its copy opens and again, for every log kept, when mirror_switch
  * installs a new set (shrinking a bound evicts the least recently used).
+ *
+ * Storage bounds (mirror.h, Bounds): max_logs is fixed at open; every
+ * copy is opened (mlog_open) with MIRROR_OPEN_FILES table files at most
+ * and a block cache of copy_cache_mb, and mirror_prepare, the only place
+ * copies are opened, refuses a list mirroring more than max_logs logs
+ * before it opens any. Between mirror_prepare and mirror_switch the
+ * copies in use and the staged ones are open together (the ones the next
+ * list keeps count once), so the bound is on that peak (mirror_copies):
+ * invariant, at most max_logs copies are ever open at once.
  */
 #include "mirror.h"
 
@@ -131,6 +140,7 @@ struct staged {
 
 struct mirror {
     struct mirror_config cfg;
+    size_t max_logs; /* copies open at once, at most (fixed at open) */
     struct gl_signer key;
     uint8_t ticket_key[GL_MIRROR_TICKET_KEY]; /* secret; wiped at free */
     pthread_mutex_t cmu;                      /* guards uploads and the gate */
@@ -279,6 +289,14 @@ static int mlog_recover(struct mlog *ml)
     return rc;
 }
 
+/* Each copy's block cache (MiB): cfg.cache_mb split between max_logs
+ * copies, at least 1 (store_options' 0 would mean 64). */
+static size_t copy_cache_mb(const struct mirror *m)
+{
+    size_t mb = m->cfg.cache_mb / (m->max_logs > 0 ? m->max_logs : 1);
+    return mb > 0 ? mb : 1;
+}
+
 /* Opens (creating when missing) the copy of logs entry e into *out, with
  * a tile cache of cache_bytes. Caller closes with mlog_close. */
 static int mlog_open(const struct mirror *m, const struct logs_entry *e,
@@ -314,7 +332,8 @@ static int mlog_open(const struct mirror *m, const struct logs_entry *e,
         return rc;
     }
     o.create = rc;
-    o.cache_mb = m->cfg.cache_mb;
+    o.cache_mb = copy_cache_mb(m);
+    o.max_open_files = MIRROR_OPEN_FILES;
     if ((rc = store_open(&o, &ml->store, &why)) != 0)
         gl_log(GL_LOG_ERROR, "mirror of %s: %s: %s", e->origin, dir, why);
     else if ((ml->tree = malloc(sizeof *ml->tree)) == NULL)
@@ -365,15 +384,49 @@ void mirror_unstage(struct mirror *m)
     staged_drop(&m->next);
 }
 
+void mirror_copies(const struct mirror *m, const struct logs_list *next, size_t *after,
+                   size_t *peak)
+{
+    size_t n = 0, kept = 0, old;
+
+    for (size_t i = 0; i < next->n; i++) {
+        const struct logs_entry *e = &next->v[i];
+        if (!e->mirror)
+            continue;
+        n++;
+        /* as mirror_prepare finds the copies it keeps */
+        if (m->n > 0 && logs_find(m->cfg.logs, e->origin, strlen(e->origin), &old) == 0)
+            for (size_t j = 0; j < m->n; j++)
+                kept += m->v[j]->log == old;
+    }
+    *after = n;
+    *peak = n + (m->n - kept);
+}
+
 int mirror_prepare(struct mirror *m, const struct logs_list *next)
 {
     struct staged x = {NULL, NULL, 0};
-    size_t n = 0, cache;
+    size_t n, peak, cache;
     int rc = 0;
 
     assert(m->next.v == NULL);
-    for (size_t i = 0; i < next->n; i++)
-        n += next->v[i].mirror != 0;
+    mirror_copies(m, next, &n, &peak);
+    if (peak > m->max_logs) {
+        if (peak == n)
+            gl_log(GL_LOG_ERROR,
+                   "mirror: %zu logs have a mirror line, more than the %zu copies "
+                   "descriptors and cache were set aside for at start "
+                   "(--mirror-max-logs)",
+                   n, m->max_logs);
+        else
+            gl_log(GL_LOG_ERROR,
+                   "mirror: %zu copies would be open at once (the %zu logs mirrored, and "
+                   "%zu dropped but open until the switch), more than the %zu "
+                   "descriptors and cache were set aside for at start "
+                   "(--mirror-max-logs)",
+                   peak, n, peak - n, m->max_logs);
+        return GL_ERANGE;
+    }
     x.v = calloc(n ? n : 1, sizeof(struct mlog *));
     x.log = calloc(n ? n : 1, sizeof(size_t));
     if (x.v == NULL || x.log == NULL) {
@@ -456,6 +509,8 @@ int mirror_open(const struct mirror_config *cfg, struct mirror **out)
     if ((m = calloc(1, sizeof *m)) == NULL)
         return GL_ENOMEM;
     m->cfg = *cfg;
+    m->max_logs = cfg->max_logs > 0 ? cfg->max_logs : n + MIRROR_LOGS_SPARE;
+    m->max_logs = m->max_logs < LOGS_MAX ? m->max_logs : LOGS_MAX;
     m->key = *cfg->key;
     pthread_mutex_init(&m->cmu, NULL);
     snprintf(m->wname, sizeof m->wname, "%s", cfg->witness_name ? cfg->witness_name : "");
@@ -493,6 +548,11 @@ void mirror_free(struct mirror *m)
 size_t mirror_count(const struct mirror *m)
 {
     return m ? m->n : 0;
+}
+
+size_t mirror_max_logs(const struct mirror *m)
+{
+    return m ? m->max_logs : 0;
 }
 
 void mirror_tile_cache(struct mirror *m, size_t *limit, size_t *held)

@@ -60,6 +60,23 @@
  * its endpoints answer 404, its copy staying on disk (DATA/mirror/<origin
  * hash>/) for a later list that mirrors it again. mirror_resume opens the
  * gate.
+ *
+ * Bounds: every copy is a RocksDB database of its own, so the process's
+ * descriptors and block-cache memory grow with the logs mirrored. The
+ * mirror is opened for at most max_logs mirrored logs (mirror_config;
+ * fixed until mirror_free): each copy keeps at most MIRROR_OPEN_FILES
+ * table files open (RocksDB's table cache opens and closes the others
+ * as reads need them), so all copies hold at most mirror_max_logs(m) *
+ * MIRROR_COPY_FDS descriptors, which the caller sets aside before sizing
+ * its connection limit; and each copy gets cfg.cache_mb / max_logs MiB of
+ * block cache (at least 1), so the copies' caches add up to at most
+ * max(cfg.cache_mb, max_logs) MiB. The bound is on the copies open at
+ * once, and during a reload the copies in use stay open until the switch
+ * beside the new ones (mirror_copies): a list mirroring more than
+ * max_logs logs, or a switch that would hold more open, is refused
+ * (mirror_open, mirror_prepare: GL_ERANGE, logged). Mirroring more
+ * takes a restart with a larger bound; replacing logs near the bound, a
+ * reload that drops the old ones first, then one that adds the others.
  */
 #ifndef GL_WITNESS_MIRROR_H
 #define GL_WITNESS_MIRROR_H
@@ -71,6 +88,7 @@
 #include "glasslog/buf.h"
 #include "glasslog/key.h"
 #include "glasslog/mirror.h"
+#include "kv.h"
 #include "logs.h"
 
 #define MIRROR_PENDING_KEEP 8
@@ -87,6 +105,12 @@
  * longer grows is still at most this old plus the time to the next
  * upload (quorums with a --max-age count it). */
 #define MIRROR_COSIG_REUSE_S 60
+/* Table files a copy keeps open at most (store_options.max_open_files), and so the
+ * descriptors a copy holds at most. */
+#define MIRROR_OPEN_FILES 64u
+#define MIRROR_COPY_FDS KV_FD_RESERVE_FOR(MIRROR_OPEN_FILES)
+/* mirror_open's bound: the logs mirrored at open plus this many. */
+#define MIRROR_LOGS_SPARE 4
 
 struct mirror;
 struct store; /* log/store.h */
@@ -100,7 +124,12 @@ struct mirror_config {
     const struct gl_signer *key;  /* the mirror's cosigning key; copied */
     const char *witness_name;     /* the witness key's name (logged when a
                                    * log lists it among its witnesses) */
-    size_t cache_mb;
+    size_t cache_mb;              /* RocksDB block cache of all the copies,
+                                   * MiB: split evenly (see Bounds) */
+    size_t max_logs;              /* the most logs mirrored at once (see
+                                   * Bounds; 0: the logs mirrored at open
+                                   * plus MIRROR_LOGS_SPARE; at most
+                                   * LOGS_MAX) */
 };
 
 /* The outcome of one add-entries request. */
@@ -122,17 +151,30 @@ struct mirror_result {
 };
 
 /* Opens (creating when missing) the store of every mirrored log and loads
- * its state. Caller frees with mirror_free. GL_EINVAL if no log is
- * mirrored or the key is not a cosigning key. */
+ * its state, for at most cfg->max_logs mirrored logs (see Bounds). Caller
+ * frees with mirror_free. GL_EINVAL if no log is mirrored or the key is
+ * not a cosigning key, GL_ERANGE (logged) if more than max_logs are. */
 int mirror_open(const struct mirror_config *cfg, struct mirror **out);
 void mirror_free(struct mirror *m);
+/* The most logs m mirrors at once (its bound: see Bounds); 0 for NULL.
+ * The copies hold at most mirror_max_logs(m) * MIRROR_COPY_FDS
+ * descriptors. */
+size_t mirror_max_logs(const struct mirror *m);
 
 /* Reload (see the top). Loop thread; between mirror_pause and
  * mirror_resume. mirror_prepare: 0, GL_ENOMEM or a storage error (the
  * copy of a log newly mirrored does not open). mirror_switch: after the
  * caller's list holds next; engine (may be NULL: nothing is observed)
- * replaces the configured one. */
+ * replaces the configured one. mirror_prepare refuses (GL_ERANGE, logged,
+ * nothing opened) a list whose switch would hold more than
+ * mirror_max_logs(m) copies open at once (mirror_copies' peak). */
 int mirror_prepare(struct mirror *m, const struct logs_list *next);
+/* The copies of a switch to next: *after, the logs next mirrors; *peak,
+ * the copies open at once until mirror_switch (those and the ones in use
+ * that next drops). Loop thread; not between mirror_prepare and
+ * mirror_switch or mirror_unstage. */
+void mirror_copies(const struct mirror *m, const struct logs_list *next, size_t *after,
+                   size_t *peak);
 void mirror_unstage(struct mirror *m);
 void mirror_switch(struct mirror *m, struct engine *engine);
 /* The gate: while paused, add-entries answers 503 and mirror_refresh

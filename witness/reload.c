@@ -50,7 +50,8 @@ int reload_read_logs(const char *path, const char *prefix, struct logs_list *out
     memset(out, 0, sizeof(*out));
     gl_buf_init(&b, LOGS_FILE_MAX);
     if ((rc = gl_file_read(path, &b)) != 0)
-        gl_log(GL_LOG_ERROR, "%scannot read %s: %s", prefix, path, gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "%scannot read %s: %s", prefix, path,
+               gl_file_read_error(rc));
     else if ((rc = logs_parse((const char *)b.data, b.len, out, &why)) != 0)
         gl_log_err(GL_LOG_ERROR, path, &why);
     gl_buf_release(&b);
@@ -76,7 +77,8 @@ int reload_read_peers(const char *path, const char *prefix, struct peers_list *o
     memset(out, 0, sizeof(*out));
     gl_buf_init(&b, PEERS_FILE_MAX);
     if ((rc = gl_file_read(path, &b)) != 0)
-        gl_log(GL_LOG_ERROR, "%scannot read %s: %s", prefix, path, gl_strerror(rc));
+        gl_log(GL_LOG_ERROR, "%scannot read %s: %s", prefix, path,
+               gl_file_read_error(rc));
     else if ((rc = peers_parse((const char *)b.data, b.len, out, &why)) != 0)
         gl_log_err(GL_LOG_ERROR, path, &why);
     gl_buf_release(&b);
@@ -111,11 +113,33 @@ static int parse_files(struct reload *r)
 }
 
 /* Logs with a mirror line need the mirror role (--mirror-key): as at
- * start-up, a list that has them is refused without it. */
+ * start-up, a list that has them is refused without it. With it, the
+ * copies the switch would hold open at once must fit the bound set at
+ * start (mirror.h, Bounds: descriptors and cache were set aside for that
+ * many), checked here before anything pauses; mirror_prepare checks it
+ * again. */
 static int check_mirror(const struct reload *r)
 {
-    if (r->mirror != NULL)
-        return 0;
+    size_t after, peak, max;
+
+    if (r->mirror != NULL) {
+        mirror_copies(r->mirror, &r->next_logs, &after, &peak);
+        max = mirror_max_logs(r->mirror);
+        if (after > max)
+            gl_log(GL_LOG_ERROR,
+                   "reload: %s: %zu logs have a mirror line; descriptors and cache "
+                   "were set aside at start for %zu mirrored logs (--mirror-max-logs): "
+                   "restart the witness to mirror more",
+                   r->logs_path, after, max);
+        else if (peak > max)
+            gl_log(GL_LOG_ERROR,
+                   "reload: %s: %zu logs have a mirror line and %zu mirrored now are "
+                   "dropped: both stay open until the switch, %zu copies, more than "
+                   "the %zu set aside for at start (--mirror-max-logs): drop them in "
+                   "one reload, add the others in the next",
+                   r->logs_path, after, peak - after, peak, max);
+        return peak > max ? GL_ERANGE : 0;
+    }
     for (size_t i = 0; i < r->next_logs.n; i++)
         if (r->next_logs.v[i].mirror) {
             gl_log(GL_LOG_ERROR,

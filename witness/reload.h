@@ -29,7 +29,10 @@
  * copy staying on disk (DATA/mirror/<SHA-256(origin)>/); a log newly
  * mirrored gets its copy opened, created when missing, so a log mirrored
  * again later finds everything it had. Mirror lines without --mirror-key
- * are refused, as at start-up; a list with no mirror line keeps the
+ * are refused, as at start-up; so is a list whose copies would not fit
+ * the bound the mirror was opened with (mirror.h, Bounds;
+ * --mirror-max-logs: the descriptors set aside at start), counting the
+ * copies a switch holds open at once; a list with no mirror line keeps the
  * mirror listener up with nothing mirrored. Tickets (mirror-info) stay
  * valid across a reload.
  * After a failed storage write (the engine's fail-stop) a reload is

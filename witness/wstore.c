@@ -34,8 +34,13 @@ static const char *const wstore_cfs[1] = {"default"};
 int wstore_open(const char *dir, size_t cache_mb, int create, struct wstore **out,
                 const char **why)
 {
-    struct kv_options ko = {dir, wstore_cfs, 1, cache_mb ? cache_mb : 16, 8, 1, create,
-                            0,   0,          0};
+    struct kv_options ko = {.dir = dir,
+                            .cfs = wstore_cfs,
+                            .ncfs = 1,
+                            .cache_mb = cache_mb ? cache_mb : 16,
+                            .write_buffer_mb = 8,
+                            .compress = 1,
+                            .create = create};
     struct wstore *s;
     int empty = gl_file_dir_empty(dir), rc;
 

@@ -95,7 +95,7 @@ static int kv_memtable_bloom(struct kv *kv, size_t i)
     return 0;
 }
 
-static int kv_options(struct kv *kv, const struct kv_options *o)
+static int kv_options(struct kv *kv, const struct kv_options *o, unsigned max_open_files)
 {
     int rc;
 
@@ -141,7 +141,7 @@ static int kv_options(struct kv *kv, const struct kv_options *o)
     }
     rocksdb_options_set_create_if_missing(kv->opts, o->create);
     rocksdb_options_set_create_missing_column_families(kv->opts, 1);
-    rocksdb_options_set_max_open_files(kv->opts, KV_MAX_OPEN_FILES);
+    rocksdb_options_set_max_open_files(kv->opts, (int)max_open_files);
     rocksdb_options_set_keep_log_file_num(kv->opts, 4);
     rocksdb_options_set_max_background_jobs(kv->opts, 2);
     rocksdb_options_set_info_log_level(kv->opts, 4); /* fatal only: see the top */
@@ -238,10 +238,14 @@ static void kv_close_db(struct kv *kv)
 
 int kv_open(const struct kv_options *o, struct kv **out)
 {
+    unsigned max_open_files = o->max_open_files;
     struct kv *kv;
     int rc;
 
-    if (o->ncfs == 0 || o->ncfs > KV_MAX_CFS)
+    if (max_open_files == 0)
+        max_open_files = KV_MAX_OPEN_FILES;
+    if (o->ncfs == 0 || o->ncfs > KV_MAX_CFS || max_open_files < KV_MIN_OPEN_FILES ||
+        max_open_files > KV_MAX_OPEN_FILES)
         return GL_EINVAL;
     if ((kv = calloc(1, sizeof(*kv))) == NULL)
         return GL_ENOMEM;
@@ -256,7 +260,7 @@ int kv_open(const struct kv_options *o, struct kv **out)
         rc = GL_EINVAL;
         goto fail;
     }
-    if ((rc = kv_options(kv, o)) != 0 ||
+    if ((rc = kv_options(kv, o, max_open_files)) != 0 ||
         (rc = o->readonly ? kv_in_use(kv->dir) : kv_probe(kv->dir)) != 0 ||
         (rc = kv_open_db(kv, o->readonly)) != 0)
         goto fail;

@@ -2,8 +2,9 @@
  * kv: the one adapter to RocksDB (the only file including rocksdb/c.h),
  * shared by the log's store and the witness's store. It opens a database
  * with bounded memory (LRU block cache, bounded write buffers, optional
- * bloom filters), reads, scans in key order, and writes batches with
- * sync=true: a batch is on disk, atomically, when kv_batch_commit returns.
+ * bloom filters) and a bounded number of open table files, reads, scans
+ * in key order, and writes batches with sync=true: a batch is on disk,
+ * atomically, when kv_batch_commit returns.
  *
  * Column families are named at open and addressed by their index in that
  * list (0 is "default"). Errors are logged here, with RocksDB's message,
@@ -18,13 +19,22 @@
 #include "glasslog/buf.h"
 
 #define KV_MAX_CFS 8
-/* Table files RocksDB keeps open at most (its max_open_files). */
+/* Table files RocksDB keeps open at most (its max_open_files): the
+ * default, and the most kv_options.max_open_files takes. */
 #define KV_MAX_OPEN_FILES 512
-/* Descriptors one open database may hold: the table files, plus the WAL,
- * MANIFEST, CURRENT, LOCK, the info LOG, directory handles and the files
- * of running flushes and compactions. Daemons set this many aside before
- * sizing their connection limit (gl_http_fd_budget). */
-#define KV_FD_RESERVE (KV_MAX_OPEN_FILES + 64)
+/* The fewest kv_options.max_open_files takes (RocksDB raises a smaller
+ * max_open_files to 20, which a reserve counted from it would miss). */
+#define KV_MIN_OPEN_FILES 20
+/* Descriptors one open database may hold besides its table files: the
+ * WAL, MANIFEST, CURRENT, LOCK, the info LOG, directory handles and the
+ * files of running flushes and compactions. */
+#define KV_FD_OVERHEAD 64
+/* Descriptors one database opened with at most `files` table files open
+ * may hold. Daemons set this many aside per database before sizing their
+ * connection limit (gl_http_fd_budget). */
+#define KV_FD_RESERVE_FOR(files) ((files) + KV_FD_OVERHEAD)
+/* ... for a database opened with the default. */
+#define KV_FD_RESERVE KV_FD_RESERVE_FOR(KV_MAX_OPEN_FILES)
 
 struct kv;
 struct kv_batch;
@@ -46,6 +56,16 @@ struct kv_options {
     int readonly;            /* open read-only: nothing in dir is written (no
                               * write probe, no WAL replay into tables, no
                               * MANIFEST or OPTIONS file); commits fail */
+    unsigned max_open_files; /* table files open at once: 0 for
+                              * KV_MAX_OPEN_FILES, else KV_MIN_OPEN_FILES..
+                              * KV_MAX_OPEN_FILES (GL_EINVAL otherwise); the
+                              * database then holds at most
+                              * KV_FD_RESERVE_FOR(it) descriptors. RocksDB
+                              * works with fewer: its table cache closes the
+                              * least recently used file to open another (a
+                              * read of a closed one reopens it and reads its
+                              * index and filter blocks again). For a process
+                              * holding many databases. */
 };
 
 /* Opens the database (read-only with o->readonly: create must be 0, and

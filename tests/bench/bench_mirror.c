@@ -172,7 +172,7 @@ int main(int argc, char **argv)
     if (r->status != 200)
         die("add-checkpoint", GL_EVERIFY);
 
-    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 16};
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 16, 0};
     struct mirror *m;
     if ((rc = mirror_open(&mc, &m)) != 0)
         die("mirror_open", rc);

@@ -1119,7 +1119,7 @@ static void seed(struct fx *f, struct tree *t)
 static void run_api(client_fn scenario, int with_appends, int min_checks)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct store_options o = {"mem:", NULL, 1, 0, 0};
+    struct store_options o = {.url = "mem:", .create = 1};
     struct seq_config sc = {NULL, NULL, 2, 64, 64, 0, NULL, 0};
     struct gl_http_server_config hc;
     struct gl_buf ck;

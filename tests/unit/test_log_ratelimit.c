@@ -293,7 +293,7 @@ static void test_render(void **state)
 static void test_shared_local(void **state)
 {
     struct gl_verifier k;
-    struct store_options o = {"mem:", NULL, 1, 8, 0};
+    struct store_options o = {.url = "mem:", .create = 1, .cache_mb = 8};
     struct store *s = NULL;
     struct ratelimit b;
     char name[STORE_BUCKET_NAME_MAX + 1];
@@ -369,7 +369,7 @@ static int fake_bucket_take(struct store *s, const char *name, uint64_t rate_u,
  * failing store lets the append through on the mirror (spent there). */
 static void test_shared_store(void **state)
 {
-    struct store_options o = {"mem:", NULL, 1, 8, 0};
+    struct store_options o = {.url = "mem:", .create = 1, .cache_mb = 8};
     struct store *s;
     struct gl_verifier k;
     struct ratelimit fe[2];

@@ -184,10 +184,12 @@ static void pg_exec_in(const char *url, const char *sql)
 
 static int fx_open(struct fx *f, int create, struct store **out, const char **why)
 {
-    struct store_options o = {f->kind == MEM  ? "mem:"
-                              : f->kind == PG ? f->dir
-                                              : NULL,
-                              f->kind == ROCKSDB ? f->dir : NULL, create, 8, 0};
+    struct store_options o = {.url = f->kind == MEM  ? "mem:"
+                                     : f->kind == PG ? f->dir
+                                                     : NULL,
+                              .dir = f->kind == ROCKSDB ? f->dir : NULL,
+                              .create = create,
+                              .cache_mb = 8};
 
     return store_open(&o, out, why);
 }
@@ -1129,7 +1131,7 @@ static void pg_open_rules(void);
  * (a trailing slash changes nothing). s is an open RocksDB store. */
 static void backup_leftovers(struct store *s, const char *tmp)
 {
-    struct store_options o = {NULL, NULL, 0, 8, 0};
+    struct store_options o = {.cache_mb = 8};
     struct store *s2 = NULL;
     const char *why = NULL;
     char bak[320], part[340], slash[360];
@@ -1231,7 +1233,7 @@ static void test_copy_mark(void **state)
 static void test_open_rules(void **state)
 {
     enum kind k = *(enum kind *)*state;
-    struct store_options o = {NULL, NULL, 1, 8, 0};
+    struct store_options o = {.create = 1, .cache_mb = 8};
     struct store *s = NULL, *s2 = NULL;
     const char *why = NULL;
     char tmp[256], dir[300];
@@ -1336,7 +1338,7 @@ static void check_origins(struct store *s, uint64_t n, uint64_t first, uint64_t 
 /* The create rules on a database, and the schema version. */
 static void pg_open_rules(void)
 {
-    struct store_options o = {NULL, NULL, 0, 8, 0};
+    struct store_options o = {.cache_mb = 8};
     struct store *s = NULL;
     const char *why = NULL;
     char db[64], url[512];

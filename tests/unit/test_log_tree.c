@@ -95,7 +95,7 @@ static void any_root(uint64_t size, uint8_t out[32])
 
 static struct store *new_store(void)
 {
-    struct store_options o = {"mem:", NULL, 1, 0, 0};
+    struct store_options o = {.url = "mem:", .create = 1};
     struct store *s = NULL;
 
     assert_int_equal(store_open(&o, &s, NULL), 0);

@@ -27,6 +27,14 @@
  * most 64 MiB with 32 mirrored logs, and across reloads from 1 log to 32
  * (the kept log's cache shrinks to its share) and back to 1 (it grows to
  * the whole budget again).
+ *
+ * The copies' bounds (mirror.h, Bounds): a mirror opened for 2 logs
+ * refuses a list of 3 (at open and at a reload, nothing changed), and a
+ * reload that would hold 3 copies open at once (2 in use, 1 of them
+ * replaced) but is fine once split in two (drop, then add); each copy's
+ * RocksDB keeps MIRROR_OPEN_FILES table files open at most (its OPTIONS
+ * file) and gets its share of the block cache; mirror_open's bound is the
+ * logs mirrored plus MIRROR_LOGS_SPARE.
  */
 #include "testutil.h"
 
@@ -181,7 +189,7 @@ static void test_mirror_witness_cosignatures(void **state)
     engine_run(eng, r);
     assert_int_equal(r->status, 200);
 
-    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8};
+    struct mirror_config mc = {dir, &logs, eng, &mk, wk.name, 8, 0};
     assert_int_equal(mirror_open(&mc, &m), 0);
 
     /* offered before the mirror checkpoint: w2's line, a forged w2 line
@@ -343,7 +351,7 @@ static void test_mirror_tile_cache_budget(void **state)
 
     /* 32 logs from the start */
     mirrored_list(keys, NLOGS, &logs);
-    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1, 0};
     assert_int_equal(mirror_open(&mc, &m), 0);
     assert_int_equal(mirror_count(m), NLOGS);
     mirror_tile_cache(m, &limit, &held);
@@ -353,8 +361,9 @@ static void test_mirror_tile_cache_budget(void **state)
     mirror_free(m);
     logs_release(&logs);
 
-    /* 1 log, then 32 (the first kept), then 1 again */
+    /* 1 log, then 32 (the first kept), then 1 again: room for 32 copies */
     mirrored_list(keys, 1, &logs);
+    mc.max_logs = NLOGS;
     assert_int_equal(mirror_open(&mc, &m), 0);
     mirror_tile_cache(m, &limit, &held);
     assert_int_equal(limit, BUDGET);
@@ -373,6 +382,105 @@ static void test_mirror_tile_cache_budget(void **state)
     mirror_free(m);
     logs_release(&logs);
     for (size_t i = 0; i < NLOGS; i++)
+        gl_signer_wipe(&keys[i]);
+    gl_signer_wipe(&mk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* 1 if the newest OPTIONS file RocksDB wrote in the copy of logs entry e
+ * (under the witness data dir) has the line "  <setting>" (it writes one
+ * at every open; all of them must say it). */
+static int copy_options_say(const char *dir, const struct logs_entry *e,
+                            const char *setting)
+{
+    char hex[GL_HASH_HEX_LEN + 1], cmd[512];
+    gl_hex_encode(e->origin_hash, GL_HASH_LEN, hex, sizeof hex);
+    snprintf(cmd, sizeof cmd,
+             "f=$(ls %s/mirror/%s/OPTIONS-* | sort | tail -1) && grep -qx '  %s' \"$f\"",
+             dir, hex, setting);
+    return system(cmd) == 0;
+}
+
+static void test_mirror_copy_bounds(void **state)
+{
+    char dir[] = "/tmp/test_mirror.XXXXXX", cmd[96];
+    struct gl_signer keys[3], mk;
+    struct logs_list logs, next;
+    struct mirror *m;
+    size_t after, peak;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "b%zu.example/log", i);
+        assert_int_equal(gl_signer_generate(name, GL_KEY_NOTE, &keys[i]), 0);
+    }
+    assert_int_equal(gl_signer_generate("m.example", GL_KEY_COSIG, &mk), 0);
+
+    /* 3 mirrored logs, room for 2: refused at open, nothing opened */
+    mirrored_list(keys, 3, &logs);
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 8, 0};
+    mc.max_logs = 2;
+    assert_int_equal(mirror_open(&mc, &m), GL_ERANGE);
+    snprintf(cmd, sizeof cmd, "test ! -e '%s/mirror'", dir);
+    assert_int_equal(system(cmd), 0);
+    logs_release(&logs);
+
+    /* keys 0 and 1, room for 2: the table files and cache of each copy */
+    mirrored_list(keys, 2, &logs);
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    assert_int_equal(mirror_max_logs(m), 2);
+    assert_int_equal(copy_cache_mb(m), 4); /* 8 MiB in all */
+    assert_true(copy_options_say(dir, &logs.v[0], "max_open_files=64"));
+    assert_true(copy_options_say(dir, &logs.v[1], "max_open_files=64"));
+    assert_false(copy_options_say(dir, &logs.v[0], "max_open_files=512"));
+
+    /* a reload to 3: refused, the 2 in use stay */
+    mirrored_list(keys, 3, &next);
+    mirror_copies(m, &next, &after, &peak);
+    assert_int_equal(after, 3);
+    assert_int_equal(peak, 3);
+    assert_int_equal(mirror_prepare(m, &next), GL_ERANGE);
+    assert_int_equal(mirror_count(m), 2);
+    logs_release(&next);
+
+    /* keys 0 and 2: 2 mirrored, but key 1's copy stays open until the
+     * switch beside key 2's: 3 at once, refused */
+    {
+        struct gl_signer two[2] = {keys[0], keys[2]};
+        mirrored_list(two, 2, &next);
+    }
+    mirror_copies(m, &next, &after, &peak);
+    assert_int_equal(after, 2);
+    assert_int_equal(peak, 3);
+    assert_int_equal(mirror_prepare(m, &next), GL_ERANGE);
+    assert_int_equal(mirror_count(m), 2);
+    /* the same switch in two reloads: drop key 1, then add key 2 */
+    struct logs_list only0;
+    mirrored_list(keys, 1, &only0);
+    reload_to(m, &logs, &only0);
+    assert_int_equal(mirror_count(m), 1);
+    mirror_copies(m, &next, &after, &peak);
+    assert_int_equal(peak, 2);
+    reload_to(m, &logs, &next);
+    assert_int_equal(mirror_count(m), 2);
+    assert_true(copy_options_say(dir, &logs.v[1], "max_open_files=64"));
+    mirror_free(m);
+    logs_release(&logs);
+
+    /* mirror_open: the logs mirrored plus MIRROR_LOGS_SPARE, cache split */
+    mirrored_list(keys, 1, &logs);
+    mc.cache_mb = 1;
+    mc.max_logs = 0;
+    assert_int_equal(mirror_open(&mc, &m), 0);
+    assert_int_equal(mirror_max_logs(m), 1 + MIRROR_LOGS_SPARE);
+    assert_int_equal(copy_cache_mb(m), 1); /* never 0 (store_options: 64) */
+    mirror_free(m);
+    logs_release(&logs);
+
+    for (size_t i = 0; i < 3; i++)
         gl_signer_wipe(&keys[i]);
     gl_signer_wipe(&mk);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -451,7 +559,7 @@ static void test_mirror_empty_copy_dir(void **state)
     snprintf(path, sizeof path, "%s/mirror/%s", dir, hex);
     assert_int_equal(mkdir(path, 0755), 0);
 
-    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1, 0};
     assert_int_equal(mirror_open(&mc, &m), 0);
     assert_int_equal(mirror_progress(m, 0, &pending, &next, &size), 0);
     assert_int_equal(next, 0);
@@ -524,8 +632,8 @@ static void e0_open(struct e0_mirror *f)
     gl_buf_init(&f->note0, 1 << 16);
     assert_int_equal(gl_checkpoint_sign(f->o.lk.name, 1, leaf0, &f->o.lk, &f->note0), 0);
     witness_accepting(f->o.dir, "w", &f->o.logs, &f->o.wk, &f->note0, &f->ws, &f->eng);
-    f->mc =
-        (struct mirror_config){f->o.dir, &f->o.logs, f->eng, &f->o.mk, f->o.wk.name, 8};
+    f->mc = (struct mirror_config){f->o.dir,     &f->o.logs, f->eng, &f->o.mk,
+                                   f->o.wk.name, 8,          0};
     assert_int_equal(mirror_open(&f->mc, &f->m), 0);
     upload(f->m, &f->o.lk, 0, 1, &e0, 1, &res);
     assert_int_equal(res.status, 200);
@@ -613,7 +721,7 @@ static void test_mirror_zero_probe(void **state)
     gl_buf_init(&ck, 1 << 16);
     assert_int_equal(gl_checkpoint_sign(o.lk.name, 0, empty, &o.lk, &note0), 0);
 
-    struct mirror_config mc = {o.dir, &o.logs, NULL, &o.mk, o.wk.name, 8};
+    struct mirror_config mc = {o.dir, &o.logs, NULL, &o.mk, o.wk.name, 8, 0};
     assert_int_equal(mirror_open(&mc, &m), 0); /* nothing pending */
     upload(m, &o.lk, 0, 0, NULL, 0, &res);
     assert_int_equal(res.status, 409);
@@ -943,7 +1051,7 @@ static void test_mirrorpull_stops_during_a_request(void **state)
     snprintf(url, sizeof url, "\nurl http://127.0.0.1:%d\nmirror\n", s.port);
     gl_buf_append_str(&b, url);
     assert_int_equal(logs_parse((const char *)b.data, b.len, &logs, &why), 0);
-    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1};
+    struct mirror_config mc = {dir, &logs, NULL, &mk, "w.example", 1, 0};
     assert_int_equal(mirror_open(&mc, &m), 0);
 
     struct mirrorpull_config pc = {m, &logs, 1, 20000};
@@ -980,6 +1088,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mirror_witness_cosignatures),
         cmocka_unit_test(test_mirror_tile_cache_budget),
+        cmocka_unit_test(test_mirror_copy_bounds),
         cmocka_unit_test(test_mirror_empty_copy_dir),
         cmocka_unit_test(test_mirror_root_checked_before_cosigning),
         cmocka_unit_test(test_mirror_zero_probe),

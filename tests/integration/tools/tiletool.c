@@ -37,7 +37,8 @@ enum { RAW_ENTRIES = 1, RAW_TILES = 2 };
 static int raw(const char *dir, const char *cmd, const char *meta, uint64_t level,
                uint64_t index, uint64_t len)
 {
-    struct kv_options ko = {dir, raw_cfs, 6, 8, 8, 0, 0, 0, 0, 0};
+    struct kv_options ko = {
+        .dir = dir, .cfs = raw_cfs, .ncfs = 6, .cache_mb = 8, .write_buffer_mb = 8};
     struct kv *kv = NULL;
     struct kv_batch *b = NULL;
     struct gl_buf v;
@@ -107,7 +108,7 @@ static int edit(const char *cmd, uint64_t arg, uint8_t *data, size_t *len)
 
 int main(int argc, char **argv)
 {
-    struct store_options o = {NULL, NULL, 0, 8, 0};
+    struct store_options o = {.cache_mb = 8};
     struct store *s = NULL;
     struct store_batch *b = NULL;
     static uint8_t tile[STORE_TILE_MAX];
