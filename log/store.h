@@ -95,6 +95,9 @@ struct store_options {
                               * default; kv_options.max_open_files), for a
                               * process holding many stores (the witness's
                               * mirror copies). Others ignore it. */
+    size_t write_buffer_mb;  /* rocksdb: each family's write buffer, MiB
+                              * (0 = 16; two at most per family, six
+                              * families). Others ignore it. */
 };
 
 /* The state a commit extends (the compare-and-set of rule 3). */

@@ -551,7 +551,7 @@ static struct kv_options rdb_kv_options(const char *dir, size_t cache_mb, int cr
                             .cfs = cf_names,
                             .ncfs = CF_COUNT,
                             .cache_mb = cache_mb ? cache_mb : 64,
-                            .write_buffer_mb = 16,
+                            .write_buffer_mb = 16, /* store_options' 0 */
                             .compress = 1u << CF_DEFAULT | 1u << CF_ENTRIES,
                             .create = create,
                             .bloom = 1,
@@ -710,6 +710,8 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
     r->base.ops = &rdb_ops;
     pthread_mutex_init(&r->mu, NULL);
     ko.max_open_files = o->max_open_files;
+    if (o->write_buffer_mb != 0)
+        ko.write_buffer_mb = o->write_buffer_mb;
     if ((rc = kv_open(&ko, &r->kv)) != 0) {
         *why = "cannot open the RocksDB store (see the error above)";
         pthread_mutex_destroy(&r->mu);

@@ -56,6 +56,7 @@
  *
  * Storage bounds (mirror.h, Bounds): max_logs is fixed at open; every
  * copy is opened (mlog_open) with MIRROR_OPEN_FILES table files at most
+ * and MIRROR_WRITE_BUFFER_MB write buffers
  * and a block cache of copy_cache_mb, and mirror_prepare, the only place
  * copies are opened, refuses a list mirroring more than max_logs logs
  * before it opens any. Between mirror_prepare and mirror_switch the
@@ -334,6 +335,7 @@ static int mlog_open(const struct mirror *m, const struct logs_entry *e,
     o.create = rc;
     o.cache_mb = copy_cache_mb(m);
     o.max_open_files = MIRROR_OPEN_FILES;
+    o.write_buffer_mb = MIRROR_WRITE_BUFFER_MB;
     if ((rc = store_open(&o, &ml->store, &why)) != 0)
         gl_log(GL_LOG_ERROR, "mirror of %s: %s: %s", e->origin, dir, why);
     else if ((ml->tree = malloc(sizeof *ml->tree)) == NULL)

@@ -70,8 +70,9 @@
  * MIRROR_COPY_FDS descriptors, which the caller sets aside before sizing
  * its connection limit; and each copy gets cfg.cache_mb / max_logs MiB of
  * block cache (at least 1), so the copies' caches add up to at most
- * max(cfg.cache_mb, max_logs) MiB. The bound is on the copies open at
- * once, and during a reload the copies in use stay open until the switch
+ * max(cfg.cache_mb, max_logs) MiB; and its write buffers are
+ * MIRROR_WRITE_BUFFER_MB, so a copy holds at most 48 MiB of them. The bound is on the
+ * copies open at once, and during a reload the copies in use stay open until the switch
  * beside the new ones (mirror_copies): a list mirroring more than
  * max_logs logs, or a switch that would hold more open, is refused
  * (mirror_open, mirror_prepare: GL_ERANGE, logged). Mirroring more
@@ -109,6 +110,9 @@
  * descriptors a copy holds at most. */
 #define MIRROR_OPEN_FILES 64u
 #define MIRROR_COPY_FDS KV_FD_RESERVE_FOR(MIRROR_OPEN_FILES)
+/* Each family's write buffer in a copy, MiB: a busy copy holds at most
+ * two per family (six), 48 MiB, where the log's own store has 16. */
+#define MIRROR_WRITE_BUFFER_MB 4
 /* mirror_open's bound: the logs mirrored at open plus this many. */
 #define MIRROR_LOGS_SPARE 4
 

@@ -436,6 +436,9 @@ static void test_mirror_copy_bounds(void **state)
     assert_true(copy_options_say(dir, &logs.v[0], "max_open_files=64"));
     assert_true(copy_options_say(dir, &logs.v[1], "max_open_files=64"));
     assert_false(copy_options_say(dir, &logs.v[0], "max_open_files=512"));
+    /* write buffers of MIRROR_WRITE_BUFFER_MB, not the log's 16 MiB */
+    assert_true(copy_options_say(dir, &logs.v[0], "write_buffer_size=4194304"));
+    assert_false(copy_options_say(dir, &logs.v[0], "write_buffer_size=16777216"));
 
     /* a reload to 3: refused, the 2 in use stay */
     mirrored_list(keys, 3, &next);
