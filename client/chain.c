@@ -97,10 +97,12 @@ static int joins(const struct gl_statement_fields *h, const struct gl_statement_
     }
 }
 
-/* See chain.h. One rule for the judgement (judge_*), for what lookup
- * --chain counts against the chain's room (take_link) and for what the
- * monitor counts as a rebuild (chainwatch.c). */
-enum gl_policy_role chain_link_role(enum gl_statement_kind k)
+/* The role whose statements of kind k count as links: a source by a
+ * builder, a rebuild by a rebuilder, an audit report by an auditor;
+ * NONE for any other kind (it is no link). One rule for the judgement
+ * (judge_*) and for what lookup --chain counts against the chain's room
+ * (take_link). */
+static enum gl_policy_role link_role(enum gl_statement_kind k)
 {
     switch (k) {
     case GL_STATEMENT_SOURCE:
@@ -226,7 +228,7 @@ static int judge_head(struct chain_report *r, const struct gl_policy *p,
 
 /* Sets row if j cannot be a link of kind k: IGNORED when it is by a key
  * outside the policy or by a policy key without the link's role
- * (chain_link_role, whatever its proof: lookup --chain sets such statements
+ * (link_role, whatever its proof: lookup --chain sets such statements
  * aside, cannot_count, so they never decide the chain), FAIL when it does
  * not verify. 1 if it set the row. */
 static int not_link(struct chain_row *row, const struct judged *j,
@@ -234,7 +236,7 @@ static int not_link(struct chain_row *row, const struct judged *j,
 {
     if (j->outsider)
         set(row, CHAIN_IGNORED, OUTSIDER_WHY);
-    else if (j->known && j->role != chain_link_role(k))
+    else if (j->known && j->role != link_role(k))
         set(row, CHAIN_IGNORED, "%s", norole);
     else if (!j->verified)
         set(row, CHAIN_FAIL, "%s", j->why);
@@ -575,7 +577,7 @@ struct held {
  * head's chain (joins) are kept; anything else in the answer, however
  * much, is dropped unread. Of those, the ones that cannot count (by a
  * key outside the policy, or verified by a policy key without the role
- * their link needs: chain_link_role) are kept aside, never counted against
+ * their link needs: link_role) are kept aside, never counted against
  * the chain's room, so anyone appending such statements about the
  * source can neither crowd out nor overflow the chain; only statements
  * that count (or fail: a policy key's bad signature) fill it. So memory
@@ -702,8 +704,8 @@ static int cannot_count(const struct gl_policy *p, const struct gl_statement *st
 
     subs = gl_policy_submitters(p, &nsub);
     rc = gl_statement_verify(st, subs, nsub, &which);
-    return rc == GL_ENOKEY || (rc == 0 && gl_policy_submitter_role(p, which) !=
-                                              chain_link_role(st->fields.kind));
+    return rc == GL_ENOKEY ||
+           (rc == 0 && gl_policy_submitter_role(p, which) != link_role(st->fields.kind));
 }
 
 /* Linking: keeps h if it can join the head's chain, aside when it cannot

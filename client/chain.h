@@ -64,13 +64,6 @@ int chain_eval(const struct gl_policy *p, const struct chain_item *items, size_t
                size_t head, const uint8_t *artifact, uint64_t max_age, uint64_t now,
                struct chain_report *r);
 
-/* The role whose statements of kind k count as links of a chain: a source
- * by a builder, a rebuild by a rebuilder, an audit report by an auditor,
- * whether or not the policy names any key with that role (a statement by
- * a key without it counts for nothing); GL_POLICY_ROLE_NONE for any other
- * kind (it is no link). */
-enum gl_policy_role chain_link_role(enum gl_statement_kind k);
-
 /* The policy's requirements (`require rebuilds`, `require audit`) are
  * judged only on a provenance chain: verify --bundle and lookup without
  * --chain check that one statement is logged. For a build or rule update

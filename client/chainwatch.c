@@ -231,13 +231,12 @@ static int is_build(const struct gl_statement_fields *f)
            (f->kind == GL_STATEMENT_BUILD || f->kind == GL_STATEMENT_RULE_UPDATE);
 }
 
-/* A rebuild by a rebuilder: lookup --chain's rule (chain_link_role), so
- * a rebuild the chain shows as `does not count` raises nothing here,
- * whether or not the policy names rebuilders. */
-static int counted_rebuild(const struct gl_statement_fields *f, enum gl_policy_role role)
+/* A rebuild by a rebuilder (any policy submitter when the policy names
+ * no rebuilder: plays). */
+static int counted_rebuild(const struct chainwatch *w,
+                           const struct gl_statement_fields *f, enum gl_policy_role role)
 {
-    return f->kind == GL_STATEMENT_REBUILD &&
-           role == chain_link_role(GL_STATEMENT_REBUILD);
+    return f->kind == GL_STATEMENT_REBUILD && plays(w, role, GL_POLICY_ROLE_REBUILDER);
 }
 
 /* SHA-256 of "<subject> <version>" (neither holds a space): what a
@@ -498,7 +497,7 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
         const struct linked *l = &a->l[i];
         const struct gl_statement_fields *g = &l->st.fields;
         int other = is_rebuild ? is_build(g) && plays(w, l->role, GL_POLICY_ROLE_BUILDER)
-                               : counted_rebuild(g, l->role);
+                               : counted_rebuild(w, g, l->role);
         if (!other || l->index >= index || !same_product(f, g) ||
             !gl_statement_has_source(g) || memcmp(f->source, g->source, 32) != 0 ||
             memcmp(f->sha256, g->sha256, 32) == 0)
@@ -615,12 +614,13 @@ static int pending_load(struct chainwatch *w, const char *dir)
         (w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend))) == NULL)
         rc = GL_ENOMEM;
     for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
-        struct pending *e = &w->pend[w->npend];
+        struct pending scratch,
+            *e = w->npend < CHAINWATCH_MAX_PENDING ? &w->pend[w->npend] : &scratch;
         char phex[GL_HASH_HEX_LEN + 1];
         unsigned long long due, index;
         int src = strncmp(p, "source ", 7) == 0;
-        memset(e, 0, sizeof(*e));
-        if (w->npend == CHAINWATCH_MAX_PENDING ||
+        memset(e, 0, sizeof(*e)); /* never past the array: scratch at the cap */
+        if (e == &scratch ||
             (src ? sscanf(p + 7, "%llu %llu %64s %64s", &due, &index, hex, phex) != 4 ||
                        gl_hex_decode_exact(phex, strlen(phex), e->product, 32, 1) != 0
                  : sscanf(p, "%llu %llu %64s", &due, &index, hex) != 3) ||
@@ -690,6 +690,20 @@ static uint64_t due_time(const struct gl_statement_fields *f, uint64_t now,
     return from > UINT64_MAX - within ? UINT64_MAX : from + within;
 }
 
+/* 1 if a check of kind `kind` (PEND_*) of the build at index is pending,
+ * 0 if not; pending_load's codes. */
+static int pending_has(struct chainwatch *w, const char *dir, int kind, uint64_t index)
+{
+    int rc;
+
+    if ((rc = pending_load(w, dir)) != 0)
+        return rc;
+    for (size_t i = 0; i < w->npend; i++)
+        if (w->pend[i].index == index && w->pend[i].kind == kind)
+            return 1;
+    return 0;
+}
+
 /* Adds the check of kind `kind` (PEND_*) of the build f at index, due at
  * due, to the array (chainwatch_flush writes it); a build has at most
  * one check of each kind. 0; GL_ESTATE when the array is full (reported);
@@ -700,11 +714,8 @@ static int pending_put(struct chainwatch *w, const char *dir, int kind, uint64_t
     struct pending *e;
     int rc;
 
-    if ((rc = pending_load(w, dir)) != 0)
-        return rc;
-    for (size_t i = 0; i < w->npend; i++)
-        if (w->pend[i].index == index && w->pend[i].kind == kind)
-            return 0;
+    if ((rc = pending_has(w, dir, kind, index)) != 0)
+        return rc > 0 ? 0 : rc;
     if (w->npend == CHAINWATCH_MAX_PENDING) {
         cli_error("%d chain checks are pending already (chain-pending is full): entry "
                   "%" PRIu64 "'s %s check cannot be kept",
@@ -770,7 +781,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     const struct gl_statement_fields *f = &st->fields;
     enum gl_policy_role role = gl_policy_submitter_role(w->p, which);
     int build = is_build(f) && plays(w, role, GL_POLICY_ROLE_BUILDER);
-    int rebuild = counted_rebuild(f, role);
+    int rebuild = counted_rebuild(w, f, role);
     uint64_t src_due = 0;
     uint8_t product[32];
     struct answer a;
@@ -809,6 +820,16 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
         pending_put(w, state_dir, PEND_SOURCE, index, f, src_due) != 0) {
         answer_free(&a);
         return GL_ESTATE;
+    }
+    /* due already: at once, unless its pending check (a build met again,
+     * after a stop before the progress past it was saved) raises it */
+    if (!src && src_due <= now &&
+        (rc = pending_has(w, state_dir, PEND_SOURCE, index)) != 0) {
+        if (rc < 0) {
+            answer_free(&a);
+            return GL_ESTATE;
+        }
+        src = 1;
     }
     check_differs(w, index, stmt, len, f, rebuild, &a);
     if (!src && src_due <= now)

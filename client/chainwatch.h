@@ -40,9 +40,9 @@
  * log's proof attached for anyone to check.
  *
  * "Vendor build" means signed by a builder when the policy names builders,
- * by any policy submitter otherwise; likewise auditors. A rebuild counts
- * only when signed by a rebuilder, as for lookup --chain
- * (chain_link_role), whether or not the policy names rebuilders.
+ * by any policy submitter otherwise; likewise rebuilders and auditors
+ * (lookup --chain is stricter: a link counts only with its role; an
+ * alarm is about any policy key's statement that disagrees).
  * The lookups go through its own fetch (one HTTP client), so it never
  * shares one with the monitor's tile downloads; the reader (the
  * monitor's) reads tiles with the monitor's, on the same thread.
