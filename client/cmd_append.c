@@ -355,9 +355,13 @@ static void append_retry_msg(int rc, const struct gl_http_response *resp, double
 
 /* Posts the statement until it is answered (not 5xx or 429) or time runs
  * out; only a network failure (GL_EIO) or such an answer is tried again.
- * resp is the caller's; 0 with a final answer, an error code otherwise. */
+ * resp is the caller's; 0 with a final answer, an error code otherwise.
+ * *unknown is set to 1 if a post went unanswered (a network failure) or
+ * was answered 5xx: the log may have taken the statement then, whatever
+ * later posts were answered (a 429 to a retry of a post the log took and
+ * whose answer was lost). */
 static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
-                       struct gl_http_response *resp)
+                       struct gl_http_response *resp, int *unknown)
 {
     struct gl_http_client *c;
     double deadline = gl_clock_mono() + (double)timeout_s, backoff = BACKOFF_FIRST, pause;
@@ -372,6 +376,8 @@ static int append_post(const char *url, const struct gl_buf *st, long timeout_s,
             gl_http_post(c, url, "text/plain", st->data, st->len, RESPONSE_MAX, ms, resp);
         if (rc == 0 && resp->status < 500 && resp->status != 429)
             break;
+        if (rc == GL_EIO || (rc == 0 && resp->status >= 500))
+            *unknown = 1;
         if (rc != 0 &&
             rc != GL_EIO) { /* a bad URL, an answer too large: the same again */
             cli_error("%s: not retried", resp->error[0] ? resp->error : gl_strerror(rc));
@@ -559,7 +565,7 @@ int cmd_append_main(int argc, char **argv)
     struct gl_buf st, url;
     struct gl_http_response resp;
     struct gl_err why;
-    int rc = append_parse(argc, argv, &o);
+    int unknown = 0, rc = append_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
@@ -580,9 +586,9 @@ int cmd_append_main(int argc, char **argv)
         cli_error("--log URL too long");
         goto out;
     }
-    if ((rc = append_post((const char *)url.data, &st, o.timeout_s, &resp)) != 0) {
-        /* no final answer (a 429 is one: not taken), so the log may have it */
-        if (rc == GL_EIO && resp.status != 429)
+    if ((rc = append_post((const char *)url.data, &st, o.timeout_s, &resp, &unknown)) !=
+        0) {
+        if (unknown)
             append_unknown(&o, &f);
         rc = CLI_USAGE;
         goto out;

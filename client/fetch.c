@@ -229,11 +229,12 @@ static int try_next_on_404(const struct fetch *f, int rc,
     return *seen404 != all_urls(f->urls.n);
 }
 
-/* 1 if r, a 404 to a GET of url, cannot be the log API's answer: the
+/* 1 if r, a 404 to a GET of url, is likely not the log API's answer: the
  * path is the JSON API's (api/v1/) and the body is not a JSON object (every
  * glasslog server gives its 404s a JSON reason there). A static copy of
  * the tiles (mirror-dir behind a web server) answers so: it serves the
- * checkpoint and tiles, not the API. */
+ * checkpoint and tiles, not the API; so may a proxy that rewrites error
+ * bodies, so it stays a "not found", only said more plainly. */
 static int no_api_here(const struct gl_http_response *r, const char *url)
 {
     size_t i = 0;
@@ -269,11 +270,11 @@ static int finish(struct fetch *f, int rc, struct gl_http_response *r, const cha
     if (f->urls.n == 1 && no_api_here(r, url)) { /* of several, another may have it */
         snprintf(
             f->error, sizeof(f->error),
-            "%s: 404 without the log API's JSON reason: no glasslog API at this URL "
-            "(a static copy of the tiles serves /checkpoint and tiles only; give the "
-            "log's URL)",
+            "%s: 404 without the log API's JSON reason: likely no glasslog API at this "
+            "URL (a static copy of the tiles serves /checkpoint and tiles only; give "
+            "the log's URL)",
             url);
-        return GL_EIO;
+        return GL_ENOTFOUND;
     }
     snippet(&r->body, snip, sizeof(snip));
     snprintf(f->error, sizeof(f->error), "%s: the log answered %ld%s%s", url, r->status,

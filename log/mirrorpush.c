@@ -121,6 +121,17 @@ struct mirrorpush {
     int wake; /* a held size was released: a round now (under mu) */
 };
 
+/* 1 if a mirror's name can go as it is into log lines and metric
+ * labels: printable ASCII (no space: fields are split at spaces) without
+ * the quote and backslash a label would need escaped. */
+static int label_ok(const char *s)
+{
+    for (; *s != 0; s++)
+        if (*s <= 0x20 || *s >= 0x7f || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
 int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
                      struct gl_err *why)
 {
@@ -155,6 +166,12 @@ int mirrorpush_parse(const char *text, size_t n, struct mirrorpush_list *out,
         if (strlen(f[1]) > MIRRORPUSH_NAME_MAX)
             return gl_err_set(why, GL_ETOOBIG, no, "name longer than %d bytes",
                               MIRRORPUSH_NAME_MAX);
+        if (!label_ok(f[1]))
+            return gl_err_set(why, GL_EPARSE, no,
+                              "a name is printable ASCII without \" or \\");
+        for (size_t i = 0; i < out->n; i++)
+            if (strcmp(out->v[i].name, f[1]) == 0)
+                return gl_err_set(why, GL_EPARSE, no, "a second mirror named %s", f[1]);
         snprintf(m->name, sizeof m->name, "%s", f[1]);
         if (gl_verifier_parse(f[2], strlen(f[2]), &m->key, NULL) != 0 ||
             m->key.type != GL_KEY_COSIG)

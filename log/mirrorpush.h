@@ -6,9 +6,10 @@
  *   mirror <name> <cosigning verifier key> <submission URL>
  *
  * ("#" comments and blank lines skipped; fields split by spaces or tabs;
- * at most MIRRORPUSH_MAX mirrors). The name is a local label for log lines,
- * any word, as a policy's witness names are; the key's own name is what
- * finds the mirror's cosignature.
+ * at most MIRRORPUSH_MAX mirrors). The name is a local label for log lines
+ * and metrics, any word of printable ASCII without " or \ (so no label
+ * needs escaping), one per mirror, as a policy's witness names are; the
+ * key's own name is what finds the mirror's cosignature.
  * A thread of its own, every interval, for each mirror whose copy is
  * behind the stored tree (size P, checkpoint C):
  *   0. only a released tree is pushed: while P is above the largest size

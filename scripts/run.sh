@@ -32,10 +32,15 @@ VKEY=$(cat var/log.key.pub)
 if [ ! -f var/policy ]; then
     printf 'log %s http://%s\nsubmitter %s\nquorum none\n' \
         "$VKEY" "$LISTEN" "$(cat var/submitter.key.pub)" > var/policy
-elif ! grep -qxF "log $VKEY http://$LISTEN" var/policy; then
-    awk -v k="$VKEY" -v u="http://$LISTEN" '$1 == "log" && $2 == k { $0 = "log " k " " u } { print }' \
-        var/policy > var/policy.new && mv var/policy.new var/policy
-    echo "var/policy: the log's URL is now http://$LISTEN" >&2
+else # a log line of this key with another URL (one without a URL stays)
+    KEY=$VKEY URL="http://$LISTEN" awk '
+        $1 == "log" && $2 == ENVIRON["KEY"] && NF == 3 && $3 != ENVIRON["URL"] {
+            $0 = "log " $2 " " ENVIRON["URL"] } { print }' var/policy > var/policy.new
+    if ! cmp -s var/policy var/policy.new; then
+        cat var/policy.new > var/policy # in place: a link or a mode stays
+        echo "var/policy: the log's URL is now http://$LISTEN" >&2
+    fi
+    rm -f var/policy.new
 fi
 cat <<MSG
 glasslog log on http://$LISTEN (data in var/log/)

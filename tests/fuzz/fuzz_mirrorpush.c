@@ -29,6 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < l->n; i++) {
             const char *u = l->v[i].url;
             size_t ul = strnlen(u, sizeof l->v[i].url);
+            for (const char *c = l->v[i].name; *c != 0; c++)
+                if (*c <= 0x20 || *c >= 0x7f || *c == '"' || *c == '\\')
+                    abort();
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(l->v[j].name, l->v[i].name) == 0)
+                    abort();
             if (ul == sizeof l->v[i].url || ul > MIRRORPUSH_URL_MAX ||
                 l->v[i].key.type != GL_KEY_COSIG ||
                 (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||

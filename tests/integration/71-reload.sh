@@ -75,6 +75,16 @@ check_log() {
 }
 check_log 0
 grep -q 'the configuration is usable' "$T/out" || fail "check-config: $(cat "$T/out")"
+# --mirrors: a name is a label (any printable word), one per mirror
+"$GL_BIN/glasslog" keygen --name m.example --cosigner --out "$T/m.key" > /dev/null || fail keygen
+printf 'mirror\tm1 %s\thttp://127.0.0.1:9/\n' "$(cat "$T/m.key.pub")" > "$T/mirrors"
+check_log 0 --mirrors "$T/mirrors"
+printf 'mirror m1 %s http://127.0.0.1:9/\n' "$(cat "$T/m.key.pub")" >> "$T/mirrors"
+check_log 1 --mirrors "$T/mirrors"
+expect_err "mirrors:2: a second mirror named m1"
+printf 'mirror m"1 %s http://127.0.0.1:9/\n' "$(cat "$T/m.key.pub")" > "$T/mirrors"
+check_log 1 --mirrors "$T/mirrors"
+expect_err "mirrors:1: a name is printable ASCII without"
 cp "$T/submitters" "$T/sub.good"
 echo "not a key" >> "$T/submitters"
 check_log 1
