@@ -659,8 +659,11 @@ int main(int argc, char **argv)
                                                      : "the configuration is not usable");
         goto out;
     }
-    if (load_key(&w) == 0 && load_logs(&w) == 0 && load_peers(&w) == 0 &&
-        open_state(&w) == 0 && load_mirror(&w) == 0 && start(&w) == 0) {
+    /* the open-file limit raised before the stores open (a mirror's
+     * copies are many databases), not only when connections are sized */
+    if (gl_http_fd_raise() == 0 && load_key(&w) == 0 && load_logs(&w) == 0 &&
+        load_peers(&w) == 0 && open_state(&w) == 0 && load_mirror(&w) == 0 &&
+        start(&w) == 0) {
         uv_run(&w.loop, UV_RUN_DEFAULT);
         status = w.reload.fatal ? 1 : 0; /* a failed reload must be restarted */
     }

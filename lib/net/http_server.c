@@ -1455,29 +1455,45 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---- server ---- */
 
-int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections)
+/* Raises the soft RLIMIT_NOFILE to the hard one; RLIM_INFINITY is above
+ * what the kernel allows (fs.nr_open), so then to `unlimited` (the most a
+ * descriptor budget here can use). *rl gets the limits now. GL_EINVAL if
+ * they cannot be read; a refused raise is logged, not an error. */
+static int fd_raise(rlim_t unlimited, struct rlimit *rl)
 {
-    struct rlimit rl;
-    rlim_t want, left;
+    rlim_t want;
 
-    if (max_connections == NULL || reserve_fds > GL_HTTP_MAX_FD_RESERVE ||
-        getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    if (getrlimit(RLIMIT_NOFILE, rl) != 0)
         return GL_EINVAL;
-    /* RLIM_INFINITY is above what the kernel allows (fs.nr_open): then
-     * ask for the most any descriptor budget here can use. */
-    want = rl.rlim_max == RLIM_INFINITY
-               ? (rlim_t)GL_HTTP_MAX_CONNECTIONS_LIMIT + reserve_fds
-               : rl.rlim_max;
-    if (want > rl.rlim_cur) {
-        struct rlimit up = {want, rl.rlim_max};
+    want = rl->rlim_max == RLIM_INFINITY ? unlimited : rl->rlim_max;
+    if (want > rl->rlim_cur) {
+        struct rlimit up = {want, rl->rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-            rl.rlim_cur = want;
+            rl->rlim_cur = want;
         else
             gl_log(GL_LOG_WARN,
                    "http: cannot raise the open-file limit from %llu to %llu: %s",
-                   (unsigned long long)rl.rlim_cur, (unsigned long long)want,
+                   (unsigned long long)rl->rlim_cur, (unsigned long long)want,
                    strerror(errno));
     }
+    return 0;
+}
+
+int gl_http_fd_raise(void)
+{
+    struct rlimit rl;
+
+    return fd_raise((rlim_t)GL_HTTP_MAX_CONNECTIONS_LIMIT + GL_HTTP_MAX_FD_RESERVE, &rl);
+}
+
+int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections)
+{
+    struct rlimit rl;
+    rlim_t left;
+
+    if (max_connections == NULL || reserve_fds > GL_HTTP_MAX_FD_RESERVE ||
+        fd_raise((rlim_t)GL_HTTP_MAX_CONNECTIONS_LIMIT + reserve_fds, &rl) != 0)
+        return GL_EINVAL;
     left = rl.rlim_cur > reserve_fds ? rl.rlim_cur - reserve_fds : 0;
     if (left > GL_HTTP_MAX_CONNECTIONS_LIMIT)
         left = GL_HTTP_MAX_CONNECTIONS_LIMIT;

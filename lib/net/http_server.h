@@ -264,6 +264,11 @@ int gl_http_listen_valid(const char *addr);
  * GL_HTTP_MAX_CONNECTIONS_LIMIT. Logs the limits. GL_ERANGE (logged) if
  * that leaves fewer than GL_HTTP_MIN_CONNECTIONS. Call once at start. */
 int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections);
+/* The raise of gl_http_fd_budget alone, for a process that opens many
+ * descriptors (storage) before it sizes its connections: call it first.
+ * 0, or GL_EINVAL if the limits cannot be read (a refused raise is only
+ * logged). */
+int gl_http_fd_raise(void);
 
 /* Creates a server listening on cfg->listen and serving on `loop` (which
  * the caller owns and runs). handler(ctx, req) is called for every request.

@@ -183,4 +183,19 @@ served a "$N"
 options_say "$T/wd1/mirror/$(hexof c.example/log)" max_open_files=64 ||
     fail "C's copy keeps more than 64 table files open"
 stop_witness 1
+
+# --- a soft limit below what the stores open (a shell's, systemd's 1024) --------
+# The soft limit is raised to the hard one before any store opens, not
+# only once the connections are sized: the copies open under the hard one.
+WCMD=(bash -c 'ulimit -Sn 24 && ulimit -Hn 1700 && exec "$@"' _ "$GL_BIN/glasslog-witness"
+    --listen "127.0.0.1:$PORT1" --data "$T/wd1" --key "$T/w1.key" --mirror-key "$T/m1.key"
+    --mirror-listen "127.0.0.1:$MPORT" --logs "$T/logs" --mirror-max-logs 2)
+spawn witness1 "${WCMD[@]}" || fail "soft limit 24: the witness exited: $(tail -5 "$SPAWN_OUT")"
+WPID1=$SPAWN_PID
+WOUT1=$SPAWN_OUT
+wait_until 10 curl -sf -o /dev/null "$MURL/healthz" || fail "soft limit 24: mirror listener not up"
+grep -q 'open-file limit 1700 (hard 1700)' "$WOUT1" || fail "soft limit 24: $(grep 'open-file' "$WOUT1")"
+served a "$N"
+served c "$N"
+stop_witness 1
 echo "90-mirror-fds: ok"
