@@ -529,8 +529,9 @@ static int seq_reload(struct seq *s)
  * attempt runs on the loop and, on a full disk, replays the whole
  * write-ahead log twice (the writable open, then the read-only one) to
  * fail again: the wait starts at RECOVER_INTERVAL_S, doubles after each
- * failure up to RECOVER_INTERVAL_MAX_S, and is at least RECOVER_BUSY_SHARE
- * times the last attempt's length, so reads keep most of the loop. A
+ * failure, is at least RECOVER_BUSY_SHARE times the last attempt's length
+ * (reopen and reload), so reads keep most of the loop, and at most
+ * RECOVER_INTERVAL_MAX_S, so a freed disk is written again soon. A
  * shared store reconnects off the loop, within its bound, and is tried
  * every RECOVER_INTERVAL_S (a fail-over must not wait longer). */
 static int seq_recover(struct seq *s)
@@ -541,19 +542,21 @@ static int seq_recover(struct seq *s)
     if (s->t_recover != 0 && t - s->t_recover < s->recover_wait)
         return GL_EIO;
     rc = store_reopen(s->store);
-    /* from the attempt's end: a reopen that store calls under way held up
-     * for the loop's whole bound leaves the loop free RECOVER_BUSY_SHARE
-     * times as long */
+    if (rc == 0 && !s->shared)
+        rc = seq_reload(s);
+    /* from the attempt's end (the reopen and the reload): a reopen that
+     * store calls under way held up for the loop's whole bound leaves the
+     * loop free RECOVER_BUSY_SHARE times as long (at most the cap) */
     s->t_recover = gl_clock_mono();
     took = s->t_recover - t;
     /* after a success too: a later failure's attempt waits the first wait */
     s->recover_wait = s->recover_wait == 0 || s->shared || rc == 0 ? RECOVER_INTERVAL_S
                                                                    : s->recover_wait * 2;
-    if (s->recover_wait > RECOVER_INTERVAL_MAX_S)
-        s->recover_wait = RECOVER_INTERVAL_MAX_S;
     if (!s->shared && s->recover_wait < took * RECOVER_BUSY_SHARE)
         s->recover_wait = took * RECOVER_BUSY_SHARE;
-    if (rc != 0 || (!s->shared && (rc = seq_reload(s)) != 0)) {
+    if (s->recover_wait > RECOVER_INTERVAL_MAX_S)
+        s->recover_wait = RECOVER_INTERVAL_MAX_S;
+    if (rc != 0) {
         if (!s->lost)
             gl_log(GL_LOG_ERROR,
                    "store: not recovered (%s); appends answer 503, retrying",
