@@ -642,6 +642,15 @@ static _Thread_local int read_only_refused;
  * tries such a statement again, and no other. */
 static _Thread_local int query_canceled;
 
+/* 1 if c can take a statement: open, and none under way (a statement
+ * given up, run_by or pg_exec, leaves one: every later statement on c
+ * would fail at once, and a switch back to blocking mode could make
+ * closing it wait for a paused server). */
+static int conn_usable(PGconn *c)
+{
+    return PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_ACTIVE;
+}
+
 /* Takes a connection from the pool, waiting while none is free. *slot
  * gets its place for pg_put. end: NULL for a call never bounded (the
  * commit's); else *end gets the time (gl_clock_mono_ms) by which the
@@ -856,7 +865,9 @@ static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
  * tcp_user_timeout, notices) lets it time out, and the statement is
  * given up: GL_EIO, what a lost connection returns, the connection left
  * with the statement under way (pg_put closes it). So such a statement
- * waits at most PG_SILENT_MS + PG_PROBE_MS for a paused server. */
+ * waits at most PG_SILENT_MS + PG_PROBE_MS for a paused server once it is
+ * sent; while it is sent (await_results) there is no probe, and a server
+ * that stops reading is tcp_user_timeout's. */
 #define PG_SILENT_MS 5000
 #define PG_PROBE_MS 3000
 
@@ -955,8 +966,11 @@ static int await_results(PGconn *c, uint64_t end)
 {
     int f, w;
 
+    /* sending: no probe (a large batch over a slow link may take longer
+     * than PG_SILENT_MS to drain, and a probe would queue behind it);
+     * a server that stops reading is bounded by tcp_user_timeout */
     while ((f = PQflush(c)) == 1) {
-        if ((w = wait_server(c, POLLIN | POLLOUT, end)) != 0)
+        if ((w = wait_socket(c, POLLIN | POLLOUT, end != 0 ? end : UINT64_MAX)) != 0)
             return w;
         if (!PQconsumeInput(c))
             return GL_EIO;
@@ -990,8 +1004,13 @@ static int exec_async(PGconn *c, const char *sql, const struct params *pa, PGres
     PGresult *r = NULL, *next;
     int rc;
 
+    query_canceled = 0; /* this statement's, not an earlier one's */
     if (end != 0 && gl_clock_mono_ms() >= end)
         return 1;
+    if (!conn_usable(c)) { /* nothing sent, and c left as it is */
+        log_result(sql, c, NULL);
+        return GL_EIO;
+    }
     if (PQsetnonblocking(c, 1) != 0 ||
         !PQsendQueryParams(c, sql, pa ? pa->n : 0, pa ? pa->types : NULL,
                            pa ? pa->vals : NULL, pa ? pa->lens : NULL,
@@ -1792,7 +1811,7 @@ static int commit_durable(PGconn *c)
             (rc = pg_exec(c, "UPDATE glasslog_meta SET v = v WHERE k = 'vkey'", NULL,
                           NULL)) == 0) {
             rc = commit_warned(c, &warned);
-        } else if (PQstatus(c) == CONNECTION_OK) {
+        } else if (conn_usable(c)) {
             int cancelled = query_canceled; /* before the ROLLBACK's result */
             pg_exec(c, "ROLLBACK", NULL, NULL);
             if (cancelled)
@@ -1831,7 +1850,7 @@ static int mark_state(PGconn *c, uint64_t size, const uint8_t *ck, size_t cklen,
                       &pa, NULL)) == 0 &&
         (rc = pg_exec(c, "NOTIFY glasslog_state", NULL, NULL)) == 0)
         rc = pg_exec(c, "COMMIT", NULL, NULL);
-    if (rc != 0 && PQstatus(c) == CONNECTION_OK)
+    if (rc != 0 && conn_usable(c))
         pg_exec(c, "ROLLBACK", NULL, NULL);
     return rc;
 }
@@ -1899,7 +1918,7 @@ static int pg_mark_durable(struct store *s, uint64_t epoch, uint64_t *size,
         rc = mark_state(c, *size, checkpoint->data + off, checkpoint->len - off, epoch);
     goto out;
 rollback:
-    if (PQstatus(c) == CONNECTION_OK)
+    if (conn_usable(c))
         pg_exec(c, "ROLLBACK", NULL, NULL);
 out:
     PQclear(r);
@@ -1933,7 +1952,8 @@ static int pg_commit(struct store *s, const struct store_batch *b,
         mark_durable(c, b, expect);
     goto out;
 rollback:
-    pg_exec(c, "ROLLBACK", NULL, NULL);
+    if (conn_usable(c))
+        pg_exec(c, "ROLLBACK", NULL, NULL);
 out:
     pg_put(p, slot);
 out_rows:
