@@ -319,10 +319,15 @@ static int load_mirror_key(struct witness *w, int *on)
     for (size_t i = 0; i < w->logs.n; i++)
         mirrored += w->logs.v[i].mirror != 0;
     if (w->o.mirror_key[0] == 0) {
-        if (mirrored > 0 || w->o.mirror_listen[0] != 0)
-            gl_log(GL_LOG_ERROR, "%s and --mirror-listen need --mirror-key",
-                   mirrored ? "logs with a mirror line" : "--mirror-listen");
-        return mirrored > 0 || w->o.mirror_listen[0] != 0 ? GL_EINVAL : 0;
+        int need = mirrored > 0 || w->o.mirror_listen[0] != 0 || w->o.mirror_max_logs > 0;
+        if (need)
+            gl_log(GL_LOG_ERROR,
+                   "logs with a mirror line, --mirror-listen and --mirror-max-logs need "
+                   "--mirror-key (%s without it)",
+                   mirrored                     ? "a mirror line"
+                   : w->o.mirror_listen[0] != 0 ? "--mirror-listen"
+                                                : "--mirror-max-logs");
+        return need ? GL_EINVAL : 0;
     }
     if ((rc = gl_file_load_signer(w->o.mirror_key, &w->mkey, &why)) != 0) {
         gl_log_err(GL_LOG_ERROR, w->o.mirror_key, &why);

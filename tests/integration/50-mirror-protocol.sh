@@ -45,7 +45,12 @@ LHEX=$(printf %s example.com/log | sha256sum | cut -c1-64)
 
 # refused configurations
 expect_rc 1 "$W" --listen 127.0.0.1:0 --data "$T/bad1" --create --key "$T/w1.key" --logs "$T/logs"
-grep -q "need --mirror-key" "$T/err" || fail "mirror line without key: $(cat "$T/err")"
+grep -q "need --mirror-key (a mirror line without it)" "$T/err" || fail "mirror line without key: $(cat "$T/err")"
+printf 'logs/v0\nvkey %s\n' "$(cat "$T/log.key.pub")" > "$T/logs-plain"
+expect_rc 1 "$W" --listen 127.0.0.1:0 --data "$T/bad1b" --create --key "$T/w1.key" \
+    --logs "$T/logs-plain" --mirror-max-logs 2
+grep -q "need --mirror-key (--mirror-max-logs without it)" "$T/err" ||
+    fail "--mirror-max-logs without key: $(cat "$T/err")"
 expect_rc 1 "$W" --listen 127.0.0.1:0 --data "$T/bad2" --create --key "$T/w1.key" --logs "$T/logs" \
     --mirror-key "$T/w1.key"
 grep -q "name of its own" "$T/err" || fail "witness key as mirror key: $(cat "$T/err")"
