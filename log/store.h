@@ -70,6 +70,7 @@
 #define STORE_INDEX_KEY_MAX (GL_STATEMENT_SUBJECT_MAX + 1 + GL_STATEMENT_VERSION_MAX)
 
 struct store;
+struct kv_cache; /* lib/net/kv.h */
 struct store_batch;
 
 /* The secondary indexes: what a key of each kind is. Every backend
@@ -95,6 +96,9 @@ struct store_options {
                               * default; kv_options.max_open_files), for a
                               * process holding many stores (the witness's
                               * mirror copies). Others ignore it. */
+    struct kv_cache *cache;  /* rocksdb: a block cache shared with other
+                              * stores (lib/net/kv.h; cache_mb then unused),
+                              * or NULL. Others ignore it. */
     size_t write_buffer_mb;  /* rocksdb: each family's write buffer, MiB
                               * (0 = 16; two at most per family, six
                               * families). Others ignore it. */

@@ -710,6 +710,7 @@ int store_rocksdb_open(const struct store_options *o, struct store **out,
     r->base.ops = &rdb_ops;
     pthread_mutex_init(&r->mu, NULL);
     ko.max_open_files = o->max_open_files;
+    ko.cache = o->cache;
     if (o->write_buffer_mb != 0)
         ko.write_buffer_mb = o->write_buffer_mb;
     if ((rc = kv_open(&ko, &r->kv)) != 0) {

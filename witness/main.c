@@ -132,8 +132,8 @@ static const struct gl_opt settings[] = {
       "stop an --on-evidence command (its process group) after this long (0: never); "
       "at most 4 run at once"),
     U("cache-mb", cache_mb, 1, 65536, 16, "MIB",
-      "RocksDB block cache in MiB of the witness state; the mirror's copies share as "
-      "much again (each --cache-mb / --mirror-max-logs, at least 1)"),
+      "RocksDB block cache in MiB of the witness state; the mirror's copies share one "
+      "block cache of as much again"),
     U("conns-per-client", conns_per_client, 1, GL_HTTP_MAX_CONNECTIONS_LIMIT,
       GL_HTTP_DEFAULT_CONNS_PER_ADDR, "N",
       "connections at once from one IPv4 address or IPv6 /64; also its share of the "

@@ -56,8 +56,8 @@
  *
  * Storage bounds (mirror.h, Bounds): max_logs is fixed at open; every
  * copy is opened (mlog_open) with MIRROR_OPEN_FILES table files at most
- * and MIRROR_WRITE_BUFFER_MB write buffers
- * and a block cache of copy_cache_mb, and mirror_prepare, the only place
+ * and MIRROR_WRITE_BUFFER_MB write buffers, all on one block cache
+ * (m->cache, cfg.cache_mb), and mirror_prepare, the only place
  * copies are opened, refuses a list mirroring more than max_logs logs
  * before it opens any. Between mirror_prepare and mirror_switch the
  * copies in use and the staged ones are open together (the ones the next
@@ -141,7 +141,8 @@ struct staged {
 
 struct mirror {
     struct mirror_config cfg;
-    size_t max_logs; /* copies open at once, at most (fixed at open) */
+    size_t max_logs;        /* copies open at once, at most (fixed at open) */
+    struct kv_cache *cache; /* the copies' block cache, cfg.cache_mb */
     struct gl_signer key;
     uint8_t ticket_key[GL_MIRROR_TICKET_KEY]; /* secret; wiped at free */
     pthread_mutex_t cmu;                      /* guards uploads and the gate */
@@ -290,14 +291,6 @@ static int mlog_recover(struct mlog *ml)
     return rc;
 }
 
-/* Each copy's block cache (MiB): cfg.cache_mb split between max_logs
- * copies, at least 1 (store_options' 0 would mean 64). */
-static size_t copy_cache_mb(const struct mirror *m)
-{
-    size_t mb = m->cfg.cache_mb / (m->max_logs > 0 ? m->max_logs : 1);
-    return mb > 0 ? mb : 1;
-}
-
 /* Opens (creating when missing) the copy of logs entry e into *out, with
  * a tile cache of cache_bytes. Caller closes with mlog_close. */
 static int mlog_open(const struct mirror *m, const struct logs_entry *e,
@@ -333,7 +326,7 @@ static int mlog_open(const struct mirror *m, const struct logs_entry *e,
         return rc;
     }
     o.create = rc;
-    o.cache_mb = copy_cache_mb(m);
+    o.cache = m->cache;
     o.max_open_files = MIRROR_OPEN_FILES;
     o.write_buffer_mb = MIRROR_WRITE_BUFFER_MB;
     if ((rc = store_open(&o, &ml->store, &why)) != 0)
@@ -515,6 +508,10 @@ int mirror_open(const struct mirror_config *cfg, struct mirror **out)
     m->max_logs = m->max_logs < LOGS_MAX ? m->max_logs : LOGS_MAX;
     m->key = *cfg->key;
     pthread_mutex_init(&m->cmu, NULL);
+    if ((rc = kv_cache_new(cfg->cache_mb > 0 ? cfg->cache_mb : 16, &m->cache)) != 0) {
+        mirror_free(m);
+        return rc;
+    }
     snprintf(m->wname, sizeof m->wname, "%s", cfg->witness_name ? cfg->witness_name : "");
     for (size_t got = 0; got < sizeof m->ticket_key;) {
         ssize_t k = getrandom(m->ticket_key + got, sizeof m->ticket_key - got, 0);
@@ -541,6 +538,7 @@ void mirror_free(struct mirror *m)
     for (size_t i = 0; i < m->n; i++)
         mlog_close(m->v[i]);
     free(m->v);
+    kv_cache_free(m->cache);
     gl_signer_wipe(&m->key);
     OPENSSL_cleanse(m->ticket_key, sizeof m->ticket_key);
     pthread_mutex_destroy(&m->cmu);

@@ -62,15 +62,14 @@
  * gate.
  *
  * Bounds: every copy is a RocksDB database of its own, so the process's
- * descriptors and block-cache memory grow with the logs mirrored. The
+ * descriptors and memory would grow with the logs mirrored. The
  * mirror is opened for at most max_logs mirrored logs (mirror_config;
  * fixed until mirror_free): each copy keeps at most MIRROR_OPEN_FILES
  * table files open (RocksDB's table cache opens and closes the others
  * as reads need them), so all copies hold at most mirror_max_logs(m) *
  * MIRROR_COPY_FDS descriptors, which the caller sets aside before sizing
- * its connection limit; and each copy gets cfg.cache_mb / max_logs MiB of
- * block cache (at least 1), so the copies' caches add up to at most
- * max(cfg.cache_mb, max_logs) MiB; and its write buffers are
+ * its connection limit; all copies share one block cache of cfg.cache_mb
+ * MiB (a single copy has all of it); and each copy's write buffers are
  * MIRROR_WRITE_BUFFER_MB, so a copy holds at most 48 MiB of them. The bound is on the
  * copies open at once, and during a reload the copies in use stay open until the switch
  * beside the new ones (mirror_copies): a list mirroring more than
@@ -128,8 +127,8 @@ struct mirror_config {
     const struct gl_signer *key;  /* the mirror's cosigning key; copied */
     const char *witness_name;     /* the witness key's name (logged when a
                                    * log lists it among its witnesses) */
-    size_t cache_mb;              /* RocksDB block cache of all the copies,
-                                   * MiB: split evenly (see Bounds) */
+    size_t cache_mb;              /* RocksDB block cache all the copies
+                                   * share, MiB (0: 16; see Bounds) */
     size_t max_logs;              /* the most logs mirrored at once (see
                                    * Bounds; 0: the logs mirrored at open
                                    * plus MIRROR_LOGS_SPARE; at most

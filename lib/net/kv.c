@@ -52,6 +52,10 @@ struct kv {
     int read_only; /* kv_options.readonly: never opened for writing */
 };
 
+struct kv_cache {
+    rocksdb_cache_t *c;
+};
+
 struct kv_batch {
     struct kv *kv;
     rocksdb_writebatch_t *wb;
@@ -101,12 +105,17 @@ static int kv_options(struct kv *kv, const struct kv_options *o, unsigned max_op
 
     kv->opts = rocksdb_options_create();
     kv->table = rocksdb_block_based_options_create();
-    kv->cache = rocksdb_cache_create_lru((o->cache_mb ? o->cache_mb : 16) << 20);
+    if (o->cache == NULL)
+        kv->cache = rocksdb_cache_create_lru((o->cache_mb ? o->cache_mb : 16) << 20);
     kv->ropts = rocksdb_readoptions_create();
     kv->wopts = rocksdb_writeoptions_create();
-    if (!kv->opts || !kv->table || !kv->cache || !kv->ropts || !kv->wopts)
+    if (!kv->opts || !kv->table || (o->cache == NULL && !kv->cache) || !kv->ropts ||
+        !kv->wopts)
         return GL_ENOMEM;
-    rocksdb_block_based_options_set_block_cache(kv->table, kv->cache);
+    /* the table options hold their own reference (RocksDB's shared_ptr):
+     * a shared cache outlives its kv_cache_free while databases use it */
+    rocksdb_block_based_options_set_block_cache(kv->table,
+                                                o->cache ? o->cache->c : kv->cache);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(kv->table, 1);
     if (o->bloom) {
         /* Partitioned filters and index: a lookup loads one small filter
@@ -234,6 +243,35 @@ static void kv_close_db(struct kv *kv)
     if (kv->db != NULL)
         rocksdb_close(kv->db);
     kv->db = NULL;
+}
+
+int kv_cache_new(size_t mb, struct kv_cache **out)
+{
+    struct kv_cache *c;
+
+    if (mb == 0 || mb > SIZE_MAX >> 20)
+        return GL_EINVAL;
+    if ((c = calloc(1, sizeof *c)) == NULL)
+        return GL_ENOMEM;
+    if ((c->c = rocksdb_cache_create_lru(mb << 20)) == NULL) {
+        free(c);
+        return GL_ENOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+size_t kv_cache_mb(const struct kv_cache *c)
+{
+    return rocksdb_cache_get_capacity(c->c) >> 20;
+}
+
+void kv_cache_free(struct kv_cache *c)
+{
+    if (c == NULL)
+        return;
+    rocksdb_cache_destroy(c->c);
+    free(c);
 }
 
 int kv_open(const struct kv_options *o, struct kv **out)

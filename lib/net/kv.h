@@ -38,12 +38,17 @@
 
 struct kv;
 struct kv_batch;
+/* An LRU block cache several databases share (kv_options.cache), so that
+ * their cache memory is bounded however many are open. */
+struct kv_cache;
 
 struct kv_options {
     const char *dir;
     const char *const *cfs;  /* column family names, cfs[0] "default" */
     size_t ncfs;             /* 1..KV_MAX_CFS */
     size_t cache_mb;         /* LRU block cache (shared by all families) */
+    struct kv_cache *cache;  /* or this one, shared with other databases
+                              * (cache_mb then unused); NULL: its own */
     size_t write_buffer_mb;  /* per family; two of them at most */
     uint32_t compress;       /* bit i set: LZ4 for family i (leave hashes raw:
                               * they do not compress, it only costs CPU) */
@@ -72,6 +77,13 @@ struct kv_options {
  * kv_reopen reopens read-only). *out freed with kv_close. GL_EIO (logged). The
  * column family names must outlive *out (kv_reopen uses them). */
 int kv_open(const struct kv_options *o, struct kv **out);
+/* A shared block cache of mb MiB (1..). *out freed with kv_cache_free,
+ * at any time: databases opened with it hold their own reference.
+ * GL_EINVAL, GL_ENOMEM. */
+int kv_cache_new(size_t mb, struct kv_cache **out);
+/* Its capacity, MiB. */
+size_t kv_cache_mb(const struct kv_cache *c);
+void kv_cache_free(struct kv_cache *c);
 void kv_close(struct kv *kv);
 /* Closes and opens the database again, as a restart would: RocksDB replays
  * its write-ahead log, so the records are what reached the disk, and a

@@ -432,7 +432,7 @@ static void test_mirror_copy_bounds(void **state)
     mirrored_list(keys, 2, &logs);
     assert_int_equal(mirror_open(&mc, &m), 0);
     assert_int_equal(mirror_max_logs(m), 2);
-    assert_int_equal(copy_cache_mb(m), 4); /* 8 MiB in all */
+    assert_int_equal(kv_cache_mb(m->cache), 8); /* one cache for both, 8 MiB */
     assert_true(copy_options_say(dir, &logs.v[0], "max_open_files=64"));
     assert_true(copy_options_say(dir, &logs.v[1], "max_open_files=64"));
     assert_false(copy_options_say(dir, &logs.v[0], "max_open_files=512"));
@@ -473,13 +473,13 @@ static void test_mirror_copy_bounds(void **state)
     mirror_free(m);
     logs_release(&logs);
 
-    /* mirror_open: the logs mirrored plus MIRROR_LOGS_SPARE, cache split */
+    /* mirror_open: the logs mirrored plus MIRROR_LOGS_SPARE, one cache */
     mirrored_list(keys, 1, &logs);
     mc.cache_mb = 1;
     mc.max_logs = 0;
     assert_int_equal(mirror_open(&mc, &m), 0);
     assert_int_equal(mirror_max_logs(m), 1 + MIRROR_LOGS_SPARE);
-    assert_int_equal(copy_cache_mb(m), 1); /* never 0 (store_options: 64) */
+    assert_int_equal(kv_cache_mb(m->cache), 1); /* not split: one copy has it all */
     mirror_free(m);
     logs_release(&logs);
 
