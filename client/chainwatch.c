@@ -614,8 +614,9 @@ static int pending_load(struct chainwatch *w, const char *dir)
         (w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend))) == NULL)
         rc = GL_ENOMEM;
     for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
-        struct pending scratch,
-            *e = w->npend < CHAINWATCH_MAX_PENDING ? &w->pend[w->npend] : &scratch;
+        struct pending scratch = {0}, *e = w->npend < CHAINWATCH_MAX_PENDING
+                                               ? &w->pend[w->npend]
+                                               : &scratch;
         char phex[GL_HASH_HEX_LEN + 1];
         unsigned long long due, index;
         int src = strncmp(p, "source ", 7) == 0;

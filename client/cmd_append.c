@@ -586,12 +586,10 @@ int cmd_append_main(int argc, char **argv)
         cli_error("--log URL too long");
         goto out;
     }
-    if ((rc = append_post((const char *)url.data, &st, o.timeout_s, &resp, &unknown)) !=
-        0) {
+    if (append_post((const char *)url.data, &st, o.timeout_s, &resp, &unknown) != 0) {
         if (unknown)
             append_unknown(&o, &f);
-        rc = CLI_USAGE;
-        goto out;
+        goto out; /* rc: CLI_USAGE */
     }
     rc = append_answer(&o, use_vk, &f, &st, &resp);
 out:
