@@ -50,17 +50,46 @@ for r in "$GL_BUILD"/tests/fuzz/replay_*; do
     fi
 done
 
+# Integration tests each work in their own temporary directory on ports
+# the kernel or free_port picks, and mostly wait on daemons and timers:
+# GL_TEST_JOBS (default 2) run at once. A script with a line "# run: alone"
+# runs with no other beside it. Results are reported in order, each as soon
+# as it and those before it are done.
+integ=() next=0
+report_done() { # reports, in order, the finished scripts not yet reported
+    local name rc
+    while [ "$next" -lt "${#integ[@]}" ]; do
+        name=${integ[$next]}
+        [ -f "$log/$name.rc" ] || return 0
+        rc=$(cat "$log/$name.rc")
+        if [ "$rc" -eq 0 ]; then
+            passed=$((passed + 1)); echo "ok   $name ($(cat "$log/$name.secs") s)"
+        else
+            failed=$((failed + 1)); failures+=("$name")
+            echo "FAIL $name ($(cat "$log/$name.secs") s)"; tail -40 "$log/$name.out"
+        fi
+        next=$((next + 1))
+    done
+}
+run_integ() { # run_integ SCRIPT NAME: runs one script, leaves NAME.rc last
+    local start=$SECONDS rc=0
+    timeout 900 bash "$1" >"$log/$2.out" 2>&1 || rc=$?
+    echo $((SECONDS - start)) >"$log/$2.secs"
+    echo "$rc" >"$log/$2.rc"
+}
 for s in tests/integration/[0-9]*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
-    start=$SECONDS
-    if timeout 900 bash "$s" >"$log/$name.out" 2>&1; then
-        passed=$((passed + 1)); echo "ok   $name ($((SECONDS - start)) s)"
-    else
-        failed=$((failed + 1)); failures+=("$name")
-        echo "FAIL $name ($((SECONDS - start)) s)"; tail -40 "$log/$name.out"
-    fi
+    slots=${GL_TEST_JOBS:-2}
+    grep -qx '# run: alone' "$s" && slots=1
+    while [ "$(jobs -rp | wc -l)" -ge "$slots" ]; do wait -n; report_done; done
+    integ+=("$name")
+    run_integ "$s" "$name" &
+    if [ "$slots" -eq 1 ]; then wait; fi
+    report_done
 done
+wait
+report_done
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
