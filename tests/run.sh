@@ -50,12 +50,16 @@ for r in "$GL_BUILD"/tests/fuzz/replay_*; do
     fi
 done
 
-# Integration tests each work in their own temporary directory on ports
-# the kernel or free_port picks, and mostly wait on daemons and timers:
-# GL_TEST_JOBS (default 2) run at once. A script with a line "# run: alone"
-# runs with no other beside it. Results are reported in order, each as soon
-# as it and those before it are done.
-integ=() next=0
+# Integration tests each work in their own temporary directory and mostly
+# wait on daemons and timers: GL_TEST_JOBS (default 2) run at once, each
+# in a slot of its own whose number (GL_PORT_SLOT, of GL_PORT_SLOTS) gives
+# it a share of free_port's range, so that no two running at once can pick
+# one port (lib.sh; a daemon on port 0 takes one of the kernel's, outside
+# that range). A script with a line "# run: alone" runs with no other
+# beside it. Results are reported in order, each as soon as it and those
+# before it are done.
+jobs_max=${GL_TEST_JOBS:-2}
+integ=() next=0 slot_name=()
 report_done() { # reports, in order, the finished scripts not yet reported
     local name rc
     while [ "$next" -lt "${#integ[@]}" ]; do
@@ -71,21 +75,35 @@ report_done() { # reports, in order, the finished scripts not yet reported
         next=$((next + 1))
     done
 }
-run_integ() { # run_integ SCRIPT NAME: runs one script, leaves NAME.rc last
+free_slot() { # free_slot N: sets SLOT to a slot < N whose script is done, else -1
+    local i name
+    [ -n "$(jobs -rp)" ] || slot_name=() # none running (one may have been killed)
+    for ((i = 0; i < $1; i++)); do
+        name=${slot_name[$i]:-}
+        if [ -z "$name" ] || [ -f "$log/$name.rc" ]; then SLOT=$i; return; fi
+    done
+    SLOT=-1
+}
+run_integ() { # run_integ SCRIPT NAME SLOT SLOTS: runs one script, leaves NAME.rc last
     local start=$SECONDS rc=0
-    timeout 900 bash "$1" >"$log/$2.out" 2>&1 || rc=$?
+    GL_PORT_SLOT=$3 GL_PORT_SLOTS=$4 timeout 900 bash "$1" >"$log/$2.out" 2>&1 || rc=$?
     echo $((SECONDS - start)) >"$log/$2.secs"
     echo "$rc" >"$log/$2.rc"
 }
 for s in tests/integration/[0-9]*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
-    slots=${GL_TEST_JOBS:-2}
-    grep -qx '# run: alone' "$s" && slots=1
-    while [ "$(jobs -rp | wc -l)" -ge "$slots" ]; do wait -n; report_done; done
-    integ+=("$name")
-    run_integ "$s" "$name" &
-    if [ "$slots" -eq 1 ]; then wait; fi
+    slots=$jobs_max
+    grep -qx '# run: alone' "$s" && { wait; slots=1; }
+    free_slot "$slots"
+    while [ "$SLOT" -lt 0 ]; do
+        wait -n || true
+        report_done
+        free_slot "$slots"
+    done
+    integ+=("$name") slot_name[SLOT]=$name
+    run_integ "$s" "$name" "$SLOT" "$slots" &
+    [ "$slots" -eq 1 ] && wait
     report_done
 done
 wait

@@ -117,14 +117,21 @@ loadgen_tool() {
 # below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768
 # and up by default), so that no outgoing connection's local port takes
 # one before the daemon binds it (a port the kernel picked with bind(0)
-# was: "Address already in use"). One interpreter for all N.
+# was: "Address already in use"). Scripts running at once (tests/run.sh)
+# pick from disjoint shares of that range: share GL_PORT_SLOT (0) of
+# GL_PORT_SLOTS (1). One interpreter for all N.
 free_port() {
     python3 -c '
 import random, socket, sys
-n, lo = int(sys.argv[1]), int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+n, slot, slots = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+hi = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+base = min(10000, hi - 1000)
+width = (hi - base) // slots
+if not 0 <= slot < slots or width < 100:
+    sys.exit("bad port slot %d of %d" % (slot, slots))
 got = []
 for _ in range(200 * n):
-    p = random.randint(min(10000, lo - 1000), lo - 1)
+    p = random.randint(base + slot * width, base + (slot + 1) * width - 1)
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -137,7 +144,8 @@ for _ in range(200 * n):
     if len(got) == n:
         print(*got)
         sys.exit(0)
-sys.exit("no free port below %d" % lo)' "${1:-1}" || fail "free_port"
+sys.exit("no free port in [%d, %d)" % (base + slot * width, base + (slot + 1) * width))' \
+        "${1:-1}" "${GL_PORT_SLOT:-0}" "${GL_PORT_SLOTS:-1}" || fail "free_port"
 }
 
 # make_witness_keys N...: cosigning keys w<N>.key (name witness<N>.example)
