@@ -12,6 +12,10 @@
  *    with any other key afterwards (state cosigned under one key says
  *    nothing about another);
  *  - every stored record is re-checked against its note before serving.
+ *  - the descriptors it will hold (its state, the mirror's copies, 64
+ *    connections at least) must fit the open-file limit before anything
+ *    opens (fd_check; --check-config runs the same check), so a limit too
+ *    low is refused with its reason rather than found later by EMFILE.
  * Then the engine (committer thread), the feeder thread and the HTTP
  * server on one libuv loop run until SIGINT/SIGTERM (SIGHUP and SIGUSR1
  * are held from the start of main until the loop handles them, and
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +108,8 @@ struct witness {
     struct mirrorpull_config pc;
     struct reload reload;
     char evdir[PATH_MAX_LEN];
+    int mirrors;         /* load_mirror_key's *on: --mirror-key, mirror lines */
+    unsigned fd_reserve; /* fd_check's: kept from connections */
 };
 
 /* --- options ---------------------------------------------------------------------- */
@@ -160,8 +167,9 @@ static const struct gl_opt settings[] = {
       "for N copies at start, and a logs list (or a reload's switch) needing more "
       "copies open is refused (0: the logs mirrored at start plus 4)"),
     GL_OPT_FLAG("check-config", struct options, check_config,
-                "read the keys and the logs and peers files, then exit: 0 if all are "
-                "usable (no state opened, no port bound)"),
+                "read the keys and the logs and peers files and check the descriptors a "
+                "start sets aside against the hard open-file limit, then exit: 0 if all "
+                "are usable (no state opened, no port bound)"),
 };
 
 static const struct gl_opts table = {
@@ -354,8 +362,9 @@ static int load_mirror_key(struct witness *w, int *on)
     return 0;
 }
 
-/* The mirror role: its own cosigning key, distinct from the witness's
- * (C2SP tlog-mirror: distinct cosigner identities), and its stores. */
+/* The mirror role's stores (its own cosigning key, distinct from the
+ * witness's, C2SP tlog-mirror: distinct cosigner identities, loaded by
+ * load_config) when this witness mirrors. */
 static int load_mirror(struct witness *w)
 {
     struct mirror_config mc = {.data = w->o.data,
@@ -365,27 +374,93 @@ static int load_mirror(struct witness *w)
                                .witness_name = w->key.name,
                                .cache_mb = w->o.cache_mb,
                                .max_logs = w->o.mirror_max_logs};
-    int on, rc = load_mirror_key(w, &on);
+    int rc;
 
-    if (rc != 0 || !on)
-        return rc;
+    if (!w->mirrors)
+        return 0;
     if ((rc = mirror_open(&mc, &w->mirror)) != 0)
         gl_log(GL_LOG_ERROR, "cannot open the mirror state: %s", gl_strerror(rc));
     return rc;
 }
 
-/* --check-config: the keys and the logs and peers files, read and parsed
- * as a start reads them (and a reload reads the two files); the state is
- * not opened and no port bound. 0 if all are usable; otherwise the log
- * says why. */
+/* Descriptors kept from HTTP connections (gl_http_fd_budget's reserve):
+ * FD_RESERVE, and MIRROR_COPY_FDS for each of the `copies` the mirror may
+ * hold open (its bound, mirror_bound: fixed at start, mirror.h, Bounds),
+ * logged. 0 and *reserve when the open-file limit as gl_http_fd_raise
+ * left it (the hard one, unless the raise was refused) holds them and
+ * GL_HTTP_MIN_CONNECTIONS connections beside; else GL_ERANGE, logged in
+ * one line naming the count, the hard limit and what to raise or lower.
+ * The one computation of the budget: --check-config and a start (before
+ * any store opens, so a start too low never gets as far as EMFILE) call
+ * it, and the start sizes its connections with *reserve. */
+static int fd_check(size_t copies, unsigned *reserve)
+{
+    struct rlimit rl;
+    char hard[32], soft[48] = "", mirror[96] = "";
+    unsigned cfds = (unsigned)copies * MIRROR_COPY_FDS; /* <= LOGS_MAX: asserted above */
+    unsigned r = FD_RESERVE + cfds, need = r + GL_HTTP_MIN_CONNECTIONS;
+
+    if (copies > 0) {
+        gl_log(GL_LOG_INFO,
+               "descriptors kept from connections: %u (the witness state %u, the "
+               "mirror's copies %u: %zu logs at most, %u each; other %u)",
+               r, KV_FD_RESERVE, cfds, copies, MIRROR_COPY_FDS, FD_OTHER);
+        snprintf(mirror, sizeof mirror, ", %u for %zu mirror copies at most", cfds,
+                 copies);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot read the open-file limit: %s", strerror(errno));
+        return GL_EINVAL;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) {
+        *reserve = r;
+        return 0;
+    }
+    if (rl.rlim_max == RLIM_INFINITY)
+        snprintf(hard, sizeof hard, "unlimited");
+    else
+        snprintf(hard, sizeof hard, "%llu", (unsigned long long)rl.rlim_max);
+    if (rl.rlim_cur < rl.rlim_max) /* gl_http_fd_raise was refused */
+        snprintf(soft, sizeof soft, ", soft %llu not raised",
+                 (unsigned long long)rl.rlim_cur);
+    gl_log(GL_LOG_ERROR,
+           "the open-file limit (hard %s%s) cannot hold the %u descriptors the witness "
+           "needs (%u for its state and the rest%s, %u connections at least): raise the "
+           "hard limit (ulimit -Hn, LimitNOFILE=) to %u%s",
+           hard, soft, need, FD_RESERVE, mirror, GL_HTTP_MIN_CONNECTIONS, need,
+           copies > 0 ? " or lower --mirror-max-logs" : "");
+    return GL_ERANGE;
+}
+
+/* What a start does before it opens anything: the open-file limit
+ * raised (before the stores open: a mirror's copies are many databases),
+ * the keys, the logs and peers files read, and the descriptor budget they
+ * need checked against the limit (fd_check, with the mirror's bound when
+ * the witness mirrors). 0, or an error logged. */
+static int load_config(struct witness *w)
+{
+    int rc;
+
+    if ((rc = gl_http_fd_raise()) != 0) {
+        gl_log(GL_LOG_ERROR, "cannot read the open-file limit");
+        return rc;
+    }
+    if ((rc = load_key(w)) != 0 || (rc = load_logs(w)) != 0 ||
+        (rc = load_peers(w)) != 0 || (rc = load_mirror_key(w, &w->mirrors)) != 0)
+        return rc;
+    return fd_check(w->mirrors ? mirror_bound(&w->logs, w->o.mirror_max_logs) : 0,
+                    &w->fd_reserve);
+}
+
+/* --check-config: what a start does before it opens anything
+ * (load_config: the keys and the logs and peers files read and parsed as
+ * a start reads them, and a reload the two files; the descriptors a start
+ * needs against the open-file limit, raised as a start raises its own);
+ * the state is not opened and no port bound. 0 if all are usable;
+ * otherwise the log says why. */
 static int check_config(struct witness *w)
 {
-    int on;
-
-    if (load_key(w) != 0 || load_logs(w) != 0 || load_peers(w) != 0 ||
-        load_mirror_key(w, &on) != 0)
-        return 1;
-    return 0;
+    return load_config(w) != 0 ? 1 : 0;
 }
 
 /* --- running
@@ -485,23 +560,6 @@ static void on_hup(uv_signal_t *h, int signum)
     reload_request(r);
 }
 
-/* Descriptors kept from HTTP connections (gl_http_fd_budget): FD_RESERVE,
- * and MIRROR_COPY_FDS for each copy the mirror may hold open (its bound,
- * fixed at start: mirror.h, Bounds), logged. */
-static unsigned fd_reserve(const struct witness *w)
-{
-    size_t copies = mirror_max_logs(w->mirror); /* <= LOGS_MAX: asserted above */
-    unsigned r = FD_RESERVE + (unsigned)copies * MIRROR_COPY_FDS;
-
-    if (w->mirror != NULL)
-        gl_log(GL_LOG_INFO,
-               "descriptors kept from connections: %u (the witness state %u, the "
-               "mirror's copies %u: %zu logs at most, %u each; other %u)",
-               r, KV_FD_RESERVE, (unsigned)copies * MIRROR_COPY_FDS, copies,
-               MIRROR_COPY_FDS, FD_OTHER);
-    return r;
-}
-
 /* The mirror listener's connections: --mirror-conns, or the in-flight
  * budget's worth of largest bodies (at least MIRRORAPI_CONNS_MIN); never
  * more than fd_conns, its share of the descriptors. */
@@ -530,7 +588,9 @@ static int start(struct witness *w)
     _Static_assert(API_ADD_INFLIGHT_MAX == 256, "--conns-per-client's help names 256");
     if ((rc = api_limit(&w->api, API_ADD_INFLIGHT_MAX, w->o.conns_per_client)) != 0)
         return rc;
-    if ((rc = gl_http_fd_budget(fd_reserve(w), &max_conns)) != 0)
+    /* fd_check's reserve, which the open-file limit holds (unless it was
+     * lowered since: gl_http_fd_budget checks again) */
+    if ((rc = gl_http_fd_budget(w->fd_reserve, &max_conns)) != 0)
         return rc;
     /* The two listeners share the descriptors left for connections: the
      * mirror's (at most half) first, the rest for the witness API. */
@@ -664,10 +724,7 @@ int main(int argc, char **argv)
                                                      : "the configuration is not usable");
         goto out;
     }
-    /* the open-file limit raised before the stores open (a mirror's
-     * copies are many databases), not only when connections are sized */
-    if (gl_http_fd_raise() == 0 && load_key(&w) == 0 && load_logs(&w) == 0 &&
-        load_peers(&w) == 0 && open_state(&w) == 0 && load_mirror(&w) == 0 &&
+    if (load_config(&w) == 0 && open_state(&w) == 0 && load_mirror(&w) == 0 &&
         start(&w) == 0) {
         uv_run(&w.loop, UV_RUN_DEFAULT);
         status = w.reload.fatal ? 1 : 0; /* a failed reload must be restarted */

@@ -61,8 +61,12 @@
  * copies are opened, refuses a list mirroring more than max_logs logs
  * before it opens any. Between mirror_prepare and mirror_switch the
  * copies in use and the staged ones are open together (the ones the next
- * list keeps count once), so the bound is on that peak (mirror_copies):
- * invariant, at most max_logs copies are ever open at once.
+ * list keeps count once), so the bound is on that peak (mirror_copies,
+ * checked by mirror_check_copies alone, which a reload also calls
+ * before it pauses anything; the copies kept are found by by_log's
+ * lookup, find_log, as mirror_prepare finds them): invariant, at most
+ * max_logs copies are ever open at once. mirror_bound is the bound
+ * mirror_open fixes, for the caller to size descriptors before opening.
  */
 #include "mirror.h"
 
@@ -352,12 +356,23 @@ static int mlog_open(const struct mirror *m, const struct logs_entry *e,
     return 0;
 }
 
-static struct mlog *by_log(struct mirror *m, size_t log)
+/* Where logs entry `log` is in m->v: 0 and *at, or GL_ENOTFOUND (not
+ * mirrored). The one lookup by log, for const and non-const callers. */
+static int find_log(const struct mirror *m, size_t log, size_t *at)
 {
     for (size_t i = 0; i < m->n; i++)
-        if (m->v[i]->log == log)
-            return m->v[i];
-    return NULL;
+        if (m->v[i]->log == log) {
+            *at = i;
+            return 0;
+        }
+    return GL_ENOTFOUND;
+}
+
+static struct mlog *by_log(struct mirror *m, size_t log)
+{
+    size_t i;
+
+    return find_log(m, log, &i) == 0 ? m->v[i] : NULL;
 }
 
 /* Frees a staging: closes the logs opened for it, unmarks the kept. */
@@ -382,7 +397,7 @@ void mirror_unstage(struct mirror *m)
 void mirror_copies(const struct mirror *m, const struct logs_list *next, size_t *after,
                    size_t *peak)
 {
-    size_t n = 0, kept = 0, old;
+    size_t n = 0, kept = 0, old, at;
 
     for (size_t i = 0; i < next->n; i++) {
         const struct logs_entry *e = &next->v[i];
@@ -390,38 +405,57 @@ void mirror_copies(const struct mirror *m, const struct logs_list *next, size_t 
             continue;
         n++;
         /* as mirror_prepare finds the copies it keeps */
-        if (m->n > 0 && logs_find(m->cfg.logs, e->origin, strlen(e->origin), &old) == 0)
-            for (size_t j = 0; j < m->n; j++)
-                kept += m->v[j]->log == old;
+        kept += logs_find(m->cfg.logs, e->origin, strlen(e->origin), &old) == 0 &&
+                find_log(m, old, &at) == 0;
     }
     *after = n;
     *peak = n + (m->n - kept);
 }
 
+int mirror_check_copies(const struct mirror *m, const struct logs_list *next, char *why,
+                        size_t len)
+{
+    size_t after, peak;
+
+    mirror_copies(m, next, &after, &peak);
+    if (peak <= m->max_logs)
+        return 0;
+    snprintf(why, len,
+             "the list needs %zu copies open at once (%zu logs with a mirror line, %zu "
+             "dropped but open until the switch), more than the %zu descriptors and "
+             "cache were set aside for at start (--mirror-max-logs): %s",
+             peak, after, peak - after, m->max_logs,
+             after > m->max_logs ? "restart the witness with a larger --mirror-max-logs"
+                                 : "drop them in one reload, add the others in the "
+                                   "next");
+    return GL_ERANGE;
+}
+
+size_t mirror_bound(const struct logs_list *logs, size_t max_logs)
+{
+    size_t n = 0;
+
+    if (max_logs == 0) {
+        for (size_t i = 0; i < logs->n; i++)
+            n += logs->v[i].mirror != 0;
+        max_logs = n + MIRROR_LOGS_SPARE; /* n <= LOGS_MAX: no overflow */
+    }
+    return max_logs < LOGS_MAX ? max_logs : LOGS_MAX;
+}
+
 int mirror_prepare(struct mirror *m, const struct logs_list *next)
 {
     struct staged x = {NULL, NULL, 0};
+    char why[MIRROR_WHY_MAX];
     size_t n, peak, cache;
     int rc = 0;
 
     assert(m->next.v == NULL);
-    mirror_copies(m, next, &n, &peak);
-    if (peak > m->max_logs) {
-        if (peak == n)
-            gl_log(GL_LOG_ERROR,
-                   "mirror: %zu logs have a mirror line, more than the %zu copies "
-                   "descriptors and cache were set aside for at start "
-                   "(--mirror-max-logs)",
-                   n, m->max_logs);
-        else
-            gl_log(GL_LOG_ERROR,
-                   "mirror: %zu copies would be open at once (the %zu logs mirrored, and "
-                   "%zu dropped but open until the switch), more than the %zu "
-                   "descriptors and cache were set aside for at start "
-                   "(--mirror-max-logs)",
-                   peak, n, peak - n, m->max_logs);
-        return GL_ERANGE;
+    if ((rc = mirror_check_copies(m, next, why, sizeof why)) != 0) {
+        gl_log(GL_LOG_ERROR, "mirror: %s", why);
+        return rc;
     }
+    mirror_copies(m, next, &n, &peak);
     x.v = calloc(n ? n : 1, sizeof(struct mlog *));
     x.log = calloc(n ? n : 1, sizeof(size_t));
     if (x.v == NULL || x.log == NULL) {
@@ -504,8 +538,7 @@ int mirror_open(const struct mirror_config *cfg, struct mirror **out)
     if ((m = calloc(1, sizeof *m)) == NULL)
         return GL_ENOMEM;
     m->cfg = *cfg;
-    m->max_logs = cfg->max_logs > 0 ? cfg->max_logs : n + MIRROR_LOGS_SPARE;
-    m->max_logs = m->max_logs < LOGS_MAX ? m->max_logs : LOGS_MAX;
+    m->max_logs = mirror_bound(cfg->logs, cfg->max_logs);
     m->key = *cfg->key;
     pthread_mutex_init(&m->cmu, NULL);
     if ((rc = kv_cache_new(cfg->cache_mb > 0 ? cfg->cache_mb : 16, &m->cache)) != 0) {

@@ -74,7 +74,8 @@
  * copies open at once, and during a reload the copies in use stay open until the switch
  * beside the new ones (mirror_copies): a list mirroring more than
  * max_logs logs, or a switch that would hold more open, is refused
- * (mirror_open, mirror_prepare: GL_ERANGE, logged). Mirroring more
+ * (mirror_open, mirror_prepare: GL_ERANGE, logged; one check,
+ * mirror_check_copies, with one reason). Mirroring more
  * takes a restart with a larger bound; replacing logs near the bound, a
  * reload that drops the old ones first, then one that adds the others.
  */
@@ -114,6 +115,8 @@
 #define MIRROR_WRITE_BUFFER_MB 4
 /* mirror_open's bound: the logs mirrored at open plus this many. */
 #define MIRROR_LOGS_SPARE 4
+/* mirror_check_copies' reason, in bytes with its NUL, at most. */
+#define MIRROR_WHY_MAX 320
 
 struct mirror;
 struct store; /* log/store.h */
@@ -163,6 +166,12 @@ void mirror_free(struct mirror *m);
  * The copies hold at most mirror_max_logs(m) * MIRROR_COPY_FDS
  * descriptors. */
 size_t mirror_max_logs(const struct mirror *m);
+/* The bound mirror_open fixes for a config with these logs and max_logs
+ * (mirror_config): max_logs, or for 0 the logs of `logs` with a mirror
+ * line plus MIRROR_LOGS_SPARE; at most LOGS_MAX. For a caller that sizes
+ * the descriptors before the mirror opens: mirror_max_logs of the mirror
+ * mirror_open then makes. */
+size_t mirror_bound(const struct logs_list *logs, size_t max_logs);
 
 /* Reload (see the top). Loop thread; between mirror_pause and
  * mirror_resume. mirror_prepare: 0, GL_ENOMEM or a storage error (the
@@ -178,6 +187,13 @@ int mirror_prepare(struct mirror *m, const struct logs_list *next);
  * mirror_switch or mirror_unstage. */
 void mirror_copies(const struct mirror *m, const struct logs_list *next, size_t *after,
                    size_t *peak);
+/* The bound on a switch to next, the one check of it (mirror_prepare and
+ * a reload's early refusal): 0 if mirror_copies' peak is at most
+ * mirror_max_logs(m), else GL_ERANGE and a one-line reason in why (len
+ * bytes; MIRROR_WHY_MAX holds it) naming the copies, the bound and what
+ * to do, for the caller to log. As mirror_copies. */
+int mirror_check_copies(const struct mirror *m, const struct logs_list *next, char *why,
+                        size_t len);
 void mirror_unstage(struct mirror *m);
 void mirror_switch(struct mirror *m, struct engine *engine);
 /* The gate: while paused, add-entries answers 503 and mirror_refresh

@@ -116,29 +116,17 @@ static int parse_files(struct reload *r)
  * start-up, a list that has them is refused without it. With it, the
  * copies the switch would hold open at once must fit the bound set at
  * start (mirror.h, Bounds: descriptors and cache were set aside for that
- * many), checked here before anything pauses; mirror_prepare checks it
- * again. */
+ * many), checked here before anything pauses by mirror_check_copies,
+ * which mirror_prepare calls again. */
 static int check_mirror(const struct reload *r)
 {
-    size_t after, peak, max;
+    char why[MIRROR_WHY_MAX];
+    int rc;
 
     if (r->mirror != NULL) {
-        mirror_copies(r->mirror, &r->next_logs, &after, &peak);
-        max = mirror_max_logs(r->mirror);
-        if (after > max)
-            gl_log(GL_LOG_ERROR,
-                   "reload: %s: %zu logs have a mirror line; descriptors and cache "
-                   "were set aside at start for %zu mirrored logs (--mirror-max-logs): "
-                   "restart the witness to mirror more",
-                   r->logs_path, after, max);
-        else if (peak > max)
-            gl_log(GL_LOG_ERROR,
-                   "reload: %s: %zu logs have a mirror line and %zu mirrored now are "
-                   "dropped: both stay open until the switch, %zu copies, more than "
-                   "the %zu set aside for at start (--mirror-max-logs): drop them in "
-                   "one reload, add the others in the next",
-                   r->logs_path, after, peak - after, peak, max);
-        return peak > max ? GL_ERANGE : 0;
+        if ((rc = mirror_check_copies(r->mirror, &r->next_logs, why, sizeof why)) != 0)
+            gl_log(GL_LOG_ERROR, "reload: %s: %s", r->logs_path, why);
+        return rc;
     }
     for (size_t i = 0; i < r->next_logs.n; i++)
         if (r->next_logs.v[i].mirror) {

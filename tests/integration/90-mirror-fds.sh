@@ -7,8 +7,8 @@
 # (uploads from mirror.py), each run under its own `ulimit -n`:
 #   - by default the bound is the logs mirrored at start plus 4 (6), so
 #     704 + 6 * 128 = 1472 descriptors are kept: under a limit of 1400
-#     the witness refuses to start (fewer than 64 connections fit; the
-#     old code kept 704 and started), under 1700 it starts and logs the
+#     the witness refuses to start (1536 needed, with 64 connections),
+#     before it opens any store, under 1700 it starts and logs the
 #     reserve and 228 connections; each copy's RocksDB keeps 64 table
 #     files open at most (its OPTIONS file), the witness's own store 512
 #     as before; with the witness listener flooded past its limit,
@@ -18,7 +18,18 @@
 #     mirrored logs is refused at start (exit 1); a reload to three is
 #     refused, and so is a reload replacing B by C (three copies open
 #     until the switch), A and B still served and C not; the same switch
-#     in two reloads (drop B, then add C) is taken and C's upload served.
+#     in two reloads (drop B, then add C) is taken and C's upload served;
+#     the refusals, a reload's and the mirror's, say it in one wording;
+#   - --check-config computes the same budget with the same function as a
+#     start, against the hard limit (the soft one raised as a start raises
+#     it), and fails (exit 1) with the start's one-line reason (the count
+#     needed, the hard limit, what to raise or lower) under `ulimit -Hn`
+#     too low for it: mirroring with the default bound and with
+#     --mirror-max-logs, and not mirroring; a start under the same limit
+#     refuses with the same line before it opens anything (no state made,
+#     no EMFILE); with a hard limit that holds it (and a low soft one) it
+#     says the configuration is usable. The old code said usable for
+#     every one of them and refused a start only after opening the stores.
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
 PY="$(dirname "$0")/mirror.py"
@@ -96,9 +107,11 @@ options_say() {
 
 # --- the default bound: the 2 logs mirrored at start plus 4 --------------------------
 list a b > "$T/logs"
+WHY_1400='the open-file limit (hard 1400) cannot hold the 1536 descriptors the witness needs (704 for its state and the rest, 768 for 6 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1536 or lower --mirror-max-logs'
 refused "2 copies, limit 1400" 1400 --logs "$T/logs"
-grep -q 'fewer than 64 connections fit.*to at least 1536' "$T/err" ||
-    fail "the refusal does not name the 1472 kept: $(grep -E 'descriptors|open-file' "$T/err")"
+grep -qF "$WHY_1400" "$T/err" ||
+    fail "the refusal does not name the 1536 needed: $(grep -E 'descriptors|open-file' "$T/err")"
+[ -e "$T/wd1" ] && fail "limit 1400: the witness made its state before refusing: $(ls "$T/wd1")"
 grep -q 'descriptors kept from connections: 1472 (the witness state 576, the mirror.s copies 768: 6 logs at most, 128 each; other 128)' "$T/err" ||
     fail "no reserve line: $(grep descriptors "$T/err")"
 
@@ -154,7 +167,7 @@ reload_refused() {
     kill -HUP "$WPID1"
     wait_until 20 sh -c "[ \$(grep -c 'reload: refused' '$WOUT1') -ge $NREF ]" ||
         fail "reload $NREF not refused: $(tail -3 "$WOUT1")"
-    grep -q "$1" "$WOUT1" || fail "reload $NREF refused without saying '$1': $(tail -3 "$WOUT1")"
+    grep -qF "$1" "$WOUT1" || fail "reload $NREF refused without saying '$1': $(tail -3 "$WOUT1")"
     grep -q 'reload: witnessing' "$WOUT1" && fail "a reload switched: $(grep reload: "$WOUT1")"
     [ "$(code "$(mprefix a)/checkpoint")" = 200 ] || fail "A's copy is gone"
     [ "$(code "$(mprefix b)/checkpoint")" = 200 ] || fail "B's copy is gone"
@@ -168,9 +181,9 @@ reload_taken() {
         fail "reload not taken: $(tail -3 "$WOUT1")"
 }
 cp "$T/logs3" "$T/logs"
-reload_refused '3 logs have a mirror line; descriptors and cache were set aside at start for 2'
+reload_refused "reload: $T/logs: the list needs 3 copies open at once (3 logs with a mirror line, 0 dropped but open until the switch), more than the 2 descriptors and cache were set aside for at start (--mirror-max-logs): restart the witness with a larger --mirror-max-logs"
 list a c > "$T/logs"
-reload_refused '2 logs have a mirror line and 1 mirrored now are dropped: both stay open until the switch, 3 copies'
+reload_refused "reload: $T/logs: the list needs 3 copies open at once (2 logs with a mirror line, 1 dropped but open until the switch), more than the 2 descriptors and cache were set aside for at start (--mirror-max-logs): drop them in one reload, add the others in the next"
 served a "$N"
 served b "$N"
 list a > "$T/logs"
@@ -198,4 +211,77 @@ grep -q 'open-file limit 1700 (hard 1700)' "$WOUT1" || fail "soft limit 24: $(gr
 served a "$N"
 served c "$N"
 stop_witness 1
+# --- --check-config and the hard open-file limit ------------------------------------
+# check SOFT HARD ARGS...: --check-config under `ulimit -Sn SOFT; ulimit -Hn
+# HARD` (a subshell); its exit status in CRC, stdout in $T/cout, stderr in
+# $T/cerr
+check() {
+    local soft=$1 hard=$2
+    shift 2
+    bash -c 'ulimit -Sn "$0" && ulimit -Hn "$1" && shift && exec "$@"' "$soft" "$hard" \
+        "$GL_BIN/glasslog-witness" --data "$T/wd-none" --key "$T/w1.key" \
+        --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT" "$@" --check-config \
+        > "$T/cout" 2> "$T/cerr"
+    CRC=$?
+}
+# check_refused WHAT WHY SOFT HARD ARGS...: exit 1, "not usable", WHY in one line
+check_refused() {
+    local what=$1 why=$2
+    shift 2
+    check "$@"
+    [ "$CRC" = 1 ] || fail "check-config, $what: exit $CRC, want 1: $(cat "$T/cout") $(tail -3 "$T/cerr")"
+    grep -q 'the configuration is not usable' "$T/cout" || fail "check-config, $what: $(cat "$T/cout")"
+    [ "$(grep -cF "$why" "$T/cerr")" = 1 ] ||
+        fail "check-config, $what: no one-line reason '$why': $(grep -E 'error|open-file' "$T/cerr")"
+}
+check_usable() {
+    local what=$1
+    shift
+    check "$@"
+    [ "$CRC" = 0 ] || fail "check-config, $what: exit $CRC: $(grep -E 'error|open-file' "$T/cerr")"
+    grep -q 'the configuration is usable' "$T/cout" || fail "check-config, $what: $(cat "$T/cout")"
+}
+list a b > "$T/logs"
+# the default bound (2 + 4 copies): 1536 needed, the reason the start gives
+check_refused "default bound, hard 1400" "$WHY_1400" 1400 1400 --logs "$T/logs"
+check_refused "default bound, soft 1024 hard 1400" "$WHY_1400" 1024 1400 --logs "$T/logs"
+check_usable "default bound, soft 1024 hard 1536" 1024 1536 --logs "$T/logs"
+check_usable "default bound, soft 24 hard 1700" 24 1700 --logs "$T/logs"
+# --mirror-max-logs 4: 704 + 512 + 64
+check_refused "--mirror-max-logs 4, hard 1100" \
+    'the open-file limit (hard 1100) cannot hold the 1280 descriptors the witness needs (704 for its state and the rest, 512 for 4 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1280 or lower --mirror-max-logs' \
+    1100 1100 --logs "$T/logs" --mirror-max-logs 4
+check_usable "--mirror-max-logs 2, hard 1100" 1024 1100 --logs "$T/logs" --mirror-max-logs 2
+# not mirroring: 704 + 64
+echo logs/v0 > "$T/logs-plain"
+printf 'vkey %s\n' "$(cat "$T/a.key.pub")" >> "$T/logs-plain"
+WHY_PLAIN='the open-file limit (hard 700) cannot hold the 768 descriptors the witness needs (704 for its state and the rest, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 768'
+bash -c 'ulimit -n 700 && exec "$@"' _ "$GL_BIN/glasslog-witness" --data "$T/wd-none" \
+    --key "$T/w1.key" --logs "$T/logs-plain" --check-config > "$T/cout" 2> "$T/cerr"
+CRC=$?
+[ "$CRC" = 1 ] && grep -qF "$WHY_PLAIN" "$T/cerr" ||
+    fail "check-config, no mirror, hard 700: exit $CRC: $(cat "$T/cout") $(tail -2 "$T/cerr")"
+bash -c 'ulimit -Sn 100 && ulimit -Hn 768 && exec "$@"' _ "$GL_BIN/glasslog-witness" \
+    --data "$T/wd-none" --key "$T/w1.key" --logs "$T/logs-plain" --check-config \
+    > "$T/cout" 2> "$T/cerr" || fail "check-config, no mirror, hard 768: $(tail -2 "$T/cerr")"
+[ -e "$T/wd-none" ] && fail "check-config made a state"
+
+# a start under the limits --check-config refused: the same line, refused
+# before anything opens (no state made under a new data dir, no EMFILE);
+# under a far lower one too, where the old code failed opening the stores
+for lim in 1400 300; do
+    timeout 30 bash -c 'ulimit -Sn "$0" && ulimit -Hn "$0" && exec "$@"' "$lim" \
+        "$GL_BIN/glasslog-witness" --listen "127.0.0.1:$PORT1" --data "$T/wd-low" --create \
+        --key "$T/w1.key" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT" \
+        --logs "$T/logs" > /dev/null 2> "$T/err"
+    rc=$?
+    [ "$rc" = 1 ] || fail "start under $lim: exit $rc, want 1: $(tail -3 "$T/err")"
+    want="the open-file limit (hard $lim) cannot hold the 1536 descriptors"
+    [ "$(grep -cF "$want" "$T/err")" = 1 ] || fail "start under $lim: no reason: $(tail -3 "$T/err")"
+    grep -q 'Too many open files\|EMFILE' "$T/err" && fail "start under $lim: EMFILE: $(tail -3 "$T/err")"
+    [ -e "$T/wd-low" ] && fail "start under $lim: the state was made before the refusal"
+done
+check_refused "default bound, hard 300" \
+    'the open-file limit (hard 300) cannot hold the 1536 descriptors the witness needs (704 for its state and the rest, 768 for 6 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1536 or lower --mirror-max-logs' \
+    300 300 --logs "$T/logs"
 echo "90-mirror-fds: ok"

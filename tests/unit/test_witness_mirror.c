@@ -409,6 +409,7 @@ static void test_mirror_copy_bounds(void **state)
     struct logs_list logs, next;
     struct mirror *m;
     size_t after, peak;
+    char why[MIRROR_WHY_MAX];
     (void)state;
 
     assert_non_null(mkdtemp(dir));
@@ -445,6 +446,13 @@ static void test_mirror_copy_bounds(void **state)
     mirror_copies(m, &next, &after, &peak);
     assert_int_equal(after, 3);
     assert_int_equal(peak, 3);
+    /* one check, one reason (a reload's and mirror_prepare's) */
+    assert_int_equal(mirror_check_copies(m, &next, why, sizeof why), GL_ERANGE);
+    assert_string_equal(why, "the list needs 3 copies open at once (3 logs with a mirror "
+                             "line, 0 dropped but open until the switch), more than the "
+                             "2 descriptors and cache were set aside for at start "
+                             "(--mirror-max-logs): restart the witness with a larger "
+                             "--mirror-max-logs");
     assert_int_equal(mirror_prepare(m, &next), GL_ERANGE);
     assert_int_equal(mirror_count(m), 2);
     logs_release(&next);
@@ -458,6 +466,12 @@ static void test_mirror_copy_bounds(void **state)
     mirror_copies(m, &next, &after, &peak);
     assert_int_equal(after, 2);
     assert_int_equal(peak, 3);
+    assert_int_equal(mirror_check_copies(m, &next, why, sizeof why), GL_ERANGE);
+    assert_non_null(strstr(why, "the list needs 3 copies open at once (2 logs with a "
+                                "mirror line, 1 dropped but open until the switch), "
+                                "more than the 2 "));
+    assert_non_null(strstr(why, ": drop them in one reload, add the others in the "
+                                "next"));
     assert_int_equal(mirror_prepare(m, &next), GL_ERANGE);
     assert_int_equal(mirror_count(m), 2);
     /* the same switch in two reloads: drop key 1, then add key 2 */
@@ -467,14 +481,19 @@ static void test_mirror_copy_bounds(void **state)
     assert_int_equal(mirror_count(m), 1);
     mirror_copies(m, &next, &after, &peak);
     assert_int_equal(peak, 2);
+    assert_int_equal(mirror_check_copies(m, &next, why, sizeof why), 0);
     reload_to(m, &logs, &next);
     assert_int_equal(mirror_count(m), 2);
     assert_true(copy_options_say(dir, &logs.v[1], "max_open_files=64"));
     mirror_free(m);
     logs_release(&logs);
 
-    /* mirror_open: the logs mirrored plus MIRROR_LOGS_SPARE, one cache */
+    /* mirror_open: the logs mirrored plus MIRROR_LOGS_SPARE, one cache;
+     * mirror_bound says so before it opens (the descriptors sized on it) */
     mirrored_list(keys, 1, &logs);
+    assert_int_equal(mirror_bound(&logs, 0), 1 + MIRROR_LOGS_SPARE);
+    assert_int_equal(mirror_bound(&logs, 2), 2);
+    assert_int_equal(mirror_bound(&logs, LOGS_MAX + 1), LOGS_MAX);
     mc.cache_mb = 1;
     mc.max_logs = 0;
     assert_int_equal(mirror_open(&mc, &m), 0);
