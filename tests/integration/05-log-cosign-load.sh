@@ -7,6 +7,9 @@
 # an append still in a --batch-ms 3000 pool is answered 200 (witnesses
 # up) or 503 (witnesses silent) and the daemon exits 0 within 5 s; a parked
 # append whose client leaves is freed at once; the waiting list is bounded.
+# Timed bounds under load (one append every 50 ms, shutdown): no other
+# script beside it.
+# run: alone
 . "$(dirname "$0")/lib.sh"
 make_keys
 make_witness_keys 1 2 3

@@ -81,7 +81,7 @@ MODE_M=$MODE M=$P MODE_L="$T/l.mode"
 : > "$MODE_L"
 python3 "$TOOLS/tamper_proxy.py" "$A" "$MODE_L" "$T/l.port" 2> "$T/l.err" &
 PIDS="$PIDS $!"
-wait_until 5 test -s "$T/l.port" || fail "the log's proxy did not start: $(cat "$T/l.err")"
+wait_until 30 test -s "$T/l.port" || fail "the log's proxy did not start: $(cat "$T/l.err")"
 L="http://127.0.0.1:$(cat "$T/l.port")"
 echo consistency-wrong > "$MODE_M"
 sha256sum_of() { printf '%s %s' "$1" "$2" | sha256sum | cut -c1-64; }

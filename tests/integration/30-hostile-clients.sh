@@ -17,6 +17,8 @@
 # reader and half a request head connected ends glasslogd within 5 s (both
 # reset 2 s into the shutdown); and the limits are settable
 # (--conns-per-client, --request-timeout-ms). Prints the figures.
+# Timed bounds on connections, memory and resets: no other script beside it.
+# run: alone
 . "$(dirname "$0")/lib.sh"
 HOSTILE="python3 $(dirname "$0")/hostile.py"
 HELD=4100

@@ -98,7 +98,7 @@ cp "$D/checkpoint" "$T/ck.before"
 (exec 9>> "$L" && flock 9 && : > "$T/locked" && exec sleep 30) &
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
-wait_until 5 test -f "$T/locked" || fail "the shell did not take the lock"
+wait_until 20 test -f "$T/locked" || fail "the shell did not take the lock"
 flock -n "$L" true && fail "the lock is free while the shell holds it"
 mirror 3
 [ "$(wc -l < "$T/err")" = 1 ] || fail "not a one-line error: $(cat "$T/err")"

@@ -52,7 +52,7 @@ touch "$T/backups/glasslog-20200101T000000Z.incomplete/sub/CURRENT" \
 (exec 9< "$T/backups" && flock 9 && exec sleep 30) & # the sleep holds the lock
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
-wait_until 5 sh -c "! flock -n '$T/backups' true" || fail "flock did not take $T/backups"
+wait_until 20 sh -c "! flock -n '$T/backups' true" || fail "flock did not take $T/backups"
 kill -USR1 "$LOG_PID"
 wait_until 10 grep -q "another process is writing a backup into $T/backups" "$LOG_OUT" ||
     fail "no refusal beside a held lock: $(tail -3 "$LOG_OUT")"

@@ -239,7 +239,7 @@ echo "the first restore's" > "$T/busy.restoring/MANIFEST"
 (exec 9< "$T/busy" && flock 9 && exec sleep 30) & # the sleep holds the lock
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
-wait_until 5 sh -c "! flock -n '$T/busy' true" || fail "flock did not take $T/busy"
+wait_until 20 sh -c "! flock -n '$T/busy' true" || fail "flock did not take $T/busy"
 expect_rc 1 "$GL_BIN/glasslogd" --data "$T/busy" --key "$T/log.key" \
     --submitters "$T/submitters" --listen 127.0.0.1:0 --restore-from "$NG/good"
 expect_err "another restore of $T/busy is running"

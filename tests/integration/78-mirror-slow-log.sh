@@ -115,7 +115,7 @@ LGA=$!
 wait "$LGA" || fail "loadgen A: $(tail -3 "$T/lga.err")"
 wait_until 10 sh -c "[ \"\$(curl -sf $A_URL/checkpoint | sed -n 2p)\" = 10 ] &&
     [ \"\$(curl -sf $B_URL/checkpoint | sed -n 2p)\" = 2000 ]" || fail "the logs did not reach 10 and 2000"
-wait_until 5 sh -c "grep -q '(port ' $T/proxy.out && grep -q '(port ' $T/peer.out" ||
+wait_until 30 sh -c "grep -q '(port ' $T/proxy.out && grep -q '(port ' $T/peer.out" ||
     fail "the slow proxy or the slow peer did not start"
 B_SLOW="http://127.0.0.1:$(port_of "$T/proxy.out")"
 printf 'witness slow %s http://127.0.0.1:%s\n' "$(cat "$T/slow.key.pub")" "$(port_of "$T/peer.out")" > "$T/peers"
@@ -139,7 +139,7 @@ start_witness_here() {
         --mirror-pull-timeout-ms 500 "$@" > /dev/null 2> "$W" &
     WPID=$!
     PIDS="$PIDS $WPID"
-    wait_until 5 grep -q "witness witness1.example serving" "$W" || fail "witness did not start: $(cat "$W")"
+    wait_until 30 grep -q "witness witness1.example serving" "$W" || fail "witness did not start: $(cat "$W")"
     MURL="http://127.0.0.1:$(sed -n 's/.*mirror mirror1.example of .*(port \([0-9]*\)).*/\1/p' "$W")"
     WURL="http://127.0.0.1:$(sed -n 's/.*witness witness1.example serving .*(port \([0-9]*\)).*/\1/p' "$W")"
 }

@@ -39,14 +39,14 @@ sleeper ghost "front-a $TAG" "UPDATE glasslog_state SET size = size WHERE id = 1
 sleeper same "front-a $TAG" "SELECT txid_current()"
 sleeper other "front-a $OTHER" "SELECT txid_current(); UPDATE glasslog_state SET size = size WHERE false"
 locked() { ! PG_DB=log pg_sql a "SELECT 1 FROM glasslog_state WHERE id = 1 FOR UPDATE NOWAIT" > /dev/null 2>&1; }
-wait_until 5 locked || fail "the stand-in did not lock the state row: $(cat "$T/ghost.err")"
+wait_until 30 locked || fail "the stand-in did not lock the state row: $(cat "$T/ghost.err")"
 # sessions NAME: how many sessions named NAME are inside a transaction
 sessions() {
     PG_DB=log pg_sql a "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'
       AND backend_xid IS NOT NULL"
 }
 three() { [ "$(sessions "front-a $TAG")" = 2 ] && [ "$(sessions "front-a $OTHER")" = 1 ]; }
-wait_until 5 three || fail "the sleeping sessions did not start"
+wait_until 30 three || fail "the sleeping sessions did not start"
 PG_DB=log pg_sql a "UPDATE glasslog_lease SET holder = 'ghost/1/127.0.0.1:9 $TAG',
   expires = clock_timestamp() - interval '1 s'" || fail "cannot set the expired lease"
 

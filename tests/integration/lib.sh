@@ -43,8 +43,10 @@ make_keys() {
 # spawn NAME CMD...: runs a server in the background (stderr in SPAWN_OUT,
 # stdout in SPAWN_OUT.stdout) and waits for its "(port N)" log line; sets
 # SPAWN_PID, SPAWN_OUT, SPAWN_URL. Returns non-zero if the server exits.
+# The wait is up to 60 s: a loaded machine (sanitizers, tests beside)
+# may take seconds to open a store.
 spawn() {
-    local name=$1 port="" i
+    local name=$1 port="" end
     shift
     NSTART=$((NSTART + 1))
     SPAWN_OUT="$T/$name.$NSTART.log"
@@ -52,7 +54,8 @@ spawn() {
     "$@" > "$SPAWN_OUT.stdout" 2> "$SPAWN_OUT" &
     SPAWN_PID=$!
     PIDS="$PIDS $SPAWN_PID"
-    for i in $(seq 200); do
+    end=$(($(date +%s) + 60))
+    while [ "$(date +%s)" -lt "$end" ]; do
         port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$SPAWN_OUT")
         [ -n "$port" ] && break
         kill -0 "$SPAWN_PID" 2>/dev/null || { wait "$SPAWN_PID"; return 1; }

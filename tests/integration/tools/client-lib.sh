@@ -29,11 +29,7 @@ start_proxy() {
     python3 "$TOOLS/tamper_proxy.py" "$LOG_URL" "$MODE" "$T/proxy.port" 2>"$T/proxy.err" &
     PROXY_PID=$!
     PIDS="$PIDS $PROXY_PID"
-    for _ in $(seq 100); do
-        [ -s "$T/proxy.port" ] && break
-        sleep 0.05
-    done
-    [ -s "$T/proxy.port" ] || fail "the tamper proxy did not start: $(cat "$T/proxy.err")"
+    wait_until 30 test -s "$T/proxy.port" || fail "the tamper proxy did not start: $(cat "$T/proxy.err")"
     PROXY_URL="http://127.0.0.1:$(cat "$T/proxy.port")"
 }
 
