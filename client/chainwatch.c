@@ -81,6 +81,18 @@
  * reader fails, or the entry is another one) raises the alarm without the
  * statement, the detail saying why: evidence that does not verify is
  * not attached.
+ *
+ * Alarm cap. The receiver may take no more alarms (w->full: the
+ * monitor's cap of alarms per cycle). chainwatch_entry then raises
+ * nothing more about its statement and returns GL_ETOOBIG (before its
+ * checks, or after the alarm that filled the receiver): the monitor stops
+ * its catch-up before the entry and meets it again next cycle, when the
+ * checks are made again (the pending ones are deduplicated; an alarm raised
+ * already is raised again, and recorded once). chainwatch_due runs no due
+ * check while the receiver is full: the rest stay pending, as if not due
+ * yet, and are counted on stderr. So a log of many v1 builds, or of many
+ * builds whose source checks fall due together, cannot raise more alarms
+ * (and run more hooks) in a cycle than the cap.
  */
 #include "chainwatch.h"
 
@@ -133,10 +145,10 @@ struct chainwatch {
     const struct gl_policy *p;
     struct fetch f;
     uint64_t audit_within;
-    uint64_t source_within; /* CHAINWATCH_SOURCE_GRACE */
     chainwatch_alarm_fn fn;
     chainwatch_read_fn reader; /* may be NULL */
     chainwatch_prove_fn prove; /* may be NULL */
+    chainwatch_full_fn full;   /* may be NULL: never full */
     void *ctx;
     int named[4]; /* per role: the policy names at least one key */
     struct pending *pend;
@@ -175,8 +187,8 @@ struct answer {
 
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
-                   chainwatch_read_fn reader, chainwatch_prove_fn prove, void *ctx,
-                   struct chainwatch **out)
+                   chainwatch_read_fn reader, chainwatch_prove_fn prove,
+                   chainwatch_full_fn full, void *ctx, struct chainwatch **out)
 {
     struct chainwatch *w = calloc(1, sizeof(*w));
     size_t n;
@@ -185,10 +197,10 @@ int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
         return GL_ENOMEM;
     w->p = p;
     w->audit_within = audit_within;
-    w->source_within = CHAINWATCH_SOURCE_GRACE;
     w->fn = fn;
     w->reader = reader;
     w->prove = prove;
+    w->full = full;
     w->ctx = ctx;
     gl_policy_submitters(p, &n);
     for (size_t i = 0; i < n; i++)
@@ -444,17 +456,24 @@ static int ask_source(struct chainwatch *w, const uint8_t x[32], uint64_t need,
     return 0;
 }
 
+/* 1 if the receiver takes no more alarms now (w->full), else 0. */
+static int full(const struct chainwatch *w)
+{
+    return w->full != NULL && w->full(w->ctx) != 0;
+}
+
 /* Raises an alarm about entry index (stmt: its len bytes, or NULL;
  * stmt_proof: its tlog-proof text, or NULL) with rel (may be NULL) as
- * the related statement; the detail is printf-formatted. */
-static void found(struct chainwatch *w, const char *kind, uint64_t index,
-                  const uint8_t source[32], const char *stmt, size_t len,
-                  const char *stmt_proof, const struct linked *rel, const char *fmt, ...)
+ * the related statement; the detail is printf-formatted. 0, or GL_ETOOBIG
+ * when the receiver takes no more alarms after it (full). */
+static int found(struct chainwatch *w, const char *kind, uint64_t index,
+                 const uint8_t source[32], const char *stmt, size_t len,
+                 const char *stmt_proof, const struct linked *rel, const char *fmt, ...)
     __attribute__((format(printf, 9, 10)));
 
-static void found(struct chainwatch *w, const char *kind, uint64_t index,
-                  const uint8_t source[32], const char *stmt, size_t len,
-                  const char *stmt_proof, const struct linked *rel, const char *fmt, ...)
+static int found(struct chainwatch *w, const char *kind, uint64_t index,
+                 const uint8_t source[32], const char *stmt, size_t len,
+                 const char *stmt_proof, const struct linked *rel, const char *fmt, ...)
 {
     struct chainwatch_alarm a;
     va_list ap;
@@ -476,6 +495,7 @@ static void found(struct chainwatch *w, const char *kind, uint64_t index,
     vsnprintf(a.detail, sizeof(a.detail), fmt, ap);
     va_end(ap);
     w->fn(w->ctx, &a);
+    return full(w) ? GL_ETOOBIG : 0;
 }
 
 static int clip(size_t n)
@@ -486,10 +506,10 @@ static int clip(size_t n)
 /* Builds and rebuilds of the same product from the same source with
  * other digests, logged before index. The answer is the log's (untrusted):
  * a statement it lists that names another source is about another chain
- * and raises nothing here. */
-static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt,
-                          size_t len, const struct gl_statement_fields *f, int is_rebuild,
-                          const struct answer *a)
+ * and raises nothing here. 0, or found's GL_ETOOBIG. */
+static int check_differs(struct chainwatch *w, uint64_t index, const char *stmt,
+                         size_t len, const struct gl_statement_fields *f, int is_rebuild,
+                         const struct answer *a)
 {
     char mine[17], theirs[17];
 
@@ -504,15 +524,15 @@ static void check_differs(struct chainwatch *w, uint64_t index, const char *stmt
             continue;
         gl_hex_encode(f->sha256, 8, mine, sizeof(mine));
         gl_hex_encode(g->sha256, 8, theirs, sizeof(theirs));
-        found(w, "rebuild-differs", index, f->source, stmt, len, NULL, l,
-              "entry %" PRIu64
-              ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
-              " of the same source has %s...",
-              index, is_rebuild ? "rebuild" : "build", clip(f->subject_len), f->subject,
-              clip(f->version_len), f->version, mine, is_rebuild ? "build" : "rebuild",
-              l->index, theirs);
-        return;
+        return found(w, "rebuild-differs", index, f->source, stmt, len, NULL, l,
+                     "entry %" PRIu64
+                     ": %s of %.*s %.*s has sha256 %s..., the %s at entry %" PRIu64
+                     " of the same source has %s...",
+                     index, is_rebuild ? "rebuild" : "build", clip(f->subject_len),
+                     f->subject, clip(f->version_len), f->version, mine,
+                     is_rebuild ? "build" : "rebuild", l->index, theirs);
     }
+    return 0;
 }
 
 /* Whether l is in the log (see the top of this file): 1 proven, 0 not,
@@ -638,9 +658,8 @@ static int pending_load(struct chainwatch *w, const char *dir)
         if ((p = strchr(p, '\n')) != NULL)
             p++;
     }
-    if (rc != 0 && rc != GL_EPARSE)
-        cli_error("cannot read %s: %s", path,
-                  rc == GL_EIO && errno != 0 ? strerror(errno) : gl_strerror(rc));
+    if (rc != 0 && rc != GL_EPARSE) /* errno still gl_file_read's: nothing ran since */
+        cli_error("cannot read %s: %s", path, gl_file_read_error(rc));
     gl_buf_release(&b);
     w->loaded = rc == 0;
     if (rc != 0)
@@ -758,21 +777,22 @@ int chainwatch_flush(struct chainwatch *w, const char *state_dir)
  * chain the policy requires (lookup --chain finds no head for it): it is
  * source-not-logged at once, with nothing to wait for and nothing to ask
  * the log. Without requirements a v1 build is what a build of unknown
- * source is meant to be, and raises nothing. */
-static void unchained(struct chainwatch *w, uint64_t index, const char *stmt, size_t len,
-                      const struct gl_statement_fields *f, enum gl_policy_role role)
+ * source is meant to be, and raises nothing. 0, or found's GL_ETOOBIG. */
+static int unchained(struct chainwatch *w, uint64_t index, const char *stmt, size_t len,
+                     const struct gl_statement_fields *f, enum gl_policy_role role)
 {
     static const uint8_t none[32];
 
     if ((f->kind != GL_STATEMENT_BUILD && f->kind != GL_STATEMENT_RULE_UPDATE) ||
         !plays(w, role, GL_POLICY_ROLE_BUILDER) ||
         (gl_policy_require_rebuilds(w->p) == 0 && !gl_policy_require_audit(w->p)))
-        return;
-    found(w, "source-not-logged", index, none, stmt, len, NULL, NULL,
-          "entry %" PRIu64 ": %s of %.*s %.*s is a v1 statement, which names no source: "
-          "its provenance chain, which the policy requires, cannot be shown",
-          index, gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
-          clip(f->version_len), f->version);
+        return 0;
+    return found(w, "source-not-logged", index, none, stmt, len, NULL, NULL,
+                 "entry %" PRIu64
+                 ": %s of %.*s %.*s is a v1 statement, which names no source: "
+                 "its provenance chain, which the policy requires, cannot be shown",
+                 index, gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
+                 clip(f->version_len), f->version);
 }
 
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
@@ -789,10 +809,10 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     char hex[17];
     int rc, src = 1;
 
-    if (f->format == 1) {
-        unchained(w, index, stmt, len, f, role);
-        return 0;
-    }
+    if (full(w))
+        return GL_ETOOBIG; /* nothing checked: the receiver takes no more alarms */
+    if (f->format == 1)
+        return unchained(w, index, stmt, len, f, role);
     if (!build && !rebuild)
         goto dated;
     /* The audit check needs no answer now: pending first. Its failure
@@ -817,7 +837,7 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
     }
     /* A source not logged yet may be logged a moment later (pipelines
      * log concurrently): until its due time the check is pending. */
-    if (!src && (src_due = due_time(f, now, w->source_within)) > now &&
+    if (!src && (src_due = due_time(f, now, CHAINWATCH_SOURCE_GRACE)) > now &&
         pending_put(w, state_dir, PEND_SOURCE, index, f, src_due) != 0) {
         answer_free(&a);
         return GL_ESTATE;
@@ -832,23 +852,27 @@ int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index
         }
         src = 1;
     }
-    check_differs(w, index, stmt, len, f, rebuild, &a);
-    if (!src && src_due <= now)
-        found(w, "source-not-logged", index, f->source, stmt, len, NULL, NULL,
-              "entry %" PRIu64
-              ": build of %.*s %.*s names source %s..., which the log holds "
-              "no source statement for",
-              index, clip(f->subject_len), f->subject, clip(f->version_len), f->version,
-              hex);
+    /* Each alarm may fill the receiver (GL_ETOOBIG): the checks after it
+     * are made when the statement is met again. */
+    rc = check_differs(w, index, stmt, len, f, rebuild, &a);
+    if (rc == 0 && !src && src_due <= now)
+        rc = found(w, "source-not-logged", index, f->source, stmt, len, NULL, NULL,
+                   "entry %" PRIu64
+                   ": build of %.*s %.*s names source %s..., which the log holds "
+                   "no source statement for",
+                   index, clip(f->subject_len), f->subject, clip(f->version_len),
+                   f->version, hex);
     answer_free(&a);
+    if (rc != 0)
+        return rc;
 dated:
     if (f->format == 2 && f->time > now && f->time - now > CHAINWATCH_FUTURE_SLACK)
-        found(w, "future-statement", index, f->source, stmt, len, NULL, NULL,
-              "entry %" PRIu64 ": %s of %.*s %.*s is dated %" PRIu64 ", %" PRIu64
-              " s after the monitor met it (more than %d s ahead)",
-              index, gl_statement_kind_name(f->kind), clip(f->subject_len), f->subject,
-              clip(f->version_len), f->version, f->time, f->time - now,
-              CHAINWATCH_FUTURE_SLACK);
+        return found(w, "future-statement", index, f->source, stmt, len, NULL, NULL,
+                     "entry %" PRIu64 ": %s of %.*s %.*s is dated %" PRIu64 ", %" PRIu64
+                     " s after the monitor met it (more than %d s ahead)",
+                     index, gl_statement_kind_name(f->kind), clip(f->subject_len),
+                     f->subject, clip(f->version_len), f->version, f->time, f->time - now,
+                     CHAINWATCH_FUTURE_SLACK);
     return 0;
 }
 
@@ -862,9 +886,8 @@ static const char *due_kind(const struct pending *e)
 /* What due check e found missing, for the build f (NULL: its statement
  * is not at hand), hex being its source's first 8 bytes in hex: the
  * detail of its alarm after "entry <index>: ". */
-static void due_what(const struct chainwatch *w, const struct pending *e,
-                     const struct gl_statement_fields *f, const char *hex, char *out,
-                     size_t n)
+static void due_what(const struct pending *e, const struct gl_statement_fields *f,
+                     const char *hex, char *out, size_t n)
 {
     char build[240] = "build";
 
@@ -874,8 +897,8 @@ static void due_what(const struct chainwatch *w, const struct pending *e,
     if (e->kind == PEND_SOURCE)
         snprintf(out, n,
                  "%s names source %s..., which the log holds no source statement for "
-                 "(none logged within %" PRIu64 " s of the build)",
-                 build, hex, w->source_within);
+                 "(none logged within %d s of the build)",
+                 build, hex, CHAINWATCH_SOURCE_GRACE);
     else
         snprintf(out, n,
                  "%s: no auditor's report covers its source %s... within the configured "
@@ -913,20 +936,22 @@ static void hidden_build(struct chainwatch *w, const struct pending *e, const ch
                  e->index, hex);
         goto without;
     }
-    due_what(w, e, &st.fields, hex, what, sizeof(what));
-    found(w, due_kind(e), e->index, e->source, (const char *)stmt.data, stmt.len,
-          (const char *)proof.data, NULL,
-          "entry %" PRIu64 ": %s (the log's answer about the source lacks the build "
-          "itself: its statement is attached as read from the log's tiles, with their "
-          "proof of it)",
-          e->index, what);
+    due_what(e, &st.fields, hex, what, sizeof(what));
+    (void)found(
+        w, due_kind(e), e->index, e->source, (const char *)stmt.data, stmt.len,
+        (const char *)proof.data, NULL,
+        "entry %" PRIu64 ": %s (the log's answer about the source lacks the build "
+        "itself: its statement is attached as read from the log's tiles, with their "
+        "proof of it)",
+        e->index, what);
     goto out;
 without:
-    due_what(w, e, NULL, hex, what, sizeof(what));
-    found(w, due_kind(e), e->index, e->source, NULL, 0, NULL, NULL,
-          "entry %" PRIu64 ": %s (the log's answer about the source lacks the build "
-          "itself: its statement is not attached: %s)",
-          e->index, what, why);
+    due_what(e, NULL, hex, what, sizeof(what));
+    (void)found(w, due_kind(e), e->index, e->source, NULL, 0, NULL, NULL,
+                "entry %" PRIu64
+                ": %s (the log's answer about the source lacks the build "
+                "itself: its statement is not attached: %s)",
+                e->index, what, why);
 out:
     gl_buf_release(&stmt);
     gl_buf_release(&proof);
@@ -986,9 +1011,9 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
         rc = 0;
     } else {
         char found_what[400];
-        due_what(w, e, &build->st.fields, hex, found_what, sizeof(found_what));
-        found(w, due_kind(e), e->index, e->source, build->stmt, strlen(build->stmt), NULL,
-              build, "entry %" PRIu64 ": %s", e->index, found_what);
+        due_what(e, &build->st.fields, hex, found_what, sizeof(found_what));
+        (void)found(w, due_kind(e), e->index, e->source, build->stmt, strlen(build->stmt),
+                    NULL, build, "entry %" PRIu64 ": %s", e->index, found_what);
     }
     answer_free(&a);
     return rc;
@@ -997,7 +1022,7 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
 int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
                    uint64_t now)
 {
-    size_t keep = 0, before, unasked[2] = {0, 0};
+    size_t keep = 0, before, held = 0, unasked[2] = {0, 0};
     int rc;
 
     if ((rc = pending_load(w, state_dir)) != 0)
@@ -1007,7 +1032,10 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *orig
         const struct pending *e = &w->pend[i];
         if (e->due > now || (e->kind == PEND_AUDIT && w->audit_within == 0))
             w->pend[keep++] = *e; /* not yet (or no audit checks this run) */
-        else if (check_due(w, e, origin) != 0) {
+        else if (full(w)) {
+            w->pend[keep++] = *e; /* the receiver takes no more alarms now */
+            held++;
+        } else if (check_due(w, e, origin) != 0) {
             w->pend[keep++] = *e; /* the log could not be asked */
             unasked[e->kind]++;
         }
@@ -1020,5 +1048,9 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *orig
             cli_error("%zu due %s check%s could not ask the log: kept pending",
                       unasked[k], k == PEND_SOURCE ? "source" : "audit",
                       unasked[k] == 1 ? "" : "s");
+    if (held > 0)
+        cli_error("%zu due chain check%s not run: the alarms of this cycle reached their "
+                  "cap: kept pending for the next cycle",
+                  held, held == 1 ? "" : "s");
     return unasked[PEND_AUDIT] + unasked[PEND_SOURCE] > 0 ? GL_EIO : 0;
 }

@@ -86,6 +86,13 @@ struct chainwatch_alarm {
 
 typedef void (*chainwatch_alarm_fn)(void *ctx, const struct chainwatch_alarm *a);
 
+/* Whether the receiver of the alarms takes no more of them now: 1 full
+ * (the monitor's cap of alarms per cycle is reached, monitor.c), 0 not.
+ * Asked before a statement's checks, after each alarm and before each due
+ * check: chainwatch raises nothing more while it says 1 (what is left is
+ * kept for a later call, see chainwatch_entry and chainwatch_due). */
+typedef int (*chainwatch_full_fn)(void *ctx);
+
 /* Reads entry index from the log's tiles with evidence anyone can check:
  * appends the entry's bytes to stmt and to proof a C2SP tlog-proof text
  * (the entry as its extra data) of its inclusion in a checkpoint signed by
@@ -114,12 +121,13 @@ typedef int (*chainwatch_prove_fn)(void *ctx, uint64_t index,
  * fn gets the alarms; reader (may be NULL: a build the log's answer lacks
  * is then never attached) reads a build the log's answer lacks; prove
  * (may be NULL: then no statement of an answer clears an alarm) proves
- * the statements that would; all get ctx.
+ * the statements that would; full (may be NULL: never full) says when
+ * fn takes no more alarms; all get ctx.
  * Caller frees with chainwatch_free. 0 or GL_E*. */
 int chainwatch_new(const struct gl_policy *p, const struct fetch_urls *urls,
                    double timeout_s, uint64_t audit_within, chainwatch_alarm_fn fn,
-                   chainwatch_read_fn reader, chainwatch_prove_fn prove, void *ctx,
-                   struct chainwatch **out);
+                   chainwatch_read_fn reader, chainwatch_prove_fn prove,
+                   chainwatch_full_fn full, void *ctx, struct chainwatch **out);
 void chainwatch_free(struct chainwatch *w);
 
 /* The statement at index (its bytes: stmt, parsed: st, verified, signed
@@ -133,7 +141,11 @@ void chainwatch_free(struct chainwatch *w);
  * (reported on stderr: the statement's chain checks were not made, and
  * calling again retries them); GL_ESTATE: chain-pending could not be read,
  * or holds CHAINWATCH_MAX_PENDING checks already (the cause reported on
- * stderr; no alarm was raised: calling again retries); GL_ENOMEM. */
+ * stderr; no alarm was raised: calling again retries); GL_ETOOBIG: the
+ * receiver is full (chainwatch_full_fn), before the statement's checks or
+ * after an alarm about it: the checks after that were not made (calling
+ * again makes them, raising again the alarms raised already: the monitor
+ * records and announces a finding once); GL_ENOMEM. */
 int chainwatch_entry(struct chainwatch *w, const char *state_dir, uint64_t index,
                      const char *stmt, size_t len, const struct gl_statement *st,
                      size_t which, uint64_t now);
@@ -154,8 +166,10 @@ int chainwatch_flush(struct chainwatch *w, const char *state_dir);
  * build without reaching it (no proof carries a checkpoint of that
  * origin, signed with a policy key for it, larger than the build's
  * index: another log's checkpoint does not count), stays pending and
- * makes the result GL_EIO (reported). 0, GL_EIO, or another code when
- * chain-pending cannot be read or written. */
+ * makes the result GL_EIO (reported). While the receiver is full
+ * (chainwatch_full_fn) no due check runs: they stay pending for a later
+ * call (reported: how many), which does not change the result. 0, GL_EIO,
+ * or another code when chain-pending cannot be read or written. */
 int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
                    uint64_t now);
 

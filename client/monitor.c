@@ -63,10 +63,17 @@
 
 #define BAR_MIN_ENTRIES 2048 /* show a progress bar from this many entries */
 #define BAR_PERIOD 0.25      /* seconds between redraws */
-/* Alarms about entries a catch-up records before it stops (the cycle then
- * fails, exit 2, and goes on from the entry after the last checked next
- * cycle): a log serving a bundle of bad entries, changed every cycle,
- * adds at most this many evidence directories a cycle, not one an entry. */
+/* Alarms about entries a cycle raises, at most (the cap): at the one
+ * that reaches it the catch-up stops before that entry (the cycle then
+ * fails, exit 2, and goes on from that entry next cycle, where the alarms
+ * already recorded are neither recorded nor announced again), and the
+ * due chain checks not run yet stay pending for the next cycle. Every
+ * alarm about an entry counts: bad-entry, bad-tile, unexpected-statement
+ * and the chain alarms (chainwatch: those of the catch-up and those of
+ * the due checks alike). So a log serving a bundle of bad entries, changed
+ * every cycle, or holding many builds that raise chain alarms, adds at
+ * most this many evidence directories (and --on-alarm runs) a cycle, not
+ * one an entry. */
 #define ENTRY_ALARMS_MAX 16
 
 struct bundle {
@@ -90,9 +97,12 @@ struct stats {
 struct monitor {
     /* the catch-up: a bundle of this cycle came from a mirror
      * (mirrored); the mirror of the bundle being checked (cur_mirror);
-     * alarms about entries it recorded (entry_alarms) */
+     * a catch-up is running (catching_up); a chain alarm of the entry
+     * being checked could not be recorded (chain_stop: mirror_differs).
+     * Alarms about entries this cycle raised (entry_alarms: the cap) */
     int mirrored;
     const char *cur_mirror;
+    int catching_up, chain_stop;
     unsigned entry_alarms;
     const struct monitor_opts *o;
     struct gl_policy *p;
@@ -166,6 +176,7 @@ static int setup_keys(struct monitor *m)
 }
 
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a);
+static int chain_full(void *ctx);
 static int read_entry(void *ctx, uint64_t index, struct gl_buf *stmt,
                       struct gl_buf *proof, char *why, size_t whylen);
 static int prove_entry(void *ctx, uint64_t index, const uint8_t leaf[GL_HASH_LEN],
@@ -198,7 +209,8 @@ int monitor_new(const struct monitor_opts *o, struct monitor **out)
     if ((rc = tiles_new(&m->f, &m->ts)) != 0 ||
         (rc = pool_new(o->threads, &m->pool)) != 0 ||
         (rc = chainwatch_new(m->p, &o->net.urls, o->net.timeout_s, o->audit_within,
-                             chain_alarm, read_entry, prove_entry, m, &m->cw)) != 0)
+                             chain_alarm, read_entry, prove_entry, chain_full, m,
+                             &m->cw)) != 0)
         goto fail;
     *out = m;
     return 0;
@@ -603,13 +615,27 @@ static int mirror_differs(struct monitor *m, const char *mirror, const char *wha
     return GL_EVERIFY;
 }
 
+/* Counts an alarm about entry index toward the cycle's cap
+ * (ENTRY_ALARMS_MAX): 0, or GL_EVERIFY when the cap is reached (in a
+ * catch-up, which then stops before entry index: reported). */
+static int count_alarm(struct monitor *m, uint64_t index)
+{
+    if (++m->entry_alarms < ENTRY_ALARMS_MAX)
+        return 0;
+    if (m->catching_up)
+        cli_error("%u alarms about entries in this cycle: the catch-up stops at entry "
+                  "%llu and goes on next cycle",
+                  m->entry_alarms, (unsigned long long)index);
+    return GL_EVERIFY;
+}
+
 /* Records entry e (leaf hash `leaf`) at index with its tlog-proof: proof
  * (text) when given, else one against the target (entry_proof; the
  * target checkpoint instead when the tiles do not prove it), and up to
  * two more evidence files (extra). An entry a mirror served
  * (m->cur_mirror) is an alarm only when proven in the log's signed tree:
  * else mirror_differs (GL_EVERIFY), nothing recorded. 0 when recorded;
- * GL_EVERIFY, recorded, when it is the catch-up's ENTRY_ALARMS_MAXth. */
+ * GL_EVERIFY, recorded, when it reaches the cap (count_alarm). */
 static int statement_alarm_with(struct monitor *m, uint64_t index,
                                 const struct gl_tile_entry *e,
                                 const uint8_t leaf[GL_HASH_LEN], const char *kind,
@@ -646,12 +672,7 @@ static int statement_alarm_with(struct monitor *m, uint64_t index,
     m->a.url = m->f.urls.v[0]; /* the log's tree holds it, or the log served it */
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
-    if (++m->entry_alarms < ENTRY_ALARMS_MAX)
-        return 0;
-    cli_error("%u alarms about entries in this catch-up: it stops at entry %llu and goes "
-              "on next cycle",
-              m->entry_alarms, (unsigned long long)index);
-    return GL_EVERIFY;
+    return count_alarm(m, index);
 }
 
 static int statement_alarm(struct monitor *m, uint64_t index,
@@ -666,7 +687,8 @@ static int statement_alarm(struct monitor *m, uint64_t index,
  * and the related statement with the log's proof for it. Without the entry
  * (neither the log's answer nor its tiles gave it) the evidence is the
  * checkpoint followed, and the name carries the source digest instead of
- * the leaf hash. */
+ * the leaf hash. Each counts toward the cycle's cap (count_alarm), which
+ * chainwatch asks about (chain_full). */
 static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
 {
     struct monitor *m = ctx;
@@ -683,6 +705,7 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
         m->alarms++;
         m->a.url = m->f.base;
         alarm_entry(&m->a, a->kind, a->index, a->source, extra, n, a->detail, dir);
+        (void)count_alarm(m, a->index); /* chain_full tells chainwatch */
         return;
     }
     if (gl_merkle_leaf_hash(e.data, e.len, leaf) != 0)
@@ -692,8 +715,23 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
         extra[n++] = (struct state_file){"related.tlog-proof", a->related_proof,
                                          strlen(a->related_proof)};
     }
-    (void)statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, a->stmt_proof,
-                               extra, n);
+    /* at the cap (reported) chain_full says so; when a mirror's entry is
+     * not proven (mirror_differs: nothing recorded) the entry's checks
+     * stop too, and its catch-up (check_result) */
+    if (statement_alarm_with(m, a->index, &e, leaf, a->kind, a->detail, a->stmt_proof,
+                             extra, n) != 0)
+        m->chain_stop = 1;
+}
+
+/* chainwatch's chainwatch_full_fn (ctx: the monitor): 1 once this cycle's
+ * alarms about entries reached the cap, or a chain alarm of the entry
+ * being checked could not be recorded (chain_stop); chainwatch then raises
+ * no more, and keeps what is left for the next cycle. */
+static int chain_full(void *ctx)
+{
+    const struct monitor *m = ctx;
+
+    return m->entry_alarms >= ENTRY_ALARMS_MAX || m->chain_stop;
 }
 
 /* chainwatch's reader (chainwatch_read_fn, ctx: the monitor): entry index
@@ -900,11 +938,20 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
         return 0;
     }
     /* Chain alarms. A log that cannot answer must not make them skipped:
-     * the entry is checked again next cycle. */
-    if (r->which < m->nsub &&
-        (rc = chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
-                               b->e[i].len, &r->st, r->which, (uint64_t)time(NULL))) !=
-            0) {
+     * the entry is checked again next cycle. Nor the cap (GL_ETOOBIG, the
+     * cap's message said it): the entry is met again next cycle, and so is
+     * an entry whose chain alarm a mirror kept back (chain_stop). */
+    m->chain_stop = 0;
+    rc = r->which < m->nsub
+             ? chainwatch_entry(m->cw, m->s.dir, index, (const char *)b->e[i].data,
+                                b->e[i].len, &r->st, r->which, (uint64_t)time(NULL))
+             : 0;
+    if (rc == GL_ETOOBIG) {
+        m->chain_stop = 0;
+        m->st.entries--;
+        return GL_EVERIFY;
+    }
+    if (rc != 0) {
         m->st.entries--;
         cli_error("entry %llu: its chain checks could not be made (%s): the catch-up "
                   "stops before it and resumes there next cycle",
@@ -1005,7 +1052,6 @@ static int check_entries(struct monitor *m)
     uint64_t k0 = from / GL_TILE_WIDTH, k1 = (size - 1) / GL_TILE_WIDTH;
     int rc, next = 0;
 
-    m->entry_alarms = 0;
     bar_start(m, from, size);
     if ((rc = fetch_bundle(m, k0, from, size, m->b[0])) != 0)
         return rc;
@@ -1036,7 +1082,10 @@ static int finish_target(struct monitor *m)
     char detail[300], dir[STATE_PATH_MAX];
     int rc;
 
-    if (m->prog.range.size < m->tgt.cp.size && (rc = check_entries(m)) != 0) {
+    m->catching_up = 1;
+    rc = m->prog.range.size < m->tgt.cp.size ? check_entries(m) : 0;
+    m->catching_up = 0;
+    if (rc != 0) {
         m->cur_mirror = NULL;
         return rc == GL_EPARSE || rc == GL_EVERIFY ? CLI_VERIFY : CLI_USAGE;
     }
@@ -1270,6 +1319,8 @@ int monitor_cycle(struct monitor *m)
     memset(&m->st, 0, sizeof(m->st));
     m->st.t0 = gl_clock_mono();
     m->alarms = 0;
+    m->entry_alarms = 0; /* the cap is per cycle: ENTRY_ALARMS_MAX */
+    m->chain_stop = 0;
     gl_buf_init(&note, STATE_CHECKPOINT_MAX);
     if (nc == NULL) {
         rc = CLI_USAGE;

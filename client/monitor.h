@@ -25,7 +25,10 @@
  *      before it (progress saved up to there), so that no check is
  *      skipped: the next cycle resumes at that entry. While it is
  *      stalled, step 3 (against the stored checkpoint, or the target
- *      when none is stored) and the due audit checks still run.
+ *      when none is stored) and the due audit checks still run. A cycle
+ *      raises at most ENTRY_ALARMS_MAX alarms about entries, chain
+ *      alarms included (monitor.c: the catch-up stops at the one that
+ *      reaches it, the due checks left wait for the next cycle).
  *
  * Memory is fixed: two bundle buffers (the next bundle downloads while the
  * workers check the current one), one compact range, a 64-tile cache;

@@ -133,7 +133,7 @@ ID3=$(ls "$T/s3")
 # the catch-up stops, its progress kept before the entry that made the 16th
 echo bundle-every > "$MODE"
 expect_rc 2 mon "$T/severy"
-expect_err "16 alarms about entries in this catch-up: it stops at entry"
+expect_err "16 alarms about entries in this cycle: the catch-up stops at entry"
 IDE=$(ls "$T/severy")
 [ "$(ls "$T/severy/$IDE/alarms" | wc -l)" = 16 ] ||
     fail "alarms recorded in one cycle: $(ls "$T/severy/$IDE/alarms" | wc -l), want 16"
@@ -236,7 +236,7 @@ expect_err "watches the policy's submitters, but .*p.nosub lists none"
 command -v flock > /dev/null || fail "flock is missing (util-linux, installed by make deps)"
 flock "$T/s1/$ID/monitor.lock" sleep 30 &
 FPID=$!
-wait_until 5 sh -c "! flock -n '$T/s1/$ID/monitor.lock' true" || fail "flock did not take the lock"
+wait_until 20 sh -c "! flock -n '$T/s1/$ID/monitor.lock' true" || fail "flock did not take the lock"
 expect_rc 3 mon "$T/s1"
 expect_err "another monitor is running"
 kill "$FPID" 2>/dev/null

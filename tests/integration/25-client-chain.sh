@@ -17,6 +17,9 @@
 # lookup --chain; more than a chain holds of statements that cannot count
 # (by an outsider, or by a policy key without the role) do not fill it. A
 # source lookup answered without end is refused at 10000 statements.
+# Chain alarms count toward the monitor's cap of 16 alarms about entries a
+# cycle (many v1 builds, many due source checks): the rest come in the
+# next cycles, each alarm recorded and hooked once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 make_keys
@@ -779,3 +782,69 @@ PY
 [ "$(grep -c '^proof ' "$T/mono.chain")" = 4 ] || fail "the mono chain bundle holds 4 proofs"
 expect_rc 0 "$G" verify --policy "$T/policy" --chain-bundle "$T/mono.chain" --artifact "$T/mono.bin"
 expect_out "^overall: verified"
+
+# --- the alarm cap -----------------------------------------------------------
+# A monitor raises at most 16 alarms about entries a cycle (bad entries:
+# 22-client-monitor.sh), chain alarms included. 20 v1 builds by the vendor
+# under a policy that requires a chain are 20 source-not-logged alarms at
+# once; 20 v2 builds naming sources never logged are 20 more once their
+# source checks fall due. A new monitor records (and runs --on-alarm for)
+# at most 16 a cycle (the old code: every one in its first cycle): the
+# catch-up stops at the entry of the 16th (exit 2) and goes on there next
+# cycle; due checks past the cap stay pending for the next cycle. In the
+# end every alarm is recorded, each announced and hooked once.
+FLOOD_PIDS="" # appended at once: one or two checkpoints, not forty
+for i in $(seq 20); do
+    app --key "$T/vendor.key" --kind build --subject "flood$i" --version 1 --file "$T/other.bin" &
+    FLOOD_PIDS="$FLOOD_PIDS $!"
+    app --key "$T/vendor.key" --kind build --subject "flood$i" --version 2 --file "$T/other.bin" \
+        --source-sha256 "$(printf 'flood %s' "$i" | sha256sum | cut -c1-64)" &
+    FLOOD_PIDS="$FLOOD_PIDS $!"
+done
+for p in $FLOOD_PIDS; do wait "$p" || fail "a flood append failed"; done
+FH="$T/flood.hooks"
+: > "$FH"
+flood() {
+    "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/flood" --once \
+        --no-progress --on-alarm "echo \"\$GLASSLOG_ALARM_DIR\" >> '$FH'"
+}
+nalarms() { ls "$T/flood/$ID/alarms" 2>/dev/null | wc -l; }
+# flood_cycle WANT-RC: one cycle; at most 16 new alarms, each hooked once
+flood_cycle() {
+    local before
+    before=$(nalarms)
+    expect_rc "$1" flood
+    [ $(($(nalarms) - before)) -le 16 ] ||
+        fail "$(($(nalarms) - before)) alarms in one cycle (the cap is 16)"
+    [ "$(wc -l < "$FH")" = "$(nalarms)" ] && [ -z "$(sort "$FH" | uniq -d)" ] ||
+        fail "hook runs: $(wc -l < "$FH") for $(nalarms) alarms"
+}
+flood_cycle 2
+expect_err "16 alarms about entries in this cycle: the catch-up stops at entry"
+[ "$(nalarms)" = 16 ] || fail "alarms in the first cycle: $(nalarms), want 16"
+n=0
+while grep -q "the catch-up stops at entry" "$T/err"; do
+    n=$((n + 1))
+    [ "$n" -le 10 ] || fail "the catch-up never ends"
+    flood_cycle 2
+done
+[ "$(ls "$T/flood/$ID/alarms" | grep -c '^source-not-logged-.*')" -ge 21 ] ||
+    fail "the v1 builds' alarms: $(ls "$T/flood/$ID/alarms")"
+FP="$T/flood/$ID/chain-pending"
+[ "$(grep -c '^source ' "$FP")" -ge 20 ] || fail "source checks pending: $(cat "$FP")"
+src_due "$FP"
+flood_cycle 2
+expect_err "due chain checks not run: the alarms of this cycle reached their cap: kept pending for the next cycle"
+n=0
+while grep -q '^source ' "$FP"; do
+    n=$((n + 1))
+    [ "$n" -le 10 ] || fail "the due checks never end: $(cat "$FP")"
+    flood_cycle 2
+done
+for i in $(seq 20); do
+    V=$(printf 'flood %s' "$i" | sha256sum | cut -c1-16)
+    grep -q "build of flood$i 2 names source $V\.\.\." "$T/flood/$ID"/alarms/*/alarm ||
+        fail "no source-not-logged for the v2 build of flood$i"
+done
+flood_cycle 0
+echo "25-client-chain: ok"

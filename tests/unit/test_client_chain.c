@@ -25,13 +25,20 @@
  * requirements raises source-not-logged (it names no source), without
  * requirements nothing; a rebuild by a key that is not a rebuilder raises
  * no rebuild-differs when the policy names no rebuilder, as lookup
- * --chain shows it as not counting.
+ * --chain shows it as not counting; a chain-pending that cannot be read
+ * is reported with the read's reason (errno's text, or the cap); once
+ * the receiver of the alarms is full (the monitor's cap per cycle) no
+ * more are raised: the statement's checks stop (GL_ETOOBIG) and due
+ * checks stay pending for the next call.
  */
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -641,7 +648,8 @@ static struct chainwatch *watch(const struct gl_policy *p, uint64_t audit_within
     memset(&u, 0, sizeof(u));
     assert_int_equal(fetch_urls_add(&u, "http://127.0.0.1:9", NULL), 0);
     assert_int_equal(
-        chainwatch_new(p, &u, 1, audit_within, record, NULL, fake_prove, NULL, &w), 0);
+        chainwatch_new(p, &u, 1, audit_within, record, NULL, fake_prove, NULL, NULL, &w),
+        0);
     memset(&seen, 0, sizeof(seen));
     lk.asked = 0;
     return w;
@@ -896,6 +904,188 @@ static void test_monitor_rebuild_role(void **state)
     remove_dir(dir);
 }
 
+/* chainwatch_due with the step's arguments (for tu_capture_stderr). */
+struct due_call {
+    struct chainwatch *w;
+    const char *dir;
+    uint64_t now;
+    int rc;
+};
+
+static void due_step(void *arg)
+{
+    struct due_call *c = arg;
+
+    c->rc = chainwatch_due(c->w, c->dir, "log.test", c->now);
+}
+
+/* A chain-pending that cannot be read is reported with the reason of the
+ * read (gl_file_read_error: errno's text, or the cap), not a generic one,
+ * and the run fails without an alarm. */
+static void test_monitor_pending_unreadable(void **state)
+{
+    struct gl_policy *p = policy_of(all_roles, "require audit\n");
+    char dir[] = "/tmp/glasslog-chainwatch-XXXXXX", file[600], want[700];
+    struct due_call c = {.now = 1700000000};
+    struct chainwatch *w;
+    char *err;
+    int fd;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/chain-pending", dir);
+    c.dir = dir;
+    /* a directory in its place: read(2) fails with EISDIR */
+    assert_int_equal(mkdir(file, 0755), 0);
+    c.w = w = watch(p, 10);
+    err = tu_capture_stderr(due_step, &c);
+    assert_int_equal(c.rc, GL_EIO);
+    snprintf(want, sizeof(want), "cannot read %s: %s\n", file, strerror(EISDIR));
+    assert_non_null(strstr(err, want));
+    assert_int_equal(seen.n, 0);
+    free(err);
+    chainwatch_free(w);
+    assert_int_equal(rmdir(file), 0);
+    /* unreadable (mode 0; root reads it all the same: then it is empty) */
+    assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0)) >= 0);
+    assert_int_equal(close(fd), 0);
+    if (geteuid() != 0) {
+        c.w = w = watch(p, 10);
+        err = tu_capture_stderr(due_step, &c);
+        assert_int_equal(c.rc, GL_EIO);
+        snprintf(want, sizeof(want), "cannot read %s: %s\n", file, strerror(EACCES));
+        assert_non_null(strstr(err, want));
+        free(err);
+        chainwatch_free(w);
+    }
+    /* larger than chainwatch ever writes: the cap, said so */
+    assert_int_equal(unlink(file), 0);
+    assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)CHAINWATCH_MAX_PENDING * PENDING_LINE_MAX + 1),
+                     0);
+    assert_int_equal(close(fd), 0);
+    c.w = w = watch(p, 10);
+    err = tu_capture_stderr(due_step, &c);
+    assert_int_equal(c.rc, GL_ETOOBIG);
+    snprintf(want, sizeof(want), "cannot read %s: larger than the cap\n", file);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(seen.n, 0);
+    free(err);
+    chainwatch_free(w);
+    gl_policy_free(p);
+    remove_dir(dir);
+}
+
+/* The receiver's cap (chainwatch_full_fn): it is full once it holds
+ * *ctx alarms. */
+static int cap_full(void *ctx)
+{
+    return seen.n >= *(const int *)ctx;
+}
+
+static struct chainwatch *watch_capped(const struct gl_policy *p, uint64_t audit_within,
+                                       int *cap)
+{
+    struct fetch_urls u;
+    struct chainwatch *w = NULL;
+
+    memset(&u, 0, sizeof(u));
+    assert_int_equal(fetch_urls_add(&u, "http://127.0.0.1:9", NULL), 0);
+    assert_int_equal(chainwatch_new(p, &u, 1, audit_within, record, NULL, fake_prove,
+                                    cap_full, cap, &w),
+                     0);
+    memset(&seen, 0, sizeof(seen));
+    lk.asked = 0;
+    return w;
+}
+
+/* The alarm cap: once the receiver is full (the monitor's alarms of a
+ * cycle reached their cap) chainwatch raises nothing more. A v1 build
+ * (source-not-logged at once) that fills it returns GL_ETOOBIG, and so
+ * does the next one, unchecked, until the receiver takes alarms again;
+ * met again then, each raises its alarm. Due checks past the cap are not
+ * run: they stay pending (said on stderr) for a later call. */
+static void test_monitor_alarm_cap(void **state)
+{
+    struct gl_policy *p = policy_of(all_roles, "require audit\n");
+    char dir[] = "/tmp/glasslog-chainwatch-XXXXXX", text[4096], *err;
+    struct gl_statement_fields f;
+    struct gl_buf v1[3];
+    struct chainwatch *w;
+    struct due_call c;
+    int cap = 2, lines = 0;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; i < 3; i++) {
+        static const char *const versions[3] = {"0.1", "0.2", "0.3"};
+        memset(&f, 0, sizeof(f));
+        f.format = 1;
+        f.kind = GL_STATEMENT_BUILD;
+        f.subject = "widget";
+        f.subject_len = 6;
+        f.version = versions[i];
+        f.version_len = 3;
+        f.time = 1700000000;
+        memcpy(f.sha256, D, 32);
+        gl_buf_init(&v1[i], GL_STATEMENT_MAX_SIZE);
+        assert_int_equal(gl_statement_sign(&f, &fx.k[VENDOR], &v1[i], NULL), 0);
+    }
+    w = watch_capped(p, 0, &cap);
+    assert_int_equal(
+        meet_text(w, p, dir, 40, (const char *)v1[0].data, v1[0].len, 1700000000), 0);
+    assert_int_equal(
+        meet_text(w, p, dir, 41, (const char *)v1[1].data, v1[1].len, 1700000000),
+        GL_ETOOBIG); /* its alarm filled the receiver */
+    assert_int_equal(
+        meet_text(w, p, dir, 42, (const char *)v1[2].data, v1[2].len, 1700000000),
+        GL_ETOOBIG); /* full: not checked */
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.index[0], 40);
+    assert_int_equal(seen.index[1], 41);
+    cap = 4; /* the next cycle: met again, raised */
+    assert_int_equal(
+        meet_text(w, p, dir, 42, (const char *)v1[2].data, v1[2].len, 1700000000), 0);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.index[2], 42);
+    chainwatch_free(w);
+
+    /* two builds met within their grace, with --audit-within: 4 checks
+     * (2 source, 2 audit) pending, all due later, 3 taken this time */
+    answer_with((const int[]){E_BUILD, E_BUILD_Y}, 2);
+    w = watch_capped(p, 10, &cap);
+    assert_int_equal(meet(w, p, dir, E_BUILD, 1700000100), 0);
+    assert_int_equal(meet(w, p, dir, E_BUILD_Y, 1700000100), 0);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(chainwatch_flush(w, dir), 0);
+    chainwatch_free(w);
+    cap = 3;
+    c = (struct due_call){
+        .w = w = watch_capped(p, 10, &cap), .dir = dir, .now = 1800000000};
+    err = tu_capture_stderr(due_step, &c);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(lk.asked, 3); /* the fourth was not even asked */
+    assert_non_null(strstr(err, "1 due chain check not run: the alarms of this cycle "
+                                "reached their cap: kept pending for the next cycle"));
+    free(err);
+    pending_text(dir, text, sizeof(text));
+    for (const char *q = text; (q = strchr(q, '\n')) != NULL; q++)
+        lines++;
+    assert_int_equal(lines, 1);
+    cap = 16; /* the next cycle: the last one */
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(chainwatch_due(w, dir, "log.test", 1800000000), 0);
+    assert_int_equal(seen.n, 1);
+    pending_text(dir, text, sizeof(text));
+    assert_string_equal(text, "");
+    chainwatch_free(w);
+    for (int i = 0; i < 3; i++)
+        gl_buf_release(&v1[i]);
+    gl_policy_free(p);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -911,6 +1101,8 @@ int main(void)
         cmocka_unit_test(test_monitor_source_grace),
         cmocka_unit_test(test_monitor_v1_build),
         cmocka_unit_test(test_monitor_rebuild_role),
+        cmocka_unit_test(test_monitor_pending_unreadable),
+        cmocka_unit_test(test_monitor_alarm_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
