@@ -166,12 +166,13 @@
  * have no bound: they wait as long as the server makes them (pg_exec: a
  * COMMIT waiting for a synchronous standby that is down), but only while
  * the server is alive. A statement that hears nothing for PG_SILENT_MS
- * asks the same server for a new session (server_alive); one not made
- * nor refused within PG_PROBE_MS (a paused server, whose kernel still
- * acknowledges, so no TCP timer notices) gives the statement up as a
- * lost connection (GL_EIO; for a COMMIT an unknown outcome), so a paused
- * old primary cannot hold a pooled connection's user, and the appends
- * behind it, for ever. Connections are made with connect_timeout and
+ * opens a new connection to the same server (server_alive); one on which
+ * the server says nothing, nor refuses it, within PG_PROBE_MS (a paused
+ * server, whose kernel still acknowledges, so no TCP timer notices; one
+ * slow to authenticate has said something by then) gives the statement
+ * up as a lost connection (GL_EIO; for a COMMIT an unknown outcome), so
+ * a paused old primary cannot hold a pooled connection's user, and the
+ * appends behind it, for ever. Connections are made with connect_timeout and
  * tcp_user_timeout defaults (pg_connect).
  */
 #include "store_impl.h"
@@ -859,27 +860,41 @@ static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
  * thread's calls but the bound one's) waits as long as the server makes
  * it (a synchronous standby's wait, a lock, a slow link), but only while
  * the server is alive: after PG_SILENT_MS without a byte to or from it,
- * server_alive asks the same server for a new session, which must be
- * made or refused within PG_PROBE_MS. A server paused (SIGSTOP, a frozen
- * machine: its kernel still acknowledges, so no TCP timer, keepalive or
- * tcp_user_timeout, notices) lets it time out, and the statement is
- * given up: GL_EIO, what a lost connection returns, the connection left
- * with the statement under way (pg_put closes it). So such a statement
- * waits at most PG_SILENT_MS + PG_PROBE_MS for a paused server once it is
- * sent; while it is sent (await_results) there is no probe, and a server
- * that stops reading is tcp_user_timeout's. */
+ * server_alive opens a new connection to the same server, on which the
+ * server process must say something (its first byte), or the connection
+ * be refused, within PG_PROBE_MS. The session itself need not be made: a
+ * live server whose authentication is slow (LDAP, RADIUS, PAM, a slow
+ * pooler) is still alive. A server paused (SIGSTOP, a frozen machine: its
+ * kernel still completes the handshake and acknowledges, so no TCP timer,
+ * keepalive or tcp_user_timeout, notices) never sends that byte, so the
+ * probe times out, and the statement is given up: GL_EIO, what a lost
+ * connection returns, the connection left with the statement under way
+ * (pg_put closes it). So such a statement waits at most PG_SILENT_MS +
+ * PG_PROBE_MS for a paused server once it is sent; while it is sent
+ * (await_results) there is no probe, and a server that stops reading is
+ * tcp_user_timeout's. */
 #define PG_SILENT_MS 5000
 #define PG_PROBE_MS 3000
 
-/* Whether c's server answers a new session (server_alive's probe): its
- * options (PQconninfo) with the server c is connected to (host, hostaddr,
- * port: no name look-up, no other host of a list), any session
- * (target_session_attrs=any), made step by step (PQconnectPoll) within
- * PG_PROBE_MS. 1 if the session is made or refused (the server, or its
- * host, answered: a server out of sessions is alive; a refused TCP
- * connection is a server gone, which breaks c by itself), or if no probe
- * can be made (out of memory: c is waited for, as without a probe); 0 if
- * the time ran out. */
+/* Whether c's server answers a new connection (server_alive's probe):
+ * its options (PQconninfo) with the server c is connected to (host,
+ * hostaddr, port: no name look-up, no other host of a list), any session
+ * (target_session_attrs=any), made step by step (PQconnectPoll) until the
+ * server's first byte, within PG_PROBE_MS. Every way to connect makes the
+ * server send one at once, before any slow authentication: the answer to
+ * an SSLRequest or GSSENCRequest (one byte, S, G or N; sslmode prefer or
+ * require, gssencmode with credentials), a direct TLS handshake's
+ * ServerHello, else (sslmode disable, a Unix socket) the answer to the
+ * startup packet: an authentication request (password, LDAP, RADIUS,
+ * PAM, SCRAM, GSSAPI), AuthenticationOk (trust, peer) or an error (out of
+ * sessions, starting up). Only with sslmode disable can a slow step come
+ * first: ident authentication over TCP, a pooler that asks its own server.
+ * So the first time the probe waits to read and its socket becomes
+ * readable (a byte, or the server closed it), the server process is
+ * alive: the probe stops there (PQfinish). 1 if so, or if the connection
+ * is refused (the host answered: a refused TCP connection is a server
+ * gone, which breaks c by itself), or if no probe can be made (out of
+ * memory: c is waited for, as without a probe); 0 if the time ran out. */
 static int server_alive(PGconn *c)
 {
     static const char *const replaced[] = {"host",
@@ -932,6 +947,8 @@ static int server_alive(PGconn *c)
             alive = w < 0; /* 1: the time ran out */
             break;
         }
+        if (ev == POLLIN)
+            break; /* the server said something: alive */
         st = PQconnectPoll(pc);
     }
 out:
@@ -1054,9 +1071,9 @@ static int pg_exec(PGconn *c, const char *sql, const struct params *p, PGresult 
 
     if (rc > 0) {
         gl_log(GL_LOG_ERROR,
-               "store: PostgreSQL at %s:%s stopped answering (nothing for %d ms, and no "
-               "new session within %d ms); the statement is given up and its connection "
-               "closed: %.60s",
+               "store: PostgreSQL at %s:%s stopped answering (nothing for %d ms, and "
+               "nothing on a new connection within %d ms); the statement is given up "
+               "and its connection closed: %.60s",
                PQhost(c), PQport(c), PG_SILENT_MS, PG_PROBE_MS, sql);
         rc = GL_EIO;
     }

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""slowauthproxy: a TCP proxy in front of a PostgreSQL server whose new
+sessions are slow to authenticate (an LDAP, RADIUS or PAM check, a slow
+pooler): on a connection accepted once the file TRIGGER exists, the
+server's first byte reaches the client at once (the answer to an
+SSLRequest, or the first byte of the answer to the startup packet), and
+the rest of what the server sends only DELAY ms after the connection was
+accepted. Connections accepted before TRIGGER exists flow at once both
+ways, as what clients send always does.
+
+    slowauthproxy.py UPSTREAM_PORT DELAY_MS TRIGGER
+
+Listens on 127.0.0.1 (a free port) and prints "listening on port N" once
+ready, then "slow connection N" for each slow one it accepts. Runs until
+killed. Test tool only.
+"""
+import asyncio
+import os
+import sys
+
+
+async def pump(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            if writer.can_write_eof():
+                writer.write_eof()
+            return
+        writer.write(data)
+        await writer.drain()
+
+
+async def pump_slow(reader, writer, until):
+    """The first byte at once, the rest from until (loop time) on."""
+    first = await reader.read(1)
+    if first:
+        writer.write(first)
+        await writer.drain()
+    wait = until - asyncio.get_running_loop().time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    if not first:
+        if writer.can_write_eof():
+            writer.write_eof()
+        return
+    await pump(reader, writer)
+
+
+async def serve(upstream, delay, trigger):
+    slow_n = 0
+
+    async def handle(creader, cwriter):
+        nonlocal slow_n
+        until = asyncio.get_running_loop().time() + delay
+        slow = os.path.exists(trigger)
+        if slow:
+            slow_n += 1
+            print("slow connection %d" % slow_n, flush=True)
+        try:
+            ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
+        except OSError:
+            cwriter.close()
+            return
+        back = pump_slow(ureader, cwriter, until) if slow else pump(ureader, cwriter)
+        try:
+            await asyncio.gather(pump(creader, uwriter), back)
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            uwriter.close()
+            cwriter.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    print("listening on port %d" % server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]) / 1000.0, sys.argv[3]))
+
+
+if __name__ == "__main__":
+    main()
