@@ -7,8 +7,8 @@
 # Under appends through both (and reads, so the pools hold several
 # connections to p), p is paused and s promoted. Appends through A and
 # through B must be answered 200 again within RESUME_S seconds (a
-# statement waits for a silent server PG_SILENT_MS, then its new-session
-# probe PG_PROBE_MS, then connect_timeout for p in the string, then the
+# statement waits for a silent server PG_SILENT_MS, then its probe (a new
+# connection the server must say something on) PG_PROBE_MS, then connect_timeout for p in the string, then the
 # lease), every request under way must get an answer (none hangs), A
 # must log that it gave p up (its commit is made to wait on p when p is
 # paused: a session of p holds the state row), and every append answered 200, before or
