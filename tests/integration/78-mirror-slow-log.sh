@@ -45,6 +45,8 @@
 # such run A was mirrored 3.7 s after its cosignature (the first check
 # to fail), and the feeder's first round cannot end within 4 s (the
 # peer's 16 files alone take 6.4 s).
+# Timed stubs (slow answers against pull timeouts): no other script beside it.
+# run: alone
 . "$(dirname "$0")/lib.sh"
 G="$GL_BIN/glasslog"
 loadgen_tool
