@@ -90,9 +90,11 @@
  * checks are made again (the pending ones are deduplicated; an alarm raised
  * already is raised again, and recorded once). chainwatch_due runs no due
  * check while the receiver is full: the rest stay pending, as if not due
- * yet, and are counted on stderr. So a log of many v1 builds, or of many
+ * yet, and are counted on stderr; nor the checks of builds from where
+ * the caller's catch-up stopped (`below`: their entries' checks are made
+ * again, and add them again). So a log of many v1 builds, or of many
  * builds whose source checks fall due together, cannot raise more alarms
- * (and run more hooks) in a cycle than the cap.
+ * (and run more hooks) in a cycle than the caps.
  */
 #include "chainwatch.h"
 
@@ -1020,7 +1022,7 @@ static int check_due(struct chainwatch *w, const struct pending *e, const char *
 }
 
 int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
-                   uint64_t now)
+                   uint64_t below, uint64_t now)
 {
     size_t keep = 0, before, held = 0, unasked[2] = {0, 0};
     int rc;
@@ -1030,7 +1032,8 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *orig
     before = w->npend;
     for (size_t i = 0; i < w->npend; i++) {
         const struct pending *e = &w->pend[i];
-        if (e->due > now || (e->kind == PEND_AUDIT && w->audit_within == 0))
+        if (e->due > now || e->index >= below ||
+            (e->kind == PEND_AUDIT && w->audit_within == 0))
             w->pend[keep++] = *e; /* not yet (or no audit checks this run) */
         else if (full(w)) {
             w->pend[keep++] = *e; /* the receiver takes no more alarms now */

@@ -168,9 +168,12 @@ int chainwatch_flush(struct chainwatch *w, const char *state_dir);
  * index: another log's checkpoint does not count), stays pending and
  * makes the result GL_EIO (reported). While the receiver is full
  * (chainwatch_full_fn) no due check runs: they stay pending for a later
- * call (reported: how many), which does not change the result. 0, GL_EIO,
- * or another code when chain-pending cannot be read or written. */
+ * call (reported: how many), which does not change the result. Checks
+ * of builds at index `below` or later stay pending as if not due: their
+ * entries' own checks are not finished (the caller's catch-up stopped
+ * before them, and makes them again, which adds no second check). 0,
+ * GL_EIO, or another code when chain-pending cannot be read or written. */
 int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *origin,
-                   uint64_t now);
+                   uint64_t below, uint64_t now);
 
 #endif

@@ -63,17 +63,21 @@
 
 #define BAR_MIN_ENTRIES 2048 /* show a progress bar from this many entries */
 #define BAR_PERIOD 0.25      /* seconds between redraws */
-/* Alarms about entries a cycle raises, at most (the cap): at the one
- * that reaches it the catch-up stops before that entry (the cycle then
- * fails, exit 2, and goes on from that entry next cycle, where the alarms
- * already recorded are neither recorded nor announced again), and the
- * due chain checks not run yet stay pending for the next cycle. Every
- * alarm about an entry counts: bad-entry, bad-tile, unexpected-statement
- * and the chain alarms (chainwatch: those of the catch-up and those of
- * the due checks alike). So a log serving a bundle of bad entries, changed
- * every cycle, or holding many builds that raise chain alarms, adds at
- * most this many evidence directories (and --on-alarm runs) a cycle, not
- * one an entry. */
+/* New alarms about entries a cycle records, at most (the cap), in each of
+ * its two phases: the catch-up, and the due chain checks after it (each
+ * its own count, so a long catch-up never holds the due checks back).
+ * At the alarm that reaches the catch-up's cap the catch-up stops before
+ * that entry (the cycle then fails, exit 2, and goes on from that entry
+ * next cycle); at the due checks' cap the checks not run yet stay pending
+ * for the next cycle. Every alarm about an entry counts: bad-entry,
+ * bad-tile, unexpected-statement and the chain alarms (chainwatch), but
+ * only when recorded now: one recorded before (met again where the
+ * catch-up stopped, or a bundle checked again) is announced on stderr
+ * again, neither recorded nor hooked, and counts nothing, so a catch-up
+ * met again at its stop always goes past it. So a log serving bundles of
+ * bad entries, or holding many builds that raise chain alarms, adds at
+ * most twice this many evidence directories (and --on-alarm runs) a
+ * cycle, not one an entry. */
 #define ENTRY_ALARMS_MAX 16
 
 struct bundle {
@@ -99,11 +103,12 @@ struct monitor {
      * (mirrored); the mirror of the bundle being checked (cur_mirror);
      * a catch-up is running (catching_up); a chain alarm of the entry
      * being checked could not be recorded (chain_stop: mirror_differs).
-     * Alarms about entries this cycle raised (entry_alarms: the cap) */
+     * New alarms about entries this cycle recorded: in its catch-up
+     * (entry_alarms) and its due chain checks (due_alarms), each capped */
     int mirrored;
     const char *cur_mirror;
     int catching_up, chain_stop;
-    unsigned entry_alarms;
+    unsigned entry_alarms, due_alarms;
     const struct monitor_opts *o;
     struct gl_policy *p;
     struct fetch f;
@@ -615,17 +620,21 @@ static int mirror_differs(struct monitor *m, const char *mirror, const char *wha
     return GL_EVERIFY;
 }
 
-/* Counts an alarm about entry index toward the cycle's cap
- * (ENTRY_ALARMS_MAX): 0, or GL_EVERIFY when the cap is reached (in a
- * catch-up, which then stops before entry index: reported). */
-static int count_alarm(struct monitor *m, uint64_t index)
+/* Counts an alarm about entry index toward its phase's cap
+ * (ENTRY_ALARMS_MAX: the catch-up's or the due checks') when it was
+ * recorded now (m->a.recorded moved past `before`, its value before the
+ * alarm): 0, or GL_EVERIFY when the cap is reached (in a catch-up, which
+ * then stops before entry index: reported). */
+static int count_alarm(struct monitor *m, uint64_t index, unsigned before)
 {
-    if (++m->entry_alarms < ENTRY_ALARMS_MAX)
+    unsigned *n = m->catching_up ? &m->entry_alarms : &m->due_alarms;
+
+    if (m->a.recorded == before || ++*n < ENTRY_ALARMS_MAX)
         return 0;
     if (m->catching_up)
-        cli_error("%u alarms about entries in this cycle: the catch-up stops at entry "
-                  "%llu and goes on next cycle",
-                  m->entry_alarms, (unsigned long long)index);
+        cli_error("%u new alarms about entries in this cycle: the catch-up stops at "
+                  "entry %llu and goes on next cycle",
+                  *n, (unsigned long long)index);
     return GL_EVERIFY;
 }
 
@@ -646,6 +655,7 @@ static int statement_alarm_with(struct monitor *m, uint64_t index,
     struct gl_buf bundle;
     char dir[STATE_PATH_MAX], what[64];
     size_t nf = 0;
+    unsigned before = m->a.recorded;
     int proven = proof != NULL;
 
     gl_buf_init(&bundle, (size_t)GL_TLOGPROOF_MAX_SIZE);
@@ -672,7 +682,7 @@ static int statement_alarm_with(struct monitor *m, uint64_t index,
     m->a.url = m->f.urls.v[0]; /* the log's tree holds it, or the log served it */
     alarm_entry(&m->a, kind, index, leaf, files, nf, detail, dir);
     gl_buf_release(&bundle);
-    return count_alarm(m, index);
+    return count_alarm(m, index, before);
 }
 
 static int statement_alarm(struct monitor *m, uint64_t index,
@@ -697,6 +707,7 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
     uint8_t leaf[GL_HASH_LEN];
     char dir[STATE_PATH_MAX];
     size_t n = 0;
+    unsigned before = m->a.recorded;
 
     if (a->stmt == NULL) {
         if (m->prog.target.len > 0)
@@ -705,7 +716,7 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
         m->alarms++;
         m->a.url = m->f.base;
         alarm_entry(&m->a, a->kind, a->index, a->source, extra, n, a->detail, dir);
-        (void)count_alarm(m, a->index); /* chain_full tells chainwatch */
+        (void)count_alarm(m, a->index, before); /* chain_full tells chainwatch */
         return;
     }
     if (gl_merkle_leaf_hash(e.data, e.len, leaf) != 0)
@@ -723,15 +734,17 @@ static void chain_alarm(void *ctx, const struct chainwatch_alarm *a)
         m->chain_stop = 1;
 }
 
-/* chainwatch's chainwatch_full_fn (ctx: the monitor): 1 once this cycle's
- * alarms about entries reached the cap, or a chain alarm of the entry
- * being checked could not be recorded (chain_stop); chainwatch then raises
- * no more, and keeps what is left for the next cycle. */
+/* chainwatch's chainwatch_full_fn (ctx: the monitor): 1 once the
+ * phase's new alarms about entries (the catch-up's, or the due checks')
+ * reached the cap, or a chain alarm of the entry being checked could not
+ * be recorded (chain_stop); chainwatch then raises no more, and keeps
+ * what is left for the next cycle. */
 static int chain_full(void *ctx)
 {
     const struct monitor *m = ctx;
 
-    return m->entry_alarms >= ENTRY_ALARMS_MAX || m->chain_stop;
+    return m->chain_stop ||
+           (m->catching_up ? m->entry_alarms : m->due_alarms) >= ENTRY_ALARMS_MAX;
 }
 
 /* chainwatch's reader (chainwatch_read_fn, ctx: the monitor): entry index
@@ -1319,7 +1332,7 @@ int monitor_cycle(struct monitor *m)
     memset(&m->st, 0, sizeof(m->st));
     m->st.t0 = gl_clock_mono();
     m->alarms = 0;
-    m->entry_alarms = 0; /* the cap is per cycle: ENTRY_ALARMS_MAX */
+    m->entry_alarms = m->due_alarms = 0; /* the caps are per cycle: ENTRY_ALARMS_MAX */
     m->chain_stop = 0;
     gl_buf_init(&note, STATE_CHECKPOINT_MAX);
     if (nc == NULL) {
@@ -1350,9 +1363,12 @@ int monitor_cycle(struct monitor *m)
         if (rc != CLI_VERIFY)
             rc = src; /* no fork: the resume's own failure */
     }
-    /* only the followed log's checkpoints show that an answer reaches a build */
+    /* only the followed log's checkpoints show that an answer reaches a
+     * build; the checks of entries the catch-up has not finished (from
+     * where it stopped) wait: meeting the entry again adds them again */
+    m->chain_stop = 0;
     if (chainwatch_due(m->cw, m->s.dir, gl_policy_log_at(m->p, m->log)->key->name,
-                       (uint64_t)time(NULL)) != 0 &&
+                       m->prog.range.size, (uint64_t)time(NULL)) != 0 &&
         rc == CLI_OK)
         rc = CLI_USAGE;
     if (stalled && m->alarms > 0)

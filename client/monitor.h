@@ -26,9 +26,10 @@
  *      skipped: the next cycle resumes at that entry. While it is
  *      stalled, step 3 (against the stored checkpoint, or the target
  *      when none is stored) and the due audit checks still run. A cycle
- *      raises at most ENTRY_ALARMS_MAX alarms about entries, chain
- *      alarms included (monitor.c: the catch-up stops at the one that
- *      reaches it, the due checks left wait for the next cycle).
+ *      records at most ENTRY_ALARMS_MAX new alarms about entries in its
+ *      catch-up and as many in its due checks, chain alarms included
+ *      (monitor.c: the catch-up stops at the one that reaches it, the due
+ *      checks left wait for the next cycle).
  *
  * Memory is fixed: two bundle buffers (the next bundle downloads while the
  * workers check the current one), one compact range, a 64-tile cache;

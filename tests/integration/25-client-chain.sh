@@ -820,7 +820,7 @@ flood_cycle() {
         fail "hook runs: $(wc -l < "$FH") for $(nalarms) alarms"
 }
 flood_cycle 2
-expect_err "16 alarms about entries in this cycle: the catch-up stops at entry"
+expect_err "16 new alarms about entries in this cycle: the catch-up stops at entry"
 [ "$(nalarms)" = 16 ] || fail "alarms in the first cycle: $(nalarms), want 16"
 n=0
 while grep -q "the catch-up stops at entry" "$T/err"; do

@@ -728,14 +728,14 @@ static void test_monitor_source_grace(void **state)
     pending_text(dir, text, sizeof(text));
     assert_non_null(strstr(text, "5 3 0000"));
     assert_non_null(strstr(text, "\nsource "));
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due - 1), 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, due - 1), 0);
     assert_int_equal(seen.n, 0);
     chainwatch_free(w);
 
     /* the next run (a new monitor): the source is logged now */
     w = watch(p, 0);
     answer_with((const int[]){E_SOURCE, E_BUILD}, 2);
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due), 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, due), 0);
     assert_int_equal(lk.asked, 1);
     assert_int_equal(seen.n, 0);
     pending_text(dir, text, sizeof(text));
@@ -750,16 +750,21 @@ static void test_monitor_source_grace(void **state)
     assert_int_equal(chainwatch_flush(w, dir), 0);
     chainwatch_free(w);
     w = watch(p, 0);
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due - 1), 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, due - 1), 0);
     assert_int_equal(seen.n, 0);
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due), 0);
+    /* due, but its entry is where the caller's catch-up stopped: kept */
+    assert_int_equal(chainwatch_due(w, dir, "log.test", E_BUILD, due), 0);
+    assert_int_equal(seen.n, 0);
+    pending_text(dir, text, sizeof(text));
+    assert_non_null(strstr(text, "source "));
+    assert_int_equal(chainwatch_due(w, dir, "log.test", E_BUILD + 1, due), 0);
     assert_int_equal(seen.n, 1);
     assert_string_equal(seen.kind[0], "source-not-logged");
     assert_int_equal(seen.index[0], E_BUILD);
     assert_true(seen.with_stmt[0]);
     assert_non_null(
         strstr(seen.detail[0], "build of widget 1.0 names source 1111111111111111..."));
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due + 100), 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, due + 100), 0);
     assert_int_equal(seen.n, 1); /* done: raised once */
     chainwatch_free(w);
 
@@ -783,7 +788,7 @@ static void test_monitor_source_grace(void **state)
     w = watch(p, 0);
     assert_int_equal(meet(w, p, dir, E_BUILD, due + 1), 0);
     assert_int_equal(seen.n, 0);
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due + 1), 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, due + 1), 0);
     assert_int_equal(seen.n, 1);
     assert_string_equal(seen.kind[0], "source-not-logged");
     chainwatch_free(w);
@@ -795,7 +800,7 @@ static void test_monitor_source_grace(void **state)
         fprintf(f, "5 %d %064d\n", i, 0);
     assert_int_equal(fclose(f), 0);
     w = watch(p, 0);
-    assert_int_equal(chainwatch_due(w, dir, "log.test", due), GL_EPARSE);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, due), GL_EPARSE);
     assert_int_equal(seen.n, 0);
     chainwatch_free(w);
     gl_policy_free(p);
@@ -916,7 +921,7 @@ static void due_step(void *arg)
 {
     struct due_call *c = arg;
 
-    c->rc = chainwatch_due(c->w, c->dir, "log.test", c->now);
+    c->rc = chainwatch_due(c->w, c->dir, "log.test", UINT64_MAX, c->now);
 }
 
 /* A chain-pending that cannot be read is reported with the reason of the
@@ -1075,7 +1080,7 @@ static void test_monitor_alarm_cap(void **state)
     assert_int_equal(lines, 1);
     cap = 16; /* the next cycle: the last one */
     memset(&seen, 0, sizeof(seen));
-    assert_int_equal(chainwatch_due(w, dir, "log.test", 1800000000), 0);
+    assert_int_equal(chainwatch_due(w, dir, "log.test", UINT64_MAX, 1800000000), 0);
     assert_int_equal(seen.n, 1);
     pending_text(dir, text, sizeof(text));
     assert_string_equal(text, "");
