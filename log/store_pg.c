@@ -889,6 +889,7 @@ static int take_result(PGconn *c, const char *sql, PGresult *r, PGresult **out)
  * PAM, SCRAM, GSSAPI), AuthenticationOk (trust, peer) or an error (out of
  * sessions, starting up). Only with sslmode disable can a slow step come
  * first: ident authentication over TCP, a pooler that asks its own server.
+ * It hears the first hop: a pooler answers for a paused server behind it.
  * So the first time the probe waits to read and its socket becomes
  * readable (a byte, or the server closed it), the server process is
  * alive: the probe stops there (PQfinish). 1 if so, or if the connection
