@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 : "${GL_BUILD:=build}" "${GL_BIN:=$PWD/bin}"
 export GL_BIN GL_BUILD
 export GL_VECTORS="${GL_VECTORS:-$PWD/tests/vectors}"
+jobs_max=${GL_TEST_JOBS:-2} # integration scripts at once (below)
+if ! [[ "$jobs_max" =~ ^[1-9][0-9]?$ ]] || [ "$jobs_max" -gt 16 ]; then
+    echo "GL_TEST_JOBS=$jobs_max: give a number of scripts to run at once, 1 to 16" >&2
+    exit 2
+fi
 passed=0 failed=0
 failures=()
 log=$(mktemp -d)
@@ -57,8 +62,7 @@ done
 # one port (lib.sh; a daemon on port 0 takes one of the kernel's, outside
 # that range). A script with a line "# run: alone" runs with no other
 # beside it. Results are reported in order, each as soon as it and those
-# before it are done.
-jobs_max=${GL_TEST_JOBS:-2}
+# before it are done (NAME.rc, written whole by a rename, says so).
 integ=() next=0 slot_name=()
 report_done() { # reports, in order, the finished scripts not yet reported
     local name rc
@@ -66,7 +70,7 @@ report_done() { # reports, in order, the finished scripts not yet reported
         name=${integ[$next]}
         [ -f "$log/$name.rc" ] || return 0
         rc=$(cat "$log/$name.rc")
-        if [ "$rc" -eq 0 ]; then
+        if [ "$rc" = 0 ]; then
             passed=$((passed + 1)); echo "ok   $name ($(cat "$log/$name.secs") s)"
         else
             failed=$((failed + 1)); failures+=("$name")
@@ -88,16 +92,16 @@ run_integ() { # run_integ SCRIPT NAME SLOT SLOTS: runs one script, leaves NAME.r
     local start=$SECONDS rc=0
     GL_PORT_SLOT=$3 GL_PORT_SLOTS=$4 timeout 900 bash "$1" >"$log/$2.out" 2>&1 || rc=$?
     echo $((SECONDS - start)) >"$log/$2.secs"
-    echo "$rc" >"$log/$2.rc"
+    echo "$rc" >"$log/$2.rc.tmp" && mv "$log/$2.rc.tmp" "$log/$2.rc"
 }
 for s in tests/integration/[0-9]*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
     slots=$jobs_max
-    grep -qx '# run: alone' "$s" && { wait; slots=1; }
+    grep -qx '# run: alone' "$s" && { wait; report_done; slots=1; }
     free_slot "$slots"
-    while [ "$SLOT" -lt 0 ]; do
-        wait -n || true
+    while [ "$SLOT" -lt 0 ]; do # polled: wait -n misses a job that ended just before
+        sleep 0.2
         report_done
         free_slot "$slots"
     done
@@ -107,6 +111,11 @@ for s in tests/integration/[0-9]*.sh; do
     report_done
 done
 wait
+for name in "${integ[@]}"; do # a runner killed before its result: a failure
+    [ -f "$log/$name.rc" ] && continue
+    echo "no result: its runner was killed" >>"$log/$name.out"
+    echo "?" >"$log/$name.secs" && echo 1 >"$log/$name.rc"
+done
 report_done
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

@@ -11,6 +11,9 @@
 # takeover time. Then a third front-end whose connection string's first
 # host is a black hole (accepts, never answers) follows and takes over:
 # its event loop never connects itself (below).
+# Timed bounds (a takeover within the lease and a second): no other script
+# beside it.
+# run: alone
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tools/client-lib.sh"
 . "$(dirname "$0")/pg.sh"
