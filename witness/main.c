@@ -167,9 +167,10 @@ static const struct gl_opt settings[] = {
       "for N copies at start, and a logs list (or a reload's switch) needing more "
       "copies open is refused (0: the logs mirrored at start plus 4)"),
     GL_OPT_FLAG("check-config", struct options, check_config,
-                "read the keys and the logs and peers files and check the descriptors a "
-                "start sets aside against the hard open-file limit, then exit: 0 if all "
-                "are usable (no state opened, no port bound)"),
+                "read the keys and the logs and peers files and check the descriptors "
+                "they need against the hard open-file limit (without --mirror-max-logs: "
+                "the copies the file mirrors, not a start's spare 4), then exit: 0 if "
+                "all are usable (no state opened, no port bound)"),
 };
 
 static const struct gl_opts table = {
@@ -315,17 +316,25 @@ static int open_state(struct witness *w)
     return rc;
 }
 
+/* How many logs of l have a mirror line. */
+static size_t mirrored_logs(const struct logs_list *l)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->n; i++)
+        n += l->v[i].mirror != 0;
+    return n;
+}
+
 /* Loads --mirror-key when the logs or --mirror-listen need one, and
  * refuses one nothing needs. *on: 1 if this witness mirrors. */
 static int load_mirror_key(struct witness *w, int *on)
 {
     struct gl_err why;
-    size_t mirrored = 0;
+    size_t mirrored = mirrored_logs(&w->logs);
     int rc;
 
     *on = 0;
-    for (size_t i = 0; i < w->logs.n; i++)
-        mirrored += w->logs.v[i].mirror != 0;
     if (w->o.mirror_key[0] == 0) {
         int need = mirrored > 0 || w->o.mirror_listen[0] != 0 || w->o.mirror_max_logs > 0;
         if (need)
@@ -439,6 +448,7 @@ static int fd_check(size_t copies, unsigned *reserve)
  * the witness mirrors). 0, or an error logged. */
 static int load_config(struct witness *w)
 {
+    size_t copies;
     int rc;
 
     if ((rc = gl_http_fd_raise()) != 0) {
@@ -448,16 +458,26 @@ static int load_config(struct witness *w)
     if ((rc = load_key(w)) != 0 || (rc = load_logs(w)) != 0 ||
         (rc = load_peers(w)) != 0 || (rc = load_mirror_key(w, &w->mirrors)) != 0)
         return rc;
-    return fd_check(w->mirrors ? mirror_bound(&w->logs, w->o.mirror_max_logs) : 0,
-                    &w->fd_reserve);
+    if (!w->mirrors)
+        copies = 0;
+    else if (w->o.check_config && w->o.mirror_max_logs == 0)
+        copies = mirrored_logs(&w->logs); /* see check_config */
+    else
+        copies = mirror_bound(&w->logs, w->o.mirror_max_logs);
+    return fd_check(copies, &w->fd_reserve);
 }
 
 /* --check-config: what a start does before it opens anything
  * (load_config: the keys and the logs and peers files read and parsed as
- * a start reads them, and a reload the two files; the descriptors a start
- * needs against the open-file limit, raised as a start raises its own);
- * the state is not opened and no port bound. 0 if all are usable;
- * otherwise the log says why. */
+ * a start reads them, and a reload the two files; the descriptors needed
+ * against the open-file limit, raised as a start raises its own); the
+ * state is not opened and no port bound. 0 if all are usable; otherwise
+ * the log says why. A reload runs it first (the unit's ExecReload), and
+ * the running witness's bound on mirror copies was fixed at its start,
+ * which this process cannot know: with the bound automatic (no
+ * --mirror-max-logs) it checks the copies the logs file mirrors, which no
+ * bound a reload takes is below, not the spare a start adds (a start
+ * short of those says so itself). */
 static int check_config(struct witness *w)
 {
     return load_config(w) != 0 ? 1 : 0;

@@ -422,8 +422,8 @@ int mirror_check_copies(const struct mirror *m, const struct logs_list *next, ch
         return 0;
     snprintf(why, len,
              "the list needs %zu copies open at once (%zu logs with a mirror line, %zu "
-             "dropped but open until the switch), more than the %zu descriptors and "
-             "cache were set aside for at start (--mirror-max-logs): %s",
+             "dropped but open until the switch), more than the %zu copies set aside "
+             "for at start (descriptors and cache: --mirror-max-logs): %s",
              peak, after, peak - after, m->max_logs,
              after > m->max_logs ? "restart the witness with a larger --mirror-max-logs"
                                  : "drop them in one reload, add the others in the "

@@ -450,8 +450,8 @@ static void test_mirror_copy_bounds(void **state)
     assert_int_equal(mirror_check_copies(m, &next, why, sizeof why), GL_ERANGE);
     assert_string_equal(why, "the list needs 3 copies open at once (3 logs with a mirror "
                              "line, 0 dropped but open until the switch), more than the "
-                             "2 descriptors and cache were set aside for at start "
-                             "(--mirror-max-logs): restart the witness with a larger "
+                             "2 copies set aside for at start (descriptors and cache: "
+                             "--mirror-max-logs): restart the witness with a larger "
                              "--mirror-max-logs");
     assert_int_equal(mirror_prepare(m, &next), GL_ERANGE);
     assert_int_equal(mirror_count(m), 2);
