@@ -16,7 +16,8 @@
 // MANY_SUBJECT (that subject) and MANY_INDICES (a file that appears when
 // the appends are done: the indices the CLI reported, a comma list, or
 // why the appends failed).
-// Prints "ok - <case>" or "FAIL - <case>: why" per case and
+// Prints "ok - <case>" or "FAIL - <case>: why" per case (as each ends: a
+// few run at once, see runAll) and
 // "N passed, N failed"; exits 1 if any case failed.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -59,10 +60,17 @@ async function visitor(opts = {}) {
   return { ctx, page };
 }
 
-// Loads the page afresh (a hash change alone would keep the old page).
+// Loads the page afresh (a hash change alone would keep the old page): a
+// new visitor's empty tab goes there; a page of the same origin and path
+// takes the new hash without a hashchange (history.replaceState: the old
+// page must not act on it) and reloads; any other goes there. (Through
+// about:blank, as before, each load cost chromium a second renderer.)
 async function open(page, base, hash = '#/find') {
-  await page.goto('about:blank');
-  await page.goto(base + '/' + hash);
+  const to = new URL(base + '/' + hash), at = new URL(page.url());
+  if (at.origin === to.origin && at.pathname === to.pathname) {
+    await page.evaluate((h) => history.replaceState(null, '', h), to.hash);
+    await page.reload();
+  } else await page.goto(to.href);
   await page.waitForSelector('body[data-ready]', { timeout: T });
 }
 
@@ -111,11 +119,20 @@ async function expectFailed(scope, row, detail) {
   return r;
 }
 
-// opts: the browser context's, and fullPage (default true): false
+// The cases run a few at a time (GL_BROWSER_JOBS, default 3), each in its
+// own browser context (its own visitor): most of a case's time is spent
+// waiting (on the log, on chromium, on the delays the race cases make on
+// purpose), not computing. Cases that share state outside their context
+// name a group (opts.group) and run one after the other, in the order
+// written: the tamper proxy has one mode for all its clients.
+// opts: the browser context's, group, and fullPage (default true): false
 // screenshots the viewport only (a full page of 100 cards takes chromium
 // most of a minute). A case's screenshot is taken when it fails, or for
 // every case with GL_SCREENSHOTS=all (they cost a quarter of the run).
-async function test(name, fn, { fullPage = true, ...opts } = {}) {
+const cases = [];
+function test(name, fn, opts = {}) { cases.push({ name, fn, opts }); }
+
+async function run({ name, fn, opts: { fullPage = true, group, ...opts } }) {
   const t0 = Date.now();
   const v = await visitor(opts);
   let shot = process.env.GL_SCREENSHOTS === 'all';
@@ -136,11 +153,28 @@ async function test(name, fn, { fullPage = true, ...opts } = {}) {
   }
 }
 
+// Runs the cases: a group's as one job, in its place of the first;
+// groups first (they are the longest jobs), then the others in the order
+// written, so that the last case starts last.
+async function runAll(jobs = Number(process.env.GL_BROWSER_JOBS || 3)) {
+  const queue = [], groups = new Map();
+  for (const c of cases) {
+    if (!c.opts.group) { queue.push([c]); continue; }
+    if (!groups.has(c.opts.group)) { groups.set(c.opts.group, []); queue.push(groups.get(c.opts.group)); }
+    groups.get(c.opts.group).push(c);
+  }
+  queue.sort((a, b) => (b.length > 1) - (a.length > 1));
+  const worker = async () => {
+    for (let job; (job = queue.shift());) for (const c of job) await run(c);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+}
+
 const mode = (m) => fs.writeFileSync(env.MODE_FILE, m);
 
 // --- cases --------------------------------------------------------------------
 
-await test('incremental SHA-256 equals WebCrypto', async (page) => {
+test('incremental SHA-256 equals WebCrypto', async (page) => {
   await open(page, env.LOG_URL);
   const bad = await page.evaluate(async () => {
     const { Sha256 } = await import('/js/sha256.js');
@@ -161,7 +195,7 @@ await test('incremental SHA-256 equals WebCrypto', async (page) => {
   check(bad.length === 0, bad.join(', '));
 });
 
-await test('a logged file verifies', async (page) => {
+test('a logged file verifies', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await page.setInputFiles('#file-input', env.ARTIFACT);
@@ -171,7 +205,7 @@ await test('a logged file verifies', async (page) => {
   check(facts.includes(env.SUBJECT) && facts.includes(env.VERSION), `facts lack the subject/version: ${facts}`);
 });
 
-await test('a modified file is not found and fails the artifact row against the bundle', async (page) => {
+test('a modified file is not found and fails the artifact row against the bundle', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await page.setInputFiles('#file-input', env.MODIFIED);
@@ -220,7 +254,7 @@ function bigIndexBundle(bundle, index, size = index + 1n) {
   return `c2sp.org/tlog-proof@v1\n${extra}\nindex ${index}\n${hashes.join('\n')}\n\n${cp}`;
 }
 
-await test('a bundle verifies offline', async (page) => {
+test('a bundle verifies offline', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/bundle');
   const asked = [];
@@ -269,7 +303,7 @@ async function drop(page, sel, files) {
   await page.dispatchEvent(sel, 'drop', { dataTransfer: dt });
 }
 
-await test('dropped files: a file on Find, a bundle with its file on Verify a bundle', async (page) => {
+test('dropped files: a file on Find, a bundle with its file on Verify a bundle', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await drop(page, '#drop', [['app.bin', env.ARTIFACT]]);
@@ -279,7 +313,7 @@ await test('dropped files: a file on Find, a bundle with its file on Verify a bu
   await expectFailed(await result(page, '#bundle-results'), 'artifact', /the SHA-256 of modified\.bin/);
 });
 
-await test('a tampered inclusion proof fails the inclusion proof row', async (page) => {
+test('a tampered inclusion proof fails the inclusion proof row', async (page) => {
   mode('lookup-proof');
   await setPolicy(page, env.PROXY_URL, read(env.POLICY));
   await open(page, env.PROXY_URL, '#/find');
@@ -287,9 +321,9 @@ await test('a tampered inclusion proof fails the inclusion proof row', async (pa
   const r = await expectFailed(await result(page, '#find-results'), 'inclusion proof', /does not lead from the statement/);
   check(r['log signature'] === 'ok', `log signature ${r['log signature']}`);
   mode('none');
-});
+}, { group: 'proxy' }); // the tamper proxy's one mode
 
-await test('a tampered checkpoint fails the log signature row', async (page) => {
+test('a tampered checkpoint fails the log signature row', async (page) => {
   mode('lookup-checkpoint');
   await setPolicy(page, env.PROXY_URL, read(env.POLICY));
   await open(page, env.PROXY_URL, '#/find');
@@ -297,25 +331,25 @@ await test('a tampered checkpoint fails the log signature row', async (page) => 
   const r = await expectFailed(await result(page, '#find-results'), 'log signature', /does not verify/);
   check(r['witness quorum'] === 'skipped' && r['inclusion proof'] === 'skipped', `later rows ${JSON.stringify(r)}`);
   mode('none');
-});
+}, { group: 'proxy' }); // the tamper proxy's one mode
 
-await test('a tampered statement fails the submitter signature row', async (page) => {
+test('a tampered statement fails the submitter signature row', async (page) => {
   mode('lookup-statement');
   await setPolicy(page, env.PROXY_URL, read(env.POLICY));
   await open(page, env.PROXY_URL, '#/find');
   await page.setInputFiles('#file-input', env.ARTIFACT);
   await expectFailed(await result(page, '#find-results'), 'submitter signature', /does not verify/);
   mode('none');
-});
+}, { group: 'proxy' }); // the tamper proxy's one mode
 
-await test('a policy demanding a missing witness fails the quorum row', async (page) => {
+test('a policy demanding a missing witness fails the quorum row', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY_WITNESS));
   await open(page, env.LOG_URL, '#/find');
   await page.setInputFiles('#file-input', env.ARTIFACT);
   await expectFailed(await result(page, '#find-results'), 'witness quorum', /0 of 2 witnesses cosigned.*not cosigned by W1, W2/);
 });
 
-await test('a cosigned bundle meets a witness quorum; a future-dated cosignature does not count', async (page) => {
+test('a cosigned bundle meets a witness quorum; a future-dated cosignature does not count', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY_W1));
   await open(page, env.LOG_URL, '#/bundle');
   await page.setInputFiles('#bundle-input', env.BUNDLE_W1);
@@ -332,7 +366,7 @@ await test('a cosigned bundle meets a witness quorum; a future-dated cosignature
 // of the same time whose signature is garbage (intercepted /checkpoint):
 // the overview's witness table marks only the valid line valid. Then a
 // file that cannot be read, given to "Compare with a file", says so.
-await test('the overview labels each cosignature line by its own signature; an unreadable file to compare', async (page) => {
+test('the overview labels each cosignature line by its own signature; an unreadable file to compare', async (page) => {
   const note = read(env.BUNDLE_W1).split('\n\n').slice(1).join('\n\n');
   const lines = note.split('\n');
   const w = lines.findIndex((l) => l.startsWith('\u2014 w1.example '));
@@ -368,7 +402,7 @@ await test('the overview labels each cosignature line by its own signature; an u
   check(t === 'Cannot hash app.bin: unreadable', `says ${t}`);
 });
 
-await test('a mirror\'s cosignature meets a quorum naming the mirror', async (page) => {
+test('a mirror\'s cosignature meets a quorum naming the mirror', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY_M1));
   await open(page, env.LOG_URL, '#/bundle');
   await page.setInputFiles('#bundle-input', env.BUNDLE_M1);
@@ -376,7 +410,7 @@ await test('a mirror\'s cosignature meets a quorum naming the mirror', async (pa
   await expectVerified(await result(page, '#bundle-results'), { 'witness quorum': 'ok' });
 });
 
-await test('policies with roles, requirements and mirrors parse as lib/policy.c parses them', async (page) => {
+test('policies with roles, requirements and mirrors parse as lib/policy.c parses them', async (page) => {
   await open(page, env.LOG_URL);
   const names = fs.readdirSync(env.POLICY_CASES).filter((f) => !f.includes('.')).sort();
   check(names.length >= 10, `only ${names.length} policy cases`);
@@ -415,7 +449,7 @@ const SIZE = Number(env.TREE_SIZE);
 const VERIFIED_IN = `verified: in the checkpoint's tree of size ${SIZE}`;
 const SUBMITTER = 'verified (ci.example.com)';
 
-await test('the overview verifies its entries against the checkpoint', async (page) => {
+test('the overview verifies its entries against the checkpoint', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/overview');
   await page.waitForFunction((n) => document.getElementById('ov-size').dataset.size === n, env.TREE_SIZE, { timeout: T });
@@ -446,7 +480,7 @@ await test('the overview verifies its entries against the checkpoint', async (pa
 // Two overviews in a row, the first one's checkpoint answered last (after
 // 1.5 s) and older (the size-1 checkpoint of BUNDLE): the page keeps
 // showing the newer one's tree and verdicts.
-await test('an overview answered late never replaces a newer one', async (page) => {
+test('an overview answered late never replaces a newer one', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   const bundle = read(env.BUNDLE), older = bundle.slice(bundle.indexOf('\n\n') + 2);
   check(/\n1\n/.test(older), `the bundle's checkpoint: ${older}`);
@@ -472,7 +506,7 @@ await test('an overview answered late never replaces a newer one', async (page) 
 // A newer checkpoint that fails its log signature empties the entries
 // verified against the one before at once, while its own answers (the
 // log's /metrics, held here) are still awaited.
-await test('a failing checkpoint removes the verified entries of the one before at once', async (page) => {
+test('a failing checkpoint removes the verified entries of the one before at once', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/overview');
   for (const r of await overviewPage(page, SIZE - 1, Math.max(0, SIZE - 20)))
@@ -499,7 +533,7 @@ await test('a failing checkpoint removes the verified entries of the one before 
 // What the overview showed verified goes as soon as it no longer stands:
 // when the next overview's checkpoint is not served (503), and when the
 // policy is forgotten; the pager cannot bring the old rows back.
-await test('a checkpoint not served, a forgotten policy: the overview keeps nothing verified', async (page) => {
+test('a checkpoint not served, a forgotten policy: the overview keeps nothing verified', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   const verified = async () => {
     for (const r of await overviewPage(page, SIZE - 1, SIZE - 20)) check(r.verdict === 'verified', `row ${JSON.stringify(r)}`);
@@ -536,7 +570,7 @@ await test('a checkpoint not served, a forgotten policy: the overview keeps noth
   page.problems = page.problems.filter((p) => !/status of 503/.test(p)); // the browser logs the 503 itself
 });
 
-await test('without a verified checkpoint the overview says its entries are not verified', async (page) => {
+test('without a verified checkpoint the overview says its entries are not verified', async (page) => {
   const plain = (t) => t.replace(/not verified|unverified/gi, '');
   await open(page, env.LOG_URL, '#/overview'); // no policy
   for (const r of await overviewPage(page, SIZE - 1, SIZE - 20))
@@ -556,7 +590,7 @@ await test('without a verified checkpoint the overview says its entries are not 
   check(l.heading === 'Latest entries (not verified)' && /^Not verified: .*witness quorum/.test(l.note), `labels: ${JSON.stringify(l)}`);
 });
 
-await test('a tampered entry bundle: its entry is shown FAILED in the overview', async (page) => {
+test('a tampered entry bundle: its entry is shown FAILED in the overview', async (page) => {
   mode('bundle-entry'); // entry 1's version changed in entry bundle 0
   try {
     await setPolicy(page, env.PROXY_URL, read(env.POLICY));
@@ -579,9 +613,9 @@ await test('a tampered entry bundle: its entry is shown FAILED in the overview',
   } finally {
     mode('none');
   }
-});
+}, { group: 'proxy' }); // the tamper proxy's one mode
 
-await test('a tampered hash tile: the overview entries it covers are shown FAILED', async (page) => {
+test('a tampered hash tile: the overview entries it covers are shown FAILED', async (page) => {
   mode('tile-hash'); // hash 1 of level-0 tile 0 changed
   try {
     await setPolicy(page, env.PROXY_URL, read(env.POLICY));
@@ -599,7 +633,7 @@ await test('a tampered hash tile: the overview entries it covers are shown FAILE
   } finally {
     mode('none');
   }
-});
+}, { group: 'proxy' }); // the tamper proxy's one mode
 
 // Partial tiles that are gone (tlog-tiles lets a log or a copy stop
 // serving tile/L/N.p/W once tile/L/N is full): the partial paths answer
@@ -609,7 +643,7 @@ await test('a tampered hash tile: the overview entries it covers are shown FAILE
 // short shows the entries FAILED. Then tiles.getTile's rules, with a made-up
 // get: only a 404 on a partial path falls back; a full bundle of 255 or
 // 257 entries is refused; a whole one gives its first W entries.
-await test('gone partial tiles: the overview reads the full tiles\' prefixes, never short ones', async (page) => {
+test('gone partial tiles: the overview reads the full tiles\' prefixes, never short ones', async (page) => {
   const real = async (p) => Buffer.from(await (await fetch(env.LOG_URL + p)).arrayBuffer());
   const tile = await real(`/tile/0/000.p/${SIZE}`), bundle = await real(`/tile/entries/000.p/${SIZE}`);
   check(tile.length === SIZE * 32, `the log's partial tile has ${tile.length} bytes`);
@@ -678,7 +712,7 @@ await test('gone partial tiles: the overview reads the full tiles\' prefixes, ne
   check(JSON.stringify(got) === JSON.stringify(want), `getTile: ${JSON.stringify(got)}`);
 });
 
-await test('inclusion proofs built from hash tiles verify, across tile levels', async (page) => {
+test('inclusion proofs built from hash tiles verify, across tile levels', async (page) => {
   await open(page, env.LOG_URL);
   const bad = await page.evaluate(async () => {
     const { proveInclusion, verifyInclusion, nodeHash } = await import('/js/merkle.js');
@@ -728,7 +762,7 @@ await test('inclusion proofs built from hash tiles verify, across tile levels', 
   check(bad.length === 0, bad.join(', '));
 });
 
-await test('a search by subject and version finds the statement', async (page) => {
+test('a search by subject and version finds the statement', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await page.fill('#subject-input', env.SUBJECT);
@@ -760,7 +794,7 @@ function cliFacts(file) {
   return { index, facts };
 }
 
-await test('v2 statements show their kind and provenance links', async (page) => {
+test('v2 statements show their kind and provenance links', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   const want = env.V2_ENTRIES.split(' ').map(cliFacts);
   check(want.length === 3 && want.every((w) => w.facts.some(([k]) => k === 'Kind')), 'V2_ENTRIES');
@@ -786,7 +820,7 @@ await test('v2 statements show their kind and provenance links', async (page) =>
   }
 });
 
-await test('a large file hashed in chunks, and its pasted SHA-256, verify', async (page) => {
+test('a large file hashed in chunks, and its pasted SHA-256, verify', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await page.setInputFiles('#file-input', env.LARGE);
@@ -801,7 +835,7 @@ await test('a large file hashed in chunks, and its pasted SHA-256, verify', asyn
   await expectVerified(await result(page, '#find-results'), { artifact: 'ok' });
 });
 
-await test('the suggested policy works and says what it proves', async (page) => {
+test('the suggested policy works and says what it proves', async (page) => {
   await open(page, env.LOG_URL, '#/find');
   const s = await page.textContent('#policy-status');
   check(/No policy yet/.test(s), `status: ${s}`);
@@ -824,7 +858,7 @@ await test('the suggested policy works and says what it proves', async (page) =>
   check(/only proves consistency with what the log itself claims/.test(ov), `the overview does not warn: ${ov}`);
 });
 
-await test('an invalid policy is refused with its line', async (page) => {
+test('an invalid policy is refused with its line', async (page) => {
   await open(page, env.LOG_URL, '#/policy');
   await page.fill('#policy-text', 'log nonsense\nquorum none\n');
   await page.fill('#max-age', '60');
@@ -836,14 +870,14 @@ await test('an invalid policy is refused with its line', async (page) => {
   check(age === null, `the refused policy's maximum age was saved: ${age}`);
 });
 
-await test('without WebCrypto the page says why it cannot verify', async (page) => {
+test('without WebCrypto the page says why it cannot verify', async (page) => {
   await page.addInitScript(() => Object.defineProperty(window, 'isSecureContext', { value: false }));
   await open(page, env.LOG_URL, '#/find');
   const t = await page.textContent('#capability');
   check(await page.isVisible('#capability') && /HTTPS/.test(t), `says: ${t}`);
 });
 
-await test('without Ed25519 the page says why it cannot verify', async (page) => {
+test('without Ed25519 the page says why it cannot verify', async (page) => {
   await page.addInitScript(() => {
     if (!globalThis.crypto || !crypto.subtle) return; // about:blank
     const imp = crypto.subtle.importKey.bind(crypto.subtle);
@@ -855,7 +889,7 @@ await test('without Ed25519 the page says why it cannot verify', async (page) =>
   check(/no Ed25519/.test(t), `says: ${t}`);
 });
 
-await test('keyboard: skip link, navigation and the hash form', async (page) => {
+test('keyboard: skip link, navigation and the hash form', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await page.keyboard.press('Tab');
@@ -874,7 +908,7 @@ await test('keyboard: skip link, navigation and the hash form', async (page) => 
   check(live === 'polite', 'results are not a live region');
 });
 
-await test('phone width: no horizontal scrolling', async (page) => {
+test('phone width: no horizontal scrolling', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await page.setInputFiles('#file-input', env.ARTIFACT);
@@ -919,7 +953,7 @@ async function afterSlowReads(page, n) {
 
 // The first bundle (it would verify) is read late; the second, checked
 // with a modified file, fails: its result stays, with its file's name.
-await test('a bundle checked late never replaces a newer bundle\'s result', async (page) => {
+test('a bundle checked late never replaces a newer bundle\'s result', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/bundle');
   await slowFiles(page, 'slow.tlog-proof', 1500);
@@ -938,7 +972,7 @@ await test('a bundle checked late never replaces a newer bundle\'s result', asyn
 });
 
 // Entry 5's answer is delayed until after the page moved on to entry 7.
-await test('an entry answered late never shows under a newer entry\'s heading', async (page) => {
+test('an entry answered late never shows under a newer entry\'s heading', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   let asked = false, answered = false;
   await page.route('**/api/v1/entries/5', async (route) => {
@@ -964,7 +998,7 @@ await test('an entry answered late never shows under a newer entry\'s heading', 
 
 // The suggested policy answered late (held until the visitor acted): a
 // policy saved, then one forgotten, meanwhile stays as the visitor left it.
-await test('a suggested policy answered late never replaces a policy saved or forgotten meanwhile', async (page) => {
+test('a suggested policy answered late never replaces a policy saved or forgotten meanwhile', async (page) => {
   let asked = 0, answered = 0, release = null;
   await page.route('**/policy', async (route) => {
     asked++;
@@ -1007,7 +1041,7 @@ await test('a suggested policy answered late never replaces a policy saved or fo
 // one's request at once (the proxy sees it closed), and the last one ends
 // at the page's deadline (api.js settings.deadline: 30 s, 1 s here) with
 // an error that says so.
-await test('a trickled lookup: a newer search aborts it, the deadline ends it', async (page) => {
+test('a trickled lookup: a newer search aborts it, the deadline ends it', async (page) => {
   const held = new Set();
   let asked = 0;
   const srv = http.createServer((req, res) => {
@@ -1054,7 +1088,7 @@ await test('a trickled lookup: a newer search aborts it, the deadline ends it', 
 // A file search read late (the file would be found) after a newer search
 // by hash (not found); then, on a card, a file to compare read late and
 // a newer one that cannot be read: the newer ones' results stay.
-await test('a file hashed late never replaces a newer search or compared file', async (page) => {
+test('a file hashed late never replaces a newer search or compared file', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   await slowFiles(page, 'slow.bin', 1500);
@@ -1091,7 +1125,7 @@ await test('a file hashed late never replaces a newer search or compared file', 
 // refuses); 400 digits in storage (an older page, another browser) are
 // read exactly, so the check still ends. The verified bundle's download is
 // made on the click, its object URL revoked after.
-await test('a maximum age too large is refused, one saved before still verifies; the download', async (page) => {
+test('a maximum age too large is refused, one saved before still verifies; the download', async (page) => {
   await page.addInitScript(() => {
     window.urls = { made: 0, revoked: 0 };
     const make = URL.createObjectURL, revoke = URL.revokeObjectURL;
@@ -1154,7 +1188,7 @@ const foundLine = (page) => page.locator('#find-results > p').first().textConten
 
 // One case (a visitor costs seconds): no policy is needed, the cards of
 // made-up statements say why they are not verified either way.
-await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 503', async (page) => {
+test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 503', async (page) => {
   await open(page, env.LOG_URL, '#/find');
   // One made-up statement a page, 16 in all.
   const asked = await fakeLookups(page, (from) => ({
@@ -1231,7 +1265,7 @@ await test('made-up lookup answers: 10 pages at a time, a bad next, tree_size, 5
 // checkpoint signed by the log's key over made-up hashes) fails as a split
 // view while the first verifies. A refused search input stops the search
 // running, and a forgotten policy removes the cards verified under it.
-await test('altered lookup answers: leaf_hash, tree_size, one tree a size; a refused input, a forgotten policy', async (page) => {
+test('altered lookup answers: leaf_hash, tree_size, one tree a size; a refused input, a forgotten policy', async (page) => {
   await setPolicy(page, env.LOG_URL, read(env.POLICY));
   await open(page, env.LOG_URL, '#/find');
   let alter = (a) => a, delay = 0;
@@ -1288,7 +1322,7 @@ await test('altered lookup answers: leaf_hash, tree_size, one tree a size; a ref
 });
 
 // Last, so that the appends to the second log had the other cases' time.
-await test('a subject with more statements than one lookup answer lists them all', async (page) => {
+test('a subject with more statements than one lookup answer lists them all', async (page) => {
   for (let i = 0; i < 1200 && !fs.existsSync(env.MANY_INDICES); i++) await new Promise((r) => setTimeout(r, 100));
   check(fs.existsSync(env.MANY_INDICES), 'the appends to the second log did not end in 120 s');
   const ix = read(env.MANY_INDICES).trim();
@@ -1309,6 +1343,7 @@ await test('a subject with more statements than one lookup answer lists them all
   check(ok === want.length, `${ok} of ${verdicts.length} verdicts are verified`);
 }, { fullPage: false });
 
+await runAll();
 await browser.close();
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
