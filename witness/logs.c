@@ -391,6 +391,15 @@ static int hash_order(const void *k, const void *e)
     return memcmp(key->h, key->l->v[*(const size_t *)e].origin_hash, GL_HASH_LEN);
 }
 
+size_t logs_mirrored(const struct logs_list *l)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->n; i++)
+        n += l->v[i].mirror != 0;
+    return n;
+}
+
 int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *idx)
 {
     struct find_key key = {origin, n, l, NULL};

@@ -83,6 +83,8 @@ void logs_release(struct logs_list *l);
 int logs_url_parse(const char *s, size_t n, char out[LOGS_URL_MAX + 1]);
 /* Finds the log with this origin (n bytes). 0 or GL_ENOTFOUND. */
 int logs_find(const struct logs_list *l, const char *origin, size_t n, size_t *idx);
+/* How many logs of l have a mirror line. */
+size_t logs_mirrored(const struct logs_list *l);
 /* Finds the log whose origin hashes to h. 0 or GL_ENOTFOUND. */
 int logs_find_hash(const struct logs_list *l, const uint8_t h[GL_HASH_LEN], size_t *idx);
 

@@ -316,22 +316,12 @@ static int open_state(struct witness *w)
     return rc;
 }
 
-/* How many logs of l have a mirror line. */
-static size_t mirrored_logs(const struct logs_list *l)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < l->n; i++)
-        n += l->v[i].mirror != 0;
-    return n;
-}
-
 /* Loads --mirror-key when the logs or --mirror-listen need one, and
  * refuses one nothing needs. *on: 1 if this witness mirrors. */
 static int load_mirror_key(struct witness *w, int *on)
 {
     struct gl_err why;
-    size_t mirrored = mirrored_logs(&w->logs);
+    size_t mirrored = logs_mirrored(&w->logs);
     int rc;
 
     *on = 0;
@@ -461,7 +451,7 @@ static int load_config(struct witness *w)
     if (!w->mirrors)
         copies = 0;
     else if (w->o.check_config && w->o.mirror_max_logs == 0)
-        copies = mirrored_logs(&w->logs); /* see check_config */
+        copies = logs_mirrored(&w->logs); /* see check_config */
     else
         copies = mirror_bound(&w->logs, w->o.mirror_max_logs);
     return fd_check(copies, &w->fd_reserve);

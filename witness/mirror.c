@@ -433,13 +433,8 @@ int mirror_check_copies(const struct mirror *m, const struct logs_list *next, ch
 
 size_t mirror_bound(const struct logs_list *logs, size_t max_logs)
 {
-    size_t n = 0;
-
-    if (max_logs == 0) {
-        for (size_t i = 0; i < logs->n; i++)
-            n += logs->v[i].mirror != 0;
-        max_logs = n + MIRROR_LOGS_SPARE; /* n <= LOGS_MAX: no overflow */
-    }
+    if (max_logs == 0) /* logs_mirrored <= LOGS_MAX: no overflow */
+        max_logs = logs_mirrored(logs) + MIRROR_LOGS_SPARE;
     return max_logs < LOGS_MAX ? max_logs : LOGS_MAX;
 }
 
@@ -526,14 +521,10 @@ void mirror_switch(struct mirror *m, struct engine *engine)
 int mirror_open(const struct mirror_config *cfg, struct mirror **out)
 {
     struct mirror *m;
-    size_t n = 0;
     int rc;
 
-    if (cfg == NULL || out == NULL || cfg->key == NULL || cfg->key->type != GL_KEY_COSIG)
-        return GL_EINVAL;
-    for (size_t i = 0; i < cfg->logs->n; i++)
-        n += cfg->logs->v[i].mirror != 0;
-    if (n == 0)
+    if (cfg == NULL || out == NULL || cfg->key == NULL ||
+        cfg->key->type != GL_KEY_COSIG || logs_mirrored(cfg->logs) == 0)
         return GL_EINVAL;
     if ((m = calloc(1, sizeof *m)) == NULL)
         return GL_ENOMEM;
