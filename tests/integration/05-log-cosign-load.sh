@@ -19,18 +19,10 @@ for n in 1 2 3; do start_witness "$n" "$T/logs"; done
 # start_proxy N DELAY_MS: a delay line in front of witness N; sets PPORT<N>.
 NPROXY=0
 start_proxy() {
-    local n=$1 port="" i out
+    local n=$1
     NPROXY=$((NPROXY + 1))
-    out="$T/proxy$n.$NPROXY.out"
-    python3 "$TOOLS/delayproxy.py" "$(eval echo \$PORT$n)" "$2" > "$out" 2>&1 &
-    PIDS="$PIDS $!"
-    for i in $(seq 100); do
-        port=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$out")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || fail "delay proxy $n did not start"
-    eval "PPORT$n=$port"
+    start_tool "proxy$n.$NPROXY" python3 "$TOOLS/delayproxy.py" "$(eval echo \$PORT$n)" "$2"
+    eval "PPORT$n=$TOOL_PORT"
 }
 for n in 1 2 3; do start_proxy "$n" 100; done
 {

@@ -204,12 +204,9 @@ fill x 4
 start_log "$T/y" --batch-ms 2
 Y=$LOG_URL YPID=$LOG_PID
 fill y 2
-python3 "$TOOLS/delayproxy.py" "${X##*:}" 3000 > "$T/delay.out" 2>&1 &
-DPID=$!
-PIDS="$PIDS $DPID"
-for _ in $(seq 100); do grep -q "listening on port" "$T/delay.out" && break; sleep 0.05; done
-SLOWX="http://127.0.0.1:$(sed -n 's/listening on port //p' "$T/delay.out")"
-[ "$SLOWX" != "http://127.0.0.1:" ] || fail "delay proxy: $(cat "$T/delay.out")"
+start_tool delay python3 "$TOOLS/delayproxy.py" "${X##*:}" 3000
+DPID=$TOOL_PID
+SLOWX="http://127.0.0.1:$TOOL_PORT"
 lookup_y() { # lookup_y STATE: Y's entry "y 1", remembering Y's 6
     expect_rc 0 "$G" lookup --log "$Y" --policy "$T/policy" --state "$1" \
         --sha256 "$(printf 'y 1' | sha256sum | cut -c1-64)"

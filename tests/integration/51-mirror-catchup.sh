@@ -16,6 +16,11 @@
 # 256, so the restart opens a mirror whose last tile is full and has none
 # after it; it spans four of the mirror's storage commits, so each kill -9
 # lands between two). Catch-up at scale is measured by make bench-mirror.
+# The mirror reaches the log, and glasslogd the second mirror, through a
+# delay line (tools/delayproxy.py: each request 30 ms, each push 300 ms
+# late), so the rest of a catch-up outlasts the test's reaction to the
+# first progress line, however loaded the machine: the mirror is stopped
+# (SIGSTOP) at that line, then killed.
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
 G="$GL_BIN/glasslog"
@@ -35,7 +40,18 @@ log_size() { curl -sf "$LOG_URL/checkpoint" | sed -n 2p; }
 wait_until 30 sh -c "[ \"\$(curl -sf $LOG_URL/checkpoint | sed -n 2p)\" = $N ]" ||
     fail "log size $(log_size), want $N"
 
-printf 'logs/v0\nvkey %s\nurl %s\nmirror\n' "$(cat "$T/log.key.pub")" "$LOG_URL" > "$T/logs"
+start_tool pull python3 "$TOOLS/delayproxy.py" "${LOG_URL##*:}" 30
+printf 'logs/v0\nvkey %s\nurl http://127.0.0.1:%s\nmirror\n' "$(cat "$T/log.key.pub")" "$TOOL_PORT" > "$T/logs"
+# freeze PID FILE PATTERN: stops PID (SIGSTOP) as soon as FILE has a line
+# matching PATTERN (polled every 20 ms, for up to 60 s).
+freeze() {
+    local end=$(($(date +%s) + 60))
+    until grep -q "$3" "$2"; do
+        [ "$(date +%s)" -lt "$end" ] || fail "no '$3' in 60 s: $(tail -5 "$2")"
+        sleep 0.02
+    done
+    kill -STOP "$1"
+}
 start_m() {
     start_witness 1 "$T/logs" --mirror-key "$T/m1.key" --mirror-listen "127.0.0.1:$MPORT" \
         --poll-interval 1
@@ -45,8 +61,7 @@ mirror_size() { curl -sf "$MURL/mirror/$LHEX/checkpoint" | sed -n 2p; }
 t0=$(date +%s.%N)
 start_m
 # kill -9 once some packages are durable (the puller's progress lines)
-wait_until 60 grep -q "mirror pull of example.com/log: next entry" "$WOUT1" ||
-    fail "the mirror stored nothing: $(tail -5 "$WOUT1")"
+freeze "$WPID1" "$WOUT1" "mirror pull of example.com/log: next entry"
 kill -9 "$WPID1"; wait "$WPID1" 2>/dev/null
 start_m
 NEXT=$(sed -n 's/.*mirror of example.com\/log: checkpoint [0-9]*, next entry \([0-9]*\).*/\1/p' "$WOUT1")
@@ -78,7 +93,8 @@ M2URL="http://127.0.0.1:$M2PORT"
 printf 'logs/v0\nvkey %s\nmirror\n' "$(cat "$T/log.key.pub")" > "$T/logs2"
 # the line's name is a local label (log lines), not the key's name; tabs
 # separate fields as spaces do
-printf 'mirror\tm2 %s\t%s\n' "$(cat "$T/m2.key.pub")" "$M2URL" > "$T/mirrors"
+start_tool push python3 "$TOOLS/delayproxy.py" "$M2PORT" 300
+printf 'mirror\tm2 %s\thttp://127.0.0.1:%s\n' "$(cat "$T/m2.key.pub")" "$TOOL_PORT" > "$T/mirrors"
 start_m2() {
     start_witness 2 "$T/logs2" --mirror-key "$T/m2.key" --mirror-listen "127.0.0.1:$M2PORT"
     wait_until 10 curl -sf -o /dev/null "$M2URL/healthz" || fail "mirror 2 listener not up"
@@ -88,12 +104,7 @@ stop_log
 t0=$(date +%s.%N)
 start_log "$T/data" --mirrors "$T/mirrors"
 # freeze the mirror at glasslogd's first progress line, then kill -9 it
-for i in $(seq 3000); do
-    grep -q "mirror m2: next entry" "$LOG_OUT" && break
-    sleep 0.02
-done
-kill -STOP "$WPID2"
-grep -q "mirror m2: next entry" "$LOG_OUT" || fail "nothing pushed: $(tail -5 "$LOG_OUT")"
+freeze "$WPID2" "$LOG_OUT" "mirror m2: next entry"
 kill -9 "$WPID2"; wait "$WPID2" 2>/dev/null
 start_m2
 NEXT=$(sed -n 's/.*mirror of example.com\/log: checkpoint [0-9]*, next entry \([0-9]*\).*/\1/p' "$WOUT2")

@@ -195,12 +195,9 @@ LOG_PID=$PID_F LOG_OUT=$OUT_F stop_log
 # wait for a statement's first message (the small Parse of
 # PQexecParams), so the batches are taken: every append 200.
 stop_log
-python3 "$TOOLS/delayproxy.py" --rate 500000 "$PG_PORT_a" 0 > "$T/slow.out" 2>&1 & sp=$!
-PIDS="$PIDS $sp"
-slow_up() { grep -q "listening on port" "$T/slow.out"; }
-wait_until 10 slow_up || fail "the slow proxy did not start: $(cat "$T/slow.out")"
+start_tool slow python3 "$TOOLS/delayproxy.py" --rate 500000 "$PG_PORT_a" 0
 FAST_DB=$DB
-DB="postgresql://postgres@127.0.0.1:$(sed -n 's/^listening on port //p' "$T/slow.out")/log"
+DB="postgresql://postgres@127.0.0.1:$TOOL_PORT/log"
 start_pg_log --batch-ms 4000 || fail "start over the slow link: $(cat "$LOG_OUT")"
 DB=$FAST_DB
 m=$(head -c 1000 /dev/zero | tr '\0' m)

@@ -99,9 +99,8 @@ DB="postgresql://postgres@127.0.0.1:$BH,127.0.0.1:$PG_PORT_a/log?connect_timeout
 size=$(curl -sf "$URL_B/checkpoint" | sed -n 2p)
 c_serves() { [ "$(curl -sf -m 1 "$URL_C/checkpoint" | sed -n 2p)" = "$size" ]; }
 wait_until 10 c_serves || fail "C does not serve B's size $size: $(tail -5 "$OUT_C")"
-python3 "$TOOLS/blackhole.py" "$BH" > "$T/bh.out" 2>&1 & bh=$!
-PIDS="$PIDS $bh"
-wait_until 10 grep -q "listening on port" "$T/bh.out" || fail "the black hole did not start: $(cat "$T/bh.out")"
+start_tool bh python3 "$TOOLS/blackhole.py" "$BH"
+bh=$TOOL_PID
 [ "$(pg_sql a "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name LIKE 'front-c %'")" -ge 1 ] ||
     fail "no session of C to end"
 ms() { echo $(($(date +%s%N) / 1000000)); }

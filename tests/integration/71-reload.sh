@@ -224,12 +224,10 @@ stop_witness 2
 # --- signals during a slow start ---------------------------------------------------------
 # A silent witness: accepts, never reads or answers; the start-up probe waits
 # for --witness-timeout-ms before the signal handlers exist.
-python3 "$(dirname "$0")/tools/blackhole.py" 0 > "$T/silent.out" &
-PIDS="$PIDS $!"
-wait_until 30 grep -q '^listening on port ' "$T/silent.out" || fail "silent witness did not start"
+start_tool silent python3 "$TOOLS/blackhole.py" 0
 make_witness_keys 3
 printf 'witness w3 %s http://127.0.0.1:%s\nquorum w3\n' "$(cat "$T/w3.key.pub")" \
-    "$(sed -n 's/^listening on port //p' "$T/silent.out")" > "$T/policy"
+    "$TOOL_PORT" > "$T/policy"
 LOG_OUT="$T/slow.log"
 "$GL_BIN/glasslogd" --data "$T/data" --key "$T/log.key" --submitters "$T/submitters" \
     --listen 127.0.0.1:0 --witnesses "$T/policy" --witness-mode fail-open \

@@ -19,10 +19,8 @@ make_keys
 pg_init p
 pg_start p -c synchronous_commit=on
 pg_sql p "CREATE DATABASE log"
-python3 "$TOOLS/slowauthproxy.py" "$PG_PORT_p" 5000 "$T/slow" > "$T/proxy.out" 2>&1 & pp=$!
-PIDS="$PIDS $pp"
-wait_until 10 grep -q "listening on port" "$T/proxy.out" || fail "proxy: $(cat "$T/proxy.out")"
-PPORT=$(sed -n 's/listening on port //p' "$T/proxy.out")
+start_tool proxy python3 "$TOOLS/slowauthproxy.py" "$PG_PORT_p" 5000 "$T/slow"
+PPORT=$TOOL_PORT pp=$TOOL_PID
 DB="postgresql://postgres@127.0.0.1:$PPORT/log"
 LEASE_MS=30000 pg_leader # the lease's renewals wait for the standby too
 

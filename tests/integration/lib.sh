@@ -65,6 +65,19 @@ spawn() {
     SPAWN_URL="http://127.0.0.1:$port"
 }
 
+# start_tool NAME CMD...: runs a test tool (tools/) that prints "listening
+# on port N" once ready, its stdout and stderr in $T/NAME.out, and waits up
+# to 30 s for that line; sets TOOL_PID and TOOL_PORT.
+start_tool() {
+    local name=$1 out="$T/$1.out"
+    shift
+    "$@" > "$out" 2>&1 &
+    TOOL_PID=$!
+    PIDS="$PIDS $TOOL_PID"
+    wait_until 30 grep -q '^listening on port [0-9]*$' "$out" || fail "$name did not start: $(cat "$out")"
+    TOOL_PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$out")
+}
+
 # start_log DATA [ARGS...]: starts glasslogd on a free loopback port; sets
 # LOG_PID, LOG_URL and LOG_OUT (its stderr). Returns non-zero if it exits.
 # A non-empty LOG_WRAP (e.g. FAULT_WRAP) is a command prefix for it.
