@@ -387,15 +387,17 @@ static int load_mirror(struct witness *w)
  * hold open (its bound, mirror_bound: fixed at start, mirror.h, Bounds),
  * logged. 0 and *reserve when the open-file limit as gl_http_fd_raise
  * left it (the hard one, unless the raise was refused) holds them and
- * GL_HTTP_MIN_CONNECTIONS connections beside; else GL_ERANGE, logged in
- * one line naming the count, the hard limit and what to raise or lower.
- * The one computation of the budget: --check-config and a start (before
- * any store opens, so a start too low never gets as far as EMFILE) call
- * it, and the start sizes its connections with *reserve. */
-static int fd_check(size_t copies, unsigned *reserve)
+ * connections beside (gl_http_fd_fits); else GL_ERANGE, logged in one
+ * line naming the count, the hard limit and what to raise, or lower when
+ * `lowerable` (a --mirror-max-logs below the bound would hold). The one
+ * computation of the budget: --check-config and a start (before any
+ * store opens, so a start too low never gets as far as EMFILE) call it,
+ * and the start sizes its connections with *reserve. */
+static int fd_check(size_t copies, int lowerable, unsigned *reserve)
 {
-    struct rlimit rl;
+    struct gl_http_fd_limits lim;
     char hard[32], soft[48] = "", mirror[96] = "";
+    int rc;
     unsigned cfds = (unsigned)copies * MIRROR_COPY_FDS; /* <= LOGS_MAX: asserted above */
     unsigned r = FD_RESERVE + cfds, need = r + GL_HTTP_MIN_CONNECTIONS;
 
@@ -407,27 +409,27 @@ static int fd_check(size_t copies, unsigned *reserve)
         snprintf(mirror, sizeof mirror, ", %u for %zu mirror copies at most", cfds,
                  copies);
     }
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    if ((rc = gl_http_fd_fits(r, &lim)) == GL_EINVAL) {
         gl_log(GL_LOG_ERROR, "cannot read the open-file limit: %s", strerror(errno));
-        return GL_EINVAL;
+        return rc;
     }
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) {
+    if (rc == 0) {
         *reserve = r;
         return 0;
     }
-    if (rl.rlim_max == RLIM_INFINITY)
+    if (lim.hard == UINT64_MAX)
         snprintf(hard, sizeof hard, "unlimited");
     else
-        snprintf(hard, sizeof hard, "%llu", (unsigned long long)rl.rlim_max);
-    if (rl.rlim_cur < rl.rlim_max) /* gl_http_fd_raise was refused */
+        snprintf(hard, sizeof hard, "%llu", (unsigned long long)lim.hard);
+    if (lim.soft < lim.hard) /* gl_http_fd_raise was refused */
         snprintf(soft, sizeof soft, ", soft %llu not raised",
-                 (unsigned long long)rl.rlim_cur);
+                 (unsigned long long)lim.soft);
     gl_log(GL_LOG_ERROR,
            "the open-file limit (hard %s%s) cannot hold the %u descriptors the witness "
            "needs (%u for its state and the rest%s, %u connections at least): raise the "
            "hard limit (ulimit -Hn, LimitNOFILE=) to %u%s",
            hard, soft, need, FD_RESERVE, mirror, GL_HTTP_MIN_CONNECTIONS, need,
-           copies > 0 ? " or lower --mirror-max-logs" : "");
+           lowerable ? " or lower --mirror-max-logs" : "");
     return GL_ERANGE;
 }
 
@@ -451,10 +453,12 @@ static int load_config(struct witness *w)
     if (!w->mirrors)
         copies = 0;
     else if (w->o.check_config && w->o.mirror_max_logs == 0)
-        copies = logs_mirrored(&w->logs); /* see check_config */
+        copies = logs_mirrored(&w->logs); /* see check_config: no lower bound holds */
     else
         copies = mirror_bound(&w->logs, w->o.mirror_max_logs);
-    return fd_check(copies, &w->fd_reserve);
+    /* an explicit bound above the logs mirrored, or a start's spare, can
+     * be lowered */
+    return fd_check(copies, copies > logs_mirrored(&w->logs), &w->fd_reserve);
 }
 
 /* --check-config: what a start does before it opens anything

@@ -1479,6 +1479,26 @@ static int fd_raise(rlim_t unlimited, struct rlimit *rl)
     return 0;
 }
 
+/* 1 if the soft limit of rl holds reserve_fds and GL_HTTP_MIN_CONNECTIONS
+ * connections beside (reserve_fds <= GL_HTTP_MAX_FD_RESERVE: no overflow). */
+static int fd_fits(const struct rlimit *rl, unsigned reserve_fds)
+{
+    return rl->rlim_cur == RLIM_INFINITY ||
+           rl->rlim_cur >= (rlim_t)reserve_fds + GL_HTTP_MIN_CONNECTIONS;
+}
+
+int gl_http_fd_fits(unsigned reserve_fds, struct gl_http_fd_limits *lim)
+{
+    struct rlimit rl;
+
+    if (lim == NULL || reserve_fds > GL_HTTP_MAX_FD_RESERVE ||
+        getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return GL_EINVAL;
+    lim->soft = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+    lim->hard = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_max;
+    return fd_fits(&rl, reserve_fds) ? 0 : GL_ERANGE;
+}
+
 int gl_http_fd_raise(void)
 {
     struct rlimit rl;
@@ -1497,7 +1517,7 @@ int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections)
     left = rl.rlim_cur > reserve_fds ? rl.rlim_cur - reserve_fds : 0;
     if (left > GL_HTTP_MAX_CONNECTIONS_LIMIT)
         left = GL_HTTP_MAX_CONNECTIONS_LIMIT;
-    if (left < GL_HTTP_MIN_CONNECTIONS) {
+    if (!fd_fits(&rl, reserve_fds)) {
         gl_log(
             GL_LOG_ERROR,
             "http: the open-file limit is %llu (hard %llu): with %u kept for storage and "

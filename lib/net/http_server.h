@@ -264,6 +264,18 @@ int gl_http_listen_valid(const char *addr);
  * GL_HTTP_MAX_CONNECTIONS_LIMIT. Logs the limits. GL_ERANGE (logged) if
  * that leaves fewer than GL_HTTP_MIN_CONNECTIONS. Call once at start. */
 int gl_http_fd_budget(unsigned reserve_fds, unsigned *max_connections);
+/* The open-file limits; RLIM_INFINITY is UINT64_MAX. */
+struct gl_http_fd_limits {
+    uint64_t soft, hard;
+};
+/* The rule gl_http_fd_budget applies, for a process that explains a
+ * refusal in its own words before it opens anything: 0 if the soft
+ * open-file limit, as it is now (nothing is raised), holds reserve_fds
+ * descriptors and GL_HTTP_MIN_CONNECTIONS connections beside; GL_ERANGE
+ * if not; GL_EINVAL if the limits cannot be read or reserve_fds is above
+ * GL_HTTP_MAX_FD_RESERVE. *lim (the caller's) gets the limits whenever
+ * they were read. Logs nothing. */
+int gl_http_fd_fits(unsigned reserve_fds, struct gl_http_fd_limits *lim);
 /* The raise of gl_http_fd_budget alone, for a process that opens many
  * descriptors (storage) before it sizes its connections: call it first.
  * 0, or GL_EINVAL if the limits cannot be read (a refused raise is only

@@ -232,7 +232,8 @@ check_refused() {
     check "$@"
     [ "$CRC" = 1 ] || fail "check-config, $what: exit $CRC, want 1: $(cat "$T/cout") $(tail -3 "$T/cerr")"
     grep -q 'the configuration is not usable' "$T/cout" || fail "check-config, $what: $(cat "$T/cout")"
-    [ "$(grep -cF "$why" "$T/cerr")" = 1 ] ||
+    # the reason ends its line (a longer one must not pass for it)
+    [ "$(awk -v w="$why" 'length($0) >= length(w) && substr($0, length($0) - length(w) + 1) == w' "$T/cerr" | wc -l)" = 1 ] ||
         fail "check-config, $what: no one-line reason '$why': $(grep -E 'error|open-file' "$T/cerr")"
 }
 check_usable() {
@@ -246,9 +247,10 @@ list a b > "$T/logs"
 # without --mirror-max-logs, the copies the file mirrors (2): 704 + 256 +
 # 64 = 1024, not a start's 2 + 4 (a reload runs it first, and the running
 # witness's bound was fixed at its start: a reload to 6 mirrored logs
-# under a witness started with 2 is taken, and 1400 holds that start)
+# under a witness started with 2 is taken, and 1400 holds that start);
+# no --mirror-max-logs can be below them, so the line says raise only
 why_auto() {
-    echo "the open-file limit (hard $1) cannot hold the 1024 descriptors the witness needs (704 for its state and the rest, 256 for 2 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1024 or lower --mirror-max-logs"
+    echo "the open-file limit (hard $1) cannot hold the 1024 descriptors the witness needs (704 for its state and the rest, 256 for 2 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1024"
 }
 check_refused "default bound, hard 1000" "$(why_auto 1000)" 1000 1000 --logs "$T/logs"
 check_refused "default bound, soft 900 hard 1000" "$(why_auto 1000)" 900 1000 --logs "$T/logs"

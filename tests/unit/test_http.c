@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -1959,6 +1960,31 @@ static int abort_after(void *arg)
     return now_ms() >= a->after_ms;
 }
 
+/* gl_http_fd_fits: the soft limit, set here to 500, holds a reserve of
+ * 500 - GL_HTTP_MIN_CONNECTIONS and not one more; nothing is raised. */
+static void test_fd_fits(void **state)
+{
+    struct rlimit was, low;
+    struct gl_http_fd_limits lim;
+    const unsigned soft = 500;
+
+    (void)state;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+    assert_true(was.rlim_max == RLIM_INFINITY || was.rlim_max >= soft);
+    low = was;
+    low.rlim_cur = soft;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(gl_http_fd_fits(soft - GL_HTTP_MIN_CONNECTIONS, &lim), 0);
+    assert_true(lim.soft == soft);
+    assert_true(lim.hard == (was.rlim_max == RLIM_INFINITY ? UINT64_MAX : was.rlim_max));
+    assert_int_equal(gl_http_fd_fits(soft - GL_HTTP_MIN_CONNECTIONS + 1, &lim),
+                     GL_ERANGE);
+    assert_true(lim.soft == soft); /* not raised */
+    assert_int_equal(gl_http_fd_fits(GL_HTTP_MAX_FD_RESERVE + 1, &lim), GL_EINVAL);
+    assert_int_equal(gl_http_fd_fits(0, NULL), GL_EINVAL);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+}
+
 /* A server that accepts connections (the kernel does) and never answers:
  * a GET on it waits its whole timeout unless the abort hook ends it. */
 static void test_client_abort(void **state)
@@ -2044,6 +2070,7 @@ int main(void)
         cmocka_unit_test(test_ambiguous_framing),
         cmocka_unit_test(test_head_cap),
         cmocka_unit_test(test_gone_after_data),
+        cmocka_unit_test(test_fd_fits),
     };
 
     /* everything here talks to 127.0.0.1 directly */
