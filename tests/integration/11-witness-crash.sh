@@ -58,7 +58,7 @@ stream() {
     while :; do
         size=$((size + 3))
         [ -f "$T/b/honest.$size" ] || return 0
-        c=$(curl -s -o "$T/sb" -w '%{http_code}' --max-time 2 --data-binary "@$T/b/honest.$size" \
+        c=$(curl -s -o "$T/sb" -w '%{http_code}' --max-time 10 --data-binary "@$T/b/honest.$size" \
             "$WURL/add-checkpoint") || return 0
         [ "$c" = 200 ] || return 0
         printf '%s %s\n' "$size" "$(cat "$T/sb")" >> "$T/acks"
@@ -69,7 +69,7 @@ attacker() {
     local f c
     while :; do
         for f in "$T"/a/fork.*; do
-            c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --data-binary "@$f" \
+            c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --data-binary "@$f" \
                 "$WURL/add-checkpoint") || return 0
             [ "$c" = 200 ] && echo "$f" >> "$T/forks-cosigned"
             sleep 0.02
@@ -87,6 +87,10 @@ for cycle in $(seq "$CYCLES"); do
     attacker & a1=$!
     attacker & a2=$!
     PIDS="$PIDS $sp $a1 $a2"
+    # the kill lands a random time after the cycle's first acknowledgement
+    # (a loaded machine may take seconds to give one)
+    wait_until 60 sh -c "[ \$(wc -l < '$T/acks') -gt $before ]" ||
+        fail "cycle $cycle: nothing acknowledged in 60 s: $(tail -3 "$WOUT")"
     sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.4 + (r % 100) / 100 }')"
     kill -9 "$WPID"
     wait "$WPID" 2>/dev/null

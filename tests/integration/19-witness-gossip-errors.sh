@@ -187,8 +187,8 @@ wait_until 10 grep -q "reload: witnessing" "$WOUT" ||
     fail "the reload did not complete: $(tail -5 "$WOUT")"
 took=$(($(date +%s%3N) - START))
 # (waiting for the slow peer's requests would take about 75 s)
-[ "$took" -le 8000 ] || fail "the reload took $took ms"
-curl -sf --max-time 1 "$WURL/healthz" > /dev/null || fail "/healthz after the reload"
+[ "$took" -le 20000 ] || fail "the reload took $took ms"
+curl -sf --max-time 5 "$WURL/healthz" > /dev/null || fail "/healthz after the reload"
 kill -0 "$WPID" || fail "witness 3 died on SIGHUP"
 kill -TERM "$WPID"
 wait "$WPID" || fail "witness 3 exited $? on SIGTERM"
