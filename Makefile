@@ -147,6 +147,7 @@ FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 FUZZ_WITH_witness := $(WIT_ARCH) $(LOG_ARCH)
 FUZZ_WITH_config := $(LOG_ARCH)
 FUZZ_WITH_expect := $(CLIENT_ARCH)
+FUZZ_WITH_chainpending := $(CLIENT_ARCH)
 FUZZ_WITH_mirrorpush := $(LOG_ARCH)
 FUZZ_WITH_mirrorresp := $(LOG_ARCH)
 FUZZ_LIBS := $(STORE_LIBS) $(JSON_LIBS) $(NET_LIBS) $(CRYPTO_LIBS) -lz

@@ -13,8 +13,9 @@
  * (a longer one is no valid proof: skipped), at most ANSWER_ITEMS of them
  * in ANSWER_BYTES; an answer listing more is refused like a failed lookup
  * (a hostile log repeating one real statement cannot grow the monitor). The pending
- * checks (audit and source: struct pending) are a small array, sorted by nothing,
- * deduplicated by build index and kind, written whole
+ * checks (audit and source: struct chainwatch_pending) are a small array, sorted by
+ * nothing, deduplicated by build index and kind, read by chainwatch_pending_parse,
+ * written whole
  * (gl_file_replace: atomic): by chainwatch_flush for the checks added during a catch-up
  * (once per entry bundle, before its progress is saved, so a catch-up of N builds writes
  * it N / 256 times, not N), and by chainwatch_due when due checks are done. A build whose
@@ -125,23 +126,17 @@
 #define ANSWER_ITEMS 10000u             /* statements kept from one source lookup */
 #define ANSWER_BYTES ((size_t)64 << 20) /* their texts' bytes */
 #define PENDING_FILE "chain-pending"
-#define PENDING_LINE_MAX 200 /* bytes of a chain-pending line, at most */
+#define PENDING_LINE_MAX CHAINWATCH_PENDING_LINE_MAX
 
-/* A pending check: an audit check (PEND_AUDIT, its line `<due> <index>
- * <source hex>`, the format of every line before source checks were
- * pending too) or a source check (PEND_SOURCE, `source <due> <index>
- * <source hex> <product hex>`: a glasslog that knows only audit checks
- * refuses such a file as malformed rather than taking the line for an
- * audit check). product: product_digest of the build's subject and
- * version (source checks only; zero for audit checks). */
-enum { PEND_AUDIT = 0, PEND_SOURCE = 1 };
-
-struct pending {
-    uint64_t due, index;
-    uint8_t source[32];
-    uint8_t product[32];
-    int kind;
-};
+/* A pending check (struct chainwatch_pending, chainwatch.h): an audit
+ * check (PEND_AUDIT, its line `<due> <index> <source hex>`, the format of
+ * every line before source checks were pending too) or a source check
+ * (PEND_SOURCE, `source <due> <index> <source hex> <product hex>`: a
+ * glasslog that knows only audit checks refuses such a file as malformed
+ * rather than taking the line for an audit check). product:
+ * product_digest of the build's subject and version (source checks only;
+ * zero for audit checks). */
+enum { PEND_AUDIT = CHAINWATCH_PENDING_AUDIT, PEND_SOURCE = CHAINWATCH_PENDING_SOURCE };
 
 struct chainwatch {
     const struct gl_policy *p;
@@ -153,7 +148,7 @@ struct chainwatch {
     chainwatch_full_fn full;   /* may be NULL: never full */
     void *ctx;
     int named[4]; /* per role: the policy names at least one key */
-    struct pending *pend;
+    struct chainwatch_pending *pend;
     size_t npend;
     int loaded;
     int dirty;          /* pend holds checks chain-pending does not */
@@ -611,11 +606,86 @@ static int pending_path(const char *dir, char *out)
                                                                                     : 0;
 }
 
+/* The next field of the line [*p, end): up to a space or the end; *p
+ * moves past the space. 0 and *f, *flen; GL_EPARSE if the field is
+ * empty (two spaces, a space at either end, no field left). */
+static int next_field(const char **p, const char *end, const char **f, size_t *flen)
+{
+    const char *sp = memchr(*p, ' ', (size_t)(end - *p));
+
+    *f = *p;
+    *flen = (size_t)((sp != NULL ? sp : end) - *p);
+    *p = sp != NULL ? sp + 1 : end;
+    return *flen > 0 && !(sp != NULL && *p == end) ? 0 : GL_EPARSE;
+}
+
+/* One line of chain-pending, [p, end) without its newline, into *e
+ * (zeroed first): exactly the fields pending_save writes. 0, or
+ * GL_EPARSE with why (may be NULL) naming the line and what was wrong. */
+static int pending_parse_line(const char *p, const char *end, size_t line,
+                              struct chainwatch_pending *e, struct gl_err *why)
+{
+    const char *f;
+    size_t n;
+    int src = (size_t)(end - p) >= 7 && memcmp(p, "source ", 7) == 0;
+
+    memset(e, 0, sizeof(*e));
+    e->kind = src ? PEND_SOURCE : PEND_AUDIT;
+    if (src)
+        p += 7;
+    if (next_field(&p, end, &f, &n) != 0 || gl_parse_u64(f, n, &e->due) != 0 ||
+        next_field(&p, end, &f, &n) != 0 || gl_parse_u64(f, n, &e->index) != 0)
+        return gl_err_set(
+            why, GL_EPARSE, line, "%s",
+            src ? "not a source check (source <due> <index> <source hex> <product hex>)"
+                : "not an audit check (<due> <index> <source hex>)");
+    if (next_field(&p, end, &f, &n) != 0 ||
+        gl_hex_decode_exact(f, n, e->source, 32, 1) != 0)
+        return gl_err_set(why, GL_EPARSE, line,
+                          "the source digest is not 64 lowercase hex digits");
+    if (src && (next_field(&p, end, &f, &n) != 0 ||
+                gl_hex_decode_exact(f, n, e->product, 32, 1) != 0))
+        return gl_err_set(why, GL_EPARSE, line,
+                          "the product digest is not 64 lowercase hex digits");
+    if (p != end)
+        return gl_err_set(why, GL_EPARSE, line, "more fields than a check has");
+    return 0;
+}
+
+int chainwatch_pending_parse(const char *buf, size_t len, struct chainwatch_pending *pend,
+                             size_t max, size_t *n, struct gl_err *why)
+{
+    const char *p = buf, *end, *nl;
+    size_t line = 1;
+    int rc = 0;
+
+    *n = 0;
+    if (len == 0)
+        return 0; /* buf may be NULL */
+    end = buf + len;
+    if (len > CHAINWATCH_PENDING_MAX_SIZE)
+        return gl_err_set(why, GL_ETOOBIG, 0, "larger than %zu bytes",
+                          CHAINWATCH_PENDING_MAX_SIZE);
+    for (; rc == 0 && p < end; line++, p = nl + 1) {
+        if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+            nl = end; /* a last line without its newline */
+        if ((size_t)(nl - p) > CHAINWATCH_PENDING_LINE_MAX)
+            rc = gl_err_set(why, GL_EPARSE, line, "longer than %d bytes",
+                            CHAINWATCH_PENDING_LINE_MAX);
+        else if (*n == max)
+            rc = gl_err_set(why, GL_EPARSE, line, "more than %zu pending checks", max);
+        else if ((rc = pending_parse_line(p, nl, line, &pend[*n], why)) == 0)
+            (*n)++;
+    }
+    if (rc != 0)
+        *n = 0;
+    return rc;
+}
+
 static int pending_load(struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1];
+    char path[STATE_PATH_MAX];
     struct gl_buf b;
-    const char *p;
     int rc;
 
     if (w->loaded)
@@ -624,7 +694,7 @@ static int pending_load(struct chainwatch *w, const char *dir)
         cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
     }
-    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * PENDING_LINE_MAX);
+    gl_buf_init(&b, CHAINWATCH_PENDING_MAX_SIZE);
     errno = 0;
     rc = gl_file_read(path, &b);
     if (rc == GL_EIO && errno == ENOENT)
@@ -635,32 +705,11 @@ static int pending_load(struct chainwatch *w, const char *dir)
     if (rc == 0 && w->pend == NULL &&
         (w->pend = calloc(CHAINWATCH_MAX_PENDING, sizeof(*w->pend))) == NULL)
         rc = GL_ENOMEM;
-    for (p = (const char *)b.data; rc == 0 && p != NULL && b.len > 0 && *p != 0;) {
-        struct pending scratch = {0}, *e = w->npend < CHAINWATCH_MAX_PENDING
-                                               ? &w->pend[w->npend]
-                                               : &scratch;
-        char phex[GL_HASH_HEX_LEN + 1];
-        unsigned long long due, index;
-        int src = strncmp(p, "source ", 7) == 0;
-        memset(e, 0, sizeof(*e)); /* never past the array: scratch at the cap */
-        if (e == &scratch ||
-            (src ? sscanf(p + 7, "%llu %llu %64s %64s", &due, &index, hex, phex) != 4 ||
-                       gl_hex_decode_exact(phex, strlen(phex), e->product, 32, 1) != 0
-                 : sscanf(p, "%llu %llu %64s", &due, &index, hex) != 3) ||
-            gl_hex_decode_exact(hex, strlen(hex), e->source, 32, 1) != 0) {
-            cli_error("%s is malformed: remove it to drop the pending chain checks",
-                      path);
-            rc = GL_EPARSE;
-            break;
-        }
-        e->due = due;
-        e->index = index;
-        e->kind = src ? PEND_SOURCE : PEND_AUDIT;
-        w->npend++;
-        if ((p = strchr(p, '\n')) != NULL)
-            p++;
-    }
-    if (rc != 0 && rc != GL_EPARSE) /* errno still gl_file_read's: nothing ran since */
+    if (rc == 0 && (rc = chainwatch_pending_parse((const char *)b.data, b.len, w->pend,
+                                                  CHAINWATCH_MAX_PENDING, &w->npend,
+                                                  NULL)) == GL_EPARSE)
+        cli_error("%s is malformed: remove it to drop the pending chain checks", path);
+    else if (rc != 0) /* errno still gl_file_read's (or the allocation's) */
         cli_error("cannot read %s: %s", path, gl_file_read_error(rc));
     gl_buf_release(&b);
     w->loaded = rc == 0;
@@ -679,9 +728,9 @@ static int pending_save(struct chainwatch *w, const char *dir)
         cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
     }
-    gl_buf_init(&b, (size_t)CHAINWATCH_MAX_PENDING * PENDING_LINE_MAX);
+    gl_buf_init(&b, CHAINWATCH_PENDING_MAX_SIZE);
     for (size_t i = 0; rc == 0 && i < w->npend; i++) {
-        const struct pending *e = &w->pend[i];
+        const struct chainwatch_pending *e = &w->pend[i];
         gl_hex_encode(e->source, 32, hex, sizeof(hex));
         if (e->kind == PEND_SOURCE) {
             gl_hex_encode(e->product, 32, phex, sizeof(phex));
@@ -733,7 +782,7 @@ static int pending_has(struct chainwatch *w, const char *dir, int kind, uint64_t
 static int pending_put(struct chainwatch *w, const char *dir, int kind, uint64_t index,
                        const struct gl_statement_fields *f, uint64_t due)
 {
-    struct pending *e;
+    struct chainwatch_pending *e;
     int rc;
 
     if ((rc = pending_has(w, dir, kind, index)) != 0)
@@ -880,7 +929,7 @@ dated:
 
 /* The alarm of due check e (PEND_AUDIT: unaudited-source; PEND_SOURCE:
  * source-not-logged) and what it says was missing. */
-static const char *due_kind(const struct pending *e)
+static const char *due_kind(const struct chainwatch_pending *e)
 {
     return e->kind == PEND_SOURCE ? "source-not-logged" : "unaudited-source";
 }
@@ -888,8 +937,9 @@ static const char *due_kind(const struct pending *e)
 /* What due check e found missing, for the build f (NULL: its statement
  * is not at hand), hex being its source's first 8 bytes in hex: the
  * detail of its alarm after "entry <index>: ". */
-static void due_what(const struct pending *e, const struct gl_statement_fields *f,
-                     const char *hex, char *out, size_t n)
+static void due_what(const struct chainwatch_pending *e,
+                     const struct gl_statement_fields *f, const char *hex, char *out,
+                     size_t n)
 {
     char build[240] = "build";
 
@@ -913,7 +963,8 @@ static void due_what(const struct pending *e, const struct gl_statement_fields *
  * log's tiles by w->reader, with its proof, when it is the build recorded
  * (see the top of this file); without it otherwise, the detail saying
  * why. */
-static void hidden_build(struct chainwatch *w, const struct pending *e, const char *hex)
+static void hidden_build(struct chainwatch *w, const struct chainwatch_pending *e,
+                         const char *hex)
 {
     const struct gl_verifier *subs;
     struct gl_statement st;
@@ -968,7 +1019,8 @@ out:
  * the log's tiles give it (hidden_build). 0 done (alarm raised or
  * cleared); GL_EIO: the log could not be asked, or its answer lacks the
  * build and does not reach it (reported); the check stays pending. */
-static int check_due(struct chainwatch *w, const struct pending *e, const char *origin)
+static int check_due(struct chainwatch *w, const struct chainwatch_pending *e,
+                     const char *origin)
 {
     const char *what = e->kind == PEND_SOURCE ? "source" : "audit";
     const struct linked *build = NULL;
@@ -1031,7 +1083,7 @@ int chainwatch_due(struct chainwatch *w, const char *state_dir, const char *orig
         return rc;
     before = w->npend;
     for (size_t i = 0; i < w->npend; i++) {
-        const struct pending *e = &w->pend[i];
+        const struct chainwatch_pending *e = &w->pend[i];
         if (e->due > now || e->index >= below ||
             (e->kind == PEND_AUDIT && w->audit_within == 0))
             w->pend[keep++] = *e; /* not yet (or no audit checks this run) */

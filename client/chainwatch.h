@@ -55,6 +55,7 @@
 
 #include "fetch.h"
 #include "glasslog/buf.h"
+#include "glasslog/error.h"
 #include "glasslog/policy.h"
 #include "glasslog/statement.h"
 
@@ -63,8 +64,45 @@
 /* Seconds a build's source statement may be logged after the build
  * (pipelines log concurrently) before source-not-logged is raised. */
 #define CHAINWATCH_SOURCE_GRACE 600
+#define CHAINWATCH_PENDING_LINE_MAX 200 /* bytes of a chain-pending line, at most */
+/* Bytes of chain-pending, at most (what chainwatch ever writes). */
+#define CHAINWATCH_PENDING_MAX_SIZE                                                      \
+    ((size_t)CHAINWATCH_MAX_PENDING * CHAINWATCH_PENDING_LINE_MAX)
 
 struct chainwatch;
+
+/* A pending check, one line of chain-pending (the state directory's file
+ * that chainwatch_flush writes): an audit check
+ * (CHAINWATCH_PENDING_AUDIT, the line `<due> <index> <source hex>`) or a
+ * source check (CHAINWATCH_PENDING_SOURCE, the line `source <due>
+ * <index> <source hex> <product hex>`), the numbers decimal, the digests
+ * 64 lowercase hex digits. product: the product digest of the build's
+ * subject and version (source checks only; zero for audit checks). */
+enum { CHAINWATCH_PENDING_AUDIT = 0, CHAINWATCH_PENDING_SOURCE = 1 };
+
+struct chainwatch_pending {
+    uint64_t due, index;
+    uint8_t source[32];
+    uint8_t product[32];
+    int kind; /* CHAINWATCH_PENDING_* */
+};
+
+/* Parses the text of a chain-pending file (buf, len bytes, borrowed,
+ * any bytes) into pend[0..*n), one check a line in the file's order, at
+ * most max of them (chainwatch's own cap is CHAINWATCH_MAX_PENDING).
+ * pend is the caller's (room for max); *n is always set. Each line is
+ * exactly what chainwatch writes: `<due> <index> <source hex>` or
+ * `source <due> <index> <source hex> <product hex>`, fields one space
+ * apart, numbers decimal without sign or leading zeros, digests 64
+ * lowercase hex digits, at most CHAINWATCH_PENDING_LINE_MAX bytes, each
+ * ended by a newline (the last one may lack it); nothing else, no empty
+ * line. 0 (an empty text holds no check); GL_EPARSE when a line is not a
+ * check or the text holds more than max checks; GL_ETOOBIG when len
+ * exceeds CHAINWATCH_PENDING_MAX_SIZE. On failure *n is 0 (entries of
+ * pend may have been written) and why (may be NULL) says what was wrong
+ * and on which line. Nothing is printed or allocated. */
+int chainwatch_pending_parse(const char *buf, size_t len, struct chainwatch_pending *pend,
+                             size_t max, size_t *n, struct gl_err *why);
 
 /* What an alarm carries: the entry it is about (index, its bytes: stmt
  * is NULL and len 0 when neither the log's answer nor its tiles gave it,

@@ -29,7 +29,10 @@
  * is reported with the read's reason (errno's text, or the cap); once
  * the receiver of the alarms is full (the monitor's cap per cycle) no
  * more are raised: the statement's checks stop (GL_ETOOBIG) and due
- * checks stay pending for the next call.
+ * checks stay pending for the next call. chain-pending's parser
+ * (chainwatch_pending_parse) reads a text as chainwatch writes it to the
+ * values it was written from and refuses a malformed line, or a check
+ * past its cap, naming the line.
  */
 #include "testutil.h"
 
@@ -1091,6 +1094,117 @@ static void test_monitor_alarm_cap(void **state)
     remove_dir(dir);
 }
 
+/* chainwatch_pending_parse: a chain-pending text as chainwatch writes it
+ * (an audit check, then a source check due at the saturated UINT64_MAX),
+ * its values chosen here and its digests computed here (the product
+ * digest is SHA-256 of "<subject> <version>"), parses to exactly those
+ * checks; the length is honoured (the first line alone, its buffer going
+ * on); written back by pending_save it is the same text. A second line
+ * with an uppercase product digest, or a cap of one check, is refused
+ * with the line and no check, as is any line not in the form chainwatch
+ * writes (an empty line, a field more, two spaces, a leading zero, a
+ * sign, a number past 2^64 - 1, a space at the end). */
+static void test_pending_parse(void **state)
+{
+    static const char tmpl[] = "/tmp/glasslog-chainpending-XXXXXX";
+    struct chainwatch_pending got[3];
+    struct chainwatch w;
+    uint8_t x[32], y[32], prod[32];
+    char hx[65], hy[65], hp[65], text[512], bad[512], saved[512], dir[sizeof(tmpl)];
+    struct gl_err why;
+    size_t n = 99, first;
+    int len;
+    (void)state;
+
+    assert_int_equal(gl_sha256("source X", 8, x), 0);
+    assert_int_equal(gl_sha256("source Y", 8, y), 0);
+    assert_int_equal(gl_sha256("app 1.0", 7, prod), 0);
+    assert_int_equal(gl_hex_encode(x, 32, hx, sizeof(hx)), 0);
+    assert_int_equal(gl_hex_encode(y, 32, hy, sizeof(hy)), 0);
+    assert_int_equal(gl_hex_encode(prod, 32, hp, sizeof(hp)), 0);
+    first = (size_t)snprintf(text, sizeof(text), "1700086400 3 %s\n", hx);
+    len = snprintf(text + first, sizeof(text) - first,
+                   "source 18446744073709551615 7 %s %s\n", hy, hp);
+    assert_true(len > 0 && first + (size_t)len < sizeof(text));
+    len += (int)first;
+
+    memset(&why, 0, sizeof(why));
+    assert_int_equal(chainwatch_pending_parse(text, (size_t)len, got, 3, &n, &why), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0].kind, CHAINWATCH_PENDING_AUDIT);
+    assert_true(got[0].due == 1700086400u && got[0].index == 3);
+    assert_memory_equal(got[0].source, x, 32);
+    assert_memory_equal(got[0].product, (uint8_t[32]){0}, 32);
+    assert_int_equal(got[1].kind, CHAINWATCH_PENDING_SOURCE);
+    assert_true(got[1].due == UINT64_MAX && got[1].index == 7);
+    assert_memory_equal(got[1].source, y, 32);
+    assert_memory_equal(got[1].product, prod, 32);
+    assert_int_equal(why.reason[0], 0); /* success leaves why as it was */
+
+    /* len bytes only: the first line, the second one right after it */
+    assert_int_equal(chainwatch_pending_parse(text, first, got, 3, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_true(got[0].due == 1700086400u && got[0].index == 3);
+    /* empty: no check */
+    assert_int_equal(chainwatch_pending_parse(NULL, 0, got, 3, &n, NULL), 0);
+    assert_int_equal(n, 0);
+
+    /* written back as chainwatch writes it: the same text */
+    assert_int_equal(chainwatch_pending_parse(text, (size_t)len, got, 3, &n, NULL), 0);
+    memcpy(dir, tmpl, sizeof(tmpl));
+    assert_non_null(mkdtemp(dir));
+    memset(&w, 0, sizeof(w));
+    w.pend = got;
+    w.npend = n;
+    assert_int_equal(pending_save(&w, dir), 0);
+    pending_text(dir, saved, sizeof(saved));
+    assert_string_equal(saved, text);
+    remove_dir(dir);
+
+    /* malformed: the second line's product digest in uppercase */
+    for (size_t i = 0; i < sizeof(hp); i++)
+        hp[i] = (char)(hp[i] >= 'a' && hp[i] <= 'f' ? hp[i] - 'a' + 'A' : hp[i]);
+    snprintf(bad, sizeof(bad), "1700086400 3 %s\nsource 1700000600 7 %s %s\n", hx, hy,
+             hp);
+    n = 99;
+    memset(&why, 0, sizeof(why));
+    assert_int_equal(chainwatch_pending_parse(bad, strlen(bad), got, 3, &n, &why),
+                     GL_EPARSE);
+    assert_int_equal(n, 0);
+    assert_int_equal(why.line, 2);
+    assert_non_null(strstr(why.reason, "product digest"));
+    /* nothing but the form chainwatch writes: each of these second lines
+     * is refused on line 2 */
+    static const char *const wrong[][2] = {
+        {"", NULL},                      /* an empty line */
+        {"1700000600 7 ", " extra"},     /* a field more */
+        {"1700000600  7 ", ""},          /* two spaces */
+        {"01700000600 7 ", ""},          /* a leading zero */
+        {"-1 7 ", ""},                   /* a sign */
+        {"18446744073709551616 7 ", ""}, /* past UINT64_MAX */
+        {"1700000600 7 ", " "},          /* a space at the end */
+        {"source 1700000600 7 ", ""},    /* a source check without product */
+    };
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        snprintf(bad, sizeof(bad), "1700086400 3 %s\n%s%s%s\n", hx, wrong[i][0],
+                 wrong[i][1] != NULL ? hy : "", wrong[i][1] != NULL ? wrong[i][1] : "");
+        n = 99;
+        memset(&why, 0, sizeof(why));
+        assert_int_equal(chainwatch_pending_parse(bad, strlen(bad), got, 3, &n, &why),
+                         GL_EPARSE);
+        assert_int_equal(n, 0);
+        assert_int_equal(why.line, 2);
+    }
+    /* more checks than the cap */
+    n = 99;
+    memset(&why, 0, sizeof(why));
+    assert_int_equal(chainwatch_pending_parse(text, (size_t)len, got, 1, &n, &why),
+                     GL_EPARSE);
+    assert_int_equal(n, 0);
+    assert_int_equal(why.line, 2);
+    assert_non_null(strstr(why.reason, "more than 1 "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1108,6 +1222,7 @@ int main(void)
         cmocka_unit_test(test_monitor_rebuild_role),
         cmocka_unit_test(test_monitor_pending_unreadable),
         cmocka_unit_test(test_monitor_alarm_cap),
+        cmocka_unit_test(test_pending_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

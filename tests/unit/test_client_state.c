@@ -255,7 +255,7 @@ static void test_pending_malformed(void **state)
                                "6 2 " EDGE_HEX "\n"
                                "not a pending check\n";
     struct chainwatch w;
-    struct pending *first;
+    struct chainwatch_pending *first;
     char path[STATE_PATH_MAX + 16];
     FILE *f;
     (void)state;
