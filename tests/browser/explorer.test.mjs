@@ -1011,7 +1011,7 @@ test('a suggested policy answered late never replaces a policy saved or forgotte
   for (const then of ['save', 'forget']) {
     const n = asked;
     await page.click('#policy-suggested');
-    for (let i = 0; i < 300 && asked === n; i++) await sleep(10);
+    for (let i = 0; i < T / 10 && asked === n; i++) await sleep(10);
     check(asked === n + 1, `${then}: the suggested policy was never asked for`);
     if (then === 'save') {
       await page.fill('#policy-text', own);
@@ -1022,7 +1022,7 @@ test('a suggested policy answered late never replaces a policy saved or forgotte
       await page.waitForFunction(() => /forgotten/.test(document.getElementById('policy-msg').textContent), null, { timeout: T });
     }
     release();
-    for (let i = 0; i < 300 && answered === n; i++) await sleep(10);
+    for (let i = 0; i < T / 10 && answered === n; i++) await sleep(10);
     check(answered === n + 1, `${then}: the suggested policy was never answered`);
     // long enough for the page to save the answer, were it still allowed to
     await page.waitForFunction(() => localStorage.getItem('glasslog.policy.source') === 'log', null, { timeout: 300 })
@@ -1068,7 +1068,7 @@ test('a trickled lookup: a newer search aborts it, the deadline ends it', async 
     for (let n = 1; n <= 3; n++) {
       await page.fill('#hash-input', String(n).repeat(64));
       await page.click('#find-hash button[type=submit]');
-      for (let i = 0; i < 300 && asked < n; i++) await sleep(10);
+      for (let i = 0; i < T / 10 && asked < n; i++) await sleep(10);
       check(asked === n, `the log was asked ${asked} lookups, want ${n}`);
     }
     for (let i = 0; i < 50 && held.size > 1; i++) await sleep(10); // well within the deadline
@@ -1076,7 +1076,7 @@ test('a trickled lookup: a newer search aborts it, the deadline ends it', async 
     await page.waitForSelector('#find-results .error', { timeout: T });
     const t = await page.textContent('#find-results');
     check(t === 'the lookup: the log did not finish answering within 1 s', `says ${t}`);
-    for (let i = 0; i < 100 && held.size > 0; i++) await sleep(10);
+    for (let i = 0; i < T / 10 && held.size > 0; i++) await sleep(10);
     check(held.size === 0, `${held.size} lookups still open after the deadline`);
   } finally {
     for (const res of held) res.destroy();

@@ -65,11 +65,12 @@ expect_rc 0 "$G" append --log "$LOG_URL" --log-vkey "@$T/log.key.pub" --key "$T/
     --kind build --subject widget --version 1.0 --file "$T/widget.bin" --source-dir "$T/src"
 [ "$(sed -n '3,4p' "$T/out")" = "$(printf 'sha256 %s\nsource %s' "$(sha256sum "$T/widget.bin" | cut -c1-64)" "$SRC")" ] ||
     fail "append --source-dir printed: $(cat "$T/out")"
-app --key "$T/rb1.key" --kind rebuild --subject widget --version 1.0 --file "$T/rebuilt.bin" \
-    --source-dir "$T/rebuild-src"
+# (the report right after the build: the monitor below gives it 2 s)
 echo "report: fine" > "$T/report.txt"
 app --key "$T/auditor.key" --kind audit-report --subject widget --version 1.0 \
     --file "$T/report.txt" --audited "$SRC" --scope "full source review"
+app --key "$T/rb1.key" --kind rebuild --subject widget --version 1.0 --file "$T/rebuilt.bin" \
+    --source-dir "$T/rebuild-src"
 # The log's source index finds all four by the independently computed digest.
 expect_http 200 GET "/api/v1/lookup?source=$SRC"
 [ "$(grep -o '"index"' "$T/body" | wc -l)" = 4 ] || fail "lookup?source= found $(cat "$T/body")"
@@ -79,9 +80,9 @@ expect_rc 0 "$G" lookup --log "$LOG_URL" --policy "$T/policy" --state "$T/st" --
 expect_out "^chain of build widget 1.0 sha256 $(sha "$T/widget.bin")"
 expect_out "^build #1 by vendor.example (builder): ok"
 expect_out "source #0 by vendor.example (builder): ok"
-expect_out "rebuild #2 by rb1.example (rebuilder): ok: reproduced the build"
+expect_out "rebuild #3 by rb1.example (rebuilder): ok: reproduced the build"
 expect_out "rebuilds: ok: 1 of the 1 required rebuilder reproduced it"
-expect_out "audit #3 by auditor.example (auditor): ok: covers the source (scope: full source review)"
+expect_out "audit #2 by auditor.example (auditor): ok: covers the source (scope: full source review)"
 expect_out "^overall: verified"
 expect_err "first checkpoint seen for log example.com/log (size 4): remembered"
 head -1 "$T/widget.chain" | grep -qx 'glasslog.dev/chain-bundle/v1' || fail "chain bundle header"
@@ -676,9 +677,9 @@ expect_err "entry 1: its chain checks could not be made (its audit check could n
 if grep -q "could not be asked" "$T/err"; then fail "a state failure reported as the log's"; fi
 # An auditor's report counts for a due audit check only if signed (its
 # time) by the due time: the log's index says only when it was logged.
-# Two builds (--audit-within 4s) whose checks a pass makes pending (the
-# appends and the pass have 4 s, slow as they may be under sanitizers),
-# and after sleep 5 (both past due): tardy's report,
+# Two builds (--audit-within 8s) whose checks a pass makes pending (the
+# appends and the pass have 8 s, slow as they may be under sanitizers),
+# and after sleep 9 (both past due): tardy's report,
 # appended now, is signed after the due time and raises unaudited-source
 # although logged before the pass that checks it; prompt's, signed before
 # the build (PT) but logged only now, counts.
@@ -694,17 +695,17 @@ for v in prompt:$PSRC tardy:$TSRC; do
 done
 PB=$(sed -n 's/^index //p' "$T/prompt.out") TB=$(sed -n 's/^index //p' "$T/tardy.out")
 expect_rc 0 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon12" --once \
-    --no-progress --audit-within 4s
+    --no-progress --audit-within 8s
 P12="$T/mon12/$ID/chain-pending"
 grep -q "^[0-9]* $PB " "$P12" && grep -q "^[0-9]* $TB " "$P12" ||
     fail "the audit checks of $PB and $TB are not pending: $(cat "$P12")"
-sleep 5
+sleep 9
 app --key "$T/auditor.key" --kind audit-report --subject tardy --version 1.0 \
     --file "$T/report.txt" --audited "$TSRC" --scope "full source review"
 signed_audit prompt "$PSRC" "$PT" > "$T/paudit.st" || fail "signing prompt's audit"
 expect_http 200 POST /api/v1/add --data-binary "@$T/paudit.st"
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/policy" --state "$T/mon12" --once \
-    --no-progress --audit-within 4s
+    --no-progress --audit-within 8s
 expect_err "ALARM (unaudited-source): entry $TB: build of tardy 1.0: no auditor's report covers"
 ls "$T/mon12/$ID/alarms" | grep -q "^unaudited-source-$PB-" &&
     fail "a report signed before the due time and logged after it did not count"

@@ -74,7 +74,7 @@ CONF
 "$NGINX" -c "$T/nginx.conf" -p "$T/nginx" > "$T/nginx/out" 2>&1 &
 NPID=$!
 PIDS="$PIDS $NPID"
-wait_until 10 curl -sf -o /dev/null "$NGX/checkpoint" || fail "nginx did not start: $(cat "$T/nginx/out" "$T/nginx/error.log" 2>/dev/null)"
+wait_until 30 curl -sf -o /dev/null "$NGX/checkpoint" || fail "nginx did not start: $(cat "$T/nginx/out" "$T/nginx/error.log" 2>/dev/null)"
 
 check_all() {
     curl -sf "$NGX/checkpoint" | cmp -s - <(curl -sf "$LOG_URL/checkpoint") ||
@@ -140,7 +140,7 @@ static() { # static DIR: serves DIR on a free port, sets SURL
     python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" > "$T/static.$port" 2>&1 &
     PIDS="$PIDS $!"
     SURL="http://127.0.0.1:$port"
-    wait_until 10 curl -sf -o /dev/null "$SURL/checkpoint" || fail "python http.server for $1"
+    wait_until 30 curl -sf -o /dev/null "$SURL/checkpoint" || fail "python http.server for $1"
 }
 static "$T/www600"
 expect_rc 2 "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$D"

@@ -51,7 +51,7 @@ A_STATIC="http://127.0.0.1:$APORT"
 spawn tileproxy python3 "$PY" tile-proxy "$B_URL" || fail "tile proxy"
 PROXY_OUT=$SPAWN_OUT PROXY_PID=$SPAWN_PID
 B_VIA=$SPAWN_URL
-wait_until 10 curl -sf -o /dev/null "$A_STATIC/checkpoint" || fail "python http.server for A's copy"
+wait_until 30 curl -sf -o /dev/null "$A_STATIC/checkpoint" || fail "python http.server for A's copy"
 
 {
     echo logs/v0

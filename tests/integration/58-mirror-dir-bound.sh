@@ -71,7 +71,7 @@ SLOG="$T/static.log" # one line a request
 python3 -m http.server --bind 127.0.0.1 --directory "$S" "$PORT" > "$SLOG" 2>&1 &
 PIDS="$PIDS $!"
 SURL="http://127.0.0.1:$PORT"
-wait_until 10 curl -sf -o /dev/null "$SURL/good/checkpoint" || fail "python http.server"
+wait_until 30 curl -sf -o /dev/null "$SURL/good/checkpoint" || fail "python http.server"
 
 # maxrss CMD...: runs CMD (stdout and stderr to $T/out and $T/err), sets
 # RC and RSS (CMD's peak resident set in KiB, from getrusage)

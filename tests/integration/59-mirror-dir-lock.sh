@@ -43,7 +43,7 @@ PORT=$(free_port)
 python3 -m http.server --bind 127.0.0.1 --directory "$S" "$PORT" > "$T/static.log" 2>&1 &
 PIDS="$PIDS $!"
 SURL="http://127.0.0.1:$PORT"
-wait_until 10 curl -sf -o /dev/null "$SURL/checkpoint" || fail "python http.server"
+wait_until 30 curl -sf -o /dev/null "$SURL/checkpoint" || fail "python http.server"
 D="$T/www"
 L="$D/.glasslog-mirror.lock"
 mirror() { expect_rc "$1" "$G" mirror-dir --log "$SURL" --log-vkey "@$T/log.key.pub" --dir "$D"; }

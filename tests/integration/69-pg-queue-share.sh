@@ -29,12 +29,12 @@ share_round() {
     PIDS="$PIDS $lg"
     size0=$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")
     busy() { [ "$(PG_DB=log pg_sql a "SELECT size FROM glasslog_state")" -gt $((size0 + 50)) ]; }
-    wait_until 30 busy || fail "the load did not start: size $(PG_DB=log pg_sql a "SELECT size FROM glasslog_state"); $(tail -n 3 "$T/lg.err" "$T/lg.out" "$OUT_A")"
+    wait_until 120 busy || fail "the load did not start: size $(PG_DB=log pg_sql a "SELECT size FROM glasslog_state"); $(tail -n 3 "$T/lg.err" "$T/lg.out" "$OUT_A")"
     for k in 1 2 3; do
         statement "via-b-$1-$k" 1.0 > "$T/st"
         : > "$T/r"
         t0=$(date +%s%N)
-        code=$(curl -s -m 10 -o "$T/r" -w '%{http_code}' --data-binary "@$T/st" "$URL_B/api/v1/add")
+        code=$(curl -s -m 25 -o "$T/r" -w '%{http_code}' --data-binary "@$T/st" "$URL_B/api/v1/add")
         ms=$((($(date +%s%N) - t0) / 1000000))
         [ "$code" = 200 ] || { kill "$lg"; fail "--batch-max $1: append $k through B under A's load: '$code' after $ms ms $(cat "$T/r")"; }
     done

@@ -227,7 +227,7 @@ http GET /checkpoint
 [ "$CODE" != 200 ] || fail "a checkpoint is served without its witness quorum"
 ready block && fail "READY=1 before any checkpoint is served"
 # The service manager is told what the start waits for.
-grep -q '^STATUS=waiting for a witness quorum for the checkpoint of size [0-9]' "$T/block.msgs" ||
+wait_until 30 grep -q '^STATUS=waiting for a witness quorum for the checkpoint of size [0-9]' "$T/block.msgs" ||
     fail "no waiting STATUS=: $(cat "$T/block.msgs")"
 # Not healthy: nothing is served (though the log re-signs every second).
 expect_http 503 GET /healthz

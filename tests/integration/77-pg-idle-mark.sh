@@ -41,14 +41,14 @@ serves() { [ "$(curl -sf -m 2 "$1/checkpoint" | sed -n 2p)" = "$2" ]; }
 pg_front A
 wait_until 10 pg_leads "$OUT_A" || fail "A did not take the lease again: $(cat "$OUT_A")"
 LEASE_MS=600000 pg_front C
-wait_until 5 serves "$URL_C" 3 ||
+wait_until 20 serves "$URL_C" 3 ||
     fail "follower C does not serve the idle log's tree: $(curl -s "$URL_C/checkpoint"); A: $(cat "$OUT_A")"
 code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL_C/healthz")
 [ "$code" = 200 ] || fail "C serving the tree: /healthz $code $(cat "$T/body")"
 serves "$URL_A" 3 || fail "A does not serve size 3: $(curl -s "$URL_A/checkpoint")"
 unmark
 remarked() { [ "$(PG_DB=log pg_sql a "SELECT durable, durable_epoch = epoch FROM glasslog_state")" = "3|t" ]; }
-wait_until 3 remarked || fail "A did not mark its tree again: $(PG_DB=log pg_sql a "SELECT durable, durable_epoch, epoch FROM glasslog_state")"
+wait_until 15 remarked || fail "A did not mark its tree again: $(PG_DB=log pg_sql a "SELECT durable, durable_epoch, epoch FROM glasslog_state")"
 grep -q "the released tree of size 3 is not marked durable under epoch" "$OUT_A" ||
     fail "A did not log its new mark: $(cat "$OUT_A")"
 for fe in C A; do
@@ -84,7 +84,7 @@ wait_until 20 serves "$URL_B" 3 || fail "B does not serve size 3 after the lock:
 grep -q "the stored tree of size 3 is durable, marked so for the followers" "$OUT_B" ||
     fail "B did not log its mark: $(cat "$OUT_B")"
 wcosigned() { [ "$(wsize)" = 3 ]; }
-wait_until 5 wcosigned || fail "the witness holds size $(wsize), not B's 3"
+wait_until 20 wcosigned || fail "the witness holds size $(wsize), not B's 3"
 LOG_PID=$PID_B LOG_OUT=$OUT_B stop_log
 stop_witness 1
 echo "77-pg-idle-mark: an idle log without a mark is marked by its sequencer: ok"

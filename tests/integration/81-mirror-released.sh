@@ -58,7 +58,7 @@ done
 curl -sf "$MURL/mirror/$LHEX/checkpoint" | cmp -s - "$T/mck5" ||
     fail "the mirror checkpoint changed during the fault"
 # and it was there to push: the read-only store shows the failed batch
-grep -q "mirror push: the stored tree of size 6 is not released (released: 5)" "$LOG_OUT" ||
+wait_until 20 grep -q "mirror push: the stored tree of size 6 is not released (released: 5)" "$LOG_OUT" ||
     fail "no held push logged (is the failed batch in the read-only view?): $(grep -i 'mirror' "$LOG_OUT" | tail -5)"
 echo "81-mirror-released: the unreleased stored tree of size 6 was not pushed"
 

@@ -17,7 +17,7 @@
 # for ever: no append was answered again.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
-RESUME_S=40
+RESUME_S=90 # the old code never resumed; a resumption takes about 15 s
 make_keys
 
 pg_init p
@@ -73,7 +73,7 @@ for f in A B; do
     done
 done
 loaded() { [ "$(cat "$T"/load.* 2>/dev/null | grep -c '^200')" -ge 20 ]; }
-wait_until 30 loaded || fail "the appends do not flow: $(cat "$T"/load.* 2>/dev/null | tail -3)"
+wait_until 120 loaded || fail "the appends do not flow: $(cat "$T"/load.* 2>/dev/null | tail -3)"
 
 # A's writer is sure to wait on p when it is paused: a session of p
 # holds the state row, so A's next commit waits for it in its first
