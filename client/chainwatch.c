@@ -666,7 +666,7 @@ int chainwatch_pending_parse(const char *buf, size_t len, struct chainwatch_pend
     if (len > CHAINWATCH_PENDING_MAX_SIZE)
         return gl_err_set(why, GL_ETOOBIG, 0, "larger than %zu bytes",
                           CHAINWATCH_PENDING_MAX_SIZE);
-    for (; rc == 0 && p < end; line++, p = nl + 1) {
+    for (; rc == 0 && p < end; line++, p = nl < end ? nl + 1 : end) {
         if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
             nl = end; /* a last line without its newline */
         if ((size_t)(nl - p) > CHAINWATCH_PENDING_LINE_MAX)
@@ -684,6 +684,7 @@ int chainwatch_pending_parse(const char *buf, size_t len, struct chainwatch_pend
 
 static int pending_load(struct chainwatch *w, const char *dir)
 {
+    struct gl_err why = {0};
     char path[STATE_PATH_MAX];
     struct gl_buf b;
     int rc;
@@ -707,8 +708,10 @@ static int pending_load(struct chainwatch *w, const char *dir)
         rc = GL_ENOMEM;
     if (rc == 0 && (rc = chainwatch_pending_parse((const char *)b.data, b.len, w->pend,
                                                   CHAINWATCH_MAX_PENDING, &w->npend,
-                                                  NULL)) == GL_EPARSE)
-        cli_error("%s is malformed: remove it to drop the pending chain checks", path);
+                                                  &why)) == GL_EPARSE)
+        cli_error(
+            "%s is malformed (line %zu: %s): remove it to drop the pending chain checks",
+            path, why.line, why.reason);
     else if (rc != 0) /* errno still gl_file_read's (or the allocation's) */
         cli_error("cannot read %s: %s", path, gl_file_read_error(rc));
     gl_buf_release(&b);

@@ -389,17 +389,22 @@ static int load_mirror(struct witness *w)
  * left it (the hard one, unless the raise was refused) holds them and
  * connections beside (gl_http_fd_fits); else GL_ERANGE, logged in one
  * line naming the count, the hard limit and what to raise, or lower when
- * `lowerable` (a --mirror-max-logs below the bound would hold). The one
+ * a --mirror-max-logs below the bound would hold (copies above the
+ * `mirrored` logs the file mirrors, which no bound is below, and the
+ * limit holding those). The one
  * computation of the budget: --check-config and a start (before any
  * store opens, so a start too low never gets as far as EMFILE) call it,
  * and the start sizes its connections with *reserve. */
-static int fd_check(size_t copies, int lowerable, unsigned *reserve)
+static int fd_check(size_t copies, size_t mirrored, unsigned *reserve)
 {
     struct gl_http_fd_limits lim;
     char hard[32], soft[48] = "", mirror[96] = "";
     int rc;
     unsigned cfds = (unsigned)copies * MIRROR_COPY_FDS; /* <= LOGS_MAX: asserted above */
     unsigned r = FD_RESERVE + cfds, need = r + GL_HTTP_MIN_CONNECTIONS;
+    /* mirrored <= copies (mirror_bound): no overflow either */
+    unsigned least =
+        FD_RESERVE + (unsigned)mirrored * MIRROR_COPY_FDS + GL_HTTP_MIN_CONNECTIONS;
 
     if (copies > 0) {
         gl_log(GL_LOG_INFO,
@@ -429,7 +434,7 @@ static int fd_check(size_t copies, int lowerable, unsigned *reserve)
            "needs (%u for its state and the rest%s, %u connections at least): raise the "
            "hard limit (ulimit -Hn, LimitNOFILE=) to %u%s",
            hard, soft, need, FD_RESERVE, mirror, GL_HTTP_MIN_CONNECTIONS, need,
-           lowerable ? " or lower --mirror-max-logs" : "");
+           copies > mirrored && lim.soft >= least ? " or lower --mirror-max-logs" : "");
     return GL_ERANGE;
 }
 
@@ -456,9 +461,7 @@ static int load_config(struct witness *w)
         copies = logs_mirrored(&w->logs); /* see check_config: no lower bound holds */
     else
         copies = mirror_bound(&w->logs, w->o.mirror_max_logs);
-    /* an explicit bound above the logs mirrored, or a start's spare, can
-     * be lowered */
-    return fd_check(copies, copies > logs_mirrored(&w->logs), &w->fd_reserve);
+    return fd_check(copies, w->mirrors ? logs_mirrored(&w->logs) : 0, &w->fd_reserve);
 }
 
 /* --check-config: what a start does before it opens anything

@@ -260,6 +260,10 @@ check_usable "default bound, soft 24 hard 1024" 24 1024 --logs "$T/logs"
 check_refused "--mirror-max-logs 4, hard 1100" \
     'the open-file limit (hard 1100) cannot hold the 1280 descriptors the witness needs (704 for its state and the rest, 512 for 4 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1280 or lower --mirror-max-logs' \
     1100 1100 --logs "$T/logs" --mirror-max-logs 4
+# under 1000 not even --mirror-max-logs 2 (1024) would hold: raise only
+check_refused "--mirror-max-logs 4, hard 1000" \
+    'the open-file limit (hard 1000) cannot hold the 1280 descriptors the witness needs (704 for its state and the rest, 512 for 4 mirror copies at most, 64 connections at least): raise the hard limit (ulimit -Hn, LimitNOFILE=) to 1280' \
+    1000 1000 --logs "$T/logs" --mirror-max-logs 4
 check_usable "--mirror-max-logs 2, hard 1100" 1024 1100 --logs "$T/logs" --mirror-max-logs 2
 # not mirroring: 704 + 64
 echo logs/v0 > "$T/logs-plain"
