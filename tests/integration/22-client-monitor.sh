@@ -92,14 +92,14 @@ expect_err "(4 by watched submitters: 4 expected, 0 unexpected"
 t0=$(date +%s)
 expect_rc 2 "$G" monitor --log "$LOG_URL" --policy "$T/p.ci" --state "$T/s2b" --once \
     --expect "$T/expected" --no-progress --on-alarm-timeout 1 \
-    --on-alarm "sleep 30 & echo \"\$\$ \$!\" > '$T/hang.pids'; sleep 30"
+    --on-alarm "sleep 300 & echo \"\$\$ \$!\" > '$T/hang.pids'; sleep 300"
 expect_err "1 unexpected; 0 by other submitters of the policy; 710 by keys outside the policy"
 expect_err "the --on-alarm command timed out after 1 s"
 [ $(($(date +%s) - t0)) -lt 25 ] || fail "the hanging --on-alarm command was not stopped in time"
 # gone PID: no such process, or a zombie that init has not collected yet.
 gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 for p in $(cat "$T/hang.pids"); do
-    wait_until 10 gone "$p" || fail "hook process $p left after the timeout"
+    wait_until 10 gone "$p" || { kill -9 $(cat "$T/hang.pids") 2>/dev/null; fail "hook process $p left after the timeout"; }
 done
 [ "$(wc -w < "$T/hang.pids")" = 2 ] || fail "hang hook pids: $(cat "$T/hang.pids")"
 

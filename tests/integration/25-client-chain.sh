@@ -1,7 +1,7 @@
 # Goal: the provenance chain end to end against a live glasslogd. The vendor
 # logs a source snapshot (a directory: its tree digest) and the build made
-# from it; an independent rebuilder rebuilds the same tree and logs a
-# rebuild in one command; an auditor logs a report covering the source; a
+# from it; an auditor logs a report covering the source; an independent
+# rebuilder rebuilds the same tree and logs a rebuild in one command; a
 # customer verifies the update with `lookup --chain` (online) and with
 # `verify --chain-bundle` (offline, from the bundle the lookup wrote), as a
 # tree and as JSON. Then the failures: a second update whose rebuild

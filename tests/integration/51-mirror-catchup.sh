@@ -18,9 +18,10 @@
 # lands between two). Catch-up at scale is measured by make bench-mirror.
 # The mirror reaches the log, and glasslogd the second mirror, through a
 # delay line (tools/delayproxy.py: each request 30 ms, each push 300 ms
-# late), so the rest of a catch-up outlasts the test's reaction to the
-# first progress line, however loaded the machine: the mirror is stopped
-# (SIGSTOP) at that line, then killed.
+# late), so the rest of a catch-up takes seconds after the first
+# progress line (a pull's commits come about 1.5 s apart; a push also
+# pauses between its rounds' slices), far longer than the test takes to
+# stop the mirror (SIGSTOP) at that line before it kills it.
 . "$(dirname "$0")/lib.sh"
 need_py_crypto
 G="$GL_BIN/glasslog"

@@ -4,7 +4,7 @@
 # until the test releases them, so glasslogd's reads of them wait in the
 # server (seen in pg_stat_activity): an entry, a proof whose full tile is
 # not cached, a lookup, a full tile and an entry bundle. Meanwhile /healthz, /checkpoint
-# and the partial tile (served from memory) answer within a second (the
+# and the partial tile (served from memory) answer within 3 s (the
 # old code answered them only once the lock was gone), clients that leave
 # free their places at once (glasslog_store_reads_waiting), and the
 # waiting reads answer what is stored (checked against answers read after
@@ -195,7 +195,7 @@ cmp -s "$T/tile.got" "$T/tile.want" || fail "the tile differs"
 # 1/000.p/1, and both stay cached together (the old cache put tile (L, i)
 # in the slot of (0, i), so each proof of 290 pushed 0/000 out and the
 # next proof of 3 read it again, waiting on the lock here); with the
-# tiles table locked, proofs of both, alternating, answer within a second
+# tiles table locked, proofs of both, alternating, answer within 3 s
 # what they answered before, and glasslog_store_reads_total (at least the
 # five reads of 1) does not move
 for i in 3 290; do

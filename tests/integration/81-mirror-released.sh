@@ -48,6 +48,10 @@ statement failed 2 > "$T/st2"
 CODE=$(curl -s -o "$T/body" -w '%{http_code}' --data-binary "@$T/st2" "$LOG_URL/api/v1/add")
 [ "$CODE" = 503 ] || fail "a second append during the fault answered $CODE: $(cat "$T/body")"
 [ "$(log_size)" = 5 ] || fail "the log serves size $(log_size) during the fault"
+# the tree of size 6 was there to push (the read-only store shows the
+# failed batch) and a push round has seen it; then several more rounds
+wait_until 20 grep -q "mirror push: the stored tree of size 6 is not released (released: 5)" "$LOG_OUT" ||
+    fail "no held push logged (is the failed batch in the read-only view?): $(grep -i 'mirror' "$LOG_OUT" | tail -5)"
 # several push rounds (500 ms each): nothing above 5 reaches the mirror
 for i in $(seq 20); do
     [ "$(mirror_size)" = 5 ] ||
@@ -57,9 +61,6 @@ for i in $(seq 20); do
 done
 curl -sf "$MURL/mirror/$LHEX/checkpoint" | cmp -s - "$T/mck5" ||
     fail "the mirror checkpoint changed during the fault"
-# and it was there to push: the read-only store shows the failed batch
-wait_until 20 grep -q "mirror push: the stored tree of size 6 is not released (released: 5)" "$LOG_OUT" ||
-    fail "no held push logged (is the failed batch in the read-only view?): $(grep -i 'mirror' "$LOG_OUT" | tail -5)"
 echo "81-mirror-released: the unreleased stored tree of size 6 was not pushed"
 
 # the disk works again: the log recovers, releases, and the push resumes

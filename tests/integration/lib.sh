@@ -69,12 +69,17 @@ spawn() {
 # on port N" once ready, its stdout and stderr in $T/NAME.out, and waits up
 # to 30 s for that line; sets TOOL_PID and TOOL_PORT.
 start_tool() {
-    local name=$1 out="$T/$1.out"
+    local name=$1 out="$T/$1.out" end
     shift
+    end=$(($(date +%s) + 30))
     "$@" > "$out" 2>&1 &
     TOOL_PID=$!
     PIDS="$PIDS $TOOL_PID"
-    wait_until 30 grep -q '^listening on port [0-9]*$' "$out" || fail "$name did not start: $(cat "$out")"
+    until grep -q '^listening on port [0-9]*$' "$out"; do
+        kill -0 "$TOOL_PID" 2>/dev/null || fail "$name exited: $(cat "$out")"
+        [ "$(date +%s)" -lt "$end" ] || fail "$name did not start in 30 s: $(cat "$out")"
+        sleep 0.05
+    done
     TOOL_PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$out")
 }
 
