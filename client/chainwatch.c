@@ -126,7 +126,6 @@
 #define ANSWER_ITEMS 10000u             /* statements kept from one source lookup */
 #define ANSWER_BYTES ((size_t)64 << 20) /* their texts' bytes */
 #define PENDING_FILE "chain-pending"
-#define PENDING_LINE_MAX CHAINWATCH_PENDING_LINE_MAX
 
 /* A pending check (struct chainwatch_pending, chainwatch.h): an audit
  * check (PEND_AUDIT, its line `<due> <index> <source hex>`, the format of
@@ -682,6 +681,27 @@ int chainwatch_pending_parse(const char *buf, size_t len, struct chainwatch_pend
     return rc;
 }
 
+int chainwatch_pending_format(const struct chainwatch_pending *pend, size_t n,
+                              struct gl_buf *out)
+{
+    char hex[GL_HASH_HEX_LEN + 1], phex[GL_HASH_HEX_LEN + 1];
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct chainwatch_pending *e = &pend[i];
+        gl_hex_encode(e->source, 32, hex, sizeof(hex));
+        if (e->kind == PEND_SOURCE) {
+            gl_hex_encode(e->product, 32, phex, sizeof(phex));
+            rc = gl_buf_printf(out, "source %" PRIu64 " %" PRIu64 " %s %s\n", e->due,
+                               e->index, hex, phex);
+        } else {
+            rc =
+                gl_buf_printf(out, "%" PRIu64 " %" PRIu64 " %s\n", e->due, e->index, hex);
+        }
+    }
+    return rc;
+}
+
 static int pending_load(struct chainwatch *w, const char *dir)
 {
     struct gl_err why = {0};
@@ -723,26 +743,16 @@ static int pending_load(struct chainwatch *w, const char *dir)
 
 static int pending_save(struct chainwatch *w, const char *dir)
 {
-    char path[STATE_PATH_MAX], hex[GL_HASH_HEX_LEN + 1], phex[GL_HASH_HEX_LEN + 1];
+    char path[STATE_PATH_MAX];
     struct gl_buf b;
-    int rc = 0;
+    int rc;
 
     if (pending_path(dir, path) != 0) {
         cli_error("the path of %s/" PENDING_FILE " is too long", dir);
         return GL_ETOOBIG;
     }
     gl_buf_init(&b, CHAINWATCH_PENDING_MAX_SIZE);
-    for (size_t i = 0; rc == 0 && i < w->npend; i++) {
-        const struct chainwatch_pending *e = &w->pend[i];
-        gl_hex_encode(e->source, 32, hex, sizeof(hex));
-        if (e->kind == PEND_SOURCE) {
-            gl_hex_encode(e->product, 32, phex, sizeof(phex));
-            rc = gl_buf_printf(&b, "source %" PRIu64 " %" PRIu64 " %s %s\n", e->due,
-                               e->index, hex, phex);
-        } else {
-            rc = gl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %s\n", e->due, e->index, hex);
-        }
-    }
+    rc = chainwatch_pending_format(w->pend, w->npend, &b);
     if (rc == 0 && (rc = gl_file_replace(path, b.data, b.len, 0644)) != 0)
         cli_error("cannot write %s: %s", path, strerror(errno));
     else if (rc == 0)

@@ -103,6 +103,12 @@ struct chainwatch_pending {
  * and on which line. Nothing is printed or allocated. */
 int chainwatch_pending_parse(const char *buf, size_t len, struct chainwatch_pending *pend,
                              size_t max, size_t *n, struct gl_err *why);
+/* Appends pend[0..n) (borrowed) to out (the caller's) as chain-pending's
+ * lines, the one form chainwatch_pending_parse takes: what chainwatch
+ * writes. 0, or gl_buf's error when out's cap is reached (part of the
+ * text appended). */
+int chainwatch_pending_format(const struct chainwatch_pending *pend, size_t n,
+                              struct gl_buf *out);
 
 /* What an alarm carries: the entry it is about (index, its bytes: stmt
  * is NULL and len 0 when neither the log's answer nor its tiles gave it,

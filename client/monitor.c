@@ -960,7 +960,6 @@ static int check_result(struct monitor *m, const struct bundle *b, size_t i)
                                 b->e[i].len, &r->st, r->which, (uint64_t)time(NULL))
              : 0;
     if (rc == GL_ETOOBIG) {
-        m->chain_stop = 0;
         m->st.entries--;
         return GL_EVERIFY;
     }
@@ -1333,7 +1332,6 @@ int monitor_cycle(struct monitor *m)
     m->st.t0 = gl_clock_mono();
     m->alarms = 0;
     m->entry_alarms = m->due_alarms = 0; /* the caps are per cycle: ENTRY_ALARMS_MAX */
-    m->chain_stop = 0;
     gl_buf_init(&note, STATE_CHECKPOINT_MAX);
     if (nc == NULL) {
         rc = CLI_USAGE;

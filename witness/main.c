@@ -391,10 +391,10 @@ static int load_mirror(struct witness *w)
  * line naming the count, the hard limit and what to raise, or lower when
  * a --mirror-max-logs below the bound would hold (copies above the
  * `mirrored` logs the file mirrors, which no bound is below, and the
- * limit holding those). The one
- * computation of the budget: --check-config and a start (before any
- * store opens, so a start too low never gets as far as EMFILE) call it,
- * and the start sizes its connections with *reserve. */
+ * limit holding those). The one computation of the budget:
+ * --check-config and a start (before any store opens, so a start too low
+ * never gets as far as EMFILE) call it, and the start sizes its
+ * connections with *reserve. */
 static int fd_check(size_t copies, size_t mirrored, unsigned *reserve)
 {
     struct gl_http_fd_limits lim;
@@ -445,7 +445,7 @@ static int fd_check(size_t copies, size_t mirrored, unsigned *reserve)
  * the witness mirrors). 0, or an error logged. */
 static int load_config(struct witness *w)
 {
-    size_t copies;
+    size_t copies, mirrored;
     int rc;
 
     if ((rc = gl_http_fd_raise()) != 0) {
@@ -455,13 +455,12 @@ static int load_config(struct witness *w)
     if ((rc = load_key(w)) != 0 || (rc = load_logs(w)) != 0 ||
         (rc = load_peers(w)) != 0 || (rc = load_mirror_key(w, &w->mirrors)) != 0)
         return rc;
-    if (!w->mirrors)
-        copies = 0;
-    else if (w->o.check_config && w->o.mirror_max_logs == 0)
-        copies = logs_mirrored(&w->logs); /* see check_config: no lower bound holds */
+    mirrored = w->mirrors ? logs_mirrored(&w->logs) : 0;
+    if (!w->mirrors || (w->o.check_config && w->o.mirror_max_logs == 0))
+        copies = mirrored; /* see check_config: no lower bound holds */
     else
         copies = mirror_bound(&w->logs, w->o.mirror_max_logs);
-    return fd_check(copies, w->mirrors ? logs_mirrored(&w->logs) : 0, &w->fd_reserve);
+    return fd_check(copies, mirrored, &w->fd_reserve);
 }
 
 /* --check-config: what a start does before it opens anything

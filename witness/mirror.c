@@ -442,7 +442,7 @@ int mirror_prepare(struct mirror *m, const struct logs_list *next)
 {
     struct staged x = {NULL, NULL, 0};
     char why[MIRROR_WHY_MAX];
-    size_t n, peak, cache;
+    size_t n = logs_mirrored(next), cache;
     int rc = 0;
 
     assert(m->next.v == NULL);
@@ -450,7 +450,6 @@ int mirror_prepare(struct mirror *m, const struct logs_list *next)
         gl_log(GL_LOG_ERROR, "mirror: %s", why);
         return rc;
     }
-    mirror_copies(m, next, &n, &peak);
     x.v = calloc(n ? n : 1, sizeof(struct mlog *));
     x.log = calloc(n ? n : 1, sizeof(size_t));
     if (x.v == NULL || x.log == NULL) {

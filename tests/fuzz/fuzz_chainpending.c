@@ -4,7 +4,7 @@
  * refusal must say why and where (fuzz_check_why) and leave no check; an
  * accepted file holds checks of a known kind (an audit check without a
  * product digest), and the checks written back as chainwatch writes them
- * (pending_save's lines, formatted here) are the input itself (the one
+ * (chainwatch_pending_format, pending_save's) are the input itself (the one
  * form a file has: a last newline may only be missing), within the
  * file's size cap, and accepted again, the same checks in the same order. The cap on the
  * number of checks is tried too: the same input with room for one check
@@ -13,13 +13,11 @@
  */
 #include "fuzz.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../client/chainwatch.h"
 #include "glasslog/buf.h"
-#include "glasslog/codec.h"
 
 /* Room for the monitor's cap, twice (the input's checks, the re-read ones):
  * static, not allocated per input. */
@@ -31,27 +29,6 @@ static int same(const struct chainwatch_pending *a, const struct chainwatch_pend
     return a->due == b->due && a->index == b->index && a->kind == b->kind &&
            memcmp(a->source, b->source, 32) == 0 &&
            memcmp(a->product, b->product, 32) == 0;
-}
-
-/* The checks pend[0..n) as chainwatch writes chain-pending, into out. */
-static int format(const struct chainwatch_pending *pend, size_t n, struct gl_buf *out)
-{
-    char hex[65], phex[65];
-    int rc = 0;
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct chainwatch_pending *e = &pend[i];
-        gl_hex_encode(e->source, 32, hex, sizeof(hex));
-        if (e->kind == CHAINWATCH_PENDING_SOURCE) {
-            gl_hex_encode(e->product, 32, phex, sizeof(phex));
-            rc = gl_buf_printf(out, "source %" PRIu64 " %" PRIu64 " %s %s\n", e->due,
-                               e->index, hex, phex);
-        } else {
-            rc =
-                gl_buf_printf(out, "%" PRIu64 " %" PRIu64 " %s\n", e->due, e->index, hex);
-        }
-    }
-    return rc;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     /* written back and read again: the same checks */
     gl_buf_init(&out, CHAINWATCH_PENDING_MAX_SIZE);
-    if (format(got, n, &out) != 0 || out.len > (size_t)n * CHAINWATCH_PENDING_LINE_MAX)
+    if (chainwatch_pending_format(got, n, &out) != 0 ||
+        out.len > (size_t)n * CHAINWATCH_PENDING_LINE_MAX)
         abort();
     if (out.len != size && out.len != size + 1)
         abort();

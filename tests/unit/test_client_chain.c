@@ -969,8 +969,7 @@ static void test_monitor_pending_unreadable(void **state)
     /* larger than chainwatch ever writes: the cap, said so */
     assert_int_equal(unlink(file), 0);
     assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
-    assert_int_equal(ftruncate(fd, (off_t)CHAINWATCH_MAX_PENDING * PENDING_LINE_MAX + 1),
-                     0);
+    assert_int_equal(ftruncate(fd, (off_t)CHAINWATCH_PENDING_MAX_SIZE + 1), 0);
     assert_int_equal(close(fd), 0);
     c.w = w = watch(p, 10);
     err = tu_capture_stderr(due_step, &c);
