@@ -46,49 +46,72 @@ async def pump_delayed(reader, writer, delay):
     async def drain():
         while True:
             when, data = await queue.get()
-            wait = when - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await sleep_until(when)
             if not data:
-                if writer.can_write_eof():
-                    writer.write_eof()
+                end(writer)
                 return
             await write_paced(writer, data)
 
     await asyncio.gather(feed(), drain())
 
 
+async def sleep_until(when):
+    """Sleeps until loop time `when` (at once if it has passed)."""
+    wait = when - asyncio.get_running_loop().time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
+def end(writer):
+    """Passes an end of stream on (half-close), where the transport can."""
+    if writer.can_write_eof():
+        writer.write_eof()
+
+
 async def pump(reader, writer):
     while True:
         data = await reader.read(65536)
         if not data:
-            if writer.can_write_eof():
-                writer.write_eof()
+            end(writer)
             return
         writer.write(data)
         await writer.drain()
 
 
-async def serve(upstream, delay):
-    async def handle(creader, cwriter):
-        try:
-            ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
-        except OSError:
-            cwriter.close()
-            return
-        try:
-            await asyncio.gather(pump_delayed(creader, uwriter, delay), pump(ureader, cwriter))
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            uwriter.close()
-            cwriter.close()
+async def splice(creader, cwriter, upstream, forward, back):
+    """One proxied connection: connects to 127.0.0.1:upstream, runs
+    forward(client reader, upstream writer) and back(upstream reader,
+    client writer) until both end, then closes both sides (the client's
+    at once if the upstream refuses). The proxies here share it."""
+    try:
+        ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
+    except OSError:
+        cwriter.close()
+        return
+    try:
+        await asyncio.gather(forward(creader, uwriter), back(ureader, cwriter))
+    except (OSError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        uwriter.close()
+        cwriter.close()
 
-    port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+
+async def listen(handle, port=0):
+    """Serves handle on 127.0.0.1:port (0: any free port), printing
+    "listening on port N" once ready; runs until killed."""
     server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
     print("listening on port %d" % server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
+
+
+async def serve(upstream, delay):
+    async def handle(creader, cwriter):
+        await splice(creader, cwriter, upstream,
+                     lambda r, w: pump_delayed(r, w, delay), pump)
+
+    await listen(handle, int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 
 
 def main():

@@ -18,7 +18,8 @@ import asyncio
 import os
 import sys
 
-from delayproxy import pump  # this directory: one byte pump for both proxies
+# this directory: one byte pump and connection scaffold for both proxies
+from delayproxy import end, listen, pump, sleep_until, splice
 
 
 async def pump_slow(reader, writer, until):
@@ -27,12 +28,9 @@ async def pump_slow(reader, writer, until):
     if first:
         writer.write(first)
         await writer.drain()
-    wait = until - asyncio.get_running_loop().time()
-    if wait > 0:
-        await asyncio.sleep(wait)
+    await sleep_until(until)
     if not first:
-        if writer.can_write_eof():
-            writer.write_eof()
+        end(writer)
         return
     await pump(reader, writer)
 
@@ -47,24 +45,10 @@ async def serve(upstream, delay, trigger):
         if slow:
             slow_n += 1
             print("slow connection %d" % slow_n, flush=True)
-        try:
-            ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
-        except OSError:
-            cwriter.close()
-            return
-        back = pump_slow(ureader, cwriter, until) if slow else pump(ureader, cwriter)
-        try:
-            await asyncio.gather(pump(creader, uwriter), back)
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            uwriter.close()
-            cwriter.close()
+        back = (lambda r, w: pump_slow(r, w, until)) if slow else pump
+        await splice(creader, cwriter, upstream, pump, back)
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-    print("listening on port %d" % server.sockets[0].getsockname()[1], flush=True)
-    async with server:
-        await server.serve_forever()
+    await listen(handle)
 
 
 def main():
